@@ -1,0 +1,10 @@
+/**
+ * The protocol layer's public surface: names, stamps, messages, topics and the codec.
+ */
+export * from "./codec.js";
+export * from "./errors.js";
+export * from "./ids.js";
+export * from "./limits.js";
+export * from "./messages.js";
+export * from "./stamp.js";
+export * from "./topics.js";
