@@ -65,12 +65,10 @@ export function encode(prefix: Prefix, msg: Message): Encoded {
  */
 export function decode(prefix: Prefix, topic: string, payload: Uint8Array | string, qos: 0 | 1 = 0): Message {
   const text = typeof payload === "string" ? payload : Buffer.from(payload).toString("latin1");
-  const topicBytes = Buffer.byteLength(topic, "utf8");
-  if (publishPacketBytes(topicBytes, text.length, qos) > MAX_PACKET_BYTES) {
-    throw new ProtocolError(
-      "too-long",
-      `packet of ${publishPacketBytes(topicBytes, text.length, qos)} bytes exceeds ${MAX_PACKET_BYTES}`,
-    );
+  const payloadBytes = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
+  const size = publishPacketBytes(Buffer.byteLength(topic, "utf8"), payloadBytes, qos);
+  if (size > MAX_PACKET_BYTES) {
+    throw new ProtocolError("too-long", `packet of ${size} bytes exceeds PubSubClient's ${MAX_PACKET_BYTES}`);
   }
   return decodePayload(parseTopic(prefix, topic), text);
 }

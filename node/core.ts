@@ -1,0 +1,343 @@
+/**
+ * NodeCore: the firmware's protocol logic as a pure state machine (docs/protocol.md §5). Inputs are
+ * the events a board sees (boot, connect, message, button press, time); outputs are the MQTT
+ * operations, LED writes and drops it performs, in order. No I/O, no clock of its own: the caller
+ * passes `now`. The C++ core in firmware/ implements the same machine; the conformance vectors in
+ * protocol/vectors/ hold both to it.
+ */
+import {
+  type ConfigMessage,
+  type DropReason,
+  decode,
+  encode,
+  isNewer,
+  isProtocolError,
+  MAX_FOLLOWS,
+  type Message,
+  type NodeId,
+  type NodeKind,
+  nextCounter,
+  type Prefix,
+  type ReportMessage,
+  type Stamp,
+  sameStamp,
+  topicOf,
+  zeroStamp,
+} from "../protocol/index.js";
+
+export interface NodeCoreConfig {
+  readonly id: NodeId;
+  readonly prefix: Prefix;
+  readonly kind: NodeKind;
+  readonly profile: string;
+  readonly firmware: string;
+  /** How long after CONNACK the node waits for its retained config and report (§5.1). */
+  readonly syncGraceMs: number;
+}
+
+export type CoreInput =
+  | { readonly type: "boot" }
+  | { readonly type: "connected" }
+  | { readonly type: "disconnected" }
+  | { readonly type: "message"; readonly topic: string; readonly payload: string; readonly qos?: 0 | 1 }
+  | { readonly type: "press" }
+  | { readonly type: "tick" };
+
+export type CoreOutput =
+  | { readonly type: "subscribe"; readonly topic: string; readonly qos: 0 | 1 }
+  | { readonly type: "unsubscribe"; readonly topic: string }
+  | { readonly type: "publish"; readonly topic: string; readonly payload: string; readonly retain: boolean }
+  | { readonly type: "led"; readonly on: boolean }
+  | { readonly type: "drop"; readonly reason: DropReason; readonly topic: string; readonly detail: string };
+
+export type Phase = "offline" | "syncing" | "synced";
+
+/** What the node holds in RAM, for views and tests. */
+export interface NodeCoreState {
+  readonly phase: Phase;
+  readonly on: boolean;
+  readonly led: boolean;
+  readonly stamp: Stamp;
+  readonly clock: number;
+  readonly sources: readonly NodeId[];
+  readonly configVersion: number;
+  readonly heldPresses: number;
+}
+
+export class NodeCore {
+  private on = false;
+  private stamp: Stamp;
+  private clock = 0;
+  private sources: NodeId[] = [];
+  private configVersion = 0;
+  private phase: Phase = "offline";
+  private connectedAt = 0;
+  private gotConfig = false;
+  private gotReport = false;
+  /** The retained own report equals the node's stamp, so the sync need not publish it. */
+  private reportRetained = false;
+  private held = 0;
+  private out: CoreOutput[] = [];
+
+  constructor(readonly config: NodeCoreConfig) {
+    this.stamp = zeroStamp(config.id);
+  }
+
+  get state(): NodeCoreState {
+    return {
+      phase: this.phase,
+      on: this.on,
+      led: this.led(),
+      stamp: this.stamp,
+      clock: this.clock,
+      sources: [...this.sources],
+      configVersion: this.configVersion,
+      heldPresses: this.held,
+    };
+  }
+
+  /** Feeds one input at time `now` (ms) and returns what the node does, in order. */
+  handle(input: CoreInput, now: number): CoreOutput[] {
+    this.out = [];
+    if (input.type !== "boot" && input.type !== "connected" && input.type !== "disconnected") {
+      if (this.phase === "syncing" && now - this.connectedAt >= this.config.syncGraceMs) this.completeSync();
+    }
+    switch (input.type) {
+      case "boot":
+        this.boot();
+        break;
+      case "connected":
+        this.connected(now);
+        break;
+      case "disconnected":
+        this.phase = "offline";
+        break;
+      case "press":
+        this.press();
+        break;
+      case "tick":
+        break;
+      case "message":
+        this.message(input.topic, input.payload, input.qos ?? 0);
+        break;
+    }
+    return this.out;
+  }
+
+  private boot(): void {
+    this.on = false;
+    this.stamp = zeroStamp(this.config.id);
+    this.clock = 0;
+    this.sources = [];
+    this.configVersion = 0;
+    this.phase = "offline";
+    this.held = 0;
+    this.reportRetained = false;
+    this.emit({ type: "led", on: false });
+  }
+
+  private connected(now: number): void {
+    this.phase = "syncing";
+    this.connectedAt = now;
+    this.gotConfig = false;
+    this.gotReport = false;
+    this.reportRetained = false;
+    this.subscribe(topicOf(this.config.prefix, "config", this.config.id), 1);
+    this.subscribe(topicOf(this.config.prefix, "report", this.config.id), 1);
+  }
+
+  private completeSync(): void {
+    const { prefix, id } = this.config;
+    this.phase = "synced";
+    this.subscribe(topicOf(prefix, "state", id), 1);
+    this.subscribe(topicOf(prefix, "subscribe", id), 1);
+    this.subscribe(topicOf(prefix, "unsubscribe", id), 1);
+    this.subscribe(topicOf(prefix, "query"), 0);
+    for (const s of this.sources) this.subscribe(topicOf(prefix, "report", s), 0);
+    this.publish({ kind: "status", node: id, online: true });
+    this.publishRegister();
+    if (this.held > 0) {
+      const toggle = this.held % 2 === 1;
+      this.held = 0;
+      this.localEvent(toggle ? !this.on : this.on, this.clock);
+    } else if (!this.reportRetained) {
+      this.publishReport();
+    }
+  }
+
+  private press(): void {
+    if (this.phase === "synced") {
+      this.localEvent(!this.on, this.clock);
+      return;
+    }
+    this.held++;
+    this.emit({ type: "led", on: this.led() });
+  }
+
+  /** A press or a set command: a new event stamped by this node (§4). */
+  private localEvent(on: boolean, seen: number): void {
+    this.clock = nextCounter(Math.max(this.clock, seen));
+    this.stamp = { counter: this.clock, origin: this.config.id };
+    this.on = on;
+    this.emit({ type: "led", on: this.led() });
+    this.publishReport();
+  }
+
+  private message(topic: string, payload: string, qos: 0 | 1): void {
+    let msg: Message;
+    try {
+      msg = decode(this.config.prefix, topic, payload, qos);
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      this.drop(e.reason, topic, e.message);
+      return;
+    }
+    if (msg.kind === "report") this.clock = Math.max(this.clock, msg.stamp.counter);
+    const self = this.config.id;
+    switch (msg.kind) {
+      case "report":
+        if (msg.node === self) this.ownReport(msg);
+        else if (this.sources.includes(msg.node)) this.sourceReport(msg, topic);
+        else this.drop("not-following", topic, `report from ${msg.node}, which this node does not follow`);
+        break;
+      case "config":
+        if (msg.node === self) this.ownConfig(msg);
+        else this.drop("bad-topic", topic, `config of another node (${msg.node})`);
+        break;
+      case "state":
+        if (msg.node !== self) this.drop("bad-topic", topic, `state command for another node (${msg.node})`);
+        else this.localEvent(msg.on, msg.counter);
+        break;
+      case "subscribe":
+        if (msg.node !== self)
+          this.drop("bad-topic", topic, `subscribe command for another node (${msg.node})`);
+        else this.follow(msg.source, topic);
+        break;
+      case "unsubscribe":
+        if (msg.node !== self)
+          this.drop("bad-topic", topic, `unsubscribe command for another node (${msg.node})`);
+        else this.unfollow(msg.source, topic);
+        break;
+      case "query":
+        this.publishRegister();
+        this.publishReport();
+        break;
+      case "status":
+      case "register":
+        this.drop("bad-topic", topic, `${msg.kind} messages are for control servers, not nodes`);
+        break;
+    }
+    if (this.phase === "syncing" && this.gotConfig && this.gotReport) this.completeSync();
+  }
+
+  private ownReport(msg: ReportMessage): void {
+    if (this.phase === "syncing") this.gotReport = true;
+    if (isNewer(msg.stamp, this.stamp)) {
+      this.on = msg.on;
+      this.stamp = msg.stamp;
+      this.reportRetained = true;
+      this.emit({ type: "led", on: this.led() });
+    } else if (sameStamp(msg.stamp, this.stamp)) {
+      this.reportRetained = true;
+    } else {
+      this.reportRetained = false;
+      if (this.phase === "synced") this.publishReport();
+    }
+  }
+
+  private sourceReport(msg: ReportMessage, topic: string): void {
+    if (!isNewer(msg.stamp, this.stamp)) {
+      this.drop(
+        "stale",
+        topic,
+        `stamp ${msg.stamp.counter}@${msg.stamp.origin} is not newer than the node's`,
+      );
+      return;
+    }
+    this.on = msg.on;
+    this.stamp = msg.stamp;
+    this.emit({ type: "led", on: this.led() });
+    this.publishReport();
+  }
+
+  private ownConfig(msg: ConfigMessage): void {
+    if (this.phase === "syncing") this.gotConfig = true;
+    if (msg.version > this.configVersion) {
+      const old = this.sources;
+      this.sources = [...msg.sources];
+      this.configVersion = msg.version;
+      if (this.phase !== "synced") return;
+      for (const s of old) if (!this.sources.includes(s)) this.unsubscribe(s);
+      for (const s of this.sources)
+        if (!old.includes(s)) this.subscribe(topicOf(this.config.prefix, "report", s), 0);
+    } else if (msg.version < this.configVersion) {
+      this.publishConfig();
+    }
+  }
+
+  private follow(source: NodeId, topic: string): void {
+    if (source === this.config.id) return this.drop("self-follow", topic, "a node cannot follow itself");
+    if (this.sources.includes(source)) return;
+    if (this.sources.length >= MAX_FOLLOWS) {
+      return this.drop("follows-full", topic, `already following ${MAX_FOLLOWS} nodes`);
+    }
+    this.sources.push(source);
+    this.configVersion = nextCounter(this.configVersion);
+    this.subscribe(topicOf(this.config.prefix, "report", source), 0);
+    this.publishConfig();
+  }
+
+  private unfollow(source: NodeId, topic: string): void {
+    if (!this.sources.includes(source)) {
+      return this.drop("not-following", topic, `unsubscribe from ${source}, which this node does not follow`);
+    }
+    this.sources = this.sources.filter((s) => s !== source);
+    this.configVersion = nextCounter(this.configVersion);
+    this.unsubscribe(source);
+    this.publishConfig();
+  }
+
+  private led(): boolean {
+    return this.held % 2 === 1 ? !this.on : this.on;
+  }
+
+  private publishReport(): void {
+    this.reportRetained = true;
+    this.publish({ kind: "report", node: this.config.id, on: this.on, stamp: this.stamp });
+  }
+
+  private publishConfig(): void {
+    this.publish({
+      kind: "config",
+      node: this.config.id,
+      version: this.configVersion,
+      sources: this.sources,
+    });
+  }
+
+  private publishRegister(): void {
+    const { id, kind, profile, firmware } = this.config;
+    this.publish({ kind: "register", node: id, nodeKind: kind, profile, firmware });
+  }
+
+  private publish(msg: Message): void {
+    const e = encode(this.config.prefix, msg);
+    this.emit({ type: "publish", topic: e.topic, payload: e.payload, retain: e.retain });
+  }
+
+  private subscribe(topic: string, qos: 0 | 1): void {
+    this.emit({ type: "subscribe", topic, qos });
+  }
+
+  private unsubscribe(source: NodeId): void {
+    this.emit({ type: "unsubscribe", topic: topicOf(this.config.prefix, "report", source) });
+  }
+
+  private drop(reason: DropReason, topic: string, detail: string): void {
+    this.emit({ type: "drop", reason, topic, detail });
+  }
+
+  private emit(o: CoreOutput): void {
+    this.out.push(o);
+  }
+}
