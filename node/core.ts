@@ -276,10 +276,14 @@ export class NodeCore {
   }
 
   private follow(source: NodeId, topic: string): void {
-    if (source === this.config.id) return this.drop("self-follow", topic, "a node cannot follow itself");
+    if (source === this.config.id) {
+      this.drop("self-follow", topic, "a node cannot follow itself");
+      return;
+    }
     if (this.sources.includes(source)) return;
     if (this.sources.length >= MAX_FOLLOWS) {
-      return this.drop("follows-full", topic, `already following ${MAX_FOLLOWS} nodes`);
+      this.drop("follows-full", topic, `already following ${MAX_FOLLOWS} nodes`);
+      return;
     }
     this.sources.push(source);
     this.configVersion = nextCounter(this.configVersion);
@@ -289,7 +293,8 @@ export class NodeCore {
 
   private unfollow(source: NodeId, topic: string): void {
     if (!this.sources.includes(source)) {
-      return this.drop("not-following", topic, `unsubscribe from ${source}, which this node does not follow`);
+      this.drop("not-following", topic, `unsubscribe from ${source}, which this node does not follow`);
+      return;
     }
     this.sources = this.sources.filter((s) => s !== source);
     this.configVersion = nextCounter(this.configVersion);
