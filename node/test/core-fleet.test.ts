@@ -139,7 +139,7 @@ function stampOf(f: MiniFleet, id: string): Stamp {
 
 /** What the pairing implies: each node holds the newest of its own events and its sources' stamps. */
 function expectFixpoint(f: MiniFleet, follows: Record<string, string[]>): void {
-  const valueOf = new Map<string, boolean>();
+  const valueByStamp = new Map<string, boolean>();
   for (const [id, c] of f.cores) {
     const candidates: Stamp[] = [f.originated.get(id) ?? { counter: 0, origin: NodeId(id) }];
     for (const s of follows[id] ?? []) candidates.push(stampOf(f, s));
@@ -149,9 +149,9 @@ function expectFixpoint(f: MiniFleet, follows: Record<string, string[]>): void {
     );
     expect(c.state.led).toBe(c.state.on);
     const key = `${c.state.stamp.counter}@${c.state.stamp.origin}`;
-    const seen = valueOf.get(key);
+    const seen = valueByStamp.get(key);
     if (seen !== undefined) expect(c.state.on).toBe(seen);
-    valueOf.set(key, c.state.on);
+    valueByStamp.set(key, c.state.on);
   }
 }
 
