@@ -1,0 +1,145 @@
+/**
+ * Broker access rules (protocol.md §7) as aedes hooks. The policy — who is who — comes in as a
+ * pluggable `AccessPolicy`; this module owns only what each role may publish and subscribe, and the
+ * mapping of decisions onto MQTT 3.1.1 (CONNACK codes, SUBACK 0x80, closing on a denied PUBLISH).
+ */
+import type { AedesOptions, AuthErrorCode, Client, PublishPacket } from "aedes";
+import type { Logger } from "pino";
+import { type NodeId, type ParsedTopic, type Prefix, parseTopic } from "../protocol/index.js";
+
+/** Who a connected client is once authenticated. */
+export type Identity =
+  | { readonly role: "control"; readonly username: string }
+  | { readonly role: "node"; readonly username: string; readonly prefix: Prefix; readonly nodeId: NodeId };
+
+export type AuthFailure = "bad-credentials" | "not-authorized" | "bad-client-id";
+export type AuthResult =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly why: AuthFailure };
+
+export interface AuthRequest {
+  readonly clientId: string;
+  readonly username: string | undefined;
+  readonly password: Buffer | undefined;
+}
+
+/** Decides who a connecting client is; e.g. `credentialsPolicy()` over a credentials file. */
+export interface AccessPolicy {
+  authenticate(request: AuthRequest): Promise<AuthResult>;
+}
+
+const SYS_PREFIX = "$SYS/";
+/** Topics a node publishes about itself (protocol.md §3: the reporter's own id in the topic). */
+const NODE_PUBLISHES: ReadonlySet<string> = new Set(["report", "config", "status", "register"]);
+
+export function canPublish(identity: Identity, topic: string): boolean {
+  // $SYS is the broker's own namespace for everyone, as aedes's default hook has it (aedes #597).
+  if (topic.startsWith(SYS_PREFIX)) return false;
+  switch (identity.role) {
+    case "control":
+      return true;
+    case "node": {
+      const parsed = tryParse(identity.prefix, topic);
+      return (
+        parsed !== undefined &&
+        parsed.kind !== "query" &&
+        NODE_PUBLISHES.has(parsed.kind) &&
+        parsed.node === identity.nodeId
+      );
+    }
+  }
+}
+
+export function canSubscribe(identity: Identity, filter: string): boolean {
+  switch (identity.role) {
+    case "control":
+      return true;
+    case "node": {
+      // No wildcards at all: `<p>/report/+` would let one node watch the whole fleet.
+      if (filter.includes("+") || filter.includes("#")) return false;
+      const parsed = tryParse(identity.prefix, filter);
+      if (parsed === undefined) return false;
+      return parsed.kind === "query" || parsed.kind === "report" || parsed.node === identity.nodeId;
+    }
+  }
+}
+
+function tryParse(prefix: Prefix, topic: string): ParsedTopic | undefined {
+  try {
+    return parseTopic(prefix, topic);
+  } catch {
+    return undefined;
+  }
+}
+
+const RETURN_CODES: Record<AuthFailure, number> = {
+  "bad-client-id": 2,
+  "bad-credentials": 4,
+  "not-authorized": 5,
+};
+
+type AclHooks = Required<
+  Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">
+>;
+
+/**
+ * The aedes hooks enforcing `policy`. The will is checked at CONNECT (preConnect keeps it until the
+ * identity is known), so a will stored in persistence was always allowed — aedes publishes those
+ * with no client when the broker restarts.
+ */
+export function aclHooks(policy: AccessPolicy, logger: Logger): AclHooks {
+  const identities = new WeakMap<Client, Identity>();
+  const wills = new WeakMap<Client, string>();
+
+  const fail = (why: AuthFailure, message: string) =>
+    Object.assign(new Error(message), { returnCode: RETURN_CODES[why] as AuthErrorCode });
+
+  return {
+    preConnect(client, packet, callback) {
+      if (packet.will) wills.set(client, packet.will.topic);
+      callback(null, true);
+    },
+    authenticate(client, username, password, callback) {
+      policy
+        .authenticate({ clientId: client.id, username, password })
+        .then((result) => {
+          if (!result.ok) {
+            logger.warn({ clientId: client.id, username, why: result.why }, "connection refused");
+            callback(fail(result.why, `${result.why} for client ${client.id}`), false);
+            return;
+          }
+          const will = wills.get(client);
+          wills.delete(client);
+          if (will !== undefined && !canPublish(result.identity, will)) {
+            logger.warn({ clientId: client.id, username, will }, "will topic not allowed");
+            callback(fail("not-authorized", `will topic ${will} not allowed for ${username}`), false);
+            return;
+          }
+          identities.set(client, result.identity);
+          callback(null, true);
+        })
+        .catch((err: unknown) => {
+          logger.error({ err, clientId: client.id }, "access policy failed");
+          callback(fail("not-authorized", "access policy failed"), false);
+        });
+    },
+    authorizePublish(client, packet: PublishPacket, callback) {
+      // No client: a will from persistence, checked when its client connected.
+      if (client === null) return callback(null);
+      const identity = identities.get(client);
+      if (identity !== undefined && canPublish(identity, packet.topic)) return callback(null);
+      logger.warn({ clientId: client.id, topic: packet.topic }, "publish denied");
+      // [MQTT-3.3.5-2] 3.1.1 has no negative PUBACK: the connection is closed.
+      callback(new Error(`publish to ${packet.topic} not allowed`));
+    },
+    authorizeSubscribe(client, subscription, callback) {
+      const identity = identities.get(client);
+      if (identity !== undefined && canSubscribe(identity, subscription.topic)) {
+        return callback(null, subscription);
+      }
+      logger.warn({ clientId: client.id, topic: subscription.topic }, "subscribe denied");
+      // [MQTT-3.9.3] a null subscription makes aedes answer 0x80 for it; the client stays connected.
+      callback(null, null);
+    },
+  };
+}

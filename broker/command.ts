@@ -1,0 +1,46 @@
+/**
+ * `twinfleet broker`: what the CLI calls with the parsed flags. Validates them, loads the
+ * credentials file, runs the broker until a signal (or the caller's AbortSignal) and closes it.
+ */
+import { type Logger, pino } from "pino";
+import { loadCredentialsFile } from "./credentials.js";
+import { type BrokerCommandOptions, parseBrokerCommandOptions } from "./options.js";
+import { type RunningBroker, startBroker } from "./server.js";
+
+export interface BrokerCommandContext {
+  /** Defaults to pino at level "info" on stdout. */
+  readonly logger?: Logger;
+  /** Stops the broker when aborted; SIGINT and SIGTERM always do. */
+  readonly signal?: AbortSignal;
+  /** Called once the broker listens (e.g. to print the URL or for tests). */
+  readonly onListening?: (broker: RunningBroker) => void;
+}
+
+/**
+ * Runs until stopped; resolves once the broker has closed cleanly. Rejects with a one-line
+ * message (BrokerOptionsError, or a port/TLS/credentials/data error) that the CLI should print as is.
+ */
+export async function runBrokerCommand(
+  flags: BrokerCommandOptions,
+  context: BrokerCommandContext = {},
+): Promise<void> {
+  const { broker: options, authFile } = parseBrokerCommandOptions(flags);
+  const logger = context.logger ?? pino({ level: "info" });
+  const auth = authFile === undefined ? undefined : await loadCredentialsFile(authFile);
+  const broker = await startBroker({ ...options, auth, logger });
+  context.onListening?.(broker);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      context.signal?.removeEventListener("abort", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    if (context.signal?.aborted) stop();
+    else context.signal?.addEventListener("abort", stop);
+  });
+  await broker.close();
+}

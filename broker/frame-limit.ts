@@ -1,0 +1,151 @@
+/**
+ * The transport-level packet-size limit. Aedes 1.x has no limit of its own: mqtt-packet buffers a
+ * packet until its declared remaining length has arrived, so one socket announcing a 256 MB packet —
+ * before or after CONNECT — could make the broker hold 256 MB. We read every MQTT fixed header as the
+ * bytes pass, before aedes parses anything, and cut the connection as soon as a frame declares more
+ * than the limit or its remaining-length field is malformed.
+ */
+import type { Socket } from "node:net";
+import { Duplex } from "node:stream";
+
+/** Why a connection was cut: the frame is too large, or its length field breaks MQTT §2.2.3. */
+export type FrameViolation =
+  | { readonly kind: "too-large"; readonly declaredBytes: number; readonly limit: number }
+  | { readonly kind: "malformed-length" };
+
+export class FrameLimitError extends Error {
+  override readonly name = "FrameLimitError";
+  constructor(
+    readonly violation: FrameViolation,
+    /** Bytes this connection had delivered when it was cut: shows the broker stopped reading early. */
+    readonly bytesSeen: number,
+  ) {
+    super(
+      violation.kind === "too-large"
+        ? `MQTT packet of ${violation.declaredBytes} bytes exceeds the ${violation.limit}-byte limit`
+        : "MQTT remaining length is longer than 4 bytes (malformed packet)",
+    );
+  }
+}
+
+type ScanState = "type" | "length" | "body";
+
+/**
+ * Follows MQTT frame boundaries across arbitrary chunking with O(1) state, never buffering: a fixed
+ * header byte, 1–4 remaining-length bytes (7 bits each, low first), then the body, which is skipped.
+ */
+export class FrameScanner {
+  #state: ScanState = "type";
+  #length = 0;
+  #multiplier = 1;
+  #lengthBytes = 0;
+  #bodyLeft = 0;
+
+  constructor(readonly maxPacketBytes: number) {}
+
+  /** Scans one chunk; returns the first violation in it, or undefined if every byte is acceptable. */
+  scan(chunk: Uint8Array): FrameViolation | undefined {
+    let i = 0;
+    while (i < chunk.length) {
+      switch (this.#state) {
+        case "type":
+          // The packet type is aedes's to judge; we only need frame boundaries.
+          i++;
+          this.#state = "length";
+          this.#length = 0;
+          this.#multiplier = 1;
+          this.#lengthBytes = 0;
+          break;
+        case "length": {
+          const b = chunk[i++]!;
+          this.#length += (b & 0x7f) * this.#multiplier;
+          this.#lengthBytes++;
+          if (b & 0x80) {
+            // [MQTT-2.2.3] at most 4 length bytes; a fifth would be a continuation that never ends.
+            if (this.#lengthBytes === 4) return { kind: "malformed-length" };
+            this.#multiplier *= 128;
+            break;
+          }
+          const total = 1 + this.#lengthBytes + this.#length;
+          if (total > this.maxPacketBytes) {
+            return { kind: "too-large", declaredBytes: total, limit: this.maxPacketBytes };
+          }
+          this.#bodyLeft = this.#length;
+          this.#state = this.#bodyLeft === 0 ? "type" : "body";
+          break;
+        }
+        case "body": {
+          const take = Math.min(this.#bodyLeft, chunk.length - i);
+          i += take;
+          this.#bodyLeft -= take;
+          if (this.#bodyLeft === 0) this.#state = "type";
+          break;
+        }
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * A duplex to hand to `aedes.handle()` in place of the raw stream: reads pass through a
+ * FrameScanner (with backpressure to the socket), writes go straight to the socket and report its
+ * backpressure, so aedes's `drainTimeout` still sees a frozen client.
+ */
+export class FrameLimitedStream extends Duplex {
+  readonly #inner: Duplex;
+  readonly #scanner: FrameScanner;
+  #bytesSeen = 0;
+
+  constructor(inner: Duplex, maxPacketBytes: number) {
+    super({ allowHalfOpen: true });
+    this.#inner = inner;
+    this.#scanner = new FrameScanner(maxPacketBytes);
+    inner.on("data", (chunk: Buffer) => this.#onData(chunk));
+    inner.on("end", () => this.push(null));
+    inner.on("error", (err: Error) => this.destroy(err));
+    inner.on("close", () => {
+      if (!this.destroyed) this.destroy();
+    });
+    inner.on("drain", () => this.emit("innerDrain"));
+  }
+
+  /** The remote address of the underlying socket, for logs (undefined for WebSocket streams). */
+  get remoteAddress(): string | undefined {
+    return (this.#inner as Partial<Socket>).remoteAddress;
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#bytesSeen += chunk.length;
+    const violation = this.#scanner.scan(chunk);
+    if (violation !== undefined) {
+      this.#inner.pause();
+      this.destroy(new FrameLimitError(violation, this.#bytesSeen));
+      return;
+    }
+    if (!this.push(chunk)) this.#inner.pause();
+  }
+
+  override _read(): void {
+    this.#inner.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.#inner.write(chunk)) {
+      callback();
+    } else {
+      // Hold the callback until the socket drains: our own writable buffer then fills and
+      // write() returns false to aedes, which starts its drain timer.
+      this.once("innerDrain", () => callback());
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#inner.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inner.destroy();
+    callback(error);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The broker layer's public surface: the embeddable broker, the `twinfleet broker` command, its
+ * options and the access-control policy.
+ */
+export {
+  type AccessPolicy,
+  type AuthFailure,
+  type AuthRequest,
+  type AuthResult,
+  aclHooks,
+  canPublish,
+  canSubscribe,
+  type Identity,
+} from "./acl.js";
+export { type BrokerCommandContext, runBrokerCommand } from "./command.js";
+export {
+  type CredentialsFile,
+  credentialsPolicy,
+  hashPassword,
+  loadCredentialsFile,
+  parseCredentials,
+} from "./credentials.js";
+export { FrameLimitError, FrameLimitedStream, FrameScanner, type FrameViolation } from "./frame-limit.js";
+export {
+  type BrokerCommandOptions,
+  type BrokerOptions,
+  BrokerOptionsError,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_MAX_PACKET_BYTES,
+  DEFAULT_PORT,
+  type ParsedBrokerCommand,
+  parseBrokerCommandOptions,
+  type ResolvedBrokerOptions,
+  resolveBrokerOptions,
+  type TlsOptions,
+} from "./options.js";
+export { type RunningBroker, startBroker } from "./server.js";

@@ -1,0 +1,221 @@
+/**
+ * The broker's options, validated once at the boundary: `BrokerOptions` → `ResolvedBrokerOptions`
+ * (every default filled in) for the library, and `BrokerCommandOptions` (flag values as the CLI
+ * parser hands them over) → `BrokerOptions` for `twinfleet broker`. Every message names its field.
+ */
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { AccessPolicy } from "./acl.js";
+
+export interface TlsOptions {
+  /** Port of the MQTT-over-TLS listener; 0 picks a free one. */
+  readonly port: number;
+  /** PEM private key file. */
+  readonly keyFile: string;
+  /** PEM certificate (chain) file. */
+  readonly certFile: string;
+}
+
+export interface BrokerOptions {
+  /** Interface to listen on. Default "0.0.0.0": real Arduinos connect over the LAN. */
+  readonly host?: string;
+  /** Plain MQTT port; 0 picks a free one (tests). Default 1883. */
+  readonly port?: number;
+  /** MQTT-over-WebSocket port, for tools; off unless given. */
+  readonly wsPort?: number;
+  readonly tls?: TlsOptions;
+  /** Directory of the LevelDB store; in memory (lost on stop) unless given. */
+  readonly dataDir?: string;
+  /** Largest MQTT packet accepted, fixed header included; a larger one cuts its connection. */
+  readonly maxPacketBytes?: number;
+  /** How long one client may block delivery with a full socket before it is disconnected. */
+  readonly drainTimeoutMs?: number;
+  /** How long a new connection may take to send CONNECT. */
+  readonly connectTimeoutMs?: number;
+  /** Credentials and access rules (protocol.md §7); everyone may do everything unless given. */
+  readonly auth?: AccessPolicy;
+  /** Where the broker logs; silent unless given. */
+  readonly logger?: Logger;
+}
+
+/**
+ * 64 KiB: PubSubClient nodes never exceed 256 B (protocol.md §1), but tools may send more, and
+ * anything in the tens of KiB is still cheap to buffer for many connections at once.
+ */
+export const DEFAULT_MAX_PACKET_BYTES = 64 * 1024;
+/**
+ * 10 s: longer than one W5100 retransmission gap (at most 6.4 s, facts.md), so a node on a lossy
+ * link is not cut for one lost segment, yet far below aedes's 60 s during which delivery to everyone
+ * else could stall behind one frozen socket.
+ */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+export const DEFAULT_PORT = 1883;
+export const DEFAULT_HOST = "0.0.0.0";
+/** The smallest limit that still lets a node's 256-byte packets through. */
+export const MIN_MAX_PACKET_BYTES = 256;
+/** The largest size a 4-byte remaining length can declare, plus the 5-byte fixed header. */
+export const MAX_MAX_PACKET_BYTES = 268_435_455 + 5;
+
+export class BrokerOptionsError extends Error {
+  override readonly name = "BrokerOptionsError";
+}
+
+export type ResolvedBrokerOptions = Required<
+  Omit<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth" | "logger">
+> &
+  Pick<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth"> & { readonly logger: Logger | undefined };
+
+const PORT_MESSAGE = "must be an integer port 0-65535";
+const portSchema = z.int({ error: PORT_MESSAGE }).min(0, PORT_MESSAGE).max(65535, PORT_MESSAGE);
+const positiveMs = z.int({ error: "must be a whole number of milliseconds" }).min(1, "must be at least 1 ms");
+
+const libraryNumbers = z.object({
+  host: z.string().min(1, "must not be empty").optional(),
+  port: portSchema.optional(),
+  wsPort: portSchema.optional(),
+  tls: z
+    .object({
+      port: portSchema,
+      keyFile: z.string().min(1, "must not be empty"),
+      certFile: z.string().min(1, "must not be empty"),
+    })
+    .optional(),
+  dataDir: z.string().min(1, "must not be empty").optional(),
+  maxPacketBytes: z
+    .int({ error: "must be an integer number of bytes" })
+    .min(MIN_MAX_PACKET_BYTES, `must be at least ${MIN_MAX_PACKET_BYTES} (a node's packet size)`)
+    .max(MAX_MAX_PACKET_BYTES, `must be at most ${MAX_MAX_PACKET_BYTES} (MQTT's own maximum)`)
+    .optional(),
+  drainTimeoutMs: positiveMs.optional(),
+  connectTimeoutMs: positiveMs.optional(),
+});
+
+/** Fills in the defaults; throws BrokerOptionsError naming every bad field as `options.<field>`. */
+export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
+  const { auth, logger, ...plain } = options;
+  const parsed = libraryNumbers.safeParse(plain);
+  if (!parsed.success) throw new BrokerOptionsError(describeIssues(parsed.error, "options."));
+  const o = parsed.data;
+  return {
+    host: o.host ?? DEFAULT_HOST,
+    port: o.port ?? DEFAULT_PORT,
+    wsPort: o.wsPort,
+    tls: o.tls,
+    dataDir: o.dataDir,
+    maxPacketBytes: o.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES,
+    drainTimeoutMs: o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    auth,
+    logger,
+  };
+}
+
+/**
+ * Flag values of `twinfleet broker` as commander hands them over: strings, or numbers when the CLI
+ * layer already parsed them. Keys are the camel-cased flag names.
+ */
+export interface BrokerCommandOptions {
+  readonly host?: string;
+  readonly port?: string | number;
+  readonly wsPort?: string | number;
+  readonly tlsPort?: string | number;
+  readonly tlsKey?: string;
+  readonly tlsCert?: string;
+  readonly data?: string;
+  /** JSON credentials file (see docs/broker.md). */
+  readonly auth?: string;
+  readonly maxPacketBytes?: string | number;
+  readonly drainTimeout?: string | number;
+}
+
+/** The flag values, checked; `authFile` is loaded by runBrokerCommand. */
+export interface ParsedBrokerCommand {
+  readonly broker: Omit<BrokerOptions, "auth" | "logger">;
+  readonly authFile: string | undefined;
+}
+
+// Digit strings become numbers; anything else reaches z.int() unchanged and fails with the message.
+const intFlag = (what: string, min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+    z
+      .int({ error: `must be ${what}` })
+      .min(min, `must be ${what}`)
+      .max(max, `must be ${what}`),
+  );
+const portFlag = intFlag("a port number 0-65535", 0, 65535);
+const fileFlag = z.string().min(1, "must name a file");
+
+const commandSchema = z
+  .object({
+    host: z.string().min(1, "must not be empty").optional(),
+    port: portFlag.optional(),
+    wsPort: portFlag.optional(),
+    tlsPort: portFlag.optional(),
+    tlsKey: fileFlag.optional(),
+    tlsCert: fileFlag.optional(),
+    data: z.string().min(1, "must name a directory").optional(),
+    auth: fileFlag.optional(),
+    maxPacketBytes: intFlag(
+      `a byte count ${MIN_MAX_PACKET_BYTES}-${MAX_MAX_PACKET_BYTES}`,
+      MIN_MAX_PACKET_BYTES,
+      MAX_MAX_PACKET_BYTES,
+    ).optional(),
+    drainTimeout: intFlag("a positive number of milliseconds", 1, 2 ** 31 - 1).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const tlsGiven = [o.tlsPort, o.tlsKey, o.tlsCert].filter((v) => v !== undefined).length;
+    if (tlsGiven === 0 || tlsGiven === 3) return;
+    for (const [key, value] of [
+      ["tlsPort", o.tlsPort],
+      ["tlsKey", o.tlsKey],
+      ["tlsCert", o.tlsCert],
+    ] as const) {
+      if (value === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "is required with --tls-port, --tls-key and --tls-cert (give all three or none)",
+        });
+      }
+    }
+  });
+
+/** Validates flag values; throws BrokerOptionsError naming each bad flag, e.g. `--ws-port must be …`. */
+export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrokerCommand {
+  const parsed = commandSchema.safeParse(raw);
+  if (!parsed.success) throw new BrokerOptionsError(describeIssues(parsed.error, "--", toFlag));
+  const o = parsed.data;
+  const tls =
+    o.tlsPort !== undefined && o.tlsKey !== undefined && o.tlsCert !== undefined
+      ? { port: o.tlsPort, keyFile: o.tlsKey, certFile: o.tlsCert }
+      : undefined;
+  return {
+    broker: {
+      host: o.host,
+      port: o.port,
+      wsPort: o.wsPort,
+      tls,
+      dataDir: o.data,
+      maxPacketBytes: o.maxPacketBytes,
+      drainTimeoutMs: o.drainTimeout,
+    },
+    authFile: o.auth,
+  };
+}
+
+function toFlag(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function describeIssues(error: z.ZodError, prefix: string, name: (key: string) => string = (k) => k): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map((p) => name(String(p))).join(".");
+      const message =
+        issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
+      return `${prefix}${path === "" ? "(root)" : path} ${message}`;
+    })
+    .join("; ");
+}

@@ -1,0 +1,39 @@
+/**
+ * Where the broker keeps sessions, queued QoS 1 messages and retained messages: in memory (aedes's
+ * default) or, with a data directory, in an embedded LevelDB that survives a restart.
+ */
+import { mkdir } from "node:fs/promises";
+import LevelPersistence from "aedes-persistence-level/asyncPersistence.js";
+import { ClassicLevel } from "classic-level";
+
+export interface BrokerStore {
+  /** What to pass as aedes's `persistence` option; undefined means aedes's in-memory default. */
+  readonly persistence: unknown;
+  readonly kind: "memory" | "level";
+  /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
+  close(): Promise<void>;
+}
+
+export async function openStore(dataDir: string | undefined): Promise<BrokerStore> {
+  if (dataDir === undefined) {
+    return { persistence: undefined, kind: "memory", close: async () => {} };
+  }
+  try {
+    await mkdir(dataDir, { recursive: true });
+  } catch (err) {
+    throw new Error(
+      `data directory ${dataDir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+  // The async persistence directly: the package's main export wraps it in a callback API that
+  // aedes 1.x no longer accepts.
+  const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}`);
+  }
+  const persistence = new LevelPersistence(db);
+  return { persistence, kind: "level", close: () => persistence.destroy() };
+}

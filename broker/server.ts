@@ -1,0 +1,202 @@
+/**
+ * The embedded broker: one Aedes instance behind plain TCP, optional TLS and optional WebSocket
+ * listeners, every connection passed through the frame limit first. Owns start-up (with clear errors
+ * and no half-started leftovers) and a clean shutdown.
+ */
+import type { EventEmitter } from "node:events";
+import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import { type AddressInfo, createServer as createNetServer, type Server } from "node:net";
+import type { Duplex } from "node:stream";
+import { createServer as createTlsServer } from "node:tls";
+import { Aedes, type AedesOptions } from "aedes";
+import { type Logger, pino } from "pino";
+import { createWebSocketStream, WebSocketServer } from "ws";
+import { aclHooks } from "./acl.js";
+import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
+import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
+import { type BrokerStore, openStore } from "./persistence.js";
+import { loadTlsMaterial } from "./tls.js";
+
+export interface RunningBroker {
+  /** Bound plain-MQTT port (the real one when 0 was asked for). */
+  readonly port: number;
+  readonly wsPort?: number;
+  readonly tlsPort?: number;
+  /** `mqtt://<host>:<port>` to connect to; a wildcard host is given as loopback. */
+  readonly url: string;
+  readonly wsUrl?: string;
+  readonly tlsUrl?: string;
+  readonly aedes: Aedes;
+  /** Closes listeners, every client socket (connected or not yet), aedes and the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What has been started so far, so that a failed start and close() undo exactly that, in order. */
+class Parts {
+  store: BrokerStore | undefined;
+  aedes: Aedes | undefined;
+  /** Streams aedes has not registered yet (no CONNECT) are not closed by aedes.close(). */
+  readonly connections = new Set<Duplex>();
+  readonly servers: Server[] = [];
+  wss: WebSocketServer | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  async close(): Promise<void> {
+    // Stop accepting first. A server's close callback fires only once its sockets are gone, so
+    // wait for it after aedes and we have destroyed them; the store closes last, after the wills.
+    const serversClosed = this.servers
+      .splice(0)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const ws of this.wss?.clients ?? []) ws.terminate();
+    const wss = this.wss;
+    const wssClosed = wss ? new Promise<void>((resolve) => wss.close(() => resolve())) : undefined;
+    const aedes = this.aedes;
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const c of this.connections) c.destroy();
+    await Promise.all([...serversClosed, wssClosed]);
+    try {
+      await this.store?.close();
+    } catch (err) {
+      this.logger.error({ err }, "error while closing the store");
+    }
+  }
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+  const opts = resolveBrokerOptions(options);
+  const logger = opts.logger ?? pino({ level: "silent" });
+  // Read TLS files before opening anything, so a bad file leaves nothing to clean up.
+  const tlsMaterial = opts.tls ? await loadTlsMaterial(opts.tls.keyFile, opts.tls.certFile) : undefined;
+  const parts = new Parts(logger);
+
+  try {
+    const store = await openStore(opts.dataDir);
+    parts.store = store;
+    const aedes = await Aedes.createBroker(aedesOptions(opts, store.persistence, logger));
+    parts.aedes = aedes;
+    watchAedes(aedes, logger);
+
+    const handle = (stream: Duplex, req?: IncomingMessage) => {
+      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes);
+      parts.connections.add(limited);
+      limited.once("close", () => parts.connections.delete(limited));
+      aedes.handle(limited, req);
+    };
+
+    const tcp = createNetServer((socket) => {
+      // Messages are a few hundred bytes and latency is what the fleet measures.
+      socket.setNoDelay(true);
+      handle(socket);
+    });
+    parts.servers.push(tcp);
+    const port = await listen(tcp, opts.port, opts.host, "MQTT", logger);
+
+    let tlsPort: number | undefined;
+    if (opts.tls && tlsMaterial) {
+      const tlsServer = createTlsServer({ key: tlsMaterial.key, cert: tlsMaterial.cert }, (socket) => {
+        socket.setNoDelay(true);
+        handle(socket);
+      });
+      tlsServer.on("tlsClientError", (err, socket) =>
+        logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed"),
+      );
+      parts.servers.push(tlsServer);
+      tlsPort = await listen(tlsServer, opts.tls.port, opts.host, "MQTT over TLS", logger);
+    }
+
+    let wsPort: number | undefined;
+    if (opts.wsPort !== undefined) {
+      const http = createHttpServer((_req, res) =>
+        res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n"),
+      );
+      // ws's own cap on one message: MQTT.js writes at most one packet per message.
+      const wss = new WebSocketServer({ server: http, maxPayload: opts.maxPacketBytes });
+      parts.wss = wss;
+      wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req));
+      wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
+      parts.servers.push(http);
+      wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
+    }
+
+    const host = urlHost(opts.host);
+    logger.info(
+      { host: opts.host, port, tlsPort, wsPort, store: store.kind, auth: opts.auth !== undefined },
+      "broker listening",
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      port,
+      url: `mqtt://${host}:${port}`,
+      ...(tlsPort !== undefined ? { tlsPort, tlsUrl: `mqtts://${host}:${tlsPort}` } : {}),
+      ...(wsPort !== undefined ? { wsPort, wsUrl: `ws://${host}:${wsPort}` } : {}),
+      aedes,
+      close() {
+        closing ??= parts.close().then(() => logger.info("broker closed"));
+        return closing;
+      },
+    };
+  } catch (err) {
+    await parts.close();
+    throw err;
+  }
+}
+
+function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger: Logger): AedesOptions {
+  return {
+    persistence,
+    drainTimeout: opts.drainTimeoutMs,
+    connectTimeout: opts.connectTimeoutMs,
+    ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
+  };
+}
+
+/** One bad client must never take the broker down: every error event is logged, none is thrown. */
+function watchAedes(aedes: Aedes, logger: Logger): void {
+  aedes.on("clientError", (client, err) => logClientError(logger, client.id, err));
+  aedes.on("connectionError", (_client, err) => logClientError(logger, undefined, err));
+  // Not in aedes's typed event map, but emitted (e.g. by will clean-up); unhandled it would throw.
+  const emitter: EventEmitter = aedes;
+  emitter.on("error", (err: Error) => logger.error({ err }, "broker error"));
+  aedes.on("client", (client) => logger.debug({ clientId: client.id }, "client connected"));
+  aedes.on("clientDisconnect", (client) => logger.debug({ clientId: client.id }, "client disconnected"));
+}
+
+function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {
+  if (err instanceof FrameLimitError) {
+    logger.warn(
+      { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
+      "connection cut: packet limit",
+    );
+  } else {
+    logger.info({ clientId, err: err.message }, "client error");
+  }
+}
+
+function listen(server: Server, port: number, host: string, what: string, logger: Logger): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === "EADDRINUSE"
+          ? "is in use"
+          : err.code === "EACCES"
+            ? "needs more privileges"
+            : err.code === "EADDRNOTAVAIL"
+              ? "is not an address of this machine"
+              : `cannot be opened (${err.message})`;
+      reject(new Error(`port ${port} on ${host} ${why} (${what} listener)`));
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      server.on("error", (err) => logger.error({ err, what }, "listener error"));
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function urlHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}

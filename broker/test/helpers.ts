@@ -1,0 +1,69 @@
+/**
+ * Shared test plumbing: event waits with timeouts (never sleeps), MQTT.js clients and raw sockets
+ * against a broker on port 0.
+ */
+import type { EventEmitter } from "node:events";
+import { connect as connectTcp, type Socket } from "node:net";
+import { type IClientOptions, type MqttClient, connectAsync } from "mqtt";
+import mqttPacket from "mqtt-packet";
+
+/** Resolves with the event's arguments, or rejects after `ms` naming what did not happen. */
+export function once<T extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  event: string,
+  ms = 5000,
+  filter: (...args: T) => boolean = () => true,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`no "${event}" within ${ms} ms`));
+    }, ms);
+    const listener = (...args: T) => {
+      if (!filter(...args)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(args);
+    };
+    emitter.on(event, listener as (...a: unknown[]) => void);
+  });
+}
+
+/** An MQTT.js client that never reconnects on its own, so a cut connection stays cut. */
+export function client(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  return connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4, ...options });
+}
+
+export async function closeAll(...clients: (MqttClient | undefined)[]): Promise<void> {
+  await Promise.all(clients.map((c) => c?.endAsync(true)));
+}
+
+/** Next message on `topic` (exact match) as a string. */
+export async function nextMessage(c: MqttClient, topic: string, ms = 5000): Promise<string> {
+  const [, payload] = await once<[string, Buffer]>(c, "message", ms, (t) => t === topic);
+  return payload.toString();
+}
+
+export function rawSocket(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connectTcp(port, "127.0.0.1", () => {
+      s.off("error", reject);
+      resolve(s);
+    });
+    s.once("error", reject);
+  });
+}
+
+export function packet(p: mqttPacket.Packet): Buffer {
+  return mqttPacket.generate(p);
+}
+
+export function connectPacket(clientId: string): Buffer {
+  return packet({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: true, keepalive: 60 });
+}
+
+/** Resolves when the socket is closed by the other side (or errors), with how long it took. */
+export function closed(s: Socket, ms = 5000): Promise<void> {
+  if (s.destroyed) return Promise.resolve();
+  return once(s, "close", ms).then(() => undefined);
+}

@@ -1,0 +1,48 @@
+/**
+ * Loads the TLS key and certificate for the MQTT-over-TLS listener, turning every way those files
+ * can be wrong into a message that names the file.
+ */
+import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
+
+export interface TlsMaterial {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+}
+
+async function readPem(path: string, what: string, marker: RegExp): Promise<Buffer> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EACCES"
+          ? "is not readable (permission denied)"
+          : code === "EISDIR"
+            ? "is a directory"
+            : `cannot be read (${code ?? String(err)})`;
+    throw new Error(`TLS ${what} file ${path} ${why}`);
+  }
+  if (!marker.test(data.toString("latin1"))) {
+    throw new Error(`TLS ${what} file ${path} is not PEM (no "-----BEGIN …" block of the right kind)`);
+  }
+  return data;
+}
+
+export async function loadTlsMaterial(keyFile: string, certFile: string): Promise<TlsMaterial> {
+  const key = await readPem(keyFile, "key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+  const cert = await readPem(certFile, "certificate", /-----BEGIN CERTIFICATE-----/);
+  try {
+    // Fail at start-up, not at the first handshake: bad PEM bodies and a key that does not match
+    // the certificate both throw here.
+    createSecureContext({ key, cert });
+  } catch (err) {
+    throw new Error(
+      `TLS key ${keyFile} and certificate ${certFile} cannot be used: ${(err as Error).message}`,
+    );
+  }
+  return { key, cert };
+}
