@@ -1,0 +1,74 @@
+/**
+ * Percentiles from an HDR histogram (hdr-histogram-js), in the units the reports use.
+ */
+import * as hdr from "hdr-histogram-js";
+
+export interface Summary {
+  readonly count: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+/** Records non-negative values with `scale` integer steps per unit (1000 → µs resolution for ms). */
+export class Distribution {
+  private readonly h: hdr.Histogram;
+
+  constructor(
+    private readonly scale = 1000,
+    highest = 3_600_000,
+  ) {
+    this.h = hdr.build({
+      bitBucketSize: 64,
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: Math.ceil(highest * scale),
+      numberOfSignificantValueDigits: 3,
+      useWebAssembly: false,
+    });
+  }
+
+  record(value: number): void {
+    this.h.recordValue(Math.max(0, Math.round(value * this.scale)));
+  }
+
+  get count(): number {
+    return this.h.totalCount;
+  }
+
+  percentile(p: number): number {
+    return this.h.totalCount === 0 ? 0 : this.h.getValueAtPercentile(p) / this.scale;
+  }
+
+  summary(): Summary {
+    const empty = this.h.totalCount === 0;
+    return {
+      count: this.h.totalCount,
+      p50: this.percentile(50),
+      p90: this.percentile(90),
+      p99: this.percentile(99),
+      max: empty ? 0 : this.h.maxValue / this.scale,
+      mean: empty ? 0 : this.h.mean / this.scale,
+    };
+  }
+}
+
+/** Fixed-width bucket counts for plots (the HDR histogram answers percentiles, this draws bars). */
+export class Buckets {
+  readonly counts: number[];
+  overflow = 0;
+
+  constructor(
+    readonly width: number,
+    readonly upTo: number,
+  ) {
+    this.counts = new Array(Math.ceil(upTo / width)).fill(0);
+  }
+
+  record(value: number): void {
+    const i = Math.floor(Math.max(0, value) / this.width);
+    if (i < this.counts.length) this.counts[i] = (this.counts[i] ?? 0) + 1;
+    else this.overflow++;
+  }
+}
