@@ -42,10 +42,10 @@ export function buildPairing(ids: readonly NodeId[], spec: TopologySpec): Pairin
     const g = ids.slice(start, start + k);
     switch (spec.kind) {
       case "ring": // each follows the previous one, the first follows the last: a cycle
-        if (g.length > 1) g.forEach((id, i) => follow(id, g[(i + g.length - 1) % g.length]));
+        if (g.length > 1) for (let i = 0; i < g.length; i++) follow(g[i], g[(i + g.length - 1) % g.length]);
         break;
       case "chain": // each follows the previous one: a press on the head reaches the tail
-        g.forEach((id, i) => (i > 0 ? follow(id, g[i - 1]) : undefined));
+        for (let i = 1; i < g.length; i++) follow(g[i], g[i - 1]);
         break;
       case "pairs": // mutual pairs, whatever the group size
         for (let i = 0; i + 1 < g.length; i += 2) {
