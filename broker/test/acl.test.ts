@@ -57,9 +57,9 @@ describe("rules", () => {
   });
 
   it("names the bad field of a credentials file", () => {
-    expect(() => parseCredentials({ users: { lamp: { role: "node", nodeId: "bad id", password: "x" } } })).toThrow(
-      /users\.lamp\.nodeId must be a node id.*users\.lamp\.password must be a scrypt/,
-    );
+    expect(() =>
+      parseCredentials({ users: { lamp: { role: "node", nodeId: "bad id", password: "x" } } }),
+    ).toThrow(/users\.lamp\.nodeId must be a node id.*users\.lamp\.password must be a scrypt/);
     expect(() => parseCredentials({ users: { x: { role: "admin" } } })).toThrow(/users\.x\.role/);
   });
 });
@@ -104,14 +104,23 @@ describe("with real clients", () => {
 
   it("refuses a node whose will is another node's status", async () => {
     const will = { topic: "tf/status/switch-7", payload: Buffer.from("T1 0"), qos: 1 as const, retain: true };
-    await expect(client(broker.url, { username: "lamp", password: "lamp-pw", clientId: "tf-lamp-1", will })).rejects.toMatchObject({
+    await expect(
+      client(broker.url, { username: "lamp", password: "lamp-pw", clientId: "tf-lamp-1", will }),
+    ).rejects.toMatchObject({
       code: 5,
     });
   });
 
   it("grants a node its own topics, the query and single reports, and 0x80 for the rest", async () => {
     const node = await as("lamp", "lamp-pw", "tf-lamp-1");
-    const filters = ["tf/state/lamp-1", "tf/query", "tf/report/switch-7", "tf/report/+", "tf/state/switch-7", "#"];
+    const filters = [
+      "tf/state/lamp-1",
+      "tf/query",
+      "tf/report/switch-7",
+      "tf/report/+",
+      "tf/state/switch-7",
+      "#",
+    ];
     // MQTT.js rejects when any filter is refused; the SUBACK it carries has the codes.
     const error = await node.subscribeAsync(filters, { qos: 1 }).then(
       () => undefined,

@@ -49,13 +49,20 @@ describe("FrameScanner", () => {
 
   it("reports a frame one byte over the limit, counting the fixed header", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5 }), fc.array(fc.nat(), { maxLength: 5 }), (before, cutSeeds) => {
-        // 256 bytes in all: 1 type + 2 length bytes + 253; one more is too many.
-        const data = Buffer.concat([...Array.from({ length: before }, () => frame(0x30, 253)), frame(0x30, 254)]);
-        const cuts = cutSeeds.map((c) => c % data.length);
-        const v = scanInChunks(new FrameScanner(256), data, cuts);
-        return v?.kind === "too-large" && v.declaredBytes === 257;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (before, cutSeeds) => {
+          // 256 bytes in all: 1 type + 2 length bytes + 253; one more is too many.
+          const data = Buffer.concat([
+            ...Array.from({ length: before }, () => frame(0x30, 253)),
+            frame(0x30, 254),
+          ]);
+          const cuts = cutSeeds.map((c) => c % data.length);
+          const v = scanInChunks(new FrameScanner(256), data, cuts);
+          return v?.kind === "too-large" && v.declaredBytes === 257;
+        },
+      ),
     );
   });
 

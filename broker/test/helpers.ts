@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from "node:events";
 import { connect as connectTcp, type Socket } from "node:net";
-import { type IClientOptions, type MqttClient, connectAsync } from "mqtt";
+import { connectAsync, type IClientOptions, type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 
 /** Resolves with the event's arguments, or rejects after `ms` naming what did not happen. */
@@ -59,7 +59,14 @@ export function packet(p: mqttPacket.Packet): Buffer {
 }
 
 export function connectPacket(clientId: string): Buffer {
-  return packet({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: true, keepalive: 60 });
+  return packet({
+    cmd: "connect",
+    protocolId: "MQTT",
+    protocolVersion: 4,
+    clientId,
+    clean: true,
+    keepalive: 60,
+  });
 }
 
 /** Resolves when the socket is closed by the other side (or errors), with how long it took. */

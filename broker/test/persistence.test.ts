@@ -84,5 +84,7 @@ it("forgets all of it in memory", async () => {
 it("names the directory when it cannot be used", async () => {
   const file = join(dir, "file");
   await import("node:fs/promises").then((fs) => fs.writeFile(file, "x"));
-  await expect(startBroker({ port: 0, dataDir: join(file, "sub") })).rejects.toThrow(`data directory ${join(file, "sub")}`);
+  await expect(startBroker({ port: 0, dataDir: join(file, "sub") })).rejects.toThrow(
+    `data directory ${join(file, "sub")}`,
+  );
 });
