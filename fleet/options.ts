@@ -1,0 +1,167 @@
+/**
+ * The options of a fleet run (`twinfleet sim`), validated once at the boundary: every flag has a
+ * default, a range and an error message that names the flag.
+ */
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
+
+export interface GilbertElliott {
+  /** P(good → bad) per segment. */
+  readonly pGoodToBad: number;
+  /** P(bad → good) per segment. */
+  readonly pBadToGood: number;
+  /** Loss probability in the bad state (the good state uses --loss). */
+  readonly lossBad: number;
+}
+
+export interface FleetOptions {
+  readonly nodes: number;
+  readonly profile: string;
+  readonly topology: TopologyKind | { readonly file: string };
+  readonly groupSize: number;
+  readonly follows: number;
+  readonly ratePerNodePerMin: number;
+  readonly lossPct: number;
+  readonly gilbertElliott?: GilbertElliott;
+  readonly seed: string;
+  readonly durationS: number;
+  readonly settleS: number;
+  readonly headless: boolean;
+  readonly report?: string;
+  readonly assert: boolean;
+  readonly broker?: string;
+  readonly workers: number;
+  readonly prefix: string;
+  readonly progressEveryS: number;
+}
+
+/** Flag values as commander hands them over: strings, booleans, or absent. */
+export type RawFleetOptions = Partial<Record<keyof typeof FLAG_NAMES, string | boolean | undefined>>;
+
+/** Each option's flag, for error messages. */
+export const FLAG_NAMES = {
+  nodes: "--nodes",
+  profile: "--profile",
+  topology: "--topology",
+  groupSize: "--group-size",
+  follows: "--follows",
+  rate: "--rate",
+  loss: "--loss",
+  ge: "--ge",
+  seed: "--seed",
+  duration: "--duration",
+  settle: "--settle",
+  headless: "--headless",
+  report: "--report",
+  assert: "--assert",
+  broker: "--broker",
+  workers: "--workers",
+  prefix: "--prefix",
+  progressEvery: "--progress-every",
+} as const;
+
+export const DEFAULTS = {
+  nodes: 300,
+  profile: "uno-w5100",
+  topology: "ring" as TopologyKind,
+  groupSize: 8,
+  follows: 2,
+  ratePerNodePerMin: 1,
+  lossPct: 0,
+  seed: "twinfleet",
+  durationS: 60,
+  settleS: 10,
+  prefix: "tf",
+  progressEveryS: 5,
+} as const;
+
+export class OptionError extends Error {
+  override readonly name = "OptionError";
+}
+
+const MAX_NODES = 20_000;
+
+function num(flag: string, raw: unknown, fallback: number, min: number, max: number, integer: boolean): number {
+  if (raw === undefined) return fallback;
+  const s = String(raw).trim();
+  const v = Number(s);
+  const kind = integer ? "a whole number" : "a number";
+  if (s === "" || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    throw new OptionError(`${flag} must be ${kind} from ${min} to ${max} (got ${JSON.stringify(s)})`);
+  }
+  return v;
+}
+
+function str(raw: unknown): string | undefined {
+  return typeof raw === "string" ? raw : undefined;
+}
+
+const urlSchema = z.string().regex(/^(mqtts?|wss?|tcp):\/\/[^\s/]+(:\d+)?\/?$/);
+
+export function parseGilbertElliott(raw: string): GilbertElliott {
+  const parts = raw.split(",").map((p) => Number(p.trim()));
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0 || p > 1)) {
+    throw new OptionError(
+      `--ge must be three probabilities "pGoodToBad,pBadToGood,lossBad", each from 0 to 1 (got ${JSON.stringify(raw)})`,
+    );
+  }
+  const [pGoodToBad, pBadToGood, lossBad] = parts as [number, number, number];
+  if (pBadToGood === 0) throw new OptionError("--ge pBadToGood must be above 0, or the link never recovers");
+  return { pGoodToBad, pBadToGood, lossBad };
+}
+
+/** Validates raw flags into complete options; throws OptionError naming the flag. */
+export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
+  const nodes = num(FLAG_NAMES.nodes, raw.nodes, DEFAULTS.nodes, 1, MAX_NODES, true);
+  const topoRaw = str(raw.topology) ?? DEFAULTS.topology;
+  const topology = (TOPOLOGY_KINDS as readonly string[]).includes(topoRaw)
+    ? (topoRaw as TopologyKind)
+    : topoRaw.endsWith(".json")
+      ? { file: topoRaw }
+      : undefined;
+  if (topology === undefined) {
+    throw new OptionError(
+      `--topology must be one of ${TOPOLOGY_KINDS.join(", ")} or a pairing file ending in .json (got ${JSON.stringify(topoRaw)})`,
+    );
+  }
+  const groupSize = num(FLAG_NAMES.groupSize, raw.groupSize, DEFAULTS.groupSize, 2, MAX_NODES, true);
+  const follows = num(FLAG_NAMES.follows, raw.follows, DEFAULTS.follows, 1, 8, true);
+  const profile = str(raw.profile) ?? DEFAULTS.profile;
+  if (!/^[a-z0-9-]{1,16}$/.test(profile) && !profile.endsWith(".json")) {
+    throw new OptionError(`--profile must be a profile name like uno-w5100 or a .json file (got ${JSON.stringify(profile)})`);
+  }
+  const broker = str(raw.broker);
+  if (broker !== undefined && !urlSchema.safeParse(broker).success) {
+    throw new OptionError(`--broker must be a URL like mqtt://host:1883 (got ${JSON.stringify(broker)})`);
+  }
+  const prefix = str(raw.prefix) ?? DEFAULTS.prefix;
+  if (!/^[A-Za-z0-9_-]{1,12}$/.test(prefix)) {
+    throw new OptionError(`--prefix must be 1-12 of A-Z a-z 0-9 _ - (got ${JSON.stringify(prefix)})`);
+  }
+  const seed = str(raw.seed) ?? DEFAULTS.seed;
+  if (seed.length === 0 || seed.length > 64) throw new OptionError("--seed must be 1-64 characters");
+  const report = str(raw.report);
+  if (report !== undefined && report.trim() === "") throw new OptionError("--report needs a file name");
+  const ge = str(raw.ge);
+  return {
+    nodes,
+    profile,
+    topology,
+    groupSize,
+    follows,
+    ratePerNodePerMin: num(FLAG_NAMES.rate, raw.rate, DEFAULTS.ratePerNodePerMin, 0, 600, false),
+    lossPct: num(FLAG_NAMES.loss, raw.loss, DEFAULTS.lossPct, 0, 90, false),
+    ...(ge !== undefined ? { gilbertElliott: parseGilbertElliott(ge) } : {}),
+    seed,
+    durationS: num(FLAG_NAMES.duration, raw.duration, DEFAULTS.durationS, 1, 86_400, false),
+    settleS: num(FLAG_NAMES.settle, raw.settle, DEFAULTS.settleS, 0, 3_600, false),
+    headless: raw.headless === true,
+    ...(report !== undefined ? { report } : {}),
+    assert: raw.assert === true,
+    ...(broker !== undefined ? { broker } : {}),
+    workers: num(FLAG_NAMES.workers, raw.workers, Math.max(1, Math.min(4, availableParallelism())), 1, 64, true),
+    prefix,
+    progressEveryS: num(FLAG_NAMES.progressEvery, raw.progressEvery, DEFAULTS.progressEveryS, 0.2, 3_600, false),
+  };
+}
