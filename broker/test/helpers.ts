@@ -9,11 +9,13 @@ import mqttPacket from "mqtt-packet";
 
 /** Resolves with the event's arguments, or rejects after `ms` naming what did not happen. */
 export function once<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
+  source: EventEmitter | MqttClient,
   event: string,
   ms = 5000,
   filter: (...args: T) => boolean = () => true,
 ): Promise<T> {
+  // MqttClient's typed event map is not an EventEmitter to TypeScript, though it is one at runtime.
+  const emitter = source as EventEmitter;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, listener);

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type IConnackPacket, type MqttClient } from "mqtt";
+import { connect, type IConnackPacket } from "mqtt";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../server.js";
 import { client, closeAll, nextMessage, once } from "./helpers.js";

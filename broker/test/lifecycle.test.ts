@@ -1,0 +1,167 @@
+/**
+ * Start, stop and what goes wrong around them: bound ports, clean shutdown of every socket, a port
+ * in use, option messages that name the field, the injected logger, and the CLI entry point.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBrokerCommand } from "../command.js";
+import { parseBrokerCommandOptions, resolveBrokerOptions } from "../options.js";
+import { type RunningBroker, startBroker } from "../server.js";
+import { client, closeAll, closed, connectPacket, once, rawSocket } from "./helpers.js";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "twinfleet-life-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe("start and stop", () => {
+  it("closes connected clients and sockets that never sent CONNECT, once", async () => {
+    const broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    const c = await client(broker.url, { clientId: "c1" });
+    const silent = await rawSocket(broker.port); // aedes alone would wait for its connect timeout
+    const clientGone = once(c, "close");
+    await Promise.all([broker.close(), broker.close()]);
+    await Promise.all([clientGone, closed(silent)]);
+    await expect(rawSocket(broker.port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await closeAll(c);
+  });
+
+  it("says which port is in use, and leaves nothing open behind a failed start", async () => {
+    const first = await startBroker({ host: "127.0.0.1", port: 0 });
+    await expect(startBroker({ host: "127.0.0.1", port: first.port })).rejects.toThrow(
+      `port ${first.port} on 127.0.0.1 is in use (MQTT listener)`,
+    );
+    // The WebSocket port fails after the store and the MQTT port are open: both must be released,
+    // which the LevelDB lock on the data dir shows.
+    const data = join(dir, "store");
+    await expect(
+      startBroker({ host: "127.0.0.1", port: 0, wsPort: first.port, dataDir: data }),
+    ).rejects.toThrow(`port ${first.port} on 127.0.0.1 is in use (WebSocket listener)`);
+    const again = await startBroker({ host: "127.0.0.1", port: 0, dataDir: data });
+    await expect(startBroker({ host: "127.0.0.1", port: 0, dataDir: data })).rejects.toThrow(
+      `data directory ${data} cannot be opened as a LevelDB store`,
+    );
+    await Promise.all([again.close(), first.close()]);
+  });
+});
+
+describe("bad clients", () => {
+  let broker: RunningBroker;
+  const lines: { msg: string; level: number }[] = [];
+  beforeAll(async () => {
+    const logger = pino({ level: "debug" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    broker = await startBroker({ host: "127.0.0.1", port: 0, maxPacketBytes: 256, logger });
+  });
+  afterAll(() => broker.close());
+
+  it("survives garbage, a bad protocol version and a cut packet, and logs them", async () => {
+    const garbage = await rawSocket(broker.port);
+    garbage.write(Buffer.from([0x00, 0x02, 0xde, 0xad])); // packet type 0 is reserved
+    const v9 = await rawSocket(broker.port);
+    v9.write(
+      Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x09, 0x02, 0x00, 0x3c, 0x00, 0x00]),
+    );
+    const big = await rawSocket(broker.port);
+    big.write(connectPacket("big"));
+    big.write(Buffer.from([0x30, 0x80, 0x02])); // 256-byte body: 259 bytes in all
+    for (const s of [garbage, v9, big]) s.on("error", () => {});
+    await Promise.all([closed(garbage), closed(v9), closed(big)]);
+
+    const ok = await client(broker.url, { clientId: "ok" });
+    expect(ok.connected).toBe(true);
+    await closeAll(ok);
+    expect(lines.filter((l) => l.msg === "connection cut: packet limit")).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === "client error").length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("options", () => {
+  it.each([
+    [{ port: 70000 }, "options.port must be an integer port 0-65535"],
+    [{ port: 1.5 }, "options.port must be an integer port 0-65535"],
+    [{ maxPacketBytes: 100 }, "options.maxPacketBytes must be at least 256"],
+    [{ drainTimeoutMs: 0 }, "options.drainTimeoutMs must be at least 1 ms"],
+    [{ tls: { port: 0, keyFile: "", certFile: "c" } }, "options.tls.keyFile must not be empty"],
+  ])("names the field of %o", (options, message) => {
+    expect(() => resolveBrokerOptions(options)).toThrow(message);
+  });
+
+  it("fills in the defaults", () => {
+    expect(resolveBrokerOptions({})).toMatchObject({
+      host: "0.0.0.0",
+      port: 1883,
+      maxPacketBytes: 65536,
+      drainTimeoutMs: 10_000,
+    });
+  });
+
+  it.each([
+    [{ port: "abc" }, "--port must be a port number 0-65535"],
+    [{ wsPort: "65536" }, "--ws-port must be a port number 0-65535"],
+    [{ maxPacketBytes: "12" }, "--max-packet-bytes must be a byte count"],
+    [{ drainTimeout: "-1" }, "--drain-timeout must be a positive number of milliseconds"],
+    [{ tlsPort: "8883" }, "--tls-key is required with --tls-port, --tls-key and --tls-cert"],
+    [{ tlsKey: "k.pem", tlsCert: "c.pem" }, "--tls-port is required"],
+  ])("names the flag of %o", (flags, message) => {
+    expect(() => parseBrokerCommandOptions(flags)).toThrow(message);
+  });
+
+  it("turns flags into broker options", () => {
+    expect(
+      parseBrokerCommandOptions({
+        port: "1884",
+        tlsPort: 8883,
+        tlsKey: "k",
+        tlsCert: "c",
+        data: "d",
+        auth: "a.json",
+      }),
+    ).toEqual({
+      broker: expect.objectContaining({
+        port: 1884,
+        tls: { port: 8883, keyFile: "k", certFile: "c" },
+        dataDir: "d",
+      }),
+      authFile: "a.json",
+    });
+  });
+});
+
+describe("runBrokerCommand", () => {
+  it("runs until aborted, then closes its clients", async () => {
+    const abort = new AbortController();
+    let url = "";
+    let listening: () => void = () => {};
+    const isListening = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
+    const run = runBrokerCommand(
+      { host: "127.0.0.1", port: "0" },
+      {
+        logger: pino({ level: "silent" }),
+        signal: abort.signal,
+        onListening: (b) => {
+          url = b.url;
+          listening();
+        },
+      },
+    );
+    await isListening;
+    const c = await client(url);
+    const gone = once(c, "close");
+    abort.abort();
+    await Promise.all([run, gone]);
+    await closeAll(c);
+  });
+
+  it("names a credentials file it cannot read", async () => {
+    const missing = join(dir, "nope.json");
+    await expect(
+      runBrokerCommand({ port: "0", auth: missing }, { logger: pino({ level: "silent" }) }),
+    ).rejects.toThrow(`credentials file ${missing} cannot be read: ENOENT`);
+  });
+});
