@@ -1,0 +1,30 @@
+/**
+ * The twins layer's public surface: the service, its store, the convergence function and the types
+ * the console and the fleet runner use.
+ */
+export {
+  type ConvergenceInput,
+  type ConvergenceReport,
+  computeConvergence,
+  type FollowerSync,
+  type SyncStatus,
+} from "./convergence.js";
+export {
+  type ResolvedTwinsOptions,
+  resolveTwinsOptions,
+  type TwinsOptions,
+  TwinsOptionsError,
+} from "./options.js";
+export { type PairingPlan, planPairing } from "./pairing.js";
+export { type RegistryEffect, TwinRegistry } from "./registry.js";
+export { BoundedSeries } from "./series.js";
+export { startTwins, type Twins, TwinsCommandError } from "./service.js";
+export {
+  type DesiredRecord,
+  jsonFileStore,
+  memoryStore,
+  STORE_FILE,
+  type StoredState,
+  type TwinsStore,
+} from "./store.js";
+export * from "./types.js";

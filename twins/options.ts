@@ -1,0 +1,108 @@
+/**
+ * The twins service's options, validated once at the boundary: `TwinsOptions` → `ResolvedTwinsOptions`
+ * with every default filled in. Every message names the bad field.
+ */
+import { type Logger, pino } from "pino";
+import { z } from "zod";
+import { DEFAULT_PREFIX, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import { memoryStore, type TwinsStore } from "./store.js";
+
+export interface TwinsOptions {
+  /** Broker URL: mqtt://, mqtts://, ws:// or wss://. */
+  readonly url: string;
+  /** Topic prefix of the fleet. Default `tf`. */
+  readonly prefix?: string;
+  /** Where desired state and pairings are kept. Default: in memory (lost on close). */
+  readonly store?: TwinsStore;
+  /** Milliseconds, for last-seen and the in-sync series. Default `Date.now`. */
+  readonly clock?: () => number;
+  /** Randomness for the MQTT client id. Default `Math.random`. */
+  readonly random?: () => number;
+  /** Where events and bad input are logged. Default: silent. */
+  readonly logger?: Logger;
+  /** MQTT client id; default `<prefix>-twins-<random hex>`, so several services may share a broker. */
+  readonly clientId?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** How many points of the in-sync series are kept. Default 1024. */
+  readonly historyCapacity?: number;
+  /** How long to wait for the first CONNACK. Default 10 000 ms. */
+  readonly connectTimeoutMs?: number;
+  readonly reconnectPeriodMs?: number;
+  /**
+   * After pairing or set commands go to a node, further registers within this window do not send
+   * them again (the node's config may simply not have come back yet). Default 1000 ms.
+   */
+  readonly resendHoldMs?: number;
+}
+
+export interface ResolvedTwinsOptions {
+  readonly url: string;
+  readonly prefix: Prefix;
+  readonly store: TwinsStore;
+  readonly clock: () => number;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly clientId: string;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly historyCapacity: number;
+  readonly connectTimeoutMs: number;
+  readonly reconnectPeriodMs: number;
+  readonly resendHoldMs: number;
+}
+
+export class TwinsOptionsError extends Error {
+  override readonly name = "TwinsOptionsError";
+}
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", "must be a function");
+const schema = z.object({
+  url: z
+    .string("must be a string")
+    .regex(/^(mqtt|mqtts|ws|wss|tcp):\/\/.+/, "must be a broker URL such as mqtt://localhost:1883"),
+  prefix: z.string("must be a string").optional(),
+  clock: fn.optional(),
+  random: fn.optional(),
+  clientId: z.string().min(1, "must not be empty").max(64, "must be at most 64 characters").optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  historyCapacity: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
+  connectTimeoutMs: z.number().int("must be an integer").min(1, "must be positive").optional(),
+  reconnectPeriodMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
+  resendHoldMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
+});
+
+export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join(".") ?? "";
+    throw new TwinsOptionsError(`options.${field} ${issue?.message ?? "is invalid"}`);
+  }
+  let prefix: Prefix;
+  try {
+    prefix = toPrefix(options.prefix ?? DEFAULT_PREFIX);
+  } catch (e) {
+    throw new TwinsOptionsError(`options.prefix: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const random = options.random ?? Math.random;
+  const hex = Math.floor(random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, "0");
+  return {
+    url: options.url,
+    prefix,
+    store: options.store ?? memoryStore(),
+    clock: options.clock ?? Date.now,
+    random,
+    logger: options.logger ?? pino({ level: "silent" }),
+    clientId: options.clientId ?? `${prefix}-twins-${hex}`,
+    username: options.username,
+    password: options.password,
+    historyCapacity: options.historyCapacity ?? 1024,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,
+    resendHoldMs: options.resendHoldMs ?? 1000,
+  };
+}

@@ -1,0 +1,396 @@
+/**
+ * The fleet view: one record per node, built from what the broker delivers (register, report,
+ * config, status) and from the desired state the service loads and changes. Pure: `receive` decodes
+ * one message and returns what changed as effects; the service does the I/O. Bad input never throws
+ * and never replaces a newer state: it comes back as a `bad-input` effect and is counted.
+ */
+import {
+  type ConfigMessage,
+  compareStamps,
+  decode,
+  isProtocolError,
+  type Message,
+  type NodeId,
+  type Prefix,
+  parseTopic,
+  type RegisterMessage,
+  type ReportMessage,
+  type StatusMessage,
+} from "../protocol/index.js";
+import type { ConvergenceInput } from "./convergence.js";
+import type { DesiredRecord, StoredState } from "./store.js";
+import {
+  BAD_INPUT_REASONS,
+  type BadInput,
+  type BadInputReason,
+  badInputOfDrop,
+  type DesiredState,
+  type Presence,
+  type ReportedConfig,
+  type ReportedState,
+  type Twin,
+  type TwinChange,
+} from "./types.js";
+
+export type RegistryEffect =
+  | { readonly type: "registered"; readonly node: NodeId; readonly first: boolean }
+  | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange }
+  | { readonly type: "online"; readonly node: NodeId }
+  | { readonly type: "offline"; readonly node: NodeId }
+  | { readonly type: "bad-input"; readonly input: BadInput }
+  /** The desired state changed and must be stored. */
+  | { readonly type: "desired-changed"; readonly node: NodeId };
+
+interface Record_ {
+  id: NodeId;
+  kind?: RegisterMessage["nodeKind"];
+  profile?: string;
+  firmware?: string;
+  presence: Presence;
+  lastSeen?: number;
+  reported?: ReportedState;
+  config?: ReportedConfig;
+  desired: DesiredState;
+  /** Has a desire been set or stored (otherwise the first config seen becomes the desire)? */
+  desiredKnown: boolean;
+  /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
+  formerSources: Set<NodeId>;
+  /** A register was seen since the node last went offline (for identity conflicts). */
+  registeredSinceOnline: boolean;
+}
+
+export class TwinRegistry {
+  private readonly twins = new Map<NodeId, Record_>();
+  private readonly counts = new Map<BadInputReason, number>(BAD_INPUT_REASONS.map((r) => [r, 0]));
+  private readonly perNode = new Map<NodeId, number>();
+  private highestCounter = 0;
+
+  constructor(private readonly prefix: Prefix) {}
+
+  /** Restores desired state and last known identities from the store. */
+  restore(state: StoredState): void {
+    for (const [id, rec] of Object.entries(state.nodes)) {
+      const t = this.ensure(id as NodeId);
+      t.desired = {
+        sources: [...rec.sources],
+        configVersion: rec.configVersion,
+        ...(rec.pendingSet ? { pendingSet: rec.pendingSet } : {}),
+      };
+      t.desiredKnown = true;
+      if (rec.kind) t.kind = rec.kind;
+      if (rec.profile) t.profile = rec.profile;
+      if (rec.firmware) t.firmware = rec.firmware;
+      if (rec.lastSeen !== undefined) t.lastSeen = rec.lastSeen;
+      if (rec.pendingSet) this.highestCounter = Math.max(this.highestCounter, rec.pendingSet.counter);
+    }
+  }
+
+  snapshot(): StoredState {
+    const nodes: Record<string, DesiredRecord> = {};
+    for (const t of this.twins.values()) {
+      if (!t.desiredKnown && t.kind === undefined) continue;
+      nodes[t.id] = {
+        sources: [...t.desired.sources],
+        configVersion: t.desired.configVersion,
+        ...(t.desired.pendingSet ? { pendingSet: t.desired.pendingSet } : {}),
+        ...(t.kind ? { kind: t.kind } : {}),
+        ...(t.profile ? { profile: t.profile } : {}),
+        ...(t.firmware ? { firmware: t.firmware } : {}),
+        ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
+      };
+    }
+    return { nodes };
+  }
+
+  /** The highest Lamport counter seen in any report: what a set command carries (protocol §4). */
+  get maxCounter(): number {
+    return this.highestCounter;
+  }
+
+  ids(): NodeId[] {
+    return [...this.twins.keys()].sort();
+  }
+
+  get(id: NodeId): Twin | undefined {
+    const t = this.twins.get(id);
+    return t ? this.view(t) : undefined;
+  }
+
+  list(): Twin[] {
+    return this.ids().flatMap((id) => {
+      const t = this.get(id);
+      return t ? [t] : [];
+    });
+  }
+
+  badInput(): { readonly total: number; readonly byReason: Record<BadInputReason, number> } {
+    const byReason = Object.fromEntries(this.counts) as Record<BadInputReason, number>;
+    return { total: [...this.counts.values()].reduce((a, b) => a + b, 0), byReason };
+  }
+
+  badInputOf(id: NodeId): number {
+    return this.perNode.get(id) ?? 0;
+  }
+
+  convergenceInput(): ConvergenceInput[] {
+    return [...this.twins.values()].map((t) => ({
+      id: t.id,
+      stamp: t.reported?.stamp,
+      sources: t.config?.sources ?? [],
+    }));
+  }
+
+  /** Decodes and applies one message from the broker. */
+  receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
+    let msg: Message;
+    try {
+      msg = decode(this.prefix, topic, payload, qos);
+    } catch (e) {
+      if (!isProtocolError(e)) throw e;
+      return [this.bad(badInputOfDrop(e.reason), topic, e.message, this.nodeOfTopic(topic))];
+    }
+    switch (msg.kind) {
+      case "register":
+        return this.register(msg, topic, now);
+      case "report":
+        return this.report(msg, topic, now);
+      case "config":
+        return this.config(msg, topic, now);
+      case "status":
+        return this.status(msg, now);
+      case "state":
+      case "subscribe":
+      case "unsubscribe":
+      case "query":
+        return [
+          this.bad(
+            "unexpected-kind",
+            topic,
+            `${msg.kind} is a command, not something a node reports`,
+            msg.kind === "query" ? undefined : msg.node,
+          ),
+        ];
+    }
+  }
+
+  /** Records a set command the service has just sent. */
+  setSent(id: NodeId, on: boolean, counter: number): RegistryEffect[] {
+    const t = this.ensure(id);
+    t.desired = { ...t.desired, pendingSet: { on, counter } };
+    t.desiredKnown = true;
+    return [
+      { type: "updated", node: id, change: "desired" },
+      { type: "desired-changed", node: id },
+    ];
+  }
+
+  /** Replaces the desired sources; `configVersion` is the version the node is expected to reach. */
+  setDesiredSources(id: NodeId, sources: readonly NodeId[], configVersion: number): RegistryEffect[] {
+    const t = this.ensure(id);
+    t.desired = { ...t.desired, sources: [...sources], configVersion };
+    t.desiredKnown = true;
+    for (const s of sources) t.formerSources.add(s);
+    return [
+      { type: "updated", node: id, change: "desired" },
+      { type: "desired-changed", node: id },
+    ];
+  }
+
+  private register(msg: RegisterMessage, topic: string, now: number): RegistryEffect[] {
+    const first = !this.twins.has(msg.node);
+    const t = this.ensure(msg.node);
+    const out: RegistryEffect[] = [];
+    const changed =
+      t.kind !== undefined &&
+      (t.kind !== msg.nodeKind || t.profile !== msg.profile || t.firmware !== msg.firmware);
+    if (changed && t.presence === "online" && t.registeredSinceOnline) {
+      // Two devices answering to one id, or a device lying about what it is; the newest claim is
+      // shown, but it is counted so an operator can look.
+      out.push(
+        this.bad(
+          "identity-conflict",
+          topic,
+          `registered as ${t.kind} ${t.profile} ${t.firmware}, now ${msg.nodeKind} ${msg.profile} ${msg.firmware} without going offline`,
+          msg.node,
+        ),
+      );
+    }
+    t.kind = msg.nodeKind;
+    t.profile = msg.profile;
+    t.firmware = msg.firmware;
+    t.lastSeen = now;
+    t.registeredSinceOnline = true;
+    if (t.presence !== "online") {
+      t.presence = "online";
+      out.push({ type: "online", node: t.id });
+    }
+    out.push({ type: "registered", node: t.id, first });
+    if (first || changed) out.push({ type: "desired-changed", node: t.id });
+    return out;
+  }
+
+  private report(msg: ReportMessage, topic: string, now: number): RegistryEffect[] {
+    const t = this.ensure(msg.node);
+    const { stamp } = msg;
+    if (stamp.origin !== t.id && !this.mayHold(t.id, stamp.origin) && !this.isKnownEvent(t.id, msg)) {
+      const bad = this.bad(
+        "spoofed-origin",
+        topic,
+        `stamp ${stamp.counter}@${stamp.origin}: ${stamp.origin} is neither ${t.id} nor upstream of it`,
+        t.id,
+      );
+      if (t.reported) return [bad];
+      // Nothing to protect: show what the broker holds (after a restart this is usually a stamp
+      // from a source the node has since left), flagged.
+      t.reported = { on: msg.on, stamp };
+      return [bad, { type: "updated", node: t.id, change: "report" }];
+    }
+    // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets.
+    this.highestCounter = Math.max(this.highestCounter, stamp.counter);
+    t.lastSeen = now;
+    const out: RegistryEffect[] = [];
+    if (t.reported && compareStamps(stamp, t.reported.stamp) < 0) {
+      return [
+        this.bad(
+          "stale-report",
+          topic,
+          `stamp ${stamp.counter}@${stamp.origin} is older than the twin's ${t.reported.stamp.counter}@${t.reported.stamp.origin}`,
+          t.id,
+        ),
+      ];
+    }
+    if (t.reported && compareStamps(stamp, t.reported.stamp) === 0) return out;
+    t.reported = { on: msg.on, stamp };
+    const pending = t.desired.pendingSet;
+    if (pending && stamp.counter > pending.counter) {
+      // The node took a stamp after the set was sent: the set (or a newer event) reached it.
+      const { pendingSet: _done, ...rest } = t.desired;
+      t.desired = rest;
+      out.push({ type: "desired-changed", node: t.id });
+    }
+    out.push({ type: "updated", node: t.id, change: "report" });
+    return out;
+  }
+
+  private config(msg: ConfigMessage, topic: string, now: number): RegistryEffect[] {
+    const t = this.ensure(msg.node);
+    t.lastSeen = now;
+    if (t.config && msg.version < t.config.version) {
+      return [
+        this.bad(
+          "stale-config",
+          topic,
+          `config version ${msg.version} is older than the twin's ${t.config.version}`,
+          t.id,
+        ),
+      ];
+    }
+    if (t.config && msg.version === t.config.version && sameSet(msg.sources, t.config.sources)) return [];
+    t.config = { version: msg.version, sources: [...msg.sources] };
+    for (const s of msg.sources) t.formerSources.add(s);
+    const out: RegistryEffect[] = [{ type: "updated", node: t.id, change: "config" }];
+    if (!t.desiredKnown || msg.version > t.desired.configVersion) {
+      // A newer config than the desire was made elsewhere (another control tool): it becomes the
+      // desire. Our own commands are expected at or below desired.configVersion.
+      t.desired = { ...t.desired, sources: [...msg.sources], configVersion: msg.version };
+      t.desiredKnown = true;
+      out.push({ type: "desired-changed", node: t.id });
+    }
+    return out;
+  }
+
+  private status(msg: StatusMessage, now: number): RegistryEffect[] {
+    const t = this.ensure(msg.node);
+    const presence: Presence = msg.online ? "online" : "offline";
+    if (msg.online) t.lastSeen = now;
+    if (t.presence === presence) return [];
+    t.presence = presence;
+    if (!msg.online) t.registeredSinceOnline = false;
+    return [{ type: msg.online ? "online" : "offline", node: t.id }];
+  }
+
+  /** Is `origin` the node itself, or reachable upstream through any sources it has or had? */
+  private mayHold(id: NodeId, origin: NodeId): boolean {
+    const seen = new Set<NodeId>([id]);
+    const queue: NodeId[] = [id];
+    while (queue.length > 0) {
+      const cur = queue.shift();
+      const t = cur === undefined ? undefined : this.twins.get(cur);
+      if (!t) continue;
+      const next = new Set<NodeId>([...t.formerSources, ...t.desired.sources, ...(t.config?.sources ?? [])]);
+      for (const s of next) {
+        if (s === origin) return true;
+        if (!seen.has(s)) {
+          seen.add(s);
+          queue.push(s);
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Another twin holds exactly this stamp: the event is real (a pairing this run never saw). */
+  private isKnownEvent(id: NodeId, msg: ReportMessage): boolean {
+    for (const t of this.twins.values()) {
+      if (t.id !== id && t.reported && compareStamps(t.reported.stamp, msg.stamp) === 0) return true;
+    }
+    return false;
+  }
+
+  private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
+    if (node !== undefined) this.perNode.set(node, (this.perNode.get(node) ?? 0) + 1);
+    return { type: "bad-input", input: { reason, topic, detail, ...(node !== undefined ? { node } : {}) } };
+  }
+
+  private nodeOfTopic(topic: string): NodeId | undefined {
+    try {
+      const p = parseTopic(this.prefix, topic);
+      return p.kind === "query" ? undefined : p.node;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private ensure(id: NodeId): Record_ {
+    let t = this.twins.get(id);
+    if (!t) {
+      t = {
+        id,
+        presence: "unknown",
+        desired: { sources: [], configVersion: 0 },
+        desiredKnown: false,
+        formerSources: new Set(),
+        registeredSinceOnline: false,
+      };
+      this.twins.set(id, t);
+    }
+    return t;
+  }
+
+  private view(t: Record_): Twin {
+    const follows = t.config?.sources ?? [];
+    const followers: NodeId[] = [];
+    for (const o of this.twins.values()) if (o.config?.sources.includes(t.id)) followers.push(o.id);
+    return {
+      id: t.id,
+      ...(t.kind ? { kind: t.kind } : {}),
+      ...(t.profile ? { profile: t.profile } : {}),
+      ...(t.firmware ? { firmware: t.firmware } : {}),
+      presence: t.presence,
+      ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
+      ...(t.reported ? { reported: t.reported } : {}),
+      ...(t.config ? { config: t.config } : {}),
+      desired: t.desired,
+      follows: [...follows],
+      followers: followers.sort(),
+      pairingInSync: sameSet(follows, t.desired.sources),
+    };
+  }
+}
+
+export function sameSet(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}

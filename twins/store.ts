@@ -1,0 +1,122 @@
+/**
+ * The twins' durable memory: desired pairings, pending set commands and the last known identity of
+ * each node, so a restarted twins service picks up where it stopped. One interface, two stores: in
+ * memory for throwaway simulation runs, and a JSON file replaced atomically (write temp, fsync,
+ * rename) so a crash mid-write leaves the previous file intact.
+ */
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
+
+/** What the twins service wants a node to be; the node's reported state is what it is. */
+export interface DesiredRecord {
+  /** Sources the node should follow (desired pairing). */
+  readonly sources: readonly NodeId[];
+  /**
+   * Config version this desire corresponds to: the version the twins service expects the node to
+   * reach with it. A reported config with a higher version is a change made elsewhere and is
+   * adopted as the new desire (see docs/twins.md, "Pairing").
+   */
+  readonly configVersion: number;
+  /** A set command the node has not yet acted on: re-sent when it registers. */
+  readonly pendingSet?: { readonly on: boolean; readonly counter: number };
+  /** Last known identity, so an offline node still shows what it is after a restart. */
+  readonly kind?: NodeKind;
+  readonly profile?: string;
+  readonly firmware?: string;
+  readonly lastSeen?: number;
+}
+
+export interface StoredState {
+  readonly nodes: Readonly<Record<string, DesiredRecord>>;
+}
+
+export interface TwinsStore {
+  load(): Promise<StoredState>;
+  /** Replaces the stored state. Calls are serialised by the caller. */
+  save(state: StoredState): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function memoryStore(initial: StoredState = { nodes: {} }): TwinsStore {
+  let state = structuredClone(initial);
+  return {
+    load: async () => structuredClone(state),
+    save: async (s) => {
+      state = structuredClone(s);
+    },
+    close: async () => {},
+  };
+}
+
+const idSchema = z.custom<NodeId>((v) => typeof v === "string" && isNodeId(v), "not a node id");
+const recordSchema = z.object({
+  sources: z.array(idSchema).max(8),
+  configVersion: z.number().int().min(0),
+  pendingSet: z.object({ on: z.boolean(), counter: z.number().int().min(0) }).optional(),
+  kind: z.enum(NODE_KINDS).optional(),
+  profile: z.string().optional(),
+  firmware: z.string().optional(),
+  lastSeen: z.number().optional(),
+});
+const fileSchema = z.object({ format: z.literal(1), nodes: z.record(z.string(), recordSchema) });
+
+export const STORE_FILE = "twins.json";
+
+/** A JSON file under `dir` (created if missing). A corrupt file is an error, not an empty fleet. */
+export async function jsonFileStore(dir: string): Promise<TwinsStore> {
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, STORE_FILE);
+  let seq = 0;
+  return {
+    async load() {
+      let text: string;
+      try {
+        text = await readFile(file, "utf8");
+      } catch (e) {
+        if (isErrno(e, "ENOENT")) return { nodes: {} };
+        throw e;
+      }
+      const parsed = fileSchema.safeParse(safeJson(text));
+      if (!parsed.success) {
+        throw new Error(`twins store ${file} is not a valid twins file: ${z.prettifyError(parsed.error)}`);
+      }
+      const nodes: Record<string, DesiredRecord> = {};
+      for (const [id, rec] of Object.entries(parsed.data.nodes)) {
+        if (!isNodeId(id)) throw new Error(`twins store ${file}: ${JSON.stringify(id)} is not a node id`);
+        nodes[id] = rec;
+      }
+      return { nodes };
+    },
+    async save(state) {
+      const tmp = `${file}.${process.pid}.${seq++}.tmp`;
+      const fh = await open(tmp, "w");
+      try {
+        await fh.writeFile(`${JSON.stringify({ format: 1, nodes: state.nodes }, null, 1)}\n`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      try {
+        await rename(tmp, file);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    },
+    close: async () => {},
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isErrno(e: unknown, code: string): boolean {
+  return e instanceof Error && "code" in e && e.code === code;
+}

@@ -1,0 +1,112 @@
+/**
+ * The twins service's public shapes: a twin as callers see it, the bad-input reasons it counts and
+ * the typed event map the console and the fleet runner listen to.
+ */
+import type { DropReason, NodeId, NodeKind, Stamp } from "../protocol/index.js";
+import type { ConvergenceReport } from "./convergence.js";
+
+export type Presence = "online" | "offline" | "unknown";
+
+export interface ReportedState {
+  readonly on: boolean;
+  readonly stamp: Stamp;
+}
+
+export interface ReportedConfig {
+  readonly version: number;
+  readonly sources: readonly NodeId[];
+}
+
+export interface DesiredState {
+  readonly sources: readonly NodeId[];
+  readonly configVersion: number;
+  /** A set the node has not acted on yet; re-sent when it next registers. */
+  readonly pendingSet?: { readonly on: boolean; readonly counter: number };
+}
+
+export interface Twin {
+  readonly id: NodeId;
+  /** From the node's register: `real` (a board), `sim` (a simulated node), `host` (firmware core on a PC). */
+  readonly kind?: NodeKind;
+  readonly profile?: string;
+  readonly firmware?: string;
+  readonly presence: Presence;
+  /** Clock time of the last message the node itself sent (its will does not count). */
+  readonly lastSeen?: number;
+  /** The node's retained report: its state and the stamp that versions it. */
+  readonly reported?: ReportedState;
+  /** The node's retained config: whom it actually follows. */
+  readonly config?: ReportedConfig;
+  readonly desired: DesiredState;
+  /** Whom the node follows (its reported config) and who follows it (others' reported configs). */
+  readonly follows: readonly NodeId[];
+  readonly followers: readonly NodeId[];
+  /** The reported config's sources equal the desired ones (as sets). */
+  readonly pairingInSync: boolean;
+}
+
+/** Bad input from the wire. The first five are the protocol's own decode reasons. */
+export const BAD_INPUT_REASONS = [
+  "bad-topic",
+  "bad-id",
+  "bad-payload",
+  "wrong-version",
+  "too-long",
+  /** A well-formed message of a kind a node never sends (a command seen on a node topic). */
+  "unexpected-kind",
+  /** A report older than the one the twin holds: dropped, the newer state stays. */
+  "stale-report",
+  /** A config with a lower version than the one the twin holds: dropped. */
+  "stale-config",
+  /** A report whose stamp origin neither the node nor anything upstream of it can have produced. */
+  "spoofed-origin",
+  /** A register with another identity (kind, profile, firmware) while the node is online. */
+  "identity-conflict",
+] as const;
+export type BadInputReason = (typeof BAD_INPUT_REASONS)[number];
+
+/** Every protocol drop reason a decoder can raise maps onto a bad-input reason. */
+export function badInputOfDrop(reason: DropReason): BadInputReason {
+  switch (reason) {
+    case "bad-topic":
+    case "bad-id":
+    case "bad-payload":
+    case "wrong-version":
+    case "too-long":
+      return reason;
+    case "stale":
+      return "stale-report";
+    case "self-follow":
+    case "follows-full":
+    case "not-following":
+      return "bad-payload";
+  }
+}
+
+export interface BadInput {
+  readonly reason: BadInputReason;
+  /** The node the message names, when the topic names a valid one. */
+  readonly node?: NodeId;
+  readonly topic: string;
+  readonly detail: string;
+}
+
+export type TwinChange = "report" | "config" | "register" | "presence" | "desired";
+
+export interface SeriesPoint {
+  readonly t: number;
+  readonly fraction: number;
+  readonly inSync: number;
+  readonly known: number;
+}
+
+export interface TwinsEvents {
+  /** A register arrived; `first` when the id was not known before. */
+  "twin-registered": [twin: Twin, first: boolean];
+  "twin-updated": [twin: Twin, change: TwinChange];
+  "twin-online": [twin: Twin];
+  "twin-offline": [twin: Twin];
+  /** The convergence report changed (a follower's status or the counts). */
+  convergence: [report: ConvergenceReport];
+  "bad-input": [input: BadInput];
+}
