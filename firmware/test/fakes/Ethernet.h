@@ -1,0 +1,43 @@
+// Fake of arduino-libraries/Ethernet 2.0.2's API, as far as the sketch uses it; records the calls.
+#ifndef FAKE_ETHERNET_H
+#define FAKE_ETHERNET_H
+
+#include "Arduino.h"
+
+class IPAddress {
+ public:
+  IPAddress() : b{0, 0, 0, 0} {}
+  IPAddress(uint8_t a, uint8_t b1, uint8_t c, uint8_t d) : b{a, b1, c, d} {}
+  uint8_t b[4];
+};
+
+class EthernetClass {
+ public:
+  void init(uint8_t sspin = 10) { csPin = sspin; }
+  int begin(uint8_t *mac) {
+    memcpy(this->mac, mac, 6);
+    dhcp = true;
+    return 1;
+  }
+  void begin(uint8_t *mac, IPAddress ip, IPAddress, IPAddress, IPAddress) {
+    memcpy(this->mac, mac, 6);
+    this->ip = ip;
+    begun = true;
+  }
+  int maintain() { return 0; }
+  void setRetransmissionTimeout(uint16_t ms) { retransmissionTimeoutMs = ms; }
+  void setRetransmissionCount(uint8_t n) { retransmissionCount = n; }
+
+  uint8_t csPin = 0;
+  uint8_t mac[6] = {0};
+  IPAddress ip;
+  bool begun = false;
+  bool dhcp = false;
+  uint16_t retransmissionTimeoutMs = 0;
+  uint8_t retransmissionCount = 0;
+};
+extern EthernetClass Ethernet;
+
+class EthernetClient {};
+
+#endif
