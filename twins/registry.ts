@@ -55,6 +55,8 @@ interface Record_ {
   desiredKnown: boolean;
   /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
   formerSources: Set<NodeId>;
+  /** A register from the node has been seen since this registry was made. */
+  registered: boolean;
   /** A register was seen since the node last went offline (for identity conflicts). */
   registeredSinceOnline: boolean;
 }
@@ -197,8 +199,9 @@ export class TwinRegistry {
   }
 
   private register(msg: RegisterMessage, topic: string, now: number): RegistryEffect[] {
-    const first = !this.twins.has(msg.node);
     const t = this.ensure(msg.node);
+    const first = !t.registered;
+    t.registered = true;
     const out: RegistryEffect[] = [];
     const changed =
       t.kind !== undefined &&
@@ -361,6 +364,7 @@ export class TwinRegistry {
         desired: { sources: [], configVersion: 0 },
         desiredKnown: false,
         formerSources: new Set(),
+        registered: false,
         registeredSinceOnline: false,
       };
       this.twins.set(id, t);

@@ -101,7 +101,7 @@ export interface SeriesPoint {
 }
 
 export interface TwinsEvents {
-  /** A register arrived; `first` when the id was not known before. */
+  /** A register arrived; `first` for the first register of that node since the service started. */
   "twin-registered": [twin: Twin, first: boolean];
   "twin-updated": [twin: Twin, change: TwinChange];
   "twin-online": [twin: Twin];

@@ -1,0 +1,76 @@
+/**
+ * Shared fixtures of the live twins tests: a real broker on port 0, protocol-exact nodes
+ * (CoreClient) and a wait that polls a condition until a deadline (the events are real socket
+ * events, so only their arrival is awaited).
+ */
+import { type AddressInfo, createServer, type Server } from "node:net";
+import { Aedes, type Client } from "aedes";
+import mqtt, { type MqttClient } from "mqtt";
+import { CoreClient } from "../../node/mqtt-node.js";
+import { NodeId, Prefix } from "../../protocol/index.js";
+
+export interface TestBroker {
+  readonly url: string;
+  readonly port: number;
+  readonly aedes: Aedes;
+  /** Cuts a client's socket from the broker side, as a dead link does: the broker sends its will. */
+  kill(clientId: string): void;
+  close(): Promise<void>;
+}
+
+export async function startTestBroker(): Promise<TestBroker> {
+  const aedes = await Aedes.createBroker();
+  const clients = new Map<string, Client>();
+  aedes.on("client", (c) => clients.set(c.id, c));
+  const server: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    aedes,
+    kill(clientId) {
+      const client = clients.get(clientId);
+      if (!client) throw new Error(`no client ${clientId} on the broker`);
+      client.conn.destroy();
+    },
+    async close() {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A simulated node; `syncGraceMs` is short so a node with no retained state syncs quickly. */
+export async function startNode(url: string, id: string): Promise<CoreClient> {
+  const node = new CoreClient({
+    url,
+    core: {
+      id: NodeId(id),
+      prefix: Prefix("tf"),
+      kind: "sim",
+      profile: "uno-w5100",
+      firmware: "1.0.0",
+      syncGraceMs: 150,
+    },
+    tickMs: 10,
+    reconnectPeriodMs: 0,
+  });
+  const synced = new Promise<void>((resolve) => node.once("synced", resolve));
+  await node.start();
+  await synced;
+  return node;
+}
+
+export async function rawClient(url: string): Promise<MqttClient> {
+  return mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+}
+
+/** Resolves when `cond` holds; rejects after `timeoutMs` with `what` in the message. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

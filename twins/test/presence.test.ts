@@ -1,0 +1,111 @@
+import { connect as netConnect, type Socket } from "node:net";
+import mqttPacket from "mqtt-packet";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CoreClient } from "../../node/mqtt-node.js";
+import { startTwins, type Twins } from "../service.js";
+import { startNode, startTestBroker, type TestBroker, until } from "./helpers.js";
+
+let broker: TestBroker;
+const open: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+async function setup(): Promise<void> {
+  broker = await startTestBroker();
+  open.push(broker);
+}
+async function twins(): Promise<Twins> {
+  const t = await startTwins({ url: broker.url });
+  open.push(t);
+  return t;
+}
+async function node(id: string): Promise<CoreClient> {
+  const n = await startNode(broker.url, id);
+  open.push({ close: () => n.stop() });
+  return n;
+}
+
+describe("twins presence", () => {
+  it("lists every live node after a restart: the query makes them register again", async () => {
+    await setup();
+    await node("lamp-1");
+    await node("switch-7");
+    const first = await twins();
+    await until(() => first.list().filter((t) => t.kind === "sim").length === 2, "two registered twins");
+    await first.close();
+
+    // A fresh in-memory store: the kinds can only have come from registers answering the query.
+    const second = await twins();
+    await until(() => second.list().filter((t) => t.kind === "sim").length === 2, "registers after restart");
+    expect(second.list().map((t) => t.id)).toEqual(["lamp-1", "switch-7"]);
+    expect(second.get("lamp-1")).toMatchObject({
+      kind: "sim",
+      profile: "uno-w5100",
+      firmware: "1.0.0",
+      presence: "online",
+      reported: { on: false, stamp: { counter: 0, origin: "lamp-1" } },
+    });
+  });
+
+  it("registers a node that appears while the service runs", async () => {
+    await setup();
+    const t = await twins();
+    const seen = new Promise<string>((resolve) => t.once("twin-registered", (tw) => resolve(tw.id)));
+    await node("late-1");
+    expect(await seen).toBe("late-1");
+  });
+
+  it("shows a node offline as soon as the broker publishes its will (socket cut)", async () => {
+    await setup();
+    const t = await twins();
+    await node("A");
+    await until(() => t.get("A")?.presence === "online", "A online");
+    const offline = new Promise<string>((resolve) => t.once("twin-offline", (tw) => resolve(tw.id)));
+    broker.kill("tf-A");
+    expect(await offline).toBe("A");
+    expect(t.get("A")?.presence).toBe("offline");
+  });
+
+  it("detects a silent node within 1.5 x its keepalive", async () => {
+    await setup();
+    const t = await twins();
+    // A node that connects with a 1 s keepalive, registers, then goes silent (a frozen board).
+    const sock: Socket = netConnect(broker.port, "127.0.0.1");
+    open.push({ close: async () => sock.destroy() });
+    await new Promise<void>((resolve) => sock.once("connect", () => resolve()));
+    sock.on("error", () => {});
+    const send = (p: mqttPacket.Packet) => sock.write(mqttPacket.generate(p));
+    send({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: "tf-frozen",
+      clean: true,
+      keepalive: 1,
+      will: { topic: "tf/status/frozen", payload: Buffer.from("T1 0"), qos: 1, retain: true },
+    });
+    send({
+      cmd: "publish",
+      topic: "tf/status/frozen",
+      payload: Buffer.from("T1 1"),
+      qos: 0,
+      retain: true,
+      dup: false,
+    });
+    send({
+      cmd: "publish",
+      topic: "tf/register/frozen",
+      payload: Buffer.from("G1 real uno-w5100 1.0.0"),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
+    const lastPacket = performance.now();
+    await until(() => t.get("frozen")?.presence === "online", "frozen online");
+    await until(() => t.get("frozen")?.presence === "offline", "frozen offline", 4000);
+    const elapsed = performance.now() - lastPacket;
+    expect(elapsed).toBeGreaterThan(1000);
+    expect(elapsed).toBeLessThan(1500 + 300); // the broker's 1.5 x keepalive, plus delivery slack
+  });
+});
