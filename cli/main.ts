@@ -3,6 +3,7 @@
  * runs it. `main(argv)` is what the bin calls and what tests drive.
  */
 import { Command, CommanderError } from "commander";
+import { registerBrokerCommand } from "./commands/broker.js";
 import { VERSION } from "./version.js";
 
 export interface CliIO {
@@ -29,7 +30,7 @@ export function buildProgram(io: CliIO = defaultIO): Command {
   return program;
 }
 
-const COMMANDS: RegisterCommand[] = [];
+const COMMANDS: RegisterCommand[] = [registerBrokerCommand];
 
 /** Runs the CLI; resolves to the process exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {

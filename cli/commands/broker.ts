@@ -1,0 +1,52 @@
+/**
+ * `twinfleet broker` (run the embedded broker for real boards and tools) and
+ * `twinfleet broker hash-password` (make a password hash for the credentials file).
+ */
+import { createInterface } from "node:readline";
+import type { Command } from "commander";
+import { hashPassword, runBrokerCommand } from "../../broker/index.js";
+import type { CliIO, RegisterCommand } from "../main.js";
+
+export const registerBrokerCommand: RegisterCommand = (program: Command, io: CliIO) => {
+  const broker = program
+    .command("broker")
+    .description("run the embedded MQTT broker (Aedes) for real boards, simulated nodes and tools")
+    .option("--host <addr>", "interface to listen on (default 0.0.0.0)")
+    .option("--port <n>", "plain MQTT port; 0 picks a free one (default 1883)")
+    .option("--ws-port <n>", "MQTT over WebSocket port (default off)")
+    .option("--tls-port <n>", "MQTT over TLS port; needs --tls-key and --tls-cert")
+    .option("--tls-key <file>", "TLS private key (PEM)")
+    .option("--tls-cert <file>", "TLS certificate (PEM)")
+    .option("--data <dir>", "keep sessions, queued QoS 1 and retained messages in LevelDB here")
+    .option("--auth <file>", "credentials and access rules (JSON; see docs/broker.md)")
+    .option("--max-packet-bytes <n>", "largest MQTT packet accepted (default 65536)")
+    .option("--drain-timeout <ms>", "how long one slow client may hold up delivery (default 10000)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  twinfleet broker                                  mqtt://0.0.0.0:1883, in memory
+  twinfleet broker --port 1883 --ws-port 8080 --data ./broker-data
+  twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json`,
+    )
+    .action(async (flags) => {
+      await runBrokerCommand(flags, {
+        onListening: (b) =>
+          io.stderr(
+            `twinfleet broker listening on ${[b.url, b.wsUrl, b.tlsUrl].filter(Boolean).join(", ")}\n`,
+          ),
+      });
+    });
+  broker
+    .command("hash-password")
+    .description("read a password on stdin and print its hash for the credentials file")
+    .action(async () => {
+      const rl = createInterface({ input: process.stdin });
+      const line = await new Promise<string>((resolve) =>
+        rl.once("line", resolve).once("close", () => resolve("")),
+      );
+      rl.close();
+      if (line.length === 0) throw new Error("hash-password: no password on stdin");
+      io.stdout(`${await hashPassword(line)}\n`);
+    });
+};

@@ -1,0 +1,44 @@
+// The command line: help, version, unknown commands and flags, and the broker's flag errors.
+import { describe, expect, it } from "vitest";
+import { main } from "../main.js";
+import { VERSION } from "../version.js";
+
+async function run(argv: string[]) {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
+  return { code, out, err };
+}
+
+describe("twinfleet", () => {
+  it("prints its version", async () => {
+    const r = await run(["--version"]);
+    expect(r.out.trim()).toBe(VERSION);
+    expect(r.code).toBe(0);
+  });
+
+  it("lists its commands in the help", async () => {
+    const r = await run(["--help"]);
+    expect(r.out).toMatch(/broker/);
+    expect(r.code).toBe(0);
+  });
+
+  it("rejects an unknown command with the usage hint", async () => {
+    const r = await run(["fly"]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/unknown command 'fly'|too many arguments/);
+    expect(r.err).toMatch(/--help/);
+  });
+
+  it("names a bad broker flag", async () => {
+    const r = await run(["broker", "--port", "99999"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--port must be a port number 0-65535/);
+  });
+
+  it("rejects an unknown broker flag", async () => {
+    const r = await run(["broker", "--colour", "red"]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/unknown option '--colour'/);
+  });
+});
