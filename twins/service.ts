@@ -149,7 +149,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const node = nodeId(id, "node");
     const counter = this.registry.maxCounter;
     await this.send({ kind: "state", node, on, counter });
-    this.sentAt.set(node, this.opts.clock());
+    // Commands are not queued for an offline node: only a sent-to-online set holds back a re-send.
+    if (this.registry.get(node)?.presence === "online") this.sentAt.set(node, this.opts.clock());
     this.apply(this.registry.setSent(node, on, counter));
     this.opts.logger.info({ node, on, counter }, "twins: set");
     return counter;
@@ -297,6 +298,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         }
         case "offline": {
           const twin = this.registry.get(e.node);
+          // Whatever was in flight to it is lost (clean session): its next register re-sends.
+          this.sentAt.delete(e.node);
           this.opts.logger.info({ node: e.node }, "twins: node offline");
           if (twin) this.emit("twin-offline", twin);
           break;

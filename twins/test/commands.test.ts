@@ -1,0 +1,150 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CoreClient } from "../../node/mqtt-node.js";
+import { startTwins, type Twins } from "../service.js";
+import { jsonFileStore } from "../store.js";
+import { rawClient, startNode, startTestBroker, type TestBroker, until } from "./helpers.js";
+
+let broker: TestBroker;
+const open: { close(): Promise<unknown> }[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function setup(): Promise<void> {
+  broker = await startTestBroker();
+  open.push(broker);
+}
+async function twins(dataDir?: string): Promise<Twins> {
+  const t = await startTwins({
+    url: broker.url,
+    ...(dataDir ? { store: await jsonFileStore(dataDir) } : {}),
+  });
+  open.push(t);
+  return t;
+}
+async function node(id: string): Promise<CoreClient> {
+  const n = await startNode(broker.url, id);
+  open.push({ close: () => n.stop() });
+  return n;
+}
+/** Power-cycles a node: the old one drops off (the broker sends its will), a new one boots. */
+async function reboot(n: CoreClient): Promise<CoreClient> {
+  await n.stop();
+  return node(n.id);
+}
+async function online(t: Twins, ...ids: string[]): Promise<void> {
+  await until(() => ids.every((id) => t.get(id)?.presence === "online" && t.get(id)?.kind), `${ids} online`);
+}
+
+describe("twins commands", () => {
+  it("set reaches the node with the highest counter seen, and the state survives a reboot", async () => {
+    await setup();
+    const t = await twins();
+    const b = await node("B");
+    await online(t, "B");
+    b.press();
+    b.press();
+    await until(() => t.get("B")?.reported?.stamp.counter === 2, "B's presses reported");
+    let a = await node("A");
+    await online(t, "A");
+    expect(await t.set("A", true)).toBe(2);
+    await until(() => a.state.on, "A on");
+    expect(a.state.stamp).toEqual({ counter: 3, origin: "A" });
+    await until(() => t.get("A")?.reported?.on === true, "A's report");
+    expect(t.get("A")?.desired.pendingSet).toBeUndefined();
+
+    a = await reboot(a);
+    expect(a.state).toMatchObject({ on: true, stamp: { counter: 3, origin: "A" } });
+  });
+
+  it("a set sent while the node is offline reaches it when it registers again", async () => {
+    await setup();
+    const t = await twins();
+    const a = await node("A");
+    await online(t, "A");
+    await a.stop();
+    await until(() => t.get("A")?.presence === "offline", "A offline");
+    await t.set("A", true);
+    expect(t.get("A")?.desired.pendingSet).toEqual({ on: true, counter: 0 });
+    const back = await node("A");
+    await until(() => back.state.on, "A on after coming back");
+    await until(() => t.get("A")?.desired.pendingSet === undefined, "pending set cleared");
+  });
+
+  it("pair and unpair reach the follower, and the pairing survives its reboot", async () => {
+    await setup();
+    const t = await twins();
+    const b = await node("B");
+    let a = await node("A");
+    await online(t, "A", "B");
+    await t.pair("A", "B");
+    await until(() => a.state.sources.includes("B"), "A follows B");
+    await until(() => t.get("A")?.pairingInSync === true, "A's config reported");
+    expect(t.get("B")?.followers).toEqual(["A"]);
+
+    a = await reboot(a);
+    expect(a.state.sources).toEqual(["B"]); // from its retained config
+    b.press();
+    await until(() => a.state.on, "A mirrors B after the reboot");
+
+    await t.unpair("A", "B");
+    await until(() => a.state.sources.length === 0, "A stopped following B");
+    await until(() => t.get("B")?.followers.length === 0, "B has no followers");
+  });
+
+  it("pairs an offline node by writing its retained config, which it adopts on boot", async () => {
+    await setup();
+    const t = await twins();
+    await node("B");
+    const a = await node("A");
+    await online(t, "A", "B");
+    await a.stop();
+    await until(() => t.get("A")?.presence === "offline", "A offline");
+    await t.pair("A", "B");
+    const back = await node("A");
+    expect(back.state.sources).toEqual(["B"]);
+    await until(() => t.get("A")?.config?.version === 1, "the written config seen");
+    expect(t.get("A")?.config).toEqual({ version: 1, sources: ["B"] });
+  });
+
+  it("a restarted service keeps the pairing and restores it on a node that lost its config", async () => {
+    await setup();
+    const dir = await mkdtemp(join(tmpdir(), "twins-data-"));
+    dirs.push(dir);
+    let t = await twins(dir);
+    await node("B");
+    let a = await node("A");
+    await online(t, "A", "B");
+    await t.pair("A", "B");
+    await until(() => t.get("A")?.pairingInSync === true && t.get("A")?.config !== undefined, "paired");
+    await t.close();
+
+    // The broker loses A's retained config (an empty retained message deletes it), A reboots empty.
+    await a.stop();
+    const raw = await rawClient(broker.url);
+    await raw.publishAsync("tf/config/A", "", { qos: 1, retain: true });
+    await raw.endAsync();
+
+    t = await twins(dir);
+    expect(t.get("A")?.desired.sources).toEqual(["B"]);
+    a = await node("A");
+    await until(() => a.state.sources.includes("B"), "the service re-sent F1 B");
+    await until(() => t.get("A")?.pairingInSync === true, "in sync again");
+  });
+
+  it("rejects bad commands with a message naming what is wrong", async () => {
+    await setup();
+    const t = await twins();
+    await expect(t.set("bad id!", true)).rejects.toThrow(/node: node id "bad id!" may contain only/);
+    await expect(t.pair("A", "A")).rejects.toThrow(/cannot follow itself/);
+    await expect(t.pair("A", "x".repeat(24))).rejects.toThrow(/source: node id .* 24 characters/);
+    await expect(t.unpair("A", "B")).rejects.toThrow(/A does not follow B/);
+    for (let i = 0; i < 8; i++) await t.pair("A", `S${i}`);
+    await expect(t.pair("A", "S8")).rejects.toThrow(/already follows 8 nodes/);
+  });
+});

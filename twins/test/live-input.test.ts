@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { CoreClient } from "../../node/mqtt-node.js";
+import type { ConvergenceReport } from "../convergence.js";
+import { startTwins, type Twins } from "../service.js";
+import type { BadInput } from "../types.js";
+import { rawClient, startNode, startTestBroker, type TestBroker, until } from "./helpers.js";
+
+let broker: TestBroker;
+const open: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+async function setup(): Promise<Twins> {
+  broker = await startTestBroker();
+  open.push(broker);
+  const t = await startTwins({ url: broker.url });
+  open.push(t);
+  return t;
+}
+async function node(id: string): Promise<CoreClient> {
+  const n = await startNode(broker.url, id);
+  open.push({ close: () => n.stop() });
+  return n;
+}
+
+describe("twins on the wire", () => {
+  it("counts bad input from devices with the node id, keeps serving and never regresses a twin", async () => {
+    const t = await setup();
+    const b = await node("B");
+    const a = await node("A");
+    await until(() => t.get("A")?.kind !== undefined && t.get("B")?.kind !== undefined, "A and B registered");
+    await t.pair("A", "B");
+    await until(() => t.get("A")?.pairingInSync === true && t.get("A")?.config !== undefined, "paired");
+    b.press();
+    b.press();
+    await until(() => t.get("A")?.reported?.stamp.counter === 2, "A mirrors B");
+    const seen: BadInput[] = [];
+    t.on("bad-input", (i) => seen.push(i));
+
+    const raw = await rawClient(broker.url);
+    open.push({ close: () => raw.endAsync() });
+    const bad: [string, string, boolean][] = [
+      ["tf/register/A", "G1 toaster uno-w5100 1.0.0", false], // malformed register
+      ["tf/register/", "G1 sim uno-w5100 1.0.0", false], // no node id
+      ["tf/report/bad.id", "R1 1 9 bad", false], // malformed id
+      ["tf/status/A", "T9 1", false], // wrong version
+      ["tf/report/A", "R1 0 99 Mallory", false], // origin neither A nor upstream of it
+      ["tf/report/A", "R1 0 1 B", false], // older than A's stamp (not retained: A would fix it)
+      ["tf/config/A", "C1 0", false], // older config version
+    ];
+    for (const [topic, payload, retain] of bad) await raw.publishAsync(topic, payload, { qos: 1, retain });
+    await until(() => seen.length === bad.length, `${bad.length} bad inputs`);
+    expect(seen.map((i) => i.reason)).toEqual([
+      "bad-payload",
+      "bad-id",
+      "bad-id",
+      "wrong-version",
+      "spoofed-origin",
+      "stale-report",
+      "stale-config",
+    ]);
+    expect(seen.filter((i) => i.node === "A")).toHaveLength(5);
+    expect(t.badInputOf("A")).toBe(5);
+    expect(t.badInput().total).toBe(7);
+    expect(t.get("A")).toMatchObject({
+      kind: "sim",
+      presence: "online",
+      reported: { on: false, stamp: { counter: 2, origin: "B" } },
+      config: { sources: ["B"] },
+    });
+    // Still serving: a set goes out with the highest believed counter, not the spoofed 99.
+    expect(await t.set("A", true)).toBe(2);
+    await until(() => a.state.on, "A on");
+  });
+
+  it("tracks convergence live: a chain catches up and the series records the fraction", async () => {
+    const t = await setup();
+    const reports: ConvergenceReport[] = [];
+    t.on("convergence", (r) => reports.push(r));
+    const b = await node("B");
+    const a = await node("A");
+    const c = await node("C");
+    await until(() => ["A", "B", "C"].every((id) => t.get(id)?.kind), "chain registered");
+    await t.pair("A", "B");
+    await t.pair("C", "A");
+    await until(() => t.get("A")?.config !== undefined && t.get("C")?.config !== undefined, "chain paired");
+
+    // C presses its own button three times: ahead of its upstream, out of sync (protocol §4).
+    for (let i = 0; i < 3; i++) c.press();
+    await until(() => t.convergence().followers.find((f) => f.id === "C")?.status === "ahead", "C ahead");
+    expect(t.convergence().fraction).toBeLessThan(1);
+
+    // Presses on B with a counter above C's: the chain B → A → C converges.
+    for (let i = 0; i < 4; i++) b.press();
+    await until(() => t.convergence().fraction === 1 && t.convergence().known === 2, "fleet in sync");
+    expect(a.state.stamp).toEqual(b.state.stamp);
+    expect(c.state.stamp).toEqual(b.state.stamp);
+    expect(reports.at(-1)?.fraction).toBe(1);
+    const history = t.history();
+    expect(history.some((p) => p.fraction < 1)).toBe(true);
+    expect(history.at(-1)).toMatchObject({ fraction: 1, inSync: 2, known: 2 });
+  });
+});
