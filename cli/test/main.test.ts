@@ -4,10 +4,10 @@ import { main } from "../main.js";
 import { VERSION } from "../version.js";
 
 async function run(argv: string[]) {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
-  return { code, out, err };
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+  return { code, out: out.join(""), err: err.join("") };
 }
 
 describe("twinfleet", () => {
