@@ -1,0 +1,290 @@
+/**
+ * The network link between a node and the broker, modeled per MQTT packet (one packet = one TCP
+ * segment: every protocol message fits one). Each direction samples the segment's lost attempts and
+ * the retransmission waits, keeps TCP's in-order delivery (a later segment waits behind a delayed
+ * one: head-of-line blocking), honours a closed receive window, cable pulls, and times the socket
+ * out when the retries run out. Loss may change while running.
+ */
+import { LossProcess, type LossSpec, NO_LOSS } from "./loss.js";
+import { type RetryPolicy, rtoAfter, sampleAttempts } from "./retransmit.js";
+import type { Random } from "./rng.js";
+import type { Scheduler, Timer } from "./scheduler.js";
+
+export interface PathStats {
+  segments: number;
+  bytes: number;
+  retransmissions: number;
+  timeouts: number;
+  /** Times the receiver's window was full and the sender had to hold data back. */
+  windowStalls: number;
+}
+
+interface Segment {
+  readonly bytes: Buffer;
+  /** The transmission that gets through, and when it is sent. */
+  attempt: number;
+  attemptAt: number;
+}
+
+export interface PathHooks {
+  /** Hands a segment to the receiver at `at`; false when its window is full (try again on `resume`). */
+  deliver(bytes: Buffer, at: number): boolean;
+  /** The sender gave up at `at`: the connection is dead. */
+  timedOut(at: number): void;
+  /** Whether the cable was plugged in at time `at`. */
+  upAt(at: number): boolean;
+}
+
+/** One direction of one TCP connection. */
+export class LinkPath {
+  private queue: Segment[] = [];
+  private head = 0;
+  private timer: Timer | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private killAt = Number.POSITIVE_INFINITY;
+  private lastDelivered = Number.NEGATIVE_INFINITY;
+  private stalled = false;
+  private dead = false;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly policy: RetryPolicy,
+    private readonly loss: LossProcess,
+    private readonly latencyMs: number,
+    private readonly hooks: PathHooks,
+    readonly stats: PathStats,
+  ) {}
+
+  /** Sends a segment at model time `at`. */
+  send(bytes: Buffer, at: number): void {
+    if (this.dead) return;
+    this.stats.segments++;
+    this.stats.bytes += bytes.length;
+    const seg: Segment = { bytes, attempt: 0, attemptAt: at };
+    this.place(seg, 0, at);
+    this.queue.push(seg);
+    this.arm();
+  }
+
+  /** Bytes sent but not yet delivered at time `at` (the sender's unacknowledged data). */
+  pendingBytes(): number {
+    let n = 0;
+    for (let i = this.head; i < this.queue.length; i++) n += (this.queue[i] as Segment).bytes.length;
+    return n;
+  }
+
+  /** Earliest time ≥ `at` when at most `limit` bytes are still undelivered, on the current samples. */
+  drainedTo(limit: number, at: number): number {
+    let suffix = this.pendingBytes();
+    let t = at;
+    let readyMax = this.lastDelivered;
+    for (let i = this.head; i < this.queue.length && suffix > limit; i++) {
+      const s = this.queue[i] as Segment;
+      readyMax = Math.max(readyMax, s.attemptAt + this.latencyMs);
+      suffix -= s.bytes.length;
+      t = Math.max(t, readyMax);
+    }
+    return suffix > limit ? Number.POSITIVE_INFINITY : t;
+  }
+
+  /** The receiver's window opened again at `at`. */
+  resume(at: number): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    this.lastDelivered = Math.max(this.lastDelivered, at);
+    this.arm();
+  }
+
+  /** The connection is gone: nothing more is sent or delivered. */
+  close(): void {
+    this.dead = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.queue = [];
+    this.head = 0;
+  }
+
+  private place(seg: Segment, from: number, at: number): void {
+    const r = sampleAttempts(() => this.loss.lost(), this.policy, from, at);
+    this.stats.retransmissions += r.attempt - from;
+    seg.attempt = r.attempt;
+    seg.attemptAt = r.at;
+    if (!r.ok) this.killAt = Math.min(this.killAt, r.at);
+  }
+
+  private arm(): void {
+    if (this.dead || this.stalled) return;
+    const seg = this.queue[this.head];
+    let due = this.killAt;
+    if (seg !== undefined) due = Math.min(due, Math.max(seg.attemptAt + this.latencyMs, this.lastDelivered));
+    if (due === this.timerAt && this.timer !== undefined) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = due;
+    if (due === Number.POSITIVE_INFINITY) return;
+    this.timer = this.sched.at(due, () => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.run(due);
+    });
+  }
+
+  private run(now: number): void {
+    for (;;) {
+      if (this.killAt <= now) {
+        this.stats.timeouts++;
+        const at = this.killAt;
+        this.close();
+        this.hooks.timedOut(at);
+        return;
+      }
+      const seg = this.queue[this.head];
+      if (seg === undefined) break;
+      const ready = seg.attemptAt + this.latencyMs;
+      if (ready > now) break;
+      if (!this.hooks.upAt(seg.attemptAt)) {
+        // The cable was out when this attempt went: it is lost like any other.
+        this.place(seg, seg.attempt + 1, seg.attemptAt + rtoAfter(this.policy, seg.attempt));
+        continue;
+      }
+      const at = Math.max(ready, this.lastDelivered);
+      if (!this.hooks.deliver(seg.bytes, at)) {
+        this.stats.windowStalls++;
+        this.stalled = true;
+        return;
+      }
+      this.lastDelivered = at;
+      this.head++;
+      if (this.dead) return;
+    }
+    if (this.head > 64 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.arm();
+  }
+}
+
+export type ConnectionHooks = Omit<PathHooks, "upAt">;
+
+export interface LinkStats {
+  readonly up: PathStats;
+  readonly down: PathStats;
+  handshakes: number;
+  synRetransmissions: number;
+  handshakeFailures: number;
+  /** Connections that died because a side ran out of retransmissions. */
+  timeouts: number;
+}
+
+export interface LinkOptions {
+  readonly sched: Scheduler;
+  /** The node's side (W5100): RTR, doubling, cap, RCR. */
+  readonly nodePolicy: RetryPolicy;
+  /** The broker's side (Linux). */
+  readonly brokerPolicy: RetryPolicy;
+  readonly latencyMs: number;
+  readonly connectTimeoutMs: number;
+  readonly randUp: Random;
+  readonly randDown: Random;
+  readonly loss?: LossSpec;
+  /** An ideal link ignores loss and cable pulls. */
+  readonly lossFree?: boolean;
+}
+
+export type HandshakeResult =
+  | { readonly ok: true; readonly at: number }
+  | { readonly ok: false; readonly at: number };
+
+/**
+ * The node's link: the loss processes and cable state persist across connections; `connect` makes
+ * the two paths of a new TCP connection.
+ */
+export class Link {
+  readonly stats: LinkStats = {
+    up: { segments: 0, bytes: 0, retransmissions: 0, timeouts: 0, windowStalls: 0 },
+    down: { segments: 0, bytes: 0, retransmissions: 0, timeouts: 0, windowStalls: 0 },
+    handshakes: 0,
+    synRetransmissions: 0,
+    handshakeFailures: 0,
+    timeouts: 0,
+  };
+  private readonly lossUp: LossProcess;
+  private readonly lossDown: LossProcess;
+  /** Cable pulls: [from, to) intervals, `to` = Infinity while still out. */
+  private outages: { from: number; to: number }[] = [];
+
+  constructor(private readonly opts: LinkOptions) {
+    const spec = opts.lossFree ? NO_LOSS : (opts.loss ?? NO_LOSS);
+    this.lossUp = new LossProcess(spec, opts.randUp);
+    this.lossDown = new LossProcess(spec, opts.randDown);
+  }
+
+  setLoss(spec: LossSpec): void {
+    if (this.opts.lossFree) return;
+    this.lossUp.set(spec);
+    this.lossDown.set(spec);
+  }
+
+  get loss(): LossSpec {
+    return this.lossUp.current;
+  }
+
+  pullCable(at: number): void {
+    if (this.opts.lossFree || !this.cableIn) return;
+    this.outages.push({ from: at, to: Number.POSITIVE_INFINITY });
+  }
+
+  plugCable(at: number): void {
+    const last = this.outages[this.outages.length - 1];
+    if (last !== undefined && last.to === Number.POSITIVE_INFINITY) last.to = at;
+    // Old outages only matter for segments still in flight; a minute of history is plenty.
+    this.outages = this.outages.filter((o) => o.to > at - 600_000);
+  }
+
+  get cableIn(): boolean {
+    const last = this.outages[this.outages.length - 1];
+    return last === undefined || last.to !== Number.POSITIVE_INFINITY;
+  }
+
+  upAt(at: number): boolean {
+    for (const o of this.outages) if (at >= o.from && at < o.to) return false;
+    return true;
+  }
+
+  /**
+   * The TCP handshake started at `at`: SYNs go at the W5100's doubling RTR until the
+   * EthernetClient connect timeout; a SYN gets through when neither it nor the SYN-ACK is lost
+   * (folded into one per-attempt loss) and the cable is in.
+   */
+  handshake(at: number): HandshakeResult {
+    this.stats.handshakes++;
+    const { nodePolicy, connectTimeoutMs, latencyMs } = this.opts;
+    let t = at;
+    for (let k = 0; t < at + connectTimeoutMs; k++) {
+      if (this.upAt(t) && !this.lossUp.lost()) return { ok: true, at: t + 2 * latencyMs };
+      this.stats.synRetransmissions++;
+      t += rtoAfter(nodePolicy, k);
+    }
+    this.stats.handshakeFailures++;
+    return { ok: false, at: at + connectTimeoutMs };
+  }
+
+  /** The two directions of a new connection. */
+  connect(up: ConnectionHooks, down: ConnectionHooks): { up: LinkPath; down: LinkPath } {
+    const { sched, nodePolicy, brokerPolicy, latencyMs } = this.opts;
+    const upAt = (t: number) => this.upAt(t);
+    const wrap = (h: ConnectionHooks): PathHooks => ({
+      deliver: h.deliver,
+      upAt,
+      timedOut: (t) => {
+        this.stats.timeouts++;
+        h.timedOut(t);
+      },
+    });
+    return {
+      up: new LinkPath(sched, nodePolicy, this.lossUp, latencyMs, wrap(up), this.stats.up),
+      down: new LinkPath(sched, brokerPolicy, this.lossDown, latencyMs, wrap(down), this.stats.down),
+    };
+  }
+}

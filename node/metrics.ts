@@ -1,0 +1,101 @@
+/**
+ * What a simulated node reports: a discriminated union of events with modeled timestamps (ms on the
+ * node's scheduler), pushed to a plain callback — no emitter, no allocation beyond the event — and
+ * the counters a runner reads when it wants them.
+ */
+import type { DropReason, Stamp } from "../protocol/index.js";
+import type { LinkStats } from "./link.js";
+import type { RamBudget } from "./ram.js";
+
+export type DisconnectReason = "keepalive" | "socket-timeout" | "closed" | "power-off";
+export type ConnectFailure = "handshake" | "connack-timeout" | "refused";
+
+export type NodeEvent =
+  | { readonly type: "boot"; readonly node: string; readonly at: number }
+  /** The button interrupt at `at`; `stamp` is what it published, absent when held until sync. */
+  | {
+      readonly type: "press";
+      readonly node: string;
+      readonly at: number;
+      readonly ledAt: number;
+      readonly stamp?: Stamp;
+    }
+  /** Presses held while not synced took this stamp when the sync completed. */
+  | {
+      readonly type: "held-applied";
+      readonly node: string;
+      readonly at: number;
+      readonly stamp: Stamp;
+      readonly presses: number;
+    }
+  /** A received message changed the node's state (LED written at `at`). */
+  | {
+      readonly type: "applied";
+      readonly node: string;
+      readonly at: number;
+      readonly stamp: Stamp;
+      readonly on: boolean;
+      readonly via: "report" | "state" | "own-report";
+    }
+  | { readonly type: "connected"; readonly node: string; readonly at: number; readonly attemptAt: number }
+  | { readonly type: "synced"; readonly node: string; readonly at: number }
+  | {
+      readonly type: "disconnected";
+      readonly node: string;
+      readonly at: number;
+      readonly reason: DisconnectReason;
+    }
+  | {
+      readonly type: "connect-failed";
+      readonly node: string;
+      readonly at: number;
+      readonly reason: ConnectFailure;
+    }
+  /** An incoming packet over the PubSubClient buffer, drained and dropped without a callback. */
+  | { readonly type: "oversized"; readonly node: string; readonly at: number; readonly bytes: number }
+  | {
+      readonly type: "drop";
+      readonly node: string;
+      readonly at: number;
+      readonly reason: DropReason;
+      readonly topic: string;
+    };
+
+export type NodeEventSink = (e: NodeEvent) => void;
+
+export interface CpuStats {
+  /** Cycles doing work: interrupts, loop iterations that read or send, keepalive, sync. */
+  readonly workCycles: number;
+  /** Cycles busy-waiting on the chip or the network (connect, CONNACK, full TX buffer). */
+  readonly blockedCycles: number;
+  /** Cycles of idle polls that found nothing (not busy). */
+  readonly pollCycles: number;
+  /** Cycles since power-on (powered time only). */
+  readonly elapsedCycles: number;
+  /** (work + blocked) / elapsed. */
+  readonly utilization: number;
+  /** (work + blocked + poll) / elapsed: what a profiler counting every loop() would show. */
+  readonly utilizationWithPolling: number;
+}
+
+export interface MqttStats {
+  connects: number;
+  connectFailures: number;
+  reconnects: number;
+  keepaliveTimeouts: number;
+  pings: number;
+  packetsIn: number;
+  packetsOut: number;
+  oversizedDropped: number;
+  oversizedPublishes: number;
+}
+
+export interface NodeStats {
+  readonly cpu: CpuStats;
+  readonly link: LinkStats;
+  readonly mqtt: Readonly<MqttStats>;
+  /** Bytes waiting in the W5100 RX buffer now, and the most ever. */
+  readonly rxBytes: number;
+  readonly rxPeakBytes: number;
+  readonly ram: RamBudget;
+}

@@ -1,0 +1,79 @@
+/**
+ * Button press plans: seeded Poisson presses, bursts ("spam press") and scripted times. A plan keeps
+ * one pending timer at a time, so a fleet of nodes costs one timer per active plan.
+ */
+import { z } from "zod";
+import { exponential, type Random } from "./rng.js";
+import type { Scheduler, Timer } from "./scheduler.js";
+
+const time = z.number().finite().nonnegative();
+
+export const pressPlanSchema = z.discriminatedUnion("kind", [
+  z
+    .object({
+      kind: z.literal("poisson"),
+      ratePerSec: z.number().finite().positive(),
+      from: time.optional(),
+      until: time.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("burst"),
+      at: time,
+      count: z.number().int().positive(),
+      intervalMs: time,
+    })
+    .strict(),
+  z.object({ kind: z.literal("script"), times: z.array(time) }).strict(),
+]);
+
+export type PressPlan = z.infer<typeof pressPlanSchema>;
+
+/** Starts a plan; returns a handle that stops it. Times are on the scheduler's clock. */
+export function runPressPlan(
+  plan: PressPlan,
+  sched: Scheduler,
+  rand: Random,
+  press: (at: number) => void,
+): Timer {
+  let timer: Timer | undefined;
+  let stopped = false;
+  const step = (next: () => number | undefined) => {
+    const at = next();
+    if (at === undefined || stopped) return;
+    timer = sched.at(at, () => {
+      press(at);
+      step(next);
+    });
+  };
+  switch (plan.kind) {
+    case "poisson": {
+      const mean = 1000 / plan.ratePerSec;
+      const until = plan.until ?? Number.POSITIVE_INFINITY;
+      let t = plan.from ?? sched.now();
+      step(() => {
+        t += exponential(rand, mean);
+        return t < until ? t : undefined;
+      });
+      break;
+    }
+    case "burst": {
+      let i = 0;
+      step(() => (i < plan.count ? plan.at + plan.intervalMs * i++ : undefined));
+      break;
+    }
+    case "script": {
+      const times = [...plan.times].sort((a, b) => a - b);
+      let i = 0;
+      step(() => times[i++]);
+      break;
+    }
+  }
+  return {
+    cancel: () => {
+      stopped = true;
+      timer?.cancel();
+    },
+  };
+}

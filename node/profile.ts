@@ -1,0 +1,213 @@
+/**
+ * Device profiles (profiles/devices/*.json): the zod schema every profile file is checked against,
+ * the loader, and the resolved `DeviceProfile` the model runs on. In a file every number is a
+ * *figure* — value, where it comes from (measured here / datasheet / software (a library's or kernel's source or docs) / estimate) and a reference —
+ * so a reader can tell a measurement from a guess; the model only sees the values.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+export const FIGURE_SOURCES = ["measured", "datasheet", "software", "estimate"] as const;
+export type FigureSource = (typeof FIGURE_SOURCES)[number];
+
+const figure = z
+  .object({
+    value: z.number().finite().nonnegative(),
+    source: z.enum(FIGURE_SOURCES),
+    ref: z.string().min(1, "must cite where the number comes from"),
+  })
+  .strict();
+const positive = figure.extend({ value: z.number().finite().positive() });
+const integer = figure.extend({ value: z.number().int().nonnegative() });
+
+const profileFile = z
+  .object({
+    $about: z.string().optional(),
+    name: z.string().regex(/^[a-z0-9-]{1,16}$/, "must be 1-16 characters of a-z 0-9 -"),
+    board: z.string().min(1),
+    mcu: z
+      .object({ name: z.string().min(1), clockHz: positive, sramBytes: integer, flashBytes: integer })
+      .strict(),
+    /** CPU cycles of the Arduino/Ethernet/PubSubClient operations the sketch performs. */
+    cycles: z
+      .object({
+        digitalWrite: figure,
+        digitalRead: figure,
+        isrEntry: figure,
+        isrReturn: figure,
+        isrDispatch: figure,
+        spiWritePerByte: figure,
+        spiReadPerByte: figure,
+        sendOverhead: figure,
+        recvOverhead: figure,
+        idlePoll: figure,
+        loopOverhead: figure,
+      })
+      .strict(),
+    /** CPU cycles of the protocol core's own operations (firmware/core), per call. */
+    coreCycles: z
+      .object({
+        message: figure,
+        messagePerByte: figure,
+        press: figure,
+        syncComplete: figure,
+        encodePerByte: figure,
+      })
+      .strict(),
+    loop: z.object({ idlePeriodUs: figure }).strict(),
+    w5100: z
+      .object({
+        rtrMs: figure,
+        rcr: integer,
+        rtoCapMs: figure,
+        connectTimeoutMs: figure,
+        rxBufferBytes: integer,
+        txBufferBytes: integer,
+        resetWaitMs: figure,
+      })
+      .strict(),
+    brokerTcp: z.object({ rtoMinMs: figure, rtoMaxMs: figure, retries: integer }).strict(),
+    network: z.object({ oneWayLatencyMs: figure, lossFree: z.boolean() }).strict(),
+    mqtt: z.object({ maxPacketBytes: integer, keepaliveS: positive, socketTimeoutS: positive }).strict(),
+    sketch: z.object({ reconnectPeriodMs: figure, syncGraceMs: integer }).strict(),
+    /** Static SRAM the sketch's parts take; the PubSubClient buffer is added from mqtt.maxPacketBytes. */
+    ram: z
+      .object({
+        arduinoCore: integer,
+        ethernetLibrary: integer,
+        pubsubClient: integer,
+        coreFixed: integer,
+        corePerFollow: integer,
+        sketch: integer,
+        stack: integer,
+      })
+      .strict(),
+    firmware: z
+      .object({
+        budgetFile: z.string().min(1),
+        flashBudgetBytes: integer,
+        sramBudgetBytes: integer,
+        flashUsedBytes: integer.nullable(),
+        sramStaticBytes: integer.nullable(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const pollUs = ((p.cycles.idlePoll.value + p.cycles.loopOverhead.value) / p.mcu.clockHz.value) * 1e6;
+    if (p.loop.idlePeriodUs.value > 0 && p.loop.idlePeriodUs.value + 1e-9 < pollUs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["loop", "idlePeriodUs", "value"],
+        message: `is shorter than one idle poll plus loop overhead (${pollUs.toFixed(1)} µs)`,
+      });
+    }
+    if (p.mqtt.maxPacketBytes.value < 8) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["mqtt", "maxPacketBytes", "value"],
+        message: "must be at least 8",
+      });
+    }
+  });
+
+export type ProfileFile = z.infer<typeof profileFile>;
+type Figure = z.infer<typeof figure>;
+/** A profile section with each figure replaced by its value. */
+type Values<T> = {
+  readonly [K in keyof T]: T[K] extends Figure ? number : T[K] extends Figure | null ? number | null : T[K];
+};
+
+/** The profile the model runs on: plain numbers, plus the cited file it came from. */
+export interface DeviceProfile {
+  readonly name: string;
+  readonly board: string;
+  readonly mcu: {
+    readonly name: string;
+    readonly clockHz: number;
+    readonly sramBytes: number;
+    readonly flashBytes: number;
+  };
+  readonly cycles: Values<ProfileFile["cycles"]>;
+  readonly coreCycles: Values<ProfileFile["coreCycles"]>;
+  readonly loop: Values<ProfileFile["loop"]>;
+  readonly w5100: Values<ProfileFile["w5100"]>;
+  readonly brokerTcp: Values<ProfileFile["brokerTcp"]>;
+  readonly network: Values<ProfileFile["network"]>;
+  readonly mqtt: Values<ProfileFile["mqtt"]>;
+  readonly sketch: Values<ProfileFile["sketch"]>;
+  readonly ram: Values<ProfileFile["ram"]>;
+  readonly firmware: Values<NonNullable<ProfileFile["firmware"]>> | undefined;
+  readonly cited: ProfileFile;
+}
+
+export class ProfileError extends Error {
+  override readonly name = "ProfileError";
+}
+
+function values<T extends object>(section: T): Values<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(section)) {
+    out[k] = v !== null && typeof v === "object" && "value" in v ? v.value : v;
+  }
+  return out as Values<T>;
+}
+
+/** Validates a parsed profile; `origin` (a file name) prefixes every message. */
+export function parseProfile(json: unknown, origin: string): DeviceProfile {
+  const r = profileFile.safeParse(json);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`);
+    throw new ProfileError(`${origin}: invalid device profile\n${lines.join("\n")}`);
+  }
+  const p = r.data;
+  return {
+    name: p.name,
+    board: p.board,
+    mcu: {
+      name: p.mcu.name,
+      ...values({ clockHz: p.mcu.clockHz, sramBytes: p.mcu.sramBytes, flashBytes: p.mcu.flashBytes }),
+    },
+    cycles: values(p.cycles),
+    coreCycles: values(p.coreCycles),
+    loop: values(p.loop),
+    w5100: values(p.w5100),
+    brokerTcp: values(p.brokerTcp),
+    network: values(p.network),
+    mqtt: values(p.mqtt),
+    sketch: values(p.sketch),
+    ram: values(p.ram),
+    firmware: p.firmware ? values(p.firmware) : undefined,
+    cited: p,
+  };
+}
+
+export const PROFILES_DIR = fileURLToPath(new URL("../profiles/devices/", import.meta.url));
+
+/** Loads a profile by name from profiles/devices/, or from a path ending in `.json`. */
+export function loadProfile(nameOrPath: string): DeviceProfile {
+  const path = nameOrPath.endsWith(".json") ? nameOrPath : `${PROFILES_DIR}${nameOrPath}.json`;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ProfileError(
+      `device profile ${JSON.stringify(nameOrPath)}: cannot read ${path} (${(e as Error).message})`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ProfileError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const profile = parseProfile(json, path);
+  if (!nameOrPath.endsWith(".json") && profile.name !== nameOrPath) {
+    throw new ProfileError(
+      `${path}: name is ${JSON.stringify(profile.name)}, expected ${JSON.stringify(nameOrPath)}`,
+    );
+  }
+  return profile;
+}

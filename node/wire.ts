@@ -1,0 +1,64 @@
+/**
+ * The byte transport under a node's link: a real TCP socket to the broker (`tcpWire`), or anything
+ * else with the same shape (tests use in-memory brokers). The wire delivers whole MQTT packets.
+ * A board that loses its socket without a FIN (power cut, W5100 timeout) *abandons* the wire: it
+ * stays open and silent until the broker drops it (keepalive, session takeover) or the node stops.
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { FrameSplitter } from "./mqtt-frames.js";
+
+export interface WireHandlers {
+  packet(bytes: Buffer): void;
+  closed(): void;
+}
+
+export interface Wire {
+  write(bytes: Buffer): void;
+  /** Stop delivering and sending; the peer is not told. */
+  abandon(): void;
+  /** Really close (node stopped). */
+  destroy(): void;
+}
+
+export type WireFactory = (handlers: WireHandlers) => Wire;
+
+export function tcpWire(host: string, port: number): WireFactory {
+  return (h) => new TcpWire(netConnect({ host, port, noDelay: true }), h);
+}
+
+class TcpWire implements Wire {
+  private readonly frames = new FrameSplitter();
+  private live = true;
+
+  constructor(
+    private readonly socket: Socket,
+    h: WireHandlers,
+  ) {
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.live) return;
+      try {
+        this.frames.push(chunk, (p) => h.packet(p));
+      } catch {
+        socket.destroy();
+      }
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      if (this.live) h.closed();
+      this.live = false;
+    });
+  }
+
+  write(bytes: Buffer): void {
+    if (this.live && !this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  abandon(): void {
+    this.live = false;
+  }
+
+  destroy(): void {
+    this.live = false;
+    this.socket.destroy();
+  }
+}
