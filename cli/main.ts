@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerBrokerCommand } from "./commands/broker.js";
+import { registerTwinsCommands } from "./commands/twins.js";
 import { VERSION } from "./version.js";
 
 export interface CliIO {
@@ -30,7 +31,7 @@ export function buildProgram(io: CliIO = defaultIO): Command {
   return program;
 }
 
-const COMMANDS: RegisterCommand[] = [registerBrokerCommand];
+const COMMANDS: RegisterCommand[] = [registerBrokerCommand, registerTwinsCommands];
 
 /** Runs the CLI; resolves to the process exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {

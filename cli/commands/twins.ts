@@ -1,0 +1,164 @@
+/**
+ * The twins commands: `twinfleet nodes`, `set`, `pair`, `unpair` (one-shot: connect, read the
+ * fleet's retained state, act, confirm, exit) and `twinfleet twins` (the twins service, logging
+ * events until SIGINT). All of them are thin over twins/ (startTwins).
+ */
+import type { Command } from "commander";
+import { type Logger, pino } from "pino";
+import { isNodeId } from "../../protocol/index.js";
+import { jsonFileStore, startTwins, type Twin, type Twins } from "../../twins/index.js";
+import type { CliIO, RegisterCommand } from "../main.js";
+
+interface ConnFlags {
+  readonly broker: string;
+  readonly prefix: string;
+  readonly wait: string;
+}
+
+export const registerTwinsCommands: RegisterCommand = (program: Command, io: CliIO) => {
+  const conn = (cmd: Command, waitDefault: string) =>
+    cmd
+      .requiredOption("--broker <url>", "broker URL, e.g. mqtt://localhost:1883")
+      .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
+      .option("--wait <ms>", "how long to collect the fleet's state before acting", waitDefault);
+
+  conn(program.command("nodes").description("list every node on the broker as JSON"), "1500")
+    .addHelpText("after", "\nExample:\n  twinfleet nodes --broker mqtt://localhost:1883 --wait 2000")
+    .action(async (flags: ConnFlags) => {
+      await withTwins(flags, async (t) => {
+        io.stdout(`${JSON.stringify(t.list(), null, 2)}\n`);
+      });
+    });
+
+  conn(program.command("set").argument("<node>").argument("<value>", "on or off"), "1000")
+    .description("set a node's LED state (S1 with the highest counter seen)")
+    .addHelpText("after", "\nExample:\n  twinfleet set lamp-1 on --broker mqtt://localhost:1883")
+    .action(async (node: string, value: string, flags: ConnFlags) => {
+      checkId(node, "node");
+      if (value !== "on" && value !== "off") throw new Error(`set: value must be on or off, not "${value}"`);
+      await withTwins(flags, async (t) => {
+        requireOnline(t, node, "set");
+        const counter = await t.set(node, value === "on");
+        const done = await settle(
+          t,
+          () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter,
+          waitMs(flags),
+        );
+        io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
+        if (!done) io.stderr(`twinfleet: ${node} has not reported the new state yet\n`);
+      });
+    });
+
+  for (const [name, pairing] of [
+    ["pair", true],
+    ["unpair", false],
+  ] as const) {
+    conn(program.command(name).argument("<follower>").argument("<source>"), "1000")
+      .description(pairing ? "make <follower> follow <source>" : "make <follower> stop following <source>")
+      .addHelpText("after", `\nExample:\n  twinfleet ${name} lamp-1 switch-7 --broker mqtt://localhost:1883`)
+      .action(async (follower: string, source: string, flags: ConnFlags) => {
+        checkId(follower, "follower");
+        checkId(source, "source");
+        await withTwins(flags, async (t) => {
+          if (pairing) await t.pair(follower, source);
+          else await t.unpair(follower, source);
+          const online = t.get(follower)?.presence === "online";
+          const done = await settle(t, () => t.get(follower)?.pairingInSync === true, waitMs(flags));
+          const follows = t.get(follower)?.follows ?? [];
+          io.stdout(`${JSON.stringify({ follower, source, paired: pairing, follows, confirmed: done })}\n`);
+          if (!online) {
+            io.stderr(
+              `twinfleet: ${follower} is offline; it adopts the written config when it next connects\n`,
+            );
+          }
+        });
+      });
+  }
+
+  conn(program.command("twins"), "0")
+    .description("run the twins service: track every node, keep pairings, log events until Ctrl-C")
+    .option("--data <dir>", "keep desired state and pairings in <dir>/twins.json (default: in memory)")
+    .addHelpText("after", "\nExample:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data")
+    .action(async (flags: ConnFlags & { readonly data?: string }) => {
+      const logger = pino({ level: "info" }, { write: (s: string) => io.stderr(s) });
+      const t = await startTwins({
+        url: flags.broker,
+        prefix: flags.prefix,
+        logger,
+        ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
+      });
+      logEvents(t, logger);
+      io.stderr(`twinfleet twins: watching ${flags.broker} (prefix ${flags.prefix}); Ctrl-C stops\n`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      await t.close();
+    });
+};
+
+async function withTwins(flags: ConnFlags, act: (t: Twins) => Promise<void>): Promise<void> {
+  const wait = waitMs(flags);
+  const t = await startTwins({ url: flags.broker, prefix: flags.prefix, connectTimeoutMs: 5000 });
+  try {
+    // Retained state arrives at once; registers answer the query within the wait.
+    await new Promise((r) => setTimeout(r, wait));
+    await act(t);
+  } finally {
+    await t.close();
+  }
+}
+
+/** Waits for `cond` on the service's events, up to `ms`; resolves whether it held. */
+function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
+  if (cond()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!cond()) return;
+      finish(true);
+    };
+    const timer = setTimeout(() => finish(false), Math.max(ms, 1000));
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      t.off("twin-updated", check);
+      resolve(ok);
+    };
+    t.on("twin-updated", check);
+  });
+}
+
+function requireOnline(t: Twins, node: string, what: string): void {
+  const twin = t.get(node);
+  if (!twin) throw new Error(`${what}: no node "${node}" on the broker`);
+  if (twin.presence !== "online") {
+    throw new Error(`${what}: ${node} is ${twin.presence}; commands are not queued for offline nodes`);
+  }
+}
+
+function checkId(s: string, what: string): void {
+  if (!isNodeId(s)) {
+    throw new Error(`${what} "${s}" is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
+  }
+}
+
+function waitMs(flags: ConnFlags): number {
+  const n = Number(flags.wait);
+  if (!/^\d+$/.test(flags.wait) || !Number.isSafeInteger(n)) {
+    throw new Error(`--wait must be a whole number of milliseconds, not "${flags.wait}"`);
+  }
+  return n;
+}
+
+function logEvents(t: Twins, logger: Logger): void {
+  const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
+  t.on("twin-registered", (tw, first) => logger.info({ ...brief(tw), first }, "registered"));
+  t.on("twin-updated", (tw, change) => {
+    if (change === "report")
+      logger.info({ node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp }, "report");
+    else if (change === "config") logger.info({ node: tw.id, follows: tw.follows }, "config");
+  });
+  t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
+  t.on("convergence", (r) =>
+    logger.info({ inSync: r.inSync, known: r.known, fraction: r.fraction }, "convergence"),
+  );
+}

@@ -1,0 +1,100 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CoreClient } from "../../node/mqtt-node.js";
+import { startNode, startTestBroker, type TestBroker, until } from "../../twins/test/helpers.js";
+import { main } from "../main.js";
+
+let broker: TestBroker;
+const open: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  return { code, out, err };
+}
+async function setup(): Promise<void> {
+  broker = await startTestBroker();
+  open.push(broker);
+}
+async function node(id: string): Promise<CoreClient> {
+  const n = await startNode(broker.url, id);
+  open.push({ close: () => n.stop() });
+  return n;
+}
+
+describe("twinfleet twins commands", () => {
+  it("rejects bad arguments with a message naming what is wrong, before connecting", async () => {
+    const url = "mqtt://127.0.0.1:1";
+    expect(await run("set", "A", "maybe", "--broker", url)).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('value must be on or off, not "maybe"'),
+    });
+    expect(await run("set", "bad/id", "on", "--broker", url)).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('node "bad/id" is not a node id'),
+    });
+    expect(await run("pair", "A", "x".repeat(30), "--broker", url)).toMatchObject({
+      code: 1,
+      err: expect.stringContaining("source"),
+    });
+    expect((await run("nodes", "--broker", url, "--wait", "soon")).err).toContain(
+      '--wait must be a whole number of milliseconds, not "soon"',
+    );
+    expect((await run("nodes")).err).toContain("--broker");
+  });
+
+  it("nodes, set, pair and unpair act on a live fleet", async () => {
+    await setup();
+    const b = await node("B");
+    const a = await node("A");
+    const listed = await run("nodes", "--broker", broker.url, "--wait", "300");
+    expect(listed.code).toBe(0);
+    const nodes = JSON.parse(listed.out) as { id: string; kind: string; presence: string }[];
+    expect(nodes.map((n) => [n.id, n.kind, n.presence])).toEqual([
+      ["A", "sim", "online"],
+      ["B", "sim", "online"],
+    ]);
+
+    const set = await run("set", "A", "on", "--broker", broker.url, "--wait", "300");
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.out)).toMatchObject({ node: "A", on: true, confirmed: true });
+    expect(a.state.on).toBe(true);
+
+    const paired = await run("pair", "A", "B", "--broker", broker.url, "--wait", "300");
+    expect(JSON.parse(paired.out)).toMatchObject({ follows: ["B"], confirmed: true });
+    b.press();
+    b.press();
+    await until(() => a.state.stamp.origin === "B", "A mirrors B");
+
+    const unpaired = await run("unpair", "A", "B", "--broker", broker.url, "--wait", "300");
+    expect(JSON.parse(unpaired.out)).toMatchObject({ follows: [], confirmed: true });
+    expect(a.state.sources).toEqual([]);
+
+    const offline = await run("set", "ghost", "on", "--broker", broker.url, "--wait", "100");
+    expect(offline).toMatchObject({ code: 1, err: expect.stringContaining('no node "ghost"') });
+  });
+
+  it("twins runs the service with a data dir until SIGINT", async () => {
+    await setup();
+    const dir = await mkdtemp(join(tmpdir(), "twins-cli-"));
+    open.push({ close: () => rm(dir, { recursive: true, force: true }) });
+    let err = "";
+    const running = main(["twins", "--broker", broker.url, "--data", dir], {
+      stdout: () => {},
+      stderr: (s) => (err += s),
+    });
+    await until(() => err.includes("Ctrl-C stops"), "the service started");
+    await node("lamp-1");
+    await until(() => err.includes('"msg":"registered"'), "a registered event logged");
+    process.emit("SIGINT");
+    expect(await running).toBe(0);
+    const stored = JSON.parse(await readFile(join(dir, "twins.json"), "utf8"));
+    expect(stored.nodes["lamp-1"]).toMatchObject({ kind: "sim", sources: [] });
+  });
+});
