@@ -106,7 +106,8 @@ export class LinkPath {
 
   private place(seg: Segment, from: number, at: number): void {
     const r = sampleAttempts(() => this.loss.lost(), this.policy, from, at);
-    this.stats.retransmissions += r.attempt - from;
+    // Resuming at `from` > 0 means transmission from-1 was lost too (the cable was out).
+    this.stats.retransmissions += r.attempt - from + (from > 0 ? 1 : 0);
     seg.attempt = r.attempt;
     seg.attemptAt = r.at;
     if (!r.ok) this.killAt = Math.min(this.killAt, r.at);
