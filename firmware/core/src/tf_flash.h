@@ -10,9 +10,11 @@
 #include <avr/pgmspace.h>
 #define TF_FLASH PROGMEM
 #define tf_flash_byte(p) ((char)pgm_read_byte(p))
+#define tf_flash_u32(p) ((uint32_t)pgm_read_dword(p))
 #else
 #define TF_FLASH
 #define tf_flash_byte(p) (*(const char *)(p))
+#define tf_flash_u32(p) (*(const uint32_t *)(p))
 #endif
 
 #endif

@@ -14,14 +14,14 @@ class IPAddress {
 class EthernetClass {
  public:
   void init(uint8_t sspin = 10) { csPin = sspin; }
-  int begin(uint8_t *mac) {
-    memcpy(this->mac, mac, 6);
+  int begin(uint8_t *address) {
+    memcpy(mac, address, 6);
     dhcp = true;
     return 1;
   }
-  void begin(uint8_t *mac, IPAddress ip, IPAddress, IPAddress, IPAddress) {
-    memcpy(this->mac, mac, 6);
-    this->ip = ip;
+  void begin(uint8_t *address, IPAddress local, IPAddress, IPAddress, IPAddress) {
+    memcpy(mac, address, 6);
+    ip = local;
     begun = true;
   }
   int maintain() { return 0; }

@@ -1,0 +1,252 @@
+// twinfleet-standin: the firmware core on a PC, joined to a broker through libmosquitto as a board
+// would join it (clean session, keepalive 15 s, last will "T1 0" on <prefix>/status/<id>, QoS 0
+// publishes). It proves that the board's code and the simulated nodes work together.
+//
+//   twinfleet-standin --id lamp-1 [--host 127.0.0.1] [--port 1883] [--prefix tf]
+//                     [--sync-grace-ms 1500] [--username U --password P] [--kind host]
+//                     [--profile uno-w5100]
+//
+// stdin, one command a line: `press` (the button), `state` (print the core's state), `quit`.
+// stdout, one event a line: `led 1` / `led 0` on every LED write, `ready` each time the node
+// completes a sync, `state on=… led=… counter=… origin=… clock=… sources=a,b config=…`.
+// stderr: drops (`drop <reason> <topic>`) and connection notes. EOF or `quit` ends the process
+// without an MQTT DISCONNECT, like a board losing power, so the broker publishes the last will.
+#include <errno.h>
+#include <mosquitto.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "twinfleet_core.h"
+
+namespace {
+
+struct Options {
+  const char *host = "127.0.0.1";
+  int port = 1883;
+  const char *id = nullptr;
+  const char *prefix = "tf";
+  const char *kind = "host";
+  const char *profile = "uno-w5100";
+  uint32_t syncGraceMs = tf::kDefaultSyncGraceMs;
+  const char *username = nullptr;
+  const char *password = nullptr;
+};
+
+struct StandIn {
+  tf::NodeCore core;
+  mosquitto *mosq = nullptr;
+  bool sessionUp = false;
+  timespec started{};
+};
+
+[[noreturn]] void usage(const char *why) {
+  fprintf(stderr,
+          "twinfleet-standin: %s\n"
+          "usage: twinfleet-standin --id <node id> [--host 127.0.0.1] [--port 1883] [--prefix tf]\n"
+          "                         [--sync-grace-ms 1500] [--username U --password P]\n"
+          "                         [--kind host] [--profile uno-w5100]\n"
+          "example: echo press | twinfleet-standin --id lamp-1 --port 1883\n",
+          why);
+  exit(2);
+}
+
+long parseNumber(const char *flag, const char *s, long lo, long hi) {
+  char *end = nullptr;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+    static char msg[128];
+    snprintf(msg, sizeof msg, "%s must be an integer from %ld to %ld, got \"%s\"", flag, lo, hi, s);
+    usage(msg);
+  }
+  return v;
+}
+
+Options parse(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; i++) {
+    const char *flag = argv[i];
+    if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) usage("runs the firmware core on this machine");
+    if (i + 1 >= argc) usage("every flag takes a value");
+    const char *v = argv[++i];
+    if (strcmp(flag, "--host") == 0) o.host = v;
+    else if (strcmp(flag, "--port") == 0) o.port = static_cast<int>(parseNumber(flag, v, 1, 65535));
+    else if (strcmp(flag, "--id") == 0) o.id = v;
+    else if (strcmp(flag, "--prefix") == 0) o.prefix = v;
+    else if (strcmp(flag, "--kind") == 0) o.kind = v;
+    else if (strcmp(flag, "--profile") == 0) o.profile = v;
+    else if (strcmp(flag, "--sync-grace-ms") == 0)
+      o.syncGraceMs = static_cast<uint32_t>(parseNumber(flag, v, 0, 3600000));
+    else if (strcmp(flag, "--username") == 0) o.username = v;
+    else if (strcmp(flag, "--password") == 0) o.password = v;
+    else {
+      static char msg[128];
+      snprintf(msg, sizeof msg, "unknown flag %s", flag);
+      usage(msg);
+    }
+  }
+  if (o.id == nullptr) usage("--id is required");
+  return o;
+}
+
+// Milliseconds since start from the monotonic clock, as the board's millis() (wrapping at 2^32).
+uint32_t ticks(const StandIn &s) {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t ms = (now.tv_sec - s.started.tv_sec) * 1000LL + (now.tv_nsec - s.started.tv_nsec) / 1000000LL;
+  return static_cast<uint32_t>(ms);
+}
+
+void printState(const tf::NodeCore &c) {
+  printf("state on=%d led=%d counter=%u origin=%s clock=%u sources=", c.on() ? 1 : 0, c.led() ? 1 : 0,
+         static_cast<unsigned>(c.counter()), c.origin(), static_cast<unsigned>(c.clock()));
+  for (uint8_t i = 0; i < c.sourceCount(); i++) printf("%s%s", i ? "," : "", c.source(i));
+  printf(" config=%u phase=%s\n", static_cast<unsigned>(c.configVersion()),
+         c.phase() == tf::kSynced ? "synced" : c.phase() == tf::kSyncing ? "syncing" : "offline");
+  fflush(stdout);
+}
+
+void onOutput(void *ctx, const tf::Output &o) {
+  StandIn &s = *static_cast<StandIn *>(ctx);
+  switch (o.type) {
+    case tf::kOutSubscribe:
+      mosquitto_subscribe(s.mosq, nullptr, o.topic, o.qos);
+      break;
+    case tf::kOutUnsubscribe:
+      mosquitto_unsubscribe(s.mosq, nullptr, o.topic);
+      break;
+    case tf::kOutPublish:
+      mosquitto_publish(s.mosq, nullptr, o.topic, o.payloadLen, o.payload, 0, o.retain);
+      break;
+    case tf::kOutLed:
+      printf("led %d\n", o.on ? 1 : 0);
+      fflush(stdout);
+      break;
+    case tf::kOutDrop:
+      fprintf(stderr, "drop %s %s\n", tf::dropReasonName(o.reason), o.topic);
+      break;
+  }
+}
+
+// Runs one core input and prints `ready` when it completed a sync.
+template <typename F>
+void feed(StandIn &s, F input) {
+  bool wasSynced = s.core.phase() == tf::kSynced;
+  input();
+  if (!wasSynced && s.core.phase() == tf::kSynced) {
+    printf("ready\n");
+    fflush(stdout);
+  }
+}
+
+void onConnect(mosquitto *, void *ctx, int rc) {
+  StandIn &s = *static_cast<StandIn *>(ctx);
+  if (rc != 0) {
+    fprintf(stderr, "connect refused: %s\n", mosquitto_connack_string(rc));
+    return;
+  }
+  s.sessionUp = true;
+  fprintf(stderr, "connected\n");
+  feed(s, [&] { s.core.connected(ticks(s)); });
+}
+
+void onDisconnect(mosquitto *, void *ctx, int) {
+  StandIn &s = *static_cast<StandIn *>(ctx);
+  if (!s.sessionUp) return;
+  s.sessionUp = false;
+  fprintf(stderr, "disconnected\n");
+  s.core.disconnected();
+}
+
+void onMessage(mosquitto *, void *ctx, const mosquitto_message *m) {
+  StandIn &s = *static_cast<StandIn *>(ctx);
+  uint16_t len = m->payloadlen > 0xFFFF ? 0xFFFF : static_cast<uint16_t>(m->payloadlen);
+  uint8_t qos = m->qos > 0 ? 1 : 0;
+  feed(s, [&] { s.core.message(m->topic, static_cast<const uint8_t *>(m->payload), len, qos, ticks(s)); });
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  Options opt = parse(argc, argv);
+  static StandIn s;
+  clock_gettime(CLOCK_MONOTONIC, &s.started);
+  tf::NodeConfig config = {opt.id, opt.prefix, opt.kind, opt.profile, TF_FIRMWARE_VERSION, opt.syncGraceMs};
+  switch (s.core.begin(config, onOutput, &s)) {
+    case tf::kConfigOk:
+      break;
+    case tf::kConfigBadId:
+      usage("--id must be 1-23 characters of A-Z a-z 0-9 _ -");
+    case tf::kConfigBadPrefix:
+      usage("--prefix must be 1-12 characters of A-Z a-z 0-9 _ -");
+    case tf::kConfigBadKind:
+      usage("--kind must be real, sim or host");
+    case tf::kConfigBadProfile:
+      usage("--profile must be 1-16 characters of a-z 0-9 -");
+    case tf::kConfigBadFirmware:
+      usage("the built-in firmware version is malformed");
+  }
+
+  char clientId[tf::kMaxPrefixLen + 1 + tf::kMaxIdLen + 1];
+  char willTopic[tf::kMaxTopicLen + 1];
+  snprintf(clientId, sizeof clientId, "%s-%s", opt.prefix, opt.id);
+  snprintf(willTopic, sizeof willTopic, "%s/status/%s", opt.prefix, opt.id);
+
+  mosquitto_lib_init();
+  s.mosq = mosquitto_new(clientId, true, &s);
+  if (s.mosq == nullptr) {
+    fprintf(stderr, "mosquitto_new failed\n");
+    return 1;
+  }
+  mosquitto_will_set(s.mosq, willTopic, 4, "T1 0", 1, true);
+  if (opt.username != nullptr) mosquitto_username_pw_set(s.mosq, opt.username, opt.password);
+  mosquitto_connect_callback_set(s.mosq, onConnect);
+  mosquitto_disconnect_callback_set(s.mosq, onDisconnect);
+  mosquitto_message_callback_set(s.mosq, onMessage);
+  // Resend nothing of our own on reconnect: a board's clean session starts from scratch.
+  mosquitto_reconnect_delay_set(s.mosq, 1, 2, false);
+
+  s.core.boot();
+  bool connecting = mosquitto_connect(s.mosq, opt.host, opt.port, 15) == MOSQ_ERR_SUCCESS;
+  uint32_t lastAttempt = ticks(s);
+  char line[256];
+  size_t lineLen = 0;
+  for (;;) {
+    if (connecting) {
+      int rc = mosquitto_loop(s.mosq, 10, 1);
+      if (rc != MOSQ_ERR_SUCCESS) {
+        onDisconnect(s.mosq, &s, rc);
+        connecting = false;
+        lastAttempt = ticks(s);
+      }
+    } else {
+      poll(nullptr, 0, 10);
+      if (ticks(s) - lastAttempt >= 1000) {
+        lastAttempt = ticks(s);
+        connecting = mosquitto_reconnect(s.mosq) == MOSQ_ERR_SUCCESS;
+      }
+    }
+    feed(s, [&] { s.core.tick(ticks(s)); });
+
+    pollfd in = {0, POLLIN, 0};
+    while (poll(&in, 1, 0) > 0) {
+      char c;
+      ssize_t n = read(0, &c, 1);
+      if (n <= 0) return 0;  // EOF: power off, no DISCONNECT, the broker sends the will
+      if (c != '\n') {
+        if (lineLen + 1 < sizeof line) line[lineLen++] = c;
+        continue;
+      }
+      line[lineLen] = '\0';
+      lineLen = 0;
+      if (strcmp(line, "press") == 0) feed(s, [&] { s.core.press(ticks(s)); });
+      else if (strcmp(line, "state") == 0) printState(s.core);
+      else if (strcmp(line, "quit") == 0) return 0;
+      else if (line[0] != '\0') fprintf(stderr, "unknown command \"%s\" (press, state, quit)\n", line);
+    }
+  }
+}

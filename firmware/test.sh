@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds and checks the firmware (npm run test:firmware): the core against every conformance
+# vector and its own checks (with ASan/UBSan), the sketch on fake Arduino headers, the AVR build
+# against the size budget (budget.json), the cycle counts in avr8js (measured/uno-cycles.json),
+# and two stand-ins on a real broker. Needs the packages of ci-deps.sh and the repo's node_modules.
+# Ends with "firmware: N passed, M failed" and a non-zero status if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+passed=0
+failed=0
+step() {
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "-- ok: $name"
+  else
+    failed=$((failed + 1))
+    echo "-- FAILED: $name"
+  fi
+}
+
+budget() { node -e "const b=require('./budget.json'); console.log(b$1)"; }
+
+# Flash = .text + .data, static RAM = .data + .bss, each of the core's footprint program minus
+# the empty baseline program: the core plus a minimal caller, a slight over-count.
+size_check() {
+  read -r ft fd fb _ < <(avr-size build/avr/footprint.elf | tail -1)
+  read -r bt bd bb _ < <(avr-size build/avr/baseline.elf | tail -1)
+  local flash=$((ft + fd - bt - bd)) ram=$((fd + fb - bd - bb))
+  local maxFlash maxRam
+  maxFlash=$(budget .core.flashBytes)
+  maxRam=$(budget .core.staticRamBytes)
+  avr-size build/avr/footprint.elf build/avr/baseline.elf
+  echo "core on atmega328p: flash $flash B (budget $maxFlash), static RAM $ram B (budget $maxRam)"
+  [ "$flash" -le "$maxFlash" ] && [ "$ram" -le "$maxRam" ]
+}
+
+cycles() {
+  node avr/run-cycles.mjs build/avr/cycles.hex measured/uno-cycles.json \
+    "$(avr-gcc --version | head -1)" "$(make -s print-avr-flags)"
+}
+
+step "build host tests and stand-in" make -s -j4 host standin
+step "conformance vectors (protocol/vectors)" build/vectors_test ../protocol/vectors
+step "core checks" build/core_test
+step "sketch on fake Arduino headers" build/sketch_test
+step "AVR build (avr-gcc -mmcu=atmega328p -Os)" make -s -j4 avr
+step "AVR size budget (budget.json)" size_check
+step "AVR cycle counts (avr8js)" cycles
+step "two stand-ins on a real broker" node test/standin-pair.mjs build/twinfleet-standin
+
+echo "firmware: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,105 @@
+// What the vectors do not reach: configuration checks, counter formatting at its edges, the sync
+// grace period across the wrap of millis(), and the packet-size arithmetic.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "twinfleet_core.h"
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const std::string &what) {
+  if (!ok) {
+    failures++;
+    std::printf("FAIL %s\n", what.c_str());
+  }
+}
+
+std::vector<std::string> outputs;
+
+void collect(void *, const tf::Output &o) {
+  switch (o.type) {
+    case tf::kOutSubscribe:
+      outputs.push_back(std::string("subscribe ") + o.topic);
+      break;
+    case tf::kOutUnsubscribe:
+      outputs.push_back(std::string("unsubscribe ") + o.topic);
+      break;
+    case tf::kOutPublish:
+      outputs.push_back(std::string("publish ") + o.topic + " " + o.payload);
+      break;
+    case tf::kOutLed:
+      outputs.push_back(o.on ? "led 1" : "led 0");
+      break;
+    case tf::kOutDrop:
+      outputs.push_back(std::string("drop ") + tf::dropReasonName(o.reason));
+      break;
+  }
+}
+
+tf::NodeConfig config(const char *id, const char *prefix, const char *kind = "host") {
+  tf::NodeConfig c = {id, prefix, kind, "uno-w5100", "1.0.0", 1500};
+  return c;
+}
+
+std::string report(uint32_t counter) {
+  char buf[64];
+  tf::encodeReport(buf, sizeof buf, true, counter, "A");
+  return buf;
+}
+
+}  // namespace
+
+int main() {
+  tf::NodeCore core;
+  expect(core.begin(config("", "tf"), collect, nullptr) == tf::kConfigBadId, "empty id rejected");
+  expect(core.begin(config("aaaaaaaaaaaaaaaaaaaaaaaa", "tf"), collect, nullptr) == tf::kConfigBadId, "24-char id rejected");
+  expect(core.begin(config("a.b", "tf"), collect, nullptr) == tf::kConfigBadId, "id with a dot rejected");
+  expect(core.begin(config("A", "tf/x"), collect, nullptr) == tf::kConfigBadPrefix, "prefix with a slash rejected");
+  expect(core.begin(config("A", "aaaaaaaaaaaaa"), collect, nullptr) == tf::kConfigBadPrefix, "13-char prefix rejected");
+  expect(core.begin(config("A", "tf", "board"), collect, nullptr) == tf::kConfigBadKind, "unknown kind rejected");
+  expect(core.begin(config("aaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaa"), collect, nullptr) == tf::kConfigOk,
+         "longest id and prefix accepted");
+
+  expect(report(0) == "R1 1 0 A", "counter 0");
+  expect(report(9) == "R1 1 9 A", "counter 9");
+  expect(report(10) == "R1 1 10 A", "counter 10");
+  expect(report(1000000000UL) == "R1 1 1000000000 A", "counter 10^9");
+  expect(report(4294967295UL) == "R1 1 4294967295 A", "largest counter");
+  char small[8];
+  tf::Writer w(small, sizeof small);
+  w.str("R1 1 123456");
+  expect(!w.ok() && std::strlen(small) == 7, "a writer that runs out of room says so and stays terminated");
+
+  expect(tf::publishPacketBytes(10, 100, 0) == 1 + 1 + 2 + 10 + 100, "packet size, one length byte");
+  expect(tf::publishPacketBytes(10, 200, 1) == 1 + 2 + 2 + 10 + 2 + 200, "packet size, two length bytes");
+
+  // The grace period runs across the 32-bit wrap of millis().
+  tf::NodeCore wrap;
+  wrap.begin(config("A", "tf"), collect, nullptr);
+  wrap.boot();
+  wrap.connected(0xFFFFFF00UL);
+  wrap.tick(static_cast<uint32_t>(0xFFFFFF00UL + 1499));
+  expect(wrap.phase() == tf::kSyncing, "still syncing 1 ms before the grace ends");
+  wrap.tick(static_cast<uint32_t>(0xFFFFFF00UL + 1500));  // wrapped to 1244
+  expect(wrap.phase() == tf::kSynced, "synced when the grace ends after the wrap");
+
+  // The clock saturates at the largest counter instead of wrapping to 0.
+  tf::NodeCore sat;
+  sat.begin(config("A", "tf"), collect, nullptr);
+  sat.boot();
+  sat.connected(0);
+  sat.tick(2000);
+  outputs.clear();
+  const char *set = "S1 1 4294967295";
+  sat.message("tf/state/A", reinterpret_cast<const uint8_t *>(set), static_cast<uint16_t>(std::strlen(set)), 1, 2001);
+  expect(sat.clock() == 4294967295UL && sat.counter() == 4294967295UL, "a set at the largest counter saturates");
+  sat.press(2002);
+  expect(sat.counter() == 4294967295UL && !sat.on(), "a press after saturation keeps the largest counter");
+
+  std::printf("core: %s\n", failures == 0 ? "ok" : "FAILED");
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,101 @@
+// Two twinfleet-standin processes (the firmware core over libmosquitto) on a real broker (aedes on
+// port 0): pair lamp-1 to sw-1 with a control command, press sw-1, and see lamp-1 follow; then cut
+// sw-1's power and see its last will. Prints `ok …` / `FAIL …` lines and exits non-zero on failure.
+//   node firmware/test/standin-pair.mjs <path to twinfleet-standin>
+import { spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import net from "node:net";
+import { createInterface } from "node:readline";
+import { Aedes } from "aedes";
+import mqtt from "mqtt";
+
+const bin = process.argv[2];
+if (!bin) {
+  console.error("usage: standin-pair.mjs <twinfleet-standin>");
+  process.exit(2);
+}
+const TIMEOUT_MS = 5000;
+let failed = 0;
+let passed = 0;
+
+function check(ok, what) {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
+}
+
+/** Resolves when `predicate` holds for a line of `lines`, or with false after the timeout. */
+function waitFor(lines, predicate) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      lines.off("line", onLine);
+      resolve(false);
+    }, TIMEOUT_MS);
+    const onLine = (l) => {
+      if (!predicate(l)) return;
+      clearTimeout(timer);
+      lines.off("line", onLine);
+      resolve(true);
+    };
+    lines.on("line", onLine);
+  });
+}
+
+function standIn(id, port) {
+  const child = spawn(
+    bin,
+    ["--host", "127.0.0.1", "--port", String(port), "--id", id, "--sync-grace-ms", "300"],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
+  const out = createInterface({ input: child.stdout });
+  const err = createInterface({ input: child.stderr });
+  out.on("line", (l) => console.log(`  [${id}] ${l}`));
+  err.on("line", (l) => console.log(`  [${id}!] ${l}`));
+  const ready = waitFor(out, (l) => l === "ready");
+  return { child, out, ready };
+}
+
+const aedes = await Aedes.createBroker();
+const server = net.createServer(aedes.handle);
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const port = server.address().port;
+
+const control = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: "tf-control-test" });
+// Every message the control client sees, as "topic payload[ retained]" lines.
+const seen = new EventEmitter();
+control.on("message", (topic, payload, packet) => {
+  seen.emit("line", `${topic} ${payload.toString()}${packet.retain ? " retained" : ""}`);
+});
+await control.subscribeAsync(["tf/report/+", "tf/config/+", "tf/status/+", "tf/register/+"], { qos: 1 });
+
+const sw = standIn("sw-1", port);
+const lamp = standIn("lamp-1", port);
+try {
+  check(await sw.ready, "sw-1 syncs and prints ready");
+  check(await lamp.ready, "lamp-1 syncs and prints ready");
+
+  const paired = waitFor(seen, (l) => l === "tf/config/lamp-1 C1 1 sw-1");
+  await control.publishAsync("tf/subscribe/lamp-1", "F1 sw-1", { qos: 1 });
+  check(await paired, "lamp-1 follows sw-1 and publishes its config C1 1 sw-1");
+
+  const swLed = waitFor(sw.out, (l) => l === "led 1");
+  const lampLed = waitFor(lamp.out, (l) => l === "led 1");
+  const forwarded = waitFor(seen, (l) => l === "tf/report/lamp-1 R1 1 1 sw-1");
+  sw.child.stdin.write("press\n");
+  check(await swLed, "a press on sw-1 turns its LED on");
+  check(await lampLed, "lamp-1's LED follows");
+  check(await forwarded, "lamp-1 re-reports the press with sw-1's stamp (R1 1 1 sw-1)");
+
+  const will = waitFor(seen, (l) => l === "tf/status/sw-1 T1 0");
+  sw.child.stdin.end(); // power off: no DISCONNECT
+  check(await will, "sw-1's last will T1 0 is published when it goes away");
+} finally {
+  for (const s of [sw, lamp]) if (s.child.exitCode === null) s.child.kill("SIGTERM");
+  await control.endAsync();
+  await new Promise((resolve) => server.close(resolve));
+  await new Promise((resolve) => aedes.close(resolve));
+}
+console.log(`standin-pair: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
