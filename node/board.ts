@@ -171,7 +171,7 @@ export class Board {
     else this.held++;
     if (!wasSynced && stamp !== undefined) this.syncedBy(at, stamp);
     const ledAt = at + this.cpu.ms(before + ledWrites * c.digitalWrite);
-    const isrCycles = before + ledWrites * c.digitalWrite + c.isrReturn;
+    const isrCycles = before + ledWrites * c.digitalWrite;
     this.sink(
       stamp
         ? { type: "press", node: this.node, at, ledAt, stamp }
@@ -179,9 +179,9 @@ export class Board {
     );
     if (this.cpu.freeAt > at) {
       // The loop holds the chip: the ISR steals its cycles, the publish waits for the semaphore.
-      this.cpu.work += isrCycles;
+      this.cpu.work += isrCycles + c.isrReturn;
       if (this.cpu.freeAt !== Number.POSITIVE_INFINITY) {
-        this.cpu.freeAt += this.cpu.ms(isrCycles);
+        this.cpu.freeAt += this.cpu.ms(isrCycles + c.isrReturn);
         this.cpu.idleSince = this.cpu.freeAt;
       }
       this.isrQueue.push(...publishes);
@@ -191,7 +191,9 @@ export class Board {
     this.cpu.begin(at);
     this.t = at;
     this.spend(isrCycles);
+    // The semaphore is free: the interrupt publishes itself, then returns.
     this.applyOutputs(publishes);
+    this.spend(c.isrReturn);
     this.endJob();
   }
 
@@ -616,11 +618,13 @@ export class Board {
     this.schedule();
   }
 
+  /** A snapshot of the counters (copies: later activity does not change it). */
   stats(now: number): NodeStats {
+    const l = this.opts.link.stats;
     return {
       cpu: this.cpu.stats(now, this.mqtt === "connecting" ? this.t : undefined),
-      link: this.opts.link.stats,
-      mqtt: this.mqttStats,
+      link: { ...l, up: { ...l.up }, down: { ...l.down } },
+      mqtt: { ...this.mqttStats },
       rxBytes: this.rxBytes,
       rxPeakBytes: this.rxPeak,
       ram: this.ram,

@@ -1,0 +1,49 @@
+/**
+ * Shared set-up for fake-time node tests: a FakeScheduler, an in-memory broker and nodes on them,
+ * with every event recorded.
+ */
+import type { NodeEvent } from "../metrics.js";
+import { type DeviceProfile, loadProfile } from "../profile.js";
+import { FakeScheduler } from "../scheduler.js";
+import { SimNode, type SimNodeConfig } from "../sim-node.js";
+import { FakeBroker } from "./fake-broker.js";
+
+export const UNO: DeviceProfile = loadProfile("uno-w5100");
+
+export interface Rig {
+  readonly sched: FakeScheduler;
+  readonly broker: FakeBroker;
+  readonly events: NodeEvent[];
+  node(id: string, extra?: Partial<SimNodeConfig> & { profile?: DeviceProfile }): SimNode;
+  of<T extends NodeEvent["type"]>(type: T, node?: string): Extract<NodeEvent, { type: T }>[];
+}
+
+export function rig(): Rig {
+  const sched = new FakeScheduler();
+  const broker = new FakeBroker(sched);
+  const events: NodeEvent[] = [];
+  return {
+    sched,
+    broker,
+    events,
+    node: (id, extra = {}) => {
+      const { profile, ...rest } = extra;
+      return new SimNode({
+        id,
+        seed: "test",
+        ...rest,
+        profile: profile ?? UNO,
+        sched,
+        wire: broker.wire(),
+        sink: (e) => events.push(e),
+      });
+    },
+    of: <T extends NodeEvent["type"]>(type: T, node?: string) =>
+      events.filter(
+        (e): e is Extract<NodeEvent, { type: T }> => e.type === type && (node === undefined || e.node === node),
+      ),
+  };
+}
+
+/** Milliseconds that `cycles` take on the profile's CPU. */
+export const ms = (p: DeviceProfile, cycles: number): number => (cycles / p.mcu.clockHz) * 1000;
