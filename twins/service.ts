@@ -278,7 +278,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       switch (e.type) {
         case "registered": {
           const twin = this.registry.get(e.node);
-          if (twin) this.emit("twin-registered", twin, e.first);
+          if (twin) {
+            this.emit("twin-registered", twin, e.first);
+            this.emit("twin-updated", twin, "register");
+          }
           this.reconcile(e.node, false).catch((err: unknown) =>
             this.opts.logger.warn({ err, node: e.node }, "twins: re-sending commands failed"),
           );
@@ -293,7 +296,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "online": {
           const twin = this.registry.get(e.node);
           this.opts.logger.info({ node: e.node }, "twins: node online");
-          if (twin) this.emit("twin-online", twin);
+          if (twin) {
+            this.emit("twin-online", twin);
+            this.emit("twin-updated", twin, "presence");
+          }
           break;
         }
         case "offline": {
@@ -301,7 +307,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           // Whatever was in flight to it is lost (clean session): its next register re-sends.
           this.sentAt.delete(e.node);
           this.opts.logger.info({ node: e.node }, "twins: node offline");
-          if (twin) this.emit("twin-offline", twin);
+          if (twin) {
+            this.emit("twin-offline", twin);
+            this.emit("twin-updated", twin, "presence");
+          }
           break;
         }
         case "bad-input":
