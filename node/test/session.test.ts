@@ -1,0 +1,123 @@
+/**
+ * The node's MQTT session on fake time: keepalive and dead-link detection, socket timeouts under
+ * loss and the reconnect that re-syncs, cable pulls, power cycles that recover pairings, and seeded,
+ * reproducible presses.
+ */
+import { describe, expect, it } from "vitest";
+import { rig } from "./helpers.js";
+
+describe("keepalive", () => {
+  it("pings after 15 s of silence and declares the link dead when a ping goes unanswered", () => {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    r.broker.answerPings = false;
+    r.sched.runUntil(60_000);
+    const [lost] = r.of("disconnected");
+    expect(lost?.reason).toBe("keepalive");
+    // Last activity at the sync (~2.06 s): ping at +15 s, dead at +30 s: within 2x keepalive.
+    expect(lost?.at).toBeGreaterThan(2000 + 30_000);
+    expect(lost?.at).toBeLessThan(2100 + 30_000 + 1);
+    // The sketch reconnects at once (and the broker answers connects, not pings).
+    expect(r.of("connected").length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("loss and reconnects", () => {
+  it("times the socket out when retransmissions run out, reconnects with handshakes under loss, re-syncs", () => {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    n.setLoss({ kind: "bernoulli", p: 1 });
+    n.press(3000);
+    r.sched.runUntil(40_000);
+    expect(r.of("disconnected")).toHaveLength(1);
+    expect(n.connected).toBe(false);
+    const failed = r.of("connect-failed");
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((f) => f.reason === "handshake")).toBe(true);
+    n.setLoss({ kind: "bernoulli", p: 0.3 });
+    r.sched.runUntil(200_000);
+    expect(n.connected).toBe(true);
+    expect(r.of("synced").length).toBeGreaterThanOrEqual(2);
+    // The press survived: the retained report carries its stamp.
+    expect(r.broker.retained.get("tf/report/A")).toBe("R1 1 1 A");
+    const s = n.stats();
+    expect(s.link.up.retransmissions).toBeGreaterThan(0);
+    expect(s.link.synRetransmissions).toBeGreaterThan(0);
+    expect(s.mqtt.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it("rides out a short cable pull without reconnecting", () => {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    n.pullCable();
+    n.press(3000);
+    r.sched.runUntil(4000);
+    n.plugCable();
+    r.sched.runUntil(10_000);
+    expect(r.of("disconnected")).toHaveLength(0);
+    // Sent at ~3000 ms: attempts at +0, +0.2, +0.6 s are lost; +1.4 s gets through.
+    const report = r.broker.publishes("tf-A").find((p) => p.payload === "R1 1 1 A");
+    expect(report?.at).toBeGreaterThan(4400);
+    expect(report?.at).toBeLessThan(4401);
+  });
+});
+
+describe("power cycle", () => {
+  it("reboots with RAM lost and recovers its pairing and state from the broker", () => {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    r.broker.publish("tf/subscribe/A", "F1 B");
+    n.press(3500);
+    r.sched.runUntil(5000);
+    expect(n.state.sources).toEqual(["B"]);
+    n.powerCycle(2000);
+    r.sched.runUntil(7001);
+    expect(r.of("boot").map((b) => b.at)).toEqual([0, 7000]);
+    expect(n.state.sources).toEqual([]); // RAM was lost with the power
+    expect(r.of("disconnected")[0]?.reason).toBe("power-off");
+    r.sched.runUntil(20_000);
+    expect(n.state.phase).toBe("synced");
+    expect(n.state.sources).toEqual(["B"]);
+    expect(n.state.stamp).toEqual({ counter: 1, origin: "A" });
+    expect(n.state.on).toBe(true);
+  });
+});
+
+describe("presses", () => {
+  const times = (seed: string) => {
+    const r = rig();
+    const n = r.node("A", { seed });
+    n.start();
+    n.addPresses({ kind: "poisson", ratePerSec: 2, from: 3000, until: 103_000 });
+    n.addPresses({ kind: "burst", at: 50_000, count: 10, intervalMs: 50 });
+    r.sched.runUntil(110_000);
+    return r.of("press").map((p) => p.at);
+  };
+
+  it("are reproducible from the seed and Poisson at the given rate", () => {
+    const a = times("s1");
+    expect(a).toEqual(times("s1"));
+    expect(a).not.toEqual(times("s2"));
+    // 200 expected Poisson presses in 100 s (sd ~14) plus the burst of 10.
+    expect(a.length).toBeGreaterThan(210 - 60);
+    expect(a.length).toBeLessThan(210 + 60);
+  });
+
+  it("holds a press while not synced and stamps it on sync", () => {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    n.press(100);
+    r.sched.runUntil(5000);
+    expect(r.of("press")[0]?.stamp).toBeUndefined();
+    expect(r.of("held-applied")[0]?.stamp).toEqual({ counter: 1, origin: "A" });
+  });
+});
