@@ -67,7 +67,8 @@
 #define TF_RETRANSMISSION_COUNT 8
 #endif
 
-// Wiring.
+// Wiring. On the Uno, pin 12 is SPI's MISO, taken by the Ethernet shield: the LED there only glows
+// faintly. Use a free pin such as 8 on a Uno with the shield (see README.md); pin 12 is fine on a Due.
 #ifndef TF_LED_PIN
 #define TF_LED_PIN 12
 #endif
