@@ -1,0 +1,430 @@
+/**
+ * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the keys and the
+ * frame timer. Sources only mark the view dirty; a frame (at most `fps` per second, and only when
+ * dirty) reads one snapshot and draws it, so the fleet never pays per message for being watched.
+ */
+import blessed from "blessed";
+import type { NodeId } from "../protocol/index.js";
+import { type ConsoleOptions, resolveOptions } from "./options.js";
+import { renderConvergence, renderLatency } from "./render/charts.js";
+import { renderDetail } from "./render/detail.js";
+import {
+  applyFilter,
+  FILTERS,
+  type Filter,
+  gridLayout,
+  indexAt,
+  legend,
+  renderGrid,
+  summarize,
+  type Zoom,
+} from "./render/fleet-grid.js";
+import { escapeTags, glyphsFor } from "./render/glyphs.js";
+import { renderHelp } from "./render/help.js";
+import type { Capability, ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
+import { guardProcess } from "./terminal.js";
+
+export interface ConsoleHandle {
+  /** Resolves when the user quits (or a signal closes the console); rejects on an uncaught error. */
+  readonly closed: Promise<void>;
+  /** Draws a frame now if anything changed (the timer calls this; tests call it directly). */
+  frame(): void;
+  /** The screen as plain text, one string per row (what the last frame drew). */
+  text(): string[];
+  close(): void;
+}
+
+/** Packet loss steps for `+` / `-`, percent. */
+export const LOSS_STEPS = [0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100] as const;
+const LOG_LINES = 200;
+
+interface Prompt {
+  readonly label: string;
+  value: string;
+  readonly submit: (value: string) => void;
+}
+
+type ScreenLines = { lines: [unknown, string][][] };
+
+export function openConsole(source: ConsoleSource, options?: ConsoleOptions): ConsoleHandle {
+  const opts = resolveOptions(options);
+  const g = glyphsFor(process.env, opts.ascii);
+  const screen = blessed.screen({
+    input: opts.input as NodeJS.ReadStream,
+    output: opts.output as NodeJS.WriteStream,
+    terminal: opts.terminal,
+    smartCSR: true,
+    fullUnicode: false,
+    warnings: false,
+    title: "twinfleet",
+  });
+  const box = (o: blessed.Widgets.BoxOptions) => blessed.box({ parent: screen, tags: true, ...o });
+  const header = box({ top: 0, left: 0, height: 1, style: { bg: "blue", fg: "white" } });
+  const grid = box({ border: "line", label: " fleet " });
+  const conv = box({ border: "line", label: " convergence " });
+  const lat = box({ border: "line", label: " sync latency " });
+  const detail = box({ border: "line", label: " node ", hidden: true });
+  const log = box({ border: "line", label: " events " });
+  const footer = box({ left: 0, height: 1, style: { bg: "black", fg: "white" } });
+  const help = box({ border: "line", label: " help ", hidden: true, top: "center", left: "center" });
+
+  const t0 = source.now();
+  let dirty = true;
+  let mode: "normal" | "help" | "prompt" = "normal";
+  let prompt: Prompt | undefined;
+  let zoom: Zoom = "node";
+  let filter: Filter = "all";
+  let cursor = 0;
+  let cursorId: NodeId | undefined;
+  let detailOpen = false;
+  let focused: NodeId | undefined;
+  let shown: readonly ConsoleNode[] = [];
+  let gridGeom = { width: 1, height: 1, page: 0, layout: { perCell: 1, perPage: 1, pages: 1 } };
+  const logLines: LogLine[] = [];
+  let closing = false;
+  let resolveClosed: () => void = () => {};
+  let rejectClosed: (e: unknown) => void = () => {};
+  const closed = new Promise<void>((res, rej) => {
+    resolveClosed = res;
+    rejectClosed = rej;
+  });
+
+  const pushLog = (line: LogLine) => {
+    logLines.push(line);
+    if (logLines.length > LOG_LINES) logLines.splice(0, logLines.length - LOG_LINES);
+    dirty = true;
+  };
+  const note = (level: LogLevel, text: string) => pushLog({ t: source.now(), level, text });
+  const unsubscribe = [
+    source.on("changed", () => {
+      dirty = true;
+    }),
+    source.on("log", pushLog),
+  ];
+
+  const selected = (): ConsoleNode | undefined => shown[cursor];
+
+  const act = (cap: Capability, what: string, run: () => Promise<void>) => {
+    if (!source.capabilities[cap]) {
+      note("warn", `${what}: not available for this fleet`);
+      return;
+    }
+    note("info", what);
+    const fail = (e: unknown) =>
+      note("error", `${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+    try {
+      run().catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const onNode = (cap: Capability, verb: string, run: (id: NodeId) => Promise<void>) => {
+    const n = selected();
+    if (n) act(cap, `${verb} ${n.id}`, () => run(n.id));
+    else note("warn", `${verb}: no node selected`);
+  };
+  const ask = (label: string, submit: (value: string) => void) => {
+    mode = "prompt";
+    prompt = { label, value: "", submit };
+  };
+  const stepLoss = (dir: 1 | -1) => {
+    const now = source.lossPct() ?? 0;
+    const next = dir > 0 ? LOSS_STEPS.find((s) => s > now) : [...LOSS_STEPS].reverse().find((s) => s < now);
+    if (next === undefined) return;
+    act("setLoss", `loss ${next}%`, () => source.setLoss(next));
+  };
+  const goTo = (id: string) => {
+    const i = shown.findIndex((n) => n.id === id);
+    if (i < 0) note("warn", `no node ${id}${filter === "all" ? "" : ` in filter ${filter}`}`);
+    else moveTo(i);
+  };
+  const moveTo = (i: number) => {
+    cursor = Math.max(0, Math.min(shown.length - 1, i));
+    cursorId = shown[cursor]?.id;
+  };
+
+  const normalKey = (ch: string | undefined, name: string) => {
+    // The geometry of the grid as the next frame will draw it (zoom may have changed since the last).
+    const { width } = gridGeom;
+    const layout = gridLayout(shown.length, width, gridGeom.height, zoom);
+    const step = layout.perCell;
+    switch (name) {
+      case "q":
+      case "C-c":
+        close();
+        return;
+      case "?":
+      case "f1":
+        mode = "help";
+        return;
+      case "left":
+      case "h":
+        return moveTo(cursor - step);
+      case "right":
+      case "l":
+        return moveTo(cursor + step);
+      case "up":
+      case "k":
+        return moveTo(cursor - step * width);
+      case "down":
+      case "j":
+        return moveTo(cursor + step * width);
+      case "pageup":
+        return moveTo(cursor - layout.perPage);
+      case "pagedown":
+        return moveTo(cursor + layout.perPage);
+      case "home":
+        return moveTo(0);
+      case "end":
+        return moveTo(shown.length - 1);
+      case "enter":
+      case "d":
+        detailOpen = !detailOpen;
+        return;
+      case "z":
+        zoom = zoom === "node" ? "fit" : "node";
+        return;
+      case "f":
+        filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length] ?? "all";
+        return;
+      case "g":
+        return ask("go to node", goTo);
+      case "p":
+      case "space":
+        return onNode("press", "press", (id) => source.press(id));
+      case "1":
+        return onNode("set", "set on", (id) => source.set(id, true));
+      case "0":
+        return onNode("set", "set off", (id) => source.set(id, false));
+      case "c":
+        return onNode("powerCycle", "power-cycle", (id) => source.powerCycle(id));
+      case "x":
+        return onNode("pullCable", "cable", (id) =>
+          source.pullCable(id, !(source.detail(id)?.cablePulled ?? false)),
+        );
+      case "r":
+        return act("query", "query", () => source.query());
+      case "a":
+      case "u": {
+        const n = selected();
+        const verb = name === "a" ? "pair" : "unpair";
+        if (!n) return note("warn", `${verb}: no node selected`);
+        if (!source.capabilities[verb]) return note("warn", `${verb}: not available for this fleet`);
+        return ask(`${n.id} ${name === "a" ? "follows" : "stops following"}`, (s) =>
+          act(verb, `${verb} ${n.id} <- ${s}`, () =>
+            name === "a" ? source.pair(n.id, s as NodeId) : source.unpair(n.id, s as NodeId),
+          ),
+        );
+      }
+      case "L":
+        if (!source.capabilities.setLoss) return note("warn", "loss: not available for this fleet");
+        return ask("packet loss %", (v) => {
+          const pct = Number(v);
+          if (v === "" || !Number.isFinite(pct) || pct < 0 || pct > 100)
+            note("error", `loss: ${v} is not 0..100`);
+          else act("setLoss", `loss ${pct}%`, () => source.setLoss(pct));
+        });
+    }
+    if (ch === "+" || ch === "=") stepLoss(1);
+    else if (ch === "-" || ch === "_") stepLoss(-1);
+  };
+
+  const promptKey = (ch: string | undefined, name: string) => {
+    if (!prompt) return;
+    if (name === "escape") {
+      mode = "normal";
+      prompt = undefined;
+    } else if (name === "enter") {
+      const p = prompt;
+      mode = "normal";
+      prompt = undefined;
+      p.submit(p.value.trim());
+    } else if (name === "backspace") {
+      prompt.value = prompt.value.slice(0, -1);
+    } else if (ch && /^[A-Za-z0-9_.-]$/.test(ch) && prompt.value.length < 40) {
+      prompt.value += ch;
+    }
+  };
+
+  screen.on("keypress", (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
+    // Printable keys by their character (blessed names `L` as `S-l`), the others by blessed's name.
+    const printable = ch !== undefined && ch.length === 1 && ch > " " && ch !== "\x7f";
+    const name = printable ? ch : ch === " " ? "space" : (key?.full ?? "");
+    if (name === "return") return; // blessed emits `enter` for the same key
+    if (name === "C-c") return close();
+    if (mode === "help") mode = "normal";
+    else if (mode === "prompt") promptKey(ch, name);
+    else normalKey(ch, name);
+    dirty = true;
+  });
+  grid.on("click", (data: blessed.Widgets.Events.IMouseEventArg) => {
+    const col = data.x - (grid.aleft as number) - 1;
+    const row = data.y - (grid.atop as number) - 1;
+    const i = indexAt(shown.length, gridGeom.width, gridGeom.layout, gridGeom.page, col, row);
+    if (i === undefined) return;
+    if (i === cursor) detailOpen = !detailOpen;
+    moveTo(i);
+    dirty = true;
+  });
+  grid.on("wheeldown", () => {
+    moveTo(cursor + gridLayout(shown.length, gridGeom.width, gridGeom.height, zoom).perPage);
+    dirty = true;
+  });
+  grid.on("wheelup", () => {
+    moveTo(cursor - gridLayout(shown.length, gridGeom.width, gridGeom.height, zoom).perPage);
+    dirty = true;
+  });
+  help.on("click", () => {
+    mode = "normal";
+    dirty = true;
+  });
+  screen.on("resize", () => {
+    dirty = true;
+  });
+
+  const layout = () => {
+    const W = screen.width as number;
+    const H = screen.height as number;
+    const right = W >= 120 ? Math.floor(W * 0.35) : Math.min(34, Math.floor(W * 0.4));
+    const logH = H >= 40 ? 9 : 5;
+    const mainH = Math.max(4, H - 2 - logH);
+    const convH = Math.floor(mainH / 2);
+    header.width = W;
+    Object.assign(grid, { top: 1, left: 0, width: W - right, height: mainH });
+    Object.assign(conv, { top: 1, left: W - right, width: right, height: convH });
+    Object.assign(lat, { top: 1 + convH, left: W - right, width: right, height: mainH - convH });
+    Object.assign(detail, { top: 1, left: W - right, width: right, height: mainH });
+    Object.assign(log, { top: 1 + mainH, left: 0, width: W, height: logH });
+    Object.assign(footer, { top: H - 1, width: W });
+    Object.assign(help, { width: Math.min(W, 78), height: Math.min(H, 23) });
+    return { W, right };
+  };
+
+  const draw = () => {
+    const { W } = layout();
+    const all = source.nodes();
+    const sum = summarize(all);
+    const prevId = cursorId;
+    shown = applyFilter(all, filter);
+    // Keep the cursor on the same node when the list moves under it (filters, nodes joining).
+    if (prevId !== undefined && shown[cursor]?.id !== prevId) {
+      const i = shown.findIndex((n) => n.id === prevId);
+      if (i >= 0) cursor = i;
+    }
+    cursor = Math.max(0, Math.min(cursor, shown.length - 1));
+    const sel = shown[cursor];
+    cursorId = sel?.id;
+
+    const loss = source.lossPct();
+    const c = source.convergence();
+    const stats = ` ${sum.total} nodes${sum.real > 0 ? ` (${sum.real} real)` : ""}  on ${sum.on}  in sync ${(c.fraction * 100).toFixed(1)}%  offline ${sum.total - sum.online}${loss === undefined ? "" : `  loss ${loss}%`}`;
+    const title = ` | ${source.title}`;
+    header.setContent(escapeTags((stats + title).slice(0, W)));
+
+    const gw = Math.max(1, (grid.width as number) - 2);
+    const gh = Math.max(1, (grid.height as number) - 3);
+    const r = renderGrid(shown, gw, gh, zoom, cursor, g);
+    gridGeom = { width: gw, height: gh, page: r.page, layout: r.layout };
+    grid.setContent([...r.lines, legend(g, zoom)].join("\n"));
+    const per = r.layout.perCell > 1 ? ` ${r.layout.perCell}/cell` : "";
+    grid.setLabel(
+      ` fleet${filter === "all" ? "" : ` [${filter}]`} ${sel ? sel.id : "-"} pg ${r.page + 1}/${r.layout.pages}${per} `,
+    );
+
+    const iw = Math.max(1, (conv.width as number) - 2);
+    conv.setContent(
+      renderConvergence(c, source.now(), iw, (conv.height as number) - 2, g, opts.windowMs).join("\n"),
+    );
+    lat.setContent(renderLatency(source.latency(), iw, (lat.height as number) - 2, g).join("\n"));
+
+    const want = detailOpen ? sel?.id : undefined;
+    if (want !== focused) {
+      focused = want;
+      source.focus?.(want);
+    }
+    if (detailOpen && sel) {
+      const d = source.detail(sel.id);
+      detail.setContent(d ? renderDetail(d, iw).join("\n") : `${sel.id}\n{gray-fg}no detail yet{/gray-fg}`);
+      detail.show();
+      conv.hide();
+      lat.hide();
+    } else {
+      detail.hide();
+      conv.show();
+      lat.show();
+    }
+
+    const lh = Math.max(1, (log.height as number) - 2);
+    log.setContent(
+      logLines
+        .slice(-lh)
+        .map((l) => {
+          const s = Math.max(0, Math.floor((l.t - t0) / 1000));
+          const stamp = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+          const color = l.level === "error" ? "red-fg" : l.level === "warn" ? "yellow-fg" : "";
+          const text = escapeTags(l.text);
+          return `{gray-fg}${stamp}{/gray-fg} ${color ? `{${color}}${text}{/${color}}` : text}`;
+        })
+        .join("\n"),
+    );
+
+    if (mode === "prompt" && prompt) {
+      footer.setContent(escapeTags(` ${prompt.label}: ${prompt.value}_   (Enter ok, Esc cancel)`));
+    } else {
+      footer.setContent(" ?:help q:quit arrows:move Enter:detail p:press +/-:loss z:zoom f:filter");
+    }
+    if (mode === "help") {
+      help.setContent(renderHelp(source.capabilities).join("\n"));
+      help.show();
+      help.setFront();
+    } else {
+      help.hide();
+    }
+    screen.render();
+  };
+
+  const frame = () => {
+    if (!dirty || closing) return;
+    dirty = false;
+    try {
+      draw();
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  const teardown = () => {
+    closing = true;
+    opts.timers.clearInterval(timer);
+    for (const u of unsubscribe) u();
+    unguard();
+    if (focused !== undefined) source.focus?.(undefined);
+    screen.destroy();
+  };
+  function close() {
+    if (closing) return;
+    teardown();
+    resolveClosed();
+  }
+  function fail(e: unknown) {
+    if (closing) return;
+    teardown();
+    rejectClosed(e);
+  }
+
+  const unguard = opts.handleProcess ? guardProcess(() => close(), fail) : () => {};
+  const timer = opts.timers.setInterval(frame, Math.round(1000 / opts.fps));
+  frame();
+
+  return {
+    closed,
+    frame,
+    close,
+    text: () => (screen as unknown as ScreenLines).lines.map((row) => row.map((cell) => cell[1]).join("")),
+  };
+}
+
+/** Opens the console on the terminal (or the given streams) and resolves when the user quits. */
+export function runConsole(source: ConsoleSource, options?: ConsoleOptions): Promise<void> {
+  return openConsole(source, options).closed;
+}

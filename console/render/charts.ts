@@ -1,0 +1,131 @@
+/**
+ * The two live charts as text: the fleet's in-sync fraction over the last minute, and the sync
+ * latency histogram with the paper's 1 s requirement marked. Pure; cost is the chart's size plus one
+ * pass over the (bounded) history and buckets.
+ */
+import type { ConvergenceSnapshot, LatencySnapshot } from "../source.js";
+import { colorRuns, type Glyphs } from "./glyphs.js";
+
+/** The paper's requirement: a change is distributed through the system in under 1 second. */
+export const PAPER_LIMIT_MS = 1000;
+
+export function pct(f: number): string {
+  return `${(Math.round(f * 1000) / 10).toFixed(1)}%`;
+}
+
+export function ms(v: number): string {
+  return v >= 10_000
+    ? `${(v / 1000).toFixed(0)}s`
+    : v >= 1000
+      ? `${(v / 1000).toFixed(2)}s`
+      : `${Math.round(v)}ms`;
+}
+
+function fractionColor(f: number): string {
+  return f >= 0.95 ? "green-fg" : f >= 0.8 ? "yellow-fg" : "red-fg";
+}
+
+/** Vertical bars of `values` (0..1 of the chart height) in eighth-row steps, top row first. */
+function bars(
+  values: readonly (number | undefined)[],
+  rows: number,
+  g: Glyphs,
+  color: (i: number) => string,
+) {
+  const lines: { ch: string; color: string }[][] = [];
+  for (let r = 0; r < rows; r++) lines.push([]);
+  values.forEach((v, i) => {
+    const eighths = v === undefined ? 0 : Math.round(Math.min(1, Math.max(0, v)) * rows * 8);
+    for (let r = 0; r < rows; r++) {
+      const level = Math.min(8, Math.max(0, eighths - (rows - 1 - r) * 8));
+      lines[r]?.push({ ch: g.bar[level] ?? " ", color: level > 0 ? color(i) : "" });
+    }
+  });
+  return lines;
+}
+
+/**
+ * The in-sync fraction over the last `windowMs` (right edge = now). The y axis starts at the
+ * window's lowest tenth so that a drop of a few percent is visible. Returns `height` lines.
+ */
+export function renderConvergence(
+  c: ConvergenceSnapshot,
+  now: number,
+  width: number,
+  height: number,
+  g: Glyphs,
+  windowMs = 60_000,
+): string[] {
+  const head = `in sync {${fractionColor(c.fraction)}}{bold}${pct(c.fraction)}{/bold}{/${fractionColor(c.fraction)}} ${c.inSync}/${c.known}`;
+  const rows = Math.max(1, height - 2);
+  const cols = Math.max(1, width - 5);
+  const step = windowMs / cols;
+  const start = now - windowMs;
+  const min: (number | undefined)[] = new Array(cols).fill(undefined);
+  for (const p of c.history) {
+    if (p.t < start || p.t > now) continue;
+    const i = Math.min(cols - 1, Math.floor((p.t - start) / step));
+    const prev = min[i];
+    min[i] = prev === undefined ? p.fraction : Math.min(prev, p.fraction);
+  }
+  // Hold the last value across columns with no sample, so a slow source draws a line, not teeth.
+  for (let i = 1; i < cols; i++) if (min[i] === undefined && min[i - 1] !== undefined) min[i] = min[i - 1];
+  const lowest = Math.min(...min.filter((v): v is number => v !== undefined), 1);
+  const floor = Math.min(0.9, Math.floor(lowest * 10) / 10);
+  const scaled = min.map((v) => (v === undefined ? undefined : (v - floor) / (1 - floor)));
+  const chart = bars(scaled, rows, g, (i) => fractionColor(min[i] ?? 1));
+  const lines = [head];
+  chart.forEach((cells, r) => {
+    const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
+    lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
+  });
+  const span = `-${Math.round(windowMs / 1000)}s`;
+  lines.push(`{gray-fg}${" ".repeat(5)}${span}${"now".padStart(Math.max(0, cols - span.length))}{/gray-fg}`);
+  return lines.slice(0, height);
+}
+
+/**
+ * The latency histogram over 0..2 s (or to the p99 when it is later), with a column marking 1 s,
+ * the paper's limit. Returns `height` lines.
+ */
+export function renderLatency(l: LatencySnapshot, width: number, height: number, g: Glyphs): string[] {
+  let within = 0;
+  let total = l.overflow;
+  l.buckets.forEach((n, i) => {
+    total += n;
+    if ((i + 1) * l.bucketMs <= PAPER_LIMIT_MS) within += n;
+  });
+  const withinPct = total === 0 ? 1 : within / total;
+  const lines = [
+    `p50 {bold}${ms(l.p50Ms)}{/bold}  p99 {bold}${ms(l.p99Ms)}{/bold}  n ${l.count}`,
+    `{${withinPct >= 0.99 ? "green-fg" : "red-fg"}}<1s ${pct(withinPct)}{/}  {yellow-fg}${g.mark}{/yellow-fg} paper's 1 s`,
+  ];
+  const rows = Math.max(1, height - 3);
+  const cols = Math.max(2, width);
+  const rangeMs = Math.max(2 * PAPER_LIMIT_MS, Math.ceil(l.p99Ms / PAPER_LIMIT_MS) * PAPER_LIMIT_MS);
+  const perCol = rangeMs / cols;
+  const counts: number[] = new Array(cols).fill(0);
+  l.buckets.forEach((n, i) => {
+    const c = Math.floor((i * l.bucketMs) / perCol);
+    if (c < cols) counts[c] = (counts[c] ?? 0) + n;
+    else counts[cols - 1] = (counts[cols - 1] ?? 0) + n;
+  });
+  counts[cols - 1] = (counts[cols - 1] ?? 0) + l.overflow;
+  const peak = Math.max(1, ...counts);
+  const markCol = Math.min(cols - 1, Math.round(PAPER_LIMIT_MS / perCol));
+  const chart = bars(
+    counts.map((n) => (n === 0 ? undefined : Math.max(1 / (rows * 8), n / peak))),
+    rows,
+    g,
+    (i) => (i < markCol ? "cyan-fg" : "red-fg"),
+  );
+  for (const row of chart) {
+    const cell = row[markCol];
+    if (cell && cell.ch === " ") row[markCol] = { ch: g.mark, color: "yellow-fg" };
+  }
+  for (const row of chart) lines.push(colorRuns(row));
+  const right = `${rangeMs / 1000}s`;
+  const axis = `0${"1s".padStart(markCol + 1)}`;
+  lines.push(`{gray-fg}${axis}${right.padStart(Math.max(1, cols - axis.length))}{/gray-fg}`);
+  return lines.slice(0, height);
+}

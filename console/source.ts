@@ -1,0 +1,154 @@
+/**
+ * The console's data source: the one interface a fleet (simulated, live via the twins service, or
+ * the demo) implements so the console can show and drive it. The console reads snapshots from it on
+ * its own frame timer; the source only says *that* something changed, never pushes per-message work
+ * into the view.
+ */
+import type { NodeId, NodeKind } from "../protocol/index.js";
+
+/**
+ * A follower's sync status as the console shows it. `in-sync`: holds the newest state upstream of
+ * it; `out-of-sync`: behind, or ahead with an event its sources never saw; `unknown`: not a
+ * follower, or not reported yet.
+ */
+export type ConsoleSync = "in-sync" | "out-of-sync" | "unknown";
+
+/** One node as the fleet view draws it: cheap to build for thousands of nodes per frame. */
+export interface ConsoleNode {
+  readonly id: NodeId;
+  /** Unknown until the node registers (a live fleet learns it from `register`). */
+  readonly kind: NodeKind | undefined;
+  readonly on: boolean;
+  readonly online: boolean;
+  readonly sync: ConsoleSync;
+}
+
+export interface LinkStats {
+  readonly retransmissions: number;
+  readonly timeouts: number;
+  readonly reconnects: number;
+}
+
+/** Everything about one node the detail pane shows; asked for the selected node only. */
+export interface NodeDetail {
+  readonly node: ConsoleNode;
+  /** Whom the node follows and who follows it. */
+  readonly follows: readonly NodeId[];
+  readonly followers: readonly NodeId[];
+  /** e.g. `uno-w5100 fw 1.0.0`; absent when unknown. */
+  readonly identity?: string;
+  /** Modeled CPU utilization (simulated nodes only). */
+  readonly cpuPct?: number;
+  /** Modeled RAM in use, bytes (simulated nodes only). */
+  readonly ramBytes?: number;
+  readonly link?: LinkStats;
+  /** The cable is out: the node is powered but cut off from the network. */
+  readonly cablePulled?: boolean;
+  /** The last few messages the node sent or received, newest last. */
+  readonly lastMessages?: readonly string[];
+}
+
+export interface ConvergenceSnapshot {
+  /** Followers in sync / followers known; 1 when there are none. */
+  readonly fraction: number;
+  readonly inSync: number;
+  readonly known: number;
+  /** Bounded history, oldest first; `t` in ms on the source's clock. */
+  readonly history: readonly { readonly t: number; readonly fraction: number }[];
+}
+
+export interface LatencySnapshot {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Fixed-width buckets: `buckets[i]` counts latencies in [i·bucketMs, (i+1)·bucketMs). */
+  readonly bucketMs: number;
+  readonly buckets: readonly number[];
+  /** Latencies past the last bucket. */
+  readonly overflow: number;
+}
+
+/** Which actions this source can perform: a live fleet of boards has no button the console can press. */
+export interface Capabilities {
+  readonly setLoss: boolean;
+  readonly press: boolean;
+  readonly set: boolean;
+  readonly pair: boolean;
+  readonly unpair: boolean;
+  readonly powerCycle: boolean;
+  readonly pullCable: boolean;
+  readonly query: boolean;
+}
+
+export type Capability = keyof Capabilities;
+
+export type LogLevel = "info" | "warn" | "error";
+
+export interface LogLine {
+  /** ms on the source's clock. */
+  readonly t: number;
+  readonly level: LogLevel;
+  readonly text: string;
+}
+
+/** The typed event map: listeners must stay cheap (set a flag, push to a bounded buffer). */
+export interface ConsoleEvents {
+  /** Something a snapshot would show has changed; the console redraws on its next frame. */
+  changed: [];
+  /** A line for the event log. */
+  log: [line: LogLine];
+}
+
+export type Listener<K extends keyof ConsoleEvents> = (...args: ConsoleEvents[K]) => void;
+
+export interface ConsoleSource {
+  /** Shown in the header, e.g. `sim 1000 nodes, seed twinfleet` or `mqtt://host:1883`. */
+  readonly title: string;
+  readonly capabilities: Capabilities;
+  /** The source's clock (ms); the convergence chart's "now". */
+  now(): number;
+  /** Every node, in a stable order (the fleet view pages through it). */
+  nodes(): readonly ConsoleNode[];
+  detail(id: NodeId): NodeDetail | undefined;
+  /**
+   * The node the user is looking at (undefined when none): a source that has to fetch detail from
+   * elsewhere (a worker) fetches only this one and emits `changed` when it arrives. Optional.
+   */
+  focus?(id: NodeId | undefined): void;
+  convergence(): ConvergenceSnapshot;
+  latency(): LatencySnapshot;
+  /** The packet loss applied to the fleet's links, percent; undefined when the source cannot know. */
+  lossPct(): number | undefined;
+
+  setLoss(pct: number): Promise<void>;
+  press(id: NodeId): Promise<void>;
+  set(id: NodeId, on: boolean): Promise<void>;
+  pair(follower: NodeId, source: NodeId): Promise<void>;
+  unpair(follower: NodeId, source: NodeId): Promise<void>;
+  powerCycle(id: NodeId): Promise<void>;
+  pullCable(id: NodeId, pulled: boolean): Promise<void>;
+  query(): Promise<void>;
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void;
+}
+
+/** A source with no actions: the base for read-only fleets. */
+export const NO_CAPABILITIES: Capabilities = {
+  setLoss: false,
+  press: false,
+  set: false,
+  pair: false,
+  unpair: false,
+  powerCycle: false,
+  pullCable: false,
+  query: false,
+};
+
+/** What an action a source does not support rejects with; the console shows it in the log. */
+export class UnsupportedAction extends Error {
+  override readonly name = "UnsupportedAction";
+  constructor(readonly action: Capability) {
+    super(`${action} is not available for this fleet`);
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The console rendered to a virtual 80×24 terminal against a fake fleet: what the screen shows, and
+ * what keys make the fleet do.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { type ConsoleHandle, openConsole } from "../app.js";
+import { NO_CAPABILITIES } from "../source.js";
+import { ALL_CAPS, FakeSource, id, KEYS, manualTimers, settle, virtualTerminal } from "./helpers.js";
+
+const open: ConsoleHandle[] = [];
+
+function start(source: FakeSource, columns = 80, rows = 24) {
+  const term = virtualTerminal(columns, rows);
+  const handle = openConsole(source, {
+    input: term.input,
+    output: term.output,
+    terminal: "xterm",
+    ascii: true,
+    handleProcess: false,
+    timers: manualTimers,
+  });
+  open.push(handle);
+  const keys = async (...ks: string[]) => {
+    for (const k of ks) {
+      term.input.write(k);
+      await settle();
+    }
+    handle.frame();
+  };
+  const screen = () => handle.text().join("\n");
+  return { handle, keys, screen };
+}
+
+afterEach(() => {
+  for (const h of open.splice(0)) h.close();
+});
+
+describe("fleet view", () => {
+  it("fits 5,000 nodes into 80×24: counts, a page of cells, the charts and the key hints", () => {
+    const { handle, screen } = start(new FakeSource(5000));
+    const lines = handle.text();
+    expect(lines).toHaveLength(24);
+    for (const l of lines) expect(l.length).toBe(80);
+    const s = screen();
+    expect(lines[0]).toContain("5000 nodes (500 real)");
+    expect(lines[0]).toContain("in sync 87.3%");
+    expect(lines[0]).toContain("offline 714");
+    expect(lines[0]).toContain("loss 0%");
+    // First grid row: node 0 (sim, off, unknown sync) under the cursor, 1 on, 3 real off, 6 offline.
+    expect(lines[2]?.slice(1, 9)).toBe("oOoRoOxO");
+    expect(s).toMatch(/fleet n-0000 pg 1\/8/);
+    expect(s).toContain("in sync 87.3% 873/1000");
+    expect(s).toContain("p50 212ms  p99 1.48s");
+    expect(s).toContain("paper's 1 s");
+    expect(lines[23]).toContain("?:help q:quit");
+  });
+
+  it("zooms out to the whole fleet in one page, and pages when zoomed in", async () => {
+    const { keys, screen } = start(new FakeSource(5000));
+    await keys("z");
+    expect(screen()).toMatch(/pg 1\/1 8\/cell/);
+    await keys("z", KEYS.pagedown);
+    expect(screen()).toMatch(/fleet n-0644 pg 2\/8/);
+  });
+
+  it("filters to the nodes out of sync", async () => {
+    const { keys, screen } = start(new FakeSource(100));
+    await keys("f");
+    expect(screen()).toMatch(/fleet \[out-of-sync\] n-0004 pg 1\/1/);
+  });
+
+  it("draws at most once per frame however often the fleet changes", () => {
+    const source = new FakeSource(1000);
+    const { handle } = start(source);
+    const before = source.nodeCalls;
+    for (let i = 0; i < 10_000; i++) source.events.emit("changed");
+    expect(source.nodeCalls).toBe(before);
+    handle.frame();
+    handle.frame();
+    expect(source.nodeCalls).toBe(before + 1);
+  });
+});
+
+describe("node detail and help", () => {
+  it("shows whom the selected node follows, who follows it, CPU, RAM, link and last messages", async () => {
+    const { keys, screen } = start(new FakeSource(50));
+    await keys(KEYS.right, KEYS.right, KEYS.enter);
+    const s = screen();
+    expect(s).toContain("n-0002 sim");
+    expect(s).toContain("follows   n-0001 n-0002");
+    expect(s).toContain("followers n-0009");
+    expect(s).toContain("CPU 3.3%  RAM 1234 B");
+    expect(s).toContain("retx 17 t/o 2 reconn 1");
+    expect(s).toContain("tx R1 1 42 n-0001");
+    await keys("d");
+    expect(screen()).not.toContain("retx 17");
+  });
+
+  it("lists every key in help, marks what the fleet cannot do, and closes on any key", async () => {
+    const { keys, screen } = start(new FakeSource(10, { ...NO_CAPABILITIES, press: true }));
+    await keys("?");
+    const s = screen();
+    for (const k of ["arrows hjkl", "PgUp PgDn", "Enter d", "p Space", "1 0", "+ -", "q Ctrl-C", "x "]) {
+      expect(s).toContain(k);
+    }
+    expect(s).toMatch(/press the node's button\s/);
+    expect(s).toContain("raise / lower the packet loss (not for this fleet)");
+    await keys("j");
+    expect(screen()).not.toContain("raise / lower");
+  });
+});
+
+describe("controls", () => {
+  it("raises and lowers the loss in steps and sets it exactly from a prompt", async () => {
+    const source = new FakeSource(20);
+    const { keys, screen } = start(source);
+    await keys("+", "+", "+", "-");
+    await keys("L");
+    expect(screen()).toContain("packet loss %: _");
+    await keys("2", "5", KEYS.enter);
+    expect(source.actions).toEqual([
+      ["setLoss", 1],
+      ["setLoss", 2],
+      ["setLoss", 5],
+      ["setLoss", 2],
+      ["setLoss", 25],
+    ]);
+    expect(screen()).toContain("loss 25%");
+  });
+
+  it("presses, sets, power-cycles, pulls the cable of the node under the cursor and queries", async () => {
+    const source = new FakeSource(200);
+    const { keys, screen } = start(source);
+    await keys(KEYS.right, KEYS.right, KEYS.down, "p", "1", "0", "c", "x", "r");
+    const n = id(2 + 46);
+    expect(source.actions).toEqual([
+      ["press", n],
+      ["set", n, true],
+      ["set", n, false],
+      ["powerCycle", n],
+      ["pullCable", n, true],
+      ["query"],
+    ]);
+    expect(screen()).toContain(`cable ${n}`);
+  });
+
+  it("pairs and unpairs through a prompt; Esc cancels", async () => {
+    const source = new FakeSource(20);
+    const { keys } = start(source);
+    await keys("a", ..."n-0007", KEYS.enter, "u", ..."n-0001", KEYS.enter, "a", "n", KEYS.escape);
+    expect(source.actions).toEqual([
+      ["pair", id(0), id(7)],
+      ["unpair", id(0), id(1)],
+    ]);
+  });
+
+  it("logs what the fleet cannot do or what failed, and keeps running", async () => {
+    const readOnly = start(new FakeSource(20, NO_CAPABILITIES));
+    await readOnly.keys("p", "+");
+    expect(readOnly.screen()).toContain("press n-0000: not available for this fleet");
+    expect(readOnly.screen()).toContain("loss 1%: not available for this fleet");
+
+    const failing = new FakeSource(20, ALL_CAPS);
+    failing.fail = "broker gone";
+    const f = start(failing);
+    await f.keys("p");
+    await settle();
+    f.handle.frame();
+    expect(f.screen()).toContain("press n-0000 failed: broker gone");
+    await f.keys("g", ..."n-0003", KEYS.enter);
+    expect(f.screen()).toContain("fleet n-0003");
+  });
+
+  it("resolves when the user quits", async () => {
+    const { handle, keys } = start(new FakeSource(5));
+    await keys("q");
+    await expect(handle.closed).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * Test doubles for the console: a virtual terminal (streams blessed draws to and reads keys from),
+ * timers that never fire (tests draw frames by hand), and a fake fleet that records every action.
+ */
+import { PassThrough } from "node:stream";
+import type { NodeId } from "../../protocol/index.js";
+import { ConsoleEmitter } from "../emitter.js";
+import type { ConsoleTimers } from "../options.js";
+import type {
+  Capabilities,
+  ConsoleEvents,
+  ConsoleNode,
+  ConsoleSource,
+  ConvergenceSnapshot,
+  LatencySnapshot,
+  Listener,
+  NodeDetail,
+} from "../source.js";
+
+export function virtualTerminal(columns = 80, rows = 24) {
+  const input = new PassThrough();
+  const output = Object.assign(new PassThrough(), { columns, rows, isTTY: true });
+  output.resume();
+  return { input, output };
+}
+
+export const manualTimers: ConsoleTimers = {
+  setInterval: () => 0,
+  clearInterval: () => {},
+};
+
+/** Lets the input stream deliver what a test wrote (stream events, not wall time). */
+export function settle(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
+export const KEYS = {
+  up: "\x1b[A",
+  down: "\x1b[B",
+  right: "\x1b[C",
+  left: "\x1b[D",
+  enter: "\r",
+  escape: "\x1b",
+  pagedown: "\x1b[6~",
+} as const;
+
+export type Action = readonly [name: string, ...args: unknown[]];
+
+export const ALL_CAPS: Capabilities = {
+  setLoss: true,
+  press: true,
+  set: true,
+  pair: true,
+  unpair: true,
+  powerCycle: true,
+  pullCable: true,
+  query: true,
+};
+
+export const id = (i: number) => `n-${String(i).padStart(4, "0")}` as NodeId;
+
+/** A fleet of `count` nodes: every 10th real, every 7th off-line, every 5th out of sync, odd ones on. */
+export class FakeSource implements ConsoleSource {
+  readonly title = "fake fleet";
+  readonly actions: Action[] = [];
+  readonly events = new ConsoleEmitter();
+  nodeCalls = 0;
+  loss = 0;
+  fail: string | undefined;
+  private readonly list: ConsoleNode[];
+
+  constructor(
+    count: number,
+    readonly capabilities: Capabilities = ALL_CAPS,
+  ) {
+    this.list = Array.from({ length: count }, (_, i) => ({
+      id: id(i),
+      kind: i % 10 === 3 ? "real" : "sim",
+      on: i % 2 === 1,
+      online: i % 7 !== 6,
+      sync: i % 5 === 4 ? "out-of-sync" : i % 8 === 0 ? "unknown" : "in-sync",
+    }));
+  }
+
+  now(): number {
+    return 42_000;
+  }
+
+  nodes(): readonly ConsoleNode[] {
+    this.nodeCalls++;
+    return this.list;
+  }
+
+  detail(nodeId: NodeId): NodeDetail | undefined {
+    const node = this.list.find((n) => n.id === nodeId);
+    if (!node) return undefined;
+    return {
+      node,
+      follows: [id(1), id(2)],
+      followers: [id(9)],
+      identity: "uno-w5100 fw 1.0.0",
+      cpuPct: 3.25,
+      ramBytes: 1234,
+      link: { retransmissions: 17, timeouts: 2, reconnects: 1 },
+      cablePulled: false,
+      lastMessages: ["rx R1 1 42 n-0001", "tx R1 1 42 n-0001"],
+    };
+  }
+
+  convergence(): ConvergenceSnapshot {
+    const history = Array.from({ length: 60 }, (_, i) => ({ t: i * 700, fraction: i < 30 ? 0.99 : 0.7 }));
+    return { fraction: 0.873, inSync: 873, known: 1000, history };
+  }
+
+  latency(): LatencySnapshot {
+    const buckets = Array.from({ length: 40 }, (_, i) => (i < 10 ? 50 - i : i === 30 ? 5 : 0));
+    return { count: 410, p50Ms: 212, p99Ms: 1480, bucketMs: 50, buckets, overflow: 0 };
+  }
+
+  lossPct(): number {
+    return this.loss;
+  }
+
+  private record(name: string, ...args: unknown[]): Promise<void> {
+    this.actions.push([name, ...args]);
+    return this.fail === undefined ? Promise.resolve() : Promise.reject(new Error(this.fail));
+  }
+
+  setLoss(pct: number) {
+    this.loss = pct;
+    return this.record("setLoss", pct);
+  }
+  press(n: NodeId) {
+    return this.record("press", n);
+  }
+  set(n: NodeId, on: boolean) {
+    return this.record("set", n, on);
+  }
+  pair(f: NodeId, s: NodeId) {
+    return this.record("pair", f, s);
+  }
+  unpair(f: NodeId, s: NodeId) {
+    return this.record("unpair", f, s);
+  }
+  powerCycle(n: NodeId) {
+    return this.record("powerCycle", n);
+  }
+  pullCable(n: NodeId, pulled: boolean) {
+    return this.record("pullCable", n, pulled);
+  }
+  query() {
+    return this.record("query");
+  }
+
+  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
+    return this.events.on(event, listener);
+  }
+}
