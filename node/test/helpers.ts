@@ -40,7 +40,8 @@ export function rig(): Rig {
     },
     of: <T extends NodeEvent["type"]>(type: T, node?: string) =>
       events.filter(
-        (e): e is Extract<NodeEvent, { type: T }> => e.type === type && (node === undefined || e.node === node),
+        (e): e is Extract<NodeEvent, { type: T }> =>
+          e.type === type && (node === undefined || e.node === node),
       ),
   };
 }

@@ -13,7 +13,11 @@ import { FakeScheduler } from "../scheduler.js";
 const W5100: RetryPolicy = { firstRtoMs: 200, capMs: 6400, retries: 8 };
 const stats = (): PathStats => ({ segments: 0, bytes: 0, retransmissions: 0, timeouts: 0, windowStalls: 0 });
 
-function path(sched: FakeScheduler, loss: LossSpec | Random, opts: { latencyMs?: number; up?: (t: number) => boolean } = {}) {
+function path(
+  sched: FakeScheduler,
+  loss: LossSpec | Random,
+  opts: { latencyMs?: number; up?: (t: number) => boolean } = {},
+) {
   const delivered: { at: number; tag: number }[] = [];
   const timeouts: number[] = [];
   const rand = typeof loss === "function" ? loss : nodeRandom("link-test", "n1", "loss-up");
@@ -114,7 +118,14 @@ describe("ordering", () => {
       W5100,
       new LossProcess({ kind: "none" }, () => 0.5),
       0,
-      { deliver: (_b, at) => (open ? (got.push(at), true) : false), timedOut: () => {}, upAt: () => true },
+      {
+        deliver: (_b, at) => {
+          if (open) got.push(at);
+          return open;
+        },
+        timedOut: () => {},
+        upAt: () => true,
+      },
       s,
     );
     p.send(Buffer.from([1]), 0);
@@ -181,7 +192,13 @@ describe("cable pull", () => {
 
 describe("Gilbert–Elliott loss", () => {
   it("has the stationary mean loss and bursts (a loss follows a loss more often than on average)", () => {
-    const spec: LossSpec = { kind: "gilbert-elliott", pGoodToBad: 0.02, pBadToGood: 0.2, lossGood: 0.01, lossBad: 0.6 };
+    const spec: LossSpec = {
+      kind: "gilbert-elliott",
+      pGoodToBad: 0.02,
+      pBadToGood: 0.2,
+      lossGood: 0.01,
+      lossBad: 0.6,
+    };
     const lp = new LossProcess(spec, nodeRandom("ge", "n1", "loss-down"));
     const N = 200_000;
     let lost = 0;

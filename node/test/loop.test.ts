@@ -13,7 +13,11 @@ const ITERATION = c.loopOverhead + c.idlePoll;
 
 /** Cycles of the loop iteration that reads a `len`-byte PUBLISH with this topic and payload. */
 const readCost = (len: number, topic: string, payload: string) =>
-  ITERATION + c.recvOverhead + c.spiReadPerByte * len + core.message + core.messagePerByte * (topic.length + payload.length);
+  ITERATION +
+  c.recvOverhead +
+  c.spiReadPerByte * len +
+  core.message +
+  core.messagePerByte * (topic.length + payload.length);
 /** Cycles of one PubSubClient write of `len` bytes. */
 const sendCost = (len: number) => core.encodePerByte * len + c.spiWritePerByte * len + c.sendOverhead;
 
@@ -48,8 +52,12 @@ describe("processing delay", () => {
     const at = of("applied").map((e) => e.at);
     expect(at).toHaveLength(5);
     // Each iteration: read + parse, LED, publish the report, PUBACK; the next starts after it.
-    const perPacket = ms(UNO, readCost(23, "tf/state/A", "S1 1 11") + c.digitalWrite + sendCost(22) + sendCost(4));
-    for (let i = 1; i < at.length; i++) expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(perPacket * 0.97);
+    const perPacket = ms(
+      UNO,
+      readCost(23, "tf/state/A", "S1 1 11") + c.digitalWrite + sendCost(22) + sendCost(4),
+    );
+    for (let i = 1; i < at.length; i++)
+      expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(perPacket * 0.97);
   });
 });
 
@@ -128,7 +136,10 @@ describe("overload", () => {
     const applied = of("applied");
     expect(applied).toHaveLength(N);
     // The backlog drains at the loop's pace: about one packet's processing time each.
-    const perPacket = ms(UNO, readCost(24, "tf/state/A", "S1 0 100") + c.digitalWrite + sendCost(22) + sendCost(4));
+    const perPacket = ms(
+      UNO,
+      readCost(24, "tf/state/A", "S1 0 100") + c.digitalWrite + sendCost(22) + sendCost(4),
+    );
     const span = (applied[N - 1]?.at ?? 0) - (applied[0]?.at ?? 0);
     expect(span).toBeGreaterThan((N - 1) * perPacket * 0.95);
     expect(span).toBeLessThan((N - 1) * perPacket * 1.2);

@@ -1,0 +1,57 @@
+/**
+ * PubSubClient's 256-byte packet limit (an oversized incoming message is drained and dropped
+ * silently, and counted) and the SRAM budget that refuses a configuration that would not fit.
+ */
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { publishPacketBytes } from "../../protocol/index.js";
+import { loadProfile } from "../profile.js";
+import { checkRam, RamBudgetError, ramBudget } from "../ram.js";
+import { rig, UNO } from "./helpers.js";
+
+describe("packet limit", () => {
+  it("drops an incoming packet over 256 bytes before the callback and counts it; 256 bytes pass", () => {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    const topic = "tf/state/A";
+    // QoS 1 PUBLISH: pad the payload's trailing field so the whole packet is exactly 256 / 257 bytes.
+    let fits = 0;
+    while (publishPacketBytes(topic.length, fits + 1, 1) <= 256) fits++;
+    expect(publishPacketBytes(topic.length, fits, 1)).toBe(256);
+    const payload = (extra: number) => `S1 1 ${"1".padStart(fits - 5 + extra, "0")}`;
+    r.broker.publish(topic, payload(1), { qos: 1 });
+    r.sched.runUntil(4000);
+    expect(r.of("oversized")).toEqual([{ type: "oversized", node: "A", at: expect.any(Number), bytes: 257 }]);
+    expect(r.of("drop")).toEqual([]);
+    expect(n.stats().mqtt.oversizedDropped).toBe(1);
+    r.broker.publish(topic, payload(0), { qos: 1 });
+    r.sched.runUntil(5000);
+    expect(r.of("oversized")).toHaveLength(1);
+    // 256 bytes reach the core, which rejects the leading zero as a malformed counter.
+    expect(r.of("drop").map((d) => d.reason)).toEqual(["bad-payload"]);
+  });
+});
+
+describe("RAM budget", () => {
+  it("accounts the uno's buffers and fits in 2 KB", () => {
+    const b = checkRam(UNO);
+    expect(b.sramBytes).toBe(2048);
+    expect(b.items.find((i) => i.name === "pubsubclient buffer")?.bytes).toBe(258);
+    expect(b.usedBytes).toBe(b.items.reduce((s, i) => s + i.bytes, 0));
+    expect(b.freeBytes).toBeGreaterThan(0);
+  });
+
+  it("refuses a 1 KB PubSubClient buffer on the uno with a clear error", () => {
+    const big = loadProfile(fileURLToPath(new URL("./fixtures/big-buffer.json", import.meta.url)));
+    expect(ramBudget(big).freeBytes).toBeLessThan(0);
+    expect(() => checkRam(big)).toThrow(RamBudgetError);
+    expect(() => checkRam(big)).toThrow(
+      /needs \d+ B of SRAM but the ATmega328P has 2048 B .*pubsubclient buffer 1026/,
+    );
+    const r = rig();
+    expect(() => r.node("A", { profile: big })).toThrow(RamBudgetError);
+    expect(() => r.node("A", { maxPacketBytes: 1024 })).toThrow(/over/);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Device profiles: the shipped ones load, and bad files fail with messages that name the field.
+ */
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadProfile, ProfileError } from "../profile.js";
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+describe("shipped profiles", () => {
+  it.each(["uno-w5100", "due-w5100", "ideal"])("%s loads", (name) => {
+    const p = loadProfile(name);
+    expect(p.name).toBe(name);
+    expect(p.mcu.clockHz).toBeGreaterThan(0);
+  });
+
+  it("cite every uno figure and mark which are measured, datasheet, software or estimates", () => {
+    const p = loadProfile("uno-w5100");
+    expect(p.cited.w5100.rtrMs).toMatchObject({ value: 200, source: "datasheet" });
+    expect(p.cited.coreCycles.message.source).toBe("estimate");
+    expect(p.firmware).toMatchObject({
+      flashBudgetBytes: 32256,
+      sramBudgetBytes: 2048,
+      flashUsedBytes: null,
+    });
+    expect(p.mqtt.maxPacketBytes).toBe(256);
+  });
+
+  it("ideal costs nothing and ignores loss", () => {
+    const p = loadProfile("ideal");
+    expect(Object.values(p.cycles).every((c) => c === 0)).toBe(true);
+    expect(p.network.lossFree).toBe(true);
+  });
+});
+
+describe("bad profile files", () => {
+  const cases: [string, RegExp][] = [
+    ["bad-cycles.json", /cycles\.digitalWrite\.value: .*number/],
+    ["bad-source.json", /w5100\.rtrMs\.source: /],
+    ["missing-ref.json", /mqtt\.keepaliveS\.ref: /],
+    ["unknown-field.json", /w5100: .*rtrUs/],
+    [
+      "fast-loop.json",
+      /loop\.idlePeriodUs\.value: is shorter than one idle poll plus loop overhead \(54\.4 µs\)/,
+    ],
+    ["not-json.json", /not valid JSON/],
+  ];
+  it.each(cases)("%s is refused naming the field", (file, message) => {
+    expect(() => loadProfile(fixture(file))).toThrow(ProfileError);
+    expect(() => loadProfile(fixture(file))).toThrow(message);
+  });
+
+  it("a missing profile names what was asked for", () => {
+    expect(() => loadProfile("no-such-board")).toThrow(/device profile "no-such-board": cannot read/);
+  });
+});
