@@ -95,7 +95,9 @@ describe("computeConvergence", () => {
   it("handles a chain longer than the call stack would allow", () => {
     const n = 20_000;
     const s = st(1, "n0");
-    const chain = Array.from({ length: n }, (_, i) => (i === 0 ? node("n0", s) : node(`n${i}`, s, `n${i - 1}`)));
+    const chain = Array.from({ length: n }, (_, i) =>
+      i === 0 ? node("n0", s) : node(`n${i}`, s, `n${i - 1}`),
+    );
     expect(computeConvergence(chain)).toMatchObject({ inSync: n - 1, known: n - 1 });
   });
 });
