@@ -2,17 +2,18 @@
  * Shared set-up for fake-time node tests: a FakeScheduler, an in-memory broker and nodes on them,
  * with every event recorded.
  */
+
+import { MemoryBroker } from "../memory-broker.js";
 import type { NodeEvent } from "../metrics.js";
 import { type DeviceProfile, loadProfile } from "../profile.js";
 import { FakeScheduler } from "../scheduler.js";
 import { SimNode, type SimNodeConfig } from "../sim-node.js";
-import { FakeBroker } from "./fake-broker.js";
 
 export const UNO: DeviceProfile = loadProfile("uno-w5100");
 
 export interface Rig {
   readonly sched: FakeScheduler;
-  readonly broker: FakeBroker;
+  readonly broker: MemoryBroker;
   readonly events: NodeEvent[];
   node(id: string, extra?: Partial<SimNodeConfig> & { profile?: DeviceProfile }): SimNode;
   of<T extends NodeEvent["type"]>(type: T, node?: string): Extract<NodeEvent, { type: T }>[];
@@ -20,7 +21,7 @@ export interface Rig {
 
 export function rig(): Rig {
   const sched = new FakeScheduler();
-  const broker = new FakeBroker(sched);
+  const broker = new MemoryBroker(sched);
   const events: NodeEvent[] = [];
   return {
     sched,

@@ -1,11 +1,11 @@
 /**
- * An in-memory MQTT 3.1.1 broker for fake-time tests: CONNACK, SUBACK/UNSUBACK, PINGRESP, retained
+ * MemoryBroker: an in-memory MQTT 3.1.1 broker for fake-time runs and tests: CONNACK, SUBACK/UNSUBACK, PINGRESP, retained
  * messages and `+` routing, with replies delivered through the scheduler (never re-entrantly).
  * Tests can inject publishes, mute ping answers and see what each client sent, with times.
  */
 import { generate, type Packet, parser } from "mqtt-packet";
-import type { Scheduler } from "../scheduler.js";
-import type { Wire, WireFactory, WireHandlers } from "../wire.js";
+import type { Scheduler } from "./scheduler.js";
+import type { Wire, WireFactory, WireHandlers } from "./wire.js";
 
 interface Client {
   id: string;
@@ -20,7 +20,7 @@ export interface Received {
   readonly packet: Packet;
 }
 
-export class FakeBroker {
+export class MemoryBroker {
   readonly received: Received[] = [];
   readonly retained = new Map<string, string>();
   answerPings = true;
