@@ -89,6 +89,8 @@ export class Board {
   private nextMsgId = 1;
   private held = 0;
   private syncDeadline = Number.POSITIVE_INFINITY;
+  /** Sockets given up without a FIN; closed for real only when the node stops. */
+  private abandoned = new Set<Wire>();
 
   constructor(private readonly opts: BoardOptions) {
     this.p = opts.profile;
@@ -153,6 +155,8 @@ export class Board {
   shutdown(): void {
     this.sock?.wire.destroy();
     this.powerOff(this.sched.now());
+    for (const w of this.abandoned) w.destroy();
+    this.abandoned.clear();
   }
 
   // ---- the button interrupt ----
@@ -217,7 +221,7 @@ export class Board {
     sock.closeReason = reason;
     sock.up.close();
     sock.down.close();
-    if (reason === "socket-timeout") sock.wire.abandon();
+    if (reason === "socket-timeout") this.abandon(sock.wire);
     this.schedule();
   }
 
@@ -597,7 +601,12 @@ export class Board {
     sock.up.close();
     sock.down.close();
     if (fin && sock.closedAt === undefined && this.opts.link.upAt(this.t)) sock.wire.destroy();
-    else sock.wire.abandon();
+    else this.abandon(sock.wire);
+  }
+
+  private abandon(wire: Wire): void {
+    wire.abandon();
+    this.abandoned.add(wire);
   }
 
   // ---- time accounting ----
