@@ -492,6 +492,7 @@ export class Board {
     const wire = this.opts.wire({
       packet: (bytes) => sock?.down.send(bytes, this.sched.now()),
       closed: () => {
+        this.abandoned.delete(wire); // the broker closed it (keepalive or takeover): nothing left to free
         if (sock) this.socketDied(sock, this.sched.now(), "closed");
       },
     });
