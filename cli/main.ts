@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerBrokerCommand } from "./commands/broker.js";
+import { registerMonitorCommand } from "./commands/monitor.js";
+import { registerSimCommand } from "./commands/sim.js";
 import { registerTwinsCommands } from "./commands/twins.js";
 import { VERSION } from "./version.js";
 
@@ -31,7 +33,12 @@ export function buildProgram(io: CliIO = defaultIO): Command {
   return program;
 }
 
-const COMMANDS: RegisterCommand[] = [registerBrokerCommand, registerTwinsCommands];
+const COMMANDS: RegisterCommand[] = [
+  registerSimCommand,
+  registerBrokerCommand,
+  registerTwinsCommands,
+  registerMonitorCommand,
+];
 
 /** Runs the CLI; resolves to the process exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {

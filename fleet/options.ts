@@ -82,7 +82,14 @@ export class OptionError extends Error {
 
 const MAX_NODES = 20_000;
 
-function num(flag: string, raw: unknown, fallback: number, min: number, max: number, integer: boolean): number {
+function num(
+  flag: string,
+  raw: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  integer: boolean,
+): number {
   if (raw === undefined) return fallback;
   const s = String(raw).trim();
   const v = Number(s);
@@ -129,7 +136,9 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
   const follows = num(FLAG_NAMES.follows, raw.follows, DEFAULTS.follows, 1, 8, true);
   const profile = str(raw.profile) ?? DEFAULTS.profile;
   if (!/^[a-z0-9-]{1,16}$/.test(profile) && !profile.endsWith(".json")) {
-    throw new OptionError(`--profile must be a profile name like uno-w5100 or a .json file (got ${JSON.stringify(profile)})`);
+    throw new OptionError(
+      `--profile must be a profile name like uno-w5100 or a .json file (got ${JSON.stringify(profile)})`,
+    );
   }
   const broker = str(raw.broker);
   if (broker !== undefined && !urlSchema.safeParse(broker).success) {
@@ -160,8 +169,22 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
     ...(report !== undefined ? { report } : {}),
     assert: raw.assert === true,
     ...(broker !== undefined ? { broker } : {}),
-    workers: num(FLAG_NAMES.workers, raw.workers, Math.max(1, Math.min(4, availableParallelism())), 1, 64, true),
+    workers: num(
+      FLAG_NAMES.workers,
+      raw.workers,
+      Math.max(1, Math.min(4, availableParallelism())),
+      1,
+      64,
+      true,
+    ),
     prefix,
-    progressEveryS: num(FLAG_NAMES.progressEvery, raw.progressEvery, DEFAULTS.progressEveryS, 0.2, 3_600, false),
+    progressEveryS: num(
+      FLAG_NAMES.progressEvery,
+      raw.progressEvery,
+      DEFAULTS.progressEveryS,
+      0.2,
+      3_600,
+      false,
+    ),
   };
 }

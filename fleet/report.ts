@@ -20,7 +20,12 @@ export interface Report {
   readonly presses: number;
   readonly deliveries: number;
   readonly superseded: number;
-  readonly sync: { readonly p50Ms: number; readonly p90Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  readonly sync: {
+    readonly p50Ms: number;
+    readonly p90Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+  };
   readonly lost: number;
   readonly diverged: number;
   readonly divergedNodes: readonly string[];
@@ -53,7 +58,12 @@ export interface Report {
     readonly nothingDiverged: boolean;
     readonly simulatorKeptUp: boolean;
   };
-  readonly versions: { readonly twinfleet: string; readonly node: string; readonly aedes: string; readonly mqtt: string };
+  readonly versions: {
+    readonly twinfleet: string;
+    readonly node: string;
+    readonly aedes: string;
+    readonly mqtt: string;
+  };
 }
 
 /** The paper's requirements (sync < 1 s, registration < 30 s, nothing lost) plus convergence. */
@@ -76,10 +86,13 @@ export function requirementFailures(r: Report): string[] {
       `registration: ${r.registration.registered}/${r.scenario.nodes} registered, slowest ${(r.registration.maxMs / 1000).toFixed(1)} s (limit 30 s)`,
     );
   }
-  if (!r.requirements.nothingLost) f.push(`${r.lost} (press, follower) deliveries lost (not reflected within 5 s)`);
+  if (!r.requirements.nothingLost)
+    f.push(`${r.lost} (press, follower) deliveries lost (not reflected within 5 s)`);
   if (!r.requirements.nothingDiverged) f.push(`${r.diverged} nodes diverged from what their pairing implies`);
   if (!r.requirements.simulatorKeptUp) {
-    f.push(`the simulator did not keep up (event-loop lag p99 ${r.sim.lagP99Ms.toFixed(0)} ms): figures are unreliable`);
+    f.push(
+      `the simulator did not keep up (event-loop lag p99 ${r.sim.lagP99Ms.toFixed(0)} ms): figures are unreliable`,
+    );
   }
   return f;
 }

@@ -5,7 +5,7 @@
  * not reflected within `lostAfterMs` (5 s, the paper's definition) is lost.
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
-import { Distribution } from "./histogram.js";
+import { Buckets, Distribution } from "./histogram.js";
 
 export interface StampEvent {
   readonly node: NodeId;
@@ -32,6 +32,8 @@ export interface SyncCounts {
 
 export class SyncTracker {
   readonly latency = new Distribution(1000, 600_000);
+  /** 50 ms bars up to 2 s, for live plots. */
+  readonly bars = new Buckets(50, 2000);
   private readonly current = new Map<NodeId, Stamp>();
   private readonly waiting = new Map<NodeId, Pending[]>();
   private presses = 0;
@@ -52,7 +54,7 @@ export class SyncTracker {
       if (held && compareStamps(held, e.stamp) >= 0) {
         this.superseded++;
         this.deliveries++;
-        this.latency.record(0);
+        this.record(0);
         continue;
       }
       const list = this.waiting.get(f);
@@ -73,7 +75,7 @@ export class SyncTracker {
         const ms = e.at - p.at;
         if (ms <= this.lostAfterMs) {
           this.deliveries++;
-          this.latency.record(Math.max(0, ms));
+          this.record(Math.max(0, ms));
         } else {
           this.lost++;
         }
@@ -83,6 +85,11 @@ export class SyncTracker {
     }
     list.length = keep;
     if (keep === 0) this.waiting.delete(e.node);
+  }
+
+  private record(ms: number): void {
+    this.latency.record(ms);
+    this.bars.record(ms);
   }
 
   /** A node rebooted: its RAM (and so its applied state) is gone until it resyncs. */

@@ -1,0 +1,96 @@
+/**
+ * `twinfleet monitor`: the terminal console over a live fleet (`--broker URL`, through the twins
+ * service) or over the built-in demo fleet (`--demo`, no broker needed).
+ */
+import type { Command } from "commander";
+import { z } from "zod";
+import { DemoSource } from "../../console/demo-source.js";
+import { runConsole } from "../../console/index.js";
+import { TwinsSource } from "../../console/twins-source.js";
+import { startTwins } from "../../twins/index.js";
+import type { CliIO, RegisterCommand } from "../main.js";
+
+interface MonitorFlags {
+  readonly broker?: string;
+  readonly demo?: boolean;
+  readonly prefix: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly nodes: string;
+  readonly seed: string;
+  readonly fps: string;
+  readonly ascii?: boolean;
+}
+
+const int = (flag: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${flag} must be a number` })
+    .int(`${flag} must be an integer`)
+    .min(min, `${flag} must be at least ${min}`)
+    .max(max, `${flag} must be at most ${max}`);
+
+const Flags = z
+  .object({
+    broker: z.string().optional(),
+    demo: z.boolean().optional(),
+    nodes: int("--nodes", 1, 100_000),
+    fps: int("--fps", 1, 30),
+  })
+  .refine((f) => (f.broker === undefined) !== (f.demo !== true), {
+    error: "give either --broker <url> or --demo",
+  });
+
+export const registerMonitorCommand: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command("monitor")
+    .description("watch and drive a fleet in a terminal console (fleet view, convergence, controls)")
+    .option("--broker <url>", "watch the live fleet on this broker, e.g. mqtt://localhost:1883")
+    .option("--demo", "watch the built-in demo fleet instead (no broker needed)")
+    .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
+    .option("--username <name>", "broker user name (the control role)")
+    .option("--password <password>", "broker password")
+    .option("--nodes <n>", "demo fleet size", "400")
+    .option("--seed <seed>", "demo fleet seed", "twinfleet")
+    .option("--fps <n>", "redraws per second at most", "8")
+    .option("--ascii", "plain ASCII cells (default: Unicode when the locale is UTF-8)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  twinfleet monitor --broker mqtt://localhost:1883
+  twinfleet monitor --broker mqtts://fleet.example:8883 --prefix lab --username ctl --password secret
+  twinfleet monitor --demo --nodes 2000
+
+Keys: ? help, arrows move, Enter node detail, p press, +/- packet loss, q quit (docs/console.md).`,
+    )
+    .action(async (flags: MonitorFlags) => {
+      const parsed = Flags.safeParse(flags);
+      if (!parsed.success)
+        throw new Error(`monitor: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+      const { nodes, fps } = parsed.data;
+      const ascii = flags.ascii === true ? true : undefined;
+      if (flags.demo) {
+        const source = new DemoSource({ nodes, seed: flags.seed }).run();
+        try {
+          await runConsole(source, { fps, ascii });
+        } finally {
+          source.stop();
+        }
+      } else if (flags.broker !== undefined) {
+        const twins = await startTwins({
+          url: flags.broker,
+          prefix: flags.prefix,
+          ...(flags.username !== undefined ? { username: flags.username } : {}),
+          ...(flags.password !== undefined ? { password: flags.password } : {}),
+        });
+        const source = new TwinsSource(twins, `${flags.broker} prefix ${flags.prefix}`);
+        try {
+          await runConsole(source, { fps, ascii });
+        } finally {
+          source.close();
+          await twins.close();
+        }
+      }
+      io.stderr("twinfleet monitor: console closed\n");
+    });
+};

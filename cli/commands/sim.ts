@@ -1,0 +1,136 @@
+/**
+ * `twinfleet sim`: runs a simulated fleet on the embedded broker (or any broker) with the twins
+ * service, shows the console in a terminal or progress lines otherwise, and ends with a summary, an
+ * optional JSON report and, with --assert, an exit code for the paper's requirements.
+ */
+import type { Command } from "commander";
+import { DEFAULTS, OptionError, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import { type Report, requirementFailures, writeReport } from "../../fleet/report.js";
+import { FleetRun, type Progress } from "../../fleet/run.js";
+import type { CliIO, RegisterCommand } from "../main.js";
+
+export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command("sim")
+    .description("simulate a fleet of nodes and measure sync latency, losses, registration and CPU")
+    .option("--nodes <n>", `number of simulated nodes (default ${DEFAULTS.nodes})`)
+    .option(
+      "--profile <name|file>",
+      `device profile (default ${DEFAULTS.profile}; also due-w5100, ideal, or a .json)`,
+    )
+    .option(
+      "--topology <kind|file>",
+      "ring, pairs, star, chain, random, none, or a pairing file .json (default ring)",
+    )
+    .option(
+      "--group-size <k>",
+      `nodes per ring / chain / star / random group (default ${DEFAULTS.groupSize})`,
+    )
+    .option("--follows <m>", `sources per node for --topology random (default ${DEFAULTS.follows})`)
+    .option("--rate <r>", `button presses per node per minute (default ${DEFAULTS.ratePerNodePerMin})`)
+    .option("--loss <pct>", "packet loss in percent, each direction (default 0)")
+    .option(
+      "--ge <pGB,pBG,lossBad>",
+      "bursty Gilbert-Elliott loss: P(good->bad), P(bad->good), loss when bad",
+    )
+    .option("--seed <s>", `seed of every random choice (default ${DEFAULTS.seed})`)
+    .option(
+      "--duration <s>",
+      `seconds of presses (default ${DEFAULTS.durationS}; with the console: until you quit)`,
+    )
+    .option(
+      "--settle <s>",
+      `seconds at 0 % loss after the presses stop, before checking divergence (default ${DEFAULTS.settleS})`,
+    )
+    .option("--headless", "no console: progress lines and a summary, even in a terminal")
+    .option("--report <file>", "write the JSON report here")
+    .option("--assert", "exit 1 unless sync p99 < 1 s, all registered < 30 s, nothing lost or diverged")
+    .option("--broker <url>", "use this broker (mqtt://host:port) instead of the embedded one")
+    .option("--workers <n>", "worker threads for the nodes (default: cores, at most 4)")
+    .option("--prefix <p>", `topic prefix (default ${DEFAULTS.prefix})`)
+    .option("--progress-every <s>", `seconds between progress lines (default ${DEFAULTS.progressEveryS})`)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  twinfleet sim                                        300 uno-w5100 nodes in rings of 8, console in a terminal
+  twinfleet sim --nodes 1000 --duration 60 --headless --report run.json --assert
+  twinfleet sim --loss 15 --rate 6 --topology chain --group-size 5
+  twinfleet sim --profile ideal --topology pairs --broker mqtt://127.0.0.1:1883`,
+    )
+    .action(async (raw: RawFleetOptions) => {
+      let opts: ReturnType<typeof resolveFleetOptions>;
+      try {
+        opts = resolveFleetOptions(raw);
+      } catch (e) {
+        if (e instanceof OptionError) {
+          io.stderr(`twinfleet sim: ${e.message}\n(run twinfleet sim --help for usage)\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
+      const interactive = !opts.headless && process.stdout.isTTY === true;
+      const run = await FleetRun.start(
+        interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
+      );
+      const stopOnSignal = () => run.stop();
+      process.once("SIGINT", stopOnSignal);
+      try {
+        if (interactive) {
+          const { runSimConsole } = await import("../../fleet/console-source.js");
+          await runSimConsole(run);
+        } else {
+          io.stderr(
+            `twinfleet sim: ${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}\n`,
+          );
+          run.on("progress", (p) => io.stderr(`${progressLine(p)}\n`));
+        }
+        const report = await run.done;
+        if (opts.report) writeReport(opts.report, report);
+        io.stdout(summary(report));
+        const failures = requirementFailures(report);
+        if (opts.assert && failures.length > 0) {
+          io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
+          process.exitCode = 1;
+        }
+      } finally {
+        process.off("SIGINT", stopOnSignal);
+      }
+    });
+};
+
+function describeTopology(o: ReturnType<typeof resolveFleetOptions>): string {
+  if (typeof o.topology !== "string") return `pairing file ${o.topology.file}`;
+  return o.topology === "random"
+    ? `random groups of ${o.groupSize} (${o.follows} each)`
+    : `${o.topology} of ${o.groupSize}`;
+}
+
+export function progressLine(p: Progress): string {
+  return [
+    `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
+    `registered ${p.registered}/${p.nodes}`,
+    `presses ${p.presses}`,
+    `deliveries ${p.deliveries}`,
+    `sync p50 ${p.p50Ms.toFixed(1)} ms p99 ${p.p99Ms.toFixed(1)} ms`,
+    `lost ${p.lost}`,
+    `loss ${p.lossPct}%`,
+    `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
+  ].join("  ");
+}
+
+export function summary(r: Report): string {
+  const ok = (b: boolean) => (b ? "ok  " : "FAIL");
+  const q = r.requirements;
+  return `
+${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${r.scenario.lossPct}% loss, ${r.presses} presses, ${r.deliveries} deliveries
+  ${ok(q.syncP99Under1s)} sync latency   p50 ${r.sync.p50Ms.toFixed(1)} ms  p90 ${r.sync.p90Ms.toFixed(1)} ms  p99 ${r.sync.p99Ms.toFixed(1)} ms  max ${r.sync.maxMs.toFixed(1)} ms  (< 1 s)
+  ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
+  ${ok(q.nothingLost)} lost           ${r.lost}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}
+       cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
+       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
+  ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  rss ${r.sim.rssMB.toFixed(0)} MB  ${r.sim.wallS.toFixed(0)} s wall
+`;
+}

@@ -1,0 +1,91 @@
+/**
+ * Turns the nodes' event stream into the run's metrics: presses and applied states feed the sync
+ * tracker (a held press is timed from its interrupt), boots mark power-on for registration, and
+ * every node's own newest event is kept for the divergence check. Events arrive from several worker
+ * threads in batches, so they are held in a reorder window and handled in time order: a follower's
+ * update must not be seen before the press that caused it.
+ */
+import type { NodeEvent } from "../node/metrics.js";
+import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { SyncTracker } from "../sim/sync-tracker.js";
+
+export class Collector {
+  readonly tracker: SyncTracker;
+  readonly bootAt = new Map<string, number>();
+  readonly originated = new Map<string, Stamp>();
+  readonly synced = new Set<string>();
+  readonly online = new Set<string>();
+  private readonly heldSince = new Map<string, number>();
+  disconnects = 0;
+  oversized = 0;
+  private buffer: NodeEvent[] = [];
+
+  constructor(reach: ReadonlyMap<NodeId, readonly NodeId[]>, lostAfterMs = 5000) {
+    this.tracker = new SyncTracker(reach, lostAfterMs);
+  }
+
+  /** Queues events from a worker; they are handled by drain() once they leave the reorder window. */
+  push(events: readonly NodeEvent[]): void {
+    for (const e of events) this.buffer.push(e);
+  }
+
+  /** Handles, in time order, every queued event at or before `cutoff` (all of them by default). */
+  drain(cutoff = Number.POSITIVE_INFINITY): void {
+    if (this.buffer.length === 0) return;
+    this.buffer.sort((a, b) => a.at - b.at);
+    let i = 0;
+    while (i < this.buffer.length && (this.buffer[i] as NodeEvent).at <= cutoff)
+      this.handle(this.buffer[i++] as NodeEvent);
+    this.buffer = i === this.buffer.length ? [] : this.buffer.slice(i);
+  }
+
+  handle(e: NodeEvent): void {
+    const node = e.node as NodeId;
+    switch (e.type) {
+      case "boot":
+        if (!this.bootAt.has(node)) this.bootAt.set(node, e.at);
+        this.tracker.forget(node);
+        this.synced.delete(node);
+        break;
+      case "press":
+        if (e.stamp) this.press(node, e.stamp, e.at);
+        else if (!this.heldSince.has(node)) this.heldSince.set(node, e.at);
+        break;
+      case "held-applied":
+        this.press(node, e.stamp, this.heldSince.get(node) ?? e.at);
+        this.heldSince.delete(node);
+        break;
+      case "applied":
+        if (e.via === "state") this.originate(node, e.stamp);
+        this.tracker.applied({ node, stamp: e.stamp, at: e.at });
+        break;
+      case "synced":
+        this.synced.add(node);
+        this.online.add(node);
+        break;
+      case "connected":
+        break;
+      case "disconnected":
+        this.disconnects++;
+        this.synced.delete(node);
+        this.online.delete(node);
+        break;
+      case "connect-failed":
+      case "drop":
+        break;
+      case "oversized":
+        this.oversized++;
+        break;
+    }
+  }
+
+  private press(node: NodeId, stamp: Stamp, at: number): void {
+    this.originate(node, stamp);
+    this.tracker.press({ node, stamp, at });
+  }
+
+  private originate(node: NodeId, stamp: Stamp): void {
+    const prev = this.originated.get(node);
+    if (!prev || compareStamps(stamp, prev) > 0) this.originated.set(node, stamp);
+  }
+}

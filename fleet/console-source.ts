@@ -1,0 +1,174 @@
+/**
+ * A simulated run as a ConsoleSource: the twins service's view of the fleet (nodes, convergence,
+ * set / pair / unpair / query), plus what only the simulator can do — change the loss, press a
+ * button, power-cycle a node, pull its cable — and the true sync latency from the run's tracker.
+ * Node detail adds the modeled CPU, RAM and link counters, fetched from the node's worker on focus.
+ */
+import { ConsoleEmitter, runConsole } from "../console/index.js";
+import type {
+  Capabilities,
+  ConsoleEvents,
+  ConsoleNode,
+  ConsoleSource,
+  ConvergenceSnapshot,
+  LatencySnapshot,
+  Listener,
+  NodeDetail,
+} from "../console/source.js";
+import { TwinsSource } from "../console/twins-source.js";
+import type { NodeId } from "../protocol/index.js";
+import type { NodeDetail as SimDetail } from "../sim/messages.js";
+import type { FleetRun } from "./run.js";
+
+const DETAIL_REFRESH_MS = 1000;
+
+export class SimSource implements ConsoleSource {
+  readonly title: string;
+  readonly capabilities: Capabilities = {
+    setLoss: true,
+    press: true,
+    set: true,
+    pair: true,
+    unpair: true,
+    powerCycle: true,
+    pullCable: true,
+    query: true,
+  };
+  private readonly twins: TwinsSource;
+  private focused: NodeId | undefined;
+  private simDetail: SimDetail | undefined;
+  private readonly pulled = new Set<string>();
+  private readonly refresh: NodeJS.Timeout;
+  private readonly events = new ConsoleEmitter();
+
+  constructor(private readonly run: FleetRun) {
+    const o = run.opts;
+    this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}`;
+    this.twins = new TwinsSource(run.twins, this.title, () => performance.now());
+    this.twins.on("changed", () => this.events.emit("changed"));
+    this.twins.on("log", (line) => this.events.emit("log", line));
+    run.on("log", (text) => this.log(text));
+    run.on("phase", (p) => this.log(`phase: ${p}${p === "settle" ? " (presses stopped, loss 0 %)" : ""}`));
+    this.refresh = setInterval(() => this.fetchDetail(), DETAIL_REFRESH_MS);
+  }
+
+  close(): void {
+    clearInterval(this.refresh);
+    this.twins.close();
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  nodes(): readonly ConsoleNode[] {
+    return this.twins.nodes();
+  }
+
+  detail(id: NodeId): NodeDetail | undefined {
+    const d = this.twins.detail(id);
+    if (!d) return undefined;
+    const s = this.simDetail?.id === id ? this.simDetail : undefined;
+    return {
+      ...d,
+      ...(s ? { cpuPct: s.cpuPct, ramBytes: s.ramBytes, link: s.link } : {}),
+      cablePulled: this.pulled.has(id),
+    };
+  }
+
+  focus(id: NodeId | undefined): void {
+    this.twins.focus(id);
+    if (id !== this.focused) {
+      this.focused = id;
+      this.simDetail = undefined;
+      this.fetchDetail();
+    }
+  }
+
+  convergence(): ConvergenceSnapshot {
+    return this.twins.convergence();
+  }
+
+  latency(): LatencySnapshot {
+    const t = this.run.collector.tracker;
+    return {
+      count: t.latency.count,
+      p50Ms: t.latency.percentile(50),
+      p99Ms: t.latency.percentile(99),
+      bucketMs: t.bars.width,
+      buckets: t.bars.counts,
+      overflow: t.bars.overflow,
+    };
+  }
+
+  lossPct(): number {
+    return this.run.lossPct;
+  }
+
+  async setLoss(pct: number): Promise<void> {
+    this.run.setLoss(pct);
+  }
+
+  async press(id: NodeId): Promise<void> {
+    if (!this.run.press(id)) throw new Error(`${id} is not a simulated node of this run`);
+    this.log(`${id} pressed`);
+  }
+
+  set(id: NodeId, on: boolean): Promise<void> {
+    return this.twins.set(id, on);
+  }
+
+  pair(follower: NodeId, source: NodeId): Promise<void> {
+    return this.twins.pair(follower, source);
+  }
+
+  unpair(follower: NodeId, source: NodeId): Promise<void> {
+    return this.twins.unpair(follower, source);
+  }
+
+  async powerCycle(id: NodeId): Promise<void> {
+    if (!this.run.powerCycle(id)) throw new Error(`${id} is not a simulated node of this run`);
+    this.log(`${id} power-cycled (2 s off)`);
+  }
+
+  async pullCable(id: NodeId, pulled: boolean): Promise<void> {
+    if (!this.run.cable(id, pulled)) throw new Error(`${id} is not a simulated node of this run`);
+    if (pulled) this.pulled.add(id);
+    else this.pulled.delete(id);
+    this.log(`${id} cable ${pulled ? "pulled" : "plugged back"}`);
+  }
+
+  query(): Promise<void> {
+    return this.twins.query();
+  }
+
+  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  private fetchDetail(): void {
+    const id = this.focused;
+    if (id === undefined) return;
+    void this.run.detail(id).then((d) => {
+      if (this.focused !== id) return;
+      this.simDetail = d;
+      this.events.emit("changed");
+    });
+  }
+
+  private log(text: string): void {
+    this.events.emit("log", { t: performance.now(), level: "info", text });
+  }
+}
+
+/** Opens the console on a run; quitting the console ends the run's press phase. */
+export async function runSimConsole(run: FleetRun): Promise<void> {
+  const source = new SimSource(run);
+  const finished = run.done.then(() => undefined);
+  try {
+    await Promise.race([runConsole(source), finished]);
+  } finally {
+    source.close();
+    run.stop();
+  }
+}

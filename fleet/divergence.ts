@@ -1,0 +1,33 @@
+/**
+ * Divergence at the end of a run: a node is diverged when its final stamp is not the newest of its
+ * own newest event and its sources' final stamps — when it does not hold what its pairing implies.
+ */
+import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import type { Pairing } from "../sim/topology.js";
+
+export interface FinalState {
+  readonly on: boolean;
+  readonly stamp: Stamp;
+}
+
+export function divergedNodes(
+  finals: ReadonlyMap<string, FinalState>,
+  pairing: Pairing,
+  originated: ReadonlyMap<string, Stamp>,
+): string[] {
+  const out: string[] = [];
+  const valueOfStamp = new Map<string, boolean>();
+  for (const [id, f] of finals) {
+    let newest: Stamp = originated.get(id) ?? { counter: 0, origin: id as NodeId };
+    for (const s of pairing.get(id as NodeId) ?? []) {
+      const src = finals.get(s);
+      if (src && compareStamps(src.stamp, newest) > 0) newest = src.stamp;
+    }
+    const key = `${f.stamp.counter}@${f.stamp.origin}`;
+    const seen = valueOfStamp.get(key);
+    const inconsistent = seen !== undefined && seen !== f.on;
+    valueOfStamp.set(key, f.on);
+    if (compareStamps(f.stamp, newest) !== 0 || inconsistent) out.push(id);
+  }
+  return out.sort();
+}

@@ -1,0 +1,102 @@
+/**
+ * The fleet's worker pool: one piscina task per shard of nodes, each with its own MessagePort for
+ * events (worker → main) and controls (main → worker). Knows which shard owns which node.
+ */
+import { MessageChannel, type MessagePort } from "node:worker_threads";
+import { Piscina } from "piscina";
+import type { NodeDetail, ShardControl, ShardReport, ShardResult, ShardTask } from "../sim/messages.js";
+
+/** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
+function workerModule(): { filename: string; execArgv: string[] } {
+  const here = import.meta.url;
+  const ts = here.endsWith(".ts");
+  return {
+    filename: new URL(`../sim/worker.${ts ? "ts" : "js"}`, here).href,
+    execArgv: ts ? ["--import", "tsx"] : [],
+  };
+}
+
+export class ShardPool {
+  private readonly pool: Piscina;
+  private readonly ports: MessagePort[] = [];
+  private readonly owner = new Map<string, number>();
+  private readonly results: Promise<ShardResult>[] = [];
+  private readonly pendingDetail = new Map<number, (d: NodeDetail | undefined) => void>();
+  private nextRequest = 0;
+
+  constructor(
+    threads: number,
+    private readonly onReport: (r: ShardReport) => void,
+  ) {
+    const { filename, execArgv } = workerModule();
+    this.pool = new Piscina({
+      filename,
+      execArgv,
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      // A shard runs for the whole fleet run; never time it out.
+      maxQueue: "auto",
+    });
+  }
+
+  /** Starts a shard; its task runs until finish(). */
+  start(task: Omit<ShardTask, "port">): void {
+    const { port1, port2 } = new MessageChannel();
+    const shard = this.ports.length;
+    this.ports.push(port1);
+    for (const id of task.ids) this.owner.set(id, shard);
+    port1.on("message", (m: ShardReport) => {
+      if (m.type === "detail") {
+        this.pendingDetail.get(m.requestId)?.(m.detail);
+        this.pendingDetail.delete(m.requestId);
+        return;
+      }
+      this.onReport(m);
+    });
+    this.results.push(
+      this.pool.run({ ...task, port: port2 }, { transferList: [port2] }) as Promise<ShardResult>,
+    );
+  }
+
+  broadcast(c: ShardControl): void {
+    for (const p of this.ports) p.postMessage(c);
+  }
+
+  /** Sends a control to the shard that owns `id`; false if no shard does. */
+  send(id: string, c: ShardControl): boolean {
+    const s = this.owner.get(id);
+    if (s === undefined) return false;
+    this.ports[s]?.postMessage(c);
+    return true;
+  }
+
+  has(id: string): boolean {
+    return this.owner.has(id);
+  }
+
+  detail(id: string): Promise<NodeDetail | undefined> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.pendingDetail.set(requestId, resolve);
+      if (!this.send(id, { type: "detail", id, requestId })) {
+        this.pendingDetail.delete(requestId);
+        resolve(undefined);
+      }
+    });
+  }
+
+  /** Stops every shard and collects their final states. */
+  async finish(): Promise<ShardResult[]> {
+    this.broadcast({ type: "finish" });
+    const results = await Promise.all(this.results);
+    for (const p of this.ports) p.close();
+    return results;
+  }
+
+  async destroy(): Promise<void> {
+    for (const p of this.ports) p.close();
+    await this.pool.destroy();
+  }
+}

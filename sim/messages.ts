@@ -1,0 +1,80 @@
+/**
+ * The message protocol between the fleet's main thread and its worker threads: the task that starts
+ * a shard of nodes, the controls sent to it while it runs, and what it reports back. Every message
+ * has a `type` discriminant.
+ */
+
+import type { MessagePort } from "node:worker_threads";
+import type { LossSpec } from "../node/loss.js";
+import type { NodeEvent } from "../node/metrics.js";
+import type { PressPlan } from "../node/presses.js";
+import type { DeviceProfile } from "../node/profile.js";
+import type { Stamp } from "../protocol/index.js";
+
+/** Starts a shard. Times are on the main thread's `performance.now()` clock. */
+export interface ShardTask {
+  readonly shard: number;
+  readonly ids: readonly string[];
+  /** When each node powers on (same order as ids). */
+  readonly bootAt: readonly number[];
+  readonly brokerHost: string;
+  readonly brokerPort: number;
+  readonly prefix: string;
+  readonly profile: DeviceProfile;
+  readonly seed: string;
+  readonly loss: LossSpec;
+  readonly presses?: PressPlan;
+  /** The main thread's performance.timeOrigin, to share one clock across threads. */
+  readonly timeOrigin: number;
+  readonly port: MessagePort;
+}
+
+export type ShardControl =
+  | { readonly type: "set-loss"; readonly loss: LossSpec }
+  | { readonly type: "stop-presses" }
+  | { readonly type: "press"; readonly id: string }
+  | { readonly type: "power-cycle"; readonly id: string; readonly offMs: number }
+  | { readonly type: "cable"; readonly id: string; readonly pulled: boolean }
+  | { readonly type: "detail"; readonly id: string; readonly requestId: number }
+  | { readonly type: "finish" };
+
+export interface NodeFinal {
+  readonly id: string;
+  readonly on: boolean;
+  readonly stamp: Stamp;
+  readonly sources: readonly string[];
+  readonly cpuPct: number;
+  readonly synced: boolean;
+}
+
+export interface LinkTotals {
+  segments: number;
+  retransmissions: number;
+  timeouts: number;
+  reconnects: number;
+  oversizedDropped: number;
+}
+
+export interface NodeDetail {
+  readonly id: string;
+  readonly cpuPct: number;
+  readonly ramBytes: number;
+  readonly sramBytes: number;
+  readonly link: { readonly retransmissions: number; readonly timeouts: number; readonly reconnects: number };
+  readonly connected: boolean;
+}
+
+export type ShardReport =
+  | { readonly type: "events"; readonly shard: number; readonly events: readonly NodeEvent[] }
+  | { readonly type: "lag"; readonly shard: number; readonly p99Ms: number; readonly maxMs: number }
+  | { readonly type: "detail"; readonly requestId: number; readonly detail: NodeDetail | undefined }
+  | { readonly type: "error"; readonly shard: number; readonly message: string };
+
+/** What a shard's task resolves to after `finish`. */
+export interface ShardResult {
+  readonly shard: number;
+  readonly nodes: readonly NodeFinal[];
+  readonly link: LinkTotals;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+}
