@@ -19,7 +19,7 @@ import {
   summarize,
   type Zoom,
 } from "./render/fleet-grid.js";
-import { escapeTags, glyphsFor } from "./render/glyphs.js";
+import { escapeTags, glyphsFor, UNICODE } from "./render/glyphs.js";
 import { renderHelp } from "./render/help.js";
 import type { Capability, ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
 import { guardProcess } from "./terminal.js";
@@ -55,10 +55,16 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     terminal: opts.terminal,
     smartCSR: true,
     fullUnicode: false,
+    forceUnicode: g === UNICODE,
     warnings: false,
     title: "twinfleet",
   });
-  const box = (o: blessed.Widgets.BoxOptions) => blessed.box({ parent: screen, tags: true, ...o });
+  // Box lines as UTF-8 when we draw Unicode anyway: blessed would switch to the terminal's
+  // alternate character set for them, which tmux's capture and some terminfo entries get wrong.
+  if (g === UNICODE) (screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
+  // No wrapping: every line is drawn to fit, and blessed counts tag escapes when it word-wraps.
+  const box = (o: blessed.Widgets.BoxOptions) =>
+    blessed.box({ parent: screen, tags: true, wrap: false, ...o });
   const header = box({ top: 0, left: 0, height: 1, style: { bg: "blue", fg: "white" } });
   const grid = box({ border: "line", label: " fleet " });
   const conv = box({ border: "line", label: " convergence " });

@@ -26,8 +26,6 @@ export interface DemoSourceOptions extends Partial<DemoOptions> {
 
 const SAMPLE_MS = 250;
 const HISTORY_KEPT = 2400;
-const BUCKET_MS = 50;
-const BUCKETS = 60;
 const ALL: Capabilities = {
   setLoss: true,
   press: true,
@@ -132,16 +130,7 @@ export class DemoSource implements ConsoleSource {
   }
 
   latency(): LatencySnapshot {
-    const sorted = [...this.fleet.latencies].sort((a, b) => a - b);
-    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-    const buckets: number[] = new Array(BUCKETS).fill(0);
-    let overflow = 0;
-    for (const v of sorted) {
-      const b = Math.floor(v / BUCKET_MS);
-      if (b < BUCKETS) buckets[b] = (buckets[b] ?? 0) + 1;
-      else overflow++;
-    }
-    return { count: sorted.length, p50Ms: at(50), p99Ms: at(99), bucketMs: BUCKET_MS, buckets, overflow };
+    return this.fleet.latency.snapshot();
   }
 
   lossPct(): number {
@@ -151,7 +140,6 @@ export class DemoSource implements ConsoleSource {
   async setLoss(pct: number): Promise<void> {
     if (!(pct >= 0 && pct <= 100)) throw new RangeError(`loss must be 0..100, not ${pct}`);
     this.fleet.lossPct = pct;
-    this.log("info", `packet loss now ${pct}%`);
     this.touch();
   }
 

@@ -8,6 +8,7 @@
  */
 import seedrandom from "seedrandom";
 import { compareStamps, type NodeId, type NodeKind, type Stamp } from "../../protocol/index.js";
+import { LatencyWindow } from "../latency.js";
 import { EventQueue } from "./queue.js";
 
 export interface DemoOptions {
@@ -30,7 +31,6 @@ export const DEMO_DEFAULTS: DemoOptions = {
 const RETRY_MS = 200;
 const RETRIES = 8;
 const MESSAGES_KEPT = 5;
-const LATENCIES_KEPT = 4000;
 
 type Event =
   | {
@@ -70,9 +70,8 @@ export class DemoFleet {
   readonly byId = new Map<NodeId, number>();
   lossPct = 0;
   now = 0;
-  /** Recent sync latencies (press to follower), ms, a ring of the last few thousand. */
-  readonly latencies: number[] = [];
-  private latencyNext = 0;
+  /** Recent sync latencies, press to follower. */
+  readonly latency = new LatencyWindow();
   private readonly pressedAt = new Map<string, number>();
   private readonly queue = new EventQueue<Event>();
   private readonly rand: () => number;
@@ -260,7 +259,7 @@ export class DemoFleet {
     f.stamp = s.stamp;
     f.clock = Math.max(f.clock, s.stamp.counter);
     const at = this.pressedAt.get(`${s.stamp.counter}@${s.stamp.origin}`);
-    if (at !== undefined) this.latency(this.now - at);
+    if (at !== undefined) this.latency.record(this.now - at);
     this.remember(f, `tx R1 ${f.on ? 1 : 0} ${f.stamp.counter} ${f.stamp.origin}`);
     for (const x of f.followers) this.send(to, x, 1);
   }
@@ -274,12 +273,6 @@ export class DemoFleet {
     // The resync: every source's retained report, and the node's own report to its followers.
     for (const s of n.follows) this.send(s, i, 1);
     for (const f of n.followers) this.send(i, f, 1);
-  }
-
-  private latency(ms: number): void {
-    if (this.latencies.length < LATENCIES_KEPT) this.latencies.push(ms);
-    else this.latencies[this.latencyNext] = ms;
-    this.latencyNext = (this.latencyNext + 1) % LATENCIES_KEPT;
   }
 
   private handled(n: DemoNode): void {

@@ -1,0 +1,246 @@
+/**
+ * A live fleet as a ConsoleSource (`twinfleet monitor --broker URL`), on top of the twins service:
+ * nodes and convergence from its registry, set / pair / unpair / query through its commands. A real
+ * fleet has no loss knob, button or power switch the console could reach, so those are not offered.
+ * Sync latency is what the twins can observe: from the origin's own report of an event to each
+ * follower's report of the same stamp, on the service's clock.
+ */
+import type { NodeId } from "../protocol/index.js";
+import type { ConvergenceReport, Twin, Twins, TwinsEvents } from "../twins/index.js";
+import { ConsoleEmitter } from "./emitter.js";
+import { LatencyWindow } from "./latency.js";
+import {
+  type Capabilities,
+  type ConsoleEvents,
+  type ConsoleNode,
+  type ConsoleSource,
+  type ConvergenceSnapshot,
+  type LatencySnapshot,
+  type Listener,
+  NO_CAPABILITIES,
+  type NodeDetail,
+  UnsupportedAction,
+} from "./source.js";
+
+/** What the console needs of the twins service (its `Twins` satisfies it). */
+export type TwinsView = Pick<
+  Twins,
+  | "list"
+  | "get"
+  | "set"
+  | "pair"
+  | "unpair"
+  | "query"
+  | "convergence"
+  | "history"
+  | "badInputOf"
+  | "on"
+  | "off"
+>;
+
+const STAMPS_KEPT = 20_000;
+const MESSAGES_KEPT = 6;
+
+export class TwinsSource implements ConsoleSource {
+  readonly capabilities: Capabilities = {
+    ...NO_CAPABILITIES,
+    set: true,
+    pair: true,
+    unpair: true,
+    query: true,
+  };
+  private readonly events = new ConsoleEmitter();
+  private readonly latencies = new LatencyWindow();
+  /** When each event's origin first reported it: the start of its sync latency. */
+  private readonly originSeen = new Map<string, number>();
+  private readonly messages: string[] = [];
+  private focused: NodeId | undefined;
+  private cache: { nodes: readonly ConsoleNode[]; report: ConvergenceReport } | undefined;
+  private readonly detach: () => void;
+
+  constructor(
+    private readonly twins: TwinsView,
+    readonly title: string,
+    private readonly clock: () => number = Date.now,
+  ) {
+    const changed = () => {
+      this.cache = undefined;
+      this.events.emit("changed");
+    };
+    const handlers: { [K in keyof TwinsEvents]: (...a: TwinsEvents[K]) => void } = {
+      "twin-registered": (t, first) => {
+        if (first) this.log("info", `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`);
+        changed();
+      },
+      "twin-updated": (t, change) => {
+        if (change === "report") this.timeReport(t);
+        if (t.id === this.focused) this.remember(t, change);
+        changed();
+      },
+      "twin-online": (t) => {
+        this.log("info", `${t.id} online`);
+        changed();
+      },
+      "twin-offline": (t) => {
+        this.log("warn", `${t.id} offline`);
+        changed();
+      },
+      convergence: changed,
+      "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
+    };
+    const names = Object.keys(handlers) as (keyof TwinsEvents)[];
+    for (const name of names) twins.on(name, handlers[name] as (...a: unknown[]) => void);
+    this.detach = () => {
+      for (const name of names) twins.off(name, handlers[name] as (...a: unknown[]) => void);
+    };
+  }
+
+  /** Stops listening to the service (the service itself belongs to the caller). */
+  close(): void {
+    this.detach();
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  nodes(): readonly ConsoleNode[] {
+    return this.snapshot().nodes;
+  }
+
+  detail(id: NodeId): NodeDetail | undefined {
+    const t = this.twins.get(id);
+    const node = this.nodes().find((n) => n.id === id);
+    if (!t || !node) return undefined;
+    const bad = this.twins.badInputOf(id);
+    const identity = [
+      t.profile,
+      t.firmware ? `fw ${t.firmware}` : undefined,
+      bad > 0 ? `${bad} bad inputs` : undefined,
+    ]
+      .filter((s) => s !== undefined)
+      .join(" ");
+    return {
+      node,
+      follows: t.follows,
+      followers: t.followers,
+      ...(identity ? { identity } : {}),
+      ...(id === this.focused ? { lastMessages: [...this.messages] } : {}),
+    };
+  }
+
+  focus(id: NodeId | undefined): void {
+    if (id !== this.focused) this.messages.length = 0;
+    this.focused = id;
+  }
+
+  convergence(): ConvergenceSnapshot {
+    const { report } = this.snapshot();
+    return {
+      fraction: report.fraction,
+      inSync: report.inSync,
+      known: report.known,
+      history: this.twins.history(),
+    };
+  }
+
+  latency(): LatencySnapshot {
+    return this.latencies.snapshot();
+  }
+
+  lossPct(): undefined {
+    return undefined;
+  }
+
+  async set(id: NodeId, on: boolean): Promise<void> {
+    const counter = await this.twins.set(id, on);
+    this.log("info", `${id} set ${on ? "on" : "off"} (counter ${counter})`);
+  }
+
+  async pair(follower: NodeId, source: NodeId): Promise<void> {
+    await this.twins.pair(follower, source);
+    this.log("info", `${follower} follows ${source}`);
+  }
+
+  async unpair(follower: NodeId, source: NodeId): Promise<void> {
+    await this.twins.unpair(follower, source);
+    this.log("info", `${follower} no longer follows ${source}`);
+  }
+
+  async query(): Promise<void> {
+    await this.twins.query();
+  }
+
+  setLoss(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("setLoss"));
+  }
+  press(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("press"));
+  }
+  powerCycle(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("powerCycle"));
+  }
+  pullCable(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("pullCable"));
+  }
+
+  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** One pass over the registry per frame at most: the cache drops on every change. */
+  private snapshot(): { nodes: readonly ConsoleNode[]; report: ConvergenceReport } {
+    if (this.cache) return this.cache;
+    const report = this.twins.convergence();
+    const status = new Map(report.followers.map((f) => [f.id, f.status]));
+    const nodes = this.twins.list().map((t): ConsoleNode => {
+      const s = status.get(t.id);
+      return {
+        id: t.id,
+        kind: t.kind,
+        on: t.reported?.on ?? false,
+        online: t.presence === "online",
+        sync: s === "in-sync" ? "in-sync" : s === "behind" || s === "ahead" ? "out-of-sync" : "unknown",
+      };
+    });
+    this.cache = { nodes, report };
+    return this.cache;
+  }
+
+  private timeReport(t: Twin): void {
+    const stamp = t.reported?.stamp;
+    if (!stamp) return;
+    const key = `${stamp.counter}@${stamp.origin}`;
+    const now = this.clock();
+    if (stamp.origin === t.id) {
+      if (!this.originSeen.has(key)) this.originSeen.set(key, now);
+      if (this.originSeen.size > STAMPS_KEPT) {
+        const oldest = this.originSeen.keys().next().value;
+        if (oldest !== undefined) this.originSeen.delete(oldest);
+      }
+      return;
+    }
+    const at = this.originSeen.get(key);
+    if (at !== undefined) this.latencies.record(now - at);
+  }
+
+  private remember(t: Twin, change: string): void {
+    const r = t.reported;
+    const what =
+      change === "report" && r
+        ? `report ${r.on ? 1 : 0} ${r.stamp.counter}@${r.stamp.origin}`
+        : change === "config" && t.config
+          ? `config v${t.config.version} [${t.config.sources.join(" ")}]`
+          : change;
+    const s = Math.floor(this.clock() / 1000) % 86_400;
+    const hhmmss = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) =>
+      String(n).padStart(2, "0"),
+    );
+    this.messages.push(`${hhmmss.join(":")} ${what}`);
+    if (this.messages.length > MESSAGES_KEPT) this.messages.shift();
+  }
+
+  private log(level: "info" | "warn", text: string): void {
+    this.events.emit("log", { t: this.clock(), level, text });
+  }
+}
