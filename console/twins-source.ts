@@ -23,20 +23,14 @@ import {
 } from "./source.js";
 
 /** What the console needs of the twins service (its `Twins` satisfies it). */
-export type TwinsView = Pick<
-  Twins,
-  | "list"
-  | "get"
-  | "set"
-  | "pair"
-  | "unpair"
-  | "query"
-  | "convergence"
-  | "history"
-  | "badInputOf"
-  | "on"
-  | "off"
->;
+export interface TwinsView
+  extends Pick<
+    Twins,
+    "list" | "get" | "set" | "pair" | "unpair" | "query" | "convergence" | "history" | "badInputOf"
+  > {
+  on<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
+  off<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
+}
 
 const STAMPS_KEPT = 20_000;
 const MESSAGES_KEPT = 6;

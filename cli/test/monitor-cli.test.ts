@@ -1,0 +1,33 @@
+// `twinfleet monitor`: its help, and flag errors that name the flag (the console itself is tested in
+// console/test, the real terminal in console/test/e2e-tmux.test.ts).
+import { describe, expect, it } from "vitest";
+import { main } from "../main.js";
+
+async function run(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+describe("twinfleet monitor", () => {
+  it("shows examples for a live fleet and the demo", async () => {
+    const r = await run(["monitor", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("twinfleet monitor --broker mqtt://localhost:1883");
+    expect(r.out).toContain("twinfleet monitor --demo");
+  });
+
+  it("wants exactly one of --broker and --demo", async () => {
+    for (const argv of [["monitor"], ["monitor", "--demo", "--broker", "mqtt://localhost:1"]]) {
+      const r = await run(argv);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain("give either --broker <url> or --demo");
+    }
+  });
+
+  it("names the bad flag", async () => {
+    expect((await run(["monitor", "--demo", "--fps", "0"])).err).toContain("--fps must be at least 1");
+    expect((await run(["monitor", "--demo", "--nodes", "many"])).err).toContain("--nodes must be a number");
+  });
+});

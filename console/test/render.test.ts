@@ -1,0 +1,49 @@
+/**
+ * The pure renderers and the option boundary: the grid's zoom and click mapping, the 1 s mark in
+ * the latency histogram, and option errors that name the field.
+ */
+import { describe, expect, it } from "vitest";
+import { resolveOptions } from "../options.js";
+import { PAPER_LIMIT_MS, renderLatency } from "../render/charts.js";
+import { gridLayout, indexAt, renderGrid } from "../render/fleet-grid.js";
+import { ASCII } from "../render/glyphs.js";
+import { FakeSource } from "./helpers.js";
+
+const plain = (s: string) => s.replace(/\{[^}]*\}/g, "");
+
+describe("renderers", () => {
+  it("zoomed out, one cell stands for a block of nodes, and a click finds the block's first node", () => {
+    const nodes = new FakeSource(10_000).nodes();
+    const layout = gridLayout(nodes.length, 46, 14, "fit");
+    expect(layout).toEqual({ perCell: 16, perPage: 16 * 46 * 14, pages: 1 });
+    const r = renderGrid(nodes, 46, 14, "fit", 0, ASCII);
+    expect(r.lines).toHaveLength(14);
+    expect(plain(r.lines[0] ?? "")).toMatch(/^[.:+*#]{46}$/);
+    expect(indexAt(nodes.length, 46, layout, 0, 3, 1)).toBe((46 + 3) * 16);
+    expect(indexAt(nodes.length, 46, layout, 0, 46, 0)).toBeUndefined();
+  });
+
+  it("marks the paper's 1 s in the latency histogram's axis and counts what is under it", () => {
+    const buckets = new Array(40).fill(0);
+    buckets[2] = 99;
+    buckets[30] = 1;
+    const lines = renderLatency(
+      { count: 100, p50Ms: 120, p99Ms: 1500, bucketMs: 50, buckets, overflow: 0 },
+      30,
+      8,
+      ASCII,
+    ).map(plain);
+    expect(lines[1]).toContain("<1s 99.0%");
+    const axis = lines.at(-1) ?? "";
+    const mark = Math.round(PAPER_LIMIT_MS / (2000 / 30));
+    expect(axis.indexOf("1s")).toBe(mark);
+    expect(lines[2]?.[mark]).toBe("|");
+  });
+
+  it("rejects bad options by name", () => {
+    expect(() => resolveOptions({ fps: 0 })).toThrow("options.fps must be at least 1");
+    expect(() => resolveOptions({ fps: 2.5 })).toThrow("options.fps must be an integer");
+    expect(() => resolveOptions({ windowS: 1 })).toThrow("options.windowS must be at least 10");
+    expect(resolveOptions({ output: process.stderr }).handleProcess).toBe(false);
+  });
+});

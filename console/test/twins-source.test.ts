@@ -1,0 +1,118 @@
+/**
+ * The live-fleet source over the twins service (a stand-in with the service's shape): nodes and
+ * sync status from the registry, latency from reports seen, commands through the service, and the
+ * actions a real fleet cannot do refused.
+ */
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import type { NodeId } from "../../protocol/index.js";
+import type { ConvergenceReport, SeriesPoint, Twin, TwinsEvents } from "../../twins/index.js";
+import { TwinsSource, type TwinsView } from "../twins-source.js";
+
+const a = "a" as NodeId;
+const b = "b" as NodeId;
+
+function twin(id: NodeId, over: Partial<Twin> = {}): Twin {
+  return {
+    id,
+    kind: "real",
+    profile: "uno-w5100",
+    firmware: "1.0.0",
+    presence: "online",
+    desired: { sources: [], configVersion: 0 },
+    follows: [],
+    followers: [],
+    pairingInSync: true,
+    ...over,
+  };
+}
+
+class FakeTwins extends EventEmitter<TwinsEvents> implements TwinsView {
+  twins = new Map<NodeId, Twin>([
+    [a, twin(a, { followers: [b], reported: { on: true, stamp: { counter: 3, origin: a } } })],
+    [b, twin(b, { kind: "sim", follows: [a], presence: "offline" })],
+  ]);
+  calls: string[] = [];
+  list = () => [...this.twins.values()];
+  get = (id: string) => this.twins.get(id as NodeId);
+  convergence = (): ConvergenceReport => ({
+    followers: [{ id: b, status: "behind", stamp: undefined, target: undefined, waitingOn: [a] }],
+    inSync: 0,
+    known: 1,
+    fraction: 0,
+  });
+  history = (): SeriesPoint[] => [{ t: 1, fraction: 0, inSync: 0, known: 1 }];
+  badInputOf = () => 2;
+  set = async (id: string, on: boolean) => {
+    this.calls.push(`set ${id} ${on}`);
+    return 7;
+  };
+  pair = async (f: string, s: string) => {
+    this.calls.push(`pair ${f} ${s}`);
+  };
+  unpair = async (f: string, s: string) => {
+    this.calls.push(`unpair ${f} ${s}`);
+  };
+  query = async () => {
+    this.calls.push("query");
+  };
+}
+
+describe("twins source", () => {
+  it("shows the registry's nodes with their sync status, identity and pairing", () => {
+    const t = new FakeTwins();
+    const s = new TwinsSource(t, "mqtt://x", () => 1000);
+    expect(s.nodes()).toEqual([
+      { id: a, kind: "real", on: true, online: true, sync: "unknown" },
+      { id: b, kind: "sim", on: false, online: false, sync: "out-of-sync" },
+    ]);
+    expect(s.detail(b)).toMatchObject({
+      follows: [a],
+      followers: [],
+      identity: "uno-w5100 fw 1.0.0 2 bad inputs",
+    });
+    expect(s.convergence()).toMatchObject({
+      fraction: 0,
+      inSync: 0,
+      known: 1,
+      history: [{ t: 1, fraction: 0 }],
+    });
+    expect(s.lossPct()).toBeUndefined();
+  });
+
+  it("marks the view changed on service events and times an event from origin to follower", () => {
+    const t = new FakeTwins();
+    let now = 1000;
+    const s = new TwinsSource(t, "mqtt://x", () => now);
+    let changes = 0;
+    const lines: string[] = [];
+    s.on("changed", () => changes++);
+    s.on("log", (l) => lines.push(l.text));
+    s.focus(b);
+    const stamp = { counter: 4, origin: a };
+    t.emit("twin-updated", twin(a, { reported: { on: false, stamp } }), "report");
+    now = 1180;
+    t.emit("twin-updated", twin(b, { reported: { on: false, stamp } }), "report");
+    t.emit("twin-offline", twin(a));
+    expect(changes).toBe(3);
+    expect(s.latency()).toMatchObject({ count: 1, p50Ms: 180 });
+    expect(s.detail(b)?.lastMessages).toEqual(["00:00:01 report 0 4@a"]);
+    expect(lines).toContain("a offline");
+    s.close();
+    t.emit("twin-offline", twin(a));
+    expect(changes).toBe(3);
+  });
+
+  it("sends set, pair, unpair and query through the service; refuses the rest", async () => {
+    const t = new FakeTwins();
+    const s = new TwinsSource(t, "mqtt://x");
+    await s.set(a, true);
+    await s.pair(b, a);
+    await s.unpair(b, a);
+    await s.query();
+    expect(t.calls).toEqual(["set a true", "pair b a", "unpair b a", "query"]);
+    expect(s.capabilities).toMatchObject({ press: false, setLoss: false, set: true, pair: true });
+    await expect(s.press()).rejects.toThrow("press is not available for this fleet");
+    await expect(s.setLoss()).rejects.toThrow("setLoss is not available");
+  });
+});
