@@ -5,8 +5,9 @@
  * does; `runFleet` just runs it to the end.
  */
 import { EventEmitter } from "node:events";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import mqtt from "mqtt";
 import { type Logger, pino } from "pino";
@@ -407,9 +408,19 @@ function sleep(ms: number): Promise<void> {
 
 function versions(): Report["versions"] {
   const require = createRequire(import.meta.url);
+  // Some packages do not export their package.json: walk up from the entry point to find it.
   const v = (pkg: string) => {
     try {
-      return String(JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), "utf8")).version);
+      let dir = dirname(require.resolve(pkg));
+      while (
+        !existsSync(join(dir, "package.json")) ||
+        JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name !== pkg
+      ) {
+        const up = dirname(dir);
+        if (up === dir) return "unknown";
+        dir = up;
+      }
+      return String(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version);
     } catch {
       return "unknown";
     }

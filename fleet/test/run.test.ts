@@ -1,0 +1,130 @@
+// Fleet runs on the embedded broker with real sockets: the metric definitions on small fleets with
+// known answers (a chain, a cycle, a conflict, a partition that loses a delivery), and a run of a few
+// hundred nodes with every report key.
+import { describe, expect, it } from "vitest";
+import { resolveFleetOptions } from "../options.js";
+import type { Report } from "../report.js";
+import { FleetRun, runFleet } from "../run.js";
+
+function waitPhase(run: FleetRun, phase: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (run.phase === phase) resolve();
+    else run.on("phase", (p) => p === phase && resolve());
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A scripted run: no random presses; `script` acts once presses may start, then the run settles. */
+async function scripted(
+  raw: Record<string, string>,
+  script: (run: FleetRun) => Promise<void>,
+): Promise<Report> {
+  const run = await FleetRun.start(
+    resolveFleetOptions({ rate: "0", duration: "600", settle: "2", workers: "2", profile: "ideal", ...raw }),
+  );
+  await waitPhase(run, "press");
+  await script(run);
+  run.stop();
+  return run.done;
+}
+
+describe("fleet runs", () => {
+  it("a press at the head of a chain reaches every node down the chain", async () => {
+    const r = await scripted({ nodes: "3", topology: "chain", groupSize: "3" }, async (run) => {
+      expect(run.press("n-0000")).toBe(true);
+      await sleep(1000);
+    });
+    expect(r).toMatchObject({ presses: 1, deliveries: 2, superseded: 0, lost: 0, diverged: 0 });
+    expect(r.sync.maxMs).toBeLessThan(1000);
+  });
+
+  it("a press in a cycle reaches the other members and stops", async () => {
+    const r = await scripted({ nodes: "4", topology: "ring", groupSize: "4" }, async (run) => {
+      run.press("n-0002");
+      await sleep(1000);
+    });
+    expect(r).toMatchObject({ presses: 1, deliveries: 3, lost: 0, diverged: 0 });
+  });
+
+  it("concurrent presses on a pair resolve to one state on both", async () => {
+    const r = await scripted({ nodes: "2", topology: "pairs", groupSize: "2" }, async (run) => {
+      run.press("n-0000");
+      run.press("n-0001");
+      await sleep(1000);
+    });
+    expect(r).toMatchObject({ presses: 2, deliveries: 2, lost: 0, diverged: 0 });
+  });
+
+  it("a follower cut off for longer than 5 s loses the delivery, then converges", async () => {
+    const r = await scripted(
+      { nodes: "2", topology: "chain", groupSize: "2", profile: "uno-w5100" },
+      async (run) => {
+        run.cable("n-0001", true);
+        await sleep(200);
+        run.press("n-0000");
+        await sleep(6000);
+        run.cable("n-0001", false);
+        await sleep(8000);
+      },
+    );
+    expect(r).toMatchObject({ presses: 1, deliveries: 0, lost: 1, diverged: 0 });
+    expect(r.link.retransmissions).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("runs a few hundred nodes and writes every report key", async () => {
+    const r = await runFleet(
+      resolveFleetOptions({
+        nodes: "200",
+        duration: "6",
+        settle: "4",
+        rate: "10",
+        workers: "2",
+        groupSize: "5",
+      }),
+    );
+    expect(Object.keys(r).sort()).toEqual(
+      [
+        "scenario",
+        "presses",
+        "deliveries",
+        "superseded",
+        "sync",
+        "lost",
+        "diverged",
+        "divergedNodes",
+        "registration",
+        "cpu",
+        "link",
+        "sim",
+        "requirements",
+        "versions",
+      ].sort(),
+    );
+    expect(Object.keys(r.scenario)).toEqual(
+      expect.arrayContaining([
+        "nodes",
+        "profile",
+        "topology",
+        "ratePerNodePerMin",
+        "lossPct",
+        "seed",
+        "durationS",
+        "broker",
+      ]),
+    );
+    expect(Object.keys(r.sync)).toEqual(["p50Ms", "p90Ms", "p99Ms", "maxMs"]);
+    expect(Object.keys(r.registration)).toEqual(expect.arrayContaining(["p50Ms", "maxMs", "allMs"]));
+    expect(Object.keys(r.cpu)).toEqual(["meanPct", "p99Pct", "maxPct"]);
+    expect(Object.keys(r.sim)).toEqual(expect.arrayContaining(["lagP99Ms", "lagMaxMs", "keptUp", "rssMB"]));
+    expect(Object.keys(r.versions)).toEqual(["twinfleet", "node", "aedes", "mqtt"]);
+    expect(r.registration.registered).toBe(200);
+    expect(r.registration.allMs).toHaveLength(200);
+    expect(r.presses).toBeGreaterThan(50);
+    expect(r.deliveries).toBeGreaterThanOrEqual(r.presses * 4 - r.lost);
+    expect(r.lost).toBe(0);
+    expect(r.diverged).toBe(0);
+    expect(r.cpu.meanPct).toBeGreaterThan(0);
+    expect(r.versions.aedes).toMatch(/^1\./);
+  }, 60_000);
+});
