@@ -67,10 +67,16 @@
 #define TF_RETRANSMISSION_COUNT 8
 #endif
 
-// Wiring. On the Uno, pin 12 is SPI's MISO, taken by the Ethernet shield: the LED there only glows
-// faintly. Use a free pin such as 8 on a Uno with the shield (see README.md); pin 12 is fine on a Due.
+// Wiring. The paper wires the LED to pin 12. On the Uno, pin 12 is SPI's MISO, taken by the Ethernet
+// shield (an LED there only glows faintly with the SPI traffic), so the Uno build uses pin 8; on the
+// Due the SPI bus is on the ICSP header only and pin 12 is free — which suggests the paper's "Duo"
+// was a Due. Override with -DTF_LED_PIN=n.
 #ifndef TF_LED_PIN
+#if defined(__AVR__)
+#define TF_LED_PIN 8
+#else
 #define TF_LED_PIN 12
+#endif
 #endif
 #ifndef TF_BUTTON_PIN
 #define TF_BUTTON_PIN 2  // INT0 on the Uno; any pin on the Due
