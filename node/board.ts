@@ -91,6 +91,8 @@ export class Board {
   private syncDeadline = Number.POSITIVE_INFINITY;
   /** Sockets given up without a FIN; closed for real only when the node stops. */
   private abandoned = new Set<Wire>();
+  /** Own reports sent and not yet echoed, by payload (it carries the stamp): for the `echo` event. */
+  private reportsSent = new Map<string, { at: number; stamp: Stamp }>();
 
   constructor(private readonly opts: BoardOptions) {
     this.p = opts.profile;
@@ -355,6 +357,7 @@ export class Board {
             : topic.includes("/report/")
               ? "report"
               : undefined;
+        if (via === "own-report") this.echoed(payload);
         this.coreInput({ type: "message", topic, payload, qos }, via);
         if (pk.qos === 1 && pk.messageId !== undefined)
           this.send(generate({ cmd: "puback", messageId: pk.messageId }));
@@ -429,6 +432,7 @@ export class Board {
               dup: false,
             }),
           );
+          if (o.topic.endsWith(`/report/${this.node}`)) this.reportSent(o.payload);
           break;
         case "subscribe":
           this.send(
@@ -448,6 +452,23 @@ export class Board {
       }
     }
     return ledAt;
+  }
+
+  /** Remembers when an own report went out; a few at most (older ones will not be echoed). */
+  private reportSent(payload: string): void {
+    this.reportsSent.delete(payload);
+    this.reportsSent.set(payload, { at: this.t, stamp: this.core.state.stamp });
+    if (this.reportsSent.size > 16) {
+      const oldest = this.reportsSent.keys().next();
+      if (!oldest.done) this.reportsSent.delete(oldest.value);
+    }
+  }
+
+  private echoed(payload: string): void {
+    const sent = this.reportsSent.get(payload);
+    if (sent === undefined) return;
+    this.reportsSent.delete(payload);
+    this.sink({ type: "echo", node: this.node, at: this.t, publishedAt: sent.at, stamp: sent.stamp });
   }
 
   private msgId(): number {

@@ -51,6 +51,17 @@ export type NodeEvent =
       readonly at: number;
       readonly reason: ConnectFailure;
     }
+  /**
+   * The echo of the node's own report came back on its subscription to its own report topic: the
+   * paper's latency, from the publish (handed to the W5100) to the loop reading the echo.
+   */
+  | {
+      readonly type: "echo";
+      readonly node: string;
+      readonly at: number;
+      readonly publishedAt: number;
+      readonly stamp: Stamp;
+    }
   /** An incoming packet over the PubSubClient buffer, drained and dropped without a callback. */
   | { readonly type: "oversized"; readonly node: string; readonly at: number; readonly bytes: number }
   | {
