@@ -7,6 +7,7 @@
  */
 import type { NodeEvent } from "../node/metrics.js";
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { Distribution } from "../sim/histogram.js";
 import { SyncTracker } from "../sim/sync-tracker.js";
 
 export class Collector {
@@ -15,12 +16,19 @@ export class Collector {
   readonly originated = new Map<string, Stamp>();
   readonly synced = new Set<string>();
   readonly online = new Set<string>();
+  /** The paper's latency: each node's own report, from its publish until it read the echo (ms). */
+  readonly echo = new Distribution(1000, 600_000);
+  /** Echoes that took longer than the lost limit (the paper's "lost message" by its own timing). */
+  echoLate = 0;
   private readonly heldSince = new Map<string, number>();
   disconnects = 0;
   oversized = 0;
   private buffer: NodeEvent[] = [];
 
-  constructor(reach: ReadonlyMap<NodeId, readonly NodeId[]>, lostAfterMs = 5000) {
+  constructor(
+    reach: ReadonlyMap<NodeId, readonly NodeId[]>,
+    private readonly lostAfterMs = 5000,
+  ) {
     this.tracker = new SyncTracker(reach, lostAfterMs);
   }
 
@@ -70,6 +78,12 @@ export class Collector {
         this.synced.delete(node);
         this.online.delete(node);
         break;
+      case "echo": {
+        const ms = e.at - e.publishedAt;
+        this.echo.record(ms);
+        if (ms > this.lostAfterMs) this.echoLate++;
+        break;
+      }
       case "connect-failed":
       case "drop":
         break;

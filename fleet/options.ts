@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { type DeviceProfile, parseProfile } from "../node/profile.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 
 export interface GilbertElliott {
@@ -34,6 +35,51 @@ export interface FleetOptions {
   readonly workers: number;
   readonly prefix: string;
   readonly progressEveryS: number;
+  /** Values replacing the profile's, by section and field (e.g. `{ w5100: { rtrMs: 100 } }`). */
+  readonly profileOverrides?: ProfileOverrides;
+  /** Presses stop this many seconds before the press phase ends, so every press is judged under the run's loss. */
+  readonly pressesEndEarlyS?: number;
+}
+
+/** Profile values to replace, by section and field: plain numbers, as the model sees them. */
+export type ProfileOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+export const profileOverridesSchema = z.record(z.string(), z.record(z.string(), z.number().finite()));
+
+/**
+ * The profile with `overrides` applied to its cited figures and validated again as a whole profile,
+ * so a bad value gets the profile's own message; an unknown section or field is named.
+ */
+export function applyProfileOverrides(profile: DeviceProfile, overrides: ProfileOverrides): DeviceProfile {
+  const parsed = profileOverridesSchema.safeParse(overrides);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new OptionError(`profileOverrides.${i?.path.join(".") ?? ""}: ${i?.message ?? "invalid"}`);
+  }
+  const cited = structuredClone(profile.cited) as unknown as Record<string, unknown>;
+  for (const [section, fields] of Object.entries(parsed.data)) {
+    const sec = cited[section];
+    if (sec === null || typeof sec !== "object" || Array.isArray(sec)) {
+      throw new OptionError(`profileOverrides.${section}: not a section of a device profile`);
+    }
+    for (const [field, value] of Object.entries(fields)) {
+      const fig = (sec as Record<string, unknown>)[field];
+      if (fig === null || typeof fig !== "object" || !("value" in fig)) {
+        throw new OptionError(`profileOverrides.${section}.${field}: not a number in the device profile`);
+      }
+      (sec as Record<string, unknown>)[field] = {
+        ...fig,
+        value,
+        source: "estimate",
+        ref: "profileOverrides: a what-if setting",
+      };
+    }
+  }
+  try {
+    return parseProfile(cited, `${profile.name} with profileOverrides`);
+  } catch (e) {
+    throw new OptionError((e as Error).message);
+  }
 }
 
 /** Flag values as commander hands them over: strings, booleans, or absent. */

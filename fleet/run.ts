@@ -22,7 +22,7 @@ import { buildPairing, fleetIds, followersReach, type Pairing, readPairingFile }
 import { startTwins, type Twins } from "../twins/index.js";
 import { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
-import type { FleetOptions } from "./options.js";
+import { applyProfileOverrides, type FleetOptions } from "./options.js";
 import { checkRequirements, type Report, round, syncFields } from "./report.js";
 import { ShardPool } from "./shards.js";
 
@@ -85,7 +85,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /** Sets everything up and starts the nodes; the returned run is under way. */
   static async start(opts: FleetOptions, logger: Logger = pino({ level: "silent" })): Promise<FleetRun> {
-    const profile = loadProfile(opts.profile);
+    const loaded = loadProfile(opts.profile);
+    const profile = opts.profileOverrides ? applyProfileOverrides(loaded, opts.profileOverrides) : loaded;
     const ids = fleetIds(opts.nodes);
     const pairing =
       typeof opts.topology === "string"
@@ -179,7 +180,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const { opts } = this;
     const t0 = performance.now();
     const pressFrom = t0 + this.bootSpreadMs + 2000;
-    const pressUntil = pressFrom + opts.durationS * 1000;
+    const pressUntil = pressFrom + (opts.durationS - (opts.pressesEndEarlyS ?? 0)) * 1000;
     const shards = Math.min(opts.workers, this.ids.length);
     for (let s = 0; s < shards; s++) {
       const ids = this.ids.filter((_, i) => i % shards === s);
