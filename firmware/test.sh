@@ -2,7 +2,8 @@
 # Builds and checks the firmware (npm run test:firmware): the core against every conformance
 # vector and its own checks (with ASan/UBSan), the sketch on fake Arduino headers, the AVR build
 # against the size budget (budget.json), the cycle counts in avr8js (measured/uno-cycles.json),
-# and two stand-ins on a real broker. Needs the packages of ci-deps.sh and the repo's node_modules.
+# two stand-ins on a real broker, and the mixed fleet (stand-ins among simulated nodes, vitest).
+# Needs the packages of ci-deps.sh and the repo's node_modules.
 # Ends with "firmware: N passed, M failed" and a non-zero status if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -43,6 +44,9 @@ cycles() {
     "$(avr-gcc --version | head -1)" "$(make -s print-avr-flags)"
 }
 
+# Stand-ins and a few hundred simulated nodes under one fleet run (firmware/test/*.test.ts).
+mixed_fleet() { (cd .. && npx vitest run --config vitest.firmware.config.ts); }
+
 step "build host tests and stand-in" make -s -j4 host standin
 step "conformance vectors (protocol/vectors)" build/vectors_test ../protocol/vectors
 step "core checks" build/core_test
@@ -51,6 +55,7 @@ step "AVR build (avr-gcc -mmcu=atmega328p -Os)" make -s -j4 avr
 step "AVR size budget (budget.json)" size_check
 step "AVR cycle counts (avr8js)" cycles
 step "two stand-ins on a real broker" node test/standin-pair.mjs build/twinfleet-standin
+step "mixed fleet: stand-ins and simulated nodes (vitest)" mixed_fleet
 
 echo "firmware: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
