@@ -454,11 +454,14 @@ export class Board {
     return ledAt;
   }
 
-  /** Remembers when an own report went out; a few at most (older ones will not be echoed). */
+  /**
+   * Remembers when an own report first went out (TCP keeps order, so the first copy read is the echo
+   * of the first publish); a bounded number: older ones are not timed.
+   */
   private reportSent(payload: string): void {
-    this.reportsSent.delete(payload);
+    if (this.reportsSent.has(payload)) return;
     this.reportsSent.set(payload, { at: this.t, stamp: this.core.state.stamp });
-    if (this.reportsSent.size > 16) {
+    if (this.reportsSent.size > 64) {
       const oldest = this.reportsSent.keys().next();
       if (!oldest.done) this.reportsSent.delete(oldest.value);
     }
