@@ -96,7 +96,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   });
 
   const pushLog = (line: LogLine) => {
-    logLines.push(line);
+    // One entry, one row: a multi-line message would push the newest entries out of the box.
+    logLines.push(line.text.includes("\n") ? { ...line, text: line.text.replace(/\s*\n\s*/g, " ") } : line);
     if (logLines.length > LOG_LINES) logLines.splice(0, logLines.length - LOG_LINES);
     dirty = true;
   };

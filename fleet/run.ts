@@ -133,7 +133,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   setLoss(pct: number): void {
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: this.lossSpec(pct) });
-    this.emit("log", `loss set to ${pct}%`);
   }
 
   press(id: string): boolean {
