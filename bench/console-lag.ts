@@ -1,0 +1,47 @@
+/**
+ * Does the console slow the fleet? Event-loop lag of the workers (and the main thread) at 1,000 nodes,
+ * once without the console and once with it drawing to an off-screen 200×60 terminal at its default
+ * frame rate.
+ *   npm run bench -- console-lag [--nodes 1000] [--duration 40]
+ */
+import { PassThrough } from "node:stream";
+import { openConsole } from "../console/index.js";
+import { SimSource } from "../fleet/console-source.js";
+import { resolveFleetOptions } from "../fleet/options.js";
+import { FleetRun } from "../fleet/run.js";
+import { arg, record } from "./record.js";
+
+async function once(nodes: string, duration: string, withConsole: boolean) {
+  const run = await FleetRun.start(
+    resolveFleetOptions({ nodes, rate: "1", duration, settle: "5", seed: "console", groupSize: "8" }),
+  );
+  let close = () => {};
+  if (withConsole) {
+    const output = Object.assign(new PassThrough(), { columns: 200, rows: 60, isTTY: true });
+    output.resume();
+    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+    const source = new SimSource(run);
+    const ui = openConsole(source, { input, output, terminal: "xterm-256color", handleProcess: false });
+    close = () => {
+      ui.close();
+      source.close();
+    };
+  }
+  const r = await run.done;
+  close();
+  return {
+    withConsole,
+    lagP99Ms: r.sim.lagP99Ms,
+    lagMaxMs: r.sim.lagMaxMs,
+    syncP99Ms: r.sync.p99Ms,
+    keptUp: r.sim.keptUp,
+  };
+}
+
+export async function consoleLag(argv: string[]): Promise<void> {
+  const nodes = arg(argv, "--nodes", "1000");
+  const duration = arg(argv, "--duration", "40");
+  const without = await once(nodes, duration, false);
+  const withIt = await once(nodes, duration, true);
+  record("console-lag", { nodes: Number(nodes), durationS: Number(duration), without, with: withIt });
+}

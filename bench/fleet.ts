@@ -1,0 +1,79 @@
+/**
+ * Fleet benchmarks.
+ *   npm run bench -- fleet [--nodes 1000] [--duration 60]     the paper's requirements at 1,000 nodes
+ *   npm run bench -- scale [--sizes 1000,2500,5000,7500,9000]  the largest fleet that keeps up
+ */
+import { resolveFleetOptions } from "../fleet/options.js";
+import type { Report } from "../fleet/report.js";
+import { runFleet } from "../fleet/run.js";
+import { arg, record } from "./record.js";
+
+function summary(r: Report) {
+  return {
+    nodes: r.scenario.nodes,
+    presses: r.presses,
+    deliveries: r.deliveries,
+    sync: r.sync,
+    lost: r.lost,
+    diverged: r.diverged,
+    registration: {
+      p50Ms: r.registration.p50Ms,
+      maxMs: r.registration.maxMs,
+      registered: r.registration.registered,
+    },
+    cpu: r.cpu,
+    sim: r.sim,
+    requirements: r.requirements,
+  };
+}
+
+export async function fleet(argv: string[]): Promise<void> {
+  const nodes = arg(argv, "--nodes", "1000");
+  const r = await runFleet(
+    resolveFleetOptions({
+      nodes,
+      profile: arg(argv, "--profile", "uno-w5100"),
+      topology: "ring",
+      groupSize: "8",
+      rate: "1",
+      loss: "0",
+      duration: arg(argv, "--duration", "60"),
+      settle: "10",
+      seed: "bench",
+    }),
+  );
+  record("fleet", summary(r));
+}
+
+export async function scale(argv: string[]): Promise<void> {
+  const sizes = arg(argv, "--sizes", "1000,2500,5000,7500,9000").split(",").map(Number);
+  const rows: ReturnType<typeof summary>[] = [];
+  for (const n of sizes) {
+    console.error(`scale: ${n} nodes`);
+    const r = await runFleet(
+      resolveFleetOptions({
+        nodes: String(n),
+        topology: "ring",
+        groupSize: "8",
+        rate: "1",
+        duration: arg(argv, "--duration", "30"),
+        settle: "10",
+        seed: "scale",
+      }),
+    );
+    rows.push(summary(r));
+    console.error(
+      `  registered ${r.registration.registered}/${n} max ${(r.registration.maxMs / 1000).toFixed(1)} s, sync p99 ${r.sync.p99Ms} ms, lost ${r.lost}, lag p99 ${r.sim.lagP99Ms} ms, rss ${r.sim.rssMB} MB, kept up ${r.sim.keptUp}`,
+    );
+    if (!r.sim.keptUp || r.registration.registered < n) break;
+  }
+  const ok = rows.filter((r) => r.sim.keptUp && r.registration.registered === r.nodes);
+  const largest = ok.at(-1);
+  const a = rows[0];
+  const b = rows.at(-1);
+  const perNodeKB =
+    a && b && b.nodes > a.nodes
+      ? Math.round(((b.sim.rssMB - a.sim.rssMB) * 1024) / (b.nodes - a.nodes))
+      : null;
+  record("scale", { rows, largestKeptUp: largest?.nodes ?? 0, marginalMemoryPerNodeKB: perNodeKB });
+}

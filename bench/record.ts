@@ -1,0 +1,28 @@
+/**
+ * Benchmark output: one JSON line on stdout per result, and a copy under bench/results/ with the
+ * date, so figures can be traced to the run that produced them.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+
+export function arg(argv: readonly string[], flag: string, fallback: string): string {
+  const i = argv.indexOf(flag);
+  return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
+}
+
+export function record(name: string, result: object): void {
+  const out = {
+    bench: name,
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, memGB: Math.round(totalmem() / 2 ** 30) },
+    node: process.version,
+    ...result,
+  };
+  const dir = new URL("./results/", import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    new URL(`${name}-${out.at.replace(/[:.]/g, "-")}.json`, dir),
+    `${JSON.stringify(out, null, 2)}\n`,
+  );
+  console.log(JSON.stringify(out));
+}

@@ -1,0 +1,23 @@
+/**
+ * Benchmark entry: `npm run bench -- <name> [flags]`. Figures go to stdout (one JSON line) and to
+ * bench/results/. Run them on a quiet machine: the fleet shares the host's cores with the broker.
+ */
+import { consoleLag } from "./console-lag.js";
+import { fleet, scale } from "./fleet.js";
+import { overhead } from "./overhead.js";
+
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
+  fleet,
+  scale,
+  overhead,
+  "console-lag": consoleLag,
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name === undefined ? undefined : BENCHES[name];
+if (!bench) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join("|")}> [flags]`);
+  process.exitCode = 2;
+} else {
+  await bench(rest);
+}
