@@ -1,0 +1,131 @@
+/**
+ * `twinfleet sweep`: reruns the seed paper's experiments (and the settings sweep) on a simulated
+ * fleet, one short fleet run per point with a progress line and ETA each, and writes report.json,
+ * the CSVs and the self-contained report.html.
+ */
+import type { Command } from "commander";
+import { OptionError } from "../../fleet/options.js";
+import { writeSweep } from "../../sweep/files.js";
+import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
+import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
+import type { CliIO, RegisterCommand } from "../main.js";
+
+interface RawSweepOptions {
+  scenario?: string;
+  out?: string;
+  quick?: boolean;
+  nodes?: string;
+  seconds?: string;
+  workers?: string;
+}
+
+export const registerSweepCommand: RegisterCommand = (program: Command, io: CliIO) => {
+  program
+    .command("sweep")
+    .description("rerun the paper's experiments on a simulated fleet and write a report with plots")
+    .option("--scenario <names>", "scenario names or .json files, comma-separated (default paper,settings)")
+    .option("--out <dir>", "directory for report.json, *.csv and report.html (default sweep-report)")
+    .option("--quick", "a reduced sweep: 3 loss levels, 20 nodes, 5 s per point")
+    .option("--nodes <n>", "nodes per fleet point (default: the scenario's)")
+    .option("--seconds <s>", "seconds of presses per fleet point (default: the scenario's)")
+    .option("--workers <n>", "worker threads per fleet point (default: cores, at most 4)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  twinfleet sweep                                  the paper's figures and the settings sweep, a few minutes
+  twinfleet sweep --quick --out /tmp/sweep         a reduced sweep in well under a minute
+  twinfleet sweep --scenario paper --nodes 100 --seconds 30`,
+    )
+    .action(async (raw: RawSweepOptions) => {
+      let scenarios: Scenario[];
+      let workers: number | undefined;
+      try {
+        const nodes = int("--nodes", raw.nodes, 2, 2000);
+        const seconds = int("--seconds", raw.seconds, 2, 600);
+        workers = int("--workers", raw.workers, 1, 64);
+        const names = (raw.scenario ?? "paper,settings").split(",").map((s) => s.trim());
+        if (names.some((n) => n === "")) throw new OptionError("--scenario has an empty name");
+        scenarios = names.map((n) =>
+          adjustScenario(loadScenario(n), {
+            quick: raw.quick === true,
+            ...(nodes !== undefined ? { nodes } : {}),
+            ...(seconds !== undefined ? { seconds } : {}),
+          }),
+        );
+      } catch (e) {
+        if (e instanceof OptionError || e instanceof ScenarioError) {
+          io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
+      const out = raw.out ?? "sweep-report";
+      io.stderr(
+        `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/\n`,
+      );
+      const report = await runSweep(scenarios, {
+        quick: raw.quick === true,
+        ...(workers !== undefined ? { workers } : {}),
+        onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
+      });
+      const files = writeSweep(out, report);
+      io.stdout(summary(report));
+      io.stdout(`wrote ${files.join(", ")}\n`);
+    });
+};
+
+function int(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isInteger(v) || v < min || v > max) {
+    throw new OptionError(
+      `${flag} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return v;
+}
+
+export function progressLine(p: SweepProgress): string {
+  const head = `[${String(p.index).padStart(2)}/${p.total}] ${p.label}`;
+  const eta = `${p.elapsedS.toFixed(0)} s elapsed, ETA ${p.etaS.toFixed(0)} s`;
+  const pt = p.point;
+  if (!pt) return `${head} — ${eta}`;
+  const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+  return `${head}: echo p99 ${ms(pt.echo.p99)}, sync p99 ${ms(pt.sync.p99)}, lost ${pt.lost}, registration max ${(pt.registration.maxMs / 1000).toFixed(1)} s${pt.sim.keptUp ? "" : ", SIM LAGGED"} — ${eta}`;
+}
+
+export function summary(r: SweepReport): string {
+  const lines: string[] = [""];
+  for (const s of r.scenarios) {
+    if (s.loss?.length) {
+      lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);
+      for (const p of s.loss) {
+        lines.push(
+          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}`,
+        );
+      }
+    }
+    if (s.cpu) {
+      lines.push(`${s.name}: CPU (model busy / with idle polls / paper)`);
+      for (const c of s.cpu.rows) {
+        lines.push(
+          `  ${c.case.padEnd(22)} ${String(c.lossPct).padStart(2)}%  ${c.utilizationPct.toFixed(2).padStart(6)} % / ${c.withPollingPct.toFixed(1)} % / ${c.paperPct === null ? "—" : `${c.paperPct} %`}`,
+        );
+      }
+    }
+    if (s.settings) {
+      lines.push(`${s.name}: setting (sync p99 / lost at ${s.settings.lossPct.join(", ")} %)`);
+      const variants = [...new Set(s.settings.points.map((p) => p.variant))];
+      for (const v of variants) {
+        const ps = s.settings.points.filter((p) => p.variant === v);
+        lines.push(
+          `  ${v.padEnd(28)} ${ps.map((p) => `${p.sync.p99.toFixed(0)} ms / ${p.lost}`).join("   ")}   ${ps.every((p) => p.meetsGoal) ? "meets the goal" : ""}`,
+        );
+      }
+    }
+  }
+  lines.push(`all points kept up: ${r.allKeptUp ? "yes" : "NO (see the report)"}`, "");
+  return lines.join("\n");
+}

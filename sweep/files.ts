@@ -1,0 +1,187 @@
+/**
+ * The sweep's output files: report.json (everything), one CSV per figure (loss.csv for Fig. 7, Fig. 8
+ * and registration; cpu.csv for the CPU table; settings.csv for the settings sweep) and report.html.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderHtml } from "./html.js";
+import type { SweepReport } from "./sweep.js";
+
+export function csv(
+  header: readonly string[],
+  rows: readonly (readonly (string | number | boolean | null)[])[],
+): string {
+  const cell = (v: string | number | boolean | null) => {
+    const s = v === null ? "" : String(v);
+    return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return `${[header, ...rows].map((r) => r.map(cell).join(",")).join("\n")}\n`;
+}
+
+const PCT = ["count", "p5", "p25", "p50", "p75", "p95", "p99", "max", "mean"] as const;
+
+export function lossCsv(r: SweepReport): string {
+  const rows = r.scenarios.flatMap((s) =>
+    (s.loss ?? []).map((p) => [
+      s.name,
+      p.lossPct,
+      ...PCT.map((k) => p.echo[k]),
+      p.echoLate,
+      ...PCT.map((k) => p.sync[k]),
+      p.presses,
+      p.deliveries,
+      p.lost,
+      p.diverged,
+      p.registration.registered,
+      p.registration.nodes,
+      p.registration.p50Ms,
+      p.registration.maxMs,
+      p.cpuMeanPct,
+      p.link.retransmissions,
+      p.link.timeouts,
+      p.link.reconnects,
+      p.sim.keptUp,
+      p.sim.lagP99Ms,
+    ]),
+  );
+  return csv(
+    [
+      "scenario",
+      "lossPct",
+      ...PCT.map((k) => `echo_${k}${k === "count" ? "" : "Ms"}`),
+      "echoLate",
+      ...PCT.map((k) => `sync_${k}${k === "count" ? "" : "Ms"}`),
+      "presses",
+      "deliveries",
+      "lost",
+      "diverged",
+      "registered",
+      "nodes",
+      "registrationP50Ms",
+      "registrationMaxMs",
+      "cpuMeanPct",
+      "retransmissions",
+      "timeouts",
+      "reconnects",
+      "keptUp",
+      "lagP99Ms",
+    ],
+    rows,
+  );
+}
+
+export function cpuCsv(r: SweepReport): string {
+  const rows = r.scenarios.flatMap((s) =>
+    (s.cpu?.rows ?? []).map((c) => [
+      s.name,
+      c.case,
+      c.lossPct,
+      round(c.utilizationPct, 4),
+      round(c.withPollingPct, 3),
+      c.paperPct,
+      c.workCycles,
+      c.blockedCycles,
+      c.pollCycles,
+      c.elapsedCycles,
+      c.presses,
+      c.notifications,
+      c.packetsIn,
+      c.packetsOut,
+      c.retransmissions,
+      c.reconnects,
+    ]),
+  );
+  return csv(
+    [
+      "scenario",
+      "case",
+      "lossPct",
+      "utilizationPct",
+      "withPollingPct",
+      "paperPct",
+      "workCycles",
+      "blockedCycles",
+      "pollCycles",
+      "elapsedCycles",
+      "presses",
+      "notifications",
+      "packetsIn",
+      "packetsOut",
+      "retransmissions",
+      "reconnects",
+    ],
+    rows,
+  );
+}
+
+export function settingsCsv(r: SweepReport): string {
+  const rows = r.scenarios.flatMap((s) =>
+    (s.settings?.points ?? []).map((p) => [
+      s.name,
+      p.variant,
+      JSON.stringify(p.overrides),
+      p.lossPct,
+      p.sync.p50,
+      p.sync.p99,
+      p.sync.max,
+      p.echo.p50,
+      p.echo.p99,
+      p.lost,
+      p.echoLate,
+      p.meetsGoal,
+      p.link.retransmissions,
+      p.link.timeouts,
+      p.link.reconnects,
+      p.link.segments,
+      p.cpuMeanPct,
+      p.registration.maxMs,
+      p.sim.keptUp,
+    ]),
+  );
+  return csv(
+    [
+      "scenario",
+      "variant",
+      "overrides",
+      "lossPct",
+      "syncP50Ms",
+      "syncP99Ms",
+      "syncMaxMs",
+      "echoP50Ms",
+      "echoP99Ms",
+      "lost",
+      "echoLate",
+      "meetsGoal",
+      "retransmissions",
+      "timeouts",
+      "reconnects",
+      "segments",
+      "cpuMeanPct",
+      "registrationMaxMs",
+      "keptUp",
+    ],
+    rows,
+  );
+}
+
+/** Writes every file; returns their paths. */
+export function writeSweep(dir: string, r: SweepReport): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: [string, string][] = [
+    ["report.json", `${JSON.stringify(r, null, 2)}\n`],
+    ["loss.csv", lossCsv(r)],
+    ["cpu.csv", cpuCsv(r)],
+    ["settings.csv", settingsCsv(r)],
+    ["report.html", renderHtml(r)],
+  ];
+  return files.map(([name, text]) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  });
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,136 @@
+/**
+ * One sweep point: a short fleet run (embedded broker, twins, simulated nodes) at one loss level and
+ * one set of device settings, reduced to what the sweep's figures need — the distributions of the
+ * paper's echo latency and of fleet-wide sync latency, lost deliveries, registration, CPU, link
+ * counters, and whether the simulator kept up (if not, the point's timings were stretched by the host).
+ */
+import { type ProfileOverrides, resolveFleetOptions } from "../fleet/options.js";
+import { FleetRun } from "../fleet/run.js";
+import type { Distribution } from "../sim/histogram.js";
+import type { Scenario } from "./scenario.js";
+
+/** Percentiles of a latency distribution, ms; the box plots use p5–p95 whiskers around p25–p75. */
+export interface Percentiles {
+  readonly count: number;
+  readonly p5: number;
+  readonly p25: number;
+  readonly p50: number;
+  readonly p75: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly mean: number;
+}
+
+export interface PointResult {
+  readonly lossPct: number;
+  /** The paper's latency: a node's own report from its publish to reading the echo. */
+  readonly echo: Percentiles;
+  /** Echoes slower than 5 s: the paper's "lost message" by its own timing. */
+  readonly echoLate: number;
+  /** Fleet-wide sync latency, press to each follower's applied state (docs/metrics.md). */
+  readonly sync: Percentiles;
+  readonly presses: number;
+  /** (press, follower) pairs: delivered, and lost (not reflected within 5 s). */
+  readonly deliveries: number;
+  readonly lost: number;
+  readonly diverged: number;
+  readonly registration: {
+    readonly registered: number;
+    readonly nodes: number;
+    readonly p50Ms: number;
+    readonly maxMs: number;
+  };
+  /** Modeled CPU utilization (work + blocked), mean and max over the nodes, percent. */
+  readonly cpuMeanPct: number;
+  readonly cpuMaxPct: number;
+  readonly link: {
+    readonly segments: number;
+    readonly retransmissions: number;
+    readonly timeouts: number;
+    readonly reconnects: number;
+  };
+  readonly sim: { readonly keptUp: boolean; readonly lagP99Ms: number; readonly wallS: number };
+}
+
+export interface PointSpec {
+  readonly fleet: Scenario["fleet"];
+  readonly lossPct: number;
+  readonly overrides?: ProfileOverrides;
+  readonly workers?: number;
+  /** Distinguishes points in the seed, so no two points replay the same presses and losses. */
+  readonly tag: string;
+}
+
+/** The last seconds of the press phase have no presses, so every press is judged under the loss. */
+const PRESS_TAIL_S = 5;
+
+export async function runPoint(spec: PointSpec): Promise<PointResult> {
+  const f = spec.fleet;
+  const opts = resolveFleetOptions({
+    nodes: String(f.nodes),
+    profile: f.profile,
+    topology: f.topology,
+    groupSize: String(f.groupSize),
+    rate: String(f.ratePerNodePerMin),
+    loss: String(spec.lossPct),
+    seed: `${f.seed}/${spec.tag}`,
+    duration: String(f.seconds + PRESS_TAIL_S),
+    settle: String(f.settleS),
+    headless: true,
+    progressEvery: "3600",
+    ...(spec.workers !== undefined ? { workers: String(spec.workers) } : {}),
+  });
+  const run = await FleetRun.start({
+    ...opts,
+    pressesEndEarlyS: PRESS_TAIL_S,
+    ...(spec.overrides ? { profileOverrides: spec.overrides } : {}),
+  });
+  const r = await run.done;
+  return {
+    lossPct: spec.lossPct,
+    echo: percentiles(run.collector.echo),
+    echoLate: run.collector.echoLate,
+    sync: percentiles(run.collector.tracker.latency),
+    presses: r.presses,
+    deliveries: r.deliveries,
+    lost: r.lost,
+    diverged: r.diverged,
+    registration: {
+      registered: r.registration.registered,
+      nodes: r.scenario.nodes,
+      p50Ms: r.registration.p50Ms,
+      maxMs: r.registration.maxMs,
+    },
+    cpuMeanPct: r.cpu.meanPct,
+    cpuMaxPct: r.cpu.maxPct,
+    link: {
+      segments: r.link.segments,
+      retransmissions: r.link.retransmissions,
+      timeouts: r.link.timeouts,
+      reconnects: r.link.reconnects,
+    },
+    sim: { keptUp: r.sim.keptUp, lagP99Ms: r.sim.lagP99Ms, wallS: r.sim.wallS },
+  };
+}
+
+/** Modeled seconds a point takes, for the ETA before any point has run. */
+export function pointSeconds(f: Scenario["fleet"]): number {
+  return Math.min(20, f.nodes * 0.005) + 2 + f.seconds + PRESS_TAIL_S + f.settleS + 2;
+}
+
+export function percentiles(d: Distribution): Percentiles {
+  const r = (v: number) => Math.round(v * 1000) / 1000;
+  const s = d.summary();
+  return {
+    count: s.count,
+    p5: r(d.percentile(5)),
+    p25: r(d.percentile(25)),
+    p50: r(s.p50),
+    p75: r(d.percentile(75)),
+    p95: r(d.percentile(95)),
+    p99: r(s.p99),
+    max: r(s.max),
+    mean: r(s.mean),
+  };
+}

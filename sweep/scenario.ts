@@ -1,0 +1,157 @@
+/**
+ * Sweep scenarios (profiles/scenarios/*.json): the zod schema a scenario file is checked against,
+ * the loader, and the reduced form `--quick` runs. A scenario has up to three parts — the paper's
+ * loss sweep (Fig. 7, Fig. 8, registration), the CPU cases of its table, and a sweep of device
+ * settings under loss — and the fleet every point runs.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { TOPOLOGY_KINDS } from "../sim/topology.js";
+
+const pct = z.number().finite().min(0).max(90);
+
+const fleetSchema = z
+  .object({
+    nodes: z.number().int().min(2).max(2000),
+    seconds: z.number().finite().min(2).max(600),
+    topology: z.enum(TOPOLOGY_KINDS),
+    groupSize: z.number().int().min(2).max(64),
+    ratePerNodePerMin: z.number().finite().positive().max(600),
+    profile: z.string().min(1),
+    seed: z.string().min(1).max(64),
+    settleS: z.number().finite().min(0).max(60).default(2),
+  })
+  .strict();
+
+const lossSchema = z.object({ levelsPct: z.array(pct).min(1).max(20) }).strict();
+
+const cpuSchema = z
+  .object({
+    lossPct: z.array(pct).min(1).max(4),
+    /** Modeled minutes per case (fake time: the cost is milliseconds of host time). */
+    minutes: z.number().finite().positive().max(120),
+    normalPressPerMin: z.number().finite().positive().max(600),
+    spamPressPerSec: z.number().finite().positive().max(50),
+    spamNotificationsPerSec: z.number().finite().positive().max(200),
+  })
+  .strict();
+
+const variantSchema = z
+  .object({
+    name: z.string().min(1).max(40),
+    /** What a user would change to get it, shown beside the result. */
+    how: z.string().min(1),
+    overrides: z.record(z.string(), z.record(z.string(), z.number().finite())),
+  })
+  .strict();
+
+const settingsSchema = z
+  .object({
+    lossPct: z.array(pct).min(1).max(6),
+    variants: z.array(variantSchema).min(1).max(20),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.variants.forEach((v, i) => {
+      if (seen.has(v.name)) {
+        ctx.addIssue({ code: "custom", path: ["variants", i, "name"], message: `repeats ${v.name}` });
+      }
+      seen.add(v.name);
+    });
+  });
+
+export const scenarioSchema = z
+  .object({
+    $about: z.string().optional(),
+    name: z.string().regex(/^[a-z0-9-]{1,24}$/, "must be 1-24 characters of a-z 0-9 -"),
+    fleet: fleetSchema,
+    loss: lossSchema.optional(),
+    cpu: cpuSchema.optional(),
+    settings: settingsSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.loss !== undefined || s.cpu !== undefined || s.settings !== undefined, {
+    message: "needs at least one of loss, cpu, settings",
+  });
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type Variant = z.infer<typeof variantSchema>;
+
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError";
+}
+
+export const SCENARIOS_DIR = fileURLToPath(new URL("../profiles/scenarios/", import.meta.url));
+
+/** Validates a parsed scenario; every message names the field. */
+export function parseScenario(json: unknown, origin: string): Scenario {
+  const r = scenarioSchema.safeParse(json);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`);
+    throw new ScenarioError(`${origin}: invalid sweep scenario\n${lines.join("\n")}`);
+  }
+  return r.data;
+}
+
+/** Loads a scenario by name from profiles/scenarios/, or from a path ending in `.json`. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const path = nameOrPath.endsWith(".json") ? nameOrPath : `${SCENARIOS_DIR}${nameOrPath}.json`;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ScenarioError(
+      `scenario ${JSON.stringify(nameOrPath)}: cannot read ${path} (${(e as Error).message})`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ScenarioError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseScenario(json, path);
+}
+
+/** Command-line changes to a scenario. */
+export interface ScenarioAdjust {
+  readonly quick?: boolean;
+  readonly nodes?: number;
+  readonly seconds?: number;
+}
+
+/**
+ * The scenario as it will run. `quick` keeps the shape and cuts the cost: three loss levels (first,
+ * middle, last), 20 nodes for 5 s, one modeled minute per CPU case, two variants at the highest loss.
+ */
+export function adjustScenario(s: Scenario, a: ScenarioAdjust): Scenario {
+  let out = s;
+  if (a.quick) {
+    const pick3 = (xs: readonly number[]) =>
+      xs.length <= 3
+        ? [...xs]
+        : [xs[0] as number, xs[Math.floor(xs.length / 2)] as number, xs.at(-1) as number];
+    out = {
+      ...out,
+      fleet: { ...out.fleet, nodes: Math.min(out.fleet.nodes, 20), seconds: Math.min(out.fleet.seconds, 5) },
+      ...(out.loss ? { loss: { levelsPct: pick3(out.loss.levelsPct) } } : {}),
+      ...(out.cpu ? { cpu: { ...out.cpu, minutes: Math.min(out.cpu.minutes, 1) } } : {}),
+      ...(out.settings
+        ? {
+            settings: {
+              lossPct: [out.settings.lossPct.at(-1) as number],
+              variants: out.settings.variants.slice(0, 2),
+            },
+          }
+        : {}),
+    };
+  }
+  const fleet = {
+    ...out.fleet,
+    ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
+    ...(a.seconds !== undefined ? { seconds: a.seconds } : {}),
+  };
+  return parseScenario({ ...out, fleet }, `scenario ${s.name}`);
+}

@@ -1,0 +1,173 @@
+/**
+ * A sweep: the points of one or more scenarios run one after another (each a short fleet run, or for
+ * the CPU table a fake-time pair of nodes), with a progress line per point and an ETA, gathered into
+ * one SweepReport.
+ */
+import { applyProfileOverrides, type ProfileOverrides } from "../fleet/options.js";
+import { loadProfile } from "../node/profile.js";
+import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
+import { type PointResult, pointSeconds, runPoint } from "./point.js";
+import type { Scenario } from "./scenario.js";
+
+/** The paper's requirements the figures are held against. */
+export const LIMITS = { syncMs: 1000, registrationMs: 30_000, lostAfterMs: 5000 } as const;
+
+export interface SettingsPoint extends PointResult {
+  readonly variant: string;
+  readonly how: string;
+  readonly overrides: ProfileOverrides;
+  /** Sync p99 under 1 s and nothing lost. */
+  readonly meetsGoal: boolean;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly fleet: Scenario["fleet"];
+  readonly loss?: readonly PointResult[];
+  readonly cpu?: {
+    readonly params: NonNullable<Scenario["cpu"]>;
+    readonly rows: readonly CpuRow[];
+  };
+  readonly settings?: {
+    readonly lossPct: readonly number[];
+    readonly points: readonly SettingsPoint[];
+  };
+}
+
+export interface SweepReport {
+  readonly kind: "twinfleet-sweep";
+  readonly quick: boolean;
+  readonly startedAt: string;
+  readonly wallS: number;
+  readonly limits: typeof LIMITS;
+  readonly paperCpu: typeof PAPER_CPU;
+  /** True when every fleet point's simulator kept up (event-loop lag p99 under 50 ms). */
+  readonly allKeptUp: boolean;
+  readonly scenarios: readonly ScenarioResult[];
+}
+
+export interface SweepProgress {
+  readonly index: number;
+  readonly total: number;
+  readonly label: string;
+  readonly elapsedS: number;
+  readonly etaS: number;
+  readonly point?: PointResult;
+}
+
+export interface SweepOptions {
+  readonly quick: boolean;
+  readonly workers?: number;
+  readonly onPoint?: (p: SweepProgress) => void;
+}
+
+type Step =
+  | { readonly kind: "loss"; readonly s: number; readonly lossPct: number }
+  | { readonly kind: "cpu"; readonly s: number }
+  | { readonly kind: "setting"; readonly s: number; readonly v: number; readonly lossPct: number };
+
+/** Runs every point of the (already adjusted) scenarios in order. */
+export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions): Promise<SweepReport> {
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  // Check every variant's overrides before the first point runs: a typo should not cost a sweep.
+  for (const sc of scenarios) {
+    const base = loadProfile(sc.fleet.profile);
+    for (const v of sc.settings?.variants ?? []) applyProfileOverrides(base, v.overrides);
+  }
+  const steps: Step[] = scenarios.flatMap((sc, s): Step[] => [
+    ...(sc.loss?.levelsPct.map((lossPct): Step => ({ kind: "loss", s, lossPct })) ?? []),
+    ...(sc.cpu ? [{ kind: "cpu", s } as const] : []),
+    ...(sc.settings?.variants.flatMap((_, v) =>
+      (sc.settings?.lossPct ?? []).map((lossPct): Step => ({ kind: "setting", s, v, lossPct })),
+    ) ?? []),
+  ]);
+  const estimate = (st: Step) => (st.kind === "cpu" ? 5 : pointSeconds((scenarios[st.s] as Scenario).fleet));
+  const results: {
+    loss: PointResult[];
+    cpu: CpuRow[] | undefined;
+    settings: SettingsPoint[];
+  }[] = scenarios.map(() => ({ loss: [], cpu: undefined, settings: [] }));
+  let fleetWall = 0;
+  let fleetDone = 0;
+  for (const [i, st] of steps.entries()) {
+    const sc = scenarios[st.s] as Scenario;
+    const out = results[st.s] as (typeof results)[number];
+    let label: string;
+    let point: PointResult | undefined;
+    const started = performance.now();
+    switch (st.kind) {
+      case "loss":
+        label = `${sc.name}: ${st.lossPct}% loss`;
+        point = await runPoint({ fleet: sc.fleet, lossPct: st.lossPct, tag: `loss-${st.lossPct}`, ...w(o) });
+        out.loss.push(point);
+        break;
+      case "cpu": {
+        const cpu = sc.cpu as NonNullable<Scenario["cpu"]>;
+        label = `${sc.name}: CPU table (${cpu.minutes} modeled min per case)`;
+        out.cpu = runCpuTable(loadProfile(sc.fleet.profile), cpu.lossPct, cpu, sc.fleet.seed);
+        break;
+      }
+      case "setting": {
+        const v = sc.settings?.variants[st.v] as NonNullable<Scenario["settings"]>["variants"][number];
+        label = `${sc.name}: ${v.name} at ${st.lossPct}% loss`;
+        point = await runPoint({
+          fleet: sc.fleet,
+          lossPct: st.lossPct,
+          overrides: v.overrides,
+          tag: `setting-${st.v}-${st.lossPct}`,
+          ...w(o),
+        });
+        out.settings.push({
+          ...point,
+          variant: v.name,
+          how: v.how,
+          overrides: v.overrides,
+          meetsGoal: point.sync.p99 < LIMITS.syncMs && point.lost === 0 && point.echoLate === 0,
+        });
+        break;
+      }
+    }
+    if (st.kind !== "cpu") {
+      fleetWall += (performance.now() - started) / 1000;
+      fleetDone++;
+    }
+    // ETA: remaining fleet points at the mean wall time so far (or the modeled estimate before any).
+    const rest = steps.slice(i + 1);
+    const perPoint = fleetDone > 0 ? fleetWall / fleetDone : undefined;
+    const etaS = rest.reduce((a, r) => a + (r.kind === "cpu" ? 5 : (perPoint ?? estimate(r))), 0);
+    o.onPoint?.({
+      index: i + 1,
+      total: steps.length,
+      label,
+      elapsedS: (performance.now() - t0) / 1000,
+      etaS,
+      ...(point ? { point } : {}),
+    });
+  }
+  const scenarioResults: ScenarioResult[] = scenarios.map((sc, s) => {
+    const r = results[s] as (typeof results)[number];
+    return {
+      name: sc.name,
+      fleet: sc.fleet,
+      ...(sc.loss ? { loss: r.loss } : {}),
+      ...(sc.cpu && r.cpu ? { cpu: { params: sc.cpu, rows: r.cpu } } : {}),
+      ...(sc.settings ? { settings: { lossPct: sc.settings.lossPct, points: r.settings } } : {}),
+    };
+  });
+  const fleetPoints = scenarioResults.flatMap((s) => [...(s.loss ?? []), ...(s.settings?.points ?? [])]);
+  return {
+    kind: "twinfleet-sweep",
+    quick: o.quick,
+    startedAt,
+    wallS: Math.round((performance.now() - t0) / 100) / 10,
+    limits: LIMITS,
+    paperCpu: PAPER_CPU,
+    allKeptUp: fleetPoints.every((p) => p.sim.keptUp),
+    scenarios: scenarioResults,
+  };
+}
+
+function w(o: SweepOptions): { workers?: number } {
+  return o.workers !== undefined ? { workers: o.workers } : {};
+}
