@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerSimCommand } from "./commands/sim.js";
+import { registerSweepCommand } from "./commands/sweep.js";
 import { registerTwinsCommands } from "./commands/twins.js";
 import { VERSION } from "./version.js";
 
@@ -38,6 +39,7 @@ const COMMANDS: RegisterCommand[] = [
   registerBrokerCommand,
   registerTwinsCommands,
   registerMonitorCommand,
+  registerSweepCommand,
 ];
 
 /** Runs the CLI; resolves to the process exit code instead of exiting, so tests can call it. */
