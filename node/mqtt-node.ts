@@ -15,6 +15,8 @@ export interface CoreClientOptions {
   /** How often time is fed to the core so the sync grace period can end (ms). */
   readonly tickMs?: number;
   readonly reconnectPeriodMs?: number;
+  /** MQTT keepalive in seconds; PubSubClient's 15 by default. */
+  readonly keepaliveS?: number;
   readonly now?: () => number;
 }
 
@@ -53,7 +55,7 @@ export class CoreClient extends EventEmitter<CoreClientEvents> {
     const client = mqtt.connect(this.opts.url, {
       clientId: `${core.prefix}-${core.id}`,
       clean: true,
-      keepalive: 15,
+      keepalive: this.opts.keepaliveS ?? 15,
       protocolVersion: 4,
       reconnectPeriod: this.opts.reconnectPeriodMs ?? 1000,
       username: this.opts.username,
