@@ -1,0 +1,102 @@
+/**
+ * A Mosquitto process for the interop tests: the Debian broker on a free loopback port with
+ * anonymous access and no persistence, started as a child process and ready once it accepts a TCP
+ * connection. The tests run twinfleet against it to catch whatever only worked on the embedded
+ * broker (aedes).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+
+export interface Mosquitto {
+  readonly url: string;
+  readonly port: number;
+  /** Everything Mosquitto logged so far (its log goes to stderr), for failure messages. */
+  log(): string;
+  close(): Promise<void>;
+}
+
+/** Debian installs the broker in /usr/sbin, which is not on every user's PATH. */
+export function findMosquitto(): string {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"];
+  for (const dir of dirs) {
+    if (dir === "") continue;
+    const file = join(dir, "mosquitto");
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {}
+  }
+  throw new Error("mosquitto not found on PATH or in /usr/sbin: install the Debian package mosquitto");
+}
+
+/** A port nothing listens on right now: bind port 0, read it, let it go. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+export async function startMosquitto(timeoutMs = 10_000): Promise<Mosquitto> {
+  const bin = findMosquitto();
+  const dir = await mkdtemp(join(tmpdir(), "twinfleet-mosquitto-"));
+  const port = await freePort();
+  const conf = join(dir, "mosquitto.conf");
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      "persistence false",
+      "log_dest stderr",
+      "log_type error",
+      "log_type warning",
+      "log_type notice",
+      "",
+    ].join("\n"),
+  );
+  const child = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Another process may take the port between freePort() and the bind: Mosquitto then exits.
+  const deadline = performance.now() + timeoutMs;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || performance.now() > deadline) {
+      await close();
+      throw new Error(`mosquitto did not accept connections on port ${port}:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { url: `mqtt://127.0.0.1:${port}`, port, log: () => log, close };
+}

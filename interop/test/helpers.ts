@@ -1,0 +1,76 @@
+/**
+ * Shared pieces of the interop tests: protocol-exact nodes (CoreClient) on a broker URL, a reader
+ * of a broker's retained messages, and a wait that polls a condition until a deadline (the events
+ * are real socket events, so only their arrival is awaited).
+ */
+import mqtt from "mqtt";
+import { CoreClient } from "../../node/mqtt-node.js";
+import { NodeId, Prefix } from "../../protocol/index.js";
+
+export interface Delivery {
+  readonly topic: string;
+  readonly payload: string;
+  readonly retain: boolean;
+  readonly qos: number;
+}
+
+export interface NodeOptions {
+  /** Short by default, so a node with no retained state syncs quickly. */
+  readonly syncGraceMs?: number;
+  readonly reconnect?: boolean;
+}
+
+/** A protocol-exact node, started and synced. */
+export async function startNode(url: string, id: string, opts: NodeOptions = {}): Promise<CoreClient> {
+  const node = new CoreClient({
+    url,
+    core: {
+      id: NodeId(id),
+      prefix: Prefix("tf"),
+      kind: "sim",
+      profile: "uno-w5100",
+      firmware: "1.0.0",
+      syncGraceMs: opts.syncGraceMs ?? 300,
+    },
+    tickMs: 10,
+    reconnectPeriodMs: (opts.reconnect ?? true) ? 500 : 0,
+  });
+  const synced = new Promise<void>((resolve) => node.once("synced", resolve));
+  await node.start();
+  await synced;
+  return node;
+}
+
+/**
+ * The retained messages under `filter`, as a new subscriber gets them. A broker sends a new
+ * subscription's retained messages before anything published after the SUBACK, so a marker
+ * published then and received back closes the list.
+ */
+export async function retained(url: string, filter: string): Promise<Map<string, Delivery>> {
+  const client = await mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+  const marker = `interop/marker/${process.pid}/${Math.random().toString(36).slice(2)}`;
+  const out = new Map<string, Delivery>();
+  try {
+    const done = new Promise<void>((resolve) => {
+      client.on("message", (topic, payload, packet) => {
+        if (topic === marker) resolve();
+        else out.set(topic, { topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos });
+      });
+    });
+    await client.subscribeAsync([filter, marker], { qos: 1 });
+    await client.publishAsync(marker, "end", { qos: 1 });
+    await done;
+    return out;
+  } finally {
+    await client.endAsync();
+  }
+}
+
+/** Resolves when `cond` holds; rejects after `timeoutMs` with `what` in the message. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,14 @@
+// The interop suite (`npm run test:interop`): the fleet runner and the twins service against a
+// real Mosquitto process, which must be installed (Debian package `mosquitto`).
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL(".", import.meta.url)),
+    include: ["interop/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
