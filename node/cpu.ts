@@ -57,7 +57,9 @@ export class Cpu {
     const from = Math.max(this.freeAt, this.idleSince);
     if (t <= from) return from;
     if (this.periodMs === 0) return t;
-    return from + Math.ceil((t - from) / this.periodMs - 1e-9) * this.periodMs;
+    // The tolerance snaps a time on the grid to its point, which may then round an ulp below `t`:
+    // a wake-up before `t` would find nothing ready and wake again at the same instant.
+    return Math.max(t, from + Math.ceil((t - from) / this.periodMs - 1e-9) * this.periodMs);
   }
 
   /** A job starts at `at` (the loop was idle since `idleSince`): count the idle polls in between. */
