@@ -44,20 +44,6 @@ type Via = "report" | "state" | "own-report";
 
 const NOOP_SINK: NodeEventSink = () => {};
 
-/**
- * The first time at which NodeCore's grace check (`now - connectedAt >= grace`) holds. In floating
- * point `connectedAt + grace` can round so that subtracting `connectedAt` gives a hair less than
- * `grace` (about one fractional connect time in five); with no cycle cost the tick would run at
- * exactly that time, the core would stay syncing, and — the tick being spent — subscribe to its
- * sources only at the node's next press.
- */
-function graceEnd(connectedAt: number, graceMs: number): number {
-  let t = connectedAt + graceMs;
-  // |t|·ε is at least one ulp of t, so each step moves t on.
-  while (t - connectedAt < graceMs) t += Math.abs(t) * Number.EPSILON;
-  return t;
-}
-
 export class Board {
   readonly core: NodeCore;
   readonly ram: RamBudget;
@@ -607,8 +593,9 @@ export class Board {
     this.lastOut = this.t;
     this.pingOutstanding = false;
     this.sink({ type: "connected", node: this.node, at: this.t, attemptAt: this.connectingSince });
-    this.syncDeadline = graceEnd(this.t, this.opts.core.syncGraceMs);
     this.coreInput({ type: "connected" }, undefined);
+    // The core owns the grace rule; waking at its own deadline keeps the two from disagreeing.
+    this.syncDeadline = this.core.syncDeadline;
     this.endJob();
   }
 

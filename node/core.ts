@@ -83,6 +83,11 @@ export class NodeCore {
     this.stamp = zeroStamp(config.id);
   }
 
+  /** When a sync that has not heard its retained state ends anyway (§5.1). Infinity unless syncing. */
+  get syncDeadline(): number {
+    return this.phase === "syncing" ? this.connectedAt + this.config.syncGraceMs : Number.POSITIVE_INFINITY;
+  }
+
   get state(): NodeCoreState {
     return {
       phase: this.phase,
@@ -100,7 +105,7 @@ export class NodeCore {
   handle(input: CoreInput, now: number): CoreOutput[] {
     this.out = [];
     if (input.type !== "boot" && input.type !== "connected" && input.type !== "disconnected") {
-      if (this.phase === "syncing" && now - this.connectedAt >= this.config.syncGraceMs) this.completeSync();
+      if (this.phase === "syncing" && now >= this.syncDeadline) this.completeSync();
     }
     switch (input.type) {
       case "boot":
