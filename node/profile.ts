@@ -5,8 +5,9 @@
  * so a reader can tell a measurement from a guess; the model only sees the values.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { z } from "zod";
+import { packageRoot } from "./paths.js";
 
 export const FIGURE_SOURCES = ["measured", "datasheet", "software", "estimate"] as const;
 export type FigureSource = (typeof FIGURE_SOURCES)[number];
@@ -184,7 +185,7 @@ export function parseProfile(json: unknown, origin: string): DeviceProfile {
   };
 }
 
-export const PROFILES_DIR = fileURLToPath(new URL("../profiles/devices/", import.meta.url));
+export const PROFILES_DIR = `${join(packageRoot(), "profiles", "devices")}/`;
 
 /** Loads a profile by name from profiles/devices/, or from a path ending in `.json`. */
 export function loadProfile(nameOrPath: string): DeviceProfile {
