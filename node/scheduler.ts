@@ -25,7 +25,14 @@ export class RealScheduler implements Scheduler {
   }
 
   at(atMs: number, fn: () => void): Timer {
-    const t = setTimeout(fn, Math.max(0, atMs - this.now()));
+    const delay = atMs - this.now();
+    // setTimeout never fires sooner than 1 ms: work due now (a zero-cost step, a packet to pass on)
+    // runs on the next turn of the event loop instead, or every hop would cost a millisecond.
+    if (delay <= 0) {
+      const i = setImmediate(fn);
+      return { cancel: () => clearImmediate(i) };
+    }
+    const t = setTimeout(fn, delay);
     return { cancel: () => clearTimeout(t) };
   }
 }
