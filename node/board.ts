@@ -8,7 +8,8 @@
  */
 import { generate, type IConnectPacket, type Packet, parser } from "mqtt-packet";
 import { encode, type Stamp } from "../protocol/index.js";
-import { type CoreOutput, NodeCore, type NodeCoreConfig } from "./core.js";
+import { type CoreInput, type CoreOutput, NodeCore, type NodeCoreConfig } from "./core.js";
+import { coreCost } from "./core-cost.js";
 import { Cpu } from "./cpu.js";
 import type { Link, LinkPath } from "./link.js";
 import type { DisconnectReason, MqttStats, NodeEventSink, NodeStats } from "./metrics.js";
@@ -133,7 +134,7 @@ export class Board {
     this.sink({ type: "boot", node: this.node, at });
     this.cpu.begin(at);
     this.t = at;
-    this.applyOutputs(this.core.handle({ type: "boot" }, at));
+    this.applyOutputs(this.feed({ type: "boot" }, at, true).outs);
     this.blockUntil(at + this.p.w5100.resetWaitMs);
     this.endJob();
   }
@@ -167,17 +168,16 @@ export class Board {
   press(at: number): void {
     if (!this.cpu.powered) return;
     const c = this.p.cycles;
-    const before = c.isrEntry + c.isrDispatch + c.digitalRead + this.p.coreCycles.press;
     const wasSynced = this.core.state.phase === "synced";
-    const outs = this.core.handle({ type: "press" }, at);
+    const { outs, cycles } = this.feed({ type: "press" }, at, false);
     const publishes = outs.filter((o) => o.type !== "led");
-    const ledWrites = outs.length - publishes.length;
+    const isrCycles =
+      c.isrEntry + c.isrDispatch + c.digitalRead + cycles + (outs.length - publishes.length) * c.digitalWrite;
     let stamp: Stamp | undefined;
     if (publishes.length > 0) stamp = this.core.state.stamp;
     else this.held++;
     if (!wasSynced && stamp !== undefined) this.syncedBy(at, stamp);
-    const ledAt = at + this.cpu.ms(before + ledWrites * c.digitalWrite);
-    const isrCycles = before + ledWrites * c.digitalWrite;
+    const ledAt = at + this.cpu.ms(isrCycles);
     this.sink(
       stamp
         ? { type: "press", node: this.node, at, ledAt, stamp }
@@ -348,9 +348,6 @@ export class Board {
         const topic = pk.topic;
         const payload = pk.payload.toString();
         const qos = pk.qos === 1 ? 1 : 0;
-        this.spend(
-          this.p.coreCycles.message + this.p.coreCycles.messagePerByte * (topic.length + payload.length),
-        );
         const via: Via | undefined = topic.includes("/state/")
           ? "state"
           : topic.endsWith(`/report/${this.node}`)
@@ -379,28 +376,29 @@ export class Board {
   }
 
   /** Feeds the core and performs its outputs; reports state changes, syncs and held presses. */
-  private coreInput(input: Parameters<NodeCore["handle"]>[0], via: Via | undefined): void {
+  private coreInput(input: CoreInput, via: Via | undefined): void {
     const before = this.core.state;
-    const outs = this.core.handle(input, this.t);
-    const ledAt = this.applyOutputs(outs);
+    const ledAt = this.applyOutputs(this.feed(input, this.t, true).outs);
     const after = this.core.state;
-    if (before.phase !== "synced" && after.phase === "synced") {
-      this.spend(this.p.coreCycles.syncComplete);
-      this.syncedBy(this.t, after.stamp);
-    }
+    if (before.phase !== "synced" && after.phase === "synced") this.syncedBy(this.t, after.stamp);
     if (
       via !== undefined &&
       (before.stamp.counter !== after.stamp.counter || before.stamp.origin !== after.stamp.origin)
     ) {
-      this.sink({
-        type: "applied",
-        node: this.node,
-        at: ledAt ?? this.t,
-        stamp: after.stamp,
-        on: after.on,
-        via,
-      });
+      const at = ledAt ?? this.t;
+      this.sink({ type: "applied", node: this.node, at, stamp: after.stamp, on: after.on, via });
     }
+  }
+
+  /** Runs the core and prices what it did; `spend`: charge the job now, before its outputs. */
+  private feed(input: CoreInput, at: number, spend: boolean): { outs: CoreOutput[]; cycles: number } {
+    const phaseBefore = this.core.state.phase;
+    const graceExpired = phaseBefore === "syncing" && at >= this.core.syncDeadline;
+    const outs = this.core.handle(input, at);
+    const step = { input, outputs: outs, phaseBefore, phaseAfter: this.core.state.phase, graceExpired };
+    const cycles = coreCost(this.p.coreCycles, step);
+    if (spend) this.spend(cycles);
+    return { outs, cycles };
   }
 
   /** The sync completed at `at` (the core's stamp is `stamp`): report it and any presses it stamped. */
@@ -488,7 +486,7 @@ export class Board {
       return;
     }
     const c = this.p.cycles;
-    this.spend(this.p.coreCycles.encodePerByte * bytes.length);
+    this.spend(c.packetBuildPerByte * bytes.length); // the core's payload is priced in its step
     const sock = this.sock;
     if (sock === undefined || (sock.closedAt !== undefined && sock.closedAt <= this.t)) return;
     const room = sock.up.drainedTo(this.p.w5100.txBufferBytes - bytes.length, this.t);

@@ -44,16 +44,34 @@ const profileFile = z
         recvOverhead: figure,
         idlePoll: figure,
         loopOverhead: figure,
+        packetBuildPerByte: figure,
       })
       .strict(),
-    /** CPU cycles of the protocol core's own operations (firmware/core), per call. */
+    /**
+     * CPU cycles of the protocol core's own operations (firmware/core), one figure per kind of input
+     * and what the core did with it (node/core-cost.ts classifies); each includes encoding the
+     * payloads the core publishes, not PubSubClient's packet or the SPI transfer.
+     */
     coreCycles: z
       .object({
-        message: figure,
-        messagePerByte: figure,
+        boot: figure,
+        connected: figure,
+        disconnected: figure,
+        tick: figure,
         press: figure,
+        pressHeld: figure,
         syncComplete: figure,
-        encodePerByte: figure,
+        retainedConfig: figure,
+        configPerSource: figure,
+        stateCommand: figure,
+        sourceReportApplied: figure,
+        reportStale: figure,
+        subscribeCommand: figure,
+        unsubscribeCommand: figure,
+        commandIgnored: figure,
+        query: figure,
+        badPayload: figure,
+        badTopic: figure,
       })
       .strict(),
     loop: z.object({ idlePeriodUs: figure }).strict(),

@@ -11,15 +11,10 @@ const c = UNO.cycles;
 const core = UNO.coreCycles;
 const ITERATION = c.loopOverhead + c.idlePoll;
 
-/** Cycles of the loop iteration that reads a `len`-byte PUBLISH with this topic and payload. */
-const readCost = (len: number, topic: string, payload: string) =>
-  ITERATION +
-  c.recvOverhead +
-  c.spiReadPerByte * len +
-  core.message +
-  core.messagePerByte * (topic.length + payload.length);
-/** Cycles of one PubSubClient write of `len` bytes. */
-const sendCost = (len: number) => core.encodePerByte * len + c.spiWritePerByte * len + c.sendOverhead;
+/** Cycles of the loop iteration that reads a `len`-byte state command (the core's measured step). */
+const readCost = (len: number) => ITERATION + c.recvOverhead + c.spiReadPerByte * len + core.stateCommand;
+/** Cycles of one PubSubClient write of `len` bytes (the core already built the payload). */
+const sendCost = (len: number) => c.packetBuildPerByte * len + c.spiWritePerByte * len + c.sendOverhead;
 
 function synced() {
   const r = rig();
@@ -39,7 +34,7 @@ describe("processing delay", () => {
     const [applied] = of("applied");
     // PUBLISH at QoS 1: 2 header + 2 topic length + 10 topic + 2 id + 6 payload = 22 bytes.
     const arrival = 5000 + UNO.network.oneWayLatencyMs;
-    const cost = ms(UNO, readCost(22, "tf/state/A", "S1 1 5") + c.digitalWrite);
+    const cost = ms(UNO, readCost(22) + c.digitalWrite);
     expect(applied?.at).toBeGreaterThanOrEqual(arrival + cost - 1e-9);
     expect(applied?.at).toBeLessThan(arrival + UNO.loop.idlePeriodUs / 1000 + cost);
     expect(applied?.stamp).toEqual({ counter: 6, origin: "A" });
@@ -52,10 +47,7 @@ describe("processing delay", () => {
     const at = of("applied").map((e) => e.at);
     expect(at).toHaveLength(5);
     // Each iteration: read + parse, LED, publish the report, PUBACK; the next starts after it.
-    const perPacket = ms(
-      UNO,
-      readCost(23, "tf/state/A", "S1 1 11") + c.digitalWrite + sendCost(22) + sendCost(4),
-    );
+    const perPacket = ms(UNO, readCost(23) + c.digitalWrite + sendCost(22) + sendCost(4));
     for (let i = 1; i < at.length; i++)
       expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(perPacket * 0.97);
   });
@@ -95,7 +87,7 @@ describe("button interrupt and semaphore", () => {
     const publishDone = 4000 + ms(UNO, isr + sendCost(publishPacketBytes(11, 8, 0)));
     expect(pressReport?.at).toBeCloseTo(publishDone + UNO.network.oneWayLatencyMs, 9);
     const applied = of("applied")[0];
-    expect(applied?.at).toBeGreaterThan(publishDone + ms(UNO, readCost(23, "tf/state/A", "S1 0 20")));
+    expect(applied?.at).toBeGreaterThan(publishDone + ms(UNO, readCost(23)));
   });
 });
 
@@ -136,10 +128,7 @@ describe("overload", () => {
     const applied = of("applied");
     expect(applied).toHaveLength(N);
     // The backlog drains at the loop's pace: about one packet's processing time each.
-    const perPacket = ms(
-      UNO,
-      readCost(24, "tf/state/A", "S1 0 100") + c.digitalWrite + sendCost(22) + sendCost(4),
-    );
+    const perPacket = ms(UNO, readCost(24) + c.digitalWrite + sendCost(22) + sendCost(4));
     const span = (applied[N - 1]?.at ?? 0) - (applied[0]?.at ?? 0);
     expect(span).toBeGreaterThan((N - 1) * perPacket * 0.95);
     expect(span).toBeLessThan((N - 1) * perPacket * 1.2);

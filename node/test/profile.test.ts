@@ -17,18 +17,26 @@ describe("shipped profiles", () => {
   it("cite every uno figure and mark which are measured, datasheet, software or estimates", () => {
     const p = loadProfile("uno-w5100");
     expect(p.cited.w5100.rtrMs).toMatchObject({ value: 200, source: "datasheet" });
-    expect(p.cited.coreCycles.message.source).toBe("estimate");
+    expect(p.cited.coreCycles.press).toMatchObject({ value: 3075, source: "measured" });
+    expect(p.cited.cycles.packetBuildPerByte.source).toBe("estimate");
     expect(p.firmware).toMatchObject({
       flashBudgetBytes: 32256,
       sramBudgetBytes: 2048,
-      flashUsedBytes: null,
+      flashUsedBytes: 21874,
+      sramStaticBytes: 1308,
     });
     expect(p.mqtt.maxPacketBytes).toBe(256);
+  });
+
+  it("marks nothing on the Due measured: the cycle counts are the AVR's", () => {
+    const p = loadProfile("due-w5100");
+    expect(Object.values(p.cited.coreCycles).every((f) => f.source === "estimate")).toBe(true);
   });
 
   it("ideal costs nothing and ignores loss", () => {
     const p = loadProfile("ideal");
     expect(Object.values(p.cycles).every((c) => c === 0)).toBe(true);
+    expect(Object.values(p.coreCycles).every((c) => c === 0)).toBe(true);
     expect(p.network.lossFree).toBe(true);
   });
 });
