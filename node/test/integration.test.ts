@@ -71,6 +71,10 @@ describe("simulated nodes on a real broker", () => {
     try {
       for (const n of nodes) n.start();
       await until(() => events.filter((e) => e.type === "synced").length === 4, 10_000, "4 nodes synced");
+      // A sync's SUBSCRIBEs leave within its job, which may end after the event is seen on wall time,
+      // and reach the broker a latency (or, lost, a retransmission) later: give them a second.
+      const syncedBy = Math.max(...events.filter((e) => e.type === "synced").map((e) => e.at));
+      await until(() => sched.now() > syncedBy + 1000, 5_000, "the nodes' subscriptions to reach the broker");
       // B and D follow A; C follows B (a chain).
       await control.publishAsync("it/subscribe/B", "F1 A", { qos: 1 });
       await control.publishAsync("it/subscribe/D", "F1 A", { qos: 1 });
