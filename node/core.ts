@@ -244,9 +244,11 @@ export class NodeCore {
       this.emit({ type: "led", on: this.led() });
     } else if (sameStamp(msg.stamp, this.stamp)) {
       this.reportRetained = true;
-    } else {
+    } else if (this.phase === "syncing") {
+      // Out of date (a publish was lost with the last connection): the sync publishes ours. Once
+      // synced, an older own report is a late echo of an earlier publish; answering it would turn
+      // every late echo into another report.
       this.reportRetained = false;
-      if (this.phase === "synced") this.publishReport();
     }
   }
 
@@ -275,8 +277,8 @@ export class NodeCore {
       for (const s of old) if (!this.sources.includes(s)) this.unsubscribe(s);
       for (const s of this.sources)
         if (!old.includes(s)) this.subscribe(topicOf(this.config.prefix, "report", s), 0);
-    } else if (msg.version < this.configVersion) {
-      this.publishConfig();
+    } else if (msg.version < this.configVersion && this.phase === "syncing") {
+      this.publishConfig(); // out of date; once synced, an older config is a late echo
     }
   }
 

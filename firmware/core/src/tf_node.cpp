@@ -230,9 +230,12 @@ void NodeCore::ownReport(const Decoded &m) {
     emitLed();
   } else if (sameStamp(m.counter, m.id)) {
     reportRetained_ = true;
-  } else {
+  } else if (phase_ == kSyncing) {
+    // The retained report is out of date (a publish was lost with the last connection): the sync
+    // publishes the node's own. Once synced, an older own report is a late echo of an earlier
+    // publish (the broker already holds the newer one): republishing would answer every late echo
+    // with another report.
     reportRetained_ = false;
-    if (phase_ == kSynced) publishReport();
   }
 }
 
@@ -269,8 +272,8 @@ void NodeCore::ownConfig(const Decoded &m) {
     }
     for (uint8_t j = 0; j < m.sourceCount; j++) copySlice(sources_[j], m.sources[j]);
     sourceCount_ = m.sourceCount;
-  } else if (m.counter < configVersion_) {
-    publishConfig();
+  } else if (m.counter < configVersion_ && phase_ == kSyncing) {
+    publishConfig();  // the retained config is out of date; once synced, an older one is a late echo
   }
 }
 
