@@ -5,8 +5,9 @@
  * settings under loss — and the fleet every point runs.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { z } from "zod";
+import { packageRoot } from "../node/paths.js";
 import { TOPOLOGY_KINDS } from "../sim/topology.js";
 
 const pct = z.number().finite().min(0).max(90);
@@ -83,7 +84,7 @@ export class ScenarioError extends Error {
   override readonly name = "ScenarioError";
 }
 
-export const SCENARIOS_DIR = fileURLToPath(new URL("../profiles/scenarios/", import.meta.url));
+export const SCENARIOS_DIR = `${join(packageRoot(), "profiles", "scenarios")}/`;
 
 /** Validates a parsed scenario; every message names the field. */
 export function parseScenario(json: unknown, origin: string): Scenario {

@@ -45,4 +45,14 @@ describe("the compiled CLI", () => {
     expect(r.stdout).toMatch(/6 nodes \(uno-w5100\)/);
     expect(r.stdout).toMatch(/registration\s+6\/6/);
   }, 120_000);
+
+  it("finds the sweep's scenarios from JavaScript", () => {
+    const r = spawnSync(process.execPath, [join(out, "cli/bin.js"), "sweep", "--scenario", "nope"], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(2);
+    // Named scenarios are looked up in the package's profiles/scenarios, not under dist/.
+    expect(r.stderr).toContain(`cannot read ${join(root, "profiles", "scenarios", "nope.json")}`);
+  });
 });
