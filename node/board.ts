@@ -189,6 +189,8 @@ export class Board {
       if (this.cpu.freeAt !== Number.POSITIVE_INFINITY) {
         this.cpu.freeAt += this.cpu.ms(isrCycles + c.isrReturn);
         this.cpu.idleSince = this.cpu.freeAt;
+      } else {
+        this.cpu.isrWhileBlocked += isrCycles + c.isrReturn;
       }
       this.isrQueue.push(...publishes);
       this.schedule();

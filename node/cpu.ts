@@ -12,6 +12,11 @@ export class Cpu {
   idleSince = 0;
   work = 0;
   blocked = 0;
+  /**
+   * Interrupt cycles taken while the loop was blocked open-ended (waiting for CONNACK): the wait is
+   * counted as blocked when it ends, so these cycles would be counted twice.
+   */
+  isrWhileBlocked = 0;
   private polls = 0;
   private poweredAt: number | undefined;
   private elapsedBefore = 0;
@@ -87,8 +92,12 @@ export class Cpu {
     if (this.poweredAt !== undefined && this.periodMs > 0 && now > this.idleSince && this.freeAt <= now) {
       polls += Math.floor((now - this.idleSince) / this.periodMs);
     }
-    const blocked =
-      this.blocked + (blockedNowSince !== undefined ? this.cycles(Math.max(0, now - blockedNowSince)) : 0);
+    const blocked = Math.max(
+      0,
+      this.blocked +
+        (blockedNowSince !== undefined ? this.cycles(Math.max(0, now - blockedNowSince)) : 0) -
+        this.isrWhileBlocked,
+    );
     const pollCycles = polls * this.pollCycles;
     const busy = this.work + blocked;
     return {

@@ -24,6 +24,8 @@ export class MemoryBroker {
   readonly received: Received[] = [];
   readonly retained = new Map<string, string>();
   answerPings = true;
+  /** Tests can hold CONNACK back, leaving a board blocked in PubSubClient's connect(). */
+  answerConnects = true;
   private clients = new Set<Client>();
   private nextId = 1;
 
@@ -87,7 +89,7 @@ export class MemoryBroker {
           }
         }
         c.id = pk.clientId;
-        this.send(c, { cmd: "connack", returnCode: 0, sessionPresent: false });
+        if (this.answerConnects) this.send(c, { cmd: "connack", returnCode: 0, sessionPresent: false });
         break;
       case "subscribe":
         this.send(c, {

@@ -134,3 +134,19 @@ describe("overload", () => {
     expect(span).toBeLessThan((N - 1) * perPacket * 1.2);
   });
 });
+
+describe("CPU accounting", () => {
+  it("does not count an interrupt twice while the loop is blocked waiting for CONNACK", () => {
+    const r = rig();
+    r.broker.answerConnects = false;
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(2000); // connected at TCP level, blocked in connect() for up to 15 s
+    for (let i = 0; i < 200; i++) n.press(2000 + i * 20);
+    r.sched.runUntil(6000);
+    const cpu = n.stats().cpu;
+    expect(cpu.workCycles).toBeGreaterThan(200 * (c.isrEntry + c.isrReturn));
+    expect(cpu.workCycles + cpu.blockedCycles).toBeLessThanOrEqual(cpu.elapsedCycles);
+    expect(cpu.utilizationWithPolling).toBeLessThanOrEqual(1);
+  });
+});
