@@ -63,6 +63,8 @@ interface Record_ {
 
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, Record_>();
+  /** Who follows each node, by the reported configs: kept as configs change, so a view costs O(1). */
+  private readonly followersOf = new Map<NodeId, Set<NodeId>>();
   private readonly counts = new Map<BadInputReason, number>(BAD_INPUT_REASONS.map((r) => [r, 0]));
   private readonly perNode = new Map<NodeId, number>();
   private highestCounter = 0;
@@ -289,7 +291,13 @@ export class TwinRegistry {
       ];
     }
     if (t.config && msg.version === t.config.version && sameSet(msg.sources, t.config.sources)) return [];
+    for (const src of t.config?.sources ?? []) this.followersOf.get(src)?.delete(t.id);
     t.config = { version: msg.version, sources: [...msg.sources] };
+    for (const src of t.config.sources) {
+      const set = this.followersOf.get(src);
+      if (set) set.add(t.id);
+      else this.followersOf.set(src, new Set([t.id]));
+    }
     for (const s of msg.sources) t.formerSources.add(s);
     const out: RegistryEffect[] = [{ type: "updated", node: t.id, change: "config" }];
     if (!t.desiredKnown || msg.version > t.desired.configVersion) {
@@ -374,8 +382,7 @@ export class TwinRegistry {
 
   private view(t: Record_): Twin {
     const follows = t.config?.sources ?? [];
-    const followers: NodeId[] = [];
-    for (const o of this.twins.values()) if (o.config?.sources.includes(t.id)) followers.push(o.id);
+    const followers = [...(this.followersOf.get(t.id) ?? [])];
     return {
       id: t.id,
       ...(t.kind ? { kind: t.kind } : {}),

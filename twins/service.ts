@@ -21,6 +21,9 @@ import { BoundedSeries } from "./series.js";
 import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** Bad caller input (a malformed id, a self-follow): the message says what is wrong. */
+/** How often, at most, the convergence report is recomputed while the fleet changes. */
+const CONVERGENCE_EVERY_MS = 100;
+
 export class TwinsCommandError extends Error {
   override readonly name = "TwinsCommandError";
 }
@@ -68,6 +71,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly series: BoundedSeries;
   private lastSignature = "";
   private convergenceScheduled = false;
+  private convergenceTimer: NodeJS.Timeout | undefined;
+  private convergenceAt = Number.NEGATIVE_INFINITY;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
   private readonly sentAt = new Map<NodeId, number>();
@@ -209,6 +214,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.convergenceTimer);
     await this.client?.endAsync();
     await this.flush();
     await this.opts.store.close();
@@ -332,8 +338,13 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private scheduleConvergence(): void {
     if (this.convergenceScheduled) return;
     this.convergenceScheduled = true;
-    setImmediate(() => {
+    // At once after a quiet spell, then at most every CONVERGENCE_EVERY_MS: the computation walks
+    // the whole fleet, and a busy fleet changes on every turn of the event loop.
+    const wait = Math.max(0, this.convergenceAt + CONVERGENCE_EVERY_MS - performance.now());
+    this.convergenceTimer = setTimeout(() => {
       this.convergenceScheduled = false;
+      if (this.closed) return;
+      this.convergenceAt = performance.now();
       const report = this.convergence();
       const signature = report.followers.map((f) => `${f.id}:${f.status}`).join(",");
       if (signature === this.lastSignature) return;
@@ -345,7 +356,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         known: report.known,
       });
       this.emit("convergence", report);
-    });
+    }, wait);
   }
 
   /** Saves run one at a time; changes during a save are written by one more save after it. */
