@@ -44,8 +44,12 @@ export interface Report {
     readonly oversizedDropped: number;
   };
   readonly sim: {
+    /** The worst thread's event-loop lag (workers and main). */
     readonly lagP99Ms: number;
     readonly lagMaxMs: number;
+    /** Worker threads only (the nodes), and the main thread only (broker, twins, console). */
+    readonly workerLagP99Ms: number;
+    readonly mainLagP99Ms: number;
     readonly keptUp: boolean;
     readonly rssMB: number;
     readonly workers: number;

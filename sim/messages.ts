@@ -7,7 +7,6 @@
 import type { MessagePort } from "node:worker_threads";
 import type { LossSpec } from "../node/loss.js";
 import type { NodeEvent } from "../node/metrics.js";
-import type { PressPlan } from "../node/presses.js";
 import type { DeviceProfile } from "../node/profile.js";
 import type { Stamp } from "../protocol/index.js";
 
@@ -23,7 +22,8 @@ export interface ShardTask {
   readonly profile: DeviceProfile;
   readonly seed: string;
   readonly loss: LossSpec;
-  readonly presses?: PressPlan;
+  /** Poisson presses per node per second, started by a `start-presses` control (none when absent). */
+  readonly pressRatePerSec?: number;
   /** The main thread's performance.timeOrigin, to share one clock across threads. */
   readonly timeOrigin: number;
   readonly port: MessagePort;
@@ -31,6 +31,7 @@ export interface ShardTask {
 
 export type ShardControl =
   | { readonly type: "set-loss"; readonly loss: LossSpec }
+  | { readonly type: "start-presses"; readonly from: number; readonly until: number }
   | { readonly type: "stop-presses" }
   | { readonly type: "press"; readonly id: string }
   | { readonly type: "power-cycle"; readonly id: string; readonly offMs: number }

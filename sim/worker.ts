@@ -47,7 +47,6 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     node.start(task.bootAt[i] ?? sched.now());
   });
   const plans: Timer[] = [];
-  if (task.presses) for (const n of nodes.values()) plans.push(n.addPresses(task.presses));
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -84,6 +83,17 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
         switch (m.type) {
           case "set-loss":
             for (const n of nodes.values()) n.setLoss(m.loss);
+            break;
+          case "start-presses":
+            if (task.pressRatePerSec) {
+              const plan = {
+                kind: "poisson",
+                ratePerSec: task.pressRatePerSec,
+                from: m.from,
+                until: m.until,
+              } as const;
+              for (const n of nodes.values()) plans.push(n.addPresses(plan));
+            }
             break;
           case "stop-presses":
             for (const p of plans) p.cancel();
