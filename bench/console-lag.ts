@@ -31,8 +31,10 @@ async function once(nodes: string, duration: string, withConsole: boolean) {
   close();
   return {
     withConsole,
-    lagP99Ms: r.sim.lagP99Ms,
+    workerLagP99Ms: r.sim.workerLagP99Ms,
+    mainLagP99Ms: r.sim.mainLagP99Ms,
     lagMaxMs: r.sim.lagMaxMs,
+    syncP50Ms: r.sync.p50Ms,
     syncP99Ms: r.sync.p99Ms,
     keptUp: r.sim.keptUp,
   };
