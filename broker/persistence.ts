@@ -1,13 +1,14 @@
 /**
  * Where the broker keeps sessions, queued QoS 1 messages and retained messages: in memory (aedes's
- * default) or, with a data directory, in an embedded LevelDB that survives a restart.
+ * store with an index of retained topics) or, with a data directory, in an embedded LevelDB that survives a restart.
  */
 import { mkdir } from "node:fs/promises";
 import LevelPersistence from "aedes-persistence-level/asyncPersistence.js";
 import { ClassicLevel } from "classic-level";
+import { IndexedMemoryPersistence } from "./memory-store.js";
 
 export interface BrokerStore {
-  /** What to pass as aedes's `persistence` option; undefined means aedes's in-memory default. */
+  /** What to pass as aedes's `persistence` option. */
   readonly persistence: unknown;
   readonly kind: "memory" | "level";
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
@@ -16,7 +17,8 @@ export interface BrokerStore {
 
 export async function openStore(dataDir: string | undefined): Promise<BrokerStore> {
   if (dataDir === undefined) {
-    return { persistence: undefined, kind: "memory", close: async () => {} };
+    const persistence = new IndexedMemoryPersistence();
+    return { persistence, kind: "memory", close: () => persistence.destroy() };
   }
   try {
     await mkdir(dataDir, { recursive: true });

@@ -145,6 +145,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger: Logger): AedesOptions {
   return {
     persistence,
+    // mqemitter queues messages past `concurrency` in flight and drains that queue recursively: a
+    // burst from thousands of clients (a fleet booting) overflowed the stack and took the broker
+    // down. Unbounded, every message is dispatched at once; a slow client is still bounded by
+    // drainTimeout.
+    concurrency: 0,
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
     ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
