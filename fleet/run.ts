@@ -5,26 +5,21 @@
  * does; `runFleet` just runs it to the end.
  */
 import { EventEmitter } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import mqtt from "mqtt";
 import { type Logger, pino } from "pino";
 import { type RunningBroker, startBroker } from "../broker/index.js";
-import { VERSION } from "../cli/version.js";
 import type { LossSpec } from "../node/loss.js";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
 import { type NodeId, Prefix, topicOf } from "../protocol/index.js";
-import { Distribution } from "../sim/histogram.js";
-import type { NodeDetail, NodeFinal, ShardReport, ShardResult } from "../sim/messages.js";
+import type { NodeDetail, ShardReport, ShardResult } from "../sim/messages.js";
 import { buildPairing, fleetIds, followersReach, type Pairing, readPairingFile } from "../sim/topology.js";
 import { startTwins, type Twins } from "../twins/index.js";
 import { Collector } from "./collector.js";
-import { divergedNodes } from "./divergence.js";
 import { applyProfileOverrides, type FleetOptions } from "./options.js";
-import { checkRequirements, type Report, round, syncFields } from "./report.js";
+import type { Report } from "./report.js";
 import { ShardPool } from "./shards.js";
+import { buildReport } from "./summarize.js";
 
 export type Phase = "boot" | "press" | "settle" | "done";
 
@@ -330,79 +325,21 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   private report(results: ShardResult[]): Report {
-    const { opts } = this;
-    const tracker = this.collector.tracker;
     this.collector.drain();
-    tracker.finish();
-    const finals = new Map<string, NodeFinal>();
-    const cpu = new Distribution(100, 100);
-    const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
-    for (const r of results) {
-      for (const n of r.nodes) {
-        finals.set(n.id, n);
-        cpu.record(n.cpuPct);
-      }
-      for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += r.link[k];
-      this.lag.set(r.shard, { p99Ms: r.lagP99Ms, maxMs: r.lagMaxMs });
-    }
-    const diverged = divergedNodes(finals, this.pairing, this.collector.originated);
-    const reg = new Distribution(1000, 3_600_000);
-    const allMs: number[] = [];
-    for (const id of this.ids) {
-      const at = this.registeredAt.get(id);
-      const boot = this.collector.bootAt.get(id);
-      if (at === undefined || boot === undefined) continue;
-      const ms = Math.max(0, at - boot);
-      reg.record(ms);
-      allMs.push(round(ms, 1));
-    }
-    const c = tracker.counts();
-    const lag = this.worstLag();
-    const cpuSummary = cpu.summary();
-    const base: Omit<Report, "requirements"> = {
-      scenario: {
-        nodes: opts.nodes,
-        profile: this.profile.name,
-        topology: typeof opts.topology === "string" ? opts.topology : opts.topology.file,
-        groupSize: opts.groupSize,
-        ratePerNodePerMin: opts.ratePerNodePerMin,
-        lossPct: opts.lossPct,
-        seed: opts.seed,
-        durationS: opts.durationS,
-        broker: opts.broker ?? "embedded",
-      },
-      presses: c.presses,
-      deliveries: c.deliveries,
-      superseded: c.superseded,
-      sync: syncFields(tracker.latency.summary()),
-      lost: c.lost,
-      diverged: diverged.length,
-      divergedNodes: diverged.slice(0, 50),
-      registration: {
-        p50Ms: round(reg.percentile(50), 1),
-        maxMs: round(reg.summary().max, 1),
-        registered: allMs.length,
-        allMs,
-      },
-      cpu: {
-        meanPct: round(cpuSummary.mean, 2),
-        p99Pct: round(cpuSummary.p99, 2),
-        maxPct: round(cpuSummary.max, 2),
-      },
-      link,
-      sim: {
-        lagP99Ms: round(lag.p99Ms, 1),
-        lagMaxMs: round(lag.maxMs, 1),
-        workerLagP99Ms: round(this.workerLag().p99Ms, 1),
-        mainLagP99Ms: round(this.mainLagMs().p99Ms, 1),
-        keptUp: lag.p99Ms < KEPT_UP_LAG_MS,
-        rssMB: round(this.rssMB, 1),
-        workers: opts.workers,
-        wallS: round((performance.now() - this.startedAt) / 1000, 1),
-      },
-      versions: versions(),
-    };
-    return { ...base, requirements: checkRequirements(base) };
+    for (const r of results) this.lag.set(r.shard, { p99Ms: r.lagP99Ms, maxMs: r.lagMaxMs });
+    return buildReport({
+      opts: this.opts,
+      profile: this.profile.name,
+      ids: this.ids,
+      pairing: this.pairing,
+      collector: this.collector,
+      registeredAt: this.registeredAt,
+      results,
+      lag: { worst: this.worstLag(), workerP99Ms: this.workerLag().p99Ms, mainP99Ms: this.mainLagMs().p99Ms },
+      keptUpLagMs: KEPT_UP_LAG_MS,
+      rssMB: this.rssMB,
+      wallS: (performance.now() - this.startedAt) / 1000,
+    });
   }
 
   private async close(): Promise<void> {
@@ -435,26 +372,4 @@ async function clearRetained(url: string, prefix: Prefix, ids: readonly NodeId[]
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function versions(): Report["versions"] {
-  const require = createRequire(import.meta.url);
-  // Some packages do not export their package.json: walk up from the entry point to find it.
-  const v = (pkg: string) => {
-    try {
-      let dir = dirname(require.resolve(pkg));
-      while (
-        !existsSync(join(dir, "package.json")) ||
-        JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name !== pkg
-      ) {
-        const up = dirname(dir);
-        if (up === dir) return "unknown";
-        dir = up;
-      }
-      return String(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version);
-    } catch {
-      return "unknown";
-    }
-  };
-  return { twinfleet: VERSION, node: process.version, aedes: v("aedes"), mqtt: v("mqtt") };
 }
