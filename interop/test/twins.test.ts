@@ -2,32 +2,25 @@
 // and an offline node, set, query, and presence from the nodes' wills.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
-import { startTwins, type Twins } from "../../twins/index.js";
+import type { Twins } from "../../twins/index.js";
+import { Fixtures } from "../../twins/test/helpers.js";
 import { type Mosquitto, startMosquitto } from "../mosquitto.js";
 import { retained, startNode, until } from "./helpers.js";
 
 let broker: Mosquitto;
-const open: { close(): Promise<unknown> }[] = [];
+const fx = new Fixtures();
 beforeAll(async () => {
   broker = await startMosquitto();
+  fx.url = broker.url;
 });
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-});
+afterEach(() => fx.close());
 afterAll(async () => {
   await broker?.close();
 });
 
-async function twins(): Promise<Twins> {
-  const t = await startTwins({ url: broker.url });
-  open.push(t);
-  return t;
-}
-async function node(id: string): Promise<CoreClient> {
-  const n = await startNode(broker.url, id);
-  open.push({ close: () => n.stop() });
-  return n;
-}
+const twins = (): Promise<Twins> => fx.twins();
+const node = async (id: string): Promise<CoreClient> =>
+  fx.track(await startNode(broker.url, id), (n) => n.stop());
 async function online(t: Twins, ...ids: string[]): Promise<void> {
   await until(() => ids.every((id) => t.get(id)?.presence === "online" && t.get(id)?.kind), `${ids} online`);
 }

@@ -3,35 +3,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
-import { startTwins, type Twins } from "../service.js";
+import type { Twins } from "../service.js";
 import { jsonFileStore } from "../store.js";
-import { rawClient, startNode, startTestBroker, type TestBroker, until } from "./helpers.js";
+import { Fixtures, rawClient, type TestBroker, until } from "./helpers.js";
 
-let broker: TestBroker;
-const open: { close(): Promise<unknown> }[] = [];
+const fx = new Fixtures();
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
+  await fx.close();
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
+let broker: TestBroker;
 async function setup(): Promise<void> {
-  broker = await startTestBroker();
-  open.push(broker);
+  broker = await fx.broker();
 }
 async function twins(dataDir?: string): Promise<Twins> {
-  const t = await startTwins({
-    url: broker.url,
-    ...(dataDir ? { store: await jsonFileStore(dataDir) } : {}),
-  });
-  open.push(t);
-  return t;
+  return fx.twins(dataDir ? { store: await jsonFileStore(dataDir) } : {});
 }
-async function node(id: string): Promise<CoreClient> {
-  const n = await startNode(broker.url, id);
-  open.push({ close: () => n.stop() });
-  return n;
-}
+const node = (id: string): Promise<CoreClient> => fx.node(id);
 /** Power-cycles a node: the old one drops off (the broker sends its will), a new one boots. */
 async function reboot(n: CoreClient): Promise<CoreClient> {
   await n.stop();

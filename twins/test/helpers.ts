@@ -8,6 +8,8 @@ import { Aedes, type Client } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
 import { CoreClient } from "../../node/mqtt-node.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
+import type { TwinsOptions } from "../options.js";
+import { startTwins, type Twins } from "../service.js";
 
 export interface TestBroker {
   readonly url: string;
@@ -72,5 +74,35 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 5000)
   while (!cond()) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** What one test opened — a broker, twins services, nodes — closed in reverse order after it. */
+export class Fixtures {
+  /** The broker the services and nodes join; set by broker(), or by hand for another broker. */
+  url = "";
+  private readonly open: (() => Promise<unknown>)[] = [];
+
+  track<T>(thing: T, close: (t: T) => Promise<unknown>): T {
+    this.open.push(() => close(thing));
+    return thing;
+  }
+
+  async broker(): Promise<TestBroker> {
+    const b = this.track(await startTestBroker(), (x) => x.close());
+    this.url = b.url;
+    return b;
+  }
+
+  async twins(options: Omit<TwinsOptions, "url"> = {}): Promise<Twins> {
+    return this.track(await startTwins({ url: this.url, ...options }), (t) => t.close());
+  }
+
+  async node(id: string): Promise<CoreClient> {
+    return this.track(await startNode(this.url, id), (n) => n.stop());
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.open.splice(0).reverse()) await c();
   }
 }

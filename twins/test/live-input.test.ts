@@ -1,28 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import type { ConvergenceReport } from "../convergence.js";
-import { startTwins, type Twins } from "../service.js";
+import type { Twins } from "../service.js";
 import type { BadInput } from "../types.js";
-import { rawClient, startNode, startTestBroker, type TestBroker, until } from "./helpers.js";
+import { Fixtures, rawClient, type TestBroker, until } from "./helpers.js";
 
+const fx = new Fixtures();
+afterEach(() => fx.close());
 let broker: TestBroker;
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-});
-
 async function setup(): Promise<Twins> {
-  broker = await startTestBroker();
-  open.push(broker);
-  const t = await startTwins({ url: broker.url });
-  open.push(t);
-  return t;
+  broker = await fx.broker();
+  return fx.twins();
 }
-async function node(id: string): Promise<CoreClient> {
-  const n = await startNode(broker.url, id);
-  open.push({ close: () => n.stop() });
-  return n;
-}
+const node = (id: string): Promise<CoreClient> => fx.node(id);
 
 describe("twins on the wire", () => {
   it("counts bad input from devices with the node id, keeps serving and never regresses a twin", async () => {
@@ -39,7 +29,7 @@ describe("twins on the wire", () => {
     t.on("bad-input", (i) => seen.push(i));
 
     const raw = await rawClient(broker.url);
-    open.push({ close: () => raw.endAsync() });
+    fx.track(raw, (r) => r.endAsync());
     const bad: [string, string, boolean][] = [
       ["tf/register/A", "G1 toaster uno-w5100 1.0.0", false], // malformed register
       ["tf/register/", "G1 sim uno-w5100 1.0.0", false], // no node id

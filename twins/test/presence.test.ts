@@ -2,29 +2,17 @@ import { connect as netConnect, type Socket } from "node:net";
 import mqttPacket from "mqtt-packet";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
-import { startTwins, type Twins } from "../service.js";
-import { startNode, startTestBroker, type TestBroker, until } from "./helpers.js";
+import type { Twins } from "../service.js";
+import { Fixtures, type TestBroker, until } from "./helpers.js";
 
+const fx = new Fixtures();
+afterEach(() => fx.close());
 let broker: TestBroker;
-const open: { close(): Promise<unknown> }[] = [];
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-});
-
 async function setup(): Promise<void> {
-  broker = await startTestBroker();
-  open.push(broker);
+  broker = await fx.broker();
 }
-async function twins(): Promise<Twins> {
-  const t = await startTwins({ url: broker.url });
-  open.push(t);
-  return t;
-}
-async function node(id: string): Promise<CoreClient> {
-  const n = await startNode(broker.url, id);
-  open.push({ close: () => n.stop() });
-  return n;
-}
+const twins = (): Promise<Twins> => fx.twins();
+const node = (id: string): Promise<CoreClient> => fx.node(id);
 
 describe("twins presence", () => {
   it("lists every live node after a restart: the query makes them register again", async () => {
@@ -72,7 +60,7 @@ describe("twins presence", () => {
     const t = await twins();
     // A node that connects with a 1 s keepalive, registers, then goes silent (a frozen board).
     const sock: Socket = netConnect(broker.port, "127.0.0.1");
-    open.push({ close: async () => sock.destroy() });
+    fx.track(sock, async (s) => s.destroy());
     await new Promise<void>((resolve) => sock.once("connect", () => resolve()));
     sock.on("error", () => {});
     const send = (p: mqttPacket.Packet) => sock.write(mqttPacket.generate(p));
