@@ -133,7 +133,16 @@ export class SimNode {
   /** One button press now, or at a given time. */
   press(at?: number): void {
     if (at === undefined || at <= this.sched.now()) this.board.press(at ?? this.sched.now());
-    else this.plans.add(this.sched.at(at, () => this.board.press(at)));
+    else this.plans.add(this.sched.at(at, () => this.pressAt(at)));
+  }
+
+  /**
+   * A planned press happens when its timer fires: on wall time that is up to a millisecond after
+   * the planned instant (timer resolution), and the interrupt — the start of every sync latency —
+   * is when the press really reaches the board. On fake time the two are equal.
+   */
+  private pressAt(planned: number): void {
+    this.board.press(Math.max(planned, this.sched.now()));
   }
 
   /** Starts a press plan (Poisson, burst or script); returns a handle to stop it. */
@@ -143,7 +152,7 @@ export class SimNode {
       p,
       this.sched,
       nodeRandom(`${this.seed}\u0000${this.planCount++}`, this.id, "press"),
-      (at) => this.board.press(at),
+      (at) => this.pressAt(at),
     );
     this.plans.add(t);
     return t;
