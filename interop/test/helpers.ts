@@ -4,8 +4,8 @@
  * are real socket events, so only their arrival is awaited).
  */
 import mqtt from "mqtt";
-import { CoreClient } from "../../node/mqtt-node.js";
-import { NodeId, Prefix } from "../../protocol/index.js";
+import type { CoreClient } from "../../node/mqtt-node.js";
+import { type NodeOptions, startNode as startTwinsTestNode } from "../../twins/test/helpers.js";
 
 export interface Delivery {
   readonly topic: string;
@@ -14,31 +14,9 @@ export interface Delivery {
   readonly qos: number;
 }
 
-export interface NodeOptions {
-  /** Short by default, so a node with no retained state syncs quickly. */
-  readonly syncGraceMs?: number;
-  readonly reconnect?: boolean;
-}
-
-/** A protocol-exact node, started and synced. */
-export async function startNode(url: string, id: string, opts: NodeOptions = {}): Promise<CoreClient> {
-  const node = new CoreClient({
-    url,
-    core: {
-      id: NodeId(id),
-      prefix: Prefix("tf"),
-      kind: "sim",
-      profile: "uno-w5100",
-      firmware: "1.0.0",
-      syncGraceMs: opts.syncGraceMs ?? 300,
-    },
-    tickMs: 10,
-    reconnectPeriodMs: (opts.reconnect ?? true) ? 500 : 0,
-  });
-  const synced = new Promise<void>((resolve) => node.once("synced", resolve));
-  await node.start();
-  await synced;
-  return node;
+/** A protocol-exact node, started and synced: on Mosquitto, a longer grace and reconnects. */
+export function startNode(url: string, id: string, opts: NodeOptions = {}): Promise<CoreClient> {
+  return startTwinsTestNode(url, id, { syncGraceMs: 300, reconnect: true, ...opts });
 }
 
 /**

@@ -43,8 +43,15 @@ export async function startTestBroker(): Promise<TestBroker> {
   };
 }
 
-/** A simulated node; `syncGraceMs` is short so a node with no retained state syncs quickly. */
-export async function startNode(url: string, id: string): Promise<CoreClient> {
+export interface NodeOptions {
+  /** Short by default, so a node with no retained state syncs quickly. */
+  readonly syncGraceMs?: number;
+  /** Reconnect after a drop (every 500 ms); off by default. */
+  readonly reconnect?: boolean;
+}
+
+/** A simulated node (CoreClient), started and synced. */
+export async function startNode(url: string, id: string, opts: NodeOptions = {}): Promise<CoreClient> {
   const node = new CoreClient({
     url,
     core: {
@@ -53,10 +60,10 @@ export async function startNode(url: string, id: string): Promise<CoreClient> {
       kind: "sim",
       profile: "uno-w5100",
       firmware: "1.0.0",
-      syncGraceMs: 150,
+      syncGraceMs: opts.syncGraceMs ?? 150,
     },
     tickMs: 10,
-    reconnectPeriodMs: 0,
+    reconnectPeriodMs: opts.reconnect ? 500 : 0,
   });
   const synced = new Promise<void>((resolve) => node.once("synced", resolve));
   await node.start();
