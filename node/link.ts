@@ -53,6 +53,8 @@ export class LinkPath {
     private readonly latencyMs: number,
     private readonly hooks: PathHooks,
     readonly stats: PathStats,
+    /** Deliveries leave the model at their exact instant (the node's side: writes to the real socket). */
+    private readonly exact = false,
   ) {}
 
   /** Sends a segment at model time `at`. */
@@ -123,11 +125,15 @@ export class LinkPath {
     this.timer = undefined;
     this.timerAt = due;
     if (due === Number.POSITIVE_INFINITY) return;
-    this.timer = this.sched.at(due, () => {
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.run(due);
-    });
+    this.timer = this.sched.at(
+      due,
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.run(due);
+      },
+      this.exact,
+    );
   }
 
   private run(now: number): void {
@@ -271,7 +277,10 @@ export class Link {
     return { ok: false, at: at + connectTimeoutMs };
   }
 
-  /** The two directions of a new connection. */
+  /**
+   * The two directions of a new connection. The up path hands segments to the broker's real
+   * socket, so it delivers at the exact instant; the down path ends in the model.
+   */
   connect(up: ConnectionHooks, down: ConnectionHooks): { up: LinkPath; down: LinkPath } {
     const { sched, nodePolicy, brokerPolicy, latencyMs } = this.opts;
     const upAt = (t: number) => this.upAt(t);
@@ -284,7 +293,7 @@ export class Link {
       },
     });
     return {
-      up: new LinkPath(sched, nodePolicy, this.lossUp, latencyMs, wrap(up), this.stats.up),
+      up: new LinkPath(sched, nodePolicy, this.lossUp, latencyMs, wrap(up), this.stats.up, true),
       down: new LinkPath(sched, brokerPolicy, this.lossDown, latencyMs, wrap(down), this.stats.down),
     };
   }

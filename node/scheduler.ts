@@ -4,6 +4,7 @@
  * tests and offline models. Nodes hold no timers of their own beyond what they ask of it, so many
  * nodes share one scheduler and no node spins a timer per loop iteration.
  */
+import { type TimerEntry, TimerHeap } from "./timer-heap.js";
 
 export interface Timer {
   cancel(): void;
@@ -12,42 +13,82 @@ export interface Timer {
 export interface Scheduler {
   /** Current time in ms. */
   now(): number;
-  /** Runs `fn` at time `atMs` (or as soon as possible if that is already past). */
-  at(atMs: number, fn: () => void): Timer;
+  /**
+   * Runs `fn` at time `atMs` (or as soon as possible if that is already past). A model step uses
+   * its own `atMs` as the time it happens, so a wall-clock scheduler may run it a little early.
+   * `exact` asks for no earlier than `atMs`, as close to it as the host allows: for what the world
+   * outside the model sees at that instant (bytes written to a real socket).
+   */
+  at(atMs: number, fn: () => void, exact?: boolean): Timer;
 }
 
-/** Wall time from `performance.now()` (or a given origin), timers from `setTimeout`. */
+/** Node's timers count whole milliseconds of a loop clock cached at the start of each turn. */
+const TIMER_RESOLUTION_MS = 1;
+/** An exact timer wakes this long before its instant and spins the rest on the event loop. */
+const SPIN_MS = 2;
+
+/**
+ * Wall time from `performance.now()` (or a given origin). `setTimeout` has millisecond resolution
+ * and never fires sooner than 1 ms, and a timer may fire up to about a millisecond before its
+ * instant. So:
+ * - a step due within the resolution runs on the next turn of the event loop (`setImmediate`),
+ *   up to 1 ms before its instant — rounding it up to a timer would add a millisecond or more to
+ *   every modeled sub-millisecond cost;
+ * - an exact timer sleeps on `setTimeout` until 2 ms before its instant, then waits on the event
+ *   loop (which keeps serving sockets) until the instant has come. Only bytes a node puts on the
+ *   wire need that: they are when the broker and the other nodes see the model's instants.
+ */
 export class RealScheduler implements Scheduler {
+  private readonly exact = new TimerHeap();
+  private spin: NodeJS.Immediate | undefined;
+
   constructor(private readonly origin = 0) {}
 
   now(): number {
     return performance.now() - this.origin;
   }
 
-  at(atMs: number, fn: () => void): Timer {
+  at(atMs: number, fn: () => void, exact = false): Timer {
     const delay = atMs - this.now();
-    // setTimeout never fires sooner than 1 ms: work due now (a zero-cost step, a packet to pass on)
-    // runs on the next turn of the event loop instead, or every hop would cost a millisecond.
-    if (delay <= 0) {
+    if (exact) return this.atExactly(atMs, fn, delay);
+    if (delay < TIMER_RESOLUTION_MS) {
       const i = setImmediate(fn);
       return { cancel: () => clearImmediate(i) };
     }
     const t = setTimeout(fn, delay);
     return { cancel: () => clearTimeout(t) };
   }
-}
 
-interface FakeEntry {
-  readonly at: number;
-  readonly seq: number;
-  fn: (() => void) | undefined;
+  private atExactly(atMs: number, fn: () => void, delay: number): Timer {
+    const e = this.exact.entry(atMs, fn);
+    let sleep: NodeJS.Timeout | undefined;
+    if (delay > SPIN_MS) sleep = setTimeout(() => this.queue(e), delay - SPIN_MS);
+    else this.queue(e);
+    return {
+      cancel: () => {
+        clearTimeout(sleep);
+        e.fn = undefined;
+      },
+    };
+  }
+
+  private queue(e: TimerEntry): void {
+    if (e.fn === undefined) return;
+    this.exact.push(e);
+    this.spin ??= setImmediate(this.tick);
+  }
+
+  private readonly tick = (): void => {
+    this.spin = undefined;
+    this.exact.runDue(this.now());
+    if (this.exact.peek() !== undefined) this.spin = setImmediate(this.tick);
+  };
 }
 
 /** Virtual time: nothing happens until `advance`/`runUntil`; timers at equal times run in order set. */
 export class FakeScheduler implements Scheduler {
   private t: number;
-  private seq = 0;
-  private heap: FakeEntry[] = [];
+  private readonly timers = new TimerHeap();
 
   constructor(start = 0) {
     this.t = start;
@@ -58,8 +99,8 @@ export class FakeScheduler implements Scheduler {
   }
 
   at(atMs: number, fn: () => void): Timer {
-    const e: FakeEntry = { at: Math.max(atMs, this.t), seq: this.seq++, fn };
-    this.push(e);
+    const e = this.timers.entry(Math.max(atMs, this.t), fn);
+    this.timers.push(e);
     return {
       cancel: () => {
         e.fn = undefined;
@@ -69,15 +110,9 @@ export class FakeScheduler implements Scheduler {
 
   /** Runs every timer due up to `until`, then sets the time to `until`. */
   runUntil(until: number): void {
-    for (;;) {
-      const top = this.heap[0];
-      if (top === undefined || top.at > until) break;
-      this.pop();
-      this.t = top.at;
-      const fn = top.fn;
-      top.fn = undefined;
-      fn?.();
-    }
+    this.timers.runDue(until, (at) => {
+      this.t = at;
+    });
     this.t = Math.max(this.t, until);
   }
 
@@ -87,43 +122,6 @@ export class FakeScheduler implements Scheduler {
 
   /** Pending (not cancelled) timers. */
   get pending(): number {
-    return this.heap.filter((e) => e.fn !== undefined).length;
-  }
-
-  private less(a: FakeEntry, b: FakeEntry): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private push(e: FakeEntry): void {
-    const h = this.heap;
-    h.push(e);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const hp = h[p] as FakeEntry;
-      if (!this.less(e, hp)) break;
-      h[i] = hp;
-      i = p;
-    }
-    h[i] = e;
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    if (last === undefined || h.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const hl = h[l] as FakeEntry;
-      const c = r < h.length && this.less(h[r] as FakeEntry, hl) ? r : l;
-      const hc = h[c] as FakeEntry;
-      if (!this.less(hc, last)) break;
-      h[i] = hc;
-      i = c;
-    }
-    h[i] = last;
+    return this.timers.size;
   }
 }

@@ -137,12 +137,15 @@ export class SimNode {
   }
 
   /**
-   * A planned press happens when its timer fires: on wall time that is up to a millisecond after
-   * the planned instant (timer resolution), and the interrupt — the start of every sync latency —
-   * is when the press really reaches the board. On fake time the two are equal.
+   * A planned press happens when its timer fires, and the interrupt — the start of every sync
+   * latency — is when the press really reaches the board. On wall time a timer fires up to a
+   * millisecond before or after its planned instant (Node's timers count whole milliseconds of a
+   * cached loop clock). Taking the planned instant when the timer fired early would put the press in
+   * the future: its publish, due then, would wait for another timer, at least a millisecond. On fake
+   * time the two instants are equal.
    */
-  private pressAt(planned: number): void {
-    this.board.press(Math.max(planned, this.sched.now()));
+  private pressAt(_planned: number): void {
+    this.board.press(this.sched.now());
   }
 
   /** Starts a press plan (Poisson, burst or script); returns a handle to stop it. */

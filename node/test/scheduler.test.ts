@@ -1,0 +1,147 @@
+/**
+ * The schedulers: the timer heap's order and cancellation, virtual time, and the wall-clock rules
+ * (docs/device-model.md §Time): a step due within the timer resolution runs on the next turn of the
+ * event loop instead of a timer's millisecond, and an exact timer never runs before its instant.
+ * The wall-clock checks assert orders and bounds that hold however slow the host is.
+ */
+import { describe, expect, it } from "vitest";
+import { Link } from "../link.js";
+import { nodeRandom } from "../rng.js";
+import { FakeScheduler, RealScheduler, type Scheduler } from "../scheduler.js";
+import { TimerHeap } from "../timer-heap.js";
+
+describe("TimerHeap", () => {
+  it("runs entries by time, ties in the order added, skipping cancelled ones", () => {
+    const heap = new TimerHeap();
+    const ran: string[] = [];
+    const times = [5, 1, 3, 3, 9, 0, 3, 7];
+    const entries = times.map((t, i) => {
+      const e = heap.entry(t, () => ran.push(`${t}#${i}`));
+      heap.push(e);
+      return e;
+    });
+    (entries[4] as { fn: unknown }).fn = undefined; // cancel the 9
+    heap.runDue(8);
+    expect(ran).toEqual(["0#5", "1#1", "3#2", "3#3", "3#6", "5#0", "7#7"]);
+    expect(heap.peek()).toBeUndefined();
+    expect(heap.size).toBe(0);
+  });
+
+  it("runs entries added by a callback when they are due too", () => {
+    const heap = new TimerHeap();
+    const ran: number[] = [];
+    heap.push(
+      heap.entry(1, () => {
+        ran.push(1);
+        heap.push(heap.entry(2, () => ran.push(2)));
+        heap.push(heap.entry(20, () => ran.push(20)));
+      }),
+    );
+    heap.runDue(10);
+    expect(ran).toEqual([1, 2]);
+    expect(heap.size).toBe(1);
+  });
+});
+
+describe("FakeScheduler", () => {
+  it("keeps virtual time at each timer's instant and never goes back", () => {
+    const s = new FakeScheduler(100);
+    const seen: [string, number][] = [];
+    s.at(130, () => seen.push(["b", s.now()]));
+    s.at(50, () => seen.push(["past", s.now()])); // already past: runs at the current time
+    const c = s.at(120, () => seen.push(["cancelled", s.now()]));
+    s.at(110, () => {
+      seen.push(["a", s.now()]);
+      s.at(s.now(), () => seen.push(["a+0", s.now()]));
+    });
+    c.cancel();
+    expect(s.pending).toBe(3);
+    s.runUntil(200);
+    expect(seen).toEqual([
+      ["past", 100],
+      ["a", 110],
+      ["a+0", 110],
+      ["b", 130],
+    ]);
+    expect(s.now()).toBe(200);
+  });
+});
+
+describe("RealScheduler", () => {
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  const until = async (cond: () => boolean) => {
+    while (!cond()) await new Promise((r) => setTimeout(r, 2));
+  };
+
+  it("runs a step due within the timer resolution on the next turn, not after a timer's millisecond", async () => {
+    const s = new RealScheduler();
+    const order: string[] = [];
+    s.at(s.now() + 0.5, () => order.push("sub-ms step"));
+    setImmediate(() => order.push("next turn"));
+    s.at(s.now() + 50, () => order.push("50 ms step"));
+    await turn();
+    await turn();
+    expect(order).toEqual(["sub-ms step", "next turn"]);
+    await until(() => order.length === 3);
+    expect(order[2]).toBe("50 ms step");
+  });
+
+  it("never runs an exact timer before its instant, and runs them in order", async () => {
+    const origin = performance.now() - 1234;
+    const s = new RealScheduler(origin);
+    const t0 = s.now();
+    const due = [0, 0.3, 0.3, 0.9, 1.7, 2.5, 4, 6.2, 10, 25, -1].map((d) => t0 + d);
+    const ran: { i: number; due: number; now: number }[] = [];
+    due.forEach((d, i) => {
+      s.at(d, () => ran.push({ i, due: d, now: s.now() }), true);
+    });
+    const cancelled = s.at(t0 + 3, () => ran.push({ i: -1, due: 0, now: 0 }), true);
+    const cancelledLater = s.at(t0 + 8, () => ran.push({ i: -2, due: 0, now: 0 }), true);
+    cancelled.cancel();
+    cancelledLater.cancel();
+    await until(() => ran.length === due.length);
+    await new Promise((r) => setTimeout(r, 15));
+    expect(ran.map((r) => r.i)).toEqual([10, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const r of ran) expect(r.now).toBeGreaterThanOrEqual(r.due);
+  });
+
+  it("counts time from its origin", () => {
+    const s = new RealScheduler(performance.now() - 5000);
+    expect(s.now()).toBeGreaterThanOrEqual(5000);
+    expect(s.now()).toBeLessThan(60_000);
+  });
+});
+
+describe("link timing", () => {
+  it("asks for exact instants on the node's side only: its segments are written to a real socket", () => {
+    const fake = new FakeScheduler();
+    const asked: { at: number; exact: boolean }[] = [];
+    const recording: Scheduler = {
+      now: () => fake.now(),
+      at: (at, fn, exact) => {
+        asked.push({ at, exact: exact === true });
+        return fake.at(at, fn);
+      },
+    };
+    const link = new Link({
+      sched: recording,
+      nodePolicy: { firstRtoMs: 200, capMs: 6400, retries: 8 },
+      brokerPolicy: { firstRtoMs: 200, capMs: 120_000, retries: 15 },
+      latencyMs: 0.2,
+      connectTimeoutMs: 1000,
+      randUp: nodeRandom("sched-test", "n1", "loss-up"),
+      randDown: nodeRandom("sched-test", "n1", "loss-down"),
+    });
+    const got: string[] = [];
+    const { up, down } = link.connect(
+      { deliver: () => got.push("up") > 0, timedOut: () => {} },
+      { deliver: () => got.push("down") > 0, timedOut: () => {} },
+    );
+    up.send(Buffer.from([0x30]), 10);
+    expect(asked).toEqual([{ at: 10.2, exact: true }]);
+    down.send(Buffer.from([0x30]), 11);
+    expect(asked[1]).toEqual({ at: 11.2, exact: false });
+    fake.runUntil(20);
+    expect(got).toEqual(["up", "down"]);
+  });
+});
