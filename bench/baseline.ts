@@ -1,12 +1,15 @@
 /**
  * The raw baseline for the overhead benchmark: plain MQTT.js clients running the protocol's node core
- * (CoreClient — no device model, no link model, no worker threads) with the same pairing, seeded
- * Poisson presses at the same rate, and the same sync-latency tracker as a fleet run.
+ * (CoreClient — no device model, no link model) with the same pairing, seeded Poisson presses at the
+ * same rate, and the same sync-latency tracker as a fleet run. The clients run either in the
+ * broker's own thread, or sharded over worker threads the way a fleet run places its nodes.
  */
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import mqtt from "mqtt";
+import { Piscina } from "piscina";
 import seedrandom from "seedrandom";
 import { CoreClient } from "../node/mqtt-node.js";
-import { type NodeId, Prefix } from "../protocol/index.js";
+import { type NodeId, Prefix, type Stamp } from "../protocol/index.js";
 import type { Summary } from "../sim/histogram.js";
 import { SyncTracker } from "../sim/sync-tracker.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
@@ -18,6 +21,8 @@ export interface BaselineOptions {
   readonly ratePerNodePerMin: number;
   readonly durationS: number;
   readonly seed: string;
+  /** 0: the clients run in this (the broker's) thread; N: sharded over N worker threads. */
+  readonly workers: number;
 }
 
 export interface BaselineResult {
@@ -27,69 +32,162 @@ export interface BaselineResult {
   readonly sync: Summary;
 }
 
+export interface StampRecord {
+  readonly kind: "press" | "applied";
+  readonly node: NodeId;
+  readonly stamp: Stamp;
+  /** ms on the main thread's performance.now() clock. */
+  readonly at: number;
+}
+
+const PREFIX = Prefix("tf");
+const TAIL_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** One group of plain clients: connect and sync, press on a seeded Poisson plan, record stamps. */
+export class ClientShard {
+  readonly records: StampRecord[] = [];
+  private readonly clients: CoreClient[];
+  private readonly presses: (() => void)[] = [];
+  private readonly synced: Promise<void>[] = [];
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    url: string,
+    private readonly ids: readonly NodeId[],
+    /** Milliseconds to add to this thread's performance.now() to get the main thread's clock. */
+    clockOffset: number,
+  ) {
+    const now = () => performance.now() + clockOffset;
+    this.clients = ids.map((id) => {
+      const c = new CoreClient({
+        url,
+        core: { id, prefix: PREFIX, kind: "sim", profile: "mqttjs", firmware: "1.0.0", syncGraceMs: 1500 },
+        now,
+      });
+      let pressAt: number | undefined;
+      let last = "";
+      c.on("output", (out) => {
+        if (out.type !== "publish" || out.topic !== `${PREFIX}/report/${id}`) return;
+        const stamp = c.state.stamp;
+        const key = `${stamp.counter}@${stamp.origin}`;
+        if (key === last) return;
+        last = key;
+        if (stamp.origin === id && pressAt !== undefined) {
+          this.records.push({ kind: "press", node: id, stamp, at: pressAt });
+          pressAt = undefined;
+        } else {
+          this.records.push({ kind: "applied", node: id, stamp, at: now() });
+        }
+      });
+      this.presses.push(() => {
+        pressAt ??= now();
+        c.press();
+      });
+      this.synced.push(new Promise((resolve) => c.once("synced", resolve)));
+      return c;
+    });
+  }
+
+  /** Resolves once every client is connected and synced. */
+  async start(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.start()));
+    await Promise.all(this.synced);
+  }
+
+  /** Presses for `durationS` seconds from now. */
+  pressFor(durationS: number, ratePerNodePerMin: number, seed: string): void {
+    const until = performance.now() + durationS * 1000;
+    const meanMs = 60_000 / ratePerNodePerMin;
+    this.timers = this.ids.map((id, i) => {
+      const rand = seedrandom(`${seed}/baseline/${id}`);
+      const next = (): NodeJS.Timeout =>
+        setTimeout(
+          () => {
+            if (performance.now() > until) return;
+            this.presses[i]?.();
+            this.timers[i] = next();
+          },
+          -Math.log(1 - rand()) * meanMs,
+        );
+      return next();
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    await Promise.all(this.clients.map((c) => c.stop()));
+  }
+}
+
+/** A worker's share of the baseline: the messages between it and the benchmark. */
+export interface ShardTask {
+  readonly url: string;
+  readonly ids: readonly NodeId[];
+  readonly timeOrigin: number;
+  readonly port: MessagePort;
+}
+export type ShardControl = { type: "go"; durationS: number; ratePerNodePerMin: number; seed: string };
+
 export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
-  const prefix = Prefix("tf");
   const admin = await mqtt.connectAsync(o.url);
   for (const [f, sources] of o.pairing) {
-    await admin.publishAsync(`${prefix}/config/${f}`, `C1 1 ${sources.join(" ")}`, { retain: true, qos: 1 });
+    await admin.publishAsync(`${PREFIX}/config/${f}`, `C1 1 ${sources.join(" ")}`, { retain: true, qos: 1 });
   }
   await admin.endAsync();
-
+  const records = o.workers > 0 ? await inWorkers(o) : await inThisThread(o);
   const tracker = new SyncTracker(followersReach(o.pairing));
-  const presses: (() => void)[] = [];
-  const synced: Promise<void>[] = [];
-  const clients = o.ids.map((id) => {
-    const c = new CoreClient({
-      url: o.url,
-      core: { id, prefix, kind: "sim", profile: "mqttjs", firmware: "1.0.0", syncGraceMs: 1500 },
-      now: () => performance.now(),
-    });
-    let pressAt: number | undefined;
-    let last = "";
-    c.on("output", (out) => {
-      if (out.type !== "publish" || out.topic !== `${prefix}/report/${id}`) return;
-      const st = c.state.stamp;
-      const key = `${st.counter}@${st.origin}`;
-      if (key === last) return;
-      last = key;
-      if (st.origin === id && pressAt !== undefined) {
-        tracker.press({ node: id, stamp: st, at: pressAt });
-        pressAt = undefined;
-      } else {
-        tracker.applied({ node: id, stamp: st, at: performance.now() });
-      }
-    });
-    presses.push(() => {
-      pressAt ??= performance.now();
-      c.press();
-    });
-    synced.push(new Promise((resolve) => c.once("synced", resolve)));
-    return c;
-  });
-  await Promise.all(clients.map((c) => c.start()));
-  await Promise.all(synced);
-
-  const until = performance.now() + o.durationS * 1000;
-  const meanMs = 60_000 / o.ratePerNodePerMin;
-  const timers = o.ids.map((id, i) => {
-    const rand = seedrandom(`${o.seed}/baseline/${id}`);
-    const next = (): NodeJS.Timeout =>
-      setTimeout(
-        () => {
-          if (performance.now() > until) return;
-          presses[i]?.();
-          timers[i] = next();
-        },
-        -Math.log(1 - rand()) * meanMs,
-      );
-    return next();
-  });
-  await sleep(o.durationS * 1000 + 5000);
-  for (const t of timers) clearTimeout(t);
+  records.sort((a, b) => a.at - b.at);
+  for (const r of records) {
+    if (r.kind === "press") tracker.press(r);
+    else tracker.applied(r);
+  }
   tracker.finish();
-  await Promise.all(clients.map((c) => c.stop()));
   const c = tracker.counts();
   return { presses: c.presses, deliveries: c.deliveries, lost: c.lost, sync: tracker.latency.summary() };
+}
+
+async function inThisThread(o: BaselineOptions): Promise<StampRecord[]> {
+  const shard = new ClientShard(o.url, o.ids, 0);
+  await shard.start();
+  shard.pressFor(o.durationS, o.ratePerNodePerMin, o.seed);
+  await sleep(o.durationS * 1000 + TAIL_MS);
+  await shard.stop();
+  return shard.records;
+}
+
+async function inWorkers(o: BaselineOptions): Promise<StampRecord[]> {
+  const pool = new Piscina({
+    filename: new URL("./baseline-worker.ts", import.meta.url).href,
+    execArgv: ["--import", "tsx"],
+    minThreads: o.workers,
+    maxThreads: o.workers,
+    concurrentTasksPerWorker: 1,
+  });
+  try {
+    const ports: MessagePort[] = [];
+    const ready: Promise<unknown>[] = [];
+    const results: Promise<StampRecord[]>[] = [];
+    for (let s = 0; s < o.workers; s++) {
+      const { port1, port2 } = new MessageChannel();
+      ports.push(port1);
+      ready.push(new Promise((r) => port1.once("message", r)));
+      const ids = o.ids.filter((_, i) => i % o.workers === s);
+      const task: ShardTask = { url: o.url, ids, timeOrigin: performance.timeOrigin, port: port2 };
+      results.push(pool.run(task, { transferList: [port2] }));
+    }
+    await Promise.all(ready);
+    const go: ShardControl = {
+      type: "go",
+      durationS: o.durationS,
+      ratePerNodePerMin: o.ratePerNodePerMin,
+      seed: o.seed,
+    };
+    for (const p of ports) p.postMessage(go);
+    const all = await Promise.all(results);
+    for (const p of ports) p.close();
+    return all.flat();
+  } finally {
+    await pool.destroy();
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * Overhead of the simulator: the `ideal` profile's sync latency against plain MQTT.js clients running
- * the same node core with the same pairing and rate, on the same embedded broker, in one run.
- *   npm run bench -- overhead [--nodes 500] [--duration 60] [--rate 6]
+ * the same node core with the same pairing and rate, on the same embedded broker. Each round runs
+ * every configuration once, one after another, so a host that gets slower or faster during the
+ * benchmark moves them all; the figures are the medians over the rounds.
+ *   npm run bench -- overhead [--nodes 500] [--duration 20] [--rate 6] [--rounds 3]
  */
 import { startBroker } from "../broker/index.js";
 import { resolveFleetOptions } from "../fleet/options.js";
@@ -11,82 +13,114 @@ import { startTwins } from "../twins/index.js";
 import { runBaseline } from "./baseline.js";
 import { arg, record } from "./record.js";
 
+interface Figures {
+  presses: number;
+  deliveries: number;
+  lost: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** The configurations, in the order each round runs them. */
+const BASELINES = {
+  /** Plain clients in the broker's own thread, nothing else on the broker. */
+  plain: { twins: false, inWorkers: false },
+  /** The same with the twins service subscribed to every report, as in every fleet run. */
+  plainTwins: { twins: true, inWorkers: false },
+  /** Plain clients sharded over worker threads as a fleet run places its nodes, twins on. */
+  workersTwins: { twins: true, inWorkers: true },
+} as const;
+type Config = keyof typeof BASELINES | "ideal";
+
 export async function overhead(argv: string[]): Promise<void> {
   const nodes = Number(arg(argv, "--nodes", "500"));
-  const durationS = Number(arg(argv, "--duration", "60"));
+  const durationS = Number(arg(argv, "--duration", "20"));
   const rate = Number(arg(argv, "--rate", "6"));
+  const rounds = Number(arg(argv, "--rounds", "3"));
   const groupSize = 8;
   const seed = "overhead";
-
+  const fleetOpts = resolveFleetOptions({
+    nodes: String(nodes),
+    profile: "ideal",
+    topology: "ring",
+    groupSize: String(groupSize),
+    rate: String(rate),
+    duration: String(durationS),
+    settle: "5",
+    seed,
+  });
   const ids = fleetIds(nodes, "b");
   const pairing = buildPairing(ids, { kind: "ring", groupSize, seed });
-  // Twice: plain clients alone on the broker, and with the twins service subscribed to every report
-  // as in every fleet run — the simulated fleet's broker serves that subscriber too.
-  const baselines: Record<string, Awaited<ReturnType<typeof runBaseline>>> = {};
-  for (const withTwins of [false, true]) {
-    const broker = await startBroker({ host: "127.0.0.1", port: 0 });
-    const twins = withTwins ? await startTwins({ url: broker.url }) : undefined;
-    console.error(
-      `baseline${withTwins ? " + twins" : ""}: ${nodes} MQTT.js clients, ring of ${groupSize}, ${rate}/node/min, ${durationS} s`,
-    );
-    baselines[withTwins ? "withTwins" : "plain"] = await runBaseline({
-      url: broker.url,
-      ids,
-      pairing,
-      ratePerNodePerMin: rate,
-      durationS,
-      seed,
-    });
-    await twins?.close();
-    await broker.close();
-  }
-  const base = baselines.plain as Awaited<ReturnType<typeof runBaseline>>;
-  const baseTwins = baselines.withTwins as Awaited<ReturnType<typeof runBaseline>>;
+  const runs: Record<Config, Figures[]> = { plain: [], plainTwins: [], workersTwins: [], ideal: [] };
 
-  console.error(`ideal: ${nodes} simulated nodes, same pairing and rate`);
-  const ideal = await runFleet(
-    resolveFleetOptions({
-      nodes: String(nodes),
-      profile: "ideal",
-      topology: "ring",
-      groupSize: String(groupSize),
-      rate: String(rate),
-      duration: String(durationS),
-      settle: "5",
-      seed,
-    }),
-  );
-  const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
-  record("overhead", {
-    nodes,
-    durationS,
-    ratePerNodePerMin: rate,
-    baseline: {
-      presses: base.presses,
-      deliveries: base.deliveries,
-      lost: base.lost,
-      p50Ms: base.sync.p50,
-      p99Ms: base.sync.p99,
-    },
-    baselineWithTwins: {
-      presses: baseTwins.presses,
-      deliveries: baseTwins.deliveries,
-      lost: baseTwins.lost,
-      p50Ms: baseTwins.sync.p50,
-      p99Ms: baseTwins.sync.p99,
-    },
-    ideal: {
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, b] of Object.entries(BASELINES) as [
+      keyof typeof BASELINES,
+      (typeof BASELINES)[keyof typeof BASELINES],
+    ][]) {
+      console.error(
+        `round ${round}/${rounds}: ${name} — ${nodes} MQTT.js clients ${b.inWorkers ? `in ${fleetOpts.workers} worker threads` : "in the broker's thread"}${b.twins ? " + twins" : ""}, ring of ${groupSize}, ${rate}/node/min, ${durationS} s`,
+      );
+      const broker = await startBroker({ host: "127.0.0.1", port: 0 });
+      const twins = b.twins ? await startTwins({ url: broker.url }) : undefined;
+      const r = await runBaseline({
+        url: broker.url,
+        ids,
+        pairing,
+        ratePerNodePerMin: rate,
+        durationS,
+        seed,
+        workers: b.inWorkers ? fleetOpts.workers : 0,
+      });
+      await twins?.close();
+      await broker.close();
+      runs[name].push({
+        presses: r.presses,
+        deliveries: r.deliveries,
+        lost: r.lost,
+        p50Ms: r.sync.p50,
+        p99Ms: r.sync.p99,
+      });
+    }
+    console.error(`round ${round}/${rounds}: ideal — ${nodes} simulated nodes, same pairing and rate`);
+    const ideal = await runFleet(fleetOpts);
+    if (!ideal.sim.keptUp) console.error("  the simulator did not keep up in this round");
+    runs.ideal.push({
       presses: ideal.presses,
       deliveries: ideal.deliveries,
       lost: ideal.lost,
       p50Ms: ideal.sync.p50Ms,
       p99Ms: ideal.sync.p99Ms,
-      keptUp: ideal.sim.keptUp,
+    });
+  }
+
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+  };
+  const med = (c: Config) => ({
+    p50Ms: median(runs[c].map((r) => r.p50Ms)),
+    p99Ms: median(runs[c].map((r) => r.p99Ms)),
+  });
+  const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
+  const ideal = med("ideal");
+  const against = (c: keyof typeof BASELINES) => {
+    const b = med(c);
+    return { p50: ratio(ideal.p50Ms, b.p50Ms), p99: ratio(ideal.p99Ms, b.p99Ms) };
+  };
+  record("overhead", {
+    nodes,
+    durationS,
+    ratePerNodePerMin: rate,
+    rounds,
+    workers: fleetOpts.workers,
+    median: { plain: med("plain"), plainTwins: med("plainTwins"), workersTwins: med("workersTwins"), ideal },
+    ratio: {
+      plain: against("plain"),
+      plainTwins: against("plainTwins"),
+      workersTwins: against("workersTwins"),
     },
-    ratio: { p50: ratio(ideal.sync.p50Ms, base.sync.p50), p99: ratio(ideal.sync.p99Ms, base.sync.p99) },
-    ratioWithTwins: {
-      p50: ratio(ideal.sync.p50Ms, baseTwins.sync.p50),
-      p99: ratio(ideal.sync.p99Ms, baseTwins.sync.p99),
-    },
+    runs,
   });
 }
