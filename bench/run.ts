@@ -3,6 +3,7 @@
  * bench/results/. Run them on a quiet machine: the fleet shares the host's cores with the broker.
  */
 import { consoleLag } from "./console-lag.js";
+import { fidelity } from "./fidelity.js";
 import { fleet, scale } from "./fleet.js";
 import { overhead } from "./overhead.js";
 
@@ -10,6 +11,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   fleet,
   scale,
   overhead,
+  fidelity,
   "console-lag": consoleLag,
 };
 

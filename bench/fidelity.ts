@@ -1,0 +1,69 @@
+/**
+ * Fidelity of wall-time runs: the same fleet (profile, ring pairing, rate, seed) once as a fleet run
+ * on wall time against the embedded broker, once on virtual time with the in-memory broker. The
+ * virtual run is the model's own sync latency; the difference is what the host adds.
+ *   npm run bench -- fidelity [--profile uno-w5100] [--nodes 500] [--duration 30] [--rate 6]
+ */
+import { resolveFleetOptions } from "../fleet/options.js";
+import { runFleet } from "../fleet/run.js";
+import { arg, record } from "./record.js";
+import { runVirtualFleet } from "./virtual-fleet.js";
+
+export async function fidelity(argv: string[]): Promise<void> {
+  const profile = arg(argv, "--profile", "uno-w5100");
+  const nodes = Number(arg(argv, "--nodes", "500"));
+  const durationS = Number(arg(argv, "--duration", "30"));
+  const rate = Number(arg(argv, "--rate", "6"));
+  const groupSize = 8;
+  const seed = "fidelity";
+
+  console.error(
+    `virtual time: ${nodes} ${profile} nodes, ring of ${groupSize}, ${rate}/node/min, ${durationS} s`,
+  );
+  const virtual = runVirtualFleet({ nodes, profile, groupSize, ratePerNodePerMin: rate, durationS, seed });
+  console.error(`wall time: the same fleet against the embedded broker`);
+  const wall = await runFleet(
+    resolveFleetOptions({
+      nodes: String(nodes),
+      profile,
+      topology: "ring",
+      groupSize: String(groupSize),
+      rate: String(rate),
+      duration: String(durationS),
+      settle: "5",
+      seed,
+    }),
+  );
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  record("fidelity", {
+    profile,
+    nodes,
+    durationS,
+    ratePerNodePerMin: rate,
+    virtual: {
+      synced: virtual.synced,
+      presses: virtual.presses,
+      deliveries: virtual.deliveries,
+      lost: virtual.lost,
+      p50Ms: virtual.sync.p50,
+      p90Ms: virtual.sync.p90,
+      p99Ms: virtual.sync.p99,
+      maxMs: virtual.sync.max,
+    },
+    wall: {
+      presses: wall.presses,
+      deliveries: wall.deliveries,
+      lost: wall.lost,
+      p50Ms: wall.sync.p50Ms,
+      p90Ms: wall.sync.p90Ms,
+      p99Ms: wall.sync.p99Ms,
+      maxMs: wall.sync.maxMs,
+      keptUp: wall.sim.keptUp,
+    },
+    hostAddsMs: {
+      p50: round(wall.sync.p50Ms - virtual.sync.p50),
+      p90: round(wall.sync.p90Ms - virtual.sync.p90),
+      p99: round(wall.sync.p99Ms - virtual.sync.p99),
+    },
+  });
+}
