@@ -219,7 +219,7 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
       FLAG_NAMES.workers,
       raw.workers,
       Math.max(1, Math.min(4, availableParallelism())),
-      1,
+      0,
       64,
       true,
     ),

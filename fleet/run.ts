@@ -177,7 +177,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private launch(host: string, port: number): void {
     const { opts } = this;
     const t0 = performance.now();
-    const shards = Math.min(opts.workers, this.ids.length);
+    const shards = Math.min(Math.max(1, opts.workers), this.ids.length);
     const spread = this.bootSpreadMs / this.ids.length;
     for (let s = 0; s < shards; s++) {
       // Shard s holds every shards-th node from s on, so each node's boot slot follows from its index.

@@ -1,9 +1,11 @@
 /**
  * The fleet's worker pool: one piscina task per shard of nodes, each with its own MessagePort for
- * events (worker → main) and controls (main → worker). Knows which shard owns which node.
+ * events (worker → main) and controls (main → worker). Knows which shard owns which node. With no
+ * worker threads the one shard runs in the main thread, beside the broker, over the same ports.
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
+import runShardHere from "../sim/worker.js";
 import type { NodeDetail, ShardControl, ShardReport, ShardResult, ShardTask } from "../sim/messages.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
@@ -17,7 +19,7 @@ function workerModule(): { filename: string; execArgv: string[] } {
 }
 
 export class ShardPool {
-  private readonly pool: Piscina;
+  private readonly pool: Piscina | undefined;
   private readonly ports: MessagePort[] = [];
   private readonly owner = new Map<string, number>();
   private readonly results: Promise<ShardResult>[] = [];
@@ -28,6 +30,7 @@ export class ShardPool {
     threads: number,
     private readonly onReport: (r: ShardReport) => void,
   ) {
+    if (threads === 0) return;
     const { filename, execArgv } = workerModule();
     this.pool = new Piscina({
       filename,
@@ -56,7 +59,9 @@ export class ShardPool {
       this.onReport(m);
     });
     this.results.push(
-      this.pool.run({ ...task, port: port2 }, { transferList: [port2] }) as Promise<ShardResult>,
+      this.pool
+        ? (this.pool.run({ ...task, port: port2 }, { transferList: [port2] }) as Promise<ShardResult>)
+        : runShardHere({ ...task, port: port2 }),
     );
   }
 
@@ -97,6 +102,6 @@ export class ShardPool {
 
   async destroy(): Promise<void> {
     for (const p of this.ports) p.close();
-    await this.pool.destroy();
+    await this.pool?.destroy();
   }
 }

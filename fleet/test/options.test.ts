@@ -78,7 +78,8 @@ describe("fleet options", () => {
     [{ broker: "localhost:1883" }, /--broker must be a URL like mqtt:\/\/host:1883/],
     [{ prefix: "a/b" }, /--prefix must be 1-12 of/],
     [{ profile: "Uno W5100" }, /--profile must be a profile name/],
-    [{ workers: "0" }, /--workers must be a whole number from 1 to 64/],
+    [{ workers: "-1" }, /--workers must be a whole number from 0 to 64/],
+    [{ workers: "65" }, /--workers must be a whole number from 0 to 64/],
   ])("rejects %j", (raw, message) => {
     expect(() => resolveFleetOptions(raw)).toThrow(OptionError);
     expect(() => resolveFleetOptions(raw)).toThrow(message);

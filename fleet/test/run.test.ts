@@ -39,6 +39,16 @@ describe("fleet runs", () => {
     expect(r.sync.maxMs).toBeLessThan(1000);
   });
 
+  it("runs the nodes in the broker's thread with no worker threads, the same way", async () => {
+    const r = await scripted({ nodes: "4", topology: "chain", groupSize: "4", workers: "0" }, async (run) => {
+      expect(run.press("n-0000")).toBe(true);
+      await sleep(1000);
+    });
+    expect(r).toMatchObject({ presses: 1, deliveries: 3, superseded: 0, lost: 0, diverged: 0 });
+    expect(r.sim.workers).toBe(0);
+    expect(r.registration.registered).toBe(4);
+  });
+
   it("a press in a cycle reaches the other members and stops", async () => {
     const r = await scripted({ nodes: "4", topology: "ring", groupSize: "4" }, async (run) => {
       run.press("n-0002");
