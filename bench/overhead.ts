@@ -1,6 +1,7 @@
 /**
  * Overhead of the simulator: the `ideal` profile's sync latency against plain MQTT.js clients running
- * the same node core with the same pairing and rate, on the same embedded broker. Each round runs
+ * the same node core with the same pairing and rate, on the same embedded broker — both placed in the
+ * broker's thread and in worker threads, so each comparison is like for like. Each round runs
  * every configuration once, one after another, so a host that gets slower or faster during the
  * benchmark moves them all; the figures are the medians over the rounds.
  *   npm run bench -- overhead [--nodes 500] [--duration 20] [--rate 6] [--rounds 3]
@@ -30,7 +31,9 @@ const BASELINES = {
   /** Plain clients sharded over worker threads as a fleet run places its nodes, twins on. */
   workersTwins: { twins: true, inWorkers: true },
 } as const;
-type Config = keyof typeof BASELINES | "ideal";
+/** The simulated fleet: in worker threads (the default), and in the broker's thread (`--workers 0`). */
+const FLEETS = { ideal: "default", idealHere: 0 } as const;
+type Config = keyof typeof BASELINES | keyof typeof FLEETS;
 
 export async function overhead(argv: string[]): Promise<void> {
   const nodes = Number(arg(argv, "--nodes", "500"));
@@ -51,7 +54,13 @@ export async function overhead(argv: string[]): Promise<void> {
   });
   const ids = fleetIds(nodes, "b");
   const pairing = buildPairing(ids, { kind: "ring", groupSize, seed });
-  const runs: Record<Config, Figures[]> = { plain: [], plainTwins: [], workersTwins: [], ideal: [] };
+  const runs: Record<Config, Figures[]> = {
+    plain: [],
+    plainTwins: [],
+    workersTwins: [],
+    ideal: [],
+    idealHere: [],
+  };
 
   for (let round = 1; round <= rounds; round++) {
     for (const [name, b] of Object.entries(BASELINES) as [
@@ -82,16 +91,21 @@ export async function overhead(argv: string[]): Promise<void> {
         p99Ms: r.sync.p99,
       });
     }
-    console.error(`round ${round}/${rounds}: ideal — ${nodes} simulated nodes, same pairing and rate`);
-    const ideal = await runFleet(fleetOpts);
-    if (!ideal.sim.keptUp) console.error("  the simulator did not keep up in this round");
-    runs.ideal.push({
-      presses: ideal.presses,
-      deliveries: ideal.deliveries,
-      lost: ideal.lost,
-      p50Ms: ideal.sync.p50Ms,
-      p99Ms: ideal.sync.p99Ms,
-    });
+    for (const [name, workers] of Object.entries(FLEETS) as [keyof typeof FLEETS, "default" | 0][]) {
+      const where = workers === 0 ? "in the broker's thread" : `in ${fleetOpts.workers} worker threads`;
+      console.error(
+        `round ${round}/${rounds}: ${name} — ${nodes} simulated nodes ${where}, same pairing and rate`,
+      );
+      const r = await runFleet(workers === 0 ? { ...fleetOpts, workers: 0 } : fleetOpts);
+      if (!r.sim.keptUp) console.error("  the simulator did not keep up in this run");
+      runs[name].push({
+        presses: r.presses,
+        deliveries: r.deliveries,
+        lost: r.lost,
+        p50Ms: r.sync.p50Ms,
+        p99Ms: r.sync.p99Ms,
+      });
+    }
   }
 
   const median = (xs: number[]) => {
@@ -104,10 +118,10 @@ export async function overhead(argv: string[]): Promise<void> {
     p99Ms: median(runs[c].map((r) => r.p99Ms)),
   });
   const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
-  const ideal = med("ideal");
-  const against = (c: keyof typeof BASELINES) => {
+  const against = (fleet: keyof typeof FLEETS, c: keyof typeof BASELINES) => {
+    const f = med(fleet);
     const b = med(c);
-    return { p50: ratio(ideal.p50Ms, b.p50Ms), p99: ratio(ideal.p99Ms, b.p99Ms) };
+    return { p50: ratio(f.p50Ms, b.p50Ms), p99: ratio(f.p99Ms, b.p99Ms) };
   };
   record("overhead", {
     nodes,
@@ -115,11 +129,23 @@ export async function overhead(argv: string[]): Promise<void> {
     ratePerNodePerMin: rate,
     rounds,
     workers: fleetOpts.workers,
-    median: { plain: med("plain"), plainTwins: med("plainTwins"), workersTwins: med("workersTwins"), ideal },
+    median: {
+      plain: med("plain"),
+      plainTwins: med("plainTwins"),
+      workersTwins: med("workersTwins"),
+      ideal: med("ideal"),
+      idealHere: med("idealHere"),
+    },
     ratio: {
-      plain: against("plain"),
-      plainTwins: against("plainTwins"),
-      workersTwins: against("workersTwins"),
+      ideal: {
+        plain: against("ideal", "plain"),
+        plainTwins: against("ideal", "plainTwins"),
+        workersTwins: against("ideal", "workersTwins"),
+      },
+      idealHere: {
+        plain: against("idealHere", "plain"),
+        plainTwins: against("idealHere", "plainTwins"),
+      },
     },
     runs,
   });
