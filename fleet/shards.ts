@@ -5,8 +5,8 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
-import runShardHere from "../sim/worker.js";
 import type { NodeDetail, ShardControl, ShardReport, ShardResult, ShardTask } from "../sim/messages.js";
+import runShardHere from "../sim/worker.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
 function workerModule(): { filename: string; execArgv: string[] } {

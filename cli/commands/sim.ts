@@ -46,7 +46,10 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     .option("--report <file>", "write the JSON report here")
     .option("--assert", "exit 1 unless sync p99 < 1 s, all registered < 30 s, nothing lost or diverged")
     .option("--broker <url>", "use this broker (mqtt://host:port) instead of the embedded one")
-    .option("--workers <n>", "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread)")
+    .option(
+      "--workers <n>",
+      "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread)",
+    )
     .option("--prefix <p>", `topic prefix (default ${DEFAULTS.prefix})`)
     .option("--progress-every <s>", `seconds between progress lines (default ${DEFAULTS.progressEveryS})`)
     .addHelpText(
