@@ -28,7 +28,10 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
     .option("--quick", "a reduced sweep: 3 loss levels, 20 nodes, 5 s per point")
     .option("--nodes <n>", "nodes per fleet point (default: the scenario's)")
     .option("--seconds <s>", "seconds of presses per fleet point (default: the scenario's)")
-    .option("--workers <n>", "worker threads per fleet point (default: cores, at most 4)")
+    .option(
+      "--workers <n>",
+      "worker threads per fleet point (default: cores, at most 4; 0: in the broker's thread)",
+    )
     .addHelpText(
       "after",
       `
@@ -43,7 +46,7 @@ Examples:
       try {
         const nodes = int("--nodes", raw.nodes, 2, 2000);
         const seconds = int("--seconds", raw.seconds, 2, 600);
-        workers = int("--workers", raw.workers, 1, 64);
+        workers = int("--workers", raw.workers, 0, 64);
         const names = (raw.scenario ?? "paper,settings").split(",").map((s) => s.trim());
         if (names.some((n) => n === "")) throw new OptionError("--scenario has an empty name");
         scenarios = names.map((n) =>
