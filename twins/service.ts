@@ -20,10 +20,10 @@ import { type RegistryEffect, TwinRegistry } from "./registry.js";
 import { BoundedSeries } from "./series.js";
 import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
-/** Bad caller input (a malformed id, a self-follow): the message says what is wrong. */
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
 const CONVERGENCE_EVERY_MS = 100;
 
+/** Bad caller input (a malformed id, a self-follow): the message says what is wrong. */
 export class TwinsCommandError extends Error {
   override readonly name = "TwinsCommandError";
 }
