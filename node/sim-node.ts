@@ -133,7 +133,7 @@ export class SimNode {
   /** One button press now, or at a given time. */
   press(at?: number): void {
     if (at === undefined || at <= this.sched.now()) this.board.press(at ?? this.sched.now());
-    else this.plans.add(this.sched.at(at, () => this.pressAt(at)));
+    else this.plans.add(this.sched.at(at, () => this.pressNow()));
   }
 
   /**
@@ -144,7 +144,7 @@ export class SimNode {
    * the future: its publish, due then, would wait for another timer, at least a millisecond. On fake
    * time the two instants are equal.
    */
-  private pressAt(_planned: number): void {
+  private pressNow(): void {
     this.board.press(this.sched.now());
   }
 
@@ -155,7 +155,7 @@ export class SimNode {
       p,
       this.sched,
       nodeRandom(`${this.seed}\u0000${this.planCount++}`, this.id, "press"),
-      (at) => this.pressAt(at),
+      () => this.pressNow(),
     );
     this.plans.add(t);
     return t;
