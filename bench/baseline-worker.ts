@@ -4,17 +4,12 @@
  */
 import { ClientShard, type ShardControl, type ShardTask, type StampRecord } from "./baseline.js";
 
-const TAIL_MS = 5000;
-
 export default async function runShard(task: ShardTask): Promise<StampRecord[]> {
   const shard = new ClientShard(task.url, task.ids, performance.timeOrigin - task.timeOrigin);
   await shard.start();
   const go = new Promise<ShardControl>((r) => task.port.once("message", r));
   task.port.postMessage("synced");
-  const c = await go;
-  shard.pressFor(c.durationS, c.ratePerNodePerMin, c.seed);
-  await new Promise((r) => setTimeout(r, c.durationS * 1000 + TAIL_MS));
-  await shard.stop();
+  const records = await shard.run(await go);
   task.port.close();
-  return shard.records;
+  return records;
 }

@@ -95,8 +95,7 @@ export class ClientShard {
     await Promise.all(this.synced);
   }
 
-  /** Presses for `durationS` seconds from now. */
-  pressFor(durationS: number, ratePerNodePerMin: number, seed: string): void {
+  private pressFor(durationS: number, ratePerNodePerMin: number, seed: string): void {
     const until = performance.now() + durationS * 1000;
     const meanMs = 60_000 / ratePerNodePerMin;
     this.timers = this.ids.map((id, i) => {
@@ -114,9 +113,13 @@ export class ClientShard {
     });
   }
 
-  async stop(): Promise<void> {
+  /** Presses for `durationS` seconds, waits for the last deliveries, stops; returns the stamps. */
+  async run(c: Omit<ShardControl, "type">): Promise<StampRecord[]> {
+    this.pressFor(c.durationS, c.ratePerNodePerMin, c.seed);
+    await sleep(c.durationS * 1000 + TAIL_MS);
     for (const t of this.timers) clearTimeout(t);
-    await Promise.all(this.clients.map((c) => c.stop()));
+    await Promise.all(this.clients.map((client) => client.stop()));
+    return this.records;
   }
 }
 
@@ -150,10 +153,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
 async function inThisThread(o: BaselineOptions): Promise<StampRecord[]> {
   const shard = new ClientShard(o.url, o.ids, 0);
   await shard.start();
-  shard.pressFor(o.durationS, o.ratePerNodePerMin, o.seed);
-  await sleep(o.durationS * 1000 + TAIL_MS);
-  await shard.stop();
-  return shard.records;
+  return shard.run(o);
 }
 
 async function inWorkers(o: BaselineOptions): Promise<StampRecord[]> {

@@ -4,9 +4,9 @@
  * virtual run is the model's own sync latency; the difference is what the host adds.
  *   npm run bench -- fidelity [--profile uno-w5100] [--nodes 500] [--duration 30] [--rate 6]
  */
-import { resolveFleetOptions } from "../fleet/options.js";
 import { runFleet } from "../fleet/run.js";
 import { arg, record } from "./record.js";
+import { ringFleetOptions } from "./ring-fleet.js";
 import { runVirtualFleet } from "./virtual-fleet.js";
 
 export async function fidelity(argv: string[]): Promise<void> {
@@ -14,26 +14,12 @@ export async function fidelity(argv: string[]): Promise<void> {
   const nodes = Number(arg(argv, "--nodes", "500"));
   const durationS = Number(arg(argv, "--duration", "30"));
   const rate = Number(arg(argv, "--rate", "6"));
-  const groupSize = 8;
-  const seed = "fidelity";
+  const fleet = { nodes, profile, groupSize: 8, ratePerNodePerMin: rate, durationS, seed: "fidelity" };
 
-  console.error(
-    `virtual time: ${nodes} ${profile} nodes, ring of ${groupSize}, ${rate}/node/min, ${durationS} s`,
-  );
-  const virtual = runVirtualFleet({ nodes, profile, groupSize, ratePerNodePerMin: rate, durationS, seed });
+  console.error(`virtual time: ${nodes} ${profile} nodes, ring of 8, ${rate}/node/min, ${durationS} s`);
+  const virtual = runVirtualFleet(fleet);
   console.error(`wall time: the same fleet against the embedded broker`);
-  const wall = await runFleet(
-    resolveFleetOptions({
-      nodes: String(nodes),
-      profile,
-      topology: "ring",
-      groupSize: String(groupSize),
-      rate: String(rate),
-      duration: String(durationS),
-      settle: "5",
-      seed,
-    }),
-  );
+  const wall = await runFleet(ringFleetOptions(fleet));
   const round = (x: number) => Math.round(x * 1000) / 1000;
   record("fidelity", {
     profile,

@@ -7,12 +7,12 @@
  *   npm run bench -- overhead [--nodes 500] [--duration 20] [--rate 6] [--rounds 3]
  */
 import { startBroker } from "../broker/index.js";
-import { resolveFleetOptions } from "../fleet/options.js";
 import { runFleet } from "../fleet/run.js";
 import { buildPairing, fleetIds } from "../sim/topology.js";
 import { startTwins } from "../twins/index.js";
 import { runBaseline } from "./baseline.js";
 import { arg, record } from "./record.js";
+import { ringFleetOptions } from "./ring-fleet.js";
 
 interface Figures {
   presses: number;
@@ -42,14 +42,12 @@ export async function overhead(argv: string[]): Promise<void> {
   const rounds = Number(arg(argv, "--rounds", "3"));
   const groupSize = 8;
   const seed = "overhead";
-  const fleetOpts = resolveFleetOptions({
-    nodes: String(nodes),
+  const fleetOpts = ringFleetOptions({
+    nodes,
     profile: "ideal",
-    topology: "ring",
-    groupSize: String(groupSize),
-    rate: String(rate),
-    duration: String(durationS),
-    settle: "5",
+    groupSize,
+    ratePerNodePerMin: rate,
+    durationS,
     seed,
   });
   const ids = fleetIds(nodes, "b");

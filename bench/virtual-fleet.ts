@@ -11,15 +11,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { Summary } from "../sim/histogram.js";
 import { SyncTracker } from "../sim/sync-tracker.js";
 import { buildPairing, fleetIds, followersReach } from "../sim/topology.js";
-
-export interface VirtualFleetOptions {
-  readonly nodes: number;
-  readonly profile: string;
-  readonly groupSize: number;
-  readonly ratePerNodePerMin: number;
-  readonly durationS: number;
-  readonly seed: string;
-}
+import type { RingFleet } from "./ring-fleet.js";
 
 export interface VirtualFleetResult {
   readonly synced: number;
@@ -34,7 +26,7 @@ const BOOT_SPREAD_MS = 2;
 const PRESSES_FROM_MS = 30_000;
 const SETTLE_MS = 6_000;
 
-export function runVirtualFleet(o: VirtualFleetOptions): VirtualFleetResult {
+export function runVirtualFleet(o: RingFleet): VirtualFleetResult {
   const sched = new FakeScheduler();
   const broker = new MemoryBroker(sched);
   const ids = fleetIds(o.nodes);

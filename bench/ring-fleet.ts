@@ -1,0 +1,28 @@
+/**
+ * The fleet the latency benchmarks compare: rings of K nodes, seeded Poisson presses at a rate, for a
+ * duration — and its options for a wall-time fleet run.
+ */
+import { type FleetOptions, resolveFleetOptions } from "../fleet/options.js";
+
+export interface RingFleet {
+  readonly nodes: number;
+  readonly profile: string;
+  readonly groupSize: number;
+  readonly ratePerNodePerMin: number;
+  readonly durationS: number;
+  readonly seed: string;
+}
+
+/** A fleet run of `f` on the embedded broker, settling 5 s after the presses. */
+export function ringFleetOptions(f: RingFleet): FleetOptions {
+  return resolveFleetOptions({
+    nodes: String(f.nodes),
+    profile: f.profile,
+    topology: "ring",
+    groupSize: String(f.groupSize),
+    rate: String(f.ratePerNodePerMin),
+    duration: String(f.durationS),
+    settle: "5",
+    seed: f.seed,
+  });
+}
