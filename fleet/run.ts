@@ -335,7 +335,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       collector: this.collector,
       registeredAt: this.registeredAt,
       results,
-      lag: { worst: this.worstLag(), workerP99Ms: this.workerLag().p99Ms, mainP99Ms: this.mainLagMs().p99Ms },
+      lag: { worker: this.workerLag(), main: this.mainLagMs() },
       keptUpLagMs: KEPT_UP_LAG_MS,
       rssMB: this.rssMB,
       wallS: (performance.now() - this.startedAt) / 1000,
