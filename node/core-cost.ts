@@ -86,7 +86,10 @@ function message(topic: string, payload: string, outputs: readonly CoreOutput[])
     case "state":
       return once("stateCommand");
     case "subscribe":
-      return once(publishes ? "subscribeCommand" : "commandIgnored");
+      // An accepted F1 always publishes the config: one that adds a source, and one already
+      // followed, which answers with the config unchanged (the nearest measured figure; it skips
+      // the subscribe). `commandIgnored` is no longer charged.
+      return once("subscribeCommand");
     case "unsubscribe":
       return once("unsubscribeCommand");
     case "query":

@@ -76,6 +76,8 @@ export class NodeCore {
   private gotReport = false;
   /** The retained own report equals the node's stamp, so the sync need not publish it. */
   private reportRetained = false;
+  /** This sync received an own retained config at least as new as the node's (§5.1 step 3). */
+  private configRetained = false;
   private held = 0;
   private out: CoreOutput[] = [];
 
@@ -147,6 +149,7 @@ export class NodeCore {
     this.gotConfig = false;
     this.gotReport = false;
     this.reportRetained = false;
+    this.configRetained = false;
     this.subscribe(topicOf(this.config.prefix, "config", this.config.id), 1);
     this.subscribe(topicOf(this.config.prefix, "report", this.config.id), 1);
   }
@@ -160,6 +163,9 @@ export class NodeCore {
     this.subscribe(topicOf(prefix, "query"), 0);
     for (const s of this.sources) this.subscribe(topicOf(prefix, "report", s), 0);
     this.publish({ kind: "status", node: id, online: true });
+    // The broker lost the node's config (restarted empty, or it was cleared) or holds an older one:
+    // put it back, after the status so a control server can tell it is the node's own.
+    if (!this.configRetained && this.configVersion > 0) this.publishConfig();
     this.publishRegister();
     if (this.held > 0) {
       const toggle = this.held % 2 === 1;
@@ -221,7 +227,7 @@ export class NodeCore {
       case "unsubscribe":
         if (msg.node !== self)
           this.drop("bad-topic", topic, `unsubscribe command for another node (${msg.node})`);
-        else this.unfollow(msg.source, topic);
+        else this.unfollow(msg.source);
         break;
       case "query":
         this.publishRegister();
@@ -268,7 +274,10 @@ export class NodeCore {
   }
 
   private ownConfig(msg: ConfigMessage): void {
-    if (this.phase === "syncing") this.gotConfig = true;
+    if (this.phase === "syncing") {
+      this.gotConfig = true;
+      this.configRetained = msg.version >= this.configVersion;
+    }
     if (msg.version > this.configVersion) {
       const old = this.sources;
       this.sources = [...msg.sources];
@@ -277,9 +286,9 @@ export class NodeCore {
       for (const s of old) if (!this.sources.includes(s)) this.unsubscribe(s);
       for (const s of this.sources)
         if (!old.includes(s)) this.subscribe(topicOf(this.config.prefix, "report", s), 0);
-    } else if (msg.version < this.configVersion && this.phase === "syncing") {
-      this.publishConfig(); // out of date; once synced, an older config is a late echo
     }
+    // Older while syncing: out of date, and the sync publishes the node's (configRetained is false).
+    // Older while synced: a late echo of an earlier publish. Equal: nothing to do.
   }
 
   private follow(source: NodeId, topic: string): void {
@@ -287,7 +296,10 @@ export class NodeCore {
       this.drop("self-follow", topic, "a node cannot follow itself");
       return;
     }
-    if (this.sources.includes(source)) return;
+    if (this.sources.includes(source)) {
+      this.publishConfig(); // nothing to change: the config answers, so a control server can confirm
+      return;
+    }
     if (this.sources.length >= MAX_FOLLOWS) {
       this.drop("follows-full", topic, `already following ${MAX_FOLLOWS} nodes`);
       return;
@@ -298,9 +310,9 @@ export class NodeCore {
     this.publishConfig();
   }
 
-  private unfollow(source: NodeId, topic: string): void {
+  private unfollow(source: NodeId): void {
     if (!this.sources.includes(source)) {
-      this.drop("not-following", topic, `unsubscribe from ${source}, which this node does not follow`);
+      this.publishConfig(); // nothing to change: the config answers, so a control server can confirm
       return;
     }
     this.sources = this.sources.filter((s) => s !== source);

@@ -47,6 +47,7 @@ NodeCore::NodeCore()
       gotConfig_(false),
       gotReport_(false),
       reportRetained_(false),
+      configRetained_(false),
       heldAny_(false),
       heldOdd_(false) {
   id_[0] = '\0';
@@ -94,6 +95,7 @@ void NodeCore::connected(uint32_t now) {
   gotConfig_ = false;
   gotReport_ = false;
   reportRetained_ = false;
+  configRetained_ = false;
   subscribe(kConfig, id_, 1);
   subscribe(kReport, id_, 1);
 }
@@ -126,6 +128,7 @@ void NodeCore::completeSync() {
   subscribe(kQuery, id_, 0);
   for (uint8_t i = 0; i < sourceCount_; i++) subscribe(kReport, sources_[i], 0);
   publishStatus();
+  if (!configRetained_ && configVersion_ > 0) publishConfig();
   publishRegister();
   if (heldAny_) {
     bool toggle = heldOdd_;
@@ -190,7 +193,7 @@ void NodeCore::message(const char *topic, const uint8_t *payload, uint16_t len, 
       break;
     case kUnsubscribe:
       if (self) {
-        unfollow(m.id, topic);
+        unfollow(m.id);
       } else {
         drop(kBadTopic, topic);
       }
@@ -250,7 +253,10 @@ void NodeCore::sourceReport(const Decoded &m, const char *topic) {
 }
 
 void NodeCore::ownConfig(const Decoded &m) {
-  if (phase_ == kSyncing) gotConfig_ = true;
+  if (phase_ == kSyncing) {
+    gotConfig_ = true;
+    configRetained_ = m.counter >= configVersion_;
+  }
   if (m.counter > configVersion_) {
     configVersion_ = m.counter;
     if (phase_ == kSynced) {
@@ -272,8 +278,6 @@ void NodeCore::ownConfig(const Decoded &m) {
     }
     for (uint8_t j = 0; j < m.sourceCount; j++) copySlice(sources_[j], m.sources[j]);
     sourceCount_ = m.sourceCount;
-  } else if (m.counter < configVersion_ && phase_ == kSyncing) {
-    publishConfig();  // the retained config is out of date; once synced, an older one is a late echo
   }
 }
 
@@ -282,7 +286,10 @@ void NodeCore::follow(Slice source, const char *topic) {
     drop(kSelfFollow, topic);
     return;
   }
-  if (findSource(source) >= 0) return;
+  if (findSource(source) >= 0) {
+    publishConfig();
+    return;
+  }
   if (sourceCount_ >= kMaxFollows) {
     drop(kFollowsFull, topic);
     return;
@@ -294,10 +301,10 @@ void NodeCore::follow(Slice source, const char *topic) {
   publishConfig();
 }
 
-void NodeCore::unfollow(Slice source, const char *topic) {
+void NodeCore::unfollow(Slice source) {
   int8_t at = findSource(source);
   if (at < 0) {
-    drop(kNotFollowing, topic);
+    publishConfig();
     return;
   }
   for (uint8_t i = (uint8_t)at; i + 1 < sourceCount_; i++) strcpy(sources_[i], sources_[i + 1]);

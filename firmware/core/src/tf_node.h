@@ -100,7 +100,7 @@ class NodeCore {
   void sourceReport(const Decoded &m, const char *topic);
   void ownConfig(const Decoded &m);
   void follow(Slice source, const char *topic);
-  void unfollow(Slice source, const char *topic);
+  void unfollow(Slice source);
   int8_t findSource(Slice s) const;
   bool isNewer(uint32_t counter, Slice origin) const;
   bool sameStamp(uint32_t counter, Slice origin) const;
@@ -139,6 +139,7 @@ class NodeCore {
   bool gotConfig_;
   bool gotReport_;
   bool reportRetained_;  // the retained own report equals the node's stamp
+  bool configRetained_;  // this sync received an own config at least as new as the node's
   bool heldAny_;         // presses while not synced...
   bool heldOdd_;         // ...and their parity
 
