@@ -79,7 +79,27 @@ export class CoreClient extends EventEmitter<CoreClientEvents> {
     this.feed({ type: "press" });
   }
 
+  /**
+   * Stops cleanly (protocol §5.6): publishes the node's `T1 0` status (retained), then DISCONNECT, after
+   * which the broker discards the will. Without a connection there is nothing to tell: the socket is
+   * simply closed.
+   */
   async stop(): Promise<void> {
+    clearInterval(this.timer);
+    const client = this.client;
+    if (!client) return;
+    if (client.connected) {
+      const { prefix, id } = this.opts.core;
+      const offline = encode(prefix, { kind: "status", node: id, online: false });
+      client.publish(offline.topic, offline.payload, { qos: 0, retain: true });
+      await client.endAsync(false);
+    } else {
+      await client.endAsync(true);
+    }
+  }
+
+  /** Loses power: the socket closes without DISCONNECT, so the broker publishes the will. */
+  async powerOff(): Promise<void> {
     clearInterval(this.timer);
     await this.client?.endAsync(true);
   }

@@ -70,7 +70,7 @@ describe("retained messages on Mosquitto", () => {
     await until(() => f.state.sources.some((s) => s === "rb-src"), "rb-f follows rb-src");
     src.press();
     await until(() => f.state.on, "rb-f on");
-    await f.stop();
+    await f.powerOff();
     const started = performance.now();
     f = await node("rb-f", { syncGraceMs: 10_000 });
     // Synced by the two retained messages, not by the 10 s grace period.
@@ -90,6 +90,18 @@ describe("retained messages on Mosquitto", () => {
       await control.publishAsync(`tf/${kind}/cl-a`, "", { qos: 1, retain: true });
     }
     expect([...(await retained(broker.url, "tf/+/cl-a")).keys()]).toEqual([]);
+  });
+});
+
+describe("client ids on Mosquitto", () => {
+  it("accepts the longest client id a node can have (36 bytes, over MQTT 3.1.1's guaranteed 23)", async () => {
+    const prefix = "abcdefghijkl";
+    const id = "n".repeat(23);
+    const { seen } = await watcher(`${prefix}/status/${id}`);
+    const n = await startNode(broker.url, id, { prefix });
+    open.push({ close: () => n.stop() });
+    expect(`${prefix}-${id}`).toHaveLength(36);
+    await until(() => seen.some((d) => d.payload === "T1 1"), "the node online");
   });
 });
 
@@ -154,7 +166,7 @@ describe("last wills on Mosquitto", () => {
     const { seen } = await watcher("tf/status/lw-a");
     const a = await node("lw-a");
     await until(() => seen.some((d) => d.payload === "T1 1"), "lw-a online");
-    await a.stop();
+    await a.powerOff();
     await until(() => seen.some((d) => d.payload === "T1 0"), "lw-a's will");
     expect(seen.at(-1)).toMatchObject({ payload: "T1 0", retain: false, qos: 1 });
     expect((await retained(broker.url, "tf/status/lw-a")).get("tf/status/lw-a")).toMatchObject({
@@ -162,6 +174,20 @@ describe("last wills on Mosquitto", () => {
       retain: true,
       qos: 1,
     });
+  });
+
+  it("a node that stops cleanly publishes its T1 0 itself, and the broker discards its will", async () => {
+    const { seen } = await watcher("tf/status/cs-a");
+    const a = await node("cs-a");
+    await until(() => seen.some((d) => d.payload === "T1 1"), "cs-a online");
+    await a.stop();
+    await until(() => seen.some((d) => d.payload === "T1 0"), "cs-a's T1 0");
+    // The node's own publish (QoS 0), not the will (QoS 1); and no will after it.
+    const status = (await retained(broker.url, "tf/status/cs-a")).get("tf/status/cs-a");
+    expect(status).toMatchObject({ payload: "T1 0", retain: true, qos: 0 });
+    expect(seen.filter((d) => d.payload === "T1 0")).toEqual([
+      { topic: "tf/status/cs-a", payload: "T1 0", retain: false, qos: 0 },
+    ]);
   });
 
   it("a silent link is cut by the keepalive check and the will is published", async () => {

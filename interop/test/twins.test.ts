@@ -86,7 +86,7 @@ describe("the twins service on Mosquitto", () => {
     const t = await twins();
     let n = await node("pr-a");
     await online(t, "pr-a");
-    await n.stop(); // no DISCONNECT: the broker publishes the will
+    await n.powerOff(); // no DISCONNECT: the broker publishes the will
     await until(() => t.get("pr-a")?.presence === "offline", "pr-a offline");
     n = await node("pr-a");
     await online(t, "pr-a");

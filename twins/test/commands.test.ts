@@ -23,7 +23,7 @@ async function twins(dataDir?: string): Promise<Twins> {
 const node = (id: string): Promise<CoreClient> => fx.node(id);
 /** Power-cycles a node: the old one drops off (the broker sends its will), a new one boots. */
 async function reboot(n: CoreClient): Promise<CoreClient> {
-  await n.stop();
+  await n.powerOff();
   return node(n.id);
 }
 async function online(t: Twins, ...ids: string[]): Promise<void> {

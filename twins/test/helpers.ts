@@ -48,6 +48,8 @@ export interface NodeOptions {
   readonly syncGraceMs?: number;
   /** Reconnect after a drop (every 500 ms); off by default. */
   readonly reconnect?: boolean;
+  /** Topic prefix; `tf` by default. */
+  readonly prefix?: string;
 }
 
 /** A simulated node (CoreClient), started and synced. */
@@ -56,7 +58,7 @@ export async function startNode(url: string, id: string, opts: NodeOptions = {})
     url,
     core: {
       id: NodeId(id),
-      prefix: Prefix("tf"),
+      prefix: Prefix(opts.prefix ?? "tf"),
       kind: "sim",
       profile: "uno-w5100",
       firmware: "1.0.0",

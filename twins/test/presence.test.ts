@@ -1,9 +1,10 @@
 import { connect as netConnect, type Socket } from "node:net";
 import mqttPacket from "mqtt-packet";
 import { afterEach, describe, expect, it } from "vitest";
+import { startBroker } from "../../broker/index.js";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import type { Twins } from "../service.js";
-import { Fixtures, type TestBroker, until } from "./helpers.js";
+import { Fixtures, rawClient, startNode, type TestBroker, until } from "./helpers.js";
 
 const fx = new Fixtures();
 afterEach(() => fx.close());
@@ -53,6 +54,34 @@ describe("twins presence", () => {
     broker.kill("tf-A");
     expect(await offline).toBe("A");
     expect(t.get("A")?.presence).toBe("offline");
+  });
+
+  it("shows a node offline when it stops cleanly: it publishes T1 0 before DISCONNECT", async () => {
+    await setup();
+    const t = await twins();
+    const a = await node("A");
+    await until(() => t.get("A")?.presence === "online", "A online");
+    const offline = new Promise<string>((resolve) => t.once("twin-offline", (tw) => resolve(tw.id)));
+    await a.stop(); // a DISCONNECT: the broker discards the will
+    expect(await offline).toBe("A");
+    expect(t.get("A")?.presence).toBe("offline");
+    // The retained T1 0 is the node's own QoS 0 publish, not its QoS 1 will.
+    const raw = fx.track(await rawClient(broker.url), (c) => c.endAsync());
+    const status = new Promise<number>((resolve) =>
+      raw.once("message", (_t, _p, packet) => resolve(packet.qos)),
+    );
+    await raw.subscribeAsync("tf/status/A", { qos: 1 });
+    expect(await status).toBe(0);
+  });
+
+  it("takes a node whose client id is 36 bytes long (the longest prefix and id) on twinfleet's broker", async () => {
+    const b = fx.track(await startBroker({ host: "127.0.0.1", port: 0 }), (x) => x.close());
+    fx.url = b.url;
+    const prefix = "abcdefghijkl";
+    const id = "n".repeat(23);
+    const t = await fx.twins({ prefix });
+    fx.track(await startNode(b.url, id, { prefix }), (n) => n.stop());
+    await until(() => t.get(id)?.presence === "online", "the node online");
   });
 
   it("detects a silent node within 1.5 x its keepalive", async () => {
