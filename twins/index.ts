@@ -16,6 +16,13 @@ export {
   TwinsOptionsError,
 } from "./options.js";
 export { type PairingPlan, planPairing } from "./pairing.js";
+export {
+  controlTopic,
+  decodePresence,
+  type FindTwinsOptions,
+  findTwinsServices,
+  type TwinsServiceInfo,
+} from "./presence.js";
 export { type RegistryEffect, TwinRegistry } from "./registry.js";
 export { BoundedSeries } from "./series.js";
 export { startTwins, type Twins, TwinsCommandError } from "./service.js";

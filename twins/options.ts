@@ -5,6 +5,7 @@
 import { type Logger, pino } from "pino";
 import { z } from "zod";
 import { DEFAULT_PREFIX, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import { CLIENT_ID_RE } from "./presence.js";
 import { memoryStore, type TwinsStore } from "./store.js";
 
 export interface TwinsOptions {
@@ -20,8 +21,21 @@ export interface TwinsOptions {
   readonly random?: () => number;
   /** Where events and bad input are logged. Default: silent. */
   readonly logger?: Logger;
-  /** MQTT client id; default `<prefix>-twins-<random hex>`, so several services may share a broker. */
+  /**
+   * MQTT client id; default `<prefix>-twins-<random hex>`, so several services may share a broker.
+   * 1-64 of A-Z a-z 0-9 _ . - (it names the service's presence topic).
+   */
   readonly clientId?: string;
+  /**
+   * Only watch (an observer beside the fleet's controller): the same view and events, but nothing is
+   * published (no query, no commands, no presence) and nothing is stored. Default false.
+   */
+  readonly passive?: boolean;
+  /**
+   * Hold a presence on the broker (`<prefix>/control/<clientId>`, protocol.md §6) so other tools can
+   * see a controller runs. Default true; one-shot commands turn it off. Never for a passive service.
+   */
+  readonly presence?: boolean;
   readonly username?: string;
   readonly password?: string;
   /** How many points of the in-sync series are kept. Default 1024. */
@@ -44,6 +58,8 @@ export interface ResolvedTwinsOptions {
   readonly random: () => number;
   readonly logger: Logger;
   readonly clientId: string;
+  readonly passive: boolean;
+  readonly presence: boolean;
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly historyCapacity: number;
@@ -64,7 +80,14 @@ const schema = z.object({
   prefix: z.string("must be a string").optional(),
   clock: fn.optional(),
   random: fn.optional(),
-  clientId: z.string().min(1, "must not be empty").max(64, "must be at most 64 characters").optional(),
+  clientId: z
+    .string()
+    .min(1, "must not be empty")
+    .max(64, "must be at most 64 characters")
+    .regex(CLIENT_ID_RE, "must be 1-64 of A-Z a-z 0-9 _ . -")
+    .optional(),
+  passive: z.boolean("must be a boolean").optional(),
+  presence: z.boolean("must be a boolean").optional(),
   username: z.string().optional(),
   password: z.string().optional(),
   historyCapacity: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
@@ -98,6 +121,8 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     random,
     logger: options.logger ?? pino({ level: "silent" }),
     clientId: options.clientId ?? `${prefix}-twins-${hex}`,
+    passive: options.passive ?? false,
+    presence: !(options.passive ?? false) && (options.presence ?? true),
     username: options.username,
     password: options.password,
     historyCapacity: options.historyCapacity ?? 1024,

@@ -18,6 +18,7 @@ import {
   type StatusMessage,
 } from "../protocol/index.js";
 import type { ConvergenceInput } from "./convergence.js";
+import { desireAfterConfig, sameSet } from "./desire.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
   BAD_INPUT_REASONS,
@@ -39,7 +40,9 @@ export type RegistryEffect =
   | { readonly type: "offline"; readonly node: NodeId }
   | { readonly type: "bad-input"; readonly input: BadInput }
   /** The desired state changed and must be stored. */
-  | { readonly type: "desired-changed"; readonly node: NodeId };
+  | { readonly type: "desired-changed"; readonly node: NodeId }
+  /** The node, online, showed a config other than the desired one: send it the pairing again. */
+  | { readonly type: "reconcile"; readonly node: NodeId };
 
 interface Record_ {
   id: NodeId;
@@ -50,9 +53,17 @@ interface Record_ {
   lastSeen?: number;
   reported?: ReportedState;
   config?: ReportedConfig;
+  /** The last config known to be the node's own (seen while it was online): what it follows. */
+  nodeConfig?: ReportedConfig;
   desired: DesiredState;
   /** Has a desire been set or stored (otherwise the first config seen becomes the desire)? */
   desiredKnown: boolean;
+  /** The node has shown it follows exactly the desired sources (docs/twins.md, "Pairing"). */
+  confirmed: boolean;
+  /** Restored as confirmed: the broker's copy of the config, if equal to the desire, confirms it. */
+  provisional: boolean;
+  /** The highest config version the node published since it last came online. */
+  sessionVersion?: number;
   /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
   formerSources: Set<NodeId>;
   /** A register from the node has been seen since this registry was made. */
@@ -81,6 +92,10 @@ export class TwinRegistry {
         ...(rec.pendingSet ? { pendingSet: rec.pendingSet } : {}),
       };
       t.desiredKnown = true;
+      // A stored pairing is confirmed again only by what the broker or the node shows now (the
+      // broker may have lost the config meanwhile); an empty one has nothing to lose.
+      t.confirmed = rec.pending !== true && rec.sources.length === 0;
+      t.provisional = rec.pending !== true && rec.sources.length > 0;
       if (rec.kind) t.kind = rec.kind;
       if (rec.profile) t.profile = rec.profile;
       if (rec.firmware) t.firmware = rec.firmware;
@@ -97,6 +112,7 @@ export class TwinRegistry {
         sources: [...t.desired.sources],
         configVersion: t.desired.configVersion,
         ...(t.desired.pendingSet ? { pendingSet: t.desired.pendingSet } : {}),
+        ...(t.confirmed ? {} : { pending: true }),
         ...(t.kind ? { kind: t.kind } : {}),
         ...(t.profile ? { profile: t.profile } : {}),
         ...(t.firmware ? { firmware: t.firmware } : {}),
@@ -140,12 +156,23 @@ export class TwinRegistry {
     return [...this.twins.values()].map((t) => ({
       id: t.id,
       stamp: t.reported?.stamp,
-      sources: t.config?.sources ?? [],
+      sources: followed(t),
     }));
+  }
+
+  /** The version a control server writes for an offline node: above every version seen for it. */
+  nextWriteVersion(id: NodeId): number {
+    const t = this.twins.get(id);
+    if (!t) return 1;
+    return Math.max(t.config?.version ?? 0, t.nodeConfig?.version ?? 0, t.desired.configVersion) + 1;
   }
 
   /** Decodes and applies one message from the broker. */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
+    if (payload.length === 0) {
+      const cleared = this.cleared(topic);
+      if (cleared) return cleared;
+    }
     let msg: Message;
     try {
       msg = decode(this.prefix, topic, payload, qos);
@@ -188,11 +215,15 @@ export class TwinRegistry {
     ];
   }
 
-  /** Replaces the desired sources; `configVersion` is the version the node is expected to reach. */
+  /**
+   * Replaces the desired sources, pending until the node confirms them; `configVersion` is the
+   * version written for an offline node, or the node's current one when commands are sent.
+   */
   setDesiredSources(id: NodeId, sources: readonly NodeId[], configVersion: number): RegistryEffect[] {
     const t = this.ensure(id);
     t.desired = { ...t.desired, sources: [...sources], configVersion };
     t.desiredKnown = true;
+    t.confirmed = false;
     for (const s of sources) t.formerSources.add(s);
     return [
       { type: "updated", node: id, change: "desired" },
@@ -227,6 +258,7 @@ export class TwinRegistry {
     t.registeredSinceOnline = true;
     if (t.presence !== "online") {
       t.presence = "online";
+      delete t.sessionVersion;
       out.push({ type: "online", node: t.id });
     }
     out.push({ type: "registered", node: t.id, first });
@@ -280,34 +312,93 @@ export class TwinRegistry {
   private config(msg: ConfigMessage, topic: string, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     t.lastSeen = now;
-    if (t.config && msg.version < t.config.version) {
+    // Online, the config is the node's own (protocol §6): it is what the broker holds now, whatever
+    // its version. Otherwise an older one than the twin's is a stale write.
+    const fromNode = t.presence === "online";
+    // A node's version never goes down while it is connected; across a reboot it may.
+    const floor = fromNode ? t.sessionVersion : t.config?.version;
+    if (floor !== undefined && msg.version < floor) {
       return [
         this.bad(
           "stale-config",
           topic,
-          `config version ${msg.version} is older than the twin's ${t.config.version}`,
+          `config version ${msg.version} is older than the twin's ${floor}`,
           t.id,
         ),
       ];
     }
-    if (t.config && msg.version === t.config.version && sameSet(msg.sources, t.config.sources)) return [];
-    for (const src of t.config?.sources ?? []) this.followersOf.get(src)?.delete(t.id);
-    t.config = { version: msg.version, sources: [...msg.sources] };
-    for (const src of t.config.sources) {
+    const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };
+    const before = followed(t);
+    const changed = !sameConfig(t.config, seen) || (fromNode && !sameConfig(t.nodeConfig, seen));
+    t.config = seen;
+    if (fromNode) {
+      t.nodeConfig = seen;
+      t.sessionVersion = Math.max(t.sessionVersion ?? 0, seen.version);
+    }
+    for (const s of msg.sources) t.formerSources.add(s);
+    this.refollow(t, before);
+    const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
+    const d = desireAfterConfig(
+      { desired: t.desired, known: t.desiredKnown, confirmed: t.confirmed, provisional: t.provisional },
+      seen,
+      t.presence,
+    );
+    t.provisional = false;
+    t.desired = d.next.desired;
+    t.desiredKnown = d.next.known;
+    t.confirmed = d.next.confirmed;
+    if (d.changed) {
+      out.push({ type: "updated", node: t.id, change: "desired" }, { type: "desired-changed", node: t.id });
+    }
+    if (d.reconcile) out.push({ type: "reconcile", node: t.id });
+    return out;
+  }
+
+  /**
+   * An empty payload on a retained topic: the retained message was cleared, and the broker no longer
+   * holds it (protocol §6). The report or config it held is forgotten; presence is not (it also
+   * comes from registers, and a cleared status does not say the node left). Not bad input.
+   * Undefined when the topic is not a node's report, config or status: then it is bad input.
+   */
+  private cleared(topic: string): RegistryEffect[] | undefined {
+    let parsed: ReturnType<typeof parseTopic>;
+    try {
+      parsed = parseTopic(this.prefix, topic);
+    } catch {
+      return undefined;
+    }
+    if (parsed.kind === "query") return undefined;
+    const t = this.twins.get(parsed.node);
+    switch (parsed.kind) {
+      case "report":
+        if (!t?.reported) return [];
+        delete t.reported;
+        return [{ type: "updated", node: t.id, change: "report" }];
+      case "config": {
+        if (!t?.config) return [];
+        const before = followed(t);
+        delete t.config;
+        this.refollow(t, before);
+        return [{ type: "updated", node: t.id, change: "config" }];
+      }
+      case "status":
+        return [];
+      case "register":
+      case "state":
+      case "subscribe":
+      case "unsubscribe":
+        return undefined;
+    }
+  }
+
+  /** Keeps the followers index in step with whom `t` follows, after `before`. */
+  private refollow(t: Record_, before: readonly NodeId[]): void {
+    for (const src of before) this.followersOf.get(src)?.delete(t.id);
+    for (const src of followed(t)) {
       const set = this.followersOf.get(src);
       if (set) set.add(t.id);
       else this.followersOf.set(src, new Set([t.id]));
     }
-    for (const s of msg.sources) t.formerSources.add(s);
-    const out: RegistryEffect[] = [{ type: "updated", node: t.id, change: "config" }];
-    if (!t.desiredKnown || msg.version > t.desired.configVersion) {
-      // A newer config than the desire was made elsewhere (another control tool): it becomes the
-      // desire. Our own commands are expected at or below desired.configVersion.
-      t.desired = { ...t.desired, sources: [...msg.sources], configVersion: msg.version };
-      t.desiredKnown = true;
-      out.push({ type: "desired-changed", node: t.id });
-    }
-    return out;
   }
 
   private status(msg: StatusMessage, now: number): RegistryEffect[] {
@@ -316,6 +407,7 @@ export class TwinRegistry {
     if (msg.online) t.lastSeen = now;
     if (t.presence === presence) return [];
     t.presence = presence;
+    delete t.sessionVersion;
     if (!msg.online) t.registeredSinceOnline = false;
     return [{ type: msg.online ? "online" : "offline", node: t.id }];
   }
@@ -371,6 +463,8 @@ export class TwinRegistry {
         presence: "unknown",
         desired: { sources: [], configVersion: 0 },
         desiredKnown: false,
+        confirmed: true,
+        provisional: false,
         formerSources: new Set(),
         registered: false,
         registeredSinceOnline: false,
@@ -381,7 +475,7 @@ export class TwinRegistry {
   }
 
   private view(t: Record_): Twin {
-    const follows = t.config?.sources ?? [];
+    const follows = followed(t);
     const followers = [...(this.followersOf.get(t.id) ?? [])];
     return {
       id: t.id,
@@ -393,15 +487,21 @@ export class TwinRegistry {
       ...(t.reported ? { reported: t.reported } : {}),
       ...(t.config ? { config: t.config } : {}),
       desired: t.desired,
+      pairing: t.confirmed ? "confirmed" : "pending",
       follows: [...follows],
       followers: followers.sort(),
-      pairingInSync: sameSet(follows, t.desired.sources),
+      pairingInSync: t.confirmed,
     };
   }
 }
 
-export function sameSet(a: readonly NodeId[], b: readonly NodeId[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(a);
-  return b.every((x) => s.has(x));
+export { sameSet };
+
+/** Whom the node follows: its own last config, else the one the broker holds. */
+function followed(t: Record_): readonly NodeId[] {
+  return (t.nodeConfig ?? t.config)?.sources ?? [];
+}
+
+function sameConfig(a: ReportedConfig | undefined, b: ReportedConfig): boolean {
+  return a !== undefined && a.version === b.version && sameSet(a.sources, b.sources);
 }

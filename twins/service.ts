@@ -1,7 +1,9 @@
 /**
  * The twins service: the control server of protocol.md §6 on one MQTT connection. It keeps the
  * registry fed from the broker, sends set and pairing commands, re-sends them when a node that missed
- * them registers, stores the desired state, and publishes the convergence report as it changes.
+ * them registers, stores the desired state, holds its presence on the broker, and publishes the
+ * convergence report as it changes. A passive service only watches: it builds the same view and
+ * events but publishes nothing and stores nothing.
  */
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
@@ -15,7 +17,9 @@ import {
 } from "../protocol/index.js";
 import { type ConvergenceReport, computeConvergence } from "./convergence.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
-import { pairError, planPairing, planSize } from "./pairing.js";
+import { pairError } from "./pairing.js";
+import { controlTopic, encodePresence } from "./presence.js";
+import { Reconciler } from "./reconcile.js";
 import { type RegistryEffect, TwinRegistry } from "./registry.js";
 import { BoundedSeries } from "./series.js";
 import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
@@ -30,6 +34,10 @@ export class TwinsCommandError extends Error {
 
 export interface Twins extends EventEmitter<TwinsEvents> {
   readonly prefix: Prefix;
+  /** Its MQTT client id; its presence is `<prefix>/control/<clientId>` unless passive. */
+  readonly clientId: string;
+  /** Only watches: set, pair, unpair and query throw, nothing is published or stored. */
+  readonly passive: boolean;
   list(): Twin[];
   get(id: string): Twin | undefined;
   /** Sets a node's state with `S1 v c`, c the highest counter seen; resolves to c. */
@@ -47,7 +55,14 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   badInputOf(id: string): number;
   /** Resolves once the stored state is written. */
   flush(): Promise<void>;
+  /** Clears its presence, disconnects cleanly, writes the stored state and closes the store. */
   close(): Promise<void>;
+  /**
+   * What a kill -9 of the process does: the connection is dropped without DISCONNECT (the broker
+   * publishes the will, which clears the presence), no further save starts (what the store has
+   * fully written stays), nothing is flushed and the store is not closed.
+   */
+  kill(): Promise<void>;
 }
 
 export async function startTwins(options: TwinsOptions): Promise<Twins> {
@@ -75,18 +90,37 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private convergenceAt = Number.NEGATIVE_INFINITY;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
-  private readonly sentAt = new Map<NodeId, number>();
+  private readonly reconciler: Reconciler;
+  private readonly since = Date.now();
   private closed = false;
+  private killed = false;
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
     super();
     this.prefix = opts.prefix;
     this.registry = new TwinRegistry(opts.prefix);
     this.series = new BoundedSeries(opts.historyCapacity);
+    this.reconciler = new Reconciler({
+      registry: this.registry,
+      send: (msg) => this.send(msg),
+      apply: (effects) => this.apply(effects),
+      clock: opts.clock,
+      holdMs: opts.resendHoldMs,
+      onError: (err, node) => opts.logger.warn({ err, node }, "twins: re-sending commands failed"),
+    });
+  }
+
+  get clientId(): string {
+    return this.opts.clientId;
+  }
+
+  get passive(): boolean {
+    return this.opts.passive;
   }
 
   connect(): Promise<void> {
     const { opts } = this;
+    const presence = controlTopic(this.prefix, opts.clientId);
     const client = mqtt.connect(opts.url, {
       clientId: opts.clientId,
       clean: true,
@@ -98,6 +132,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       resubscribe: false,
       ...(opts.username !== undefined ? { username: opts.username } : {}),
       ...(opts.password !== undefined ? { password: opts.password } : {}),
+      // An empty retained will clears the presence when the service dies without a goodbye.
+      ...(opts.presence ? { will: { topic: presence, payload: Buffer.alloc(0), qos: 1, retain: true } } : {}),
     });
     this.client = client;
     client.on("message", (topic, payload, packet) =>
@@ -138,6 +174,14 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     for (const kind of ["config", "status", "report", "register"] as const) {
       await client.subscribeAsync(allNodesTopic(this.prefix, kind), { qos: 1 });
     }
+    if (this.opts.passive) {
+      this.opts.logger.info({ url: this.opts.url, prefix: this.prefix }, "twins: connected (passive)");
+      return;
+    }
+    if (this.opts.presence) {
+      const topic = controlTopic(this.prefix, this.opts.clientId);
+      await client.publishAsync(topic, encodePresence(this.since), { qos: 1, retain: true });
+    }
     await this.query();
     this.opts.logger.info({ url: this.opts.url, prefix: this.prefix }, "twins: connected and queried");
   }
@@ -152,10 +196,12 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   async set(id: string, on: boolean): Promise<number> {
     const node = nodeId(id, "node");
+    this.active("set");
     const counter = this.registry.maxCounter;
-    await this.send({ kind: "state", node, on, counter });
+    const msg: Message = { kind: "state", node, on, counter };
+    await this.send(msg);
     // Commands are not queued for an offline node: only a sent-to-online set holds back a re-send.
-    if (this.registry.get(node)?.presence === "online") this.sentAt.set(node, this.opts.clock());
+    if (this.registry.get(node)?.presence === "online") this.reconciler.markSent(node, msg);
     this.apply(this.registry.setSent(node, on, counter));
     this.opts.logger.info({ node, on, counter }, "twins: set");
     return counter;
@@ -164,16 +210,18 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async pair(follower: string, source: string): Promise<void> {
     const f = nodeId(follower, "follower");
     const s = nodeId(source, "source");
+    this.active("pair");
     const desired = this.registry.get(f)?.desired.sources ?? [];
     const err = pairError(f, s, desired);
     if (err) throw new TwinsCommandError(err);
     if (!desired.includes(s)) await this.changeDesired(f, [...desired, s]);
-    else await this.reconcile(f, true);
+    else await this.reconciler.reconcile(f, true);
   }
 
   async unpair(follower: string, source: string): Promise<void> {
     const f = nodeId(follower, "follower");
     const s = nodeId(source, "source");
+    this.active("unpair");
     const twin = this.registry.get(f);
     const desired = twin?.desired.sources ?? [];
     if (!desired.includes(s) && !(twin?.follows ?? []).includes(s)) {
@@ -186,6 +234,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   async query(): Promise<void> {
+    this.active("query");
     await this.send({ kind: "query" });
   }
 
@@ -215,55 +264,49 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.convergenceTimer);
-    await this.client?.endAsync();
+    this.reconciler.stop();
+    const client = this.client;
+    if (client?.connected && this.opts.presence) {
+      // A clean DISCONNECT discards the will: clear the presence first.
+      await client
+        .publishAsync(controlTopic(this.prefix, this.opts.clientId), "", { qos: 1, retain: true })
+        .catch((err: unknown) => this.opts.logger.warn({ err }, "twins: clearing the presence failed"));
+    }
+    await client?.endAsync();
     await this.flush();
     await this.opts.store.close();
   }
 
+  async kill(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.killed = true;
+    clearTimeout(this.convergenceTimer);
+    this.reconciler.stop();
+    await this.client?.endAsync(true);
+  }
+
   /**
    * A desire changed: an online node gets the commands now; an offline (or never seen) one gets a
-   * retained config with a higher version, which it adopts when it next syncs (protocol §6).
+   * retained config with a higher version, which it adopts when it next syncs, and the commands when
+   * it registers again (protocol §6). Either way the pairing is pending until the node confirms it.
    */
   private async changeDesired(node: NodeId, sources: NodeId[]): Promise<void> {
     const twin = this.registry.get(node);
+    const version = this.registry.nextWriteVersion(node);
     if (twin?.presence === "online") {
-      const reported = twin.config?.version ?? 0;
-      this.apply(this.registry.setDesiredSources(node, sources, reported));
-      await this.reconcile(node, true);
+      this.apply(this.registry.setDesiredSources(node, sources, version - 1));
+      await this.reconciler.reconcile(node, true);
       return;
     }
-    const version = Math.max(twin?.config?.version ?? 0, twin?.desired.configVersion ?? 0) + 1;
     this.apply(this.registry.setDesiredSources(node, sources, version));
     await this.send({ kind: "config", node, version, sources });
     this.opts.logger.info({ node, version, sources }, "twins: wrote the retained config of an offline node");
   }
 
-  /** Sends what a registered node is missing: pairing commands and a set it never acted on. */
-  private async reconcile(node: NodeId, now: boolean): Promise<void> {
-    const twin = this.registry.get(node);
-    if (twin?.presence !== "online") return;
-    const last = this.sentAt.get(node);
-    if (!now && last !== undefined && this.opts.clock() - last < this.opts.resendHoldMs) return;
-    const plan = planPairing(twin.desired.sources, twin.follows);
-    const pending = twin.desired.pendingSet;
-    const setMissed = pending !== undefined && (twin.reported?.stamp.counter ?? 0) <= pending.counter;
-    if (planSize(plan) === 0 && !setMissed) return;
-    this.sentAt.set(node, this.opts.clock());
-    if (planSize(plan) > 0) {
-      // Each effective command raises the node's config version by one: the version the desire
-      // will have reached. Configs up to it are ours, not someone else's change.
-      const expected = (twin.config?.version ?? 0) + planSize(plan);
-      this.apply(this.registry.setDesiredSources(node, twin.desired.sources, expected));
-      for (const source of plan.unfollow) await this.send({ kind: "unsubscribe", node, source });
-      for (const source of plan.follow) await this.send({ kind: "subscribe", node, source });
-      this.opts.logger.info({ node, ...plan }, "twins: sent pairing commands");
-    }
-    if (setMissed && pending) {
-      const counter = Math.max(this.registry.maxCounter, pending.counter);
-      await this.send({ kind: "state", node, on: pending.on, counter });
-      this.apply(this.registry.setSent(node, pending.on, counter));
-      this.opts.logger.info({ node, on: pending.on, counter }, "twins: re-sent a set the node missed");
-    }
+  /** Throws for a command on a passive service. */
+  private active(what: string): void {
+    if (this.opts.passive) throw new TwinsCommandError(`${what}: a passive twins service sends no commands`);
   }
 
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1): void {
@@ -288,11 +331,12 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
             this.emit("twin-registered", twin, e.first);
             this.emit("twin-updated", twin, "register");
           }
-          this.reconcile(e.node, false).catch((err: unknown) =>
-            this.opts.logger.warn({ err, node: e.node }, "twins: re-sending commands failed"),
-          );
+          this.reconcileLater(e.node);
           break;
         }
+        case "reconcile":
+          this.reconcileLater(e.node);
+          break;
         case "updated": {
           const twin = this.registry.get(e.node);
           if (twin) this.emit("twin-updated", twin, e.change);
@@ -311,7 +355,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "offline": {
           const twin = this.registry.get(e.node);
           // Whatever was in flight to it is lost (clean session): its next register re-sends.
-          this.sentAt.delete(e.node);
+          this.reconciler.forget(e.node);
           this.opts.logger.info({ node: e.node }, "twins: node offline");
           if (twin) {
             this.emit("twin-offline", twin);
@@ -359,12 +403,22 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     }, wait);
   }
 
+  private reconcileLater(node: NodeId): void {
+    if (this.opts.passive) return;
+    this.reconciler
+      .reconcile(node, false)
+      .catch((err: unknown) => this.opts.logger.warn({ err, node }, "twins: re-sending commands failed"));
+  }
+
   /** Saves run one at a time; changes during a save are written by one more save after it. */
   private persist(): void {
+    // A passive service keeps no desire of its own; a killed one writes nothing more.
+    if (this.opts.passive || this.closed) return;
     if (this.saveQueued) return;
     this.saveQueued = true;
     this.saving = this.saving.then(async () => {
       this.saveQueued = false;
+      if (this.killed) return;
       try {
         await this.opts.store.save(this.registry.snapshot());
       } catch (err) {

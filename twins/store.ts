@@ -21,6 +21,8 @@ export interface DesiredRecord {
   readonly configVersion: number;
   /** A set command the node has not yet acted on: re-sent when it registers. */
   readonly pendingSet?: { readonly on: boolean; readonly counter: number };
+  /** The node has not confirmed the desired sources yet: re-sent when it registers. */
+  readonly pending?: boolean;
   /** Last known identity, so an offline node still shows what it is after a restart. */
   readonly kind?: NodeKind;
   readonly profile?: string;
@@ -55,6 +57,7 @@ const recordSchema = z.object({
   sources: z.array(idSchema).max(8),
   configVersion: z.number().int().min(0),
   pendingSet: z.object({ on: z.boolean(), counter: z.number().int().min(0) }).optional(),
+  pending: z.boolean().optional(),
   kind: z.enum(NODE_KINDS).optional(),
   profile: z.string().optional(),
   firmware: z.string().optional(),

@@ -35,15 +35,26 @@ export interface Twin {
   readonly lastSeen?: number;
   /** The node's retained report: its state and the stamp that versions it. */
   readonly reported?: ReportedState;
-  /** The node's retained config: whom it actually follows. */
+  /** The node's retained config, as the broker holds it (the node's own, or a control server's write). */
   readonly config?: ReportedConfig;
   readonly desired: DesiredState;
-  /** Whom the node follows (its reported config) and who follows it (others' reported configs). */
+  /**
+   * `confirmed` once the node itself has shown (a config it published while online) that it follows
+   * exactly the desired sources; `pending` from a change of the desire (a pair or unpair, or a
+   * pairing another control tool wrote while the node was offline) until then.
+   */
+  readonly pairing: PairingStatus;
+  /**
+   * Whom the node follows (its own last config, else the one the broker holds) and who follows it
+   * (the same for the other nodes).
+   */
   readonly follows: readonly NodeId[];
   readonly followers: readonly NodeId[];
-  /** The reported config's sources equal the desired ones (as sets). */
+  /** The pairing is confirmed: `pairing === "confirmed"`. */
   readonly pairingInSync: boolean;
 }
+
+export type PairingStatus = "confirmed" | "pending";
 
 /** Bad input from the wire. The first five are the protocol's own decode reasons. */
 export const BAD_INPUT_REASONS = [

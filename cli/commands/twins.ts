@@ -6,7 +6,7 @@
 import type { Command } from "commander";
 import { type Logger, pino } from "pino";
 import { isNodeId } from "../../protocol/index.js";
-import { jsonFileStore, startTwins, type Twin, type Twins } from "../../twins/index.js";
+import { findTwinsServices, jsonFileStore, startTwins, type Twin, type Twins } from "../../twins/index.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
 interface ConnFlags {
@@ -60,17 +60,18 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
         checkId(follower, "follower");
         checkId(source, "source");
         await withTwins(flags, async (t) => {
+          const online = t.get(follower)?.presence === "online";
           if (pairing) await t.pair(follower, source);
           else await t.unpair(follower, source);
-          const online = t.get(follower)?.presence === "online";
-          const done = await settle(t, () => t.get(follower)?.pairingInSync === true, waitMs(flags));
-          const follows = t.get(follower)?.follows ?? [];
-          io.stdout(`${JSON.stringify({ follower, source, paired: pairing, follows, confirmed: done })}\n`);
-          if (!online) {
-            io.stderr(
-              `twinfleet: ${follower} is offline; it adopts the written config when it next connects\n`,
-            );
-          }
+          // An offline node cannot confirm: say so now instead of waiting for nothing.
+          const done = online
+            ? await settle(t, () => t.get(follower)?.pairing === "confirmed", waitMs(flags))
+            : false;
+          const twin = t.get(follower);
+          const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
+          io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
+          if (!online) io.stderr(await offlineNote(flags, follower, twin?.desired.configVersion ?? 0));
+          else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
         });
       });
   }
@@ -97,9 +98,26 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
     });
 };
 
+/** What happens to a pairing written for an offline node: who will send it when the node returns. */
+async function offlineNote(flags: ConnFlags, node: string, version: number): Promise<string> {
+  const services = await findTwinsServices(flags.broker, flags.prefix, { timeoutMs: 1000 }).catch(() => []);
+  const head = `twinfleet: ${node} is offline: the pairing is pending until it returns (its retained config was written, version ${version}).`;
+  if (services.length > 0) {
+    const ids = services.map((s) => s.clientId).join(", ");
+    return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.\n`;
+  }
+  return `${head} No twins service runs on this fleet: ${node} adopts the written config when it next connects, but nothing re-sends it or confirms it; run \`twinfleet twins\` to keep pairings.\n`;
+}
+
 async function withTwins(flags: ConnFlags, act: (t: Twins) => Promise<void>): Promise<void> {
   const wait = waitMs(flags);
-  const t = await startTwins({ url: flags.broker, prefix: flags.prefix, connectTimeoutMs: 5000 });
+  // A one-shot command holds no presence: it is not a controller that stays.
+  const t = await startTwins({
+    url: flags.broker,
+    prefix: flags.prefix,
+    connectTimeoutMs: 5000,
+    presence: false,
+  });
   try {
     // Retained state arrives at once; registers answer the query within the wait.
     await new Promise((r) => setTimeout(r, wait));

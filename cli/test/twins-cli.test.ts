@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
+import { startTwins } from "../../twins/index.js";
 import { startNode, startTestBroker, type TestBroker, until } from "../../twins/test/helpers.js";
 import { main } from "../main.js";
 
@@ -78,6 +79,37 @@ describe("twinfleet twins commands", () => {
 
     const offline = await run("set", "ghost", "on", "--broker", broker.url, "--wait", "100");
     expect(offline).toMatchObject({ code: 1, err: expect.stringContaining('no node "ghost"') });
+  });
+
+  it("pair on an offline node says it is pending; a running twins service confirms it when the node returns", async () => {
+    await setup();
+    const service = await startTwins({ url: broker.url });
+    open.push(service);
+    await node("B");
+    const a = await startNode(broker.url, "A");
+    await until(() => service.get("A")?.presence === "online", "A online");
+    await a.stop();
+    await until(() => service.get("A")?.presence === "offline", "A offline");
+
+    const paired = await run("pair", "A", "B", "--broker", broker.url, "--wait", "300");
+    expect(paired.code).toBe(0);
+    expect(JSON.parse(paired.out)).toMatchObject({ follower: "A", confirmed: false, pending: true });
+    expect(paired.err).toContain("A is offline: the pairing is pending until it returns");
+    expect(paired.err).toContain(service.clientId);
+    await until(() => service.get("A")?.desired.sources.join() === "B", "the service took the desire");
+    expect(service.get("A")?.pairing).toBe("pending");
+
+    const back = await node("A");
+    expect(back.state.sources).toEqual(["B"]);
+    await until(() => service.get("A")?.pairing === "confirmed", "confirmed when A returned");
+  });
+
+  it("pair on an offline node with no twins service running says nothing will confirm it", async () => {
+    await setup();
+    const paired = await run("pair", "ghost", "B", "--broker", broker.url, "--wait", "100");
+    expect(paired.code).toBe(0);
+    expect(JSON.parse(paired.out)).toMatchObject({ confirmed: false, pending: true });
+    expect(paired.err).toContain("No twins service runs on this fleet");
   });
 
   it("twins runs the service with a data dir until SIGINT", async () => {

@@ -22,6 +22,7 @@ function twin(id: NodeId, over: Partial<Twin> = {}): Twin {
     desired: { sources: [], configVersion: 0 },
     follows: [],
     followers: [],
+    pairing: "confirmed",
     pairingInSync: true,
     ...over,
   };

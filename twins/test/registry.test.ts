@@ -67,6 +67,8 @@ describe("TwinRegistry", () => {
     expect(r.receive("tf/report/A", "R1 0 3 A", 0, 1)).toMatchObject([
       { type: "bad-input", input: { reason: "stale-report", node: "A" } },
     ]);
+    // While the node is offline an older config is someone's stale write (online it is the node's).
+    r.receive("tf/status/A", "T1 0", 0, 1);
     expect(r.receive("tf/config/A", "C1 0", 0, 1)).toMatchObject([
       { type: "bad-input", input: { reason: "stale-config", node: "A" } },
     ]);
@@ -109,11 +111,59 @@ describe("TwinRegistry", () => {
 
   it("adopts a newer config made elsewhere as the desire, but not its own commands in flight", () => {
     const r = fresh();
-    r.setDesiredSources(A, [], 3); // unpair sent: the node will reach version 3
-    r.receive("tf/config/A", "C1 2 B C", 0, 1); // an intermediate config of ours
-    expect(r.get(A)?.desired).toMatchObject({ sources: [], configVersion: 3 });
-    r.receive("tf/config/A", "C1 4 C", 0, 2); // a newer one, from another control tool
-    expect(r.get(A)?.desired).toMatchObject({ sources: ["C"], configVersion: 4 });
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", pairingInSync: true });
+    r.setDesiredSources(A, [], 1); // unpair sent to the online node
+    expect(r.get(A)).toMatchObject({ pairing: "pending", pairingInSync: false });
+    // An intermediate config of the node: the pending desire stays, the pairing is sent again.
+    expect(r.receive("tf/config/A", "C1 2 B C", 0, 1)).toContainEqual({ type: "reconcile", node: "A" });
+    expect(r.get(A)?.desired).toMatchObject({ sources: [], configVersion: 1 });
+    r.receive("tf/config/A", "C1 3", 0, 2); // the node confirms
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", desired: { sources: [], configVersion: 3 } });
+    r.receive("tf/config/A", "C1 4 C", 0, 3); // a newer one, from another control tool's command
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", desired: { sources: ["C"], configVersion: 4 } });
+  });
+
+  it("keeps a desire written for an offline node pending until the node itself confirms it", () => {
+    const r = fresh();
+    r.receive("tf/config/A", "C1 1 B", 0, 0); // A's own config, seen while it is online
+    r.receive("tf/status/A", "T1 0", 0, 1);
+    // Another tool writes A's config while A is offline: the new desire, not confirmed by A.
+    r.receive("tf/config/A", "C1 5 D", 0, 2);
+    expect(r.get(A)).toMatchObject({ pairing: "pending", desired: { sources: ["D"], configVersion: 5 } });
+    expect(r.get(A)?.follows).toEqual(["B"]); // A still follows what it last said
+    // A stale low-version write replaces nothing.
+    expect(r.receive("tf/config/A", "C1 2", 0, 3)).toMatchObject([{ input: { reason: "stale-config" } }]);
+    // A returns and puts back its own older config (the broker had lost the write): still pending.
+    r.receive("tf/status/A", "T1 1", 0, 4);
+    expect(r.receive("tf/config/A", "C1 4 C", 0, 4)).toContainEqual({ type: "reconcile", node: "A" });
+    expect(r.get(A)).toMatchObject({ pairing: "pending", desired: { sources: ["D"] }, follows: ["C"] });
+    // Even a node config with a higher version does not replace a pending desire.
+    r.receive("tf/config/A", "C1 9 E", 0, 5);
+    expect(r.get(A)).toMatchObject({ pairing: "pending", desired: { sources: ["D"] } });
+    r.receive("tf/config/A", "C1 10 D", 0, 6);
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", desired: { sources: ["D"], configVersion: 10 } });
+    expect(r.snapshot().nodes.A?.pending).toBeUndefined();
+  });
+
+  it("takes an empty payload on a retained topic as cleared, not as bad input", () => {
+    const r = fresh();
+    r.receive("tf/config/A", "C1 1 B", 0, 0); // A's own config, seen while it is online
+    expect(r.receive("tf/report/A", "", 0, 1)).toEqual([{ type: "updated", node: "A", change: "report" }]);
+    expect(r.get(A)?.reported).toBeUndefined();
+    expect(r.receive("tf/config/A", new Uint8Array(0), 0, 1)).toEqual([
+      { type: "updated", node: "A", change: "config" },
+    ]);
+    expect(r.get(A)).toMatchObject({ follows: ["B"], pairing: "confirmed" }); // the node still follows B
+    expect(r.get(A)?.config).toBeUndefined();
+    expect(r.receive("tf/status/A", "", 0, 1)).toEqual([]);
+    expect(r.get(A)?.presence).toBe("online");
+    expect(r.receive("tf/report/never-seen", "", 0, 1)).toEqual([]);
+    expect(r.badInput().total).toBe(0);
+    // A report after the clear is taken as new, whatever its stamp.
+    r.receive("tf/report/A", "R1 0 2 A", 0, 2);
+    expect(r.get(A)?.reported?.stamp).toEqual({ counter: 2, origin: "A" });
+    // Registers and commands are not retained: an empty one is still malformed.
+    expect(r.receive("tf/register/A", "", 0, 3)).toMatchObject([{ input: { reason: "bad-payload" } }]);
   });
 
   it("clears a pending set once the node reports a stamp taken after it", () => {

@@ -1,0 +1,74 @@
+/**
+ * Whose pairing wins: how a config seen on the broker moves a twin's desired sources and whether the
+ * node has confirmed them (docs/twins.md, "Pairing"; protocol.md §6, "Whose config is it"). Pure.
+ *
+ * Nodes and control servers both write `<p>/config/<id>`. A config that arrives while the node is
+ * online is the node's own (a control server writes only for offline nodes, and a node publishes its
+ * config only after its `T1 1`); only such a config confirms a desire. Anything else may be a control
+ * server's write: it confirms nothing, and replaces the desire only when its version is above the
+ * desire's (a change made by another control tool).
+ */
+import type { NodeId } from "../protocol/index.js";
+import type { DesiredState, Presence, ReportedConfig } from "./types.js";
+
+export interface DesireState {
+  readonly desired: DesiredState;
+  /** A desire was set, stored or learnt; until then the first config seen becomes the desire. */
+  readonly known: boolean;
+  /** The node itself has shown that it follows exactly the desired sources. */
+  readonly confirmed: boolean;
+  /** Restored from the store as confirmed: the broker's copy, if it equals the desire, confirms it. */
+  readonly provisional?: boolean;
+}
+
+export interface DesireOutcome {
+  readonly next: DesireState;
+  /** The desire or its confirmation changed (store it, tell listeners). */
+  readonly changed: boolean;
+  /** The node, online, follows something else than desired: send it the pairing again. */
+  readonly reconcile: boolean;
+}
+
+/** The desire after a config `seen` on the broker, given the node's presence when it arrived. */
+export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence: Presence): DesireOutcome {
+  const { desired } = s;
+  const fromNode = presence === "online";
+  const same = sameSet(seen.sources, desired.sources);
+  const adopt = (confirmed: boolean): DesireOutcome => ({
+    next: {
+      desired: { ...desired, sources: [...seen.sources], configVersion: seen.version },
+      known: true,
+      confirmed,
+    },
+    changed: true,
+    reconcile: false,
+  });
+  const unchanged: DesireOutcome = { next: s, changed: false, reconcile: false };
+  // Nothing asked of the node yet: whatever it follows is what it should follow. Written while the
+  // node is known to be offline, it is a control tool's pairing the node has yet to confirm.
+  if (!s.known) return adopt(presence !== "offline");
+  if (fromNode) {
+    if (same) return s.confirmed && desired.configVersion === seen.version ? unchanged : adopt(true);
+    // Another control tool commanded the node after this service's desire was confirmed.
+    if (s.confirmed && seen.version > desired.configVersion) return adopt(true);
+    // A pending desire is newer than anything the node had (it was made while the node could not
+    // hear it, or is being carried out), so the node's config never replaces it.
+    return { next: { ...s, confirmed: false }, changed: s.confirmed, reconcile: true };
+  }
+  if (seen.version > desired.configVersion) {
+    if (same) return adopt(s.confirmed);
+    return adopt(false); // another tool's write for an offline node: pending until the node confirms
+  }
+  if (seen.version === desired.configVersion && same) {
+    return s.provisional ? { next: { ...s, confirmed: true }, changed: true, reconcile: false } : unchanged;
+  }
+  // An older or conflicting copy on the broker: it replaces nothing, but the node's next sync may
+  // see it, so the pairing is checked again when the node registers.
+  return { next: { ...s, confirmed: false }, changed: s.confirmed, reconcile: false };
+}
+
+export function sameSet(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}

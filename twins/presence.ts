@@ -1,0 +1,91 @@
+/**
+ * The presence of control servers on the broker (protocol.md §6): a twins service that sends
+ * commands holds a retained `P1 <since>` on `<p>/control/<client id>`, with an empty retained will
+ * there, and clears it when it closes. `findTwinsServices` reads the live ones, so a tool can tell
+ * whether a fleet already has a controller before it starts one of its own.
+ */
+import mqtt from "mqtt";
+import { type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+
+export const PRESENCE_TAG = "P1";
+
+/** Client ids that can stand as one topic level (no `/`, `+`, `#`). */
+export const CLIENT_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function controlTopic(prefix: Prefix, clientId: string): string {
+  return `${prefix}/control/${clientId}`;
+}
+
+export function encodePresence(since: number): string {
+  return `${PRESENCE_TAG} ${Math.floor(since)}`;
+}
+
+/** `{ since }` for a presence payload (`since` absent for a bare `P1`), undefined for anything else. */
+export function decodePresence(payload: string): { since?: number } | undefined {
+  const m = /^P1(?: (0|[1-9][0-9]{0,15}))?$/.exec(payload);
+  if (!m) return undefined;
+  return m[1] === undefined ? {} : { since: Number(m[1]) };
+}
+
+export interface TwinsServiceInfo {
+  readonly clientId: string;
+  /** When it started, in milliseconds since the Unix epoch. */
+  readonly since?: number;
+}
+
+export interface FindTwinsOptions {
+  /** How long to wait for the broker at most (connect and retained messages). Default 2000 ms. */
+  readonly timeoutMs?: number;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * The twins services (or other control servers) live on the fleet `prefix` at `url`, sorted by
+ * client id. Reads the retained presences: a broker sends a new subscription's retained messages
+ * before anything published after the SUBACK, so a marker published then and received back ends the
+ * list; `timeoutMs` bounds the whole look.
+ */
+export async function findTwinsServices(
+  url: string,
+  prefix = "tf",
+  opts: FindTwinsOptions = {},
+): Promise<TwinsServiceInfo[]> {
+  const p = toPrefix(prefix);
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const client = mqtt.connect(url, {
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: timeoutMs,
+    ...(opts.username !== undefined ? { username: opts.username } : {}),
+    ...(opts.password !== undefined ? { password: opts.password } : {}),
+  });
+  const found = new Map<string, TwinsServiceInfo>();
+  const marker = `${p}/control-probe/${Math.floor(Math.random() * 2 ** 48).toString(16)}`;
+  const controlPrefix = `${p}/control/`;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => resolve(), timeoutMs);
+      client.once("error", reject);
+      client.on("message", (topic, payload, packet) => {
+        if (topic === marker) return resolve();
+        if (!packet.retain || !topic.startsWith(controlPrefix)) return;
+        const clientId = topic.slice(controlPrefix.length);
+        const presence = decodePresence(payload.toString("latin1"));
+        if (presence) found.set(clientId, { clientId, ...presence });
+      });
+      client.once("connect", () => {
+        client
+          .subscribeAsync([`${controlPrefix}+`, marker], { qos: 1 })
+          .then(() => client.publishAsync(marker, "end", { qos: 1 }))
+          .catch(reject);
+      });
+    });
+  } finally {
+    clearTimeout(timer);
+    await client.endAsync(true);
+  }
+  return [...found.values()].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+}

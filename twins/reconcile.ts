@@ -1,0 +1,127 @@
+/**
+ * What the twins service sends a node that is online but not as desired: the pairing commands of a
+ * pending desire and a set it never acted on (docs/twins.md, "Pairing" and "Set"). Each command is
+ * held back for `holdMs` after it was sent (its answer may simply not have come back yet) unless the
+ * node went offline meanwhile; while anything is still outstanding the node is looked at again after
+ * a delay that doubles up to 30 s, so a lost answer is retried and a node that never answers is not
+ * flooded.
+ */
+import type { Message, NodeId } from "../protocol/index.js";
+import { planPairing } from "./pairing.js";
+import type { RegistryEffect, TwinRegistry } from "./registry.js";
+
+const MAX_RECHECK_MS = 30_000;
+
+export interface ReconcilerDeps {
+  readonly registry: TwinRegistry;
+  readonly send: (msg: Message) => Promise<void>;
+  readonly apply: (effects: readonly RegistryEffect[]) => void;
+  readonly clock: () => number;
+  readonly holdMs: number;
+  /** A re-check that failed (the connection went away mid-send). */
+  readonly onError: (err: unknown, node: NodeId) => void;
+}
+
+export class Reconciler {
+  /** Per node, when each command (by key) was last sent. */
+  private readonly sent = new Map<NodeId, Map<string, number>>();
+  private readonly rechecks = new Map<NodeId, { timer: NodeJS.Timeout; delayMs: number }>();
+  private stopped = false;
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** Records a command sent to an online node by other means (a set), so it is not repeated at once. */
+  markSent(node: NodeId, msg: Message): void {
+    this.sentOf(node).set(keyOf(msg), this.deps.clock());
+  }
+
+  /** The node went offline: whatever was in flight to it is lost (clean session). */
+  forget(node: NodeId): void {
+    this.sent.delete(node);
+    this.cancel(node);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const node of [...this.rechecks.keys()]) this.cancel(node);
+  }
+
+  /** Sends what the node is missing; `now` also re-sends what was sent within the hold. */
+  async reconcile(node: NodeId, now: boolean): Promise<void> {
+    const { registry } = this.deps;
+    const twin = registry.get(node);
+    if (this.stopped || twin?.presence !== "online") return;
+    const commands: Message[] = [];
+    if (twin.pairing === "pending") {
+      const plan = planPairing(twin.desired.sources, twin.follows);
+      for (const source of plan.unfollow) commands.push({ kind: "unsubscribe", node, source });
+      for (const source of plan.follow) commands.push({ kind: "subscribe", node, source });
+      // As far as the twin knows the node is as desired, but it has not said so: a node never
+      // follows itself, so `U1 <its own id>` changes nothing and is answered with its config.
+      if (commands.length === 0) commands.push({ kind: "unsubscribe", node, source: node });
+    }
+    const pending = twin.desired.pendingSet;
+    if (pending !== undefined && (twin.reported?.stamp.counter ?? 0) <= pending.counter) {
+      const counter = Math.max(registry.maxCounter, pending.counter);
+      commands.push({ kind: "state", node, on: pending.on, counter });
+    }
+    if (commands.length === 0) {
+      this.cancel(node);
+      return;
+    }
+    const t = this.deps.clock();
+    const sent = this.sentOf(node);
+    let sentAny = false;
+    for (const msg of commands) {
+      const last = sent.get(keyOf(msg));
+      if (!now && last !== undefined && t - last < this.deps.holdMs) continue;
+      sent.set(keyOf(msg), t);
+      sentAny = true;
+      await this.deps.send(msg);
+      if (msg.kind === "state") this.deps.apply(registry.setSent(node, msg.on, msg.counter));
+    }
+    // Something is still outstanding: look again later, backing off only after a send.
+    if (sentAny || !this.rechecks.has(node)) this.recheck(node);
+  }
+
+  private recheck(node: NodeId): void {
+    const prev = this.rechecks.get(node);
+    if (prev) clearTimeout(prev.timer);
+    const delayMs = prev ? Math.min(prev.delayMs * 2, MAX_RECHECK_MS) : Math.max(this.deps.holdMs, 1);
+    const timer = setTimeout(() => {
+      this.reconcile(node, false).catch((err: unknown) => this.deps.onError(err, node));
+    }, delayMs);
+    timer.unref();
+    this.rechecks.set(node, { timer, delayMs });
+  }
+
+  private cancel(node: NodeId): void {
+    const r = this.rechecks.get(node);
+    if (r) clearTimeout(r.timer);
+    this.rechecks.delete(node);
+  }
+
+  private sentOf(node: NodeId): Map<string, number> {
+    let m = this.sent.get(node);
+    if (!m) {
+      m = new Map();
+      this.sent.set(node, m);
+    }
+    return m;
+  }
+}
+
+function keyOf(msg: Message): string {
+  switch (msg.kind) {
+    case "subscribe":
+    case "unsubscribe":
+      return `${msg.kind} ${msg.source}`;
+    case "state":
+    case "query":
+    case "report":
+    case "config":
+    case "status":
+    case "register":
+      return msg.kind;
+  }
+}
