@@ -17,18 +17,25 @@ import {
   type ReportMessage,
   type StatusMessage,
 } from "../protocol/index.js";
+import { BadInputTally } from "./bad-input.js";
 import type { ConvergenceInput } from "./convergence.js";
 import { desireAfterConfig, sameSet } from "./desire.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
-  BAD_INPUT_REASONS,
+  followed,
+  newRecord,
+  restoreRecord,
+  sameConfig,
+  storedRecord,
+  type TwinRecord,
+  viewOf,
+} from "./twin-record.js";
+import {
   type BadInput,
   type BadInputReason,
   badInputOfDrop,
-  type DesiredState,
   type Presence,
   type ReportedConfig,
-  type ReportedState,
   type Twin,
   type TwinChange,
 } from "./types.js";
@@ -44,40 +51,11 @@ export type RegistryEffect =
   /** The node, online, showed a config other than the desired one: send it the pairing again. */
   | { readonly type: "reconcile"; readonly node: NodeId };
 
-interface Record_ {
-  id: NodeId;
-  kind?: RegisterMessage["nodeKind"];
-  profile?: string;
-  firmware?: string;
-  presence: Presence;
-  lastSeen?: number;
-  reported?: ReportedState;
-  config?: ReportedConfig;
-  /** The last config known to be the node's own (seen while it was online): what it follows. */
-  nodeConfig?: ReportedConfig;
-  desired: DesiredState;
-  /** Has a desire been set or stored (otherwise the first config seen becomes the desire)? */
-  desiredKnown: boolean;
-  /** The node has shown it follows exactly the desired sources (docs/twins.md, "Pairing"). */
-  confirmed: boolean;
-  /** Restored as confirmed: the broker's copy of the config, if equal to the desire, confirms it. */
-  provisional: boolean;
-  /** The highest config version the node published since it last came online. */
-  sessionVersion?: number;
-  /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
-  formerSources: Set<NodeId>;
-  /** A register from the node has been seen since this registry was made. */
-  registered: boolean;
-  /** A register was seen since the node last went offline (for identity conflicts). */
-  registeredSinceOnline: boolean;
-}
-
 export class TwinRegistry {
-  private readonly twins = new Map<NodeId, Record_>();
+  private readonly twins = new Map<NodeId, TwinRecord>();
   /** Who follows each node, by the reported configs: kept as configs change, so a view costs O(1). */
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
-  private readonly counts = new Map<BadInputReason, number>(BAD_INPUT_REASONS.map((r) => [r, 0]));
-  private readonly perNode = new Map<NodeId, number>();
+  private readonly bads = new BadInputTally();
   private highestCounter = 0;
 
   constructor(private readonly prefix: Prefix) {}
@@ -85,21 +63,7 @@ export class TwinRegistry {
   /** Restores desired state and last known identities from the store. */
   restore(state: StoredState): void {
     for (const [id, rec] of Object.entries(state.nodes)) {
-      const t = this.ensure(id as NodeId);
-      t.desired = {
-        sources: [...rec.sources],
-        configVersion: rec.configVersion,
-        ...(rec.pendingSet ? { pendingSet: rec.pendingSet } : {}),
-      };
-      t.desiredKnown = true;
-      // A stored pairing is confirmed again only by what the broker or the node shows now (the
-      // broker may have lost the config meanwhile); an empty one has nothing to lose.
-      t.confirmed = rec.pending !== true && rec.sources.length === 0;
-      t.provisional = rec.pending !== true && rec.sources.length > 0;
-      if (rec.kind) t.kind = rec.kind;
-      if (rec.profile) t.profile = rec.profile;
-      if (rec.firmware) t.firmware = rec.firmware;
-      if (rec.lastSeen !== undefined) t.lastSeen = rec.lastSeen;
+      restoreRecord(this.ensure(id as NodeId), rec);
       if (rec.pendingSet) this.highestCounter = Math.max(this.highestCounter, rec.pendingSet.counter);
     }
   }
@@ -107,17 +71,8 @@ export class TwinRegistry {
   snapshot(): StoredState {
     const nodes: Record<string, DesiredRecord> = {};
     for (const t of this.twins.values()) {
-      if (!t.desiredKnown && t.kind === undefined) continue;
-      nodes[t.id] = {
-        sources: [...t.desired.sources],
-        configVersion: t.desired.configVersion,
-        ...(t.desired.pendingSet ? { pendingSet: t.desired.pendingSet } : {}),
-        ...(t.confirmed ? {} : { pending: true }),
-        ...(t.kind ? { kind: t.kind } : {}),
-        ...(t.profile ? { profile: t.profile } : {}),
-        ...(t.firmware ? { firmware: t.firmware } : {}),
-        ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
-      };
+      const rec = storedRecord(t);
+      if (rec) nodes[t.id] = rec;
     }
     return { nodes };
   }
@@ -133,7 +88,7 @@ export class TwinRegistry {
 
   get(id: NodeId): Twin | undefined {
     const t = this.twins.get(id);
-    return t ? this.view(t) : undefined;
+    return t ? viewOf(t, [...(this.followersOf.get(t.id) ?? [])]) : undefined;
   }
 
   list(): Twin[] {
@@ -144,12 +99,11 @@ export class TwinRegistry {
   }
 
   badInput(): { readonly total: number; readonly byReason: Record<BadInputReason, number> } {
-    const byReason = Object.fromEntries(this.counts) as Record<BadInputReason, number>;
-    return { total: [...this.counts.values()].reduce((a, b) => a + b, 0), byReason };
+    return this.bads.totals();
   }
 
   badInputOf(id: NodeId): number {
-    return this.perNode.get(id) ?? 0;
+    return this.bads.of(id);
   }
 
   convergenceInput(): ConvergenceInput[] {
@@ -392,7 +346,7 @@ export class TwinRegistry {
   }
 
   /** Keeps the followers index in step with whom `t` follows, after `before`. */
-  private refollow(t: Record_, before: readonly NodeId[]): void {
+  private refollow(t: TwinRecord, before: readonly NodeId[]): void {
     for (const src of before) this.followersOf.get(src)?.delete(t.id);
     for (const src of followed(t)) {
       const set = this.followersOf.get(src);
@@ -441,9 +395,7 @@ export class TwinRegistry {
   }
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-    if (node !== undefined) this.perNode.set(node, (this.perNode.get(node) ?? 0) + 1);
-    return { type: "bad-input", input: { reason, topic, detail, ...(node !== undefined ? { node } : {}) } };
+    return { type: "bad-input", input: this.bads.record(reason, topic, detail, node) };
   }
 
   private nodeOfTopic(topic: string): NodeId | undefined {
@@ -455,53 +407,14 @@ export class TwinRegistry {
     }
   }
 
-  private ensure(id: NodeId): Record_ {
+  private ensure(id: NodeId): TwinRecord {
     let t = this.twins.get(id);
     if (!t) {
-      t = {
-        id,
-        presence: "unknown",
-        desired: { sources: [], configVersion: 0 },
-        desiredKnown: false,
-        confirmed: true,
-        provisional: false,
-        formerSources: new Set(),
-        registered: false,
-        registeredSinceOnline: false,
-      };
+      t = newRecord(id);
       this.twins.set(id, t);
     }
     return t;
   }
-
-  private view(t: Record_): Twin {
-    const follows = followed(t);
-    const followers = [...(this.followersOf.get(t.id) ?? [])];
-    return {
-      id: t.id,
-      ...(t.kind ? { kind: t.kind } : {}),
-      ...(t.profile ? { profile: t.profile } : {}),
-      ...(t.firmware ? { firmware: t.firmware } : {}),
-      presence: t.presence,
-      ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
-      ...(t.reported ? { reported: t.reported } : {}),
-      ...(t.config ? { config: t.config } : {}),
-      desired: t.desired,
-      pairing: t.confirmed ? "confirmed" : "pending",
-      follows: [...follows],
-      followers: followers.sort(),
-      pairingInSync: t.confirmed,
-    };
-  }
 }
 
 export { sameSet };
-
-/** Whom the node follows: its own last config, else the one the broker holds. */
-function followed(t: Record_): readonly NodeId[] {
-  return (t.nodeConfig ?? t.config)?.sources ?? [];
-}
-
-function sameConfig(a: ReportedConfig | undefined, b: ReportedConfig): boolean {
-  return a !== undefined && a.version === b.version && sameSet(a.sources, b.sources);
-}

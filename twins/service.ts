@@ -15,6 +15,7 @@ import {
   type Prefix,
   ProtocolError,
 } from "../protocol/index.js";
+import { type Twins, TwinsCommandError } from "./api.js";
 import { type ConvergenceReport, computeConvergence } from "./convergence.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
@@ -22,48 +23,12 @@ import { controlTopic, encodePresence } from "./presence.js";
 import { Reconciler } from "./reconcile.js";
 import { type RegistryEffect, TwinRegistry } from "./registry.js";
 import { BoundedSeries } from "./series.js";
-import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
+import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
 const CONVERGENCE_EVERY_MS = 100;
 
-/** Bad caller input (a malformed id, a self-follow): the message says what is wrong. */
-export class TwinsCommandError extends Error {
-  override readonly name = "TwinsCommandError";
-}
-
-export interface Twins extends EventEmitter<TwinsEvents> {
-  readonly prefix: Prefix;
-  /** Its MQTT client id; its presence is `<prefix>/control/<clientId>` unless passive. */
-  readonly clientId: string;
-  /** Only watches: set, pair, unpair and query throw, nothing is published or stored. */
-  readonly passive: boolean;
-  list(): Twin[];
-  get(id: string): Twin | undefined;
-  /** Sets a node's state with `S1 v c`, c the highest counter seen; resolves to c. */
-  set(id: string, on: boolean): Promise<number>;
-  /** `follower` follows `source` from now on, across node reboots and twins restarts. */
-  pair(follower: string, source: string): Promise<void>;
-  unpair(follower: string, source: string): Promise<void>;
-  /** Publishes `Q1`: every live node answers with its register and report. */
-  query(): Promise<void>;
-  convergence(): ConvergenceReport;
-  /** The in-sync fraction over time, oldest first (bounded). */
-  history(): SeriesPoint[];
-  badInput(): { readonly total: number; readonly byReason: Record<BadInputReason, number> };
-  /** Bad inputs counted against one node. */
-  badInputOf(id: string): number;
-  /** Resolves once the stored state is written. */
-  flush(): Promise<void>;
-  /** Clears its presence, disconnects cleanly, writes the stored state and closes the store. */
-  close(): Promise<void>;
-  /**
-   * What a kill -9 of the process does: the connection is dropped without DISCONNECT (the broker
-   * publishes the will, which clears the presence), no further save starts (what the store has
-   * fully written stays), nothing is flushed and the store is not closed.
-   */
-  kill(): Promise<void>;
-}
+export { type Twins, TwinsCommandError } from "./api.js";
 
 export async function startTwins(options: TwinsOptions): Promise<Twins> {
   const opts = resolveTwinsOptions(options);

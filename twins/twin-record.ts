@@ -1,0 +1,110 @@
+/**
+ * What the registry keeps per node: the record, a fresh one, its stored form and back, and the Twin
+ * view callers get. Pure.
+ */
+import type { NodeId, RegisterMessage } from "../protocol/index.js";
+import { sameSet } from "./desire.js";
+import type { DesiredRecord } from "./store.js";
+import type { DesiredState, Presence, ReportedConfig, ReportedState, Twin } from "./types.js";
+
+export interface TwinRecord {
+  id: NodeId;
+  kind?: RegisterMessage["nodeKind"];
+  profile?: string;
+  firmware?: string;
+  presence: Presence;
+  lastSeen?: number;
+  reported?: ReportedState;
+  config?: ReportedConfig;
+  /** The last config known to be the node's own (seen while it was online): what it follows. */
+  nodeConfig?: ReportedConfig;
+  desired: DesiredState;
+  /** Has a desire been set or stored (otherwise the first config seen becomes the desire)? */
+  desiredKnown: boolean;
+  /** The node has shown it follows exactly the desired sources (docs/twins.md, "Pairing"). */
+  confirmed: boolean;
+  /** Restored as confirmed: the broker's copy of the config, if equal to the desire, confirms it. */
+  provisional: boolean;
+  /** The highest config version the node published since it last came online. */
+  sessionVersion?: number;
+  /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
+  formerSources: Set<NodeId>;
+  /** A register from the node has been seen since this registry was made. */
+  registered: boolean;
+  /** A register was seen since the node last went offline (for identity conflicts). */
+  registeredSinceOnline: boolean;
+}
+
+export function newRecord(id: NodeId): TwinRecord {
+  return {
+    id,
+    presence: "unknown",
+    desired: { sources: [], configVersion: 0 },
+    desiredKnown: false,
+    confirmed: true,
+    provisional: false,
+    formerSources: new Set(),
+    registered: false,
+    registeredSinceOnline: false,
+  };
+}
+
+/** Takes a stored desire and identity into `t`. */
+export function restoreRecord(t: TwinRecord, rec: DesiredRecord): void {
+  t.desired = {
+    sources: [...rec.sources],
+    configVersion: rec.configVersion,
+    ...(rec.pendingSet ? { pendingSet: rec.pendingSet } : {}),
+  };
+  t.desiredKnown = true;
+  // A stored pairing is confirmed again only by what the broker or the node shows now (the broker
+  // may have lost the config meanwhile); an empty one has nothing to lose.
+  t.confirmed = rec.pending !== true && rec.sources.length === 0;
+  t.provisional = rec.pending !== true && rec.sources.length > 0;
+  if (rec.kind) t.kind = rec.kind;
+  if (rec.profile) t.profile = rec.profile;
+  if (rec.firmware) t.firmware = rec.firmware;
+  if (rec.lastSeen !== undefined) t.lastSeen = rec.lastSeen;
+}
+
+/** The stored form of `t`, or undefined when there is nothing worth keeping. */
+export function storedRecord(t: TwinRecord): DesiredRecord | undefined {
+  if (!t.desiredKnown && t.kind === undefined) return undefined;
+  return {
+    sources: [...t.desired.sources],
+    configVersion: t.desired.configVersion,
+    ...(t.desired.pendingSet ? { pendingSet: t.desired.pendingSet } : {}),
+    ...(t.confirmed ? {} : { pending: true }),
+    ...(t.kind ? { kind: t.kind } : {}),
+    ...(t.profile ? { profile: t.profile } : {}),
+    ...(t.firmware ? { firmware: t.firmware } : {}),
+    ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
+  };
+}
+
+export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
+  return {
+    id: t.id,
+    ...(t.kind ? { kind: t.kind } : {}),
+    ...(t.profile ? { profile: t.profile } : {}),
+    ...(t.firmware ? { firmware: t.firmware } : {}),
+    presence: t.presence,
+    ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
+    ...(t.reported ? { reported: t.reported } : {}),
+    ...(t.config ? { config: t.config } : {}),
+    desired: t.desired,
+    pairing: t.confirmed ? "confirmed" : "pending",
+    follows: [...followed(t)],
+    followers: [...followers].sort(),
+    pairingInSync: t.confirmed,
+  };
+}
+
+/** Whom the node follows: its own last config, else the one the broker holds. */
+export function followed(t: TwinRecord): readonly NodeId[] {
+  return (t.nodeConfig ?? t.config)?.sources ?? [];
+}
+
+export function sameConfig(a: ReportedConfig | undefined, b: ReportedConfig): boolean {
+  return a !== undefined && a.version === b.version && sameSet(a.sources, b.sources);
+}
