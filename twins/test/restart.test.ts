@@ -1,0 +1,164 @@
+/**
+ * A twins service that dies without a goodbye (kill), its successor rebuilding the fleet from the
+ * broker and the store, the presence other tools detect it by, and a passive observer beside it.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startBroker } from "../../broker/index.js";
+import type { CoreClient } from "../../node/mqtt-node.js";
+import { findTwinsServices } from "../presence.js";
+import { startTwins, type Twins } from "../service.js";
+import { memoryStore } from "../store.js";
+import type { Twin } from "../types.js";
+import { Fixtures, rawClient, until } from "./helpers.js";
+
+const fx = new Fixtures();
+afterEach(() => fx.close());
+
+async function setup(): Promise<void> {
+  const b = fx.track(await startBroker({ host: "127.0.0.1", port: 0 }), (x) => x.close());
+  fx.url = b.url;
+}
+
+describe("a killed twins service", () => {
+  it("is rebuilt by its successor from the broker and the store, with nothing desired lost", async () => {
+    await setup();
+    const store = memoryStore();
+    const first = await startTwins({ url: fx.url, store });
+    const ids = Array.from({ length: 36 }, (_, i) => `n${String(i).padStart(2, "0")}`);
+    const nodes = new Map<string, CoreClient>();
+    for (const id of ids) nodes.set(id, await fx.node(id));
+    await until(() => ids.every((id) => first.get(id)?.kind !== undefined), "every node registered");
+    // A ring of pairs (each follows the next), some presses, and a few nodes offline with pending
+    // pairings and sets when the service dies.
+    for (const [i, id] of ids.entries()) await first.pair(id, ids[(i + 1) % ids.length] ?? id);
+    await until(() => ids.every((id) => first.get(id)?.pairing === "confirmed"), "the ring confirmed");
+    nodes.get("n05")?.press();
+    await until(() => ids.every((id) => first.get(id)?.reported?.stamp.origin === "n05"), "the press around");
+    const away = ["n10", "n20"];
+    for (const id of away) await nodes.get(id)?.stop();
+    await until(() => away.every((id) => first.get(id)?.presence === "offline"), "two nodes away");
+    await first.pair("n10", "n30");
+    await first.set("n20", false);
+    await first.flush();
+    const before = new Map<string, Twin>(first.list().map((t) => [t.id, t]));
+    await first.kill();
+
+    const started = performance.now();
+    const second = fx.track(await startTwins({ url: fx.url, store }), (t) => t.close());
+    await until(
+      () =>
+        ids.every((id) => {
+          const t = second.get(id);
+          const was = before.get(id);
+          return (
+            t !== undefined &&
+            t.presence === was?.presence &&
+            t.kind === "sim" &&
+            t.reported?.stamp.counter === was.reported?.stamp.counter &&
+            t.desired.sources.join() === was.desired.sources.join()
+          );
+        }),
+      "the registry rebuilt",
+    );
+    expect(performance.now() - started).toBeLessThan(5000);
+    for (const id of ids) {
+      const was = before.get(id);
+      expect(second.get(id), id).toMatchObject({ desired: was?.desired, pairing: was?.pairing });
+    }
+    // Whom the online nodes follow is what they said; for n10, away, the successor can only show
+    // the config written for it (the first service had seen n10's own).
+    for (const id of ids.filter((x) => x !== "n10" && x !== "n30")) {
+      const was = before.get(id);
+      expect(second.get(id), id).toMatchObject({ follows: was?.follows, followers: was?.followers });
+    }
+    expect(second.get("n10")).toMatchObject({ pairing: "pending", desired: { sources: ["n11", "n30"] } });
+    expect(second.get("n20")?.desired.pendingSet).toEqual({ on: false, counter: 1 });
+
+    // The returning nodes get what was desired for them while the first service was still alive.
+    for (const id of away) nodes.set(id, await fx.node(id));
+    await until(() => nodes.get("n10")?.state.sources.length === 2, "n10 follows n11 and n30");
+    await until(() => nodes.get("n20")?.state.on === false, "n20 set off");
+    await until(() => second.get("n10")?.pairing === "confirmed", "n10's pairing confirmed");
+    expect(second.badInput().total).toBe(0);
+  });
+
+  it("writes nothing to the store after the kill", async () => {
+    await setup();
+    let saves = 0;
+    const inner = memoryStore();
+    const store = {
+      ...inner,
+      save: async (s: Parameters<typeof inner.save>[0]) => {
+        saves++;
+        await inner.save(s);
+      },
+    };
+    const t = await startTwins({ url: fx.url, store });
+    await t.kill();
+    const before = saves;
+    await fx.node("late");
+    await new Promise((r) => setTimeout(r, 200)); // a register would be saved by a live service
+    expect(saves).toBe(before);
+  });
+});
+
+describe("twins service presence", () => {
+  it("is found while it runs, and gone after a close or a kill", async () => {
+    await setup();
+    const a = await startTwins({ url: fx.url });
+    const b = await startTwins({ url: fx.url });
+    const found = await findTwinsServices(fx.url, "tf", { timeoutMs: 2000 });
+    expect(found.map((s) => s.clientId)).toEqual([a.clientId, b.clientId].sort());
+    for (const s of found) expect(s.since).toBeGreaterThan(Date.UTC(2020, 0, 1));
+    // Other fleets and one-shot commands hold no presence here.
+    expect(await findTwinsServices(fx.url, "other", { timeoutMs: 2000 })).toEqual([]);
+    const oneShot = fx.track(await startTwins({ url: fx.url, presence: false }), (t) => t.close());
+    expect((await findTwinsServices(fx.url)).map((s) => s.clientId)).not.toContain(oneShot.clientId);
+
+    await a.close();
+    expect((await findTwinsServices(fx.url)).map((s) => s.clientId)).toEqual([b.clientId]);
+    await b.kill(); // no goodbye: the broker's will clears it
+    let left = await findTwinsServices(fx.url);
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      left = await findTwinsServices(fx.url);
+    }
+    expect(left).toEqual([]);
+  });
+});
+
+describe("a passive twins service", () => {
+  it("builds the same view as the controller beside it, and publishes nothing", async () => {
+    await setup();
+    const raw = fx.track(await rawClient(fx.url), (c) => c.endAsync());
+    const published: string[] = [];
+    raw.on("message", (topic) => published.push(topic));
+    await raw.subscribeAsync(["tf/query", "tf/control/+", "tf/subscribe/+", "tf/state/+"], { qos: 1 });
+    const control = await fx.twins();
+    await fx.node("B");
+    const a = await fx.node("A");
+    await until(
+      () => control.get("A")?.kind !== undefined && control.get("B")?.kind !== undefined,
+      "registered",
+    );
+    const seenBefore = published.length;
+
+    const watcher: Twins = await fx.twins({ passive: true });
+    expect(watcher.passive).toBe(true);
+    await control.pair("A", "B");
+    await control.set("B", true);
+    await until(() => a.state.on, "A follows B's set");
+    await until(
+      () => watcher.get("A")?.reported?.on === true && watcher.get("A")?.follows.join() === "B",
+      "the watcher sees the pairing and the state",
+    );
+    expect(watcher.get("A")).toMatchObject({ pairing: "confirmed", desired: { sources: ["B"] } });
+    expect(watcher.convergence()).toMatchObject({ inSync: 1, known: 1 });
+    await expect(watcher.set("A", false)).rejects.toThrow(/passive/);
+    await expect(watcher.pair("B", "A")).rejects.toThrow(/passive/);
+    await expect(watcher.query()).rejects.toThrow(/passive/);
+    expect((await findTwinsServices(fx.url)).map((s) => s.clientId)).toEqual([control.clientId]);
+    // Everything on the command and presence topics since the watcher started came from the controller.
+    expect(published.slice(seenBefore).every((t) => t === "tf/subscribe/A" || t === "tf/state/B")).toBe(true);
+  });
+});
