@@ -14,6 +14,7 @@ import { createWebSocketStream, WebSocketServer } from "ws";
 import { aclHooks } from "./acl.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
+import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { loadTlsMaterial } from "./tls.js";
 
@@ -78,7 +79,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     watchAedes(aedes, logger);
 
     const handle = (stream: Duplex, req?: IncomingMessage) => {
-      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes);
+      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes, {
+        maxQueuedBytes: opts.maxQueuedBytes,
+        drainTimeoutMs: opts.drainTimeoutMs,
+      });
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
       aedes.handle(limited, req);
@@ -147,9 +151,11 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
     persistence,
     // mqemitter queues messages past `concurrency` in flight and drains that queue recursively: a
     // burst from thousands of clients (a fleet booting) overflowed the stack and took the broker
-    // down. Unbounded, every message is dispatched at once; a slow client is still bounded by
-    // drainTimeout.
+    // down. Unbounded, every message is dispatched at once; a slow client is bounded by its own
+    // outbound queue (broker/outbound.ts).
     concurrency: 0,
+    // Our streams never hold a write back for long (broker/outbound.ts), so aedes's own drain wait is
+    // only ever a tick; the same timeout is kept as a backstop.
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
     ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
@@ -158,8 +164,19 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
 
 /** One bad client must never take the broker down: every error event is logged, none is thrown. */
 function watchAedes(aedes: Aedes, logger: Logger): void {
-  aedes.on("clientError", (client, err) => logClientError(logger, client.id, err));
-  aedes.on("connectionError", (_client, err) => logClientError(logger, undefined, err));
+  // Aedes reports an error for each write still under way when a connection dies ("connection
+  // closed"); the first error says why, the rest only repeat it.
+  const reported = new WeakSet<object>();
+  const onError = (client: object, clientId: string | undefined, err: Error) => {
+    if (reported.has(client)) {
+      logger.debug({ clientId, err: err.message }, "client error after the first");
+      return;
+    }
+    reported.add(client);
+    logClientError(logger, clientId, err);
+  };
+  aedes.on("clientError", (client, err) => onError(client, client.id, err));
+  aedes.on("connectionError", (client, err) => onError(client, undefined, err));
   // Not in aedes's typed event map, but emitted (e.g. by will clean-up); unhandled it would throw.
   const emitter: EventEmitter = aedes;
   emitter.on("error", (err: Error) => logger.error({ err }, "broker error"));
@@ -172,6 +189,14 @@ function logClientError(logger: Logger, clientId: string | undefined, err: Error
     logger.warn(
       { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
       "connection cut: packet limit",
+    );
+  } else if (err instanceof OutboundLimitError) {
+    const v = err.violation;
+    logger.warn(
+      v.kind === "queue-full"
+        ? { clientId, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
+        : { clientId, queuedBytes: v.queuedBytes, stalledMs: Math.round(v.stalledMs), err: err.message },
+      v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
     );
   } else {
     logger.info({ clientId, err: err.message }, "client error");
