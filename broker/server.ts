@@ -1,11 +1,11 @@
 /**
  * The embedded broker: one Aedes instance behind plain TCP, optional TLS and optional WebSocket
  * listeners, every connection passed through the frame limit first. Owns start-up (with clear errors
- * and no half-started leftovers) and a clean shutdown.
+ * and no half-started leftovers), a clean shutdown, and an abrupt one (kill) for fault injection.
  */
 import type { EventEmitter } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
-import { type AddressInfo, createServer as createNetServer, type Server } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
@@ -30,6 +30,24 @@ export interface RunningBroker {
   readonly aedes: Aedes;
   /** Closes listeners, every client socket (connected or not yet), aedes and the store. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Stops the broker the way `kill -9` stops its process: listeners and every socket destroyed at
+   * once, no will published and nothing else sent or stored; what the store had written stays. The
+   * store is released and the port is free when this resolves, so a new broker can start at once on
+   * the same port and data directory. Idempotent; after close() (or during it) it waits for close().
+   */
+  kill(): Promise<void>;
+}
+
+/** What kill() touches of aedes's client that its typings leave out. */
+interface ClientInternals {
+  will: unknown;
+  _will: unknown;
+}
+type PublishCallback = (error?: Error) => void;
+interface AedesInternals {
+  clients: Record<string, ClientInternals | undefined>;
+  publish(packet: unknown, client?: unknown, done?: PublishCallback): void;
 }
 
 /** What has been started so far, so that a failed start and close() undo exactly that, in order. */
@@ -39,9 +57,19 @@ class Parts {
   /** Streams aedes has not registered yet (no CONNECT) are not closed by aedes.close(). */
   readonly connections = new Set<Duplex>();
   readonly servers: Server[] = [];
+  /** Every accepted socket, TLS handshakes and WebSocket upgrades under way included (for kill). */
+  readonly sockets = new Set<Socket>();
   wss: WebSocketServer | undefined;
 
   constructor(private readonly logger: Logger) {}
+
+  addServer(server: Server): void {
+    this.servers.push(server);
+    server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
+  }
 
   async close(): Promise<void> {
     // Stop accepting first. A server's close callback fires only once its sockets are gone, so
@@ -56,12 +84,57 @@ class Parts {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const c of this.connections) c.destroy();
     await Promise.all([...serversClosed, wssClosed]);
+    await this.closeStore();
+  }
+
+  async kill(): Promise<void> {
+    const aedes = this.aedes;
+    if (aedes) silence(aedes, this.connections);
+    const serversClosed = this.servers
+      .splice(0)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const socket of this.sockets) socket.destroy();
+    for (const c of this.connections) c.destroy();
+    for (const ws of this.wss?.clients ?? []) ws.terminate();
+    const wss = this.wss;
+    const wssClosed = wss ? new Promise<void>((resolve) => wss.close(() => resolve())) : undefined;
+    // aedes.close() stops its timers (heartbeat, will clean-up) and lets its clients go; with the
+    // wills dropped and publish() silenced, that sends and stores nothing. The store closes at the
+    // same time: writes under way finish (LevelDB waits for them), later ones fail unheard.
+    const aedesClosed = aedes ? new Promise<void>((resolve) => aedes.close(() => resolve())) : undefined;
+    await Promise.all([this.closeStore(), aedesClosed, ...serversClosed, wssClosed]);
+  }
+
+  private async closeStore(): Promise<void> {
     try {
       await this.store?.close();
     } catch (err) {
       this.logger.error({ err }, "error while closing the store");
     }
   }
+}
+
+/**
+ * Makes aedes publish nothing from now on, as a dead process would: every client's will (connected,
+ * still connecting, or closing) is dropped before its socket goes, and publish() itself becomes a
+ * no-op for whatever is still under way ($SYS notices, a publish waiting for the store).
+ */
+function silence(aedes: Aedes, connections: Iterable<Duplex>): void {
+  const internals = aedes as unknown as AedesInternals;
+  const clients = [
+    ...Object.values(internals.clients),
+    // aedes sets `client` on the stream it handles, registered or not yet.
+    ...[...connections].map((c) => (c as Duplex & { client?: ClientInternals }).client),
+  ];
+  for (const client of clients) {
+    if (client === undefined) continue;
+    client.will = null;
+    client._will = null;
+  }
+  internals.publish = (_packet, client, done) => {
+    const callback = typeof client === "function" ? (client as PublishCallback) : done;
+    if (callback) setImmediate(callback);
+  };
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
@@ -93,7 +166,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       socket.setNoDelay(true);
       handle(socket);
     });
-    parts.servers.push(tcp);
+    parts.addServer(tcp);
     const port = await listen(tcp, opts.port, opts.host, "MQTT", logger);
 
     let tlsPort: number | undefined;
@@ -105,7 +178,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       tlsServer.on("tlsClientError", (err, socket) =>
         logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed"),
       );
-      parts.servers.push(tlsServer);
+      parts.addServer(tlsServer);
       tlsPort = await listen(tlsServer, opts.tls.port, opts.host, "MQTT over TLS", logger);
     }
 
@@ -119,7 +192,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       parts.wss = wss;
       wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req));
       wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
-      parts.servers.push(http);
+      parts.addServer(http);
       wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
     }
 
@@ -128,7 +201,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       { host: opts.host, port, tlsPort, wsPort, store: store.kind, auth: opts.auth !== undefined },
       "broker listening",
     );
-    let closing: Promise<void> | undefined;
+    let ending: Promise<void> | undefined;
     return {
       port,
       url: `mqtt://${host}:${port}`,
@@ -136,8 +209,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(wsPort !== undefined ? { wsPort, wsUrl: `ws://${host}:${wsPort}` } : {}),
       aedes,
       close() {
-        closing ??= parts.close().then(() => logger.info("broker closed"));
-        return closing;
+        ending ??= parts.close().then(() => logger.info("broker closed"));
+        return ending;
+      },
+      kill() {
+        ending ??= parts.kill().then(() => logger.warn("broker killed"));
+        return ending;
       },
     };
   } catch (err) {
