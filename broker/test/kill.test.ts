@@ -3,7 +3,7 @@
  * store keeps what it had written and is released, and a new broker starts at once on the same
  * port and data directory. Then what that new broker does with the wills the killed one left in
  * LevelDB: a node that stays away is reported offline by the will clean-up; a node that came back
- * is not reported offline by its stale will.
+ * is never reported offline by its stale will, even when it came back while the clean-up ran.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -115,6 +115,14 @@ describe("kill()", () => {
   });
 });
 
+/** A will as aedes keeps it in the store. */
+interface StoredWill {
+  clientId: string;
+  brokerId: string;
+  topic: string;
+}
+type WillStream = (brokers: Record<string, number>) => AsyncIterable<StoredWill>;
+
 describe("wills a killed broker left in LevelDB", () => {
   /** Kills a broker that had nodes n1 and n2 connected; returns its port. */
   async function killedWithNodes(): Promise<number> {
@@ -150,6 +158,47 @@ describe("wills a killed broker left in LevelDB", () => {
     runWillCleanUp();
     await n2Offline;
     expect(seen).not.toContain("tf/status/n1 T1 0");
+    expect(await retainedStatus(b.url, "n1")).toBe("T1 1");
+  });
+
+  it("never reports a node offline by a stale will read just before it came back", async () => {
+    const port = await killedWithNodes();
+    const b = await restartWithFakeIntervals(port);
+
+    // Hold the clean-up between reading the stored wills and publishing them, and bring n1 back
+    // in between: the stale will in hand is then that of a client connected here again.
+    const { persistence: store } = b.aedes as unknown as { persistence: { streamWill: WillStream } };
+    const streamWill = store.streamWill.bind(store);
+    let read: () => void = () => {};
+    const wereRead = new Promise<void>((resolve) => {
+      read = resolve;
+    });
+    let resume: () => void = () => {};
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    let finished: () => void = () => {};
+    const firstBatchDone = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
+    store.streamWill = (alive) =>
+      (async function* () {
+        const stale: StoredWill[] = [];
+        for await (const will of streamWill(alive)) stale.push(will);
+        read();
+        await resumed;
+        yield* stale.filter((w) => w.clientId === "n1");
+        // aedes handles wills in batches of 16 and reads the 17th only once the batch is done:
+        // pad the batch with wills of this live broker, which it skips.
+        for (let i = 0; i < 15; i++) yield { clientId: `pad-${i}`, brokerId: b.aedes.id, topic: "x/y" };
+        finished();
+      })();
+
+    runWillCleanUp();
+    await wereRead;
+    await node(b.url, "n1");
+    resume();
+    await firstBatchDone;
     expect(await retainedStatus(b.url, "n1")).toBe("T1 1");
   });
 });
