@@ -3,10 +3,18 @@
  * packet until its declared remaining length has arrived, so one socket announcing a 256 MB packet —
  * before or after CONNECT — could make the broker hold 256 MB. We read every MQTT fixed header as the
  * bytes pass, before aedes parses anything, and cut the connection as soon as a frame declares more
- * than the limit or its remaining-length field is malformed.
+ * than the limit or its remaining-length field is malformed. The same wrapper guards the outbound side
+ * (broker/outbound.ts).
  */
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_QUEUED_BYTES } from "./options.js";
+import { OutboundGuard, type OutboundLimits } from "./outbound.js";
+
+const DEFAULT_OUTBOUND_LIMITS: OutboundLimits = {
+  maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
+  drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
+};
 
 /** Why a connection was cut: the frame is too large, or its length field breaks MQTT §2.2.3. */
 export type FrameViolation =
@@ -89,25 +97,32 @@ export class FrameScanner {
 
 /**
  * A duplex to hand to `aedes.handle()` in place of the raw stream: reads pass through a
- * FrameScanner (with backpressure to the socket), writes go straight to the socket and report its
- * backpressure, so aedes's `drainTimeout` still sees a frozen client.
+ * FrameScanner (with backpressure to the socket); writes go through an OutboundGuard
+ * (broker/outbound.ts), which takes them at once so that a slow reader never holds up aedes, and
+ * cuts this connection alone when too much waits for it.
  */
 export class FrameLimitedStream extends Duplex {
   readonly #inner: Duplex;
   readonly #scanner: FrameScanner;
+  readonly #outbound: OutboundGuard;
   #bytesSeen = 0;
 
-  constructor(inner: Duplex, maxPacketBytes: number) {
+  constructor(inner: Duplex, maxPacketBytes: number, outbound: OutboundLimits = DEFAULT_OUTBOUND_LIMITS) {
     super({ allowHalfOpen: true });
     this.#inner = inner;
     this.#scanner = new FrameScanner(maxPacketBytes);
+    this.#outbound = new OutboundGuard(inner, outbound, (err) => this.destroy(err));
     inner.on("data", (chunk: Buffer) => this.#onData(chunk));
     inner.on("end", () => this.push(null));
     inner.on("error", (err: Error) => this.destroy(err));
     inner.on("close", () => {
       if (!this.destroyed) this.destroy();
     });
-    inner.on("drain", () => this.emit("innerDrain"));
+  }
+
+  /** Bytes aedes has written that the socket has not sent yet. */
+  get queuedBytes(): number {
+    return this.#outbound.queuedBytes;
   }
 
   /** The remote address of the underlying socket, for logs (undefined for WebSocket streams). */
@@ -131,13 +146,8 @@ export class FrameLimitedStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.#inner.write(chunk)) {
-      callback();
-    } else {
-      // Hold the callback until the socket drains: our own writable buffer then fills and
-      // write() returns false to aedes, which starts its drain timer.
-      this.once("innerDrain", () => callback());
-    }
+    this.#outbound.write(chunk);
+    callback();
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -145,6 +155,7 @@ export class FrameLimitedStream extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#outbound.dispose();
     this.#inner.destroy();
     callback(error);
   }

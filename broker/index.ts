@@ -28,6 +28,7 @@ export {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HOST,
   DEFAULT_MAX_PACKET_BYTES,
+  DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_PORT,
   type ParsedBrokerCommand,
   parseBrokerCommandOptions,
@@ -35,4 +36,11 @@ export {
   resolveBrokerOptions,
   type TlsOptions,
 } from "./options.js";
+export {
+  type OutboundClock,
+  OutboundGuard,
+  OutboundLimitError,
+  type OutboundLimits,
+  type OutboundViolation,
+} from "./outbound.js";
 export { type RunningBroker, startBroker } from "./server.js";

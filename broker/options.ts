@@ -28,7 +28,9 @@ export interface BrokerOptions {
   readonly dataDir?: string;
   /** Largest MQTT packet accepted, fixed header included; a larger one cuts its connection. */
   readonly maxPacketBytes?: number;
-  /** How long one client may block delivery with a full socket before it is disconnected. */
+  /** Bytes that may wait in the broker for one client (it reads slowly or not at all) before it is cut. */
+  readonly maxQueuedBytes?: number;
+  /** How long a client's socket may take none of the bytes waiting for it before it is disconnected. */
   readonly drainTimeoutMs?: number;
   /** How long a new connection may take to send CONNECT. */
   readonly connectTimeoutMs?: number;
@@ -44,9 +46,17 @@ export interface BrokerOptions {
  */
 export const DEFAULT_MAX_PACKET_BYTES = 64 * 1024;
 /**
+ * 4 MiB. A node's own traffic is tiny (a few 256-byte packets per press), so only a tool reaches
+ * this: one subscribed to `#` on a 10,000-node fleet is sent about 2 MB of retained reports, configs
+ * and statuses (some 170 bytes per node) at once when it subscribes, as much again when a query makes
+ * every node re-publish, much of it before it has read any. Twice that leaves room; and a frozen
+ * client costs at most this much memory, being cut as soon as it passes it.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+/**
  * 10 s: longer than one W5100 retransmission gap (at most 6.4 s, facts.md), so a node on a lossy
- * link is not cut for one lost segment, yet far below aedes's 60 s during which delivery to everyone
- * else could stall behind one frozen socket.
+ * link is not cut for one lost segment, yet a client that reads nothing at all is let go well before
+ * its keepalive would tell (1.5 × 60 s).
  */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -56,6 +66,24 @@ export const DEFAULT_HOST = "0.0.0.0";
 export const MIN_MAX_PACKET_BYTES = 256;
 /** The largest size a 4-byte remaining length can declare, plus the 5-byte fixed header. */
 export const MAX_MAX_PACKET_BYTES = 268_435_455 + 5;
+export const MIN_MAX_QUEUED_BYTES = MIN_MAX_PACKET_BYTES;
+
+/** A client's queue must hold at least one of the largest packets the broker accepts. */
+function checkQueueHoldsAPacket(
+  maxQueuedBytes: number | undefined,
+  maxPacketBytes: number | undefined,
+  ctx: z.RefinementCtx,
+  packetName: string,
+): void {
+  if (maxQueuedBytes === undefined) return;
+  const packet = maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+  if (maxQueuedBytes >= packet) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["maxQueuedBytes"],
+    message: `must be at least ${packetName} (${packet}): one largest packet must fit`,
+  });
+}
 
 export class BrokerOptionsError extends Error {
   override readonly name = "BrokerOptionsError";
@@ -70,26 +98,32 @@ const PORT_MESSAGE = "must be an integer port 0-65535";
 const portSchema = z.int({ error: PORT_MESSAGE }).min(0, PORT_MESSAGE).max(65535, PORT_MESSAGE);
 const positiveMs = z.int({ error: "must be a whole number of milliseconds" }).min(1, "must be at least 1 ms");
 
-const libraryNumbers = z.object({
-  host: z.string().min(1, "must not be empty").optional(),
-  port: portSchema.optional(),
-  wsPort: portSchema.optional(),
-  tls: z
-    .object({
-      port: portSchema,
-      keyFile: z.string().min(1, "must not be empty"),
-      certFile: z.string().min(1, "must not be empty"),
-    })
-    .optional(),
-  dataDir: z.string().min(1, "must not be empty").optional(),
-  maxPacketBytes: z
-    .int({ error: "must be an integer number of bytes" })
-    .min(MIN_MAX_PACKET_BYTES, `must be at least ${MIN_MAX_PACKET_BYTES} (a node's packet size)`)
-    .max(MAX_MAX_PACKET_BYTES, `must be at most ${MAX_MAX_PACKET_BYTES} (MQTT's own maximum)`)
-    .optional(),
-  drainTimeoutMs: positiveMs.optional(),
-  connectTimeoutMs: positiveMs.optional(),
-});
+const libraryNumbers = z
+  .object({
+    host: z.string().min(1, "must not be empty").optional(),
+    port: portSchema.optional(),
+    wsPort: portSchema.optional(),
+    tls: z
+      .object({
+        port: portSchema,
+        keyFile: z.string().min(1, "must not be empty"),
+        certFile: z.string().min(1, "must not be empty"),
+      })
+      .optional(),
+    dataDir: z.string().min(1, "must not be empty").optional(),
+    maxPacketBytes: z
+      .int({ error: "must be an integer number of bytes" })
+      .min(MIN_MAX_PACKET_BYTES, `must be at least ${MIN_MAX_PACKET_BYTES} (a node's packet size)`)
+      .max(MAX_MAX_PACKET_BYTES, `must be at most ${MAX_MAX_PACKET_BYTES} (MQTT's own maximum)`)
+      .optional(),
+    maxQueuedBytes: z
+      .int({ error: "must be an integer number of bytes" })
+      .min(MIN_MAX_QUEUED_BYTES, `must be at least ${MIN_MAX_QUEUED_BYTES}`)
+      .optional(),
+    drainTimeoutMs: positiveMs.optional(),
+    connectTimeoutMs: positiveMs.optional(),
+  })
+  .superRefine((o, ctx) => checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "maxPacketBytes"));
 
 /** Fills in the defaults; throws BrokerOptionsError naming every bad field as `options.<field>`. */
 export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
@@ -104,6 +138,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     tls: o.tls,
     dataDir: o.dataDir,
     maxPacketBytes: o.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES,
+    maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     drainTimeoutMs: o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     auth,
@@ -126,6 +161,7 @@ export interface BrokerCommandOptions {
   /** JSON credentials file (see docs/broker.md). */
   readonly auth?: string;
   readonly maxPacketBytes?: string | number;
+  readonly maxQueuedBytes?: string | number;
   readonly drainTimeout?: string | number;
 }
 
@@ -162,9 +198,15 @@ const commandSchema = z
       MIN_MAX_PACKET_BYTES,
       MAX_MAX_PACKET_BYTES,
     ).optional(),
+    maxQueuedBytes: intFlag(
+      `a byte count of at least ${MIN_MAX_QUEUED_BYTES}`,
+      MIN_MAX_QUEUED_BYTES,
+      Number.MAX_SAFE_INTEGER,
+    ).optional(),
     drainTimeout: intFlag("a positive number of milliseconds", 1, 2 ** 31 - 1).optional(),
   })
   .superRefine((o, ctx) => {
+    checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "--max-packet-bytes");
     const tlsGiven = [o.tlsPort, o.tlsKey, o.tlsCert].filter((v) => v !== undefined).length;
     if (tlsGiven === 0 || tlsGiven === 3) return;
     for (const [key, value] of [
@@ -199,6 +241,7 @@ export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrok
       tls,
       dataDir: o.data,
       maxPacketBytes: o.maxPacketBytes,
+      maxQueuedBytes: o.maxQueuedBytes,
       drainTimeoutMs: o.drainTimeout,
     },
     authFile: o.auth,

@@ -1,10 +1,11 @@
 /**
- * Where the broker keeps sessions, queued QoS 1 messages and retained messages: in memory (aedes's
- * store with an index of retained topics) or, with a data directory, in an embedded LevelDB that survives a restart.
+ * Where the broker keeps sessions, queued QoS 1 messages and retained messages: in memory or, with a
+ * data directory, in an embedded LevelDB that survives a restart; both with an index of retained
+ * topics (broker/retained-index.ts).
  */
 import { mkdir } from "node:fs/promises";
-import LevelPersistence from "aedes-persistence-level/asyncPersistence.js";
 import { ClassicLevel } from "classic-level";
+import { IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 
 export interface BrokerStore {
@@ -36,6 +37,6 @@ export async function openStore(dataDir: string | undefined): Promise<BrokerStor
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}`);
   }
-  const persistence = new LevelPersistence(db);
+  const persistence = new IndexedLevelPersistence(db);
   return { persistence, kind: "level", close: () => persistence.destroy() };
 }

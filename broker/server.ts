@@ -1,11 +1,11 @@
 /**
  * The embedded broker: one Aedes instance behind plain TCP, optional TLS and optional WebSocket
  * listeners, every connection passed through the frame limit first. Owns start-up (with clear errors
- * and no half-started leftovers) and a clean shutdown.
+ * and no half-started leftovers), a clean shutdown, and an abrupt one (kill) for fault injection.
  */
 import type { EventEmitter } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
-import { type AddressInfo, createServer as createNetServer, type Server } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
@@ -14,6 +14,7 @@ import { createWebSocketStream, WebSocketServer } from "ws";
 import { aclHooks } from "./acl.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
+import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { loadTlsMaterial } from "./tls.js";
 
@@ -29,6 +30,24 @@ export interface RunningBroker {
   readonly aedes: Aedes;
   /** Closes listeners, every client socket (connected or not yet), aedes and the store. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Stops the broker the way `kill -9` stops its process: listeners and every socket destroyed at
+   * once, no will published and nothing else sent or stored; what the store had written stays. The
+   * store is released and the port is free when this resolves, so a new broker can start at once on
+   * the same port and data directory. Idempotent; after close() (or during it) it waits for close().
+   */
+  kill(): Promise<void>;
+}
+
+/** What kill() touches of aedes's client that its typings leave out. */
+interface ClientInternals {
+  will: unknown;
+  _will: unknown;
+}
+type PublishCallback = (error?: Error) => void;
+interface AedesInternals {
+  clients: Record<string, ClientInternals | undefined>;
+  publish(packet: unknown, client?: unknown, done?: PublishCallback): void;
 }
 
 /** What has been started so far, so that a failed start and close() undo exactly that, in order. */
@@ -38,9 +57,19 @@ class Parts {
   /** Streams aedes has not registered yet (no CONNECT) are not closed by aedes.close(). */
   readonly connections = new Set<Duplex>();
   readonly servers: Server[] = [];
+  /** Every accepted socket, TLS handshakes and WebSocket upgrades under way included (for kill). */
+  readonly sockets = new Set<Socket>();
   wss: WebSocketServer | undefined;
 
   constructor(private readonly logger: Logger) {}
+
+  addServer(server: Server): void {
+    this.servers.push(server);
+    server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
+  }
 
   async close(): Promise<void> {
     // Stop accepting first. A server's close callback fires only once its sockets are gone, so
@@ -55,12 +84,57 @@ class Parts {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const c of this.connections) c.destroy();
     await Promise.all([...serversClosed, wssClosed]);
+    await this.closeStore();
+  }
+
+  async kill(): Promise<void> {
+    const aedes = this.aedes;
+    if (aedes) silence(aedes, this.connections);
+    const serversClosed = this.servers
+      .splice(0)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    for (const socket of this.sockets) socket.destroy();
+    for (const c of this.connections) c.destroy();
+    for (const ws of this.wss?.clients ?? []) ws.terminate();
+    const wss = this.wss;
+    const wssClosed = wss ? new Promise<void>((resolve) => wss.close(() => resolve())) : undefined;
+    // aedes.close() stops its timers (heartbeat, will clean-up) and lets its clients go; with the
+    // wills dropped and publish() silenced, that sends and stores nothing. The store closes at the
+    // same time: writes under way finish (LevelDB waits for them), later ones fail unheard.
+    const aedesClosed = aedes ? new Promise<void>((resolve) => aedes.close(() => resolve())) : undefined;
+    await Promise.all([this.closeStore(), aedesClosed, ...serversClosed, wssClosed]);
+  }
+
+  private async closeStore(): Promise<void> {
     try {
       await this.store?.close();
     } catch (err) {
       this.logger.error({ err }, "error while closing the store");
     }
   }
+}
+
+/**
+ * Makes aedes publish nothing from now on, as a dead process would: every client's will (connected,
+ * still connecting, or closing) is dropped before its socket goes, and publish() itself becomes a
+ * no-op for whatever is still under way ($SYS notices, a publish waiting for the store).
+ */
+function silence(aedes: Aedes, connections: Iterable<Duplex>): void {
+  const internals = aedes as unknown as AedesInternals;
+  const clients = [
+    ...Object.values(internals.clients),
+    // aedes sets `client` on the stream it handles, registered or not yet.
+    ...[...connections].map((c) => (c as Duplex & { client?: ClientInternals }).client),
+  ];
+  for (const client of clients) {
+    if (client === undefined) continue;
+    client.will = null;
+    client._will = null;
+  }
+  internals.publish = (_packet, client, done) => {
+    const callback = typeof client === "function" ? (client as PublishCallback) : done;
+    if (callback) setImmediate(callback);
+  };
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
@@ -78,7 +152,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     watchAedes(aedes, logger);
 
     const handle = (stream: Duplex, req?: IncomingMessage) => {
-      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes);
+      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes, {
+        maxQueuedBytes: opts.maxQueuedBytes,
+        drainTimeoutMs: opts.drainTimeoutMs,
+      });
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
       aedes.handle(limited, req);
@@ -89,7 +166,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       socket.setNoDelay(true);
       handle(socket);
     });
-    parts.servers.push(tcp);
+    parts.addServer(tcp);
     const port = await listen(tcp, opts.port, opts.host, "MQTT", logger);
 
     let tlsPort: number | undefined;
@@ -101,7 +178,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       tlsServer.on("tlsClientError", (err, socket) =>
         logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed"),
       );
-      parts.servers.push(tlsServer);
+      parts.addServer(tlsServer);
       tlsPort = await listen(tlsServer, opts.tls.port, opts.host, "MQTT over TLS", logger);
     }
 
@@ -115,7 +192,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       parts.wss = wss;
       wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req));
       wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
-      parts.servers.push(http);
+      parts.addServer(http);
       wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
     }
 
@@ -124,7 +201,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       { host: opts.host, port, tlsPort, wsPort, store: store.kind, auth: opts.auth !== undefined },
       "broker listening",
     );
-    let closing: Promise<void> | undefined;
+    let ending: Promise<void> | undefined;
     return {
       port,
       url: `mqtt://${host}:${port}`,
@@ -132,8 +209,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(wsPort !== undefined ? { wsPort, wsUrl: `ws://${host}:${wsPort}` } : {}),
       aedes,
       close() {
-        closing ??= parts.close().then(() => logger.info("broker closed"));
-        return closing;
+        ending ??= parts.close().then(() => logger.info("broker closed"));
+        return ending;
+      },
+      kill() {
+        ending ??= parts.kill().then(() => logger.warn("broker killed"));
+        return ending;
       },
     };
   } catch (err) {
@@ -147,9 +228,11 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
     persistence,
     // mqemitter queues messages past `concurrency` in flight and drains that queue recursively: a
     // burst from thousands of clients (a fleet booting) overflowed the stack and took the broker
-    // down. Unbounded, every message is dispatched at once; a slow client is still bounded by
-    // drainTimeout.
+    // down. Unbounded, every message is dispatched at once; a slow client is bounded by its own
+    // outbound queue (broker/outbound.ts).
     concurrency: 0,
+    // Our streams never hold a write back for long (broker/outbound.ts), so aedes's own drain wait is
+    // only ever a tick; the same timeout is kept as a backstop.
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
     ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
@@ -158,8 +241,19 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
 
 /** One bad client must never take the broker down: every error event is logged, none is thrown. */
 function watchAedes(aedes: Aedes, logger: Logger): void {
-  aedes.on("clientError", (client, err) => logClientError(logger, client.id, err));
-  aedes.on("connectionError", (_client, err) => logClientError(logger, undefined, err));
+  // Aedes reports an error for each write still under way when a connection dies ("connection
+  // closed"); the first error says why, the rest only repeat it.
+  const reported = new WeakSet<object>();
+  const onError = (client: object, clientId: string | undefined, err: Error) => {
+    if (reported.has(client)) {
+      logger.debug({ clientId, err: err.message }, "client error after the first");
+      return;
+    }
+    reported.add(client);
+    logClientError(logger, clientId, err);
+  };
+  aedes.on("clientError", (client, err) => onError(client, client.id, err));
+  aedes.on("connectionError", (client, err) => onError(client, undefined, err));
   // Not in aedes's typed event map, but emitted (e.g. by will clean-up); unhandled it would throw.
   const emitter: EventEmitter = aedes;
   emitter.on("error", (err: Error) => logger.error({ err }, "broker error"));
@@ -172,6 +266,14 @@ function logClientError(logger: Logger, clientId: string | undefined, err: Error
     logger.warn(
       { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
       "connection cut: packet limit",
+    );
+  } else if (err instanceof OutboundLimitError) {
+    const v = err.violation;
+    logger.warn(
+      v.kind === "queue-full"
+        ? { clientId, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
+        : { clientId, queuedBytes: v.queuedBytes, stalledMs: Math.round(v.stalledMs), err: err.message },
+      v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
     );
   } else {
     logger.info({ clientId, err: err.message }, "client error");

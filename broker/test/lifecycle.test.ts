@@ -85,6 +85,12 @@ describe("options", () => {
     [{ port: 1.5 }, "options.port must be an integer port 0-65535"],
     [{ maxPacketBytes: 100 }, "options.maxPacketBytes must be at least 256"],
     [{ drainTimeoutMs: 0 }, "options.drainTimeoutMs must be at least 1 ms"],
+    [{ maxQueuedBytes: 1.5 }, "options.maxQueuedBytes must be an integer number of bytes"],
+    [{ maxQueuedBytes: 100 }, "options.maxQueuedBytes must be at least 256"],
+    [
+      { maxQueuedBytes: 1000 },
+      "options.maxQueuedBytes must be at least maxPacketBytes (65536): one largest packet must fit",
+    ],
     [{ tls: { port: 0, keyFile: "", certFile: "c" } }, "options.tls.keyFile must not be empty"],
   ])("names the field of %o", (options, message) => {
     expect(() => resolveBrokerOptions(options)).toThrow(message);
@@ -95,8 +101,10 @@ describe("options", () => {
       host: "0.0.0.0",
       port: 1883,
       maxPacketBytes: 65536,
+      maxQueuedBytes: 4 * 1024 * 1024,
       drainTimeoutMs: 10_000,
     });
+    expect(resolveBrokerOptions({ maxPacketBytes: 512, maxQueuedBytes: 512 }).maxQueuedBytes).toBe(512);
   });
 
   it.each([
@@ -104,6 +112,12 @@ describe("options", () => {
     [{ wsPort: "65536" }, "--ws-port must be a port number 0-65535"],
     [{ maxPacketBytes: "12" }, "--max-packet-bytes must be a byte count"],
     [{ drainTimeout: "-1" }, "--drain-timeout must be a positive number of milliseconds"],
+    [{ maxQueuedBytes: "1k" }, "--max-queued-bytes must be a byte count of at least 256"],
+    [{ maxQueuedBytes: "4096" }, "--max-queued-bytes must be at least --max-packet-bytes (65536)"],
+    [
+      { maxQueuedBytes: "4096", maxPacketBytes: "8192" },
+      "--max-queued-bytes must be at least --max-packet-bytes (8192)",
+    ],
     [{ tlsPort: "8883" }, "--tls-key is required with --tls-port, --tls-key and --tls-cert"],
     [{ tlsKey: "k.pem", tlsCert: "c.pem" }, "--tls-port is required"],
   ])("names the flag of %o", (flags, message) => {
@@ -119,10 +133,12 @@ describe("options", () => {
         tlsCert: "c",
         data: "d",
         auth: "a.json",
+        maxQueuedBytes: "1048576",
       }),
     ).toEqual({
       broker: expect.objectContaining({
         port: 1884,
+        maxQueuedBytes: 1_048_576,
         tls: { port: 8883, keyFile: "k", certFile: "c" },
         dataDir: "d",
       }),

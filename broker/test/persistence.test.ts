@@ -58,10 +58,15 @@ it("keeps sessions, queued QoS 1 and retained messages across a restart with a d
   await control.publishAsync("tf/state/lamp-1", "S1 0 6", { qos: 1 });
   expect(await live).toBe("S1 0 6");
 
+  // Retained messages, by a wildcard (the store's scan) and by an exact topic (its index).
   const retained = nextMessage(control, "tf/report/lamp-1");
   await control.subscribeAsync("tf/report/+");
   expect(await retained).toBe("R1 1 5 lamp-1");
-  await closeAll(c, control);
+  const exact = await client(broker.url, { clientId: "tool" });
+  const retainedExact = nextMessage(exact, "tf/report/lamp-1");
+  await exact.subscribeAsync("tf/report/lamp-1");
+  expect(await retainedExact).toBe("R1 1 5 lamp-1");
+  await closeAll(c, control, exact);
 });
 
 it("forgets all of it in memory", async () => {

@@ -20,7 +20,11 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--data <dir>", "keep sessions, queued QoS 1 and retained messages in LevelDB here")
     .option("--auth <file>", "credentials and access rules (JSON; see docs/broker.md)")
     .option("--max-packet-bytes <n>", "largest MQTT packet accepted (default 65536)")
-    .option("--drain-timeout <ms>", "how long one slow client may hold up delivery (default 10000)")
+    .option(
+      "--max-queued-bytes <n>",
+      "bytes that may wait for one slow client before it is cut (default 4194304)",
+    )
+    .option("--drain-timeout <ms>", "how long a client may take none of its waiting bytes (default 10000)")
     .addHelpText(
       "after",
       `

@@ -1,0 +1,44 @@
+/**
+ * The LevelDB store of the embedded broker: aedes-persistence-level, with the exact-topic index of
+ * retained messages (broker/retained-index.ts). The package answers every SUBSCRIBE by reading and
+ * decoding every retained key and testing it against the pattern, and a fleet's nodes subscribe to
+ * exact topics several times each: a 200-node fleet's sync p99 was 730 ms with it against 19 ms in
+ * memory, 21 ms with the index. The index is loaded once when aedes sets the store up and kept
+ * current by storeRetained; exact patterns are answered from it, wildcard patterns still scan. It
+ * holds every retained packet in memory too (a fleet's are a few hundred bytes, three per node).
+ */
+import type { Readable } from "node:stream";
+import LevelPersistence from "aedes-persistence-level/asyncPersistence.js";
+import { RetainedIndex, type RetainedPacket } from "./retained-index.js";
+
+export class IndexedLevelPersistence extends LevelPersistence {
+  readonly #index = new RetainedIndex();
+
+  override async setup(broker: unknown): Promise<void> {
+    await super.setup(broker);
+    // "#" matches every retained topic: the package's own scan, read once.
+    for await (const packet of super.createRetainedStream("#") as AsyncIterable<RetainedPacket>) {
+      this.#index.store(packet);
+    }
+  }
+
+  /** Retained topics held by the index (for tests and logs). */
+  get retainedCount(): number {
+    return this.#index.size;
+  }
+
+  override async storeRetained(packet: RetainedPacket): Promise<void> {
+    // The index follows the order of the calls (publish order); the database writes may finish
+    // in any order.
+    this.#index.store(packet);
+    await super.storeRetained(packet);
+  }
+
+  override createRetainedStreamCombi(patterns: readonly string[]): Readable {
+    return this.#index.answer(patterns) ?? super.createRetainedStreamCombi(patterns);
+  }
+
+  override createRetainedStream(pattern: string): Readable {
+    return this.#index.answer([pattern]) ?? super.createRetainedStream(pattern);
+  }
+}
