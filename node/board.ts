@@ -406,7 +406,7 @@ export class Board {
   /** The sync completed at `at` (the core's stamp is `stamp`): report it and any presses it stamped. */
   private syncedBy(at: number, stamp: Stamp): void {
     this.syncDeadline = Number.POSITIVE_INFINITY;
-    this.sink({ type: "synced", node: this.node, at });
+    this.sink({ type: "synced", node: this.node, at, stamp });
     if (this.held > 0) {
       this.sink({ type: "held-applied", node: this.node, at, stamp, presses: this.held });
       this.held = 0;
@@ -516,9 +516,11 @@ export class Board {
     let sock: Socket | undefined;
     const wire = this.opts.wire({
       packet: (bytes) => sock?.down.send(bytes, this.sched.now()),
-      closed: () => {
+      closed: (refused) => {
         this.abandoned.delete(wire); // the broker closed it (keepalive or takeover): nothing left to free
-        if (sock) this.socketDied(sock, this.sched.now(), "closed");
+        if (!sock) return;
+        if (refused && this.sock === sock) this.connectRefused(this.sched.now());
+        else this.socketDied(sock, this.sched.now(), "closed");
       },
     });
     const paths = link.connect(
@@ -596,6 +598,21 @@ export class Board {
     this.coreInput({ type: "connected" }, undefined);
     // The core owns the grace rule; waking at its own deadline keeps the two from disagreeing.
     this.syncDeadline = this.core.syncDeadline;
+    this.endJob();
+  }
+
+  /**
+   * Nothing listens on the broker's port (it died): the W5100 gets a reset to its SYN, so
+   * EthernetClient::connect() returns failure at once and the sketch retries after its period.
+   */
+  private connectRefused(at: number): void {
+    if (this.mqtt !== "connecting") return;
+    this.connackTimer?.cancel();
+    this.blockUntil(at);
+    this.mqtt = "disconnected";
+    this.mqttStats.connectFailures++;
+    this.sink({ type: "connect-failed", node: this.node, at, reason: "handshake" });
+    this.dropSocket(true);
     this.endJob();
   }
 

@@ -26,6 +26,8 @@ export class MemoryBroker {
   answerPings = true;
   /** Tests can hold CONNACK back, leaving a board blocked in PubSubClient's connect(). */
   answerConnects = true;
+  /** False between kill() and restart(): connections are refused. */
+  up = true;
   private clients = new Set<Client>();
   private nextId = 1;
 
@@ -50,8 +52,29 @@ export class MemoryBroker {
     );
   }
 
+  /** Dies as under kill -9: every connection closed, nothing retained kept (in memory), no wills. */
+  kill(): void {
+    this.up = false;
+    this.retained.clear();
+    for (const c of this.clients) {
+      c.open = false;
+      this.sched.at(this.sched.now(), () => c.h.closed());
+    }
+    this.clients.clear();
+  }
+
+  restart(): void {
+    this.up = true;
+  }
+
   private attach(h: WireHandlers): Wire {
     const client: Client = { id: "", subs: new Map(), h, open: true };
+    if (!this.up) {
+      // Nothing listens on the port: the connection attempt is reset.
+      client.open = false;
+      this.sched.at(this.sched.now(), () => h.closed(true));
+      return { write: () => {}, abandon: () => {}, destroy: () => {} };
+    }
     this.clients.add(client);
     const p = parser({ protocolVersion: 4 });
     p.on("packet", (pk: Packet) => this.handle(client, pk));

@@ -38,7 +38,8 @@ export type NodeEvent =
       readonly via: "report" | "state" | "own-report";
     }
   | { readonly type: "connected"; readonly node: string; readonly at: number; readonly attemptAt: number }
-  | { readonly type: "synced"; readonly node: string; readonly at: number }
+  /** The sync completed holding `stamp` (after a reboot: what the node got back from the broker). */
+  | { readonly type: "synced"; readonly node: string; readonly at: number; readonly stamp: Stamp }
   | {
       readonly type: "disconnected";
       readonly node: string;

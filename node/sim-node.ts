@@ -169,7 +169,9 @@ export class SimNode {
     this.powerTimer = this.sched.at(now + offMs, () => this.board.powerOn(now + offMs));
   }
 
+  /** Cuts the power until start() (a pending power cycle's boot is called off). */
   powerOff(): void {
+    this.powerTimer?.cancel();
     this.board.powerOff(this.sched.now());
   }
 

@@ -1,6 +1,8 @@
 /**
  * The byte transport under a node's link: a real TCP socket to the broker (`tcpWire`), or anything
  * else with the same shape (tests use in-memory brokers). The wire delivers whole MQTT packets.
+ * A connection the broker's host refuses (no broker on the port: it was killed) is reported as such:
+ * the W5100 sees the reset during its TCP handshake and connect() fails at once.
  * A board that loses its socket without a FIN (power cut, W5100 timeout) *abandons* the wire: it
  * stays open and silent until the broker drops it (keepalive, session takeover) or the node stops.
  */
@@ -9,7 +11,8 @@ import { FrameSplitter } from "./mqtt-frames.js";
 
 export interface WireHandlers {
   packet(bytes: Buffer): void;
-  closed(): void;
+  /** The connection ended; `refused`: it was never established (nothing listens on the port). */
+  closed(refused?: boolean): void;
 }
 
 export interface Wire {
@@ -29,6 +32,7 @@ export function tcpWire(host: string, port: number): WireFactory {
 class TcpWire implements Wire {
   private readonly frames = new FrameSplitter();
   private live = true;
+  private established = false;
 
   constructor(
     private readonly socket: Socket,
@@ -43,8 +47,11 @@ class TcpWire implements Wire {
       }
     });
     socket.on("error", () => {});
+    socket.once("connect", () => {
+      this.established = true;
+    });
     socket.on("close", () => {
-      if (this.live) h.closed();
+      if (this.live) h.closed(!this.established);
       this.live = false;
     });
   }

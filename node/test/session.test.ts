@@ -4,7 +4,7 @@
  * reproducible presses.
  */
 import { describe, expect, it } from "vitest";
-import { rig } from "./helpers.js";
+import { rig, UNO } from "./helpers.js";
 
 describe("keepalive", () => {
   it("pings after 15 s of silence and declares the link dead when a ping goes unanswered", () => {
@@ -119,5 +119,31 @@ describe("presses", () => {
     r.sched.runUntil(5000);
     expect(r.of("press")[0]?.stamp).toBeUndefined();
     expect(r.of("held-applied")[0]?.stamp).toEqual({ counter: 1, origin: "A" });
+  });
+});
+
+describe("a broker that dies", () => {
+  it("is retried every reconnect period while nothing listens, and re-synced from RAM when back", () => {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    n.press(3000);
+    r.sched.runUntil(3500);
+    r.broker.kill(); // in memory: the retained report is gone with it
+    r.sched.runUntil(12_000);
+    const failed = r.of("connect-failed");
+    // Refused at once each time (a reset to the SYN), not after the 15 s CONNACK timeout.
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(failed.every((f) => f.reason === "handshake")).toBe(true);
+    const gaps = failed.slice(1).map((f, i) => f.at - (failed[i]?.at ?? 0));
+    expect(gaps.every((g) => Math.abs(g - UNO.sketch.reconnectPeriodMs) < 50)).toBe(true);
+    r.broker.restart();
+    r.sched.runUntil(20_000);
+    expect(n.connected).toBe(true);
+    // The node put its state back from RAM: the report the broker lost is retained again.
+    expect(r.broker.retained.get("tf/report/A")).toBe("R1 1 1 A");
+    const [, second] = r.of("synced");
+    expect(second?.stamp).toEqual({ counter: 1, origin: "A" });
   });
 });
