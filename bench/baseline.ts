@@ -10,8 +10,8 @@ import { Piscina } from "piscina";
 import seedrandom from "seedrandom";
 import { CoreClient } from "../node/mqtt-node.js";
 import { type NodeId, Prefix, type Stamp } from "../protocol/index.js";
+import { SyncChecker } from "../sim/checker.js";
 import type { Summary } from "../sim/histogram.js";
-import { SyncTracker } from "../sim/sync-tracker.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 
 export interface BaselineOptions {
@@ -139,7 +139,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   }
   await admin.endAsync();
   const records = o.workers > 0 ? await inWorkers(o) : await inThisThread(o);
-  const tracker = new SyncTracker(followersReach(o.pairing));
+  const tracker = new SyncChecker(followersReach(o.pairing));
   records.sort((a, b) => a.at - b.at);
   for (const r of records) {
     if (r.kind === "press") tracker.press(r);

@@ -8,8 +8,8 @@ import type { NodeEvent } from "../node/metrics.js";
 import { FakeScheduler } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
 import type { NodeId } from "../protocol/index.js";
+import { SyncChecker } from "../sim/checker.js";
 import type { Summary } from "../sim/histogram.js";
-import { SyncTracker } from "../sim/sync-tracker.js";
 import { buildPairing, fleetIds, followersReach } from "../sim/topology.js";
 import type { RingFleet } from "./ring-fleet.js";
 
@@ -34,7 +34,7 @@ export function runVirtualFleet(o: RingFleet): VirtualFleetResult {
   for (const [f, sources] of pairing) {
     broker.publish(`tf/config/${f}`, `C1 1 ${sources.join(" ")}`, { retain: true });
   }
-  const tracker = new SyncTracker(followersReach(pairing));
+  const tracker = new SyncChecker(followersReach(pairing));
   let synced = 0;
   const sink = (e: NodeEvent) => {
     if (e.type === "press" && e.stamp) tracker.press({ node: e.node as NodeId, stamp: e.stamp, at: e.at });

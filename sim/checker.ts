@@ -1,0 +1,251 @@
+/**
+ * The versioned checker: for every press (node, stamp) and every node in its reach, whether and when
+ * that follower's applied state came to carry the press's stamp or a newer one — within 1 s, within
+ * 5 s (the paper's limit), later, or never (lost for good) — and every regression: a node's state
+ * going back to an older stamp than one it already held (docs/metrics.md). It keeps what the fault
+ * analysis needs: when every pair was pressed and how long it took, the slow pairs in full, the press
+ * times and the regressions.
+ */
+import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { Buckets, Distribution } from "./histogram.js";
+
+/** The paper's sync requirement: a press reaches every follower within this. */
+export const FAST_MS = 1000;
+/** The paper's "lost message": not reflected within this. */
+export const LOST_AFTER_MS = 5000;
+
+export interface StampEvent {
+  readonly node: NodeId;
+  readonly stamp: Stamp;
+  /** Milliseconds on the run's clock. */
+  readonly at: number;
+}
+
+interface Pending {
+  readonly source: NodeId;
+  readonly stamp: Stamp;
+  readonly at: number;
+}
+
+/** A (press, follower) pair that took longer than FAST_MS, or never arrived (`appliedAt` undefined). */
+export interface SlowPair {
+  readonly source: NodeId;
+  readonly follower: NodeId;
+  readonly pressAt: number;
+  readonly appliedAt: number | undefined;
+}
+
+/** A node's state went back: it held `held` (or newer) before and now holds the older `now`. */
+export interface Regression {
+  readonly node: NodeId;
+  readonly at: number;
+  readonly held: Stamp;
+  readonly now: Stamp;
+}
+
+export interface CheckCounts {
+  readonly presses: number;
+  /** (press, follower) pairs reflected within LOST_AFTER_MS. */
+  readonly deliveries: number;
+  /** Of those, within FAST_MS. */
+  readonly within1s: number;
+  /** Pairs whose follower already held a newer stamp when the press happened (latency 0). */
+  readonly superseded: number;
+  /** Pairs not reflected within LOST_AFTER_MS: `late` ones plus those never reflected (so far). */
+  readonly lost: number;
+  /** Reflected, but after LOST_AFTER_MS. */
+  readonly late: number;
+  /** Never reflected: counted by finish(), at the end of the run. */
+  readonly lostForGood: number;
+  /** Pairs still waiting, younger than LOST_AFTER_MS (0 after finish). */
+  readonly pending: number;
+  readonly regressions: number;
+}
+
+/** Every pair's press time and latency, in press order per follower (Infinity: never reflected). */
+export interface PairRecord {
+  readonly pressAt: readonly number[];
+  readonly latencyMs: readonly number[];
+}
+
+export class SyncChecker {
+  /** Latencies of the pairs reflected within LOST_AFTER_MS: the paper's sync latency. */
+  readonly latency = new Distribution(1000, 600_000);
+  /** 50 ms bars up to 2 s, for live plots. */
+  readonly bars = new Buckets(50, 2000);
+  readonly slow: SlowPair[] = [];
+  readonly regressionList: Regression[] = [];
+  readonly pressTimes: number[] = [];
+  private readonly pairPressAt: number[] = [];
+  private readonly pairLatency: number[] = [];
+  private readonly current = new Map<NodeId, Stamp>();
+  /** The newest stamp each node has ever held, across reboots. */
+  private readonly high = new Map<NodeId, Stamp>();
+  /** Nodes whose state is behind `high` since their last regression. */
+  private readonly behind = new Set<NodeId>();
+  private readonly waiting = new Map<NodeId, Pending[]>();
+  /** Past LOST_AFTER_MS and not reflected yet: late if they still arrive, lost for good if not. */
+  private readonly overdue = new Map<NodeId, Pending[]>();
+  private presses = 0;
+  private deliveries = 0;
+  private within1s = 0;
+  private superseded = 0;
+  private late = 0;
+  private lostForGood = 0;
+  private finished = false;
+
+  constructor(
+    private readonly reach: ReadonlyMap<NodeId, readonly NodeId[]>,
+    private readonly lostAfterMs = LOST_AFTER_MS,
+    private readonly fastMs = FAST_MS,
+  ) {}
+
+  /** A press at `e.node` took `e.stamp` (a held press is timed from its interrupt). */
+  press(e: StampEvent): void {
+    this.presses++;
+    this.pressTimes.push(e.at);
+    this.applied(e);
+    for (const f of this.reach.get(e.node) ?? []) {
+      const held = this.current.get(f);
+      if (held && compareStamps(held, e.stamp) >= 0) {
+        this.superseded++;
+        this.outcome(e.node, f, e.at, 0);
+        continue;
+      }
+      const p: Pending = { source: e.node, stamp: e.stamp, at: e.at };
+      const list = this.waiting.get(f);
+      if (list) list.push(p);
+      else this.waiting.set(f, [p]);
+    }
+  }
+
+  /**
+   * A press that never left its node: held while the node was not synced, then lost with its RAM (a
+   * power cut) or still held when the run ended. Every follower misses it for good.
+   */
+  unpublished(node: NodeId, at: number): void {
+    this.presses++;
+    this.pressTimes.push(at);
+    for (const f of this.reach.get(node) ?? []) this.outcome(node, f, at, Number.POSITIVE_INFINITY);
+  }
+
+  /** A node's applied state now carries `stamp` (a press, a forwarded report, a set, a resync). */
+  applied(e: StampEvent): void {
+    this.hold(e);
+    this.settle(this.waiting, e);
+    this.settle(this.overdue, e);
+  }
+
+  /** A node finished syncing holding `e.stamp`: its state after a reboot or reconnect. */
+  synced(e: StampEvent): void {
+    this.hold(e);
+  }
+
+  /** A node rebooted: its RAM (and so its applied state) is gone until it resyncs. */
+  forget(node: NodeId): void {
+    this.current.delete(node);
+  }
+
+  /** Moves pairs older than the limit to the overdue list: lost by the paper's definition. */
+  sweep(now: number): void {
+    for (const [f, list] of this.waiting) {
+      const keep = list.filter((p) => now - p.at <= this.lostAfterMs);
+      if (keep.length === list.length) continue;
+      const old = list.filter((p) => now - p.at > this.lostAfterMs);
+      const over = this.overdue.get(f);
+      if (over) over.push(...old);
+      else this.overdue.set(f, old);
+      if (keep.length === 0) this.waiting.delete(f);
+      else this.waiting.set(f, keep);
+    }
+  }
+
+  /** At the end of the run: whatever still waits was never reflected — lost for good. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const lists of [this.waiting, this.overdue]) {
+      for (const [f, list] of lists) {
+        for (const p of list) this.outcome(p.source, f, p.at, Number.POSITIVE_INFINITY);
+      }
+      lists.clear();
+    }
+  }
+
+  /** The newest stamp each node has applied, as last seen. */
+  stampOf(node: NodeId): Stamp | undefined {
+    return this.current.get(node);
+  }
+
+  counts(): CheckCounts {
+    let pending = 0;
+    for (const l of this.waiting.values()) pending += l.length;
+    let overdue = 0;
+    for (const l of this.overdue.values()) overdue += l.length;
+    return {
+      presses: this.presses,
+      deliveries: this.deliveries,
+      within1s: this.within1s,
+      superseded: this.superseded,
+      lost: this.late + this.lostForGood + overdue,
+      late: this.late,
+      lostForGood: this.lostForGood,
+      pending,
+      regressions: this.regressionList.length,
+    };
+  }
+
+  /** Every decided pair so far: when it was pressed and how long it took. */
+  pairs(): PairRecord {
+    return { pressAt: this.pairPressAt, latencyMs: this.pairLatency };
+  }
+
+  private hold(e: StampEvent): void {
+    const held = this.current.get(e.node);
+    if (!held || compareStamps(e.stamp, held) > 0) this.current.set(e.node, e.stamp);
+    const high = this.high.get(e.node);
+    if (high === undefined || compareStamps(e.stamp, high) >= 0) {
+      this.high.set(e.node, e.stamp);
+      this.behind.delete(e.node);
+    } else if (!this.behind.has(e.node)) {
+      this.behind.add(e.node);
+      this.regressionList.push({ node: e.node, at: e.at, held: high, now: e.stamp });
+    }
+  }
+
+  private settle(lists: Map<NodeId, Pending[]>, e: StampEvent): void {
+    const list = lists.get(e.node);
+    if (!list) return;
+    let keep = 0;
+    for (const p of list) {
+      if (compareStamps(p.stamp, e.stamp) <= 0) this.outcome(p.source, e.node, p.at, e.at - p.at);
+      else list[keep++] = p;
+    }
+    list.length = keep;
+    if (keep === 0) lists.delete(e.node);
+  }
+
+  private outcome(source: NodeId, follower: NodeId, pressAt: number, ms: number): void {
+    const latency = Math.max(0, ms);
+    this.pairPressAt.push(pressAt);
+    this.pairLatency.push(latency);
+    if (latency <= this.lostAfterMs) {
+      this.deliveries++;
+      this.latency.record(latency);
+      this.bars.record(latency);
+      if (latency <= this.fastMs) this.within1s++;
+    } else if (Number.isFinite(latency)) {
+      this.late++;
+    } else {
+      this.lostForGood++;
+    }
+    if (latency > this.fastMs) {
+      this.slow.push({
+        source,
+        follower,
+        pressAt,
+        appliedAt: Number.isFinite(latency) ? pressAt + latency : undefined,
+      });
+    }
+  }
+}

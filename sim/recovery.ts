@@ -1,0 +1,167 @@
+/**
+ * What each fault did to the fleet, from the checker's records and the nodes' timelines: how long
+ * the fleet took to recover after the fault ended, and which presses it delayed or lost. A fault's
+ * window runs from its start until the fleet has recovered; a (press, follower) pair belongs to it
+ * when the time between the press and its delivery overlaps that window (docs/metrics.md).
+ */
+import type { NodeId } from "../protocol/index.js";
+import { LOST_AFTER_MS, type PairRecord, type SlowPair } from "./checker.js";
+import { Distribution, type Summary } from "./histogram.js";
+
+/** One fault as it happened, on the run's clock. */
+export interface FaultSpan {
+  readonly kind: string;
+  /** When it started and ended (ms on the run's clock). */
+  readonly startMs: number;
+  readonly endMs: number;
+  /** The nodes it hit directly; undefined: the whole fleet (the broker, the twins, the network). */
+  readonly nodes: readonly NodeId[] | undefined;
+  /** The twins service restarted: every node must register again with the new one. */
+  readonly reregisterAll?: boolean;
+}
+
+/** Per node, the times it lost its connection, registered with the twins, and went offline there. */
+export class NodeTimeline {
+  readonly disconnects = new Map<NodeId, number[]>();
+  readonly registrations = new Map<NodeId, number[]>();
+  readonly offline = new Map<NodeId, number[]>();
+
+  disconnected(node: NodeId, at: number): void {
+    push(this.disconnects, node, at);
+  }
+
+  registered(node: NodeId, at: number): void {
+    push(this.registrations, node, at);
+  }
+
+  wentOffline(node: NodeId, at: number): void {
+    push(this.offline, node, at);
+  }
+}
+
+export interface FaultOutcome {
+  /** The nodes it hit directly (the fleet's size when it hit them all). */
+  readonly nodes: number;
+  /** From the fault's end until the fleet recovered; null when it had not by the end of the run. */
+  readonly recoveryMs: number | null;
+  /** Of the nodes hit, how many lost their connection (and so had to come back). */
+  readonly disconnected: number;
+  /** The slowest of those to register again after the fault ended; null if one never did. */
+  readonly reregisteredMaxMs: number | null;
+  /** The slowest of the nodes hit to show offline in the twins after the fault started, if any did. */
+  readonly offlineDetectedMaxMs: number | null;
+  readonly pressesDuring: number;
+  /** Pairs of the window reflected, but later than the paper's 5 s. */
+  readonly lateBeyond5s: number;
+  readonly lostForGood: number;
+  /** The window on the run's clock: from the fault's start until it recovered (or the run ended). */
+  readonly windowEndMs: number;
+}
+
+export interface FaultAnalysis {
+  readonly outcomes: readonly FaultOutcome[];
+  /** Sync latency of the pairs outside every fault's window (reflected within 5 s). */
+  readonly outside: Summary;
+  /** Pairs outside every window not reflected within 5 s. */
+  readonly lostOutside: number;
+}
+
+export interface AnalysisInput {
+  readonly faults: readonly FaultSpan[];
+  readonly fleet: readonly NodeId[];
+  readonly timeline: NodeTimeline;
+  readonly pairs: PairRecord;
+  readonly slow: readonly SlowPair[];
+  readonly pressTimes: readonly number[];
+  /** When the run's checks ended. */
+  readonly endMs: number;
+}
+
+/** A node whose connection drops within this of the fault's end lost it to the fault. */
+const DISCONNECT_SLACK_MS = 1000;
+
+export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
+  const outcomes = input.faults.map((f) => analyzeOne(f, input));
+  const windows = input.faults.map((f, i) => ({
+    from: f.startMs,
+    to: outcomes[i]?.windowEndMs ?? input.endMs,
+  }));
+  const outside = new Distribution(1000, 600_000);
+  let lostOutside = 0;
+  const { pressAt, latencyMs } = input.pairs;
+  for (let i = 0; i < pressAt.length; i++) {
+    const at = pressAt[i] as number;
+    const ms = latencyMs[i] as number;
+    const until = at + ms;
+    if (windows.some((w) => at <= w.to && until >= w.from)) continue;
+    if (ms <= LOST_AFTER_MS) outside.record(ms);
+    else lostOutside++;
+  }
+  return { outcomes, outside: outside.summary(), lostOutside };
+}
+
+function analyzeOne(f: FaultSpan, input: AnalysisInput): FaultOutcome {
+  const hit = f.nodes ?? input.fleet;
+  const hitSet = f.nodes ? new Set(f.nodes) : undefined;
+  const { timeline } = input;
+  let back = f.endMs;
+  let disconnected = 0;
+  let reregisteredMax: number | null = 0;
+  let offlineMax: number | null = null;
+  for (const node of hit) {
+    const drops = (timeline.disconnects.get(node) ?? []).filter(
+      (t) => t >= f.startMs && t <= f.endMs + DISCONNECT_SLACK_MS,
+    );
+    const mustRegister = f.reregisterAll === true || drops.length > 0;
+    if (drops.length > 0) disconnected++;
+    if (mustRegister) {
+      const after = Math.max(f.reregisterAll ? f.endMs : f.startMs, ...drops);
+      const reg = (timeline.registrations.get(node) ?? []).find((t) => t >= after);
+      if (reg === undefined) {
+        back = Number.POSITIVE_INFINITY;
+        reregisteredMax = null;
+      } else {
+        back = Math.max(back, reg);
+        if (reregisteredMax !== null) reregisteredMax = Math.max(reregisteredMax, reg - f.endMs);
+      }
+    }
+    const off = (timeline.offline.get(node) ?? []).find((t) => t >= f.startMs && t <= f.endMs);
+    if (off !== undefined) offlineMax = Math.max(offlineMax ?? 0, off - f.startMs);
+  }
+  // Slow pairs touching a node the fault hit, in press order: each one in flight during the window
+  // stretches it to its delivery; one never delivered means the fleet never recovered.
+  let windowEnd = back;
+  const touching = input.slow
+    .filter((p) => !hitSet || hitSet.has(p.source) || hitSet.has(p.follower))
+    .sort((a, b) => a.pressAt - b.pressAt);
+  let late = 0;
+  let lost = 0;
+  for (const p of touching) {
+    if (p.pressAt > windowEnd) break;
+    const until = p.appliedAt ?? Number.POSITIVE_INFINITY;
+    if (until < f.startMs) continue;
+    windowEnd = Math.max(windowEnd, until);
+    if (p.appliedAt === undefined) lost++;
+    else if (p.appliedAt - p.pressAt > LOST_AFTER_MS) late++;
+  }
+  const recovered = Number.isFinite(windowEnd);
+  const end = recovered ? windowEnd : input.endMs;
+  const pressesDuring = input.pressTimes.filter((t) => t >= f.startMs && t <= end).length;
+  return {
+    nodes: hit.length,
+    recoveryMs: recovered ? Math.max(0, windowEnd - f.endMs) : null,
+    disconnected,
+    reregisteredMaxMs: disconnected > 0 || f.reregisterAll ? reregisteredMax : 0,
+    offlineDetectedMaxMs: offlineMax,
+    pressesDuring,
+    lateBeyond5s: late,
+    lostForGood: lost,
+    windowEndMs: end,
+  };
+}
+
+function push(m: Map<NodeId, number[]>, node: NodeId, at: number): void {
+  const list = m.get(node);
+  if (list) list.push(at);
+  else m.set(node, [at]);
+}

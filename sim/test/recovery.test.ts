@@ -1,0 +1,146 @@
+// The fault analysis on scripted timelines: recovery from the fault's end, the window a fault
+// stretches over, which pairs belong to it, and the latency outside every window.
+import { describe, expect, it } from "vitest";
+import { NodeId, type Stamp } from "../../protocol/index.js";
+import { SyncChecker } from "../checker.js";
+import { analyzeFaults, type FaultSpan, NodeTimeline } from "../recovery.js";
+import { followersReach } from "../topology.js";
+
+const [A, B, C, D] = [NodeId("A"), NodeId("B"), NodeId("C"), NodeId("D")];
+const st = (counter: number, origin: NodeId): Stamp => ({ counter, origin });
+const fleet = [A, B, C, D];
+/** A and B follow each other; C and D follow each other. */
+const reach = followersReach(
+  new Map([
+    [A, [B]],
+    [B, [A]],
+    [C, [D]],
+    [D, [C]],
+  ]),
+);
+
+function analyze(c: SyncChecker, tl: NodeTimeline, faults: FaultSpan[], endMs = 100_000) {
+  c.finish();
+  return analyzeFaults({
+    faults,
+    fleet,
+    timeline: tl,
+    pairs: c.pairs(),
+    slow: c.slow,
+    pressTimes: c.pressTimes,
+    endMs,
+  });
+}
+
+describe("analyzeFaults", () => {
+  it("a broker restart: recovered when the last node registered and the last slow press arrived", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    const fault: FaultSpan = { kind: "broker-restart", startMs: 10_000, endMs: 15_000, nodes: undefined };
+    for (const n of fleet) tl.disconnected(n, 10_000);
+    tl.registered(A, 17_000);
+    tl.registered(B, 18_500);
+    tl.registered(C, 19_000);
+    tl.registered(D, 20_000); // the slowest node is back 5 s after the broker
+    c.press({ node: A, stamp: st(1, A), at: 1000 }); // before: fast
+    c.applied({ node: B, stamp: st(1, A), at: 1010 });
+    c.press({ node: C, stamp: st(1, C), at: 12_000 }); // held while down, reaches D at 21 s
+    c.applied({ node: D, stamp: st(1, C), at: 21_000 });
+    c.press({ node: A, stamp: st(2, A), at: 30_000 }); // after: fast
+    c.applied({ node: B, stamp: st(2, A), at: 30_008 });
+    const r = analyze(c, tl, [fault]);
+    expect(r.outcomes[0]).toEqual({
+      nodes: 4,
+      recoveryMs: 6000,
+      disconnected: 4,
+      reregisteredMaxMs: 5000,
+      offlineDetectedMaxMs: null,
+      pressesDuring: 1,
+      lateBeyond5s: 1,
+      lostForGood: 0,
+      windowEndMs: 21_000,
+    });
+    // Outside the window: the two fast pairs only.
+    expect(r.outside.count).toBe(2);
+    expect(r.outside.max).toBeCloseTo(10, 1);
+    expect(r.lostOutside).toBe(0);
+  });
+
+  it("a pair in flight when the fault starts belongs to it", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    c.press({ node: A, stamp: st(1, A), at: 9900 }); // pressed 100 ms before the kill
+    c.applied({ node: B, stamp: st(1, A), at: 16_000 });
+    const r = analyze(c, tl, [{ kind: "broker-restart", startMs: 10_000, endMs: 15_000, nodes: undefined }]);
+    expect(r.outcomes[0]?.lateBeyond5s).toBe(1);
+    expect(r.outcomes[0]?.recoveryMs).toBe(1000);
+    expect(r.outside.count).toBe(0);
+    expect(r.lostOutside).toBe(0);
+  });
+
+  it("a pair never delivered: lost for good, and the fleet never recovered", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    c.press({ node: C, stamp: st(1, C), at: 12_000 });
+    const r = analyze(c, tl, [{ kind: "partition", startMs: 10_000, endMs: 20_000, nodes: [D] }], 50_000);
+    expect(r.outcomes[0]).toMatchObject({ recoveryMs: null, lostForGood: 1, windowEndMs: 50_000 });
+  });
+
+  it("a partition of some nodes: only pairs touching them stretch it; offline detection is timed", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    tl.wentOffline(C, 32_500); // the broker's keepalive noticed 22.5 s in
+    tl.disconnected(C, 40_000);
+    tl.registered(C, 72_000);
+    c.press({ node: A, stamp: st(1, A), at: 20_000 }); // A and B are not partitioned: slow, but not ours
+    c.applied({ node: B, stamp: st(1, A), at: 22_000 });
+    c.press({ node: D, stamp: st(1, D), at: 30_000 }); // D's press waits for C's return
+    c.applied({ node: C, stamp: st(1, D), at: 72_500 });
+    const r = analyze(c, tl, [{ kind: "partition", startMs: 10_000, endMs: 70_000, nodes: [C] }]);
+    expect(r.outcomes[0]).toMatchObject({
+      nodes: 1,
+      disconnected: 1,
+      reregisteredMaxMs: 2000,
+      offlineDetectedMaxMs: 22_500,
+      recoveryMs: 2500,
+      lateBeyond5s: 1,
+      lostForGood: 0,
+      pressesDuring: 2,
+    });
+    // A→B happened during the window in time, so it is not counted outside either.
+    expect(r.outside.count).toBe(0);
+  });
+
+  it("a twins restart: every node must register with the new service after it is back", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    for (const n of fleet) tl.registered(n, 1000);
+    tl.registered(A, 5200);
+    tl.registered(B, 5300);
+    tl.registered(C, 5400);
+    const fault: FaultSpan = {
+      kind: "twins-restart",
+      startMs: 3000,
+      endMs: 5000,
+      nodes: undefined,
+      reregisterAll: true,
+    };
+    expect(analyze(c, tl, [fault]).outcomes[0]).toMatchObject({ recoveryMs: null, reregisteredMaxMs: null });
+    tl.registered(D, 5900);
+    expect(analyze(new SyncChecker(reach), tl, [fault]).outcomes[0]).toMatchObject({
+      recoveryMs: 900,
+      reregisteredMaxMs: 900,
+      disconnected: 0,
+    });
+  });
+
+  it("counts presses outside the windows that took more than 5 s as lost outside", () => {
+    const c = new SyncChecker(reach);
+    c.press({ node: A, stamp: st(1, A), at: 0 });
+    c.applied({ node: B, stamp: st(1, A), at: 6000 });
+    const r = analyze(c, new NodeTimeline(), []);
+    expect(r.outcomes).toEqual([]);
+    expect(r.lostOutside).toBe(1);
+    expect(r.outside.count).toBe(0);
+  });
+});
