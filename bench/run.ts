@@ -3,6 +3,7 @@
  * bench/results/. Run them on a quiet machine: the fleet shares the host's cores with the broker.
  */
 import { consoleLag } from "./console-lag.js";
+import { faults } from "./faults.js";
 import { fidelity } from "./fidelity.js";
 import { fleet, scale } from "./fleet.js";
 import { overhead } from "./overhead.js";
@@ -13,6 +14,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   overhead,
   fidelity,
   "console-lag": consoleLag,
+  faults,
 };
 
 const [name, ...rest] = process.argv.slice(2);

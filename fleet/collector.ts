@@ -1,17 +1,20 @@
 /**
- * Turns the nodes' event stream into the run's metrics: presses and applied states feed the sync
- * tracker (a held press is timed from its interrupt), boots mark power-on for registration, and
- * every node's own newest event is kept for the divergence check. Events arrive from several worker
- * threads in batches, so they are held in a reorder window and handled in time order: a follower's
- * update must not be seen before the press that caused it.
+ * Turns the nodes' event stream into the run's metrics: presses and applied states feed the checker
+ * (a held press is timed from its interrupt), boots mark power-on for registration, disconnects go to
+ * the timeline the fault analysis reads, and every node's own newest event is kept for the
+ * divergence check. Events arrive from several worker threads in batches, so they are held in a
+ * reorder window and handled in time order: a follower's update must not be seen before the press
+ * that caused it.
  */
 import type { NodeEvent } from "../node/metrics.js";
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
-import { SyncTracker } from "../sim/sync-tracker.js";
+import { NodeTimeline } from "../sim/recovery.js";
 
 export class Collector {
-  readonly tracker: SyncTracker;
+  readonly checker: SyncChecker;
+  readonly timeline = new NodeTimeline();
   readonly bootAt = new Map<string, number>();
   readonly originated = new Map<string, Stamp>();
   readonly synced = new Set<string>();
@@ -29,7 +32,7 @@ export class Collector {
     reach: ReadonlyMap<NodeId, readonly NodeId[]>,
     private readonly lostAfterMs = 5000,
   ) {
-    this.tracker = new SyncTracker(reach, lostAfterMs);
+    this.checker = new SyncChecker(reach, lostAfterMs);
   }
 
   /** Queues events from a worker; they are handled by drain() once they leave the reorder window. */
@@ -47,14 +50,27 @@ export class Collector {
     this.buffer = i === this.buffer.length ? [] : this.buffer.slice(i);
   }
 
+  /** At the end of the run: presses still held by a node that never synced again never left it. */
+  finish(): void {
+    this.drain();
+    for (const [node, at] of this.heldSince) this.checker.unpublished(node as NodeId, at);
+    this.heldSince.clear();
+    this.checker.finish();
+  }
+
   handle(e: NodeEvent): void {
     const node = e.node as NodeId;
     switch (e.type) {
-      case "boot":
+      case "boot": {
         if (!this.bootAt.has(node)) this.bootAt.set(node, e.at);
-        this.tracker.forget(node);
+        // A press held when the power went is gone with the RAM.
+        const held = this.heldSince.get(node);
+        if (held !== undefined) this.checker.unpublished(node, held);
+        this.heldSince.delete(node);
+        this.checker.forget(node);
         this.synced.delete(node);
         break;
+      }
       case "press":
         if (e.stamp) this.press(node, e.stamp, e.at);
         else if (!this.heldSince.has(node)) this.heldSince.set(node, e.at);
@@ -64,12 +80,14 @@ export class Collector {
         this.heldSince.delete(node);
         break;
       case "applied":
-        if (e.via === "state") this.originate(node, e.stamp);
-        this.tracker.applied({ node, stamp: e.stamp, at: e.at });
+        // A set, or the node's own retained report adopted on a sync: its own state, as a press is.
+        if (e.via === "state" || e.via === "own-report") this.originate(node, e.stamp);
+        this.checker.applied({ node, stamp: e.stamp, at: e.at });
         break;
       case "synced":
         this.synced.add(node);
         this.online.add(node);
+        this.checker.synced({ node, stamp: e.stamp, at: e.at });
         break;
       case "connected":
         break;
@@ -77,6 +95,7 @@ export class Collector {
         this.disconnects++;
         this.synced.delete(node);
         this.online.delete(node);
+        this.timeline.disconnected(node, e.at);
         break;
       case "echo": {
         const ms = e.at - e.publishedAt;
@@ -95,7 +114,7 @@ export class Collector {
 
   private press(node: NodeId, stamp: Stamp, at: number): void {
     this.originate(node, stamp);
-    this.tracker.press({ node, stamp, at });
+    this.checker.press({ node, stamp, at });
   }
 
   private originate(node: NodeId, stamp: Stamp): void {

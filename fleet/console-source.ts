@@ -1,7 +1,7 @@
 /**
  * A simulated run as a ConsoleSource: the twins service's view of the fleet (nodes, convergence,
  * set / pair / unpair / query), plus what only the simulator can do — change the loss, press a
- * button, power-cycle a node, pull its cable — and the true sync latency from the run's tracker.
+ * button, power-cycle a node, pull its cable — and the true sync latency from the run's checker.
  * Node detail adds the modeled CPU, RAM and link counters, fetched from the node's worker on focus.
  */
 import { ConsoleEmitter, runConsole } from "../console/index.js";
@@ -90,7 +90,7 @@ export class SimSource implements ConsoleSource {
   }
 
   latency(): LatencySnapshot {
-    const t = this.run.collector.tracker;
+    const t = this.run.collector.checker;
     return {
       count: t.latency.count,
       p50Ms: t.latency.percentile(50),

@@ -6,6 +6,7 @@ import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { type DeviceProfile, parseProfile } from "../node/profile.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
+import { type FaultEntry, FaultScheduleError, loadFaultSchedule } from "./faults/schedule.js";
 
 export interface GilbertElliott {
   /** P(good → bad) per segment. */
@@ -39,6 +40,18 @@ export interface FleetOptions {
   readonly profileOverrides?: ProfileOverrides;
   /** Presses stop this many seconds before the press phase ends, so every press is judged under the run's loss. */
   readonly pressesEndEarlyS?: number;
+  /** Faults to inject, times from the start of the presses (fleet/faults/schedule.ts). */
+  readonly faults?: readonly FaultEntry[];
+  /** `--faults` as given, for the report. */
+  readonly faultsSpec?: string;
+  /** Start the broker as a `twinfleet broker` child process rather than in this one. */
+  readonly brokerProcess?: boolean;
+  /** The store of the broker the run starts (LevelDB); in memory otherwise. */
+  readonly brokerData?: string;
+  /** The store of the run's twins service (a JSON file in this directory); in memory otherwise. */
+  readonly twinsData?: string;
+  /** Clear the fleet's retained state on an existing broker before starting. */
+  readonly fresh?: boolean;
 }
 
 /** Profile values to replace, by section and field: plain numbers, as the model sees them. */
@@ -105,6 +118,11 @@ export const FLAG_NAMES = {
   workers: "--workers",
   prefix: "--prefix",
   progressEvery: "--progress-every",
+  faults: "--faults",
+  brokerProcess: "--broker-process",
+  brokerData: "--broker-data",
+  twinsData: "--twins-data",
+  fresh: "--fresh",
 } as const;
 
 export const DEFAULTS = {
@@ -150,7 +168,19 @@ function str(raw: unknown): string | undefined {
   return typeof raw === "string" ? raw : undefined;
 }
 
-const urlSchema = z.string().regex(/^(mqtts?|wss?|tcp):\/\/[^\s/]+(:\d+)?\/?$/);
+/** Simulated nodes speak plain TCP, as a W5100 does: mqtt:// (or tcp://), a host, an optional port. */
+function isNodeBrokerUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (
+      (u.protocol === "mqtt:" || u.protocol === "tcp:") &&
+      u.hostname !== "" &&
+      (u.pathname === "" || u.pathname === "/")
+    );
+  } catch {
+    return false;
+  }
+}
 
 export function parseGilbertElliott(raw: string): GilbertElliott {
   const parts = raw.split(",").map((p) => Number(p.trim()));
@@ -187,8 +217,26 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
     );
   }
   const broker = str(raw.broker);
-  if (broker !== undefined && !urlSchema.safeParse(broker).success) {
-    throw new OptionError(`--broker must be a URL like mqtt://host:1883 (got ${JSON.stringify(broker)})`);
+  if (broker !== undefined && !isNodeBrokerUrl(broker)) {
+    throw new OptionError(
+      `--broker must be mqtt://host:port: simulated nodes speak plain TCP like a W5100 (got ${JSON.stringify(broker)})`,
+    );
+  }
+  const brokerData = str(raw.brokerData);
+  if (brokerData !== undefined && brokerData.trim() === "")
+    throw new OptionError("--broker-data needs a directory");
+  const twinsData = str(raw.twinsData);
+  if (twinsData !== undefined && twinsData.trim() === "")
+    throw new OptionError("--twins-data needs a directory");
+  if (broker !== undefined && (raw.brokerProcess === true || brokerData !== undefined)) {
+    throw new OptionError(
+      "--broker names someone else's broker; --broker-process and --broker-data are for a broker the run starts",
+    );
+  }
+  if (broker === undefined && raw.fresh === true) {
+    throw new OptionError(
+      "--fresh clears the fleet's retained state on a --broker; the run's own broker starts empty",
+    );
   }
   const prefix = str(raw.prefix) ?? DEFAULTS.prefix;
   if (!/^[A-Za-z0-9_-]{1,12}$/.test(prefix)) {
@@ -199,6 +247,16 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
   const report = str(raw.report);
   if (report !== undefined && report.trim() === "") throw new OptionError("--report needs a file name");
   const ge = str(raw.ge);
+  const faultsSpec = str(raw.faults);
+  let faults: FaultEntry[] | undefined;
+  if (faultsSpec !== undefined) {
+    try {
+      faults = loadFaultSchedule(faultsSpec);
+    } catch (e) {
+      if (e instanceof FaultScheduleError) throw new OptionError(e.message);
+      throw e;
+    }
+  }
   return {
     nodes,
     profile,
@@ -232,5 +290,10 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
       3_600,
       false,
     ),
+    ...(faults !== undefined && faultsSpec !== undefined ? { faults, faultsSpec } : {}),
+    ...(raw.brokerProcess === true ? { brokerProcess: true } : {}),
+    ...(brokerData !== undefined ? { brokerData } : {}),
+    ...(twinsData !== undefined ? { twinsData } : {}),
+    ...(raw.fresh === true ? { fresh: true } : {}),
   };
 }

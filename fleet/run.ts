@@ -1,25 +1,32 @@
 /**
- * A fleet run: the embedded broker (or an external one), the twins service, and the simulated nodes
- * sharded over worker threads, through three phases — boot, presses, settle — to a report. A FleetRun
- * can be steered while it runs (loss, presses, power cycles, cable pulls), which is what the console
- * does; `runFleet` just runs it to the end.
+ * A fleet run: the broker (the run's own, in this process or a child process, or someone else's),
+ * the twins service, and the simulated nodes sharded over worker threads, through three phases —
+ * boot, presses, settle — to a report. Faults from the schedule are injected during the presses and
+ * measured by the checker; the settle lasts until they have ended and the fleet has recovered (or a
+ * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
+ * pulls, faults), which is what the console does; `runFleet` just runs it to the end.
  */
 import { EventEmitter } from "node:events";
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import mqtt from "mqtt";
 import { type Logger, pino } from "pino";
-import { type RunningBroker, startBroker } from "../broker/index.js";
 import type { LossSpec } from "../node/loss.js";
-import { type DeviceProfile, loadProfile } from "../node/profile.js";
-import { type NodeId, Prefix, topicOf } from "../protocol/index.js";
+import type { DeviceProfile } from "../node/profile.js";
+import { RealScheduler } from "../node/scheduler.js";
+import { type NodeId, Prefix } from "../protocol/index.js";
 import type { NodeDetail, ShardReport, ShardResult } from "../sim/messages.js";
-import { buildPairing, fleetIds, followersReach, type Pairing, readPairingFile } from "../sim/topology.js";
-import { startTwins, type Twins } from "../twins/index.js";
+import { followersReach, type Pairing } from "../sim/topology.js";
+import type { TwinsServiceInfo } from "../twins/index.js";
+import type { BrokerHost } from "./broker-host.js";
 import { Collector } from "./collector.js";
-import { applyProfileOverrides, type FleetOptions } from "./options.js";
+import { FrozenClient } from "./faults/frozen-client.js";
+import { type FaultRecord, FaultRunner, type FaultTargets } from "./faults/runner.js";
+import type { FaultEntry } from "./faults/schedule.js";
+import { LagMonitor } from "./lag.js";
+import type { FleetOptions } from "./options.js";
 import type { Report } from "./report.js";
+import { prepareFleet } from "./setup.js";
 import { ShardPool } from "./shards.js";
 import { buildReport } from "./summarize.js";
+import type { TwinsHost } from "./twins-host.js";
 
 export type Phase = "boot" | "press" | "settle" | "done";
 
@@ -32,16 +39,21 @@ export interface Progress {
   readonly presses: number;
   readonly deliveries: number;
   readonly lost: number;
+  readonly lostForGood: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly lossPct: number;
   readonly lagP99Ms: number;
+  /** Faults in progress now. */
+  readonly faults: number;
 }
 
 export interface FleetRunEvents {
   progress: [Progress];
   phase: [Phase];
   log: [string];
+  "fault-start": [FaultRecord];
+  "fault-end": [FaultRecord];
 }
 
 /** Event-loop lag above this (p99, ms) means the host, not the fleet, set the pace. */
@@ -50,19 +62,32 @@ export const KEPT_UP_LAG_MS = 50;
 const REORDER_WINDOW_MS = 500;
 /** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
 const REGISTRATION_LIMIT_MS = 30_000;
+/**
+ * The settle goes on past --settle while faults end and the fleet recovers, at most this much longer:
+ * a W5100 that timed out in a partition takes up to ~40 s to be back (31.8 s retransmissions, the
+ * 5 s reconnect period, the 1.5 s sync grace).
+ */
+const RECOVERY_WAIT_MAX_MS = 120_000;
 
 export class FleetRun extends EventEmitter<FleetRunEvents> {
   phase: Phase = "boot";
   lossPct: number;
   readonly startedAt = performance.now();
+  /** When each fleet node first registered with the twins, on the run's clock. */
   readonly registeredAt = new Map<string, number>();
   readonly done: Promise<Report>;
-  private readonly lag = new Map<number, { p99Ms: number; maxMs: number }>();
-  private readonly mainLag = monitorEventLoopDelay({ resolution: 10 });
+  /** When the presses started (the origin of fault times), once they have. */
+  pressStartMs = Number.NaN;
+  private readonly sched = new RealScheduler();
+  private readonly faults: FaultRunner;
+  private readonly fleet: ReadonlySet<string>;
+  private readonly lag = new LagMonitor();
   private timers: NodeJS.Timeout[] = [];
   private endPresses: (() => void) | undefined;
   private stopped = false;
   private rssMB = 0;
+  private brokerRssMaxMB: number | undefined;
+  private frozen = 0;
 
   private constructor(
     readonly opts: FleetOptions,
@@ -70,62 +95,63 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     readonly ids: readonly NodeId[],
     readonly pairing: Pairing,
     readonly collector: Collector,
-    readonly twins: Twins,
+    readonly twins: TwinsHost,
     private readonly pool: ShardPool,
-    private readonly broker: RunningBroker | undefined,
-    readonly brokerUrl: string,
+    private readonly broker: BrokerHost,
+    private readonly schedule: readonly FaultEntry[],
+    /** The twins service already on the broker that the run joined instead of starting its own. */
+    readonly joined: TwinsServiceInfo | undefined,
   ) {
     super();
     this.lossPct = opts.lossPct;
-    this.mainLag.enable();
+    this.fleet = new Set(ids);
+    this.faults = new FaultRunner(this.sched, this.targets());
+    this.faults.on("start", (f) => {
+      this.emit("log", `fault: ${describeFault(f)} started`);
+      this.emit("fault-start", f);
+    });
+    this.faults.on("end", (f) => {
+      this.emit("log", `fault: ${f.kind} ${f.error ? `failed: ${f.error}` : "ended"}`);
+      this.emit("fault-end", f);
+    });
     this.done = this.lifecycle();
   }
 
   /** Sets everything up and starts the nodes; the returned run is under way. */
   static async start(opts: FleetOptions, logger: Logger = pino({ level: "silent" })): Promise<FleetRun> {
-    const loaded = loadProfile(opts.profile);
-    const profile = opts.profileOverrides ? applyProfileOverrides(loaded, opts.profileOverrides) : loaded;
-    const ids = fleetIds(opts.nodes);
-    const pairing =
-      typeof opts.topology === "string"
-        ? buildPairing(ids, {
-            kind: opts.topology,
-            groupSize: opts.groupSize,
-            follows: opts.follows,
-            seed: opts.seed,
-          })
-        : readPairingFile(opts.topology.file, ids);
-    const prefix = Prefix(opts.prefix);
-    const broker = opts.broker ? undefined : await startBroker({ host: "127.0.0.1", port: 0, logger });
-    const url = opts.broker ?? (broker as RunningBroker).url;
-    const { hostname, port } = new URL(url);
-    if (!url.startsWith("mqtt://") && !url.startsWith("tcp://")) {
-      await broker?.close();
-      throw new Error(
-        `--broker must be mqtt://host:port for simulated nodes (they speak plain TCP like a W5100)`,
-      );
-    }
-    let twins: Twins | undefined;
-    try {
-      if (opts.broker) await clearRetained(url, prefix, ids);
-      twins = await startTwins({ url, prefix, logger, clock: () => performance.now() });
-      for (const [f, sources] of pairing) for (const s of sources) await twins.pair(f, s);
-    } catch (e) {
-      await twins?.close();
-      await broker?.close();
-      throw e;
-    }
-    const collector = new Collector(followersReach(pairing));
+    const parts = await prepareFleet(opts, logger, () => performance.now());
+    const collector = new Collector(followersReach(parts.pairing));
     let run: FleetRun | undefined;
     const pool = new ShardPool(opts.workers, (r) => run?.onShard(r));
-    run = new FleetRun(opts, profile, ids, pairing, collector, twins, pool, broker, url);
+    run = new FleetRun(
+      opts,
+      parts.profile,
+      parts.ids,
+      parts.pairing,
+      collector,
+      parts.twins,
+      pool,
+      parts.broker,
+      parts.faults,
+      parts.joined,
+    );
+    const { hostname, port } = new URL(parts.broker.url);
     run.launch(hostname, Number(port || 1883));
     return run;
+  }
+
+  get brokerUrl(): string {
+    return this.broker.url;
   }
 
   /** The boot spread: nodes power on one after another over this many ms, as a lab would plug them in. */
   get bootSpreadMs(): number {
     return Math.min(20_000, this.opts.nodes * 5);
+  }
+
+  /** Faults as they happened so far (ended ones). */
+  get faultRecords(): readonly FaultRecord[] {
+    return this.faults.records;
   }
 
   setLoss(pct: number): void {
@@ -142,7 +168,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   cable(id: string, pulled: boolean): boolean {
-    return this.pool.send(id, { type: "cable", id, pulled });
+    if (!this.pool.has(id)) return false;
+    this.pool.sendMany([id], (ids) => ({ type: "cable", ids, pulled }));
+    return true;
+  }
+
+  /** Injects a fault now (the console's keys); it ends after its own duration. */
+  injectFault(entry: FaultEntry): void {
+    this.faults.inject(entry);
   }
 
   detail(id: string): Promise<NodeDetail | undefined> {
@@ -156,8 +189,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   progress(): Progress {
-    const c = this.collector.tracker.counts();
-    const lat = this.collector.tracker.latency;
+    const c = this.collector.checker.counts();
+    const lat = this.collector.checker.latency;
     return {
       phase: this.phase,
       elapsedS: (performance.now() - this.startedAt) / 1000,
@@ -167,10 +200,42 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       presses: c.presses,
       deliveries: c.deliveries,
       lost: c.lost,
+      lostForGood: c.lostForGood,
       p50Ms: lat.percentile(50),
       p99Ms: lat.percentile(99),
       lossPct: this.lossPct,
-      lagP99Ms: this.worstLag().p99Ms,
+      lagP99Ms: this.lag.worst().p99Ms,
+      faults: this.faults.inProgress,
+    };
+  }
+
+  private targets(): FaultTargets {
+    const prefix = Prefix(this.opts.prefix);
+    return {
+      ids: this.ids,
+      seed: this.opts.seed,
+      killBroker: () => this.broker.kill(),
+      startBroker: () => this.broker.start(),
+      power: (ids, on) => this.pool.sendMany(ids, (share) => ({ type: "power", ids: share, on })),
+      cables: (ids, pulled) => this.pool.sendMany(ids, (share) => ({ type: "cable", ids: share, pulled })),
+      lossPct: () => this.lossPct,
+      setLoss: (pct) => this.setLoss(pct),
+      killTwins: () => this.twins.kill(),
+      startTwins: () => this.twins.restart(),
+      freezeClient: async (topic) => {
+        const { hostname, port } = new URL(this.broker.url);
+        const client = await FrozenClient.open({
+          host: hostname,
+          port: Number(port || 1883),
+          clientId: `${prefix}-frozen-${this.frozen++}`,
+          topic: topic ?? `${prefix}/#`,
+          now: () => performance.now(),
+        });
+        return () => {
+          client.close();
+          return client.cutAt;
+        };
+      },
     };
   }
 
@@ -201,7 +266,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       setInterval(() => {
         const now = performance.now();
         this.collector.drain(now - REORDER_WINDOW_MS);
-        this.collector.tracker.sweep(now - REORDER_WINDOW_MS);
+        this.collector.checker.sweep(now - REORDER_WINDOW_MS);
+        const rss = this.broker.rssMB();
+        if (rss !== undefined) this.brokerRssMaxMB = Math.max(this.brokerRssMaxMB ?? 0, rss);
       }, 100),
     );
     this.timers.push(setInterval(() => this.emit("progress", this.progress()), opts.progressEveryS * 1000));
@@ -213,22 +280,57 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       // the last one to boot), so the press phase measures a fleet that is up, not its start-up.
       await this.allRegistered(this.startedAt + this.bootSpreadMs + REGISTRATION_LIMIT_MS);
       const pressFrom = performance.now() + 200;
+      this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - (this.opts.pressesEndEarlyS ?? 0)) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
+      if (!this.stopped) this.faults.schedule(this.schedule, pressFrom);
       this.setPhase("press");
       await this.until(pressFrom + this.opts.durationS * 1000, true);
       this.rssMB = process.memoryUsage().rss / 2 ** 20;
       this.setPhase("settle");
+      const settleFrom = performance.now();
       this.pool.broadcast({ type: "stop-presses" });
+      if (this.stopped) await this.faults.stop();
       if (this.lossPct !== 0) this.setLoss(0);
-      await sleep(this.opts.settleS * 1000);
+      await this.settle(settleFrom);
+      await this.faults.stop();
+      const endMs = performance.now() - REORDER_WINDOW_MS;
       const results = await this.pool.finish();
-      const report = this.report(results);
+      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs);
       this.setPhase("done");
       return report;
     } finally {
       await this.close();
     }
+  }
+
+  /**
+   * At least --settle; then on while a fault is in progress, a node of the fleet is not back (synced
+   * and registered) or a delivery is still owed — at most RECOVERY_WAIT_MAX_MS longer, or until stop().
+   */
+  private async settle(from: number): Promise<void> {
+    const minUntil = from + this.opts.settleS * 1000;
+    // Without faults the settle is exactly --settle, as it always was.
+    const faulted = this.faults.records.length + this.faults.inProgress > 0;
+    const maxUntil = minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0);
+    let said = false;
+    for (;;) {
+      const now = performance.now();
+      if (now >= minUntil && (now >= maxUntil || this.stopped || this.quiet())) return;
+      if (now >= minUntil && !said) {
+        said = true;
+        this.emit("log", "settle: waiting for the faults to end and the fleet to recover");
+      }
+      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(1, minUntil - now))));
+    }
+  }
+
+  /** No fault in progress, every node synced and registered, nothing owed to any follower. */
+  private quiet(): boolean {
+    if (this.faults.inProgress > 0 || !this.twins.up) return false;
+    if (this.collector.synced.size < this.ids.length) return false;
+    const c = this.collector.checker.counts();
+    return c.pending === 0 && c.lost === c.late + c.lostForGood;
   }
 
   /** Resolves when every node has registered, or at `deadline`, or on stop(). */
@@ -274,7 +376,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         this.collector.push(r.events);
         break;
       case "lag":
-        this.lag.set(r.shard, { p99Ms: r.p99Ms, maxMs: r.maxMs });
+        this.lag.worker(r.shard, r.p99Ms, r.maxMs);
         break;
       case "error":
         this.emit("log", `shard ${r.shard}: ${r.message}`);
@@ -284,38 +386,24 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
   }
 
+  /** Registration (first, and after every fault) and offline times, for the fleet's own nodes only. */
   private watchTwins(): void {
+    const { timeline } = this.collector;
     const check = (id: string) => {
-      if (this.registeredAt.has(id)) return;
+      if (this.registeredAt.has(id) || !this.fleet.has(id)) return;
       const t = this.twins.get(id);
       if (t?.kind !== undefined && t.reported !== undefined && t.presence === "online") {
         this.registeredAt.set(id, performance.now());
       }
     };
-    this.twins.on("twin-registered", (t) => check(t.id));
+    this.twins.on("twin-registered", (t) => {
+      if (this.fleet.has(t.id)) timeline.registered(t.id, performance.now());
+      check(t.id);
+    });
     this.twins.on("twin-updated", (t) => check(t.id));
-  }
-
-  private worstLag(): { p99Ms: number; maxMs: number } {
-    const w = this.workerLag();
-    const m = this.mainLagMs();
-    return { p99Ms: Math.max(w.p99Ms, m.p99Ms), maxMs: Math.max(w.maxMs, m.maxMs) };
-  }
-
-  /** The worst worker thread's lag: the simulated nodes' own clock. */
-  private workerLag(): { p99Ms: number; maxMs: number } {
-    let p99Ms = 0;
-    let maxMs = 0;
-    for (const l of this.lag.values()) {
-      p99Ms = Math.max(p99Ms, l.p99Ms);
-      maxMs = Math.max(maxMs, l.maxMs);
-    }
-    return { p99Ms, maxMs };
-  }
-
-  /** The main thread's lag: the broker, the twins service and (in a terminal) the console. */
-  private mainLagMs(): { p99Ms: number; maxMs: number } {
-    return { p99Ms: this.mainLag.percentile(99) / 1e6, maxMs: this.mainLag.max / 1e6 };
+    this.twins.on("twin-offline", (t) => {
+      if (this.fleet.has(t.id)) timeline.wentOffline(t.id, performance.now());
+    });
   }
 
   private lossSpec(pct: number): LossSpec {
@@ -324,9 +412,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return pct > 0 ? { kind: "bernoulli", p: pct / 100 } : { kind: "none" };
   }
 
-  private report(results: ShardResult[]): Report {
-    this.collector.drain();
-    for (const r of results) this.lag.set(r.shard, { p99Ms: r.lagP99Ms, maxMs: r.lagMaxMs });
+  private report(results: ShardResult[], settleS: number, endMs: number): Report {
+    for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     return buildReport({
       opts: this.opts,
       profile: this.profile.name,
@@ -335,19 +422,27 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       collector: this.collector,
       registeredAt: this.registeredAt,
       results,
-      lag: { worker: this.workerLag(), main: this.mainLagMs() },
+      lag: { worker: this.lag.workers(), main: this.lag.main() },
       keptUpLagMs: KEPT_UP_LAG_MS,
       rssMB: this.rssMB,
+      brokerRssMaxMB: this.brokerRssMaxMB,
       wallS: (performance.now() - this.startedAt) / 1000,
+      settleS,
+      brokerKind: this.broker.kind,
+      twins: this.twins.passive ? "joined" : "own",
+      faults: this.faults.records,
+      pressStartMs: Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs,
+      endMs,
     });
   }
 
   private async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    this.mainLag.disable();
+    this.lag.stop();
+    await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
     await this.twins.close().catch(() => {});
-    await this.broker?.close().catch(() => {});
+    await this.broker.close().catch(() => {});
   }
 }
 
@@ -356,20 +451,7 @@ export async function runFleet(opts: FleetOptions, logger?: Logger): Promise<Rep
   return run.done;
 }
 
-/** Empties the retained state of a fleet's ids on an external broker, so a run starts fresh. */
-async function clearRetained(url: string, prefix: Prefix, ids: readonly NodeId[]): Promise<void> {
-  const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
-  try {
-    for (const id of ids) {
-      for (const kind of ["report", "config", "status"] as const) {
-        await client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 });
-      }
-    }
-  } finally {
-    await client.endAsync();
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+function describeFault(f: FaultRecord): string {
+  const who = f.nodes ? ` (${f.nodes.length} node${f.nodes.length === 1 ? "" : "s"})` : "";
+  return `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""}${who}`;
 }

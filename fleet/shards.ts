@@ -77,6 +77,19 @@ export class ShardPool {
     return true;
   }
 
+  /** Sends one control per shard for the ids it owns (`make` gets that shard's share). */
+  sendMany(ids: readonly string[], make: (ids: readonly string[]) => ShardControl): void {
+    const byShard = new Map<number, string[]>();
+    for (const id of ids) {
+      const s = this.owner.get(id);
+      if (s === undefined) continue;
+      const list = byShard.get(s);
+      if (list) list.push(id);
+      else byShard.set(s, [id]);
+    }
+    for (const [s, list] of byShard) this.ports[s]?.postMessage(make(list));
+  }
+
   has(id: string): boolean {
     return this.owner.has(id);
   }

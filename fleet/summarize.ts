@@ -7,13 +7,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { VERSION } from "../cli/version.js";
+import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
+import { analyzeFaults } from "../sim/recovery.js";
 import type { Pairing } from "../sim/topology.js";
+import type { BrokerKind } from "./broker-host.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
+import type { FaultRecord } from "./faults/runner.js";
 import type { FleetOptions } from "./options.js";
-import { checkRequirements, type Report, round, syncFields } from "./report.js";
+import { checkRequirements, type FaultReport, type Report, round, syncFields } from "./report.js";
 
 export interface ReportInput {
   readonly opts: FleetOptions;
@@ -27,7 +31,15 @@ export interface ReportInput {
   readonly lag: { readonly worker: Lag; readonly main: Lag };
   readonly keptUpLagMs: number;
   readonly rssMB: number;
+  readonly brokerRssMaxMB: number | undefined;
   readonly wallS: number;
+  readonly settleS: number;
+  readonly brokerKind: BrokerKind;
+  readonly twins: "own" | "joined";
+  readonly faults: readonly FaultRecord[];
+  /** When the presses started and the checks ended, on the run's clock (ms). */
+  readonly pressStartMs: number;
+  readonly endMs: number;
 }
 
 interface Lag {
@@ -39,8 +51,8 @@ export function buildReport(i: ReportInput): Report {
   const { opts, collector } = i;
   const { worker, main } = i.lag;
   const worst = { p99Ms: Math.max(worker.p99Ms, main.p99Ms), maxMs: Math.max(worker.maxMs, main.maxMs) };
-  const tracker = collector.tracker;
-  tracker.finish();
+  collector.finish();
+  const checker = collector.checker;
   const finals = new Map<string, NodeFinal>();
   const cpu = new Distribution(100, 100);
   const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
@@ -62,8 +74,38 @@ export function buildReport(i: ReportInput): Report {
     reg.record(ms);
     allMs.push(round(ms, 1));
   }
-  const c = tracker.counts();
+  const c = checker.counts();
   const cpuSummary = cpu.summary();
+  const analysis = analyzeFaults({
+    faults: i.faults,
+    fleet: i.ids as readonly NodeId[],
+    timeline: collector.timeline,
+    pairs: checker.pairs(),
+    slow: checker.slow,
+    pressTimes: checker.pressTimes,
+    endMs: i.endMs,
+  });
+  const faults: FaultReport[] = i.faults.map((f, k) => {
+    const o = analysis.outcomes[k];
+    return {
+      kind: f.kind,
+      atMs: round(f.startMs - i.pressStartMs, 1),
+      durationMs: round(f.endMs - f.startMs, 1),
+      nodes: o?.nodes ?? 0,
+      recoveryMs: o?.recoveryMs == null ? null : round(o.recoveryMs, 1),
+      disconnected: o?.disconnected ?? 0,
+      reregisteredMaxMs: o?.reregisteredMaxMs == null ? null : round(o.reregisteredMaxMs, 1),
+      offlineDetectedMaxMs: o?.offlineDetectedMaxMs == null ? null : round(o.offlineDetectedMaxMs, 1),
+      pressesDuring: o?.pressesDuring ?? 0,
+      lateBeyond5s: o?.lateBeyond5s ?? 0,
+      lostForGood: o?.lostForGood ?? 0,
+      ...(f.pct !== undefined ? { pct: f.pct } : {}),
+      ...(f.kind === "frozen-client"
+        ? { cutAfterMs: f.cutAtMs === undefined ? null : round(f.cutAtMs - f.startMs, 1) }
+        : {}),
+      ...(f.error !== undefined ? { error: f.error } : {}),
+    };
+  });
   const base: Omit<Report, "requirements"> = {
     scenario: {
       nodes: opts.nodes,
@@ -74,13 +116,31 @@ export function buildReport(i: ReportInput): Report {
       lossPct: opts.lossPct,
       seed: opts.seed,
       durationS: opts.durationS,
-      broker: opts.broker ?? "embedded",
+      broker: opts.broker ?? (i.brokerKind === "process" ? "process" : "embedded"),
+      brokerKind: i.brokerKind,
+      brokerDurable: opts.brokerData !== undefined,
+      ...(opts.faultsSpec !== undefined ? { faults: opts.faultsSpec } : {}),
+      twins: i.twins,
     },
     presses: c.presses,
     deliveries: c.deliveries,
     superseded: c.superseded,
-    sync: syncFields(tracker.latency.summary()),
+    sync: syncFields(checker.latency.summary()),
+    ...(i.faults.length > 0
+      ? { syncOutsideFaults: { count: analysis.outside.count, ...syncFields(analysis.outside) } }
+      : {}),
     lost: c.lost,
+    lostOutsideFaults: i.faults.length > 0 ? analysis.lostOutside : c.lost,
+    late: c.late,
+    lostForGood: c.lostForGood,
+    regressions: c.regressions,
+    regressionList: checker.regressionList.slice(0, 50).map((r) => ({
+      node: r.node,
+      atMs: round(r.at - i.pressStartMs, 1),
+      held: formatStamp(r.held),
+      now: formatStamp(r.now),
+    })),
+    faults,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),
     registration: {
@@ -102,6 +162,8 @@ export function buildReport(i: ReportInput): Report {
       mainLagP99Ms: round(main.p99Ms, 1),
       keptUp: worst.p99Ms < i.keptUpLagMs,
       rssMB: round(i.rssMB, 1),
+      brokerRssMaxMB: i.brokerRssMaxMB === undefined ? null : round(i.brokerRssMaxMB, 1),
+      settleS: round(i.settleS, 1),
       workers: opts.workers,
       wallS: round(i.wallS, 1),
     },

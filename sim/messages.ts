@@ -35,7 +35,9 @@ export type ShardControl =
   | { readonly type: "stop-presses" }
   | { readonly type: "press"; readonly id: string }
   | { readonly type: "power-cycle"; readonly id: string; readonly offMs: number }
-  | { readonly type: "cable"; readonly id: string; readonly pulled: boolean }
+  /** Power off (RAM lost, no goodbye to the broker) or on (boot) for these nodes, now. */
+  | { readonly type: "power"; readonly ids: readonly string[]; readonly on: boolean }
+  | { readonly type: "cable"; readonly ids: readonly string[]; readonly pulled: boolean }
   | { readonly type: "detail"; readonly id: string; readonly requestId: number }
   | { readonly type: "finish" };
 

@@ -104,9 +104,18 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
           case "power-cycle":
             nodes.get(m.id)?.powerCycle(m.offMs);
             break;
+          case "power":
+            for (const id of m.ids) {
+              const n = nodes.get(id);
+              if (m.on) n?.start();
+              else n?.powerOff();
+            }
+            break;
           case "cable":
-            if (m.pulled) nodes.get(m.id)?.pullCable();
-            else nodes.get(m.id)?.plugCable();
+            for (const id of m.ids) {
+              if (m.pulled) nodes.get(id)?.pullCable();
+              else nodes.get(id)?.plugCable();
+            }
             break;
           case "detail":
             post({ type: "detail", requestId: m.requestId, detail: detail(m.id) });

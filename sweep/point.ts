@@ -91,7 +91,7 @@ export async function runPoint(spec: PointSpec): Promise<PointResult> {
     lossPct: spec.lossPct,
     echo: percentiles(run.collector.echo),
     echoLate: run.collector.echoLate,
-    sync: percentiles(run.collector.tracker.latency),
+    sync: percentiles(run.collector.checker.latency),
     presses: r.presses,
     deliveries: r.deliveries,
     lost: r.lost,

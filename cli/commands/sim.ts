@@ -4,6 +4,7 @@
  * optional JSON report and, with --assert, an exit code for the paper's requirements.
  */
 import type { Command } from "commander";
+import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
 import { DEFAULTS, OptionError, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { type Report, requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun, type Progress } from "../../fleet/run.js";
@@ -45,7 +46,18 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     .option("--headless", "no console: progress lines and a summary, even in a terminal")
     .option("--report <file>", "write the JSON report here")
     .option("--assert", "exit 1 unless sync p99 < 1 s, all registered < 30 s, nothing lost or diverged")
-    .option("--broker <url>", "use this broker (mqtt://host:port) instead of the embedded one")
+    .option("--broker <url>", "use this broker (mqtt://host:port) instead of starting one")
+    .option(
+      "--broker-process",
+      "start the broker as its own process (twinfleet broker), as deployed; a broker-restart fault SIGKILLs it",
+    )
+    .option("--broker-data <dir>", "the started broker keeps its store here (LevelDB), across restarts")
+    .option("--twins-data <dir>", "the run's twins service keeps its store here (twins.json)")
+    .option("--fresh", "with --broker: clear the fleet's retained state there before starting")
+    .option(
+      "--faults <file|presets>",
+      `inject faults: a schedule .json, or presets (${Object.keys(FAULT_PRESETS).join(", ")}), comma-separated, each @S to start S s into the presses`,
+    )
     .option(
       "--workers <n>",
       "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread)",
@@ -59,7 +71,10 @@ Examples:
   twinfleet sim                                        300 uno-w5100 nodes in rings of 8, console in a terminal
   twinfleet sim --nodes 1000 --duration 60 --headless --report run.json --assert
   twinfleet sim --loss 15 --rate 6 --topology chain --group-size 5
-  twinfleet sim --profile ideal --topology pairs --broker mqtt://127.0.0.1:1883`,
+  twinfleet sim --profile ideal --topology pairs --broker mqtt://127.0.0.1:1883
+  twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
+  twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
+  twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)`,
     )
     .action(async (raw: RawFleetOptions) => {
       let opts: ReturnType<typeof resolveFleetOptions>;
@@ -74,9 +89,19 @@ Examples:
         throw e;
       }
       const interactive = !opts.headless && process.stdout.isTTY === true;
-      const run = await FleetRun.start(
-        interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
-      );
+      let run: FleetRun;
+      try {
+        run = await FleetRun.start(
+          interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
+        );
+      } catch (e) {
+        if (e instanceof OptionError) {
+          io.stderr(`twinfleet sim: ${e.message}\n(run twinfleet sim --help for usage)\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw e;
+      }
       const stopOnSignal = () => run.stop();
       process.once("SIGINT", stopOnSignal);
       try {
@@ -85,9 +110,17 @@ Examples:
           await runSimConsole(run);
         } else {
           io.stderr(
-            `twinfleet sim: ${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}\n`,
+            `twinfleet sim: ${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}\n`,
           );
+          if (run.joined) {
+            io.stderr(
+              `twinfleet sim: joining the twins service ${run.joined.clientId} already on the broker (it controls the fleet; this run only watches it and pairs through retained configs)\n`,
+            );
+          }
           run.on("progress", (p) => io.stderr(`${progressLine(p)}\n`));
+          run.on("log", (line) =>
+            io.stderr(`[${((performance.now() - run.startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
+          );
         }
         const report = await run.done;
         if (opts.report) writeReport(opts.report, report);
@@ -103,6 +136,18 @@ Examples:
     });
 };
 
+function faultLines(r: Report): string {
+  if (r.faults.length === 0) return "";
+  const s = (v: number | null) => (v === null ? "never" : `${(v / 1000).toFixed(1)} s`);
+  const lines = r.faults.map((f) => {
+    const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} at ${(f.atMs / 1000).toFixed(1)} s for ${(f.durationMs / 1000).toFixed(1)} s`;
+    if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
+    const cut = f.cutAfterMs !== undefined ? `, cut off after ${s(f.cutAfterMs)}` : "";
+    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${s(f.recoveryMs)}, re-registered max ${s(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
+  });
+  return `\n${lines.join("\n")}`;
+}
+
 function describeTopology(o: ReturnType<typeof resolveFleetOptions>): string {
   if (typeof o.topology !== "string") return `pairing file ${o.topology.file}`;
   return o.topology === "random"
@@ -117,8 +162,9 @@ export function progressLine(p: Progress): string {
     `presses ${p.presses}`,
     `deliveries ${p.deliveries}`,
     `sync p50 ${p.p50Ms.toFixed(1)} ms p99 ${p.p99Ms.toFixed(1)} ms`,
-    `lost ${p.lost}`,
+    `lost ${p.lost}${p.lostForGood > 0 ? ` (${p.lostForGood} for good)` : ""}`,
     `loss ${p.lossPct}%`,
+    ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
     `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
   ].join("  ");
 }
@@ -126,12 +172,22 @@ export function progressLine(p: Progress): string {
 export function summary(r: Report): string {
   const ok = (b: boolean) => (b ? "ok  " : "FAIL");
   const q = r.requirements;
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const lat = (s: Report["sync"]) =>
+    `p50 ${ms(s.p50Ms)}  p90 ${ms(s.p90Ms)}  p99 ${ms(s.p99Ms)}  max ${ms(s.maxMs)}`;
+  const outside = r.syncOutsideFaults;
+  const syncLines = outside
+    ? `  ${ok(q.syncP99Under1s)} sync latency   ${lat(outside)}  (< 1 s, outside the fault windows: ${outside.count} pairs)
+       all presses    ${lat(r.sync)}`
+    : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
+  const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good)${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
   return `
 ${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${r.scenario.lossPct}% loss, ${r.presses} presses, ${r.deliveries} deliveries
-  ${ok(q.syncP99Under1s)} sync latency   p50 ${r.sync.p50Ms.toFixed(1)} ms  p90 ${r.sync.p90Ms.toFixed(1)} ms  p99 ${r.sync.p99Ms.toFixed(1)} ms  max ${r.sync.maxMs.toFixed(1)} ms  (< 1 s)
+${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
-  ${ok(q.nothingLost)} lost           ${r.lost}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}
+${lostLine}
+  ${ok(q.noRegressions)} regressions    ${r.regressions}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  rss ${r.sim.rssMB.toFixed(0)} MB  ${r.sim.wallS.toFixed(0)} s wall

@@ -101,6 +101,12 @@ describe("fleet runs", () => {
         "superseded",
         "sync",
         "lost",
+        "lostOutsideFaults",
+        "late",
+        "lostForGood",
+        "regressions",
+        "regressionList",
+        "faults",
         "diverged",
         "divergedNodes",
         "registration",
@@ -121,18 +127,26 @@ describe("fleet runs", () => {
         "seed",
         "durationS",
         "broker",
+        "brokerKind",
+        "brokerDurable",
+        "twins",
       ]),
     );
     expect(Object.keys(r.sync)).toEqual(["p50Ms", "p90Ms", "p99Ms", "maxMs"]);
     expect(Object.keys(r.registration)).toEqual(expect.arrayContaining(["p50Ms", "maxMs", "allMs"]));
     expect(Object.keys(r.cpu)).toEqual(["meanPct", "p99Pct", "maxPct"]);
-    expect(Object.keys(r.sim)).toEqual(expect.arrayContaining(["lagP99Ms", "lagMaxMs", "keptUp", "rssMB"]));
+    expect(Object.keys(r.sim)).toEqual(
+      expect.arrayContaining(["lagP99Ms", "lagMaxMs", "keptUp", "rssMB", "brokerRssMaxMB", "settleS"]),
+    );
     expect(Object.keys(r.versions)).toEqual(["twinfleet", "node", "aedes", "mqtt"]);
     expect(r.registration.registered).toBe(200);
     expect(r.registration.allMs).toHaveLength(200);
     expect(r.presses).toBeGreaterThan(50);
     expect(r.deliveries).toBeGreaterThanOrEqual(r.presses * 4 - r.lost);
     expect(r.lost).toBe(0);
+    expect(r).toMatchObject({ lostForGood: 0, late: 0, regressions: 0, faults: [] });
+    expect(r.syncOutsideFaults).toBeUndefined();
+    expect(r.scenario).toMatchObject({ brokerKind: "embedded", brokerDurable: false, twins: "own" });
     expect(r.diverged).toBe(0);
     expect(r.cpu.meanPct).toBeGreaterThan(0);
     expect(r.versions.aedes).toMatch(/^1\./);

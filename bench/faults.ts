@@ -1,0 +1,130 @@
+/**
+ * Fault benchmarks: the paper's guarantees at 1,000 nodes on a broker in its own process, as it is
+ * deployed, through each fault (docs/faults.md).
+ *   npm run bench -- faults [--nodes 1000] [--only durable,restart,outage,partition,frozen,twins]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FaultEntry } from "../fleet/faults/schedule.js";
+import { resolveFleetOptions } from "../fleet/options.js";
+import type { Report } from "../fleet/report.js";
+import { runFleet } from "../fleet/run.js";
+import { arg, record } from "./record.js";
+
+interface Case {
+  readonly nodes: number;
+  readonly rate: number;
+  readonly durationS: number;
+  readonly durable: boolean;
+  readonly faults: readonly FaultEntry[];
+}
+
+/** One fleet run: uno-w5100 rings of 8 against a `twinfleet broker` child process. */
+async function run(c: Case): Promise<Report> {
+  const dir = c.durable ? mkdtempSync(join(tmpdir(), "tf-bench-broker-")) : undefined;
+  try {
+    const opts = resolveFleetOptions({
+      nodes: String(c.nodes),
+      profile: "uno-w5100",
+      topology: "ring",
+      groupSize: "8",
+      rate: String(c.rate),
+      duration: String(c.durationS),
+      settle: "10",
+      seed: "faults",
+      brokerProcess: true,
+      ...(dir !== undefined ? { brokerData: dir } : {}),
+    });
+    return await runFleet(
+      c.faults.length > 0 ? { ...opts, faults: c.faults, faultsSpec: describe(c.faults) } : opts,
+    );
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function describe(faults: readonly FaultEntry[]): string {
+  return faults.map((f) => `${f.kind}@${f.atS}`).join(",");
+}
+
+function brief(r: Report) {
+  return {
+    broker: `${r.scenario.brokerKind}${r.scenario.brokerDurable ? " --data" : " in memory"}`,
+    presses: r.presses,
+    registration: { maxMs: r.registration.maxMs, registered: r.registration.registered },
+    sync: r.sync,
+    syncOutsideFaults: r.syncOutsideFaults ?? null,
+    lost: r.lost,
+    late: r.late,
+    lostForGood: r.lostForGood,
+    regressions: r.regressions,
+    diverged: r.diverged,
+    faults: r.faults,
+    brokerRssMaxMB: r.sim.brokerRssMaxMB,
+    keptUp: r.sim.keptUp,
+    lagP99Ms: r.sim.lagP99Ms,
+    settleS: r.sim.settleS,
+    requirements: r.requirements,
+  };
+}
+
+function say(name: string, r: Report): void {
+  const f = r.faults.map(
+    (x) =>
+      `${x.kind}: recovery ${x.recoveryMs ?? "never"} ms, re-registered max ${x.reregisteredMaxMs ?? "never"} ms, offline detected max ${x.offlineDetectedMaxMs ?? "-"} ms, late ${x.lateBeyond5s}, lost for good ${x.lostForGood}`,
+  );
+  console.error(
+    `${name}: registration max ${r.registration.maxMs} ms (${r.registration.registered}/${r.scenario.nodes}), sync p99 ${r.sync.p99Ms} ms (outside faults ${r.syncOutsideFaults?.p99Ms ?? "-"} ms), lost for good ${r.lostForGood}, regressions ${r.regressions}, diverged ${r.diverged}, kept up ${r.sim.keptUp}${f.length > 0 ? `\n  ${f.join("\n  ")}` : ""}`,
+  );
+}
+
+export async function faults(argv: string[]): Promise<void> {
+  const nodes = Number(arg(argv, "--nodes", "1000"));
+  const only = new Set(arg(argv, "--only", "durable,restart,outage,partition,frozen,twins").split(","));
+  const out: Record<string, unknown> = { nodes };
+  const go = async (name: string, c: Case) => {
+    console.error(`faults: ${name} …`);
+    const r = await run(c);
+    say(name, r);
+    out[name] = brief(r);
+    return r;
+  };
+  if (only.has("durable")) {
+    // Registration on the durable broker against the in-memory one, in the same run.
+    const mem = await go("registrationInMemory", {
+      nodes,
+      rate: 1,
+      durationS: 10,
+      durable: false,
+      faults: [],
+    });
+    const dur = await go("registrationDurable", { nodes, rate: 1, durationS: 10, durable: true, faults: [] });
+    out.registrationRatio = dur.registration.maxMs / Math.max(1, mem.registration.maxMs);
+  }
+  if (only.has("restart")) {
+    const f: FaultEntry[] = [{ kind: "broker-restart", atS: 20, downS: 5 }];
+    await go("brokerRestartDurable", { nodes, rate: 6, durationS: 60, durable: true, faults: f });
+    await go("brokerRestartInMemory", { nodes, rate: 6, durationS: 60, durable: false, faults: f });
+  }
+  if (only.has("outage")) {
+    const f: FaultEntry[] = [{ kind: "power-outage", atS: 20, offS: 2, nodes: "all" }];
+    await go("powerOutage", { nodes, rate: 6, durationS: 60, durable: true, faults: f });
+  }
+  if (only.has("partition")) {
+    const f: FaultEntry[] = [{ kind: "partition", atS: 20, forS: 60, nodes: "10%" }];
+    await go("partition", { nodes, rate: 6, durationS: 100, durable: true, faults: f });
+  }
+  if (only.has("frozen")) {
+    // The same fleet with and without a frozen subscriber to everything, side by side.
+    const without = await go("frozenBaseline", { nodes, rate: 6, durationS: 60, durable: false, faults: [] });
+    const f: FaultEntry[] = [{ kind: "frozen-client", atS: 5, forS: 50 }];
+    const withIt = await go("frozenClient", { nodes, rate: 6, durationS: 60, durable: false, faults: f });
+    out.frozenP99Ratio = withIt.sync.p99Ms / Math.max(0.001, without.sync.p99Ms);
+  }
+  if (only.has("twins")) {
+    const f: FaultEntry[] = [{ kind: "twins-restart", atS: 20, downS: 2 }];
+    await go("twinsRestart", { nodes, rate: 6, durationS: 40, durable: true, faults: f });
+  }
+  record("faults", out);
+}

@@ -1,0 +1,201 @@
+/**
+ * The broker a fleet run talks to, and whether the run may restart it: the embedded broker in this
+ * process, a `twinfleet broker` child process the run started itself (so a restart is a real SIGKILL
+ * and a respawn on the same port and data directory, as an operator's broker dies), or someone
+ * else's broker at a URL, which the run never restarts.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import { type RunningBroker, startBroker } from "../broker/index.js";
+
+export type BrokerKind = "embedded" | "process" | "external";
+
+export interface BrokerHost {
+  readonly kind: BrokerKind;
+  /** `mqtt://host:port`, the same across restarts. */
+  readonly url: string;
+  /** Whether `kill` and `start` may be used (not for someone else's broker). */
+  readonly restartable: boolean;
+  /** Dies at once, as under `kill -9`: sockets cut, no last wills, nothing more written. */
+  kill(): Promise<void>;
+  /** Starts again on the same port with the same store. */
+  start(): Promise<void>;
+  /** Resident memory of the broker in MB, when it can be read (its own process, or this one). */
+  rssMB(): number | undefined;
+  close(): Promise<void>;
+}
+
+export interface BrokerHostOptions {
+  /** A URL: use that broker as it is. */
+  readonly url?: string;
+  /** Run `twinfleet broker` in a child process instead of in this one. */
+  readonly process?: boolean;
+  /** Keep the broker's store here (LevelDB), across restarts; in memory (lost on restart) otherwise. */
+  readonly dataDir?: string;
+  readonly logger: Logger;
+}
+
+export async function openBrokerHost(o: BrokerHostOptions): Promise<BrokerHost> {
+  if (o.url !== undefined) return externalBroker(o.url);
+  const host = o.process ? new ProcessBroker(o.dataDir) : new EmbeddedBroker(o.dataDir, o.logger);
+  await host.start();
+  return host;
+}
+
+function externalBroker(url: string): BrokerHost {
+  const refuse = () =>
+    Promise.reject(
+      new Error(
+        `the broker at ${url} is not the fleet's own: restart it yourself, or let the fleet start one (--broker-process)`,
+      ),
+    );
+  return {
+    kind: "external",
+    url,
+    restartable: false,
+    kill: refuse,
+    start: refuse,
+    rssMB: () => undefined,
+    close: async () => {},
+  };
+}
+
+class EmbeddedBroker implements BrokerHost {
+  readonly kind = "embedded";
+  readonly restartable = true;
+  private broker: RunningBroker | undefined;
+  private port = 0;
+
+  constructor(
+    private readonly dataDir: string | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.broker) return;
+    this.broker = await startBroker({
+      host: "127.0.0.1",
+      port: this.port,
+      logger: this.logger,
+      ...(this.dataDir !== undefined ? { dataDir: this.dataDir } : {}),
+    });
+    this.port = this.broker.port;
+  }
+
+  async kill(): Promise<void> {
+    const b = this.broker;
+    this.broker = undefined;
+    await b?.kill();
+  }
+
+  rssMB(): number {
+    return process.memoryUsage().rss / 2 ** 20;
+  }
+
+  async close(): Promise<void> {
+    const b = this.broker;
+    this.broker = undefined;
+    await b?.close();
+  }
+}
+
+/** The CLI next to this module: TypeScript under tsx (tests), JavaScript from dist/. */
+function cliEntry(): { file: string; execArgv: string[] } {
+  const here = import.meta.url;
+  const ts = here.endsWith(".ts");
+  return {
+    file: new URL(`../cli/bin.${ts ? "ts" : "js"}`, here).pathname,
+    execArgv: ts ? ["--import", "tsx"] : [],
+  };
+}
+
+/** How long a spawned broker may take to say it listens. */
+const START_TIMEOUT_MS = 20_000;
+
+class ProcessBroker implements BrokerHost {
+  readonly kind = "process";
+  readonly restartable = true;
+  private child: ChildProcess | undefined;
+  private port = 0;
+
+  constructor(private readonly dataDir: string | undefined) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  start(): Promise<void> {
+    if (this.child) return Promise.resolve();
+    const { file, execArgv } = cliEntry();
+    const args = [
+      ...execArgv,
+      file,
+      "broker",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(this.port),
+      ...(this.dataDir !== undefined ? ["--data", this.dataDir] : []),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    this.child = child;
+    return new Promise((resolve, reject) => {
+      let text = "";
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        child.kill("SIGKILL");
+        this.child = undefined;
+        reject(new Error(`the broker process did not start: ${why}`));
+      };
+      const timer = setTimeout(() => fail(`no "listening" within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+      const onData = (chunk: Buffer) => {
+        text += chunk.toString("utf8");
+        const m = /listening on mqtt:\/\/[^\s,]*:(\d+)/.exec(text);
+        if (!m) return;
+        clearTimeout(timer);
+        child.stderr?.off("data", onData);
+        child.stderr?.resume(); // keep draining, or a chatty broker blocks on a full pipe
+        child.off("exit", onExit);
+        this.port = Number(m[1]);
+        resolve();
+      };
+      const onExit = (code: number | null) => fail(`exited with ${code}: ${text.trim().slice(-400)}`);
+      child.stderr?.on("data", onData);
+      child.once("exit", onExit);
+    });
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  rssMB(): number | undefined {
+    const pid = this.child?.pid;
+    if (pid === undefined) return undefined;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      return m ? Number(m[1]) / 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Runs a fault schedule against a fleet run: each entry starts at its time on the run's scheduler,
+ * acts on the run through `FaultTargets`, and ends after its duration. What really happened — when
+ * each fault started and ended on the run's clock and which nodes it hit — is kept as spans for the
+ * fault analysis, and announced as it happens for the console and the progress lines.
+ */
+import { EventEmitter } from "node:events";
+import type { Scheduler, Timer } from "../../node/scheduler.js";
+import type { NodeId } from "../../protocol/index.js";
+import type { FaultSpan } from "../../sim/recovery.js";
+import { type FaultEntry, type FaultKind, faultSpanS, selectNodes } from "./schedule.js";
+
+/** What a fault can do to a fleet run. */
+export interface FaultTargets {
+  readonly ids: readonly NodeId[];
+  readonly seed: string;
+  killBroker(): Promise<void>;
+  startBroker(): Promise<void>;
+  power(ids: readonly NodeId[], on: boolean): void;
+  cables(ids: readonly NodeId[], pulled: boolean): void;
+  /** The loss now, and a new one. */
+  lossPct(): number;
+  setLoss(pct: number): void;
+  killTwins(): Promise<void>;
+  startTwins(): Promise<void>;
+  /** Starts a frozen client; resolves to a function that ends it and says when the broker cut it. */
+  freezeClient(topic: string | undefined): Promise<() => number | undefined>;
+}
+
+/** A fault as it happened, with times on the run's clock. */
+export interface FaultRecord extends FaultSpan {
+  readonly kind: FaultKind;
+  /** Index in the schedule. */
+  readonly index: number;
+  /** The schedule's start, seconds into the presses. */
+  readonly atS: number;
+  /** The loss set by a `loss` fault. */
+  readonly pct?: number;
+  /** When the broker cut a frozen client off, ms on the run's clock. */
+  readonly cutAtMs?: number;
+  /** Set when the fault could not be carried out. */
+  readonly error?: string;
+}
+
+export interface FaultRunnerEvents {
+  start: [FaultRecord];
+  end: [FaultRecord];
+}
+
+type End = () => Promise<Partial<FaultRecord>>;
+
+interface Active {
+  readonly entry: FaultEntry;
+  readonly index: number;
+  readonly nodes: readonly NodeId[] | undefined;
+  readonly startMs: number;
+  /** Settles once the fault has taken hold, to what ends it (undefined: it failed). */
+  ready: Promise<End | undefined>;
+}
+
+export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
+  readonly records: FaultRecord[] = [];
+  private readonly timers: Timer[] = [];
+  private readonly pending = new Set<Promise<void>>();
+  private readonly active = new Set<Active>();
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly targets: FaultTargets,
+  ) {
+    super();
+  }
+
+  /** Schedules every entry, counting from `pressStartMs` on the scheduler's clock. */
+  schedule(entries: readonly FaultEntry[], pressStartMs: number): void {
+    entries.forEach((entry, index) => {
+      this.timers.push(this.sched.at(pressStartMs + entry.atS * 1000, () => this.run(entry, index)));
+    });
+  }
+
+  /** Starts one fault now, outside any schedule (the console); it ends after its own duration. */
+  inject(entry: FaultEntry): void {
+    this.run({ ...entry, atS: 0 }, this.records.length + this.active.size);
+  }
+
+  /** Faults started and not yet ended. */
+  get inProgress(): number {
+    return this.active.size;
+  }
+
+  /** Stops scheduling, ends what is in progress (plugs cables back, powers nodes on, …) and waits. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) t.cancel();
+    for (const a of [...this.active]) this.finish(a);
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private run(entry: FaultEntry, index: number): void {
+    const { from, to } = faultSpanS(entry);
+    const t = this.targets;
+    const nodes =
+      entry.kind === "power-outage" || entry.kind === "partition"
+        ? selectNodes(entry.nodes, t.ids, t.seed, index)
+        : undefined;
+    const a: Active = { entry, index, nodes, startMs: this.sched.now(), ready: Promise.resolve(undefined) };
+    this.active.add(a);
+    this.emit("start", this.record(a, a.startMs, entry.kind === "loss" ? { pct: entry.pct } : {}));
+    a.ready = this.take(entry, nodes ?? []).catch((err: unknown) => {
+      this.close(a, { error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    });
+    if (to > from)
+      this.timers.push(this.sched.at(this.sched.now() + (to - from) * 1000, () => this.finish(a)));
+    else this.finish(a);
+  }
+
+  /** Puts the fault in place; resolves to what ends it. */
+  private async take(entry: FaultEntry, nodes: readonly NodeId[]): Promise<End> {
+    const t = this.targets;
+    switch (entry.kind) {
+      case "broker-restart":
+        await t.killBroker();
+        return async () => {
+          await t.startBroker();
+          return {};
+        };
+      case "twins-restart":
+        await t.killTwins();
+        return async () => {
+          await t.startTwins();
+          return { reregisterAll: true };
+        };
+      case "power-outage":
+        t.power(nodes, false);
+        return async () => {
+          t.power(nodes, true);
+          return {};
+        };
+      case "partition":
+        t.cables(nodes, true);
+        return async () => {
+          t.cables(nodes, false);
+          return {};
+        };
+      case "loss": {
+        const before = t.lossPct();
+        t.setLoss(entry.pct);
+        if (entry.forS === undefined) return async () => ({ pct: entry.pct });
+        return async () => {
+          // A later loss fault may have changed it since: only undo our own step.
+          if (t.lossPct() === entry.pct) t.setLoss(before);
+          return { pct: entry.pct };
+        };
+      }
+      case "frozen-client": {
+        const thaw = await t.freezeClient(entry.topic);
+        return async () => {
+          const cut = thaw();
+          return cut === undefined ? {} : { cutAtMs: cut };
+        };
+      }
+    }
+  }
+
+  private finish(a: Active): void {
+    this.hold(
+      (async () => {
+        const end = await a.ready;
+        if (end === undefined || !this.active.has(a)) return;
+        try {
+          this.close(a, await end());
+        } catch (err) {
+          this.close(a, { error: err instanceof Error ? err.message : String(err) });
+        }
+      })(),
+    );
+  }
+
+  private close(a: Active, extra: Partial<FaultRecord>): void {
+    if (!this.active.delete(a)) return;
+    const r = this.record(a, this.sched.now(), extra);
+    this.records.push(r);
+    this.emit("end", r);
+  }
+
+  private record(a: Active, endMs: number, extra: Partial<FaultRecord>): FaultRecord {
+    return {
+      kind: a.entry.kind,
+      index: a.index,
+      atS: a.entry.atS,
+      startMs: a.startMs,
+      endMs,
+      nodes: a.nodes,
+      ...extra,
+    };
+  }
+
+  private hold(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * What a fleet run needs before its nodes boot: the device profile, the node ids and their pairing,
+ * the fault schedule (checked against the run), the broker (started, or someone else's), and the
+ * twins service with the fleet's pairing desired. Fails early, naming the problem, and leaves
+ * nothing running when it fails.
+ */
+import mqtt from "mqtt";
+import type { Logger } from "pino";
+import { type DeviceProfile, loadProfile } from "../node/profile.js";
+import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
+import { buildPairing, fleetIds, type Pairing, readPairingFile } from "../sim/topology.js";
+import {
+  findTwinsServices,
+  jsonFileStore,
+  memoryStore,
+  startTwins,
+  type TwinsServiceInfo,
+  type TwinsStore,
+} from "../twins/index.js";
+import { type BrokerHost, openBrokerHost } from "./broker-host.js";
+import type { FaultEntry } from "./faults/schedule.js";
+import { checkScheduleFits } from "./faults/schedule.js";
+import { applyProfileOverrides, type FleetOptions, OptionError } from "./options.js";
+import { TwinsHost } from "./twins-host.js";
+
+export interface FleetParts {
+  readonly profile: DeviceProfile;
+  readonly ids: readonly NodeId[];
+  readonly pairing: Pairing;
+  readonly faults: readonly FaultEntry[];
+  readonly broker: BrokerHost;
+  readonly twins: TwinsHost;
+  /** The twins service already on the broker that the run joined instead of starting its own. */
+  readonly joined?: TwinsServiceInfo;
+}
+
+/** How long, at most, to let an existing broker's retained state arrive before pairing. */
+const RETAINED_QUIET_MS = 300;
+const RETAINED_MAX_MS = 3000;
+
+export async function prepareFleet(
+  opts: FleetOptions,
+  logger: Logger,
+  clock: () => number,
+): Promise<FleetParts> {
+  const loaded = loadProfile(opts.profile);
+  const profile = opts.profileOverrides ? applyProfileOverrides(loaded, opts.profileOverrides) : loaded;
+  const ids = fleetIds(opts.nodes);
+  const pairing =
+    typeof opts.topology === "string"
+      ? buildPairing(ids, {
+          kind: opts.topology,
+          groupSize: opts.groupSize,
+          follows: opts.follows,
+          seed: opts.seed,
+        })
+      : readPairingFile(opts.topology.file, ids);
+  const faults = opts.faults ?? [];
+  try {
+    checkScheduleFits(faults, { durationS: opts.durationS, ids });
+  } catch (e) {
+    throw new OptionError((e as Error).message);
+  }
+  if (opts.broker !== undefined && faults.some((f) => f.kind === "broker-restart")) {
+    throw new OptionError(
+      `--faults: a broker-restart needs a broker the run starts itself (drop --broker, or add --broker-process to run it in its own process); ${opts.broker} is someone else's`,
+    );
+  }
+  const prefix = Prefix(opts.prefix);
+  const broker = await openBrokerHost({
+    ...(opts.broker !== undefined ? { url: opts.broker } : {}),
+    ...(opts.brokerProcess ? { process: true } : {}),
+    ...(opts.brokerData !== undefined ? { dataDir: opts.brokerData } : {}),
+    logger,
+  });
+  let twins: TwinsHost | undefined;
+  try {
+    // On someone else's broker a twins service may already control the fleet: a second controller
+    // would fight it, so the run watches that one instead (and pairs like any other control tool).
+    const existing =
+      broker.kind === "external"
+        ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000 }))[0]
+        : undefined;
+    if (existing && faults.some((f) => f.kind === "twins-restart")) {
+      throw new OptionError(
+        `--faults: a twins-restart needs the run's own twins service, but ${existing.clientId} already runs on ${broker.url} and the run joins it`,
+      );
+    }
+    if (existing && opts.twinsData !== undefined) {
+      throw new OptionError(
+        `--twins-data: ${existing.clientId} already runs on ${broker.url}; the run joins it`,
+      );
+    }
+    if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, prefix, ids);
+    const store: TwinsStore =
+      opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData) : memoryStore();
+    twins = await TwinsHost.start(() =>
+      startTwins({ url: broker.url, prefix, logger, clock, store, ...(existing ? { passive: true } : {}) }),
+    );
+    if (broker.kind === "external") await retainedSettled(twins);
+    if (existing) await writePairing(broker.url, twins, ids, pairing);
+    else await desirePairing(twins, ids, pairing);
+    return { profile, ids, pairing, faults, broker, twins, ...(existing ? { joined: existing } : {}) };
+  } catch (e) {
+    await twins?.close();
+    await broker.close();
+    throw e;
+  }
+}
+
+/**
+ * Pairs like any other control tool beside a running twins service (protocol.md §6): the retained
+ * config of each fleet node whose pairing differs, with a version above any the broker or the
+ * service knows. The nodes have not booted yet, so they adopt it when they sync, and the service
+ * takes it as its desire and confirms it when the nodes report.
+ */
+async function writePairing(
+  url: string,
+  view: TwinsHost,
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
+  try {
+    for (const id of ids) {
+      const want = pairing.get(id) ?? [];
+      const t = view.get(id);
+      const has = t?.config?.sources ?? [];
+      if (t?.config && has.length === want.length && want.every((s) => has.includes(s))) continue;
+      const version = Math.max(t?.config?.version ?? 0, t?.desired.configVersion ?? 0) + 1;
+      const e = encode(view.prefix, { kind: "config", node: id, version, sources: [...want] });
+      await client.publishAsync(e.topic, e.payload, { qos: 1, retain: true });
+    }
+  } finally {
+    await client.endAsync();
+  }
+}
+
+/** Makes each node's desired sources exactly its pairing (an existing broker may hold another). */
+async function desirePairing(twins: TwinsHost, ids: readonly NodeId[], pairing: Pairing): Promise<void> {
+  for (const id of ids) {
+    const want = pairing.get(id) ?? [];
+    const has = twins.get(id)?.desired.sources ?? [];
+    for (const s of has) if (!want.includes(s)) await twins.unpair(id, s);
+    for (const s of want) if (!has.includes(s)) await twins.pair(id, s);
+  }
+}
+
+/** Resolves once the retained flood after subscribing has gone quiet (or after a bound). */
+function retainedSettled(twins: TwinsHost): Promise<void> {
+  return new Promise((resolve) => {
+    let quiet: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(quiet);
+      clearTimeout(bound);
+      twins.off("twin-updated", bump);
+      resolve();
+    };
+    const bump = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(done, RETAINED_QUIET_MS);
+    };
+    const bound = setTimeout(done, RETAINED_MAX_MS);
+    twins.on("twin-updated", bump);
+    bump();
+  });
+}
+
+/** Empties the retained state of a fleet's ids on an external broker (`--fresh`). */
+async function clearRetained(url: string, prefix: Prefix, ids: readonly NodeId[]): Promise<void> {
+  const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
+  try {
+    for (const id of ids) {
+      for (const kind of ["report", "config", "status"] as const) {
+        await client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 });
+      }
+    }
+  } finally {
+    await client.endAsync();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The fleet's twins service behind one stable handle, so the console and the run keep their
+ * listeners when the service is killed and started again (the twins-restart fault): calls go to the
+ * current instance, its events are re-emitted, and while it is down the view is empty and commands
+ * fail with a message that says why. Each start opens a new service on the same store.
+ */
+import { EventEmitter } from "node:events";
+import type { ConvergenceReport, Twin, Twins, TwinsEvents } from "../twins/index.js";
+import { BAD_INPUT_REASONS, type BadInputReason, TwinsCommandError } from "../twins/index.js";
+
+const NO_BAD_INPUT = Object.fromEntries(BAD_INPUT_REASONS.map((r) => [r, 0])) as Record<
+  BadInputReason,
+  number
+>;
+
+const EVENTS: readonly (keyof TwinsEvents)[] = [
+  "twin-registered",
+  "twin-updated",
+  "twin-online",
+  "twin-offline",
+  "convergence",
+  "bad-input",
+];
+
+const EMPTY_CONVERGENCE: ConvergenceReport = {
+  fraction: 1,
+  inSync: 0,
+  known: 0,
+  followers: [],
+};
+
+export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
+  private current: Twins | undefined;
+  private detach: (() => void) | undefined;
+
+  private constructor(
+    readonly prefix: Twins["prefix"],
+    readonly clientId: string,
+    /** Only watching a service that belongs to someone else: the run cannot restart it. */
+    readonly passive: boolean,
+    private readonly open: () => Promise<Twins>,
+  ) {
+    super();
+  }
+
+  static async start(open: () => Promise<Twins>): Promise<TwinsHost> {
+    const first = await open();
+    const host = new TwinsHost(first.prefix, first.clientId, first.passive, open);
+    host.attach(first);
+    return host;
+  }
+
+  /** Whether a service is running now (false between kill() and start()). */
+  get up(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Kills the service as `kill -9` would: no goodbye, nothing more saved. */
+  async kill(): Promise<void> {
+    const t = this.current;
+    this.current = undefined;
+    this.detach?.();
+    await t?.kill();
+  }
+
+  /** Starts a new service on the same store. */
+  async restart(): Promise<void> {
+    if (this.current) return;
+    this.attach(await this.open());
+  }
+
+  list(): Twin[] {
+    return this.current?.list() ?? [];
+  }
+
+  get(id: string): Twin | undefined {
+    return this.current?.get(id);
+  }
+
+  set(id: string, on: boolean): Promise<number> {
+    return this.live().set(id, on);
+  }
+
+  pair(follower: string, source: string): Promise<void> {
+    return this.live().pair(follower, source);
+  }
+
+  unpair(follower: string, source: string): Promise<void> {
+    return this.live().unpair(follower, source);
+  }
+
+  query(): Promise<void> {
+    return this.live().query();
+  }
+
+  convergence(): ConvergenceReport {
+    return this.current?.convergence() ?? EMPTY_CONVERGENCE;
+  }
+
+  history(): ReturnType<Twins["history"]> {
+    return this.current?.history() ?? [];
+  }
+
+  badInput(): ReturnType<Twins["badInput"]> {
+    return this.current?.badInput() ?? { total: 0, byReason: NO_BAD_INPUT };
+  }
+
+  badInputOf(id: string): number {
+    return this.current?.badInputOf(id) ?? 0;
+  }
+
+  flush(): Promise<void> {
+    return this.current?.flush() ?? Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    const t = this.current;
+    this.current = undefined;
+    this.detach?.();
+    await t?.close();
+  }
+
+  private live(): Twins {
+    if (!this.current) throw new TwinsCommandError("the twins service is restarting: try again in a moment");
+    return this.current;
+  }
+
+  private attach(t: Twins): void {
+    this.current = t;
+    const offs = EVENTS.map((name) => forward(t, this, name));
+    this.detach = () => {
+      for (const off of offs) off();
+    };
+  }
+}
+
+/** Re-emits one event of `from` on `to`; returns what stops it. Both carry the same event map. */
+function forward(from: Twins, to: TwinsHost, name: keyof TwinsEvents): () => void {
+  const src: EventEmitter = from;
+  const dst: EventEmitter = to;
+  const f = (...args: unknown[]) => dst.emit(name, ...args);
+  src.on(name, f);
+  return () => src.off(name, f);
+}
