@@ -11,10 +11,12 @@ import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
 import { NodeTimeline } from "../sim/recovery.js";
+import { RegressionWatch } from "../sim/regressions.js";
 
 export class Collector {
   readonly checker: SyncChecker;
   readonly timeline = new NodeTimeline();
+  readonly regressions = new RegressionWatch();
   readonly bootAt = new Map<string, number>();
   readonly originated = new Map<string, Stamp>();
   readonly synced = new Set<string>();
@@ -35,9 +37,24 @@ export class Collector {
     this.checker = new SyncChecker(reach, lostAfterMs);
   }
 
-  /** Queues events from a worker; they are handled by drain() once they leave the reorder window. */
+  /**
+   * Queues events from a worker; they are handled by drain() once they leave the reorder window.
+   * Regressions are judged now, in the order each node emitted its events.
+   */
   push(events: readonly NodeEvent[]): void {
-    for (const e of events) this.buffer.push(e);
+    for (const e of events) {
+      this.buffer.push(e);
+      switch (e.type) {
+        case "press":
+        case "held-applied":
+        case "applied":
+        case "synced":
+          if (e.stamp) this.regressions.holds(e.node as NodeId, e.stamp, e.at);
+          break;
+        default:
+          break;
+      }
+    }
   }
 
   /** Handles, in time order, every queued event at or before `cutoff` (all of them by default). */
@@ -87,7 +104,6 @@ export class Collector {
       case "synced":
         this.synced.add(node);
         this.online.add(node);
-        this.checker.synced({ node, stamp: e.stamp, at: e.at });
         break;
       case "connected":
         break;

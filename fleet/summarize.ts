@@ -133,8 +133,8 @@ export function buildReport(i: ReportInput): Report {
     lostOutsideFaults: i.faults.length > 0 ? analysis.lostOutside : c.lost,
     late: c.late,
     lostForGood: c.lostForGood,
-    regressions: c.regressions,
-    regressionList: checker.regressionList.slice(0, 50).map((r) => ({
+    regressions: collector.regressions.count,
+    regressionList: collector.regressions.list.slice(0, 50).map((r) => ({
       node: r.node,
       atMs: round(r.at - i.pressStartMs, 1),
       held: formatStamp(r.held),

@@ -1,10 +1,9 @@
 /**
  * The versioned checker: for every press (node, stamp) and every node in its reach, whether and when
  * that follower's applied state came to carry the press's stamp or a newer one — within 1 s, within
- * 5 s (the paper's limit), later, or never (lost for good) — and every regression: a node's state
- * going back to an older stamp than one it already held (docs/metrics.md). It keeps what the fault
- * analysis needs: when every pair was pressed and how long it took, the slow pairs in full, the press
- * times and the regressions.
+ * 5 s (the paper's limit), later, or never (lost for good) (docs/metrics.md). It keeps what the fault
+ * analysis needs: when every pair was pressed and how long it took, the slow pairs in full and the
+ * press times. Regressions are judged apart, per node (sim/regressions.ts).
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { Buckets, Distribution } from "./histogram.js";
@@ -35,14 +34,6 @@ export interface SlowPair {
   readonly appliedAt: number | undefined;
 }
 
-/** A node's state went back: it held `held` (or newer) before and now holds the older `now`. */
-export interface Regression {
-  readonly node: NodeId;
-  readonly at: number;
-  readonly held: Stamp;
-  readonly now: Stamp;
-}
-
 export interface CheckCounts {
   readonly presses: number;
   /** (press, follower) pairs reflected within LOST_AFTER_MS. */
@@ -59,7 +50,6 @@ export interface CheckCounts {
   readonly lostForGood: number;
   /** Pairs still waiting, younger than LOST_AFTER_MS (0 after finish). */
   readonly pending: number;
-  readonly regressions: number;
 }
 
 /** Every pair's press time and latency, in press order per follower (Infinity: never reflected). */
@@ -74,15 +64,10 @@ export class SyncChecker {
   /** 50 ms bars up to 2 s, for live plots. */
   readonly bars = new Buckets(50, 2000);
   readonly slow: SlowPair[] = [];
-  readonly regressionList: Regression[] = [];
   readonly pressTimes: number[] = [];
   private readonly pairPressAt: number[] = [];
   private readonly pairLatency: number[] = [];
   private readonly current = new Map<NodeId, Stamp>();
-  /** The newest stamp each node has ever held, across reboots. */
-  private readonly high = new Map<NodeId, Stamp>();
-  /** Nodes whose state is behind `high` since their last regression. */
-  private readonly behind = new Set<NodeId>();
   private readonly waiting = new Map<NodeId, Pending[]>();
   /** Past LOST_AFTER_MS and not reflected yet: late if they still arrive, lost for good if not. */
   private readonly overdue = new Map<NodeId, Pending[]>();
@@ -136,11 +121,6 @@ export class SyncChecker {
     this.settle(this.overdue, e);
   }
 
-  /** A node finished syncing holding `e.stamp`: its state after a reboot or reconnect. */
-  synced(e: StampEvent): void {
-    this.hold(e);
-  }
-
   /** A node rebooted: its RAM (and so its applied state) is gone until it resyncs. */
   forget(node: NodeId): void {
     this.current.delete(node);
@@ -191,7 +171,6 @@ export class SyncChecker {
       late: this.late,
       lostForGood: this.lostForGood,
       pending,
-      regressions: this.regressionList.length,
     };
   }
 
@@ -203,14 +182,6 @@ export class SyncChecker {
   private hold(e: StampEvent): void {
     const held = this.current.get(e.node);
     if (!held || compareStamps(e.stamp, held) > 0) this.current.set(e.node, e.stamp);
-    const high = this.high.get(e.node);
-    if (high === undefined || compareStamps(e.stamp, high) >= 0) {
-      this.high.set(e.node, e.stamp);
-      this.behind.delete(e.node);
-    } else if (!this.behind.has(e.node)) {
-      this.behind.add(e.node);
-      this.regressionList.push({ node: e.node, at: e.at, held: high, now: e.stamp });
-    }
   }
 
   private settle(lists: Map<NodeId, Pending[]>, e: StampEvent): void {

@@ -1,5 +1,5 @@
 // The checker's definitions on small fleets with known answers: sync latency, superseded, late,
-// lost for good, regressions.
+// lost for good.
 import { describe, expect, it } from "vitest";
 import { NodeId, type Stamp } from "../../protocol/index.js";
 import { SyncChecker } from "../checker.js";
@@ -31,7 +31,6 @@ describe("SyncChecker", () => {
       late: 0,
       lostForGood: 0,
       pending: 0,
-      regressions: 0,
     });
     expect(t.latency.summary()).toMatchObject({ count: 2, max: 100 });
     expect(t.latency.percentile(50)).toBeCloseTo(40, 1);
@@ -120,31 +119,6 @@ describe("SyncChecker", () => {
     t.finish();
     expect(t.counts()).toMatchObject({ deliveries: 3, within1s: 1, late: 0, lostForGood: 0 });
     expect(t.slow.map((p) => p.pressAt)).toEqual([2000, 10_000]);
-  });
-
-  it("counts a regression once when a node comes back older than it was, and clears on catching up", () => {
-    const t = new SyncChecker(followersReach(new Map([[A, [B]]])));
-    t.press({ node: B, stamp: st(4, B), at: 0 });
-    t.forget(B); // power cut: RAM lost
-    t.synced({ node: B, stamp: st(0, B), at: 3000 }); // the broker had lost the retained report
-    t.applied({ node: B, stamp: st(2, A), at: 3100 }); // still behind what it held: the same regression
-    expect(t.counts().regressions).toBe(1);
-    expect(t.regressionList[0]).toMatchObject({ node: B, at: 3000, held: st(4, B), now: st(0, B) });
-    t.press({ node: B, stamp: st(5, B), at: 4000 }); // ahead again
-    t.forget(B);
-    t.synced({ node: B, stamp: st(5, B), at: 9000 }); // the retained report brought it back: fine
-    t.forget(B);
-    t.synced({ node: B, stamp: st(3, B), at: 12_000 });
-    expect(t.counts().regressions).toBe(2);
-  });
-
-  it("a reboot that gets its state back from the broker is no regression", () => {
-    const t = new SyncChecker(new Map());
-    t.press({ node: A, stamp: st(7, A), at: 0 });
-    t.forget(A);
-    t.applied({ node: A, stamp: st(7, A), at: 2500 }); // own retained report adopted while syncing
-    t.synced({ node: A, stamp: st(7, A), at: 2600 });
-    expect(t.counts().regressions).toBe(0);
   });
 
   it("marks a follower that already holds a newer stamp as superseded, latency 0", () => {
