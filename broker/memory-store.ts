@@ -1,6 +1,6 @@
 /**
  * The in-memory store of the embedded broker: aedes's own, with the exact-topic index of retained
- * messages (broker/retained-index.ts) answering exact subscriptions. Wildcard patterns still scan.
+ * messages (broker/retained-index.ts) answering every subscription's retained messages.
  */
 import type { Readable } from "node:stream";
 import MemoryPersistence from "aedes-persistence/asyncPersistence.js";
@@ -15,10 +15,10 @@ export class IndexedMemoryPersistence extends MemoryPersistence {
   }
 
   override createRetainedStreamCombi(patterns: readonly string[]): Readable {
-    return this.#index.answer(patterns) ?? super.createRetainedStreamCombi(patterns);
+    return this.#index.answer(patterns);
   }
 
   override createRetainedStream(pattern: string): Readable {
-    return this.#index.answer([pattern]) ?? super.createRetainedStream(pattern);
+    return this.#index.answer([pattern]);
   }
 }

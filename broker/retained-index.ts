@@ -1,9 +1,11 @@
 /**
- * The exact-topic index of retained messages that both broker stores keep beside their own data.
- * Aedes's stores answer every SUBSCRIBE by testing the pattern against every retained topic; a
- * fleet's nodes subscribe to exact topics only (their own config and report, their sources'
- * reports), several times each, so with thousands of nodes that scan was most of the broker's time.
- * An exact pattern is answered by one Map lookup; a wildcard pattern is left to the store's scan.
+ * The index of retained messages that both broker stores keep beside their own data, and that
+ * answers every SUBSCRIBE's retained messages. Aedes's stores answer by testing the pattern against
+ * every retained topic, the LevelDB one by reading and decoding every key from disk; a fleet's nodes
+ * subscribe to exact topics only (their own config and report, their sources' reports), several
+ * times each, so with thousands of nodes that scan was most of the broker's time. An exact pattern is
+ * answered by one Map lookup; a wildcard pattern (a tool's `tf/report/+`) walks the index in memory,
+ * never the disk — so its retained messages follow the SUBACK as promptly as an exact one's.
  */
 import { Readable } from "node:stream";
 
@@ -28,17 +30,35 @@ export class RetainedIndex {
     return this.#byTopic.size;
   }
 
-  /**
-   * The retained packets of `patterns` as aedes's retained stream, or undefined when one of them
-   * is a wildcard (the caller then scans, as the store always did).
-   */
-  answer(patterns: readonly string[]): Readable | undefined {
-    if (patterns.some(isWildcard)) return undefined;
+  /** The retained packets matching any of `patterns` (each once), as aedes's retained stream. */
+  answer(patterns: readonly string[]): Readable {
     const out: RetainedPacket[] = [];
-    for (const topic of patterns) {
-      const p = this.#byTopic.get(topic);
-      if (p) out.push(p);
+    if (!patterns.some(isWildcard)) {
+      for (const topic of new Set(patterns)) {
+        const p = this.#byTopic.get(topic);
+        if (p) out.push(p);
+      }
+    } else {
+      const filters = patterns.map((p) => p.split("/"));
+      for (const [topic, p] of this.#byTopic) {
+        const levels = topic.split("/");
+        if (filters.some((f) => topicMatches(f, levels))) out.push(p);
+      }
     }
     return Readable.from(out);
   }
+}
+
+/**
+ * MQTT 3.1.1 topic matching (§4.7): `+` one level, `#` this level and every one below it (so
+ * `a/#` matches `a`), and a wildcard at the first level never matches a `$` topic [MQTT-4.7.2-1].
+ */
+export function topicMatches(filter: readonly string[], topic: readonly string[]): boolean {
+  if ((topic[0] ?? "").startsWith("$") && (filter[0] === "+" || filter[0] === "#")) return false;
+  for (let i = 0; i < filter.length; i++) {
+    const f = filter[i];
+    if (f === "#") return true;
+    if (i >= topic.length || (f !== "+" && f !== topic[i])) return false;
+  }
+  return filter.length === topic.length;
 }
