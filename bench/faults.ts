@@ -1,19 +1,22 @@
 /**
  * Fault benchmarks: the paper's guarantees at 1,000 nodes on a broker in its own process, as it is
  * deployed, through each fault (docs/faults.md).
- *   npm run bench -- faults [--nodes 1000] [--only durable,restart,outage,partition,frozen,twins]
+ *   npm run bench -- faults [--nodes 1000] [--only durable,restart,outage,partition,frozen,twins,settings]
+ * `settings` reruns a broker restart and a partition at 200 nodes with the device settings that
+ * shorten recovery (docs/faults.md), one change at a time.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FaultEntry } from "../fleet/faults/schedule.js";
-import { resolveFleetOptions } from "../fleet/options.js";
+import { type ProfileOverrides, resolveFleetOptions } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
 import { arg, record } from "./record.js";
 
 interface Case {
   readonly nodes: number;
+  readonly overrides?: ProfileOverrides;
   readonly rate: number;
   readonly durationS: number;
   readonly durable: boolean;
@@ -36,9 +39,11 @@ async function run(c: Case): Promise<Report> {
       brokerProcess: true,
       ...(dir !== undefined ? { brokerData: dir } : {}),
     });
-    return await runFleet(
-      c.faults.length > 0 ? { ...opts, faults: c.faults, faultsSpec: describe(c.faults) } : opts,
-    );
+    return await runFleet({
+      ...opts,
+      ...(c.faults.length > 0 ? { faults: c.faults, faultsSpec: describe(c.faults) } : {}),
+      ...(c.overrides ? { profileOverrides: c.overrides } : {}),
+    });
   } finally {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
@@ -125,6 +130,48 @@ export async function faults(argv: string[]): Promise<void> {
   if (only.has("twins")) {
     const f: FaultEntry[] = [{ kind: "twins-restart", atS: 20, downS: 2 }];
     await go("twinsRestart", { nodes, rate: 6, durationS: 40, durable: true, faults: f });
+  }
+  if (only.has("settings")) {
+    // One setting at a time against the Uno's defaults, on a fleet small enough to run many times.
+    const variants: [string, ProfileOverrides | undefined][] = [
+      ["defaults", undefined],
+      ["reconnect 2 s", { sketch: { reconnectPeriodMs: 2000 } }],
+      ["reconnect 1 s", { sketch: { reconnectPeriodMs: 1000 } }],
+      ["sync grace 500 ms", { sketch: { syncGraceMs: 500 } }],
+      ["keepalive 5 s", { mqtt: { keepaliveS: 5 } }],
+      ["W5100 RCR 3", { w5100: { rcr: 3 } }],
+    ];
+    const rows: unknown[] = [];
+    for (const [name, overrides] of variants) {
+      for (const [what, f, durationS] of [
+        ["broker restart in memory", { kind: "broker-restart", atS: 10, downS: 5 }, 40],
+        ["partition 10 % for 60 s", { kind: "partition", atS: 10, forS: 60, nodes: "10%" }, 90],
+      ] as const) {
+        console.error(`faults: settings ${name}: ${what} …`);
+        const r = await run({
+          nodes: 200,
+          rate: 6,
+          durationS,
+          durable: false,
+          faults: [f],
+          ...(overrides ? { overrides } : {}),
+        });
+        say(`${name}: ${what}`, r);
+        const x = r.faults[0];
+        rows.push({
+          setting: name,
+          fault: what,
+          recoveryMs: x?.recoveryMs ?? null,
+          reregisteredMaxMs: x?.reregisteredMaxMs ?? null,
+          offlineDetectedMaxMs: x?.offlineDetectedMaxMs ?? null,
+          lateBeyond5s: x?.lateBeyond5s ?? null,
+          lostForGood: r.lostForGood,
+          syncOutsideP99Ms: r.syncOutsideFaults?.p99Ms ?? null,
+          cpuMeanPct: r.cpu.meanPct,
+        });
+      }
+    }
+    out.settings = rows;
   }
   record("faults", out);
 }

@@ -1,0 +1,72 @@
+// The workflow the README suggests for real boards, run as users run it: `twinfleet broker --data`
+// and `twinfleet twins` in their own processes, then `twinfleet sim --broker` joining them — twice on
+// the same broker, with 20 and then 200 nodes. Every node registers in time, the run joins the
+// running twins service instead of fighting it, and the twins log no bad input.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BrokerHost, openBrokerHost } from "../broker-host.js";
+import { resolveFleetOptions } from "../options.js";
+import { runFleet } from "../run.js";
+
+const CLI = new URL("../../cli/bin.ts", import.meta.url).pathname;
+
+let dir: string;
+let broker: BrokerHost;
+let twins: ChildProcess;
+let twinsLog = "";
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tf-standalone-"));
+  // The broker as `twinfleet broker --data` in its own process (what --broker-process starts).
+  broker = await openBrokerHost({ process: true, dataDir: join(dir, "broker"), logger: pino({ level: "silent" }) });
+  twins = spawn(
+    process.execPath,
+    ["--import", "tsx", CLI, "twins", "--broker", broker.url, "--data", join(dir, "twins")],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  twins.stdout?.on("data", (b: Buffer) => {
+    twinsLog += b.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`twinfleet twins did not start: ${twinsLog}`)), 20_000);
+    twins.stderr?.on("data", (b: Buffer) => {
+      twinsLog += b.toString();
+      if (twinsLog.includes("connected and queried")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}, 60_000);
+
+afterAll(async () => {
+  twins?.kill("SIGTERM");
+  await broker?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("broker --data + twins + sim --broker", () => {
+  it.each([20, 200])("%i nodes register in time beside a standalone twins service", async (nodes) => {
+    const r = await runFleet(
+      resolveFleetOptions({
+        broker: broker.url,
+        nodes: String(nodes),
+        rate: "6",
+        duration: "3",
+        settle: "2",
+        workers: "2",
+        seed: "standalone",
+      }),
+    );
+    expect(r.scenario.twins).toBe("joined");
+    expect(r.registration.registered).toBe(nodes);
+    expect(r.registration.maxMs).toBeLessThan(30_000);
+    expect(r).toMatchObject({ lostForGood: 0, regressions: 0, diverged: 0 });
+    expect(twinsLog).not.toMatch(/bad input/);
+    expect(twinsLog).not.toMatch(/"level":[4-6]0/);
+  }, 120_000);
+});
