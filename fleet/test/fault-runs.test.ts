@@ -1,5 +1,8 @@
 // Each fault kind on a small fleet with real sockets and known answers: nothing lost for good, no
 // regression, nothing diverged, and what the report says the fault did.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import type { FaultEntry } from "../faults/schedule.js";
@@ -20,9 +23,40 @@ function waitFault(run: FleetRun, what: "fault-start" | "fault-end", kind: strin
   return new Promise((resolve) => run.on(what, (f) => f.kind === kind && resolve()));
 }
 
+async function until(what: string, cond: () => boolean, ms = 45_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Every node is synced and registered with the twins after `since`. A node whose reconnect hits the
+ * broker as it dies sits 15 s in PubSubClient's CONNACK wait, as a real board would: wait for events,
+ * not for a fixed time.
+ */
+function allBack(run: FleetRun, since: number): Promise<void> {
+  const regs = run.collector.timeline.registrations;
+  return until("every node is back", () =>
+    run.ids.every((id) => run.collector.synced.has(id) && (regs.get(id) ?? []).some((t) => t >= since)),
+  );
+}
+
+/**
+ * The checker has seen `presses` presses (events reach it in batches, through a reorder window), and
+ * each has reached (or missed for good) every follower.
+ */
+function allDelivered(run: FleetRun, presses: number): Promise<void> {
+  return until(`${presses} presses are delivered`, () => {
+    const c = run.collector.checker.counts();
+    return c.presses >= presses && c.pending === 0 && c.lost === c.late + c.lostForGood;
+  });
+}
+
 /** A scripted run with faults: no random presses; `script` acts once the presses may start. */
 async function withFaults(
-  raw: Record<string, string>,
+  raw: Record<string, string | boolean>,
   faults: FaultEntry[],
   script: (run: FleetRun) => Promise<void>,
 ): Promise<Report> {
@@ -49,21 +83,22 @@ function expectNothingLost(r: Report): void {
 
 describe("fault runs", () => {
   it("a broker restart in memory, then a power outage: pairings and states come back", async () => {
-    const faults: FaultEntry[] = [
-      { kind: "broker-restart", atS: 0.5, downS: 1 },
-      { kind: "power-outage", atS: 6, offS: 1, nodes: "all" },
-    ];
+    const faults: FaultEntry[] = [{ kind: "broker-restart", atS: 0.5, downS: 1 }];
     const r = await withFaults({ nodes: "4", topology: "pairs", groupSize: "2" }, faults, async (run) => {
       run.press("n-0000");
       await waitFault(run, "fault-end", "broker-restart");
-      await sleep(3000); // the nodes reconnect (1 s period), sync and put back what the broker lost
+      // The nodes reconnect (1 s period), sync and put back what the broker lost.
+      await allBack(run, performance.now());
       run.press("n-0002");
-      await waitFault(run, "fault-end", "power-outage");
-      await sleep(4000);
+      await allDelivered(run, 2);
+      const outage = waitFault(run, "fault-end", "power-outage");
+      run.injectFault({ kind: "power-outage", atS: 0, offS: 1, nodes: "all" });
+      await outage;
+      await allBack(run, performance.now());
       // After the outage the nodes know whom they follow only from the broker's retained configs.
       run.press("n-0001");
       run.press("n-0003");
-      await sleep(1500);
+      await allDelivered(run, 4);
     });
     expectNothingLost(r);
     expect(r.presses).toBe(4);
@@ -77,16 +112,47 @@ describe("fault runs", () => {
     expect(r.syncOutsideFaults?.p99Ms).toBeLessThan(1000);
   }, 60_000);
 
+  it("a broker in its own process with a durable store: kill -9, respawned on the same port and store", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tf-fault-broker-"));
+    const faults: FaultEntry[] = [{ kind: "broker-restart", atS: 0.5, downS: 1 }];
+    try {
+      const r = await withFaults(
+        { nodes: "4", topology: "ring", groupSize: "4", brokerProcess: true, brokerData: dir },
+        faults,
+        async (run) => {
+          const url = run.brokerUrl;
+          run.press("n-0000");
+          await waitFault(run, "fault-start", "broker-restart");
+          run.press("n-0002"); // held while the broker is down, published at the sync
+          await waitFault(run, "fault-end", "broker-restart");
+          expect(run.brokerUrl).toBe(url);
+          await allBack(run, performance.now());
+          run.press("n-0001");
+          await allDelivered(run, 3);
+        },
+      );
+      expectNothingLost(r);
+      expect(r.scenario).toMatchObject({ brokerKind: "process", brokerDurable: true });
+      expect(r.presses).toBe(3);
+      expect(r.deliveries + r.late).toBe(9);
+      expect(r.faults[0]).toMatchObject({ kind: "broker-restart", disconnected: 4 });
+      expect(r.faults[0]?.recoveryMs).not.toBeNull();
+      expect(r.sim.brokerRssMaxMB).toBeGreaterThan(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("a partition: the cut-off node's presses reach its follower after it, late but not lost", async () => {
     const faults: FaultEntry[] = [{ kind: "partition", atS: 0.2, forS: 7, nodes: [NodeId("n-0001")] }];
     const r = await withFaults(
       { nodes: "2", topology: "pairs", groupSize: "2", profile: "uno-w5100" },
       faults,
       async (run) => {
-        await sleep(500);
+        await waitFault(run, "fault-start", "partition");
         run.press("n-0001"); // held in the W5100's retransmissions while the cable is out
         await waitFault(run, "fault-end", "partition");
-        await sleep(8000);
+        await allDelivered(run, 1);
       },
     );
     expectNothingLost(r);
@@ -104,12 +170,12 @@ describe("fault runs", () => {
     const r = await withFaults({ nodes: "6", topology: "ring", groupSize: "3" }, faults, async (run) => {
       run.press("n-0000");
       await waitFault(run, "fault-end", "twins-restart");
-      await sleep(2000);
+      await allBack(run, performance.now());
       const twins = run.twins.list().filter((t) => t.id.startsWith("n-"));
       listed = twins.filter((t) => t.reported !== undefined && t.presence === "online").length;
       paired = twins.filter((t) => t.desired.sources.length === 1 && t.pairingInSync).length;
       run.press("n-0004");
-      await sleep(1000);
+      await allDelivered(run, 2);
     });
     expectNothingLost(r);
     expect(listed).toBe(6);
@@ -128,14 +194,14 @@ describe("fault runs", () => {
       { nodes: "4", topology: "ring", groupSize: "4", profile: "uno-w5100" },
       faults,
       async (run) => {
-        await sleep(700);
+        await waitFault(run, "fault-start", "loss");
         expect(run.lossPct).toBe(30);
         run.press("n-0000");
         await waitFault(run, "fault-end", "loss");
         expect(run.lossPct).toBe(0);
         await waitFault(run, "fault-end", "frozen-client");
         run.press("n-0001");
-        await sleep(2000);
+        await allDelivered(run, 2);
       },
     );
     expectNothingLost(r);

@@ -22,7 +22,11 @@ let twinsLog = "";
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tf-standalone-"));
   // The broker as `twinfleet broker --data` in its own process (what --broker-process starts).
-  broker = await openBrokerHost({ process: true, dataDir: join(dir, "broker"), logger: pino({ level: "silent" }) });
+  broker = await openBrokerHost({
+    process: true,
+    dataDir: join(dir, "broker"),
+    logger: pino({ level: "silent" }),
+  });
   twins = spawn(
     process.execPath,
     ["--import", "tsx", CLI, "twins", "--broker", broker.url, "--data", join(dir, "twins")],
@@ -50,23 +54,27 @@ afterAll(async () => {
 });
 
 describe("broker --data + twins + sim --broker", () => {
-  it.each([20, 200])("%i nodes register in time beside a standalone twins service", async (nodes) => {
-    const r = await runFleet(
-      resolveFleetOptions({
-        broker: broker.url,
-        nodes: String(nodes),
-        rate: "6",
-        duration: "3",
-        settle: "2",
-        workers: "2",
-        seed: "standalone",
-      }),
-    );
-    expect(r.scenario.twins).toBe("joined");
-    expect(r.registration.registered).toBe(nodes);
-    expect(r.registration.maxMs).toBeLessThan(30_000);
-    expect(r).toMatchObject({ lostForGood: 0, regressions: 0, diverged: 0 });
-    expect(twinsLog).not.toMatch(/bad input/);
-    expect(twinsLog).not.toMatch(/"level":[4-6]0/);
-  }, 120_000);
+  it.each([20, 200])(
+    "%i nodes register in time beside a standalone twins service",
+    async (nodes) => {
+      const r = await runFleet(
+        resolveFleetOptions({
+          broker: broker.url,
+          nodes: String(nodes),
+          rate: "6",
+          duration: "3",
+          settle: "2",
+          workers: "2",
+          seed: "standalone",
+        }),
+      );
+      expect(r.scenario.twins).toBe("joined");
+      expect(r.registration.registered).toBe(nodes);
+      expect(r.registration.maxMs).toBeLessThan(30_000);
+      expect(r).toMatchObject({ lostForGood: 0, regressions: 0, diverged: 0 });
+      expect(twinsLog).not.toMatch(/bad input/);
+      expect(twinsLog).not.toMatch(/"level":[4-6]0/);
+    },
+    120_000,
+  );
 });
