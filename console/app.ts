@@ -1,10 +1,12 @@
 /**
- * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the keys and the
- * frame timer. Sources only mark the view dirty; a frame (at most `fps` per second, and only when
- * dirty) reads one snapshot and draws it, so the fleet never pays per message for being watched.
+ * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the modes (keys,
+ * help, a text prompt) and the frame timer; what each key does is in the key table (keys.ts).
+ * Sources only mark the view dirty; a frame (at most `fps` per second, and only when dirty) reads
+ * one snapshot and draws it, so the fleet never pays per message for being watched.
  */
 import blessed from "blessed";
 import type { NodeId } from "../protocol/index.js";
+import { type KeyContext, keyBindings, type Move } from "./keys.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
 import { renderConvergence, renderLatency } from "./render/charts.js";
 import { renderDetail } from "./render/detail.js";
@@ -21,7 +23,8 @@ import {
 } from "./render/fleet-grid.js";
 import { escapeTags, glyphsFor, UNICODE } from "./render/glyphs.js";
 import { renderHelp } from "./render/help.js";
-import type { Capability, ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
+import { renderLog } from "./render/log.js";
+import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
 import { guardProcess } from "./terminal.js";
 
 export interface ConsoleHandle {
@@ -34,9 +37,8 @@ export interface ConsoleHandle {
   close(): void;
 }
 
-/** Packet loss steps for `+` / `-`, percent. */
-export const LOSS_STEPS = [0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100] as const;
 const LOG_LINES = 200;
+const bindings = keyBindings();
 
 interface Prompt {
   readonly label: string;
@@ -109,131 +111,75 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     source.on("log", pushLog),
   ];
 
-  const selected = (): ConsoleNode | undefined => shown[cursor];
-
-  const act = (cap: Capability, what: string, run: () => Promise<void>) => {
-    if (!source.capabilities[cap]) {
-      note("warn", `${what}: not available for this fleet`);
-      return;
-    }
-    note("info", what);
-    const fail = (e: unknown) =>
-      note("error", `${what} failed: ${e instanceof Error ? e.message : String(e)}`);
-    try {
-      run().catch(fail);
-    } catch (e) {
-      fail(e);
-    }
-  };
-  const onNode = (cap: Capability, verb: string, run: (id: NodeId) => Promise<void>) => {
-    const n = selected();
-    if (n) act(cap, `${verb} ${n.id}`, () => run(n.id));
-    else note("warn", `${verb}: no node selected`);
-  };
-  const ask = (label: string, submit: (value: string) => void) => {
-    mode = "prompt";
-    prompt = { label, value: "", submit };
-  };
-  const stepLoss = (dir: 1 | -1) => {
-    const now = source.lossPct() ?? 0;
-    const next = dir > 0 ? LOSS_STEPS.find((s) => s > now) : [...LOSS_STEPS].reverse().find((s) => s < now);
-    if (next === undefined) return;
-    act("setLoss", `loss ${next}%`, () => source.setLoss(next));
-  };
-  const goTo = (id: string) => {
-    const i = shown.findIndex((n) => n.id === id);
-    if (i < 0) note("warn", `no node ${id}${filter === "all" ? "" : ` in filter ${filter}`}`);
-    else moveTo(i);
-  };
   const moveTo = (i: number) => {
     cursor = Math.max(0, Math.min(shown.length - 1, i));
     cursorId = shown[cursor]?.id;
   };
-
-  const normalKey = (ch: string | undefined, name: string) => {
+  const move = (to: Move) => {
     // The geometry of the grid as the next frame will draw it (zoom may have changed since the last).
     const { width } = gridGeom;
     const layout = gridLayout(shown.length, width, gridGeom.height, zoom);
     const step = layout.perCell;
-    switch (name) {
-      case "q":
-      case "C-c":
-        close();
-        return;
-      case "?":
-      case "f1":
-        mode = "help";
-        return;
+    switch (to) {
       case "left":
-      case "h":
         return moveTo(cursor - step);
       case "right":
-      case "l":
         return moveTo(cursor + step);
       case "up":
-      case "k":
         return moveTo(cursor - step * width);
       case "down":
-      case "j":
         return moveTo(cursor + step * width);
-      case "pageup":
+      case "page-up":
         return moveTo(cursor - layout.perPage);
-      case "pagedown":
+      case "page-down":
         return moveTo(cursor + layout.perPage);
-      case "home":
+      case "first":
         return moveTo(0);
-      case "end":
+      case "last":
         return moveTo(shown.length - 1);
-      case "enter":
-      case "d":
-        detailOpen = !detailOpen;
-        return;
-      case "z":
-        zoom = zoom === "node" ? "fit" : "node";
-        return;
-      case "f":
-        filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length] ?? "all";
-        return;
-      case "g":
-        return ask("go to node", goTo);
-      case "p":
-      case "space":
-        return onNode("press", "press", (id) => source.press(id));
-      case "1":
-        return onNode("set", "set on", (id) => source.set(id, true));
-      case "0":
-        return onNode("set", "set off", (id) => source.set(id, false));
-      case "c":
-        return onNode("powerCycle", "power-cycle", (id) => source.powerCycle(id));
-      case "x":
-        return onNode("pullCable", "cable", (id) =>
-          source.pullCable(id, !(source.detail(id)?.cablePulled ?? false)),
-        );
-      case "r":
-        return act("query", "query", () => source.query());
-      case "a":
-      case "u": {
-        const n = selected();
-        const verb = name === "a" ? "pair" : "unpair";
-        if (!n) return note("warn", `${verb}: no node selected`);
-        if (!source.capabilities[verb]) return note("warn", `${verb}: not available for this fleet`);
-        return ask(`${n.id} ${name === "a" ? "follows" : "stops following"}`, (s) =>
-          act(verb, `${verb} ${n.id} <- ${s}`, () =>
-            name === "a" ? source.pair(n.id, s as NodeId) : source.unpair(n.id, s as NodeId),
-          ),
-        );
-      }
-      case "L":
-        if (!source.capabilities.setLoss) return note("warn", "loss: not available for this fleet");
-        return ask("packet loss %", (v) => {
-          const pct = Number(v);
-          if (v === "" || !Number.isFinite(pct) || pct < 0 || pct > 100)
-            note("error", `loss: ${v} is not 0..100`);
-          else act("setLoss", `loss ${pct}%`, () => source.setLoss(pct));
-        });
     }
-    if (ch === "+" || ch === "=") stepLoss(1);
-    else if (ch === "-" || ch === "_") stepLoss(-1);
+  };
+  const keys: KeyContext = {
+    source,
+    quit: () => close(),
+    showHelp: () => {
+      mode = "help";
+    },
+    move,
+    toggleDetail: () => {
+      detailOpen = !detailOpen;
+    },
+    toggleZoom: () => {
+      zoom = zoom === "node" ? "fit" : "node";
+    },
+    nextFilter: () => {
+      filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length] ?? "all";
+    },
+    selected: () => shown[cursor],
+    goTo: (id) => {
+      const i = shown.findIndex((n) => n.id === id);
+      if (i < 0) note("warn", `no node ${id}${filter === "all" ? "" : ` in filter ${filter}`}`);
+      else moveTo(i);
+    },
+    note,
+    act: (cap, what, run) => {
+      if (!source.capabilities[cap]) {
+        note("warn", `${what}: not available for this fleet`);
+        return;
+      }
+      note("info", what);
+      const fail = (e: unknown) =>
+        note("error", `${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+      try {
+        run().catch(fail);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    ask: (label, submit) => {
+      mode = "prompt";
+      prompt = { label, value: "", submit };
+    },
   };
 
   const promptKey = (ch: string | undefined, name: string) => {
@@ -261,7 +207,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     if (name === "C-c") return close();
     if (mode === "help") mode = "normal";
     else if (mode === "prompt") promptKey(ch, name);
-    else normalKey(ch, name);
+    else bindings.get(name)?.(keys);
     dirty = true;
   });
   grid.on("click", (data: blessed.Widgets.Events.IMouseEventArg) => {
@@ -361,19 +307,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       lat.show();
     }
 
-    const lh = Math.max(1, (log.height as number) - 2);
-    log.setContent(
-      logLines
-        .slice(-lh)
-        .map((l) => {
-          const s = Math.max(0, Math.floor((l.t - t0) / 1000));
-          const stamp = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-          const color = l.level === "error" ? "red-fg" : l.level === "warn" ? "yellow-fg" : "";
-          const text = escapeTags(l.text);
-          return `{gray-fg}${stamp}{/gray-fg} ${color ? `{${color}}${text}{/${color}}` : text}`;
-        })
-        .join("\n"),
-    );
+    log.setContent(renderLog(logLines, t0, (log.height as number) - 2).join("\n"));
 
     if (mode === "prompt" && prompt) {
       footer.setContent(escapeTags(` ${prompt.label}: ${prompt.value}_   (Enter ok, Esc cancel)`));

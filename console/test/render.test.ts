@@ -1,12 +1,16 @@
 /**
  * The pure renderers and the option boundary: the grid's zoom and click mapping, the 1 s mark in
- * the latency histogram, and option errors that name the field.
+ * the latency histogram, the key table behind the keys and the help, and option errors that name
+ * the field.
  */
 import { describe, expect, it } from "vitest";
+import { KEY_TABLE, keyBindings } from "../keys.js";
 import { resolveOptions } from "../options.js";
 import { PAPER_LIMIT_MS, renderLatency } from "../render/charts.js";
 import { gridLayout, indexAt, renderGrid } from "../render/fleet-grid.js";
 import { ASCII } from "../render/glyphs.js";
+import { renderHelp } from "../render/help.js";
+import { NO_CAPABILITIES } from "../source.js";
 import { FakeSource } from "./helpers.js";
 
 const plain = (s: string) => s.replace(/\{[^}]*\}/g, "");
@@ -38,6 +42,22 @@ describe("renderers", () => {
     const mark = Math.round(PAPER_LIMIT_MS / (2000 / 30));
     expect(axis.indexOf("1s")).toBe(mark);
     expect(lines[2]?.[mark]).toBe("|");
+  });
+
+  it("has one table for the keys and the help: every key bound once, every row in the help", () => {
+    const bound = keyBindings();
+    for (const k of ["L", "+", "-", "left", "h", "enter", "space", "q", "C-c", "?", "f1"]) {
+      expect(bound.has(k), k).toBe(true);
+    }
+    expect(() => keyBindings([...KEY_TABLE, { label: "L", what: "again", on: { L: () => {} } }])).toThrow(
+      'key L is bound twice (again in "L")',
+    );
+    const help = renderHelp({ ...NO_CAPABILITIES, press: true });
+    expect(help).toHaveLength(KEY_TABLE.length + 3);
+    expect(help).toContain("p Space      press the node's button");
+    expect(help).toContain(
+      "{gray-fg}L            set the packet loss (asks %) (not for this fleet){/gray-fg}",
+    );
   });
 
   it("rejects bad options by name", () => {
