@@ -1,8 +1,9 @@
 /**
  * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the modes (keys,
- * help, a text prompt) and the frame timer; what each key does is in the key table (keys.ts).
- * Sources only mark the view dirty; a frame (at most `fps` per second, and only when dirty) reads
- * one snapshot and draws it, so the fleet never pays per message for being watched.
+ * help, a text prompt, a y/n confirmation) and the frame timer; what each key does is in the key
+ * table (keys.ts). Sources only mark the view dirty; a frame (at most `fps` per second, and only
+ * when dirty, or when the fault indicator's seconds tick) reads one snapshot and draws it, so the
+ * fleet never pays per message for being watched.
  */
 import blessed from "blessed";
 import type { NodeId } from "../protocol/index.js";
@@ -22,6 +23,7 @@ import {
   type Zoom,
 } from "./render/fleet-grid.js";
 import { escapeTags, glyphsFor, UNICODE } from "./render/glyphs.js";
+import { faultFlag, renderHeader } from "./render/header.js";
 import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
@@ -44,6 +46,11 @@ interface Prompt {
   readonly label: string;
   value: string;
   readonly submit: (value: string) => void;
+}
+
+interface Confirmation {
+  readonly question: string;
+  readonly yes: () => void;
 }
 
 type ScreenLines = { lines: [unknown, string][][] };
@@ -74,12 +81,15 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   const detail = box({ border: "line", label: " node ", hidden: true });
   const log = box({ border: "line", label: " events " });
   const footer = box({ left: 0, height: 1, style: { bg: "black", fg: "white" } });
-  const help = box({ border: "line", label: " help ", hidden: true, top: "center", left: "center" });
+  const help = box({ border: "line", label: " keys ", hidden: true, top: "center", left: "center" });
 
   const t0 = source.now();
   let dirty = true;
-  let mode: "normal" | "help" | "prompt" = "normal";
+  let mode: "normal" | "help" | "prompt" | "confirm" = "normal";
   let prompt: Prompt | undefined;
+  let pending: Confirmation | undefined;
+  /** The fault indicator as the last frame drew it: it counts seconds, so it redraws on its own. */
+  let drawnFlag = "";
   let zoom: Zoom = "node";
   let filter: Filter = "all";
   let cursor = 0;
@@ -180,6 +190,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       mode = "prompt";
       prompt = { label, value: "", submit };
     },
+    confirm: (question, yes) => {
+      mode = "confirm";
+      pending = { question, yes };
+    },
   };
 
   const promptKey = (ch: string | undefined, name: string) => {
@@ -198,6 +212,14 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       prompt.value += ch;
     }
   };
+  const confirmKey = (name: string) => {
+    const c = pending;
+    mode = "normal";
+    pending = undefined;
+    if (!c) return;
+    if (name === "y" || name === "Y") c.yes();
+    else note("info", `not done: ${c.question}`);
+  };
 
   screen.on("keypress", (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
     // Printable keys by their character (blessed names `L` as `S-l`), the others by blessed's name.
@@ -207,6 +229,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     if (name === "C-c") return close();
     if (mode === "help") mode = "normal";
     else if (mode === "prompt") promptKey(ch, name);
+    else if (mode === "confirm") confirmKey(name);
     else bindings.get(name)?.(keys);
     dirty = true;
   });
@@ -249,11 +272,11 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     Object.assign(detail, { top: 1, left: W - right, width: right, height: mainH });
     Object.assign(log, { top: 1 + mainH, left: 0, width: W, height: logH });
     Object.assign(footer, { top: H - 1, width: W });
-    Object.assign(help, { width: Math.min(W, 78), height: Math.min(H, 23) });
+    help.width = Math.min(W, 78);
     return { W, right };
   };
 
-  const draw = () => {
+  const draw = (flag: string) => {
     const { W } = layout();
     const all = source.nodes();
     const sum = summarize(all);
@@ -268,11 +291,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     const sel = shown[cursor];
     cursorId = sel?.id;
 
-    const loss = source.lossPct();
     const c = source.convergence();
-    const stats = ` ${sum.total} nodes${sum.real > 0 ? ` (${sum.real} real)` : ""}  on ${sum.on}  in sync ${(c.fraction * 100).toFixed(1)}%  offline ${sum.total - sum.online}${loss === undefined ? "" : `  loss ${loss}%`}`;
-    const title = ` | ${source.title}`;
-    header.setContent(escapeTags((stats + title).slice(0, W)));
+    drawnFlag = flag;
+    const facts = { ...sum, fraction: c.fraction, lossPct: source.lossPct(), title: source.title };
+    header.setContent(renderHeader(facts, flag, W));
 
     const gw = Math.max(1, (grid.width as number) - 2);
     const gh = Math.max(1, (grid.height as number) - 3);
@@ -311,11 +333,15 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
     if (mode === "prompt" && prompt) {
       footer.setContent(escapeTags(` ${prompt.label}: ${prompt.value}_   (Enter ok, Esc cancel)`));
+    } else if (mode === "confirm" && pending) {
+      footer.setContent(`{yellow-fg}${escapeTags(` ${pending.question}? y/n`)}{/yellow-fg}`);
     } else {
       footer.setContent(" ?:help q:quit arrows:move Enter:detail p:press +/-:loss z:zoom f:filter");
     }
     if (mode === "help") {
-      help.setContent(renderHelp(source.capabilities).join("\n"));
+      const lines = renderHelp(source.capabilities);
+      help.height = Math.min(screen.height as number, lines.length + 2);
+      help.setContent(lines.join("\n"));
       help.show();
       help.setFront();
     } else {
@@ -325,10 +351,12 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   };
 
   const frame = () => {
-    if (!dirty || closing) return;
+    if (closing) return;
+    const flag = faultFlag(source.faults(), source.now());
+    if (!dirty && flag === drawnFlag) return;
     dirty = false;
     try {
-      draw();
+      draw(flag);
     } catch (e) {
       fail(e);
     }

@@ -9,6 +9,10 @@ import type { Capability, ConsoleNode, ConsoleSource, LogLevel } from "./source.
 
 /** Packet loss steps for `+` / `-`, percent. */
 export const LOSS_STEPS = [0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100] as const;
+/** How long the broker stays down after `B`, seconds (the `broker-restart` preset's). */
+export const BROKER_DOWN_S = 5;
+/** How long every node stays off after `O`, seconds (the `power-outage` preset's). */
+export const POWER_OFF_S = 2;
 
 export type Move = "left" | "right" | "up" | "down" | "page-up" | "page-down" | "first" | "last";
 
@@ -28,6 +32,8 @@ export interface KeyContext {
   act(cap: Capability, what: string, run: () => Promise<void>): void;
   /** Asks for a line of text in the prompt line: Enter submits it, Esc cancels. */
   ask(label: string, submit: (value: string) => void): void;
+  /** Asks y/n in the prompt line: `y` runs `yes`, any other key cancels. */
+  confirm(question: string, yes: () => void): void;
 }
 
 export type KeyHandler = (c: KeyContext) => void;
@@ -75,6 +81,18 @@ const follow = (c: KeyContext, verb: "pair" | "unpair") => {
       verb === "pair" ? c.source.pair(n.id, s as NodeId) : c.source.unpair(n.id, s as NodeId),
     ),
   );
+};
+
+/** A fleet-wide fault: asks first, as it disturbs every node at once; `what` names it in the log. */
+const disruptive = (
+  c: KeyContext,
+  cap: Capability,
+  what: string,
+  question: string,
+  run: () => Promise<void>,
+) => {
+  if (!c.source.capabilities[cap]) return unavailable(c, what);
+  c.confirm(question, () => c.act(cap, what, run));
 };
 
 export const KEY_TABLE: readonly KeyRow[] = [
@@ -175,6 +193,32 @@ export const KEY_TABLE: readonly KeyRow[] = [
     },
   },
   { label: "L", what: "set the packet loss (asks %)", needs: "setLoss", on: { L: setLoss } },
+  {
+    label: "B",
+    what: `restart the broker, down ${BROKER_DOWN_S} s (asks y/n)`,
+    needs: "restartBroker",
+    on: {
+      B: (c) =>
+        disruptive(
+          c,
+          "restartBroker",
+          "broker restart",
+          `restart the broker (kill -9, back after ${BROKER_DOWN_S} s)`,
+          () => c.source.restartBroker(BROKER_DOWN_S),
+        ),
+    },
+  },
+  {
+    label: "O",
+    what: `cut every node's power for ${POWER_OFF_S} s (asks y/n)`,
+    needs: "powerOutage",
+    on: {
+      O: (c) =>
+        disruptive(c, "powerOutage", "power outage", `cut the power of every node for ${POWER_OFF_S} s`, () =>
+          c.source.powerOutage(POWER_OFF_S),
+        ),
+    },
+  },
   {
     label: "? F1",
     what: "this help (any key closes it)",

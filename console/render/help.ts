@@ -6,7 +6,7 @@ import { KEY_TABLE, type KeyRow } from "../keys.js";
 import type { Capabilities } from "../source.js";
 
 export function renderHelp(caps: Capabilities, rows: readonly KeyRow[] = KEY_TABLE): string[] {
-  const lines = ["{bold}twinfleet console - keys{/bold}"];
+  const lines: string[] = [];
   for (const k of rows) {
     const off = k.needs !== undefined && !caps[k.needs];
     const line = `${k.label.padEnd(12)} ${k.what}${off ? " (not for this fleet)" : ""}`;
