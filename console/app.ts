@@ -1,10 +1,13 @@
 /**
- * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the keys and the
- * frame timer. Sources only mark the view dirty; a frame (at most `fps` per second, and only when
- * dirty) reads one snapshot and draws it, so the fleet never pays per message for being watched.
+ * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the modes (keys,
+ * help, a text prompt, a y/n confirmation) and the frame timer; what each key does is in the key
+ * table (keys.ts). Sources only mark the view dirty; a frame (at most `fps` per second, and only
+ * when dirty, or when the fault indicator's seconds tick) reads one snapshot and draws it, so the
+ * fleet never pays per message for being watched.
  */
 import blessed from "blessed";
 import type { NodeId } from "../protocol/index.js";
+import { type KeyContext, keyBindings, type Move } from "./keys.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
 import { renderConvergence, renderLatency } from "./render/charts.js";
 import { renderDetail } from "./render/detail.js";
@@ -20,8 +23,10 @@ import {
   type Zoom,
 } from "./render/fleet-grid.js";
 import { escapeTags, glyphsFor, UNICODE } from "./render/glyphs.js";
+import { faultFlag, renderHeader } from "./render/header.js";
 import { renderHelp } from "./render/help.js";
-import type { Capability, ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
+import { renderLog } from "./render/log.js";
+import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
 import { guardProcess } from "./terminal.js";
 
 export interface ConsoleHandle {
@@ -34,14 +39,18 @@ export interface ConsoleHandle {
   close(): void;
 }
 
-/** Packet loss steps for `+` / `-`, percent. */
-export const LOSS_STEPS = [0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100] as const;
 const LOG_LINES = 200;
+const bindings = keyBindings();
 
 interface Prompt {
   readonly label: string;
   value: string;
   readonly submit: (value: string) => void;
+}
+
+interface Confirmation {
+  readonly question: string;
+  readonly yes: () => void;
 }
 
 type ScreenLines = { lines: [unknown, string][][] };
@@ -72,12 +81,15 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   const detail = box({ border: "line", label: " node ", hidden: true });
   const log = box({ border: "line", label: " events " });
   const footer = box({ left: 0, height: 1, style: { bg: "black", fg: "white" } });
-  const help = box({ border: "line", label: " help ", hidden: true, top: "center", left: "center" });
+  const help = box({ border: "line", label: " keys ", hidden: true, top: "center", left: "center" });
 
   const t0 = source.now();
   let dirty = true;
-  let mode: "normal" | "help" | "prompt" = "normal";
+  let mode: "normal" | "help" | "prompt" | "confirm" = "normal";
   let prompt: Prompt | undefined;
+  let pending: Confirmation | undefined;
+  /** The fault indicator as the last frame drew it: it counts seconds, so it redraws on its own. */
+  let drawnFlag = "";
   let zoom: Zoom = "node";
   let filter: Filter = "all";
   let cursor = 0;
@@ -109,131 +121,79 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     source.on("log", pushLog),
   ];
 
-  const selected = (): ConsoleNode | undefined => shown[cursor];
-
-  const act = (cap: Capability, what: string, run: () => Promise<void>) => {
-    if (!source.capabilities[cap]) {
-      note("warn", `${what}: not available for this fleet`);
-      return;
-    }
-    note("info", what);
-    const fail = (e: unknown) =>
-      note("error", `${what} failed: ${e instanceof Error ? e.message : String(e)}`);
-    try {
-      run().catch(fail);
-    } catch (e) {
-      fail(e);
-    }
-  };
-  const onNode = (cap: Capability, verb: string, run: (id: NodeId) => Promise<void>) => {
-    const n = selected();
-    if (n) act(cap, `${verb} ${n.id}`, () => run(n.id));
-    else note("warn", `${verb}: no node selected`);
-  };
-  const ask = (label: string, submit: (value: string) => void) => {
-    mode = "prompt";
-    prompt = { label, value: "", submit };
-  };
-  const stepLoss = (dir: 1 | -1) => {
-    const now = source.lossPct() ?? 0;
-    const next = dir > 0 ? LOSS_STEPS.find((s) => s > now) : [...LOSS_STEPS].reverse().find((s) => s < now);
-    if (next === undefined) return;
-    act("setLoss", `loss ${next}%`, () => source.setLoss(next));
-  };
-  const goTo = (id: string) => {
-    const i = shown.findIndex((n) => n.id === id);
-    if (i < 0) note("warn", `no node ${id}${filter === "all" ? "" : ` in filter ${filter}`}`);
-    else moveTo(i);
-  };
   const moveTo = (i: number) => {
     cursor = Math.max(0, Math.min(shown.length - 1, i));
     cursorId = shown[cursor]?.id;
   };
-
-  const normalKey = (ch: string | undefined, name: string) => {
+  const move = (to: Move) => {
     // The geometry of the grid as the next frame will draw it (zoom may have changed since the last).
     const { width } = gridGeom;
     const layout = gridLayout(shown.length, width, gridGeom.height, zoom);
     const step = layout.perCell;
-    switch (name) {
-      case "q":
-      case "C-c":
-        close();
-        return;
-      case "?":
-      case "f1":
-        mode = "help";
-        return;
+    switch (to) {
       case "left":
-      case "h":
         return moveTo(cursor - step);
       case "right":
-      case "l":
         return moveTo(cursor + step);
       case "up":
-      case "k":
         return moveTo(cursor - step * width);
       case "down":
-      case "j":
         return moveTo(cursor + step * width);
-      case "pageup":
+      case "page-up":
         return moveTo(cursor - layout.perPage);
-      case "pagedown":
+      case "page-down":
         return moveTo(cursor + layout.perPage);
-      case "home":
+      case "first":
         return moveTo(0);
-      case "end":
+      case "last":
         return moveTo(shown.length - 1);
-      case "enter":
-      case "d":
-        detailOpen = !detailOpen;
-        return;
-      case "z":
-        zoom = zoom === "node" ? "fit" : "node";
-        return;
-      case "f":
-        filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length] ?? "all";
-        return;
-      case "g":
-        return ask("go to node", goTo);
-      case "p":
-      case "space":
-        return onNode("press", "press", (id) => source.press(id));
-      case "1":
-        return onNode("set", "set on", (id) => source.set(id, true));
-      case "0":
-        return onNode("set", "set off", (id) => source.set(id, false));
-      case "c":
-        return onNode("powerCycle", "power-cycle", (id) => source.powerCycle(id));
-      case "x":
-        return onNode("pullCable", "cable", (id) =>
-          source.pullCable(id, !(source.detail(id)?.cablePulled ?? false)),
-        );
-      case "r":
-        return act("query", "query", () => source.query());
-      case "a":
-      case "u": {
-        const n = selected();
-        const verb = name === "a" ? "pair" : "unpair";
-        if (!n) return note("warn", `${verb}: no node selected`);
-        if (!source.capabilities[verb]) return note("warn", `${verb}: not available for this fleet`);
-        return ask(`${n.id} ${name === "a" ? "follows" : "stops following"}`, (s) =>
-          act(verb, `${verb} ${n.id} <- ${s}`, () =>
-            name === "a" ? source.pair(n.id, s as NodeId) : source.unpair(n.id, s as NodeId),
-          ),
-        );
-      }
-      case "L":
-        if (!source.capabilities.setLoss) return note("warn", "loss: not available for this fleet");
-        return ask("packet loss %", (v) => {
-          const pct = Number(v);
-          if (v === "" || !Number.isFinite(pct) || pct < 0 || pct > 100)
-            note("error", `loss: ${v} is not 0..100`);
-          else act("setLoss", `loss ${pct}%`, () => source.setLoss(pct));
-        });
     }
-    if (ch === "+" || ch === "=") stepLoss(1);
-    else if (ch === "-" || ch === "_") stepLoss(-1);
+  };
+  const keys: KeyContext = {
+    source,
+    quit: () => close(),
+    showHelp: () => {
+      mode = "help";
+    },
+    move,
+    toggleDetail: () => {
+      detailOpen = !detailOpen;
+    },
+    toggleZoom: () => {
+      zoom = zoom === "node" ? "fit" : "node";
+    },
+    nextFilter: () => {
+      filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length] ?? "all";
+    },
+    selected: () => shown[cursor],
+    goTo: (id) => {
+      const i = shown.findIndex((n) => n.id === id);
+      if (i < 0) note("warn", `no node ${id}${filter === "all" ? "" : ` in filter ${filter}`}`);
+      else moveTo(i);
+    },
+    note,
+    act: (cap, what, run) => {
+      if (!source.capabilities[cap]) {
+        note("warn", `${what}: not available for this fleet`);
+        return;
+      }
+      note("info", what);
+      const fail = (e: unknown) =>
+        note("error", `${what} failed: ${e instanceof Error ? e.message : String(e)}`);
+      try {
+        run().catch(fail);
+      } catch (e) {
+        fail(e);
+      }
+    },
+    ask: (label, submit) => {
+      mode = "prompt";
+      prompt = { label, value: "", submit };
+    },
+    confirm: (question, yes) => {
+      mode = "confirm";
+      pending = { question, yes };
+    },
   };
 
   const promptKey = (ch: string | undefined, name: string) => {
@@ -252,6 +212,14 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       prompt.value += ch;
     }
   };
+  const confirmKey = (name: string) => {
+    const c = pending;
+    mode = "normal";
+    pending = undefined;
+    if (!c) return;
+    if (name === "y" || name === "Y") c.yes();
+    else note("info", `not done: ${c.question}`);
+  };
 
   screen.on("keypress", (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
     // Printable keys by their character (blessed names `L` as `S-l`), the others by blessed's name.
@@ -261,7 +229,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     if (name === "C-c") return close();
     if (mode === "help") mode = "normal";
     else if (mode === "prompt") promptKey(ch, name);
-    else normalKey(ch, name);
+    else if (mode === "confirm") confirmKey(name);
+    else bindings.get(name)?.(keys);
     dirty = true;
   });
   grid.on("click", (data: blessed.Widgets.Events.IMouseEventArg) => {
@@ -303,11 +272,11 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     Object.assign(detail, { top: 1, left: W - right, width: right, height: mainH });
     Object.assign(log, { top: 1 + mainH, left: 0, width: W, height: logH });
     Object.assign(footer, { top: H - 1, width: W });
-    Object.assign(help, { width: Math.min(W, 78), height: Math.min(H, 23) });
+    help.width = Math.min(W, 78);
     return { W, right };
   };
 
-  const draw = () => {
+  const draw = (flag: string) => {
     const { W } = layout();
     const all = source.nodes();
     const sum = summarize(all);
@@ -322,11 +291,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     const sel = shown[cursor];
     cursorId = sel?.id;
 
-    const loss = source.lossPct();
     const c = source.convergence();
-    const stats = ` ${sum.total} nodes${sum.real > 0 ? ` (${sum.real} real)` : ""}  on ${sum.on}  in sync ${(c.fraction * 100).toFixed(1)}%  offline ${sum.total - sum.online}${loss === undefined ? "" : `  loss ${loss}%`}`;
-    const title = ` | ${source.title}`;
-    header.setContent(escapeTags((stats + title).slice(0, W)));
+    drawnFlag = flag;
+    const facts = { ...sum, fraction: c.fraction, lossPct: source.lossPct(), title: source.title };
+    header.setContent(renderHeader(facts, flag, W));
 
     const gw = Math.max(1, (grid.width as number) - 2);
     const gh = Math.max(1, (grid.height as number) - 3);
@@ -361,27 +329,19 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       lat.show();
     }
 
-    const lh = Math.max(1, (log.height as number) - 2);
-    log.setContent(
-      logLines
-        .slice(-lh)
-        .map((l) => {
-          const s = Math.max(0, Math.floor((l.t - t0) / 1000));
-          const stamp = `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
-          const color = l.level === "error" ? "red-fg" : l.level === "warn" ? "yellow-fg" : "";
-          const text = escapeTags(l.text);
-          return `{gray-fg}${stamp}{/gray-fg} ${color ? `{${color}}${text}{/${color}}` : text}`;
-        })
-        .join("\n"),
-    );
+    log.setContent(renderLog(logLines, t0, (log.height as number) - 2).join("\n"));
 
     if (mode === "prompt" && prompt) {
       footer.setContent(escapeTags(` ${prompt.label}: ${prompt.value}_   (Enter ok, Esc cancel)`));
+    } else if (mode === "confirm" && pending) {
+      footer.setContent(`{yellow-fg}${escapeTags(` ${pending.question}? y/n`)}{/yellow-fg}`);
     } else {
       footer.setContent(" ?:help q:quit arrows:move Enter:detail p:press +/-:loss z:zoom f:filter");
     }
     if (mode === "help") {
-      help.setContent(renderHelp(source.capabilities).join("\n"));
+      const lines = renderHelp(source.capabilities);
+      help.height = Math.min(screen.height as number, lines.length + 2);
+      help.setContent(lines.join("\n"));
       help.show();
       help.setFront();
     } else {
@@ -391,10 +351,12 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   };
 
   const frame = () => {
-    if (!dirty || closing) return;
+    if (closing) return;
+    const flag = faultFlag(source.faults(), source.now());
+    if (!dirty && flag === drawnFlag) return;
     dirty = false;
     try {
-      draw();
+      draw(flag);
     } catch (e) {
       fail(e);
     }

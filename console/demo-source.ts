@@ -7,15 +7,17 @@ import type { NodeId } from "../protocol/index.js";
 import { DEMO_DEFAULTS, DemoFleet, type DemoOptions } from "./demo/fleet-model.js";
 import { ConsoleEmitter } from "./emitter.js";
 import type { ConsoleTimers } from "./options.js";
-import type {
-  Capabilities,
-  ConsoleEvents,
-  ConsoleNode,
-  ConsoleSource,
-  ConvergenceSnapshot,
-  LatencySnapshot,
-  Listener,
-  NodeDetail,
+import {
+  type Capabilities,
+  type ConsoleEvents,
+  type ConsoleFault,
+  type ConsoleNode,
+  type ConsoleSource,
+  type ConvergenceSnapshot,
+  type LatencySnapshot,
+  type Listener,
+  type NodeDetail,
+  UnsupportedAction,
 } from "./source.js";
 
 export interface DemoSourceOptions extends Partial<DemoOptions> {
@@ -35,6 +37,9 @@ const ALL: Capabilities = {
   powerCycle: true,
   pullCable: true,
   query: true,
+  // The model has no broker, and no power outage beyond a node's power cycle.
+  restartBroker: false,
+  powerOutage: false,
 };
 
 export class DemoSource implements ConsoleSource {
@@ -137,6 +142,10 @@ export class DemoSource implements ConsoleSource {
     return this.fleet.lossPct;
   }
 
+  faults(): readonly ConsoleFault[] {
+    return [];
+  }
+
   async setLoss(pct: number): Promise<void> {
     if (!(pct >= 0 && pct <= 100)) throw new RangeError(`loss must be 0..100, not ${pct}`);
     this.fleet.lossPct = pct;
@@ -181,6 +190,14 @@ export class DemoSource implements ConsoleSource {
   async query(): Promise<void> {
     const online = this.fleet.nodes.filter((n) => n.online).length;
     this.log("info", `query: ${online} of ${this.fleet.nodes.length} nodes answered`);
+  }
+
+  restartBroker(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("restartBroker"));
+  }
+
+  powerOutage(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("powerOutage"));
   }
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {

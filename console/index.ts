@@ -1,7 +1,8 @@
 /**
  * The console's public surface: open it over any ConsoleSource.
  */
-export { type ConsoleHandle, LOSS_STEPS, openConsole, runConsole } from "./app.js";
+export { type ConsoleHandle, openConsole, runConsole } from "./app.js";
 export { ConsoleEmitter } from "./emitter.js";
+export { BROKER_DOWN_S, LOSS_STEPS, POWER_OFF_S } from "./keys.js";
 export type { ConsoleOptions, ConsoleTimers } from "./options.js";
 export * from "./source.js";

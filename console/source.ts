@@ -78,11 +78,23 @@ export interface Capabilities {
   readonly powerCycle: boolean;
   readonly pullCable: boolean;
   readonly query: boolean;
+  /** Kill the broker (no goodbye) and start it again: only a fleet that runs its own broker. */
+  readonly restartBroker: boolean;
+  /** Cut the power of every node at once. */
+  readonly powerOutage: boolean;
 }
 
 export type Capability = keyof Capabilities;
 
 export type LogLevel = "info" | "warn" | "error";
+
+/** A fault in progress (a broker restart, a power outage, …), for the header's indicator. */
+export interface ConsoleFault {
+  /** e.g. `broker-restart` or `power-outage 24 nodes`. */
+  readonly what: string;
+  /** When it started, ms on the source's clock. */
+  readonly since: number;
+}
 
 export interface LogLine {
   /** ms on the source's clock. */
@@ -119,6 +131,8 @@ export interface ConsoleSource {
   latency(): LatencySnapshot;
   /** The packet loss applied to the fleet's links, percent; undefined when the source cannot know. */
   lossPct(): number | undefined;
+  /** The faults in progress now, oldest first (a handful at most); empty for a fleet without faults. */
+  faults(): readonly ConsoleFault[];
 
   setLoss(pct: number): Promise<void>;
   press(id: NodeId): Promise<void>;
@@ -128,6 +142,10 @@ export interface ConsoleSource {
   powerCycle(id: NodeId): Promise<void>;
   pullCable(id: NodeId, pulled: boolean): Promise<void>;
   query(): Promise<void>;
+  /** Kills the broker and starts it again `downS` seconds later; resolves once the fault is under way. */
+  restartBroker(downS: number): Promise<void>;
+  /** Powers every node off, and on again `offS` seconds later; resolves once the fault is under way. */
+  powerOutage(offS: number): Promise<void>;
 
   /** Subscribes; returns the function that unsubscribes. */
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void;
@@ -143,6 +161,8 @@ export const NO_CAPABILITIES: Capabilities = {
   powerCycle: false,
   pullCable: false,
   query: false,
+  restartBroker: false,
+  powerOutage: false,
 };
 
 /** What an action a source does not support rejects with; the console shows it in the log. */

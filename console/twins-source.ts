@@ -12,6 +12,7 @@ import { LatencyWindow } from "./latency.js";
 import {
   type Capabilities,
   type ConsoleEvents,
+  type ConsoleFault,
   type ConsoleNode,
   type ConsoleSource,
   type ConvergenceSnapshot,
@@ -146,6 +147,11 @@ export class TwinsSource implements ConsoleSource {
     return undefined;
   }
 
+  /** A live fleet's faults are the world's: the console does not see them as such. */
+  faults(): readonly ConsoleFault[] {
+    return [];
+  }
+
   async set(id: NodeId, on: boolean): Promise<void> {
     const counter = await this.twins.set(id, on);
     this.log("info", `${id} set ${on ? "on" : "off"} (counter ${counter})`);
@@ -176,6 +182,12 @@ export class TwinsSource implements ConsoleSource {
   }
   pullCable(): Promise<void> {
     return Promise.reject(new UnsupportedAction("pullCable"));
+  }
+  restartBroker(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("restartBroker"));
+  }
+  powerOutage(): Promise<void> {
+    return Promise.reject(new UnsupportedAction("powerOutage"));
   }
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {

@@ -1,13 +1,16 @@
 /**
  * A simulated run as a ConsoleSource: the twins service's view of the fleet (nodes, convergence,
  * set / pair / unpair / query), plus what only the simulator can do — change the loss, press a
- * button, power-cycle a node, pull its cable — and the true sync latency from the run's checker.
- * Node detail adds the modeled CPU, RAM and link counters, fetched from the node's worker on focus.
+ * button, power-cycle a node, pull its cable, restart the broker, cut every node's power — and the
+ * true sync latency from the run's checker. Node detail adds the modeled CPU, RAM and link counters,
+ * fetched from the node's worker on focus. The run's faults (scheduled or from the keys) are kept as
+ * they start and end, for the header's indicator; the run's own log lines announce them.
  */
 import { ConsoleEmitter, runConsole } from "../console/index.js";
 import type {
   Capabilities,
   ConsoleEvents,
+  ConsoleFault,
   ConsoleNode,
   ConsoleSource,
   ConvergenceSnapshot,
@@ -18,7 +21,8 @@ import type {
 import { TwinsSource } from "../console/twins-source.js";
 import type { NodeId } from "../protocol/index.js";
 import type { NodeDetail as SimDetail } from "../sim/messages.js";
-import type { FleetRun } from "./run.js";
+import type { FaultRecord } from "./faults/runner.js";
+import type { FleetRun, Phase } from "./run.js";
 
 const DETAIL_REFRESH_MS = 1000;
 
@@ -33,6 +37,9 @@ export class SimSource implements ConsoleSource {
     powerCycle: true,
     pullCable: true,
     query: true,
+    // With someone else's broker (--broker URL) the restart fails, and the event log says why.
+    restartBroker: true,
+    powerOutage: true,
   };
   private readonly twins: TwinsSource;
   private focused: NodeId | undefined;
@@ -40,6 +47,10 @@ export class SimSource implements ConsoleSource {
   private readonly pulled = new Set<string>();
   private readonly refresh: NodeJS.Timeout;
   private readonly events = new ConsoleEmitter();
+  /** Faults in progress by start record; `inProgress` is rebuilt only when one starts or ends. */
+  private readonly active = new Map<string, ConsoleFault>();
+  private inProgress: readonly ConsoleFault[] = [];
+  private readonly unlisten: () => void;
 
   constructor(private readonly run: FleetRun) {
     const o = run.opts;
@@ -47,12 +58,25 @@ export class SimSource implements ConsoleSource {
     this.twins = new TwinsSource(run.twins, this.title, () => performance.now());
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
-    run.on("log", (text) => this.log(text));
-    run.on("phase", (p) => this.log(`phase: ${p}${p === "settle" ? " (presses stopped, loss 0 %)" : ""}`));
+    const onLog = (text: string, level: "info" | "error") => this.log(text, level);
+    const onPhase = (p: Phase) =>
+      this.log(`phase: ${p}${p === "settle" ? " (presses stopped, loss 0 %)" : ""}`);
+    const onStart = (f: FaultRecord) => {
+      this.active.set(faultKey(f), { what: describeFault(f), since: f.startMs });
+      this.faultsChanged();
+    };
+    const onEnd = (f: FaultRecord) => {
+      if (this.active.delete(faultKey(f))) this.faultsChanged();
+    };
+    run.on("log", onLog).on("phase", onPhase).on("fault-start", onStart).on("fault-end", onEnd);
+    this.unlisten = () => {
+      run.off("log", onLog).off("phase", onPhase).off("fault-start", onStart).off("fault-end", onEnd);
+    };
     this.refresh = setInterval(() => this.fetchDetail(), DETAIL_REFRESH_MS);
   }
 
   close(): void {
+    this.unlisten();
     clearInterval(this.refresh);
     this.twins.close();
   }
@@ -105,6 +129,10 @@ export class SimSource implements ConsoleSource {
     return this.run.lossPct;
   }
 
+  faults(): readonly ConsoleFault[] {
+    return this.inProgress;
+  }
+
   async setLoss(pct: number): Promise<void> {
     this.run.setLoss(pct);
   }
@@ -142,6 +170,15 @@ export class SimSource implements ConsoleSource {
     return this.twins.query();
   }
 
+  /** Starts the fault; how it goes (or that it failed) comes back as the run's `fault:` log lines. */
+  async restartBroker(downS: number): Promise<void> {
+    this.run.injectFault({ kind: "broker-restart", atS: 0, downS });
+  }
+
+  async powerOutage(offS: number): Promise<void> {
+    this.run.injectFault({ kind: "power-outage", atS: 0, offS, nodes: "all" });
+  }
+
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
     return this.events.on(event, listener);
   }
@@ -156,9 +193,26 @@ export class SimSource implements ConsoleSource {
     });
   }
 
-  private log(text: string): void {
-    this.events.emit("log", { t: performance.now(), level: "info", text });
+  private log(text: string, level: "info" | "error" = "info"): void {
+    this.events.emit("log", { t: performance.now(), level, text });
   }
+
+  private faultsChanged(): void {
+    this.inProgress = [...this.active.values()];
+    this.events.emit("changed");
+  }
+}
+
+/** A fault's start and end records share its kind, index and start. */
+function faultKey(f: FaultRecord): string {
+  return `${f.kind}#${f.index}@${f.startMs}`;
+}
+
+/** e.g. `broker-restart`, `power-outage 24 nodes`, `loss 25%`. */
+function describeFault(f: FaultRecord): string {
+  const pct = f.pct === undefined ? "" : ` ${f.pct}%`;
+  const nodes = f.nodes === undefined ? "" : ` ${f.nodes.length} node${f.nodes.length === 1 ? "" : "s"}`;
+  return `${f.kind}${pct}${nodes}`;
 }
 
 /** Opens the console on a run; quitting the console ends the run's press phase. */

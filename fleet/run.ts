@@ -51,7 +51,8 @@ export interface Progress {
 export interface FleetRunEvents {
   progress: [Progress];
   phase: [Phase];
-  log: [string];
+  /** A line for whoever watches the run (the progress lines, the console's event log). */
+  log: [text: string, level: "info" | "error"];
   "fault-start": [FaultRecord];
   "fault-end": [FaultRecord];
 }
@@ -107,11 +108,12 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.fleet = new Set(ids);
     this.faults = new FaultRunner(this.sched, this.targets());
     this.faults.on("start", (f) => {
-      this.emit("log", `fault: ${describeFault(f)} started`);
+      this.emit("log", `fault: ${describeFault(f)} started`, "info");
       this.emit("fault-start", f);
     });
     this.faults.on("end", (f) => {
-      this.emit("log", `fault: ${f.kind} ${f.error ? `failed: ${f.error}` : "ended"}`);
+      if (f.error) this.emit("log", `fault: ${f.kind} failed: ${f.error}`, "error");
+      else this.emit("log", `fault: ${f.kind} ended`, "info");
       this.emit("fault-end", f);
     });
     this.done = this.lifecycle();
@@ -319,7 +321,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       if (now >= minUntil && (now >= maxUntil || this.stopped || this.quiet())) return;
       if (now >= minUntil && !said) {
         said = true;
-        this.emit("log", "settle: waiting for the faults to end and the fleet to recover");
+        this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info");
       }
       await new Promise((r) => setTimeout(r, Math.min(200, Math.max(1, minUntil - now))));
     }
@@ -379,7 +381,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         this.lag.worker(r.shard, r.p99Ms, r.maxMs);
         break;
       case "error":
-        this.emit("log", `shard ${r.shard}: ${r.message}`);
+        this.emit("log", `shard ${r.shard}: ${r.message}`, "error");
         break;
       case "detail":
         break;

@@ -105,6 +105,8 @@ describe("node detail and help", () => {
     }
     expect(s).toMatch(/press the node's button\s/);
     expect(s).toContain("raise / lower the packet loss (not for this fleet)");
+    expect(s).toContain("B            restart the broker, down 5 s (asks y/n) (not for this fleet)");
+    expect(s).toContain("O            cut every node's power for 2 s (asks y/n) (not for this fleet)");
     await keys("j");
     expect(screen()).not.toContain("raise / lower");
   });
@@ -169,6 +171,69 @@ describe("controls", () => {
     expect(f.screen()).toContain("press n-0000 failed: broker gone");
     await f.keys("g", ..."n-0003", KEYS.enter);
     expect(f.screen()).toContain("fleet n-0003");
+  });
+
+  it("restarts the broker and cuts the power only after a y", async () => {
+    const source = new FakeSource(20);
+    const { handle, keys, screen } = start(source);
+    await keys("B");
+    expect(handle.text()[23]).toContain("restart the broker (kill -9, back after 5 s)? y/n");
+    await keys("y");
+    expect(source.actions).toEqual([["restartBroker", 5]]);
+    expect(screen()).toContain("00:00 broker restart");
+    expect(handle.text()[23]).toContain("?:help");
+
+    await keys("O", "n", "O", KEYS.escape, "O", "p", "O");
+    expect(source.actions).toEqual([["restartBroker", 5]]);
+    expect(handle.text()[23]).toContain("cut the power of every node for 2 s? y/n");
+    expect(screen()).toContain("not done: cut the power of every node for 2 s");
+    await keys("y");
+    expect(source.actions).toEqual([
+      ["restartBroker", 5],
+      ["powerOutage", 2],
+    ]);
+  });
+
+  it("asks nothing of a fleet without the faults, and logs a fault that fails", async () => {
+    const readOnly = start(new FakeSource(20, NO_CAPABILITIES));
+    await readOnly.keys("B", "y", "O");
+    expect(readOnly.handle.text()[23]).not.toContain("y/n");
+    expect(readOnly.screen()).toContain("broker restart: not available for this fleet");
+    expect(readOnly.screen()).toContain("power outage: not available for this fleet");
+
+    const failing = new FakeSource(20);
+    failing.fail = "the broker is not the fleet's own";
+    const f = start(failing);
+    await f.keys("B", "y");
+    await settle();
+    f.handle.frame();
+    expect(f.screen()).toContain("broker restart failed: the broker is not the fleet's own");
+  });
+
+  it("shows the oldest fault in progress in the header, counting seconds on its own", async () => {
+    const source = new FakeSource(100);
+    const { handle } = start(source);
+    expect(handle.text()[0]).not.toContain("FAULT");
+    source.active = [{ what: "broker-restart", since: 39_000 }];
+    source.events.emit("changed");
+    handle.frame();
+    expect(handle.text()[0]).toMatch(/^ FAULT broker-restart 3 s {2}100 nodes/);
+    // No `changed`: the seconds tick by themselves, and a frame within the same second draws nothing.
+    const calls = source.nodeCalls;
+    source.clock += 400;
+    handle.frame();
+    expect(source.nodeCalls).toBe(calls);
+    source.clock += 1600;
+    handle.frame();
+    expect(handle.text()[0]).toContain(" FAULT broker-restart 5 s ");
+    source.active = [...source.active, { what: "power-outage 100 nodes", since: 43_000 }];
+    source.events.emit("changed");
+    handle.frame();
+    expect(handle.text()[0]).toContain(" FAULT broker-restart 5 s +1 ");
+    source.active = [];
+    source.events.emit("changed");
+    handle.frame();
+    expect(handle.text()[0]).toMatch(/^ 100 nodes/);
   });
 
   it("resolves when the user quits", async () => {

@@ -1,6 +1,7 @@
 /**
  * Test doubles for the console: a virtual terminal (streams blessed draws to and reads keys from),
- * timers that never fire (tests draw frames by hand), and a fake fleet that records every action.
+ * timers that never fire (tests draw frames by hand), and a fake fleet that records every action and
+ * reports whatever faults a test puts in progress.
  */
 import { PassThrough } from "node:stream";
 import type { NodeId } from "../../protocol/index.js";
@@ -9,6 +10,7 @@ import type { ConsoleTimers } from "../options.js";
 import type {
   Capabilities,
   ConsoleEvents,
+  ConsoleFault,
   ConsoleNode,
   ConsoleSource,
   ConvergenceSnapshot,
@@ -55,6 +57,8 @@ export const ALL_CAPS: Capabilities = {
   powerCycle: true,
   pullCable: true,
   query: true,
+  restartBroker: true,
+  powerOutage: true,
 };
 
 export const id = (i: number) => `n-${String(i).padStart(4, "0")}` as NodeId;
@@ -67,6 +71,10 @@ export class FakeSource implements ConsoleSource {
   nodeCalls = 0;
   loss = 0;
   fail: string | undefined;
+  /** The source's clock, ms; tests move it by hand. */
+  clock = 42_000;
+  /** Faults in progress, as `faults()` reports them. */
+  active: ConsoleFault[] = [];
   private readonly list: ConsoleNode[];
 
   constructor(
@@ -83,7 +91,7 @@ export class FakeSource implements ConsoleSource {
   }
 
   now(): number {
-    return 42_000;
+    return this.clock;
   }
 
   nodes(): readonly ConsoleNode[] {
@@ -121,6 +129,10 @@ export class FakeSource implements ConsoleSource {
     return this.loss;
   }
 
+  faults(): readonly ConsoleFault[] {
+    return this.active;
+  }
+
   private record(name: string, ...args: unknown[]): Promise<void> {
     this.actions.push([name, ...args]);
     return this.fail === undefined ? Promise.resolve() : Promise.reject(new Error(this.fail));
@@ -150,6 +162,12 @@ export class FakeSource implements ConsoleSource {
   }
   query() {
     return this.record("query");
+  }
+  restartBroker(downS: number) {
+    return this.record("restartBroker", downS);
+  }
+  powerOutage(offS: number) {
+    return this.record("powerOutage", offS);
   }
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {

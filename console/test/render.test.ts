@@ -1,12 +1,17 @@
 /**
  * The pure renderers and the option boundary: the grid's zoom and click mapping, the 1 s mark in
- * the latency histogram, and option errors that name the field.
+ * the latency histogram, the header's fault indicator, the key table behind the keys and the help,
+ * and option errors that name the field.
  */
 import { describe, expect, it } from "vitest";
+import { KEY_TABLE, keyBindings } from "../keys.js";
 import { resolveOptions } from "../options.js";
 import { PAPER_LIMIT_MS, renderLatency } from "../render/charts.js";
 import { gridLayout, indexAt, renderGrid } from "../render/fleet-grid.js";
 import { ASCII } from "../render/glyphs.js";
+import { faultFlag, type HeaderFacts, renderHeader } from "../render/header.js";
+import { renderHelp } from "../render/help.js";
+import { NO_CAPABILITIES } from "../source.js";
 import { FakeSource } from "./helpers.js";
 
 const plain = (s: string) => s.replace(/\{[^}]*\}/g, "");
@@ -38,6 +43,57 @@ describe("renderers", () => {
     const mark = Math.round(PAPER_LIMIT_MS / (2000 / 30));
     expect(axis.indexOf("1s")).toBe(mark);
     expect(lines[2]?.[mark]).toBe("|");
+  });
+
+  it("puts a red fault indicator with its seconds first in the header, and cuts the rest to fit", () => {
+    const facts: HeaderFacts = {
+      total: 24,
+      real: 0,
+      on: 12,
+      online: 24,
+      fraction: 1,
+      lossPct: 0,
+      title: "sim 24 ideal nodes",
+    };
+    expect(faultFlag([], 5000)).toBe("");
+    expect(renderHeader(facts, "", 200)).toBe(
+      " 24 nodes  on 12  in sync 100.0%  offline 0  loss 0% | sim 24 ideal nodes",
+    );
+    const flag = faultFlag(
+      [
+        { what: "broker-restart", since: 1000 },
+        { what: "power-outage 24 nodes", since: 2500 },
+      ],
+      4999,
+    );
+    expect(flag).toBe(" FAULT broker-restart 3 s +1 ");
+    const line = renderHeader(facts, flag, 50);
+    expect(line.startsWith("{red-bg}{white-fg}{bold} FAULT broker-restart 3 s +1 {/bold}")).toBe(true);
+    expect(plain(line)).toBe(" FAULT broker-restart 3 s +1  24 nodes  on 12  in ");
+    // Narrower than the indicator: the indicator alone, still red; a clock behind the start reads 0 s.
+    expect(renderHeader(facts, faultFlag([{ what: "loss 25%", since: 9000 }], 8000), 10)).toBe(
+      "{red-bg}{white-fg}{bold} FAULT los{/bold}{/white-fg}{/red-bg}",
+    );
+    // Braces in what a source says are text, not tags.
+    const braces = renderHeader({ ...facts, title: "{x}" }, faultFlag([{ what: "{y}", since: 0 }], 0), 200);
+    expect(braces).toContain(" FAULT {open}y{close} 0 s ");
+    expect(braces.endsWith("| {open}x{close}")).toBe(true);
+  });
+
+  it("has one table for the keys and the help: every key bound once, every row in the help", () => {
+    const bound = keyBindings();
+    for (const k of ["B", "O", "L", "+", "-", "left", "h", "enter", "space", "q", "C-c", "?", "f1"]) {
+      expect(bound.has(k), k).toBe(true);
+    }
+    expect(() => keyBindings([...KEY_TABLE, { label: "O", what: "again", on: { O: () => {} } }])).toThrow(
+      'key O is bound twice (again in "O")',
+    );
+    const help = renderHelp({ ...NO_CAPABILITIES, restartBroker: true });
+    expect(help).toHaveLength(KEY_TABLE.length + 2);
+    expect(help).toContain("B            restart the broker, down 5 s (asks y/n)");
+    expect(help).toContain(
+      "{gray-fg}O            cut every node's power for 2 s (asks y/n) (not for this fleet){/gray-fg}",
+    );
   });
 
   it("rejects bad options by name", () => {

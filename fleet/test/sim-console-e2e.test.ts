@@ -2,13 +2,19 @@
  * `twinfleet sim` in a real terminal (tmux): the console opens on a simulated fleet that converges;
  * with the loss raised, one press on a ring of 24 takes convergence down while it travels; with the
  * loss back at 0 the fleet is in sync again; quitting settles the run and prints the summary with
- * the terminal restored. No random presses (--rate 0), so the one press is the only event.
+ * the terminal restored. No random presses (--rate 0), so the one press is the only event. Then a
+ * power outage from the keyboard on a small ideal fleet: asked, confirmed, shown in the header while
+ * it lasts and in the event log as it starts and ends, and in the summary's faults.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { headerHas, inSync, TmuxSession } from "../../console/test/tmux.js";
 
 const term = new TmuxSession();
-afterAll(() => term.kill());
+const faulty = new TmuxSession();
+afterAll(() => {
+  term.kill();
+  faulty.kill();
+});
 
 const below = (limit: number) => (s: string) => {
   const v = inSync(s);
@@ -56,4 +62,38 @@ describe("twinfleet sim with the console", () => {
     expect(after).toMatch(/ok\s+diverged\s+0/);
     expect(after).not.toContain("convergence");
   }, 300_000);
+
+  it("cuts every node's power from the keyboard after a y, shows the fault while it lasts, recovers", async () => {
+    faulty.start(
+      `${process.execPath} --import tsx cli/bin.ts sim --nodes 2 --group-size 2 --profile ideal --rate 0 --settle 1 --workers 1; echo "EXIT=$?"; sleep 120`,
+      100,
+      40, // an event log of 7 lines: the fault's lines stay in view while the nodes come back
+    );
+    // The presses start once every node has registered: the fault hits a fleet that is up.
+    await faulty.waitFor("the press phase", (s) => (s.includes("phase: press") ? true : undefined), 60_000);
+
+    faulty.keys("O");
+    await faulty.waitFor("the question", (s) =>
+      s.includes("cut the power of every node for 2 s? y/n") ? true : undefined,
+    );
+    faulty.keys("y");
+    const during = await faulty.waitFor("the fault indicator", (s) =>
+      /^ FAULT power-outage 2 nodes \d s /.test(s) ? s : undefined,
+    );
+    expect(during).toContain("fault: power-outage (2 nodes) started");
+    const after = await faulty.waitFor("the end of the fault", (s) =>
+      s.includes("fault: power-outage ended") ? s : undefined,
+    );
+    expect(after.split("\n")[0]).not.toContain("FAULT");
+    expect(after.match(/fault: power-outage \(2 nodes\) started/g)).toHaveLength(1);
+    await faulty.waitFor("both nodes back", (s) => headerHas(s, "offline 0"));
+    await faulty.waitFor("the fleet in sync", atLeast(99.9));
+
+    faulty.keys("q");
+    const summary = await faulty.waitFor("the summary", (s) => (s.includes("EXIT=") ? s : undefined), 60_000);
+    expect(summary).toContain("EXIT=0");
+    expect(summary).toMatch(/fault\s+power-outage at -?[\d.]+ s for 2\.\d s: 2 nodes hit/);
+    expect(summary).toMatch(/registration\s+2\/2/);
+    expect(summary).toMatch(/ok\s+diverged\s+0/);
+  }, 120_000);
 });

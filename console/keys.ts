@@ -1,0 +1,240 @@
+/**
+ * The console's keys: one table that both handles a key press and renders the help screen, so a key
+ * cannot do one thing and be documented as another. Each row is one line of help (its keys, what
+ * they do, the source capability they need) and binds blessed's key names (a printable key by its
+ * character) to what they do through a `KeyContext`, the console's side of the bargain.
+ */
+import type { NodeId } from "../protocol/index.js";
+import type { Capability, ConsoleNode, ConsoleSource, LogLevel } from "./source.js";
+
+/** Packet loss steps for `+` / `-`, percent. */
+export const LOSS_STEPS = [0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100] as const;
+/** How long the broker stays down after `B`, seconds (the `broker-restart` preset's). */
+export const BROKER_DOWN_S = 5;
+/** How long every node stays off after `O`, seconds (the `power-outage` preset's). */
+export const POWER_OFF_S = 2;
+
+export type Move = "left" | "right" | "up" | "down" | "page-up" | "page-down" | "first" | "last";
+
+/** What a key may do to the console (app.ts provides it). */
+export interface KeyContext {
+  readonly source: ConsoleSource;
+  quit(): void;
+  showHelp(): void;
+  move(to: Move): void;
+  toggleDetail(): void;
+  toggleZoom(): void;
+  nextFilter(): void;
+  selected(): ConsoleNode | undefined;
+  goTo(id: string): void;
+  note(level: LogLevel, text: string): void;
+  /** Runs an action if the source offers `cap`, logging `what` and any failure; never throws. */
+  act(cap: Capability, what: string, run: () => Promise<void>): void;
+  /** Asks for a line of text in the prompt line: Enter submits it, Esc cancels. */
+  ask(label: string, submit: (value: string) => void): void;
+  /** Asks y/n in the prompt line: `y` runs `yes`, any other key cancels. */
+  confirm(question: string, yes: () => void): void;
+}
+
+export type KeyHandler = (c: KeyContext) => void;
+
+export interface KeyRow {
+  /** The keys as the help names them. */
+  readonly label: string;
+  readonly what: string;
+  /** The source capability the keys need, if any. */
+  readonly needs?: Capability;
+  /** blessed's key name → what the key does. */
+  readonly on: Readonly<Record<string, KeyHandler>>;
+}
+
+const unavailable = (c: KeyContext, what: string) => c.note("warn", `${what}: not available for this fleet`);
+
+const onNode = (c: KeyContext, cap: Capability, verb: string, run: (id: NodeId) => Promise<void>) => {
+  const n = c.selected();
+  if (n) c.act(cap, `${verb} ${n.id}`, () => run(n.id));
+  else c.note("warn", `${verb}: no node selected`);
+};
+
+const stepLoss = (c: KeyContext, dir: 1 | -1) => {
+  const now = c.source.lossPct() ?? 0;
+  const next = dir > 0 ? LOSS_STEPS.find((s) => s > now) : [...LOSS_STEPS].reverse().find((s) => s < now);
+  if (next !== undefined) c.act("setLoss", `loss ${next}%`, () => c.source.setLoss(next));
+};
+
+const setLoss = (c: KeyContext) => {
+  if (!c.source.capabilities.setLoss) return unavailable(c, "loss");
+  c.ask("packet loss %", (v) => {
+    const pct = Number(v);
+    if (v === "" || !Number.isFinite(pct) || pct < 0 || pct > 100)
+      c.note("error", `loss: ${v} is not 0..100`);
+    else c.act("setLoss", `loss ${pct}%`, () => c.source.setLoss(pct));
+  });
+};
+
+const follow = (c: KeyContext, verb: "pair" | "unpair") => {
+  const n = c.selected();
+  if (!n) return c.note("warn", `${verb}: no node selected`);
+  if (!c.source.capabilities[verb]) return unavailable(c, verb);
+  c.ask(`${n.id} ${verb === "pair" ? "follows" : "stops following"}`, (s) =>
+    c.act(verb, `${verb} ${n.id} <- ${s}`, () =>
+      verb === "pair" ? c.source.pair(n.id, s as NodeId) : c.source.unpair(n.id, s as NodeId),
+    ),
+  );
+};
+
+/** A fleet-wide fault: asks first, as it disturbs every node at once; `what` names it in the log. */
+const disruptive = (
+  c: KeyContext,
+  cap: Capability,
+  what: string,
+  question: string,
+  run: () => Promise<void>,
+) => {
+  if (!c.source.capabilities[cap]) return unavailable(c, what);
+  c.confirm(question, () => c.act(cap, what, run));
+};
+
+export const KEY_TABLE: readonly KeyRow[] = [
+  {
+    label: "arrows hjkl",
+    what: "move the cursor over the fleet",
+    on: {
+      left: (c) => c.move("left"),
+      h: (c) => c.move("left"),
+      right: (c) => c.move("right"),
+      l: (c) => c.move("right"),
+      up: (c) => c.move("up"),
+      k: (c) => c.move("up"),
+      down: (c) => c.move("down"),
+      j: (c) => c.move("down"),
+    },
+  },
+  {
+    label: "PgUp PgDn",
+    what: "previous / next page (mouse wheel too)",
+    on: { pageup: (c) => c.move("page-up"), pagedown: (c) => c.move("page-down") },
+  },
+  {
+    label: "Home End",
+    what: "first / last node",
+    on: { home: (c) => c.move("first"), end: (c) => c.move("last") },
+  },
+  {
+    label: "Enter d",
+    what: "node detail on / off (or click a node)",
+    on: { enter: (c) => c.toggleDetail(), d: (c) => c.toggleDetail() },
+  },
+  { label: "g", what: "go to a node by id", on: { g: (c) => c.ask("go to node", (id) => c.goTo(id)) } },
+  { label: "z", what: "zoom: one node per cell / whole fleet", on: { z: (c) => c.toggleZoom() } },
+  { label: "f", what: "filter: all, out of sync, offline, real", on: { f: (c) => c.nextFilter() } },
+  {
+    label: "p Space",
+    what: "press the node's button",
+    needs: "press",
+    on: {
+      p: (c) => onNode(c, "press", "press", (id) => c.source.press(id)),
+      space: (c) => onNode(c, "press", "press", (id) => c.source.press(id)),
+    },
+  },
+  {
+    label: "1 0",
+    what: "set the node on / off",
+    needs: "set",
+    on: {
+      "1": (c) => onNode(c, "set", "set on", (id) => c.source.set(id, true)),
+      "0": (c) => onNode(c, "set", "set off", (id) => c.source.set(id, false)),
+    },
+  },
+  {
+    label: "a",
+    what: "pair: the node follows a source (asks its id)",
+    needs: "pair",
+    on: { a: (c) => follow(c, "pair") },
+  },
+  {
+    label: "u",
+    what: "unpair: stop following a source (asks its id)",
+    needs: "unpair",
+    on: { u: (c) => follow(c, "unpair") },
+  },
+  {
+    label: "c",
+    what: "power-cycle the node",
+    needs: "powerCycle",
+    on: { c: (c) => onNode(c, "powerCycle", "power-cycle", (id) => c.source.powerCycle(id)) },
+  },
+  {
+    label: "x",
+    what: "pull / plug the node's cable",
+    needs: "pullCable",
+    on: {
+      x: (c) =>
+        onNode(c, "pullCable", "cable", (id) =>
+          c.source.pullCable(id, !(c.source.detail(id)?.cablePulled ?? false)),
+        ),
+    },
+  },
+  {
+    label: "r",
+    what: "send query (every node re-reports)",
+    needs: "query",
+    on: { r: (c) => c.act("query", "query", () => c.source.query()) },
+  },
+  {
+    label: "+ -",
+    what: "raise / lower the packet loss",
+    needs: "setLoss",
+    on: {
+      "+": (c) => stepLoss(c, 1),
+      "=": (c) => stepLoss(c, 1),
+      "-": (c) => stepLoss(c, -1),
+      _: (c) => stepLoss(c, -1),
+    },
+  },
+  { label: "L", what: "set the packet loss (asks %)", needs: "setLoss", on: { L: setLoss } },
+  {
+    label: "B",
+    what: `restart the broker, down ${BROKER_DOWN_S} s (asks y/n)`,
+    needs: "restartBroker",
+    on: {
+      B: (c) =>
+        disruptive(
+          c,
+          "restartBroker",
+          "broker restart",
+          `restart the broker (kill -9, back after ${BROKER_DOWN_S} s)`,
+          () => c.source.restartBroker(BROKER_DOWN_S),
+        ),
+    },
+  },
+  {
+    label: "O",
+    what: `cut every node's power for ${POWER_OFF_S} s (asks y/n)`,
+    needs: "powerOutage",
+    on: {
+      O: (c) =>
+        disruptive(c, "powerOutage", "power outage", `cut the power of every node for ${POWER_OFF_S} s`, () =>
+          c.source.powerOutage(POWER_OFF_S),
+        ),
+    },
+  },
+  {
+    label: "? F1",
+    what: "this help (any key closes it)",
+    on: { "?": (c) => c.showHelp(), f1: (c) => c.showHelp() },
+  },
+  { label: "q Ctrl-C", what: "quit", on: { q: (c) => c.quit(), "C-c": (c) => c.quit() } },
+];
+
+/** Every bound key name → its handler; a key bound twice is a mistake in the table. */
+export function keyBindings(rows: readonly KeyRow[] = KEY_TABLE): ReadonlyMap<string, KeyHandler> {
+  const map = new Map<string, KeyHandler>();
+  for (const row of rows) {
+    for (const [name, handler] of Object.entries(row.on)) {
+      if (map.has(name)) throw new Error(`key ${name} is bound twice (again in "${row.label}")`);
+      map.set(name, handler);
+    }
+  }
+  return map;
+}

@@ -1,0 +1,39 @@
+/**
+ * The header line: a fault indicator while a fault is in progress (red, first, so a narrow terminal
+ * never cuts it off), the fleet's counts and what is being watched. It costs the same whatever the
+ * fleet's size: the counts come in already summed and there are only ever a handful of faults.
+ */
+import type { ConsoleFault } from "../source.js";
+import { escapeTags } from "./glyphs.js";
+
+export interface HeaderFacts {
+  readonly total: number;
+  readonly real: number;
+  readonly on: number;
+  readonly online: number;
+  /** In-sync followers / known followers, 0..1. */
+  readonly fraction: number;
+  readonly lossPct: number | undefined;
+  readonly title: string;
+}
+
+/**
+ * ` FAULT power-outage 24 nodes 3 s ` for the oldest fault in progress (seconds since it started,
+ * on the source's clock), `+N` when more are; empty when none is.
+ */
+export function faultFlag(faults: readonly ConsoleFault[], now: number): string {
+  const first = faults[0];
+  if (first === undefined) return "";
+  const s = Math.max(0, Math.floor((now - first.since) / 1000));
+  return ` FAULT ${first.what} ${s} s${faults.length > 1 ? ` +${faults.length - 1}` : ""} `;
+}
+
+/** The header as a tagged line at most `width` columns wide. */
+export function renderHeader(f: HeaderFacts, flag: string, width: number): string {
+  const stats = ` ${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}  on ${f.on}  in sync ${(f.fraction * 100).toFixed(1)}%  offline ${f.total - f.online}${f.lossPct === undefined ? "" : `  loss ${f.lossPct}%`}`;
+  const plain = `${flag}${stats} | ${f.title}`.slice(0, Math.max(0, width));
+  const cut = Math.min(flag.length, plain.length);
+  const head = plain.slice(0, cut);
+  const rest = escapeTags(plain.slice(cut));
+  return head === "" ? rest : `{red-bg}{white-fg}{bold}${escapeTags(head)}{/bold}{/white-fg}{/red-bg}${rest}`;
+}
