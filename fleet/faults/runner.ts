@@ -63,6 +63,9 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
   private readonly timers: Timer[] = [];
   private readonly pending = new Set<Promise<void>>();
   private readonly active = new Set<Active>();
+  /** Injected faults are numbered after the scheduled ones (the number seeds their choice of nodes). */
+  private scheduled = 0;
+  private injected = 0;
 
   constructor(
     private readonly sched: Scheduler,
@@ -73,6 +76,7 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
 
   /** Schedules every entry, counting from `pressStartMs` on the scheduler's clock. */
   schedule(entries: readonly FaultEntry[], pressStartMs: number): void {
+    this.scheduled += entries.length;
     entries.forEach((entry, index) => {
       this.timers.push(this.sched.at(pressStartMs + entry.atS * 1000, () => this.run(entry, index)));
     });
@@ -80,7 +84,7 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
 
   /** Starts one fault now, outside any schedule (the console); it ends after its own duration. */
   inject(entry: FaultEntry): void {
-    this.run({ ...entry, atS: 0 }, this.records.length + this.active.size);
+    this.run({ ...entry, atS: 0 }, this.scheduled + this.injected++);
   }
 
   /** Faults started and not yet ended. */
