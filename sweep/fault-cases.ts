@@ -36,6 +36,8 @@ export interface FaultCaseResult extends PointResult {
   readonly lostForGood: number;
   readonly lostOutsideFaults: number;
   readonly regressions: number;
+  /** The first regressions: which node went back, when (from the start of the presses), from and to which stamp. */
+  readonly regressionList: Report["regressionList"];
   readonly requirements: {
     /** Sync p99 outside the fault windows under 1 s. */
     readonly syncP99Under1s: boolean;
@@ -57,6 +59,9 @@ export interface FaultCaseSpec {
   readonly tag: string;
   readonly workers?: number;
 }
+
+/** How many of a case's regressions it keeps in full. */
+const REGRESSIONS_KEPT = 10;
 
 /** Allowance for the fleet to recover after the last fault, for the ETA before any case has run. */
 const RECOVERY_GUESS_S = 10;
@@ -117,6 +122,7 @@ export function faultCaseResult(
     lostForGood: r.lostForGood,
     lostOutsideFaults: r.lostOutsideFaults,
     regressions: r.regressions,
+    regressionList: r.regressionList.slice(0, REGRESSIONS_KEPT),
     requirements,
     meetsGoal: Object.values(requirements).every((v) => v),
   };

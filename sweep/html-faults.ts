@@ -48,7 +48,17 @@ function caseTables(c: FaultCaseResult, limits: typeof LIMITS): string {
 <p class="how">${c.described.map(esc).join("; ")} — ${broker}; ${c.presses} presses, ${c.sim.wallS.toFixed(0)} s wall${c.sim.keptUp ? "" : ', <span class="bad">the simulator did not keep up</span>'}.</p>
 <table><tr><th>fault</th><th>at</th><th>lasted</th><th>nodes hit</th><th>disconnected</th><th>recovery</th><th>re-registration max</th><th>offline detected</th><th>presses during</th><th>later than 5 s</th><th>lost for good</th></tr>${faults}</table>
 <table><tr><th>sync p99 outside the fault windows</th><th>lost (for good, or over 5 s outside the windows)</th><th>regressions</th><th>diverged</th><th>faults carried out</th><th>requirement: sync &lt; ${limits.syncMs / 1000} s, 0 lost</th></tr>
-<tr><td class="n ${cls(req.syncP99Under1s)}">${fmtMs(o.p99Ms)} <span class="how">(${o.count} pairs)</span></td><td class="n ${cls(req.nothingLost)}">${lost} <span class="how">(${c.lostForGood} for good, ${c.lostOutsideFaults} outside)</span></td><td class="n ${cls(req.noRegressions)}">${c.regressions}</td><td class="n ${cls(req.nothingDiverged)}">${c.diverged}</td><td class="${cls(req.faultsCarriedOut)}">${req.faultsCarriedOut ? "yes" : "no"}</td>${verdict(c.meetsGoal)}</tr></table>`;
+<tr><td class="n ${cls(req.syncP99Under1s)}">${fmtMs(o.p99Ms)} <span class="how">(${o.count} pairs)</span></td><td class="n ${cls(req.nothingLost)}">${lost} <span class="how">(${c.lostForGood} for good, ${c.lostOutsideFaults} outside)</span></td><td class="n ${cls(req.noRegressions)}">${c.regressions}</td><td class="n ${cls(req.nothingDiverged)}">${c.diverged}</td><td class="${cls(req.faultsCarriedOut)}">${req.faultsCarriedOut ? "yes" : "no"}</td>${verdict(c.meetsGoal)}</tr></table>${regressions(c)}`;
+}
+
+function regressions(c: FaultCaseResult): string {
+  if (c.regressionList.length === 0) return "";
+  const items = c.regressionList
+    .map((g) => `${esc(g.node)} at ${fmtMs(g.atMs)} went from ${esc(g.held)} back to ${esc(g.now)}`)
+    .join("; ");
+  const more =
+    c.regressions > c.regressionList.length ? `; and ${c.regressions - c.regressionList.length} more` : "";
+  return `<p class="how bad">Regressions: ${items}${more}.</p>`;
 }
 
 function overview(cases: readonly FaultCaseResult[]): string {

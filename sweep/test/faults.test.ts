@@ -135,6 +135,7 @@ describe("a sweep with fault cases", () => {
       "lostForGood",
       "lostOutsideFaults",
       "regressions",
+      "regressionList",
       "diverged",
       "requirements",
       "meetsGoal",
