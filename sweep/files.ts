@@ -1,6 +1,7 @@
 /**
  * The sweep's output files: report.json (everything), one CSV per figure (loss.csv for Fig. 7, Fig. 8
- * and registration; cpu.csv for the CPU table; settings.csv for the settings sweep) and report.html.
+ * and registration; cpu.csv for the CPU table; settings.csv for the settings sweep; faults.csv for
+ * the fault cases) and report.html.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -164,6 +165,90 @@ export function settingsCsv(r: SweepReport): string {
   );
 }
 
+/** One row per fault of each fault case, the case's run-wide figures repeated on each. */
+export function faultsCsv(r: SweepReport): string {
+  const rows = r.scenarios.flatMap((s) =>
+    (s.faults?.cases ?? []).flatMap((c) => {
+      const run = [
+        c.presses,
+        c.syncOutsideFaults.count,
+        c.syncOutsideFaults.p50Ms,
+        c.syncOutsideFaults.p99Ms,
+        c.syncOutsideFaults.maxMs,
+        c.late,
+        c.lostForGood,
+        c.lostOutsideFaults,
+        c.regressions,
+        c.diverged,
+        c.requirements.syncP99Under1s,
+        c.requirements.nothingLost,
+        c.meetsGoal,
+        c.sim.keptUp,
+        c.sim.wallS,
+      ];
+      const head = [s.name, c.name, c.broker.kind, c.broker.durable, c.lossPct];
+      const faults = c.faults.length > 0 ? c.faults : [undefined];
+      return faults.map((f) => [
+        ...head,
+        f?.kind ?? null,
+        f?.atMs ?? null,
+        f?.durationMs ?? null,
+        f?.nodes ?? null,
+        f?.disconnected ?? null,
+        f?.recoveryMs ?? null,
+        f?.reregisteredMaxMs ?? null,
+        f?.offlineDetectedMaxMs ?? null,
+        f?.pressesDuring ?? null,
+        f?.lateBeyond5s ?? null,
+        f?.lostForGood ?? null,
+        f?.pct ?? null,
+        f?.cutAfterMs ?? null,
+        f?.error ?? null,
+        ...run,
+      ]);
+    }),
+  );
+  return csv(
+    [
+      "scenario",
+      "case",
+      "broker",
+      "brokerDurable",
+      "lossPct",
+      "fault",
+      "atMs",
+      "durationMs",
+      "nodes",
+      "disconnected",
+      "recoveryMs",
+      "reregisteredMaxMs",
+      "offlineDetectedMaxMs",
+      "pressesDuring",
+      "lateBeyond5s",
+      "faultLostForGood",
+      "faultPct",
+      "cutAfterMs",
+      "error",
+      "presses",
+      "syncOutside_count",
+      "syncOutside_p50Ms",
+      "syncOutside_p99Ms",
+      "syncOutside_maxMs",
+      "late",
+      "lostForGood",
+      "lostOutsideFaults",
+      "regressions",
+      "diverged",
+      "syncP99Under1s",
+      "nothingLost",
+      "meetsGoal",
+      "keptUp",
+      "wallS",
+    ],
+    rows,
+  );
+}
+
 /** Writes every file; returns their paths. */
 export function writeSweep(dir: string, r: SweepReport): string[] {
   mkdirSync(dir, { recursive: true });
@@ -172,6 +257,7 @@ export function writeSweep(dir: string, r: SweepReport): string[] {
     ["loss.csv", lossCsv(r)],
     ["cpu.csv", cpuCsv(r)],
     ["settings.csv", settingsCsv(r)],
+    ["faults.csv", faultsCsv(r)],
     ["report.html", renderHtml(r)],
   ];
   return files.map(([name, text]) => {

@@ -1,10 +1,13 @@
 /**
  * The sweep's plot page: one self-contained HTML file with inline SVG — latency box plots per loss
  * level with the 1 s line (Fig. 7), lost bars (Fig. 8), registration against the 30 s line, the CPU
- * table beside the paper's figures, the settings table, and the simulator's health per point. No
- * scripts, fonts or files from elsewhere: it opens offline and renders the same everywhere.
+ * table beside the paper's figures, the settings table, the fault cases' tables (html-faults.ts),
+ * and the simulator's health per point. No scripts, fonts or files from elsewhere: it opens offline
+ * and renders the same everywhere.
  */
 import type { CpuRow } from "./cpu.js";
+import { faultsSection } from "./html-faults.js";
+import { esc, fmtMs } from "./html-format.js";
 import type { Percentiles, PointResult } from "./point.js";
 import type { ScenarioResult, SettingsPoint, SweepReport } from "./sweep.js";
 
@@ -12,13 +15,6 @@ const W = 1080;
 const ECHO = "#2f6db5";
 const SYNC = "#e07b24";
 const LIMIT = "#c62828";
-
-export function esc(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
-}
-
-const f1 = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const fmtMs = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)} s` : `${f1(v)} ms`);
 
 /** A log10 axis over [lo, hi] (ms), mapped to [y0 (bottom), y1 (top)]. */
 function logAxis(lo: number, hi: number, y0: number, y1: number): (v: number) => number {
@@ -246,6 +242,7 @@ function healthTable(s: ScenarioResult): string {
   const pts: [string, PointResult][] = [
     ...(s.loss ?? []).map((p): [string, PointResult] => [`${p.lossPct}% loss`, p]),
     ...(s.settings?.points ?? []).map((p): [string, PointResult] => [`${p.variant} at ${p.lossPct}%`, p]),
+    ...(s.faults?.cases ?? []).map((p): [string, PointResult] => [`fault case ${p.name}`, p]),
   ];
   const rows = pts
     .map(
@@ -276,6 +273,7 @@ function scenarioSection(s: ScenarioResult, r: SweepReport): string {
     out += `<h3>Beyond the paper — device settings that keep sync under 1 s at ${s.settings.lossPct.join(", ")} % loss</h3>
 ${settingsFig(s.settings.points, s.settings.lossPct)}${settingsTable(s.settings.points, s.settings.lossPct)}`;
   }
+  if (s.faults && s.faults.cases.length > 0) out += faultsSection(s.fleet, s.faults, r.limits);
   out += `<h3>Simulator health per point</h3>${healthTable(s)}`;
   return out;
 }

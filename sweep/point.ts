@@ -4,7 +4,9 @@
  * paper's echo latency and of fleet-wide sync latency, lost deliveries, registration, CPU, link
  * counters, and whether the simulator kept up (if not, the point's timings were stretched by the host).
  */
+import type { FaultEntry } from "../fleet/faults/schedule.js";
 import { type ProfileOverrides, resolveFleetOptions } from "../fleet/options.js";
+import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
 import type { Distribution } from "../sim/histogram.js";
 import type { Scenario } from "./scenario.js";
@@ -60,12 +62,24 @@ export interface PointSpec {
   readonly workers?: number;
   /** Distinguishes points in the seed, so no two points replay the same presses and losses. */
   readonly tag: string;
+  /** Faults to inject, times from the start of the presses, and how to name them in the run's report. */
+  readonly faults?: { readonly entries: readonly FaultEntry[]; readonly spec: string };
+  /** The broker in its own process (a restart is then a real SIGKILL), with its store in this directory. */
+  readonly brokerProcess?: boolean;
+  readonly brokerData?: string;
 }
 
 /** The last seconds of the press phase have no presses, so every press is judged under the loss. */
 const PRESS_TAIL_S = 5;
 
 export async function runPoint(spec: PointSpec): Promise<PointResult> {
+  return (await runPointWithReport(spec)).point;
+}
+
+/** A point and the fleet run's whole report (the fault cases need more of it than a point keeps). */
+export async function runPointWithReport(
+  spec: PointSpec,
+): Promise<{ readonly point: PointResult; readonly report: Report }> {
   const f = spec.fleet;
   const opts = resolveFleetOptions({
     nodes: String(f.nodes),
@@ -85,9 +99,12 @@ export async function runPoint(spec: PointSpec): Promise<PointResult> {
     ...opts,
     pressesEndEarlyS: PRESS_TAIL_S,
     ...(spec.overrides ? { profileOverrides: spec.overrides } : {}),
+    ...(spec.faults ? { faults: spec.faults.entries, faultsSpec: spec.faults.spec } : {}),
+    ...(spec.brokerProcess ? { brokerProcess: true } : {}),
+    ...(spec.brokerData !== undefined ? { brokerData: spec.brokerData } : {}),
   });
   const r = await run.done;
-  return {
+  const point: PointResult = {
     lossPct: spec.lossPct,
     echo: percentiles(run.collector.echo),
     echoLate: run.collector.echoLate,
@@ -112,6 +129,7 @@ export async function runPoint(spec: PointSpec): Promise<PointResult> {
     },
     sim: { keptUp: r.sim.keptUp, lagP99Ms: r.sim.lagP99Ms, wallS: r.sim.wallS },
   };
+  return { point, report: r };
 }
 
 /** Modeled seconds a point takes, for the ETA before any point has run. */

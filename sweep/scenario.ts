@@ -1,14 +1,15 @@
 /**
  * Sweep scenarios (profiles/scenarios/*.json): the zod schema a scenario file is checked against,
- * the loader, and the reduced form `--quick` runs. A scenario has up to three parts — the paper's
- * loss sweep (Fig. 7, Fig. 8, registration), the CPU cases of its table, and a sweep of device
- * settings under loss — and the fleet every point runs.
+ * the loader, and the reduced form `--quick` runs. A scenario has up to four parts — the paper's
+ * loss sweep (Fig. 7, Fig. 8, registration), the CPU cases of its table, a sweep of device settings
+ * under loss, and fault cases (one fleet run per fault schedule) — and the fleet every point runs.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { packageRoot } from "../node/paths.js";
-import { TOPOLOGY_KINDS } from "../sim/topology.js";
+import { fleetIds, TOPOLOGY_KINDS } from "../sim/topology.js";
+import { type FaultEntry, faultCaseEntries, faultCasesSchema, scaleSchedule } from "./fault-schedule.js";
 
 const pct = z.number().finite().min(0).max(90);
 
@@ -71,14 +72,41 @@ export const scenarioSchema = z
     loss: lossSchema.optional(),
     cpu: cpuSchema.optional(),
     settings: settingsSchema.optional(),
+    faults: faultCasesSchema.optional(),
   })
   .strict()
-  .refine((s) => s.loss !== undefined || s.cpu !== undefined || s.settings !== undefined, {
-    message: "needs at least one of loss, cpu, settings",
+  .refine(
+    (s) => s.loss !== undefined || s.cpu !== undefined || s.settings !== undefined || s.faults !== undefined,
+    { message: "needs at least one of loss, cpu, settings, faults" },
+  )
+  .superRefine((s, ctx) => {
+    // Each case's schedule must fit the fleet: faults start while the presses run, on its own nodes.
+    const ids = fleetIds(s.fleet.nodes);
+    s.faults?.cases.forEach((c, i) => {
+      let entries: FaultEntry[];
+      try {
+        entries = faultCaseEntries(c, { seconds: s.fleet.seconds, ids });
+      } catch (e) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["faults", "cases", i, "schedule"],
+          message: (e as Error).message,
+        });
+        return;
+      }
+      if (c.brokerData === true && !entries.some((e) => e.kind === "broker-restart")) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["faults", "cases", i, "brokerData"],
+          message: "keeps the broker's store across a broker-restart, and this case has none",
+        });
+      }
+    });
   });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type Variant = z.infer<typeof variantSchema>;
+export type FaultCase = NonNullable<Scenario["faults"]>["cases"][number];
 
 export class ScenarioError extends Error {
   override readonly name = "ScenarioError";
@@ -125,7 +153,9 @@ export interface ScenarioAdjust {
 
 /**
  * The scenario as it will run. `quick` keeps the shape and cuts the cost: three loss levels (first,
- * middle, last), 20 nodes for 5 s, one modeled minute per CPU case, two variants at the highest loss.
+ * middle, last), 20 nodes for 5 s, one modeled minute per CPU case, two variants at the highest loss,
+ * and every fault case with its times scaled to the shorter presses (a fault at 10 s of 45 s starts
+ * at 1.1 s of 5 s, and lasts as much shorter).
  */
 export function adjustScenario(s: Scenario, a: ScenarioAdjust): Scenario {
   let out = s;
@@ -134,9 +164,10 @@ export function adjustScenario(s: Scenario, a: ScenarioAdjust): Scenario {
       xs.length <= 3
         ? [...xs]
         : [xs[0] as number, xs[Math.floor(xs.length / 2)] as number, xs.at(-1) as number];
+    const quickSeconds = Math.min(out.fleet.seconds, 5);
     out = {
       ...out,
-      fleet: { ...out.fleet, nodes: Math.min(out.fleet.nodes, 20), seconds: Math.min(out.fleet.seconds, 5) },
+      fleet: { ...out.fleet, nodes: Math.min(out.fleet.nodes, 20), seconds: quickSeconds },
       ...(out.loss ? { loss: { levelsPct: pick3(out.loss.levelsPct) } } : {}),
       ...(out.cpu ? { cpu: { ...out.cpu, minutes: Math.min(out.cpu.minutes, 1) } } : {}),
       ...(out.settings
@@ -144,6 +175,18 @@ export function adjustScenario(s: Scenario, a: ScenarioAdjust): Scenario {
             settings: {
               lossPct: [out.settings.lossPct.at(-1) as number],
               variants: out.settings.variants.slice(0, 2),
+            },
+          }
+        : {}),
+      ...(out.faults
+        ? {
+            faults: {
+              ...out.faults,
+              cases: out.faults.cases.map((c) =>
+                quickSeconds < out.fleet.seconds
+                  ? { ...c, schedule: scaleSchedule(faultCaseEntries(c), quickSeconds / out.fleet.seconds) }
+                  : c,
+              ),
             },
           }
         : {}),

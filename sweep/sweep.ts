@@ -1,13 +1,14 @@
 /**
- * A sweep: the points of one or more scenarios run one after another (each a short fleet run, or for
- * the CPU table a fake-time pair of nodes), with a progress line per point and an ETA, gathered into
- * one SweepReport.
+ * A sweep: the points of one or more scenarios run one after another (each a short fleet run — at a
+ * loss level, with device settings, or with a fault case's schedule — or for the CPU table a
+ * fake-time pair of nodes), with a progress line per point and an ETA, gathered into one SweepReport.
  */
 import { applyProfileOverrides, type ProfileOverrides } from "../fleet/options.js";
 import { loadProfile } from "../node/profile.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
+import { type FaultCaseResult, faultCaseSeconds, runFaultCase } from "./fault-cases.js";
 import { type PointResult, pointSeconds, runPoint } from "./point.js";
-import type { Scenario } from "./scenario.js";
+import type { FaultCase, Scenario } from "./scenario.js";
 
 /** The paper's requirements the figures are held against. */
 export const LIMITS = { syncMs: 1000, registrationMs: 30_000, lostAfterMs: 5000 } as const;
@@ -32,6 +33,10 @@ export interface ScenarioResult {
     readonly lossPct: readonly number[];
     readonly points: readonly SettingsPoint[];
   };
+  readonly faults?: {
+    readonly lossPct: number;
+    readonly cases: readonly FaultCaseResult[];
+  };
 }
 
 export interface SweepReport {
@@ -53,6 +58,8 @@ export interface SweepProgress {
   readonly elapsedS: number;
   readonly etaS: number;
   readonly point?: PointResult;
+  /** Set when the step was a fault case (its point is then the same run). */
+  readonly faultCase?: FaultCaseResult;
 }
 
 export interface SweepOptions {
@@ -64,7 +71,8 @@ export interface SweepOptions {
 type Step =
   | { readonly kind: "loss"; readonly s: number; readonly lossPct: number }
   | { readonly kind: "cpu"; readonly s: number }
-  | { readonly kind: "setting"; readonly s: number; readonly v: number; readonly lossPct: number };
+  | { readonly kind: "setting"; readonly s: number; readonly v: number; readonly lossPct: number }
+  | { readonly kind: "fault"; readonly s: number; readonly c: number };
 
 /** Runs every point of the (already adjusted) scenarios in order. */
 export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions): Promise<SweepReport> {
@@ -81,20 +89,35 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     ...(sc.settings?.variants.flatMap((_, v) =>
       (sc.settings?.lossPct ?? []).map((lossPct): Step => ({ kind: "setting", s, v, lossPct })),
     ) ?? []),
+    ...(sc.faults?.cases.map((_, c): Step => ({ kind: "fault", s, c })) ?? []),
   ]);
-  const estimate = (st: Step) => (st.kind === "cpu" ? 5 : pointSeconds((scenarios[st.s] as Scenario).fleet));
+  const estimate = (st: Step): number => {
+    const sc = scenarios[st.s] as Scenario;
+    switch (st.kind) {
+      case "cpu":
+        return 5;
+      case "loss":
+      case "setting":
+        return pointSeconds(sc.fleet);
+      case "fault":
+        return faultCaseSeconds(sc.fleet, sc.faults?.cases[st.c] as FaultCase);
+    }
+  };
   const results: {
     loss: PointResult[];
     cpu: CpuRow[] | undefined;
     settings: SettingsPoint[];
-  }[] = scenarios.map(() => ({ loss: [], cpu: undefined, settings: [] }));
+    faults: FaultCaseResult[];
+  }[] = scenarios.map(() => ({ loss: [], cpu: undefined, settings: [], faults: [] }));
+  // Fleet steps' wall time against their estimates so far: the ETA scales the rest's estimates by it.
   let fleetWall = 0;
-  let fleetDone = 0;
+  let fleetEstimated = 0;
   for (const [i, st] of steps.entries()) {
     const sc = scenarios[st.s] as Scenario;
     const out = results[st.s] as (typeof results)[number];
     let label: string;
     let point: PointResult | undefined;
+    let faultCase: FaultCaseResult | undefined;
     const started = performance.now();
     switch (st.kind) {
       case "loss":
@@ -127,15 +150,30 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         });
         break;
       }
+      case "fault": {
+        const faults = sc.faults as NonNullable<Scenario["faults"]>;
+        const c = faults.cases[st.c] as FaultCase;
+        label = `${sc.name}: fault case ${c.name}`;
+        faultCase = await runFaultCase({
+          fleet: sc.fleet,
+          lossPct: faults.lossPct,
+          faultCase: c,
+          tag: `fault-${st.c}`,
+          ...w(o),
+        });
+        point = faultCase;
+        out.faults.push(faultCase);
+        break;
+      }
     }
     if (st.kind !== "cpu") {
       fleetWall += (performance.now() - started) / 1000;
-      fleetDone++;
+      fleetEstimated += estimate(st);
     }
-    // ETA: remaining fleet points at the mean wall time so far (or the modeled estimate before any).
+    // ETA: the remaining steps' estimates, scaled by how the fleet steps so far compared with theirs.
     const rest = steps.slice(i + 1);
-    const perPoint = fleetDone > 0 ? fleetWall / fleetDone : undefined;
-    const etaS = rest.reduce((a, r) => a + (r.kind === "cpu" ? 5 : (perPoint ?? estimate(r))), 0);
+    const scale = fleetEstimated > 0 ? fleetWall / fleetEstimated : 1;
+    const etaS = rest.reduce((a, r) => a + (r.kind === "cpu" ? 5 : estimate(r) * scale), 0);
     o.onPoint?.({
       index: i + 1,
       total: steps.length,
@@ -143,6 +181,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
       elapsedS: (performance.now() - t0) / 1000,
       etaS,
       ...(point ? { point } : {}),
+      ...(faultCase ? { faultCase } : {}),
     });
   }
   const scenarioResults: ScenarioResult[] = scenarios.map((sc, s) => {
@@ -153,9 +192,14 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
       ...(sc.loss ? { loss: r.loss } : {}),
       ...(sc.cpu && r.cpu ? { cpu: { params: sc.cpu, rows: r.cpu } } : {}),
       ...(sc.settings ? { settings: { lossPct: sc.settings.lossPct, points: r.settings } } : {}),
+      ...(sc.faults ? { faults: { lossPct: sc.faults.lossPct, cases: r.faults } } : {}),
     };
   });
-  const fleetPoints = scenarioResults.flatMap((s) => [...(s.loss ?? []), ...(s.settings?.points ?? [])]);
+  const fleetPoints = scenarioResults.flatMap((s) => [
+    ...(s.loss ?? []),
+    ...(s.settings?.points ?? []),
+    ...(s.faults?.cases ?? []),
+  ]);
   return {
     kind: "twinfleet-sweep",
     quick: o.quick,

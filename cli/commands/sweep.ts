@@ -1,7 +1,7 @@
 /**
- * `twinfleet sweep`: reruns the seed paper's experiments (and the settings sweep) on a simulated
- * fleet, one short fleet run per point with a progress line and ETA each, and writes report.json,
- * the CSVs and the self-contained report.html.
+ * `twinfleet sweep`: reruns the seed paper's experiments (and the settings sweep, and fault cases) on
+ * a simulated fleet, one short fleet run per point with a progress line and ETA each, and writes
+ * report.json, the CSVs and the self-contained report.html.
  */
 import type { Command } from "commander";
 import { OptionError } from "../../fleet/options.js";
@@ -25,7 +25,7 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
     .description("rerun the paper's experiments on a simulated fleet and write a report with plots")
     .option("--scenario <names>", "scenario names or .json files, comma-separated (default paper,settings)")
     .option("--out <dir>", "directory for report.json, *.csv and report.html (default sweep-report)")
-    .option("--quick", "a reduced sweep: 3 loss levels, 20 nodes, 5 s per point")
+    .option("--quick", "a reduced sweep: 3 loss levels, 20 nodes, 5 s per point, fault times scaled to fit")
     .option("--nodes <n>", "nodes per fleet point (default: the scenario's)")
     .option("--seconds <s>", "seconds of presses per fleet point (default: the scenario's)")
     .option(
@@ -38,6 +38,7 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
 Examples:
   twinfleet sweep                                  the paper's figures and the settings sweep, a few minutes
   twinfleet sweep --quick --out /tmp/sweep         a reduced sweep in well under a minute
+  twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
   twinfleet sweep --scenario paper --nodes 100 --seconds 30`,
     )
     .action(async (raw: RawSweepOptions) => {
@@ -96,6 +97,11 @@ export function progressLine(p: SweepProgress): string {
   const pt = p.point;
   if (!pt) return `${head} — ${eta}`;
   const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+  const fc = p.faultCase;
+  if (fc) {
+    const rec = fc.faults.map((f) => (f.recoveryMs === null ? "not recovered" : ms(f.recoveryMs)));
+    return `${head}: recovery ${rec.join(", ") || "—"}, later than 5 s ${fc.late}, lost for good ${fc.lostForGood}, regressions ${fc.regressions}, sync p99 outside ${ms(fc.syncOutsideFaults.p99Ms)} — ${fc.meetsGoal ? "pass" : "FAIL"}${pt.sim.keptUp ? "" : ", SIM LAGGED"} — ${eta}`;
+  }
   return `${head}: echo p99 ${ms(pt.echo.p99)}, sync p99 ${ms(pt.sync.p99)}, lost ${pt.lost}, registration max ${(pt.registration.maxMs / 1000).toFixed(1)} s${pt.sim.keptUp ? "" : ", SIM LAGGED"} — ${eta}`;
 }
 
@@ -125,6 +131,20 @@ export function summary(r: SweepReport): string {
         const ps = s.settings.points.filter((p) => p.variant === v);
         lines.push(
           `  ${v.padEnd(28)} ${ps.map((p) => `${p.sync.p99.toFixed(0)} ms / ${p.lost}`).join("   ")}   ${ps.every((p) => p.meetsGoal) ? "meets the goal" : ""}`,
+        );
+      }
+    }
+    if (s.faults) {
+      lines.push(
+        `${s.name}: fault case (recovery per fault / later than 5 s / lost for good / sync p99 outside the faults)`,
+      );
+      const width = Math.max(28, ...s.faults.cases.map((c) => c.name.length));
+      for (const c of s.faults.cases) {
+        const rec = c.faults.map((f) =>
+          f.recoveryMs === null ? "never" : `${(f.recoveryMs / 1000).toFixed(1)} s`,
+        );
+        lines.push(
+          `  ${c.name.padEnd(width)} ${rec.join(", ").padStart(8)} / ${c.late} / ${c.lostForGood} / ${c.syncOutsideFaults.p99Ms.toFixed(0)} ms   ${c.meetsGoal ? "meets the requirement" : "FAILS the requirement"}`,
         );
       }
     }
