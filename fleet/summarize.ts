@@ -53,6 +53,8 @@ export function buildReport(i: ReportInput): Report {
   const worst = { p99Ms: Math.max(worker.p99Ms, main.p99Ms), maxMs: Math.max(worker.maxMs, main.maxMs) };
   collector.finish();
   const checker = collector.checker;
+  // In the order they started (the runner records them as they end).
+  const faultRecords = [...i.faults].sort((a, b) => a.startMs - b.startMs);
   const finals = new Map<string, NodeFinal>();
   const cpu = new Distribution(100, 100);
   const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
@@ -77,7 +79,7 @@ export function buildReport(i: ReportInput): Report {
   const c = checker.counts();
   const cpuSummary = cpu.summary();
   const analysis = analyzeFaults({
-    faults: i.faults,
+    faults: faultRecords,
     fleet: i.ids as readonly NodeId[],
     timeline: collector.timeline,
     pairs: checker.pairs(),
@@ -85,7 +87,7 @@ export function buildReport(i: ReportInput): Report {
     pressTimes: checker.pressTimes,
     endMs: i.endMs,
   });
-  const faults: FaultReport[] = i.faults.map((f, k) => {
+  const faults: FaultReport[] = faultRecords.map((f, k) => {
     const o = analysis.outcomes[k];
     return {
       kind: f.kind,

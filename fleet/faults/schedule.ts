@@ -94,7 +94,7 @@ const entrySchema = z.discriminatedUnion(
       })
       .strict(),
   ],
-  { error: `kind must be one of ${FAULT_KINDS.join(", ")}` },
+  { error: `must be one of ${FAULT_KINDS.join(", ")}` },
 );
 export type FaultEntry = z.infer<typeof entrySchema>;
 
