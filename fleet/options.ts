@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import type { LossSpec } from "../node/loss.js";
 import { type DeviceProfile, parseProfile } from "../node/profile.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import { type FaultEntry, FaultScheduleError, loadFaultSchedule } from "./faults/schedule.js";
@@ -296,4 +297,11 @@ export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
     ...(twinsData !== undefined ? { twinsData } : {}),
     ...(raw.fresh === true ? { fresh: true } : {}),
   };
+}
+
+/** The link loss a run's nodes get at `pct` percent: Bernoulli, or Gilbert–Elliott with --ge. */
+export function lossSpecOf(opts: FleetOptions, pct: number): LossSpec {
+  const ge = opts.gilbertElliott;
+  if (ge) return { kind: "gilbert-elliott", ...ge, lossGood: pct / 100 };
+  return pct > 0 ? { kind: "bernoulli", p: pct / 100 } : { kind: "none" };
 }

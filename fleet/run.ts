@@ -8,20 +8,20 @@
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
-import type { LossSpec } from "../node/loss.js";
 import type { DeviceProfile } from "../node/profile.js";
 import { RealScheduler } from "../node/scheduler.js";
-import { type NodeId, Prefix } from "../protocol/index.js";
+import type { NodeId } from "../protocol/index.js";
 import type { NodeDetail, ShardReport, ShardResult } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
 import type { BrokerHost } from "./broker-host.js";
 import { Collector } from "./collector.js";
-import { FrozenClient } from "./faults/frozen-client.js";
-import { type FaultRecord, FaultRunner, type FaultTargets } from "./faults/runner.js";
+import { describeFault, type FaultRecord, FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
+import { fleetFaultTargets } from "./faults/targets.js";
 import { LagMonitor } from "./lag.js";
-import type { FleetOptions } from "./options.js";
+import { type FleetOptions, lossSpecOf } from "./options.js";
+import { Registrations } from "./registrations.js";
 import type { Report } from "./report.js";
 import { prepareFleet } from "./setup.js";
 import { ShardPool } from "./shards.js";
@@ -75,20 +75,18 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   lossPct: number;
   readonly startedAt = performance.now();
   /** When each fleet node first registered with the twins, on the run's clock. */
-  readonly registeredAt = new Map<string, number>();
+  readonly registeredAt: ReadonlyMap<string, number>;
   readonly done: Promise<Report>;
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
   private readonly sched = new RealScheduler();
   private readonly faults: FaultRunner;
-  private readonly fleet: ReadonlySet<string>;
   private readonly lag = new LagMonitor();
   private timers: NodeJS.Timeout[] = [];
   private endPresses: (() => void) | undefined;
   private stopped = false;
   private rssMB = 0;
   private brokerRssMaxMB: number | undefined;
-  private frozen = 0;
 
   private constructor(
     readonly opts: FleetOptions,
@@ -105,8 +103,21 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   ) {
     super();
     this.lossPct = opts.lossPct;
-    this.fleet = new Set(ids);
-    this.faults = new FaultRunner(this.sched, this.targets());
+    this.registeredAt = new Registrations(ids, twins, collector.timeline, () => performance.now()).first;
+    this.faults = new FaultRunner(
+      this.sched,
+      fleetFaultTargets({
+        ids,
+        seed: opts.seed,
+        prefix: opts.prefix,
+        broker,
+        pool,
+        twins,
+        lossPct: () => this.lossPct,
+        setLoss: (pct) => this.setLoss(pct),
+        now: () => performance.now(),
+      }),
+    );
     this.faults.on("start", (f) => {
       this.emit("log", `fault: ${describeFault(f)} started`, "info");
       this.emit("fault-start", f);
@@ -158,7 +169,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   setLoss(pct: number): void {
     this.lossPct = pct;
-    this.pool.broadcast({ type: "set-loss", loss: this.lossSpec(pct) });
+    this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
   }
 
   press(id: string): boolean {
@@ -211,59 +222,18 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     };
   }
 
-  private targets(): FaultTargets {
-    const prefix = Prefix(this.opts.prefix);
-    return {
-      ids: this.ids,
-      seed: this.opts.seed,
-      killBroker: () => this.broker.kill(),
-      startBroker: () => this.broker.start(),
-      power: (ids, on) => this.pool.sendMany(ids, (share) => ({ type: "power", ids: share, on })),
-      cables: (ids, pulled) => this.pool.sendMany(ids, (share) => ({ type: "cable", ids: share, pulled })),
-      lossPct: () => this.lossPct,
-      setLoss: (pct) => this.setLoss(pct),
-      killTwins: () => this.twins.kill(),
-      startTwins: () => this.twins.restart(),
-      freezeClient: async (topic) => {
-        const { hostname, port } = new URL(this.broker.url);
-        const client = await FrozenClient.open({
-          host: hostname,
-          port: Number(port || 1883),
-          clientId: `${prefix}-frozen-${this.frozen++}`,
-          topic: topic ?? `${prefix}/#`,
-          now: () => performance.now(),
-        });
-        return () => {
-          client.close();
-          return client.cutAt;
-        };
-      },
-    };
-  }
-
   private launch(host: string, port: number): void {
     const { opts } = this;
-    const t0 = performance.now();
-    const shards = Math.min(Math.max(1, opts.workers), this.ids.length);
-    const spread = this.bootSpreadMs / this.ids.length;
-    for (let s = 0; s < shards; s++) {
-      // Shard s holds every shards-th node from s on, so each node's boot slot follows from its index.
-      const ids = this.ids.filter((_, i) => i % shards === s);
-      this.pool.start({
-        shard: s,
-        ids,
-        bootAt: ids.map((_, k) => t0 + (s + k * shards) * spread),
-        brokerHost: host,
-        brokerPort: port,
-        prefix: opts.prefix,
-        profile: this.profile,
-        seed: opts.seed,
-        loss: this.lossSpec(opts.lossPct),
-        ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
-        timeOrigin: performance.timeOrigin,
-      });
-    }
-    this.watchTwins();
+    this.pool.launch(this.ids, Math.min(Math.max(1, opts.workers), this.ids.length), this.bootSpreadMs, {
+      brokerHost: host,
+      brokerPort: port,
+      prefix: opts.prefix,
+      profile: this.profile,
+      seed: opts.seed,
+      loss: lossSpecOf(opts, opts.lossPct),
+      ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
+      timeOrigin: performance.timeOrigin,
+    });
     this.timers.push(
       setInterval(() => {
         const now = performance.now();
@@ -388,32 +358,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
   }
 
-  /** Registration (first, and after every fault) and offline times, for the fleet's own nodes only. */
-  private watchTwins(): void {
-    const { timeline } = this.collector;
-    const check = (id: string) => {
-      if (this.registeredAt.has(id) || !this.fleet.has(id)) return;
-      const t = this.twins.get(id);
-      if (t?.kind !== undefined && t.reported !== undefined && t.presence === "online") {
-        this.registeredAt.set(id, performance.now());
-      }
-    };
-    this.twins.on("twin-registered", (t) => {
-      if (this.fleet.has(t.id)) timeline.registered(t.id, performance.now());
-      check(t.id);
-    });
-    this.twins.on("twin-updated", (t) => check(t.id));
-    this.twins.on("twin-offline", (t) => {
-      if (this.fleet.has(t.id)) timeline.wentOffline(t.id, performance.now());
-    });
-  }
-
-  private lossSpec(pct: number): LossSpec {
-    const ge = this.opts.gilbertElliott;
-    if (ge) return { kind: "gilbert-elliott", ...ge, lossGood: pct / 100 };
-    return pct > 0 ? { kind: "bernoulli", p: pct / 100 } : { kind: "none" };
-  }
-
   private report(results: ShardResult[], settleS: number, endMs: number): Report {
     for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     return buildReport({
@@ -451,9 +395,4 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 export async function runFleet(opts: FleetOptions, logger?: Logger): Promise<Report> {
   const run = await FleetRun.start(opts, logger);
   return run.done;
-}
-
-function describeFault(f: FaultRecord): string {
-  const who = f.nodes ? ` (${f.nodes.length} node${f.nodes.length === 1 ? "" : "s"})` : "";
-  return `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""}${who}`;
 }

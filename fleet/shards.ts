@@ -44,6 +44,29 @@ export class ShardPool {
     });
   }
 
+  /**
+   * Starts the fleet's nodes over `shards` shards: shard s holds every shards-th node from s on, so
+   * each node's boot slot (one after another over `bootSpreadMs`, from now) follows from its index.
+   */
+  launch(
+    ids: readonly string[],
+    shards: number,
+    bootSpreadMs: number,
+    common: Omit<ShardTask, "port" | "shard" | "ids" | "bootAt">,
+  ): void {
+    const t0 = performance.now();
+    const spread = bootSpreadMs / ids.length;
+    for (let s = 0; s < shards; s++) {
+      const mine = ids.filter((_, i) => i % shards === s);
+      this.start({
+        ...common,
+        shard: s,
+        ids: mine,
+        bootAt: mine.map((_, k) => t0 + (s + k * shards) * spread),
+      });
+    }
+  }
+
   /** Starts a shard; its task runs until finish(). */
   start(task: Omit<ShardTask, "port">): void {
     const { port1, port2 } = new MessageChannel();

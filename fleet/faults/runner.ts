@@ -204,3 +204,9 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
     void p.finally(() => this.pending.delete(p));
   }
 }
+
+/** One line for a log: the kind, the loss it set, how many nodes it hit. */
+export function describeFault(f: FaultRecord): string {
+  const who = f.nodes ? ` (${f.nodes.length} node${f.nodes.length === 1 ? "" : "s"})` : "";
+  return `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""}${who}`;
+}
