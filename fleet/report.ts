@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import type { Summary } from "../sim/histogram.js";
+import type { FaultOutcome } from "../sim/recovery.js";
 
 export interface Report {
   readonly scenario: {
@@ -110,21 +111,14 @@ export interface Report {
   };
 }
 
-/** One fault of the run: when it hit, for how long, and what it did (times from the start of the presses). */
-export interface FaultReport {
+/**
+ * One fault of the run: when it hit (from the start of the presses), for how long, and what it did
+ * (sim/recovery.ts defines each figure).
+ */
+export interface FaultReport extends Omit<FaultOutcome, "windowEndMs"> {
   readonly kind: string;
   readonly atMs: number;
   readonly durationMs: number;
-  /** The nodes it hit directly (the fleet's size for broker, twins, loss and frozen-client faults). */
-  readonly nodes: number;
-  /** From the fault's end until every node it hit was back, registered and applying presses in under 1 s. */
-  readonly recoveryMs: number | null;
-  readonly disconnected: number;
-  readonly reregisteredMaxMs: number | null;
-  readonly offlineDetectedMaxMs: number | null;
-  readonly pressesDuring: number;
-  readonly lateBeyond5s: number;
-  readonly lostForGood: number;
   /** The loss a loss fault set. */
   readonly pct?: number;
   /** A frozen client: when the broker cut it off, from the fault's start (null: it never did). */

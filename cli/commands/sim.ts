@@ -78,19 +78,12 @@ Examples:
     )
     .action(async (raw: RawFleetOptions) => {
       let opts: ReturnType<typeof resolveFleetOptions>;
-      try {
-        opts = resolveFleetOptions(raw);
-      } catch (e) {
-        if (e instanceof OptionError) {
-          io.stderr(`twinfleet sim: ${e.message}\n(run twinfleet sim --help for usage)\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw e;
-      }
-      const interactive = !opts.headless && process.stdout.isTTY === true;
+      let interactive: boolean;
       let run: FleetRun;
       try {
+        opts = resolveFleetOptions(raw);
+        interactive = !opts.headless && process.stdout.isTTY === true;
+        // A fault schedule that does not fit the run is only known once the fleet is laid out.
         run = await FleetRun.start(
           interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
         );

@@ -41,4 +41,33 @@ describe("twinfleet", () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/unknown option '--colour'/);
   });
+
+  it("refuses a fault schedule that does not fit the run before anything starts, naming the entry", async () => {
+    process.exitCode = undefined;
+    const r = await run([
+      "sim",
+      "--headless",
+      "--nodes",
+      "2",
+      "--duration",
+      "10",
+      "--faults",
+      "broker-restart@20",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/faults\[0\] \(broker-restart\) starts at 20 s, when the presses have ended/);
+    const ext = await run([
+      "sim",
+      "--headless",
+      "--broker",
+      "mqtt://127.0.0.1:1",
+      "--faults",
+      "broker-restart@1",
+      "--duration",
+      "5",
+    ]);
+    expect(ext.code).toBe(2);
+    expect(ext.err).toMatch(/a broker-restart needs a broker the run starts itself/);
+    process.exitCode = undefined;
+  });
 });
