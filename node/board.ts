@@ -143,7 +143,7 @@ export class Board {
   powerOff(at: number): void {
     if (!this.cpu.powered) return;
     const was = this.mqtt;
-    this.dropSocket(false);
+    this.cutSocket(at);
     this.connackTimer?.cancel();
     this.wake?.cancel();
     this.wake = undefined;
@@ -633,6 +633,26 @@ export class Board {
     this.syncDeadline = Number.POSITIVE_INFINITY;
     this.sink({ type: "disconnected", node: this.node, at: this.t, reason });
     this.coreInput({ type: "disconnected" }, undefined);
+  }
+
+  /**
+   * The power goes: the W5100 stops at once — it receives nothing more and retransmits nothing — but
+   * what it already put on the cable still reaches the broker; then the socket is abandoned (no FIN).
+   */
+  private cutSocket(at: number): void {
+    const sock = this.sock;
+    this.sock = undefined;
+    this.rx = [];
+    this.rxBytes = 0;
+    if (sock === undefined) return;
+    sock.down.close();
+    if (sock.closedAt !== undefined) {
+      sock.up.close();
+      this.abandon(sock.wire);
+      return;
+    }
+    this.abandoned.add(sock.wire);
+    sock.up.cut(at, () => sock.wire.abandon());
   }
 
   /** Releases the W5100 socket; `fin`: PubSubClient's stop() sends a FIN if the cable carries it. */

@@ -45,6 +45,8 @@ export class LinkPath {
   private lastDelivered = Number.NEGATIVE_INFINITY;
   private stalled = false;
   private dead = false;
+  /** The sender lost power: what left it before then still arrives; then this is called. */
+  private afterCut: (() => void) | undefined;
 
   constructor(
     private readonly sched: Scheduler,
@@ -100,10 +102,38 @@ export class LinkPath {
   /** The connection is gone: nothing more is sent or delivered. */
   close(): void {
     this.dead = true;
+    this.afterCut = undefined;
     this.timer?.cancel();
     this.timer = undefined;
     this.queue = [];
     this.head = 0;
+  }
+
+  /**
+   * The sender lost power at `at`. A segment whose successful transmission left before then is on
+   * the cable and still arrives, in order; nothing is retransmitted any more, so the first one that
+   * needed a later transmission — and everything behind it, which TCP cannot deliver past the gap —
+   * never does. `then` runs once the path is done.
+   */
+  cut(at: number, then: () => void): void {
+    if (this.dead) {
+      then();
+      return;
+    }
+    let keep = this.head;
+    while (keep < this.queue.length && (this.queue[keep] as Segment).attemptAt <= at) keep++;
+    this.queue.length = keep;
+    this.killAt = Number.POSITIVE_INFINITY;
+    this.afterCut = then;
+    this.finishCut();
+    if (!this.dead) this.arm();
+  }
+
+  private finishCut(): void {
+    if (this.afterCut === undefined || this.head < this.queue.length) return;
+    const then = this.afterCut;
+    this.close();
+    then();
   }
 
   private place(seg: Segment, from: number, at: number): void {
@@ -150,6 +180,11 @@ export class LinkPath {
       const ready = seg.attemptAt + this.latencyMs;
       if (ready > now) break;
       if (!this.hooks.upAt(seg.attemptAt)) {
+        if (this.afterCut !== undefined) {
+          // Lost on a pulled cable, with no one left to send it again.
+          this.queue.length = this.head;
+          break;
+        }
         // The cable was out when this attempt went: it is lost like any other.
         this.place(seg, seg.attempt + 1, seg.attemptAt + rtoAfter(this.policy, seg.attempt));
         continue;
@@ -164,6 +199,8 @@ export class LinkPath {
       this.head++;
       if (this.dead) return;
     }
+    this.finishCut();
+    if (this.dead) return;
     if (this.head > 64 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;

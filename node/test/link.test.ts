@@ -228,3 +228,37 @@ describe("Gilbert–Elliott loss", () => {
     expect(x.b.every((l) => !l)).toBe(true);
   });
 });
+
+describe("a power cut at the sender", () => {
+  it("still delivers, in order, what left before it; nothing after the first segment that needed a later transmission", () => {
+    const sched = new FakeScheduler();
+    // Segment 1 gets through at once; segment 2 is lost once (its retransmission is due 200 ms later);
+    // segment 3 gets through at once but must wait behind 2 (in-order delivery).
+    const { p, delivered, timeouts } = path(sched, scripted([0.9, 0.1, 0.9, 0.9]), { latencyMs: 0.2 });
+    let done = false;
+    p.send(Buffer.from([1]), 0);
+    p.send(Buffer.from([2]), 0);
+    p.send(Buffer.from([3]), 0);
+    sched.runUntil(0.1); // the cut comes before any of them has arrived
+    p.cut(0.1, () => {
+      done = true;
+    });
+    sched.runUntil(60_000);
+    expect(delivered).toEqual([{ at: 0.2, tag: 1 }]);
+    expect(timeouts).toEqual([]);
+    expect(done).toBe(true);
+  });
+
+  it("is done at once when nothing is in flight", () => {
+    const sched = new FakeScheduler();
+    const { p, delivered } = path(sched, { kind: "none" }, { latencyMs: 0.2 });
+    let done = false;
+    p.cut(0, () => {
+      done = true;
+    });
+    p.send(Buffer.from([1]), 0);
+    sched.runUntil(10);
+    expect(done).toBe(true);
+    expect(delivered).toEqual([]);
+  });
+});

@@ -147,3 +147,49 @@ describe("a broker that dies", () => {
     expect(second?.stamp).toEqual({ counter: 1, origin: "A" });
   });
 });
+
+describe("a power cut", () => {
+  /** When the press's report reaches the broker, with no power cut: the same seeded run. */
+  function arrival(): number {
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    n.press(3000);
+    r.sched.runUntil(3100);
+    const report = r.broker.publishes("tf-A").find((p) => p.payload === "R1 1 1 A");
+    return report?.at ?? Number.NaN;
+  }
+
+  it("does not call back a report the W5100 had already sent: the broker keeps the press", () => {
+    const arrives = arrival();
+    expect(arrives).toBeGreaterThan(3000);
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    n.press(3000);
+    // The report is on the cable (it left the W5100, it has not reached the broker) when the power goes.
+    r.sched.runUntil(arrives - UNO.network.oneWayLatencyMs / 2);
+    n.powerOff();
+    r.sched.runUntil(3100);
+    expect(r.broker.retained.get("tf/report/A")).toBe("R1 1 1 A");
+    n.start();
+    r.sched.runUntil(8000);
+    // Back with its state: the press was not lost with the RAM.
+    expect(n.state.stamp).toEqual({ counter: 1, origin: "A" });
+  });
+
+  it("loses a report still being written to the W5100", () => {
+    const arrives = arrival();
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(3000);
+    n.press(3000);
+    r.sched.runUntil(arrives - UNO.network.oneWayLatencyMs - 0.05);
+    n.powerOff();
+    r.sched.runUntil(3100);
+    expect(r.broker.retained.get("tf/report/A")).toBe("R1 0 0 A");
+  });
+});
