@@ -61,9 +61,11 @@ function brief(r: Report) {
     sync: r.sync,
     syncOutsideFaults: r.syncOutsideFaults ?? null,
     lost: r.lost,
+    lostOutsideFaults: r.lostOutsideFaults,
     late: r.late,
     lostForGood: r.lostForGood,
     regressions: r.regressions,
+    regressionList: r.regressionList,
     diverged: r.diverged,
     faults: r.faults,
     brokerRssMaxMB: r.sim.brokerRssMaxMB,
@@ -121,11 +123,20 @@ export async function faults(argv: string[]): Promise<void> {
     await go("partition", { nodes, rate: 6, durationS: 100, durable: true, faults: f });
   }
   if (only.has("frozen")) {
-    // The same fleet with and without a frozen subscriber to everything, side by side.
-    const without = await go("frozenBaseline", { nodes, rate: 6, durationS: 60, durable: false, faults: [] });
-    const f: FaultEntry[] = [{ kind: "frozen-client", atS: 5, forS: 50 }];
-    const withIt = await go("frozenClient", { nodes, rate: 6, durationS: 60, durable: false, faults: f });
+    // The same fleet with and without a frozen subscriber to everything, side by side. A frozen
+    // client's unread bytes fill the kernel's socket buffers first (some 4 MB on loopback: ~100 s of
+    // this fleet's traffic), and only then the broker's own queue: freeze it long enough to get there.
+    const without = await go("frozenBaseline", {
+      nodes,
+      rate: 6,
+      durationS: 150,
+      durable: false,
+      faults: [],
+    });
+    const f: FaultEntry[] = [{ kind: "frozen-client", atS: 5, forS: 140 }];
+    const withIt = await go("frozenClient", { nodes, rate: 6, durationS: 150, durable: false, faults: f });
     out.frozenP99Ratio = withIt.sync.p99Ms / Math.max(0.001, without.sync.p99Ms);
+    out.frozenBrokerRssDeltaMB = (withIt.sim.brokerRssMaxMB ?? 0) - (without.sim.brokerRssMaxMB ?? 0);
   }
   if (only.has("twins")) {
     const f: FaultEntry[] = [{ kind: "twins-restart", atS: 20, downS: 2 }];

@@ -11,7 +11,7 @@ import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
 import { analyzeFaults } from "../sim/recovery.js";
-import type { Pairing } from "../sim/topology.js";
+import { followersReach, type Pairing } from "../sim/topology.js";
 import type { BrokerKind } from "./broker-host.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
@@ -81,6 +81,7 @@ export function buildReport(i: ReportInput): Report {
   const analysis = analyzeFaults({
     faults: faultRecords,
     fleet: i.ids as readonly NodeId[],
+    reach: followersReach(i.pairing),
     timeline: collector.timeline,
     pairs: checker.pairs(),
     slow: checker.slow,

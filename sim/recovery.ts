@@ -69,6 +69,8 @@ export interface FaultAnalysis {
 export interface AnalysisInput {
   readonly faults: readonly FaultSpan[];
   readonly fleet: readonly NodeId[];
+  /** Who follows each node, directly or through a chain (sim/topology.ts followersReach). */
+  readonly reach: ReadonlyMap<NodeId, readonly NodeId[]>;
   readonly timeline: NodeTimeline;
   readonly pairs: PairRecord;
   readonly slow: readonly SlowPair[];
@@ -81,7 +83,16 @@ export interface AnalysisInput {
 const DISCONNECT_SLACK_MS = 1000;
 
 export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
-  const outcomes = input.faults.map((f) => analyzeOne(f, input));
+  const reachSets = new Map<NodeId, ReadonlySet<NodeId>>();
+  const reachOf = (n: NodeId): ReadonlySet<NodeId> => {
+    let set = reachSets.get(n);
+    if (!set) {
+      set = new Set(input.reach.get(n) ?? []);
+      reachSets.set(n, set);
+    }
+    return set;
+  };
+  const outcomes = input.faults.map((f) => analyzeOne(f, input, reachOf));
   const windows = input.faults.map((f, i) => ({
     from: f.startMs,
     to: outcomes[i]?.windowEndMs ?? input.endMs,
@@ -100,7 +111,11 @@ export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
   return { outcomes, outside: outside.summary(), lostOutside };
 }
 
-function analyzeOne(f: FaultSpan, input: AnalysisInput): FaultOutcome {
+function analyzeOne(
+  f: FaultSpan,
+  input: AnalysisInput,
+  reachOf: (n: NodeId) => ReadonlySet<NodeId>,
+): FaultOutcome {
   const hit = f.nodes ?? input.fleet;
   const hitSet = f.nodes ? new Set(f.nodes) : undefined;
   const { timeline } = input;
@@ -128,12 +143,16 @@ function analyzeOne(f: FaultSpan, input: AnalysisInput): FaultOutcome {
     const off = (timeline.offline.get(node) ?? []).find((t) => t >= f.startMs && t <= f.endMs);
     if (off !== undefined) offlineMax = Math.max(offlineMax ?? 0, off - f.startMs);
   }
-  // Slow pairs touching a node the fault hit, in press order: each one in flight during the window
-  // stretches it to its delivery; one never delivered means the fleet never recovered.
+  // Slow pairs touching a node the fault hit — as source, follower, or on a chain between them (C
+  // follows B follows A: a press on A waits for B) — in press order: each one in flight during the
+  // window stretches it to its delivery; one never delivered means the fleet never recovered.
+  const touches = (p: SlowPair): boolean => {
+    if (!hitSet || hitSet.has(p.source) || hitSet.has(p.follower)) return true;
+    const downstream = reachOf(p.source);
+    return hit.some((n) => downstream.has(n) && reachOf(n).has(p.follower));
+  };
   let windowEnd = back;
-  const touching = input.slow
-    .filter((p) => !hitSet || hitSet.has(p.source) || hitSet.has(p.follower))
-    .sort((a, b) => a.pressAt - b.pressAt);
+  const touching = input.slow.filter(touches).sort((a, b) => a.pressAt - b.pressAt);
   let late = 0;
   let lost = 0;
   for (const p of touching) {

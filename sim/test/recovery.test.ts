@@ -19,11 +19,19 @@ const reach = followersReach(
   ]),
 );
 
-function analyze(c: SyncChecker, tl: NodeTimeline, faults: FaultSpan[], endMs = 100_000) {
+/** C follows B follows A (and D follows nobody). */
+const chainReach = followersReach(
+  new Map([
+    [B, [A]],
+    [C, [B]],
+  ]),
+);
+function analyze(c: SyncChecker, tl: NodeTimeline, faults: FaultSpan[], endMs = 100_000, pairs = reach) {
   c.finish();
   return analyzeFaults({
     faults,
     fleet,
+    reach: pairs,
     timeline: tl,
     pairs: c.pairs(),
     slow: c.slow,
@@ -142,5 +150,23 @@ describe("analyzeFaults", () => {
     expect(r.outcomes).toEqual([]);
     expect(r.lostOutside).toBe(1);
     expect(r.outside.count).toBe(0);
+  });
+
+  it("a pair held up by a partitioned node between its source and follower belongs to the fault", () => {
+    const c = new SyncChecker(chainReach);
+    const tl = new NodeTimeline();
+    tl.disconnected(B, 12_000);
+    tl.registered(B, 31_000);
+    c.press({ node: A, stamp: st(1, A), at: 15_000 });
+    c.applied({ node: B, stamp: st(1, A), at: 31_500 });
+    c.applied({ node: C, stamp: st(1, A), at: 31_600 }); // C waited for B, the partitioned one
+    const r = analyze(
+      c,
+      tl,
+      [{ kind: "partition", startMs: 10_000, endMs: 30_000, nodes: [B] }],
+      100_000,
+      chainReach,
+    );
+    expect(r.outcomes[0]).toMatchObject({ lateBeyond5s: 2, recoveryMs: 1600, windowEndMs: 31_600 });
   });
 });
