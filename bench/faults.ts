@@ -68,6 +68,7 @@ function brief(r: Report) {
     regressionList: r.regressionList,
     diverged: r.diverged,
     faults: r.faults,
+    twinsView: r.twinsView,
     brokerRssMaxMB: r.sim.brokerRssMaxMB,
     keptUp: r.sim.keptUp,
     lagP99Ms: r.sim.lagP99Ms,

@@ -5,6 +5,7 @@
  */
 import type { NodeId } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
+import type { Pairing } from "../sim/topology.js";
 import type { TwinsHost } from "./twins-host.js";
 
 export class Registrations {
@@ -37,4 +38,33 @@ export class Registrations {
       this.first.set(id, this.now());
     }
   }
+}
+
+/** The twins service's view of the fleet's own nodes when the run ends: is it complete and right? */
+export interface TwinsView {
+  /** Fleet nodes the twins know of with an identity (register) and a state (report). */
+  readonly known: number;
+  readonly online: number;
+  /** Nodes whose desired sources are exactly the run's pairing. */
+  readonly desiredAsPaired: number;
+  /** Nodes whose pairing the node itself has confirmed. */
+  readonly pairingConfirmed: number;
+}
+
+export function twinsViewOf(twins: TwinsHost, ids: readonly NodeId[], pairing: Pairing): TwinsView {
+  let known = 0;
+  let online = 0;
+  let desiredAsPaired = 0;
+  let pairingConfirmed = 0;
+  for (const id of ids) {
+    const t = twins.get(id);
+    if (!t) continue;
+    if (t.kind !== undefined && t.reported !== undefined) known++;
+    if (t.presence === "online") online++;
+    const want = pairing.get(id) ?? [];
+    const has = t.desired.sources;
+    if (has.length === want.length && want.every((s) => has.includes(s))) desiredAsPaired++;
+    if (t.pairing === "confirmed") pairingConfirmed++;
+  }
+  return { known, online, desiredAsPaired, pairingConfirmed };
 }

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import type { TwinsView } from "./registrations.js";
 
 export interface Report {
   readonly scenario: {
@@ -61,6 +62,8 @@ export interface Report {
   }[];
   /** Each fault as it happened and what it did (docs/metrics.md#faults). */
   readonly faults: readonly FaultReport[];
+  /** What the twins service knows of the fleet's nodes at the end: complete, online, paired as asked. */
+  readonly twinsView: TwinsView;
   readonly diverged: number;
   readonly divergedNodes: readonly string[];
   readonly registration: {

@@ -21,7 +21,7 @@ import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultTargets } from "./faults/targets.js";
 import { LagMonitor } from "./lag.js";
 import { type FleetOptions, lossSpecOf } from "./options.js";
-import { Registrations } from "./registrations.js";
+import { Registrations, type TwinsView, twinsViewOf } from "./registrations.js";
 import type { Report } from "./report.js";
 import { prepareFleet } from "./setup.js";
 import { ShardPool } from "./shards.js";
@@ -267,8 +267,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       await this.settle(settleFrom);
       await this.faults.stop();
       const endMs = performance.now() - REORDER_WINDOW_MS;
+      // Before the nodes stop (their last wills would show them offline).
+      const view = twinsViewOf(this.twins, this.ids, this.pairing);
       const results = await this.pool.finish();
-      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs);
+      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs, view);
       this.setPhase("done");
       return report;
     } finally {
@@ -358,7 +360,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
   }
 
-  private report(results: ShardResult[], settleS: number, endMs: number): Report {
+  private report(results: ShardResult[], settleS: number, endMs: number, twinsView: TwinsView): Report {
     for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     return buildReport({
       opts: this.opts,
@@ -377,6 +379,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       brokerKind: this.broker.kind,
       twins: this.twins.passive ? "joined" : "own",
       faults: this.faults.records,
+      twinsView,
       pressStartMs: Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs,
       endMs,
     });

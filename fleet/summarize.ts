@@ -17,6 +17,7 @@ import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
 import type { FleetOptions } from "./options.js";
+import type { TwinsView } from "./registrations.js";
 import { checkRequirements, type FaultReport, type Report, round, syncFields } from "./report.js";
 
 export interface ReportInput {
@@ -37,6 +38,7 @@ export interface ReportInput {
   readonly brokerKind: BrokerKind;
   readonly twins: "own" | "joined";
   readonly faults: readonly FaultRecord[];
+  readonly twinsView: TwinsView;
   /** When the presses started and the checks ended, on the run's clock (ms). */
   readonly pressStartMs: number;
   readonly endMs: number;
@@ -144,6 +146,7 @@ export function buildReport(i: ReportInput): Report {
       now: formatStamp(r.now),
     })),
     faults,
+    twinsView: i.twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),
     registration: {

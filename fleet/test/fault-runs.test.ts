@@ -78,6 +78,8 @@ async function withFaults(
 /** The guarantees every fault run must keep. */
 function expectNothingLost(r: Report): void {
   expect(r).toMatchObject({ lostForGood: 0, regressions: 0, diverged: 0 });
+  const n = r.scenario.nodes;
+  expect(r.twinsView).toEqual({ known: n, online: n, desiredAsPaired: n, pairingConfirmed: n });
   expect(r.faults.every((f) => f.error === undefined)).toBe(true);
 }
 
@@ -180,6 +182,7 @@ describe("fault runs", () => {
     expectNothingLost(r);
     expect(listed).toBe(6);
     expect(paired).toBe(6);
+    expect(r.twinsView).toEqual({ known: 6, online: 6, desiredAsPaired: 6, pairingConfirmed: 6 });
     expect(r.faults[0]).toMatchObject({ kind: "twins-restart", disconnected: 0 });
     expect(r.faults[0]?.recoveryMs).not.toBeNull();
     expect(r.faults[0]?.recoveryMs).toBeLessThan(5000);

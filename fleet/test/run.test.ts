@@ -107,6 +107,7 @@ describe("fleet runs", () => {
         "regressions",
         "regressionList",
         "faults",
+        "twinsView",
         "diverged",
         "divergedNodes",
         "registration",
@@ -147,6 +148,7 @@ describe("fleet runs", () => {
     expect(r).toMatchObject({ lostForGood: 0, late: 0, regressions: 0, faults: [] });
     expect(r.syncOutsideFaults).toBeUndefined();
     expect(r.scenario).toMatchObject({ brokerKind: "embedded", brokerDurable: false, twins: "own" });
+    expect(r.twinsView).toEqual({ known: 200, online: 200, desiredAsPaired: 200, pairingConfirmed: 200 });
     expect(r.diverged).toBe(0);
     expect(r.cpu.meanPct).toBeGreaterThan(0);
     expect(r.versions.aedes).toMatch(/^1\./);
