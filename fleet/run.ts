@@ -162,11 +162,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return Math.min(20_000, this.opts.nodes * 5);
   }
 
-  /** Faults as they happened so far (ended ones). */
-  get faultRecords(): readonly FaultRecord[] {
-    return this.faults.records;
-  }
-
   setLoss(pct: number): void {
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
