@@ -39,29 +39,39 @@ describe("a fleet run on Mosquitto", () => {
     expect(r.sync.p99Ms).toBeLessThan(1000);
   }, 90_000);
 
-  it("a second run on the same broker starts from cleared retained state", async () => {
+  it("a second run on the same broker keeps the fleet's state; with --fresh it starts from cleared state", async () => {
     const counters = async () =>
-      [...(await retained(broker.url, "tf/report/+")).values()]
-        .filter((d) => /^tf\/report\/n-00[01]\d$/.test(d.topic))
-        .map((d) => Number(d.payload.split(" ")[2]));
+      new Map(
+        [...(await retained(broker.url, "tf/report/+")).values()]
+          .filter((d) => /^tf\/report\/n-00[01]\d$/.test(d.topic))
+          .map((d) => [d.topic, Number(d.payload.split(" ")[2])] as const),
+      );
     // The first run left pressed states behind in the retained reports of the ids it shares.
-    expect(Math.max(...(await counters()))).toBeGreaterThan(0);
-    const r = await runFleet(
-      resolveFleetOptions({
-        broker: broker.url,
-        nodes: "20",
-        duration: "2",
-        settle: "3",
-        rate: "0",
-        groupSize: "5",
-        workers: "1",
-      }),
-    );
-    expect(r).toMatchObject({ presses: 0, lost: 0, diverged: 0 });
-    expect(r.registration.registered).toBe(20);
-    // Had the old reports stayed, the nodes would have adopted their stamps at sync.
+    const before = await counters();
+    expect(Math.max(...before.values())).toBeGreaterThan(0);
+    const again = (fresh: boolean) =>
+      runFleet(
+        resolveFleetOptions({
+          broker: broker.url,
+          nodes: "20",
+          duration: "2",
+          settle: "3",
+          rate: "0",
+          groupSize: "5",
+          workers: "1",
+          ...(fresh ? { fresh: true } : {}),
+        }),
+      );
+    // A fleet that reboots finds its state on the broker, as real boards would: nothing goes back.
+    const kept = await again(false);
+    expect(kept).toMatchObject({ presses: 0, lostForGood: 0, regressions: 0, diverged: 0 });
+    expect(kept.registration.registered).toBe(20);
+    expect(await counters()).toEqual(before);
+    // --fresh clears it first: had the old reports stayed, the nodes would have adopted their stamps.
+    const fresh = await again(true);
+    expect(fresh).toMatchObject({ presses: 0, lost: 0, diverged: 0 });
     const after = await counters();
-    expect(after).toHaveLength(20);
-    expect(after.every((c) => c === 0)).toBe(true);
-  }, 60_000);
+    expect(after.size).toBe(20);
+    expect([...after.values()].every((c) => c === 0)).toBe(true);
+  }, 90_000);
 });
