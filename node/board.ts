@@ -16,7 +16,7 @@ import type { DisconnectReason, MqttStats, NodeEventSink, NodeStats } from "./me
 import type { DeviceProfile } from "./profile.js";
 import { checkRam, type RamBudget } from "./ram.js";
 import type { Scheduler, Timer } from "./scheduler.js";
-import type { Wire, WireFactory } from "./wire.js";
+import { type Wire, type WireFactory, wireAt } from "./wire.js";
 
 export interface BoardOptions {
   readonly core: NodeCoreConfig;
@@ -514,15 +514,22 @@ export class Board {
     }
     const link = this.opts.link;
     let sock: Socket | undefined;
-    const wire = this.opts.wire({
-      packet: (bytes) => sock?.down.send(bytes, this.sched.now()),
-      closed: (refused) => {
-        this.abandoned.delete(wire); // the broker closed it (keepalive or takeover): nothing left to free
-        if (!sock) return;
-        if (refused && this.sock === sock) this.connectRefused(this.sched.now());
-        else this.socketDied(sock, this.sched.now(), "closed");
+    // The real connection opens when the successful SYN reaches the broker's host.
+    const synArrives = hs.at - this.p.network.oneWayLatencyMs;
+    const wire = wireAt(
+      this.opts.wire,
+      {
+        packet: (bytes) => sock?.down.send(bytes, this.sched.now()),
+        closed: (refused) => {
+          this.abandoned.delete(wire); // the broker closed it (keepalive or takeover): nothing left to free
+          if (!sock) return;
+          if (refused && this.sock === sock) this.connectRefused(this.sched.now());
+          else this.socketDied(sock, this.sched.now(), "closed");
+        },
       },
-    });
+      this.sched,
+      synArrives,
+    );
     const paths = link.connect(
       {
         deliver: (b) => {

@@ -8,6 +8,7 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { FrameSplitter } from "./mqtt-frames.js";
+import type { Scheduler } from "./scheduler.js";
 
 export interface WireHandlers {
   packet(bytes: Buffer): void;
@@ -68,4 +69,42 @@ class TcpWire implements Wire {
     this.live = false;
     this.socket.destroy();
   }
+}
+
+/**
+ * A wire opened at model time `at` (exactly, never before), not when the model computes the
+ * handshake: the real connection is what the broker's host sees, so it must see the node's SYN when
+ * the node's SYN would arrive. A node reacting to a dead broker's reset at once would otherwise knock
+ * on the dying process's listener within microseconds, which no board on a LAN can do. Writes before
+ * then wait for it; abandoned or destroyed before then, it never connects.
+ */
+export function wireAt(factory: WireFactory, h: WireHandlers, sched: Scheduler, at: number): Wire {
+  let real: Wire | undefined;
+  let gone = false;
+  const queued: Buffer[] = [];
+  const open = sched.at(
+    at,
+    () => {
+      if (gone) return;
+      real = factory(h);
+      for (const b of queued) real.write(b);
+      queued.length = 0;
+    },
+    true,
+  );
+  const end = (how: (w: Wire) => void) => {
+    if (real) how(real);
+    else {
+      gone = true;
+      open.cancel();
+    }
+  };
+  return {
+    write: (bytes) => {
+      if (real) real.write(bytes);
+      else if (!gone) queued.push(bytes);
+    },
+    abandon: () => end((w) => w.abandon()),
+    destroy: () => end((w) => w.destroy()),
+  };
 }
