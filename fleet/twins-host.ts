@@ -41,6 +41,8 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     private readonly open: () => Promise<Twins>,
   ) {
     super();
+    // The run, the console's view and its detail pane each listen to several events.
+    this.setMaxListeners(32);
   }
 
   static async start(open: () => Promise<Twins>): Promise<TwinsHost> {
