@@ -32,7 +32,7 @@ describe("twinfleet", () => {
 
   it("names a bad broker flag", async () => {
     const r = await run(["broker", "--port", "99999"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/--port must be a port number 0-65535/);
   });
 
