@@ -197,7 +197,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
 
     const host = urlHost(opts.host);
-    logger.info(
+    logger.debug(
       { host: opts.host, port, tlsPort, wsPort, store: store.kind, auth: opts.auth !== undefined },
       "broker listening",
     );

@@ -5,6 +5,8 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { hashPassword, runBrokerCommand } from "../../broker/index.js";
+import { bindMessage, exposureWarning } from "../bind.js";
+import { commandLogger } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
 export const registerBrokerCommand: RegisterCommand = (program: Command, io: CliIO) => {
@@ -34,11 +36,15 @@ Examples:
   twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json`,
     )
     .action(async (flags) => {
+      const logger = commandLogger(program, io);
       await runBrokerCommand(flags, {
-        onListening: (b) =>
-          io.stderr(
-            `twinfleet broker listening on ${[b.url, b.wsUrl, b.tlsUrl].filter(Boolean).join(", ")}\n`,
-          ),
+        logger,
+        onListening: (b) => {
+          const host = flags.host ?? "0.0.0.0";
+          logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));
+          const warning = exposureWarning(host, flags.auth !== undefined);
+          if (warning !== undefined) logger.warn(warning);
+        },
       });
     });
   broker
