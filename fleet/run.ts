@@ -228,6 +228,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       loss: lossSpecOf(opts, opts.lossPct),
       ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
       timeOrigin: performance.timeOrigin,
+      ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
     });
     this.timers.push(
       setInterval(() => {

@@ -12,6 +12,7 @@ import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
 import { analyzeFaults } from "../sim/recovery.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
+import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
@@ -121,7 +122,12 @@ export function buildReport(i: ReportInput): Report {
       lossPct: opts.lossPct,
       seed: opts.seed,
       durationS: opts.durationS,
-      broker: opts.broker ?? (i.brokerKind === "process" ? "process" : "embedded"),
+      broker:
+        opts.broker !== undefined
+          ? displayUrl(opts.broker)
+          : i.brokerKind === "process"
+            ? "process"
+            : "embedded",
       brokerKind: i.brokerKind,
       brokerDurable: opts.brokerData !== undefined,
       ...(opts.faultsSpec !== undefined ? { faults: opts.faultsSpec } : {}),

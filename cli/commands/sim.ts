@@ -5,13 +5,26 @@
  */
 import type { Command } from "commander";
 import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
-import { DEFAULTS, OptionError, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import { DEFAULTS, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { type Report, requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun, type Progress } from "../../fleet/run.js";
+import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
+import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
+import { UsageError } from "../errors.js";
+import { commandLogger } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
+interface SimLoginFlags {
+  readonly broker?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly nodePassword?: string;
+  readonly nodePasswordFile?: string;
+}
+
 export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO) => {
-  program
+  const cmd = program
     .command("sim")
     .description("simulate a fleet of nodes and measure sync latency, losses, registration and CPU")
     .option("--nodes <n>", `number of simulated nodes (default ${DEFAULTS.nodes})`)
@@ -74,27 +87,38 @@ Examples:
   twinfleet sim --profile ideal --topology pairs --broker mqtt://127.0.0.1:1883
   twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
-  twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)`,
+  twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)
+  twinfleet sim --broker mqtt://lab:1883 --username twins --password-file twins.pw --node-password-file nodes.pw`,
+    );
+  addLoginOptions(cmd, { tls: false })
+    .option(
+      "--node-password <password>",
+      "with --broker: each node logs in as its node id with this password",
     )
-    .action(async (raw: RawFleetOptions) => {
-      let opts: ReturnType<typeof resolveFleetOptions>;
-      let interactive: boolean;
-      let run: FleetRun;
-      try {
-        opts = resolveFleetOptions(raw);
-        interactive = !opts.headless && process.stdout.isTTY === true;
-        // A fault schedule that does not fit the run is only known once the fleet is laid out.
-        run = await FleetRun.start(
-          interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
-        );
-      } catch (e) {
-        if (e instanceof OptionError) {
-          io.stderr(`twinfleet sim: ${e.message}\n(run twinfleet sim --help for usage)\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw e;
-      }
+    .option("--node-password-file <file>", "read the nodes' password from the first line of <file>")
+    .action(async (raw: RawFleetOptions & SimLoginFlags) => {
+      const login = simLogin(raw, io.env ?? process.env);
+      io.secret?.(login.login.password);
+      io.secret?.(login.nodePassword);
+      const resolved = resolveFleetOptions({
+        ...raw,
+        ...(login.url !== undefined ? { broker: login.url } : {}),
+      });
+      const opts = {
+        ...resolved,
+        ...(login.login.username !== undefined || login.login.password !== undefined
+          ? { login: login.login }
+          : {}),
+        ...(login.nodePassword !== undefined ? { nodePassword: login.nodePassword } : {}),
+      };
+      const interactive = !opts.headless && process.stdout.isTTY === true;
+      // Log lines would tear the console's screen: it shows the run's events itself.
+      const logger = commandLogger(interactive ? { opts: () => ({ logLevel: "silent" }) } : program, io);
+      // A fault schedule that does not fit the run is only known once the fleet is laid out.
+      const run = await FleetRun.start(
+        interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
+        logger,
+      );
       const stopOnSignal = () => run.stop();
       process.once("SIGINT", stopOnSignal);
       try {
@@ -111,9 +135,11 @@ Examples:
             );
           }
           run.on("progress", (p) => io.stderr(`${progressLine(p)}\n`));
-          run.on("log", (line) =>
-            io.stderr(`[${((performance.now() - run.startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
-          );
+          run.on("log", (line, level) => {
+            const at = Math.round((performance.now() - run.startedAt) / 1000);
+            if (level === "error") logger.error({ at }, line);
+            else logger.info({ at }, line);
+          });
         }
         const report = await run.done;
         if (opts.report) writeReport(opts.report, report);
@@ -185,4 +211,41 @@ ${lostLine}
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  rss ${r.sim.rssMB.toFixed(0)} MB  ${r.sim.wallS.toFixed(0)} s wall
 `;
+}
+
+/** The run's logins: the twins service and tools (control role), and the nodes (node role). */
+function simLogin(raw: SimLoginFlags, env: Env): { url?: string; login: BrokerLogin; nodePassword?: string } {
+  const nodePassword = resolvePassword(
+    { password: raw.nodePassword, passwordFile: raw.nodePasswordFile },
+    env,
+    {
+      flag: "--node-password",
+      file: "--node-password-file",
+      env: "TWINFLEET_NODE_PASSWORD",
+    },
+  );
+  if (raw.broker === undefined) {
+    const given = [
+      ["--username", raw.username],
+      ["--password", raw.password],
+      ["--password-file", raw.passwordFile],
+      ["--node-password", raw.nodePassword],
+      ["--node-password-file", raw.nodePasswordFile],
+    ].find(([, v]) => v !== undefined)?.[0];
+    if (given !== undefined) {
+      throw new UsageError(`${given} is for a --broker with credentials; the run's own broker has none`);
+    }
+    return { login: {} };
+  }
+  const fromUrl = splitBrokerUrl(raw.broker);
+  const username = raw.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
+  const password = resolvePassword(raw, env) ?? fromUrl.password;
+  return {
+    url: fromUrl.url,
+    login: {
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+    },
+    ...(nodePassword !== undefined ? { nodePassword } : {}),
+  };
 }
