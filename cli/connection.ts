@@ -60,7 +60,7 @@ export function checkBrokerUrl(
     parsed = undefined;
   }
   if (!parsed || !schemes.includes(parsed.protocol.replace(/:$/, "")) || parsed.hostname === "") {
-    throw new UsageError(`${flag}: expected ${list}host[:port], got ${shown}`);
+    throw new UsageError(`${flag}: expected an ${list} URL, got ${shown}`);
   }
   return url;
 }
