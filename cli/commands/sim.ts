@@ -11,7 +11,7 @@ import { FleetRun, type Progress } from "../../fleet/run.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { commandLogger } from "../log.js";
+import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
 interface SimLoginFlags {
@@ -115,9 +115,12 @@ Examples:
       // Log lines would tear the console's screen: it shows the run's events itself.
       const logger = commandLogger(interactive ? { opts: () => ({ logLevel: "silent" }) } : program, io);
       // A fault schedule that does not fit the run is only known once the fleet is laid out.
+      // The run's own broker and twins service are chatty at info (every client error under loss):
+      // they log from warn up unless --log-level debug or trace asks for everything.
+      const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
       const run = await FleetRun.start(
         interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
-        logger,
+        inner,
       );
       const stopOnSignal = () => run.stop();
       process.once("SIGINT", stopOnSignal);
@@ -126,15 +129,20 @@ Examples:
           const { runSimConsole } = await import("../../fleet/console-source.js");
           await runSimConsole(run);
         } else {
-          io.stderr(
-            `twinfleet sim: ${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}\n`,
+          // Readable lines for a person; with --log-format json every line is a JSON record.
+          const json = (program.opts() as LogSettings).logFormat === "json";
+          const note = (line: string) => (json ? logger.info(line) : io.stderr(`twinfleet sim: ${line}\n`));
+          note(
+            `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
           );
           if (run.joined) {
-            io.stderr(
-              `twinfleet sim: joining the twins service ${run.joined.clientId} already on the broker (it controls the fleet; this run only watches it and pairs through retained configs)\n`,
+            note(
+              `joining the twins service ${run.joined.clientId} already on the broker (it controls the fleet; this run only watches it and pairs through retained configs)`,
             );
           }
-          run.on("progress", (p) => io.stderr(`${progressLine(p)}\n`));
+          run.on("progress", (p) =>
+            json ? logger.info({ ...p }, "progress") : io.stderr(`${progressLine(p)}\n`),
+          );
           run.on("log", (line, level) => {
             const at = Math.round((performance.now() - run.startedAt) / 1000);
             if (level === "error") logger.error({ at }, line);

@@ -177,4 +177,19 @@ describe("sim --broker with credentials", () => {
     expect(json.scenario.broker).toBe(fx.broker.url);
     expect(await readFile(report, "utf8")).not.toContain(CONTROL_PASSWORD);
   });
+
+  it("with --log-format json every line on stderr is a JSON record, progress included", async () => {
+    process.exitCode = undefined;
+    const r = await runCli([
+      ...["--log-format", "json", "sim", "--headless", "--nodes", "2", "--topology", "pairs"],
+      ...["--duration", "1", "--settle", "0", "--workers", "0", "--progress-every", "1"],
+    ]);
+    process.exitCode = undefined;
+    expect(r.code).toBe(0);
+    const all = records(r.err);
+    expect(all.length).toBeGreaterThan(1);
+    expect(all[0]?.msg).toMatch(/^2 uno-w5100 nodes, pairs/);
+    expect(all.some((x) => x.msg === "progress")).toBe(true);
+    expect(r.out).toContain("registration   2/2");
+  });
 });
