@@ -7,7 +7,6 @@ import { Command, CommanderError } from "commander";
 import { BrokerOptionsError } from "../broker/index.js";
 import { OptionError } from "../fleet/options.js";
 import { ProfileError } from "../node/profile.js";
-import { TwinsCommandError } from "../twins/index.js";
 import { TwinsOptionsError } from "../twins/options.js";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
@@ -63,7 +62,6 @@ function isUsageError(e: unknown): boolean {
     e instanceof OptionError ||
     e instanceof BrokerOptionsError ||
     e instanceof TwinsOptionsError ||
-    e instanceof TwinsCommandError ||
     e instanceof ProfileError
   );
 }

@@ -81,6 +81,7 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       .action(async (follower: string, source: string, flags: ConnFlags) => {
         checkId(follower, "follower");
         checkId(source, "source");
+        if (follower === source) throw new UsageError(`${name}: a node cannot follow itself (${follower})`);
         await withTwins(flags, async (t, c) => {
           const online = t.get(follower)?.presence === "online";
           if (pairing) await t.pair(follower, source);

@@ -169,6 +169,11 @@ describe("errors and exit codes", () => {
     expect(profile.code).toBe(2);
     expect(profile.err).toContain('no device profile "nope"; the profiles are due-w5100, ideal, uno-w5100');
     expect((await runCli(["nodes", "--broker", url, "--wait", "soon"])).code).toBe(2);
+    expect((await runCli(["pair", "A", "A", "--broker", url])).err).toContain(
+      "a node cannot follow itself (A)",
+    );
+    const notPaired = await runCli(["unpair", "A", "B", "--broker", url, ...login, ...wait]);
+    expect(notPaired).toMatchObject({ code: 1, err: expect.stringContaining("A does not follow B") });
     expect((await runCli(["nodes", "--brokr", url])).code).toBe(2);
     expect((await runCli(["broker", "--port", "99999"])).code).toBe(2);
     expect((await runCli(["--log-level", "loud", "nodes", "--broker", url])).code).toBe(2);
