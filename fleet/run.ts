@@ -4,7 +4,8 @@
  * boot, presses, settle — to a report. Faults from the schedule are injected during the presses and
  * measured by the checker; the settle lasts until they have ended and the fleet has recovered (or a
  * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
- * pulls, faults), which is what the console does; `runFleet` just runs it to the end.
+ * pulls, faults), which is what the console does; `runFleet` just runs it to the end. stop() ends the
+ * presses (the run still settles); cut() ends the settle too, for a report marked as cut short.
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
@@ -20,9 +21,11 @@ import { describeFault, type FaultRecord, FaultRunner } from "./faults/runner.js
 import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultTargets } from "./faults/targets.js";
 import { LagMonitor } from "./lag.js";
+import { type LossCause, type LossChange, meanLossPct } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf } from "./options.js";
 import { Registrations, type TwinsView, twinsViewOf } from "./registrations.js";
 import type { Report } from "./report.js";
+import type { SettleStatus } from "./settle.js";
 import { prepareFleet } from "./setup.js";
 import { ShardPool } from "./shards.js";
 import { buildReport } from "./summarize.js";
@@ -46,6 +49,8 @@ export interface Progress {
   readonly lagP99Ms: number;
   /** Faults in progress now. */
   readonly faults: number;
+  /** During the settle: how long it has left and what it waits for. */
+  readonly settle?: SettleStatus;
 }
 
 export interface FleetRunEvents {
@@ -85,6 +90,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private timers: NodeJS.Timeout[] = [];
   private endPresses: (() => void) | undefined;
   private stopped = false;
+  private cut_ = false;
+  /** Wakes the settle's wait (cut()). */
+  private wake: (() => void) | undefined;
+  private settleWindow: { minUntil: number; maxUntil: number } | undefined;
+  private readonly lossChanges: LossChange[] = [];
   private rssMB = 0;
   private brokerRssMaxMB: number | undefined;
 
@@ -114,7 +124,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         pool,
         twins,
         lossPct: () => this.lossPct,
-        setLoss: (pct) => this.setLoss(pct),
+        setLoss: (pct) => this.setLoss(pct, "fault"),
         now: () => performance.now(),
       }),
     );
@@ -162,7 +172,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return Math.min(20_000, this.opts.nodes * 5);
   }
 
-  setLoss(pct: number): void {
+  setLoss(pct: number, by: LossCause = "console"): void {
+    if (pct !== this.lossPct) {
+      const origin = Number.isNaN(this.pressStartMs) ? performance.now() : this.pressStartMs;
+      this.lossChanges.push({ atMs: Math.round(performance.now() - origin), pct, by });
+    }
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
   }
@@ -196,6 +210,38 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.endPresses?.();
   }
 
+  /** stop() has been asked for (the presses end, or have ended, early). */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  /** Ends the run at once, settle included: the report has what is known and is marked cut short. */
+  cut(): void {
+    this.cut_ = true;
+    this.stop();
+    this.wake?.();
+  }
+
+  get cutShort(): boolean {
+    return this.cut_;
+  }
+
+  /** During the settle: until when, and what it waits for; undefined in any other phase. */
+  settleStatus(): SettleStatus | undefined {
+    const w = this.settleWindow;
+    if (this.phase !== "settle" || w === undefined) return undefined;
+    const c = this.collector.checker.counts();
+    const back = Math.min(this.collector.synced.size, this.registeredAt.size);
+    return {
+      minUntil: w.minUntil,
+      // stop() ends the settle at --settle: no waiting for the fleet to recover.
+      maxUntil: this.stopped ? w.minUntil : w.maxUntil,
+      inFlight: c.pending,
+      faults: this.faults.inProgress,
+      notBack: Math.max(0, this.ids.length - back),
+    };
+  }
+
   progress(): Progress {
     const c = this.collector.checker.counts();
     const lat = this.collector.checker.latency;
@@ -214,6 +260,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       lossPct: this.lossPct,
       lagP99Ms: this.lag.worst().p99Ms,
       faults: this.faults.inProgress,
+      ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
     };
   }
 
@@ -258,14 +305,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       const settleFrom = performance.now();
       this.pool.broadcast({ type: "stop-presses" });
       if (this.stopped) await this.faults.stop();
-      if (this.lossPct !== 0) this.setLoss(0);
+      if (this.lossPct !== 0) this.setLoss(0, "settle");
       await this.settle(settleFrom);
       await this.faults.stop();
       const endMs = performance.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
       const view = twinsViewOf(this.twins, this.ids, this.pairing);
       const results = await this.pool.finish();
-      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs, view);
+      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");
       return report;
     } finally {
@@ -282,15 +329,24 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     // Without faults the settle is exactly --settle, as it always was.
     const faulted = this.faults.records.length + this.faults.inProgress > 0;
     const maxUntil = minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0);
+    this.settleWindow = { minUntil, maxUntil };
+    this.emit("progress", this.progress());
     let said = false;
     for (;;) {
       const now = performance.now();
+      if (this.cut_) return;
       if (now >= minUntil && (now >= maxUntil || this.stopped || this.quiet())) return;
       if (now >= minUntil && !said) {
         said = true;
         this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info");
       }
-      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(1, minUntil - now))));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(200, Math.max(1, minUntil - now)));
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
     }
   }
 
@@ -355,8 +411,20 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
   }
 
-  private report(results: ShardResult[], settleS: number, endMs: number, twinsView: TwinsView): Report {
+  private report(
+    results: ShardResult[],
+    settleS: number,
+    endMs: number,
+    twinsView: TwinsView,
+    settleFrom: number,
+  ): Report {
     for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
+    const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
+    const loss = {
+      startPct: this.opts.lossPct,
+      changes: [...this.lossChanges],
+      meanDuringPressesPct: meanLossPct(this.opts.lossPct, this.lossChanges, 0, settleFrom - pressStartMs),
+    };
     return buildReport({
       opts: this.opts,
       profile: this.profile.name,
@@ -375,8 +443,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       twins: this.twins.passive ? "joined" : "own",
       faults: this.faults.records,
       twinsView,
-      pressStartMs: Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs,
+      pressStartMs,
       endMs,
+      loss,
+      cutShort: this.cut_,
     });
   }
 
