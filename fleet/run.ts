@@ -301,12 +301,16 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       this.setPhase("press");
       await this.until(pressFrom + this.opts.durationS * 1000, true);
       this.rssMB = process.memoryUsage().rss / 2 ** 20;
-      this.setPhase("settle");
       const settleFrom = performance.now();
+      const minUntil = settleFrom + this.opts.settleS * 1000;
+      // Without faults the settle is exactly --settle, as it always was.
+      const faulted = this.faults.records.length + this.faults.inProgress > 0;
+      this.settleWindow = { minUntil, maxUntil: minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0) };
+      this.setPhase("settle");
       this.pool.broadcast({ type: "stop-presses" });
       if (this.stopped) await this.faults.stop();
       if (this.lossPct !== 0) this.setLoss(0, "settle");
-      await this.settle(settleFrom);
+      await this.settle(this.settleWindow);
       await this.faults.stop();
       const endMs = performance.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
@@ -324,13 +328,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
    * At least --settle; then on while a fault is in progress, a node of the fleet is not back (synced
    * and registered) or a delivery is still owed — at most RECOVERY_WAIT_MAX_MS longer, or until stop().
    */
-  private async settle(from: number): Promise<void> {
-    const minUntil = from + this.opts.settleS * 1000;
-    // Without faults the settle is exactly --settle, as it always was.
-    const faulted = this.faults.records.length + this.faults.inProgress > 0;
-    const maxUntil = minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0);
-    this.settleWindow = { minUntil, maxUntil };
-    this.emit("progress", this.progress());
+  private async settle({ minUntil, maxUntil }: { minUntil: number; maxUntil: number }): Promise<void> {
     let said = false;
     for (;;) {
       const now = performance.now();
