@@ -25,7 +25,7 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     )
     .option(
       "--topology <kind|file>",
-      "ring, pairs, star, chain, random, none, or a pairing file .json (default ring)",
+      "ring, pairs, star, chain, random, none, or a pairing file .json (docs/pairing.md; default ring)",
     )
     .option(
       "--group-size <k>",
