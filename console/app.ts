@@ -22,7 +22,8 @@ import {
   summarize,
   type Zoom,
 } from "./render/fleet-grid.js";
-import { escapeTags, glyphsFor, UNICODE } from "./render/glyphs.js";
+import { renderFooter } from "./render/footer.js";
+import { glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, renderHeader } from "./render/header.js";
 import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
@@ -348,17 +349,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
     log.setContent(renderLog(logLines, t0, (log.height as number) - 2).join("\n"));
 
-    if (quitting) {
-      drawnEnding = source.ending?.();
-      const what = drawnEnding ?? "finishing";
-      footer.setContent(`{yellow-fg}${escapeTags(` ${what}   q or Ctrl-C: stop now`)}{/yellow-fg}`);
-    } else if (mode === "prompt" && prompt) {
-      footer.setContent(escapeTags(` ${prompt.label}: ${prompt.value}_   (Enter ok, Esc cancel)`));
-    } else if (mode === "confirm" && pending) {
-      footer.setContent(`{yellow-fg}${escapeTags(` ${pending.question}? y/n`)}{/yellow-fg}`);
-    } else {
-      footer.setContent(" ?:help q:quit arrows:move Enter:detail p:press +/-:loss z:zoom f:filter");
-    }
+    drawnEnding = quitting ? source.ending?.() : undefined;
+    const asking = mode === "prompt" ? { prompt } : mode === "confirm" ? { question: pending?.question } : {};
+    footer.setContent(renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking));
     if (mode === "help") {
       const lines = renderHelp(source.capabilities);
       help.height = Math.min(screen.height as number, lines.length + 2);

@@ -60,3 +60,23 @@ export function describeLoss(r: LossReport): string {
   const mean = Math.round(r.meanDuringPressesPct * 10) / 10;
   return `loss ${[`${r.startPct}%`, ...head, ...rest].join(" → ")}; mean ${mean}% during the presses`;
 }
+
+/** The changes of one run, as they happen. */
+export class LossLog {
+  private readonly changes: LossChange[] = [];
+
+  constructor(private readonly startPct: number) {}
+
+  record(atMs: number, pct: number, by: LossCause): void {
+    this.changes.push({ atMs: Math.round(atMs), pct, by });
+  }
+
+  /** The report, the mean taken over the presses: from 0 to `pressEndMs` (press-relative). */
+  report(pressEndMs: number): LossReport {
+    return {
+      startPct: this.startPct,
+      changes: [...this.changes],
+      meanDuringPressesPct: meanLossPct(this.startPct, this.changes, 0, pressEndMs),
+    };
+  }
+}

@@ -21,15 +21,16 @@ import { describeFault, type FaultRecord, FaultRunner } from "./faults/runner.js
 import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultTargets } from "./faults/targets.js";
 import { LagMonitor } from "./lag.js";
-import { type LossCause, type LossChange, meanLossPct } from "./loss-log.js";
+import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf } from "./options.js";
 import { Registrations, type TwinsView, twinsViewOf } from "./registrations.js";
 import type { Report } from "./report.js";
-import type { SettleStatus } from "./settle.js";
+import { type SettleStatus, SettleWait } from "./settle.js";
 import { prepareFleet } from "./setup.js";
 import { ShardPool } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
+import { StoppableWaits } from "./waits.js";
 
 export type Phase = "boot" | "press" | "settle" | "done";
 
@@ -88,13 +89,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private readonly faults: FaultRunner;
   private readonly lag = new LagMonitor();
   private timers: NodeJS.Timeout[] = [];
-  private endPresses: (() => void) | undefined;
+  private readonly waits = new StoppableWaits();
   private stopped = false;
   private cut_ = false;
-  /** Wakes the settle's wait (cut()). */
-  private wake: (() => void) | undefined;
-  private settleWindow: { minUntil: number; maxUntil: number } | undefined;
-  private readonly lossChanges: LossChange[] = [];
+  private settleWait: SettleWait | undefined;
+  private readonly lossLog: LossLog;
   private rssMB = 0;
   private brokerRssMaxMB: number | undefined;
 
@@ -113,6 +112,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   ) {
     super();
     this.lossPct = opts.lossPct;
+    this.lossLog = new LossLog(opts.lossPct);
     this.registeredAt = new Registrations(ids, twins, collector.timeline, () => performance.now()).first;
     this.faults = new FaultRunner(
       this.sched,
@@ -175,7 +175,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   setLoss(pct: number, by: LossCause = "console"): void {
     if (pct !== this.lossPct) {
       const origin = Number.isNaN(this.pressStartMs) ? performance.now() : this.pressStartMs;
-      this.lossChanges.push({ atMs: Math.round(performance.now() - origin), pct, by });
+      this.lossLog.record(performance.now() - origin, pct, by);
     }
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
@@ -207,7 +207,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** Ends the press phase now: the run settles and reports. */
   stop(): void {
     this.stopped = true;
-    this.endPresses?.();
+    this.waits.stop();
   }
 
   /** stop() has been asked for (the presses end, or have ended, early). */
@@ -219,7 +219,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   cut(): void {
     this.cut_ = true;
     this.stop();
-    this.wake?.();
+    this.settleWait?.cut();
   }
 
   get cutShort(): boolean {
@@ -228,7 +228,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /** During the settle: until when, and what it waits for; undefined in any other phase. */
   settleStatus(): SettleStatus | undefined {
-    const w = this.settleWindow;
+    const w = this.settleWait;
     if (this.phase !== "settle" || w === undefined) return undefined;
     const c = this.collector.checker.counts();
     const back = Math.min(this.collector.synced.size, this.registeredAt.size);
@@ -292,25 +292,35 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     try {
       // Presses start once every node has registered (or when the paper's 30 s limit has passed for
       // the last one to boot), so the press phase measures a fleet that is up, not its start-up.
-      await this.allRegistered(this.startedAt + this.bootSpreadMs + REGISTRATION_LIMIT_MS);
+      await this.waits.poll(
+        () => this.registeredAt.size >= this.ids.length,
+        this.startedAt + this.bootSpreadMs + REGISTRATION_LIMIT_MS,
+      );
       const pressFrom = performance.now() + 200;
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - (this.opts.pressesEndEarlyS ?? 0)) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
       if (!this.stopped) this.faults.schedule(this.schedule, pressFrom);
       this.setPhase("press");
-      await this.until(pressFrom + this.opts.durationS * 1000, true);
+      await this.waits.until(pressFrom + this.opts.durationS * 1000);
       this.rssMB = process.memoryUsage().rss / 2 ** 20;
       const settleFrom = performance.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
       // Without faults the settle is exactly --settle, as it always was.
       const faulted = this.faults.records.length + this.faults.inProgress > 0;
-      this.settleWindow = { minUntil, maxUntil: minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0) };
+      const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), () =>
+        performance.now(),
+      );
+      this.settleWait = wait;
+      if (this.cut_) wait.cut();
       this.setPhase("settle");
       this.pool.broadcast({ type: "stop-presses" });
       if (this.stopped) await this.faults.stop();
       if (this.lossPct !== 0) this.setLoss(0, "settle");
-      await this.settle(this.settleWindow);
+      await wait.wait(
+        () => this.stopped || this.quiet(),
+        () => this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info"),
+      );
       await this.faults.stop();
       const endMs = performance.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
@@ -324,67 +334,12 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
   }
 
-  /**
-   * At least --settle; then on while a fault is in progress, a node of the fleet is not back (synced
-   * and registered) or a delivery is still owed — at most RECOVERY_WAIT_MAX_MS longer, or until stop().
-   */
-  private async settle({ minUntil, maxUntil }: { minUntil: number; maxUntil: number }): Promise<void> {
-    let said = false;
-    for (;;) {
-      const now = performance.now();
-      if (this.cut_) return;
-      if (now >= minUntil && (now >= maxUntil || this.stopped || this.quiet())) return;
-      if (now >= minUntil && !said) {
-        said = true;
-        this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info");
-      }
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(200, Math.max(1, minUntil - now)));
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-  }
-
   /** No fault in progress, every node synced and registered, nothing owed to any follower. */
   private quiet(): boolean {
     if (this.faults.inProgress > 0 || !this.twins.up) return false;
     if (this.collector.synced.size < this.ids.length) return false;
     const c = this.collector.checker.counts();
     return c.pending === 0 && c.lost === c.late + c.lostForGood;
-  }
-
-  /** Resolves when every node has registered, or at `deadline`, or on stop(). */
-  private allRegistered(deadline: number): Promise<void> {
-    return new Promise((resolve) => {
-      const poll = setInterval(() => {
-        if (this.registeredAt.size >= this.ids.length || performance.now() >= deadline) done();
-      }, 100);
-      const done = () => {
-        clearInterval(poll);
-        resolve();
-      };
-      this.endPresses = done;
-    });
-  }
-
-  /** Waits until `at`, or until stop() when `stoppable`. */
-  private until(at: number, stoppable: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      if (stoppable && this.stopped) {
-        resolve();
-        return;
-      }
-      const t = setTimeout(resolve, Math.max(0, at - performance.now()));
-      if (stoppable) {
-        this.endPresses = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      }
-    });
   }
 
   private setPhase(p: Phase): void {
@@ -418,11 +373,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   ): Report {
     for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
-    const loss = {
-      startPct: this.opts.lossPct,
-      changes: [...this.lossChanges],
-      meanDuringPressesPct: meanLossPct(this.opts.lossPct, this.lossChanges, 0, settleFrom - pressStartMs),
-    };
+    const loss = this.lossLog.report(settleFrom - pressStartMs);
     return buildReport({
       opts: this.opts,
       profile: this.profile.name,

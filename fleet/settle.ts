@@ -47,3 +47,45 @@ export function settleLine(s: SettleStatus, now: number): string {
   if (waits.length === 0) return "settling: done, writing the report";
   return `settling: waiting for ${waits.join(", ")}; ${secondsLeft(s.maxUntil, now)} s at most`;
 }
+
+/**
+ * The settle's wait: until `minUntil`, then on until `over()` holds or `maxUntil` has passed;
+ * cut() ends it at once. `now` is the run's clock.
+ */
+export class SettleWait {
+  private cutNow = false;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    readonly minUntil: number,
+    readonly maxUntil: number,
+    private readonly now: () => number,
+  ) {}
+
+  cut(): void {
+    this.cutNow = true;
+    this.wakeUp?.();
+  }
+
+  /** Resolves when the settle is over; `onExtend` is called once if it goes on past minUntil. */
+  async wait(over: () => boolean, onExtend: () => void): Promise<void> {
+    let said = false;
+    for (;;) {
+      const now = this.now();
+      if (this.cutNow) return;
+      if (now >= this.minUntil && (now >= this.maxUntil || over())) return;
+      if (now >= this.minUntil && !said) {
+        said = true;
+        onExtend();
+      }
+      await new Promise<void>((resolve) => {
+        // Every 200 ms (sooner to meet minUntil): past it, a 1 ms poll would only burn the CPU.
+        const t = setTimeout(resolve, now < this.minUntil ? Math.min(200, this.minUntil - now) : 200);
+        this.wakeUp = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+}

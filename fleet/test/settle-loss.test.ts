@@ -2,7 +2,7 @@
 // loss set during a run is recorded and summed up.
 import { describe, expect, it } from "vitest";
 import { describeLoss, type LossChange, meanLossPct } from "../loss-log.js";
-import { secondsLeft, settleLine } from "../settle.js";
+import { SettleWait, secondsLeft, settleLine } from "../settle.js";
 
 describe("the settle's line", () => {
   const status = { minUntil: 10_000, maxUntil: 10_000, inFlight: 0, faults: 0, notBack: 0 };
@@ -34,6 +34,52 @@ describe("the settle's line", () => {
   it("never counts below zero", () => {
     expect(secondsLeft(1000, 5000)).toBe(0);
     expect(secondsLeft(1000, 999)).toBe(1);
+  });
+});
+
+describe("the settle's wait, on an injected clock", () => {
+  it("waits out --settle, then goes on (saying so once) until the fleet is over its faults", async () => {
+    let clock = 0;
+    const wait = new SettleWait(1_000, 120_000, () => clock);
+    let over = false;
+    let extended = 0;
+    let finished = false;
+    const done = wait
+      .wait(
+        () => over,
+        () => extended++,
+      )
+      .then(() => {
+        finished = true;
+      });
+    clock = 999;
+    await new Promise((r) => setTimeout(r, 5));
+    expect([finished, extended]).toEqual([false, 0]);
+    clock = 1_000;
+    await new Promise((r) => setTimeout(r, 250));
+    expect([finished, extended]).toEqual([false, 1]);
+    over = true;
+    await done;
+    expect(extended).toBe(1);
+  });
+
+  it("ends at the bound even if the fleet never recovers, and at once on cut()", async () => {
+    let clock = 5_000;
+    const bounded = new SettleWait(1_000, 4_000, () => clock);
+    await bounded.wait(
+      () => false,
+      () => {},
+    );
+    clock = 0;
+    const cut = new SettleWait(60_000, 180_000, () => clock);
+    const t0 = performance.now();
+    const done = cut.wait(
+      () => false,
+      () => {},
+    );
+    setTimeout(() => cut.cut(), 20);
+    await done;
+    expect(performance.now() - t0).toBeLessThan(1_000);
   });
 });
 
