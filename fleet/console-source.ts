@@ -7,7 +7,7 @@
  * they start and end, for the header's indicator; the run's own log lines announce them. Quitting
  * stops the presses and keeps the console open through the settle, with its countdown in the footer.
  */
-import { ConsoleEmitter, type ConsoleOptions, openConsole } from "../console/index.js";
+import { ConsoleEmitter, openConsole } from "../console/index.js";
 import type {
   Capabilities,
   ConsoleEvents,
@@ -236,9 +236,9 @@ function describeFault(f: FaultRecord): string {
  * when the console has closed (and the terminal is back) — the run's report is then at most a
  * moment away.
  */
-export async function runSimConsole(run: FleetRun, options?: ConsoleOptions): Promise<void> {
+export async function runSimConsole(run: FleetRun): Promise<void> {
   const source = new SimSource(run);
-  const handle = openConsole(source, options);
+  const handle = openConsole(source);
   let finished = false;
   const done = run.done.then(
     () => {

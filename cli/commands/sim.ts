@@ -107,7 +107,10 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       // Ctrl-C after the console has closed).
       const onSigint = () => {
         if (run.stopping) {
-          if (!run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
+          // With the console open, the line comes once it has closed (it would land on its screen).
+          if (!interactive && !run.cutShort) {
+            io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
+          }
           run.cut();
           return;
         }
