@@ -8,7 +8,7 @@ import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
-import { buildPairing, fleetIds, type Pairing, readPairingFile } from "../sim/topology.js";
+import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
   type BrokerLogin,
   connectError,
@@ -41,6 +41,16 @@ export interface FleetParts {
 const RETAINED_QUIET_MS = 300;
 const RETAINED_MAX_MS = 3000;
 
+/** A bad pairing file is a bad --topology: the message names the file, the line and the problem. */
+function readPairingOption(file: string, ids: readonly NodeId[]): Pairing {
+  try {
+    return readPairingFile(file, ids);
+  } catch (e) {
+    if (e instanceof PairingFileError) throw new OptionError(`--topology: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function prepareFleet(
   opts: FleetOptions,
   logger: Logger,
@@ -57,7 +67,7 @@ export async function prepareFleet(
           follows: opts.follows,
           seed: opts.seed,
         })
-      : readPairingFile(opts.topology.file, ids);
+      : readPairingOption(opts.topology.file, ids);
   const faults = opts.faults ?? [];
   try {
     checkScheduleFits(faults, { durationS: opts.durationS, ids });

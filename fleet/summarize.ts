@@ -17,6 +17,7 @@ import type { BrokerKind } from "./broker-host.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
+import type { LossReport } from "./loss-log.js";
 import type { FleetOptions } from "./options.js";
 import type { TwinsView } from "./registrations.js";
 import { checkRequirements, type FaultReport, type Report, round, syncFields } from "./report.js";
@@ -43,6 +44,8 @@ export interface ReportInput {
   /** When the presses started and the checks ended, on the run's clock (ms). */
   readonly pressStartMs: number;
   readonly endMs: number;
+  readonly loss: LossReport;
+  readonly cutShort: boolean;
 }
 
 interface Lag {
@@ -133,6 +136,8 @@ export function buildReport(i: ReportInput): Report {
       ...(opts.faultsSpec !== undefined ? { faults: opts.faultsSpec } : {}),
       twins: i.twins,
     },
+    loss: { ...i.loss, meanDuringPressesPct: round(i.loss.meanDuringPressesPct, 2) },
+    cutShort: i.cutShort,
     presses: c.presses,
     deliveries: c.deliveries,
     superseded: c.superseded,

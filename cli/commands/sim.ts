@@ -1,13 +1,17 @@
 /**
  * `twinfleet sim`: runs a simulated fleet on the embedded broker (or any broker) with the twins
  * service, shows the console in a terminal or progress lines otherwise, and ends with a summary, an
- * optional JSON report and, with --assert, an exit code for the paper's requirements.
+ * optional JSON report and, with --assert, an exit code for the paper's requirements. The first q
+ * (console) or Ctrl-C stops the presses and the run settles, saying so with a countdown; the second
+ * ends it at once with a report marked cut short and exit code 130.
  */
 import type { Command } from "commander";
 import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
+import { describeLoss } from "../../fleet/loss-log.js";
 import { DEFAULTS, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { type Report, requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun, type Progress } from "../../fleet/run.js";
+import { settleLine } from "../../fleet/settle.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
@@ -34,7 +38,7 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     )
     .option(
       "--topology <kind|file>",
-      "ring, pairs, star, chain, random, none, or a pairing file .json (default ring)",
+      "ring, pairs, star, chain, random, none, or a pairing file .json (docs/pairing.md; default ring)",
     )
     .option(
       "--group-size <k>",
@@ -88,7 +92,11 @@ Examples:
   twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
   twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)
-  twinfleet sim --broker mqtt://lab:1883 --username twins --password-file twins.pw --node-password-file nodes.pw`,
+  twinfleet sim --broker mqtt://lab:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
+
+Quitting: the first q (console) or Ctrl-C stops the presses, and the run settles for --settle
+seconds (longer after faults, while the fleet recovers) with a countdown; a second q or Ctrl-C ends
+it at once: the summary and report are marked cut short and the exit code is ${CUT_SHORT_EXIT}.`,
     );
   addLoginOptions(cmd, { tls: false })
     .option(
@@ -114,20 +122,38 @@ Examples:
       const interactive = !opts.headless && process.stdout.isTTY === true;
       // Log lines would tear the console's screen: it shows the run's events itself.
       const logger = commandLogger(interactive ? { opts: () => ({ logLevel: "silent" }) } : program, io);
-      // A fault schedule that does not fit the run is only known once the fleet is laid out.
       // The run's own broker and twins service are chatty at info (every client error under loss):
       // they log from warn up unless --log-level debug or trace asks for everything.
       const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
+      // A fault schedule that does not fit the run is only known once the fleet is laid out.
       const run = await FleetRun.start(
         interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
         inner,
       );
-      const stopOnSignal = () => run.stop();
-      process.once("SIGINT", stopOnSignal);
+      // The console handles its own keys and signals; this one is for the headless run (and for a
+      // Ctrl-C after the console has closed).
+      const onSigint = () => {
+        if (run.stopping) {
+          // With the console open, the line comes once it has closed (it would land on its screen).
+          if (!interactive && !run.cutShort) {
+            io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
+          }
+          run.cut();
+          return;
+        }
+        run.stop();
+        if (!interactive) {
+          io.stderr(
+            "twinfleet sim: presses stopped; settling before the report (Ctrl-C again: stop now, report cut short)\n",
+          );
+        }
+      };
+      process.on("SIGINT", onSigint);
       try {
         if (interactive) {
           const { runSimConsole } = await import("../../fleet/console-source.js");
           await runSimConsole(run);
+          if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
         } else {
           // Readable lines for a person; with --log-format json every line is a JSON record.
           const json = (program.opts() as LogSettings).logFormat === "json";
@@ -157,11 +183,15 @@ Examples:
           io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
           process.exitCode = 1;
         }
+        if (report.cutShort) process.exitCode = CUT_SHORT_EXIT;
       } finally {
-        process.off("SIGINT", stopOnSignal);
+        process.off("SIGINT", onSigint);
       }
     });
 };
+
+/** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */
+export const CUT_SHORT_EXIT = 130;
 
 function faultLines(r: Report): string {
   if (r.faults.length === 0) return "";
@@ -193,6 +223,7 @@ export function progressLine(p: Progress): string {
     `loss ${p.lossPct}%`,
     ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
     `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
+    ...(p.settle ? [settleLine(p.settle, performance.now())] : []),
   ].join("  ");
 }
 
@@ -208,9 +239,12 @@ export function summary(r: Report): string {
        all presses    ${lat(r.sync)}`
     : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
   const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good)${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
+  const cut = r.cutShort
+    ? `  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
+    : "";
   return `
-${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${r.scenario.lossPct}% loss, ${r.presses} presses, ${r.deliveries} deliveries
-${syncLines}
+${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries
+${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
