@@ -11,7 +11,8 @@ import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
-import { aclHooks } from "./acl.js";
+import { aclHooks, denySubscribeHook } from "./acl.js";
+import { ConformanceStream } from "./conformance.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
@@ -156,9 +157,14 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         maxQueuedBytes: opts.maxQueuedBytes,
         drainTimeoutMs: opts.drainTimeoutMs,
       });
-      parts.connections.add(limited);
-      limited.once("close", () => parts.connections.delete(limited));
-      aedes.handle(limited, req);
+      // Then MQTT 3.1.1's MUSTs on each whole packet (broker/conformance.ts).
+      const checked = new ConformanceStream(limited, {
+        maxClientIdBytes: opts.maxClientIdBytes,
+        maxFiltersPerSubscribe: opts.maxFiltersPerSubscribe,
+      });
+      parts.connections.add(checked);
+      checked.once("close", () => parts.connections.delete(checked));
+      aedes.handle(checked, req);
     };
 
     const tcp = createNetServer((socket) => {
@@ -235,7 +241,16 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
     // only ever a tick; the same timeout is kept as a backstop.
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
-    ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
+    ...accessHooks(opts, logger),
+  };
+}
+
+function accessHooks(opts: ResolvedBrokerOptions, logger: Logger): Partial<AedesOptions> {
+  const acl = opts.auth ? aclHooks(opts.auth, logger) : undefined;
+  if (opts.denySubscribe.length === 0) return acl ?? {};
+  return {
+    ...acl,
+    authorizeSubscribe: denySubscribeHook(opts.denySubscribe, logger, acl?.authorizeSubscribe),
   };
 }
 
