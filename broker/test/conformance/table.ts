@@ -706,6 +706,24 @@ export const TABLE: readonly Row[] = [
     ),
   },
   {
+    clause: "maxFiltersPerSubscribe",
+    title: "with the limit set to 2, a SUBSCRIBE with 3 filters closes",
+    broker: { maxFiltersPerSubscribe: 2 },
+    steps: closesAfterLogin(subscribe(1, ["f/1", 0], ["f/2", 0], ["f/3", 0])),
+  },
+  {
+    clause: "maxClientIdBytes",
+    title: "with the limit set to 30, a 31-byte client id gets CONNACK 0x02, a 30-byte one 0x00",
+    broker: { maxClientIdBytes: 30 },
+    steps: [
+      { open: "a" },
+      { send: "a", bytes: connect({ id: "y".repeat(31) }) },
+      { expect: "a", hex: "20 02 00 02" },
+      { closed: "a" },
+      ...login("b", { id: "y".repeat(30) }),
+    ],
+  },
+  {
     clause: "denySubscribe",
     title: "a filter under --deny-subscribe gets SUBACK 0x80, the rest are granted",
     broker: { denySubscribe: ["test/nosubscribe"] },
