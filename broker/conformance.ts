@@ -3,13 +3,12 @@
  * parses it. mqtt-packet (aedes's parser) is lenient: it decodes invalid UTF-8 as U+FFFD, accepts a
  * packet id of 0, a will QoS of 3, a password without a user name, a SUBSCRIBE or UNSUBSCRIBE with
  * no filter, and it drops a CONNECT of an unknown protocol level without the CONNACK 0x01 the spec
- * wants. `PacketValidator` judges the raw bytes; `ConformanceStream` frames the byte stream, passes
- * what is valid on, and on the first violation answers the CONNACK the spec asks for (if any) and
- * closes the connection, forwarding nothing more. Also enforces two limits of our own: the client
- * id's length and the number of filters in one SUBSCRIBE.
+ * wants. `PacketValidator` judges the raw bytes of a packet; `InboundGate` frames the byte stream
+ * and passes on what is valid; on the first violation `FrameLimitedStream` answers the CONNACK the
+ * spec asks for (if any) and closes the connection, forwarding nothing more. Also enforces two limits
+ * of our own: the client id's length and the number of filters in one SUBSCRIBE.
  */
 import { isUtf8 } from "node:buffer";
-import { Duplex } from "node:stream";
 
 export interface ConformanceLimits {
   /** Longest client id accepted, in bytes; a longer one gets CONNACK 0x02. */
@@ -296,52 +295,38 @@ function frameSize(buf: Buffer): { total: number; header: number } | undefined {
   return undefined;
 }
 
+/** What `InboundGate.feed` makes of a chunk. */
+export interface GateResult {
+  /** Bytes of the whole packets now complete and valid, in order; empty while a packet is partial. */
+  readonly pass: Buffer;
+  /** The first breach, if any: nothing after `pass` may be handed on. */
+  readonly violation?: Violation;
+}
+
+const NOTHING = Buffer.alloc(0);
+
 /**
- * A duplex for `aedes.handle()` around the frame-limited stream: inbound bytes pass on whole packets
- * at a time once each is judged valid; writes pass straight through. A partial packet waits here
- * (at most the frame limit's packet size).
+ * Frames one connection's inbound bytes into whole packets and judges each (`PacketValidator`). A
+ * partial packet waits here, at most one packet of the frame limit's size, which the frame scanner
+ * upstream has already enforced. Used by `FrameLimitedStream` on its read path, so that checking
+ * adds no stream layer.
  */
-export class ConformanceStream extends Duplex {
-  readonly #inner: Duplex;
+export class InboundGate {
   readonly #validator: PacketValidator;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   /** Bytes the frame at the head of `#pending` needs in all, once its header is known. */
   #need = 0;
-  #refused = false;
 
-  constructor(inner: Duplex, limits: ConformanceLimits) {
-    super({ allowHalfOpen: true });
-    this.#inner = inner;
+  constructor(limits: ConformanceLimits) {
     this.#validator = new PacketValidator(limits);
-    inner.on("data", (chunk: Buffer) => this.#onData(chunk));
-    inner.on("end", () => {
-      if (!this.#refused) this.push(null);
-    });
-    inner.on("error", (err: Error) => this.destroy(err));
-    inner.on("close", () => {
-      if (!this.destroyed) this.destroy();
-    });
   }
 
-  /** Bytes written but not yet sent, as the frame-limited stream underneath counts them. */
-  get queuedBytes(): number {
-    return (this.#inner as Duplex & { queuedBytes?: number }).queuedBytes ?? this.#inner.writableLength;
-  }
-
-  /** The remote address of the underlying connection, for logs. */
-  get remoteAddress(): string | undefined {
-    return (this.#inner as Duplex & { remoteAddress?: string }).remoteAddress;
-  }
-
-  #onData(chunk: Buffer): void {
-    // After a refusal the rest is read and dropped, so that closing never resets the connection
-    // (and loses the CONNACK) for bytes left unread.
-    if (this.#refused) return;
+  feed(chunk: Buffer): GateResult {
     this.#pending.push(chunk);
     this.#pendingBytes += chunk.length;
-    if (this.#need > 0 && this.#pendingBytes < this.#need) return;
-    let buf = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending, this.#pendingBytes);
+    if (this.#need > 0 && this.#pendingBytes < this.#need) return { pass: NOTHING };
+    const buf = this.#pending.length === 1 ? chunk : Buffer.concat(this.#pending, this.#pendingBytes);
     let passed = 0;
     for (;;) {
       const size = frameSize(buf.subarray(passed));
@@ -351,48 +336,22 @@ export class ConformanceStream extends Duplex {
       }
       const violation = this.#validator.check(buf.subarray(passed, passed + size.total), size.header);
       if (violation !== undefined) {
-        if (passed > 0) this.push(buf.subarray(0, passed));
-        this.#refuse(violation);
-        return;
+        this.#pending = [];
+        this.#pendingBytes = 0;
+        return { pass: buf.subarray(0, passed), violation };
       }
       passed += size.total;
     }
-    if (passed > 0) {
-      const ok = this.push(buf.subarray(0, passed));
-      buf = buf.subarray(passed);
-      if (!ok) this.#inner.pause();
-    }
-    this.#pending = buf.length > 0 ? [buf] : [];
-    this.#pendingBytes = buf.length;
+    const rest = buf.subarray(passed);
+    this.#pending = rest.length > 0 ? [rest] : [];
+    this.#pendingBytes = rest.length;
+    return { pass: buf.subarray(0, passed) };
   }
+}
 
-  #refuse(violation: Violation): void {
-    this.#refused = true;
-    this.#pending = [];
-    this.#inner.resume();
-    const err = new ConformanceError(violation);
-    if (violation.connackCode === undefined) {
-      this.destroy(err);
-      return;
-    }
-    // [MQTT-3.2.2-5] CONNACK with the code, session present 0 ([MQTT-3.2.2-4]), then close.
-    this.#inner.end(Buffer.from([0x20, 0x02, 0x00, violation.connackCode]), () => this.destroy(err));
-  }
-
-  override _read(): void {
-    this.#inner.resume();
-  }
-
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#inner.write(chunk, encoding, callback);
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.#inner.end(() => callback());
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#inner.destroy();
-    callback(error);
-  }
+/** CONNACK with `code` and session present 0 ([MQTT-3.2.2-4]), sent before closing ([MQTT-3.2.2-5]). */
+export function connackFor(violation: Violation): Buffer | undefined {
+  return violation.connackCode === undefined
+    ? undefined
+    : Buffer.from([0x20, 0x02, 0x00, violation.connackCode]);
 }

@@ -18,7 +18,9 @@ export { type BrokerCommandContext, runBrokerCommand } from "./command.js";
 export {
   ConformanceError,
   type ConformanceLimits,
-  ConformanceStream,
+  connackFor,
+  type GateResult,
+  InboundGate,
   PacketValidator,
   topicFilterProblem,
   type Violation,

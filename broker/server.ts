@@ -12,7 +12,7 @@ import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { aclHooks, denySubscribeHook } from "./acl.js";
-import { ConformanceStream } from "./conformance.js";
+import { InboundGate } from "./conformance.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
@@ -153,18 +153,20 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     watchAedes(aedes, logger);
 
     const handle = (stream: Duplex, req?: IncomingMessage) => {
-      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes, {
-        maxQueuedBytes: opts.maxQueuedBytes,
-        drainTimeoutMs: opts.drainTimeoutMs,
-      });
-      // Then MQTT 3.1.1's MUSTs on each whole packet (broker/conformance.ts).
-      const checked = new ConformanceStream(limited, {
+      // MQTT 3.1.1's MUSTs are checked on each whole packet on the same path (broker/conformance.ts).
+      const gate = new InboundGate({
         maxClientIdBytes: opts.maxClientIdBytes,
         maxFiltersPerSubscribe: opts.maxFiltersPerSubscribe,
       });
-      parts.connections.add(checked);
-      checked.once("close", () => parts.connections.delete(checked));
-      aedes.handle(checked, req);
+      const limited = new FrameLimitedStream(
+        stream,
+        opts.maxPacketBytes,
+        { maxQueuedBytes: opts.maxQueuedBytes, drainTimeoutMs: opts.drainTimeoutMs },
+        gate,
+      );
+      parts.connections.add(limited);
+      limited.once("close", () => parts.connections.delete(limited));
+      aedes.handle(limited, req);
     };
 
     const tcp = createNetServer((socket) => {

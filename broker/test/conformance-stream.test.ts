@@ -1,12 +1,13 @@
 /**
- * The conformance check as a stream (framing across any chunking, what passes and what does not,
+ * The conformance check on the connection's read path (framing across any chunking, what passes and what does not,
  * the CONNACK before the close) and its options: limits, --deny-subscribe, their validation.
  */
 import { Duplex } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { filterUnder } from "../acl.js";
-import { ConformanceError, ConformanceStream, topicFilterProblem } from "../conformance.js";
+import { ConformanceError, InboundGate, topicFilterProblem } from "../conformance.js";
+import { FrameLimitedStream } from "../frame-limit.js";
 import { parseBrokerCommandOptions, resolveBrokerOptions } from "../options.js";
 import { connect, PINGREQ, publish, subscribe } from "./conformance/bytes.js";
 
@@ -33,7 +34,7 @@ function fakeSocket() {
 /** Feeds `data` in the given chunks; resolves with what came out and the error that ended it, if any. */
 async function run(data: Buffer, cuts: number[]) {
   const { inner, written, ended } = fakeSocket();
-  const stream = new ConformanceStream(inner, LIMITS);
+  const stream = new FrameLimitedStream(inner, 64 * 1024, undefined, new InboundGate(LIMITS));
   const out: Buffer[] = [];
   stream.on("data", (c: Buffer) => out.push(c));
   const finished = new Promise<Error | undefined>((resolve) => {
@@ -65,7 +66,7 @@ const VALID = Buffer.concat([
   PINGREQ,
 ]);
 
-describe("ConformanceStream", () => {
+describe("FrameLimitedStream with an InboundGate", () => {
   it("passes a valid packet stream through unchanged, however it is chunked", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import type { MqttClient } from "mqtt";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
-import { ConformanceStream } from "../conformance.js";
+import { FrameLimitedStream } from "../frame-limit.js";
 import type { BrokerOptions } from "../options.js";
 import { OutboundLimitError, type OutboundViolation } from "../outbound.js";
 import { type RunningBroker, startBroker } from "../server.js";
@@ -117,8 +117,8 @@ it("delivers everything to a healthy subscriber while a frozen one's bytes wait 
   // aedes keeps its connected clients by id; the typings leave that map out.
   const { clients: byId } = b.aedes as unknown as { clients: Record<string, { conn: unknown } | undefined> };
   const conn = byId.frozen?.conn;
-  expect(conn).toBeInstanceOf(ConformanceStream);
-  expect((conn as ConformanceStream).queuedBytes).toBeGreaterThan(0);
+  expect(conn).toBeInstanceOf(FrameLimitedStream);
+  expect((conn as FrameLimitedStream).queuedBytes).toBeGreaterThan(0);
   expect(b.aedes.connectedClients).toBe(3);
 });
 
