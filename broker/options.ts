@@ -317,7 +317,11 @@ function toFlag(key: string): string {
 function describeIssues(error: z.ZodError, prefix: string, name: (key: string) => string = (k) => k): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path.map((p) => name(String(p))).join(".");
+      // A list's index is left out: the message names the bad value itself.
+      const path = issue.path
+        .filter((p) => typeof p !== "number")
+        .map((p) => name(String(p)))
+        .join(".");
       const message =
         issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
       return `${prefix}${path === "" ? "(root)" : path} ${message}`;
