@@ -107,6 +107,16 @@ export const TABLE: readonly Row[] = [
     steps: refusedOnOpen(connect({ level: 5 }), "20 02 00 01"),
   },
   {
+    clause: "MQTT-3.1.2-2",
+    title: 'protocol "MQIsdp" level 3 (MQTT 3.1, which aedes speaks) is served',
+    steps: [...login("a", { protocol: "MQIsdp", level: 3 }), { alive: "a" }],
+  },
+  {
+    clause: "MQTT-3.1.2-2",
+    title: 'protocol "MQIsdp" with level 4 gets CONNACK 0x01, then close',
+    steps: refusedOnOpen(connect({ protocol: "MQIsdp", level: 4 }), "20 02 00 01"),
+  },
+  {
     clause: "MQTT-3.1.2-3",
     title: "the reserved connect flag set closes",
     steps: refusedOnOpen(connect({ flags: 0x03 })),
