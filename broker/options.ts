@@ -68,8 +68,9 @@ export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 /**
- * 256 bytes: ten times what MQTT 3.1.1 requires a server to allow (23, [MQTT-3.1.3-5]) and far more
- * than any tool generates (MQTT.js: 24), while a client id is kept for every session and in logs.
+ * 256 bytes: about ten times what MQTT 3.1.1 requires a server to allow (23, [MQTT-3.1.3-5]) and far more
+ * than any tool generates (MQTT.js: 15, `mqttjs_` and 8 hex digits), while a client id is kept for
+ * every session and in logs.
  */
 export const DEFAULT_MAX_CLIENT_ID_BYTES = 256;
 export const MIN_MAX_CLIENT_ID_BYTES = 23;
