@@ -3,9 +3,11 @@
  * the CONNACK before the close) and its options: limits, --deny-subscribe, their validation.
  */
 import { Duplex } from "node:stream";
+import type { Client, Subscription } from "aedes";
 import fc from "fast-check";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { filterUnder } from "../acl.js";
+import { denySubscribeHook, filterUnder } from "../acl.js";
 import { ConformanceError, InboundGate, topicFilterProblem } from "../conformance.js";
 import { FrameLimitedStream } from "../frame-limit.js";
 import { parseBrokerCommandOptions, resolveBrokerOptions } from "../options.js";
@@ -134,6 +136,35 @@ describe("topic filters", () => {
     ["test/a", "test/+", false],
   ])("deny pattern %j on filter %j: %s", (pattern, filter, under) => {
     expect(filterUnder(pattern, filter)).toBe(under);
+  });
+});
+
+describe("denySubscribeHook", () => {
+  const client = { id: "c1" } as Client;
+  const ask = (hook: ReturnType<typeof denySubscribeHook>, topic: string) =>
+    new Promise<Subscription | null>((resolve, reject) =>
+      hook(client, { topic, qos: 1 } as Subscription, (err, sub) =>
+        err ? reject(err) : resolve(sub ?? null),
+      ),
+    );
+
+  it("refuses a filter under the list without asking the access rules, and hands on the rest", async () => {
+    const asked: string[] = [];
+    const rules: Parameters<typeof denySubscribeHook>[2] = (_c, sub, cb) => {
+      asked.push(sub.topic);
+      cb(null, sub.topic === "private" ? null : sub);
+    };
+    const hook = denySubscribeHook(["test/nosubscribe", "x/#"], pino({ level: "silent" }), rules);
+    expect(await ask(hook, "x/a/b")).toBeNull();
+    expect(await ask(hook, "test/nosubscribe")).toBeNull();
+    expect(await ask(hook, "test/other")).toEqual({ topic: "test/other", qos: 1 });
+    expect(await ask(hook, "private")).toBeNull();
+    expect(asked).toEqual(["test/other", "private"]);
+  });
+
+  it("grants what is not on the list when there are no access rules", async () => {
+    const hook = denySubscribeHook(["x/#"], pino({ level: "silent" }));
+    expect(await ask(hook, "y")).toEqual({ topic: "y", qos: 1 });
   });
 });
 
