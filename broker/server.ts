@@ -11,7 +11,8 @@ import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
-import { aclHooks } from "./acl.js";
+import { aclHooks, denySubscribeHook } from "./acl.js";
+import { InboundGate } from "./conformance.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
@@ -152,10 +153,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     watchAedes(aedes, logger);
 
     const handle = (stream: Duplex, req?: IncomingMessage) => {
-      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes, {
-        maxQueuedBytes: opts.maxQueuedBytes,
-        drainTimeoutMs: opts.drainTimeoutMs,
+      // MQTT 3.1.1's MUSTs are checked on each whole packet on the same path (broker/conformance.ts).
+      const gate = new InboundGate({
+        maxClientIdBytes: opts.maxClientIdBytes,
+        maxFiltersPerSubscribe: opts.maxFiltersPerSubscribe,
       });
+      const limited = new FrameLimitedStream(
+        stream,
+        opts.maxPacketBytes,
+        { maxQueuedBytes: opts.maxQueuedBytes, drainTimeoutMs: opts.drainTimeoutMs },
+        gate,
+      );
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
       aedes.handle(limited, req);
@@ -235,7 +243,16 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
     // only ever a tick; the same timeout is kept as a backstop.
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
-    ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
+    ...accessHooks(opts, logger),
+  };
+}
+
+function accessHooks(opts: ResolvedBrokerOptions, logger: Logger): Partial<AedesOptions> {
+  const acl = opts.auth ? aclHooks(opts.auth, logger) : undefined;
+  if (opts.denySubscribe.length === 0) return acl ?? {};
+  return {
+    ...acl,
+    authorizeSubscribe: denySubscribeHook(opts.denySubscribe, logger, acl?.authorizeSubscribe),
   };
 }
 

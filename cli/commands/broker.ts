@@ -27,6 +27,13 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
       "bytes that may wait for one slow client before it is cut (default 4194304)",
     )
     .option("--drain-timeout <ms>", "how long a client may take none of its waiting bytes (default 10000)")
+    .option("--max-client-id-bytes <n>", "longest client id accepted; longer gets CONNACK 0x02 (default 256)")
+    .option("--max-filters-per-subscribe <n>", "most topic filters in one SUBSCRIBE (default 64)")
+    .option(
+      "--deny-subscribe <filter>",
+      "refuse (SUBACK 0x80) subscriptions under this topic filter, for everyone; repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText(
       "after",
       `
