@@ -1,11 +1,14 @@
 /**
- * The board's CPU as a timeline: when the foreground loop is free again, where the idle loop's polls
- * fall, and how many cycles went to work, to busy-waiting and to idle polling. Idle iterations are
- * never simulated one by one; their count follows from the idle period (docs/device-model.md §CPU).
+ * The board's CPU as a timeline: the model time inside the running job, when the foreground loop is
+ * free again, where the idle loop's polls fall, and how many cycles went to work, to busy-waiting and
+ * to idle polling. Idle iterations are never simulated one by one; their count follows from the idle
+ * period (docs/device-model.md §CPU).
  */
 import type { CpuStats } from "./metrics.js";
 
 export class Cpu {
+  /** Model time inside the running job (ms): where its next operation starts. */
+  t = 0;
   /** End of the current foreground job (ms); +Infinity while blocked on something open-ended. */
   freeAt = 0;
   /** Start of the current idle stretch: polls fall at idleSince + k·period. */
@@ -71,6 +74,20 @@ export class Cpu {
   begin(at: number): void {
     this.countPolls(at);
     this.idleSince = at;
+    this.t = at;
+  }
+
+  /** The running job does `cycles` of work. */
+  spend(cycles: number): void {
+    this.work += cycles;
+    this.t += this.ms(cycles);
+  }
+
+  /** The running job busy-waits until `at` (nothing if that has passed). */
+  blockUntil(at: number): void {
+    if (at <= this.t) return;
+    this.blocked += this.cycles(at - this.t);
+    this.t = at;
   }
 
   /** The job ended at `at`: the loop is free and idle from then. */

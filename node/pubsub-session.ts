@@ -1,0 +1,360 @@
+/**
+ * PubSubClient 2.8's session as the board runs it: the sketch's reconnect() (TCP handshake, then a
+ * CONNECT that blocks until CONNACK or the socket timeout), keepalive (PINGREQ after a quiet
+ * keepalive period, the link declared dead when the next check finds it unanswered), reading one
+ * packet per loop() iteration (PUBACK for QoS 1 after the callback, packets over its buffer drained
+ * and dropped), and writing packets through the W5100 (never one over its buffer). It owns the MQTT
+ * counters and the connect/disconnect events; every operation is charged to the board's CPU.
+ */
+import { generate, type IConnectPacket, type Packet, parser } from "mqtt-packet";
+import { encode, type NodeId, type Prefix } from "../protocol/index.js";
+import type { Cpu } from "./cpu.js";
+import type { Link } from "./link.js";
+import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
+import type { DeviceProfile } from "./profile.js";
+import type { Scheduler, Timer } from "./scheduler.js";
+import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
+
+export type MqttPhase = "disconnected" | "connecting" | "connected";
+
+/** What the session needs from the board around it. */
+export interface SessionHost {
+  /** The running job ends: the loop is free again and its wake-up is re-armed. */
+  endJob(): void;
+  /** Something the loop waits for changed: re-arm its wake-up. */
+  schedule(): void;
+  /** The sketch's callback for an incoming PUBLISH (before its PUBACK). */
+  message(topic: string, payload: string, qos: 0 | 1): void;
+  /** connect() returned true: the sketch's code after it runs in the same job. */
+  connected(): void;
+}
+
+export interface SessionOptions {
+  readonly node: NodeId;
+  readonly prefix: Prefix;
+  readonly profile: DeviceProfile;
+  readonly cpu: Cpu;
+  readonly chip: W5100Socket;
+  readonly link: Link;
+  readonly sched: Scheduler;
+  readonly sink: NodeEventSink;
+  readonly host: SessionHost;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** PubSubClient's buffer (MQTT_MAX_PACKET_SIZE). */
+  readonly maxPacketBytes: number;
+}
+
+export class PubSubSession {
+  readonly stats: MqttStats = {
+    connects: 0,
+    connectFailures: 0,
+    reconnects: 0,
+    keepaliveTimeouts: 0,
+    pings: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    oversizedDropped: 0,
+    oversizedPublishes: 0,
+  };
+  private mqtt: MqttPhase = "disconnected";
+  private readonly p: DeviceProfile;
+  private readonly cpu: Cpu;
+  private readonly chip: W5100Socket;
+  private readonly keepaliveMs: number;
+  private readonly parse = parser({ protocolVersion: 4 });
+  private readonly socketEvents: SocketEvents;
+  private parsed: Packet | undefined;
+  private lastIn = 0;
+  private lastOut = 0;
+  private pingOutstanding = false;
+  private lastAttempt = Number.NEGATIVE_INFINITY;
+  private everConnected = false;
+  private connectingSince = 0;
+  private connackTimer: Timer | undefined;
+  private nextMsgId = 1;
+
+  constructor(private readonly o: SessionOptions) {
+    this.p = o.profile;
+    this.cpu = o.cpu;
+    this.chip = o.chip;
+    this.keepaliveMs = this.p.mqtt.keepaliveS * 1000;
+    this.parse.on("packet", (pk: Packet) => {
+      this.parsed = pk;
+    });
+    this.parse.on("error", () => {
+      this.parsed = undefined;
+    });
+    this.socketEvents = {
+      receive: (bytes, at) => this.receive(bytes, at),
+      refused: (at) => this.connectRefused(at),
+      died: () => this.o.host.schedule(),
+    };
+  }
+
+  get phase(): MqttPhase {
+    return this.mqtt;
+  }
+
+  get connected(): boolean {
+    return this.mqtt === "connected";
+  }
+
+  /** Blocked in connect(), waiting for CONNACK. */
+  get connecting(): boolean {
+    return this.mqtt === "connecting";
+  }
+
+  /** Power-on: the sketch's first loop() tries to connect at once. */
+  powerOn(): void {
+    this.lastAttempt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The power goes at `at`: the chip stops, a pending connect() is gone, the session is lost. */
+  powerOff(at: number): void {
+    const was = this.mqtt;
+    this.chip.cut(at);
+    this.connackTimer?.cancel();
+    if (was === "connected")
+      this.o.sink({ type: "disconnected", node: this.o.node, at, reason: "power-off" });
+    this.mqtt = "disconnected";
+  }
+
+  /** When the loop next has session work (a packet to read, a dead socket, keepalive, a reconnect). */
+  dueAt(): number {
+    if (this.mqtt !== "connected") return this.lastAttempt + this.p.sketch.reconnectPeriodMs;
+    let due = Number.POSITIVE_INFINITY;
+    const head = this.chip.head;
+    if (head) due = Math.min(due, head.at);
+    const closedAt = this.chip.sock?.closedAt;
+    if (closedAt !== undefined) due = Math.min(due, closedAt);
+    return Math.min(due, Math.min(this.lastIn, this.lastOut) + this.keepaliveMs);
+  }
+
+  /** The sketch's reconnect period has run out at `at`. */
+  reconnectDue(at: number): boolean {
+    return at >= this.lastAttempt + this.p.sketch.reconnectPeriodMs;
+  }
+
+  /** A packet is waiting in the RX buffer at `at`. */
+  packetReady(at: number): boolean {
+    const head = this.chip.head;
+    return head !== undefined && head.at <= at;
+  }
+
+  // ---- bytes from the link ----
+
+  private receive(bytes: Buffer, at: number): boolean {
+    if (!this.cpu.powered) return true;
+    // The W5100 keeps receiving into a 2 KB ring; when full the TCP window is closed.
+    if (!this.chip.accept(bytes, at)) return false;
+    if (this.mqtt === "connecting") this.connackArrived(at);
+    else this.o.host.schedule();
+    return true;
+  }
+
+  // ---- PubSubClient::loop() ----
+
+  /**
+   * PubSubClient::loop()'s checks at `at`: the reason the connection is gone, if it is; else, when
+   * nothing was sent or received for a keepalive period, a PINGREQ.
+   */
+  check(at: number): DisconnectReason | undefined {
+    if (this.chip.openAt(at) === undefined) return this.chip.sock?.closeReason ?? "closed";
+    // The same sums dueAt() woke for: `at - last >= keepalive` can miss by an ulp and spin.
+    if (at >= this.lastIn + this.keepaliveMs || at >= this.lastOut + this.keepaliveMs) {
+      if (this.pingOutstanding) {
+        this.stats.keepaliveTimeouts++;
+        return "keepalive";
+      }
+      this.stats.pings++;
+      this.send(generate({ cmd: "pingreq" }));
+      this.lastIn = this.cpu.t;
+      this.pingOutstanding = true;
+    }
+    return undefined;
+  }
+
+  /** Reads one packet out of the RX buffer and handles it. */
+  readPacket(): void {
+    const c = this.p.cycles;
+    const item = this.chip.shift();
+    if (item === undefined) return;
+    const len = item.bytes.length;
+    this.cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
+    this.chip.sock?.down.resume(this.cpu.t);
+    this.stats.packetsIn++;
+    this.lastIn = this.cpu.t;
+    if (len > this.o.maxPacketBytes) {
+      // PubSubClient drains a packet over its buffer and drops it: no callback, no error.
+      this.stats.oversizedDropped++;
+      this.o.sink({ type: "oversized", node: this.o.node, at: this.cpu.t, bytes: len });
+      return;
+    }
+    const pk = this.decode(item.bytes);
+    if (pk === undefined) return;
+    switch (pk.cmd) {
+      case "publish": {
+        this.o.host.message(pk.topic, pk.payload.toString(), pk.qos === 1 ? 1 : 0);
+        if (pk.qos === 1 && pk.messageId !== undefined)
+          this.send(generate({ cmd: "puback", messageId: pk.messageId }));
+        break;
+      }
+      case "pingresp":
+        this.pingOutstanding = false;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private decode(bytes: Buffer): Packet | undefined {
+    this.parsed = undefined;
+    this.parse.parse(bytes);
+    return this.parsed;
+  }
+
+  // ---- writing ----
+
+  publish(topic: string, payload: string, retain: boolean): void {
+    this.send(generate({ cmd: "publish", topic, payload, qos: 0, retain, dup: false }));
+  }
+
+  subscribe(topic: string, qos: 0 | 1): void {
+    this.send(generate({ cmd: "subscribe", messageId: this.msgId(), subscriptions: [{ topic, qos }] }));
+  }
+
+  unsubscribe(topic: string): void {
+    this.send(generate({ cmd: "unsubscribe", messageId: this.msgId(), unsubscriptions: [topic] }));
+  }
+
+  private msgId(): number {
+    const id = this.nextMsgId;
+    this.nextMsgId = id >= 65_535 ? 1 : id + 1;
+    return id;
+  }
+
+  /** PubSubClient write: build the packet, wait for TX room, copy it to the W5100 and SEND. */
+  private send(bytes: Buffer): void {
+    if (bytes.length > this.o.maxPacketBytes) {
+      this.stats.oversizedPublishes++;
+      return;
+    }
+    const c = this.p.cycles;
+    const cpu = this.cpu;
+    cpu.spend(c.packetBuildPerByte * bytes.length); // the core's payload is priced in its step
+    const sock = this.chip.openAt(cpu.t);
+    if (sock === undefined) return;
+    const room = sock.up.drainedTo(this.p.w5100.txBufferBytes - bytes.length, cpu.t);
+    if (room > cpu.t && room !== Number.POSITIVE_INFINITY) cpu.blockUntil(room);
+    cpu.spend(c.spiWritePerByte * bytes.length + c.sendOverhead);
+    sock.up.send(bytes, cpu.t);
+    this.lastOut = cpu.t;
+    this.stats.packetsOut++;
+  }
+
+  // ---- connect / disconnect ----
+
+  /**
+   * The sketch's reconnect(): EthernetClient connect (TCP handshake), then PubSubClient's CONNECT.
+   * True when the handshake succeeded: the job then stays open until CONNACK or the timeout.
+   */
+  reconnect(): boolean {
+    const cpu = this.cpu;
+    this.lastAttempt = cpu.t;
+    const start = cpu.t;
+    const hs = this.o.link.handshake(cpu.t);
+    cpu.blockUntil(hs.at);
+    if (!hs.ok) {
+      this.stats.connectFailures++;
+      this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "handshake" });
+      return false;
+    }
+    // The real connection opens when the successful SYN reaches the broker's host.
+    this.chip.open(hs.at - this.p.network.oneWayLatencyMs, this.socketEvents);
+    this.send(generate(this.connectPacket()));
+    this.mqtt = "connecting";
+    this.connectingSince = start;
+    cpu.freeAt = Number.POSITIVE_INFINITY;
+    const deadline = cpu.t + this.p.mqtt.socketTimeoutS * 1000;
+    this.connackTimer = this.o.sched.at(deadline, () => this.connectTimedOut(deadline));
+    return true;
+  }
+
+  private connectPacket(): IConnectPacket {
+    const { prefix, node } = this.o;
+    const will = encode(prefix, { kind: "status", node, online: false });
+    return {
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: `${prefix}-${node}`,
+      clean: true,
+      keepalive: this.p.mqtt.keepaliveS,
+      username: this.o.username,
+      password: this.o.password === undefined ? undefined : Buffer.from(this.o.password),
+      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
+    };
+  }
+
+  private connackArrived(at: number): void {
+    const cpu = this.cpu;
+    cpu.blockUntil(at);
+    this.connackTimer?.cancel();
+    this.mqtt = "disconnected";
+    const item = this.chip.shift();
+    if (item === undefined) return;
+    const c = this.p.cycles;
+    cpu.spend(c.recvOverhead + c.spiReadPerByte * item.bytes.length);
+    const pk = this.decode(item.bytes);
+    if (pk?.cmd !== "connack" || pk.returnCode !== 0) {
+      this.stats.connectFailures++;
+      this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "refused" });
+      this.chip.drop(true, cpu.t);
+      this.o.host.endJob();
+      return;
+    }
+    this.mqtt = "connected";
+    this.stats.connects++;
+    if (this.everConnected) this.stats.reconnects++;
+    this.everConnected = true;
+    this.lastAttempt = Number.NEGATIVE_INFINITY; // the sketch resets it so a drop reconnects at once
+    this.lastIn = cpu.t;
+    this.lastOut = cpu.t;
+    this.pingOutstanding = false;
+    this.o.sink({ type: "connected", node: this.o.node, at: cpu.t, attemptAt: this.connectingSince });
+    this.o.host.connected();
+    this.o.host.endJob();
+  }
+
+  /**
+   * Nothing listens on the broker's port (it died): the W5100 gets a reset to its SYN, so
+   * EthernetClient::connect() returns failure at once and the sketch retries after its period.
+   */
+  private connectRefused(at: number): void {
+    if (this.mqtt !== "connecting") return;
+    this.connackTimer?.cancel();
+    this.connectFailed(at, "handshake");
+  }
+
+  private connectTimedOut(at: number): void {
+    if (this.mqtt !== "connecting") return;
+    this.connectFailed(at, "connack-timeout");
+  }
+
+  private connectFailed(at: number, reason: ConnectFailure): void {
+    this.cpu.blockUntil(at);
+    this.mqtt = "disconnected";
+    this.stats.connectFailures++;
+    this.o.sink({ type: "connect-failed", node: this.o.node, at, reason });
+    this.chip.drop(true, this.cpu.t);
+    this.o.host.endJob();
+  }
+
+  /** The connection is gone (noticed by the loop): the socket is released and the loss reported. */
+  lost(reason: DisconnectReason): void {
+    this.mqtt = "disconnected";
+    this.chip.drop(true, this.cpu.t);
+    this.o.sink({ type: "disconnected", node: this.o.node, at: this.cpu.t, reason });
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The W5100's side of the board's connection: the one TCP socket PubSubClient uses (its wire to the
+ * broker and the link's two paths), the chip's RX buffer as a ring of whole packets, and the sockets
+ * given up without a FIN. It decides nothing about MQTT: it opens, closes, cuts and abandons sockets
+ * and holds received bytes until the loop reads them (docs/device-model.md §Falling behind).
+ */
+import type { Link, LinkPath } from "./link.js";
+import type { DisconnectReason } from "./metrics.js";
+import type { Scheduler } from "./scheduler.js";
+import { type Wire, type WireFactory, wireAt } from "./wire.js";
+
+export interface Socket {
+  readonly wire: Wire;
+  readonly up: LinkPath;
+  readonly down: LinkPath;
+  /** When the W5100 socket closed (timed out, or the broker closed it). */
+  closedAt: number | undefined;
+  closeReason: DisconnectReason;
+}
+
+/** A packet in the RX buffer and when it landed there. */
+export interface RxPacket {
+  readonly bytes: Buffer;
+  readonly at: number;
+}
+
+/** What the socket tells its user. */
+export interface SocketEvents {
+  /** Bytes from the broker reach the chip at `at`; false when they do not fit (the window closes). */
+  receive(bytes: Buffer, at: number): boolean;
+  /** The connection attempt was reset: nothing listens on the broker's port. */
+  refused(at: number): void;
+  /** The open socket closed on its own (it timed out, or the broker closed it). */
+  died(): void;
+}
+
+export interface W5100Options {
+  readonly link: Link;
+  readonly wire: WireFactory;
+  readonly sched: Scheduler;
+  /** The chip's RX buffer (`w5100.rxBufferBytes`). */
+  readonly rxBufferBytes: number;
+}
+
+export class W5100Socket {
+  /** The socket in use, if any. */
+  sock: Socket | undefined;
+  /** Bytes in the RX buffer now, and the most it has held. */
+  rxBytes = 0;
+  rxPeak = 0;
+  private rx: RxPacket[] = [];
+  /** Sockets given up without a FIN; closed for real only when the node stops. */
+  private abandoned = new Set<Wire>();
+
+  constructor(private readonly o: W5100Options) {}
+
+  // ---- the RX ring ----
+
+  /** Takes a packet into the RX buffer; false when it does not fit (a packet alone always does). */
+  accept(bytes: Buffer, at: number): boolean {
+    if (this.rx.length > 0 && this.rxBytes + bytes.length > this.o.rxBufferBytes) return false;
+    this.rx.push({ bytes, at });
+    this.rxBytes += bytes.length;
+    if (this.rxBytes > this.rxPeak) this.rxPeak = this.rxBytes;
+    return true;
+  }
+
+  /** The oldest packet in the RX buffer. */
+  get head(): RxPacket | undefined {
+    return this.rx[0];
+  }
+
+  /** Reads the oldest packet out of the RX buffer. */
+  shift(): RxPacket | undefined {
+    const item = this.rx.shift();
+    if (item !== undefined) this.rxBytes -= item.bytes.length;
+    return item;
+  }
+
+  private clearRx(): void {
+    this.rx = [];
+    this.rxBytes = 0;
+  }
+
+  // ---- the socket ----
+
+  /**
+   * Opens a socket after a successful handshake: the real connection opens when the SYN reaches the
+   * broker's host (`synArrives`). The RX buffer starts empty.
+   */
+  open(synArrives: number, ev: SocketEvents): Socket {
+    const { link, sched } = this.o;
+    let sock: Socket | undefined;
+    const wire = wireAt(
+      this.o.wire,
+      {
+        packet: (bytes) => sock?.down.send(bytes, sched.now()),
+        closed: (refused) => {
+          this.abandoned.delete(wire); // the broker closed it (keepalive or takeover): nothing left to free
+          if (!sock) return;
+          if (refused && this.sock === sock) ev.refused(sched.now());
+          else this.died(sock, sched.now(), "closed", ev);
+        },
+      },
+      sched,
+      synArrives,
+    );
+    const paths = link.connect(
+      {
+        deliver: (b) => {
+          wire.write(b);
+          return true;
+        },
+        timedOut: (at) => {
+          if (sock) this.died(sock, at, "socket-timeout", ev);
+        },
+      },
+      {
+        deliver: (b, at) => ev.receive(b, at),
+        timedOut: (at) => {
+          if (sock) this.died(sock, at, "socket-timeout", ev);
+        },
+      },
+    );
+    sock = { wire, up: paths.up, down: paths.down, closedAt: undefined, closeReason: "closed" };
+    this.sock = sock;
+    this.clearRx();
+    return sock;
+  }
+
+  /** The socket in use if it is still open at `t`. */
+  openAt(t: number): Socket | undefined {
+    const sock = this.sock;
+    if (sock === undefined || (sock.closedAt !== undefined && sock.closedAt <= t)) return undefined;
+    return sock;
+  }
+
+  private died(sock: Socket, at: number, reason: DisconnectReason, ev: SocketEvents): void {
+    if (this.sock !== sock || sock.closedAt !== undefined) return;
+    sock.closedAt = at;
+    sock.closeReason = reason;
+    sock.up.close();
+    sock.down.close();
+    if (reason === "socket-timeout") this.abandon(sock.wire);
+    ev.died();
+  }
+
+  /**
+   * The power goes: the W5100 stops at once — it receives nothing more and retransmits nothing — but
+   * what it already put on the cable still reaches the broker; then the socket is abandoned (no FIN).
+   */
+  cut(at: number): void {
+    const sock = this.sock;
+    this.sock = undefined;
+    this.clearRx();
+    if (sock === undefined) return;
+    sock.down.close();
+    if (sock.closedAt !== undefined) {
+      sock.up.close();
+      this.abandon(sock.wire);
+      return;
+    }
+    this.abandoned.add(sock.wire);
+    sock.up.cut(at, () => sock.wire.abandon());
+  }
+
+  /** Releases the socket at `t`; `fin`: PubSubClient's stop() sends a FIN if the cable carries it. */
+  drop(fin: boolean, t: number): void {
+    const sock = this.sock;
+    this.sock = undefined;
+    this.clearRx();
+    if (sock === undefined) return;
+    sock.up.close();
+    sock.down.close();
+    if (fin && sock.closedAt === undefined && this.o.link.upAt(t)) sock.wire.destroy();
+    else this.abandon(sock.wire);
+  }
+
+  private abandon(wire: Wire): void {
+    wire.abandon();
+    this.abandoned.add(wire);
+  }
+
+  /** The node stops for good: the socket in use is closed for real (then cut with the power). */
+  destroyCurrent(): void {
+    this.sock?.wire.destroy();
+  }
+
+  /** Closes for real every socket given up without a FIN. */
+  destroyAbandoned(): void {
+    for (const w of this.abandoned) w.destroy();
+    this.abandoned.clear();
+  }
+}
