@@ -10,6 +10,7 @@ import {
   type DropReason,
   decode,
   encode,
+  formatStamp,
   isNewer,
   isProtocolError,
   MAX_FOLLOWS,
@@ -260,11 +261,7 @@ export class NodeCore {
 
   private sourceReport(msg: ReportMessage, topic: string): void {
     if (!isNewer(msg.stamp, this.stamp)) {
-      this.drop(
-        "stale",
-        topic,
-        `stamp ${msg.stamp.counter}@${msg.stamp.origin} is not newer than the node's`,
-      );
+      this.drop("stale", topic, `stamp ${formatStamp(msg.stamp)} is not newer than the node's`);
       return;
     }
     this.on = msg.on;

@@ -3,7 +3,7 @@
 // make a node regress. Random schedules come from fast-check with a fixed seed.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compareStamps, decode, NodeId, Prefix, type Stamp } from "../../protocol/index.js";
+import { compareStamps, decode, formatStamp, NodeId, Prefix, type Stamp } from "../../protocol/index.js";
 import { type CoreInput, type CoreOutput, NodeCore } from "../core.js";
 
 const prefix = Prefix("tf");
@@ -144,11 +144,9 @@ function expectFixpoint(f: MiniFleet, follows: Record<string, string[]>): void {
     const candidates: Stamp[] = [f.originated.get(id) ?? { counter: 0, origin: NodeId(id) }];
     for (const s of follows[id] ?? []) candidates.push(stampOf(f, s));
     const newest = candidates.reduce((a, b) => (compareStamps(a, b) >= 0 ? a : b));
-    expect(`${id}: ${c.state.stamp.counter}@${c.state.stamp.origin}`).toBe(
-      `${id}: ${newest.counter}@${newest.origin}`,
-    );
+    expect(`${id}: ${formatStamp(c.state.stamp)}`).toBe(`${id}: ${formatStamp(newest)}`);
     expect(c.state.led).toBe(c.state.on);
-    const key = `${c.state.stamp.counter}@${c.state.stamp.origin}`;
+    const key = formatStamp(c.state.stamp);
     const seen = valueByStamp.get(key);
     if (seen !== undefined) expect(c.state.on).toBe(seen);
     valueByStamp.set(key, c.state.on);
