@@ -6,6 +6,14 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { AccessPolicy } from "./acl.js";
+import {
+  type LimitCommandOptions,
+  type LimitOptions,
+  limitFields,
+  limitFlagFields,
+  limitsFromFlags,
+  resolveLimits,
+} from "./limit-options.js";
 
 export interface TlsOptions {
   /** Port of the MQTT-over-TLS listener; 0 picks a free one. */
@@ -16,7 +24,8 @@ export interface TlsOptions {
   readonly certFile: string;
 }
 
-export interface BrokerOptions {
+/** The abuse limits (connection rate, logins, per-client) are in broker/limit-options.ts. */
+export interface BrokerOptions extends LimitOptions {
   /** Interface to listen on. Default "0.0.0.0": real Arduinos connect over the LAN. */
   readonly host?: string;
   /** Plain MQTT port; 0 picks a free one (tests). Default 1883. */
@@ -32,7 +41,7 @@ export interface BrokerOptions {
   readonly maxQueuedBytes?: number;
   /** How long a client's socket may take none of the bytes waiting for it before it is disconnected. */
   readonly drainTimeoutMs?: number;
-  /** How long a new connection may take to send CONNECT. */
+  /** How long a new connection may take to send all of its CONNECT; then it is closed. */
   readonly connectTimeoutMs?: number;
   /** Credentials and access rules (protocol.md §7); everyone may do everything unless given. */
   readonly auth?: AccessPolicy;
@@ -59,7 +68,14 @@ export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
  * its keepalive would tell (1.5 × 60 s).
  */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * 7 s. The clock starts when the TCP handshake completes and a board sends CONNECT at once, in one
+ * small segment; a W5100 resends a lost segment after 0.2 s, the wait doubling (facts.md), so a
+ * CONNECT lost 5 times in a row still arrives by 6.2 s. At 10 % loss that leaves one connection in
+ * 10^6 cut, which the board retries after its reconnect period. Meanwhile a silent or half-sent
+ * connection costs a socket for 7 s instead of aedes's 30 s.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 7_000;
 export const DEFAULT_PORT = 1883;
 export const DEFAULT_HOST = "0.0.0.0";
 /** The smallest limit that still lets a node's 256-byte packets through. */
@@ -122,6 +138,7 @@ const libraryNumbers = z
       .optional(),
     drainTimeoutMs: positiveMs.optional(),
     connectTimeoutMs: positiveMs.optional(),
+    ...limitFields,
   })
   .superRefine((o, ctx) => checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "maxPacketBytes"));
 
@@ -141,6 +158,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     drainTimeoutMs: o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...resolveLimits(o),
     auth,
     logger,
   };
@@ -150,7 +168,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
  * Flag values of `twinfleet broker` as commander hands them over: strings, or numbers when the CLI
  * layer already parsed them. Keys are the camel-cased flag names.
  */
-export interface BrokerCommandOptions {
+export interface BrokerCommandOptions extends LimitCommandOptions {
   readonly host?: string;
   readonly port?: string | number;
   readonly wsPort?: string | number;
@@ -204,6 +222,7 @@ const commandSchema = z
       Number.MAX_SAFE_INTEGER,
     ).optional(),
     drainTimeout: intFlag("a positive number of milliseconds", 1, 2 ** 31 - 1).optional(),
+    ...limitFlagFields,
   })
   .superRefine((o, ctx) => {
     checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "--max-packet-bytes");
@@ -243,6 +262,7 @@ export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrok
       maxPacketBytes: o.maxPacketBytes,
       maxQueuedBytes: o.maxQueuedBytes,
       drainTimeoutMs: o.drainTimeout,
+      ...limitsFromFlags(o),
     },
     authFile: o.auth,
   };

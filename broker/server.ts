@@ -12,7 +12,10 @@ import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { aclHooks } from "./acl.js";
+import { Admission, isRefusal, type PendingTicket } from "./admission.js";
+import { limitSubscriptions } from "./client-limits.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
+import { guardAuthenticate, LoginQueue, LoginRefusedError } from "./login-guard.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
@@ -150,31 +153,39 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const aedes = await Aedes.createBroker(aedesOptions(opts, store.persistence, logger));
     parts.aedes = aedes;
     watchAedes(aedes, logger);
+    const admitted = guardAedes(aedes, opts, logger);
 
-    const handle = (stream: Duplex, req?: IncomingMessage) => {
+    const handle = (stream: Duplex, address: string | undefined, req?: IncomingMessage) => {
+      const ticket = admitted.accept(stream, address);
+      if (ticket === undefined) return;
       const limited = new FrameLimitedStream(stream, opts.maxPacketBytes, {
         maxQueuedBytes: opts.maxQueuedBytes,
         drainTimeoutMs: opts.drainTimeoutMs,
       });
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
+      admitted.track(limited, address, ticket);
       aedes.handle(limited, req);
     };
 
     const tcp = createNetServer((socket) => {
       // Messages are a few hundred bytes and latency is what the fleet measures.
       socket.setNoDelay(true);
-      handle(socket);
+      handle(socket, socket.remoteAddress);
     });
     parts.addServer(tcp);
     const port = await listen(tcp, opts.port, opts.host, "MQTT", logger);
 
     let tlsPort: number | undefined;
     if (opts.tls && tlsMaterial) {
-      const tlsServer = createTlsServer({ key: tlsMaterial.key, cert: tlsMaterial.cert }, (socket) => {
-        socket.setNoDelay(true);
-        handle(socket);
-      });
+      const tlsServer = createTlsServer(
+        // A handshake that never completes is held no longer than a CONNECT that never comes.
+        { key: tlsMaterial.key, cert: tlsMaterial.cert, handshakeTimeout: opts.connectTimeoutMs },
+        (socket) => {
+          socket.setNoDelay(true);
+          handle(socket, socket.remoteAddress);
+        },
+      );
       tlsServer.on("tlsClientError", (err, socket) =>
         logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed"),
       );
@@ -184,13 +195,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 
     let wsPort: number | undefined;
     if (opts.wsPort !== undefined) {
-      const http = createHttpServer((_req, res) =>
+      // An upgrade request that never completes is held no longer than a CONNECT that never comes.
+      const connectBy = { headersTimeout: opts.connectTimeoutMs, requestTimeout: opts.connectTimeoutMs };
+      const http = createHttpServer(connectBy, (_req, res) =>
         res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n"),
       );
       // ws's own cap on one message: MQTT.js writes at most one packet per message.
       const wss = new WebSocketServer({ server: http, maxPayload: opts.maxPacketBytes });
       parts.wss = wss;
-      wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req));
+      wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress, req));
       wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
       parts.addServer(http);
       wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
@@ -235,6 +248,7 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
     // only ever a tick; the same timeout is kept as a backstop.
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
+    maxInflightInbound: opts.maxInflightPerClient,
     ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
   };
 }
@@ -261,8 +275,64 @@ function watchAedes(aedes: Aedes, logger: Logger): void {
   aedes.on("clientDisconnect", (client) => logger.debug({ clientId: client.id }, "client disconnected"));
 }
 
+/** What handle() asks of the abuse limits for each new connection. */
+interface Admitted {
+  /** The connection's pending ticket, or undefined when it was refused and destroyed. */
+  accept(stream: Duplex, address: string | undefined): PendingTicket | undefined;
+  track(conn: Duplex, address: string | undefined, ticket: PendingTicket): void;
+}
+
+/**
+ * The abuse limits (broker/admission.ts, login-guard.ts, client-limits.ts) around aedes's hooks: a
+ * connection refused at accept is destroyed before aedes sees it; one is pending until its client
+ * is registered or it closes.
+ */
+function guardAedes(aedes: Aedes, opts: ResolvedBrokerOptions, logger: Logger): Admitted {
+  const admission = new Admission(opts, logger);
+  const addresses = new WeakMap<object, string>();
+  const tickets = new WeakMap<object, PendingTicket>();
+  aedes.on("client", (client) => tickets.get(client.conn)?.settle());
+  aedes.authorizeSubscribe = limitSubscriptions(
+    aedes,
+    aedes.authorizeSubscribe,
+    opts.maxSubscriptionsPerClient,
+    logger,
+  );
+  if (opts.auth) {
+    aedes.authenticate = guardAuthenticate(aedes.authenticate, {
+      admission,
+      queue: new LoginQueue(opts.loginConcurrency),
+      addressOf: (client) => addresses.get(client.conn) ?? "unknown",
+    });
+  }
+  return {
+    accept(stream, rawAddress) {
+      const address = sourceAddress(rawAddress);
+      const verdict = admission.accept(address);
+      if (!isRefusal(verdict)) return verdict;
+      logger.debug({ address, refusal: verdict.kind }, "connection refused at accept");
+      stream.destroy();
+      return undefined;
+    },
+    track(conn, address, ticket) {
+      addresses.set(conn, sourceAddress(address));
+      tickets.set(conn, ticket);
+      conn.once("close", () => ticket.settle());
+    },
+  };
+}
+
+/** An IPv4 peer on a dual-stack socket is one address, however the kernel spells it. */
+function sourceAddress(address: string | undefined): string {
+  if (address === undefined) return "unknown";
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
 function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {
-  if (err instanceof FrameLimitError) {
+  if (err instanceof LoginRefusedError) {
+    // The ban was logged when it started; its refusals are not, one by one.
+    logger.debug({ clientId, refusal: err.refusal.kind }, "login refused: banned");
+  } else if (err instanceof FrameLimitError) {
     logger.warn(
       { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
       "connection cut: packet limit",
