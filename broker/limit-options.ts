@@ -25,6 +25,8 @@ export interface LimitOptions {
   readonly maxSubscriptionsPerClient?: number;
   /** Inbound QoS 2 messages one client may have awaiting PUBREL; past it, the client is cut. */
   readonly maxInflightPerClient?: number;
+  /** QoS 1/2 messages a persistent session may hold (offline or unacknowledged); past it, new ones are dropped. */
+  readonly maxQueuedMessagesPerClient?: number;
 }
 
 /**
@@ -53,6 +55,12 @@ export const DEFAULT_LOGIN_CONCURRENCY = 2;
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CLIENT = 1000;
 /** 1,000, aedes's own default: a QoS 2 sender that never sends PUBREL holds one stored packet each. */
 export const DEFAULT_MAX_INFLIGHT_PER_CLIENT = 1000;
+/**
+ * 1,000, Mosquitto's max_queued_messages: every tool and node of this project uses clean sessions,
+ * so only a foreign client with clean session 0 queues at all, and one that never returns should not
+ * make the broker keep everything it subscribed to.
+ */
+export const DEFAULT_MAX_QUEUED_MESSAGES_PER_CLIENT = 1000;
 
 export type ResolvedLimitOptions = Required<LimitOptions>;
 
@@ -75,6 +83,7 @@ export const limitFields = {
   loginConcurrency: count(1),
   maxSubscriptionsPerClient: count(1),
   maxInflightPerClient: count(1),
+  maxQueuedMessagesPerClient: count(1),
 };
 
 export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
@@ -89,6 +98,7 @@ export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
     loginConcurrency: o.loginConcurrency ?? DEFAULT_LOGIN_CONCURRENCY,
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CLIENT,
     maxInflightPerClient: o.maxInflightPerClient ?? DEFAULT_MAX_INFLIGHT_PER_CLIENT,
+    maxQueuedMessagesPerClient: o.maxQueuedMessagesPerClient ?? DEFAULT_MAX_QUEUED_MESSAGES_PER_CLIENT,
   };
 }
 
@@ -105,6 +115,7 @@ export const LIMIT_FLAGS = {
   loginConcurrency: "loginConcurrency",
   maxSubscriptions: "maxSubscriptionsPerClient",
   maxInflight: "maxInflightPerClient",
+  maxQueuedMessages: "maxQueuedMessagesPerClient",
 } as const;
 export type LimitFlag = keyof typeof LIMIT_FLAGS;
 export type LimitCommandOptions = { readonly [K in LimitFlag]?: string | number };
@@ -138,6 +149,7 @@ export const limitFlagFields = {
   loginConcurrency: countFlag,
   maxSubscriptions: countFlag,
   maxInflight: countFlag,
+  maxQueuedMessages: countFlag,
 };
 
 /** The library options the limit flags set (unset flags stay unset). */

@@ -19,6 +19,7 @@ import { guardAuthenticate, LoginQueue, LoginRefusedError } from "./login-guard.
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
+import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { loadTlsMaterial } from "./tls.js";
 
 export interface RunningBroker {
@@ -150,6 +151,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     const store = await openStore(opts.dataDir);
     parts.store = store;
+    limitSessionQueues(store.persistence as OutgoingQueue, opts.maxQueuedMessagesPerClient, logger);
     const aedes = await Aedes.createBroker(aedesOptions(opts, store.persistence, logger));
     parts.aedes = aedes;
     watchAedes(aedes, logger);

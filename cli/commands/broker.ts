@@ -37,6 +37,7 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--login-concurrency <n>", "password checks run at once (default 2)")
     .option("--max-subscriptions <n>", "subscriptions one client may hold (default 1000)")
     .option("--max-inflight <n>", "QoS 2 messages one client may have awaiting PUBREL (default 1000)")
+    .option("--max-queued-messages <n>", "messages a persistent session may hold (default 1000)")
     .addHelpText(
       "after",
       `
