@@ -94,12 +94,22 @@ function spawnBroker(cli: string, auth: string): Promise<{ child: ChildProcess; 
   );
   return new Promise((ok, fail) => {
     let err = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      fail(new Error(`broker printed no mqtt:// URL within 30 s: ${err}`));
+    }, 30_000);
     child.stderr?.on("data", (d: Buffer) => {
       err += d.toString();
-      const m = /listening on mqtt:\/\/[^:]+:(\d+)/.exec(err);
-      if (m) ok({ child, port: Number(m[1]) });
+      // The first mqtt:// URL the broker prints, however its start-up line is worded.
+      const m = /mqtt:\/\/[^\s:/]+:(\d+)/.exec(err);
+      if (!m) return;
+      clearTimeout(timer);
+      ok({ child, port: Number(m[1]) });
     });
-    child.once("exit", (code) => fail(new Error(`broker exited (${code}): ${err}`)));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`broker exited (${code}): ${err}`));
+    });
   });
 }
 
