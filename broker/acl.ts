@@ -143,3 +143,41 @@ export function aclHooks(policy: AccessPolicy, logger: Logger): AclHooks {
     },
   };
 }
+
+/**
+ * Whether the subscription `filter` falls under `pattern`: compared level by level, `+` in the
+ * pattern standing for any one level and `#` for the rest (the filter's own wildcards are text).
+ */
+export function filterUnder(pattern: string, filter: string): boolean {
+  const p = pattern.split("/");
+  const f = filter.split("/");
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === "#") return true;
+    if (i >= f.length || (p[i] !== "+" && p[i] !== f[i])) return false;
+  }
+  return p.length === f.length;
+}
+
+type AuthorizeSubscribe = NonNullable<AedesOptions["authorizeSubscribe"]>;
+
+/**
+ * Refuses (SUBACK 0x80, the client stays connected) every subscription whose filter falls under one
+ * of `denied`, whoever asks; the rest go on to `next` (the access rules), or are granted.
+ */
+export function denySubscribeHook(
+  denied: readonly string[],
+  logger: Logger,
+  next?: AuthorizeSubscribe,
+): AuthorizeSubscribe {
+  return (client, subscription, callback) => {
+    if (denied.some((pattern) => filterUnder(pattern, subscription.topic))) {
+      logger.info(
+        { clientId: client.id, topic: subscription.topic },
+        "subscribe refused by --deny-subscribe",
+      );
+      return callback(null, null);
+    }
+    if (next) return next(client, subscription, callback);
+    callback(null, subscription);
+  };
+}

@@ -8,6 +8,7 @@
  */
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
+import { ConformanceError, connackFor, type InboundGate } from "./conformance.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_QUEUED_BYTES } from "./options.js";
 import { OutboundGuard, type OutboundLimits } from "./outbound.js";
 
@@ -97,7 +98,8 @@ export class FrameScanner {
 
 /**
  * A duplex to hand to `aedes.handle()` in place of the raw stream: reads pass through a
- * FrameScanner (with backpressure to the socket); writes go through an OutboundGuard
+ * FrameScanner (with backpressure to the socket), then, if given, an InboundGate (broker/conformance.ts)
+ * that hands on only whole, valid packets; writes go through an OutboundGuard
  * (broker/outbound.ts), which takes them at once so that a slow reader never holds up aedes, and
  * cuts this connection alone when too much waits for it.
  */
@@ -105,15 +107,25 @@ export class FrameLimitedStream extends Duplex {
   readonly #inner: Duplex;
   readonly #scanner: FrameScanner;
   readonly #outbound: OutboundGuard;
+  readonly #gate: InboundGate | undefined;
   #bytesSeen = 0;
+  #refused = false;
 
-  constructor(inner: Duplex, maxPacketBytes: number, outbound: OutboundLimits = DEFAULT_OUTBOUND_LIMITS) {
+  constructor(
+    inner: Duplex,
+    maxPacketBytes: number,
+    outbound: OutboundLimits = DEFAULT_OUTBOUND_LIMITS,
+    gate?: InboundGate,
+  ) {
     super({ allowHalfOpen: true });
     this.#inner = inner;
+    this.#gate = gate;
     this.#scanner = new FrameScanner(maxPacketBytes);
     this.#outbound = new OutboundGuard(inner, outbound, (err) => this.destroy(err));
     inner.on("data", (chunk: Buffer) => this.#onData(chunk));
-    inner.on("end", () => this.push(null));
+    inner.on("end", () => {
+      if (!this.#refused) this.push(null);
+    });
     inner.on("error", (err: Error) => this.destroy(err));
     inner.on("close", () => {
       if (!this.destroyed) this.destroy();
@@ -131,6 +143,9 @@ export class FrameLimitedStream extends Duplex {
   }
 
   #onData(chunk: Buffer): void {
+    // After a refusal the rest is read and dropped: closing with bytes unread would reset the
+    // connection and could lose the CONNACK on its way.
+    if (this.#refused) return;
     this.#bytesSeen += chunk.length;
     const violation = this.#scanner.scan(chunk);
     if (violation !== undefined) {
@@ -138,7 +153,30 @@ export class FrameLimitedStream extends Duplex {
       this.destroy(new FrameLimitError(violation, this.#bytesSeen));
       return;
     }
-    if (!this.push(chunk)) this.#inner.pause();
+    if (this.#gate === undefined) {
+      if (!this.push(chunk)) this.#inner.pause();
+      return;
+    }
+    const { pass, violation: breach } = this.#gate.feed(chunk);
+    const more = pass.length === 0 || this.push(pass);
+    if (breach !== undefined) {
+      this.#refuse(new ConformanceError(breach));
+      return;
+    }
+    if (!more) this.#inner.pause();
+  }
+
+  /** Answers the CONNACK the breach calls for, if any, then closes. */
+  #refuse(err: ConformanceError): void {
+    this.#refused = true;
+    this.#inner.resume();
+    const connack = connackFor(err.violation);
+    if (connack === undefined) {
+      this.destroy(err);
+      return;
+    }
+    this.#outbound.write(connack);
+    this.#inner.end(() => this.destroy(err));
   }
 
   override _read(): void {

@@ -10,9 +10,21 @@ export {
   aclHooks,
   canPublish,
   canSubscribe,
+  denySubscribeHook,
+  filterUnder,
   type Identity,
 } from "./acl.js";
 export { type BrokerCommandContext, runBrokerCommand } from "./command.js";
+export {
+  ConformanceError,
+  type ConformanceLimits,
+  connackFor,
+  type GateResult,
+  InboundGate,
+  PacketValidator,
+  topicFilterProblem,
+  type Violation,
+} from "./conformance.js";
 export {
   type CredentialsFile,
   credentialsPolicy,
@@ -27,6 +39,8 @@ export {
   BrokerOptionsError,
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HOST,
+  DEFAULT_MAX_CLIENT_ID_BYTES,
+  DEFAULT_MAX_FILTERS_PER_SUBSCRIBE,
   DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_PORT,

@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { AccessPolicy } from "./acl.js";
+import { topicFilterProblem } from "./conformance.js";
 import {
   type LimitCommandOptions,
   type LimitOptions,
@@ -45,6 +46,12 @@ export interface BrokerOptions extends LimitOptions {
   readonly connectTimeoutMs?: number;
   /** Credentials and access rules (protocol.md §7); everyone may do everything unless given. */
   readonly auth?: AccessPolicy;
+  /** Longest client id accepted, in bytes (at least 23, [MQTT-3.1.3-5]); longer gets CONNACK 0x02. */
+  readonly maxClientIdBytes?: number;
+  /** Most topic filters in one SUBSCRIBE; one with more closes its connection. */
+  readonly maxFiltersPerSubscribe?: number;
+  /** Topic filters nobody may subscribe to: a SUBSCRIBE they match gets SUBACK 0x80 (docs/broker.md). */
+  readonly denySubscribe?: readonly string[];
   /** Where the broker logs; silent unless given. */
   readonly logger?: Logger;
 }
@@ -76,6 +83,21 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
  * connection costs a socket for 7 s instead of aedes's 30 s.
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 7_000;
+/**
+ * 256 bytes: about ten times what MQTT 3.1.1 requires a server to allow (23, [MQTT-3.1.3-5]) and far more
+ * than any tool generates (MQTT.js: 15, `mqttjs_` and 8 hex digits), while a client id is kept for
+ * every session and in logs.
+ */
+export const DEFAULT_MAX_CLIENT_ID_BYTES = 256;
+export const MIN_MAX_CLIENT_ID_BYTES = 23;
+/** A §1.5.3 string is at most 65,535 bytes. */
+export const MAX_MAX_CLIENT_ID_BYTES = 65_535;
+/**
+ * 64: a node subscribes to at most a handful of topics per packet and the twins to two; each filter
+ * in a SUBSCRIBE costs a store write and a retained-message lookup before its SUBACK.
+ */
+export const DEFAULT_MAX_FILTERS_PER_SUBSCRIBE = 64;
+export const MAX_MAX_FILTERS_PER_SUBSCRIBE = 65_535;
 export const DEFAULT_PORT = 1883;
 export const DEFAULT_HOST = "0.0.0.0";
 /** The smallest limit that still lets a node's 256-byte packets through. */
@@ -106,13 +128,22 @@ export class BrokerOptionsError extends Error {
 }
 
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth" | "logger">
+  Omit<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth" | "logger" | "denySubscribe">
 > &
-  Pick<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth"> & { readonly logger: Logger | undefined };
+  Pick<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth"> & {
+    readonly logger: Logger | undefined;
+    readonly denySubscribe: readonly string[];
+  };
 
 const PORT_MESSAGE = "must be an integer port 0-65535";
 const portSchema = z.int({ error: PORT_MESSAGE }).min(0, PORT_MESSAGE).max(65535, PORT_MESSAGE);
 const positiveMs = z.int({ error: "must be a whole number of milliseconds" }).min(1, "must be at least 1 ms");
+const CLIENT_ID_MESSAGE = `must be a byte count ${MIN_MAX_CLIENT_ID_BYTES}-${MAX_MAX_CLIENT_ID_BYTES}`;
+const FILTERS_MESSAGE = `must be a count 1-${MAX_MAX_FILTERS_PER_SUBSCRIBE}`;
+const filterSchema = z.string().refine((f) => topicFilterProblem(f) === undefined, {
+  error: (issue) =>
+    `has an invalid topic filter ${JSON.stringify(issue.input)}: ${topicFilterProblem(String(issue.input))}`,
+});
 
 const libraryNumbers = z
   .object({
@@ -139,6 +170,17 @@ const libraryNumbers = z
     drainTimeoutMs: positiveMs.optional(),
     connectTimeoutMs: positiveMs.optional(),
     ...limitFields,
+    maxClientIdBytes: z
+      .int({ error: CLIENT_ID_MESSAGE })
+      .min(MIN_MAX_CLIENT_ID_BYTES, CLIENT_ID_MESSAGE)
+      .max(MAX_MAX_CLIENT_ID_BYTES, CLIENT_ID_MESSAGE)
+      .optional(),
+    maxFiltersPerSubscribe: z
+      .int({ error: FILTERS_MESSAGE })
+      .min(1, FILTERS_MESSAGE)
+      .max(MAX_MAX_FILTERS_PER_SUBSCRIBE, FILTERS_MESSAGE)
+      .optional(),
+    denySubscribe: z.array(filterSchema, { error: "must be a list of topic filters" }).optional(),
   })
   .superRefine((o, ctx) => checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "maxPacketBytes"));
 
@@ -159,6 +201,9 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     drainTimeoutMs: o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     ...resolveLimits(o),
+    maxClientIdBytes: o.maxClientIdBytes ?? DEFAULT_MAX_CLIENT_ID_BYTES,
+    maxFiltersPerSubscribe: o.maxFiltersPerSubscribe ?? DEFAULT_MAX_FILTERS_PER_SUBSCRIBE,
+    denySubscribe: o.denySubscribe ?? [],
     auth,
     logger,
   };
@@ -181,6 +226,10 @@ export interface BrokerCommandOptions extends LimitCommandOptions {
   readonly maxPacketBytes?: string | number;
   readonly maxQueuedBytes?: string | number;
   readonly drainTimeout?: string | number;
+  readonly maxClientIdBytes?: string | number;
+  readonly maxFiltersPerSubscribe?: string | number;
+  /** Repeatable: commander collects the values. */
+  readonly denySubscribe?: readonly string[];
 }
 
 /** The flag values, checked; `authFile` is loaded by runBrokerCommand. */
@@ -223,6 +272,17 @@ const commandSchema = z
     ).optional(),
     drainTimeout: intFlag("a positive number of milliseconds", 1, 2 ** 31 - 1).optional(),
     ...limitFlagFields,
+    maxClientIdBytes: intFlag(
+      `a byte count ${MIN_MAX_CLIENT_ID_BYTES}-${MAX_MAX_CLIENT_ID_BYTES}`,
+      MIN_MAX_CLIENT_ID_BYTES,
+      MAX_MAX_CLIENT_ID_BYTES,
+    ).optional(),
+    maxFiltersPerSubscribe: intFlag(
+      `a count 1-${MAX_MAX_FILTERS_PER_SUBSCRIBE}`,
+      1,
+      MAX_MAX_FILTERS_PER_SUBSCRIBE,
+    ).optional(),
+    denySubscribe: z.array(filterSchema).optional(),
   })
   .superRefine((o, ctx) => {
     checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "--max-packet-bytes");
@@ -263,6 +323,9 @@ export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrok
       maxQueuedBytes: o.maxQueuedBytes,
       drainTimeoutMs: o.drainTimeout,
       ...limitsFromFlags(o),
+      maxClientIdBytes: o.maxClientIdBytes,
+      maxFiltersPerSubscribe: o.maxFiltersPerSubscribe,
+      denySubscribe: o.denySubscribe,
     },
     authFile: o.auth,
   };
@@ -275,7 +338,11 @@ function toFlag(key: string): string {
 function describeIssues(error: z.ZodError, prefix: string, name: (key: string) => string = (k) => k): string {
   return error.issues
     .map((issue) => {
-      const path = issue.path.map((p) => name(String(p))).join(".");
+      // A list's index is left out: the message names the bad value itself.
+      const path = issue.path
+        .filter((p) => typeof p !== "number")
+        .map((p) => name(String(p)))
+        .join(".");
       const message =
         issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
       return `${prefix}${path === "" ? "(root)" : path} ${message}`;

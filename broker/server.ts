@@ -11,9 +11,10 @@ import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
-import { aclHooks } from "./acl.js";
+import { aclHooks, denySubscribeHook } from "./acl.js";
 import { Admission, isRefusal, type PendingTicket } from "./admission.js";
 import { limitSubscriptions } from "./client-limits.js";
+import { InboundGate } from "./conformance.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
 import { guardAuthenticate, LoginQueue, LoginRefusedError } from "./login-guard.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
@@ -160,10 +161,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const handle = (stream: Duplex, address: string | undefined, req?: IncomingMessage) => {
       const ticket = admitted.accept(stream, address);
       if (ticket === undefined) return;
-      const limited = new FrameLimitedStream(stream, opts.maxPacketBytes, {
-        maxQueuedBytes: opts.maxQueuedBytes,
-        drainTimeoutMs: opts.drainTimeoutMs,
+      // MQTT 3.1.1's MUSTs are checked on each whole packet on the same path (broker/conformance.ts).
+      const gate = new InboundGate({
+        maxClientIdBytes: opts.maxClientIdBytes,
+        maxFiltersPerSubscribe: opts.maxFiltersPerSubscribe,
       });
+      const limited = new FrameLimitedStream(
+        stream,
+        opts.maxPacketBytes,
+        { maxQueuedBytes: opts.maxQueuedBytes, drainTimeoutMs: opts.drainTimeoutMs },
+        gate,
+      );
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
       admitted.track(limited, address, ticket);
@@ -212,7 +220,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
 
     const host = urlHost(opts.host);
-    logger.info(
+    logger.debug(
       { host: opts.host, port, tlsPort, wsPort, store: store.kind, auth: opts.auth !== undefined },
       "broker listening",
     );
@@ -251,7 +259,16 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
     maxInflightInbound: opts.maxInflightPerClient,
-    ...(opts.auth ? aclHooks(opts.auth, logger) : {}),
+    ...accessHooks(opts, logger),
+  };
+}
+
+function accessHooks(opts: ResolvedBrokerOptions, logger: Logger): Partial<AedesOptions> {
+  const acl = opts.auth ? aclHooks(opts.auth, logger) : undefined;
+  if (opts.denySubscribe.length === 0) return acl ?? {};
+  return {
+    ...acl,
+    authorizeSubscribe: denySubscribeHook(opts.denySubscribe, logger, acl?.authorizeSubscribe),
   };
 }
 

@@ -1,18 +1,30 @@
 /**
  * The `twinfleet` command line: builds the commander program from one module per subcommand and
- * runs it. `main(argv)` is what the bin calls and what tests drive.
+ * runs it. `main(argv)` is what the bin calls and what tests drive. Exit codes (cli/errors.ts): 2 for
+ * a usage error, 1 for a runtime failure. Every password a command learns is masked in all output.
  */
 import { Command, CommanderError } from "commander";
+import { BrokerOptionsError } from "../broker/index.js";
+import { OptionError } from "../fleet/options.js";
+import { ProfileError } from "../node/profile.js";
+import { TwinsOptionsError } from "../twins/options.js";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerSimCommand } from "./commands/sim.js";
 import { registerSweepCommand } from "./commands/sweep.js";
 import { registerTwinsCommands } from "./commands/twins.js";
+import type { Env } from "./connection.js";
+import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.js";
+import { logOptions } from "./log.js";
 import { VERSION } from "./version.js";
 
 export interface CliIO {
   readonly stdout: (s: string) => void;
   readonly stderr: (s: string) => void;
+  /** Environment variables (TWINFLEET_PASSWORD, …); default process.env. */
+  readonly env?: Env;
+  /** Registers a secret (a password): it is written as `***` in everything after. Set by main. */
+  readonly secret?: (s: string | undefined) => void;
 }
 
 const defaultIO: CliIO = {
@@ -30,6 +42,7 @@ export function buildProgram(io: CliIO = defaultIO): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
+  for (const option of logOptions()) program.addOption(option);
   for (const register of COMMANDS) register(program, io);
   return program;
 }
@@ -42,15 +55,49 @@ const COMMANDS: RegisterCommand[] = [
   registerSweepCommand,
 ];
 
+/** Errors that mean the command line was wrong, not that something failed while running. */
+function isUsageError(e: unknown): boolean {
+  return (
+    e instanceof UsageError ||
+    e instanceof OptionError ||
+    e instanceof BrokerOptionsError ||
+    e instanceof TwinsOptionsError ||
+    e instanceof ProfileError
+  );
+}
+
+/** `io` with every registered secret masked, and a `secret` to register more. */
+function maskingIO(io: CliIO): CliIO {
+  const secrets = new Set<string>();
+  const mask = (s: string) => {
+    let out = s;
+    for (const secret of secrets) out = out.split(secret).join("***");
+    return out;
+  };
+  return {
+    stdout: (s) => io.stdout(mask(s)),
+    stderr: (s) => io.stderr(mask(s)),
+    env: io.env ?? process.env,
+    secret: (s) => {
+      if (s !== undefined && s.length > 0) secrets.add(s);
+    },
+  };
+}
+
 /** Runs the CLI; resolves to the process exit code instead of exiting, so tests can call it. */
-export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
+export async function main(argv: readonly string[], rawIO: CliIO = defaultIO): Promise<number> {
+  const io = maskingIO(rawIO);
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv as string[], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    io.stderr(`twinfleet: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    const usage = isUsageError(e);
+    const name = argv.find((a) => !a.startsWith("-") && program.commands.some((c) => c.name() === a));
+    const command = name !== undefined ? ` ${name}` : "";
+    io.stderr(`twinfleet${command}: ${e instanceof Error ? e.message : String(e)}\n`);
+    if (usage) io.stderr(`(run twinfleet${command} --help for usage)\n`);
+    return usage ? EXIT_USAGE : EXIT_RUNTIME;
   }
 }

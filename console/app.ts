@@ -22,7 +22,8 @@ import {
   summarize,
   type Zoom,
 } from "./render/fleet-grid.js";
-import { escapeTags, glyphsFor, UNICODE } from "./render/glyphs.js";
+import { renderFooter } from "./render/footer.js";
+import { glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, renderHeader } from "./render/header.js";
 import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
@@ -30,7 +31,10 @@ import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js"
 import { guardProcess } from "./terminal.js";
 
 export interface ConsoleHandle {
-  /** Resolves when the user quits (or a signal closes the console); rejects on an uncaught error. */
+  /**
+   * Resolves when the console closes: the user quits (with a source that finishes first, the second
+   * `q` / Ctrl-C), a signal, or close(); rejects on an uncaught error.
+   */
   readonly closed: Promise<void>;
   /** Draws a frame now if anything changed (the timer calls this; tests call it directly). */
   frame(): void;
@@ -90,6 +94,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   let pending: Confirmation | undefined;
   /** The fault indicator as the last frame drew it: it counts seconds, so it redraws on its own. */
   let drawnFlag = "";
+  /** The source is finishing after a first quit (its ending line in the footer). */
+  let quitting = false;
+  let drawnEnding: string | undefined;
   let zoom: Zoom = "node";
   let filter: Filter = "all";
   let cursor = 0;
@@ -149,9 +156,16 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
         return moveTo(shown.length - 1);
     }
   };
+  /** The first quit asks the source to finish (if it has something to finish); the second closes. */
+  const quit = () => {
+    if (quitting || !source.quit?.()) return close();
+    quitting = true;
+    mode = "normal";
+    dirty = true;
+  };
   const keys: KeyContext = {
     source,
-    quit: () => close(),
+    quit,
     showHelp: () => {
       mode = "help";
     },
@@ -226,7 +240,11 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     const printable = ch !== undefined && ch.length === 1 && ch > " " && ch !== "\x7f";
     const name = printable ? ch : ch === " " ? "space" : (key?.full ?? "");
     if (name === "return") return; // blessed emits `enter` for the same key
-    if (name === "C-c") return close();
+    if (name === "C-c") return quit();
+    if (quitting) {
+      if (name === "q") quit();
+      return; // the fleet is finishing: no more actions
+    }
     if (mode === "help") mode = "normal";
     else if (mode === "prompt") promptKey(ch, name);
     else if (mode === "confirm") confirmKey(name);
@@ -331,13 +349,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
     log.setContent(renderLog(logLines, t0, (log.height as number) - 2).join("\n"));
 
-    if (mode === "prompt" && prompt) {
-      footer.setContent(escapeTags(` ${prompt.label}: ${prompt.value}_   (Enter ok, Esc cancel)`));
-    } else if (mode === "confirm" && pending) {
-      footer.setContent(`{yellow-fg}${escapeTags(` ${pending.question}? y/n`)}{/yellow-fg}`);
-    } else {
-      footer.setContent(" ?:help q:quit arrows:move Enter:detail p:press +/-:loss z:zoom f:filter");
-    }
+    drawnEnding = quitting ? source.ending?.() : undefined;
+    const asking = mode === "prompt" ? { prompt } : mode === "confirm" ? { question: pending?.question } : {};
+    footer.setContent(renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking));
     if (mode === "help") {
       const lines = renderHelp(source.capabilities);
       help.height = Math.min(screen.height as number, lines.length + 2);
@@ -353,7 +367,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   const frame = () => {
     if (closing) return;
     const flag = faultFlag(source.faults(), source.now());
-    if (!dirty && flag === drawnFlag) return;
+    // While finishing, the footer counts down on its own.
+    const ending = quitting ? source.ending?.() : undefined;
+    if (!dirty && flag === drawnFlag && ending === drawnEnding) return;
     dirty = false;
     try {
       draw(flag);
@@ -381,7 +397,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     rejectClosed(e);
   }
 
-  const unguard = opts.handleProcess ? guardProcess(() => close(), fail) : () => {};
+  // SIGINT is a Ctrl-C from outside the terminal: the same as the key. SIGTERM and SIGHUP close.
+  const unguard = opts.handleProcess
+    ? guardProcess((s) => (s === "SIGINT" ? quit() : close()), fail)
+    : () => {};
   const timer = opts.timers.setInterval(frame, Math.round(1000 / opts.fps));
   frame();
 

@@ -224,7 +224,11 @@ export const KEY_TABLE: readonly KeyRow[] = [
     what: "this help (any key closes it)",
     on: { "?": (c) => c.showHelp(), f1: (c) => c.showHelp() },
   },
-  { label: "q Ctrl-C", what: "quit", on: { q: (c) => c.quit(), "C-c": (c) => c.quit() } },
+  {
+    label: "q Ctrl-C",
+    what: "quit (a run settles first; again: stop now)",
+    on: { q: (c) => c.quit(), "C-c": (c) => c.quit() },
+  },
 ];
 
 /** Every bound key name → its handler; a key bound twice is a mistake in the table. */

@@ -147,6 +147,16 @@ export interface ConsoleSource {
   /** Powers every node off, and on again `offS` seconds later; resolves once the fault is under way. */
   powerOutage(offS: number): Promise<void>;
 
+  /**
+   * The user asked to quit (`q`, Ctrl-C, SIGINT). A source with work to finish first (a simulated
+   * run's settle) starts it and returns true: the console stays open, shows `ending()` in its footer,
+   * and closes on a second `q` / Ctrl-C or when its owner closes it. Without this method, or when it
+   * returns false, the console closes at once. Optional.
+   */
+  quit?(): boolean;
+  /** While the source finishes after quit(): one line saying what it waits for and how long. */
+  ending?(): string | undefined;
+
   /** Subscribes; returns the function that unsubscribes. */
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void;
 }

@@ -155,7 +155,8 @@ class ProcessBroker implements BrokerHost {
       const timer = setTimeout(() => fail(`no "listening" within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
       const onData = (chunk: Buffer) => {
         text += chunk.toString("utf8");
-        const m = /listening on mqtt:\/\/[^\s,]*:(\d+)/.exec(text);
+        // "twinfleet broker listening on 127.0.0.1:41873 (mqtt://127.0.0.1:41873)" (cli/bind.ts)
+        const m = /listening on \S*:(\d+) \(mqtt:\/\//.exec(text);
         if (!m) return;
         clearTimeout(timer);
         child.stderr?.off("data", onData);

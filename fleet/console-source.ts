@@ -4,9 +4,10 @@
  * button, power-cycle a node, pull its cable, restart the broker, cut every node's power — and the
  * true sync latency from the run's checker. Node detail adds the modeled CPU, RAM and link counters,
  * fetched from the node's worker on focus. The run's faults (scheduled or from the keys) are kept as
- * they start and end, for the header's indicator; the run's own log lines announce them.
+ * they start and end, for the header's indicator; the run's own log lines announce them. Quitting
+ * stops the presses and keeps the console open through the settle, with its countdown in the footer.
  */
-import { ConsoleEmitter, runConsole } from "../console/index.js";
+import { ConsoleEmitter, openConsole } from "../console/index.js";
 import type {
   Capabilities,
   ConsoleEvents,
@@ -23,6 +24,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { NodeDetail as SimDetail } from "../sim/messages.js";
 import type { FaultRecord } from "./faults/runner.js";
 import type { FleetRun, Phase } from "./run.js";
+import { settleLine } from "./settle.js";
 
 const DETAIL_REFRESH_MS = 1000;
 
@@ -183,6 +185,19 @@ export class SimSource implements ConsoleSource {
     return this.events.on(event, listener);
   }
 
+  /** The first quit stops the presses; the console stays open while the run settles. */
+  quit(): boolean {
+    if (this.run.phase === "done") return false;
+    this.run.stop();
+    return true;
+  }
+
+  ending(): string | undefined {
+    const s = this.run.settleStatus();
+    if (s) return settleLine(s, performance.now());
+    return this.run.phase === "done" ? "writing the report" : "stopping the presses";
+  }
+
   private fetchDetail(): void {
     const id = this.focused;
     if (id === undefined) return;
@@ -215,14 +230,29 @@ function describeFault(f: FaultRecord): string {
   return `${f.kind}${pct}${nodes}`;
 }
 
-/** Opens the console on a run; quitting the console ends the run's press phase. */
+/**
+ * Opens the console on a run until the run is done. The first `q` stops the presses and the console
+ * shows the settle's countdown; a second `q` or Ctrl-C closes it and cuts the run short. Resolves
+ * when the console has closed (and the terminal is back) — the run's report is then at most a
+ * moment away.
+ */
 export async function runSimConsole(run: FleetRun): Promise<void> {
   const source = new SimSource(run);
-  const finished = run.done.then(() => undefined);
+  const handle = openConsole(source);
+  let finished = false;
+  const done = run.done.then(
+    () => {
+      finished = true;
+    },
+    () => {
+      finished = true;
+    },
+  );
   try {
-    await Promise.race([runConsole(source), finished]);
+    await Promise.race([handle.closed, done]);
   } finally {
+    handle.close();
     source.close();
-    run.stop();
+    if (!finished) run.cut();
   }
 }

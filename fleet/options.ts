@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
 import { type DeviceProfile, parseProfile } from "../node/profile.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
+import type { BrokerLogin } from "../twins/index.js";
 import { type FaultEntry, FaultScheduleError, loadFaultSchedule } from "./faults/schedule.js";
 
 export interface GilbertElliott {
@@ -53,6 +54,13 @@ export interface FleetOptions {
   readonly twinsData?: string;
   /** Clear the fleet's retained state on an existing broker before starting. */
   readonly fresh?: boolean;
+  /**
+   * How the run's twins service and its own tools (pairing, --fresh) log in to `broker`: the control
+   * role of docs/broker.md. Set by the caller, not from flags here.
+   */
+  readonly login?: BrokerLogin;
+  /** The password every simulated node logs in with, its node id being the user name (node role). */
+  readonly nodePassword?: string;
 }
 
 /** Profile values to replace, by section and field: plain numbers, as the model sees them. */

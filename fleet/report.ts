@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import type { LossReport } from "./loss-log.js";
 import type { TwinsView } from "./registrations.js";
 
 export interface Report {
@@ -27,6 +28,13 @@ export interface Report {
     /** The twins service: the run's own, or someone else's the run only watched. */
     readonly twins: "own" | "joined";
   };
+  /** The loss as it was set during the run: scenario.lossPct at the start, then each change. */
+  readonly loss: LossReport;
+  /**
+   * The user ended the run before its settle was over (a second q or Ctrl-C): deliveries still in
+   * flight then count as lost, and a node still recovering may count as diverged.
+   */
+  readonly cutShort: boolean;
   readonly presses: number;
   readonly deliveries: number;
   readonly superseded: number;

@@ -4,7 +4,8 @@
  * boot, presses, settle — to a report. Faults from the schedule are injected during the presses and
  * measured by the checker; the settle lasts until they have ended and the fleet has recovered (or a
  * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
- * pulls, faults), which is what the console does; `runFleet` just runs it to the end.
+ * pulls, faults), which is what the console does; `runFleet` just runs it to the end. stop() ends the
+ * presses (the run still settles); cut() ends the settle too, for a report marked as cut short.
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
@@ -20,13 +21,16 @@ import { describeFault, type FaultRecord, FaultRunner } from "./faults/runner.js
 import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultTargets } from "./faults/targets.js";
 import { LagMonitor } from "./lag.js";
+import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf } from "./options.js";
 import { Registrations, type TwinsView, twinsViewOf } from "./registrations.js";
 import type { Report } from "./report.js";
+import { type SettleStatus, SettleWait } from "./settle.js";
 import { prepareFleet } from "./setup.js";
 import { ShardPool } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
+import { StoppableWaits } from "./waits.js";
 
 export type Phase = "boot" | "press" | "settle" | "done";
 
@@ -46,6 +50,8 @@ export interface Progress {
   readonly lagP99Ms: number;
   /** Faults in progress now. */
   readonly faults: number;
+  /** During the settle: how long it has left and what it waits for. */
+  readonly settle?: SettleStatus;
 }
 
 export interface FleetRunEvents {
@@ -83,8 +89,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private readonly faults: FaultRunner;
   private readonly lag = new LagMonitor();
   private timers: NodeJS.Timeout[] = [];
-  private endPresses: (() => void) | undefined;
+  private readonly waits = new StoppableWaits();
   private stopped = false;
+  private cut_ = false;
+  private settleWait: SettleWait | undefined;
+  private readonly lossLog: LossLog;
   private rssMB = 0;
   private brokerRssMaxMB: number | undefined;
 
@@ -103,6 +112,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   ) {
     super();
     this.lossPct = opts.lossPct;
+    this.lossLog = new LossLog(opts.lossPct);
     this.registeredAt = new Registrations(ids, twins, collector.timeline, () => performance.now()).first;
     this.faults = new FaultRunner(
       this.sched,
@@ -114,7 +124,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         pool,
         twins,
         lossPct: () => this.lossPct,
-        setLoss: (pct) => this.setLoss(pct),
+        setLoss: (pct) => this.setLoss(pct, "fault"),
         now: () => performance.now(),
       }),
     );
@@ -162,7 +172,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return Math.min(20_000, this.opts.nodes * 5);
   }
 
-  setLoss(pct: number): void {
+  setLoss(pct: number, by: LossCause = "console"): void {
+    if (pct !== this.lossPct) {
+      const origin = Number.isNaN(this.pressStartMs) ? performance.now() : this.pressStartMs;
+      this.lossLog.record(performance.now() - origin, pct, by);
+    }
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
   }
@@ -193,7 +207,39 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** Ends the press phase now: the run settles and reports. */
   stop(): void {
     this.stopped = true;
-    this.endPresses?.();
+    this.waits.stop();
+  }
+
+  /** stop() has been asked for (the presses end, or have ended, early). */
+  get stopping(): boolean {
+    return this.stopped;
+  }
+
+  /** Ends the run at once, settle included: the report has what is known and is marked cut short. */
+  cut(): void {
+    this.cut_ = true;
+    this.stop();
+    this.settleWait?.cut();
+  }
+
+  get cutShort(): boolean {
+    return this.cut_;
+  }
+
+  /** During the settle: until when, and what it waits for; undefined in any other phase. */
+  settleStatus(): SettleStatus | undefined {
+    const w = this.settleWait;
+    if (this.phase !== "settle" || w === undefined) return undefined;
+    const c = this.collector.checker.counts();
+    const back = Math.min(this.collector.synced.size, this.registeredAt.size);
+    return {
+      minUntil: w.minUntil,
+      // stop() ends the settle at --settle: no waiting for the fleet to recover.
+      maxUntil: this.stopped ? w.minUntil : w.maxUntil,
+      inFlight: c.pending,
+      faults: this.faults.inProgress,
+      notBack: Math.max(0, this.ids.length - back),
+    };
   }
 
   progress(): Progress {
@@ -214,6 +260,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       lossPct: this.lossPct,
       lagP99Ms: this.lag.worst().p99Ms,
       faults: this.faults.inProgress,
+      ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
     };
   }
 
@@ -228,6 +275,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       loss: lossSpecOf(opts, opts.lossPct),
       ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
       timeOrigin: performance.timeOrigin,
+      ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
     });
     this.timers.push(
       setInterval(() => {
@@ -245,52 +293,45 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     try {
       // Presses start once every node has registered (or when the paper's 30 s limit has passed for
       // the last one to boot), so the press phase measures a fleet that is up, not its start-up.
-      await this.allRegistered(this.startedAt + this.bootSpreadMs + REGISTRATION_LIMIT_MS);
+      await this.waits.poll(
+        () => this.registeredAt.size >= this.ids.length,
+        this.startedAt + this.bootSpreadMs + REGISTRATION_LIMIT_MS,
+      );
       const pressFrom = performance.now() + 200;
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - (this.opts.pressesEndEarlyS ?? 0)) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
       if (!this.stopped) this.faults.schedule(this.schedule, pressFrom);
       this.setPhase("press");
-      await this.until(pressFrom + this.opts.durationS * 1000, true);
+      await this.waits.until(pressFrom + this.opts.durationS * 1000);
       this.rssMB = process.memoryUsage().rss / 2 ** 20;
-      this.setPhase("settle");
       const settleFrom = performance.now();
+      const minUntil = settleFrom + this.opts.settleS * 1000;
+      // Without faults the settle is exactly --settle, as it always was.
+      const faulted = this.faults.records.length + this.faults.inProgress > 0;
+      const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), () =>
+        performance.now(),
+      );
+      this.settleWait = wait;
+      if (this.cut_) wait.cut();
+      this.setPhase("settle");
       this.pool.broadcast({ type: "stop-presses" });
       if (this.stopped) await this.faults.stop();
-      if (this.lossPct !== 0) this.setLoss(0);
-      await this.settle(settleFrom);
+      if (this.lossPct !== 0) this.setLoss(0, "settle");
+      await wait.wait(
+        () => this.stopped || this.quiet(),
+        () => this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info"),
+      );
       await this.faults.stop();
       const endMs = performance.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
       const view = twinsViewOf(this.twins, this.ids, this.pairing);
       const results = await this.pool.finish();
-      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs, view);
+      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");
       return report;
     } finally {
       await this.close();
-    }
-  }
-
-  /**
-   * At least --settle; then on while a fault is in progress, a node of the fleet is not back (synced
-   * and registered) or a delivery is still owed — at most RECOVERY_WAIT_MAX_MS longer, or until stop().
-   */
-  private async settle(from: number): Promise<void> {
-    const minUntil = from + this.opts.settleS * 1000;
-    // Without faults the settle is exactly --settle, as it always was.
-    const faulted = this.faults.records.length + this.faults.inProgress > 0;
-    const maxUntil = minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0);
-    let said = false;
-    for (;;) {
-      const now = performance.now();
-      if (now >= minUntil && (now >= maxUntil || this.stopped || this.quiet())) return;
-      if (now >= minUntil && !said) {
-        said = true;
-        this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info");
-      }
-      await new Promise((r) => setTimeout(r, Math.min(200, Math.max(1, minUntil - now))));
     }
   }
 
@@ -300,37 +341,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     if (this.collector.synced.size < this.ids.length) return false;
     const c = this.collector.checker.counts();
     return c.pending === 0 && c.lost === c.late + c.lostForGood;
-  }
-
-  /** Resolves when every node has registered, or at `deadline`, or on stop(). */
-  private allRegistered(deadline: number): Promise<void> {
-    return new Promise((resolve) => {
-      const poll = setInterval(() => {
-        if (this.registeredAt.size >= this.ids.length || performance.now() >= deadline) done();
-      }, 100);
-      const done = () => {
-        clearInterval(poll);
-        resolve();
-      };
-      this.endPresses = done;
-    });
-  }
-
-  /** Waits until `at`, or until stop() when `stoppable`. */
-  private until(at: number, stoppable: boolean): Promise<void> {
-    return new Promise((resolve) => {
-      if (stoppable && this.stopped) {
-        resolve();
-        return;
-      }
-      const t = setTimeout(resolve, Math.max(0, at - performance.now()));
-      if (stoppable) {
-        this.endPresses = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      }
-    });
   }
 
   private setPhase(p: Phase): void {
@@ -355,8 +365,16 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
   }
 
-  private report(results: ShardResult[], settleS: number, endMs: number, twinsView: TwinsView): Report {
+  private report(
+    results: ShardResult[],
+    settleS: number,
+    endMs: number,
+    twinsView: TwinsView,
+    settleFrom: number,
+  ): Report {
     for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
+    const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
+    const loss = this.lossLog.report(settleFrom - pressStartMs);
     return buildReport({
       opts: this.opts,
       profile: this.profile.name,
@@ -375,8 +393,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       twins: this.twins.passive ? "joined" : "own",
       faults: this.faults.records,
       twinsView,
-      pressStartMs: Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs,
+      pressStartMs,
       endMs,
+      loss,
+      cutShort: this.cut_,
     });
   }
 

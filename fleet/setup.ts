@@ -8,10 +8,13 @@ import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
-import { buildPairing, fleetIds, type Pairing, readPairingFile } from "../sim/topology.js";
+import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
+  type BrokerLogin,
+  connectError,
   findTwinsServices,
   jsonFileStore,
+  loginOptions,
   memoryStore,
   startTwins,
   type TwinsServiceInfo,
@@ -38,6 +41,16 @@ export interface FleetParts {
 const RETAINED_QUIET_MS = 300;
 const RETAINED_MAX_MS = 3000;
 
+/** A bad pairing file is a bad --topology: the message names the file, the line and the problem. */
+function readPairingOption(file: string, ids: readonly NodeId[]): Pairing {
+  try {
+    return readPairingFile(file, ids);
+  } catch (e) {
+    if (e instanceof PairingFileError) throw new OptionError(`--topology: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function prepareFleet(
   opts: FleetOptions,
   logger: Logger,
@@ -54,7 +67,7 @@ export async function prepareFleet(
           follows: opts.follows,
           seed: opts.seed,
         })
-      : readPairingFile(opts.topology.file, ids);
+      : readPairingOption(opts.topology.file, ids);
   const faults = opts.faults ?? [];
   try {
     checkScheduleFits(faults, { durationS: opts.durationS, ids });
@@ -79,7 +92,7 @@ export async function prepareFleet(
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
     const existing =
       broker.kind === "external"
-        ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000 }))[0]
+        ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, ...opts.login }))[0]
         : undefined;
     if (existing && faults.some((f) => f.kind === "twins-restart")) {
       throw new OptionError(
@@ -91,14 +104,22 @@ export async function prepareFleet(
         `--twins-data: ${existing.clientId} already runs on ${broker.url}; the run joins it`,
       );
     }
-    if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, prefix, ids);
+    if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, opts.login, prefix, ids);
     const store: TwinsStore =
       opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData) : memoryStore();
     twins = await TwinsHost.start(() =>
-      startTwins({ url: broker.url, prefix, logger, clock, store, ...(existing ? { passive: true } : {}) }),
+      startTwins({
+        url: broker.url,
+        ...opts.login,
+        prefix,
+        logger,
+        clock,
+        store,
+        ...(existing ? { passive: true } : {}),
+      }),
     );
     if (broker.kind === "external") await retainedSettled(twins);
-    if (existing) await writePairing(broker.url, twins, ids, pairing);
+    if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
     return { profile, ids, pairing, faults, broker, twins, ...(existing ? { joined: existing } : {}) };
   } catch (e) {
@@ -116,11 +137,12 @@ export async function prepareFleet(
  */
 async function writePairing(
   url: string,
+  login: BrokerLogin | undefined,
   view: TwinsHost,
   ids: readonly NodeId[],
   pairing: Pairing,
 ): Promise<void> {
-  const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
+  const client = await toolClient(url, login);
   try {
     for (const id of ids) {
       const want = pairing.get(id) ?? [];
@@ -167,8 +189,13 @@ function retainedSettled(twins: TwinsHost): Promise<void> {
 }
 
 /** Empties the retained state of a fleet's ids on an external broker (`--fresh`). */
-async function clearRetained(url: string, prefix: Prefix, ids: readonly NodeId[]): Promise<void> {
-  const client = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0, connectTimeout: 10_000 });
+async function clearRetained(
+  url: string,
+  login: BrokerLogin | undefined,
+  prefix: Prefix,
+  ids: readonly NodeId[],
+): Promise<void> {
+  const client = await toolClient(url, login);
   try {
     for (const id of ids) {
       for (const kind of ["report", "config", "status"] as const) {
@@ -177,5 +204,19 @@ async function clearRetained(url: string, prefix: Prefix, ids: readonly NodeId[]
     }
   } finally {
     await client.endAsync();
+  }
+}
+
+/** A one-shot client of the run's own tools, logged in as the twins service is. */
+async function toolClient(url: string, login: BrokerLogin | undefined): Promise<mqtt.MqttClient> {
+  try {
+    return await mqtt.connectAsync(url, {
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      ...loginOptions(login),
+    });
+  } catch (e) {
+    throw connectError(e, url, login?.password);
   }
 }

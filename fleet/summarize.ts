@@ -12,10 +12,12 @@ import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
 import { analyzeFaults } from "../sim/recovery.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
+import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
+import type { LossReport } from "./loss-log.js";
 import type { FleetOptions } from "./options.js";
 import type { TwinsView } from "./registrations.js";
 import { checkRequirements, type FaultReport, type Report, round, syncFields } from "./report.js";
@@ -42,6 +44,8 @@ export interface ReportInput {
   /** When the presses started and the checks ended, on the run's clock (ms). */
   readonly pressStartMs: number;
   readonly endMs: number;
+  readonly loss: LossReport;
+  readonly cutShort: boolean;
 }
 
 interface Lag {
@@ -121,12 +125,19 @@ export function buildReport(i: ReportInput): Report {
       lossPct: opts.lossPct,
       seed: opts.seed,
       durationS: opts.durationS,
-      broker: opts.broker ?? (i.brokerKind === "process" ? "process" : "embedded"),
+      broker:
+        opts.broker !== undefined
+          ? displayUrl(opts.broker)
+          : i.brokerKind === "process"
+            ? "process"
+            : "embedded",
       brokerKind: i.brokerKind,
       brokerDurable: opts.brokerData !== undefined,
       ...(opts.faultsSpec !== undefined ? { faults: opts.faultsSpec } : {}),
       twins: i.twins,
     },
+    loss: { ...i.loss, meanDuringPressesPct: round(i.loss.meanDuringPressesPct, 2) },
+    cutShort: i.cutShort,
     presses: c.presses,
     deliveries: c.deliveries,
     superseded: c.superseded,

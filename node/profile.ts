@@ -4,7 +4,7 @@
  * *figure* — value, where it comes from (measured here / datasheet / software (a library's or kernel's source or docs) / estimate) and a reference —
  * so a reader can tell a measurement from a guess; the model only sees the values.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { packageRoot } from "./paths.js";
@@ -206,12 +206,25 @@ export function parseProfile(json: unknown, origin: string): DeviceProfile {
 export const PROFILES_DIR = `${join(packageRoot(), "profiles", "devices")}/`;
 
 /** Loads a profile by name from profiles/devices/, or from a path ending in `.json`. */
+/** The names of the device profiles in profiles/devices/, sorted. */
+export function profileNames(): string[] {
+  return readdirSync(PROFILES_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => f.slice(0, -".json".length))
+    .sort();
+}
+
 export function loadProfile(nameOrPath: string): DeviceProfile {
   const path = nameOrPath.endsWith(".json") ? nameOrPath : `${PROFILES_DIR}${nameOrPath}.json`;
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
+    if (!nameOrPath.endsWith(".json") && (e as { code?: string }).code === "ENOENT") {
+      throw new ProfileError(
+        `no device profile ${JSON.stringify(nameOrPath)}; the profiles are ${profileNames().join(", ")} (or give a .json file)`,
+      );
+    }
     throw new ProfileError(
       `device profile ${JSON.stringify(nameOrPath)}: cannot read ${path} (${(e as Error).message})`,
     );

@@ -26,6 +26,8 @@ export interface ShardTask {
   readonly pressRatePerSec?: number;
   /** The main thread's performance.timeOrigin, to share one clock across threads. */
   readonly timeOrigin: number;
+  /** When set, each node logs in with its node id as user name and this password (node role). */
+  readonly nodePassword?: string;
   readonly port: MessagePort;
 }
 

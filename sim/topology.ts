@@ -1,11 +1,9 @@
 /**
  * Pairing topologies for a fleet: who follows whom. Generated from a named shape and a group size,
- * or read from a pairing file; always within the protocol's limit of sources per node.
+ * or read from a pairing file (pairing-file.ts); always within the protocol's limit of sources per node.
  */
-import { readFileSync } from "node:fs";
 import seedrandom from "seedrandom";
-import { z } from "zod";
-import { isNodeId, MAX_FOLLOWS, type NodeId, NodeId as toNodeId } from "../protocol/index.js";
+import { MAX_FOLLOWS, type NodeId, NodeId as toNodeId } from "../protocol/index.js";
 
 export const TOPOLOGY_KINDS = ["ring", "pairs", "star", "chain", "random", "none"] as const;
 export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
@@ -74,40 +72,7 @@ export function buildPairing(ids: readonly NodeId[], spec: TopologySpec): Pairin
   return out;
 }
 
-const pairingFileSchema = z.record(
-  z.string().refine(isNodeId),
-  z
-    .array(z.string().refine(isNodeId, "sources must be node ids (1-23 of A-Z a-z 0-9 _ -)"))
-    .max(MAX_FOLLOWS, `a node follows at most ${MAX_FOLLOWS} sources`),
-);
-
-/** Reads `{ "follower": ["source", …] }`; every id named must be in the fleet. */
-export function readPairingFile(path: string, ids: readonly NodeId[]): Pairing {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`pairing file ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const parsed = pairingFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.join(".") || "(top)";
-    const why = issue?.code === "invalid_key" ? "is not a node id (1-23 of A-Z a-z 0-9 _ -)" : issue?.message;
-    throw new Error(`pairing file ${path}: ${where}: ${why}`);
-  }
-  const known = new Set<string>(ids);
-  const out = new Map<NodeId, NodeId[]>();
-  for (const [f, sources] of Object.entries(parsed.data)) {
-    for (const id of [f, ...sources]) {
-      if (!known.has(id))
-        throw new Error(`pairing file ${path}: node ${id} is not in the fleet (${ids[0]}…)`);
-    }
-    if ((sources as string[]).includes(f)) throw new Error(`pairing file ${path}: ${f} cannot follow itself`);
-    out.set(f as NodeId, [...new Set(sources)] as NodeId[]);
-  }
-  return out;
-}
+export { PairingFileError, readPairingFile } from "./pairing-file.js";
 
 /** For each node, every node that follows it directly or through a chain (its reach). */
 export function followersReach(pairing: Pairing): Map<NodeId, NodeId[]> {

@@ -42,6 +42,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       sched,
       wire,
       sink,
+      ...(task.nodePassword !== undefined ? { username: id, password: task.nodePassword } : {}),
     });
     nodes.set(id, node);
     node.start(task.bootAt[i] ?? sched.now());

@@ -66,6 +66,8 @@ export interface SweepOptions {
   readonly quick: boolean;
   readonly workers?: number;
   readonly onPoint?: (p: SweepProgress) => void;
+  /** Before the first point: how many steps, and the estimate of the whole sweep's wall time. */
+  readonly onStart?: (plan: { readonly total: number; readonly etaS: number }) => void;
 }
 
 type Step =
@@ -109,6 +111,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     settings: SettingsPoint[];
     faults: FaultCaseResult[];
   }[] = scenarios.map(() => ({ loss: [], cpu: undefined, settings: [], faults: [] }));
+  o.onStart?.({ total: steps.length, etaS: steps.reduce((a, st) => a + estimate(st), 0) });
   // Fleet steps' wall time against their estimates so far: the ETA scales the rest's estimates by it.
   let fleetWall = 0;
   let fleetEstimated = 0;

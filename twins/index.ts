@@ -2,6 +2,19 @@
  * The twins layer's public surface: the service, its store, the convergence function and the types
  * the console and the fleet runner use.
  */
+
+export {
+  BROKER_SCHEMES,
+  BrokerConnectError,
+  type BrokerLogin,
+  type BrokerTls,
+  type ConnectFailure,
+  connectError,
+  connectTimeoutError,
+  displayUrl,
+  loginOptions,
+  splitBrokerUrl,
+} from "./connection.js";
 export {
   type ConvergenceInput,
   type ConvergenceReport,

@@ -5,6 +5,7 @@
 import { type Logger, pino } from "pino";
 import { z } from "zod";
 import { DEFAULT_PREFIX, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import { type BrokerTls, splitBrokerUrl } from "./connection.js";
 import { CLIENT_ID_RE } from "./presence.js";
 import { memoryStore, type TwinsStore } from "./store.js";
 
@@ -36,8 +37,11 @@ export interface TwinsOptions {
    * see a controller runs. Default true; one-shot commands turn it off. Never for a passive service.
    */
   readonly presence?: boolean;
+  /** Login; a user name or password in the URL is used when these are absent. */
   readonly username?: string;
   readonly password?: string;
+  /** TLS trust and client certificate for mqtts:// and wss://. */
+  readonly tls?: BrokerTls;
   /** How many points of the in-sync series are kept. Default 1024. */
   readonly historyCapacity?: number;
   /** How long to wait for the first CONNACK. Default 10 000 ms. */
@@ -51,6 +55,7 @@ export interface TwinsOptions {
 }
 
 export interface ResolvedTwinsOptions {
+  /** The broker URL without credentials (those are in username and password). */
   readonly url: string;
   readonly prefix: Prefix;
   readonly store: TwinsStore;
@@ -62,6 +67,7 @@ export interface ResolvedTwinsOptions {
   readonly presence: boolean;
   readonly username: string | undefined;
   readonly password: string | undefined;
+  readonly tls: BrokerTls | undefined;
   readonly historyCapacity: number;
   readonly connectTimeoutMs: number;
   readonly reconnectPeriodMs: number;
@@ -90,6 +96,7 @@ const schema = z.object({
   presence: z.boolean("must be a boolean").optional(),
   username: z.string().optional(),
   password: z.string().optional(),
+  tls: z.object({}, "must be an object").passthrough().optional(),
   historyCapacity: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
   connectTimeoutMs: z.number().int("must be an integer").min(1, "must be positive").optional(),
   reconnectPeriodMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
@@ -113,8 +120,9 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
   const hex = Math.floor(random() * 0x1_0000_0000)
     .toString(16)
     .padStart(8, "0");
+  const fromUrl = splitBrokerUrl(options.url);
   return {
-    url: options.url,
+    url: fromUrl.url,
     prefix,
     store: options.store ?? memoryStore(),
     clock: options.clock ?? Date.now,
@@ -123,8 +131,9 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     clientId: options.clientId ?? `${prefix}-twins-${hex}`,
     passive: options.passive ?? false,
     presence: !(options.passive ?? false) && (options.presence ?? true),
-    username: options.username,
-    password: options.password,
+    username: options.username ?? fromUrl.username,
+    password: options.password ?? fromUrl.password,
+    tls: options.tls,
     historyCapacity: options.historyCapacity ?? 1024,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,

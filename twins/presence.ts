@@ -6,6 +6,7 @@
  */
 import mqtt from "mqtt";
 import { type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import { type BrokerTls, connectError, loginOptions, splitBrokerUrl } from "./connection.js";
 
 export const PRESENCE_TAG = "P1";
 
@@ -38,6 +39,7 @@ export interface FindTwinsOptions {
   readonly timeoutMs?: number;
   readonly username?: string;
   readonly password?: string;
+  readonly tls?: BrokerTls;
 }
 
 /**
@@ -53,13 +55,14 @@ export async function findTwinsServices(
 ): Promise<TwinsServiceInfo[]> {
   const p = toPrefix(prefix);
   const timeoutMs = opts.timeoutMs ?? 2000;
-  const client = mqtt.connect(url, {
+  const target = splitBrokerUrl(url);
+  const password = opts.password ?? target.password;
+  const client = mqtt.connect(target.url, {
     protocolVersion: 4,
     clean: true,
     reconnectPeriod: 0,
     connectTimeout: timeoutMs,
-    ...(opts.username !== undefined ? { username: opts.username } : {}),
-    ...(opts.password !== undefined ? { password: opts.password } : {}),
+    ...loginOptions({ username: opts.username ?? target.username, password, tls: opts.tls }),
   });
   const found = new Map<string, TwinsServiceInfo>();
   const marker = `${p}/control-probe/${Math.floor(Math.random() * 2 ** 48).toString(16)}`;
@@ -68,7 +71,7 @@ export async function findTwinsServices(
   try {
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(() => resolve(), timeoutMs);
-      client.once("error", reject);
+      client.once("error", (err) => reject(connectError(err, target.url, password)));
       client.on("message", (topic, payload, packet) => {
         if (topic === marker) return resolve();
         if (!packet.retain || !topic.startsWith(controlPrefix)) return;

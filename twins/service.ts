@@ -16,6 +16,7 @@ import {
   ProtocolError,
 } from "../protocol/index.js";
 import { type Twins, TwinsCommandError } from "./api.js";
+import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import { type ConvergenceReport, computeConvergence } from "./convergence.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
@@ -95,8 +96,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       connectTimeout: opts.connectTimeoutMs,
       // Subscriptions are made in a fixed order on every connect (see onConnect).
       resubscribe: false,
-      ...(opts.username !== undefined ? { username: opts.username } : {}),
-      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...loginOptions({ username: opts.username, password: opts.password, tls: opts.tls }),
       // An empty retained will clears the presence when the service dies without a goodbye.
       ...(opts.presence ? { will: { topic: presence, payload: Buffer.alloc(0), qos: 1, retain: true } } : {}),
     });
@@ -108,12 +108,12 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     client.on("offline", () => opts.logger.warn("twins: broker connection lost, reconnecting"));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no CONNACK from ${opts.url} within ${opts.connectTimeoutMs} ms`)),
+        () => reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
         opts.connectTimeoutMs,
       );
       const fail = (err: Error) => {
         clearTimeout(timer);
-        reject(new Error(`cannot connect to ${opts.url}: ${err.message}`));
+        reject(connectError(err, opts.url, opts.password));
       };
       client.once("error", fail);
       client.on("connect", () => {
@@ -310,7 +310,6 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         }
         case "online": {
           const twin = this.registry.get(e.node);
-          this.opts.logger.info({ node: e.node }, "twins: node online");
           if (twin) {
             this.emit("twin-online", twin);
             this.emit("twin-updated", twin, "presence");
@@ -321,7 +320,6 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           const twin = this.registry.get(e.node);
           // Whatever was in flight to it is lost (clean session): its next register re-sends.
           this.reconciler.forget(e.node);
-          this.opts.logger.info({ node: e.node }, "twins: node offline");
           if (twin) {
             this.emit("twin-offline", twin);
             this.emit("twin-updated", twin, "presence");

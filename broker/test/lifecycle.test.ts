@@ -65,11 +65,15 @@ describe("bad clients", () => {
     v9.write(
       Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x09, 0x02, 0x00, 0x3c, 0x00, 0x00]),
     );
+    // [MQTT-3.1.2-2] it is answered CONNACK 0x01 before the close, which shows once that is read.
+    const v9Answer: Buffer[] = [];
+    v9.on("data", (chunk: Buffer) => v9Answer.push(chunk));
     const big = await rawSocket(broker.port);
     big.write(connectPacket("big"));
     big.write(Buffer.from([0x30, 0x80, 0x02])); // 256-byte body: 259 bytes in all
     for (const s of [garbage, v9, big]) s.on("error", () => {});
     await Promise.all([closed(garbage), closed(v9), closed(big)]);
+    expect(Buffer.concat(v9Answer).toString("hex")).toBe("20020001");
 
     const ok = await client(broker.url, { clientId: "ok" });
     expect(ok.connected).toBe(true);

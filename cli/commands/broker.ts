@@ -5,6 +5,8 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { hashPassword, runBrokerCommand } from "../../broker/index.js";
+import { bindMessage, exposureWarning } from "../bind.js";
+import { commandLogger } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
 export const registerBrokerCommand: RegisterCommand = (program: Command, io: CliIO) => {
@@ -38,6 +40,13 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--max-subscriptions <n>", "subscriptions one client may hold (default 1000)")
     .option("--max-inflight <n>", "QoS 2 messages one client may have awaiting PUBREL (default 1000)")
     .option("--max-queued-messages <n>", "messages a persistent session may hold (default 1000)")
+    .option("--max-client-id-bytes <n>", "longest client id accepted; longer gets CONNACK 0x02 (default 256)")
+    .option("--max-filters-per-subscribe <n>", "most topic filters in one SUBSCRIBE (default 64)")
+    .option(
+      "--deny-subscribe <filter>",
+      "refuse (SUBACK 0x80) subscriptions under this topic filter, for everyone; repeatable",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText(
       "after",
       `
@@ -47,11 +56,15 @@ Examples:
   twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json`,
     )
     .action(async (flags) => {
+      const logger = commandLogger(program, io);
       await runBrokerCommand(flags, {
-        onListening: (b) =>
-          io.stderr(
-            `twinfleet broker listening on ${[b.url, b.wsUrl, b.tlsUrl].filter(Boolean).join(", ")}\n`,
-          ),
+        logger,
+        onListening: (b) => {
+          const host = flags.host ?? "0.0.0.0";
+          logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));
+          const warning = exposureWarning(host, flags.auth !== undefined);
+          if (warning !== undefined) logger.warn(warning);
+        },
       });
     });
   broker

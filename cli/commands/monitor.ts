@@ -8,14 +8,13 @@ import { DemoSource } from "../../console/demo-source.js";
 import { runConsole } from "../../console/index.js";
 import { TwinsSource } from "../../console/twins-source.js";
 import { startTwins } from "../../twins/index.js";
+import { addLoginOptions, type ConnectionFlags, resolveConnection } from "../connection.js";
+import { UsageError } from "../errors.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
-interface MonitorFlags {
-  readonly broker?: string;
+interface MonitorFlags extends ConnectionFlags {
   readonly demo?: boolean;
   readonly prefix: string;
-  readonly username?: string;
-  readonly password?: string;
   readonly nodes: string;
   readonly seed: string;
   readonly fps: string;
@@ -41,14 +40,12 @@ const Flags = z
   });
 
 export const registerMonitorCommand: RegisterCommand = (program: Command, io: CliIO) => {
-  program
+  const cmd = program
     .command("monitor")
     .description("watch and drive a fleet in a terminal console (fleet view, convergence, controls)")
     .option("--broker <url>", "watch the live fleet on this broker, e.g. mqtt://localhost:1883")
     .option("--demo", "watch the built-in demo fleet instead (no broker needed)")
     .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
-    .option("--username <name>", "broker user name (the control role)")
-    .option("--password <password>", "broker password")
     .option("--nodes <n>", "demo fleet size", "400")
     .option("--seed <seed>", "demo fleet seed", "twinfleet")
     .option("--fps <n>", "redraws per second at most", "8")
@@ -58,39 +55,38 @@ export const registerMonitorCommand: RegisterCommand = (program: Command, io: Cl
       `
 Examples:
   twinfleet monitor --broker mqtt://localhost:1883
-  twinfleet monitor --broker mqtts://fleet.example:8883 --prefix lab --username ctl --password secret
+  twinfleet monitor --broker mqtts://fleet.example:8883 --prefix lab --username ctl --password-file ctl.pw --ca ca.pem
   twinfleet monitor --demo --nodes 2000
 
 Keys: ? help, arrows move, Enter node detail, p press, +/- packet loss, q quit (docs/console.md).`,
-    )
-    .action(async (flags: MonitorFlags) => {
-      const parsed = Flags.safeParse(flags);
-      if (!parsed.success)
-        throw new Error(`monitor: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-      const { nodes, fps } = parsed.data;
-      const ascii = flags.ascii === true ? true : undefined;
-      if (flags.demo) {
-        const source = new DemoSource({ nodes, seed: flags.seed }).run();
-        try {
-          await runConsole(source, { fps, ascii });
-        } finally {
-          source.stop();
-        }
-      } else if (flags.broker !== undefined) {
-        const twins = await startTwins({
-          url: flags.broker,
-          prefix: flags.prefix,
-          ...(flags.username !== undefined ? { username: flags.username } : {}),
-          ...(flags.password !== undefined ? { password: flags.password } : {}),
-        });
-        const source = new TwinsSource(twins, `${flags.broker} prefix ${flags.prefix}`);
-        try {
-          await runConsole(source, { fps, ascii });
-        } finally {
-          source.close();
-          await twins.close();
-        }
+    );
+  addLoginOptions(cmd).action(async (flags: MonitorFlags) => {
+    const parsed = Flags.safeParse(flags);
+    if (!parsed.success)
+      throw new UsageError(`monitor: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    const { nodes, fps } = parsed.data;
+    const ascii = flags.ascii === true ? true : undefined;
+    if (flags.demo) {
+      const source = new DemoSource({ nodes, seed: flags.seed }).run();
+      try {
+        await runConsole(source, { fps, ascii });
+      } finally {
+        source.stop();
       }
-      io.stderr("twinfleet monitor: console closed\n");
-    });
+    } else if (flags.broker !== undefined) {
+      const c = resolveConnection({ ...flags, broker: flags.broker }, io.env ?? process.env, (msg) =>
+        io.stderr(`twinfleet monitor: warning: ${msg}\n`),
+      );
+      io.secret?.(c.login.password);
+      const twins = await startTwins({ url: c.url, ...c.login, prefix: flags.prefix });
+      const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
+      try {
+        await runConsole(source, { fps, ascii });
+      } finally {
+        source.close();
+        await twins.close();
+      }
+    }
+    io.stderr("twinfleet monitor: console closed\n");
+  });
 };

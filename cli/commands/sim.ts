@@ -1,17 +1,34 @@
 /**
  * `twinfleet sim`: runs a simulated fleet on the embedded broker (or any broker) with the twins
  * service, shows the console in a terminal or progress lines otherwise, and ends with a summary, an
- * optional JSON report and, with --assert, an exit code for the paper's requirements.
+ * optional JSON report and, with --assert, an exit code for the paper's requirements. The first q
+ * (console) or Ctrl-C stops the presses and the run settles, saying so with a countdown; the second
+ * ends it at once with a report marked cut short and exit code 130.
  */
 import type { Command } from "commander";
 import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
-import { DEFAULTS, OptionError, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import { describeLoss } from "../../fleet/loss-log.js";
+import { DEFAULTS, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { type Report, requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun, type Progress } from "../../fleet/run.js";
+import { settleLine } from "../../fleet/settle.js";
+import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
+import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
+import { UsageError } from "../errors.js";
+import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
+interface SimLoginFlags {
+  readonly broker?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly nodePassword?: string;
+  readonly nodePasswordFile?: string;
+}
+
 export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO) => {
-  program
+  const cmd = program
     .command("sim")
     .description("simulate a fleet of nodes and measure sync latency, losses, registration and CPU")
     .option("--nodes <n>", `number of simulated nodes (default ${DEFAULTS.nodes})`)
@@ -21,7 +38,7 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     )
     .option(
       "--topology <kind|file>",
-      "ring, pairs, star, chain, random, none, or a pairing file .json (default ring)",
+      "ring, pairs, star, chain, random, none, or a pairing file .json (docs/pairing.md; default ring)",
     )
     .option(
       "--group-size <k>",
@@ -74,46 +91,89 @@ Examples:
   twinfleet sim --profile ideal --topology pairs --broker mqtt://127.0.0.1:1883
   twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
-  twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)`,
+  twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)
+  twinfleet sim --broker mqtt://lab:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
+
+Quitting: the first q (console) or Ctrl-C stops the presses, and the run settles for --settle
+seconds (longer after faults, while the fleet recovers) with a countdown; a second q or Ctrl-C ends
+it at once: the summary and report are marked cut short and the exit code is ${CUT_SHORT_EXIT}.`,
+    );
+  addLoginOptions(cmd, { tls: false })
+    .option(
+      "--node-password <password>",
+      "with --broker: each node logs in as its node id with this password",
     )
-    .action(async (raw: RawFleetOptions) => {
-      let opts: ReturnType<typeof resolveFleetOptions>;
-      let interactive: boolean;
-      let run: FleetRun;
-      try {
-        opts = resolveFleetOptions(raw);
-        interactive = !opts.headless && process.stdout.isTTY === true;
-        // A fault schedule that does not fit the run is only known once the fleet is laid out.
-        run = await FleetRun.start(
-          interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
-        );
-      } catch (e) {
-        if (e instanceof OptionError) {
-          io.stderr(`twinfleet sim: ${e.message}\n(run twinfleet sim --help for usage)\n`);
-          process.exitCode = 2;
+    .option("--node-password-file <file>", "read the nodes' password from the first line of <file>")
+    .action(async (raw: RawFleetOptions & SimLoginFlags) => {
+      const login = simLogin(raw, io.env ?? process.env);
+      io.secret?.(login.login.password);
+      io.secret?.(login.nodePassword);
+      const resolved = resolveFleetOptions({
+        ...raw,
+        ...(login.url !== undefined ? { broker: login.url } : {}),
+      });
+      const opts = {
+        ...resolved,
+        ...(login.login.username !== undefined || login.login.password !== undefined
+          ? { login: login.login }
+          : {}),
+        ...(login.nodePassword !== undefined ? { nodePassword: login.nodePassword } : {}),
+      };
+      const interactive = !opts.headless && process.stdout.isTTY === true;
+      // Log lines would tear the console's screen: it shows the run's events itself.
+      const logger = commandLogger(interactive ? { opts: () => ({ logLevel: "silent" }) } : program, io);
+      // The run's own broker and twins service are chatty at info (every client error under loss):
+      // they log from warn up unless --log-level debug or trace asks for everything.
+      const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
+      // A fault schedule that does not fit the run is only known once the fleet is laid out.
+      const run = await FleetRun.start(
+        interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
+        inner,
+      );
+      // The console handles its own keys and signals; this one is for the headless run (and for a
+      // Ctrl-C after the console has closed).
+      const onSigint = () => {
+        if (run.stopping) {
+          // With the console open, the line comes once it has closed (it would land on its screen).
+          if (!interactive && !run.cutShort) {
+            io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
+          }
+          run.cut();
           return;
         }
-        throw e;
-      }
-      const stopOnSignal = () => run.stop();
-      process.once("SIGINT", stopOnSignal);
+        run.stop();
+        if (!interactive) {
+          io.stderr(
+            "twinfleet sim: presses stopped; settling before the report (Ctrl-C again: stop now, report cut short)\n",
+          );
+        }
+      };
+      process.on("SIGINT", onSigint);
       try {
         if (interactive) {
           const { runSimConsole } = await import("../../fleet/console-source.js");
           await runSimConsole(run);
+          if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
         } else {
-          io.stderr(
-            `twinfleet sim: ${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}\n`,
+          // Readable lines for a person; with --log-format json every line is a JSON record.
+          const json = (program.opts() as LogSettings).logFormat === "json";
+          const note = (line: string) => (json ? logger.info(line) : io.stderr(`twinfleet sim: ${line}\n`));
+          note(
+            `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
           );
           if (run.joined) {
-            io.stderr(
-              `twinfleet sim: joining the twins service ${run.joined.clientId} already on the broker (it controls the fleet; this run only watches it and pairs through retained configs)\n`,
+            note(
+              `joining the twins service ${run.joined.clientId} already on the broker (it controls the fleet; this run only watches it and pairs through retained configs)`,
             );
           }
-          run.on("progress", (p) => io.stderr(`${progressLine(p)}\n`));
-          run.on("log", (line) =>
-            io.stderr(`[${((performance.now() - run.startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}\n`),
+          run.on("progress", (p) =>
+            json ? logger.info({ ...p }, "progress") : io.stderr(`${progressLine(p)}\n`),
           );
+          run.on("log", (line, level) => {
+            const at = Math.round((performance.now() - run.startedAt) / 1000);
+            if (level === "error") logger.error({ at }, line);
+            else logger.info({ at }, line);
+          });
         }
         const report = await run.done;
         if (opts.report) writeReport(opts.report, report);
@@ -123,11 +183,15 @@ Examples:
           io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
           process.exitCode = 1;
         }
+        if (report.cutShort) process.exitCode = CUT_SHORT_EXIT;
       } finally {
-        process.off("SIGINT", stopOnSignal);
+        process.off("SIGINT", onSigint);
       }
     });
 };
+
+/** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */
+export const CUT_SHORT_EXIT = 130;
 
 function faultLines(r: Report): string {
   if (r.faults.length === 0) return "";
@@ -159,6 +223,7 @@ export function progressLine(p: Progress): string {
     `loss ${p.lossPct}%`,
     ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
     `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
+    ...(p.settle ? [settleLine(p.settle, performance.now())] : []),
   ].join("  ");
 }
 
@@ -174,9 +239,12 @@ export function summary(r: Report): string {
        all presses    ${lat(r.sync)}`
     : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
   const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good)${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
+  const cut = r.cutShort
+    ? `  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
+    : "";
   return `
-${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${r.scenario.lossPct}% loss, ${r.presses} presses, ${r.deliveries} deliveries
-${syncLines}
+${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries
+${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
@@ -185,4 +253,41 @@ ${lostLine}
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  rss ${r.sim.rssMB.toFixed(0)} MB  ${r.sim.wallS.toFixed(0)} s wall
 `;
+}
+
+/** The run's logins: the twins service and tools (control role), and the nodes (node role). */
+function simLogin(raw: SimLoginFlags, env: Env): { url?: string; login: BrokerLogin; nodePassword?: string } {
+  const nodePassword = resolvePassword(
+    { password: raw.nodePassword, passwordFile: raw.nodePasswordFile },
+    env,
+    {
+      flag: "--node-password",
+      file: "--node-password-file",
+      env: "TWINFLEET_NODE_PASSWORD",
+    },
+  );
+  if (raw.broker === undefined) {
+    const given = [
+      ["--username", raw.username],
+      ["--password", raw.password],
+      ["--password-file", raw.passwordFile],
+      ["--node-password", raw.nodePassword],
+      ["--node-password-file", raw.nodePasswordFile],
+    ].find(([, v]) => v !== undefined)?.[0];
+    if (given !== undefined) {
+      throw new UsageError(`${given} is for a --broker with credentials; the run's own broker has none`);
+    }
+    return { login: {} };
+  }
+  const fromUrl = splitBrokerUrl(raw.broker);
+  const username = raw.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
+  const password = resolvePassword(raw, env) ?? fromUrl.password;
+  return {
+    url: fromUrl.url,
+    login: {
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+    },
+    ...(nodePassword !== undefined ? { nodePassword } : {}),
+  };
 }

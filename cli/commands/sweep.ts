@@ -25,7 +25,10 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
     .description("rerun the paper's experiments on a simulated fleet and write a report with plots")
     .option("--scenario <names>", "scenario names or .json files, comma-separated (default paper,settings)")
     .option("--out <dir>", "directory for report.json, *.csv and report.html (default sweep-report)")
-    .option("--quick", "a reduced sweep: 3 loss levels, 20 nodes, 5 s per point, fault times scaled to fit")
+    .option(
+      "--quick",
+      "a reduced sweep: 3 loss levels, 20 nodes, 5 s of presses per point, fault times scaled to fit (about 1.5 min)",
+    )
     .option("--nodes <n>", "nodes per fleet point (default: the scenario's)")
     .option("--seconds <s>", "seconds of presses per fleet point (default: the scenario's)")
     .option(
@@ -36,8 +39,12 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
       "after",
       `
 Examples:
-  twinfleet sweep                                  the paper's figures and the settings sweep, a few minutes
-  twinfleet sweep --quick --out /tmp/sweep         a reduced sweep in well under a minute
+  twinfleet sweep                                  the paper's figures and the settings sweep, about 7 min
+  twinfleet sweep --quick --out /tmp/sweep         a reduced sweep, about a minute and a half
+
+Each point is a short fleet run of about 15 s of wall time or more (boot, presses, 5 s with the loss
+on and no presses so every press can be judged, settle): a line per point says how many are done and
+the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
   twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
   twinfleet sweep --scenario paper --nodes 100 --seconds 30`,
     )
@@ -66,12 +73,13 @@ Examples:
         throw e;
       }
       const out = raw.out ?? "sweep-report";
-      io.stderr(
-        `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/\n`,
-      );
       const report = await runSweep(scenarios, {
         quick: raw.quick === true,
         ...(workers !== undefined ? { workers } : {}),
+        onStart: ({ total, etaS }) =>
+          io.stderr(
+            `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points, about ${duration(etaS)}\n`,
+          ),
         onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
       });
       const files = writeSweep(out, report);
@@ -91,9 +99,15 @@ function int(flag: string, raw: string | undefined, min: number, max: number): n
   return v;
 }
 
+/** e.g. `45 s`, `1 min 21 s`. */
+export function duration(s: number): string {
+  const r = Math.round(s);
+  return r < 60 ? `${r} s` : `${Math.floor(r / 60)} min ${String(r % 60).padStart(2, "0")} s`;
+}
+
 export function progressLine(p: SweepProgress): string {
   const head = `[${String(p.index).padStart(2)}/${p.total}] ${p.label}`;
-  const eta = `${p.elapsedS.toFixed(0)} s elapsed, ETA ${p.etaS.toFixed(0)} s`;
+  const eta = `${duration(p.elapsedS)} elapsed, ETA ${duration(p.etaS)}`;
   const pt = p.point;
   if (!pt) return `${head} — ${eta}`;
   const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);

@@ -1,26 +1,47 @@
 /**
  * The twins commands: `twinfleet nodes`, `set`, `pair`, `unpair` (one-shot: connect, read the
  * fleet's retained state, act, confirm, exit) and `twinfleet twins` (the twins service, logging
- * events until SIGINT). All of them are thin over twins/ (startTwins).
+ * events until SIGINT). All of them are thin over twins/ (startTwins) and log in with the shared
+ * connection flags (cli/connection.ts).
  */
 import type { Command } from "commander";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { isNodeId } from "../../protocol/index.js";
 import { findTwinsServices, jsonFileStore, startTwins, type Twin, type Twins } from "../../twins/index.js";
+import {
+  addLoginOptions,
+  type ConnectionFlags,
+  resolveConnection,
+  type ToolConnection,
+} from "../connection.js";
+import { UsageError } from "../errors.js";
+import { commandLogger } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
-interface ConnFlags {
+interface ConnFlags extends ConnectionFlags {
   readonly broker: string;
   readonly prefix: string;
   readonly wait: string;
 }
 
+/** The connection of a command's flags; its password is masked in all output from here on. */
+function connectionOf(flags: ConnFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
+  const conn = resolveConnection(flags, io.env ?? process.env, warn);
+  io.secret?.(conn.login.password);
+  return conn;
+}
+
 export const registerTwinsCommands: RegisterCommand = (program: Command, io: CliIO) => {
   const conn = (cmd: Command, waitDefault: string) =>
-    cmd
-      .requiredOption("--broker <url>", "broker URL, e.g. mqtt://localhost:1883")
-      .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
-      .option("--wait <ms>", "how long to collect the fleet's state before acting", waitDefault);
+    addLoginOptions(
+      cmd
+        .requiredOption("--broker <url>", "broker URL, e.g. mqtt://localhost:1883 (mqtts://, ws://, wss://)")
+        .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
+        .option("--wait <ms>", "how long to collect the fleet's state before acting", waitDefault),
+    );
+  const warn = (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
+  const withTwins = (flags: ConnFlags, act: (t: Twins, c: ToolConnection) => Promise<void>) =>
+    runOneShot(connectionOf(flags, io, warn), flags, act);
 
   conn(program.command("nodes").description("list every node on the broker as JSON"), "1500")
     .addHelpText("after", "\nExample:\n  twinfleet nodes --broker mqtt://localhost:1883 --wait 2000")
@@ -35,7 +56,8 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
     .addHelpText("after", "\nExample:\n  twinfleet set lamp-1 on --broker mqtt://localhost:1883")
     .action(async (node: string, value: string, flags: ConnFlags) => {
       checkId(node, "node");
-      if (value !== "on" && value !== "off") throw new Error(`set: value must be on or off, not "${value}"`);
+      if (value !== "on" && value !== "off")
+        throw new UsageError(`set: value must be on or off, not "${value}"`);
       await withTwins(flags, async (t) => {
         requireOnline(t, node, "set");
         const counter = await t.set(node, value === "on");
@@ -59,7 +81,8 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       .action(async (follower: string, source: string, flags: ConnFlags) => {
         checkId(follower, "follower");
         checkId(source, "source");
-        await withTwins(flags, async (t) => {
+        if (follower === source) throw new UsageError(`${name}: a node cannot follow itself (${follower})`);
+        await withTwins(flags, async (t, c) => {
           const online = t.get(follower)?.presence === "online";
           if (pairing) await t.pair(follower, source);
           else await t.unpair(follower, source);
@@ -70,7 +93,8 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
           const twin = t.get(follower);
           const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
           io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
-          if (!online) io.stderr(await offlineNote(flags, follower, twin?.desired.configVersion ?? 0));
+          if (!online)
+            io.stderr(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0));
           else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
         });
       });
@@ -81,15 +105,17 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
     .option("--data <dir>", "keep desired state and pairings in <dir>/twins.json (default: in memory)")
     .addHelpText("after", "\nExample:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data")
     .action(async (flags: ConnFlags & { readonly data?: string }) => {
-      const logger = pino({ level: "info" }, { write: (s: string) => io.stderr(s) });
+      const logger = commandLogger(program, io);
+      const c = connectionOf(flags, io, (msg) => logger.warn(msg));
       const t = await startTwins({
-        url: flags.broker,
+        url: c.url,
+        ...c.login,
         prefix: flags.prefix,
         logger,
         ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
       });
       logEvents(t, logger);
-      io.stderr(`twinfleet twins: watching ${flags.broker} (prefix ${flags.prefix}); Ctrl-C stops\n`);
+      logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
@@ -99,8 +125,13 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
 };
 
 /** What happens to a pairing written for an offline node: who will send it when the node returns. */
-async function offlineNote(flags: ConnFlags, node: string, version: number): Promise<string> {
-  const services = await findTwinsServices(flags.broker, flags.prefix, { timeoutMs: 1000 }).catch(() => []);
+async function offlineNote(
+  c: ToolConnection,
+  prefix: string,
+  node: string,
+  version: number,
+): Promise<string> {
+  const services = await findTwinsServices(c.url, prefix, { timeoutMs: 1000, ...c.login }).catch(() => []);
   const head = `twinfleet: ${node} is offline: the pairing is pending until it returns (its retained config was written, version ${version}).`;
   if (services.length > 0) {
     const ids = services.map((s) => s.clientId).join(", ");
@@ -109,11 +140,16 @@ async function offlineNote(flags: ConnFlags, node: string, version: number): Pro
   return `${head} No twins service runs on this fleet: ${node} adopts the written config when it next connects, but nothing re-sends it or confirms it; run \`twinfleet twins\` to keep pairings.\n`;
 }
 
-async function withTwins(flags: ConnFlags, act: (t: Twins) => Promise<void>): Promise<void> {
+async function runOneShot(
+  c: ToolConnection,
+  flags: ConnFlags,
+  act: (t: Twins, c: ToolConnection) => Promise<void>,
+): Promise<void> {
   const wait = waitMs(flags);
   // A one-shot command holds no presence: it is not a controller that stays.
   const t = await startTwins({
-    url: flags.broker,
+    url: c.url,
+    ...c.login,
     prefix: flags.prefix,
     connectTimeoutMs: 5000,
     presence: false,
@@ -121,7 +157,7 @@ async function withTwins(flags: ConnFlags, act: (t: Twins) => Promise<void>): Pr
   try {
     // Retained state arrives at once; registers answer the query within the wait.
     await new Promise((r) => setTimeout(r, wait));
-    await act(t);
+    await act(t, c);
   } finally {
     await t.close();
   }
@@ -155,14 +191,14 @@ function requireOnline(t: Twins, node: string, what: string): void {
 
 function checkId(s: string, what: string): void {
   if (!isNodeId(s)) {
-    throw new Error(`${what} "${s}" is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
+    throw new UsageError(`${what} "${s}" is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
   }
 }
 
 function waitMs(flags: ConnFlags): number {
   const n = Number(flags.wait);
   if (!/^\d+$/.test(flags.wait) || !Number.isSafeInteger(n)) {
-    throw new Error(`--wait must be a whole number of milliseconds, not "${flags.wait}"`);
+    throw new UsageError(`--wait must be a whole number of milliseconds, not "${flags.wait}"`);
   }
   return n;
 }
@@ -175,6 +211,7 @@ function logEvents(t: Twins, logger: Logger): void {
       logger.info({ node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp }, "report");
     else if (change === "config") logger.info({ node: tw.id, follows: tw.follows }, "config");
   });
+  t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
   t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
   t.on("convergence", (r) =>
     logger.info({ inSync: r.inSync, known: r.known, fraction: r.fraction }, "convergence"),

@@ -32,8 +32,16 @@ describe("twinfleet", () => {
 
   it("names a bad broker flag", async () => {
     const r = await run(["broker", "--port", "99999"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/--port must be a port number 0-65535/);
+  });
+
+  it("keeps every --deny-subscribe, naming a bad filter among them", async () => {
+    // The bad port keeps the broker from starting whatever happens to the filters.
+    const r = await run(["broker", "--port", "99999", "--deny-subscribe", "a+", "--deny-subscribe", "ok/#"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--deny-subscribe has an invalid topic filter "a\+": MQTT-4.7.1-3/);
+    expect(r.err).not.toMatch(/ok\/#/);
   });
 
   it("rejects an unknown broker flag", async () => {

@@ -21,7 +21,7 @@ describe("twinfleet monitor", () => {
   it("wants exactly one of --broker and --demo", async () => {
     for (const argv of [["monitor"], ["monitor", "--demo", "--broker", "mqtt://localhost:1"]]) {
       const r = await run(argv);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.err).toContain("give either --broker <url> or --demo");
     }
   });

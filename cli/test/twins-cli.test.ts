@@ -33,15 +33,15 @@ describe("twinfleet twins commands", () => {
   it("rejects bad arguments with a message naming what is wrong, before connecting", async () => {
     const url = "mqtt://127.0.0.1:1";
     expect(await run("set", "A", "maybe", "--broker", url)).toMatchObject({
-      code: 1,
+      code: 2,
       err: expect.stringContaining('value must be on or off, not "maybe"'),
     });
     expect(await run("set", "bad/id", "on", "--broker", url)).toMatchObject({
-      code: 1,
+      code: 2,
       err: expect.stringContaining('node "bad/id" is not a node id'),
     });
     expect(await run("pair", "A", "x".repeat(30), "--broker", url)).toMatchObject({
-      code: 1,
+      code: 2,
       err: expect.stringContaining("source"),
     });
     expect((await run("nodes", "--broker", url, "--wait", "soon")).err).toContain(
@@ -123,7 +123,7 @@ describe("twinfleet twins commands", () => {
     });
     await until(() => err.includes("Ctrl-C stops"), "the service started");
     await node("lamp-1");
-    await until(() => err.includes('"msg":"registered"'), "a registered event logged");
+    await until(() => /INFO {2}registered node=lamp-1/.test(err), "a registered event logged");
     process.emit("SIGINT");
     expect(await running).toBe(0);
     const stored = JSON.parse(await readFile(join(dir, "twins.json"), "utf8"));

@@ -99,6 +99,8 @@ describe("fleet runs", () => {
         "presses",
         "deliveries",
         "superseded",
+        "loss",
+        "cutShort",
         "sync",
         "lost",
         "lostOutsideFaults",

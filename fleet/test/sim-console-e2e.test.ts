@@ -4,16 +4,19 @@
  * loss back at 0 the fleet is in sync again; quitting settles the run and prints the summary with
  * the terminal restored. No random presses (--rate 0), so the one press is the only event. Then a
  * power outage from the keyboard on a small ideal fleet: asked, confirmed, shown in the header while
- * it lasts and in the event log as it starts and ends, and in the summary's faults.
+ * it lasts and in the event log as it starts and ends, and in the summary's faults. Last, quitting
+ * during a long settle: the console says it is settling and counts down, and Ctrl-C ends it at once.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { headerHas, inSync, TmuxSession } from "../../console/test/tmux.js";
 
 const term = new TmuxSession();
 const faulty = new TmuxSession();
+const quitter = new TmuxSession();
 afterAll(() => {
   term.kill();
   faulty.kill();
+  quitter.kill();
 });
 
 const below = (limit: number) => (s: string) => {
@@ -95,5 +98,37 @@ describe("twinfleet sim with the console", () => {
     expect(summary).toMatch(/fault\s+power-outage at -?[\d.]+ s for 2\.\d s: 2 nodes hit/);
     expect(summary).toMatch(/registration\s+2\/2/);
     expect(summary).toMatch(/ok\s+diverged\s+0/);
+  }, 120_000);
+
+  it("says it is settling after q, counts down, and a Ctrl-C then ends at once with the run cut short", async () => {
+    quitter.start(
+      `${process.execPath} --import tsx cli/bin.ts sim --nodes 2 --group-size 2 --profile ideal --rate 0 --settle 60 --workers 1; echo "EXIT=$?"; sleep 120`,
+    );
+    await quitter.waitFor("the press phase", (s) => (s.includes("phase: press") ? true : undefined), 60_000);
+
+    quitter.keys("q");
+    const left = (s: string) => {
+      const m = /settling: (\d+) s left/.exec(s);
+      return m ? Number(m[1]) : undefined;
+    };
+    const first = await quitter.waitFor("the settle's countdown in the footer", left);
+    expect(first).toBeLessThanOrEqual(60);
+    expect(quitter.screen()).toContain("q or Ctrl-C: stop now");
+    const later = await quitter.waitFor("the countdown moving", (s) => {
+      const v = left(s);
+      return v !== undefined && v < first ? v : undefined;
+    });
+    expect(later).toBeLessThan(first);
+
+    const cutAt = Date.now();
+    quitter.keys("C-c");
+    const after = await quitter.waitFor("the summary and exit code", (s) =>
+      s.includes("EXIT=") ? s : undefined,
+    );
+    expect(Date.now() - cutAt).toBeLessThan(15_000);
+    expect(after).toContain("EXIT=130");
+    expect(after).toContain("cut short: writing the report with what is known");
+    expect(after).toContain("CUT SHORT      the settle was stopped after");
+    expect(after).not.toContain("convergence");
   }, 120_000);
 });

@@ -29,7 +29,18 @@ beforeAll(async () => {
   });
   twins = spawn(
     process.execPath,
-    ["--import", "tsx", CLI, "twins", "--broker", broker.url, "--data", join(dir, "twins")],
+    [
+      "--import",
+      "tsx",
+      CLI,
+      "--log-format",
+      "json",
+      "twins",
+      "--broker",
+      broker.url,
+      "--data",
+      join(dir, "twins"),
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   twins.stdout?.on("data", (b: Buffer) => {

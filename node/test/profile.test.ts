@@ -58,7 +58,12 @@ describe("bad profile files", () => {
     expect(() => loadProfile(fixture(file))).toThrow(message);
   });
 
-  it("a missing profile names what was asked for", () => {
-    expect(() => loadProfile("no-such-board")).toThrow(/device profile "no-such-board": cannot read/);
+  it("a missing profile names what was asked for and lists the profiles there are", () => {
+    expect(() => loadProfile("no-such-board")).toThrow(
+      'no device profile "no-such-board"; the profiles are due-w5100, ideal, uno-w5100 (or give a .json file)',
+    );
+    expect(() => loadProfile("/nowhere/board.json")).toThrow(
+      /device profile "\/nowhere\/board.json": cannot read/,
+    );
   });
 });

@@ -75,18 +75,18 @@ describe("topologies", () => {
     expect(plain(readPairingFile(file("ok.json", '{"n-0001":["n-0000"]}'), ids))).toEqual({
       "n-0001": ["n-0000"],
     });
-    expect(() => readPairingFile(file("bad.json", "{"), ids)).toThrow(/bad.json: .*JSON/);
+    expect(() => readPairingFile(file("bad.json", "{"), ids)).toThrow(/bad.json, line 1: not valid JSON/);
     expect(() => readPairingFile(file("unknown.json", '{"n-0001":["zz"]}'), ids)).toThrow(
-      /node zz is not in the fleet/,
+      /line 1: source zz of n-0001 is not a node of this fleet/,
     );
     expect(() => readPairingFile(file("self.json", '{"n-0001":["n-0001"]}'), ids)).toThrow(
       /cannot follow itself/,
     );
     expect(() => readPairingFile(file("id.json", '{"a b":["n-0001"]}'), ids)).toThrow(
-      /a b: is not a node id/,
+      /line 1: follower "a b" is not a node id/,
     );
     expect(() =>
       readPairingFile(file("many.json", `{"n-0001":${JSON.stringify(fleetIds(9))}}`), ids),
-    ).toThrow(/at most 8 sources/);
+    ).toThrow(/n-0001 follows 9 sources; at most 8/);
   });
 });

@@ -4,11 +4,13 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { duration } from "../../cli/commands/sweep.js";
 import { main } from "../../cli/main.js";
 import { applyProfileOverrides, OptionError } from "../../fleet/options.js";
 import { loadProfile } from "../../node/profile.js";
 import { runCpuCase, runCpuTable } from "../cpu.js";
 import { writeSweep } from "../files.js";
+import { pointSeconds } from "../point.js";
 import { adjustScenario, loadScenario, parseScenario, type Scenario, ScenarioError } from "../scenario.js";
 import { runSweep } from "../sweep.js";
 
@@ -105,6 +107,25 @@ describe("the CPU cases", () => {
 });
 
 describe("a reduced sweep", () => {
+  it("says up front how many points it runs and about how long, then each point done of the total", async () => {
+    const cpuOnly: Scenario = { ...adjustScenario(paper, { quick: true }), loss: undefined };
+    const plans: { total: number; etaS: number }[] = [];
+    const steps: [number, number][] = [];
+    await runSweep([cpuOnly], {
+      quick: true,
+      onStart: (p) => plans.push(p),
+      onPoint: (p) => steps.push([p.index, p.total]),
+    });
+    expect(plans).toEqual([{ total: 1, etaS: 5 }]);
+    expect(steps).toEqual([[1, 1]]);
+    // The quick sweep's plan: 5 fleet points of 20 nodes and 5 s of presses, and the CPU table.
+    const quick = ["paper", "settings"].map((n) => adjustScenario(loadScenario(n), { quick: true }));
+    const fleetPoint = 0.1 + 2 + 5 + 5 + 2 + 2;
+    expect(pointSeconds(quick[0]?.fleet as Scenario["fleet"])).toBeCloseTo(fleetPoint);
+    expect(duration(5 * fleetPoint + 5)).toBe("1 min 26 s");
+    expect(duration(59.4)).toBe("59 s");
+  });
+
   it("runs the paper's points and a settings point and writes a report with every part", async () => {
     const quick = adjustScenario(paper, { quick: true });
     const settings: Scenario = adjustScenario(loadScenario("settings"), { quick: true });

@@ -1,0 +1,139 @@
+/**
+ * The broker connection flags every tool shares, like mosquitto_pub's: `--username`,
+ * `--password` / `--password-file` (or TWINFLEET_USERNAME / TWINFLEET_PASSWORD), `--ca`, `--cert` /
+ * `--key` and `--insecure`, and the check of `--broker` itself. Credentials may also sit in the URL
+ * (`mqtt://user:pass@host:1883`); the flags win over the environment, which wins over the URL. The
+ * resolved connection keeps the URL without credentials, for every message.
+ */
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { BROKER_SCHEMES, type BrokerLogin, type BrokerTls, splitBrokerUrl } from "../twins/index.js";
+import { UsageError } from "./errors.js";
+
+export interface ConnectionFlags {
+  readonly broker?: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly insecure?: boolean;
+}
+
+export interface ToolConnection {
+  /** The broker URL without credentials. */
+  readonly url: string;
+  readonly login: BrokerLogin;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Adds the login flags; `tls: false` for a tool whose broker must be plain mqtt:// (sim). */
+export function addLoginOptions(cmd: Command, opts: { readonly tls?: boolean } = {}): Command {
+  cmd
+    .option("--username <name>", "broker user name (also TWINFLEET_USERNAME or mqtt://user@host)")
+    .option("--password <password>", "broker password (prefer --password-file or TWINFLEET_PASSWORD)")
+    .option("--password-file <file>", "read the broker password from the first line of <file>");
+  if (opts.tls === false) return cmd;
+  return cmd
+    .option("--ca <file>", "trust this CA certificate (PEM) for an mqtts:// or wss:// broker")
+    .option("--cert <file>", "client certificate (PEM), with --key")
+    .option("--key <file>", "client certificate's private key (PEM), with --cert")
+    .option("--insecure", "do not verify the broker's TLS certificate (testing only)");
+}
+
+/** Checks a broker URL's scheme, naming the flag: `--broker: expected mqtt://, … got http://x`. */
+export function checkBrokerUrl(
+  url: string,
+  flag = "--broker",
+  schemes: readonly string[] = BROKER_SCHEMES,
+): string {
+  const shown = splitBrokerUrl(url).url;
+  const expected = schemes.map((s) => `${s}://`);
+  const list =
+    expected.length > 1 ? `${expected.slice(0, -1).join(", ")} or ${expected.at(-1)}` : expected[0];
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !schemes.includes(parsed.protocol.replace(/:$/, "")) || parsed.hostname === "") {
+    throw new UsageError(`${flag}: expected an ${list} URL, got ${shown}`);
+  }
+  return url;
+}
+
+/** The login from the flags, the environment and the URL; file flags are read here. */
+export function resolveConnection(
+  flags: ConnectionFlags & { readonly broker: string },
+  env: Env,
+  warn: (msg: string) => void,
+): ToolConnection {
+  checkBrokerUrl(flags.broker);
+  const fromUrl = splitBrokerUrl(flags.broker);
+  const secure = /^(mqtts|wss):/.test(fromUrl.url);
+  const tls: { -readonly [K in keyof BrokerTls]: BrokerTls[K] } = {};
+  if (flags.ca !== undefined) tls.ca = readFlagFile("--ca", flags.ca);
+  if ((flags.cert === undefined) !== (flags.key === undefined)) {
+    throw new UsageError("--cert and --key go together: give both, or neither");
+  }
+  if (flags.cert !== undefined) tls.cert = readFlagFile("--cert", flags.cert);
+  if (flags.key !== undefined) tls.key = readFlagFile("--key", flags.key);
+  if (flags.insecure === true) tls.insecure = true;
+  const tlsFlag = [
+    ["--ca", flags.ca],
+    ["--cert", flags.cert],
+    ["--insecure", flags.insecure],
+  ].find(([, v]) => v !== undefined)?.[0];
+  if (tlsFlag !== undefined && !secure) {
+    throw new UsageError(`${tlsFlag} is for an mqtts:// or wss:// broker; ${fromUrl.url} is not encrypted`);
+  }
+  if (flags.insecure === true) {
+    warn(
+      `--insecure: the certificate of ${fromUrl.url} is not verified; anyone between here and the broker can pose as it`,
+    );
+  }
+  const username = flags.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
+  const password = resolvePassword(flags, env) ?? fromUrl.password;
+  return {
+    url: fromUrl.url,
+    login: {
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    },
+  };
+}
+
+/** `--password`, else `--password-file`'s first line, else TWINFLEET_PASSWORD (env key `envKey`). */
+export function resolvePassword(
+  flags: { readonly password?: string; readonly passwordFile?: string },
+  env: Env,
+  names = { flag: "--password", file: "--password-file", env: "TWINFLEET_PASSWORD" },
+): string | undefined {
+  if (flags.password !== undefined && flags.passwordFile !== undefined) {
+    throw new UsageError(`give ${names.flag} or ${names.file}, not both`);
+  }
+  if (flags.password !== undefined) return flags.password;
+  if (flags.passwordFile !== undefined) {
+    const line = readFlagFile(names.file, flags.passwordFile).toString("utf8").split(/\r?\n/)[0] ?? "";
+    if (line === "")
+      throw new UsageError(`${names.file}: ${flags.passwordFile} has no password on its first line`);
+    return line;
+  }
+  const fromEnv = env[names.env];
+  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+}
+
+function readFlagFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message;
+    throw new UsageError(`${flag}: cannot read ${file}: ${why}`);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * The CLI's exit codes: 2 for a usage error (a bad flag, argument or option value: nothing was
+ * tried), 1 for a runtime failure (the broker could not be reached, a login was refused, a
+ * requirement was not met), 0 otherwise. A command throws UsageError for the first kind.
+ */
+export const EXIT_RUNTIME = 1;
+export const EXIT_USAGE = 2;
+
+/** A bad flag or argument; the message names it. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}

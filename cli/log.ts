@@ -1,0 +1,102 @@
+/**
+ * The one logger of every command: pino, writing to stderr — readable lines by default
+ * (`12:03:04.120 INFO  twins: set node=lamp-1 on=true`), JSON lines with `--log-format json` —
+ * at `--log-level` (default info). Known secrets (the broker password) are masked in every line.
+ */
+import { Option } from "commander";
+import { type Logger, pino } from "pino";
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "silent"] as const;
+export const LOG_FORMATS = ["pretty", "json"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface LogSettings {
+  readonly logLevel?: LogLevel;
+  readonly logFormat?: LogFormat;
+}
+
+/** The global options; commander checks the choices (a bad one is a usage error). */
+export function logOptions(): Option[] {
+  return [
+    new Option("--log-level <level>", "least severe log lines shown").choices(LOG_LEVELS).default("info"),
+    new Option("--log-format <format>", "log lines on stderr: readable, or JSON lines")
+      .choices(LOG_FORMATS)
+      .default("pretty"),
+  ];
+}
+
+const NAMES: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
+const SKIP = new Set(["level", "time", "msg", "pid", "hostname"]);
+
+/** One readable line for a pino JSON record. */
+export function prettyLine(record: Record<string, unknown>): string {
+  const t = new Date(typeof record.time === "number" ? record.time : Date.now());
+  const time = t.toISOString().slice(11, 23);
+  const level = (NAMES[record.level as number] ?? String(record.level)).padEnd(5);
+  const fields = Object.entries(record)
+    .filter(([k, v]) => !SKIP.has(k) && v !== undefined)
+    .map(([k, v]) => `${k}=${fieldText(v)}`);
+  return `${time} ${level} ${String(record.msg ?? "")}${fields.length > 0 ? ` ${fields.join(" ")}` : ""}`;
+}
+
+function fieldText(v: unknown): string {
+  if (typeof v === "string") return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  if (v !== null && typeof v === "object" && "message" in v && "type" in v) return JSON.stringify(v.message);
+  return JSON.stringify(v);
+}
+
+export interface CreateLoggerOptions extends LogSettings {
+  readonly write: (line: string) => void;
+  /** Strings never to be written (replaced by `***`). */
+  readonly secrets?: readonly (string | undefined)[];
+}
+
+export function createLogger(o: CreateLoggerOptions): Logger {
+  const secrets = (o.secrets ?? []).filter((s): s is string => typeof s === "string" && s.length > 0);
+  const mask = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join("***"), s);
+  const json = o.logFormat === "json";
+  return pino(
+    {
+      level: o.logLevel ?? "info",
+      base: undefined,
+      redact: { paths: ["password", "*.password"], censor: "***" },
+    },
+    {
+      write: (chunk: string) => {
+        const text = mask(chunk);
+        if (json) return o.write(text);
+        for (const line of text.split("\n")) {
+          if (line === "") continue;
+          try {
+            o.write(`${prettyLine(JSON.parse(line) as Record<string, unknown>)}\n`);
+          } catch {
+            o.write(`${line}\n`);
+          }
+        }
+      },
+    },
+  );
+}
+
+/** The logger of a command: the program's global `--log-level` / `--log-format`, on `io.stderr`. */
+export function commandLogger(
+  program: { opts(): Record<string, unknown> },
+  io: { readonly stderr: (s: string) => void },
+  secrets: readonly (string | undefined)[] = [],
+): Logger {
+  const o = program.opts() as LogSettings;
+  return createLogger({
+    ...(o.logLevel !== undefined ? { logLevel: o.logLevel } : {}),
+    ...(o.logFormat !== undefined ? { logFormat: o.logFormat } : {}),
+    write: io.stderr,
+    secrets,
+  });
+}

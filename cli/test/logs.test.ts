@@ -1,0 +1,195 @@
+// One logger for every command: readable lines or JSON on stderr, a level, each twins event once,
+// the broker's real bind address and its warning; and `sim --broker` against a broker with
+// credentials (the run's twins as the control user, each node as itself), with no password shown.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../../twins/test/helpers.js";
+import { bindMessage, exposureWarning } from "../bind.js";
+import { createLogger, prettyLine } from "../log.js";
+import { main } from "../main.js";
+import {
+  type AuthBroker,
+  CONTROL_PASSWORD,
+  CONTROL_USER,
+  NODE_PASSWORD,
+  runCli,
+  startAuthBroker,
+  startAuthNode,
+  writeSecret,
+} from "./auth-broker.js";
+
+let fx: AuthBroker;
+beforeAll(async () => {
+  fx = await startAuthBroker(["C", "n-0000", "n-0001"]);
+});
+afterAll(() => fx.close());
+
+/** Runs a long-running command until `ready(stderr)`, then `during`, then SIGINT; its output. */
+async function runUntil(
+  argv: string[],
+  ready: (err: string) => boolean,
+  during: (err: () => string) => Promise<void> = async () => {},
+) {
+  let out = "";
+  let err = "";
+  const running = main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s), env: {} });
+  await until(() => ready(err), `ready: ${argv.join(" ")}`, 10_000);
+  await during(() => err);
+  process.emit("SIGINT");
+  const code = await running;
+  return { code, out, err };
+}
+
+/** The complete JSON lines logged so far. */
+function records(err: string): { msg: string; node?: string; on?: boolean }[] {
+  return err
+    .split("\n")
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as { msg: string; node?: string; on?: boolean });
+}
+
+const PRETTY = /^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR) \S/;
+
+describe("twins logs", () => {
+  it("logs each event once, as JSON lines with --log-format json, without the password", async () => {
+    const login = ["--username", CONTROL_USER, "--password", CONTROL_PASSWORD];
+    const r = await runUntil(
+      ["--log-format", "json", "twins", "--broker", fx.broker.url, ...login],
+      (e) => e.includes("Ctrl-C stops"),
+      async (err) => {
+        const node = await startAuthNode(fx.broker.url, "C");
+        node.press();
+        const logged = (msg: string, on?: boolean) =>
+          records(err()).some((x) => x.msg === msg && x.node === "C" && (on === undefined || x.on === on));
+        await until(() => logged("report", true), "the press reported");
+        await node.stop();
+        await until(() => logged("offline"), "C went offline");
+      },
+    );
+    expect(r.code).toBe(0);
+    const all = records(r.err);
+    const about = (msg: string) => all.filter((x) => x.msg === msg && x.node === "C");
+    expect(about("registered")).toHaveLength(1);
+    expect(about("online")).toHaveLength(1);
+    expect(about("offline")).toHaveLength(1);
+    expect(about("report").filter((x) => x.on === true)).toHaveLength(1);
+    expect(all.filter((x) => x.node === "C" && /line/.test(x.msg)).map((x) => x.msg)).toEqual([
+      "online",
+      "offline",
+    ]);
+    expect(r.err).not.toContain(CONTROL_PASSWORD);
+    expect(r.out).toBe("");
+  });
+
+  it("writes readable lines by default", async () => {
+    const file = await writeSecret(fx.dir, "pw", CONTROL_PASSWORD);
+    const r = await runUntil(
+      ["twins", "--broker", fx.broker.url, "--username", CONTROL_USER, "--password-file", file],
+      (e) => e.includes("Ctrl-C stops"),
+    );
+    expect(r.code).toBe(0);
+    const lines = r.err.trim().split("\n");
+    for (const line of lines) expect(line).toMatch(PRETTY);
+    expect(r.err).toMatch(
+      /INFO {2}twins: watching the fleet; Ctrl-C stops broker=mqtt:\/\/127\.0\.0\.1:\d+ prefix=tf/,
+    );
+  });
+});
+
+describe("broker logs", () => {
+  it("states the address it binds, warns beyond loopback without --auth, and filters by level", async () => {
+    const wild = await runUntil(["broker", "--host", "0.0.0.0", "--port", "0"], (e) => e.includes("WARN"));
+    expect(wild.code).toBe(0);
+    expect(wild.out).toBe("");
+    expect(wild.err).toMatch(/INFO {2}twinfleet broker listening on 0\.0\.0\.0:(\d+) \(mqtt:\/\/\S+:\1\)/);
+    expect(wild.err).toMatch(/WARN {2}listening beyond loopback \(0\.0\.0\.0\) without --auth/);
+
+    const quiet = await runUntil(["--log-level", "warn", "broker", "--host", "0.0.0.0", "--port", "0"], (e) =>
+      e.includes("WARN"),
+    );
+    expect(quiet.err).not.toContain("listening on");
+    expect(quiet.err.trim().split("\n")).toHaveLength(1);
+
+    const json = await runUntil(
+      ["--log-format", "json", "broker", "--host", "127.0.0.1", "--port", "0"],
+      (e) => e.includes("listening"),
+    );
+    expect(json.out).toBe("");
+    const first = JSON.parse(json.err.split("\n")[0] ?? "") as { level: number; msg: string };
+    expect(first).toMatchObject({
+      level: 30,
+      msg: expect.stringMatching(
+        /^twinfleet broker listening on 127\.0\.0\.1:\d+ \(mqtt:\/\/127\.0\.0\.1:\d+\)$/,
+      ),
+    });
+    expect(json.err).not.toContain("without --auth");
+  });
+
+  it("names the LAN address for a wildcard bind, and each listener", () => {
+    const lan = () => "192.168.1.20";
+    expect(bindMessage({ host: "0.0.0.0", port: 1883, tlsPort: 8883, wsPort: 8080 }, lan)).toBe(
+      "twinfleet broker listening on 0.0.0.0:1883 (mqtt://192.168.1.20:1883), TLS 0.0.0.0:8883 (mqtts://192.168.1.20:8883), WebSocket 0.0.0.0:8080 (ws://192.168.1.20:8080)",
+    );
+    expect(bindMessage({ host: "::1", port: 1883 }, lan)).toBe(
+      "twinfleet broker listening on [::1]:1883 (mqtt://[::1]:1883)",
+    );
+    expect(exposureWarning("192.168.1.20", false)).toContain("without --auth");
+    expect(exposureWarning("192.168.1.20", true)).toBeUndefined();
+    expect(exposureWarning("127.0.0.1", false)).toBeUndefined();
+  });
+});
+
+describe("the logger", () => {
+  it("filters by level, masks secrets and formats fields", () => {
+    const lines: string[] = [];
+    const log = createLogger({ logLevel: "warn", write: (s) => lines.push(s), secrets: ["hunter2"] });
+    log.info("not shown");
+    log.warn({ node: "A", url: "mqtt://u:hunter2@h" }, "shown");
+    log.error({ password: "other" }, "redacted");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}shown node=A url=mqtt:\/\/u:\*\*\*@h\n$/);
+    expect(lines[1]).toMatch(/ERROR redacted password=\*\*\*\n$/);
+    expect(prettyLine({ level: 30, time: 0, msg: "m", err: { type: "Error", message: "boom x" } })).toBe(
+      '00:00:00.000 INFO  m err="boom x"',
+    );
+  });
+});
+
+describe("sim --broker with credentials", () => {
+  it("runs its twins as the control user and its nodes as themselves, showing no password", async () => {
+    process.exitCode = undefined;
+    const report = join(fx.dir, "run.json");
+    const inUrl = fx.broker.url.replace("mqtt://", `mqtt://${CONTROL_USER}:${CONTROL_PASSWORD}@`);
+    const nodePw = await writeSecret(fx.dir, "nodes.pw", `${NODE_PASSWORD}\n`);
+    const r = await runCli([
+      ...["sim", "--headless", "--nodes", "2", "--topology", "pairs", "--rate", "60"],
+      ...["--duration", "2", "--settle", "1", "--workers", "0", "--progress-every", "1"],
+      ...["--broker", inUrl, "--node-password-file", nodePw, "--report", report],
+    ]);
+    process.exitCode = undefined;
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("registration   2/2");
+    expect(r.out + r.err).not.toContain(CONTROL_PASSWORD);
+    expect(r.out + r.err).not.toContain(NODE_PASSWORD);
+    expect(r.err).toContain(`broker ${fx.broker.url}`);
+    const json = JSON.parse(await readFile(report, "utf8")) as { scenario: { broker: string } };
+    expect(json.scenario.broker).toBe(fx.broker.url);
+    expect(await readFile(report, "utf8")).not.toContain(CONTROL_PASSWORD);
+  });
+
+  it("with --log-format json every line on stderr is a JSON record, progress included", async () => {
+    process.exitCode = undefined;
+    const r = await runCli([
+      ...["--log-format", "json", "sim", "--headless", "--nodes", "2", "--topology", "pairs"],
+      ...["--duration", "1", "--settle", "0", "--workers", "0", "--progress-every", "1"],
+    ]);
+    process.exitCode = undefined;
+    expect(r.code).toBe(0);
+    const all = records(r.err);
+    expect(all.length).toBeGreaterThan(1);
+    expect(all[0]?.msg).toMatch(/^2 uno-w5100 nodes, pairs/);
+    expect(all.some((x) => x.msg === "progress")).toBe(true);
+    expect(r.out).toContain("registration   2/2");
+  });
+});

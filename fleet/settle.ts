@@ -1,0 +1,91 @@
+/**
+ * The settle as the user sees it. After the presses stop, a run waits at least --settle for the
+ * deliveries in flight; after faults it goes on while they end and the fleet recovers, up to a bound.
+ * This module owns what that wait is shown as: a status the run fills in, and one line of text for
+ * the console's footer and the progress lines, on whatever clock the caller passes.
+ */
+
+export interface SettleStatus {
+  /** The settle ends no earlier than this (ms, the run's clock)… */
+  readonly minUntil: number;
+  /** …and no later than this: past minUntil only while faults end and the fleet recovers. */
+  readonly maxUntil: number;
+  /** Deliveries owed to followers (presses still travelling). */
+  readonly inFlight: number;
+  /** Faults still in progress. */
+  readonly faults: number;
+  /** Nodes of the fleet not back yet (not synced, or not registered with the twins). */
+  readonly notBack: number;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Seconds left until `at`, rounded up so the countdown reaches 0 only when the time is up. */
+export function secondsLeft(at: number, now: number): number {
+  return Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * e.g. `settling: 7 s left, 3 deliveries in flight`, or past --settle
+ * `settling: waiting for 1 fault to end, 4 nodes to be back; 95 s at most`.
+ */
+export function settleLine(s: SettleStatus, now: number): string {
+  const waits = [
+    ...(s.faults > 0 ? [`${plural(s.faults, "fault")} to end`] : []),
+    ...(s.notBack > 0 ? [`${plural(s.notBack, "node")} to be back`] : []),
+    ...(s.inFlight > 0 ? [`${plural(s.inFlight, "delivery", "deliveries")} in flight`] : []),
+  ];
+  if (now < s.minUntil) {
+    const left = secondsLeft(s.minUntil, now);
+    const inFlight = s.inFlight > 0 ? `, ${plural(s.inFlight, "delivery", "deliveries")} in flight` : "";
+    const more =
+      s.maxUntil > s.minUntil
+        ? ` (then up to ${secondsLeft(s.maxUntil, s.minUntil)} s more while the fleet recovers)`
+        : "";
+    return `settling: ${left} s left${inFlight}${more}`;
+  }
+  if (waits.length === 0) return "settling: done, writing the report";
+  return `settling: waiting for ${waits.join(", ")}; ${secondsLeft(s.maxUntil, now)} s at most`;
+}
+
+/**
+ * The settle's wait: until `minUntil`, then on until `over()` holds or `maxUntil` has passed;
+ * cut() ends it at once. `now` is the run's clock.
+ */
+export class SettleWait {
+  private cutNow = false;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    readonly minUntil: number,
+    readonly maxUntil: number,
+    private readonly now: () => number,
+  ) {}
+
+  cut(): void {
+    this.cutNow = true;
+    this.wakeUp?.();
+  }
+
+  /** Resolves when the settle is over; `onExtend` is called once if it goes on past minUntil. */
+  async wait(over: () => boolean, onExtend: () => void): Promise<void> {
+    let said = false;
+    for (;;) {
+      const now = this.now();
+      if (this.cutNow) return;
+      if (now >= this.minUntil && (now >= this.maxUntil || over())) return;
+      if (now >= this.minUntil && !said) {
+        said = true;
+        onExtend();
+      }
+      await new Promise<void>((resolve) => {
+        // Every 200 ms (sooner to meet minUntil): past it, a 1 ms poll would only burn the CPU.
+        const t = setTimeout(resolve, now < this.minUntil ? Math.min(200, this.minUntil - now) : 200);
+        this.wakeUp = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+  }
+}

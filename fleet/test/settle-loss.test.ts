@@ -1,0 +1,112 @@
+// What the settle is shown as (a countdown on an injected clock, then what it waits for) and how the
+// loss set during a run is recorded and summed up.
+import { describe, expect, it } from "vitest";
+import { describeLoss, type LossChange, meanLossPct } from "../loss-log.js";
+import { SettleWait, secondsLeft, settleLine } from "../settle.js";
+
+describe("the settle's line", () => {
+  const status = { minUntil: 10_000, maxUntil: 10_000, inFlight: 0, faults: 0, notBack: 0 };
+
+  it("counts down to --settle, rounding up, and names the deliveries in flight", () => {
+    expect(settleLine(status, 0)).toBe("settling: 10 s left");
+    expect(settleLine(status, 1)).toBe("settling: 10 s left");
+    expect(settleLine(status, 1000)).toBe("settling: 9 s left");
+    expect(settleLine({ ...status, inFlight: 3 }, 9_001)).toBe("settling: 1 s left, 3 deliveries in flight");
+    expect(settleLine({ ...status, inFlight: 1 }, 5_000)).toBe("settling: 5 s left, 1 delivery in flight");
+  });
+
+  it("says how much longer it may wait after faults, then what it waits for and for how long at most", () => {
+    const faulted = { ...status, maxUntil: 130_000, faults: 1, notBack: 4, inFlight: 2 };
+    expect(settleLine(faulted, 2_000)).toBe(
+      "settling: 8 s left, 2 deliveries in flight (then up to 120 s more while the fleet recovers)",
+    );
+    expect(settleLine(faulted, 35_500)).toBe(
+      "settling: waiting for 1 fault to end, 4 nodes to be back, 2 deliveries in flight; 95 s at most",
+    );
+    expect(settleLine({ ...faulted, faults: 0, notBack: 1, inFlight: 0 }, 129_999)).toBe(
+      "settling: waiting for 1 node to be back; 1 s at most",
+    );
+    expect(settleLine({ ...faulted, faults: 0, notBack: 0, inFlight: 0 }, 20_000)).toBe(
+      "settling: done, writing the report",
+    );
+  });
+
+  it("never counts below zero", () => {
+    expect(secondsLeft(1000, 5000)).toBe(0);
+    expect(secondsLeft(1000, 999)).toBe(1);
+  });
+});
+
+describe("the settle's wait, on an injected clock", () => {
+  it("waits out --settle, then goes on (saying so once) until the fleet is over its faults", async () => {
+    let clock = 0;
+    const wait = new SettleWait(1_000, 120_000, () => clock);
+    let over = false;
+    let extended = 0;
+    let finished = false;
+    const done = wait
+      .wait(
+        () => over,
+        () => extended++,
+      )
+      .then(() => {
+        finished = true;
+      });
+    clock = 999;
+    await new Promise((r) => setTimeout(r, 5));
+    expect([finished, extended]).toEqual([false, 0]);
+    clock = 1_000;
+    await new Promise((r) => setTimeout(r, 250));
+    expect([finished, extended]).toEqual([false, 1]);
+    over = true;
+    await done;
+    expect(extended).toBe(1);
+  });
+
+  it("ends at the bound even if the fleet never recovers, and at once on cut()", async () => {
+    let clock = 5_000;
+    const bounded = new SettleWait(1_000, 4_000, () => clock);
+    await bounded.wait(
+      () => false,
+      () => {},
+    );
+    clock = 0;
+    const cut = new SettleWait(60_000, 180_000, () => clock);
+    const t0 = performance.now();
+    const done = cut.wait(
+      () => false,
+      () => {},
+    );
+    setTimeout(() => cut.cut(), 20);
+    await done;
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+});
+
+describe("the loss over a run", () => {
+  const changes: LossChange[] = [
+    { atMs: 12_000, pct: 10, by: "console" },
+    { atMs: 40_000, pct: 0, by: "settle" },
+  ];
+
+  it("weights each value by how long it held during the presses", () => {
+    expect(meanLossPct(0, changes, 0, 40_000)).toBe(7); // 10 % for 28 s of 40
+    expect(meanLossPct(5, [], 0, 40_000)).toBe(5);
+    // A change before the presses started is where they start from.
+    expect(meanLossPct(0, [{ atMs: -2_000, pct: 20, by: "console" }], 0, 10_000)).toBe(20);
+    // Changes after the presses do not count.
+    expect(meanLossPct(0, changes, 0, 12_000)).toBe(0);
+    expect(meanLossPct(7, changes, 0, 0)).toBe(7);
+  });
+
+  it("shows the loss as it changed, with when and by what, and the mean", () => {
+    expect(describeLoss({ startPct: 15, changes: [], meanDuringPressesPct: 15 })).toBe("15% loss");
+    expect(describeLoss({ startPct: 0, changes, meanDuringPressesPct: 7 })).toBe(
+      "loss 0% → 10% at 12.0 s (console) → 0% at 40.0 s (settle); mean 7% during the presses",
+    );
+    const many = Array.from({ length: 9 }, (_, i): LossChange => ({ atMs: i * 1000, pct: i, by: "fault" }));
+    const text = describeLoss({ startPct: 0, changes: many, meanDuringPressesPct: 4.444 });
+    expect(text).toContain("5% at 5.0 s (fault) → … 3 more; mean 4.4% during the presses");
+    expect(text).not.toContain("6% at");
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * How a tool logs in to the broker and what it says when it cannot: the login (user name, password,
+ * TLS trust and client certificate) as MQTT.js connect options, the broker URL with any credentials
+ * taken out of it (for every message and report), and a failed connection explained in one line —
+ * which broker, and whether it was unreachable, its certificate untrusted or the login refused —
+ * never with the password in it.
+ */
+import type { IClientOptions } from "mqtt";
+
+/** TLS settings for mqtts:// and wss:// brokers (PEM text or buffers). */
+export interface BrokerTls {
+  /** CA certificate(s) to trust besides the system's, e.g. the CA of a self-signed broker. */
+  readonly ca?: string | Buffer;
+  /** Client certificate and its key, for brokers that ask for one. */
+  readonly cert?: string | Buffer;
+  readonly key?: string | Buffer;
+  /** Skip verifying the broker's certificate (testing only). */
+  readonly insecure?: boolean;
+}
+
+export interface BrokerLogin {
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls?: BrokerTls;
+}
+
+/** The schemes a tool may use to reach the broker. */
+export const BROKER_SCHEMES = ["mqtt", "mqtts", "ws", "wss"] as const;
+
+/** `url` without user info; the user name and password it carried (URL-decoded), if any. */
+export function splitBrokerUrl(url: string): { url: string; username?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url };
+  }
+  if (u.username === "" && u.password === "") return { url };
+  const username = u.username === "" ? undefined : decodeURIComponent(u.username);
+  const password = u.password === "" ? undefined : decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  return {
+    url: u.toString().replace(/\/$/, ""),
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
+}
+
+/** The URL as it may be shown: without its credentials. */
+export function displayUrl(url: string): string {
+  return splitBrokerUrl(url).url;
+}
+
+/** MQTT.js options for a login: credentials, and TLS trust for secure schemes. */
+export function loginOptions(login: BrokerLogin | undefined): IClientOptions {
+  if (!login) return {};
+  const tls = login.tls;
+  return {
+    ...(login.username !== undefined ? { username: login.username } : {}),
+    ...(login.password !== undefined ? { password: login.password } : {}),
+    ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(tls?.cert !== undefined ? { cert: tls.cert } : {}),
+    ...(tls?.key !== undefined ? { key: tls.key } : {}),
+    ...(tls?.insecure === true ? { rejectUnauthorized: false } : {}),
+  };
+}
+
+/** Why a connection to the broker failed, for callers that act on it. */
+export type ConnectFailure = "unreachable" | "timeout" | "tls" | "refused-login" | "refused";
+
+/** A failed connection to the broker; the message names the broker (no credentials) and the cause. */
+export class BrokerConnectError extends Error {
+  override readonly name = "BrokerConnectError";
+  constructor(
+    message: string,
+    readonly reason: ConnectFailure,
+  ) {
+    super(message);
+  }
+}
+
+const TLS_TRUST_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "timed out",
+  ECONNRESET: "connection reset (is it the right scheme, mqtt:// or mqtts://?)",
+  EPIPE: "connection closed",
+};
+
+/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
+const CONNACK: Record<number, [ConnectFailure, string]> = {
+  1: ["refused", "unacceptable protocol version"],
+  2: ["refused", "client id rejected"],
+  3: ["refused", "server unavailable"],
+  4: ["refused-login", "bad user name or password"],
+  5: ["refused-login", "not authorized"],
+};
+
+/** One line for a failed connection to `url` (shown without credentials); `password` is masked. */
+export function connectError(err: unknown, url: string, password?: string): BrokerConnectError {
+  const where = `the broker at ${displayUrl(url)}`;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const raw = err instanceof Error ? err.message : String(err);
+  const text = password ? raw.split(password).join("***") : raw;
+  if (typeof code === "number" && code > 0) {
+    const [reason, what] = CONNACK[code] ?? ["refused", `CONNACK ${code}`];
+    const hint = code === 4 ? " (check --username and --password)" : "";
+    return new BrokerConnectError(`${where} refused the connection: ${what}${hint}`, reason);
+  }
+  if (typeof code === "string" && TLS_TRUST_CODES.has(code)) {
+    const why = code.includes("SELF_SIGNED") ? "self-signed certificate" : text;
+    return new BrokerConnectError(
+      `cannot trust ${where}: ${why}; give its CA with --ca <file>, or skip the check with --insecure`,
+      "tls",
+    );
+  }
+  if (text === "TLS not authorized" || (typeof code === "string" && code.startsWith("ERR_SSL"))) {
+    return new BrokerConnectError(
+      `TLS with ${where} failed: ${text} (see --ca, --cert, --key, --insecure)`,
+      "tls",
+    );
+  }
+  if (typeof code === "string" && code in UNREACHABLE) {
+    const reason = code === "ETIMEDOUT" ? "timeout" : "unreachable";
+    return new BrokerConnectError(`cannot reach ${where}: ${UNREACHABLE[code]}`, reason);
+  }
+  return new BrokerConnectError(`cannot connect to ${where}: ${text}`, "unreachable");
+}
+
+/** The error for a broker that did not answer the CONNECT in time. */
+export function connectTimeoutError(url: string, ms: number): BrokerConnectError {
+  return new BrokerConnectError(
+    `cannot reach the broker at ${displayUrl(url)}: no answer (CONNACK) within ${ms} ms`,
+    "timeout",
+  );
+}

@@ -1,0 +1,64 @@
+// The login as MQTT.js options, the URL without credentials, and a failed connection in one line
+// naming the broker and the cause, never the password.
+import { describe, expect, it } from "vitest";
+import { connectError, displayUrl, loginOptions, splitBrokerUrl } from "../connection.js";
+
+const codeErr = (code: string | number, message = "x") => Object.assign(new Error(message), { code });
+
+describe("broker URLs", () => {
+  it("takes credentials out of the URL, decoded", () => {
+    expect(splitBrokerUrl("mqtt://twins:p%40ss@lab:1883")).toEqual({
+      url: "mqtt://lab:1883",
+      username: "twins",
+      password: "p@ss",
+    });
+    expect(splitBrokerUrl("mqtts://lab:8883")).toEqual({ url: "mqtts://lab:8883" });
+    expect(displayUrl("ws://u:secret@lab:8080/mqtt")).toBe("ws://lab:8080/mqtt");
+  });
+
+  it("builds TLS options only from what was given", () => {
+    expect(loginOptions(undefined)).toEqual({});
+    expect(loginOptions({ username: "u", tls: { ca: "CA", insecure: true } })).toEqual({
+      username: "u",
+      ca: "CA",
+      rejectUnauthorized: false,
+    });
+  });
+});
+
+describe("connection errors", () => {
+  const url = "mqtt://twins:hunter2@lab:1883";
+  it("says the broker could not be reached, and why", () => {
+    expect(connectError(codeErr("ECONNREFUSED", "connect ECONNREFUSED"), url).message).toBe(
+      "cannot reach the broker at mqtt://lab:1883: connection refused",
+    );
+    expect(connectError(codeErr("ENOTFOUND"), url).message).toContain("host not found");
+    expect(connectError(codeErr("ETIMEDOUT"), url).reason).toBe("timeout");
+  });
+
+  it("names the CONNACK refusals", () => {
+    const bad = connectError(codeErr(4, "Connection refused: Bad username or password"), url);
+    expect(bad).toMatchObject({ reason: "refused-login" });
+    expect(bad.message).toBe(
+      "the broker at mqtt://lab:1883 refused the connection: bad user name or password (check --username and --password)",
+    );
+    expect(connectError(codeErr(5), url).message).toContain("not authorized");
+  });
+
+  it("points at --ca and --insecure for an untrusted certificate", () => {
+    const e = connectError(
+      codeErr("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate"),
+      "mqtts://lab:8883",
+    );
+    expect(e.reason).toBe("tls");
+    expect(e.message).toBe(
+      "cannot trust the broker at mqtts://lab:8883: self-signed certificate; give its CA with --ca <file>, or skip the check with --insecure",
+    );
+  });
+
+  it("masks the password in an unknown error's text", () => {
+    expect(connectError(new Error("weird hunter2 thing"), url, "hunter2").message).toBe(
+      "cannot connect to the broker at mqtt://lab:1883: weird *** thing",
+    );
+  });
+});
