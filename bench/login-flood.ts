@@ -3,9 +3,10 @@
  * one address (127.0.0.9) send CONNECT with a wrong password at once; meanwhile a valid login from
  * another address (127.0.0.2) is timed, and a client connected beforehand (127.0.0.1) keeps timing
  * its round trip (a QoS 0 publish to itself every 10 ms): while the flood is answered, and over the
- * first second from its start. `--cli` runs another checkout's CLI, e.g.
+ * first second from its start. Then `--silent` sockets from one address send nothing and one from
+ * another sends half a CONNECT: when does the broker let them go? `--cli` runs another checkout's CLI, e.g.
  * an older one, for a before/after comparison.
- *   npm run bench -- login-flood [--flood 400] [--cli cli/bin.ts]
+ *   npm run bench -- login-flood [--flood 400] [--silent 1000] [--cli cli/bin.ts]
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,9 +20,12 @@ import { arg, record } from "./record.js";
 
 const FLOOD_FROM = "127.0.0.9";
 const VALID_FROM = "127.0.0.2";
+const SILENT_FROM = "127.0.0.8";
+const HALF_FROM = "127.0.0.7";
 
 export async function loginFlood(argv: string[]): Promise<void> {
   const flood = Number(arg(argv, "--flood", "400"));
+  const silent = Number(arg(argv, "--silent", "1000"));
   const cli = resolve(arg(argv, "--cli", "cli/bin.ts"));
   const dir = mkdtempSync(join(tmpdir(), "login-flood-"));
   const auth = join(dir, "credentials.json");
@@ -63,6 +67,7 @@ export async function loginFlood(argv: string[]): Promise<void> {
     rtt.stop();
     for (const s of [...sockets, validSocket]) s.destroy();
 
+    const held = await silentSockets(port, silent);
     const count = (c: number | "closed") => codes.filter((x) => x === c).length;
     record("login-flood", {
       cli,
@@ -77,6 +82,7 @@ export async function loginFlood(argv: string[]): Promise<void> {
       roundTripBefore: stats(before),
       roundTripDuring: stats(during),
       roundTripFirstSecond: stats(firstSecond),
+      silentSockets: held,
       watcherConnected: watcher.connected,
     });
   } finally {
@@ -119,6 +125,41 @@ function socketTo(port: number, localAddress: string): Promise<Socket> {
     s.once("error", fail);
     s.on("error", () => {});
   });
+}
+
+/**
+ * `n` sockets from one address that send nothing, and one from another that sends half a CONNECT:
+ * how many the broker closed within a second, and when it closed the last one and the half CONNECT.
+ */
+async function silentSockets(port: number, n: number) {
+  const started = performance.now();
+  // Each socket's close is awaited from the moment it exists: the broker may close it at accept.
+  const open = (from: string, since: number) => {
+    const s = connectTcp({ port, host: "127.0.0.1", localAddress: from });
+    s.on("error", () => {});
+    const closed = new Promise<number>((ok) => {
+      const guard = setTimeout(() => ok(Number.POSITIVE_INFINITY), 60_000);
+      s.once("close", () => {
+        clearTimeout(guard);
+        ok(performance.now() - since);
+      });
+    });
+    return { s, closed };
+  };
+  const silent = Array.from({ length: n }, () => open(SILENT_FROM, started));
+  const half = open(HALF_FROM, performance.now());
+  half.s.once("connect", () => half.s.write(connectPacket("half", "right").subarray(0, 12)));
+  const times = await Promise.all(silent.map((x) => x.closed));
+  const halfMs = await half.closed;
+  for (const x of [...silent, half]) x.s.destroy();
+  const finite = times.filter((t) => Number.isFinite(t));
+  return {
+    sockets: n,
+    closedWithin1s: times.filter((t) => t < 1000).length,
+    notClosedIn60s: n - finite.length,
+    lastClosedMs: round(Math.max(0, ...finite)),
+    halfConnectClosedMs: round(halfMs),
+  };
 }
 
 function connack(s: Socket): Promise<number | "closed"> {
