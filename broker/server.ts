@@ -1,7 +1,8 @@
 /**
  * The embedded broker: one Aedes instance behind plain TCP, optional TLS and optional WebSocket
- * listeners, every connection passed through the frame limit first. Owns start-up (with clear errors
- * and no half-started leftovers), a clean shutdown, and an abrupt one (kill) for fault injection.
+ * listeners, every connection passed through the abuse limits (broker/abuse-guard.ts) and the frame
+ * limit first. Owns start-up (with clear errors and no half-started leftovers), a clean shutdown,
+ * and an abrupt one (kill) for fault injection.
  */
 import type { EventEmitter } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
@@ -11,12 +12,11 @@ import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
+import { guardAedes } from "./abuse-guard.js";
 import { aclHooks, denySubscribeHook } from "./acl.js";
-import { Admission, isRefusal, type PendingTicket } from "./admission.js";
-import { limitSubscriptions } from "./client-limits.js";
 import { InboundGate } from "./conformance.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
-import { guardAuthenticate, LoginQueue, LoginRefusedError } from "./login-guard.js";
+import { LoginRefusedError } from "./login-guard.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
@@ -292,59 +292,6 @@ function watchAedes(aedes: Aedes, logger: Logger): void {
   emitter.on("error", (err: Error) => logger.error({ err }, "broker error"));
   aedes.on("client", (client) => logger.debug({ clientId: client.id }, "client connected"));
   aedes.on("clientDisconnect", (client) => logger.debug({ clientId: client.id }, "client disconnected"));
-}
-
-/** What handle() asks of the abuse limits for each new connection. */
-interface Admitted {
-  /** The connection's pending ticket, or undefined when it was refused and destroyed. */
-  accept(stream: Duplex, address: string | undefined): PendingTicket | undefined;
-  track(conn: Duplex, address: string | undefined, ticket: PendingTicket): void;
-}
-
-/**
- * The abuse limits (broker/admission.ts, login-guard.ts, client-limits.ts) around aedes's hooks: a
- * connection refused at accept is destroyed before aedes sees it; one is pending until its client
- * is registered or it closes.
- */
-function guardAedes(aedes: Aedes, opts: ResolvedBrokerOptions, logger: Logger): Admitted {
-  const admission = new Admission(opts, logger);
-  const addresses = new WeakMap<object, string>();
-  const tickets = new WeakMap<object, PendingTicket>();
-  aedes.on("client", (client) => tickets.get(client.conn)?.settle());
-  aedes.authorizeSubscribe = limitSubscriptions(
-    aedes,
-    aedes.authorizeSubscribe,
-    opts.maxSubscriptionsPerClient,
-    logger,
-  );
-  if (opts.auth) {
-    aedes.authenticate = guardAuthenticate(aedes.authenticate, {
-      admission,
-      queue: new LoginQueue(opts.loginConcurrency),
-      addressOf: (client) => addresses.get(client.conn) ?? "unknown",
-    });
-  }
-  return {
-    accept(stream, rawAddress) {
-      const address = sourceAddress(rawAddress);
-      const verdict = admission.accept(address);
-      if (!isRefusal(verdict)) return verdict;
-      logger.debug({ address, refusal: verdict.kind }, "connection refused at accept");
-      stream.destroy();
-      return undefined;
-    },
-    track(conn, address, ticket) {
-      addresses.set(conn, sourceAddress(address));
-      tickets.set(conn, ticket);
-      conn.once("close", () => ticket.settle());
-    },
-  };
-}
-
-/** An IPv4 peer on a dual-stack socket is one address, however the kernel spells it. */
-function sourceAddress(address: string | undefined): string {
-  if (address === undefined) return "unknown";
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
 
 function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {

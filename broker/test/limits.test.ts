@@ -67,8 +67,11 @@ async function tryLogin(from: string, clientId: string, username: string, passwo
   return answer;
 }
 
-/** A credentials policy that records which client ids it was asked to check, in order. */
-async function countedPolicy(): Promise<{ policy: AccessPolicy; checked: string[] }> {
+/**
+ * A credentials policy that records which client ids it was asked to check, in order; each check
+ * waits for `gate` first, if given.
+ */
+async function countedPolicy(gate?: Promise<void>): Promise<{ policy: AccessPolicy; checked: string[] }> {
   const inner = credentialsPolicy({
     users: {
       ctl: { role: "control", password: await hashPassword("right") },
@@ -79,8 +82,9 @@ async function countedPolicy(): Promise<{ policy: AccessPolicy; checked: string[
   return {
     checked,
     policy: {
-      authenticate(req: AuthRequest) {
+      async authenticate(req: AuthRequest) {
         checked.push(req.clientId);
+        await gate;
         return inner.authenticate(req);
       },
     },
@@ -161,7 +165,13 @@ describe("a wrong-password flood", () => {
   });
 
   it("checks passwords addresses in turn: a valid login waits for one turn, not the whole backlog", async () => {
-    const { policy, checked } = await countedPolicy();
+    // The first checks wait until every login has reached the broker's check: the order is then the
+    // queue's alone, whatever the timing.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const { policy, checked } = await countedPolicy(gate);
     // No ban: this is the queue's order alone.
     await start({
       auth: policy,
@@ -171,21 +181,24 @@ describe("a wrong-password flood", () => {
     });
     const aedes = broker?.aedes;
     if (aedes === undefined) throw new Error("no broker");
-    let connects = 0;
-    const preConnect = aedes.preConnect;
-    const seen = new Promise<void>((resolve) => {
-      aedes.preConnect = (c, p, done) => {
-        connects += 1;
-        if (connects === 31) setImmediate(resolve);
-        preConnect(c, p, done);
-      };
+    const guarded = aedes.authenticate;
+    let logins = 0;
+    let floodIn = () => {};
+    const floodQueued = new Promise<void>((resolve) => {
+      floodIn = resolve;
     });
+    aedes.authenticate = (c, username, password, done) => {
+      guarded(c, username, password, done);
+      logins += 1;
+      if (logins === 30) floodIn();
+      if (logins === 31) open();
+    };
     const flood = await Promise.all(Array.from({ length: 30 }, () => socketFrom("127.0.0.9")));
     const answers = flood.map((s) => connackOf(s));
     for (const [i, s] of flood.entries()) s.write(login(`flood-${i}`, "ctl", "wrong"));
-    const valid = tryLogin("127.0.0.2", "valid", "ctl", "right");
-    await seen;
-    expect(await valid).toBe(0);
+    await floodQueued;
+    // The valid login comes last, behind all 30.
+    expect(await tryLogin("127.0.0.2", "valid", "ctl", "right")).toBe(0);
     await Promise.all(answers);
     expect(checked).toHaveLength(31);
     // Queued behind all 30 it would be the 31st; in turn, at most the 4th (2 running, one of A's turn).
