@@ -29,9 +29,9 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--drain-timeout <ms>", "how long a client may take none of its waiting bytes (default 10000)")
     // Abuse limits (docs/broker.md "Limits"); defaults in broker/limit-options.ts.
     .option("--connect-timeout <ms>", "how long a connection may take to send its CONNECT (default 7000)")
-    .option("--connection-rate <n>", "connections per second one address may open (default 200)")
-    .option("--connection-burst <n>", "connections one address may open at once (default 2000)")
-    .option("--max-pending <n>", "connections of one address not yet past CONNECT (default 500)")
+    .option("--connection-rate <n>", "connections per second one address may open (default 500)")
+    .option("--connection-burst <n>", "connections one address may open at once (default 10000)")
+    .option("--max-pending <n>", "connections of one address not yet past CONNECT (default 2000)")
     .option("--login-failures <n>", "failed logins from one address that ban it (default 10)")
     .option("--user-login-failures <n>", "failed logins for one username that ban it (default 20)")
     .option("--login-window <ms>", "window the failed logins are counted in (default 60000)")
