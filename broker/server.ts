@@ -205,8 +205,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 
     let wsPort: number | undefined;
     if (opts.wsPort !== undefined) {
-      // An upgrade request that never completes is held no longer than a CONNECT that never comes.
-      const connectBy = { headersTimeout: opts.connectTimeoutMs, requestTimeout: opts.connectTimeoutMs };
+      // An upgrade request that never completes is held no longer than a CONNECT that never comes
+      // (node checks these timeouts only every connectionsCheckingInterval, 30 s by default).
+      const connectBy = {
+        headersTimeout: opts.connectTimeoutMs,
+        requestTimeout: opts.connectTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, opts.connectTimeoutMs),
+      };
       const http = createHttpServer(connectBy, (_req, res) =>
         res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n"),
       );

@@ -121,6 +121,17 @@ describe("connect timeout", () => {
     expect(complete.destroyed).toBe(false);
   });
 
+  it("closes a half-sent WebSocket upgrade request at the same timeout", async () => {
+    await start({ connectTimeoutMs: 300, wsPort: 0 });
+    const s = connectTcp({ port: broker?.wsPort ?? 0, host: "127.0.0.1" });
+    sockets.push(s);
+    const started = performance.now();
+    s.once("connect", () => s.write("GET / HTTP/1.1\r\nHost: localhost\r\n"));
+    s.resume(); // read the 408 the server answers with, so its close arrives
+    await closed(s, 3000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
   it("defaults to 7 s, above a W5100's five lost CONNECT segments (6.2 s)", () => {
     expect(resolveBrokerOptions({}).connectTimeoutMs).toBe(7_000);
   });
