@@ -7,6 +7,14 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { AccessPolicy } from "./acl.js";
 import { topicFilterProblem } from "./conformance.js";
+import {
+  type LimitCommandOptions,
+  type LimitOptions,
+  limitFields,
+  limitFlagFields,
+  limitsFromFlags,
+  resolveLimits,
+} from "./limit-options.js";
 
 export interface TlsOptions {
   /** Port of the MQTT-over-TLS listener; 0 picks a free one. */
@@ -17,7 +25,8 @@ export interface TlsOptions {
   readonly certFile: string;
 }
 
-export interface BrokerOptions {
+/** The abuse limits (connection rate, logins, per-client) are in broker/limit-options.ts. */
+export interface BrokerOptions extends LimitOptions {
   /** Interface to listen on. Default "0.0.0.0": real Arduinos connect over the LAN. */
   readonly host?: string;
   /** Plain MQTT port; 0 picks a free one (tests). Default 1883. */
@@ -33,7 +42,7 @@ export interface BrokerOptions {
   readonly maxQueuedBytes?: number;
   /** How long a client's socket may take none of the bytes waiting for it before it is disconnected. */
   readonly drainTimeoutMs?: number;
-  /** How long a new connection may take to send CONNECT. */
+  /** How long a new connection may take to send all of its CONNECT; then it is closed. */
   readonly connectTimeoutMs?: number;
   /** Credentials and access rules (protocol.md §7); everyone may do everything unless given. */
   readonly auth?: AccessPolicy;
@@ -66,7 +75,14 @@ export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
  * its keepalive would tell (1.5 × 60 s).
  */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * 7 s. The clock starts when the TCP handshake completes and a board sends CONNECT at once, in one
+ * small segment; a W5100 resends a lost segment after 0.2 s, the wait doubling (facts.md), so a
+ * CONNECT lost 5 times in a row still arrives by 6.2 s. At 10 % loss that leaves one connection in
+ * 10^6 cut, which the board retries after its reconnect period. Meanwhile a silent or half-sent
+ * connection costs a socket for 7 s instead of aedes's 30 s.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 7_000;
 /**
  * 256 bytes: about ten times what MQTT 3.1.1 requires a server to allow (23, [MQTT-3.1.3-5]) and far more
  * than any tool generates (MQTT.js: 15, `mqttjs_` and 8 hex digits), while a client id is kept for
@@ -153,6 +169,7 @@ const libraryNumbers = z
       .optional(),
     drainTimeoutMs: positiveMs.optional(),
     connectTimeoutMs: positiveMs.optional(),
+    ...limitFields,
     maxClientIdBytes: z
       .int({ error: CLIENT_ID_MESSAGE })
       .min(MIN_MAX_CLIENT_ID_BYTES, CLIENT_ID_MESSAGE)
@@ -183,6 +200,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     drainTimeoutMs: o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...resolveLimits(o),
     maxClientIdBytes: o.maxClientIdBytes ?? DEFAULT_MAX_CLIENT_ID_BYTES,
     maxFiltersPerSubscribe: o.maxFiltersPerSubscribe ?? DEFAULT_MAX_FILTERS_PER_SUBSCRIBE,
     denySubscribe: o.denySubscribe ?? [],
@@ -195,7 +213,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
  * Flag values of `twinfleet broker` as commander hands them over: strings, or numbers when the CLI
  * layer already parsed them. Keys are the camel-cased flag names.
  */
-export interface BrokerCommandOptions {
+export interface BrokerCommandOptions extends LimitCommandOptions {
   readonly host?: string;
   readonly port?: string | number;
   readonly wsPort?: string | number;
@@ -253,6 +271,7 @@ const commandSchema = z
       Number.MAX_SAFE_INTEGER,
     ).optional(),
     drainTimeout: intFlag("a positive number of milliseconds", 1, 2 ** 31 - 1).optional(),
+    ...limitFlagFields,
     maxClientIdBytes: intFlag(
       `a byte count ${MIN_MAX_CLIENT_ID_BYTES}-${MAX_MAX_CLIENT_ID_BYTES}`,
       MIN_MAX_CLIENT_ID_BYTES,
@@ -303,6 +322,7 @@ export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrok
       maxPacketBytes: o.maxPacketBytes,
       maxQueuedBytes: o.maxQueuedBytes,
       drainTimeoutMs: o.drainTimeout,
+      ...limitsFromFlags(o),
       maxClientIdBytes: o.maxClientIdBytes,
       maxFiltersPerSubscribe: o.maxFiltersPerSubscribe,
       denySubscribe: o.denySubscribe,

@@ -1,7 +1,8 @@
 /**
  * The embedded broker: one Aedes instance behind plain TCP, optional TLS and optional WebSocket
- * listeners, every connection passed through the frame limit first. Owns start-up (with clear errors
- * and no half-started leftovers), a clean shutdown, and an abrupt one (kill) for fault injection.
+ * listeners, every connection passed through the abuse limits (broker/abuse-guard.ts) and the frame
+ * limit first. Owns start-up (with clear errors and no half-started leftovers), a clean shutdown,
+ * and an abrupt one (kill) for fault injection.
  */
 import type { EventEmitter } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
@@ -11,12 +12,15 @@ import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
+import { guardAedes } from "./abuse-guard.js";
 import { aclHooks, denySubscribeHook } from "./acl.js";
 import { InboundGate } from "./conformance.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
+import { LoginRefusedError } from "./login-guard.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
+import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { loadTlsMaterial } from "./tls.js";
 
 export interface RunningBroker {
@@ -148,11 +152,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     const store = await openStore(opts.dataDir);
     parts.store = store;
+    limitSessionQueues(store.persistence as OutgoingQueue, opts.maxQueuedMessagesPerClient, logger);
     const aedes = await Aedes.createBroker(aedesOptions(opts, store.persistence, logger));
     parts.aedes = aedes;
     watchAedes(aedes, logger);
+    const admitted = guardAedes(aedes, opts, logger);
 
-    const handle = (stream: Duplex, req?: IncomingMessage) => {
+    const handle = (stream: Duplex, address: string | undefined, req?: IncomingMessage) => {
+      const ticket = admitted.accept(stream, address);
+      if (ticket === undefined) return;
       // MQTT 3.1.1's MUSTs are checked on each whole packet on the same path (broker/conformance.ts).
       const gate = new InboundGate({
         maxClientIdBytes: opts.maxClientIdBytes,
@@ -166,23 +174,28 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       );
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
+      admitted.track(limited, address, ticket);
       aedes.handle(limited, req);
     };
 
     const tcp = createNetServer((socket) => {
       // Messages are a few hundred bytes and latency is what the fleet measures.
       socket.setNoDelay(true);
-      handle(socket);
+      handle(socket, socket.remoteAddress);
     });
     parts.addServer(tcp);
     const port = await listen(tcp, opts.port, opts.host, "MQTT", logger);
 
     let tlsPort: number | undefined;
     if (opts.tls && tlsMaterial) {
-      const tlsServer = createTlsServer({ key: tlsMaterial.key, cert: tlsMaterial.cert }, (socket) => {
-        socket.setNoDelay(true);
-        handle(socket);
-      });
+      const tlsServer = createTlsServer(
+        // A handshake that never completes is held no longer than a CONNECT that never comes.
+        { key: tlsMaterial.key, cert: tlsMaterial.cert, handshakeTimeout: opts.connectTimeoutMs },
+        (socket) => {
+          socket.setNoDelay(true);
+          handle(socket, socket.remoteAddress);
+        },
+      );
       tlsServer.on("tlsClientError", (err, socket) =>
         logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed"),
       );
@@ -192,13 +205,20 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 
     let wsPort: number | undefined;
     if (opts.wsPort !== undefined) {
-      const http = createHttpServer((_req, res) =>
+      // An upgrade request that never completes is held no longer than a CONNECT that never comes
+      // (node checks these timeouts only every connectionsCheckingInterval, 30 s by default).
+      const connectBy = {
+        headersTimeout: opts.connectTimeoutMs,
+        requestTimeout: opts.connectTimeoutMs,
+        connectionsCheckingInterval: Math.min(1000, opts.connectTimeoutMs),
+      };
+      const http = createHttpServer(connectBy, (_req, res) =>
         res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n"),
       );
       // ws's own cap on one message: MQTT.js writes at most one packet per message.
       const wss = new WebSocketServer({ server: http, maxPayload: opts.maxPacketBytes });
       parts.wss = wss;
-      wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req));
+      wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress, req));
       wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
       parts.addServer(http);
       wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
@@ -243,6 +263,7 @@ function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger:
     // only ever a tick; the same timeout is kept as a backstop.
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
+    maxInflightInbound: opts.maxInflightPerClient,
     ...accessHooks(opts, logger),
   };
 }
@@ -279,7 +300,10 @@ function watchAedes(aedes: Aedes, logger: Logger): void {
 }
 
 function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {
-  if (err instanceof FrameLimitError) {
+  if (err instanceof LoginRefusedError) {
+    // The ban was logged when it started; its refusals are not, one by one.
+    logger.debug({ clientId, refusal: err.refusal.kind }, "login refused: banned");
+  } else if (err instanceof FrameLimitError) {
     logger.warn(
       { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
       "connection cut: packet limit",

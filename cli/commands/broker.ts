@@ -27,6 +27,19 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
       "bytes that may wait for one slow client before it is cut (default 4194304)",
     )
     .option("--drain-timeout <ms>", "how long a client may take none of its waiting bytes (default 10000)")
+    // Abuse limits (docs/broker.md "Limits"); defaults in broker/limit-options.ts.
+    .option("--connect-timeout <ms>", "how long a connection may take to send its CONNECT (default 7000)")
+    .option("--connection-rate <n>", "connections per second one address may open (default 500)")
+    .option("--connection-burst <n>", "connections one address may open at once (default 10000)")
+    .option("--max-pending <n>", "connections of one address not yet past CONNECT (default 2000)")
+    .option("--login-failures <n>", "failed logins from one address that ban it (default 10)")
+    .option("--user-login-failures <n>", "failed logins for one username that ban it (default 20)")
+    .option("--login-window <ms>", "window the failed logins are counted in (default 60000)")
+    .option("--ban-time <ms>", "first ban; doubles on each repeat (default 60000)")
+    .option("--login-concurrency <n>", "password checks run at once (default 2)")
+    .option("--max-subscriptions <n>", "subscriptions one client may hold (default 1000)")
+    .option("--max-inflight <n>", "QoS 2 messages one client may have awaiting PUBREL (default 1000)")
+    .option("--max-queued-messages <n>", "messages a persistent session may hold (default 1000)")
     .option("--max-client-id-bytes <n>", "longest client id accepted; longer gets CONNACK 0x02 (default 256)")
     .option("--max-filters-per-subscribe <n>", "most topic filters in one SUBSCRIBE (default 64)")
     .option(

@@ -1,0 +1,66 @@
+/**
+ * The abuse limits wired into one broker: a new connection is admitted or destroyed before aedes
+ * sees it (broker/admission.ts), and aedes's authenticate and authorizeSubscribe hooks are wrapped
+ * with the password-check queue and bans (broker/login-guard.ts) and the subscription limit
+ * (broker/client-limits.ts).
+ */
+import type { Duplex } from "node:stream";
+import type { Aedes } from "aedes";
+import type { Logger } from "pino";
+import { Admission, isRefusal, type PendingTicket } from "./admission.js";
+import { limitSubscriptions } from "./client-limits.js";
+import { guardAuthenticate, LoginQueue } from "./login-guard.js";
+import type { ResolvedBrokerOptions } from "./options.js";
+
+/** What handle() asks of the abuse limits for each new connection. */
+export interface Admitted {
+  /** The connection's pending ticket, or undefined when it was refused and destroyed. */
+  accept(stream: Duplex, address: string | undefined): PendingTicket | undefined;
+  track(conn: Duplex, address: string | undefined, ticket: PendingTicket): void;
+}
+
+/**
+ * The abuse limits (broker/admission.ts, login-guard.ts, client-limits.ts) around aedes's hooks: a
+ * connection refused at accept is destroyed before aedes sees it; one is pending until its client
+ * is registered or it closes.
+ */
+export function guardAedes(aedes: Aedes, opts: ResolvedBrokerOptions, logger: Logger): Admitted {
+  const admission = new Admission(opts, logger);
+  const addresses = new WeakMap<object, string>();
+  const tickets = new WeakMap<object, PendingTicket>();
+  aedes.on("client", (client) => tickets.get(client.conn)?.settle());
+  aedes.authorizeSubscribe = limitSubscriptions(
+    aedes,
+    aedes.authorizeSubscribe,
+    opts.maxSubscriptionsPerClient,
+    logger,
+  );
+  if (opts.auth) {
+    aedes.authenticate = guardAuthenticate(aedes.authenticate, {
+      admission,
+      queue: new LoginQueue(opts.loginConcurrency),
+      addressOf: (client) => addresses.get(client.conn) ?? "unknown",
+    });
+  }
+  return {
+    accept(stream, rawAddress) {
+      const address = sourceAddress(rawAddress);
+      const verdict = admission.accept(address);
+      if (!isRefusal(verdict)) return verdict;
+      logger.debug({ address, refusal: verdict.kind }, "connection refused at accept");
+      stream.destroy();
+      return undefined;
+    },
+    track(conn, address, ticket) {
+      addresses.set(conn, sourceAddress(address));
+      tickets.set(conn, ticket);
+      conn.once("close", () => ticket.settle());
+    },
+  };
+}
+
+/** An IPv4 peer on a dual-stack socket is one address, however the kernel spells it. */
+function sourceAddress(address: string | undefined): string {
+  if (address === undefined) return "unknown";
+  return address.startsWith("::ffff:") ? address.slice(7) : address;
+}

@@ -1,0 +1,68 @@
+/**
+ * The cap on messages a persistent session (clean session 0) holds: QoS 1/2 messages stored for the
+ * client, offline or not yet acknowledged. Aedes stores them without bound, so a client that
+ * subscribed once and never came back made the broker keep everything it matched. Past the cap new
+ * messages for that client are dropped (the oldest are kept, in order), as Mosquitto's
+ * max_queued_messages does; logged once when a client's queue fills, again only after it has
+ * drained to half.
+ *
+ * The count is kept beside the store: one per message stored, less one per message the store
+ * clears (acknowledged, or dropped at a reconnect). Messages a LevelDB store already held when the
+ * broker started are not counted until they are cleared, so the cap can only be late, never early.
+ */
+import type { Logger } from "pino";
+
+interface QueueSub {
+  readonly clientId: string;
+}
+
+/** What of an aedes persistence this wraps: its three outgoing-queue methods. */
+export interface OutgoingQueue {
+  outgoingEnqueue(sub: QueueSub, packet: unknown): Promise<unknown>;
+  outgoingEnqueueCombi(subs: QueueSub[], packet: unknown): Promise<unknown>;
+  outgoingClearMessageId(client: { readonly id: string }, packet: unknown): Promise<unknown>;
+}
+
+/** Replaces the store's enqueue and clear methods (on this instance) with counted ones. */
+export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, logger: Logger): void {
+  const counts = new Map<string, number>();
+  const full = new Set<string>();
+  const enqueue = store.outgoingEnqueue.bind(store);
+  const clear = store.outgoingClearMessageId.bind(store);
+
+  const admit = (sub: QueueSub): boolean => {
+    const n = counts.get(sub.clientId) ?? 0;
+    if (n < maxMessages) {
+      counts.set(sub.clientId, n + 1);
+      return true;
+    }
+    if (!full.has(sub.clientId)) {
+      full.add(sub.clientId);
+      logger.warn(
+        { clientId: sub.clientId, limit: maxMessages },
+        "session queue full: new messages for this client are dropped",
+      );
+    }
+    return false;
+  };
+
+  store.outgoingEnqueue = async (sub, packet) => {
+    if (admit(sub)) await enqueue(sub, packet);
+  };
+  // Both stores' own combi enqueues each subscription alone; doing so here counts each exactly once.
+  store.outgoingEnqueueCombi = async (subs, packet) => {
+    await Promise.all(subs.filter(admit).map((sub) => enqueue(sub, packet)));
+  };
+  store.outgoingClearMessageId = async (client, packet) => {
+    const cleared = await clear(client, packet);
+    if (cleared === undefined || cleared === null) return cleared;
+    const n = (counts.get(client.id) ?? 0) - 1;
+    if (n > 0) counts.set(client.id, n);
+    else counts.delete(client.id);
+    // Told again only once it has drained to half, not after every acknowledgement at the cap.
+    if (n <= maxMessages / 2 && full.delete(client.id)) {
+      logger.info({ clientId: client.id }, "session queue has room again");
+    }
+    return cleared;
+  };
+}

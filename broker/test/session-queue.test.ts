@@ -1,0 +1,144 @@
+/**
+ * Per-client limits on stored messages, on real sockets: a persistent session holds at most
+ * `maxQueuedMessagesPerClient` messages while offline (the oldest kept, in memory and in LevelDB)
+ * and has room again once they are acknowledged; a QoS 2 sender that withholds PUBREL past
+ * `maxInflightPerClient` is cut.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, type MqttClient } from "mqtt";
+import mqttPacket from "mqtt-packet";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningBroker, startBroker } from "../server.js";
+import { client, closeAll, closed, connectPacket, nextMessage, packet, rawSocket } from "./helpers.js";
+
+let broker: RunningBroker | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await broker?.close();
+  broker = undefined;
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+/** Publishes `texts` on `q` at QoS 1, then returns once the broker has handled them all. */
+async function publishAll(publisher: MqttClient, observer: MqttClient, texts: string[], mark: string) {
+  for (const t of texts) await publisher.publishAsync("q", t, { qos: 1 });
+  // The broker handles a publisher's packets in order, so the marker's delivery means all are stored.
+  const marked = nextMessage(observer, "marker");
+  await publisher.publishAsync("marker", mark, { qos: 1 });
+  expect(await marked).toBe(mark);
+}
+
+/**
+ * Connects the persistent subscriber, waits until it has been sent and has acknowledged `queued`
+ * messages, then sends it a probe on the same topic: anything queued beyond those would reach it
+ * before the probe. Returns everything it got, the probe last, once the probe is acknowledged too.
+ */
+async function session(url: string, publisher: MqttClient, queued: number): Promise<string[]> {
+  const aedes = broker?.aedes;
+  if (aedes === undefined) throw new Error("no broker");
+  const got: string[] = [];
+  let acks = 0;
+  let check = () => {};
+  const reach = (goal: () => boolean, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: got ${got.join(",")}, ${acks} acks`)), 5000);
+      check = () => {
+        if (!goal()) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      check();
+    });
+  const onAck = (_p: unknown, c: { id?: string } | null) => {
+    if (c?.id !== "sleeper") return;
+    acks += 1;
+    check();
+  };
+  aedes.on("ack", onAck);
+  // Listening before CONNACK: the queued messages follow it at once.
+  const c = connect(url, { clientId: "sleeper", clean: false, reconnectPeriod: 0, protocolVersion: 4 });
+  c.on("message", (topic, payload) => {
+    if (topic !== "q") return;
+    got.push(payload.toString());
+    check();
+  });
+  await reach(() => got.length >= queued && acks >= queued, "queued messages");
+  await publisher.publishAsync("q", "probe", { qos: 1 });
+  await reach(() => got.includes("probe") && acks >= queued + 1, "probe");
+  aedes.off("ack", onAck);
+  await closeAll(c);
+  return got;
+}
+
+describe.each([
+  ["in memory", false],
+  ["in LevelDB", true],
+])("a persistent session's queue %s", (_name, level) => {
+  it("keeps the oldest messages up to the limit, logs once, and has room again once they are acked", async () => {
+    const lines: { msg: string; level: number; clientId?: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const dataDir = level ? await mkdtemp(join(tmpdir(), "session-queue-")) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      maxQueuedMessagesPerClient: 4,
+      dataDir,
+      logger,
+    });
+    const url = broker.url;
+    const sleeper = await client(url, { clientId: "sleeper", clean: false });
+    await sleeper.subscribeAsync("q", { qos: 1 });
+    await closeAll(sleeper);
+    const publisher = await client(url, { clientId: "pub" });
+    const observer = await client(url, { clientId: "obs" });
+    await observer.subscribeAsync("marker", { qos: 1 });
+
+    await publishAll(publisher, observer, ["m0", "m1", "m2", "m3", "m4", "m5", "m6"], "first");
+    expect(await session(url, publisher, 4)).toEqual(["m0", "m1", "m2", "m3", "probe"]);
+    const full = lines.filter((l) => l.msg.startsWith("session queue full"));
+    expect(full).toHaveLength(1);
+    expect(full[0]?.clientId).toBe("sleeper");
+    // Acknowledged, they no longer count: the next absence queues four again.
+    await publishAll(publisher, observer, ["n0", "n1", "n2", "n3", "n4"], "second");
+    expect(await session(url, publisher, 4)).toEqual(["n0", "n1", "n2", "n3", "probe"]);
+    await closeAll(publisher, observer);
+  });
+});
+
+describe("inbound QoS 2 awaiting PUBREL", () => {
+  it("cuts a client past maxInflightPerClient, not before", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0, maxInflightPerClient: 3 });
+    const s = await rawSocket(broker.port);
+    const received: string[] = [];
+    const parser = mqttPacket.parser();
+    const firstThree = new Promise<void>((resolve) => {
+      parser.on("packet", (p: mqttPacket.Packet) => {
+        received.push(p.cmd);
+        if (received.filter((cmd) => cmd === "pubrec").length === 3) resolve();
+      });
+    });
+    s.on("data", (d: Buffer) => parser.parse(d));
+    s.write(connectPacket("qos2"));
+    const qos2 = (messageId: number) =>
+      packet({
+        cmd: "publish",
+        topic: "t",
+        payload: Buffer.from("x"),
+        qos: 2,
+        messageId,
+        dup: false,
+        retain: false,
+      });
+    s.write(Buffer.concat([qos2(1), qos2(2), qos2(3)]));
+    await firstThree;
+    expect(received).toEqual(["connack", "pubrec", "pubrec", "pubrec"]);
+    expect(s.destroyed).toBe(false);
+    s.write(qos2(4));
+    await closed(s, 3000);
+    expect(received).toEqual(["connack", "pubrec", "pubrec", "pubrec"]);
+  });
+});
