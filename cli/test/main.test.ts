@@ -39,7 +39,8 @@ describe("twinfleet", () => {
   it("keeps every --deny-subscribe, naming a bad filter among them", async () => {
     // The bad port keeps the broker from starting whatever happens to the filters.
     const r = await run(["broker", "--port", "99999", "--deny-subscribe", "a+", "--deny-subscribe", "ok/#"]);
-    expect(r.code).toBe(1);
+    // A bad flag value is a usage error (docs/cli.md: exit 2).
+    expect(r.code).toBe(2);
     expect(r.err).toMatch(/--deny-subscribe has an invalid topic filter "a\+": MQTT-4.7.1-3/);
     expect(r.err).not.toMatch(/ok\/#/);
   });
