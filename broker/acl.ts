@@ -78,6 +78,11 @@ const RETURN_CODES: Record<AuthFailure, number> = {
   "not-authorized": 5,
 };
 
+/** A login these hooks refused; logged here once, so the broker's client-error log skips it. */
+export class AuthRefusedError extends Error {
+  override readonly name = "AuthRefusedError";
+}
+
 type AclHooks = Required<
   Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">
 >;
@@ -92,7 +97,7 @@ export function aclHooks(policy: AccessPolicy, logger: Logger): AclHooks {
   const wills = new WeakMap<Client, string>();
 
   const fail = (why: AuthFailure, message: string) =>
-    Object.assign(new Error(message), { returnCode: RETURN_CODES[why] as AuthErrorCode });
+    Object.assign(new AuthRefusedError(message), { returnCode: RETURN_CODES[why] as AuthErrorCode });
 
   return {
     preConnect(client, packet, callback) {

@@ -13,7 +13,7 @@ import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { guardAedes } from "./abuse-guard.js";
-import { aclHooks, denySubscribeHook } from "./acl.js";
+import { AuthRefusedError, aclHooks, denySubscribeHook } from "./acl.js";
 import { InboundGate } from "./conformance.js";
 import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
 import { LoginRefusedError } from "./login-guard.js";
@@ -300,7 +300,10 @@ function watchAedes(aedes: Aedes, logger: Logger): void {
 }
 
 function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {
-  if (err instanceof LoginRefusedError) {
+  if (err instanceof AuthRefusedError) {
+    // The access rules logged the refusal, with the user name and why.
+    logger.debug({ clientId, err: err.message }, "login refused");
+  } else if (err instanceof LoginRefusedError) {
     // The ban was logged when it started; its refusals are not, one by one.
     logger.debug({ clientId, refusal: err.refusal.kind }, "login refused: banned");
   } else if (err instanceof FrameLimitError) {

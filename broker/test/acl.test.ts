@@ -3,6 +3,7 @@
  * a denial looks like on the wire (CONNACK code, SUBACK 0x80, a closed connection).
  */
 import type { MqttClient } from "mqtt";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { canPublish, canSubscribe, type Identity } from "../acl.js";
@@ -164,5 +165,33 @@ describe("with real clients", () => {
     await ctl.publishAsync("tf/query", "Q1");
     await marker;
     expect(seen).toEqual(["tf/query"]);
+  });
+});
+
+describe("the log of a refused login", () => {
+  it("says it once, with the user name and why, at warn", async () => {
+    const lines: { level: number; msg: string; username?: string; why?: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const auth = credentialsPolicy({
+      prefix: "tf",
+      users: { ctl: { role: "control", password: await hashPassword("ctl-pw") } },
+    });
+    const broker = await startBroker({ host: "127.0.0.1", port: 0, auth, logger });
+    try {
+      await expect(
+        client(broker.url, { username: "ctl", password: "nope", clientId: "tool", reconnectPeriod: 0 }),
+      ).rejects.toMatchObject({ code: 4 });
+    } finally {
+      await broker.close();
+    }
+    const aboutIt = lines.filter((l) => l.msg !== "broker closed" && l.level >= 30);
+    expect(aboutIt).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: "connection refused",
+        username: "ctl",
+        why: "bad-credentials",
+      }),
+    ]);
   });
 });
