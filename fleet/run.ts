@@ -142,7 +142,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /** Sets everything up and starts the nodes; the returned run is under way. */
   static async start(opts: FleetOptions, logger: Logger = pino({ level: "silent" })): Promise<FleetRun> {
-    const parts = await prepareFleet(opts, logger, () => performance.now());
+    const parts = await prepareFleet(opts, logger, new RealScheduler());
     const collector = new Collector(followersReach(parts.pairing));
     let run: FleetRun | undefined;
     const pool = new ShardPool(opts.workers, (r) => run?.onShard(r));

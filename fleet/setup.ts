@@ -7,6 +7,7 @@
 import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
+import type { Scheduler } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
@@ -54,7 +55,7 @@ function readPairingOption(file: string, ids: readonly NodeId[]): Pairing {
 export async function prepareFleet(
   opts: FleetOptions,
   logger: Logger,
-  clock: () => number,
+  scheduler: Scheduler,
 ): Promise<FleetParts> {
   const loaded = loadProfile(opts.profile);
   const profile = opts.profileOverrides ? applyProfileOverrides(loaded, opts.profileOverrides) : loaded;
@@ -113,7 +114,9 @@ export async function prepareFleet(
         ...opts.login,
         prefix,
         logger,
-        clock,
+        // The run's clock for the twins' times; their presence says when they started by the calendar.
+        scheduler,
+        startedAt: Date.now(),
         store,
         ...(existing ? { passive: true } : {}),
       }),

@@ -3,13 +3,23 @@
  * throw for bad caller input.
  */
 import type { EventEmitter } from "node:events";
-import type { Prefix } from "../protocol/index.js";
+import { NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** Bad caller input (a malformed id, a self-follow): the message says what is wrong. */
 export class TwinsCommandError extends Error {
   override readonly name = "TwinsCommandError";
+}
+
+/** A caller's node id, checked: a bad one is a TwinsCommandError naming `what` it was for. */
+export function nodeId(s: string, what: string): NodeId {
+  try {
+    return NodeId(s);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw new TwinsCommandError(`${what}: ${e.message}`);
+    throw e;
+  }
 }
 
 export interface Twins extends EventEmitter<TwinsEvents> {

@@ -3,6 +3,7 @@
  * the console and the fleet runner use.
  */
 
+export { type Scheduler, type Timer, wallScheduler } from "./clock.js";
 export {
   BROKER_SCHEMES,
   BrokerConnectError,

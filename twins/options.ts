@@ -5,6 +5,7 @@
 import { type Logger, pino } from "pino";
 import { z } from "zod";
 import { DEFAULT_PREFIX, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import { type Scheduler, wallScheduler } from "./clock.js";
 import { type BrokerTls, splitBrokerUrl } from "./connection.js";
 import { CLIENT_ID_RE } from "./presence.js";
 import { memoryStore, type TwinsStore } from "./store.js";
@@ -16,8 +17,16 @@ export interface TwinsOptions {
   readonly prefix?: string;
   /** Where desired state and pairings are kept. Default: in memory (lost on close). */
   readonly store?: TwinsStore;
-  /** Milliseconds, for last-seen and the in-sync series. Default `Date.now`. */
-  readonly clock?: () => number;
+  /**
+   * The service's clock and timers (node/'s `Scheduler`): last-seen, the in-sync series, the connect
+   * timeout, re-checks, the convergence throttle. Default `wallScheduler` (ms since the Unix epoch).
+   */
+  readonly scheduler?: Scheduler;
+  /**
+   * When the service started, ms since the Unix epoch: the `since` of its presence. Default the
+   * scheduler's time at start, so pass it when the scheduler does not count from the epoch.
+   */
+  readonly startedAt?: number;
   /** Randomness for the MQTT client id. Default `Math.random`. */
   readonly random?: () => number;
   /** Where events and bad input are logged. Default: silent. */
@@ -59,7 +68,8 @@ export interface ResolvedTwinsOptions {
   readonly url: string;
   readonly prefix: Prefix;
   readonly store: TwinsStore;
-  readonly clock: () => number;
+  readonly scheduler: Scheduler;
+  readonly startedAt: number;
   readonly random: () => number;
   readonly logger: Logger;
   readonly clientId: string;
@@ -84,7 +94,17 @@ const schema = z.object({
     .string("must be a string")
     .regex(/^(mqtt|mqtts|ws|wss|tcp):\/\/.+/, "must be a broker URL such as mqtt://localhost:1883"),
   prefix: z.string("must be a string").optional(),
-  clock: fn.optional(),
+  scheduler: z
+    .custom<Scheduler>(
+      (v) =>
+        typeof v === "object" &&
+        v !== null &&
+        typeof (v as Scheduler).now === "function" &&
+        typeof (v as Scheduler).at === "function",
+      "must be a scheduler with now() and at()",
+    )
+    .optional(),
+  startedAt: z.number("must be a number").int("must be an integer").min(0, "must not be negative").optional(),
   random: fn.optional(),
   clientId: z
     .string()
@@ -121,11 +141,13 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     .toString(16)
     .padStart(8, "0");
   const fromUrl = splitBrokerUrl(options.url);
+  const scheduler = options.scheduler ?? wallScheduler;
   return {
     url: fromUrl.url,
     prefix,
     store: options.store ?? memoryStore(),
-    clock: options.clock ?? Date.now,
+    scheduler,
+    startedAt: options.startedAt ?? Math.floor(scheduler.now()),
     random,
     logger: options.logger ?? pino({ level: "silent" }),
     clientId: options.clientId ?? `${prefix}-twins-${hex}`,

@@ -6,6 +6,7 @@
  */
 import mqtt from "mqtt";
 import { type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import { after, type Scheduler, type Timer, wallScheduler } from "./clock.js";
 import { type BrokerTls, connectError, loginOptions, splitBrokerUrl } from "./connection.js";
 
 export const PRESENCE_TAG = "P1";
@@ -40,6 +41,8 @@ export interface FindTwinsOptions {
   readonly username?: string;
   readonly password?: string;
   readonly tls?: BrokerTls;
+  /** The clock `timeoutMs` is counted on. Default `wallScheduler`. */
+  readonly scheduler?: Scheduler;
 }
 
 /**
@@ -67,10 +70,10 @@ export async function findTwinsServices(
   const found = new Map<string, TwinsServiceInfo>();
   const marker = `${p}/control-probe/${Math.floor(Math.random() * 2 ** 48).toString(16)}`;
   const controlPrefix = `${p}/control/`;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => resolve(), timeoutMs);
+      timer = after(opts.scheduler ?? wallScheduler, timeoutMs, () => resolve());
       client.once("error", (err) => reject(connectError(err, target.url, password)));
       client.on("message", (topic, payload, packet) => {
         if (topic === marker) return resolve();
@@ -87,7 +90,7 @@ export async function findTwinsServices(
       });
     });
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
     await client.endAsync(true);
   }
   return [...found.values()].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));

@@ -7,6 +7,7 @@
  * flooded.
  */
 import type { Message, NodeId } from "../protocol/index.js";
+import { after, type Scheduler, type Timer } from "./clock.js";
 import { planPairing } from "./pairing.js";
 import type { RegistryEffect, TwinRegistry } from "./registry.js";
 
@@ -16,7 +17,8 @@ export interface ReconcilerDeps {
   readonly registry: TwinRegistry;
   readonly send: (msg: Message) => Promise<void>;
   readonly apply: (effects: readonly RegistryEffect[]) => void;
-  readonly clock: () => number;
+  /** The service's clock and timers: when a command was sent, when to look again. */
+  readonly scheduler: Scheduler;
   readonly holdMs: number;
   /** A re-check that failed (the connection went away mid-send). */
   readonly onError: (err: unknown, node: NodeId) => void;
@@ -25,14 +27,14 @@ export interface ReconcilerDeps {
 export class Reconciler {
   /** Per node, when each command (by key) was last sent. */
   private readonly sent = new Map<NodeId, Map<string, number>>();
-  private readonly rechecks = new Map<NodeId, { timer: NodeJS.Timeout; delayMs: number }>();
+  private readonly rechecks = new Map<NodeId, { timer: Timer; delayMs: number }>();
   private stopped = false;
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
   /** Records a command sent to an online node by other means (a set), so it is not repeated at once. */
   markSent(node: NodeId, msg: Message): void {
-    this.sentOf(node).set(keyOf(msg), this.deps.clock());
+    this.sentOf(node).set(keyOf(msg), this.deps.scheduler.now());
   }
 
   /** The node went offline: whatever was in flight to it is lost (clean session). */
@@ -69,7 +71,7 @@ export class Reconciler {
       this.cancel(node);
       return;
     }
-    const t = this.deps.clock();
+    const t = this.deps.scheduler.now();
     const sent = this.sentOf(node);
     let sentAny = false;
     for (const msg of commands) {
@@ -86,18 +88,17 @@ export class Reconciler {
 
   private recheck(node: NodeId): void {
     const prev = this.rechecks.get(node);
-    if (prev) clearTimeout(prev.timer);
+    prev?.timer.cancel();
     const delayMs = prev ? Math.min(prev.delayMs * 2, MAX_RECHECK_MS) : Math.max(this.deps.holdMs, 1);
-    const timer = setTimeout(() => {
+    const timer = after(this.deps.scheduler, delayMs, () => {
       this.reconcile(node, false).catch((err: unknown) => this.deps.onError(err, node));
-    }, delayMs);
-    timer.unref();
+    });
     this.rechecks.set(node, { timer, delayMs });
   }
 
   private cancel(node: NodeId): void {
     const r = this.rechecks.get(node);
-    if (r) clearTimeout(r.timer);
+    r?.timer.cancel();
     this.rechecks.delete(node);
   }
 

@@ -20,6 +20,7 @@ import {
 import { BadInputTally } from "./bad-input.js";
 import type { ConvergenceInput } from "./convergence.js";
 import { desireAfterConfig, sameSet } from "./desire.js";
+import { FollowGraph } from "./follow-graph.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
   followed,
@@ -53,8 +54,7 @@ export type RegistryEffect =
 
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
-  /** Who follows each node, by the reported configs: kept as configs change, so a view costs O(1). */
-  private readonly followersOf = new Map<NodeId, Set<NodeId>>();
+  private readonly graph = new FollowGraph(this.twins);
   private readonly bads = new BadInputTally();
   private highestCounter = 0;
 
@@ -88,7 +88,7 @@ export class TwinRegistry {
 
   get(id: NodeId): Twin | undefined {
     const t = this.twins.get(id);
-    return t ? viewOf(t, [...(this.followersOf.get(t.id) ?? [])]) : undefined;
+    return t ? viewOf(t, this.graph.followers(t.id)) : undefined;
   }
 
   list(): Twin[] {
@@ -223,7 +223,7 @@ export class TwinRegistry {
   private report(msg: ReportMessage, topic: string, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const { stamp } = msg;
-    if (stamp.origin !== t.id && !this.mayHold(t.id, stamp.origin) && !this.isKnownEvent(t.id, msg)) {
+    if (!this.graph.mayCarry(t.id, stamp)) {
       const bad = this.bad(
         "spoofed-origin",
         topic,
@@ -290,7 +290,7 @@ export class TwinRegistry {
       t.sessionVersion = Math.max(t.sessionVersion ?? 0, seen.version);
     }
     for (const s of msg.sources) t.formerSources.add(s);
-    this.refollow(t, before);
+    this.graph.refollow(t, before);
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
     const d = desireAfterConfig(
       { desired: t.desired, known: t.desiredKnown, confirmed: t.confirmed, provisional: t.provisional },
@@ -332,7 +332,7 @@ export class TwinRegistry {
         if (!t?.config) return [];
         const before = followed(t);
         delete t.config;
-        this.refollow(t, before);
+        this.graph.refollow(t, before);
         return [{ type: "updated", node: t.id, change: "config" }];
       }
       case "status":
@@ -345,16 +345,6 @@ export class TwinRegistry {
     }
   }
 
-  /** Keeps the followers index in step with whom `t` follows, after `before`. */
-  private refollow(t: TwinRecord, before: readonly NodeId[]): void {
-    for (const src of before) this.followersOf.get(src)?.delete(t.id);
-    for (const src of followed(t)) {
-      const set = this.followersOf.get(src);
-      if (set) set.add(t.id);
-      else this.followersOf.set(src, new Set([t.id]));
-    }
-  }
-
   private status(msg: StatusMessage, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const presence: Presence = msg.online ? "online" : "offline";
@@ -364,34 +354,6 @@ export class TwinRegistry {
     delete t.sessionVersion;
     if (!msg.online) t.registeredSinceOnline = false;
     return [{ type: msg.online ? "online" : "offline", node: t.id }];
-  }
-
-  /** Is `origin` the node itself, or reachable upstream through any sources it has or had? */
-  private mayHold(id: NodeId, origin: NodeId): boolean {
-    const seen = new Set<NodeId>([id]);
-    const queue: NodeId[] = [id];
-    while (queue.length > 0) {
-      const cur = queue.shift();
-      const t = cur === undefined ? undefined : this.twins.get(cur);
-      if (!t) continue;
-      const next = new Set<NodeId>([...t.formerSources, ...t.desired.sources, ...(t.config?.sources ?? [])]);
-      for (const s of next) {
-        if (s === origin) return true;
-        if (!seen.has(s)) {
-          seen.add(s);
-          queue.push(s);
-        }
-      }
-    }
-    return false;
-  }
-
-  /** Another twin holds exactly this stamp: the event is real (a pairing this run never saw). */
-  private isKnownEvent(id: NodeId, msg: ReportMessage): boolean {
-    for (const t of this.twins.values()) {
-      if (t.id !== id && t.reported && compareStamps(t.reported.stamp, msg.stamp) === 0) return true;
-    }
-    return false;
   }
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {

@@ -1,29 +1,21 @@
 /**
- * The twins service: the control server of protocol.md §6 on one MQTT connection. It keeps the
- * registry fed from the broker, sends set and pairing commands, re-sends them when a node that missed
- * them registers, stores the desired state, holds its presence on the broker, and publishes the
- * convergence report as it changes. A passive service only watches: it builds the same view and
- * events but publishes nothing and stores nothing.
+ * The twins service: the control server of protocol.md §6 on one MQTT connection. This module holds
+ * the commands (set, pair, unpair, query) and turns the registry's effects into events, re-checks and
+ * saves; the connection is `BrokerLink`, the re-sends `Reconciler`, the convergence report
+ * `ConvergenceFeed`, saving `DesireSaver`, all on the one injected scheduler. A passive service only
+ * watches: it builds the same view and events but publishes nothing and stores nothing.
  */
 import { EventEmitter } from "node:events";
-import mqtt, { type MqttClient } from "mqtt";
-import {
-  allNodesTopic,
-  encode,
-  type Message,
-  NodeId,
-  type Prefix,
-  ProtocolError,
-} from "../protocol/index.js";
-import { type Twins, TwinsCommandError } from "./api.js";
-import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
+import type { Message, NodeId, Prefix } from "../protocol/index.js";
+import { nodeId, type Twins, TwinsCommandError } from "./api.js";
+import { BrokerLink } from "./broker-link.js";
 import { type ConvergenceReport, computeConvergence } from "./convergence.js";
+import { ConvergenceFeed } from "./convergence-feed.js";
+import { DesireSaver } from "./desire-saver.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
-import { controlTopic, encodePresence } from "./presence.js";
 import { Reconciler } from "./reconcile.js";
 import { type RegistryEffect, TwinRegistry } from "./registry.js";
-import { BoundedSeries } from "./series.js";
 import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
@@ -48,29 +40,34 @@ export async function startTwins(options: TwinsOptions): Promise<Twins> {
 class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   readonly registry: TwinRegistry;
   readonly prefix: Prefix;
-  private client: MqttClient | undefined;
-  private readonly series: BoundedSeries;
-  private lastSignature = "";
-  private convergenceScheduled = false;
-  private convergenceTimer: NodeJS.Timeout | undefined;
-  private convergenceAt = Number.NEGATIVE_INFINITY;
-  private saving: Promise<void> = Promise.resolve();
-  private saveQueued = false;
+  private readonly link: BrokerLink;
+  private readonly feed: ConvergenceFeed;
+  private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
-  private readonly since = Date.now();
   private closed = false;
-  private killed = false;
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
     super();
     this.prefix = opts.prefix;
-    this.registry = new TwinRegistry(opts.prefix);
-    this.series = new BoundedSeries(opts.historyCapacity);
+    const registry = new TwinRegistry(opts.prefix);
+    this.registry = registry;
+    this.link = new BrokerLink(opts, {
+      message: (topic, payload, qos) => this.onMessage(topic, payload, qos),
+      ready: () => this.onReady(),
+    });
+    this.feed = new ConvergenceFeed({
+      scheduler: opts.scheduler,
+      everyMs: CONVERGENCE_EVERY_MS,
+      capacity: opts.historyCapacity,
+      compute: () => this.convergence(),
+      emit: (report) => this.emit("convergence", report),
+    });
+    this.saver = new DesireSaver(opts.store, () => registry.snapshot(), opts.logger);
     this.reconciler = new Reconciler({
-      registry: this.registry,
+      registry,
       send: (msg) => this.send(msg),
       apply: (effects) => this.apply(effects),
-      clock: opts.clock,
+      scheduler: opts.scheduler,
       holdMs: opts.resendHoldMs,
       onError: (err, node) => opts.logger.warn({ err, node }, "twins: re-sending commands failed"),
     });
@@ -85,70 +82,18 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   connect(): Promise<void> {
-    const { opts } = this;
-    const presence = controlTopic(this.prefix, opts.clientId);
-    const client = mqtt.connect(opts.url, {
-      clientId: opts.clientId,
-      clean: true,
-      protocolVersion: 4,
-      keepalive: 15,
-      reconnectPeriod: opts.reconnectPeriodMs,
-      connectTimeout: opts.connectTimeoutMs,
-      // Subscriptions are made in a fixed order on every connect (see onConnect).
-      resubscribe: false,
-      ...loginOptions({ username: opts.username, password: opts.password, tls: opts.tls }),
-      // An empty retained will clears the presence when the service dies without a goodbye.
-      ...(opts.presence ? { will: { topic: presence, payload: Buffer.alloc(0), qos: 1, retain: true } } : {}),
-    });
-    this.client = client;
-    client.on("message", (topic, payload, packet) =>
-      this.onMessage(topic, payload, packet.qos === 1 ? 1 : 0),
-    );
-    client.on("error", (err) => opts.logger.warn({ err }, "twins: broker connection error"));
-    client.on("offline", () => opts.logger.warn("twins: broker connection lost, reconnecting"));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
-        opts.connectTimeoutMs,
-      );
-      const fail = (err: Error) => {
-        clearTimeout(timer);
-        reject(connectError(err, opts.url, opts.password));
-      };
-      client.once("error", fail);
-      client.on("connect", () => {
-        this.onConnect().then(
-          () => {
-            clearTimeout(timer);
-            client.off("error", fail);
-            resolve();
-          },
-          (err: unknown) => opts.logger.warn({ err }, "twins: subscribing failed"),
-        );
-      });
-    });
+    return this.link.connect();
   }
 
-  /**
-   * Configs first, then reports: the retained configs tell which sources a node has, which the
-   * spoofed-origin check of a retained report needs. Then the query, so registers list live nodes.
-   */
-  private async onConnect(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    for (const kind of ["config", "status", "report", "register"] as const) {
-      await client.subscribeAsync(allNodesTopic(this.prefix, kind), { qos: 1 });
-    }
+  /** Subscribed (and the presence held): an active service queries, so registers list live nodes. */
+  private async onReady(): Promise<void> {
+    const where = { url: this.opts.url, prefix: this.prefix };
     if (this.opts.passive) {
-      this.opts.logger.info({ url: this.opts.url, prefix: this.prefix }, "twins: connected (passive)");
+      this.opts.logger.info(where, "twins: connected (passive)");
       return;
     }
-    if (this.opts.presence) {
-      const topic = controlTopic(this.prefix, this.opts.clientId);
-      await client.publishAsync(topic, encodePresence(this.since), { qos: 1, retain: true });
-    }
     await this.query();
-    this.opts.logger.info({ url: this.opts.url, prefix: this.prefix }, "twins: connected and queried");
+    this.opts.logger.info(where, "twins: connected and queried");
   }
 
   list(): Twin[] {
@@ -208,7 +153,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   history(): SeriesPoint[] {
-    return this.series.toArray();
+    return this.feed.history();
   }
 
   badInput() {
@@ -219,25 +164,16 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.registry.badInputOf(nodeId(id, "node"));
   }
 
-  async flush(): Promise<void> {
-    // A save may queue another; wait until none is pending.
-    while (this.saveQueued) await this.saving;
-    await this.saving;
+  flush(): Promise<void> {
+    return this.saver.flush();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.convergenceTimer);
+    this.feed.stop();
     this.reconciler.stop();
-    const client = this.client;
-    if (client?.connected && this.opts.presence) {
-      // A clean DISCONNECT discards the will: clear the presence first.
-      await client
-        .publishAsync(controlTopic(this.prefix, this.opts.clientId), "", { qos: 1, retain: true })
-        .catch((err: unknown) => this.opts.logger.warn({ err }, "twins: clearing the presence failed"));
-    }
-    await client?.endAsync();
+    await this.link.close();
     await this.flush();
     await this.opts.store.close();
   }
@@ -245,10 +181,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async kill(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.killed = true;
-    clearTimeout(this.convergenceTimer);
+    this.saver.kill();
+    this.feed.stop();
     this.reconciler.stop();
-    await this.client?.endAsync(true);
+    await this.link.kill();
   }
 
   /**
@@ -277,7 +213,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1): void {
     let effects: RegistryEffect[];
     try {
-      effects = this.registry.receive(topic, payload, qos, this.opts.clock());
+      effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now());
     } catch (err) {
       // A bug of ours, not bad input (the registry reports that as effects): log it, keep serving.
       this.opts.logger.error({ err, topic }, "twins: failed to handle a message");
@@ -305,7 +241,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "updated": {
           const twin = this.registry.get(e.node);
           if (twin) this.emit("twin-updated", twin, e.change);
-          if (e.change === "report" || e.change === "config") this.scheduleConvergence();
+          if (e.change === "report" || e.change === "config") this.feed.schedule();
           break;
         }
         case "online": {
@@ -341,31 +277,6 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (persist) this.persist();
   }
 
-  /** Coalesces a burst of changes (a sync, a retained flood) into one computation. */
-  private scheduleConvergence(): void {
-    if (this.convergenceScheduled) return;
-    this.convergenceScheduled = true;
-    // At once after a quiet spell, then at most every CONVERGENCE_EVERY_MS: the computation walks
-    // the whole fleet, and a busy fleet changes on every turn of the event loop.
-    const wait = Math.max(0, this.convergenceAt + CONVERGENCE_EVERY_MS - performance.now());
-    this.convergenceTimer = setTimeout(() => {
-      this.convergenceScheduled = false;
-      if (this.closed) return;
-      this.convergenceAt = performance.now();
-      const report = this.convergence();
-      const signature = report.followers.map((f) => `${f.id}:${f.status}`).join(",");
-      if (signature === this.lastSignature) return;
-      this.lastSignature = signature;
-      this.series.push({
-        t: this.opts.clock(),
-        fraction: report.fraction,
-        inSync: report.inSync,
-        known: report.known,
-      });
-      this.emit("convergence", report);
-    }, wait);
-  }
-
   private reconcileLater(node: NodeId): void {
     if (this.opts.passive) return;
     this.reconciler
@@ -373,36 +284,15 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       .catch((err: unknown) => this.opts.logger.warn({ err, node }, "twins: re-sending commands failed"));
   }
 
-  /** Saves run one at a time; changes during a save are written by one more save after it. */
   private persist(): void {
-    // A passive service keeps no desire of its own; a killed one writes nothing more.
+    // A passive service keeps no desire of its own; a closed one writes nothing more.
     if (this.opts.passive || this.closed) return;
-    if (this.saveQueued) return;
-    this.saveQueued = true;
-    this.saving = this.saving.then(async () => {
-      this.saveQueued = false;
-      if (this.killed) return;
-      try {
-        await this.opts.store.save(this.registry.snapshot());
-      } catch (err) {
-        this.opts.logger.error({ err }, "twins: saving the desired state failed");
-      }
-    });
+    this.saver.save();
   }
 
   private async send(msg: Message): Promise<void> {
-    const client = this.client;
-    if (!client || this.closed) throw new TwinsCommandError("the twins service is closed");
-    const e = encode(this.prefix, msg);
-    await client.publishAsync(e.topic, e.payload, { qos: 1, retain: e.retain });
-  }
-}
-
-function nodeId(s: string, what: string): NodeId {
-  try {
-    return NodeId(s);
-  } catch (e) {
-    if (e instanceof ProtocolError) throw new TwinsCommandError(`${what}: ${e.message}`);
-    throw e;
+    if (this.closed || !(await this.link.send(msg))) {
+      throw new TwinsCommandError("the twins service is closed");
+    }
   }
 }

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import { startTwins } from "../../twins/index.js";
-import { startNode, startTestBroker, type TestBroker, until } from "../../twins/test/helpers.js";
+import {
+  changed,
+  startNode,
+  startTestBroker,
+  type TestBroker,
+  until,
+  watchTwins,
+} from "../../twins/test/helpers.js";
 import { main } from "../main.js";
 
 let broker: TestBroker;
@@ -83,7 +90,7 @@ describe("twinfleet twins commands", () => {
 
   it("pair on an offline node says it is pending; a running twins service confirms it when the node returns", async () => {
     await setup();
-    const service = await startTwins({ url: broker.url });
+    const service = watchTwins(await startTwins({ url: broker.url }));
     open.push(service);
     await node("B");
     const a = await startNode(broker.url, "A");
@@ -119,7 +126,10 @@ describe("twinfleet twins commands", () => {
     let err = "";
     const running = main(["twins", "--broker", broker.url, "--data", dir], {
       stdout: () => {},
-      stderr: (s) => (err += s),
+      stderr: (s) => {
+        err += s;
+        changed();
+      },
     });
     await until(() => err.includes("Ctrl-C stops"), "the service started");
     await node("lamp-1");

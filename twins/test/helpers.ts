@@ -1,7 +1,8 @@
 /**
  * Shared fixtures of the live twins tests: a real broker on port 0, protocol-exact nodes
- * (CoreClient) and a wait that polls a condition until a deadline (the events are real socket
- * events, so only their arrival is awaited).
+ * (CoreClient) and an event-driven wait: a condition is looked at again whenever a watched twins
+ * service or node reports a change (every state change of either comes with an event), never on a
+ * timer; the deadline only bounds a failing wait.
  */
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { Aedes, type Client } from "aedes";
@@ -10,6 +11,47 @@ import { CoreClient } from "../../node/mqtt-node.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import type { TwinsOptions } from "../options.js";
 import { startTwins, type Twins } from "../service.js";
+import type { TwinsEvents } from "../types.js";
+
+/** The pending waits' checks, run on every change of a watched service or node. */
+const checks = new Set<() => void>();
+
+let lookPending = false;
+
+/**
+ * Something a wait may look at changed: the pending waits look again once the current event has
+ * reached all its listeners (a test's own listener may be what the wait looks at).
+ */
+export function changed(): void {
+  if (lookPending) return;
+  lookPending = true;
+  queueMicrotask(() => {
+    lookPending = false;
+    for (const check of [...checks]) check();
+  });
+}
+
+const TWINS_EVENTS: readonly (keyof TwinsEvents)[] = [
+  "twin-registered",
+  "twin-updated",
+  "twin-online",
+  "twin-offline",
+  "bad-input",
+  "convergence",
+];
+
+/** Wakes the waits whenever `t` changes. */
+export function watchTwins<T extends Twins>(t: T): T {
+  for (const e of TWINS_EVENTS) t.on(e, changed);
+  return t;
+}
+
+/** Wakes the waits whenever `n` acts (every change of its state comes with an output). */
+export function watchNode<N extends CoreClient>(n: N): N {
+  n.on("output", changed);
+  n.on("synced", changed);
+  return n;
+}
 
 export interface TestBroker {
   readonly url: string;
@@ -54,19 +96,21 @@ export interface NodeOptions {
 
 /** A simulated node (CoreClient), started and synced. */
 export async function startNode(url: string, id: string, opts: NodeOptions = {}): Promise<CoreClient> {
-  const node = new CoreClient({
-    url,
-    core: {
-      id: NodeId(id),
-      prefix: Prefix(opts.prefix ?? "tf"),
-      kind: "sim",
-      profile: "uno-w5100",
-      firmware: "1.0.0",
-      syncGraceMs: opts.syncGraceMs ?? 150,
-    },
-    tickMs: 10,
-    reconnectPeriodMs: opts.reconnect ? 500 : 0,
-  });
+  const node = watchNode(
+    new CoreClient({
+      url,
+      core: {
+        id: NodeId(id),
+        prefix: Prefix(opts.prefix ?? "tf"),
+        kind: "sim",
+        profile: "uno-w5100",
+        firmware: "1.0.0",
+        syncGraceMs: opts.syncGraceMs ?? 150,
+      },
+      tickMs: 10,
+      reconnectPeriodMs: opts.reconnect ? 500 : 0,
+    }),
+  );
   const synced = new Promise<void>((resolve) => node.once("synced", resolve));
   await node.start();
   await synced;
@@ -77,13 +121,32 @@ export async function rawClient(url: string): Promise<MqttClient> {
   return mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 0 });
 }
 
-/** Resolves when `cond` holds; rejects after `timeoutMs` with `what` in the message. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/**
+ * Resolves when `cond` holds, looking again on every change of a watched service or node; rejects
+ * after `timeoutMs` with `what` in the message.
+ */
+export function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  if (cond()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      clearTimeout(deadline);
+      checks.delete(check);
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = (): void => {
+      try {
+        if (cond()) done();
+      } catch (e) {
+        done(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
+    const deadline = setTimeout(
+      () => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
+      timeoutMs,
+    );
+    checks.add(check);
+  });
 }
 
 /** What one test opened — a broker, twins services, nodes — closed in reverse order after it. */
@@ -104,7 +167,7 @@ export class Fixtures {
   }
 
   async twins(options: Omit<TwinsOptions, "url"> = {}): Promise<Twins> {
-    return this.track(await startTwins({ url: this.url, ...options }), (t) => t.close());
+    return this.track(watchTwins(await startTwins({ url: this.url, ...options })), (t) => t.close());
   }
 
   async node(id: string): Promise<CoreClient> {

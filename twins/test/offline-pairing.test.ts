@@ -13,7 +13,7 @@ import { CoreClient as Node } from "../../node/mqtt-node.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import type { Twins } from "../service.js";
 import { jsonFileStore } from "../store.js";
-import { Fixtures, rawClient, until } from "./helpers.js";
+import { Fixtures, rawClient, until, watchNode } from "./helpers.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -158,19 +158,21 @@ describe("pairing an offline node", () => {
     await node("C");
     // A keeps its RAM across the outage and reconnects slowly, so it is away while the pairing changes.
     const a = fx.track(
-      new Node({
-        url: first.url,
-        core: {
-          id: NodeId("A"),
-          prefix: Prefix("tf"),
-          kind: "sim",
-          profile: "uno-w5100",
-          firmware: "1.0.0",
-          syncGraceMs: 150,
-        },
-        tickMs: 10,
-        reconnectPeriodMs: 1500,
-      }),
+      watchNode(
+        new Node({
+          url: first.url,
+          core: {
+            id: NodeId("A"),
+            prefix: Prefix("tf"),
+            kind: "sim",
+            profile: "uno-w5100",
+            firmware: "1.0.0",
+            syncGraceMs: 150,
+          },
+          tickMs: 10,
+          reconnectPeriodMs: 1500,
+        }),
+      ),
       (n) => n.stop(),
     );
     await a.start();

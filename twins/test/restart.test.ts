@@ -9,7 +9,7 @@ import { findTwinsServices } from "../presence.js";
 import { startTwins, type Twins } from "../service.js";
 import { memoryStore } from "../store.js";
 import type { Twin } from "../types.js";
-import { Fixtures, rawClient, until } from "./helpers.js";
+import { Fixtures, rawClient, until, watchTwins } from "./helpers.js";
 
 const fx = new Fixtures();
 afterEach(() => fx.close());
@@ -23,10 +23,11 @@ describe("a killed twins service", () => {
   it("is rebuilt by its successor from the broker and the store, with nothing desired lost", async () => {
     await setup();
     const store = memoryStore();
-    const first = await startTwins({ url: fx.url, store });
+    const first = watchTwins(await startTwins({ url: fx.url, store }));
     const ids = Array.from({ length: 36 }, (_, i) => `n${String(i).padStart(2, "0")}`);
     const nodes = new Map<string, CoreClient>();
-    for (const id of ids) nodes.set(id, await fx.node(id));
+    // Started together: each waits out its own sync grace, and none depends on another.
+    await Promise.all(ids.map(async (id) => nodes.set(id, await fx.node(id))));
     await until(() => ids.every((id) => first.get(id)?.kind !== undefined), "every node registered");
     // A ring of pairs (each follows the next), some presses, and a few nodes offline with pending
     // pairings and sets when the service dies.
@@ -44,7 +45,7 @@ describe("a killed twins service", () => {
     await first.kill();
 
     const started = performance.now();
-    const second = fx.track(await startTwins({ url: fx.url, store }), (t) => t.close());
+    const second = fx.track(watchTwins(await startTwins({ url: fx.url, store })), (t) => t.close());
     await until(
       () =>
         ids.every((id) => {
@@ -75,7 +76,7 @@ describe("a killed twins service", () => {
     expect(second.get("n20")?.desired.pendingSet).toEqual({ on: false, counter: 1 });
 
     // The returning nodes get what was desired for them while the first service was still alive.
-    for (const id of away) nodes.set(id, await fx.node(id));
+    await Promise.all(away.map(async (id) => nodes.set(id, await fx.node(id))));
     await until(() => nodes.get("n10")?.state.sources.length === 2, "n10 follows n11 and n30");
     await until(() => nodes.get("n20")?.state.on === false, "n20 set off");
     await until(() => second.get("n10")?.pairing === "confirmed", "n10's pairing confirmed");
@@ -84,21 +85,39 @@ describe("a killed twins service", () => {
 
   it("writes nothing to the store after the kill", async () => {
     await setup();
-    let saves = 0;
-    const inner = memoryStore();
-    const store = {
-      ...inner,
-      save: async (s: Parameters<typeof inner.save>[0]) => {
-        saves++;
-        await inner.save(s);
-      },
+    const counting = () => {
+      const inner = memoryStore();
+      const store = {
+        ...inner,
+        saves: 0,
+        save: async (s: Parameters<typeof inner.save>[0]) => {
+          store.saves++;
+          await inner.save(s);
+        },
+      };
+      return store;
     };
-    const t = await startTwins({ url: fx.url, store });
+    const killed = counting();
+    const live = counting();
+    const t = await startTwins({ url: fx.url, store: killed });
+    fx.track(await startTwins({ url: fx.url, store: live }), (x) => x.close());
     await t.kill();
-    const before = saves;
+    const before = killed.saves;
+    const liveBefore = live.saves;
+    // A new node's register is saved by a live service: once the one beside it has saved it, the
+    // killed one would have too.
     await fx.node("late");
-    await new Promise((r) => setTimeout(r, 200)); // a register would be saved by a live service
-    expect(saves).toBe(before);
+    const saved = new Promise<void>((resolve) => {
+      const inner = live.save;
+      live.save = async (s) => {
+        await inner(s);
+        resolve();
+      };
+    });
+    if (live.saves === liveBefore) await saved;
+    await t.flush();
+    expect(live.saves).toBeGreaterThan(liveBefore);
+    expect(killed.saves).toBe(before);
   });
 });
 
@@ -117,13 +136,16 @@ describe("twins service presence", () => {
 
     await a.close();
     expect((await findTwinsServices(fx.url)).map((s) => s.clientId)).toEqual([b.clientId]);
-    await b.kill(); // no goodbye: the broker's will clears it
-    let left = await findTwinsServices(fx.url);
-    for (let i = 0; i < 50 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      left = await findTwinsServices(fx.url);
-    }
-    expect(left).toEqual([]);
+    // No goodbye: the broker's will clears it. The broker stores a retained message before it
+    // forwards it, so once a watcher has the empty will the presence is gone.
+    const watcher = fx.track(await rawClient(fx.url), (c) => c.endAsync());
+    const cleared = new Promise<void>((resolve) =>
+      watcher.on("message", (_topic, payload) => payload.length === 0 && resolve()),
+    );
+    await watcher.subscribeAsync(`tf/control/${b.clientId}`, { qos: 1 });
+    await b.kill();
+    await cleared;
+    expect(await findTwinsServices(fx.url)).toEqual([]);
   });
 });
 

@@ -1,0 +1,123 @@
+/**
+ * The twins service's one MQTT connection: opens it (login, TLS, the empty retained will that clears
+ * the presence when the service dies), subscribes in a fixed order on every connect, holds the
+ * presence, publishes encoded messages, and closes it cleanly (presence cleared first) or abruptly.
+ * The connect timeout runs on the service's scheduler.
+ */
+import mqtt, { type MqttClient } from "mqtt";
+import { allNodesTopic, encode, type Message } from "../protocol/index.js";
+import { after } from "./clock.js";
+import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
+import type { ResolvedTwinsOptions } from "./options.js";
+import { controlTopic, encodePresence } from "./presence.js";
+
+export interface BrokerLinkHandlers {
+  /** One message from the broker; `qos` as delivered. */
+  readonly message: (topic: string, payload: Buffer, qos: 0 | 1) => void;
+  /** After every (re)connect, once subscribed and the presence is held. */
+  readonly ready: () => Promise<void>;
+}
+
+export class BrokerLink {
+  private client: MqttClient | undefined;
+
+  constructor(
+    private readonly opts: ResolvedTwinsOptions,
+    private readonly on: BrokerLinkHandlers,
+  ) {}
+
+  private get presenceTopic(): string {
+    return controlTopic(this.opts.prefix, this.opts.clientId);
+  }
+
+  /** Resolves on the first connect once subscribed; rejects on an error or after the connect timeout. */
+  connect(): Promise<void> {
+    const { opts } = this;
+    const client = mqtt.connect(opts.url, {
+      clientId: opts.clientId,
+      clean: true,
+      protocolVersion: 4,
+      keepalive: 15,
+      reconnectPeriod: opts.reconnectPeriodMs,
+      connectTimeout: opts.connectTimeoutMs,
+      // Subscriptions are made in a fixed order on every connect (see onConnect).
+      resubscribe: false,
+      ...loginOptions({ username: opts.username, password: opts.password, tls: opts.tls }),
+      // An empty retained will clears the presence when the service dies without a goodbye.
+      ...(opts.presence
+        ? { will: { topic: this.presenceTopic, payload: Buffer.alloc(0), qos: 1, retain: true } }
+        : {}),
+    });
+    this.client = client;
+    client.on("message", (topic, payload, packet) =>
+      this.on.message(topic, payload, packet.qos === 1 ? 1 : 0),
+    );
+    client.on("error", (err) => opts.logger.warn({ err }, "twins: broker connection error"));
+    client.on("offline", () => opts.logger.warn("twins: broker connection lost, reconnecting"));
+    return new Promise((resolve, reject) => {
+      const timer = after(opts.scheduler, opts.connectTimeoutMs, () =>
+        reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
+      );
+      const fail = (err: Error) => {
+        timer.cancel();
+        reject(connectError(err, opts.url, opts.password));
+      };
+      client.once("error", fail);
+      client.on("connect", () => {
+        this.onConnect().then(
+          () => {
+            timer.cancel();
+            client.off("error", fail);
+            resolve();
+          },
+          (err: unknown) => opts.logger.warn({ err }, "twins: subscribing failed"),
+        );
+      });
+    });
+  }
+
+  /**
+   * Configs first, then reports: the retained configs tell which sources a node has, which the
+   * spoofed-origin check of a retained report needs. Then the presence, then the handler's turn
+   * (the query, so registers list live nodes).
+   */
+  private async onConnect(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    for (const kind of ["config", "status", "report", "register"] as const) {
+      await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
+    }
+    if (this.opts.presence) {
+      await client.publishAsync(this.presenceTopic, encodePresence(this.opts.startedAt), {
+        qos: 1,
+        retain: true,
+      });
+    }
+    await this.on.ready();
+  }
+
+  /** Publishes `msg` at QoS 1 (retained as the protocol says); false when there is no connection. */
+  async send(msg: Message): Promise<boolean> {
+    const client = this.client;
+    if (!client) return false;
+    const e = encode(this.opts.prefix, msg);
+    await client.publishAsync(e.topic, e.payload, { qos: 1, retain: e.retain });
+    return true;
+  }
+
+  /** A clean goodbye: the presence cleared (a DISCONNECT discards the will), then the connection. */
+  async close(): Promise<void> {
+    const client = this.client;
+    if (client?.connected && this.opts.presence) {
+      await client
+        .publishAsync(this.presenceTopic, "", { qos: 1, retain: true })
+        .catch((err: unknown) => this.opts.logger.warn({ err }, "twins: clearing the presence failed"));
+    }
+    await client?.endAsync();
+  }
+
+  /** Drops the connection at once, as a crash would: the broker publishes the will. */
+  async kill(): Promise<void> {
+    await this.client?.endAsync(true);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The convergence feed: recomputes the convergence report when reports or configs change, coalescing
+ * a burst (a sync, a retained flood) into one computation, at most every `everyMs` on the service's
+ * scheduler. A report whose followers' statuses are unchanged is dropped; a changed one is added to
+ * the bounded in-sync series and handed to `emit`.
+ */
+import type { Scheduler, Timer } from "./clock.js";
+import type { ConvergenceReport } from "./convergence.js";
+import { BoundedSeries } from "./series.js";
+import type { SeriesPoint } from "./types.js";
+
+export interface ConvergenceFeedDeps {
+  readonly scheduler: Scheduler;
+  /** How often, at most, the report is recomputed while the fleet changes. */
+  readonly everyMs: number;
+  /** Points of the in-sync series kept. */
+  readonly capacity: number;
+  readonly compute: () => ConvergenceReport;
+  readonly emit: (report: ConvergenceReport) => void;
+}
+
+export class ConvergenceFeed {
+  private readonly series: BoundedSeries;
+  private lastSignature = "";
+  private timer: Timer | undefined;
+  private lastAt = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+
+  constructor(private readonly deps: ConvergenceFeedDeps) {
+    this.series = new BoundedSeries(deps.capacity);
+  }
+
+  history(): SeriesPoint[] {
+    return this.series.toArray();
+  }
+
+  /** Something the report depends on changed. */
+  schedule(): void {
+    if (this.timer || this.stopped) return;
+    // At once after a quiet spell, then at most every `everyMs`: the computation walks the whole
+    // fleet, and a busy fleet changes on every turn of the event loop.
+    const { scheduler, everyMs } = this.deps;
+    this.timer = scheduler.at(Math.max(scheduler.now(), this.lastAt + everyMs), () => this.run());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    if (this.stopped) return;
+    const now = this.deps.scheduler.now();
+    this.lastAt = now;
+    const report = this.deps.compute();
+    const signature = report.followers.map((f) => `${f.id}:${f.status}`).join(",");
+    if (signature === this.lastSignature) return;
+    this.lastSignature = signature;
+    this.series.push({ t: now, fraction: report.fraction, inSync: report.inSync, known: report.known });
+    this.deps.emit(report);
+  }
+}
