@@ -4,7 +4,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { until } from "../../twins/test/helpers.js";
 import { bindMessage, exposureWarning } from "../bind.js";
 import { createLogger, prettyLine } from "../log.js";
 import { main } from "../main.js";
@@ -25,17 +24,40 @@ beforeAll(async () => {
 });
 afterAll(() => fx.close());
 
+/** Resolves when `cond` holds, looking again on every write to the command's stderr. */
+type StderrWait = (cond: () => boolean, what: string, timeoutMs?: number) => Promise<void>;
+
 /** Runs a long-running command until `ready(stderr)`, then `during`, then SIGINT; its output. */
 async function runUntil(
   argv: string[],
   ready: (err: string) => boolean,
-  during: (err: () => string) => Promise<void> = async () => {},
+  during: (err: () => string, until: StderrWait) => Promise<void> = async () => {},
 ) {
   let out = "";
   let err = "";
-  const running = main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s), env: {} });
-  await until(() => ready(err), `ready: ${argv.join(" ")}`, 10_000);
-  await during(() => err);
+  const waits = new Set<() => void>();
+  const until: StderrWait = (cond, what, timeoutMs = 10_000) =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        if (!cond()) return;
+        waits.delete(check);
+        clearTimeout(deadline);
+        resolve();
+      };
+      const deadline = setTimeout(() => {
+        waits.delete(check);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr so far:\n${err}`));
+      }, timeoutMs);
+      waits.add(check);
+      check();
+    });
+  const stderr = (s: string) => {
+    err += s;
+    for (const check of [...waits]) check();
+  };
+  const running = main(argv, { stdout: (s) => (out += s), stderr, env: {} });
+  await until(() => ready(err), `ready: ${argv.join(" ")}`);
+  await during(() => err, until);
   process.emit("SIGINT");
   const code = await running;
   return { code, out, err };
@@ -57,7 +79,7 @@ describe("twins logs", () => {
     const r = await runUntil(
       ["--log-format", "json", "twins", "--broker", fx.broker.url, ...login],
       (e) => e.includes("Ctrl-C stops"),
-      async (err) => {
+      async (err, until) => {
         const node = await startAuthNode(fx.broker.url, "C");
         node.press();
         const logged = (msg: string, on?: boolean) =>
