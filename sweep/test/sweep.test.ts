@@ -127,6 +127,21 @@ describe("a reduced sweep", () => {
     expect(duration(59.4)).toBe("59 s");
   });
 
+  it("refuses a variant with a bad override before the first point, naming scenario, variant and field", async () => {
+    const settings = loadScenario("settings");
+    const bad: Scenario = {
+      ...settings,
+      settings: { lossPct: [5], variants: [{ name: "typo", how: "x", overrides: { w5100: { rtr: 1 } } }] },
+    };
+    const points: string[] = [];
+    const run = runSweep([bad], { quick: true, onPoint: (p) => points.push(p.label) });
+    await expect(run).rejects.toThrow(ScenarioError);
+    await expect(run).rejects.toThrow(
+      "scenario settings, variant typo: overrides.w5100.rtr: not a number in the device profile",
+    );
+    expect(points).toEqual([]);
+  });
+
   it("runs the paper's points and a settings point and writes a report with every part", async () => {
     const quick = adjustScenario(paper, { quick: true });
     const settings: Scenario = adjustScenario(loadScenario("settings"), { quick: true });
