@@ -5,15 +5,15 @@
  *   npm run bench -- console-lag [--nodes 1000] [--duration 40]
  */
 import { PassThrough } from "node:stream";
+import { withFlagNames } from "../cli/fleet-flags.js";
 import { openConsole } from "../console/index.js";
 import { SimSource } from "../fleet/console-source.js";
-import { resolveFleetOptions } from "../fleet/options.js";
 import { FleetRun } from "../fleet/run.js";
-import { arg, record } from "./record.js";
+import { numArg, record } from "./record.js";
 
-async function once(nodes: string, duration: string, withConsole: boolean) {
-  const run = await FleetRun.start(
-    resolveFleetOptions({ nodes, rate: "1", duration, settle: "5", seed: "console", groupSize: "8" }),
+async function once(nodes: number, durationS: number, withConsole: boolean) {
+  const run = await withFlagNames(() =>
+    FleetRun.start({ nodes, ratePerNodePerMin: 1, durationS, settleS: 5, seed: "console", groupSize: 8 }),
   );
   let close = () => {};
   if (withConsole) {
@@ -41,9 +41,9 @@ async function once(nodes: string, duration: string, withConsole: boolean) {
 }
 
 export async function consoleLag(argv: string[]): Promise<void> {
-  const nodes = arg(argv, "--nodes", "1000");
-  const duration = arg(argv, "--duration", "40");
-  const without = await once(nodes, duration, false);
-  const withIt = await once(nodes, duration, true);
-  record("console-lag", { nodes: Number(nodes), durationS: Number(duration), without, with: withIt });
+  const nodes = numArg(argv, "--nodes", 1000);
+  const durationS = numArg(argv, "--duration", 40);
+  const without = await once(nodes, durationS, false);
+  const withIt = await once(nodes, durationS, true);
+  record("console-lag", { nodes, durationS, without, with: withIt });
 }

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FaultEntry } from "../fleet/faults/schedule.js";
-import { type ProfileOverrides, resolveFleetOptions } from "../fleet/options.js";
+import type { ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
-import { arg, record } from "./record.js";
+import { arg, numArg, record } from "./record.js";
 
 interface Case {
   readonly nodes: number;
@@ -27,20 +27,17 @@ interface Case {
 async function run(c: Case): Promise<Report> {
   const dir = c.durable ? mkdtempSync(join(tmpdir(), "tf-bench-broker-")) : undefined;
   try {
-    const opts = resolveFleetOptions({
-      nodes: String(c.nodes),
+    return await runFleet({
+      nodes: c.nodes,
       profile: "uno-w5100",
       topology: "ring",
-      groupSize: "8",
-      rate: String(c.rate),
-      duration: String(c.durationS),
-      settle: "10",
+      groupSize: 8,
+      ratePerNodePerMin: c.rate,
+      durationS: c.durationS,
+      settleS: 10,
       seed: "faults",
       brokerProcess: true,
       ...(dir !== undefined ? { brokerData: dir } : {}),
-    });
-    return await runFleet({
-      ...opts,
       ...(c.faults.length > 0 ? { faults: c.faults, faultsSpec: describe(c.faults) } : {}),
       ...(c.overrides ? { profileOverrides: c.overrides } : {}),
     });
@@ -88,7 +85,7 @@ function say(name: string, r: Report): void {
 }
 
 export async function faults(argv: string[]): Promise<void> {
-  const nodes = Number(arg(argv, "--nodes", "1000"));
+  const nodes = numArg(argv, "--nodes", 1000);
   const only = new Set(arg(argv, "--only", "durable,restart,outage,partition,frozen,twins").split(","));
   const out: Record<string, unknown> = { nodes };
   const go = async (name: string, c: Case) => {

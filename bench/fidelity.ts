@@ -5,15 +5,15 @@
  *   npm run bench -- fidelity [--profile uno-w5100] [--nodes 500] [--duration 30] [--rate 6]
  */
 import { runFleet } from "../fleet/run.js";
-import { arg, record } from "./record.js";
+import { arg, numArg, record } from "./record.js";
 import { ringFleetOptions } from "./ring-fleet.js";
 import { runVirtualFleet } from "./virtual-fleet.js";
 
 export async function fidelity(argv: string[]): Promise<void> {
   const profile = arg(argv, "--profile", "uno-w5100");
-  const nodes = Number(arg(argv, "--nodes", "500"));
-  const durationS = Number(arg(argv, "--duration", "30"));
-  const rate = Number(arg(argv, "--rate", "6"));
+  const nodes = numArg(argv, "--nodes", 500);
+  const durationS = numArg(argv, "--duration", 30);
+  const rate = numArg(argv, "--rate", 6);
   const fleet = { nodes, profile, groupSize: 8, ratePerNodePerMin: rate, durationS, seed: "fidelity" };
 
   console.error(`virtual time: ${nodes} ${profile} nodes, ring of 8, ${rate}/node/min, ${durationS} s`);

@@ -3,10 +3,11 @@
  *   npm run bench -- fleet [--nodes 1000] [--duration 60]     the paper's requirements at 1,000 nodes
  *   npm run bench -- scale [--sizes 1000,2500,5000,7500,9000]  the largest fleet that keeps up
  */
-import { resolveFleetOptions } from "../fleet/options.js";
+
+import { withFlagNames } from "../cli/fleet-flags.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
-import { arg, record } from "./record.js";
+import { arg, numArg, record } from "./record.js";
 
 function summary(r: Report) {
   return {
@@ -28,17 +29,16 @@ function summary(r: Report) {
 }
 
 export async function fleet(argv: string[]): Promise<void> {
-  const nodes = arg(argv, "--nodes", "1000");
-  const r = await runFleet(
-    resolveFleetOptions({
-      nodes,
+  const r = await withFlagNames(() =>
+    runFleet({
+      nodes: numArg(argv, "--nodes", 1000),
       profile: arg(argv, "--profile", "uno-w5100"),
       topology: "ring",
-      groupSize: "8",
-      rate: "1",
-      loss: "0",
-      duration: arg(argv, "--duration", "60"),
-      settle: "10",
+      groupSize: 8,
+      ratePerNodePerMin: 1,
+      lossPct: 0,
+      durationS: numArg(argv, "--duration", 60),
+      settleS: 10,
       seed: "bench",
     }),
   );
@@ -50,14 +50,14 @@ export async function scale(argv: string[]): Promise<void> {
   const rows: ReturnType<typeof summary>[] = [];
   for (const n of sizes) {
     console.error(`scale: ${n} nodes`);
-    const r = await runFleet(
-      resolveFleetOptions({
-        nodes: String(n),
+    const r = await withFlagNames(() =>
+      runFleet({
+        nodes: n,
         topology: "ring",
-        groupSize: "8",
-        rate: "1",
-        duration: arg(argv, "--duration", "30"),
-        settle: "10",
+        groupSize: 8,
+        ratePerNodePerMin: 1,
+        durationS: numArg(argv, "--duration", 30),
+        settleS: 10,
         seed: "scale",
       }),
     );

@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { hashPassword } from "../broker/credentials.js";
-import { arg, record } from "./record.js";
+import { arg, numArg, record } from "./record.js";
 
 const FLOOD_FROM = "127.0.0.9";
 const VALID_FROM = "127.0.0.2";
@@ -24,8 +24,8 @@ const SILENT_FROM = "127.0.0.8";
 const HALF_FROM = "127.0.0.7";
 
 export async function loginFlood(argv: string[]): Promise<void> {
-  const flood = Number(arg(argv, "--flood", "400"));
-  const silent = Number(arg(argv, "--silent", "1000"));
+  const flood = numArg(argv, "--flood", 400);
+  const silent = numArg(argv, "--silent", 1000);
   const cli = resolve(arg(argv, "--cli", "cli/bin.ts"));
   const dir = mkdtempSync(join(tmpdir(), "login-flood-"));
   const auth = join(dir, "credentials.json");

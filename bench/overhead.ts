@@ -7,11 +7,12 @@
  *   npm run bench -- overhead [--nodes 500] [--duration 20] [--rate 6] [--rounds 3]
  */
 import { startBroker } from "../broker/index.js";
+import { DEFAULTS } from "../fleet/options.js";
 import { runFleet } from "../fleet/run.js";
 import { buildPairing, fleetIds } from "../sim/topology.js";
 import { startTwins } from "../twins/index.js";
 import { runBaseline } from "./baseline.js";
-import { arg, record } from "./record.js";
+import { numArg, record } from "./record.js";
 import { ringFleetOptions } from "./ring-fleet.js";
 
 interface Figures {
@@ -36,10 +37,10 @@ const FLEETS = { ideal: "default", idealHere: 0 } as const;
 type Config = keyof typeof BASELINES | keyof typeof FLEETS;
 
 export async function overhead(argv: string[]): Promise<void> {
-  const nodes = Number(arg(argv, "--nodes", "500"));
-  const durationS = Number(arg(argv, "--duration", "20"));
-  const rate = Number(arg(argv, "--rate", "6"));
-  const rounds = Number(arg(argv, "--rounds", "3"));
+  const nodes = numArg(argv, "--nodes", 500);
+  const durationS = numArg(argv, "--duration", 20);
+  const rate = numArg(argv, "--rate", 6);
+  const rounds = numArg(argv, "--rounds", 3);
   const groupSize = 8;
   const seed = "overhead";
   const fleetOpts = ringFleetOptions({
@@ -50,6 +51,7 @@ export async function overhead(argv: string[]): Promise<void> {
     durationS,
     seed,
   });
+  const fleetWorkers = fleetOpts.workers ?? DEFAULTS.workers;
   const ids = fleetIds(nodes, "b");
   const pairing = buildPairing(ids, { kind: "ring", groupSize, seed });
   const runs: Record<Config, Figures[]> = {
@@ -66,7 +68,7 @@ export async function overhead(argv: string[]): Promise<void> {
       (typeof BASELINES)[keyof typeof BASELINES],
     ][]) {
       console.error(
-        `round ${round}/${rounds}: ${name} — ${nodes} MQTT.js clients ${b.inWorkers ? `in ${fleetOpts.workers} worker threads` : "in the broker's thread"}${b.twins ? " + twins" : ""}, ring of ${groupSize}, ${rate}/node/min, ${durationS} s`,
+        `round ${round}/${rounds}: ${name} — ${nodes} MQTT.js clients ${b.inWorkers ? `in ${fleetWorkers} worker threads` : "in the broker's thread"}${b.twins ? " + twins" : ""}, ring of ${groupSize}, ${rate}/node/min, ${durationS} s`,
       );
       const broker = await startBroker({ host: "127.0.0.1", port: 0 });
       const twins = b.twins ? await startTwins({ url: broker.url }) : undefined;
@@ -77,7 +79,7 @@ export async function overhead(argv: string[]): Promise<void> {
         ratePerNodePerMin: rate,
         durationS,
         seed,
-        workers: b.inWorkers ? fleetOpts.workers : 0,
+        workers: b.inWorkers ? fleetWorkers : 0,
       });
       await twins?.close();
       await broker.close();
@@ -90,7 +92,7 @@ export async function overhead(argv: string[]): Promise<void> {
       });
     }
     for (const [name, workers] of Object.entries(FLEETS) as [keyof typeof FLEETS, "default" | 0][]) {
-      const where = workers === 0 ? "in the broker's thread" : `in ${fleetOpts.workers} worker threads`;
+      const where = workers === 0 ? "in the broker's thread" : `in ${fleetWorkers} worker threads`;
       console.error(
         `round ${round}/${rounds}: ${name} — ${nodes} simulated nodes ${where}, same pairing and rate`,
       );
@@ -126,7 +128,7 @@ export async function overhead(argv: string[]): Promise<void> {
     durationS,
     ratePerNodePerMin: rate,
     rounds,
-    workers: fleetOpts.workers,
+    workers: fleetWorkers,
     median: {
       plain: med("plain"),
       plainTwins: med("plainTwins"),

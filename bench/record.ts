@@ -4,10 +4,19 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { numberFlag } from "../cli/fleet-flags.js";
 
 export function arg(argv: readonly string[], flag: string, fallback: string): string {
   const i = argv.indexOf(flag);
   return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
+}
+
+/** A number flag, parsed as the CLI parses one: a value that is not a number is refused, naming the flag. */
+export function numArg(argv: readonly string[], flag: string, fallback: number): number {
+  const i = argv.indexOf(flag);
+  return i >= 0 && argv[i + 1] !== undefined
+    ? (numberFlag(flag, argv[i + 1], "a number") ?? fallback)
+    : fallback;
 }
 
 export function record(name: string, result: object): void {

@@ -2,7 +2,7 @@
  * The fleet the latency benchmarks compare: rings of K nodes, seeded Poisson presses at a rate, for a
  * duration — and its options for a wall-time fleet run.
  */
-import { type FleetOptions, resolveFleetOptions } from "../fleet/options.js";
+import type { FleetOptions } from "../fleet/options.js";
 
 export interface RingFleet {
   readonly nodes: number;
@@ -15,14 +15,14 @@ export interface RingFleet {
 
 /** A fleet run of `f` on the embedded broker, settling 5 s after the presses. */
 export function ringFleetOptions(f: RingFleet): FleetOptions {
-  return resolveFleetOptions({
-    nodes: String(f.nodes),
+  return {
+    nodes: f.nodes,
     profile: f.profile,
     topology: "ring",
-    groupSize: String(f.groupSize),
-    rate: String(f.ratePerNodePerMin),
-    duration: String(f.durationS),
-    settle: "5",
+    groupSize: f.groupSize,
+    ratePerNodePerMin: f.ratePerNodePerMin,
+    durationS: f.durationS,
+    settleS: 5,
     seed: f.seed,
-  });
+  };
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import { z } from "zod";
+import { OptionError } from "../protocol/index.js";
 import type { AccessPolicy } from "./acl.js";
 import { topicFilterProblem } from "./conformance.js";
 import {
@@ -123,7 +124,7 @@ function checkQueueHoldsAPacket(
   });
 }
 
-export class BrokerOptionsError extends Error {
+export class BrokerOptionsError extends OptionError {
   override readonly name = "BrokerOptionsError";
 }
 

@@ -4,17 +4,14 @@
  * a usage error, 1 for a runtime failure. Every password a command learns is masked in all output.
  */
 import { Command, CommanderError } from "commander";
-import { BrokerOptionsError } from "../broker/index.js";
-import { OptionError } from "../fleet/options.js";
-import { ProfileError } from "../node/profile.js";
-import { TwinsOptionsError } from "../twins/options.js";
+import { OptionError } from "../protocol/index.js";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerSimCommand } from "./commands/sim.js";
 import { registerSweepCommand } from "./commands/sweep.js";
 import { registerTwinsCommands } from "./commands/twins.js";
 import type { Env } from "./connection.js";
-import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./errors.js";
+import { EXIT_RUNTIME, EXIT_USAGE } from "./errors.js";
 import { logOptions } from "./log.js";
 import { VERSION } from "./version.js";
 
@@ -55,15 +52,13 @@ const COMMANDS: RegisterCommand[] = [
   registerSweepCommand,
 ];
 
-/** Errors that mean the command line was wrong, not that something failed while running. */
+/**
+ * Errors that mean the command line was wrong, not that something failed while running: every
+ * option error shares one base class (a bad flag, broker, twins or fleet option, profile, scenario,
+ * fault schedule or pairing file).
+ */
 function isUsageError(e: unknown): boolean {
-  return (
-    e instanceof UsageError ||
-    e instanceof OptionError ||
-    e instanceof BrokerOptionsError ||
-    e instanceof TwinsOptionsError ||
-    e instanceof ProfileError
-  );
+  return e instanceof OptionError;
 }
 
 /** `io` with every registered secret masked, and a `secret` to register more. */

@@ -1,93 +1,384 @@
 /**
- * The options of a fleet run (`twinfleet sim`), validated once at the boundary: every flag has a
- * default, a range and an error message that names the flag.
+ * The options of a fleet run, in the library's shape: `FleetOptions` (typed, every field optional)
+ * → `ResolvedFleetOptions` (every default from the one `DEFAULTS` object filled in). One validation,
+ * `resolveFleetOptions`, runs once before anything starts (FleetRun.start calls it first): each
+ * field's type and range, the broker URL, the fault schedule against the fleet, and the fields that
+ * only make sense together. A `FleetOptionsError` keeps the field of each problem, so the library
+ * says `options.nodes` and the command line says `--nodes` (cli/fleet-flags.ts) for the same check.
  */
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
 import { type DeviceProfile, parseProfile } from "../node/profile.js";
-import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
+import { OptionError } from "../protocol/index.js";
+import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import type { BrokerLogin } from "../twins/index.js";
-import { type FaultEntry, FaultScheduleError, loadFaultSchedule } from "./faults/schedule.js";
+import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
 
 export interface GilbertElliott {
   /** P(good → bad) per segment. */
   readonly pGoodToBad: number;
-  /** P(bad → good) per segment. */
+  /** P(bad → good) per segment; above 0, or the link never recovers. */
   readonly pBadToGood: number;
-  /** Loss probability in the bad state (the good state uses --loss). */
+  /** Loss probability in the bad state (the good state uses `lossPct`). */
   readonly lossBad: number;
 }
 
+/** A generated topology, or a pairing file (docs/pairing.md). */
+export type Topology = TopologyKind | { readonly file: string };
+
 export interface FleetOptions {
-  readonly nodes: number;
-  readonly profile: string;
-  readonly topology: TopologyKind | { readonly file: string };
-  readonly groupSize: number;
-  readonly follows: number;
-  readonly ratePerNodePerMin: number;
-  readonly lossPct: number;
+  /** Simulated nodes. Default 300. */
+  readonly nodes?: number;
+  /** A device profile by name (profiles/devices/) or a .json file. Default `uno-w5100`. */
+  readonly profile?: string;
+  /** Who follows whom. Default `ring`. */
+  readonly topology?: Topology;
+  /** Nodes per ring / chain / star / random group. Default 8. */
+  readonly groupSize?: number;
+  /** Sources per node for the random topology. Default 2. */
+  readonly follows?: number;
+  /** Button presses per node per minute. Default 1. */
+  readonly ratePerNodePerMin?: number;
+  /** Packet loss in percent, each direction. Default 0. */
+  readonly lossPct?: number;
+  /** Bursty loss: Gilbert–Elliott instead of independent segments. */
   readonly gilbertElliott?: GilbertElliott;
-  readonly seed: string;
-  readonly durationS: number;
-  readonly settleS: number;
-  readonly headless: boolean;
-  readonly report?: string;
-  readonly assert: boolean;
+  /** Seed of every random choice. Default `twinfleet`. */
+  readonly seed?: string;
+  /** Seconds of presses. Default 60. */
+  readonly durationS?: number;
+  /** Seconds at 0 % loss after the presses, before divergence is checked. Default 10. */
+  readonly settleS?: number;
+  /** Someone else's broker, `mqtt://host:port` (plain TCP, as a W5100 speaks); the run starts one otherwise. */
   readonly broker?: string;
-  readonly workers: number;
-  readonly prefix: string;
-  readonly progressEveryS: number;
+  /** Worker threads for the nodes; 0 runs them in the broker's thread. Default: the cores, at most 4. */
+  readonly workers?: number;
+  /** Topic prefix. Default `tf`. */
+  readonly prefix?: string;
+  /** Seconds between `progress` events. Default 5. */
+  readonly progressEveryS?: number;
   /** Values replacing the profile's, by section and field (e.g. `{ w5100: { rtrMs: 100 } }`). */
   readonly profileOverrides?: ProfileOverrides;
-  /** Presses stop this many seconds before the press phase ends, so every press is judged under the run's loss. */
+  /** Presses stop this many seconds before the press phase ends, so every press is judged under the run's loss. Default 0. */
   readonly pressesEndEarlyS?: number;
-  /** Faults to inject, times from the start of the presses (fleet/faults/schedule.ts). */
+  /** Faults to inject, times from the start of the presses (fleet/faults/schedule.ts). Default none. */
   readonly faults?: readonly FaultEntry[];
-  /** `--faults` as given, for the report. */
+  /** How the report names the faults (`--faults` as given); default `kind@atS` of each. */
   readonly faultsSpec?: string;
-  /** Start the broker as a `twinfleet broker` child process rather than in this one. */
+  /** Start the broker as a `twinfleet broker` child process rather than in this one. Default false. */
   readonly brokerProcess?: boolean;
   /** The store of the broker the run starts (LevelDB); in memory otherwise. */
   readonly brokerData?: string;
   /** The store of the run's twins service (a JSON file in this directory); in memory otherwise. */
   readonly twinsData?: string;
-  /** Clear the fleet's retained state on an existing broker before starting. */
+  /** Clear the fleet's retained state on `broker` before starting. Default false. */
   readonly fresh?: boolean;
-  /**
-   * How the run's twins service and its own tools (pairing, --fresh) log in to `broker`: the control
-   * role of docs/broker.md. Set by the caller, not from flags here.
-   */
+  /** How the run's twins service and its own tools log in to `broker`: the control role of docs/broker.md. */
   readonly login?: BrokerLogin;
   /** The password every simulated node logs in with, its node id being the user name (node role). */
   readonly nodePassword?: string;
 }
 
-/** Profile values to replace, by section and field: plain numbers, as the model sees them. */
-export type ProfileOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
+/** The fields whose absence means something (no broker given, no store, …): they stay optional. */
+type Optional =
+  | "gilbertElliott"
+  | "broker"
+  | "profileOverrides"
+  | "faultsSpec"
+  | "brokerData"
+  | "twinsData"
+  | "login"
+  | "nodePassword";
+
+export type ResolvedFleetOptions = Required<Omit<FleetOptions, Optional>> & Pick<FleetOptions, Optional>;
+
+/** Every default of a fleet run, in one place. */
+export const DEFAULTS: Readonly<Required<Omit<FleetOptions, Optional>>> = Object.freeze({
+  nodes: 300,
+  profile: "uno-w5100",
+  topology: "ring",
+  groupSize: 8,
+  follows: 2,
+  ratePerNodePerMin: 1,
+  lossPct: 0,
+  seed: "twinfleet",
+  durationS: 60,
+  settleS: 10,
+  workers: Math.max(1, Math.min(4, availableParallelism())),
+  prefix: "tf",
+  progressEveryS: 5,
+  pressesEndEarlyS: 0,
+  faults: [],
+  brokerProcess: false,
+  fresh: false,
+});
+
+export const MAX_NODES = 20_000;
+
+/** The numeric fields: their range, and whether they count whole things. */
+export const NUMBER_FIELDS = {
+  nodes: { min: 1, max: MAX_NODES, integer: true },
+  groupSize: { min: 2, max: MAX_NODES, integer: true },
+  follows: { min: 1, max: 8, integer: true },
+  ratePerNodePerMin: { min: 0, max: 600, integer: false },
+  lossPct: { min: 0, max: 90, integer: false },
+  durationS: { min: 1, max: 86_400, integer: false },
+  settleS: { min: 0, max: 3_600, integer: false },
+  workers: { min: 0, max: 64, integer: true },
+  progressEveryS: { min: 0.2, max: 3_600, integer: false },
+  pressesEndEarlyS: { min: 0, max: 86_400, integer: false },
+} as const satisfies Record<string, { min: number; max: number; integer: boolean }>;
+export type NumberField = keyof typeof NUMBER_FIELDS;
+
+/** What a numeric field must be, e.g. `a whole number from 1 to 20000`. */
+export function expectation(field: NumberField): string {
+  const f = NUMBER_FIELDS[field];
+  return `${f.integer ? "a whole number" : "a number"} from ${f.min} to ${f.max}`;
+}
+
+/** How an error names a field: `options.nodes` for the library, `--nodes` for the command line. */
+export type FieldNamer = (field: string, subpath?: string) => string;
+export const optionName: FieldNamer = (field, sub) => `options.${field}${sub ? `.${sub}` : ""}`;
+
+export interface FleetOptionIssue {
+  /** The top-level field of FleetOptions. */
+  readonly field: string;
+  /** Inside it, e.g. `pBadToGood` of `gilbertElliott`. */
+  readonly subpath?: string;
+  /** The problem; other fields it mentions are named with `name`. */
+  readonly text: (name: FieldNamer) => string;
+}
+
+/** Bad fleet options: each problem with its field, named as the caller names fields. */
+export class FleetOptionsError extends OptionError {
+  override readonly name = "FleetOptionsError";
+  constructor(readonly issues: readonly FleetOptionIssue[]) {
+    super(describeFleetIssues(issues, optionName));
+  }
+
+  /** The message with fields named by `name` (the CLI names the flags). */
+  describe(name: FieldNamer): string {
+    return describeFleetIssues(this.issues, name);
+  }
+}
+
+function describeFleetIssues(issues: readonly FleetOptionIssue[], name: FieldNamer): string {
+  return issues.map((i) => `${name(i.field, i.subpath)}: ${i.text(name)}`).join("; ");
+}
+
+/** One problem with one field, as a FleetOptionsError. */
+export function fleetOptionError(
+  field: string,
+  text: string | ((name: FieldNamer) => string),
+): FleetOptionsError {
+  return new FleetOptionsError([{ field, text: typeof text === "string" ? () => text : text }]);
+}
+
+const show = (v: unknown): string => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)));
+
+function numberIn(field: NumberField) {
+  const { min, max, integer } = NUMBER_FIELDS[field];
+  const error = (i: { input?: unknown }) => `must be ${expectation(field)}, got ${show(i.input)}`;
+  return (integer ? z.int({ error }) : z.number({ error })).min(min, { error }).max(max, { error });
+}
+
+const nonEmpty = (what: string) =>
+  z.string({ error: `must be ${what}` }).refine((s) => s.trim() !== "", `must be ${what}, got ""`);
+const probability = z.number({ error: "must be a probability from 0 to 1" }).min(0).max(1);
+const bool = z.boolean({ error: (i) => `must be true or false, got ${show(i.input)}` });
+
+/** Simulated nodes speak plain TCP, as a W5100 does: mqtt:// (or tcp://), a host, an optional port. */
+export function brokerUrlProblem(s: string): string | undefined {
+  const got = `got ${JSON.stringify(s)}`;
+  const port = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/.exec(s)?.[1];
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
+    return `the port must be 1-65535, ${got}`;
+  }
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return `must be a URL like mqtt://host:1883, ${got}`;
+  }
+  if (u.protocol !== "mqtt:" && u.protocol !== "tcp:") {
+    return `must be mqtt://host:port: simulated nodes speak plain TCP like a W5100, ${got}`;
+  }
+  if (u.hostname === "") return `needs a host, as in mqtt://host:1883, ${got}`;
+  if (u.username !== "" || u.password !== "")
+    return "must not hold a user name or password: give them as login";
+  if ((u.pathname !== "" && u.pathname !== "/") || u.search !== "" || u.hash !== "") {
+    return `must be just mqtt://host:port, without a path or query, ${got}`;
+  }
+  return undefined;
+}
+
+const loginSchema = z.strictObject(
+  {
+    username: z.string({ error: "must be a string" }).optional(),
+    password: z.string({ error: "must be a string" }).optional(),
+    tls: z.looseObject({}, { error: "must be an object" }).optional(),
+  },
+  { error: "must be an object with username, password or tls" },
+);
 
 export const profileOverridesSchema = z.record(z.string(), z.record(z.string(), z.number().finite()));
+
+const schema = z.strictObject(
+  {
+    nodes: numberIn("nodes").optional(),
+    profile: z
+      .string({ error: "must be a string" })
+      .refine((p) => /^[a-z0-9-]{1,16}$/.test(p) || p.endsWith(".json"), {
+        error: (i) => `must be a profile name like uno-w5100 or a .json file, got ${show(i.input)}`,
+      })
+      .optional(),
+    topology: z
+      .union([z.enum(TOPOLOGY_KINDS), z.strictObject({ file: nonEmpty("a file name") })], {
+        error: (i) =>
+          `must be one of ${TOPOLOGY_KINDS.join(", ")} or { file } naming a pairing file, got ${show(i.input)}`,
+      })
+      .optional(),
+    groupSize: numberIn("groupSize").optional(),
+    follows: numberIn("follows").optional(),
+    ratePerNodePerMin: numberIn("ratePerNodePerMin").optional(),
+    lossPct: numberIn("lossPct").optional(),
+    gilbertElliott: z
+      .strictObject(
+        {
+          pGoodToBad: probability,
+          pBadToGood: probability.refine((p) => p > 0, "must be above 0, or the link never recovers"),
+          lossBad: probability,
+        },
+        { error: "must be { pGoodToBad, pBadToGood, lossBad }, each a probability from 0 to 1" },
+      )
+      .optional(),
+    seed: z
+      .string({ error: "must be a string" })
+      .min(1, "must be 1-64 characters")
+      .max(64, "must be 1-64 characters")
+      .optional(),
+    durationS: numberIn("durationS").optional(),
+    settleS: numberIn("settleS").optional(),
+    broker: z
+      .string({ error: "must be a URL like mqtt://host:1883" })
+      .superRefine((s, ctx) => {
+        const problem = brokerUrlProblem(s);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional(),
+    workers: numberIn("workers").optional(),
+    prefix: z
+      .string({ error: "must be a string" })
+      .regex(/^[A-Za-z0-9_-]{1,12}$/, {
+        error: (i) => `must be 1-12 of A-Z a-z 0-9 _ -, got ${show(i.input)}`,
+      })
+      .optional(),
+    progressEveryS: numberIn("progressEveryS").optional(),
+    profileOverrides: profileOverridesSchema.optional(),
+    pressesEndEarlyS: numberIn("pressesEndEarlyS").optional(),
+    // Checked by the schedule's own schema below, which names the entry and its field.
+    faults: z.array(z.unknown(), { error: "must be a list of fault entries" }).optional(),
+    faultsSpec: nonEmpty("a label").optional(),
+    brokerProcess: bool.optional(),
+    brokerData: nonEmpty("a directory").optional(),
+    twinsData: nonEmpty("a directory").optional(),
+    fresh: bool.optional(),
+    login: loginSchema.optional(),
+    nodePassword: z.string({ error: "must be a string" }).optional(),
+  },
+  { error: "must be an object of fleet options" },
+);
+
+function zodIssues(error: z.ZodError): FleetOptionIssue[] {
+  return error.issues.flatMap((issue): FleetOptionIssue[] => {
+    const [field, ...rest] = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((k) =>
+        field === undefined
+          ? { field: k, text: () => "is not a fleet option" }
+          : { field, subpath: [...rest, k].join("."), text: () => "is not one of its fields" },
+      );
+    }
+    const subpath = rest.join(".");
+    return [{ field: field ?? "(root)", ...(subpath ? { subpath } : {}), text: () => issue.message }];
+  });
+}
+
+/**
+ * Validates `options` and fills in the defaults; throws FleetOptionsError naming every bad field
+ * (`options.nodes: must be a whole number from 1 to 20000, got 0`). Nothing is started or read.
+ */
+export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOptions {
+  const parsed = schema.safeParse(options);
+  if (!parsed.success) throw new FleetOptionsError(zodIssues(parsed.error));
+  // A field given as undefined is a field not given: it gets its default.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o: ResolvedFleetOptions = { ...DEFAULTS, ...(given as FleetOptions) };
+  const issues: FleetOptionIssue[] = [];
+  const add = (field: string, text: (name: FieldNamer) => string) => issues.push({ field, text });
+  let faults: FaultEntry[] = [];
+  try {
+    faults = parseSchedule([...o.faults], "faults");
+    checkScheduleFits(faults, { durationS: o.durationS, ids: fleetIds(o.nodes) });
+  } catch (e) {
+    const message = (e as Error).message.replace(/^faults: /, "");
+    add("faults", () => message);
+  }
+  if (o.broker !== undefined && (o.brokerProcess || o.brokerData !== undefined)) {
+    add(
+      "broker",
+      (n) =>
+        `names someone else's broker; ${n("brokerProcess")} and ${n("brokerData")} are for a broker the run starts`,
+    );
+  }
+  if (o.broker === undefined && o.fresh) {
+    add(
+      "fresh",
+      (n) => `clears the fleet's retained state on a ${n("broker")}; the run's own broker starts empty`,
+    );
+  }
+  if (o.broker !== undefined && faults.some((f) => f.kind === "broker-restart")) {
+    add(
+      "faults",
+      (n) =>
+        `a broker-restart needs a broker the run starts itself (drop ${n("broker")}, or add ${n("brokerProcess")} to run it in its own process); ${o.broker} is someone else's`,
+    );
+  }
+  if (o.pressesEndEarlyS >= o.durationS) {
+    add("pressesEndEarlyS", (n) => `must be below ${n("durationS")} (${o.durationS} s), or no press is made`);
+  }
+  if (issues.length > 0) throw new FleetOptionsError(issues);
+  const faultsSpec =
+    o.faultsSpec ?? (faults.length > 0 ? faults.map((f) => `${f.kind}@${f.atS}`).join(",") : undefined);
+  return { ...o, faults, ...(faultsSpec !== undefined ? { faultsSpec } : {}) };
+}
+
+/** Profile values to replace, by section and field: plain numbers, as the model sees them. */
+export type ProfileOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 /**
  * The profile with `overrides` applied to its cited figures and validated again as a whole profile,
  * so a bad value gets the profile's own message; an unknown section or field is named.
  */
 export function applyProfileOverrides(profile: DeviceProfile, overrides: ProfileOverrides): DeviceProfile {
+  const bad = (subpath: string, text: string) =>
+    new FleetOptionsError([{ field: "profileOverrides", subpath, text: () => text }]);
   const parsed = profileOverridesSchema.safeParse(overrides);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
-    throw new OptionError(`profileOverrides.${i?.path.join(".") ?? ""}: ${i?.message ?? "invalid"}`);
+    throw bad(i?.path.join(".") ?? "", i?.message ?? "invalid");
   }
   const cited = structuredClone(profile.cited) as unknown as Record<string, unknown>;
   for (const [section, fields] of Object.entries(parsed.data)) {
     const sec = cited[section];
     if (sec === null || typeof sec !== "object" || Array.isArray(sec)) {
-      throw new OptionError(`profileOverrides.${section}: not a section of a device profile`);
+      throw bad(section, "not a section of a device profile");
     }
     for (const [field, value] of Object.entries(fields)) {
       const fig = (sec as Record<string, unknown>)[field];
       if (fig === null || typeof fig !== "object" || !("value" in fig)) {
-        throw new OptionError(`profileOverrides.${section}.${field}: not a number in the device profile`);
+        throw bad(`${section}.${field}`, "not a number in the device profile");
       }
       (sec as Record<string, unknown>)[field] = {
         ...fig,
@@ -100,215 +391,12 @@ export function applyProfileOverrides(profile: DeviceProfile, overrides: Profile
   try {
     return parseProfile(cited, `${profile.name} with profileOverrides`);
   } catch (e) {
-    throw new OptionError((e as Error).message);
+    throw fleetOptionError("profileOverrides", (e as Error).message);
   }
 }
 
-/** Flag values as commander hands them over: strings, booleans, or absent. */
-export type RawFleetOptions = Partial<Record<keyof typeof FLAG_NAMES, string | boolean | undefined>>;
-
-/** Each option's flag, for error messages. */
-export const FLAG_NAMES = {
-  nodes: "--nodes",
-  profile: "--profile",
-  topology: "--topology",
-  groupSize: "--group-size",
-  follows: "--follows",
-  rate: "--rate",
-  loss: "--loss",
-  ge: "--ge",
-  seed: "--seed",
-  duration: "--duration",
-  settle: "--settle",
-  headless: "--headless",
-  report: "--report",
-  assert: "--assert",
-  broker: "--broker",
-  workers: "--workers",
-  prefix: "--prefix",
-  progressEvery: "--progress-every",
-  faults: "--faults",
-  brokerProcess: "--broker-process",
-  brokerData: "--broker-data",
-  twinsData: "--twins-data",
-  fresh: "--fresh",
-} as const;
-
-export const DEFAULTS = {
-  nodes: 300,
-  profile: "uno-w5100",
-  topology: "ring" as TopologyKind,
-  groupSize: 8,
-  follows: 2,
-  ratePerNodePerMin: 1,
-  lossPct: 0,
-  seed: "twinfleet",
-  durationS: 60,
-  settleS: 10,
-  prefix: "tf",
-  progressEveryS: 5,
-} as const;
-
-export class OptionError extends Error {
-  override readonly name = "OptionError";
-}
-
-const MAX_NODES = 20_000;
-
-function num(
-  flag: string,
-  raw: unknown,
-  fallback: number,
-  min: number,
-  max: number,
-  integer: boolean,
-): number {
-  if (raw === undefined) return fallback;
-  const s = String(raw).trim();
-  const v = Number(s);
-  const kind = integer ? "a whole number" : "a number";
-  if (s === "" || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-    throw new OptionError(`${flag} must be ${kind} from ${min} to ${max} (got ${JSON.stringify(s)})`);
-  }
-  return v;
-}
-
-function str(raw: unknown): string | undefined {
-  return typeof raw === "string" ? raw : undefined;
-}
-
-/** Simulated nodes speak plain TCP, as a W5100 does: mqtt:// (or tcp://), a host, an optional port. */
-function isNodeBrokerUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return (
-      (u.protocol === "mqtt:" || u.protocol === "tcp:") &&
-      u.hostname !== "" &&
-      (u.pathname === "" || u.pathname === "/")
-    );
-  } catch {
-    return false;
-  }
-}
-
-export function parseGilbertElliott(raw: string): GilbertElliott {
-  const parts = raw.split(",").map((p) => Number(p.trim()));
-  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0 || p > 1)) {
-    throw new OptionError(
-      `--ge must be three probabilities "pGoodToBad,pBadToGood,lossBad", each from 0 to 1 (got ${JSON.stringify(raw)})`,
-    );
-  }
-  const [pGoodToBad, pBadToGood, lossBad] = parts as [number, number, number];
-  if (pBadToGood === 0) throw new OptionError("--ge pBadToGood must be above 0, or the link never recovers");
-  return { pGoodToBad, pBadToGood, lossBad };
-}
-
-/** Validates raw flags into complete options; throws OptionError naming the flag. */
-export function resolveFleetOptions(raw: RawFleetOptions): FleetOptions {
-  const nodes = num(FLAG_NAMES.nodes, raw.nodes, DEFAULTS.nodes, 1, MAX_NODES, true);
-  const topoRaw = str(raw.topology) ?? DEFAULTS.topology;
-  const topology = (TOPOLOGY_KINDS as readonly string[]).includes(topoRaw)
-    ? (topoRaw as TopologyKind)
-    : topoRaw.endsWith(".json")
-      ? { file: topoRaw }
-      : undefined;
-  if (topology === undefined) {
-    throw new OptionError(
-      `--topology must be one of ${TOPOLOGY_KINDS.join(", ")} or a pairing file ending in .json (got ${JSON.stringify(topoRaw)})`,
-    );
-  }
-  const groupSize = num(FLAG_NAMES.groupSize, raw.groupSize, DEFAULTS.groupSize, 2, MAX_NODES, true);
-  const follows = num(FLAG_NAMES.follows, raw.follows, DEFAULTS.follows, 1, 8, true);
-  const profile = str(raw.profile) ?? DEFAULTS.profile;
-  if (!/^[a-z0-9-]{1,16}$/.test(profile) && !profile.endsWith(".json")) {
-    throw new OptionError(
-      `--profile must be a profile name like uno-w5100 or a .json file (got ${JSON.stringify(profile)})`,
-    );
-  }
-  const broker = str(raw.broker);
-  if (broker !== undefined && !isNodeBrokerUrl(broker)) {
-    throw new OptionError(
-      `--broker must be mqtt://host:port: simulated nodes speak plain TCP like a W5100 (got ${JSON.stringify(broker)})`,
-    );
-  }
-  const brokerData = str(raw.brokerData);
-  if (brokerData !== undefined && brokerData.trim() === "")
-    throw new OptionError("--broker-data needs a directory");
-  const twinsData = str(raw.twinsData);
-  if (twinsData !== undefined && twinsData.trim() === "")
-    throw new OptionError("--twins-data needs a directory");
-  if (broker !== undefined && (raw.brokerProcess === true || brokerData !== undefined)) {
-    throw new OptionError(
-      "--broker names someone else's broker; --broker-process and --broker-data are for a broker the run starts",
-    );
-  }
-  if (broker === undefined && raw.fresh === true) {
-    throw new OptionError(
-      "--fresh clears the fleet's retained state on a --broker; the run's own broker starts empty",
-    );
-  }
-  const prefix = str(raw.prefix) ?? DEFAULTS.prefix;
-  if (!/^[A-Za-z0-9_-]{1,12}$/.test(prefix)) {
-    throw new OptionError(`--prefix must be 1-12 of A-Z a-z 0-9 _ - (got ${JSON.stringify(prefix)})`);
-  }
-  const seed = str(raw.seed) ?? DEFAULTS.seed;
-  if (seed.length === 0 || seed.length > 64) throw new OptionError("--seed must be 1-64 characters");
-  const report = str(raw.report);
-  if (report !== undefined && report.trim() === "") throw new OptionError("--report needs a file name");
-  const ge = str(raw.ge);
-  const faultsSpec = str(raw.faults);
-  let faults: FaultEntry[] | undefined;
-  if (faultsSpec !== undefined) {
-    try {
-      faults = loadFaultSchedule(faultsSpec);
-    } catch (e) {
-      if (e instanceof FaultScheduleError) throw new OptionError(e.message);
-      throw e;
-    }
-  }
-  return {
-    nodes,
-    profile,
-    topology,
-    groupSize,
-    follows,
-    ratePerNodePerMin: num(FLAG_NAMES.rate, raw.rate, DEFAULTS.ratePerNodePerMin, 0, 600, false),
-    lossPct: num(FLAG_NAMES.loss, raw.loss, DEFAULTS.lossPct, 0, 90, false),
-    ...(ge !== undefined ? { gilbertElliott: parseGilbertElliott(ge) } : {}),
-    seed,
-    durationS: num(FLAG_NAMES.duration, raw.duration, DEFAULTS.durationS, 1, 86_400, false),
-    settleS: num(FLAG_NAMES.settle, raw.settle, DEFAULTS.settleS, 0, 3_600, false),
-    headless: raw.headless === true,
-    ...(report !== undefined ? { report } : {}),
-    assert: raw.assert === true,
-    ...(broker !== undefined ? { broker } : {}),
-    workers: num(
-      FLAG_NAMES.workers,
-      raw.workers,
-      Math.max(1, Math.min(4, availableParallelism())),
-      0,
-      64,
-      true,
-    ),
-    prefix,
-    progressEveryS: num(
-      FLAG_NAMES.progressEvery,
-      raw.progressEvery,
-      DEFAULTS.progressEveryS,
-      0.2,
-      3_600,
-      false,
-    ),
-    ...(faults !== undefined && faultsSpec !== undefined ? { faults, faultsSpec } : {}),
-    ...(raw.brokerProcess === true ? { brokerProcess: true } : {}),
-    ...(brokerData !== undefined ? { brokerData } : {}),
-    ...(twinsData !== undefined ? { twinsData } : {}),
-    ...(raw.fresh === true ? { fresh: true } : {}),
-  };
-}
-
-/** The link loss a run's nodes get at `pct` percent: Bernoulli, or Gilbert–Elliott with --ge. */
-export function lossSpecOf(opts: FleetOptions, pct: number): LossSpec {
+/** The link loss a run's nodes get at `pct` percent: Bernoulli, or Gilbert–Elliott. */
+export function lossSpecOf(opts: ResolvedFleetOptions, pct: number): LossSpec {
   const ge = opts.gilbertElliott;
   if (ge) return { kind: "gilbert-elliott", ...ge, lossGood: pct / 100 };
   return pct > 0 ? { kind: "bernoulli", p: pct / 100 } : { kind: "none" };

@@ -22,7 +22,7 @@ import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultTargets } from "./faults/targets.js";
 import { LagMonitor } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
-import { type FleetOptions, lossSpecOf } from "./options.js";
+import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { Registrations, type TwinsView, twinsViewOf } from "./registrations.js";
 import type { Report } from "./report.js";
 import { type SettleStatus, SettleWait } from "./settle.js";
@@ -98,7 +98,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private brokerRssMaxMB: number | undefined;
 
   private constructor(
-    readonly opts: FleetOptions,
+    readonly opts: ResolvedFleetOptions,
     readonly profile: DeviceProfile,
     readonly ids: readonly NodeId[],
     readonly pairing: Pairing,
@@ -140,8 +140,15 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.done = this.lifecycle();
   }
 
-  /** Sets everything up and starts the nodes; the returned run is under way. */
-  static async start(opts: FleetOptions, logger: Logger = pino({ level: "silent" })): Promise<FleetRun> {
+  /**
+   * Validates `options` (FleetOptionsError naming the field, before anything starts), sets everything
+   * up and starts the nodes; the returned run is under way.
+   */
+  static async start(
+    options: FleetOptions = {},
+    logger: Logger = pino({ level: "silent" }),
+  ): Promise<FleetRun> {
+    const opts = resolveFleetOptions(options);
     const parts = await prepareFleet(opts, logger, new RealScheduler());
     const collector = new Collector(followersReach(parts.pairing));
     let run: FleetRun | undefined;
@@ -299,7 +306,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       );
       const pressFrom = performance.now() + 200;
       this.pressStartMs = pressFrom;
-      const pressUntil = pressFrom + (this.opts.durationS - (this.opts.pressesEndEarlyS ?? 0)) * 1000;
+      const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
       if (!this.stopped) this.faults.schedule(this.schedule, pressFrom);
       this.setPhase("press");
@@ -410,7 +417,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 }
 
-export async function runFleet(opts: FleetOptions, logger?: Logger): Promise<Report> {
-  const run = await FleetRun.start(opts, logger);
+export async function runFleet(options: FleetOptions = {}, logger?: Logger): Promise<Report> {
+  const run = await FleetRun.start(options, logger);
   return run.done;
 }

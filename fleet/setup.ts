@@ -23,8 +23,7 @@ import {
 } from "../twins/index.js";
 import { type BrokerHost, openBrokerHost } from "./broker-host.js";
 import type { FaultEntry } from "./faults/schedule.js";
-import { checkScheduleFits } from "./faults/schedule.js";
-import { applyProfileOverrides, type FleetOptions, OptionError } from "./options.js";
+import { applyProfileOverrides, fleetOptionError, type ResolvedFleetOptions } from "./options.js";
 import { TwinsHost } from "./twins-host.js";
 
 export interface FleetParts {
@@ -42,18 +41,19 @@ export interface FleetParts {
 const RETAINED_QUIET_MS = 300;
 const RETAINED_MAX_MS = 3000;
 
-/** A bad pairing file is a bad --topology: the message names the file, the line and the problem. */
+/** A bad pairing file is a bad `topology`: the message names the file, the line and the problem. */
 function readPairingOption(file: string, ids: readonly NodeId[]): Pairing {
   try {
     return readPairingFile(file, ids);
   } catch (e) {
-    if (e instanceof PairingFileError) throw new OptionError(`--topology: ${e.message}`);
+    if (e instanceof PairingFileError) throw fleetOptionError("topology", e.message);
     throw e;
   }
 }
 
+/** `opts` has been through resolveFleetOptions: what is left to check needs files or the broker. */
 export async function prepareFleet(
-  opts: FleetOptions,
+  opts: ResolvedFleetOptions,
   logger: Logger,
   scheduler: Scheduler,
 ): Promise<FleetParts> {
@@ -69,17 +69,7 @@ export async function prepareFleet(
           seed: opts.seed,
         })
       : readPairingOption(opts.topology.file, ids);
-  const faults = opts.faults ?? [];
-  try {
-    checkScheduleFits(faults, { durationS: opts.durationS, ids });
-  } catch (e) {
-    throw new OptionError((e as Error).message);
-  }
-  if (opts.broker !== undefined && faults.some((f) => f.kind === "broker-restart")) {
-    throw new OptionError(
-      `--faults: a broker-restart needs a broker the run starts itself (drop --broker, or add --broker-process to run it in its own process); ${opts.broker} is someone else's`,
-    );
-  }
+  const faults = opts.faults;
   const prefix = Prefix(opts.prefix);
   const broker = await openBrokerHost({
     ...(opts.broker !== undefined ? { url: opts.broker } : {}),
@@ -96,13 +86,15 @@ export async function prepareFleet(
         ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, ...opts.login }))[0]
         : undefined;
     if (existing && faults.some((f) => f.kind === "twins-restart")) {
-      throw new OptionError(
-        `--faults: a twins-restart needs the run's own twins service, but ${existing.clientId} already runs on ${broker.url} and the run joins it`,
+      throw fleetOptionError(
+        "faults",
+        `a twins-restart needs the run's own twins service, but ${existing.clientId} already runs on ${broker.url} and the run joins it`,
       );
     }
     if (existing && opts.twinsData !== undefined) {
-      throw new OptionError(
-        `--twins-data: ${existing.clientId} already runs on ${broker.url}; the run joins it`,
+      throw fleetOptionError(
+        "twinsData",
+        `${existing.clientId} already runs on ${broker.url}; the run joins it`,
       );
     }
     if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, opts.login, prefix, ids);

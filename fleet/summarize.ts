@@ -18,12 +18,12 @@ import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
 import type { LossReport } from "./loss-log.js";
-import type { FleetOptions } from "./options.js";
+import type { ResolvedFleetOptions } from "./options.js";
 import type { TwinsView } from "./registrations.js";
 import { checkRequirements, type FaultReport, type Report, round, syncFields } from "./report.js";
 
 export interface ReportInput {
-  readonly opts: FleetOptions;
+  readonly opts: ResolvedFleetOptions;
   readonly profile: string;
   readonly ids: readonly string[];
   readonly pairing: Pairing;

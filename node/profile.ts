@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { OptionError } from "../protocol/option-error.js";
 import { packageRoot } from "./paths.js";
 
 export const FIGURE_SOURCES = ["measured", "datasheet", "software", "estimate"] as const;
@@ -162,7 +163,7 @@ export interface DeviceProfile {
   readonly cited: ProfileFile;
 }
 
-export class ProfileError extends Error {
+export class ProfileError extends OptionError {
   override readonly name = "ProfileError";
 }
 

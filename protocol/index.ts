@@ -6,5 +6,6 @@ export * from "./errors.js";
 export * from "./ids.js";
 export * from "./limits.js";
 export * from "./messages.js";
+export * from "./option-error.js";
 export * from "./stamp.js";
 export * from "./topics.js";

@@ -5,11 +5,11 @@
  * line of every follower and every source (JSON.parse knows none of them).
  */
 import { readFileSync } from "node:fs";
-import { isNodeId, MAX_FOLLOWS, type NodeId } from "../protocol/index.js";
+import { isNodeId, MAX_FOLLOWS, type NodeId, OptionError } from "../protocol/index.js";
 import type { Pairing } from "./topology.js";
 
 /** A pairing file that cannot be used; `line` is 1-based, absent when the file could not be read. */
-export class PairingFileError extends Error {
+export class PairingFileError extends OptionError {
   override readonly name = "PairingFileError";
   constructor(
     readonly file: string,

@@ -5,7 +5,7 @@
  * counters, and whether the simulator kept up (if not, the point's timings were stretched by the host).
  */
 import type { FaultEntry } from "../fleet/faults/schedule.js";
-import { type ProfileOverrides, resolveFleetOptions } from "../fleet/options.js";
+import type { ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
 import type { Distribution } from "../sim/histogram.js";
@@ -81,22 +81,18 @@ export async function runPointWithReport(
   spec: PointSpec,
 ): Promise<{ readonly point: PointResult; readonly report: Report }> {
   const f = spec.fleet;
-  const opts = resolveFleetOptions({
-    nodes: String(f.nodes),
+  const run = await FleetRun.start({
+    nodes: f.nodes,
     profile: f.profile,
     topology: f.topology,
-    groupSize: String(f.groupSize),
-    rate: String(f.ratePerNodePerMin),
-    loss: String(spec.lossPct),
+    groupSize: f.groupSize,
+    ratePerNodePerMin: f.ratePerNodePerMin,
+    lossPct: spec.lossPct,
     seed: `${f.seed}/${spec.tag}`,
-    duration: String(f.seconds + PRESS_TAIL_S),
-    settle: String(f.settleS),
-    headless: true,
-    progressEvery: "3600",
-    ...(spec.workers !== undefined ? { workers: String(spec.workers) } : {}),
-  });
-  const run = await FleetRun.start({
-    ...opts,
+    durationS: f.seconds + PRESS_TAIL_S,
+    settleS: f.settleS,
+    progressEveryS: 3600,
+    workers: spec.workers,
     pressesEndEarlyS: PRESS_TAIL_S,
     ...(spec.overrides ? { profileOverrides: spec.overrides } : {}),
     ...(spec.faults ? { faults: spec.faults.entries, faultsSpec: spec.faults.spec } : {}),

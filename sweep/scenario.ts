@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { packageRoot } from "../node/paths.js";
+import { OptionError } from "../protocol/index.js";
 import { fleetIds, TOPOLOGY_KINDS } from "../sim/topology.js";
 import { type FaultEntry, faultCaseEntries, faultCasesSchema, scaleSchedule } from "./fault-schedule.js";
 
@@ -108,7 +109,7 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 export type Variant = z.infer<typeof variantSchema>;
 export type FaultCase = NonNullable<Scenario["faults"]>["cases"][number];
 
-export class ScenarioError extends Error {
+export class ScenarioError extends OptionError {
   override readonly name = "ScenarioError";
 }
 

@@ -3,12 +3,20 @@
  * loss level, with device settings, or with a fault case's schedule — or for the CPU table a
  * fake-time pair of nodes), with a progress line per point and an ETA, gathered into one SweepReport.
  */
-import { applyProfileOverrides, type ProfileOverrides } from "../fleet/options.js";
+import {
+  applyProfileOverrides,
+  type FieldNamer,
+  FleetOptionsError,
+  type ProfileOverrides,
+} from "../fleet/options.js";
 import { loadProfile } from "../node/profile.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
 import { type FaultCaseResult, faultCaseSeconds, runFaultCase } from "./fault-cases.js";
 import { type PointResult, pointSeconds, runPoint } from "./point.js";
-import type { FaultCase, Scenario } from "./scenario.js";
+import { type FaultCase, type Scenario, ScenarioError } from "./scenario.js";
+
+/** A variant's overrides are named as the scenario file names them. */
+const overridesName: FieldNamer = (_field, subpath) => `overrides${subpath ? `.${subpath}` : ""}`;
 
 /** The paper's requirements the figures are held against. */
 export const LIMITS = { syncMs: 1000, registrationMs: 30_000, lostAfterMs: 5000 } as const;
@@ -83,7 +91,14 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
   // Check every variant's overrides before the first point runs: a typo should not cost a sweep.
   for (const sc of scenarios) {
     const base = loadProfile(sc.fleet.profile);
-    for (const v of sc.settings?.variants ?? []) applyProfileOverrides(base, v.overrides);
+    for (const v of sc.settings?.variants ?? []) {
+      try {
+        applyProfileOverrides(base, v.overrides);
+      } catch (e) {
+        if (!(e instanceof FleetOptionsError)) throw e;
+        throw new ScenarioError(`scenario ${sc.name}, variant ${v.name}: ${e.describe(overridesName)}`);
+      }
+    }
   }
   const steps: Step[] = scenarios.flatMap((sc, s): Step[] => [
     ...(sc.loss?.levelsPct.map((lossPct): Step => ({ kind: "loss", s, lossPct })) ?? []),

@@ -4,7 +4,7 @@
  */
 import { type Logger, pino } from "pino";
 import { z } from "zod";
-import { DEFAULT_PREFIX, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import { DEFAULT_PREFIX, OptionError, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
 import { type Scheduler, wallScheduler } from "./clock.js";
 import { type BrokerTls, splitBrokerUrl } from "./connection.js";
 import { CLIENT_ID_RE } from "./presence.js";
@@ -84,7 +84,7 @@ export interface ResolvedTwinsOptions {
   readonly resendHoldMs: number;
 }
 
-export class TwinsOptionsError extends Error {
+export class TwinsOptionsError extends OptionError {
   override readonly name = "TwinsOptionsError";
 }
 

@@ -8,15 +8,23 @@
 import type { Command } from "commander";
 import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
 import { describeLoss } from "../../fleet/loss-log.js";
-import { DEFAULTS, type RawFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import { DEFAULTS, type FleetOptions, type ResolvedFleetOptions } from "../../fleet/options.js";
 import { type Report, requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun, type Progress } from "../../fleet/run.js";
 import { settleLine } from "../../fleet/settle.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
+import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames } from "../fleet-flags.js";
 import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
+
+/** Flags of the command itself, not of the fleet. */
+interface SimOwnFlags {
+  readonly headless?: boolean;
+  readonly report?: string;
+  readonly assert?: boolean;
+}
 
 interface SimLoginFlags {
   readonly broker?: string;
@@ -104,32 +112,31 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       "with --broker: each node logs in as its node id with this password",
     )
     .option("--node-password-file <file>", "read the nodes' password from the first line of <file>")
-    .action(async (raw: RawFleetOptions & SimLoginFlags) => {
+    .action(async (raw: FleetFlagValues & SimOwnFlags & SimLoginFlags) => {
       const login = simLogin(raw, io.env ?? process.env);
       io.secret?.(login.login.password);
       io.secret?.(login.nodePassword);
-      const resolved = resolveFleetOptions({
-        ...raw,
+      if (raw.report !== undefined && raw.report.trim() === "")
+        throw new UsageError("--report: must name a file");
+      const interactive = raw.headless !== true && process.stdout.isTTY === true;
+      const options: FleetOptions = {
+        ...fleetOptionsFromFlags(raw),
         ...(login.url !== undefined ? { broker: login.url } : {}),
-      });
-      const opts = {
-        ...resolved,
         ...(login.login.username !== undefined || login.login.password !== undefined
           ? { login: login.login }
           : {}),
         ...(login.nodePassword !== undefined ? { nodePassword: login.nodePassword } : {}),
+        // With the console the presses go on until the user quits, unless --duration says otherwise.
+        ...(interactive && raw.duration === undefined ? { durationS: 86_400 } : {}),
       };
-      const interactive = !opts.headless && process.stdout.isTTY === true;
       // Log lines would tear the console's screen: it shows the run's events itself.
       const logger = commandLogger(interactive ? { opts: () => ({ logLevel: "silent" }) } : program, io);
       // The run's own broker and twins service are chatty at info (every client error under loss):
       // they log from warn up unless --log-level debug or trace asks for everything.
       const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
-      // A fault schedule that does not fit the run is only known once the fleet is laid out.
-      const run = await FleetRun.start(
-        interactive && raw.duration === undefined ? { ...opts, durationS: 86_400 } : opts,
-        inner,
-      );
+      // The options are checked first thing, before anything starts; their errors name the flags.
+      const run = await withFlagNames(() => FleetRun.start(options, inner));
+      const opts = run.opts;
       // The console handles its own keys and signals; this one is for the headless run (and for a
       // Ctrl-C after the console has closed).
       const onSigint = () => {
@@ -176,10 +183,10 @@ it at once: the summary and report are marked cut short and the exit code is ${C
           });
         }
         const report = await run.done;
-        if (opts.report) writeReport(opts.report, report);
+        if (raw.report !== undefined) writeReport(raw.report, report);
         io.stdout(summary(report));
         const failures = requirementFailures(report);
-        if (opts.assert && failures.length > 0) {
+        if (raw.assert === true && failures.length > 0) {
           io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
           process.exitCode = 1;
         }
@@ -205,7 +212,7 @@ function faultLines(r: Report): string {
   return `\n${lines.join("\n")}`;
 }
 
-function describeTopology(o: ReturnType<typeof resolveFleetOptions>): string {
+function describeTopology(o: ResolvedFleetOptions): string {
   if (typeof o.topology !== "string") return `pairing file ${o.topology.file}`;
   return o.topology === "random"
     ? `random groups of ${o.groupSize} (${o.follows} each)`

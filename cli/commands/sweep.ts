@@ -4,10 +4,12 @@
  * report.json, the CSVs and the self-contained report.html.
  */
 import type { Command } from "commander";
-import { OptionError } from "../../fleet/options.js";
+import { expectation, resolveFleetOptions } from "../../fleet/options.js";
 import { writeSweep } from "../../sweep/files.js";
 import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
 import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
+import { UsageError } from "../errors.js";
+import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
 interface RawSweepOptions {
@@ -52,11 +54,14 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
       let scenarios: Scenario[];
       let workers: number | undefined;
       try {
-        const nodes = int("--nodes", raw.nodes, 2, 2000);
-        const seconds = int("--seconds", raw.seconds, 2, 600);
-        workers = int("--workers", raw.workers, 0, 64);
+        const nodes = wholeNumberFlag("--nodes", raw.nodes, 2, 2000);
+        const seconds = wholeNumberFlag("--seconds", raw.seconds, 2, 600);
+        // Every point is a fleet run: its worker count is checked as the fleet checks it, up front.
+        const w = numberFlag("--workers", raw.workers, expectation("workers"));
+        workers =
+          w === undefined ? undefined : withFlagNamesSync(() => resolveFleetOptions({ workers: w })).workers;
         const names = (raw.scenario ?? "paper,settings").split(",").map((s) => s.trim());
-        if (names.some((n) => n === "")) throw new OptionError("--scenario has an empty name");
+        if (names.some((n) => n === "")) throw new UsageError("--scenario: has an empty name");
         scenarios = names.map((n) =>
           adjustScenario(loadScenario(n), {
             quick: raw.quick === true,
@@ -65,7 +70,7 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
           }),
         );
       } catch (e) {
-        if (e instanceof OptionError || e instanceof ScenarioError) {
+        if (e instanceof UsageError || e instanceof ScenarioError) {
           io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
           process.exitCode = 2;
           return;
@@ -87,17 +92,6 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
       io.stdout(`wrote ${files.join(", ")}\n`);
     });
 };
-
-function int(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const v = Number(raw.trim());
-  if (raw.trim() === "" || !Number.isInteger(v) || v < min || v > max) {
-    throw new OptionError(
-      `${flag} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`,
-    );
-  }
-  return v;
-}
 
 /** e.g. `45 s`, `1 min 21 s`. */
 export function duration(s: number): string {

@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveFleetOptions } from "../../fleet/options.js";
 import type { Report } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import type { Twin } from "../../twins/index.js";
@@ -156,17 +155,15 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "twinfleet-mixed-"));
   const pairingFile = join(dir, "pairing.json");
   await writeFile(pairingFile, JSON.stringify(SIM_PAIRS));
-  run = await FleetRun.start(
-    resolveFleetOptions({
-      nodes: String(NODES),
-      profile: "uno-w5100",
-      topology: pairingFile,
-      rate: "0",
-      duration: "600",
-      settle: "1",
-      workers: "2",
-    }),
-  );
+  run = await FleetRun.start({
+    nodes: NODES,
+    profile: "uno-w5100",
+    topology: { file: pairingFile },
+    ratePerNodePerMin: 0,
+    durationS: 600,
+    settleS: 1,
+    workers: 2,
+  });
   // Offline (or not yet booted) followers get a retained config; online ones get F1 commands.
   for (const [f, s] of CROSS_PAIRS) await run.twins.pair(f, s);
   const port = Number(new URL(run.brokerUrl).port);

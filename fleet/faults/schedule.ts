@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import seedrandom from "seedrandom";
 import { z } from "zod";
-import { isNodeId, type NodeId } from "../../protocol/index.js";
+import { isNodeId, type NodeId, OptionError } from "../../protocol/index.js";
 
 export const FAULT_KINDS = [
   "broker-restart",
@@ -103,7 +103,7 @@ const fileSchema = z.union([
   z.array(entrySchema).max(100),
 ]);
 
-export class FaultScheduleError extends Error {
+export class FaultScheduleError extends OptionError {
   override readonly name = "FaultScheduleError";
 }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import type { FaultEntry } from "../faults/schedule.js";
-import { resolveFleetOptions } from "../options.js";
+import type { FleetOptions } from "../options.js";
 import type { Report } from "../report.js";
 import { FleetRun } from "../run.js";
 
@@ -56,18 +56,18 @@ function allDelivered(run: FleetRun, presses: number): Promise<void> {
 
 /** A scripted run with faults: no random presses; `script` acts once the presses may start. */
 async function withFaults(
-  raw: Record<string, string | boolean>,
+  raw: FleetOptions,
   faults: FaultEntry[],
   script: (run: FleetRun) => Promise<void>,
 ): Promise<Report> {
-  const opts = resolveFleetOptions({
-    rate: "0",
-    duration: "30",
-    settle: "1",
-    workers: "1",
+  const opts: FleetOptions = {
+    ratePerNodePerMin: 0,
+    durationS: 30,
+    settleS: 1,
+    workers: 1,
     profile: "ideal",
     ...raw,
-  });
+  };
   const run = await FleetRun.start({ ...opts, faults, faultsSpec: "test" });
   await waitPhase(run, "press");
   await script(run);
@@ -86,7 +86,7 @@ function expectNothingLost(r: Report): void {
 describe("fault runs", () => {
   it("a broker restart in memory, then a power outage: pairings and states come back", async () => {
     const faults: FaultEntry[] = [{ kind: "broker-restart", atS: 0.5, downS: 1 }];
-    const r = await withFaults({ nodes: "4", topology: "pairs", groupSize: "2" }, faults, async (run) => {
+    const r = await withFaults({ nodes: 4, topology: "pairs", groupSize: 2 }, faults, async (run) => {
       run.press("n-0000");
       await waitFault(run, "fault-end", "broker-restart");
       // The nodes reconnect (1 s period), sync and put back what the broker lost.
@@ -119,7 +119,7 @@ describe("fault runs", () => {
     const faults: FaultEntry[] = [{ kind: "broker-restart", atS: 0.5, downS: 1 }];
     try {
       const r = await withFaults(
-        { nodes: "4", topology: "ring", groupSize: "4", brokerProcess: true, brokerData: dir },
+        { nodes: 4, topology: "ring", groupSize: 4, brokerProcess: true, brokerData: dir },
         faults,
         async (run) => {
           const url = run.brokerUrl;
@@ -148,7 +148,7 @@ describe("fault runs", () => {
   it("a partition: the cut-off node's presses reach its follower after it, late but not lost", async () => {
     const faults: FaultEntry[] = [{ kind: "partition", atS: 0.2, forS: 7, nodes: [NodeId("n-0001")] }];
     const r = await withFaults(
-      { nodes: "2", topology: "pairs", groupSize: "2", profile: "uno-w5100" },
+      { nodes: 2, topology: "pairs", groupSize: 2, profile: "uno-w5100" },
       faults,
       async (run) => {
         await waitFault(run, "fault-start", "partition");
@@ -169,7 +169,7 @@ describe("fault runs", () => {
     const faults: FaultEntry[] = [{ kind: "twins-restart", atS: 0.5, downS: 1 }];
     let listed = 0;
     let paired = 0;
-    const r = await withFaults({ nodes: "6", topology: "ring", groupSize: "3" }, faults, async (run) => {
+    const r = await withFaults({ nodes: 6, topology: "ring", groupSize: 3 }, faults, async (run) => {
       run.press("n-0000");
       await waitFault(run, "fault-end", "twins-restart");
       await allBack(run, performance.now());
@@ -194,7 +194,7 @@ describe("fault runs", () => {
       { kind: "loss", atS: 0.5, pct: 30, forS: 2 },
     ];
     const r = await withFaults(
-      { nodes: "4", topology: "ring", groupSize: "4", profile: "uno-w5100" },
+      { nodes: 4, topology: "ring", groupSize: 4, profile: "uno-w5100" },
       faults,
       async (run) => {
         await waitFault(run, "fault-start", "loss");

@@ -7,23 +7,21 @@
 import { describe, expect, it } from "vitest";
 import { CUT_SHORT_EXIT, summary } from "../../cli/commands/sim.js";
 import { SimSource } from "../console-source.js";
-import { resolveFleetOptions } from "../options.js";
+import type { FleetOptions } from "../options.js";
 import { FleetRun, type Phase } from "../run.js";
 
-function start(raw: Record<string, string>): Promise<FleetRun> {
-  return FleetRun.start(
-    resolveFleetOptions({
-      nodes: "2",
-      topology: "pairs",
-      groupSize: "2",
-      rate: "0",
-      duration: "600",
-      settle: "1",
-      workers: "1",
-      profile: "ideal",
-      ...raw,
-    }),
-  );
+function start(raw: FleetOptions): Promise<FleetRun> {
+  return FleetRun.start({
+    nodes: 2,
+    topology: "pairs",
+    groupSize: 2,
+    ratePerNodePerMin: 0,
+    durationS: 600,
+    settleS: 1,
+    workers: 1,
+    profile: "ideal",
+    ...raw,
+  });
 }
 
 function phase(run: FleetRun, p: Phase): Promise<void> {
@@ -35,7 +33,7 @@ function phase(run: FleetRun, p: Phase): Promise<void> {
 
 describe("quitting a run", () => {
   it("settles with a countdown after the first quit, and cut() ends it at once, marked cut short", async () => {
-    const run = await start({ settle: "60" });
+    const run = await start({ settleS: 60 });
     const source = new SimSource(run);
     try {
       await phase(run, "press");
@@ -73,7 +71,7 @@ describe("quitting a run", () => {
   }, 60_000);
 
   it("reports the loss as it was set during the run, with when and by what", async () => {
-    const run = await start({ loss: "0" });
+    const run = await start({ lossPct: 0 });
     await phase(run, "press");
     run.setLoss(10);
     await new Promise((r) => setTimeout(r, 400));

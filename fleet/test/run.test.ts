@@ -2,7 +2,7 @@
 // known answers (a chain, a cycle, a conflict, a partition that loses a delivery), and a run of a few
 // hundred nodes with every report key.
 import { describe, expect, it } from "vitest";
-import { resolveFleetOptions } from "../options.js";
+import type { FleetOptions } from "../options.js";
 import type { Report } from "../report.js";
 import { FleetRun, runFleet } from "../run.js";
 
@@ -16,13 +16,15 @@ function waitPhase(run: FleetRun, phase: string): Promise<void> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A scripted run: no random presses; `script` acts once presses may start, then the run settles. */
-async function scripted(
-  raw: Record<string, string>,
-  script: (run: FleetRun) => Promise<void>,
-): Promise<Report> {
-  const run = await FleetRun.start(
-    resolveFleetOptions({ rate: "0", duration: "600", settle: "2", workers: "2", profile: "ideal", ...raw }),
-  );
+async function scripted(raw: FleetOptions, script: (run: FleetRun) => Promise<void>): Promise<Report> {
+  const run = await FleetRun.start({
+    ratePerNodePerMin: 0,
+    durationS: 600,
+    settleS: 2,
+    workers: 2,
+    profile: "ideal",
+    ...raw,
+  });
   await waitPhase(run, "press");
   await script(run);
   run.stop();
@@ -31,7 +33,7 @@ async function scripted(
 
 describe("fleet runs", () => {
   it("a press at the head of a chain reaches every node down the chain", async () => {
-    const r = await scripted({ nodes: "3", topology: "chain", groupSize: "3" }, async (run) => {
+    const r = await scripted({ nodes: 3, topology: "chain", groupSize: 3 }, async (run) => {
       expect(run.press("n-0000")).toBe(true);
       await sleep(1000);
     });
@@ -40,7 +42,7 @@ describe("fleet runs", () => {
   });
 
   it("runs the nodes in the broker's thread with no worker threads, the same way", async () => {
-    const r = await scripted({ nodes: "4", topology: "chain", groupSize: "4", workers: "0" }, async (run) => {
+    const r = await scripted({ nodes: 4, topology: "chain", groupSize: 4, workers: 0 }, async (run) => {
       expect(run.press("n-0000")).toBe(true);
       await sleep(1000);
     });
@@ -50,7 +52,7 @@ describe("fleet runs", () => {
   });
 
   it("a press in a cycle reaches the other members and stops", async () => {
-    const r = await scripted({ nodes: "4", topology: "ring", groupSize: "4" }, async (run) => {
+    const r = await scripted({ nodes: 4, topology: "ring", groupSize: 4 }, async (run) => {
       run.press("n-0002");
       await sleep(1000);
     });
@@ -58,7 +60,7 @@ describe("fleet runs", () => {
   });
 
   it("concurrent presses on a pair resolve to one state on both", async () => {
-    const r = await scripted({ nodes: "2", topology: "pairs", groupSize: "2" }, async (run) => {
+    const r = await scripted({ nodes: 2, topology: "pairs", groupSize: 2 }, async (run) => {
       run.press("n-0000");
       run.press("n-0001");
       await sleep(1000);
@@ -68,7 +70,7 @@ describe("fleet runs", () => {
 
   it("a follower cut off for longer than 5 s loses the delivery, then converges", async () => {
     const r = await scripted(
-      { nodes: "2", topology: "chain", groupSize: "2", profile: "uno-w5100" },
+      { nodes: 2, topology: "chain", groupSize: 2, profile: "uno-w5100" },
       async (run) => {
         run.cable("n-0001", true);
         await sleep(200);
@@ -83,16 +85,14 @@ describe("fleet runs", () => {
   }, 60_000);
 
   it("runs a few hundred nodes and writes every report key", async () => {
-    const r = await runFleet(
-      resolveFleetOptions({
-        nodes: "200",
-        duration: "6",
-        settle: "4",
-        rate: "10",
-        workers: "2",
-        groupSize: "5",
-      }),
-    );
+    const r = await runFleet({
+      nodes: 200,
+      durationS: 6,
+      settleS: 4,
+      ratePerNodePerMin: 10,
+      workers: 2,
+      groupSize: 5,
+    });
     expect(Object.keys(r).sort()).toEqual(
       [
         "scenario",

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
 import type { LogLine } from "../../console/source.js";
 import { SimSource } from "../console-source.js";
-import { resolveFleetOptions } from "../options.js";
+import type { FleetOptions } from "../options.js";
 import { FleetRun } from "../run.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -15,18 +15,18 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function watched(raw: Record<string, string>): Promise<{ source: SimSource; lines: LogLine[] }> {
-  const opts = resolveFleetOptions({
-    nodes: "2",
+async function watched(raw: FleetOptions): Promise<{ source: SimSource; lines: LogLine[] }> {
+  const opts: FleetOptions = {
+    nodes: 2,
     topology: "pairs",
-    groupSize: "2",
-    rate: "0",
-    duration: "30",
-    settle: "0",
-    workers: "1",
+    groupSize: 2,
+    ratePerNodePerMin: 0,
+    durationS: 30,
+    settleS: 0,
+    workers: 1,
     profile: "ideal",
     ...raw,
-  });
+  };
   const run = await FleetRun.start(opts);
   const source = new SimSource(run);
   cleanup.push(async () => {

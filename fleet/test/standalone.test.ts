@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrokerHost, openBrokerHost } from "../broker-host.js";
-import { resolveFleetOptions } from "../options.js";
 import { runFleet } from "../run.js";
 
 const CLI = new URL("../../cli/bin.ts", import.meta.url).pathname;
@@ -68,17 +67,15 @@ describe("broker --data + twins + sim --broker", () => {
   it.each([20, 200])(
     "%i nodes register in time beside a standalone twins service",
     async (nodes) => {
-      const r = await runFleet(
-        resolveFleetOptions({
-          broker: broker.url,
-          nodes: String(nodes),
-          rate: "6",
-          duration: "3",
-          settle: "2",
-          workers: "2",
-          seed: "standalone",
-        }),
-      );
+      const r = await runFleet({
+        broker: broker.url,
+        nodes,
+        ratePerNodePerMin: 6,
+        durationS: 3,
+        settleS: 2,
+        workers: 2,
+        seed: "standalone",
+      });
       expect(r.scenario.twins).toBe("joined");
       expect(r.registration.registered).toBe(nodes);
       expect(r.registration.maxMs).toBeLessThan(30_000);

@@ -2,7 +2,6 @@
 // press for 8 s and settle, and the run loses nothing and ends with every node where its pairing
 // puts it — the same requirements the embedded broker is held to.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveFleetOptions } from "../../fleet/options.js";
 import { runFleet } from "../../fleet/run.js";
 import { type Mosquitto, startMosquitto } from "../mosquitto.js";
 import { retained } from "./helpers.js";
@@ -17,17 +16,15 @@ afterAll(async () => {
 
 describe("a fleet run on Mosquitto", () => {
   it("registers every node, loses nothing, diverges nowhere", async () => {
-    const r = await runFleet(
-      resolveFleetOptions({
-        broker: broker.url,
-        nodes: "100",
-        duration: "8",
-        settle: "4",
-        rate: "10",
-        groupSize: "5",
-        workers: "2",
-      }),
-    );
+    const r = await runFleet({
+      broker: broker.url,
+      nodes: 100,
+      durationS: 8,
+      settleS: 4,
+      ratePerNodePerMin: 10,
+      groupSize: 5,
+      workers: 2,
+    });
     expect(r.scenario.broker).toBe(broker.url);
     expect(r.registration.registered).toBe(100);
     expect(r.requirements.registrationUnder30s).toBe(true);
@@ -50,18 +47,16 @@ describe("a fleet run on Mosquitto", () => {
     const before = await counters();
     expect(Math.max(...before.values())).toBeGreaterThan(0);
     const again = (fresh: boolean) =>
-      runFleet(
-        resolveFleetOptions({
-          broker: broker.url,
-          nodes: "20",
-          duration: "2",
-          settle: "3",
-          rate: "0",
-          groupSize: "5",
-          workers: "1",
-          ...(fresh ? { fresh: true } : {}),
-        }),
-      );
+      runFleet({
+        broker: broker.url,
+        nodes: 20,
+        durationS: 2,
+        settleS: 3,
+        ratePerNodePerMin: 0,
+        groupSize: 5,
+        workers: 1,
+        ...(fresh ? { fresh: true } : {}),
+      });
     // A fleet that reboots finds its state on the broker, as real boards would: nothing goes back.
     const kept = await again(false);
     expect(kept).toMatchObject({ presses: 0, lostForGood: 0, regressions: 0, diverged: 0 });

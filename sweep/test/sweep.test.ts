@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { duration } from "../../cli/commands/sweep.js";
 import { main } from "../../cli/main.js";
-import { applyProfileOverrides, OptionError } from "../../fleet/options.js";
+import { applyProfileOverrides } from "../../fleet/options.js";
 import { loadProfile } from "../../node/profile.js";
+import { OptionError } from "../../protocol/index.js";
 import { runCpuCase, runCpuTable } from "../cpu.js";
 import { writeSweep } from "../files.js";
 import { pointSeconds } from "../point.js";
@@ -126,6 +127,21 @@ describe("a reduced sweep", () => {
     expect(duration(59.4)).toBe("59 s");
   });
 
+  it("refuses a variant with a bad override before the first point, naming scenario, variant and field", async () => {
+    const settings = loadScenario("settings");
+    const bad: Scenario = {
+      ...settings,
+      settings: { lossPct: [5], variants: [{ name: "typo", how: "x", overrides: { w5100: { rtr: 1 } } }] },
+    };
+    const points: string[] = [];
+    const run = runSweep([bad], { quick: true, onPoint: (p) => points.push(p.label) });
+    await expect(run).rejects.toThrow(ScenarioError);
+    await expect(run).rejects.toThrow(
+      "scenario settings, variant typo: overrides.w5100.rtr: not a number in the device profile",
+    );
+    expect(points).toEqual([]);
+  });
+
   it("runs the paper's points and a settings point and writes a report with every part", async () => {
     const quick = adjustScenario(paper, { quick: true });
     const settings: Scenario = adjustScenario(loadScenario("settings"), { quick: true });
@@ -199,7 +215,7 @@ describe("twinfleet sweep", () => {
     const err: string[] = [];
     const io = { stdout: () => {}, stderr: (s: string) => void err.push(s) };
     expect(await main(["sweep", "--nodes", "1"], io)).toBe(2);
-    expect(err.join("")).toMatch(/--nodes must be a whole number from 2 to 2000/);
+    expect(err.join("")).toMatch(/--nodes: must be a whole number from 2 to 2000/);
     process.exitCode = undefined;
     expect(await main(["sweep", "--scenario", "nope"], io)).toBe(2);
     expect(err.join("")).toMatch(/scenario "nope": cannot read/);
