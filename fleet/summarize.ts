@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { VERSION } from "../cli/version.js";
+import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
