@@ -6,7 +6,7 @@
  */
 import { PassThrough } from "node:stream";
 import { openConsole } from "../console/index.js";
-import { SimSource } from "../fleet/console-source.js";
+import { SimSource } from "../console/sim-source.js";
 import { resolveFleetOptions } from "../fleet/options.js";
 import { FleetRun } from "../fleet/run.js";
 import { arg, record } from "./record.js";

@@ -5,10 +5,10 @@
  * and the summary as it changed, not just where it started.
  */
 import { describe, expect, it } from "vitest";
-import { CUT_SHORT_EXIT, summary } from "../../cli/commands/sim.js";
-import { SimSource } from "../console-source.js";
-import { resolveFleetOptions } from "../options.js";
-import { FleetRun, type Phase } from "../run.js";
+import { SimSource } from "../../console/sim-source.js";
+import { resolveFleetOptions } from "../../fleet/options.js";
+import { FleetRun, type Phase } from "../../fleet/run.js";
+import { CUT_SHORT_EXIT, summary } from "../commands/sim.js";
 
 function start(raw: Record<string, string>): Promise<FleetRun> {
   return FleetRun.start(
