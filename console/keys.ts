@@ -4,7 +4,7 @@
  * they do, the source capability they need) and binds blessed's key names (a printable key by its
  * character) to what they do through a `KeyContext`, the console's side of the bargain.
  */
-import type { NodeId } from "../protocol/index.js";
+import { isNodeId, type NodeId } from "../protocol/index.js";
 import type { Capability, ConsoleNode, ConsoleSource, LogLevel } from "./source.js";
 
 /** Packet loss steps for `+` / `-`, percent. */
@@ -76,11 +76,12 @@ const follow = (c: KeyContext, verb: "pair" | "unpair") => {
   const n = c.selected();
   if (!n) return c.note("warn", `${verb}: no node selected`);
   if (!c.source.capabilities[verb]) return unavailable(c, verb);
-  c.ask(`${n.id} ${verb === "pair" ? "follows" : "stops following"}`, (s) =>
+  c.ask(`${n.id} ${verb === "pair" ? "follows" : "stops following"}`, (s) => {
+    if (!isNodeId(s)) return c.note("error", `${verb}: ${JSON.stringify(s)} is not a node id`);
     c.act(verb, `${verb} ${n.id} <- ${s}`, () =>
-      verb === "pair" ? c.source.pair(n.id, s as NodeId) : c.source.unpair(n.id, s as NodeId),
-    ),
-  );
+      verb === "pair" ? c.source.pair(n.id, s) : c.source.unpair(n.id, s),
+    );
+  });
 };
 
 /** A fleet-wide fault: asks first, as it disturbs every node at once; `what` names it in the log. */

@@ -11,15 +11,15 @@ export interface FinalState {
 }
 
 export function divergedNodes(
-  finals: ReadonlyMap<string, FinalState>,
+  finals: ReadonlyMap<NodeId, FinalState>,
   pairing: Pairing,
-  originated: ReadonlyMap<string, Stamp>,
+  originated: ReadonlyMap<NodeId, Stamp>,
 ): string[] {
   const out: string[] = [];
   const valueOfStamp = new Map<string, boolean>();
   for (const [id, f] of finals) {
-    let newest: Stamp = originated.get(id) ?? { counter: 0, origin: id as NodeId };
-    for (const s of pairing.get(id as NodeId) ?? []) {
+    let newest: Stamp = originated.get(id) ?? { counter: 0, origin: id };
+    for (const s of pairing.get(id) ?? []) {
       const src = finals.get(s);
       if (src && compareStamps(src.stamp, newest) > 0) newest = src.stamp;
     }

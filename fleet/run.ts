@@ -181,15 +181,15 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
   }
 
-  press(id: string): boolean {
+  press(id: NodeId): boolean {
     return this.pool.send(id, { type: "press", id });
   }
 
-  powerCycle(id: string, offMs = 2000): boolean {
+  powerCycle(id: NodeId, offMs = 2000): boolean {
     return this.pool.send(id, { type: "power-cycle", id, offMs });
   }
 
-  cable(id: string, pulled: boolean): boolean {
+  cable(id: NodeId, pulled: boolean): boolean {
     if (!this.pool.has(id)) return false;
     this.pool.sendMany([id], (ids) => ({ type: "cable", ids, pulled }));
     return true;
@@ -200,7 +200,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.faults.inject(entry);
   }
 
-  detail(id: string): Promise<NodeDetail | undefined> {
+  detail(id: NodeId): Promise<NodeDetail | undefined> {
     return this.pool.detail(id);
   }
 

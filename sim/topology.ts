@@ -85,8 +85,8 @@ export function followersReach(pairing: Pairing): Map<NodeId, NodeId[]> {
     const seen = new Set<NodeId>();
     const stack = [...(direct.get(s) ?? [])];
     while (stack.length > 0) {
-      const n = stack.pop() as NodeId;
-      if (n === s || seen.has(n)) continue;
+      const n = stack.pop();
+      if (n === undefined || n === s || seen.has(n)) continue;
       seen.add(n);
       stack.push(...(direct.get(n) ?? []));
     }

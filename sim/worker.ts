@@ -8,6 +8,7 @@ import type { Timer } from "../node/scheduler.js";
 import { RealScheduler } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
 import { tcpWire } from "../node/wire.js";
+import type { NodeId } from "../protocol/index.js";
 import type {
   LinkTotals,
   NodeDetail,
@@ -31,7 +32,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     batch.push(e);
   };
   const wire = tcpWire(task.brokerHost, task.brokerPort);
-  const nodes = new Map<string, SimNode>();
+  const nodes = new Map<NodeId, SimNode>();
   task.ids.forEach((id, i) => {
     const node = new SimNode({
       id,
@@ -60,7 +61,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     post({ type: "lag", shard: task.shard, p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
   }, LAG_EVERY_MS);
 
-  const detail = (id: string): NodeDetail | undefined => {
+  const detail = (id: NodeId): NodeDetail | undefined => {
     const n = nodes.get(id);
     if (!n) return undefined;
     const s = n.stats();

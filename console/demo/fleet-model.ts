@@ -7,7 +7,7 @@
  * Not the simulator (sim/ is): only a stand-in with the same shape of behaviour.
  */
 import seedrandom from "seedrandom";
-import { compareStamps, type NodeId, type NodeKind, type Stamp } from "../../protocol/index.js";
+import { compareStamps, NodeId, type NodeKind, type Stamp } from "../../protocol/index.js";
 import { LatencyWindow } from "../latency.js";
 import { EventQueue } from "./queue.js";
 
@@ -86,7 +86,7 @@ export class DemoFleet {
     this.rand = seedrandom.alea(`${options.seed}\u0000links`);
     this.pressRand = seedrandom.alea(`${options.seed}\u0000presses`);
     for (let i = 0; i < options.nodes; i++) {
-      const id = `n-${String(i).padStart(4, "0")}` as NodeId;
+      const id = NodeId(`n-${String(i).padStart(4, "0")}`);
       const kind: NodeKind = options.realEvery > 0 && i % options.realEvery === 1 ? "real" : "sim";
       this.byId.set(id, i);
       this.nodes.push({

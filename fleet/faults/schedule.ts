@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import seedrandom from "seedrandom";
 import { z } from "zod";
-import { isNodeId, type NodeId } from "../../protocol/index.js";
+import { isNodeId, NodeId } from "../../protocol/index.js";
 
 export const FAULT_KINDS = [
   "broker-restart",
@@ -246,7 +246,7 @@ export function selectNodes(
   index: number,
 ): NodeId[] {
   if (sel === "all") return [...ids];
-  if (Array.isArray(sel)) return sel.map((s) => s as NodeId);
+  if (Array.isArray(sel)) return sel.map((s) => NodeId(s));
   const count =
     typeof sel === "number"
       ? Math.min(sel, ids.length)
@@ -256,7 +256,9 @@ export function selectNodes(
   // A partial Fisher-Yates shuffle: the first `count` of the pool.
   for (let i = 0; i < Math.min(count, pool.length); i++) {
     const j = i + Math.floor(rng() * (pool.length - i));
-    [pool[i], pool[j]] = [pool[j] as NodeId, pool[i] as NodeId];
+    const [a, b] = [pool[i], pool[j]];
+    if (a === undefined || b === undefined) break;
+    [pool[i], pool[j]] = [b, a];
   }
   return pool.slice(0, Math.min(count, pool.length)).sort();
 }
