@@ -12,7 +12,7 @@ import { CoreClient } from "../node/mqtt-node.js";
 import { runPressPlan } from "../node/presses.js";
 import { nodeRandom } from "../node/rng.js";
 import { RealScheduler, type Timer } from "../node/scheduler.js";
-import { type NodeId, Prefix, type Stamp } from "../protocol/index.js";
+import { formatStamp, type NodeId, Prefix, type Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import type { Summary } from "../sim/histogram.js";
 import type { ShardControl, ShardTask as SimShardTask } from "../sim/messages.js";
@@ -78,7 +78,7 @@ export class ClientShard {
       c.on("output", (out) => {
         if (out.type !== "publish" || out.topic !== `${PREFIX}/report/${id}`) return;
         const stamp = c.state.stamp;
-        const key = `${stamp.counter}@${stamp.origin}`;
+        const key = formatStamp(stamp);
         if (key === last) return;
         last = key;
         if (stamp.origin === id && pressAt !== undefined) {

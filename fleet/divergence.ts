@@ -2,7 +2,7 @@
  * Divergence at the end of a run: a node is diverged when its final stamp is not the newest of its
  * own newest event and its sources' final stamps — when it does not hold what its pairing implies.
  */
-import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { compareStamps, formatStamp, type NodeId, type Stamp } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
 
 export interface FinalState {
@@ -23,7 +23,7 @@ export function divergedNodes(
       const src = finals.get(s);
       if (src && compareStamps(src.stamp, newest) > 0) newest = src.stamp;
     }
-    const key = `${f.stamp.counter}@${f.stamp.origin}`;
+    const key = formatStamp(f.stamp);
     const seen = valueOfStamp.get(key);
     const inconsistent = seen !== undefined && seen !== f.on;
     valueOfStamp.set(key, f.on);
