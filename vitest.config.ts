@@ -5,6 +5,7 @@ export default defineConfig({
     include: [
       "{protocol,node,sim,twins,broker,fleet,sweep,cli,console,profiles}/**/*.test.ts",
       "layering.test.ts",
+      "switches.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -5,8 +5,10 @@
  * when dirty, or when the fault indicator's seconds tick) reads one snapshot and draws it, so the
  * fleet never pays per message for being watched.
  */
+
 import blessed from "blessed";
 import type { NodeId } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
 import { renderConvergence, renderLatency } from "./render/charts.js";
@@ -154,6 +156,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
         return moveTo(0);
       case "last":
         return moveTo(shown.length - 1);
+      default:
+        assertNever(to);
     }
   };
   /** The first quit asks the source to finish (if it has something to finish); the second closes. */

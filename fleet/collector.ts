@@ -6,8 +6,9 @@
  * reorder window and handled in time order: a follower's update must not be seen before the press
  * that caused it.
  */
+
 import type { NodeEvent } from "../node/metrics.js";
-import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { assertNever, compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
 import { NodeTimeline } from "../sim/recovery.js";
@@ -125,6 +126,8 @@ export class Collector {
       case "oversized":
         this.oversized++;
         break;
+      default:
+        assertNever(e);
     }
   }
 

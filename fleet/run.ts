@@ -7,11 +7,13 @@
  * pulls, faults), which is what the console does; `runFleet` just runs it to the end. stop() ends the
  * presses (the run still settles); cut() ends the settle too, for a report marked as cut short.
  */
+
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
 import type { DeviceProfile } from "../node/profile.js";
 import { RealScheduler } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import type { NodeDetail, ShardReport, ShardResult } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
@@ -362,6 +364,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         break;
       case "detail":
         break;
+      default:
+        assertNever(r);
     }
   }
 

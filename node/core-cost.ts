@@ -6,7 +6,9 @@
  * core publishes, so a publish costs nothing more here; PubSubClient's packet and the SPI transfer
  * are the board's.
  */
+
 import type { DropReason } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import type { CoreInput, CoreOutput, Phase } from "./core.js";
 import type { DeviceProfile } from "./profile.js";
 
@@ -68,6 +70,8 @@ export function classify(step: CoreStep): Charge[] {
       const pre = completed ? [once("syncComplete")] : [];
       return [...pre, ...message(input.topic, input.payload, outputs)];
     }
+    default:
+      assertNever(input);
   }
 }
 

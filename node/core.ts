@@ -6,6 +6,7 @@
  * protocol/vectors/ hold both to it.
  */
 import {
+  assertNever,
   type ConfigMessage,
   type DropReason,
   decode,
@@ -128,6 +129,8 @@ export class NodeCore {
       case "message":
         this.message(input.topic, input.payload, input.qos ?? 0);
         break;
+      default:
+        assertNever(input);
     }
     return this.out;
   }
@@ -238,6 +241,8 @@ export class NodeCore {
       case "register":
         this.drop("bad-topic", topic, `${msg.kind} messages are for control servers, not nodes`);
         break;
+      default:
+        assertNever(msg);
     }
     if (this.phase === "syncing" && this.gotConfig && this.gotReport) this.completeSync();
   }

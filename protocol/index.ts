@@ -6,5 +6,6 @@ export * from "./errors.js";
 export * from "./ids.js";
 export * from "./limits.js";
 export * from "./messages.js";
+export * from "./never.js";
 export * from "./stamp.js";
 export * from "./topics.js";

@@ -2,6 +2,7 @@
  * A worker thread of the fleet: runs one shard of simulated nodes on wall time, batches their events
  * to the main thread, obeys controls, and on `finish` stops the nodes and returns their final state.
  */
+
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { NodeEvent } from "../node/metrics.js";
 import type { Timer } from "../node/scheduler.js";
@@ -9,6 +10,7 @@ import { RealScheduler } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
 import { tcpWire } from "../node/wire.js";
 import type { NodeId } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import type {
   LinkTotals,
   NodeDetail,
@@ -125,6 +127,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
           case "finish":
             resolve();
             break;
+          default:
+            assertNever(m);
         }
       } catch (e) {
         post({ type: "error", shard: task.shard, message: e instanceof Error ? e.message : String(e) });

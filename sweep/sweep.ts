@@ -3,8 +3,10 @@
  * loss level, with device settings, or with a fault case's schedule — or for the CPU table a
  * fake-time pair of nodes), with a progress line per point and an ETA, gathered into one SweepReport.
  */
+
 import { applyProfileOverrides, type ProfileOverrides } from "../fleet/options.js";
 import { loadProfile } from "../node/profile.js";
+import { assertNever } from "../protocol/index.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
 import { type FaultCaseResult, faultCaseSeconds, runFaultCase } from "./fault-cases.js";
 import { type PointResult, pointSeconds, runPoint } from "./point.js";
@@ -103,6 +105,8 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         return pointSeconds(sc.fleet);
       case "fault":
         return faultCaseSeconds(sc.fleet, sc.faults?.cases[st.c] as FaultCase);
+      default:
+        assertNever(st);
     }
   };
   const results: {
@@ -168,6 +172,8 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         out.faults.push(faultCase);
         break;
       }
+      default:
+        assertNever(st);
     }
     if (st.kind !== "cpu") {
       fleetWall += (performance.now() - started) / 1000;

@@ -5,10 +5,11 @@
  * count from the start of the press phase, when the fleet is up. Node sets ("all", "10%", a count or
  * a list) are drawn from the run's seed, so a schedule picks the same nodes on every run.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import seedrandom from "seedrandom";
 import { z } from "zod";
-import { isNodeId, NodeId } from "../../protocol/index.js";
+import { assertNever, isNodeId, NodeId } from "../../protocol/index.js";
 
 export const FAULT_KINDS = [
   "broker-restart",
@@ -212,6 +213,8 @@ export function faultSpanS(e: FaultEntry): { from: number; to: number } {
       return { from: e.atS, to: e.atS + e.forS };
     case "loss":
       return { from: e.atS, to: e.atS + (e.forS ?? 0) };
+    default:
+      assertNever(e);
   }
 }
 
