@@ -9,10 +9,10 @@
  */
 
 import type { FaultRecord } from "../fleet/faults/runner.js";
-import type { FleetRun, Phase } from "../fleet/run.js";
+import type { FleetRun, RunPhase } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { NodeId } from "../protocol/index.js";
-import type { NodeDetail as SimDetail } from "../sim/messages.js";
+import type { SimNodeDetail } from "../sim/messages.js";
 import { openConsole } from "./app.js";
 import { ConsoleEmitter } from "./emitter.js";
 import type {
@@ -47,7 +47,7 @@ export class SimSource implements ConsoleSource {
   };
   private readonly twins: TwinsSource;
   private focused: NodeId | undefined;
-  private simDetail: SimDetail | undefined;
+  private simDetail: SimNodeDetail | undefined;
   private readonly pulled = new Set<string>();
   private readonly refresh: NodeJS.Timeout;
   private readonly events = new ConsoleEmitter();
@@ -63,7 +63,7 @@ export class SimSource implements ConsoleSource {
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
     const onLog = (text: string, level: "info" | "error") => this.log(text, level);
-    const onPhase = (p: Phase) =>
+    const onPhase = (p: RunPhase) =>
       this.log(`phase: ${p}${p === "settle" ? " (presses stopped, loss 0 %)" : ""}`);
     const onStart = (f: FaultRecord) => {
       this.active.set(faultKey(f), { what: describeFault(f), since: f.startMs });

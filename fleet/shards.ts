@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { NodeId } from "../protocol/index.js";
-import type { NodeDetail, ShardControl, ShardReport, ShardResult, ShardTask } from "../sim/messages.js";
+import type { ShardControl, ShardReport, ShardResult, ShardTask, SimNodeDetail } from "../sim/messages.js";
 import runShardHere from "../sim/worker.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
@@ -24,7 +24,7 @@ export class ShardPool {
   private readonly ports: MessagePort[] = [];
   private readonly owner = new Map<NodeId, number>();
   private readonly results: Promise<ShardResult>[] = [];
-  private readonly pendingDetail = new Map<number, (d: NodeDetail | undefined) => void>();
+  private readonly pendingDetail = new Map<number, (d: SimNodeDetail | undefined) => void>();
   private nextRequest = 0;
 
   constructor(
@@ -118,7 +118,7 @@ export class ShardPool {
     return this.owner.has(id);
   }
 
-  detail(id: NodeId): Promise<NodeDetail | undefined> {
+  detail(id: NodeId): Promise<SimNodeDetail | undefined> {
     const requestId = this.nextRequest++;
     return new Promise((resolve) => {
       this.pendingDetail.set(requestId, resolve);

@@ -9,7 +9,7 @@
 
 import type { DropReason } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
-import type { CoreInput, CoreOutput, Phase } from "./core.js";
+import type { CoreInput, CoreOutput, SyncPhase } from "./core.js";
 import type { DeviceProfile } from "./profile.js";
 
 export type CoreCycles = DeviceProfile["coreCycles"];
@@ -19,8 +19,8 @@ export type CoreOperation = keyof CoreCycles;
 export interface CoreStep {
   readonly input: CoreInput;
   readonly outputs: readonly CoreOutput[];
-  readonly phaseBefore: Phase;
-  readonly phaseAfter: Phase;
+  readonly phaseBefore: SyncPhase;
+  readonly phaseAfter: SyncPhase;
   /** The sync grace had run out: the core completed the sync before it handled the input. */
   readonly graceExpired: boolean;
 }

@@ -52,11 +52,12 @@ export type CoreOutput =
   | { readonly type: "led"; readonly on: boolean }
   | { readonly type: "drop"; readonly reason: DropReason; readonly topic: string; readonly detail: string };
 
-export type Phase = "offline" | "syncing" | "synced";
+/** Where a node's protocol core is with the broker: not connected, catching up, in sync. */
+export type SyncPhase = "offline" | "syncing" | "synced";
 
 /** What the node holds in RAM, for views and tests. */
 export interface NodeCoreState {
-  readonly phase: Phase;
+  readonly phase: SyncPhase;
   readonly on: boolean;
   readonly led: boolean;
   readonly stamp: Stamp;
@@ -72,7 +73,7 @@ export class NodeCore {
   private clock = 0;
   private sources: NodeId[] = [];
   private configVersion = 0;
-  private phase: Phase = "offline";
+  private phase: SyncPhase = "offline";
   private connectedAt = 0;
   private gotConfig = false;
   private gotReport = false;

@@ -60,7 +60,8 @@ export interface LinkTotals {
   oversizedDropped: number;
 }
 
-export interface NodeDetail {
+/** One simulated node's modeled figures, fetched from its worker for the console's detail pane. */
+export interface SimNodeDetail {
   readonly id: NodeId;
   readonly cpuPct: number;
   readonly ramBytes: number;
@@ -72,7 +73,7 @@ export interface NodeDetail {
 export type ShardReport =
   | { readonly type: "events"; readonly shard: number; readonly events: readonly NodeEvent[] }
   | { readonly type: "lag"; readonly shard: number; readonly p99Ms: number; readonly maxMs: number }
-  | { readonly type: "detail"; readonly requestId: number; readonly detail: NodeDetail | undefined }
+  | { readonly type: "detail"; readonly requestId: number; readonly detail: SimNodeDetail | undefined }
   | { readonly type: "error"; readonly shard: number; readonly message: string };
 
 /** What a shard's task resolves to after `finish`. */

@@ -13,12 +13,12 @@ import type { NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import type {
   LinkTotals,
-  NodeDetail,
   NodeFinal,
   ShardControl,
   ShardReport,
   ShardResult,
   ShardTask,
+  SimNodeDetail,
 } from "./messages.js";
 
 const FLUSH_MS = 50;
@@ -63,7 +63,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     post({ type: "lag", shard: task.shard, p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
   }, LAG_EVERY_MS);
 
-  const detail = (id: NodeId): NodeDetail | undefined => {
+  const detail = (id: NodeId): SimNodeDetail | undefined => {
     const n = nodes.get(id);
     if (!n) return undefined;
     const s = n.stats();

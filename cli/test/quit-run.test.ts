@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { SimSource } from "../../console/sim-source.js";
 import { resolveFleetOptions } from "../../fleet/options.js";
-import { FleetRun, type Phase } from "../../fleet/run.js";
+import { FleetRun, type RunPhase } from "../../fleet/run.js";
 import { CUT_SHORT_EXIT, summary } from "../commands/sim.js";
 
 function start(raw: Record<string, string>): Promise<FleetRun> {
@@ -26,7 +26,7 @@ function start(raw: Record<string, string>): Promise<FleetRun> {
   );
 }
 
-function phase(run: FleetRun, p: Phase): Promise<void> {
+function phase(run: FleetRun, p: RunPhase): Promise<void> {
   return new Promise((resolve) => {
     if (run.phase === p) resolve();
     else run.on("phase", (q) => q === p && resolve());
