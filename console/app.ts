@@ -355,7 +355,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
     drawnEnding = quitting ? source.ending?.() : undefined;
     const asking = mode === "prompt" ? { prompt } : mode === "confirm" ? { question: pending?.question } : {};
-    footer.setContent(renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking));
+    footer.setContent(
+      renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking, source.capabilities),
+    );
     if (mode === "help") {
       const lines = renderHelp(source.capabilities);
       help.height = Math.min(screen.height as number, lines.length + 2);
