@@ -2,7 +2,11 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["{protocol,node,sim,twins,broker,fleet,sweep,cli,console,profiles}/**/*.test.ts"],
+    include: [
+      "{protocol,node,sim,twins,broker,fleet,sweep,cli,console,profiles}/**/*.test.ts",
+      "layering.test.ts",
+      "switches.test.ts",
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

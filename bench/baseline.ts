@@ -1,17 +1,21 @@
 /**
  * The raw baseline for the overhead benchmark: plain MQTT.js clients running the protocol's node core
- * (CoreClient — no device model, no link model) with the same pairing, seeded Poisson presses at the
- * same rate, and the same sync-latency tracker as a fleet run. The clients run either in the
- * broker's own thread, or sharded over worker threads the way a fleet run places its nodes.
+ * (CoreClient — no device model, no link model) with the same pairing, the same seeded Poisson
+ * presses (node/'s press plan and press stream), and the same sync-latency tracker as a fleet run.
+ * The clients run either in the broker's own thread, or sharded over worker threads the way a fleet
+ * run places its nodes, started by sim/'s `start-presses` control.
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import mqtt from "mqtt";
 import { Piscina } from "piscina";
-import seedrandom from "seedrandom";
 import { CoreClient } from "../node/mqtt-node.js";
-import { type NodeId, Prefix, type Stamp } from "../protocol/index.js";
+import { runPressPlan } from "../node/presses.js";
+import { nodeRandom } from "../node/rng.js";
+import { RealScheduler, type Timer } from "../node/scheduler.js";
+import { formatStamp, type NodeId, Prefix, type Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import type { Summary } from "../sim/histogram.js";
+import type { ShardControl, ShardTask as SimShardTask } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 
 export interface BaselineOptions {
@@ -42,15 +46,18 @@ export interface StampRecord {
 
 const PREFIX = Prefix("tf");
 const TAIL_MS = 5000;
+/** The presses start this long after the signal, as a fleet run's do after its phase starts. */
+const LEAD_MS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One group of plain clients: connect and sync, press on a seeded Poisson plan, record stamps. */
 export class ClientShard {
   readonly records: StampRecord[] = [];
   private readonly clients: CoreClient[];
-  private readonly presses: (() => void)[] = [];
+  private readonly presses: ((at: number) => void)[] = [];
   private readonly synced: Promise<void>[] = [];
-  private timers: NodeJS.Timeout[] = [];
+  private readonly sched: RealScheduler;
+  private plans: Timer[] = [];
 
   constructor(
     url: string,
@@ -58,7 +65,8 @@ export class ClientShard {
     /** Milliseconds to add to this thread's performance.now() to get the main thread's clock. */
     clockOffset: number,
   ) {
-    const now = () => performance.now() + clockOffset;
+    this.sched = new RealScheduler(-clockOffset);
+    const now = () => this.sched.now();
     this.clients = ids.map((id) => {
       const c = new CoreClient({
         url,
@@ -70,7 +78,7 @@ export class ClientShard {
       c.on("output", (out) => {
         if (out.type !== "publish" || out.topic !== `${PREFIX}/report/${id}`) return;
         const stamp = c.state.stamp;
-        const key = `${stamp.counter}@${stamp.origin}`;
+        const key = formatStamp(stamp);
         if (key === last) return;
         last = key;
         if (stamp.origin === id && pressAt !== undefined) {
@@ -80,8 +88,8 @@ export class ClientShard {
           this.records.push({ kind: "applied", node: id, stamp, at: now() });
         }
       });
-      this.presses.push(() => {
-        pressAt ??= now();
+      this.presses.push((at) => {
+        pressAt ??= at;
         c.press();
       });
       this.synced.push(new Promise((resolve) => c.once("synced", resolve)));
@@ -95,42 +103,36 @@ export class ClientShard {
     await Promise.all(this.synced);
   }
 
-  private pressFor(durationS: number, ratePerNodePerMin: number, seed: string): void {
-    const until = performance.now() + durationS * 1000;
-    const meanMs = 60_000 / ratePerNodePerMin;
-    this.timers = this.ids.map((id, i) => {
-      const rand = seedrandom(`${seed}/baseline/${id}`);
-      const next = (): NodeJS.Timeout =>
-        setTimeout(
-          () => {
-            if (performance.now() > until) return;
-            this.presses[i]?.();
-            this.timers[i] = next();
-          },
-          -Math.log(1 - rand()) * meanMs,
-        );
-      return next();
-    });
-  }
-
-  /** Presses for `durationS` seconds, waits for the last deliveries, stops; returns the stamps. */
-  async run(c: Omit<ShardControl, "type">): Promise<StampRecord[]> {
-    this.pressFor(c.durationS, c.ratePerNodePerMin, c.seed);
-    await sleep(c.durationS * 1000 + TAIL_MS);
-    for (const t of this.timers) clearTimeout(t);
+  /** Presses each client on a fleet node's Poisson plan and stream; waits for the last deliveries. */
+  async run(task: PressTask, go: StartPresses): Promise<StampRecord[]> {
+    const rate = task.pressRatePerSec ?? 0;
+    if (rate > 0) {
+      const plan = { kind: "poisson", ratePerSec: rate, from: go.from, until: go.until } as const;
+      // The stream a fleet node draws its first press plan from (SimNode.addPresses).
+      this.plans = this.ids.map((id, i) =>
+        runPressPlan(plan, this.sched, nodeRandom(`${task.seed}\u00000`, id, "press"), (at) =>
+          this.presses[i]?.(at),
+        ),
+      );
+    }
+    await sleep(go.until - this.sched.now() + TAIL_MS);
+    for (const p of this.plans) p.cancel();
     await Promise.all(this.clients.map((client) => client.stop()));
     return this.records;
   }
 }
 
-/** A worker's share of the baseline: the messages between it and the benchmark. */
-export interface ShardTask {
-  readonly url: string;
-  readonly ids: readonly NodeId[];
-  readonly timeOrigin: number;
-  readonly port: MessagePort;
+/** What a share of the baseline needs of a fleet shard's task: its ids, seed, press rate and clock. */
+export type PressTask = Pick<SimShardTask, "ids" | "seed" | "pressRatePerSec" | "timeOrigin">;
+/** A worker's share of the baseline: a fleet shard's task, with a broker URL instead of a device model. */
+export type ShardTask = PressTask & Pick<SimShardTask, "port"> & { readonly url: string };
+/** The signal that starts the presses: the fleet's own control. */
+export type StartPresses = Extract<ShardControl, { type: "start-presses" }>;
+
+function startPresses(durationS: number): StartPresses {
+  const from = performance.now() + LEAD_MS;
+  return { type: "start-presses", from, until: from + durationS * 1000 };
 }
-export type ShardControl = { type: "go"; durationS: number; ratePerNodePerMin: number; seed: string };
 
 export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   const admin = await mqtt.connectAsync(o.url);
@@ -153,7 +155,7 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
 async function inThisThread(o: BaselineOptions): Promise<StampRecord[]> {
   const shard = new ClientShard(o.url, o.ids, 0);
   await shard.start();
-  return shard.run(o);
+  return shard.run(pressTask(o, o.ids), startPresses(o.durationS));
 }
 
 async function inWorkers(o: BaselineOptions): Promise<StampRecord[]> {
@@ -173,16 +175,11 @@ async function inWorkers(o: BaselineOptions): Promise<StampRecord[]> {
       ports.push(port1);
       ready.push(new Promise((r) => port1.once("message", r)));
       const ids = o.ids.filter((_, i) => i % o.workers === s);
-      const task: ShardTask = { url: o.url, ids, timeOrigin: performance.timeOrigin, port: port2 };
+      const task: ShardTask = { ...pressTask(o, ids), url: o.url, port: port2 };
       results.push(pool.run(task, { transferList: [port2] }));
     }
     await Promise.all(ready);
-    const go: ShardControl = {
-      type: "go",
-      durationS: o.durationS,
-      ratePerNodePerMin: o.ratePerNodePerMin,
-      seed: o.seed,
-    };
+    const go = startPresses(o.durationS);
     for (const p of ports) p.postMessage(go);
     const all = await Promise.all(results);
     for (const p of ports) p.close();
@@ -190,4 +187,8 @@ async function inWorkers(o: BaselineOptions): Promise<StampRecord[]> {
   } finally {
     await pool.destroy();
   }
+}
+
+function pressTask(o: BaselineOptions, ids: readonly NodeId[]): PressTask {
+  return { ids, seed: o.seed, pressRatePerSec: o.ratePerNodePerMin / 60, timeOrigin: performance.timeOrigin };
 }

@@ -7,7 +7,7 @@
 import { PassThrough } from "node:stream";
 import { withFlagNames } from "../cli/fleet-flags.js";
 import { openConsole } from "../console/index.js";
-import { SimSource } from "../fleet/console-source.js";
+import { SimSource } from "../console/sim-source.js";
 import { FleetRun } from "../fleet/run.js";
 import { numArg, record } from "./record.js";
 

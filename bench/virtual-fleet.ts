@@ -7,7 +7,6 @@ import { MemoryBroker } from "../node/memory-broker.js";
 import type { NodeEvent } from "../node/metrics.js";
 import { FakeScheduler } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
-import type { NodeId } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import type { Summary } from "../sim/histogram.js";
 import { buildPairing, fleetIds, followersReach } from "../sim/topology.js";
@@ -37,8 +36,8 @@ export function runVirtualFleet(o: RingFleet): VirtualFleetResult {
   const tracker = new SyncChecker(followersReach(pairing));
   let synced = 0;
   const sink = (e: NodeEvent) => {
-    if (e.type === "press" && e.stamp) tracker.press({ node: e.node as NodeId, stamp: e.stamp, at: e.at });
-    else if (e.type === "applied") tracker.applied({ node: e.node as NodeId, stamp: e.stamp, at: e.at });
+    if (e.type === "press" && e.stamp) tracker.press({ node: e.node, stamp: e.stamp, at: e.at });
+    else if (e.type === "applied") tracker.applied({ node: e.node, stamp: e.stamp, at: e.at });
     else if (e.type === "synced") synced++;
   };
   const nodes = ids.map(

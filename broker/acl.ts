@@ -3,9 +3,10 @@
  * pluggable `AccessPolicy`; this module owns only what each role may publish and subscribe, and the
  * mapping of decisions onto MQTT 3.1.1 (CONNACK codes, SUBACK 0x80, closing on a denied PUBLISH).
  */
+
 import type { AedesOptions, AuthErrorCode, Client, PublishPacket } from "aedes";
 import type { Logger } from "pino";
-import { type NodeId, type ParsedTopic, type Prefix, parseTopic } from "../protocol/index.js";
+import { assertNever, type NodeId, type ParsedTopic, type Prefix, parseTopic } from "../protocol/index.js";
 
 /** Who a connected client is once authenticated. */
 export type Identity =
@@ -47,6 +48,8 @@ export function canPublish(identity: Identity, topic: string): boolean {
         parsed.node === identity.nodeId
       );
     }
+    default:
+      assertNever(identity);
   }
 }
 
@@ -61,6 +64,8 @@ export function canSubscribe(identity: Identity, filter: string): boolean {
       if (parsed === undefined) return false;
       return parsed.kind === "query" || parsed.kind === "report" || parsed.node === identity.nodeId;
     }
+    default:
+      assertNever(identity);
   }
 }
 

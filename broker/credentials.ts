@@ -2,10 +2,11 @@
  * The credentials-file access policy: a JSON map of usernames to a role, a node id for nodes and a
  * scrypt password hash. Also the hashing helper that makes those hashes.
  */
+
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { DEFAULT_PREFIX, isNodeId, NodeId, Prefix } from "../protocol/index.js";
+import { assertNever, DEFAULT_PREFIX, isNodeId, NodeId, Prefix } from "../protocol/index.js";
 import type { AccessPolicy, AuthRequest, AuthResult, Identity } from "./acl.js";
 
 /** N=2^14, r=8, p=1: the parameters node:crypto defaults to, ~50 ms per check. */
@@ -108,6 +109,8 @@ export function credentialsPolicy(file: CredentialsFile): AccessPolicy {
           identity = { role: "node", username, prefix, nodeId };
           break;
         }
+        default:
+          assertNever(entry);
       }
       return { ok: true, identity };
     },

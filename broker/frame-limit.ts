@@ -6,8 +6,10 @@
  * than the limit or its remaining-length field is malformed. The same wrapper guards the outbound side
  * (broker/outbound.ts).
  */
+
 import type { Socket } from "node:net";
 import { Duplex } from "node:stream";
+import { assertNever } from "../protocol/index.js";
 import { ConformanceError, connackFor, type InboundGate } from "./conformance.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_QUEUED_BYTES } from "./options.js";
 import { OutboundGuard, type OutboundLimits } from "./outbound.js";
@@ -90,6 +92,8 @@ export class FrameScanner {
           if (this.#bodyLeft === 0) this.#state = "type";
           break;
         }
+        default:
+          assertNever(this.#state);
       }
     }
     return undefined;

@@ -1,9 +1,4 @@
 /**
- * The package version, read once from package.json, so that reports and `--version` agree.
+ * The package version for `--version`; read in node/ so that the fleet's reports share it.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageRoot } from "../node/paths.js";
-
-const pkg: { version?: unknown } = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8"));
-export const VERSION: string = typeof pkg.version === "string" ? pkg.version : "0.0.0";
+export { VERSION } from "../node/version.js";

@@ -5,9 +5,12 @@
  * when dirty, or when the fault indicator's seconds tick) reads one snapshot and draws it, so the
  * fleet never pays per message for being watched.
  */
+
 import blessed from "blessed";
 import type { NodeId } from "../protocol/index.js";
+import { clampCursor, moveCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
+import { placeBoxes } from "./layout.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
 import { renderConvergence, renderLatency } from "./render/charts.js";
 import { renderDetail } from "./render/detail.js";
@@ -129,33 +132,20 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   ];
 
   const moveTo = (i: number) => {
-    cursor = Math.max(0, Math.min(shown.length - 1, i));
+    cursor = clampCursor(i, shown.length);
     cursorId = shown[cursor]?.id;
   };
-  const move = (to: Move) => {
-    // The geometry of the grid as the next frame will draw it (zoom may have changed since the last).
-    const { width } = gridGeom;
-    const layout = gridLayout(shown.length, width, gridGeom.height, zoom);
-    const step = layout.perCell;
-    switch (to) {
-      case "left":
-        return moveTo(cursor - step);
-      case "right":
-        return moveTo(cursor + step);
-      case "up":
-        return moveTo(cursor - step * width);
-      case "down":
-        return moveTo(cursor + step * width);
-      case "page-up":
-        return moveTo(cursor - layout.perPage);
-      case "page-down":
-        return moveTo(cursor + layout.perPage);
-      case "first":
-        return moveTo(0);
-      case "last":
-        return moveTo(shown.length - 1);
-    }
-  };
+  // The grid's geometry as the next frame will draw it (zoom may have changed since the last).
+  const move = (to: Move) =>
+    moveTo(
+      moveCursor(
+        to,
+        cursor,
+        shown.length,
+        gridLayout(shown.length, gridGeom.width, gridGeom.height, zoom),
+        gridGeom.width,
+      ),
+    );
   /** The first quit asks the source to finish (if it has something to finish); the second closes. */
   const quit = () => {
     if (quitting || !source.quit?.()) return close();
@@ -260,14 +250,15 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     moveTo(i);
     dirty = true;
   });
-  grid.on("wheeldown", () => {
-    moveTo(cursor + gridLayout(shown.length, gridGeom.width, gridGeom.height, zoom).perPage);
-    dirty = true;
-  });
-  grid.on("wheelup", () => {
-    moveTo(cursor - gridLayout(shown.length, gridGeom.width, gridGeom.height, zoom).perPage);
-    dirty = true;
-  });
+  for (const [wheel, to] of [
+    ["wheeldown", "page-down"],
+    ["wheelup", "page-up"],
+  ] as const) {
+    grid.on(wheel, () => {
+      move(to);
+      dirty = true;
+    });
+  }
   help.on("click", () => {
     mode = "normal";
     dirty = true;
@@ -276,26 +267,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     dirty = true;
   });
 
-  const layout = () => {
-    const W = screen.width as number;
-    const H = screen.height as number;
-    const right = W >= 120 ? Math.floor(W * 0.35) : Math.min(34, Math.floor(W * 0.4));
-    const logH = H >= 40 ? 9 : 5;
-    const mainH = Math.max(4, H - 2 - logH);
-    const convH = Math.floor(mainH / 2);
-    header.width = W;
-    Object.assign(grid, { top: 1, left: 0, width: W - right, height: mainH });
-    Object.assign(conv, { top: 1, left: W - right, width: right, height: convH });
-    Object.assign(lat, { top: 1 + convH, left: W - right, width: right, height: mainH - convH });
-    Object.assign(detail, { top: 1, left: W - right, width: right, height: mainH });
-    Object.assign(log, { top: 1 + mainH, left: 0, width: W, height: logH });
-    Object.assign(footer, { top: H - 1, width: W });
-    help.width = Math.min(W, 78);
-    return { W, right };
-  };
-
   const draw = (flag: string) => {
-    const { W } = layout();
+    const W = screen.width as number;
+    placeBoxes({ header, grid, conv, lat, detail, log, footer, help }, W, screen.height as number);
     const all = source.nodes();
     const sum = summarize(all);
     const prevId = cursorId;
@@ -305,7 +279,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       const i = shown.findIndex((n) => n.id === prevId);
       if (i >= 0) cursor = i;
     }
-    cursor = Math.max(0, Math.min(cursor, shown.length - 1));
+    cursor = clampCursor(cursor, shown.length);
     const sel = shown[cursor];
     cursorId = sel?.id;
 
@@ -351,7 +325,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
     drawnEnding = quitting ? source.ending?.() : undefined;
     const asking = mode === "prompt" ? { prompt } : mode === "confirm" ? { question: pending?.question } : {};
-    footer.setContent(renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking));
+    footer.setContent(
+      renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking, source.capabilities),
+    );
     if (mode === "help") {
       const lines = renderHelp(source.capabilities);
       help.height = Math.min(screen.height as number, lines.length + 2);

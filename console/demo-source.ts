@@ -114,12 +114,12 @@ export class DemoSource implements ConsoleSource {
     const n = i === undefined ? undefined : this.fleet.nodes[i];
     const node = i === undefined ? undefined : this.nodes()[i];
     if (!n || !node) return undefined;
-    const idOf = (k: number) => this.fleet.nodes[k]?.id ?? ("?" as NodeId);
+    const idsOf = (ks: readonly number[]) => ks.flatMap((k) => this.fleet.nodes[k]?.id ?? []);
     const rate = n.rate * Math.exp(-(this.fleet.now - n.rateAt) / 5000);
     return {
       node,
-      follows: n.follows.map(idOf),
-      followers: n.followers.map(idOf),
+      follows: idsOf(n.follows),
+      followers: idsOf(n.followers),
       identity: n.kind === "real" ? "uno-w5100 fw 1.0.0 (board)" : "uno-w5100 fw 1.0.0 (model)",
       cpuPct: 1.5 + rate * 0.9,
       ramBytes: 1180 + 24 * n.follows.length,

@@ -1,10 +1,11 @@
 /**
- * The console's keys: one table that both handles a key press and renders the help screen, so a key
- * cannot do one thing and be documented as another. Each row is one line of help (its keys, what
- * they do, the source capability they need) and binds blessed's key names (a printable key by its
- * character) to what they do through a `KeyContext`, the console's side of the bargain.
+ * The console's keys: one table that handles a key press and writes the help screen and the footer's
+ * hints, so a key cannot do one thing and be documented as another. Each row is one line of help (its
+ * keys, what they do, the source capability they need), maybe a hint for the footer, and binds
+ * blessed's key names (a printable key by its character) to what they do through a `KeyContext`,
+ * the console's side of the bargain.
  */
-import type { NodeId } from "../protocol/index.js";
+import { isNodeId, type NodeId } from "../protocol/index.js";
 import type { Capability, ConsoleNode, ConsoleSource, LogLevel } from "./source.js";
 
 /** Packet loss steps for `+` / `-`, percent. */
@@ -44,6 +45,8 @@ export interface KeyRow {
   readonly what: string;
   /** The source capability the keys need, if any. */
   readonly needs?: Capability;
+  /** The footer's short form, e.g. `p:press`; shown while the source offers `needs`. */
+  readonly hint?: string;
   /** blessed's key name → what the key does. */
   readonly on: Readonly<Record<string, KeyHandler>>;
 }
@@ -76,11 +79,12 @@ const follow = (c: KeyContext, verb: "pair" | "unpair") => {
   const n = c.selected();
   if (!n) return c.note("warn", `${verb}: no node selected`);
   if (!c.source.capabilities[verb]) return unavailable(c, verb);
-  c.ask(`${n.id} ${verb === "pair" ? "follows" : "stops following"}`, (s) =>
+  c.ask(`${n.id} ${verb === "pair" ? "follows" : "stops following"}`, (s) => {
+    if (!isNodeId(s)) return c.note("error", `${verb}: ${JSON.stringify(s)} is not a node id`);
     c.act(verb, `${verb} ${n.id} <- ${s}`, () =>
-      verb === "pair" ? c.source.pair(n.id, s as NodeId) : c.source.unpair(n.id, s as NodeId),
-    ),
-  );
+      verb === "pair" ? c.source.pair(n.id, s) : c.source.unpair(n.id, s),
+    );
+  });
 };
 
 /** A fleet-wide fault: asks first, as it disturbs every node at once; `what` names it in the log. */
@@ -97,8 +101,21 @@ const disruptive = (
 
 export const KEY_TABLE: readonly KeyRow[] = [
   {
+    label: "? F1",
+    what: "this help (any key closes it)",
+    hint: "?:help",
+    on: { "?": (c) => c.showHelp(), f1: (c) => c.showHelp() },
+  },
+  {
+    label: "q Ctrl-C",
+    what: "quit (a run settles first; again: stop now)",
+    hint: "q:quit",
+    on: { q: (c) => c.quit(), "C-c": (c) => c.quit() },
+  },
+  {
     label: "arrows hjkl",
     what: "move the cursor over the fleet",
+    hint: "arrows:move",
     on: {
       left: (c) => c.move("left"),
       h: (c) => c.move("left"),
@@ -123,15 +140,27 @@ export const KEY_TABLE: readonly KeyRow[] = [
   {
     label: "Enter d",
     what: "node detail on / off (or click a node)",
+    hint: "Enter:detail",
     on: { enter: (c) => c.toggleDetail(), d: (c) => c.toggleDetail() },
   },
   { label: "g", what: "go to a node by id", on: { g: (c) => c.ask("go to node", (id) => c.goTo(id)) } },
-  { label: "z", what: "zoom: one node per cell / whole fleet", on: { z: (c) => c.toggleZoom() } },
-  { label: "f", what: "filter: all, out of sync, offline, real", on: { f: (c) => c.nextFilter() } },
+  {
+    label: "z",
+    what: "zoom: one node per cell / whole fleet",
+    hint: "z:zoom",
+    on: { z: (c) => c.toggleZoom() },
+  },
+  {
+    label: "f",
+    what: "filter: all, out of sync, offline, real",
+    hint: "f:filter",
+    on: { f: (c) => c.nextFilter() },
+  },
   {
     label: "p Space",
     what: "press the node's button",
     needs: "press",
+    hint: "p:press",
     on: {
       p: (c) => onNode(c, "press", "press", (id) => c.source.press(id)),
       space: (c) => onNode(c, "press", "press", (id) => c.source.press(id)),
@@ -185,6 +214,7 @@ export const KEY_TABLE: readonly KeyRow[] = [
     label: "+ -",
     what: "raise / lower the packet loss",
     needs: "setLoss",
+    hint: "+/-:loss",
     on: {
       "+": (c) => stepLoss(c, 1),
       "=": (c) => stepLoss(c, 1),
@@ -218,16 +248,6 @@ export const KEY_TABLE: readonly KeyRow[] = [
           c.source.powerOutage(POWER_OFF_S),
         ),
     },
-  },
-  {
-    label: "? F1",
-    what: "this help (any key closes it)",
-    on: { "?": (c) => c.showHelp(), f1: (c) => c.showHelp() },
-  },
-  {
-    label: "q Ctrl-C",
-    what: "quit (a run settles first; again: stop now)",
-    on: { q: (c) => c.quit(), "C-c": (c) => c.quit() },
   },
 ];
 

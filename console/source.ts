@@ -23,7 +23,8 @@ export interface ConsoleNode {
   readonly sync: ConsoleSync;
 }
 
-export interface LinkStats {
+/** The link counters the detail pane shows (a subset of the link model's LinkStats). */
+export interface ConsoleLinkStats {
   readonly retransmissions: number;
   readonly timeouts: number;
   readonly reconnects: number;
@@ -41,7 +42,7 @@ export interface NodeDetail {
   readonly cpuPct?: number;
   /** Modeled RAM in use, bytes (simulated nodes only). */
   readonly ramBytes?: number;
-  readonly link?: LinkStats;
+  readonly link?: ConsoleLinkStats;
   /** The cable is out: the node is powered but cut off from the network. */
   readonly cablePulled?: boolean;
   /** The last few messages the node sent or received, newest last. */

@@ -5,7 +5,7 @@
  * Sync latency is what the twins can observe: from the origin's own report of an event to each
  * follower's report of the same stamp, on the service's clock.
  */
-import type { NodeId } from "../protocol/index.js";
+import { formatStamp, type NodeId } from "../protocol/index.js";
 import type { ConvergenceReport, Twin, Twins, TwinsEvents } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
 import { LatencyWindow } from "./latency.js";
@@ -216,7 +216,7 @@ export class TwinsSource implements ConsoleSource {
   private timeReport(t: Twin): void {
     const stamp = t.reported?.stamp;
     if (!stamp) return;
-    const key = `${stamp.counter}@${stamp.origin}`;
+    const key = formatStamp(stamp);
     const now = this.clock();
     if (stamp.origin === t.id) {
       if (!this.originSeen.has(key)) this.originSeen.set(key, now);
@@ -234,7 +234,7 @@ export class TwinsSource implements ConsoleSource {
     const r = t.reported;
     const what =
       change === "report" && r
-        ? `report ${r.on ? 1 : 0} ${r.stamp.counter}@${r.stamp.origin}`
+        ? `report ${r.on ? 1 : 0} ${formatStamp(r.stamp)}`
         : change === "config" && t.config
           ? `config v${t.config.version} [${t.config.sources.join(" ")}]`
           : change;

@@ -6,8 +6,9 @@
  * reorder window and handled in time order: a follower's update must not be seen before the press
  * that caused it.
  */
+
 import type { NodeEvent } from "../node/metrics.js";
-import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { assertNever, compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
 import { NodeTimeline } from "../sim/recovery.js";
@@ -17,15 +18,15 @@ export class Collector {
   readonly checker: SyncChecker;
   readonly timeline = new NodeTimeline();
   readonly regressions = new RegressionWatch();
-  readonly bootAt = new Map<string, number>();
-  readonly originated = new Map<string, Stamp>();
+  readonly bootAt = new Map<NodeId, number>();
+  readonly originated = new Map<NodeId, Stamp>();
   readonly synced = new Set<string>();
   readonly online = new Set<string>();
   /** The paper's latency: each node's own report, from its publish until it read the echo (ms). */
   readonly echo = new Distribution(1000, 600_000);
   /** Echoes that took longer than the lost limit (the paper's "lost message" by its own timing). */
   echoLate = 0;
-  private readonly heldSince = new Map<string, number>();
+  private readonly heldSince = new Map<NodeId, number>();
   disconnects = 0;
   oversized = 0;
   private buffer: NodeEvent[] = [];
@@ -49,7 +50,7 @@ export class Collector {
         case "held-applied":
         case "applied":
         case "synced":
-          if (e.stamp) this.regressions.holds(e.node as NodeId, e.stamp, e.at);
+          if (e.stamp) this.regressions.holds(e.node, e.stamp, e.at);
           break;
         default:
           break;
@@ -70,13 +71,13 @@ export class Collector {
   /** At the end of the run: presses still held by a node that never synced again never left it. */
   finish(): void {
     this.drain();
-    for (const [node, at] of this.heldSince) this.checker.unpublished(node as NodeId, at);
+    for (const [node, at] of this.heldSince) this.checker.unpublished(node, at);
     this.heldSince.clear();
     this.checker.finish();
   }
 
   handle(e: NodeEvent): void {
-    const node = e.node as NodeId;
+    const node = e.node;
     switch (e.type) {
       case "boot": {
         if (!this.bootAt.has(node)) this.bootAt.set(node, e.at);
@@ -125,6 +126,8 @@ export class Collector {
       case "oversized":
         this.oversized++;
         break;
+      default:
+        assertNever(e);
     }
   }
 

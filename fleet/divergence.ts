@@ -2,7 +2,7 @@
  * Divergence at the end of a run: a node is diverged when its final stamp is not the newest of its
  * own newest event and its sources' final stamps — when it does not hold what its pairing implies.
  */
-import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { compareStamps, formatStamp, type NodeId, type Stamp } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
 
 export interface FinalState {
@@ -11,19 +11,19 @@ export interface FinalState {
 }
 
 export function divergedNodes(
-  finals: ReadonlyMap<string, FinalState>,
+  finals: ReadonlyMap<NodeId, FinalState>,
   pairing: Pairing,
-  originated: ReadonlyMap<string, Stamp>,
+  originated: ReadonlyMap<NodeId, Stamp>,
 ): string[] {
   const out: string[] = [];
   const valueOfStamp = new Map<string, boolean>();
   for (const [id, f] of finals) {
-    let newest: Stamp = originated.get(id) ?? { counter: 0, origin: id as NodeId };
-    for (const s of pairing.get(id as NodeId) ?? []) {
+    let newest: Stamp = originated.get(id) ?? { counter: 0, origin: id };
+    for (const s of pairing.get(id) ?? []) {
       const src = finals.get(s);
       if (src && compareStamps(src.stamp, newest) > 0) newest = src.stamp;
     }
-    const key = `${f.stamp.counter}@${f.stamp.origin}`;
+    const key = formatStamp(f.stamp);
     const seen = valueOfStamp.get(key);
     const inconsistent = seen !== undefined && seen !== f.on;
     valueOfStamp.set(key, f.on);

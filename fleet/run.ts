@@ -7,12 +7,14 @@
  * pulls, faults), which is what the console does; `runFleet` just runs it to the end. stop() ends the
  * presses (the run still settles); cut() ends the settle too, for a report marked as cut short.
  */
+
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
 import type { DeviceProfile } from "../node/profile.js";
 import { RealScheduler } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
-import type { NodeDetail, ShardReport, ShardResult } from "../sim/messages.js";
+import { assertNever } from "../protocol/index.js";
+import type { ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
 import type { BrokerHost } from "./broker-host.js";
@@ -32,10 +34,11 @@ import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
 import { StoppableWaits } from "./waits.js";
 
-export type Phase = "boot" | "press" | "settle" | "done";
+/** Where a fleet run is: nodes booting, presses running, settling, done. */
+export type RunPhase = "boot" | "press" | "settle" | "done";
 
 export interface Progress {
-  readonly phase: Phase;
+  readonly phase: RunPhase;
   readonly elapsedS: number;
   readonly nodes: number;
   readonly registered: number;
@@ -56,7 +59,7 @@ export interface Progress {
 
 export interface FleetRunEvents {
   progress: [Progress];
-  phase: [Phase];
+  phase: [RunPhase];
   /** A line for whoever watches the run (the progress lines, the console's event log). */
   log: [text: string, level: "info" | "error"];
   "fault-start": [FaultRecord];
@@ -77,7 +80,7 @@ const REGISTRATION_LIMIT_MS = 30_000;
 const RECOVERY_WAIT_MAX_MS = 120_000;
 
 export class FleetRun extends EventEmitter<FleetRunEvents> {
-  phase: Phase = "boot";
+  phase: RunPhase = "boot";
   lossPct: number;
   readonly startedAt = performance.now();
   /** When each fleet node first registered with the twins, on the run's clock. */
@@ -188,15 +191,15 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
   }
 
-  press(id: string): boolean {
+  press(id: NodeId): boolean {
     return this.pool.send(id, { type: "press", id });
   }
 
-  powerCycle(id: string, offMs = 2000): boolean {
+  powerCycle(id: NodeId, offMs = 2000): boolean {
     return this.pool.send(id, { type: "power-cycle", id, offMs });
   }
 
-  cable(id: string, pulled: boolean): boolean {
+  cable(id: NodeId, pulled: boolean): boolean {
     if (!this.pool.has(id)) return false;
     this.pool.sendMany([id], (ids) => ({ type: "cable", ids, pulled }));
     return true;
@@ -207,7 +210,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.faults.inject(entry);
   }
 
-  detail(id: string): Promise<NodeDetail | undefined> {
+  detail(id: NodeId): Promise<SimNodeDetail | undefined> {
     return this.pool.detail(id);
   }
 
@@ -350,7 +353,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return c.pending === 0 && c.lost === c.late + c.lostForGood;
   }
 
-  private setPhase(p: Phase): void {
+  private setPhase(p: RunPhase): void {
     this.phase = p;
     this.emit("phase", p);
     this.emit("progress", this.progress());
@@ -369,6 +372,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         break;
       case "detail":
         break;
+      default:
+        assertNever(r);
     }
   }
 

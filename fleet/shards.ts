@@ -5,7 +5,8 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
-import type { NodeDetail, ShardControl, ShardReport, ShardResult, ShardTask } from "../sim/messages.js";
+import type { NodeId } from "../protocol/index.js";
+import type { ShardControl, ShardReport, ShardResult, ShardTask, SimNodeDetail } from "../sim/messages.js";
 import runShardHere from "../sim/worker.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
@@ -21,9 +22,9 @@ function workerModule(): { filename: string; execArgv: string[] } {
 export class ShardPool {
   private readonly pool: Piscina | undefined;
   private readonly ports: MessagePort[] = [];
-  private readonly owner = new Map<string, number>();
+  private readonly owner = new Map<NodeId, number>();
   private readonly results: Promise<ShardResult>[] = [];
-  private readonly pendingDetail = new Map<number, (d: NodeDetail | undefined) => void>();
+  private readonly pendingDetail = new Map<number, (d: SimNodeDetail | undefined) => void>();
   private nextRequest = 0;
 
   constructor(
@@ -49,7 +50,7 @@ export class ShardPool {
    * each node's boot slot (one after another over `bootSpreadMs`, from now) follows from its index.
    */
   launch(
-    ids: readonly string[],
+    ids: readonly NodeId[],
     shards: number,
     bootSpreadMs: number,
     common: Omit<ShardTask, "port" | "shard" | "ids" | "bootAt">,
@@ -93,7 +94,7 @@ export class ShardPool {
   }
 
   /** Sends a control to the shard that owns `id`; false if no shard does. */
-  send(id: string, c: ShardControl): boolean {
+  send(id: NodeId, c: ShardControl): boolean {
     const s = this.owner.get(id);
     if (s === undefined) return false;
     this.ports[s]?.postMessage(c);
@@ -101,8 +102,8 @@ export class ShardPool {
   }
 
   /** Sends one control per shard for the ids it owns (`make` gets that shard's share). */
-  sendMany(ids: readonly string[], make: (ids: readonly string[]) => ShardControl): void {
-    const byShard = new Map<number, string[]>();
+  sendMany(ids: readonly NodeId[], make: (ids: readonly NodeId[]) => ShardControl): void {
+    const byShard = new Map<number, NodeId[]>();
     for (const id of ids) {
       const s = this.owner.get(id);
       if (s === undefined) continue;
@@ -113,11 +114,11 @@ export class ShardPool {
     for (const [s, list] of byShard) this.ports[s]?.postMessage(make(list));
   }
 
-  has(id: string): boolean {
+  has(id: NodeId): boolean {
     return this.owner.has(id);
   }
 
-  detail(id: string): Promise<NodeDetail | undefined> {
+  detail(id: NodeId): Promise<SimNodeDetail | undefined> {
     const requestId = this.nextRequest++;
     return new Promise((resolve) => {
       this.pendingDetail.set(requestId, resolve);

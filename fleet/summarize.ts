@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { VERSION } from "../cli/version.js";
+import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
@@ -25,7 +25,7 @@ import { checkRequirements, type FaultReport, type Report, round, syncFields } f
 export interface ReportInput {
   readonly opts: ResolvedFleetOptions;
   readonly profile: string;
-  readonly ids: readonly string[];
+  readonly ids: readonly NodeId[];
   readonly pairing: Pairing;
   readonly collector: Collector;
   readonly registeredAt: ReadonlyMap<string, number>;
@@ -61,7 +61,7 @@ export function buildReport(i: ReportInput): Report {
   const checker = collector.checker;
   // In the order they started (the runner records them as they end).
   const faultRecords = [...i.faults].sort((a, b) => a.startMs - b.startMs);
-  const finals = new Map<string, NodeFinal>();
+  const finals = new Map<NodeId, NodeFinal>();
   const cpu = new Distribution(100, 100);
   const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
   for (const r of i.results) {
@@ -86,7 +86,7 @@ export function buildReport(i: ReportInput): Report {
   const cpuSummary = cpu.summary();
   const analysis = analyzeFaults({
     faults: faultRecords,
-    fleet: i.ids as readonly NodeId[],
+    fleet: i.ids,
     reach: followersReach(i.pairing),
     timeline: collector.timeline,
     pairs: checker.pairs(),

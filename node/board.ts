@@ -7,7 +7,9 @@
  * semaphore gives the Ethernet controller to one of them at a time. It feeds the core, prices what
  * the core did, performs its outputs and reports boots, presses, syncs and applied states.
  */
-import type { Stamp } from "../protocol/index.js";
+
+import type { NodeId, Stamp } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import { type CoreInput, type CoreOutput, NodeCore, type NodeCoreConfig } from "./core.js";
 import { coreCost } from "./core-cost.js";
 import { Cpu } from "./cpu.js";
@@ -48,7 +50,7 @@ export class Board {
   private readonly p: DeviceProfile;
   private readonly sched: Scheduler;
   private readonly sink: NodeEventSink;
-  private readonly node: string;
+  private readonly node: NodeId;
 
   /** Interrupt-path publishes waiting for the Ethernet controller (the semaphore). */
   private isrQueue: CoreOutput[] = [];
@@ -341,6 +343,8 @@ export class Board {
         case "drop":
           this.sink({ type: "drop", node: this.node, at: this.cpu.t, reason: o.reason, topic: o.topic });
           break;
+        default:
+          assertNever(o);
       }
     }
     return ledAt;

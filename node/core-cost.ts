@@ -6,8 +6,10 @@
  * core publishes, so a publish costs nothing more here; PubSubClient's packet and the SPI transfer
  * are the board's.
  */
+
 import type { DropReason } from "../protocol/index.js";
-import type { CoreInput, CoreOutput, Phase } from "./core.js";
+import { assertNever } from "../protocol/index.js";
+import type { CoreInput, CoreOutput, SyncPhase } from "./core.js";
 import type { DeviceProfile } from "./profile.js";
 
 export type CoreCycles = DeviceProfile["coreCycles"];
@@ -17,8 +19,8 @@ export type CoreOperation = keyof CoreCycles;
 export interface CoreStep {
   readonly input: CoreInput;
   readonly outputs: readonly CoreOutput[];
-  readonly phaseBefore: Phase;
-  readonly phaseAfter: Phase;
+  readonly phaseBefore: SyncPhase;
+  readonly phaseAfter: SyncPhase;
   /** The sync grace had run out: the core completed the sync before it handled the input. */
   readonly graceExpired: boolean;
 }
@@ -68,6 +70,8 @@ export function classify(step: CoreStep): Charge[] {
       const pre = completed ? [once("syncComplete")] : [];
       return [...pre, ...message(input.topic, input.payload, outputs)];
     }
+    default:
+      assertNever(input);
   }
 }
 

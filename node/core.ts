@@ -6,6 +6,7 @@
  * protocol/vectors/ hold both to it.
  */
 import {
+  assertNever,
   type ConfigMessage,
   type DropReason,
   decode,
@@ -51,11 +52,12 @@ export type CoreOutput =
   | { readonly type: "led"; readonly on: boolean }
   | { readonly type: "drop"; readonly reason: DropReason; readonly topic: string; readonly detail: string };
 
-export type Phase = "offline" | "syncing" | "synced";
+/** Where a node's protocol core is with the broker: not connected, catching up, in sync. */
+export type SyncPhase = "offline" | "syncing" | "synced";
 
 /** What the node holds in RAM, for views and tests. */
 export interface NodeCoreState {
-  readonly phase: Phase;
+  readonly phase: SyncPhase;
   readonly on: boolean;
   readonly led: boolean;
   readonly stamp: Stamp;
@@ -71,7 +73,7 @@ export class NodeCore {
   private clock = 0;
   private sources: NodeId[] = [];
   private configVersion = 0;
-  private phase: Phase = "offline";
+  private phase: SyncPhase = "offline";
   private connectedAt = 0;
   private gotConfig = false;
   private gotReport = false;
@@ -128,6 +130,8 @@ export class NodeCore {
       case "message":
         this.message(input.topic, input.payload, input.qos ?? 0);
         break;
+      default:
+        assertNever(input);
     }
     return this.out;
   }
@@ -238,6 +242,8 @@ export class NodeCore {
       case "register":
         this.drop("bad-topic", topic, `${msg.kind} messages are for control servers, not nodes`);
         break;
+      default:
+        assertNever(msg);
     }
     if (this.phase === "syncing" && this.gotConfig && this.gotReport) this.completeSync();
   }

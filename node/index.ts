@@ -9,7 +9,7 @@ export {
   NodeCore,
   type NodeCoreConfig,
   type NodeCoreState,
-  type Phase,
+  type SyncPhase,
 } from "./core.js";
 export { Link, LinkPath, type LinkStats, type PathStats } from "./link.js";
 export {

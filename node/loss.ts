@@ -2,7 +2,9 @@
  * Loss processes for one direction of a link: independent (Bernoulli) losses or the bursty
  * Gilbert–Elliott two-state chain. Each call to `lost()` is one transmission attempt of one segment.
  */
+
 import { z } from "zod";
+import { assertNever } from "../protocol/index.js";
 import type { Random } from "./rng.js";
 
 const probability = z.number().min(0).max(1);
@@ -45,6 +47,8 @@ export function meanLoss(spec: LossSpec): number {
       const bad = d === 0 ? 0 : spec.pGoodToBad / d;
       return (1 - bad) * spec.lossGood + bad * spec.lossBad;
     }
+    default:
+      assertNever(spec);
   }
 }
 
@@ -78,6 +82,8 @@ export class LossProcess {
         this.bad = this.bad ? this.rand() >= s.pBadToGood : this.rand() < s.pGoodToBad;
         return lost;
       }
+      default:
+        assertNever(s);
     }
   }
 }

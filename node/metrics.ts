@@ -3,7 +3,7 @@
  * node's scheduler), pushed to a plain callback — no emitter, no allocation beyond the event — and
  * the counters a runner reads when it wants them.
  */
-import type { DropReason, Stamp } from "../protocol/index.js";
+import type { DropReason, NodeId, Stamp } from "../protocol/index.js";
 import type { LinkStats } from "./link.js";
 import type { RamBudget } from "./ram.js";
 
@@ -11,11 +11,11 @@ export type DisconnectReason = "keepalive" | "socket-timeout" | "closed" | "powe
 export type ConnectFailure = "handshake" | "connack-timeout" | "refused";
 
 export type NodeEvent =
-  | { readonly type: "boot"; readonly node: string; readonly at: number }
+  | { readonly type: "boot"; readonly node: NodeId; readonly at: number }
   /** The button interrupt at `at`; `stamp` is what it published, absent when held until sync. */
   | {
       readonly type: "press";
-      readonly node: string;
+      readonly node: NodeId;
       readonly at: number;
       readonly ledAt: number;
       readonly stamp?: Stamp;
@@ -23,7 +23,7 @@ export type NodeEvent =
   /** Presses held while not synced took this stamp when the sync completed. */
   | {
       readonly type: "held-applied";
-      readonly node: string;
+      readonly node: NodeId;
       readonly at: number;
       readonly stamp: Stamp;
       readonly presses: number;
@@ -31,24 +31,24 @@ export type NodeEvent =
   /** A received message changed the node's state (LED written at `at`). */
   | {
       readonly type: "applied";
-      readonly node: string;
+      readonly node: NodeId;
       readonly at: number;
       readonly stamp: Stamp;
       readonly on: boolean;
       readonly via: "report" | "state" | "own-report";
     }
-  | { readonly type: "connected"; readonly node: string; readonly at: number; readonly attemptAt: number }
+  | { readonly type: "connected"; readonly node: NodeId; readonly at: number; readonly attemptAt: number }
   /** The sync completed holding `stamp` (after a reboot: what the node got back from the broker). */
-  | { readonly type: "synced"; readonly node: string; readonly at: number; readonly stamp: Stamp }
+  | { readonly type: "synced"; readonly node: NodeId; readonly at: number; readonly stamp: Stamp }
   | {
       readonly type: "disconnected";
-      readonly node: string;
+      readonly node: NodeId;
       readonly at: number;
       readonly reason: DisconnectReason;
     }
   | {
       readonly type: "connect-failed";
-      readonly node: string;
+      readonly node: NodeId;
       readonly at: number;
       readonly reason: ConnectFailure;
     }
@@ -58,16 +58,16 @@ export type NodeEvent =
    */
   | {
       readonly type: "echo";
-      readonly node: string;
+      readonly node: NodeId;
       readonly at: number;
       readonly publishedAt: number;
       readonly stamp: Stamp;
     }
   /** An incoming packet over the PubSubClient buffer, drained and dropped without a callback. */
-  | { readonly type: "oversized"; readonly node: string; readonly at: number; readonly bytes: number }
+  | { readonly type: "oversized"; readonly node: NodeId; readonly at: number; readonly bytes: number }
   | {
       readonly type: "drop";
-      readonly node: string;
+      readonly node: NodeId;
       readonly at: number;
       readonly reason: DropReason;
       readonly topic: string;

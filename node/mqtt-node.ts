@@ -2,9 +2,10 @@
  * CoreClient: a NodeCore on a real MQTT.js connection, with no device model — the `ideal` node.
  * Tests, tools and the mixed-fleet checks use it as a protocol-exact node that costs nothing.
  */
+
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
-import { encode } from "../protocol/index.js";
+import { assertNever, encode } from "../protocol/index.js";
 import { type CoreOutput, NodeCore, type NodeCoreConfig, type NodeCoreState } from "./core.js";
 
 export interface CoreClientOptions {
@@ -130,6 +131,8 @@ export class CoreClient extends EventEmitter<CoreClientEvents> {
         case "drop":
           this.emit("drop", o);
           break;
+        default:
+          assertNever(o);
       }
     }
   }

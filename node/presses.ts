@@ -2,7 +2,9 @@
  * Button press plans: seeded Poisson presses, bursts ("spam press") and scripted times. A plan keeps
  * one pending timer at a time, so a fleet of nodes costs one timer per active plan.
  */
+
 import { z } from "zod";
+import { assertNever } from "../protocol/index.js";
 import { exponential, type Random } from "./rng.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 
@@ -69,6 +71,8 @@ export function runPressPlan(
       step(() => times[i++]);
       break;
     }
+    default:
+      assertNever(plan);
   }
   return {
     cancel: () => {

@@ -2,6 +2,7 @@
  * The payload grammar: encodes messages to (topic, payload) and decodes received bytes back, with a
  * ProtocolError naming the reason for anything malformed. Never throws anything else on any input.
  */
+
 import { ProtocolError } from "./errors.js";
 import { isNodeId, type NodeId, type Prefix } from "./ids.js";
 import {
@@ -19,6 +20,7 @@ import {
   RETAINED_KINDS,
   TAG_LETTER,
 } from "./messages.js";
+import { assertNever } from "./never.js";
 import { clip, type ParsedTopic, parseTopic, topicOf } from "./topics.js";
 
 export interface Encoded {
@@ -53,6 +55,8 @@ export function encode(prefix: Prefix, msg: Message): Encoded {
       return node(msg.node, `${tag} ${msg.source}`, 1);
     case "query":
       return { topic: topicOf(prefix, "query"), payload: tag, retain, qos: 1 };
+    default:
+      assertNever(msg);
   }
   function node(id: NodeId, payload: string, qos: 0 | 1): Encoded {
     return { topic: topicOf(prefix, msg.kind as Exclude<MessageKind, "query">, id), payload, retain, qos };
@@ -125,6 +129,8 @@ function decodePayload(t: ParsedTopic, text: string): Message {
     case "unsubscribe":
       arity(t.kind, args, 1, text);
       return { kind: t.kind, node: t.node, source: id(t.kind, args[0]) };
+    default:
+      assertNever(t);
   }
 }
 

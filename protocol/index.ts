@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./ids.js";
 export * from "./limits.js";
 export * from "./messages.js";
+export * from "./never.js";
 export * from "./option-error.js";
 export * from "./stamp.js";
 export * from "./topics.js";

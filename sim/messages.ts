@@ -8,12 +8,12 @@ import type { MessagePort } from "node:worker_threads";
 import type { LossSpec } from "../node/loss.js";
 import type { NodeEvent } from "../node/metrics.js";
 import type { DeviceProfile } from "../node/profile.js";
-import type { Stamp } from "../protocol/index.js";
+import type { NodeId, Stamp } from "../protocol/index.js";
 
 /** Starts a shard. Times are on the main thread's `performance.now()` clock. */
 export interface ShardTask {
   readonly shard: number;
-  readonly ids: readonly string[];
+  readonly ids: readonly NodeId[];
   /** When each node powers on (same order as ids). */
   readonly bootAt: readonly number[];
   readonly brokerHost: string;
@@ -35,19 +35,19 @@ export type ShardControl =
   | { readonly type: "set-loss"; readonly loss: LossSpec }
   | { readonly type: "start-presses"; readonly from: number; readonly until: number }
   | { readonly type: "stop-presses" }
-  | { readonly type: "press"; readonly id: string }
-  | { readonly type: "power-cycle"; readonly id: string; readonly offMs: number }
+  | { readonly type: "press"; readonly id: NodeId }
+  | { readonly type: "power-cycle"; readonly id: NodeId; readonly offMs: number }
   /** Power off (RAM lost, no goodbye to the broker) or on (boot) for these nodes, now. */
-  | { readonly type: "power"; readonly ids: readonly string[]; readonly on: boolean }
-  | { readonly type: "cable"; readonly ids: readonly string[]; readonly pulled: boolean }
-  | { readonly type: "detail"; readonly id: string; readonly requestId: number }
+  | { readonly type: "power"; readonly ids: readonly NodeId[]; readonly on: boolean }
+  | { readonly type: "cable"; readonly ids: readonly NodeId[]; readonly pulled: boolean }
+  | { readonly type: "detail"; readonly id: NodeId; readonly requestId: number }
   | { readonly type: "finish" };
 
 export interface NodeFinal {
-  readonly id: string;
+  readonly id: NodeId;
   readonly on: boolean;
   readonly stamp: Stamp;
-  readonly sources: readonly string[];
+  readonly sources: readonly NodeId[];
   readonly cpuPct: number;
   readonly synced: boolean;
 }
@@ -60,8 +60,9 @@ export interface LinkTotals {
   oversizedDropped: number;
 }
 
-export interface NodeDetail {
-  readonly id: string;
+/** One simulated node's modeled figures, fetched from its worker for the console's detail pane. */
+export interface SimNodeDetail {
+  readonly id: NodeId;
   readonly cpuPct: number;
   readonly ramBytes: number;
   readonly sramBytes: number;
@@ -72,7 +73,7 @@ export interface NodeDetail {
 export type ShardReport =
   | { readonly type: "events"; readonly shard: number; readonly events: readonly NodeEvent[] }
   | { readonly type: "lag"; readonly shard: number; readonly p99Ms: number; readonly maxMs: number }
-  | { readonly type: "detail"; readonly requestId: number; readonly detail: NodeDetail | undefined }
+  | { readonly type: "detail"; readonly requestId: number; readonly detail: SimNodeDetail | undefined }
   | { readonly type: "error"; readonly shard: number; readonly message: string };
 
 /** What a shard's task resolves to after `finish`. */

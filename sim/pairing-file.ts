@@ -5,7 +5,7 @@
  * line of every follower and every source (JSON.parse knows none of them).
  */
 import { readFileSync } from "node:fs";
-import { isNodeId, MAX_FOLLOWS, type NodeId, OptionError } from "../protocol/index.js";
+import { isNodeId, MAX_FOLLOWS, NodeId, OptionError } from "../protocol/index.js";
 import type { Pairing } from "./topology.js";
 
 /** A pairing file that cannot be used; `line` is 1-based, absent when the file could not be read. */
@@ -66,7 +66,7 @@ export function parsePairing(text: string, path: string, ids: readonly NodeId[])
       if (id === f.id) fail(s.line, `${f.id} cannot follow itself`);
       if (!known.has(id)) fail(s.line, `source ${id} of ${f.id} is not a node of this fleet (${fleet})`);
     }
-    out.set(f.id as NodeId, [...new Set(sources.map((s) => s.id as NodeId))]);
+    out.set(NodeId(f.id), [...new Set(sources.map((s) => NodeId(s.id as string)))]);
   }
   return out;
 }

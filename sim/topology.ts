@@ -2,8 +2,9 @@
  * Pairing topologies for a fleet: who follows whom. Generated from a named shape and a group size,
  * or read from a pairing file (pairing-file.ts); always within the protocol's limit of sources per node.
  */
+
 import seedrandom from "seedrandom";
-import { MAX_FOLLOWS, type NodeId, NodeId as toNodeId } from "../protocol/index.js";
+import { assertNever, MAX_FOLLOWS, type NodeId, NodeId as toNodeId } from "../protocol/index.js";
 
 export const TOPOLOGY_KINDS = ["ring", "pairs", "star", "chain", "random", "none"] as const;
 export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
@@ -67,6 +68,8 @@ export function buildPairing(ids: readonly NodeId[], spec: TopologySpec): Pairin
       }
       case "none":
         break;
+      default:
+        assertNever(spec.kind);
     }
   }
   return out;
@@ -85,8 +88,8 @@ export function followersReach(pairing: Pairing): Map<NodeId, NodeId[]> {
     const seen = new Set<NodeId>();
     const stack = [...(direct.get(s) ?? [])];
     while (stack.length > 0) {
-      const n = stack.pop() as NodeId;
-      if (n === s || seen.has(n)) continue;
+      const n = stack.pop();
+      if (n === undefined || n === s || seen.has(n)) continue;
       seen.add(n);
       stack.push(...(direct.get(n) ?? []));
     }

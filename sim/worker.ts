@@ -2,20 +2,23 @@
  * A worker thread of the fleet: runs one shard of simulated nodes on wall time, batches their events
  * to the main thread, obeys controls, and on `finish` stops the nodes and returns their final state.
  */
+
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { NodeEvent } from "../node/metrics.js";
 import type { Timer } from "../node/scheduler.js";
 import { RealScheduler } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
 import { tcpWire } from "../node/wire.js";
+import type { NodeId } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import type {
   LinkTotals,
-  NodeDetail,
   NodeFinal,
   ShardControl,
   ShardReport,
   ShardResult,
   ShardTask,
+  SimNodeDetail,
 } from "./messages.js";
 
 const FLUSH_MS = 50;
@@ -31,7 +34,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     batch.push(e);
   };
   const wire = tcpWire(task.brokerHost, task.brokerPort);
-  const nodes = new Map<string, SimNode>();
+  const nodes = new Map<NodeId, SimNode>();
   task.ids.forEach((id, i) => {
     const node = new SimNode({
       id,
@@ -60,7 +63,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     post({ type: "lag", shard: task.shard, p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
   }, LAG_EVERY_MS);
 
-  const detail = (id: string): NodeDetail | undefined => {
+  const detail = (id: NodeId): SimNodeDetail | undefined => {
     const n = nodes.get(id);
     if (!n) return undefined;
     const s = n.stats();
@@ -124,6 +127,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
           case "finish":
             resolve();
             break;
+          default:
+            assertNever(m);
         }
       } catch (e) {
         post({ type: "error", shard: task.shard, message: e instanceof Error ? e.message : String(e) });

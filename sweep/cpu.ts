@@ -4,9 +4,10 @@
  * loss level. The CPU figures are the device model's (docs/device-model.md), measured over the cases'
  * modeled minutes after the nodes have synced; fake time makes them exact and independent of the host.
  */
+
 import { FakeScheduler, MemoryBroker, type NodeEvent, SimNode } from "../node/index.js";
 import type { DeviceProfile } from "../node/profile.js";
-import { encode, NodeId, Prefix, topicOf } from "../protocol/index.js";
+import { assertNever, encode, NodeId, Prefix, topicOf } from "../protocol/index.js";
 
 export const CPU_CASES = ["normal press", "spam press", "spammed notifications"] as const;
 export type CpuCase = (typeof CPU_CASES)[number];
@@ -126,6 +127,8 @@ export function runCpuCase(
       next(WARMUP_MS);
       break;
     }
+    default:
+      assertNever(kase);
   }
   const before = a.stats();
   sched.runUntil(end);

@@ -5,6 +5,7 @@
  * starts while the presses run; node lists name the fleet's nodes), scaled for `--quick`, and
  * described in words for the report.
  */
+
 import { z } from "zod";
 import {
   checkScheduleFits,
@@ -15,6 +16,7 @@ import {
   parseSchedule,
 } from "../fleet/faults/schedule.js";
 import type { NodeId } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 
 export type { FaultEntry };
 
@@ -128,6 +130,8 @@ function scaleEntry(e: FaultEntry, k: number): FaultEntry {
       return { ...e, atS: at(e.atS), forS: span(e.forS) };
     case "loss":
       return { ...e, atS: at(e.atS), ...(e.forS !== undefined ? { forS: span(e.forS) } : {}) };
+    default:
+      assertNever(e);
   }
 }
 
@@ -154,5 +158,7 @@ export function describeEntry(e: FaultEntry): string {
       return `a client stops reading${e.topic ? ` ${e.topic}` : ""} at ${e.atS} s for ${e.forS} s`;
     case "loss":
       return `${e.pct}% loss at ${e.atS} s${e.forS !== undefined ? ` for ${e.forS} s` : " on"}`;
+    default:
+      assertNever(e);
   }
 }

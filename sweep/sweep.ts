@@ -10,6 +10,7 @@ import {
   type ProfileOverrides,
 } from "../fleet/options.js";
 import { loadProfile } from "../node/profile.js";
+import { assertNever } from "../protocol/index.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
 import { type FaultCaseResult, faultCaseSeconds, runFaultCase } from "./fault-cases.js";
 import { type PointResult, pointSeconds, runPoint } from "./point.js";
@@ -118,6 +119,8 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         return pointSeconds(sc.fleet);
       case "fault":
         return faultCaseSeconds(sc.fleet, sc.faults?.cases[st.c] as FaultCase);
+      default:
+        assertNever(st);
     }
   };
   const results: {
@@ -183,6 +186,8 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         out.faults.push(faultCase);
         break;
       }
+      default:
+        assertNever(st);
     }
     if (st.kind !== "cpu") {
       fleetWall += (performance.now() - started) / 1000;

@@ -7,7 +7,15 @@
  * Not the simulator (sim/ is): only a stand-in with the same shape of behaviour.
  */
 import seedrandom from "seedrandom";
-import { compareStamps, type NodeId, type NodeKind, type Stamp } from "../../protocol/index.js";
+import {
+  compareStamps,
+  encode,
+  formatStamp,
+  NodeId,
+  type NodeKind,
+  Prefix,
+  type Stamp,
+} from "../../protocol/index.js";
 import { LatencyWindow } from "../latency.js";
 import { EventQueue } from "./queue.js";
 
@@ -31,6 +39,8 @@ export const DEMO_DEFAULTS: DemoOptions = {
 const RETRY_MS = 200;
 const RETRIES = 8;
 const MESSAGES_KEPT = 5;
+/** The demo has no broker; the prefix only completes the encoded report. */
+const DEMO_PREFIX = Prefix("tf");
 
 type Event =
   | {
@@ -86,7 +96,7 @@ export class DemoFleet {
     this.rand = seedrandom.alea(`${options.seed}\u0000links`);
     this.pressRand = seedrandom.alea(`${options.seed}\u0000presses`);
     for (let i = 0; i < options.nodes; i++) {
-      const id = `n-${String(i).padStart(4, "0")}` as NodeId;
+      const id = NodeId(`n-${String(i).padStart(4, "0")}`);
       const kind: NodeKind = options.realEvery > 0 && i % options.realEvery === 1 ? "real" : "sim";
       this.byId.set(id, i);
       this.nodes.push({
@@ -222,12 +232,12 @@ export class DemoFleet {
     if (!n) return;
     n.on = on;
     n.stamp = stamp;
-    this.pressedAt.set(`${stamp.counter}@${stamp.origin}`, this.now);
+    this.pressedAt.set(formatStamp(stamp), this.now);
     if (this.pressedAt.size > 20_000) {
       const oldest = this.pressedAt.keys().next().value;
       if (oldest !== undefined) this.pressedAt.delete(oldest);
     }
-    this.remember(n, `tx R1 ${on ? 1 : 0} ${stamp.counter} ${stamp.origin}`);
+    this.remember(n, `tx ${reportPayload(n.id, on, stamp)}`);
     if (n.online) for (const f of n.followers) this.send(i, f, 1);
   }
 
@@ -253,14 +263,14 @@ export class DemoFleet {
       return;
     }
     this.handled(f);
-    this.remember(f, `rx R1 ${s.on ? 1 : 0} ${s.stamp.counter} ${s.stamp.origin} via ${s.id}`);
+    this.remember(f, `rx ${reportPayload(s.id, s.on, s.stamp)} via ${s.id}`);
     if (compareStamps(s.stamp, f.stamp) <= 0) return;
     f.on = s.on;
     f.stamp = s.stamp;
     f.clock = Math.max(f.clock, s.stamp.counter);
-    const at = this.pressedAt.get(`${s.stamp.counter}@${s.stamp.origin}`);
+    const at = this.pressedAt.get(formatStamp(s.stamp));
     if (at !== undefined) this.latency.record(this.now - at);
-    this.remember(f, `tx R1 ${f.on ? 1 : 0} ${f.stamp.counter} ${f.stamp.origin}`);
+    this.remember(f, `tx ${reportPayload(f.id, f.on, f.stamp)}`);
     for (const x of f.followers) this.send(to, x, 1);
   }
 
@@ -285,4 +295,9 @@ export class DemoFleet {
     n.messages.push(`${(this.now / 1000).toFixed(1)}s ${text}`);
     if (n.messages.length > MESSAGES_KEPT) n.messages.shift();
   }
+}
+
+/** A report's payload as the node would publish it, e.g. `R1 1 7 n-0003`. */
+function reportPayload(node: NodeId, on: boolean, stamp: Stamp): string {
+  return encode(DEMO_PREFIX, { kind: "report", node, on, stamp }).payload;
 }

@@ -3,6 +3,7 @@
  * zoomed out, the whole fleet with each cell standing for a block of nodes. Pure and linear in the
  * number of nodes; only the visible cells are drawn.
  */
+import { assertNever } from "../../protocol/index.js";
 import type { ConsoleNode } from "../source.js";
 import { colorRuns, type Glyphs } from "./glyphs.js";
 
@@ -49,6 +50,8 @@ export function applyFilter(nodes: readonly ConsoleNode[], filter: Filter): read
       return nodes.filter((n) => !n.online);
     case "real":
       return nodes.filter((n) => n.kind === "real");
+    default:
+      assertNever(filter);
   }
 }
 
@@ -78,6 +81,8 @@ export function nodeStyle(n: ConsoleNode): string {
       return "red-fg";
     case "unknown":
       return "white-fg";
+    default:
+      assertNever(n.sync);
   }
 }
 

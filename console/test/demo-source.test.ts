@@ -3,10 +3,10 @@
  * and recovers, and carries out every console action.
  */
 import { describe, expect, it } from "vitest";
-import type { NodeId } from "../../protocol/index.js";
+import { NodeId } from "../../protocol/index.js";
 import { DemoSource } from "../demo-source.js";
 
-const n = (i: number) => `n-${String(i).padStart(4, "0")}` as NodeId;
+const n = (i: number) => NodeId(`n-${String(i).padStart(4, "0")}`);
 
 /** Mean in-sync fraction over `ms` of model time, sampled every 250 ms. */
 function run(s: DemoSource, ms: number): number {
@@ -83,7 +83,7 @@ describe("demo fleet", () => {
     await s.pullCable(n(6), false);
     s.advanceTo(22_000);
     expect(s.nodes()[6]?.online).toBe(true);
-    await expect(s.press("nope" as NodeId)).rejects.toThrow("no node nope");
+    await expect(s.press(NodeId("nope"))).rejects.toThrow("no node nope");
     await expect(s.setLoss(101)).rejects.toThrow("0..100");
   });
 });

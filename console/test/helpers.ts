@@ -4,7 +4,7 @@
  * reports whatever faults a test puts in progress.
  */
 import { PassThrough } from "node:stream";
-import type { NodeId } from "../../protocol/index.js";
+import { NodeId } from "../../protocol/index.js";
 import { ConsoleEmitter } from "../emitter.js";
 import type { ConsoleTimers } from "../options.js";
 import type {
@@ -61,7 +61,7 @@ export const ALL_CAPS: Capabilities = {
   powerOutage: true,
 };
 
-export const id = (i: number) => `n-${String(i).padStart(4, "0")}` as NodeId;
+export const id = (i: number) => NodeId(`n-${String(i).padStart(4, "0")}`);
 
 /** A fleet of `count` nodes: every 10th real, every 7th off-line, every 5th out of sync, odd ones on. */
 export class FakeSource implements ConsoleSource {

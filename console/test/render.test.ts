@@ -8,11 +8,12 @@ import { KEY_TABLE, keyBindings } from "../keys.js";
 import { resolveOptions } from "../options.js";
 import { PAPER_LIMIT_MS, renderLatency } from "../render/charts.js";
 import { gridLayout, indexAt, renderGrid } from "../render/fleet-grid.js";
+import { renderFooter } from "../render/footer.js";
 import { ASCII } from "../render/glyphs.js";
 import { faultFlag, type HeaderFacts, renderHeader } from "../render/header.js";
 import { renderHelp } from "../render/help.js";
 import { NO_CAPABILITIES } from "../source.js";
-import { FakeSource } from "./helpers.js";
+import { ALL_CAPS, FakeSource } from "./helpers.js";
 
 const plain = (s: string) => s.replace(/\{[^}]*\}/g, "");
 
@@ -94,6 +95,19 @@ describe("renderers", () => {
     expect(help).toContain(
       "{gray-fg}O            cut every node's power for 2 s (asks y/n) (not for this fleet){/gray-fg}",
     );
+  });
+
+  it("writes the footer's hints from the key table, leaving out what the fleet cannot do", () => {
+    expect(renderFooter({}, ALL_CAPS)).toBe(
+      " ?:help q:quit arrows:move Enter:detail z:zoom f:filter p:press +/-:loss",
+    );
+    expect(renderFooter({}, NO_CAPABILITIES)).toBe(" ?:help q:quit arrows:move Enter:detail z:zoom f:filter");
+    const extra = [
+      ...KEY_TABLE,
+      { label: "w", what: "wave", hint: "w:wave", needs: "press" as const, on: {} },
+    ];
+    expect(renderFooter({}, { ...NO_CAPABILITIES, press: true }, extra)).toMatch(/p:press .*w:wave$/);
+    expect(renderFooter({ question: "restart" }, ALL_CAPS)).toContain("restart? y/n");
   });
 
   it("rejects bad options by name", () => {

@@ -5,12 +5,12 @@
  */
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import type { NodeId } from "../../protocol/index.js";
+import { NodeId } from "../../protocol/index.js";
 import type { ConvergenceReport, SeriesPoint, Twin, TwinsEvents } from "../../twins/index.js";
 import { TwinsSource, type TwinsView } from "../twins-source.js";
 
-const a = "a" as NodeId;
-const b = "b" as NodeId;
+const a = NodeId("a");
+const b = NodeId("b");
 
 function twin(id: NodeId, over: Partial<Twin> = {}): Twin {
   return {
@@ -35,7 +35,7 @@ class FakeTwins extends EventEmitter<TwinsEvents> implements TwinsView {
   ]);
   calls: string[] = [];
   list = () => [...this.twins.values()];
-  get = (id: string) => this.twins.get(id as NodeId);
+  get = (id: string) => this.twins.get(NodeId(id));
   convergence = (): ConvergenceReport => ({
     followers: [{ id: b, status: "behind", stamp: undefined, target: undefined, waitingOn: [a] }],
     inSync: 0,

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
+import { NodeId } from "../../protocol/index.js";
 import type { Twin } from "../../twins/index.js";
 
 const STANDIN = fileURLToPath(new URL("../build/twinfleet-standin", import.meta.url));
@@ -204,7 +205,7 @@ describe("a mixed fleet: stand-ins and simulated nodes on one broker", () => {
   it("a simulated press reaches the stand-ins that follow it within 1 s", async () => {
     const leds = ["h-2", "h-3"].map((id) => standIn(id).next("led 1"));
     const pressedAt = performance.now();
-    expect(run.press("n-0010")).toBe(true);
+    expect(run.press(NodeId("n-0010"))).toBe(true);
     for (const at of await Promise.all(leds)) expect(at - pressedAt).toBeLessThan(SYNC_MS);
     // The stand-ins re-report the simulated node's stamp, as any follower does.
     await Promise.all(["h-2", "h-3"].map((id) => twinWhen(run, id, holds("n-0010"))));
@@ -214,7 +215,7 @@ describe("a mixed fleet: stand-ins and simulated nodes on one broker", () => {
     const hostLed = standIn("h-4").next("led 1");
     const down = ["n-0021", "n-0022"].map((id) => twinWhen(run, id, holds("n-0020")));
     const pressedAt = performance.now();
-    expect(run.press("n-0020")).toBe(true);
+    expect(run.press(NodeId("n-0020"))).toBe(true);
     expect((await hostLed) - pressedAt).toBeLessThan(SYNC_MS);
     for (const at of await Promise.all(down)) expect(at - pressedAt).toBeLessThan(SYNC_MS);
   });
@@ -222,7 +223,7 @@ describe("a mixed fleet: stand-ins and simulated nodes on one broker", () => {
   it("sim-only pairs from the pairing file work alongside", async () => {
     const down = ["n-0031", "n-0032"].map((id) => twinWhen(run, id, holds("n-0030")));
     const pressedAt = performance.now();
-    expect(run.press("n-0030")).toBe(true);
+    expect(run.press(NodeId("n-0030"))).toBe(true);
     for (const at of await Promise.all(down)) expect(at - pressedAt).toBeLessThan(SYNC_MS);
   });
 

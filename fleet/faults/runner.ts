@@ -4,9 +4,11 @@
  * each fault started and ended on the run's clock and which nodes it hit — is kept as spans for the
  * fault analysis, and announced as it happens for the console and the progress lines.
  */
+
 import { EventEmitter } from "node:events";
 import type { Scheduler, Timer } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
+import { assertNever } from "../../protocol/index.js";
 import type { FaultSpan } from "../../sim/recovery.js";
 import { type FaultEntry, type FaultKind, faultSpanS, selectNodes } from "./schedule.js";
 
@@ -163,6 +165,8 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
           return cut === undefined ? {} : { cutAtMs: cut };
         };
       }
+      default:
+        assertNever(entry);
     }
   }
 

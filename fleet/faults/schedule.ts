@@ -5,10 +5,11 @@
  * count from the start of the press phase, when the fleet is up. Node sets ("all", "10%", a count or
  * a list) are drawn from the run's seed, so a schedule picks the same nodes on every run.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import seedrandom from "seedrandom";
 import { z } from "zod";
-import { isNodeId, type NodeId, OptionError } from "../../protocol/index.js";
+import { assertNever, isNodeId, NodeId, OptionError } from "../../protocol/index.js";
 
 export const FAULT_KINDS = [
   "broker-restart",
@@ -212,6 +213,8 @@ export function faultSpanS(e: FaultEntry): { from: number; to: number } {
       return { from: e.atS, to: e.atS + e.forS };
     case "loss":
       return { from: e.atS, to: e.atS + (e.forS ?? 0) };
+    default:
+      assertNever(e);
   }
 }
 
@@ -246,7 +249,7 @@ export function selectNodes(
   index: number,
 ): NodeId[] {
   if (sel === "all") return [...ids];
-  if (Array.isArray(sel)) return sel.map((s) => s as NodeId);
+  if (Array.isArray(sel)) return sel.map((s) => NodeId(s));
   const count =
     typeof sel === "number"
       ? Math.min(sel, ids.length)
@@ -256,7 +259,9 @@ export function selectNodes(
   // A partial Fisher-Yates shuffle: the first `count` of the pool.
   for (let i = 0; i < Math.min(count, pool.length); i++) {
     const j = i + Math.floor(rng() * (pool.length - i));
-    [pool[i], pool[j]] = [pool[j] as NodeId, pool[i] as NodeId];
+    const [a, b] = [pool[i], pool[j]];
+    if (a === undefined || b === undefined) break;
+    [pool[i], pool[j]] = [b, a];
   }
   return pool.slice(0, Math.min(count, pool.length)).sort();
 }

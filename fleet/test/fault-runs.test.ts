@@ -87,19 +87,19 @@ describe("fault runs", () => {
   it("a broker restart in memory, then a power outage: pairings and states come back", async () => {
     const faults: FaultEntry[] = [{ kind: "broker-restart", atS: 0.5, downS: 1 }];
     const r = await withFaults({ nodes: 4, topology: "pairs", groupSize: 2 }, faults, async (run) => {
-      run.press("n-0000");
+      run.press(NodeId("n-0000"));
       await waitFault(run, "fault-end", "broker-restart");
       // The nodes reconnect (1 s period), sync and put back what the broker lost.
       await allBack(run, performance.now());
-      run.press("n-0002");
+      run.press(NodeId("n-0002"));
       await allDelivered(run, 2);
       const outage = waitFault(run, "fault-end", "power-outage");
       run.injectFault({ kind: "power-outage", atS: 0, offS: 1, nodes: "all" });
       await outage;
       await allBack(run, performance.now());
       // After the outage the nodes know whom they follow only from the broker's retained configs.
-      run.press("n-0001");
-      run.press("n-0003");
+      run.press(NodeId("n-0001"));
+      run.press(NodeId("n-0003"));
       await allDelivered(run, 4);
     });
     expectNothingLost(r);
@@ -123,13 +123,13 @@ describe("fault runs", () => {
         faults,
         async (run) => {
           const url = run.brokerUrl;
-          run.press("n-0000");
+          run.press(NodeId("n-0000"));
           await waitFault(run, "fault-start", "broker-restart");
-          run.press("n-0002"); // held while the broker is down, published at the sync
+          run.press(NodeId("n-0002")); // held while the broker is down, published at the sync
           await waitFault(run, "fault-end", "broker-restart");
           expect(run.brokerUrl).toBe(url);
           await allBack(run, performance.now());
-          run.press("n-0001");
+          run.press(NodeId("n-0001"));
           await allDelivered(run, 3);
         },
       );
@@ -152,7 +152,7 @@ describe("fault runs", () => {
       faults,
       async (run) => {
         await waitFault(run, "fault-start", "partition");
-        run.press("n-0001"); // held in the W5100's retransmissions while the cable is out
+        run.press(NodeId("n-0001")); // held in the W5100's retransmissions while the cable is out
         await waitFault(run, "fault-end", "partition");
         await allDelivered(run, 1);
       },
@@ -170,13 +170,13 @@ describe("fault runs", () => {
     let listed = 0;
     let paired = 0;
     const r = await withFaults({ nodes: 6, topology: "ring", groupSize: 3 }, faults, async (run) => {
-      run.press("n-0000");
+      run.press(NodeId("n-0000"));
       await waitFault(run, "fault-end", "twins-restart");
       await allBack(run, performance.now());
       const twins = run.twins.list().filter((t) => t.id.startsWith("n-"));
       listed = twins.filter((t) => t.reported !== undefined && t.presence === "online").length;
       paired = twins.filter((t) => t.desired.sources.length === 1 && t.pairingInSync).length;
-      run.press("n-0004");
+      run.press(NodeId("n-0004"));
       await allDelivered(run, 2);
     });
     expectNothingLost(r);
@@ -199,11 +199,11 @@ describe("fault runs", () => {
       async (run) => {
         await waitFault(run, "fault-start", "loss");
         expect(run.lossPct).toBe(30);
-        run.press("n-0000");
+        run.press(NodeId("n-0000"));
         await waitFault(run, "fault-end", "loss");
         expect(run.lossPct).toBe(0);
         await waitFault(run, "fault-end", "frozen-client");
-        run.press("n-0001");
+        run.press(NodeId("n-0001"));
         await allDelivered(run, 2);
       },
     );

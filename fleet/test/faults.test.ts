@@ -74,7 +74,7 @@ describe("fault schedules", () => {
     ).toThrow(/faults\[0\] \(broker-restart\) starts at 20 s, when the presses have ended \(--duration 10\)/);
     expect(() =>
       checkScheduleFits(
-        [{ kind: "partition", atS: 1, forS: 5, nodes: ["n-0003", "x-1"].map((s) => s as NodeId) }],
+        [{ kind: "partition", atS: 1, forS: 5, nodes: ["n-0003", "x-1"].map((s) => NodeId(s)) }],
         {
           durationS: 10,
           ids,

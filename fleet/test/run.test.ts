@@ -2,6 +2,7 @@
 // known answers (a chain, a cycle, a conflict, a partition that loses a delivery), and a run of a few
 // hundred nodes with every report key.
 import { describe, expect, it } from "vitest";
+import { NodeId } from "../../protocol/index.js";
 import type { FleetOptions } from "../options.js";
 import type { Report } from "../report.js";
 import { FleetRun, runFleet } from "../run.js";
@@ -34,7 +35,7 @@ async function scripted(raw: FleetOptions, script: (run: FleetRun) => Promise<vo
 describe("fleet runs", () => {
   it("a press at the head of a chain reaches every node down the chain", async () => {
     const r = await scripted({ nodes: 3, topology: "chain", groupSize: 3 }, async (run) => {
-      expect(run.press("n-0000")).toBe(true);
+      expect(run.press(NodeId("n-0000"))).toBe(true);
       await sleep(1000);
     });
     expect(r).toMatchObject({ presses: 1, deliveries: 2, superseded: 0, lost: 0, diverged: 0 });
@@ -43,7 +44,7 @@ describe("fleet runs", () => {
 
   it("runs the nodes in the broker's thread with no worker threads, the same way", async () => {
     const r = await scripted({ nodes: 4, topology: "chain", groupSize: 4, workers: 0 }, async (run) => {
-      expect(run.press("n-0000")).toBe(true);
+      expect(run.press(NodeId("n-0000"))).toBe(true);
       await sleep(1000);
     });
     expect(r).toMatchObject({ presses: 1, deliveries: 3, superseded: 0, lost: 0, diverged: 0 });
@@ -53,7 +54,7 @@ describe("fleet runs", () => {
 
   it("a press in a cycle reaches the other members and stops", async () => {
     const r = await scripted({ nodes: 4, topology: "ring", groupSize: 4 }, async (run) => {
-      run.press("n-0002");
+      run.press(NodeId("n-0002"));
       await sleep(1000);
     });
     expect(r).toMatchObject({ presses: 1, deliveries: 3, lost: 0, diverged: 0 });
@@ -61,8 +62,8 @@ describe("fleet runs", () => {
 
   it("concurrent presses on a pair resolve to one state on both", async () => {
     const r = await scripted({ nodes: 2, topology: "pairs", groupSize: 2 }, async (run) => {
-      run.press("n-0000");
-      run.press("n-0001");
+      run.press(NodeId("n-0000"));
+      run.press(NodeId("n-0001"));
       await sleep(1000);
     });
     expect(r).toMatchObject({ presses: 2, deliveries: 2, lost: 0, diverged: 0 });
@@ -72,11 +73,11 @@ describe("fleet runs", () => {
     const r = await scripted(
       { nodes: 2, topology: "chain", groupSize: 2, profile: "uno-w5100" },
       async (run) => {
-        run.cable("n-0001", true);
+        run.cable(NodeId("n-0001"), true);
         await sleep(200);
-        run.press("n-0000");
+        run.press(NodeId("n-0000"));
         await sleep(6000);
-        run.cable("n-0001", false);
+        run.cable(NodeId("n-0001"), false);
         await sleep(8000);
       },
     );

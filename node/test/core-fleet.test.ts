@@ -1,9 +1,18 @@
 // Many NodeCores on an in-memory broker: chains propagate, cycles converge without endless
 // republishing, concurrent presses agree, and duplicates, reordering, reconnects and reboots never
 // make a node regress. Random schedules come from fast-check with a fixed seed.
+
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compareStamps, decode, formatStamp, NodeId, Prefix, type Stamp } from "../../protocol/index.js";
+import {
+  assertNever,
+  compareStamps,
+  decode,
+  formatStamp,
+  NodeId,
+  Prefix,
+  type Stamp,
+} from "../../protocol/index.js";
 import { type CoreInput, type CoreOutput, NodeCore } from "../core.js";
 
 const prefix = Prefix("tf");
@@ -114,6 +123,8 @@ class MiniFleet {
       case "led":
       case "drop":
         break;
+      default:
+        assertNever(o);
     }
   }
 }

@@ -2,10 +2,11 @@
  * Every conformance vector in protocol/vectors/ run against NodeCore: each step's outputs in order
  * (a drop's free-text `detail` is not part of the contract) and the final state.
  */
+
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { NodeId, Prefix } from "../../protocol/index.js";
+import { assertNever, NodeId, Prefix } from "../../protocol/index.js";
 import { type Vector, type VectorOutput, vectorFileSchema } from "../../protocol/vector-schema.js";
 import { type CoreOutput, NodeCore } from "../core.js";
 
@@ -21,6 +22,8 @@ function comparable(o: CoreOutput): VectorOutput {
     case "publish":
     case "led":
       return o;
+    default:
+      assertNever(o);
   }
 }
 

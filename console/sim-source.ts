@@ -7,7 +7,14 @@
  * they start and end, for the header's indicator; the run's own log lines announce them. Quitting
  * stops the presses and keeps the console open through the settle, with its countdown in the footer.
  */
-import { ConsoleEmitter, openConsole } from "../console/index.js";
+
+import type { FaultRecord } from "../fleet/faults/runner.js";
+import type { FleetRun, RunPhase } from "../fleet/run.js";
+import { settleLine } from "../fleet/settle.js";
+import type { NodeId } from "../protocol/index.js";
+import type { SimNodeDetail } from "../sim/messages.js";
+import { openConsole } from "./app.js";
+import { ConsoleEmitter } from "./emitter.js";
 import type {
   Capabilities,
   ConsoleEvents,
@@ -18,13 +25,8 @@ import type {
   LatencySnapshot,
   Listener,
   NodeDetail,
-} from "../console/source.js";
-import { TwinsSource } from "../console/twins-source.js";
-import type { NodeId } from "../protocol/index.js";
-import type { NodeDetail as SimDetail } from "../sim/messages.js";
-import type { FaultRecord } from "./faults/runner.js";
-import type { FleetRun, Phase } from "./run.js";
-import { settleLine } from "./settle.js";
+} from "./source.js";
+import { TwinsSource } from "./twins-source.js";
 
 const DETAIL_REFRESH_MS = 1000;
 
@@ -45,7 +47,7 @@ export class SimSource implements ConsoleSource {
   };
   private readonly twins: TwinsSource;
   private focused: NodeId | undefined;
-  private simDetail: SimDetail | undefined;
+  private simDetail: SimNodeDetail | undefined;
   private readonly pulled = new Set<string>();
   private readonly refresh: NodeJS.Timeout;
   private readonly events = new ConsoleEmitter();
@@ -61,7 +63,7 @@ export class SimSource implements ConsoleSource {
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
     const onLog = (text: string, level: "info" | "error") => this.log(text, level);
-    const onPhase = (p: Phase) =>
+    const onPhase = (p: RunPhase) =>
       this.log(`phase: ${p}${p === "settle" ? " (presses stopped, loss 0 %)" : ""}`);
     const onStart = (f: FaultRecord) => {
       this.active.set(faultKey(f), { what: describeFault(f), since: f.startMs });

@@ -5,10 +5,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import type { LogLine } from "../../console/source.js";
-import { SimSource } from "../console-source.js";
-import type { FleetOptions } from "../options.js";
-import { FleetRun } from "../run.js";
+import type { FleetOptions } from "../../fleet/options.js";
+import { FleetRun } from "../../fleet/run.js";
+import { SimSource } from "../sim-source.js";
+import type { LogLine } from "../source.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

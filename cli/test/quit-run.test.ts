@@ -5,10 +5,10 @@
  * and the summary as it changed, not just where it started.
  */
 import { describe, expect, it } from "vitest";
-import { CUT_SHORT_EXIT, summary } from "../../cli/commands/sim.js";
-import { SimSource } from "../console-source.js";
-import type { FleetOptions } from "../options.js";
-import { FleetRun, type Phase } from "../run.js";
+import { SimSource } from "../../console/sim-source.js";
+import type { FleetOptions } from "../../fleet/options.js";
+import { FleetRun, type RunPhase } from "../../fleet/run.js";
+import { CUT_SHORT_EXIT, summary } from "../commands/sim.js";
 
 function start(raw: FleetOptions): Promise<FleetRun> {
   return FleetRun.start({
@@ -24,7 +24,7 @@ function start(raw: FleetOptions): Promise<FleetRun> {
   });
 }
 
-function phase(run: FleetRun, p: Phase): Promise<void> {
+function phase(run: FleetRun, p: RunPhase): Promise<void> {
   return new Promise((resolve) => {
     if (run.phase === p) resolve();
     else run.on("phase", (q) => q === p && resolve());

@@ -8,7 +8,7 @@
  * during a long settle: the console says it is settling and counts down, and Ctrl-C ends it at once.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { headerHas, inSync, TmuxSession } from "../../console/test/tmux.js";
+import { headerHas, inSync, TmuxSession } from "./tmux.js";
 
 const term = new TmuxSession();
 const faulty = new TmuxSession();

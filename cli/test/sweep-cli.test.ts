@@ -1,0 +1,24 @@
+// `twinfleet sweep` itself: how it words the plan's length, and its refusals of bad flags.
+import { describe, expect, it } from "vitest";
+import { duration } from "../commands/sweep.js";
+import { main } from "../main.js";
+
+describe("the sweep's plan", () => {
+  it("words the quick sweep's length (5 fleet points of 16.1 s and the CPU table) in minutes and seconds", () => {
+    expect(duration(5 * 16.1 + 5)).toBe("1 min 26 s");
+    expect(duration(59.4)).toBe("59 s");
+  });
+});
+
+describe("twinfleet sweep", () => {
+  it("refuses bad flags and unknown scenarios with exit code 2, naming them", async () => {
+    const err: string[] = [];
+    const io = { stdout: () => {}, stderr: (s: string) => void err.push(s) };
+    expect(await main(["sweep", "--nodes", "1"], io)).toBe(2);
+    expect(err.join("")).toMatch(/--nodes: must be a whole number from 2 to 2000/);
+    process.exitCode = undefined;
+    expect(await main(["sweep", "--scenario", "nope"], io)).toBe(2);
+    expect(err.join("")).toMatch(/scenario "nope": cannot read/);
+    process.exitCode = undefined;
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The layering the README draws, enforced: every relative import of every .ts file is checked against
+ * the layer order `protocol → node → sim / twins / broker → fleet / sweep → cli / console`. A module
+ * imports from its own folder and from layers below; within a layer only the edges in SAME_LAYER.
+ * Tests (`test/` folders, `*.test.ts`) may also import the other folders of their own layer — an
+ * integration test of the twins runs a real broker — but never a layer above. `bench/`, `interop/`
+ * and `firmware/` are harnesses above every layer: they may import any of it, and nothing imports
+ * them. Type-only imports count: a type from above is a dependency on above.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+const LAYERS: readonly (readonly string[])[] = [
+  ["protocol"],
+  ["node"],
+  ["sim", "twins", "broker"],
+  ["fleet", "sweep"],
+  ["cli", "console"],
+];
+/** Imports between folders of one layer that production code may make, with the reason. */
+const SAME_LAYER: Readonly<Record<string, readonly string[]>> = {
+  sweep: ["fleet"], // a sweep is made of fleet runs
+  cli: ["console"], // `twinfleet sim` and `monitor` open the console
+};
+const HARNESSES = new Set(["bench", "interop", "firmware"]);
+const ROOT = dirname(fileURLToPath(import.meta.url));
+const SKIP = new Set(["node_modules", "dist", "build", ".git"]);
+
+interface Violation {
+  readonly file: string;
+  readonly line: number;
+  readonly spec: string;
+  readonly rule: string;
+}
+
+const layerOf = (folder: string): number => LAYERS.findIndex((l) => l.includes(folder));
+const describeLayer = (i: number): string => `layer ${i + 1}: ${LAYERS[i]?.join(" / ")}`;
+
+/** What `folder` may import, for the message. */
+function allowed(folder: string, isTest: boolean): string {
+  const i = layerOf(folder);
+  const below = LAYERS.slice(0, i).flat();
+  const peers = isTest ? (LAYERS[i] ?? []).filter((f) => f !== folder) : (SAME_LAYER[folder] ?? []);
+  const list = [...below, ...peers];
+  return list.length === 0 ? "nothing outside itself" : `only ${list.join(", ")}`;
+}
+
+/**
+ * The rule an import from `file` (relative to the root, `/`-separated) of `spec` breaks, if any.
+ * Package imports (no leading `.`) are not layered.
+ */
+function checkImport(file: string, spec: string): string | undefined {
+  if (!spec.startsWith(".")) return undefined;
+  const from = file.split("/")[0] ?? "";
+  const target = normalize(join(dirname(file), spec))
+    .split(sep)
+    .join("/");
+  if (target.startsWith("..")) return `it reaches outside the package (${target})`;
+  const to = target.includes("/") ? (target.split("/")[0] ?? "") : "";
+  if (to === from) return undefined;
+  if (to === "" || HARNESSES.has(to))
+    return `${to === "" ? "a root module" : `${to}/`} is a harness above the layers; nothing may import it`;
+  if (HARNESSES.has(from)) return layerOf(to) < 0 ? `${to}/ is not in the layer table` : undefined;
+  const fromLayer = layerOf(from);
+  const toLayer = layerOf(to);
+  if (fromLayer < 0) return `${from}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
+  if (toLayer < 0) return `${to}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
+  const isTest = /(^|\/)test\//.test(file) || file.endsWith(".test.ts");
+  if (toLayer < fromLayer) return undefined;
+  if (toLayer === fromLayer && (isTest || SAME_LAYER[from]?.includes(to))) return undefined;
+  const where = toLayer > fromLayer ? "a layer above" : "the same layer";
+  return `${from}/ (${describeLayer(fromLayer)}) imports ${to}/, ${where} (${describeLayer(toLayer)}); ${from}/${isTest ? "'s tests" : ""} may import ${allowed(from, isTest)}`;
+}
+
+function sources(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (SKIP.has(e.name)) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) sources(p, out);
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(p);
+  }
+  return out;
+}
+
+/** Every import against the layers in the tree under `root`. Root modules (configs) are not layered. */
+function violations(root: string): Violation[] {
+  const found: Violation[] = [];
+  for (const path of sources(root)) {
+    const file = relative(root, path).split(sep).join("/");
+    if (!file.includes("/")) continue;
+    const text = readFileSync(path, "utf8");
+    for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
+      const rule = checkImport(file, ref.fileName);
+      if (!rule) continue;
+      const line = text.slice(0, ref.pos).split("\n").length;
+      found.push({ file, line, spec: ref.fileName, rule });
+    }
+  }
+  return found;
+}
+
+describe("the layering", () => {
+  it("names the file, the import and the rule of an import against the layers", () => {
+    expect(checkImport("fleet/summarize.ts", "../cli/version.js")).toBe(
+      "fleet/ (layer 4: fleet / sweep) imports cli/, a layer above (layer 5: cli / console); fleet/ may import only protocol, node, sim, twins, broker",
+    );
+    expect(checkImport("sim/worker.ts", "../twins/index.js")).toMatch(/imports twins\/, the same layer/);
+    expect(checkImport("sweep/test/x.test.ts", "../../cli/main.js")).toMatch(/sweep\/'s tests may import/);
+    expect(checkImport("node/x.ts", "../bench/run.js")).toMatch(/bench\/ is a harness/);
+    expect(checkImport("web/x.ts", "../node/x.js")).toMatch(/web\/ is not in the layer table/);
+  });
+
+  it("lets a module import its own folder, the layers below and its own layer's listed edges", () => {
+    for (const [file, spec] of [
+      ["fleet/run.ts", "./options.js"],
+      ["fleet/faults/runner.ts", "../../sim/checker.js"],
+      ["console/sim-source.ts", "../fleet/run.js"],
+      ["sweep/point.ts", "../fleet/run.js"],
+      ["cli/commands/sim.ts", "../../console/sim-source.js"],
+      ["twins/test/presence.test.ts", "../../broker/index.js"],
+      ["bench/overhead.ts", "../cli/main.js"],
+      ["node/x.ts", "mqtt"],
+    ] as const) {
+      expect(checkImport(file, spec), `${file} → ${spec}`).toBeUndefined();
+    }
+  });
+
+  it("holds for every import in the tree", () => {
+    const found = violations(ROOT).map((v) => `${v.file}:${v.line} imports "${v.spec}": ${v.rule}`);
+    expect(found, `imports against the layers:\n${found.join("\n")}`).toEqual([]);
+  });
+});
