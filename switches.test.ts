@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 /** Folders whose switches are not checked yet: the twins service is being reorganized by concern. */
-const NOT_YET = ["twins/"];
+const NOT_YET: string[] = [];
 
 function isLiteralUnion(t: ts.Type): boolean {
   const parts = t.isUnion() ? t.types : [t];

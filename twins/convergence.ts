@@ -167,7 +167,8 @@ function tarjan(ids: readonly NodeId[], edges: (id: NodeId) => readonly NodeId[]
       if (!frame) break;
       const out = edges(frame.id).filter((s) => known.has(s));
       if (frame.next < out.length) {
-        const s = out[frame.next++] as NodeId;
+        const s = out[frame.next++];
+        if (s === undefined) continue;
         if (!order.has(s)) {
           order.set(s, counter);
           low.set(s, counter++);

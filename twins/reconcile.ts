@@ -6,7 +6,9 @@
  * a delay that doubles up to 30 s, so a lost answer is retried and a node that never answers is not
  * flooded.
  */
+
 import type { Message, NodeId } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
 import { planPairing } from "./pairing.js";
 import type { RegistryEffect, TwinRegistry } from "./registry.js";
@@ -124,5 +126,7 @@ function keyOf(msg: Message): string {
     case "status":
     case "register":
       return msg.kind;
+    default:
+      return assertNever(msg);
   }
 }

@@ -5,12 +5,14 @@
  * and never replaces a newer state: it comes back as a `bad-input` effect and is counted.
  */
 import {
+  assertNever,
   type ConfigMessage,
   compareStamps,
   decode,
+  formatStamp,
   isProtocolError,
   type Message,
-  type NodeId,
+  NodeId,
   type Prefix,
   parseTopic,
   type RegisterMessage,
@@ -63,7 +65,7 @@ export class TwinRegistry {
   /** Restores desired state and last known identities from the store. */
   restore(state: StoredState): void {
     for (const [id, rec] of Object.entries(state.nodes)) {
-      restoreRecord(this.ensure(id as NodeId), rec);
+      restoreRecord(this.ensure(NodeId(id)), rec);
       if (rec.pendingSet) this.highestCounter = Math.max(this.highestCounter, rec.pendingSet.counter);
     }
   }
@@ -155,6 +157,8 @@ export class TwinRegistry {
             msg.kind === "query" ? undefined : msg.node,
           ),
         ];
+      default:
+        return assertNever(msg);
     }
   }
 
@@ -227,7 +231,7 @@ export class TwinRegistry {
       const bad = this.bad(
         "spoofed-origin",
         topic,
-        `stamp ${stamp.counter}@${stamp.origin}: ${stamp.origin} is neither ${t.id} nor upstream of it`,
+        `stamp ${formatStamp(stamp)}: ${stamp.origin} is neither ${t.id} nor upstream of it`,
         t.id,
       );
       if (t.reported) return [bad];
@@ -245,7 +249,7 @@ export class TwinRegistry {
         this.bad(
           "stale-report",
           topic,
-          `stamp ${stamp.counter}@${stamp.origin} is older than the twin's ${t.reported.stamp.counter}@${t.reported.stamp.origin}`,
+          `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(t.reported.stamp)}`,
           t.id,
         ),
       ];
@@ -342,6 +346,8 @@ export class TwinRegistry {
       case "subscribe":
       case "unsubscribe":
         return undefined;
+      default:
+        return assertNever(parsed);
     }
   }
 

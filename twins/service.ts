@@ -5,8 +5,10 @@
  * `ConvergenceFeed`, saving `DesireSaver`, all on the one injected scheduler. A passive service only
  * watches: it builds the same view and events but publishes nothing and stores nothing.
  */
+
 import { EventEmitter } from "node:events";
 import type { Message, NodeId, Prefix } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import { nodeId, type Twins, TwinsCommandError } from "./api.js";
 import { BrokerLink } from "./broker-link.js";
 import { type ConvergenceReport, computeConvergence } from "./convergence.js";
@@ -272,6 +274,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "desired-changed":
           persist = true;
           break;
+        default:
+          assertNever(e);
       }
     }
     if (persist) this.persist();

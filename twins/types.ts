@@ -2,7 +2,9 @@
  * The twins service's public shapes: a twin as callers see it, the bad-input reasons it counts and
  * the typed event map the console and the fleet runner listen to.
  */
+
 import type { DropReason, NodeId, NodeKind, Stamp } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import type { ConvergenceReport } from "./convergence.js";
 
 export type Presence = "online" | "offline" | "unknown";
@@ -91,6 +93,8 @@ export function badInputOfDrop(reason: DropReason): BadInputReason {
     case "follows-full":
     case "not-following":
       return "bad-payload";
+    default:
+      return assertNever(reason);
   }
 }
 
