@@ -6,6 +6,7 @@ import { consoleLag } from "./console-lag.js";
 import { faults } from "./faults.js";
 import { fidelity } from "./fidelity.js";
 import { fleet, scale } from "./fleet.js";
+import { fuzz } from "./fuzz.js";
 import { overhead } from "./overhead.js";
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
@@ -15,6 +16,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   fidelity,
   "console-lag": consoleLag,
   faults,
+  fuzz,
 };
 
 const [name, ...rest] = process.argv.slice(2);
