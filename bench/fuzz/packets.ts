@@ -142,6 +142,60 @@ const OUT_OF_PLACE: readonly ((rng: Rng) => Buffer)[] = [
     }),
 ];
 
+/**
+ * Well-formed frames with contents MQTT 3.1.1 forbids or a broker may not expect: wildcards in a
+ * PUBLISH topic or a will topic, an empty topic, packet id 0, a misplaced `#`, empty SUBSCRIBE and
+ * UNSUBSCRIBE lists (mqtt-packet will not generate those, so they are written out), MQTT 3.1 and an
+ * empty client id with a persistent session.
+ */
+const ODD: readonly ((rng: Rng) => Buffer)[] = [
+  (rng) =>
+    mqttPacket.generate({
+      cmd: "publish",
+      topic: pick(rng, ["", `${FUZZ_TOPIC_ROOT}/#`, `${FUZZ_TOPIC_ROOT}/+/a`, "#", "$SYS/fz"]),
+      payload: payload(rng),
+      qos: pick(rng, [0, 1, 2] as const),
+      dup: false,
+      retain: chance(rng, 0.5),
+      messageId: pick(rng, [0, messageId(rng)]),
+    }),
+  (rng) =>
+    mqttPacket.generate({
+      cmd: "subscribe",
+      messageId: pick(rng, [0, messageId(rng)]),
+      subscriptions: [{ topic: pick(rng, ["fz/#/x", "", "fz/+x", "fz/a#", "+#", "//", "fz\u0000"]), qos: 1 }],
+    }),
+  // SUBSCRIBE and UNSUBSCRIBE with a packet id and nothing else.
+  () => Buffer.from([0x82, 0x02, 0x00, 0x01]),
+  () => Buffer.from([0xa2, 0x02, 0x00, 0x01]),
+  (rng) => mqttPacket.generate({ cmd: pick(rng, ["puback", "pubrec", "pubrel", "pubcomp"]), messageId: 0 }),
+  (rng) =>
+    mqttPacket.generate({
+      cmd: "connect",
+      protocolId: "MQIsdp",
+      protocolVersion: 3,
+      clientId: fuzzClientId(rng),
+      clean: true,
+      keepalive: 10,
+    }),
+  // CONNECT, MQTT 3.1.1, empty client id, clean session 0 (MQTT-3.1.3-8 wants it refused).
+  () => Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x00, 0x00, 0x3c, 0x00, 0x00]),
+  (rng) =>
+    mqttPacket.generate({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: fuzzClientId(rng),
+      clean: true,
+      keepalive: 10,
+      will: { topic: pick(rng, ["fz/#", "fz/+/a", "#"]), payload: payload(rng), qos: 1, retain: true },
+    }),
+];
+
+export function oddPacket(rng: Rng): Buffer {
+  return pick(rng, ODD)(rng);
+}
+
 export function validPacket(rng: Rng): Buffer {
   return pick(rng, AFTER_CONNECT)(rng);
 }

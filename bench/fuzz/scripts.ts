@@ -12,6 +12,7 @@ import {
   connectPacket,
   int,
   mutate,
+  oddPacket,
   outOfPlacePacket,
   pick,
   publishPacket,
@@ -83,12 +84,18 @@ export function scriptFor(seed: string, index: number): Script {
 const write = (bytes: Buffer, packets = 1): Step => ({ op: "write", bytes, packets });
 const pause = (rng: Rng, maxMs: number): Step => ({ op: "pause", ms: int(rng, 0, maxMs) });
 
-/** A client's packets after CONNECT, one in ten mutated, with short pauses between. */
+/** A client's packets after CONNECT, a share of them mutated and one in twenty odd, with short pauses. */
 function traffic(rng: Rng, count: number, mutatedShare: number, maxPauseMs: number): Step[] {
   const steps: Step[] = [];
   for (let i = 0; i < count; i++) {
-    const p = validPacket(rng);
-    steps.push(write(chance(rng, mutatedShare) ? mutate(rng, p) : p));
+    const r = rng();
+    const p =
+      r < mutatedShare
+        ? mutate(rng, validPacket(rng))
+        : r < mutatedShare + 0.05
+          ? oddPacket(rng)
+          : validPacket(rng);
+    steps.push(write(p));
     if (chance(rng, 0.5)) steps.push(pause(rng, maxPauseMs));
   }
   return steps;
@@ -105,14 +112,21 @@ const BUILDERS: Record<ScriptKind, (rng: Rng) => Step[]> = {
     write(connectPacket(rng)),
     { op: "await-answer", ms: ANSWER_MS },
     ...traffic(rng, int(rng, 0, 5), 0, 20),
-    ...Array.from({ length: int(rng, 1, 5) }, () =>
-      write(chance(rng, 0.2) ? mutate(rng, outOfPlacePacket(rng)) : mutate(rng, validPacket(rng))),
-    ),
+    ...Array.from({ length: int(rng, 1, 5) }, () => {
+      const r = rng();
+      return write(
+        r < 0.2
+          ? mutate(rng, outOfPlacePacket(rng))
+          : r < 0.4
+            ? oddPacket(rng)
+            : mutate(rng, validPacket(rng)),
+      );
+    }),
     { op: "hold", ms: int(rng, 0, 2000) },
   ],
   "no-connect": (rng) => [
     ...Array.from({ length: int(rng, 1, 5) }, () =>
-      write(chance(rng, 0.5) ? validPacket(rng) : outOfPlacePacket(rng)),
+      write(pick(rng, [validPacket, outOfPlacePacket, oddPacket])(rng)),
     ),
     { op: "hold", ms: int(rng, 0, 2000) },
   ],
