@@ -46,8 +46,11 @@ export interface FuzzOptions {
   readonly signal?: AbortSignal;
   /** How long a connection waits, after its steps, for the broker to answer or close it. */
   readonly verdictMs: number;
-  /** Cuts every idle hold of a script to at most this (short runs); scripts hold up to 40 s. */
-  readonly holdCapMs?: number;
+  /**
+   * Caps the time one script spends in pauses and holds altogether (short runs): a slowloris drips
+   * for up to a minute and a silent socket holds for up to 40 s unless the broker cuts them.
+   */
+  readonly idleCapMs?: number;
   /** Keep every connection's result (tests); otherwise only the tallies. */
   readonly keepResults?: boolean;
 }
@@ -115,6 +118,8 @@ class Connection {
   private closed = false;
   private leaving = false;
   private bytesIn = 0;
+  /** What is left of o.idleCapMs. */
+  private idleLeft: number;
   private readonly started = performance.now();
   private error: string | undefined;
   /** Re-checks the condition of the wait under way, if any (socket events, the run's abort). */
@@ -123,7 +128,9 @@ class Connection {
   constructor(
     private readonly script: Script,
     private readonly o: FuzzOptions,
-  ) {}
+  ) {
+    this.idleLeft = o.idleCapMs ?? Number.POSITIVE_INFINITY;
+  }
 
   private get aborted(): boolean {
     return this.o.signal?.aborted === true;
@@ -227,7 +234,8 @@ class Connection {
         await this.wait(WRITE_STALL_MS, () => this.over || s.writableLength === 0);
         return this.over || s.writableLength === 0;
       case "pause":
-        if (step.ms > 0) await this.wait(step.ms, () => this.over);
+      case "hold":
+        await this.idle(step.ms);
         return true;
       case "await-answer":
         await this.wait(step.ms, () => this.answered || this.over);
@@ -235,10 +243,15 @@ class Connection {
       case "stop-reading":
         s.pause();
         return true;
-      case "hold":
-        await this.wait(Math.min(step.ms, this.o.holdCapMs ?? step.ms), () => this.over);
-        return true;
     }
+  }
+
+  private async idle(ms: number): Promise<void> {
+    const take = Math.min(ms, this.idleLeft);
+    if (take <= 0) return;
+    const from = performance.now();
+    await this.wait(take, () => this.over);
+    this.idleLeft -= performance.now() - from;
   }
 
   private async leave(how: "end" | "destroy"): Promise<void> {

@@ -144,9 +144,10 @@ const OUT_OF_PLACE: readonly ((rng: Rng) => Buffer)[] = [
 
 /**
  * Well-formed frames with contents MQTT 3.1.1 forbids or a broker may not expect: wildcards in a
- * PUBLISH topic or a will topic, an empty topic, packet id 0, a misplaced `#`, empty SUBSCRIBE and
- * UNSUBSCRIBE lists (mqtt-packet will not generate those, so they are written out), MQTT 3.1 and an
- * empty client id with a persistent session.
+ * PUBLISH topic or a will topic, an empty topic, packet id 0, a misplaced `#`, topics thousands of
+ * levels deep, hundreds of filters in one SUBSCRIBE, a client id of up to 60,000 bytes, empty
+ * SUBSCRIBE and UNSUBSCRIBE lists (mqtt-packet will not generate those, so they are written out),
+ * MQTT 3.1 and an empty client id with a persistent session.
  */
 const ODD: readonly ((rng: Rng) => Buffer)[] = [
   (rng) =>
@@ -164,6 +165,37 @@ const ODD: readonly ((rng: Rng) => Buffer)[] = [
       cmd: "subscribe",
       messageId: pick(rng, [0, messageId(rng)]),
       subscriptions: [{ topic: pick(rng, ["fz/#/x", "", "fz/+x", "fz/a#", "+#", "//", "fz\u0000"]), qos: 1 }],
+    }),
+  // Deep topics (past aedes's 100-level limit) and wide packets: many filters, a long client id.
+  (rng) =>
+    mqttPacket.generate({
+      cmd: "publish",
+      topic: `${FUZZ_TOPIC_ROOT}/${"a/".repeat(int(rng, 90, 2000))}x`,
+      payload: Buffer.alloc(0),
+      qos: 0,
+      dup: false,
+      retain: chance(rng, 0.5),
+    }),
+  (rng) =>
+    mqttPacket.generate({
+      cmd: "subscribe",
+      messageId: messageId(rng),
+      subscriptions: [
+        { topic: `${"+/".repeat(int(rng, 90, 2000))}#`, qos: 0 },
+        ...Array.from({ length: int(rng, 0, 500) }, (_, i) => ({
+          topic: `${FUZZ_TOPIC_ROOT}/${i}/${pick(rng, ["a", "+", "#"])}`,
+          qos: pick(rng, [0, 1, 2] as const),
+        })),
+      ],
+    }),
+  (rng) =>
+    mqttPacket.generate({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: `fz-${"x".repeat(int(rng, 100, 60_000))}`,
+      clean: true,
+      keepalive: 10,
     }),
   // SUBSCRIBE and UNSUBSCRIBE with a packet id and nothing else.
   () => Buffer.from([0x82, 0x02, 0x00, 0x01]),
