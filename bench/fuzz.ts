@@ -4,7 +4,7 @@
  * publishes QoS 1 to itself every 100 ms and times each round trip.
  *   npm run bench -- fuzz [--seconds 600] [--connections 100] [--seed soak] [--every 10]
  *                         [--verdict-ms 35000] [--dist] [--broker-args "--max-packet-bytes 4096"]
- *                         [--replay 17,4242]
+ *                         [--broker-node-args "--cpu-prof --cpu-prof-dir /tmp/prof"] [--replay 17,4242]
  * Reports crashes (the process exiting), the broker's RSS, the healthy round trips, what was sent
  * and how the connections ended. A crash stops the run and names the scripts that were open then;
  * `--replay` runs exactly those (same seed) against a fresh broker.
@@ -16,6 +16,8 @@ import { FuzzTally, runFuzz } from "./fuzz/driver.js";
 import type { HealthyReport } from "./fuzz/healthy-process.js";
 import { arg, record } from "./record.js";
 
+/** Round trips slower than this are listed with the time they were sent. */
+const SLOW_MS = 50;
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function positive(argv: string[], flag: string, fallback: string): number {
@@ -31,6 +33,7 @@ export async function fuzz(argv: string[]): Promise<void> {
   const verdictMs = positive(argv, "--verdict-ms", "35000");
   const seed = arg(argv, "--seed", "soak");
   const brokerArgs = arg(argv, "--broker-args", "").split(" ").filter(Boolean);
+  const nodeArgs = arg(argv, "--broker-node-args", "").split(" ").filter(Boolean);
   const replay = argv.includes("--replay")
     ? arg(argv, "--replay", "")
         .split(",")
@@ -43,18 +46,28 @@ export async function fuzz(argv: string[]): Promise<void> {
   let crash: (BrokerExit & { atS: number; inFlight: number[] }) | undefined;
   const tally = new FuzzTally();
   const t0 = performance.now();
+  const wallStart = Date.now();
   const elapsedS = () => (performance.now() - t0) / 1000;
-  const broker = await BrokerProcess.start(brokerArgs, argv.includes("--dist"), (exit) => {
-    crash = { ...exit, atS: round(elapsedS()), inFlight: [...tally.inFlight].sort((a, b) => a - b) };
-    console.error(`fuzz: the broker exited (code ${exit.code}, signal ${exit.signal}): crash`);
-    stop.abort();
-  });
+  const broker = await BrokerProcess.start(
+    brokerArgs,
+    argv.includes("--dist"),
+    (exit) => {
+      crash = { ...exit, atS: round(elapsedS()), inFlight: [...tally.inFlight].sort((a, b) => a - b) };
+      console.error(`fuzz: the broker exited (code ${exit.code}, signal ${exit.signal}): crash`);
+      stop.abort();
+    },
+    nodeArgs,
+  );
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const rssStart = broker.rssMB() ?? 0;
+  let cpuLast = broker.cpuSeconds() ?? 0;
+  const cpuStart = cpuLast;
   let rssMax = rssStart;
   const rssSeries: [number, number][] = [[0, round(rssStart)]];
 
   const all = new Distribution();
+  /** Round trips over SLOW_MS: [seconds into the run it was sent, ms]. */
+  const slow: [number, number][] = [];
   let window = new Distribution();
   let lost = 0;
   const healthyErrors: string[] = [];
@@ -66,10 +79,12 @@ export async function fuzz(argv: string[]): Promise<void> {
   let measuring = true;
   const onReport = (m: HealthyReport | "ready") => {
     if (m === "ready" || !measuring) return;
-    for (const ms of m.rtts) {
+    m.rtts.forEach((ms, i) => {
       all.record(ms);
       window.record(ms);
-    }
+      if (ms > SLOW_MS && slow.length < 100)
+        slow.push([round(((m.sentAt[i] ?? 0) - wallStart) / 1000, 2), round(ms)]);
+    });
     lost += m.lost;
     for (const e of m.errors) if (healthyErrors.length < 10) healthyErrors.push(e);
   };
@@ -93,9 +108,12 @@ export async function fuzz(argv: string[]): Promise<void> {
     const rss = broker.rssMB();
     if (rss !== undefined) rssSeries.push([Math.round(elapsedS()), round(rss)]);
     const w = window.summary();
+    const cpu = broker.cpuSeconds() ?? cpuLast;
+    const cpuPct = ((cpu - cpuLast) / every) * 100;
+    cpuLast = cpu;
     window = new Distribution();
     console.error(
-      `fuzz: ${Math.round(elapsedS())} s: ${tally.connections} connections done (${tally.inFlight.size} open), ${tally.packets} packets, RSS ${rss === undefined ? "-" : round(rss)} MB (max ${round(rssMax)}), round trip p50 ${round(w.p50, 2)} / p99 ${round(w.p99, 2)} / max ${round(w.max, 2)} ms (${w.count}), lost ${lost}, error logs ${broker.errorLines}`,
+      `fuzz: ${Math.round(elapsedS())} s: ${tally.connections} connections done (${tally.inFlight.size} open), ${tally.packets} packets, RSS ${rss === undefined ? "-" : round(rss)} MB (max ${round(rssMax)}), CPU ${Math.round(cpuPct)} %, round trip p50 ${round(w.p50, 2)} / p99 ${round(w.p99, 2)} / max ${round(w.max, 2)} ms (${w.count}), lost ${lost}, error logs ${broker.errorLines}`,
     );
   }, every * 1000);
   const timer = setTimeout(() => stop.abort(), seconds * 1000);
@@ -109,10 +127,13 @@ export async function fuzz(argv: string[]): Promise<void> {
       ...(replay ? { only: replay } : {}),
       signal: stop.signal,
       verdictMs,
+      // All connections ramp up over the first second.
+      rampMs: 1000 / connections,
     },
     tally,
   );
   const fuzzS = elapsedS();
+  const brokerCpuPct = round((((broker.cpuSeconds() ?? cpuLast) - cpuStart) / fuzzS) * 100);
   measuring = false;
   clearTimeout(timer);
   clearInterval(progress);
@@ -134,6 +155,7 @@ export async function fuzz(argv: string[]): Promise<void> {
     crashes: crash ? 1 : 0,
     ...(crash ? { crash } : {}),
     brokerExitOnStop: crash ? null : broker.exit,
+    brokerCpuPct,
     brokerErrorLogs: broker.errorLines,
     brokerErrorSamples: broker.errorSamples,
     rssMB: {
@@ -152,6 +174,7 @@ export async function fuzz(argv: string[]): Promise<void> {
       max: round(rtt.max, 2),
       lost,
       errors: healthyErrors,
+      slow,
     },
     sent: {
       connections: tally.connections,

@@ -14,6 +14,8 @@ export interface BrokerExit {
 }
 
 const START_TIMEOUT_MS = 30_000;
+/** USER_HZ: the unit of /proc/<pid>/stat times on Linux. */
+const CLOCK_TICKS = 100;
 
 export class BrokerProcess {
   port = 0;
@@ -63,13 +65,15 @@ export class BrokerProcess {
     extraArgs: readonly string[],
     fromDist: boolean,
     onCrash: (exit: BrokerExit) => void,
+    /** Flags for node itself, e.g. --cpu-prof to see where the broker's time goes. */
+    nodeArgs: readonly string[] = [],
   ): Promise<BrokerProcess> {
     const dist = new URL("../../dist/cli/bin.js", import.meta.url).pathname;
     if (fromDist && !existsSync(dist)) throw new Error(`--dist: ${dist} is missing (run npm run build)`);
     const entry = fromDist
       ? [dist]
       : ["--import", "tsx", new URL("../../cli/bin.ts", import.meta.url).pathname];
-    const args = [...entry, "broker", "--host", "127.0.0.1", "--port", "0", ...extraArgs];
+    const args = [...nodeArgs, ...entry, "broker", "--host", "127.0.0.1", "--port", "0", ...extraArgs];
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let failed: ((why: string) => void) | undefined;
     const broker = new BrokerProcess(child);
@@ -110,6 +114,19 @@ export class BrokerProcess {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, "utf8"));
       return m ? Number(m[1]) / 1024 : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat. */
+  cpuSeconds(): number | undefined {
+    if (this.exit || this.child.pid === undefined) return undefined;
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
     } catch {
       return undefined;
     }

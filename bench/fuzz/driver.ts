@@ -51,6 +51,8 @@ export interface FuzzOptions {
    * for up to a minute and a silent socket holds for up to 40 s unless the broker cuts them.
    */
   readonly idleCapMs?: number;
+  /** Slot i opens its first connection after i × rampMs, so that they do not all start at once. */
+  readonly rampMs?: number;
   /** Keep every connection's result (tests); otherwise only the tallies. */
   readonly keepResults?: boolean;
 }
@@ -88,7 +90,8 @@ export async function runFuzz(o: FuzzOptions, tally = new FuzzTally()): Promise<
     if (o.count !== undefined && next >= o.count) return undefined;
     return next++;
   };
-  const slot = async () => {
+  const slot = async (_: unknown, n: number) => {
+    if (o.rampMs) await new Promise((r) => setTimeout(r, n * (o.rampMs ?? 0)));
     for (let i = take(); i !== undefined; i = take()) {
       const script = scriptFor(o.seed, i);
       tally.inFlight.add(i);

@@ -10,6 +10,8 @@ import { HealthyClient } from "./healthy.js";
 /** Sent once a second: round trips completed since the last report, in ms, and losses. */
 export interface HealthyReport {
   readonly rtts: number[];
+  /** Wall-clock time (Date.now()) each round trip was sent, in the order of `rtts`. */
+  readonly sentAt: number[];
   readonly lost: number;
   readonly errors: string[];
 }
@@ -19,11 +21,16 @@ const send = (m: HealthyReport | "ready") => process.send?.(m);
 async function main(url: string, intervalMs: number): Promise<void> {
   const client = await HealthyClient.connect(url);
   let rtts: number[] = [];
+  let sentAt: number[] = [];
   let lost = 0;
   let errors: string[] = [];
   const tick = setInterval(() => {
+    const at = Date.now();
     client.roundTrip(5000).then(
-      (ms) => rtts.push(ms),
+      (ms) => {
+        rtts.push(ms);
+        sentAt.push(at);
+      },
       (err: Error) => {
         lost++;
         if (errors.length < 5) errors.push(err.message);
@@ -31,8 +38,9 @@ async function main(url: string, intervalMs: number): Promise<void> {
     );
   }, intervalMs);
   const flush = () => {
-    send({ rtts, lost, errors });
+    send({ rtts, sentAt, lost, errors });
     rtts = [];
+    sentAt = [];
     lost = 0;
     errors = [];
   };
