@@ -6,6 +6,7 @@ import { consoleLag } from "./console-lag.js";
 import { faults } from "./faults.js";
 import { fidelity } from "./fidelity.js";
 import { fleet, scale } from "./fleet.js";
+import { fuzz } from "./fuzz.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
 
@@ -17,6 +18,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   "console-lag": consoleLag,
   faults,
   "login-flood": loginFlood,
+  fuzz,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -11,7 +11,19 @@ declare module "aedes-persistence/asyncPersistence.js" {
 
   /** aedes 1.x's in-memory async persistence; aedes calls the rest of its interface. */
   export default class MemoryPersistence {
+    /** aedes-packet's Packet, which the store copies every queued packet into. */
+    static Packet: new (
+      original: object,
+    ) => object;
     constructor(opts?: Record<string, unknown>);
+    outgoingEnqueue(sub: { clientId: string }, packet: object): Promise<void>;
+    outgoingEnqueueCombi(subs: readonly { clientId: string }[], packet: object): Promise<void>;
+    outgoingUpdate(client: { id: string }, packet: object): Promise<void>;
+    outgoingClearMessageId(
+      client: { id: string },
+      packet: { messageId?: number },
+    ): Promise<object | undefined>;
+    outgoingStream(client: { id: string }): Readable;
     storeRetained(packet: RetainedPacket): Promise<void>;
     createRetainedStreamCombi(patterns: readonly string[]): Readable;
     createRetainedStream(pattern: string): Readable;

@@ -1,13 +1,16 @@
 /**
  * The in-memory store of the embedded broker: aedes's own, with the exact-topic index of retained
- * messages (broker/retained-index.ts) answering every subscription's retained messages.
+ * messages (broker/retained-index.ts) answering every subscription's retained messages, and queues
+ * of unacknowledged packets that forget a client once it has none (broker/outgoing-queues.ts).
  */
 import type { Readable } from "node:stream";
 import MemoryPersistence from "aedes-persistence/asyncPersistence.js";
+import { OutgoingQueues, type QueuedPacket } from "./outgoing-queues.js";
 import { RetainedIndex, type RetainedPacket } from "./retained-index.js";
 
 export class IndexedMemoryPersistence extends MemoryPersistence {
   readonly #index = new RetainedIndex();
+  readonly outgoing = new OutgoingQueues();
 
   override async storeRetained(packet: RetainedPacket): Promise<void> {
     this.#index.store(packet);
@@ -20,5 +23,28 @@ export class IndexedMemoryPersistence extends MemoryPersistence {
 
   override createRetainedStream(pattern: string): Readable {
     return this.#index.answer([pattern]);
+  }
+
+  override async outgoingEnqueue(sub: { clientId: string }, packet: object): Promise<void> {
+    this.outgoing.enqueue(sub.clientId, packet);
+  }
+
+  override async outgoingEnqueueCombi(subs: readonly { clientId: string }[], packet: object): Promise<void> {
+    for (const sub of subs) this.outgoing.enqueue(sub.clientId, packet);
+  }
+
+  override async outgoingUpdate(client: { id: string }, packet: object): Promise<void> {
+    this.outgoing.update(client, packet as QueuedPacket);
+  }
+
+  override async outgoingClearMessageId(
+    client: { id: string },
+    packet: { messageId?: number },
+  ): Promise<object | undefined> {
+    return this.outgoing.clear(client, packet);
+  }
+
+  override outgoingStream(client: { id: string }): Readable {
+    return this.outgoing.stream(client);
   }
 }
