@@ -10,9 +10,9 @@
  * `--replay` runs exactly those (same seed) against a fresh broker.
  */
 import { fork } from "node:child_process";
+import { FuzzTally, runFuzz } from "../broker/test/fuzz/driver.js";
 import { Distribution } from "../sim/histogram.js";
 import { type BrokerExit, BrokerProcess } from "./fuzz/broker-process.js";
-import { FuzzTally, runFuzz } from "./fuzz/driver.js";
 import type { HealthyReport } from "./fuzz/healthy-process.js";
 import { arg, record } from "./record.js";
 

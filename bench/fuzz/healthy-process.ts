@@ -5,7 +5,7 @@
  * once a second; a message not back within 5 s is counted lost. Stops on the parent's "stop".
  *   argv: <broker url> <interval ms>
  */
-import { HealthyClient } from "./healthy.js";
+import { HealthyClient } from "../../broker/test/fuzz/healthy.js";
 
 /** Sent once a second: round trips completed since the last report, in ms, and losses. */
 export interface HealthyReport {

@@ -7,10 +7,10 @@
  */
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { type ConnectionResult, runFuzz } from "../../bench/fuzz/driver.js";
-import { HealthyClient } from "../../bench/fuzz/healthy.js";
-import { type ScriptKind, scriptFor } from "../../bench/fuzz/scripts.js";
 import { type RunningBroker, startBroker } from "../server.js";
+import { type ConnectionResult, runFuzz } from "./fuzz/driver.js";
+import { HealthyClient } from "./fuzz/healthy.js";
+import { type ScriptKind, scriptFor } from "./fuzz/scripts.js";
 
 const SEED = "fuzz-test-1";
 const CONNECTIONS = 300;

@@ -5,7 +5,9 @@
  * whether the broker answered or closed every one: after its steps, a connection waits up to
  * `verdictMs` for a first byte or a close from the broker before it leaves.
  */
+
 import { connect, type Socket } from "node:net";
+import { assertNever } from "../../../protocol/index.js";
 import { type Script, type ScriptKind, type Step, scriptFor } from "./scripts.js";
 
 export type Ending =
@@ -246,6 +248,8 @@ class Connection {
       case "stop-reading":
         s.pause();
         return true;
+      default:
+        return assertNever(step);
     }
   }
 

@@ -8,7 +8,9 @@
  * Topics and client ids come from small fixed sets, so what a broker legitimately keeps for them
  * (retained messages, persistent sessions) stays bounded however long the soak runs.
  */
+
 import mqttPacket from "mqtt-packet";
+import { assertNever } from "../../../protocol/index.js";
 
 /** A seeded source of numbers in [0, 1), e.g. seedrandom's PRNG. */
 export type Rng = () => number;
@@ -338,6 +340,8 @@ export function mutate(rng: Rng, packet: Buffer, how: Mutation = pick(rng, MUTAT
       return Buffer.concat([out, randomBytes(rng, int(rng, 1, 32))]);
     case "random":
       return randomBytes(rng, int(rng, 1, 256));
+    default:
+      return assertNever(how);
   }
 }
 
