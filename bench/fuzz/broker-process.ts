@@ -40,9 +40,11 @@ export class BrokerProcess {
         resolve();
       });
     });
+    // The broker logs JSON lines on stderr (--log-format json): count the error-level ones.
     let partial = "";
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (text: string) => {
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (text: string) => {
+      this.stderrTail = (this.stderrTail + text).slice(-4000);
       const lines = (partial + text).split("\n");
       partial = lines.pop() ?? "";
       for (const line of lines) {
@@ -50,10 +52,6 @@ export class BrokerProcess {
         this.errorLines++;
         if (this.errorSamples.length < 10) this.errorSamples.push(line.slice(0, 1000));
       }
-    });
-    child.stderr?.setEncoding("utf8");
-    child.stderr?.on("data", (text: string) => {
-      this.stderrTail = (this.stderrTail + text).slice(-4000);
     });
   }
 
@@ -73,8 +71,19 @@ export class BrokerProcess {
     const entry = fromDist
       ? [dist]
       : ["--import", "tsx", new URL("../../cli/bin.ts", import.meta.url).pathname];
-    const args = [...nodeArgs, ...entry, "broker", "--host", "127.0.0.1", "--port", "0", ...extraArgs];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const args = [
+      ...nodeArgs,
+      ...entry,
+      "--log-format",
+      "json",
+      "broker",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...extraArgs,
+    ];
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
     let failed: ((why: string) => void) | undefined;
     const broker = new BrokerProcess(child);
     broker.onCrash = (exit) =>
@@ -90,7 +99,8 @@ export class BrokerProcess {
         reject(new Error(`the broker did not start: ${why}`));
       };
       const onData = () => {
-        const m = /listening on mqtt:\/\/[^\s,]*:(\d+)/.exec(broker.stderrTail);
+        // "twinfleet broker listening on 127.0.0.1:41873 (mqtt://127.0.0.1:41873)" (cli/bind.ts)
+        const m = /listening on \S*:(\d+) \(mqtt:\/\//.exec(broker.stderrTail);
         if (!m) return;
         clearTimeout(timer);
         child.stderr?.off("data", onData);
