@@ -6,6 +6,7 @@ export default defineConfig({
       "{protocol,node,sim,twins,broker,fleet,sweep,cli,console,profiles}/**/*.test.ts",
       "layering.test.ts",
       "switches.test.ts",
+      "time.test.ts",
     ],
     testTimeout: 30_000,
     hookTimeout: 30_000,

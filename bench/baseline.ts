@@ -66,12 +66,11 @@ export class ClientShard {
     clockOffset: number,
   ) {
     this.sched = new RealScheduler(-clockOffset);
-    const now = () => this.sched.now();
     this.clients = ids.map((id) => {
       const c = new CoreClient({
         url,
         core: { id, prefix: PREFIX, kind: "sim", profile: "mqttjs", firmware: "1.0.0", syncGraceMs: 1500 },
-        now,
+        scheduler: this.sched,
       });
       let pressAt: number | undefined;
       let last = "";
@@ -85,7 +84,7 @@ export class ClientShard {
           this.records.push({ kind: "press", node: id, stamp, at: pressAt });
           pressAt = undefined;
         } else {
-          this.records.push({ kind: "applied", node: id, stamp, at: now() });
+          this.records.push({ kind: "applied", node: id, stamp, at: this.sched.now() });
         }
       });
       this.presses.push((at) => {

@@ -7,6 +7,7 @@
  */
 
 import blessed from "blessed";
+import { every } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import { clampCursor, moveCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
@@ -356,7 +357,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
   const teardown = () => {
     closing = true;
-    opts.timers.clearInterval(timer);
+    timer.cancel();
     for (const u of unsubscribe) u();
     unguard();
     if (focused !== undefined) source.focus?.(undefined);
@@ -377,7 +378,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   const unguard = opts.handleProcess
     ? guardProcess((s) => (s === "SIGINT" ? quit() : close()), fail)
     : () => {};
-  const timer = opts.timers.setInterval(frame, Math.round(1000 / opts.fps));
+  const timer = every(opts.scheduler, Math.round(1000 / opts.fps), frame);
   frame();
 
   return {

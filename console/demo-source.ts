@@ -1,12 +1,13 @@
 /**
  * The demo fleet as a ConsoleSource (`twinfleet monitor --demo`): drives the deterministic model in
- * console/demo/ on a timer, keeps the convergence history and serves snapshots. Tests advance it by
- * hand with `advanceTo` and see the same fleet every time.
+ * console/demo/ on a timer of its scheduler, keeps the convergence history and serves snapshots.
+ * Tests advance it by hand with `advanceTo`, or advance a FakeScheduler, and see the same fleet
+ * every time.
  */
+import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import { DEMO_DEFAULTS, DemoFleet, type DemoOptions } from "./demo/fleet-model.js";
 import { ConsoleEmitter } from "./emitter.js";
-import type { ConsoleTimers } from "./options.js";
 import {
   type Capabilities,
   type ConsoleEvents,
@@ -21,9 +22,8 @@ import {
 } from "./source.js";
 
 export interface DemoSourceOptions extends Partial<DemoOptions> {
-  /** ms; defaults to performance.now(). */
-  readonly clock?: () => number;
-  readonly timers?: ConsoleTimers;
+  /** The clock the model follows and its timer. Default a RealScheduler. */
+  readonly scheduler?: Scheduler;
 }
 
 const SAMPLE_MS = 250;
@@ -47,36 +47,29 @@ export class DemoSource implements ConsoleSource {
   readonly title: string;
   readonly fleet: DemoFleet;
   private readonly events = new ConsoleEmitter();
-  private readonly clock: () => number;
+  private readonly sched: Scheduler;
   private readonly start: number;
   private readonly history: { t: number; fraction: number }[] = [];
-  private timer: unknown;
+  private timer: Timer | undefined;
   private cache: readonly ConsoleNode[] | undefined;
 
-  constructor(private readonly options: DemoSourceOptions = {}) {
+  constructor(options: DemoSourceOptions = {}) {
     const o: DemoOptions = { ...DEMO_DEFAULTS, ...stripUndefined(options) };
     this.fleet = new DemoFleet(o, (level, text) => this.log(level, text));
     this.title = `demo ${o.nodes} nodes, rings of ${o.groupSize}, seed ${o.seed}`;
-    this.clock = options.clock ?? (() => performance.now());
-    this.start = this.clock();
+    this.sched = options.scheduler ?? new RealScheduler();
+    this.start = this.sched.now();
     this.sample();
   }
 
   /** Advances the fleet with the clock every 50 ms until `stop()`. */
   run(): this {
-    const timers = this.options.timers ?? {
-      setInterval: (fn, ms) => setInterval(fn, ms),
-      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-    };
-    this.timer = timers.setInterval(() => this.advanceTo(this.clock() - this.start), 50);
+    this.timer ??= every(this.sched, 50, () => this.advanceTo(this.sched.now() - this.start));
     return this;
   }
 
   stop(): void {
-    if (this.timer === undefined) return;
-    (
-      this.options.timers ?? { clearInterval: (h: unknown) => clearInterval(h as NodeJS.Timeout) }
-    ).clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 

@@ -4,5 +4,5 @@
 export { type ConsoleHandle, openConsole, runConsole } from "./app.js";
 export { ConsoleEmitter } from "./emitter.js";
 export { BROKER_DOWN_S, LOSS_STEPS, POWER_OFF_S } from "./keys.js";
-export type { ConsoleOptions, ConsoleTimers } from "./options.js";
+export type { ConsoleOptions } from "./options.js";
 export * from "./source.js";

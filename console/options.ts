@@ -2,11 +2,7 @@
  * The console's options, validated once where the console opens: a bad value names its field.
  */
 import { z } from "zod";
-
-export interface ConsoleTimers {
-  setInterval(fn: () => void, ms: number): unknown;
-  clearInterval(handle: unknown): void;
-}
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 
 export interface ConsoleOptions {
   /** Defaults to process.stdin / process.stdout. */
@@ -25,8 +21,8 @@ export interface ConsoleOptions {
    * Default: on when drawing to process.stdout.
    */
   readonly handleProcess?: boolean;
-  /** Injected for tests; defaults to the global timers. */
-  readonly timers?: ConsoleTimers;
+  /** The redraw timer's scheduler. Default a RealScheduler; a test passes a FakeScheduler it advances. */
+  readonly scheduler?: Scheduler;
 }
 
 const Scalars = z.object({
@@ -54,7 +50,7 @@ export interface ResolvedOptions {
   readonly windowMs: number;
   readonly ascii: boolean | undefined;
   readonly handleProcess: boolean;
-  readonly timers: ConsoleTimers;
+  readonly scheduler: Scheduler;
 }
 
 export function resolveOptions(o: ConsoleOptions = {}): ResolvedOptions {
@@ -76,9 +72,6 @@ export function resolveOptions(o: ConsoleOptions = {}): ResolvedOptions {
     windowMs: s.windowS * 1000,
     ascii: s.ascii,
     handleProcess: s.handleProcess ?? output === process.stdout,
-    timers: o.timers ?? {
-      setInterval: (fn, ms) => setInterval(fn, ms),
-      clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
-    },
+    scheduler: o.scheduler ?? new RealScheduler(),
   };
 }

@@ -11,6 +11,7 @@
 import type { FaultRecord } from "../fleet/faults/runner.js";
 import type { FleetRun, RunPhase } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
+import { every, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { SimNodeDetail } from "../sim/messages.js";
 import { openConsole } from "./app.js";
@@ -49,7 +50,7 @@ export class SimSource implements ConsoleSource {
   private focused: NodeId | undefined;
   private simDetail: SimNodeDetail | undefined;
   private readonly pulled = new Set<string>();
-  private readonly refresh: NodeJS.Timeout;
+  private readonly refresh: Timer;
   private readonly events = new ConsoleEmitter();
   /** Faults in progress by start record; `inProgress` is rebuilt only when one starts or ends. */
   private readonly active = new Map<string, ConsoleFault>();
@@ -59,7 +60,7 @@ export class SimSource implements ConsoleSource {
   constructor(private readonly run: FleetRun) {
     const o = run.opts;
     this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}`;
-    this.twins = new TwinsSource(run.twins, this.title, () => performance.now());
+    this.twins = new TwinsSource(run.twins, this.title, run.sched);
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
     const onLog = (text: string, level: "info" | "error") => this.log(text, level);
@@ -76,17 +77,18 @@ export class SimSource implements ConsoleSource {
     this.unlisten = () => {
       run.off("log", onLog).off("phase", onPhase).off("fault-start", onStart).off("fault-end", onEnd);
     };
-    this.refresh = setInterval(() => this.fetchDetail(), DETAIL_REFRESH_MS);
+    this.refresh = every(run.sched, DETAIL_REFRESH_MS, () => this.fetchDetail());
   }
 
   close(): void {
     this.unlisten();
-    clearInterval(this.refresh);
+    this.refresh.cancel();
     this.twins.close();
   }
 
+  /** The run's clock. */
   now(): number {
-    return performance.now();
+    return this.run.sched.now();
   }
 
   nodes(): readonly ConsoleNode[] {
@@ -196,7 +198,7 @@ export class SimSource implements ConsoleSource {
 
   ending(): string | undefined {
     const s = this.run.settleStatus();
-    if (s) return settleLine(s, performance.now());
+    if (s) return settleLine(s, this.now());
     return this.run.phase === "done" ? "writing the report" : "stopping the presses";
   }
 
@@ -211,7 +213,7 @@ export class SimSource implements ConsoleSource {
   }
 
   private log(text: string, level: "info" | "error" = "info"): void {
-    this.events.emit("log", { t: performance.now(), level, text });
+    this.events.emit("log", { t: this.now(), level, text });
   }
 
   private faultsChanged(): void {

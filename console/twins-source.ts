@@ -3,10 +3,18 @@
  * nodes and convergence from its registry, set / pair / unpair / query through its commands. A real
  * fleet has no loss knob, button or power switch the console could reach, so those are not offered.
  * Sync latency is what the twins can observe: from the origin's own report of an event to each
- * follower's report of the same stamp, on the service's clock.
+ * follower's report of the same stamp, on the service's clock: the scheduler the service runs on
+ * (default the twins' own `wallScheduler`), whose `wallNow()` dates the node's last messages.
  */
 import { formatStamp, type NodeId } from "../protocol/index.js";
-import type { ConvergenceReport, Twin, Twins, TwinsEvents } from "../twins/index.js";
+import {
+  type ConvergenceReport,
+  type Scheduler,
+  type Twin,
+  type Twins,
+  type TwinsEvents,
+  wallScheduler,
+} from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
 import { LatencyWindow } from "./latency.js";
 import {
@@ -56,7 +64,7 @@ export class TwinsSource implements ConsoleSource {
   constructor(
     private readonly twins: TwinsView,
     readonly title: string,
-    private readonly clock: () => number = Date.now,
+    private readonly sched: Scheduler = wallScheduler,
   ) {
     const changed = () => {
       this.cache = undefined;
@@ -96,7 +104,7 @@ export class TwinsSource implements ConsoleSource {
   }
 
   now(): number {
-    return this.clock();
+    return this.sched.now();
   }
 
   nodes(): readonly ConsoleNode[] {
@@ -217,7 +225,7 @@ export class TwinsSource implements ConsoleSource {
     const stamp = t.reported?.stamp;
     if (!stamp) return;
     const key = formatStamp(stamp);
-    const now = this.clock();
+    const now = this.sched.now();
     if (stamp.origin === t.id) {
       if (!this.originSeen.has(key)) this.originSeen.set(key, now);
       if (this.originSeen.size > STAMPS_KEPT) {
@@ -238,7 +246,7 @@ export class TwinsSource implements ConsoleSource {
         : change === "config" && t.config
           ? `config v${t.config.version} [${t.config.sources.join(" ")}]`
           : change;
-    const s = Math.floor(this.clock() / 1000) % 86_400;
+    const s = Math.floor(this.sched.wallNow() / 1000) % 86_400;
     const hhmmss = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) =>
       String(n).padStart(2, "0"),
     );
@@ -247,6 +255,6 @@ export class TwinsSource implements ConsoleSource {
   }
 
   private log(level: "info" | "warn", text: string): void {
-    this.events.emit("log", { t: this.clock(), level, text });
+    this.events.emit("log", { t: this.sched.now(), level, text });
   }
 }

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { type RunningBroker, startBroker } from "../broker/index.js";
+import { after, type Scheduler } from "../node/scheduler.js";
 
 export type BrokerKind = "embedded" | "process" | "external";
 
@@ -34,11 +35,15 @@ export interface BrokerHostOptions {
   /** Keep the broker's store here (LevelDB), across restarts; in memory (lost on restart) otherwise. */
   readonly dataDir?: string;
   readonly logger: Logger;
+  /** The run's clock, for the child process's start-up bound. */
+  readonly scheduler: Scheduler;
 }
 
 export async function openBrokerHost(o: BrokerHostOptions): Promise<BrokerHost> {
   if (o.url !== undefined) return externalBroker(o.url);
-  const host = o.process ? new ProcessBroker(o.dataDir) : new EmbeddedBroker(o.dataDir, o.logger);
+  const host = o.process
+    ? new ProcessBroker(o.dataDir, o.scheduler)
+    : new EmbeddedBroker(o.dataDir, o.logger);
   await host.start();
   return host;
 }
@@ -123,7 +128,10 @@ class ProcessBroker implements BrokerHost {
   private child: ChildProcess | undefined;
   private port = 0;
 
-  constructor(private readonly dataDir: string | undefined) {}
+  constructor(
+    private readonly dataDir: string | undefined,
+    private readonly sched: Scheduler,
+  ) {}
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
@@ -147,18 +155,20 @@ class ProcessBroker implements BrokerHost {
     return new Promise((resolve, reject) => {
       let text = "";
       const fail = (why: string) => {
-        clearTimeout(timer);
+        timer.cancel();
         child.kill("SIGKILL");
         this.child = undefined;
         reject(new Error(`the broker process did not start: ${why}`));
       };
-      const timer = setTimeout(() => fail(`no "listening" within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+      const timer = after(this.sched, START_TIMEOUT_MS, () =>
+        fail(`no "listening" within ${START_TIMEOUT_MS} ms`),
+      );
       const onData = (chunk: Buffer) => {
         text += chunk.toString("utf8");
         // "twinfleet broker listening on 127.0.0.1:41873 (mqtt://127.0.0.1:41873)" (cli/bind.ts)
         const m = /listening on \S*:(\d+) \(mqtt:\/\//.exec(text);
         if (!m) return;
-        clearTimeout(timer);
+        timer.cancel();
         child.stderr?.off("data", onData);
         child.stderr?.resume(); // keep draining, or a chatty broker blocks on a full pipe
         child.off("exit", onExit);

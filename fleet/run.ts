@@ -11,7 +11,7 @@
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
 import type { DeviceProfile } from "../node/profile.js";
-import { RealScheduler } from "../node/scheduler.js";
+import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import type { ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
@@ -82,17 +82,17 @@ const RECOVERY_WAIT_MAX_MS = 120_000;
 export class FleetRun extends EventEmitter<FleetRunEvents> {
   phase: RunPhase = "boot";
   lossPct: number;
-  readonly startedAt = performance.now();
+  /** When the run started, on its clock. */
+  readonly startedAt: number;
   /** When each fleet node first registered with the twins, on the run's clock. */
   readonly registeredAt: ReadonlyMap<string, number>;
   readonly done: Promise<Report>;
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
-  private readonly sched = new RealScheduler();
   private readonly faults: FaultRunner;
   private readonly lag = new LagMonitor();
-  private timers: NodeJS.Timeout[] = [];
-  private readonly waits = new StoppableWaits();
+  private timers: Timer[] = [];
+  private readonly waits: StoppableWaits;
   private stopped = false;
   private cut_ = false;
   private settleWait: SettleWait | undefined;
@@ -112,11 +112,15 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     private readonly schedule: readonly FaultEntry[],
     /** The twins service already on the broker that the run joined instead of starting its own. */
     readonly joined: TwinsServiceInfo | undefined,
+    /** The run's one clock: every time of the run, its waits and timers, and its twins service's. */
+    readonly sched: Scheduler,
   ) {
     super();
+    this.startedAt = sched.now();
+    this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
-    this.registeredAt = new Registrations(ids, twins, collector.timeline, () => performance.now()).first;
+    this.registeredAt = new Registrations(ids, twins, collector.timeline, () => sched.now()).first;
     this.faults = new FaultRunner(
       this.sched,
       fleetFaultTargets({
@@ -128,7 +132,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         twins,
         lossPct: () => this.lossPct,
         setLoss: (pct) => this.setLoss(pct, "fault"),
-        now: () => performance.now(),
+        now: () => sched.now(),
       }),
     );
     this.faults.on("start", (f) => {
@@ -145,14 +149,18 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /**
    * Validates `options` (FleetOptionsError naming the field, before anything starts), sets everything
-   * up and starts the nodes; the returned run is under way.
+   * up and starts the nodes; the returned run is under way. `scheduler` is the run's clock and timers,
+   * handed on to everything it starts (a dependency like `logger`, not a setting: options are data).
+   * The worker threads run their own RealScheduler on the same origin (`wallNow() - now()`), so it
+   * must run on real time.
    */
   static async start(
     options: FleetOptions = {},
     logger: Logger = pino({ level: "silent" }),
+    scheduler: Scheduler = new RealScheduler(),
   ): Promise<FleetRun> {
     const opts = resolveFleetOptions(options);
-    const parts = await prepareFleet(opts, logger, new RealScheduler());
+    const parts = await prepareFleet(opts, logger, scheduler);
     const collector = new Collector(followersReach(parts.pairing));
     let run: FleetRun | undefined;
     const pool = new ShardPool(opts.workers, (r) => run?.onShard(r));
@@ -167,6 +175,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       parts.broker,
       parts.faults,
       parts.joined,
+      scheduler,
     );
     const { hostname, port } = new URL(parts.broker.url);
     run.launch(hostname, Number(port || 1883));
@@ -184,8 +193,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   setLoss(pct: number, by: LossCause = "console"): void {
     if (pct !== this.lossPct) {
-      const origin = Number.isNaN(this.pressStartMs) ? performance.now() : this.pressStartMs;
-      this.lossLog.record(performance.now() - origin, pct, by);
+      const now = this.sched.now();
+      const origin = Number.isNaN(this.pressStartMs) ? now : this.pressStartMs;
+      this.lossLog.record(now - origin, pct, by);
     }
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
@@ -257,7 +267,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const lat = this.collector.checker.latency;
     return {
       phase: this.phase,
-      elapsedS: (performance.now() - this.startedAt) / 1000,
+      elapsedS: (this.sched.now() - this.startedAt) / 1000,
       nodes: this.ids.length,
       registered: this.registeredAt.size,
       online: this.collector.online.size,
@@ -276,7 +286,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   private launch(host: string, port: number): void {
     const { opts } = this;
-    this.pool.launch(this.ids, Math.min(Math.max(1, opts.workers), this.ids.length), this.bootSpreadMs, {
+    const shards = Math.min(Math.max(1, opts.workers), this.ids.length);
+    this.pool.launch(this.ids, shards, this.sched.now(), this.bootSpreadMs, {
       brokerHost: host,
       brokerPort: port,
       prefix: opts.prefix,
@@ -284,19 +295,21 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       seed: opts.seed,
       loss: lossSpecOf(opts, opts.lossPct),
       ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
-      timeOrigin: performance.timeOrigin,
+      timeOrigin: this.sched.wallNow() - this.sched.now(),
       ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
     });
     this.timers.push(
-      setInterval(() => {
-        const now = performance.now();
+      every(this.sched, 100, () => {
+        const now = this.sched.now();
         this.collector.drain(now - REORDER_WINDOW_MS);
         this.collector.checker.sweep(now - REORDER_WINDOW_MS);
         const rss = this.broker.rssMB();
         if (rss !== undefined) this.brokerRssMaxMB = Math.max(this.brokerRssMaxMB ?? 0, rss);
-      }, 100),
+      }),
     );
-    this.timers.push(setInterval(() => this.emit("progress", this.progress()), opts.progressEveryS * 1000));
+    this.timers.push(
+      every(this.sched, opts.progressEveryS * 1000, () => this.emit("progress", this.progress())),
+    );
   }
 
   private async lifecycle(): Promise<Report> {
@@ -307,7 +320,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         () => this.registeredAt.size >= this.ids.length,
         this.startedAt + this.bootSpreadMs + REGISTRATION_LIMIT_MS,
       );
-      const pressFrom = performance.now() + 200;
+      const pressFrom = this.sched.now() + 200;
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
@@ -315,13 +328,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       this.setPhase("press");
       await this.waits.until(pressFrom + this.opts.durationS * 1000);
       this.rssMB = process.memoryUsage().rss / 2 ** 20;
-      const settleFrom = performance.now();
+      const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
       // Without faults the settle is exactly --settle, as it always was.
       const faulted = this.faults.records.length + this.faults.inProgress > 0;
-      const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), () =>
-        performance.now(),
-      );
+      const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), this.sched);
       this.settleWait = wait;
       if (this.cut_) wait.cut();
       this.setPhase("settle");
@@ -333,11 +344,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         () => this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info"),
       );
       await this.faults.stop();
-      const endMs = performance.now() - REORDER_WINDOW_MS;
+      const endMs = this.sched.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
       const view = twinsViewOf(this.twins, this.ids, this.pairing);
       const results = await this.pool.finish();
-      const report = this.report(results, (performance.now() - settleFrom) / 1000, endMs, view, settleFrom);
+      const report = this.report(results, (this.sched.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");
       return report;
     } finally {
@@ -399,7 +410,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       keptUpLagMs: KEPT_UP_LAG_MS,
       rssMB: this.rssMB,
       brokerRssMaxMB: this.brokerRssMaxMB,
-      wallS: (performance.now() - this.startedAt) / 1000,
+      wallS: (this.sched.now() - this.startedAt) / 1000,
       settleS,
       brokerKind: this.broker.kind,
       twins: this.twins.passive ? "joined" : "own",
@@ -413,7 +424,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   private async close(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.cancel();
     this.lag.stop();
     await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
@@ -422,7 +433,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 }
 
-export async function runFleet(options: FleetOptions = {}, logger?: Logger): Promise<Report> {
-  const run = await FleetRun.start(options, logger);
+export async function runFleet(
+  options: FleetOptions = {},
+  logger?: Logger,
+  scheduler?: Scheduler,
+): Promise<Report> {
+  const run = await FleetRun.start(options, logger, scheduler);
   return run.done;
 }

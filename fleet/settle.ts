@@ -5,6 +5,8 @@
  * the console's footer and the progress lines, on whatever clock the caller passes.
  */
 
+import { after, type Scheduler } from "../node/scheduler.js";
+
 export interface SettleStatus {
   /** The settle ends no earlier than this (ms, the run's clock)… */
   readonly minUntil: number;
@@ -50,7 +52,7 @@ export function settleLine(s: SettleStatus, now: number): string {
 
 /**
  * The settle's wait: until `minUntil`, then on until `over()` holds or `maxUntil` has passed;
- * cut() ends it at once. `now` is the run's clock.
+ * cut() ends it at once. Times and timers are on the run's scheduler.
  */
 export class SettleWait {
   private cutNow = false;
@@ -59,7 +61,7 @@ export class SettleWait {
   constructor(
     readonly minUntil: number,
     readonly maxUntil: number,
-    private readonly now: () => number,
+    private readonly sched: Scheduler,
   ) {}
 
   cut(): void {
@@ -71,7 +73,7 @@ export class SettleWait {
   async wait(over: () => boolean, onExtend: () => void): Promise<void> {
     let said = false;
     for (;;) {
-      const now = this.now();
+      const now = this.sched.now();
       if (this.cutNow) return;
       if (now >= this.minUntil && (now >= this.maxUntil || over())) return;
       if (now >= this.minUntil && !said) {
@@ -80,9 +82,9 @@ export class SettleWait {
       }
       await new Promise<void>((resolve) => {
         // Every 200 ms (sooner to meet minUntil): past it, a 1 ms poll would only burn the CPU.
-        const t = setTimeout(resolve, now < this.minUntil ? Math.min(200, this.minUntil - now) : 200);
+        const t = after(this.sched, now < this.minUntil ? Math.min(200, this.minUntil - now) : 200, resolve);
         this.wakeUp = () => {
-          clearTimeout(t);
+          t.cancel();
           resolve();
         };
       });

@@ -7,7 +7,7 @@
 import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
-import type { Scheduler } from "../node/scheduler.js";
+import { after, type Scheduler, type Timer } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
@@ -76,6 +76,7 @@ export async function prepareFleet(
     ...(opts.brokerProcess ? { process: true } : {}),
     ...(opts.brokerData !== undefined ? { dataDir: opts.brokerData } : {}),
     logger,
+    scheduler,
   });
   let twins: TwinsHost | undefined;
   try {
@@ -83,7 +84,7 @@ export async function prepareFleet(
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
     const existing =
       broker.kind === "external"
-        ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, ...opts.login }))[0]
+        ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, scheduler, ...opts.login }))[0]
         : undefined;
     if (existing && faults.some((f) => f.kind === "twins-restart")) {
       throw fleetOptionError(
@@ -106,14 +107,13 @@ export async function prepareFleet(
         ...opts.login,
         prefix,
         logger,
-        // The run's clock for the twins' times; their presence says when they started by the calendar.
+        // The run's clock for the twins' times (their presence's date is the scheduler's wallNow()).
         scheduler,
-        startedAt: Date.now(),
         store,
         ...(existing ? { passive: true } : {}),
       }),
     );
-    if (broker.kind === "external") await retainedSettled(twins);
+    if (broker.kind === "external") await retainedSettled(twins, scheduler);
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
     return { profile, ids, pairing, faults, broker, twins, ...(existing ? { joined: existing } : {}) };
@@ -164,20 +164,20 @@ async function desirePairing(twins: TwinsHost, ids: readonly NodeId[], pairing: 
 }
 
 /** Resolves once the retained flood after subscribing has gone quiet (or after a bound). */
-function retainedSettled(twins: TwinsHost): Promise<void> {
+function retainedSettled(twins: TwinsHost, sched: Scheduler): Promise<void> {
   return new Promise((resolve) => {
-    let quiet: NodeJS.Timeout | undefined;
+    let quiet: Timer | undefined;
     const done = () => {
-      clearTimeout(quiet);
-      clearTimeout(bound);
+      quiet?.cancel();
+      bound.cancel();
       twins.off("twin-updated", bump);
       resolve();
     };
     const bump = () => {
-      clearTimeout(quiet);
-      quiet = setTimeout(done, RETAINED_QUIET_MS);
+      quiet?.cancel();
+      quiet = after(sched, RETAINED_QUIET_MS, done);
     };
-    const bound = setTimeout(done, RETAINED_MAX_MS);
+    const bound = after(sched, RETAINED_MAX_MS, done);
     twins.on("twin-updated", bump);
     bump();
   });

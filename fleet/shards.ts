@@ -47,15 +47,16 @@ export class ShardPool {
 
   /**
    * Starts the fleet's nodes over `shards` shards: shard s holds every shards-th node from s on, so
-   * each node's boot slot (one after another over `bootSpreadMs`, from now) follows from its index.
+   * each node's boot slot (one after another over `bootSpreadMs`, from `t0` on the run's clock)
+   * follows from its index.
    */
   launch(
     ids: readonly NodeId[],
     shards: number,
+    t0: number,
     bootSpreadMs: number,
     common: Omit<ShardTask, "port" | "shard" | "ids" | "bootAt">,
   ): void {
-    const t0 = performance.now();
     const spread = bootSpreadMs / ids.length;
     for (let s = 0; s < shards; s++) {
       const mine = ids.filter((_, i) => i % shards === s);

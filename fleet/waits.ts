@@ -1,12 +1,15 @@
 /**
  * The waits of a run's boot and press phases that stop() ends early: until a time, or until a
- * condition holds (polled) or a deadline passes. Once stopped, every wait resolves at once.
+ * condition holds (polled) or a deadline passes. Once stopped, every wait resolves at once. Times and
+ * timers are on the run's scheduler.
  */
+import { every, type Scheduler } from "../node/scheduler.js";
+
 export class StoppableWaits {
   private end: (() => void) | undefined;
   private stopped = false;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly sched: Scheduler) {}
 
   stop(): void {
     this.stopped = true;
@@ -17,9 +20,9 @@ export class StoppableWaits {
   until(at: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
-      const t = setTimeout(resolve, Math.max(0, at - this.now()));
+      const t = this.sched.at(at, resolve);
       this.end = () => {
-        clearTimeout(t);
+        t.cancel();
         resolve();
       };
     });
@@ -30,12 +33,12 @@ export class StoppableWaits {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
       const finish = () => {
-        clearInterval(timer);
+        timer.cancel();
         resolve();
       };
-      const timer = setInterval(() => {
-        if (done() || this.now() >= deadline) finish();
-      }, 100);
+      const timer = every(this.sched, 100, () => {
+        if (done() || this.sched.now() >= deadline) finish();
+      });
       this.end = finish;
     });
   }

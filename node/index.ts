@@ -35,7 +35,15 @@ export { type DeviceProfile, loadProfile, PROFILES_DIR, ProfileError, parseProfi
 export { checkRam, type RamBudget, RamBudgetError, ramBudget } from "./ram.js";
 export { type RetryPolicy, retransmissionDistribution, rtoAfter, timeoutAfter } from "./retransmit.js";
 export { nodeRandom, type Random } from "./rng.js";
-export { FakeScheduler, RealScheduler, type Scheduler, type Timer } from "./scheduler.js";
+export {
+  after,
+  every,
+  FakeScheduler,
+  RealScheduler,
+  type Scheduler,
+  sleep,
+  type Timer,
+} from "./scheduler.js";
 export {
   SimNode,
   type SimNodeConfig,

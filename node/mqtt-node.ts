@@ -1,12 +1,14 @@
 /**
  * CoreClient: a NodeCore on a real MQTT.js connection, with no device model — the `ideal` node.
- * Tests, tools and the mixed-fleet checks use it as a protocol-exact node that costs nothing.
+ * Tests, tools and the mixed-fleet checks use it as a protocol-exact node that costs nothing. Its
+ * core's time and its tick are on an injected scheduler (MQTT.js keeps its own keepalive timers).
  */
 
 import { EventEmitter } from "node:events";
 import mqtt, { type MqttClient } from "mqtt";
 import { assertNever, encode } from "../protocol/index.js";
 import { type CoreOutput, NodeCore, type NodeCoreConfig, type NodeCoreState } from "./core.js";
+import { every, RealScheduler, type Scheduler, type Timer } from "./scheduler.js";
 
 export interface CoreClientOptions {
   readonly url: string;
@@ -18,7 +20,8 @@ export interface CoreClientOptions {
   readonly reconnectPeriodMs?: number;
   /** MQTT keepalive in seconds; PubSubClient's 15 by default. */
   readonly keepaliveS?: number;
-  readonly now?: () => number;
+  /** The core's clock and the tick's timer. Default a `RealScheduler` of its own. */
+  readonly scheduler?: Scheduler;
 }
 
 export interface CoreClientEvents {
@@ -31,13 +34,13 @@ export interface CoreClientEvents {
 export class CoreClient extends EventEmitter<CoreClientEvents> {
   readonly core: NodeCore;
   private client: MqttClient | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
+  private timer: Timer | undefined;
+  private readonly sched: Scheduler;
 
   constructor(private readonly opts: CoreClientOptions) {
     super();
     this.core = new NodeCore(opts.core);
-    this.now = opts.now ?? (() => performance.now());
+    this.sched = opts.scheduler ?? new RealScheduler();
   }
 
   get state(): NodeCoreState {
@@ -51,7 +54,7 @@ export class CoreClient extends EventEmitter<CoreClientEvents> {
   /** Powers the node on and connects; resolves on the first CONNACK. */
   start(): Promise<void> {
     const { core } = this.opts;
-    this.apply(this.core.handle({ type: "boot" }, this.now()));
+    this.apply(this.core.handle({ type: "boot" }, this.sched.now()));
     const will = encode(core.prefix, { kind: "status", node: core.id, online: false });
     const client = mqtt.connect(this.opts.url, {
       clientId: `${core.prefix}-${core.id}`,
@@ -69,7 +72,7 @@ export class CoreClient extends EventEmitter<CoreClientEvents> {
     client.on("message", (topic, payload, packet) => {
       this.feed({ type: "message", topic, payload: payload.toString("utf8"), qos: packet.qos === 1 ? 1 : 0 });
     });
-    this.timer = setInterval(() => this.feed({ type: "tick" }), this.opts.tickMs ?? 100);
+    this.timer = every(this.sched, this.opts.tickMs ?? 100, () => this.feed({ type: "tick" }));
     return new Promise((resolve, reject) => {
       client.once("connect", () => resolve());
       client.once("error", reject);
@@ -86,7 +89,7 @@ export class CoreClient extends EventEmitter<CoreClientEvents> {
    * simply closed.
    */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     const client = this.client;
     if (!client) return;
     if (client.connected) {
@@ -101,13 +104,13 @@ export class CoreClient extends EventEmitter<CoreClientEvents> {
 
   /** Loses power: the socket closes without DISCONNECT, so the broker publishes the will. */
   async powerOff(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     await this.client?.endAsync(true);
   }
 
   private feed(input: Parameters<NodeCore["handle"]>[0]): void {
     const before = this.core.state.phase;
-    this.apply(this.core.handle(input, this.now()));
+    this.apply(this.core.handle(input, this.sched.now()));
     const after: string = this.core.state.phase;
     if (before !== "synced" && after === "synced") this.emit("synced");
   }

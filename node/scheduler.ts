@@ -1,8 +1,11 @@
 /**
- * The injected clock: a Scheduler gives the time (ms, fractional) and runs callbacks at a time.
- * `RealScheduler` runs on wall time for the fleet runner; `FakeScheduler` runs on virtual time for
- * tests and offline models. Nodes hold no timers of their own beyond what they ask of it, so many
- * nodes share one scheduler and no node spins a timer per loop iteration.
+ * The one clock of the project: a Scheduler gives the time (ms, fractional), the date that time is
+ * (`wallNow`), and runs callbacks at a time. `RealScheduler` runs on wall time (fleet runs, the twins
+ * service, the console, the sweep); `FakeScheduler` runs on virtual time for tests and offline models.
+ * This file is the only one outside tests and the harnesses that reads the host's clock or sets a
+ * host timer (time.test.ts checks); everything else asks an injected Scheduler, through `after`,
+ * `every` and `sleep` below for delays, repeats and awaits. Nodes hold no timers of their own beyond
+ * what they ask of it, so many nodes share one scheduler and no node spins a timer per loop iteration.
  */
 import { isMainThread } from "node:worker_threads";
 import { type TimerEntry, TimerHeap } from "./timer-heap.js";
@@ -12,8 +15,13 @@ export interface Timer {
 }
 
 export interface Scheduler {
-  /** Current time in ms. */
+  /** Current time in ms, on the scheduler's own origin. */
   now(): number;
+  /**
+   * The date `now()` is, in ms since the Unix epoch: for what is shown or stored as a date (a
+   * report's `at`, a presence's `since`). It moves with `now()`; `wallNow() - now()` is constant.
+   */
+  wallNow(): number;
   /**
    * Runs `fn` at time `atMs` (or as soon as possible if that is already past). A model step uses
    * its own `atMs` as the time it happens, so a wall-clock scheduler may run it a little early.
@@ -37,7 +45,8 @@ const NAP_MS = 0.2;
 const NAP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Wall time from `performance.now()` (or a given origin). `setTimeout` has millisecond resolution
+ * Wall time from `performance.now()` (or a given origin; `RealScheduler.epoch()` counts from the Unix
+ * epoch, for a service whose times are stored). `setTimeout` has millisecond resolution
  * and never fires sooner than 1 ms, and a timer may fire up to about a millisecond before its
  * instant. So:
  * - a step due within the resolution runs on the next turn of the event loop (`setImmediate`),
@@ -52,10 +61,28 @@ export class RealScheduler implements Scheduler {
   private readonly exact = new TimerHeap();
   private spin: NodeJS.Immediate | undefined;
 
+  /** `now()` is `performance.now() - origin`. */
   constructor(private readonly origin = 0) {}
+
+  /**
+   * A scheduler whose `now()` reads 0 at the date `zeroAtMs` (ms since the Unix epoch). Another
+   * thread's scheduler is followed with its `wallNow() - now()`: both then read the same time.
+   */
+  static zeroAt(zeroAtMs: number): RealScheduler {
+    return new RealScheduler(zeroAtMs - performance.timeOrigin);
+  }
+
+  /** A scheduler whose `now()` is ms since the Unix epoch (`now()` equals `wallNow()`). */
+  static epoch(): RealScheduler {
+    return RealScheduler.zeroAt(0);
+  }
 
   now(): number {
     return performance.now() - this.origin;
+  }
+
+  wallNow(): number {
+    return performance.timeOrigin + performance.now();
   }
 
   at(atMs: number, fn: () => void, exact = false): Timer {
@@ -101,17 +128,27 @@ export class RealScheduler implements Scheduler {
   };
 }
 
-/** Virtual time: nothing happens until `advance`/`runUntil`; timers at equal times run in order set. */
+/**
+ * Virtual time: nothing happens until `advance`/`runUntil`; timers at equal times run in order set.
+ * `wallNow()` is `epochMs + now()` (default 0: the date is the virtual time itself).
+ */
 export class FakeScheduler implements Scheduler {
   private t: number;
   private readonly timers = new TimerHeap();
 
-  constructor(start = 0) {
+  constructor(
+    start = 0,
+    private readonly epochMs = 0,
+  ) {
     this.t = start;
   }
 
   now(): number {
     return this.t;
+  }
+
+  wallNow(): number {
+    return this.epochMs + this.t;
   }
 
   at(atMs: number, fn: () => void): Timer {
@@ -140,4 +177,37 @@ export class FakeScheduler implements Scheduler {
   get pending(): number {
     return this.timers.size;
   }
+}
+
+/** Runs `fn` `delayMs` from now on `sched`. */
+export function after(sched: Scheduler, delayMs: number, fn: () => void): Timer {
+  return sched.at(sched.now() + delayMs, fn);
+}
+
+/**
+ * Runs `fn` every `periodMs` on `sched` until cancelled, each run `periodMs` after the previous one
+ * began (as Node's `setInterval`: a late run does not bring the next ones forward).
+ */
+export function every(sched: Scheduler, periodMs: number, fn: () => void): Timer {
+  if (!(periodMs > 0))
+    throw new RangeError(`every: periodMs must be a positive number of ms, got ${periodMs}`);
+  let stopped = false;
+  let timer: Timer;
+  const run = (): void => {
+    timer = after(sched, periodMs, run);
+    fn();
+  };
+  timer = after(sched, periodMs, run);
+  return {
+    cancel: () => {
+      if (stopped) return;
+      stopped = true;
+      timer.cancel();
+    },
+  };
+}
+
+/** Resolves `ms` from now on `sched`. */
+export function sleep(sched: Scheduler, ms: number): Promise<void> {
+  return new Promise((resolve) => after(sched, ms, resolve));
 }

@@ -10,7 +10,7 @@ import type { NodeEvent } from "../node/metrics.js";
 import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId, Stamp } from "../protocol/index.js";
 
-/** Starts a shard. Times are on the main thread's `performance.now()` clock. */
+/** Starts a shard. Times are on the run's clock (its scheduler's `now()`). */
 export interface ShardTask {
   readonly shard: number;
   readonly ids: readonly NodeId[];
@@ -24,7 +24,10 @@ export interface ShardTask {
   readonly loss: LossSpec;
   /** Poisson presses per node per second, started by a `start-presses` control (none when absent). */
   readonly pressRatePerSec?: number;
-  /** The main thread's performance.timeOrigin, to share one clock across threads. */
+  /**
+   * The date (ms since the Unix epoch) at which the run's clock reads 0 (`wallNow() - now()` of its
+   * scheduler): the shard's RealScheduler counts from it, so all threads share one clock.
+   */
   readonly timeOrigin: number;
   /** When set, each node logs in with its node id as user name and this password (node role). */
   readonly nodePassword?: string;

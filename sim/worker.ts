@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { NodeEvent } from "../node/metrics.js";
 import type { Timer } from "../node/scheduler.js";
-import { RealScheduler } from "../node/scheduler.js";
+import { every, RealScheduler } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
 import { tcpWire } from "../node/wire.js";
 import type { NodeId } from "../protocol/index.js";
@@ -25,8 +25,8 @@ const FLUSH_MS = 50;
 const LAG_EVERY_MS = 1000;
 
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
-  // One clock for the whole fleet: the main thread's performance.now().
-  const sched = new RealScheduler(task.timeOrigin - performance.timeOrigin);
+  // One clock for the whole fleet: the run's scheduler, followed from its zero.
+  const sched = RealScheduler.zeroAt(task.timeOrigin);
   const port = task.port;
   const post = (m: ShardReport) => port.postMessage(m);
   let batch: NodeEvent[] = [];
@@ -54,14 +54,14 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
-  const flush = setInterval(() => {
+  const flush = every(sched, FLUSH_MS, () => {
     if (batch.length === 0) return;
     post({ type: "events", shard: task.shard, events: batch });
     batch = [];
-  }, FLUSH_MS);
-  const lagTimer = setInterval(() => {
+  });
+  const lagTimer = every(sched, LAG_EVERY_MS, () => {
     post({ type: "lag", shard: task.shard, p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
-  }, LAG_EVERY_MS);
+  });
 
   const detail = (id: NodeId): SimNodeDetail | undefined => {
     const n = nodes.get(id);
@@ -162,8 +162,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     link.oversizedDropped += s.mqtt.oversizedDropped;
   }
   for (const n of nodes.values()) n.stop();
-  clearInterval(flush);
-  clearInterval(lagTimer);
+  flush.cancel();
+  lagTimer.cancel();
   if (batch.length > 0) post({ type: "events", shard: task.shard, events: batch });
   lag.disable();
   const result: ShardResult = {

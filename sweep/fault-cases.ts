@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { faultSpanS } from "../fleet/faults/schedule.js";
 import type { FaultReport, Report } from "../fleet/report.js";
+import type { Scheduler } from "../node/scheduler.js";
 import { describeEntry, type FaultEntry, faultCaseEntries } from "./fault-schedule.js";
 import { type PointResult, pointSeconds, runPointWithReport } from "./point.js";
 import type { FaultCase, Scenario } from "./scenario.js";
@@ -58,6 +59,8 @@ export interface FaultCaseSpec {
   readonly faultCase: FaultCase;
   readonly tag: string;
   readonly workers?: number;
+  /** The run's clock; default a RealScheduler of its own. */
+  readonly scheduler?: Scheduler;
 }
 
 /** How many of a case's regressions it keeps in full. */
@@ -80,6 +83,7 @@ export async function runFaultCase(spec: FaultCaseSpec): Promise<FaultCaseResult
       ...(restarts ? { brokerProcess: true } : {}),
       ...(dataDir !== undefined ? { brokerData: dataDir } : {}),
       ...(spec.workers !== undefined ? { workers: spec.workers } : {}),
+      ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}),
     });
     return faultCaseResult(c, entries, point, report);
   } finally {

@@ -8,6 +8,7 @@ import type { FaultEntry } from "../fleet/faults/schedule.js";
 import type { ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
+import type { Scheduler } from "../node/scheduler.js";
 import type { Distribution } from "../sim/histogram.js";
 import type { Scenario } from "./scenario.js";
 
@@ -67,6 +68,8 @@ export interface PointSpec {
   /** The broker in its own process (a restart is then a real SIGKILL), with its store in this directory. */
   readonly brokerProcess?: boolean;
   readonly brokerData?: string;
+  /** The run's clock (FleetRun.start's `scheduler`); default a RealScheduler of its own. */
+  readonly scheduler?: Scheduler;
 }
 
 /** The last seconds of the press phase have no presses, so every press is judged under the loss. */
@@ -81,24 +84,28 @@ export async function runPointWithReport(
   spec: PointSpec,
 ): Promise<{ readonly point: PointResult; readonly report: Report }> {
   const f = spec.fleet;
-  const run = await FleetRun.start({
-    nodes: f.nodes,
-    profile: f.profile,
-    topology: f.topology,
-    groupSize: f.groupSize,
-    ratePerNodePerMin: f.ratePerNodePerMin,
-    lossPct: spec.lossPct,
-    seed: `${f.seed}/${spec.tag}`,
-    durationS: f.seconds + PRESS_TAIL_S,
-    settleS: f.settleS,
-    progressEveryS: 3600,
-    workers: spec.workers,
-    pressesEndEarlyS: PRESS_TAIL_S,
-    ...(spec.overrides ? { profileOverrides: spec.overrides } : {}),
-    ...(spec.faults ? { faults: spec.faults.entries, faultsSpec: spec.faults.spec } : {}),
-    ...(spec.brokerProcess ? { brokerProcess: true } : {}),
-    ...(spec.brokerData !== undefined ? { brokerData: spec.brokerData } : {}),
-  });
+  const run = await FleetRun.start(
+    {
+      nodes: f.nodes,
+      profile: f.profile,
+      topology: f.topology,
+      groupSize: f.groupSize,
+      ratePerNodePerMin: f.ratePerNodePerMin,
+      lossPct: spec.lossPct,
+      seed: `${f.seed}/${spec.tag}`,
+      durationS: f.seconds + PRESS_TAIL_S,
+      settleS: f.settleS,
+      progressEveryS: 3600,
+      workers: spec.workers,
+      pressesEndEarlyS: PRESS_TAIL_S,
+      ...(spec.overrides ? { profileOverrides: spec.overrides } : {}),
+      ...(spec.faults ? { faults: spec.faults.entries, faultsSpec: spec.faults.spec } : {}),
+      ...(spec.brokerProcess ? { brokerProcess: true } : {}),
+      ...(spec.brokerData !== undefined ? { brokerData: spec.brokerData } : {}),
+    },
+    undefined,
+    spec.scheduler,
+  );
   const r = await run.done;
   const point: PointResult = {
     lossPct: spec.lossPct,

@@ -10,6 +10,7 @@ import {
   type ProfileOverrides,
 } from "../fleet/options.js";
 import { loadProfile } from "../node/profile.js";
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
 import { type FaultCaseResult, faultCaseSeconds, runFaultCase } from "./fault-cases.js";
@@ -74,6 +75,8 @@ export interface SweepProgress {
 export interface SweepOptions {
   readonly quick: boolean;
   readonly workers?: number;
+  /** The clock of the sweep and of every fleet run in it (real time: the runs' workers follow it). Default a RealScheduler. */
+  readonly scheduler?: Scheduler;
   readonly onPoint?: (p: SweepProgress) => void;
   /** Before the first point: how many steps, and the estimate of the whole sweep's wall time. */
   readonly onStart?: (plan: { readonly total: number; readonly etaS: number }) => void;
@@ -87,8 +90,9 @@ type Step =
 
 /** Runs every point of the (already adjusted) scenarios in order. */
 export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions): Promise<SweepReport> {
-  const t0 = performance.now();
-  const startedAt = new Date().toISOString();
+  const sched = o.scheduler ?? new RealScheduler();
+  const t0 = sched.now();
+  const startedAt = new Date(sched.wallNow()).toISOString();
   // Check every variant's overrides before the first point runs: a typo should not cost a sweep.
   for (const sc of scenarios) {
     const base = loadProfile(sc.fleet.profile);
@@ -139,11 +143,17 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     let label: string;
     let point: PointResult | undefined;
     let faultCase: FaultCaseResult | undefined;
-    const started = performance.now();
+    const started = sched.now();
     switch (st.kind) {
       case "loss":
         label = `${sc.name}: ${st.lossPct}% loss`;
-        point = await runPoint({ fleet: sc.fleet, lossPct: st.lossPct, tag: `loss-${st.lossPct}`, ...w(o) });
+        point = await runPoint({
+          fleet: sc.fleet,
+          lossPct: st.lossPct,
+          tag: `loss-${st.lossPct}`,
+          scheduler: sched,
+          ...w(o),
+        });
         out.loss.push(point);
         break;
       case "cpu": {
@@ -160,6 +170,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
           lossPct: st.lossPct,
           overrides: v.overrides,
           tag: `setting-${st.v}-${st.lossPct}`,
+          scheduler: sched,
           ...w(o),
         });
         out.settings.push({
@@ -180,6 +191,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
           lossPct: faults.lossPct,
           faultCase: c,
           tag: `fault-${st.c}`,
+          scheduler: sched,
           ...w(o),
         });
         point = faultCase;
@@ -190,7 +202,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         assertNever(st);
     }
     if (st.kind !== "cpu") {
-      fleetWall += (performance.now() - started) / 1000;
+      fleetWall += (sched.now() - started) / 1000;
       fleetEstimated += estimate(st);
     }
     // ETA: the remaining steps' estimates, scaled by how the fleet steps so far compared with theirs.
@@ -201,7 +213,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
       index: i + 1,
       total: steps.length,
       label,
-      elapsedS: (performance.now() - t0) / 1000,
+      elapsedS: (sched.now() - t0) / 1000,
       etaS,
       ...(point ? { point } : {}),
       ...(faultCase ? { faultCase } : {}),
@@ -227,7 +239,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     kind: "twinfleet-sweep",
     quick: o.quick,
     startedAt,
-    wallS: Math.round((performance.now() - t0) / 100) / 10,
+    wallS: Math.round((sched.now() - t0) / 100) / 10,
     limits: LIMITS,
     paperCpu: PAPER_CPU,
     allKeptUp: fleetPoints.every((p) => p.sim.keptUp),

@@ -24,7 +24,7 @@ export interface TwinsOptions {
   readonly scheduler?: Scheduler;
   /**
    * When the service started, ms since the Unix epoch: the `since` of its presence. Default the
-   * scheduler's time at start, so pass it when the scheduler does not count from the epoch.
+   * scheduler's date at start (`wallNow()`).
    */
   readonly startedAt?: number;
   /** Randomness for the MQTT client id. Default `Math.random`. */
@@ -100,8 +100,9 @@ const schema = z.object({
         typeof v === "object" &&
         v !== null &&
         typeof (v as Scheduler).now === "function" &&
+        typeof (v as Scheduler).wallNow === "function" &&
         typeof (v as Scheduler).at === "function",
-      "must be a scheduler with now() and at()",
+      "must be a scheduler with now(), wallNow() and at()",
     )
     .optional(),
   startedAt: z.number("must be a number").int("must be an integer").min(0, "must not be negative").optional(),
@@ -147,7 +148,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     prefix,
     store: options.store ?? memoryStore(),
     scheduler,
-    startedAt: options.startedAt ?? Math.floor(scheduler.now()),
+    startedAt: options.startedAt ?? Math.floor(scheduler.wallNow()),
     random,
     logger: options.logger ?? pino({ level: "silent" }),
     clientId: options.clientId ?? `${prefix}-twins-${hex}`,

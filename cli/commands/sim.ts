@@ -174,10 +174,10 @@ it at once: the summary and report are marked cut short and the exit code is ${C
             );
           }
           run.on("progress", (p) =>
-            json ? logger.info({ ...p }, "progress") : io.stderr(`${progressLine(p)}\n`),
+            json ? logger.info({ ...p }, "progress") : io.stderr(`${progressLine(p, run.sched.now())}\n`),
           );
           run.on("log", (line, level) => {
-            const at = Math.round((performance.now() - run.startedAt) / 1000);
+            const at = Math.round((run.sched.now() - run.startedAt) / 1000);
             if (level === "error") logger.error({ at }, line);
             else logger.info({ at }, line);
           });
@@ -219,7 +219,8 @@ function describeTopology(o: ResolvedFleetOptions): string {
     : `${o.topology} of ${o.groupSize}`;
 }
 
-export function progressLine(p: Progress): string {
+/** One progress line; `now` is the run's clock (for the settle's countdown). */
+export function progressLine(p: Progress, now: number): string {
   return [
     `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
     `registered ${p.registered}/${p.nodes}`,
@@ -230,7 +231,7 @@ export function progressLine(p: Progress): string {
     `loss ${p.lossPct}%`,
     ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
     `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
-    ...(p.settle ? [settleLine(p.settle, performance.now())] : []),
+    ...(p.settle ? [settleLine(p.settle, now)] : []),
   ].join("  ");
 }
 

@@ -5,19 +5,20 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConsoleHandle, openConsole } from "../app.js";
 import { NO_CAPABILITIES } from "../source.js";
-import { ALL_CAPS, FakeSource, id, KEYS, manualTimers, settle, virtualTerminal } from "./helpers.js";
+import { ALL_CAPS, FakeSource, id, KEYS, manualScheduler, settle, virtualTerminal } from "./helpers.js";
 
 const open: ConsoleHandle[] = [];
 
 function start(source: FakeSource, columns = 80, rows = 24) {
   const term = virtualTerminal(columns, rows);
+  const sched = manualScheduler();
   const handle = openConsole(source, {
     input: term.input,
     output: term.output,
     terminal: "xterm",
     ascii: true,
     handleProcess: false,
-    timers: manualTimers,
+    scheduler: sched,
   });
   open.push(handle);
   const keys = async (...ks: string[]) => {
@@ -28,7 +29,7 @@ function start(source: FakeSource, columns = 80, rows = 24) {
     handle.frame();
   };
   const screen = () => handle.text().join("\n");
-  return { handle, keys, screen };
+  return { handle, keys, screen, sched };
 }
 
 afterEach(() => {
@@ -36,6 +37,20 @@ afterEach(() => {
 });
 
 describe("fleet view", () => {
+  it("redraws on its scheduler's timer, at most fps times a second, once the source has changed", () => {
+    const source = new FakeSource(50);
+    const { handle, sched } = start(source);
+    expect(handle.text()[0]).toContain("loss 0%");
+    source.loss = 20;
+    source.events.emit("changed");
+    sched.advance(124); // the default 8 frames a second: every 125 ms
+    expect(handle.text()[0]).toContain("loss 0%");
+    sched.advance(1);
+    expect(handle.text()[0]).toContain("loss 20%");
+    handle.close();
+    expect(sched.pending).toBe(0);
+  });
+
   it("fits 5,000 nodes into 80×24: counts, a page of cells, the charts and the key hints", () => {
     const { handle, screen } = start(new FakeSource(5000));
     const lines = handle.text();

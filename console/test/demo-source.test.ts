@@ -3,6 +3,7 @@
  * and recovers, and carries out every console action.
  */
 import { describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { DemoSource } from "../demo-source.js";
 
@@ -20,9 +21,25 @@ function run(s: DemoSource, ms: number): number {
 }
 
 describe("demo fleet", () => {
+  it("runs with its scheduler's clock, every 50 ms, until stopped", () => {
+    const sched = new FakeScheduler(10_000);
+    const s = new DemoSource({ scheduler: sched, seed: "x" }).run();
+    const byHand = new DemoSource({ scheduler: new FakeScheduler(), seed: "x" });
+    sched.advance(49);
+    expect(s.now()).toBe(0);
+    sched.advance(3_000 - 49);
+    byHand.advanceTo(3_000);
+    expect(s.now()).toBe(byHand.now());
+    expect(s.nodes()).toEqual(byHand.nodes());
+    s.stop();
+    expect(sched.pending).toBe(0);
+    sched.advance(5_000);
+    expect(s.now()).toBe(byHand.now());
+  });
+
   it("replays the same fleet for the same seed", () => {
-    const a = new DemoSource({ clock: () => 0, seed: "x" });
-    const b = new DemoSource({ clock: () => 0, seed: "x" });
+    const a = new DemoSource({ scheduler: new FakeScheduler(), seed: "x" });
+    const b = new DemoSource({ scheduler: new FakeScheduler(), seed: "x" });
     a.advanceTo(5000);
     b.advanceTo(5000);
     expect(a.nodes()).toEqual(b.nodes());
@@ -30,7 +47,7 @@ describe("demo fleet", () => {
   });
 
   it("converges without loss, loses sync at 40 % loss and recovers when it is lowered", async () => {
-    const s = new DemoSource({ clock: () => 0 });
+    const s = new DemoSource({ scheduler: new FakeScheduler() });
     run(s, 5000);
     const clean = run(s, 10_000);
     await s.setLoss(40);
@@ -46,7 +63,7 @@ describe("demo fleet", () => {
   });
 
   it("presses, sets, pairs, unpairs, power-cycles and pulls cables", async () => {
-    const s = new DemoSource({ clock: () => 0, pressesPerNodePerMin: 0 });
+    const s = new DemoSource({ scheduler: new FakeScheduler(), pressesPerNodePerMin: 0 });
     await s.press(n(0));
     s.advanceTo(2000);
     expect(

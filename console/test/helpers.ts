@@ -1,12 +1,12 @@
 /**
  * Test doubles for the console: a virtual terminal (streams blessed draws to and reads keys from),
- * timers that never fire (tests draw frames by hand), and a fake fleet that records every action and
+ * a scheduler whose redraw timer fires only as a test advances it (most draw frames by hand), and a fake fleet that records every action and
  * reports whatever faults a test puts in progress.
  */
 import { PassThrough } from "node:stream";
+import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { ConsoleEmitter } from "../emitter.js";
-import type { ConsoleTimers } from "../options.js";
 import type {
   Capabilities,
   ConsoleEvents,
@@ -26,10 +26,10 @@ export function virtualTerminal(columns = 80, rows = 24) {
   return { input, output };
 }
 
-export const manualTimers: ConsoleTimers = {
-  setInterval: () => 0,
-  clearInterval: () => {},
-};
+/** A scheduler for the console's redraw timer: nothing fires until the test advances it. */
+export function manualScheduler(): FakeScheduler {
+  return new FakeScheduler();
+}
 
 /** Lets the input stream deliver what a test wrote (stream events, not wall time). */
 export function settle(): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConsoleHandle, openConsole } from "../app.js";
-import { FakeSource, manualTimers, settle, virtualTerminal } from "./helpers.js";
+import { FakeSource, manualScheduler, settle, virtualTerminal } from "./helpers.js";
 
 /** A fleet that settles for 10 s after the first quit, counting down on its own clock. */
 class SettlingSource extends FakeSource {
@@ -37,7 +37,7 @@ function start(source: FakeSource) {
     terminal: "xterm",
     ascii: true,
     handleProcess: false,
-    timers: manualTimers,
+    scheduler: manualScheduler(),
   });
   open.push(handle);
   let isClosed = false;

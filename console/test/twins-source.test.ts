@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import type { ConvergenceReport, SeriesPoint, Twin, TwinsEvents } from "../../twins/index.js";
 import { TwinsSource, type TwinsView } from "../twins-source.js";
@@ -62,7 +63,7 @@ class FakeTwins extends EventEmitter<TwinsEvents> implements TwinsView {
 describe("twins source", () => {
   it("shows the registry's nodes with their sync status, identity and pairing", () => {
     const t = new FakeTwins();
-    const s = new TwinsSource(t, "mqtt://x", () => 1000);
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
     expect(s.nodes()).toEqual([
       { id: a, kind: "real", on: true, online: true, sync: "unknown" },
       { id: b, kind: "sim", on: false, online: false, sync: "out-of-sync" },
@@ -83,8 +84,8 @@ describe("twins source", () => {
 
   it("marks the view changed on service events and times an event from origin to follower", () => {
     const t = new FakeTwins();
-    let now = 1000;
-    const s = new TwinsSource(t, "mqtt://x", () => now);
+    const sched = new FakeScheduler(1000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
     let changes = 0;
     const lines: string[] = [];
     s.on("changed", () => changes++);
@@ -92,7 +93,7 @@ describe("twins source", () => {
     s.focus(b);
     const stamp = { counter: 4, origin: a };
     t.emit("twin-updated", twin(a, { reported: { on: false, stamp } }), "report");
-    now = 1180;
+    sched.advance(180);
     t.emit("twin-updated", twin(b, { reported: { on: false, stamp } }), "report");
     t.emit("twin-offline", twin(a));
     expect(changes).toBe(3);

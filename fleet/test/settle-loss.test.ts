@@ -1,6 +1,7 @@
-// What the settle is shown as (a countdown on an injected clock, then what it waits for) and how the
+// What the settle is shown as (a countdown on a fake clock, then what it waits for) and how the
 // loss set during a run is recorded and summed up.
 import { describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
 import { describeLoss, type LossChange, meanLossPct } from "../loss-log.js";
 import { SettleWait, secondsLeft, settleLine } from "../settle.js";
 
@@ -37,10 +38,20 @@ describe("the settle's line", () => {
   });
 });
 
-describe("the settle's wait, on an injected clock", () => {
+describe("the settle's wait, on a fake clock", () => {
+  /** Lets the wait's loop run (it goes on in promise callbacks), without waiting on time. */
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  /** Advances `sched` to `until` in steps shorter than the wait's 200 ms poll, letting the loop run. */
+  async function advanceTo(sched: FakeScheduler, until: number): Promise<void> {
+    while (sched.now() < until) {
+      sched.runUntil(Math.min(until, sched.now() + 50));
+      await turn();
+    }
+  }
+
   it("waits out --settle, then goes on (saying so once) until the fleet is over its faults", async () => {
-    let clock = 0;
-    const wait = new SettleWait(1_000, 120_000, () => clock);
+    const sched = new FakeScheduler();
+    const wait = new SettleWait(1_000, 120_000, sched);
     let over = false;
     let extended = 0;
     let finished = false;
@@ -52,34 +63,50 @@ describe("the settle's wait, on an injected clock", () => {
       .then(() => {
         finished = true;
       });
-    clock = 999;
-    await new Promise((r) => setTimeout(r, 5));
+    await advanceTo(sched, 999);
     expect([finished, extended]).toEqual([false, 0]);
-    clock = 1_000;
-    await new Promise((r) => setTimeout(r, 250));
+    await advanceTo(sched, 1_000);
     expect([finished, extended]).toEqual([false, 1]);
     over = true;
+    await advanceTo(sched, 1_199); // `over` is looked at on the next poll, 200 ms on
+    expect(finished).toBe(false);
+    await advanceTo(sched, 1_200);
     await done;
     expect(extended).toBe(1);
+    expect(sched.pending).toBe(0);
   });
 
   it("ends at the bound even if the fleet never recovers, and at once on cut()", async () => {
-    let clock = 5_000;
-    const bounded = new SettleWait(1_000, 4_000, () => clock);
-    await bounded.wait(
+    const late = new FakeScheduler(5_000);
+    await new SettleWait(1_000, 4_000, late).wait(
       () => false,
       () => {},
     );
-    clock = 0;
-    const cut = new SettleWait(60_000, 180_000, () => clock);
-    const t0 = performance.now();
+    const bounded = new FakeScheduler();
+    let ended = false;
+    const boundedDone = new SettleWait(1_000, 4_000, bounded)
+      .wait(
+        () => false,
+        () => {},
+      )
+      .then(() => {
+        ended = true;
+      });
+    await advanceTo(bounded, 3_999);
+    expect(ended).toBe(false);
+    await advanceTo(bounded, 4_000);
+    await boundedDone;
+    const sched = new FakeScheduler();
+    const cut = new SettleWait(60_000, 180_000, sched);
     const done = cut.wait(
       () => false,
       () => {},
     );
-    setTimeout(() => cut.cut(), 20);
+    await turn();
+    cut.cut();
     await done;
-    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(sched.now()).toBe(0);
+    expect(sched.pending).toBe(0);
   });
 });
 

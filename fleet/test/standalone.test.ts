@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RealScheduler } from "../../node/scheduler.js";
 import { type BrokerHost, openBrokerHost } from "../broker-host.js";
 import { runFleet } from "../run.js";
 
@@ -25,6 +26,7 @@ beforeAll(async () => {
     process: true,
     dataDir: join(dir, "broker"),
     logger: pino({ level: "silent" }),
+    scheduler: new RealScheduler(),
   });
   twins = spawn(
     process.execPath,

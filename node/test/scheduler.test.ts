@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Link } from "../link.js";
 import { nodeRandom } from "../rng.js";
-import { FakeScheduler, RealScheduler, type Scheduler } from "../scheduler.js";
+import { after, every, FakeScheduler, RealScheduler, type Scheduler, sleep } from "../scheduler.js";
 import { TimerHeap } from "../timer-heap.js";
 
 describe("TimerHeap", () => {
@@ -67,6 +67,63 @@ describe("FakeScheduler", () => {
   });
 });
 
+describe("the scheduler's dates and helpers", () => {
+  it("gives the date of its time: wallNow() moves with now(), from the epoch it was given", () => {
+    const s = new FakeScheduler(100, 1_700_000_000_000);
+    expect(s.wallNow()).toBe(1_700_000_000_100);
+    s.advance(2_500);
+    expect(s.wallNow() - s.now()).toBe(1_700_000_000_000);
+    expect(new FakeScheduler(7).wallNow()).toBe(7);
+  });
+
+  it("repeats with every() each period after the previous run began, until cancelled (even from inside)", () => {
+    const s = new FakeScheduler();
+    const runs: number[] = [];
+    const t = every(s, 100, () => {
+      runs.push(s.now());
+      if (runs.length === 4) t.cancel();
+    });
+    s.runUntil(250);
+    expect(runs).toEqual([100, 200]);
+    s.runUntil(1_000);
+    expect(runs).toEqual([100, 200, 300, 400]);
+    expect(s.pending).toBe(0);
+    const other = every(s, 50, () => runs.push(-1));
+    other.cancel();
+    s.advance(500);
+    expect(runs).toHaveLength(4);
+    expect(() => every(s, 0, () => {})).toThrow("every: periodMs must be a positive number of ms, got 0");
+  });
+
+  it("runs after() and resolves sleep() on its own time, not the host's", async () => {
+    const s = new FakeScheduler(1_000);
+    const seen: number[] = [];
+    after(s, 30, () => seen.push(s.now()));
+    const slept = sleep(s, 20).then(() => seen.push(-s.now()));
+    s.advance(40);
+    await slept;
+    expect(seen).toEqual([1_030, -1_040]);
+  });
+
+  it("reads the same time in two RealSchedulers sharing a zero, and the date since the epoch", () => {
+    const run = new RealScheduler(123);
+    const follower = RealScheduler.zeroAt(run.wallNow() - run.now());
+    const a = run.now();
+    const b = follower.now();
+    const c = run.now();
+    expect(b).toBeGreaterThanOrEqual(a - 0.01);
+    expect(b).toBeLessThanOrEqual(c + 0.01);
+    const dated = RealScheduler.epoch();
+    const before = Date.now();
+    const now = dated.now();
+    const wall = dated.wallNow();
+    // The monotonic clock and the system clock may drift apart a little while a process runs.
+    expect(Math.abs(now - before)).toBeLessThan(1_000);
+    expect(wall - now).toBeGreaterThanOrEqual(0);
+    expect(wall - now).toBeLessThan(1);
+  });
+});
+
 describe("RealScheduler", () => {
   const turn = () => new Promise<void>((r) => setImmediate(r));
   const until = async (cond: () => boolean) => {
@@ -118,6 +175,7 @@ describe("link timing", () => {
     const asked: { at: number; exact: boolean }[] = [];
     const recording: Scheduler = {
       now: () => fake.now(),
+      wallNow: () => fake.wallNow(),
       at: (at, fn, exact) => {
         asked.push({ at, exact: exact === true });
         return fake.at(at, fn);

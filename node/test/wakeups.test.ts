@@ -33,6 +33,10 @@ class GuardedScheduler implements Scheduler {
     return this.fake.now();
   }
 
+  wallNow(): number {
+    return this.fake.wallNow();
+  }
+
   at(atMs: number, fn: () => void) {
     const at = Math.max(atMs, this.fake.now());
     this.sameInstant = at === this.lastAt ? this.sameInstant + 1 : 0;

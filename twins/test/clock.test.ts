@@ -1,12 +1,9 @@
 /**
- * The twins service keeps its time on one injected scheduler: no module of twins/ but the wall
- * implementation reads wall time or sets a timer of its own, and the service's timers (connect
- * timeout, re-checks, the convergence throttle) run on a FakeScheduler as far as it is advanced.
+ * The twins service keeps its time on one injected scheduler (time.test.ts checks no module of
+ * twins/ reads the host's clock): its timers (connect timeout, re-checks, the convergence throttle)
+ * run on a FakeScheduler as far as it is advanced.
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { type Message, NodeId, Prefix } from "../../protocol/index.js";
@@ -16,35 +13,8 @@ import { Reconciler } from "../reconcile.js";
 import { TwinRegistry } from "../registry.js";
 import { startTwins } from "../service.js";
 
-const TWINS_DIR = fileURLToPath(new URL("..", import.meta.url));
-/** The one real-time implementation of the scheduler in twins/. */
-const WALL_IMPLEMENTATION = "clock.ts";
-const WALL_TIME = /\b(Date\.now|performance\.now|setTimeout|setInterval|setImmediate)\b/g;
-
-/** Code without its comments (a comment may name what the code must not call). */
-function code(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
-}
-
-function wallTimeCalls(file: string): string[] {
-  return [...code(readFileSync(join(TWINS_DIR, file), "utf8")).matchAll(WALL_TIME)].map((m) => m[0]);
-}
-
 /** Lets pending promise callbacks and I/O run (one turn of the event loop), without waiting on time. */
 const turn = () => new Promise<void>((r) => setImmediate(r));
-
-describe("twins/ time", () => {
-  it("is read and timed only through the scheduler outside the wall implementation", () => {
-    const files = readdirSync(TWINS_DIR).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"));
-    expect(files).toContain("service.ts");
-    const offenders = files
-      .filter((f) => f !== WALL_IMPLEMENTATION)
-      .flatMap((f) => wallTimeCalls(f).map((call) => `${f}: ${call}`));
-    expect(offenders).toEqual([]);
-    // The scan sees wall time where it is: the wall implementation reads it and sets timers.
-    expect(wallTimeCalls(WALL_IMPLEMENTATION)).toEqual(expect.arrayContaining(["Date.now", "setTimeout"]));
-  });
-});
 
 describe("the convergence feed on a fake clock", () => {
   it("computes at once after a quiet spell, then at most every everyMs, stamping the series", () => {
