@@ -20,6 +20,8 @@ export interface BrokerLinkHandlers {
 
 export class BrokerLink {
   private client: MqttClient | undefined;
+  /** Set by close() and kill(): nothing more is sent, and the ending connection's errors are not warned of. */
+  private closing = false;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -52,8 +54,15 @@ export class BrokerLink {
     client.on("message", (topic, payload, packet) =>
       this.on.message(topic, payload, packet.qos === 1 ? 1 : 0),
     );
-    client.on("error", (err) => opts.logger.warn({ err }, "twins: broker connection error"));
-    client.on("offline", () => opts.logger.warn("twins: broker connection lost, reconnecting"));
+    // Once the service is closing, what the ending connection reports is no news to anyone.
+    client.on("error", (err) =>
+      this.closing
+        ? opts.logger.debug({ err }, "twins: broker connection error while closing")
+        : opts.logger.warn({ err }, "twins: broker connection error"),
+    );
+    client.on("offline", () => {
+      if (!this.closing) opts.logger.warn("twins: broker connection lost, reconnecting");
+    });
     return new Promise((resolve, reject) => {
       const timer = after(opts.scheduler, opts.connectTimeoutMs, () =>
         reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
@@ -99,7 +108,7 @@ export class BrokerLink {
   /** Publishes `msg` at QoS 1 (retained as the protocol says); false when there is no connection. */
   async send(msg: Message): Promise<boolean> {
     const client = this.client;
-    if (!client) return false;
+    if (!client || this.closing) return false;
     const e = encode(this.opts.prefix, msg);
     await client.publishAsync(e.topic, e.payload, { qos: 1, retain: e.retain });
     return true;
@@ -107,6 +116,7 @@ export class BrokerLink {
 
   /** A clean goodbye: the presence cleared (a DISCONNECT discards the will), then the connection. */
   async close(): Promise<void> {
+    this.closing = true;
     const client = this.client;
     if (client?.connected && this.opts.presence) {
       await client
@@ -118,6 +128,7 @@ export class BrokerLink {
 
   /** Drops the connection at once, as a crash would: the broker publishes the will. */
   async kill(): Promise<void> {
+    this.closing = true;
     await this.client?.endAsync(true);
   }
 }
