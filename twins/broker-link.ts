@@ -54,14 +54,23 @@ export class BrokerLink {
     client.on("message", (topic, payload, packet) =>
       this.on.message(topic, payload, packet.qos === 1 ? 1 : 0),
     );
-    // Once the service is closing, what the ending connection reports is no news to anyone.
+    // An outage is told once, when it starts and when it ends: each failed reconnect (one a second)
+    // and whatever the ending connection reports once the service is closing are no news.
+    let down = false;
     client.on("error", (err) =>
-      this.closing
-        ? opts.logger.debug({ err }, "twins: broker connection error while closing")
+      this.closing || down
+        ? opts.logger.debug({ err }, "twins: broker connection error")
         : opts.logger.warn({ err }, "twins: broker connection error"),
     );
     client.on("offline", () => {
-      if (!this.closing) opts.logger.warn("twins: broker connection lost, reconnecting");
+      if (down || this.closing) return;
+      down = true;
+      opts.logger.warn("twins: broker connection lost, reconnecting");
+    });
+    client.on("connect", () => {
+      if (!down) return;
+      down = false;
+      opts.logger.info("twins: broker connection back");
     });
     return new Promise((resolve, reject) => {
       const timer = after(opts.scheduler, opts.connectTimeoutMs, () =>
