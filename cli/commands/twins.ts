@@ -213,7 +213,12 @@ function logEvents(t: Twins, logger: Logger): void {
   });
   t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
   t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
-  t.on("convergence", (r) =>
-    logger.info({ inSync: r.inSync, known: r.known, fraction: r.fraction }, "convergence"),
-  );
+  // The feed recomputes on every report; the log says only when the figures move.
+  let last = "";
+  t.on("convergence", (r) => {
+    const now = `${r.inSync}/${r.known}`;
+    if (now === last) return;
+    last = now;
+    logger.info({ inSync: r.inSync, known: r.known, fraction: r.fraction }, "convergence");
+  });
 }
