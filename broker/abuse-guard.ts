@@ -17,6 +17,11 @@ export interface Admitted {
   /** The connection's pending ticket, or undefined when it was refused and destroyed. */
   accept(stream: Duplex, address: string | undefined): PendingTicket | undefined;
   track(conn: Duplex, address: string | undefined, ticket: PendingTicket): void;
+  /**
+   * A raw socket of a TLS or WebSocket listener, before its handshake: destroyed (and true) when its
+   * address is banned, so a banned address costs no handshake.
+   */
+  refuseBanned(socket: Duplex, address: string | undefined): boolean;
 }
 
 /**
@@ -50,6 +55,13 @@ export function guardAedes(aedes: Aedes, opts: ResolvedBrokerOptions, logger: Lo
       logger.debug({ address, refusal: verdict.kind }, "connection refused at accept");
       stream.destroy();
       return undefined;
+    },
+    refuseBanned(socket, rawAddress) {
+      const address = sourceAddress(rawAddress);
+      if (!admission.addressBanned(address)) return false;
+      logger.debug({ address, refusal: "address-banned" }, "connection refused before its handshake");
+      socket.destroy();
+      return true;
     },
     track(conn, address, ticket) {
       addresses.set(conn, sourceAddress(address));

@@ -196,6 +196,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
           handle(socket, socket.remoteAddress);
         },
       );
+      // Before the handshake: a banned address is cut on accept, as on the plain port.
+      tlsServer.on("connection", (socket: Socket) => admitted.refuseBanned(socket, socket.remoteAddress));
       tlsServer.on("tlsClientError", (err, socket) =>
         logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed"),
       );
@@ -220,6 +222,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       parts.wss = wss;
       wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress, req));
       wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
+      http.on("connection", (socket: Socket) => admitted.refuseBanned(socket, socket.remoteAddress));
       parts.addServer(http);
       wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
     }

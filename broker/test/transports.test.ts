@@ -1,17 +1,19 @@
 /**
  * TLS and WebSocket listeners: pub/sub across transports, the packet limit on each, and start-up
- * errors that name the bad TLS file. Certificates are made at test time with the openssl CLI.
+ * errors that name the bad TLS file; a banned address gets no TLS handshake nor WebSocket upgrade. Certificates are made at test time with the openssl CLI.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as connectTcp } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
+import { credentialsPolicy, hashPassword } from "../credentials.js";
 import { FrameLimitError } from "../frame-limit.js";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, closed, nextMessage, once } from "./helpers.js";
+import { client, closeAll, closed, nextMessage, once, packet } from "./helpers.js";
 
 let dir: string;
 let keyFile: string;
@@ -148,5 +150,79 @@ describe("bad TLS files", () => {
     await expect(start(other.key, certFile)).rejects.toThrow(
       `TLS key ${other.key} and certificate ${certFile} cannot be used`,
     );
+  });
+});
+
+describe("a banned address", () => {
+  /** A wrong-password login from `from` on the plain port; resolves when the broker has answered. */
+  function failLogin(port: number, from: string, i: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = connectTcp({ port, host: "127.0.0.1", localAddress: from }, () =>
+        s.write(
+          packet({
+            cmd: "connect",
+            protocolId: "MQTT",
+            protocolVersion: 4,
+            clientId: `bad-${i}`,
+            clean: true,
+            keepalive: 60,
+            username: "ctl",
+            password: Buffer.from("wrong"),
+          }),
+        ),
+      );
+      s.once("error", reject);
+      s.once("data", () => s.destroy());
+      s.once("close", () => resolve());
+    });
+  }
+
+  /** What a TLS client from `from` gets: "secure" once the handshake completes, "closed" if cut before. */
+  function tlsFrom(port: number, from: string): Promise<"secure" | "closed"> {
+    return new Promise((resolve) => {
+      const s = connectTls({ port, host: "127.0.0.1", localAddress: from, rejectUnauthorized: false }, () => {
+        s.destroy();
+        resolve("secure");
+      });
+      s.once("error", () => resolve("closed"));
+      s.once("close", () => resolve("closed"));
+    });
+  }
+
+  function wsFrom(port: number, from: string): Promise<"open" | "closed"> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}`, "mqtt", { localAddress: from });
+      ws.once("open", () => {
+        ws.terminate();
+        resolve("open");
+      });
+      ws.once("error", () => resolve("closed"));
+    });
+  }
+
+  it("is cut on accept by the TLS and WebSocket listeners, before any handshake", async () => {
+    const broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      wsPort: 0,
+      tls: { port: 0, keyFile, certFile },
+      auth: credentialsPolicy({ users: { ctl: { role: "control", password: await hashPassword("right") } } }),
+      loginFailuresPerAddress: 2,
+    });
+    try {
+      const tlsPort = broker.tlsPort ?? 0;
+      const wsPort = broker.wsPort ?? 0;
+      // Before the ban, both handshakes complete from that address.
+      expect(await tlsFrom(tlsPort, "127.0.0.7")).toBe("secure");
+      expect(await wsFrom(wsPort, "127.0.0.7")).toBe("open");
+      for (let i = 0; i < 3; i++) await failLogin(broker.port, "127.0.0.7", i);
+      expect(await tlsFrom(tlsPort, "127.0.0.7")).toBe("closed");
+      expect(await wsFrom(wsPort, "127.0.0.7")).toBe("closed");
+      // Others are not affected.
+      expect(await tlsFrom(tlsPort, "127.0.0.1")).toBe("secure");
+      expect(await wsFrom(wsPort, "127.0.0.1")).toBe("open");
+    } finally {
+      await broker.close();
+    }
   });
 });
