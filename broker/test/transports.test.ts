@@ -1,12 +1,13 @@
 /**
  * TLS and WebSocket listeners: pub/sub across transports, the packet limit on each, and start-up
- * errors that name the bad TLS file; a banned address gets no TLS handshake nor WebSocket upgrade. Certificates are made at test time with the openssl CLI.
+ * errors that name the bad TLS file; a banned address gets no TLS handshake nor WebSocket upgrade.
+ * Certificates are made at test time with the openssl CLI.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as connectTcp } from "node:net";
 import { connect as connectTls } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
