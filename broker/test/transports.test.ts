@@ -181,7 +181,9 @@ describe("a banned address", () => {
   /** What a TLS client from `from` gets: "secure" once the handshake completes, "closed" if cut before. */
   function tlsFrom(port: number, from: string): Promise<"secure" | "closed"> {
     return new Promise((resolve) => {
-      const s = connectTls({ port, host: "127.0.0.1", localAddress: from, rejectUnauthorized: false }, () => {
+      const tcp = connectTcp({ port, host: "127.0.0.1", localAddress: from });
+      tcp.on("error", () => resolve("closed"));
+      const s = connectTls({ socket: tcp, rejectUnauthorized: false }, () => {
         s.destroy();
         resolve("secure");
       });
