@@ -3,7 +3,7 @@
  * packet streams (bench/fuzz) over many connections at once for a while, as a healthy client
  * publishes QoS 1 to itself every 100 ms and times each round trip.
  *   npm run bench -- fuzz [--seconds 600] [--connections 100] [--seed soak] [--every 10]
- *                         [--verdict-ms 35000] [--dist] [--broker-args "--max-packet-bytes 4096"]
+ *                         [--verdict-ms 35000] [--settle-s 60] [--dist] [--broker-args "--max-packet-bytes 4096"]
  *                         [--broker-node-args "--cpu-prof --cpu-prof-dir /tmp/prof"] [--replay 17,4242]
  * Reports crashes (the process exiting), the broker's RSS, the healthy round trips, what was sent
  * and how the connections ended. A crash stops the run and names the scripts that were open then;
@@ -26,11 +26,27 @@ function positive(argv: string[], flag: string, fallback: string): number {
   return v;
 }
 
+/** Least-squares slope of [seconds, MB] points, in MB per minute; null under 3 points. */
+function slope(points: readonly (readonly [number, number])[]): number | null {
+  if (points.length < 3) return null;
+  const n = points.length;
+  const mx = points.reduce((a, [t]) => a + t, 0) / n;
+  const my = points.reduce((a, [, v]) => a + v, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [t, v] of points) {
+    num += (t - mx) * (v - my);
+    den += (t - mx) ** 2;
+  }
+  return den === 0 ? null : round((num / den) * 60, 2);
+}
+
 export async function fuzz(argv: string[]): Promise<void> {
   const seconds = positive(argv, "--seconds", "600");
   const connections = Math.round(positive(argv, "--connections", "100"));
   const every = positive(argv, "--every", "10");
   const verdictMs = positive(argv, "--verdict-ms", "35000");
+  const settleS = positive(argv, "--settle-s", "60");
   const seed = arg(argv, "--seed", "soak");
   const brokerArgs = arg(argv, "--broker-args", "").split(" ").filter(Boolean);
   const nodeArgs = arg(argv, "--broker-node-args", "").split(" ").filter(Boolean);
@@ -137,10 +153,20 @@ export async function fuzz(argv: string[]): Promise<void> {
   measuring = false;
   clearTimeout(timer);
   clearInterval(progress);
-  // Let the broker let go of what the last connections left, then read where its memory settled.
+  // Let the broker let go of what the last connections left: RSS 5 s after the load (`end`), then
+  // the lowest it reaches while only the healthy client runs for --settle-s (`settled`), once V8's
+  // memory reducer has returned what the load's garbage made it commit. A leak keeps `settled` up.
   await new Promise((r) => setTimeout(r, 5000));
   const rssEnd = broker.rssMB();
+  let rssSettled = rssEnd;
+  for (let s = 5; s < settleS; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const rss = broker.rssMB();
+    if (rss !== undefined) rssSettled = Math.min(rssSettled ?? rss, rss);
+  }
   clearInterval(sampler);
+  const lastTwoMinutes = rssSeries.filter(([t]) => t >= fuzzS - 120).map(([, mb]) => mb);
+  const trough = rssSettled === undefined ? undefined : Math.min(rssSettled, ...lastTwoMinutes);
   healthy.send("stop");
   await healthyExited;
   await broker.stop();
@@ -162,7 +188,17 @@ export async function fuzz(argv: string[]): Promise<void> {
       start: round(rssStart),
       max: round(rssMax),
       end: rssEnd === undefined ? null : round(rssEnd),
-      growth: rssEnd === undefined ? null : round(rssEnd - rssStart),
+      settled: rssSettled === undefined ? null : round(rssSettled),
+      /**
+       * What the soak left behind: the lowest RSS of its last two minutes and the settle (a trough,
+       * where a major GC has just run, is what retained memory shows as; a peak is garbage not yet
+       * collected), over the idle RSS before it.
+       */
+      growth: trough === undefined ? null : round(trough - rssStart),
+      settledGrowth: rssSettled === undefined ? null : round(rssSettled - rssStart),
+      endGrowth: rssEnd === undefined ? null : round(rssEnd - rssStart),
+      /** Least-squares slope of RSS over the soak's second half, MB per minute: a leak's signature. */
+      slopeMBPerMin: slope(rssSeries.filter(([t]) => t >= fuzzS / 2)),
       maxGrowth: round(rssMax - rssStart),
     },
     rssSeries,
@@ -190,7 +226,7 @@ export async function fuzz(argv: string[]): Promise<void> {
     socketErrors: tally.errors,
   };
   console.error(
-    `fuzz: ${result.crashes} crashes; RSS ${result.rssMB.start} → max ${result.rssMB.max} → end ${result.rssMB.end} MB (growth ${result.rssMB.growth} MB); round trip p50 ${result.roundTripMs.p50} / p99 ${result.roundTripMs.p99} / max ${result.roundTripMs.max} ms, lost ${lost}; ${tally.connections} connections, ${tally.packets} packets; unanswered ${tally.verdicts.unanswered ?? 0}`,
+    `fuzz: ${result.crashes} crashes; RSS ${result.rssMB.start} → max ${result.rssMB.max} → end ${result.rssMB.end} → settled ${result.rssMB.settled} MB (growth ${result.rssMB.growth} MB at the last trough, second-half slope ${result.rssMB.slopeMBPerMin} MB/min); round trip p50 ${result.roundTripMs.p50} / p99 ${result.roundTripMs.p99} / max ${result.roundTripMs.max} ms, lost ${lost}; ${tally.connections} connections, ${tally.packets} packets; unanswered ${tally.verdicts.unanswered ?? 0}`,
   );
   record("fuzz", result);
   if (crash) process.exitCode = 1;
