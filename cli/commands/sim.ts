@@ -158,7 +158,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       process.on("SIGINT", onSigint);
       try {
         if (interactive) {
-          const { runSimConsole } = await import("../../console/sim-source.js");
+          const { runSimConsole } = await import("../../console/sim-console.js");
           await runSimConsole(run);
           if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
         } else {

@@ -5,7 +5,7 @@
  * true sync latency from the run's checker. Node detail adds the modeled CPU, RAM and link counters,
  * fetched from the node's worker on focus. The run's faults (scheduled or from the keys) are kept as
  * they start and end, for the header's indicator; the run's own log lines announce them. Quitting
- * stops the presses and keeps the console open through the settle, with its countdown in the footer.
+ * stops the presses so a view can stay open through the settle, with its countdown.
  */
 
 import type { FaultRecord } from "../fleet/faults/runner.js";
@@ -14,7 +14,6 @@ import { settleLine } from "../fleet/settle.js";
 import { every, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { SimNodeDetail } from "../sim/messages.js";
-import { openConsole } from "./app.js";
 import { ConsoleEmitter } from "./emitter.js";
 import type {
   Capabilities,
@@ -232,31 +231,4 @@ function describeFault(f: FaultRecord): string {
   const pct = f.pct === undefined ? "" : ` ${f.pct}%`;
   const nodes = f.nodes === undefined ? "" : ` ${f.nodes.length} node${f.nodes.length === 1 ? "" : "s"}`;
   return `${f.kind}${pct}${nodes}`;
-}
-
-/**
- * Opens the console on a run until the run is done. The first `q` stops the presses and the console
- * shows the settle's countdown; a second `q` or Ctrl-C closes it and cuts the run short. Resolves
- * when the console has closed (and the terminal is back) — the run's report is then at most a
- * moment away.
- */
-export async function runSimConsole(run: FleetRun): Promise<void> {
-  const source = new SimSource(run);
-  const handle = openConsole(source);
-  let finished = false;
-  const done = run.done.then(
-    () => {
-      finished = true;
-    },
-    () => {
-      finished = true;
-    },
-  );
-  try {
-    await Promise.race([handle.closed, done]);
-  } finally {
-    handle.close();
-    source.close();
-    if (!finished) run.cut();
-  }
 }
