@@ -44,6 +44,7 @@ export class SimSource implements ConsoleSource {
     // With someone else's broker (--broker URL) the restart fails, and the event log says why.
     restartBroker: true,
     powerOutage: true,
+    partition: true,
   };
   private readonly twins: TwinsSource;
   private focused: NodeId | undefined;
@@ -59,7 +60,7 @@ export class SimSource implements ConsoleSource {
   constructor(private readonly run: FleetRun) {
     const o = run.opts;
     this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}`;
-    this.twins = new TwinsSource(run.twins, this.title, run.sched);
+    this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt);
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
     const onLog = (text: string, level: "info" | "error") => this.log(text, level);
@@ -98,10 +99,12 @@ export class SimSource implements ConsoleSource {
     const d = this.twins.detail(id);
     if (!d) return undefined;
     const s = this.simDetail?.id === id ? this.simDetail : undefined;
+    const registered = this.run.registeredAt.get(id);
     return {
       ...d,
       ...(s ? { cpuPct: s.cpuPct, ramBytes: s.ramBytes, link: s.link } : {}),
       cablePulled: this.pulled.has(id),
+      ...(registered !== undefined ? { registeredAt: registered - this.run.startedAt } : {}),
     };
   }
 
@@ -182,6 +185,13 @@ export class SimSource implements ConsoleSource {
 
   async powerOutage(offS: number): Promise<void> {
     this.run.injectFault({ kind: "power-outage", atS: 0, offS, nodes: "all" });
+  }
+
+  async partition(fraction: number, forS: number): Promise<void> {
+    if (!(fraction > 0 && fraction <= 1))
+      throw new RangeError(`partition: fraction ${fraction} is not in (0, 1]`);
+    const pct = Math.round(fraction * 1000) / 10;
+    this.run.injectFault({ kind: "partition", atS: 0, forS, nodes: `${Math.max(0.1, pct)}%` });
   }
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
