@@ -23,9 +23,14 @@ const LOG_LINES_PER_BATCH = 200;
 export interface StreamStats {
   clients: number;
   dropped: number;
-  /** The last batch pass: nodes compared and the time it took (ms, on the scheduler). */
+  /** Batch passes (each after a change), the nodes the last one compared, and their time (ms). */
+  passes: number;
   lastPassNodes: number;
   lastPassMs: number;
+  maxPassMs: number;
+  totalPassMs: number;
+  /** Node summaries sent in `nodes` batches, all clients counted once. */
+  nodesSent: number;
 }
 
 export class EventHub {
@@ -39,7 +44,16 @@ export class EventHub {
   private lastLatency = -1;
   private lastFleet = "";
   private readonly unlisten: (() => void)[];
-  readonly stats: StreamStats = { clients: 0, dropped: 0, lastPassNodes: 0, lastPassMs: 0 };
+  readonly stats: StreamStats = {
+    clients: 0,
+    dropped: 0,
+    passes: 0,
+    lastPassNodes: 0,
+    lastPassMs: 0,
+    maxPassMs: 0,
+    totalPassMs: 0,
+    nodesSent: 0,
+  };
 
   constructor(
     private readonly source: ConsoleSource,
@@ -122,7 +136,13 @@ export class EventHub {
     this.dirty = false;
     const t0 = this.sched.now();
     const changed = this.changedNodes();
-    this.stats.lastPassMs = this.sched.now() - t0;
+    const ms = this.sched.now() - t0;
+    const st = this.stats;
+    st.passes++;
+    st.lastPassMs = ms;
+    st.maxPassMs = Math.max(st.maxPassMs, ms);
+    st.totalPassMs += ms;
+    st.nodesSent += changed.length;
     if (changed.length > 0) this.broadcast(frame("nodes", { nodes: changed }));
     const fleet = JSON.stringify(fleetState(this.source));
     if (fleet !== this.lastFleet) {
