@@ -134,10 +134,10 @@ describe("writes", () => {
   });
 
   it("refuses a write on a stale version with 412 and the current ETag", async () => {
-    const now = await call(server, "GET", "/api/nodes/n-0006");
+    const now = await call(server, "GET", "/api/nodes/n-0013");
     const etag = now.headers.get("etag") as string;
     const stale = `"${(now.json.version as number) - 1}"`;
-    const r = await call(server, "PUT", "/api/nodes/n-0006/state", {
+    const r = await call(server, "PUT", "/api/nodes/n-0013/state", {
       body: { on: true },
       token: TOKEN,
       headers: { "if-match": stale },
@@ -145,7 +145,7 @@ describe("writes", () => {
     expect(r.status).toBe(412);
     expect(r.json).toMatchObject({ status: 412, field: "If-Match" });
     expect(r.headers.get("etag")).toBe(etag);
-    const ok = await call(server, "PUT", "/api/nodes/n-0006/state", {
+    const ok = await call(server, "PUT", "/api/nodes/n-0013/state", {
       body: { on: false },
       token: TOKEN,
       headers: { "if-match": etag },
