@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
-import { authorize, isLoopbackHost } from "./auth.js";
+import { authorize, checkHost, isLoopbackHost } from "./auth.js";
 import { EventHub } from "./events.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
@@ -70,6 +70,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
+    checkHost(req, loopback);
     authorize(req, o.token, loopback);
   });
   app.setErrorHandler((error, req, reply) => {

@@ -4,6 +4,7 @@
  * 403, and beyond loopback every read needs the token while the page's files stay public.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -85,6 +86,23 @@ describe("a live fleet through the twins", () => {
     });
     expect(unpaired.status).toBe(200);
     expect((unpaired.json.desired as { sources: string[] }).sources).toEqual([]);
+  });
+
+  it("on loopback, refuses a request naming another host (DNS rebinding)", async () => {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${server.origin}/api/nodes`,
+        { headers: { host: "attacker.example:80" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(r).toBe(403);
+    expect((await call(server, "GET", "/api/nodes")).status).toBe(200);
   });
 
   it("refuses what a live fleet cannot do with 403", async () => {
