@@ -67,10 +67,14 @@ describe("a live fleet through the twins", () => {
     const paired = await call(server, "PUT", "/api/nodes/lamp-2/follows/lamp-1", { token: TOKEN });
     expect(paired.status).toBe(200);
     expect(paired.json.desired).toMatchObject({ sources: ["lamp-1"], pending: true });
+    // Settled: lamp-2 confirmed the pairing and took lamp-1's state (on), so its twin stops moving.
     await whenChanged(
       source,
-      () => source.detail(NodeId("lamp-2"))?.follows.includes(NodeId("lamp-1")) === true,
-      "paired",
+      () => {
+        const d = source.detail(NodeId("lamp-2"));
+        return d?.follows.includes(NodeId("lamp-1")) === true && d.desired?.pending === false && d.node.on;
+      },
+      "lamp-2 paired and in sync",
     );
     const source1 = await call(server, "GET", "/api/nodes/lamp-1");
     expect(source1.json.followers).toEqual(["lamp-2"]);
