@@ -1,0 +1,158 @@
+// The page's entry: takes the token from the address, connects the event stream to the store,
+// routes between the fleet page (#/) and the node page (#/node/ID), draws the shared header, and
+// redraws the current page once per animation frame after a change. It also keeps a bounded record
+// of when each change arrived and when it was drawn (window.twinfleetTimes), which the benchmark reads.
+
+import { api, events, explain, takeToken } from "./api.js";
+import { h, int, pct } from "./dom.js";
+import { fleetPage } from "./fleet.js";
+import { nodePage } from "./node.js";
+import { Store } from "./store.js";
+import { noticeArea, say } from "./ui.js";
+
+takeToken();
+const store = new Store();
+/** [id, on, version, receivedAt, drawnAt] per change, ms on performance.now(); bounded. */
+const times = [];
+window.twinfleetTimes = times;
+window.twinfleetStore = store;
+
+const title = h("span", { class: "title", id: "fleet-title" }, "twinfleet");
+const kind = h("span", { class: "badge kind" });
+const live = h("span", { class: "live", id: "live", role: "status" }, "connecting…");
+const stats = h("dl", { class: "stats", id: "stats" });
+const header = h(
+  "header",
+  { class: "top" },
+  h("a", { class: "skip", href: "#main", onclick: skipToMain }, "Skip to content"),
+  h(
+    "div",
+    { class: "brand" },
+    h(
+      "a",
+      { href: "#/", class: "logo", "aria-label": "Fleet page" },
+      h("span", { class: "led on", "aria-hidden": "true" }),
+    ),
+    title,
+    kind,
+    live,
+  ),
+  stats,
+);
+const outlet = h("div", { class: "outlet" });
+document.body.replaceChildren(header, noticeArea(), outlet);
+
+function skipToMain(e) {
+  e.preventDefault();
+  document.getElementById("main")?.setAttribute("tabindex", "-1");
+  document.getElementById("main")?.focus();
+}
+
+let page;
+let pageKey;
+function route() {
+  const m = /^#\/node\/(.+)$/.exec(location.hash);
+  const key = m ? `node:${decodeURIComponent(m[1])}` : "fleet";
+  if (key === pageKey) return;
+  page?.destroy();
+  pageKey = key;
+  page = m ? nodePage(store, decodeURIComponent(m[1])) : fleetPage(store);
+  outlet.replaceChildren(page.el);
+  document.title = m
+    ? `${decodeURIComponent(m[1])} · twinfleet`
+    : `${store.fleet?.title ?? "Fleet"} · twinfleet`;
+  frame();
+}
+window.addEventListener("hashchange", route);
+
+let scheduled = false;
+let firstRendered = false;
+function schedule() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(frame);
+}
+store.subscribe(schedule);
+
+function frame() {
+  scheduled = false;
+  drawHeader();
+  page?.render();
+  const drawn = performance.now();
+  for (const [id, on, version, received] of store.pendingTimes)
+    times.push([id, on, version, received, drawn]);
+  store.pendingTimes.length = 0;
+  if (times.length > 50_000) times.splice(0, times.length - 50_000);
+  if (
+    !firstRendered &&
+    store.ids.length > 0 &&
+    pageKey === "fleet" &&
+    document.querySelector(".row:not([hidden])")
+  ) {
+    firstRendered = true;
+    performance.mark("twinfleet-first-render");
+  }
+}
+
+function drawHeader() {
+  const f = store.fleet;
+  title.textContent = f?.title ?? "twinfleet";
+  kind.textContent = f?.kind ?? "";
+  kind.hidden = !f;
+  const c = store.counts();
+  const chip = (k, v, cls = "", id = undefined) =>
+    h("div", { class: `stat ${cls}`, id }, h("dt", {}, k), h("dd", {}, v));
+  const faults = f?.faults ?? [];
+  stats.replaceChildren(
+    chip("nodes", int(c.total), "", "stat-nodes"),
+    chip("online", int(c.online), c.online < c.total ? "warn" : ""),
+    chip("LED on", int(c.on), "", "stat-on"),
+    chip("in sync", pct(store.convergence.fraction), store.convergence.fraction < 1 ? "warn" : "good"),
+    chip(
+      "kinds",
+      [c.real && `${int(c.real)} real`, c.sim && `${int(c.sim)} sim`, c.host && `${int(c.host)} host`]
+        .filter(Boolean)
+        .join(" · ") || "–",
+    ),
+    f?.lossPct === null || f?.lossPct === undefined
+      ? null
+      : chip("loss", `${f.lossPct} %`, f.lossPct > 0 ? "warn" : ""),
+    chip("faults", faults.length ? faults.map((x) => x.what).join(", ") : "none", faults.length ? "bad" : ""),
+  );
+}
+
+async function reloadNodes() {
+  try {
+    const r = await api("GET", "api/nodes");
+    store.reset(r.data.nodes);
+  } catch (e) {
+    say(`Could not load the nodes: ${explain(e)}`, "error");
+  }
+}
+
+async function loadCharts() {
+  const [c, l] = await Promise.allSettled([api("GET", "api/convergence"), api("GET", "api/latency")]);
+  if (c.status === "fulfilled") store.setConvergence(c.value.data);
+  if (l.status === "fulfilled") store.setLatency(l.value.data);
+}
+
+events(
+  {
+    hello: (d) => {
+      store.setFleet(d.fleet);
+      if (pageKey === "fleet") document.title = `${d.fleet.title} · twinfleet`;
+      void reloadNodes();
+      void loadCharts();
+    },
+    nodes: (d) => store.apply(d.nodes, performance.now()),
+    convergence: (d) => store.setConvergence(d),
+    latency: (d) => store.setLatency(d),
+    fleet: (d) => store.setFleet(d),
+    log: (d) => store.addLog(d),
+  },
+  (state) => {
+    live.textContent = state === "open" ? "live" : state === "closed" ? "disconnected" : "reconnecting…";
+    live.className = `live ${state}`;
+  },
+);
+route();
