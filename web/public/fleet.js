@@ -112,7 +112,7 @@ export function fleetPage(store) {
         "section",
         { class: "card", "aria-labelledby": "map-h" },
         h("div", { class: "card-head" }, h("h2", { id: "map-h" }, "Fleet map"), mapLegend()),
-        map.el,
+        h("div", { class: "map-box" }, map.el),
       ),
       controls,
       h("section", { class: "card", "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "Events"), logBox),

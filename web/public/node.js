@@ -126,7 +126,9 @@ export function nodePage(store, id) {
     );
   }
 
+  let drawnFleet;
   function draw() {
+    drawnFleet = store.fleet;
     const d = detail;
     const c = cap();
     const focusId = document.activeElement?.id;
@@ -216,8 +218,7 @@ export function nodePage(store, id) {
             {
               type: "button",
               id: "set-on",
-              class: d.on ? "primary" : "",
-              "aria-pressed": String(d.on),
+              class: d.on ? "" : "primary",
               disabled: !c.set,
               onclick: () => setState(true),
             },
@@ -228,8 +229,7 @@ export function nodePage(store, id) {
             {
               type: "button",
               id: "set-off",
-              class: d.on ? "" : "primary",
-              "aria-pressed": String(!d.on),
+              class: d.on ? "primary" : "",
               disabled: !c.set,
               onclick: () => setState(false),
             },
@@ -344,6 +344,7 @@ export function nodePage(store, id) {
     el,
     focus: () => el.querySelector("h1")?.focus(),
     render() {
+      if (detail && store.fleet !== drawnFleet) draw();
       const n = store.nodes.get(id);
       if (detail && n && n.version > detail.version) void load();
     },
