@@ -9,6 +9,7 @@ import { fleet, scale } from "./fleet.js";
 import { fuzz } from "./fuzz.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
+import { webPage } from "./web-page.js";
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   fleet,
@@ -19,6 +20,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   faults,
   "login-flood": loginFlood,
   fuzz,
+  "web-page": webPage,
 };
 
 const [name, ...rest] = process.argv.slice(2);
