@@ -4,18 +4,19 @@
  * of registered nodes.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROMETHEUS, requireProgram, type SimServer, startSim } from "./harness.js";
+import { PROMETHEUS, ROOT, requireProgram, type SimServer, startSim } from "./harness.js";
 
 const NODES = 50;
 let sim: SimServer;
 let prom: ChildProcess | undefined;
 let promLog = "";
 let dir: string;
+let promPort = 0;
 
 /** A port free right now (Prometheus does not report the port it picked for :0). */
 function freePort(): Promise<number> {
@@ -62,6 +63,7 @@ afterAll(async () => {
 describe("Prometheus on /metrics", () => {
   it("scrapes the sim with the bearer token and answers the registered count", async () => {
     const port = await freePort();
+    promPort = port;
     prom = spawn(
       PROMETHEUS,
       [
@@ -98,4 +100,29 @@ describe("Prometheus on /metrics", () => {
     const metrics = await (await sim.api("metrics")).text();
     expect(metrics).toMatch(new RegExp(`^twinfleet_nodes_registered(\\{[^}]*\\})? ${NODES}$`, "m"));
   }, 90_000);
+
+  it("accepts every query of the Grafana dashboard in docs/", async () => {
+    expect(promPort, "the scrape test runs first").toBeGreaterThan(0);
+    const dash = JSON.parse(readFileSync(join(ROOT, "docs/grafana-twinfleet.json"), "utf8")) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr })));
+    expect(exprs.length).toBeGreaterThan(10);
+    for (const { title, expr } of exprs) {
+      const q = expr.replaceAll("$job", ".*").replaceAll("$__rate_interval", "1m");
+      const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const body = (await r.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+      expect(body.status, `panel "${title}": ${expr}: ${body.error}`).toBe("success");
+    }
+    // The gauges and counters the dashboard names exist on the scraped target.
+    for (const name of [
+      "twinfleet_nodes_online",
+      "twinfleet_convergence_ratio",
+      "twinfleet_broker_clients",
+    ]) {
+      const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${name}`);
+      const body = (await r.json()) as { data: { result: unknown[] } };
+      expect(body.data.result.length, name).toBeGreaterThan(0);
+    }
+  });
 });
