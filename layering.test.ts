@@ -1,9 +1,11 @@
 /**
  * The layering the README draws, enforced: every relative import of every .ts file is checked against
- * the layer order `protocol → node → sim / twins / broker → fleet / sweep → cli / console`. A module
- * imports from its own folder and from layers below; within a layer only the edges in SAME_LAYER.
- * Tests (`test/` folders, `*.test.ts`) may also import the other folders of their own layer — an
- * integration test of the twins runs a real broker — but never a layer above. `bench/`, `interop/`
+ * the layer order `protocol → node → sim / twins / broker → fleet / sweep → view → console / web → cli`.
+ * A module imports from its own folder and from layers below; within a layer only the edges in
+ * SAME_LAYER. Tests (`test/` folders, `*.test.ts`) may also import the other folders of their own
+ * layer — an integration test of the twins runs a real broker — but never a layer above, and never
+ * across a pair in APART: the terminal console and the web server are two views of the fleet that
+ * share only `view/`. `bench/`, `interop/`
  * and `firmware/` are harnesses above every layer: they may import any of it, and nothing imports
  * them. Type-only imports count: a type from above is a dependency on above.
  */
@@ -18,12 +20,18 @@ const LAYERS: readonly (readonly string[])[] = [
   ["node"],
   ["sim", "twins", "broker"],
   ["fleet", "sweep"],
-  ["cli", "console"],
+  ["view"],
+  ["console", "web"],
+  ["cli"],
 ];
 /** Imports between folders of one layer that production code may make, with the reason. */
 const SAME_LAYER: Readonly<Record<string, readonly string[]>> = {
   sweep: ["fleet"], // a sweep is made of fleet runs
-  cli: ["console"], // `twinfleet sim` and `monitor` open the console
+};
+/** Folders of one layer that may not import each other, not even in tests. */
+const APART: Readonly<Record<string, readonly string[]>> = {
+  console: ["web"],
+  web: ["console"],
 };
 const HARNESSES = new Set(["bench", "interop", "firmware"]);
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -69,6 +77,8 @@ function checkImport(file: string, spec: string): string | undefined {
   if (fromLayer < 0) return `${from}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
   if (toLayer < 0) return `${to}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
   const isTest = /(^|\/)test\//.test(file) || file.endsWith(".test.ts");
+  if (APART[from]?.includes(to))
+    return `${from}/ imports ${to}/: the two views of the fleet share only view/ and never import each other`;
   if (toLayer < fromLayer) return undefined;
   if (toLayer === fromLayer && (isTest || SAME_LAYER[from]?.includes(to))) return undefined;
   const where = toLayer > fromLayer ? "a layer above" : "the same layer";
@@ -105,21 +115,31 @@ function violations(root: string): Violation[] {
 describe("the layering", () => {
   it("names the file, the import and the rule of an import against the layers", () => {
     expect(checkImport("fleet/summarize.ts", "../cli/version.js")).toBe(
-      "fleet/ (layer 4: fleet / sweep) imports cli/, a layer above (layer 5: cli / console); fleet/ may import only protocol, node, sim, twins, broker",
+      "fleet/ (layer 4: fleet / sweep) imports cli/, a layer above (layer 7: cli); fleet/ may import only protocol, node, sim, twins, broker",
     );
     expect(checkImport("sim/worker.ts", "../twins/index.js")).toMatch(/imports twins\/, the same layer/);
     expect(checkImport("sweep/test/x.test.ts", "../../cli/main.js")).toMatch(/sweep\/'s tests may import/);
     expect(checkImport("node/x.ts", "../bench/run.js")).toMatch(/bench\/ is a harness/);
-    expect(checkImport("web/x.ts", "../node/x.js")).toMatch(/web\/ is not in the layer table/);
+    expect(checkImport("gui/x.ts", "../node/x.js")).toMatch(/gui\/ is not in the layer table/);
+    expect(checkImport("view/sim-source.ts", "../console/app.js")).toMatch(
+      /imports console\/, a layer above/,
+    );
+    expect(checkImport("view/x.ts", "../web/server.js")).toMatch(/imports web\/, a layer above/);
+    expect(checkImport("console/app.ts", "../web/server.js")).toMatch(/never import each other/);
+    expect(checkImport("web/test/x.test.ts", "../../console/app.js")).toMatch(/never import each other/);
   });
 
   it("lets a module import its own folder, the layers below and its own layer's listed edges", () => {
     for (const [file, spec] of [
       ["fleet/run.ts", "./options.js"],
       ["fleet/faults/runner.ts", "../../sim/checker.js"],
-      ["console/sim-source.ts", "../fleet/run.js"],
+      ["view/sim-source.ts", "../fleet/run.js"],
+      ["console/app.ts", "../view/source.js"],
+      ["web/server.ts", "../view/source.js"],
+      ["web/server.ts", "../twins/index.js"],
+      ["cli/commands/sim.ts", "../../web/index.js"],
       ["sweep/point.ts", "../fleet/run.js"],
-      ["cli/commands/sim.ts", "../../console/sim-source.js"],
+      ["cli/commands/sim.ts", "../../console/sim-console.js"],
       ["twins/test/presence.test.ts", "../../broker/index.js"],
       ["bench/overhead.ts", "../cli/main.js"],
       ["node/x.ts", "mqtt"],

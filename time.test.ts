@@ -18,7 +18,7 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 /** The folders whose sources must keep time through a scheduler. */
-const CHECKED = ["protocol", "node", "sim", "twins", "fleet", "console", "sweep"];
+const CHECKED = ["protocol", "node", "sim", "twins", "fleet", "view", "console", "web", "sweep"];
 /** The scheduler implementation: the one file that reads the host's clock and sets its timers. */
 const IMPLEMENTATION = "node/scheduler.ts";
 /** Folders with sources that are not checked, and why. */

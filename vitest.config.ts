@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
-      "{protocol,node,sim,twins,broker,fleet,sweep,cli,console,profiles}/**/*.test.ts",
+      "{protocol,node,sim,twins,broker,fleet,sweep,view,web,cli,console,profiles}/**/*.test.ts",
       "layering.test.ts",
       "switches.test.ts",
       "time.test.ts",

@@ -7,8 +7,8 @@
 import { PassThrough } from "node:stream";
 import { withFlagNames } from "../cli/fleet-flags.js";
 import { openConsole } from "../console/index.js";
-import { SimSource } from "../console/sim-source.js";
 import { FleetRun } from "../fleet/run.js";
+import { SimSource } from "../view/sim-source.js";
 import { numArg, record } from "./record.js";
 
 async function once(nodes: number, durationS: number, withConsole: boolean) {

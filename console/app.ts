@@ -9,6 +9,7 @@
 import blessed from "blessed";
 import { every } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
+import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
 import { clampCursor, moveCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
 import { placeBoxes } from "./layout.js";
@@ -31,7 +32,6 @@ import { glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, renderHeader } from "./render/header.js";
 import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
-import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "./source.js";
 import { guardProcess } from "./terminal.js";
 
 export interface ConsoleHandle {

@@ -6,7 +6,7 @@
  * the console's side of the bargain.
  */
 import { isNodeId, type NodeId } from "../protocol/index.js";
-import type { Capability, ConsoleNode, ConsoleSource, LogLevel } from "./source.js";
+import type { Capability, ConsoleNode, ConsoleSource, LogLevel } from "../view/source.js";
 
 /** Packet loss steps for `+` / `-`, percent. */
 export const LOSS_STEPS = [0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100] as const;

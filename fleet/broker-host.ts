@@ -24,7 +24,16 @@ export interface BrokerHost {
   start(): Promise<void>;
   /** Resident memory of the broker in MB, when it can be read (its own process, or this one). */
   rssMB(): number | undefined;
+  /** Its clients and the messages clients published to it, where it runs in this process. */
+  stats?(): BrokerStats;
   close(): Promise<void>;
+}
+
+export interface BrokerStats {
+  /** Clients connected now. */
+  readonly clients: number;
+  /** PUBLISH packets taken in from clients, across restarts. */
+  readonly messagesIn: number;
 }
 
 export interface BrokerHostOptions {
@@ -71,6 +80,7 @@ class EmbeddedBroker implements BrokerHost {
   readonly restartable = true;
   private broker: RunningBroker | undefined;
   private port = 0;
+  private messagesIn = 0;
 
   constructor(
     private readonly dataDir: string | undefined,
@@ -90,6 +100,13 @@ class EmbeddedBroker implements BrokerHost {
       ...(this.dataDir !== undefined ? { dataDir: this.dataDir } : {}),
     });
     this.port = this.broker.port;
+    this.broker.aedes.on("publish", (_packet, client) => {
+      if (client) this.messagesIn++;
+    });
+  }
+
+  stats(): BrokerStats {
+    return { clients: this.broker?.aedes.connectedClients ?? 0, messagesIn: this.messagesIn };
   }
 
   async kill(): Promise<void> {

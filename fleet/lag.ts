@@ -39,6 +39,13 @@ export class LagMonitor {
     return { p99Ms: this.here.percentile(99) / 1e6, maxMs: this.here.max / 1e6 };
   }
 
+  /** p99 lag in ms by thread: `main`, and `worker-N` for each shard that reported. */
+  byThread(): Record<string, number> {
+    const out: Record<string, number> = { main: this.main().p99Ms };
+    for (const [shard, l] of this.shards) out[`worker-${shard}`] = l.p99Ms;
+    return out;
+  }
+
   worst(): Lag {
     const w = this.workers();
     const m = this.main();

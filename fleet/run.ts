@@ -17,7 +17,7 @@ import { assertNever } from "../protocol/index.js";
 import type { ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
-import type { BrokerHost } from "./broker-host.js";
+import type { BrokerHost, BrokerStats } from "./broker-host.js";
 import { Collector } from "./collector.js";
 import { describeFault, type FaultRecord, FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
@@ -180,6 +180,16 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const { hostname, port } = new URL(parts.broker.url);
     run.launch(hostname, Number(port || 1883));
     return run;
+  }
+
+  /** Event-loop lag p99 (ms) of the main thread and of each worker thread. */
+  lagP99ByThread(): Record<string, number> {
+    return this.lag.byThread();
+  }
+
+  /** The broker's clients and message counts, when the run's broker is its own and embedded. */
+  brokerStats(): BrokerStats | undefined {
+    return this.broker.stats?.();
   }
 
   get brokerUrl(): string {

@@ -125,6 +125,10 @@ export class TwinRegistry {
 
   /** Decodes and applies one message from the broker. */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
+    return this.versioned(this.apply(topic, payload, qos, now));
+  }
+
+  private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
     if (payload.length === 0) {
       const cleared = this.cleared(topic);
       if (cleared) return cleared;
@@ -167,10 +171,10 @@ export class TwinRegistry {
     const t = this.ensure(id);
     t.desired = { ...t.desired, pendingSet: { on, counter } };
     t.desiredKnown = true;
-    return [
+    return this.versioned([
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
-    ];
+    ]);
   }
 
   /**
@@ -183,16 +187,17 @@ export class TwinRegistry {
     t.desiredKnown = true;
     t.confirmed = false;
     for (const s of sources) t.formerSources.add(s);
-    return [
+    return this.versioned([
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
-    ];
+    ]);
   }
 
   private register(msg: RegisterMessage, topic: string, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const first = !t.registered;
     t.registered = true;
+    if (first) t.registeredAt = now;
     const out: RegistryEffect[] = [];
     const changed =
       t.kind !== undefined &&
@@ -295,6 +300,7 @@ export class TwinRegistry {
     }
     for (const s of msg.sources) t.formerSources.add(s);
     this.graph.refollow(t, before);
+    this.followersChanged(before, followed(t));
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
     const d = desireAfterConfig(
       { desired: t.desired, known: t.desiredKnown, confirmed: t.confirmed, provisional: t.provisional },
@@ -337,6 +343,7 @@ export class TwinRegistry {
         const before = followed(t);
         delete t.config;
         this.graph.refollow(t, before);
+        this.followersChanged(before, followed(t));
         return [{ type: "updated", node: t.id, change: "config" }];
       }
       case "status":
@@ -360,6 +367,29 @@ export class TwinRegistry {
     delete t.sessionVersion;
     if (!msg.online) t.registeredSinceOnline = false;
     return [{ type: msg.online ? "online" : "offline", node: t.id }];
+  }
+
+  /** Each node an effect shows as changed moves to its next version, once per message or command. */
+  private versioned(effects: RegistryEffect[]): RegistryEffect[] {
+    const seen = new Set<NodeId>();
+    for (const e of effects) {
+      if (e.type === "bad-input" || e.type === "desired-changed" || e.type === "reconcile") continue;
+      if (seen.has(e.node)) continue;
+      seen.add(e.node);
+      const t = this.twins.get(e.node);
+      if (t) t.version++;
+    }
+    return effects;
+  }
+
+  /** A follower came or went: the sources it joined or left show other followers now. */
+  private followersChanged(before: readonly NodeId[], after: readonly NodeId[]): void {
+    if (sameSet(before, after)) return;
+    for (const id of new Set([...before, ...after])) {
+      if (before.includes(id) && after.includes(id)) continue;
+      const s = this.twins.get(id);
+      if (s) s.version++;
+    }
   }
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {

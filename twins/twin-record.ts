@@ -33,6 +33,10 @@ export interface TwinRecord {
   registered: boolean;
   /** A register was seen since the node last went offline (for identity conflicts). */
   registeredSinceOnline: boolean;
+  /** When the first register of this registry's life was seen, on the service's clock. */
+  registeredAt?: number;
+  /** Increases on every change of what the twin shows (see Twin.version). */
+  version: number;
 }
 
 export function newRecord(id: NodeId): TwinRecord {
@@ -46,6 +50,7 @@ export function newRecord(id: NodeId): TwinRecord {
     formerSources: new Set(),
     registered: false,
     registeredSinceOnline: false,
+    version: 0,
   };
 }
 
@@ -97,6 +102,8 @@ export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
     follows: [...followed(t)],
     followers: [...followers].sort(),
     pairingInSync: t.confirmed,
+    version: t.version,
+    ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt } : {}),
   };
 }
 

@@ -54,6 +54,14 @@ export interface Twin {
   readonly followers: readonly NodeId[];
   /** The pairing is confirmed: `pairing === "confirmed"`. */
   readonly pairingInSync: boolean;
+  /**
+   * Increases on every change of what this view shows (reported state, presence, identity, config,
+   * desired, pairing, followers); a client holding a version can tell a stale copy (ETag/If-Match).
+   * Counted from 0 by this registry: not kept across restarts.
+   */
+  readonly version: number;
+  /** When the node first registered since the service started, on the service's clock. */
+  readonly registeredAt?: number;
 }
 
 export type PairingStatus = "confirmed" | "pending";

@@ -4,10 +4,10 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { DemoSource } from "../../console/demo-source.js";
 import { runConsole } from "../../console/index.js";
-import { TwinsSource } from "../../console/twins-source.js";
 import { startTwins } from "../../twins/index.js";
+import { DemoSource } from "../../view/demo-source.js";
+import { TwinsSource } from "../../view/twins-source.js";
 import { addLoginOptions, type ConnectionFlags, resolveConnection } from "../connection.js";
 import { UsageError } from "../errors.js";
 import type { CliIO, RegisterCommand } from "../main.js";

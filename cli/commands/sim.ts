@@ -16,6 +16,7 @@ import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames } from "../fleet-flags.js";
+import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
 import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
@@ -106,14 +107,15 @@ Quitting: the first q (console) or Ctrl-C stops the presses, and the run settles
 seconds (longer after faults, while the fleet recovers) with a countdown; a second q or Ctrl-C ends
 it at once: the summary and report are marked cut short and the exit code is ${CUT_SHORT_EXIT}.`,
     );
-  addLoginOptions(cmd, { tls: false })
+  addHttpOptions(addLoginOptions(cmd, { tls: false }))
     .option(
       "--node-password <password>",
       "with --broker: each node logs in as its node id with this password",
     )
     .option("--node-password-file <file>", "read the nodes' password from the first line of <file>")
-    .action(async (raw: FleetFlagValues & SimOwnFlags & SimLoginFlags) => {
+    .action(async (raw: FleetFlagValues & SimOwnFlags & SimLoginFlags & HttpFlags) => {
       const login = simLogin(raw, io.env ?? process.env);
+      const http = resolveHttpOptions(raw, io.env ?? process.env);
       io.secret?.(login.login.password);
       io.secret?.(login.nodePassword);
       if (raw.report !== undefined && raw.report.trim() === "")
@@ -137,6 +139,13 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       // The options are checked first thing, before anything starts; their errors name the flags.
       const run = await withFlagNames(() => FleetRun.start(options, inner));
       const opts = run.opts;
+      const web = http
+        ? await serveSim(run, http, {
+            logger: interactive ? commandLogger(program, io) : logger,
+            ...(io.secret ? { secret: io.secret } : {}),
+            interactive,
+          })
+        : undefined;
       // The console handles its own keys and signals; this one is for the headless run (and for a
       // Ctrl-C after the console has closed).
       const onSigint = () => {
@@ -158,7 +167,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       process.on("SIGINT", onSigint);
       try {
         if (interactive) {
-          const { runSimConsole } = await import("../../console/sim-source.js");
+          const { runSimConsole } = await import("../../console/sim-console.js");
           await runSimConsole(run);
           if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
         } else {
@@ -193,6 +202,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
         if (report.cutShort) process.exitCode = CUT_SHORT_EXIT;
       } finally {
         process.off("SIGINT", onSigint);
+        await web?.close();
       }
     });
 };

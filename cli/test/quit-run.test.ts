@@ -5,9 +5,9 @@
  * and the summary as it changed, not just where it started.
  */
 import { describe, expect, it } from "vitest";
-import { SimSource } from "../../console/sim-source.js";
 import type { FleetOptions } from "../../fleet/options.js";
 import { FleetRun, type RunPhase } from "../../fleet/run.js";
+import { SimSource } from "../../view/sim-source.js";
 import { CUT_SHORT_EXIT, summary } from "../commands/sim.js";
 
 function start(raw: FleetOptions): Promise<FleetRun> {

@@ -3,7 +3,7 @@
  * latency histogram with the paper's 1 s requirement marked. Pure; cost is the chart's size plus one
  * pass over the (bounded) history and buckets.
  */
-import type { ConvergenceSnapshot, LatencySnapshot } from "../source.js";
+import type { ConvergenceSnapshot, LatencySnapshot } from "../../view/source.js";
 import { colorRuns, type Glyphs } from "./glyphs.js";
 
 /** The paper's requirement: a change is distributed through the system in under 1 second. */

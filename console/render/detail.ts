@@ -3,7 +3,7 @@
  * and, for simulated nodes, the modeled CPU, RAM, link statistics and last messages.
  */
 import type { NodeId } from "../../protocol/index.js";
-import type { NodeDetail } from "../source.js";
+import type { NodeDetail } from "../../view/source.js";
 import { nodeStyle } from "./fleet-grid.js";
 import { escapeTags } from "./glyphs.js";
 

@@ -4,7 +4,7 @@
  * number of nodes; only the visible cells are drawn.
  */
 import { assertNever } from "../../protocol/index.js";
-import type { ConsoleNode } from "../source.js";
+import type { ConsoleNode } from "../../view/source.js";
 import { colorRuns, type Glyphs } from "./glyphs.js";
 
 export const FILTERS = ["all", "out-of-sync", "offline", "real"] as const;

@@ -3,8 +3,9 @@
  * offers), or what the console is asking (a prompt, a y/n), or — while the fleet finishes after a
  * first quit — what it waits for and how to stop now.
  */
+
+import type { Capabilities } from "../../view/source.js";
 import { KEY_TABLE, type KeyRow } from "../keys.js";
-import type { Capabilities } from "../source.js";
 import { escapeTags } from "./glyphs.js";
 
 export interface FooterState {

@@ -3,7 +3,7 @@
  * never cuts it off), the fleet's counts and what is being watched. It costs the same whatever the
  * fleet's size: the counts come in already summed and there are only ever a handful of faults.
  */
-import type { ConsoleFault } from "../source.js";
+import type { ConsoleFault } from "../../view/source.js";
 import { escapeTags } from "./glyphs.js";
 
 export interface HeaderFacts {

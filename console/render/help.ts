@@ -2,8 +2,9 @@
  * The help screen, drawn from the key table (console/keys.ts): every key, and which actions this
  * fleet does not offer.
  */
+
+import type { Capabilities } from "../../view/source.js";
 import { KEY_TABLE, type KeyRow } from "../keys.js";
-import type { Capabilities } from "../source.js";
 
 export function renderHelp(caps: Capabilities, rows: readonly KeyRow[] = KEY_TABLE): string[] {
   const lines: string[] = [];

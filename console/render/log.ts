@@ -2,7 +2,7 @@
  * The event log box: the newest lines that fit, each stamped mm:ss since the console opened,
  * warnings yellow and errors red.
  */
-import type { LogLine } from "../source.js";
+import type { LogLine } from "../../view/source.js";
 import { escapeTags } from "./glyphs.js";
 
 export function renderLog(lines: readonly LogLine[], t0: number, rows: number): string[] {

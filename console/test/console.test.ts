@@ -3,8 +3,8 @@
  * what keys make the fleet do.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { NO_CAPABILITIES } from "../../view/source.js";
 import { type ConsoleHandle, openConsole } from "../app.js";
-import { NO_CAPABILITIES } from "../source.js";
 import { ALL_CAPS, FakeSource, id, KEYS, manualScheduler, settle, virtualTerminal } from "./helpers.js";
 
 const open: ConsoleHandle[] = [];

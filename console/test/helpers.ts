@@ -6,7 +6,7 @@
 import { PassThrough } from "node:stream";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
-import { ConsoleEmitter } from "../emitter.js";
+import { ConsoleEmitter } from "../../view/emitter.js";
 import type {
   Capabilities,
   ConsoleEvents,
@@ -17,7 +17,7 @@ import type {
   LatencySnapshot,
   Listener,
   NodeDetail,
-} from "../source.js";
+} from "../../view/source.js";
 
 export function virtualTerminal(columns = 80, rows = 24) {
   const input = new PassThrough();

@@ -4,6 +4,7 @@
  * and option errors that name the field.
  */
 import { describe, expect, it } from "vitest";
+import { NO_CAPABILITIES } from "../../view/source.js";
 import { KEY_TABLE, keyBindings } from "../keys.js";
 import { resolveOptions } from "../options.js";
 import { PAPER_LIMIT_MS, renderLatency } from "../render/charts.js";
@@ -12,7 +13,6 @@ import { renderFooter } from "../render/footer.js";
 import { ASCII } from "../render/glyphs.js";
 import { faultFlag, type HeaderFacts, renderHeader } from "../render/header.js";
 import { renderHelp } from "../render/help.js";
-import { NO_CAPABILITIES } from "../source.js";
 import { ALL_CAPS, FakeSource } from "./helpers.js";
 
 const plain = (s: string) => s.replace(/\{[^}]*\}/g, "");

@@ -61,10 +61,15 @@ export class TwinsSource implements ConsoleSource {
   private cache: { nodes: readonly ConsoleNode[]; report: ConvergenceReport } | undefined;
   private readonly detach: () => void;
 
+  /**
+   * `origin`: the time on `sched` the fleet started, for registration times (default: now, when
+   * the view opens).
+   */
   constructor(
     private readonly twins: TwinsView,
     readonly title: string,
     private readonly sched: Scheduler = wallScheduler,
+    private readonly origin = sched.now(),
   ) {
     const changed = () => {
       this.cache = undefined;
@@ -129,6 +134,16 @@ export class TwinsSource implements ConsoleSource {
       followers: t.followers,
       ...(identity ? { identity } : {}),
       ...(id === this.focused ? { lastMessages: [...this.messages] } : {}),
+      ...(t.profile !== undefined ? { profile: t.profile } : {}),
+      ...(t.firmware !== undefined ? { firmware: t.firmware } : {}),
+      presence: t.presence,
+      ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
+      ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt - this.origin } : {}),
+      desired: {
+        sources: t.desired.sources,
+        configVersion: t.desired.configVersion,
+        pending: t.desired.pendingSet !== undefined || t.pairing === "pending",
+      },
     };
   }
 
@@ -215,6 +230,7 @@ export class TwinsSource implements ConsoleSource {
         on: t.reported?.on ?? false,
         online: t.presence === "online",
         sync: s === "in-sync" ? "in-sync" : s === "behind" || s === "ahead" ? "out-of-sync" : "unknown",
+        version: t.version,
       };
     });
     this.cache = { nodes, report };

@@ -21,6 +21,12 @@ export interface ConsoleNode {
   readonly on: boolean;
   readonly online: boolean;
   readonly sync: ConsoleSync;
+  /**
+   * The twin's version: increases on every change of what the twin shows (reported state, presence,
+   * config, desired, pairing). Absent for a source without versions (the demo). A view can send only
+   * the nodes whose version (or sync) moved since it last looked.
+   */
+  readonly version?: number;
 }
 
 /** The link counters the detail pane shows (a subset of the link model's LinkStats). */
@@ -47,6 +53,20 @@ export interface NodeDetail {
   readonly cablePulled?: boolean;
   /** The last few messages the node sent or received, newest last. */
   readonly lastMessages?: readonly string[];
+  /** What the twins hold of the node, where the source has twins. */
+  readonly profile?: string;
+  readonly firmware?: string;
+  readonly presence?: "online" | "offline" | "unknown";
+  /** The last message the node itself sent, ms on the twins' clock. */
+  readonly lastSeen?: number;
+  /** When the node first registered, ms since the fleet started (where known). */
+  readonly registeredAt?: number;
+  /** The desired pairing and whether a set or a pairing still waits for the node. */
+  readonly desired?: {
+    readonly sources: readonly NodeId[];
+    readonly configVersion: number;
+    readonly pending: boolean;
+  };
 }
 
 export interface ConvergenceSnapshot {
@@ -83,6 +103,8 @@ export interface Capabilities {
   readonly restartBroker: boolean;
   /** Cut the power of every node at once. */
   readonly powerOutage: boolean;
+  /** Cut a share of the nodes off the network for a while (a fleet run's partition fault). */
+  readonly partition?: boolean;
 }
 
 export type Capability = keyof Capabilities;
@@ -147,6 +169,11 @@ export interface ConsoleSource {
   restartBroker(downS: number): Promise<void>;
   /** Powers every node off, and on again `offS` seconds later; resolves once the fault is under way. */
   powerOutage(offS: number): Promise<void>;
+  /**
+   * Cuts `fraction` (0..1] of the nodes off the network, back after `forS` seconds; resolves once the
+   * fault is under way. Only where `capabilities.partition`.
+   */
+  partition?(fraction: number, forS: number): Promise<void>;
 
   /**
    * The user asked to quit (`q`, Ctrl-C, SIGINT). A source with work to finish first (a simulated

@@ -5,7 +5,7 @@
  * true sync latency from the run's checker. Node detail adds the modeled CPU, RAM and link counters,
  * fetched from the node's worker on focus. The run's faults (scheduled or from the keys) are kept as
  * they start and end, for the header's indicator; the run's own log lines announce them. Quitting
- * stops the presses and keeps the console open through the settle, with its countdown in the footer.
+ * stops the presses so a view can stay open through the settle, with its countdown.
  */
 
 import type { FaultRecord } from "../fleet/faults/runner.js";
@@ -14,7 +14,6 @@ import { settleLine } from "../fleet/settle.js";
 import { every, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { SimNodeDetail } from "../sim/messages.js";
-import { openConsole } from "./app.js";
 import { ConsoleEmitter } from "./emitter.js";
 import type {
   Capabilities,
@@ -45,6 +44,7 @@ export class SimSource implements ConsoleSource {
     // With someone else's broker (--broker URL) the restart fails, and the event log says why.
     restartBroker: true,
     powerOutage: true,
+    partition: true,
   };
   private readonly twins: TwinsSource;
   private focused: NodeId | undefined;
@@ -60,7 +60,7 @@ export class SimSource implements ConsoleSource {
   constructor(private readonly run: FleetRun) {
     const o = run.opts;
     this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}`;
-    this.twins = new TwinsSource(run.twins, this.title, run.sched);
+    this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt);
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
     const onLog = (text: string, level: "info" | "error") => this.log(text, level);
@@ -99,10 +99,12 @@ export class SimSource implements ConsoleSource {
     const d = this.twins.detail(id);
     if (!d) return undefined;
     const s = this.simDetail?.id === id ? this.simDetail : undefined;
+    const registered = this.run.registeredAt.get(id);
     return {
       ...d,
       ...(s ? { cpuPct: s.cpuPct, ramBytes: s.ramBytes, link: s.link } : {}),
       cablePulled: this.pulled.has(id),
+      ...(registered !== undefined ? { registeredAt: registered - this.run.startedAt } : {}),
     };
   }
 
@@ -185,6 +187,13 @@ export class SimSource implements ConsoleSource {
     this.run.injectFault({ kind: "power-outage", atS: 0, offS, nodes: "all" });
   }
 
+  async partition(fraction: number, forS: number): Promise<void> {
+    if (!(fraction > 0 && fraction <= 1))
+      throw new RangeError(`partition: fraction ${fraction} is not in (0, 1]`);
+    const pct = Math.round(fraction * 1000) / 10;
+    this.run.injectFault({ kind: "partition", atS: 0, forS, nodes: `${Math.max(0.1, pct)}%` });
+  }
+
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
     return this.events.on(event, listener);
   }
@@ -232,31 +241,4 @@ function describeFault(f: FaultRecord): string {
   const pct = f.pct === undefined ? "" : ` ${f.pct}%`;
   const nodes = f.nodes === undefined ? "" : ` ${f.nodes.length} node${f.nodes.length === 1 ? "" : "s"}`;
   return `${f.kind}${pct}${nodes}`;
-}
-
-/**
- * Opens the console on a run until the run is done. The first `q` stops the presses and the console
- * shows the settle's countdown; a second `q` or Ctrl-C closes it and cuts the run short. Resolves
- * when the console has closed (and the terminal is back) — the run's report is then at most a
- * moment away.
- */
-export async function runSimConsole(run: FleetRun): Promise<void> {
-  const source = new SimSource(run);
-  const handle = openConsole(source);
-  let finished = false;
-  const done = run.done.then(
-    () => {
-      finished = true;
-    },
-    () => {
-      finished = true;
-    },
-  );
-  try {
-    await Promise.race([handle.closed, done]);
-  } finally {
-    handle.close();
-    source.close();
-    if (!finished) run.cut();
-  }
 }

@@ -1,0 +1,147 @@
+/**
+ * The web server's flags, shared by `twinfleet twins`, `sim` and `monitor`: `--http [HOST:]PORT`,
+ * `--http-token TOKEN` or `--http-token-file FILE` (else TWINFLEET_HTTP_TOKEN), parsed and checked
+ * here into a typed HttpOptions; and serving a fleet view with them: the server starts, the URL line
+ * (with the token in its fragment, the one place it is ever written) goes through the logger, and
+ * the token is masked in all output after.
+ */
+import type { Command } from "commander";
+import type { Logger } from "pino";
+import type { FleetRun } from "../fleet/run.js";
+import type { Scheduler } from "../node/scheduler.js";
+import { simFigures } from "../view/figures.js";
+import { SimSource } from "../view/sim-source.js";
+import type { ConsoleSource } from "../view/source.js";
+import {
+  type FleetFigures,
+  type FleetKind,
+  isLoopbackHost,
+  newToken,
+  startWebServer,
+  type WebServer,
+} from "../web/index.js";
+import { type Env, resolvePassword } from "./connection.js";
+import { UsageError } from "./errors.js";
+
+export interface HttpFlags {
+  readonly http?: string;
+  readonly httpToken?: string;
+  readonly httpTokenFile?: string;
+}
+
+/** What the web server is told, resolved: never a string to parse below cli/. */
+export interface HttpOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  /** The token came from a flag, a file or the environment (not generated for this run). */
+  readonly explicitToken: boolean;
+}
+
+export function addHttpOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--http <[host:]port>",
+      "serve the web page, REST API and /metrics here (default host 127.0.0.1; port 0: any)",
+    )
+    .option(
+      "--http-token <token>",
+      "the bearer token writes need (and reads beyond loopback); default: a random one",
+    )
+    .option("--http-token-file <file>", "read the bearer token from the first line of <file>");
+}
+
+/** `[HOST:]PORT` → host and port; IPv6 hosts in brackets (`[::1]:8080`). */
+export function parseHttpAddress(spec: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(spec.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || !(port >= 0 && port <= 65_535))
+    throw new UsageError(
+      `--http: "${spec}" is not [HOST:]PORT (e.g. 8080, 127.0.0.1:8080, 0.0.0.0:8080, [::1]:0)`,
+    );
+  const host = m[1] === undefined ? "127.0.0.1" : m[1].replace(/^\[|\]$/g, "");
+  return { host, port };
+}
+
+/** The flags' HttpOptions, or undefined without `--http`. Usage errors name the flag. */
+export function resolveHttpOptions(flags: HttpFlags, env: Env): HttpOptions | undefined {
+  if (flags.http === undefined) {
+    if (flags.httpToken !== undefined || flags.httpTokenFile !== undefined)
+      throw new UsageError("--http-token and --http-token-file need --http");
+    return undefined;
+  }
+  const { host, port } = parseHttpAddress(flags.http);
+  const given = resolvePassword(
+    { password: flags.httpToken, passwordFile: flags.httpTokenFile } as {
+      password?: string;
+      passwordFile?: string;
+    },
+    env,
+    { flag: "--http-token", file: "--http-token-file", env: "TWINFLEET_HTTP_TOKEN" },
+  );
+  if (given !== undefined && !/^[\x21-\x7e]{16,200}$/.test(given))
+    throw new UsageError("--http-token: must be 16 to 200 printable characters without spaces");
+  if (given === undefined && !isLoopbackHost(host))
+    throw new UsageError(
+      `--http ${flags.http}: listening beyond loopback needs a token the operator chose: give --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN`,
+    );
+  return { host, port, token: given ?? newToken(), explicitToken: given !== undefined };
+}
+
+export interface ServeDeps {
+  readonly logger: Logger;
+  /** Masks a secret in all output written after. */
+  readonly secret?: (s: string | undefined) => void;
+  readonly scheduler: Scheduler;
+  readonly figures?: FleetFigures;
+}
+
+/** Starts the server over `source` and logs its URL once (token in the fragment), then masks the token. */
+export async function serveWeb(
+  source: ConsoleSource,
+  kind: FleetKind,
+  http: HttpOptions,
+  deps: ServeDeps,
+): Promise<WebServer> {
+  const server = await startWebServer({
+    source,
+    kind,
+    host: http.host,
+    port: http.port,
+    token: http.token,
+    scheduler: deps.scheduler,
+    ...(deps.figures ? { figures: deps.figures } : {}),
+  });
+  deps.logger.info(`web: ${server.origin}/#token=${http.token}`);
+  deps.secret?.(http.token);
+  return server;
+}
+
+/**
+ * Serves a simulated run's view. The URL line goes to the log before a console opens (visible once it
+ * closes) and, with the console, to its event log as well; the server closes with the returned handle.
+ */
+export async function serveSim(
+  run: FleetRun,
+  http: HttpOptions,
+  deps: {
+    readonly logger: Logger;
+    readonly secret?: (s: string | undefined) => void;
+    readonly interactive: boolean;
+  },
+): Promise<{ close(): Promise<void> }> {
+  const source = new SimSource(run);
+  const server = await serveWeb(source, "sim", http, {
+    logger: deps.logger,
+    scheduler: run.sched,
+    figures: simFigures(run),
+    ...(deps.secret ? { secret: deps.secret } : {}),
+  });
+  if (deps.interactive) run.emit("log", `web: ${server.origin}/#token=${http.token}`, "info");
+  return {
+    async close() {
+      await server.close();
+      source.close();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Who may do what: writes (POST, PUT, DELETE) always need `Authorization: Bearer TOKEN`; reads need it
+ * only when the server listens beyond loopback. The page itself (`/`, `/app/*`) and `/healthz` are
+ * public — the page cannot carry a header before it has read the token from its URL. `/api/events`
+ * also takes the token as `?token=` (an EventSource cannot send headers), and only there. Tokens are
+ * compared in constant time (their SHA-256 digests, so their lengths do not leak either). No cookies.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { FastifyRequest } from "fastify";
+import { ProblemError } from "./problem.js";
+
+const WRITES = new Set(["POST", "PUT", "DELETE", "PATCH"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
+}
+
+/** A fresh token: 32 random bytes, base64url (43 characters). */
+export function newToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+
+export function sameToken(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The token a request carries: the Bearer header, or `?token=` on the event stream only. */
+function tokenOf(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h === "string") {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+    return m?.[1];
+  }
+  if (req.routeOptions.url === "/api/events") {
+    const q = (req.query as Record<string, unknown> | undefined)?.token;
+    if (typeof q === "string") return q;
+  }
+  return undefined;
+}
+
+const isPublic = (url: string) => url === "/" || url === "/healthz" || url.startsWith("/app/");
+
+/** Throws a 401 when `req` needs the token and does not carry it (or carries another). */
+export function authorize(req: FastifyRequest, token: string, loopback: boolean): void {
+  const url = req.routeOptions.url ?? req.url;
+  const write = WRITES.has(req.method);
+  if (!write && (loopback || isPublic(url))) return;
+  const given = tokenOf(req);
+  if (given !== undefined && sameToken(given, token)) return;
+  const detail =
+    given === undefined
+      ? `${write ? "a write" : "a read beyond loopback"} needs Authorization: Bearer TOKEN (the token is in the URL the server printed)`
+      : "the bearer token is not this server's";
+  throw new ProblemError(401, detail, undefined, { "www-authenticate": 'Bearer realm="twinfleet"' });
+}

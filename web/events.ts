@@ -1,0 +1,181 @@
+/**
+ * The event stream (`GET /api/events`, server-sent events) for every connected page: `hello` on
+ * connect, then `nodes` (the nodes whose version or sync moved since the last batch, at most every
+ * 50 ms), `convergence` and `latency` (at most once a second, when they moved), `fleet` (when the
+ * loss or the faults change), `log`, and a `: ping` comment every 15 s. One pass builds each batch
+ * for all clients; the pass runs only after the view said something changed, and compares the
+ * view's cached snapshot with the last batch (an array walk: no per-node work beyond a compare).
+ * Each client has a bounded buffer: its socket's pending bytes; a client past the bound is dropped
+ * (it reconnects and re-reads `/api/nodes`), the others are unaffected. All timers via the Scheduler.
+ */
+import type { ServerResponse } from "node:http";
+import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { ConsoleSource, LogLine } from "../view/source.js";
+import { type FleetKind, fleetOf, latencyOf, type NodeSummary, summaryOf } from "./shapes.js";
+
+export const BATCH_MS = 50;
+const SLOW_MS = 1000;
+export const PING_MS = 15_000;
+/** A client with more than this many bytes not yet taken by its socket is dropped. */
+export const CLIENT_BUFFER_BYTES = 1 << 20;
+const LOG_LINES_PER_BATCH = 200;
+
+export interface StreamStats {
+  clients: number;
+  dropped: number;
+  /** The last batch pass: nodes compared and the time it took (ms, on the scheduler). */
+  lastPassNodes: number;
+  lastPassMs: number;
+}
+
+export class EventHub {
+  private readonly clients = new Set<ServerResponse>();
+  private readonly timers: Timer[];
+  private dirty = true;
+  /** What the last batch (or the first client's baseline) showed, by node id: version and sync. */
+  private shown = new Map<string, string>();
+  private logs: LogLine[] = [];
+  private lastConvergence = "";
+  private lastLatency = -1;
+  private lastFleet = "";
+  private readonly unlisten: (() => void)[];
+  readonly stats: StreamStats = { clients: 0, dropped: 0, lastPassNodes: 0, lastPassMs: 0 };
+
+  constructor(
+    private readonly source: ConsoleSource,
+    private readonly kind: FleetKind,
+    private readonly sched: Scheduler,
+    private readonly bufferBytes = CLIENT_BUFFER_BYTES,
+  ) {
+    this.unlisten = [
+      source.on("changed", () => {
+        this.dirty = true;
+      }),
+      source.on("log", (line) => {
+        if (this.clients.size > 0 && this.logs.length < LOG_LINES_PER_BATCH) this.logs.push(line);
+      }),
+    ];
+    this.timers = [
+      every(sched, BATCH_MS, () => this.batch()),
+      every(sched, SLOW_MS, () => this.slow()),
+      every(sched, PING_MS, () => this.broadcast(": ping\n\n")),
+    ];
+  }
+
+  /** Takes over `res` as an event stream: headers, `hello`, then the batches until it closes. */
+  attach(res: ServerResponse): void {
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+    if (this.clients.size === 0) this.baseline();
+    this.clients.add(res);
+    this.stats.clients = this.clients.size;
+    const gone = () => {
+      this.clients.delete(res);
+      this.stats.clients = this.clients.size;
+    };
+    res.on("close", gone);
+    res.on("error", gone);
+    this.send(res, frame("hello", { fleet: fleetOf(this.source, this.kind) }));
+  }
+
+  /** Ends every stream and stops the timers. */
+  close(): void {
+    for (const t of this.timers) t.cancel();
+    for (const u of this.unlisten) u();
+    for (const c of this.clients) c.end();
+    this.clients.clear();
+    this.stats.clients = 0;
+  }
+
+  /** The nodes whose version or sync differ from the last batch; updates what was shown. */
+  changedNodes(): NodeSummary[] {
+    const nodes = this.source.nodes();
+    const out: NodeSummary[] = [];
+    for (const n of nodes) {
+      const key = `${n.version ?? 0}|${n.sync}|${n.on ? 1 : 0}|${n.online ? 1 : 0}|${n.kind ?? ""}`;
+      if (this.shown.get(n.id) === key) continue;
+      this.shown.set(n.id, key);
+      out.push(summaryOf(n));
+    }
+    this.stats.lastPassNodes = nodes.length;
+    return out;
+  }
+
+  private baseline(): void {
+    this.shown = new Map();
+    this.changedNodes();
+    this.lastFleet = JSON.stringify(fleetState(this.source));
+  }
+
+  private batch(): void {
+    if (this.clients.size === 0) return;
+    if (this.logs.length > 0) {
+      const lines = this.logs;
+      this.logs = [];
+      this.broadcast(lines.map((l) => frame("log", { t: l.t, level: l.level, text: l.text })).join(""));
+    }
+    if (!this.dirty) return;
+    this.dirty = false;
+    const t0 = this.sched.now();
+    const changed = this.changedNodes();
+    this.stats.lastPassMs = this.sched.now() - t0;
+    if (changed.length > 0) this.broadcast(frame("nodes", { nodes: changed }));
+    const fleet = JSON.stringify(fleetState(this.source));
+    if (fleet !== this.lastFleet) {
+      this.lastFleet = fleet;
+      this.broadcast(frame("fleet", fleetOf(this.source, this.kind)));
+    }
+  }
+
+  private slow(): void {
+    if (this.clients.size === 0) return;
+    const c = this.source.convergence();
+    const key = `${c.fraction}|${c.inSync}|${c.known}`;
+    if (key !== this.lastConvergence) {
+      this.lastConvergence = key;
+      this.broadcast(
+        frame("convergence", {
+          fraction: c.fraction,
+          inSync: c.inSync,
+          known: c.known,
+          t: this.source.now(),
+        }),
+      );
+    }
+    const l = this.source.latency();
+    if (l.count !== this.lastLatency) {
+      this.lastLatency = l.count;
+      this.broadcast(frame("latency", latencyOf(l)));
+    }
+  }
+
+  private broadcast(text: string): void {
+    for (const c of this.clients) this.send(c, text);
+  }
+
+  /** Writes to one client, or drops it when its buffer is past the bound (a reader that stopped). */
+  private send(res: ServerResponse, text: string): void {
+    if (res.writableEnded || res.destroyed) return;
+    if (res.writableLength > this.bufferBytes) {
+      this.clients.delete(res);
+      this.stats.clients = this.clients.size;
+      this.stats.dropped++;
+      res.destroy();
+      return;
+    }
+    res.write(text);
+  }
+}
+
+function frame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** What a `fleet` event reports a change of: the loss and the faults. */
+function fleetState(s: ConsoleSource): unknown {
+  return { loss: s.lossPct() ?? null, faults: s.faults() };
+}

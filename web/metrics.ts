@@ -1,0 +1,151 @@
+/**
+ * `/metrics`: Prometheus text from prom-client, on a Registry of its own (never the global one), names
+ * prefixed `twinfleet_`. Gauges and counters are read from the fleet view and the fleet's figures at
+ * scrape time (collect callbacks), so nothing is counted twice and nothing runs between scrapes but
+ * the histogram's intake. Every metric is described in docs/metrics.md, "Prometheus".
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ConsoleSource } from "../view/source.js";
+import type { EventHub } from "./events.js";
+
+/** What a fleet can tell beyond its view; every part is optional (a live fleet has no worker lag). */
+export interface FleetFigures {
+  /** Sync latencies (ms) recorded since the last call: the histogram takes them at scrape time. */
+  latencySince?(): readonly number[];
+  /** Pairs reflected later than 5 s, and pairs lost (late plus never reflected), so far. */
+  late?(): number;
+  lost?(): number;
+  /** Node reconnects (disconnections followed by a new session) so far. */
+  reconnects?(): number;
+  /** Clients connected to the broker now. */
+  brokerClients?(): number;
+  /** Messages the broker took in from clients and delivered to them, so far. */
+  brokerMessages?(): { readonly in: number; readonly out?: number };
+  /** Bad inputs the twins counted, by reason. */
+  badInput?(): Readonly<Record<string, number>>;
+  /** Event-loop lag p99 in ms by thread (`main`, `worker-0`, …). */
+  lagP99Ms?(): Readonly<Record<string, number>>;
+}
+
+/** Buckets of the sync latency, seconds: fine up to the paper's 1 s, and past it to the 5 s limit. */
+export const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+
+/** A counter set to a total read elsewhere (prom-client counters only go up: add the difference). */
+function total(c: Counter<string>, value: number, labels: Record<string, string> = {}): void {
+  c.reset();
+  c.inc(labels, Math.max(0, value));
+}
+
+export class WebMetrics {
+  readonly registry = new Registry();
+  private readonly latency: Histogram;
+
+  constructor(source: ConsoleSource, figures: FleetFigures = {}, hub?: EventHub) {
+    const r = this.registry;
+    const p = "twinfleet_";
+    collectDefaultMetrics({ register: r, prefix: p });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name: p + name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read());
+        },
+      });
+    const nodes = () => source.nodes();
+    gauge("nodes_registered", "Nodes the twins know of with a registration (kind known)", () =>
+      nodes().reduce((n, x) => n + (x.kind !== undefined ? 1 : 0), 0),
+    );
+    gauge("nodes_online", "Nodes online now", () => nodes().reduce((n, x) => n + (x.online ? 1 : 0), 0));
+    gauge(
+      "nodes_in_sync",
+      "Followers holding the newest state upstream of them",
+      () => source.convergence().inSync,
+    );
+    gauge(
+      "convergence_ratio",
+      "Followers in sync / followers known (1 when there are none)",
+      () => source.convergence().fraction,
+    );
+    this.latency = new Histogram({
+      name: `${p}sync_latency_seconds`,
+      help: "Sync latency: a change at a node until a follower applied it",
+      buckets: LATENCY_BUCKETS_S,
+      registers: [r],
+      collect: () => {
+        for (const ms of figures.latencySince?.() ?? []) this.latency.observe(ms / 1000);
+      },
+    });
+    const counter = (name: string, help: string, read: (() => number) | undefined) =>
+      new Counter({
+        name: p + name,
+        help,
+        registers: [r],
+        collect() {
+          if (read) total(this, read());
+        },
+      });
+    counter("sync_late_total", "Pairs reflected later than 5 s", figures.late?.bind(figures));
+    counter(
+      "sync_lost_total",
+      "Pairs not reflected within 5 s (late plus never)",
+      figures.lost?.bind(figures),
+    );
+    counter("reconnects_total", "Node sessions lost and started again", figures.reconnects?.bind(figures));
+    gauge("broker_clients", "Clients connected to the broker", () => figures.brokerClients?.() ?? 0);
+    new Counter({
+      name: `${p}broker_messages_total`,
+      help: "Messages the broker took in (direction=in) and delivered (direction=out)",
+      labelNames: ["direction"],
+      registers: [r],
+      collect() {
+        const m = figures.brokerMessages?.();
+        this.reset();
+        if (m) this.inc({ direction: "in" }, m.in);
+        if (m?.out !== undefined) this.inc({ direction: "out" }, m.out);
+      },
+    });
+    new Counter({
+      name: `${p}twins_bad_input_total`,
+      help: "Messages the twins refused, by reason",
+      labelNames: ["reason"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [reason, n] of Object.entries(figures.badInput?.() ?? {})) this.inc({ reason }, n);
+      },
+    });
+    new Gauge({
+      name: `${p}event_loop_lag_seconds`,
+      help: "Event-loop lag p99 by thread (main; a sim's workers)",
+      labelNames: ["thread"],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [thread, ms] of Object.entries(figures.lagP99Ms?.() ?? {}))
+          this.set({ thread }, ms / 1000);
+      },
+    });
+    if (hub) {
+      gauge("web_event_clients", "Pages connected to the event stream", () => hub.stats.clients);
+      counter(
+        "web_event_clients_dropped_total",
+        "Event-stream clients dropped for falling behind",
+        () => hub.stats.dropped,
+      );
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  close(): void {
+    this.registry.clear();
+  }
+}

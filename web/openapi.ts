@@ -1,0 +1,311 @@
+/**
+ * The OpenAPI 3.1 document served at `/api/openapi.json`: every route of the server, its parameters,
+ * bodies (from the zod schemas in schemas.ts), responses and the bearer-token scheme. A test checks
+ * that every route the server registers is described here, and nothing else.
+ */
+import { z } from "zod";
+import { VERSION } from "../node/version.js";
+import { faultBody, lossBody, stateBody } from "./schemas.js";
+
+const json = (schema: unknown) => ({ "application/json": { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const problems = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      { description: "problem", content: { "application/problem+json": { schema: ref("Problem") } } },
+    ]),
+  );
+const ok = (description: string, schema?: unknown, headers?: unknown) => ({
+  description,
+  ...(schema ? { content: json(schema) } : {}),
+  ...(headers ? { headers } : {}),
+});
+const etagHeader = { ETag: { description: 'The node\'s version, "<version>"', schema: { type: "string" } } };
+const ifMatch = {
+  name: "If-Match",
+  in: "header",
+  required: false,
+  description: 'The version the write is based on ("<version>"); a stale one gets 412',
+  schema: { type: "string" },
+};
+const idParam = (name: string, description: string) => ({
+  name,
+  in: "path",
+  required: true,
+  description,
+  schema: { type: "string", pattern: "^[A-Za-z0-9_.-]{1,64}$" },
+});
+const query = (name: string, schema: unknown, description: string) => ({
+  name,
+  in: "query",
+  required: false,
+  description,
+  schema,
+});
+const body = (schema: z.ZodType) => ({
+  required: true,
+  content: json(z.toJSONSchema(schema, { io: "input" })),
+});
+const accepted = { "202": ok("accepted", { type: "object", properties: { accepted: { const: true } } }) };
+const write = { security: [{ bearer: [] }] };
+
+const summary = {
+  type: "object",
+  required: ["id", "kind", "on", "online", "sync", "version"],
+  properties: {
+    id: { type: "string" },
+    kind: { enum: ["real", "sim", "host", null] },
+    on: { type: "boolean" },
+    online: { type: "boolean" },
+    sync: { enum: ["in-sync", "out-of-sync", "unknown"] },
+    version: { type: "integer", minimum: 0 },
+  },
+};
+
+const schemas = {
+  Problem: {
+    type: "object",
+    required: ["type", "title", "status", "detail"],
+    properties: {
+      type: { type: "string" },
+      title: { type: "string" },
+      status: { type: "integer" },
+      detail: { type: "string" },
+      field: { type: "string", description: "the body, query or path field at fault, e.g. body.on" },
+    },
+  },
+  NodeSummary: summary,
+  NodeDetail: {
+    allOf: [
+      ref("NodeSummary"),
+      {
+        type: "object",
+        required: ["presence", "follows", "followers", "desired", "lastMessages"],
+        properties: {
+          profile: { type: "string" },
+          firmware: { type: "string" },
+          identity: { type: "string" },
+          presence: { enum: ["online", "offline", "unknown"] },
+          lastSeen: { type: "number", description: "ms, the source's clock" },
+          registeredAt: { type: "number", description: "ms since the fleet started" },
+          follows: { type: "array", items: { type: "string" } },
+          followers: { type: "array", items: { type: "string" } },
+          desired: {
+            type: "object",
+            properties: {
+              sources: { type: "array", items: { type: "string" } },
+              configVersion: { type: "integer" },
+              pending: { type: "boolean" },
+            },
+          },
+          sim: {
+            type: "object",
+            properties: {
+              cpuPct: { type: "number" },
+              ramBytes: { type: "number" },
+              link: {
+                type: "object",
+                properties: {
+                  retransmissions: { type: "integer" },
+                  timeouts: { type: "integer" },
+                  reconnects: { type: "integer" },
+                },
+              },
+              cablePulled: { type: "boolean" },
+            },
+          },
+          lastMessages: { type: "array", items: { type: "string" } },
+        },
+      },
+    ],
+  },
+  Fleet: {
+    type: "object",
+    required: ["title", "kind", "capabilities", "lossPct", "faults", "now", "nodes"],
+    properties: {
+      title: { type: "string" },
+      kind: { enum: ["twins", "sim", "monitor"] },
+      capabilities: { type: "object", additionalProperties: { type: "boolean" } },
+      lossPct: { type: ["number", "null"] },
+      faults: {
+        type: "array",
+        items: { type: "object", properties: { what: { type: "string" }, since: { type: "number" } } },
+      },
+      now: { type: "number" },
+      nodes: { type: "integer" },
+    },
+  },
+  Convergence: {
+    type: "object",
+    properties: {
+      fraction: { type: "number" },
+      inSync: { type: "integer" },
+      known: { type: "integer" },
+      history: {
+        type: "array",
+        items: { type: "object", properties: { t: { type: "number" }, fraction: { type: "number" } } },
+      },
+    },
+  },
+  Latency: {
+    type: "object",
+    properties: {
+      count: { type: "integer" },
+      p50Ms: { type: "number" },
+      p99Ms: { type: "number" },
+      bucketMs: { type: "number" },
+      buckets: { type: "array", items: { type: "integer" } },
+      overflow: { type: "integer" },
+    },
+  },
+};
+
+const paths = {
+  "/": { get: { summary: "The page", responses: { "200": { description: "text/html" } } } },
+  "/app/{path}": {
+    get: {
+      summary: "The page's files (web/public/)",
+      parameters: [{ name: "path", in: "path", required: true, schema: { type: "string" } }],
+      responses: { "200": { description: "a file" }, ...problems(404) },
+    },
+  },
+  "/healthz": { get: { summary: "Liveness", responses: { "200": ok("ok", { type: "object" }) } } },
+  "/metrics": {
+    get: {
+      summary: "Prometheus text (docs/metrics.md)",
+      responses: { "200": { description: "text/plain" }, ...problems(401) },
+    },
+  },
+  "/api/openapi.json": { get: { summary: "This document", responses: { "200": ok("OpenAPI 3.1") } } },
+  "/api/fleet": {
+    get: { summary: "The fleet", responses: { "200": ok("the fleet", ref("Fleet")), ...problems(401) } },
+  },
+  "/api/nodes": {
+    get: {
+      summary: "List nodes, filtered and paged",
+      parameters: [
+        query("q", { type: "string", maxLength: 64 }, "id substring"),
+        query("kind", { enum: ["real", "sim", "host", "unknown"] }, "node kind"),
+        query("online", { enum: ["true", "false"] }, "online or not"),
+        query("sync", { enum: ["in-sync", "out-of-sync", "unknown"] }, "sync status"),
+        query("offset", { type: "integer", minimum: 0 }, "first node of the page (default 0)"),
+        query("limit", { type: "integer", minimum: 0, maximum: 100000 }, "nodes in the page (default all)"),
+      ],
+      responses: {
+        "200": ok("a page of nodes", {
+          type: "object",
+          properties: {
+            total: { type: "integer" },
+            offset: { type: "integer" },
+            nodes: { type: "array", items: ref("NodeSummary") },
+          },
+        }),
+        ...problems(400, 401),
+      },
+    },
+  },
+  "/api/nodes/{id}": {
+    get: {
+      summary: "One node",
+      parameters: [idParam("id", "node id")],
+      responses: { "200": ok("the node", ref("NodeDetail"), etagHeader), ...problems(400, 401, 404) },
+    },
+  },
+  "/api/nodes/{id}/state": {
+    put: {
+      summary: "Set the node on or off (the reported state follows when the node applies it)",
+      ...write,
+      parameters: [idParam("id", "node id"), ifMatch],
+      requestBody: body(stateBody),
+      responses: {
+        "200": ok("the node", ref("NodeDetail"), etagHeader),
+        ...problems(400, 401, 403, 404, 412, 413, 415),
+      },
+    },
+  },
+  "/api/nodes/{id}/follows/{source}": {
+    put: {
+      summary: "The node follows source",
+      ...write,
+      parameters: [idParam("id", "the follower"), idParam("source", "the source"), ifMatch],
+      responses: {
+        "200": ok("the follower", ref("NodeDetail"), etagHeader),
+        ...problems(400, 401, 403, 404, 412),
+      },
+    },
+    delete: {
+      summary: "The node no longer follows source",
+      ...write,
+      parameters: [idParam("id", "the follower"), idParam("source", "the source"), ifMatch],
+      responses: {
+        "200": ok("the follower", ref("NodeDetail"), etagHeader),
+        ...problems(400, 401, 403, 404, 412),
+      },
+    },
+  },
+  "/api/nodes/{id}/press": {
+    post: {
+      summary: "Press the node's button (a simulated node)",
+      ...write,
+      parameters: [idParam("id", "node id")],
+      responses: { ...accepted, ...problems(400, 401, 403, 404) },
+    },
+  },
+  "/api/convergence": {
+    get: {
+      summary: "Convergence now and over time",
+      responses: { "200": ok("convergence", ref("Convergence")), ...problems(401) },
+    },
+  },
+  "/api/latency": {
+    get: { summary: "Sync latency", responses: { "200": ok("latency", ref("Latency")), ...problems(401) } },
+  },
+  "/api/fleet/loss": {
+    post: {
+      summary: "Set the packet loss of a simulated fleet's links",
+      ...write,
+      requestBody: body(lossBody),
+      responses: { "200": ok("the fleet", ref("Fleet")), ...problems(400, 401, 403, 413, 415) },
+    },
+  },
+  "/api/fleet/faults": {
+    post: {
+      summary: "Start a fault now (power outage, broker restart, partition)",
+      ...write,
+      requestBody: body(faultBody),
+      responses: { ...accepted, ...problems(400, 401, 403, 413, 415) },
+    },
+  },
+  "/api/query": {
+    post: {
+      summary: "Publish Q1: every live node answers",
+      ...write,
+      responses: { ...accepted, ...problems(401, 403) },
+    },
+  },
+  "/api/events": {
+    get: {
+      summary: "Server-sent events: hello, nodes, convergence, latency, fleet, log",
+      parameters: [query("token", { type: "string" }, "the bearer token (EventSource cannot send headers)")],
+      responses: { "200": { description: "text/event-stream" }, ...problems(400, 401) },
+    },
+  },
+};
+
+let cached: unknown;
+
+export function openApiDocument(): unknown {
+  cached ??= {
+    openapi: "3.1.0",
+    info: {
+      title: "twinfleet control server",
+      version: VERSION,
+      description:
+        "The fleet's nodes, their state and pairing, convergence and latency, and a simulated fleet's faults. Writes need a bearer token; reads too beyond loopback. Errors are application/problem+json.",
+    },
+    components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    paths,
+  };
+  return cached;
+}

@@ -1,0 +1,81 @@
+/**
+ * Errors as `application/problem+json` (RFC 9457): `{ type, title, status, detail, field? }`, where
+ * `detail` says what is wrong and `field` names the body, query or path field at fault. Every 4xx and
+ * 5xx the server sends goes through here, fastify's own (bad JSON, body too large) included.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodError } from "zod";
+
+export const PROBLEM_TYPE = "application/problem+json";
+
+const TITLES: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly field?: string;
+}
+
+/** Thrown by a handler; the error handler sends it as problem+json. */
+export class ProblemError extends Error {
+  override readonly name = "ProblemError";
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly field?: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function problem(status: number, detail: string, field?: string): Problem {
+  return {
+    type: "about:blank",
+    title: TITLES[status] ?? "Error",
+    status,
+    detail,
+    ...(field !== undefined ? { field } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, p: Problem, headers: Readonly<Record<string, string>> = {}) {
+  return reply.code(p.status).headers(headers).type(PROBLEM_TYPE).send(JSON.stringify(p));
+}
+
+/** The first issue of a zod error as a 400 naming `where.path` (e.g. `body.on`, `query.limit`). */
+export function fromZod(where: "body" | "query" | "path", e: ZodError): ProblemError {
+  const issue = e.issues[0];
+  const path = issue?.path.map(String).join(".") ?? "";
+  const field = path === "" ? where : `${where}.${path}`;
+  return new ProblemError(400, `${field}: ${issue?.message ?? "is not valid"}`, field);
+}
+
+/** fastify's own errors (bad JSON, too large, wrong media type) and ours, as problems. */
+export function problemOf(error: FastifyError | ProblemError | Error, req: FastifyRequest): Problem {
+  if (error instanceof ProblemError) return problem(error.status, error.detail, error.field);
+  const code = (error as FastifyError).code;
+  const status = (error as FastifyError).statusCode ?? 500;
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return problem(413, "the body is larger than 16 KiB", "body");
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+    return problem(415, `${req.headers["content-type"] ?? "no content type"}: send application/json`, "body");
+  if (code === "FST_ERR_CTP_EMPTY_JSON_BODY")
+    return problem(400, "body: is empty; send a JSON object", "body");
+  if (code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError)
+    return problem(400, `body: is not JSON (${error.message})`, "body");
+  if (status >= 400 && status < 500) return problem(status, error.message);
+  return problem(500, "the server failed to answer; see its log");
+}

@@ -1,0 +1,157 @@
+/**
+ * The REST API over the fleet view: list and read nodes, set a node's state, pair and unpair, press,
+ * loss and faults, query, convergence and latency. Input is parsed with the zod schemas (a 400 naming
+ * the field); writes may carry `If-Match: "<version>"` (a 412 when the node moved on since); an
+ * action the fleet does not offer is a 403. Responses carry the node's `ETag`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodType } from "zod";
+import type { NodeId } from "../protocol/index.js";
+import type { Capability, ConsoleSource } from "../view/source.js";
+import { fromZod, ProblemError } from "./problem.js";
+import { faultBody, followParams, lossBody, nodeParams, nodesQuery, stateBody } from "./schemas.js";
+import {
+  convergenceOf,
+  detailOf,
+  type FleetKind,
+  fleetOf,
+  latencyOf,
+  type NodeDetail,
+  summaryOf,
+} from "./shapes.js";
+
+export interface RouteContext {
+  readonly source: ConsoleSource;
+  readonly kind: FleetKind;
+}
+
+function parse<T>(schema: ZodType<T>, where: "body" | "query" | "path", value: unknown): T {
+  const r = schema.safeParse(value ?? (where === "body" ? undefined : {}));
+  if (!r.success) throw fromZod(where, r.error);
+  return r.data;
+}
+
+const etag = (version: number) => `"${version}"`;
+
+function need(source: ConsoleSource, cap: Capability | "partition"): void {
+  if (source.capabilities[cap] !== true)
+    throw new ProblemError(403, `${cap} is not available for this fleet`);
+}
+
+function detailOrThrow(source: ConsoleSource, id: NodeId): NodeDetail {
+  const d = source.detail(id);
+  if (!d) throw new ProblemError(404, `no node ${id} in this fleet`, "path.id");
+  return detailOf(d);
+}
+
+/** A 412 unless `If-Match` is absent, `*`, or names the node's current version. */
+function checkIfMatch(req: FastifyRequest, current: NodeDetail): void {
+  const h = req.headers["if-match"];
+  if (h === undefined) return;
+  const tags = h.split(",").map((s) => s.trim());
+  if (tags.includes("*") || tags.includes(etag(current.version))) return;
+  throw new ProblemError(
+    412,
+    `node ${current.id} is at version ${current.version}, not ${h}: read it again and retry`,
+    "If-Match",
+    { etag: etag(current.version) },
+  );
+}
+
+function sendDetail(reply: FastifyReply, d: NodeDetail) {
+  return reply.header("etag", etag(d.version)).send(d);
+}
+
+export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { source, kind } = ctx;
+
+  app.get("/healthz", async () => ({ ok: true }));
+
+  app.get("/api/fleet", async () => fleetOf(source, kind));
+
+  app.get("/api/nodes", async (req) => {
+    const q = parse(nodesQuery, "query", req.query);
+    const all = source.nodes();
+    const hit = all.filter(
+      (n) =>
+        (q.q === undefined || n.id.includes(q.q)) &&
+        (q.kind === undefined || (n.kind ?? "unknown") === q.kind) &&
+        (q.online === undefined || n.online === q.online) &&
+        (q.sync === undefined || n.sync === q.sync),
+    );
+    const offset = q.offset ?? 0;
+    const page = hit.slice(offset, q.limit === undefined ? undefined : offset + q.limit);
+    return { total: hit.length, offset, nodes: page.map(summaryOf) };
+  });
+
+  app.get("/api/nodes/:id", async (req, reply) => {
+    const { id } = parse(nodeParams, "path", req.params);
+    source.focus?.(id as NodeId);
+    return sendDetail(reply, detailOrThrow(source, id as NodeId));
+  });
+
+  app.put("/api/nodes/:id/state", async (req, reply) => {
+    const { id } = parse(nodeParams, "path", req.params);
+    const body = parse(stateBody, "body", req.body);
+    need(source, "set");
+    checkIfMatch(req, detailOrThrow(source, id as NodeId));
+    await source.set(id as NodeId, body.on);
+    return sendDetail(reply, detailOrThrow(source, id as NodeId));
+  });
+
+  const follow = (pair: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const p = parse(followParams, "path", req.params);
+    need(source, pair ? "pair" : "unpair");
+    const follower = p.id as NodeId;
+    const from = p.source as NodeId;
+    checkIfMatch(req, detailOrThrow(source, follower));
+    if (follower === from)
+      throw new ProblemError(400, `path.source: ${from} cannot follow itself`, "path.source");
+    if (pair) detailOrThrow(source, from);
+    if (pair) await source.pair(follower, from);
+    else await source.unpair(follower, from);
+    return sendDetail(reply, detailOrThrow(source, follower));
+  };
+  app.put("/api/nodes/:id/follows/:source", follow(true));
+  app.delete("/api/nodes/:id/follows/:source", follow(false));
+
+  app.post("/api/nodes/:id/press", async (req, reply) => {
+    const { id } = parse(nodeParams, "path", req.params);
+    need(source, "press");
+    detailOrThrow(source, id as NodeId);
+    await source.press(id as NodeId);
+    return reply.code(202).send({ accepted: true });
+  });
+
+  app.get("/api/convergence", async () => convergenceOf(source.convergence()));
+  app.get("/api/latency", async () => latencyOf(source.latency()));
+
+  app.post("/api/fleet/loss", async (req) => {
+    const body = parse(lossBody, "body", req.body);
+    need(source, "setLoss");
+    await source.setLoss(body.pct);
+    return fleetOf(source, kind);
+  });
+
+  app.post("/api/fleet/faults", async (req, reply) => {
+    const body = parse(faultBody, "body", req.body);
+    if (body.kind === "power-outage") {
+      need(source, "powerOutage");
+      await source.powerOutage(body.offS);
+    } else if (body.kind === "broker-restart") {
+      need(source, "restartBroker");
+      await source.restartBroker(body.downS);
+    } else {
+      need(source, "partition");
+      if (!source.partition) throw new ProblemError(403, "partition is not available for this fleet");
+      await source.partition(body.fraction, body.forS);
+    }
+    return reply.code(202).send({ accepted: true });
+  });
+
+  app.post("/api/query", async (_req, reply) => {
+    need(source, "query");
+    await source.query();
+    return reply.code(202).send({ accepted: true });
+  });
+}

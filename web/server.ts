@@ -1,0 +1,115 @@
+/**
+ * The web control server: fastify over one fleet view, serving the page (`/`, `/app/*`), the REST API
+ * (`/api/*`, described at `/api/openapi.json`), the event stream (`/api/events`), Prometheus metrics
+ * (`/metrics`) and `/healthz`. It owns the auth rules (auth.ts), the error shape (problem.ts), the
+ * body limit (16 KiB), and its event hub's timers (on the injected Scheduler). Closing it ends every
+ * event stream and the listener.
+ */
+import type { AddressInfo } from "node:net";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Scheduler } from "../node/scheduler.js";
+import type { ConsoleSource } from "../view/source.js";
+import { authorize, isLoopbackHost } from "./auth.js";
+import { EventHub } from "./events.js";
+import { type FleetFigures, WebMetrics } from "./metrics.js";
+import { openApiDocument } from "./openapi.js";
+import { fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
+import { registerRoutes } from "./routes.js";
+import { eventsQuery } from "./schemas.js";
+import type { FleetKind } from "./shapes.js";
+import { publicRoot, staticFile } from "./static.js";
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+export interface WebServerOptions {
+  readonly source: ConsoleSource;
+  readonly kind: FleetKind;
+  /** Default 127.0.0.1; port 0 picks a free one. */
+  readonly host?: string;
+  readonly port: number;
+  /** Writes always need it; reads too beyond loopback. */
+  readonly token: string;
+  readonly scheduler: Scheduler;
+  /** Figures for `/metrics` beyond the view's (lag, broker, late and lost); optional. */
+  readonly figures?: FleetFigures;
+  /** The folder of the page's files (default `web/public/` of the package). */
+  readonly publicDir?: string;
+}
+
+export interface WebServer {
+  readonly host: string;
+  readonly port: number;
+  /** `http://HOST:PORT` (an IPv6 host in brackets). */
+  readonly origin: string;
+  readonly app: FastifyInstance;
+  readonly hub: EventHub;
+  readonly metrics: WebMetrics;
+  close(): Promise<void>;
+}
+
+/** The routes served, as `METHOD /path` with `{param}`s (what the OpenAPI document must describe). */
+export type RouteList = string[];
+
+export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
+  const host = o.host ?? "127.0.0.1";
+  const loopback = isLoopbackHost(host);
+  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  const hub = new EventHub(o.source, o.kind, o.scheduler);
+  const metrics = new WebMetrics(o.source, o.figures, hub);
+  const root = o.publicDir ?? publicRoot();
+
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("cache-control", "no-store");
+    authorize(req, o.token, loopback);
+  });
+  app.setErrorHandler((error, req, reply) => {
+    const p = problemOf(error as Error, req);
+    return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split("?")[0]}`)),
+  );
+
+  const page = async (rel: string, reply: import("fastify").FastifyReply) => {
+    const f = await staticFile(root, rel);
+    if (!f) throw new ProblemError(404, `no file /app/${rel}`);
+    return reply.type(f.type).send(f.body);
+  };
+  app.get("/", async (_req, reply) => page("index.html", reply));
+  app.get("/app/*", async (req, reply) => page((req.params as { "*": string })["*"], reply));
+
+  app.get("/api/openapi.json", async () => openApiDocument());
+  app.get("/metrics", async (_req, reply) => {
+    reply.type(metrics.contentType);
+    return metrics.text();
+  });
+  app.get("/api/events", async (req, reply) => {
+    const r = eventsQuery.safeParse(req.query ?? {});
+    if (!r.success) throw fromZod("query", r.error);
+    reply.hijack();
+    hub.attach(reply.raw);
+  });
+  registerRoutes(app, { source: o.source, kind: o.kind });
+
+  await app.listen({ host, port: o.port });
+  const addr = app.server.address() as AddressInfo;
+  const shown = addr.address.includes(":") ? `[${addr.address}]` : addr.address;
+  let closed: Promise<void> | undefined;
+  return {
+    host: addr.address,
+    port: addr.port,
+    origin: `http://${shown}:${addr.port}`,
+    app,
+    hub,
+    metrics,
+    close() {
+      closed ??= (async () => {
+        hub.close();
+        metrics.close();
+        await app.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The JSON the API speaks (docs/web.md, "REST API"), built from the fleet view: a node's summary and
+ * detail, the fleet, convergence and latency. Pure functions of a ConsoleSource's snapshots.
+ */
+import type {
+  ConsoleNode,
+  ConsoleSource,
+  ConvergenceSnapshot,
+  LatencySnapshot,
+  NodeDetail as ViewDetail,
+} from "../view/source.js";
+
+export type FleetKind = "twins" | "sim" | "monitor";
+
+export interface NodeSummary {
+  readonly id: string;
+  readonly kind: "real" | "sim" | "host" | null;
+  readonly on: boolean;
+  readonly online: boolean;
+  readonly sync: "in-sync" | "out-of-sync" | "unknown";
+  readonly version: number;
+}
+
+export interface NodeDetail extends NodeSummary {
+  readonly profile?: string;
+  readonly firmware?: string;
+  readonly identity?: string;
+  readonly presence: "online" | "offline" | "unknown";
+  readonly lastSeen?: number;
+  readonly registeredAt?: number;
+  readonly follows: readonly string[];
+  readonly followers: readonly string[];
+  readonly desired: {
+    readonly sources: readonly string[];
+    readonly configVersion: number;
+    readonly pending: boolean;
+  };
+  readonly sim?: {
+    readonly cpuPct?: number;
+    readonly ramBytes?: number;
+    readonly link?: {
+      readonly retransmissions: number;
+      readonly timeouts: number;
+      readonly reconnects: number;
+    };
+    readonly cablePulled?: boolean;
+  };
+  readonly lastMessages: readonly string[];
+}
+
+export const CAPABILITY_NAMES = [
+  "setLoss",
+  "press",
+  "set",
+  "pair",
+  "unpair",
+  "powerCycle",
+  "pullCable",
+  "query",
+  "restartBroker",
+  "powerOutage",
+  "partition",
+] as const;
+export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
+
+export interface Fleet {
+  readonly title: string;
+  readonly kind: FleetKind;
+  readonly capabilities: Readonly<Record<CapabilityName, boolean>>;
+  readonly lossPct: number | null;
+  readonly faults: readonly { readonly what: string; readonly since: number }[];
+  readonly now: number;
+  readonly nodes: number;
+}
+
+export function summaryOf(n: ConsoleNode): NodeSummary {
+  return {
+    id: n.id,
+    kind: n.kind ?? null,
+    on: n.on,
+    online: n.online,
+    sync: n.sync,
+    version: n.version ?? 0,
+  };
+}
+
+export function detailOf(d: ViewDetail): NodeDetail {
+  const sim =
+    d.cpuPct !== undefined || d.ramBytes !== undefined || d.link !== undefined || d.cablePulled !== undefined
+      ? {
+          ...(d.cpuPct !== undefined ? { cpuPct: d.cpuPct } : {}),
+          ...(d.ramBytes !== undefined ? { ramBytes: d.ramBytes } : {}),
+          ...(d.link !== undefined ? { link: { ...d.link } } : {}),
+          ...(d.cablePulled !== undefined ? { cablePulled: d.cablePulled } : {}),
+        }
+      : undefined;
+  return {
+    ...summaryOf(d.node),
+    ...(d.profile !== undefined ? { profile: d.profile } : {}),
+    ...(d.firmware !== undefined ? { firmware: d.firmware } : {}),
+    ...(d.identity !== undefined ? { identity: d.identity } : {}),
+    presence: d.presence ?? (d.node.online ? "online" : "unknown"),
+    ...(d.lastSeen !== undefined ? { lastSeen: d.lastSeen } : {}),
+    ...(d.registeredAt !== undefined ? { registeredAt: d.registeredAt } : {}),
+    follows: [...d.follows],
+    followers: [...d.followers],
+    desired: d.desired
+      ? {
+          sources: [...d.desired.sources],
+          configVersion: d.desired.configVersion,
+          pending: d.desired.pending,
+        }
+      : { sources: [...d.follows], configVersion: 0, pending: false },
+    ...(sim ? { sim } : {}),
+    lastMessages: [...(d.lastMessages ?? [])],
+  };
+}
+
+export function fleetOf(source: ConsoleSource, kind: FleetKind): Fleet {
+  const caps = Object.fromEntries(
+    CAPABILITY_NAMES.map((c) => [c, source.capabilities[c] === true]),
+  ) as Record<CapabilityName, boolean>;
+  return {
+    title: source.title,
+    kind,
+    capabilities: caps,
+    lossPct: source.lossPct() ?? null,
+    faults: source.faults().map((f) => ({ what: f.what, since: f.since })),
+    now: source.now(),
+    nodes: source.nodes().length,
+  };
+}
+
+export interface Convergence {
+  readonly fraction: number;
+  readonly inSync: number;
+  readonly known: number;
+  readonly history: readonly { readonly t: number; readonly fraction: number }[];
+}
+
+export function convergenceOf(c: ConvergenceSnapshot): Convergence {
+  return {
+    fraction: c.fraction,
+    inSync: c.inSync,
+    known: c.known,
+    history: c.history.map((h) => ({ ...h })),
+  };
+}
+
+export function latencyOf(l: LatencySnapshot) {
+  return {
+    count: l.count,
+    p50Ms: l.p50Ms,
+    p99Ms: l.p99Ms,
+    bucketMs: l.bucketMs,
+    buckets: [...l.buckets],
+    overflow: l.overflow,
+  };
+}
