@@ -3,14 +3,20 @@
 
 const TOKEN_KEY = "twinfleet.token";
 
-/** Moves `#token=…` from the address into sessionStorage and strips it from the URL and history. */
+/**
+ * Moves `#token=…` (alone, or after the route: `#/node/ID&token=…`) from the address into
+ * sessionStorage and strips it from the URL and the history.
+ */
 export function takeToken() {
-  const m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
-  if (!m) return;
-  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
-  let rest = location.hash.replace(/(^#|&)token=[^&]*/, "$1").replace(/^#&/, "#");
-  if (rest === "#" || rest === "") rest = "#/";
-  history.replaceState(null, "", `${location.pathname}${location.search}${rest}`);
+  const kept = [];
+  let found;
+  for (const part of location.hash.slice(1).split("&")) {
+    if (part.startsWith("token=")) found = decodeURIComponent(part.slice(6));
+    else if (part) kept.push(part);
+  }
+  if (found === undefined) return;
+  sessionStorage.setItem(TOKEN_KEY, found);
+  history.replaceState(null, "", `${location.pathname}${location.search}#${kept.join("&") || "/"}`);
 }
 
 export function token() {

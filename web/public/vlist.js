@@ -69,8 +69,11 @@ export class VirtualList {
     for (const row of this.pool) {
       if (!used.has(row) && !row.hidden) {
         row.hidden = true;
+        // A hidden row forgets whom it showed (its data-id and the filler's cache key).
         row._index = -1;
         row._id = undefined;
+        row._key = undefined;
+        row.removeAttribute("data-id");
       }
     }
   }

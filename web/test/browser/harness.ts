@@ -30,6 +30,8 @@ export interface SimServer {
   readonly pageUrl: string;
   readonly token: string;
   readonly brokerUrl: string;
+  /** The page at a route (`/node/n-0001`), in a new tab that has not seen the token yet. */
+  at(route: string): string;
   /** Everything the process wrote on stderr so far. */
   log(): string;
   /** fetch() on the server, with the token unless `auth: false`. */
@@ -84,10 +86,12 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
     pageUrl: found.pageUrl,
     token,
     brokerUrl: found.brokerUrl,
+    at: (route) => `${origin}#${route}&token=${encodeURIComponent(token)}`,
     log: () => err,
     api: (path, init = {}) => {
       const headers = new Headers(init.headers);
-      if (init.auth !== false) headers.set("Authorization", `Bearer ${token}`);
+      if (init.auth !== false && !headers.has("Authorization"))
+        headers.set("Authorization", `Bearer ${token}`);
       return fetch(new URL(path, origin), { ...init, headers });
     },
     stop: () => stop(child, exited),

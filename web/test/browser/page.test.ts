@@ -83,11 +83,18 @@ describe("the web page on a 200-node sim", () => {
     await expect(row.getAttribute("data-on")).resolves.toBe("false");
 
     const node = await browser.page();
-    await node.goto(`${sim.origin}#/node/${target}`);
+    await node.goto(sim.at(`/node/${target}`));
     await node.locator("#node-version").waitFor();
     await node.click("#set-on");
     const clicked = Date.now();
-    await fleet.locator(`.row[data-id="${target}"][data-on="true"]`).waitFor({ timeout: 1000 });
+    await fleet
+      .locator(`.row[data-id="${target}"][data-on="true"]`)
+      .waitFor({ timeout: 1000 })
+      .catch(async (e) => {
+        throw new Error(
+          `${e}\nfleet page: ${await fleet.evaluate(`JSON.stringify([window.twinfleetStore.nodes.get("${target}"), document.visibilityState, document.querySelector('.row[data-id="${target}"]')?.outerHTML])`)}\nnode page: ${await node.evaluate('document.querySelector(".notice")?.textContent')}`,
+        );
+      });
     expect(Date.now() - clicked).toBeLessThan(1000);
     await node.locator('#node-led[data-on="true"]').waitFor({ timeout: 5000 });
 
@@ -104,7 +111,7 @@ describe("the web page on a 200-node sim", () => {
     const follower = id(100);
     const source = id(20);
     const node = await browser.page();
-    await node.goto(`${sim.origin}#/node/${follower}`);
+    await node.goto(sim.at(`/node/${follower}`));
     await node.locator("#follow-id").waitFor();
     // A bad id is refused on the page, before anything is sent.
     await node.fill("#follow-id", follower);
@@ -115,23 +122,28 @@ describe("the web page on a 200-node sim", () => {
     await node.locator(`ul.pairs a[href="#/node/${source}"]`).first().waitFor();
     await node.locator(".sub", { hasText: "confirmed by the node" }).waitFor({ timeout: 10_000 });
 
-    const fleet = await fleetPage();
-    await fleet.fill("#q", "n-0");
-    const before = await fleet.locator(`.row[data-id="${follower}"]`).getAttribute("data-on");
+    // One fleet page on each node (the list shows the rows in view only).
+    const fleetF = await fleetPage();
+    await fleetF.fill("#q", follower);
+    const fleetS = await fleetPage();
+    await fleetS.fill("#q", source);
+    const before = await fleetF.locator(`.row[data-id="${follower}"]`).getAttribute("data-on");
+    await expect(fleetS.locator(`.row[data-id="${source}"]`).getAttribute("data-on")).resolves.toBe(before);
     const pressed = await sim.api(`api/nodes/${source}/press`, { method: "POST" });
     expect(pressed.status).toBe(202);
     const want = before === "true" ? "false" : "true";
-    await fleet.locator(`.row[data-id="${source}"][data-on="${want}"]`).waitFor({ timeout: 5000 });
-    await fleet.locator(`.row[data-id="${follower}"][data-on="${want}"]`).waitFor({ timeout: 5000 });
+    await fleetS.locator(`.row[data-id="${source}"][data-on="${want}"]`).waitFor({ timeout: 5000 });
+    await fleetF.locator(`.row[data-id="${follower}"][data-on="${want}"]`).waitFor({ timeout: 5000 });
     await node.locator(`#node-led[data-on="${want}"]`).waitFor({ timeout: 5000 });
-    await fleet.close();
+    await fleetF.close();
+    await fleetS.close();
     await node.close();
   });
 
   it("refuses a stale If-Match with 412, and the node page says another change came first", async () => {
     const target = id(60);
     const node = await browser.page();
-    await node.goto(`${sim.origin}#/node/${target}`);
+    await node.goto(sim.at(`/node/${target}`));
     await node.locator("#node-version").waitFor();
     const shown = Number((await node.locator("#node-version").textContent())!.slice(1));
     // The page stops hearing of changes, so it keeps showing (and sending) the version it has …
