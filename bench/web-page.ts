@@ -16,15 +16,58 @@
  * of a set is from its request to the drawing of the first change of that node to the new state
  * received after the request: it contains the node's whole round trip (HTTP, twins, MQTT to the
  * simulated node and its report back, the event batch of at most 50 ms), so it is an upper bound of
- * twin change → DOM. The page-only part (event received → drawn, one clock) is reported beside it.
+ * twin change → DOM. Beside it: stream → DOM, from the moment a second event-stream client in the
+ * bench process received the same change (so the server had sent it) to the page's drawing, on the
+ * same wall clock; and the page-only part, event received → drawn (one clock, the page's).
  */
 import { mkdirSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { openBrowser, startSim } from "../web/test/browser/harness.js";
 import { numArg, record } from "./record.js";
 
 const wall = () => performance.timeOrigin + performance.now();
+
+/**
+ * A second event-stream client, in its own thread so that the bench's sets cannot delay its clock:
+ * when each node change reached it, [id, on, wall ms]. `close()` stops it and hands over what it saw.
+ */
+function watchStream(url: string, token: string): { close: () => Promise<[string, boolean, number][]> } {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+    const seen = [];
+    const abort = new AbortController();
+    parentPort.on("message", () => { abort.abort(); parentPort.postMessage(seen); });
+    (async () => {
+      const res = await fetch(workerData.url, { headers: { Authorization: "Bearer " + workerData.token }, signal: abort.signal });
+      const decoder = new TextDecoder();
+      let buf = "";
+      for await (const chunk of res.body) {
+        const at = performance.timeOrigin + performance.now();
+        buf += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buf.indexOf("\\n\\n")) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          if (!block.startsWith("event: nodes")) continue;
+          for (const n of JSON.parse(block.slice(block.indexOf("data: ") + 6)).nodes) seen.push([n.id, n.on, at]);
+        }
+      }
+    })().catch(() => {});`,
+    { eval: true, workerData: { url, token } },
+  );
+  return {
+    close: () =>
+      new Promise((resolve) => {
+        worker.once("message", (seen: [string, boolean, number][]) => {
+          void worker.terminate();
+          resolve(seen);
+        });
+        worker.postMessage("stop");
+      }),
+  };
+}
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -36,7 +79,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitOnline(api: (p: string) => Promise<Response>, nodes: number, timeoutMs: number) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const r = (await (await api("api/nodes?online=true&limit=1")).json()) as { total: number };
+    // While thousands of nodes log in, the fleet's main thread can be too busy to answer in time.
+    const r = (await api("api/nodes?online=true&limit=1")
+      .then((res) => res.json())
+      .catch(() => ({ total: -1 }))) as { total: number };
     if (r.total >= nodes) return;
     if (Date.now() > end) throw new Error(`only ${r.total} of ${nodes} nodes online after ${timeoutMs} ms`);
     await sleep(500);
@@ -86,6 +132,8 @@ export async function webPage(argv: string[]): Promise<void> {
     const pageOrigin = (await page.evaluate("performance.timeOrigin")) as number;
     await page.evaluate("window.twinfleetTimes.length = 0");
 
+    const stream = watchStream(new URL("api/events", sim.origin).href, sim.token);
+    await sleep(500);
     // Sets at `rate` per second, each scheduled on the wall clock so a slow answer does not slow the pace.
     const state = new Map(visible.map((v) => [v.id, v.on]));
     const sent: { id: string; on: boolean; at: number; answeredMs?: number; status?: number }[] = [];
@@ -112,11 +160,15 @@ export async function webPage(argv: string[]): Promise<void> {
             s.status = r.status;
             s.answeredMs = wall() - s.at;
             await r.arrayBuffer();
+          })
+          .catch(() => {
+            s.status = 0;
           }),
       );
     }
     await Promise.all(pending);
     await sleep(2000);
+    const streamed = await stream.close();
     const times = (await page.evaluate("window.twinfleetTimes")) as [
       string,
       boolean,
@@ -131,13 +183,17 @@ export async function webPage(argv: string[]): Promise<void> {
       byNode.set(id, list);
     }
     const setToDom: number[] = [];
+    const streamToDom: number[] = [];
     let missing = 0;
     for (const s of sent) {
       const hit = byNode.get(s.id)?.find((t) => t.on === s.on && t.received >= s.at);
       if (hit) setToDom.push(hit.drawn - s.at);
       else missing++;
+      const got = streamed.find(([id, on, at]) => id === s.id && on === s.on && at >= s.at);
+      if (hit && got) streamToDom.push(hit.drawn - got[2]);
     }
     setToDom.sort((a, b) => a - b);
+    streamToDom.sort((a, b) => a - b);
     const receiveToDom = times.map(([, , , rec, drawn]) => drawn - rec).sort((a, b) => a - b);
     const answered = sent.map((s) => s.answeredMs ?? Number.NaN).sort((a, b) => a - b);
     const metrics = await (await sim.api("metrics")).text();
@@ -153,12 +209,22 @@ export async function webPage(argv: string[]): Promise<void> {
       ratePerS: rate,
       durationS,
       sets: sent.length,
-      refused: sent.filter((s) => s.status !== 200).length,
+      answers: Object.fromEntries(
+        [...new Set(sent.map((s) => s.status ?? -1))].map((c) => [
+          c,
+          sent.filter((s) => (s.status ?? -1) === c).length,
+        ]),
+      ),
       notSeen: missing,
       setToDomMs: {
         p50: r1(quantile(setToDom, 0.5)),
         p99: r1(quantile(setToDom, 0.99)),
         max: r1(setToDom.at(-1) ?? Number.NaN),
+      },
+      streamToDomMs: {
+        p50: r1(quantile(streamToDom, 0.5)),
+        p99: r1(quantile(streamToDom, 0.99)),
+        n: streamToDom.length,
       },
       receiveToDomMs: { p50: r1(quantile(receiveToDom, 0.5)), p99: r1(quantile(receiveToDom, 0.99)) },
       putAnsweredMs: { p50: r1(quantile(answered, 0.5)), p99: r1(quantile(answered, 0.99)) },

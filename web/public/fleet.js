@@ -242,11 +242,22 @@ function fleetMap(store) {
     const i = Math.floor((e.clientY - r.top) / cell) * cols + Math.floor((e.clientX - r.left) / cell);
     canvas.title = ids[i] ?? "";
   });
-  const colors = () => {
+  // The colours come from the stylesheet; read again only when the colour scheme changes.
+  let colors;
+  const readColors = () => {
     const cs = getComputedStyle(document.documentElement);
     const v = (n) => cs.getPropertyValue(n).trim();
-    return { on: v("--led-on"), off: v("--led-off"), offline: v("--offline"), oos: v("--bad") };
+    colors = [v("--offline"), v("--led-off"), v("--led-on")];
+    colors.oos = v("--bad");
   };
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    colors = undefined;
+  });
+  // What each cell shows now (offline 0, off 1, on 2; +3 out of sync; -1 not drawn): a frame
+  // redraws only the cells whose node changed, unless the layout or the colours did.
+  let drawn = new Int8Array(0);
+  let layout = "";
+  let layoutView;
   return {
     el: canvas,
     draw(view) {
@@ -257,26 +268,34 @@ function fleetMap(store) {
       cols = Math.max(1, Math.floor(width / cell));
       const height = Math.max(cell, Math.ceil(n / cols) * cell);
       const dpr = window.devicePixelRatio || 1;
-      if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
+      const g = canvas.getContext("2d");
+      const key = `${width}|${view.length}|${dpr}`;
+      if (!colors || key !== layout || view !== layoutView) {
+        if (!colors) readColors();
+        layout = key;
+        layoutView = view;
         canvas.width = Math.round(width * dpr);
         canvas.height = Math.round(height * dpr);
         canvas.style.width = `${width}px`;
         canvas.style.height = `${height}px`;
+        drawn = new Int8Array(view.length).fill(-1);
       }
-      const g = canvas.getContext("2d");
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
-      g.clearRect(0, 0, width, height);
-      const c = colors();
       const gap = cell > 5 ? 1 : 0;
+      const bar = Math.max(1, cell / 4);
       for (let i = 0; i < view.length; i++) {
         const node = store.nodes.get(view[i]);
+        const base = !node.online ? 0 : node.on ? 2 : 1;
+        const code = node.sync === "out-of-sync" ? base + 3 : base;
+        if (drawn[i] === code) continue;
+        drawn[i] = code;
         const x = (i % cols) * cell;
         const y = Math.floor(i / cols) * cell;
-        g.fillStyle = !node.online ? c.offline : node.on ? c.on : c.off;
+        g.fillStyle = colors[base];
         g.fillRect(x, y, cell - gap, cell - gap);
-        if (node.sync === "out-of-sync") {
-          g.fillStyle = c.oos;
-          g.fillRect(x, y + cell - gap - Math.max(1, cell / 4), cell - gap, Math.max(1, cell / 4));
+        if (code > 2) {
+          g.fillStyle = colors.oos;
+          g.fillRect(x, y + cell - gap - bar, cell - gap, bar);
         }
       }
     },

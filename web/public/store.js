@@ -80,6 +80,12 @@ export class Store {
     if (this.#viewDirty) {
       const { q, kind, online, sync } = this.filter;
       const needle = q.trim().toLowerCase();
+      this.#viewDirty = false;
+      // No filter: the view is the list of every id itself (the same array until a node is added).
+      if (!needle && !kind && !online && !sync) {
+        this.#view = this.ids;
+        return this.#view;
+      }
       this.#view = this.ids.filter((id) => {
         const n = this.nodes.get(id);
         if (needle && !id.toLowerCase().includes(needle)) return false;
