@@ -51,7 +51,15 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
     { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: withoutToken() },
   );
   let err = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // Whatever way this process ends, the fleet ends with it.
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      process.removeListener("exit", reap);
+      resolve(code);
+    }),
+  );
   const ready = new Promise<{ pageUrl: string; brokerUrl: string }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`twinfleet sim did not print its web address:\n${err}`)),
