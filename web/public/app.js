@@ -74,11 +74,18 @@ function schedule() {
 }
 store.subscribe(schedule);
 
+/** How long each frame's own work took (ms), bounded: the page's share of a change's latency. */
+const frames = [];
+window.twinfleetFrames = frames;
+
 function frame() {
   scheduled = false;
+  const start = performance.now();
   drawHeader();
   page?.render();
   const drawn = performance.now();
+  frames.push(drawn - start);
+  if (frames.length > 10_000) frames.splice(0, frames.length - 10_000);
   for (const [id, on, version, received] of store.pendingTimes)
     times.push([id, on, version, received, drawn]);
   store.pendingTimes.length = 0;
@@ -94,6 +101,7 @@ function frame() {
   }
 }
 
+let headerKey = "";
 function drawHeader() {
   const f = store.fleet;
   title.textContent = f?.title ?? "twinfleet";
@@ -103,6 +111,9 @@ function drawHeader() {
   const chip = (k, v, cls = "", id = undefined) =>
     h("div", { class: `stat ${cls}`, id }, h("dt", {}, k), h("dd", {}, v));
   const faults = f?.faults ?? [];
+  const key = `${f?.title}|${f?.kind}|${f?.lossPct}|${faults.map((x) => x.what)}|${Object.values(c)}|${store.convergence.fraction}`;
+  if (key === headerKey) return;
+  headerKey = key;
   stats.replaceChildren(
     chip("nodes", int(c.total), "", "stat-nodes"),
     chip("online", int(c.online), c.online < c.total ? "warn" : ""),
