@@ -199,7 +199,9 @@ export async function webPage(argv: string[]): Promise<void> {
     setToDom.sort((a, b) => a - b);
     streamToDom.sort((a, b) => a - b);
     const receiveToDom = times.map(([, , , rec, drawn]) => drawn - rec).sort((a, b) => a - b);
-    const answered = sent.map((s) => s.answeredMs ?? Number.NaN).sort((a, b) => a - b);
+    const answered = sent
+      .flatMap((s) => (s.answeredMs === undefined ? [] : [s.answeredMs]))
+      .sort((a, b) => a - b);
     const metrics = await (await sim.api("metrics")).text();
     const lag = [...metrics.matchAll(/^twinfleet_event_loop_lag_seconds\{([^}]*)\} (\S+)$/gm)].map(
       (m) => `${m[1]} ${r1(Number(m[2]) * 1000)} ms`,
