@@ -50,7 +50,7 @@ function skipToMain(e) {
 
 let page;
 let pageKey;
-function route() {
+function route(ev) {
   const m = /^#\/node\/(.+)$/.exec(location.hash);
   const key = m ? `node:${decodeURIComponent(m[1])}` : "fleet";
   if (key === pageKey) return;
@@ -58,6 +58,11 @@ function route() {
   pageKey = key;
   page = m ? nodePage(store, decodeURIComponent(m[1])) : fleetPage(store);
   outlet.replaceChildren(page.el);
+  // A new page takes the focus (as a page load would), so keyboard and screen-reader users start on it.
+  if (ev) {
+    page.el.setAttribute("tabindex", "-1");
+    page.el.focus({ preventScroll: true });
+  }
   document.title = m
     ? `${decodeURIComponent(m[1])} · twinfleet`
     : `${store.fleet?.title ?? "Fleet"} · twinfleet`;

@@ -126,7 +126,6 @@ export function fleetPage(store) {
   let lastView;
   return {
     el,
-    focus: () => search.focus(),
     render() {
       const view = store.view();
       if (view !== lastView) {

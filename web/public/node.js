@@ -342,7 +342,6 @@ export function nodePage(store, id) {
   void load();
   return {
     el,
-    focus: () => el.querySelector("h1")?.focus(),
     render() {
       if (detail && store.fleet !== drawnFleet) draw();
       const n = store.nodes.get(id);

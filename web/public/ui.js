@@ -46,8 +46,8 @@ export function confirmAction(title, text, confirmLabel = "Confirm") {
       h(
         "form",
         { method: "dialog", class: "actions" },
-        h("button", { value: "cancel", class: "ghost", type: "submit" }, "Cancel"),
-        h("button", { value: "ok", class: "danger", type: "submit", autofocus: true }, confirmLabel),
+        h("button", { value: "cancel", class: "ghost", type: "submit", autofocus: true }, "Cancel"),
+        h("button", { value: "ok", class: "danger", type: "submit" }, confirmLabel),
       ),
     );
     dialog.addEventListener("close", () => {

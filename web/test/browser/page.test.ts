@@ -75,6 +75,24 @@ describe("the web page on a 200-node sim", () => {
     await page.close();
   });
 
+  it("moves through the whole list with the keyboard and opens a node with Enter", async () => {
+    const page = await fleetPage();
+    const focused = () => page.evaluate('document.activeElement?.closest(".row")?.dataset.id ?? null');
+    await page.locator("#node-list .row-link").first().focus();
+    await expect(focused()).resolves.toBe(id(0));
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
+    await expect(focused()).resolves.toBe(id(3));
+    await page.keyboard.press("End");
+    await expect(focused()).resolves.toBe(id(NODES - 1));
+    await page.keyboard.press("PageUp");
+    expect(Number(((await focused()) as string).slice(2))).toBeLessThan(NODES - 5);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    await page.locator("h1", { hasText: id(NODES - 1) }).waitFor();
+    expect(new URL(page.url()).hash).toBe(`#/node/${id(NODES - 1)}`);
+    await page.close();
+  });
+
   it("sets a node on from its node page: the fleet page shows it within 1 s, and twinfleet nodes agrees", async () => {
     const target = id(42);
     const fleet = await fleetPage();
