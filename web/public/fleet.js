@@ -319,6 +319,7 @@ function fillControls(box, fleet) {
         "form",
         {
           class: "inline",
+          novalidate: true,
           onsubmit: async (e) => {
             e.preventDefault();
             const v = Number(input.value);
@@ -364,6 +365,7 @@ function fillControls(box, fleet) {
         "form",
         {
           class: "inline fault",
+          novalidate: true,
           onsubmit: async (e) => {
             e.preventDefault();
             const b = { ...body };

@@ -220,4 +220,26 @@ describe("the web page on a 200-node sim", () => {
     });
     expect(bad.status).toBe(401);
   });
+
+  it("changes the fleet's packet loss from the controls, only once confirmed", async () => {
+    const page = await fleetPage();
+    const loss = page.locator(".stat", { hasText: "loss" }).locator("dd");
+    await expect(loss.textContent()).resolves.toBe("0 %");
+    await page.fill("#loss", "7");
+    await page.click("form.inline button[type=submit] >> text=Apply");
+    await page.locator("dialog.confirm").waitFor();
+    await page.keyboard.press("Escape");
+    await page.locator("dialog.confirm").waitFor({ state: "detached" });
+    const fleet = async () => ((await (await sim.api("api/fleet")).json()) as { lossPct: number }).lossPct;
+    await expect(fleet()).resolves.toBe(0);
+    await page.click("form.inline button[type=submit] >> text=Apply");
+    await page.click("dialog.confirm button.danger");
+    await loss.filter({ hasText: "7 %" }).waitFor();
+    await expect(fleet()).resolves.toBe(7);
+    // A value out of range is refused on the page, naming the range.
+    await page.fill("#loss", "140");
+    await page.click("form.inline button[type=submit] >> text=Apply");
+    await page.locator(".notice.error").filter({ hasText: "from 0 to 100" }).waitFor();
+    await page.close();
+  });
 });
