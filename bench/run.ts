@@ -9,6 +9,7 @@ import { fleet, scale } from "./fleet.js";
 import { fuzz } from "./fuzz.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
+import { web } from "./web.js";
 import { webPage } from "./web-page.js";
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
@@ -21,6 +22,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   "login-flood": loginFlood,
   fuzz,
   "web-page": webPage,
+  web,
 };
 
 const [name, ...rest] = process.argv.slice(2);

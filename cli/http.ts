@@ -145,3 +145,16 @@ export async function serveSim(
     },
   };
 }
+
+/** Resolves on the first SIGINT or SIGTERM (a service's run until stopped). */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}

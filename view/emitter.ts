@@ -8,6 +8,7 @@ export class ConsoleEmitter {
   private readonly listeners: { [K in keyof ConsoleEvents]: Set<Listener<K>> } = {
     changed: new Set(),
     log: new Set(),
+    node: new Set(),
   };
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
@@ -27,6 +28,6 @@ export class ConsoleEmitter {
   }
 
   get listenerCount(): number {
-    return this.listeners.changed.size + this.listeners.log.size;
+    return this.listeners.changed.size + this.listeners.log.size + this.listeners.node.size;
   }
 }

@@ -63,6 +63,7 @@ export class SimSource implements ConsoleSource {
     this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt);
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
+    this.twins.on("node", (id) => this.events.emit("node", id));
     const onLog = (text: string, level: "info" | "error") => this.log(text, level);
     const onPhase = (p: RunPhase) =>
       this.log(`phase: ${p}${p === "settle" ? " (presses stopped, loss 0 %)" : ""}`);
@@ -93,6 +94,10 @@ export class SimSource implements ConsoleSource {
 
   nodes(): readonly ConsoleNode[] {
     return this.twins.nodes();
+  }
+
+  node(id: NodeId): ConsoleNode | undefined {
+    return this.twins.node(id);
   }
 
   detail(id: NodeId): NodeDetail | undefined {

@@ -132,6 +132,11 @@ export interface ConsoleEvents {
   changed: [];
   /** A line for the event log. */
   log: [line: LogLine];
+  /**
+   * One node's summary changed (its version, state, presence, kind or sync): for a view that sends
+   * only what changed. Optional: a source that emits it also offers `node(id)`.
+   */
+  node: [id: NodeId];
 }
 
 export type Listener<K extends keyof ConsoleEvents> = (...args: ConsoleEvents[K]) => void;
@@ -145,6 +150,8 @@ export interface ConsoleSource {
   /** Every node, in a stable order (the fleet view pages through it). */
   nodes(): readonly ConsoleNode[];
   detail(id: NodeId): NodeDetail | undefined;
+  /** One node's summary, in O(1); offered by a source that emits `node` events. Optional. */
+  node?(id: NodeId): ConsoleNode | undefined;
   /**
    * The node the user is looking at (undefined when none): a source that has to fetch detail from
    * elsewhere (a worker) fetches only this one and emits `changed` when it arrives. Optional.

@@ -23,6 +23,7 @@ import {
   type ConsoleFault,
   type ConsoleNode,
   type ConsoleSource,
+  type ConsoleSync,
   type ConvergenceSnapshot,
   type LatencySnapshot,
   type Listener,
@@ -58,7 +59,17 @@ export class TwinsSource implements ConsoleSource {
   private readonly originSeen = new Map<string, number>();
   private readonly messages: string[] = [];
   private focused: NodeId | undefined;
-  private cache: { nodes: readonly ConsoleNode[]; report: ConvergenceReport } | undefined;
+  /**
+   * The nodes in id order, kept up to date from the service's events one twin at a time (a change
+   * costs one summary, not a pass over the fleet), with each one's position; rebuilt from the
+   * registry only when a node not seen before appears. Sync comes from the service's convergence
+   * reports, which it recomputes (coalesced) when reports or configs change.
+   */
+  private list: ConsoleNode[] = [];
+  private readonly position = new Map<NodeId, number>();
+  private built = false;
+  private report: ConvergenceReport | undefined;
+  private readonly status = new Map<NodeId, ConsoleSync>();
   private readonly detach: () => void;
 
   /**
@@ -71,29 +82,32 @@ export class TwinsSource implements ConsoleSource {
     private readonly sched: Scheduler = wallScheduler,
     private readonly origin = sched.now(),
   ) {
-    const changed = () => {
-      this.cache = undefined;
+    const changed = (t?: Twin) => {
+      if (t) this.update(t);
       this.events.emit("changed");
     };
     const handlers: { [K in keyof TwinsEvents]: (...a: TwinsEvents[K]) => void } = {
       "twin-registered": (t, first) => {
         if (first) this.log("info", `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`);
-        changed();
+        changed(t);
       },
       "twin-updated": (t, change) => {
         if (change === "report") this.timeReport(t);
         if (t.id === this.focused) this.remember(t, change);
-        changed();
+        changed(t);
       },
       "twin-online": (t) => {
         this.log("info", `${t.id} online`);
-        changed();
+        changed(t);
       },
       "twin-offline": (t) => {
         this.log("warn", `${t.id} offline`);
+        changed(t);
+      },
+      convergence: (report) => {
+        this.converged(report);
         changed();
       },
-      convergence: changed,
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
     };
     const names = Object.keys(handlers) as (keyof TwinsEvents)[];
@@ -113,12 +127,19 @@ export class TwinsSource implements ConsoleSource {
   }
 
   nodes(): readonly ConsoleNode[] {
-    return this.snapshot().nodes;
+    this.build();
+    return this.list;
+  }
+
+  node(id: NodeId): ConsoleNode | undefined {
+    this.build();
+    const i = this.position.get(id);
+    return i === undefined ? undefined : this.list[i];
   }
 
   detail(id: NodeId): NodeDetail | undefined {
     const t = this.twins.get(id);
-    const node = this.nodes().find((n) => n.id === id);
+    const node = this.node(id);
     if (!t || !node) return undefined;
     const bad = this.twins.badInputOf(id);
     const identity = [
@@ -153,7 +174,8 @@ export class TwinsSource implements ConsoleSource {
   }
 
   convergence(): ConvergenceSnapshot {
-    const { report } = this.snapshot();
+    this.build();
+    const report = this.report as ConvergenceReport;
     return {
       fraction: report.fraction,
       inSync: report.inSync,
@@ -217,24 +239,57 @@ export class TwinsSource implements ConsoleSource {
     return this.events.on(event, listener);
   }
 
-  /** One pass over the registry per frame at most: the cache drops on every change. */
-  private snapshot(): { nodes: readonly ConsoleNode[]; report: ConvergenceReport } {
-    if (this.cache) return this.cache;
-    const report = this.twins.convergence();
-    const status = new Map(report.followers.map((f) => [f.id, f.status]));
-    const nodes = this.twins.list().map((t): ConsoleNode => {
-      const s = status.get(t.id);
-      return {
-        id: t.id,
-        kind: t.kind,
-        on: t.reported?.on ?? false,
-        online: t.presence === "online",
-        sync: s === "in-sync" ? "in-sync" : s === "behind" || s === "ahead" ? "out-of-sync" : "unknown",
-        version: t.version,
-      };
-    });
-    this.cache = { nodes, report };
-    return this.cache;
+  /** The whole list from the registry: at the start, and when a node not seen before appears. */
+  private build(): void {
+    if (this.built) return;
+    this.built = true;
+    if (!this.report) this.converged(this.twins.convergence(), false);
+    this.list = this.twins.list().map((t) => this.summary(t));
+    this.position.clear();
+    for (const [i, n] of this.list.entries()) this.position.set(n.id, i);
+  }
+
+  private summary(t: Twin): ConsoleNode {
+    return {
+      id: t.id,
+      kind: t.kind,
+      on: t.reported?.on ?? false,
+      online: t.presence === "online",
+      sync: this.status.get(t.id) ?? "unknown",
+      version: t.version,
+    };
+  }
+
+  /** One twin changed: its summary is replaced, and views that follow single nodes are told. */
+  private update(t: Twin): void {
+    if (!this.built) return;
+    const i = this.position.get(t.id);
+    if (i === undefined) {
+      this.built = false;
+    } else {
+      this.list[i] = this.summary(t);
+    }
+    this.events.emit("node", t.id);
+  }
+
+  /** A new convergence report: the followers whose sync moved get new summaries. */
+  private converged(report: ConvergenceReport, tell = true): void {
+    this.report = report;
+    const next = new Map<NodeId, ConsoleSync>();
+    for (const f of report.followers) next.set(f.id, syncOf(f.status));
+    const moved = new Set<NodeId>();
+    for (const [id, sync] of next) if (this.status.get(id) !== sync) moved.add(id);
+    for (const id of this.status.keys()) if (!next.has(id)) moved.add(id);
+    this.status.clear();
+    for (const [id, sync] of next) this.status.set(id, sync);
+    if (!tell || !this.built) return;
+    for (const id of moved) {
+      const i = this.position.get(id);
+      const n = i === undefined ? undefined : this.list[i];
+      if (i === undefined || !n) continue;
+      this.list[i] = { ...n, sync: this.status.get(id) ?? "unknown" };
+      this.events.emit("node", id);
+    }
   }
 
   private timeReport(t: Twin): void {
@@ -273,4 +328,12 @@ export class TwinsSource implements ConsoleSource {
   private log(level: "info" | "warn", text: string): void {
     this.events.emit("log", { t: this.sched.now(), level, text });
   }
+}
+
+function syncOf(status: string): ConsoleSync {
+  return status === "in-sync"
+    ? "in-sync"
+    : status === "behind" || status === "ahead"
+      ? "out-of-sync"
+      : "unknown";
 }

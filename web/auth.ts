@@ -42,6 +42,21 @@ function tokenOf(req: FastifyRequest): string | undefined {
 
 const isPublic = (url: string) => url === "/" || url === "/healthz" || url.startsWith("/app/");
 
+/**
+ * On a loopback bind, where reads need no token, the request must name a loopback host: a page on
+ * another site whose name was pointed at 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
+ */
+export function checkHost(req: FastifyRequest, loopback: boolean): void {
+  if (!loopback) return;
+  const host = (req.headers.host ?? "").replace(/:\d+$/, "");
+  if (host === "" || isLoopbackHost(host)) return;
+  throw new ProblemError(
+    403,
+    `Host ${host} is not a loopback name: open the server as 127.0.0.1, localhost or [::1]`,
+    "Host",
+  );
+}
+
 /** Throws a 401 when `req` needs the token and does not carry it (or carries another). */
 export function authorize(req: FastifyRequest, token: string, loopback: boolean): void {
   const url = req.routeOptions.url ?? req.url;

@@ -3,14 +3,16 @@
  * connect, then `nodes` (the nodes whose version or sync moved since the last batch, at most every
  * 50 ms), `convergence` and `latency` (at most once a second, when they moved), `fleet` (when the
  * loss or the faults change), `log`, and a `: ping` comment every 15 s. One pass builds each batch
- * for all clients; the pass runs only after the view said something changed, and compares the
- * view's cached snapshot with the last batch (an array walk: no per-node work beyond a compare).
+ * for all clients. A view that names the nodes that changed (`node` events, `node(id)`) costs a
+ * pass only those nodes; for another (the demo) the pass compares the whole snapshot with the last
+ * batch, and only after the view said something changed.
  * Each client has a bounded buffer: its socket's pending bytes; a client past the bound is dropped
  * (it reconnects and re-reads `/api/nodes`), the others are unaffected. All timers via the Scheduler.
  */
 import type { ServerResponse } from "node:http";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
-import type { ConsoleSource, LogLine } from "../view/source.js";
+import type { NodeId } from "../protocol/index.js";
+import type { ConsoleNode, ConsoleSource, LogLine } from "../view/source.js";
 import { type FleetKind, fleetOf, latencyOf, type NodeSummary, summaryOf } from "./shapes.js";
 
 export const BATCH_MS = 50;
@@ -23,15 +25,23 @@ const LOG_LINES_PER_BATCH = 200;
 export interface StreamStats {
   clients: number;
   dropped: number;
-  /** The last batch pass: nodes compared and the time it took (ms, on the scheduler). */
+  /** Batch passes (each after a change), the nodes the last one compared, and their time (ms). */
+  passes: number;
   lastPassNodes: number;
   lastPassMs: number;
+  maxPassMs: number;
+  totalPassMs: number;
+  /** Node summaries sent in `nodes` batches, all clients counted once. */
+  nodesSent: number;
 }
 
 export class EventHub {
   private readonly clients = new Set<ServerResponse>();
   private readonly timers: Timer[];
   private dirty = true;
+  /** Nodes the view named as changed since the last batch (a view with `node` events). */
+  private named = new Set<string>();
+  private readonly byName: boolean;
   /** What the last batch (or the first client's baseline) showed, by node id: version and sync. */
   private shown = new Map<string, string>();
   private logs: LogLine[] = [];
@@ -39,7 +49,16 @@ export class EventHub {
   private lastLatency = -1;
   private lastFleet = "";
   private readonly unlisten: (() => void)[];
-  readonly stats: StreamStats = { clients: 0, dropped: 0, lastPassNodes: 0, lastPassMs: 0 };
+  readonly stats: StreamStats = {
+    clients: 0,
+    dropped: 0,
+    passes: 0,
+    lastPassNodes: 0,
+    lastPassMs: 0,
+    maxPassMs: 0,
+    totalPassMs: 0,
+    nodesSent: 0,
+  };
 
   constructor(
     private readonly source: ConsoleSource,
@@ -47,9 +66,13 @@ export class EventHub {
     private readonly sched: Scheduler,
     private readonly bufferBytes = CLIENT_BUFFER_BYTES,
   ) {
+    this.byName = typeof source.node === "function";
     this.unlisten = [
       source.on("changed", () => {
         this.dirty = true;
+      }),
+      source.on("node", (id) => {
+        if (this.clients.size > 0) this.named.add(id);
       }),
       source.on("log", (line) => {
         if (this.clients.size > 0 && this.logs.length < LOG_LINES_PER_BATCH) this.logs.push(line);
@@ -93,21 +116,34 @@ export class EventHub {
 
   /** The nodes whose version or sync differ from the last batch; updates what was shown. */
   changedNodes(): NodeSummary[] {
-    const nodes = this.source.nodes();
     const out: NodeSummary[] = [];
-    for (const n of nodes) {
+    const look = (n: ConsoleNode) => {
       const key = `${n.version ?? 0}|${n.sync}|${n.on ? 1 : 0}|${n.online ? 1 : 0}|${n.kind ?? ""}`;
-      if (this.shown.get(n.id) === key) continue;
+      if (this.shown.get(n.id) === key) return;
       this.shown.set(n.id, key);
       out.push(summaryOf(n));
+    };
+    if (this.byName) {
+      const ids = this.named;
+      this.named = new Set();
+      for (const id of ids) {
+        const n = this.source.node?.(id as NodeId);
+        if (n) look(n);
+      }
+      this.stats.lastPassNodes = ids.size;
+    } else {
+      const nodes = this.source.nodes();
+      for (const n of nodes) look(n);
+      this.stats.lastPassNodes = nodes.length;
     }
-    this.stats.lastPassNodes = nodes.length;
     return out;
   }
 
+  /** What the first client starts from: it reads the nodes as they are now. */
   private baseline(): void {
     this.shown = new Map();
-    this.changedNodes();
+    this.named = new Set();
+    if (!this.byName) this.changedNodes();
     this.lastFleet = JSON.stringify(fleetState(this.source));
   }
 
@@ -122,7 +158,13 @@ export class EventHub {
     this.dirty = false;
     const t0 = this.sched.now();
     const changed = this.changedNodes();
-    this.stats.lastPassMs = this.sched.now() - t0;
+    const ms = this.sched.now() - t0;
+    const st = this.stats;
+    st.passes++;
+    st.lastPassMs = ms;
+    st.maxPassMs = Math.max(st.maxPassMs, ms);
+    st.totalPassMs += ms;
+    st.nodesSent += changed.length;
     if (changed.length > 0) this.broadcast(frame("nodes", { nodes: changed }));
     const fleet = JSON.stringify(fleetState(this.source));
     if (fleet !== this.lastFleet) {

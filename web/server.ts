@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
-import { authorize, isLoopbackHost } from "./auth.js";
+import { authorize, checkHost, isLoopbackHost } from "./auth.js";
 import { EventHub } from "./events.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
@@ -34,6 +34,8 @@ export interface WebServerOptions {
   readonly figures?: FleetFigures;
   /** The folder of the page's files (default `web/public/` of the package). */
   readonly publicDir?: string;
+  /** Bytes an event-stream client may leave unread before it is dropped (default 1 MiB). */
+  readonly clientBufferBytes?: number;
 }
 
 export interface WebServer {
@@ -44,23 +46,31 @@ export interface WebServer {
   readonly app: FastifyInstance;
   readonly hub: EventHub;
   readonly metrics: WebMetrics;
+  /** Every route served, as `METHOD /path/{param}` (what the OpenAPI document must describe). */
+  readonly routes: readonly string[];
   close(): Promise<void>;
 }
-
-/** The routes served, as `METHOD /path` with `{param}`s (what the OpenAPI document must describe). */
-export type RouteList = string[];
 
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const host = o.host ?? "127.0.0.1";
   const loopback = isLoopbackHost(host);
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
-  const hub = new EventHub(o.source, o.kind, o.scheduler);
+  // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
+  app.removeContentTypeParser("text/plain");
+  const hub = new EventHub(o.source, o.kind, o.scheduler, o.clientBufferBytes);
   const metrics = new WebMetrics(o.source, o.figures, hub);
   const root = o.publicDir ?? publicRoot();
 
+  const routes: string[] = [];
+  app.addHook("onRoute", (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}").replace(/\*$/, "{path}");
+    for (const m of methods) if (m !== "HEAD") routes.push(`${m} ${path}`);
+  });
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
+    checkHost(req, loopback);
     authorize(req, o.token, loopback);
   });
   app.setErrorHandler((error, req, reply) => {
@@ -103,6 +113,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     app,
     hub,
     metrics,
+    routes,
     close() {
       closed ??= (async () => {
         hub.close();

@@ -5,14 +5,26 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { runConsole } from "../../console/index.js";
-import { startTwins } from "../../twins/index.js";
+import { RealScheduler } from "../../node/scheduler.js";
+import { startTwins, wallScheduler } from "../../twins/index.js";
 import { DemoSource } from "../../view/demo-source.js";
+import { twinsFigures } from "../../view/figures.js";
+import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { addLoginOptions, type ConnectionFlags, resolveConnection } from "../connection.js";
 import { UsageError } from "../errors.js";
+import {
+  addHttpOptions,
+  type HttpFlags,
+  type HttpOptions,
+  resolveHttpOptions,
+  serveWeb,
+  untilSignal,
+} from "../http.js";
+import { commandLogger } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
-interface MonitorFlags extends ConnectionFlags {
+interface MonitorFlags extends ConnectionFlags, HttpFlags {
   readonly demo?: boolean;
   readonly prefix: string;
   readonly nodes: string;
@@ -39,6 +51,8 @@ const Flags = z
     error: "give either --broker <url> or --demo",
   });
 
+type WebDeps = Omit<Parameters<typeof serveWeb>[3], "logger">;
+
 export const registerMonitorCommand: RegisterCommand = (program: Command, io: CliIO) => {
   const cmd = program
     .command("monitor")
@@ -57,19 +71,42 @@ Examples:
   twinfleet monitor --broker mqtt://localhost:1883
   twinfleet monitor --broker mqtts://fleet.example:8883 --prefix lab --username ctl --password-file ctl.pw --ca ca.pem
   twinfleet monitor --demo --nodes 2000
+  twinfleet monitor --broker mqtt://localhost:1883 --http 8080    the console, and the web page on port 8080
+
+With --http and no terminal (a service, a container), monitor serves the web page until Ctrl-C or
+SIGTERM instead of opening the console.
 
 Keys: ? help, arrows move, Enter node detail, p press, +/- packet loss, q quit (docs/console.md).`,
     );
-  addLoginOptions(cmd).action(async (flags: MonitorFlags) => {
+  addHttpOptions(addLoginOptions(cmd)).action(async (flags: MonitorFlags) => {
     const parsed = Flags.safeParse(flags);
     if (!parsed.success)
       throw new UsageError(`monitor: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
     const { nodes, fps } = parsed.data;
     const ascii = flags.ascii === true ? true : undefined;
-    if (flags.demo) {
-      const source = new DemoSource({ nodes, seed: flags.seed }).run();
+    const http = resolveHttpOptions(flags, io.env ?? process.env);
+    const tty = process.stdout.isTTY === true;
+    /** The console in a terminal; without one, with --http, the web page alone until a signal. */
+    const watch = async (source: ConsoleSource, web: HttpOptions | undefined, deps: WebDeps) => {
+      const server = web
+        ? await serveWeb(source, "monitor", web, {
+            ...deps,
+            logger: commandLogger(program, io),
+            secret: io.secret,
+          })
+        : undefined;
       try {
-        await runConsole(source, { fps, ascii });
+        if (tty || !server) await runConsole(source, { fps, ascii });
+        else await untilSignal();
+      } finally {
+        await server?.close();
+      }
+    };
+    if (flags.demo) {
+      const scheduler = new RealScheduler();
+      const source = new DemoSource({ nodes, seed: flags.seed, scheduler }).run();
+      try {
+        await watch(source, http, { scheduler });
       } finally {
         source.stop();
       }
@@ -81,12 +118,12 @@ Keys: ? help, arrows move, Enter node detail, p press, +/- packet loss, q quit (
       const twins = await startTwins({ url: c.url, ...c.login, prefix: flags.prefix });
       const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
       try {
-        await runConsole(source, { fps, ascii });
+        await watch(source, http, { scheduler: wallScheduler, figures: twinsFigures(twins) });
       } finally {
         source.close();
         await twins.close();
       }
     }
-    io.stderr("twinfleet monitor: console closed\n");
+    io.stderr(`twinfleet monitor: ${tty || !http ? "console closed" : "stopped"}\n`);
   });
 };

@@ -7,7 +7,16 @@
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { isNodeId } from "../../protocol/index.js";
-import { findTwinsServices, jsonFileStore, startTwins, type Twin, type Twins } from "../../twins/index.js";
+import {
+  findTwinsServices,
+  jsonFileStore,
+  startTwins,
+  type Twin,
+  type Twins,
+  wallScheduler,
+} from "../../twins/index.js";
+import { twinsFigures } from "../../view/figures.js";
+import { TwinsSource } from "../../view/twins-source.js";
 import {
   addLoginOptions,
   type ConnectionFlags,
@@ -15,6 +24,7 @@ import {
   type ToolConnection,
 } from "../connection.js";
 import { UsageError } from "../errors.js";
+import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
 import { commandLogger } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 
@@ -100,11 +110,15 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       });
   }
 
-  conn(program.command("twins"), "0")
+  addHttpOptions(conn(program.command("twins"), "0"))
     .description("run the twins service: track every node, keep pairings, log events until Ctrl-C")
     .option("--data <dir>", "keep desired state and pairings in <dir>/twins.json (default: in memory)")
-    .addHelpText("after", "\nExample:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data")
-    .action(async (flags: ConnFlags & { readonly data?: string }) => {
+    .addHelpText(
+      "after",
+      "\nExamples:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data\n  twinfleet twins --broker mqtt://localhost:1883 --http 8080      the web page and API (docs/web.md)",
+    )
+    .action(async (flags: ConnFlags & HttpFlags & { readonly data?: string }) => {
+      const http = resolveHttpOptions(flags, io.env ?? process.env);
       const logger = commandLogger(program, io);
       const c = connectionOf(flags, io, (msg) => logger.warn(msg));
       const t = await startTwins({
@@ -115,11 +129,20 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
         ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
       });
       logEvents(t, logger);
+      const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
+      const web =
+        source && http
+          ? await serveWeb(source, "twins", http, {
+              logger,
+              scheduler: wallScheduler,
+              figures: twinsFigures(t),
+              ...(io.secret ? { secret: io.secret } : {}),
+            })
+          : undefined;
       logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", () => resolve());
-        process.once("SIGTERM", () => resolve());
-      });
+      await untilSignal();
+      await web?.close();
+      source?.close();
       await t.close();
     });
 };

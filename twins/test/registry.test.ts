@@ -187,3 +187,37 @@ describe("TwinRegistry", () => {
     });
   });
 });
+
+describe("TwinRegistry versions", () => {
+  it("moves a twin's version on every change it shows, and not on what changes nothing", () => {
+    const r = new TwinRegistry(Prefix("tf"));
+    const v = (id: NodeId) => r.get(id)?.version ?? -1;
+    r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 10);
+    expect(v(A)).toBe(1);
+    expect(r.get(A)?.registeredAt).toBe(10);
+    r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 20);
+    expect(r.get(A)?.registeredAt).toBe(10);
+    const afterRegister = v(A);
+    r.receive("tf/report/A", "R1 1 3 A", 0, 30);
+    expect(v(A)).toBe(afterRegister + 1);
+    r.receive("tf/report/A", "R1 1 3 A", 0, 31); // the same stamp again: nothing shown changes
+    r.receive("tf/report/A", "R1 0 2 A", 0, 32); // older: bad input, nothing shown changes
+    expect(v(A)).toBe(afterRegister + 1);
+    r.receive("tf/status/A", "T1 0", 0, 40);
+    expect(v(A)).toBe(afterRegister + 2);
+    r.setSent(A, true, 4);
+    expect(v(A)).toBe(afterRegister + 3);
+  });
+
+  it("moves a source's version when a follower comes or goes (its followers changed)", () => {
+    const r = new TwinRegistry(Prefix("tf"));
+    r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 0);
+    const before = r.get(B)?.version ?? -1;
+    r.receive("tf/config/A", "C1 1 B", 0, 1);
+    expect(r.get(B)?.followers).toEqual(["A"]);
+    expect(r.get(B)?.version).toBe(before + 1);
+    r.receive("tf/config/A", "C1 2", 0, 2);
+    expect(r.get(B)?.followers).toEqual([]);
+    expect(r.get(B)?.version).toBe(before + 2);
+  });
+});

@@ -105,6 +105,39 @@ describe("twins source", () => {
     expect(changes).toBe(3);
   });
 
+  it("keeps each node's summary from the events, and names the nodes whose summary changed", () => {
+    const t = new FakeTwins();
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
+    expect(s.node(b)).toMatchObject({ sync: "out-of-sync", online: false });
+    const named: string[] = [];
+    s.on("node", (id) => named.push(id));
+    t.emit("twin-online", twin(b, { kind: "sim", follows: [a], version: 9 }));
+    expect(s.node(b)).toMatchObject({ online: true, version: 9 });
+    t.emit("convergence", {
+      followers: [{ id: b, status: "in-sync", stamp: undefined, target: undefined, waitingOn: [] }],
+      inSync: 1,
+      known: 1,
+      fraction: 1,
+    });
+    expect(s.node(b)?.sync).toBe("in-sync");
+    expect(s.convergence()).toMatchObject({ fraction: 1, inSync: 1 });
+    // A convergence report that changes no follower's sync names nobody.
+    t.emit("convergence", {
+      followers: [{ id: b, status: "in-sync", stamp: undefined, target: undefined, waitingOn: [] }],
+      inSync: 1,
+      known: 1,
+      fraction: 1,
+    });
+    expect(named).toEqual(["b", "b"]);
+    // A node not seen before: the list is rebuilt from the registry, in id order.
+    const c = NodeId("c");
+    t.twins.set(c, twin(c, { version: 1 }));
+    t.emit("twin-registered", twin(c, { version: 1 }), true);
+    expect(s.nodes().map((n) => n.id)).toEqual(["a", "b", "c"]);
+    expect(s.node(c)?.version).toBe(1);
+    s.close();
+  });
+
   it("sends set, pair, unpair and query through the service; refuses the rest", async () => {
     const t = new FakeTwins();
     const s = new TwinsSource(t, "mqtt://x");

@@ -1,0 +1,100 @@
+// The web server's flags: [HOST:]PORT parsing, the token's sources, the usage errors (a bind beyond
+// loopback without a chosen token), and `twinfleet monitor --demo --http` serving without a terminal:
+// the URL line carries the token once, and the token never shows again.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { UsageError } from "../errors.js";
+import { parseHttpAddress, resolveHttpOptions } from "../http.js";
+import { main } from "../main.js";
+
+describe("--http flags", () => {
+  it("parses [HOST:]PORT with loopback as the default host", () => {
+    expect(parseHttpAddress("8080")).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(parseHttpAddress("0")).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(parseHttpAddress("0.0.0.0:9000")).toEqual({ host: "0.0.0.0", port: 9000 });
+    expect(parseHttpAddress("[::1]:0")).toEqual({ host: "::1", port: 0 });
+    for (const bad of ["", "http", "70000", "host:", ":80", "a b:1"]) {
+      expect(() => parseHttpAddress(bad), bad).toThrow(/--http: .* is not \[HOST:\]PORT/);
+    }
+  });
+
+  it("takes the token from the flag, a file or the environment, and generates one on loopback", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tf-http-"));
+    writeFileSync(join(dir, "token"), "file-token-0123456789\nignored\n");
+    expect(resolveHttpOptions({ http: "0", httpToken: "flag-token-0123456789" }, {})).toMatchObject({
+      token: "flag-token-0123456789",
+      explicitToken: true,
+    });
+    expect(resolveHttpOptions({ http: "0", httpTokenFile: join(dir, "token") }, {})?.token).toBe(
+      "file-token-0123456789",
+    );
+    expect(resolveHttpOptions({ http: "0" }, { TWINFLEET_HTTP_TOKEN: "env-token-0123456789" })?.token).toBe(
+      "env-token-0123456789",
+    );
+    const generated = resolveHttpOptions({ http: "0" }, {});
+    expect(generated?.explicitToken).toBe(false);
+    expect(generated?.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(resolveHttpOptions({}, {})).toBeUndefined();
+  });
+
+  it("refuses a bind beyond loopback without a chosen token, a short token, and a token without --http", () => {
+    expect(() => resolveHttpOptions({ http: "0.0.0.0:8080" }, {})).toThrow(UsageError);
+    expect(() => resolveHttpOptions({ http: "0.0.0.0:8080" }, {})).toThrow(/beyond loopback needs a token/);
+    expect(resolveHttpOptions({ http: "0.0.0.0:8080", httpToken: "chosen-token-0123456789" }, {})?.host).toBe(
+      "0.0.0.0",
+    );
+    expect(() => resolveHttpOptions({ http: "0", httpToken: "short" }, {})).toThrow(/16 to 200 printable/);
+    expect(() => resolveHttpOptions({ httpToken: "chosen-token-0123456789" }, {})).toThrow(/need --http/);
+  });
+});
+
+async function run(argv: string[], onErr?: (all: string) => void) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, {
+    stdout: (s) => out.push(s),
+    stderr: (s) => {
+      err.push(s);
+      onErr?.(err.join(""));
+    },
+    env: {},
+  });
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+describe("twinfleet monitor --http", () => {
+  it("exits 2 on a bind beyond loopback without a token", async () => {
+    const r = await run(["monitor", "--demo", "--http", "0.0.0.0:0"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("listening beyond loopback needs a token");
+  });
+
+  it("serves the demo without a terminal until SIGINT; the token is printed once, in the URL", async () => {
+    let url: URL | undefined;
+    let served!: () => void;
+    const up = new Promise<void>((resolve) => {
+      served = resolve;
+    });
+    const done = run(["monitor", "--demo", "--nodes", "12", "--http", "0", "--log-level", "debug"], (all) => {
+      const m = /web: (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(all);
+      if (m && !url) {
+        url = new URL(m[1] as string);
+        served();
+      }
+    });
+    await up;
+    const u = url as URL;
+    const token = u.hash.replace("#token=", "");
+    const fleet = (await (await fetch(new URL("/api/fleet", u))).json()) as { kind: string; nodes: number };
+    expect(fleet).toMatchObject({ kind: "monitor", nodes: 12 });
+    const unauth = await fetch(new URL("/api/query", u), { method: "POST" });
+    expect(unauth.status).toBe(401);
+    process.emit("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.err.split(token).length - 1).toBe(1);
+    expect(r.err).toContain("twinfleet monitor: stopped");
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The server over a standalone twins service on a real broker with two real nodes (the live-fleet
+ * view, as `twinfleet twins --http` serves it): set and pair reach the nodes, a sim-only action is a
+ * 403, and beyond loopback every read needs the token while the page's files stay public.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeId } from "../../protocol/index.js";
+import { wallScheduler } from "../../twins/index.js";
+import { Fixtures } from "../../twins/test/helpers.js";
+import { twinsFigures } from "../../view/figures.js";
+import { TwinsSource } from "../../view/twins-source.js";
+import { startWebServer, type WebServer } from "../server.js";
+import { call, parsePrometheus, whenChanged } from "./helpers.js";
+
+const TOKEN = "twins-token-0123456789abcdef";
+const fx = new Fixtures();
+let source: TwinsSource;
+let server: WebServer;
+let wide: WebServer;
+
+beforeAll(async () => {
+  await fx.broker();
+  const twins = await fx.twins();
+  await fx.node("lamp-1");
+  await fx.node("lamp-2");
+  source = new TwinsSource(twins, "test fleet", wallScheduler);
+  const common = { source, kind: "twins" as const, port: 0, token: TOKEN, scheduler: wallScheduler };
+  server = await startWebServer({ ...common, figures: twinsFigures(twins) });
+  const pub = mkdtempSync(join(tmpdir(), "tf-web-"));
+  writeFileSync(join(pub, "index.html"), "<!doctype html><title>t</title>");
+  writeFileSync(join(pub, "app.js"), "export {};");
+  wide = await startWebServer({ ...common, host: "0.0.0.0", publicDir: pub });
+  await whenChanged(
+    source,
+    () => source.nodes().filter((n) => n.online && n.kind === "sim").length === 2,
+    "2 nodes",
+  );
+});
+
+afterAll(async () => {
+  await server?.close();
+  await wide?.close();
+  source?.close();
+  await fx.close();
+});
+
+describe("a live fleet through the twins", () => {
+  it("sets a node and sees its report change", async () => {
+    const r = await call(server, "PUT", "/api/nodes/lamp-1/state", { body: { on: true }, token: TOKEN });
+    expect(r.status).toBe(200);
+    await whenChanged(source, () => source.detail(NodeId("lamp-1"))?.node.on === true, "lamp-1 on");
+    const again = await call(server, "GET", "/api/nodes/lamp-1");
+    expect(again.json).toMatchObject({
+      on: true,
+      presence: "online",
+      profile: "uno-w5100",
+      firmware: "1.0.0",
+    });
+    expect(again.json.version as number).toBeGreaterThan(r.json.version as number);
+  });
+
+  it("pairs and unpairs, each answer carrying the follower's new version", async () => {
+    const paired = await call(server, "PUT", "/api/nodes/lamp-2/follows/lamp-1", { token: TOKEN });
+    expect(paired.status).toBe(200);
+    expect(paired.json.desired).toMatchObject({ sources: ["lamp-1"], pending: true });
+    await whenChanged(
+      source,
+      () => source.detail(NodeId("lamp-2"))?.follows.includes(NodeId("lamp-1")) === true,
+      "paired",
+    );
+    const source1 = await call(server, "GET", "/api/nodes/lamp-1");
+    expect(source1.json.followers).toEqual(["lamp-2"]);
+    const stale = await call(server, "DELETE", "/api/nodes/lamp-2/follows/lamp-1", {
+      token: TOKEN,
+      headers: { "if-match": `"${paired.json.version}"` },
+    });
+    expect(stale.status).toBe(412);
+    const fresh = await call(server, "GET", "/api/nodes/lamp-2");
+    const unpaired = await call(server, "DELETE", "/api/nodes/lamp-2/follows/lamp-1", {
+      token: TOKEN,
+      headers: { "if-match": fresh.headers.get("etag") as string },
+    });
+    expect(unpaired.status).toBe(200);
+    expect((unpaired.json.desired as { sources: string[] }).sources).toEqual([]);
+  });
+
+  it("on loopback, refuses a request naming another host (DNS rebinding)", async () => {
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${server.origin}/api/nodes`,
+        { headers: { host: "attacker.example:80" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    expect(r).toBe(403);
+    expect((await call(server, "GET", "/api/nodes")).status).toBe(200);
+  });
+
+  it("refuses what a live fleet cannot do with 403", async () => {
+    const r = await call(server, "POST", "/api/nodes/lamp-1/press", { token: TOKEN });
+    expect(r).toMatchObject({ status: 403, json: { detail: "press is not available for this fleet" } });
+    const f = await call(server, "POST", "/api/fleet/faults", {
+      body: { kind: "power-outage", offS: 1 },
+      token: TOKEN,
+    });
+    expect(f.status).toBe(403);
+    const fleet = await call(server, "GET", "/api/fleet");
+    expect(fleet.json).toMatchObject({
+      kind: "twins",
+      lossPct: null,
+      capabilities: { press: false, set: true },
+    });
+  });
+
+  it("counts the registered nodes in /metrics", async () => {
+    const m = parsePrometheus((await call(server, "GET", "/metrics")).text);
+    expect(m.get("twinfleet_nodes_registered")).toBe(2);
+    expect(m.get("twinfleet_nodes_online")).toBe(2);
+  });
+});
+
+describe("beyond loopback", () => {
+  it("needs the token for every read but the page's files and /healthz", async () => {
+    for (const path of ["/api/fleet", "/api/nodes", "/api/nodes/lamp-1", "/metrics", "/api/openapi.json"]) {
+      const r = await call(wide, "GET", path);
+      expect(r.status, path).toBe(401);
+      expect(r.headers.get("www-authenticate"), path).toMatch(/^Bearer/);
+      expect((await call(wide, "GET", path, { token: TOKEN })).status, path).toBe(200);
+    }
+    expect((await call(wide, "GET", "/")).status).toBe(200);
+    expect((await call(wide, "GET", "/app/app.js")).headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect((await call(wide, "GET", "/app/..%2F..%2Fetc%2Fpasswd")).status).toBe(404);
+    expect((await call(wide, "GET", "/healthz")).status).toBe(200);
+  });
+
+  it("takes the token as a query parameter on the event stream only", async () => {
+    expect((await call(wide, "GET", `/api/fleet?token=${TOKEN}`)).status).toBe(401);
+    const res = await fetch(`${wide.origin}/api/events?token=${TOKEN}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    await res.body?.cancel();
+    expect((await fetch(`${wide.origin}/api/events?token=wrong`)).status).toBe(401);
+  });
+});

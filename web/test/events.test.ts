@@ -1,0 +1,118 @@
+/**
+ * The event stream's per-client bound over real sockets: a client that stops reading is dropped once
+ * its unread bytes pass the bound, while a client that reads keeps receiving, before and after; and
+ * closing the server ends every stream.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { RealScheduler } from "../../node/scheduler.js";
+import { NodeId } from "../../protocol/index.js";
+import { ConsoleEmitter } from "../../view/emitter.js";
+import { type ConsoleEvents, type ConsoleSource, type Listener, NO_CAPABILITIES } from "../../view/source.js";
+import { startWebServer, type WebServer } from "../server.js";
+import { SseClient } from "./helpers.js";
+
+/** A fleet of one node that says whatever the test makes it log. */
+class TalkingSource implements ConsoleSource {
+  readonly title = "talking";
+  readonly capabilities = NO_CAPABILITIES;
+  readonly events = new ConsoleEmitter();
+  private t = 0;
+  now = () => this.t;
+  nodes = () => [
+    {
+      id: NodeId("n-1"),
+      kind: "sim" as const,
+      on: false,
+      online: true,
+      sync: "unknown" as const,
+      version: 1,
+    },
+  ];
+  detail = () => undefined;
+  convergence = () => ({ fraction: 1, inSync: 0, known: 0, history: [] });
+  latency = () => ({ count: 0, p50Ms: 0, p99Ms: 0, bucketMs: 50, buckets: [], overflow: 0 });
+  lossPct = () => undefined;
+  faults = () => [];
+  setLoss = () => Promise.resolve();
+  press = () => Promise.resolve();
+  set = () => Promise.resolve();
+  pair = () => Promise.resolve();
+  unpair = () => Promise.resolve();
+  powerCycle = () => Promise.resolve();
+  pullCable = () => Promise.resolve();
+  query = () => Promise.resolve();
+  restartBroker = () => Promise.resolve();
+  powerOutage = () => Promise.resolve();
+  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
+    return this.events.on(event, listener);
+  }
+  say(text: string): void {
+    this.events.emit("log", { t: ++this.t, level: "info", text });
+  }
+}
+
+let server: WebServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe("the event stream", () => {
+  it("drops a client that stops reading; the one that reads is unaffected", async () => {
+    const source = new TalkingSource();
+    server = await startWebServer({
+      source,
+      kind: "twins",
+      port: 0,
+      token: "t".repeat(20),
+      scheduler: new RealScheduler(),
+      clientBufferBytes: 256 * 1024,
+    });
+    const reader = new SseClient(server.origin, "/api/events");
+    const stalled = new SseClient(server.origin, "/api/events", { read: false });
+    await reader.next((e) => e.event === "hello");
+    source.say("first");
+    await reader.next((e) => e.event === "log" && (e.data as { text: string }).text === "first");
+
+    // Flood both (8 KB lines, 100 per round) until the server cuts the stalled one off (a paused
+    // socket does not see its end, so the server's count tells).
+    const line = "x".repeat(8192);
+    const hub = server.hub;
+    await new Promise<void>((resolve) => {
+      const flood = setInterval(() => {
+        if (hub.stats.dropped > 0) {
+          clearInterval(flood);
+          resolve();
+          return;
+        }
+        for (let i = 0; i < 100; i++) source.say(line);
+      }, 20);
+    });
+    stalled.close();
+    expect(server.hub.stats.dropped).toBe(1);
+    expect(server.hub.stats.clients).toBe(1);
+
+    source.say("after");
+    await reader.next((e) => e.event === "log" && (e.data as { text: string }).text === "after");
+    expect(reader.bytes).toBeGreaterThan(256 * 1024);
+    reader.close();
+  });
+
+  it("ends every stream when the server closes", async () => {
+    const source = new TalkingSource();
+    server = await startWebServer({
+      source,
+      kind: "twins",
+      port: 0,
+      token: "t".repeat(20),
+      scheduler: new RealScheduler(),
+    });
+    const a = new SseClient(server.origin, "/api/events");
+    const b = new SseClient(server.origin, "/api/events");
+    await a.next((e) => e.event === "hello");
+    await b.next((e) => e.event === "hello");
+    await server.close();
+    server = undefined;
+    await Promise.all([a.closed, b.closed]);
+  });
+});

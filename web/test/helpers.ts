@@ -1,0 +1,170 @@
+/**
+ * Test helpers for the web server: requests over real sockets (fetch), an event-stream reader that
+ * resolves on the events it waits for, a Prometheus text parser, and waits on a source's `changed`.
+ */
+import { request } from "node:http";
+import type { ConsoleSource } from "../../view/source.js";
+import type { WebServer } from "../server.js";
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly json: Record<string, unknown>;
+  readonly text: string;
+}
+
+export interface CallOptions {
+  readonly token?: string;
+  readonly body?: unknown;
+  /** Sent as it is (with its own content type). */
+  readonly raw?: { readonly type: string; readonly text: string };
+  readonly headers?: Record<string, string>;
+}
+
+export async function call(
+  server: WebServer,
+  method: string,
+  path: string,
+  o: CallOptions = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...(o.headers ?? {}) };
+  if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
+  let body: string | undefined;
+  if (o.raw) {
+    headers["content-type"] = o.raw.type;
+    body = o.raw.text;
+  } else if (o.body !== undefined) {
+    headers["content-type"] = "application/json";
+    body = JSON.stringify(o.body);
+  }
+  const res = await fetch(`${server.origin}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON (the page, metrics)
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+/** Resolves once `cond()` holds, checked on every `changed` of the source (and at once). */
+export function whenChanged(
+  source: ConsoleSource,
+  cond: () => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  if (cond()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    const off = source.on("changed", () => {
+      if (!cond()) return;
+      clearTimeout(deadline);
+      off();
+      resolve();
+    });
+  });
+}
+
+export interface SseEvent {
+  readonly event: string;
+  readonly data: unknown;
+}
+
+/** An event-stream client over a raw HTTP request; `next(pred)` resolves on the first matching event. */
+export class SseClient {
+  readonly events: SseEvent[] = [];
+  bytes = 0;
+  private buffer = "";
+  private waiters: { pred: (e: SseEvent) => boolean; resolve: (e: SseEvent) => void }[] = [];
+  readonly closed: Promise<void>;
+  private closeIt!: () => void;
+  status = 0;
+
+  constructor(origin: string, path: string, opts: { readonly read?: boolean } = {}) {
+    this.closed = new Promise((r) => {
+      this.closeIt = r;
+    });
+    const req = request(`${origin}${path}`, (res) => {
+      this.status = res.statusCode ?? 0;
+      if (opts.read === false) {
+        res.pause();
+        // Stop reading at once: the socket's receive window fills and the server's buffer grows.
+        res.socket.pause();
+      }
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => this.take(chunk));
+      res.on("close", () => this.closeIt());
+      res.on("error", () => this.closeIt());
+    });
+    req.on("error", () => this.closeIt());
+    req.end();
+    this.req = req;
+  }
+
+  private readonly req: ReturnType<typeof request>;
+
+  next(pred: (e: SseEvent) => boolean, timeoutMs = 10_000): Promise<SseEvent> {
+    const seen = this.events.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("timed out waiting for an event")), timeoutMs);
+      this.waiters.push({
+        pred,
+        resolve: (e) => {
+          clearTimeout(t);
+          resolve(e);
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.req.destroy();
+  }
+
+  private take(chunk: string): void {
+    this.bytes += chunk.length;
+    this.buffer += chunk;
+    let i = this.buffer.indexOf("\n\n");
+    while (i >= 0) {
+      const block = this.buffer.slice(0, i);
+      this.buffer = this.buffer.slice(i + 2);
+      i = this.buffer.indexOf("\n\n");
+      const lines = block.split("\n");
+      const event = lines.find((l) => l.startsWith("event: "))?.slice(7);
+      const data = lines.find((l) => l.startsWith("data: "))?.slice(6);
+      if (event === undefined || data === undefined) continue;
+      const e = { event, data: JSON.parse(data) as unknown };
+      this.events.push(e);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(e)) return true;
+        w.resolve(e);
+        return false;
+      });
+    }
+  }
+}
+
+/** Prometheus text format, strictly: every sample line is `name{labels} value`; returns the samples. */
+export function parsePrometheus(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/;
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    if (line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
+    const m = sample.exec(line);
+    if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
+    samples.set(`${m[1]}${m[2] ?? ""}`, Number(m[3]));
+  }
+  return samples;
+}
