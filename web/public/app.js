@@ -106,34 +106,48 @@ function frame() {
   }
 }
 
-let headerKey = "";
+/** The header's figures: one chip per figure, built once; a frame only changes the texts that moved. */
+const chips = new Map();
+function chip(key, label, value, cls) {
+  let c = chips.get(key);
+  if (!c) {
+    const dd = h("dd");
+    c = { el: h("div", { class: "stat", id: `stat-${key}` }, h("dt", {}, label), dd), dd };
+    chips.set(key, c);
+    stats.append(c.el);
+  }
+  c.el.hidden = value === undefined;
+  if (value !== undefined && c.dd.textContent !== value) c.dd.textContent = value;
+  const className = `stat ${cls}`;
+  if (c.el.className !== className) c.el.className = className;
+}
+
 function drawHeader() {
   const f = store.fleet;
-  title.textContent = f?.title ?? "twinfleet";
-  kind.textContent = f?.kind ?? "";
+  const t = f?.title ?? "twinfleet";
+  if (title.textContent !== t) title.textContent = t;
+  if (kind.textContent !== (f?.kind ?? "")) kind.textContent = f?.kind ?? "";
   kind.hidden = !f;
   const c = store.counts();
-  const chip = (k, v, cls = "", id = undefined) =>
-    h("div", { class: `stat ${cls}`, id }, h("dt", {}, k), h("dd", {}, v));
   const faults = f?.faults ?? [];
-  const key = `${f?.title}|${f?.kind}|${f?.lossPct}|${faults.map((x) => x.what)}|${Object.values(c)}|${store.convergence.fraction}`;
-  if (key === headerKey) return;
-  headerKey = key;
-  stats.replaceChildren(
-    chip("nodes", int(c.total), "", "stat-nodes"),
-    chip("online", int(c.online), c.online < c.total ? "warn" : ""),
-    chip("LED on", int(c.on), "", "stat-on"),
-    chip("in sync", pct(store.convergence.fraction), store.convergence.fraction < 1 ? "warn" : "good"),
-    chip(
-      "kinds",
-      [c.real && `${int(c.real)} real`, c.sim && `${int(c.sim)} sim`, c.host && `${int(c.host)} host`]
-        .filter(Boolean)
-        .join(" · ") || "–",
-    ),
-    f?.lossPct === null || f?.lossPct === undefined
-      ? null
-      : chip("loss", `${f.lossPct} %`, f.lossPct > 0 ? "warn" : ""),
-    chip("faults", faults.length ? faults.map((x) => x.what).join(", ") : "none", faults.length ? "bad" : ""),
+  const sync = store.convergence.fraction;
+  chip("nodes", "nodes", int(c.total), "");
+  chip("online", "online", int(c.online), c.online < c.total ? "warn" : "");
+  chip("on", "LED on", int(c.on), "");
+  chip("sync", "in sync", pct(sync), sync < 1 ? "warn" : "good");
+  const kinds = [
+    c.real && `${int(c.real)} real`,
+    c.sim && `${int(c.sim)} sim`,
+    c.host && `${int(c.host)} host`,
+  ];
+  chip("kinds", "kinds", kinds.filter(Boolean).join(" · ") || "–", "");
+  const loss = f?.lossPct;
+  chip("loss", "loss", loss === null || loss === undefined ? undefined : `${loss} %`, loss > 0 ? "warn" : "");
+  chip(
+    "faults",
+    "faults",
+    faults.length ? faults.map((x) => x.what).join(", ") : "none",
+    faults.length ? "bad" : "",
   );
 }
 

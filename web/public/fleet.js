@@ -112,7 +112,7 @@ export function fleetPage(store) {
         "section",
         { class: "card", "aria-labelledby": "map-h" },
         h("div", { class: "card-head" }, h("h2", { id: "map-h" }, "Fleet map"), mapLegend()),
-        h("div", { class: "map-box" }, map.el),
+        map.el,
       ),
       controls,
       h("section", { class: "card", "aria-labelledby": "log-h" }, h("h2", { id: "log-h" }, "Events"), logBox),
@@ -133,7 +133,8 @@ export function fleetPage(store) {
         lastView = view;
       }
       list.draw();
-      shown.textContent = `${int(view.length)} of ${int(store.ids.length)} nodes`;
+      const shownText = `${int(view.length)} of ${int(store.ids.length)} nodes`;
+      if (shown.textContent !== shownText) shown.textContent = shownText;
       map.draw(view);
       if (store.convergence !== lastConv) {
         lastConv = store.convergence;
@@ -153,13 +154,13 @@ export function fleetPage(store) {
         fillControls(controls, store.fleet);
       }
       if (store.log.at(-1) !== lastLog) {
+        // Only the new lines are added (newest first); the list keeps the last 30.
+        const from = lastLog === undefined ? -1 : store.log.lastIndexOf(lastLog);
+        const fresh = store.log.slice(from + 1).slice(-30);
         lastLog = store.log.at(-1);
-        logBox.replaceChildren(
-          ...store.log
-            .slice(-30)
-            .reverse()
-            .map((l) => h("li", { class: `lvl-${l.level}` }, h("time", {}, clock(l.t)), " ", l.text)),
-        );
+        for (const l of fresh)
+          logBox.prepend(h("li", { class: `lvl-${l.level}` }, h("time", {}, clock(l.t)), " ", l.text));
+        while (logBox.childElementCount > 30) logBox.lastElementChild.remove();
       }
     },
     destroy() {},
@@ -254,14 +255,22 @@ function fleetMap(store) {
   });
   // What each cell shows now (offline 0, off 1, on 2; +3 out of sync; -1 not drawn): a frame
   // redraws only the cells whose node changed, unless the layout or the colours did.
+  const box = h("div", { class: "map-box" }, canvas);
+  let width = 0;
+  new ResizeObserver((entries) => {
+    const w = Math.floor(entries[0].contentRect.width);
+    if (w === width) return;
+    width = w;
+    map.draw(ids);
+  }).observe(box);
   let drawn = new Int8Array(0);
   let layout = "";
   let layoutView;
-  return {
-    el: canvas,
+  const map = {
+    el: box,
     draw(view) {
       ids = view;
-      const width = canvas.parentElement?.clientWidth || 300;
+      if (!width) width = box.clientWidth || 300;
       const n = Math.max(1, view.length);
       cell = Math.max(3, Math.min(14, Math.floor(Math.sqrt((width * 160) / n))));
       cols = Math.max(1, Math.floor(width / cell));
@@ -299,6 +308,7 @@ function fleetMap(store) {
       }
     },
   };
+  return map;
 }
 
 /** The loss control, fault buttons and query, as far as this fleet has them. */

@@ -24,21 +24,36 @@ export class VirtualList {
     this.spacer = document.createElement("div");
     this.spacer.className = "vlist-spacer";
     this.el.append(this.spacer);
-    this.el.addEventListener("scroll", () => this.draw(), { passive: true });
+    // The list's height and scroll position are kept from their events, so that drawing a frame
+    // reads no layout (a read after other writes of the frame would force one).
+    this.height = 0;
+    this.top = 0;
+    this.el.addEventListener(
+      "scroll",
+      () => {
+        this.top = this.el.scrollTop;
+        this.draw();
+      },
+      { passive: true },
+    );
     this.el.addEventListener("keydown", (e) => this.#key(e));
-    new ResizeObserver(() => this.draw()).observe(this.el);
+    new ResizeObserver((entries) => {
+      this.height = entries[0].contentRect.height;
+      this.draw();
+    }).observe(this.el);
   }
 
   setItems(ids) {
     this.ids = ids;
     this.spacer.style.height = `${ids.length * this.o.rowHeight}px`;
+    this.top = Math.min(this.top, Math.max(0, ids.length * this.o.rowHeight - this.height));
   }
 
   /** Redraws the rows in view; `force` refills rows even when their id did not change. */
   draw(force = false) {
     const rh = this.o.rowHeight;
-    const height = this.el.clientHeight || 600;
-    const top = this.el.scrollTop;
+    const height = this.height || 600;
+    const top = this.top;
     const first = Math.max(0, Math.floor(top / rh) - OVERSCAN);
     const last = Math.min(this.ids.length, Math.ceil((top + height) / rh) + OVERSCAN);
     const need = Math.ceil(height / rh) + 2 * OVERSCAN + 1;
@@ -59,7 +74,10 @@ export class VirtualList {
         row.style.transform = `translateY(${i * rh}px)`;
         row.setAttribute("aria-posinset", String(i + 1));
       }
-      row.setAttribute("aria-setsize", String(this.ids.length));
+      if (row._setsize !== this.ids.length) {
+        row._setsize = this.ids.length;
+        row.setAttribute("aria-setsize", String(this.ids.length));
+      }
       if (force || row._id !== id) {
         row._id = id;
         row.hidden = false;
@@ -87,6 +105,7 @@ export class VirtualList {
     if (top < this.el.scrollTop) this.el.scrollTop = top;
     else if (top + rh > this.el.scrollTop + this.el.clientHeight)
       this.el.scrollTop = top + rh - this.el.clientHeight;
+    this.top = this.el.scrollTop;
     this.draw();
     const row = this.pool.find((r) => r._index === i);
     if (row) this.o.focusTarget(row).focus({ preventScroll: true });
