@@ -406,7 +406,7 @@ function fillControls(box, fleet) {
     "Broker restart",
     { kind: "broker-restart" },
     (b) => `Kill the broker and start it again after ${b.downS} s?`,
-    [["downS", "s down", 5, 0, 3600, 1]],
+    [["downS", "s down", 5, 1, 3600, 1]],
   );
   fault(
     "partition",

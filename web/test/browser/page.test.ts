@@ -1,8 +1,10 @@
 /**
  * The web page in a real browser on a real 200-node `twinfleet sim --http`: every node is listed
- * (through the virtualised list, which never holds all 200 rows), a set from the node page shows on
- * the fleet page within 1 s and in `twinfleet nodes`, a pairing made on the node page carries a press,
- * a stale If-Match is refused with 412 and the page says so, and a write without the token gets 401.
+ * (through the virtualised list, which never holds all 200 rows) and reachable by keyboard, a set
+ * from the node page shows on the fleet page within 1 s and in `twinfleet nodes`, a pairing made on
+ * the node page carries a press, a stale If-Match is refused with 412 and the page says so, a write
+ * without the token gets 401, and the sim's loss control and power outage work through their
+ * confirmation.
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -240,6 +242,36 @@ describe("the web page on a 200-node sim", () => {
     await page.fill("#loss", "140");
     await page.click("form.inline button[type=submit] >> text=Apply");
     await page.locator(".notice.error").filter({ hasText: "from 0 to 100" }).waitFor();
+    await page.close();
+    const back = await sim.api("api/fleet/loss", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ pct: 0 }),
+    });
+    expect(back.status).toBe(200);
+  });
+
+  it("starts a power outage from the controls, shows it under way, and the fleet comes back", async () => {
+    const page = await fleetPage();
+    const faults = page.locator("#stat-faults dd");
+    await expect(faults.textContent()).resolves.toBe("none");
+    await page.fill("#f-power-outage-offS", "0");
+    await page.click("form.fault button >> text=Power outage");
+    await page.locator(".notice.error").filter({ hasText: "s off must be from 1 to 3600" }).waitFor();
+    await page.fill("#f-power-outage-offS", "2");
+    await page.click("form.fault button >> text=Power outage");
+    await page.locator("dialog.confirm", { hasText: "for 2 s" }).waitFor();
+    await page.click("dialog.confirm button.danger");
+    await faults.filter({ hasText: /power-outage/ }).waitFor({ timeout: 5000 });
+    await page
+      .locator("#stat-online dd")
+      .filter({ hasNotText: String(NODES) })
+      .waitFor({ timeout: 5000 });
+    await faults.filter({ hasText: "none" }).waitFor({ timeout: 30_000 });
+    await page
+      .locator("#stat-online dd")
+      .filter({ hasText: String(NODES) })
+      .waitFor({ timeout: 30_000 });
     await page.close();
   });
 });
