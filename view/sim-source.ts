@@ -60,7 +60,8 @@ export class SimSource implements ConsoleSource {
   constructor(private readonly run: FleetRun) {
     const o = run.opts;
     this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}`;
-    this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt);
+    // Latency comes from the run's checker: the twins' view need not time deliveries.
+    this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt, false);
     this.twins.on("changed", () => this.events.emit("changed"));
     this.twins.on("log", (line) => this.events.emit("log", line));
     this.twins.on("node", (id) => this.events.emit("node", id));

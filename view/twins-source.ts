@@ -61,8 +61,8 @@ export class TwinsSource implements ConsoleSource {
   private focused: NodeId | undefined;
   /**
    * The nodes in id order, kept up to date from the service's events one twin at a time (a change
-   * costs one summary, not a pass over the fleet), with each one's position; rebuilt from the
-   * registry only when a node not seen before appears. Sync comes from the service's convergence
+   * costs one summary, not a pass over the fleet), with each one's position; a node not seen before
+   * is inserted in its place. Sync comes from the service's convergence
    * reports, which it recomputes (coalesced) when reports or configs change.
    */
   private list: ConsoleNode[] = [];
@@ -74,13 +74,15 @@ export class TwinsSource implements ConsoleSource {
 
   /**
    * `origin`: the time on `sched` the fleet started, for registration times (default: now, when
-   * the view opens).
+   * the view opens). `timeLatency`: time deliveries from the reports (default); a view with a better
+   * source of latency (a fleet run's checker) turns it off.
    */
   constructor(
     private readonly twins: TwinsView,
     readonly title: string,
     private readonly sched: Scheduler = wallScheduler,
     private readonly origin = sched.now(),
+    private readonly timeLatency = true,
   ) {
     const changed = (t?: Twin) => {
       if (t) this.update(t);
@@ -92,7 +94,7 @@ export class TwinsSource implements ConsoleSource {
         changed(t);
       },
       "twin-updated": (t, change) => {
-        if (change === "report") this.timeReport(t);
+        if (change === "report" && this.timeLatency) this.timeReport(t);
         if (t.id === this.focused) this.remember(t, change);
         changed(t);
       },
@@ -239,7 +241,7 @@ export class TwinsSource implements ConsoleSource {
     return this.events.on(event, listener);
   }
 
-  /** The whole list from the registry: at the start, and when a node not seen before appears. */
+  /** The whole list from the registry, once, when first asked; events keep it after. */
   private build(): void {
     if (this.built) return;
     this.built = true;
@@ -264,12 +266,22 @@ export class TwinsSource implements ConsoleSource {
   private update(t: Twin): void {
     if (!this.built) return;
     const i = this.position.get(t.id);
-    if (i === undefined) {
-      this.built = false;
-    } else {
-      this.list[i] = this.summary(t);
-    }
+    if (i === undefined) this.insert(this.summary(t));
+    else this.list[i] = this.summary(t);
     this.events.emit("node", t.id);
+  }
+
+  /** A node not seen before, in its place in id order (as the registry lists them). */
+  private insert(n: ConsoleNode): void {
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.list[mid] as ConsoleNode).id < n.id) lo = mid + 1;
+      else hi = mid;
+    }
+    this.list.splice(lo, 0, n);
+    for (let i = lo; i < this.list.length; i++) this.position.set((this.list[i] as ConsoleNode).id, i);
   }
 
   /** A new convergence report: the followers whose sync moved get new summaries. */
