@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
@@ -8,6 +8,8 @@ export default defineConfig({
       "switches.test.ts",
       "time.test.ts",
     ],
+    // The browser suite needs Chromium and Prometheus: `npm run test:web` (vitest.web.config.ts).
+    exclude: [...configDefaults.exclude, "web/test/browser/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -10,6 +10,7 @@ import { fuzz } from "./fuzz.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
 import { web } from "./web.js";
+import { webPage } from "./web-page.js";
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   fleet,
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   faults,
   "login-flood": loginFlood,
   fuzz,
+  "web-page": webPage,
   web,
 };
 

@@ -1,0 +1,105 @@
+// The two charts, drawn as SVG: fleet convergence over time (a line, 0–100 %) and the sync-latency
+// histogram with the paper's 1 s requirement as a vertical line.
+
+import { ms, pct, s } from "./dom.js";
+
+const W = 320;
+const H = 120;
+const PAD = { l: 34, r: 8, t: 8, b: 20 };
+
+/** Convergence history [{t, fraction}] (t in ms on the fleet's clock) as a line over the last `spanMs`. */
+export function convergenceChart(history, now, spanMs = 5 * 60_000) {
+  const iw = W - PAD.l - PAD.r;
+  const ih = H - PAD.t - PAD.b;
+  const t1 = Math.max(now ?? 0, history.at(-1)?.t ?? 0);
+  const first = history[0]?.t ?? t1;
+  const t0 = Math.max(first, t1 - spanMs);
+  const span = Math.max(1, t1 - t0);
+  const x = (t) => PAD.l + ((t - t0) / span) * iw;
+  const y = (f) => PAD.t + (1 - f) * ih;
+  const pts = history.filter((p) => p.t >= t0).map((p) => `${x(p.t).toFixed(1)},${y(p.fraction).toFixed(1)}`);
+  const grid = [0, 0.5, 1].map((f) => [
+    s("line", { x1: PAD.l, x2: W - PAD.r, y1: y(f), y2: y(f), class: "grid" }),
+    s("text", { x: PAD.l - 4, y: y(f) + 4, class: "axis", "text-anchor": "end" }, `${f * 100}%`),
+  ]);
+  const secs = Math.round(span / 1000);
+  const area =
+    pts.length > 1
+      ? s("polygon", {
+          class: "area",
+          points: `${x(history.find((p) => p.t >= t0).t)},${y(0)} ${pts.join(" ")} ${x(history.at(-1).t)},${y(0)}`,
+        })
+      : null;
+  return s(
+    "svg",
+    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": chartLabel(history) },
+    grid,
+    area,
+    pts.length > 1 ? s("polyline", { points: pts.join(" "), class: "line" }) : null,
+    pts.length === 1
+      ? s("circle", { cx: pts[0].split(",")[0], cy: pts[0].split(",")[1], r: 3, class: "dot" })
+      : null,
+    s("text", { x: PAD.l, y: H - 4, class: "axis" }, secs > 0 ? `−${secs} s` : ""),
+    s("text", { x: W - PAD.r, y: H - 4, class: "axis", "text-anchor": "end" }, "now"),
+  );
+}
+
+function chartLabel(history) {
+  const last = history.at(-1);
+  return last ? `Fleet convergence over time, now ${pct(last.fraction)}` : "Fleet convergence: no data yet";
+}
+
+/** The latency histogram: bars per bucket up to a little past 1 s (or the p99), the 1 s line, p50/p99. */
+export function latencyChart(lat) {
+  const iw = W - PAD.l - PAD.r;
+  const ih = H - PAD.t - PAD.b;
+  if (!lat || lat.count === 0 || !lat.buckets?.length)
+    return s(
+      "svg",
+      {
+        viewBox: `0 0 ${W} ${H}`,
+        class: "chart",
+        role: "img",
+        "aria-label": "Sync latency: no deliveries yet",
+      },
+      s("text", { x: W / 2, y: H / 2, class: "axis", "text-anchor": "middle" }, "no deliveries measured yet"),
+    );
+  const bw = lat.bucketMs;
+  const spanMs = Math.min(lat.buckets.length * bw, Math.max(1250, (lat.p99Ms ?? 0) * 1.2));
+  const n = Math.max(1, Math.ceil(spanMs / bw));
+  const shown = lat.buckets.slice(0, n);
+  const beyond = lat.buckets.slice(n).reduce((a, b) => a + b, 0) + (lat.overflow ?? 0);
+  const max = Math.max(1, ...shown, beyond);
+  const x = (t) => PAD.l + (t / (n * bw)) * iw;
+  const bars = shown.map((c, i) => {
+    const h = c === 0 ? 0 : Math.max(1, Math.sqrt(c / max) * ih);
+    return s("rect", {
+      x: x(i * bw),
+      y: PAD.t + ih - h,
+      width: Math.max(0.5, x(bw) - x(0) - 0.5),
+      height: h,
+      class: i * bw >= 1000 ? "bar late" : "bar",
+    });
+  });
+  const sec = x(1000);
+  return s(
+    "svg",
+    {
+      viewBox: `0 0 ${W} ${H}`,
+      class: "chart",
+      role: "img",
+      "aria-label": `Sync latency histogram of ${lat.count} deliveries: p50 ${ms(lat.p50Ms)}, p99 ${ms(lat.p99Ms)}, ${beyond} beyond the chart`,
+    },
+    s("line", { x1: PAD.l, x2: W - PAD.r, y1: PAD.t + ih, y2: PAD.t + ih, class: "grid" }),
+    bars,
+    sec <= W - PAD.r
+      ? [
+          s("line", { x1: sec, x2: sec, y1: PAD.t, y2: PAD.t + ih, class: "limit" }),
+          s("text", { x: sec - 3, y: PAD.t + 10, class: "axis limit-label", "text-anchor": "end" }, "1 s"),
+        ]
+      : null,
+    s("text", { x: PAD.l, y: H - 4, class: "axis" }, "0"),
+    s("text", { x: W - PAD.r, y: H - 4, class: "axis", "text-anchor": "end" }, ms(n * bw)),
+    s("text", { x: PAD.l - 4, y: PAD.t + 8, class: "axis", "text-anchor": "end" }, "√n"),
+  );
+}

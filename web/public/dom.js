@@ -1,0 +1,61 @@
+// The page's tiny DOM helpers: build elements without a framework, format figures the same way
+// everywhere (times, bytes, percentages).
+
+/**
+ * Builds an element: h("a", { href: "#/", class: "x", onclick: fn }, "text", child).
+ * Attributes named on* become listeners; `null`/`false`/`undefined` attributes and children are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : String(c));
+  }
+}
+
+/** SVG element with attributes. */
+export function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs))
+    if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+  append(el, children);
+  return el;
+}
+
+export function ms(v) {
+  if (v === undefined || v === null || !Number.isFinite(v)) return "–";
+  if (v < 1) return `${v.toFixed(2)} ms`;
+  if (v < 1000) return `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+  return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
+}
+
+export function pct(fraction, digits = 1) {
+  if (fraction === undefined || fraction === null || !Number.isFinite(fraction)) return "–";
+  return `${(fraction * 100).toFixed(digits)} %`;
+}
+
+export function bytes(v) {
+  if (v === undefined || v === null) return "–";
+  if (v < 1024) return `${v} B`;
+  return `${(v / 1024).toFixed(v < 10_240 ? 2 : 1)} KiB`;
+}
+
+export function int(v) {
+  return Number.isFinite(v) ? v.toLocaleString("en-US") : "–";
+}
+
+/** Sorts ids as people read them: n-2 before n-10. */
+export const byId = new Intl.Collator("en", { numeric: true }).compare;

@@ -1,0 +1,352 @@
+// The node page (#/node/ID): the node's LED with set on/off (sent with the version shown, so a change
+// made meanwhile by someone else is refused with 412 instead of overwritten), whom it follows and who
+// follows it with pair/unpair, its identity, registration and presence, the simulated CPU/RAM/link
+// figures and its last messages. Reloads itself when the event stream says the node changed.
+
+import { ApiError, api, explain } from "./api.js";
+import { bytes, h, int, ms } from "./dom.js";
+import { confirmAction, say } from "./ui.js";
+
+const SYNC_TEXT = { "in-sync": "in sync", "out-of-sync": "out of sync", unknown: "not a follower" };
+
+export function nodePage(store, id) {
+  const el = h("main", { class: "node-page", id: "main" }, h("p", { class: "sub" }, `Loading ${id}…`));
+  let detail;
+  let loading = false;
+  let again = false;
+  let busy = false;
+  // Kept across redraws so that a reload while someone types does not wipe what they typed.
+  const followInput = h("input", {
+    id: "follow-id",
+    type: "text",
+    placeholder: "node id",
+    autocomplete: "off",
+    spellcheck: "false",
+    "aria-describedby": "follow-help",
+  });
+
+  async function load() {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
+    try {
+      const r = await api("GET", `api/nodes/${encodeURIComponent(id)}`);
+      detail = { ...r.data, version: r.etag ?? r.data.version };
+      draw();
+    } catch (e) {
+      if (!detail) {
+        el.replaceChildren(
+          h("nav", { class: "crumbs" }, h("a", { href: "#/" }, "← Fleet")),
+          h(
+            "div",
+            { class: "card problem", role: "alert" },
+            h("h1", {}, e instanceof ApiError && e.status === 404 ? `No node ${id}` : `Cannot show ${id}`),
+            h("p", {}, explain(e)),
+          ),
+        );
+      } else say(explain(e), "error");
+    } finally {
+      loading = false;
+      if (again) {
+        again = false;
+        void load();
+      }
+    }
+  }
+
+  async function write(fn, okText) {
+    if (busy) return;
+    busy = true;
+    el.classList.add("busy");
+    try {
+      const r = await fn();
+      if (r?.data?.id === id) detail = { ...r.data, version: r.etag ?? r.data.version };
+      draw();
+      if (okText) say(okText);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 412) {
+        await load();
+        say(
+          `Another change reached ${id} first (it is now at version ${detail?.version}, LED ${detail?.on ? "on" : "off"}): yours was not applied. Check the page and try again.`,
+          "error",
+        );
+      } else say(explain(e), "error");
+    } finally {
+      busy = false;
+      el.classList.remove("busy");
+    }
+  }
+
+  const cap = () => store.fleet?.capabilities ?? {};
+  const nodePath = (n) => `api/nodes/${encodeURIComponent(n)}`;
+
+  function setState(on) {
+    return write(
+      () => api("PUT", `${nodePath(id)}/state`, { body: { on }, ifMatch: detail.version }),
+      `Sent: ${id} LED ${on ? "on" : "off"}. The node confirms by reporting it.`,
+    );
+  }
+
+  function addFollow(input) {
+    const src = input.value.trim();
+    const problem = !src
+      ? "Type the id of the node to follow."
+      : src === id
+        ? `${id} cannot follow itself.`
+        : detail.follows.includes(src)
+          ? `${id} already follows ${src}.`
+          : store.ids.length && !store.nodes.has(src)
+            ? `There is no node "${src}" in this fleet.`
+            : !/^[\x21-\x7e]{1,64}$/.test(src)
+              ? "A node id is 1 to 64 printable characters without spaces."
+              : undefined;
+    if (problem) {
+      input.setAttribute("aria-invalid", "true");
+      say(problem, "error");
+      input.focus();
+      return;
+    }
+    input.removeAttribute("aria-invalid");
+    return write(
+      () => api("PUT", `${nodePath(id)}/follows/${encodeURIComponent(src)}`, { ifMatch: detail.version }),
+      `${id} now follows ${src}.`,
+    ).then(() => {
+      input.value = "";
+    });
+  }
+
+  async function unpair(follower, source) {
+    if (!(await confirmAction("Unpair", `${follower} will stop following ${source}.`, "Unpair"))) return;
+    const ifMatch = follower === id ? detail.version : undefined;
+    return write(
+      () => api("DELETE", `${nodePath(follower)}/follows/${encodeURIComponent(source)}`, { ifMatch }),
+      `${follower} no longer follows ${source}.`,
+    );
+  }
+
+  let drawnFleet;
+  function draw() {
+    drawnFleet = store.fleet;
+    const d = detail;
+    const c = cap();
+    const focusId = document.activeElement?.id;
+    const link = (n) => h("a", { href: `#/node/${encodeURIComponent(n)}`, class: "mono" }, n);
+    const pairList = (items, role) =>
+      items.length
+        ? h(
+            "ul",
+            {
+              class: "pairs",
+              "aria-label": role === "follows" ? `Nodes ${id} follows` : `Nodes following ${id}`,
+            },
+            items.map((n) => {
+              const sn = store.nodes.get(n);
+              return h(
+                "li",
+                {},
+                h("span", {
+                  class: `led small ${sn?.on ? "on" : "off"}${sn && !sn.online ? " offline" : ""}`,
+                  "aria-hidden": "true",
+                }),
+                link(n),
+                c.unpair
+                  ? h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "ghost small",
+                        "aria-label":
+                          role === "follows"
+                            ? `Unpair: ${id} stops following ${n}`
+                            : `Unpair: ${n} stops following ${id}`,
+                        onclick: () => (role === "follows" ? unpair(id, n) : unpair(n, id)),
+                      },
+                      "Unpair",
+                    )
+                  : null,
+              );
+            }),
+          )
+        : h("p", { class: "sub" }, role === "follows" ? "Follows no node." : "No node follows it.");
+    const row = (k, v) => [h("dt", {}, k), h("dd", {}, v ?? "–")];
+    const sim = d.sim;
+    el.replaceChildren(
+      h(
+        "nav",
+        { class: "crumbs" },
+        h("a", { href: "#/" }, "← Fleet"),
+        h("span", { class: "sub" }, ` / ${d.id}`),
+      ),
+      h(
+        "section",
+        { class: "card node-head" },
+        h("span", {
+          class: `led big ${d.on ? "on" : "off"}${d.online ? "" : " offline"}`,
+          id: "node-led",
+          "data-on": String(d.on),
+          role: "img",
+          "aria-label": `LED ${d.on ? "on" : "off"}`,
+        }),
+        h(
+          "div",
+          { class: "node-title" },
+          h("h1", { class: "mono" }, d.id),
+          h(
+            "p",
+            { class: "badges" },
+            h("span", { class: `badge kind-${d.kind ?? "unknown"}` }, d.kind ?? "not registered"),
+            h("span", { class: `badge ${d.online ? "is-online" : "is-offline"}` }, d.presence),
+            h("span", { class: `badge sync-${d.sync}` }, SYNC_TEXT[d.sync] ?? d.sync),
+            h(
+              "span",
+              {
+                class: "badge mono",
+                id: "node-version",
+                title: "The twin's version: set and pair are sent with it",
+              },
+              `v${d.version}`,
+            ),
+          ),
+        ),
+        h(
+          "div",
+          { class: "node-actions" },
+          h(
+            "button",
+            {
+              type: "button",
+              id: "set-on",
+              class: d.on ? "" : "primary",
+              disabled: !c.set,
+              onclick: () => setState(true),
+            },
+            "Turn on",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              id: "set-off",
+              class: d.on ? "primary" : "",
+              disabled: !c.set,
+              onclick: () => setState(false),
+            },
+            "Turn off",
+          ),
+          c.press
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  id: "press",
+                  class: "ghost",
+                  onclick: () => write(() => api("POST", `${nodePath(id)}/press`), `${id}'s button pressed.`),
+                },
+                "Press button",
+              )
+            : null,
+        ),
+      ),
+      h(
+        "div",
+        { class: "node-grid" },
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "pair-h" },
+          h("h2", { id: "pair-h" }, "Pairing"),
+          h("h3", {}, "Follows"),
+          pairList(d.follows, "follows"),
+          c.pair
+            ? h(
+                "form",
+                {
+                  class: "inline",
+                  onsubmit: (e) => {
+                    e.preventDefault();
+                    void addFollow(followInput);
+                  },
+                },
+                h("label", { for: "follow-id" }, "Follow"),
+                followInput,
+                h("button", { type: "submit", id: "follow-add" }, "Pair"),
+              )
+            : null,
+          c.pair
+            ? h("p", { class: "sub", id: "follow-help" }, `${d.id} will mirror the LED of the node you name.`)
+            : null,
+          h("h3", {}, "Followers"),
+          pairList(d.followers, "followers"),
+          h(
+            "p",
+            { class: "sub" },
+            `Configuration v${d.desired.configVersion}, `,
+            d.desired.pending
+              ? h("strong", { class: "warn" }, "waiting for the node to confirm")
+              : "confirmed by the node",
+          ),
+        ),
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "id-h" },
+          h("h2", { id: "id-h" }, "Identity"),
+          h(
+            "dl",
+            {},
+            row("Identity", d.identity),
+            row("Profile", d.profile),
+            row("Firmware", d.firmware),
+            row("Presence", d.presence),
+            row(
+              "Registered",
+              d.registeredAt === undefined ? "not yet" : `${ms(d.registeredAt)} after the fleet started`,
+            ),
+            row("Last seen", d.lastSeen === undefined ? "–" : `at ${ms(d.lastSeen)} on the fleet's clock`),
+          ),
+        ),
+        sim
+          ? h(
+              "section",
+              { class: "card", "aria-labelledby": "sim-h" },
+              h("h2", { id: "sim-h" }, "Simulated board"),
+              h(
+                "dl",
+                {},
+                row("CPU", sim.cpuPct === undefined ? undefined : `${sim.cpuPct.toFixed(1)} %`),
+                row("RAM", bytes(sim.ramBytes)),
+                row("Retransmissions", sim.link ? int(sim.link.retransmissions) : undefined),
+                row("Timeouts", sim.link ? int(sim.link.timeouts) : undefined),
+                row("Reconnects", sim.link ? int(sim.link.reconnects) : undefined),
+                row("Cable", sim.cablePulled ? "pulled out" : "plugged in"),
+              ),
+            )
+          : null,
+        h(
+          "section",
+          { class: "card wide", "aria-labelledby": "msg-h" },
+          h("h2", { id: "msg-h" }, "Last messages"),
+          d.lastMessages?.length
+            ? h(
+                "ol",
+                { class: "messages mono" },
+                d.lastMessages.map((m) => h("li", {}, m)),
+              )
+            : h("p", { class: "sub" }, "None seen yet."),
+        ),
+      ),
+    );
+    if (focusId) document.getElementById(focusId)?.focus();
+  }
+
+  void load();
+  return {
+    el,
+    render() {
+      if (detail && store.fleet !== drawnFleet) draw();
+      const n = store.nodes.get(id);
+      if (detail && n && n.version > detail.version) void load();
+    },
+    destroy() {},
+  };
+}

@@ -1,0 +1,135 @@
+// The fleet as the page knows it: every node summary by id, in reading order, the filtered view the
+// list shows, the counts the header shows, the fleet description, convergence and latency. Fed by
+// GET /api/nodes and the event stream; views read it on their own frame.
+
+import { byId } from "./dom.js";
+
+export class Store {
+  nodes = new Map();
+  /** Every id, in reading order. */
+  ids = [];
+  fleet = undefined;
+  convergence = { fraction: 1, inSync: 0, known: 0, history: [] };
+  latency = undefined;
+  log = [];
+  filter = { q: "", kind: "", online: "", sync: "" };
+  #view = [];
+  #viewDirty = true;
+  #counts = undefined;
+  #listeners = new Set();
+  /** Changes waiting for the next frame, for the page's own timing record: [id, on, version, receivedAt]. */
+  pendingTimes = [];
+
+  /** Replaces every node (the answer to GET /api/nodes). */
+  reset(list) {
+    this.nodes = new Map(list.map((n) => [n.id, n]));
+    this.ids = list.map((n) => n.id).sort(byId);
+    this.#changed(true);
+  }
+
+  /** Applies a `nodes` batch: only the nodes whose version moved. */
+  apply(list, receivedAt) {
+    let added = false;
+    for (const n of list) {
+      const old = this.nodes.get(n.id);
+      if (old && old.version > n.version) continue;
+      if (!old) added = true;
+      this.nodes.set(n.id, n);
+      this.pendingTimes.push([n.id, n.on, n.version, receivedAt]);
+    }
+    if (this.pendingTimes.length > 20_000) this.pendingTimes.splice(0, this.pendingTimes.length - 20_000);
+    if (added) this.ids = [...this.nodes.keys()].sort(byId);
+    this.#changed(true);
+  }
+
+  setFilter(patch) {
+    Object.assign(this.filter, patch);
+    this.#viewDirty = true;
+    this.#emit();
+  }
+
+  setConvergence(c) {
+    const history = this.convergence.history;
+    if (c.history) this.convergence = { ...c, history: c.history.slice(-600) };
+    else {
+      history.push({ t: c.t, fraction: c.fraction });
+      if (history.length > 600) history.splice(0, history.length - 600);
+      this.convergence = { ...c, history };
+    }
+    this.#emit();
+  }
+
+  setLatency(l) {
+    this.latency = l;
+    this.#emit();
+  }
+
+  setFleet(f) {
+    this.fleet = f;
+    this.#emit();
+  }
+
+  addLog(line) {
+    this.log.push(line);
+    if (this.log.length > 200) this.log.shift();
+    this.#emit();
+  }
+
+  /** The ids the list shows, filtered. */
+  view() {
+    if (this.#viewDirty) {
+      const { q, kind, online, sync } = this.filter;
+      const needle = q.trim().toLowerCase();
+      this.#viewDirty = false;
+      // No filter: the view is the list of every id itself (the same array until a node is added).
+      if (!needle && !kind && !online && !sync) {
+        this.#view = this.ids;
+        return this.#view;
+      }
+      this.#view = this.ids.filter((id) => {
+        const n = this.nodes.get(id);
+        if (needle && !id.toLowerCase().includes(needle)) return false;
+        if (kind && (n.kind ?? "unknown") !== kind) return false;
+        if (online && String(n.online) !== online) return false;
+        if (sync && n.sync !== sync) return false;
+        return true;
+      });
+      this.#viewDirty = false;
+    }
+    return this.#view;
+  }
+
+  counts() {
+    if (!this.#counts) {
+      const c = { total: 0, online: 0, on: 0, inSync: 0, outOfSync: 0, real: 0, sim: 0, host: 0 };
+      for (const n of this.nodes.values()) {
+        c.total++;
+        if (n.online) c.online++;
+        if (n.on) c.on++;
+        if (n.sync === "in-sync") c.inSync++;
+        else if (n.sync === "out-of-sync") c.outOfSync++;
+        if (n.kind) c[n.kind]++;
+      }
+      this.#counts = c;
+    }
+    return this.#counts;
+  }
+
+  /** Calls `fn` after any change; returns the unsubscribe function. */
+  subscribe(fn) {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #changed(nodes) {
+    if (nodes) {
+      this.#viewDirty = true;
+      this.#counts = undefined;
+    }
+    this.#emit();
+  }
+
+  #emit() {
+    for (const fn of this.#listeners) fn();
+  }
+}

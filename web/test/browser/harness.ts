@@ -1,0 +1,178 @@
+/**
+ * What the browser tests and the web-page benchmark share: a real `twinfleet sim --http` started as a
+ * child process (its web address, token and broker read from its log), Debian's Chromium driven by
+ * playwright-core with a fresh profile and no background traffic, `twinfleet nodes` run as a process,
+ * and the checks that fail with what to install when Chromium or Prometheus is missing.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+export const CHROMIUM = "/usr/bin/chromium";
+export const PROMETHEUS = "/usr/bin/prometheus";
+
+/** Throws, naming the Debian package, when a program the web tests drive is not installed. */
+export function requireProgram(path: string, pkg: string): void {
+  if (!existsSync(path))
+    throw new Error(
+      `${path} not found: the web tests need Debian's ${pkg} package (apt-get install --no-install-recommends ${pkg}; .ci/run installs it)`,
+    );
+}
+
+export interface SimServer {
+  /** e.g. http://127.0.0.1:40123/ */
+  readonly origin: string;
+  /** The address the sim printed, with `#token=…`. */
+  readonly pageUrl: string;
+  readonly token: string;
+  readonly brokerUrl: string;
+  /** The page at a route (`/node/n-0001`), in a new tab that has not seen the token yet. */
+  at(route: string): string;
+  /** Everything the process wrote on stderr so far. */
+  log(): string;
+  /** fetch() on the server, with the token unless `auth: false`. */
+  api(path: string, init?: RequestInit & { auth?: boolean }): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** Starts `twinfleet sim --headless --http 127.0.0.1:0` with presses off; resolves once it serves. */
+export async function startSim(nodes: number, extra: readonly string[] = []): Promise<SimServer> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...["--import", "tsx", "cli/bin.ts", "sim", "--headless"],
+      ...["--nodes", String(nodes), "--rate", "0", "--duration", "3600", "--seed", "web"],
+      ...["--http", "127.0.0.1:0", "--progress-every", "3600", ...extra],
+    ],
+    { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: withoutToken() },
+  );
+  let err = "";
+  // Whatever way this process ends, the fleet ends with it.
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      process.removeListener("exit", reap);
+      resolve(code);
+    }),
+  );
+  const ready = new Promise<{ pageUrl: string; brokerUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`twinfleet sim did not print its web address:\n${err}`)),
+      60_000,
+    );
+    child.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      const web = /web: (http:\/\/\S+)/.exec(err)?.[1];
+      const broker = /broker (mqtt:\/\/[^\s,]+)/.exec(err)?.[1];
+      if (web && broker) {
+        clearTimeout(timer);
+        resolve({ pageUrl: web, brokerUrl: broker });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`twinfleet sim exited (${code}) before serving:\n${err}`));
+    });
+  });
+  let found: { pageUrl: string; brokerUrl: string };
+  try {
+    found = await ready;
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
+  const url = new URL(found.pageUrl);
+  const token = new URLSearchParams(url.hash.slice(1)).get("token") ?? "";
+  const origin = `${url.origin}/`;
+  return {
+    origin,
+    pageUrl: found.pageUrl,
+    token,
+    brokerUrl: found.brokerUrl,
+    at: (route) => `${origin}#${route}&token=${encodeURIComponent(token)}`,
+    log: () => err,
+    api: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (init.auth !== false && !headers.has("Authorization"))
+        headers.set("Authorization", `Bearer ${token}`);
+      return fetch(new URL(path, origin), { ...init, headers });
+    },
+    stop: () => stop(child, exited),
+  };
+}
+
+/** The environment without a token from outside: the sim makes its own, as it does for a user. */
+function withoutToken(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.TWINFLEET_HTTP_TOKEN;
+  return env;
+}
+
+async function stop(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode === null) child.kill("SIGKILL");
+  await exited;
+}
+
+export interface Browser {
+  readonly context: BrowserContext;
+  page(): Promise<Page>;
+  /** Uncaught errors of the pages opened so far (a healthy page has none). */
+  errors(): readonly string[];
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium, headless, with a fresh profile and none of its own network traffic. */
+export async function openBrowser(
+  opts: { width?: number; height?: number; colorScheme?: "light" | "dark" } = {},
+): Promise<Browser> {
+  requireProgram(CHROMIUM, "chromium");
+  const profile = mkdtempSync(join(tmpdir(), "tf-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: opts.width ?? 1400, height: opts.height ?? 900 },
+    colorScheme: opts.colorScheme ?? "light",
+  });
+  const errors: string[] = [];
+  return {
+    context,
+    page: async () => {
+      const p = await context.newPage();
+      p.on("pageerror", (e) => errors.push(`${p.url()}: ${e.message}`));
+      return p;
+    },
+    errors: () => errors,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs the CLI as a process (`node --import tsx cli/bin.ts ...args`); resolves its stdout. */
+export function runCli(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "cli/bin.ts", ...args],
+      { cwd: ROOT, timeout: 60_000 },
+      (e, stdout, stderr) =>
+        e ? reject(new Error(`twinfleet ${args.join(" ")}: ${e.message}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
