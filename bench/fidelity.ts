@@ -5,9 +5,9 @@
  *   npm run bench -- fidelity [--profile uno-w5100] [--nodes 500] [--duration 30] [--rate 6]
  */
 import { runFleet } from "../fleet/run.js";
+import { runVirtualFleet } from "../sim/virtual-fleet.js";
 import { arg, numArg, record } from "./record.js";
 import { ringFleetOptions } from "./ring-fleet.js";
-import { runVirtualFleet } from "./virtual-fleet.js";
 
 export async function fidelity(argv: string[]): Promise<void> {
   const profile = arg(argv, "--profile", "uno-w5100");

@@ -4,8 +4,8 @@
  * Tests can inject publishes, mute ping answers and see what each client sent, with times.
  */
 import { generate, type Packet, parser } from "mqtt-packet";
-import type { Scheduler } from "./scheduler.js";
-import type { Wire, WireFactory, WireHandlers } from "./wire.js";
+import type { Scheduler } from "../node/scheduler.js";
+import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 
 interface Client {
   id: string;

@@ -3,14 +3,23 @@
  * on a FakeScheduler with the in-memory broker (no broker delay, no host). What it measures is the
  * model's own sync latency — what a fleet run on wall time would report on an infinitely fast host.
  */
-import { MemoryBroker } from "../node/memory-broker.js";
 import type { NodeEvent } from "../node/metrics.js";
 import { FakeScheduler } from "../node/scheduler.js";
 import { SimNode } from "../node/sim-node.js";
-import { SyncChecker } from "../sim/checker.js";
-import type { Summary } from "../sim/histogram.js";
-import { buildPairing, fleetIds, followersReach } from "../sim/topology.js";
-import type { RingFleet } from "./ring-fleet.js";
+import { SyncChecker } from "./checker.js";
+import type { Summary } from "./histogram.js";
+import { MemoryBroker } from "./memory-broker.js";
+import { buildPairing, fleetIds, followersReach } from "./topology.js";
+
+/** Rings of `groupSize` nodes with seeded Poisson presses at a rate, for a duration. */
+export interface RingFleet {
+  readonly nodes: number;
+  readonly profile: string;
+  readonly groupSize: number;
+  readonly ratePerNodePerMin: number;
+  readonly durationS: number;
+  readonly seed: string;
+}
 
 export interface VirtualFleetResult {
   readonly synced: number;
