@@ -6,6 +6,8 @@
  * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
  * pulls, faults), which is what the console does; `runFleet` just runs it to the end. stop() ends the
  * presses (the run still settles); cut() ends the settle too, for a report marked as cut short.
+ * With `clock: "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker,
+ * no twins service, the nodes beside them in this thread, as fast as the CPU allows.
  */
 
 import { EventEmitter } from "node:events";
@@ -14,57 +16,30 @@ import type { DeviceProfile } from "../node/profile.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
-import type { ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
+import type { ShardHost, ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
+import { VirtualShards } from "../sim/virtual-shards.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
 import type { BrokerHost } from "./broker-host.js";
 import { Collector } from "./collector.js";
-import { describeFault, type FaultRecord, FaultRunner } from "./faults/runner.js";
+import { describeFault, FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultTargets } from "./faults/targets.js";
 import { LagMonitor } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
-import { Registrations, type TwinsView, twinsViewOf } from "./registrations.js";
+import type { FleetRunEvents, Progress, RunPhase } from "./progress.js";
+import { type RegistrationSource, Registrations, type TwinsView } from "./registrations.js";
 import type { Report } from "./report.js";
 import { type SettleStatus, SettleWait } from "./settle.js";
-import { prepareFleet } from "./setup.js";
+import { type FleetParts, prepareFleet } from "./setup.js";
 import { ShardPool } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
+import { prepareVirtualFleet, VirtualClock } from "./virtual.js";
 import { StoppableWaits } from "./waits.js";
 
-/** Where a fleet run is: nodes booting, presses running, settling, done. */
-export type RunPhase = "boot" | "press" | "settle" | "done";
-
-export interface Progress {
-  readonly phase: RunPhase;
-  readonly elapsedS: number;
-  readonly nodes: number;
-  readonly registered: number;
-  readonly online: number;
-  readonly presses: number;
-  readonly deliveries: number;
-  readonly lost: number;
-  readonly lostForGood: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly lossPct: number;
-  readonly lagP99Ms: number;
-  /** Faults in progress now. */
-  readonly faults: number;
-  /** During the settle: how long it has left and what it waits for. */
-  readonly settle?: SettleStatus;
-}
-
-export interface FleetRunEvents {
-  progress: [Progress];
-  phase: [RunPhase];
-  /** A line for whoever watches the run (the progress lines, the console's event log). */
-  log: [text: string, level: "info" | "error"];
-  "fault-start": [FaultRecord];
-  "fault-end": [FaultRecord];
-}
+export type { FleetRunEvents, Progress, RunPhase };
 
 /** Event-loop lag above this (p99, ms) means the host, not the fleet, set the pace. */
 export const KEPT_UP_LAG_MS = 50;
@@ -87,49 +62,62 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** When each fleet node first registered with the twins, on the run's clock. */
   readonly registeredAt: ReadonlyMap<string, number>;
   readonly done: Promise<Report>;
+  readonly profile: DeviceProfile;
+  readonly ids: readonly NodeId[];
+  readonly pairing: Pairing;
+  /** The twins service already on the broker that the run joined instead of starting its own. */
+  readonly joined: TwinsServiceInfo | undefined;
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
+  private readonly broker: BrokerHost;
+  private readonly source: RegistrationSource;
   private readonly faults: FaultRunner;
-  private readonly lag = new LagMonitor();
+  /** The threads' event-loop lag; none on virtual time, where the host cannot be late. */
+  private readonly lag: LagMonitor | undefined;
   private timers: Timer[] = [];
   private readonly waits: StoppableWaits;
   private stopped = false;
   private cut_ = false;
   private settleWait: SettleWait | undefined;
   private readonly lossLog: LossLog;
-  private rssMB = 0;
+  private rssMB: number | undefined;
   private brokerRssMaxMB: number | undefined;
 
   private constructor(
     readonly opts: ResolvedFleetOptions,
-    readonly profile: DeviceProfile,
-    readonly ids: readonly NodeId[],
-    readonly pairing: Pairing,
+    private readonly parts: FleetParts,
     readonly collector: Collector,
-    readonly twins: TwinsHost,
-    private readonly pool: ShardPool,
-    private readonly broker: BrokerHost,
-    private readonly schedule: readonly FaultEntry[],
-    /** The twins service already on the broker that the run joined instead of starting its own. */
-    readonly joined: TwinsServiceInfo | undefined,
+    private readonly pool: ShardHost,
     /** The run's one clock: every time of the run, its waits and timers, and its twins service's. */
     readonly sched: Scheduler,
+    /** On virtual time, the clock that drives it. */
+    private readonly virtual: VirtualClock | undefined,
   ) {
     super();
+    this.profile = parts.profile;
+    this.ids = parts.ids;
+    this.pairing = parts.pairing;
+    this.joined = parts.joined;
+    this.broker = parts.broker;
+    this.source = parts.source;
     this.startedAt = sched.now();
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
-    this.registeredAt = new Registrations(ids, twins, collector.timeline, () => sched.now()).first;
+    this.lag = virtual ? undefined : new LagMonitor();
+    this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
+      sched.now(),
+    ).first;
+    const noTwins = () => Promise.reject(new Error("a virtual run has no twins service"));
     this.faults = new FaultRunner(
       this.sched,
       fleetFaultTargets({
-        ids,
+        ids: this.ids,
         seed: opts.seed,
         prefix: opts.prefix,
-        broker,
+        broker: parts.broker,
         pool,
-        twins,
+        twins: parts.twins ?? { kill: noTwins, restart: noTwins },
         lossPct: () => this.lossPct,
         setLoss: (pct) => this.setLoss(pct, "fault"),
         now: () => sched.now(),
@@ -152,7 +140,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
    * up and starts the nodes; the returned run is under way. `scheduler` is the run's clock and timers,
    * handed on to everything it starts (a dependency like `logger`, not a setting: options are data).
    * The worker threads run their own RealScheduler on the same origin (`wallNow() - now()`), so it
-   * must run on real time.
+   * must run on real time. On virtual time the run makes its own clock, whose dates start at
+   * `scheduler`'s now; `done` then settles once the driver has run it to the end.
    */
   static async start(
     options: FleetOptions = {},
@@ -160,26 +149,34 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     scheduler: Scheduler = new RealScheduler(),
   ): Promise<FleetRun> {
     const opts = resolveFleetOptions(options);
-    const parts = await prepareFleet(opts, logger, scheduler);
-    const collector = new Collector(followersReach(parts.pairing));
     let run: FleetRun | undefined;
-    const pool = new ShardPool(opts.workers, (r) => run?.onShard(r));
-    run = new FleetRun(
-      opts,
-      parts.profile,
-      parts.ids,
-      parts.pairing,
-      collector,
-      parts.twins,
-      pool,
-      parts.broker,
-      parts.faults,
-      parts.joined,
-      scheduler,
-    );
+    const onShard = (r: ShardReport) => run?.onShard(r);
+    if (opts.clock === "virtual") {
+      const clock = new VirtualClock(scheduler.wallNow());
+      const parts = prepareVirtualFleet(opts, clock);
+      const pool = new VirtualShards(clock.fake, parts.memory, onShard);
+      const collector = new Collector(followersReach(parts.pairing));
+      run = new FleetRun(opts, parts, collector, pool, clock.sched, clock);
+      run.launch("memory", 0);
+      const driven = clock.drive(run.done);
+      const done = run.done;
+      // The report once the driver has run the clock to its end; a failure of either is the run's.
+      (run as { done: Promise<Report> }).done = Promise.all([done, driven]).then(([r]) => r);
+      return run;
+    }
+    const parts = await prepareFleet(opts, logger, scheduler);
+    const pool = new ShardPool(opts.workers, onShard);
+    run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, scheduler, undefined);
     const { hostname, port } = new URL(parts.broker.url);
     run.launch(hostname, Number(port || 1883));
     return run;
+  }
+
+  /** The run's twins service; a virtual run has none (the console needs real time). */
+  get twins(): TwinsHost {
+    const t = this.parts.twins;
+    if (!t) throw new Error("a virtual-time run has no twins service");
+    return t;
   }
 
   get brokerUrl(): string {
@@ -278,9 +275,12 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       p50Ms: lat.percentile(50),
       p99Ms: lat.percentile(99),
       lossPct: this.lossPct,
-      lagP99Ms: this.lag.worst().p99Ms,
+      lagP99Ms: this.lag?.worst().p99Ms ?? 0,
       faults: this.faults.inProgress,
       ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
+      ...(this.virtual
+        ? { virtual: { wallS: this.virtual.wallElapsedS(), speedup: this.virtual.speedup() } }
+        : {}),
     };
   }
 
@@ -324,10 +324,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
-      if (!this.stopped) this.faults.schedule(this.schedule, pressFrom);
+      if (!this.stopped) this.faults.schedule(this.parts.faults, pressFrom);
       this.setPhase("press");
       await this.waits.until(pressFrom + this.opts.durationS * 1000);
-      this.rssMB = process.memoryUsage().rss / 2 ** 20;
+      // Not on virtual time: it would make two runs of one seed differ.
+      if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20;
       const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
       // Without faults the settle is exactly --settle, as it always was.
@@ -346,7 +347,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       await this.faults.stop();
       const endMs = this.sched.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
-      const view = twinsViewOf(this.twins, this.ids, this.pairing);
+      const view = this.source.view(this.ids, this.pairing);
       const results = await this.pool.finish();
       const report = this.report(results, (this.sched.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");
@@ -358,7 +359,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /** No fault in progress, every node synced and registered, nothing owed to any follower. */
   private quiet(): boolean {
-    if (this.faults.inProgress > 0 || !this.twins.up) return false;
+    if (this.faults.inProgress > 0 || !this.source.up) return false;
     if (this.collector.synced.size < this.ids.length) return false;
     const c = this.collector.checker.counts();
     return c.pending === 0 && c.lost === c.late + c.lostForGood;
@@ -376,7 +377,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         this.collector.push(r.events);
         break;
       case "lag":
-        this.lag.worker(r.shard, r.p99Ms, r.maxMs);
+        this.lag?.worker(r.shard, r.p99Ms, r.maxMs);
         break;
       case "error":
         this.emit("log", `shard ${r.shard}: ${r.message}`, "error");
@@ -395,7 +396,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     twinsView: TwinsView,
     settleFrom: number,
   ): Report {
-    for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
+    for (const r of results) this.lag?.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
+    const none = { p99Ms: 0, maxMs: 0 };
     const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
     const loss = this.lossLog.report(settleFrom - pressStartMs);
     return buildReport({
@@ -406,14 +408,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       collector: this.collector,
       registeredAt: this.registeredAt,
       results,
-      lag: { worker: this.lag.workers(), main: this.lag.main() },
+      lag: { worker: this.lag?.workers() ?? none, main: this.lag?.main() ?? none },
       keptUpLagMs: KEPT_UP_LAG_MS,
       rssMB: this.rssMB,
       brokerRssMaxMB: this.brokerRssMaxMB,
       wallS: (this.sched.now() - this.startedAt) / 1000,
       settleS,
       brokerKind: this.broker.kind,
-      twins: this.twins.passive ? "joined" : "own",
+      twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
       twinsView,
       pressStartMs,
@@ -425,10 +427,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   private async close(): Promise<void> {
     for (const t of this.timers) t.cancel();
-    this.lag.stop();
+    this.lag?.stop();
     await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
-    await this.twins.close().catch(() => {});
+    await this.parts.twins?.close().catch(() => {});
     await this.broker.close().catch(() => {});
   }
 }

@@ -6,7 +6,16 @@
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { NodeId } from "../protocol/index.js";
-import type { ShardControl, ShardReport, ShardResult, ShardTask, SimNodeDetail } from "../sim/messages.js";
+import {
+  type ShardCommon,
+  type ShardControl,
+  type ShardHost,
+  type ShardReport,
+  type ShardResult,
+  type ShardTask,
+  type SimNodeDetail,
+  shardSlots,
+} from "../sim/messages.js";
 import runShardHere from "../sim/worker.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
@@ -19,7 +28,7 @@ function workerModule(): { filename: string; execArgv: string[] } {
   };
 }
 
-export class ShardPool {
+export class ShardPool implements ShardHost {
   private readonly pool: Piscina | undefined;
   private readonly ports: MessagePort[] = [];
   private readonly owner = new Map<NodeId, number>();
@@ -55,18 +64,11 @@ export class ShardPool {
     shards: number,
     t0: number,
     bootSpreadMs: number,
-    common: Omit<ShardTask, "port" | "shard" | "ids" | "bootAt">,
+    common: ShardCommon,
   ): void {
-    const spread = bootSpreadMs / ids.length;
-    for (let s = 0; s < shards; s++) {
-      const mine = ids.filter((_, i) => i % shards === s);
-      this.start({
-        ...common,
-        shard: s,
-        ids: mine,
-        bootAt: mine.map((_, k) => t0 + (s + k * shards) * spread),
-      });
-    }
+    shardSlots(ids, shards, t0, bootSpreadMs).forEach((slots, s) => {
+      this.start({ ...common, shard: s, ...slots });
+    });
   }
 
   /** Starts a shard; its task runs until finish(). */

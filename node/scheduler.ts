@@ -173,6 +173,26 @@ export class FakeScheduler implements Scheduler {
     this.runUntil(this.t + ms);
   }
 
+  /**
+   * Runs timers in order, however far ahead, until `stop()` holds after one of them (true) or none is
+   * left (false). The time is then that of the last timer run: for a driver that lets the host catch
+   * up (promise continuations) after the timers that need it.
+   */
+  runUntilStopped(stop: () => boolean): boolean {
+    return this.timers.runDue(
+      Number.POSITIVE_INFINITY,
+      (at) => {
+        this.t = at;
+      },
+      stop,
+    );
+  }
+
+  /** When the next live timer is due; undefined when none is set. */
+  nextAt(): number | undefined {
+    return this.timers.peek()?.at;
+  }
+
   /** Pending (not cancelled) timers. */
   get pending(): number {
     return this.timers.size;
@@ -205,6 +225,14 @@ export function every(sched: Scheduler, periodMs: number, fn: () => void): Timer
       timer.cancel();
     },
   };
+}
+
+/**
+ * Resolves on the host's next turn of its event loop, after every promise continuation already
+ * queued: what a virtual-time driver awaits so that the code it drives catches up.
+ */
+export function hostTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Resolves `ms` from now on `sched`. */

@@ -45,17 +45,19 @@ export class TimerHeap {
 
   /**
    * Runs every live entry due at or before `until`, earliest first — including entries added by
-   * the callbacks themselves. `onRun` is told each entry's time before its callback runs.
+   * the callbacks themselves. `onRun` is told each entry's time before its callback runs; `stop`,
+   * asked after each callback, ends the run early (the return value says it did).
    */
-  runDue(until: number, onRun?: (at: number) => void): void {
+  runDue(until: number, onRun?: (at: number) => void, stop?: () => boolean): boolean {
     for (;;) {
       const top = this.peek();
-      if (top === undefined || top.at > until) return;
+      if (top === undefined || top.at > until) return false;
       this.pop();
       const fn = top.fn;
       top.fn = undefined;
       onRun?.(top.at);
       fn?.();
+      if (stop?.()) return true;
     }
   }
 

@@ -1,17 +1,34 @@
 /**
- * MemoryBroker: an in-memory MQTT 3.1.1 broker for fake-time runs and tests: CONNACK, SUBACK/UNSUBACK, PINGRESP, retained
- * messages and `+` routing, with replies delivered through the scheduler (never re-entrantly).
- * Tests can inject publishes, mute ping answers and see what each client sent, with times.
+ * MemoryBroker: an in-memory MQTT 3.1.1 broker on a scheduler, for virtual-time fleets and tests:
+ * CONNACK, SUBACK/UNSUBACK, PINGRESP, retained messages, `+` routing through a topic index, session
+ * takeover, and — with `sessions` — the broker's side of a session as Aedes keeps it: a client silent
+ * for 1.5 × its keepalive is dropped, and a connection that ends without DISCONNECT publishes its
+ * will. Every packet it sends arrives `forwardDelayMs` later (the broker's own processing delay, a
+ * profile figure), never re-entrantly. Tests can inject publishes, mute ping answers and see what
+ * each client sent, with times.
  */
-import { generate, type Packet, parser } from "mqtt-packet";
-import type { Scheduler } from "../node/scheduler.js";
+import { generate, type IConnectPacket, type Packet, parser } from "mqtt-packet";
+import type { Scheduler, Timer } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
+
+interface Will {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+}
 
 interface Client {
   id: string;
-  subs: Map<string, 0 | 1>;
-  h: WireHandlers;
+  readonly subs: Map<string, 0 | 1>;
+  readonly h: WireHandlers;
   open: boolean;
+  will: Will | undefined;
+  keepaliveMs: number;
+  lastIn: number;
+  check: Timer | undefined;
+  /** The route call that last delivered to it (one delivery per publish, whatever filters match). */
+  routed: number;
 }
 
 export interface Received {
@@ -19,6 +36,18 @@ export interface Received {
   readonly client: string;
   readonly packet: Packet;
 }
+
+export interface MemoryBrokerOptions {
+  /** Keep every packet received in `received` (tests). Default true; a fleet run turns it off. */
+  readonly record?: boolean;
+  /** Drop clients silent past 1.5 × keepalive and publish wills, as Aedes does. Default false. */
+  readonly sessions?: boolean;
+  /** How long after a packet arrives the broker's answer or forwarded publish leaves it (ms). Default 0. */
+  readonly forwardDelayMs?: number;
+}
+
+/** Told of every publish the broker routes (a client's, a will, the broker's own): the twins' view. */
+export type PublishTap = (topic: string, payload: Buffer, at: number) => void;
 
 export class MemoryBroker {
   readonly received: Received[] = [];
@@ -28,20 +57,42 @@ export class MemoryBroker {
   answerConnects = true;
   /** False between kill() and restart(): connections are refused. */
   up = true;
-  private clients = new Set<Client>();
+  /** Publishes routed, wills included. */
+  routedCount = 0;
+  private readonly clients = new Set<Client>();
+  /** Exact filters → the clients subscribed to them; filters with `+` are matched one by one. */
+  private readonly exact = new Map<string, Set<Client>>();
+  private readonly wild = new Map<string, Set<Client>>();
+  private readonly taps: PublishTap[] = [];
   private nextId = 1;
+  private routes = 0;
+  private readonly record: boolean;
+  private readonly sessions: boolean;
+  private readonly delayMs: number;
 
-  constructor(private readonly sched: Scheduler) {}
+  constructor(
+    private readonly sched: Scheduler,
+    o: MemoryBrokerOptions = {},
+  ) {
+    this.record = o.record ?? true;
+    this.sessions = o.sessions ?? false;
+    this.delayMs = o.forwardDelayMs ?? 0;
+    if (!(this.delayMs >= 0)) throw new RangeError(`forwardDelayMs must be 0 or more, got ${this.delayMs}`);
+  }
 
   wire(): WireFactory {
     return (h) => this.attach(h);
+  }
+
+  tap(fn: PublishTap): void {
+    this.taps.push(fn);
   }
 
   /** Publishes as the control server, at QoS 1 by default. */
   publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): void {
     const qos = opts.qos ?? 1;
     if (opts.retain) this.retained.set(topic, payload.toString());
-    this.route(topic, payload, qos, false);
+    this.route(topic, payload, qos);
   }
 
   publishes(client?: string): { at: number; topic: string; payload: string }[] {
@@ -56,19 +107,33 @@ export class MemoryBroker {
   kill(): void {
     this.up = false;
     this.retained.clear();
-    for (const c of this.clients) {
-      c.open = false;
+    for (const c of [...this.clients]) {
+      this.drop(c);
       this.sched.at(this.sched.now(), () => c.h.closed());
     }
-    this.clients.clear();
   }
 
   restart(): void {
     this.up = true;
   }
 
+  /** Clients connected now. */
+  get connected(): number {
+    return this.clients.size;
+  }
+
   private attach(h: WireHandlers): Wire {
-    const client: Client = { id: "", subs: new Map(), h, open: true };
+    const client: Client = {
+      id: "",
+      subs: new Map(),
+      h,
+      open: true,
+      will: undefined,
+      keepaliveMs: 0,
+      lastIn: this.sched.now(),
+      check: undefined,
+      routed: -1,
+    };
     if (!this.up) {
       // Nothing listens on the port: the connection attempt is reset.
       client.open = false;
@@ -83,36 +148,80 @@ export class MemoryBroker {
         if (client.open) p.parse(bytes);
       },
       abandon: () => {},
+      // The node closed its socket (FIN): without a DISCONNECT first, its will goes out.
       destroy: () => {
-        client.open = false;
-        this.clients.delete(client);
+        if (client.open) this.lose(client);
       },
     };
   }
 
+  /** Forgets a connection: its subscriptions, its keepalive check. */
+  private drop(c: Client): void {
+    c.open = false;
+    c.check?.cancel();
+    this.clients.delete(c);
+    for (const f of c.subs.keys()) this.unindex(f, c);
+  }
+
+  /** A connection lost without DISCONNECT: dropped, and its will published. */
+  private lose(c: Client): void {
+    const will = c.will;
+    this.drop(c);
+    if (will && this.sessions) {
+      if (will.retain) this.retained.set(will.topic, will.payload.toString());
+      this.route(will.topic, will.payload, will.qos);
+    }
+  }
+
+  private index(f: string, c: Client): void {
+    const map = f.includes("+") ? this.wild : this.exact;
+    let set = map.get(f);
+    if (!set) {
+      set = new Set();
+      map.set(f, set);
+    }
+    set.add(c);
+  }
+
+  private unindex(f: string, c: Client): void {
+    const map = f.includes("+") ? this.wild : this.exact;
+    const set = map.get(f);
+    set?.delete(c);
+    if (set?.size === 0) map.delete(f);
+  }
+
   private send(c: Client, pk: Packet): void {
-    const bytes = generate(pk);
-    this.sched.at(this.sched.now(), () => {
+    this.sendBytes(c, generate(pk));
+  }
+
+  private sendBytes(c: Client, bytes: Buffer): void {
+    this.sched.at(this.sched.now() + this.delayMs, () => {
       if (c.open) c.h.packet(bytes);
     });
   }
 
-  private handle(c: Client, pk: Packet): void {
-    this.received.push({
-      at: this.sched.now(),
-      client: c.id || (pk.cmd === "connect" ? pk.clientId : ""),
-      packet: pk,
+  /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
+  private watch(c: Client): void {
+    if (!this.sessions || c.keepaliveMs <= 0) return;
+    const due = c.lastIn + c.keepaliveMs * 1.5;
+    c.check = this.sched.at(due, () => {
+      if (!c.open) return;
+      if (this.sched.now() >= c.lastIn + c.keepaliveMs * 1.5) {
+        this.lose(c);
+        c.h.closed();
+      } else this.watch(c);
     });
+  }
+
+  private handle(c: Client, pk: Packet): void {
+    const now = this.sched.now();
+    c.lastIn = now;
+    if (this.record) {
+      this.received.push({ at: now, client: c.id || (pk.cmd === "connect" ? pk.clientId : ""), packet: pk });
+    }
     switch (pk.cmd) {
       case "connect":
-        for (const o of this.clients) {
-          if (o !== c && o.id === pk.clientId) {
-            o.open = false;
-            this.clients.delete(o);
-          }
-        }
-        c.id = pk.clientId;
-        if (this.answerConnects) this.send(c, { cmd: "connack", returnCode: 0, sessionPresent: false });
+        this.connect(c, pk);
         break;
       case "subscribe":
         this.send(c, {
@@ -122,14 +231,22 @@ export class MemoryBroker {
         });
         for (const s of pk.subscriptions) {
           const qos = s.qos === 1 ? 1 : 0;
+          if (!c.subs.has(s.topic)) this.index(s.topic, c);
           c.subs.set(s.topic, qos);
-          for (const [topic, payload] of this.retained) {
-            if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
+          if (!s.topic.includes("+")) {
+            const payload = this.retained.get(s.topic);
+            if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
+          } else {
+            for (const [topic, payload] of this.retained) {
+              if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
+            }
           }
         }
         break;
       case "unsubscribe":
-        for (const t of pk.unsubscriptions) c.subs.delete(t);
+        for (const t of pk.unsubscriptions) {
+          if (c.subs.delete(t)) this.unindex(t, c);
+        }
         this.send(c, { cmd: "unsuback", messageId: pk.messageId ?? 0, granted: [] });
         break;
       case "pingreq":
@@ -137,21 +254,63 @@ export class MemoryBroker {
         break;
       case "publish":
         if (pk.retain) this.retained.set(pk.topic, pk.payload.toString());
-        this.route(pk.topic, pk.payload, 0, false);
+        this.route(pk.topic, pk.payload, 0);
+        break;
+      case "disconnect":
+        c.will = undefined;
+        this.drop(c);
         break;
       default:
         break;
     }
   }
 
-  private route(topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
-    for (const c of this.clients) {
-      for (const [filter, subQos] of c.subs) {
-        if (matches(filter, topic)) {
-          this.deliver(c, topic, payload, Math.min(qos, subQos) as 0 | 1, retain);
-          break;
-        }
+  private connect(c: Client, pk: IConnectPacket): void {
+    for (const o of this.clients) {
+      if (o !== c && o.id === pk.clientId) {
+        // Takeover: the old connection is closed by the broker.
+        this.drop(o);
+        this.sched.at(this.sched.now(), () => o.h.closed());
       }
+    }
+    c.id = pk.clientId;
+    c.keepaliveMs = (pk.keepalive ?? 0) * 1000;
+    c.will = pk.will
+      ? {
+          topic: pk.will.topic,
+          payload: Buffer.from(pk.will.payload),
+          qos: pk.will.qos === 1 ? 1 : 0,
+          retain: pk.will.retain === true,
+        }
+      : undefined;
+    this.watch(c);
+    if (this.answerConnects) this.send(c, { cmd: "connack", returnCode: 0, sessionPresent: false });
+  }
+
+  private route(topic: string, payload: string | Buffer, qos: 0 | 1): void {
+    this.routedCount++;
+    const route = this.routes++;
+    if (this.taps.length > 0) {
+      const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+      for (const t of this.taps) t(topic, bytes, this.sched.now());
+    }
+    // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
+    let shared: Buffer | undefined;
+    const to = (c: Client, subQos: 0 | 1) => {
+      if (c.routed === route) return;
+      c.routed = route;
+      const q = Math.min(qos, subQos) as 0 | 1;
+      if (q === 1) this.deliver(c, topic, payload, 1, false);
+      else {
+        shared ??= generate({ cmd: "publish", topic, payload, qos: 0, retain: false, dup: false });
+        this.sendBytes(c, shared);
+      }
+    };
+    const exact = this.exact.get(topic);
+    if (exact) for (const c of exact) to(c, c.subs.get(topic) ?? 0);
+    for (const [filter, set] of this.wild) {
+      if (!matches(filter, topic)) continue;
+      for (const c of set) to(c, c.subs.get(filter) ?? 0);
     }
   }
 

@@ -3,12 +3,8 @@
  * loss level, with device settings, or with a fault case's schedule — or for the CPU table a
  * fake-time pair of nodes), with a progress line per point and an ETA, gathered into one SweepReport.
  */
-import {
-  applyProfileOverrides,
-  type FieldNamer,
-  FleetOptionsError,
-  type ProfileOverrides,
-} from "../fleet/options.js";
+import { type FieldNamer, FleetOptionsError, type ProfileOverrides } from "../fleet/options.js";
+import { applyProfileOverrides } from "../fleet/profile-overrides.js";
 import { loadProfile } from "../node/profile.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";

@@ -3,9 +3,8 @@
  * twins host, and frozen clients opened on the broker. FaultRunner sees only this interface.
  */
 import type { NodeId } from "../../protocol/index.js";
+import type { ShardHost } from "../../sim/messages.js";
 import type { BrokerHost } from "../broker-host.js";
-import type { ShardPool } from "../shards.js";
-import type { TwinsHost } from "../twins-host.js";
 import { FrozenClient } from "./frozen-client.js";
 import type { FaultTargets } from "./runner.js";
 
@@ -14,8 +13,9 @@ export interface FleetTargetParts {
   readonly seed: string;
   readonly prefix: string;
   readonly broker: BrokerHost;
-  readonly pool: ShardPool;
-  readonly twins: TwinsHost;
+  readonly pool: ShardHost;
+  /** Kills and restarts the run's twins service. */
+  readonly twins: { kill(): Promise<void>; restart(): Promise<void> };
   readonly lossPct: () => number;
   readonly setLoss: (pct: number) => void;
   /** The run's clock, for when a frozen client was cut off. */
