@@ -14,6 +14,9 @@ import { Distribution } from "../sim/histogram.js";
 import { NodeTimeline } from "../sim/recovery.js";
 import { RegressionWatch } from "../sim/regressions.js";
 
+/** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
+export const REORDER_WINDOW_MS = 500;
+
 export class Collector {
   readonly checker: SyncChecker;
   readonly timeline = new NodeTimeline();

@@ -9,10 +9,18 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
-import { OptionError } from "../protocol/index.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import type { BrokerLogin } from "../twins/index.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
+import { type FieldNamer, type FleetOptionIssue, FleetOptionsError } from "./option-errors.js";
+
+export {
+  type FieldNamer,
+  type FleetOptionIssue,
+  FleetOptionsError,
+  fleetOptionError,
+  optionName,
+} from "./option-errors.js";
 
 export interface GilbertElliott {
   /** P(good → bad) per segment. */
@@ -146,44 +154,6 @@ export type NumberField = keyof typeof NUMBER_FIELDS;
 export function expectation(field: NumberField): string {
   const f = NUMBER_FIELDS[field];
   return `${f.integer ? "a whole number" : "a number"} from ${f.min} to ${f.max}`;
-}
-
-/** How an error names a field: `options.nodes` for the library, `--nodes` for the command line. */
-export type FieldNamer = (field: string, subpath?: string) => string;
-export const optionName: FieldNamer = (field, sub) => `options.${field}${sub ? `.${sub}` : ""}`;
-
-export interface FleetOptionIssue {
-  /** The top-level field of FleetOptions. */
-  readonly field: string;
-  /** Inside it, e.g. `pBadToGood` of `gilbertElliott`. */
-  readonly subpath?: string;
-  /** The problem; other fields it mentions are named with `name`. */
-  readonly text: (name: FieldNamer) => string;
-}
-
-/** Bad fleet options: each problem with its field, named as the caller names fields. */
-export class FleetOptionsError extends OptionError {
-  override readonly name = "FleetOptionsError";
-  constructor(readonly issues: readonly FleetOptionIssue[]) {
-    super(describeFleetIssues(issues, optionName));
-  }
-
-  /** The message with fields named by `name` (the CLI names the flags). */
-  describe(name: FieldNamer): string {
-    return describeFleetIssues(this.issues, name);
-  }
-}
-
-function describeFleetIssues(issues: readonly FleetOptionIssue[], name: FieldNamer): string {
-  return issues.map((i) => `${name(i.field, i.subpath)}: ${i.text(name)}`).join("; ");
-}
-
-/** One problem with one field, as a FleetOptionsError. */
-export function fleetOptionError(
-  field: string,
-  text: string | ((name: FieldNamer) => string),
-): FleetOptionsError {
-  return new FleetOptionsError([{ field, text: typeof text === "string" ? () => text : text }]);
 }
 
 const show = (v: unknown): string => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)));

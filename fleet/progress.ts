@@ -3,6 +3,7 @@
  * --progress-every seconds of its clock (on virtual time with how much faster than real time it
  * goes), log lines, and faults as they start and end.
  */
+import type { Collector } from "./collector.js";
 import type { FaultRecord } from "./faults/runner.js";
 import type { SettleStatus } from "./settle.js";
 
@@ -38,4 +39,21 @@ export interface FleetRunEvents {
   log: [text: string, level: "info" | "error"];
   "fault-start": [FaultRecord];
   "fault-end": [FaultRecord];
+}
+
+/** The checker's figures so far, as a progress snapshot shows them. */
+export function collectorFigures(
+  collector: Collector,
+): Pick<Progress, "online" | "presses" | "deliveries" | "lost" | "lostForGood" | "p50Ms" | "p99Ms"> {
+  const c = collector.checker.counts();
+  const lat = collector.checker.latency;
+  return {
+    online: collector.online.size,
+    presses: c.presses,
+    deliveries: c.deliveries,
+    lost: c.lost,
+    lostForGood: c.lostForGood,
+    p50Ms: lat.percentile(50),
+    p99Ms: lat.percentile(99),
+  };
 }

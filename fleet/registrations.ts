@@ -12,6 +12,9 @@ import type { NodeTimeline } from "../sim/recovery.js";
 import type { Pairing } from "../sim/topology.js";
 import type { TwinsHost } from "./twins-host.js";
 
+/** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
+export const REGISTRATION_LIMIT_MS = 30_000;
+
 /** The twins' view of the fleet, as the run needs it. */
 export interface RegistrationSource {
   /** Whether the control side is running now (false while a twins service is killed). */

@@ -18,41 +18,27 @@ import type { NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import type { ShardHost, ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
-import { VirtualShards } from "../sim/virtual-shards.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
-import type { BrokerHost } from "./broker-host.js";
-import { Collector } from "./collector.js";
-import { describeFault, FaultRunner } from "./faults/runner.js";
+import { Collector, REORDER_WINDOW_MS } from "./collector.js";
+import type { FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
-import { fleetFaultTargets } from "./faults/targets.js";
-import { LagMonitor } from "./lag.js";
+import { fleetFaultRunner } from "./faults/targets.js";
+import { KEPT_UP_LAG_MS, LagMonitor, lagOf } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
-import type { FleetRunEvents, Progress, RunPhase } from "./progress.js";
-import { type RegistrationSource, Registrations, type TwinsView } from "./registrations.js";
+import { collectorFigures, type FleetRunEvents, type Progress, type RunPhase } from "./progress.js";
+import { REGISTRATION_LIMIT_MS, Registrations, type TwinsView } from "./registrations.js";
 import type { Report } from "./report.js";
-import { type SettleStatus, SettleWait } from "./settle.js";
+import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { type FleetParts, prepareFleet } from "./setup.js";
-import { ShardPool } from "./shards.js";
+import { ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
-import { prepareVirtualFleet, VirtualClock } from "./virtual.js";
+import { startVirtual, type VirtualClock } from "./virtual.js";
 import { StoppableWaits } from "./waits.js";
 
 export type { FleetRunEvents, Progress, RunPhase };
-
-/** Event-loop lag above this (p99, ms) means the host, not the fleet, set the pace. */
-export const KEPT_UP_LAG_MS = 50;
-/** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
-const REORDER_WINDOW_MS = 500;
-/** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
-const REGISTRATION_LIMIT_MS = 30_000;
-/**
- * The settle goes on past --settle while faults end and the fleet recovers, at most this much longer:
- * a W5100 that timed out in a partition takes up to ~40 s to be back (31.8 s retransmissions, the
- * 5 s reconnect period, the 1.5 s sync grace).
- */
-const RECOVERY_WAIT_MAX_MS = 120_000;
+export { KEPT_UP_LAG_MS };
 
 export class FleetRun extends EventEmitter<FleetRunEvents> {
   phase: RunPhase = "boot";
@@ -69,8 +55,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   readonly joined: TwinsServiceInfo | undefined;
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
-  private readonly broker: BrokerHost;
-  private readonly source: RegistrationSource;
   private readonly faults: FaultRunner;
   /** The threads' event-loop lag; none on virtual time, where the host cannot be late. */
   private readonly lag: LagMonitor | undefined;
@@ -98,8 +82,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.ids = parts.ids;
     this.pairing = parts.pairing;
     this.joined = parts.joined;
-    this.broker = parts.broker;
-    this.source = parts.source;
     this.startedAt = sched.now();
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
@@ -108,30 +90,21 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
     ).first;
-    const noTwins = () => Promise.reject(new Error("a virtual run has no twins service"));
-    this.faults = new FaultRunner(
-      this.sched,
-      fleetFaultTargets({
+    this.faults = fleetFaultRunner(
+      sched,
+      {
         ids: this.ids,
         seed: opts.seed,
         prefix: opts.prefix,
         broker: parts.broker,
         pool,
-        twins: parts.twins ?? { kill: noTwins, restart: noTwins },
+        twins: parts.twins,
         lossPct: () => this.lossPct,
         setLoss: (pct) => this.setLoss(pct, "fault"),
         now: () => sched.now(),
-      }),
+      },
+      this,
     );
-    this.faults.on("start", (f) => {
-      this.emit("log", `fault: ${describeFault(f)} started`, "info");
-      this.emit("fault-start", f);
-    });
-    this.faults.on("end", (f) => {
-      if (f.error) this.emit("log", `fault: ${f.kind} failed: ${f.error}`, "error");
-      else this.emit("log", `fault: ${f.kind} ended`, "info");
-      this.emit("fault-end", f);
-    });
     this.done = this.lifecycle();
   }
 
@@ -152,16 +125,12 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     let run: FleetRun | undefined;
     const onShard = (r: ShardReport) => run?.onShard(r);
     if (opts.clock === "virtual") {
-      const clock = new VirtualClock(scheduler.wallNow());
-      const parts = prepareVirtualFleet(opts, clock);
-      const pool = new VirtualShards(clock.fake, parts.memory, onShard);
-      const collector = new Collector(followersReach(parts.pairing));
-      run = new FleetRun(opts, parts, collector, pool, clock.sched, clock);
+      const { parts, pool, clock } = startVirtual(opts, scheduler, onShard);
+      run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, clock.sched, clock);
       run.launch("memory", 0);
-      const driven = clock.drive(run.done);
-      const done = run.done;
       // The report once the driver has run the clock to its end; a failure of either is the run's.
-      (run as { done: Promise<Report> }).done = Promise.all([done, driven]).then(([r]) => r);
+      const done = Promise.all([run.done, clock.drive(run.done)]).then(([r]) => r);
+      (run as { done: Promise<Report> }).done = done;
       return run;
     }
     const parts = await prepareFleet(opts, logger, scheduler);
@@ -180,7 +149,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   get brokerUrl(): string {
-    return this.broker.url;
+    return this.parts.broker.url;
   }
 
   /** The boot spread: nodes power on one after another over this many ms, as a lab would plug them in. */
@@ -247,33 +216,22 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   settleStatus(): SettleStatus | undefined {
     const w = this.settleWait;
     if (this.phase !== "settle" || w === undefined) return undefined;
-    const c = this.collector.checker.counts();
     const back = Math.min(this.collector.synced.size, this.registeredAt.size);
-    return {
-      minUntil: w.minUntil,
-      // stop() ends the settle at --settle: no waiting for the fleet to recover.
-      maxUntil: this.stopped ? w.minUntil : w.maxUntil,
-      inFlight: c.pending,
+    const inFlight = this.collector.checker.counts().pending;
+    return w.status(this.stopped, {
+      inFlight,
       faults: this.faults.inProgress,
-      notBack: Math.max(0, this.ids.length - back),
-    };
+      notBack: this.ids.length - back,
+    });
   }
 
   progress(): Progress {
-    const c = this.collector.checker.counts();
-    const lat = this.collector.checker.latency;
     return {
       phase: this.phase,
       elapsedS: (this.sched.now() - this.startedAt) / 1000,
       nodes: this.ids.length,
       registered: this.registeredAt.size,
-      online: this.collector.online.size,
-      presses: c.presses,
-      deliveries: c.deliveries,
-      lost: c.lost,
-      lostForGood: c.lostForGood,
-      p50Ms: lat.percentile(50),
-      p99Ms: lat.percentile(99),
+      ...collectorFigures(this.collector),
       lossPct: this.lossPct,
       lagP99Ms: this.lag?.worst().p99Ms ?? 0,
       faults: this.faults.inProgress,
@@ -287,23 +245,15 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private launch(host: string, port: number): void {
     const { opts } = this;
     const shards = Math.min(Math.max(1, opts.workers), this.ids.length);
-    this.pool.launch(this.ids, shards, this.sched.now(), this.bootSpreadMs, {
-      brokerHost: host,
-      brokerPort: port,
-      prefix: opts.prefix,
-      profile: this.profile,
-      seed: opts.seed,
-      loss: lossSpecOf(opts, opts.lossPct),
-      ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
-      timeOrigin: this.sched.wallNow() - this.sched.now(),
-      ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
-    });
+    const timeOrigin = this.sched.wallNow() - this.sched.now();
+    const common = shardCommon(opts, this.profile, { host, port, timeOrigin });
+    this.pool.launch(this.ids, shards, this.sched.now(), this.bootSpreadMs, common);
     this.timers.push(
       every(this.sched, 100, () => {
         const now = this.sched.now();
         this.collector.drain(now - REORDER_WINDOW_MS);
         this.collector.checker.sweep(now - REORDER_WINDOW_MS);
-        const rss = this.broker.rssMB();
+        const rss = this.parts.broker.rssMB();
         if (rss !== undefined) this.brokerRssMaxMB = Math.max(this.brokerRssMaxMB ?? 0, rss);
       }),
     );
@@ -347,7 +297,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       await this.faults.stop();
       const endMs = this.sched.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
-      const view = this.source.view(this.ids, this.pairing);
+      const view = this.parts.source.view(this.ids, this.pairing);
       const results = await this.pool.finish();
       const report = this.report(results, (this.sched.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");
@@ -359,7 +309,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /** No fault in progress, every node synced and registered, nothing owed to any follower. */
   private quiet(): boolean {
-    if (this.faults.inProgress > 0 || !this.source.up) return false;
+    if (this.faults.inProgress > 0 || !this.parts.source.up) return false;
     if (this.collector.synced.size < this.ids.length) return false;
     const c = this.collector.checker.counts();
     return c.pending === 0 && c.lost === c.late + c.lostForGood;
@@ -397,7 +347,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     settleFrom: number,
   ): Report {
     for (const r of results) this.lag?.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
-    const none = { p99Ms: 0, maxMs: 0 };
     const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
     const loss = this.lossLog.report(settleFrom - pressStartMs);
     return buildReport({
@@ -408,13 +357,13 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       collector: this.collector,
       registeredAt: this.registeredAt,
       results,
-      lag: { worker: this.lag?.workers() ?? none, main: this.lag?.main() ?? none },
+      lag: lagOf(this.lag),
       keptUpLagMs: KEPT_UP_LAG_MS,
       rssMB: this.rssMB,
       brokerRssMaxMB: this.brokerRssMaxMB,
       wallS: (this.sched.now() - this.startedAt) / 1000,
       settleS,
-      brokerKind: this.broker.kind,
+      brokerKind: this.parts.broker.kind,
       twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
       twinsView,
@@ -431,7 +380,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
     await this.parts.twins?.close().catch(() => {});
-    await this.broker.close().catch(() => {});
+    await this.parts.broker.close().catch(() => {});
   }
 }
 

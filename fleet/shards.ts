@@ -5,6 +5,7 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
+import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId } from "../protocol/index.js";
 import {
   type ShardCommon,
@@ -17,6 +18,7 @@ import {
   shardSlots,
 } from "../sim/messages.js";
 import runShardHere from "../sim/worker.js";
+import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
 function workerModule(): { filename: string; execArgv: string[] } {
@@ -144,4 +146,23 @@ export class ShardPool implements ShardHost {
     for (const p of this.ports) p.close();
     await this.pool?.destroy();
   }
+}
+
+/** What every shard of a run gets: where the broker is, the nodes' settings, the run's clock origin. */
+export function shardCommon(
+  opts: ResolvedFleetOptions,
+  profile: DeviceProfile,
+  at: { readonly host: string; readonly port: number; readonly timeOrigin: number },
+): ShardCommon {
+  return {
+    brokerHost: at.host,
+    brokerPort: at.port,
+    prefix: opts.prefix,
+    profile,
+    seed: opts.seed,
+    loss: lossSpecOf(opts, opts.lossPct),
+    ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
+    timeOrigin: at.timeOrigin,
+    ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
+  };
 }

@@ -12,6 +12,8 @@ import { FakeScheduler, hostTurn, RealScheduler, type Scheduler, type Timer } fr
 import { encode, Prefix } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import { MemoryBroker } from "../sim/memory-broker.js";
+import type { ShardHost, ShardReport } from "../sim/messages.js";
+import { VirtualShards } from "../sim/virtual-shards.js";
 import type { BrokerHost } from "./broker-host.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { brokerSource } from "./registrations.js";
@@ -117,4 +119,15 @@ export function prepareVirtualFleet(opts: ResolvedFleetOptions, clock: VirtualCl
     source: brokerSource(registry, memory, prefix),
     memory,
   };
+}
+
+/** A virtual run's clock, parts and shard host, ready for FleetRun to launch the nodes. */
+export function startVirtual(
+  opts: ResolvedFleetOptions,
+  scheduler: Scheduler,
+  onShard: (r: ShardReport) => void,
+): { parts: VirtualParts; pool: ShardHost; clock: VirtualClock } {
+  const clock = new VirtualClock(scheduler.wallNow());
+  const parts = prepareVirtualFleet(opts, clock);
+  return { parts, pool: new VirtualShards(clock.fake, parts.memory, onShard), clock };
 }
