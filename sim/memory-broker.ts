@@ -60,6 +60,8 @@ export class MemoryBroker {
   /** Publishes routed, wills included. */
   routedCount = 0;
   private readonly clients = new Set<Client>();
+  /** Connected clients by client id, for session takeover. */
+  private readonly byId = new Map<string, Client>();
   /** Exact filters → the clients subscribed to them; filters with `+` are matched one by one. */
   private readonly exact = new Map<string, Set<Client>>();
   private readonly wild = new Map<string, Set<Client>>();
@@ -160,6 +162,7 @@ export class MemoryBroker {
     c.open = false;
     c.check?.cancel();
     this.clients.delete(c);
+    if (this.byId.get(c.id) === c) this.byId.delete(c.id);
     for (const f of c.subs.keys()) this.unindex(f, c);
   }
 
@@ -266,14 +269,15 @@ export class MemoryBroker {
   }
 
   private connect(c: Client, pk: IConnectPacket): void {
-    for (const o of this.clients) {
-      if (o !== c && o.id === pk.clientId) {
-        // Takeover: the old connection is closed by the broker.
-        this.drop(o);
-        this.sched.at(this.sched.now(), () => o.h.closed());
-      }
+    const o = this.byId.get(pk.clientId);
+    if (o !== undefined && o !== c) {
+      // Takeover: the old connection is closed by the broker.
+      this.drop(o);
+      this.sched.at(this.sched.now(), () => o.h.closed());
     }
+    if (this.byId.get(c.id) === c) this.byId.delete(c.id);
     c.id = pk.clientId;
+    this.byId.set(c.id, c);
     c.keepaliveMs = (pk.keepalive ?? 0) * 1000;
     c.will = pk.will
       ? {
