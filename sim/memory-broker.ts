@@ -7,7 +7,8 @@
  * profile figure), never re-entrantly. Tests can inject publishes, mute ping answers and see what
  * each client sent, with times.
  */
-import { generate, type IConnectPacket, type Packet, parser } from "mqtt-packet";
+import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
+import { quickDecode, quickPublish } from "../node/mqtt-frames.js";
 import type { Scheduler, Timer } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 
@@ -143,11 +144,18 @@ export class MemoryBroker {
       return { write: () => {}, abandon: () => {}, destroy: () => {} };
     }
     this.clients.add(client);
-    const p = parser({ protocolVersion: 4 });
-    p.on("packet", (pk: Packet) => this.handle(client, pk));
+    // The full parser only for what the quick reader leaves to it (CONNECT, SUBSCRIBE, …).
+    let p: Parser | undefined;
     return {
       write: (bytes) => {
-        if (client.open) p.parse(bytes);
+        if (!client.open) return;
+        const quick = quickDecode(bytes);
+        if (quick) return this.handle(client, quick as Packet);
+        if (!p) {
+          p = parser({ protocolVersion: 4 });
+          p.on("packet", (pk: Packet) => this.handle(client, pk));
+        }
+        p.parse(bytes);
       },
       abandon: () => {},
       // The node closed its socket (FIN): without a DISCONNECT first, its will goes out.
@@ -253,7 +261,7 @@ export class MemoryBroker {
         this.send(c, { cmd: "unsuback", messageId: pk.messageId ?? 0, granted: [] });
         break;
       case "pingreq":
-        if (this.answerPings) this.send(c, { cmd: "pingresp" });
+        if (this.answerPings) this.sendBytes(c, Buffer.from([0xd0, 0x00])); // PINGRESP
         break;
       case "publish":
         if (pk.retain) this.retained.set(pk.topic, pk.payload.toString());
@@ -306,7 +314,7 @@ export class MemoryBroker {
       const q = Math.min(qos, subQos) as 0 | 1;
       if (q === 1) this.deliver(c, topic, payload, 1, false);
       else {
-        shared ??= generate({ cmd: "publish", topic, payload, qos: 0, retain: false, dup: false });
+        shared ??= quickPublish(topic, payload, false);
         this.sendBytes(c, shared);
       }
     };
