@@ -3,9 +3,15 @@
  * duration — and its options for a wall-time fleet run.
  */
 import type { FleetOptions } from "../fleet/options.js";
-import type { RingFleet } from "../sim/virtual-fleet.js";
 
-export type { RingFleet };
+export interface RingFleet {
+  readonly nodes: number;
+  readonly profile: string;
+  readonly groupSize: number;
+  readonly ratePerNodePerMin: number;
+  readonly durationS: number;
+  readonly seed: string;
+}
 
 /** A fleet run of `f` on the embedded broker, settling 5 s after the presses. */
 export function ringFleetOptions(f: RingFleet): FleetOptions {
