@@ -120,6 +120,19 @@ export class MemoryBroker {
     this.up = true;
   }
 
+  /** Ends the broker when the run is over: every connection forgotten, no callbacks, no wills. */
+  shutdown(): void {
+    this.up = false;
+    for (const c of this.clients) {
+      c.open = false;
+      c.check?.cancel();
+    }
+    this.clients.clear();
+    this.byId.clear();
+    this.exact.clear();
+    this.wild.clear();
+  }
+
   /** Clients connected now. */
   get connected(): number {
     return this.clients.size;

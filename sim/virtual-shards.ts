@@ -70,6 +70,8 @@ export class VirtualShards implements ShardHost {
     const s = this.shard;
     if (!s) return [];
     this.shard = undefined;
+    // The run is over: the nodes' goodbyes (their wills) would reach nobody who still counts.
+    this.broker.shutdown();
     const { nodes, link } = s.finish();
     return [{ shard: 0, nodes, link, lagP99Ms: 0, lagMaxMs: 0 }];
   }
