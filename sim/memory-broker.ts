@@ -30,6 +30,8 @@ interface Client {
   check: Timer | undefined;
   /** The route call that last delivered to it (one delivery per publish, whatever filters match). */
   routed: number;
+  /** The packet id of its next QoS 1 delivery. */
+  nextId: number;
 }
 
 export interface Received {
@@ -67,7 +69,6 @@ export class MemoryBroker {
   private readonly exact = new Map<string, Set<Client>>();
   private readonly wild = new Map<string, Set<Client>>();
   private readonly taps: PublishTap[] = [];
-  private nextId = 1;
   private routes = 0;
   private readonly record: boolean;
   private readonly sessions: boolean;
@@ -149,6 +150,7 @@ export class MemoryBroker {
       lastIn: this.sched.now(),
       check: undefined,
       routed: -1,
+      nextId: 1,
     };
     if (!this.up) {
       // Nothing listens on the port: the connection attempt is reset.
@@ -340,7 +342,12 @@ export class MemoryBroker {
   }
 
   private deliver(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
-    const messageId = qos === 1 ? this.nextId++ : undefined;
+    // Packet ids are per session and 16-bit: 1 … 65535, then round again.
+    let messageId: number | undefined;
+    if (qos === 1) {
+      messageId = c.nextId;
+      c.nextId = c.nextId >= 65_535 ? 1 : c.nextId + 1;
+    }
     this.send(c, { cmd: "publish", topic, payload, qos, retain, dup: false, messageId });
   }
 }
