@@ -13,6 +13,7 @@ import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js"
 import type { BrokerLogin } from "../twins/index.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
 import { type FieldNamer, type FleetOptionIssue, FleetOptionsError } from "./option-errors.js";
+import { virtualIssues } from "./virtual-options.js";
 
 export {
   type FieldNamer,
@@ -338,7 +339,7 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
         `a broker-restart needs a broker the run starts itself (drop ${n("broker")}, or add ${n("brokerProcess")} to run it in its own process); ${o.broker} is someone else's`,
     );
   }
-  if (o.clock === "virtual") issues.push(...virtualIssues(o, faults));
+  if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, options.workers !== undefined));
   else if (o.nodes > MAX_NODES) {
     add(
       "nodes",
@@ -353,41 +354,6 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
   const faultsSpec =
     o.faultsSpec ?? (faults.length > 0 ? faults.map((f) => `${f.kind}@${f.atS}`).join(",") : undefined);
   return { ...o, faults, ...(faultsSpec !== undefined ? { faultsSpec } : {}) };
-}
-
-/** Options that need real time: a real broker, its store, logins, and the twins service's faults. */
-const REAL_ONLY = [
-  "broker",
-  "brokerProcess",
-  "brokerData",
-  "twinsData",
-  "fresh",
-  "login",
-  "nodePassword",
-] as const;
-/** Faults that act on what a virtual run does not have: a twins service, a real client socket. */
-const REAL_ONLY_FAULTS: ReadonlySet<string> = new Set(["twins-restart", "frozen-client"]);
-
-function virtualIssues(o: ResolvedFleetOptions, faults: readonly FaultEntry[]): FleetOptionIssue[] {
-  const issues: FleetOptionIssue[] = [];
-  for (const field of REAL_ONLY) {
-    const v = o[field];
-    if (v === undefined || v === false) continue;
-    issues.push({
-      field,
-      text: (n) =>
-        `needs real time (a real broker, real sockets); ${n("clock")} virtual runs the nodes on an in-memory broker`,
-    });
-  }
-  const kinds = [...new Set(faults.filter((f) => REAL_ONLY_FAULTS.has(f.kind)).map((f) => f.kind))];
-  if (kinds.length > 0) {
-    issues.push({
-      field: "faults",
-      text: (n) =>
-        `${kinds.join(", ")} needs real time (a twins service, a real client socket); with ${n("clock")} virtual use broker-restart, power-outage, partition, loss-burst or loss-step`,
-    });
-  }
-  return issues;
 }
 
 /** The link loss a run's nodes get at `pct` percent: Bernoulli, or Gilbert–Elliott. */

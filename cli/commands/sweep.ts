@@ -82,6 +82,8 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
           }),
         );
         if (clock === "virtual") {
+          if (workers !== undefined)
+            throw new UsageError("--workers: --clock virtual runs every node in one thread");
           for (const sc of scenarios) {
             for (const c of sc.faults?.cases ?? []) {
               const problem = virtualCaseProblem(c);
