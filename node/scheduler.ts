@@ -154,11 +154,7 @@ export class FakeScheduler implements Scheduler {
   at(atMs: number, fn: () => void): Timer {
     const e = this.timers.entry(Math.max(atMs, this.t), fn);
     this.timers.push(e);
-    return {
-      cancel: () => {
-        e.fn = undefined;
-      },
-    };
+    return e;
   }
 
   /** Runs every timer due up to `until`, then sets the time to `until`. */

@@ -4,11 +4,18 @@
  * those it must run at an exact instant.
  */
 
-export interface TimerEntry {
-  readonly at: number;
-  readonly seq: number;
-  /** Cleared when the timer is cancelled or has run. */
-  fn: (() => void) | undefined;
+/** A callback at a time; it is its own Timer handle (cancel() clears it), so a timer is one object. */
+export class TimerEntry {
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    /** Cleared when the timer is cancelled or has run. */
+    public fn: (() => void) | undefined,
+  ) {}
+
+  cancel(): void {
+    this.fn = undefined;
+  }
 }
 
 export class TimerHeap {
@@ -17,7 +24,7 @@ export class TimerHeap {
 
   /** A new entry, not yet in the heap (push it when it should start to count). */
   entry(at: number, fn: () => void): TimerEntry {
-    return { at, seq: this.seq++, fn };
+    return new TimerEntry(at, this.seq++, fn);
   }
 
   push(e: TimerEntry): void {
