@@ -1,13 +1,12 @@
 /**
  * Fidelity of wall-time runs: the same fleet (profile, ring pairing, rate, seed) once as a fleet run
- * on wall time against the embedded broker, once on virtual time with the in-memory broker. The
+ * on wall time against the embedded broker, once on virtual time (`clock: "virtual"`). The
  * virtual run is the model's own sync latency; the difference is what the host adds.
  *   npm run bench -- fidelity [--profile uno-w5100] [--nodes 500] [--duration 30] [--rate 6]
  */
 import { runFleet } from "../fleet/run.js";
 import { arg, numArg, record } from "./record.js";
 import { ringFleetOptions } from "./ring-fleet.js";
-import { runVirtualFleet } from "./virtual-fleet.js";
 
 export async function fidelity(argv: string[]): Promise<void> {
   const profile = arg(argv, "--profile", "uno-w5100");
@@ -17,7 +16,7 @@ export async function fidelity(argv: string[]): Promise<void> {
   const fleet = { nodes, profile, groupSize: 8, ratePerNodePerMin: rate, durationS, seed: "fidelity" };
 
   console.error(`virtual time: ${nodes} ${profile} nodes, ring of 8, ${rate}/node/min, ${durationS} s`);
-  const virtual = runVirtualFleet(fleet);
+  const virtual = await runFleet({ ...ringFleetOptions(fleet), clock: "virtual" });
   console.error(`wall time: the same fleet against the embedded broker`);
   const wall = await runFleet(ringFleetOptions(fleet));
   const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -27,14 +26,14 @@ export async function fidelity(argv: string[]): Promise<void> {
     durationS,
     ratePerNodePerMin: rate,
     virtual: {
-      synced: virtual.synced,
+      registered: virtual.registration.registered,
       presses: virtual.presses,
       deliveries: virtual.deliveries,
       lost: virtual.lost,
-      p50Ms: virtual.sync.p50,
-      p90Ms: virtual.sync.p90,
-      p99Ms: virtual.sync.p99,
-      maxMs: virtual.sync.max,
+      p50Ms: virtual.sync.p50Ms,
+      p90Ms: virtual.sync.p90Ms,
+      p99Ms: virtual.sync.p99Ms,
+      maxMs: virtual.sync.maxMs,
     },
     wall: {
       presses: wall.presses,
@@ -47,9 +46,9 @@ export async function fidelity(argv: string[]): Promise<void> {
       keptUp: wall.sim.keptUp,
     },
     hostAddsMs: {
-      p50: round(wall.sync.p50Ms - virtual.sync.p50),
-      p90: round(wall.sync.p90Ms - virtual.sync.p90),
-      p99: round(wall.sync.p99Ms - virtual.sync.p99),
+      p50: round(wall.sync.p50Ms - virtual.sync.p50Ms),
+      p90: round(wall.sync.p90Ms - virtual.sync.p90Ms),
+      p99: round(wall.sync.p99Ms - virtual.sync.p99Ms),
     },
   });
 }

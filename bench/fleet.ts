@@ -73,7 +73,7 @@ export async function scale(argv: string[]): Promise<void> {
   const b = rows.at(-1);
   const perNodeKB =
     a && b && b.nodes > a.nodes
-      ? Math.round(((b.sim.rssMB - a.sim.rssMB) * 1024) / (b.nodes - a.nodes))
+      ? Math.round((((b.sim.rssMB ?? 0) - (a.sim.rssMB ?? 0)) * 1024) / (b.nodes - a.nodes))
       : null;
   record("scale", { rows, largestKeptUp: largest?.nodes ?? 0, marginalMemoryPerNodeKB: perNodeKB });
 }

@@ -4,7 +4,7 @@
  *   npx tsx bench/node-cpu.ts [profile…]
  */
 import { FakeScheduler, type NodeStats, SimNode } from "../node/index.js";
-import { MemoryBroker } from "../node/memory-broker.js";
+import { MemoryBroker } from "../sim/memory-broker.js";
 
 const MINUTES = 10;
 

@@ -2,6 +2,7 @@
  * Benchmark entry: `npm run bench -- <name> [flags]`. Figures go to stdout (one JSON line) and to
  * bench/results/. Run them on a quiet machine: the fleet shares the host's cores with the broker.
  */
+import { brokerDelay } from "./broker-delay.js";
 import { consoleLag } from "./console-lag.js";
 import { faults } from "./faults.js";
 import { fidelity } from "./fidelity.js";
@@ -23,6 +24,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   fuzz,
   "web-page": webPage,
   web,
+  "broker-delay": brokerDelay,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -41,6 +41,7 @@ export interface FleetFlagValues {
   readonly brokerData?: string;
   readonly twinsData?: string;
   readonly fresh?: boolean;
+  readonly clock?: string;
 }
 
 /** The flag of each option field, for messages. */
@@ -68,6 +69,7 @@ export const FLEET_FLAGS: Readonly<Partial<Record<keyof FleetOptions, string>>> 
   fresh: "--fresh",
   login: "--username/--password",
   nodePassword: "--node-password",
+  clock: "--clock",
 };
 
 /** Names a field by its flag (`--ge (pBadToGood)`), or as an option when it has none. */
@@ -176,6 +178,8 @@ export function fleetOptionsFromFlags(raw: FleetFlagValues): FleetOptions {
     ["brokerData", raw.brokerData],
     ["twinsData", raw.twinsData],
     ["fresh", raw.fresh],
+    // real or virtual: resolveFleetOptions says so, naming --clock.
+    ["clock", raw.clock],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as FleetOptions;
 }

@@ -10,7 +10,8 @@ import type { Logger } from "pino";
 import { type RunningBroker, startBroker } from "../broker/index.js";
 import { after, type Scheduler } from "../node/scheduler.js";
 
-export type BrokerKind = "embedded" | "process" | "external";
+/** `memory`: the in-memory broker of a virtual-time run (fleet/virtual.ts). */
+export type BrokerKind = "embedded" | "process" | "external" | "memory";
 
 export interface BrokerHost {
   readonly kind: BrokerKind;

@@ -5,6 +5,9 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
+/** Event-loop lag above this (p99, ms) means the host, not the fleet, set the pace. */
+export const KEPT_UP_LAG_MS = 50;
+
 export interface Lag {
   readonly p99Ms: number;
   readonly maxMs: number;
@@ -55,4 +58,10 @@ export class LagMonitor {
   stop(): void {
     this.here.disable();
   }
+}
+
+/** The worst worker's and the main thread's lag for the report; none at all on virtual time. */
+export function lagOf(m: LagMonitor | undefined): { worker: Lag; main: Lag } {
+  const none = { p99Ms: 0, maxMs: 0 };
+  return { worker: m?.workers() ?? none, main: m?.main() ?? none };
 }

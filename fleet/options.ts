@@ -9,11 +9,19 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
-import { type DeviceProfile, parseProfile } from "../node/profile.js";
-import { OptionError } from "../protocol/index.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import type { BrokerLogin } from "../twins/index.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
+import { type FieldNamer, type FleetOptionIssue, FleetOptionsError } from "./option-errors.js";
+import { virtualIssues } from "./virtual-options.js";
+
+export {
+  type FieldNamer,
+  type FleetOptionIssue,
+  FleetOptionsError,
+  fleetOptionError,
+  optionName,
+} from "./option-errors.js";
 
 export interface GilbertElliott {
   /** P(good → bad) per segment. */
@@ -23,6 +31,13 @@ export interface GilbertElliott {
   /** Loss probability in the bad state (the good state uses `lossPct`). */
   readonly lossBad: number;
 }
+
+/**
+ * What a run keeps time on: `real`, wall time with real sockets to a real broker; `virtual`, one
+ * FakeScheduler for the nodes, an in-memory broker and the checker, run as fast as the CPU allows.
+ */
+export const CLOCKS = ["real", "virtual"] as const;
+export type Clock = (typeof CLOCKS)[number];
 
 /** A generated topology, or a pairing file (docs/pairing.md). */
 export type Topology = TopologyKind | { readonly file: string };
@@ -78,6 +93,8 @@ export interface FleetOptions {
   readonly login?: BrokerLogin;
   /** The password every simulated node logs in with, its node id being the user name (node role). */
   readonly nodePassword?: string;
+  /** Real time (default) or virtual time (`fleet/virtual.ts`: what it leaves out is in docs/cli.md). */
+  readonly clock?: Clock;
 }
 
 /** The fields whose absence means something (no broker given, no store, …): they stay optional. */
@@ -112,9 +129,12 @@ export const DEFAULTS: Readonly<Required<Omit<FleetOptions, Optional>>> = Object
   faults: [],
   brokerProcess: false,
   fresh: false,
+  clock: "real",
 });
 
 export const MAX_NODES = 20_000;
+/** On virtual time a fleet is bounded by memory, not by sockets and threads. */
+export const MAX_VIRTUAL_NODES = 200_000;
 
 /** The numeric fields: their range, and whether they count whole things. */
 export const NUMBER_FIELDS = {
@@ -135,44 +155,6 @@ export type NumberField = keyof typeof NUMBER_FIELDS;
 export function expectation(field: NumberField): string {
   const f = NUMBER_FIELDS[field];
   return `${f.integer ? "a whole number" : "a number"} from ${f.min} to ${f.max}`;
-}
-
-/** How an error names a field: `options.nodes` for the library, `--nodes` for the command line. */
-export type FieldNamer = (field: string, subpath?: string) => string;
-export const optionName: FieldNamer = (field, sub) => `options.${field}${sub ? `.${sub}` : ""}`;
-
-export interface FleetOptionIssue {
-  /** The top-level field of FleetOptions. */
-  readonly field: string;
-  /** Inside it, e.g. `pBadToGood` of `gilbertElliott`. */
-  readonly subpath?: string;
-  /** The problem; other fields it mentions are named with `name`. */
-  readonly text: (name: FieldNamer) => string;
-}
-
-/** Bad fleet options: each problem with its field, named as the caller names fields. */
-export class FleetOptionsError extends OptionError {
-  override readonly name = "FleetOptionsError";
-  constructor(readonly issues: readonly FleetOptionIssue[]) {
-    super(describeFleetIssues(issues, optionName));
-  }
-
-  /** The message with fields named by `name` (the CLI names the flags). */
-  describe(name: FieldNamer): string {
-    return describeFleetIssues(this.issues, name);
-  }
-}
-
-function describeFleetIssues(issues: readonly FleetOptionIssue[], name: FieldNamer): string {
-  return issues.map((i) => `${name(i.field, i.subpath)}: ${i.text(name)}`).join("; ");
-}
-
-/** One problem with one field, as a FleetOptionsError. */
-export function fleetOptionError(
-  field: string,
-  text: string | ((name: FieldNamer) => string),
-): FleetOptionsError {
-  return new FleetOptionsError([{ field, text: typeof text === "string" ? () => text : text }]);
 }
 
 const show = (v: unknown): string => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)));
@@ -213,6 +195,10 @@ export function brokerUrlProblem(s: string): string | undefined {
   return undefined;
 }
 
+/** Profile values to replace, by section and field: plain numbers, as the model sees them. */
+export type ProfileOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
+export const profileOverridesSchema = z.record(z.string(), z.record(z.string(), z.number().finite()));
+
 const loginSchema = z.strictObject(
   {
     username: z.string({ error: "must be a string" }).optional(),
@@ -222,11 +208,16 @@ const loginSchema = z.strictObject(
   { error: "must be an object with username, password or tls" },
 );
 
-export const profileOverridesSchema = z.record(z.string(), z.record(z.string(), z.number().finite()));
-
 const schema = z.strictObject(
   {
-    nodes: numberIn("nodes").optional(),
+    nodes: z
+      .int({ error: (i) => `must be ${expectation("nodes")}, got ${show(i.input)}` })
+      .min(1, { error: (i) => `must be ${expectation("nodes")}, got ${show(i.input)}` })
+      .max(MAX_VIRTUAL_NODES, {
+        error: (i) =>
+          `must be a whole number from 1 to ${MAX_VIRTUAL_NODES} on virtual time, got ${show(i.input)}`,
+      })
+      .optional(),
     profile: z
       .string({ error: "must be a string" })
       .refine((p) => /^[a-z0-9-]{1,16}$/.test(p) || p.endsWith(".json"), {
@@ -286,6 +277,9 @@ const schema = z.strictObject(
     fresh: bool.optional(),
     login: loginSchema.optional(),
     nodePassword: z.string({ error: "must be a string" }).optional(),
+    clock: z
+      .enum(CLOCKS, { error: (i) => `must be ${CLOCKS.join(" or ")}, got ${show(i.input)}` })
+      .optional(),
   },
   { error: "must be an object of fleet options" },
 );
@@ -345,6 +339,14 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
         `a broker-restart needs a broker the run starts itself (drop ${n("broker")}, or add ${n("brokerProcess")} to run it in its own process); ${o.broker} is someone else's`,
     );
   }
+  if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, options.workers !== undefined));
+  else if (o.nodes > MAX_NODES) {
+    add(
+      "nodes",
+      (n) =>
+        `must be ${expectation("nodes")} on real time, got ${o.nodes} (up to ${MAX_VIRTUAL_NODES} with ${n("clock")} virtual)`,
+    );
+  }
   if (o.pressesEndEarlyS >= o.durationS) {
     add("pressesEndEarlyS", (n) => `must be below ${n("durationS")} (${o.durationS} s), or no press is made`);
   }
@@ -352,47 +354,6 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
   const faultsSpec =
     o.faultsSpec ?? (faults.length > 0 ? faults.map((f) => `${f.kind}@${f.atS}`).join(",") : undefined);
   return { ...o, faults, ...(faultsSpec !== undefined ? { faultsSpec } : {}) };
-}
-
-/** Profile values to replace, by section and field: plain numbers, as the model sees them. */
-export type ProfileOverrides = Readonly<Record<string, Readonly<Record<string, number>>>>;
-
-/**
- * The profile with `overrides` applied to its cited figures and validated again as a whole profile,
- * so a bad value gets the profile's own message; an unknown section or field is named.
- */
-export function applyProfileOverrides(profile: DeviceProfile, overrides: ProfileOverrides): DeviceProfile {
-  const bad = (subpath: string, text: string) =>
-    new FleetOptionsError([{ field: "profileOverrides", subpath, text: () => text }]);
-  const parsed = profileOverridesSchema.safeParse(overrides);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw bad(i?.path.join(".") ?? "", i?.message ?? "invalid");
-  }
-  const cited = structuredClone(profile.cited) as unknown as Record<string, unknown>;
-  for (const [section, fields] of Object.entries(parsed.data)) {
-    const sec = cited[section];
-    if (sec === null || typeof sec !== "object" || Array.isArray(sec)) {
-      throw bad(section, "not a section of a device profile");
-    }
-    for (const [field, value] of Object.entries(fields)) {
-      const fig = (sec as Record<string, unknown>)[field];
-      if (fig === null || typeof fig !== "object" || !("value" in fig)) {
-        throw bad(`${section}.${field}`, "not a number in the device profile");
-      }
-      (sec as Record<string, unknown>)[field] = {
-        ...fig,
-        value,
-        source: "estimate",
-        ref: "profileOverrides: a what-if setting",
-      };
-    }
-  }
-  try {
-    return parseProfile(cited, `${profile.name} with profileOverrides`);
-  } catch (e) {
-    throw fleetOptionError("profileOverrides", (e as Error).message);
-  }
 }
 
 /** The link loss a run's nodes get at `pct` percent: Bernoulli, or Gilbert–Elliott. */

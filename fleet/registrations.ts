@@ -1,12 +1,31 @@
 /**
- * What the twins service says about the fleet's own nodes (never about someone else's on the same
+ * What the control side says about the fleet's own nodes (never about someone else's on the same
  * broker): when each first registered with its state — the paper's registration time — and, for the
- * fault analysis, every later registration and every time one went offline.
+ * fault analysis, every later registration and every time one went offline. On real time that is
+ * the twins service; on virtual time, which has none, what the in-memory broker saw (its register,
+ * report and status messages, read by sim/broker-registry.ts). `RegistrationSource` is either.
  */
 import type { NodeId } from "../protocol/index.js";
+import type { BrokerRegistry } from "../sim/broker-registry.js";
+import type { MemoryBroker } from "../sim/memory-broker.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import type { Pairing } from "../sim/topology.js";
 import type { TwinsHost } from "./twins-host.js";
+
+/** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
+export const REGISTRATION_LIMIT_MS = 30_000;
+
+/** The twins' view of the fleet, as the run needs it. */
+export interface RegistrationSource {
+  /** Whether the control side is running now (false while a twins service is killed). */
+  readonly up: boolean;
+  onRegistered(fn: (id: NodeId) => void): void;
+  onUpdated(fn: (id: NodeId) => void): void;
+  onOffline(fn: (id: NodeId) => void): void;
+  /** Registered means: the control side knows its kind (its register), its state, and sees it online. */
+  isRegistered(id: string): boolean;
+  view(ids: readonly NodeId[], pairing: Pairing): TwinsView;
+}
 
 export class Registrations {
   /** When each fleet node first registered with its state, on the run's clock. */
@@ -15,28 +34,24 @@ export class Registrations {
 
   constructor(
     ids: readonly NodeId[],
-    private readonly twins: TwinsHost,
+    private readonly source: RegistrationSource,
     timeline: NodeTimeline,
     private readonly now: () => number,
   ) {
     this.fleet = new Set(ids);
-    twins.on("twin-registered", (t) => {
-      if (this.fleet.has(t.id)) timeline.registered(t.id, now());
-      this.check(t.id);
+    source.onRegistered((id) => {
+      if (this.fleet.has(id)) timeline.registered(id, now());
+      this.check(id);
     });
-    twins.on("twin-updated", (t) => this.check(t.id));
-    twins.on("twin-offline", (t) => {
-      if (this.fleet.has(t.id)) timeline.wentOffline(t.id, now());
+    source.onUpdated((id) => this.check(id));
+    source.onOffline((id) => {
+      if (this.fleet.has(id)) timeline.wentOffline(id, now());
     });
   }
 
-  /** Registered means: the twins know its kind (its register), its state, and see it online. */
   private check(id: string): void {
     if (this.first.has(id) || !this.fleet.has(id)) return;
-    const t = this.twins.get(id);
-    if (t?.kind !== undefined && t.reported !== undefined && t.presence === "online") {
-      this.first.set(id, this.now());
-    }
+    if (this.source.isRegistered(id)) this.first.set(id, this.now());
   }
 }
 
@@ -51,20 +66,73 @@ export interface TwinsView {
   readonly pairingConfirmed: number;
 }
 
-export function twinsViewOf(twins: TwinsHost, ids: readonly NodeId[], pairing: Pairing): TwinsView {
-  let known = 0;
-  let online = 0;
-  let desiredAsPaired = 0;
-  let pairingConfirmed = 0;
-  for (const id of ids) {
-    const t = twins.get(id);
-    if (!t) continue;
-    if (t.kind !== undefined && t.reported !== undefined) known++;
-    if (t.presence === "online") online++;
-    const want = pairing.get(id) ?? [];
-    const has = t.desired.sources;
-    if (has.length === want.length && want.every((s) => has.includes(s))) desiredAsPaired++;
-    if (t.pairing === "confirmed") pairingConfirmed++;
-  }
-  return { known, online, desiredAsPaired, pairingConfirmed };
+const samePairing = (has: readonly string[], want: readonly string[]) =>
+  has.length === want.length && want.every((s) => has.includes(s));
+
+/** The run's twins service as its registration source. */
+export function twinsSource(twins: TwinsHost): RegistrationSource {
+  return {
+    get up() {
+      return twins.up;
+    },
+    onRegistered: (fn) => twins.on("twin-registered", (t) => fn(t.id)),
+    onUpdated: (fn) => twins.on("twin-updated", (t) => fn(t.id)),
+    onOffline: (fn) => twins.on("twin-offline", (t) => fn(t.id)),
+    isRegistered: (id) => {
+      const t = twins.get(id);
+      return t?.kind !== undefined && t.reported !== undefined && t.presence === "online";
+    },
+    view: (ids, pairing) => {
+      let known = 0;
+      let online = 0;
+      let desiredAsPaired = 0;
+      let pairingConfirmed = 0;
+      for (const id of ids) {
+        const t = twins.get(id);
+        if (!t) continue;
+        if (t.kind !== undefined && t.reported !== undefined) known++;
+        if (t.presence === "online") online++;
+        if (samePairing(t.desired.sources, pairing.get(id) ?? [])) desiredAsPaired++;
+        if (t.pairing === "confirmed") pairingConfirmed++;
+      }
+      return { known, online, desiredAsPaired, pairingConfirmed };
+    },
+  };
+}
+
+/**
+ * A virtual run's registration source: what the in-memory broker saw. Its view counts `known` and
+ * `online` from the nodes' own messages and `desiredAsPaired` from the retained configs on the broker;
+ * `pairingConfirmed` stays 0, as nothing there confirms a pairing (the twins service does that).
+ */
+export function brokerSource(
+  registry: BrokerRegistry,
+  broker: MemoryBroker,
+  prefix: string,
+): RegistrationSource {
+  return {
+    up: true,
+    onRegistered: (fn) => registry.on("registered", (e) => fn(e.id)),
+    onUpdated: (fn) => registry.on("updated", (e) => fn(e.id)),
+    onOffline: (fn) => registry.on("offline", (e) => fn(e.id)),
+    isRegistered: (id) => {
+      const e = registry.get(id);
+      return e?.registered === true && e.reported && e.online;
+    },
+    view: (ids, pairing) => {
+      let known = 0;
+      let online = 0;
+      let desiredAsPaired = 0;
+      for (const id of ids) {
+        const e = registry.get(id);
+        if (e?.registered && e.reported) known++;
+        if (e?.online) online++;
+        const want = pairing.get(id) ?? [];
+        const config = broker.retained.get(`${prefix}/config/${id}`);
+        const has = config === undefined || config === "" ? [] : config.split(" ").slice(2);
+        if (samePairing(has, want)) desiredAsPaired++;
+      }
+      return { known, online, desiredAsPaired, pairingConfirmed: 0 };
+    },
+  };
 }

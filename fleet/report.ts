@@ -19,14 +19,22 @@ export interface Report {
     readonly seed: string;
     readonly durationS: number;
     readonly broker: string;
-    /** Whose broker: the run's own in this process, its own child process, or someone else's. */
-    readonly brokerKind: "embedded" | "process" | "external";
+    /**
+     * Whose broker: the run's own in this process, its own child process, someone else's, or (on
+     * virtual time) the in-memory broker.
+     */
+    readonly brokerKind: "embedded" | "process" | "external" | "memory";
     /** The broker the run starts keeps its store on disk (--broker-data). */
     readonly brokerDurable: boolean;
     /** `--faults` as given, when there were faults. */
     readonly faults?: string;
-    /** The twins service: the run's own, or someone else's the run only watched. */
-    readonly twins: "own" | "joined";
+    /**
+     * The twins service: the run's own, or someone else's the run only watched; `none` on virtual
+     * time, where registration and twinsView are read from the broker's traffic instead.
+     */
+    readonly twins: "own" | "joined" | "none";
+    /** What the run kept time on: wall time with real sockets, or virtual time (in memory). */
+    readonly clock: "real" | "virtual";
   };
   /** The loss as it was set during the run: scenario.lossPct at the start, then each change. */
   readonly loss: LossReport;
@@ -96,12 +104,14 @@ export interface Report {
     readonly workerLagP99Ms: number;
     readonly mainLagP99Ms: number;
     readonly keptUp: boolean;
-    readonly rssMB: number;
+    /** Resident memory at the end of the presses; null on virtual time (it would differ between identical runs). */
+    readonly rssMB: number | null;
     /** The largest resident memory of the broker seen during the run (its own process, or this one). */
     readonly brokerRssMaxMB: number | null;
     /** How long the settle lasted: at least --settle, longer while faults ended and the fleet recovered. */
     readonly settleS: number;
     readonly workers: number;
+    /** How long the run lasted on its clock: wall seconds, or on virtual time virtual seconds. */
     readonly wallS: number;
   };
   readonly requirements: {

@@ -4,8 +4,10 @@
  * boot, presses, settle — to a report. Faults from the schedule are injected during the presses and
  * measured by the checker; the settle lasts until they have ended and the fleet has recovered (or a
  * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
- * pulls, faults), which is what the console does; `runFleet` just runs it to the end. stop() ends the
- * presses (the run still settles); cut() ends the settle too, for a report marked as cut short.
+ * pulls, faults), as the console does; `runFleet` runs it to the end. stop() ends the presses (the
+ * run still settles); cut() ends the settle too, for a report marked as cut short. With `clock:
+ * "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker, no twins
+ * service, the nodes beside them in this thread, as fast as the CPU allows.
  */
 
 import { EventEmitter } from "node:events";
@@ -14,70 +16,30 @@ import type { DeviceProfile } from "../node/profile.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
-import type { ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
+import type { ShardHost, ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
-import type { BrokerHost, BrokerStats } from "./broker-host.js";
-import { Collector } from "./collector.js";
-import { describeFault, type FaultRecord, FaultRunner } from "./faults/runner.js";
+import type { BrokerStats } from "./broker-host.js";
+import { Collector, REORDER_WINDOW_MS } from "./collector.js";
+import type { FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
-import { fleetFaultTargets } from "./faults/targets.js";
-import { LagMonitor } from "./lag.js";
+import { fleetFaultRunner } from "./faults/targets.js";
+import { KEPT_UP_LAG_MS, LagMonitor, lagOf } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
-import { Registrations, type TwinsView, twinsViewOf } from "./registrations.js";
+import { collectorFigures, type FleetRunEvents, type Progress, type RunPhase } from "./progress.js";
+import { REGISTRATION_LIMIT_MS, Registrations, type TwinsView } from "./registrations.js";
 import type { Report } from "./report.js";
-import { type SettleStatus, SettleWait } from "./settle.js";
-import { prepareFleet } from "./setup.js";
-import { ShardPool } from "./shards.js";
+import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
+import { type FleetParts, prepareFleet } from "./setup.js";
+import { ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
+import { startVirtual, type VirtualClock } from "./virtual.js";
 import { StoppableWaits } from "./waits.js";
 
-/** Where a fleet run is: nodes booting, presses running, settling, done. */
-export type RunPhase = "boot" | "press" | "settle" | "done";
-
-export interface Progress {
-  readonly phase: RunPhase;
-  readonly elapsedS: number;
-  readonly nodes: number;
-  readonly registered: number;
-  readonly online: number;
-  readonly presses: number;
-  readonly deliveries: number;
-  readonly lost: number;
-  readonly lostForGood: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly lossPct: number;
-  readonly lagP99Ms: number;
-  /** Faults in progress now. */
-  readonly faults: number;
-  /** During the settle: how long it has left and what it waits for. */
-  readonly settle?: SettleStatus;
-}
-
-export interface FleetRunEvents {
-  progress: [Progress];
-  phase: [RunPhase];
-  /** A line for whoever watches the run (the progress lines, the console's event log). */
-  log: [text: string, level: "info" | "error"];
-  "fault-start": [FaultRecord];
-  "fault-end": [FaultRecord];
-}
-
-/** Event-loop lag above this (p99, ms) means the host, not the fleet, set the pace. */
-export const KEPT_UP_LAG_MS = 50;
-/** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
-const REORDER_WINDOW_MS = 500;
-/** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
-const REGISTRATION_LIMIT_MS = 30_000;
-/**
- * The settle goes on past --settle while faults end and the fleet recovers, at most this much longer:
- * a W5100 that timed out in a partition takes up to ~40 s to be back (31.8 s retransmissions, the
- * 5 s reconnect period, the 1.5 s sync grace).
- */
-const RECOVERY_WAIT_MAX_MS = 120_000;
+export type { FleetRunEvents, Progress, RunPhase };
+export { KEPT_UP_LAG_MS };
 
 export class FleetRun extends EventEmitter<FleetRunEvents> {
   phase: RunPhase = "boot";
@@ -87,63 +49,63 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** When each fleet node first registered with the twins, on the run's clock. */
   readonly registeredAt: ReadonlyMap<string, number>;
   readonly done: Promise<Report>;
+  readonly profile: DeviceProfile;
+  readonly ids: readonly NodeId[];
+  readonly pairing: Pairing;
+  /** The twins service already on the broker that the run joined instead of starting its own. */
+  readonly joined: TwinsServiceInfo | undefined;
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
   private readonly faults: FaultRunner;
-  private readonly lag = new LagMonitor();
+  /** The threads' event-loop lag; none on virtual time, where the host cannot be late. */
+  private readonly lag: LagMonitor | undefined;
   private timers: Timer[] = [];
   private readonly waits: StoppableWaits;
   private stopped = false;
   private cut_ = false;
   private settleWait: SettleWait | undefined;
   private readonly lossLog: LossLog;
-  private rssMB = 0;
+  private rssMB: number | undefined;
   private brokerRssMaxMB: number | undefined;
 
   private constructor(
     readonly opts: ResolvedFleetOptions,
-    readonly profile: DeviceProfile,
-    readonly ids: readonly NodeId[],
-    readonly pairing: Pairing,
+    private readonly parts: FleetParts,
     readonly collector: Collector,
-    readonly twins: TwinsHost,
-    private readonly pool: ShardPool,
-    private readonly broker: BrokerHost,
-    private readonly schedule: readonly FaultEntry[],
-    /** The twins service already on the broker that the run joined instead of starting its own. */
-    readonly joined: TwinsServiceInfo | undefined,
+    private readonly pool: ShardHost,
     /** The run's one clock: every time of the run, its waits and timers, and its twins service's. */
     readonly sched: Scheduler,
+    /** On virtual time, the clock that drives it. */
+    private readonly virtual: VirtualClock | undefined,
   ) {
     super();
+    this.profile = parts.profile;
+    this.ids = parts.ids;
+    this.pairing = parts.pairing;
+    this.joined = parts.joined;
     this.startedAt = sched.now();
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
-    this.registeredAt = new Registrations(ids, twins, collector.timeline, () => sched.now()).first;
-    this.faults = new FaultRunner(
-      this.sched,
-      fleetFaultTargets({
-        ids,
+    this.lag = virtual ? undefined : new LagMonitor();
+    this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
+      sched.now(),
+    ).first;
+    this.faults = fleetFaultRunner(
+      sched,
+      {
+        ids: this.ids,
         seed: opts.seed,
         prefix: opts.prefix,
-        broker,
+        broker: parts.broker,
         pool,
-        twins,
+        twins: parts.twins,
         lossPct: () => this.lossPct,
         setLoss: (pct) => this.setLoss(pct, "fault"),
         now: () => sched.now(),
-      }),
+      },
+      this,
     );
-    this.faults.on("start", (f) => {
-      this.emit("log", `fault: ${describeFault(f)} started`, "info");
-      this.emit("fault-start", f);
-    });
-    this.faults.on("end", (f) => {
-      if (f.error) this.emit("log", `fault: ${f.kind} failed: ${f.error}`, "error");
-      else this.emit("log", `fault: ${f.kind} ended`, "info");
-      this.emit("fault-end", f);
-    });
     this.done = this.lifecycle();
   }
 
@@ -152,7 +114,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
    * up and starts the nodes; the returned run is under way. `scheduler` is the run's clock and timers,
    * handed on to everything it starts (a dependency like `logger`, not a setting: options are data).
    * The worker threads run their own RealScheduler on the same origin (`wallNow() - now()`), so it
-   * must run on real time.
+   * must run on real time. On virtual time the run makes its own clock, whose dates start at
+   * `scheduler`'s now; `done` then settles once the driver has run it to the end.
    */
   static async start(
     options: FleetOptions = {},
@@ -160,40 +123,39 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     scheduler: Scheduler = new RealScheduler(),
   ): Promise<FleetRun> {
     const opts = resolveFleetOptions(options);
-    const parts = await prepareFleet(opts, logger, scheduler);
-    const collector = new Collector(followersReach(parts.pairing));
     let run: FleetRun | undefined;
-    const pool = new ShardPool(opts.workers, (r) => run?.onShard(r));
-    run = new FleetRun(
-      opts,
-      parts.profile,
-      parts.ids,
-      parts.pairing,
-      collector,
-      parts.twins,
-      pool,
-      parts.broker,
-      parts.faults,
-      parts.joined,
-      scheduler,
-    );
+    const onShard = (r: ShardReport) => run?.onShard(r);
+    if (opts.clock === "virtual") {
+      const { parts, pool, clock } = startVirtual(opts, scheduler, onShard);
+      run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, clock.sched, clock);
+      run.launch("memory", 0);
+      // The report once the driver has run the clock to its end; a failure of either is the run's.
+      const done = Promise.all([run.done, clock.drive(run.done)]).then(([r]) => r);
+      (run as { done: Promise<Report> }).done = done;
+      return run;
+    }
+    const parts = await prepareFleet(opts, logger, scheduler);
+    const pool = new ShardPool(opts.workers, onShard);
+    run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, scheduler, undefined);
     const { hostname, port } = new URL(parts.broker.url);
     run.launch(hostname, Number(port || 1883));
     return run;
   }
 
-  /** Event-loop lag p99 (ms) of the main thread and of each worker thread. */
-  lagP99ByThread(): Record<string, number> {
-    return this.lag.byThread();
-  }
+  /** Event-loop lag p99 (ms) of the main thread and of each worker thread; none on virtual time. */
+  readonly lagP99ByThread = (): Record<string, number> => this.lag?.byThread() ?? {};
 
   /** The broker's clients and message counts, when the run's broker is its own and embedded. */
-  brokerStats(): BrokerStats | undefined {
-    return this.broker.stats?.();
+  readonly brokerStats = (): BrokerStats | undefined => this.parts.broker.stats?.();
+
+  /** The run's twins service; a virtual run has none (the console needs real time). */
+  get twins(): TwinsHost {
+    if (this.parts.twins) return this.parts.twins;
+    throw new Error("a virtual-time run has no twins service");
   }
 
   get brokerUrl(): string {
-    return this.broker.url;
+    return this.parts.broker.url;
   }
 
   /** The boot spread: nodes power on one after another over this many ms, as a lab would plug them in. */
@@ -260,60 +222,44 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   settleStatus(): SettleStatus | undefined {
     const w = this.settleWait;
     if (this.phase !== "settle" || w === undefined) return undefined;
-    const c = this.collector.checker.counts();
     const back = Math.min(this.collector.synced.size, this.registeredAt.size);
-    return {
-      minUntil: w.minUntil,
-      // stop() ends the settle at --settle: no waiting for the fleet to recover.
-      maxUntil: this.stopped ? w.minUntil : w.maxUntil,
-      inFlight: c.pending,
+    const inFlight = this.collector.checker.counts().pending;
+    return w.status(this.stopped, {
+      inFlight,
       faults: this.faults.inProgress,
-      notBack: Math.max(0, this.ids.length - back),
-    };
+      notBack: this.ids.length - back,
+    });
   }
 
   progress(): Progress {
-    const c = this.collector.checker.counts();
-    const lat = this.collector.checker.latency;
     return {
       phase: this.phase,
       elapsedS: (this.sched.now() - this.startedAt) / 1000,
       nodes: this.ids.length,
       registered: this.registeredAt.size,
-      online: this.collector.online.size,
-      presses: c.presses,
-      deliveries: c.deliveries,
-      lost: c.lost,
-      lostForGood: c.lostForGood,
-      p50Ms: lat.percentile(50),
-      p99Ms: lat.percentile(99),
+      ...collectorFigures(this.collector),
       lossPct: this.lossPct,
-      lagP99Ms: this.lag.worst().p99Ms,
+      lagP99Ms: this.lag?.worst().p99Ms ?? 0,
       faults: this.faults.inProgress,
       ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
+      ...(this.virtual
+        ? { virtual: { wallS: this.virtual.wallElapsedS(), speedup: this.virtual.speedup() } }
+        : {}),
     };
   }
 
   private launch(host: string, port: number): void {
     const { opts } = this;
     const shards = Math.min(Math.max(1, opts.workers), this.ids.length);
-    this.pool.launch(this.ids, shards, this.sched.now(), this.bootSpreadMs, {
-      brokerHost: host,
-      brokerPort: port,
-      prefix: opts.prefix,
-      profile: this.profile,
-      seed: opts.seed,
-      loss: lossSpecOf(opts, opts.lossPct),
-      ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
-      timeOrigin: this.sched.wallNow() - this.sched.now(),
-      ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
-    });
+    const timeOrigin = this.sched.wallNow() - this.sched.now();
+    const common = shardCommon(opts, this.profile, { host, port, timeOrigin });
+    this.pool.launch(this.ids, shards, this.sched.now(), this.bootSpreadMs, common);
     this.timers.push(
       every(this.sched, 100, () => {
         const now = this.sched.now();
         this.collector.drain(now - REORDER_WINDOW_MS);
         this.collector.checker.sweep(now - REORDER_WINDOW_MS);
-        const rss = this.broker.rssMB();
+        const rss = this.parts.broker.rssMB();
         if (rss !== undefined) this.brokerRssMaxMB = Math.max(this.brokerRssMaxMB ?? 0, rss);
       }),
     );
@@ -334,10 +280,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
-      if (!this.stopped) this.faults.schedule(this.schedule, pressFrom);
+      if (!this.stopped) this.faults.schedule(this.parts.faults, pressFrom);
       this.setPhase("press");
       await this.waits.until(pressFrom + this.opts.durationS * 1000);
-      this.rssMB = process.memoryUsage().rss / 2 ** 20;
+      // Not on virtual time: it would make two runs of one seed differ.
+      if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20;
       const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
       // Without faults the settle is exactly --settle, as it always was.
@@ -356,7 +303,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       await this.faults.stop();
       const endMs = this.sched.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
-      const view = twinsViewOf(this.twins, this.ids, this.pairing);
+      const view = this.parts.source.view(this.ids, this.pairing);
       const results = await this.pool.finish();
       const report = this.report(results, (this.sched.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");
@@ -368,7 +315,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /** No fault in progress, every node synced and registered, nothing owed to any follower. */
   private quiet(): boolean {
-    if (this.faults.inProgress > 0 || !this.twins.up) return false;
+    if (this.faults.inProgress > 0 || !this.parts.source.up) return false;
     if (this.collector.synced.size < this.ids.length) return false;
     const c = this.collector.checker.counts();
     return c.pending === 0 && c.lost === c.late + c.lostForGood;
@@ -386,7 +333,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         this.collector.push(r.events);
         break;
       case "lag":
-        this.lag.worker(r.shard, r.p99Ms, r.maxMs);
+        this.lag?.worker(r.shard, r.p99Ms, r.maxMs);
         break;
       case "error":
         this.emit("log", `shard ${r.shard}: ${r.message}`, "error");
@@ -405,7 +352,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     twinsView: TwinsView,
     settleFrom: number,
   ): Report {
-    for (const r of results) this.lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
+    for (const r of results) this.lag?.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
     const loss = this.lossLog.report(settleFrom - pressStartMs);
     return buildReport({
@@ -416,14 +363,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       collector: this.collector,
       registeredAt: this.registeredAt,
       results,
-      lag: { worker: this.lag.workers(), main: this.lag.main() },
+      lag: lagOf(this.lag),
       keptUpLagMs: KEPT_UP_LAG_MS,
       rssMB: this.rssMB,
       brokerRssMaxMB: this.brokerRssMaxMB,
       wallS: (this.sched.now() - this.startedAt) / 1000,
       settleS,
-      brokerKind: this.broker.kind,
-      twins: this.twins.passive ? "joined" : "own",
+      brokerKind: this.parts.broker.kind,
+      twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
       twinsView,
       pressStartMs,
@@ -435,11 +382,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   private async close(): Promise<void> {
     for (const t of this.timers) t.cancel();
-    this.lag.stop();
+    this.lag?.stop();
     await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
-    await this.twins.close().catch(() => {});
-    await this.broker.close().catch(() => {});
+    await this.parts.twins?.close().catch(() => {});
+    await this.parts.broker.close().catch(() => {});
   }
 }
 

@@ -7,6 +7,13 @@
 
 import { after, type Scheduler } from "../node/scheduler.js";
 
+/**
+ * The settle goes on past --settle while faults end and the fleet recovers, at most this much longer:
+ * a W5100 that timed out in a partition takes up to ~40 s to be back (31.8 s retransmissions, the
+ * 5 s reconnect period, the 1.5 s sync grace).
+ */
+export const RECOVERY_WAIT_MAX_MS = 120_000;
+
 export interface SettleStatus {
   /** The settle ends no earlier than this (ms, the run's clock)… */
   readonly minUntil: number;
@@ -67,6 +74,17 @@ export class SettleWait {
   cut(): void {
     this.cutNow = true;
     this.wakeUp?.();
+  }
+
+  /** The status shown now; after stop() the settle ends at minUntil (no waiting for recovery). */
+  status(stopped: boolean, now: Pick<SettleStatus, "inFlight" | "faults" | "notBack">): SettleStatus {
+    return {
+      minUntil: this.minUntil,
+      maxUntil: stopped ? this.minUntil : this.maxUntil,
+      inFlight: now.inFlight,
+      faults: now.faults,
+      notBack: Math.max(0, now.notBack),
+    };
   }
 
   /** Resolves when the settle is over; `onExtend` is called once if it goes on past minUntil. */

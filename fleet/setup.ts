@@ -23,7 +23,9 @@ import {
 } from "../twins/index.js";
 import { type BrokerHost, openBrokerHost } from "./broker-host.js";
 import type { FaultEntry } from "./faults/schedule.js";
-import { applyProfileOverrides, fleetOptionError, type ResolvedFleetOptions } from "./options.js";
+import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
+import { applyProfileOverrides } from "./profile-overrides.js";
+import { type RegistrationSource, twinsSource } from "./registrations.js";
 import { TwinsHost } from "./twins-host.js";
 
 export interface FleetParts {
@@ -32,7 +34,10 @@ export interface FleetParts {
   readonly pairing: Pairing;
   readonly faults: readonly FaultEntry[];
   readonly broker: BrokerHost;
-  readonly twins: TwinsHost;
+  /** The run's twins service (its own or one it joined); none on virtual time. */
+  readonly twins?: TwinsHost;
+  /** Where registrations and the twins' view of the fleet come from. */
+  readonly source: RegistrationSource;
   /** The twins service already on the broker that the run joined instead of starting its own. */
   readonly joined?: TwinsServiceInfo;
 }
@@ -51,12 +56,12 @@ function readPairingOption(file: string, ids: readonly NodeId[]): Pairing {
   }
 }
 
-/** `opts` has been through resolveFleetOptions: what is left to check needs files or the broker. */
-export async function prepareFleet(
-  opts: ResolvedFleetOptions,
-  logger: Logger,
-  scheduler: Scheduler,
-): Promise<FleetParts> {
+/** The fleet itself, whatever its clock: the profile (with its overrides), the node ids, the pairing. */
+export function planFleet(opts: ResolvedFleetOptions): {
+  profile: DeviceProfile;
+  ids: readonly NodeId[];
+  pairing: Pairing;
+} {
   const loaded = loadProfile(opts.profile);
   const profile = opts.profileOverrides ? applyProfileOverrides(loaded, opts.profileOverrides) : loaded;
   const ids = fleetIds(opts.nodes);
@@ -69,6 +74,16 @@ export async function prepareFleet(
           seed: opts.seed,
         })
       : readPairingOption(opts.topology.file, ids);
+  return { profile, ids, pairing };
+}
+
+/** `opts` has been through resolveFleetOptions: what is left to check needs files or the broker. */
+export async function prepareFleet(
+  opts: ResolvedFleetOptions,
+  logger: Logger,
+  scheduler: Scheduler,
+): Promise<FleetParts> {
+  const { profile, ids, pairing } = planFleet(opts);
   const faults = opts.faults;
   const prefix = Prefix(opts.prefix);
   const broker = await openBrokerHost({
@@ -116,7 +131,16 @@ export async function prepareFleet(
     if (broker.kind === "external") await retainedSettled(twins, scheduler);
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
-    return { profile, ids, pairing, faults, broker, twins, ...(existing ? { joined: existing } : {}) };
+    return {
+      profile,
+      ids,
+      pairing,
+      faults,
+      broker,
+      twins,
+      source: twinsSource(twins),
+      ...(existing ? { joined: existing } : {}),
+    };
   } catch (e) {
     await twins?.close();
     await broker.close();

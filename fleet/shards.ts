@@ -5,9 +5,20 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
+import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId } from "../protocol/index.js";
-import type { ShardControl, ShardReport, ShardResult, ShardTask, SimNodeDetail } from "../sim/messages.js";
+import {
+  type ShardCommon,
+  type ShardControl,
+  type ShardHost,
+  type ShardReport,
+  type ShardResult,
+  type ShardTask,
+  type SimNodeDetail,
+  shardSlots,
+} from "../sim/messages.js";
 import runShardHere from "../sim/worker.js";
+import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
 function workerModule(): { filename: string; execArgv: string[] } {
@@ -19,7 +30,7 @@ function workerModule(): { filename: string; execArgv: string[] } {
   };
 }
 
-export class ShardPool {
+export class ShardPool implements ShardHost {
   private readonly pool: Piscina | undefined;
   private readonly ports: MessagePort[] = [];
   private readonly owner = new Map<NodeId, number>();
@@ -55,18 +66,11 @@ export class ShardPool {
     shards: number,
     t0: number,
     bootSpreadMs: number,
-    common: Omit<ShardTask, "port" | "shard" | "ids" | "bootAt">,
+    common: ShardCommon,
   ): void {
-    const spread = bootSpreadMs / ids.length;
-    for (let s = 0; s < shards; s++) {
-      const mine = ids.filter((_, i) => i % shards === s);
-      this.start({
-        ...common,
-        shard: s,
-        ids: mine,
-        bootAt: mine.map((_, k) => t0 + (s + k * shards) * spread),
-      });
-    }
+    shardSlots(ids, shards, t0, bootSpreadMs).forEach((slots, s) => {
+      this.start({ ...common, shard: s, ...slots });
+    });
   }
 
   /** Starts a shard; its task runs until finish(). */
@@ -142,4 +146,23 @@ export class ShardPool {
     for (const p of this.ports) p.close();
     await this.pool?.destroy();
   }
+}
+
+/** What every shard of a run gets: where the broker is, the nodes' settings, the run's clock origin. */
+export function shardCommon(
+  opts: ResolvedFleetOptions,
+  profile: DeviceProfile,
+  at: { readonly host: string; readonly port: number; readonly timeOrigin: number },
+): ShardCommon {
+  return {
+    brokerHost: at.host,
+    brokerPort: at.port,
+    prefix: opts.prefix,
+    profile,
+    seed: opts.seed,
+    loss: lossSpecOf(opts, opts.lossPct),
+    ...(opts.ratePerNodePerMin > 0 ? { pressRatePerSec: opts.ratePerNodePerMin / 60 } : {}),
+    timeOrigin: at.timeOrigin,
+    ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
+  };
 }

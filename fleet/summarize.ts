@@ -33,12 +33,12 @@ export interface ReportInput {
   /** Event-loop lag of the worst worker thread and of the main thread. */
   readonly lag: { readonly worker: Lag; readonly main: Lag };
   readonly keptUpLagMs: number;
-  readonly rssMB: number;
+  readonly rssMB: number | undefined;
   readonly brokerRssMaxMB: number | undefined;
   readonly wallS: number;
   readonly settleS: number;
   readonly brokerKind: BrokerKind;
-  readonly twins: "own" | "joined";
+  readonly twins: "own" | "joined" | "none";
   readonly faults: readonly FaultRecord[];
   readonly twinsView: TwinsView;
   /** When the presses started and the checks ended, on the run's clock (ms). */
@@ -128,13 +128,14 @@ export function buildReport(i: ReportInput): Report {
       broker:
         opts.broker !== undefined
           ? displayUrl(opts.broker)
-          : i.brokerKind === "process"
-            ? "process"
+          : i.brokerKind === "process" || i.brokerKind === "memory"
+            ? i.brokerKind
             : "embedded",
       brokerKind: i.brokerKind,
       brokerDurable: opts.brokerData !== undefined,
       ...(opts.faultsSpec !== undefined ? { faults: opts.faultsSpec } : {}),
       twins: i.twins,
+      clock: opts.clock,
     },
     loss: { ...i.loss, meanDuringPressesPct: round(i.loss.meanDuringPressesPct, 2) },
     cutShort: i.cutShort,
@@ -178,10 +179,10 @@ export function buildReport(i: ReportInput): Report {
       workerLagP99Ms: round(worker.p99Ms, 1),
       mainLagP99Ms: round(main.p99Ms, 1),
       keptUp: worst.p99Ms < i.keptUpLagMs,
-      rssMB: round(i.rssMB, 1),
+      rssMB: i.rssMB === undefined ? null : round(i.rssMB, 1),
       brokerRssMaxMB: i.brokerRssMaxMB === undefined ? null : round(i.brokerRssMaxMB, 1),
       settleS: round(i.settleS, 1),
-      workers: opts.workers,
+      workers: opts.clock === "virtual" ? 0 : opts.workers,
       wallS: round(i.wallS, 1),
     },
     versions: versions(),

@@ -20,7 +20,6 @@ export {
   meanLoss,
   NO_LOSS,
 } from "./loss.js";
-export { MemoryBroker, type Received } from "./memory-broker.js";
 export type {
   ConnectFailure,
   CpuStats,

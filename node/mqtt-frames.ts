@@ -33,3 +33,106 @@ export function frameSize(buf: Buffer): number | undefined {
   }
   throw new Error("malformed MQTT remaining length");
 }
+
+/**
+ * The packets a simulated node and the in-memory broker exchange most, read without a parser
+ * object: PUBLISH (QoS 0 or 1), PUBACK, PINGREQ, PINGRESP and DISCONNECT. Anything else — and any
+ * packet that is not well formed — is undefined, for the full parser to handle (and to reject).
+ */
+export type QuickPacket =
+  | {
+      readonly cmd: "publish";
+      readonly topic: string;
+      readonly payload: Buffer;
+      readonly qos: 0 | 1;
+      readonly retain: boolean;
+      readonly dup: boolean;
+      readonly messageId: number | undefined;
+    }
+  | { readonly cmd: "puback"; readonly messageId: number }
+  | { readonly cmd: "pingreq" }
+  | { readonly cmd: "pingresp" }
+  | { readonly cmd: "disconnect" };
+
+const PINGREQ: QuickPacket = { cmd: "pingreq" };
+const PINGRESP: QuickPacket = { cmd: "pingresp" };
+const DISCONNECT: QuickPacket = { cmd: "disconnect" };
+
+export function quickDecode(bytes: Buffer): QuickPacket | undefined {
+  const b0 = bytes[0];
+  if (b0 === undefined) return undefined;
+  let len = 0;
+  let mul = 1;
+  let i = 1;
+  for (;;) {
+    const b = bytes[i];
+    if (b === undefined || i > 4) return undefined;
+    len += (b & 0x7f) * mul;
+    i++;
+    if ((b & 0x80) === 0) break;
+    mul *= 128;
+  }
+  if (i + len !== bytes.length) return undefined;
+  switch (b0) {
+    case 0xc0:
+      return len === 0 ? PINGREQ : undefined;
+    case 0xd0:
+      return len === 0 ? PINGRESP : undefined;
+    case 0xe0:
+      return len === 0 ? DISCONNECT : undefined;
+    case 0x40:
+      return len === 2
+        ? { cmd: "puback", messageId: ((bytes[i] as number) << 8) | (bytes[i + 1] as number) }
+        : undefined;
+    default:
+      break;
+  }
+  if (b0 >> 4 !== 3) return undefined;
+  const qos = (b0 >> 1) & 3;
+  if (qos > 1) return undefined;
+  if (len < 2) return undefined;
+  const tlen = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+  let at = i + 2 + tlen;
+  if (at > bytes.length || tlen === 0) return undefined;
+  const topic = bytes.toString("utf8", i + 2, at);
+  let messageId: number | undefined;
+  if (qos === 1) {
+    if (at + 2 > bytes.length) return undefined;
+    messageId = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+    at += 2;
+  }
+  return {
+    cmd: "publish",
+    topic,
+    payload: bytes.subarray(at),
+    qos: qos === 1 ? 1 : 0,
+    retain: (b0 & 1) === 1,
+    dup: (b0 & 8) === 8,
+    messageId,
+  };
+}
+
+/** A QoS 0 PUBLISH, as mqtt-packet's generate() makes it (byte for byte). */
+export function quickPublish(topic: string, payload: string | Buffer, retain: boolean): Buffer {
+  const tlen = Buffer.byteLength(topic, "utf8");
+  const plen = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
+  const rem = 2 + tlen + plen;
+  let lenBytes = 1;
+  for (let r = rem; r >= 128; r = Math.floor(r / 128)) lenBytes++;
+  const out = Buffer.allocUnsafe(1 + lenBytes + rem);
+  out[0] = 0x30 | (retain ? 1 : 0);
+  let at = 1;
+  let r = rem;
+  do {
+    let d = r % 128;
+    r = Math.floor(r / 128);
+    if (r > 0) d |= 0x80;
+    out[at++] = d;
+  } while (r > 0);
+  out[at++] = tlen >> 8;
+  out[at++] = tlen & 0xff;
+  at += out.write(topic, at, "utf8");
+  if (typeof payload === "string") out.write(payload, at, "utf8");
+  else payload.copy(out, at);
+  return out;
+}

@@ -88,7 +88,7 @@ const profileFile = z
       })
       .strict(),
     brokerTcp: z.object({ rtoMinMs: figure, rtoMaxMs: figure, retries: integer }).strict(),
-    network: z.object({ oneWayLatencyMs: figure, lossFree: z.boolean() }).strict(),
+    network: z.object({ oneWayLatencyMs: figure, brokerForwardMs: figure, lossFree: z.boolean() }).strict(),
     mqtt: z.object({ maxPacketBytes: integer, keepaliveS: positive, socketTimeoutS: positive }).strict(),
     sketch: z.object({ reconnectPeriodMs: figure, syncGraceMs: integer }).strict(),
     /** Static SRAM the sketch's parts take; the PubSubClient buffer is added from mqtt.maxPacketBytes. */

@@ -6,11 +6,12 @@
  * and dropped), and writing packets through the W5100 (never one over its buffer). It owns the MQTT
  * counters and the connect/disconnect events; every operation is charged to the board's CPU.
  */
-import { generate, type IConnectPacket, type Packet, parser } from "mqtt-packet";
+import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
 import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
+import { type QuickPacket, quickDecode, quickPublish } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
@@ -62,7 +63,8 @@ export class PubSubSession {
   private readonly cpu: Cpu;
   private readonly chip: W5100Socket;
   private readonly keepaliveMs: number;
-  private readonly parse = parser({ protocolVersion: 4 });
+  /** The full parser, for the packets the quick reader leaves to it (made when first needed). */
+  private parse: Parser | undefined;
   private readonly socketEvents: SocketEvents;
   private parsed: Packet | undefined;
   private lastIn = 0;
@@ -79,12 +81,6 @@ export class PubSubSession {
     this.cpu = o.cpu;
     this.chip = o.chip;
     this.keepaliveMs = this.p.mqtt.keepaliveS * 1000;
-    this.parse.on("packet", (pk: Packet) => {
-      this.parsed = pk;
-    });
-    this.parse.on("error", () => {
-      this.parsed = undefined;
-    });
     this.socketEvents = {
       receive: (bytes, at) => this.receive(bytes, at),
       refused: (at) => this.connectRefused(at),
@@ -168,7 +164,7 @@ export class PubSubSession {
         return "keepalive";
       }
       this.stats.pings++;
-      this.send(generate({ cmd: "pingreq" }));
+      this.send(Buffer.from([0xc0, 0x00])); // PINGREQ
       this.lastIn = this.cpu.t;
       this.pingOutstanding = true;
     }
@@ -208,7 +204,19 @@ export class PubSubSession {
     }
   }
 
-  private decode(bytes: Buffer): Packet | undefined {
+  private decode(bytes: Buffer): Packet | QuickPacket | undefined {
+    const quick = quickDecode(bytes);
+    if (quick) return quick;
+    if (!this.parse) {
+      const p = parser({ protocolVersion: 4 });
+      p.on("packet", (pk: Packet) => {
+        this.parsed = pk;
+      });
+      p.on("error", () => {
+        this.parsed = undefined;
+      });
+      this.parse = p;
+    }
     this.parsed = undefined;
     this.parse.parse(bytes);
     return this.parsed;
@@ -217,7 +225,7 @@ export class PubSubSession {
   // ---- writing ----
 
   publish(topic: string, payload: string, retain: boolean): void {
-    this.send(generate({ cmd: "publish", topic, payload, qos: 0, retain, dup: false }));
+    this.send(quickPublish(topic, payload, retain));
   }
 
   subscribe(topic: string, qos: 0 | 1): void {

@@ -154,11 +154,7 @@ export class FakeScheduler implements Scheduler {
   at(atMs: number, fn: () => void): Timer {
     const e = this.timers.entry(Math.max(atMs, this.t), fn);
     this.timers.push(e);
-    return {
-      cancel: () => {
-        e.fn = undefined;
-      },
-    };
+    return e;
   }
 
   /** Runs every timer due up to `until`, then sets the time to `until`. */
@@ -171,6 +167,26 @@ export class FakeScheduler implements Scheduler {
 
   advance(ms: number): void {
     this.runUntil(this.t + ms);
+  }
+
+  /**
+   * Runs timers in order, however far ahead, until `stop()` holds after one of them (true) or none is
+   * left (false). The time is then that of the last timer run: for a driver that lets the host catch
+   * up (promise continuations) after the timers that need it.
+   */
+  runUntilStopped(stop: () => boolean): boolean {
+    return this.timers.runDue(
+      Number.POSITIVE_INFINITY,
+      (at) => {
+        this.t = at;
+      },
+      stop,
+    );
+  }
+
+  /** When the next live timer is due; undefined when none is set. */
+  nextAt(): number | undefined {
+    return this.timers.peek()?.at;
   }
 
   /** Pending (not cancelled) timers. */
@@ -205,6 +221,14 @@ export function every(sched: Scheduler, periodMs: number, fn: () => void): Timer
       timer.cancel();
     },
   };
+}
+
+/**
+ * Resolves on the host's next turn of its event loop, after every promise continuation already
+ * queued: what a virtual-time driver awaits so that the code it drives catches up.
+ */
+export function hostTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Resolves `ms` from now on `sched`. */

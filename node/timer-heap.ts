@@ -4,11 +4,18 @@
  * those it must run at an exact instant.
  */
 
-export interface TimerEntry {
-  readonly at: number;
-  readonly seq: number;
-  /** Cleared when the timer is cancelled or has run. */
-  fn: (() => void) | undefined;
+/** A callback at a time; it is its own Timer handle (cancel() clears it), so a timer is one object. */
+export class TimerEntry {
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    /** Cleared when the timer is cancelled or has run. */
+    public fn: (() => void) | undefined,
+  ) {}
+
+  cancel(): void {
+    this.fn = undefined;
+  }
 }
 
 export class TimerHeap {
@@ -17,7 +24,7 @@ export class TimerHeap {
 
   /** A new entry, not yet in the heap (push it when it should start to count). */
   entry(at: number, fn: () => void): TimerEntry {
-    return { at, seq: this.seq++, fn };
+    return new TimerEntry(at, this.seq++, fn);
   }
 
   push(e: TimerEntry): void {
@@ -45,17 +52,19 @@ export class TimerHeap {
 
   /**
    * Runs every live entry due at or before `until`, earliest first — including entries added by
-   * the callbacks themselves. `onRun` is told each entry's time before its callback runs.
+   * the callbacks themselves. `onRun` is told each entry's time before its callback runs; `stop`,
+   * asked after each callback, ends the run early (the return value says it did).
    */
-  runDue(until: number, onRun?: (at: number) => void): void {
+  runDue(until: number, onRun?: (at: number) => void, stop?: () => boolean): boolean {
     for (;;) {
       const top = this.peek();
-      if (top === undefined || top.at > until) return;
+      if (top === undefined || top.at > until) return false;
       this.pop();
       const fn = top.fn;
       top.fn = undefined;
       onRun?.(top.at);
       fn?.();
+      if (stop?.()) return true;
     }
   }
 

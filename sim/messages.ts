@@ -87,3 +87,42 @@ export interface ShardResult {
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
 }
+
+/** What a shard needs beyond its nodes: the same for every shard of a run. */
+export type ShardCommon = Omit<ShardTask, "port" | "shard" | "ids" | "bootAt">;
+
+/**
+ * Whoever runs a fleet's shards: worker threads on wall time (fleet/shards.ts), or one shard beside
+ * the in-memory broker on virtual time (sim/virtual-shards.ts). The run talks to its nodes only
+ * through this.
+ */
+export interface ShardHost {
+  /** Starts the nodes over `shards` shards, each booting in its slot from `t0` over `bootSpreadMs`. */
+  launch(ids: readonly NodeId[], shards: number, t0: number, bootSpreadMs: number, common: ShardCommon): void;
+  broadcast(c: ShardControl): void;
+  /** Sends a control to the shard that owns `id`; false if no shard does. */
+  send(id: NodeId, c: ShardControl): boolean;
+  /** Sends one control per shard for the ids it owns (`make` gets that shard's share). */
+  sendMany(ids: readonly NodeId[], make: (ids: readonly NodeId[]) => ShardControl): void;
+  has(id: NodeId): boolean;
+  detail(id: NodeId): Promise<SimNodeDetail | undefined>;
+  /** Stops every shard and collects their final states. */
+  finish(): Promise<ShardResult[]>;
+  destroy(): Promise<void>;
+}
+
+/** The shards of a fleet: shard s holds every shards-th node from s on, booting in its slot. */
+export function shardSlots(
+  ids: readonly NodeId[],
+  shards: number,
+  t0: number,
+  bootSpreadMs: number,
+): { ids: NodeId[]; bootAt: number[] }[] {
+  const spread = bootSpreadMs / ids.length;
+  const out: { ids: NodeId[]; bootAt: number[] }[] = [];
+  for (let s = 0; s < shards; s++) {
+    const mine = ids.filter((_, i) => i % shards === s);
+    out.push({ ids: mine, bootAt: mine.map((_, k) => t0 + (s + k * shards) * spread) });
+  }
+  return out;
+}

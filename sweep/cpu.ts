@@ -5,9 +5,10 @@
  * modeled minutes after the nodes have synced; fake time makes them exact and independent of the host.
  */
 
-import { FakeScheduler, MemoryBroker, type NodeEvent, SimNode } from "../node/index.js";
+import { FakeScheduler, type NodeEvent, SimNode } from "../node/index.js";
 import type { DeviceProfile } from "../node/profile.js";
 import { assertNever, encode, NodeId, Prefix, topicOf } from "../protocol/index.js";
+import { MemoryBroker } from "../sim/memory-broker.js";
 
 export const CPU_CASES = ["normal press", "spam press", "spammed notifications"] as const;
 export type CpuCase = (typeof CPU_CASES)[number];

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { faultSpanS } from "../fleet/faults/schedule.js";
+import type { Clock } from "../fleet/options.js";
 import type { FaultReport, Report } from "../fleet/report.js";
 import type { Scheduler } from "../node/scheduler.js";
 import { describeEntry, type FaultEntry, faultCaseEntries } from "./fault-schedule.js";
@@ -61,6 +62,19 @@ export interface FaultCaseSpec {
   readonly workers?: number;
   /** The run's clock; default a RealScheduler of its own. */
   readonly scheduler?: Scheduler;
+  /** Real time (default) or virtual time, where a broker restart is an outage of the in-memory broker. */
+  readonly clock?: Clock;
+}
+
+/** Faults a virtual run cannot carry out: a twins service, a real client socket, a broker's store. */
+export function virtualCaseProblem(c: FaultCase): string | undefined {
+  if (c.brokerData === true) return "brokerData needs the real broker's store (run it with --clock real)";
+  const kinds = faultCaseEntries(c)
+    .map((e) => e.kind)
+    .filter((k) => k === "twins-restart" || k === "frozen-client");
+  return kinds.length > 0
+    ? `${[...new Set(kinds)].join(", ")} needs real time (run it with --clock real)`
+    : undefined;
 }
 
 /** How many of a case's regressions it keeps in full. */
@@ -72,8 +86,10 @@ const RECOVERY_GUESS_S = 10;
 export async function runFaultCase(spec: FaultCaseSpec): Promise<FaultCaseResult> {
   const c = spec.faultCase;
   const entries = faultCaseEntries(c);
-  const restarts = entries.some((e) => e.kind === "broker-restart");
-  const dataDir = c.brokerData === true ? mkdtempSync(join(tmpdir(), "twinfleet-sweep-broker-")) : undefined;
+  const virtual = spec.clock === "virtual";
+  const restarts = !virtual && entries.some((e) => e.kind === "broker-restart");
+  const dataDir =
+    c.brokerData === true && !virtual ? mkdtempSync(join(tmpdir(), "twinfleet-sweep-broker-")) : undefined;
   try {
     const { point, report } = await runPointWithReport({
       fleet: spec.fleet,
@@ -84,6 +100,7 @@ export async function runFaultCase(spec: FaultCaseSpec): Promise<FaultCaseResult
       ...(dataDir !== undefined ? { brokerData: dataDir } : {}),
       ...(spec.workers !== undefined ? { workers: spec.workers } : {}),
       ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}),
+      ...(spec.clock !== undefined ? { clock: spec.clock } : {}),
     });
     return faultCaseResult(c, entries, point, report);
   } finally {

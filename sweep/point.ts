@@ -5,7 +5,7 @@
  * counters, and whether the simulator kept up (if not, the point's timings were stretched by the host).
  */
 import type { FaultEntry } from "../fleet/faults/schedule.js";
-import type { ProfileOverrides } from "../fleet/options.js";
+import type { Clock, ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
 import type { Scheduler } from "../node/scheduler.js";
@@ -19,6 +19,7 @@ export interface Percentiles {
   readonly p25: number;
   readonly p50: number;
   readonly p75: number;
+  readonly p90: number;
   readonly p95: number;
   readonly p99: number;
   readonly max: number;
@@ -70,6 +71,8 @@ export interface PointSpec {
   readonly brokerData?: string;
   /** The run's clock (FleetRun.start's `scheduler`); default a RealScheduler of its own. */
   readonly scheduler?: Scheduler;
+  /** Real time (default) or virtual time: the point as a virtual fleet run (fleet/virtual.ts). */
+  readonly clock?: Clock;
 }
 
 /** The last seconds of the press phase have no presses, so every press is judged under the loss. */
@@ -102,6 +105,7 @@ export async function runPointWithReport(
       ...(spec.faults ? { faults: spec.faults.entries, faultsSpec: spec.faults.spec } : {}),
       ...(spec.brokerProcess ? { brokerProcess: true } : {}),
       ...(spec.brokerData !== undefined ? { brokerData: spec.brokerData } : {}),
+      ...(spec.clock !== undefined ? { clock: spec.clock } : {}),
     },
     undefined,
     spec.scheduler,
@@ -149,6 +153,7 @@ export function percentiles(d: Distribution): Percentiles {
     p25: r(d.percentile(25)),
     p50: r(s.p50),
     p75: r(d.percentile(75)),
+    p90: r(s.p90),
     p95: r(d.percentile(95)),
     p99: r(s.p99),
     max: r(s.max),

@@ -3,17 +3,13 @@
  * loss level, with device settings, or with a fault case's schedule — or for the CPU table a
  * fake-time pair of nodes), with a progress line per point and an ETA, gathered into one SweepReport.
  */
-import {
-  applyProfileOverrides,
-  type FieldNamer,
-  FleetOptionsError,
-  type ProfileOverrides,
-} from "../fleet/options.js";
+import { type Clock, type FieldNamer, FleetOptionsError, type ProfileOverrides } from "../fleet/options.js";
+import { applyProfileOverrides } from "../fleet/profile-overrides.js";
 import { loadProfile } from "../node/profile.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
-import { type FaultCaseResult, faultCaseSeconds, runFaultCase } from "./fault-cases.js";
+import { type FaultCaseResult, faultCaseSeconds, runFaultCase, virtualCaseProblem } from "./fault-cases.js";
 import { type PointResult, pointSeconds, runPoint } from "./point.js";
 import { type FaultCase, type Scenario, ScenarioError } from "./scenario.js";
 
@@ -75,6 +71,11 @@ export interface SweepProgress {
 export interface SweepOptions {
   readonly quick: boolean;
   readonly workers?: number;
+  /**
+   * Real time (default), or every fleet point on virtual time (fleet/virtual.ts): the sweep's own
+   * scheduler then only times the sweep.
+   */
+  readonly clock?: Clock;
   /** The clock of the sweep and of every fleet run in it (real time: the runs' workers follow it). Default a RealScheduler. */
   readonly scheduler?: Scheduler;
   readonly onPoint?: (p: SweepProgress) => void;
@@ -102,6 +103,14 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
       } catch (e) {
         if (!(e instanceof FleetOptionsError)) throw e;
         throw new ScenarioError(`scenario ${sc.name}, variant ${v.name}: ${e.describe(overridesName)}`);
+      }
+    }
+  }
+  if (o.clock === "virtual") {
+    for (const sc of scenarios) {
+      for (const c of sc.faults?.cases ?? []) {
+        const problem = virtualCaseProblem(c);
+        if (problem) throw new ScenarioError(`scenario ${sc.name}, fault case ${c.name}: ${problem}`);
       }
     }
   }
@@ -247,6 +256,10 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
   };
 }
 
-function w(o: SweepOptions): { workers?: number } {
-  return o.workers !== undefined ? { workers: o.workers } : {};
+/** What every fleet point takes from the sweep's options. */
+function w(o: SweepOptions): { workers?: number; clock?: Clock } {
+  return {
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.clock !== undefined ? { clock: o.clock } : {}),
+  };
 }

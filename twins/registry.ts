@@ -33,6 +33,7 @@ import {
   type TwinRecord,
   viewOf,
 } from "./twin-record.js";
+import { bumpFollowedSources, bumpVersions } from "./twin-versions.js";
 import {
   type BadInput,
   type BadInputReason,
@@ -125,7 +126,7 @@ export class TwinRegistry {
 
   /** Decodes and applies one message from the broker. */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
-    return this.versioned(this.apply(topic, payload, qos, now));
+    return bumpVersions(this.twins, this.apply(topic, payload, qos, now));
   }
 
   private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
@@ -171,7 +172,7 @@ export class TwinRegistry {
     const t = this.ensure(id);
     t.desired = { ...t.desired, pendingSet: { on, counter } };
     t.desiredKnown = true;
-    return this.versioned([
+    return bumpVersions(this.twins, [
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
     ]);
@@ -187,7 +188,7 @@ export class TwinRegistry {
     t.desiredKnown = true;
     t.confirmed = false;
     for (const s of sources) t.formerSources.add(s);
-    return this.versioned([
+    return bumpVersions(this.twins, [
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
     ]);
@@ -300,7 +301,7 @@ export class TwinRegistry {
     }
     for (const s of msg.sources) t.formerSources.add(s);
     this.graph.refollow(t, before);
-    this.followersChanged(before, followed(t));
+    bumpFollowedSources(this.twins, before, followed(t));
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
     const d = desireAfterConfig(
       { desired: t.desired, known: t.desiredKnown, confirmed: t.confirmed, provisional: t.provisional },
@@ -343,7 +344,7 @@ export class TwinRegistry {
         const before = followed(t);
         delete t.config;
         this.graph.refollow(t, before);
-        this.followersChanged(before, followed(t));
+        bumpFollowedSources(this.twins, before, followed(t));
         return [{ type: "updated", node: t.id, change: "config" }];
       }
       case "status":
@@ -367,29 +368,6 @@ export class TwinRegistry {
     delete t.sessionVersion;
     if (!msg.online) t.registeredSinceOnline = false;
     return [{ type: msg.online ? "online" : "offline", node: t.id }];
-  }
-
-  /** Each node an effect shows as changed moves to its next version, once per message or command. */
-  private versioned(effects: RegistryEffect[]): RegistryEffect[] {
-    const seen = new Set<NodeId>();
-    for (const e of effects) {
-      if (e.type === "bad-input" || e.type === "desired-changed" || e.type === "reconcile") continue;
-      if (seen.has(e.node)) continue;
-      seen.add(e.node);
-      const t = this.twins.get(e.node);
-      if (t) t.version++;
-    }
-    return effects;
-  }
-
-  /** A follower came or went: the sources it joined or left show other followers now. */
-  private followersChanged(before: readonly NodeId[], after: readonly NodeId[]): void {
-    if (sameSet(before, after)) return;
-    for (const id of new Set([...before, ...after])) {
-      if (before.includes(id) && after.includes(id)) continue;
-      const s = this.twins.get(id);
-      if (s) s.version++;
-    }
   }
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {

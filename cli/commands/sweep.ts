@@ -4,7 +4,8 @@
  * report.json, the CSVs and the self-contained report.html.
  */
 import type { Command } from "commander";
-import { expectation, resolveFleetOptions } from "../../fleet/options.js";
+import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
+import { virtualCaseProblem } from "../../sweep/fault-cases.js";
 import { writeSweep } from "../../sweep/files.js";
 import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
 import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
@@ -19,6 +20,7 @@ interface RawSweepOptions {
   nodes?: string;
   seconds?: string;
   workers?: string;
+  clock?: string;
 }
 
 export const registerSweepCommand: RegisterCommand = (program: Command, io: CliIO) => {
@@ -37,11 +39,16 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
       "--workers <n>",
       "worker threads per fleet point (default: cores, at most 4; 0: in the broker's thread)",
     )
+    .option(
+      "--clock <real|virtual>",
+      "real (default): every point on wall time with real sockets; virtual: in memory, as fast as the CPU allows",
+    )
     .addHelpText(
       "after",
       `
 Examples:
   twinfleet sweep                                  the paper's figures and the settings sweep, about 7 min
+  twinfleet sweep --clock virtual                  the same points on virtual time, under a minute (docs/sweep.md)
   twinfleet sweep --quick --out /tmp/sweep         a reduced sweep, about a minute and a half
 
 Each point is a short fleet run of about 15 s of wall time or more (boot, presses, 5 s with the loss
@@ -53,6 +60,7 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
     .action(async (raw: RawSweepOptions) => {
       let scenarios: Scenario[];
       let workers: number | undefined;
+      let clock: Clock | undefined;
       try {
         const nodes = wholeNumberFlag("--nodes", raw.nodes, 2, 2000);
         const seconds = wholeNumberFlag("--seconds", raw.seconds, 2, 600);
@@ -60,6 +68,10 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
         const w = numberFlag("--workers", raw.workers, expectation("workers"));
         workers =
           w === undefined ? undefined : withFlagNamesSync(() => resolveFleetOptions({ workers: w })).workers;
+        clock =
+          raw.clock === undefined
+            ? undefined
+            : withFlagNamesSync(() => resolveFleetOptions({ clock: raw.clock as Clock })).clock;
         const names = (raw.scenario ?? "paper,settings").split(",").map((s) => s.trim());
         if (names.some((n) => n === "")) throw new UsageError("--scenario: has an empty name");
         scenarios = names.map((n) =>
@@ -69,6 +81,19 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
             ...(seconds !== undefined ? { seconds } : {}),
           }),
         );
+        if (clock === "virtual") {
+          if (workers !== undefined)
+            throw new UsageError("--workers: --clock virtual runs every node in one thread");
+          for (const sc of scenarios) {
+            for (const c of sc.faults?.cases ?? []) {
+              const problem = virtualCaseProblem(c);
+              if (problem)
+                throw new UsageError(
+                  `--clock virtual: scenario ${sc.name}, fault case ${c.name}: ${problem}`,
+                );
+            }
+          }
+        }
       } catch (e) {
         if (e instanceof UsageError || e instanceof ScenarioError) {
           io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
@@ -81,6 +106,7 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
       const report = await runSweep(scenarios, {
         quick: raw.quick === true,
         ...(workers !== undefined ? { workers } : {}),
+        ...(clock !== undefined ? { clock } : {}),
         onStart: ({ total, etaS }) =>
           io.stderr(
             `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points, about ${duration(etaS)}\n`,

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyProfileOverrides } from "../../fleet/options.js";
+import { applyProfileOverrides } from "../../fleet/profile-overrides.js";
 import { loadProfile } from "../../node/profile.js";
 import { OptionError } from "../../protocol/index.js";
 import { runCpuCase, runCpuTable } from "../cpu.js";

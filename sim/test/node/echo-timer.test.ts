@@ -3,8 +3,8 @@
  * each own report the node publishes is timed until its loop reads the broker's copy back.
  */
 import { describe, expect, it } from "vitest";
-import { NodeId } from "../../protocol/index.js";
-import { EchoTimer } from "../echo-timer.js";
+import { EchoTimer } from "../../../node/echo-timer.js";
+import { NodeId } from "../../../protocol/index.js";
 import { rig, UNO } from "./helpers.js";
 
 const A = NodeId("A");

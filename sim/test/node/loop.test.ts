@@ -4,7 +4,7 @@
  * CPU use comes out of the profile's cycle costs, and an overloaded node falls behind.
  */
 import { describe, expect, it } from "vitest";
-import { publishPacketBytes } from "../../protocol/index.js";
+import { publishPacketBytes } from "../../../protocol/index.js";
 import { ms, rig, UNO } from "./helpers.js";
 
 const c = UNO.cycles;

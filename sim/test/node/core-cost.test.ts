@@ -3,10 +3,10 @@
  * did, driven through a real NodeCore so the outputs are the core's own.
  */
 import { describe, expect, it } from "vitest";
-import { NodeId, Prefix } from "../../protocol/index.js";
-import { type CoreInput, NodeCore } from "../core.js";
-import { type CoreStep, classify, coreCost } from "../core-cost.js";
-import { loadProfile } from "../profile.js";
+import { type CoreInput, NodeCore } from "../../../node/core.js";
+import { type CoreStep, classify, coreCost } from "../../../node/core-cost.js";
+import { loadProfile } from "../../../node/profile.js";
+import { NodeId, Prefix } from "../../../protocol/index.js";
 import { UNO } from "./helpers.js";
 
 const GRACE = 1500;

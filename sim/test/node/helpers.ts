@@ -3,11 +3,11 @@
  * with every event recorded.
  */
 
-import { MemoryBroker } from "../memory-broker.js";
-import type { NodeEvent } from "../metrics.js";
-import { type DeviceProfile, loadProfile } from "../profile.js";
-import { FakeScheduler } from "../scheduler.js";
-import { SimNode, type SimNodeConfig } from "../sim-node.js";
+import type { NodeEvent } from "../../../node/metrics.js";
+import { type DeviceProfile, loadProfile } from "../../../node/profile.js";
+import { FakeScheduler } from "../../../node/scheduler.js";
+import { SimNode, type SimNodeConfig } from "../../../node/sim-node.js";
+import { MemoryBroker } from "../../memory-broker.js";
 
 export const UNO: DeviceProfile = loadProfile("uno-w5100");
 

@@ -5,12 +5,12 @@
  * ends (a follower subscribes to its sources only once synced) or the keepalive check spins.
  */
 import { describe, expect, it } from "vitest";
-import { Cpu } from "../cpu.js";
-import { MemoryBroker } from "../memory-broker.js";
-import type { NodeEvent } from "../metrics.js";
-import { loadProfile } from "../profile.js";
-import { FakeScheduler, type Scheduler } from "../scheduler.js";
-import { SimNode } from "../sim-node.js";
+import { Cpu } from "../../../node/cpu.js";
+import type { NodeEvent } from "../../../node/metrics.js";
+import { loadProfile } from "../../../node/profile.js";
+import { FakeScheduler, type Scheduler } from "../../../node/scheduler.js";
+import { SimNode } from "../../../node/sim-node.js";
+import { MemoryBroker } from "../../memory-broker.js";
 
 const IDEAL = loadProfile("ideal");
 const GRACE = IDEAL.sketch.syncGraceMs;

@@ -4,9 +4,9 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { publishPacketBytes } from "../../protocol/index.js";
-import { loadProfile } from "../profile.js";
-import { checkRam, RamBudgetError, ramBudget } from "../ram.js";
+import { loadProfile } from "../../../node/profile.js";
+import { checkRam, RamBudgetError, ramBudget } from "../../../node/ram.js";
+import { publishPacketBytes } from "../../../protocol/index.js";
 import { rig, UNO } from "./helpers.js";
 
 describe("packet limit", () => {
@@ -44,7 +44,9 @@ describe("RAM budget", () => {
   });
 
   it("refuses a 1 KB PubSubClient buffer on the uno with a clear error", () => {
-    const big = loadProfile(fileURLToPath(new URL("./fixtures/big-buffer.json", import.meta.url)));
+    const big = loadProfile(
+      fileURLToPath(new URL("../../../node/test/fixtures/big-buffer.json", import.meta.url)),
+    );
     expect(ramBudget(big).freeBytes).toBeLessThan(0);
     expect(() => checkRam(big)).toThrow(RamBudgetError);
     expect(() => checkRam(big)).toThrow(

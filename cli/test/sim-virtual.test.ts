@@ -1,0 +1,46 @@
+// `twinfleet sim --clock virtual`: the summary, the report and --assert as on real time, with the
+// clock named and the progress lines saying how fast it goes; what needs real time is a usage error.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../main.js";
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  process.exitCode = undefined;
+  const code = await main(args, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
+  const exit = code ?? process.exitCode ?? 0;
+  process.exitCode = undefined;
+  return { code: Number(exit), out: out.join(""), err: err.join("") };
+}
+
+describe("twinfleet sim --clock virtual", () => {
+  it("runs to the same summary and report, on virtual time", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "tf-virtual-")), "r.json");
+    const args = ["sim", "--clock", "virtual", "--nodes", "16", "--duration", "20", "--rate", "6"];
+    const r = await run([...args, "--settle", "2", "--progress-every", "10", "--report", file, "--assert"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("ok   sync latency");
+    expect(r.out).toContain("virtual time   in-memory broker, no twins service");
+    expect(r.err).toMatch(/virtual ×[\d.]+ real \(\d+ s wall\)/);
+    const report = JSON.parse(readFileSync(file, "utf8"));
+    expect(report.scenario).toMatchObject({ clock: "virtual", broker: "memory", nodes: 16 });
+    expect(report.requirements.syncP99Under1s).toBe(true);
+  });
+
+  it("refuses what needs real time, naming the flag", async () => {
+    const r = await run(["sim", "--clock", "virtual", "--broker", "mqtt://127.0.0.1:1883"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      "twinfleet sim: --broker: needs real time (a real broker, real sockets); --clock virtual runs the nodes on an in-memory broker",
+    );
+    const web = await run(["sim", "--clock", "virtual", "--http", "0"]);
+    expect(web.code).toBe(2);
+    expect(web.err).toContain("twinfleet sim: --http needs real time");
+    const bad = await run(["sim", "--clock", "sundial"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--clock: must be real or virtual, got "sundial"');
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * What a fleet run tells whoever watches it while it runs: its phase, a progress snapshot every
+ * --progress-every seconds of its clock (on virtual time with how much faster than real time it
+ * goes), log lines, and faults as they start and end.
+ */
+import type { Collector } from "./collector.js";
+import type { FaultRecord } from "./faults/runner.js";
+import type { SettleStatus } from "./settle.js";
+
+/** Where a fleet run is: nodes booting, presses running, settling, done. */
+export type RunPhase = "boot" | "press" | "settle" | "done";
+
+export interface Progress {
+  readonly phase: RunPhase;
+  readonly elapsedS: number;
+  readonly nodes: number;
+  readonly registered: number;
+  readonly online: number;
+  readonly presses: number;
+  readonly deliveries: number;
+  readonly lost: number;
+  readonly lostForGood: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly lossPct: number;
+  readonly lagP99Ms: number;
+  /** Faults in progress now. */
+  readonly faults: number;
+  /** During the settle: how long it has left and what it waits for. */
+  readonly settle?: SettleStatus;
+  /** On virtual time: wall seconds so far, and virtual seconds per wall second. */
+  readonly virtual?: { readonly wallS: number; readonly speedup: number };
+}
+
+export interface FleetRunEvents {
+  progress: [Progress];
+  phase: [RunPhase];
+  /** A line for whoever watches the run (the progress lines, the console's event log). */
+  log: [text: string, level: "info" | "error"];
+  "fault-start": [FaultRecord];
+  "fault-end": [FaultRecord];
+}
+
+/** The checker's figures so far, as a progress snapshot shows them. */
+export function collectorFigures(
+  collector: Collector,
+): Pick<Progress, "online" | "presses" | "deliveries" | "lost" | "lostForGood" | "p50Ms" | "p99Ms"> {
+  const c = collector.checker.counts();
+  const lat = collector.checker.latency;
+  return {
+    online: collector.online.size,
+    presses: c.presses,
+    deliveries: c.deliveries,
+    lost: c.lost,
+    lostForGood: c.lostForGood,
+    p50Ms: lat.percentile(50),
+    p99Ms: lat.percentile(99),
+  };
+}

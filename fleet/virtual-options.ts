@@ -1,0 +1,49 @@
+/**
+ * What a fleet run on virtual time cannot do, as option problems: a real broker and what goes with
+ * it (its process, its store, logins, clearing it), the twins service's store, worker threads, and
+ * the faults that need a twins service or a real client socket.
+ */
+import type { FaultEntry } from "./faults/schedule.js";
+import type { FleetOptionIssue } from "./option-errors.js";
+import type { ResolvedFleetOptions } from "./options.js";
+
+/** Options that need real time: a real broker, its store, logins, and the twins service's faults. */
+const REAL_ONLY = [
+  "broker",
+  "brokerProcess",
+  "brokerData",
+  "twinsData",
+  "fresh",
+  "login",
+  "nodePassword",
+] as const;
+/** Faults that act on what a virtual run does not have: a twins service, a real client socket. */
+const REAL_ONLY_FAULTS: ReadonlySet<string> = new Set(["twins-restart", "frozen-client"]);
+
+export function virtualIssues(
+  o: ResolvedFleetOptions,
+  faults: readonly FaultEntry[],
+  workers: boolean,
+): FleetOptionIssue[] {
+  const issues: FleetOptionIssue[] = [];
+  if (workers)
+    issues.push({ field: "workers", text: (n) => `${n("clock")} virtual runs every node in one thread` });
+  for (const field of REAL_ONLY) {
+    const v = o[field];
+    if (v === undefined || v === false) continue;
+    issues.push({
+      field,
+      text: (n) =>
+        `needs real time (a real broker, real sockets); ${n("clock")} virtual runs the nodes on an in-memory broker`,
+    });
+  }
+  const kinds = [...new Set(faults.filter((f) => REAL_ONLY_FAULTS.has(f.kind)).map((f) => f.kind))];
+  if (kinds.length > 0) {
+    issues.push({
+      field: "faults",
+      text: (n) =>
+        `${kinds.join(", ")} needs real time (a twins service, a real client socket); with ${n("clock")} virtual use broker-restart, power-outage, partition, loss-burst or loss-step`,
+    });
+  }
+  return issues;
+}

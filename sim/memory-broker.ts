@@ -1,0 +1,360 @@
+/**
+ * MemoryBroker: an in-memory MQTT 3.1.1 broker on a scheduler, for virtual-time fleets and tests:
+ * CONNACK, SUBACK/UNSUBACK, PINGRESP, retained messages, `+` routing through a topic index, session
+ * takeover, and — with `sessions` — the broker's side of a session as Aedes keeps it: a client silent
+ * for 1.5 × its keepalive is dropped, and a connection that ends without DISCONNECT publishes its
+ * will. Every packet it sends arrives `forwardDelayMs` later (the broker's own processing delay, a
+ * profile figure), never re-entrantly. Tests can inject publishes, mute ping answers and see what
+ * each client sent, with times.
+ */
+import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
+import { quickDecode, quickPublish } from "../node/mqtt-frames.js";
+import type { Scheduler, Timer } from "../node/scheduler.js";
+import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
+
+interface Will {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+}
+
+interface Client {
+  id: string;
+  readonly subs: Map<string, 0 | 1>;
+  readonly h: WireHandlers;
+  open: boolean;
+  will: Will | undefined;
+  keepaliveMs: number;
+  lastIn: number;
+  check: Timer | undefined;
+  /** The route call that last delivered to it (one delivery per publish, whatever filters match). */
+  routed: number;
+  /** The packet id of its next QoS 1 delivery. */
+  nextId: number;
+}
+
+export interface Received {
+  readonly at: number;
+  readonly client: string;
+  readonly packet: Packet;
+}
+
+export interface MemoryBrokerOptions {
+  /** Keep every packet received in `received` (tests). Default true; a fleet run turns it off. */
+  readonly record?: boolean;
+  /** Drop clients silent past 1.5 × keepalive and publish wills, as Aedes does. Default false. */
+  readonly sessions?: boolean;
+  /** How long after a packet arrives the broker's answer or forwarded publish leaves it (ms). Default 0. */
+  readonly forwardDelayMs?: number;
+}
+
+/** Told of every publish the broker routes (a client's, a will, the broker's own): the twins' view. */
+export type PublishTap = (topic: string, payload: Buffer, at: number) => void;
+
+export class MemoryBroker {
+  readonly received: Received[] = [];
+  readonly retained = new Map<string, string>();
+  answerPings = true;
+  /** Tests can hold CONNACK back, leaving a board blocked in PubSubClient's connect(). */
+  answerConnects = true;
+  /** False between kill() and restart(): connections are refused. */
+  up = true;
+  /** Publishes routed, wills included. */
+  routedCount = 0;
+  private readonly clients = new Set<Client>();
+  /** Connected clients by client id, for session takeover. */
+  private readonly byId = new Map<string, Client>();
+  /** Exact filters → the clients subscribed to them; filters with `+` are matched one by one. */
+  private readonly exact = new Map<string, Set<Client>>();
+  private readonly wild = new Map<string, Set<Client>>();
+  private readonly taps: PublishTap[] = [];
+  private routes = 0;
+  private readonly record: boolean;
+  private readonly sessions: boolean;
+  private readonly delayMs: number;
+
+  constructor(
+    private readonly sched: Scheduler,
+    o: MemoryBrokerOptions = {},
+  ) {
+    this.record = o.record ?? true;
+    this.sessions = o.sessions ?? false;
+    this.delayMs = o.forwardDelayMs ?? 0;
+    if (!(this.delayMs >= 0)) throw new RangeError(`forwardDelayMs must be 0 or more, got ${this.delayMs}`);
+  }
+
+  wire(): WireFactory {
+    return (h) => this.attach(h);
+  }
+
+  tap(fn: PublishTap): void {
+    this.taps.push(fn);
+  }
+
+  /** Publishes as the control server, at QoS 1 by default. */
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): void {
+    const qos = opts.qos ?? 1;
+    if (opts.retain) this.retained.set(topic, payload.toString());
+    this.route(topic, payload, qos);
+  }
+
+  publishes(client?: string): { at: number; topic: string; payload: string }[] {
+    return this.received.flatMap((r) =>
+      r.packet.cmd === "publish" && (client === undefined || r.client === client)
+        ? [{ at: r.at, topic: r.packet.topic, payload: r.packet.payload.toString() }]
+        : [],
+    );
+  }
+
+  /** Dies as under kill -9: every connection closed, nothing retained kept (in memory), no wills. */
+  kill(): void {
+    this.up = false;
+    this.retained.clear();
+    for (const c of [...this.clients]) {
+      this.drop(c);
+      this.sched.at(this.sched.now(), () => c.h.closed());
+    }
+  }
+
+  restart(): void {
+    this.up = true;
+  }
+
+  /** Ends the broker when the run is over: every connection forgotten, no callbacks, no wills. */
+  shutdown(): void {
+    this.up = false;
+    for (const c of this.clients) {
+      c.open = false;
+      c.check?.cancel();
+    }
+    this.clients.clear();
+    this.byId.clear();
+    this.exact.clear();
+    this.wild.clear();
+  }
+
+  /** Clients connected now. */
+  get connected(): number {
+    return this.clients.size;
+  }
+
+  private attach(h: WireHandlers): Wire {
+    const client: Client = {
+      id: "",
+      subs: new Map(),
+      h,
+      open: true,
+      will: undefined,
+      keepaliveMs: 0,
+      lastIn: this.sched.now(),
+      check: undefined,
+      routed: -1,
+      nextId: 1,
+    };
+    if (!this.up) {
+      // Nothing listens on the port: the connection attempt is reset.
+      client.open = false;
+      this.sched.at(this.sched.now(), () => h.closed(true));
+      return { write: () => {}, abandon: () => {}, destroy: () => {} };
+    }
+    this.clients.add(client);
+    // The full parser only for what the quick reader leaves to it (CONNECT, SUBSCRIBE, …).
+    let p: Parser | undefined;
+    return {
+      write: (bytes) => {
+        if (!client.open) return;
+        const quick = quickDecode(bytes);
+        if (quick) return this.handle(client, quick as Packet);
+        if (!p) {
+          p = parser({ protocolVersion: 4 });
+          p.on("packet", (pk: Packet) => this.handle(client, pk));
+        }
+        p.parse(bytes);
+      },
+      abandon: () => {},
+      // The node closed its socket (FIN): without a DISCONNECT first, its will goes out.
+      destroy: () => {
+        if (client.open) this.lose(client);
+      },
+    };
+  }
+
+  /** Forgets a connection: its subscriptions, its keepalive check. */
+  private drop(c: Client): void {
+    c.open = false;
+    c.check?.cancel();
+    this.clients.delete(c);
+    if (this.byId.get(c.id) === c) this.byId.delete(c.id);
+    for (const f of c.subs.keys()) this.unindex(f, c);
+  }
+
+  /** A connection lost without DISCONNECT: dropped, and its will published. */
+  private lose(c: Client): void {
+    const will = c.will;
+    this.drop(c);
+    if (will && this.sessions) {
+      if (will.retain) this.retained.set(will.topic, will.payload.toString());
+      this.route(will.topic, will.payload, will.qos);
+    }
+  }
+
+  private index(f: string, c: Client): void {
+    const map = f.includes("+") ? this.wild : this.exact;
+    let set = map.get(f);
+    if (!set) {
+      set = new Set();
+      map.set(f, set);
+    }
+    set.add(c);
+  }
+
+  private unindex(f: string, c: Client): void {
+    const map = f.includes("+") ? this.wild : this.exact;
+    const set = map.get(f);
+    set?.delete(c);
+    if (set?.size === 0) map.delete(f);
+  }
+
+  private send(c: Client, pk: Packet): void {
+    this.sendBytes(c, generate(pk));
+  }
+
+  private sendBytes(c: Client, bytes: Buffer): void {
+    this.sched.at(this.sched.now() + this.delayMs, () => {
+      if (c.open) c.h.packet(bytes);
+    });
+  }
+
+  /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
+  private watch(c: Client): void {
+    if (!this.sessions || c.keepaliveMs <= 0) return;
+    const due = c.lastIn + c.keepaliveMs * 1.5;
+    c.check = this.sched.at(due, () => {
+      if (!c.open) return;
+      if (this.sched.now() >= c.lastIn + c.keepaliveMs * 1.5) {
+        this.lose(c);
+        c.h.closed();
+      } else this.watch(c);
+    });
+  }
+
+  private handle(c: Client, pk: Packet): void {
+    const now = this.sched.now();
+    c.lastIn = now;
+    if (this.record) {
+      this.received.push({ at: now, client: c.id || (pk.cmd === "connect" ? pk.clientId : ""), packet: pk });
+    }
+    switch (pk.cmd) {
+      case "connect":
+        this.connect(c, pk);
+        break;
+      case "subscribe":
+        this.send(c, {
+          cmd: "suback",
+          messageId: pk.messageId ?? 0,
+          granted: pk.subscriptions.map((s) => s.qos),
+        });
+        for (const s of pk.subscriptions) {
+          const qos = s.qos === 1 ? 1 : 0;
+          if (!c.subs.has(s.topic)) this.index(s.topic, c);
+          c.subs.set(s.topic, qos);
+          if (!s.topic.includes("+")) {
+            const payload = this.retained.get(s.topic);
+            if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
+          } else {
+            for (const [topic, payload] of this.retained) {
+              if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
+            }
+          }
+        }
+        break;
+      case "unsubscribe":
+        for (const t of pk.unsubscriptions) {
+          if (c.subs.delete(t)) this.unindex(t, c);
+        }
+        this.send(c, { cmd: "unsuback", messageId: pk.messageId ?? 0, granted: [] });
+        break;
+      case "pingreq":
+        if (this.answerPings) this.sendBytes(c, Buffer.from([0xd0, 0x00])); // PINGRESP
+        break;
+      case "publish":
+        if (pk.retain) this.retained.set(pk.topic, pk.payload.toString());
+        this.route(pk.topic, pk.payload, 0);
+        break;
+      case "disconnect":
+        c.will = undefined;
+        this.drop(c);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private connect(c: Client, pk: IConnectPacket): void {
+    const o = this.byId.get(pk.clientId);
+    if (o !== undefined && o !== c) {
+      // Takeover: the old connection is closed by the broker.
+      this.drop(o);
+      this.sched.at(this.sched.now(), () => o.h.closed());
+    }
+    if (this.byId.get(c.id) === c) this.byId.delete(c.id);
+    c.id = pk.clientId;
+    this.byId.set(c.id, c);
+    c.keepaliveMs = (pk.keepalive ?? 0) * 1000;
+    c.will = pk.will
+      ? {
+          topic: pk.will.topic,
+          payload: Buffer.from(pk.will.payload),
+          qos: pk.will.qos === 1 ? 1 : 0,
+          retain: pk.will.retain === true,
+        }
+      : undefined;
+    this.watch(c);
+    if (this.answerConnects) this.send(c, { cmd: "connack", returnCode: 0, sessionPresent: false });
+  }
+
+  private route(topic: string, payload: string | Buffer, qos: 0 | 1): void {
+    this.routedCount++;
+    const route = this.routes++;
+    if (this.taps.length > 0) {
+      const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+      for (const t of this.taps) t(topic, bytes, this.sched.now());
+    }
+    // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
+    let shared: Buffer | undefined;
+    const to = (c: Client, subQos: 0 | 1) => {
+      if (c.routed === route) return;
+      c.routed = route;
+      const q = Math.min(qos, subQos) as 0 | 1;
+      if (q === 1) this.deliver(c, topic, payload, 1, false);
+      else {
+        shared ??= quickPublish(topic, payload, false);
+        this.sendBytes(c, shared);
+      }
+    };
+    const exact = this.exact.get(topic);
+    if (exact) for (const c of exact) to(c, c.subs.get(topic) ?? 0);
+    for (const [filter, set] of this.wild) {
+      if (!matches(filter, topic)) continue;
+      for (const c of set) to(c, c.subs.get(filter) ?? 0);
+    }
+  }
+
+  private deliver(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
+    // Packet ids are per session and 16-bit: 1 … 65535, then round again.
+    let messageId: number | undefined;
+    if (qos === 1) {
+      messageId = c.nextId;
+      c.nextId = c.nextId >= 65_535 ? 1 : c.nextId + 1;
+    }
+    this.send(c, { cmd: "publish", topic, payload, qos, retain, dup: false, messageId });
+  }
+}
+
+function matches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (f.length !== t.length) return false;
+  return f.every((x, i) => x === "+" || x === t[i]);
+}

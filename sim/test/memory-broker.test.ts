@@ -1,0 +1,78 @@
+// The in-memory broker's side of a session: 16-bit packet ids per session however many QoS 1
+// deliveries, a silent client dropped after 1.5 × keepalive with its will published, takeover by
+// client id, and the forwarding delay of the profile on everything it sends.
+import { generate } from "mqtt-packet";
+import { describe, expect, it } from "vitest";
+import { quickDecode } from "../../node/mqtt-frames.js";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { MemoryBroker } from "../memory-broker.js";
+
+function client(broker: MemoryBroker, id: string, keepalive = 0, will?: string) {
+  const got: { at: number; bytes: Buffer }[] = [];
+  let closed = 0;
+  const sched = (broker as unknown as { sched: FakeScheduler }).sched;
+  const wire = broker.wire()({
+    packet: (bytes) => got.push({ at: sched.now(), bytes }),
+    closed: () => {
+      closed++;
+    },
+  });
+  wire.write(
+    generate({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clean: true,
+      clientId: id,
+      keepalive,
+      ...(will ? { will: { topic: will, payload: Buffer.from("S1 0"), qos: 1, retain: true } } : {}),
+    }),
+  );
+  return { wire, got, closed: () => closed };
+}
+
+describe("the in-memory broker", () => {
+  it("numbers QoS 1 deliveries 1 … 65535 per session, then round again", () => {
+    const sched = new FakeScheduler();
+    const broker = new MemoryBroker(sched, { record: false });
+    const sub = client(broker, "sub");
+    sub.wire.write(generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "t/+", qos: 1 }] }));
+    for (let i = 0; i < 65_540; i++) broker.publish("t/x", "p", { qos: 1 });
+    sched.runUntil(1);
+    const ids = sub.got.flatMap((g) => {
+      const pk = quickDecode(g.bytes);
+      return pk?.cmd === "publish" ? [pk.messageId] : [];
+    });
+    expect(ids.length).toBe(65_540);
+    expect(ids.slice(65_533)).toEqual([65_534, 65_535, 1, 2, 3, 4, 5]);
+  });
+
+  it("drops a silent client after 1.5 × keepalive and publishes its will; adds its forwarding delay", () => {
+    const sched = new FakeScheduler();
+    const broker = new MemoryBroker(sched, { record: false, sessions: true, forwardDelayMs: 0.25 });
+    const watcher = client(broker, "watcher");
+    watcher.wire.write(
+      generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "s/+", qos: 0 }] }),
+    );
+    const node = client(broker, "node", 10, "s/node");
+    sched.runUntil(1);
+    expect(node.got[0]?.at).toBe(0.25); // CONNACK, one forwarding delay after the CONNECT
+    sched.runUntil(14_999);
+    expect(node.closed()).toBe(0);
+    sched.runUntil(15_001);
+    expect(node.closed()).toBe(1);
+    const will = watcher.got.map((g) => quickDecode(g.bytes)).find((p) => p?.cmd === "publish");
+    expect(will).toMatchObject({ topic: "s/node" });
+    expect(broker.retained.get("s/node")).toBe("S1 0");
+  });
+
+  it("closes the old connection when a client id connects again", () => {
+    const sched = new FakeScheduler();
+    const broker = new MemoryBroker(sched, { record: false });
+    const first = client(broker, "n1");
+    client(broker, "n1");
+    sched.runUntil(1);
+    expect(first.closed()).toBe(1);
+    expect(broker.connected).toBe(1);
+  });
+});
