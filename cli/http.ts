@@ -112,9 +112,17 @@ export async function serveWeb(
     scheduler: deps.scheduler,
     ...(deps.figures ? { figures: deps.figures } : {}),
   });
-  deps.logger.info(`web: ${server.origin}/#token=${http.token}`);
+  deps.logger.info(`web: ${pageUrl(server.origin, http)}`);
   deps.secret?.(http.token);
   return server;
+}
+
+/**
+ * The address to open: with a generated token in its fragment (the one place that token is ever
+ * written); a token the operator chose is theirs already and is never written (`#token=…`).
+ */
+function pageUrl(origin: string, http: HttpOptions): string {
+  return `${origin}/#token=${http.explicitToken ? "…" : http.token}`;
 }
 
 /**
@@ -137,7 +145,7 @@ export async function serveSim(
     figures: simFigures(run),
     ...(deps.secret ? { secret: deps.secret } : {}),
   });
-  if (deps.interactive) run.emit("log", `web: ${server.origin}/#token=${http.token}`, "info");
+  if (deps.interactive) run.emit("log", `web: ${pageUrl(server.origin, http)}`, "info");
   return {
     async close() {
       await server.close();

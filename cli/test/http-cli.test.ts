@@ -97,4 +97,42 @@ describe("twinfleet monitor --http", () => {
     expect(r.err.split(token).length - 1).toBe(1);
     expect(r.err).toContain("twinfleet monitor: stopped");
   });
+
+  it("never writes a token the operator chose", async () => {
+    const chosen = "chosen-token-0123456789";
+    let origin: string | undefined;
+    let served!: () => void;
+    const up = new Promise<void>((resolve) => {
+      served = resolve;
+    });
+    const args = [
+      "monitor",
+      "--demo",
+      "--nodes",
+      "4",
+      "--http",
+      "0",
+      "--http-token",
+      chosen,
+      "--log-level",
+      "debug",
+    ];
+    const done = run(args, (all) => {
+      const m = /web: (http:\/\/127\.0\.0\.1:\d+)\/#token=…/.exec(all);
+      if (m && !origin) {
+        origin = m[1];
+        served();
+      }
+    });
+    await up;
+    const write = await fetch(`${origin}/api/query`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${chosen}` },
+    });
+    expect(write.status).toBe(202);
+    process.emit("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.err).not.toContain(chosen);
+  });
 });
