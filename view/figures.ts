@@ -6,15 +6,25 @@
 import type { FleetRun } from "../fleet/run.js";
 import type { Twins } from "../twins/index.js";
 
-/** The shape web/metrics.ts reads (kept here so the view does not import the web). */
+/**
+ * What `/metrics` reads beyond the view (lag, broker, late and lost), every figure optional; defined
+ * here, under the web, so the view does not import it.
+ */
 export interface Figures {
+  /** Sync latencies (ms) recorded since the last call: the histogram takes them at scrape time. */
   latencySince?(): readonly number[];
+  /** Pairs reflected later than 5 s, and pairs lost (late plus never reflected), so far. */
   late?(): number;
   lost?(): number;
+  /** Node reconnects (disconnections followed by a new session) so far. */
   reconnects?(): number;
+  /** Clients connected to the broker now. */
   brokerClients?(): number;
+  /** Messages the broker took in from clients and delivered to them, so far. */
   brokerMessages?(): { readonly in: number; readonly out?: number };
+  /** Bad inputs the twins counted, by reason. */
   badInput?(): Readonly<Record<string, number>>;
+  /** Event-loop lag p99 in ms by thread (`main`, `worker-0`, …). */
   lagP99Ms?(): Readonly<Record<string, number>>;
 }
 

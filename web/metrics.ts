@@ -4,28 +4,14 @@
  * scrape time (collect callbacks), so nothing is counted twice and nothing runs between scrapes but
  * the histogram's intake. Every metric is described in docs/metrics.md, "Prometheus".
  */
+
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Figures } from "../view/figures.js";
 import type { ConsoleSource } from "../view/source.js";
 import type { EventHub } from "./events.js";
 
-/** What a fleet can tell beyond its view; every part is optional (a live fleet has no worker lag). */
-export interface FleetFigures {
-  /** Sync latencies (ms) recorded since the last call: the histogram takes them at scrape time. */
-  latencySince?(): readonly number[];
-  /** Pairs reflected later than 5 s, and pairs lost (late plus never reflected), so far. */
-  late?(): number;
-  lost?(): number;
-  /** Node reconnects (disconnections followed by a new session) so far. */
-  reconnects?(): number;
-  /** Clients connected to the broker now. */
-  brokerClients?(): number;
-  /** Messages the broker took in from clients and delivered to them, so far. */
-  brokerMessages?(): { readonly in: number; readonly out?: number };
-  /** Bad inputs the twins counted, by reason. */
-  badInput?(): Readonly<Record<string, number>>;
-  /** Event-loop lag p99 in ms by thread (`main`, `worker-0`, …). */
-  lagP99Ms?(): Readonly<Record<string, number>>;
-}
+/** What `/metrics` reads beyond the view: the fleet's own figures (view/figures.ts builds them). */
+export type FleetFigures = Figures;
 
 /** Buckets of the sync latency, seconds: fine up to the paper's 1 s, and past it to the 5 s limit. */
 export const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
