@@ -1,8 +1,8 @@
 /**
  * Ending a real two-node run the way a user does: through the console source, the first quit stops
  * the presses and the settle counts down; cut() then ends it at once with a report marked cut short.
- * And the loss set during a run — from the console, then back to 0 by the settle — is in the report
- * and the summary as it changed, not just where it started.
+ * And the loss set during a run (on virtual time) — from the console, then back to 0 by the settle —
+ * is in the report and the summary as it changed, not just where it started.
  */
 import { describe, expect, it } from "vitest";
 import type { FleetOptions } from "../../fleet/options.js";
@@ -71,12 +71,14 @@ describe("quitting a run", () => {
   }, 60_000);
 
   it("reports the loss as it was set during the run, with when and by what", async () => {
-    const run = await start({ lossPct: 0 });
+    // On virtual time: the loss log is the run's logic; 400 ms pass on the run's own clock.
+    const run = await start({ lossPct: 0, clock: "virtual", workers: undefined });
+    const wait = () => new Promise<void>((r) => run.sched.at(run.sched.now() + 400, r));
     await phase(run, "press");
     run.setLoss(10);
-    await new Promise((r) => setTimeout(r, 400));
+    await wait();
     run.setLoss(20);
-    await new Promise((r) => setTimeout(r, 400));
+    await wait();
     run.setLoss(20); // the same value again is no change
     run.stop();
     const report = await run.done;
