@@ -2,19 +2,22 @@
  * Calibration of the link model against the kernel's TCP: the same fleet of pairs two ways, per
  * loss level. Real: mqtt.js clients and the broker (`twinfleet broker`) in a fresh network namespace,
  * nftables dropping each packet to and from the broker's port at random (bench/calibrate-clients.ts).
- * Model: a virtual-time fleet of `linux-client` nodes, same nodes, pairing, rate, duration and loss.
+ * Model: a virtual-time fleet of `linux-client` nodes, same nodes, pairing, rate, duration and loss,
+ * twice: per-attempt loss N, and 1 − (1 − N)² (the fold for data and ACKs lost alike).
  * Needs root, `ip` and `nft`; without them it says so and exits 1.
  *   npm run bench -- calibrate [--loss 5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
  */
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runFleet } from "../fleet/run.js";
+import { attemptLossFromPacketLoss } from "../node/loss.js";
 import {
   compare,
   markdownTable,
   nftRuleset,
   parseNumberList,
   type Row,
+  type Side,
   summarize,
 } from "./calibrate-table.js";
 import { arg, numArg, record } from "./record.js";
@@ -120,6 +123,7 @@ export async function calibrate(argv: string[]): Promise<void> {
     return;
   }
   const rows: Row[] = [];
+  const foldedRows: Row[] = [];
   let seed = 1;
   for (const rate of rates) {
     for (const lossPct of losses) {
@@ -131,29 +135,33 @@ export async function calibrate(argv: string[]): Promise<void> {
       console.error(
         `  real: ${r.presses} presses, ${r.lost} lost, ${r.reconnects} reconnects; model (linux-client)`,
       );
-      const m = await runFleet({
-        nodes: clients,
-        profile: "linux-client",
-        topology: "pairs",
-        ratePerNodePerMin: (rate * 60) / clients,
-        durationS: seconds + 5,
-        pressesEndEarlyS: 5,
-        settleS: 5,
-        lossPct,
-        seed: `calibrate-${lossPct}-${rate}`,
-        clock: "virtual",
-      });
-      const row = compare(lossPct, rate, summarize(r.latencies, r.lost), {
-        samples: m.deliveries,
-        p50Ms: m.sync.p50Ms,
-        p90Ms: m.sync.p90Ms,
-        p99Ms: m.sync.p99Ms,
-        lost: m.lost,
-      });
-      console.error(`  model: ${m.presses} presses, ${m.deliveries} deliveries, ${m.lost} lost`);
-      rows.push(row);
+      const model = async (pct: number): Promise<Side> => {
+        const m = await runFleet({
+          nodes: clients,
+          profile: "linux-client",
+          topology: "pairs",
+          ratePerNodePerMin: (rate * 60) / clients,
+          durationS: seconds + 5,
+          pressesEndEarlyS: 5,
+          settleS: 5,
+          lossPct: pct,
+          seed: `calibrate-${lossPct}-${rate}`,
+          clock: "virtual",
+        });
+        console.error(
+          `  model at ${pct.toFixed(2)} %: ${m.presses} presses, ${m.deliveries} deliveries, ${m.lost} lost`,
+        );
+        const { p50Ms, p90Ms, p99Ms } = m.sync;
+        return { samples: m.deliveries, p50Ms, p90Ms, p99Ms, lost: m.lost };
+      };
+      const realSide = summarize(r.latencies, r.lost);
+      rows.push(compare(lossPct, rate, realSide, await model(lossPct)));
+      // The fold the link's docs give for loss of data and ACKs alike: an attempt fails with 1 − (1 − q)².
+      const folded = attemptLossFromPacketLoss(lossPct / 100) * 100;
+      foldedRows.push(compare(lossPct, rate, realSide, await model(folded)));
     }
   }
-  console.error(markdownTable(rows));
-  record("calibrate", { clients, seconds, port: PORT, rows });
+  console.error(`model: per-attempt loss = N\n${markdownTable(rows)}`);
+  console.error(`model: per-attempt loss = 1 − (1 − N)² (ACKs lost too)\n${markdownTable(foldedRows)}`);
+  record("calibrate", { clients, seconds, port: PORT, rows, foldedRows });
 }
