@@ -39,6 +39,13 @@ describe("shipped profiles", () => {
     expect(Object.values(p.coreCycles).every((c) => c === 0)).toBe(true);
     expect(p.network.lossFree).toBe(true);
   });
+
+  it("linux-client takes loss and retransmits as Linux: 200 ms first RTO, 15 retries, 120 s cap", () => {
+    const p = loadProfile("linux-client");
+    expect(p.network.lossFree).toBe(false);
+    expect([p.w5100.rtrMs, p.w5100.rcr, p.w5100.rtoCapMs]).toEqual([200, 15, 120_000]);
+    expect([p.brokerTcp.rtoMinMs, p.brokerTcp.retries]).toEqual([200, 15]);
+  });
 });
 
 describe("bad profile files", () => {
