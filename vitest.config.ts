@@ -4,7 +4,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
-      "{protocol,node,sim,twins,broker,fleet,sweep,view,web,cli,console,profiles}/**/*.test.ts",
+      "{protocol,node,sim,twins,broker,fleet,sweep,view,web,cli,console,profiles,bench}/**/*.test.ts",
       "layering.test.ts",
       "switches.test.ts",
       "time.test.ts",

@@ -3,6 +3,7 @@
  * bench/results/. Run them on a quiet machine: the fleet shares the host's cores with the broker.
  */
 import { brokerDelay } from "./broker-delay.js";
+import { calibrate } from "./calibrate.js";
 import { consoleLag } from "./console-lag.js";
 import { faults } from "./faults.js";
 import { fidelity } from "./fidelity.js";
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   "web-page": webPage,
   web,
   "broker-delay": brokerDelay,
+  calibrate,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -43,7 +43,7 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     .option("--nodes <n>", `number of simulated nodes (default ${DEFAULTS.nodes})`)
     .option(
       "--profile <name|file>",
-      `device profile (default ${DEFAULTS.profile}; also due-w5100, ideal, or a .json)`,
+      `device profile (default ${DEFAULTS.profile}; also due-w5100, ideal, linux-client, or a .json)`,
     )
     .option(
       "--topology <kind|file>",

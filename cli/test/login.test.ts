@@ -167,7 +167,9 @@ describe("errors and exit codes", () => {
   it("usage errors exit 2 across commands; --profile nope lists the profiles", async () => {
     const profile = await runCli(["sim", "--headless", "--nodes", "2", "--profile", "nope"]);
     expect(profile.code).toBe(2);
-    expect(profile.err).toContain('no device profile "nope"; the profiles are due-w5100, ideal, uno-w5100');
+    expect(profile.err).toContain(
+      'no device profile "nope"; the profiles are due-w5100, ideal, linux-client, uno-w5100',
+    );
     expect((await runCli(["nodes", "--broker", url, "--wait", "soon"])).code).toBe(2);
     expect((await runCli(["pair", "A", "A", "--broker", url])).err).toContain(
       "a node cannot follow itself (A)",

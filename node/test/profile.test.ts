@@ -8,7 +8,7 @@ import { loadProfile, ProfileError } from "../profile.js";
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 describe("shipped profiles", () => {
-  it.each(["uno-w5100", "due-w5100", "ideal"])("%s loads", (name) => {
+  it.each(["uno-w5100", "due-w5100", "ideal", "linux-client"])("%s loads", (name) => {
     const p = loadProfile(name);
     expect(p.name).toBe(name);
     expect(p.mcu.clockHz).toBeGreaterThan(0);
@@ -39,6 +39,13 @@ describe("shipped profiles", () => {
     expect(Object.values(p.coreCycles).every((c) => c === 0)).toBe(true);
     expect(p.network.lossFree).toBe(true);
   });
+
+  it("linux-client takes loss and retransmits as Linux: 200 ms first RTO, 15 retries, 120 s cap", () => {
+    const p = loadProfile("linux-client");
+    expect(p.network.lossFree).toBe(false);
+    expect([p.w5100.rtrMs, p.w5100.rcr, p.w5100.rtoCapMs]).toEqual([200, 15, 120_000]);
+    expect([p.brokerTcp.rtoMinMs, p.brokerTcp.retries]).toEqual([200, 15]);
+  });
 });
 
 describe("bad profile files", () => {
@@ -60,7 +67,7 @@ describe("bad profile files", () => {
 
   it("a missing profile names what was asked for and lists the profiles there are", () => {
     expect(() => loadProfile("no-such-board")).toThrow(
-      'no device profile "no-such-board"; the profiles are due-w5100, ideal, uno-w5100 (or give a .json file)',
+      'no device profile "no-such-board"; the profiles are due-w5100, ideal, linux-client, uno-w5100 (or give a .json file)',
     );
     expect(() => loadProfile("/nowhere/board.json")).toThrow(
       /device profile "\/nowhere\/board.json": cannot read/,

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import {
+  compare,
+  markdownTable,
+  nftRuleset,
+  parseNumberList,
+  percentile,
+  summarize,
+} from "./calibrate-table.js";
+
+describe("calibrate-table", () => {
+  it("parses a loss list and names the flag on bad input", () => {
+    expect(parseNumberList("--loss", "5, 10,25", 0, 90)).toEqual([5, 10, 25]);
+    expect(() => parseNumberList("--loss", "5,,10", 0, 90)).toThrow(
+      /--loss: expected a comma-separated list/,
+    );
+    expect(() => parseNumberList("--loss", "5,x", 0, 90)).toThrow(/--loss: "x" is not a number from 0 to 90/);
+    expect(() => parseNumberList("--rates", "0", 0.01, 100)).toThrow(/--rates: "0"/);
+  });
+
+  it("drops at random both ways on the broker's port, whole percents only", () => {
+    const rules = nftRuleset("t", 1883, 15);
+    expect(rules).toContain("tcp dport 1883 numgen random mod 100 < 15 drop");
+    expect(rules).toContain("tcp sport 1883 numgen random mod 100 < 15 drop");
+    expect(() => nftRuleset("t", 1883, 2.5)).toThrow(/whole percent/);
+    expect(() => nftRuleset("T;x", 1883, 5)).toThrow(/nft table/);
+    expect(() => nftRuleset("t", 0, 5)).toThrow(/nft port 0/);
+  });
+
+  it("takes nearest-rank percentiles", () => {
+    const s = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(s, 0.5)).toBe(50);
+    expect(percentile(s, 0.9)).toBe(90);
+    expect(percentile(s, 0.99)).toBe(99);
+    expect(percentile([7], 0.99)).toBe(7);
+    expect(percentile([], 0.5)).toBeNaN();
+  });
+
+  it("summarizes unsorted samples and divides model by real", () => {
+    const real = summarize([400, 1, 2, 3, 200, 5, 6, 7, 8, 9], 1);
+    expect(real).toEqual({ samples: 10, p50Ms: 6, p90Ms: 200, p99Ms: 400, lost: 1 });
+    const model = summarize([3, 300, 3, 3, 3, 3, 3, 3, 3, 1000], 4);
+    const row = compare(15, 40, real, model);
+    expect(row.ratio).toEqual({ p50: 0.5, p90: 1.5, p99: 2.5 });
+    const table = markdownTable([row]);
+    expect(table.split("\n")).toHaveLength(3);
+    expect(table).toContain(
+      "| 15 % | 40 | 10 | 6.0 / 200 / 400 | 1 | 10 | 3.0 / 300 / 1,000 | 4 | 0.50 / 1.50 / 2.50 |",
+    );
+  });
+
+  it("shows a ratio it cannot take as a dash", () => {
+    const zero = summarize([0, 0], 0);
+    expect(markdownTable([compare(5, 40, zero, zero)])).toContain("– / – / –");
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The calibration benchmark's pure parts: its flags (loss and rate lists), the nftables ruleset
+ * that drops packets at random on the broker's port, percentiles of latency samples, and the
+ * model-against-kernel table with its ratios.
+ */
+
+/** A comma-separated list of numbers in [min, max], e.g. "5,10,15"; bad input names the flag. */
+export function parseNumberList(flag: string, text: string, min: number, max: number): number[] {
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.length === 0 || parts.some((s) => s === "")) {
+    throw new Error(`${flag}: expected a comma-separated list of numbers, got "${text}"`);
+  }
+  return parts.map((s) => {
+    const n = Number(s);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new Error(`${flag}: "${s}" is not a number from ${min} to ${max}`);
+    }
+    return n;
+  });
+}
+
+/**
+ * An nftables ruleset (for `nft -f -`) dropping `pct` % of TCP packets to and from `port`, each
+ * packet drawn on its own: `numgen random mod 100 < pct`. On loopback every packet passes the
+ * input hook once, so each direction loses `pct` %.
+ */
+export function nftRuleset(table: string, port: number, pct: number): string {
+  if (!/^[a-z][a-z0-9_]{0,30}$/.test(table)) throw new Error(`nft table "${table}": use a-z 0-9 _`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`nft port ${port}: 1-65535`);
+  if (!Number.isInteger(pct) || pct < 0 || pct > 100) {
+    throw new Error(`nft loss ${pct}: a whole percent from 0 to 100 (numgen draws 0-99)`);
+  }
+  return [
+    `table inet ${table} {`,
+    "  chain input {",
+    "    type filter hook input priority 0; policy accept;",
+    `    tcp dport ${port} numgen random mod 100 < ${pct} drop`,
+    `    tcp sport ${port} numgen random mod 100 < ${pct} drop`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** Nearest-rank percentile (q in (0, 1]) of `sorted` (ascending); NaN when empty. */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil(q * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+export interface Side {
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  /** Not received within 5 s of the publish. */
+  readonly lost: number;
+}
+
+/** p50/p90/p99 of delivered latencies, and how many of them (plus `lost`) there were. */
+export function summarize(latenciesMs: readonly number[], lost: number): Side {
+  const s = [...latenciesMs].sort((a, b) => a - b);
+  return {
+    samples: s.length,
+    p50Ms: percentile(s, 0.5),
+    p90Ms: percentile(s, 0.9),
+    p99Ms: percentile(s, 0.99),
+    lost,
+  };
+}
+
+export interface Row {
+  readonly lossPct: number;
+  readonly ratePerS: number;
+  readonly real: Side;
+  readonly model: Side;
+  /** model ÷ real at each percentile. */
+  readonly ratio: { readonly p50: number; readonly p90: number; readonly p99: number };
+}
+
+export function compare(lossPct: number, ratePerS: number, real: Side, model: Side): Row {
+  const r = (m: number, k: number) => (k > 0 ? Math.round((m / k) * 100) / 100 : Number.NaN);
+  return {
+    lossPct,
+    ratePerS,
+    real,
+    model,
+    ratio: {
+      p50: r(model.p50Ms, real.p50Ms),
+      p90: r(model.p90Ms, real.p90Ms),
+      p99: r(model.p99Ms, real.p99Ms),
+    },
+  };
+}
+
+function ms(x: number): string {
+  if (Number.isNaN(x)) return "–";
+  return x >= 100 ? Math.round(x).toLocaleString("en-US") : x >= 10 ? x.toFixed(0) : x.toFixed(1);
+}
+
+/** The Markdown table docs/device-model.md carries. */
+export function markdownTable(rows: readonly Row[]): string {
+  const head = [
+    "| loss | rate/s | real samples | real p50 / p90 / p99 ms | real lost | model samples | model p50 / p90 / p99 ms | model lost | model ÷ real p50 / p90 / p99 |",
+    "| ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | --- |",
+  ];
+  const body = rows.map((w) => {
+    const side = (s: Side) => `${ms(s.p50Ms)} / ${ms(s.p90Ms)} / ${ms(s.p99Ms)}`;
+    const ratio = [w.ratio.p50, w.ratio.p90, w.ratio.p99].map((x) => (Number.isNaN(x) ? "–" : x.toFixed(2)));
+    return `| ${w.lossPct} % | ${w.ratePerS} | ${w.real.samples} | ${side(w.real)} | ${w.real.lost} | ${w.model.samples} | ${side(w.model)} | ${w.model.lost} | ${ratio.join(" / ")} |`;
+  });
+  return [...head, ...body].join("\n");
+}

@@ -1,0 +1,167 @@
+/**
+ * Calibration of the link model against the kernel's TCP: the same fleet of pairs two ways, per
+ * loss level. Real: mqtt.js clients and the broker (`twinfleet broker`) in a fresh network namespace,
+ * nftables dropping each packet to and from the broker's port at random (bench/calibrate-clients.ts).
+ * Model: a virtual-time fleet of `linux-client` nodes, same nodes, pairing, rate, duration and loss,
+ * twice: per-attempt loss N, and 1 − (1 − N)² (the fold for data and ACKs lost alike).
+ * Needs root, `ip` and `nft`; without them it says so and exits 1.
+ *   npm run bench -- calibrate [--loss 5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { runFleet } from "../fleet/run.js";
+import { attemptLossFromPacketLoss } from "../node/loss.js";
+import {
+  compare,
+  markdownTable,
+  nftRuleset,
+  parseNumberList,
+  type Row,
+  type Side,
+  summarize,
+} from "./calibrate-table.js";
+import { arg, numArg, record } from "./record.js";
+
+const PORT = 1883;
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+function have(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Root, `ip netns` and nftables, or the reason the real half cannot run. */
+function realLossProblem(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (network namespaces and nftables)";
+  if (!have("ip", ["-V"])) return "needs `ip` (iproute2)";
+  if (!have("nft", ["--version"])) return "needs `nft` (apt-get install nftables)";
+  const ns = `tfcalprobe${process.pid}`;
+  const ok = have("ip", ["netns", "add", ns]);
+  if (!ok) return "`ip netns add` is not permitted here";
+  try {
+    execFileSync("ip", ["netns", "exec", ns, "nft", "-f", "-"], {
+      input: nftRuleset("twinfleet_probe", PORT, 0),
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+  } catch (e) {
+    return `nftables is not permitted in a namespace: ${(e as Error).message.split("\n")[0]}`;
+  } finally {
+    have("ip", ["netns", "del", ns]);
+  }
+  return undefined;
+}
+
+interface RealRun {
+  readonly presses: number;
+  readonly lost: number;
+  readonly reconnects: number;
+  readonly latencies: number[];
+}
+
+function output(child: ReturnType<typeof spawn>): Promise<string> {
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  return new Promise((resolve, reject) =>
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err.slice(-2000)}`)),
+    ),
+  );
+}
+
+async function real(
+  clients: number,
+  rate: number,
+  seconds: number,
+  lossPct: number,
+  seed: number,
+): Promise<RealRun> {
+  const ns = `tfcal${process.pid}`;
+  execFileSync("ip", ["netns", "add", ns]);
+  try {
+    execFileSync("ip", ["netns", "exec", ns, "ip", "link", "set", "lo", "up"]);
+    const node = (args: string[]) =>
+      spawn("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", ...args], {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    const broker = node(["cli/bin.ts", "broker", "--host", "127.0.0.1", "--port", String(PORT)]);
+    try {
+      const args = [clients, rate, seconds, lossPct, PORT, seed].map(String);
+      const text = await output(node(["bench/calibrate-clients.ts", ...args]));
+      return JSON.parse(text.trim().split("\n").at(-1) as string) as RealRun;
+    } finally {
+      broker.kill("SIGTERM");
+      await new Promise((r) => broker.once("exit", r));
+    }
+  } finally {
+    execFileSync("ip", ["netns", "del", ns]);
+  }
+}
+
+export async function calibrate(argv: string[]): Promise<void> {
+  const losses = parseNumberList("--loss", arg(argv, "--loss", "5,10,15,20,25"), 0, 90);
+  const rates = parseNumberList("--rates", arg(argv, "--rates", "40"), 0.01, 10_000);
+  const clients = numArg(argv, "--clients", 50);
+  const seconds = numArg(argv, "--seconds", 60);
+  if (!Number.isInteger(clients) || clients < 2 || clients % 2 !== 0) {
+    throw new Error(`--clients ${clients}: an even number ≥ 2 (the fleet is pairs)`);
+  }
+  const problem = realLossProblem();
+  if (problem) {
+    console.error(`calibrate: the real-loss half ${problem}; nothing measured`);
+    process.exitCode = 1;
+    return;
+  }
+  const rows: Row[] = [];
+  const foldedRows: Row[] = [];
+  let seed = 1;
+  for (const rate of rates) {
+    for (const lossPct of losses) {
+      if (!Number.isInteger(lossPct)) throw new Error(`--loss ${lossPct}: nftables draws whole percents`);
+      console.error(
+        `loss ${lossPct} %, ${rate}/s, ${clients} clients, ${seconds} s: real (kernel TCP, nftables)`,
+      );
+      const r = await real(clients, rate, seconds, lossPct, seed++);
+      console.error(
+        `  real: ${r.presses} presses, ${r.lost} lost, ${r.reconnects} reconnects; model (linux-client)`,
+      );
+      const model = async (pct: number): Promise<Side> => {
+        const m = await runFleet({
+          nodes: clients,
+          profile: "linux-client",
+          topology: "pairs",
+          ratePerNodePerMin: (rate * 60) / clients,
+          durationS: seconds + 5,
+          pressesEndEarlyS: 5,
+          settleS: 5,
+          lossPct: pct,
+          seed: `calibrate-${lossPct}-${rate}`,
+          clock: "virtual",
+        });
+        console.error(
+          `  model at ${pct.toFixed(2)} %: ${m.presses} presses, ${m.deliveries} deliveries, ${m.lost} lost`,
+        );
+        const { p50Ms, p90Ms, p99Ms } = m.sync;
+        return { samples: m.deliveries, p50Ms, p90Ms, p99Ms, lost: m.lost };
+      };
+      const realSide = summarize(r.latencies, r.lost);
+      rows.push(compare(lossPct, rate, realSide, await model(lossPct)));
+      // The fold the link's docs give for loss of data and ACKs alike: an attempt fails with 1 − (1 − q)².
+      const folded = attemptLossFromPacketLoss(lossPct / 100) * 100;
+      foldedRows.push(compare(lossPct, rate, realSide, await model(folded)));
+    }
+  }
+  console.error(`model: per-attempt loss = N\n${markdownTable(rows)}`);
+  console.error(`model: per-attempt loss = 1 − (1 − N)² (ACKs lost too)\n${markdownTable(foldedRows)}`);
+  record("calibrate", { clients, seconds, port: PORT, rows, foldedRows });
+}
