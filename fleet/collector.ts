@@ -72,6 +72,17 @@ export class Collector {
     this.buffer = i === this.buffer.length ? [] : this.buffer.slice(i);
   }
 
+  /**
+   * The run's periodic step at `now`: handles what left the reorder window, moves pairs past the lost
+   * limit to overdue, and — while no fault has begun (`faulted` false) — lets the checker stop
+   * keeping records of what settled before now (it is outside every fault's window).
+   */
+  advance(now: number, windowMs: number, faulted: boolean): void {
+    if (!faulted) this.checker.noFaultBefore(now);
+    this.drain(now - windowMs);
+    this.checker.sweep(now - windowMs);
+  }
+
   /** At the end of the run: presses still held by a node that never synced again never left it. */
   finish(): void {
     this.drain();
