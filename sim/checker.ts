@@ -155,6 +155,7 @@ export class SyncChecker {
   /** Moves pairs older than the limit to the overdue list: lost by the paper's definition. */
   sweep(now: number): void {
     for (const [f, list] of this.waiting) {
+      if (!list.some((p) => now - p.at > this.lostAfterMs)) continue;
       const keep = list.filter((p) => now - p.at <= this.lostAfterMs);
       if (keep.length === list.length) continue;
       const old = list.filter((p) => now - p.at > this.lostAfterMs);
