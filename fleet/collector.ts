@@ -33,6 +33,8 @@ export class Collector {
   disconnects = 0;
   oversized = 0;
   private buffer: NodeEvent[] = [];
+  /** An event came in earlier than the one before it: the buffer needs a sort before a drain. */
+  private unordered = false;
 
   constructor(
     reach: ReadonlyMap<NodeId, readonly NodeId[]>,
@@ -47,6 +49,8 @@ export class Collector {
    */
   push(events: readonly NodeEvent[]): void {
     for (const e of events) {
+      const last = this.buffer[this.buffer.length - 1];
+      if (last !== undefined && e.at < last.at) this.unordered = true;
       this.buffer.push(e);
       switch (e.type) {
         case "press":
@@ -65,11 +69,24 @@ export class Collector {
   drain(cutoff = Number.POSITIVE_INFINITY): void {
     if (this.buffer.length === 0) return;
     // Already in order when one thread sends everything (a virtual run): no sort needed.
-    if (!inOrder(this.buffer)) this.buffer.sort((a, b) => a.at - b.at);
+    if (this.unordered) this.buffer.sort((a, b) => a.at - b.at);
+    this.unordered = false;
     let i = 0;
     while (i < this.buffer.length && (this.buffer[i] as NodeEvent).at <= cutoff)
       this.handle(this.buffer[i++] as NodeEvent);
-    this.buffer = i === this.buffer.length ? [] : this.buffer.slice(i);
+    if (i === this.buffer.length) this.buffer = [];
+    else if (i > 0) this.buffer.splice(0, i);
+  }
+
+  /**
+   * The run's periodic step at `now`: handles what left the reorder window, moves pairs past the lost
+   * limit to overdue, and — while no fault has begun (`faulted` false) — lets the checker stop
+   * keeping records of what settled before now (it is outside every fault's window).
+   */
+  advance(now: number, windowMs: number, faulted: boolean): void {
+    if (!faulted) this.checker.noFaultBefore(now);
+    this.drain(now - windowMs);
+    this.checker.sweep(now - windowMs);
   }
 
   /** At the end of the run: presses still held by a node that never synced again never left it. */
@@ -144,11 +161,4 @@ export class Collector {
     const prev = this.originated.get(node);
     if (!prev || compareStamps(stamp, prev) > 0) this.originated.set(node, stamp);
   }
-}
-
-function inOrder(events: readonly NodeEvent[]): boolean {
-  for (let i = 1; i < events.length; i++) {
-    if ((events[i] as NodeEvent).at < (events[i - 1] as NodeEvent).at) return false;
-  }
-  return true;
 }

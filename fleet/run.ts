@@ -257,8 +257,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.timers.push(
       every(this.sched, 100, () => {
         const now = this.sched.now();
-        this.collector.drain(now - REORDER_WINDOW_MS);
-        this.collector.checker.sweep(now - REORDER_WINDOW_MS);
+        const faulted = this.faults.records.length + this.faults.inProgress > 0;
+        this.collector.advance(now, REORDER_WINDOW_MS, faulted);
         const rss = this.parts.broker.rssMB();
         if (rss !== undefined) this.brokerRssMaxMB = Math.max(this.brokerRssMaxMB ?? 0, rss);
       }),

@@ -92,6 +92,7 @@ export function buildReport(i: ReportInput): Report {
     pairs: checker.pairs(),
     slow: checker.slow,
     pressTimes: checker.pressTimes,
+    early: checker.early(),
     endMs: i.endMs,
   });
   const faults: FaultReport[] = faultRecords.map((f, k) => {

@@ -201,7 +201,11 @@ export class LinkPath {
     }
     this.finishCut();
     if (this.dead) return;
-    if (this.head > 64 && this.head * 2 > this.queue.length) {
+    if (this.head === this.queue.length) {
+      // Everything sent has arrived (the usual case): let the delivered segments go at once.
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }

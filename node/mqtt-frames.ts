@@ -2,6 +2,7 @@
  * Splits a TCP byte stream into whole MQTT packets (fixed header + remaining length), so the link
  * can treat each packet as one segment and the W5100 model can count its bytes.
  */
+import type { Parser } from "mqtt-packet";
 
 export class FrameSplitter {
   private pending: Buffer | undefined;
@@ -135,4 +136,14 @@ export function quickPublish(topic: string, payload: string | Buffer, retain: bo
   if (typeof payload === "string") out.write(payload, at, "utf8");
   else payload.copy(out, at);
   return out;
+}
+
+/**
+ * Whether a full mqtt-packet parser sits between packets — nothing buffered, no packet begun, or a
+ * failed one it would reset on the next parse — so a fresh parser would read what comes next the same.
+ */
+export function parserIdle(p: Parser): boolean {
+  const q = p as unknown as { packet?: { length?: number }; _stateCounter?: number; error?: unknown };
+  if (q.error != null) return true;
+  return q._stateCounter === 0 && q.packet?.length === -1;
 }

@@ -11,7 +11,7 @@ import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
-import { type QuickPacket, quickDecode, quickPublish } from "./mqtt-frames.js";
+import { parserIdle, type QuickPacket, quickDecode, quickPublish } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
@@ -218,7 +218,9 @@ export class PubSubSession {
       this.parse = p;
     }
     this.parsed = undefined;
-    this.parse.parse(bytes);
+    // Nothing left half-read: let the parser go (a fresh one reads the next packet the same); the
+    // full parser is needed for CONNACK and SUBACK only, so most of a run holds none.
+    if (this.parse.parse(bytes) === 0 && parserIdle(this.parse)) this.parse = undefined;
     return this.parsed;
   }
 

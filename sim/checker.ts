@@ -3,7 +3,10 @@
  * that follower's applied state came to carry the press's stamp or a newer one — within 1 s, within
  * 5 s (the paper's limit), later, or never (lost for good) (docs/metrics.md). It keeps what the fault
  * analysis needs: when every pair was pressed and how long it took, the slow pairs in full and the
- * press times. Regressions are judged apart, per node (sim/regressions.ts).
+ * press times. Regressions are judged apart, per node (sim/regressions.ts). Once the run says no
+ * fault has begun before some time (noFaultBefore), a pair settled before then is outside every
+ * fault's window for good: it goes into `early` and is not kept, so a run without faults keeps no
+ * record per press or per pair, however long it runs.
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { Buckets, Distribution } from "./histogram.js";
@@ -52,6 +55,12 @@ export interface CheckCounts {
   readonly pending: number;
 }
 
+/** Pairs settled before any fault began: their latencies (within LOST_AFTER_MS) and how many were not. */
+export interface EarlyPairs {
+  readonly latency: Distribution;
+  readonly lost: number;
+}
+
 /** Every pair's press time and latency, in press order per follower (Infinity: never reflected). */
 export interface PairRecord {
   readonly pressAt: readonly number[];
@@ -78,6 +87,10 @@ export class SyncChecker {
   private late = 0;
   private lostForGood = 0;
   private finished = false;
+  /** No fault began before this (run clock, ms): what settles before it is outside every window. */
+  private clearBefore = Number.NEGATIVE_INFINITY;
+  private readonly earlyLatency = new Distribution(1000, 600_000);
+  private earlyLost = 0;
 
   constructor(
     private readonly reach: ReadonlyMap<NodeId, readonly NodeId[]>,
@@ -88,7 +101,7 @@ export class SyncChecker {
   /** A press at `e.node` took `e.stamp` (a held press is timed from its interrupt). */
   press(e: StampEvent): void {
     this.presses++;
-    this.pressTimes.push(e.at);
+    if (e.at >= this.clearBefore) this.pressTimes.push(e.at);
     this.applied(e);
     for (const f of this.reach.get(e.node) ?? []) {
       const held = this.current.get(f);
@@ -110,7 +123,7 @@ export class SyncChecker {
    */
   unpublished(node: NodeId, at: number): void {
     this.presses++;
-    this.pressTimes.push(at);
+    if (at >= this.clearBefore) this.pressTimes.push(at);
     for (const f of this.reach.get(node) ?? []) this.outcome(node, f, at, Number.POSITIVE_INFINITY);
   }
 
@@ -121,6 +134,19 @@ export class SyncChecker {
     this.settle(this.overdue, e);
   }
 
+  /**
+   * No fault has begun before `at` (so every fault's window starts at or after it): presses and
+   * pairs settled before `at` need no record for the fault analysis. `at` only moves forward.
+   */
+  noFaultBefore(at: number): void {
+    if (at > this.clearBefore) this.clearBefore = at;
+  }
+
+  /** The pairs settled before any fault began, kept only as a distribution (see noFaultBefore). */
+  early(): EarlyPairs {
+    return { latency: this.earlyLatency, lost: this.earlyLost };
+  }
+
   /** A node rebooted: its RAM (and so its applied state) is gone until it resyncs. */
   forget(node: NodeId): void {
     this.current.delete(node);
@@ -129,6 +155,7 @@ export class SyncChecker {
   /** Moves pairs older than the limit to the overdue list: lost by the paper's definition. */
   sweep(now: number): void {
     for (const [f, list] of this.waiting) {
+      if (!list.some((p) => now - p.at > this.lostAfterMs)) continue;
       const keep = list.filter((p) => now - p.at <= this.lostAfterMs);
       if (keep.length === list.length) continue;
       const old = list.filter((p) => now - p.at > this.lostAfterMs);
@@ -198,8 +225,12 @@ export class SyncChecker {
 
   private outcome(source: NodeId, follower: NodeId, pressAt: number, ms: number): void {
     const latency = Math.max(0, ms);
-    this.pairPressAt.push(pressAt);
-    this.pairLatency.push(latency);
+    const early = pressAt + latency < this.clearBefore;
+    if (!early) {
+      this.pairPressAt.push(pressAt);
+      this.pairLatency.push(latency);
+    } else if (latency <= this.lostAfterMs) this.earlyLatency.record(latency);
+    else this.earlyLost++;
     if (latency <= this.lostAfterMs) {
       this.deliveries++;
       this.latency.record(latency);
@@ -210,7 +241,7 @@ export class SyncChecker {
     } else {
       this.lostForGood++;
     }
-    if (latency > this.fastMs) {
+    if (latency > this.fastMs && !early) {
       this.slow.push({
         source,
         follower,

@@ -33,6 +33,13 @@ export class Distribution {
     this.h.recordValue(Math.max(0, Math.round(value * this.scale)));
   }
 
+  /** Adds every value `other` recorded (same scale). */
+  add(other: Distribution): void {
+    if (other.scale !== this.scale)
+      throw new Error(`Distribution.add: scale ${other.scale} is not ${this.scale}`);
+    this.h.add(other.h);
+  }
+
   get count(): number {
     return this.h.totalCount;
   }

@@ -8,7 +8,7 @@
  * each client sent, with times.
  */
 import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
-import { quickDecode, quickPublish } from "../node/mqtt-frames.js";
+import { parserIdle, quickDecode, quickPublish } from "../node/mqtt-frames.js";
 import type { Scheduler, Timer } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 
@@ -170,7 +170,8 @@ export class MemoryBroker {
           p = parser({ protocolVersion: 4 });
           p.on("packet", (pk: Packet) => this.handle(client, pk));
         }
-        p.parse(bytes);
+        // Nothing left half-read: let the parser go (a fresh one reads the next packet the same).
+        if (p.parse(bytes) === 0 && parserIdle(p)) p = undefined;
       },
       abandon: () => {},
       // The node closed its socket (FIN): without a DISCONNECT first, its will goes out.

@@ -5,7 +5,7 @@
  * when the time between the press and its delivery overlaps that window (docs/metrics.md).
  */
 import type { NodeId } from "../protocol/index.js";
-import { LOST_AFTER_MS, type PairRecord, type SlowPair } from "./checker.js";
+import { type EarlyPairs, LOST_AFTER_MS, type PairRecord, type SlowPair } from "./checker.js";
 import { Distribution, type Summary } from "./histogram.js";
 
 /** One fault as it happened, on the run's clock. */
@@ -75,6 +75,8 @@ export interface AnalysisInput {
   readonly pairs: PairRecord;
   readonly slow: readonly SlowPair[];
   readonly pressTimes: readonly number[];
+  /** Pairs settled before any fault began, no longer in `pairs` (SyncChecker.early). */
+  readonly early?: EarlyPairs;
   /** When the run's checks ended. */
   readonly endMs: number;
 }
@@ -99,6 +101,10 @@ export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
   }));
   const outside = new Distribution(1000, 600_000);
   let lostOutside = 0;
+  if (input.early) {
+    outside.add(input.early.latency);
+    lostOutside += input.early.lost;
+  }
   const { pressAt, latencyMs } = input.pairs;
   for (let i = 0; i < pressAt.length; i++) {
     const at = pressAt[i] as number;

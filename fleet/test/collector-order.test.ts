@@ -1,0 +1,36 @@
+// The collector's reorder window: events from several threads arrive out of time order in batches
+// and are handled in time order, only once they are older than the drain's cutoff.
+import { describe, expect, it } from "vitest";
+import { NodeId, type Stamp } from "../../protocol/index.js";
+import { Collector } from "../collector.js";
+
+const [A, B] = [NodeId("A"), NodeId("B")];
+const st = (counter: number, origin: NodeId): Stamp => ({ counter, origin });
+
+describe("Collector drain", () => {
+  it("handles a follower's update after the press that caused it, whatever order they came in", () => {
+    const c = new Collector(new Map([[A, [B]]]));
+    // B's thread sent its update before A's thread sent the press.
+    c.push([{ type: "applied", node: B, at: 120, stamp: st(1, A), on: true, via: "report" }]);
+    c.push([{ type: "press", node: A, at: 100, ledAt: 100, stamp: st(1, A) }]);
+    c.drain(200);
+    const n = c.checker.counts();
+    expect(n.deliveries).toBe(1);
+    expect(c.checker.pairs().latencyMs).toEqual([20]);
+  });
+
+  it("keeps what is younger than the cutoff for a later drain, still in order", () => {
+    const c = new Collector(new Map([[A, [B]]]));
+    c.push([
+      { type: "press", node: A, at: 100, ledAt: 100, stamp: st(1, A) },
+      { type: "applied", node: B, at: 400, stamp: st(2, A), on: true, via: "report" },
+    ]);
+    c.drain(200);
+    expect(c.checker.counts()).toMatchObject({ presses: 1, deliveries: 0, pending: 1 });
+    // Arrives late, but happened before the update already waiting in the buffer.
+    c.push([{ type: "press", node: A, at: 300, ledAt: 300, stamp: st(2, A) }]);
+    c.drain(500);
+    expect(c.checker.counts()).toMatchObject({ presses: 2, deliveries: 2, pending: 0 });
+    expect(c.checker.pairs().latencyMs).toEqual([300, 100]);
+  });
+});

@@ -1,0 +1,84 @@
+// The checker's bounded memory: once no fault can have begun before a time, the pairs settled before
+// it are kept only as a distribution, and the fault analysis reads the same as with every record kept.
+import { describe, expect, it } from "vitest";
+import { NodeId, type Stamp } from "../../protocol/index.js";
+import { SyncChecker } from "../checker.js";
+import { analyzeFaults, type FaultSpan, NodeTimeline } from "../recovery.js";
+import { followersReach } from "../topology.js";
+
+const [A, B] = [NodeId("A"), NodeId("B")];
+const st = (counter: number, origin: NodeId): Stamp => ({ counter, origin });
+const reach = followersReach(
+  new Map([
+    [A, [B]],
+    [B, [A]],
+  ]),
+);
+
+/** A press on B at 2 s that reaches A only at 9 s (late); presses on A every second, applied at B 10 ms later. */
+function play(c: SyncChecker): void {
+  c.press({ node: B, stamp: st(1, B), at: 2000 });
+  c.applied({ node: A, stamp: st(1, B), at: 9000 });
+  for (let k = 1; k <= 40; k++) {
+    const at = k * 1000;
+    c.press({ node: A, stamp: st(k + 1, A), at });
+    c.applied({ node: B, stamp: st(k + 1, A), at: at + 10 });
+  }
+}
+
+function analyze(c: SyncChecker, faults: FaultSpan[]) {
+  c.finish();
+  return analyzeFaults({
+    faults,
+    fleet: [A, B],
+    reach,
+    timeline: new NodeTimeline(),
+    pairs: c.pairs(),
+    slow: c.slow,
+    pressTimes: c.pressTimes,
+    early: c.early(),
+    endMs: 100_000,
+  });
+}
+
+describe("SyncChecker.noFaultBefore", () => {
+  it("keeps no record of what settled before it, and the analysis is unchanged", () => {
+    const fault: FaultSpan = { kind: "partition", startMs: 30_000, endMs: 31_000, nodes: [A] };
+    const all = new SyncChecker(reach);
+    play(all);
+    const bounded = new SyncChecker(reach);
+    bounded.noFaultBefore(25_000);
+    play(bounded);
+    // The late pair and the pairs of presses 1..24 s settled before 25 s: not kept.
+    expect(bounded.pairs().pressAt.length).toBe(all.pairs().pressAt.length - 25);
+    expect(bounded.pressTimes.length).toBe(all.pressTimes.length - 25);
+    expect(bounded.slow.length).toBe(all.slow.length - 1);
+    expect(bounded.counts()).toEqual(all.counts());
+    const a = analyze(all, [fault]);
+    const b = analyze(bounded, [fault]);
+    expect(b).toEqual(a);
+    expect(b.lostOutside).toBe(1);
+    expect(b.outside.count).toBe(all.pairs().pressAt.length - 1 - 2);
+  });
+
+  it("keeps a pair settled after it, and a pair never settled", () => {
+    const c = new SyncChecker(reach);
+    c.press({ node: A, stamp: st(1, A), at: 1000 });
+    c.noFaultBefore(1500);
+    c.applied({ node: B, stamp: st(1, A), at: 2000 }); // settles after 1.5 s: kept
+    c.press({ node: B, stamp: st(1, B), at: 1200 }); // never reaches A: kept at finish
+    c.finish();
+    expect(c.pairs().pressAt).toEqual([1000, 1200]);
+    expect(c.early().latency.count).toBe(0);
+  });
+
+  it("only moves forward", () => {
+    const c = new SyncChecker(reach);
+    c.noFaultBefore(5000);
+    c.noFaultBefore(1000);
+    c.press({ node: A, stamp: st(1, A), at: 2000 });
+    c.applied({ node: B, stamp: st(1, A), at: 2010 });
+    expect(c.pairs().pressAt).toEqual([]);
+    expect(c.early().latency.count).toBe(1);
+  });
+});
