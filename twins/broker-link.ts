@@ -6,10 +6,13 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
-import { after } from "./clock.js";
+import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { controlTopic, encodePresence } from "./presence.js";
+
+/** How long a clean close waits for the broker to take the presence clear and the DISCONNECT. */
+export const CLOSE_GRACE_MS = 3000;
 
 export interface BrokerLinkHandlers {
   /** One message from the broker; `qos` as delivered. */
@@ -124,15 +127,35 @@ export class BrokerLink {
   }
 
   /** A clean goodbye: the presence cleared (a DISCONNECT discards the will), then the connection. */
+  /**
+   * Clears the presence and disconnects, waiting for the broker at most CLOSE_GRACE_MS: a broker that
+   * dies mid-goodbye never acknowledges it, and MQTT.js would hold both for a reconnect that is not
+   * coming. Past the bound the connection is dropped (the broker, if it comes back, has the will).
+   */
   async close(): Promise<void> {
     this.closing = true;
     const client = this.client;
-    if (client?.connected && this.opts.presence) {
-      await client
-        .publishAsync(this.presenceTopic, "", { qos: 1, retain: true })
-        .catch((err: unknown) => this.opts.logger.warn({ err }, "twins: clearing the presence failed"));
+    if (!client) return;
+    const goodbye = (async () => {
+      if (client.connected && this.opts.presence) {
+        await client
+          .publishAsync(this.presenceTopic, "", { qos: 1, retain: true })
+          .catch((err: unknown) => this.opts.logger.warn({ err }, "twins: clearing the presence failed"));
+      }
+      await client.endAsync();
+    })();
+    let timer: Timer | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = after(this.opts.scheduler, CLOSE_GRACE_MS, () => resolve("late"));
+    });
+    const outcome = await Promise.race([goodbye.then(() => "done" as const), late]);
+    timer?.cancel();
+    if (outcome === "late") {
+      this.opts.logger.warn(
+        `twins: the broker did not take the goodbye within ${CLOSE_GRACE_MS / 1000} s; the connection is dropped`,
+      );
+      await client.endAsync(true);
     }
-    await client?.endAsync();
   }
 
   /** Drops the connection at once, as a crash would: the broker publishes the will. */

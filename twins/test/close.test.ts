@@ -1,0 +1,70 @@
+/**
+ * A clean close against a broker that stops answering mid-goodbye: the presence clear (QoS 1) is
+ * never acknowledged and the connection stays open. The close gives up after CLOSE_GRACE_MS on the
+ * service's scheduler, drops the connection and resolves, instead of waiting for a reconnect.
+ */
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import mqttPacket from "mqtt-packet";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { CLOSE_GRACE_MS } from "../broker-link.js";
+import { startTwins } from "../service.js";
+
+/** A broker that answers CONNECT, SUBSCRIBE and QoS 1 PUBLISH until `mute`, then nothing at all. */
+function muteableBroker() {
+  const sockets = new Set<Socket>();
+  const state = { mute: false, presenceCleared: false };
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    const parser = mqttPacket.parser();
+    const send = (p: mqttPacket.Packet) => socket.write(mqttPacket.generate(p));
+    parser.on("packet", (p) => {
+      if (p.cmd === "publish" && p.retain && p.payload.length === 0) state.presenceCleared = true;
+      if (state.mute) return;
+      if (p.cmd === "connect") send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+      else if (p.cmd === "subscribe")
+        send({ cmd: "suback", messageId: p.messageId, granted: p.subscriptions.map((s) => s.qos) });
+      else if (p.cmd === "publish" && p.qos === 1) send({ cmd: "puback", messageId: p.messageId });
+      else if (p.cmd === "pingreq") send({ cmd: "pingresp" });
+    });
+    socket.on("data", (d) => parser.parse(d));
+  });
+  return {
+    state,
+    listen: () =>
+      new Promise<number>((resolve) =>
+        server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+      ),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let broker: ReturnType<typeof muteableBroker> | undefined;
+afterEach(() => broker?.close());
+
+describe("closing the twins service", () => {
+  it("drops the connection once the broker has not taken the goodbye within the grace", async () => {
+    broker = muteableBroker();
+    const port = await broker.listen();
+    const sched = new FakeScheduler(1000);
+    const twins = await startTwins({ url: `mqtt://127.0.0.1:${port}`, scheduler: sched });
+    broker.state.mute = true;
+    let closed = false;
+    const closing = twins.close().then(() => {
+      closed = true;
+    });
+    // The goodbye goes out and is never acknowledged: the close waits, on the service's clock.
+    while (!broker.state.presenceCleared) await new Promise((r) => setImmediate(r));
+    sched.advance(CLOSE_GRACE_MS - 1);
+    await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(false);
+    sched.advance(1);
+    await closing;
+    expect(closed).toBe(true);
+  });
+});
