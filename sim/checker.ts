@@ -87,6 +87,7 @@ export class SyncChecker {
   private late = 0;
   private lostForGood = 0;
   private finished = false;
+  private readonly reflected: ((ms: number) => void)[] = [];
   /** No fault began before this (run clock, ms): what settles before it is outside every window. */
   private clearBefore = Number.NEGATIVE_INFINITY;
   private readonly earlyLatency = new Distribution(1000, 600_000);
@@ -223,8 +224,14 @@ export class SyncChecker {
     if (keep === 0) lists.delete(e.node);
   }
 
+  /** Calls `fn` with the latency of every pair reflected from now on, in ms (late ones included). */
+  onReflected(fn: (ms: number) => void): void {
+    this.reflected.push(fn);
+  }
+
   private outcome(source: NodeId, follower: NodeId, pressAt: number, ms: number): void {
     const latency = Math.max(0, ms);
+    if (Number.isFinite(latency)) for (const fn of this.reflected) fn(latency);
     const early = pressAt + latency < this.clearBefore;
     if (!early) {
       this.pairPressAt.push(pressAt);

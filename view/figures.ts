@@ -28,17 +28,21 @@ export interface Figures {
   lagP99Ms?(): Readonly<Record<string, number>>;
 }
 
+/** Latencies a fleet run holds for the next scrape, at most. */
+const LATENCIES_HELD = 200_000;
+
 export function simFigures(run: FleetRun): Figures {
   const checker = run.collector.checker;
-  let taken = 0;
+  // Latencies wait here between scrapes: at most LATENCIES_HELD (a scrape every few minutes at a
+  // thousand deliveries a second); past it the newest are not held, and the histogram undercounts.
+  let held: number[] = [];
+  checker.onReflected((ms) => {
+    if (held.length < LATENCIES_HELD) held.push(ms);
+  });
   return {
     latencySince() {
-      const all = checker.pairs().latencyMs;
-      const out: number[] = [];
-      for (; taken < all.length; taken++) {
-        const ms = all[taken] as number;
-        if (Number.isFinite(ms)) out.push(ms);
-      }
+      const out = held;
+      held = [];
       return out;
     },
     late: () => checker.counts().late,
