@@ -6,31 +6,18 @@
  * SIGTERM it prints its figures as one JSON line.
  *   node --import tsx bench/web-client.ts [everyMs]      (then write http://127.0.0.1:PORT\n to it)
  */
-import { request } from "node:http";
 import { createInterface } from "node:readline";
+import { readEvents } from "./web-events.js";
 
 const everyMs = Number(process.argv[2] ?? 3000);
 process.stdout.write("ready\n");
 const lines = createInterface({ input: process.stdin });
 const origin = await new Promise<string>((resolve) => lines.once("line", (l) => resolve(l.trim())));
 lines.close();
-const counts: Record<string, number> = {};
-let bytes = 0;
+const events = readEvents(origin);
 const times: number[] = [];
 let listBytes = 0;
 let listNodes = 0;
-
-const req = request(`${origin}/api/events`, (res) => {
-  res.setEncoding("utf8");
-  res.on("data", (chunk: string) => {
-    bytes += chunk.length;
-    for (const m of chunk.matchAll(/^event: (\w+)$/gm))
-      counts[m[1] as string] = (counts[m[1] as string] ?? 0) + 1;
-  });
-  res.on("error", () => {});
-});
-req.on("error", () => {});
-req.end();
 
 let busy = false;
 const poll = setInterval(() => {
@@ -52,12 +39,12 @@ const poll = setInterval(() => {
 
 process.once("SIGTERM", () => {
   clearInterval(poll);
-  req.destroy();
+  events.stop();
   const sorted = [...times].sort((a, b) => a - b);
   const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
   process.stdout.write(
     `${JSON.stringify({
-      events: { ...counts, bytes },
+      events: { ...events.counts, bytes: events.bytes() },
       apiNodes: {
         requests: sorted.length,
         nodes: listNodes,

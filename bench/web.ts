@@ -6,12 +6,13 @@
  * thread's event-loop lag p99 of each run (side by side, and as a ratio), `/api/nodes` response time
  * for every node, and the event hub's batch passes (the diff of the fleet's snapshot every 50 ms).
  *   npm run bench -- web [--nodes 5000] [--duration 30] [--rate 1.2]
- * `simWithServer`, `readEvents` and `startClient` are exported for other benches (the page's timings).
+ * `simWithServer` and `startClient` are exported for other benches (the page's timings); the event
+ * stream reader is bench/web-events.ts.
  */
 import { spawn } from "node:child_process";
-import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import type { FleetOptions } from "../fleet/options.js";
+import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
 import { simFigures } from "../view/figures.js";
 import { SimSource } from "../view/sim-source.js";
@@ -49,28 +50,6 @@ export async function simWithServer(options: FleetOptions): Promise<SimWithServe
   };
 }
 
-/** Reads the event stream, counting events by name and bytes; `stop()` ends it. */
-export function readEvents(origin: string): {
-  counts: Record<string, number>;
-  bytes: () => number;
-  stop(): void;
-} {
-  const counts: Record<string, number> = {};
-  let bytes = 0;
-  const req = request(`${origin}/api/events`, (res) => {
-    res.setEncoding("utf8");
-    res.on("data", (chunk: string) => {
-      bytes += chunk.length;
-      for (const m of chunk.matchAll(/^event: (\w+)$/gm))
-        counts[m[1] as string] = (counts[m[1] as string] ?? 0) + 1;
-    });
-    res.on("error", () => {});
-  });
-  req.on("error", () => {});
-  req.end();
-  return { counts, bytes: () => bytes, stop: () => req.destroy() };
-}
-
 /**
  * Starts the client process (bench/web-client.ts) and resolves once it is ready; `connect(origin)`
  * points it at a server, `stop()` resolves to its figures.
@@ -104,18 +83,21 @@ export async function startClient(
   };
 }
 
+/** What each run reports, with or without the server: the threads' lag and the sync tail. */
+function runFigures(r: Report) {
+  return {
+    mainLagP99Ms: r.sim.mainLagP99Ms,
+    workerLagP99Ms: r.sim.workerLagP99Ms,
+    lagMaxMs: r.sim.lagMaxMs,
+    syncP99Ms: r.sync.p99Ms,
+    keptUp: r.sim.keptUp,
+  };
+}
+
 async function once(options: FleetOptions, withServer: boolean) {
   if (!withServer) {
     const run = await FleetRun.start(options);
-    const r = await run.done;
-    return {
-      withServer,
-      mainLagP99Ms: r.sim.mainLagP99Ms,
-      workerLagP99Ms: r.sim.workerLagP99Ms,
-      lagMaxMs: r.sim.lagMaxMs,
-      syncP99Ms: r.sync.p99Ms,
-      keptUp: r.sim.keptUp,
-    };
+    return { withServer, ...runFigures(await run.done) };
   }
   const client = await startClient();
   const s = await simWithServer(options);
@@ -126,11 +108,7 @@ async function once(options: FleetOptions, withServer: boolean) {
   await s.close();
   return {
     withServer,
-    mainLagP99Ms: r.sim.mainLagP99Ms,
-    workerLagP99Ms: r.sim.workerLagP99Ms,
-    lagMaxMs: r.sim.lagMaxMs,
-    syncP99Ms: r.sync.p99Ms,
-    keptUp: r.sim.keptUp,
+    ...runFigures(r),
     ...seen,
     batches: {
       passes: hub.passes,
