@@ -20,6 +20,9 @@
  * bench process received the same change (so the server had sent it) to the page's drawing, on the
  * same wall clock; the page-only part, event received → drawn (one clock, the page's); and the work
  * of one frame (header, list rows, map, charts), which is what the page itself adds.
+ * Twin change → DOM, timed directly: each node summary in the event stream carries `changedAt`, the
+ * time the server's fleet view learned of the twin's change (same turn as the registry's change, on
+ * the host's wall clock); the page's drawing time minus it, for every change the page drew.
  */
 import { mkdirSync } from "node:fs";
 import { performance } from "node:perf_hooks";
@@ -179,6 +182,7 @@ export async function webPage(argv: string[]): Promise<void> {
       number,
       number,
       number,
+      number | null,
     ][];
     const byNode = new Map<string, { on: boolean; received: number; drawn: number }[]>();
     for (const [id, on, , received, drawn] of times) {
@@ -199,6 +203,11 @@ export async function webPage(argv: string[]): Promise<void> {
     setToDom.sort((a, b) => a - b);
     streamToDom.sort((a, b) => a - b);
     const receiveToDom = times.map(([, , , rec, drawn]) => drawn - rec).sort((a, b) => a - b);
+    const twinToDom = times
+      .flatMap(([, , , , drawn, changedAt]) =>
+        typeof changedAt === "number" ? [pageOrigin + drawn - changedAt] : [],
+      )
+      .sort((a, b) => a - b);
     const answered = sent
       .flatMap((s) => (s.answeredMs === undefined ? [] : [s.answeredMs]))
       .sort((a, b) => a - b);
@@ -231,6 +240,12 @@ export async function webPage(argv: string[]): Promise<void> {
         p50: r1(quantile(streamToDom, 0.5)),
         p99: r1(quantile(streamToDom, 0.99)),
         n: streamToDom.length,
+      },
+      twinChangeToDomMs: {
+        p50: r1(quantile(twinToDom, 0.5)),
+        p99: r1(quantile(twinToDom, 0.99)),
+        max: r1(twinToDom.at(-1) ?? Number.NaN),
+        n: twinToDom.length,
       },
       receiveToDomMs: { p50: r1(quantile(receiveToDom, 0.5)), p99: r1(quantile(receiveToDom, 0.99)) },
       frameWorkMs: { p50: r1(quantile(frames, 0.5)), p99: r1(quantile(frames, 0.99)), frames: frames.length },

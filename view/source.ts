@@ -27,6 +27,12 @@ export interface ConsoleNode {
    * the nodes whose version (or sync) moved since it last looked.
    */
   readonly version?: number;
+  /**
+   * When the view learned of the twin's last change, ms since the Unix epoch on the source's clock
+   * (`Scheduler.wallNow()`): the view hears of a change in the same turn as the registry makes it.
+   * Absent until the node changes while the view is open.
+   */
+  readonly changedAt?: number;
 }
 
 /** The link counters the detail pane shows (a subset of the link model's LinkStats). */

@@ -266,8 +266,9 @@ export class TwinsSource implements ConsoleSource {
   private update(t: Twin): void {
     if (!this.built) return;
     const i = this.position.get(t.id);
-    if (i === undefined) this.insert(this.summary(t));
-    else this.list[i] = this.summary(t);
+    const n = { ...this.summary(t), changedAt: this.sched.wallNow() };
+    if (i === undefined) this.insert(n);
+    else this.list[i] = n;
     this.events.emit("node", t.id);
   }
 

@@ -60,6 +60,10 @@ const summary = {
     online: { type: "boolean" },
     sync: { enum: ["in-sync", "out-of-sync", "unknown"] },
     version: { type: "integer", minimum: 0 },
+    changedAt: {
+      type: "integer",
+      description: "When the twin last changed, ms since the Unix epoch (absent until it changes)",
+    },
   },
 };
 

@@ -19,6 +19,8 @@ export interface NodeSummary {
   readonly online: boolean;
   readonly sync: "in-sync" | "out-of-sync" | "unknown";
   readonly version: number;
+  /** When the twin last changed (ms since the Unix epoch), where the fleet view knows it. */
+  readonly changedAt?: number;
 }
 
 export interface NodeDetail extends NodeSummary {
@@ -81,6 +83,7 @@ export function summaryOf(n: ConsoleNode): NodeSummary {
     online: n.online,
     sync: n.sync,
     version: n.version ?? 0,
+    ...(n.changedAt !== undefined ? { changedAt: Math.round(n.changedAt) } : {}),
   };
 }
 

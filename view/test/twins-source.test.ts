@@ -138,6 +138,28 @@ describe("twins source", () => {
     s.close();
   });
 
+  it("dates each twin change with the wall time the view learned of it; a sync move keeps the date", () => {
+    const t = new FakeTwins();
+    const sched = new FakeScheduler(1000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    expect(s.node(a)?.changedAt).toBeUndefined();
+    sched.advance(250);
+    t.emit("twin-updated", twin(a, { version: 4 }), "report");
+    expect(s.node(a)?.changedAt).toBe(sched.wallNow());
+    const at = sched.wallNow();
+    sched.advance(100);
+    t.emit("convergence", {
+      followers: [{ id: b, status: "in-sync", stamp: undefined, target: undefined, waitingOn: [] }],
+      inSync: 1,
+      known: 1,
+      fraction: 1,
+    });
+    t.emit("twin-online", twin(b, { kind: "sim", follows: [a], version: 9 }));
+    expect(s.node(a)?.changedAt).toBe(at);
+    expect(s.node(b)?.changedAt).toBe(at + 100);
+    s.close();
+  });
+
   it("sends set, pair, unpair and query through the service; refuses the rest", async () => {
     const t = new FakeTwins();
     const s = new TwinsSource(t, "mqtt://x");

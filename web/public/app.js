@@ -12,7 +12,11 @@ import { noticeArea, say } from "./ui.js";
 
 takeToken();
 const store = new Store();
-/** [id, on, version, receivedAt, drawnAt] per change, ms on performance.now(); bounded. */
+/**
+ * [id, on, version, receivedAt, drawnAt, changedAt] per change: receivedAt and drawnAt in ms on
+ * performance.now(), changedAt the server's time of the twin's change (ms since the Unix epoch) or
+ * undefined; bounded.
+ */
 const times = [];
 window.twinfleetTimes = times;
 window.twinfleetStore = store;
@@ -91,8 +95,8 @@ function frame() {
   const drawn = performance.now();
   frames.push(drawn - start);
   if (frames.length > 10_000) frames.splice(0, frames.length - 10_000);
-  for (const [id, on, version, received] of store.pendingTimes)
-    times.push([id, on, version, received, drawn]);
+  for (const [id, on, version, received, changedAt] of store.pendingTimes)
+    times.push([id, on, version, received, drawn, changedAt]);
   store.pendingTimes.length = 0;
   if (times.length > 50_000) times.splice(0, times.length - 50_000);
   if (

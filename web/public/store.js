@@ -17,7 +17,7 @@ export class Store {
   #viewDirty = true;
   #counts = undefined;
   #listeners = new Set();
-  /** Changes waiting for the next frame, for the page's own timing record: [id, on, version, receivedAt]. */
+  /** Changes waiting for the next frame, for the page's own timing record: [id, on, version, receivedAt, changedAt]. */
   pendingTimes = [];
 
   /** Replaces every node (the answer to GET /api/nodes). */
@@ -35,7 +35,7 @@ export class Store {
       if (old && old.version > n.version) continue;
       if (!old) added = true;
       this.nodes.set(n.id, n);
-      this.pendingTimes.push([n.id, n.on, n.version, receivedAt]);
+      this.pendingTimes.push([n.id, n.on, n.version, receivedAt, n.changedAt]);
     }
     if (this.pendingTimes.length > 20_000) this.pendingTimes.splice(0, this.pendingTimes.length - 20_000);
     if (added) this.ids = [...this.nodes.keys()].sort(byId);

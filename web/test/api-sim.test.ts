@@ -226,6 +226,7 @@ describe("events and metrics", () => {
       const hello = await sse.next((e) => e.event === "hello");
       expect((hello.data as { fleet: { nodes: number } }).fleet.nodes).toBe(20);
       const before = node("n-0002")?.node.version ?? 0;
+      const pressedAt = Date.now();
       await call(server, "POST", "/api/nodes/n-0002/press", { token: TOKEN });
       const batch = await sse.next(
         (e) =>
@@ -236,6 +237,12 @@ describe("events and metrics", () => {
       );
       const ids = (batch.data as { nodes: { id: string }[] }).nodes.map((n) => n.id);
       expect(new Set(ids).size).toBe(ids.length);
+      // The change is dated with the server's wall time of the twin's change.
+      const changed = (batch.data as { nodes: { id: string; changedAt?: number }[] }).nodes.find(
+        (n) => n.id === "n-0002",
+      );
+      expect(changed?.changedAt).toBeGreaterThanOrEqual(pressedAt);
+      expect(changed?.changedAt).toBeLessThanOrEqual(Date.now());
       // Only changes: a node is in a batch only when it differs from how the last batch showed it.
       type Summary = { id: string; version: number; sync: string; on: boolean; online: boolean };
       const last = new Map<string, string>();
