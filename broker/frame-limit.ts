@@ -41,6 +41,13 @@ export class FrameLimitError extends Error {
 
 type ScanState = "type" | "length" | "body";
 
+/** PUBLISH packets written to clients, counted as their headers pass on the way out. */
+export interface TrafficCounters {
+  publishesOut: number;
+}
+
+const PUBLISH = 3;
+
 /**
  * Follows MQTT frame boundaries across arbitrary chunking with O(1) state, never buffering: a fixed
  * header byte, 1–4 remaining-length bytes (7 bits each, low first), then the body, which is skipped.
@@ -52,7 +59,11 @@ export class FrameScanner {
   #lengthBytes = 0;
   #bodyLeft = 0;
 
-  constructor(readonly maxPacketBytes: number) {}
+  /** `onPacket`: told each packet's type (the fixed header's high nibble) as its header passes. */
+  constructor(
+    readonly maxPacketBytes: number,
+    private readonly onPacket?: (type: number) => void,
+  ) {}
 
   /** Scans one chunk; returns the first violation in it, or undefined if every byte is acceptable. */
   scan(chunk: Uint8Array): FrameViolation | undefined {
@@ -60,7 +71,8 @@ export class FrameScanner {
     while (i < chunk.length) {
       switch (this.#state) {
         case "type":
-          // The packet type is aedes's to judge; we only need frame boundaries.
+          // The packet type is aedes's to judge; we only need frame boundaries (and a count, if asked).
+          this.onPacket?.(chunk[i]! >> 4);
           i++;
           this.#state = "length";
           this.#length = 0;
@@ -112,6 +124,7 @@ export class FrameLimitedStream extends Duplex {
   readonly #scanner: FrameScanner;
   readonly #outbound: OutboundGuard;
   readonly #gate: InboundGate | undefined;
+  readonly #sent: FrameScanner | undefined;
   #bytesSeen = 0;
   #refused = false;
 
@@ -120,10 +133,18 @@ export class FrameLimitedStream extends Duplex {
     maxPacketBytes: number,
     outbound: OutboundLimits = DEFAULT_OUTBOUND_LIMITS,
     gate?: InboundGate,
+    traffic?: TrafficCounters,
   ) {
     super({ allowHalfOpen: true });
     this.#inner = inner;
     this.#gate = gate;
+    // aedes writes a packet in pieces (header, then body), so the count follows frame boundaries.
+    this.#sent =
+      traffic === undefined
+        ? undefined
+        : new FrameScanner(Number.POSITIVE_INFINITY, (type) => {
+            if (type === PUBLISH) traffic.publishesOut++;
+          });
     this.#scanner = new FrameScanner(maxPacketBytes);
     this.#outbound = new OutboundGuard(inner, outbound, (err) => this.destroy(err));
     inner.on("data", (chunk: Buffer) => this.#onData(chunk));
@@ -188,6 +209,7 @@ export class FrameLimitedStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#sent?.scan(chunk);
     this.#outbound.write(chunk);
     callback();
   }

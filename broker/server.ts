@@ -15,7 +15,7 @@ import { createWebSocketStream, WebSocketServer } from "ws";
 import { guardAedes } from "./abuse-guard.js";
 import { AuthRefusedError, aclHooks, denySubscribeHook } from "./acl.js";
 import { InboundGate } from "./conformance.js";
-import { FrameLimitError, FrameLimitedStream } from "./frame-limit.js";
+import { FrameLimitError, FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { LoginRefusedError } from "./login-guard.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { OutboundLimitError } from "./outbound.js";
@@ -33,6 +33,8 @@ export interface RunningBroker {
   readonly wsUrl?: string;
   readonly tlsUrl?: string;
   readonly aedes: Aedes;
+  /** PUBLISH packets written to clients since the start (deliveries, retained and queued included). */
+  readonly traffic: Readonly<TrafficCounters>;
   /** Closes listeners, every client socket (connected or not yet), aedes and the store. Idempotent. */
   close(): Promise<void>;
   /**
@@ -157,6 +159,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     parts.aedes = aedes;
     watchAedes(aedes, logger);
     const admitted = guardAedes(aedes, opts, logger);
+    const traffic: TrafficCounters = { publishesOut: 0 };
 
     const handle = (stream: Duplex, address: string | undefined, req?: IncomingMessage) => {
       const ticket = admitted.accept(stream, address);
@@ -171,6 +174,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         opts.maxPacketBytes,
         { maxQueuedBytes: opts.maxQueuedBytes, drainTimeoutMs: opts.drainTimeoutMs },
         gate,
+        traffic,
       );
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
@@ -239,6 +243,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(tlsPort !== undefined ? { tlsPort, tlsUrl: `mqtts://${host}:${tlsPort}` } : {}),
       ...(wsPort !== undefined ? { wsPort, wsUrl: `ws://${host}:${wsPort}` } : {}),
       aedes,
+      traffic,
       close() {
         ending ??= parts.close().then(() => logger.info("broker closed"));
         return ending;
