@@ -154,7 +154,7 @@ export async function prepareFleet(
  * service knows. The nodes have not booted yet, so they adopt it when they sync, and the service
  * takes it as its desire and confirms it when the nodes report.
  */
-async function writePairing(
+export async function writePairing(
   url: string,
   login: BrokerLogin | undefined,
   view: TwinsHost,
@@ -188,7 +188,7 @@ async function desirePairing(twins: TwinsHost, ids: readonly NodeId[], pairing: 
 }
 
 /** Resolves once the retained flood after subscribing has gone quiet (or after a bound). */
-function retainedSettled(twins: TwinsHost, sched: Scheduler): Promise<void> {
+export function retainedSettled(twins: TwinsHost, sched: Scheduler): Promise<void> {
   return new Promise((resolve) => {
     let quiet: Timer | undefined;
     const done = () => {
