@@ -6,6 +6,7 @@
  * i mod N = K − 1, so a ring of consecutive ids spans shards and its pairs cross them.
  */
 import { createHash } from "node:crypto";
+import { exponential, nodeRandom } from "../node/rng.js";
 import type { NodeId } from "../protocol/index.js";
 import { OptionError } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
@@ -84,4 +85,22 @@ export function fleetFingerprint(
   h.update(JSON.stringify(presses));
   for (const id of ids) h.update(`${id}<${(pairing.get(id) ?? []).join(",")}\n`);
   return h.digest("hex").slice(0, 32);
+}
+
+/**
+ * The presses a node's Poisson plan makes, in ms from the start of the presses: the stream a
+ * SimNode draws for its first plan (seed, plan number 0, node id), whichever shard runs it.
+ */
+export function plannedPresses(
+  seed: string,
+  id: NodeId,
+  ratePerNodePerMin: number,
+  durationMs: number,
+): number[] {
+  if (!(ratePerNodePerMin > 0)) return [];
+  const rand = nodeRandom(`${seed}\u00000`, id, "press");
+  const mean = 60_000 / ratePerNodePerMin;
+  const out: number[] = [];
+  for (let t = exponential(rand, mean); t < durationMs; t += exponential(rand, mean)) out.push(t);
+  return out;
 }
