@@ -154,7 +154,7 @@ export async function prepareFleet(
  * service knows. The nodes have not booted yet, so they adopt it when they sync, and the service
  * takes it as its desire and confirms it when the nodes report.
  */
-export async function writePairing(
+async function writePairing(
   url: string,
   login: BrokerLogin | undefined,
   view: TwinsHost,

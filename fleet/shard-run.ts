@@ -13,16 +13,16 @@ import type { Logger } from "pino";
 import { pino } from "pino";
 import type { NodeEvent } from "../node/metrics.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
-import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
+import { encode, formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { ShardReport } from "../sim/messages.js";
-import { followersReach } from "../sim/topology.js";
+import { followersReach, type Pairing } from "../sim/topology.js";
 import { connectError, displayUrl, loginOptions, memoryStore, startTwins } from "../twins/index.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { LagMonitor } from "./lag.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { REGISTRATION_LIMIT_MS, Registrations, twinsSource } from "./registrations.js";
-import { planFleet, retainedSettled, writePairing } from "./setup.js";
+import { planFleet, retainedSettled } from "./setup.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
@@ -30,8 +30,12 @@ import { ShardPool, shardCommon } from "./shards.js";
 import { TwinsHost } from "./twins-host.js";
 import { StoppableWaits } from "./waits.js";
 
-/** Shards may start apart (machines, pods): how much longer than its own boot a shard waits for the rest. */
-export const SHARD_START_SLACK_MS = 60_000;
+/**
+ * Shards may start apart (machines, pods): past its own nodes' registration limit a shard waits for
+ * the rest of the fleet as long as more of it registers within REGISTRATION_LIMIT_MS, and at most
+ * this long from its start.
+ */
+export const SHARD_START_MAX_MS = 600_000;
 
 /** What a sharded run cannot do: the options that need the whole fleet in one process. */
 export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefined {
@@ -44,6 +48,30 @@ export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefin
   if (opts.twinsData !== undefined)
     return "--shard watches the fleet with a passive twins service; --twins-data is for one of its own";
   return undefined;
+}
+
+/**
+ * Pairs this shard's nodes as fleet/setup.ts writePairing does — the retained config of each node
+ * whose pairing differs, versioned above what the broker holds — but all in flight at once: a shard
+ * of thousands of nodes on a busy broker would otherwise wait a round trip per node.
+ */
+async function writeConfigs(
+  client: mqtt.MqttClient,
+  view: TwinsHost,
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (const id of ids) {
+    const want = pairing.get(id) ?? [];
+    const t = view.get(id);
+    const has = t?.config?.sources ?? [];
+    if (t?.config && has.length === want.length && want.every((s) => has.includes(s))) continue;
+    const version = Math.max(t?.config?.version ?? 0, t?.desired.configVersion ?? 0) + 1;
+    const e = encode(view.prefix, { kind: "config", node: id, version, sources: [...want] });
+    sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));
+  }
+  await Promise.all(sent);
 }
 
 export interface ShardRunHooks {
@@ -167,7 +195,6 @@ export class ShardRun {
         }),
       );
       await retainedSettled(twins, sched);
-      await writePairing(url, opts.login, twins, mine, pairing);
       client = await mqtt
         .connectAsync(url, {
           clean: true,
@@ -189,6 +216,7 @@ export class ShardRun {
         PROBE_EVERY_MS,
       );
       await probe.start();
+      await writeConfigs(client, twins, mine, pairing);
       const source = twinsSource(twins);
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
       const onShard = (r: ShardReport) => {
@@ -221,10 +249,19 @@ export class ShardRun {
       note(
         `shard ${spec.index}/${spec.count}: ${mine.length} of ${ids.length} nodes on ${displayUrl(url)}; presses start once the whole fleet has registered`,
       );
-      await this.waits.poll(
-        () => fleetRegistered() >= ids.length,
-        startedAt + bootSpreadMs + REGISTRATION_LIMIT_MS + SHARD_START_SLACK_MS,
-      );
+      const ownLimit = startedAt + bootSpreadMs + REGISTRATION_LIMIT_MS;
+      let seen = 0;
+      let seenAt = sched.now();
+      const readyToPress = () => {
+        const n = fleetRegistered();
+        if (n > seen) {
+          seen = n;
+          seenAt = sched.now();
+        }
+        if (n >= ids.length) return true;
+        return sched.now() >= ownLimit && sched.now() - seenAt >= REGISTRATION_LIMIT_MS;
+      };
+      await this.waits.poll(readyToPress, startedAt + SHARD_START_MAX_MS);
       const pressFrom = sched.now() + 200;
       const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
       pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
