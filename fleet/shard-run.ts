@@ -1,33 +1,31 @@
 /**
  * One shard of a fleet split over processes or machines (`twinfleet sim --shard K/N`): it derives the
  * whole fleet from the options, runs only its own nodes (in worker threads) against the shared
- * broker, pairs them with retained configs as any control tool does, watches the whole fleet through
- * a passive twins service, and starts its presses once every node of every shard has registered (or
- * a bound has passed). It records every press and applied state with its wall time, measures its
+ * broker, pairs them with retained configs as any control tool does, watches the whole fleet's
+ * registrations on the broker (fleet/shard-watch.ts), and starts its presses once every node of every
+ * shard has registered (or the rest of the fleet has stopped coming up). It records every press and applied state with its wall time, measures its
  * clock against the other shards' through the broker (fleet/shard-probe.ts), and ends with a shard
  * report (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
  */
 import { hostname } from "node:os";
 import mqtt from "mqtt";
-import type { Logger } from "pino";
-import { pino } from "pino";
 import type { NodeEvent } from "../node/metrics.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { encode, formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { ShardReport } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
-import { connectError, displayUrl, loginOptions, memoryStore, startTwins } from "../twins/index.js";
+import { connectError, displayUrl, loginOptions } from "../twins/index.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { LagMonitor } from "./lag.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
-import { REGISTRATION_LIMIT_MS, Registrations, twinsSource } from "./registrations.js";
-import { planFleet, retainedSettled } from "./setup.js";
+import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
+import { planFleet } from "./setup.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
+import { FleetWatch } from "./shard-watch.js";
 import { ShardPool, shardCommon } from "./shards.js";
-import { TwinsHost } from "./twins-host.js";
 import { StoppableWaits } from "./waits.js";
 
 /**
@@ -46,7 +44,7 @@ export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefin
   if (opts.brokerProcess || opts.brokerData !== undefined)
     return "--shard uses the --broker given; --broker-process and --broker-data start one of its own";
   if (opts.twinsData !== undefined)
-    return "--shard watches the fleet with a passive twins service; --twins-data is for one of its own";
+    return "--shard runs no twins service (it reads registrations off the broker); --twins-data is for one of its own";
   return undefined;
 }
 
@@ -57,18 +55,18 @@ export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefin
  */
 async function writeConfigs(
   client: mqtt.MqttClient,
-  view: TwinsHost,
+  watch: FleetWatch,
+  prefix: Prefix,
   ids: readonly NodeId[],
   pairing: Pairing,
 ): Promise<void> {
   const sent: Promise<unknown>[] = [];
   for (const id of ids) {
     const want = pairing.get(id) ?? [];
-    const t = view.get(id);
-    const has = t?.config?.sources ?? [];
-    if (t?.config && has.length === want.length && want.every((s) => has.includes(s))) continue;
-    const version = Math.max(t?.config?.version ?? 0, t?.desired.configVersion ?? 0) + 1;
-    const e = encode(view.prefix, { kind: "config", node: id, version, sources: [...want] });
+    const has = watch.configSources(id);
+    if (has && has.length === want.length && want.every((s) => has.includes(s))) continue;
+    const version = watch.configVersion(id) + 1;
+    const e = encode(prefix, { kind: "config", node: id, version, sources: [...want] });
     sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));
   }
   await Promise.all(sent);
@@ -127,7 +125,6 @@ export class ShardRun {
   private constructor(
     readonly opts: ResolvedFleetOptions,
     readonly spec: ShardSpec,
-    private readonly logger: Logger,
     readonly sched: Scheduler,
   ) {
     this.waits = new StoppableWaits(sched);
@@ -137,7 +134,6 @@ export class ShardRun {
   static run(
     options: FleetOptions,
     spec: ShardSpec,
-    logger: Logger = pino({ level: "silent" }),
     sched: Scheduler = new RealScheduler(),
     hooks: ShardRunHooks = {},
   ): { run: ShardRun; done: Promise<ShardFile> } {
@@ -148,7 +144,7 @@ export class ShardRun {
       throw new ShardSpecError(
         `--shard: ${spec.count} shards for ${opts.nodes} nodes leaves some shard without a node`,
       );
-    const run = new ShardRun(opts, spec, logger, sched);
+    const run = new ShardRun(opts, spec, sched);
     return { run, done: run.lifecycle(hooks) };
   }
 
@@ -179,22 +175,9 @@ export class ShardRun {
     const lag = new LagMonitor();
     const timers: Timer[] = [];
     const prefix = Prefix(opts.prefix);
-    let twins: TwinsHost | undefined;
     let client: mqtt.MqttClient | undefined;
     let pool: ShardPool | undefined;
     try {
-      twins = await TwinsHost.start(() =>
-        startTwins({
-          url,
-          ...opts.login,
-          prefix,
-          logger: this.logger,
-          scheduler: sched,
-          store: memoryStore(),
-          passive: true,
-        }),
-      );
-      await retainedSettled(twins, sched);
       client = await mqtt
         .connectAsync(url, {
           clean: true,
@@ -216,8 +199,9 @@ export class ShardRun {
         PROBE_EVERY_MS,
       );
       await probe.start();
-      await writeConfigs(client, twins, mine, pairing);
-      const source = twinsSource(twins);
+      const watch = await FleetWatch.open(client, prefix, sched);
+      await writeConfigs(client, watch, prefix, mine, pairing);
+      const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
       const onShard = (r: ShardReport) => {
         if (r.type === "events") {
@@ -357,7 +341,6 @@ export class ShardRun {
       lag.stop();
       await pool?.destroy().catch(() => {});
       await client?.endAsync().catch(() => {});
-      await twins?.close().catch(() => {});
     }
   }
 }

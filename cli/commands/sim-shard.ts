@@ -4,7 +4,6 @@
  * report for `twinfleet report merge`. Ctrl-C ends the presses and the settle at once; the report is
  * still written, marked cut short (exit code 130).
  */
-import type { Logger } from "pino";
 import type { FleetOptions } from "../../fleet/options.js";
 import { parseShardSpec } from "../../fleet/shard-plan.js";
 import { writeShardFile } from "../../fleet/shard-report.js";
@@ -24,7 +23,6 @@ export async function runSimShard(
   options: FleetOptions,
   io: CliIO,
   env: Env,
-  logger: Logger,
   cutShortExit: number,
 ): Promise<void> {
   if (raw.shard === undefined) throw new UsageError("--shard-report needs --shard K/N");
@@ -39,7 +37,7 @@ export async function runSimShard(
     );
   if (raw.http !== undefined) throw new UsageError("--http cannot be used with --shard");
   const { run, done } = withFlagNamesSync(() =>
-    ShardRun.run(options, spec, logger, undefined, {
+    ShardRun.run(options, spec, undefined, {
       note: (line) => io.stderr(`twinfleet sim: ${line}\n`),
     }),
   );

@@ -166,7 +166,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
       // A shard of a fleet split over processes or machines (cli/commands/sim-shard.ts).
       if (raw.shard !== undefined || raw.shardReport !== undefined)
-        return runSimShard(raw, options, io, io.env ?? process.env, inner, CUT_SHORT_EXIT);
+        return runSimShard(raw, options, io, io.env ?? process.env, CUT_SHORT_EXIT);
       // The options are checked first thing, before anything starts; their errors name the flags.
       const run = await withFlagNames(() => FleetRun.start(options, inner));
       const opts = run.opts;

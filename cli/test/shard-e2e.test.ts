@@ -90,6 +90,8 @@ describe("two shards as processes on one broker, merged", () => {
     expect(new Set([...s1.nodes, ...s2.nodes]).size).toBe(NODES);
     for (const f of files) {
       expect(Object.keys(f.registrationMs).sort()).toEqual([...f.nodes].sort());
+      // Read off the broker: its nodes known, online and paired as the fleet says.
+      expect(f.twinsView).toMatchObject({ known: NODES / 2, online: NODES / 2, desiredAsPaired: NODES / 2 });
       // Only its own nodes pressed, at the times the seed gives each of them.
       const own = new Set(f.nodes);
       const byNode = new Map<string, number[]>();
