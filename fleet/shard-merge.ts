@@ -230,7 +230,8 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
       broker: [...new Set(files.map((f) => displayUrl(f.broker)))].join(","),
       brokerKind: "external",
       brokerDurable: false,
-      twins: "joined",
+      // Shards run no twins service: registration is read off the broker, as on virtual time.
+      twins: "none",
       clock: "real",
     },
     loss: { startPct: first.fleet.lossPct, changes: [], meanDuringPressesPct: first.fleet.lossPct },
