@@ -11,7 +11,7 @@ import { hostname } from "node:os";
 import mqtt from "mqtt";
 import type { NodeEvent } from "../node/metrics.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
-import { encode, formatStamp, type NodeId, Prefix } from "../protocol/index.js";
+import { encode, formatStamp, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { ShardReport } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
@@ -69,6 +69,15 @@ async function writeConfigs(
     const e = encode(prefix, { kind: "config", node: id, version, sources: [...want] });
     sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));
   }
+  await Promise.all(sent);
+}
+
+/** `--fresh`: empties the retained report, config and status of this shard's nodes, all in flight at once. */
+async function clearRetained(client: mqtt.MqttClient, prefix: Prefix, ids: readonly NodeId[]): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (const id of ids)
+    for (const kind of ["report", "config", "status"] as const)
+      sent.push(client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }));
   await Promise.all(sent);
 }
 
@@ -199,6 +208,7 @@ export class ShardRun {
         PROBE_EVERY_MS,
       );
       await probe.start();
+      if (opts.fresh) await clearRetained(client, prefix, mine);
       const watch = await FleetWatch.open(client, prefix, sched);
       await writeConfigs(client, watch, prefix, mine, pairing);
       const source = watch.source();
