@@ -105,7 +105,8 @@ describe("two shards as processes on one broker, merged", () => {
         expect(times.length).toBe(planned.length);
         times.forEach((t, i) => {
           expect(t).toBeGreaterThan((planned[i] as number) - 5);
-          expect(t).toBeLessThan((planned[i] as number) + 300);
+          // Late by the host's timer lag at most (a busy host can hold a timer for a good part of a second).
+          expect(t).toBeLessThan((planned[i] as number) + 1000);
         });
       }
       expect(f.probes.received["1"]?.count ?? 0).toBeGreaterThan(0);
