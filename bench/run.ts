@@ -11,6 +11,7 @@ import { fleet, scale } from "./fleet.js";
 import { fuzz } from "./fuzz.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
+import { shards } from "./shards.js";
 import { web } from "./web.js";
 import { webPage } from "./web-page.js";
 
@@ -27,6 +28,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   web,
   "broker-delay": brokerDelay,
   calibrate,
+  shards,
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { OptionError } from "../protocol/index.js";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
+import { registerReportCommand } from "./commands/report.js";
 import { registerSimCommand } from "./commands/sim.js";
 import { registerSweepCommand } from "./commands/sweep.js";
 import { registerTwinsCommands } from "./commands/twins.js";
@@ -50,6 +51,7 @@ const COMMANDS: RegisterCommand[] = [
   registerTwinsCommands,
   registerMonitorCommand,
   registerSweepCommand,
+  registerReportCommand,
 ];
 
 /**

@@ -205,3 +205,41 @@ export function round(v: number, digits = 3): number {
 export function writeReport(path: string, r: Report): void {
   writeFileSync(path, `${JSON.stringify(r, null, 2)}\n`);
 }
+
+// --- Sharded runs (`twinfleet report merge`): the merged report is a Report plus this section. ---
+
+/** One shard's line in a merged report. */
+export interface ShardLine {
+  readonly shard: number;
+  readonly file: string;
+  readonly hostname: string;
+  readonly nodes: number;
+  /** Presses of this shard's nodes. */
+  readonly presses: number;
+  /** (press, follower) pairs whose follower is in this shard, reflected within 5 s / not. */
+  readonly deliveries: number;
+  readonly lost: number;
+  readonly syncP99Ms: number;
+  readonly registrationMaxMs: number;
+  readonly lagP99Ms: number;
+  /** Its clock minus shard 1's, ms, and how far off that may be (null: no probes both ways). */
+  readonly offsetMs: number;
+  readonly offsetUncertaintyMs: number | null;
+  readonly roundTripMs: number | null;
+}
+
+export interface ShardsSection {
+  readonly count: number;
+  readonly fingerprint: string;
+  /** (press, follower) pairs whose source and follower ran in different shards. */
+  readonly crossShardPairs: number;
+  readonly crossShardSync: Report["sync"];
+  /** Largest offset uncertainty: a bound on the error the clock correction leaves in a cross-shard latency. */
+  readonly offsetUncertaintyMaxMs: number | null;
+  readonly echo: Report["sync"];
+  readonly lines: readonly ShardLine[];
+}
+
+export interface MergedReport extends Report {
+  readonly shards: ShardsSection;
+}

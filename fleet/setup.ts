@@ -188,7 +188,7 @@ async function desirePairing(twins: TwinsHost, ids: readonly NodeId[], pairing: 
 }
 
 /** Resolves once the retained flood after subscribing has gone quiet (or after a bound). */
-function retainedSettled(twins: TwinsHost, sched: Scheduler): Promise<void> {
+export function retainedSettled(twins: TwinsHost, sched: Scheduler): Promise<void> {
   return new Promise((resolve) => {
     let quiet: Timer | undefined;
     const done = () => {

@@ -192,7 +192,7 @@ export function buildReport(i: ReportInput): Report {
 }
 
 /** Versions of what ran. Some packages do not export their package.json: walk up from the entry. */
-function versions(): Report["versions"] {
+export function versions(): Report["versions"] {
   const require = createRequire(import.meta.url);
   const v = (pkg: string) => {
     try {

@@ -33,7 +33,8 @@ export class BrokerRegistry extends EventEmitter<BrokerRegistryEvents> {
   badInput = 0;
 
   constructor(
-    broker: MemoryBroker,
+    /** The in-memory broker, or any feed of the publishes a broker carries (a subscribed client). */
+    broker: Pick<MemoryBroker, "tap">,
     private readonly prefix: Prefix,
   ) {
     super();

@@ -40,6 +40,16 @@ export class Distribution {
     this.h.add(other.h);
   }
 
+  /** The recorded values as hdr-histogram's compressed base64 (for a shard report); see addEncoded. */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.h);
+  }
+
+  /** Adds every value of an encoded histogram of the same scale; throws on a string that is not one. */
+  addEncoded(base64: string): void {
+    this.h.add(hdr.decodeFromCompressedBase64(base64, 64, false));
+  }
+
   get count(): number {
     return this.h.totalCount;
   }

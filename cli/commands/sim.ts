@@ -19,6 +19,7 @@ import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames } from "../f
 import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
 import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
+import { runSimShard, type ShardFlags } from "./sim-shard.js";
 
 /** Flags of the command itself, not of the fleet. */
 interface SimOwnFlags {
@@ -90,6 +91,16 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     )
     .option("--prefix <p>", `topic prefix (default ${DEFAULTS.prefix})`)
     .option("--progress-every <s>", `seconds between progress lines (default ${DEFAULTS.progressEveryS})`)
+    // --- sharded runs (docs/shards.md) ---
+    .option(
+      "--shard <K/N>",
+      "run shard K (1..N) of N of the fleet, or env/N: K from $JOB_COMPLETION_INDEX + 1; needs --broker",
+    )
+    .option(
+      "--shard-report <file>",
+      "with --shard: write the shard's report here, for `twinfleet report merge`",
+    )
+    // --- end sharded runs ---
     .option(
       "--clock <real|virtual>",
       "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows, same report for the same seed (no console, no --broker)",
@@ -107,6 +118,8 @@ Examples:
   twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)
   twinfleet sim --clock virtual --nodes 20000 --duration 3600 --loss 10 --report hour.json
                                                        an hour of a large fleet on virtual time (docs/cli.md)
+  twinfleet sim --shard 2/4 --broker mqtt://lab:1883 --nodes 10000 --shard-report s2.json
+                                                       shard 2 of 4 of a fleet on a shared broker (docs/shards.md)
   twinfleet sim --broker mqtt://lab:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
 
 Quitting: the first q (console) or Ctrl-C stops the presses, and the run settles for --settle
@@ -119,7 +132,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       "with --broker: each node logs in as its node id with this password",
     )
     .option("--node-password-file <file>", "read the nodes' password from the first line of <file>")
-    .action(async (raw: FleetFlagValues & SimOwnFlags & SimLoginFlags & HttpFlags) => {
+    .action(async (raw: FleetFlagValues & SimOwnFlags & SimLoginFlags & HttpFlags & ShardFlags) => {
       const login = simLogin(raw, io.env ?? process.env);
       const http = resolveHttpOptions(raw, io.env ?? process.env);
       io.secret?.(login.login.password);
@@ -131,7 +144,11 @@ it at once: the summary and report are marked cut short and the exit code is ${C
           "--http needs real time (the page follows the twins service); --clock virtual runs without one",
         );
       // The console watches a run on wall time: a virtual run prints progress lines instead.
-      const interactive = raw.headless !== true && raw.clock !== "virtual" && process.stdout.isTTY === true;
+      const interactive =
+        raw.headless !== true &&
+        raw.shard === undefined &&
+        raw.clock !== "virtual" &&
+        process.stdout.isTTY === true;
       const options: FleetOptions = {
         ...fleetOptionsFromFlags(raw),
         ...(login.url !== undefined ? { broker: login.url } : {}),
@@ -147,6 +164,9 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       // The run's own broker and twins service are chatty at info (every client error under loss):
       // they log from warn up unless --log-level debug or trace asks for everything.
       const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
+      // A shard of a fleet split over processes or machines (cli/commands/sim-shard.ts).
+      if (raw.shard !== undefined || raw.shardReport !== undefined)
+        return runSimShard(raw, options, io, io.env ?? process.env, CUT_SHORT_EXIT);
       // The options are checked first thing, before anything starts; their errors name the flags.
       const run = await withFlagNames(() => FleetRun.start(options, inner));
       const opts = run.opts;

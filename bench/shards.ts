@@ -1,0 +1,144 @@
+/**
+ * Shard benchmark: a fleet split over N real processes, merged.
+ *   npm run bench -- shards [--shards 4] [--nodes 10000] [--duration 60] [--workers 1]
+ *                           [--brokers mqtt://a:1883,mqtt://b:1883,…]
+ * Starts N `twinfleet sim --shard K/N` child processes, shard K on broker K mod the list (round
+ * robin over --brokers; without it, one `twinfleet broker` child process this starts), waits for them,
+ * merges their shard reports and checks that the merged presses and deliveries are the shards' sums.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { UsageError } from "../cli/errors.js";
+import { type BrokerHost, openBrokerHost } from "../fleet/broker-host.js";
+import { brokerUrlProblem } from "../fleet/options.js";
+import { mergeShardFiles } from "../fleet/shard-merge.js";
+import { readShardFile } from "../fleet/shard-report.js";
+import { RealScheduler } from "../node/scheduler.js";
+import { arg, numArg, record } from "./record.js";
+
+const CLI = new URL("../cli/bin.ts", import.meta.url).pathname;
+
+function runShard(args: readonly string[], k: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let tail = "";
+    p.stderr.on("data", (d: Buffer) => {
+      const s = d.toString();
+      tail = (tail + s).slice(-4000);
+      process.stderr.write(s);
+    });
+    p.on("error", reject);
+    p.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`shard ${k} exited with ${code}:\n${tail}`)),
+    );
+  });
+}
+
+export async function shards(argv: string[]): Promise<void> {
+  const n = numArg(argv, "--shards", 4);
+  const nodes = numArg(argv, "--nodes", 10_000);
+  const duration = numArg(argv, "--duration", 60);
+  const workers = numArg(argv, "--workers", 1);
+  const given = arg(argv, "--brokers", "");
+  const brokers = given === "" ? [] : given.split(",").map((s) => s.trim());
+  for (const b of brokers) {
+    const problem = brokerUrlProblem(b);
+    if (problem !== undefined) throw new UsageError(`--brokers: ${problem}, got ${JSON.stringify(b)}`);
+  }
+  let own: BrokerHost | undefined;
+  if (brokers.length === 0) {
+    own = await openBrokerHost({
+      process: true,
+      logger: pino({ level: "silent" }),
+      scheduler: new RealScheduler(),
+    });
+    brokers.push(own.url);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "tf-bench-shards-"));
+  const files = Array.from({ length: n }, (_, i) => join(dir, `shard-${i + 1}.json`));
+  const started = performance.now();
+  try {
+    await Promise.all(
+      files.map((file, i) =>
+        runShard(
+          [
+            "sim",
+            "--shard",
+            `${i + 1}/${n}`,
+            "--broker",
+            brokers[i % brokers.length] as string,
+            "--nodes",
+            String(nodes),
+            "--topology",
+            "ring",
+            "--group-size",
+            "8",
+            "--rate",
+            "1",
+            "--duration",
+            String(duration),
+            "--settle",
+            "10",
+            "--seed",
+            "bench",
+            "--workers",
+            String(workers),
+            "--progress-every",
+            "10",
+            "--shard-report",
+            file,
+          ],
+          i + 1,
+        ),
+      ),
+    );
+  } finally {
+    await own?.close();
+  }
+  const wallS = (performance.now() - started) / 1000;
+  const merged = mergeShardFiles(files);
+  const parts = files.map((f) => readShardFile(f));
+  const pressSum = parts.reduce((s, p) => s + p.counts.presses, 0);
+  const deliverySum = merged.shards.lines.reduce((s, l) => s + l.deliveries, 0);
+  const checks = {
+    pressesAreTheSum: merged.presses === pressSum,
+    deliveriesAreTheSum: merged.deliveries === deliverySum,
+    sameFleetInEveryShard: new Set(parts.map((p) => p.fleet.fingerprint)).size === 1,
+  };
+  record("shards", {
+    shards: n,
+    nodes,
+    durationS: duration,
+    workersPerShard: workers,
+    brokers: brokers.length,
+    brokerKind: own ? "process" : "given",
+    wallS: Math.round(wallS),
+    presses: merged.presses,
+    deliveries: merged.deliveries,
+    crossShardPairs: merged.shards.crossShardPairs,
+    sync: merged.sync,
+    crossShardSync: merged.shards.crossShardSync,
+    lost: merged.lost,
+    lostForGood: merged.lostForGood,
+    diverged: merged.diverged,
+    registration: {
+      p50Ms: merged.registration.p50Ms,
+      maxMs: merged.registration.maxMs,
+      registered: merged.registration.registered,
+    },
+    offsetUncertaintyMaxMs: merged.shards.offsetUncertaintyMaxMs,
+    perShard: merged.shards.lines.map(({ file: _f, ...l }) => l),
+    rssMBPerShard: parts.map((p) => p.sim.rssMB),
+    requirements: merged.requirements,
+    checks,
+  });
+  if (!Object.values(checks).every(Boolean)) {
+    console.error(`shards: check failed: ${JSON.stringify(checks)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * `twinfleet sim --shard K/N --shard-report FILE`: runs one shard of a fleet split over processes
+ * or machines (fleet/shard-run.ts) headless, with progress lines on stderr, and writes its shard
+ * report for `twinfleet report merge`. Ctrl-C ends the presses and the settle at once; the report is
+ * still written, marked cut short (exit code 130).
+ */
+import type { FleetOptions } from "../../fleet/options.js";
+import { parseShardSpec } from "../../fleet/shard-plan.js";
+import { writeShardFile } from "../../fleet/shard-report.js";
+import { ShardRun } from "../../fleet/shard-run.js";
+import type { Env } from "../connection.js";
+import { UsageError } from "../errors.js";
+import { withFlagNamesSync } from "../fleet-flags.js";
+import type { CliIO } from "../main.js";
+
+export interface ShardFlags {
+  readonly shard?: string;
+  readonly shardReport?: string;
+}
+
+export async function runSimShard(
+  raw: ShardFlags & { readonly report?: string; readonly http?: unknown },
+  options: FleetOptions,
+  io: CliIO,
+  env: Env,
+  cutShortExit: number,
+): Promise<void> {
+  if (raw.shard === undefined) throw new UsageError("--shard-report needs --shard K/N");
+  const spec = parseShardSpec(raw.shard, env);
+  if (raw.shardReport === undefined || raw.shardReport.trim() === "")
+    throw new UsageError(
+      "--shard needs --shard-report FILE: the shard's report is what `twinfleet report merge` joins",
+    );
+  if (raw.report !== undefined)
+    throw new UsageError(
+      "--report cannot be used with --shard: the shard writes --shard-report, and `twinfleet report merge --out FILE` the fleet's report",
+    );
+  if (raw.http !== undefined) throw new UsageError("--http cannot be used with --shard");
+  const { run, done } = withFlagNamesSync(() =>
+    ShardRun.run(options, spec, undefined, {
+      note: (line) => io.stderr(`twinfleet sim: ${line}\n`),
+    }),
+  );
+  const onSigint = () => {
+    io.stderr("twinfleet sim: cut short: writing the shard report with what is known\n");
+    run.stop();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const file = await done;
+    writeShardFile(raw.shardReport, file);
+    io.stderr(
+      `twinfleet sim: shard ${spec.index}/${spec.count}: ${file.nodes.length} nodes, ${file.counts.presses} presses, ${file.counts.applies} states applied, registered ${Object.keys(file.registrationMs).length}/${file.nodes.length}; report in ${raw.shardReport}\n`,
+    );
+    if (file.cutShort) process.exitCode = cutShortExit;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}

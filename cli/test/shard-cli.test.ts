@@ -1,0 +1,83 @@
+// `sim --shard` and `report merge` on the command line: bad values are usage errors (exit 2) naming
+// the flag or the file; nothing starts.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../main.js";
+
+async function run(argv: string[], env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (s) => out.push(s), stderr: (s) => err.push(s), env });
+  return { code, out: out.join(""), err: err.join("") };
+}
+
+const BROKER = ["--broker", "mqtt://127.0.0.1:9"];
+
+describe("twinfleet sim --shard", () => {
+  it.each([
+    [["--shard", "0/4"], /--shard: .*K is "0", not from 1 to 4/],
+    [["--shard", "5/4"], /K is "5"/],
+    [["--shard", "two/4"], /K is "two"/],
+    [["--shard", "1"], /--shard: must be K\/N/],
+    [["--shard", "env/4"], /\$JOB_COMPLETION_INDEX, which is not set/],
+  ])("refuses %j with exit 2", async (flags, msg) => {
+    const r = await run(["sim", ...flags, ...BROKER, "--shard-report", "x.json"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+    expect(r.err).toMatch(/twinfleet sim --help/);
+  });
+
+  it("takes the shard from JOB_COMPLETION_INDEX, and checks it against N", async () => {
+    const r = await run(["sim", "--shard", "env/4", ...BROKER, "--shard-report", "x.json"], {
+      JOB_COMPLETION_INDEX: "4",
+    });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/from 0 to 3 \(0-based\) for env\/4, got "4"/);
+  });
+
+  it.each([
+    [["--shard", "1/2", "--shard-report", "x.json"], /--shard needs --broker/],
+    [["--shard", "1/2", ...BROKER], /--shard needs --shard-report FILE/],
+    [["--shard-report", "x.json", ...BROKER], /--shard-report needs --shard K\/N/],
+    [
+      ["--shard", "1/2", ...BROKER, "--shard-report", "x.json", "--report", "r.json"],
+      /--report cannot be used with --shard/,
+    ],
+    [["--shard", "1/2", ...BROKER, "--shard-report", "x.json", "--faults", "partition"], /without --faults/],
+    [
+      ["--shard", "1/2", ...BROKER, "--shard-report", "x.json", "--clock", "virtual"],
+      /--broker: needs real time/,
+    ],
+    [["--shard", "3/3", ...BROKER, "--shard-report", "x.json", "--nodes", "2"], /3 shards for 2 nodes/],
+    [["--shard", "1/2", ...BROKER, "--shard-report", "x.json", "--nodes", "0"], /--nodes: must be/],
+  ])("refuses %j with exit 2", async (flags, msg) => {
+    const r = await run(["sim", ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+  });
+});
+
+describe("twinfleet report merge", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tf-merge-cli-"));
+
+  it("names the file that is not a shard report, exit 2", async () => {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, "{}");
+    const r = await run(["report", "merge", bad]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`twinfleet report: ${bad}: format must be "twinfleet-shard-report/1"`);
+  });
+
+  it("needs at least one file", async () => {
+    const r = await run(["report", "merge"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/missing required argument 'files'/);
+  });
+
+  it("lists merge in its help", async () => {
+    const r = await run(["report", "--help"]);
+    expect(r.out).toMatch(/merge/);
+  });
+});

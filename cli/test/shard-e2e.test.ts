@@ -1,0 +1,146 @@
+// A fleet split in two, as users run it: two `twinfleet sim --shard K/2` processes against one
+// broker (on port 0), each writing its shard report, then `twinfleet report merge`. Every node
+// registers, each shard ran only its own nodes, their presses are the ones the seed gives each node,
+// the merged counts are the shards' sums and every pair — most of them across shards — arrived.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
+import type { MergedReport } from "../../fleet/report.js";
+import { plannedPresses } from "../../fleet/shard-plan.js";
+import { readShardFile } from "../../fleet/shard-report.js";
+import { RealScheduler } from "../../node/scheduler.js";
+import type { NodeId } from "../../protocol/index.js";
+import { main } from "../main.js";
+
+const CLI = new URL("../bin.ts", import.meta.url).pathname;
+const NODES = 16;
+const RATE = 30;
+const DURATION_S = 4;
+
+let dir: string;
+let broker: BrokerHost;
+
+function shardProcess(k: number): Promise<{ code: number | null; stderr: string }> {
+  const args = [
+    "--import",
+    "tsx",
+    CLI,
+    "sim",
+    "--shard",
+    `${k}/2`,
+    "--broker",
+    broker.url,
+    "--nodes",
+    String(NODES),
+    "--rate",
+    String(RATE),
+    "--duration",
+    String(DURATION_S),
+    "--settle",
+    "2",
+    "--workers",
+    "0",
+    "--seed",
+    "e2e",
+    "--shard-report",
+    join(dir, `s${k}.json`),
+  ];
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.on("error", reject);
+    p.on("exit", (code) => resolve({ code, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tf-shards-"));
+  broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
+});
+
+afterAll(async () => {
+  await broker?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("two shards as processes on one broker, merged", () => {
+  it("runs each shard's own nodes and merges them into one fleet report", async () => {
+    const runs = await Promise.all([shardProcess(1), shardProcess(2)]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const files = [1, 2].map((k) => readShardFile(join(dir, `s${k}.json`)));
+    const [s1, s2] = files as [ReturnType<typeof readShardFile>, ReturnType<typeof readShardFile>];
+    expect(s1.fleet.fingerprint).toBe(s2.fleet.fingerprint);
+    expect(s1.nodes).toEqual([
+      "n-0000",
+      "n-0002",
+      "n-0004",
+      "n-0006",
+      "n-0008",
+      "n-0010",
+      "n-0012",
+      "n-0014",
+    ]);
+    expect(new Set([...s1.nodes, ...s2.nodes]).size).toBe(NODES);
+    for (const f of files) {
+      expect(Object.keys(f.registrationMs).sort()).toEqual([...f.nodes].sort());
+      // Read off the broker: its nodes known, online and paired as the fleet says.
+      expect(f.twinsView).toMatchObject({ known: NODES / 2, online: NODES / 2, desiredAsPaired: NODES / 2 });
+      // Only its own nodes pressed, at the times the seed gives each of them.
+      const own = new Set(f.nodes);
+      const byNode = new Map<string, number[]>();
+      for (const [node, stamp, at] of f.presses) {
+        expect(own.has(node)).toBe(true);
+        expect(stamp).not.toBeNull();
+        byNode.set(node, [...(byNode.get(node) ?? []), at - f.pressStartMs]);
+      }
+      for (const [node, times] of byNode) {
+        const planned = plannedPresses("e2e", node as NodeId, RATE, DURATION_S * 1000);
+        expect(times.length).toBe(planned.length);
+        times.forEach((t, i) => {
+          expect(t).toBeGreaterThan((planned[i] as number) - 5);
+          // Late by the host's timer lag at most (a busy host can hold a timer for a good part of a second).
+          expect(t).toBeLessThan((planned[i] as number) + 1000);
+        });
+      }
+      expect(f.probes.received["1"]?.count ?? 0).toBeGreaterThan(0);
+      expect(f.probes.received["2"]?.count ?? 0).toBeGreaterThan(0);
+    }
+
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(
+      ["report", "merge", join(dir, "s1.json"), join(dir, "s2.json"), "--out", join(dir, "fleet.json")],
+      {
+        stdout: (s) => out.push(s),
+        stderr: (s) => err.push(s),
+      },
+    );
+    expect(code, err.join("")).toBe(0);
+    const merged = JSON.parse(readFileSync(join(dir, "fleet.json"), "utf8")) as MergedReport;
+    expect(merged.presses).toBe(s1.counts.presses + s2.counts.presses);
+    expect(merged.presses).toBeGreaterThan(0);
+    // Rings of 8 without loss: every press reaches the 7 others of its ring, within a second.
+    expect(merged.deliveries).toBe(merged.presses * 7);
+    expect(merged.shards.lines.reduce((n, l) => n + l.deliveries, 0)).toBe(merged.deliveries);
+    expect(merged.lost).toBe(0);
+    expect(merged.sync.p99Ms).toBeLessThan(1000);
+    expect(merged.shards.crossShardPairs).toBeGreaterThan(merged.deliveries / 2);
+    expect(merged.registration.registered).toBe(NODES);
+    expect(merged.diverged).toBe(0);
+    // One host: the measured offset is within its uncertainty of 0 (plus the ms by which two
+    // processes' clock origins may differ).
+    const o2 = merged.shards.lines[1];
+    expect(o2?.offsetUncertaintyMs).not.toBeNull();
+    expect(Math.abs(o2?.offsetMs ?? Number.NaN)).toBeLessThanOrEqual((o2?.offsetUncertaintyMs ?? 0) + 2);
+    const text = out.join("");
+    expect(text).toContain(`${NODES} nodes (uno-w5100), ring`);
+    expect(text).toMatch(/shard 2 +8 nodes on .*: \d+ presses/);
+  }, 90_000);
+});

@@ -1,0 +1,295 @@
+/**
+ * `twinfleet report merge`: joins the shard reports of one fleet into one fleet report. It checks
+ * the set (same fleet and seed, every shard once), puts every shard's times on shard 1's clock with
+ * the measured offsets (fleet/shard-offsets.ts), and replays every press and applied state of every
+ * shard, in time order, through the same versioned checker a single-process run uses — so sync
+ * latency, late and lost cover every pair, the pairs that cross shards included. Registration,
+ * histograms, counts and the nodes' final states (divergence) are joined; each shard gets a line.
+ */
+
+import type { NodeId, Stamp } from "../protocol/index.js";
+import { SyncChecker } from "../sim/checker.js";
+import { Distribution } from "../sim/histogram.js";
+import { followersReach } from "../sim/topology.js";
+import { displayUrl } from "../twins/index.js";
+import { divergedNodes, type FinalState } from "./divergence.js";
+import { KEPT_UP_LAG_MS } from "./lag.js";
+import {
+  checkRequirements,
+  type MergedReport,
+  type Report,
+  round,
+  type ShardLine,
+  syncFields,
+} from "./report.js";
+import { shardOffsets } from "./shard-offsets.js";
+import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
+import { versions } from "./summarize.js";
+
+function parseStamp(file: string, text: string): Stamp {
+  const at = text.indexOf("@");
+  const counter = Number(text.slice(0, at));
+  if (at <= 0 || !Number.isInteger(counter))
+    throw new ShardFileError(`${file}: ${JSON.stringify(text)} is not a stamp (counter@node)`);
+  return { counter, origin: text.slice(at + 1) as NodeId };
+}
+
+/** Checks that `files` are every shard of one fleet, once each; the error names the files. */
+export function checkShardSet(paths: readonly string[], files: readonly ShardFile[]): void {
+  const first = files[0];
+  const firstPath = paths[0];
+  if (first === undefined || firstPath === undefined) throw new ShardFileError("no shard report to merge");
+  const seen = new Map<number, string>();
+  files.forEach((f, i) => {
+    const path = paths[i] as string;
+    if (f.fleet.seed !== first.fleet.seed)
+      throw new ShardFileError(
+        `${path}: seed ${JSON.stringify(f.fleet.seed)}, but ${firstPath} has ${JSON.stringify(first.fleet.seed)}: shards of one fleet share the seed`,
+      );
+    if (f.fleet.fingerprint !== first.fleet.fingerprint)
+      throw new ShardFileError(
+        `${path}: a different fleet from ${firstPath} (fingerprint ${f.fleet.fingerprint}, not ${first.fleet.fingerprint}): nodes, topology, group size, rate or duration differ`,
+      );
+    if (f.shard.count !== first.shard.count)
+      throw new ShardFileError(
+        `${path}: shard ${f.shard.index} of ${f.shard.count}, but ${firstPath} is one of ${first.shard.count}`,
+      );
+    const dup = seen.get(f.shard.index);
+    if (dup !== undefined)
+      throw new ShardFileError(`${path} and ${dup} are both shard ${f.shard.index} of ${f.shard.count}`);
+    seen.set(f.shard.index, path);
+  });
+  const missing: number[] = [];
+  for (let k = 1; k <= first.shard.count; k++) if (!seen.has(k)) missing.push(k);
+  if (missing.length > 0)
+    throw new ShardFileError(
+      `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${first.shard.count} missing: give every shard's report`,
+    );
+  const total = files.reduce((n, f) => n + f.nodes.length, 0);
+  if (total !== first.fleet.nodes)
+    throw new ShardFileError(
+      `the shards hold ${total} nodes between them, but the fleet has ${first.fleet.nodes}`,
+    );
+}
+
+/** Reads, checks and merges shard reports into one fleet report. */
+export function mergeShardFiles(paths: readonly string[]): MergedReport {
+  const files = paths.map((p) => readShardFile(p));
+  return mergeShards(paths, files);
+}
+
+export function mergeShards(paths: readonly string[], files: readonly ShardFile[]): MergedReport {
+  checkShardSet(paths, files);
+  const first = files[0] as ShardFile;
+  const count = first.shard.count;
+  const offsets = shardOffsets(files);
+  const offsetOf = new Map(offsets.map((o) => [o.shard, o.offsetMs]));
+  const shardOf = new Map<string, number>();
+  const pairing = new Map<NodeId, NodeId[]>();
+  files.forEach((f, i) => {
+    for (const id of f.nodes) {
+      const other = shardOf.get(id);
+      if (other !== undefined)
+        throw new ShardFileError(
+          `${paths[i]}: node ${id} is also in shard ${other}: the shards' nodes must not overlap`,
+        );
+      shardOf.set(id, f.shard.index);
+      pairing.set(id as NodeId, [...(f.pairing[id] ?? [])] as NodeId[]);
+    }
+  });
+  const reach = followersReach(pairing);
+  // One checker per (follower's shard, same shard as the source or not): the outcomes of a pair
+  // depend on its follower only, so the sums are the whole fleet's and each part is attributable.
+  const checkers = new Map<string, SyncChecker>();
+  for (let j = 1; j <= count; j++) {
+    for (const cross of [false, true]) {
+      const r = new Map<NodeId, NodeId[]>();
+      for (const [s, fs] of reach)
+        r.set(
+          s,
+          fs.filter((f) => shardOf.get(f) === j && (shardOf.get(s) !== j) === cross),
+        );
+      checkers.set(`${j}/${cross}`, new SyncChecker(r));
+    }
+  }
+  type Ev = { t: number; kind: 0 | 1 | 2; node: NodeId; stamp: Stamp | undefined };
+  const events: Ev[] = [];
+  files.forEach((f, i) => {
+    const path = paths[i] as string;
+    const off = offsetOf.get(f.shard.index) ?? 0;
+    for (const [node, s, t] of f.presses)
+      events.push({
+        t: t - off,
+        kind: s === null ? 1 : 0,
+        node: node as NodeId,
+        stamp: s === null ? undefined : parseStamp(path, s),
+      });
+    for (const [node, s, t] of f.applies)
+      events.push({ t: t - off, kind: 2, node: node as NodeId, stamp: parseStamp(path, s) });
+  });
+  // In time order on shard 1's clock; a press before an apply at the same time (stable sort).
+  events.sort((a, b) => a.t - b.t || a.kind - b.kind);
+  const all = [...checkers.values()];
+  for (const e of events) {
+    for (const c of all) {
+      if (e.kind === 1) c.unpublished(e.node, e.t);
+      else if (e.kind === 0) c.press({ node: e.node, stamp: e.stamp as Stamp, at: e.t });
+      else c.applied({ node: e.node, stamp: e.stamp as Stamp, at: e.t });
+    }
+  }
+  for (const c of all) c.finish();
+  const sync = new Distribution(1000, 600_000);
+  const crossSync = new Distribution(1000, 600_000);
+  let deliveries = 0;
+  let superseded = 0;
+  let lost = 0;
+  let late = 0;
+  let lostForGood = 0;
+  let crossPairs = 0;
+  for (const [key, c] of checkers) {
+    const n = c.counts();
+    deliveries += n.deliveries;
+    superseded += n.superseded;
+    lost += n.lost;
+    late += n.late;
+    lostForGood += n.lostForGood;
+    sync.add(c.latency);
+    if (key.endsWith("/true")) {
+      crossSync.add(c.latency);
+      crossPairs += n.deliveries + n.lost;
+    }
+  }
+  const presses = files.reduce((n, f) => n + f.counts.presses, 0);
+  // Registration, echo and cpu: joined from every shard.
+  const reg = new Distribution(1000, 3_600_000);
+  const echo = new Distribution(1000, 600_000);
+  const cpu = new Distribution(100, 100);
+  const allMs: number[] = [];
+  const finals = new Map<NodeId, FinalState>();
+  const originated = new Map<NodeId, Stamp>();
+  const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
+  const twinsView = { known: 0, online: 0, desiredAsPaired: 0, pairingConfirmed: 0 };
+  files.forEach((f, i) => {
+    const path = paths[i] as string;
+    try {
+      reg.addEncoded(f.histograms.registration);
+      echo.addEncoded(f.histograms.echo);
+    } catch (e) {
+      throw new ShardFileError(`${path}: histograms: not an encoded histogram: ${(e as Error).message}`);
+    }
+    allMs.push(...Object.values(f.registrationMs));
+    for (const [id, on, s, cpuPct] of f.finals) {
+      finals.set(id as NodeId, { on, stamp: parseStamp(path, s) });
+      cpu.record(cpuPct);
+    }
+    for (const [id, s] of Object.entries(f.originated)) originated.set(id as NodeId, parseStamp(path, s));
+    for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += f.link[k] ?? 0;
+    for (const k of Object.keys(twinsView) as (keyof typeof twinsView)[]) twinsView[k] += f.twinsView[k] ?? 0;
+  });
+  const diverged = divergedNodes(finals, pairing, originated);
+  const lines: ShardLine[] = files
+    .map((f, i) => {
+      const j = f.shard.index;
+      const o = offsets.find((x) => x.shard === j);
+      const same = (checkers.get(`${j}/false`) as SyncChecker).counts();
+      const crossC = checkers.get(`${j}/true`) as SyncChecker;
+      const lat = new Distribution(1000, 600_000);
+      lat.add((checkers.get(`${j}/false`) as SyncChecker).latency);
+      lat.add(crossC.latency);
+      const regMs = Object.values(f.registrationMs);
+      return {
+        shard: j,
+        file: paths[i] as string,
+        hostname: f.hostname,
+        nodes: f.nodes.length,
+        presses: f.counts.presses,
+        deliveries: same.deliveries + crossC.counts().deliveries,
+        lost: same.lost + crossC.counts().lost,
+        syncP99Ms: round(lat.percentile(99)),
+        registrationMaxMs: regMs.length > 0 ? Math.max(...regMs) : 0,
+        lagP99Ms: f.sim.lagP99Ms,
+        offsetMs: o?.offsetMs ?? 0,
+        offsetUncertaintyMs: o?.uncertaintyMs ?? null,
+        roundTripMs: o?.roundTripMs ?? null,
+      };
+    })
+    .sort((a, b) => a.shard - b.shard);
+  const uncertainties = offsets.map((o) => o.uncertaintyMs);
+  const lagP99 = Math.max(...files.map((f) => f.sim.lagP99Ms));
+  const cpuS = cpu.summary();
+  const base: Omit<Report, "requirements"> = {
+    scenario: {
+      nodes: first.fleet.nodes,
+      profile: first.fleet.profile,
+      topology: first.fleet.topology,
+      groupSize: first.fleet.groupSize,
+      ratePerNodePerMin: first.fleet.ratePerNodePerMin,
+      lossPct: first.fleet.lossPct,
+      seed: first.fleet.seed,
+      durationS: first.fleet.durationS,
+      broker: [...new Set(files.map((f) => displayUrl(f.broker)))].join(","),
+      brokerKind: "external",
+      brokerDurable: false,
+      // Shards run no twins service: registration is read off the broker, as on virtual time.
+      twins: "none",
+      clock: "real",
+    },
+    loss: { startPct: first.fleet.lossPct, changes: [], meanDuringPressesPct: first.fleet.lossPct },
+    cutShort: files.some((f) => f.cutShort),
+    presses,
+    deliveries,
+    superseded,
+    sync: syncFields(sync.summary()),
+    lost,
+    lostOutsideFaults: lost,
+    late,
+    lostForGood,
+    regressions: files.reduce((n, f) => n + f.counts.regressions, 0),
+    regressionList: [],
+    faults: [],
+    twinsView,
+    diverged: diverged.length,
+    divergedNodes: diverged.slice(0, 50),
+    registration: {
+      p50Ms: round(reg.percentile(50), 1),
+      // Exact: every shard lists each node's time.
+      maxMs: allMs.length > 0 ? round(Math.max(...allMs), 1) : 0,
+      registered: allMs.length,
+      allMs,
+    },
+    cpu: { meanPct: round(cpuS.mean, 2), p99Pct: round(cpuS.p99, 2), maxPct: round(cpuS.max, 2) },
+    link,
+    sim: {
+      lagP99Ms: lagP99,
+      lagMaxMs: Math.max(...files.map((f) => f.sim.lagMaxMs)),
+      workerLagP99Ms: lagP99,
+      mainLagP99Ms: lagP99,
+      keptUp: lagP99 < KEPT_UP_LAG_MS,
+      // Every shard's process together.
+      rssMB: round(
+        files.reduce((n, f) => n + f.sim.rssMB, 0),
+        1,
+      ),
+      brokerRssMaxMB: null,
+      settleS: first.fleet.settleS,
+      workers: files.reduce((n, f) => n + f.sim.workers, 0),
+      wallS: Math.max(...files.map((f) => f.sim.wallS)),
+    },
+    versions: versions(),
+  };
+  return {
+    ...base,
+    requirements: checkRequirements(base),
+    shards: {
+      count,
+      fingerprint: first.fleet.fingerprint,
+      crossShardPairs: crossPairs,
+      crossShardSync: syncFields(crossSync.summary()),
+      offsetUncertaintyMaxMs: uncertainties.some((u) => u === null)
+        ? null
+        : Math.max(...(uncertainties as number[])),
+      echo: syncFields(echo.summary()),
+      lines,
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * The shard report (`twinfleet sim --shard K/N --shard-report FILE`): what one shard of a fleet saw,
+ * in a versioned JSON format that `twinfleet report merge` joins with the other shards' — the fleet
+ * it belongs to (fingerprint, scenario), its nodes and their pairing, every press and every applied
+ * state with its wall time, registration times, mergeable histograms, counts, the nodes' final
+ * states and the clock probe's measurements. This module owns the format: its type, writing it, and
+ * reading one back with an error that names the file and what is wrong.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { OptionError } from "../protocol/index.js";
+import type { LinkTotals } from "../sim/messages.js";
+import type { TwinsView } from "./registrations.js";
+import type { ProbeRecord } from "./shard-probe.js";
+
+export const SHARD_REPORT_FORMAT = "twinfleet-shard-report/1";
+
+/** A stamp as `counter@origin`. */
+export type StampText = string;
+
+export interface ShardFile {
+  readonly format: typeof SHARD_REPORT_FORMAT;
+  readonly shard: { readonly index: number; readonly count: number };
+  readonly fleet: {
+    /** fleet/shard-plan.ts fleetFingerprint: equal in every shard of one fleet. */
+    readonly fingerprint: string;
+    readonly nodes: number;
+    readonly profile: string;
+    readonly topology: string;
+    readonly groupSize: number;
+    readonly ratePerNodePerMin: number;
+    readonly lossPct: number;
+    readonly seed: string;
+    readonly durationS: number;
+    readonly settleS: number;
+    readonly prefix: string;
+  };
+  readonly broker: string;
+  readonly hostname: string;
+  /** Wall times (ms since the epoch, on this shard's clock). */
+  readonly startedAtMs: number;
+  readonly pressStartMs: number;
+  readonly endMs: number;
+  readonly cutShort: boolean;
+  /** This shard's nodes, and the sources each of them follows. */
+  readonly nodes: readonly string[];
+  readonly pairing: Readonly<Record<string, readonly string[]>>;
+  /** [node, stamp (null: held and never published), wall ms] for every press of this shard's nodes. */
+  readonly presses: readonly (readonly [string, StampText | null, number])[];
+  /** [node, stamp, wall ms] for every state a node of this shard applied. */
+  readonly applies: readonly (readonly [string, StampText, number])[];
+  /** Each node's newest own state (press or set), for the divergence check. */
+  readonly originated: Readonly<Record<string, StampText>>;
+  /** [node, on, stamp, cpu %, synced] at the end. */
+  readonly finals: readonly (readonly [string, boolean, StampText, number, boolean])[];
+  /** ms from power-on to registered, per node that registered. */
+  readonly registrationMs: Readonly<Record<string, number>>;
+  /** hdr-histogram compressed base64, µs resolution (scale 1000 per ms). */
+  readonly histograms: { readonly registration: string; readonly echo: string; readonly localSync: string };
+  readonly counts: {
+    readonly presses: number;
+    readonly applies: number;
+    /** Pairs whose source and follower are both in this shard, as this shard's own checker saw them. */
+    readonly localDeliveries: number;
+    readonly localLost: number;
+    readonly regressions: number;
+    readonly disconnects: number;
+  };
+  readonly link: LinkTotals;
+  readonly sim: {
+    readonly lagP99Ms: number;
+    readonly lagMaxMs: number;
+    readonly rssMB: number;
+    readonly workers: number;
+    readonly wallS: number;
+  };
+  readonly twinsView: TwinsView;
+  readonly probes: ProbeRecord;
+}
+
+export function writeShardFile(path: string, f: ShardFile): void {
+  writeFileSync(path, `${JSON.stringify(f)}\n`);
+}
+
+/** A shard report that cannot be used (a bad argument of the merge: exit 2); the message names the file. */
+export class ShardFileError extends OptionError {
+  override readonly name = "ShardFileError";
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The fields the merge reads, and their JSON types. */
+const REQUIRED: readonly [string, "object" | "array" | "number" | "string" | "boolean"][] = [
+  ["shard", "object"],
+  ["fleet", "object"],
+  ["broker", "string"],
+  ["startedAtMs", "number"],
+  ["pressStartMs", "number"],
+  ["endMs", "number"],
+  ["nodes", "array"],
+  ["pairing", "object"],
+  ["presses", "array"],
+  ["applies", "array"],
+  ["originated", "object"],
+  ["finals", "array"],
+  ["registrationMs", "object"],
+  ["histograms", "object"],
+  ["counts", "object"],
+  ["link", "object"],
+  ["sim", "object"],
+  ["twinsView", "object"],
+  ["probes", "object"],
+];
+
+function typeOf(v: unknown): string {
+  return Array.isArray(v) ? "array" : v === null ? "null" : typeof v;
+}
+
+/** Reads and checks one shard report; the error names the file and the field. */
+export function readShardFile(path: string): ShardFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ShardFileError(`${path}: cannot read it: ${(e as Error).message}`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new ShardFileError(`${path}: not JSON: ${(e as Error).message}`);
+  }
+  return checkShardFile(path, v);
+}
+
+export function checkShardFile(path: string, v: unknown): ShardFile {
+  if (!isObj(v)) throw new ShardFileError(`${path}: not a shard report (a JSON object), got ${typeOf(v)}`);
+  if (v.format !== SHARD_REPORT_FORMAT) {
+    throw new ShardFileError(
+      `${path}: format must be ${JSON.stringify(SHARD_REPORT_FORMAT)} (written by twinfleet sim --shard K/N --shard-report FILE), got ${JSON.stringify(v.format)}`,
+    );
+  }
+  for (const [field, type] of REQUIRED) {
+    if (typeOf(v[field]) !== type)
+      throw new ShardFileError(
+        `${path}: ${field} must be ${type === "array" ? "an" : "a"} ${type}, got ${typeOf(v[field])}`,
+      );
+  }
+  const shard = v.shard as Record<string, unknown>;
+  const count = shard.count;
+  const index = shard.index;
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1)
+    throw new ShardFileError(`${path}: shard.count must be a whole number ≥ 1, got ${JSON.stringify(count)}`);
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 1 || index > count)
+    throw new ShardFileError(`${path}: shard.index must be from 1 to ${count}, got ${JSON.stringify(index)}`);
+  const fleet = v.fleet as Record<string, unknown>;
+  for (const f of ["fingerprint", "seed", "profile", "topology", "prefix"])
+    if (typeof fleet[f] !== "string") throw new ShardFileError(`${path}: fleet.${f} must be a string`);
+  for (const f of ["nodes", "groupSize", "ratePerNodePerMin", "lossPct", "durationS", "settleS"])
+    if (typeof fleet[f] !== "number") throw new ShardFileError(`${path}: fleet.${f} must be a number`);
+  const rows = (name: string, width: number) => {
+    (v[name] as unknown[]).forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== width || typeof row[0] !== "string")
+        throw new ShardFileError(`${path}: ${name}[${i}] must be a row of ${width} starting with a node id`);
+      if (typeof row[width === 5 ? 3 : 2] !== "number")
+        throw new ShardFileError(`${path}: ${name}[${i}] has no number where its time or cpu belongs`);
+    });
+  };
+  rows("presses", 3);
+  rows("applies", 3);
+  rows("finals", 5);
+  return v as unknown as ShardFile;
+}

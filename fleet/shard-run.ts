@@ -1,0 +1,356 @@
+/**
+ * One shard of a fleet split over processes or machines (`twinfleet sim --shard K/N`): it derives the
+ * whole fleet from the options, runs only its own nodes (in worker threads) against the shared
+ * broker, pairs them with retained configs as any control tool does, watches the whole fleet's
+ * registrations on the broker (fleet/shard-watch.ts), and starts its presses once every node of every
+ * shard has registered (or the rest of the fleet has stopped coming up). It records every press and applied state with its wall time, measures its
+ * clock against the other shards' through the broker (fleet/shard-probe.ts), and ends with a shard
+ * report (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
+ */
+import { hostname } from "node:os";
+import mqtt from "mqtt";
+import type { NodeEvent } from "../node/metrics.js";
+import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
+import { encode, formatStamp, type NodeId, Prefix, topicOf } from "../protocol/index.js";
+import { Distribution } from "../sim/histogram.js";
+import type { ShardReport } from "../sim/messages.js";
+import { followersReach, type Pairing } from "../sim/topology.js";
+import { connectError, displayUrl, loginOptions } from "../twins/index.js";
+import { Collector, REORDER_WINDOW_MS } from "./collector.js";
+import { LagMonitor } from "./lag.js";
+import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
+import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
+import { planFleet } from "./setup.js";
+import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
+import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
+import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
+import { FleetWatch } from "./shard-watch.js";
+import { ShardPool, shardCommon } from "./shards.js";
+import { StoppableWaits } from "./waits.js";
+
+/**
+ * Shards may start apart (machines, pods): past its own nodes' registration limit a shard waits for
+ * the rest of the fleet as long as more of it registers within REGISTRATION_LIMIT_MS, and at most
+ * this long from its start.
+ */
+export const SHARD_START_MAX_MS = 600_000;
+
+/** What a sharded run cannot do: the options that need the whole fleet in one process. */
+export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefined {
+  if (opts.broker === undefined) return "--shard needs --broker mqtt://host:port: every shard meets on it";
+  if (opts.clock !== "real") return "--shard runs on real time (--clock real): the shards share a broker";
+  if (opts.faults.length > 0)
+    return "--shard runs without --faults: a fault would hit one shard's nodes only";
+  if (opts.brokerProcess || opts.brokerData !== undefined)
+    return "--shard uses the --broker given; --broker-process and --broker-data start one of its own";
+  if (opts.twinsData !== undefined)
+    return "--shard runs no twins service (it reads registrations off the broker); --twins-data is for one of its own";
+  return undefined;
+}
+
+/**
+ * Pairs this shard's nodes as fleet/setup.ts writePairing does — the retained config of each node
+ * whose pairing differs, versioned above what the broker holds — but all in flight at once: a shard
+ * of thousands of nodes on a busy broker would otherwise wait a round trip per node.
+ */
+async function writeConfigs(
+  client: mqtt.MqttClient,
+  watch: FleetWatch,
+  prefix: Prefix,
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (const id of ids) {
+    const want = pairing.get(id) ?? [];
+    const has = watch.configSources(id);
+    if (has && has.length === want.length && want.every((s) => has.includes(s))) continue;
+    const version = watch.configVersion(id) + 1;
+    const e = encode(prefix, { kind: "config", node: id, version, sources: [...want] });
+    sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));
+  }
+  await Promise.all(sent);
+}
+
+/** `--fresh`: empties the retained report, config and status of this shard's nodes, all in flight at once. */
+async function clearRetained(client: mqtt.MqttClient, prefix: Prefix, ids: readonly NodeId[]): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (const id of ids)
+    for (const kind of ["report", "config", "status"] as const)
+      sent.push(client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }));
+  await Promise.all(sent);
+}
+
+export interface ShardRunHooks {
+  /** A progress or phase line for a person. */
+  readonly note?: (line: string) => void;
+}
+
+/** Records what the merge needs from the nodes' events: presses (a held one from its interrupt) and applies. */
+class PressRecorder {
+  readonly presses: [string, string | null, number][] = [];
+  readonly applies: [string, string, number][] = [];
+  private readonly held = new Map<NodeId, number>();
+
+  constructor(private readonly wall: (at: number) => number) {}
+
+  take(events: readonly NodeEvent[]): void {
+    for (const e of events) {
+      switch (e.type) {
+        case "press":
+          if (e.stamp) this.presses.push([e.node, formatStamp(e.stamp), this.wall(e.at)]);
+          else if (!this.held.has(e.node)) this.held.set(e.node, e.at);
+          break;
+        case "held-applied":
+          this.presses.push([e.node, formatStamp(e.stamp), this.wall(this.held.get(e.node) ?? e.at)]);
+          this.held.delete(e.node);
+          break;
+        case "applied":
+          this.applies.push([e.node, formatStamp(e.stamp), this.wall(e.at)]);
+          break;
+        case "boot": {
+          const at = this.held.get(e.node);
+          if (at !== undefined) this.presses.push([e.node, null, this.wall(at)]);
+          this.held.delete(e.node);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  /** Presses still held at the end never left their node. */
+  finish(): void {
+    for (const [node, at] of this.held) this.presses.push([node, null, this.wall(at)]);
+    this.held.clear();
+  }
+}
+
+export class ShardRun {
+  private readonly waits: StoppableWaits;
+  private cut = false;
+
+  private constructor(
+    readonly opts: ResolvedFleetOptions,
+    readonly spec: ShardSpec,
+    readonly sched: Scheduler,
+  ) {
+    this.waits = new StoppableWaits(sched);
+  }
+
+  /** Checks the options and the spec (an OptionError naming the problem), then runs to the report. */
+  static run(
+    options: FleetOptions,
+    spec: ShardSpec,
+    sched: Scheduler = new RealScheduler(),
+    hooks: ShardRunHooks = {},
+  ): { run: ShardRun; done: Promise<ShardFile> } {
+    const opts = resolveFleetOptions(options);
+    const problem = shardOptionProblem(opts);
+    if (problem !== undefined) throw new ShardSpecError(problem);
+    if (spec.count > opts.nodes)
+      throw new ShardSpecError(
+        `--shard: ${spec.count} shards for ${opts.nodes} nodes leaves some shard without a node`,
+      );
+    const run = new ShardRun(opts, spec, sched);
+    return { run, done: run.lifecycle(hooks) };
+  }
+
+  /** Ends the presses and the settle now; the report says it was cut short. */
+  stop(): void {
+    this.cut = true;
+    this.waits.stop();
+  }
+
+  private async lifecycle(hooks: ShardRunHooks): Promise<ShardFile> {
+    const { opts, spec, sched } = this;
+    const note = hooks.note ?? (() => {});
+    const url = opts.broker as string;
+    const { profile, ids, pairing } = planFleet(opts);
+    const mine = shardSlice(ids, spec);
+    const mineSet = new Set<NodeId>(mine);
+    const reach = followersReach(pairing);
+    const localReach = new Map<NodeId, NodeId[]>();
+    for (const s of mine)
+      localReach.set(
+        s,
+        (reach.get(s) ?? []).filter((f) => mineSet.has(f)),
+      );
+    const collector = new Collector(localReach);
+    const timeOrigin = sched.wallNow() - sched.now();
+    const wall = (at: number) => Math.round((at + timeOrigin) * 1000) / 1000;
+    const recorder = new PressRecorder(wall);
+    const lag = new LagMonitor();
+    const timers: Timer[] = [];
+    const prefix = Prefix(opts.prefix);
+    let client: mqtt.MqttClient | undefined;
+    let pool: ShardPool | undefined;
+    try {
+      client = await mqtt
+        .connectAsync(url, {
+          clean: true,
+          reconnectPeriod: 1000,
+          connectTimeout: 10_000,
+          ...loginOptions(opts.login),
+        })
+        .catch((e: unknown) => {
+          throw connectError(e, url, opts.login?.password);
+        });
+      const probe = new ClockProbe(
+        client,
+        {
+          mine: probeTopic(opts.prefix, opts.seed, spec.index),
+          all: probeTopic(opts.prefix, opts.seed, "+"),
+        },
+        spec.index,
+        sched,
+        PROBE_EVERY_MS,
+      );
+      await probe.start();
+      if (opts.fresh) await clearRetained(client, prefix, mine);
+      const watch = await FleetWatch.open(client, prefix, sched);
+      await writeConfigs(client, watch, prefix, mine, pairing);
+      const source = watch.source();
+      const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
+      const onShard = (r: ShardReport) => {
+        if (r.type === "events") {
+          collector.push(r.events);
+          recorder.take(r.events);
+        } else if (r.type === "lag") lag.worker(r.shard, r.p99Ms, r.maxMs);
+        else if (r.type === "error") note(`worker ${r.shard}: ${r.message}`);
+      };
+      pool = new ShardPool(opts.workers, onShard);
+      const startedAt = sched.now();
+      const bootSpreadMs = Math.min(20_000, mine.length * 5);
+      const { hostname: host, port } = new URL(url);
+      const threads = Math.min(Math.max(1, opts.workers), mine.length);
+      pool.launch(
+        mine,
+        threads,
+        startedAt,
+        bootSpreadMs,
+        shardCommon(opts, profile, { host, port: Number(port || 1883), timeOrigin }),
+      );
+      timers.push(every(sched, 100, () => collector.advance(sched.now(), REORDER_WINDOW_MS, false)));
+      const fleetRegistered = () => ids.reduce((n, id) => n + (source.isRegistered(id) ? 1 : 0), 0);
+      const line = (phase: string) => {
+        const c = collector.checker.counts();
+        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost`;
+      };
+      let phase = "boot";
+      timers.push(every(sched, opts.progressEveryS * 1000, () => note(line(phase))));
+      note(
+        `shard ${spec.index}/${spec.count}: ${mine.length} of ${ids.length} nodes on ${displayUrl(url)}; presses start once the whole fleet has registered`,
+      );
+      const ownLimit = startedAt + bootSpreadMs + REGISTRATION_LIMIT_MS;
+      let seen = 0;
+      let seenAt = sched.now();
+      const readyToPress = () => {
+        const n = fleetRegistered();
+        if (n > seen) {
+          seen = n;
+          seenAt = sched.now();
+        }
+        if (n >= ids.length) return true;
+        return sched.now() >= ownLimit && sched.now() - seenAt >= REGISTRATION_LIMIT_MS;
+      };
+      await this.waits.poll(readyToPress, startedAt + SHARD_START_MAX_MS);
+      const pressFrom = sched.now() + 200;
+      const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
+      pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
+      phase = "press";
+      note(line(phase));
+      await this.waits.until(pressFrom + opts.durationS * 1000);
+      const rssMB = process.memoryUsage().rss / 2 ** 20;
+      pool.broadcast({ type: "stop-presses" });
+      phase = "settle";
+      note(line(phase));
+      await this.waits.until(sched.now() + opts.settleS * 1000);
+      const twinsView = source.view(mine, pairing);
+      const results = await pool.finish();
+      for (const r of results) lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
+      const probes = probe.stop();
+      collector.finish();
+      recorder.finish();
+      const endMs = sched.now();
+      const c = collector.checker.counts();
+      const registrationMs: Record<string, number> = {};
+      const reg = new Distribution(1000, 3_600_000);
+      for (const id of mine) {
+        const at = registeredAt.get(id);
+        const boot = collector.bootAt.get(id);
+        if (at === undefined || boot === undefined) continue;
+        const ms = Math.max(0, at - boot);
+        reg.record(ms);
+        registrationMs[id] = Math.round(ms * 10) / 10;
+      }
+      const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
+      const finals: [string, boolean, string, number, boolean][] = [];
+      for (const r of results) {
+        for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += r.link[k];
+        for (const n of r.nodes)
+          finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
+      }
+      const worst = lag.worst();
+      return {
+        format: SHARD_REPORT_FORMAT,
+        shard: { index: spec.index, count: spec.count },
+        fleet: {
+          fingerprint: fleetFingerprint(ids, pairing, opts),
+          nodes: opts.nodes,
+          profile: profile.name,
+          topology: typeof opts.topology === "string" ? opts.topology : opts.topology.file,
+          groupSize: opts.groupSize,
+          ratePerNodePerMin: opts.ratePerNodePerMin,
+          lossPct: opts.lossPct,
+          seed: opts.seed,
+          durationS: opts.durationS,
+          settleS: opts.settleS,
+          prefix: opts.prefix,
+        },
+        broker: displayUrl(url),
+        hostname: hostname(),
+        startedAtMs: wall(startedAt),
+        pressStartMs: wall(pressFrom),
+        endMs: wall(endMs),
+        cutShort: this.cut,
+        nodes: mine,
+        pairing: Object.fromEntries(mine.map((id) => [id, [...(pairing.get(id) ?? [])]])),
+        presses: recorder.presses,
+        applies: recorder.applies,
+        originated: Object.fromEntries([...collector.originated].map(([id, s]) => [id, formatStamp(s)])),
+        finals,
+        registrationMs,
+        histograms: {
+          registration: reg.encode(),
+          echo: collector.echo.encode(),
+          localSync: collector.checker.latency.encode(),
+        },
+        counts: {
+          presses: recorder.presses.length,
+          applies: recorder.applies.length,
+          localDeliveries: c.deliveries,
+          localLost: c.lost,
+          regressions: collector.regressions.count,
+          disconnects: collector.disconnects,
+        },
+        link,
+        sim: {
+          lagP99Ms: Math.round(worst.p99Ms * 10) / 10,
+          lagMaxMs: Math.round(worst.maxMs * 10) / 10,
+          rssMB: Math.round(rssMB * 10) / 10,
+          workers: opts.workers,
+          wallS: Math.round((endMs - startedAt) / 100) / 10,
+        },
+        twinsView,
+        probes,
+      };
+    } finally {
+      for (const t of timers) t.cancel();
+      lag.stop();
+      await pool?.destroy().catch(() => {});
+      await client?.endAsync().catch(() => {});
+    }
+  }
+}

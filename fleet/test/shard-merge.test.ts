@@ -1,0 +1,241 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Distribution } from "../../sim/histogram.js";
+import { mergeShardFiles, mergeShards } from "../shard-merge.js";
+import { shardOffsets } from "../shard-offsets.js";
+import { SHARD_REPORT_FORMAT, type ShardFile, ShardFileError } from "../shard-report.js";
+
+/**
+ * A ring of 4 (each follows the one before it) over two shards: shard 1 runs n-0000 and n-0002,
+ * shard 2 runs n-0001 and n-0003. Shard 2's clock reads 1000 ms more than shard 1's; its probes see
+ * 2 ms through the broker each way.
+ */
+const SKEW = 1000;
+const pairing = { "n-0000": ["n-0003"], "n-0001": ["n-0000"], "n-0002": ["n-0001"], "n-0003": ["n-0002"] };
+const hist = (values: number[] = []) => {
+  const d = new Distribution(1000, 3_600_000);
+  for (const v of values) d.record(v);
+  return d.encode();
+};
+
+function shard(index: 1 | 2, over: Partial<ShardFile> = {}): ShardFile {
+  const nodes = index === 1 ? ["n-0000", "n-0002"] : ["n-0001", "n-0003"];
+  const other = index === 1 ? 2 : 1;
+  return {
+    format: SHARD_REPORT_FORMAT,
+    shard: { index, count: 2 },
+    fleet: {
+      fingerprint: "f00d",
+      nodes: 4,
+      profile: "uno-w5100",
+      topology: "ring",
+      groupSize: 4,
+      ratePerNodePerMin: 1,
+      lossPct: 0,
+      seed: "s",
+      durationS: 60,
+      settleS: 10,
+      prefix: "fleet",
+    },
+    broker: "mqtt://127.0.0.1:1883",
+    hostname: `host-${index}`,
+    startedAtMs: 0,
+    pressStartMs: 5000,
+    endMs: 90_000,
+    cutShort: false,
+    nodes,
+    pairing: Object.fromEntries(nodes.map((n) => [n, pairing[n as keyof typeof pairing]])),
+    presses: [],
+    applies: [],
+    originated: {},
+    finals: nodes.map((n) => [n, false, `0@${n}`, 3, true] as const),
+    registrationMs: Object.fromEntries(nodes.map((n, i) => [n, 1000 * (index + i)])),
+    histograms: {
+      registration: hist(nodes.map((_, i) => 1000 * (index + i))),
+      echo: hist(),
+      localSync: hist(),
+    },
+    counts: { presses: 0, applies: 0, localDeliveries: 0, localLost: 0, regressions: 0, disconnects: 0 },
+    link: { segments: 10, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 },
+    sim: { lagP99Ms: 10 * index, lagMaxMs: 20, rssMB: 100, workers: 1, wallS: 80 },
+    twinsView: { known: 2, online: 2, desiredAsPaired: 2, pairingConfirmed: 2 },
+    probes: {
+      everyMs: 500,
+      sent: 100,
+      received: {
+        [String(index)]: { count: 100, minDeltaMs: 4 },
+        // Shard 2 stamps 1000 ms ahead: 1 → 2 looks 1000 ms slower, 2 → 1 1000 ms quicker.
+        [String(other)]: { count: 99, minDeltaMs: index === 2 ? 2 + SKEW : 2 - SKEW },
+      },
+    },
+    ...over,
+  };
+}
+
+/** A press on each shard, every follower applying it but n-0000 the second one; shard 2's times on its own clock. */
+function fleetOfTwo(): [ShardFile, ShardFile] {
+  const s1 = shard(1, {
+    presses: [["n-0000", "1@n-0000", 10_000]],
+    applies: [
+      ["n-0000", "1@n-0000", 10_000],
+      ["n-0002", "1@n-0000", 10_060],
+      ["n-0002", "2@n-0001", 20_030],
+    ],
+    originated: { "n-0000": "1@n-0000" },
+    finals: [
+      ["n-0000", true, "1@n-0000", 3, true],
+      ["n-0002", false, "2@n-0001", 3, true],
+    ],
+    counts: { presses: 1, applies: 3, localDeliveries: 1, localLost: 0, regressions: 0, disconnects: 0 },
+  });
+  const s2 = shard(2, {
+    presses: [["n-0001", "2@n-0001", 20_000 + SKEW]],
+    applies: [
+      ["n-0001", "1@n-0000", 10_040 + SKEW],
+      ["n-0003", "1@n-0000", 10_080 + SKEW],
+      ["n-0001", "2@n-0001", 20_000 + SKEW],
+      ["n-0003", "2@n-0001", 20_050 + SKEW],
+    ],
+    originated: { "n-0001": "2@n-0001" },
+    finals: [
+      ["n-0001", false, "2@n-0001", 3, true],
+      ["n-0003", false, "2@n-0001", 3, true],
+    ],
+    counts: { presses: 1, applies: 4, localDeliveries: 1, localLost: 0, regressions: 0, disconnects: 0 },
+  });
+  return [s1, s2];
+}
+
+describe("clock offsets between shards", () => {
+  it("finds shard 2's clock 1000 ms ahead of shard 1's, within half the round trip", () => {
+    const [o1, o2] = shardOffsets(fleetOfTwo());
+    expect(o1).toMatchObject({ shard: 1, offsetMs: 0, roundTripMs: 4 });
+    expect(o2).toMatchObject({
+      shard: 2,
+      offsetMs: 1000,
+      uncertaintyMs: 2,
+      roundTripMs: 4,
+      probesFrom1: 99,
+      probesTo1: 99,
+    });
+  });
+
+  it("says when no probe crossed both ways (uncertainty unknown)", () => {
+    const [s1, s2] = fleetOfTwo();
+    const deaf = { ...s1, probes: { ...s1.probes, received: { "1": { count: 3, minDeltaMs: 1 } } } };
+    expect(shardOffsets([deaf, s2])[1]).toMatchObject({ offsetMs: 0, uncertaintyMs: null, probesTo1: 0 });
+  });
+});
+
+describe("merging shard reports", () => {
+  it("joins them: presses and deliveries are the shards' sums, cross-shard latency on one clock", () => {
+    const r = mergeShards(["a.json", "b.json"], fleetOfTwo());
+    expect(r.presses).toBe(2);
+    // 3 followers per press, one of the second press's never applied.
+    expect(r.deliveries).toBe(5);
+    expect(r.lostForGood).toBe(1);
+    expect(r.lost).toBe(1);
+    expect(r.requirements.nothingLost).toBe(false);
+    // Corrected by the offset: 80 ms, not 1080 ms.
+    expect(r.sync.maxMs).toBeCloseTo(80, 0);
+    expect(r.shards.crossShardPairs).toBe(4);
+    expect(r.shards.crossShardSync.maxMs).toBeCloseTo(80, 0);
+    expect(r.shards.offsetUncertaintyMaxMs).toBe(2);
+    const [l1, l2] = r.shards.lines;
+    expect(l1).toMatchObject({ shard: 1, file: "a.json", presses: 1, deliveries: 2, lost: 1, offsetMs: 0 });
+    expect(l2).toMatchObject({
+      shard: 2,
+      file: "b.json",
+      presses: 1,
+      deliveries: 3,
+      lost: 0,
+      offsetMs: 1000,
+    });
+    expect((l1?.deliveries ?? 0) + (l2?.deliveries ?? 0)).toBe(r.deliveries);
+    expect(r.registration).toMatchObject({ registered: 4, maxMs: 3000 });
+    expect(r.scenario).toMatchObject({ nodes: 4, seed: "s", brokerKind: "external" });
+    expect(r.diverged).toBe(1); // n-0000 holds its own press, not n-0001's newer one
+    expect(r.divergedNodes).toEqual(["n-0000"]);
+    expect(r.link.segments).toBe(20);
+    expect(r.sim.lagP99Ms).toBe(20);
+  });
+
+  it("without the clock correction the cross-shard pairs would read a second late", () => {
+    const [s1, s2] = fleetOfTwo();
+    const noProbes = (s: ShardFile) => ({ ...s, probes: { ...s.probes, received: {} } });
+    const r = mergeShards(["a", "b"], [noProbes(s1), noProbes(s2)]);
+    expect(r.sync.maxMs).toBeGreaterThan(1000);
+    expect(r.shards.offsetUncertaintyMaxMs).toBeNull();
+  });
+
+  it("takes the files in any order", () => {
+    const [s1, s2] = fleetOfTwo();
+    const r = mergeShards(["b", "a"], [s2, s1]);
+    expect(r.deliveries).toBe(5);
+    expect(r.shards.lines.map((l) => l.shard)).toEqual([1, 2]);
+  });
+
+  describe("refuses a bad set, naming the file and what is wrong", () => {
+    const dir = mkdtempSync(join(tmpdir(), "shard-merge-"));
+    const put = (name: string, v: unknown) => {
+      const p = join(dir, name);
+      writeFileSync(p, typeof v === "string" ? v : JSON.stringify(v));
+      return p;
+    };
+    const [s1, s2] = fleetOfTwo();
+    const a = put("a.json", s1);
+    const b = put("b.json", s2);
+
+    it.each([
+      ["not JSON", () => [a, put("x.json", "{ nope")], /x\.json: not JSON/],
+      ["not an object", () => [a, put("arr.json", [1])], /arr\.json: not a shard report .* got array/],
+      [
+        "another format version",
+        () => [a, put("v2.json", { ...s2, format: "twinfleet-shard-report/2" })],
+        /v2\.json: format must be "twinfleet-shard-report\/1" .* got "twinfleet-shard-report\/2"/,
+      ],
+      [
+        "a field missing",
+        () => [a, put("np.json", { ...s2, presses: undefined })],
+        /np\.json: presses must be an array, got undefined/,
+      ],
+      [
+        "a bad row",
+        () => [a, put("row.json", { ...s2, applies: [["n-0001", "1@n-0000"]] })],
+        /row\.json: applies\[0\] must be a row of 3/,
+      ],
+      [
+        "different seeds",
+        () => [a, put("seed.json", { ...s2, fleet: { ...s2.fleet, seed: "t", fingerprint: "beef" } })],
+        /seed\.json: seed "t", but .*a\.json has "s"/,
+      ],
+      [
+        "a different fleet",
+        () => [a, put("fleet.json", { ...s2, fleet: { ...s2.fleet, fingerprint: "beef" } })],
+        /fleet\.json: a different fleet from .*a\.json/,
+      ],
+      ["a duplicate shard", () => [a, put("a2.json", s1)], /a2\.json and .*a\.json are both shard 1 of 2/],
+      ["a missing shard", () => [b], /shard 1 of 2 missing/],
+      [
+        "another shard count",
+        () => [a, put("c3.json", { ...s2, shard: { index: 2, count: 3 } })],
+        /c3\.json: shard 2 of 3, but .*a\.json is one of 2/,
+      ],
+      [
+        "a bad stamp",
+        () => [a, put("st.json", { ...s2, presses: [["n-0001", "x", 1]] })],
+        /st\.json: "x" is not a stamp/,
+      ],
+      ["a missing file", () => [a, join(dir, "none.json")], /none\.json: cannot read it/],
+    ])("%s", (_, files, msg) => {
+      expect(() => mergeShardFiles(files())).toThrow(ShardFileError);
+      expect(() => mergeShardFiles(files())).toThrow(msg);
+    });
+
+    it("and merges the good pair from disk", () => {
+      expect(mergeShardFiles([a, b]).deliveries).toBe(5);
+    });
+  });
+});
