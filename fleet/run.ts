@@ -75,8 +75,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     private readonly pool: ShardHost,
     /** The run's one clock: every time of the run, its waits and timers, and its twins service's. */
     readonly sched: Scheduler,
-    /** On virtual time, the clock that drives it. */
-    private readonly virtual: VirtualClock | undefined,
+    /** On virtual time, the clock that drives it (its pace is the console's speed control). */
+    readonly virtual: VirtualClock | undefined,
   ) {
     super();
     this.profile = parts.profile;
@@ -126,7 +126,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     let run: FleetRun | undefined;
     const onShard = (r: ShardReport) => run?.onShard(r);
     if (opts.clock === "virtual") {
-      const { parts, pool, clock } = startVirtual(opts, scheduler, onShard);
+      const { parts, pool, clock } = await startVirtual(opts, scheduler, logger, onShard);
       run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, clock.sched, clock);
       run.launch("memory", 0);
       // The report once the driver has run the clock to its end; a failure of either is the run's.
@@ -148,10 +148,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** The broker's clients and message counts, when the run's broker is its own and embedded. */
   readonly brokerStats = (): BrokerStats | undefined => this.parts.broker.stats?.();
 
-  /** The run's twins service; a virtual run has none (the console needs real time). */
+  /** The run's twins service; a virtual run without twins (`twins: false`) has none. */
   get twins(): TwinsHost {
     if (this.parts.twins) return this.parts.twins;
-    throw new Error("a virtual-time run has no twins service");
+    throw new Error("this virtual-time run has no twins service (twins: false)");
   }
 
   get brokerUrl(): string {

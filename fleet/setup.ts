@@ -178,7 +178,11 @@ async function writePairing(
 }
 
 /** Makes each node's desired sources exactly its pairing (an existing broker may hold another). */
-async function desirePairing(twins: TwinsHost, ids: readonly NodeId[], pairing: Pairing): Promise<void> {
+export async function desirePairing(
+  twins: TwinsHost,
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): Promise<void> {
   for (const id of ids) {
     const want = pairing.get(id) ?? [];
     const has = twins.get(id)?.desired.sources ?? [];

@@ -1,7 +1,8 @@
 /**
- * A fleet run on virtual time: the same seed gives the same report to the bit, another seed another
- * one; faults that the in-memory broker can carry out are measured; what needs real time is refused
- * before anything starts, naming the option.
+ * A fleet run on virtual time: the same seed gives the same report to the bit — the twins service's
+ * registrations and view included — another seed another one; faults that the in-memory broker and
+ * the twins can carry out are measured; what needs real time is refused before anything starts,
+ * naming the option.
  */
 import { describe, expect, it } from "vitest";
 import type { FleetOptions } from "../options.js";
@@ -28,10 +29,12 @@ describe("a fleet run on virtual time", () => {
     expect(b).toBe(a);
     expect(c).not.toBe(a);
     const r = JSON.parse(a);
-    expect(r.scenario).toMatchObject({ clock: "virtual", brokerKind: "memory", twins: "none" });
+    expect(r.scenario).toMatchObject({ clock: "virtual", brokerKind: "memory", twins: "own" });
     expect(r.presses).toBeGreaterThan(50);
     expect(r.link.retransmissions).toBeGreaterThan(0);
     expect(r.registration.registered).toBe(24);
+    // The twins registered every node, desired its pairing and had every node confirm it.
+    expect(r.twinsView).toEqual({ known: 24, online: 24, desiredAsPaired: 24, pairingConfirmed: 24 });
     expect(r.sim).toMatchObject({ rssMB: null, keptUp: true, workers: 0 });
     // The outage hit a quarter of the fleet, the broker restart all of it; both recovered.
     expect(r.faults.map((f: { kind: string; nodes: number }) => [f.kind, f.nodes])).toEqual([
@@ -44,13 +47,44 @@ describe("a fleet run on virtual time", () => {
     expect(r.diverged).toBe(0);
   });
 
+  it("restarts its twins service on virtual time, and runs without one when asked", async () => {
+    const small: FleetOptions = {
+      clock: "virtual",
+      nodes: 12,
+      durationS: 15,
+      settleS: 5,
+      ratePerNodePerMin: 12,
+    };
+    const opts: FleetOptions = { ...small, faults: [{ kind: "twins-restart", atS: 5, downS: 2 }] };
+    const a = JSON.stringify(await runFleet(opts));
+    expect(JSON.stringify(await runFleet(opts))).toBe(a);
+    const r = JSON.parse(a);
+    expect(r.faults.map((f: { kind: string }) => f.kind)).toEqual(["twins-restart"]);
+    expect(r.faults[0].error).toBeUndefined();
+    expect(r.twinsView).toEqual({ known: 12, online: 12, desiredAsPaired: 12, pairingConfirmed: 12 });
+    expect(r.diverged).toBe(0);
+    const bare = await runFleet({ ...small, twins: false });
+    expect(bare.scenario.twins).toBe("none");
+    expect(bare.registration.registered).toBe(12);
+    // Nothing but a twins service confirms a pairing.
+    expect(bare.twinsView).toMatchObject({ known: 12, desiredAsPaired: 12, pairingConfirmed: 0 });
+  });
+
   it("refuses what needs real time, naming the option", async () => {
     await expect(runFleet({ clock: "virtual", broker: "mqtt://127.0.0.1:1883" })).rejects.toThrow(
       "options.broker: needs real time (a real broker, real sockets); options.clock virtual runs the nodes on an in-memory broker",
     );
     await expect(
-      runFleet({ clock: "virtual", faults: [{ kind: "twins-restart", atS: 1, downS: 1 }] }),
-    ).rejects.toThrow("options.faults: twins-restart needs real time");
+      runFleet({ clock: "virtual", faults: [{ kind: "frozen-client", atS: 1, forS: 1 }] }),
+    ).rejects.toThrow("options.faults: frozen-client needs real time");
+    await expect(
+      runFleet({ clock: "virtual", twins: false, faults: [{ kind: "twins-restart", atS: 1, downS: 1 }] }),
+    ).rejects.toThrow(
+      "options.faults: twins-restart needs the run's twins service, and options.twins is false",
+    );
+    await expect(runFleet({ twins: false })).rejects.toThrow(
+      "options.twins: false needs options.clock virtual: a real run always has its twins",
+    );
     await expect(runFleet({ nodes: 30_000 })).rejects.toThrow(
       "options.nodes: must be a whole number from 1 to 20000 on real time, got 30000 (up to 200000 with options.clock virtual)",
     );
