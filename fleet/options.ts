@@ -348,7 +348,10 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
   }
   if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, options.workers !== undefined));
   else if (!o.twins)
-    add("twins", (n) => `false needs ${n("clock")} virtual: a real run always has its twins`);
+    add(
+      "twins",
+      (n) => `a run without twins needs ${n("clock")} virtual: a real run always has its twins service`,
+    );
   if (o.clock !== "virtual" && o.nodes > MAX_NODES) {
     add(
       "nodes",

@@ -48,7 +48,7 @@ export function virtualIssues(
   if (!o.twins && faults.some((f) => f.kind === "twins-restart")) {
     issues.push({
       field: "faults",
-      text: (n) => `twins-restart needs the run's twins service, and ${n("twins")} is false`,
+      text: (n) => `twins-restart needs the run's twins service, and the run has none (${n("twins")})`,
     });
   }
   return issues;

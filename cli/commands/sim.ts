@@ -92,7 +92,11 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     .option("--progress-every <s>", `seconds between progress lines (default ${DEFAULTS.progressEveryS})`)
     .option(
       "--clock <real|virtual>",
-      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows, same report for the same seed (no console, no --broker)",
+      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows (the console paces it), same report for the same seed (no --broker)",
+    )
+    .option(
+      "--no-twins",
+      "with --clock virtual: no twins service; registration is read from the broker's traffic (faster for huge fleets)",
     )
     .addHelpText(
       "after",
@@ -279,11 +283,19 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${r.scenario.clock === "virtual" ? "\n       virtual time   in-memory broker, no twins service: registration read from the broker's traffic" : ""}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
 `;
+}
+
+/** What a virtual run ran on, for the summary; nothing on real time. */
+function virtualLine(r: Report): string {
+  if (r.scenario.clock !== "virtual") return "";
+  return r.scenario.twins === "none"
+    ? "\n       virtual time   in-memory broker, no twins service: registration read from the broker's traffic"
+    : "\n       virtual time   in-memory broker, the run's twins service on the same clock";
 }
 
 /** The run's logins: the twins service and tools (control role), and the nodes (node role). */

@@ -80,10 +80,10 @@ describe("a fleet run on virtual time", () => {
     await expect(
       runFleet({ clock: "virtual", twins: false, faults: [{ kind: "twins-restart", atS: 1, downS: 1 }] }),
     ).rejects.toThrow(
-      "options.faults: twins-restart needs the run's twins service, and options.twins is false",
+      "options.faults: twins-restart needs the run's twins service, and the run has none (options.twins)",
     );
     await expect(runFleet({ twins: false })).rejects.toThrow(
-      "options.twins: false needs options.clock virtual: a real run always has its twins",
+      "options.twins: a run without twins needs options.clock virtual: a real run always has its twins service",
     );
     await expect(runFleet({ nodes: 30_000 })).rejects.toThrow(
       "options.nodes: must be a whole number from 1 to 20000 on real time, got 30000 (up to 200000 with options.clock virtual)",
