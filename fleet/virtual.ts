@@ -8,20 +8,23 @@
  * their registration view and the pairing is written as retained configs.
  */
 import type { Logger } from "pino";
-import type { Scheduler } from "../node/scheduler.js";
+import { type Scheduler, sleep } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import { MemoryBroker } from "../sim/memory-broker.js";
 import type { ShardHost, ShardReport } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
 import { VirtualShards } from "../sim/virtual-shards.js";
-import { memoryStore, startTwins } from "../twins/index.js";
+import { memoryStore, startTwins, type TwinsStore } from "../twins/index.js";
 import type { BrokerHost } from "./broker-host.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { brokerSource, twinsSource } from "./registrations.js";
 import { desirePairing, type FleetParts, planFleet } from "./setup.js";
 import { TwinsHost } from "./twins-host.js";
 import { VirtualClock } from "./virtual-clock.js";
+
+/** How long a save of the twins' store takes on virtual time (its JSON file written and synced), ms. */
+const STORE_WRITE_MS = 100;
 
 export { type Pace, type Speed, VirtualClock } from "./virtual-clock.js";
 
@@ -58,7 +61,7 @@ export async function prepareVirtualFleet(
   }
   // The twins service of a real run, on the run's clock and the in-memory broker's wire; its client
   // id is fixed (a random one would be the only thing differing between two runs of one seed).
-  const store = memoryStore();
+  const store = timedStore(memoryStore(), clock.sched);
   const started = TwinsHost.start(() =>
     startTwins({
       url: broker.url,
@@ -81,6 +84,22 @@ export async function prepareVirtualFleet(
     throw e;
   }
   return { ...common, twins, source: twinsSource(twins) };
+}
+
+/**
+ * The twins' store on virtual time: in memory, each save taking STORE_WRITE_MS of the run's clock as
+ * a write to disk would. The service coalesces the changes made during a save into one more, so
+ * desiring a large fleet's pairing costs a save per write time, not one per node.
+ */
+function timedStore(store: TwinsStore, sched: Scheduler): TwinsStore {
+  return {
+    load: () => store.load(),
+    save: async (s) => {
+      await store.save(s);
+      await sleep(sched, STORE_WRITE_MS);
+    },
+    close: () => store.close(),
+  };
 }
 
 /** Without a twins service: each node's pairing as its retained config, as the service would write it. */
