@@ -132,10 +132,10 @@ it at once: the summary and report are marked cut short and the exit code is ${C
         throw new UsageError("--report: must name a file");
       if (http !== undefined && raw.clock === "virtual")
         throw new UsageError(
-          "--http needs real time (the page follows the twins service); --clock virtual runs without one",
+          "--http needs real time (the page's event stream runs on the run's clock); watch a --clock virtual run in the console",
         );
-      // The console watches a run on wall time: a virtual run prints progress lines instead.
-      const interactive = raw.headless !== true && raw.clock !== "virtual" && process.stdout.isTTY === true;
+      // The console shows the twins' view (on virtual time it sets the pace): without twins, progress lines.
+      const interactive = raw.headless !== true && raw.twins !== false && process.stdout.isTTY === true;
       const options: FleetOptions = {
         ...fleetOptionsFromFlags(raw),
         ...(login.url !== undefined ? { broker: login.url } : {}),
