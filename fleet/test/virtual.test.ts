@@ -48,6 +48,19 @@ describe("a fleet run on virtual time", () => {
     expect(r.diverged).toBe(0);
   });
 
+  it("gives the same report at a paced speed as flat out: the pace moves wall time only", async () => {
+    const flat = JSON.stringify(await runFleet({ ...fleet, seed: "pace" }));
+    const run = await FleetRun.start({ ...fleet, seed: "pace" });
+    const clock = run.virtual;
+    if (!clock) throw new Error("a virtual run has its clock");
+    // ~50 virtual seconds at ×200: a quarter of a wall second of waits between the timers.
+    clock.setPace({ speed: 200, paused: false });
+    expect(JSON.stringify(await run.done)).toBe(flat);
+    expect(() => clock.setPace({ speed: 0, paused: false })).toThrow(
+      'speed must be a positive number of virtual seconds per second or "max", got 0',
+    );
+  });
+
   it("has its twins service register every node and see the fleet converge to 1", async () => {
     const run = await FleetRun.start({ ...fleet, faults: [], seed: "conv" });
     const reports: ConvergenceReport[] = [];
