@@ -153,6 +153,8 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
       // The options are checked first thing, before anything starts; their errors name the flags.
       const run = await withFlagNames(() => FleetRun.start(options, inner));
+      // Watched, a virtual run starts at real-time speed (the console's keys change it), not flat out.
+      if (interactive) run.virtual?.setPace({ speed: 1, paused: false });
       const opts = run.opts;
       const web = http
         ? await serveSim(run, http, {
