@@ -109,7 +109,8 @@ Examples:
   twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
   twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)
-  twinfleet sim --clock virtual --nodes 20000 --duration 3600 --loss 10 --report hour.json
+  twinfleet sim --clock virtual                        the console on virtual time: P pauses, < > change speed
+  twinfleet sim --clock virtual --nodes 20000 --duration 3600 --loss 10 --no-twins --report hour.json
                                                        an hour of a large fleet on virtual time (docs/cli.md)
   twinfleet sim --broker mqtt://lab:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
 
