@@ -15,7 +15,7 @@ import { MemoryBroker } from "../sim/memory-broker.js";
 import type { ShardHost, ShardReport } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
 import { VirtualShards } from "../sim/virtual-shards.js";
-import { memoryStore, startTwins, type TwinsStore } from "../twins/index.js";
+import { type StoredState, startTwins, type TwinsStore } from "../twins/index.js";
 import type { BrokerHost } from "./broker-host.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { brokerSource, twinsSource } from "./registrations.js";
@@ -61,7 +61,7 @@ export async function prepareVirtualFleet(
   }
   // The twins service of a real run, on the run's clock and the in-memory broker's wire; its client
   // id is fixed (a random one would be the only thing differing between two runs of one seed).
-  const store = timedStore(memoryStore(), clock.sched);
+  const store = virtualStore(clock.sched);
   const started = TwinsHost.start(() =>
     startTwins({
       url: broker.url,
@@ -89,16 +89,18 @@ export async function prepareVirtualFleet(
 /**
  * The twins' store on virtual time: in memory, each save taking STORE_WRITE_MS of the run's clock as
  * a write to disk would. The service coalesces the changes made during a save into one more, so
- * desiring a large fleet's pairing costs a save per write time, not one per node.
+ * desiring a large fleet's pairing costs a save per write time, not one per node. A save keeps the
+ * snapshot it is given (the service builds a fresh one each time); a load hands out a copy.
  */
-function timedStore(store: TwinsStore, sched: Scheduler): TwinsStore {
+function virtualStore(sched: Scheduler): TwinsStore {
+  let state: StoredState = { nodes: {} };
   return {
-    load: () => store.load(),
+    load: async () => structuredClone(state),
     save: async (s) => {
-      await store.save(s);
+      state = s;
       await sleep(sched, STORE_WRITE_MS);
     },
-    close: () => store.close(),
+    close: async () => {},
   };
 }
 
