@@ -6,8 +6,8 @@
  * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
  * pulls, faults), as the console does; `runFleet` runs it to the end. stop() ends the presses (the
  * run still settles); cut() ends the settle too, for a report marked as cut short. With `clock:
- * "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker, no twins
- * service, the nodes beside them in this thread, as fast as the CPU allows.
+ * "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker, the twins
+ * service, the nodes beside them in this thread, as fast as the CPU allows or at a console's pace.
  */
 
 import { EventEmitter } from "node:events";

@@ -34,7 +34,7 @@ export interface FleetParts {
   readonly pairing: Pairing;
   readonly faults: readonly FaultEntry[];
   readonly broker: BrokerHost;
-  /** The run's twins service (its own or one it joined); none on virtual time. */
+  /** The run's twins service (its own or one it joined); none in a virtual run without twins. */
   readonly twins?: TwinsHost;
   /** Where registrations and the twins' view of the fleet come from. */
   readonly source: RegistrationSource;
