@@ -42,6 +42,8 @@ export interface FleetFlagValues {
   readonly twinsData?: string;
   readonly fresh?: boolean;
   readonly clock?: string;
+  /** commander's `--no-twins`: false when given. */
+  readonly twins?: boolean;
 }
 
 /** The flag of each option field, for messages. */
@@ -70,6 +72,7 @@ export const FLEET_FLAGS: Readonly<Partial<Record<keyof FleetOptions, string>>> 
   login: "--username/--password",
   nodePassword: "--node-password",
   clock: "--clock",
+  twins: "--no-twins",
 };
 
 /** Names a field by its flag (`--ge (pBadToGood)`), or as an option when it has none. */
@@ -180,6 +183,7 @@ export function fleetOptionsFromFlags(raw: FleetFlagValues): FleetOptions {
     ["fresh", raw.fresh],
     // real or virtual: resolveFleetOptions says so, naming --clock.
     ["clock", raw.clock],
+    ["twins", raw.twins === false ? false : undefined],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as FleetOptions;
 }

@@ -29,7 +29,7 @@ import {
 } from "./render/fleet-grid.js";
 import { renderFooter } from "./render/footer.js";
 import { glyphsFor, UNICODE } from "./render/glyphs.js";
-import { faultFlag, renderHeader } from "./render/header.js";
+import { faultFlag, paceFlag, renderHeader } from "./render/header.js";
 import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
 import { guardProcess } from "./terminal.js";
@@ -286,8 +286,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
     const c = source.convergence();
     drawnFlag = flag;
+    const pace = source.capabilities.pace ? source.pace?.() : undefined;
     const facts = { ...sum, fraction: c.fraction, lossPct: source.lossPct(), title: source.title };
-    header.setContent(renderHeader(facts, flag, W));
+    header.setContent(renderHeader(pace ? { ...facts, pace: paceFlag(pace, source.now()) } : facts, flag, W));
 
     const gw = Math.max(1, (grid.width as number) - 2);
     const gh = Math.max(1, (grid.height as number) - 3);

@@ -14,6 +14,8 @@ export const LOSS_STEPS = [0, 1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100] as const
 export const BROKER_DOWN_S = 5;
 /** How long every node stays off after `O`, seconds (the `power-outage` preset's). */
 export const POWER_OFF_S = 2;
+/** The speeds of a virtual-time run for `<` / `>`: virtual seconds per wall second, then flat out. */
+export const SPEEDS = [1, 10, 100, "max"] as const;
 
 export type Move = "left" | "right" | "up" | "down" | "page-up" | "page-down" | "first" | "last";
 
@@ -63,6 +65,22 @@ const stepLoss = (c: KeyContext, dir: 1 | -1) => {
   const now = c.source.lossPct() ?? 0;
   const next = dir > 0 ? LOSS_STEPS.find((s) => s > now) : [...LOSS_STEPS].reverse().find((s) => s < now);
   if (next !== undefined) c.act("setLoss", `loss ${next}%`, () => c.source.setLoss(next));
+};
+
+/** One step along SPEEDS; a speed set elsewhere steps to its nearest neighbour. */
+const stepSpeed = (c: KeyContext, dir: 1 | -1) => {
+  const p = c.source.pace?.();
+  if (!c.source.capabilities.pace || !p) return unavailable(c, "speed");
+  const rank = (s: number | "max") => (s === "max" ? Number.POSITIVE_INFINITY : s);
+  const now = rank(p.speed);
+  const next = dir > 0 ? SPEEDS.find((s) => rank(s) > now) : [...SPEEDS].reverse().find((s) => rank(s) < now);
+  if (next !== undefined) c.source.setPace?.({ speed: next, paused: p.paused });
+};
+
+const togglePause = (c: KeyContext) => {
+  const p = c.source.pace?.();
+  if (!c.source.capabilities.pace || !p) return unavailable(c, "pause");
+  c.source.setPace?.({ speed: p.speed, paused: !p.paused });
 };
 
 const setLoss = (c: KeyContext) => {
@@ -155,6 +173,20 @@ export const KEY_TABLE: readonly KeyRow[] = [
     what: "filter: all, out of sync, offline, real",
     hint: "f:filter",
     on: { f: (c) => c.nextFilter() },
+  },
+  {
+    label: "P",
+    what: "pause / resume virtual time",
+    needs: "pace",
+    hint: "P:pause",
+    on: { P: togglePause },
+  },
+  {
+    label: "< >",
+    what: `slower / faster virtual time (${SPEEDS.map((s) => (s === "max" ? "max" : `×${s}`)).join(", ")})`,
+    needs: "pace",
+    hint: "</>:speed",
+    on: { "<": (c) => stepSpeed(c, -1), ">": (c) => stepSpeed(c, 1) },
   },
   {
     label: "p Space",

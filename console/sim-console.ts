@@ -1,6 +1,7 @@
 /**
  * The console over a simulated run: opens it on a SimSource until the run is done or the user
- * closes it, and cuts the run short when the console closes first.
+ * closes it, and cuts the run short when the console closes first. A run on virtual time is watched
+ * at real-time speed to begin with (`<` `>` and `P` change it); headless it runs flat out.
  */
 import type { FleetRun } from "../fleet/run.js";
 import { SimSource } from "../view/sim-source.js";
@@ -14,6 +15,7 @@ import { openConsole } from "./app.js";
  */
 export async function runSimConsole(run: FleetRun): Promise<void> {
   const source = new SimSource(run);
+  run.virtual?.setPace({ speed: 1, paused: false });
   const handle = openConsole(source);
   let finished = false;
   const done = run.done.then(
@@ -29,6 +31,8 @@ export async function runSimConsole(run: FleetRun): Promise<void> {
   } finally {
     handle.close();
     source.close();
+    // Nobody watches any more: a paused or paced virtual run finishes flat out.
+    run.virtual?.setPace({ speed: "max", paused: false });
     if (!finished) run.cut();
   }
 }

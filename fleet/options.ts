@@ -95,6 +95,11 @@ export interface FleetOptions {
   readonly nodePassword?: string;
   /** Real time (default) or virtual time (`fleet/virtual.ts`: what it leaves out is in docs/cli.md). */
   readonly clock?: Clock;
+  /**
+   * Whether the run starts its own twins service (default true). Only a virtual run may go without:
+   * the in-memory broker's traffic then stands in for the twins' registration view.
+   */
+  readonly twins?: boolean;
 }
 
 /** The fields whose absence means something (no broker given, no store, …): they stay optional. */
@@ -130,6 +135,7 @@ export const DEFAULTS: Readonly<Required<Omit<FleetOptions, Optional>>> = Object
   brokerProcess: false,
   fresh: false,
   clock: "real",
+  twins: true,
 });
 
 export const MAX_NODES = 20_000;
@@ -280,6 +286,7 @@ const schema = z.strictObject(
     clock: z
       .enum(CLOCKS, { error: (i) => `must be ${CLOCKS.join(" or ")}, got ${show(i.input)}` })
       .optional(),
+    twins: bool.optional(),
   },
   { error: "must be an object of fleet options" },
 );
@@ -340,7 +347,12 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
     );
   }
   if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, options.workers !== undefined));
-  else if (o.nodes > MAX_NODES) {
+  else if (!o.twins)
+    add(
+      "twins",
+      (n) => `a run without twins needs ${n("clock")} virtual: a real run always has its twins service`,
+    );
+  if (o.clock !== "virtual" && o.nodes > MAX_NODES) {
     add(
       "nodes",
       (n) =>

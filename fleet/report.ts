@@ -29,8 +29,8 @@ export interface Report {
     /** `--faults` as given, when there were faults. */
     readonly faults?: string;
     /**
-     * The twins service: the run's own, or someone else's the run only watched; `none` on virtual
-     * time, where registration and twinsView are read from the broker's traffic instead.
+     * The twins service: the run's own, or someone else's the run only watched; `none` in a virtual
+     * run without twins, where registration and twinsView are read from the broker's traffic instead.
      */
     readonly twins: "own" | "joined" | "none";
     /** What the run kept time on: wall time with real sockets, or virtual time (in memory). */

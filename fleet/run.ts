@@ -6,8 +6,8 @@
  * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
  * pulls, faults), as the console does; `runFleet` runs it to the end. stop() ends the presses (the
  * run still settles); cut() ends the settle too, for a report marked as cut short. With `clock:
- * "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker, no twins
- * service, the nodes beside them in this thread, as fast as the CPU allows.
+ * "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker, the twins
+ * service, the nodes beside them in this thread, as fast as the CPU allows or at a console's pace.
  */
 
 import { EventEmitter } from "node:events";
@@ -75,8 +75,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     private readonly pool: ShardHost,
     /** The run's one clock: every time of the run, its waits and timers, and its twins service's. */
     readonly sched: Scheduler,
-    /** On virtual time, the clock that drives it. */
-    private readonly virtual: VirtualClock | undefined,
+    /** On virtual time, the clock that drives it (its pace is the console's speed control). */
+    readonly virtual: VirtualClock | undefined,
   ) {
     super();
     this.profile = parts.profile;
@@ -126,7 +126,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     let run: FleetRun | undefined;
     const onShard = (r: ShardReport) => run?.onShard(r);
     if (opts.clock === "virtual") {
-      const { parts, pool, clock } = startVirtual(opts, scheduler, onShard);
+      const { parts, pool, clock } = await startVirtual(opts, scheduler, logger, onShard);
       run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, clock.sched, clock);
       run.launch("memory", 0);
       // The report once the driver has run the clock to its end; a failure of either is the run's.
@@ -148,10 +148,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** The broker's clients and message counts, when the run's broker is its own and embedded. */
   readonly brokerStats = (): BrokerStats | undefined => this.parts.broker.stats?.();
 
-  /** The run's twins service; a virtual run has none (the console needs real time). */
+  /** The run's twins service; a virtual run without twins (`twins: false`) has none. */
   get twins(): TwinsHost {
     if (this.parts.twins) return this.parts.twins;
-    throw new Error("a virtual-time run has no twins service");
+    throw new Error("this virtual-time run has no twins service (twins: false)");
   }
 
   get brokerUrl(): string {

@@ -34,7 +34,7 @@ export interface FleetParts {
   readonly pairing: Pairing;
   readonly faults: readonly FaultEntry[];
   readonly broker: BrokerHost;
-  /** The run's twins service (its own or one it joined); none on virtual time. */
+  /** The run's twins service (its own or one it joined); none in a virtual run without twins. */
   readonly twins?: TwinsHost;
   /** Where registrations and the twins' view of the fleet come from. */
   readonly source: RegistrationSource;
@@ -178,7 +178,11 @@ async function writePairing(
 }
 
 /** Makes each node's desired sources exactly its pairing (an existing broker may hold another). */
-async function desirePairing(twins: TwinsHost, ids: readonly NodeId[], pairing: Pairing): Promise<void> {
+export async function desirePairing(
+  twins: TwinsHost,
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): Promise<void> {
   for (const id of ids) {
     const want = pairing.get(id) ?? [];
     const has = twins.get(id)?.desired.sources ?? [];

@@ -1,7 +1,7 @@
 /**
  * What a fleet run on virtual time cannot do, as option problems: a real broker and what goes with
- * it (its process, its store, logins, clearing it), the twins service's store, worker threads, and
- * the faults that need a twins service or a real client socket.
+ * it (its process, its store, logins, clearing it), the twins service's store (a file), worker
+ * threads, the fault that needs a real client socket, and a twins restart in a run without twins.
  */
 import type { FaultEntry } from "./faults/schedule.js";
 import type { FleetOptionIssue } from "./option-errors.js";
@@ -17,8 +17,8 @@ const REAL_ONLY = [
   "login",
   "nodePassword",
 ] as const;
-/** Faults that act on what a virtual run does not have: a twins service, a real client socket. */
-const REAL_ONLY_FAULTS: ReadonlySet<string> = new Set(["twins-restart", "frozen-client"]);
+/** Faults that act on what a virtual run does not have: a real client socket (and, without twins, a twins service). */
+const REAL_ONLY_FAULTS: ReadonlySet<string> = new Set(["frozen-client"]);
 
 export function virtualIssues(
   o: ResolvedFleetOptions,
@@ -42,7 +42,13 @@ export function virtualIssues(
     issues.push({
       field: "faults",
       text: (n) =>
-        `${kinds.join(", ")} needs real time (a twins service, a real client socket); with ${n("clock")} virtual use broker-restart, power-outage, partition, loss-burst or loss-step`,
+        `${kinds.join(", ")} needs real time (a real client socket); with ${n("clock")} virtual use broker-restart, power-outage, partition, loss-burst, loss-step or twins-restart`,
+    });
+  }
+  if (!o.twins && faults.some((f) => f.kind === "twins-restart")) {
+    issues.push({
+      field: "faults",
+      text: (n) => `twins-restart needs the run's twins service, and the run has none (${n("twins")})`,
     });
   }
   return issues;

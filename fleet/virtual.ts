@@ -1,91 +1,43 @@
 /**
- * A fleet run on virtual time (`clock: "virtual"`): the nodes, the in-memory broker, the checker,
- * the fault schedule and the run's own phases all on one FakeScheduler, run as fast as the CPU
- * allows. `VirtualClock` drives it: it runs the timers in order and, after each of the run's own
- * (its phases, waits, faults, metrics — not the nodes'), lets the host run the promise continuations
- * they resolved, so the run's async lifecycle reads the same on both clocks. Nothing here reads the
- * host's clock but the speed-up shown on progress lines; a run is the same for the same seed.
- * `prepareVirtualFleet` is setup.ts's counterpart: no twins service (the broker's traffic stands in
- * for its registration view), the pairing written as retained configs before the nodes boot.
+ * A fleet run on virtual time (`clock: "virtual"`): the nodes, the in-memory broker, the twins
+ * service, the checker, the fault schedule and the run's own phases all on one FakeScheduler, driven
+ * by `VirtualClock` (virtual-clock.ts) as fast as the CPU allows or at a watching console's pace. A
+ * run is the same for the same seed. `prepareVirtualFleet` is setup.ts's counterpart: the twins
+ * service connects to the in-memory broker over an in-process wire and desires the pairing before the
+ * nodes boot, as in a real run; without twins (`twins: false`) the broker's traffic stands in for
+ * their registration view and the pairing is written as retained configs.
  */
-import { FakeScheduler, hostTurn, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
-import { encode, Prefix } from "../protocol/index.js";
+import type { Logger } from "pino";
+import { type Scheduler, sleep } from "../node/scheduler.js";
+import { encode, type NodeId, Prefix } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import { MemoryBroker } from "../sim/memory-broker.js";
 import type { ShardHost, ShardReport } from "../sim/messages.js";
+import type { Pairing } from "../sim/topology.js";
 import { VirtualShards } from "../sim/virtual-shards.js";
+import { type StoredState, startTwins, type TwinsStore } from "../twins/index.js";
 import type { BrokerHost } from "./broker-host.js";
 import type { ResolvedFleetOptions } from "./options.js";
-import { brokerSource } from "./registrations.js";
-import { type FleetParts, planFleet } from "./setup.js";
+import { brokerSource, twinsSource } from "./registrations.js";
+import { desirePairing, type FleetParts, planFleet } from "./setup.js";
+import { TwinsHost } from "./twins-host.js";
+import { VirtualClock } from "./virtual-clock.js";
 
-/** Host turns in a row with no timer left and the run not over before it counts as stuck. */
-const IDLE_TURNS_MAX = 10_000;
+/** How long a save of the twins' store takes on virtual time (its JSON file written and synced), ms. */
+const STORE_WRITE_MS = 100;
 
-export class VirtualClock {
-  readonly fake: FakeScheduler;
-  /** The run's own scheduler: the fake one, marking each of its callbacks for the driver. */
-  readonly sched: Scheduler;
-  private marked = false;
-  private readonly wall = new RealScheduler();
-  private readonly wallStart = this.wall.now();
-
-  /** `epochMs`: the date virtual time 0 stands for (only what is shown as a date uses it). */
-  constructor(epochMs: number) {
-    const fake = new FakeScheduler(0, epochMs);
-    this.fake = fake;
-    this.sched = {
-      now: () => fake.now(),
-      wallNow: () => fake.wallNow(),
-      at: (atMs: number, fn: () => void): Timer =>
-        fake.at(atMs, () => {
-          this.marked = true;
-          fn();
-        }),
-    };
-  }
-
-  /** Seconds of wall time since the clock was made. */
-  wallElapsedS(): number {
-    return (this.wall.now() - this.wallStart) / 1000;
-  }
-
-  /** Virtual seconds per wall second so far. */
-  speedup(): number {
-    const wall = this.wallElapsedS();
-    return wall > 0 ? this.fake.now() / 1000 / wall : 0;
-  }
-
-  /** Runs virtual time until `done` settles; throws if nothing is left to run and it never does. */
-  async drive(done: Promise<unknown>): Promise<void> {
-    let over = false;
-    done.then(
-      () => {
-        over = true;
-      },
-      () => {
-        over = true;
-      },
-    );
-    let idle = 0;
-    while (!over) {
-      this.marked = false;
-      this.fake.runUntilStopped(() => this.marked);
-      await hostTurn();
-      if (over || this.fake.nextAt() !== undefined) idle = 0;
-      else if (++idle > IDLE_TURNS_MAX) {
-        throw new Error(`the virtual run has nothing left to run at ${this.fake.now().toFixed(1)} ms`);
-      }
-    }
-  }
-}
+export { type Pace, type Speed, VirtualClock } from "./virtual-clock.js";
 
 export interface VirtualParts extends FleetParts {
   readonly memory: MemoryBroker;
 }
 
 /** Everything a virtual run needs before its nodes boot; `opts` has been through resolveFleetOptions. */
-export function prepareVirtualFleet(opts: ResolvedFleetOptions, clock: VirtualClock): VirtualParts {
+export async function prepareVirtualFleet(
+  opts: ResolvedFleetOptions,
+  clock: VirtualClock,
+  logger: Logger,
+): Promise<VirtualParts> {
   const { profile, ids, pairing } = planFleet(opts);
   const prefix = Prefix(opts.prefix);
   const memory = new MemoryBroker(clock.fake, {
@@ -93,14 +45,6 @@ export function prepareVirtualFleet(opts: ResolvedFleetOptions, clock: VirtualCl
     sessions: true,
     forwardDelayMs: profile.network.brokerForwardMs,
   });
-  const registry = new BrokerRegistry(memory, prefix);
-  // What the twins service does for a run of its own: each node's pairing as its retained config.
-  for (const id of ids) {
-    const sources = pairing.get(id) ?? [];
-    if (sources.length === 0) continue;
-    const e = encode(prefix, { kind: "config", node: id, version: 1, sources: [...sources] });
-    memory.publish(e.topic, e.payload, { retain: true });
-  }
   const broker: BrokerHost = {
     kind: "memory",
     url: "memory://in-process",
@@ -110,24 +54,74 @@ export function prepareVirtualFleet(opts: ResolvedFleetOptions, clock: VirtualCl
     rssMB: () => undefined,
     close: async () => {},
   };
+  const common = { profile, ids, pairing, faults: opts.faults, broker, memory };
+  if (!opts.twins) {
+    writeConfigs(memory, prefix, ids, pairing);
+    return { ...common, source: brokerSource(new BrokerRegistry(memory, prefix), memory, prefix) };
+  }
+  // The twins service of a real run, on the run's clock and the in-memory broker's wire; its client
+  // id is fixed (a random one would be the only thing differing between two runs of one seed).
+  const store = virtualStore(clock.sched);
+  const started = TwinsHost.start(() =>
+    startTwins({
+      url: broker.url,
+      wire: clock.markingWire(memory.wire()),
+      prefix,
+      logger,
+      scheduler: clock.sched,
+      store,
+      clientId: `${prefix.replaceAll("/", "-")}-twins`,
+    }),
+  );
+  await clock.drive(started);
+  const twins = await started;
+  try {
+    const paired = desirePairing(twins, ids, pairing);
+    await clock.drive(paired);
+    await paired;
+  } catch (e) {
+    await twins.kill();
+    throw e;
+  }
+  return { ...common, twins, source: twinsSource(twins) };
+}
+
+/**
+ * The twins' store on virtual time: in memory, each save taking STORE_WRITE_MS of the run's clock as
+ * a write to disk would. The service coalesces the changes made during a save into one more, so
+ * desiring a large fleet's pairing costs a save per write time, not one per node. A save keeps the
+ * snapshot it is given (the service builds a fresh one each time); a load hands out a copy.
+ */
+function virtualStore(sched: Scheduler): TwinsStore {
+  let state: StoredState = { nodes: {} };
   return {
-    profile,
-    ids,
-    pairing,
-    faults: opts.faults,
-    broker,
-    source: brokerSource(registry, memory, prefix),
-    memory,
+    load: async () => structuredClone(state),
+    save: async (s) => {
+      state = s;
+      await sleep(sched, STORE_WRITE_MS);
+    },
+    close: async () => {},
   };
 }
 
+/** Without a twins service: each node's pairing as its retained config, as the service would write it. */
+function writeConfigs(memory: MemoryBroker, prefix: Prefix, ids: readonly NodeId[], pairing: Pairing): void {
+  for (const id of ids) {
+    const sources = pairing.get(id) ?? [];
+    if (sources.length === 0) continue;
+    const e = encode(prefix, { kind: "config", node: id, version: 1, sources: [...sources] });
+    memory.publish(e.topic, e.payload, { retain: true });
+  }
+}
+
 /** A virtual run's clock, parts and shard host, ready for FleetRun to launch the nodes. */
-export function startVirtual(
+export async function startVirtual(
   opts: ResolvedFleetOptions,
   scheduler: Scheduler,
+  logger: Logger,
   onShard: (r: ShardReport) => void,
-): { parts: VirtualParts; pool: ShardHost; clock: VirtualClock } {
+): Promise<{ parts: VirtualParts; pool: ShardHost; clock: VirtualClock }> {
   const clock = new VirtualClock(scheduler.wallNow());
-  const parts = prepareVirtualFleet(opts, clock);
+  const parts = await prepareVirtualFleet(opts, clock, logger);
   return { parts, pool: new VirtualShards(clock.fake, parts.memory, onShard), clock };
 }

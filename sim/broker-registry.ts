@@ -1,8 +1,8 @@
 /**
  * What a twins service would know of a virtual-time fleet, read from the in-memory broker's traffic:
  * which nodes registered (their register message), reported a state, and are online or offline by
- * their status (the will included). A virtual run has no twins service; this is how it still times
- * registration as the paper does — register, state and presence seen by the control side — and says
+ * their status (the will included). A virtual run without twins (`twins: false`) has no service;
+ * this is how it still times registration as the paper does — register, state and presence seen by the control side — and says
  * which nodes went offline, for the fault analysis.
  */
 import { EventEmitter } from "node:events";

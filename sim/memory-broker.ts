@@ -195,9 +195,15 @@ export class MemoryBroker {
     const will = c.will;
     this.drop(c);
     if (will && this.sessions) {
-      if (will.retain) this.retained.set(will.topic, will.payload.toString());
+      if (will.retain) this.retain(will.topic, will.payload);
       this.route(will.topic, will.payload, will.qos);
     }
+  }
+
+  /** An empty retained payload clears the topic's retained message (MQTT 3.1.1 §3.3.1.3). */
+  private retain(topic: string, payload: string | Buffer): void {
+    if (payload.length === 0) this.retained.delete(topic);
+    else this.retained.set(topic, payload.toString());
   }
 
   private index(f: string, c: Client): void {
@@ -280,8 +286,10 @@ export class MemoryBroker {
         if (this.answerPings) this.sendBytes(c, Buffer.from([0xd0, 0x00])); // PINGRESP
         break;
       case "publish":
-        if (pk.retain) this.retained.set(pk.topic, pk.payload.toString());
-        this.route(pk.topic, pk.payload, 0);
+        if (pk.retain) this.retain(pk.topic, pk.payload);
+        // A QoS 1 publish (the twins service's) is acknowledged and routed at QoS 1, as Aedes does.
+        this.route(pk.topic, pk.payload, pk.qos === 1 ? 1 : 0);
+        if (pk.qos === 1) this.send(c, { cmd: "puback", messageId: pk.messageId ?? 0 });
         break;
       case "disconnect":
         c.will = undefined;

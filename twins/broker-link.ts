@@ -2,7 +2,8 @@
  * The twins service's one MQTT connection: opens it (login, TLS, the empty retained will that clears
  * the presence when the service dies), subscribes in a fixed order on every connect, holds the
  * presence, publishes encoded messages, and closes it cleanly (presence cleared first) or abruptly.
- * The connect timeout runs on the service's scheduler.
+ * The connect timeout runs on the service's scheduler. `openLink` picks this link or, for a service
+ * inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
@@ -10,6 +11,7 @@ import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { controlTopic, encodePresence } from "./presence.js";
+import { WireLink } from "./wire-link.js";
 
 /** How long a clean close waits for the broker to take the presence clear and the DISCONNECT. */
 export const CLOSE_GRACE_MS = 3000;
@@ -21,7 +23,20 @@ export interface BrokerLinkHandlers {
   readonly ready: () => Promise<void>;
 }
 
-export class BrokerLink {
+/** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
+export interface TwinsLink {
+  connect(): Promise<void>;
+  send(msg: Message): Promise<boolean>;
+  close(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/** The link `opts` asks for: over `opts.wire` when given, else MQTT.js to `opts.url`. */
+export function openLink(opts: ResolvedTwinsOptions, on: BrokerLinkHandlers): TwinsLink {
+  return opts.wire ? new WireLink(opts, opts.wire, on) : new BrokerLink(opts, on);
+}
+
+export class BrokerLink implements TwinsLink {
   private client: MqttClient | undefined;
   /** Set by close() and kill(): nothing more is sent, and the ending connection's errors are not warned of. */
   private closing = false;

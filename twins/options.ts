@@ -4,6 +4,7 @@
  */
 import { type Logger, pino } from "pino";
 import { z } from "zod";
+import type { WireFactory } from "../node/wire.js";
 import { DEFAULT_PREFIX, OptionError, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
 import { type Scheduler, wallScheduler } from "./clock.js";
 import { type BrokerTls, splitBrokerUrl } from "./connection.js";
@@ -53,6 +54,11 @@ export interface TwinsOptions {
   readonly tls?: BrokerTls;
   /** How many points of the in-sync series are kept. Default 1024. */
   readonly historyCapacity?: number;
+  /**
+   * Connect over this in-process transport (an in-memory broker's) instead of the URL's socket; the
+   * URL is then `memory://…` and only names the broker in messages. For a virtual-time run.
+   */
+  readonly wire?: WireFactory;
   /** How long to wait for the first CONNACK. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
   readonly reconnectPeriodMs?: number;
@@ -79,6 +85,7 @@ export interface ResolvedTwinsOptions {
   readonly password: string | undefined;
   readonly tls: BrokerTls | undefined;
   readonly historyCapacity: number;
+  readonly wire: WireFactory | undefined;
   readonly connectTimeoutMs: number;
   readonly reconnectPeriodMs: number;
   readonly resendHoldMs: number;
@@ -92,7 +99,7 @@ const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === "function
 const schema = z.object({
   url: z
     .string("must be a string")
-    .regex(/^(mqtt|mqtts|ws|wss|tcp):\/\/.+/, "must be a broker URL such as mqtt://localhost:1883"),
+    .regex(/^(mqtt|mqtts|ws|wss|tcp|memory):\/\/.+/, "must be a broker URL such as mqtt://localhost:1883"),
   prefix: z.string("must be a string").optional(),
   scheduler: z
     .custom<Scheduler>(
@@ -119,6 +126,7 @@ const schema = z.object({
   password: z.string().optional(),
   tls: z.object({}, "must be an object").passthrough().optional(),
   historyCapacity: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
+  wire: fn.optional(),
   connectTimeoutMs: z.number().int("must be an integer").min(1, "must be positive").optional(),
   reconnectPeriodMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
   resendHoldMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
@@ -130,6 +138,13 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     const issue = parsed.error.issues[0];
     const field = issue?.path.join(".") ?? "";
     throw new TwinsOptionsError(`options.${field} ${issue?.message ?? "is invalid"}`);
+  }
+  if (options.url.startsWith("memory://") !== (options.wire !== undefined)) {
+    throw new TwinsOptionsError(
+      options.wire === undefined
+        ? "options.url memory:// needs options.wire (an in-memory broker's transport)"
+        : "options.wire needs a memory:// options.url",
+    );
   }
   let prefix: Prefix;
   try {
@@ -158,6 +173,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     password: options.password ?? fromUrl.password,
     tls: options.tls,
     historyCapacity: options.historyCapacity ?? 1024,
+    wire: options.wire,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,
     resendHoldMs: options.resendHoldMs ?? 1000,

@@ -10,7 +10,7 @@ import { EventEmitter } from "node:events";
 import type { Message, NodeId, Prefix } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import { nodeId, type Twins, TwinsCommandError } from "./api.js";
-import { BrokerLink } from "./broker-link.js";
+import { openLink, type TwinsLink } from "./broker-link.js";
 import { type ConvergenceReport, computeConvergence } from "./convergence.js";
 import { ConvergenceFeed } from "./convergence-feed.js";
 import { DesireSaver } from "./desire-saver.js";
@@ -42,7 +42,7 @@ export async function startTwins(options: TwinsOptions): Promise<Twins> {
 class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   readonly registry: TwinRegistry;
   readonly prefix: Prefix;
-  private readonly link: BrokerLink;
+  private readonly link: TwinsLink;
   private readonly feed: ConvergenceFeed;
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
@@ -53,7 +53,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.prefix = opts.prefix;
     const registry = new TwinRegistry(opts.prefix);
     this.registry = registry;
-    this.link = new BrokerLink(opts, {
+    this.link = openLink(opts, {
       message: (topic, payload, qos) => this.onMessage(topic, payload, qos),
       ready: () => this.onReady(),
     });

@@ -5,7 +5,8 @@
  * true sync latency from the run's checker. Node detail adds the modeled CPU, RAM and link counters,
  * fetched from the node's worker on focus. The run's faults (scheduled or from the keys) are kept as
  * they start and end, for the header's indicator; the run's own log lines announce them. Quitting
- * stops the presses so a view can stay open through the settle, with its countdown.
+ * stops the presses so a view can stay open through the settle, with its countdown. On virtual time
+ * the view also sets the run's pace: paused, or so many virtual seconds per wall second.
  */
 
 import type { FaultRecord } from "../fleet/faults/runner.js";
@@ -20,6 +21,7 @@ import type {
   ConsoleEvents,
   ConsoleFault,
   ConsoleNode,
+  ConsolePace,
   ConsoleSource,
   ConvergenceSnapshot,
   LatencySnapshot,
@@ -32,7 +34,8 @@ const DETAIL_REFRESH_MS = 1000;
 
 export class SimSource implements ConsoleSource {
   readonly title: string;
-  readonly capabilities: Capabilities = {
+  readonly capabilities: Capabilities;
+  private static readonly ACTIONS: Capabilities = {
     setLoss: true,
     press: true,
     set: true,
@@ -59,6 +62,8 @@ export class SimSource implements ConsoleSource {
 
   constructor(private readonly run: FleetRun) {
     const o = run.opts;
+    // A virtual run's clock can be paused and sped up or slowed down; a real one goes as it goes.
+    this.capabilities = { ...SimSource.ACTIONS, pace: run.virtual !== undefined };
     this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}`;
     // Latency comes from the run's checker: the twins' view need not time deliveries.
     this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt, false);
@@ -79,7 +84,11 @@ export class SimSource implements ConsoleSource {
     this.unlisten = () => {
       run.off("log", onLog).off("phase", onPhase).off("fault-start", onStart).off("fault-end", onEnd);
     };
-    this.refresh = every(run.sched, DETAIL_REFRESH_MS, () => this.fetchDetail());
+    this.refresh = every(run.sched, DETAIL_REFRESH_MS, () => {
+      this.fetchDetail();
+      // The view shows how far virtual time has got, even while nothing else changes.
+      if (run.virtual) this.events.emit("changed");
+    });
   }
 
   close(): void {
@@ -200,6 +209,18 @@ export class SimSource implements ConsoleSource {
     this.run.injectFault({ kind: "partition", atS: 0, forS, nodes: `${Math.max(0.1, pct)}%` });
   }
 
+  pace(): ConsolePace {
+    return this.run.virtual?.pace ?? { speed: 1, paused: false };
+  }
+
+  setPace(pace: ConsolePace): void {
+    const clock = this.run.virtual;
+    if (!clock) throw new Error("a run on real time has no pace to set");
+    clock.setPace(pace);
+    this.events.emit("changed");
+    this.log(pace.paused ? "virtual time paused" : `virtual time at ${paceText(pace)}`);
+  }
+
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
     return this.events.on(event, listener);
   }
@@ -235,6 +256,11 @@ export class SimSource implements ConsoleSource {
     this.inProgress = [...this.active.values()];
     this.events.emit("changed");
   }
+}
+
+/** `×10 real time`, `as fast as it goes`. */
+export function paceText(p: ConsolePace): string {
+  return p.speed === "max" ? "as fast as it goes" : `×${p.speed} real time`;
 }
 
 /** A fault's start and end records share its kind, index and start. */

@@ -111,6 +111,14 @@ export interface Capabilities {
   readonly powerOutage: boolean;
   /** Cut a share of the nodes off the network for a while (a fleet run's partition fault). */
   readonly partition?: boolean;
+  /** Pause virtual time and change its speed (a fleet run on virtual time). */
+  readonly pace?: boolean;
+}
+
+/** A virtual-time fleet's pace: virtual seconds per wall second (or as fast as it goes), paused or not. */
+export interface ConsolePace {
+  readonly speed: number | "max";
+  readonly paused: boolean;
 }
 
 export type Capability = keyof Capabilities;
@@ -187,6 +195,10 @@ export interface ConsoleSource {
    * fault is under way. Only where `capabilities.partition`.
    */
   partition?(fraction: number, forS: number): Promise<void>;
+  /** The fleet's pace, where `capabilities.pace` (a run on virtual time). */
+  pace?(): ConsolePace;
+  /** Sets the pace; where `capabilities.pace`. */
+  setPace?(pace: ConsolePace): void;
 
   /**
    * The user asked to quit (`q`, Ctrl-C, SIGINT). A source with work to finish first (a simulated

@@ -103,7 +103,11 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     // --- end sharded runs ---
     .option(
       "--clock <real|virtual>",
-      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows, same report for the same seed (no console, no --broker)",
+      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows (the console paces it), same report for the same seed (no --broker)",
+    )
+    .option(
+      "--no-twins",
+      "with --clock virtual: no twins service; registration is read from the broker's traffic (faster for huge fleets)",
     )
     .addHelpText(
       "after",
@@ -116,7 +120,8 @@ Examples:
   twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
   twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)
-  twinfleet sim --clock virtual --nodes 20000 --duration 3600 --loss 10 --report hour.json
+  twinfleet sim --clock virtual                        the console on virtual time: P pauses, < > change speed
+  twinfleet sim --clock virtual --nodes 20000 --duration 3600 --loss 10 --no-twins --report hour.json
                                                        an hour of a large fleet on virtual time (docs/cli.md)
   twinfleet sim --shard 2/4 --broker mqtt://lab:1883 --nodes 10000 --shard-report s2.json
                                                        shard 2 of 4 of a fleet on a shared broker (docs/shards.md)
@@ -141,13 +146,14 @@ it at once: the summary and report are marked cut short and the exit code is ${C
         throw new UsageError("--report: must name a file");
       if (http !== undefined && raw.clock === "virtual")
         throw new UsageError(
-          "--http needs real time (the page follows the twins service); --clock virtual runs without one",
+          "--http needs real time (the page's event stream runs on the run's clock); watch a --clock virtual run in the console",
         );
-      // The console watches a run on wall time: a virtual run prints progress lines instead.
+      // The console shows the twins' view (on virtual time it sets the pace): without twins, progress
+      // lines; a shard runs headless (its report is one part of the fleet's).
       const interactive =
         raw.headless !== true &&
         raw.shard === undefined &&
-        raw.clock !== "virtual" &&
+        raw.twins !== false &&
         process.stdout.isTTY === true;
       const options: FleetOptions = {
         ...fleetOptionsFromFlags(raw),
@@ -169,6 +175,8 @@ it at once: the summary and report are marked cut short and the exit code is ${C
         return runSimShard(raw, options, io, io.env ?? process.env, CUT_SHORT_EXIT);
       // The options are checked first thing, before anything starts; their errors name the flags.
       const run = await withFlagNames(() => FleetRun.start(options, inner));
+      // Watched, a virtual run starts at real-time speed (the console's keys change it), not flat out.
+      if (interactive) run.virtual?.setPace({ speed: 1, paused: false });
       const opts = run.opts;
       const web = http
         ? await serveSim(run, http, {
@@ -299,11 +307,19 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${r.scenario.clock === "virtual" ? "\n       virtual time   in-memory broker, no twins service: registration read from the broker's traffic" : ""}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
 `;
+}
+
+/** What a virtual run ran on, for the summary; nothing on real time. */
+function virtualLine(r: Report): string {
+  if (r.scenario.clock !== "virtual") return "";
+  return r.scenario.twins === "none"
+    ? "\n       virtual time   in-memory broker, no twins service: registration read from the broker's traffic"
+    : "\n       virtual time   in-memory broker, the run's twins service on the same clock";
 }
 
 /** The run's logins: the twins service and tools (control role), and the nodes (node role). */

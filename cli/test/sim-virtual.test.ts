@@ -23,11 +23,18 @@ describe("twinfleet sim --clock virtual", () => {
     const r = await run([...args, "--settle", "2", "--progress-every", "10", "--report", file, "--assert"]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("ok   sync latency");
-    expect(r.out).toContain("virtual time   in-memory broker, no twins service");
+    expect(r.out).toContain("virtual time   in-memory broker, the run's twins service on the same clock");
     expect(r.err).toMatch(/virtual ×[\d.]+ real \(\d+ s wall\)/);
     const report = JSON.parse(readFileSync(file, "utf8"));
     expect(report.scenario).toMatchObject({ clock: "virtual", broker: "memory", nodes: 16 });
     expect(report.requirements.syncP99Under1s).toBe(true);
+    expect(report.twinsView).toMatchObject({ known: 16, pairingConfirmed: 16 });
+    const bare = await run([...args, "--settle", "2", "--no-twins"]);
+    expect(bare.code).toBe(0);
+    expect(bare.out).toContain("virtual time   in-memory broker, no twins service");
+    const real = await run(["sim", "--no-twins", "--headless"]);
+    expect(real.code).toBe(2);
+    expect(real.err).toContain("--no-twins: a run without twins needs --clock virtual");
   });
 
   it("refuses what needs real time, naming the flag", async () => {

@@ -15,6 +15,17 @@ export interface HeaderFacts {
   readonly fraction: number;
   readonly lossPct: number | undefined;
   readonly title: string;
+  /** A virtual-time fleet's time and pace (`42 s ×10`, `42 s PAUSED ×10`); absent on real time. */
+  readonly pace?: string;
+}
+
+/** The header's pace: how far virtual time has got (`now`, ms) and its speed, e.g. `42 s ×10`. */
+export function paceFlag(
+  p: { readonly speed: number | "max"; readonly paused: boolean },
+  now: number,
+): string {
+  const speed = p.speed === "max" ? "max" : `×${p.speed}`;
+  return `${Math.floor(now / 1000)} s ${p.paused ? `PAUSED ${speed}` : speed}`;
 }
 
 /**
@@ -30,7 +41,7 @@ export function faultFlag(faults: readonly ConsoleFault[], now: number): string 
 
 /** The header as a tagged line at most `width` columns wide. */
 export function renderHeader(f: HeaderFacts, flag: string, width: number): string {
-  const stats = ` ${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}  on ${f.on}  in sync ${(f.fraction * 100).toFixed(1)}%  offline ${f.total - f.online}${f.lossPct === undefined ? "" : `  loss ${f.lossPct}%`}`;
+  const stats = ` ${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}  on ${f.on}  in sync ${(f.fraction * 100).toFixed(1)}%  offline ${f.total - f.online}${f.lossPct === undefined ? "" : `  loss ${f.lossPct}%`}${f.pace === undefined ? "" : `  virtual ${f.pace}`}`;
   const plain = `${flag}${stats} | ${f.title}`.slice(0, Math.max(0, width));
   const cut = Math.min(flag.length, plain.length);
   const head = plain.slice(0, cut);

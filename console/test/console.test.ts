@@ -251,6 +251,36 @@ describe("controls", () => {
     expect(handle.text()[0]).toMatch(/^ 100 nodes/);
   });
 
+  it("paces a virtual-time fleet: < > step the speed, P pauses and resumes, the header shows both", async () => {
+    const source = new FakeSource(10, { ...ALL_CAPS, pace: true });
+    const { keys, screen, handle } = start(source, 120);
+    expect(handle.text()[0]).toContain("virtual 42 s ×1");
+    expect(screen()).toContain("P:pause </>:speed");
+    await keys(">", ">", ">", ">", "<", "P");
+    expect(source.actions).toEqual([
+      ["setPace", 10, false],
+      ["setPace", 100, false],
+      ["setPace", "max", false],
+      ["setPace", 100, false],
+      ["setPace", 100, true],
+    ]);
+    source.events.emit("changed");
+    handle.frame();
+    expect(handle.text()[0]).toContain("virtual 42 s PAUSED ×100");
+    await keys("P", "<", "<", "<");
+    expect(source.paceNow).toEqual({ speed: 1, paused: false });
+    expect(source.actions).toHaveLength(8);
+  });
+
+  it("has no pace on a real-time fleet: the keys say so and the header shows none", async () => {
+    const source = new FakeSource(10);
+    const { keys, screen, handle } = start(source);
+    await keys(">", "P");
+    expect(source.actions).toEqual([]);
+    expect(screen()).toContain("speed: not available for this fleet");
+    expect(handle.text()[0]).not.toContain("virtual");
+  });
+
   it("resolves when the user quits", async () => {
     const { handle, keys } = start(new FakeSource(5));
     await keys("q");

@@ -12,6 +12,7 @@ import type {
   ConsoleEvents,
   ConsoleFault,
   ConsoleNode,
+  ConsolePace,
   ConsoleSource,
   ConvergenceSnapshot,
   LatencySnapshot,
@@ -75,6 +76,8 @@ export class FakeSource implements ConsoleSource {
   clock = 42_000;
   /** Faults in progress, as `faults()` reports them. */
   active: ConsoleFault[] = [];
+  /** The pace a virtual-time fleet reports (offered where `capabilities.pace`). */
+  paceNow: ConsolePace = { speed: 1, paused: false };
   private readonly list: ConsoleNode[];
 
   constructor(
@@ -168,6 +171,14 @@ export class FakeSource implements ConsoleSource {
   }
   powerOutage(offS: number) {
     return this.record("powerOutage", offS);
+  }
+
+  pace(): ConsolePace {
+    return this.paceNow;
+  }
+  setPace(p: ConsolePace): void {
+    this.paceNow = p;
+    void this.record("setPace", p.speed, p.paused);
   }
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {

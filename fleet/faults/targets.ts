@@ -15,7 +15,7 @@ export interface FleetTargetParts {
   readonly prefix: string;
   readonly broker: BrokerHost;
   readonly pool: ShardHost;
-  /** The run's twins service, to kill and restart; none on virtual time. */
+  /** The run's twins service, to kill and restart; none in a virtual run without twins. */
   readonly twins: { kill(): Promise<void>; restart(): Promise<void> } | undefined;
   readonly lossPct: () => number;
   readonly setLoss: (pct: number) => void;
@@ -23,7 +23,7 @@ export interface FleetTargetParts {
   readonly now: () => number;
 }
 
-const noTwins = () => Promise.reject(new Error("a virtual-time run has no twins service"));
+const noTwins = () => Promise.reject(new Error("this virtual-time run has no twins service (twins: false)"));
 
 /** Who hears of a fault as it starts and ends: the run, which tells its watchers. */
 interface FaultWatcher {

@@ -1,0 +1,149 @@
+/**
+ * The driver of a virtual-time run: one FakeScheduler for the nodes, the in-memory broker, the twins
+ * service and the run's own phases, run in time order. After each of the callbacks that need it —
+ * the run's own timers (its phases, waits, faults, metrics) and the twins service's, and every packet
+ * the twins service receives — it lets the host run the promise continuations they resolved before
+ * virtual time moves on, so async code sees each message at the virtual time it arrived: a run is
+ * the same for the same seed. Its pace is `max` (as fast as the CPU allows; headless runs) or a
+ * speed — virtual seconds per wall second — that a watching console sets, pauses and resumes.
+ */
+import {
+  FakeScheduler,
+  hostTurn,
+  RealScheduler,
+  type Scheduler,
+  sleep,
+  type Timer,
+} from "../node/scheduler.js";
+import type { WireFactory } from "../node/wire.js";
+
+/** Host turns in a row with no timer left and the run not over before it counts as stuck. */
+const IDLE_TURNS_MAX = 10_000;
+/** Longest wall wait between looks at the pace (a key may change it meanwhile), ms. */
+const PACE_LOOK_MS = 50;
+/** A paced run more than this far behind its pace (wall ms) drops the debt instead of racing. */
+const PACE_DEBT_MS = 1000;
+
+/** Virtual seconds per wall second, or as fast as the CPU allows. */
+export type Speed = number | "max";
+
+export interface Pace {
+  readonly speed: Speed;
+  readonly paused: boolean;
+}
+
+export class VirtualClock {
+  readonly fake: FakeScheduler;
+  /** The run's own scheduler: the fake one, marking each of its callbacks for the driver. */
+  readonly sched: Scheduler;
+  private marked = false;
+  private readonly wall = new RealScheduler();
+  private readonly wallStart = this.wall.now();
+  private pace_: Pace = { speed: "max", paused: false };
+  /** Where the pace was last set: virtual and wall ms. */
+  private base = { virtual: 0, wall: 0 };
+
+  /** `epochMs`: the date virtual time 0 stands for (only what is shown as a date uses it). */
+  constructor(epochMs: number) {
+    const fake = new FakeScheduler(0, epochMs);
+    this.fake = fake;
+    this.sched = {
+      now: () => fake.now(),
+      wallNow: () => fake.wallNow(),
+      at: (atMs: number, fn: () => void): Timer =>
+        fake.at(atMs, () => {
+          this.marked = true;
+          fn();
+        }),
+    };
+  }
+
+  /** `factory`'s connections, each packet they deliver marked: async code reads it at its time. */
+  markingWire(factory: WireFactory): WireFactory {
+    return (h) =>
+      factory({
+        packet: (bytes) => {
+          this.marked = true;
+          h.packet(bytes);
+        },
+        closed: (refused) => {
+          this.marked = true;
+          h.closed(refused);
+        },
+      });
+  }
+
+  get pace(): Pace {
+    return this.pace_;
+  }
+
+  /** Sets the speed and whether virtual time is paused; the pace counts from now. */
+  setPace(p: Pace): void {
+    if (p.speed !== "max" && !(p.speed > 0)) {
+      throw new RangeError(
+        `speed must be a positive number of virtual seconds per second or "max", got ${p.speed}`,
+      );
+    }
+    this.pace_ = { speed: p.speed, paused: p.paused };
+    this.base = { virtual: this.fake.now(), wall: this.wall.now() };
+  }
+
+  /** Seconds of wall time since the clock was made. */
+  wallElapsedS(): number {
+    return (this.wall.now() - this.wallStart) / 1000;
+  }
+
+  /** Virtual seconds per wall second so far. */
+  speedup(): number {
+    const wall = this.wallElapsedS();
+    return wall > 0 ? this.fake.now() / 1000 / wall : 0;
+  }
+
+  /** Runs virtual time until `done` settles; throws if nothing is left to run and it never does. */
+  async drive(done: Promise<unknown>): Promise<void> {
+    let over = false;
+    done.then(
+      () => {
+        over = true;
+      },
+      () => {
+        over = true;
+      },
+    );
+    let idle = 0;
+    while (!over) {
+      this.marked = false;
+      if (this.pace_.speed === "max" && !this.pace_.paused) this.fake.runUntilStopped(() => this.marked);
+      else if (await this.paced()) continue;
+      await hostTurn();
+      if (over || this.fake.nextAt() !== undefined) idle = 0;
+      else if (++idle > IDLE_TURNS_MAX) {
+        throw new Error(`the virtual run has nothing left to run at ${this.fake.now().toFixed(1)} ms`);
+      }
+    }
+  }
+
+  /**
+   * One step at a speed: the timers due by `speed × wall elapsed`, or a wait on the wall clock when
+   * the next one is later (or while paused). True when it only waited.
+   */
+  private async paced(): Promise<boolean> {
+    const { speed, paused } = this.pace_;
+    const next = this.fake.nextAt();
+    if (paused || speed === "max" || next === undefined) {
+      if (paused) await sleep(this.wall, PACE_LOOK_MS);
+      return paused;
+    }
+    let limit = this.base.virtual + (this.wall.now() - this.base.wall) * speed;
+    if (limit - this.fake.now() > PACE_DEBT_MS * speed) {
+      this.setPace(this.pace_);
+      limit = this.fake.now();
+    }
+    if (next > limit) {
+      await sleep(this.wall, Math.min(PACE_LOOK_MS, (next - limit) / speed));
+      return true;
+    }
+    this.fake.runUntilStopped(() => this.marked || (this.fake.nextAt() ?? limit) > limit);
+    return false;
+  }
+}
