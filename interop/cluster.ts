@@ -240,7 +240,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<NatsClust
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  names.forEach((_, i) => launch(i));
+  for (const i of names.keys()) launch(i);
   try {
     await ready(names.map((_, i) => i));
   } catch (err) {
