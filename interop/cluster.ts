@@ -100,10 +100,10 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** The JetStream meta leader member `httpUrl` knows of, or undefined (no answer, no leader yet). */
-export function metaLeader(httpUrl: string): Promise<string | undefined> {
+/** A member's `/jsz` answer (JetStream state), parsed; undefined when it does not answer. */
+function jsz(httpUrl: string, query = ""): Promise<Record<string, unknown> | undefined> {
   return new Promise((resolve) => {
-    const req = get(`${httpUrl}/jsz`, (res) => {
+    const req = get(`${httpUrl}/jsz${query}`, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
@@ -111,8 +111,7 @@ export function metaLeader(httpUrl: string): Promise<string | undefined> {
       });
       res.on("end", () => {
         try {
-          const leader = (JSON.parse(body) as { meta_cluster?: { leader?: string } }).meta_cluster?.leader;
-          resolve(leader === "" ? undefined : leader);
+          resolve(JSON.parse(body) as Record<string, unknown>);
         } catch {
           resolve(undefined);
         }
@@ -121,6 +120,26 @@ export function metaLeader(httpUrl: string): Promise<string | undefined> {
     req.once("error", () => resolve(undefined));
     req.setTimeout(2000, () => req.destroy());
   });
+}
+
+/** The JetStream meta leader member `httpUrl` knows of, or undefined (no answer, no leader yet). */
+export async function metaLeader(httpUrl: string): Promise<string | undefined> {
+  const meta = (await jsz(httpUrl))?.meta_cluster as { leader?: string } | undefined;
+  return meta?.leader === "" ? undefined : meta?.leader;
+}
+
+/**
+ * The leader of every stream member `httpUrl` holds a copy of, by stream name: the MQTT streams
+ * (`$MQTT_msgs`, `$MQTT_rmsgs`, `$MQTT_sess`, …) are created on the first MQTT connection.
+ */
+export async function streamLeaders(httpUrl: string): Promise<Record<string, string>> {
+  type Detail = { name: string; cluster?: { leader?: string } };
+  const accounts = ((await jsz(httpUrl, "?accounts=true&streams=true"))?.account_details ?? []) as {
+    stream_detail?: Detail[];
+  }[];
+  const out: Record<string, string> = {};
+  for (const s of accounts.flatMap((a) => a.stream_detail ?? [])) out[s.name] = s.cluster?.leader ?? "";
+  return out;
 }
 
 function exited(child: ChildProcess): Promise<void> {
