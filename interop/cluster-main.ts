@@ -35,9 +35,12 @@ async function main(): Promise<void> {
     return;
   }
   const cluster = await startCluster({ members });
+  const lines = createInterface({ input: process.stdin });
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= cluster.close();
+    // Ends the command loop below, which would otherwise wait for another line.
+    lines.close();
     return closing;
   };
   process.once("SIGTERM", () => void close());
@@ -48,7 +51,6 @@ async function main(): Promise<void> {
       members: cluster.members.map((m) => ({ name: m.name, mqttUrl: m.mqttUrl, httpUrl: m.httpUrl })),
     })}\n`,
   );
-  const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
     if (closing) break;
     try {
