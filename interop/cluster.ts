@@ -1,8 +1,8 @@
 /**
  * A NATS server cluster with MQTT on every member, for the interop tests and the shard benchmarks:
  * N members (default 3) of the Debian `nats-server` on free loopback ports, each with its own
- * config file and JetStream store in a temp dir, joined by cluster routes. Ready once every MQTT
- * listener accepts a TCP connection and every member's JetStream names the same meta leader.
+ * config file and JetStream store in a temp dir, joined by cluster routes. Ready once every member's
+ * JetStream names the same meta leader and every MQTT listener completes a handshake (CONNACK).
  * Members can be stopped (SIGTERM), killed (SIGKILL) and started again on the same ports and store.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -12,6 +12,7 @@ import { get } from "node:http";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import mqtt from "mqtt";
 
 export interface ClusterOptions {
   /** Members, an odd number ≥ 1 (JetStream needs a majority); default 3. */
@@ -27,7 +28,7 @@ export interface ClusterOptions {
   readonly consumerReplicas?: number;
   /** MQTT `consumer_memory_storage`: keep those consumers in memory. Default true. */
   readonly consumerMemoryStorage?: boolean;
-  /** How long start (and each restart) may take; default 30 s. */
+  /** How long start (and each restart) may take; default 45 s. */
   readonly timeoutMs?: number;
 }
 
@@ -142,6 +143,32 @@ export async function streamLeaders(httpUrl: string): Promise<Record<string, str
   return out;
 }
 
+/**
+ * Whether an MQTT client gets its CONNACK from the listener at `port` within `timeoutMs`. The first
+ * connection to a fresh cluster creates the MQTT streams; on a busy host that can fail (the server
+ * closes the connection), so readiness waits for a handshake that succeeds.
+ */
+function handshake(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      connectTimeout: timeoutMs,
+    });
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      c.removeAllListeners();
+      c.on("error", () => {});
+      c.end(true);
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    c.once("connect", () => done(true));
+    c.once("close", () => done(false));
+    c.once("error", () => done(false));
+  });
+}
+
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once("exit", () => resolve()));
@@ -187,7 +214,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<NatsClust
   const n = opts.members ?? 3;
   if (!Number.isInteger(n) || n < 1 || n % 2 === 0)
     throw new Error(`members must be an odd whole number ≥ 1 (JetStream needs a majority), got ${n}`);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? 45_000;
   const bin = findNatsServer();
   const dir = await mkdtemp(join(tmpdir(), "twinfleet-nats-"));
   const flat = await freePorts(4 * n);
@@ -251,7 +278,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<NatsClust
         );
       const up = await Promise.all(which.map((i) => accepts(ports[i]?.mqtt as number)));
       const leaders = await Promise.all(which.map((i) => metaLeader(members[i]?.httpUrl as string)));
-      if (up.every(Boolean) && leaders[0] !== undefined && leaders.every((l) => l === leaders[0])) return;
+      const agreed = up.every(Boolean) && leaders[0] !== undefined && leaders.every((l) => l === leaders[0]);
+      if (agreed) {
+        const shakes = await Promise.all(which.map((i) => handshake(ports[i]?.mqtt as number, 10_000)));
+        if (shakes.every(Boolean)) return;
+      }
       if (performance.now() > deadline)
         throw new Error(
           `the nats-server cluster was not ready within ${timeoutMs} ms (MQTT up: ${up}, meta leaders: ${leaders}):\n${log()}`,

@@ -23,32 +23,62 @@ function listening(url: string): Promise<boolean> {
 
 describe("cluster-main.ts", () => {
   it("prints the URLs, takes kill/restart on stdin, stops on end of input", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], { stdio: ["pipe", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const next = async () => JSON.parse((await lines.next()).value as string) as Record<string, unknown>;
-    const first = (await next()) as { urls: string[]; members: { name: string }[] };
+    /** `p`, or a failure naming the step and showing what the process logged after 40 s. */
+    const step = async <T>(name: string, p: Promise<T>): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${name}: nothing within 40 s; stderr:\n${stderr}`)),
+          40_000,
+        );
+      });
+      try {
+        return await Promise.race([p, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const next = async (name: string) => {
+      const line = await step(`the answer to ${name}`, lines.next());
+      if (line.done) throw new Error(`cluster-main.ts ended before answering ${name}; stderr:\n${stderr}`);
+      return JSON.parse(line.value) as Record<string, unknown>;
+    };
+    const answers = async (url: string) => {
+      const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0 });
+      try {
+        await step(`a CONNACK from ${url}`, new Promise((resolve) => c.once("connect", resolve)));
+      } finally {
+        c.end(true);
+      }
+    };
+    const first = (await next("the start")) as { urls: string[]; members: { name: string }[] };
     expect(first.urls).toHaveLength(3);
     expect(first.members.map((m) => m.name)).toEqual(["m1", "m2", "m3"]);
-    for (const url of first.urls) {
-      const c = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0 });
-      await c.endAsync();
-    }
+    for (const url of first.urls) await answers(url);
     child.stdin.write("kill 1\n");
-    expect(await next()).toEqual({ ok: true });
+    expect(await next("kill 1")).toEqual({ ok: true });
     expect(await listening(first.urls[1] as string)).toBe(false);
     child.stdin.write("restart 1\n");
-    expect(await next()).toEqual({ ok: true });
-    const back = await mqtt.connectAsync(first.urls[1] as string, { protocolVersion: 4, reconnectPeriod: 0 });
-    await back.endAsync();
+    expect(await next("restart 1")).toEqual({ ok: true });
+    await answers(first.urls[1] as string);
     child.stdin.write("restart 1\n");
-    expect(await next()).toEqual({ ok: false, error: "member m2 is running; stop or kill it first" });
+    expect(await next("a second restart 1")).toEqual({
+      ok: false,
+      error: "member m2 is running; stop or kill it first",
+    });
     child.stdin.write("reboot 9\n");
-    expect((await next()).error).toMatch(/unknown command "reboot 9"/);
+    expect((await next("reboot 9")).error).toMatch(/unknown command "reboot 9"/);
     child.stdin.end();
-    expect(await exited).toBe(0);
+    expect(await step("the exit", exited)).toBe(0);
     expect(await Promise.all(first.urls.map(listening))).toEqual([false, false, false]);
-  }, 60_000);
+  }, 180_000);
 
   it("refuses a bad flag with exit code 2", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--members", "x"], { stdio: "pipe" });

@@ -114,7 +114,10 @@ describe("retained state across members", () => {
     const src = await node(0, "rb-src");
     let f = await node(1, "rb-f");
     const control = await client(2);
-    await control.publishAsync("tf/subscribe/rb-f", "F1 rb-src", { qos: 1 });
+    // Paired through its retained config, as the twins pair a node: a command (F1) sent before the
+    // node's subscription is in place would be lost, and on a busy cluster that can take a while
+    // after the node has synced (docs/cluster.md).
+    await control.publishAsync("tf/config/rb-f", "C1 1 rb-src", { qos: 1, retain: true });
     await until(() => f.state.sources.some((s) => s === "rb-src"), "rb-f follows rb-src");
     src.press();
     await until(() => f.state.on, "rb-f on");
