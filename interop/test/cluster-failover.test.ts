@@ -71,8 +71,8 @@ describe("a member killed under the fleet", () => {
     expect(presenceWhileDown).toBe("online");
     expect(c.state.stamp.counter).toBe(1);
 
-    await cluster.restart(victim);
     const restarted = performance.now();
+    await cluster.restart(victim);
     await until(() => c.state.phase === "synced", "fo-c back on its member", 20_000);
     const backMs = performance.now() - restarted;
     await until(() => t.get("fo-c")?.presence === "online", "fo-c online again on the twins");
@@ -83,7 +83,7 @@ describe("a member killed under the fleet", () => {
     const current = `R1 ${a.state.on ? 1 : 0} ${a.state.stamp.counter} fo-a`;
     const dropped = /unable to store retained message/.test(cluster.log());
     console.log(
-      `${cluster.members[victim]?.name} restarted: fo-c back in ${backMs.toFixed(0)} ms; fo-a's retained report ${kept === current ? "is current" : `is ${kept}, not ${current}`}; retained store timeout logged: ${dropped}`,
+      `${cluster.members[victim]?.name} started again: fo-c back ${backMs.toFixed(0)} ms after the relaunch; fo-a's retained report ${kept === current ? "is current" : `is ${kept}, not ${current}`}; retained store timeout logged: ${dropped}`,
     );
     expect(kept === current || dropped).toBe(true);
     expect(c.state.stamp.counter).toBeLessThanOrEqual(a.state.stamp.counter);
