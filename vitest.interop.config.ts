@@ -1,5 +1,6 @@
 // The interop suite (`npm run test:interop`): the fleet runner and the twins service against a
-// real Mosquitto process, which must be installed (Debian package `mosquitto`).
+// real Mosquitto process and a 3-member NATS cluster, which must be installed (Debian packages
+// `mosquitto` and `nats-server`; docs/cluster.md).
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 

@@ -1,0 +1,73 @@
+/**
+ * A 3-member NATS cluster (MQTT on JetStream) for benchmarks: `startCluster()` runs
+ * interop/cluster-main.ts as a child process (the harnesses do not import each other) and resolves
+ * with the members' MQTT URLs once every member answers and JetStream has a leader. Members can be
+ * killed, stopped and restarted for fault runs; close() stops them all. Needs the Debian package
+ * nats-server (see docs/cluster.md).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface, type Interface } from "node:readline";
+
+export interface BenchClusterMember {
+  readonly name: string;
+  readonly mqttUrl: string;
+  readonly httpUrl: string;
+}
+
+export interface BenchCluster {
+  readonly urls: readonly string[];
+  readonly members: readonly BenchClusterMember[];
+  kill(i: number): Promise<void>;
+  stop(i: number): Promise<void>;
+  restart(i: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAIN = new URL("../interop/cluster-main.ts", import.meta.url).pathname;
+
+export async function startCluster(opts: { members?: number } = {}): Promise<BenchCluster> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", MAIN, ...(opts.members === undefined ? [] : ["--members", String(opts.members)])],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const lines: Interface = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const queue: string[] = [];
+  const waiting: ((line: string | undefined) => void)[] = [];
+  lines.on("line", (line) => {
+    const w = waiting.shift();
+    if (w) w(line);
+    else queue.push(line);
+  });
+  void exited.then(() => {
+    for (const w of waiting.splice(0)) w(undefined);
+  });
+  const next = (): Promise<string | undefined> =>
+    queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve));
+  const first = await next();
+  if (first === undefined) throw new Error(`the NATS cluster did not start:\n${stderr}`);
+  const started = JSON.parse(first) as { urls: string[]; members: BenchClusterMember[] };
+  const send = async (cmd: string) => {
+    child.stdin?.write(`${cmd}\n`);
+    const answer = await next();
+    if (answer === undefined) throw new Error(`the NATS cluster process exited during "${cmd}":\n${stderr}`);
+    const r = JSON.parse(answer) as { ok: boolean; error?: string };
+    if (!r.ok) throw new Error(`${cmd}: ${r.error}`);
+  };
+  return {
+    urls: started.urls,
+    members: started.members,
+    kill: (i) => send(`kill ${i}`),
+    stop: (i) => send(`stop ${i}`),
+    restart: (i) => send(`restart ${i}`),
+    close: async () => {
+      child.stdin?.end();
+      await exited;
+    },
+  };
+}

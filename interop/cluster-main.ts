@@ -1,0 +1,69 @@
+/**
+ * The NATS cluster of interop/cluster.ts as a process, for benchmarks and manual runs that must not
+ * import the interop harness: `node --import tsx interop/cluster-main.ts [--members N]` starts the
+ * cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl}]}` on stdout, then
+ * takes commands on stdin, one a line — `kill I`, `stop I`, `restart I` — answering each with a
+ * JSON line `{"ok":true}` or `{"ok":false,"error":"…"}`. SIGTERM, SIGINT or the end of stdin stop
+ * every member and delete the temp dir. Errors go to stderr; exit code 1 when the cluster fails to
+ * start, 2 on a bad flag.
+ */
+import { createInterface } from "node:readline";
+import { type NatsCluster, startCluster } from "./cluster.js";
+
+function membersFlag(argv: readonly string[]): number {
+  if (argv.length === 0) return 3;
+  if (argv.length === 2 && argv[0] === "--members" && /^[0-9]+$/.test(argv[1] ?? "")) return Number(argv[1]);
+  throw new Error(`usage: cluster-main.ts [--members N] (got: ${argv.join(" ")})`);
+}
+
+async function command(cluster: NatsCluster, line: string): Promise<void> {
+  const m = /^(kill|stop|restart) ([0-9]+)$/.exec(line.trim());
+  if (!m) throw new Error(`unknown command ${JSON.stringify(line)}: expected kill I, stop I or restart I`);
+  const i = Number(m[2]);
+  if (m[1] === "kill") await cluster.kill(i);
+  else if (m[1] === "stop") await cluster.stop(i);
+  else await cluster.restart(i);
+}
+
+async function main(): Promise<void> {
+  let members: number;
+  try {
+    members = membersFlag(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exitCode = 2;
+    return;
+  }
+  const cluster = await startCluster({ members });
+  const lines = createInterface({ input: process.stdin });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= cluster.close();
+    // Ends the command loop below, which would otherwise wait for another line.
+    lines.close();
+    return closing;
+  };
+  process.once("SIGTERM", () => void close());
+  process.once("SIGINT", () => void close());
+  process.stdout.write(
+    `${JSON.stringify({
+      urls: cluster.urls,
+      members: cluster.members.map((m) => ({ name: m.name, mqttUrl: m.mqttUrl, httpUrl: m.httpUrl })),
+    })}\n`,
+  );
+  for await (const line of lines) {
+    if (closing) break;
+    try {
+      await command(cluster, line);
+      process.stdout.write(`${JSON.stringify({ ok: true })}\n`);
+    } catch (err) {
+      process.stdout.write(`${JSON.stringify({ ok: false, error: (err as Error).message })}\n`);
+    }
+  }
+  await close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
