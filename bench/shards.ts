@@ -1,9 +1,10 @@
 /**
  * Shard benchmark: a fleet split over N real processes, merged.
  *   npm run bench -- shards [--shards 4] [--nodes 10000] [--duration 60] [--workers 1]
- *                           [--brokers mqtt://a:1883,mqtt://b:1883,…]
+ *                           [--brokers mqtt://a:1883,mqtt://b:1883,… | --cluster [--members 3]]
  * Starts N `twinfleet sim --shard K/N` child processes, shard K on broker K mod the list (round
- * robin over --brokers; without it, one `twinfleet broker` child process this starts), waits for them,
+ * robin over --brokers; with --cluster, over the members of a NATS cluster this starts (bench/
+ * cluster.ts, docs/cluster.md); otherwise one `twinfleet broker` child process it starts), waits for them,
  * merges their shard reports and checks that the merged presses and deliveries are the shards' sums.
  */
 import { spawn } from "node:child_process";
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { UsageError } from "../cli/errors.js";
 import { type BrokerHost, openBrokerHost } from "../fleet/broker-host.js";
+import { type BenchCluster, startCluster } from "./cluster.js";
 import { brokerUrlProblem } from "../fleet/options.js";
 import { mergeShardFiles } from "../fleet/shard-merge.js";
 import { readShardFile } from "../fleet/shard-report.js";
@@ -51,7 +53,13 @@ export async function shards(argv: string[]): Promise<void> {
     if (problem !== undefined) throw new UsageError(`--brokers: ${problem}, got ${JSON.stringify(b)}`);
   }
   let own: BrokerHost | undefined;
-  if (brokers.length === 0) {
+  let cluster: BenchCluster | undefined;
+  if (argv.includes("--cluster")) {
+    if (brokers.length > 0) throw new UsageError("--cluster starts its own brokers: drop --brokers");
+    cluster = await startCluster({ members: numArg(argv, "--members", 3) });
+    brokers.push(...cluster.urls);
+    console.error(`shards: NATS cluster of ${cluster.urls.length}: ${cluster.urls.join(" ")}`);
+  } else if (brokers.length === 0) {
     own = await openBrokerHost({
       process: true,
       logger: pino({ level: "silent" }),
@@ -99,6 +107,7 @@ export async function shards(argv: string[]): Promise<void> {
     );
   } finally {
     await own?.close();
+    await cluster?.close();
   }
   const wallS = (performance.now() - started) / 1000;
   const merged = mergeShardFiles(files);
@@ -116,7 +125,7 @@ export async function shards(argv: string[]): Promise<void> {
     durationS: duration,
     workersPerShard: workers,
     brokers: brokers.length,
-    brokerKind: own ? "process" : "given",
+    brokerKind: own ? "process" : cluster ? "nats-cluster" : "given",
     wallS: Math.round(wallS),
     presses: merged.presses,
     deliveries: merged.deliveries,

@@ -82,7 +82,9 @@ export function fleetFingerprint(
   presses: { readonly seed: string; readonly ratePerNodePerMin: number; readonly durationS: number },
 ): string {
   const h = createHash("sha256");
-  h.update(JSON.stringify(presses));
+  // Only these fields: a shard's own settings (its broker, its workers, its report file) differ.
+  const { seed, ratePerNodePerMin, durationS } = presses;
+  h.update(JSON.stringify({ seed, ratePerNodePerMin, durationS }));
   for (const id of ids) h.update(`${id}<${(pairing.get(id) ?? []).join(",")}\n`);
   return h.digest("hex").slice(0, 32);
 }

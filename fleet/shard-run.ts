@@ -297,7 +297,11 @@ export class ShardRun {
         format: SHARD_REPORT_FORMAT,
         shard: { index: spec.index, count: spec.count },
         fleet: {
-          fingerprint: fleetFingerprint(ids, pairing, opts),
+          fingerprint: fleetFingerprint(ids, pairing, {
+            seed: opts.seed,
+            ratePerNodePerMin: opts.ratePerNodePerMin,
+            durationS: opts.durationS,
+          }),
           nodes: opts.nodes,
           profile: profile.name,
           topology: typeof opts.topology === "string" ? opts.topology : opts.topology.file,

@@ -83,6 +83,9 @@ describe("every shard derives the same fleet from the seed", () => {
     const other = planFleet(resolveFleetOptions({ ...opts, nodes: 204 }));
     expect(fleetFingerprint(other.ids, other.pairing, opts)).not.toBe(fp);
     expect(fleetFingerprint(whole.ids, whole.pairing, { ...opts, seed: "wednesday" })).not.toBe(fp);
+    // A shard's own settings are not the fleet's: shards on different brokers run one fleet.
+    const own = { ...opts, broker: "mqtt://member-2:1883", workers: 3 };
+    expect(fleetFingerprint(whole.ids, whole.pairing, own)).toBe(fp);
   });
 
   it("makes a ring of 8 span shards, so its pairs cross them", () => {
