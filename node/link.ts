@@ -6,9 +6,10 @@
  * out when the retries run out. Loss may change while running.
  */
 import { LossProcess, type LossSpec, NO_LOSS } from "./loss.js";
-import { type RetryPolicy, rtoAfter, sampleAttempts } from "./retransmit.js";
+import type { RetryPolicy } from "./retransmit.js";
 import type { Random } from "./rng.js";
 import type { Scheduler, Timer } from "./scheduler.js";
+import { FIXED_SIDE, TcpSender, type TcpSide } from "./tcp-sender.js";
 
 export interface PathStats {
   segments: number;
@@ -24,6 +25,24 @@ interface Segment {
   /** The transmission that gets through, and when it is sent. */
   attempt: number;
   attemptAt: number;
+  /** Every transmission's time (the sender's schedule). */
+  times: number[];
+}
+
+/** Whether the receiver answers an MQTT packet at once (its ACK then rides on the answer). */
+export function answeredAtOnce(bytes: Buffer): boolean {
+  const b = bytes[0] ?? 0;
+  const type = b >> 4;
+  // CONNECT, PUBLISH at QoS 1/2, PUBREC, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ.
+  return (
+    type === 1 ||
+    (type === 3 && (b & 6) !== 0) ||
+    type === 5 ||
+    type === 6 ||
+    type === 8 ||
+    type === 10 ||
+    type === 12
+  );
 }
 
 export interface PathHooks {
@@ -47,6 +66,10 @@ export class LinkPath {
   private dead = false;
   /** The sender lost power: what left it before then still arrives; then this is called. */
   private afterCut: (() => void) | undefined;
+  private readonly sender: TcpSender;
+  /** Nagle: segments handed over before this time go out together at it. */
+  private heldUntil = Number.NEGATIVE_INFINITY;
+  private held: Segment | undefined;
 
   constructor(
     private readonly sched: Scheduler,
@@ -57,15 +80,36 @@ export class LinkPath {
     readonly stats: PathStats,
     /** Deliveries leave the model at their exact instant (the node's side: writes to the real socket). */
     private readonly exact = false,
-  ) {}
+    /** The sender's kind and the receiver's delayed ACK (default: the W5100's fixed RTR, no ACK model). */
+    side: TcpSide = FIXED_SIDE,
+    /** Loss of this direction's ACKs: the reverse direction's loss process (default: never lost). */
+    private readonly ackLoss: LossProcess | undefined = undefined,
+  ) {
+    this.sender = new TcpSender(policy, side, latencyMs);
+  }
+
+  /** The connection's sender state (RTO, backoff, when everything sent is acked). */
+  get tcp(): TcpSender {
+    return this.sender;
+  }
 
   /** Sends a segment at model time `at`. */
   send(bytes: Buffer, at: number): void {
     if (this.dead) return;
     this.stats.segments++;
     this.stats.bytes += bytes.length;
-    const seg: Segment = { bytes, attempt: 0, attemptAt: at };
-    this.place(seg, 0, at);
+    const held = this.held;
+    if (held !== undefined && at < this.heldUntil) {
+      // Nagle: coalesced with the segment already waiting, it shares its transmissions.
+      this.queue.push({ bytes, attempt: held.attempt, attemptAt: held.attemptAt, times: held.times });
+      this.arm();
+      return;
+    }
+    const release = this.sender.releaseAt(at);
+    const seg: Segment = { bytes, attempt: 0, attemptAt: release, times: [] };
+    this.held = release > at ? seg : undefined;
+    this.heldUntil = release;
+    this.place(seg, 0, release);
     this.queue.push(seg);
     this.arm();
   }
@@ -137,12 +181,20 @@ export class LinkPath {
   }
 
   private place(seg: Segment, from: number, at: number): void {
-    const r = sampleAttempts(() => this.loss.lost(), this.policy, from, at);
+    const ackLoss = this.ackLoss;
+    const r = this.sender.sample({
+      from,
+      at,
+      answered: answeredAtOnce(seg.bytes),
+      dataLost: () => this.loss.lost(),
+      ackLost: ackLoss === undefined ? () => false : () => ackLoss.lost(),
+    });
     // Resuming at `from` > 0 means transmission from-1 was lost too (the cable was out).
-    this.stats.retransmissions += r.attempt - from + (from > 0 ? 1 : 0);
+    this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);
     seg.attempt = r.attempt;
-    seg.attemptAt = r.at;
-    if (!r.ok) this.killAt = Math.min(this.killAt, r.at);
+    seg.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
+    seg.times = r.times;
+    if (!r.ok || r.giveUpAt !== Number.POSITIVE_INFINITY) this.killAt = Math.min(this.killAt, r.giveUpAt);
   }
 
   private arm(): void {
@@ -186,7 +238,8 @@ export class LinkPath {
           break;
         }
         // The cable was out when this attempt went: it is lost like any other.
-        this.place(seg, seg.attempt + 1, seg.attemptAt + rtoAfter(this.policy, seg.attempt));
+        const next = seg.times.find((t) => t > seg.attemptAt);
+        this.place(seg, seg.attempt + 1, next ?? seg.attemptAt + this.policy.firstRtoMs * 2 ** seg.attempt);
         continue;
       }
       const at = Math.max(ready, this.lastDelivered);
@@ -238,6 +291,21 @@ export interface LinkOptions {
   readonly loss?: LossSpec;
   /** An ideal link ignores loss and cable pulls. */
   readonly lossFree?: boolean;
+  /** Each end's TCP (default: fixed RTR, no Nagle, ACKs at once). */
+  readonly nodeTcp?: EndTcp;
+  readonly brokerTcp?: EndTcp;
+  /** ACKs travel the reverse direction and are lost like its data (default: never lost). */
+  readonly ackLoss?: boolean;
+  /** The node's SYN schedule (default: nodePolicy until connectTimeoutMs). */
+  readonly synPolicy?: RetryPolicy;
+}
+
+/** One end of the connection: how it sends, and how it ACKs what it receives. */
+export interface EndTcp {
+  readonly linux: boolean;
+  readonly nagle: boolean;
+  /** Its delayed-ACK timer for a segment it does not answer at once (0: ACKs at once). */
+  readonly delayedAckMs: number;
 }
 
 export type HandshakeResult =
@@ -308,11 +376,12 @@ export class Link {
   handshake(at: number): HandshakeResult {
     this.stats.handshakes++;
     const { nodePolicy, connectTimeoutMs, latencyMs } = this.opts;
+    const syn = this.opts.synPolicy ?? nodePolicy;
     let t = at;
-    for (let k = 0; t < at + connectTimeoutMs; k++) {
+    for (let k = 0; t < at + connectTimeoutMs && k <= (this.opts.synPolicy ? syn.retries : k); k++) {
       if (this.upAt(t) && !this.lossUp.lost()) return { ok: true, at: t + 2 * latencyMs };
       this.stats.synRetransmissions++;
-      t += rtoAfter(nodePolicy, k);
+      t += Math.min(syn.firstRtoMs * 2 ** k, syn.capMs);
     }
     this.stats.handshakeFailures++;
     return { ok: false, at: at + connectTimeoutMs };
@@ -333,9 +402,36 @@ export class Link {
         h.timedOut(t);
       },
     });
+    const fixed: EndTcp = { linux: false, nagle: false, delayedAckMs: 0 };
+    const node = this.opts.nodeTcp ?? fixed;
+    const broker = this.opts.brokerTcp ?? fixed;
+    // A direction's sender is one end, its ACKs come from the other end over the reverse direction.
+    const upSide: TcpSide = { linux: node.linux, nagle: node.nagle, delayedAckMs: broker.delayedAckMs };
+    const downSide: TcpSide = { linux: broker.linux, nagle: broker.nagle, delayedAckMs: node.delayedAckMs };
+    const acks = this.opts.ackLoss === true;
     return {
-      up: new LinkPath(sched, nodePolicy, this.lossUp, latencyMs, wrap(up), this.stats.up, true),
-      down: new LinkPath(sched, brokerPolicy, this.lossDown, latencyMs, wrap(down), this.stats.down),
+      up: new LinkPath(
+        sched,
+        nodePolicy,
+        this.lossUp,
+        latencyMs,
+        wrap(up),
+        this.stats.up,
+        true,
+        upSide,
+        acks ? this.lossDown : undefined,
+      ),
+      down: new LinkPath(
+        sched,
+        brokerPolicy,
+        this.lossDown,
+        latencyMs,
+        wrap(down),
+        this.stats.down,
+        false,
+        downSide,
+        acks ? this.lossUp : undefined,
+      ),
     };
   }
 }
