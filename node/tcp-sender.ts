@@ -32,6 +32,9 @@ export interface TcpSide {
   readonly delayedAckMs: number;
 }
 
+/** Linux include/net/tcp.h TCP_DELACK_MIN (HZ/25): the shortest delayed-ACK timer. */
+export const LINUX_DELACK_MIN_MS = 40;
+
 export const FIXED_SIDE: TcpSide = { linux: false, nagle: false, delayedAckMs: 0 };
 
 /** What the sampling decided for one segment (or a Nagle group of them). */
@@ -76,6 +79,8 @@ export class TcpSender {
    */
   private headTimes: number[] = [];
   private headLevels: number[] = [];
+  /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
+  private headArrival = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -184,9 +189,13 @@ export class TcpSender {
       t = next;
     }
     const done = out.ackAt !== Number.POSITIVE_INFINITY ? out.ackAt : out.giveUpAt;
-    if (done >= this.ackAt) {
+    // ACKs are cumulative (RFC 793 §3.3): this segment's ACK covers an earlier one whose data was
+    // already in, however many of that one's own ACKs were lost; its recovery (and backoff) ends.
+    const covers = busy && out.ackAt - latencyMs >= this.headArrival;
+    if (done >= this.ackAt || covers) {
       this.headTimes = out.times;
       this.headLevels = levels;
+      this.headArrival = out.ok ? out.attemptAt + latencyMs : Number.POSITIVE_INFINITY;
       this.ackAt = done;
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).

@@ -1,0 +1,47 @@
+/**
+ * The model half of the calibration alone (no root needed): the `linux-client` fleet of pairs at
+ * each loss level, p50/p90/p99 and lost, as `calibrate` runs it beside the kernel.
+ *   npm run bench -- calibrate-model [--loss 0,5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
+ */
+import { runFleet } from "../fleet/run.js";
+import { parseNumberList, type Side } from "./calibrate-table.js";
+import { arg, numArg } from "./record.js";
+
+/** One virtual-time run of the calibration's fleet under the model. */
+export async function modelSide(
+  clients: number,
+  rate: number,
+  seconds: number,
+  lossPct: number,
+): Promise<Side> {
+  const m = await runFleet({
+    nodes: clients,
+    profile: "linux-client",
+    topology: "pairs",
+    ratePerNodePerMin: (rate * 60) / clients,
+    durationS: seconds + 5,
+    pressesEndEarlyS: 5,
+    settleS: 5,
+    lossPct,
+    seed: `calibrate-${lossPct}-${rate}`,
+    clock: "virtual",
+  });
+  const { p50Ms, p90Ms, p99Ms } = m.sync;
+  return { samples: m.deliveries, p50Ms, p90Ms, p99Ms, lost: m.lost };
+}
+
+export async function calibrateModel(argv: string[]): Promise<void> {
+  const losses = parseNumberList("--loss", arg(argv, "--loss", "0,5,10,15,20,25"), 0, 90);
+  const rates = parseNumberList("--rates", arg(argv, "--rates", "40"), 0.01, 10_000);
+  const clients = numArg(argv, "--clients", 50);
+  const seconds = numArg(argv, "--seconds", 60);
+  for (const rate of rates) {
+    for (const lossPct of losses) {
+      const s = await modelSide(clients, rate, seconds, lossPct);
+      const f = (x: number) => (x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString("en"));
+      console.log(
+        `loss ${lossPct} % ${rate}/s: ${s.samples} samples, ${f(s.p50Ms)} / ${f(s.p90Ms)} / ${f(s.p99Ms)} ms, ${s.lost} lost`,
+      );
+    }
+  }
+}
