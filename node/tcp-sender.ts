@@ -143,6 +143,7 @@ export class TcpSender {
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;
     const carriedBy = busy ? this.headTimes.filter((h) => h > input.at) : [];
+    const headAck = this.ackAt;
     const out: Transmissions = {
       ok: false,
       attempt: from,
@@ -176,6 +177,11 @@ export class TcpSender {
       // Loss state: an earlier unacked segment's retransmission carries this one too.
       const carried = carriedBy.find((h) => h > t);
       if (carried !== undefined && carried < next) next = carried;
+      // The earlier segment's ACK ends the backoff and re-arms the timer (Linux tcp_rearm_rto).
+      if (busy && headAck > t && headAck + this.rtoMs < next) {
+        next = headAck + this.rtoMs;
+        b = 0;
+      }
       if (ackBack <= next) {
         out.ackAt = ackBack;
         break;
