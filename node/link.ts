@@ -9,7 +9,7 @@ import { LossProcess, type LossSpec, NO_LOSS } from "./loss.js";
 import type { RetryPolicy } from "./retransmit.js";
 import type { Random } from "./rng.js";
 import type { Scheduler, Timer } from "./scheduler.js";
-import { FIXED_SIDE, TcpSender, type TcpSide } from "./tcp-sender.js";
+import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide } from "./tcp-sender.js";
 
 export interface PathStats {
   segments: number;
@@ -27,22 +27,6 @@ interface Segment {
   attemptAt: number;
   /** Every transmission's time (the sender's schedule). */
   times: number[];
-}
-
-/** Whether the receiver answers an MQTT packet at once (its ACK then rides on the answer). */
-export function answeredAtOnce(bytes: Buffer): boolean {
-  const b = bytes[0] ?? 0;
-  const type = b >> 4;
-  // CONNECT, PUBLISH at QoS 1/2, PUBREC, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ.
-  return (
-    type === 1 ||
-    (type === 3 && (b & 6) !== 0) ||
-    type === 5 ||
-    type === 6 ||
-    type === 8 ||
-    type === 10 ||
-    type === 12
-  );
 }
 
 export interface PathHooks {

@@ -37,6 +37,22 @@ export const LINUX_DELACK_MIN_MS = 40;
 
 export const FIXED_SIDE: TcpSide = { linux: false, nagle: false, delayedAckMs: 0 };
 
+/** Whether the receiver answers an MQTT packet at once (its ACK then rides on the answer). */
+export function answeredAtOnce(bytes: Buffer): boolean {
+  const b = bytes[0] ?? 0;
+  const type = b >> 4;
+  // CONNECT, PUBLISH at QoS 1/2, PUBREC, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ.
+  return (
+    type === 1 ||
+    (type === 3 && (b & 6) !== 0) ||
+    type === 5 ||
+    type === 6 ||
+    type === 8 ||
+    type === 10 ||
+    type === 12
+  );
+}
+
 /** What the sampling decided for one segment (or a Nagle group of them). */
 export interface Transmissions {
   /** Reaches the receiver: transmission `attempt` (0-based), sent at `attemptAt`. */
@@ -79,6 +95,8 @@ export class TcpSender {
    */
   private headTimes: number[] = [];
   private headLevels: number[] = [];
+  /** RTT samples taken when their ACK arrives: [arrival, sample]. */
+  private pendingRtt: [number, number][] = [];
   /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
   private headArrival = Number.POSITIVE_INFINITY;
 
@@ -139,6 +157,7 @@ export class TcpSender {
     const { policy, side, latencyMs } = this;
     const { from, dataLost, ackLost } = input;
     const linux = side.linux;
+    this.takeRttSamples(input.at);
     // A segment sent while earlier data is unacked joins the connection's recovery.
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;
@@ -178,7 +197,7 @@ export class TcpSender {
       const carried = carriedBy.find((h) => h > t);
       if (carried !== undefined && carried < next) next = carried;
       // The earlier segment's ACK ends the backoff and re-arms the timer (Linux tcp_rearm_rto).
-      if (busy && headAck > t && headAck + this.rtoMs < next) {
+      if (busy && headAck > t && headAck < next) {
         next = headAck + this.rtoMs;
         b = 0;
       }
@@ -206,8 +225,19 @@ export class TcpSender {
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
     if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
-      this.rttSample(out.ackAt - (out.times[out.times.length - 1] as number));
+      this.pendingRtt.push([out.ackAt, out.ackAt - (out.times[out.times.length - 1] as number)]);
     }
     return out;
+  }
+
+  /** Feeds the estimator the samples whose ACK has arrived by `at`. */
+  private takeRttSamples(at: number): void {
+    if (this.pendingRtt.length === 0) return;
+    const later: [number, number][] = [];
+    for (const [when, r] of this.pendingRtt) {
+      if (when <= at) this.rttSample(r);
+      else later.push([when, r]);
+    }
+    this.pendingRtt = later;
   }
 }
