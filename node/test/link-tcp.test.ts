@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { Link, LinkPath, type PathStats } from "../link.js";
 import { LossProcess } from "../loss.js";
+import { loadProfile } from "../profile.js";
 import type { RetryPolicy } from "../retransmit.js";
 import { FakeScheduler } from "../scheduler.js";
 import { TcpSender, type TcpSide } from "../tcp-sender.js";
@@ -295,5 +296,44 @@ describe("SYN schedule", () => {
     l.handshake(0);
     // 0, 0.2, 0.6, 1.4, ... 102.2 s: every SYN before 127 s.
     expect(l.stats.synRetransmissions).toBe(10);
+  });
+});
+
+describe("Link wiring", () => {
+  it("ACKs of the up direction are lost by the down direction's process: the W5100 times out at RCR though the data arrived", () => {
+    const sched = new FakeScheduler();
+    const link = new Link({
+      sched,
+      nodePolicy: { firstRtoMs: 200, capMs: 6400, retries: 8 },
+      brokerPolicy: LINUX,
+      latencyMs: 1,
+      connectTimeoutMs: 1000,
+      randUp: () => 0.99, // up: nothing lost
+      randDown: () => 0, // down: everything lost, ACKs of the node's data included
+      loss: { kind: "bernoulli", p: 0.5 },
+      ackLoss: true,
+    });
+    const got: number[] = [];
+    const timeouts: number[] = [];
+    const { up } = link.connect(
+      { deliver: (_b, at) => got.push(at) > 0, timedOut: (at) => timeouts.push(at) },
+      { deliver: () => true, timedOut: () => {} },
+    );
+    up.send(seg(PUB0, 1), 0);
+    sched.runUntil(60_000);
+    expect(got).toEqual([1]);
+    expect(link.stats.up.retransmissions).toBe(8);
+    expect(timeouts).toEqual([31_800]);
+  });
+
+  it("linux-client carries Linux's node side; the W5100 profiles keep the datasheet's", () => {
+    expect(loadProfile("linux-client").nodeTcp).toEqual({
+      nagle: true,
+      delayedAckMs: 40,
+      synRtoMs: 1000,
+      synRetries: 6,
+    });
+    expect(loadProfile("uno-w5100").nodeTcp).toBeUndefined();
+    expect(loadProfile("due-w5100").nodeTcp).toBeUndefined();
   });
 });
