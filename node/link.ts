@@ -27,7 +27,7 @@ export interface LinkStats {
 
 export interface LinkOptions {
   readonly sched: Scheduler;
-  /** The node's side (W5100): RTR, doubling, cap, RCR. */
+  /** The node's side: the W5100's RTR, cap and RCR, or with a Linux `nodeTcp` its RTO floor, cap, retries. */
   readonly nodePolicy: RetryPolicy;
   /** The broker's side (Linux). */
   readonly brokerPolicy: RetryPolicy;
@@ -117,21 +117,24 @@ export class Link {
 
   /**
    * The TCP handshake started at `at`: SYNs go at the W5100's doubling RTR until the
-   * EthernetClient connect timeout; a SYN gets through when neither it nor the SYN-ACK is lost
-   * (folded into one per-attempt loss) and the cable is in.
+   * EthernetClient connect timeout, or on `synPolicy` (Linux: TCP_TIMEOUT_INIT 1 s doubling,
+   * tcp_syn_retries) until its last wait or the connect timeout, whichever is first; a SYN gets
+   * through when neither it nor the SYN-ACK is lost (folded into one per-attempt loss) and the
+   * cable is in.
    */
   handshake(at: number): HandshakeResult {
     this.stats.handshakes++;
     const { nodePolicy, connectTimeoutMs, latencyMs } = this.opts;
     const syn = this.opts.synPolicy ?? nodePolicy;
+    const lastSyn = this.opts.synPolicy ? syn.retries : Number.POSITIVE_INFINITY;
     let t = at;
-    for (let k = 0; t < at + connectTimeoutMs && k <= (this.opts.synPolicy ? syn.retries : k); k++) {
+    for (let k = 0; t < at + connectTimeoutMs && k <= lastSyn; k++) {
       if (this.upAt(t) && !this.lossUp.lost()) return { ok: true, at: t + 2 * latencyMs };
       this.stats.synRetransmissions++;
       t += Math.min(syn.firstRtoMs * 2 ** k, syn.capMs);
     }
     this.stats.handshakeFailures++;
-    return { ok: false, at: at + connectTimeoutMs };
+    return { ok: false, at: Math.min(t, at + connectTimeoutMs) };
   }
 
   /**

@@ -337,3 +337,22 @@ describe("Link wiring", () => {
     expect(loadProfile("due-w5100").nodeTcp).toBeUndefined();
   });
 });
+
+describe("SYN schedule against the connect timeout", () => {
+  it("gives up after the last SYN's wait when that comes before the connect timeout", () => {
+    const l = new Link({
+      sched: new FakeScheduler(),
+      nodePolicy: LINUX,
+      brokerPolicy: LINUX,
+      latencyMs: 1,
+      connectTimeoutMs: 600_000,
+      randUp: () => 0,
+      randDown: () => 0.99,
+      loss: { kind: "bernoulli", p: 1 },
+      synPolicy: { firstRtoMs: 1000, capMs: 120_000, retries: 2 },
+    });
+    // SYNs at 0, 1 and 3 s; the last waits 4 s.
+    expect(l.handshake(0)).toEqual({ ok: false, at: 7000 });
+    expect(l.stats.synRetransmissions).toBe(3);
+  });
+});
