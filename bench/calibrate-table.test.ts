@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   compare,
   markdownTable,
+  misses,
   nftRuleset,
   parseNumberList,
   percentile,
@@ -52,5 +53,26 @@ describe("calibrate-table", () => {
   it("shows a ratio it cannot take as a dash", () => {
     const zero = summarize([0, 0], 0);
     expect(markdownTable([compare(5, 40, zero, zero)])).toContain("– / – / –");
+  });
+});
+
+describe("misses", () => {
+  const side = (p50Ms: number, p90Ms: number, p99Ms: number, lost: number) => ({
+    samples: 100,
+    p50Ms,
+    p90Ms,
+    p99Ms,
+    lost,
+  });
+
+  it("names each clause of the target the row misses", () => {
+    expect(misses(compare(15, 40, side(6, 400, 1500, 12), side(0.1, 470, 1500, 14)))).toEqual([]);
+    expect(misses(compare(15, 40, side(6, 400, 1500, 12), side(0.1, 490, 1190, 19)))).toEqual([
+      "p90",
+      "p99",
+      "lost",
+    ]);
+    // p50 counts only where the kernel's exceeds 10 ms; lost within ±2 passes however small.
+    expect(misses(compare(20, 40, side(200, 1000, 3000, 1), side(100, 1000, 3000, 3)))).toEqual(["p50"]);
   });
 });

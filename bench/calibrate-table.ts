@@ -94,6 +94,21 @@ export function compare(lossPct: number, ratePerS: number, real: Side, model: Si
   };
 }
 
+/**
+ * What misses the target: model within ±20 % of the kernel at p90 and p99, and at p50 where the
+ * kernel's exceeds 10 ms; lost within ±2 or ±50 %. Empty when the row meets it.
+ */
+export function misses(w: Row): string[] {
+  const out: string[] = [];
+  const off = (m: number, k: number) => Math.abs(m / k - 1) > 0.2;
+  if (w.real.p50Ms > 10 && off(w.model.p50Ms, w.real.p50Ms)) out.push("p50");
+  if (off(w.model.p90Ms, w.real.p90Ms)) out.push("p90");
+  if (off(w.model.p99Ms, w.real.p99Ms)) out.push("p99");
+  const d = Math.abs(w.model.lost - w.real.lost);
+  if (d > 2 && d > 0.5 * w.real.lost) out.push("lost");
+  return out;
+}
+
 function ms(x: number): string {
   if (Number.isNaN(x)) return "–";
   return x >= 100 ? Math.round(x).toLocaleString("en-US") : x >= 10 ? x.toFixed(0) : x.toFixed(1);
@@ -102,13 +117,13 @@ function ms(x: number): string {
 /** The Markdown table docs/device-model.md carries. */
 export function markdownTable(rows: readonly Row[]): string {
   const head = [
-    "| loss | rate/s | real samples | real p50 / p90 / p99 ms | real lost | model samples | model p50 / p90 / p99 ms | model lost | model ÷ real p50 / p90 / p99 |",
-    "| ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | --- |",
+    "| loss | rate/s | real samples | real p50 / p90 / p99 ms | real lost | model samples | model p50 / p90 / p99 ms | model lost | model ÷ real p50 / p90 / p99 | misses |",
+    "| ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | --- | --- |",
   ];
   const body = rows.map((w) => {
     const side = (s: Side) => `${ms(s.p50Ms)} / ${ms(s.p90Ms)} / ${ms(s.p99Ms)}`;
     const ratio = [w.ratio.p50, w.ratio.p90, w.ratio.p99].map((x) => (Number.isNaN(x) ? "–" : x.toFixed(2)));
-    return `| ${w.lossPct} % | ${w.ratePerS} | ${w.real.samples} | ${side(w.real)} | ${w.real.lost} | ${w.model.samples} | ${side(w.model)} | ${w.model.lost} | ${ratio.join(" / ")} |`;
+    return `| ${w.lossPct} % | ${w.ratePerS} | ${w.real.samples} | ${side(w.real)} | ${w.real.lost} | ${w.model.samples} | ${side(w.model)} | ${w.model.lost} | ${ratio.join(" / ")} | ${misses(w).join(", ") || "–"} |`;
   });
   return [...head, ...body].join("\n");
 }

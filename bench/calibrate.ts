@@ -6,18 +6,17 @@
  * twice: per-attempt loss N, and 1 − (1 − N)² (the fold for data and ACKs lost alike).
  * Needs root, `ip` and `nft`; without them it says so and exits 1.
  *   npm run bench -- calibrate [--loss 5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
+ *   [--model-only]: the model half alone (no root), for developing the model between kernel runs.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { runFleet } from "../fleet/run.js";
-import { attemptLossFromPacketLoss } from "../node/loss.js";
+import { calibrateModel, modelSide } from "./calibrate-model.js";
 import {
   compare,
   markdownTable,
   nftRuleset,
   parseNumberList,
   type Row,
-  type Side,
   summarize,
 } from "./calibrate-table.js";
 import { arg, numArg, record } from "./record.js";
@@ -109,6 +108,10 @@ async function real(
 }
 
 export async function calibrate(argv: string[]): Promise<void> {
+  if (argv.includes("--model-only")) {
+    await calibrateModel(argv);
+    return;
+  }
   const losses = parseNumberList("--loss", arg(argv, "--loss", "5,10,15,20,25"), 0, 90);
   const rates = parseNumberList("--rates", arg(argv, "--rates", "40"), 0.01, 10_000);
   const clients = numArg(argv, "--clients", 50);
@@ -123,7 +126,6 @@ export async function calibrate(argv: string[]): Promise<void> {
     return;
   }
   const rows: Row[] = [];
-  const foldedRows: Row[] = [];
   let seed = 1;
   for (const rate of rates) {
     for (const lossPct of losses) {
@@ -135,33 +137,12 @@ export async function calibrate(argv: string[]): Promise<void> {
       console.error(
         `  real: ${r.presses} presses, ${r.lost} lost, ${r.reconnects} reconnects; model (linux-client)`,
       );
-      const model = async (pct: number): Promise<Side> => {
-        const m = await runFleet({
-          nodes: clients,
-          profile: "linux-client",
-          topology: "pairs",
-          ratePerNodePerMin: (rate * 60) / clients,
-          durationS: seconds + 5,
-          pressesEndEarlyS: 5,
-          settleS: 5,
-          lossPct: pct,
-          seed: `calibrate-${lossPct}-${rate}`,
-          clock: "virtual",
-        });
-        console.error(
-          `  model at ${pct.toFixed(2)} %: ${m.presses} presses, ${m.deliveries} deliveries, ${m.lost} lost`,
-        );
-        const { p50Ms, p90Ms, p99Ms } = m.sync;
-        return { samples: m.deliveries, p50Ms, p90Ms, p99Ms, lost: m.lost };
-      };
-      const realSide = summarize(r.latencies, r.lost);
-      rows.push(compare(lossPct, rate, realSide, await model(lossPct)));
-      // The fold the link's docs give for loss of data and ACKs alike: an attempt fails with 1 − (1 − q)².
-      const folded = attemptLossFromPacketLoss(lossPct / 100) * 100;
-      foldedRows.push(compare(lossPct, rate, realSide, await model(folded)));
+      const m = await modelSide(clients, rate, seconds, lossPct);
+      console.error(`  model: ${m.samples} deliveries, ${m.lost} lost`);
+      rows.push(compare(lossPct, rate, summarize(r.latencies, r.lost), m));
     }
   }
-  console.error(`model: per-attempt loss = N\n${markdownTable(rows)}`);
-  console.error(`model: per-attempt loss = 1 − (1 − N)² (ACKs lost too)\n${markdownTable(foldedRows)}`);
-  record("calibrate", { clients, seconds, port: PORT, rows, foldedRows });
+  // Loss N % per packet in each direction, data and ACKs alike, as nftables drops them.
+  console.error(`model: loss N per packet, each direction\n${markdownTable(rows)}`);
+  record("calibrate", { clients, seconds, port: PORT, rows });
 }

@@ -1,217 +1,17 @@
 /**
- * The network link between a node and the broker, modeled per MQTT packet (one packet = one TCP
- * segment: every protocol message fits one). Each direction samples the segment's lost attempts and
- * the retransmission waits, keeps TCP's in-order delivery (a later segment waits behind a delayed
- * one: head-of-line blocking), honours a closed receive window, cable pulls, and times the socket
- * out when the retries run out. Loss may change while running.
+ * The network link between a node and the broker: the loss processes and cable state that persist
+ * across connections, the TCP handshake, and the two directions of each connection
+ * (node/link-path.ts), with each end's TCP (the W5100's or Linux's, node/tcp-sender.ts). Loss may
+ * change while running.
  */
+import { LinkPath, type PathHooks, type PathStats } from "./link-path.js";
 import { LossProcess, type LossSpec, NO_LOSS } from "./loss.js";
-import { type RetryPolicy, rtoAfter, sampleAttempts } from "./retransmit.js";
+import type { RetryPolicy } from "./retransmit.js";
 import type { Random } from "./rng.js";
-import type { Scheduler, Timer } from "./scheduler.js";
+import type { Scheduler } from "./scheduler.js";
+import type { TcpSide } from "./tcp-sender.js";
 
-export interface PathStats {
-  segments: number;
-  bytes: number;
-  retransmissions: number;
-  timeouts: number;
-  /** Times the receiver's window was full and the sender had to hold data back. */
-  windowStalls: number;
-}
-
-interface Segment {
-  readonly bytes: Buffer;
-  /** The transmission that gets through, and when it is sent. */
-  attempt: number;
-  attemptAt: number;
-}
-
-export interface PathHooks {
-  /** Hands a segment to the receiver at `at`; false when its window is full (try again on `resume`). */
-  deliver(bytes: Buffer, at: number): boolean;
-  /** The sender gave up at `at`: the connection is dead. */
-  timedOut(at: number): void;
-  /** Whether the cable was plugged in at time `at`. */
-  upAt(at: number): boolean;
-}
-
-/** One direction of one TCP connection. */
-export class LinkPath {
-  private queue: Segment[] = [];
-  private head = 0;
-  private timer: Timer | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private killAt = Number.POSITIVE_INFINITY;
-  private lastDelivered = Number.NEGATIVE_INFINITY;
-  private stalled = false;
-  private dead = false;
-  /** The sender lost power: what left it before then still arrives; then this is called. */
-  private afterCut: (() => void) | undefined;
-
-  constructor(
-    private readonly sched: Scheduler,
-    private readonly policy: RetryPolicy,
-    private readonly loss: LossProcess,
-    private readonly latencyMs: number,
-    private readonly hooks: PathHooks,
-    readonly stats: PathStats,
-    /** Deliveries leave the model at their exact instant (the node's side: writes to the real socket). */
-    private readonly exact = false,
-  ) {}
-
-  /** Sends a segment at model time `at`. */
-  send(bytes: Buffer, at: number): void {
-    if (this.dead) return;
-    this.stats.segments++;
-    this.stats.bytes += bytes.length;
-    const seg: Segment = { bytes, attempt: 0, attemptAt: at };
-    this.place(seg, 0, at);
-    this.queue.push(seg);
-    this.arm();
-  }
-
-  /** Bytes sent but not yet delivered at time `at` (the sender's unacknowledged data). */
-  pendingBytes(): number {
-    let n = 0;
-    for (let i = this.head; i < this.queue.length; i++) n += (this.queue[i] as Segment).bytes.length;
-    return n;
-  }
-
-  /** Earliest time ≥ `at` when at most `limit` bytes are still undelivered, on the current samples. */
-  drainedTo(limit: number, at: number): number {
-    let suffix = this.pendingBytes();
-    let t = at;
-    let readyMax = this.lastDelivered;
-    for (let i = this.head; i < this.queue.length && suffix > limit; i++) {
-      const s = this.queue[i] as Segment;
-      readyMax = Math.max(readyMax, s.attemptAt + this.latencyMs);
-      suffix -= s.bytes.length;
-      t = Math.max(t, readyMax);
-    }
-    return suffix > limit ? Number.POSITIVE_INFINITY : t;
-  }
-
-  /** The receiver's window opened again at `at`. */
-  resume(at: number): void {
-    if (!this.stalled) return;
-    this.stalled = false;
-    this.lastDelivered = Math.max(this.lastDelivered, at);
-    this.arm();
-  }
-
-  /** The connection is gone: nothing more is sent or delivered. */
-  close(): void {
-    this.dead = true;
-    this.afterCut = undefined;
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.queue = [];
-    this.head = 0;
-  }
-
-  /**
-   * The sender lost power at `at`. A segment whose successful transmission left before then is on
-   * the cable and still arrives, in order; nothing is retransmitted any more, so the first one that
-   * needed a later transmission — and everything behind it, which TCP cannot deliver past the gap —
-   * never does. `then` runs once the path is done.
-   */
-  cut(at: number, then: () => void): void {
-    if (this.dead) {
-      then();
-      return;
-    }
-    let keep = this.head;
-    while (keep < this.queue.length && (this.queue[keep] as Segment).attemptAt <= at) keep++;
-    this.queue.length = keep;
-    this.killAt = Number.POSITIVE_INFINITY;
-    this.afterCut = then;
-    this.finishCut();
-    if (!this.dead) this.arm();
-  }
-
-  private finishCut(): void {
-    if (this.afterCut === undefined || this.head < this.queue.length) return;
-    const then = this.afterCut;
-    this.close();
-    then();
-  }
-
-  private place(seg: Segment, from: number, at: number): void {
-    const r = sampleAttempts(() => this.loss.lost(), this.policy, from, at);
-    // Resuming at `from` > 0 means transmission from-1 was lost too (the cable was out).
-    this.stats.retransmissions += r.attempt - from + (from > 0 ? 1 : 0);
-    seg.attempt = r.attempt;
-    seg.attemptAt = r.at;
-    if (!r.ok) this.killAt = Math.min(this.killAt, r.at);
-  }
-
-  private arm(): void {
-    if (this.dead || this.stalled) return;
-    const seg = this.queue[this.head];
-    let due = this.killAt;
-    if (seg !== undefined) due = Math.min(due, Math.max(seg.attemptAt + this.latencyMs, this.lastDelivered));
-    if (due === this.timerAt && this.timer !== undefined) return;
-    this.timer?.cancel();
-    this.timer = undefined;
-    this.timerAt = due;
-    if (due === Number.POSITIVE_INFINITY) return;
-    this.timer = this.sched.at(
-      due,
-      () => {
-        this.timer = undefined;
-        this.timerAt = Number.POSITIVE_INFINITY;
-        this.run(due);
-      },
-      this.exact,
-    );
-  }
-
-  private run(now: number): void {
-    for (;;) {
-      if (this.killAt <= now) {
-        this.stats.timeouts++;
-        const at = this.killAt;
-        this.close();
-        this.hooks.timedOut(at);
-        return;
-      }
-      const seg = this.queue[this.head];
-      if (seg === undefined) break;
-      const ready = seg.attemptAt + this.latencyMs;
-      if (ready > now) break;
-      if (!this.hooks.upAt(seg.attemptAt)) {
-        if (this.afterCut !== undefined) {
-          // Lost on a pulled cable, with no one left to send it again.
-          this.queue.length = this.head;
-          break;
-        }
-        // The cable was out when this attempt went: it is lost like any other.
-        this.place(seg, seg.attempt + 1, seg.attemptAt + rtoAfter(this.policy, seg.attempt));
-        continue;
-      }
-      const at = Math.max(ready, this.lastDelivered);
-      if (!this.hooks.deliver(seg.bytes, at)) {
-        this.stats.windowStalls++;
-        this.stalled = true;
-        return;
-      }
-      this.lastDelivered = at;
-      this.head++;
-      if (this.dead) return;
-    }
-    this.finishCut();
-    if (this.dead) return;
-    if (this.head === this.queue.length) {
-      // Everything sent has arrived (the usual case): let the delivered segments go at once.
-      this.queue.length = 0;
-      this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    this.arm();
-  }
-}
+export { LinkPath, type PathHooks, type PathStats } from "./link-path.js";
 
 export type ConnectionHooks = Omit<PathHooks, "upAt">;
 
@@ -227,7 +27,7 @@ export interface LinkStats {
 
 export interface LinkOptions {
   readonly sched: Scheduler;
-  /** The node's side (W5100): RTR, doubling, cap, RCR. */
+  /** The node's side: the W5100's RTR, cap and RCR, or with a Linux `nodeTcp` its RTO floor, cap, retries. */
   readonly nodePolicy: RetryPolicy;
   /** The broker's side (Linux). */
   readonly brokerPolicy: RetryPolicy;
@@ -238,6 +38,21 @@ export interface LinkOptions {
   readonly loss?: LossSpec;
   /** An ideal link ignores loss and cable pulls. */
   readonly lossFree?: boolean;
+  /** Each end's TCP (default: fixed RTR, no Nagle, ACKs at once). */
+  readonly nodeTcp?: EndTcp;
+  readonly brokerTcp?: EndTcp;
+  /** ACKs travel the reverse direction and are lost like its data (default: never lost). */
+  readonly ackLoss?: boolean;
+  /** The node's SYN schedule (default: nodePolicy until connectTimeoutMs). */
+  readonly synPolicy?: RetryPolicy;
+}
+
+/** One end of the connection: how it sends, and how it ACKs what it receives. */
+export interface EndTcp {
+  readonly linux: boolean;
+  readonly nagle: boolean;
+  /** Its delayed-ACK timer for a segment it does not answer at once (0: ACKs at once). */
+  readonly delayedAckMs: number;
 }
 
 export type HandshakeResult =
@@ -302,20 +117,24 @@ export class Link {
 
   /**
    * The TCP handshake started at `at`: SYNs go at the W5100's doubling RTR until the
-   * EthernetClient connect timeout; a SYN gets through when neither it nor the SYN-ACK is lost
-   * (folded into one per-attempt loss) and the cable is in.
+   * EthernetClient connect timeout, or on `synPolicy` (Linux: TCP_TIMEOUT_INIT 1 s doubling,
+   * tcp_syn_retries) until its last wait or the connect timeout, whichever is first; a SYN gets
+   * through when neither it nor the SYN-ACK is lost (folded into one per-attempt loss) and the
+   * cable is in.
    */
   handshake(at: number): HandshakeResult {
     this.stats.handshakes++;
     const { nodePolicy, connectTimeoutMs, latencyMs } = this.opts;
+    const syn = this.opts.synPolicy ?? nodePolicy;
+    const lastSyn = this.opts.synPolicy ? syn.retries : Number.POSITIVE_INFINITY;
     let t = at;
-    for (let k = 0; t < at + connectTimeoutMs; k++) {
+    for (let k = 0; t < at + connectTimeoutMs && k <= lastSyn; k++) {
       if (this.upAt(t) && !this.lossUp.lost()) return { ok: true, at: t + 2 * latencyMs };
       this.stats.synRetransmissions++;
-      t += rtoAfter(nodePolicy, k);
+      t += Math.min(syn.firstRtoMs * 2 ** k, syn.capMs);
     }
     this.stats.handshakeFailures++;
-    return { ok: false, at: at + connectTimeoutMs };
+    return { ok: false, at: Math.min(t, at + connectTimeoutMs) };
   }
 
   /**
@@ -333,9 +152,36 @@ export class Link {
         h.timedOut(t);
       },
     });
+    const fixed: EndTcp = { linux: false, nagle: false, delayedAckMs: 0 };
+    const node = this.opts.nodeTcp ?? fixed;
+    const broker = this.opts.brokerTcp ?? fixed;
+    // A direction's sender is one end, its ACKs come from the other end over the reverse direction.
+    const upSide: TcpSide = { linux: node.linux, nagle: node.nagle, delayedAckMs: broker.delayedAckMs };
+    const downSide: TcpSide = { linux: broker.linux, nagle: broker.nagle, delayedAckMs: node.delayedAckMs };
+    const acks = this.opts.ackLoss === true;
     return {
-      up: new LinkPath(sched, nodePolicy, this.lossUp, latencyMs, wrap(up), this.stats.up, true),
-      down: new LinkPath(sched, brokerPolicy, this.lossDown, latencyMs, wrap(down), this.stats.down),
+      up: new LinkPath(
+        sched,
+        nodePolicy,
+        this.lossUp,
+        latencyMs,
+        wrap(up),
+        this.stats.up,
+        true,
+        upSide,
+        acks ? this.lossDown : undefined,
+      ),
+      down: new LinkPath(
+        sched,
+        brokerPolicy,
+        this.lossDown,
+        latencyMs,
+        wrap(down),
+        this.stats.down,
+        false,
+        downSide,
+        acks ? this.lossUp : undefined,
+      ),
     };
   }
 }

@@ -29,8 +29,9 @@ export type LossSpec = z.infer<typeof lossSpecSchema>;
 
 export const NO_LOSS: LossSpec = { kind: "none" };
 
-/** Per-attempt loss of a segment when each direction loses packets independently with `q`:
- * an attempt fails if the data or its ACK is lost. */
+/** The sender's per-attempt failure when each direction loses packets independently with `q`:
+ * an attempt fails (for its retry count) if the data or its ACK is lost. The link draws the two
+ * apart (node/tcp-sender.ts); this is the analytic figure for docs and checks. */
 export function attemptLossFromPacketLoss(q: number): number {
   return 1 - (1 - q) * (1 - q);
 }

@@ -88,6 +88,20 @@ const profileFile = z
       })
       .strict(),
     brokerTcp: z.object({ rtoMinMs: figure, rtoMaxMs: figure, retries: integer }).strict(),
+    /**
+     * The node's own TCP when it is Linux's (absent: the W5100's, from `w5100`): RTO from SRTT/RTTVAR
+     * with `w5100.rtrMs` as TCP_RTO_MIN, backoff kept per connection, tail loss probe; Nagle's
+     * algorithm, its delayed-ACK timer, and the SYN schedule (first SYN RTO, tcp_syn_retries).
+     */
+    nodeTcp: z
+      .object({
+        nagle: z.boolean(),
+        delayedAckMs: figure,
+        synRtoMs: positive,
+        synRetries: integer,
+      })
+      .strict()
+      .optional(),
     network: z.object({ oneWayLatencyMs: figure, brokerForwardMs: figure, lossFree: z.boolean() }).strict(),
     mqtt: z.object({ maxPacketBytes: integer, keepaliveS: positive, socketTimeoutS: positive }).strict(),
     sketch: z.object({ reconnectPeriodMs: figure, syncGraceMs: integer }).strict(),
@@ -155,6 +169,7 @@ export interface DeviceProfile {
   readonly loop: Values<ProfileFile["loop"]>;
   readonly w5100: Values<ProfileFile["w5100"]>;
   readonly brokerTcp: Values<ProfileFile["brokerTcp"]>;
+  readonly nodeTcp: Values<NonNullable<ProfileFile["nodeTcp"]>> | undefined;
   readonly network: Values<ProfileFile["network"]>;
   readonly mqtt: Values<ProfileFile["mqtt"]>;
   readonly sketch: Values<ProfileFile["sketch"]>;
@@ -195,6 +210,7 @@ export function parseProfile(json: unknown, origin: string): DeviceProfile {
     loop: values(p.loop),
     w5100: values(p.w5100),
     brokerTcp: values(p.brokerTcp),
+    nodeTcp: p.nodeTcp ? values(p.nodeTcp) : undefined,
     network: values(p.network),
     mqtt: values(p.mqtt),
     sketch: values(p.sketch),

@@ -1,7 +1,7 @@
 /**
- * TCP retransmission of one segment: the doubling, capped retransmission timeout, the sampled
- * number of lost attempts, and the analytic distribution the samples must follow
- * (docs/device-model.md §Link).
+ * TCP retransmission of one segment: the retry policy, the doubling, capped retransmission timeout
+ * and the analytic distribution a fixed (W5100) sender's samples must follow (docs/device-model.md
+ * §The link); node/tcp-sender.ts samples the transmissions.
  */
 
 export interface RetryPolicy {
@@ -28,25 +28,6 @@ export function delayBefore(policy: RetryPolicy, k: number): number {
 /** When a socket gives up after every transmission was lost: after the last wait too. */
 export function timeoutAfter(policy: RetryPolicy): number {
   return delayBefore(policy, policy.retries + 1);
-}
-
-export type Attempts =
-  /** Transmission `attempt` (0-based) gets through at `at`. */
-  | { readonly ok: true; readonly attempt: number; readonly at: number }
-  /** Every transmission up to the last was lost; the sender gives up at `at`. */
-  | { readonly ok: false; readonly attempt: number; readonly at: number };
-
-/**
- * Samples the transmissions of a segment from transmission `from` sent at `at`, continuing the
- * doubling from there (a segment whose earlier attempts were already decided resumes here).
- */
-export function sampleAttempts(lost: () => boolean, policy: RetryPolicy, from: number, at: number): Attempts {
-  let t = at;
-  for (let k = from; k <= policy.retries; k++) {
-    if (!lost()) return { ok: true, attempt: k, at: t };
-    t += rtoAfter(policy, k);
-  }
-  return { ok: false, attempt: policy.retries, at: t };
 }
 
 export interface RetransmissionOutcome {

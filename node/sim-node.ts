@@ -15,6 +15,7 @@ import { type PressPlan, pressPlanSchema, runPressPlan } from "./presses.js";
 import { type DeviceProfile, loadProfile } from "./profile.js";
 import { nodeRandom } from "./rng.js";
 import type { Scheduler, Timer } from "./scheduler.js";
+import { LINUX_DELACK_MIN_MS } from "./tcp-sender.js";
 import type { WireFactory } from "./wire.js";
 
 /** The plain-data part of a node's configuration, validated once here. */
@@ -86,10 +87,19 @@ export class SimNode {
       sched,
       nodePolicy: { firstRtoMs: p.w5100.rtrMs, capMs: p.w5100.rtoCapMs, retries: p.w5100.rcr },
       brokerPolicy: {
-        firstRtoMs: p.brokerTcp.rtoMinMs + 2 * p.network.oneWayLatencyMs,
+        firstRtoMs: p.brokerTcp.rtoMinMs,
         capMs: p.brokerTcp.rtoMaxMs,
         retries: p.brokerTcp.retries,
       },
+      // The broker's host is Linux (RTO from SRTT/RTTVAR, backoff, TLP); Aedes sets TCP_NODELAY.
+      brokerTcp: { linux: true, nagle: false, delayedAckMs: LINUX_DELACK_MIN_MS },
+      nodeTcp: p.nodeTcp
+        ? { linux: true, nagle: p.nodeTcp.nagle, delayedAckMs: p.nodeTcp.delayedAckMs }
+        : undefined,
+      synPolicy: p.nodeTcp
+        ? { firstRtoMs: p.nodeTcp.synRtoMs, capMs: p.w5100.rtoCapMs, retries: p.nodeTcp.synRetries }
+        : undefined,
+      ackLoss: true,
       latencyMs: p.network.oneWayLatencyMs,
       connectTimeoutMs: p.w5100.connectTimeoutMs,
       randUp: nodeRandom(cfg.seed, id, "loss-up"),

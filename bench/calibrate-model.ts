@@ -1,0 +1,74 @@
+/**
+ * The model half of the calibration alone (no root needed): the `linux-client` fleet of pairs at
+ * each loss level, p50/p90/p99 and lost, as `calibrate` runs it beside the kernel.
+ *   npm run bench -- calibrate --model-only [--loss 0,5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
+ *   npm run bench -- calibrate --model-only --real bench/results/calibrate-….json: the kernel's side
+ *   of a recorded run beside the current model (same levels, rates, clients and seconds), as a table.
+ */
+import { readFileSync } from "node:fs";
+import { runFleet } from "../fleet/run.js";
+import { compare, markdownTable, parseNumberList, type Row, type Side } from "./calibrate-table.js";
+import { arg, numArg } from "./record.js";
+
+/** One virtual-time run of the calibration's fleet under the model. */
+export async function modelSide(
+  clients: number,
+  rate: number,
+  seconds: number,
+  lossPct: number,
+): Promise<Side> {
+  const m = await runFleet({
+    nodes: clients,
+    profile: "linux-client",
+    topology: "pairs",
+    ratePerNodePerMin: (rate * 60) / clients,
+    durationS: seconds + 5,
+    pressesEndEarlyS: 5,
+    settleS: 5,
+    lossPct,
+    seed: `calibrate-${lossPct}-${rate}`,
+    clock: "virtual",
+  });
+  const { p50Ms, p90Ms, p99Ms } = m.sync;
+  return { samples: m.deliveries, p50Ms, p90Ms, p99Ms, lost: m.lost };
+}
+
+export async function calibrateModel(argv: string[]): Promise<void> {
+  const recorded = arg(argv, "--real", "");
+  if (recorded !== "") {
+    const run = JSON.parse(readFileSync(recorded, "utf8")) as {
+      clients?: number;
+      seconds?: number;
+      rows?: Row[];
+    };
+    if (!Array.isArray(run.rows) || typeof run.clients !== "number" || typeof run.seconds !== "number") {
+      throw new Error(`--real ${recorded}: not a calibrate result (needs clients, seconds and rows)`);
+    }
+    const rows: Row[] = [];
+    for (const r of run.rows) {
+      rows.push(
+        compare(
+          r.lossPct,
+          r.ratePerS,
+          r.real,
+          await modelSide(run.clients, r.ratePerS, run.seconds, r.lossPct),
+        ),
+      );
+    }
+    console.log(markdownTable(rows));
+    return;
+  }
+  const losses = parseNumberList("--loss", arg(argv, "--loss", "0,5,10,15,20,25"), 0, 90);
+  const rates = parseNumberList("--rates", arg(argv, "--rates", "40"), 0.01, 10_000);
+  const clients = numArg(argv, "--clients", 50);
+  const seconds = numArg(argv, "--seconds", 60);
+  for (const rate of rates) {
+    for (const lossPct of losses) {
+      const s = await modelSide(clients, rate, seconds, lossPct);
+      const f = (x: number) => (x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString("en"));
+      console.log(
+        `loss ${lossPct} % ${rate}/s: ${s.samples} samples, ${f(s.p50Ms)} / ${f(s.p90Ms)} / ${f(s.p99Ms)} ms, ${s.lost} lost`,
+      );
+    }
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * One direction of one TCP connection between a node and the broker, per MQTT packet (one packet =
+ * one TCP segment: every protocol message fits one): the segment's transmissions come from the
+ * sender (node/tcp-sender.ts); the path keeps TCP's in-order delivery (a later segment waits
+ * behind a delayed one: head-of-line blocking), honours a closed receive window and cable pulls,
+ * holds segments under Nagle, and times the socket out when the retries run out.
+ */
+import type { LossProcess } from "./loss.js";
+import type { RetryPolicy } from "./retransmit.js";
+import type { Scheduler, Timer } from "./scheduler.js";
+import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide } from "./tcp-sender.js";
+
+export interface PathStats {
+  segments: number;
+  bytes: number;
+  retransmissions: number;
+  timeouts: number;
+  /** Times the receiver's window was full and the sender had to hold data back. */
+  windowStalls: number;
+}
+
+interface Segment {
+  readonly bytes: Buffer;
+  /** The transmission that gets through, and when it is sent. */
+  attempt: number;
+  attemptAt: number;
+  /** Every transmission's time (the sender's schedule). */
+  times: number[];
+}
+
+export interface PathHooks {
+  /** Hands a segment to the receiver at `at`; false when its window is full (try again on `resume`). */
+  deliver(bytes: Buffer, at: number): boolean;
+  /** The sender gave up at `at`: the connection is dead. */
+  timedOut(at: number): void;
+  /** Whether the cable was plugged in at time `at`. */
+  upAt(at: number): boolean;
+}
+
+/** One direction of one TCP connection. */
+export class LinkPath {
+  private queue: Segment[] = [];
+  private head = 0;
+  private timer: Timer | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private killAt = Number.POSITIVE_INFINITY;
+  private lastDelivered = Number.NEGATIVE_INFINITY;
+  private stalled = false;
+  private dead = false;
+  /** The sender lost power: what left it before then still arrives; then this is called. */
+  private afterCut: (() => void) | undefined;
+  private readonly sender: TcpSender;
+  /** Nagle: segments handed over before this time go out together at it. */
+  private heldUntil = Number.NEGATIVE_INFINITY;
+  private held: Segment | undefined;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly policy: RetryPolicy,
+    private readonly loss: LossProcess,
+    private readonly latencyMs: number,
+    private readonly hooks: PathHooks,
+    readonly stats: PathStats,
+    /** Deliveries leave the model at their exact instant (the node's side: writes to the real socket). */
+    private readonly exact = false,
+    /** The sender's kind and the receiver's delayed ACK (default: the W5100's fixed RTR, no ACK model). */
+    side: TcpSide = FIXED_SIDE,
+    /** Loss of this direction's ACKs: the reverse direction's loss process (default: never lost). */
+    private readonly ackLoss: LossProcess | undefined = undefined,
+  ) {
+    this.sender = new TcpSender(policy, side, latencyMs);
+  }
+
+  /** The connection's sender state (RTO, backoff, when everything sent is acked). */
+  get tcp(): TcpSender {
+    return this.sender;
+  }
+
+  /** Sends a segment at model time `at`. */
+  send(bytes: Buffer, at: number): void {
+    if (this.dead) return;
+    this.stats.segments++;
+    this.stats.bytes += bytes.length;
+    const held = this.held;
+    if (held !== undefined && at < this.heldUntil) {
+      // Nagle: coalesced with the segment already waiting, it shares its transmissions.
+      this.queue.push({ bytes, attempt: held.attempt, attemptAt: held.attemptAt, times: held.times });
+      this.arm();
+      return;
+    }
+    const release = this.sender.releaseAt(at);
+    const seg: Segment = { bytes, attempt: 0, attemptAt: release, times: [] };
+    this.held = release > at ? seg : undefined;
+    this.heldUntil = release;
+    this.place(seg, 0, release);
+    this.queue.push(seg);
+    this.arm();
+  }
+
+  /** Bytes sent but not yet delivered at time `at` (the sender's unacknowledged data). */
+  pendingBytes(): number {
+    let n = 0;
+    for (let i = this.head; i < this.queue.length; i++) n += (this.queue[i] as Segment).bytes.length;
+    return n;
+  }
+
+  /** Earliest time ≥ `at` when at most `limit` bytes are still undelivered, on the current samples. */
+  drainedTo(limit: number, at: number): number {
+    let suffix = this.pendingBytes();
+    let t = at;
+    let readyMax = this.lastDelivered;
+    for (let i = this.head; i < this.queue.length && suffix > limit; i++) {
+      const s = this.queue[i] as Segment;
+      readyMax = Math.max(readyMax, s.attemptAt + this.latencyMs);
+      suffix -= s.bytes.length;
+      t = Math.max(t, readyMax);
+    }
+    return suffix > limit ? Number.POSITIVE_INFINITY : t;
+  }
+
+  /** The receiver's window opened again at `at`. */
+  resume(at: number): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    this.lastDelivered = Math.max(this.lastDelivered, at);
+    this.arm();
+  }
+
+  /** The connection is gone: nothing more is sent or delivered. */
+  close(): void {
+    this.dead = true;
+    this.afterCut = undefined;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.queue = [];
+    this.head = 0;
+  }
+
+  /**
+   * The sender lost power at `at`. A segment whose successful transmission left before then is on
+   * the cable and still arrives, in order; nothing is retransmitted any more, so the first one that
+   * needed a later transmission — and everything behind it, which TCP cannot deliver past the gap —
+   * never does. `then` runs once the path is done.
+   */
+  cut(at: number, then: () => void): void {
+    if (this.dead) {
+      then();
+      return;
+    }
+    let keep = this.head;
+    while (keep < this.queue.length && (this.queue[keep] as Segment).attemptAt <= at) keep++;
+    this.queue.length = keep;
+    this.killAt = Number.POSITIVE_INFINITY;
+    this.afterCut = then;
+    this.finishCut();
+    if (!this.dead) this.arm();
+  }
+
+  private finishCut(): void {
+    if (this.afterCut === undefined || this.head < this.queue.length) return;
+    const then = this.afterCut;
+    this.close();
+    then();
+  }
+
+  private place(seg: Segment, from: number, at: number): void {
+    const ackLoss = this.ackLoss;
+    const r = this.sender.sample({
+      from,
+      at,
+      answered: answeredAtOnce(seg.bytes),
+      dataLost: () => this.loss.lost(),
+      ackLost: ackLoss === undefined ? () => false : () => ackLoss.lost(),
+    });
+    // Resuming at `from` > 0 means transmission from-1 was lost too (the cable was out).
+    this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);
+    seg.attempt = r.attempt;
+    seg.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
+    seg.times = r.times;
+    if (!r.ok || r.giveUpAt !== Number.POSITIVE_INFINITY) this.killAt = Math.min(this.killAt, r.giveUpAt);
+  }
+
+  private arm(): void {
+    if (this.dead || this.stalled) return;
+    const seg = this.queue[this.head];
+    let due = this.killAt;
+    if (seg !== undefined) due = Math.min(due, Math.max(seg.attemptAt + this.latencyMs, this.lastDelivered));
+    if (due === this.timerAt && this.timer !== undefined) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = due;
+    if (due === Number.POSITIVE_INFINITY) return;
+    this.timer = this.sched.at(
+      due,
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.run(due);
+      },
+      this.exact,
+    );
+  }
+
+  private run(now: number): void {
+    for (;;) {
+      if (this.killAt <= now) {
+        this.stats.timeouts++;
+        const at = this.killAt;
+        this.close();
+        this.hooks.timedOut(at);
+        return;
+      }
+      const seg = this.queue[this.head];
+      if (seg === undefined) break;
+      const ready = seg.attemptAt + this.latencyMs;
+      if (ready > now) break;
+      if (!this.hooks.upAt(seg.attemptAt)) {
+        if (this.afterCut !== undefined) {
+          // Lost on a pulled cable, with no one left to send it again.
+          this.queue.length = this.head;
+          break;
+        }
+        // The cable was out when this attempt went: it is lost like any other.
+        const next = seg.times.find((t) => t > seg.attemptAt);
+        this.place(seg, seg.attempt + 1, next ?? seg.attemptAt + this.policy.firstRtoMs * 2 ** seg.attempt);
+        continue;
+      }
+      const at = Math.max(ready, this.lastDelivered);
+      if (!this.hooks.deliver(seg.bytes, at)) {
+        this.stats.windowStalls++;
+        this.stalled = true;
+        return;
+      }
+      this.lastDelivered = at;
+      this.head++;
+      if (this.dead) return;
+    }
+    this.finishCut();
+    if (this.dead) return;
+    if (this.head === this.queue.length) {
+      // Everything sent has arrived (the usual case): let the delivered segments go at once.
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.arm();
+  }
+}

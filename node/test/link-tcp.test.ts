@@ -1,0 +1,358 @@
+/**
+ * The TCP rules of the link model, each on scripted losses: ACK loss as its own event, the backoff a
+ * connection keeps until new data is acknowledged, Loss-state retransmission, the tail loss probe,
+ * RTO from SRTT/RTTVAR with Linux's floor, cumulative ACKs, Nagle with the delayed ACK, and
+ * Linux's SYN schedule.
+ */
+import { describe, expect, it } from "vitest";
+import { Link, LinkPath, type PathStats } from "../link.js";
+import { LossProcess } from "../loss.js";
+import { loadProfile } from "../profile.js";
+import type { RetryPolicy } from "../retransmit.js";
+import { FakeScheduler } from "../scheduler.js";
+import { TcpSender, type TcpSide } from "../tcp-sender.js";
+
+const LINUX: RetryPolicy = { firstRtoMs: 200, capMs: 120_000, retries: 15 };
+const LINUX_SIDE: TcpSide = { linux: true, nagle: false, delayedAckMs: 0 };
+const stats = (): PathStats => ({ segments: 0, bytes: 0, retransmissions: 0, timeouts: 0, windowStalls: 0 });
+
+/** A loss decision per call, in turn; true = lost. Running out of script fails the test. */
+function script(xs: boolean[]): () => boolean {
+  let i = 0;
+  return () => {
+    if (i >= xs.length) throw new Error(`loss script of ${xs.length} ran out`);
+    return xs[i++] as boolean;
+  };
+}
+
+/** A LossProcess whose draws follow a script (bernoulli 0.5 over scripted uniforms). */
+function scriptedLoss(xs: boolean[]): LossProcess {
+  const next = script(xs);
+  return new LossProcess({ kind: "bernoulli", p: 0.5 }, () => (next() ? 0.1 : 0.9));
+}
+
+function path(opts: { side: TcpSide; data: boolean[]; acks?: boolean[]; latencyMs?: number }) {
+  const sched = new FakeScheduler();
+  const delivered: { at: number; tag: number }[] = [];
+  const s = stats();
+  const p = new LinkPath(
+    sched,
+    LINUX,
+    scriptedLoss(opts.data),
+    opts.latencyMs ?? 0,
+    {
+      deliver: (b, at) => {
+        delivered.push({ at, tag: b[1] ?? -1 });
+        return true;
+      },
+      timedOut: () => {},
+      upAt: () => true,
+    },
+    s,
+    false,
+    opts.side,
+    opts.acks ? scriptedLoss(opts.acks) : undefined,
+  );
+  return { sched, p, delivered, s };
+}
+
+// MQTT first bytes: PUBACK (not answered by the receiver), PUBLISH QoS 0 (not answered), QoS 1.
+const PUBACK = 0x40;
+const PUB0 = 0x30;
+const PUB1 = 0x32;
+const seg = (type: number, tag: number) => Buffer.from([type, tag]);
+
+describe("ACK loss", () => {
+  it("delivers the data on time, but the lost ACK costs a spurious retransmission", () => {
+    // Data always through; the first ACK is lost, the tail loss probe's ACK gets back.
+    const { sched, p, delivered, s } = path({
+      side: LINUX_SIDE,
+      data: [false, false],
+      acks: [true, false],
+      latencyMs: 1,
+    });
+    p.send(seg(PUB1, 1), 0);
+    sched.runUntil(1000);
+    expect(delivered).toEqual([{ at: 1, tag: 1 }]);
+    expect(s.retransmissions).toBe(1);
+    expect(p.tcp.ackAt).toBe(202);
+  });
+
+  it("without a reverse loss process the sender never retransmits a delivered segment", () => {
+    const { sched, p, s } = path({ side: LINUX_SIDE, data: [false], latencyMs: 1 });
+    p.send(seg(PUB1, 1), 0);
+    sched.runUntil(1000);
+    expect(s.retransmissions).toBe(0);
+  });
+});
+
+describe("backoff kept by the connection", () => {
+  const run = () => {
+    const sender = new TcpSender(LINUX, LINUX_SIDE, 10);
+    // Segment 1: delivered at once; ACKs of 0 (TLP at 200), 200 (RTO at 400) and 400 lost; 800's back.
+    const one = sender.sample({
+      from: 0,
+      at: 0,
+      answered: true,
+      dataLost: script([false, false, false, false]),
+      ackLost: script([true, true, true, false]),
+    });
+    return { sender, one };
+  };
+
+  it("doubles after each RTO (the probe does not count) and holds until new data is acked", () => {
+    const { sender, one } = run();
+    expect(one.times).toEqual([0, 200, 400, 800]);
+    expect(one.ackAt).toBe(820);
+    expect(sender.backoffAt(300)).toBe(0);
+    expect(sender.backoffAt(400)).toBe(1);
+    expect(sender.backoffAt(810)).toBe(2);
+    expect(sender.backoffAt(820)).toBe(0);
+  });
+
+  it("a segment sent at the RTO inherits it: its first retransmission after 2×RTO", () => {
+    const { sender } = run();
+    const two = sender.sample({
+      from: 0,
+      at: 400,
+      answered: true,
+      dataLost: script([true, false]),
+      ackLost: script([false]),
+    });
+    expect(two.times).toEqual([400, 800]);
+  });
+
+  it("Loss state: a later segment goes again with the first one's next retransmission", () => {
+    const { sender } = run();
+    const two = sender.sample({
+      from: 0,
+      at: 500,
+      answered: true,
+      dataLost: script([true, false]),
+      ackLost: script([false]),
+    });
+    // Its own backed-off RTO would fire at 500 + 400; the connection retransmits at 800.
+    expect(two.times).toEqual([500, 800]);
+  });
+
+  it("resets once new data is acked: a segment after the ACK gets the un-backed-off RTO", () => {
+    const { sender } = run();
+    const three = sender.sample({
+      from: 0,
+      at: 1000,
+      answered: true,
+      dataLost: script([true, false]),
+      ackLost: script([false]),
+    });
+    // RTT sample 20 ms: SRTT 20, RTTVAR 10, RTO = 20 + max(40, 200) = 220 (a tail loss probe).
+    expect(sender.rto).toBe(220);
+    expect(three.times).toEqual([1000, 1220]);
+  });
+
+  it("the ACK of an earlier segment re-arms the timer of one still outstanding", () => {
+    const sender = new TcpSender(LINUX, LINUX_SIDE, 100);
+    const one = sender.sample({
+      from: 0,
+      at: 0,
+      answered: true,
+      dataLost: script([false, false]),
+      ackLost: script([true, false]),
+    });
+    expect(one.ackAt).toBe(400);
+    const two = sender.sample({
+      from: 0,
+      at: 250,
+      answered: true,
+      dataLost: script([true, false]),
+      ackLost: script([false]),
+    });
+    // No later retransmission of segment 1 carries it; segment 1's ACK at 400 restarts the
+    // timer: 400 + RTO 200 (not 250 + 200: RFC 6298 §5.3).
+    expect(two.times).toEqual([250, 600]);
+  });
+
+  it("a later segment's ACK covers an earlier one whose ACKs were lost (cumulative)", () => {
+    const sender = new TcpSender(LINUX, LINUX_SIDE, 10);
+    sender.sample({
+      from: 0,
+      at: 0,
+      answered: true,
+      dataLost: script([false, false, false, false]),
+      ackLost: script([true, true, true, false]),
+    });
+    expect(sender.ackAt).toBe(820);
+    sender.sample({ from: 0, at: 450, answered: true, dataLost: script([false]), ackLost: script([false]) });
+    expect(sender.ackAt).toBe(470);
+    expect(sender.backoffAt(500)).toBe(0);
+  });
+});
+
+describe("tail loss probe", () => {
+  it("an idle connection's first timer is a probe: retransmissions at RTO, 2×RTO, 4×RTO (W5100: 1, 3, 7)", () => {
+    const sender = new TcpSender(LINUX, LINUX_SIDE, 0);
+    const r = sender.sample({
+      from: 0,
+      at: 0,
+      answered: true,
+      dataLost: script([true, true, true, false]),
+      ackLost: script([false]),
+    });
+    expect(r.times).toEqual([0, 200, 400, 800]);
+    const w = new TcpSender({ firstRtoMs: 200, capMs: 6400, retries: 8 }, { ...LINUX_SIDE, linux: false }, 0);
+    const rw = w.sample({
+      from: 0,
+      at: 0,
+      answered: true,
+      dataLost: script([true, true, true, false]),
+      ackLost: script([false]),
+    });
+    expect(rw.times).toEqual([0, 200, 600, 1400]);
+  });
+});
+
+describe("RTO from SRTT/RTTVAR", () => {
+  it("follows RFC 6298 §2 with Linux's 200 ms floor and 120 s cap", () => {
+    const s = new TcpSender(LINUX, LINUX_SIDE, 0);
+    expect(s.rto).toBe(200); // before any sample: the floor (the handshake's sample is sub-ms)
+    s.rttSample(0.1); // SRTT 0.1, RTTVAR 0.05: the floor decides
+    expect(s.rto).toBeCloseTo(200.1, 9);
+    s.rttSample(300); // RTTVAR = 0.75·0.05 + 0.25·299.9, SRTT = 0.875·0.1 + 0.125·300
+    const rttvar = 0.75 * 0.05 + 0.25 * 299.9;
+    const srtt = 0.875 * 0.1 + 0.125 * 300;
+    expect(s.rto).toBeCloseTo(srtt + 4 * rttvar, 9);
+    s.rttSample(1e6);
+    expect(s.rto).toBe(120_000);
+  });
+});
+
+describe("Nagle and the delayed ACK", () => {
+  const side: TcpSide = { linux: true, nagle: true, delayedAckMs: 40 };
+
+  it("holds a small segment until the previous one's delayed ACK, coalescing what follows", () => {
+    const { sched, p, delivered } = path({
+      side,
+      data: [false, false, false],
+      acks: [false, false, false],
+      latencyMs: 1,
+    });
+    p.send(seg(PUBACK, 1), 0); // not answered: ACKed by the receiver's 40 ms timer, back at 42
+    sched.at(10, () => p.send(seg(PUB0, 2), 10));
+    sched.at(20, () => p.send(seg(PUB0, 3), 20));
+    sched.runUntil(1000);
+    expect(delivered).toEqual([
+      { at: 1, tag: 1 },
+      { at: 43, tag: 2 },
+      { at: 43, tag: 3 },
+    ]);
+  });
+
+  it("does not wait when the receiver answers at once (the ACK rides on the answer)", () => {
+    const { sched, p, delivered } = path({ side, data: [false, false], acks: [false, false], latencyMs: 1 });
+    p.send(seg(PUB1, 1), 0); // PUBLISH QoS 1: the PUBACK carries the ACK, back at 2
+    sched.at(10, () => p.send(seg(PUB0, 2), 10));
+    sched.runUntil(1000);
+    expect(delivered).toEqual([
+      { at: 1, tag: 1 },
+      { at: 11, tag: 2 },
+    ]);
+  });
+
+  it("without Nagle the second segment goes at once", () => {
+    const { sched, p, delivered } = path({
+      side: { ...side, nagle: false },
+      data: [false, false],
+      acks: [false, false],
+      latencyMs: 1,
+    });
+    p.send(seg(PUBACK, 1), 0);
+    sched.at(10, () => p.send(seg(PUB0, 2), 10));
+    sched.runUntil(1000);
+    expect(delivered.map((d) => d.at)).toEqual([1, 11]);
+  });
+});
+
+describe("SYN schedule", () => {
+  const link = (p: number, synPolicy?: RetryPolicy) =>
+    new Link({
+      sched: new FakeScheduler(),
+      nodePolicy: LINUX,
+      brokerPolicy: LINUX,
+      latencyMs: 1,
+      connectTimeoutMs: 127_000,
+      randUp: () => (p === 1 ? 0 : 0.99),
+      randDown: () => 0.99,
+      loss: { kind: "bernoulli", p },
+      synPolicy,
+    });
+
+  it("Linux: SYNs at 0, 1, 3, 7, 15, 31 and 63 s (tcp_syn_retries 6), giving up at 127 s", () => {
+    const l = link(1, { firstRtoMs: 1000, capMs: 120_000, retries: 6 });
+    expect(l.handshake(0)).toEqual({ ok: false, at: 127_000 });
+    expect(l.stats.synRetransmissions).toBe(7);
+  });
+
+  it("without a SYN policy the node's data RTO paces the SYNs (the W5100's RTR)", () => {
+    const l = link(1);
+    l.handshake(0);
+    // 0, 0.2, 0.6, 1.4, ... 102.2 s: every SYN before 127 s.
+    expect(l.stats.synRetransmissions).toBe(10);
+  });
+});
+
+describe("Link wiring", () => {
+  it("ACKs of the up direction are lost by the down direction's process: the W5100 times out at RCR though the data arrived", () => {
+    const sched = new FakeScheduler();
+    const link = new Link({
+      sched,
+      nodePolicy: { firstRtoMs: 200, capMs: 6400, retries: 8 },
+      brokerPolicy: LINUX,
+      latencyMs: 1,
+      connectTimeoutMs: 1000,
+      randUp: () => 0.99, // up: nothing lost
+      randDown: () => 0, // down: everything lost, ACKs of the node's data included
+      loss: { kind: "bernoulli", p: 0.5 },
+      ackLoss: true,
+    });
+    const got: number[] = [];
+    const timeouts: number[] = [];
+    const { up } = link.connect(
+      { deliver: (_b, at) => got.push(at) > 0, timedOut: (at) => timeouts.push(at) },
+      { deliver: () => true, timedOut: () => {} },
+    );
+    up.send(seg(PUB0, 1), 0);
+    sched.runUntil(60_000);
+    expect(got).toEqual([1]);
+    expect(link.stats.up.retransmissions).toBe(8);
+    expect(timeouts).toEqual([31_800]);
+  });
+
+  it("linux-client carries Linux's node side; the W5100 profiles keep the datasheet's", () => {
+    expect(loadProfile("linux-client").nodeTcp).toEqual({
+      nagle: true,
+      delayedAckMs: 40,
+      synRtoMs: 1000,
+      synRetries: 6,
+    });
+    expect(loadProfile("uno-w5100").nodeTcp).toBeUndefined();
+    expect(loadProfile("due-w5100").nodeTcp).toBeUndefined();
+  });
+});
+
+describe("SYN schedule against the connect timeout", () => {
+  it("gives up after the last SYN's wait when that comes before the connect timeout", () => {
+    const l = new Link({
+      sched: new FakeScheduler(),
+      nodePolicy: LINUX,
+      brokerPolicy: LINUX,
+      latencyMs: 1,
+      connectTimeoutMs: 600_000,
+      randUp: () => 0,
+      randDown: () => 0.99,
+      loss: { kind: "bernoulli", p: 1 },
+      synPolicy: { firstRtoMs: 1000, capMs: 120_000, retries: 2 },
+    });
+    // SYNs at 0, 1 and 3 s; the last waits 4 s.
+    expect(l.handshake(0)).toEqual({ ok: false, at: 7000 });
+    expect(l.stats.synRetransmissions).toBe(3);
+  });
+});
