@@ -14,11 +14,11 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { UsageError } from "../cli/errors.js";
 import { type BrokerHost, openBrokerHost } from "../fleet/broker-host.js";
-import { type BenchCluster, startCluster } from "./cluster.js";
 import { brokerUrlProblem } from "../fleet/options.js";
 import { mergeShardFiles } from "../fleet/shard-merge.js";
 import { readShardFile } from "../fleet/shard-report.js";
 import { RealScheduler } from "../node/scheduler.js";
+import { type BenchCluster, startCluster } from "./cluster.js";
 import { arg, numArg, record } from "./record.js";
 
 const CLI = new URL("../cli/bin.ts", import.meta.url).pathname;
