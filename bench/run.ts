@@ -12,6 +12,7 @@ import { fuzz } from "./fuzz.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
 import { shards } from "./shards.js";
+import { sweepClocks } from "./sweep-clocks.js";
 import { web } from "./web.js";
 import { webPage } from "./web-page.js";
 
@@ -28,6 +29,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   web,
   "broker-delay": brokerDelay,
   calibrate,
+  "sweep-clocks": sweepClocks,
   shards,
 };
 
