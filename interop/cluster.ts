@@ -6,13 +6,13 @@
  * Members can be stopped (SIGTERM), killed (SIGKILL) and started again on the same ports and store.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
 import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import mqtt from "mqtt";
+import { findSystemBinary } from "./system-bin.js";
 
 export interface ClusterOptions {
   /** Members, an odd number ≥ 1 (JetStream needs a majority); default 3. */
@@ -60,19 +60,9 @@ export interface NatsCluster {
 /** How long a member may take to exit after SIGTERM before it is killed. */
 const STOP_GRACE_MS = 10_000;
 
-/** Debian installs the server in /usr/sbin, which is not on every user's PATH. */
-export function findNatsServer(
-  dirs: readonly string[] = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"],
-): string {
-  for (const dir of dirs) {
-    if (dir === "") continue;
-    const file = join(dir, "nats-server");
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {}
-  }
-  throw new Error("nats-server not found on PATH or in /usr/sbin: install the Debian package nats-server");
+/** The NATS server binary (Debian's package nats-server). */
+export function findNatsServer(dirs?: readonly string[]): string {
+  return findSystemBinary("nats-server", "nats-server", dirs);
 }
 
 /** `count` distinct ports nothing listens on right now: all bound at once, then let go. */

@@ -5,11 +5,11 @@
  * broker (aedes).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
+import { findSystemBinary } from "./system-bin.js";
 
 export interface Mosquitto {
   readonly url: string;
@@ -19,18 +19,9 @@ export interface Mosquitto {
   close(): Promise<void>;
 }
 
-/** Debian installs the broker in /usr/sbin, which is not on every user's PATH. */
+/** The Mosquitto binary (Debian's package mosquitto). */
 export function findMosquitto(): string {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"];
-  for (const dir of dirs) {
-    if (dir === "") continue;
-    const file = join(dir, "mosquitto");
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {}
-  }
-  throw new Error("mosquitto not found on PATH or in /usr/sbin: install the Debian package mosquitto");
+  return findSystemBinary("mosquitto", "mosquitto");
 }
 
 /** A port nothing listens on right now: bind port 0, read it, let it go. */
