@@ -24,7 +24,7 @@ export interface ListenerPort extends BatchSink {
   close(): void;
 }
 
-export type Accept = (stream: Duplex, address: string) => void;
+export type Accept = (stream: PortStream, address: string) => void;
 
 /** One client's stream as the broker sees it. */
 export class PortStream extends Duplex {

@@ -52,7 +52,10 @@ class BrokerThread {
     data: BrokerThreadData,
   ) {
     const post = (m: BrokerThreadReply) => parent.postMessage(m);
-    this.logger = pino({ level: data.logLevel as Level }, { write: (line: string) => post({ type: "log", line }) });
+    this.logger = pino(
+      { level: data.logLevel as Level },
+      { write: (line: string) => post({ type: "log", line }) },
+    );
     this.listener = new PortListener((err, address) =>
       this.logger.error({ address, err: err.message }, "transport port cut: bad batch"),
     );

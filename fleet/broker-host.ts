@@ -1,8 +1,8 @@
 /**
  * The broker a fleet run talks to, and whether the run may restart it: the embedded broker in a
- * thread of this process (fleet/broker-thread.ts), a `twinfleet broker` child process the run started itself (so a restart is a real SIGKILL
- * and a respawn on the same port and data directory, as an operator's broker dies), or someone
- * else's broker at a URL, which the run never restarts.
+ * thread of this process (fleet/broker-thread.ts), a `twinfleet broker` child process the run
+ * started itself (so a restart is a real SIGKILL and a respawn on the same port and data directory,
+ * as an operator's broker dies), or someone else's broker at a URL, which the run never restarts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";

@@ -30,7 +30,11 @@ function workerSource(): string {
   return `import(${tsx}).then((t) => t.register()).then(() => import(${entry}))`;
 }
 
-type Request = BrokerThreadRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+type Request = BrokerThreadRequest extends infer R
+  ? R extends { id: number }
+    ? Omit<R, "id">
+    : never
+  : never;
 
 export class BrokerThreadHost implements BrokerHost {
   readonly kind = "embedded";
@@ -39,7 +43,10 @@ export class BrokerThreadHost implements BrokerHost {
   private port = 0;
   private running = false;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (port?: number) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (port?: number) => void; reject: (e: Error) => void }
+  >();
   private last: BrokerThreadStats | undefined;
   private exited: Error | undefined;
   private readonly exit: Promise<void>;

@@ -178,7 +178,10 @@ export function buildReport(i: ReportInput): Report {
       mainLagP99Ms: round(main.p99Ms, 1),
       brokerLagP99Ms: broker ? round(broker.p99Ms, 1) : null,
       threads: Object.fromEntries(
-        Object.entries(i.lag.threads).map(([k, l]) => [k, { p99Ms: round(l.p99Ms, 1), maxMs: round(l.maxMs, 1) }]),
+        Object.entries(i.lag.threads).map(([k, l]) => [
+          k,
+          { p99Ms: round(l.p99Ms, 1), maxMs: round(l.maxMs, 1) },
+        ]),
       ),
       keptUp: worst.p99Ms < i.keptUpLagMs,
       rssMB: i.rssMB === undefined ? null : round(i.rssMB, 1),

@@ -68,7 +68,8 @@ export function readBatch(batch: unknown, onFrame: (f: Frame) => void): void {
           `data frame of stream ${stream} carries ${length} bytes (1 to ${MAX_FRAME_PAYLOAD} allowed)`,
         );
     } else if (kind === FrameKind.credit) {
-      if (length !== 4) throw new PortFrameError(`credit frame of stream ${stream} has length ${length}, not 4`);
+      if (length !== 4)
+        throw new PortFrameError(`credit frame of stream ${stream} has length ${length}, not 4`);
     } else if (length !== 0) {
       throw new PortFrameError(`${name} frame of stream ${stream} has length ${length}, not 0`);
     }
@@ -113,7 +114,10 @@ export class FrameWriter {
     if (amount > 0) this.add({ kind: FrameKind.credit, stream, credit: amount }, 4);
   }
 
-  control(kind: typeof FrameKind.open | typeof FrameKind.close | typeof FrameKind.refused, stream: number): void {
+  control(
+    kind: typeof FrameKind.open | typeof FrameKind.close | typeof FrameKind.refused,
+    stream: number,
+  ): void {
     this.add({ kind, stream }, 0);
   }
 
@@ -152,7 +156,10 @@ export class FrameWriter {
     this.sink.postMessage(buf, [buf]);
   }
 
-  private add(p: { kind: FrameKind; stream: number; bytes?: Buffer; credit?: number }, payload: number): void {
+  private add(
+    p: { kind: FrameKind; stream: number; bytes?: Buffer; credit?: number },
+    payload: number,
+  ): void {
     this.parts.push(p);
     this.size += HEADER + payload;
     if (!this.scheduled) {

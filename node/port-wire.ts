@@ -6,7 +6,14 @@
  * broker listening) or a connection the broker cut.
  */
 import { FrameSplitter } from "./mqtt-frames.js";
-import { type BatchSink, type Frame, FrameKind, FrameWriter, readBatch, STREAM_WINDOW } from "./port-frames.js";
+import {
+  type BatchSink,
+  type Frame,
+  FrameKind,
+  FrameWriter,
+  readBatch,
+  STREAM_WINDOW,
+} from "./port-frames.js";
 import type { Wire, WireFactory, WireHandlers } from "./wire.js";
 
 /** What the client side needs of a MessagePort. */

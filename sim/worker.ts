@@ -6,8 +6,8 @@
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { NodeEvent } from "../node/metrics.js";
-import { every, RealScheduler } from "../node/scheduler.js";
 import { portWire } from "../node/port-wire.js";
+import { every, RealScheduler } from "../node/scheduler.js";
 import { tcpWire } from "../node/wire.js";
 import type { ShardControl, ShardReport, ShardResult, ShardTask } from "./messages.js";
 import { Shard } from "./shard.js";
