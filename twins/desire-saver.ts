@@ -1,7 +1,9 @@
 /**
  * Saving the desired state: saves run one at a time, and changes made during a save are written by
- * one more save after it, so a burst of changes costs at most two writes. A failed save is logged
- * and the service keeps serving; after `kill` nothing more is written.
+ * one more save after it, so a burst of changes costs at most two writes. A save starts once the I/O
+ * ready now has been handled, so the changes of one batch of messages (a fleet registering: a
+ * thousand confirmations at once) cost one snapshot, not one each. A failed save is logged and the
+ * service keeps serving; after `kill` nothing more is written.
  */
 import type { Logger } from "pino";
 import type { StoredState, TwinsStore } from "./store.js";
@@ -22,6 +24,7 @@ export class DesireSaver {
     if (this.queued || this.killed) return;
     this.queued = true;
     this.saving = this.saving.then(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       this.queued = false;
       if (this.killed) return;
       try {
