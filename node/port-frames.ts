@@ -21,6 +21,8 @@ export const FrameKind = {
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
+import { hostTurn } from "./scheduler.js";
+
 const HEADER = 9;
 /** The largest DATA payload one frame may carry; a writer splits larger chunks. */
 export const MAX_FRAME_PAYLOAD = 64 * 1024;
@@ -90,8 +92,8 @@ export interface BatchSink {
 }
 
 /**
- * Collects frames and posts them as one batch at the end of this turn of the event loop
- * (setImmediate by default), so a burst of writes costs one message, not one each.
+ * Collects frames and posts them as one batch on the host's next turn of its event loop (hostTurn by
+ * default), so a burst of writes costs one message, not one each.
  */
 export class FrameWriter {
   private parts: { kind: FrameKind; stream: number; bytes?: Buffer; credit?: number }[] = [];
@@ -100,7 +102,7 @@ export class FrameWriter {
 
   constructor(
     private readonly sink: BatchSink,
-    private readonly schedule: (fn: () => void) => void = (fn) => void setImmediate(fn),
+    private readonly schedule: (fn: () => void) => void = (fn) => void hostTurn().then(fn),
   ) {}
 
   data(stream: number, bytes: Buffer): void {
