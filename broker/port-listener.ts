@@ -21,6 +21,7 @@ import {
 /** What the listener needs of a MessagePort. */
 export interface ListenerPort extends BatchSink {
   on(event: "message", listener: (batch: unknown) => void): unknown;
+  on(event: "close", listener: () => void): unknown;
   close(): void;
 }
 
@@ -140,6 +141,11 @@ class PortLink {
         this.listener.onError(e as Error, this.address);
         this.cut(true);
       }
+    });
+    // The client thread closed its end or ended: its connections are gone, as a dead process's.
+    port.on("close", () => {
+      for (const s of [...this.streams.values()]) s.peerClosed();
+      this.streams.clear();
     });
   }
 

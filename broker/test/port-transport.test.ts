@@ -130,6 +130,22 @@ describe("in-memory transport", () => {
     expect(credited()).toBe(big.length);
   });
 
+  it("a client thread's port that closes ends its streams, as a dead process's sockets", async () => {
+    const { client, broker } = channel();
+    const listener = new PortListener();
+    listener.attach(broker, "in-process");
+    const streams: PortStream[] = [];
+    listener.listen((s) => streams.push(s));
+    const wire = portWire(client)({ packet: () => {}, closed: () => {} });
+    wire.write(publish(1, 1));
+    while (streams.length === 0) await once(broker, "message");
+    expect(listener.streams).toBe(1);
+    const s = streams[0] as PortStream;
+    client.close();
+    await once(s, "close");
+    expect(listener.streams).toBe(0);
+  });
+
   it("rejects bad batches, naming what is wrong", () => {
     const bad = (b: unknown) => () => readBatch(b, () => {});
     expect(bad("hello")).toThrow(/must be an ArrayBuffer, got string/);
