@@ -1,7 +1,8 @@
 /**
  * The fleet's worker pool: one piscina task per shard of nodes, each with its own MessagePort for
- * events (worker → main) and controls (main → worker). Knows which shard owns which node. With no
- * worker threads the one shard runs in the main thread, beside the broker, over the same ports.
+ * events (worker → main) and controls (main → worker), and with the embedded broker one in-memory
+ * transport port to the broker's thread (fleet/broker-thread.ts). Knows which shard owns which node.
+ * With no worker threads the one shard runs in the main thread, over the same ports.
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
