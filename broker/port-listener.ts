@@ -17,6 +17,7 @@ import {
   readBatch,
   STREAM_WINDOW,
 } from "../node/port-frames.js";
+import { assertNever } from "../protocol/index.js";
 
 /** What the listener needs of a MessagePort. */
 export interface ListenerPort extends BatchSink {
@@ -198,7 +199,7 @@ class PortLink {
       case FrameKind.refused:
         throw new PortFrameError(`a client sent a refused frame (stream ${f.stream}); only the broker may`);
       default:
-        return;
+        assertNever(f.kind);
     }
   }
 }

@@ -8,6 +8,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { type Level, pino } from "pino";
+import { assertNever } from "../protocol/index.js";
 import { PortListener } from "./port-listener.js";
 import { type RunningBroker, startBroker } from "./server.js";
 
@@ -128,6 +129,8 @@ class BrokerThread {
         await b?.close();
         return {};
       }
+      default:
+        return assertNever(m);
     }
   }
 }

@@ -14,6 +14,7 @@ import type {
   BrokerThreadRequest,
   BrokerThreadStats,
 } from "../broker/worker.js";
+import { assertNever } from "../protocol/index.js";
 import type { BrokerHost, BrokerStats } from "./broker-host.js";
 
 /**
@@ -149,6 +150,8 @@ export class BrokerThreadHost implements BrokerHost {
         else p?.resolve(m.port);
         return;
       }
+      default:
+        assertNever(m);
     }
   }
 
