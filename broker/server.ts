@@ -35,6 +35,12 @@ export interface RunningBroker {
   readonly aedes: Aedes;
   /** PUBLISH packets written to clients since the start (deliveries, retained and queued included). */
   readonly traffic: Readonly<TrafficCounters>;
+  /**
+   * Hands the broker a connection that came some other way than its listeners (the in-memory
+   * transport of broker/port-listener.ts), from `address`: it goes through the same admission,
+   * frame limit and conformance gate as an accepted socket, and kill() cuts it too.
+   */
+  accept(stream: Duplex, address: string): void;
   /** Closes listeners, every client socket (connected or not yet), aedes and the store. Idempotent. */
   close(): Promise<void>;
   /**
@@ -244,6 +250,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(wsPort !== undefined ? { wsPort, wsUrl: `ws://${host}:${wsPort}` } : {}),
       aedes,
       traffic,
+      accept: (stream, address) => handle(stream, address),
       close() {
         ending ??= parts.close().then(() => logger.info("broker closed"));
         return ending;

@@ -1,14 +1,15 @@
 /**
- * The broker a fleet run talks to, and whether the run may restart it: the embedded broker in this
- * process, a `twinfleet broker` child process the run started itself (so a restart is a real SIGKILL
- * and a respawn on the same port and data directory, as an operator's broker dies), or someone
- * else's broker at a URL, which the run never restarts.
+ * The broker a fleet run talks to, and whether the run may restart it: the embedded broker in a
+ * thread of this process (fleet/broker-thread.ts), a `twinfleet broker` child process the run
+ * started itself (so a restart is a real SIGKILL and a respawn on the same port and data directory,
+ * as an operator's broker dies), or someone else's broker at a URL, which the run never restarts.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type { MessagePort } from "node:worker_threads";
 import type { Logger } from "pino";
-import { type RunningBroker, startBroker } from "../broker/index.js";
 import { after, type Scheduler } from "../node/scheduler.js";
+import { BrokerThreadHost } from "./broker-thread.js";
 
 /** `memory`: the in-memory broker of a virtual-time run (fleet/virtual.ts). */
 export type BrokerKind = "embedded" | "process" | "external" | "memory";
@@ -27,6 +28,13 @@ export interface BrokerHost {
   rssMB(): number | undefined;
   /** Its clients and the messages clients published to it, where it runs in this process. */
   stats?(): BrokerStats;
+  /**
+   * The embedded broker only: an in-memory transport to it for a node thread (node/port-wire.ts),
+   * instead of a TCP socket per node; its streams show to the broker as from `address`.
+   */
+  link?(address: string): MessagePort;
+  /** Event-loop lag of the broker's own thread, when it runs in one of this process. */
+  lag?(): { p99Ms: number; maxMs: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -53,7 +61,7 @@ export async function openBrokerHost(o: BrokerHostOptions): Promise<BrokerHost> 
   if (o.url !== undefined) return externalBroker(o.url);
   const host = o.process
     ? new ProcessBroker(o.dataDir, o.scheduler)
-    : new EmbeddedBroker(o.dataDir, o.logger);
+    : new BrokerThreadHost(o.dataDir, o.logger);
   await host.start();
   return host;
 }
@@ -74,57 +82,6 @@ function externalBroker(url: string): BrokerHost {
     rssMB: () => undefined,
     close: async () => {},
   };
-}
-
-class EmbeddedBroker implements BrokerHost {
-  readonly kind = "embedded";
-  readonly restartable = true;
-  private broker: RunningBroker | undefined;
-  private port = 0;
-  private messagesIn = 0;
-
-  constructor(
-    private readonly dataDir: string | undefined,
-    private readonly logger: Logger,
-  ) {}
-
-  get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    if (this.broker) return;
-    this.broker = await startBroker({
-      host: "127.0.0.1",
-      port: this.port,
-      logger: this.logger,
-      ...(this.dataDir !== undefined ? { dataDir: this.dataDir } : {}),
-    });
-    this.port = this.broker.port;
-    this.broker.aedes.on("publish", (_packet, client) => {
-      if (client) this.messagesIn++;
-    });
-  }
-
-  stats(): BrokerStats {
-    return { clients: this.broker?.aedes.connectedClients ?? 0, messagesIn: this.messagesIn };
-  }
-
-  async kill(): Promise<void> {
-    const b = this.broker;
-    this.broker = undefined;
-    await b?.kill();
-  }
-
-  rssMB(): number {
-    return process.memoryUsage().rss / 2 ** 20;
-  }
-
-  async close(): Promise<void> {
-    const b = this.broker;
-    this.broker = undefined;
-    await b?.close();
-  }
 }
 
 /** The CLI next to this module: TypeScript under tsx (tests), JavaScript from dist/. */

@@ -1,7 +1,8 @@
 /**
- * How far behind the run's threads fell: each worker thread's event-loop lag as it reports it, and
- * the main thread's (the broker, the twins service, the console) sampled here. Lag above
- * KEPT_UP_LAG_MS means the host, not the fleet, set the pace.
+ * How far behind the run's threads fell: each worker thread's event-loop lag as it reports it, the
+ * main thread's (the twins service, the collector, the console) sampled here, and that of other
+ * threads of the run (the embedded broker's) as they report it. Lag above KEPT_UP_LAG_MS on any
+ * thread means the host, not the fleet, set the pace.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
@@ -13,11 +14,15 @@ export interface Lag {
   readonly maxMs: number;
 }
 
+/** Another thread's latest lag figures (cumulative), undefined until it has reported. */
+export type LagSource = () => Lag | undefined;
+
 export class LagMonitor {
   private readonly shards = new Map<number, Lag>();
   private readonly here = monitorEventLoopDelay({ resolution: 10 });
 
-  constructor() {
+  /** `others`: threads beside the main one and the node workers, by name (`broker`). */
+  constructor(private readonly others: Readonly<Record<string, LagSource>> = {}) {
     this.here.enable();
   }
 
@@ -37,22 +42,46 @@ export class LagMonitor {
     return { p99Ms, maxMs };
   }
 
-  /** The main thread: the broker, the twins service and (in a terminal) the console. */
+  /** The main thread: the twins service, the collector and (in a terminal) the console. */
   main(): Lag {
     return { p99Ms: this.here.percentile(99) / 1e6, maxMs: this.here.max / 1e6 };
   }
 
-  /** p99 lag in ms by thread: `main`, and `worker-N` for each shard that reported. */
+  /** A named other thread's latest figures (`broker`), if it has reported. */
+  other(name: string): Lag | undefined {
+    return this.others[name]?.();
+  }
+
+  /** p99 lag in ms by thread: `main`, each other thread that reported, and `worker-N` per shard. */
   byThread(): Record<string, number> {
     const out: Record<string, number> = { main: this.main().p99Ms };
+    for (const name of Object.keys(this.others)) {
+      const l = this.other(name);
+      if (l) out[name] = l.p99Ms;
+    }
     for (const [shard, l] of this.shards) out[`worker-${shard}`] = l.p99Ms;
     return out;
   }
 
+  /** Every thread's lag, by the names of byThread(). */
+  threads(): Record<string, Lag> {
+    const out: Record<string, Lag> = { main: this.main() };
+    for (const name of Object.keys(this.others)) {
+      const l = this.other(name);
+      if (l) out[name] = l;
+    }
+    for (const [shard, l] of this.shards) out[`worker-${shard}`] = l;
+    return out;
+  }
+
   worst(): Lag {
-    const w = this.workers();
-    const m = this.main();
-    return { p99Ms: Math.max(w.p99Ms, m.p99Ms), maxMs: Math.max(w.maxMs, m.maxMs) };
+    let p99Ms = 0;
+    let maxMs = 0;
+    for (const l of Object.values(this.threads())) {
+      p99Ms = Math.max(p99Ms, l.p99Ms);
+      maxMs = Math.max(maxMs, l.maxMs);
+    }
+    return { p99Ms, maxMs };
   }
 
   stop(): void {
@@ -60,8 +89,30 @@ export class LagMonitor {
   }
 }
 
-/** The worst worker's and the main thread's lag for the report; none at all on virtual time. */
-export function lagOf(m: LagMonitor | undefined): { worker: Lag; main: Lag } {
+export interface RunLag {
+  /** The worst node worker thread. */
+  readonly worker: Lag;
+  readonly main: Lag;
+  /** The embedded broker's thread; absent when the broker is not a thread of this process. */
+  readonly broker?: Lag;
+  /** Every thread by name (`main`, `broker`, `worker-N`); empty on virtual time. */
+  readonly threads: Readonly<Record<string, Lag>>;
+}
+
+/** The threads' lag for the report; none at all on virtual time. */
+export function lagOf(m: LagMonitor | undefined): RunLag {
   const none = { p99Ms: 0, maxMs: 0 };
-  return { worker: m?.workers() ?? none, main: m?.main() ?? none };
+  const broker = m?.other("broker");
+  return {
+    worker: m?.workers() ?? none,
+    main: m?.main() ?? none,
+    ...(broker ? { broker } : {}),
+    threads: m?.threads() ?? {},
+  };
+}
+
+/** The lag sources of a run's broker: its thread's, when it runs in one of this process. */
+export function brokerLag(b: { lag?(): Lag | undefined }): Record<string, LagSource> {
+  const lag = b.lag?.bind(b);
+  return lag ? { broker: lag } : {};
 }

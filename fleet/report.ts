@@ -97,12 +97,16 @@ export interface Report {
     readonly oversizedDropped: number;
   };
   readonly sim: {
-    /** The worst thread's event-loop lag (workers and main). */
+    /** The worst thread's event-loop lag (workers, main and the broker's thread). */
     readonly lagP99Ms: number;
     readonly lagMaxMs: number;
-    /** Worker threads only (the nodes), and the main thread only (broker, twins, console). */
+    /** Worker threads only (the nodes), and the main thread only (twins, collector, console). */
     readonly workerLagP99Ms: number;
     readonly mainLagP99Ms: number;
+    /** The embedded broker's own thread; null when the broker is not a thread of this process. */
+    readonly brokerLagP99Ms: number | null;
+    /** Every thread's lag (`main`, `broker`, `worker-N`); empty on virtual time. */
+    readonly threads: Readonly<Record<string, { readonly p99Ms: number; readonly maxMs: number }>>;
     readonly keptUp: boolean;
     /** Resident memory at the end of the presses; null on virtual time (it would differ between identical runs). */
     readonly rssMB: number | null;

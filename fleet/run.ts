@@ -24,7 +24,7 @@ import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import type { FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultRunner } from "./faults/targets.js";
-import { KEPT_UP_LAG_MS, LagMonitor, lagOf } from "./lag.js";
+import { brokerLag, KEPT_UP_LAG_MS, LagMonitor, lagOf } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { collectorFigures, type FleetRunEvents, type Progress, type RunPhase } from "./progress.js";
@@ -32,7 +32,7 @@ import { REGISTRATION_LIMIT_MS, Registrations, type TwinsView } from "./registra
 import type { Report } from "./report.js";
 import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { type FleetParts, prepareFleet } from "./setup.js";
-import { ShardPool, shardCommon } from "./shards.js";
+import { linkOf, ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
 import { startVirtual, type VirtualClock } from "./virtual.js";
@@ -87,7 +87,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
-    this.lag = virtual ? undefined : new LagMonitor();
+    this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
     ).first;
@@ -135,7 +135,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       return run;
     }
     const parts = await prepareFleet(opts, logger, scheduler);
-    const pool = new ShardPool(opts.workers, onShard);
+    const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker));
     run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, scheduler, undefined);
     const { hostname, port } = new URL(parts.broker.url);
     run.launch(hostname, Number(port || 1883));

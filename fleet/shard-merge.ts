@@ -264,6 +264,12 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
       lagMaxMs: Math.max(...files.map((f) => f.sim.lagMaxMs)),
       workerLagP99Ms: lagP99,
       mainLagP99Ms: lagP99,
+      // The shards' broker is not theirs: no broker thread to time.
+      brokerLagP99Ms: null,
+      // Each shard's process, its worst thread.
+      threads: Object.fromEntries(
+        files.map((f) => [`shard-${f.shard.index}`, { p99Ms: f.sim.lagP99Ms, maxMs: f.sim.lagMaxMs }]),
+      ),
       keptUp: lagP99 < KEPT_UP_LAG_MS,
       // Every shard's process together.
       rssMB: round(

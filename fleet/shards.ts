@@ -1,7 +1,8 @@
 /**
  * The fleet's worker pool: one piscina task per shard of nodes, each with its own MessagePort for
- * events (worker → main) and controls (main → worker). Knows which shard owns which node. With no
- * worker threads the one shard runs in the main thread, beside the broker, over the same ports.
+ * events (worker → main) and controls (main → worker), and with the embedded broker one in-memory
+ * transport port to the broker's thread (fleet/broker-thread.ts). Knows which shard owns which node.
+ * With no worker threads the one shard runs in the main thread, over the same ports.
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
@@ -18,6 +19,7 @@ import {
   shardSlots,
 } from "../sim/messages.js";
 import runShardHere from "../sim/worker.js";
+import type { BrokerHost } from "./broker-host.js";
 import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
@@ -38,9 +40,14 @@ export class ShardPool implements ShardHost {
   private readonly pendingDetail = new Map<number, (d: SimNodeDetail | undefined) => void>();
   private nextRequest = 0;
 
+  /**
+   * `link`, when given, makes each shard's in-memory transport to the broker thread (the shard's
+   * nodes then open no socket).
+   */
   constructor(
     threads: number,
     private readonly onReport: (r: ShardReport) => void,
+    private readonly link?: (shard: number) => MessagePort,
   ) {
     if (threads === 0) return;
     const { filename, execArgv } = workerModule();
@@ -87,10 +94,14 @@ export class ShardPool implements ShardHost {
       }
       this.onReport(m);
     });
+    const brokerLink = this.link?.(shard);
+    const full: ShardTask = { ...task, port: port2, ...(brokerLink ? { brokerLink } : {}) };
     this.results.push(
       this.pool
-        ? (this.pool.run({ ...task, port: port2 }, { transferList: [port2] }) as Promise<ShardResult>)
-        : runShardHere({ ...task, port: port2 }),
+        ? (this.pool.run(full, {
+            transferList: brokerLink ? [port2, brokerLink] : [port2],
+          }) as Promise<ShardResult>)
+        : runShardHere(full),
     );
   }
 
@@ -165,4 +176,13 @@ export function shardCommon(
     timeOrigin: at.timeOrigin,
     ...(opts.nodePassword !== undefined ? { nodePassword: opts.nodePassword } : {}),
   };
+}
+
+/** Where the nodes' in-memory transport comes from: every node shows to the broker as this one address, as on loopback. */
+export const IN_PROCESS_ADDRESS = "in-process";
+
+/** In-memory transports to the run's broker, when it is a thread of this process (else TCP). */
+export function linkOf(b: BrokerHost): ((shard: number) => MessagePort) | undefined {
+  const link = b.link?.bind(b);
+  return link ? () => link(IN_PROCESS_ADDRESS) : undefined;
 }

@@ -17,6 +17,7 @@ import type { BrokerKind } from "./broker-host.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
+import type { RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import type { TwinsView } from "./registrations.js";
@@ -30,8 +31,8 @@ export interface ReportInput {
   readonly collector: Collector;
   readonly registeredAt: ReadonlyMap<string, number>;
   readonly results: readonly ShardResult[];
-  /** Event-loop lag of the worst worker thread and of the main thread. */
-  readonly lag: { readonly worker: Lag; readonly main: Lag };
+  /** Event-loop lag of the run's threads (fleet/lag.ts). */
+  readonly lag: RunLag;
   readonly keptUpLagMs: number;
   readonly rssMB: number | undefined;
   readonly brokerRssMaxMB: number | undefined;
@@ -48,15 +49,11 @@ export interface ReportInput {
   readonly cutShort: boolean;
 }
 
-interface Lag {
-  readonly p99Ms: number;
-  readonly maxMs: number;
-}
-
 export function buildReport(i: ReportInput): Report {
   const { opts, collector } = i;
-  const { worker, main } = i.lag;
-  const worst = { p99Ms: Math.max(worker.p99Ms, main.p99Ms), maxMs: Math.max(worker.maxMs, main.maxMs) };
+  const { worker, main, broker } = i.lag;
+  const all = [worker, main, ...(broker ? [broker] : [])];
+  const worst = { p99Ms: Math.max(...all.map((l) => l.p99Ms)), maxMs: Math.max(...all.map((l) => l.maxMs)) };
   collector.finish();
   const checker = collector.checker;
   // In the order they started (the runner records them as they end).
@@ -179,6 +176,13 @@ export function buildReport(i: ReportInput): Report {
       lagMaxMs: round(worst.maxMs, 1),
       workerLagP99Ms: round(worker.p99Ms, 1),
       mainLagP99Ms: round(main.p99Ms, 1),
+      brokerLagP99Ms: broker ? round(broker.p99Ms, 1) : null,
+      threads: Object.fromEntries(
+        Object.entries(i.lag.threads).map(([k, l]) => [
+          k,
+          { p99Ms: round(l.p99Ms, 1), maxMs: round(l.maxMs, 1) },
+        ]),
+      ),
       keptUp: worst.p99Ms < i.keptUpLagMs,
       rssMB: i.rssMB === undefined ? null : round(i.rssMB, 1),
       brokerRssMaxMB: i.brokerRssMaxMB === undefined ? null : round(i.brokerRssMaxMB, 1),

@@ -32,6 +32,11 @@ export interface ShardTask {
   /** When set, each node logs in with its node id as user name and this password (node role). */
   readonly nodePassword?: string;
   readonly port: MessagePort;
+  /**
+   * An in-memory transport to a broker thread of this process (node/port-wire.ts): the nodes use it
+   * instead of TCP to brokerHost:brokerPort, and open no file descriptor.
+   */
+  readonly brokerLink?: MessagePort;
 }
 
 export type ShardControl =

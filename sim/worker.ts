@@ -1,10 +1,12 @@
 /**
  * A worker thread of the fleet: runs one shard of simulated nodes on wall time, batches their events
  * to the main thread, obeys controls, and on `finish` stops the nodes and returns their final state.
+ * The nodes reach the broker over TCP, or over the task's in-memory port to a broker thread.
  */
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { NodeEvent } from "../node/metrics.js";
+import { portWire } from "../node/port-wire.js";
 import { every, RealScheduler } from "../node/scheduler.js";
 import { tcpWire } from "../node/wire.js";
 import type { ShardControl, ShardReport, ShardResult, ShardTask } from "./messages.js";
@@ -22,7 +24,12 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const sink = (e: NodeEvent) => {
     batch.push(e);
   };
-  const shard = new Shard(task, sched, tcpWire(task.brokerHost, task.brokerPort), sink);
+  const wire = task.brokerLink
+    ? portWire(task.brokerLink, (err) =>
+        post({ type: "error", shard: task.shard, message: `broker transport: ${err.message}` }),
+      )
+    : tcpWire(task.brokerHost, task.brokerPort);
+  const shard = new Shard(task, sched, wire, sink);
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -60,5 +67,6 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     lagMaxMs: lag.max / 1e6,
   };
   port.close();
+  task.brokerLink?.close();
   return result;
 }

@@ -11,8 +11,11 @@ import type { SeriesPoint } from "./types.js";
 
 export interface ConvergenceFeedDeps {
   readonly scheduler: Scheduler;
-  /** How often, at most, the report is recomputed while the fleet changes. */
-  readonly everyMs: number;
+  /**
+   * How often, at most, the report is recomputed while the fleet changes; a function is asked each
+   * time (the service stretches it with the fleet's size).
+   */
+  readonly everyMs: number | (() => number);
   /** Points of the in-sync series kept. */
   readonly capacity: number;
   readonly compute: () => ConvergenceReport;
@@ -40,7 +43,8 @@ export class ConvergenceFeed {
     // At once after a quiet spell, then at most every `everyMs`: the computation walks the whole
     // fleet, and a busy fleet changes on every turn of the event loop.
     const { scheduler, everyMs } = this.deps;
-    this.timer = scheduler.at(Math.max(scheduler.now(), this.lastAt + everyMs), () => this.run());
+    const gap = typeof everyMs === "function" ? everyMs() : everyMs;
+    this.timer = scheduler.at(Math.max(scheduler.now(), this.lastAt + gap), () => this.run());
   }
 
   stop(): void {

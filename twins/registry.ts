@@ -85,6 +85,11 @@ export class TwinRegistry {
     return this.highestCounter;
   }
 
+  /** Twins known. */
+  get size(): number {
+    return this.twins.size;
+  }
+
   ids(): NodeId[] {
     return [...this.twins.keys()].sort();
   }

@@ -22,6 +22,12 @@ import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
 const CONVERGENCE_EVERY_MS = 100;
+/**
+ * Past 1,000 twins the interval grows with the fleet (10,000 twins: 1 s), as does the wait between
+ * two saves of the desired state: each walks every twin, and at 5,000 nodes the two took most of the
+ * main thread, recomputed on nearly every turn of its event loop.
+ */
+const MS_PER_TWIN = 0.1;
 
 export { type Twins, TwinsCommandError } from "./api.js";
 
@@ -59,12 +65,15 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,
-      everyMs: CONVERGENCE_EVERY_MS,
+      everyMs: () => Math.max(CONVERGENCE_EVERY_MS, registry.size * MS_PER_TWIN),
       capacity: opts.historyCapacity,
       compute: () => this.convergence(),
       emit: (report) => this.emit("convergence", report),
     });
-    this.saver = new DesireSaver(opts.store, () => registry.snapshot(), opts.logger);
+    this.saver = new DesireSaver(opts.store, () => registry.snapshot(), opts.logger, {
+      scheduler: opts.scheduler,
+      gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
+    });
     this.reconciler = new Reconciler({
       registry,
       send: (msg) => this.send(msg),

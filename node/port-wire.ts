@@ -1,0 +1,155 @@
+/**
+ * The node side of the in-memory transport (node/port-frames.ts): a WireFactory whose wires are
+ * streams multiplexed over one MessagePort to a broker in another thread of this process, in place
+ * of TCP sockets — the same MQTT bytes, no file descriptor. Like a socket, a wire holds back what the
+ * broker has not made room for (its window), hands on whole packets, and reports a refused open (no
+ * broker listening) or a connection the broker cut.
+ */
+import { FrameSplitter } from "./mqtt-frames.js";
+import {
+  type BatchSink,
+  type Frame,
+  FrameKind,
+  FrameWriter,
+  readBatch,
+  STREAM_WINDOW,
+} from "./port-frames.js";
+import type { Wire, WireFactory, WireHandlers } from "./wire.js";
+
+/** What the client side needs of a MessagePort. */
+export interface PortLike extends BatchSink {
+  on(event: "message", listener: (batch: unknown) => void): unknown;
+}
+
+class PortWire implements Wire {
+  private readonly frames = new FrameSplitter();
+  /** Delivering to the node (not abandoned, not closed). */
+  private live = true;
+  /** The stream exists on the broker's side as far as this side knows. */
+  private open = true;
+  private established = false;
+  private unacked = 0;
+  private readonly held: Buffer[] = [];
+
+  constructor(
+    private readonly mux: PortMux,
+    readonly stream: number,
+    private readonly h: WireHandlers,
+  ) {}
+
+  write(bytes: Buffer): void {
+    if (!this.live || !this.open) return;
+    if (this.held.length > 0 || (this.unacked > 0 && this.unacked + bytes.length > STREAM_WINDOW)) {
+      this.held.push(Buffer.from(bytes));
+      return;
+    }
+    this.send(bytes);
+  }
+
+  abandon(): void {
+    this.live = false;
+  }
+
+  destroy(): void {
+    this.live = false;
+    if (!this.open) return;
+    this.open = false;
+    this.mux.closeStream(this);
+  }
+
+  onFrame(f: Frame): void {
+    switch (f.kind) {
+      case FrameKind.data: {
+        const bytes = f.bytes as Buffer;
+        // Read even when abandoned, as a socket's kernel keeps taking bytes nobody looks at.
+        this.mux.writer.credit(this.stream, bytes.length);
+        this.established = true;
+        if (!this.live) return;
+        try {
+          this.frames.push(bytes, (p) => this.h.packet(p));
+        } catch {
+          this.destroy();
+          this.h.closed(false);
+        }
+        return;
+      }
+      case FrameKind.credit:
+        this.established = true;
+        this.unacked -= f.credit ?? 0;
+        while (this.held.length > 0 && this.open) {
+          const next = this.held[0] as Buffer;
+          if (this.unacked > 0 && this.unacked + next.length > STREAM_WINDOW) break;
+          this.held.shift();
+          this.send(next);
+        }
+        return;
+      case FrameKind.close:
+      case FrameKind.refused:
+        this.gone(f.kind === FrameKind.refused && !this.established);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The broker's side ended the stream (or was never there). */
+  gone(refused: boolean): void {
+    this.open = false;
+    this.held.length = 0;
+    this.mux.forget(this);
+    if (this.live) this.h.closed(refused);
+    this.live = false;
+  }
+
+  private send(bytes: Buffer): void {
+    this.unacked += bytes.length;
+    this.mux.writer.data(this.stream, bytes);
+  }
+}
+
+/** One port's streams: numbers them, routes the broker's frames to them. */
+class PortMux {
+  readonly writer: FrameWriter;
+  private readonly wires = new Map<number, PortWire>();
+  private next = 1;
+
+  constructor(port: PortLike, onError: (err: Error) => void) {
+    this.writer = new FrameWriter(port);
+    port.on("message", (batch) => {
+      try {
+        readBatch(batch, (f) => this.wires.get(f.stream)?.onFrame(f));
+      } catch (e) {
+        // A broker that speaks nonsense is no broker: every stream is cut.
+        onError(e as Error);
+        for (const w of [...this.wires.values()]) w.gone(false);
+      }
+    });
+  }
+
+  openStream(h: WireHandlers): PortWire {
+    const stream = this.next;
+    this.next = this.next >= 0xffff_ffff ? 1 : this.next + 1;
+    const w = new PortWire(this, stream, h);
+    this.wires.set(stream, w);
+    this.writer.control(FrameKind.open, stream);
+    return w;
+  }
+
+  closeStream(w: PortWire): void {
+    this.wires.delete(w.stream);
+    this.writer.control(FrameKind.close, w.stream);
+  }
+
+  forget(w: PortWire): void {
+    this.wires.delete(w.stream);
+  }
+}
+
+/**
+ * Wires over `port`, to the broker thread's end of it. `onError` hears of a batch from the broker
+ * that is not well formed (every stream is then cut).
+ */
+export function portWire(port: PortLike, onError: (err: Error) => void = () => {}): WireFactory {
+  const mux = new PortMux(port, onError);
+  return (h) => mux.openStream(h);
+}
