@@ -25,6 +25,8 @@ export interface BrokerThreadStats {
   readonly type: "stats";
   readonly clients: number;
   readonly messagesIn: number;
+  /** PUBLISH packets the broker wrote to clients (deliveries), across restarts. */
+  readonly messagesOut: number;
   /** Streams open on the in-memory transport. */
   readonly streams: number;
   readonly lagP99Ms: number;
@@ -43,6 +45,8 @@ export interface BrokerThreadData {
 class BrokerThread {
   private broker: RunningBroker | undefined;
   private messagesIn = 0;
+  /** Deliveries by the brokers before the running one (each restart starts a new count). */
+  private messagesOutBefore = 0;
   private readonly lag = monitorEventLoopDelay({ resolution: 10 });
   private readonly timer: NodeJS.Timeout;
   private readonly logger;
@@ -70,6 +74,7 @@ class BrokerThread {
       type: "stats",
       clients: this.broker?.aedes.connectedClients ?? 0,
       messagesIn: this.messagesIn,
+      messagesOut: this.messagesOutBefore + (this.broker?.traffic.publishesOut ?? 0),
       streams: this.listener.streams,
       lagP99Ms: this.lag.percentile(99) / 1e6,
       lagMaxMs: this.lag.max / 1e6,
@@ -119,6 +124,7 @@ class BrokerThread {
         this.listener.cut();
         const b = this.broker;
         this.broker = undefined;
+        this.messagesOutBefore += b?.traffic.publishesOut ?? 0;
         await b?.kill();
         return {};
       }
@@ -126,6 +132,7 @@ class BrokerThread {
         this.listener.close();
         const b = this.broker;
         this.broker = undefined;
+        this.messagesOutBefore += b?.traffic.publishesOut ?? 0;
         await b?.close();
         return {};
       }

@@ -43,6 +43,8 @@ export interface BrokerStats {
   readonly clients: number;
   /** PUBLISH packets taken in from clients, across restarts. */
   readonly messagesIn: number;
+  /** PUBLISH packets it wrote to clients (deliveries), across restarts, where it counts them. */
+  readonly messagesOut?: number;
 }
 
 export interface BrokerHostOptions {

@@ -103,7 +103,11 @@ export class BrokerThreadHost implements BrokerHost {
   }
 
   stats(): BrokerStats {
-    return { clients: this.last?.clients ?? 0, messagesIn: this.last?.messagesIn ?? 0 };
+    return {
+      clients: this.last?.clients ?? 0,
+      messagesIn: this.last?.messagesIn ?? 0,
+      messagesOut: this.last?.messagesOut ?? 0,
+    };
   }
 
   /** The broker thread's event-loop lag as it last reported it (cumulative since it started). */

@@ -53,7 +53,10 @@ export function simFigures(run: FleetRun): Figures {
     brokerClients: () => run.brokerStats()?.clients ?? 0,
     brokerMessages: () => {
       const b = run.brokerStats();
-      return { in: b?.messagesIn ?? 0 };
+      return {
+        in: b?.messagesIn ?? 0,
+        ...(b?.messagesOut !== undefined ? { out: b.messagesOut } : {}),
+      };
     },
   };
 }

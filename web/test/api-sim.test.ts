@@ -127,7 +127,13 @@ describe("writes", () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ id: "n-0005", desired: { pending: true } });
     expect(r.headers.get("etag")).toBe(`"${r.json.version}"`);
-    await whenChanged(source, () => node("n-0005")?.node.on === true, "n-0005 reports on");
+    // The node may be on already (a press): wait for its report after the set, not only for "on".
+    const setAt = r.json.version as number;
+    await whenChanged(
+      source,
+      () => node("n-0005")?.node.on === true && (node("n-0005")?.node.version ?? 0) > setAt,
+      "n-0005 reports on after the set",
+    );
     const after = await call(server, "GET", "/api/nodes/n-0005");
     expect(after.json.on).toBe(true);
     expect(after.json.version as number).toBeGreaterThan(r.json.version as number);
@@ -278,6 +284,10 @@ describe("events and metrics", () => {
     expect(m.has('twinfleet_sync_latency_seconds_bucket{le="1"}')).toBe(true);
     expect(m.get('twinfleet_sync_latency_seconds_bucket{le="+Inf"}')).toBeGreaterThan(0);
     expect(m.has("twinfleet_process_cpu_seconds_total")).toBe(true);
+    // The broker thread reports what it took in and what it delivered (every 500 ms; the fleet has
+    // been registering and pressing for seconds by now).
+    expect(m.get('twinfleet_broker_messages_total{direction="in"}')).toBeGreaterThan(0);
+    expect(m.get('twinfleet_broker_messages_total{direction="out"}')).toBeGreaterThan(0);
   });
 
   it("answers /healthz and serves the OpenAPI document", async () => {
