@@ -26,6 +26,7 @@ import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
 import { FleetWatch } from "./shard-watch.js";
 import { ShardPool, shardCommon } from "./shards.js";
+import { fleetShape } from "./summarize.js";
 import { StoppableWaits } from "./waits.js";
 
 /**
@@ -302,14 +303,7 @@ export class ShardRun {
             ratePerNodePerMin: opts.ratePerNodePerMin,
             durationS: opts.durationS,
           }),
-          nodes: opts.nodes,
-          profile: profile.name,
-          topology: typeof opts.topology === "string" ? opts.topology : opts.topology.file,
-          groupSize: opts.groupSize,
-          ratePerNodePerMin: opts.ratePerNodePerMin,
-          lossPct: opts.lossPct,
-          seed: opts.seed,
-          durationS: opts.durationS,
+          ...fleetShape(opts, profile.name),
           settleS: opts.settleS,
           prefix: opts.prefix,
         },

@@ -115,14 +115,7 @@ export function buildReport(i: ReportInput): Report {
   });
   const base: Omit<Report, "requirements"> = {
     scenario: {
-      nodes: opts.nodes,
-      profile: i.profile,
-      topology: typeof opts.topology === "string" ? opts.topology : opts.topology.file,
-      groupSize: opts.groupSize,
-      ratePerNodePerMin: opts.ratePerNodePerMin,
-      lossPct: opts.lossPct,
-      seed: opts.seed,
-      durationS: opts.durationS,
+      ...fleetShape(opts, i.profile),
       broker:
         opts.broker !== undefined
           ? displayUrl(opts.broker)
@@ -215,4 +208,18 @@ export function versions(): Report["versions"] {
     }
   };
   return { twinfleet: VERSION, node: process.version, aedes: v("aedes"), mqtt: v("mqtt") };
+}
+
+/** What fleet a run is, as its report and a shard's report state it. */
+export function fleetShape(opts: ResolvedFleetOptions, profile: string) {
+  return {
+    nodes: opts.nodes,
+    profile,
+    topology: typeof opts.topology === "string" ? opts.topology : opts.topology.file,
+    groupSize: opts.groupSize,
+    ratePerNodePerMin: opts.ratePerNodePerMin,
+    lossPct: opts.lossPct,
+    seed: opts.seed,
+    durationS: opts.durationS,
+  };
 }
