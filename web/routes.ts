@@ -17,7 +17,7 @@ import {
   fleetOf,
   latencyOf,
   type NodeDetail,
-  summaryOf,
+  summaryJson,
 } from "./shapes.js";
 
 export interface RouteContext {
@@ -69,7 +69,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/api/fleet", async () => fleetOf(source, kind));
 
-  app.get("/api/nodes", async (req) => {
+  app.get("/api/nodes", async (req, reply) => {
     const q = parse(nodesQuery, "query", req.query);
     const all = source.nodes();
     const hit = all.filter(
@@ -81,7 +81,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     );
     const offset = q.offset ?? 0;
     const page = hit.slice(offset, q.limit === undefined ? undefined : offset + q.limit);
-    return { total: hit.length, offset, nodes: page.map(summaryOf) };
+    // The same JSON as { total, offset, nodes: page.map(summaryOf) }, from each node's kept text.
+    const body = `{"total":${hit.length},"offset":${offset},"nodes":[${page.map(summaryJson).join(",")}]}`;
+    return reply.type("application/json; charset=utf-8").send(body);
   });
 
   app.get("/api/nodes/:id", async (req, reply) => {

@@ -87,6 +87,21 @@ export function summaryOf(n: ConsoleNode): NodeSummary {
   };
 }
 
+/**
+ * A node's summary as JSON, kept per snapshot: a view replaces a node's (readonly) object when the
+ * node changes, so an unchanged node's text is reused — `/api/nodes` for 5,000 nodes then joins
+ * strings instead of building and serialising 5,000 objects on the fleet's main thread.
+ */
+const summaryText = new WeakMap<ConsoleNode, string>();
+export function summaryJson(n: ConsoleNode): string {
+  let text = summaryText.get(n);
+  if (text === undefined) {
+    text = JSON.stringify(summaryOf(n));
+    summaryText.set(n, text);
+  }
+  return text;
+}
+
 export function detailOf(d: ViewDetail): NodeDetail {
   const sim =
     d.cpuPct !== undefined || d.ramBytes !== undefined || d.link !== undefined || d.cablePulled !== undefined

@@ -63,6 +63,7 @@ describe("reads", () => {
     expect(fleet.json.capabilities).toMatchObject({ press: true, set: true, partition: true });
 
     const all = await call(server, "GET", "/api/nodes");
+    expect(all.headers.get("content-type")).toMatch(/^application\/json/);
     expect(all.json.total).toBe(20);
     const nodes = all.json.nodes as { id: string; kind: string; version: number }[];
     expect(nodes).toHaveLength(20);
