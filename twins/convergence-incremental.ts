@@ -13,9 +13,9 @@ import {
 } from "./convergence.js";
 
 export class IncrementalConvergence {
-  /** The previous call's input, by id, and the ids in input order. */
+  /** The previous call's input, in its order, and by id. */
+  private prev: readonly ConvergenceInput[] = [];
   private last = new Map<NodeId, ConvergenceInput>();
-  private order: NodeId[] = [];
   /** Reverse edges: who lists an id among its sources (the id need not be a known node). */
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
   private readonly results = new Map<NodeId, FollowerSync>();
@@ -24,40 +24,39 @@ export class IncrementalConvergence {
 
   /** The report for `nodes`, identical to `computeConvergence(nodes)`. */
   update(nodes: readonly ConvergenceInput[]): ConvergenceReport {
-    const next = new Map<NodeId, ConvergenceInput>();
-    for (const n of nodes) {
-      if (next.has(n.id)) {
-        // A repeated id (the full computation keeps the last one): no state to reuse.
-        this.clear();
-        return computeConvergence(nodes);
-      }
-      next.set(n.id, n);
-    }
     // The input's order decides the order of a cycle's members in the computation; any change to
     // it but appending (a node removed, or moved) starts afresh.
-    for (let i = 0; i < this.order.length; i++) {
-      if (nodes[i]?.id !== this.order[i]) {
+    const prev = this.prev;
+    for (let i = 0; i < prev.length; i++) {
+      if (nodes[i]?.id !== prev[i]?.id) {
         this.clear();
         break;
       }
     }
     const dirty: NodeId[] = [];
-    for (const n of nodes) {
-      const before = this.last.get(n.id);
+    const kept = this.prev.length;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as ConvergenceInput;
+      const before = i < kept ? this.prev[i] : undefined;
+      if (before === undefined && this.last.has(n.id)) {
+        // A repeated id (the full computation keeps the last one): no state to reuse.
+        this.clear();
+        return computeConvergence(nodes);
+      }
       if (before && sameStamp(before.stamp, n.stamp) && sameList(before.sources, n.sources)) continue;
       if (before) this.unlink(before);
       this.link(n);
+      this.last.set(n.id, n);
       dirty.push(n.id);
     }
-    this.last = next;
-    this.order = nodes.map((n) => n.id);
+    this.prev = nodes.slice();
     if (dirty.length > 0) this.recompute(dirty, nodes);
     return this.report();
   }
 
   private clear(): void {
-    this.last = new Map();
-    this.order = [];
+    this.prev = [];
+    this.last.clear();
     this.followersOf.clear();
     this.results.clear();
     this.sortedStale = true;
