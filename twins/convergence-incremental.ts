@@ -16,6 +16,7 @@ export class IncrementalConvergence {
   /** The previous call's input, in its order, and by id. */
   private prev: readonly ConvergenceInput[] = [];
   private last = new Map<NodeId, ConvergenceInput>();
+  private readonly position = new Map<NodeId, number>();
   /** Reverse edges: who lists an id among its sources (the id need not be a known node). */
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
   private readonly results = new Map<NodeId, FollowerSync>();
@@ -24,8 +25,8 @@ export class IncrementalConvergence {
 
   /** The report for `nodes`, identical to `computeConvergence(nodes)`. */
   update(nodes: readonly ConvergenceInput[]): ConvergenceReport {
-    // The input's order decides the order of a cycle's members in the computation; any change to
-    // it but appending (a node removed, or moved) starts afresh.
+    // Entries are compared by position: any change to the order but appending (a node removed, or
+    // moved) starts afresh, which keeps removals simple and the part's order the full one's.
     const prev = this.prev;
     for (let i = 0; i < prev.length; i++) {
       if (nodes[i]?.id !== prev[i]?.id) {
@@ -45,6 +46,7 @@ export class IncrementalConvergence {
       }
       if (before && sameStamp(before.stamp, n.stamp) && sameList(before.sources, n.sources)) continue;
       if (before) this.unlink(before);
+      else this.position.set(n.id, i);
       this.link(n);
       this.last.set(n.id, n);
       dirty.push(n.id);
@@ -57,6 +59,7 @@ export class IncrementalConvergence {
   private clear(): void {
     this.prev = [];
     this.last.clear();
+    this.position.clear();
     this.followersOf.clear();
     this.results.clear();
     this.sortedStale = true;
@@ -83,7 +86,13 @@ export class IncrementalConvergence {
     for (const id of reached) {
       if (this.results.delete(id)) this.sortedStale = true;
     }
-    const part = nodes.filter((n) => reached.has(n.id));
+    // The part in the input's order, as the full computation would visit it.
+    const at: number[] = [];
+    for (const id of reached) {
+      const i = this.position.get(id);
+      if (i !== undefined) at.push(i);
+    }
+    const part = at.sort((a, b) => a - b).map((i) => nodes[i] as ConvergenceInput);
     for (const f of computeConvergence(part).followers) {
       this.results.set(f.id, f);
       this.sortedStale = true;
