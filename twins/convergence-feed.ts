@@ -5,7 +5,7 @@
  * the bounded in-sync series and handed to `emit`.
  */
 import type { Scheduler, Timer } from "./clock.js";
-import type { ConvergenceReport } from "./convergence.js";
+import type { ConvergenceReport, FollowerSync } from "./convergence.js";
 import { BoundedSeries } from "./series.js";
 import type { SeriesPoint } from "./types.js";
 
@@ -24,7 +24,7 @@ export interface ConvergenceFeedDeps {
 
 export class ConvergenceFeed {
   private readonly series: BoundedSeries;
-  private lastSignature = "";
+  private lastFollowers: readonly FollowerSync[] = [];
   private timer: Timer | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
@@ -59,10 +59,21 @@ export class ConvergenceFeed {
     const now = this.deps.scheduler.now();
     this.lastAt = now;
     const report = this.deps.compute();
-    const signature = report.followers.map((f) => `${f.id}:${f.status}`).join(",");
-    if (signature === this.lastSignature) return;
-    this.lastSignature = signature;
+    if (sameStatuses(report.followers, this.lastFollowers)) return;
+    this.lastFollowers = report.followers;
     this.series.push({ t: now, fraction: report.fraction, inSync: report.inSync, known: report.known });
     this.deps.emit(report);
   }
+}
+
+/** The same followers with the same statuses, in the same order. */
+function sameStatuses(a: readonly FollowerSync[], b: readonly FollowerSync[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x?.id !== y?.id || x?.status !== y?.status) return false;
+  }
+  return true;
 }

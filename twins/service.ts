@@ -11,8 +11,9 @@ import type { Message, NodeId, Prefix } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import { nodeId, type Twins, TwinsCommandError } from "./api.js";
 import { openLink, type TwinsLink } from "./broker-link.js";
-import { type ConvergenceReport, computeConvergence } from "./convergence.js";
+import type { ConvergenceReport } from "./convergence.js";
 import { ConvergenceFeed } from "./convergence-feed.js";
+import { IncrementalConvergence } from "./convergence-incremental.js";
 import { DesireSaver } from "./desire-saver.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
@@ -50,6 +51,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   readonly prefix: Prefix;
   private readonly link: TwinsLink;
   private readonly feed: ConvergenceFeed;
+  private readonly converged = new IncrementalConvergence();
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
   private closed = false;
@@ -160,7 +162,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   convergence(): ConvergenceReport {
-    return computeConvergence(this.registry.convergenceInput());
+    return this.converged.update(this.registry.convergenceInput());
   }
 
   history(): SeriesPoint[] {

@@ -1,0 +1,154 @@
+/**
+ * Incremental convergence: the same report as `computeConvergence`, recomputed only for the weakly
+ * connected components of the follow graph that changed since the previous call. A follower's
+ * status depends only on nodes reachable from it, so a component closed under `sources` gives the
+ * same answer computed alone as inside the whole fleet; every other follower keeps its last result.
+ */
+import type { NodeId, Stamp } from "../protocol/index.js";
+import {
+  type ConvergenceInput,
+  type ConvergenceReport,
+  computeConvergence,
+  type FollowerSync,
+} from "./convergence.js";
+
+export class IncrementalConvergence {
+  /** The previous call's input, in its order, and by id. */
+  private prev: readonly ConvergenceInput[] = [];
+  private last = new Map<NodeId, ConvergenceInput>();
+  private readonly position = new Map<NodeId, number>();
+  /** Reverse edges: who lists an id among its sources (the id need not be a known node). */
+  private readonly followersOf = new Map<NodeId, Set<NodeId>>();
+  private readonly results = new Map<NodeId, FollowerSync>();
+  private sorted: NodeId[] = [];
+  private sortedStale = true;
+
+  /** The report for `nodes`, identical to `computeConvergence(nodes)`. */
+  update(nodes: readonly ConvergenceInput[]): ConvergenceReport {
+    // Entries are compared by position: any change to the order but appending (a node removed, or
+    // moved) starts afresh, which keeps removals simple and the part's order the full one's.
+    const prev = this.prev;
+    for (let i = 0; i < prev.length; i++) {
+      if (nodes[i]?.id !== prev[i]?.id) {
+        this.clear();
+        break;
+      }
+    }
+    const dirty: NodeId[] = [];
+    const kept = this.prev.length;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i] as ConvergenceInput;
+      const before = i < kept ? this.prev[i] : undefined;
+      if (before === undefined && this.last.has(n.id)) {
+        // A repeated id (the full computation keeps the last one): no state to reuse.
+        this.clear();
+        return computeConvergence(nodes);
+      }
+      if (before && sameStamp(before.stamp, n.stamp) && sameList(before.sources, n.sources)) continue;
+      if (before) this.unlink(before);
+      else this.position.set(n.id, i);
+      this.link(n);
+      this.last.set(n.id, n);
+      dirty.push(n.id);
+    }
+    this.prev = nodes.slice();
+    if (dirty.length > 0) this.recompute(dirty, nodes);
+    return this.report();
+  }
+
+  private clear(): void {
+    this.prev = [];
+    this.last.clear();
+    this.position.clear();
+    this.followersOf.clear();
+    this.results.clear();
+    this.sortedStale = true;
+  }
+
+  /** Recomputes the components holding `dirty` ids, in the current graph. */
+  private recompute(dirty: readonly NodeId[], nodes: readonly ConvergenceInput[]): void {
+    const reached = new Set<NodeId>(dirty);
+    const queue = [...dirty];
+    for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+      for (const s of this.last.get(id)?.sources ?? []) {
+        if (!reached.has(s)) {
+          reached.add(s);
+          queue.push(s);
+        }
+      }
+      for (const f of this.followersOf.get(id) ?? []) {
+        if (!reached.has(f)) {
+          reached.add(f);
+          queue.push(f);
+        }
+      }
+    }
+    for (const id of reached) {
+      if (this.results.delete(id)) this.sortedStale = true;
+    }
+    // The part in the input's order, as the full computation would visit it.
+    const at: number[] = [];
+    for (const id of reached) {
+      const i = this.position.get(id);
+      if (i !== undefined) at.push(i);
+    }
+    const part = at.sort((a, b) => a - b).map((i) => nodes[i] as ConvergenceInput);
+    for (const f of computeConvergence(part).followers) {
+      this.results.set(f.id, f);
+      this.sortedStale = true;
+    }
+  }
+
+  private report(): ConvergenceReport {
+    if (this.sortedStale) {
+      this.sorted = [...this.results.keys()].sort(byBytes);
+      this.sortedStale = false;
+    }
+    const followers: FollowerSync[] = [];
+    let inSync = 0;
+    let known = 0;
+    for (const id of this.sorted) {
+      const f = this.results.get(id);
+      if (!f) continue;
+      if (f.status !== "unknown") known++;
+      if (f.status === "in-sync") inSync++;
+      followers.push(f);
+    }
+    return { followers, inSync, known, fraction: known === 0 ? 1 : inSync / known };
+  }
+
+  private link(n: ConvergenceInput): void {
+    for (const s of n.sources) {
+      let set = this.followersOf.get(s);
+      if (!set) {
+        set = new Set();
+        this.followersOf.set(s, set);
+      }
+      set.add(n.id);
+    }
+  }
+
+  private unlink(n: ConvergenceInput): void {
+    for (const s of n.sources) {
+      const set = this.followersOf.get(s);
+      set?.delete(n.id);
+      if (set?.size === 0) this.followersOf.delete(s);
+    }
+  }
+}
+
+function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
+  if (a === b) return true;
+  return a !== undefined && b !== undefined && a.counter === b.counter && a.origin === b.origin;
+}
+
+function sameList(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function byBytes(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
