@@ -6,7 +6,7 @@
  * holds segments under Nagle, and times the socket out when the retries run out.
  */
 import type { LossProcess } from "./loss.js";
-import type { RetryPolicy } from "./retransmit.js";
+import { type RetryPolicy, rtoAfter } from "./retransmit.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide } from "./tcp-sender.js";
 
@@ -222,7 +222,7 @@ export class LinkPath {
         }
         // The cable was out when this attempt went: it is lost like any other.
         const next = seg.times.find((t) => t > seg.attemptAt);
-        this.place(seg, seg.attempt + 1, next ?? seg.attemptAt + this.policy.firstRtoMs * 2 ** seg.attempt);
+        this.place(seg, seg.attempt + 1, next ?? seg.attemptAt + rtoAfter(this.policy, seg.attempt));
         continue;
       }
       const at = Math.max(ready, this.lastDelivered);
