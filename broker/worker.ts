@@ -122,23 +122,25 @@ class BrokerThread {
         // The transport first: every stream is cut and nothing queued for it is sent, as the
         // sockets of a process killed with -9.
         this.listener.cut();
-        const b = this.broker;
-        this.broker = undefined;
-        this.messagesOutBefore += b?.traffic.publishesOut ?? 0;
-        await b?.kill();
+        await this.detach()?.kill();
         return {};
       }
       case "close": {
         this.listener.close();
-        const b = this.broker;
-        this.broker = undefined;
-        this.messagesOutBefore += b?.traffic.publishesOut ?? 0;
-        await b?.close();
+        await this.detach()?.close();
         return {};
       }
       default:
         return assertNever(m);
     }
+  }
+
+  /** The running broker, let go: its deliveries are carried into the count across restarts. */
+  private detach(): RunningBroker | undefined {
+    const b = this.broker;
+    this.broker = undefined;
+    this.messagesOutBefore += b?.traffic.publishesOut ?? 0;
+    return b;
   }
 }
 

@@ -6,10 +6,10 @@
  */
 import { LinkPath, type PathHooks, type PathStats } from "./link-path.js";
 import { LossProcess, type LossSpec, NO_LOSS } from "./loss.js";
-import type { RetryPolicy } from "./retransmit.js";
+import { type RetryPolicy, rtoAfter } from "./retransmit.js";
 import type { Random } from "./rng.js";
 import type { Scheduler } from "./scheduler.js";
-import type { TcpSide } from "./tcp-sender.js";
+import { FIXED_SIDE, type TcpSide } from "./tcp-sender.js";
 
 export { LinkPath, type PathHooks, type PathStats } from "./link-path.js";
 
@@ -47,13 +47,8 @@ export interface LinkOptions {
   readonly synPolicy?: RetryPolicy;
 }
 
-/** One end of the connection: how it sends, and how it ACKs what it receives. */
-export interface EndTcp {
-  readonly linux: boolean;
-  readonly nagle: boolean;
-  /** Its delayed-ACK timer for a segment it does not answer at once (0: ACKs at once). */
-  readonly delayedAckMs: number;
-}
+/** One end of the connection: how it sends, and how it ACKs what it receives (its delayed ACK). */
+export type EndTcp = TcpSide;
 
 export type HandshakeResult =
   | { readonly ok: true; readonly at: number }
@@ -131,7 +126,7 @@ export class Link {
     for (let k = 0; t < at + connectTimeoutMs && k <= lastSyn; k++) {
       if (this.upAt(t) && !this.lossUp.lost()) return { ok: true, at: t + 2 * latencyMs };
       this.stats.synRetransmissions++;
-      t += Math.min(syn.firstRtoMs * 2 ** k, syn.capMs);
+      t += rtoAfter(syn, k);
     }
     this.stats.handshakeFailures++;
     return { ok: false, at: Math.min(t, at + connectTimeoutMs) };
@@ -152,9 +147,8 @@ export class Link {
         h.timedOut(t);
       },
     });
-    const fixed: EndTcp = { linux: false, nagle: false, delayedAckMs: 0 };
-    const node = this.opts.nodeTcp ?? fixed;
-    const broker = this.opts.brokerTcp ?? fixed;
+    const node = this.opts.nodeTcp ?? FIXED_SIDE;
+    const broker = this.opts.brokerTcp ?? FIXED_SIDE;
     // A direction's sender is one end, its ACKs come from the other end over the reverse direction.
     const upSide: TcpSide = { linux: node.linux, nagle: node.nagle, delayedAckMs: broker.delayedAckMs };
     const downSide: TcpSide = { linux: broker.linux, nagle: broker.nagle, delayedAckMs: node.delayedAckMs };

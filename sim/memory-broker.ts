@@ -60,8 +60,6 @@ export class MemoryBroker {
   answerConnects = true;
   /** False between kill() and restart(): connections are refused. */
   up = true;
-  /** Publishes routed, wills included. */
-  routedCount = 0;
   private readonly clients = new Set<Client>();
   /** Connected clients by client id, for session takeover. */
   private readonly byId = new Map<string, Client>();
@@ -324,7 +322,6 @@ export class MemoryBroker {
   }
 
   private route(topic: string, payload: string | Buffer, qos: 0 | 1): void {
-    this.routedCount++;
     const route = this.routes++;
     if (this.taps.length > 0) {
       const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
