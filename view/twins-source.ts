@@ -251,7 +251,8 @@ export class TwinsSource implements ConsoleSource {
     for (const [i, n] of this.list.entries()) this.position.set(n.id, i);
   }
 
-  private summary(t: Twin): ConsoleNode {
+  /** `changedAt`: when the view learned of the change this summary shows (absent when building). */
+  private summary(t: Twin, changedAt?: number): ConsoleNode {
     return {
       id: t.id,
       kind: t.kind,
@@ -259,6 +260,7 @@ export class TwinsSource implements ConsoleSource {
       online: t.presence === "online",
       sync: this.status.get(t.id) ?? "unknown",
       version: t.version,
+      ...(changedAt !== undefined ? { changedAt } : {}),
     };
   }
 
@@ -266,7 +268,7 @@ export class TwinsSource implements ConsoleSource {
   private update(t: Twin): void {
     if (!this.built) return;
     const i = this.position.get(t.id);
-    const n = { ...this.summary(t), changedAt: this.sched.wallNow() };
+    const n = this.summary(t, this.sched.wallNow());
     if (i === undefined) this.insert(n);
     else this.list[i] = n;
     this.events.emit("node", t.id);
