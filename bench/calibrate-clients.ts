@@ -10,6 +10,7 @@
 import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import mqtt, { type MqttClient } from "mqtt";
+import { exponential } from "../node/rng.js";
 import { nftRuleset } from "./calibrate-table.js";
 
 const LATE_MS = 5000;
@@ -90,7 +91,7 @@ await new Promise<void>((done) => {
       setTimeout(() => {
         if (sent.delete(id)) lost++;
       }, LATE_MS);
-      next += (-Math.log(1 - rand()) / rate) * 1000;
+      next += exponential(rand, 1000 / rate);
     }
     if (next >= endAt) setTimeout(done, LATE_MS + 100);
     else setTimeout(press, Math.max(0, next - now()));

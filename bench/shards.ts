@@ -15,7 +15,7 @@ import { pino } from "pino";
 import { UsageError } from "../cli/errors.js";
 import { type BrokerHost, openBrokerHost } from "../fleet/broker-host.js";
 import { brokerUrlProblem } from "../fleet/options.js";
-import { mergeShardFiles } from "../fleet/shard-merge.js";
+import { mergeShards } from "../fleet/shard-merge.js";
 import { readShardFile } from "../fleet/shard-report.js";
 import { RealScheduler } from "../node/scheduler.js";
 import { type BenchCluster, startCluster } from "./cluster.js";
@@ -110,8 +110,8 @@ export async function shards(argv: string[]): Promise<void> {
     await cluster?.close();
   }
   const wallS = (performance.now() - started) / 1000;
-  const merged = mergeShardFiles(files);
   const parts = files.map((f) => readShardFile(f));
+  const merged = mergeShards(files, parts);
   const pressSum = parts.reduce((s, p) => s + p.counts.presses, 0);
   const deliverySum = merged.shards.lines.reduce((s, l) => s + l.deliveries, 0);
   const checks = {

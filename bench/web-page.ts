@@ -29,6 +29,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { openBrowser, startSim } from "../web/test/browser/harness.js";
+import { percentile } from "./calibrate-table.js";
 import { numArg, record } from "./record.js";
 
 const wall = () => performance.timeOrigin + performance.now();
@@ -73,10 +74,6 @@ function watchStream(url: string, token: string): { close: () => Promise<[string
   };
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-}
 const r1 = (v: number) => Math.round(v * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -232,24 +229,28 @@ export async function webPage(argv: string[]): Promise<void> {
       ),
       notSeen: missing,
       setToDomMs: {
-        p50: r1(quantile(setToDom, 0.5)),
-        p99: r1(quantile(setToDom, 0.99)),
+        p50: r1(percentile(setToDom, 0.5)),
+        p99: r1(percentile(setToDom, 0.99)),
         max: r1(setToDom.at(-1) ?? Number.NaN),
       },
       streamToDomMs: {
-        p50: r1(quantile(streamToDom, 0.5)),
-        p99: r1(quantile(streamToDom, 0.99)),
+        p50: r1(percentile(streamToDom, 0.5)),
+        p99: r1(percentile(streamToDom, 0.99)),
         n: streamToDom.length,
       },
       twinChangeToDomMs: {
-        p50: r1(quantile(twinToDom, 0.5)),
-        p99: r1(quantile(twinToDom, 0.99)),
+        p50: r1(percentile(twinToDom, 0.5)),
+        p99: r1(percentile(twinToDom, 0.99)),
         max: r1(twinToDom.at(-1) ?? Number.NaN),
         n: twinToDom.length,
       },
-      receiveToDomMs: { p50: r1(quantile(receiveToDom, 0.5)), p99: r1(quantile(receiveToDom, 0.99)) },
-      frameWorkMs: { p50: r1(quantile(frames, 0.5)), p99: r1(quantile(frames, 0.99)), frames: frames.length },
-      putAnsweredMs: { p50: r1(quantile(answered, 0.5)), p99: r1(quantile(answered, 0.99)) },
+      receiveToDomMs: { p50: r1(percentile(receiveToDom, 0.5)), p99: r1(percentile(receiveToDom, 0.99)) },
+      frameWorkMs: {
+        p50: r1(percentile(frames, 0.5)),
+        p99: r1(percentile(frames, 0.99)),
+        frames: frames.length,
+      },
+      putAnsweredMs: { p50: r1(percentile(answered, 0.5)), p99: r1(percentile(answered, 0.99)) },
       eventLoopLag: lag,
     });
   } finally {

@@ -8,11 +8,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { get } from "node:http";
-import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
-import { accepts } from "./ports.js";
+import { accepts, exited, freePorts } from "./ports.js";
 import { findSystemBinary } from "./system-bin.js";
 
 export interface ClusterOptions {
@@ -64,24 +63,6 @@ const STOP_GRACE_MS = 10_000;
 /** The NATS server binary (Debian's package nats-server). */
 export function findNatsServer(dirs?: readonly string[]): string {
   return findSystemBinary("nats-server", "nats-server", dirs);
-}
-
-/** `count` distinct ports nothing listens on right now: all bound at once, then let go. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", resolve);
-      });
-    }
-    return servers.map((s) => (s.address() as AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  }
 }
 
 /** A member's `/jsz` answer (JetStream state), parsed; undefined when it does not answer. */
@@ -150,11 +131,6 @@ function handshake(port: number, timeoutMs: number): Promise<boolean> {
     c.once("close", () => done(false));
     c.once("error", () => done(false));
   });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
 }
 
 interface Ports {

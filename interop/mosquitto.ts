@@ -4,12 +4,11 @@
  * connection. The tests run twinfleet against it to catch whatever only worked on the embedded
  * broker (aedes).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { accepts } from "./ports.js";
+import { accepts, exited, freePorts } from "./ports.js";
 import { findSystemBinary } from "./system-bin.js";
 
 export interface Mosquitto {
@@ -25,27 +24,10 @@ export function findMosquitto(): string {
   return findSystemBinary("mosquitto", "mosquitto");
 }
 
-/** A port nothing listens on right now: bind port 0, read it, let it go. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
 export async function startMosquitto(timeoutMs = 10_000): Promise<Mosquitto> {
   const bin = findMosquitto();
   const dir = await mkdtemp(join(tmpdir(), "twinfleet-mosquitto-"));
-  const port = await freePort();
+  const [port] = (await freePorts(1)) as [number];
   const conf = join(dir, "mosquitto.conf");
   await writeFile(
     conf,

@@ -2,25 +2,14 @@
 // its first line names the members' MQTT URLs, which answer; its stdin commands kill and restart a
 // member and refuse what they cannot do; the end of stdin stops every member.
 import { spawn } from "node:child_process";
-import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import mqtt from "mqtt";
 import { describe, expect, it } from "vitest";
+import { accepts } from "../ports.js";
 
 const MAIN = new URL("../cluster-main.ts", import.meta.url).pathname;
 
 /** Whether anything accepts TCP connections at `url`'s port. */
-function listening(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(Number(new URL(url).port), "127.0.0.1");
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
-}
-
 describe("cluster-main.ts", () => {
   it("prints the URLs, takes kill/restart on stdin, stops on end of input", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", MAIN], { stdio: ["pipe", "pipe", "pipe"] });
@@ -64,7 +53,7 @@ describe("cluster-main.ts", () => {
     for (const url of first.urls) await answers(url);
     child.stdin.write("kill 1\n");
     expect(await next("kill 1")).toEqual({ ok: true });
-    expect(await listening(first.urls[1] as string)).toBe(false);
+    expect(await accepts(Number(new URL(first.urls[1] as string).port))).toBe(false);
     child.stdin.write("restart 1\n");
     expect(await next("restart 1")).toEqual({ ok: true });
     await answers(first.urls[1] as string);
@@ -77,7 +66,11 @@ describe("cluster-main.ts", () => {
     expect((await next("reboot 9")).error).toMatch(/unknown command "reboot 9"/);
     child.stdin.end();
     expect(await step("the exit", exited)).toBe(0);
-    expect(await Promise.all(first.urls.map(listening))).toEqual([false, false, false]);
+    expect(await Promise.all(first.urls.map((u) => accepts(Number(new URL(u).port))))).toEqual([
+      false,
+      false,
+      false,
+    ]);
   }, 180_000);
 
   it("refuses a bad flag with exit code 2", async () => {
