@@ -10,6 +10,7 @@ import type { BrokerRegistry } from "../sim/broker-registry.js";
 import type { MemoryBroker } from "../sim/memory-broker.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import type { Pairing } from "../sim/topology.js";
+import { sameSet } from "../twins/index.js";
 import type { TwinsHost } from "./twins-host.js";
 
 /** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
@@ -66,9 +67,6 @@ export interface TwinsView {
   readonly pairingConfirmed: number;
 }
 
-const samePairing = (has: readonly string[], want: readonly string[]) =>
-  has.length === want.length && want.every((s) => has.includes(s));
-
 /** The run's twins service as its registration source. */
 export function twinsSource(twins: TwinsHost): RegistrationSource {
   return {
@@ -92,7 +90,7 @@ export function twinsSource(twins: TwinsHost): RegistrationSource {
         if (!t) continue;
         if (t.kind !== undefined && t.reported !== undefined) known++;
         if (t.presence === "online") online++;
-        if (samePairing(t.desired.sources, pairing.get(id) ?? [])) desiredAsPaired++;
+        if (sameSet(t.desired.sources, pairing.get(id) ?? [])) desiredAsPaired++;
         if (t.pairing === "confirmed") pairingConfirmed++;
       }
       return { known, online, desiredAsPaired, pairingConfirmed };
@@ -130,7 +128,7 @@ export function brokerSource(
         const want = pairing.get(id) ?? [];
         const config = broker.retained.get(`${prefix}/config/${id}`);
         const has = config === undefined || config === "" ? [] : config.split(" ").slice(2);
-        if (samePairing(has, want)) desiredAsPaired++;
+        if (sameSet(has, want)) desiredAsPaired++;
       }
       return { known, online, desiredAsPaired, pairingConfirmed: 0 };
     },

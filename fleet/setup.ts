@@ -17,6 +17,7 @@ import {
   jsonFileStore,
   loginOptions,
   memoryStore,
+  sameSet,
   startTwins,
   type TwinsServiceInfo,
   type TwinsStore,
@@ -167,7 +168,7 @@ async function writePairing(
       const want = pairing.get(id) ?? [];
       const t = view.get(id);
       const has = t?.config?.sources ?? [];
-      if (t?.config && has.length === want.length && want.every((s) => has.includes(s))) continue;
+      if (t?.config && sameSet(has, want)) continue;
       const version = Math.max(t?.config?.version ?? 0, t?.desired.configVersion ?? 0) + 1;
       const e = encode(view.prefix, { kind: "config", node: id, version, sources: [...want] });
       await client.publishAsync(e.topic, e.payload, { qos: 1, retain: true });

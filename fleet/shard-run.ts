@@ -15,7 +15,7 @@ import { encode, formatStamp, type NodeId, Prefix, topicOf } from "../protocol/i
 import { Distribution } from "../sim/histogram.js";
 import type { ShardReport } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
-import { connectError, displayUrl, loginOptions } from "../twins/index.js";
+import { connectError, displayUrl, loginOptions, sameSet } from "../twins/index.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { LagMonitor } from "./lag.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
@@ -65,7 +65,7 @@ async function writeConfigs(
   for (const id of ids) {
     const want = pairing.get(id) ?? [];
     const has = watch.configSources(id);
-    if (has && has.length === want.length && want.every((s) => has.includes(s))) continue;
+    if (has && sameSet(has, want)) continue;
     const version = watch.configVersion(id) + 1;
     const e = encode(prefix, { kind: "config", node: id, version, sources: [...want] });
     sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));

@@ -11,6 +11,7 @@ import { allNodesTopic, decode, type NodeId, type Prefix, ProtocolError } from "
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
 import type { Pairing } from "../sim/topology.js";
+import { sameSet } from "../twins/index.js";
 import type { RegistrationSource } from "./registrations.js";
 
 /** How long, at most, to let the broker's retained state arrive before pairing. */
@@ -74,8 +75,6 @@ export class FleetWatch {
   source(): RegistrationSource {
     const r = this.registry;
     const client = this.client;
-    const same = (has: readonly string[] | undefined, want: readonly string[]) =>
-      has !== undefined && has.length === want.length && want.every((s) => has.includes(s));
     return {
       get up() {
         return client.connected;
@@ -95,7 +94,8 @@ export class FleetWatch {
           const e = r.get(id);
           if (e?.registered && e.reported) known++;
           if (e?.online) online++;
-          if (same(this.configSources(id), pairing.get(id) ?? [])) desiredAsPaired++;
+          const has = this.configSources(id);
+          if (has !== undefined && sameSet(has, pairing.get(id) ?? [])) desiredAsPaired++;
         }
         return { known, online, desiredAsPaired, pairingConfirmed: 0 };
       },

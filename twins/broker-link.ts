@@ -10,11 +10,10 @@ import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
-import { controlTopic, encodePresence } from "./presence.js";
+import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
 import { WireLink } from "./wire-link.js";
 
-/** How long a clean close waits for the broker to take the presence clear and the DISCONNECT. */
-export const CLOSE_GRACE_MS = 3000;
+export { CLOSE_GRACE_MS } from "./presence.js";
 
 export interface BrokerLinkHandlers {
   /** One message from the broker; `qos` as delivered. */
@@ -120,7 +119,7 @@ export class BrokerLink implements TwinsLink {
   private async onConnect(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    for (const kind of ["config", "status", "report", "register"] as const) {
+    for (const kind of SERVICE_TOPIC_KINDS) {
       await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
     }
     if (this.opts.presence) {

@@ -8,7 +8,6 @@
  * server's write: it confirms nothing, and replaces the desire only when its version is above the
  * desire's (a change made by another control tool).
  */
-import type { NodeId } from "../protocol/index.js";
 import type { DesiredState, Presence, ReportedConfig } from "./types.js";
 
 export interface DesireState {
@@ -67,7 +66,7 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
   return { next: { ...s, confirmed: false }, changed: s.confirmed, reconcile: false };
 }
 
-export function sameSet(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+export function sameSet<T>(a: readonly T[], b: readonly T[]): boolean {
   if (a.length !== b.length) return false;
   const s = new Set(a);
   return b.every((x) => s.has(x));

@@ -23,6 +23,7 @@ export {
   type FollowerSync,
   type SyncStatus,
 } from "./convergence.js";
+export { sameSet } from "./desire.js";
 export {
   type ResolvedTwinsOptions,
   resolveTwinsOptions,

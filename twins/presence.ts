@@ -11,6 +11,12 @@ import { type BrokerTls, connectError, loginOptions, splitBrokerUrl } from "./co
 
 export const PRESENCE_TAG = "P1";
 
+/** How long a clean close waits for the broker to take the presence clear and the DISCONNECT. */
+export const CLOSE_GRACE_MS = 3000;
+
+/** The node topics a service subscribes to on connecting, in this order, at QoS 1 (either link). */
+export const SERVICE_TOPIC_KINDS = ["config", "status", "report", "register"] as const;
+
 /** Client ids that can stand as one topic level (no `/`, `+`, `#`). */
 export const CLIENT_ID_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -14,10 +14,7 @@ import type { BrokerLinkHandlers, TwinsLink } from "./broker-link.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
-import { controlTopic, encodePresence } from "./presence.js";
-
-/** How long a clean close waits for the broker to take the presence clear (as BrokerLink). */
-const CLOSE_GRACE_MS = 3000;
+import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
 
 interface Waiter {
   /** The packet, to send again after a reconnect (publishes only). */
@@ -146,7 +143,7 @@ export class WireLink implements TwinsLink {
     // What was in flight when the connection went, then what was asked for while it was down.
     for (const [, w] of this.waiting) if (w.resend) this.write({ ...w.resend, dup: true } as Packet);
     for (const pk of this.queued.splice(0)) this.write(pk);
-    for (const kind of ["config", "status", "report", "register"] as const) {
+    for (const kind of SERVICE_TOPIC_KINDS) {
       await this.request({
         cmd: "subscribe",
         messageId: this.id(),
