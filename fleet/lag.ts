@@ -54,13 +54,7 @@ export class LagMonitor {
 
   /** p99 lag in ms by thread: `main`, each other thread that reported, and `worker-N` per shard. */
   byThread(): Record<string, number> {
-    const out: Record<string, number> = { main: this.main().p99Ms };
-    for (const name of Object.keys(this.others)) {
-      const l = this.other(name);
-      if (l) out[name] = l.p99Ms;
-    }
-    for (const [shard, l] of this.shards) out[`worker-${shard}`] = l.p99Ms;
-    return out;
+    return Object.fromEntries(Object.entries(this.threads()).map(([name, l]) => [name, l.p99Ms]));
   }
 
   /** Every thread's lag, by the names of byThread(). */
