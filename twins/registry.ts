@@ -172,10 +172,15 @@ export class TwinRegistry {
     }
   }
 
-  /** Records a set command the service has just sent. */
+  /**
+   * Records a set command the service has just sent. Its acknowledgement can be read after the
+   * node's report of it (both in one read): a report stamped past `counter` has already answered it.
+   */
   setSent(id: NodeId, on: boolean, counter: number): RegistryEffect[] {
     const t = this.ensure(id);
-    t.desired = { ...t.desired, pendingSet: { on, counter } };
+    const { pendingSet: _old, ...rest } = t.desired;
+    const answered = (t.reported?.stamp.counter ?? -1) > counter;
+    t.desired = answered ? rest : { ...rest, pendingSet: { on, counter } };
     t.desiredKnown = true;
     return bumpVersions(this.twins, [
       { type: "updated", node: id, change: "desired" },

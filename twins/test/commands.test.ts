@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { type AddressInfo, createConnection, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
@@ -49,6 +50,23 @@ describe("twins commands", () => {
 
     a = await reboot(a);
     expect(a.state).toMatchObject({ on: true, stamp: { counter: 3, origin: "A" } });
+  });
+
+  it("a set acknowledged in the same read as the node's report of it is not left pending", async () => {
+    await setup();
+    const proxy = await oneReadProxy(broker.port, "tf/report/A");
+    const direct = fx.url;
+    fx.url = proxy.url;
+    const t = await twins();
+    fx.url = direct;
+    const a = await node("A");
+    await online(t, "A");
+    proxy.arm();
+    await t.set("A", true);
+    await until(() => a.state.on && t.get("A")?.reported?.on === true, "A on, and reported");
+    expect(proxy.joined()).toBe(1);
+    expect(t.get("A")?.desired.pendingSet).toBeUndefined();
+    await proxy.close();
   });
 
   it("a set sent while the node is offline reaches it when it registers again", async () => {
@@ -137,3 +155,88 @@ describe("twins commands", () => {
     await expect(t.pair("A", "S8")).rejects.toThrow(/already follows 8 nodes/);
   });
 });
+
+/**
+ * A proxy in front of the broker that, once armed, hands the client the broker's next PUBACK together
+ * with the next PUBLISH on `topic`, in one write: what a busy client reads when both came before it looked.
+ */
+async function oneReadProxy(
+  port: number,
+  topic: string,
+): Promise<{ url: string; arm: () => void; joined: () => number; close: () => Promise<void> }> {
+  let joined = 0;
+  let armed = false;
+  const ends: (() => void)[] = [];
+  const server: Server = createServer((down) => {
+    const up = createConnection(port, "127.0.0.1");
+    down.pipe(up);
+    let held: Buffer[] | undefined;
+    let rest = Buffer.alloc(0);
+    const packet = (bytes: Buffer): void => {
+      const type = (bytes[0] ?? 0) >> 4;
+      if (held === undefined && type === PUBACK && armed) {
+        held = [bytes];
+        armed = false;
+      }
+      else if (held !== undefined) {
+        held.push(bytes);
+        if (type === PUBLISH && publishTopic(bytes) === topic) {
+          down.write(Buffer.concat(held));
+          held = undefined;
+          joined++;
+        }
+      } else down.write(bytes);
+    };
+    const parse = (d: Buffer): void => {
+      rest = Buffer.concat([rest, d]);
+      for (let frame = frameLength(rest); frame !== undefined; frame = frameLength(rest)) {
+        packet(rest.subarray(0, frame));
+        rest = rest.subarray(frame);
+      }
+    };
+    up.on("data", parse);
+    const end = () => {
+      up.destroy();
+      down.destroy();
+    };
+    ends.push(end);
+    up.on("close", end).on("error", end);
+    down.on("close", end).on("error", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port: at } = server.address() as AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${at}`,
+    arm: () => {
+      armed = true;
+    },
+    joined: () => joined,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const end of ends) end();
+      }),
+  };
+}
+
+const PUBLISH = 3;
+const PUBACK = 4;
+
+/** The length of the MQTT packet at the start of `b`, or undefined while it is incomplete. */
+function frameLength(b: Buffer): number | undefined {
+  let len = 0;
+  for (let i = 1, mul = 1; i < 5 && i < b.length; i++, mul *= 128) {
+    const byte = b[i] as number;
+    len += (byte & 127) * mul;
+    if (byte < 128) return b.length >= i + 1 + len ? i + 1 + len : undefined;
+  }
+  return undefined;
+}
+
+/** The topic of a PUBLISH packet. */
+function publishTopic(p: Buffer): string {
+  let i = 1;
+  while ((p[i] as number) >= 128) i++;
+  const n = p.readUInt16BE(i + 1);
+  return p.subarray(i + 3, i + 3 + n).toString();
+}
