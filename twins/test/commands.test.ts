@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { type AddressInfo, createConnection, createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
@@ -177,8 +177,7 @@ async function oneReadProxy(
       if (held === undefined && type === PUBACK && armed) {
         held = [bytes];
         armed = false;
-      }
-      else if (held !== undefined) {
+      } else if (held !== undefined) {
         held.push(bytes);
         if (type === PUBLISH && publishTopic(bytes) === topic) {
           down.write(Buffer.concat(held));
