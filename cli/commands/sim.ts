@@ -13,6 +13,7 @@ import { type Report, requirementFailures, writeReport } from "../../fleet/repor
 import { FleetRun, type Progress } from "../../fleet/run.js";
 import { settleLine } from "../../fleet/settle.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
+import { SPEED_MAX } from "../../web/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames } from "../fleet-flags.js";
@@ -104,7 +105,7 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     // --- end sharded runs ---
     .option(
       "--clock <real|virtual>",
-      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows (the console paces it), same report for the same seed (no --broker)",
+      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows (the console or the --http page paces it), same report for the same seed (no --broker)",
     )
     .option(
       "--speed <1|10|100|max>",
@@ -258,19 +259,19 @@ it at once: the summary and report are marked cut short and the exit code is ${C
     });
 };
 
-/** The most virtual seconds per wall second `--speed` takes as a number (beyond it: max). */
-const SPEED_FLAG_MAX = 10_000;
-
-/** `--speed`: a positive number of virtual seconds per wall second, or max; only with --clock virtual. */
+/**
+ * `--speed`: a positive number of virtual seconds per wall second (at most the API's SPEED_MAX), or
+ * max; only with --clock virtual.
+ */
 function speedFlag(spec: string | undefined, clock: string | undefined): number | "max" | undefined {
   if (spec === undefined) return undefined;
   if (clock !== "virtual") throw new UsageError("--speed sets the pace of a --clock virtual run");
   const v = spec.trim().toLowerCase();
   if (v === "max") return "max";
   const n = Number(v.replace(/^[x×]/, ""));
-  if (v === "" || !(n > 0 && n <= SPEED_FLAG_MAX))
+  if (v === "" || !(n > 0 && n <= SPEED_MAX))
     throw new UsageError(
-      `--speed: "${spec}" is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_FLAG_MAX} (1, 10, 100) or max`,
+      `--speed: "${spec}" is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_MAX} (1, 10, 100) or max`,
     );
   return n;
 }
