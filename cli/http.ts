@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { FleetRun } from "../fleet/run.js";
-import type { Scheduler } from "../node/scheduler.js";
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { simFigures } from "../view/figures.js";
 import { SimSource } from "../view/sim-source.js";
 import type { ConsoleSource } from "../view/source.js";
@@ -128,6 +128,8 @@ function pageUrl(origin: string, http: HttpOptions): string {
 /**
  * Serves a simulated run's view. The URL line goes to the log before a console opens (visible once it
  * closes) and, with the console, to its event log as well; the server closes with the returned handle.
+ * On virtual time the event stream's timers run on a wall-time scheduler of their own — frames at a
+ * wall cadence whether the run is paused or flat out — while every time they carry is the run's.
  */
 export async function serveSim(
   run: FleetRun,
@@ -141,7 +143,7 @@ export async function serveSim(
   const source = new SimSource(run);
   const server = await serveWeb(source, "sim", http, {
     logger: deps.logger,
-    scheduler: run.sched,
+    scheduler: run.virtual ? new RealScheduler() : run.sched,
     figures: simFigures(run),
     ...(deps.secret ? { secret: deps.secret } : {}),
   });

@@ -2,10 +2,13 @@
  * The event stream (`GET /api/events`, server-sent events) for every connected page: `hello` on
  * connect, then `nodes` (the nodes whose version or sync moved since the last batch, at most every
  * 50 ms), `convergence` and `latency` (at most once a second, when they moved), `fleet` (when the
- * loss or the faults change), `log`, and a `: ping` comment every 15 s. One pass builds each batch
- * for all clients. A view that names the nodes that changed (`node` events, `node(id)`) costs a
- * pass only those nodes; for another (the demo) the pass compares the whole snapshot with the last
- * batch, and only after the view said something changed.
+ * loss, the faults or a virtual run's pace change), `clock` (a virtual run's time and pace, every
+ * 250 ms while it moves), `log`, and a `: ping` comment every 15 s. The timers are the scheduler's
+ * the server is given: wall time, so a page is fed at the same cadence whatever pace a virtual run
+ * goes at; the times in the frames are the fleet view's (`source.now()`, the run's own clock).
+ * One pass builds each batch for all clients. A view that names the nodes that changed (`node`
+ * events, `node(id)`) costs a pass only those nodes; for another (the demo) the pass compares the
+ * whole snapshot with the last batch, and only after the view said something changed.
  * Each client has a bounded buffer: its socket's pending bytes; a client past the bound is dropped
  * (it reconnects and re-reads `/api/nodes`), the others are unaffected. All timers via the Scheduler.
  */
@@ -13,11 +16,13 @@ import type { ServerResponse } from "node:http";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { ConsoleNode, ConsoleSource, LogLine } from "../view/source.js";
-import { type FleetKind, fleetOf, latencyOf, type NodeSummary, summaryOf } from "./shapes.js";
+import { type FleetKind, fleetOf, latencyOf, type NodeSummary, paceOf, summaryOf } from "./shapes.js";
 
 export const BATCH_MS = 50;
 const SLOW_MS = 1000;
 export const PING_MS = 15_000;
+/** How often a virtual run's time goes out (`clock`), while it moves. */
+export const CLOCK_MS = 250;
 /** A client with more than this many bytes not yet taken by its socket is dropped. */
 export const CLIENT_BUFFER_BYTES = 1 << 20;
 const LOG_LINES_PER_BATCH = 200;
@@ -48,6 +53,7 @@ export class EventHub {
   private lastConvergence = "";
   private lastLatency = -1;
   private lastFleet = "";
+  private lastClock = "";
   private readonly unlisten: (() => void)[];
   readonly stats: StreamStats = {
     clients: 0,
@@ -82,6 +88,7 @@ export class EventHub {
       every(sched, BATCH_MS, () => this.batch()),
       every(sched, SLOW_MS, () => this.slow()),
       every(sched, PING_MS, () => this.broadcast(": ping\n\n")),
+      ...(source.capabilities.pace === true ? [every(sched, CLOCK_MS, () => this.clock())] : []),
     ];
   }
 
@@ -195,6 +202,17 @@ export class EventHub {
     }
   }
 
+  /** A virtual run's time and pace, when either moved since the last `clock`. */
+  private clock(): void {
+    if (this.clients.size === 0) return;
+    const pace = paceOf(this.source);
+    const now = this.source.now();
+    const key = `${now}|${pace?.speed}|${pace?.paused}`;
+    if (key === this.lastClock) return;
+    this.lastClock = key;
+    this.broadcast(frame("clock", { now, pace }));
+  }
+
   private broadcast(text: string): void {
     for (const c of this.clients) this.send(c, text);
   }
@@ -217,7 +235,7 @@ function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** What a `fleet` event reports a change of: the loss and the faults. */
+/** What a `fleet` event reports a change of: the loss, the faults and the pace. */
 function fleetState(s: ConsoleSource): unknown {
-  return { loss: s.lossPct() ?? null, faults: s.faults() };
+  return { loss: s.lossPct() ?? null, faults: s.faults(), pace: paceOf(s) };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { VERSION } from "../node/version.js";
-import { faultBody, lossBody, stateBody } from "./schemas.js";
+import { faultBody, lossBody, paceBody, stateBody } from "./schemas.js";
 
 const json = (schema: unknown) => ({ "application/json": { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -126,7 +126,7 @@ const schemas = {
   },
   Fleet: {
     type: "object",
-    required: ["title", "kind", "capabilities", "lossPct", "faults", "now", "nodes"],
+    required: ["title", "kind", "capabilities", "lossPct", "faults", "now", "nodes", "pace"],
     properties: {
       title: { type: "string" },
       kind: { enum: ["twins", "sim", "monitor"] },
@@ -136,8 +136,25 @@ const schemas = {
         type: "array",
         items: { type: "object", properties: { what: { type: "string" }, since: { type: "number" } } },
       },
-      now: { type: "number" },
+      now: { type: "number", description: "ms on the fleet's clock (a virtual run's virtual time)" },
       nodes: { type: "integer" },
+      pace: {
+        description: "a virtual-time run's pace; null on real time",
+        oneOf: [
+          { type: "null" },
+          {
+            type: "object",
+            required: ["speed", "paused"],
+            properties: {
+              speed: {
+                oneOf: [{ type: "number", exclusiveMinimum: 0 }, { const: "max" }],
+                description: "virtual seconds per wall second, or max: as fast as the CPU allows",
+              },
+              paused: { type: "boolean" },
+            },
+          },
+        ],
+      },
     },
   },
   Convergence: {
@@ -273,6 +290,14 @@ const paths = {
       responses: { "200": ok("the fleet", ref("Fleet")), ...problems(400, 401, 403, 413, 415) },
     },
   },
+  "/api/fleet/pace": {
+    post: {
+      summary: "Pause, resume or change the speed of a run on virtual time (what is left out stays)",
+      ...write,
+      requestBody: body(paceBody),
+      responses: { "200": ok("the fleet", ref("Fleet")), ...problems(400, 401, 403, 413, 415) },
+    },
+  },
   "/api/fleet/faults": {
     post: {
       summary: "Start a fault now (power outage, broker restart, partition)",
@@ -290,7 +315,7 @@ const paths = {
   },
   "/api/events": {
     get: {
-      summary: "Server-sent events: hello, nodes, convergence, latency, fleet, log",
+      summary: "Server-sent events: hello, nodes, convergence, latency, fleet, clock (virtual time), log",
       parameters: [query("token", { type: "string" }, "the bearer token (EventSource cannot send headers)")],
       responses: { "200": { description: "text/event-stream" }, ...problems(400, 401) },
     },

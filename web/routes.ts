@@ -1,15 +1,15 @@
 /**
  * The REST API over the fleet view: list and read nodes, set a node's state, pair and unpair, press,
- * loss and faults, query, convergence and latency. Input is parsed with the zod schemas (a 400 naming
- * the field); writes may carry `If-Match: "<version>"` (a 412 when the node moved on since); an
- * action the fleet does not offer is a 403. Responses carry the node's `ETag`.
+ * loss and faults, a virtual-time run's pace, query, convergence and latency. Input is parsed with
+ * the zod schemas (a 400 naming the field); writes may carry `If-Match: "<version>"` (a 412 when the
+ * node moved on since); an action the fleet does not offer is a 403. Responses carry the node's `ETag`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
 import type { NodeId } from "../protocol/index.js";
 import type { Capability, ConsoleSource } from "../view/source.js";
 import { fromZod, ProblemError } from "./problem.js";
-import { faultBody, followParams, lossBody, nodeParams, nodesQuery, stateBody } from "./schemas.js";
+import { faultBody, followParams, lossBody, nodeParams, nodesQuery, paceBody, stateBody } from "./schemas.js";
 import {
   convergenceOf,
   detailOf,
@@ -132,6 +132,16 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const body = parse(lossBody, "body", req.body);
     need(source, "setLoss");
     await source.setLoss(body.pct);
+    return fleetOf(source, kind);
+  });
+
+  // A virtual-time run's pace: pause, resume, a speed; what is left out stays as it is.
+  app.post("/api/fleet/pace", async (req) => {
+    const body = parse(paceBody, "body", req.body);
+    need(source, "pace");
+    const now = source.pace?.();
+    if (!now || !source.setPace) throw new ProblemError(403, "pace is not available for this fleet");
+    source.setPace({ speed: body.speed ?? now.speed, paused: body.paused ?? now.paused });
     return fleetOf(source, kind);
   });
 

@@ -77,3 +77,30 @@ export const faultBody = z.discriminatedUnion(
   { error: "must be power-outage, broker-restart or partition" },
 );
 export type FaultBody = z.infer<typeof faultBody>;
+
+/** The fastest pace the API accepts as a number: beyond it, ask for `"max"`. */
+export const SPEED_MAX = 10_000;
+const speedError = `must be a number of virtual seconds per second above 0 and at most ${SPEED_MAX}, or "max"`;
+
+/**
+ * A virtual-time run's pace: its speed (virtual seconds per wall second, or `"max"`: as fast as the
+ * CPU allows), paused or not; either may be left out to keep what it is.
+ */
+export const paceBody = z
+  .object({
+    speed: z
+      .union(
+        [
+          z.literal("max"),
+          z.number({ error: speedError }).finite().gt(0, speedError).max(SPEED_MAX, speedError),
+        ],
+        { error: speedError },
+      )
+      .optional(),
+    paused: z.boolean({ error: "must be true or false" }).optional(),
+  })
+  .strict()
+  .refine((b) => b.speed !== undefined || b.paused !== undefined, {
+    error: "give speed, paused or both",
+  });
+export type PaceBody = z.infer<typeof paceBody>;

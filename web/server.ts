@@ -29,6 +29,10 @@ export interface WebServerOptions {
   readonly port: number;
   /** Writes always need it; reads too beyond loopback. */
   readonly token: string;
+  /**
+   * The event stream's timers (its frames, pings, a virtual run's `clock`): wall time, also for a
+   * run on virtual time — the times the frames carry come from `source.now()`, the fleet's clock.
+   */
   readonly scheduler: Scheduler;
   /** Figures for `/metrics` beyond the view's (lag, broker, late and lost); optional. */
   readonly figures?: FleetFigures;

@@ -62,6 +62,7 @@ export const CAPABILITY_NAMES = [
   "restartBroker",
   "powerOutage",
   "partition",
+  "pace",
 ] as const;
 export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
 
@@ -71,8 +72,22 @@ export interface Fleet {
   readonly capabilities: Readonly<Record<CapabilityName, boolean>>;
   readonly lossPct: number | null;
   readonly faults: readonly { readonly what: string; readonly since: number }[];
+  /** ms on the fleet's clock: on virtual time, the virtual time the run has got to. */
   readonly now: number;
   readonly nodes: number;
+  /** A virtual-time run's pace (virtual seconds per wall second, or "max"); null on real time. */
+  readonly pace: FleetPace | null;
+}
+
+export interface FleetPace {
+  readonly speed: number | "max";
+  readonly paused: boolean;
+}
+
+/** The fleet's pace where it has one (a run on virtual time), else null. */
+export function paceOf(source: ConsoleSource): FleetPace | null {
+  const p = source.capabilities.pace === true ? source.pace?.() : undefined;
+  return p ? { speed: p.speed, paused: p.paused } : null;
 }
 
 export function summaryOf(n: ConsoleNode): NodeSummary {
@@ -146,6 +161,7 @@ export function fleetOf(source: ConsoleSource, kind: FleetKind): Fleet {
     faults: source.faults().map((f) => ({ what: f.what, since: f.since })),
     now: source.now(),
     nodes: source.nodes().length,
+    pace: paceOf(source),
   };
 }
 

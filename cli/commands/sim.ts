@@ -13,6 +13,7 @@ import { type Report, requirementFailures, writeReport } from "../../fleet/repor
 import { FleetRun, type Progress } from "../../fleet/run.js";
 import { settleLine } from "../../fleet/settle.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
+import { SPEED_MAX } from "../../web/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames } from "../fleet-flags.js";
@@ -26,6 +27,7 @@ interface SimOwnFlags {
   readonly headless?: boolean;
   readonly report?: string;
   readonly assert?: boolean;
+  readonly speed?: string;
 }
 
 interface SimLoginFlags {
@@ -103,7 +105,11 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     // --- end sharded runs ---
     .option(
       "--clock <real|virtual>",
-      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows (the console paces it), same report for the same seed (no --broker)",
+      "real (default): wall time, real sockets; virtual: in memory, as fast as the CPU allows (the console or the --http page paces it), same report for the same seed (no --broker)",
+    )
+    .option(
+      "--speed <1|10|100|max>",
+      "with --clock virtual: the starting pace, virtual seconds per wall second or max (default: 1 when watched in the console or over --http, else max)",
     )
     .option(
       "--no-twins",
@@ -121,6 +127,8 @@ Examples:
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
   twinfleet sim --faults my-bad-day.json                 a schedule file (see docs/faults.md)
   twinfleet sim --clock virtual                        the console on virtual time: P pauses, < > change speed
+  twinfleet sim --clock virtual --headless --http 8080
+                                                       the web page on virtual time at ×1: pause and speed in its header
   twinfleet sim --clock virtual --nodes 20000 --duration 3600 --loss 10 --no-twins --report hour.json
                                                        an hour of a large fleet on virtual time (docs/cli.md)
   twinfleet sim --shard 2/4 --broker mqtt://lab:1883 --nodes 10000 --shard-report s2.json
@@ -144,10 +152,9 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       io.secret?.(login.nodePassword);
       if (raw.report !== undefined && raw.report.trim() === "")
         throw new UsageError("--report: must name a file");
-      if (http !== undefined && raw.clock === "virtual")
-        throw new UsageError(
-          "--http needs real time (the page's event stream runs on the run's clock); watch a --clock virtual run in the console",
-        );
+      const speed = speedFlag(raw.speed, raw.clock);
+      if (http !== undefined && raw.twins === false)
+        throw new UsageError("--http shows the twins service's view of the fleet: leave out --no-twins");
       // The console shows the twins' view (on virtual time it sets the pace): without twins, progress
       // lines; a shard runs headless (its report is one part of the fleet's).
       const interactive =
@@ -175,8 +182,11 @@ it at once: the summary and report are marked cut short and the exit code is ${C
         return runSimShard(raw, options, io, io.env ?? process.env, CUT_SHORT_EXIT);
       // The options are checked first thing, before anything starts; their errors name the flags.
       const run = await withFlagNames(() => FleetRun.start(options, inner));
-      // Watched, a virtual run starts at real-time speed (the console's keys change it), not flat out.
-      if (interactive) run.virtual?.setPace({ speed: 1, paused: false });
+      // Watched (the console, the page), a virtual run starts at real-time speed unless --speed says
+      // otherwise (the console's keys and the page's controls change it); unwatched it goes flat out.
+      const watched = interactive || http !== undefined;
+      const startPace = { speed: speed ?? (watched ? 1 : "max"), paused: false } as const;
+      run.virtual?.setPace(startPace);
       const opts = run.opts;
       const web = http
         ? await serveSim(run, http, {
@@ -207,7 +217,10 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       try {
         if (interactive) {
           const { runSimConsole } = await import("../../console/sim-console.js");
-          await runSimConsole(run);
+          const closed = runSimConsole(run);
+          // The console opens at ×1 (synchronously, before its first await): --speed overrides that.
+          if (speed !== undefined) run.virtual?.setPace(startPace);
+          await closed;
           if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
         } else {
           // Readable lines for a person; with --log-format json every line is a JSON record.
@@ -245,6 +258,23 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       }
     });
 };
+
+/**
+ * `--speed`: a positive number of virtual seconds per wall second (at most the API's SPEED_MAX), or
+ * max; only with --clock virtual.
+ */
+function speedFlag(spec: string | undefined, clock: string | undefined): number | "max" | undefined {
+  if (spec === undefined) return undefined;
+  if (clock !== "virtual") throw new UsageError("--speed sets the pace of a --clock virtual run");
+  const v = spec.trim().toLowerCase();
+  if (v === "max") return "max";
+  const n = Number(v.replace(/^[x×]/, ""));
+  if (v === "" || !(n > 0 && n <= SPEED_MAX))
+    throw new UsageError(
+      `--speed: "${spec}" is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_MAX} (1, 10, 100) or max`,
+    );
+  return n;
+}
 
 /** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */
 export const CUT_SHORT_EXIT = 130;

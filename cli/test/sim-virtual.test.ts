@@ -1,5 +1,6 @@
 // `twinfleet sim --clock virtual`: the summary, the report and --assert as on real time, with the
-// clock named and the progress lines saying how fast it goes; what needs real time is a usage error.
+// clock named and the progress lines saying how fast it goes; the web page served over it at the pace
+// --speed sets; what needs real time is a usage error.
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,15 +38,29 @@ describe("twinfleet sim --clock virtual", () => {
     expect(real.err).toContain("--no-twins: a run without twins needs --clock virtual");
   });
 
+  it("serves the web page on a virtual run, at the pace --speed sets", async () => {
+    const args = ["sim", "--clock", "virtual", "--headless", "--nodes", "8", "--duration", "30"];
+    const r = await run([...args, "--settle", "1", "--http", "127.0.0.1:0", "--speed", "max"]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/web: http:\/\/127\.0\.0\.1:\d+\/#token=/);
+    expect(r.out).toContain("virtual time   in-memory broker, the run's twins service on the same clock");
+  });
+
   it("refuses what needs real time, naming the flag", async () => {
     const r = await run(["sim", "--clock", "virtual", "--broker", "mqtt://127.0.0.1:1883"]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(
       "twinfleet sim: --broker: needs real time (a real broker, real sockets); --clock virtual runs the nodes on an in-memory broker",
     );
-    const web = await run(["sim", "--clock", "virtual", "--http", "0"]);
-    expect(web.code).toBe(2);
-    expect(web.err).toContain("twinfleet sim: --http needs real time");
+    const bare = await run(["sim", "--clock", "virtual", "--no-twins", "--http", "0"]);
+    expect(bare.code).toBe(2);
+    expect(bare.err).toContain("twinfleet sim: --http shows the twins service's view of the fleet");
+    const speed = await run(["sim", "--clock", "virtual", "--speed", "fast"]);
+    expect(speed.code).toBe(2);
+    expect(speed.err).toContain('twinfleet sim: --speed: "fast" is not a speed');
+    const realSpeed = await run(["sim", "--headless", "--speed", "10"]);
+    expect(realSpeed.code).toBe(2);
+    expect(realSpeed.err).toContain("--speed sets the pace of a --clock virtual run");
     const bad = await run(["sim", "--clock", "sundial"]);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('--clock: must be real or virtual, got "sundial"');

@@ -1,12 +1,14 @@
 // The page's entry: takes the token from the address, connects the event stream to the store,
-// routes between the fleet page (#/) and the node page (#/node/ID), draws the shared header, and
-// redraws the current page once per animation frame after a change. It also keeps a bounded record
-// of when each change arrived and when it was drawn (window.twinfleetTimes), which the benchmark reads.
+// routes between the fleet page (#/) and the node page (#/node/ID), draws the shared header (with a
+// virtual-time run's pace and its controls), and redraws the current page once per animation frame
+// after a change. It also keeps a bounded record of when each change arrived and when it was drawn
+// (window.twinfleetTimes), which the benchmark reads.
 
 import { api, events, explain, takeToken } from "./api.js";
 import { h, int, pct } from "./dom.js";
 import { fleetPage } from "./fleet.js";
 import { nodePage } from "./node.js";
+import { paceControls, paceText } from "./pace.js";
 import { Store } from "./store.js";
 import { noticeArea, say } from "./ui.js";
 
@@ -25,6 +27,7 @@ const title = h("span", { class: "title", id: "fleet-title" }, "twinfleet");
 const kind = h("span", { class: "badge kind" });
 const live = h("span", { class: "live", id: "live", role: "status" }, "connecting…");
 const stats = h("dl", { class: "stats", id: "stats" });
+const pace = paceControls();
 const header = h(
   "header",
   { class: "top" },
@@ -41,6 +44,7 @@ const header = h(
     kind,
     live,
   ),
+  pace.el,
   stats,
 );
 const outlet = h("div", { class: "outlet" });
@@ -147,6 +151,10 @@ function drawHeader() {
   chip("kinds", "kinds", kinds.filter(Boolean).join(" · ") || "–", "");
   const loss = f?.lossPct;
   chip("loss", "loss", loss === null || loss === undefined ? undefined : `${loss} %`, loss > 0 ? "warn" : "");
+  // A run on virtual time: how far it has got, at what pace (the controls beside the stats set it).
+  const p = f?.pace;
+  chip("virtual", "virtual time", p ? paceText(f.now, p) : undefined, p?.paused ? "warn" : "");
+  pace.render(f);
   chip(
     "faults",
     "faults",
@@ -182,6 +190,7 @@ events(
     convergence: (d) => store.setConvergence(d),
     latency: (d) => store.setLatency(d),
     fleet: (d) => store.setFleet(d),
+    clock: (d) => store.setClock(d),
     log: (d) => store.addLog(d),
   },
   (state) => {

@@ -69,6 +69,13 @@ export class Store {
     this.#emit();
   }
 
+  /** A virtual run's time and pace (a `clock` event): the fleet as it was, at that time. */
+  setClock(c) {
+    if (!this.fleet) return;
+    this.fleet = { ...this.fleet, now: c.now, pace: c.pace };
+    this.#emit();
+  }
+
   addLog(line) {
     this.log.push(line);
     if (this.log.length > 200) this.log.shift();

@@ -117,11 +117,15 @@ describe("a live fleet through the twins", () => {
       token: TOKEN,
     });
     expect(f.status).toBe(403);
+    // A fleet on real time has no pace to set.
+    const pace = await call(server, "POST", "/api/fleet/pace", { body: { paused: true }, token: TOKEN });
+    expect(pace).toMatchObject({ status: 403, json: { detail: "pace is not available for this fleet" } });
     const fleet = await call(server, "GET", "/api/fleet");
     expect(fleet.json).toMatchObject({
       kind: "twins",
       lossPct: null,
-      capabilities: { press: false, set: true },
+      pace: null,
+      capabilities: { press: false, set: true, pace: false },
     });
   });
 

@@ -68,7 +68,8 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
     child.stderr!.on("data", (d: Buffer) => {
       err += d.toString();
       const web = /web: (http:\/\/\S+)/.exec(err)?.[1];
-      const broker = /broker (mqtt:\/\/[^\s,]+)/.exec(err)?.[1];
+      // A run on virtual time names its in-memory broker (memory://in-process).
+      const broker = /broker ((?:mqtt|memory):\/\/[^\s,]+)/.exec(err)?.[1];
       if (web && broker) {
         clearTimeout(timer);
         resolve({ pageUrl: web, brokerUrl: broker });
