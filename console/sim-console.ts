@@ -4,6 +4,7 @@
  * at real-time speed to begin with (`<` `>` and `P` change it); headless it runs flat out.
  */
 import type { FleetRun } from "../fleet/run.js";
+import type { Pace } from "../fleet/virtual-clock.js";
 import { SimSource } from "../view/sim-source.js";
 import { openConsole } from "./app.js";
 
@@ -13,9 +14,12 @@ import { openConsole } from "./app.js";
  * when the console has closed (and the terminal is back) — the run's report is then at most a
  * moment away.
  */
-export async function runSimConsole(run: FleetRun): Promise<void> {
+export async function runSimConsole(
+  run: FleetRun,
+  startPace: Pace = { speed: 1, paused: false },
+): Promise<void> {
   const source = new SimSource(run);
-  run.virtual?.setPace({ speed: 1, paused: false });
+  run.virtual?.setPace(startPace);
   const handle = openConsole(source);
   let finished = false;
   const done = run.done.then(

@@ -217,10 +217,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       try {
         if (interactive) {
           const { runSimConsole } = await import("../../console/sim-console.js");
-          const closed = runSimConsole(run);
-          // The console opens at ×1 (synchronously, before its first await): --speed overrides that.
-          if (speed !== undefined) run.virtual?.setPace(startPace);
-          await closed;
+          await runSimConsole(run, startPace);
           if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
         } else {
           // Readable lines for a person; with --log-format json every line is a JSON record.
