@@ -58,6 +58,10 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     .option("--rate <r>", `button presses per node per minute (default ${DEFAULTS.ratePerNodePerMin})`)
     .option("--loss <pct>", "packet loss in percent, each direction (default 0)")
     .option(
+      "--loss-mode <model|kernel>",
+      "model (default): the link model loses; kernel: real kernel loss, the broker in a network namespace with nftables dropping the nodes' packets (root, ip, nft)",
+    )
+    .option(
       "--ge <pGB,pBG,lossBad>",
       "bursty Gilbert-Elliott loss: P(good->bad), P(bad->good), loss when bad",
     )
@@ -116,6 +120,8 @@ Examples:
   twinfleet sim                                        300 uno-w5100 nodes in rings of 8, console in a terminal
   twinfleet sim --nodes 1000 --duration 60 --headless --report run.json --assert
   twinfleet sim --loss 15 --rate 6 --topology chain --group-size 5
+  twinfleet sim --loss 10 --loss-mode kernel --profile ideal --topology pairs --nodes 50 --headless
+                                                       the same fleet through real kernel TCP loss (root; docs/device-model.md)
   twinfleet sim --profile ideal --topology pairs --broker mqtt://127.0.0.1:1883
   twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
@@ -214,7 +220,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
           const json = (program.opts() as LogSettings).logFormat === "json";
           const note = (line: string) => (json ? logger.info(line) : io.stderr(`twinfleet sim: ${line}\n`));
           note(
-            `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
+            `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss${lossModeNote(run)}, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
           );
           if (run.joined) {
             note(
@@ -245,6 +251,22 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       }
     });
 };
+
+/** The header's word on who loses the packets, in real-loss mode only. */
+function lossModeNote(run: FleetRun): string {
+  const k = run.kernelNet;
+  if (k === undefined) return "";
+  return ` (loss mode kernel: nftables in network namespace ${k.netns}, nodes at ${k.nodesAddr}; their TCP is the kernel's)`;
+}
+
+/** In real-loss mode, what nftables dropped; nothing otherwise. */
+function kernelLine(r: Report): string {
+  const k = r.loss.kernel;
+  if (k === undefined) return "";
+  const way = (w: { packets: number; dropped: number }) =>
+    `${w.dropped} of ${w.packets} (${w.packets > 0 ? ((100 * w.dropped) / w.packets).toFixed(1) : "0.0"} %)`;
+  return `\n       loss mode      kernel: nftables dropped ${way(k.toBroker)} packets to the broker, ${way(k.toNodes)} to the nodes`;
+}
 
 /** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */
 export const CUT_SHORT_EXIT = 130;
@@ -307,7 +329,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
