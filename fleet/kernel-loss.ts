@@ -96,20 +96,34 @@ export function removeStaleNamespaces(): string[] {
 let seq = 0;
 /** Namespaces this process has open: removed at exit whatever the way out. */
 const open = new Set<string>();
-let hooked = false;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on("exit", () => {
-    for (const ns of open) removeNetns(ns);
-  });
-  // SIGTERM's default ends the process without 'exit': clean up, then end as SIGTERM would.
-  process.once("SIGTERM", () => {
-    for (const ns of open) removeNetns(ns);
-    open.clear();
-    process.kill(process.pid, "SIGTERM");
-  });
+function removeAll(): void {
+  for (const ns of open) removeNetns(ns);
+  open.clear();
+}
+
+/**
+ * A signal that would end the process without 'exit' (nobody else listens for it: Ctrl-C before
+ * `sim` has its own handler, SIGTERM, SIGHUP): remove the namespaces, then end as the signal would.
+ * Where someone else handles it (`sim`'s Ctrl-C settles the run), the run closes them itself.
+ */
+function onSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  removeAll();
+  unhook();
+  process.kill(process.pid, signal);
+}
+
+function hook(): void {
+  if (open.size > 0) return;
+  process.on("exit", removeAll);
+  for (const s of SIGNALS) process.on(s, onSignal);
+}
+
+function unhook(): void {
+  process.off("exit", removeAll);
+  for (const s of SIGNALS) process.off(s, onSignal);
 }
 
 /** A kernel-loss run's namespace and rules. */
@@ -130,7 +144,7 @@ export class KernelLossNet {
       .split("\n")
       .map((l) => /inet (\S+)/.exec(l)?.[1] ?? "");
     const net = planKernelNet(process.pid, seq++, used);
-    hookExit();
+    hook();
     open.add(net.netns);
     const k = new KernelLossNet(net);
     try {
@@ -200,6 +214,7 @@ export class KernelLossNet {
     this.closed = true;
     removeNetns(this.net.netns);
     open.delete(this.net.netns);
+    if (open.size === 0) unhook();
   }
 
   private nft(text: string): void {
