@@ -15,13 +15,16 @@ export const NETNS_PREFIX = "twinfleet-";
 export const NFT_TABLE = "twinfleet_loss";
 
 /** The combinations a kernel-loss run refuses, as option problems naming the fields. */
-export function kernelLossIssues(o: {
-  readonly lossMode: LossMode;
-  readonly broker?: string | undefined;
-  readonly clock: string;
-  readonly gilbertElliott?: unknown;
-  readonly lossPct: number;
-}): FleetOptionIssue[] {
+export function kernelLossIssues(
+  o: {
+    readonly lossMode: LossMode;
+    readonly broker?: string | undefined;
+    readonly clock: string;
+    readonly gilbertElliott?: unknown;
+    readonly lossPct: number;
+  },
+  faults: readonly { readonly kind: string; readonly pct?: number }[],
+): FleetOptionIssue[] {
   if (o.lossMode !== "kernel") return [];
   const issues: FleetOptionIssue[] = [];
   if (o.broker !== undefined) {
@@ -49,6 +52,14 @@ export function kernelLossIssues(o: {
       field: "lossPct",
       text: (n) =>
         `must be a whole percent with ${n("lossMode")} kernel (nftables draws 0-99), got ${o.lossPct}`,
+    });
+  }
+  const fractional = faults.filter((f) => f.pct !== undefined && !Number.isInteger(f.pct));
+  if (fractional.length > 0) {
+    issues.push({
+      field: "faults",
+      text: (n) =>
+        `a loss fault's pct must be a whole percent with ${n("lossMode")} kernel (nftables draws 0-99), got ${fractional.map((f) => f.pct).join(", ")}`,
     });
   }
   return issues;

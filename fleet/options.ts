@@ -356,7 +356,7 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
         `a broker-restart needs a broker the run starts itself (drop ${n("broker")}, or add ${n("brokerProcess")} to run it in its own process); ${o.broker} is someone else's`,
     );
   }
-  issues.push(...kernelLossIssues(o));
+  issues.push(...kernelLossIssues(o, faults));
   if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, options.workers !== undefined));
   else if (!o.twins)
     add(

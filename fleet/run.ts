@@ -170,6 +170,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   setLoss(pct: number, by: LossCause = "console"): void {
+    if (this.parts.kernelLoss && !(Number.isInteger(pct) && pct >= 0 && pct <= 100)) {
+      throw new RangeError(`loss ${pct}%: the kernel's loss (nftables) is a whole percent from 0 to 100`);
+    }
     if (pct !== this.lossPct) {
       const now = this.sched.now();
       const origin = Number.isNaN(this.pressStartMs) ? now : this.pressStartMs;

@@ -46,8 +46,12 @@ describe("--loss-mode options", () => {
     expect(problems({ lossMode: "kernel", lossPct: 2.5 })).toBe(
       "options.lossPct: must be a whole percent with options.lossMode kernel (nftables draws 0-99), got 2.5",
     );
+    expect(problems({ lossMode: "kernel", faults: [{ kind: "loss", atS: 5, pct: 12.5, forS: 5 }] })).toBe(
+      "options.faults: a loss fault's pct must be a whole percent with options.lossMode kernel (nftables draws 0-99), got 12.5",
+    );
     // The model draws any fraction.
     expect(problems({ lossPct: 2.5 })).toBe("");
+    expect(problems({ faults: [{ kind: "loss", atS: 5, pct: 12.5 }] })).toBe("");
   });
 
   it("turns the nodes' model loss off in kernel mode, whatever the percent", () => {

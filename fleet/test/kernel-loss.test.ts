@@ -84,7 +84,37 @@ suite("--loss-mode kernel as root", () => {
     expect(namespaces()).toContain(net?.netns);
     // The twins service talks to the broker at the address nothing is dropped on.
     expect(run.brokerUrl).toContain(`mqtt://${net?.controlAddr}:`);
+    expect(() => run.setLoss(2.5)).toThrow("loss 2.5%: the kernel's loss (nftables) is a whole percent");
+    // The settle puts the loss back to 0 %: the rule is rewritten (read while the namespace is there).
+    const ruleAtSettle = new Promise<string>((resolve) => {
+      run.on("phase", async (p) => {
+        if (p !== "settle" || net === undefined) return;
+        const read = () => {
+          try {
+            const args = [
+              "netns",
+              "exec",
+              net.netns,
+              "nft",
+              "list",
+              "chain",
+              "inet",
+              "twinfleet_loss",
+              "input",
+            ];
+            return execFileSync("ip", args, { encoding: "utf8" });
+          } catch (e) {
+            return `nft failed: ${(e as Error).message}`;
+          }
+        };
+        // setLoss hands the rule to nft without waiting: give it up to 2 s.
+        for (let i = 0; i < 40 && !read().includes("< 0 "); i++) await new Promise((r) => setTimeout(r, 50));
+        resolve(read());
+      });
+    });
     const r = await run.done;
+    expect(await ruleAtSettle).toMatch(/numgen random mod 100 < 0 counter name "to_broker_dropped" drop/);
+    expect(r.loss.changes).toEqual([expect.objectContaining({ pct: 0, by: "settle" })]);
     expect(r.scenario.lossMode).toBe("kernel");
     const k = r.loss.kernel;
     if (k === undefined) throw new Error("no kernel counters in the report");
