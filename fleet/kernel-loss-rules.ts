@@ -122,7 +122,11 @@ export function setupCommands(net: KernelNet): string[][] {
     ["link", "add", net.hostIf, "type", "veth", "peer", "name", net.nsIf],
     ["link", "set", net.nsIf, "netns", net.netns],
     ["addr", "add", `${net.hostAddr}/24`, "dev", net.hostIf],
+    // One TCP segment per packet both ways (no GSO super-packets): nftables then draws each segment
+    // on its own, as a link loses them, rather than a burst of segments at once.
+    ["link", "set", net.hostIf, "gso_max_segs", "1"],
     ["link", "set", net.hostIf, "up"],
+    inNs("link", "set", net.nsIf, "gso_max_segs", "1"),
     inNs("addr", "add", `${net.nodesAddr}/24`, "dev", net.nsIf),
     inNs("addr", "add", `${net.controlAddr}/24`, "dev", net.nsIf),
     inNs("link", "set", net.nsIf, "up"),

@@ -91,6 +91,9 @@ describe("the namespace's plan", () => {
     expect(cmds).toContain(`-n ${n.netns} addr add ${n.nodesAddr}/24 dev ${n.nsIf}`);
     expect(cmds).toContain(`-n ${n.netns} addr add ${n.controlAddr}/24 dev ${n.nsIf}`);
     expect(cmds).toContain(`-n ${n.netns} link set lo up`);
+    // One segment per packet, so each is drawn on its own.
+    expect(cmds).toContain(`link set ${n.hostIf} gso_max_segs 1`);
+    expect(cmds).toContain(`-n ${n.netns} link set ${n.nsIf} gso_max_segs 1`);
     expect(cleanupCommands(n.netns)).toEqual([["netns", "del", n.netns]]);
   });
 });
