@@ -28,6 +28,7 @@ export interface FleetFlagValues {
   readonly follows?: string;
   readonly rate?: string;
   readonly loss?: string;
+  readonly lossMode?: string;
   readonly ge?: string;
   readonly seed?: string;
   readonly duration?: string;
@@ -55,6 +56,7 @@ export const FLEET_FLAGS: Readonly<Partial<Record<keyof FleetOptions, string>>> 
   follows: "--follows",
   ratePerNodePerMin: "--rate",
   lossPct: "--loss",
+  lossMode: "--loss-mode",
   gilbertElliott: "--ge",
   seed: "--seed",
   durationS: "--duration",
@@ -166,6 +168,8 @@ export function fleetOptionsFromFlags(raw: FleetFlagValues): FleetOptions {
     ["follows", fleetNumber("follows", raw.follows)],
     ["ratePerNodePerMin", fleetNumber("ratePerNodePerMin", raw.rate)],
     ["lossPct", fleetNumber("lossPct", raw.loss)],
+    // model or kernel: resolveFleetOptions says so, naming --loss-mode.
+    ["lossMode", raw.lossMode],
     ["gilbertElliott", geFlag(raw.ge)],
     ["seed", raw.seed],
     ["durationS", fleetNumber("durationS", raw.duration)],

@@ -18,6 +18,8 @@ export interface BrokerHost {
   readonly kind: BrokerKind;
   /** `mqtt://host:port`, the same across restarts. */
   readonly url: string;
+  /** Where the nodes connect, when not at `url` (real-loss mode: an address whose packets are dropped). */
+  readonly nodeUrl?: string;
   /** Whether `kill` and `start` may be used (not for someone else's broker). */
   readonly restartable: boolean;
   /** Dies at once, as under `kill -9`: sockets cut, no last wills, nothing more written. */
@@ -99,19 +101,37 @@ function cliEntry(): { file: string; execArgv: string[] } {
 /** How long a spawned broker may take to say it listens. */
 const START_TIMEOUT_MS = 20_000;
 
-class ProcessBroker implements BrokerHost {
+/**
+ * Where a broker process runs: the command in front of node (e.g. `ip netns exec NS`, real-loss
+ * mode, fleet/kernel-loss.ts), the address it listens on, and the one its URL names.
+ */
+export interface BrokerPlace {
+  readonly prefix: readonly string[];
+  readonly listen: string;
+  readonly urlHost: string;
+}
+
+const LOCAL: BrokerPlace = { prefix: [], listen: "127.0.0.1", urlHost: "127.0.0.1" };
+
+export class ProcessBroker implements BrokerHost {
   readonly kind = "process";
   readonly restartable = true;
   private child: ChildProcess | undefined;
-  private port = 0;
+  private port_ = 0;
 
   constructor(
     private readonly dataDir: string | undefined,
     private readonly sched: Scheduler,
+    private readonly place: BrokerPlace = LOCAL,
   ) {}
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `mqtt://${this.place.urlHost}:${this.port_}`;
+  }
+
+  /** The port it listens on (0 before its first start). */
+  get port(): number {
+    return this.port_;
   }
 
   start(): Promise<void> {
@@ -122,12 +142,13 @@ class ProcessBroker implements BrokerHost {
       file,
       "broker",
       "--host",
-      "127.0.0.1",
+      this.place.listen,
       "--port",
-      String(this.port),
+      String(this.port_),
       ...(this.dataDir !== undefined ? ["--data", this.dataDir] : []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const [command, ...before] = [...this.place.prefix, process.execPath];
+    const child = spawn(command as string, [...before, ...args], { stdio: ["ignore", "ignore", "pipe"] });
     this.child = child;
     return new Promise((resolve, reject) => {
       let text = "";
@@ -149,7 +170,7 @@ class ProcessBroker implements BrokerHost {
         child.stderr?.off("data", onData);
         child.stderr?.resume(); // keep draining, or a chatty broker blocks on a full pipe
         child.off("exit", onExit);
-        this.port = Number(m[1]);
+        this.port_ = Number(m[1]);
         resolve();
       };
       const onExit = (code: number | null) => fail(`exited with ${code}: ${text.trim().slice(-400)}`);

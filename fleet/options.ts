@@ -12,6 +12,7 @@ import type { LossSpec } from "../node/loss.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import type { BrokerLogin } from "../twins/index.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
+import { kernelLossIssues, LOSS_MODES, type LossMode } from "./kernel-loss-rules.js";
 import { type FieldNamer, type FleetOptionIssue, FleetOptionsError } from "./option-errors.js";
 import { virtualIssues } from "./virtual-options.js";
 
@@ -59,6 +60,11 @@ export interface FleetOptions {
   readonly lossPct?: number;
   /** Bursty loss: Gilbert–Elliott instead of independent segments. */
   readonly gilbertElliott?: GilbertElliott;
+  /**
+   * Who loses the nodes' packets: the link model (`model`, default), or the kernel (`kernel`: the
+   * broker in a network namespace, nftables dropping; root; fleet/kernel-loss.ts).
+   */
+  readonly lossMode?: LossMode;
   /** Seed of every random choice. Default `twinfleet`. */
   readonly seed?: string;
   /** Seconds of presses. Default 60. */
@@ -124,6 +130,7 @@ export const DEFAULTS: Readonly<Required<Omit<FleetOptions, Optional>>> = Object
   follows: 2,
   ratePerNodePerMin: 1,
   lossPct: 0,
+  lossMode: "model",
   seed: "twinfleet",
   durationS: 60,
   settleS: 10,
@@ -250,6 +257,9 @@ const schema = z.strictObject(
         { error: "must be { pGoodToBad, pBadToGood, lossBad }, each a probability from 0 to 1" },
       )
       .optional(),
+    lossMode: z
+      .enum(LOSS_MODES, { error: (i) => `must be ${LOSS_MODES.join(" or ")}, got ${show(i.input)}` })
+      .optional(),
     seed: z
       .string({ error: "must be a string" })
       .min(1, "must be 1-64 characters")
@@ -346,6 +356,7 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
         `a broker-restart needs a broker the run starts itself (drop ${n("broker")}, or add ${n("brokerProcess")} to run it in its own process); ${o.broker} is someone else's`,
     );
   }
+  issues.push(...kernelLossIssues(o, faults));
   if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, options.workers !== undefined));
   else if (!o.twins)
     add(
@@ -368,8 +379,12 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
   return { ...o, faults, ...(faultsSpec !== undefined ? { faultsSpec } : {}) };
 }
 
-/** The link loss a run's nodes get at `pct` percent: Bernoulli, or Gilbert–Elliott. */
+/**
+ * The link loss a run's nodes get at `pct` percent: Bernoulli, or Gilbert–Elliott; none when the
+ * kernel loses their packets instead (`lossMode: "kernel"`).
+ */
 export function lossSpecOf(opts: ResolvedFleetOptions, pct: number): LossSpec {
+  if (opts.lossMode === "kernel") return { kind: "none" };
   const ge = opts.gilbertElliott;
   if (ge) return { kind: "gilbert-elliott", ...ge, lossGood: pct / 100 };
   return pct > 0 ? { kind: "bernoulli", p: pct / 100 } : { kind: "none" };

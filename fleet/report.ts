@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
 import type { TwinsView } from "./registrations.js";
 
@@ -35,9 +36,17 @@ export interface Report {
     readonly twins: "own" | "joined" | "none";
     /** What the run kept time on: wall time with real sockets, or virtual time (in memory). */
     readonly clock: "real" | "virtual";
+    /**
+     * Who lost the nodes' packets: the link model, or the kernel (the broker in a network namespace,
+     * nftables dropping; the nodes' TCP is then the kernel's). Absent in reports from before the option.
+     */
+    readonly lossMode?: LossMode;
   };
-  /** The loss as it was set during the run: scenario.lossPct at the start, then each change. */
-  readonly loss: LossReport;
+  /**
+   * The loss as it was set during the run: scenario.lossPct at the start, then each change; in
+   * real-loss mode also the packets nftables saw and dropped each way (`kernel`).
+   */
+  readonly loss: LossReport & { readonly kernel?: KernelDrops };
   /**
    * The user ended the run before its settle was over (a second q or Ctrl-C): deliveries still in
    * flight then count as lost, and a node still recovering may count as diverged.

@@ -24,6 +24,7 @@ import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import type { FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { fleetFaultRunner } from "./faults/targets.js";
+import type { KernelNet } from "./kernel-loss-rules.js";
 import { brokerLag, KEPT_UP_LAG_MS, LagMonitor, lagOf } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
@@ -137,7 +138,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const parts = await prepareFleet(opts, logger, scheduler);
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker));
     run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, scheduler, undefined);
-    const { hostname, port } = new URL(parts.broker.url);
+    const { hostname, port } = new URL(parts.broker.nodeUrl ?? parts.broker.url);
     run.launch(hostname, Number(port || 1883));
     return run;
   }
@@ -158,12 +159,20 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return this.parts.broker.url;
   }
 
+  /** Real-loss mode: the namespace and addresses whose packets the kernel drops; undefined otherwise. */
+  get kernelNet(): KernelNet | undefined {
+    return this.parts.kernelLoss?.net;
+  }
+
   /** The boot spread: nodes power on one after another over this many ms, as a lab would plug them in. */
   get bootSpreadMs(): number {
     return Math.min(20_000, this.opts.nodes * 5);
   }
 
   setLoss(pct: number, by: LossCause = "console"): void {
+    if (this.parts.kernelLoss && !(Number.isInteger(pct) && pct >= 0 && pct <= 100)) {
+      throw new RangeError(`loss ${pct}%: the kernel's loss (nftables) is a whole percent from 0 to 100`);
+    }
     if (pct !== this.lossPct) {
       const now = this.sched.now();
       const origin = Number.isNaN(this.pressStartMs) ? now : this.pressStartMs;
@@ -171,6 +180,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
+    // Real-loss mode: the kernel loses the packets (the nodes' model loss stays off).
+    this.parts.kernelLoss
+      ?.setLoss(pct)
+      .catch((e: Error) => this.emit("log", `kernel loss ${pct}%: ${e.message}`, "error"));
   }
 
   press(id: NodeId): boolean {
@@ -377,6 +390,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       endMs,
       loss,
       cutShort: this.cut_,
+      kernelDrops: this.parts.kernelLoss?.drops(),
     });
   }
 

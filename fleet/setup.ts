@@ -24,6 +24,7 @@ import {
 } from "../twins/index.js";
 import { type BrokerHost, openBrokerHost } from "./broker-host.js";
 import type { FaultEntry } from "./faults/schedule.js";
+import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
 import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
 import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
@@ -41,6 +42,8 @@ export interface FleetParts {
   readonly source: RegistrationSource;
   /** The twins service already on the broker that the run joined instead of starting its own. */
   readonly joined?: TwinsServiceInfo;
+  /** Real-loss mode: the namespace and nftables rules that lose the nodes' packets. */
+  readonly kernelLoss?: KernelLossNet;
 }
 
 /** How long, at most, to let an existing broker's retained state arrive before pairing. */
@@ -87,13 +90,16 @@ export async function prepareFleet(
   const { profile, ids, pairing } = planFleet(opts);
   const faults = opts.faults;
   const prefix = Prefix(opts.prefix);
-  const broker = await openBrokerHost({
-    ...(opts.broker !== undefined ? { url: opts.broker } : {}),
-    ...(opts.brokerProcess ? { process: true } : {}),
-    ...(opts.brokerData !== undefined ? { dataDir: opts.brokerData } : {}),
-    logger,
-    scheduler,
-  });
+  const broker =
+    opts.lossMode === "kernel"
+      ? await KernelBroker.start(opts.brokerData, scheduler, opts.lossPct, logger)
+      : await openBrokerHost({
+          ...(opts.broker !== undefined ? { url: opts.broker } : {}),
+          ...(opts.brokerProcess ? { process: true } : {}),
+          ...(opts.brokerData !== undefined ? { dataDir: opts.brokerData } : {}),
+          logger,
+          scheduler,
+        });
   let twins: TwinsHost | undefined;
   try {
     // On someone else's broker a twins service may already control the fleet: a second controller
@@ -141,6 +147,7 @@ export async function prepareFleet(
       twins,
       source: twinsSource(twins),
       ...(existing ? { joined: existing } : {}),
+      ...(broker instanceof KernelBroker ? { kernelLoss: broker.loss } : {}),
     };
   } catch (e) {
     await twins?.close();

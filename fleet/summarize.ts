@@ -17,6 +17,7 @@ import type { BrokerKind } from "./broker-host.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
+import type { KernelDrops } from "./kernel-loss-rules.js";
 import type { RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
@@ -47,6 +48,8 @@ export interface ReportInput {
   readonly endMs: number;
   readonly loss: LossReport;
   readonly cutShort: boolean;
+  /** Real-loss mode: the packets nftables saw and dropped on the nodes' address. */
+  readonly kernelDrops?: KernelDrops | undefined;
 }
 
 export function buildReport(i: ReportInput): Report {
@@ -127,8 +130,13 @@ export function buildReport(i: ReportInput): Report {
       ...(opts.faultsSpec !== undefined ? { faults: opts.faultsSpec } : {}),
       twins: i.twins,
       clock: opts.clock,
+      lossMode: opts.lossMode,
     },
-    loss: { ...i.loss, meanDuringPressesPct: round(i.loss.meanDuringPressesPct, 2) },
+    loss: {
+      ...i.loss,
+      meanDuringPressesPct: round(i.loss.meanDuringPressesPct, 2),
+      ...(i.kernelDrops ? { kernel: i.kernelDrops } : {}),
+    },
     cutShort: i.cutShort,
     presses: c.presses,
     deliveries: c.deliveries,

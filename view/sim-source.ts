@@ -64,7 +64,7 @@ export class SimSource implements ConsoleSource {
     const o = run.opts;
     // A virtual run's clock can be paused and sped up or slowed down; a real one goes as it goes.
     this.capabilities = { ...SimSource.ACTIONS, pace: run.virtual !== undefined };
-    this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}`;
+    this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}${o.lossMode === "kernel" ? ", loss mode kernel" : ""}`;
     // Latency comes from the run's checker: the twins' view need not time deliveries.
     this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt, false);
     this.twins.on("changed", () => this.events.emit("changed"));

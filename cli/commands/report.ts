@@ -8,7 +8,7 @@ import { type MergedReport, requirementFailures, writeReport } from "../../fleet
 import { mergeShardFiles } from "../../fleet/shard-merge.js";
 import { UsageError } from "../errors.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-import { summary } from "./sim.js";
+import { summary } from "../sim-summary.js";
 
 interface MergeFlags {
   readonly out?: string;

@@ -7,11 +7,9 @@
  */
 import type { Command } from "commander";
 import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
-import { describeLoss } from "../../fleet/loss-log.js";
 import { DEFAULTS, type FleetOptions, type ResolvedFleetOptions } from "../../fleet/options.js";
-import { type Report, requirementFailures, writeReport } from "../../fleet/report.js";
-import { FleetRun, type Progress } from "../../fleet/run.js";
-import { settleLine } from "../../fleet/settle.js";
+import { requirementFailures, writeReport } from "../../fleet/report.js";
+import { FleetRun } from "../../fleet/run.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { SPEED_MAX } from "../../web/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
@@ -20,6 +18,7 @@ import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames } from "../f
 import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
 import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
+import { progressLine, summary } from "../sim-summary.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
 
 /** Flags of the command itself, not of the fleet. */
@@ -59,6 +58,10 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     .option("--follows <m>", `sources per node for --topology random (default ${DEFAULTS.follows})`)
     .option("--rate <r>", `button presses per node per minute (default ${DEFAULTS.ratePerNodePerMin})`)
     .option("--loss <pct>", "packet loss in percent, each direction (default 0)")
+    .option(
+      "--loss-mode <model|kernel>",
+      "model (default): the link model loses; kernel: real kernel loss, the broker in a network namespace with nftables dropping the nodes' packets (root, ip, nft)",
+    )
     .option(
       "--ge <pGB,pBG,lossBad>",
       "bursty Gilbert-Elliott loss: P(good->bad), P(bad->good), loss when bad",
@@ -122,6 +125,8 @@ Examples:
   twinfleet sim                                        300 uno-w5100 nodes in rings of 8, console in a terminal
   twinfleet sim --nodes 1000 --duration 60 --headless --report run.json --assert
   twinfleet sim --loss 15 --rate 6 --topology chain --group-size 5
+  twinfleet sim --loss 10 --loss-mode kernel --profile ideal --topology pairs --nodes 50 --headless
+                                                       the same fleet through real kernel TCP loss (root; docs/device-model.md)
   twinfleet sim --profile ideal --topology pairs --broker mqtt://127.0.0.1:1883
   twinfleet sim --nodes 200 --rate 6 --faults broker-restart --broker-process --broker-data ./bd --headless
   twinfleet sim --faults power-outage@10,partition@30 --duration 120 --report faults.json --assert
@@ -224,7 +229,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
           const json = (program.opts() as LogSettings).logFormat === "json";
           const note = (line: string) => (json ? logger.info(line) : io.stderr(`twinfleet sim: ${line}\n`));
           note(
-            `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
+            `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss${lossModeNote(run)}, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
           );
           if (run.joined) {
             note(
@@ -273,80 +278,21 @@ function speedFlag(spec: string | undefined, clock: string | undefined): number 
   return n;
 }
 
+/** The header's word on who loses the packets, in real-loss mode only. */
+function lossModeNote(run: FleetRun): string {
+  const k = run.kernelNet;
+  if (k === undefined) return "";
+  return ` (loss mode kernel: nftables in network namespace ${k.netns}, nodes at ${k.nodesAddr}; their TCP is the kernel's)`;
+}
+
 /** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */
 export const CUT_SHORT_EXIT = 130;
-
-function faultLines(r: Report): string {
-  if (r.faults.length === 0) return "";
-  const s = (v: number | null) => (v === null ? "never" : `${(v / 1000).toFixed(1)} s`);
-  const lines = r.faults.map((f) => {
-    const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} at ${(f.atMs / 1000).toFixed(1)} s for ${(f.durationMs / 1000).toFixed(1)} s`;
-    if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
-    const cut = f.cutAfterMs !== undefined ? `, cut off after ${s(f.cutAfterMs)}` : "";
-    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${s(f.recoveryMs)}, re-registered max ${s(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
-  });
-  return `\n${lines.join("\n")}`;
-}
 
 function describeTopology(o: ResolvedFleetOptions): string {
   if (typeof o.topology !== "string") return `pairing file ${o.topology.file}`;
   return o.topology === "random"
     ? `random groups of ${o.groupSize} (${o.follows} each)`
     : `${o.topology} of ${o.groupSize}`;
-}
-
-/** One progress line; `now` is the run's clock (for the settle's countdown). */
-export function progressLine(p: Progress, now: number): string {
-  return [
-    `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
-    `registered ${p.registered}/${p.nodes}`,
-    `presses ${p.presses}`,
-    `deliveries ${p.deliveries}`,
-    `sync p50 ${p.p50Ms.toFixed(1)} ms p99 ${p.p99Ms.toFixed(1)} ms`,
-    `lost ${p.lost}${p.lostForGood > 0 ? ` (${p.lostForGood} for good)` : ""}`,
-    `loss ${p.lossPct}%`,
-    ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
-    p.virtual
-      ? `virtual ×${p.virtual.speedup.toFixed(p.virtual.speedup < 10 ? 1 : 0)} real (${p.virtual.wallS.toFixed(0)} s wall)`
-      : `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
-    ...(p.settle ? [settleLine(p.settle, now)] : []),
-  ].join("  ");
-}
-
-export function summary(r: Report): string {
-  const ok = (b: boolean) => (b ? "ok  " : "FAIL");
-  const q = r.requirements;
-  const ms = (v: number) => `${v.toFixed(1)} ms`;
-  const lat = (s: Report["sync"]) =>
-    `p50 ${ms(s.p50Ms)}  p90 ${ms(s.p90Ms)}  p99 ${ms(s.p99Ms)}  max ${ms(s.maxMs)}`;
-  const outside = r.syncOutsideFaults;
-  const syncLines = outside
-    ? `  ${ok(q.syncP99Under1s)} sync latency   ${lat(outside)}  (< 1 s, outside the fault windows: ${outside.count} pairs)
-       all presses    ${lat(r.sync)}`
-    : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
-  const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good)${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
-  const cut = r.cutShort
-    ? `  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
-    : "";
-  return `
-${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries
-${cut}${syncLines}
-  ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
-${lostLine}
-  ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}
-       cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
-       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
-  ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
-`;
-}
-
-/** What a virtual run ran on, for the summary; nothing on real time. */
-function virtualLine(r: Report): string {
-  if (r.scenario.clock !== "virtual") return "";
-  return r.scenario.twins === "none"
-    ? "\n       virtual time   in-memory broker, no twins service: registration read from the broker's traffic"
-    : "\n       virtual time   in-memory broker, the run's twins service on the same clock";
 }
 
 /** The run's logins: the twins service and tools (control role), and the nodes (node role). */

@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import type { FleetOptions } from "../../fleet/options.js";
 import { FleetRun, type RunPhase } from "../../fleet/run.js";
 import { SimSource } from "../../view/sim-source.js";
-import { CUT_SHORT_EXIT, summary } from "../commands/sim.js";
+import { CUT_SHORT_EXIT } from "../commands/sim.js";
+import { summary } from "../sim-summary.js";
 
 function start(raw: FleetOptions): Promise<FleetRun> {
   return FleetRun.start({

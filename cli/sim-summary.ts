@@ -1,0 +1,83 @@
+/**
+ * What `twinfleet sim` prints of a run: the progress line while it runs and the summary at its end
+ * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
+ */
+import { describeLoss } from "../fleet/loss-log.js";
+import type { Report } from "../fleet/report.js";
+import type { Progress } from "../fleet/run.js";
+import { settleLine } from "../fleet/settle.js";
+
+/** One progress line; `now` is the run's clock (for the settle's countdown). */
+export function progressLine(p: Progress, now: number): string {
+  return [
+    `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
+    `registered ${p.registered}/${p.nodes}`,
+    `presses ${p.presses}`,
+    `deliveries ${p.deliveries}`,
+    `sync p50 ${p.p50Ms.toFixed(1)} ms p99 ${p.p99Ms.toFixed(1)} ms`,
+    `lost ${p.lost}${p.lostForGood > 0 ? ` (${p.lostForGood} for good)` : ""}`,
+    `loss ${p.lossPct}%`,
+    ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
+    p.virtual
+      ? `virtual ×${p.virtual.speedup.toFixed(p.virtual.speedup < 10 ? 1 : 0)} real (${p.virtual.wallS.toFixed(0)} s wall)`
+      : `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
+    ...(p.settle ? [settleLine(p.settle, now)] : []),
+  ].join("  ");
+}
+
+export function summary(r: Report): string {
+  const ok = (b: boolean) => (b ? "ok  " : "FAIL");
+  const q = r.requirements;
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const lat = (s: Report["sync"]) =>
+    `p50 ${ms(s.p50Ms)}  p90 ${ms(s.p90Ms)}  p99 ${ms(s.p99Ms)}  max ${ms(s.maxMs)}`;
+  const outside = r.syncOutsideFaults;
+  const syncLines = outside
+    ? `  ${ok(q.syncP99Under1s)} sync latency   ${lat(outside)}  (< 1 s, outside the fault windows: ${outside.count} pairs)
+       all presses    ${lat(r.sync)}`
+    : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
+  const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good)${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
+  const cut = r.cutShort
+    ? `  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
+    : "";
+  return `
+${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries
+${cut}${syncLines}
+  ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
+${lostLine}
+  ${ok(q.noRegressions)} regressions    ${r.regressions}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}${kernelLine(r)}
+       cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
+       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
+  ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
+`;
+}
+
+/** What a virtual run ran on, for the summary; nothing on real time. */
+function virtualLine(r: Report): string {
+  if (r.scenario.clock !== "virtual") return "";
+  return r.scenario.twins === "none"
+    ? "\n       virtual time   in-memory broker, no twins service: registration read from the broker's traffic"
+    : "\n       virtual time   in-memory broker, the run's twins service on the same clock";
+}
+
+function faultLines(r: Report): string {
+  if (r.faults.length === 0) return "";
+  const s = (v: number | null) => (v === null ? "never" : `${(v / 1000).toFixed(1)} s`);
+  const lines = r.faults.map((f) => {
+    const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} at ${(f.atMs / 1000).toFixed(1)} s for ${(f.durationMs / 1000).toFixed(1)} s`;
+    if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
+    const cut = f.cutAfterMs !== undefined ? `, cut off after ${s(f.cutAfterMs)}` : "";
+    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${s(f.recoveryMs)}, re-registered max ${s(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
+  });
+  return `\n${lines.join("\n")}`;
+}
+
+/** In real-loss mode, what nftables dropped; nothing otherwise. */
+function kernelLine(r: Report): string {
+  const k = r.loss.kernel;
+  if (k === undefined) return "";
+  const way = (w: { packets: number; dropped: number }) =>
+    `${w.dropped} of ${w.packets} (${w.packets > 0 ? ((100 * w.dropped) / w.packets).toFixed(1) : "0.0"} %)`;
+  return `\n       loss mode      kernel: nftables dropped ${way(k.toBroker)} packets to the broker, ${way(k.toNodes)} to the nodes`;
+}

@@ -1,0 +1,149 @@
+// Real-loss mode against the real kernel: a small fleet of pairs with its broker in a network
+// namespace and nftables dropping 10 % of the nodes' packets each way. As root (here and in CI) it
+// runs and checks that packets were really dropped, that the kernel's TCP recovered every one of
+// them, and that the namespace is gone afterwards (a stale one of a killed run too); without root
+// it checks the error that says so.
+import { execFileSync, spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { KernelLossNet, kernelLossProblem } from "../kernel-loss.js";
+import { FleetRun, runFleet } from "../run.js";
+
+const asRoot = process.getuid?.() === 0;
+const namespaces = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+
+/** What a process of user nobody is told (setpriv drops root for it). */
+function problemAsNobody(): string {
+  const code = `import("./fleet/kernel-loss.ts").then((m) => process.stdout.write(String(m.kernelLossProblem())))`;
+  const r = spawnSync(
+    "setpriv",
+    ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", "-e", code],
+    { cwd: new URL("../..", import.meta.url).pathname, encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`setpriv: ${r.error?.message ?? r.stderr}`);
+  return r.stdout;
+}
+
+// Only the tests for the machine at hand are defined: as root the real thing, else the refusal.
+const only = (when: boolean) => (name: string, fn: () => void) => {
+  if (when) describe(name, fn);
+};
+const suite = only(asRoot);
+const nonRoot = only(!asRoot);
+
+suite("--loss-mode kernel as root", () => {
+  it("needs nothing it lacks here; a user other than root is told it needs root", () => {
+    expect(kernelLossProblem()).toBeUndefined();
+    expect(problemAsNobody()).toBe(
+      "--loss-mode kernel needs root (network namespaces and nftables need it); run as root with iproute2 and nftables installed, or use --loss-mode model",
+    );
+  });
+
+  it("rewrites the drop rules atomically on a loss change, and removes the namespace on close", async () => {
+    const k = KernelLossNet.create();
+    const rules = () =>
+      execFileSync("ip", ["netns", "exec", k.net.netns, "nft", "list", "table", "inet", "twinfleet_loss"], {
+        encoding: "utf8",
+      });
+    try {
+      k.install(1883, 10);
+      expect(rules().match(/numgen random mod 100 < 10/g)?.length).toBe(2);
+      await Promise.all([k.setLoss(30), k.setLoss(5)]);
+      // In the order asked: the last one holds.
+      expect(rules().match(/numgen random mod 100 < 5 /g)?.length).toBe(2);
+      expect(rules()).not.toContain("< 30");
+      expect(k.drops()).toEqual({
+        toBroker: { packets: 0, dropped: 0 },
+        toNodes: { packets: 0, dropped: 0 },
+      });
+    } finally {
+      k.close();
+    }
+    expect(namespaces()).not.toContain(k.net.netns);
+    expect(k.drops()).toBeUndefined();
+  });
+
+  it("loses 10 % of the nodes' packets in the kernel, and the kernel's TCP recovers them", async () => {
+    // A namespace as a kill -9 leaves it: its process (a finished one) is gone.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    const stale = `twinfleet-${dead}-0`;
+    execFileSync("ip", ["netns", "add", stale]);
+    const run = await FleetRun.start({
+      lossMode: "kernel",
+      lossPct: 10,
+      nodes: 20,
+      topology: "pairs",
+      profile: "ideal",
+      ratePerNodePerMin: 90,
+      durationS: 10,
+      settleS: 2,
+      workers: 1,
+    });
+    const net = run.kernelNet;
+    expect(net).toBeDefined();
+    expect(namespaces()).not.toContain(stale);
+    expect(namespaces()).toContain(net?.netns);
+    // The twins service talks to the broker at the address nothing is dropped on.
+    expect(run.brokerUrl).toContain(`mqtt://${net?.controlAddr}:`);
+    expect(() => run.setLoss(2.5)).toThrow("loss 2.5%: the kernel's loss (nftables) is a whole percent");
+    // The settle puts the loss back to 0 %: the rule is rewritten (read while the namespace is there).
+    const ruleAtSettle = new Promise<string>((resolve) => {
+      run.on("phase", async (p) => {
+        if (p !== "settle" || net === undefined) return;
+        const read = () => {
+          try {
+            const args = [
+              "netns",
+              "exec",
+              net.netns,
+              "nft",
+              "list",
+              "chain",
+              "inet",
+              "twinfleet_loss",
+              "input",
+            ];
+            return execFileSync("ip", args, { encoding: "utf8" });
+          } catch (e) {
+            return `nft failed: ${(e as Error).message}`;
+          }
+        };
+        // setLoss hands the rule to nft without waiting: give it up to 2 s.
+        for (let i = 0; i < 40 && !read().includes("< 0 "); i++) await new Promise((r) => setTimeout(r, 50));
+        resolve(read());
+      });
+    });
+    const r = await run.done;
+    expect(await ruleAtSettle).toMatch(/numgen random mod 100 < 0 counter name "to_broker_dropped" drop/);
+    expect(r.loss.changes).toEqual([expect.objectContaining({ pct: 0, by: "settle" })]);
+    expect(r.scenario.lossMode).toBe("kernel");
+    const k = r.loss.kernel;
+    if (k === undefined) throw new Error("no kernel counters in the report");
+    for (const way of [k.toBroker, k.toNodes]) {
+      expect(way.dropped).toBeGreaterThan(0);
+      // 10 % drawn per packet during the presses; the 0 % settle adds a few packets never dropped.
+      const pct = (100 * way.dropped) / way.packets;
+      expect(pct).toBeGreaterThan(5);
+      expect(pct).toBeLessThan(15);
+    }
+    // The model loses nothing itself: every retransmission was the kernel's.
+    expect(r.link.retransmissions).toBe(0);
+    expect(r.presses).toBeGreaterThan(150);
+    expect(r).toMatchObject({ lost: 0, lostForGood: 0, diverged: 0, regressions: 0 });
+    // Losses show: some deliveries waited for the kernel's retransmission (RTO ≥ 200 ms) ...
+    expect(r.sync.p99Ms).toBeGreaterThan(150);
+    // ... and none for long.
+    expect(r.sync.p99Ms).toBeLessThan(2500);
+    expect(namespaces()).not.toContain(net?.netns);
+    const links = execFileSync("ip", ["-o", "link"], { encoding: "utf8" });
+    expect(links).not.toContain(`${net?.hostIf}@`);
+  }, 40_000);
+});
+
+nonRoot("--loss-mode kernel without root", () => {
+  it("refuses before anything starts, saying root is what is missing", async () => {
+    expect(kernelLossProblem()).toContain("needs root");
+    await expect(runFleet({ lossMode: "kernel", nodes: 2, durationS: 1 })).rejects.toThrow(
+      /--loss-mode kernel needs root/,
+    );
+  });
+});
