@@ -144,7 +144,7 @@ export function cleanupCommands(netns: string): string[][] {
 
 function checkWhole(pct: number): void {
   if (!Number.isInteger(pct) || pct < 0 || pct > 100) {
-    throw new Error(`kernel loss ${pct}: a whole percent from 0 to 100 (nftables numgen draws 0-99)`);
+    throw new RangeError(`kernel loss ${pct}: a whole percent from 0 to 100 (nftables numgen draws 0-99)`);
   }
 }
 

@@ -170,9 +170,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   setLoss(pct: number, by: LossCause = "console"): void {
-    if (this.parts.kernelLoss && !(Number.isInteger(pct) && pct >= 0 && pct <= 100)) {
-      throw new RangeError(`loss ${pct}%: the kernel's loss (nftables) is a whole percent from 0 to 100`);
-    }
+    // Real-loss mode: the kernel loses the packets (the nodes' model loss stays off); a loss
+    // nftables cannot draw throws here, before anything changes.
+    const kernel = this.parts.kernelLoss?.setLoss(pct);
     if (pct !== this.lossPct) {
       const now = this.sched.now();
       const origin = Number.isNaN(this.pressStartMs) ? now : this.pressStartMs;
@@ -180,10 +180,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
     this.lossPct = pct;
     this.pool.broadcast({ type: "set-loss", loss: lossSpecOf(this.opts, pct) });
-    // Real-loss mode: the kernel loses the packets (the nodes' model loss stays off).
-    this.parts.kernelLoss
-      ?.setLoss(pct)
-      .catch((e: Error) => this.emit("log", `kernel loss ${pct}%: ${e.message}`, "error"));
+    kernel?.catch((e: Error) => this.emit("log", `kernel loss ${pct}%: ${e.message}`, "error"));
   }
 
   press(id: NodeId): boolean {

@@ -84,7 +84,7 @@ suite("--loss-mode kernel as root", () => {
     expect(namespaces()).toContain(net?.netns);
     // The twins service talks to the broker at the address nothing is dropped on.
     expect(run.brokerUrl).toContain(`mqtt://${net?.controlAddr}:`);
-    expect(() => run.setLoss(2.5)).toThrow("loss 2.5%: the kernel's loss (nftables) is a whole percent");
+    expect(() => run.setLoss(2.5)).toThrow("kernel loss 2.5: a whole percent from 0 to 100");
     // The settle puts the loss back to 0 %: the rule is rewritten (read while the namespace is there).
     const ruleAtSettle = new Promise<string>((resolve) => {
       run.on("phase", async (p) => {
