@@ -25,6 +25,7 @@ import {
 import { shardOffsets } from "./shard-offsets.js";
 import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
 import { versions } from "./summarize.js";
+import { linkTotals } from "./tally.js";
 
 function parseStamp(file: string, text: string): Stamp {
   const at = text.indexOf("@");
@@ -167,7 +168,6 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
   const allMs: number[] = [];
   const finals = new Map<NodeId, FinalState>();
   const originated = new Map<NodeId, Stamp>();
-  const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
   const twinsView = { known: 0, online: 0, desiredAsPaired: 0, pairingConfirmed: 0 };
   files.forEach((f, i) => {
     const path = paths[i] as string;
@@ -183,9 +183,9 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
       cpu.record(cpuPct);
     }
     for (const [id, s] of Object.entries(f.originated)) originated.set(id as NodeId, parseStamp(path, s));
-    for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += f.link[k] ?? 0;
     for (const k of Object.keys(twinsView) as (keyof typeof twinsView)[]) twinsView[k] += f.twinsView[k] ?? 0;
   });
+  const link = linkTotals(files);
   const diverged = divergedNodes(finals, pairing, originated);
   const lines: ShardLine[] = files
     .map((f, i) => {

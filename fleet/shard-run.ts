@@ -12,7 +12,6 @@ import { hostname } from "node:os";
 import mqtt from "mqtt";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
-import { Distribution } from "../sim/histogram.js";
 import type { ShardReport } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import { connectError, displayUrl, loginOptions, sameSet } from "../twins/index.js";
@@ -27,6 +26,7 @@ import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
 import { FleetWatch } from "./shard-watch.js";
 import { ShardPool, shardCommon } from "./shards.js";
 import { fleetShape } from "./summarize.js";
+import { linkTotals, registrationTimes } from "./tally.js";
 import { StoppableWaits } from "./waits.js";
 
 /**
@@ -248,23 +248,12 @@ export class ShardRun {
       collector.finish();
       const endMs = sched.now();
       const c = collector.checker.counts();
-      const registrationMs: Record<string, number> = {};
-      const reg = new Distribution(1000, 3_600_000);
-      for (const id of mine) {
-        const at = registeredAt.get(id);
-        const boot = collector.bootAt.get(id);
-        if (at === undefined || boot === undefined) continue;
-        const ms = Math.max(0, at - boot);
-        reg.record(ms);
-        registrationMs[id] = Math.round(ms * 10) / 10;
-      }
-      const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
+      const registration = registrationTimes(mine, registeredAt, collector.bootAt);
+      const link = linkTotals(results);
       const finals: [string, boolean, string, number, boolean][] = [];
-      for (const r of results) {
-        for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += r.link[k];
+      for (const r of results)
         for (const n of r.nodes)
           finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
-      }
       const worst = lag.worst();
       return {
         format: SHARD_REPORT_FORMAT,
@@ -291,9 +280,9 @@ export class ShardRun {
         applies: recorder.applies,
         originated: Object.fromEntries([...collector.originated].map(([id, s]) => [id, formatStamp(s)])),
         finals,
-        registrationMs,
+        registrationMs: Object.fromEntries(registration.ms),
         histograms: {
-          registration: reg.encode(),
+          registration: registration.histogram.encode(),
           echo: collector.echo.encode(),
           localSync: collector.checker.latency.encode(),
         },
