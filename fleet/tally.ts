@@ -5,7 +5,7 @@
  */
 import type { NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
-import type { LinkTotals } from "../sim/messages.js";
+import { type LinkTotals, noLinkTotals } from "../sim/messages.js";
 
 export interface RegistrationTimes {
   /** Every registered node's time, µs resolution (scale 1000 per ms). */
@@ -35,13 +35,7 @@ export function registrationTimes(
 
 /** The link counters added up; a counter a part lacks (a shard report from before it) counts 0. */
 export function linkTotals(parts: Iterable<{ readonly link: Partial<LinkTotals> }>): LinkTotals {
-  const link: LinkTotals = {
-    segments: 0,
-    retransmissions: 0,
-    timeouts: 0,
-    reconnects: 0,
-    oversizedDropped: 0,
-  };
+  const link = noLinkTotals();
   for (const p of parts) for (const k of Object.keys(link) as (keyof LinkTotals)[]) link[k] += p.link[k] ?? 0;
   return link;
 }
