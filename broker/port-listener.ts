@@ -2,8 +2,9 @@
  * The broker side of the in-memory transport (node/port-frames.ts): takes MessagePorts from client
  * threads, and for each stream a client opens makes one Duplex, handed to the broker the way an
  * accepted socket is (so admission, the frame limit and the conformance gate apply unchanged). A
- * stream's writes wait for the client's credit (a socket's full buffer: `writableLength` grows and
- * the outbound guard sees it); its reads grant credit only as the broker takes them. While nothing
+ * stream's writes wait for the client's credit (node/port-window.ts; a socket's full buffer:
+ * `writableLength` grows and the outbound guard sees it); its reads grant credit only as the broker
+ * takes them. While nothing
  * listens (a killed broker), opens are refused; cut() ends every stream at once and drops what was
  * not sent, as a dead process's sockets.
  */
@@ -15,8 +16,8 @@ import {
   FrameWriter,
   PortFrameError,
   readBatch,
-  STREAM_WINDOW,
 } from "../node/port-frames.js";
+import { SendWindow } from "../node/port-window.js";
 import { assertNever } from "../protocol/index.js";
 
 /** What the listener needs of a MessagePort. */
@@ -30,8 +31,8 @@ export type Accept = (stream: PortStream, address: string) => void;
 
 /** One client's stream as the broker sees it. */
 export class PortStream extends Duplex {
-  private unacked = 0;
-  private readonly waiting: { chunk: Buffer; done: (err?: Error | null) => void }[] = [];
+  /** A write is done once it went to the port: until then the stream's `writableLength` holds it. */
+  private readonly window: SendWindow;
   /** Credit owed to the client for bytes the broker has not read yet. */
   private owed = 0;
   private wantsMore = true;
@@ -44,6 +45,7 @@ export class PortStream extends Duplex {
     readonly remoteAddress: string,
   ) {
     super({ allowHalfOpen: false });
+    this.window = new SendWindow((chunk) => link.writer.data(stream, chunk));
   }
 
   /** Bytes from the client. */
@@ -59,14 +61,7 @@ export class PortStream extends Duplex {
   }
 
   credit(amount: number): void {
-    this.unacked -= amount;
-    while (this.waiting.length > 0) {
-      const w = this.waiting[0] as { chunk: Buffer; done: (err?: Error | null) => void };
-      if (this.unacked > 0 && this.unacked + w.chunk.length > STREAM_WINDOW) break;
-      this.waiting.shift();
-      this.send(w.chunk);
-      w.done();
-    }
+    this.window.credit(amount);
   }
 
   /** The client closed it (FIN or reset): the broker reads the end, then the stream closes. */
@@ -95,12 +90,7 @@ export class PortStream extends Duplex {
       done();
       return;
     }
-    if (this.waiting.length > 0 || (this.unacked > 0 && this.unacked + chunk.length > STREAM_WINDOW)) {
-      this.waiting.push({ chunk, done });
-      return;
-    }
-    this.send(chunk);
-    done();
+    this.window.write(chunk, done);
   }
 
   override _final(done: (err?: Error | null) => void): void {
@@ -109,18 +99,13 @@ export class PortStream extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    for (const w of this.waiting.splice(0)) w.done(err);
+    this.window.drop(err);
     if (!this.peerGone) {
       this.peerGone = true;
       this.link.writer.control(FrameKind.close, this.stream);
     }
     this.link.forget(this);
     done(err);
-  }
-
-  private send(chunk: Buffer): void {
-    this.unacked += chunk.length;
-    this.link.writer.data(this.stream, chunk);
   }
 }
 

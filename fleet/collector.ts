@@ -4,7 +4,8 @@
  * the timeline the fault analysis reads, and every node's own newest event is kept for the
  * divergence check. Events arrive from several worker threads in batches, so they are held in a
  * reorder window and handled in time order: a follower's update must not be seen before the press
- * that caused it.
+ * that caused it. A run that keeps the presses and applies themselves (a shard, for the merge) gives
+ * a PressLog: it sees them as the checker does, held presses timed from their interrupt.
  */
 
 import type { NodeEvent } from "../node/metrics.js";
@@ -16,6 +17,12 @@ import { RegressionWatch } from "../sim/regressions.js";
 
 /** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
 export const REORDER_WINDOW_MS = 500;
+
+/** Receives, in time order, every press (stamp null: held and never published) and applied state. */
+export interface PressLog {
+  press(node: NodeId, stamp: Stamp | null, at: number): void;
+  applied(node: NodeId, stamp: Stamp, at: number): void;
+}
 
 export class Collector {
   readonly checker: SyncChecker;
@@ -39,6 +46,7 @@ export class Collector {
   constructor(
     reach: ReadonlyMap<NodeId, readonly NodeId[]>,
     private readonly lostAfterMs = 5000,
+    private readonly log?: PressLog,
   ) {
     this.checker = new SyncChecker(reach, lostAfterMs);
   }
@@ -92,7 +100,7 @@ export class Collector {
   /** At the end of the run: presses still held by a node that never synced again never left it. */
   finish(): void {
     this.drain();
-    for (const [node, at] of this.heldSince) this.checker.unpublished(node, at);
+    for (const [node, at] of this.heldSince) this.unpublished(node, at);
     this.heldSince.clear();
     this.checker.finish();
   }
@@ -104,7 +112,7 @@ export class Collector {
         if (!this.bootAt.has(node)) this.bootAt.set(node, e.at);
         // A press held when the power went is gone with the RAM.
         const held = this.heldSince.get(node);
-        if (held !== undefined) this.checker.unpublished(node, held);
+        if (held !== undefined) this.unpublished(node, held);
         this.heldSince.delete(node);
         this.checker.forget(node);
         this.synced.delete(node);
@@ -122,6 +130,7 @@ export class Collector {
         // A set, or the node's own retained report adopted on a sync: its own state, as a press is.
         if (e.via === "state" || e.via === "own-report") this.originate(node, e.stamp);
         this.checker.applied({ node, stamp: e.stamp, at: e.at });
+        this.log?.applied(node, e.stamp, e.at);
         break;
       case "synced":
         this.synced.add(node);
@@ -155,6 +164,13 @@ export class Collector {
   private press(node: NodeId, stamp: Stamp, at: number): void {
     this.originate(node, stamp);
     this.checker.press({ node, stamp, at });
+    this.log?.press(node, stamp, at);
+  }
+
+  /** A held press that never left its node (lost with its RAM, or still held at the end). */
+  private unpublished(node: NodeId, at: number): void {
+    this.checker.unpublished(node, at);
+    this.log?.press(node, null, at);
   }
 
   private originate(node: NodeId, stamp: Stamp): void {

@@ -2,8 +2,9 @@
  * What the control side says about the fleet's own nodes (never about someone else's on the same
  * broker): when each first registered with its state — the paper's registration time — and, for the
  * fault analysis, every later registration and every time one went offline. On real time that is
- * the twins service; on virtual time, which has none, what the in-memory broker saw (its register,
- * report and status messages, read by sim/broker-registry.ts). `RegistrationSource` is either.
+ * the twins service; where none runs (virtual time without twins, a shard), what the broker's
+ * traffic showed (its register, report and status messages, read by sim/broker-registry.ts).
+ * `RegistrationSource` is either.
  */
 import type { NodeId } from "../protocol/index.js";
 import type { BrokerRegistry } from "../sim/broker-registry.js";
@@ -99,17 +100,21 @@ export function twinsSource(twins: TwinsHost): RegistrationSource {
 }
 
 /**
- * A virtual run's registration source: what the in-memory broker saw. Its view counts `known` and
- * `online` from the nodes' own messages and `desiredAsPaired` from the retained configs on the broker;
- * `pairingConfirmed` stays 0, as nothing there confirms a pairing (the twins service does that).
+ * A registration source read off the broker's traffic by a BrokerRegistry, where no twins service
+ * runs (a virtual run without twins, a shard). Its view counts `known` and `online` from the nodes'
+ * own messages and `desiredAsPaired` from the retained configs (`configOf`: a node's config sources,
+ * undefined when the broker holds none); `pairingConfirmed` stays 0, as nothing there confirms a
+ * pairing (the twins service does that). `connected`: whether the traffic is being read now.
  */
-export function brokerSource(
+export function registrySource(
   registry: BrokerRegistry,
-  broker: MemoryBroker,
-  prefix: string,
+  configOf: (id: NodeId) => readonly string[] | undefined,
+  connected: () => boolean = () => true,
 ): RegistrationSource {
   return {
-    up: true,
+    get up() {
+      return connected();
+    },
     onRegistered: (fn) => registry.on("registered", (e) => fn(e.id)),
     onUpdated: (fn) => registry.on("updated", (e) => fn(e.id)),
     onOffline: (fn) => registry.on("offline", (e) => fn(e.id)),
@@ -125,12 +130,25 @@ export function brokerSource(
         const e = registry.get(id);
         if (e?.registered && e.reported) known++;
         if (e?.online) online++;
-        const want = pairing.get(id) ?? [];
-        const config = broker.retained.get(`${prefix}/config/${id}`);
-        const has = config === undefined || config === "" ? [] : config.split(" ").slice(2);
-        if (sameSet(has, want)) desiredAsPaired++;
+        const has = configOf(id);
+        if (has !== undefined && sameSet(has, pairing.get(id) ?? [])) desiredAsPaired++;
       }
       return { known, online, desiredAsPaired, pairingConfirmed: 0 };
     },
   };
+}
+
+/**
+ * A virtual run's registration source: what the in-memory broker saw, its retained configs read
+ * from the broker itself (a node without one has none: no sources).
+ */
+export function brokerSource(
+  registry: BrokerRegistry,
+  broker: MemoryBroker,
+  prefix: string,
+): RegistrationSource {
+  return registrySource(registry, (id) => {
+    const config = broker.retained.get(`${prefix}/config/${id}`);
+    return config === undefined || config === "" ? [] : config.split(" ").slice(2);
+  });
 }

@@ -7,7 +7,7 @@
 import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
-import { after, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { Scheduler } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
@@ -29,6 +29,7 @@ import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
 import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
 import { TwinsHost } from "./twins-host.js";
+import { retainedSettled } from "./waits.js";
 
 export interface FleetParts {
   readonly profile: DeviceProfile;
@@ -45,10 +46,6 @@ export interface FleetParts {
   /** Real-loss mode: the namespace and nftables rules that lose the nodes' packets. */
   readonly kernelLoss?: KernelLossNet;
 }
-
-/** How long, at most, to let an existing broker's retained state arrive before pairing. */
-const RETAINED_QUIET_MS = 300;
-const RETAINED_MAX_MS = 3000;
 
 /** A bad pairing file is a bad `topology`: the message names the file, the line and the problem. */
 function readPairingOption(file: string, ids: readonly NodeId[]): Pairing {
@@ -135,7 +132,13 @@ export async function prepareFleet(
         ...(existing ? { passive: true } : {}),
       }),
     );
-    if (broker.kind === "external") await retainedSettled(twins, scheduler);
+    if (broker.kind === "external") {
+      const host = twins;
+      await retainedSettled(scheduler, (message) => {
+        host.on("twin-updated", message);
+        return () => host.off("twin-updated", message);
+      });
+    }
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
     return {
@@ -206,26 +209,6 @@ export async function desirePairing(
   };
   for (let i = 0; i < ids.length; i += PAIRING_CONCURRENCY)
     await Promise.all(ids.slice(i, i + PAIRING_CONCURRENCY).map(one));
-}
-
-/** Resolves once the retained flood after subscribing has gone quiet (or after a bound). */
-export function retainedSettled(twins: TwinsHost, sched: Scheduler): Promise<void> {
-  return new Promise((resolve) => {
-    let quiet: Timer | undefined;
-    const done = () => {
-      quiet?.cancel();
-      bound.cancel();
-      twins.off("twin-updated", bump);
-      resolve();
-    };
-    const bump = () => {
-      quiet?.cancel();
-      quiet = after(sched, RETAINED_QUIET_MS, done);
-    };
-    const bound = after(sched, RETAINED_MAX_MS, done);
-    twins.on("twin-updated", bump);
-    bump();
-  });
 }
 
 /** Empties the retained state of a fleet's ids on an external broker (`--fresh`). */

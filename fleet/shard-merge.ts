@@ -2,13 +2,14 @@
  * `twinfleet report merge`: joins the shard reports of one fleet into one fleet report. It checks
  * the set (same fleet and seed, every shard once), puts every shard's times on shard 1's clock with
  * the measured offsets (fleet/shard-offsets.ts), and replays every press and applied state of every
- * shard, in time order, through the same versioned checker a single-process run uses — so sync
- * latency, late and lost cover every pair, the pairs that cross shards included. Registration,
+ * shard, in time order, through the same versioned checker a single-process run uses
+ * (fleet/shard-replay.ts) — so sync latency, late and lost cover every pair, the pairs that cross
+ * shards included. Registration,
  * histograms, counts and the nodes' final states (divergence) are joined; each shard gets a line.
  */
 
 import type { NodeId, Stamp } from "../protocol/index.js";
-import { SyncChecker } from "../sim/checker.js";
+import type { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
@@ -23,16 +24,10 @@ import {
   syncFields,
 } from "./report.js";
 import { shardOffsets } from "./shard-offsets.js";
+import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
 import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
 import { versions } from "./summarize.js";
-
-function parseStamp(file: string, text: string): Stamp {
-  const at = text.indexOf("@");
-  const counter = Number(text.slice(0, at));
-  if (at <= 0 || !Number.isInteger(counter))
-    throw new ShardFileError(`${file}: ${JSON.stringify(text)} is not a stamp (counter@node)`);
-  return { counter, origin: text.slice(at + 1) as NodeId };
-}
+import { linkTotals } from "./tally.js";
 
 /** Checks that `files` are every shard of one fleet, once each; the error names the files. */
 export function checkShardSet(paths: readonly string[], files: readonly ShardFile[]): void {
@@ -98,46 +93,7 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
     }
   });
   const reach = followersReach(pairing);
-  // One checker per (follower's shard, same shard as the source or not): the outcomes of a pair
-  // depend on its follower only, so the sums are the whole fleet's and each part is attributable.
-  const checkers = new Map<string, SyncChecker>();
-  for (let j = 1; j <= count; j++) {
-    for (const cross of [false, true]) {
-      const r = new Map<NodeId, NodeId[]>();
-      for (const [s, fs] of reach)
-        r.set(
-          s,
-          fs.filter((f) => shardOf.get(f) === j && (shardOf.get(s) !== j) === cross),
-        );
-      checkers.set(`${j}/${cross}`, new SyncChecker(r));
-    }
-  }
-  type Ev = { t: number; kind: 0 | 1 | 2; node: NodeId; stamp: Stamp | undefined };
-  const events: Ev[] = [];
-  files.forEach((f, i) => {
-    const path = paths[i] as string;
-    const off = offsetOf.get(f.shard.index) ?? 0;
-    for (const [node, s, t] of f.presses)
-      events.push({
-        t: t - off,
-        kind: s === null ? 1 : 0,
-        node: node as NodeId,
-        stamp: s === null ? undefined : parseStamp(path, s),
-      });
-    for (const [node, s, t] of f.applies)
-      events.push({ t: t - off, kind: 2, node: node as NodeId, stamp: parseStamp(path, s) });
-  });
-  // In time order on shard 1's clock; a press before an apply at the same time (stable sort).
-  events.sort((a, b) => a.t - b.t || a.kind - b.kind);
-  const all = [...checkers.values()];
-  for (const e of events) {
-    for (const c of all) {
-      if (e.kind === 1) c.unpublished(e.node, e.t);
-      else if (e.kind === 0) c.press({ node: e.node, stamp: e.stamp as Stamp, at: e.t });
-      else c.applied({ node: e.node, stamp: e.stamp as Stamp, at: e.t });
-    }
-  }
-  for (const c of all) c.finish();
+  const checkers = replayShards(paths, files, { count, shardOf, reach, offsetOf });
   const sync = new Distribution(1000, 600_000);
   const crossSync = new Distribution(1000, 600_000);
   let deliveries = 0;
@@ -167,7 +123,6 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
   const allMs: number[] = [];
   const finals = new Map<NodeId, FinalState>();
   const originated = new Map<NodeId, Stamp>();
-  const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
   const twinsView = { known: 0, online: 0, desiredAsPaired: 0, pairingConfirmed: 0 };
   files.forEach((f, i) => {
     const path = paths[i] as string;
@@ -183,18 +138,19 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
       cpu.record(cpuPct);
     }
     for (const [id, s] of Object.entries(f.originated)) originated.set(id as NodeId, parseStamp(path, s));
-    for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += f.link[k] ?? 0;
     for (const k of Object.keys(twinsView) as (keyof typeof twinsView)[]) twinsView[k] += f.twinsView[k] ?? 0;
   });
+  const link = linkTotals(files);
   const diverged = divergedNodes(finals, pairing, originated);
   const lines: ShardLine[] = files
     .map((f, i) => {
       const j = f.shard.index;
       const o = offsets.find((x) => x.shard === j);
-      const same = (checkers.get(`${j}/false`) as SyncChecker).counts();
-      const crossC = checkers.get(`${j}/true`) as SyncChecker;
+      const sameC = checkers.get(checkerKey(j, false)) as SyncChecker;
+      const same = sameC.counts();
+      const crossC = checkers.get(checkerKey(j, true)) as SyncChecker;
       const lat = new Distribution(1000, 600_000);
-      lat.add((checkers.get(`${j}/false`) as SyncChecker).latency);
+      lat.add(sameC.latency);
       lat.add(crossC.latency);
       const regMs = Object.values(f.registrationMs);
       return {

@@ -3,20 +3,19 @@
  * whole fleet from the options, runs only its own nodes (in worker threads) against the shared
  * broker, pairs them with retained configs as any control tool does, watches the whole fleet's
  * registrations on the broker (fleet/shard-watch.ts), and starts its presses once every node of every
- * shard has registered (or the rest of the fleet has stopped coming up). It records every press and applied state with its wall time, measures its
- * clock against the other shards' through the broker (fleet/shard-probe.ts), and ends with a shard
- * report (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
+ * shard has registered (or the rest of the fleet has stopped coming up). Its collector records every
+ * press and applied state, which the shard keeps with its wall time; it measures its clock against
+ * the other shards' through the broker (fleet/shard-probe.ts), and ends with a shard report
+ * (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
  */
 import { hostname } from "node:os";
 import mqtt from "mqtt";
-import type { NodeEvent } from "../node/metrics.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
-import { encode, formatStamp, type NodeId, Prefix, topicOf } from "../protocol/index.js";
-import { Distribution } from "../sim/histogram.js";
+import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
 import type { ShardReport } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import { connectError, displayUrl, loginOptions, sameSet } from "../twins/index.js";
-import { Collector, REORDER_WINDOW_MS } from "./collector.js";
+import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { LagMonitor } from "./lag.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
@@ -27,6 +26,7 @@ import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
 import { FleetWatch } from "./shard-watch.js";
 import { ShardPool, shardCommon } from "./shards.js";
 import { fleetShape } from "./summarize.js";
+import { linkTotals, registrationTimes } from "./tally.js";
 import { StoppableWaits } from "./waits.js";
 
 /**
@@ -87,44 +87,19 @@ export interface ShardRunHooks {
   readonly note?: (line: string) => void;
 }
 
-/** Records what the merge needs from the nodes' events: presses (a held one from its interrupt) and applies. */
-class PressRecorder {
+/** The presses and applies the merge needs, as the collector sees them, on the wall clock. */
+class PressRecords implements PressLog {
   readonly presses: [string, string | null, number][] = [];
   readonly applies: [string, string, number][] = [];
-  private readonly held = new Map<NodeId, number>();
 
   constructor(private readonly wall: (at: number) => number) {}
 
-  take(events: readonly NodeEvent[]): void {
-    for (const e of events) {
-      switch (e.type) {
-        case "press":
-          if (e.stamp) this.presses.push([e.node, formatStamp(e.stamp), this.wall(e.at)]);
-          else if (!this.held.has(e.node)) this.held.set(e.node, e.at);
-          break;
-        case "held-applied":
-          this.presses.push([e.node, formatStamp(e.stamp), this.wall(this.held.get(e.node) ?? e.at)]);
-          this.held.delete(e.node);
-          break;
-        case "applied":
-          this.applies.push([e.node, formatStamp(e.stamp), this.wall(e.at)]);
-          break;
-        case "boot": {
-          const at = this.held.get(e.node);
-          if (at !== undefined) this.presses.push([e.node, null, this.wall(at)]);
-          this.held.delete(e.node);
-          break;
-        }
-        default:
-          break;
-      }
-    }
+  press(node: NodeId, stamp: Stamp | null, at: number): void {
+    this.presses.push([node, stamp === null ? null : formatStamp(stamp), this.wall(at)]);
   }
 
-  /** Presses still held at the end never left their node. */
-  finish(): void {
-    for (const [node, at] of this.held) this.presses.push([node, null, this.wall(at)]);
-    this.held.clear();
+  applied(node: NodeId, stamp: Stamp, at: number): void {
+    this.applies.push([node, formatStamp(stamp), this.wall(at)]);
   }
 }
 
@@ -178,10 +153,10 @@ export class ShardRun {
         s,
         (reach.get(s) ?? []).filter((f) => mineSet.has(f)),
       );
-    const collector = new Collector(localReach);
     const timeOrigin = sched.wallNow() - sched.now();
     const wall = (at: number) => Math.round((at + timeOrigin) * 1000) / 1000;
-    const recorder = new PressRecorder(wall);
+    const recorder = new PressRecords(wall);
+    const collector = new Collector(localReach, undefined, recorder);
     const lag = new LagMonitor();
     const timers: Timer[] = [];
     const prefix = Prefix(opts.prefix);
@@ -215,10 +190,8 @@ export class ShardRun {
       const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
       const onShard = (r: ShardReport) => {
-        if (r.type === "events") {
-          collector.push(r.events);
-          recorder.take(r.events);
-        } else if (r.type === "lag") lag.worker(r.shard, r.p99Ms, r.maxMs);
+        if (r.type === "events") collector.push(r.events);
+        else if (r.type === "lag") lag.worker(r.shard, r.p99Ms, r.maxMs);
         else if (r.type === "error") note(`worker ${r.shard}: ${r.message}`);
       };
       pool = new ShardPool(opts.workers, onShard);
@@ -273,26 +246,14 @@ export class ShardRun {
       for (const r of results) lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
       const probes = probe.stop();
       collector.finish();
-      recorder.finish();
       const endMs = sched.now();
       const c = collector.checker.counts();
-      const registrationMs: Record<string, number> = {};
-      const reg = new Distribution(1000, 3_600_000);
-      for (const id of mine) {
-        const at = registeredAt.get(id);
-        const boot = collector.bootAt.get(id);
-        if (at === undefined || boot === undefined) continue;
-        const ms = Math.max(0, at - boot);
-        reg.record(ms);
-        registrationMs[id] = Math.round(ms * 10) / 10;
-      }
-      const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
+      const registration = registrationTimes(mine, registeredAt, collector.bootAt);
+      const link = linkTotals(results);
       const finals: [string, boolean, string, number, boolean][] = [];
-      for (const r of results) {
-        for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += r.link[k];
+      for (const r of results)
         for (const n of r.nodes)
           finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
-      }
       const worst = lag.worst();
       return {
         format: SHARD_REPORT_FORMAT,
@@ -319,9 +280,9 @@ export class ShardRun {
         applies: recorder.applies,
         originated: Object.fromEntries([...collector.originated].map(([id, s]) => [id, formatStamp(s)])),
         finals,
-        registrationMs,
+        registrationMs: Object.fromEntries(registration.ms),
         histograms: {
-          registration: reg.encode(),
+          registration: registration.histogram.encode(),
           echo: collector.echo.encode(),
           localSync: collector.checker.latency.encode(),
         },

@@ -6,17 +6,12 @@
  * each node, so the shard pairs its own nodes with a version above the broker's.
  */
 import type mqtt from "mqtt";
-import { after, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { Scheduler } from "../node/scheduler.js";
 import { allNodesTopic, decode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
-import type { Pairing } from "../sim/topology.js";
-import { sameSet } from "../twins/index.js";
-import type { RegistrationSource } from "./registrations.js";
-
-/** How long, at most, to let the broker's retained state arrive before pairing. */
-const RETAINED_QUIET_MS = 300;
-const RETAINED_MAX_MS = 3000;
+import { type RegistrationSource, registrySource } from "./registrations.js";
+import { retainedSettled } from "./waits.js";
 
 export class FleetWatch {
   readonly registry: BrokerRegistry;
@@ -38,21 +33,9 @@ export class FleetWatch {
   /** Subscribes to the fleet's register, report, status and config topics; resolves once the retained flood is over. */
   static async open(client: mqtt.MqttClient, prefix: Prefix, sched: Scheduler): Promise<FleetWatch> {
     const w = new FleetWatch(client, prefix);
-    let quiet: Timer | undefined;
-    const settled = new Promise<void>((resolve) => {
-      const done = () => {
-        quiet?.cancel();
-        bound.cancel();
-        client.off("message", bump);
-        resolve();
-      };
-      const bump = () => {
-        quiet?.cancel();
-        quiet = after(sched, RETAINED_QUIET_MS, done);
-      };
-      const bound = after(sched, RETAINED_MAX_MS, done);
-      client.on("message", bump);
-      bump();
+    const settled = retainedSettled(sched, (message) => {
+      client.on("message", message);
+      return () => client.off("message", message);
     });
     await client.subscribeAsync(
       (["register", "report", "status", "config"] as const).map((k) => allNodesTopic(prefix, k)),
@@ -73,33 +56,11 @@ export class FleetWatch {
 
   /** The registry as the run's registration source; `pairingConfirmed` stays 0 (no twins service confirms). */
   source(): RegistrationSource {
-    const r = this.registry;
-    const client = this.client;
-    return {
-      get up() {
-        return client.connected;
-      },
-      onRegistered: (fn) => r.on("registered", (e) => fn(e.id)),
-      onUpdated: (fn) => r.on("updated", (e) => fn(e.id)),
-      onOffline: (fn) => r.on("offline", (e) => fn(e.id)),
-      isRegistered: (id) => {
-        const e = r.get(id);
-        return e?.registered === true && e.reported && e.online;
-      },
-      view: (ids: readonly NodeId[], pairing: Pairing) => {
-        let known = 0;
-        let online = 0;
-        let desiredAsPaired = 0;
-        for (const id of ids) {
-          const e = r.get(id);
-          if (e?.registered && e.reported) known++;
-          if (e?.online) online++;
-          const has = this.configSources(id);
-          if (has !== undefined && sameSet(has, pairing.get(id) ?? [])) desiredAsPaired++;
-        }
-        return { known, online, desiredAsPaired, pairingConfirmed: 0 };
-      },
-    };
+    return registrySource(
+      this.registry,
+      (id) => this.configSources(id),
+      () => this.client.connected,
+    );
   }
 
   private config(topic: string, payload: Buffer): void {

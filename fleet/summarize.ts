@@ -23,6 +23,7 @@ import type { LossReport } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import type { TwinsView } from "./registrations.js";
 import { checkRequirements, type FaultReport, type Report, round, syncFields } from "./report.js";
+import { linkTotals, registrationTimes } from "./tally.js";
 
 export interface ReportInput {
   readonly opts: ResolvedFleetOptions;
@@ -63,25 +64,17 @@ export function buildReport(i: ReportInput): Report {
   const faultRecords = [...i.faults].sort((a, b) => a.startMs - b.startMs);
   const finals = new Map<NodeId, NodeFinal>();
   const cpu = new Distribution(100, 100);
-  const link = { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
   for (const r of i.results) {
     for (const n of r.nodes) {
       finals.set(n.id, n);
       cpu.record(n.cpuPct);
     }
-    for (const k of Object.keys(link) as (keyof typeof link)[]) link[k] += r.link[k];
   }
+  const link = linkTotals(i.results);
   const diverged = divergedNodes(finals, i.pairing, collector.originated);
-  const reg = new Distribution(1000, 3_600_000);
-  const allMs: number[] = [];
-  for (const id of i.ids) {
-    const at = i.registeredAt.get(id);
-    const boot = collector.bootAt.get(id);
-    if (at === undefined || boot === undefined) continue;
-    const ms = Math.max(0, at - boot);
-    reg.record(ms);
-    allMs.push(round(ms, 1));
-  }
+  const registration = registrationTimes(i.ids, i.registeredAt, collector.bootAt);
+  const reg = registration.histogram;
+  const allMs = [...registration.ms.values()];
   const c = checker.counts();
   const cpuSummary = cpu.summary();
   const analysis = analyzeFaults({

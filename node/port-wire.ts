@@ -2,18 +2,12 @@
  * The node side of the in-memory transport (node/port-frames.ts): a WireFactory whose wires are
  * streams multiplexed over one MessagePort to a broker in another thread of this process, in place
  * of TCP sockets — the same MQTT bytes, no file descriptor. Like a socket, a wire holds back what the
- * broker has not made room for (its window), hands on whole packets, and reports a refused open (no
- * broker listening) or a connection the broker cut.
+ * broker has not made room for (its window, node/port-window.ts), hands on whole packets, and
+ * reports a refused open (no broker listening) or a connection the broker cut.
  */
 import { FrameSplitter } from "./mqtt-frames.js";
-import {
-  type BatchSink,
-  type Frame,
-  FrameKind,
-  FrameWriter,
-  readBatch,
-  STREAM_WINDOW,
-} from "./port-frames.js";
+import { type BatchSink, type Frame, FrameKind, FrameWriter, readBatch } from "./port-frames.js";
+import { SendWindow } from "./port-window.js";
 import type { Wire, WireFactory, WireHandlers } from "./wire.js";
 
 /** What the client side needs of a MessagePort. */
@@ -28,22 +22,20 @@ class PortWire implements Wire {
   /** The stream exists on the broker's side as far as this side knows. */
   private open = true;
   private established = false;
-  private unacked = 0;
-  private readonly held: Buffer[] = [];
+  /** The node's buffer is its own again once write() returns: what waits is a copy. */
+  private readonly window: SendWindow;
 
   constructor(
     private readonly mux: PortMux,
     readonly stream: number,
     private readonly h: WireHandlers,
-  ) {}
+  ) {
+    this.window = new SendWindow((bytes) => mux.writer.data(stream, bytes), true);
+  }
 
   write(bytes: Buffer): void {
     if (!this.live || !this.open) return;
-    if (this.held.length > 0 || (this.unacked > 0 && this.unacked + bytes.length > STREAM_WINDOW)) {
-      this.held.push(Buffer.from(bytes));
-      return;
-    }
-    this.send(bytes);
+    this.window.write(bytes);
   }
 
   abandon(): void {
@@ -54,6 +46,7 @@ class PortWire implements Wire {
     this.live = false;
     if (!this.open) return;
     this.open = false;
+    this.window.drop();
     this.mux.closeStream(this);
   }
 
@@ -75,13 +68,7 @@ class PortWire implements Wire {
       }
       case FrameKind.credit:
         this.established = true;
-        this.unacked -= f.credit ?? 0;
-        while (this.held.length > 0 && this.open) {
-          const next = this.held[0] as Buffer;
-          if (this.unacked > 0 && this.unacked + next.length > STREAM_WINDOW) break;
-          this.held.shift();
-          this.send(next);
-        }
+        this.window.credit(f.credit ?? 0);
         return;
       case FrameKind.close:
       case FrameKind.refused:
@@ -95,15 +82,10 @@ class PortWire implements Wire {
   /** The broker's side ended the stream (or was never there). */
   gone(refused: boolean): void {
     this.open = false;
-    this.held.length = 0;
+    this.window.drop();
     this.mux.forget(this);
     if (this.live) this.h.closed(refused);
     this.live = false;
-  }
-
-  private send(bytes: Buffer): void {
-    this.unacked += bytes.length;
-    this.mux.writer.data(this.stream, bytes);
   }
 }
 

@@ -68,6 +68,11 @@ export interface LinkTotals {
   oversizedDropped: number;
 }
 
+/** Link totals at zero, to add to. */
+export function noLinkTotals(): LinkTotals {
+  return { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
+}
+
 /** One simulated node's modeled figures, fetched from its worker for the console's detail pane. */
 export interface SimNodeDetail {
   readonly id: NodeId;

@@ -11,7 +11,14 @@ import { SimNode } from "../node/sim-node.js";
 import type { WireFactory } from "../node/wire.js";
 import type { NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
-import type { LinkTotals, NodeFinal, ShardControl, ShardTask, SimNodeDetail } from "./messages.js";
+import {
+  type LinkTotals,
+  type NodeFinal,
+  noLinkTotals,
+  type ShardControl,
+  type ShardTask,
+  type SimNodeDetail,
+} from "./messages.js";
 
 /** What a shard needs of its task: everything but where the broker is and how to talk back. */
 export type ShardSetup = Omit<ShardTask, "port" | "brokerHost" | "brokerPort" | "timeOrigin">;
@@ -108,13 +115,7 @@ export class Shard {
   /** Each node's final state and the link totals; then the nodes stop. */
   finish(): { nodes: NodeFinal[]; link: LinkTotals } {
     const finals: NodeFinal[] = [];
-    const link: LinkTotals = {
-      segments: 0,
-      retransmissions: 0,
-      timeouts: 0,
-      reconnects: 0,
-      oversizedDropped: 0,
-    };
+    const link = noLinkTotals();
     for (const [id, n] of this.nodes) {
       const s = n.stats();
       const st = n.state;

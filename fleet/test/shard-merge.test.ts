@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Distribution } from "../../sim/histogram.js";
 import { mergeShardFiles, mergeShards } from "../shard-merge.js";
 import { shardOffsets } from "../shard-offsets.js";
-import { SHARD_REPORT_FORMAT, type ShardFile, ShardFileError } from "../shard-report.js";
+import { type ShardFile, ShardFileError } from "../shard-report.js";
+import { hist, shardFile, testFleet } from "./shard-fleet.js";
 
 /**
  * A ring of 4 (each follows the one before it) over two shards: shard 1 runs n-0000 and n-0002,
@@ -14,51 +14,20 @@ import { SHARD_REPORT_FORMAT, type ShardFile, ShardFileError } from "../shard-re
  */
 const SKEW = 1000;
 const pairing = { "n-0000": ["n-0003"], "n-0001": ["n-0000"], "n-0002": ["n-0001"], "n-0003": ["n-0002"] };
-const hist = (values: number[] = []) => {
-  const d = new Distribution(1000, 3_600_000);
-  for (const v of values) d.record(v);
-  return d.encode();
-};
 
 function shard(index: 1 | 2, over: Partial<ShardFile> = {}): ShardFile {
   const nodes = index === 1 ? ["n-0000", "n-0002"] : ["n-0001", "n-0003"];
   const other = index === 1 ? 2 : 1;
-  return {
-    format: SHARD_REPORT_FORMAT,
-    shard: { index, count: 2 },
-    fleet: {
-      fingerprint: "f00d",
-      nodes: 4,
-      profile: "uno-w5100",
-      topology: "ring",
-      groupSize: 4,
-      ratePerNodePerMin: 1,
-      lossPct: 0,
-      seed: "s",
-      durationS: 60,
-      settleS: 10,
-      prefix: "fleet",
-    },
-    broker: "mqtt://127.0.0.1:1883",
-    hostname: `host-${index}`,
-    startedAtMs: 0,
-    pressStartMs: 5000,
-    endMs: 90_000,
-    cutShort: false,
+  return shardFile(index, 2, {
+    fleet: testFleet({ fingerprint: "f00d", nodes: 4, groupSize: 4, seed: "s" }),
     nodes,
     pairing: Object.fromEntries(nodes.map((n) => [n, pairing[n as keyof typeof pairing]])),
-    presses: [],
-    applies: [],
-    originated: {},
-    finals: nodes.map((n) => [n, false, `0@${n}`, 3, true] as const),
     registrationMs: Object.fromEntries(nodes.map((n, i) => [n, 1000 * (index + i)])),
     histograms: {
       registration: hist(nodes.map((_, i) => 1000 * (index + i))),
       echo: hist(),
       localSync: hist(),
     },
-    counts: { presses: 0, applies: 0, localDeliveries: 0, localLost: 0, regressions: 0, disconnects: 0 },
-    link: { segments: 10, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 },
     sim: { lagP99Ms: 10 * index, lagMaxMs: 20, rssMB: 100, workers: 1, wallS: 80 },
     twinsView: { known: 2, online: 2, desiredAsPaired: 2, pairingConfirmed: 2 },
     probes: {
@@ -71,7 +40,7 @@ function shard(index: 1 | 2, over: Partial<ShardFile> = {}): ShardFile {
       },
     },
     ...over,
-  };
+  });
 }
 
 /** A press on each shard, every follower applying it but n-0000 the second one; shard 2's times on its own clock. */

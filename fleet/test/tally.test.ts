@@ -1,0 +1,50 @@
+// The sums every fleet report shares: registration times and link counters.
+import { describe, expect, it } from "vitest";
+import { NodeId } from "../../protocol/index.js";
+import { linkTotals, registrationTimes } from "../tally.js";
+
+const [A, B, C, D] = ["A", "B", "C", "D"].map((x) => NodeId(x)) as [NodeId, NodeId, NodeId, NodeId];
+
+describe("registrationTimes", () => {
+  it("times each node that booted and registered, in the order of the ids, never below 0", () => {
+    const registered = new Map([
+      [A, 1500.04],
+      [B, 900],
+      [C, 700],
+    ]);
+    const boot = new Map([
+      [A, 200],
+      [B, 1000],
+      [D, 0],
+    ]);
+    const t = registrationTimes([D, C, B, A], registered, boot);
+    // D never registered, C never booted; B's registration came in before its boot's event.
+    expect([...t.ms]).toEqual([
+      [B, 0],
+      [A, 1300],
+    ]);
+    expect(t.histogram.summary().count).toBe(2);
+    expect(t.histogram.summary().max).toBeCloseTo(1300, 0);
+  });
+});
+
+describe("linkTotals", () => {
+  it("adds every counter, a missing one as 0", () => {
+    const full = { segments: 10, retransmissions: 2, timeouts: 1, reconnects: 3, oversizedDropped: 4 };
+    const old = { segments: 5, retransmissions: 1, timeouts: 0, reconnects: 1 };
+    expect(linkTotals([{ link: full }, { link: old }])).toEqual({
+      segments: 15,
+      retransmissions: 3,
+      timeouts: 1,
+      reconnects: 4,
+      oversizedDropped: 4,
+    });
+    expect(linkTotals([])).toEqual({
+      segments: 0,
+      retransmissions: 0,
+      timeouts: 0,
+      reconnects: 0,
+      oversizedDropped: 0,
+    });
+  });
+});
