@@ -15,8 +15,7 @@ import { type Logger, pino } from "pino";
 import type { DeviceProfile } from "../node/profile.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
-import { assertNever } from "../protocol/index.js";
-import type { ShardHost, ShardReport, ShardResult, SimNodeDetail } from "../sim/messages.js";
+import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
 import type { BrokerStats } from "./broker-host.js";
@@ -33,7 +32,7 @@ import { REGISTRATION_LIMIT_MS, Registrations, type TwinsView } from "./registra
 import type { Report } from "./report.js";
 import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { type FleetParts, prepareFleet } from "./setup.js";
-import { linkOf, ShardPool, shardCommon } from "./shards.js";
+import { linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
 import { startVirtual, type VirtualClock } from "./virtual.js";
@@ -125,7 +124,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   ): Promise<FleetRun> {
     const opts = resolveFleetOptions(options);
     let run: FleetRun | undefined;
-    const onShard = (r: ShardReport) => run?.onShard(r);
+    const onShard = routeShardReports({
+      events: (events) => run?.collector.push(events),
+      lag: { worker: (shard, p99, max) => run?.lag?.worker(shard, p99, max) },
+      error: (text) => run?.emit("log", text, "error"),
+    });
     if (opts.clock === "virtual") {
       const { parts, pool, clock } = await startVirtual(opts, scheduler, logger, onShard);
       run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, clock.sched, clock);
@@ -335,24 +338,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.phase = p;
     this.emit("phase", p);
     this.emit("progress", this.progress());
-  }
-
-  private onShard(r: ShardReport): void {
-    switch (r.type) {
-      case "events":
-        this.collector.push(r.events);
-        break;
-      case "lag":
-        this.lag?.worker(r.shard, r.p99Ms, r.maxMs);
-        break;
-      case "error":
-        this.emit("log", `shard ${r.shard}: ${r.message}`, "error");
-        break;
-      case "detail":
-        break;
-      default:
-        assertNever(r);
-    }
   }
 
   private report(

@@ -12,7 +12,6 @@ import { hostname } from "node:os";
 import mqtt from "mqtt";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
-import type { ShardReport } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import { connectError, displayUrl, loginOptions, sameSet } from "../twins/index.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
@@ -24,7 +23,7 @@ import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
 import { FleetWatch } from "./shard-watch.js";
-import { ShardPool, shardCommon } from "./shards.js";
+import { routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 import { StoppableWaits } from "./waits.js";
@@ -189,12 +188,10 @@ export class ShardRun {
       await writeConfigs(client, watch, prefix, mine, pairing);
       const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
-      const onShard = (r: ShardReport) => {
-        if (r.type === "events") collector.push(r.events);
-        else if (r.type === "lag") lag.worker(r.shard, r.p99Ms, r.maxMs);
-        else if (r.type === "error") note(`worker ${r.shard}: ${r.message}`);
-      };
-      pool = new ShardPool(opts.workers, onShard);
+      pool = new ShardPool(
+        opts.workers,
+        routeShardReports({ events: (e) => collector.push(e), lag, error: note }),
+      );
       const startedAt = sched.now();
       const bootSpreadMs = Math.min(20_000, mine.length * 5);
       const { hostname: host, port } = new URL(url);

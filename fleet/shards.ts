@@ -8,6 +8,7 @@ import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId } from "../protocol/index.js";
+import { assertNever } from "../protocol/index.js";
 import {
   type ShardCommon,
   type ShardControl,
@@ -21,6 +22,31 @@ import {
 import runShardHere from "../sim/worker.js";
 import type { BrokerHost } from "./broker-host.js";
 import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
+
+/** Where a shard's reports go: its events, its event-loop lag, its errors (details are asked for). */
+export interface ShardReportSinks {
+  readonly events: (events: Extract<ShardReport, { type: "events" }>["events"]) => void;
+  readonly lag?: { worker(shard: number, p99Ms: number, maxMs: number): void };
+  readonly error: (text: string) => void;
+}
+
+/** Routes every kind of shard report to its sink. */
+export function routeShardReports(to: ShardReportSinks): (r: ShardReport) => void {
+  return (r) => {
+    switch (r.type) {
+      case "events":
+        return to.events(r.events);
+      case "lag":
+        return to.lag?.worker(r.shard, r.p99Ms, r.maxMs);
+      case "error":
+        return to.error(`worker ${r.shard}: ${r.message}`);
+      case "detail":
+        return;
+      default:
+        assertNever(r);
+    }
+  };
+}
 
 /** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
 function workerModule(): { filename: string; execArgv: string[] } {
