@@ -12,6 +12,8 @@ export interface BenchClusterMember {
   readonly name: string;
   readonly mqttUrl: string;
   readonly httpUrl: string;
+  /** The member's first process id (a restart starts another), for CPU figures. */
+  readonly pid: number;
 }
 
 export interface BenchCluster {

@@ -1,7 +1,7 @@
 /**
  * The NATS cluster of interop/cluster.ts as a process, for benchmarks and manual runs that must not
  * import the interop harness: `node --import tsx interop/cluster-main.ts [--members N]` starts the
- * cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl}]}` on stdout, then
+ * cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl,pid}]}` on stdout, then
  * takes commands on stdin, one a line — `kill I`, `stop I`, `restart I` — answering each with a
  * JSON line `{"ok":true}` or `{"ok":false,"error":"…"}`. SIGTERM, SIGINT or the end of stdin stop
  * every member and delete the temp dir. Errors go to stderr; exit code 1 when the cluster fails to
@@ -48,7 +48,12 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({
       urls: cluster.urls,
-      members: cluster.members.map((m) => ({ name: m.name, mqttUrl: m.mqttUrl, httpUrl: m.httpUrl })),
+      members: cluster.members.map((m) => ({
+        name: m.name,
+        mqttUrl: m.mqttUrl,
+        httpUrl: m.httpUrl,
+        pid: m.pid(),
+      })),
     })}\n`,
   );
   for await (const line of lines) {
