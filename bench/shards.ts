@@ -6,6 +6,8 @@
  * robin over --brokers; with --cluster, over the members of a NATS cluster this starts (bench/
  * cluster.ts, docs/cluster.md); otherwise one `twinfleet broker` child process it starts), waits for them,
  * merges their shard reports and checks that the merged presses and deliveries are the shards' sums.
+ * The record holds the CPU seconds and largest RSS of every shard and cluster member (from /proc,
+ * sampled every second) and the load average at the start and the end.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -19,15 +21,17 @@ import { mergeShards } from "../fleet/shard-merge.js";
 import { readShardFile } from "../fleet/shard-report.js";
 import { RealScheduler } from "../node/scheduler.js";
 import { type BenchCluster, startCluster } from "./cluster.js";
+import { loadAverage, ProcSampler } from "./proc-cpu.js";
 import { arg, numArg, record } from "./record.js";
 
 const CLI = new URL("../cli/bin.ts", import.meta.url).pathname;
 
-function runShard(args: readonly string[], k: number): Promise<void> {
+function runShard(args: readonly string[], k: number, procs: ProcSampler): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
       stdio: ["ignore", "ignore", "pipe"],
     });
+    procs.add(`shard-${k}`, p.pid);
     let tail = "";
     p.stderr.on("data", (d: Buffer) => {
       const s = d.toString();
@@ -52,12 +56,16 @@ export async function shards(argv: string[]): Promise<void> {
     const problem = brokerUrlProblem(b);
     if (problem !== undefined) throw new UsageError(`--brokers: ${problem}, got ${JSON.stringify(b)}`);
   }
+  const clustered = argv.includes("--cluster");
   let own: BrokerHost | undefined;
   let cluster: BenchCluster | undefined;
-  if (argv.includes("--cluster")) {
+  const procs = new ProcSampler();
+  const loadAtStart = loadAverage();
+  if (clustered) {
     if (brokers.length > 0) throw new UsageError("--cluster starts its own brokers: drop --brokers");
     cluster = await startCluster({ members: numArg(argv, "--members", 3) });
     brokers.push(...cluster.urls);
+    for (const m of cluster.members) procs.add(m.name, m.pid);
     console.error(`shards: NATS cluster of ${cluster.urls.length}: ${cluster.urls.join(" ")}`);
   } else if (brokers.length === 0) {
     own = await openBrokerHost({
@@ -70,6 +78,8 @@ export async function shards(argv: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tf-bench-shards-"));
   const files = Array.from({ length: n }, (_, i) => join(dir, `shard-${i + 1}.json`));
   const started = performance.now();
+  let used: ReturnType<ProcSampler["stop"]>;
+  let loadAtEnd: number | undefined;
   try {
     await Promise.all(
       files.map((file, i) =>
@@ -102,10 +112,13 @@ export async function shards(argv: string[]): Promise<void> {
             file,
           ],
           i + 1,
+          procs,
         ),
       ),
     );
   } finally {
+    loadAtEnd = loadAverage();
+    used = procs.stop();
     await own?.close();
     await cluster?.close();
   }
@@ -143,6 +156,8 @@ export async function shards(argv: string[]): Promise<void> {
     offsetUncertaintyMaxMs: merged.shards.offsetUncertaintyMaxMs,
     perShard: merged.shards.lines.map(({ file: _f, ...l }) => l),
     rssMBPerShard: parts.map((p) => p.sim.rssMB),
+    processes: used,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
     requirements: merged.requirements,
     checks,
   });
