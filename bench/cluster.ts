@@ -27,12 +27,15 @@ export interface BenchCluster {
 
 const MAIN = new URL("../interop/cluster-main.ts", import.meta.url).pathname;
 
-export async function startCluster(opts: { members?: number } = {}): Promise<BenchCluster> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", MAIN, ...(opts.members === undefined ? [] : ["--members", String(opts.members)])],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
+/** `logs`: a file the members' logs are written to when the cluster closes. */
+export async function startCluster(opts: { members?: number; logs?: string } = {}): Promise<BenchCluster> {
+  const args = [
+    ...(opts.members === undefined ? [] : ["--members", String(opts.members)]),
+    ...(opts.logs === undefined ? [] : ["--logs", opts.logs]),
+  ];
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {
     stderr += b.toString();

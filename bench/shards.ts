@@ -1,18 +1,20 @@
 /**
  * Shard benchmark: a fleet split over N real processes, merged.
  *   npm run bench -- shards [--shards 4] [--nodes 10000] [--duration 60] [--workers 1]
- *                           [--brokers mqtt://a:1883,mqtt://b:1883,… | --cluster [--members 3]]
+ *                           [--brokers mqtt://a:1883,mqtt://b:1883,… | --cluster [--members 3]
+ *                           [--cluster-logs FILE]]
  * Starts N `twinfleet sim --shard K/N` child processes, shard K on broker K mod the list (round
  * robin over --brokers; with --cluster, over the members of a NATS cluster this starts (bench/
  * cluster.ts, docs/cluster.md); otherwise one `twinfleet broker` child process it starts), waits for them,
  * merges their shard reports and checks that the merged presses and deliveries are the shards' sums.
  * The record holds the CPU seconds and largest RSS of every shard and cluster member (from /proc,
- * sampled every second) and the load average at the start and the end.
+ * sampled every second) and the load average at the start and the end. --cluster-logs FILE keeps
+ * what the members logged (JetStream timeouts, refused subscriptions: docs/cluster.md).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { pino } from "pino";
 import { UsageError } from "../cli/errors.js";
 import { type BrokerHost, openBrokerHost } from "../fleet/broker-host.js";
@@ -57,13 +59,19 @@ export async function shards(argv: string[]): Promise<void> {
     if (problem !== undefined) throw new UsageError(`--brokers: ${problem}, got ${JSON.stringify(b)}`);
   }
   const clustered = argv.includes("--cluster");
+  if (!clustered && argv.includes("--cluster-logs"))
+    throw new UsageError("--cluster-logs: only with --cluster (the members' logs of the cluster it starts)");
   let own: BrokerHost | undefined;
   let cluster: BenchCluster | undefined;
   const procs = new ProcSampler();
   const loadAtStart = loadAverage();
   if (clustered) {
     if (brokers.length > 0) throw new UsageError("--cluster starts its own brokers: drop --brokers");
-    cluster = await startCluster({ members: numArg(argv, "--members", 3) });
+    const logs = arg(argv, "--cluster-logs", "");
+    cluster = await startCluster({
+      members: numArg(argv, "--members", 3),
+      ...(logs === "" ? {} : { logs: resolvePath(logs) }),
+    });
     brokers.push(...cluster.urls);
     for (const m of cluster.members) procs.add(m.name, m.pid);
     console.error(`shards: NATS cluster of ${cluster.urls.length}: ${cluster.urls.join(" ")}`);
