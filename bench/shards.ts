@@ -9,7 +9,8 @@
  * merges their shard reports and checks that the merged presses and deliveries are the shards' sums.
  * The record holds the CPU seconds and largest RSS of every shard and cluster member (from /proc,
  * sampled every second) and the load average at the start and the end. --cluster-logs FILE keeps
- * what the members logged (JetStream timeouts, refused subscriptions: docs/cluster.md).
+ * what the members logged, and the record counts its JetStream timeouts and refused subscriptions
+ * (`memberLog`, docs/cluster.md).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -23,6 +24,7 @@ import { mergeShards } from "../fleet/shard-merge.js";
 import { readShardFile } from "../fleet/shard-report.js";
 import { RealScheduler } from "../node/scheduler.js";
 import { type BenchCluster, startCluster } from "./cluster.js";
+import { countMemberLogFile } from "./member-log.js";
 import { loadAverage, ProcSampler } from "./proc-cpu.js";
 import { arg, numArg, record } from "./record.js";
 
@@ -59,6 +61,7 @@ export async function shards(argv: string[]): Promise<void> {
     if (problem !== undefined) throw new UsageError(`--brokers: ${problem}, got ${JSON.stringify(b)}`);
   }
   const clustered = argv.includes("--cluster");
+  const logs = arg(argv, "--cluster-logs", "");
   if (!clustered && argv.includes("--cluster-logs"))
     throw new UsageError("--cluster-logs: only with --cluster (the members' logs of the cluster it starts)");
   let own: BrokerHost | undefined;
@@ -67,7 +70,6 @@ export async function shards(argv: string[]): Promise<void> {
   const loadAtStart = loadAverage();
   if (clustered) {
     if (brokers.length > 0) throw new UsageError("--cluster starts its own brokers: drop --brokers");
-    const logs = arg(argv, "--cluster-logs", "");
     cluster = await startCluster({
       members: numArg(argv, "--members", 3),
       ...(logs === "" ? {} : { logs: resolvePath(logs) }),
@@ -130,6 +132,7 @@ export async function shards(argv: string[]): Promise<void> {
     await own?.close();
     await cluster?.close();
   }
+  const memberLog = logs === "" ? undefined : countMemberLogFile(resolvePath(logs));
   const wallS = (performance.now() - started) / 1000;
   const parts = files.map((f) => readShardFile(f));
   const merged = mergeShards(files, parts);
@@ -166,6 +169,7 @@ export async function shards(argv: string[]): Promise<void> {
     rssMBPerShard: parts.map((p) => p.sim.rssMB),
     processes: used,
     loadAverage: { start: loadAtStart, end: loadAtEnd },
+    ...(memberLog === undefined ? {} : { memberLog }),
     requirements: merged.requirements,
     checks,
   });
