@@ -12,6 +12,8 @@ export interface BenchClusterMember {
   readonly name: string;
   readonly mqttUrl: string;
   readonly httpUrl: string;
+  /** The member's first process id (a restart starts another), for CPU figures. */
+  readonly pid: number;
 }
 
 export interface BenchCluster {
@@ -25,12 +27,15 @@ export interface BenchCluster {
 
 const MAIN = new URL("../interop/cluster-main.ts", import.meta.url).pathname;
 
-export async function startCluster(opts: { members?: number } = {}): Promise<BenchCluster> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", MAIN, ...(opts.members === undefined ? [] : ["--members", String(opts.members)])],
-    { stdio: ["pipe", "pipe", "pipe"] },
-  );
+/** `logs`: a file the members' logs are written to when the cluster closes. */
+export async function startCluster(opts: { members?: number; logs?: string } = {}): Promise<BenchCluster> {
+  const args = [
+    ...(opts.members === undefined ? [] : ["--members", String(opts.members)]),
+    ...(opts.logs === undefined ? [] : ["--logs", opts.logs]),
+  ];
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {
     stderr += b.toString();

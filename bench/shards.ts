@@ -1,16 +1,21 @@
 /**
  * Shard benchmark: a fleet split over N real processes, merged.
  *   npm run bench -- shards [--shards 4] [--nodes 10000] [--duration 60] [--workers 1]
- *                           [--brokers mqtt://a:1883,mqtt://b:1883,… | --cluster [--members 3]]
+ *                           [--brokers mqtt://a:1883,mqtt://b:1883,… | --cluster [--members 3]
+ *                           [--cluster-logs FILE]]
  * Starts N `twinfleet sim --shard K/N` child processes, shard K on broker K mod the list (round
  * robin over --brokers; with --cluster, over the members of a NATS cluster this starts (bench/
  * cluster.ts, docs/cluster.md); otherwise one `twinfleet broker` child process it starts), waits for them,
  * merges their shard reports and checks that the merged presses and deliveries are the shards' sums.
+ * The record holds the CPU seconds and largest RSS of every shard and cluster member (from /proc,
+ * sampled every second) and the load average at the start and the end. --cluster-logs FILE keeps
+ * what the members logged, and the record counts its JetStream timeouts and refused subscriptions
+ * (`memberLog`, docs/cluster.md).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { pino } from "pino";
 import { UsageError } from "../cli/errors.js";
 import { type BrokerHost, openBrokerHost } from "../fleet/broker-host.js";
@@ -19,15 +24,18 @@ import { mergeShards } from "../fleet/shard-merge.js";
 import { readShardFile } from "../fleet/shard-report.js";
 import { RealScheduler } from "../node/scheduler.js";
 import { type BenchCluster, startCluster } from "./cluster.js";
+import { countMemberLogFile } from "./member-log.js";
+import { loadAverage, ProcSampler } from "./proc-cpu.js";
 import { arg, numArg, record } from "./record.js";
 
 const CLI = new URL("../cli/bin.ts", import.meta.url).pathname;
 
-function runShard(args: readonly string[], k: number): Promise<void> {
+function runShard(args: readonly string[], k: number, procs: ProcSampler): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
       stdio: ["ignore", "ignore", "pipe"],
     });
+    procs.add(`shard-${k}`, p.pid);
     let tail = "";
     p.stderr.on("data", (d: Buffer) => {
       const s = d.toString();
@@ -52,12 +60,22 @@ export async function shards(argv: string[]): Promise<void> {
     const problem = brokerUrlProblem(b);
     if (problem !== undefined) throw new UsageError(`--brokers: ${problem}, got ${JSON.stringify(b)}`);
   }
+  const clustered = argv.includes("--cluster");
+  const logs = arg(argv, "--cluster-logs", "");
+  if (!clustered && argv.includes("--cluster-logs"))
+    throw new UsageError("--cluster-logs: only with --cluster (the members' logs of the cluster it starts)");
   let own: BrokerHost | undefined;
   let cluster: BenchCluster | undefined;
-  if (argv.includes("--cluster")) {
+  const procs = new ProcSampler();
+  const loadAtStart = loadAverage();
+  if (clustered) {
     if (brokers.length > 0) throw new UsageError("--cluster starts its own brokers: drop --brokers");
-    cluster = await startCluster({ members: numArg(argv, "--members", 3) });
+    cluster = await startCluster({
+      members: numArg(argv, "--members", 3),
+      ...(logs === "" ? {} : { logs: resolvePath(logs) }),
+    });
     brokers.push(...cluster.urls);
+    for (const m of cluster.members) procs.add(m.name, m.pid);
     console.error(`shards: NATS cluster of ${cluster.urls.length}: ${cluster.urls.join(" ")}`);
   } else if (brokers.length === 0) {
     own = await openBrokerHost({
@@ -70,6 +88,8 @@ export async function shards(argv: string[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tf-bench-shards-"));
   const files = Array.from({ length: n }, (_, i) => join(dir, `shard-${i + 1}.json`));
   const started = performance.now();
+  let used: ReturnType<ProcSampler["stop"]>;
+  let loadAtEnd: number | undefined;
   try {
     await Promise.all(
       files.map((file, i) =>
@@ -102,13 +122,17 @@ export async function shards(argv: string[]): Promise<void> {
             file,
           ],
           i + 1,
+          procs,
         ),
       ),
     );
   } finally {
+    loadAtEnd = loadAverage();
+    used = procs.stop();
     await own?.close();
     await cluster?.close();
   }
+  const memberLog = logs === "" ? undefined : countMemberLogFile(resolvePath(logs));
   const wallS = (performance.now() - started) / 1000;
   const parts = files.map((f) => readShardFile(f));
   const merged = mergeShards(files, parts);
@@ -143,6 +167,9 @@ export async function shards(argv: string[]): Promise<void> {
     offsetUncertaintyMaxMs: merged.shards.offsetUncertaintyMaxMs,
     perShard: merged.shards.lines.map(({ file: _f, ...l }) => l),
     rssMBPerShard: parts.map((p) => p.sim.rssMB),
+    processes: used,
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    ...(memberLog === undefined ? {} : { memberLog }),
     requirements: merged.requirements,
     checks,
   });

@@ -1,19 +1,29 @@
 /**
  * The NATS cluster of interop/cluster.ts as a process, for benchmarks and manual runs that must not
- * import the interop harness: `node --import tsx interop/cluster-main.ts [--members N]` starts the
- * cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl}]}` on stdout, then
+ * import the interop harness: `node --import tsx interop/cluster-main.ts [--members N] [--logs FILE]` starts the
+ * cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl,pid}]}` on stdout, then
  * takes commands on stdin, one a line — `kill I`, `stop I`, `restart I` — answering each with a
  * JSON line `{"ok":true}` or `{"ok":false,"error":"…"}`. SIGTERM, SIGINT or the end of stdin stop
- * every member and delete the temp dir. Errors go to stderr; exit code 1 when the cluster fails to
+ * every member and delete the temp dir; with `--logs FILE` the members' logs (each after a
+ * `--- mN` line) are written to FILE first. Errors go to stderr; exit code 1 when the cluster fails to
  * start, 2 on a bad flag.
  */
+import { writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { type NatsCluster, startCluster } from "./cluster.js";
 
-function membersFlag(argv: readonly string[]): number {
-  if (argv.length === 0) return 3;
-  if (argv.length === 2 && argv[0] === "--members" && /^[0-9]+$/.test(argv[1] ?? "")) return Number(argv[1]);
-  throw new Error(`usage: cluster-main.ts [--members N] (got: ${argv.join(" ")})`);
+const USAGE = "usage: cluster-main.ts [--members N] [--logs FILE]";
+
+/** The flags: `--members N` (default 3) and `--logs FILE` (the members' logs, written when it stops). */
+function flags(argv: readonly string[]): { members: number; logs?: string } {
+  const out: { members: number; logs?: string } = { members: 3 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === "--members" && /^[0-9]+$/.test(value ?? "")) out.members = Number(value);
+    else if (flag === "--logs" && value !== undefined && value !== "") out.logs = value;
+    else throw new Error(`${USAGE} (got: ${argv.join(" ")})`);
+  }
+  return out;
 }
 
 async function command(cluster: NatsCluster, line: string): Promise<void> {
@@ -26,18 +36,20 @@ async function command(cluster: NatsCluster, line: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let members: number;
+  let opts: ReturnType<typeof flags>;
   try {
-    members = membersFlag(process.argv.slice(2));
+    opts = flags(process.argv.slice(2));
   } catch (err) {
     console.error((err as Error).message);
     process.exitCode = 2;
     return;
   }
-  const cluster = await startCluster({ members });
+  const cluster = await startCluster({ members: opts.members });
   const lines = createInterface({ input: process.stdin });
   let closing: Promise<void> | undefined;
   const close = () => {
+    // The logs are written before the members stop: what a stop logs is not needed, a hang is.
+    if (opts.logs !== undefined && closing === undefined) writeFileSync(opts.logs, cluster.log());
     closing ??= cluster.close();
     // Ends the command loop below, which would otherwise wait for another line.
     lines.close();
@@ -48,7 +60,12 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({
       urls: cluster.urls,
-      members: cluster.members.map((m) => ({ name: m.name, mqttUrl: m.mqttUrl, httpUrl: m.httpUrl })),
+      members: cluster.members.map((m) => ({
+        name: m.name,
+        mqttUrl: m.mqttUrl,
+        httpUrl: m.httpUrl,
+        pid: m.pid(),
+      })),
     })}\n`,
   );
   for await (const line of lines) {

@@ -28,6 +28,13 @@ export interface ClusterOptions {
   readonly consumerReplicas?: number;
   /** MQTT `consumer_memory_storage`: keep those consumers in memory. Default true. */
   readonly consumerMemoryStorage?: boolean;
+  /**
+   * MQTT `stream_replicas`: copies of the MQTT streams (`$MQTT_msgs`, `$MQTT_rmsgs`, `$MQTT_sess`).
+   * Left out, NATS picks one per member up to 3 (see docs/cluster.md).
+   */
+  readonly streamReplicas?: number;
+  /** Log at debug level (`-D`: JetStream API errors, consumer and stream events); default info. */
+  readonly debug?: boolean;
   /** How long start (and each restart) may take; default 45 s. */
   readonly timeoutMs?: number;
 }
@@ -39,6 +46,8 @@ export interface ClusterMember {
   /** The member's monitoring endpoint (`/jsz`, `/connz`, `/healthz`). */
   readonly httpUrl: string;
   running(): boolean;
+  /** The member's process id while it runs (for CPU figures), else undefined. */
+  pid(): number | undefined;
 }
 
 export interface NatsCluster {
@@ -146,7 +155,10 @@ export function memberConfig(
   ports: Ports,
   storeDir: string,
   routes: readonly number[],
-  opts: Pick<ClusterOptions, "ackWait" | "maxAckPending" | "consumerReplicas" | "consumerMemoryStorage">,
+  opts: Pick<
+    ClusterOptions,
+    "ackWait" | "maxAckPending" | "consumerReplicas" | "consumerMemoryStorage" | "streamReplicas"
+  >,
 ): string {
   return [
     `server_name: ${name}`,
@@ -164,6 +176,7 @@ export function memberConfig(
     `  max_ack_pending: ${opts.maxAckPending ?? 1024}`,
     `  consumer_replicas: ${opts.consumerReplicas ?? 1}`,
     `  consumer_memory_storage: ${opts.consumerMemoryStorage ?? true}`,
+    ...(opts.streamReplicas === undefined ? [] : [`  stream_replicas: ${opts.streamReplicas}`]),
     "}",
     "",
   ].join("\n");
@@ -196,8 +209,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<NatsClust
   const logs = names.map(() => "");
   const children: (ChildProcess | undefined)[] = names.map(() => undefined);
   const launch = (i: number) => {
-    // Logs go to stderr; -D would add debug lines, the default (info) names leaders and routes.
-    const child = spawn(bin, ["-c", confs[i] as string], { stdio: ["ignore", "ignore", "pipe"] });
+    // Logs go to stderr; the default (info) names leaders, routes and failed stores, -D adds debug lines.
+    const args = ["-c", confs[i] as string, ...(opts.debug === true ? ["-D"] : [])];
+    const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
     child.stderr?.on("data", (chunk: Buffer) => {
       logs[i] += chunk.toString();
     });
@@ -213,6 +227,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<NatsClust
     mqttPort: ports[i]?.mqtt as number,
     httpUrl: `http://127.0.0.1:${ports[i]?.http}`,
     running: () => running(i),
+    pid: () => (running(i) ? children[i]?.pid : undefined),
   }));
   const log = (i?: number) =>
     i === undefined ? names.map((name, j) => `--- ${name}\n${logs[j]}`).join("\n") : (logs[i] ?? "");
