@@ -132,7 +132,7 @@ describe("writes", () => {
     // The node's report may arrive before the answer is built (the broker has its own thread): then
     // the set is answered already and not pending. So the version is compared with the one before
     // the set, not the answer's.
-    if (r.json.desired.pending !== true) expect(r.json.on).toBe(true);
+    if ((r.json.desired as { pending: boolean }).pending !== true) expect(r.json.on).toBe(true);
     expect(r.headers.get("etag")).toBe(`"${r.json.version}"`);
     await whenChanged(source, () => node("n-0005")?.node.on === true, "n-0005 reports on");
     const after = await call(server, "GET", "/api/nodes/n-0005");
