@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import mqtt, { type MqttClient } from "mqtt";
 import { exponential } from "../node/rng.js";
+import { judgeAsChecker, type PressLog, type ReceiptLog } from "./calibrate-judge.js";
 import { nftRuleset } from "./calibrate-table.js";
 
 const LATE_MS = 5000;
@@ -41,7 +42,11 @@ const now = () => performance.now();
 
 const sent = new Map<number, number>();
 const latencies: number[] = [];
+const pressLog: PressLog[] = [];
+const receiptLog: ReceiptLog[] = [];
 let connects = 0;
+/** Messages received (a QoS 1 duplicate is not a second receipt). */
+const seen = new Set<number>();
 
 function connect(i: number): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
@@ -59,6 +64,8 @@ function connect(i: number): Promise<MqttClient> {
     });
     c.on("message", (_topic, payload) => {
       const id = Number(payload.toString());
+      if (!seen.has(id)) receiptLog.push({ id, at: now() });
+      seen.add(id);
       const at = sent.get(id);
       if (at === undefined) return; // a duplicate (QoS 1) of one already counted
       sent.delete(id);
@@ -87,6 +94,7 @@ await new Promise<void>((done) => {
       const id = presses++;
       const from = Math.floor(rand() * clients);
       sent.set(id, t);
+      pressLog.push({ id, from, at: t });
       fleet[from]?.publish(`cal/${from}`, String(id), { qos: 1 });
       setTimeout(() => {
         if (sent.delete(id)) lost++;
@@ -100,12 +108,14 @@ await new Promise<void>((done) => {
 });
 execFileSync("nft", ["delete", "table", "inet", TABLE]);
 await Promise.all(fleet.map((c) => c.endAsync(true)));
+const sync = judgeAsChecker(clients, pressLog, receiptLog);
 console.log(
   JSON.stringify({
     presses,
     lost,
     reconnects: connects - clients,
     latencies: latencies.map((x) => Math.round(x * 1000) / 1000),
+    sync: { ...sync, latencies: sync.latencies.map((x) => Math.round(x * 1000) / 1000) },
   }),
 );
 process.exit(0);

@@ -77,6 +77,8 @@ export interface Row {
   readonly model: Side;
   /** model ÷ real at each percentile. */
   readonly ratio: { readonly p50: number; readonly p90: number; readonly p99: number };
+  /** The kernel's per-message figures (publish → partner's receive), where the run recorded them. */
+  readonly realPerMessage?: Side;
 }
 
 export function compare(lossPct: number, ratePerS: number, real: Side, model: Side): Row {

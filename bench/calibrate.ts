@@ -2,8 +2,9 @@
  * Calibration of the link model against the kernel's TCP: the same fleet of pairs two ways, per
  * loss level. Real: mqtt.js clients and the broker (`twinfleet broker`) in a fresh network namespace,
  * nftables dropping each packet to and from the broker's port at random (bench/calibrate-clients.ts).
- * Model: a virtual-time fleet of `linux-client` nodes, same nodes, pairing, rate, duration and loss,
- * twice: per-attempt loss N, and 1 − (1 − N)² (the fold for data and ACKs lost alike).
+ * Model: a virtual-time fleet of `linux-client` nodes, same nodes, pairing, rate, duration and loss.
+ * Both are judged as the simulator's checker judges a run (bench/calibrate-judge.ts); the kernel's
+ * per-message figures (publish → partner's receive) are recorded beside as `realPerMessage`.
  * Needs root, `ip` and `nft`; without them it says so and exits 1.
  *   npm run bench -- calibrate [--loss 5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
  *   [--model-only]: the model half alone (no root), for developing the model between kernel runs.
@@ -58,7 +59,10 @@ interface RealRun {
   readonly presses: number;
   readonly lost: number;
   readonly reconnects: number;
+  /** Publish → partner's receive, per message; `lost`: not received within 5 s. */
   readonly latencies: number[];
+  /** The same log judged as the simulator's checker judges a run (bench/calibrate-judge.ts). */
+  readonly sync: { readonly latencies: number[]; readonly lost: number };
 }
 
 function output(child: ReturnType<typeof spawn>): Promise<string> {
@@ -139,7 +143,10 @@ export async function calibrate(argv: string[]): Promise<void> {
       );
       const m = await modelSide(clients, rate, seconds, lossPct);
       console.error(`  model: ${m.samples} deliveries, ${m.lost} lost`);
-      rows.push(compare(lossPct, rate, summarize(r.latencies, r.lost), m));
+      // The model's figures are the checker's (state: a partner's own later press settles a pair),
+      // so the kernel's side is judged the same way; its per-message figures are kept beside.
+      const row = compare(lossPct, rate, summarize(r.sync.latencies, r.sync.lost), m);
+      rows.push({ ...row, realPerMessage: summarize(r.latencies, r.lost) });
     }
   }
   // Loss N % per packet in each direction, data and ACKs alike, as nftables drops them.
