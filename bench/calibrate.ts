@@ -7,6 +7,7 @@
  * per-message figures (publish → partner's receive) are recorded beside as `realPerMessage`.
  * Needs root, `ip` and `nft`; without them it says so and exits 1.
  *   npm run bench -- calibrate [--loss 5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
+ *   [--model-seeds N]: N model runs per level, pooled
  *   [--model-only]: the model half alone (no root), for developing the model between kernel runs.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -141,7 +142,7 @@ export async function calibrate(argv: string[]): Promise<void> {
       console.error(
         `  real: ${r.presses} presses, ${r.lost} lost, ${r.reconnects} reconnects; model (linux-client)`,
       );
-      const m = await modelSide(clients, rate, seconds, lossPct);
+      const m = await modelSide(clients, rate, seconds, lossPct, numArg(argv, "--model-seeds", 1));
       console.error(`  model: ${m.samples} deliveries, ${m.lost} lost`);
       // The model's figures are the checker's (state: a partner's own later press settles a pair),
       // so the kernel's side is judged the same way; its per-message figures are kept beside.
