@@ -11,6 +11,8 @@ import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import mqtt, { type MqttClient } from "mqtt";
 import { exponential } from "../node/rng.js";
+import { isNewer, type NodeId, nextCounter, type Stamp } from "../protocol/index.js";
+import { judgeAsChecker, type PressLog, type ReceiptLog } from "./calibrate-judge.js";
 import { nftRuleset } from "./calibrate-table.js";
 
 const LATE_MS = 5000;
@@ -27,7 +29,12 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const [clientsS, rateS, secondsS, lossS, portS, seedS] = process.argv.slice(2);
+const [clientsS, rateS, secondsS, lossS, portS, seedS, trafficS] = process.argv.slice(2);
+const traffic = trafficS ?? "plain";
+if (traffic !== "plain" && traffic !== "protocol") {
+  throw new Error(`calibrate-clients: traffic must be plain or protocol, got "${traffic}"`);
+}
+const qos = traffic === "plain" ? 1 : 0;
 const clients = Number(clientsS);
 const rate = Number(rateS);
 const seconds = Number(secondsS);
@@ -41,7 +48,14 @@ const now = () => performance.now();
 
 const sent = new Map<number, number>();
 const latencies: number[] = [];
+const pressLog: PressLog[] = [];
+const receiptLog: ReceiptLog[] = [];
 let connects = 0;
+/** Messages received (a QoS 1 duplicate is not a second receipt). */
+const seen = new Set<number>();
+/** Protocol traffic: each client's Lamport clock and state (counter, then id breaks ties). */
+const clock = new Array<number>(clients).fill(0);
+const state = new Array<Stamp | undefined>(clients).fill(undefined);
 
 function connect(i: number): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
@@ -54,18 +68,40 @@ function connect(i: number): Promise<MqttClient> {
     });
     c.on("connect", () => {
       connects++;
-      // The partner (i ^ 1) publishes to cal/<partner>; a reconnect subscribes again.
-      c.subscribe(`cal/${i ^ 1}`, { qos: 1 }, (err) => (err ? reject(err) : resolve(c)));
+      // The partner (i ^ 1) publishes to cal/<partner>; a reconnect subscribes again. With the
+      // protocol's traffic the client also subscribes to its own topic, as a node does to its report.
+      const topics = traffic === "plain" ? [`cal/${i ^ 1}`] : [`cal/${i ^ 1}`, `cal/${i}`];
+      c.subscribe(topics, { qos }, (err) => (err ? reject(err) : resolve(c)));
     });
-    c.on("message", (_topic, payload) => {
-      const id = Number(payload.toString());
-      const at = sent.get(id);
-      if (at === undefined) return; // a duplicate (QoS 1) of one already counted
-      sent.delete(id);
-      latencies.push(now() - at);
+    c.on("message", (topic, payload) => {
+      if (topic === `cal/${i}`) return; // the echo of its own report
+      const text = payload.toString();
+      if (traffic === "protocol") {
+        // "p <id> <counter> <origin>": the partner's press; "f …": its forward of this client's own.
+        const [kind, idS, counterS, originS] = text.split(" ");
+        const stamp: Stamp = { counter: Number(counterS), origin: `cal-${originS}` as NodeId };
+        clock[i] = Math.max(clock[i] as number, stamp.counter);
+        const held = state[i];
+        if (held === undefined || isNewer(stamp, held)) {
+          state[i] = stamp;
+          c.publish(`cal/${i}`, `f ${idS} ${counterS} ${originS}`, { qos: 0 });
+        }
+        if (kind !== "p") return;
+        return received(Number(idS));
+      }
+      received(Number(text));
     });
     c.on("error", () => {});
   });
+}
+
+function received(id: number): void {
+  if (!seen.has(id)) receiptLog.push({ id, at: now() });
+  seen.add(id);
+  const at = sent.get(id);
+  if (at === undefined) return; // a duplicate (QoS 1) of one already counted
+  sent.delete(id);
+  latencies.push(now() - at);
 }
 
 const deadline = setTimeout(() => {
@@ -87,7 +123,13 @@ await new Promise<void>((done) => {
       const id = presses++;
       const from = Math.floor(rand() * clients);
       sent.set(id, t);
-      fleet[from]?.publish(`cal/${from}`, String(id), { qos: 1 });
+      pressLog.push({ id, from, at: t });
+      if (traffic === "plain") fleet[from]?.publish(`cal/${from}`, String(id), { qos: 1 });
+      else {
+        clock[from] = nextCounter(clock[from] as number);
+        state[from] = { counter: clock[from] as number, origin: `cal-${from}` as NodeId };
+        fleet[from]?.publish(`cal/${from}`, `p ${id} ${clock[from]} ${from}`, { qos: 0 });
+      }
       setTimeout(() => {
         if (sent.delete(id)) lost++;
       }, LATE_MS);
@@ -100,12 +142,14 @@ await new Promise<void>((done) => {
 });
 execFileSync("nft", ["delete", "table", "inet", TABLE]);
 await Promise.all(fleet.map((c) => c.endAsync(true)));
+const sync = judgeAsChecker(clients, pressLog, receiptLog);
 console.log(
   JSON.stringify({
     presses,
     lost,
     reconnects: connects - clients,
     latencies: latencies.map((x) => Math.round(x * 1000) / 1000),
+    sync: { ...sync, latencies: sync.latencies.map((x) => Math.round(x * 1000) / 1000) },
   }),
 );
 process.exit(0);

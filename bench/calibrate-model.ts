@@ -4,18 +4,36 @@
  *   npm run bench -- calibrate --model-only [--loss 0,5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
  *   npm run bench -- calibrate --model-only --real bench/results/calibrate-….json: the kernel's side
  *   of a recorded run beside the current model (same levels, rates, clients and seconds), as a table.
+ *   --model-seeds N: N runs per level, pooled (mean percentiles and lost; default 1).
  */
 import { readFileSync } from "node:fs";
 import { runFleet } from "../fleet/run.js";
-import { compare, markdownTable, parseNumberList, type Row, type Side } from "./calibrate-table.js";
+import { compare, markdownTable, parseNumberList, pool, type Row, type Side } from "./calibrate-table.js";
 import { arg, numArg } from "./record.js";
 
-/** One virtual-time run of the calibration's fleet under the model. */
+/**
+ * The calibration's fleet under the model: `seeds` virtual-time runs (the first with the seed the
+ * single run always had), pooled (calibrate-table.ts `pool`).
+ */
 export async function modelSide(
   clients: number,
   rate: number,
   seconds: number,
   lossPct: number,
+  seeds = 1,
+): Promise<Side> {
+  if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--model-seeds ${seeds}: a whole number ≥ 1`);
+  const runs: Side[] = [];
+  for (let i = 0; i < seeds; i++) runs.push(await modelRun(clients, rate, seconds, lossPct, i));
+  return seeds === 1 ? (runs[0] as Side) : pool(runs);
+}
+
+async function modelRun(
+  clients: number,
+  rate: number,
+  seconds: number,
+  lossPct: number,
+  seedIndex: number,
 ): Promise<Side> {
   const m = await runFleet({
     nodes: clients,
@@ -26,7 +44,7 @@ export async function modelSide(
     pressesEndEarlyS: 5,
     settleS: 5,
     lossPct,
-    seed: `calibrate-${lossPct}-${rate}`,
+    seed: `calibrate-${lossPct}-${rate}${seedIndex === 0 ? "" : `-s${seedIndex}`}`,
     clock: "virtual",
   });
   const { p50Ms, p90Ms, p99Ms } = m.sync;
@@ -34,6 +52,7 @@ export async function modelSide(
 }
 
 export async function calibrateModel(argv: string[]): Promise<void> {
+  const seeds = numArg(argv, "--model-seeds", 1);
   const recorded = arg(argv, "--real", "");
   if (recorded !== "") {
     const run = JSON.parse(readFileSync(recorded, "utf8")) as {
@@ -51,7 +70,7 @@ export async function calibrateModel(argv: string[]): Promise<void> {
           r.lossPct,
           r.ratePerS,
           r.real,
-          await modelSide(run.clients, r.ratePerS, run.seconds, r.lossPct),
+          await modelSide(run.clients, r.ratePerS, run.seconds, r.lossPct, seeds),
         ),
       );
     }
@@ -64,7 +83,7 @@ export async function calibrateModel(argv: string[]): Promise<void> {
   const seconds = numArg(argv, "--seconds", 60);
   for (const rate of rates) {
     for (const lossPct of losses) {
-      const s = await modelSide(clients, rate, seconds, lossPct);
+      const s = await modelSide(clients, rate, seconds, lossPct, seeds);
       const f = (x: number) => (x < 10 ? x.toFixed(1) : Math.round(x).toLocaleString("en"));
       console.log(
         `loss ${lossPct} % ${rate}/s: ${s.samples} samples, ${f(s.p50Ms)} / ${f(s.p90Ms)} / ${f(s.p99Ms)} ms, ${s.lost} lost`,

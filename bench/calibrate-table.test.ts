@@ -6,6 +6,7 @@ import {
   nftRuleset,
   parseNumberList,
   percentile,
+  pool,
   summarize,
 } from "./calibrate-table.js";
 
@@ -48,6 +49,16 @@ describe("calibrate-table", () => {
     expect(table).toContain(
       "| 15 % | 40 | 10 | 6.0 / 200 / 400 | 1 | 10 | 3.0 / 300 / 1,000 | 4 | 0.50 / 1.50 / 2.50 |",
     );
+  });
+
+  it("pools several model runs: mean percentiles and lost, samples summed, runs shown", () => {
+    const a = { samples: 100, p50Ms: 10, p90Ms: 200, p99Ms: 1000, lost: 3 };
+    const b = { samples: 120, p50Ms: 20, p90Ms: 400, p99Ms: 2000, lost: 4 };
+    const p = pool([a, b]);
+    expect(p).toEqual({ samples: 220, p50Ms: 15, p90Ms: 300, p99Ms: 1500, lost: 3.5, runs: 2 });
+    expect(markdownTable([compare(20, 40, a, p)])).toContain("| 220 (2 runs) | 15 / 300 / 1,500 | 3.5 |");
+    expect(pool([a])).toEqual({ ...a, runs: 1 });
+    expect(() => pool([])).toThrow(/no runs/);
   });
 
   it("shows a ratio it cannot take as a dash", () => {

@@ -54,8 +54,28 @@ export interface Side {
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;
-  /** Not received within 5 s of the publish. */
+  /** Not received within 5 s of the publish (per run: the mean when `runs` > 1). */
   readonly lost: number;
+  /** Runs pooled into this side (seeds of the model); 1 when absent. */
+  readonly runs?: number;
+}
+
+/**
+ * Several runs of one level as one side: the mean of their percentiles and of their lost counts
+ * (one decimal), their samples summed. One run's percentiles at 20–25 % loss move by ±30 % from
+ * seed to seed (its p99 is its ~25th-largest sample), so the model's side is several seeds.
+ */
+export function pool(sides: readonly Side[]): Side {
+  if (sides.length === 0) throw new Error("pool: no runs to pool");
+  const mean = (f: (s: Side) => number) => sides.reduce((a, s) => a + f(s), 0) / sides.length;
+  return {
+    samples: sides.reduce((a, s) => a + s.samples, 0),
+    p50Ms: mean((s) => s.p50Ms),
+    p90Ms: mean((s) => s.p90Ms),
+    p99Ms: mean((s) => s.p99Ms),
+    lost: Math.round(mean((s) => s.lost) * 10) / 10,
+    runs: sides.length,
+  };
 }
 
 /** p50/p90/p99 of delivered latencies, and how many of them (plus `lost`) there were. */
@@ -77,6 +97,8 @@ export interface Row {
   readonly model: Side;
   /** model ÷ real at each percentile. */
   readonly ratio: { readonly p50: number; readonly p90: number; readonly p99: number };
+  /** The kernel's per-message figures (publish → partner's receive), where the run recorded them. */
+  readonly realPerMessage?: Side;
 }
 
 export function compare(lossPct: number, ratePerS: number, real: Side, model: Side): Row {
@@ -114,6 +136,10 @@ function ms(x: number): string {
   return x >= 100 ? Math.round(x).toLocaleString("en-US") : x >= 10 ? x.toFixed(0) : x.toFixed(1);
 }
 
+function runs(s: Side): string {
+  return s.runs !== undefined && s.runs > 1 ? ` (${s.runs} runs)` : "";
+}
+
 /** The Markdown table docs/device-model.md carries. */
 export function markdownTable(rows: readonly Row[]): string {
   const head = [
@@ -123,7 +149,7 @@ export function markdownTable(rows: readonly Row[]): string {
   const body = rows.map((w) => {
     const side = (s: Side) => `${ms(s.p50Ms)} / ${ms(s.p90Ms)} / ${ms(s.p99Ms)}`;
     const ratio = [w.ratio.p50, w.ratio.p90, w.ratio.p99].map((x) => (Number.isNaN(x) ? "–" : x.toFixed(2)));
-    return `| ${w.lossPct} % | ${w.ratePerS} | ${w.real.samples} | ${side(w.real)} | ${w.real.lost} | ${w.model.samples} | ${side(w.model)} | ${w.model.lost} | ${ratio.join(" / ")} | ${misses(w).join(", ") || "–"} |`;
+    return `| ${w.lossPct} % | ${w.ratePerS} | ${w.real.samples} | ${side(w.real)} | ${w.real.lost} | ${w.model.samples}${runs(w.model)} | ${side(w.model)} | ${w.model.lost} | ${ratio.join(" / ")} | ${misses(w).join(", ") || "–"} |`;
   });
   return [...head, ...body].join("\n");
 }

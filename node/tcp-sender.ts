@@ -99,6 +99,8 @@ export class TcpSender {
   private pendingRtt: [number, number][] = [];
   /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
   private headArrival = Number.POSITIVE_INFINITY;
+  /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
+  private headProbeAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -144,9 +146,16 @@ export class TcpSender {
     return Math.min(this.rtoMs * 2 ** b, this.policy.capMs);
   }
 
-  /** When Nagle holds a segment handed over at `at`: until the outstanding one is acked. */
+  /**
+   * When Nagle holds a segment handed over at `at`: until the outstanding one is acked, or until
+   * that one's tail loss probe fires if that is sooner — Linux's probe sends new data when there
+   * is some, Nagle off (`tcp_send_loss_probe`: `tcp_write_xmit(sk, mss, TCP_NAGLE_OFF, 2, …)`;
+   * RFC 8985 §7.3: "if a previously unsent segment exists … transmit that new segment"), and
+   * retransmits the last segment only when there is none.
+   */
   releaseAt(at: number): number {
-    return this.side.nagle && at < this.ackAt ? this.ackAt : at;
+    if (!this.side.nagle || at >= this.ackAt) return at;
+    return at < this.headProbeAt && this.headProbeAt < this.ackAt ? this.headProbeAt : this.ackAt;
   }
 
   /**
@@ -173,6 +182,7 @@ export class TcpSender {
       times: [],
     };
     const levels: number[] = [];
+    let probeAt = Number.POSITIVE_INFINITY;
     let t = input.at;
     for (let k = from; ; k++) {
       out.times.push(t);
@@ -211,6 +221,7 @@ export class TcpSender {
         break;
       }
       if (!probe) b++;
+      else probeAt = next;
       t = next;
     }
     const done = out.ackAt !== Number.POSITIVE_INFINITY ? out.ackAt : out.giveUpAt;
@@ -221,6 +232,7 @@ export class TcpSender {
       this.headTimes = out.times;
       this.headLevels = levels;
       this.headArrival = out.ok ? out.attemptAt + latencyMs : Number.POSITIVE_INFINITY;
+      this.headProbeAt = probeAt;
       this.ackAt = done;
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).

@@ -1,8 +1,8 @@
 /**
  * The TCP rules of the link model, each on scripted losses: ACK loss as its own event, the backoff a
  * connection keeps until new data is acknowledged, Loss-state retransmission, the tail loss probe,
- * RTO from SRTT/RTTVAR with Linux's floor, cumulative ACKs, Nagle with the delayed ACK, and
- * Linux's SYN schedule.
+ * RTO from SRTT/RTTVAR with Linux's floor, cumulative ACKs, Nagle with the delayed ACK (and the
+ * tail loss probe that sends held data), and Linux's SYN schedule.
  */
 import { describe, expect, it } from "vitest";
 import { Link, LinkPath, type PathStats } from "../link.js";
@@ -254,6 +254,39 @@ describe("Nagle and the delayed ACK", () => {
     expect(delivered).toEqual([
       { at: 1, tag: 1 },
       { at: 11, tag: 2 },
+    ]);
+  });
+
+  it("a held segment goes as the tail loss probe when the probe fires before the ACK (Linux tcp_send_loss_probe)", () => {
+    // Segment 1 arrives at 1, but the ACKs of its transmissions at 0 and 200 (the probe) are lost;
+    // the one at 400 is ACKed, back at 402. Segment 2, handed over at 10, waits for the probe at 200
+    // and goes as new data then, not behind the ACK at 402.
+    const early = path({
+      side,
+      data: [false, false, false, false],
+      acks: [true, true, false, false],
+      latencyMs: 1,
+    });
+    early.p.send(seg(PUB0, 1), 0);
+    early.sched.at(10, () => early.p.send(seg(PUB0, 2), 10));
+    early.sched.runUntil(5000);
+    expect(early.delivered).toEqual([
+      { at: 1, tag: 1 },
+      { at: 201, tag: 2 },
+    ]);
+    // Handed over after the probe went (one probe per tail): it waits for the ACK, as before.
+    const late = path({
+      side,
+      data: [false, false, false, false],
+      acks: [true, true, false, false],
+      latencyMs: 1,
+    });
+    late.p.send(seg(PUB0, 1), 0);
+    late.sched.at(250, () => late.p.send(seg(PUB0, 2), 250));
+    late.sched.runUntil(5000);
+    expect(late.delivered).toEqual([
+      { at: 1, tag: 1 },
+      { at: 403, tag: 2 },
     ]);
   });
 
