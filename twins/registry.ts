@@ -25,6 +25,7 @@ import { desireAfterConfig, sameSet } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
+  convergenceInputOf,
   followed,
   newRecord,
   restoreRecord,
@@ -115,11 +116,9 @@ export class TwinRegistry {
   }
 
   convergenceInput(): ConvergenceInput[] {
-    return [...this.twins.values()].map((t) => ({
-      id: t.id,
-      stamp: t.reported?.stamp,
-      sources: followed(t),
-    }));
+    const out: ConvergenceInput[] = [];
+    for (const t of this.twins.values()) out.push(convergenceInputOf(t));
+    return out;
   }
 
   /** The version a control server writes for an offline node: above every version seen for it. */

@@ -3,6 +3,7 @@
  * view callers get. Pure.
  */
 import type { NodeId, RegisterMessage } from "../protocol/index.js";
+import type { ConvergenceInput } from "./convergence.js";
 import { sameSet } from "./desire.js";
 import type { DesiredRecord } from "./store.js";
 import type { DesiredState, Presence, ReportedConfig, ReportedState, Twin } from "./types.js";
@@ -37,6 +38,8 @@ export interface TwinRecord {
   registeredAt?: number;
   /** Increases on every change of what the twin shows (see Twin.version). */
   version: number;
+  /** The node as convergence last saw it (see convergenceInputOf). */
+  convergence?: ConvergenceInput;
 }
 
 export function newRecord(id: NodeId): TwinRecord {
@@ -107,9 +110,25 @@ export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
   };
 }
 
+const NO_SOURCES: readonly NodeId[] = Object.freeze([]);
+
 /** Whom the node follows: its own last config, else the one the broker holds. */
 export function followed(t: TwinRecord): readonly NodeId[] {
-  return (t.nodeConfig ?? t.config)?.sources ?? [];
+  return (t.nodeConfig ?? t.config)?.sources ?? NO_SOURCES;
+}
+
+/**
+ * The node as convergence sees it: the same object while its stamp and sources are the same ones,
+ * so a pass over a large fleet allocates only for the twins that changed since the last.
+ */
+export function convergenceInputOf(t: TwinRecord): ConvergenceInput {
+  const stamp = t.reported?.stamp;
+  const sources = followed(t);
+  const last = t.convergence;
+  if (last !== undefined && last.stamp === stamp && last.sources === sources) return last;
+  const next: ConvergenceInput = { id: t.id, stamp, sources };
+  t.convergence = next;
+  return next;
 }
 
 export function sameConfig(a: ReportedConfig | undefined, b: ReportedConfig): boolean {
