@@ -226,7 +226,7 @@ export class TwinRegistry {
     t.registeredSinceOnline = true;
     if (t.presence !== "online") {
       t.presence = "online";
-      delete t.sessionVersion;
+      t.sessionVersion = undefined;
       out.push({ type: "online", node: t.id });
     }
     out.push({ type: "registered", node: t.id, first });
@@ -341,12 +341,12 @@ export class TwinRegistry {
     switch (parsed.kind) {
       case "report":
         if (!t?.reported) return [];
-        delete t.reported;
+        t.reported = undefined;
         return [{ type: "updated", node: t.id, change: "report" }];
       case "config": {
         if (!t?.config) return [];
         const before = followed(t);
-        delete t.config;
+        t.config = undefined;
         this.graph.refollow(t, before);
         bumpFollowedSources(this.twins, before, followed(t));
         return [{ type: "updated", node: t.id, change: "config" }];
@@ -369,7 +369,7 @@ export class TwinRegistry {
     if (msg.online) t.lastSeen = now;
     if (t.presence === presence) return [];
     t.presence = presence;
-    delete t.sessionVersion;
+    t.sessionVersion = undefined;
     if (!msg.online) t.registeredSinceOnline = false;
     return [{ type: msg.online ? "online" : "offline", node: t.id }];
   }
