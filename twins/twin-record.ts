@@ -104,24 +104,25 @@ export function storedRecord(t: TwinRecord): DesiredRecord | undefined {
   };
 }
 
+/** The Twin callers get; its fields in the order the type lists them, unset ones left out. */
 export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
-  return {
-    id: t.id,
-    ...(t.kind ? { kind: t.kind } : {}),
-    ...(t.profile ? { profile: t.profile } : {}),
-    ...(t.firmware ? { firmware: t.firmware } : {}),
-    presence: t.presence,
-    ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
-    ...(t.reported ? { reported: t.reported } : {}),
-    ...(t.config ? { config: t.config } : {}),
-    desired: t.desired,
-    pairing: t.confirmed ? "confirmed" : "pending",
-    follows: [...followed(t)],
-    followers: [...followers].sort(),
-    pairingInSync: t.confirmed,
-    version: t.version,
-    ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt } : {}),
-  };
+  // Built field by field rather than with spreads of small objects: one is made per report.
+  const v: { -readonly [K in keyof Twin]: Twin[K] } = { id: t.id } as Twin;
+  if (t.kind) v.kind = t.kind;
+  if (t.profile) v.profile = t.profile;
+  if (t.firmware) v.firmware = t.firmware;
+  v.presence = t.presence;
+  if (t.lastSeen !== undefined) v.lastSeen = t.lastSeen;
+  if (t.reported) v.reported = t.reported;
+  if (t.config) v.config = t.config;
+  v.desired = t.desired;
+  v.pairing = t.confirmed ? "confirmed" : "pending";
+  v.follows = [...followed(t)];
+  v.followers = [...followers].sort();
+  v.pairingInSync = t.confirmed;
+  v.version = t.version;
+  if (t.registeredAt !== undefined) v.registeredAt = t.registeredAt;
+  return v;
 }
 
 const NO_SOURCES: readonly NodeId[] = Object.freeze([]);
