@@ -19,7 +19,7 @@ import {
   type ReportMessage,
   type StatusMessage,
 } from "../protocol/index.js";
-import { BadInputTally } from "./bad-input.js";
+import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import type { ConvergenceInput } from "./convergence.js";
 import { desireAfterConfig, sameSet } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
@@ -68,6 +68,7 @@ export class TwinRegistry {
   restore(state: StoredState): void {
     for (const [id, rec] of Object.entries(state.nodes)) {
       restoreRecord(this.ensure(NodeId(id)), rec);
+      this.graph.sourcesChanged();
       if (rec.pendingSet) this.highestCounter = Math.max(this.highestCounter, rec.pendingSet.counter);
     }
   }
@@ -143,7 +144,7 @@ export class TwinRegistry {
       msg = decode(this.prefix, topic, payload, qos);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
-      return [this.bad(badInputOfDrop(e.reason), topic, e.message, this.nodeOfTopic(topic))];
+      return [this.bad(badInputOfDrop(e.reason), topic, e.message, nodeOfTopic(this.prefix, topic))];
     }
     switch (msg.kind) {
       case "register":
@@ -192,6 +193,7 @@ export class TwinRegistry {
     t.desiredKnown = true;
     t.confirmed = false;
     for (const s of sources) t.formerSources.add(s);
+    this.graph.sourcesChanged();
     return bumpVersions(this.twins, [
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
@@ -376,15 +378,6 @@ export class TwinRegistry {
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {
     return { type: "bad-input", input: this.bads.record(reason, topic, detail, node) };
-  }
-
-  private nodeOfTopic(topic: string): NodeId | undefined {
-    try {
-      const p = parseTopic(this.prefix, topic);
-      return p.kind === "query" ? undefined : p.node;
-    } catch {
-      return undefined;
-    }
   }
 
   private ensure(id: NodeId): TwinRecord {
