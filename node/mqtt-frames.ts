@@ -113,15 +113,24 @@ export function quickDecode(bytes: Buffer): QuickPacket | undefined {
   };
 }
 
-/** A QoS 0 PUBLISH, as mqtt-packet's generate() makes it (byte for byte). */
-export function quickPublish(topic: string, payload: string | Buffer, retain: boolean): Buffer {
+/**
+ * A PUBLISH as mqtt-packet's generate() makes it (byte for byte): QoS 0, or QoS 1 with `messageId`
+ * (not a duplicate).
+ */
+export function quickPublish(
+  topic: string,
+  payload: string | Buffer,
+  retain: boolean,
+  messageId?: number,
+): Buffer {
   const tlen = Buffer.byteLength(topic, "utf8");
   const plen = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
-  const rem = 2 + tlen + plen;
+  const idLen = messageId === undefined ? 0 : 2;
+  const rem = 2 + tlen + idLen + plen;
   let lenBytes = 1;
   for (let r = rem; r >= 128; r = Math.floor(r / 128)) lenBytes++;
   const out = Buffer.allocUnsafe(1 + lenBytes + rem);
-  out[0] = 0x30 | (retain ? 1 : 0);
+  out[0] = 0x30 | (idLen > 0 ? 0x02 : 0) | (retain ? 1 : 0);
   let at = 1;
   let r = rem;
   do {
@@ -133,9 +142,18 @@ export function quickPublish(topic: string, payload: string | Buffer, retain: bo
   out[at++] = tlen >> 8;
   out[at++] = tlen & 0xff;
   at += out.write(topic, at, "utf8");
+  if (messageId !== undefined) {
+    out[at++] = (messageId >> 8) & 0xff;
+    out[at++] = messageId & 0xff;
+  }
   if (typeof payload === "string") out.write(payload, at, "utf8");
   else payload.copy(out, at);
   return out;
+}
+
+/** A PUBACK, as generate() makes it. */
+export function quickPuback(messageId: number): Buffer {
+  return Buffer.from([0x40, 0x02, (messageId >> 8) & 0xff, messageId & 0xff]);
 }
 
 /**

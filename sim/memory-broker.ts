@@ -8,7 +8,7 @@
  * each client sent, with times.
  */
 import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
-import { parserIdle, quickDecode, quickPublish } from "../node/mqtt-frames.js";
+import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
 import type { Scheduler, Timer } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 
@@ -66,6 +66,8 @@ export class MemoryBroker {
   /** Exact filters → the clients subscribed to them; filters with `+` are matched one by one. */
   private readonly exact = new Map<string, Set<Client>>();
   private readonly wild = new Map<string, Set<Client>>();
+  /** Each filter of `wild`, split at its levels once. */
+  private readonly wildLevels = new Map<string, readonly string[]>();
   private readonly taps: PublishTap[] = [];
   private routes = 0;
   private readonly record: boolean;
@@ -130,6 +132,7 @@ export class MemoryBroker {
     this.byId.clear();
     this.exact.clear();
     this.wild.clear();
+    this.wildLevels.clear();
   }
 
   /** Clients connected now. */
@@ -210,6 +213,7 @@ export class MemoryBroker {
     if (!set) {
       set = new Set();
       map.set(f, set);
+      if (map === this.wild) this.wildLevels.set(f, f.split("/"));
     }
     set.add(c);
   }
@@ -218,7 +222,10 @@ export class MemoryBroker {
     const map = f.includes("+") ? this.wild : this.exact;
     const set = map.get(f);
     set?.delete(c);
-    if (set?.size === 0) map.delete(f);
+    if (set?.size === 0) {
+      map.delete(f);
+      this.wildLevels.delete(f);
+    }
   }
 
   private send(c: Client, pk: Packet): void {
@@ -287,7 +294,7 @@ export class MemoryBroker {
         if (pk.retain) this.retain(pk.topic, pk.payload);
         // A QoS 1 publish (the twins service's) is acknowledged and routed at QoS 1, as Aedes does.
         this.route(pk.topic, pk.payload, pk.qos === 1 ? 1 : 0);
-        if (pk.qos === 1) this.send(c, { cmd: "puback", messageId: pk.messageId ?? 0 });
+        if (pk.qos === 1) this.sendBytes(c, quickPuback(pk.messageId ?? 0));
         break;
       case "disconnect":
         c.will = undefined;
@@ -341,8 +348,10 @@ export class MemoryBroker {
     };
     const exact = this.exact.get(topic);
     if (exact) for (const c of exact) to(c, c.subs.get(topic) ?? 0);
+    if (this.wild.size === 0) return;
+    const levels = topic.split("/");
     for (const [filter, set] of this.wild) {
-      if (!matches(filter, topic)) continue;
+      if (!matchesLevels(this.wildLevels.get(filter) ?? [], levels)) continue;
       for (const c of set) to(c, c.subs.get(filter) ?? 0);
     }
   }
@@ -354,13 +363,16 @@ export class MemoryBroker {
       messageId = c.nextId;
       c.nextId = c.nextId >= 65_535 ? 1 : c.nextId + 1;
     }
-    this.send(c, { cmd: "publish", topic, payload, qos, retain, dup: false, messageId });
+    this.sendBytes(c, quickPublish(topic, payload, retain, messageId));
   }
 }
 
 function matches(filter: string, topic: string): boolean {
-  const f = filter.split("/");
-  const t = topic.split("/");
+  return matchesLevels(filter.split("/"), topic.split("/"));
+}
+
+function matchesLevels(f: readonly string[], t: readonly string[]): boolean {
   if (f.length !== t.length) return false;
-  return f.every((x, i) => x === "+" || x === t[i]);
+  for (let i = 0; i < f.length; i++) if (f[i] !== "+" && f[i] !== t[i]) return false;
+  return true;
 }

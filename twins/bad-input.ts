@@ -1,8 +1,8 @@
 /**
  * The bad-input tally of the twins: every rejected message counted in total, per reason and per node
- * named in its topic, and turned into the record the service logs and emits.
+ * named in its topic (nodeOfTopic), and turned into the record the service logs and emits.
  */
-import type { NodeId } from "../protocol/index.js";
+import { type NodeId, type Prefix, parseTopic } from "../protocol/index.js";
 import { BAD_INPUT_REASONS, type BadInput, type BadInputReason } from "./types.js";
 
 export class BadInputTally {
@@ -23,5 +23,15 @@ export class BadInputTally {
 
   of(id: NodeId): number {
     return this.perNode.get(id) ?? 0;
+  }
+}
+
+/** The node a topic names, if it is a well-formed topic of one (bad input is counted against it). */
+export function nodeOfTopic(prefix: Prefix, topic: string): NodeId | undefined {
+  try {
+    const p = parseTopic(prefix, topic);
+    return p.kind === "query" ? undefined : p.node;
+  } catch {
+    return undefined;
   }
 }

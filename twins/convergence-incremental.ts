@@ -44,10 +44,14 @@ export class IncrementalConvergence {
         this.clear();
         return computeConvergence(nodes);
       }
-      if (before && sameStamp(before.stamp, n.stamp) && sameList(before.sources, n.sources)) continue;
-      if (before) this.unlink(before);
-      else this.position.set(n.id, i);
-      this.link(n);
+      if (before === n) continue;
+      const sameSources = before !== undefined && sameList(before.sources, n.sources);
+      if (sameSources && sameStamp(before.stamp, n.stamp)) continue;
+      if (!sameSources) {
+        if (before) this.unlink(before);
+        this.link(n);
+      }
+      if (!before) this.position.set(n.id, i);
       this.last.set(n.id, n);
       dirty.push(n.id);
     }

@@ -9,6 +9,12 @@ import { followed, type TwinRecord } from "./twin-record.js";
 
 export class FollowGraph {
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
+  /**
+   * Who is upstream of a node, as of an epoch: the provenance check runs for nearly every report,
+   * and the sources change only when a config, a desire or a stored state is taken in.
+   */
+  private readonly upstreamOf = new Map<NodeId, { readonly epoch: number; readonly ids: Set<NodeId> }>();
+  private epoch = 0;
 
   constructor(private readonly twins: ReadonlyMap<NodeId, TwinRecord>) {}
 
@@ -17,8 +23,14 @@ export class FollowGraph {
     return [...(this.followersOf.get(id) ?? [])];
   }
 
+  /** Some node's sources (had, have or desired) changed: every upstream answer kept is stale. */
+  sourcesChanged(): void {
+    this.epoch++;
+  }
+
   /** Keeps the followers index in step with whom `t` follows, after `before`. */
   refollow(t: TwinRecord, before: readonly NodeId[]): void {
+    this.sourcesChanged();
     for (const src of before) this.followersOf.get(src)?.delete(t.id);
     for (const src of followed(t)) {
       const set = this.followersOf.get(src);
@@ -34,22 +46,32 @@ export class FollowGraph {
 
   /** Is `origin` reachable upstream of `id` through any sources it has or had? */
   private upstream(id: NodeId, origin: NodeId): boolean {
+    let known = this.upstreamOf.get(id);
+    if (known === undefined || known.epoch !== this.epoch) {
+      known = { epoch: this.epoch, ids: this.walkUpstream(id) };
+      this.upstreamOf.set(id, known);
+    }
+    return known.ids.has(origin);
+  }
+
+  /** `id` and every node upstream of it, breadth first through the sources each has, had or is desired to have. */
+  private walkUpstream(id: NodeId): Set<NodeId> {
     const seen = new Set<NodeId>([id]);
     const queue: NodeId[] = [id];
-    while (queue.length > 0) {
-      const cur = queue.shift();
-      const t = cur === undefined ? undefined : this.twins.get(cur);
-      if (!t) continue;
-      const next = new Set<NodeId>([...t.formerSources, ...t.desired.sources, ...(t.config?.sources ?? [])]);
-      for (const s of next) {
-        if (s === origin) return true;
-        if (!seen.has(s)) {
-          seen.add(s);
-          queue.push(s);
-        }
+    const reach = (s: NodeId): void => {
+      if (!seen.has(s)) {
+        seen.add(s);
+        queue.push(s);
       }
+    };
+    for (let i = 0; i < queue.length; i++) {
+      const t = this.twins.get(queue[i] as NodeId);
+      if (!t) continue;
+      for (const s of t.formerSources) reach(s);
+      for (const s of t.desired.sources) reach(s);
+      for (const s of t.config?.sources ?? []) reach(s);
     }
-    return false;
+    return seen;
   }
 
   /** Another twin holds exactly this stamp: the event is real (a pairing this run never saw). */

@@ -19,12 +19,13 @@ import {
   type ReportMessage,
   type StatusMessage,
 } from "../protocol/index.js";
-import { BadInputTally } from "./bad-input.js";
+import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import type { ConvergenceInput } from "./convergence.js";
 import { desireAfterConfig, sameSet } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
+  convergenceInputOf,
   followed,
   newRecord,
   restoreRecord,
@@ -67,6 +68,7 @@ export class TwinRegistry {
   restore(state: StoredState): void {
     for (const [id, rec] of Object.entries(state.nodes)) {
       restoreRecord(this.ensure(NodeId(id)), rec);
+      this.graph.sourcesChanged();
       if (rec.pendingSet) this.highestCounter = Math.max(this.highestCounter, rec.pendingSet.counter);
     }
   }
@@ -115,11 +117,9 @@ export class TwinRegistry {
   }
 
   convergenceInput(): ConvergenceInput[] {
-    return [...this.twins.values()].map((t) => ({
-      id: t.id,
-      stamp: t.reported?.stamp,
-      sources: followed(t),
-    }));
+    const out: ConvergenceInput[] = [];
+    for (const t of this.twins.values()) out.push(convergenceInputOf(t));
+    return out;
   }
 
   /** The version a control server writes for an offline node: above every version seen for it. */
@@ -144,7 +144,7 @@ export class TwinRegistry {
       msg = decode(this.prefix, topic, payload, qos);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
-      return [this.bad(badInputOfDrop(e.reason), topic, e.message, this.nodeOfTopic(topic))];
+      return [this.bad(badInputOfDrop(e.reason), topic, e.message, nodeOfTopic(this.prefix, topic))];
     }
     switch (msg.kind) {
       case "register":
@@ -198,6 +198,7 @@ export class TwinRegistry {
     t.desiredKnown = true;
     t.confirmed = false;
     for (const s of sources) t.formerSources.add(s);
+    this.graph.sourcesChanged();
     return bumpVersions(this.twins, [
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
@@ -232,7 +233,7 @@ export class TwinRegistry {
     t.registeredSinceOnline = true;
     if (t.presence !== "online") {
       t.presence = "online";
-      delete t.sessionVersion;
+      t.sessionVersion = undefined;
       out.push({ type: "online", node: t.id });
     }
     out.push({ type: "registered", node: t.id, first });
@@ -347,12 +348,12 @@ export class TwinRegistry {
     switch (parsed.kind) {
       case "report":
         if (!t?.reported) return [];
-        delete t.reported;
+        t.reported = undefined;
         return [{ type: "updated", node: t.id, change: "report" }];
       case "config": {
         if (!t?.config) return [];
         const before = followed(t);
-        delete t.config;
+        t.config = undefined;
         this.graph.refollow(t, before);
         bumpFollowedSources(this.twins, before, followed(t));
         return [{ type: "updated", node: t.id, change: "config" }];
@@ -375,22 +376,13 @@ export class TwinRegistry {
     if (msg.online) t.lastSeen = now;
     if (t.presence === presence) return [];
     t.presence = presence;
-    delete t.sessionVersion;
+    t.sessionVersion = undefined;
     if (!msg.online) t.registeredSinceOnline = false;
     return [{ type: msg.online ? "online" : "offline", node: t.id }];
   }
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {
     return { type: "bad-input", input: this.bads.record(reason, topic, detail, node) };
-  }
-
-  private nodeOfTopic(topic: string): NodeId | undefined {
-    try {
-      const p = parseTopic(this.prefix, topic);
-      return p.kind === "query" ? undefined : p.node;
-    } catch {
-      return undefined;
-    }
   }
 
   private ensure(id: NodeId): TwinRecord {

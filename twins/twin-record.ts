@@ -3,6 +3,7 @@
  * view callers get. Pure.
  */
 import type { NodeId, RegisterMessage } from "../protocol/index.js";
+import type { ConvergenceInput } from "./convergence.js";
 import { sameSet } from "./desire.js";
 import type { DesiredRecord } from "./store.js";
 import type { DesiredState, Presence, ReportedConfig, ReportedState, Twin } from "./types.js";
@@ -37,20 +38,36 @@ export interface TwinRecord {
   registeredAt?: number;
   /** Increases on every change of what the twin shows (see Twin.version). */
   version: number;
+  /** The node as convergence last saw it (see convergenceInputOf). */
+  convergence?: ConvergenceInput;
 }
 
+/**
+ * A record with every field present from the start (unset ones undefined, never deleted), so every
+ * record has one shape and a pass over the fleet reads them all the same fast way.
+ */
 export function newRecord(id: NodeId): TwinRecord {
   return {
     id,
+    kind: undefined,
+    profile: undefined,
+    firmware: undefined,
     presence: "unknown",
+    lastSeen: undefined,
+    reported: undefined,
+    config: undefined,
+    nodeConfig: undefined,
     desired: { sources: [], configVersion: 0 },
     desiredKnown: false,
     confirmed: true,
     provisional: false,
+    sessionVersion: undefined,
     formerSources: new Set(),
     registered: false,
     registeredSinceOnline: false,
+    registeredAt: undefined,
     version: 0,
+    convergence: undefined,
   };
 }
 
@@ -87,29 +104,46 @@ export function storedRecord(t: TwinRecord): DesiredRecord | undefined {
   };
 }
 
+/** The Twin callers get; its fields in the order the type lists them, unset ones left out. */
 export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
-  return {
-    id: t.id,
-    ...(t.kind ? { kind: t.kind } : {}),
-    ...(t.profile ? { profile: t.profile } : {}),
-    ...(t.firmware ? { firmware: t.firmware } : {}),
-    presence: t.presence,
-    ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
-    ...(t.reported ? { reported: t.reported } : {}),
-    ...(t.config ? { config: t.config } : {}),
-    desired: t.desired,
-    pairing: t.confirmed ? "confirmed" : "pending",
-    follows: [...followed(t)],
-    followers: [...followers].sort(),
-    pairingInSync: t.confirmed,
-    version: t.version,
-    ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt } : {}),
-  };
+  // Built field by field rather than with spreads of small objects: one is made per report.
+  const v: { -readonly [K in keyof Twin]: Twin[K] } = { id: t.id } as Twin;
+  if (t.kind) v.kind = t.kind;
+  if (t.profile) v.profile = t.profile;
+  if (t.firmware) v.firmware = t.firmware;
+  v.presence = t.presence;
+  if (t.lastSeen !== undefined) v.lastSeen = t.lastSeen;
+  if (t.reported) v.reported = t.reported;
+  if (t.config) v.config = t.config;
+  v.desired = t.desired;
+  v.pairing = t.confirmed ? "confirmed" : "pending";
+  v.follows = [...followed(t)];
+  v.followers = [...followers].sort();
+  v.pairingInSync = t.confirmed;
+  v.version = t.version;
+  if (t.registeredAt !== undefined) v.registeredAt = t.registeredAt;
+  return v;
 }
+
+const NO_SOURCES: readonly NodeId[] = Object.freeze([]);
 
 /** Whom the node follows: its own last config, else the one the broker holds. */
 export function followed(t: TwinRecord): readonly NodeId[] {
-  return (t.nodeConfig ?? t.config)?.sources ?? [];
+  return (t.nodeConfig ?? t.config)?.sources ?? NO_SOURCES;
+}
+
+/**
+ * The node as convergence sees it: the same object while its stamp and sources are the same ones,
+ * so a pass over a large fleet allocates only for the twins that changed since the last.
+ */
+export function convergenceInputOf(t: TwinRecord): ConvergenceInput {
+  const stamp = t.reported?.stamp;
+  const sources = followed(t);
+  const last = t.convergence;
+  if (last !== undefined && last.stamp === stamp && last.sources === sources) return last;
+  const next: ConvergenceInput = { id: t.id, stamp, sources };
+  t.convergence = next;
+  return next;
 }
 
 export function sameConfig(a: ReportedConfig | undefined, b: ReportedConfig): boolean {

@@ -8,6 +8,7 @@
  * the same seed. No keepalive: an in-process transport cannot go silent without saying so.
  */
 import { generate, type Packet, type Parser, parser } from "mqtt-packet";
+import { parserIdle, quickDecode, quickPuback } from "../node/mqtt-frames.js";
 import type { Wire, WireFactory } from "../node/wire.js";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import type { BrokerLinkHandlers, TwinsLink } from "./broker-link.js";
@@ -75,11 +76,20 @@ export class WireLink implements TwinsLink {
   private open(): void {
     this.reconnect = undefined;
     if (this.closing) return;
-    let p: Parser | undefined = parser({ protocolVersion: 4 });
-    p.on("packet", (pk: Packet) => this.onPacket(pk));
+    // Publishes and PUBACKs are read without a parser object; the full parser (made when first
+    // needed, let go when idle) reads the rest, and anything that does not come as one whole packet.
+    let p: Parser | undefined;
     const wire = this.wireFactory({
       packet: (bytes) => {
-        if (this.wire === wire) p?.parse(bytes);
+        if (this.wire !== wire) return;
+        const quick = p === undefined ? quickDecode(bytes) : undefined;
+        if (quick) return this.onPacket(quick as Packet);
+        if (!p) {
+          p = parser({ protocolVersion: 4 });
+          p.on("packet", (pk: Packet) => this.onPacket(pk));
+        }
+        const q = p;
+        if (q.parse(bytes) === 0 && parserIdle(q) && p === q) p = undefined;
       },
       closed: () => {
         if (this.wire !== wire) return;
@@ -130,7 +140,7 @@ export class WireLink implements TwinsLink {
         break;
       }
       case "publish":
-        if (pk.qos === 1) this.write({ cmd: "puback", messageId: pk.messageId ?? 0 });
+        if (pk.qos === 1) this.wire?.write(quickPuback(pk.messageId ?? 0));
         this.on.message(pk.topic, pk.payload as Buffer, pk.qos === 1 ? 1 : 0);
         break;
       default:

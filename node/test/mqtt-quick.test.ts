@@ -2,7 +2,7 @@
 // everything else back to the full parser.
 import { generate, type Packet, parser } from "mqtt-packet";
 import { describe, expect, it } from "vitest";
-import { quickDecode, quickPublish } from "../mqtt-frames.js";
+import { quickDecode, quickPuback, quickPublish } from "../mqtt-frames.js";
 
 function parsed(bytes: Buffer): Packet {
   let out: Packet | undefined;
@@ -74,6 +74,22 @@ describe("quick MQTT packets", () => {
       expect(quickPublish(topic, payload, retain)).toEqual(
         generate({ cmd: "publish", topic, payload, qos: 0, retain, dup: false }),
       );
+    }
+  });
+
+  it("writes a QoS 1 PUBLISH and a PUBACK byte for byte as mqtt-packet does", () => {
+    for (const [topic, payload, retain, messageId] of [
+      ["tf/report/n1", "R1 1 42 n1", false, 1],
+      ["tf/config/n2", "C1 3 n1,n3", true, 65_535],
+      ["tf/x", "y".repeat(300), false, 256],
+      ["tf/é", Buffer.from([0, 255]), true, 4660],
+    ] as const) {
+      expect(quickPublish(topic, payload, retain, messageId)).toEqual(
+        generate({ cmd: "publish", topic, payload, qos: 1, retain, dup: false, messageId }),
+      );
+    }
+    for (const messageId of [1, 255, 256, 65_535]) {
+      expect(quickPuback(messageId)).toEqual(generate({ cmd: "puback", messageId }));
     }
   });
 });

@@ -41,6 +41,35 @@ describe("TimerHeap", () => {
     expect(ran).toEqual([1, 2]);
     expect(heap.size).toBe(1);
   });
+
+  it("keeps the order of (time, order added) over thousands of entries, with ties, cancels and adds while running", () => {
+    const heap = new TimerHeap();
+    const random = nodeRandom("heap-order", "n1", "press");
+    const ran: number[] = [];
+    const all: { at: number; seq: number; cancelled: boolean }[] = [];
+    const add = (at: number) => {
+      const rec = { at, seq: all.length, cancelled: false };
+      all.push(rec);
+      const e = heap.entry(at, () => {
+        ran.push(rec.seq);
+        // A callback adds a later entry now and then, as a node re-arms its timer.
+        if (random() < 0.3) add(at + Math.floor(random() * 50));
+      });
+      heap.push(e);
+      if (random() < 0.2) {
+        e.cancel();
+        rec.cancelled = true;
+      }
+    };
+    for (let i = 0; i < 5000; i++) add(Math.floor(random() * 200)); // many share a time
+    heap.runDue(Number.POSITIVE_INFINITY);
+    const want = all
+      .filter((r) => !r.cancelled)
+      .sort((a, b) => a.at - b.at || a.seq - b.seq)
+      .map((r) => r.seq);
+    expect(ran).toEqual(want);
+    expect(heap.size).toBe(0);
+  });
 });
 
 describe("FakeScheduler", () => {

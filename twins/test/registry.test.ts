@@ -94,6 +94,21 @@ describe("TwinRegistry", () => {
     expect(r.badInput().byReason["spoofed-origin"]).toBe(1);
   });
 
+  it("takes a source in as upstream as soon as the node is desired to follow it", () => {
+    const r = fresh();
+    const Z = NodeId("Z");
+    r.receive("tf/report/Z", "R1 0 1 Z", 0, 0);
+    expect(r.receive("tf/report/A", "R1 0 9 Z", 0, 1)).toMatchObject([{ type: "bad-input" }]);
+    r.setDesiredSources(A, [B, Z], 2);
+    expect(r.receive("tf/report/A", "R1 0 10 Z", 0, 2)).toMatchObject([{ type: "updated", node: "A" }]);
+    // A stored desire read back into a new registry counts as well.
+    const back = new TwinRegistry(Prefix("tf"));
+    back.receive("tf/report/A", "R1 1 5 A", 0, 0);
+    expect(back.receive("tf/report/A", "R1 0 11 Z", 0, 1)).toMatchObject([{ type: "bad-input" }]);
+    back.restore(r.snapshot());
+    expect(back.receive("tf/report/A", "R1 0 12 Z", 0, 2)).toMatchObject([{ type: "updated", node: "A" }]);
+  });
+
   it("counts a second identity under one id while online, and adopts the newest", () => {
     const r = fresh();
     expect(r.receive("tf/register/A", "G1 real uno-w5100 1.0.0", 0, 1)).toMatchObject([
