@@ -14,6 +14,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { commandWorks } from "../fleet/kernel-loss.js";
 import { calibrateModel, modelSide } from "./calibrate-model.js";
 import {
   compare,
@@ -28,22 +29,13 @@ import { arg, numArg, record } from "./record.js";
 const PORT = 1883;
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-function have(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Root, `ip netns` and nftables, or the reason the real half cannot run. */
 function realLossProblem(): string | undefined {
   if (process.getuid?.() !== 0) return "needs root (network namespaces and nftables)";
-  if (!have("ip", ["-V"])) return "needs `ip` (iproute2)";
-  if (!have("nft", ["--version"])) return "needs `nft` (apt-get install nftables)";
+  if (!commandWorks("ip", ["-V"])) return "needs `ip` (iproute2)";
+  if (!commandWorks("nft", ["--version"])) return "needs `nft` (apt-get install nftables)";
   const ns = `tfcalprobe${process.pid}`;
-  const ok = have("ip", ["netns", "add", ns]);
+  const ok = commandWorks("ip", ["netns", "add", ns]);
   if (!ok) return "`ip netns add` is not permitted here";
   try {
     execFileSync("ip", ["netns", "exec", ns, "nft", "-f", "-"], {
@@ -53,7 +45,7 @@ function realLossProblem(): string | undefined {
   } catch (e) {
     return `nftables is not permitted in a namespace: ${(e as Error).message.split("\n")[0]}`;
   } finally {
-    have("ip", ["netns", "del", ns]);
+    commandWorks("ip", ["netns", "del", ns]);
   }
   return undefined;
 }

@@ -25,7 +25,8 @@ import {
   staleNamespaces,
 } from "./kernel-loss-rules.js";
 
-function works(cmd: string, args: string[]): boolean {
+/** Whether `cmd args` runs and exits 0 (its output is dropped). */
+export function commandWorks(cmd: string, args: string[]): boolean {
   try {
     execFileSync(cmd, args, { stdio: "ignore" });
     return true;
@@ -38,8 +39,8 @@ function works(cmd: string, args: string[]): boolean {
 export function kernelLossProblem(): string | undefined {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push("root (network namespaces and nftables need it)");
-  if (!works("ip", ["-V"])) missing.push("`ip` (iproute2)");
-  if (!works("nft", ["--version"])) missing.push("`nft` (nftables)");
+  if (!commandWorks("ip", ["-V"])) missing.push("`ip` (iproute2)");
+  if (!commandWorks("nft", ["--version"])) missing.push("`nft` (nftables)");
   if (missing.length === 0) return undefined;
   return `--loss-mode kernel needs ${missing.join(", ")}; run as root with iproute2 and nftables installed, or use --loss-mode model`;
 }
