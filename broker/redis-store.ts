@@ -1,0 +1,152 @@
+/**
+ * The Redis backend of `twinfleet broker --redis URL`: several brokers sharing one Redis server act as
+ * one broker. aedes-persistence-redis keeps sessions, subscriptions, queued QoS 1 messages, wills and
+ * retained messages in Redis; mqemitter-redis carries every publish between the brokers over Redis
+ * pub/sub (at most once: a message in flight when a broker or Redis dies is gone; docs/cluster.md).
+ *
+ * Redis must answer a PING when the broker starts, or the start fails with one line naming the URL.
+ * When Redis goes away later the brokers keep running: their connections retry (ioredis), the loss
+ * and the return are logged once each, and what was published meanwhile is lost.
+ */
+import type { EventEmitter } from "node:events";
+import AsyncRedisPersistence from "aedes-persistence-redis/asyncPersistence.js";
+import { Redis, type RedisOptions } from "ioredis";
+import MQEmitterRedis from "mqemitter-redis";
+import type { Logger } from "pino";
+
+/** How long the start waits for Redis to answer before it gives up. */
+const PROBE_TIMEOUT_MS = 3000;
+/** How long closing waits for Redis to say goodbye before the connections are dropped. */
+const QUIT_TIMEOUT_MS = 2000;
+
+export interface RedisStore {
+  readonly persistence: unknown;
+  /** What to pass as aedes's `mq` option. */
+  readonly mq: unknown;
+  close(): Promise<void>;
+}
+
+/** Why `url` is not a Redis URL, or undefined. */
+export function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "must be a URL like redis://127.0.0.1:6379";
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    return `must start with redis:// or rediss://, not ${parsed.protocol}//`;
+  if (parsed.hostname === "") return "must name a host, e.g. redis://127.0.0.1:6379";
+  const db = parsed.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d+$/.test(db)) return `names database ${JSON.stringify(db)}: must be a number`;
+  return undefined;
+}
+
+/** The URL with its password hidden, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== "") parsed.password = "***";
+  return parsed.toString();
+}
+
+/** One connection that does not retry: for the start's check only. */
+async function probe(url: string): Promise<void> {
+  const conn = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: PROBE_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  // The socket's error (ECONNREFUSED, ENOTFOUND) says more than the rejection ("Connection is closed").
+  let cause: Error | undefined;
+  conn.on("error", (err: Error) => {
+    cause ??= err;
+  });
+  try {
+    await conn.connect();
+    await conn.ping();
+  } catch (err) {
+    const why = (cause ?? (err as Error)).message;
+    throw new Error(`Redis at ${redactRedisUrl(url)} cannot be reached: ${why}`);
+  } finally {
+    conn.disconnect();
+  }
+}
+
+/** Logs a connection's loss once (not every retry) and its return. */
+function watch(conn: Redis, name: string, url: string, logger: Logger): void {
+  let down = false;
+  conn.on("error", (err: Error) => {
+    if (down) return;
+    down = true;
+    logger.error(
+      { redis: redactRedisUrl(url), connection: name, err: err.message },
+      "Redis connection lost; retrying (messages published meanwhile are lost)",
+    );
+  });
+  conn.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger.warn({ redis: redactRedisUrl(url), connection: name }, "Redis connection back");
+  });
+}
+
+function closeConn(conn: Redis): Promise<void> {
+  if (conn.status === "end") return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      conn.disconnect();
+      resolve();
+    }, QUIT_TIMEOUT_MS);
+    conn.once("end", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    conn.quit().catch(() => conn.disconnect());
+  });
+}
+
+export async function openRedisStore(url: string, logger: Logger): Promise<RedisStore> {
+  const problem = redisUrlProblem(url);
+  if (problem !== undefined) throw new Error(`--redis ${problem}`);
+  await probe(url);
+  // Requests wait while a connection is down (queued by ioredis) rather than failing at once; a
+  // store write that still fails is an error aedes logs for that client.
+  const options: RedisOptions = { maxRetriesPerRequest: null };
+  const db = new Redis(url, options);
+  const pubConn = new Redis(url, options);
+  const subConn = new Redis(url, options);
+  watch(db, "store", url, logger);
+  watch(pubConn, "publish", url, logger);
+  watch(subConn, "subscribe", url, logger);
+  const persistence = new AsyncRedisPersistence({ conn: db });
+  // concurrency 0: every message dispatched at once, as for the in-process emitter (broker/server.ts).
+  const mq = MQEmitterRedis({ pubConn, subConn, concurrency: 0 });
+  // Its connections' errors are re-emitted here; the watchers above already logged them.
+  (mq as unknown as { state: EventEmitter }).state.on("error", () => {});
+  // aedes.close() closes the emitter, whose QUIT would wait for Redis forever while it is away.
+  const closeEmitter = mq.close.bind(mq);
+  mq.close = (done: () => void) => {
+    const timer = setTimeout(() => {
+      pubConn.disconnect();
+      subConn.disconnect();
+    }, QUIT_TIMEOUT_MS);
+    closeEmitter(() => {
+      clearTimeout(timer);
+      done();
+    });
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    persistence,
+    mq,
+    close() {
+      closing ??= (async () => {
+        await persistence.destroy().catch((err: Error) => logger.debug({ err }, "closing the Redis store"));
+        await Promise.all([closeConn(pubConn), closeConn(subConn), closeConn(db)]);
+      })();
+      return closing;
+    },
+  };
+}
