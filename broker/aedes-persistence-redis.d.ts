@@ -7,6 +7,9 @@ declare module "aedes-persistence-redis/asyncPersistence.js" {
   /** aedes 1.x's async persistence on Redis; aedes calls the rest of its interface. */
   export default class AsyncRedisPersistence {
     constructor(opts: { readonly conn: Redis; readonly maxSessionDelivery?: number });
+    createRetainedStreamCombi(patterns: readonly string[]): AsyncIterable<object>;
+    createRetainedStream(pattern: string): AsyncIterable<object>;
+    outgoingStream(client: { readonly id: string }): AsyncIterable<object>;
     /** Leaves the emitter's subscription broadcast, then disconnects its connection. */
     destroy(): Promise<void>;
   }

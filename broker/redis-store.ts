@@ -9,6 +9,7 @@
  * and the return are logged once each, and what was published meanwhile is lost.
  */
 import type { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
 import AsyncRedisPersistence from "aedes-persistence-redis/asyncPersistence.js";
 import { Redis, type RedisOptions } from "ioredis";
 import MQEmitterRedis from "mqemitter-redis";
@@ -18,6 +19,22 @@ import type { Logger } from "pino";
 const PROBE_TIMEOUT_MS = 3000;
 /** How long closing waits for Redis to say goodbye before the connections are dropped. */
 const QUIT_TIMEOUT_MS = 2000;
+
+/**
+ * The package's persistence answers retained messages and a session's queue as async generators;
+ * aedes 1.2 pipes the retained ones (`stream.pipe`), so both are handed over as streams.
+ */
+class StreamingRedisPersistence extends AsyncRedisPersistence {
+  override createRetainedStreamCombi(patterns: readonly string[]): Readable {
+    return Readable.from(super.createRetainedStreamCombi(patterns));
+  }
+  override createRetainedStream(pattern: string): Readable {
+    return Readable.from(super.createRetainedStream(pattern));
+  }
+  override outgoingStream(client: { readonly id: string }): Readable {
+    return Readable.from(super.outgoingStream(client));
+  }
+}
 
 export interface RedisStore {
   readonly persistence: unknown;
@@ -74,21 +91,26 @@ async function probe(url: string): Promise<void> {
   }
 }
 
-/** Logs a connection's loss once (not every retry) and its return. */
+/** Logs a connection's loss once (not every retry), why it could not reconnect, and its return. */
 function watch(conn: Redis, name: string, url: string, logger: Logger): void {
+  const where = { redis: redactRedisUrl(url), connection: name };
   let down = false;
-  conn.on("error", (err: Error) => {
-    if (down) return;
+  let why: string | undefined;
+  conn.on("close", () => {
+    if (down || conn.status === "end") return;
     down = true;
-    logger.error(
-      { redis: redactRedisUrl(url), connection: name, err: err.message },
-      "Redis connection lost; retrying (messages published meanwhile are lost)",
-    );
+    why = undefined;
+    logger.error(where, "Redis connection lost; retrying (messages published meanwhile are lost)");
+  });
+  conn.on("error", (err: Error) => {
+    if (why === err.message) return;
+    why = err.message;
+    logger.warn({ ...where, err: err.message }, "Redis connection failed");
   });
   conn.on("ready", () => {
     if (!down) return;
     down = false;
-    logger.warn({ redis: redactRedisUrl(url), connection: name }, "Redis connection back");
+    logger.warn(where, "Redis connection back");
   });
 }
 
@@ -120,7 +142,7 @@ export async function openRedisStore(url: string, logger: Logger): Promise<Redis
   watch(db, "store", url, logger);
   watch(pubConn, "publish", url, logger);
   watch(subConn, "subscribe", url, logger);
-  const persistence = new AsyncRedisPersistence({ conn: db });
+  const persistence = new StreamingRedisPersistence({ conn: db });
   // concurrency 0: every message dispatched at once, as for the in-process emitter (broker/server.ts).
   const mq = MQEmitterRedis({ pubConn, subConn, concurrency: 0 });
   // Its connections' errors are re-emitted here; the watchers above already logged them.
