@@ -6,7 +6,8 @@
  *
  * Redis must answer a PING when the broker starts, or the start fails with one line naming the URL.
  * When Redis goes away later the brokers keep running: their connections retry (ioredis), the loss
- * and the return are logged once each, and what was published meanwhile is lost.
+ * and the return are logged once each; requests wait meanwhile, and a publish that goes out before
+ * the other brokers have subscribed again is lost.
  */
 import type { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
@@ -100,7 +101,7 @@ function watch(conn: Redis, name: string, url: string, logger: Logger): void {
     if (down || conn.status === "end") return;
     down = true;
     why = undefined;
-    logger.error(where, "Redis connection lost; retrying (messages published meanwhile are lost)");
+    logger.error(where, "Redis connection lost; retrying (messages may be lost)");
   });
   conn.on("error", (err: Error) => {
     if (why === err.message) return;
