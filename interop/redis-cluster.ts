@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { handshake } from "./cluster.js";
+import { type ClusterMember, handshake } from "./cluster.js";
 import { accepts, exited, freePorts } from "./ports.js";
 import { findSystemBinary } from "./system-bin.js";
 
@@ -21,14 +21,8 @@ export interface RedisClusterOptions {
   readonly timeoutMs?: number;
 }
 
-export interface RedisClusterMember {
-  readonly name: string;
-  readonly mqttUrl: string;
-  readonly mqttPort: number;
-  running(): boolean;
-  /** The member's process id while it runs (for CPU figures), else undefined. */
-  pid(): number | undefined;
-}
+/** A broker of the cluster: as a NATS member, without the monitoring endpoint. */
+export type RedisClusterMember = Omit<ClusterMember, "httpUrl">;
 
 export interface RedisCluster {
   readonly members: readonly RedisClusterMember[];
