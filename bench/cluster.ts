@@ -20,6 +20,8 @@ export interface BenchClusterMember {
 export interface BenchCluster {
   readonly urls: readonly string[];
   readonly members: readonly BenchClusterMember[];
+  /** The cluster's other processes (the Redis server of the Redis cluster), for CPU figures. */
+  readonly others: readonly { readonly name: string; readonly pid: number }[];
   kill(i: number): Promise<void>;
   stop(i: number): Promise<void>;
   restart(i: number): Promise<void>;
@@ -65,7 +67,11 @@ export async function startCluster(
     queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve));
   const first = await next();
   if (first === undefined) throw new Error(`the cluster did not start:\n${stderr}`);
-  const started = JSON.parse(first) as { urls: string[]; members: BenchClusterMember[] };
+  const started = JSON.parse(first) as {
+    urls: string[];
+    members: BenchClusterMember[];
+    others?: { name: string; pid: number }[];
+  };
   const send = async (cmd: string) => {
     child.stdin?.write(`${cmd}\n`);
     const answer = await next();
@@ -76,6 +82,7 @@ export async function startCluster(
   return {
     urls: started.urls,
     members: started.members,
+    others: started.others ?? [],
     kill: (i) => send(`kill ${i}`),
     stop: (i) => send(`stop ${i}`),
     restart: (i) => send(`restart ${i}`),

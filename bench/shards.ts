@@ -134,7 +134,7 @@ export async function shards(argv: string[]): Promise<void> {
       ...(logs === "" ? {} : { logs: resolvePath(logs) }),
     });
     brokers.push(...cluster.urls);
-    for (const m of cluster.members) procs.add(m.name, m.pid);
+    for (const m of [...cluster.members, ...cluster.others]) procs.add(m.name, m.pid);
     const what = kind === "redis" ? "brokers sharing Redis" : "NATS cluster";
     console.error(`shards: ${what} of ${cluster.urls.length}: ${cluster.urls.join(" ")}`);
   } else if (brokers.length === 0) {

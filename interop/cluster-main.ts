@@ -2,7 +2,7 @@
  * The NATS cluster of interop/cluster.ts (or, with `--kind redis`, the brokers sharing Redis of
  * interop/redis-cluster.ts) as a process, for benchmarks and manual runs that must not import the
  * interop harness: `node --import tsx interop/cluster-main.ts [--kind nats|redis] [--members N]
- * [--logs FILE]` starts the cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl,pid}]}` on stdout, then
+ * [--logs FILE]` starts the cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl,pid}],"others":[{name,pid}]}` on stdout, then
  * takes commands on stdin, one a line — `kill I`, `stop I`, `restart I` — answering each with a
  * JSON line `{"ok":true}` or `{"ok":false,"error":"…"}`; the Redis cluster also takes
  * `restart-redis` (Redis killed and started again, empty). SIGTERM, SIGINT or the end of stdin stop
@@ -20,6 +20,7 @@ const USAGE = "usage: cluster-main.ts [--kind nats|redis] [--members N] [--logs 
 type AnyCluster = Pick<NatsCluster, "urls" | "log" | "kill" | "stop" | "restart" | "close"> & {
   readonly members: readonly (NatsCluster["members"][number] | RedisCluster["members"][number])[];
   restartRedis?: () => Promise<void>;
+  redisPid?: () => number | undefined;
 };
 
 /** `--kind` (default nats), `--members N` (default 3), `--logs FILE` (the members' logs, written when it stops). */
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
         ...("httpUrl" in m ? { httpUrl: m.httpUrl } : {}),
         pid: m.pid(),
       })),
+      // Other processes of the cluster, for CPU figures: the Redis server the brokers share.
+      others: cluster.redisPid ? [{ name: "redis", pid: cluster.redisPid() }] : [],
     })}\n`,
   );
   for await (const line of lines) {
