@@ -148,17 +148,23 @@ export async function openRedisStore(url: string, logger: Logger): Promise<Redis
   const mq = MQEmitterRedis({ pubConn, subConn, concurrency: 0 });
   // Its connections' errors are re-emitted here; the watchers above already logged them.
   (mq as unknown as { state: EventEmitter }).state.on("error", () => {});
-  // aedes.close() closes the emitter, whose QUIT would wait for Redis forever while it is away.
+  // aedes.close() closes the emitter, whose QUIT would wait for Redis forever while it is away: past
+  // the timeout its connections are dropped and the close counts as done.
   const closeEmitter = mq.close.bind(mq);
   mq.close = (done: () => void) => {
+    let called = false;
+    const finish = () => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      done();
+    };
     const timer = setTimeout(() => {
       pubConn.disconnect();
       subConn.disconnect();
+      finish();
     }, QUIT_TIMEOUT_MS);
-    closeEmitter(() => {
-      clearTimeout(timer);
-      done();
-    });
+    closeEmitter(finish);
   };
   let closing: Promise<void> | undefined;
   return {
@@ -166,7 +172,11 @@ export async function openRedisStore(url: string, logger: Logger): Promise<Redis
     mq,
     close() {
       closing ??= (async () => {
-        await persistence.destroy().catch((err: Error) => logger.debug({ err }, "closing the Redis store"));
+        // Its goodbye goes through Redis too: waited for no longer than a QUIT.
+        const destroyed = persistence
+          .destroy()
+          .catch((err: Error) => logger.debug({ err }, "closing the Redis store"));
+        await Promise.race([destroyed, new Promise((r) => setTimeout(r, QUIT_TIMEOUT_MS).unref())]);
         await Promise.all([closeConn(pubConn), closeConn(subConn), closeConn(db)]);
       })();
       return closing;
