@@ -1,6 +1,6 @@
 // The interop suite (`npm run test:interop`): the fleet runner and the twins service against a
-// real Mosquitto process and a 3-member NATS cluster, which must be installed (Debian packages
-// `mosquitto` and `nats-server`; docs/cluster.md).
+// real Mosquitto process, a 3-member NATS cluster and three brokers sharing Redis, which must be
+// installed (Debian packages `mosquitto`, `nats-server` and `redis-server`; docs/cluster.md).
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 

@@ -11,7 +11,8 @@ import { createInterface, type Interface } from "node:readline";
 export interface BenchClusterMember {
   readonly name: string;
   readonly mqttUrl: string;
-  readonly httpUrl: string;
+  /** The NATS member's monitoring endpoint; none for a broker sharing Redis. */
+  readonly httpUrl?: string;
   /** The member's first process id (a restart starts another), for CPU figures. */
   readonly pid: number;
 }
@@ -19,17 +20,27 @@ export interface BenchClusterMember {
 export interface BenchCluster {
   readonly urls: readonly string[];
   readonly members: readonly BenchClusterMember[];
+  /** The cluster's other processes (the Redis server of the Redis cluster), for CPU figures. */
+  readonly others: readonly { readonly name: string; readonly pid: number }[];
   kill(i: number): Promise<void>;
   stop(i: number): Promise<void>;
   restart(i: number): Promise<void>;
+  /** Kill Redis and start it again, empty (the Redis cluster only). */
+  restartRedis(): Promise<void>;
   close(): Promise<void>;
 }
 
 const MAIN = new URL("../interop/cluster-main.ts", import.meta.url).pathname;
 
-/** `logs`: a file the members' logs are written to when the cluster closes. */
-export async function startCluster(opts: { members?: number; logs?: string } = {}): Promise<BenchCluster> {
+/**
+ * `logs`: a file the members' logs are written to when the cluster closes. `kind`: a NATS cluster
+ * (default) or twinfleet brokers sharing Redis (interop/redis-cluster.ts).
+ */
+export async function startCluster(
+  opts: { members?: number; logs?: string; kind?: "nats" | "redis" } = {},
+): Promise<BenchCluster> {
   const args = [
+    ...(opts.kind === undefined ? [] : ["--kind", opts.kind]),
     ...(opts.members === undefined ? [] : ["--members", String(opts.members)]),
     ...(opts.logs === undefined ? [] : ["--logs", opts.logs]),
   ];
@@ -55,21 +66,27 @@ export async function startCluster(opts: { members?: number; logs?: string } = {
   const next = (): Promise<string | undefined> =>
     queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve));
   const first = await next();
-  if (first === undefined) throw new Error(`the NATS cluster did not start:\n${stderr}`);
-  const started = JSON.parse(first) as { urls: string[]; members: BenchClusterMember[] };
+  if (first === undefined) throw new Error(`the cluster did not start:\n${stderr}`);
+  const started = JSON.parse(first) as {
+    urls: string[];
+    members: BenchClusterMember[];
+    others?: { name: string; pid: number }[];
+  };
   const send = async (cmd: string) => {
     child.stdin?.write(`${cmd}\n`);
     const answer = await next();
-    if (answer === undefined) throw new Error(`the NATS cluster process exited during "${cmd}":\n${stderr}`);
+    if (answer === undefined) throw new Error(`the cluster process exited during "${cmd}":\n${stderr}`);
     const r = JSON.parse(answer) as { ok: boolean; error?: string };
     if (!r.ok) throw new Error(`${cmd}: ${r.error}`);
   };
   return {
     urls: started.urls,
     members: started.members,
+    others: started.others ?? [],
     kill: (i) => send(`kill ${i}`),
     stop: (i) => send(`stop ${i}`),
     restart: (i) => send(`restart ${i}`),
+    restartRedis: () => send("restart-redis"),
     close: async () => {
       child.stdin?.end();
       await exited;

@@ -1,16 +1,20 @@
 /**
  * Shard benchmark: a fleet split over N real processes, merged.
  *   npm run bench -- shards [--shards 4] [--nodes 10000] [--duration 60] [--workers 1]
- *                           [--brokers mqtt://a:1883,mqtt://b:1883,… | --cluster [--members 3]
- *                           [--cluster-logs FILE]]
+ *                           [--brokers mqtt://a:1883,mqtt://b:1883,… | --cluster [nats|redis]
+ *                           [--members 3] [--cluster-logs FILE]
+ *                           [--kill-member-at S | --restart-redis-at S]]
  * Starts N `twinfleet sim --shard K/N` child processes, shard K on broker K mod the list (round
  * robin over --brokers; with --cluster, over the members of a NATS cluster this starts (bench/
- * cluster.ts, docs/cluster.md); otherwise one `twinfleet broker` child process it starts), waits for them,
+ * cluster.ts, docs/cluster.md), with --cluster redis over `twinfleet broker --redis` members sharing
+ * one Redis; otherwise one `twinfleet broker` child process it starts), waits for them,
  * merges their shard reports and checks that the merged presses and deliveries are the shards' sums.
  * The record holds the CPU seconds and largest RSS of every shard and cluster member (from /proc,
  * sampled every second) and the load average at the start and the end. --cluster-logs FILE keeps
  * what the members logged, and the record counts its JetStream timeouts and refused subscriptions
- * (`memberLog`, docs/cluster.md).
+ * (`memberLog`, docs/cluster.md). Faults, S seconds after the shards start, to count what a crash
+ * loses: --kill-member-at S kills the first member (SIGKILL) and starts it again at once;
+ * --restart-redis-at S (Redis cluster only) kills Redis and starts it again, empty.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -49,6 +53,58 @@ function runShard(args: readonly string[], k: number, procs: ProcSampler): Promi
   });
 }
 
+/** `--cluster` alone is a NATS cluster (as before there was a choice); `--cluster redis` is the other. */
+function clusterKind(argv: readonly string[]): "nats" | "redis" | undefined {
+  const at = argv.indexOf("--cluster");
+  if (at < 0) return undefined;
+  const next = argv[at + 1];
+  if (next === "nats" || next === "redis") return next;
+  if (next === undefined || next.startsWith("--")) return "nats";
+  throw new UsageError(`--cluster: nats or redis, got ${JSON.stringify(next)}`);
+}
+
+interface Fault {
+  readonly what: "kill-member" | "restart-redis";
+  readonly atS: number;
+}
+
+function faultArg(argv: readonly string[], kind: "nats" | "redis" | undefined): Fault | undefined {
+  const kill = argv.includes("--kill-member-at");
+  const redis = argv.includes("--restart-redis-at");
+  if (kill && redis) throw new UsageError("--kill-member-at and --restart-redis-at: one fault a run");
+  if (!kill && !redis) return undefined;
+  if (kind === undefined) throw new UsageError("--kill-member-at, --restart-redis-at: only with --cluster");
+  if (redis && kind !== "redis") throw new UsageError("--restart-redis-at: only with --cluster redis");
+  const what = kill ? "kill-member" : "restart-redis";
+  const atS = numArg([...argv], `--${what}-at`, 0);
+  if (!(atS > 0)) throw new UsageError(`--${what}-at: a number of seconds > 0, got ${atS}`);
+  return { what, atS };
+}
+
+/** Runs the fault at its time; `stop()` cancels it if it has not begun, else waits for it to end. */
+function scheduleFault(cluster: BenchCluster, fault: Fault, started: number) {
+  let running: Promise<void> | undefined;
+  let doneAt: number | undefined;
+  const timer = setTimeout(() => {
+    console.error(`shards: fault ${fault.what} at ${fault.atS} s`);
+    const run =
+      fault.what === "kill-member" ? cluster.kill(0).then(() => cluster.restart(0)) : cluster.restartRedis();
+    running = run
+      .then(() => {
+        doneAt = (performance.now() - started) / 1000;
+        console.error(`shards: fault ${fault.what} over at ${doneAt.toFixed(1)} s`);
+      })
+      .catch((err: Error) => console.error(`shards: fault ${fault.what} failed: ${err.message}`));
+  }, fault.atS * 1000);
+  return {
+    stop: async () => {
+      clearTimeout(timer);
+      await running;
+    },
+    doneAtS: () => (doneAt === undefined ? undefined : Math.round(doneAt * 10) / 10),
+  };
+}
+
 export async function shards(argv: string[]): Promise<void> {
   const n = numArg(argv, "--shards", 4);
   const nodes = numArg(argv, "--nodes", 10_000);
@@ -60,7 +116,9 @@ export async function shards(argv: string[]): Promise<void> {
     const problem = brokerUrlProblem(b);
     if (problem !== undefined) throw new UsageError(`--brokers: ${problem}, got ${JSON.stringify(b)}`);
   }
-  const clustered = argv.includes("--cluster");
+  const kind = clusterKind(argv);
+  const clustered = kind !== undefined;
+  const fault = faultArg(argv, kind);
   const logs = arg(argv, "--cluster-logs", "");
   if (!clustered && argv.includes("--cluster-logs"))
     throw new UsageError("--cluster-logs: only with --cluster (the members' logs of the cluster it starts)");
@@ -71,12 +129,14 @@ export async function shards(argv: string[]): Promise<void> {
   if (clustered) {
     if (brokers.length > 0) throw new UsageError("--cluster starts its own brokers: drop --brokers");
     cluster = await startCluster({
+      kind,
       members: numArg(argv, "--members", 3),
       ...(logs === "" ? {} : { logs: resolvePath(logs) }),
     });
     brokers.push(...cluster.urls);
-    for (const m of cluster.members) procs.add(m.name, m.pid);
-    console.error(`shards: NATS cluster of ${cluster.urls.length}: ${cluster.urls.join(" ")}`);
+    for (const m of [...cluster.members, ...cluster.others]) procs.add(m.name, m.pid);
+    const what = kind === "redis" ? "brokers sharing Redis" : "NATS cluster";
+    console.error(`shards: ${what} of ${cluster.urls.length}: ${cluster.urls.join(" ")}`);
   } else if (brokers.length === 0) {
     own = await openBrokerHost({
       process: true,
@@ -90,6 +150,8 @@ export async function shards(argv: string[]): Promise<void> {
   const started = performance.now();
   let used: ReturnType<ProcSampler["stop"]>;
   let loadAtEnd: number | undefined;
+  const faultTimer =
+    fault === undefined || cluster === undefined ? undefined : scheduleFault(cluster, fault, started);
   try {
     await Promise.all(
       files.map((file, i) =>
@@ -127,6 +189,7 @@ export async function shards(argv: string[]): Promise<void> {
       ),
     );
   } finally {
+    await faultTimer?.stop();
     loadAtEnd = loadAverage();
     used = procs.stop();
     await own?.close();
@@ -149,7 +212,8 @@ export async function shards(argv: string[]): Promise<void> {
     durationS: duration,
     workersPerShard: workers,
     brokers: brokers.length,
-    brokerKind: own ? "process" : cluster ? "nats-cluster" : "given",
+    brokerKind: own ? "process" : cluster ? `${kind}-cluster` : "given",
+    ...(fault === undefined ? {} : { fault: { ...fault, doneAtS: faultTimer?.doneAtS() } }),
     wallS: Math.round(wallS),
     presses: merged.presses,
     deliveries: merged.deliveries,

@@ -16,6 +16,7 @@ import {
   limitsFromFlags,
   resolveLimits,
 } from "./limit-options.js";
+import { redisUrlProblem } from "./redis-store.js";
 
 export interface TlsOptions {
   /** Port of the MQTT-over-TLS listener; 0 picks a free one. */
@@ -37,6 +38,11 @@ export interface BrokerOptions extends LimitOptions {
   readonly tls?: TlsOptions;
   /** Directory of the LevelDB store; in memory (lost on stop) unless given. */
   readonly dataDir?: string;
+  /**
+   * A Redis server shared with other brokers (`redis://host:port`): the store, and the channel that
+   * carries messages between the brokers (broker/redis-store.ts). Excludes `dataDir`.
+   */
+  readonly redisUrl?: string;
   /** Largest MQTT packet accepted, fixed header included; a larger one cuts its connection. */
   readonly maxPacketBytes?: number;
   /** Bytes that may wait in the broker for one client (it reads slowly or not at all) before it is cut. */
@@ -129,9 +135,9 @@ export class BrokerOptionsError extends OptionError {
 }
 
 export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth" | "logger" | "denySubscribe">
+  Omit<BrokerOptions, "wsPort" | "tls" | "dataDir" | "redisUrl" | "auth" | "logger" | "denySubscribe">
 > &
-  Pick<BrokerOptions, "wsPort" | "tls" | "dataDir" | "auth"> & {
+  Pick<BrokerOptions, "wsPort" | "tls" | "dataDir" | "redisUrl" | "auth"> & {
     readonly logger: Logger | undefined;
     readonly denySubscribe: readonly string[];
   };
@@ -141,6 +147,10 @@ const portSchema = z.int({ error: PORT_MESSAGE }).min(0, PORT_MESSAGE).max(65535
 const positiveMs = z.int({ error: "must be a whole number of milliseconds" }).min(1, "must be at least 1 ms");
 const CLIENT_ID_MESSAGE = `must be a byte count ${MIN_MAX_CLIENT_ID_BYTES}-${MAX_MAX_CLIENT_ID_BYTES}`;
 const FILTERS_MESSAGE = `must be a count 1-${MAX_MAX_FILTERS_PER_SUBSCRIBE}`;
+const redisUrlSchema = z.string().superRefine((url, ctx) => {
+  const problem = redisUrlProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
 const filterSchema = z.string().refine((f) => topicFilterProblem(f) === undefined, {
   error: (issue) =>
     `has an invalid topic filter ${JSON.stringify(issue.input)}: ${topicFilterProblem(String(issue.input))}`,
@@ -159,6 +169,7 @@ const libraryNumbers = z
       })
       .optional(),
     dataDir: z.string().min(1, "must not be empty").optional(),
+    redisUrl: redisUrlSchema.optional(),
     maxPacketBytes: z
       .int({ error: "must be an integer number of bytes" })
       .min(MIN_MAX_PACKET_BYTES, `must be at least ${MIN_MAX_PACKET_BYTES} (a node's packet size)`)
@@ -183,7 +194,11 @@ const libraryNumbers = z
       .optional(),
     denySubscribe: z.array(filterSchema, { error: "must be a list of topic filters" }).optional(),
   })
-  .superRefine((o, ctx) => checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "maxPacketBytes"));
+  .superRefine((o, ctx) => {
+    checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "maxPacketBytes");
+    if (o.dataDir !== undefined && o.redisUrl !== undefined)
+      ctx.addIssue({ code: "custom", path: ["redisUrl"], message: "excludes dataDir: give one store" });
+  });
 
 /** Fills in the defaults; throws BrokerOptionsError naming every bad field as `options.<field>`. */
 export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
@@ -197,6 +212,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     wsPort: o.wsPort,
     tls: o.tls,
     dataDir: o.dataDir,
+    redisUrl: o.redisUrl,
     maxPacketBytes: o.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES,
     maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
     drainTimeoutMs: o.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
@@ -222,6 +238,8 @@ export interface BrokerCommandOptions extends LimitCommandOptions {
   readonly tlsKey?: string;
   readonly tlsCert?: string;
   readonly data?: string;
+  /** Redis URL shared with other brokers; excludes `data`. */
+  readonly redis?: string;
   /** JSON credentials file (see docs/broker.md). */
   readonly auth?: string;
   readonly maxPacketBytes?: string | number;
@@ -260,6 +278,7 @@ const commandSchema = z
     tlsKey: fileFlag.optional(),
     tlsCert: fileFlag.optional(),
     data: z.string().min(1, "must name a directory").optional(),
+    redis: redisUrlSchema.optional(),
     auth: fileFlag.optional(),
     maxPacketBytes: intFlag(
       `a byte count ${MIN_MAX_PACKET_BYTES}-${MAX_MAX_PACKET_BYTES}`,
@@ -287,6 +306,12 @@ const commandSchema = z
   })
   .superRefine((o, ctx) => {
     checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "--max-packet-bytes");
+    if (o.data !== undefined && o.redis !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["redis"],
+        message: "excludes --data: the store is then in Redis; give one of them",
+      });
     const tlsGiven = [o.tlsPort, o.tlsKey, o.tlsCert].filter((v) => v !== undefined).length;
     if (tlsGiven === 0 || tlsGiven === 3) return;
     for (const [key, value] of [
@@ -320,6 +345,7 @@ export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrok
       wsPort: o.wsPort,
       tls,
       dataDir: o.data,
+      redisUrl: o.redis,
       maxPacketBytes: o.maxPacketBytes,
       maxQueuedBytes: o.maxQueuedBytes,
       drainTimeoutMs: o.drainTimeout,

@@ -1,22 +1,36 @@
 /**
  * Where the broker keeps sessions, queued QoS 1 messages and retained messages: in memory or, with a
  * data directory, in an embedded LevelDB that survives a restart; both with an index of retained
- * topics (broker/retained-index.ts).
+ * topics (broker/retained-index.ts). Or in a Redis server shared with other brokers, which then also
+ * carries the messages between them (broker/redis-store.ts).
  */
 import { mkdir } from "node:fs/promises";
 import { ClassicLevel } from "classic-level";
+import type { Logger } from "pino";
 import { IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
+import { openRedisStore } from "./redis-store.js";
 
 export interface BrokerStore {
   /** What to pass as aedes's `persistence` option. */
   readonly persistence: unknown;
-  readonly kind: "memory" | "level";
+  /** What to pass as aedes's `mq` option; aedes's own in-process emitter when undefined. */
+  readonly mq?: unknown;
+  readonly kind: "memory" | "level" | "redis";
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
   close(): Promise<void>;
 }
 
-export async function openStore(dataDir: string | undefined): Promise<BrokerStore> {
+export async function openStore(
+  dataDir: string | undefined,
+  redisUrl?: string,
+  logger?: Logger,
+): Promise<BrokerStore> {
+  if (redisUrl !== undefined) {
+    if (dataDir !== undefined) throw new Error("a data directory and Redis exclude each other: give one");
+    if (logger === undefined) throw new Error("a Redis store needs a logger");
+    return { ...(await openRedisStore(redisUrl, logger)), kind: "redis" };
+  }
   if (dataDir === undefined) {
     const persistence = new IndexedMemoryPersistence();
     return { persistence, kind: "memory", close: () => persistence.destroy() };

@@ -158,10 +158,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const parts = new Parts(logger);
 
   try {
-    const store = await openStore(opts.dataDir);
+    const store = await openStore(opts.dataDir, opts.redisUrl, logger);
     parts.store = store;
     limitSessionQueues(store.persistence as OutgoingQueue, opts.maxQueuedMessagesPerClient, logger);
-    const aedes = await Aedes.createBroker(aedesOptions(opts, store.persistence, logger));
+    const aedes = await Aedes.createBroker({
+      ...aedesOptions(opts, store.persistence, logger),
+      ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
+    });
     parts.aedes = aedes;
     watchAedes(aedes, logger);
     const admitted = guardAedes(aedes, opts, logger);

@@ -1,9 +1,11 @@
 /**
- * The NATS cluster of interop/cluster.ts as a process, for benchmarks and manual runs that must not
- * import the interop harness: `node --import tsx interop/cluster-main.ts [--members N] [--logs FILE]` starts the
- * cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl,pid}]}` on stdout, then
+ * The NATS cluster of interop/cluster.ts (or, with `--kind redis`, the brokers sharing Redis of
+ * interop/redis-cluster.ts) as a process, for benchmarks and manual runs that must not import the
+ * interop harness: `node --import tsx interop/cluster-main.ts [--kind nats|redis] [--members N]
+ * [--logs FILE]` starts the cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl,pid}],"others":[{name,pid}]}` on stdout, then
  * takes commands on stdin, one a line — `kill I`, `stop I`, `restart I` — answering each with a
- * JSON line `{"ok":true}` or `{"ok":false,"error":"…"}`. SIGTERM, SIGINT or the end of stdin stop
+ * JSON line `{"ok":true}` or `{"ok":false,"error":"…"}`; the Redis cluster also takes
+ * `restart-redis` (Redis killed and started again, empty). SIGTERM, SIGINT or the end of stdin stop
  * every member and delete the temp dir; with `--logs FILE` the members' logs (each after a
  * `--- mN` line) are written to FILE first. Errors go to stderr; exit code 1 when the cluster fails to
  * start, 2 on a bad flag.
@@ -11,22 +13,31 @@
 import { writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { type NatsCluster, startCluster } from "./cluster.js";
+import { type RedisCluster, startRedisCluster } from "./redis-cluster.js";
 
-const USAGE = "usage: cluster-main.ts [--members N] [--logs FILE]";
+const USAGE = "usage: cluster-main.ts [--kind nats|redis] [--members N] [--logs FILE]";
 
-/** The flags: `--members N` (default 3) and `--logs FILE` (the members' logs, written when it stops). */
-function flags(argv: readonly string[]): { members: number; logs?: string } {
-  const out: { members: number; logs?: string } = { members: 3 };
+type AnyCluster = Pick<NatsCluster, "urls" | "log" | "kill" | "stop" | "restart" | "close"> & {
+  readonly members: readonly (NatsCluster["members"][number] | RedisCluster["members"][number])[];
+  restartRedis?: () => Promise<void>;
+  redisPid?: () => number | undefined;
+};
+
+/** `--kind` (default nats), `--members N` (default 3), `--logs FILE` (the members' logs, written when it stops). */
+function flags(argv: readonly string[]): { kind: "nats" | "redis"; members: number; logs?: string } {
+  const out: { kind: "nats" | "redis"; members: number; logs?: string } = { kind: "nats", members: 3 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === "--members" && /^[0-9]+$/.test(value ?? "")) out.members = Number(value);
+    if (flag === "--kind" && (value === "nats" || value === "redis")) out.kind = value;
+    else if (flag === "--members" && /^[0-9]+$/.test(value ?? "")) out.members = Number(value);
     else if (flag === "--logs" && value !== undefined && value !== "") out.logs = value;
     else throw new Error(`${USAGE} (got: ${argv.join(" ")})`);
   }
   return out;
 }
 
-async function command(cluster: NatsCluster, line: string): Promise<void> {
+async function command(cluster: AnyCluster, line: string): Promise<void> {
+  if (line.trim() === "restart-redis" && cluster.restartRedis) return cluster.restartRedis();
   const m = /^(kill|stop|restart) ([0-9]+)$/.exec(line.trim());
   if (!m) throw new Error(`unknown command ${JSON.stringify(line)}: expected kill I, stop I or restart I`);
   const i = Number(m[2]);
@@ -44,7 +55,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const cluster = await startCluster({ members: opts.members });
+  const cluster: AnyCluster =
+    opts.kind === "redis"
+      ? await startRedisCluster({ members: opts.members })
+      : await startCluster({ members: opts.members });
   const lines = createInterface({ input: process.stdin });
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -63,9 +77,11 @@ async function main(): Promise<void> {
       members: cluster.members.map((m) => ({
         name: m.name,
         mqttUrl: m.mqttUrl,
-        httpUrl: m.httpUrl,
+        ...("httpUrl" in m ? { httpUrl: m.httpUrl } : {}),
         pid: m.pid(),
       })),
+      // Other processes of the cluster, for CPU figures: the Redis server the brokers share.
+      others: cluster.redisPid ? [{ name: "redis", pid: cluster.redisPid() }] : [],
     })}\n`,
   );
   for await (const line of lines) {

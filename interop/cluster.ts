@@ -121,7 +121,7 @@ export async function streamLeaders(httpUrl: string): Promise<Record<string, str
  * connection to a fresh cluster creates the MQTT streams; on a busy host that can fail (the server
  * closes the connection), so readiness waits for a handshake that succeeds.
  */
-function handshake(port: number, timeoutMs: number): Promise<boolean> {
+export function handshake(port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
       protocolVersion: 4,

@@ -20,6 +20,10 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--tls-key <file>", "TLS private key (PEM)")
     .option("--tls-cert <file>", "TLS certificate (PEM)")
     .option("--data <dir>", "keep sessions, queued QoS 1 and retained messages in LevelDB here")
+    .option(
+      "--redis <url>",
+      "keep the store in Redis and share it, and every message, with the other brokers on it (docs/cluster.md)",
+    )
     .option("--auth <file>", "credentials and access rules (JSON; see docs/broker.md)")
     .option("--max-packet-bytes <n>", "largest MQTT packet accepted (default 65536)")
     .option(
@@ -53,6 +57,7 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
 Examples:
   twinfleet broker                                  mqtt://0.0.0.0:1883, in memory
   twinfleet broker --port 1883 --ws-port 8080 --data ./broker-data
+  twinfleet broker --port 1884 --redis redis://127.0.0.1:6379   one of several brokers sharing Redis
   twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json`,
     )
     .action(async (flags) => {

@@ -45,6 +45,24 @@ describe("twinfleet", () => {
     expect(r.err).not.toMatch(/ok\/#/);
   });
 
+  it("refuses --redis with --data (exit 2) and a Redis that does not answer (exit 1), each in one line", async () => {
+    const both = await run(["broker", "--port", "0", "--redis", "redis://127.0.0.1:6379", "--data", "d"]);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/--redis excludes --data/);
+    // Port 1 on loopback: nothing listens there without root.
+    const away = await run([
+      "broker",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+      "--redis",
+      "redis://127.0.0.1:1",
+    ]);
+    expect(away.code).toBe(1);
+    expect(away.err).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1 cannot be reached: connect ECONNREFUSED/);
+  });
+
   it("rejects an unknown broker flag", async () => {
     const r = await run(["broker", "--colour", "red"]);
     expect(r.code).not.toBe(0);

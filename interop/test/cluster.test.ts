@@ -6,7 +6,7 @@ import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import { findNatsServer, type NatsCluster, startCluster } from "../cluster.js";
-import { type Delivery, retained, startNode, until } from "./helpers.js";
+import { type Delivery, retainedWhen as readUntil, startNode, until } from "./helpers.js";
 
 let cluster: NatsCluster;
 const open: { close(): Promise<unknown> }[] = [];
@@ -35,17 +35,8 @@ async function client(i: number) {
 }
 
 /** The retained messages under `filter` on member `i`, read again until `ok` holds or 5 s pass. */
-async function retainedWhen(
-  i: number,
-  filter: string,
-  ok: (m: Map<string, Delivery>) => boolean,
-): Promise<Map<string, Delivery>> {
-  const deadline = performance.now() + 5000;
-  for (;;) {
-    const got = await retained(url(i), filter);
-    if (ok(got) || performance.now() > deadline) return got;
-  }
-}
+const retainedWhen = (i: number, filter: string, ok: (m: Map<string, Delivery>) => boolean) =>
+  readUntil(url(i), filter, ok);
 
 describe("the cluster harness", () => {
   it("names the Debian package when nats-server is missing", () => {

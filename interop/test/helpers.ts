@@ -44,6 +44,24 @@ export async function retained(url: string, filter: string): Promise<Map<string,
   }
 }
 
+/**
+ * The retained messages under `filter`, read again until `ok` holds or `timeoutMs` pass: on a
+ * cluster a write through one member reaches the others a little later, and brokers sharing Redis
+ * may send a subscription's retained messages after the marker that closes the list.
+ */
+export async function retainedWhen(
+  url: string,
+  filter: string,
+  ok: (m: Map<string, Delivery>) => boolean,
+  timeoutMs = 5000,
+): Promise<Map<string, Delivery>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const got = await retained(url, filter);
+    if (ok(got) || performance.now() > deadline) return got;
+  }
+}
+
 /** Resolves when `cond` holds; rejects after `timeoutMs` with `what` in the message. */
 export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = performance.now() + timeoutMs;

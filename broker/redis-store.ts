@@ -1,0 +1,185 @@
+/**
+ * The Redis backend of `twinfleet broker --redis URL`: several brokers sharing one Redis server act as
+ * one broker. aedes-persistence-redis keeps sessions, subscriptions, queued QoS 1 messages, wills and
+ * retained messages in Redis; mqemitter-redis carries every publish between the brokers over Redis
+ * pub/sub (at most once: a message in flight when a broker or Redis dies is gone; docs/cluster.md).
+ *
+ * Redis must answer a PING when the broker starts, or the start fails with one line naming the URL.
+ * When Redis goes away later the brokers keep running: their connections retry (ioredis), the loss
+ * and the return are logged once each; requests wait meanwhile, and a publish that goes out before
+ * the other brokers have subscribed again is lost.
+ */
+import type { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
+import AsyncRedisPersistence from "aedes-persistence-redis/asyncPersistence.js";
+import { Redis, type RedisOptions } from "ioredis";
+import MQEmitterRedis from "mqemitter-redis";
+import type { Logger } from "pino";
+
+/** How long the start waits for Redis to answer before it gives up. */
+const PROBE_TIMEOUT_MS = 3000;
+/** How long closing waits for Redis to say goodbye before the connections are dropped. */
+const QUIT_TIMEOUT_MS = 2000;
+
+/**
+ * The package's persistence answers retained messages and a session's queue as async generators;
+ * aedes 1.2 pipes the retained ones (`stream.pipe`), so both are handed over as streams.
+ */
+class StreamingRedisPersistence extends AsyncRedisPersistence {
+  override createRetainedStreamCombi(patterns: readonly string[]): Readable {
+    return Readable.from(super.createRetainedStreamCombi(patterns));
+  }
+  override createRetainedStream(pattern: string): Readable {
+    return Readable.from(super.createRetainedStream(pattern));
+  }
+  override outgoingStream(client: { readonly id: string }): Readable {
+    return Readable.from(super.outgoingStream(client));
+  }
+}
+
+export interface RedisStore {
+  readonly persistence: unknown;
+  /** What to pass as aedes's `mq` option. */
+  readonly mq: unknown;
+  close(): Promise<void>;
+}
+
+/** Why `url` is not a Redis URL, or undefined. */
+export function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "must be a URL like redis://127.0.0.1:6379";
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    return `must start with redis:// or rediss://, not ${parsed.protocol}//`;
+  if (parsed.hostname === "") return "must name a host, e.g. redis://127.0.0.1:6379";
+  const db = parsed.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d+$/.test(db)) return `names database ${JSON.stringify(db)}: must be a number`;
+  return undefined;
+}
+
+/** The URL with its password hidden, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== "") parsed.password = "***";
+  return parsed.toString();
+}
+
+/** One connection that does not retry: for the start's check only. */
+async function probe(url: string): Promise<void> {
+  const conn = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: PROBE_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
+  // The socket's error (ECONNREFUSED, ENOTFOUND) says more than the rejection ("Connection is closed").
+  let cause: Error | undefined;
+  conn.on("error", (err: Error) => {
+    cause ??= err;
+  });
+  try {
+    await conn.connect();
+    await conn.ping();
+  } catch (err) {
+    const why = (cause ?? (err as Error)).message;
+    throw new Error(`Redis at ${redactRedisUrl(url)} cannot be reached: ${why}`);
+  } finally {
+    conn.disconnect();
+  }
+}
+
+/** Logs a connection's loss once (not every retry), why it could not reconnect, and its return. */
+function watch(conn: Redis, name: string, url: string, logger: Logger): void {
+  const where = { redis: redactRedisUrl(url), connection: name };
+  let down = false;
+  let why: string | undefined;
+  conn.on("close", () => {
+    if (down || conn.status === "end") return;
+    down = true;
+    why = undefined;
+    logger.error(where, "Redis connection lost; retrying (messages may be lost)");
+  });
+  conn.on("error", (err: Error) => {
+    if (why === err.message) return;
+    why = err.message;
+    logger.warn({ ...where, err: err.message }, "Redis connection failed");
+  });
+  conn.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger.warn(where, "Redis connection back");
+  });
+}
+
+function closeConn(conn: Redis): Promise<void> {
+  if (conn.status === "end") return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      conn.disconnect();
+      resolve();
+    }, QUIT_TIMEOUT_MS);
+    conn.once("end", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    conn.quit().catch(() => conn.disconnect());
+  });
+}
+
+export async function openRedisStore(url: string, logger: Logger): Promise<RedisStore> {
+  const problem = redisUrlProblem(url);
+  if (problem !== undefined) throw new Error(`--redis ${problem}`);
+  await probe(url);
+  // Requests wait while a connection is down (queued by ioredis) rather than failing at once; a
+  // store write that still fails is an error aedes logs for that client.
+  const options: RedisOptions = { maxRetriesPerRequest: null };
+  const db = new Redis(url, options);
+  const pubConn = new Redis(url, options);
+  const subConn = new Redis(url, options);
+  watch(db, "store", url, logger);
+  watch(pubConn, "publish", url, logger);
+  watch(subConn, "subscribe", url, logger);
+  const persistence = new StreamingRedisPersistence({ conn: db });
+  // concurrency 0: every message dispatched at once, as for the in-process emitter (broker/server.ts).
+  const mq = MQEmitterRedis({ pubConn, subConn, concurrency: 0 });
+  // Its connections' errors are re-emitted here; the watchers above already logged them.
+  (mq as unknown as { state: EventEmitter }).state.on("error", () => {});
+  // aedes.close() closes the emitter, whose QUIT would wait for Redis forever while it is away: past
+  // the timeout its connections are dropped and the close counts as done.
+  const closeEmitter = mq.close.bind(mq);
+  mq.close = (done: () => void) => {
+    let called = false;
+    const finish = () => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(() => {
+      pubConn.disconnect();
+      subConn.disconnect();
+      finish();
+    }, QUIT_TIMEOUT_MS);
+    closeEmitter(finish);
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    persistence,
+    mq,
+    close() {
+      closing ??= (async () => {
+        // Its goodbye goes through Redis too: waited for no longer than a QUIT.
+        const destroyed = persistence
+          .destroy()
+          .catch((err: Error) => logger.debug({ err }, "closing the Redis store"));
+        await Promise.race([destroyed, new Promise((r) => setTimeout(r, QUIT_TIMEOUT_MS).unref())]);
+        await Promise.all([closeConn(pubConn), closeConn(subConn), closeConn(db)]);
+      })();
+      return closing;
+    },
+  };
+}
