@@ -342,6 +342,14 @@ function logClientError(logger: Logger, clientId: string | undefined, err: Error
   }
 }
 
+/**
+ * The listen backlog: connections the kernel completes before the broker accepts them. A fleet boots
+ * together; at Node's default (511) a busy broker's queue overflows, the kernel drops the SYNs and
+ * each client retries after 1, 3, 7, 15, 31 s (a node registered 31 s late). The kernel caps it at
+ * net.core.somaxconn (4096 on current Linux).
+ */
+const LISTEN_BACKLOG = 4096;
+
 function listen(server: Server, port: number, host: string, what: string, logger: Logger): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -356,7 +364,7 @@ function listen(server: Server, port: number, host: string, what: string, logger
       reject(new Error(`port ${port} on ${host} ${why} (${what} listener)`));
     };
     server.once("error", onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off("error", onError);
       server.on("error", (err) => logger.error({ err, what }, "listener error"));
       resolve((server.address() as AddressInfo).port);

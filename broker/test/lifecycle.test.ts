@@ -2,7 +2,8 @@
  * Start, stop and what goes wrong around them: bound ports, clean shutdown of every socket, a port
  * in use, option messages that name the field, the injected logger, and the CLI entry point.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -28,6 +29,21 @@ describe("start and stop", () => {
     await Promise.all([clientGone, closed(silent)]);
     await expect(rawSocket(broker.port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
     await closeAll(c);
+  });
+
+  it("listens with a backlog a booting fleet fits in (the kernel's cap, not Node's 511)", async () => {
+    const broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    try {
+      // A listening socket's Send-Q in `ss` is its backlog.
+      const line = execFileSync("ss", ["-Hltn", `sport = :${broker.port}`])
+        .toString()
+        .trim();
+      const backlog = Number(line.split(/\s+/)[2]);
+      const cap = Number(await readFile("/proc/sys/net/core/somaxconn", "utf8"));
+      expect(backlog).toBe(Math.min(4096, cap));
+    } finally {
+      await broker.close();
+    }
   });
 
   it("says which port is in use, and leaves nothing open behind a failed start", async () => {
