@@ -2,7 +2,6 @@
 // broker (on port 0), each writing its shard report, then `twinfleet report merge`. Every node
 // registers, each shard ran only its own nodes, their presses are the ones the seed gives each node,
 // the merged counts are the shards' sums and every pair — most of them across shards — arrived.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +14,8 @@ import { readShardFile } from "../../fleet/shard-report.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
 import { main } from "../main.js";
+import { runShardProcess } from "./shard-process.js";
 
-const CLI = new URL("../bin.ts", import.meta.url).pathname;
 const NODES = 16;
 const RATE = 30;
 const DURATION_S = 4;
@@ -25,39 +24,8 @@ let dir: string;
 let broker: BrokerHost;
 
 function shardProcess(k: number): Promise<{ code: number | null; stderr: string }> {
-  const args = [
-    "--import",
-    "tsx",
-    CLI,
-    "sim",
-    "--shard",
-    `${k}/2`,
-    "--broker",
-    broker.url,
-    "--nodes",
-    String(NODES),
-    "--rate",
-    String(RATE),
-    "--duration",
-    String(DURATION_S),
-    "--settle",
-    "2",
-    "--workers",
-    "0",
-    "--seed",
-    "e2e",
-    "--shard-report",
-    join(dir, `s${k}.json`),
-  ];
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    p.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    p.on("error", reject);
-    p.on("exit", (code) => resolve({ code, stderr }));
-  });
+  const spec = { of: 2, url: broker.url, nodes: NODES, rate: RATE, durationS: DURATION_S, settleS: 2 };
+  return runShardProcess({ ...spec, k, seed: "e2e", dir });
 }
 
 beforeAll(async () => {

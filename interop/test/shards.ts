@@ -3,66 +3,38 @@
  * `twinfleet report merge`: what the shard tests on a NATS cluster and on brokers sharing Redis run,
  * and what they check of the merged report (the shards' sums, nothing lost, pairs across brokers).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { main } from "../../cli/main.js";
+import { runShardProcess } from "../../cli/test/shard-process.js";
 import type { MergedReport } from "../../fleet/report.js";
 import { readShardFile } from "../../fleet/shard-report.js";
 
-const CLI = new URL("../../cli/bin.ts", import.meta.url).pathname;
 const SHARDS = 3;
 const NODES = 24;
-
-function shard(
-  k: number,
-  url: string,
-  seed: string,
-  dir: string,
-): Promise<{ code: number | null; stderr: string }> {
-  const args = [
-    "--import",
-    "tsx",
-    CLI,
-    "sim",
-    "--shard",
-    `${k}/${SHARDS}`,
-    "--broker",
-    url,
-    "--nodes",
-    String(NODES),
-    "--rate",
-    "20",
-    "--duration",
-    "5",
-    "--settle",
-    "3",
-    "--workers",
-    "0",
-    "--seed",
-    seed,
-    "--shard-report",
-    join(dir, `s${k}.json`),
-  ];
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    p.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    p.on("error", reject);
-    p.on("exit", (code) => resolve({ code, stderr }));
-  });
-}
 
 /** Runs shard K on `urls[K−1]`, merges the three reports and checks the merged fleet. */
 export async function shardsMergeIntoOneFleet(urls: readonly string[], seed: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tf-shards-"));
   try {
     const ks = [1, 2, 3];
-    const runs = await Promise.all(ks.map((k) => shard(k, urls[k - 1] as string, seed, dir)));
+    const runs = await Promise.all(
+      ks.map((k) =>
+        runShardProcess({
+          k,
+          of: SHARDS,
+          url: urls[k - 1] as string,
+          nodes: NODES,
+          rate: 20,
+          durationS: 5,
+          settleS: 3,
+          seed,
+          dir,
+        }),
+      ),
+    );
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const files = ks.map((k) => join(dir, `s${k}.json`));
     const parts = files.map((f) => readShardFile(f));
