@@ -73,14 +73,17 @@ describe("cluster-main.ts", () => {
     ]);
   }, 180_000);
 
-  it("refuses a bad flag with exit code 2", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, "--members", "x"], { stdio: "pipe" });
-    let err = "";
-    child.stderr.on("data", (b: Buffer) => {
-      err += b.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    expect(code).toBe(2);
-    expect(err).toMatch(/usage: cluster-main.ts \[--members N\]/);
+  it("refuses a bad flag with exit code 2, naming it", async () => {
+    for (const bad of [["--members", "x"], ["--kind", "rabbit"]]) {
+      const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...bad], { stdio: "pipe" });
+      let err = "";
+      child.stderr.on("data", (b: Buffer) => {
+        err += b.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      expect(code, bad.join(" ")).toBe(2);
+      expect(err).toContain("usage: cluster-main.ts [--kind nats|redis] [--members N]");
+      expect(err).toContain(`(got: ${bad.join(" ")})`);
+    }
   });
 });
