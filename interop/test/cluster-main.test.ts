@@ -74,7 +74,10 @@ describe("cluster-main.ts", () => {
   }, 180_000);
 
   it("refuses a bad flag with exit code 2, naming it", async () => {
-    for (const bad of [["--members", "x"], ["--kind", "rabbit"]]) {
+    for (const bad of [
+      ["--members", "x"],
+      ["--kind", "rabbit"],
+    ]) {
       const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...bad], { stdio: "pipe" });
       let err = "";
       child.stderr.on("data", (b: Buffer) => {
