@@ -27,6 +27,9 @@ const PACE_DEBT_MS = 1000;
 /** Virtual seconds per wall second, or as fast as the CPU allows. */
 export type Speed = number | "max";
 
+/** The fastest set speed short of `max` (virtual seconds per wall second). */
+export const SPEED_MAX = 10_000;
+
 export interface Pace {
   readonly speed: Speed;
   readonly paused: boolean;
@@ -83,6 +86,9 @@ export class VirtualClock {
       throw new RangeError(
         `speed must be a positive number of virtual seconds per second or "max", got ${p.speed}`,
       );
+    }
+    if (p.speed !== "max" && p.speed > SPEED_MAX) {
+      throw new RangeError(`speed ${p.speed} is past the fastest set speed, ${SPEED_MAX}: use "max"`);
     }
     this.pace_ = { speed: p.speed, paused: p.paused };
     this.base = { virtual: this.fake.now(), wall: this.wall.now() };

@@ -1,8 +1,8 @@
 /**
  * The web control server's public surface: start it over a fleet view.
  */
+
 export { isLoopbackHost, newToken } from "./auth.js";
 export { type FleetFigures, LATENCY_BUCKETS_S } from "./metrics.js";
-export { SPEED_MAX } from "./schemas.js";
 export { BODY_LIMIT_BYTES, startWebServer, type WebServer, type WebServerOptions } from "./server.js";
 export type { FleetKind } from "./shapes.js";

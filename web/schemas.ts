@@ -4,6 +4,7 @@
  * request schemas from them, so the two cannot drift.
  */
 import { z } from "zod";
+import { SPEED_MAX } from "../fleet/virtual-clock.js";
 import { isNodeId } from "../protocol/index.js";
 
 const nodeId = z
@@ -79,7 +80,6 @@ export const faultBody = z.discriminatedUnion(
 export type FaultBody = z.infer<typeof faultBody>;
 
 /** The fastest pace the API accepts as a number: beyond it, ask for `"max"`. */
-export const SPEED_MAX = 10_000;
 const speedError = `must be a number of virtual seconds per second above 0 and at most ${SPEED_MAX}, or "max"`;
 
 /**
