@@ -4,7 +4,8 @@
  * log lines it writes at error level or above (pino JSON on stdout) without parsing each one.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { cpuSeconds, rssMB } from "../proc-cpu.js";
 
 export interface BrokerExit {
   readonly code: number | null;
@@ -14,8 +15,6 @@ export interface BrokerExit {
 }
 
 const START_TIMEOUT_MS = 30_000;
-/** USER_HZ: the unit of /proc/<pid>/stat times on Linux. */
-const CLOCK_TICKS = 100;
 
 export class BrokerProcess {
   port = 0;
@@ -120,26 +119,12 @@ export class BrokerProcess {
 
   /** Resident memory in MB (VmRSS), or undefined once the process is gone. */
   rssMB(): number | undefined {
-    if (this.exit || this.child.pid === undefined) return undefined;
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.child.pid}/status`, "utf8"));
-      return m ? Number(m[1]) / 1024 : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.exit || this.child.pid === undefined ? undefined : rssMB(this.child.pid);
   }
 
   /** CPU seconds (user + system) the process has used so far, from /proc/<pid>/stat. */
   cpuSeconds(): number | undefined {
-    if (this.exit || this.child.pid === undefined) return undefined;
-    try {
-      const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
-      // Fields after the command name (which may hold spaces) start at its closing parenthesis.
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    } catch {
-      return undefined;
-    }
+    return this.exit || this.child.pid === undefined ? undefined : cpuSeconds(this.child.pid);
   }
 
   /** SIGTERM (a clean close), then SIGKILL if it has not exited within `ms`. */
