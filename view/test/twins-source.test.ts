@@ -25,6 +25,7 @@ function twin(id: NodeId, over: Partial<Twin> = {}): Twin {
     followers: [],
     pairing: "confirmed",
     pairingInSync: true,
+    version: 1,
     ...over,
   };
 }
@@ -65,8 +66,8 @@ describe("twins source", () => {
     const t = new FakeTwins();
     const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
     expect(s.nodes()).toEqual([
-      { id: a, kind: "real", on: true, online: true, sync: "unknown" },
-      { id: b, kind: "sim", on: false, online: false, sync: "out-of-sync" },
+      { id: a, kind: "real", on: true, online: true, sync: "unknown", version: 1 },
+      { id: b, kind: "sim", on: false, online: false, sync: "out-of-sync", version: 1 },
     ]);
     expect(s.detail(b)).toMatchObject({
       follows: [a],
