@@ -50,8 +50,6 @@ export class LinkPath {
   /** The sender lost power: what left it before then still arrives; then this is called. */
   private afterCut: (() => void) | undefined;
   private readonly sender: TcpSender;
-  /** The connection's other direction: its sender gets the ACK carried by what this path delivers. */
-  reverse: LinkPath | undefined;
   /** Nagle: segments handed over before this time go out together at it. */
   private heldUntil = Number.NEGATIVE_INFINITY;
   private held: Segment | undefined;
@@ -96,32 +94,6 @@ export class LinkPath {
     this.heldUntil = release;
     this.place(seg, 0, release);
     this.queue.push(seg);
-    this.arm();
-  }
-
-  /**
-   * The reverse direction delivered data sent at `sentAt`, at `at`: its cumulative ACK rides in it
-   * (RFC 793 §3.7). When everything this path had sent (before a held segment) had reached the
-   * receiver by `sentAt`, the sender has the ACK at `at`: backoff and Loss state end, and a held
-   * segment (Nagle, or the congestion window) goes at `at`.
-   */
-  reverseData(sentAt: number, at: number): void {
-    if (this.dead || this.lastDelivered > sentAt) return;
-    const held = this.held !== undefined && at < this.heldUntil ? this.held : undefined;
-    const heldIndex = held === undefined ? this.queue.length : this.queue.indexOf(held, this.head);
-    if (heldIndex !== this.head) return;
-    this.sender.ackedAt(at);
-    if (held === undefined) return;
-    this.held = undefined;
-    this.heldUntil = at;
-    this.place(held, 0, at);
-    // What was coalesced with it shares its transmissions.
-    for (let i = heldIndex + 1; i < this.queue.length; i++) {
-      const s = this.queue[i] as Segment;
-      s.attempt = held.attempt;
-      s.attemptAt = held.attemptAt;
-      s.times = held.times;
-    }
     this.arm();
   }
 
@@ -262,7 +234,6 @@ export class LinkPath {
       this.lastDelivered = at;
       this.head++;
       if (this.dead) return;
-      this.reverse?.reverseData(seg.attemptAt, at);
     }
     this.finishCut();
     if (this.dead) return;

@@ -150,23 +150,10 @@ export class Link {
     const node = this.opts.nodeTcp ?? FIXED_SIDE;
     const broker = this.opts.brokerTcp ?? FIXED_SIDE;
     // A direction's sender is one end, its ACKs come from the other end over the reverse direction.
-    // Linux's congestion window (node/link-window.ts) on both ends of a Linux node's connection only:
-    // a W5100's connection keeps the datasheet's node and the broker's side as it was calibrated.
-    const window = node.linux;
-    const upSide: TcpSide = {
-      linux: node.linux,
-      nagle: node.nagle,
-      delayedAckMs: broker.delayedAckMs,
-      window,
-    };
-    const downSide: TcpSide = {
-      linux: broker.linux,
-      nagle: broker.nagle,
-      delayedAckMs: node.delayedAckMs,
-      window,
-    };
+    const upSide: TcpSide = { linux: node.linux, nagle: node.nagle, delayedAckMs: broker.delayedAckMs };
+    const downSide: TcpSide = { linux: broker.linux, nagle: broker.nagle, delayedAckMs: node.delayedAckMs };
     const acks = this.opts.ackLoss === true;
-    const paths = {
+    return {
       up: new LinkPath(
         sched,
         nodePolicy,
@@ -190,11 +177,5 @@ export class Link {
         acks ? this.lossUp : undefined,
       ),
     };
-    // Each direction's data carries the ACK of the other's (RFC 793 §3.7), with the window only.
-    if (window) {
-      paths.up.reverse = paths.down;
-      paths.down.reverse = paths.up;
-    }
-    return paths;
   }
 }

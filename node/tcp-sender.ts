@@ -21,7 +21,6 @@
  * delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the segment
  * at once, the ACK then riding on the answer.
  */
-import { LinuxWindow } from "./link-window.js";
 import type { RetryPolicy } from "./retransmit.js";
 
 export interface TcpSide {
@@ -31,8 +30,6 @@ export interface TcpSide {
   readonly nagle: boolean;
   /** The receiver's delayed-ACK timer for a segment it does not answer (0: ACKs at once). */
   readonly delayedAckMs: number;
-  /** Linux's congestion window and Loss state after an RTO (node/link-window.ts); Linux senders only. */
-  readonly window?: boolean;
 }
 
 /** Linux include/net/tcp.h TCP_DELACK_MIN (HZ/25): the shortest delayed-ACK timer. */
@@ -104,10 +101,6 @@ export class TcpSender {
   private headArrival = Number.POSITIVE_INFINITY;
   /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
   private headProbeAt = Number.POSITIVE_INFINITY;
-  /** When the latest unacknowledged segment's first RTO fired (the Loss state began). */
-  private headLossAt = Number.POSITIVE_INFINITY;
-  /** The congestion window, where the side has one. */
-  private readonly window: LinuxWindow | undefined;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -115,7 +108,6 @@ export class TcpSender {
     private readonly latencyMs: number,
   ) {
     this.rtoMs = policy.firstRtoMs;
-    this.window = side.linux && side.window === true ? new LinuxWindow() : undefined;
   }
 
   /** The current RTO before backoff (for tests and docs). */
@@ -162,31 +154,8 @@ export class TcpSender {
    * retransmits the last segment only when there is none.
    */
   releaseAt(at: number): number {
-    const nagle = this.nagleReleaseAt(at);
-    // The congestion window holds it further while full (the Loss state after an RTO).
-    return this.window === undefined ? nagle : this.window.releaseAt(nagle);
-  }
-
-  private nagleReleaseAt(at: number): number {
     if (!this.side.nagle || at >= this.ackAt) return at;
     return at < this.headProbeAt && this.headProbeAt < this.ackAt ? this.headProbeAt : this.ackAt;
-  }
-
-  /**
-   * Everything sent so far is acknowledged at `at` by an ACK the receiver sent with its own data
-   * (every segment carries the cumulative ACK, RFC 793 §3.7): the outstanding segment's
-   * retransmissions are no longer needed, and the backoff and Loss state end (Linux `tcp_ack`,
-   * `tcp_ack_update_rtt`, `tcp_process_loss`). Only an earlier `ackAt` moves.
-   */
-  ackedAt(at: number): void {
-    if (at >= this.ackAt) return;
-    this.ackAt = at;
-    this.headTimes = [];
-    this.headLevels = [];
-    this.headProbeAt = Number.POSITIVE_INFINITY;
-    this.headArrival = Number.POSITIVE_INFINITY;
-    this.headLossAt = Number.POSITIVE_INFINITY;
-    this.window?.ackedAll(at);
   }
 
   /**
@@ -201,11 +170,8 @@ export class TcpSender {
     // A segment sent while earlier data is unacked joins the connection's recovery.
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;
-    // With a window the Loss state retransmits one segment per ACK (cwnd 1): the head alone.
-    const win = this.window !== undefined;
-    const carriedBy = busy && !win ? this.headTimes.filter((h) => h > input.at) : [];
+    const carriedBy = busy ? this.headTimes.filter((h) => h > input.at) : [];
     const headAck = this.ackAt;
-    const headLoss = busy && win ? this.headLossAt : Number.POSITIVE_INFINITY;
     const out: Transmissions = {
       ok: false,
       attempt: from,
@@ -216,7 +182,6 @@ export class TcpSender {
       times: [],
     };
     const levels: number[] = [];
-    const rtoAt: number[] = [];
     let probeAt = Number.POSITIVE_INFINITY;
     let t = input.at;
     for (let k = from; ; k++) {
@@ -237,20 +202,12 @@ export class TcpSender {
       // The retransmission timer: a tail loss probe on an idle Linux connection (no backoff).
       const probe = linux && k === 0 && b === 0 && !busy;
       levels.push(b);
-      const timer = t + this.wait(b);
-      let next = timer;
+      let next = t + this.wait(b);
       // Loss state: an earlier unacked segment's retransmission carries this one too.
       const carried = carriedBy.find((h) => h > t);
       if (carried !== undefined && carried < next) next = carried;
       // The earlier segment's ACK ends the backoff and re-arms the timer (Linux tcp_rearm_rto).
-      let lossRetransmit = false;
-      if (busy && headAck > t && headLoss < headAck) {
-        // The head's RTO marked this segment lost too; the ACK that ends the Loss state opens the
-        // window and it is retransmitted then (Linux `tcp_process_loss`, `tcp_xmit_retransmit_queue`).
-        next = headAck;
-        b = 0;
-        lossRetransmit = true;
-      } else if (busy && headAck > t && headAck < next) {
+      if (busy && headAck > t && headAck < next) {
         next = headAck + this.rtoMs;
         b = 0;
       }
@@ -263,9 +220,8 @@ export class TcpSender {
         if (!out.ok) out.attempt = k;
         break;
       }
-      if (probe) probeAt = next;
-      else if (!lossRetransmit) b++;
-      if (!probe && next === timer) rtoAt.push(next);
+      if (!probe) b++;
+      else probeAt = next;
       t = next;
     }
     const done = out.ackAt !== Number.POSITIVE_INFINITY ? out.ackAt : out.giveUpAt;
@@ -277,20 +233,7 @@ export class TcpSender {
       this.headLevels = levels;
       this.headArrival = out.ok ? out.attemptAt + latencyMs : Number.POSITIVE_INFINITY;
       this.headProbeAt = probeAt;
-      this.headLossAt = rtoAt[0] ?? Number.POSITIVE_INFINITY;
       this.ackAt = done;
-    }
-    if (this.window !== undefined && from === 0) {
-      // A probe that got through where the original did not repaired a loss (RFC 8985 §7.4.2).
-      const repaired =
-        out.ok && out.attempt === 1 && out.attemptAt === probeAt && out.ackAt < Number.POSITIVE_INFINITY;
-      this.window.record(
-        input.at,
-        done,
-        out.ackAt < Number.POSITIVE_INFINITY,
-        rtoAt,
-        repaired ? out.ackAt : undefined,
-      );
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
     if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
