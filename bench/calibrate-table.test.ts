@@ -1,5 +1,8 @@
-import { describe, expect, it } from "vitest";
-import { moved } from "./calibrate-pooled.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { moved, readSides } from "./calibrate-pooled.js";
 import {
   compare,
   kernelRun,
@@ -184,5 +187,34 @@ describe("pooled kernel runs", () => {
     const after = [compare(20, 40, real, good), compare(25, 40, real, bad), compare(25, 80, real, good)];
     expect(moved(before, after)).toEqual({ into: 2, out: 1 });
     expect(() => moved(before, after.slice().reverse())).toThrow(/different levels/);
+  });
+});
+
+describe("saved model sides", () => {
+  const dir = mkdtempSync(join(tmpdir(), "calib-sides-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const put = (name: string, text: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const side = { samples: 10, p50Ms: 1, p90Ms: 2, p99Ms: 3, lost: 0 };
+
+  it("reads sides saved for the same fleet and names what is wrong otherwise", () => {
+    const ok = put(
+      "ok.json",
+      JSON.stringify({ clients: 50, seconds: 60, seeds: 5, sides: { "20/40": side } }),
+    );
+    expect(readSides("--before", ok, 50, 60, ["20/40"]).sides["20/40"]).toEqual(side);
+    expect(() => readSides("--before", ok, 50, 60, ["20/40", "25/80"])).toThrow(
+      /--before .*ok.json: no model side for 25\/80/,
+    );
+    expect(() => readSides("--model-from", ok, 40, 60, [])).toThrow(
+      /--model-from .*ok.json: not model sides of 40 clients, 60 s/,
+    );
+    expect(() => readSides("--before", put("bad.json", "{"), 50, 60, [])).toThrow(
+      /--before .*bad.json: not JSON/,
+    );
+    expect(() => readSides("--before", join(dir, "none.json"), 50, 60, [])).toThrow(/cannot read it/);
   });
 });
