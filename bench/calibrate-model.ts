@@ -2,13 +2,16 @@
  * The model half of the calibration alone (no root needed): the `linux-client` fleet of pairs at
  * each loss level, p50/p90/p99 and lost, as `calibrate` runs it beside the kernel.
  *   npm run bench -- calibrate --model-only [--loss 0,5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
- *   npm run bench -- calibrate --model-only --real bench/results/calibrate-….json: the kernel's side
- *   of a recorded run beside the current model (same levels, rates, clients and seconds), as a table.
+ *   npm run bench -- calibrate --model-only --real bench/results/calibrate-….json[,…]: the kernel's side
+ *   of recorded runs (several: pooled per level-rate, with the kernel's own spread; bench/calibrate-pooled.ts)
+ *   beside the current model (same clients and seconds), as tables.
+ *   [--model-save FILE] [--model-from FILE] [--before FILE]: keep the model's sides, judge saved
+ *   ones again, say which level-runs a change moved into the target and out of it.
  *   --model-seeds N: N runs per level, pooled (mean percentiles and lost; default 1).
  */
-import { readFileSync } from "node:fs";
 import { runFleet } from "../fleet/run.js";
-import { compare, markdownTable, parseNumberList, pool, type Row, type Side } from "./calibrate-table.js";
+import { judgePooled } from "./calibrate-pooled.js";
+import { parseNumberList, pool, type Side } from "./calibrate-table.js";
 import { arg, numArg } from "./record.js";
 
 /**
@@ -55,26 +58,12 @@ export async function calibrateModel(argv: string[]): Promise<void> {
   const seeds = numArg(argv, "--model-seeds", 1);
   const recorded = arg(argv, "--real", "");
   if (recorded !== "") {
-    const run = JSON.parse(readFileSync(recorded, "utf8")) as {
-      clients?: number;
-      seconds?: number;
-      rows?: Row[];
-    };
-    if (!Array.isArray(run.rows) || typeof run.clients !== "number" || typeof run.seconds !== "number") {
-      throw new Error(`--real ${recorded}: not a calibrate result (needs clients, seconds and rows)`);
-    }
-    const rows: Row[] = [];
-    for (const r of run.rows) {
-      rows.push(
-        compare(
-          r.lossPct,
-          r.ratePerS,
-          r.real,
-          await modelSide(run.clients, r.ratePerS, run.seconds, r.lossPct, seeds),
-        ),
-      );
-    }
-    console.log(markdownTable(rows));
+    await judgePooled(
+      argv,
+      recorded.split(",").map((f) => f.trim()),
+      seeds,
+      modelSide,
+    );
     return;
   }
   const losses = parseNumberList("--loss", arg(argv, "--loss", "0,5,10,15,20,25"), 0, 90);

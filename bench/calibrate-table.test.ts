@@ -1,13 +1,23 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { moved, readSides } from "./calibrate-pooled.js";
 import {
   compare,
+  kernelRun,
+  kernelSpread,
   markdownTable,
   misses,
   nftRuleset,
   parseNumberList,
   percentile,
   pool,
+  poolKernel,
+  spreadTable,
   summarize,
+  targetCount,
+  targetLine,
 } from "./calibrate-table.js";
 
 describe("calibrate-table", () => {
@@ -85,5 +95,126 @@ describe("misses", () => {
     ]);
     // p50 counts only where the kernel's exceeds 10 ms; lost within ±2 passes however small.
     expect(misses(compare(20, 40, side(200, 1000, 3000, 1), side(100, 1000, 3000, 3)))).toEqual(["p50"]);
+  });
+});
+
+describe("pooled kernel runs", () => {
+  const side = (p50Ms: number, p90Ms: number, p99Ms: number, lost: number, samples = 100) => ({
+    samples,
+    p50Ms,
+    p90Ms,
+    p99Ms,
+    lost,
+  });
+  const file = (rows: object[], extra: object = {}) => ({ clients: 50, seconds: 60, rows, ...extra });
+  const row = (lossPct: number, ratePerS: number, real: object) => ({ lossPct, ratePerS, real, model: {} });
+
+  it("reads a result file, plain when it predates --traffic, and names the file on bad input", () => {
+    const r = kernelRun("a.json", file([row(20, 40, side(100, 700, 2000, 1))]));
+    expect(r).toEqual({
+      file: "a.json",
+      clients: 50,
+      seconds: 60,
+      traffic: "plain",
+      rows: [{ lossPct: 20, ratePerS: 40, real: side(100, 700, 2000, 1) }],
+    });
+    expect(kernelRun("b.json", file([], { traffic: "protocol" })).traffic).toBe("protocol");
+    expect(() => kernelRun("c.json", { rows: [] })).toThrow(/--real c.json: not a calibrate result/);
+    expect(() => kernelRun("d.json", file([row(20, 40, { p50Ms: 1 })]))).toThrow(
+      /--real d.json: row 0 \(20 %, 40\/s\): real needs samples/,
+    );
+    const twice = file([row(20, 40, side(1, 2, 3, 0)), row(20, 40, side(1, 2, 3, 0))]);
+    expect(() => kernelRun("e.json", twice)).toThrow(/--real e.json: 20 %, 40\/s appears twice/);
+    expect(() => kernelRun("f.json", file([], { traffic: "x" }))).toThrow(/--real f.json: traffic "x"/);
+  });
+
+  const a = kernelRun(
+    "a.json",
+    file([row(5, 40, side(1, 100, 300, 0)), row(20, 40, side(100, 600, 2000, 0))]),
+  );
+  const b = kernelRun("b.json", file([row(20, 40, side(120, 800, 3000, 20))], { traffic: "protocol" }));
+  const c = kernelRun(
+    "c.json",
+    file([row(20, 40, side(140, 1000, 4000, 40)), row(20, 80, side(1, 2, 3, 4))]),
+  );
+
+  it("pools each level-rate over the runs that measured it, saying how many", () => {
+    const { clients, seconds, levels } = poolKernel([a, b, c]);
+    expect([clients, seconds]).toEqual([50, 60]);
+    expect(levels.map((l) => [l.lossPct, l.ratePerS, l.real.runs, l.files])).toEqual([
+      [5, 40, 1, ["a.json"]],
+      [20, 40, 3, ["a.json", "b.json", "c.json"]],
+      [20, 80, 1, ["c.json"]],
+    ]);
+    expect(levels[1]?.real).toEqual({ samples: 300, p50Ms: 120, p90Ms: 800, p99Ms: 3000, lost: 20, runs: 3 });
+    const model = side(120, 800, 3000, 20);
+    const table = markdownTable([compare(20, 40, levels[1]?.real ?? model, model)]);
+    expect(table).toContain("| 20 % | 40 | 300 (3 runs) | 120 / 800 / 3,000 | 20 |");
+  });
+
+  it("refuses runs of another fleet, naming the file and the mismatch", () => {
+    const short = kernelRun("short.json", { ...file([]), seconds: 30 });
+    expect(() => poolKernel([a, short])).toThrow(/--real short.json: seconds 30, where a.json has 60/);
+    const big = kernelRun("big.json", { ...file([]), clients: 100 });
+    expect(() => poolKernel([a, big])).toThrow(/--real big.json: clients 100, where a.json has 50/);
+    expect(() => poolKernel([a, a])).toThrow(/--real a.json: given twice/);
+    expect(() => poolKernel([])).toThrow(/no kernel runs/);
+  });
+
+  it("judges each run against the pool of the others, only where there are two or more", () => {
+    const spread = kernelSpread(poolKernel([a, b, c]).levels);
+    expect(spread.map((s) => s.file)).toEqual(["a.json", "b.json", "c.json"]);
+    // a against pool(b, c) = 130 / 900 / 3,500, lost 30; b against pool(a, c) = 120 / 800 / 3,000, 20.
+    expect(spread[0]?.row.ratio).toEqual({ p50: 0.77, p90: 0.67, p99: 0.57 });
+    expect(spread[0]?.misses).toEqual(["p50", "p90", "p99", "lost"]);
+    expect(spread[1]?.misses).toEqual([]);
+    expect(spread[2]?.misses).toEqual(["p50", "p90", "p99", "lost"]);
+    const table = spreadTable(spread);
+    expect(table).toContain(
+      "| 20 % | 40 | 3 | 0.77–1.27 | 0.67–1.43 | 0.57–1.60 | 0 (30), 20 (20), 40 (10) | 1 of 3 | p50 ×2, p90 ×2, p99 ×2, lost ×2 |",
+    );
+    expect(table.split("\n")).toHaveLength(3);
+    const count = targetCount(spread.map((s) => s.misses));
+    expect(count).toEqual({ inTarget: 1, of: 3, clauseMisses: { p50: 2, p90: 2, p99: 2, lost: 2 } });
+    expect(targetLine(count)).toBe("1 of 3 in target; clause misses p50 / p90 / p99 / lost: 2 / 2 / 2 / 2");
+  });
+
+  it("counts the level-runs a change moved into the target and out of it", () => {
+    const real = side(100, 1000, 3000, 10);
+    const good = side(100, 1000, 3000, 10);
+    const bad = side(100, 1000, 3000, 40);
+    const before = [compare(20, 40, real, bad), compare(25, 40, real, good), compare(25, 80, real, bad)];
+    const after = [compare(20, 40, real, good), compare(25, 40, real, bad), compare(25, 80, real, good)];
+    expect(moved(before, after)).toEqual({ into: 2, out: 1 });
+    expect(() => moved(before, after.slice().reverse())).toThrow(/different levels/);
+  });
+});
+
+describe("saved model sides", () => {
+  const dir = mkdtempSync(join(tmpdir(), "calib-sides-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const put = (name: string, text: string) => {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const side = { samples: 10, p50Ms: 1, p90Ms: 2, p99Ms: 3, lost: 0 };
+
+  it("reads sides saved for the same fleet and names what is wrong otherwise", () => {
+    const ok = put(
+      "ok.json",
+      JSON.stringify({ clients: 50, seconds: 60, seeds: 5, sides: { "20/40": side } }),
+    );
+    expect(readSides("--before", ok, 50, 60, ["20/40"]).sides["20/40"]).toEqual(side);
+    expect(() => readSides("--before", ok, 50, 60, ["20/40", "25/80"])).toThrow(
+      /--before .*ok.json: no model side for 25\/80/,
+    );
+    expect(() => readSides("--model-from", ok, 40, 60, [])).toThrow(
+      /--model-from .*ok.json: not model sides of 40 clients, 60 s/,
+    );
+    expect(() => readSides("--before", put("bad.json", "{"), 50, 60, [])).toThrow(
+      /--before .*bad.json: not JSON/,
+    );
+    expect(() => readSides("--before", join(dir, "none.json"), 50, 60, [])).toThrow(/cannot read it/);
   });
 });

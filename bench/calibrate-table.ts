@@ -1,7 +1,8 @@
 /**
  * The calibration benchmark's pure parts: its flags (loss and rate lists), the nftables ruleset
- * that drops packets at random on the broker's port, percentiles of latency samples, and the
- * model-against-kernel table with its ratios.
+ * that drops packets at random on the broker's port, percentiles of latency samples, the
+ * model-against-kernel table with its ratios, and several recorded kernel runs pooled into one
+ * side with the kernel's own run-to-run spread (each run judged against the pool of the others).
  */
 
 /** A comma-separated list of numbers in [min, max], e.g. "5,10,15"; bad input names the flag. */
@@ -56,7 +57,7 @@ export interface Side {
   readonly p99Ms: number;
   /** Not received within 5 s of the publish (per run: the mean when `runs` > 1). */
   readonly lost: number;
-  /** Runs pooled into this side (seeds of the model); 1 when absent. */
+  /** Runs pooled into this side (seeds of the model, recorded kernel runs); 1 when absent. */
   readonly runs?: number;
 }
 
@@ -149,7 +150,184 @@ export function markdownTable(rows: readonly Row[]): string {
   const body = rows.map((w) => {
     const side = (s: Side) => `${ms(s.p50Ms)} / ${ms(s.p90Ms)} / ${ms(s.p99Ms)}`;
     const ratio = [w.ratio.p50, w.ratio.p90, w.ratio.p99].map((x) => (Number.isNaN(x) ? "–" : x.toFixed(2)));
-    return `| ${w.lossPct} % | ${w.ratePerS} | ${w.real.samples} | ${side(w.real)} | ${w.real.lost} | ${w.model.samples}${runs(w.model)} | ${side(w.model)} | ${w.model.lost} | ${ratio.join(" / ")} | ${misses(w).join(", ") || "–"} |`;
+    return `| ${w.lossPct} % | ${w.ratePerS} | ${w.real.samples}${runs(w.real)} | ${side(w.real)} | ${w.real.lost} | ${w.model.samples}${runs(w.model)} | ${side(w.model)} | ${w.model.lost} | ${ratio.join(" / ")} | ${misses(w).join(", ") || "–"} |`;
+  });
+  return [...head, ...body].join("\n");
+}
+
+/** How many judged rows meet every clause of the target, and how many miss each clause. */
+export interface TargetCount {
+  readonly inTarget: number;
+  readonly of: number;
+  readonly clauseMisses: {
+    readonly p50: number;
+    readonly p90: number;
+    readonly p99: number;
+    readonly lost: number;
+  };
+}
+
+export function targetCount(missed: readonly (readonly string[])[]): TargetCount {
+  const n = (c: string) => missed.filter((m) => m.includes(c)).length;
+  return {
+    inTarget: missed.filter((m) => m.length === 0).length,
+    of: missed.length,
+    clauseMisses: { p50: n("p50"), p90: n("p90"), p99: n("p99"), lost: n("lost") },
+  };
+}
+
+/** "6 of 10 in target; clause misses p50 / p90 / p99 / lost: 1 / 2 / 3 / 4". */
+export function targetLine(c: TargetCount): string {
+  const m = c.clauseMisses;
+  return `${c.inTarget} of ${c.of} in target; clause misses p50 / p90 / p99 / lost: ${m.p50} / ${m.p90} / ${m.p99} / ${m.lost}`;
+}
+
+/** One recorded kernel run (a `calibrate` result file), as `--real` reads it. */
+export interface KernelRun {
+  readonly file: string;
+  readonly clients: number;
+  readonly seconds: number;
+  /** `--traffic` of the run; "plain" for a file recorded before the flag existed. */
+  readonly traffic: string;
+  readonly rows: readonly { readonly lossPct: number; readonly ratePerS: number; readonly real: Side }[];
+}
+
+const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+
+/** Checks a parsed result file; bad input names the file and what is wrong with it. */
+export function kernelRun(file: string, json: unknown): KernelRun {
+  const bad = (what: string) => new Error(`--real ${file}: ${what}`);
+  const o = (json ?? {}) as { clients?: unknown; seconds?: unknown; traffic?: unknown; rows?: unknown };
+  if (!isNum(o.clients) || !isNum(o.seconds) || !Array.isArray(o.rows)) {
+    throw bad("not a calibrate result (needs clients, seconds and rows)");
+  }
+  if (o.traffic !== undefined && o.traffic !== "plain" && o.traffic !== "protocol") {
+    throw bad(`traffic "${String(o.traffic)}" is neither plain nor protocol`);
+  }
+  const seen = new Set<string>();
+  const rows = o.rows.map((r: { lossPct?: unknown; ratePerS?: unknown; real?: Partial<Side> }, i: number) => {
+    const s = r.real;
+    if (!isNum(r.lossPct) || !isNum(r.ratePerS) || s === undefined)
+      throw bad(`row ${i} has no lossPct, ratePerS or real`);
+    if (![s.samples, s.p50Ms, s.p90Ms, s.p99Ms, s.lost].every(isNum)) {
+      throw bad(
+        `row ${i} (${r.lossPct} %, ${r.ratePerS}/s): real needs samples, p50Ms, p90Ms, p99Ms and lost`,
+      );
+    }
+    const key = `${r.lossPct}/${r.ratePerS}`;
+    if (seen.has(key)) throw bad(`${r.lossPct} %, ${r.ratePerS}/s appears twice`);
+    seen.add(key);
+    const real: Side = {
+      samples: s.samples,
+      p50Ms: s.p50Ms,
+      p90Ms: s.p90Ms,
+      p99Ms: s.p99Ms,
+      lost: s.lost,
+    } as Side;
+    return { lossPct: r.lossPct, ratePerS: r.ratePerS, real };
+  });
+  return { file, clients: o.clients, seconds: o.seconds, traffic: (o.traffic as string) ?? "plain", rows };
+}
+
+/** One level-rate of several kernel runs: each run's side, and their pool. */
+export interface KernelLevel {
+  readonly lossPct: number;
+  readonly ratePerS: number;
+  readonly singles: readonly Side[];
+  readonly files: readonly string[];
+  /** `pool(singles)`: its `runs` says how many kernel runs the row pools. */
+  readonly real: Side;
+}
+
+/**
+ * Several kernel runs pooled per level-rate as the model's seeds are (`pool`). Every run must have
+ * the first's clients and seconds (else the error names the file and the mismatch); a level-rate
+ * pools the runs that measured it, so a row may pool fewer runs than were given. Ordered by rate,
+ * then loss, as `calibrate` runs them.
+ */
+export function poolKernel(runs: readonly KernelRun[]): {
+  clients: number;
+  seconds: number;
+  levels: KernelLevel[];
+} {
+  const first = runs[0];
+  if (first === undefined) throw new Error("--real: no kernel runs given");
+  const files = new Set<string>();
+  for (const r of runs) {
+    if (files.has(r.file)) throw new Error(`--real ${r.file}: given twice`);
+    files.add(r.file);
+    for (const k of ["clients", "seconds"] as const) {
+      if (r[k] !== first[k]) {
+        throw new Error(
+          `--real ${r.file}: ${k} ${r[k]}, where ${first.file} has ${first[k]}: runs pooled must match`,
+        );
+      }
+    }
+  }
+  const keys = new Map<string, { lossPct: number; ratePerS: number }>();
+  for (const r of runs) for (const w of r.rows) keys.set(`${w.lossPct}/${w.ratePerS}`, w);
+  const levels = [...keys.values()]
+    .sort((a, b) => a.ratePerS - b.ratePerS || a.lossPct - b.lossPct)
+    .map(({ lossPct, ratePerS }) => {
+      const have = runs.flatMap((r) => {
+        const w = r.rows.find((x) => x.lossPct === lossPct && x.ratePerS === ratePerS);
+        return w === undefined ? [] : [{ file: r.file, side: w.real }];
+      });
+      const singles = have.map((h) => h.side);
+      return { lossPct, ratePerS, singles, files: have.map((h) => h.file), real: pool(singles) };
+    });
+  return { clients: first.clients, seconds: first.seconds, levels };
+}
+
+/** One single kernel run of a level judged against the pool of the other runs of that level. */
+export interface SpreadRun {
+  readonly file: string;
+  readonly row: Row;
+  readonly misses: string[];
+}
+
+/**
+ * The kernel's own spread: for each level-rate with two or more runs, each run judged against the
+ * pool of the others by the model's target (`misses`) — the noise floor no model can beat.
+ */
+export function kernelSpread(levels: readonly KernelLevel[]): SpreadRun[] {
+  const out: SpreadRun[] = [];
+  for (const l of levels) {
+    if (l.singles.length < 2) continue;
+    l.singles.forEach((one, i) => {
+      const others = pool(l.singles.filter((_, j) => j !== i));
+      const row = compare(l.lossPct, l.ratePerS, others, one);
+      out.push({ file: l.files[i] as string, row, misses: misses(row) });
+    });
+  }
+  return out;
+}
+
+/** The spread as a Markdown table: one row per level-rate, each run ÷ the pool of the others. */
+export function spreadTable(spread: readonly SpreadRun[]): string {
+  const head = [
+    "| loss | rate/s | kernel runs | each run ÷ the others' pool p50 | p90 | p99 | each run's lost (others' mean) | runs in target | misses |",
+    "| ---: | ---: | ---: | --- | --- | --- | --- | ---: | --- |",
+  ];
+  const groups = new Map<string, SpreadRun[]>();
+  for (const s of spread) {
+    const k = `${s.row.lossPct}/${s.row.ratePerS}`;
+    groups.set(k, [...(groups.get(k) ?? []), s]);
+  }
+  const range = (xs: number[]) => {
+    const ok = xs.filter((x) => !Number.isNaN(x));
+    if (ok.length === 0) return "–";
+    const [lo, hi] = [Math.min(...ok), Math.max(...ok)];
+    return lo === hi ? lo.toFixed(2) : `${lo.toFixed(2)}–${hi.toFixed(2)}`;
+  };
+  const body = [...groups.values()].map((g) => {
+    const w = (g[0] as SpreadRun).row;
+    const lost = g.map((s) => `${s.row.model.lost} (${s.row.real.lost})`).join(", ");
+    const c = targetCount(g.map((s) => s.misses));
+    const m = Object.entries(c.clauseMisses)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k} ×${n}`);
+    return `| ${w.lossPct} % | ${w.ratePerS} | ${g.length} | ${range(g.map((s) => s.row.ratio.p50))} | ${range(g.map((s) => s.row.ratio.p90))} | ${range(g.map((s) => s.row.ratio.p99))} | ${lost} | ${c.inTarget} of ${g.length} | ${m.join(", ") || "–"} |`;
   });
   return [...head, ...body].join("\n");
 }
