@@ -5,9 +5,8 @@
  * stream's writes wait for the client's credit (node/port-window.ts; a socket's full buffer:
  * `writableLength` grows and the outbound guard sees it); its reads grant credit only as the broker
  * takes them. A client's nap cell, sent first, is notified after every batch posted to it (the
- * client thread's nap ends then). While nothing
- * listens (a killed broker), opens are refused; cut() ends every stream at once and drops what was
- * not sent, as a dead process's sockets.
+ * client thread's nap ends then). While nothing listens (a killed broker), opens are refused; cut()
+ * ends every stream at once and drops what was not sent, as a dead process's sockets.
  */
 import { Duplex } from "node:stream";
 import {

@@ -63,8 +63,8 @@ export function napCell(): SharedArrayBuffer {
  *   every modeled sub-millisecond cost;
  * - an exact timer sleeps on `setTimeout` until 2 ms before its instant, then waits on the event
  *   loop (which keeps serving sockets, in naps of at most 0.2 ms off the main thread, which the
- *   broker thread's posts cut short) until the instant has come. Only bytes a node puts on the wire need that: they are when the broker and the
- *   other nodes see the model's instants.
+ *   broker thread's posts cut short) until the instant has come. Only bytes a node puts on the wire
+ *   need that: they are when the broker and the other nodes see the model's instants.
  */
 export class RealScheduler implements Scheduler {
   private readonly exact = new TimerHeap();

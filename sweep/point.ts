@@ -78,9 +78,9 @@ export interface PointSpec {
 /** The last seconds of the press phase have no presses, so every press is judged under the loss. */
 const PRESS_TAIL_S = 5;
 /**
- * Up to this many nodes a wall-clock point's fleet runs in one worker thread unless told otherwise: a thread
- * keeps up with far more, and each further thread on a small machine makes every thread wait longer
- * for a core, which shows in the wall-clock latencies (docs/sweep.md, "Why they differ").
+ * Up to this many nodes a wall-clock point's fleet runs in one worker thread unless told otherwise:
+ * a thread keeps up with far more, and each further thread on a small machine makes every thread
+ * wait longer for a core, which shows in the wall-clock latencies (docs/sweep.md, "Why they differ").
  */
 const ONE_WORKER_UP_TO = 1000;
 
