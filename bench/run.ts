@@ -9,6 +9,7 @@ import { faults } from "./faults.js";
 import { fidelity } from "./fidelity.js";
 import { fleet, scale } from "./fleet.js";
 import { fuzz } from "./fuzz.js";
+import { hostShare } from "./host-share.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
 import { shards } from "./shards.js";
@@ -21,6 +22,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   scale,
   overhead,
   fidelity,
+  "host-share": hostShare,
   "console-lag": consoleLag,
   faults,
   "login-flood": loginFlood,

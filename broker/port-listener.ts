@@ -4,9 +4,9 @@
  * accepted socket is (so admission, the frame limit and the conformance gate apply unchanged). A
  * stream's writes wait for the client's credit (node/port-window.ts; a socket's full buffer:
  * `writableLength` grows and the outbound guard sees it); its reads grant credit only as the broker
- * takes them. While nothing
- * listens (a killed broker), opens are refused; cut() ends every stream at once and drops what was
- * not sent, as a dead process's sockets.
+ * takes them. A client's nap cell, sent first, is notified after every batch posted to it (the
+ * client thread's nap ends then). While nothing listens (a killed broker), opens are refused; cut()
+ * ends every stream at once and drops what was not sent, as a dead process's sockets.
  */
 import { Duplex } from "node:stream";
 import {
@@ -113,14 +113,25 @@ export class PortStream extends Duplex {
 class PortLink {
   readonly writer: FrameWriter;
   private readonly streams = new Map<number, PortStream>();
+  /** The client thread's nap cell (node/scheduler.ts napCell), notified after every batch posted. */
+  private wake: Int32Array | undefined;
 
   constructor(
     private readonly listener: PortListener,
     readonly port: ListenerPort,
     readonly address: string,
   ) {
-    this.writer = new FrameWriter(port);
+    this.writer = new FrameWriter({
+      postMessage: (batch, transfer) => {
+        port.postMessage(batch, transfer);
+        if (this.wake) Atomics.notify(this.wake, 0);
+      },
+    });
     port.on("message", (batch) => {
+      if (batch instanceof SharedArrayBuffer && batch.byteLength >= 4 && this.wake === undefined) {
+        this.wake = new Int32Array(batch, 0, 1);
+        return;
+      }
       try {
         readBatch(batch, (f) => this.onFrame(f));
       } catch (e) {

@@ -3,16 +3,20 @@
  * streams multiplexed over one MessagePort to a broker in another thread of this process, in place
  * of TCP sockets — the same MQTT bytes, no file descriptor. Like a socket, a wire holds back what the
  * broker has not made room for (its window, node/port-window.ts), hands on whole packets, and
- * reports a refused open (no broker listening) or a connection the broker cut.
+ * reports a refused open (no broker listening) or a connection the broker cut. The port's first
+ * message is the thread's nap cell (node/scheduler.ts napCell), for the broker's side to wake it by.
  */
 import { FrameSplitter } from "./mqtt-frames.js";
 import { type BatchSink, type Frame, FrameKind, FrameWriter, readBatch } from "./port-frames.js";
 import { SendWindow } from "./port-window.js";
+import { napCell } from "./scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "./wire.js";
 
 /** What the client side needs of a MessagePort. */
 export interface PortLike extends BatchSink {
   on(event: "message", listener: (batch: unknown) => void): unknown;
+  /** Batches; and first, once, this thread's nap cell, which the broker's side notifies when it posts. */
+  postMessage(message: ArrayBuffer | SharedArrayBuffer, transfer?: ArrayBuffer[]): void;
 }
 
 class PortWire implements Wire {
@@ -97,6 +101,8 @@ class PortMux {
 
   constructor(port: PortLike, onError: (err: Error) => void) {
     this.writer = new FrameWriter(port);
+    // The broker thread wakes this one when it posts, instead of leaving a batch until a nap ends.
+    port.postMessage(napCell());
     port.on("message", (batch) => {
       try {
         readBatch(batch, (f) => this.wires.get(f.stream)?.onFrame(f));

@@ -38,11 +38,20 @@ const SPIN_MS = 2;
 /**
  * While an exact timer is close, a worker thread sleeps at most this long between turns of its event
  * loop instead of spinning them: a thread spinning for every write took 30 % of a core at 2,500
- * nodes. Packets arriving meanwhile are read up to this much later — never earlier. The main thread
- * (nodes beside the broker) spins: sleeping there would hold the broker up.
+ * nodes. The broker thread ends a nap when it posts to the thread (napCell); anything else arriving
+ * meanwhile is read up to this much later — never earlier. The main thread (nodes beside the broker)
+ * spins: sleeping there would hold the broker up.
  */
 const NAP_MS = 0.2;
 const NAP_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * This thread's nap cell: a thread that posts it a message and then calls `Atomics.notify` on the
+ * cell (index 0) ends its nap, so what it sent is read at once rather than up to NAP_MS later.
+ */
+export function napCell(): SharedArrayBuffer {
+  return NAP_CELL.buffer as SharedArrayBuffer;
+}
 
 /**
  * Wall time from `performance.now()` (or a given origin; `RealScheduler.epoch()` counts from the Unix
@@ -53,9 +62,9 @@ const NAP_CELL = new Int32Array(new SharedArrayBuffer(4));
  *   up to 1 ms before its instant — rounding it up to a timer would add a millisecond or more to
  *   every modeled sub-millisecond cost;
  * - an exact timer sleeps on `setTimeout` until 2 ms before its instant, then waits on the event
- *   loop (which keeps serving sockets, in naps of at most 0.2 ms off the main thread) until the
- *   instant has come. Only bytes a node puts on the wire need that: they are when the broker and the
- *   other nodes see the model's instants.
+ *   loop (which keeps serving sockets, in naps of at most 0.2 ms off the main thread, which the
+ *   broker thread's posts cut short) until the instant has come. Only bytes a node puts on the wire
+ *   need that: they are when the broker and the other nodes see the model's instants.
  */
 export class RealScheduler implements Scheduler {
   private readonly exact = new TimerHeap();
@@ -115,16 +124,21 @@ export class RealScheduler implements Scheduler {
     this.spin ??= setImmediate(this.tick);
   }
 
+  /**
+   * One turn of the wait for exact timers: nap first, then run what is due, and return — so what the
+   * timers wrote is posted (node/port-frames.ts posts bytes once the task that wrote them is done)
+   * before the thread naps again, not after.
+   */
   private readonly tick = (): void => {
     this.spin = undefined;
-    this.exact.runDue(this.now());
-    const next = this.exact.peek();
-    if (next === undefined) return;
+    const first = this.exact.peek();
+    if (first === undefined) return;
     if (!isMainThread) {
-      const wait = Math.min(next.at - this.now(), NAP_MS);
+      const wait = Math.min(first.at - this.now(), NAP_MS);
       if (wait > 0.02) Atomics.wait(NAP_CELL, 0, 0, wait);
     }
-    this.spin = setImmediate(this.tick);
+    this.exact.runDue(this.now());
+    if (this.exact.peek() !== undefined) this.spin = setImmediate(this.tick);
   };
 }
 

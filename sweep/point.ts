@@ -77,6 +77,12 @@ export interface PointSpec {
 
 /** The last seconds of the press phase have no presses, so every press is judged under the loss. */
 const PRESS_TAIL_S = 5;
+/**
+ * Up to this many nodes a wall-clock point's fleet runs in one worker thread unless told otherwise:
+ * a thread keeps up with far more, and each further thread on a small machine makes every thread
+ * wait longer for a core, which shows in the wall-clock latencies (docs/sweep.md, "Why they differ").
+ */
+const ONE_WORKER_UP_TO = 1000;
 
 export async function runPoint(spec: PointSpec): Promise<PointResult> {
   return (await runPointWithReport(spec)).point;
@@ -99,7 +105,7 @@ export async function runPointWithReport(
       durationS: f.seconds + PRESS_TAIL_S,
       settleS: f.settleS,
       progressEveryS: 3600,
-      workers: spec.workers,
+      workers: spec.workers ?? (spec.clock !== "virtual" && f.nodes <= ONE_WORKER_UP_TO ? 1 : undefined),
       pressesEndEarlyS: PRESS_TAIL_S,
       ...(spec.overrides ? { profileOverrides: spec.overrides } : {}),
       ...(spec.faults ? { faults: spec.faults.entries, faultsSpec: spec.faults.spec } : {}),

@@ -16,6 +16,7 @@ import {
   STREAM_WINDOW,
 } from "../../node/port-frames.js";
 import { portWire } from "../../node/port-wire.js";
+import { napCell } from "../../node/scheduler.js";
 import type { Wire } from "../../node/wire.js";
 import { PortListener, type PortStream } from "../port-listener.js";
 import { startBroker } from "../server.js";
@@ -41,6 +42,14 @@ function publish(i: number, n: number): Buffer {
     dup: false,
   });
 }
+
+/** `Atomics.waitAsync` (Node 16+; not in this project's TypeScript lib). */
+type WaitAsync = (
+  cell: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+) => { async: boolean; value: Promise<"ok" | "timed-out"> | "not-equal" | "timed-out" };
 
 /** Runs `fn` on every batch `port` receives, decoded. */
 function frames(port: MessagePort, fn: (f: Frame) => void): void {
@@ -144,6 +153,20 @@ describe("in-memory transport", () => {
     client.close();
     await once(s, "close");
     expect(listener.streams).toBe(0);
+  });
+
+  it("wakes the client thread when it posts to it: its nap cell, sent first, is notified", async () => {
+    const { client, broker } = channel();
+    const listener = new PortListener();
+    listener.attach(broker, "in-process");
+    listener.listen(() => {});
+    const cell = new Int32Array(napCell());
+    const wire = portWire(client)({ packet: () => {}, closed: () => {} });
+    wire.write(publish(1, 10));
+    // The broker grants credit for the bytes: a batch to the client, and the cell notified.
+    const woken = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(cell, 0, 0, 10_000);
+    expect(woken.async).toBe(true);
+    expect(await woken.value).toBe("ok");
   });
 
   it("rejects bad batches, naming what is wrong", () => {
