@@ -9,6 +9,7 @@ import {
   type ConvergenceInput,
   type ConvergenceReport,
   computeConvergence,
+  convergenceOf,
   type FollowerSync,
 } from "./convergence.js";
 
@@ -87,8 +88,10 @@ export class IncrementalConvergence {
         }
       }
     }
+    // The sorted ids stay right unless a follower appears or goes: most passes only change statuses.
+    const had = new Set<NodeId>();
     for (const id of reached) {
-      if (this.results.delete(id)) this.sortedStale = true;
+      if (this.results.delete(id)) had.add(id);
     }
     // The part in the input's order, as the full computation would visit it.
     const at: number[] = [];
@@ -97,10 +100,13 @@ export class IncrementalConvergence {
       if (i !== undefined) at.push(i);
     }
     const part = at.sort((a, b) => a - b).map((i) => nodes[i] as ConvergenceInput);
-    for (const f of computeConvergence(part).followers) {
+    let kept = 0;
+    for (const f of convergenceOf(part, false).followers) {
       this.results.set(f.id, f);
-      this.sortedStale = true;
+      if (had.has(f.id)) kept++;
+      else this.sortedStale = true;
     }
+    if (kept !== had.size) this.sortedStale = true;
   }
 
   private report(): ConvergenceReport {

@@ -50,6 +50,14 @@ export interface ConvergenceReport {
  * its two newest members and a node excludes itself by taking the other one.
  */
 export function computeConvergence(nodes: readonly ConvergenceInput[]): ConvergenceReport {
+  return convergenceOf(nodes, true);
+}
+
+/**
+ * computeConvergence's work; with `sorted` false the followers come in no set order (for a caller
+ * that files them by id anyway: sorting every id of a large fleet on each pass was a part of its cost).
+ */
+export function convergenceOf(nodes: readonly ConvergenceInput[], sorted: boolean): ConvergenceReport {
   const byId = new Map<NodeId, ConvergenceInput>();
   for (const n of nodes) byId.set(n.id, n);
   const edges = (id: NodeId): readonly NodeId[] => byId.get(id)?.sources ?? [];
@@ -97,7 +105,8 @@ export function computeConvergence(nodes: readonly ConvergenceInput[]): Converge
   const followers: FollowerSync[] = [];
   let inSync = 0;
   let known = 0;
-  for (const id of [...byId.keys()].sort(byBytes)) {
+  const ids = [...byId.keys()];
+  for (const id of sorted ? ids.sort(byBytes) : ids) {
     const node = byId.get(id);
     if (!node || node.sources.length === 0) continue;
     const ci = comp.index.get(id) ?? -1;
@@ -144,6 +153,13 @@ interface Components {
   readonly index: ReadonlyMap<NodeId, number>;
 }
 
+/** Tarjan's walk through one node: its id, its sources among the known ids, the next to look at. */
+interface Frame {
+  readonly id: NodeId;
+  next: number;
+  readonly out: readonly NodeId[];
+}
+
 /** Iterative Tarjan (fleets can form chains longer than the call stack allows). */
 function tarjan(ids: readonly NodeId[], edges: (id: NodeId) => readonly NodeId[]): Components {
   const known = new Set(ids);
@@ -154,10 +170,22 @@ function tarjan(ids: readonly NodeId[], edges: (id: NodeId) => readonly NodeId[]
   const components: NodeId[][] = [];
   const index = new Map<NodeId, number>();
   let counter = 0;
+  // A node's sources among the known ids, filtered once per visit (not once per step of it).
+  const visit = (id: NodeId): Frame => {
+    const all = edges(id);
+    let out = all;
+    for (const s of all) {
+      if (!known.has(s)) {
+        out = all.filter((x) => known.has(x));
+        break;
+      }
+    }
+    return { id, next: 0, out };
+  };
 
   for (const root of ids) {
     if (order.has(root)) continue;
-    const work: { id: NodeId; next: number }[] = [{ id: root, next: 0 }];
+    const work: Frame[] = [visit(root)];
     order.set(root, counter);
     low.set(root, counter++);
     stack.push(root);
@@ -165,7 +193,7 @@ function tarjan(ids: readonly NodeId[], edges: (id: NodeId) => readonly NodeId[]
     while (work.length > 0) {
       const frame = work[work.length - 1];
       if (!frame) break;
-      const out = edges(frame.id).filter((s) => known.has(s));
+      const out = frame.out;
       if (frame.next < out.length) {
         const s = out[frame.next++];
         if (s === undefined) continue;
@@ -174,7 +202,7 @@ function tarjan(ids: readonly NodeId[], edges: (id: NodeId) => readonly NodeId[]
           low.set(s, counter++);
           stack.push(s);
           onStack.add(s);
-          work.push({ id: s, next: 0 });
+          work.push(visit(s));
         } else if (onStack.has(s)) {
           low.set(frame.id, Math.min(low.get(frame.id) ?? 0, order.get(s) ?? 0));
         }
