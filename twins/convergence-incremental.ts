@@ -77,7 +77,10 @@ export class IncrementalConvergence {
   private recompute(dirty: readonly NodeId[], nodes: readonly ConvergenceInput[]): void {
     // Past a quarter of the fleet, the changed components are most of it (a busy fleet between two
     // passes): computing everything costs less than finding them.
-    if (dirty.length * WHOLE_FLEET_SHARE > nodes.length) return this.recomputeAll(nodes);
+    if (dirty.length * WHOLE_FLEET_SHARE > nodes.length) {
+      this.recomputeAll(nodes);
+      return;
+    }
     const reached = new Set<NodeId>(dirty);
     const queue = [...dirty];
     for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
