@@ -4,7 +4,9 @@
  * the run's own timers (its phases, waits, faults, metrics) and the twins service's, and every packet
  * the twins service receives — it lets the host run the promise continuations they resolved before
  * virtual time moves on, so async code sees each message at the virtual time it arrived: a run is
- * the same for the same seed. Its pace is `max` (as fast as the CPU allows; headless runs) or a
+ * the same for the same seed. A host turn is taken only after a callback that made or settled a
+ * promise (a V8 promise hook tells): most packets are handled synchronously, and a turn for each
+ * was a tenth of a large run's time. Its pace is `max` (as fast as the CPU allows; headless runs) or a
  * speed — virtual seconds per wall second — that a watching console sets, pauses and resumes.
  */
 import {
@@ -16,9 +18,15 @@ import {
   type Timer,
 } from "../node/scheduler.js";
 import type { WireFactory } from "../node/wire.js";
+import { PromiseWatch } from "./promise-watch.js";
 
 /** Host turns in a row with no timer left and the run not over before it counts as stuck. */
 const IDLE_TURNS_MAX = 10_000;
+/**
+ * Marked callbacks in a row that made no promise before the host gets a turn anyway: nothing of the
+ * run waits on it then, but its own I/O does (progress lines, a signal, the console's page).
+ */
+const QUIET_TURNS_MAX = 256;
 /** Longest wall wait between looks at the pace (a key may change it meanwhile), ms. */
 const PACE_LOOK_MS = 50;
 /** A paced run more than this far behind its pace (wall ms) drops the debt instead of racing. */
@@ -116,16 +124,27 @@ export class VirtualClock {
         over = true;
       },
     );
-    let idle = 0;
-    while (!over) {
-      this.marked = false;
-      if (this.pace_.speed === "max" && !this.pace_.paused) this.fake.runUntilStopped(() => this.marked);
-      else if (await this.paced()) continue;
-      await hostTurn();
-      if (over || this.fake.nextAt() !== undefined) idle = 0;
-      else if (++idle > IDLE_TURNS_MAX) {
-        throw new Error(`the virtual run has nothing left to run at ${this.fake.now().toFixed(1)} ms`);
+    const watch = PromiseWatch.start();
+    try {
+      let idle = 0;
+      let quiet = 0;
+      while (!over) {
+        this.marked = false;
+        watch.mark();
+        if (this.pace_.speed === "max" && !this.pace_.paused) {
+          this.fake.runUntilStopped(() => this.marked);
+          // No promise made or settled: no continuation waits, and virtual time may move on at once.
+          if (this.marked && !watch.seen() && ++quiet < QUIET_TURNS_MAX) continue;
+        } else if (await this.paced()) continue;
+        quiet = 0;
+        await hostTurn();
+        if (over || this.fake.nextAt() !== undefined) idle = 0;
+        else if (++idle > IDLE_TURNS_MAX) {
+          throw new Error(`the virtual run has nothing left to run at ${this.fake.now().toFixed(1)} ms`);
+        }
       }
+    } finally {
+      watch.stop();
     }
   }
 

@@ -68,13 +68,19 @@ export function encode(prefix: Prefix, msg: Message): Encoded {
  * Throws ProtocolError with the reason; anything else thrown would be a bug.
  */
 export function decode(prefix: Prefix, topic: string, payload: Uint8Array | string, qos: 0 | 1 = 0): Message {
-  const text = typeof payload === "string" ? payload : Buffer.from(payload).toString("latin1");
+  const text = typeof payload === "string" ? payload : latin1(payload);
   const payloadBytes = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
   const size = publishPacketBytes(Buffer.byteLength(topic, "utf8"), payloadBytes, qos);
   if (size > MAX_PACKET_BYTES) {
     throw new ProtocolError("too-long", `packet of ${size} bytes exceeds PubSubClient's ${MAX_PACKET_BYTES}`);
   }
   return decodePayload(parseTopic(prefix, topic), text);
+}
+
+/** The bytes as latin1 text, read in place (Buffer.from of a Uint8Array would copy them first). */
+function latin1(bytes: Uint8Array): string {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b.toString("latin1");
 }
 
 function decodePayload(t: ParsedTopic, text: string): Message {

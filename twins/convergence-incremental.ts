@@ -9,8 +9,12 @@ import {
   type ConvergenceInput,
   type ConvergenceReport,
   computeConvergence,
+  convergenceOf,
   type FollowerSync,
 } from "./convergence.js";
+
+/** Changed ids past 1/this of the fleet are recomputed with the whole fleet, not component by component. */
+const WHOLE_FLEET_SHARE = 4;
 
 export class IncrementalConvergence {
   /** The previous call's input, in its order, and by id. */
@@ -19,7 +23,7 @@ export class IncrementalConvergence {
   private readonly position = new Map<NodeId, number>();
   /** Reverse edges: who lists an id among its sources (the id need not be a known node). */
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
-  private readonly results = new Map<NodeId, FollowerSync>();
+  private results = new Map<NodeId, FollowerSync>();
   private sorted: NodeId[] = [];
   private sortedStale = true;
 
@@ -71,6 +75,12 @@ export class IncrementalConvergence {
 
   /** Recomputes the components holding `dirty` ids, in the current graph. */
   private recompute(dirty: readonly NodeId[], nodes: readonly ConvergenceInput[]): void {
+    // Past a quarter of the fleet, the changed components are most of it (a busy fleet between two
+    // passes): computing everything costs less than finding them.
+    if (dirty.length * WHOLE_FLEET_SHARE > nodes.length) {
+      this.recomputeAll(nodes);
+      return;
+    }
     const reached = new Set<NodeId>(dirty);
     const queue = [...dirty];
     for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
@@ -87,8 +97,10 @@ export class IncrementalConvergence {
         }
       }
     }
+    // The sorted ids stay right unless a follower appears or goes: most passes only change statuses.
+    const had = new Set<NodeId>();
     for (const id of reached) {
-      if (this.results.delete(id)) this.sortedStale = true;
+      if (this.results.delete(id)) had.add(id);
     }
     // The part in the input's order, as the full computation would visit it.
     const at: number[] = [];
@@ -97,10 +109,25 @@ export class IncrementalConvergence {
       if (i !== undefined) at.push(i);
     }
     const part = at.sort((a, b) => a - b).map((i) => nodes[i] as ConvergenceInput);
-    for (const f of computeConvergence(part).followers) {
+    let kept = 0;
+    for (const f of convergenceOf(part, false).followers) {
       this.results.set(f.id, f);
-      this.sortedStale = true;
+      if (had.has(f.id)) kept++;
+      else this.sortedStale = true;
     }
+    if (kept !== had.size) this.sortedStale = true;
+  }
+
+  /** Every follower afresh; the ids stay sorted if they are the same followers as before. */
+  private recomputeAll(nodes: readonly ConvergenceInput[]): void {
+    const before = this.results;
+    const results = new Map<NodeId, FollowerSync>();
+    for (const f of convergenceOf(nodes, false).followers) {
+      results.set(f.id, f);
+      if (!before.has(f.id)) this.sortedStale = true;
+    }
+    if (results.size !== before.size) this.sortedStale = true;
+    this.results = results;
   }
 
   private report(): ConvergenceReport {

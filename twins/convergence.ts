@@ -50,74 +50,93 @@ export interface ConvergenceReport {
  * its two newest members and a node excludes itself by taking the other one.
  */
 export function computeConvergence(nodes: readonly ConvergenceInput[]): ConvergenceReport {
-  const byId = new Map<NodeId, ConvergenceInput>();
-  for (const n of nodes) byId.set(n.id, n);
-  const edges = (id: NodeId): readonly NodeId[] => byId.get(id)?.sources ?? [];
-  const stampOf = (id: NodeId): Stamp | undefined => byId.get(id)?.stamp;
+  return convergenceOf(nodes, true);
+}
 
-  const comp = tarjan([...byId.keys()], edges);
+/**
+ * computeConvergence's work; with `sorted` false the followers come in no set order (for a caller
+ * that files them by id anyway: sorting every id of a large fleet on each pass was a part of its cost).
+ */
+export function convergenceOf(nodes: readonly ConvergenceInput[], sorted: boolean): ConvergenceReport {
+  // Nodes by number, in the order their ids first appear (a repeated id: the last entry counts).
+  const index = new Map<NodeId, number>();
+  const inputs: ConvergenceInput[] = [];
+  for (const n of nodes) {
+    const i = index.get(n.id);
+    if (i === undefined) {
+      index.set(n.id, inputs.length);
+      inputs.push(n);
+    } else inputs[i] = n;
+  }
+  const g = followGraph(inputs, index);
+  const comp = tarjan(g);
+  const stampOf = (i: number): Stamp | undefined => (inputs[i] as ConvergenceInput).stamp;
+
   // Tarjan emits components so that every component reachable from C is emitted before C.
-  const upstreamMax: (Stamp | undefined)[] = [];
-  const top1: (NodeId | undefined)[] = [];
-  const top2: (NodeId | undefined)[] = [];
-  comp.components.forEach((members, ci) => {
+  const count = comp.start.length - 1;
+  const upstreamMax: (Stamp | undefined)[] = new Array(count);
+  const top1 = new Int32Array(count).fill(-1);
+  const top2 = new Int32Array(count).fill(-1);
+  const componentMax = (ci: number): Stamp | undefined => {
+    const t = top1[ci] as number;
+    return t < 0 ? undefined : stampOf(t);
+  };
+  for (let ci = 0; ci < count; ci++) {
     let best: Stamp | undefined;
-    let first: NodeId | undefined;
-    let second: NodeId | undefined;
-    for (const m of members) {
-      for (const s of edges(m)) {
-        const cs = comp.index.get(s);
-        if (cs === undefined) {
-          best = newest(best, stampOf(s));
-        } else if (cs !== ci) {
+    let first = -1;
+    let second = -1;
+    for (let k = comp.start[ci] as number; k < (comp.start[ci + 1] as number); k++) {
+      const m = comp.members[k] as number;
+      for (let e = g.start[m] as number; e < (g.start[m + 1] as number); e++) {
+        const cs = comp.of[g.edges[e] as number] as number;
+        if (cs !== ci) {
           best = newest(best, upstreamMax[cs]);
           best = newest(best, componentMax(cs));
         }
       }
       const st = stampOf(m);
       if (st === undefined) continue;
-      const f = first === undefined ? undefined : stampOf(first);
+      const f = first < 0 ? undefined : stampOf(first);
       if (f === undefined || compareStamps(st, f) > 0) {
         second = first;
         first = m;
       } else {
-        const s2 = second === undefined ? undefined : stampOf(second);
+        const s2 = second < 0 ? undefined : stampOf(second);
         if (s2 === undefined || compareStamps(st, s2) > 0) second = m;
       }
     }
     upstreamMax[ci] = best;
     top1[ci] = first;
     top2[ci] = second;
-  });
-  function componentMax(ci: number): Stamp | undefined {
-    const t = top1[ci];
-    return t === undefined ? undefined : stampOf(t);
   }
 
   const followers: FollowerSync[] = [];
   let inSync = 0;
   let known = 0;
-  for (const id of [...byId.keys()].sort(byBytes)) {
-    const node = byId.get(id);
-    if (!node || node.sources.length === 0) continue;
-    const ci = comp.index.get(id) ?? -1;
-    const cyclic = (comp.components[ci]?.length ?? 0) > 1;
+  const order = sorted ? [...index.keys()].sort(byBytes).map((id) => index.get(id) as number) : undefined;
+  for (let k = 0; k < inputs.length; k++) {
+    const i = order ? (order[k] as number) : k;
+    const node = inputs[i] as ConvergenceInput;
+    if (node.sources.length === 0) continue;
+    const ci = comp.of[i] as number;
     let target = upstreamMax[ci];
-    if (cyclic) {
-      const other = top1[ci] === id ? top2[ci] : top1[ci];
-      target = newest(target, other === undefined ? undefined : stampOf(other));
+    if ((comp.start[ci + 1] as number) - (comp.start[ci] as number) > 1) {
+      const other = top1[ci] === i ? top2[ci] : top1[ci];
+      target = newest(target, other === undefined || other < 0 ? undefined : stampOf(other));
     }
     const status = statusOf(node.stamp, target);
+    const own = node.stamp;
     const waitingOn =
-      node.stamp === undefined
+      own === undefined
         ? []
         : node.sources.filter((s) => {
-            const st = stampOf(s);
-            return st !== undefined && node.stamp !== undefined && compareStamps(st, node.stamp) > 0;
+            const j = index.get(s);
+            const st = j === undefined ? undefined : stampOf(j);
+            return st !== undefined && compareStamps(st, own) > 0;
           });
     if (status !== "unknown") known++;
     if (status === "in-sync") inSync++;
-    followers.push({ id, status, stamp: node.stamp, target, waitingOn });
+    followers.push({ id: node.id, status, stamp: own, target, waitingOn });
   }
   return { followers, inSync, known, fraction: known === 0 ? 1 : inSync / known };
 }
@@ -138,64 +157,90 @@ function byBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-interface Components {
-  /** In an order where every component reachable from one comes before it. */
-  readonly components: readonly (readonly NodeId[])[];
-  readonly index: ReadonlyMap<NodeId, number>;
+/** The follow graph by node number: node i's known sources, in order, are edges[start[i]..start[i+1]). */
+interface Graph {
+  readonly start: Int32Array;
+  readonly edges: Int32Array;
 }
 
-/** Iterative Tarjan (fleets can form chains longer than the call stack allows). */
-function tarjan(ids: readonly NodeId[], edges: (id: NodeId) => readonly NodeId[]): Components {
-  const known = new Set(ids);
-  const order = new Map<NodeId, number>();
-  const low = new Map<NodeId, number>();
-  const onStack = new Set<NodeId>();
-  const stack: NodeId[] = [];
-  const components: NodeId[][] = [];
-  const index = new Map<NodeId, number>();
-  let counter = 0;
+/** Each node's sources among the known nodes (a source no entry names adds nothing upstream). */
+function followGraph(inputs: readonly ConvergenceInput[], index: ReadonlyMap<NodeId, number>): Graph {
+  const start = new Int32Array(inputs.length + 1);
+  const edges: number[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    for (const s of (inputs[i] as ConvergenceInput).sources) {
+      const j = index.get(s);
+      if (j !== undefined) edges.push(j);
+    }
+    start[i + 1] = edges.length;
+  }
+  return { start, edges: Int32Array.from(edges) };
+}
 
-  for (const root of ids) {
-    if (order.has(root)) continue;
-    const work: { id: NodeId; next: number }[] = [{ id: root, next: 0 }];
-    order.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
-    while (work.length > 0) {
-      const frame = work[work.length - 1];
-      if (!frame) break;
-      const out = edges(frame.id).filter((s) => known.has(s));
-      if (frame.next < out.length) {
-        const s = out[frame.next++];
-        if (s === undefined) continue;
-        if (!order.has(s)) {
-          order.set(s, counter);
-          low.set(s, counter++);
-          stack.push(s);
-          onStack.add(s);
-          work.push({ id: s, next: 0 });
-        } else if (onStack.has(s)) {
-          low.set(frame.id, Math.min(low.get(frame.id) ?? 0, order.get(s) ?? 0));
-        }
+interface Components {
+  /** Members of component c, in the order they left Tarjan's stack: members[start[c]..start[c+1]). */
+  readonly start: Int32Array;
+  readonly members: Int32Array;
+  /** Each node's component. Components come in an order where every one reachable from C is before C. */
+  readonly of: Int32Array;
+}
+
+/** Iterative Tarjan (fleets can form chains longer than the call stack allows), on node numbers. */
+function tarjan(g: Graph): Components {
+  const n = g.start.length - 1;
+  const order = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const stack = new Int32Array(n);
+  let top = 0;
+  const of = new Int32Array(n);
+  const members = new Int32Array(n);
+  let placed = 0;
+  const starts: number[] = [0];
+  // The walk's frames: a node and the position of the next of its edges to look at.
+  const workNode = new Int32Array(n);
+  const workNext = new Int32Array(n);
+  let depth = 0;
+  let counter = 0;
+  const enter = (v: number): void => {
+    order[v] = counter;
+    low[v] = counter++;
+    stack[top++] = v;
+    onStack[v] = 1;
+    workNode[depth] = v;
+    workNext[depth++] = g.start[v] as number;
+  };
+
+  for (let root = 0; root < n; root++) {
+    if ((order[root] as number) >= 0) continue;
+    enter(root);
+    while (depth > 0) {
+      const v = workNode[depth - 1] as number;
+      const next = workNext[depth - 1] as number;
+      if (next < (g.start[v + 1] as number)) {
+        workNext[depth - 1] = next + 1;
+        const s = g.edges[next] as number;
+        if ((order[s] as number) < 0) enter(s);
+        else if (onStack[s] === 1) low[v] = Math.min(low[v] as number, order[s] as number);
         continue;
       }
-      work.pop();
-      const parent = work[work.length - 1];
-      if (parent) low.set(parent.id, Math.min(low.get(parent.id) ?? 0, low.get(frame.id) ?? 0));
-      if (low.get(frame.id) === order.get(frame.id)) {
-        const members: NodeId[] = [];
+      depth--;
+      if (depth > 0) {
+        const parent = workNode[depth - 1] as number;
+        low[parent] = Math.min(low[parent] as number, low[v] as number);
+      }
+      if (low[v] === order[v]) {
+        const c = starts.length - 1;
         for (;;) {
-          const m = stack.pop();
-          if (m === undefined) break;
-          onStack.delete(m);
-          index.set(m, components.length);
-          members.push(m);
-          if (m === frame.id) break;
+          const m = stack[--top] as number;
+          onStack[m] = 0;
+          of[m] = c;
+          members[placed++] = m;
+          if (m === v) break;
         }
-        components.push(members);
+        starts.push(placed);
       }
     }
   }
-  return { components, index };
+  return { start: Int32Array.from(starts), members, of };
 }

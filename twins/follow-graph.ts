@@ -15,12 +15,22 @@ export class FollowGraph {
    */
   private readonly upstreamOf = new Map<NodeId, { readonly epoch: number; readonly ids: Set<NodeId> }>();
   private epoch = 0;
+  /** followers() answers kept until the node's followers change. */
+  private readonly sortedFollowers = new Map<NodeId, readonly NodeId[]>();
 
   constructor(private readonly twins: ReadonlyMap<NodeId, TwinRecord>) {}
 
-  /** The nodes whose reported config follows `id`. */
-  followers(id: NodeId): NodeId[] {
-    return [...(this.followersOf.get(id) ?? [])];
+  /**
+   * The nodes whose reported config follows `id`, sorted; the same frozen array until they change
+   * (a twin's view, made for every report, lists them).
+   */
+  followers(id: NodeId): readonly NodeId[] {
+    let list = this.sortedFollowers.get(id);
+    if (list === undefined) {
+      list = Object.freeze([...(this.followersOf.get(id) ?? [])].sort());
+      this.sortedFollowers.set(id, list);
+    }
+    return list;
   }
 
   /** Some node's sources (had, have or desired) changed: every upstream answer kept is stale. */
@@ -31,8 +41,12 @@ export class FollowGraph {
   /** Keeps the followers index in step with whom `t` follows, after `before`. */
   refollow(t: TwinRecord, before: readonly NodeId[]): void {
     this.sourcesChanged();
-    for (const src of before) this.followersOf.get(src)?.delete(t.id);
+    for (const src of before) {
+      this.followersOf.get(src)?.delete(t.id);
+      this.sortedFollowers.delete(src);
+    }
     for (const src of followed(t)) {
+      this.sortedFollowers.delete(src);
       const set = this.followersOf.get(src);
       if (set) set.add(t.id);
       else this.followersOf.set(src, new Set([t.id]));

@@ -104,7 +104,10 @@ export function storedRecord(t: TwinRecord): DesiredRecord | undefined {
   };
 }
 
-/** The Twin callers get; its fields in the order the type lists them, unset ones left out. */
+/**
+ * The Twin callers get; its fields in the order the type lists them, unset ones left out.
+ * `followers` is taken as it is: sorted, and not changed afterwards (FollowGraph.followers).
+ */
 export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
   // Built field by field rather than with spreads of small objects: one is made per report.
   const v: { -readonly [K in keyof Twin]: Twin[K] } = { id: t.id } as Twin;
@@ -118,7 +121,7 @@ export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
   v.desired = t.desired;
   v.pairing = t.confirmed ? "confirmed" : "pending";
   v.follows = [...followed(t)];
-  v.followers = [...followers].sort();
+  v.followers = followers;
   v.pairingInSync = t.confirmed;
   v.version = t.version;
   if (t.registeredAt !== undefined) v.registeredAt = t.registeredAt;

@@ -34,6 +34,11 @@ describe("encode/decode", () => {
     const e = encode(p, msg);
     expect(decode(p, e.topic, e.payload, e.qos)).toEqual(msg);
     expect(decode(p, e.topic, Buffer.from(e.payload), e.qos)).toEqual(msg);
+    // A plain Uint8Array, and one viewing the middle of a larger buffer: only its own bytes count.
+    const bytes = Buffer.from(`xx${e.payload}yy`, "latin1");
+    const middle = new Uint8Array(bytes.buffer, bytes.byteOffset + 2, bytes.length - 4);
+    expect(decode(p, e.topic, middle, e.qos)).toEqual(msg);
+    expect(decode(p, e.topic, Uint8Array.from(Buffer.from(e.payload)), e.qos)).toEqual(msg);
   });
 
   it("writes the documented wire format", () => {

@@ -89,6 +89,26 @@ describe("IncrementalConvergence", () => {
     });
   }
 
+  for (const seed of ["i", "j", "k"]) {
+    it(`equals the full computation when much of the fleet changes between passes (seed ${seed})`, () => {
+      const rng = seedrandom.alea(seed);
+      const fleet = randomFleet(rng, 40 + Math.floor(rng() * 40));
+      let nextId = 1000;
+      const fresh = () => id(nextId++);
+      const inc = new IncrementalConvergence();
+      let wholeFleet = 0;
+      for (let step = 0; step < 100; step++) {
+        // Bursts from a few changes to more than the fleet's size: both ways of recomputing run.
+        const burst = 1 + Math.floor(rng() * fleet.size * 1.5);
+        if (burst * 4 > fleet.size) wholeFleet++;
+        for (let k = 0; k < burst; k++) mutate(rng, fleet, fresh);
+        const input = [...fleet.values()];
+        expect(inc.update(input), `step ${step}`).toEqual(computeConvergence(input));
+      }
+      expect(wholeFleet).toBeGreaterThan(50);
+    });
+  }
+
   it("reuses the followers of components no change touched", () => {
     const s = (counter: number, origin: string): Stamp => ({ counter, origin: NodeId(origin) });
     const pairA = [

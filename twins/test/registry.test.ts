@@ -235,4 +235,18 @@ describe("TwinRegistry versions", () => {
     expect(r.get(B)?.followers).toEqual([]);
     expect(r.get(B)?.version).toBe(before + 2);
   });
+
+  it("lists a source's followers sorted, one list while they stay the same", () => {
+    const r = new TwinRegistry(Prefix("tf"));
+    r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 0);
+    for (const f of ["D", "A", "C"]) r.receive(`tf/config/${f}`, "C1 1 B", 0, 0);
+    const first = r.get(B)?.followers;
+    expect(first).toEqual(["A", "C", "D"]);
+    r.receive("tf/report/B", "R1 1 5 B", 0, 1);
+    expect(r.get(B)?.followers).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    r.receive("tf/config/C", "C1 2", 0, 2);
+    expect(r.get(B)?.followers).toEqual(["A", "D"]);
+    expect(first).toEqual(["A", "C", "D"]);
+  });
 });

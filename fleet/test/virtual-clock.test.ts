@@ -1,0 +1,74 @@
+/**
+ * The virtual clock's driver: async code woken by a callback runs before virtual time moves on,
+ * whether the callback settled a promise itself or only made one; a run of synchronous callbacks
+ * needs no host turn for each, and the promise watch the driver asks tells the two apart.
+ */
+import { describe, expect, it } from "vitest";
+import { sleep } from "../../node/scheduler.js";
+import { PromiseWatch } from "../promise-watch.js";
+import { VirtualClock } from "../virtual-clock.js";
+
+describe("the promise watch", () => {
+  it("sees a promise made or settled since its mark, and nothing after plain calls", async () => {
+    const w = PromiseWatch.start();
+    try {
+      w.mark();
+      let sum = 0;
+      for (let i = 0; i < 10; i++) sum += i;
+      expect(sum).toBe(45);
+      expect(w.seen()).toBe(false);
+      let resolve: () => void = () => {};
+      const p = new Promise<void>((r) => {
+        resolve = r;
+      });
+      expect(w.seen()).toBe(true);
+      w.mark();
+      resolve();
+      expect(w.seen()).toBe(true);
+      await p;
+    } finally {
+      w.stop();
+    }
+  });
+
+  it("counts on while another watch runs, and a second stop changes nothing", () => {
+    const a = PromiseWatch.start();
+    const b = PromiseWatch.start();
+    a.stop();
+    a.stop();
+    b.mark();
+    void Promise.resolve();
+    expect(b.seen()).toBe(true);
+    b.stop();
+  });
+});
+
+describe("the virtual clock's driver", () => {
+  it("lets async code read the virtual time its wake-up happened at", async () => {
+    const clock = new VirtualClock(0);
+    const seen: number[] = [];
+    // A chain of awaits after each wake-up, while synchronous timers every 1 ms keep time moving.
+    let ticks = 0;
+    const tick = (): void => {
+      ticks++;
+      if (clock.fake.now() < 200) clock.sched.at(clock.fake.now() + 1, tick);
+    };
+    clock.sched.at(1, tick);
+    const work = (async () => {
+      for (let i = 0; i < 5; i++) {
+        await sleep(clock.sched, 30);
+        await Promise.resolve();
+        await (async () => Promise.resolve())();
+        seen.push(clock.fake.now());
+      }
+    })();
+    await clock.drive(work);
+    expect(seen).toEqual([30, 60, 90, 120, 150]);
+    expect(ticks).toBeGreaterThan(140);
+  });
+
+  it("throws when nothing is left to run and the run is not over", async () => {
+    const clock = new VirtualClock(0);
+    await expect(clock.drive(new Promise(() => {}))).rejects.toThrow(/nothing left to run/);
+  });
+});
