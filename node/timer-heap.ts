@@ -1,14 +1,18 @@
 /**
  * TimerHeap: callbacks ordered by due time (ties in the order they were added), with lazy
- * cancellation. Both schedulers keep their own timers in one: the fake one all of them, the real one
- * those it must run at an exact instant.
+ * cancellation, and entries that can be moved to a new time in place (`rearm`: a timer slot that
+ * allocates nothing per use). Both schedulers keep their own timers in one: the fake one all of
+ * them, the real one those it must run at an exact instant.
  */
 
 /** A callback at a time; it is its own Timer handle (cancel() clears it), so a timer is one object. */
 export class TimerEntry {
+  /** Where it is in the heap's arrays; -1 when it is not in the heap. */
+  index = -1;
+
   constructor(
-    readonly at: number,
-    readonly seq: number,
+    public at: number,
+    public seq: number,
     /** Cleared when the timer is cancelled or has run. */
     public fn: (() => void) | undefined,
   ) {}
@@ -36,25 +40,65 @@ export class TimerHeap {
   }
 
   push(e: TimerEntry): void {
+    const i = this.entries.length;
+    this.ats.push(e.at);
+    this.seqs.push(e.seq);
+    this.entries.push(e);
+    this.siftUp(e, i);
+  }
+
+  /**
+   * Moves `e` to time `at` with a new place among equal times (as if it were a new entry, so the
+   * order is the one a cancel and a new entry would give): out of the heap first if it is in it.
+   */
+  rearm(e: TimerEntry, at: number, fn: () => void): void {
+    this.remove(e);
+    e.at = at;
+    e.seq = this.seq++;
+    e.fn = fn;
+    this.push(e);
+  }
+
+  /** Takes `e` out of the heap now (not lazily); nothing when it is not in it. */
+  remove(e: TimerEntry): void {
+    const i = e.index;
+    if (i < 0) return;
+    e.index = -1;
+    const { ats, seqs, entries } = this;
+    const last = entries.pop() as TimerEntry;
+    ats.pop();
+    seqs.pop();
+    if (last === e) return;
+    // The last entry fills the hole, then goes up or down to its place.
+    const p = (i - 1) >> 2;
+    if (
+      i > 0 &&
+      ((ats[p] as number) > last.at || ((ats[p] as number) === last.at && (seqs[p] as number) > last.seq))
+    )
+      this.siftUp(last, i);
+    else this.siftDown(last, i);
+  }
+
+  private siftUp(e: TimerEntry, from: number): void {
     const { ats, seqs, entries } = this;
     const at = e.at;
     const seq = e.seq;
-    let i = entries.length;
-    ats.push(at);
-    seqs.push(seq);
-    entries.push(e);
+    let i = from;
     while (i > 0) {
       const p = (i - 1) >> 2;
       const pa = ats[p] as number;
       if (pa < at || (pa === at && (seqs[p] as number) < seq)) break;
+      const pe = entries[p] as TimerEntry;
       ats[i] = pa;
       seqs[i] = seqs[p] as number;
-      entries[i] = entries[p] as TimerEntry;
+      entries[i] = pe;
+      pe.index = i;
       i = p;
     }
     ats[i] = at;
     seqs[i] = seq;
     entries[i] = e;
+    e.index = i;
   }
 
   /** The earliest live entry, dropping cancelled ones on the way; undefined when none is left. */
@@ -91,12 +135,22 @@ export class TimerHeap {
 
   private pop(): void {
     const { ats, seqs, entries } = this;
+    const top = entries[0];
+    if (top !== undefined) top.index = -1;
     const last = entries.pop();
-    const at = ats.pop() as number;
-    const seq = seqs.pop() as number;
+    ats.pop();
+    seqs.pop();
+    if (last === undefined || entries.length === 0) return;
+    this.siftDown(last, 0);
+  }
+
+  /** Puts `e` at hole `from` or below it, moving smaller children up. */
+  private siftDown(e: TimerEntry, from: number): void {
+    const { ats, seqs, entries } = this;
+    const at = e.at;
+    const seq = e.seq;
     const n = entries.length;
-    if (last === undefined || n === 0) return;
-    let i = 0;
+    let i = from;
     for (;;) {
       const first = 4 * i + 1;
       if (first >= n) break;
@@ -114,13 +168,16 @@ export class TimerHeap {
         }
       }
       if (at < ca || (at === ca && seq < cs)) break;
+      const ce = entries[c] as TimerEntry;
       ats[i] = ca;
       seqs[i] = cs;
-      entries[i] = entries[c] as TimerEntry;
+      entries[i] = ce;
+      ce.index = i;
       i = c;
     }
     ats[i] = at;
     seqs[i] = seq;
-    entries[i] = last;
+    entries[i] = e;
+    e.index = i;
   }
 }
