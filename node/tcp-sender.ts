@@ -80,6 +80,14 @@ export interface SampleInput {
   readonly ackLost: () => boolean;
 }
 
+const NONE: readonly number[] = [];
+
+/** The first of `times` after `t` (Infinity when none is). */
+function firstAfter(times: readonly number[], t: number): number {
+  for (const h of times) if (h > t) return h;
+  return Number.POSITIVE_INFINITY;
+}
+
 /** Retransmission state of one direction of one connection. */
 export class TcpSender {
   /** RFC 6298 state; undefined until the first RTT sample. */
@@ -95,8 +103,9 @@ export class TcpSender {
    */
   private headTimes: number[] = [];
   private headLevels: number[] = [];
-  /** RTT samples taken when their ACK arrives: [arrival, sample]. */
-  private pendingRtt: [number, number][] = [];
+  /** RTT samples taken when their ACK arrives: the arrival times, and the samples beside them. */
+  private readonly rttWhen: number[] = [];
+  private readonly rttSamples: number[] = [];
   /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
   private headArrival = Number.POSITIVE_INFINITY;
   /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
@@ -170,7 +179,7 @@ export class TcpSender {
     // A segment sent while earlier data is unacked joins the connection's recovery.
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;
-    const carriedBy = busy ? this.headTimes.filter((h) => h > input.at) : [];
+    const carriedBy = busy ? this.headTimes.filter((h) => h > input.at) : NONE;
     const headAck = this.ackAt;
     const out: Transmissions = {
       ok: false,
@@ -204,8 +213,8 @@ export class TcpSender {
       levels.push(b);
       let next = t + this.wait(b);
       // Loss state: an earlier unacked segment's retransmission carries this one too.
-      const carried = carriedBy.find((h) => h > t);
-      if (carried !== undefined && carried < next) next = carried;
+      const carried = firstAfter(carriedBy, t);
+      if (carried < next) next = carried;
       // The earlier segment's ACK ends the backoff and re-arms the timer (Linux tcp_rearm_rto).
       if (busy && headAck > t && headAck < next) {
         next = headAck + this.rtoMs;
@@ -237,19 +246,30 @@ export class TcpSender {
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
     if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
-      this.pendingRtt.push([out.ackAt, out.ackAt - (out.times[out.times.length - 1] as number)]);
+      this.rttWhen.push(out.ackAt);
+      this.rttSamples.push(out.ackAt - (out.times[out.times.length - 1] as number));
     }
     return out;
   }
 
   /** Feeds the estimator the samples whose ACK has arrived by `at`. */
   private takeRttSamples(at: number): void {
-    if (this.pendingRtt.length === 0) return;
-    const later: [number, number][] = [];
-    for (const [when, r] of this.pendingRtt) {
+    const whens = this.rttWhen;
+    const samples = this.rttSamples;
+    if (whens.length === 0) return;
+    // In order, keeping the later ones in place (no arrays made per segment).
+    let kept = 0;
+    for (let i = 0; i < whens.length; i++) {
+      const when = whens[i] as number;
+      const r = samples[i] as number;
       if (when <= at) this.rttSample(r);
-      else later.push([when, r]);
+      else {
+        whens[kept] = when;
+        samples[kept] = r;
+        kept++;
+      }
     }
-    this.pendingRtt = later;
+    whens.length = kept;
+    samples.length = kept;
   }
 }
