@@ -32,6 +32,14 @@ interface Client {
   routed: number;
   /** The packet id of its next QoS 1 delivery. */
   nextId: number;
+  /**
+   * Packets on their way to it, in the order sent: every one leaves `forwardDelayMs` after it was
+   * sent, so its timers fire in this order too and each takes the oldest. One callback per client
+   * (`deliverNext`) serves all of them: a delivery costs a timer, not a closure as well.
+   */
+  readonly inbox: Buffer[];
+  inboxHead: number;
+  readonly deliverNext: () => void;
 }
 
 export interface Received {
@@ -152,6 +160,17 @@ export class MemoryBroker {
       check: undefined,
       routed: -1,
       nextId: 1,
+      inbox: [],
+      inboxHead: 0,
+      deliverNext: () => {
+        const { inbox } = client;
+        const bytes = inbox[client.inboxHead++] as Buffer;
+        if (client.inboxHead === inbox.length) {
+          inbox.length = 0;
+          client.inboxHead = 0;
+        }
+        if (client.open) h.packet(bytes);
+      },
     };
     if (!this.up) {
       // Nothing listens on the port: the connection attempt is reset.
@@ -233,9 +252,8 @@ export class MemoryBroker {
   }
 
   private sendBytes(c: Client, bytes: Buffer): void {
-    this.sched.at(this.sched.now() + this.delayMs, () => {
-      if (c.open) c.h.packet(bytes);
-    });
+    c.inbox.push(bytes);
+    this.sched.at(this.sched.now() + this.delayMs, c.deliverNext);
   }
 
   /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
@@ -336,24 +354,36 @@ export class MemoryBroker {
     }
     // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
     let shared: Buffer | undefined;
-    const to = (c: Client, subQos: 0 | 1) => {
-      if (c.routed === route) return;
-      c.routed = route;
-      const q = Math.min(qos, subQos) as 0 | 1;
-      if (q === 1) this.deliver(c, topic, payload, 1, false);
-      else {
-        shared ??= quickPublish(topic, payload, false);
-        this.sendBytes(c, shared);
-      }
-    };
     const exact = this.exact.get(topic);
-    if (exact) for (const c of exact) to(c, c.subs.get(topic) ?? 0);
-    if (this.wild.size === 0) return;
-    const levels = topic.split("/");
-    for (const [filter, set] of this.wild) {
-      if (!matchesLevels(this.wildLevels.get(filter) ?? [], levels)) continue;
-      for (const c of set) to(c, c.subs.get(filter) ?? 0);
+    if (exact) {
+      for (const c of exact) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, payload, qos, shared);
     }
+    if (this.wild.size === 0) return;
+    for (const [filter, set] of this.wild) {
+      if (!matchesTopic(this.wildLevels.get(filter) ?? [], topic)) continue;
+      for (const c of set) shared = this.to(c, c.subs.get(filter) ?? 0, route, topic, payload, qos, shared);
+    }
+  }
+
+  /** One client's delivery of route `route` (once, whatever filters match); returns the QoS 0 bytes. */
+  private to(
+    c: Client,
+    subQos: 0 | 1,
+    route: number,
+    topic: string,
+    payload: string | Buffer,
+    qos: 0 | 1,
+    shared: Buffer | undefined,
+  ): Buffer | undefined {
+    if (c.routed === route) return shared;
+    c.routed = route;
+    if (qos === 1 && subQos === 1) {
+      this.deliver(c, topic, payload, 1, false);
+      return shared;
+    }
+    const bytes = shared ?? quickPublish(topic, payload, false);
+    this.sendBytes(c, bytes);
+    return bytes;
   }
 
   private deliver(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
@@ -369,6 +399,21 @@ export class MemoryBroker {
 
 function matches(filter: string, topic: string): boolean {
   return matchesLevels(filter.split("/"), topic.split("/"));
+}
+
+/** `matchesLevels(f, topic.split("/"))` without splitting the topic (it runs for every publish). */
+function matchesTopic(f: readonly string[], topic: string): boolean {
+  const last = f.length - 1;
+  let at = 0;
+  for (let i = 0; i <= last; i++) {
+    // The last level runs to the topic's end, which must then hold no further level.
+    const end = i === last ? (topic.includes("/", at) ? -1 : topic.length) : topic.indexOf("/", at);
+    if (end < 0) return false;
+    const level = f[i] as string;
+    if (level !== "+" && (end - at !== level.length || !topic.startsWith(level, at))) return false;
+    at = end + 1;
+  }
+  return last >= 0;
 }
 
 function matchesLevels(f: readonly string[], t: readonly string[]): boolean {
