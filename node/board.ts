@@ -162,13 +162,13 @@ export class Board {
   press(at: number): void {
     if (!this.cpu.powered) return;
     const c = this.p.cycles;
-    const wasSynced = this.core.state.phase === "synced";
+    const wasSynced = this.core.syncPhase === "synced";
     const { outs, cycles } = this.feed({ type: "press" }, at, false);
     const publishes = outs.filter((o) => o.type !== "led");
     const isrCycles =
       c.isrEntry + c.isrDispatch + c.digitalRead + cycles + (outs.length - publishes.length) * c.digitalWrite;
     let stamp: Stamp | undefined;
-    if (publishes.length > 0) stamp = this.core.state.stamp;
+    if (publishes.length > 0) stamp = this.core.currentStamp;
     else this.held++;
     if (!wasSynced && stamp !== undefined) this.syncedBy(at, stamp);
     const ledAt = at + this.cpu.ms(isrCycles);
@@ -289,25 +289,24 @@ export class Board {
 
   /** Feeds the core and performs its outputs; reports state changes, syncs and held presses. */
   private coreInput(input: CoreInput, via: Via | undefined): void {
-    const before = this.core.state;
+    const core = this.core;
+    const phaseBefore = core.syncPhase;
+    const stampBefore = core.currentStamp;
     const ledAt = this.applyOutputs(this.feed(input, this.cpu.t, true).outs);
-    const after = this.core.state;
-    if (before.phase !== "synced" && after.phase === "synced") this.syncedBy(this.cpu.t, after.stamp);
-    if (
-      via !== undefined &&
-      (before.stamp.counter !== after.stamp.counter || before.stamp.origin !== after.stamp.origin)
-    ) {
+    const stamp = core.currentStamp;
+    if (phaseBefore !== "synced" && core.syncPhase === "synced") this.syncedBy(this.cpu.t, stamp);
+    if (via !== undefined && (stampBefore.counter !== stamp.counter || stampBefore.origin !== stamp.origin)) {
       const at = ledAt ?? this.cpu.t;
-      this.sink({ type: "applied", node: this.node, at, stamp: after.stamp, on: after.on, via });
+      this.sink({ type: "applied", node: this.node, at, stamp, on: core.isOn, via });
     }
   }
 
   /** Runs the core and prices what it did; `spend`: charge the job now, before its outputs. */
   private feed(input: CoreInput, at: number, spend: boolean): { outs: CoreOutput[]; cycles: number } {
-    const phaseBefore = this.core.state.phase;
+    const phaseBefore = this.core.syncPhase;
     const graceExpired = phaseBefore === "syncing" && at >= this.core.syncDeadline;
     const outs = this.core.handle(input, at);
-    const step = { input, outputs: outs, phaseBefore, phaseAfter: this.core.state.phase, graceExpired };
+    const step = { input, outputs: outs, phaseBefore, phaseAfter: this.core.syncPhase, graceExpired };
     const cycles = coreCost(this.p.coreCycles, step);
     if (spend) this.cpu.spend(cycles);
     return { outs, cycles };
@@ -334,7 +333,7 @@ export class Board {
           break;
         case "publish":
           this.session.publish(o.topic, o.payload, o.retain);
-          if (o.topic.endsWith(this.ownReport)) this.echo.sent(o.payload, this.cpu.t, this.core.state.stamp);
+          if (o.topic.endsWith(this.ownReport)) this.echo.sent(o.payload, this.cpu.t, this.core.currentStamp);
           break;
         case "subscribe":
           this.session.subscribe(o.topic, o.qos);

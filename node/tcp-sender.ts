@@ -91,7 +91,9 @@ function firstAfter(times: readonly number[], t: number): number {
 /** Retransmission state of one direction of one connection. */
 export class TcpSender {
   /** RFC 6298 state; undefined until the first RTT sample. */
-  private srtt: number | undefined;
+  /** SRTT, meaningful once `measured` (a number field throughout, so updating it allocates nothing). */
+  private srtt = 0;
+  private measured = false;
   private rttvar = 0;
   private rtoMs: number;
   /** When the sender has the ACK of everything sent so far. */
@@ -140,7 +142,8 @@ export class TcpSender {
    * TCP_RTO_MIN), at most TCP_RTO_MAX (Linux `tcp_rtt_estimator`, `__tcp_set_rto`).
    */
   rttSample(r: number): void {
-    if (this.srtt === undefined) {
+    if (!this.measured) {
+      this.measured = true;
       this.srtt = r;
       this.rttvar = r / 2;
     } else {
@@ -188,14 +191,18 @@ export class TcpSender {
       ackAt: Number.POSITIVE_INFINITY,
       giveUpAt: Number.POSITIVE_INFINITY,
       retransmissions: 0,
-      times: [],
+      // Sized for the usual single transmission (an empty array would get room for 16 on its first push).
+      times: [input.at],
     };
-    const levels: number[] = [];
+    const levels: number[] = [b];
     let probeAt = Number.POSITIVE_INFINITY;
     let t = input.at;
     for (let k = from; ; k++) {
-      out.times.push(t);
-      if (k > from) out.retransmissions++;
+      if (k > from) {
+        out.times.push(t);
+        levels.push(b);
+        out.retransmissions++;
+      }
       let ackBack = Number.POSITIVE_INFINITY;
       if (!dataLost()) {
         const first = !out.ok;
@@ -210,7 +217,6 @@ export class TcpSender {
       }
       // The retransmission timer: a tail loss probe on an idle Linux connection (no backoff).
       const probe = linux && k === 0 && b === 0 && !busy;
-      levels.push(b);
       let next = t + this.wait(b);
       // Loss state: an earlier unacked segment's retransmission carries this one too.
       const carried = firstAfter(carriedBy, t);

@@ -38,9 +38,14 @@ interface Client {
    * (`deliverNext`) serves all of them: a delivery costs a timer, not a closure as well.
    */
   readonly inbox: Buffer[];
+  /** The oldest packet in `inbox`, and where the next one goes (the array's room is reused). */
   inboxHead: number;
+  inboxTail: number;
   readonly deliverNext: () => void;
 }
+
+/** What an inbox slot holds once its packet has left (the packet itself is not kept). */
+const SENT = Buffer.alloc(0);
 
 export interface Received {
   readonly at: number;
@@ -162,12 +167,14 @@ export class MemoryBroker {
       nextId: 1,
       inbox: [],
       inboxHead: 0,
+      inboxTail: 0,
       deliverNext: () => {
         const { inbox } = client;
-        const bytes = inbox[client.inboxHead++] as Buffer;
-        if (client.inboxHead === inbox.length) {
-          inbox.length = 0;
+        const bytes = inbox[client.inboxHead] as Buffer;
+        inbox[client.inboxHead++] = SENT;
+        if (client.inboxHead === client.inboxTail) {
           client.inboxHead = 0;
+          client.inboxTail = 0;
         }
         if (client.open) h.packet(bytes);
       },
@@ -252,7 +259,7 @@ export class MemoryBroker {
   }
 
   private sendBytes(c: Client, bytes: Buffer): void {
-    c.inbox.push(bytes);
+    c.inbox[c.inboxTail++] = bytes;
     this.sched.at(this.sched.now() + this.delayMs, c.deliverNext);
   }
 
