@@ -8,7 +8,7 @@
 import type { LossProcess } from "./loss.js";
 import { type RetryPolicy, rtoAfter } from "./retransmit.js";
 import { type Scheduler, type TimerSlot, timerSlot } from "./scheduler.js";
-import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide } from "./tcp-sender.js";
+import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide, type Transmissions } from "./tcp-sender.js";
 
 export interface PathStats {
   segments: number;
@@ -54,6 +54,16 @@ export class LinkPath {
   /** Nagle: segments handed over before this time go out together at it. */
   private heldUntil = Number.NEGATIVE_INFINITY;
   private held: Segment | undefined;
+  /** The sender's answer for the segment being placed, reused (its fields are copied at once). */
+  private readonly result: Transmissions = {
+    ok: false,
+    attempt: 0,
+    attemptAt: 0,
+    ackAt: 0,
+    giveUpAt: 0,
+    retransmissions: 0,
+    times: [],
+  };
   /** One sampling request, refilled for each segment: the sender reads it during the call only. */
   private readonly request: {
     from: number;
@@ -190,7 +200,7 @@ export class LinkPath {
     req.from = from;
     req.at = at;
     req.answered = answeredAtOnce(seg.bytes);
-    const r = this.sender.sample(req);
+    const r = this.sender.sampleInto(req, this.result);
     // Resuming at `from` > 0 means transmission from-1 was lost too (the cable was out).
     this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);
     seg.attempt = r.attempt;

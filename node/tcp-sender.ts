@@ -175,6 +175,19 @@ export class TcpSender {
    * connection's state for the segments after it.
    */
   sample(input: SampleInput): Transmissions {
+    return this.sampleInto(input, {
+      ok: false,
+      attempt: 0,
+      attemptAt: 0,
+      ackAt: 0,
+      giveUpAt: 0,
+      retransmissions: 0,
+      times: NONE as number[],
+    });
+  }
+
+  /** `sample`, its answer written into `out` (a caller's own, reused per segment); `out.times` is new. */
+  sampleInto(input: SampleInput, out: Transmissions): Transmissions {
     const { policy, side, latencyMs } = this;
     const { from, dataLost, ackLost } = input;
     const linux = side.linux;
@@ -184,16 +197,14 @@ export class TcpSender {
     let b = busy ? this.backoffAt(input.at) : 0;
     const carriedBy = busy ? this.headTimes.filter((h) => h > input.at) : NONE;
     const headAck = this.ackAt;
-    const out: Transmissions = {
-      ok: false,
-      attempt: from,
-      attemptAt: input.at,
-      ackAt: Number.POSITIVE_INFINITY,
-      giveUpAt: Number.POSITIVE_INFINITY,
-      retransmissions: 0,
-      // Sized for the usual single transmission (an empty array would get room for 16 on its first push).
-      times: [input.at],
-    };
+    out.ok = false;
+    out.attempt = from;
+    out.attemptAt = input.at;
+    out.ackAt = Number.POSITIVE_INFINITY;
+    out.giveUpAt = Number.POSITIVE_INFINITY;
+    out.retransmissions = 0;
+    // Sized for the usual single transmission (an empty array would get room for 16 on its first push).
+    out.times = [input.at];
     const levels: number[] = [b];
     let probeAt = Number.POSITIVE_INFINITY;
     let t = input.at;
