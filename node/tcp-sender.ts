@@ -103,8 +103,15 @@ export class TcpSender {
    * after each: a segment sent before `ackAt` inherits the backoff reached by then (Linux keeps
    * `icsk_backoff` until new data is acknowledged) and goes again with the later ones (Loss state).
    */
-  private headTimes: number[] = [];
-  private headLevels: number[] = [];
+  private readonly headTimes: number[] = [];
+  private readonly headLevels: number[] = [];
+  /**
+   * How many of `headTimes`/`headLevels` are that segment's: the arrays are the sender's own and
+   * copied into, so what a connection keeps between segments (minutes) is not a new array per segment.
+   */
+  private headCount = 0;
+  /** The backoff exponent after each transmission of the segment being sampled (reused). */
+  private readonly levels: number[] = [];
   /** RTT samples taken when their ACK arrives: the arrival times, and the samples beside them. */
   private readonly rttWhen: number[] = [];
   private readonly rttSamples: number[] = [];
@@ -130,7 +137,7 @@ export class TcpSender {
   backoffAt(at: number): number {
     if (at >= this.ackAt) return 0;
     let b = 0;
-    for (let i = 0; i < this.headTimes.length && (this.headTimes[i] as number) <= at; i++) {
+    for (let i = 0; i < this.headCount && (this.headTimes[i] as number) <= at; i++) {
       b = this.headLevels[i] as number;
     }
     return b;
@@ -195,7 +202,7 @@ export class TcpSender {
     // A segment sent while earlier data is unacked joins the connection's recovery.
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;
-    const carriedBy = busy ? this.headTimes.filter((h) => h > input.at) : NONE;
+    const carriedBy = busy ? this.headTimes.slice(0, this.headCount).filter((h) => h > input.at) : NONE;
     const headAck = this.ackAt;
     out.ok = false;
     out.attempt = from;
@@ -205,13 +212,15 @@ export class TcpSender {
     out.retransmissions = 0;
     // Sized for the usual single transmission (an empty array would get room for 16 on its first push).
     out.times = [input.at];
-    const levels: number[] = [b];
+    const levels = this.levels;
+    levels[0] = b;
+    let nLevels = 1;
     let probeAt = Number.POSITIVE_INFINITY;
     let t = input.at;
     for (let k = from; ; k++) {
       if (k > from) {
         out.times.push(t);
-        levels.push(b);
+        levels[nLevels++] = b;
         out.retransmissions++;
       }
       let ackBack = Number.POSITIVE_INFINITY;
@@ -255,8 +264,12 @@ export class TcpSender {
     // already in, however many of that one's own ACKs were lost; its recovery (and backoff) ends.
     const covers = busy && out.ackAt - latencyMs >= this.headArrival;
     if (done >= this.ackAt || covers) {
-      this.headTimes = out.times;
-      this.headLevels = levels;
+      const n = out.times.length;
+      for (let i = 0; i < n; i++) {
+        this.headTimes[i] = out.times[i] as number;
+        this.headLevels[i] = levels[i] as number;
+      }
+      this.headCount = n;
       this.headArrival = out.ok ? out.attemptAt + latencyMs : Number.POSITIVE_INFINITY;
       this.headProbeAt = probeAt;
       this.ackAt = done;

@@ -9,7 +9,7 @@
  */
 import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
 import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
-import type { Scheduler, Timer } from "../node/scheduler.js";
+import { type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 
 interface Will {
@@ -27,7 +27,8 @@ interface Client {
   will: Will | undefined;
   keepaliveMs: number;
   lastIn: number;
-  check: Timer | undefined;
+  /** Its keepalive check (one slot per client, re-armed each 1.5 × keepalive). */
+  check: TimerSlot | undefined;
   /** The route call that last delivered to it (one delivery per publish, whatever filters match). */
   routed: number;
   /** The packet id of its next QoS 1 delivery. */
@@ -266,14 +267,14 @@ export class MemoryBroker {
   /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
   private watch(c: Client): void {
     if (!this.sessions || c.keepaliveMs <= 0) return;
-    const due = c.lastIn + c.keepaliveMs * 1.5;
-    c.check = this.sched.at(due, () => {
+    c.check ??= timerSlot(this.sched, () => {
       if (!c.open) return;
       if (this.sched.now() >= c.lastIn + c.keepaliveMs * 1.5) {
         this.lose(c);
         c.h.closed();
       } else this.watch(c);
     });
+    c.check.set(c.lastIn + c.keepaliveMs * 1.5);
   }
 
   private handle(c: Client, pk: Packet): void {
