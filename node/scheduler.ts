@@ -8,7 +8,7 @@
  * what they ask of it, so many nodes share one scheduler and no node spins a timer per loop iteration.
  */
 import { isMainThread } from "node:worker_threads";
-import { TimerEntry, TimerHeap } from "./timer-heap.js";
+import { HeapSlot, type TimerEntry, TimerHeap } from "./timer-heap.js";
 
 export interface Timer {
   cancel(): void;
@@ -187,15 +187,7 @@ export class FakeScheduler implements Scheduler {
   }
 
   slot(fn: () => void): TimerSlot {
-    const heap = this.timers;
-    const e = new TimerEntry(0, 0, undefined);
-    return {
-      set: (atMs) => heap.rearm(e, Math.max(atMs, this.t), fn),
-      cancel: () => {
-        heap.remove(e);
-        e.fn = undefined;
-      },
-    };
+    return new HeapSlot(this.timers, fn, this);
   }
 
   /** Runs every timer due up to `until`, then sets the time to `until`. */

@@ -1,14 +1,18 @@
 /**
  * TimerHeap: callbacks ordered by due time (ties in the order they were added), with lazy
- * cancellation, and entries that can be moved to a new time in place (`rearm`: a timer slot that
- * allocates nothing per use). Both schedulers keep their own timers in one: the fake one all of
- * them, the real one those it must run at an exact instant.
+ * cancellation, and slots (`HeapSlot`): one callback re-armed over and over, reusing its entry.
+ * Both schedulers keep their own timers in one: the fake one all of them, the real one those it must
+ * run at an exact instant.
  */
 
 /** A callback at a time; it is its own Timer handle (cancel() clears it), so a timer is one object. */
 export class TimerEntry {
-  /** Where it is in the heap's arrays; -1 when it is not in the heap. */
-  index = -1;
+  /** In the heap (pushed and not yet popped). */
+  queued = false;
+  /** A slot moved it later while it was queued: when it comes up, it goes back in at these keys. */
+  moved = false;
+  movedAt = 0;
+  movedSeq = 0;
 
   constructor(
     public at: number,
@@ -39,74 +43,50 @@ export class TimerHeap {
     return new TimerEntry(at, this.seq++, fn);
   }
 
+  /** The next tie-breaking number (what a new entry made now would get). */
+  nextSeq(): number {
+    return this.seq++;
+  }
+
   push(e: TimerEntry): void {
-    const i = this.entries.length;
-    this.ats.push(e.at);
-    this.seqs.push(e.seq);
-    this.entries.push(e);
-    this.siftUp(e, i);
-  }
-
-  /**
-   * Moves `e` to time `at` with a new place among equal times (as if it were a new entry, so the
-   * order is the one a cancel and a new entry would give): out of the heap first if it is in it.
-   */
-  rearm(e: TimerEntry, at: number, fn: () => void): void {
-    this.remove(e);
-    e.at = at;
-    e.seq = this.seq++;
-    e.fn = fn;
-    this.push(e);
-  }
-
-  /** Takes `e` out of the heap now (not lazily); nothing when it is not in it. */
-  remove(e: TimerEntry): void {
-    const i = e.index;
-    if (i < 0) return;
-    e.index = -1;
-    const { ats, seqs, entries } = this;
-    const last = entries.pop() as TimerEntry;
-    ats.pop();
-    seqs.pop();
-    if (last === e) return;
-    // The last entry fills the hole, then goes up or down to its place.
-    const p = (i - 1) >> 2;
-    if (
-      i > 0 &&
-      ((ats[p] as number) > last.at || ((ats[p] as number) === last.at && (seqs[p] as number) > last.seq))
-    )
-      this.siftUp(last, i);
-    else this.siftDown(last, i);
-  }
-
-  private siftUp(e: TimerEntry, from: number): void {
+    e.queued = true;
     const { ats, seqs, entries } = this;
     const at = e.at;
     const seq = e.seq;
-    let i = from;
+    let i = entries.length;
+    ats.push(at);
+    seqs.push(seq);
+    entries.push(e);
     while (i > 0) {
       const p = (i - 1) >> 2;
       const pa = ats[p] as number;
       if (pa < at || (pa === at && (seqs[p] as number) < seq)) break;
-      const pe = entries[p] as TimerEntry;
       ats[i] = pa;
       seqs[i] = seqs[p] as number;
-      entries[i] = pe;
-      pe.index = i;
+      entries[i] = entries[p] as TimerEntry;
       i = p;
     }
     ats[i] = at;
     seqs[i] = seq;
     entries[i] = e;
-    e.index = i;
   }
 
-  /** The earliest live entry, dropping cancelled ones on the way; undefined when none is left. */
+  /**
+   * The earliest live entry, dropping cancelled ones on the way and putting moved ones back at their
+   * new keys (a key only ever moves later, so the heap order holds); undefined when none is left.
+   */
   peek(): TimerEntry | undefined {
     for (;;) {
       const top = this.entries[0];
-      if (top === undefined || top.fn !== undefined) return top;
+      if (top === undefined) return undefined;
+      if (top.fn !== undefined && !top.moved) return top;
       this.pop();
+      if (top.fn !== undefined) {
+        top.moved = false;
+        top.at = top.movedAt;
+        top.seq = top.movedSeq;
+        this.push(top);
+      }
     }
   }
 
@@ -136,21 +116,13 @@ export class TimerHeap {
   private pop(): void {
     const { ats, seqs, entries } = this;
     const top = entries[0];
-    if (top !== undefined) top.index = -1;
+    if (top !== undefined) top.queued = false;
     const last = entries.pop();
-    ats.pop();
-    seqs.pop();
-    if (last === undefined || entries.length === 0) return;
-    this.siftDown(last, 0);
-  }
-
-  /** Puts `e` at hole `from` or below it, moving smaller children up. */
-  private siftDown(e: TimerEntry, from: number): void {
-    const { ats, seqs, entries } = this;
-    const at = e.at;
-    const seq = e.seq;
+    const at = ats.pop() as number;
+    const seq = seqs.pop() as number;
     const n = entries.length;
-    let i = from;
+    if (last === undefined || n === 0) return;
+    let i = 0;
     for (;;) {
       const first = 4 * i + 1;
       if (first >= n) break;
@@ -168,16 +140,70 @@ export class TimerHeap {
         }
       }
       if (at < ca || (at === ca && seq < cs)) break;
-      const ce = entries[c] as TimerEntry;
       ats[i] = ca;
       seqs[i] = cs;
-      entries[i] = ce;
-      ce.index = i;
+      entries[i] = entries[c] as TimerEntry;
       i = c;
     }
     ats[i] = at;
     seqs[i] = seq;
-    entries[i] = e;
-    e.index = i;
+    entries[i] = last;
+  }
+}
+
+/**
+ * One callback pending at most once and re-armed over and over (a node's loop wake-up, a link's
+ * timer), in the order a cancel and a new entry would give, without a new entry for every arm:
+ * moved later while queued, its entry stays where it is and goes back in at the new keys when it
+ * comes up; moved earlier, the old entry is cancelled and a new one made; once run, the entry is
+ * reused. `floor` is the time before which nothing is set (the scheduler's now).
+ */
+export class HeapSlot {
+  private e: TimerEntry | undefined;
+
+  constructor(
+    private readonly heap: TimerHeap,
+    private readonly fn: () => void,
+    private readonly floor: { now(): number },
+  ) {}
+
+  set(atMs: number): void {
+    const at = Math.max(atMs, this.floor.now());
+    const seq = this.heap.nextSeq();
+    const e = this.e;
+    if (e?.queued) {
+      if (e.fn !== undefined && at >= e.at) {
+        e.moved = true;
+        e.movedAt = at;
+        e.movedSeq = seq;
+        return;
+      }
+      // Earlier than where it waits (or cancelled and still queued): a new entry; the old one is
+      // dropped when it comes up.
+      e.fn = undefined;
+      this.push(new TimerEntry(at, seq, this.fn));
+      return;
+    }
+    if (e === undefined) {
+      this.push(new TimerEntry(at, seq, this.fn));
+      return;
+    }
+    e.at = at;
+    e.seq = seq;
+    e.fn = this.fn;
+    e.moved = false;
+    this.heap.push(e);
+  }
+
+  cancel(): void {
+    const e = this.e;
+    if (e === undefined) return;
+    e.fn = undefined;
+    e.moved = false;
+  }
+
+  private push(e: TimerEntry): void {
+    this.e = e;
+    this.heap.push(e);
   }
 }
