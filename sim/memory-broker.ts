@@ -11,6 +11,7 @@ import { generate, type IConnectPacket, type Packet, type Parser, parser } from 
 import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
 import { type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
+import { matches, matchesTopic } from "./topic-match.js";
 
 interface Will {
   readonly topic: string;
@@ -34,17 +35,15 @@ interface Client {
   /** The packet id of its next QoS 1 delivery. */
   nextId: number;
   /**
-   * Packets on their way to it, in the order sent: every one leaves `forwardDelayMs` after it was
-   * sent, so its timers fire in this order too and each takes the oldest. One callback per client
-   * (`deliverNext`) serves all of them: a delivery costs a timer, not a closure as well.
+   * Packets on their way to it, oldest at `inboxHead`, the next at `inboxTail` (the room is reused):
+   * each leaves `forwardDelayMs` after it was sent, so their timers fire in order and each takes the
+   * oldest. One callback (`deliverNext`) serves them all: a delivery costs a timer, not a closure.
    */
   readonly inbox: Buffer[];
-  /** The oldest packet in `inbox`, and where the next one goes (the array's room is reused). */
   inboxHead: number;
   inboxTail: number;
   readonly deliverNext: () => void;
 }
-
 /** What an inbox slot holds once its packet has left (the packet itself is not kept). */
 const SENT = Buffer.alloc(0);
 
@@ -170,13 +169,9 @@ export class MemoryBroker {
       inboxHead: 0,
       inboxTail: 0,
       deliverNext: () => {
-        const { inbox } = client;
-        const bytes = inbox[client.inboxHead] as Buffer;
-        inbox[client.inboxHead++] = SENT;
-        if (client.inboxHead === client.inboxTail) {
-          client.inboxHead = 0;
-          client.inboxTail = 0;
-        }
+        const bytes = client.inbox[client.inboxHead] as Buffer;
+        client.inbox[client.inboxHead++] = SENT;
+        if (client.inboxHead === client.inboxTail) client.inboxHead = client.inboxTail = 0;
         if (client.open) h.packet(bytes);
       },
     };
@@ -385,13 +380,12 @@ export class MemoryBroker {
   ): Buffer | undefined {
     if (c.routed === route) return shared;
     c.routed = route;
-    if (qos === 1 && subQos === 1) {
-      this.deliver(c, topic, payload, 1, false);
-      return shared;
+    if (qos === 1 && subQos === 1) this.deliver(c, topic, payload, 1, false);
+    else {
+      shared ??= quickPublish(topic, payload, false);
+      this.sendBytes(c, shared);
     }
-    const bytes = shared ?? quickPublish(topic, payload, false);
-    this.sendBytes(c, bytes);
-    return bytes;
+    return shared;
   }
 
   private deliver(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
@@ -403,29 +397,4 @@ export class MemoryBroker {
     }
     this.sendBytes(c, quickPublish(topic, payload, retain, messageId));
   }
-}
-
-function matches(filter: string, topic: string): boolean {
-  return matchesLevels(filter.split("/"), topic.split("/"));
-}
-
-/** `matchesLevels(f, topic.split("/"))` without splitting the topic (it runs for every publish). */
-function matchesTopic(f: readonly string[], topic: string): boolean {
-  const last = f.length - 1;
-  let at = 0;
-  for (let i = 0; i <= last; i++) {
-    // The last level runs to the topic's end, which must then hold no further level.
-    const end = i === last ? (topic.includes("/", at) ? -1 : topic.length) : topic.indexOf("/", at);
-    if (end < 0) return false;
-    const level = f[i] as string;
-    if (level !== "+" && (end - at !== level.length || !topic.startsWith(level, at))) return false;
-    at = end + 1;
-  }
-  return last >= 0;
-}
-
-function matchesLevels(f: readonly string[], t: readonly string[]): boolean {
-  if (f.length !== t.length) return false;
-  for (let i = 0; i < f.length; i++) if (f[i] !== "+" && f[i] !== t[i]) return false;
-  return true;
 }
