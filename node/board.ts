@@ -19,7 +19,7 @@ import type { MqttStats, NodeEventSink, NodeStats } from "./metrics.js";
 import type { DeviceProfile } from "./profile.js";
 import { PubSubSession } from "./pubsub-session.js";
 import { checkRam, type RamBudget } from "./ram.js";
-import type { Scheduler, Timer } from "./scheduler.js";
+import { type Scheduler, type TimerSlot, timerSlot } from "./scheduler.js";
 import { W5100Socket } from "./w5100-socket.js";
 import type { WireFactory } from "./wire.js";
 
@@ -54,16 +54,26 @@ export class Board {
 
   /** Interrupt-path publishes waiting for the Ethernet controller (the semaphore). */
   private isrQueue: CoreOutput[] = [];
-  private wake: Timer | undefined;
+  /** The loop's one wake-up, armed at `wakeAt` (Infinity: not armed). */
+  private readonly wake: TimerSlot;
   private wakeAt = Number.POSITIVE_INFINITY;
   private held = 0;
   private syncDeadline = Number.POSITIVE_INFINITY;
+  /** The end of the node's own report topic, made once (it is compared on every message and publish). */
+  private readonly ownReport: string;
 
   constructor(private readonly opts: BoardOptions) {
     this.p = opts.profile;
     this.sched = opts.sched;
     this.sink = opts.sink ?? NOOP_SINK;
     this.node = opts.core.id;
+    this.ownReport = `/report/${this.node}`;
+    // Re-armed on nearly every packet: a slot, not a new timer and closure each time.
+    this.wake = timerSlot(opts.sched, () => {
+      const at = this.wakeAt;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      this.run(at);
+    });
     const maxPacketBytes = opts.maxPacketBytes ?? this.p.mqtt.maxPacketBytes;
     this.ram = checkRam(this.p, { maxPacketBytes });
     this.core = new NodeCore(opts.core);
@@ -132,8 +142,7 @@ export class Board {
   /** Power cut at `at`: everything in RAM is lost; the broker is not told (no FIN). */
   powerOff(at: number): void {
     if (!this.cpu.powered) return;
-    this.wake?.cancel();
-    this.wake = undefined;
+    this.wake.cancel();
     this.wakeAt = Number.POSITIVE_INFINITY;
     this.isrQueue = [];
     this.session.powerOff(at);
@@ -153,13 +162,13 @@ export class Board {
   press(at: number): void {
     if (!this.cpu.powered) return;
     const c = this.p.cycles;
-    const wasSynced = this.core.state.phase === "synced";
+    const wasSynced = this.core.syncPhase === "synced";
     const { outs, cycles } = this.feed({ type: "press" }, at, false);
     const publishes = outs.filter((o) => o.type !== "led");
     const isrCycles =
       c.isrEntry + c.isrDispatch + c.digitalRead + cycles + (outs.length - publishes.length) * c.digitalWrite;
     let stamp: Stamp | undefined;
-    if (publishes.length > 0) stamp = this.core.state.stamp;
+    if (publishes.length > 0) stamp = this.core.currentStamp;
     else this.held++;
     if (!wasSynced && stamp !== undefined) this.syncedBy(at, stamp);
     const ledAt = at + this.cpu.ms(isrCycles);
@@ -194,16 +203,10 @@ export class Board {
   /** When the loop next has something to do, and arm the one timer for it. */
   private schedule(): void {
     const next = this.nextWork();
-    if (next === this.wakeAt && this.wake !== undefined) return;
-    this.wake?.cancel();
-    this.wake = undefined;
+    if (next === this.wakeAt) return;
     this.wakeAt = next;
-    if (next === Number.POSITIVE_INFINITY) return;
-    this.wake = this.sched.at(next, () => {
-      this.wake = undefined;
-      this.wakeAt = Number.POSITIVE_INFINITY;
-      this.run(next);
-    });
+    if (next === Number.POSITIVE_INFINITY) this.wake.cancel();
+    else this.wake.set(next);
   }
 
   private nextWork(): number {
@@ -269,7 +272,7 @@ export class Board {
   private message(topic: string, payload: string, qos: 0 | 1): void {
     const via: Via | undefined = topic.includes("/state/")
       ? "state"
-      : topic.endsWith(`/report/${this.node}`)
+      : topic.endsWith(this.ownReport)
         ? "own-report"
         : topic.includes("/report/")
           ? "report"
@@ -286,25 +289,24 @@ export class Board {
 
   /** Feeds the core and performs its outputs; reports state changes, syncs and held presses. */
   private coreInput(input: CoreInput, via: Via | undefined): void {
-    const before = this.core.state;
+    const core = this.core;
+    const phaseBefore = core.syncPhase;
+    const stampBefore = core.currentStamp;
     const ledAt = this.applyOutputs(this.feed(input, this.cpu.t, true).outs);
-    const after = this.core.state;
-    if (before.phase !== "synced" && after.phase === "synced") this.syncedBy(this.cpu.t, after.stamp);
-    if (
-      via !== undefined &&
-      (before.stamp.counter !== after.stamp.counter || before.stamp.origin !== after.stamp.origin)
-    ) {
+    const stamp = core.currentStamp;
+    if (phaseBefore !== "synced" && core.syncPhase === "synced") this.syncedBy(this.cpu.t, stamp);
+    if (via !== undefined && (stampBefore.counter !== stamp.counter || stampBefore.origin !== stamp.origin)) {
       const at = ledAt ?? this.cpu.t;
-      this.sink({ type: "applied", node: this.node, at, stamp: after.stamp, on: after.on, via });
+      this.sink({ type: "applied", node: this.node, at, stamp, on: core.isOn, via });
     }
   }
 
   /** Runs the core and prices what it did; `spend`: charge the job now, before its outputs. */
   private feed(input: CoreInput, at: number, spend: boolean): { outs: CoreOutput[]; cycles: number } {
-    const phaseBefore = this.core.state.phase;
+    const phaseBefore = this.core.syncPhase;
     const graceExpired = phaseBefore === "syncing" && at >= this.core.syncDeadline;
     const outs = this.core.handle(input, at);
-    const step = { input, outputs: outs, phaseBefore, phaseAfter: this.core.state.phase, graceExpired };
+    const step = { input, outputs: outs, phaseBefore, phaseAfter: this.core.syncPhase, graceExpired };
     const cycles = coreCost(this.p.coreCycles, step);
     if (spend) this.cpu.spend(cycles);
     return { outs, cycles };
@@ -331,8 +333,7 @@ export class Board {
           break;
         case "publish":
           this.session.publish(o.topic, o.payload, o.retain);
-          if (o.topic.endsWith(`/report/${this.node}`))
-            this.echo.sent(o.payload, this.cpu.t, this.core.state.stamp);
+          if (o.topic.endsWith(this.ownReport)) this.echo.sent(o.payload, this.cpu.t, this.core.currentStamp);
           break;
         case "subscribe":
           this.session.subscribe(o.topic, o.qos);

@@ -46,74 +46,113 @@ const DROP_COST: Readonly<Record<DropReason, CoreOperation>> = {
   stale: "reportStale",
 };
 
+/** Told each charge of a step in turn: collects them (`classify`) or sums their cycles (`coreCost`). */
+type ChargeSink = (op: CoreOperation, times: number) => void;
+
 /** The operations one step is charged, in the order the core did them. */
 export function classify(step: CoreStep): Charge[] {
+  const charges: Charge[] = [];
+  charge(step, (op, times) => charges.push({ op, times }));
+  return charges;
+}
+
+/**
+ * The cycles of one step: the sum of its charges at the profile's figures, added in the order of
+ * `classify`. Called for every step of every node, so it makes no arrays and no closure per call.
+ */
+export function coreCost(cycles: CoreCycles, step: CoreStep): number {
+  sum.cycles = cycles;
+  sum.total = 0;
+  charge(step, addToSum);
+  return sum.total;
+}
+
+const sum: { cycles: CoreCycles | undefined; total: number } = { cycles: undefined, total: 0 };
+const addToSum: ChargeSink = (op, times) => {
+  sum.total += (sum.cycles as CoreCycles)[op] * times;
+};
+
+function charge(step: CoreStep, add: ChargeSink): void {
   const { input, outputs } = step;
   const completed = step.phaseBefore === "syncing" && step.phaseAfter === "synced";
-  const once = (op: CoreOperation): Charge => ({ op, times: 1 });
   switch (input.type) {
     case "boot":
     case "connected":
     case "disconnected":
     case "tick":
       // A tick does work only when it ends the sync grace.
-      return [once(input.type === "tick" && completed ? "syncComplete" : input.type)];
-    case "press": {
-      const pre = completed ? [once("syncComplete")] : [];
+      add(input.type === "tick" && completed ? "syncComplete" : input.type, 1);
+      return;
+    case "press":
+      if (completed) add("syncComplete", 1);
       // A press the core holds while syncing publishes nothing.
-      const held = !outputs.some((o) => o.type === "publish");
-      return [...pre, once(held ? "pressHeld" : "press")];
-    }
-    case "message": {
+      add(publishes(outputs) ? "press" : "pressHeld", 1);
+      return;
+    case "message":
       // The message that completes the sync is the measured sync itself (its parse included).
-      if (completed && !step.graceExpired) return [once("syncComplete")];
-      const pre = completed ? [once("syncComplete")] : [];
-      return [...pre, ...message(input.topic, input.payload, outputs)];
-    }
+      if (completed && !step.graceExpired) {
+        add("syncComplete", 1);
+        return;
+      }
+      if (completed) add("syncComplete", 1);
+      message(input.topic, input.payload, outputs, add);
+      return;
     default:
       assertNever(input);
   }
 }
 
-function message(topic: string, payload: string, outputs: readonly CoreOutput[]): Charge[] {
-  const once = (op: CoreOperation): Charge[] => [{ op, times: 1 }];
-  const drop = outputs.find((o) => o.type === "drop");
-  if (drop !== undefined) return once(DROP_COST[drop.reason]);
-  const publishes = outputs.some((o) => o.type === "publish");
+function publishes(outputs: readonly CoreOutput[]): boolean {
+  for (const o of outputs) if (o.type === "publish") return true;
+  return false;
+}
+
+/** The topic's second level (`<prefix>/<kind>/…` → kind), or undefined when it has none. */
+function secondLevel(topic: string): string | undefined {
+  const a = topic.indexOf("/");
+  if (a < 0) return undefined;
+  const b = topic.indexOf("/", a + 1);
+  return b < 0 ? topic.slice(a + 1) : topic.slice(a + 1, b);
+}
+
+function message(topic: string, payload: string, outputs: readonly CoreOutput[], add: ChargeSink): void {
+  for (const o of outputs) {
+    if (o.type === "drop") {
+      add(DROP_COST[o.reason], 1);
+      return;
+    }
+  }
   // Accepted, so the topic is `<prefix>/<kind>[/<id>]` and the prefix is one level.
-  const kind = topic.split("/")[1];
-  switch (kind) {
+  switch (secondLevel(topic)) {
     case "report":
       // A report adopted and forwarded, or an own report older than the node's state (answered);
       // else compared and ignored — the echo of the node's own report is this case.
-      return once(publishes ? "sourceReportApplied" : "reportStale");
+      add(publishes(outputs) ? "sourceReportApplied" : "reportStale", 1);
+      return;
     case "state":
-      return once("stateCommand");
+      add("stateCommand", 1);
+      return;
     case "subscribe":
       // An accepted F1 always publishes the config: one that adds a source, and one already
       // followed, which answers with the config unchanged (the nearest measured figure; it skips
       // the subscribe). `commandIgnored` is no longer charged.
-      return once("subscribeCommand");
+      add("subscribeCommand", 1);
+      return;
     case "unsubscribe":
-      return once("unsubscribeCommand");
+      add("unsubscribeCommand", 1);
+      return;
     case "query":
-      return once("query");
+      add("query", 1);
+      return;
     case "config": {
       // `C1 <version> <source>…`: parsing and the subscribe diff grow with the sources.
       const sources = payload.split(" ").length - 2;
-      const charges: Charge[] = [{ op: "retainedConfig", times: 1 }];
-      if (sources > 1) charges.push({ op: "configPerSource", times: sources - 1 });
-      return charges;
+      add("retainedConfig", 1);
+      if (sources > 1) add("configPerSource", sources - 1);
+      return;
     }
     default:
       // No other topic is accepted without a drop (status and register are bad-topic drops).
-      return once("badTopic");
+      add("badTopic", 1);
   }
-}
-
-/** The cycles of one step: the sum of its charges at the profile's figures. */
-export function coreCost(cycles: CoreCycles, step: CoreStep): number {
-  let total = 0;
-  for (const c of classify(step)) total += cycles[c.op] * c.times;
-  return total;
 }

@@ -93,6 +93,20 @@ export class NodeCore {
     return this.phase === "syncing" ? this.connectedAt + this.config.syncGraceMs : Number.POSITIVE_INFINITY;
   }
 
+  /** The sync phase, stamp and switch state alone: what the board reads around every step, without
+   *  the copy `state` makes. */
+  get syncPhase(): SyncPhase {
+    return this.phase;
+  }
+
+  get currentStamp(): Stamp {
+    return this.stamp;
+  }
+
+  get isOn(): boolean {
+    return this.on;
+  }
+
   get state(): NodeCoreState {
     return {
       phase: this.phase,

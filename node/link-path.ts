@@ -7,8 +7,8 @@
  */
 import type { LossProcess } from "./loss.js";
 import { type RetryPolicy, rtoAfter } from "./retransmit.js";
-import type { Scheduler, Timer } from "./scheduler.js";
-import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide } from "./tcp-sender.js";
+import { type Scheduler, type TimerSlot, timerSlot } from "./scheduler.js";
+import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide, type Transmissions } from "./tcp-sender.js";
 
 export interface PathStats {
   segments: number;
@@ -41,7 +41,8 @@ export interface PathHooks {
 export class LinkPath {
   private queue: Segment[] = [];
   private head = 0;
-  private timer: Timer | undefined;
+  /** The path's one timer (a slot: re-armed per segment without a new timer), armed at `timerAt`. */
+  private readonly timer: TimerSlot;
   private timerAt = Number.POSITIVE_INFINITY;
   private killAt = Number.POSITIVE_INFINITY;
   private lastDelivered = Number.NEGATIVE_INFINITY;
@@ -53,9 +54,27 @@ export class LinkPath {
   /** Nagle: segments handed over before this time go out together at it. */
   private heldUntil = Number.NEGATIVE_INFINITY;
   private held: Segment | undefined;
+  /** The sender's answer for the segment being placed, reused (its fields are copied at once). */
+  private readonly result: Transmissions = {
+    ok: false,
+    attempt: 0,
+    attemptAt: 0,
+    ackAt: 0,
+    giveUpAt: 0,
+    retransmissions: 0,
+    times: [],
+  };
+  /** One sampling request, refilled for each segment: the sender reads it during the call only. */
+  private readonly request: {
+    from: number;
+    at: number;
+    answered: boolean;
+    dataLost: () => boolean;
+    ackLost: () => boolean;
+  };
 
   constructor(
-    private readonly sched: Scheduler,
+    sched: Scheduler,
     private readonly policy: RetryPolicy,
     private readonly loss: LossProcess,
     private readonly latencyMs: number,
@@ -69,6 +88,19 @@ export class LinkPath {
     private readonly ackLoss: LossProcess | undefined = undefined,
   ) {
     this.sender = new TcpSender(policy, side, latencyMs);
+    this.timer = timerSlot(sched, () => {
+      const due = this.timerAt;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.run(due);
+    });
+    const ack = this.ackLoss;
+    this.request = {
+      from: 0,
+      at: 0,
+      answered: false,
+      dataLost: () => this.loss.lost(),
+      ackLost: ack === undefined ? () => false : () => ack.lost(),
+    };
   }
 
   /** The connection's sender state (RTO, backoff, when everything sent is acked). */
@@ -130,8 +162,8 @@ export class LinkPath {
   close(): void {
     this.dead = true;
     this.afterCut = undefined;
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.timer.cancel();
+    this.timerAt = Number.POSITIVE_INFINITY;
     this.queue = [];
     this.head = 0;
   }
@@ -164,14 +196,11 @@ export class LinkPath {
   }
 
   private place(seg: Segment, from: number, at: number): void {
-    const ackLoss = this.ackLoss;
-    const r = this.sender.sample({
-      from,
-      at,
-      answered: answeredAtOnce(seg.bytes),
-      dataLost: () => this.loss.lost(),
-      ackLost: ackLoss === undefined ? () => false : () => ackLoss.lost(),
-    });
+    const req = this.request;
+    req.from = from;
+    req.at = at;
+    req.answered = answeredAtOnce(seg.bytes);
+    const r = this.sender.sampleInto(req, this.result);
     // Resuming at `from` > 0 means transmission from-1 was lost too (the cable was out).
     this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);
     seg.attempt = r.attempt;
@@ -185,20 +214,10 @@ export class LinkPath {
     const seg = this.queue[this.head];
     let due = this.killAt;
     if (seg !== undefined) due = Math.min(due, Math.max(seg.attemptAt + this.latencyMs, this.lastDelivered));
-    if (due === this.timerAt && this.timer !== undefined) return;
-    this.timer?.cancel();
-    this.timer = undefined;
+    if (due === this.timerAt) return;
     this.timerAt = due;
-    if (due === Number.POSITIVE_INFINITY) return;
-    this.timer = this.sched.at(
-      due,
-      () => {
-        this.timer = undefined;
-        this.timerAt = Number.POSITIVE_INFINITY;
-        this.run(due);
-      },
-      this.exact,
-    );
+    if (due === Number.POSITIVE_INFINITY) this.timer.cancel();
+    else this.timer.set(due, this.exact);
   }
 
   private run(now: number): void {

@@ -11,10 +11,13 @@ import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
-import { parserIdle, type QuickPacket, quickDecode, quickPublish } from "./mqtt-frames.js";
+import { parserIdle, type QuickPacket, quickDecode, quickPuback, quickPublish } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
+
+/** PINGREQ's two bytes: one buffer for every ping (nothing writes into a packet once sent). */
+const PINGREQ = Buffer.from([0xc0, 0x00]);
 
 export type MqttPhase = "disconnected" | "connecting" | "connected";
 
@@ -164,7 +167,7 @@ export class PubSubSession {
         return "keepalive";
       }
       this.stats.pings++;
-      this.send(Buffer.from([0xc0, 0x00])); // PINGREQ
+      this.send(PINGREQ);
       this.lastIn = this.cpu.t;
       this.pingOutstanding = true;
     }
@@ -192,8 +195,7 @@ export class PubSubSession {
     switch (pk.cmd) {
       case "publish": {
         this.o.host.message(pk.topic, pk.payload.toString(), pk.qos === 1 ? 1 : 0);
-        if (pk.qos === 1 && pk.messageId !== undefined)
-          this.send(generate({ cmd: "puback", messageId: pk.messageId }));
+        if (pk.qos === 1 && pk.messageId !== undefined) this.send(quickPuback(pk.messageId)); // generate()'s bytes, without its debug logging per call
         break;
       }
       case "pingresp":

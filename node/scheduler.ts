@@ -8,7 +8,7 @@
  * what they ask of it, so many nodes share one scheduler and no node spins a timer per loop iteration.
  */
 import { isMainThread } from "node:worker_threads";
-import { type TimerEntry, TimerHeap } from "./timer-heap.js";
+import { HeapSlot, type TimerEntry, TimerHeap } from "./timer-heap.js";
 
 export interface Timer {
   cancel(): void;
@@ -29,6 +29,35 @@ export interface Scheduler {
    * outside the model sees at that instant (bytes written to a real socket).
    */
   at(atMs: number, fn: () => void, exact?: boolean): Timer;
+  /** A re-armable timer for `fn` that allocates nothing per use (optional: see `timerSlot`). */
+  slot?(fn: () => void): TimerSlot;
+}
+
+/**
+ * One callback that is pending at most once, moved by `set` without a new timer each time: what a
+ * node's loop wake-up or a link's delivery timer needs, re-armed for every packet. Its order among
+ * timers at one instant is the one `cancel()` and a new `at()` would give.
+ */
+export interface TimerSlot {
+  /** Arms it at `atMs` (moving it if it is armed). */
+  set(atMs: number, exact?: boolean): void;
+  cancel(): void;
+}
+
+/** A slot on `sched`: its own when it has them (virtual time), else one made of `at()` and `cancel()`. */
+export function timerSlot(sched: Scheduler, fn: () => void): TimerSlot {
+  if (sched.slot) return sched.slot(fn);
+  let timer: Timer | undefined;
+  return {
+    set: (atMs, exact) => {
+      timer?.cancel();
+      timer = sched.at(atMs, fn, exact);
+    },
+    cancel: () => {
+      timer?.cancel();
+      timer = undefined;
+    },
+  };
 }
 
 /** Node's timers count whole milliseconds of a loop clock cached at the start of each turn. */
@@ -169,6 +198,10 @@ export class FakeScheduler implements Scheduler {
     const e = this.timers.entry(Math.max(atMs, this.t), fn);
     this.timers.push(e);
     return e;
+  }
+
+  slot(fn: () => void): TimerSlot {
+    return new HeapSlot(this.timers, fn, this);
   }
 
   /** Runs every timer due up to `until`, then sets the time to `until`. */

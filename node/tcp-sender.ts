@@ -80,10 +80,20 @@ export interface SampleInput {
   readonly ackLost: () => boolean;
 }
 
+const NONE: readonly number[] = [];
+
+/** The first of `times` after `t` (Infinity when none is). */
+function firstAfter(times: readonly number[], t: number): number {
+  for (const h of times) if (h > t) return h;
+  return Number.POSITIVE_INFINITY;
+}
+
 /** Retransmission state of one direction of one connection. */
 export class TcpSender {
   /** RFC 6298 state; undefined until the first RTT sample. */
-  private srtt: number | undefined;
+  /** SRTT, meaningful once `measured` (a number field throughout, so updating it allocates nothing). */
+  private srtt = 0;
+  private measured = false;
   private rttvar = 0;
   private rtoMs: number;
   /** When the sender has the ACK of everything sent so far. */
@@ -93,10 +103,18 @@ export class TcpSender {
    * after each: a segment sent before `ackAt` inherits the backoff reached by then (Linux keeps
    * `icsk_backoff` until new data is acknowledged) and goes again with the later ones (Loss state).
    */
-  private headTimes: number[] = [];
-  private headLevels: number[] = [];
-  /** RTT samples taken when their ACK arrives: [arrival, sample]. */
-  private pendingRtt: [number, number][] = [];
+  private readonly headTimes: number[] = [];
+  private readonly headLevels: number[] = [];
+  /**
+   * How many of `headTimes`/`headLevels` are that segment's: the arrays are the sender's own and
+   * copied into, so what a connection keeps between segments (minutes) is not a new array per segment.
+   */
+  private headCount = 0;
+  /** The backoff exponent after each transmission of the segment being sampled (reused). */
+  private readonly levels: number[] = [];
+  /** RTT samples taken when their ACK arrives: the arrival times, and the samples beside them. */
+  private readonly rttWhen: number[] = [];
+  private readonly rttSamples: number[] = [];
   /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
   private headArrival = Number.POSITIVE_INFINITY;
   /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
@@ -119,7 +137,7 @@ export class TcpSender {
   backoffAt(at: number): number {
     if (at >= this.ackAt) return 0;
     let b = 0;
-    for (let i = 0; i < this.headTimes.length && (this.headTimes[i] as number) <= at; i++) {
+    for (let i = 0; i < this.headCount && (this.headTimes[i] as number) <= at; i++) {
       b = this.headLevels[i] as number;
     }
     return b;
@@ -131,7 +149,8 @@ export class TcpSender {
    * TCP_RTO_MIN), at most TCP_RTO_MAX (Linux `tcp_rtt_estimator`, `__tcp_set_rto`).
    */
   rttSample(r: number): void {
-    if (this.srtt === undefined) {
+    if (!this.measured) {
+      this.measured = true;
       this.srtt = r;
       this.rttvar = r / 2;
     } else {
@@ -163,6 +182,19 @@ export class TcpSender {
    * connection's state for the segments after it.
    */
   sample(input: SampleInput): Transmissions {
+    return this.sampleInto(input, {
+      ok: false,
+      attempt: 0,
+      attemptAt: 0,
+      ackAt: 0,
+      giveUpAt: 0,
+      retransmissions: 0,
+      times: NONE as number[],
+    });
+  }
+
+  /** `sample`, its answer written into `out` (a caller's own, reused per segment); `out.times` is new. */
+  sampleInto(input: SampleInput, out: Transmissions): Transmissions {
     const { policy, side, latencyMs } = this;
     const { from, dataLost, ackLost } = input;
     const linux = side.linux;
@@ -170,23 +202,27 @@ export class TcpSender {
     // A segment sent while earlier data is unacked joins the connection's recovery.
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;
-    const carriedBy = busy ? this.headTimes.filter((h) => h > input.at) : [];
+    const carriedBy = busy ? this.headTimes.slice(0, this.headCount).filter((h) => h > input.at) : NONE;
     const headAck = this.ackAt;
-    const out: Transmissions = {
-      ok: false,
-      attempt: from,
-      attemptAt: input.at,
-      ackAt: Number.POSITIVE_INFINITY,
-      giveUpAt: Number.POSITIVE_INFINITY,
-      retransmissions: 0,
-      times: [],
-    };
-    const levels: number[] = [];
+    out.ok = false;
+    out.attempt = from;
+    out.attemptAt = input.at;
+    out.ackAt = Number.POSITIVE_INFINITY;
+    out.giveUpAt = Number.POSITIVE_INFINITY;
+    out.retransmissions = 0;
+    // Sized for the usual single transmission (an empty array would get room for 16 on its first push).
+    out.times = [input.at];
+    const levels = this.levels;
+    levels[0] = b;
+    let nLevels = 1;
     let probeAt = Number.POSITIVE_INFINITY;
     let t = input.at;
     for (let k = from; ; k++) {
-      out.times.push(t);
-      if (k > from) out.retransmissions++;
+      if (k > from) {
+        out.times.push(t);
+        levels[nLevels++] = b;
+        out.retransmissions++;
+      }
       let ackBack = Number.POSITIVE_INFINITY;
       if (!dataLost()) {
         const first = !out.ok;
@@ -201,11 +237,10 @@ export class TcpSender {
       }
       // The retransmission timer: a tail loss probe on an idle Linux connection (no backoff).
       const probe = linux && k === 0 && b === 0 && !busy;
-      levels.push(b);
       let next = t + this.wait(b);
       // Loss state: an earlier unacked segment's retransmission carries this one too.
-      const carried = carriedBy.find((h) => h > t);
-      if (carried !== undefined && carried < next) next = carried;
+      const carried = firstAfter(carriedBy, t);
+      if (carried < next) next = carried;
       // The earlier segment's ACK ends the backoff and re-arms the timer (Linux tcp_rearm_rto).
       if (busy && headAck > t && headAck < next) {
         next = headAck + this.rtoMs;
@@ -229,27 +264,42 @@ export class TcpSender {
     // already in, however many of that one's own ACKs were lost; its recovery (and backoff) ends.
     const covers = busy && out.ackAt - latencyMs >= this.headArrival;
     if (done >= this.ackAt || covers) {
-      this.headTimes = out.times;
-      this.headLevels = levels;
+      const n = out.times.length;
+      for (let i = 0; i < n; i++) {
+        this.headTimes[i] = out.times[i] as number;
+        this.headLevels[i] = levels[i] as number;
+      }
+      this.headCount = n;
       this.headArrival = out.ok ? out.attemptAt + latencyMs : Number.POSITIVE_INFINITY;
       this.headProbeAt = probeAt;
       this.ackAt = done;
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
     if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
-      this.pendingRtt.push([out.ackAt, out.ackAt - (out.times[out.times.length - 1] as number)]);
+      this.rttWhen.push(out.ackAt);
+      this.rttSamples.push(out.ackAt - (out.times[out.times.length - 1] as number));
     }
     return out;
   }
 
   /** Feeds the estimator the samples whose ACK has arrived by `at`. */
   private takeRttSamples(at: number): void {
-    if (this.pendingRtt.length === 0) return;
-    const later: [number, number][] = [];
-    for (const [when, r] of this.pendingRtt) {
+    const whens = this.rttWhen;
+    const samples = this.rttSamples;
+    if (whens.length === 0) return;
+    // In order, keeping the later ones in place (no arrays made per segment).
+    let kept = 0;
+    for (let i = 0; i < whens.length; i++) {
+      const when = whens[i] as number;
+      const r = samples[i] as number;
       if (when <= at) this.rttSample(r);
-      else later.push([when, r]);
+      else {
+        whens[kept] = when;
+        samples[kept] = r;
+        kept++;
+      }
     }
-    this.pendingRtt = later;
+    whens.length = kept;
+    samples.length = kept;
   }
 }

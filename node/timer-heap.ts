@@ -1,14 +1,22 @@
 /**
  * TimerHeap: callbacks ordered by due time (ties in the order they were added), with lazy
- * cancellation. Both schedulers keep their own timers in one: the fake one all of them, the real one
- * those it must run at an exact instant.
+ * cancellation, and slots (`HeapSlot`): one callback re-armed over and over, reusing its entry.
+ * Both schedulers keep their own timers in one: the fake one all of them, the real one those it must
+ * run at an exact instant.
  */
 
 /** A callback at a time; it is its own Timer handle (cancel() clears it), so a timer is one object. */
 export class TimerEntry {
+  /** In the heap (pushed and not yet popped). */
+  queued = false;
+  /** A slot moved it later while it was queued: when it comes up, it goes back in at these keys. */
+  moved = false;
+  movedAt = 0;
+  movedSeq = 0;
+
   constructor(
-    readonly at: number,
-    readonly seq: number,
+    public at: number,
+    public seq: number,
     /** Cleared when the timer is cancelled or has run. */
     public fn: (() => void) | undefined,
   ) {}
@@ -35,7 +43,13 @@ export class TimerHeap {
     return new TimerEntry(at, this.seq++, fn);
   }
 
+  /** The next tie-breaking number (what a new entry made now would get). */
+  nextSeq(): number {
+    return this.seq++;
+  }
+
   push(e: TimerEntry): void {
+    e.queued = true;
     const { ats, seqs, entries } = this;
     const at = e.at;
     const seq = e.seq;
@@ -57,12 +71,22 @@ export class TimerHeap {
     entries[i] = e;
   }
 
-  /** The earliest live entry, dropping cancelled ones on the way; undefined when none is left. */
+  /**
+   * The earliest live entry, dropping cancelled ones on the way and putting moved ones back at their
+   * new keys (a key only ever moves later, so the heap order holds); undefined when none is left.
+   */
   peek(): TimerEntry | undefined {
     for (;;) {
       const top = this.entries[0];
-      if (top === undefined || top.fn !== undefined) return top;
+      if (top === undefined) return undefined;
+      if (top.fn !== undefined && !top.moved) return top;
       this.pop();
+      if (top.fn !== undefined) {
+        top.moved = false;
+        top.at = top.movedAt;
+        top.seq = top.movedSeq;
+        this.push(top);
+      }
     }
   }
 
@@ -91,6 +115,8 @@ export class TimerHeap {
 
   private pop(): void {
     const { ats, seqs, entries } = this;
+    const top = entries[0];
+    if (top !== undefined) top.queued = false;
     const last = entries.pop();
     const at = ats.pop() as number;
     const seq = seqs.pop() as number;
@@ -122,5 +148,62 @@ export class TimerHeap {
     ats[i] = at;
     seqs[i] = seq;
     entries[i] = last;
+  }
+}
+
+/**
+ * One callback pending at most once and re-armed over and over (a node's loop wake-up, a link's
+ * timer), in the order a cancel and a new entry would give, without a new entry for every arm:
+ * moved later while queued, its entry stays where it is and goes back in at the new keys when it
+ * comes up; moved earlier, the old entry is cancelled and a new one made; once run, the entry is
+ * reused. `floor` is the time before which nothing is set (the scheduler's now).
+ */
+export class HeapSlot {
+  private e: TimerEntry | undefined;
+
+  constructor(
+    private readonly heap: TimerHeap,
+    private readonly fn: () => void,
+    private readonly floor: { now(): number },
+  ) {}
+
+  set(atMs: number): void {
+    const at = Math.max(atMs, this.floor.now());
+    const seq = this.heap.nextSeq();
+    const e = this.e;
+    if (e?.queued) {
+      if (e.fn !== undefined && at >= e.at) {
+        e.moved = true;
+        e.movedAt = at;
+        e.movedSeq = seq;
+        return;
+      }
+      // Earlier than where it waits (or cancelled and still queued): a new entry; the old one is
+      // dropped when it comes up.
+      e.fn = undefined;
+      this.push(new TimerEntry(at, seq, this.fn));
+      return;
+    }
+    if (e === undefined) {
+      this.push(new TimerEntry(at, seq, this.fn));
+      return;
+    }
+    e.at = at;
+    e.seq = seq;
+    e.fn = this.fn;
+    e.moved = false;
+    this.heap.push(e);
+  }
+
+  cancel(): void {
+    const e = this.e;
+    if (e === undefined) return;
+    e.fn = undefined;
+    e.moved = false;
+  }
+
+  private push(e: TimerEntry): void {
+    this.e = e;
+    this.heap.push(e);
   }
 }

@@ -9,8 +9,9 @@
  */
 import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
 import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
-import type { Scheduler, Timer } from "../node/scheduler.js";
+import { type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
+import { matches, matchesTopic } from "./topic-match.js";
 
 interface Will {
   readonly topic: string;
@@ -27,12 +28,24 @@ interface Client {
   will: Will | undefined;
   keepaliveMs: number;
   lastIn: number;
-  check: Timer | undefined;
+  /** Its keepalive check (one slot per client, re-armed each 1.5 × keepalive). */
+  check: TimerSlot | undefined;
   /** The route call that last delivered to it (one delivery per publish, whatever filters match). */
   routed: number;
   /** The packet id of its next QoS 1 delivery. */
   nextId: number;
+  /**
+   * Packets on their way to it, oldest at `inboxHead`, the next at `inboxTail` (the room is reused):
+   * each leaves `forwardDelayMs` after it was sent, so their timers fire in order and each takes the
+   * oldest. One callback (`deliverNext`) serves them all: a delivery costs a timer, not a closure.
+   */
+  readonly inbox: Buffer[];
+  inboxHead: number;
+  inboxTail: number;
+  readonly deliverNext: () => void;
 }
+/** What an inbox slot holds once its packet has left (the packet itself is not kept). */
+const SENT = Buffer.alloc(0);
 
 export interface Received {
   readonly at: number;
@@ -152,6 +165,15 @@ export class MemoryBroker {
       check: undefined,
       routed: -1,
       nextId: 1,
+      inbox: [],
+      inboxHead: 0,
+      inboxTail: 0,
+      deliverNext: () => {
+        const bytes = client.inbox[client.inboxHead] as Buffer;
+        client.inbox[client.inboxHead++] = SENT;
+        if (client.inboxHead === client.inboxTail) client.inboxHead = client.inboxTail = 0;
+        if (client.open) h.packet(bytes);
+      },
     };
     if (!this.up) {
       // Nothing listens on the port: the connection attempt is reset.
@@ -233,22 +255,21 @@ export class MemoryBroker {
   }
 
   private sendBytes(c: Client, bytes: Buffer): void {
-    this.sched.at(this.sched.now() + this.delayMs, () => {
-      if (c.open) c.h.packet(bytes);
-    });
+    c.inbox[c.inboxTail++] = bytes;
+    this.sched.at(this.sched.now() + this.delayMs, c.deliverNext);
   }
 
   /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
   private watch(c: Client): void {
     if (!this.sessions || c.keepaliveMs <= 0) return;
-    const due = c.lastIn + c.keepaliveMs * 1.5;
-    c.check = this.sched.at(due, () => {
+    c.check ??= timerSlot(this.sched, () => {
       if (!c.open) return;
       if (this.sched.now() >= c.lastIn + c.keepaliveMs * 1.5) {
         this.lose(c);
         c.h.closed();
       } else this.watch(c);
     });
+    c.check.set(c.lastIn + c.keepaliveMs * 1.5);
   }
 
   private handle(c: Client, pk: Packet): void {
@@ -336,24 +357,35 @@ export class MemoryBroker {
     }
     // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
     let shared: Buffer | undefined;
-    const to = (c: Client, subQos: 0 | 1) => {
-      if (c.routed === route) return;
-      c.routed = route;
-      const q = Math.min(qos, subQos) as 0 | 1;
-      if (q === 1) this.deliver(c, topic, payload, 1, false);
-      else {
-        shared ??= quickPublish(topic, payload, false);
-        this.sendBytes(c, shared);
-      }
-    };
     const exact = this.exact.get(topic);
-    if (exact) for (const c of exact) to(c, c.subs.get(topic) ?? 0);
-    if (this.wild.size === 0) return;
-    const levels = topic.split("/");
-    for (const [filter, set] of this.wild) {
-      if (!matchesLevels(this.wildLevels.get(filter) ?? [], levels)) continue;
-      for (const c of set) to(c, c.subs.get(filter) ?? 0);
+    if (exact) {
+      for (const c of exact) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, payload, qos, shared);
     }
+    if (this.wild.size === 0) return;
+    for (const [filter, set] of this.wild) {
+      if (!matchesTopic(this.wildLevels.get(filter) ?? [], topic)) continue;
+      for (const c of set) shared = this.to(c, c.subs.get(filter) ?? 0, route, topic, payload, qos, shared);
+    }
+  }
+
+  /** One client's delivery of route `route` (once, whatever filters match); returns the QoS 0 bytes. */
+  private to(
+    c: Client,
+    subQos: 0 | 1,
+    route: number,
+    topic: string,
+    payload: string | Buffer,
+    qos: 0 | 1,
+    shared: Buffer | undefined,
+  ): Buffer | undefined {
+    if (c.routed === route) return shared;
+    c.routed = route;
+    if (qos === 1 && subQos === 1) this.deliver(c, topic, payload, 1, false);
+    else {
+      shared ??= quickPublish(topic, payload, false);
+      this.sendBytes(c, shared);
+    }
+    return shared;
   }
 
   private deliver(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
@@ -365,14 +397,4 @@ export class MemoryBroker {
     }
     this.sendBytes(c, quickPublish(topic, payload, retain, messageId));
   }
-}
-
-function matches(filter: string, topic: string): boolean {
-  return matchesLevels(filter.split("/"), topic.split("/"));
-}
-
-function matchesLevels(f: readonly string[], t: readonly string[]): boolean {
-  if (f.length !== t.length) return false;
-  for (let i = 0; i < f.length; i++) if (f[i] !== "+" && f[i] !== t[i]) return false;
-  return true;
 }

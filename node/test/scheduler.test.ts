@@ -7,7 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { Link } from "../link.js";
 import { nodeRandom } from "../rng.js";
-import { after, every, FakeScheduler, RealScheduler, type Scheduler, sleep } from "../scheduler.js";
+import {
+  after,
+  every,
+  FakeScheduler,
+  RealScheduler,
+  type Scheduler,
+  sleep,
+  timerSlot,
+} from "../scheduler.js";
 import { TimerHeap } from "../timer-heap.js";
 
 describe("TimerHeap", () => {
@@ -69,6 +77,46 @@ describe("TimerHeap", () => {
       .map((r) => r.seq);
     expect(ran).toEqual(want);
     expect(heap.size).toBe(0);
+  });
+});
+
+describe("timer slots", () => {
+  /** Random plain timers and slots moved, cancelled and re-armed from inside callbacks; the log of what ran. */
+  function drive(sched: FakeScheduler, plain: Scheduler): string[] {
+    const random = nodeRandom("slot-order", "n1", "press");
+    const log: string[] = [];
+    const slots = Array.from({ length: 40 }, (_, k) =>
+      timerSlot(plain, () => {
+        log.push(`s${k}@${sched.now()}`);
+        if (random() < 0.5) slots[k]?.set(sched.now() + Math.floor(random() * 30));
+      }),
+    );
+    const poke = () => {
+      const r = random();
+      const slot = slots[Math.floor(random() * slots.length)];
+      const at = sched.now() + Math.floor(random() * 40); // many share an instant
+      if (r < 0.5) slot?.set(at);
+      else if (r < 0.6) slot?.cancel();
+      else plain.at(at, () => log.push(`t@${sched.now()}`));
+    };
+    for (let i = 0; i < 3000; i++) {
+      poke();
+      if (i % 10 === 0) plain.at(sched.now() + (i % 7), poke);
+      if (i % 50 === 0) sched.advance(5);
+    }
+    sched.runUntil(Number.POSITIVE_INFINITY);
+    return log;
+  }
+
+  it("run in the order a cancel and a new timer would give, however often they move", () => {
+    const a = new FakeScheduler();
+    const b = new FakeScheduler();
+    // b without its own slots: timerSlot falls back to at() and cancel().
+    const bPlain: Scheduler = { now: () => b.now(), wallNow: () => b.wallNow(), at: (t, fn) => b.at(t, fn) };
+    const withSlots = drive(a, a);
+    expect(withSlots.length).toBeGreaterThan(1000);
+    expect(withSlots).toEqual(drive(b, bPlain));
+    expect(a.pending).toBe(0);
   });
 });
 
