@@ -22,6 +22,7 @@ import {
   targetCount,
   targetLine,
 } from "./calibrate-table.js";
+import { arg } from "./record.js";
 
 /** The model's sides per level-rate, as saved: `${lossPct}/${ratePerS}` → side. */
 export interface ModelSides {
@@ -100,10 +101,7 @@ export async function judgePooled(
     seeds: number,
   ) => Promise<Side>,
 ): Promise<void> {
-  const flag = (f: string) => {
-    const i = argv.indexOf(f);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const flag = (f: string) => arg(argv, f, "") || undefined;
   const runs = files.map((f) => kernelRun(f, readJson("--real", f)));
   const all = poolKernel(runs);
   const levels = all.levels.map((l) => key(l.lossPct, l.ratePerS));

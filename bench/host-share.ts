@@ -8,10 +8,11 @@
  *   npm run bench -- host-share [--scenario paper] [--loss 0,15] [--rounds 3] [--workers N]
  */
 import { loadavg } from "node:os";
-import { numberFlag, wholeNumberFlag } from "../cli/fleet-flags.js";
+import { wholeNumberFlag } from "../cli/fleet-flags.js";
 import { type PointResult, runPoint } from "../sweep/point.js";
 import { loadScenario } from "../sweep/scenario.js";
-import { arg, numArg, record } from "./record.js";
+import { parseNumberList } from "./calibrate-table.js";
+import { arg, median, numArg, record } from "./record.js";
 
 type Figures = { readonly p50: number; readonly p90: number };
 interface Level {
@@ -22,13 +23,6 @@ interface Level {
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) throw new RangeError("median of no values");
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 /** The median p50 and p90 of `kind` over the runs. */
 function figures(runs: readonly PointResult[], kind: "sync" | "echo"): Figures {
@@ -44,9 +38,7 @@ function diff(a: Figures, b: Figures): Figures {
 
 export async function hostShare(argv: string[]): Promise<void> {
   const scenario = loadScenario(arg(argv, "--scenario", "paper"));
-  const losses = arg(argv, "--loss", "0,15")
-    .split(",")
-    .map((s) => numberFlag("--loss", s, "a comma-separated list of loss percentages") as number);
+  const losses = parseNumberList("--loss", arg(argv, "--loss", "0,15"), 0, 90);
   const rounds = wholeNumberFlag("--rounds", arg(argv, "--rounds", "3"), 1, 20) as number;
   const workersFlag = argv.includes("--workers") ? numArg(argv, "--workers", 0) : undefined;
   const load = { before: loadavg()[0] as number, after: 0 };

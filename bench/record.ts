@@ -11,6 +11,14 @@ export function arg(argv: readonly string[], flag: string, fallback: string): st
   return i >= 0 && argv[i + 1] !== undefined ? (argv[i + 1] as string) : fallback;
 }
 
+/** The median of `xs` (the mean of the two middle values of an even count); refuses none. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError("median of no values");
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
 /** A number flag, parsed as the CLI parses one: a value that is not a number is refused, naming the flag. */
 export function numArg(argv: readonly string[], flag: string, fallback: number): number {
   const i = argv.indexOf(flag);

@@ -17,7 +17,7 @@ import { FleetRun } from "../fleet/run.js";
 import { simFigures } from "../view/figures.js";
 import { SimSource } from "../view/sim-source.js";
 import { newToken, startWebServer, type WebServer } from "../web/index.js";
-import { numArg, record } from "./record.js";
+import { median, numArg, record } from "./record.js";
 
 export interface SimWithServer {
   readonly run: FleetRun;
@@ -119,15 +119,6 @@ async function once(options: FleetOptions, withServer: boolean) {
     },
   };
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? 0
-    : s.length % 2
-      ? (s[(s.length - 1) / 2] as number)
-      : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 export async function web(argv: string[]): Promise<void> {
   const nodes = numArg(argv, "--nodes", 5000);

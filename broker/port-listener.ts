@@ -18,6 +18,7 @@ import {
   readBatch,
 } from "../node/port-frames.js";
 import { SendWindow } from "../node/port-window.js";
+import { endNap } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
 
 /** What the listener needs of a MessagePort. */
@@ -124,7 +125,7 @@ class PortLink {
     this.writer = new FrameWriter({
       postMessage: (batch, transfer) => {
         port.postMessage(batch, transfer);
-        if (this.wake) Atomics.notify(this.wake, 0);
+        if (this.wake) endNap(this.wake);
       },
     });
     port.on("message", (batch) => {

@@ -2,7 +2,9 @@
  * Whether any promise was made or settled since a mark, from V8's promise hooks: how the virtual
  * clock's driver knows that a callback queued no promise continuation, so it need not give the host a
  * turn before virtual time moves on. The hook is installed while at least one watch is started
- * (promise hooks slow every promise down a little) and removed with the last one.
+ * (promise hooks slow every promise down a little) and removed with the last one. One case passes
+ * unseen: resolving a promise with another promise (or a thenable) fires no hook at that moment, so
+ * code the driver runs must not do that in a callback that makes no other promise.
  */
 import { promiseHooks } from "node:v8";
 

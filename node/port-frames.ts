@@ -112,13 +112,13 @@ export class FrameWriter {
   ) {}
 
   data(stream: number, bytes: Buffer): void {
-    for (let at = 0; at < bytes.length; at += MAX_FRAME_PAYLOAD) {
-      const piece = bytes.subarray(at, Math.min(bytes.length, at + MAX_FRAME_PAYLOAD));
-      this.add({ kind: FrameKind.data, stream, bytes: piece }, piece.length);
-    }
     if (!this.soon) {
       this.soon = true;
       queueMicrotask(() => this.flush());
+    }
+    for (let at = 0; at < bytes.length; at += MAX_FRAME_PAYLOAD) {
+      const piece = bytes.subarray(at, Math.min(bytes.length, at + MAX_FRAME_PAYLOAD));
+      this.add({ kind: FrameKind.data, stream, bytes: piece }, piece.length);
     }
   }
 
@@ -175,7 +175,8 @@ export class FrameWriter {
   ): void {
     this.parts.push(p);
     this.size += HEADER + payload;
-    if (!this.scheduled) {
+    // A flush already queued for this task's bytes takes these frames too.
+    if (!this.scheduled && !this.soon) {
       this.scheduled = true;
       this.schedule(() => this.flush());
     }

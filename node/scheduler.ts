@@ -75,11 +75,21 @@ const NAP_MS = 0.2;
 const NAP_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * This thread's nap cell: a thread that posts it a message and then calls `Atomics.notify` on the
- * cell (index 0) ends its nap, so what it sent is read at once rather than up to NAP_MS later.
+ * This thread's nap cell: a thread that posts it a message and then calls `endNap` on the cell ends
+ * its nap, so what it sent is read at once rather than up to NAP_MS later.
  */
 export function napCell(): SharedArrayBuffer {
   return NAP_CELL.buffer as SharedArrayBuffer;
+}
+
+/**
+ * Ends the nap of the thread whose cell this is, or the next one if it is not napping yet: the flag
+ * stays set until that thread's nap (which then returns at once) clears it — a notify alone wakes
+ * only a thread already waiting.
+ */
+export function endNap(cell: Int32Array): void {
+  Atomics.store(cell, 0, 1);
+  Atomics.notify(cell, 0);
 }
 
 /**
@@ -164,7 +174,9 @@ export class RealScheduler implements Scheduler {
     if (first === undefined) return;
     if (!isMainThread) {
       const wait = Math.min(first.at - this.now(), NAP_MS);
+      // A post that came before the nap has set the cell: the wait then returns at once.
       if (wait > 0.02) Atomics.wait(NAP_CELL, 0, 0, wait);
+      Atomics.store(NAP_CELL, 0, 0);
     }
     this.exact.runDue(this.now());
     if (this.exact.peek() !== undefined) this.spin = setImmediate(this.tick);

@@ -80,11 +80,12 @@ export interface SampleInput {
   readonly ackLost: () => boolean;
 }
 
-const NONE: readonly number[] = [];
-
-/** The first of `times` after `t` (Infinity when none is). */
-function firstAfter(times: readonly number[], t: number): number {
-  for (const h of times) if (h > t) return h;
+/** The first of the first `count` of `times` (in order) after `t` (Infinity when none is). */
+function firstAfter(times: readonly number[], count: number, t: number): number {
+  for (let i = 0; i < count; i++) {
+    const h = times[i] as number;
+    if (h > t) return h;
+  }
   return Number.POSITIVE_INFINITY;
 }
 
@@ -189,7 +190,7 @@ export class TcpSender {
       ackAt: 0,
       giveUpAt: 0,
       retransmissions: 0,
-      times: NONE as number[],
+      times: [],
     });
   }
 
@@ -202,7 +203,8 @@ export class TcpSender {
     // A segment sent while earlier data is unacked joins the connection's recovery.
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;
-    const carriedBy = busy ? this.headTimes.slice(0, this.headCount).filter((h) => h > input.at) : NONE;
+    // The earlier segment's transmissions (in order; not changed before this one is placed).
+    const carriedBy = busy ? this.headCount : 0;
     const headAck = this.ackAt;
     out.ok = false;
     out.attempt = from;
@@ -239,7 +241,7 @@ export class TcpSender {
       const probe = linux && k === 0 && b === 0 && !busy;
       let next = t + this.wait(b);
       // Loss state: an earlier unacked segment's retransmission carries this one too.
-      const carried = firstAfter(carriedBy, t);
+      const carried = firstAfter(this.headTimes, carriedBy, t);
       if (carried < next) next = carried;
       // The earlier segment's ACK ends the backoff and re-arms the timer (Linux tcp_rearm_rto).
       if (busy && headAck > t && headAck < next) {

@@ -126,14 +126,16 @@ export function convergenceOf(nodes: readonly ConvergenceInput[], sorted: boolea
     }
     const status = statusOf(node.stamp, target);
     const own = node.stamp;
-    const waitingOn =
-      own === undefined
-        ? []
-        : node.sources.filter((s) => {
-            const j = index.get(s);
-            const st = j === undefined ? undefined : stampOf(j);
-            return st !== undefined && compareStamps(st, own) > 0;
-          });
+    // Its known sources, in order, are its edges (an unknown one has no stamp to wait on).
+    const waitingOn: NodeId[] = [];
+    if (own !== undefined) {
+      for (let e = g.start[i] as number; e < (g.start[i + 1] as number); e++) {
+        const j = g.edges[e] as number;
+        const st = stampOf(j);
+        if (st !== undefined && compareStamps(st, own) > 0)
+          waitingOn.push((inputs[j] as ConvergenceInput).id);
+      }
+    }
     if (status !== "unknown") known++;
     if (status === "in-sync") inSync++;
     followers.push({ id: node.id, status, stamp: own, target, waitingOn });

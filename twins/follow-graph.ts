@@ -7,6 +7,9 @@
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { followed, type TwinRecord } from "./twin-record.js";
 
+/** The followers of a node nobody follows. */
+const NO_FOLLOWERS: readonly NodeId[] = Object.freeze([]);
+
 export class FollowGraph {
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
   /**
@@ -27,6 +30,8 @@ export class FollowGraph {
   followers(id: NodeId): readonly NodeId[] {
     let list = this.sortedFollowers.get(id);
     if (list === undefined) {
+      // Most nodes of a large fleet have no follower: one shared empty list, nothing kept per node.
+      if (!this.followersOf.get(id)?.size) return NO_FOLLOWERS;
       list = Object.freeze([...(this.followersOf.get(id) ?? [])].sort());
       this.sortedFollowers.set(id, list);
     }

@@ -161,12 +161,15 @@ describe("in-memory transport", () => {
     listener.attach(broker, "in-process");
     listener.listen(() => {});
     const cell = new Int32Array(napCell());
+    Atomics.store(cell, 0, 0); // as a nap leaves it
     const wire = portWire(client)({ packet: () => {}, closed: () => {} });
     wire.write(publish(1, 10));
     // The broker grants credit for the bytes: a batch to the client, and the cell notified.
     const woken = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(cell, 0, 0, 10_000);
     expect(woken.async).toBe(true);
     expect(await woken.value).toBe("ok");
+    // The cell stays set, so a thread not napping yet when the batch came does not nap on it.
+    expect(Atomics.load(cell, 0)).toBe(1);
   });
 
   it("rejects bad batches, naming what is wrong", () => {
