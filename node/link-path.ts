@@ -8,7 +8,14 @@
 import type { LossProcess } from "./loss.js";
 import { type RetryPolicy, rtoAfter } from "./retransmit.js";
 import { type Scheduler, type TimerSlot, timerSlot } from "./scheduler.js";
-import { answeredAtOnce, FIXED_SIDE, TcpSender, type TcpSide, type Transmissions } from "./tcp-sender.js";
+import {
+  answeredAtOnce,
+  blankTransmissions,
+  FIXED_SIDE,
+  TcpSender,
+  type TcpSide,
+  type Transmissions,
+} from "./tcp-sender.js";
 
 export interface PathStats {
   segments: number;
@@ -55,15 +62,7 @@ export class LinkPath {
   private heldUntil = Number.NEGATIVE_INFINITY;
   private held: Segment | undefined;
   /** The sender's answer for the segment being placed, reused (its fields are copied at once). */
-  private readonly result: Transmissions = {
-    ok: false,
-    attempt: 0,
-    attemptAt: 0,
-    ackAt: 0,
-    giveUpAt: 0,
-    retransmissions: 0,
-    times: [],
-  };
+  private readonly result: Transmissions = blankTransmissions();
   /** One sampling request, refilled for each segment: the sender reads it during the call only. */
   private readonly request: {
     from: number;

@@ -89,6 +89,11 @@ function firstAfter(times: readonly number[], count: number, t: number): number 
   return Number.POSITIVE_INFINITY;
 }
 
+/** An answer for `sampleInto` to fill. */
+export function blankTransmissions(): Transmissions {
+  return { ok: false, attempt: 0, attemptAt: 0, ackAt: 0, giveUpAt: 0, retransmissions: 0, times: [] };
+}
+
 /** Retransmission state of one direction of one connection. */
 export class TcpSender {
   /** RFC 6298 state; undefined until the first RTT sample. */
@@ -183,15 +188,7 @@ export class TcpSender {
    * connection's state for the segments after it.
    */
   sample(input: SampleInput): Transmissions {
-    return this.sampleInto(input, {
-      ok: false,
-      attempt: 0,
-      attemptAt: 0,
-      ackAt: 0,
-      giveUpAt: 0,
-      retransmissions: 0,
-      times: [],
-    });
+    return this.sampleInto(input, blankTransmissions());
   }
 
   /** `sample`, its answer written into `out` (a caller's own, reused per segment); `out.times` is new. */
