@@ -8,7 +8,7 @@
  * the same seed. No keepalive: an in-process transport cannot go silent without saying so.
  */
 import { generate, type Packet, type Parser, parser } from "mqtt-packet";
-import { parserIdle, quickDecode, quickPuback } from "../node/mqtt-frames.js";
+import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
 import type { Wire, WireFactory } from "../node/wire.js";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import type { BrokerLinkHandlers, TwinsLink } from "./broker-link.js";
@@ -112,7 +112,13 @@ export class WireLink implements TwinsLink {
   }
 
   private write(pk: Packet): void {
-    this.wire?.write(generate(pk));
+    if (this.wire === undefined) return;
+    // A first PUBLISH from the quick writer (the same bytes; generate() also logs through `debug`).
+    if (pk.cmd === "publish" && !pk.dup && (pk.qos === 0 || (pk.qos === 1 && pk.messageId !== undefined))) {
+      this.wire.write(
+        quickPublish(pk.topic, pk.payload, pk.retain === true, pk.qos === 1 ? pk.messageId : undefined),
+      );
+    } else this.wire.write(generate(pk));
   }
 
   private onPacket(pk: Packet): void {
