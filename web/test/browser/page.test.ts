@@ -105,6 +105,16 @@ describe("the web page on a 200-node sim", () => {
     const node = await browser.page();
     await node.goto(sim.at(`/node/${target}`));
     await node.locator("#node-version").waitFor();
+    // The set goes with the version the node page shows: on a busy host the twin may still be
+    // settling (registration, pairing), so wait until the node page has caught up with the fleet's.
+    await expect
+      .poll(
+        async () =>
+          (await node.locator("#node-version").textContent()) ===
+          (await fleet.locator(`.row[data-id="${target}"] .c-ver`).textContent()),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     await node.click("#set-on");
     const clicked = Date.now();
     await fleet
