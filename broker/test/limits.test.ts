@@ -106,10 +106,12 @@ describe("connect timeout", () => {
   it("closes a half-sent CONNECT and a silent socket at the timeout, not a complete CONNECT", async () => {
     await start({ connectTimeoutMs: 300 });
     const full = connectPacket("half");
+    // The broker's timer starts when it accepts a socket, so the clock starts before the first
+    // connect: every accept, and so every timer, comes after it.
+    const started = performance.now();
     const half = await socketFrom("127.0.0.1");
     const silent = await socketFrom("127.0.0.1");
     const complete = await socketFrom("127.0.0.1");
-    const started = performance.now();
     half.write(full.subarray(0, full.length - 3));
     const completeAnswer = connackOf(complete);
     complete.write(connectPacket("whole"));
