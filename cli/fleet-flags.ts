@@ -1,14 +1,14 @@
 /**
  * Fleet flags → `FleetOptions`: commander hands over strings, and this module turns them into the
  * typed options the library takes, with errors naming the flag (`--nodes: must be a whole number
- * from 1 to 20000, got "x"`). It checks only what a string can get wrong (is it a number, a topology,
+ * from 1 to 20000 (200000 on virtual time), got "x"`). It checks only what a string can get wrong (is it a number, a topology,
  * three probabilities); ranges and combinations are the library's one validation
  * (resolveFleetOptions), whose FleetOptionsError `withFlagNames` words with the flags instead of the
  * option names. Shared by `twinfleet sim`, `twinfleet sweep` and the bench scripts.
  */
 import { loadFaultSchedule } from "../fleet/faults/schedule.js";
 import {
-  expectation,
+  anyClockExpectation,
   type FieldNamer,
   type FleetOptions,
   FleetOptionsError,
@@ -133,7 +133,7 @@ export function wholeNumberFlag(
 }
 
 function fleetNumber(field: NumberField, raw: string | undefined): number | undefined {
-  return numberFlag(FLEET_FLAGS[field] ?? field, raw, expectation(field));
+  return numberFlag(FLEET_FLAGS[field] ?? field, raw, anyClockExpectation(field));
 }
 
 function topologyFlag(raw: string | undefined): Topology | undefined {

@@ -170,6 +170,14 @@ export function expectation(field: NumberField): string {
   return `${f.integer ? "a whole number" : "a number"} from ${f.min} to ${f.max}`;
 }
 
+/** Beside the real-time range of `nodes`, where a virtual run's ends. */
+const VIRTUAL_NODES_HINT = ` (${MAX_VIRTUAL_NODES} on virtual time)`;
+
+/** What a value given for `field` must be, whatever the clock (`nodes` has a range for each). */
+export function anyClockExpectation(field: NumberField): string {
+  return field === "nodes" ? `${expectation(field)}${VIRTUAL_NODES_HINT}` : expectation(field);
+}
+
 const show = (v: unknown): string => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)));
 
 function numberIn(field: NumberField) {
@@ -224,8 +232,8 @@ const loginSchema = z.strictObject(
 const schema = z.strictObject(
   {
     nodes: z
-      .int({ error: (i) => `must be ${expectation("nodes")}, got ${show(i.input)}` })
-      .min(1, { error: (i) => `must be ${expectation("nodes")}, got ${show(i.input)}` })
+      .int({ error: (i) => `must be ${anyClockExpectation("nodes")}, got ${show(i.input)}` })
+      .min(1, { error: (i) => `must be ${anyClockExpectation("nodes")}, got ${show(i.input)}` })
       .max(MAX_VIRTUAL_NODES, {
         error: (i) =>
           `must be a whole number from 1 to ${MAX_VIRTUAL_NODES} on virtual time, got ${show(i.input)}`,
@@ -318,7 +326,7 @@ function zodIssues(error: z.ZodError): FleetOptionIssue[] {
 
 /**
  * Validates `options` and fills in the defaults; throws FleetOptionsError naming every bad field
- * (`options.nodes: must be a whole number from 1 to 20000, got 0`). Nothing is started or read.
+ * (`options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got 0`). Nothing is started or read.
  */
 export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOptions {
   const parsed = schema.safeParse(options);

@@ -75,8 +75,8 @@ describe("fleet flags", () => {
   });
 
   it.each<[Record<string, string>, string]>([
-    [{ nodes: "ten" }, '--nodes: must be a whole number from 1 to 20000, got "ten"'],
-    [{ nodes: "" }, '--nodes: must be a whole number from 1 to 20000, got ""'],
+    [{ nodes: "ten" }, '--nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got "ten"'],
+    [{ nodes: "" }, '--nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got ""'],
     [{ rate: "fast" }, '--rate: must be a number from 0 to 600, got "fast"'],
     [{ loss: "5%" }, '--loss: must be a number from 0 to 90, got "5%"'],
     [{ duration: "1m" }, '--duration: must be a number from 1 to 86400, got "1m"'],
@@ -131,8 +131,8 @@ describe("fleet flags", () => {
 
 describe("twinfleet sim and sweep with bad fleet flags", () => {
   it.each<[string[], string]>([
-    [["--nodes", "x"], '--nodes: must be a whole number from 1 to 20000, got "x"'],
-    [["--nodes", "0"], "--nodes: must be a whole number from 1 to 20000, got 0"],
+    [["--nodes", "x"], '--nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got "x"'],
+    [["--nodes", "0"], "--nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got 0"],
     [["--loss", "95"], "--loss: must be a number from 0 to 90, got 95"],
     [["--group-size", "1"], "--group-size: must be a whole number from 2 to 20000, got 1"],
     [["--ge", "0.1,0,0.5"], "--ge (pBadToGood): must be above 0, or the link never recovers"],

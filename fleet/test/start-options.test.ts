@@ -61,7 +61,7 @@ describe("FleetRun.start with bad options", () => {
     [
       "an option of the old flag shape",
       { nodes: "2", rate: "6" },
-      'options.nodes: must be a whole number from 1 to 20000, got "2"',
+      'options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got "2"',
     ],
   ])("refuses %s before anything starts", async (_what, options, message) => {
     const start = FleetRun.start(options as never);
