@@ -59,21 +59,81 @@ const PINGREQ: QuickPacket = { cmd: "pingreq" };
 const PINGRESP: QuickPacket = { cmd: "pingresp" };
 const DISCONNECT: QuickPacket = { cmd: "disconnect" };
 
-export function quickDecode(bytes: Buffer): QuickPacket | undefined {
-  const b0 = bytes[0];
-  if (b0 === undefined) return undefined;
+/**
+ * Where a PUBLISH's parts lie in its bytes: what `readPublish` fills (an object of the reader's
+ * own, reused per packet), so the hot path reads the topic and the payload without a packet object
+ * or a payload view.
+ */
+export interface PublishFields {
+  topic: string;
+  /** The payload runs from here to the end of the bytes. */
+  payloadAt: number;
+  qos: 0 | 1;
+  messageId: number | undefined;
+}
+
+/** A `PublishFields` for `readPublish` to fill. */
+export function publishFields(): PublishFields {
+  return { topic: "", payloadAt: 0, qos: 0, messageId: undefined };
+}
+
+/**
+ * The length of the fixed header of the packet in `bytes` (1 + the remaining-length bytes), or 0 when
+ * the remaining length is malformed or the bytes are not exactly one packet.
+ */
+function headerLength(bytes: Buffer): number {
   let len = 0;
   let mul = 1;
   let i = 1;
   for (;;) {
     const b = bytes[i];
-    if (b === undefined || i > 4) return undefined;
+    if (b === undefined || i > 4) return 0;
     len += (b & 0x7f) * mul;
     i++;
     if ((b & 0x80) === 0) break;
     mul *= 128;
   }
-  if (i + len !== bytes.length) return undefined;
+  return i + len === bytes.length ? i : 0;
+}
+
+/** Reads a PUBLISH (QoS 0 or 1) into `out`; false for anything else, as `quickDecode` would say. */
+export function readPublish(bytes: Buffer, out: PublishFields): boolean {
+  const b0 = bytes[0];
+  if (b0 === undefined || b0 >> 4 !== 3) return false;
+  const i = headerLength(bytes);
+  return i > 0 && publishAt(bytes, b0, i, out);
+}
+
+/** The PUBLISH whose variable header starts at `i` (its remaining length checked), read into `out`. */
+function publishAt(bytes: Buffer, b0: number, i: number, out: PublishFields): boolean {
+  const qos = (b0 >> 1) & 3;
+  if (qos > 1) return false;
+  if (bytes.length - i < 2) return false;
+  const tlen = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+  let at = i + 2 + tlen;
+  if (at > bytes.length || tlen === 0) return false;
+  let messageId: number | undefined;
+  if (qos === 1) {
+    if (at + 2 > bytes.length) return false;
+    messageId = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+    at += 2;
+  }
+  out.topic = bytes.toString("utf8", i + 2, i + 2 + tlen);
+  out.payloadAt = at;
+  out.qos = qos === 1 ? 1 : 0;
+  out.messageId = messageId;
+  return true;
+}
+
+/** `quickDecode`'s reading of a PUBLISH (reused: it is copied into the packet at once). */
+const fields = publishFields();
+
+export function quickDecode(bytes: Buffer): QuickPacket | undefined {
+  const b0 = bytes[0];
+  if (b0 === undefined) return undefined;
+  const i = headerLength(bytes);
+  if (i === 0) return undefined;
+  const len = bytes.length - i;
   switch (b0) {
     case 0xc0:
       return len === 0 ? PINGREQ : undefined;
@@ -88,28 +148,15 @@ export function quickDecode(bytes: Buffer): QuickPacket | undefined {
     default:
       break;
   }
-  if (b0 >> 4 !== 3) return undefined;
-  const qos = (b0 >> 1) & 3;
-  if (qos > 1) return undefined;
-  if (len < 2) return undefined;
-  const tlen = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
-  let at = i + 2 + tlen;
-  if (at > bytes.length || tlen === 0) return undefined;
-  const topic = bytes.toString("utf8", i + 2, at);
-  let messageId: number | undefined;
-  if (qos === 1) {
-    if (at + 2 > bytes.length) return undefined;
-    messageId = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
-    at += 2;
-  }
+  if (b0 >> 4 !== 3 || !publishAt(bytes, b0, i, fields)) return undefined;
   return {
     cmd: "publish",
-    topic,
-    payload: bytes.subarray(at),
-    qos: qos === 1 ? 1 : 0,
+    topic: fields.topic,
+    payload: bytes.subarray(fields.payloadAt),
+    qos: fields.qos,
     retain: (b0 & 1) === 1,
     dup: (b0 & 8) === 8,
-    messageId,
+    messageId: fields.messageId,
   };
 }
 

@@ -2,7 +2,7 @@
 // everything else back to the full parser.
 import { generate, type Packet, parser } from "mqtt-packet";
 import { describe, expect, it } from "vitest";
-import { quickDecode, quickPuback, quickPublish } from "../mqtt-frames.js";
+import { publishFields, quickDecode, quickPuback, quickPublish, readPublish } from "../mqtt-frames.js";
 
 function parsed(bytes: Buffer): Packet {
   let out: Packet | undefined;
@@ -63,6 +63,37 @@ describe("quick MQTT packets", () => {
     expect(quickDecode(pub.subarray(0, pub.length - 1))).toBeUndefined(); // length says one byte more
     expect(quickDecode(Buffer.from([0x36, 0x03, 0x00, 0x01, 0x61]))).toBeUndefined(); // QoS 3
     expect(quickDecode(Buffer.from([0xc0, 0x01, 0x00]))).toBeUndefined(); // PINGREQ with a body
+  });
+
+  it("reads a PUBLISH in place as the quick reader does, and nothing else", () => {
+    const f = publishFields();
+    for (const pk of [
+      { topic: "tf/report/n1", payload: "R1 1 42 n1", qos: 0, retain: true, dup: false },
+      { topic: "tf/config/n2", payload: "é".repeat(200), qos: 1, retain: false, dup: true, messageId: 513 },
+      { topic: "tf/état", payload: "", qos: 0, retain: false, dup: false },
+    ] as const) {
+      const bytes = generate({ cmd: "publish", ...pk });
+      const quick = quickDecode(bytes);
+      if (quick?.cmd !== "publish") throw new Error("the quick reader did not read it");
+      expect(readPublish(bytes, f)).toBe(true);
+      expect(f.topic).toBe(pk.topic);
+      expect(f.qos).toBe(pk.qos);
+      expect(f.messageId).toBe(quick.messageId);
+      expect(bytes.toString("utf8", f.payloadAt)).toBe(pk.payload);
+      expect(bytes.subarray(f.payloadAt)).toEqual(quick.payload);
+    }
+    const pub = generate({ cmd: "publish", topic: "a/b", payload: "x", qos: 0, retain: false, dup: false });
+    for (const bytes of [
+      pub.subarray(0, pub.length - 1),
+      Buffer.from([0x36, 0x03, 0x00, 0x01, 0x61]),
+      Buffer.from([0x30, 0x01, 0x00]),
+      Buffer.from([0x30, 0x02, 0x00, 0x00]),
+      generate({ cmd: "puback", messageId: 7 }),
+      generate({ cmd: "pingresp" }),
+    ]) {
+      expect(readPublish(bytes, f)).toBe(false);
+      expect(quickDecode(bytes)?.cmd).not.toBe("publish");
+    }
   });
 
   it("writes a QoS 0 PUBLISH byte for byte as mqtt-packet does", () => {
