@@ -17,7 +17,7 @@ import {
   quickPublish,
   readPublish,
 } from "../node/mqtt-frames.js";
-import { type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
+import { postAt, type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 import { matches, matchesTopic } from "./topic-match.js";
 
@@ -308,7 +308,7 @@ export class MemoryBroker {
 
   private sendBytes(c: Client, bytes: Buffer): void {
     c.inbox[c.inboxTail++] = bytes;
-    this.sched.at(this.sched.now() + this.delayMs, c.deliverNext);
+    postAt(this.sched, this.sched.now() + this.delayMs, c.deliverNext);
   }
 
   /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
