@@ -198,6 +198,96 @@ export function quickPublish(
   return out;
 }
 
+/** One filter of a SUBSCRIBE. */
+export interface Subscription {
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+}
+
+/**
+ * A SUBSCRIBE (MQTT 3.1.1) read as mqtt-packet reads its id and filters, or undefined for anything
+ * else and anything it would not take as it is (reserved bits set, an empty or overrunning filter):
+ * those are the full parser's to read or reject.
+ */
+export function readSubscribe(
+  bytes: Buffer,
+): { readonly messageId: number; readonly subscriptions: Subscription[] } | undefined {
+  if (bytes[0] !== 0x82) return undefined;
+  const i = headerLength(bytes);
+  if (i === 0 || bytes.length - i < 5) return undefined;
+  const messageId = ((bytes[i] as number) << 8) | (bytes[i + 1] as number);
+  const subscriptions: Subscription[] = [];
+  let at = i + 2;
+  while (at < bytes.length) {
+    if (at + 2 > bytes.length) return undefined;
+    const tlen = ((bytes[at] as number) << 8) | (bytes[at + 1] as number);
+    const end = at + 2 + tlen;
+    if (tlen === 0 || end + 1 > bytes.length) return undefined;
+    const options = bytes[end] as number;
+    if (options > 2) return undefined; // reserved bits, or QoS 3
+    subscriptions.push({ topic: bytes.toString("utf8", at + 2, end), qos: options as 0 | 1 | 2 });
+    at = end + 1;
+  }
+  return { messageId, subscriptions };
+}
+
+/** The remaining length `rem` written from `at` on in `out`; returns where it ends. */
+function writeLength(out: Buffer, at: number, rem: number): number {
+  let r = rem;
+  let i = at;
+  do {
+    let d = r % 128;
+    r = Math.floor(r / 128);
+    if (r > 0) d |= 0x80;
+    out[i++] = d;
+  } while (r > 0);
+  return i;
+}
+
+/** Bytes of a remaining length `rem` once written. */
+function lengthBytes(rem: number): number {
+  let n = 1;
+  for (let r = rem; r >= 128; r = Math.floor(r / 128)) n++;
+  return n;
+}
+
+/** A SUBSCRIBE to one filter, as generate() makes it for MQTT 3.1.1. */
+export function quickSubscribe(messageId: number, topic: string, qos: 0 | 1): Buffer {
+  const tlen = Buffer.byteLength(topic, "utf8");
+  const rem = 2 + 2 + tlen + 1;
+  const out = Buffer.allocUnsafe(1 + lengthBytes(rem) + rem);
+  out[0] = 0x82;
+  let at = writeLength(out, 1, rem);
+  out[at++] = (messageId >> 8) & 0xff;
+  out[at++] = messageId & 0xff;
+  out[at++] = tlen >> 8;
+  out[at++] = tlen & 0xff;
+  at += out.write(topic, at, "utf8");
+  out[at] = qos;
+  return out;
+}
+
+/** A SUBACK granting `granted` (one code per filter), as generate() makes it for MQTT 3.1.1. */
+export function quickSuback(messageId: number, granted: readonly number[]): Buffer {
+  const rem = 2 + granted.length;
+  const out = Buffer.allocUnsafe(1 + lengthBytes(rem) + rem);
+  out[0] = 0x90;
+  let at = writeLength(out, 1, rem);
+  out[at++] = (messageId >> 8) & 0xff;
+  out[at++] = messageId & 0xff;
+  for (const g of granted) out[at++] = g & 0xff;
+  return out;
+}
+
+/**
+ * Whether `bytes` is exactly one SUBACK or UNSUBACK packet: PubSubClient reads them and does nothing
+ * with them, whatever they hold.
+ */
+export function isAckOfSubscription(bytes: Buffer): boolean {
+  const b0 = bytes[0];
+  return (b0 === 0x90 || b0 === 0xb0) && headerLength(bytes) > 0;
+}
+
 /** A PUBACK, as generate() makes it. */
 export function quickPuback(messageId: number): Buffer {
   return Buffer.from([0x40, 0x02, (messageId >> 8) & 0xff, messageId & 0xff]);

@@ -12,6 +12,7 @@ import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
 import {
+  isAckOfSubscription,
   type PublishFields,
   parserIdle,
   publishFields,
@@ -19,6 +20,7 @@ import {
   quickDecode,
   quickPuback,
   quickPublish,
+  quickSubscribe,
   readPublish,
 } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
@@ -210,6 +212,8 @@ export class PubSubSession {
       if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));
       return;
     }
+    // A SUBACK or UNSUBACK is read and let go, whatever it holds (unless a parser holds a part-read packet).
+    if (this.parse === undefined && isAckOfSubscription(bytes)) return;
     const pk = this.decode(bytes);
     if (pk === undefined) return;
     switch (pk.cmd) {
@@ -253,7 +257,7 @@ export class PubSubSession {
   }
 
   subscribe(topic: string, qos: 0 | 1): void {
-    this.send(generate({ cmd: "subscribe", messageId: this.msgId(), subscriptions: [{ topic, qos }] }));
+    this.send(quickSubscribe(this.msgId(), topic, qos));
   }
 
   unsubscribe(topic: string): void {

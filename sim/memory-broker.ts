@@ -15,7 +15,10 @@ import {
   quickDecode,
   quickPuback,
   quickPublish,
+  quickSuback,
   readPublish,
+  readSubscribe,
+  type Subscription,
 } from "../node/mqtt-frames.js";
 import { postAt, type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
@@ -239,6 +242,11 @@ export class MemoryBroker {
         if (!client.open) return;
         // A PUBLISH (nearly every packet) is read in place when no packet object is to be kept.
         if (!this.record && readPublish(bytes, this.pub)) return this.publishIn(client, bytes, this.pub);
+        const sub = this.record ? undefined : readSubscribe(bytes);
+        if (sub) {
+          client.lastIn = this.sched.now();
+          return this.subscribe(client, sub.messageId, sub.subscriptions);
+        }
         const quick = quickDecode(bytes);
         if (quick) return this.handle(client, quick as Packet);
         if (!p) {
@@ -335,24 +343,7 @@ export class MemoryBroker {
         this.connect(c, pk);
         break;
       case "subscribe":
-        this.send(c, {
-          cmd: "suback",
-          messageId: pk.messageId ?? 0,
-          granted: pk.subscriptions.map((s) => s.qos),
-        });
-        for (const s of pk.subscriptions) {
-          const qos = s.qos === 1 ? 1 : 0;
-          if (!c.subs.has(s.topic)) this.index(s.topic, c);
-          c.subs.set(s.topic, qos);
-          if (!s.topic.includes("+")) {
-            const payload = this.retained.get(s.topic);
-            if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
-          } else {
-            for (const [topic, payload] of this.retained) {
-              if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
-            }
-          }
-        }
+        this.subscribe(c, pk.messageId ?? 0, pk.subscriptions);
         break;
       case "unsubscribe":
         for (const t of pk.unsubscriptions) {
@@ -375,6 +366,30 @@ export class MemoryBroker {
         break;
       default:
         break;
+    }
+  }
+
+  /** A SUBSCRIBE: its SUBACK, then each filter indexed and the retained messages it matches sent. */
+  private subscribe(c: Client, messageId: number, subs: readonly Subscription[]): void {
+    this.sendBytes(
+      c,
+      quickSuback(
+        messageId,
+        subs.map((s) => s.qos),
+      ),
+    );
+    for (const s of subs) {
+      const qos = s.qos === 1 ? 1 : 0;
+      if (!c.subs.has(s.topic)) this.index(s.topic, c);
+      c.subs.set(s.topic, qos);
+      if (!s.topic.includes("+")) {
+        const payload = this.retained.get(s.topic);
+        if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
+      } else {
+        for (const [topic, payload] of this.retained) {
+          if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
+        }
+      }
     }
   }
 
