@@ -11,7 +11,18 @@ import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
-import { parserIdle, type QuickPacket, quickDecode, quickPuback, quickPublish } from "./mqtt-frames.js";
+import {
+  isAckOfSubscription,
+  type PublishFields,
+  parserIdle,
+  publishFields,
+  type QuickPacket,
+  quickDecode,
+  quickPuback,
+  quickPublish,
+  quickSubscribe,
+  readPublish,
+} from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
@@ -70,6 +81,8 @@ export class PubSubSession {
   private parse: Parser | undefined;
   private readonly socketEvents: SocketEvents;
   private parsed: Packet | undefined;
+  /** Where the PUBLISH being read lies in its bytes (reused per packet). */
+  private readonly pub: PublishFields = publishFields();
   private lastIn = 0;
   private lastOut = 0;
   private pingOutstanding = false;
@@ -190,7 +203,18 @@ export class PubSubSession {
       this.o.sink({ type: "oversized", node: this.o.node, at: this.cpu.t, bytes: len });
       return;
     }
-    const pk = this.decode(item.bytes);
+    const bytes = item.bytes;
+    // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
+    const f = this.pub;
+    if (readPublish(bytes, f)) {
+      const { qos, messageId } = f;
+      this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
+      if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));
+      return;
+    }
+    // A SUBACK or UNSUBACK is read and let go, whatever it holds (unless a parser holds a part-read packet).
+    if (this.parse === undefined && isAckOfSubscription(bytes)) return;
+    const pk = this.decode(bytes);
     if (pk === undefined) return;
     switch (pk.cmd) {
       case "publish": {
@@ -233,7 +257,7 @@ export class PubSubSession {
   }
 
   subscribe(topic: string, qos: 0 | 1): void {
-    this.send(generate({ cmd: "subscribe", messageId: this.msgId(), subscriptions: [{ topic, qos }] }));
+    this.send(quickSubscribe(this.msgId(), topic, qos));
   }
 
   unsubscribe(topic: string): void {

@@ -31,6 +31,14 @@ export interface Scheduler {
   at(atMs: number, fn: () => void, exact?: boolean): Timer;
   /** A re-armable timer for `fn` that allocates nothing per use (optional: see `timerSlot`). */
   slot?(fn: () => void): TimerSlot;
+  /** `at` for a timer no one will cancel, with no handle made for it (optional: see `postAt`). */
+  post?(atMs: number, fn: () => void): void;
+}
+
+/** Runs `fn` at `atMs` on `sched`, never to be cancelled: no handle made where the scheduler can do without. */
+export function postAt(sched: Scheduler, atMs: number, fn: () => void): void {
+  if (sched.post) sched.post(atMs, fn);
+  else sched.at(atMs, fn);
 }
 
 /**
@@ -214,6 +222,10 @@ export class FakeScheduler implements Scheduler {
 
   slot(fn: () => void): TimerSlot {
     return new HeapSlot(this.timers, fn, this);
+  }
+
+  post(atMs: number, fn: () => void): void {
+    this.timers.post(Math.max(atMs, this.t), fn);
   }
 
   /** Runs every timer due up to `until`, then sets the time to `until`. */

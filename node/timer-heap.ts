@@ -13,6 +13,8 @@ export class TimerEntry {
   moved = false;
   movedAt = 0;
   movedSeq = 0;
+  /** Made by `post`: no one holds it, so it is reused once it has run. */
+  spare = false;
 
   constructor(
     public at: number,
@@ -37,6 +39,8 @@ export class TimerHeap {
   private readonly ats: number[] = [];
   private readonly seqs: number[] = [];
   private readonly entries: TimerEntry[] = [];
+  /** Entries of `post` timers that have run, for the next ones. */
+  private readonly spares: TimerEntry[] = [];
 
   /** A new entry, not yet in the heap (push it when it should start to count). */
   entry(at: number, fn: () => void): TimerEntry {
@@ -46,6 +50,24 @@ export class TimerHeap {
   /** The next tie-breaking number (what a new entry made now would get). */
   nextSeq(): number {
     return this.seq++;
+  }
+
+  /**
+   * Adds `fn` at `at` as `push(entry(at, fn))` would, but with no handle (it cannot be cancelled):
+   * its entry is one that has run before, when there is one, not a new object per timer.
+   */
+  post(at: number, fn: () => void): void {
+    const e = this.spares.pop();
+    if (e === undefined) {
+      const made = new TimerEntry(at, this.seq++, fn);
+      made.spare = true;
+      this.push(made);
+      return;
+    }
+    e.at = at;
+    e.seq = this.seq++;
+    e.fn = fn;
+    this.push(e);
   }
 
   push(e: TimerEntry): void {
@@ -101,8 +123,10 @@ export class TimerHeap {
       if (top === undefined || top.at > until) return false;
       this.pop();
       const fn = top.fn;
+      const at = top.at;
       top.fn = undefined;
-      onRun?.(top.at);
+      if (top.spare) this.spares.push(top);
+      onRun?.(at);
       fn?.();
       if (stop?.()) return true;
     }

@@ -35,10 +35,15 @@ const PROFILE_RE = /^[a-z0-9-]{1,16}$/;
 const FIRMWARE_RE = /^[0-9A-Za-z.+-]{1,12}$/;
 const PRINTABLE_RE = /^[\x21-\x7e]+( [\x21-\x7e]+)*$/;
 
+/** Each kind's tag (its letter and the protocol version), made once: it is checked on every message. */
+const TAG = Object.fromEntries(
+  Object.entries(TAG_LETTER).map(([kind, letter]) => [kind, `${letter}${PROTOCOL_VERSION}`]),
+) as Readonly<Record<MessageKind, string>>;
+
 /** Builds the topic and payload of a message. Nodes publish at QoS 0; commands go at QoS 1. */
 export function encode(prefix: Prefix, msg: Message): Encoded {
   const retain = RETAINED_KINDS.has(msg.kind);
-  const tag = `${TAG_LETTER[msg.kind]}${PROTOCOL_VERSION}`;
+  const tag = TAG[msg.kind];
   switch (msg.kind) {
     case "report":
       return node(msg.node, `${tag} ${bit(msg.on)} ${msg.stamp.counter} ${msg.stamp.origin}`, 0);
@@ -141,8 +146,8 @@ function decodePayload(t: ParsedTopic, text: string): Message {
 }
 
 function checkTag(kind: MessageKind, tag: string, text: string): void {
+  if (tag === TAG[kind]) return;
   const letter = TAG_LETTER[kind];
-  if (tag === `${letter}${PROTOCOL_VERSION}`) return;
   if (tag.length === 2 && tag[0] === letter && /[0-9]/.test(tag[1] ?? "")) {
     throw new ProtocolError(
       "wrong-version",

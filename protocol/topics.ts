@@ -29,23 +29,31 @@ export function allNodesTopic(prefix: Prefix, kind: NodeAction): string {
   return `${prefix}/${kind}/+`;
 }
 
+/**
+ * Reads a topic as `<prefix>/query` or `<prefix>/<action>/<node id>`; throws ProtocolError naming
+ * what is wrong. It runs for every message a node or the twins receive: the topic is read by its
+ * separators, without splitting it into an array of levels.
+ */
 export function parseTopic(prefix: Prefix, topic: string): ParsedTopic {
-  const parts = topic.split("/");
-  if (parts[0] !== prefix) {
+  const a = topic.indexOf("/");
+  // The first level is the prefix: all of the topic when it has no separator.
+  const first = a < 0 ? topic.length : a;
+  if (first !== prefix.length || !topic.startsWith(prefix)) {
     throw new ProtocolError(
       "bad-topic",
       `topic ${JSON.stringify(clip(topic))} is not under prefix "${prefix}"`,
     );
   }
-  const action = parts[1] ?? "";
-  if (action === "query" && parts.length === 2) return { kind: "query" };
-  if (!NODE_ACTIONS.has(action) || parts.length !== 3) {
+  const b = a < 0 ? -1 : topic.indexOf("/", a + 1);
+  const action = a < 0 ? "" : b < 0 ? topic.slice(a + 1) : topic.slice(a + 1, b);
+  if (a >= 0 && b < 0 && action === "query") return { kind: "query" };
+  if (!NODE_ACTIONS.has(action) || b < 0 || topic.includes("/", b + 1)) {
     throw new ProtocolError(
       "bad-topic",
       `topic ${JSON.stringify(clip(topic))} is not <prefix>/<action>/<node id> with a known action`,
     );
   }
-  const id = parts[2] ?? "";
+  const id = topic.slice(b + 1);
   if (!isNodeId(id)) {
     throw new ProtocolError("bad-id", `topic ${JSON.stringify(clip(topic))} has a malformed node id`);
   }

@@ -8,8 +8,19 @@
  * each client sent, with times.
  */
 import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
-import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
-import { type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
+import {
+  type PublishFields,
+  parserIdle,
+  publishFields,
+  quickDecode,
+  quickPuback,
+  quickPublish,
+  quickSuback,
+  readPublish,
+  readSubscribe,
+  type Subscription,
+} from "../node/mqtt-frames.js";
+import { postAt, type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 import { matches, matchesTopic } from "./topic-match.js";
 
@@ -44,6 +55,46 @@ interface Client {
   inboxTail: number;
   readonly deliverNext: () => void;
 }
+/**
+ * A routed publish's payload: `given`, or the bytes of `frame` (the PUBLISH as it came in) from
+ * `payloadAt` on — viewed only when something needs it as a Buffer of its own.
+ */
+interface Payload {
+  given: string | Buffer | undefined;
+  readonly frame: Buffer | undefined;
+  readonly payloadAt: number;
+}
+
+function payloadOf(p: Payload): string | Buffer {
+  p.given ??= (p.frame as Buffer).subarray(p.payloadAt);
+  return p.given;
+}
+
+/**
+ * The QoS 0 PUBLISH (not retained) of `p` to `topic`, as `quickPublish` writes it: a QoS 0 frame as
+ * it came in but for its first byte (no retain or dup flag) when its remaining length is written in
+ * the fewest bytes and its topic was valid UTF-8 (decoded without a replacement character), so
+ * writing it anew would give the same bytes; else written anew.
+ */
+function qos0Frame(topic: string, p: Payload): Buffer {
+  const frame = p.frame;
+  if (frame === undefined || ((frame[0] as number) & 6) !== 0 || !asWritten(frame, topic)) {
+    return quickPublish(topic, payloadOf(p), false);
+  }
+  const out = Buffer.allocUnsafe(frame.length);
+  frame.copy(out, 0);
+  out[0] = 0x30;
+  return out;
+}
+
+/** Whether a QoS 0 `frame` with `topic` is what `quickPublish` would write for its topic and payload. */
+function asWritten(frame: Buffer, topic: string): boolean {
+  // The remaining length's last byte: zero only when a shorter form would have done.
+  let last = 1;
+  while (((frame[last] as number) & 0x80) !== 0) last++;
+  return (last === 1 || frame[last] !== 0) && !topic.includes("\uFFFD");
+}
+
 /** What an inbox slot holds once its packet has left (the packet itself is not kept). */
 const SENT = Buffer.alloc(0);
 
@@ -86,6 +137,8 @@ export class MemoryBroker {
   private readonly record: boolean;
   private readonly sessions: boolean;
   private readonly delayMs: number;
+  /** Where the PUBLISH being read lies in its bytes (reused per packet). */
+  private readonly pub: PublishFields = publishFields();
 
   constructor(
     private readonly sched: Scheduler,
@@ -187,6 +240,13 @@ export class MemoryBroker {
     return {
       write: (bytes) => {
         if (!client.open) return;
+        // A PUBLISH (nearly every packet) is read in place when no packet object is to be kept.
+        if (!this.record && readPublish(bytes, this.pub)) return this.publishIn(client, bytes, this.pub);
+        const sub = this.record ? undefined : readSubscribe(bytes);
+        if (sub) {
+          client.lastIn = this.sched.now();
+          return this.subscribe(client, sub.messageId, sub.subscriptions);
+        }
         const quick = quickDecode(bytes);
         if (quick) return this.handle(client, quick as Packet);
         if (!p) {
@@ -256,7 +316,7 @@ export class MemoryBroker {
 
   private sendBytes(c: Client, bytes: Buffer): void {
     c.inbox[c.inboxTail++] = bytes;
-    this.sched.at(this.sched.now() + this.delayMs, c.deliverNext);
+    postAt(this.sched, this.sched.now() + this.delayMs, c.deliverNext);
   }
 
   /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
@@ -283,24 +343,7 @@ export class MemoryBroker {
         this.connect(c, pk);
         break;
       case "subscribe":
-        this.send(c, {
-          cmd: "suback",
-          messageId: pk.messageId ?? 0,
-          granted: pk.subscriptions.map((s) => s.qos),
-        });
-        for (const s of pk.subscriptions) {
-          const qos = s.qos === 1 ? 1 : 0;
-          if (!c.subs.has(s.topic)) this.index(s.topic, c);
-          c.subs.set(s.topic, qos);
-          if (!s.topic.includes("+")) {
-            const payload = this.retained.get(s.topic);
-            if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
-          } else {
-            for (const [topic, payload] of this.retained) {
-              if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
-            }
-          }
-        }
+        this.subscribe(c, pk.messageId ?? 0, pk.subscriptions);
         break;
       case "unsubscribe":
         for (const t of pk.unsubscriptions) {
@@ -326,6 +369,42 @@ export class MemoryBroker {
     }
   }
 
+  /** A SUBSCRIBE: its SUBACK, then each filter indexed and the retained messages it matches sent. */
+  private subscribe(c: Client, messageId: number, subs: readonly Subscription[]): void {
+    this.sendBytes(
+      c,
+      quickSuback(
+        messageId,
+        subs.map((s) => s.qos),
+      ),
+    );
+    for (const s of subs) {
+      const qos = s.qos === 1 ? 1 : 0;
+      if (!c.subs.has(s.topic)) this.index(s.topic, c);
+      c.subs.set(s.topic, qos);
+      if (!s.topic.includes("+")) {
+        const payload = this.retained.get(s.topic);
+        if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
+      } else {
+        for (const [topic, payload] of this.retained) {
+          if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
+        }
+      }
+    }
+  }
+
+  /** `handle` for a PUBLISH read in place (`f`: where its parts lie in `bytes`). */
+  private publishIn(c: Client, bytes: Buffer, f: PublishFields): void {
+    c.lastIn = this.sched.now();
+    const { topic, payloadAt, qos, messageId } = f;
+    if (((bytes[0] as number) & 1) === 1) {
+      if (payloadAt === bytes.length) this.retained.delete(topic);
+      else this.retained.set(topic, bytes.toString("utf8", payloadAt));
+    }
+    this.route(topic, undefined, qos, bytes, payloadAt);
+    if (qos === 1) this.sendBytes(c, quickPuback(messageId ?? 0));
+  }
+
   private connect(c: Client, pk: IConnectPacket): void {
     const o = this.byId.get(pk.clientId);
     if (o !== undefined && o !== c) {
@@ -349,22 +428,34 @@ export class MemoryBroker {
     if (this.answerConnects) this.send(c, { cmd: "connack", returnCode: 0, sessionPresent: false });
   }
 
-  private route(topic: string, payload: string | Buffer, qos: 0 | 1): void {
+  /**
+   * Routes a publish to the taps and the subscribers. Its payload is `payload`, or — when that is
+   * undefined — the bytes of `frame` (the PUBLISH as it came in) from `payloadAt` on.
+   */
+  private route(
+    topic: string,
+    payload: string | Buffer | undefined,
+    qos: 0 | 1,
+    frame?: Buffer,
+    payloadAt = 0,
+  ): void {
     const route = this.routes++;
+    const p: Payload = { given: payload, frame, payloadAt };
     if (this.taps.length > 0) {
-      const bytes = typeof payload === "string" ? Buffer.from(payload) : payload;
+      const given = p.given;
+      const bytes = typeof given === "string" ? Buffer.from(given) : (payloadOf(p) as Buffer);
       for (const t of this.taps) t(topic, bytes, this.sched.now());
     }
     // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
     let shared: Buffer | undefined;
     const exact = this.exact.get(topic);
     if (exact) {
-      for (const c of exact) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, payload, qos, shared);
+      for (const c of exact) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, p, qos, shared);
     }
     if (this.wild.size === 0) return;
     for (const [filter, set] of this.wild) {
       if (!matchesTopic(this.wildLevels.get(filter) ?? [], topic)) continue;
-      for (const c of set) shared = this.to(c, c.subs.get(filter) ?? 0, route, topic, payload, qos, shared);
+      for (const c of set) shared = this.to(c, c.subs.get(filter) ?? 0, route, topic, p, qos, shared);
     }
   }
 
@@ -374,15 +465,15 @@ export class MemoryBroker {
     subQos: 0 | 1,
     route: number,
     topic: string,
-    payload: string | Buffer,
+    p: Payload,
     qos: 0 | 1,
     shared: Buffer | undefined,
   ): Buffer | undefined {
     if (c.routed === route) return shared;
     c.routed = route;
-    if (qos === 1 && subQos === 1) this.deliver(c, topic, payload, 1, false);
+    if (qos === 1 && subQos === 1) this.deliver(c, topic, payloadOf(p), 1, false);
     else {
-      shared ??= quickPublish(topic, payload, false);
+      shared ??= qos0Frame(topic, p);
       this.sendBytes(c, shared);
     }
     return shared;

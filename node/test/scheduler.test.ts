@@ -120,6 +120,41 @@ describe("timer slots", () => {
   });
 });
 
+describe("posted timers", () => {
+  it("keep (time, order added) among other timers, reusing the entries of those that have run", () => {
+    const s = new FakeScheduler(10);
+    const random = nodeRandom("heap-post", "n1", "press");
+    const ran: number[] = [];
+    const all: { at: number; seq: number; cancelled: boolean }[] = [];
+    const add = (at: number) => {
+      const rec = { at: Math.max(at, s.now()), seq: all.length, cancelled: false };
+      all.push(rec);
+      const fn = () => {
+        ran.push(rec.seq);
+        expect(s.now()).toBe(rec.at);
+        if (random() < 0.4) add(s.now() + Math.floor(random() * 20));
+      };
+      if (random() < 0.5) s.post(at, fn);
+      else {
+        const t = s.at(at, fn);
+        if (random() < 0.2) {
+          t.cancel();
+          rec.cancelled = true;
+        }
+      }
+    };
+    for (let i = 0; i < 3000; i++) add(Math.floor(random() * 100)); // some already past
+    expect(s.pending).toBe(all.filter((r) => !r.cancelled).length);
+    s.runUntil(Number.POSITIVE_INFINITY);
+    const want = all
+      .filter((r) => !r.cancelled)
+      .sort((a, b) => a.at - b.at || a.seq - b.seq)
+      .map((r) => r.seq);
+    expect(ran).toEqual(want);
+    expect(s.pending).toBe(0);
+  });
+});
+
 describe("FakeScheduler", () => {
   it("keeps virtual time at each timer's instant and never goes back", () => {
     const s = new FakeScheduler(100);

@@ -75,4 +75,52 @@ describe("the in-memory broker", () => {
     expect(first.closed()).toBe(1);
     expect(broker.connected).toBe(1);
   });
+
+  it("forwards, retains and acknowledges the same bytes whether or not it keeps what it received", () => {
+    const frames = [
+      generate({ cmd: "publish", topic: "r/n1", payload: "R1 1 42 n1", qos: 0, retain: true, dup: false }),
+      generate({ cmd: "publish", topic: "r/n2", payload: "x".repeat(300), qos: 0, retain: false, dup: true }),
+      generate({
+        cmd: "publish",
+        topic: "r/n1",
+        payload: "C1 3",
+        qos: 1,
+        retain: true,
+        dup: false,
+        messageId: 9,
+      }),
+      generate({ cmd: "publish", topic: "r/n3", payload: "", qos: 0, retain: true, dup: false }),
+      // A remaining length in two bytes where one would do, and a topic that is not valid UTF-8.
+      Buffer.from([0x31, 0x87, 0x00, 0x00, 0x04, 0x72, 0x2f, 0x6e, 0x31, 0x61]),
+      Buffer.from([0x30, 0x06, 0x00, 0x03, 0x72, 0x2f, 0xff, 0x62]),
+    ];
+    const run = (record: boolean) => {
+      const sched = new FakeScheduler();
+      const broker = new MemoryBroker(sched, { record });
+      broker.publish("r/n3", "old", { retain: true });
+      const sub = client(broker, "sub");
+      sub.wire.write(generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "r/+", qos: 0 }] }));
+      const subOne = client(broker, "sub1");
+      subOne.wire.write(
+        generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "r/n1", qos: 1 }] }),
+      );
+      const pub = client(broker, "pub");
+      sched.runUntil(1);
+      for (const f of frames) pub.wire.write(f);
+      sched.runUntil(2);
+      return { sub: sub.got, subOne: subOne.got, pub: pub.got, retained: [...broker.retained] };
+    };
+    const kept = run(true);
+    const inPlace = run(false);
+    expect(inPlace).toEqual(kept);
+    expect(kept.sub.length).toBe(9); // CONNACK, SUBACK, the retained "old", then the six publishes
+    expect(kept.retained).toEqual([["r/n1", "a"]]);
+    // Forwarded as written anew from the decoded topic, the two-byte length as one byte.
+    expect(kept.sub.at(-1)?.bytes).toEqual(
+      Buffer.from([0x30, 0x08, 0x00, 0x05, 0x72, 0x2f, 0xef, 0xbf, 0xbd, 0x62]),
+    );
+    expect(kept.sub.at(-2)?.bytes).toEqual(
+      Buffer.from([0x30, 0x07, 0x00, 0x04, 0x72, 0x2f, 0x6e, 0x31, 0x61]),
+    );
+  });
 });
