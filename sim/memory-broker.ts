@@ -22,7 +22,8 @@ import {
 } from "../node/mqtt-frames.js";
 import { postAt, type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
-import { matches, matchesTopic } from "./topic-match.js";
+import { type Payload, payloadOf, qos0Frame } from "./forward-frame.js";
+import { matches, matchesTopic, TopicIndex } from "./topic-match.js";
 
 interface Will {
   readonly topic: string;
@@ -55,46 +56,6 @@ interface Client {
   inboxTail: number;
   readonly deliverNext: () => void;
 }
-/**
- * A routed publish's payload: `given`, or the bytes of `frame` (the PUBLISH as it came in) from
- * `payloadAt` on — viewed only when something needs it as a Buffer of its own.
- */
-interface Payload {
-  given: string | Buffer | undefined;
-  readonly frame: Buffer | undefined;
-  readonly payloadAt: number;
-}
-
-function payloadOf(p: Payload): string | Buffer {
-  p.given ??= (p.frame as Buffer).subarray(p.payloadAt);
-  return p.given;
-}
-
-/**
- * The QoS 0 PUBLISH (not retained) of `p` to `topic`, as `quickPublish` writes it: a QoS 0 frame as
- * it came in but for its first byte (no retain or dup flag) when its remaining length is written in
- * the fewest bytes and its topic was valid UTF-8 (decoded without a replacement character), so
- * writing it anew would give the same bytes; else written anew.
- */
-function qos0Frame(topic: string, p: Payload): Buffer {
-  const frame = p.frame;
-  if (frame === undefined || ((frame[0] as number) & 6) !== 0 || !asWritten(frame, topic)) {
-    return quickPublish(topic, payloadOf(p), false);
-  }
-  const out = Buffer.allocUnsafe(frame.length);
-  frame.copy(out, 0);
-  out[0] = 0x30;
-  return out;
-}
-
-/** Whether a QoS 0 `frame` with `topic` is what `quickPublish` would write for its topic and payload. */
-function asWritten(frame: Buffer, topic: string): boolean {
-  // The remaining length's last byte: zero only when a shorter form would have done.
-  let last = 1;
-  while (((frame[last] as number) & 0x80) !== 0) last++;
-  return (last === 1 || frame[last] !== 0) && !topic.includes("\uFFFD");
-}
-
 /** What an inbox slot holds once its packet has left (the packet itself is not kept). */
 const SENT = Buffer.alloc(0);
 
@@ -127,11 +88,8 @@ export class MemoryBroker {
   private readonly clients = new Set<Client>();
   /** Connected clients by client id, for session takeover. */
   private readonly byId = new Map<string, Client>();
-  /** Exact filters → the clients subscribed to them; filters with `+` are matched one by one. */
-  private readonly exact = new Map<string, Set<Client>>();
-  private readonly wild = new Map<string, Set<Client>>();
-  /** Each filter of `wild`, split at its levels once. */
-  private readonly wildLevels = new Map<string, readonly string[]>();
+  /** The clients subscribed to each filter. */
+  private readonly subscribers = new TopicIndex<Client>();
   private readonly taps: PublishTap[] = [];
   private routes = 0;
   private readonly record: boolean;
@@ -196,9 +154,7 @@ export class MemoryBroker {
     }
     this.clients.clear();
     this.byId.clear();
-    this.exact.clear();
-    this.wild.clear();
-    this.wildLevels.clear();
+    this.subscribers.clear();
   }
 
   /** Clients connected now. */
@@ -270,7 +226,7 @@ export class MemoryBroker {
     c.check?.cancel();
     this.clients.delete(c);
     if (this.byId.get(c.id) === c) this.byId.delete(c.id);
-    for (const f of c.subs.keys()) this.unindex(f, c);
+    for (const f of c.subs.keys()) this.subscribers.remove(f, c);
   }
 
   /** A connection lost without DISCONNECT: dropped, and its will published. */
@@ -287,27 +243,6 @@ export class MemoryBroker {
   private retain(topic: string, payload: string | Buffer): void {
     if (payload.length === 0) this.retained.delete(topic);
     else this.retained.set(topic, payload.toString());
-  }
-
-  private index(f: string, c: Client): void {
-    const map = f.includes("+") ? this.wild : this.exact;
-    let set = map.get(f);
-    if (!set) {
-      set = new Set();
-      map.set(f, set);
-      if (map === this.wild) this.wildLevels.set(f, f.split("/"));
-    }
-    set.add(c);
-  }
-
-  private unindex(f: string, c: Client): void {
-    const map = f.includes("+") ? this.wild : this.exact;
-    const set = map.get(f);
-    set?.delete(c);
-    if (set?.size === 0) {
-      map.delete(f);
-      this.wildLevels.delete(f);
-    }
   }
 
   private send(c: Client, pk: Packet): void {
@@ -347,7 +282,7 @@ export class MemoryBroker {
         break;
       case "unsubscribe":
         for (const t of pk.unsubscriptions) {
-          if (c.subs.delete(t)) this.unindex(t, c);
+          if (c.subs.delete(t)) this.subscribers.remove(t, c);
         }
         this.send(c, { cmd: "unsuback", messageId: pk.messageId ?? 0, granted: [] });
         break;
@@ -380,7 +315,7 @@ export class MemoryBroker {
     );
     for (const s of subs) {
       const qos = s.qos === 1 ? 1 : 0;
-      if (!c.subs.has(s.topic)) this.index(s.topic, c);
+      if (!c.subs.has(s.topic)) this.subscribers.add(s.topic, c);
       c.subs.set(s.topic, qos);
       if (!s.topic.includes("+")) {
         const payload = this.retained.get(s.topic);
@@ -448,14 +383,14 @@ export class MemoryBroker {
     }
     // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
     let shared: Buffer | undefined;
-    const exact = this.exact.get(topic);
-    if (exact) {
-      for (const c of exact) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, p, qos, shared);
+    const { exact, wild } = this.subscribers;
+    const exactSet = exact.get(topic);
+    if (exactSet) {
+      for (const c of exactSet) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, p, qos, shared);
     }
-    if (this.wild.size === 0) return;
-    for (const [filter, set] of this.wild) {
-      if (!matchesTopic(this.wildLevels.get(filter) ?? [], topic)) continue;
-      for (const c of set) shared = this.to(c, c.subs.get(filter) ?? 0, route, topic, p, qos, shared);
+    for (const w of wild) {
+      if (!matchesTopic(w.levels, topic)) continue;
+      for (const c of w.set) shared = this.to(c, c.subs.get(w.filter) ?? 0, route, topic, p, qos, shared);
     }
   }
 
