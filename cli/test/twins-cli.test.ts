@@ -6,6 +6,8 @@ import type { CoreClient } from "../../node/mqtt-node.js";
 import { startTwins } from "../../twins/index.js";
 import {
   changed,
+  FINDS_RETAINED,
+  type NodeOptions,
   startNode,
   startTestBroker,
   type TestBroker,
@@ -30,8 +32,8 @@ async function setup(): Promise<void> {
   broker = await startTestBroker();
   open.push(broker);
 }
-async function node(id: string): Promise<CoreClient> {
-  const n = await startNode(broker.url, id);
+async function node(id: string, opts: NodeOptions = {}): Promise<CoreClient> {
+  const n = await startNode(broker.url, id, opts);
   open.push({ close: () => n.stop() });
   return n;
 }
@@ -106,7 +108,7 @@ describe("twinfleet twins commands", () => {
     await until(() => service.get("A")?.desired.sources.join() === "B", "the service took the desire");
     expect(service.get("A")?.pairing).toBe("pending");
 
-    const back = await node("A");
+    const back = await node("A", FINDS_RETAINED);
     expect(back.state.sources).toEqual(["B"]);
     await until(() => service.get("A")?.pairing === "confirmed", "confirmed when A returned");
   });
