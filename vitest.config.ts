@@ -16,6 +16,9 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // `expect.poll` waits on sockets, disk and the broker's clean-up: its default second is a bound
+    // a busy host can pass; the deadline only bounds a failing wait.
+    expect: { poll: { timeout: 10_000 } },
     pool: "forks",
     // At least two files at a time (Vitest's default is one fewer than the cores: a single file at a
     // time on two). Many files wait on real sockets and child processes rather than on the CPU; on two

@@ -98,8 +98,12 @@ function cliEntry(): { file: string; execArgv: string[] } {
   };
 }
 
-/** How long a spawned broker may take to say it listens. */
-const START_TIMEOUT_MS = 20_000;
+/**
+ * How long a spawned broker may take to say it listens. One that dies is seen at its exit; this only
+ * bounds a start that hangs, so it is generous: from the TypeScript sources (tsx) on a loaded host a
+ * start took over 20 s.
+ */
+const START_TIMEOUT_MS = 60_000;
 
 /**
  * Where a broker process runs: the command in front of node (e.g. `ip netns exec NS`, real-loss

@@ -44,7 +44,9 @@ describe("the compiled CLI", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/6 nodes \(uno-w5100\)/);
     expect(r.stdout).toMatch(/registration\s+6\/6/);
-  }, 120_000);
+    // Mostly the build: 49 s within the whole suite on a quiet host, over 120 s beside a second
+    // suite's run; the time is not what is tested.
+  }, 300_000);
 
   it("finds the sweep's scenarios from JavaScript", () => {
     const r = spawnSync(process.execPath, [join(out, "cli/bin.js"), "sweep", "--scenario", "nope"], {

@@ -123,5 +123,7 @@ describe("a sweep with fault cases", () => {
       expect(html).toContain(part);
     }
     expect(html).not.toMatch(/<td class="bad">fail<\/td>/);
-  }, 60_000);
+    // Two 2 s runs, but 35 s on a quiet host (the broker process, restarts, recoveries) and 37 s
+    // beside another test run: the time is not what is tested.
+  }, 120_000);
 });

@@ -149,7 +149,8 @@ describe("fault runs", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+    // 22 s on a quiet host; each broker process start (two here) took over 20 s on a loaded one.
+  }, 150_000);
 
   it("a partition: the cut-off node's presses reach its follower after it, late but not lost", async () => {
     const faults: FaultEntry[] = [{ kind: "partition", atS: 0.2, forS: 7, nodes: [NodeId("n-0001")] }];

@@ -136,7 +136,9 @@ suite("--loss-mode kernel as root", () => {
     expect(namespaces()).not.toContain(net?.netns);
     const links = execFileSync("ip", ["-o", "link"], { encoding: "utf8" });
     expect(links).not.toContain(`${net?.hostIf}@`);
-  }, 40_000);
+    // A 12 s run, but 23 s on a quiet host (setting up the namespace, registering through the loss)
+    // and 31 s beside another test run: the time is not what is tested.
+  }, 90_000);
 });
 
 nonRoot("--loss-mode kernel without root", () => {

@@ -48,7 +48,8 @@ beforeAll(async () => {
     twinsLog += b.toString();
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`twinfleet twins did not start: ${twinsLog}`)), 20_000);
+    // From the TypeScript sources: a start takes seconds, and a loaded host can make it 20 or more.
+    const timer = setTimeout(() => reject(new Error(`twinfleet twins did not start: ${twinsLog}`)), 60_000);
     twins.stderr?.on("data", (b: Buffer) => {
       twinsLog += b.toString();
       if (twinsLog.includes("connected and queried")) {
@@ -57,7 +58,7 @@ beforeAll(async () => {
       }
     });
   });
-}, 60_000);
+}, 150_000);
 
 afterAll(async () => {
   twins?.kill("SIGTERM");

@@ -7,6 +7,12 @@ import mqtt from "mqtt";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import { type NodeOptions, startNode as startTwinsTestNode } from "../../twins/test/helpers.js";
 
+/**
+ * How long a wait may take by default: the brokers are other processes, and a cluster's leader
+ * election alone was measured at 4 s; a deadline only bounds a wait that fails.
+ */
+const WAIT_MS = 15_000;
+
 export interface Delivery {
   readonly topic: string;
   readonly payload: string;
@@ -53,7 +59,7 @@ export async function retainedWhen(
   url: string,
   filter: string,
   ok: (m: Map<string, Delivery>) => boolean,
-  timeoutMs = 5000,
+  timeoutMs = WAIT_MS,
 ): Promise<Map<string, Delivery>> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -63,7 +69,7 @@ export async function retainedWhen(
 }
 
 /** Resolves when `cond` holds; rejects after `timeoutMs` with `what` in the message. */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function until(cond: () => boolean, what: string, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!cond()) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import type { Twins } from "../../twins/index.js";
-import { Fixtures } from "../../twins/test/helpers.js";
+import { FINDS_RETAINED, Fixtures, type NodeOptions } from "../../twins/test/helpers.js";
 import { type Mosquitto, startMosquitto } from "../mosquitto.js";
 import { retained, startNode, until } from "./helpers.js";
 
@@ -19,8 +19,8 @@ afterAll(async () => {
 });
 
 const twins = (): Promise<Twins> => fx.twins();
-const node = async (id: string): Promise<CoreClient> =>
-  fx.track(await startNode(broker.url, id), (n) => n.stop());
+const node = async (id: string, opts: NodeOptions = {}): Promise<CoreClient> =>
+  fx.track(await startNode(broker.url, id, opts), (n) => n.stop());
 async function online(t: Twins, ...ids: string[]): Promise<void> {
   await until(() => ids.every((id) => t.get(id)?.presence === "online" && t.get(id)?.kind), `${ids} online`);
 }
@@ -50,7 +50,8 @@ describe("the twins service on Mosquitto", () => {
     await online(t, "po-src");
     await t.pair("po-f", "po-src");
     expect((await retained(broker.url, "tf/config/po-f")).get("tf/config/po-f")?.payload).toBe("C1 1 po-src");
-    const f = await node("po-f");
+    // Its first boot: the config alone is retained, and must arrive within the grace.
+    const f = await node("po-f", FINDS_RETAINED);
     expect(f.state.sources).toEqual(["po-src"]);
     await until(() => t.get("po-f")?.pairingInSync === true, "po-f's config in sync");
   });

@@ -15,10 +15,15 @@ let server: Server;
 let port = 0;
 let closeBroker: () => Promise<void>;
 const sockets = new Set<Socket>();
+/** Every topic the broker has put a subscription on, as it reports them. */
+const subscribed = new Set<string>();
 
 beforeAll(async () => {
   const { Aedes } = await import("aedes");
   const aedes = await Aedes.createBroker();
+  aedes.on("subscribe", (subs) => {
+    for (const s of subs) subscribed.add(s.topic);
+  });
   server = createServer((s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
@@ -72,9 +77,14 @@ describe("simulated nodes on a real broker", () => {
       for (const n of nodes) n.start();
       await until(() => events.filter((e) => e.type === "synced").length === 4, 10_000, "4 nodes synced");
       // A sync's SUBSCRIBEs leave within its job, which may end after the event is seen on wall time,
-      // and reach the broker a latency (or, lost, a retransmission) later: give them a second.
-      const syncedBy = Math.max(...events.filter((e) => e.type === "synced").map((e) => e.at));
-      await until(() => sched.now() > syncedBy + 1000, 5_000, "the nodes' subscriptions to reach the broker");
+      // and reach the broker a latency (or, lost, a retransmission) later: a command sent before its
+      // subscription is in place would be lost, so wait until the broker has put them in place.
+      const commands = ["B", "C", "D"].map((id) => `it/subscribe/${id}`);
+      await until(
+        () => commands.every((t) => subscribed.has(t)),
+        10_000,
+        "the nodes' subscriptions on the broker",
+      );
       // B and D follow A; C follows B (a chain).
       await control.publishAsync("it/subscribe/B", "F1 A", { qos: 1 });
       await control.publishAsync("it/subscribe/D", "F1 A", { qos: 1 });

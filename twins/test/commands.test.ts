@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import type { Twins } from "../service.js";
 import { jsonFileStore } from "../store.js";
-import { Fixtures, rawClient, type TestBroker, until } from "./helpers.js";
+import { FINDS_RETAINED, Fixtures, rawClient, type TestBroker, until } from "./helpers.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -22,10 +22,13 @@ async function twins(dataDir?: string): Promise<Twins> {
   return fx.twins(dataDir ? { store: await jsonFileStore(dataDir) } : {});
 }
 const node = (id: string): Promise<CoreClient> => fx.node(id);
-/** Power-cycles a node: the old one drops off (the broker sends its will), a new one boots. */
+/**
+ * Power-cycles a node: the old one drops off (the broker sends its will), a new one boots and syncs
+ * from what the broker retained.
+ */
 async function reboot(n: CoreClient): Promise<CoreClient> {
   await n.powerOff();
-  return node(n.id);
+  return fx.node(n.id, FINDS_RETAINED);
 }
 async function online(t: Twins, ...ids: string[]): Promise<void> {
   await until(() => ids.every((id) => t.get(id)?.presence === "online" && t.get(id)?.kind), `${ids} online`);
@@ -113,7 +116,7 @@ describe("twins commands", () => {
     await a.stop();
     await until(() => t.get("A")?.presence === "offline", "A offline");
     await t.pair("A", "B");
-    const back = await node("A");
+    const back = await fx.node("A", FINDS_RETAINED);
     expect(back.state.sources).toEqual(["B"]);
     await until(() => t.get("A")?.config?.version === 1, "the written config seen");
     expect(t.get("A")?.config).toEqual({ version: 1, sources: ["B"] });

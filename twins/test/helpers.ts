@@ -94,6 +94,14 @@ export interface NodeOptions {
   readonly prefix?: string;
 }
 
+/**
+ * For a boot that is to find retained state (its config, its report): the protocol's default sync
+ * grace (docs/protocol.md §5.1), not the short one, which a busy host's delivery of the retained
+ * messages can outlast — the node then syncs without them. With both retained it syncs on their
+ * arrival, so the longer grace costs nothing there.
+ */
+export const FINDS_RETAINED: NodeOptions = { syncGraceMs: 1500 };
+
 /** A simulated node (CoreClient), started and synced. */
 export async function startNode(url: string, id: string, opts: NodeOptions = {}): Promise<CoreClient> {
   const node = watchNode(
@@ -170,8 +178,8 @@ export class Fixtures {
     return this.track(watchTwins(await startTwins({ url: this.url, ...options })), (t) => t.close());
   }
 
-  async node(id: string): Promise<CoreClient> {
-    return this.track(await startNode(this.url, id), (n) => n.stop());
+  async node(id: string, opts: NodeOptions = {}): Promise<CoreClient> {
+    return this.track(await startNode(this.url, id, opts), (n) => n.stop());
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@ import { CoreClient as Node } from "../../node/mqtt-node.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import type { Twins } from "../service.js";
 import { jsonFileStore } from "../store.js";
-import { Fixtures, rawClient, until, watchNode } from "./helpers.js";
+import { FINDS_RETAINED, Fixtures, rawClient, until, watchNode } from "./helpers.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -55,7 +55,7 @@ describe("pairing an offline node", () => {
     await until(() => t.get("A")?.config?.sources.some((s) => s === "B") === true, "the written config seen");
     expect(t.get("A")?.pairing).toBe("pending");
 
-    const back = await node("A"); // a fresh core: it adopts the written config at its sync
+    const back = await fx.node("A", FINDS_RETAINED); // a fresh core: it adopts the written config at its sync
     expect(back.state.sources).toEqual(["B"]);
     await until(() => t.get("A")?.pairing === "confirmed", "the pairing confirmed");
     expect(t.get("A")).toMatchObject({ pairingInSync: true, follows: ["B"] });
@@ -197,7 +197,7 @@ describe("pairing an offline node", () => {
 
     // The broker holds A's config again: a power cycle of A finds its pairing.
     await a.powerOff();
-    const rebooted = await node("A");
+    const rebooted = await fx.node("A", FINDS_RETAINED);
     expect(rebooted.state.sources).toEqual(["B"]);
   });
 });

@@ -87,6 +87,16 @@ describe("twins presence", () => {
   it("detects a silent node within 1.5 x its keepalive", async () => {
     await setup();
     const t = await twins();
+    // The broker's side of it: when it had the node's last packet (its keepalive timer restarts as
+    // it reads a packet, before it reports the publish) and when that timer ran out.
+    let receivedAt = Number.NaN;
+    let timedOutAt = Number.NaN;
+    broker.aedes.on("publish", (p, c) => {
+      if (c?.id === "tf-frozen" && p.topic === "tf/register/frozen") receivedAt = performance.now();
+    });
+    broker.aedes.on("keepaliveTimeout", (c) => {
+      if (c.id === "tf-frozen") timedOutAt = performance.now();
+    });
     // A node that connects with a 1 s keepalive, registers, then goes silent (a frozen board).
     const sock: Socket = netConnect(broker.port, "127.0.0.1");
     fx.track(sock, async (s) => s.destroy());
@@ -118,11 +128,18 @@ describe("twins presence", () => {
       retain: false,
       dup: false,
     });
-    const lastPacket = performance.now();
+    // Taken before the broker reads the packets: no later than its timer's start.
+    const sent = performance.now();
     await until(() => t.get("frozen")?.presence === "online", "frozen online");
     await until(() => t.get("frozen")?.presence === "offline", "frozen offline", 4000);
-    const elapsed = performance.now() - lastPacket;
-    expect(elapsed).toBeGreaterThan(1000);
-    expect(elapsed).toBeLessThan(1500 + 300); // the broker's 1.5 x keepalive, plus delivery slack
+    const offlineAt = performance.now();
+    // Not before the keepalive has passed: from before the broker had the packets, so never shorter
+    // than the broker's own wait.
+    expect(timedOutAt - sent).toBeGreaterThan(1000);
+    // The broker's 1.5 x keepalive (plus a timer's lateness), from when it had the last packet; the
+    // delivery of the packets and of the will is not in it, as a busy host may delay either.
+    expect(timedOutAt - receivedAt).toBeLessThan(1500 + 300);
+    // The twins learnt it from that timeout (the will it publishes), not from anything later.
+    expect(offlineAt).toBeGreaterThanOrEqual(timedOutAt);
   });
 });

@@ -16,7 +16,10 @@ export type Step =
   | { readonly send: Conn; readonly bytes: Bytes }
   /** The next bytes received must match this hex pattern exactly (`??` matches any byte). */
   | { readonly expect: Conn; readonly hex: string }
-  /** The broker closes the connection, with nothing more sent before it. */
+  /**
+   * The broker closes the connection, with nothing more sent before it; `withinMs`: no sooner than
+   * its first figure after the last bytes sent on it, and within its second.
+   */
   | { readonly closed: Conn; readonly withinMs?: readonly [number, number] }
   /** Still open and served: PINGREQ answered by PINGRESP, nothing else in between. */
   | { readonly alive: Conn }
@@ -41,10 +44,16 @@ class Connection {
   #buffer = Buffer.alloc(0);
   #closed = false;
   last = Buffer.alloc(0);
+  /**
+   * When bytes were last written to it (or it was opened): before the broker can have read them,
+   * so no later than any timer the broker starts on them.
+   */
+  sentAt: number;
   #waiter: (() => void) | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, openedAt: number) {
     this.socket = socket;
+    this.sentAt = openedAt;
     socket.on("data", (chunk: Buffer) => {
       this.#buffer = Buffer.concat([this.#buffer, chunk]);
       this.#wake();
@@ -63,6 +72,11 @@ class Connection {
   }
 
   /** Resolves when `ready()` holds, or rejects after the timeout with `what`. */
+  write(bytes: Buffer): void {
+    this.sentAt = Date.now();
+    this.socket.write(bytes);
+  }
+
   async until(ready: () => boolean, what: () => string, ms = TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + ms;
     while (!ready()) {
@@ -108,10 +122,11 @@ function matches(pattern: string[], bytes: Buffer): boolean {
 
 function open(port: number): Promise<Connection> {
   return new Promise((resolve, reject) => {
+    const openedAt = Date.now();
     const s = connectTcp(port, "127.0.0.1", () => {
       s.off("error", reject);
       s.setNoDelay(true);
-      resolve(new Connection(s));
+      resolve(new Connection(s, openedAt));
     });
     s.once("error", reject);
   });
@@ -131,7 +146,7 @@ export async function runRow(row: Row, port: number): Promise<void> {
         conns.set(step.open, await open(port));
       } else if ("send" in step) {
         const c = get(step.send);
-        c.socket.write(typeof step.bytes === "function" ? step.bytes(c.last) : step.bytes);
+        c.write(typeof step.bytes === "function" ? step.bytes(c.last) : step.bytes);
       } else if ("expect" in step) {
         const c = get(step.expect);
         const pattern = step.hex.trim().split(/\s+/);
@@ -148,20 +163,24 @@ export async function runRow(row: Row, port: number): Promise<void> {
         c.last = Buffer.from(c.take(pattern.length));
       } else if ("closed" in step) {
         const c = get(step.closed);
-        const started = Date.now();
         const [min, max] = step.withinMs ?? [0, TIMEOUT_MS];
         await c.until(
           () => c.closed,
           () => `${at}: ${step.closed} should have been closed, still open (got ${show(c.buffered)})`,
           max,
         );
-        const took = Date.now() - started;
+        // From the last bytes sent, not from this step: the broker's clock (a keepalive's, say) started
+        // when it read them, which may be well before a busy host let this step begin.
+        const took = Date.now() - c.sentAt;
         if (c.buffered.length > 0)
           throw new Error(`${at}: ${step.closed} got ${show(c.buffered)} before closing`);
-        if (took < min) throw new Error(`${at}: ${step.closed} closed after ${took} ms, before ${min} ms`);
+        if (took < min)
+          throw new Error(
+            `${at}: ${step.closed} closed ${took} ms after the last bytes sent, before ${min} ms`,
+          );
       } else if ("alive" in step) {
         const c = get(step.alive);
-        c.socket.write(Buffer.from([0xc0, 0x00]));
+        c.write(Buffer.from([0xc0, 0x00]));
         await c.until(
           () => c.buffered.length >= 2 || c.closed,
           () => `${at}: ${step.alive} got no PINGRESP (got ${show(c.buffered)})`,

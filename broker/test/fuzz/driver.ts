@@ -46,7 +46,10 @@ export interface FuzzOptions {
   /** Run exactly these scripts instead (a replay). */
   readonly only?: readonly number[];
   readonly signal?: AbortSignal;
-  /** How long a connection waits, after its steps, for the broker to answer or close it. */
+  /**
+   * How long a connection waits for the broker to answer or close it: after its steps, and at an
+   * await-answer step.
+   */
   readonly verdictMs: number;
   /**
    * Caps the time one script spends in pauses and holds altogether (short runs): a slowloris drips
@@ -243,7 +246,7 @@ class Connection {
         await this.idle(step.ms);
         return true;
       case "await-answer":
-        await this.wait(step.ms, () => this.answered || this.over);
+        await this.wait(this.o.verdictMs, () => this.answered || this.over);
         return true;
       case "stop-reading":
         s.pause();
