@@ -18,7 +18,7 @@ const WHOLE_FLEET_SHARE = 4;
 
 export class IncrementalConvergence {
   /** The previous call's input, in its order, and by id. */
-  private prev: readonly ConvergenceInput[] = [];
+  private prev: ConvergenceInput[] = [];
   private last = new Map<NodeId, ConvergenceInput>();
   private readonly position = new Map<NodeId, number>();
   /** Reverse edges: who lists an id among its sources (the id need not be a known node). */
@@ -39,29 +39,56 @@ export class IncrementalConvergence {
       }
     }
     const dirty: NodeId[] = [];
-    const kept = this.prev.length;
     for (let i = 0; i < nodes.length; i++) {
-      const n = nodes[i] as ConvergenceInput;
-      const before = i < kept ? this.prev[i] : undefined;
-      if (before === undefined && this.last.has(n.id)) {
-        // A repeated id (the full computation keeps the last one): no state to reuse.
-        this.clear();
-        return computeConvergence(nodes);
-      }
-      if (before === n) continue;
-      const sameSources = before !== undefined && sameList(before.sources, n.sources);
-      if (sameSources && sameStamp(before.stamp, n.stamp)) continue;
-      if (!sameSources) {
-        if (before) this.unlink(before);
-        this.link(n);
-      }
-      if (!before) this.position.set(n.id, i);
-      this.last.set(n.id, n);
-      dirty.push(n.id);
+      if (!this.take(i, nodes[i] as ConvergenceInput, dirty)) return this.fresh(nodes);
     }
     this.prev = nodes.slice();
     if (dirty.length > 0) this.recompute(dirty, nodes);
     return this.report();
+  }
+
+  /**
+   * The same report, for a caller that knows where its input changed: `changed` holds, ascending,
+   * every position whose entry may differ from the previous call's (new entries included); the
+   * others are the previous call's entries, and entries are only ever appended.
+   */
+  updateChanged(nodes: readonly ConvergenceInput[], changed: readonly number[]): ConvergenceReport {
+    // Every appended entry must be among the changed ones (after a fresh start, all of them are).
+    let appended = 0;
+    for (const i of changed) if (i >= this.prev.length) appended++;
+    if (nodes.length !== this.prev.length + appended) return this.update(nodes);
+    const dirty: NodeId[] = [];
+    for (const i of changed) {
+      if (!this.take(i, nodes[i] as ConvergenceInput, dirty)) return this.fresh(nodes);
+      this.prev[i] = nodes[i] as ConvergenceInput;
+    }
+    if (dirty.length > 0) this.recompute(dirty, nodes);
+    return this.report();
+  }
+
+  /**
+   * Takes in the entry at position `i`, adding its id to `dirty` if it changed; false for a
+   * repeated id (the full computation keeps the last one), which leaves no state to reuse.
+   */
+  private take(i: number, n: ConvergenceInput, dirty: NodeId[]): boolean {
+    const before = this.prev[i];
+    if (before === undefined && this.last.has(n.id)) return false;
+    if (before === n) return true;
+    const sameSources = before !== undefined && sameList(before.sources, n.sources);
+    if (sameSources && sameStamp(before.stamp, n.stamp)) return true;
+    if (!sameSources) {
+      if (before) this.unlink(before);
+      this.link(n);
+    }
+    if (!before) this.position.set(n.id, i);
+    this.last.set(n.id, n);
+    dirty.push(n.id);
+    return true;
+  }
+
+  private fresh(nodes: readonly ConvergenceInput[]): ConvergenceReport {
+    this.clear();
+    return computeConvergence(nodes);
   }
 
   private clear(): void {

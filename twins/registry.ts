@@ -20,12 +20,11 @@ import {
   type StatusMessage,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
-import type { ConvergenceInput } from "./convergence.js";
+import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig, sameSet } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
-  convergenceInputOf,
   followed,
   newRecord,
   restoreRecord,
@@ -60,6 +59,7 @@ export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
   private readonly graph = new FollowGraph(this.twins);
   private readonly bads = new BadInputTally();
+  private readonly inputs = new ConvergenceInputs();
   private highestCounter = 0;
 
   constructor(private readonly prefix: Prefix) {}
@@ -116,10 +116,9 @@ export class TwinRegistry {
     return this.bads.of(id);
   }
 
-  convergenceInput(): ConvergenceInput[] {
-    const out: ConvergenceInput[] = [];
-    for (const t of this.twins.values()) out.push(convergenceInputOf(t));
-    return out;
+  /** What convergence needs of every twin, and which twins may have changed since the last call. */
+  convergenceChanges(): ConvergenceChanges {
+    return this.inputs.take();
   }
 
   /** The version a control server writes for an offline node: above every version seen for it. */
@@ -345,6 +344,7 @@ export class TwinRegistry {
     }
     if (parsed.kind === "query") return undefined;
     const t = this.twins.get(parsed.node);
+    if (t) this.inputs.touch(t);
     switch (parsed.kind) {
       case "report":
         if (!t?.reported) return [];
@@ -387,9 +387,11 @@ export class TwinRegistry {
 
   private ensure(id: NodeId): TwinRecord {
     let t = this.twins.get(id);
-    if (!t) {
+    if (t) this.inputs.touch(t);
+    else {
       t = newRecord(id);
       this.twins.set(id, t);
+      this.inputs.added(t);
     }
     return t;
   }

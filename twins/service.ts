@@ -162,7 +162,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   convergence(): ConvergenceReport {
-    return this.converged.update(this.registry.convergenceInput());
+    const { nodes, changed } = this.registry.convergenceChanges();
+    return this.converged.updateChanged(nodes, changed);
   }
 
   history(): SeriesPoint[] {
