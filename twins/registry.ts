@@ -21,7 +21,7 @@ import {
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
-import { desireAfterConfig, sameSet } from "./desire.js";
+import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
@@ -253,6 +253,7 @@ export class TwinRegistry {
       if (t.reported) return [bad];
       // Nothing to protect: show what the broker holds (after a restart this is usually a stamp
       // from a source the node has since left), flagged.
+      this.inputs.touch(t);
       t.reported = { on: msg.on, stamp };
       return [bad, { type: "updated", node: t.id, change: "report" }];
     }
@@ -271,6 +272,7 @@ export class TwinRegistry {
       ];
     }
     if (t.reported && compareStamps(stamp, t.reported.stamp) === 0) return out;
+    this.inputs.touch(t);
     t.reported = { on: msg.on, stamp };
     const pending = t.desired.pendingSet;
     if (pending && stamp.counter > pending.counter) {
@@ -304,6 +306,7 @@ export class TwinRegistry {
     const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };
     const before = followed(t);
     const changed = !sameConfig(t.config, seen) || (fromNode && !sameConfig(t.nodeConfig, seen));
+    this.inputs.touch(t);
     t.config = seen;
     if (fromNode) {
       t.nodeConfig = seen;
@@ -387,8 +390,7 @@ export class TwinRegistry {
 
   private ensure(id: NodeId): TwinRecord {
     let t = this.twins.get(id);
-    if (t) this.inputs.touch(t);
-    else {
+    if (!t) {
       t = newRecord(id);
       this.twins.set(id, t);
       this.inputs.added(t);
@@ -396,5 +398,3 @@ export class TwinRegistry {
     return t;
   }
 }
-
-export { sameSet };
