@@ -23,6 +23,11 @@ export class IncrementalConvergence {
   private readonly position = new Map<NodeId, number>();
   /** Reverse edges: who lists an id among its sources (the id need not be a known node). */
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
+  /**
+   * Each id's component, found when first needed; forgotten whenever an edge or a node comes or
+   * goes (most passes change only stamps, and find every component where the last one did).
+   */
+  private readonly componentOf = new Map<NodeId, Component>();
   private results = new Map<NodeId, FollowerSync>();
   private sorted: NodeId[] = [];
   private sortedStale = true;
@@ -81,6 +86,7 @@ export class IncrementalConvergence {
       this.link(n);
     }
     if (!before) this.position.set(n.id, i);
+    if (!sameSources || !before) this.graphChanged();
     this.last.set(n.id, n);
     dirty.push(n.id);
     return true;
@@ -97,6 +103,12 @@ export class IncrementalConvergence {
     this.position.clear();
     this.followersOf.clear();
     this.results.clear();
+    this.graphChanged();
+  }
+
+  /** The components are no longer known, and the followers may be other ids than before. */
+  private graphChanged(): void {
+    this.componentOf.clear();
     this.sortedStale = true;
   }
 
@@ -108,41 +120,37 @@ export class IncrementalConvergence {
       this.recomputeAll(nodes);
       return;
     }
-    const reached = new Set<NodeId>(dirty);
-    const queue = [...dirty];
-    for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
-      for (const s of this.last.get(id)?.sources ?? []) {
-        if (!reached.has(s)) {
-          reached.add(s);
-          queue.push(s);
-        }
-      }
-      for (const f of this.followersOf.get(id) ?? []) {
-        if (!reached.has(f)) {
-          reached.add(f);
-          queue.push(f);
-        }
-      }
-    }
-    // The sorted ids stay right unless a follower appears or goes: most passes only change statuses.
-    const had = new Set<NodeId>();
-    for (const id of reached) {
-      if (this.results.delete(id)) had.add(id);
-    }
+    const parts = new Set<Component>();
+    for (const id of dirty) parts.add(this.component(id));
     // The part in the input's order, as the full computation would visit it.
     const at: number[] = [];
-    for (const id of reached) {
-      const i = this.position.get(id);
-      if (i !== undefined) at.push(i);
-    }
+    for (const c of parts) for (const i of c.positions) at.push(i);
     const part = at.sort((a, b) => a - b).map((i) => nodes[i] as ConvergenceInput);
-    let kept = 0;
-    for (const f of convergenceOf(part, false).followers) {
-      this.results.set(f.id, f);
-      if (had.has(f.id)) kept++;
-      else this.sortedStale = true;
+    // A node that stopped following is a change of the graph: the sorted ids are made again then.
+    for (const n of part) this.results.delete(n.id);
+    for (const f of convergenceOf(part, false).followers) this.results.set(f.id, f);
+  }
+
+  /** The weakly connected component holding `id`, walked through sources and followers alike. */
+  private component(id: NodeId): Component {
+    const known = this.componentOf.get(id);
+    if (known) return known;
+    const c: Component = { positions: [] };
+    this.componentOf.set(id, c);
+    const queue = [id];
+    for (let m = queue.pop(); m !== undefined; m = queue.pop()) {
+      const i = this.position.get(m);
+      if (i !== undefined) c.positions.push(i);
+      for (const s of this.last.get(m)?.sources ?? []) this.reach(s, c, queue);
+      for (const f of this.followersOf.get(m) ?? []) this.reach(f, c, queue);
     }
-    if (kept !== had.size) this.sortedStale = true;
+    return c;
+  }
+
+  private reach(id: NodeId, c: Component, queue: NodeId[]): void {
+    if (this.componentOf.has(id)) return;
+    this.componentOf.set(id, c);
+    queue.push(id);
   }
 
   /** Every follower afresh; the ids stay sorted if they are the same followers as before. */
@@ -193,6 +201,11 @@ export class IncrementalConvergence {
       if (set?.size === 0) this.followersOf.delete(s);
     }
   }
+}
+
+/** The positions of a component's known nodes (ids no entry names have none). */
+interface Component {
+  readonly positions: number[];
 }
 
 function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {
