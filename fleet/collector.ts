@@ -39,8 +39,9 @@ export class Collector {
   private readonly heldSince = new Map<NodeId, number>();
   disconnects = 0;
   oversized = 0;
-  /** In time order (equal times in the order they came): an earlier event is inserted where it goes. */
   private buffer: NodeEvent[] = [];
+  /** An event came in earlier than the one before it: the buffer needs a sort before a drain. */
+  private unordered = false;
 
   constructor(
     reach: ReadonlyMap<NodeId, readonly NodeId[]>,
@@ -57,8 +58,8 @@ export class Collector {
   push(events: readonly NodeEvent[]): void {
     for (const e of events) {
       const last = this.buffer[this.buffer.length - 1];
-      if (last !== undefined && e.at < last.at) this.insert(e);
-      else this.buffer.push(e);
+      if (last !== undefined && e.at < last.at) this.unordered = true;
+      this.buffer.push(e);
       switch (e.type) {
         case "press":
         case "held-applied":
@@ -75,26 +76,14 @@ export class Collector {
   /** Handles, in time order, every queued event at or before `cutoff` (all of them by default). */
   drain(cutoff = Number.POSITIVE_INFINITY): void {
     if (this.buffer.length === 0) return;
+    // Already in order when one thread sends everything (a virtual run): no sort needed.
+    if (this.unordered) this.buffer.sort((a, b) => a.at - b.at);
+    this.unordered = false;
     let i = 0;
     while (i < this.buffer.length && (this.buffer[i] as NodeEvent).at <= cutoff)
       this.handle(this.buffer[i++] as NodeEvent);
     if (i === this.buffer.length) this.buffer = [];
     else if (i > 0) this.buffer.splice(0, i);
-  }
-
-  /**
-   * Puts `e` after every queued event at or before its time: where a stable sort of the buffer by
-   * time would put it (events come nearly in order; sorting the whole buffer for each was a cost).
-   */
-  private insert(e: NodeEvent): void {
-    let lo = 0;
-    let hi = this.buffer.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.buffer[mid] as NodeEvent).at <= e.at) lo = mid + 1;
-      else hi = mid;
-    }
-    this.buffer.splice(lo, 0, e);
   }
 
   /**
