@@ -11,7 +11,7 @@ import type { BrokerRegistry } from "../sim/broker-registry.js";
 import type { MemoryBroker } from "../sim/memory-broker.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import type { Pairing } from "../sim/topology.js";
-import { sameSet } from "../twins/index.js";
+import { sameSet, type Twin } from "../twins/index.js";
 import type { TwinsHost } from "./twins-host.js";
 
 /** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
@@ -22,7 +22,8 @@ export interface RegistrationSource {
   /** Whether the control side is running now (false while a twins service is killed). */
   readonly up: boolean;
   onRegistered(fn: (id: NodeId) => void): void;
-  onUpdated(fn: (id: NodeId) => void): void;
+  /** Returns what stops the calls. */
+  onUpdated(fn: (id: NodeId) => void): () => void;
   onOffline(fn: (id: NodeId) => void): void;
   /** Registered means: the control side knows its kind (its register), its state, and sees it online. */
   isRegistered(id: string): boolean;
@@ -33,6 +34,8 @@ export class Registrations {
   /** When each fleet node first registered with its state, on the run's clock. */
   readonly first = new Map<string, number>();
   private readonly fleet: ReadonlySet<string>;
+  /** Stops the updates: once every fleet node has registered, none of them can change `first`. */
+  private readonly stopUpdates: () => void;
 
   constructor(
     ids: readonly NodeId[],
@@ -45,7 +48,7 @@ export class Registrations {
       if (this.fleet.has(id)) timeline.registered(id, now());
       this.check(id);
     });
-    source.onUpdated((id) => this.check(id));
+    this.stopUpdates = source.onUpdated((id) => this.check(id));
     source.onOffline((id) => {
       if (this.fleet.has(id)) timeline.wentOffline(id, now());
     });
@@ -53,7 +56,9 @@ export class Registrations {
 
   private check(id: string): void {
     if (this.first.has(id) || !this.fleet.has(id)) return;
-    if (this.source.isRegistered(id)) this.first.set(id, this.now());
+    if (!this.source.isRegistered(id)) return;
+    this.first.set(id, this.now());
+    if (this.first.size === this.fleet.size) this.stopUpdates();
   }
 }
 
@@ -75,7 +80,11 @@ export function twinsSource(twins: TwinsHost): RegistrationSource {
       return twins.up;
     },
     onRegistered: (fn) => twins.on("twin-registered", (t) => fn(t.id)),
-    onUpdated: (fn) => twins.on("twin-updated", (t) => fn(t.id)),
+    onUpdated: (fn) => {
+      const f = (t: Twin) => fn(t.id);
+      twins.on("twin-updated", f);
+      return () => twins.off("twin-updated", f);
+    },
     onOffline: (fn) => twins.on("twin-offline", (t) => fn(t.id)),
     isRegistered: (id) => {
       const t = twins.get(id);
@@ -116,7 +125,11 @@ export function registrySource(
       return connected();
     },
     onRegistered: (fn) => registry.on("registered", (e) => fn(e.id)),
-    onUpdated: (fn) => registry.on("updated", (e) => fn(e.id)),
+    onUpdated: (fn) => {
+      const f = (e: { readonly id: NodeId }) => fn(e.id);
+      registry.on("updated", f);
+      return () => registry.off("updated", f);
+    },
     onOffline: (fn) => registry.on("offline", (e) => fn(e.id)),
     isRegistered: (id) => {
       const e = registry.get(id);

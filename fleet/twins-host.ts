@@ -2,7 +2,9 @@
  * The fleet's twins service behind one stable handle, so the console and the run keep their
  * listeners when the service is killed and started again (the twins-restart fault): calls go to the
  * current instance, its events are re-emitted, and while it is down the view is empty and commands
- * fail with a message that says why. Each start opens a new service on the same store.
+ * fail with a message that says why. Each start opens a new service on the same store. An event is
+ * forwarded only while someone listens to it here, so the service can skip making what nobody reads
+ * (a twin's view for each report, once the run has seen every node register).
  */
 import { EventEmitter } from "node:events";
 import type { ConvergenceReport, Twin, Twins, TwinsEvents } from "../twins/index.js";
@@ -31,7 +33,8 @@ const EMPTY_CONVERGENCE: ConvergenceReport = {
 
 export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   private current: Twins | undefined;
-  private detach: (() => void) | undefined;
+  /** What stops forwarding each event from the current service, for the events forwarded now. */
+  private readonly forwarding = new Map<keyof TwinsEvents, () => void>();
 
   private constructor(
     readonly prefix: Twins["prefix"],
@@ -43,6 +46,13 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     super();
     // The run, the console's view and its detail pane each listen to several events.
     this.setMaxListeners(32);
+    // Told before a listener is added, and after one is removed.
+    (this as EventEmitter).on("newListener", (name: string | symbol) => {
+      if (isTwinsEvent(name)) this.forward(name);
+    });
+    (this as EventEmitter).on("removeListener", (name: string | symbol) => {
+      if (isTwinsEvent(name) && this.listenerCount(name) === 0) this.unforward(name);
+    });
   }
 
   static async start(open: () => Promise<Twins>): Promise<TwinsHost> {
@@ -61,7 +71,7 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   async kill(): Promise<void> {
     const t = this.current;
     this.current = undefined;
-    this.detach?.();
+    this.detachAll();
     await t?.kill();
   }
 
@@ -118,7 +128,7 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   async close(): Promise<void> {
     const t = this.current;
     this.current = undefined;
-    this.detach?.();
+    this.detachAll();
     await t?.close();
   }
 
@@ -129,18 +139,30 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   private attach(t: Twins): void {
     this.current = t;
-    const offs = EVENTS.map((name) => forward(t, this, name));
-    this.detach = () => {
-      for (const off of offs) off();
-    };
+    for (const name of EVENTS) if (this.listenerCount(name) > 0) this.forward(name);
+  }
+
+  private detachAll(): void {
+    for (const off of this.forwarding.values()) off();
+    this.forwarding.clear();
+  }
+
+  /** Re-emits `name` from the current service here, if it is not already. */
+  private forward(name: keyof TwinsEvents): void {
+    const from = this.current;
+    if (from === undefined || this.forwarding.has(name)) return;
+    const src: EventEmitter = from;
+    const f = (...args: unknown[]) => (this as EventEmitter).emit(name, ...args);
+    src.on(name, f);
+    this.forwarding.set(name, () => src.off(name, f));
+  }
+
+  private unforward(name: keyof TwinsEvents): void {
+    this.forwarding.get(name)?.();
+    this.forwarding.delete(name);
   }
 }
 
-/** Re-emits one event of `from` on `to`; returns what stops it. Both carry the same event map. */
-function forward(from: Twins, to: TwinsHost, name: keyof TwinsEvents): () => void {
-  const src: EventEmitter = from;
-  const dst: EventEmitter = to;
-  const f = (...args: unknown[]) => dst.emit(name, ...args);
-  src.on(name, f);
-  return () => src.off(name, f);
+function isTwinsEvent(name: string | symbol): name is keyof TwinsEvents {
+  return (EVENTS as readonly (string | symbol)[]).includes(name);
 }

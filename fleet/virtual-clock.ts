@@ -48,6 +48,7 @@ export class VirtualClock {
   /** The run's own scheduler: the fake one, marking each of its callbacks for the driver. */
   readonly sched: Scheduler;
   private marked = false;
+  private readonly isMarked = (): boolean => this.marked;
   private readonly wall = new RealScheduler();
   private readonly wallStart = this.wall.now();
   private pace_: Pace = { speed: "max", paused: false };
@@ -132,7 +133,7 @@ export class VirtualClock {
         this.marked = false;
         watch.mark();
         if (this.pace_.speed === "max" && !this.pace_.paused) {
-          this.fake.runUntilStopped(() => this.marked);
+          this.fake.runUntilStopped(this.isMarked);
           // No promise made or settled: no continuation waits, and virtual time may move on at once.
           if (this.marked && !watch.seen() && ++quiet < QUIET_TURNS_MAX) continue;
         } else if (await this.paced()) continue;

@@ -18,11 +18,16 @@ const WHOLE_FLEET_SHARE = 4;
 
 export class IncrementalConvergence {
   /** The previous call's input, in its order, and by id. */
-  private prev: readonly ConvergenceInput[] = [];
+  private prev: ConvergenceInput[] = [];
   private last = new Map<NodeId, ConvergenceInput>();
   private readonly position = new Map<NodeId, number>();
   /** Reverse edges: who lists an id among its sources (the id need not be a known node). */
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
+  /**
+   * Each id's component, found when first needed; forgotten whenever an edge or a node comes or
+   * goes (most passes change only stamps, and find every component where the last one did).
+   */
+  private readonly componentOf = new Map<NodeId, Component>();
   private results = new Map<NodeId, FollowerSync>();
   private sorted: NodeId[] = [];
   private sortedStale = true;
@@ -39,29 +44,57 @@ export class IncrementalConvergence {
       }
     }
     const dirty: NodeId[] = [];
-    const kept = this.prev.length;
     for (let i = 0; i < nodes.length; i++) {
-      const n = nodes[i] as ConvergenceInput;
-      const before = i < kept ? this.prev[i] : undefined;
-      if (before === undefined && this.last.has(n.id)) {
-        // A repeated id (the full computation keeps the last one): no state to reuse.
-        this.clear();
-        return computeConvergence(nodes);
-      }
-      if (before === n) continue;
-      const sameSources = before !== undefined && sameList(before.sources, n.sources);
-      if (sameSources && sameStamp(before.stamp, n.stamp)) continue;
-      if (!sameSources) {
-        if (before) this.unlink(before);
-        this.link(n);
-      }
-      if (!before) this.position.set(n.id, i);
-      this.last.set(n.id, n);
-      dirty.push(n.id);
+      if (!this.take(i, nodes[i] as ConvergenceInput, dirty)) return this.fresh(nodes);
     }
     this.prev = nodes.slice();
     if (dirty.length > 0) this.recompute(dirty, nodes);
     return this.report();
+  }
+
+  /**
+   * The same report, for a caller that knows where its input changed: `changed` holds, ascending,
+   * every position whose entry may differ from the previous call's (new entries included); the
+   * others are the previous call's entries, and entries are only ever appended.
+   */
+  updateChanged(nodes: readonly ConvergenceInput[], changed: readonly number[]): ConvergenceReport {
+    // Every appended entry must be among the changed ones (after a fresh start, all of them are).
+    let appended = 0;
+    for (const i of changed) if (i >= this.prev.length) appended++;
+    if (nodes.length !== this.prev.length + appended) return this.update(nodes);
+    const dirty: NodeId[] = [];
+    for (const i of changed) {
+      if (!this.take(i, nodes[i] as ConvergenceInput, dirty)) return this.fresh(nodes);
+      this.prev[i] = nodes[i] as ConvergenceInput;
+    }
+    if (dirty.length > 0) this.recompute(dirty, nodes);
+    return this.report();
+  }
+
+  /**
+   * Takes in the entry at position `i`, adding its id to `dirty` if it changed; false for a
+   * repeated id (the full computation keeps the last one), which leaves no state to reuse.
+   */
+  private take(i: number, n: ConvergenceInput, dirty: NodeId[]): boolean {
+    const before = this.prev[i];
+    if (before === undefined && this.last.has(n.id)) return false;
+    if (before === n) return true;
+    const sameSources = before !== undefined && sameList(before.sources, n.sources);
+    if (sameSources && sameStamp(before.stamp, n.stamp)) return true;
+    if (!sameSources) {
+      if (before) this.unlink(before);
+      this.link(n);
+    }
+    if (!before) this.position.set(n.id, i);
+    if (!sameSources || !before) this.graphChanged();
+    this.last.set(n.id, n);
+    dirty.push(n.id);
+    return true;
+  }
+
+  private fresh(nodes: readonly ConvergenceInput[]): ConvergenceReport {
+    this.clear();
+    return computeConvergence(nodes);
   }
 
   private clear(): void {
@@ -70,6 +103,12 @@ export class IncrementalConvergence {
     this.position.clear();
     this.followersOf.clear();
     this.results.clear();
+    this.graphChanged();
+  }
+
+  /** The components are no longer known, and the followers may be other ids than before. */
+  private graphChanged(): void {
+    this.componentOf.clear();
     this.sortedStale = true;
   }
 
@@ -81,41 +120,37 @@ export class IncrementalConvergence {
       this.recomputeAll(nodes);
       return;
     }
-    const reached = new Set<NodeId>(dirty);
-    const queue = [...dirty];
-    for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
-      for (const s of this.last.get(id)?.sources ?? []) {
-        if (!reached.has(s)) {
-          reached.add(s);
-          queue.push(s);
-        }
-      }
-      for (const f of this.followersOf.get(id) ?? []) {
-        if (!reached.has(f)) {
-          reached.add(f);
-          queue.push(f);
-        }
-      }
-    }
-    // The sorted ids stay right unless a follower appears or goes: most passes only change statuses.
-    const had = new Set<NodeId>();
-    for (const id of reached) {
-      if (this.results.delete(id)) had.add(id);
-    }
+    const parts = new Set<Component>();
+    for (const id of dirty) parts.add(this.component(id));
     // The part in the input's order, as the full computation would visit it.
     const at: number[] = [];
-    for (const id of reached) {
-      const i = this.position.get(id);
-      if (i !== undefined) at.push(i);
-    }
+    for (const c of parts) for (const i of c.positions) at.push(i);
     const part = at.sort((a, b) => a - b).map((i) => nodes[i] as ConvergenceInput);
-    let kept = 0;
-    for (const f of convergenceOf(part, false).followers) {
-      this.results.set(f.id, f);
-      if (had.has(f.id)) kept++;
-      else this.sortedStale = true;
+    // A node that stopped following is a change of the graph: the sorted ids are made again then.
+    for (const n of part) this.results.delete(n.id);
+    for (const f of convergenceOf(part, false).followers) this.results.set(f.id, f);
+  }
+
+  /** The weakly connected component holding `id`, walked through sources and followers alike. */
+  private component(id: NodeId): Component {
+    const known = this.componentOf.get(id);
+    if (known) return known;
+    const c: Component = { positions: [] };
+    this.componentOf.set(id, c);
+    const queue = [id];
+    for (let m = queue.pop(); m !== undefined; m = queue.pop()) {
+      const i = this.position.get(m);
+      if (i !== undefined) c.positions.push(i);
+      for (const s of this.last.get(m)?.sources ?? []) this.reach(s, c, queue);
+      for (const f of this.followersOf.get(m) ?? []) this.reach(f, c, queue);
     }
-    if (kept !== had.size) this.sortedStale = true;
+    return c;
+  }
+
+  private reach(id: NodeId, c: Component, queue: NodeId[]): void {
+    if (this.componentOf.has(id)) return;
+    this.componentOf.set(id, c);
+    queue.push(id);
   }
 
   /** Every follower afresh; the ids stay sorted if they are the same followers as before. */
@@ -166,6 +201,11 @@ export class IncrementalConvergence {
       if (set?.size === 0) this.followersOf.delete(s);
     }
   }
+}
+
+/** The positions of a component's known nodes (ids no entry names have none). */
+interface Component {
+  readonly positions: number[];
 }
 
 function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {

@@ -20,12 +20,11 @@ import {
   type StatusMessage,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
-import type { ConvergenceInput } from "./convergence.js";
-import { desireAfterConfig, sameSet } from "./desire.js";
+import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
+import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
-  convergenceInputOf,
   followed,
   newRecord,
   restoreRecord,
@@ -60,6 +59,7 @@ export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
   private readonly graph = new FollowGraph(this.twins);
   private readonly bads = new BadInputTally();
+  private readonly inputs = new ConvergenceInputs();
   private highestCounter = 0;
 
   constructor(private readonly prefix: Prefix) {}
@@ -116,10 +116,9 @@ export class TwinRegistry {
     return this.bads.of(id);
   }
 
-  convergenceInput(): ConvergenceInput[] {
-    const out: ConvergenceInput[] = [];
-    for (const t of this.twins.values()) out.push(convergenceInputOf(t));
-    return out;
+  /** What convergence needs of every twin, and which twins may have changed since the last call. */
+  convergenceChanges(): ConvergenceChanges {
+    return this.inputs.take();
   }
 
   /** The version a control server writes for an offline node: above every version seen for it. */
@@ -254,6 +253,7 @@ export class TwinRegistry {
       if (t.reported) return [bad];
       // Nothing to protect: show what the broker holds (after a restart this is usually a stamp
       // from a source the node has since left), flagged.
+      this.inputs.touch(t);
       t.reported = { on: msg.on, stamp };
       return [bad, { type: "updated", node: t.id, change: "report" }];
     }
@@ -272,6 +272,7 @@ export class TwinRegistry {
       ];
     }
     if (t.reported && compareStamps(stamp, t.reported.stamp) === 0) return out;
+    this.inputs.touch(t);
     t.reported = { on: msg.on, stamp };
     const pending = t.desired.pendingSet;
     if (pending && stamp.counter > pending.counter) {
@@ -305,6 +306,7 @@ export class TwinRegistry {
     const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };
     const before = followed(t);
     const changed = !sameConfig(t.config, seen) || (fromNode && !sameConfig(t.nodeConfig, seen));
+    this.inputs.touch(t);
     t.config = seen;
     if (fromNode) {
       t.nodeConfig = seen;
@@ -345,6 +347,7 @@ export class TwinRegistry {
     }
     if (parsed.kind === "query") return undefined;
     const t = this.twins.get(parsed.node);
+    if (t) this.inputs.touch(t);
     switch (parsed.kind) {
       case "report":
         if (!t?.reported) return [];
@@ -390,9 +393,8 @@ export class TwinRegistry {
     if (!t) {
       t = newRecord(id);
       this.twins.set(id, t);
+      this.inputs.added(t);
     }
     return t;
   }
 }
-
-export { sameSet };

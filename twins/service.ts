@@ -162,7 +162,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   convergence(): ConvergenceReport {
-    return this.converged.update(this.registry.convergenceInput());
+    const { nodes, changed } = this.registry.convergenceChanges();
+    return this.converged.updateChanged(nodes, changed);
   }
 
   history(): SeriesPoint[] {
@@ -252,7 +253,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           this.reconcileLater(e.node);
           break;
         case "updated": {
-          const twin = this.registry.get(e.node);
+          // A view is made for each report: none when nobody listens.
+          const twin = this.listenerCount("twin-updated") > 0 ? this.registry.get(e.node) : undefined;
           if (twin) this.emit("twin-updated", twin, e.change);
           if (e.change === "report" || e.change === "config") this.feed.schedule();
           break;

@@ -15,14 +15,29 @@ export function bumpVersions<E extends { readonly type: string; readonly node?: 
   twins: ReadonlyMap<NodeId, TwinRecord>,
   effects: E[],
 ): E[] {
-  const seen = new Set<NodeId>();
-  for (const e of effects) {
-    if (UNSHOWN.has(e.type) || e.node === undefined || seen.has(e.node)) continue;
-    seen.add(e.node);
+  for (let i = 0; i < effects.length; i++) {
+    const e = effects[i] as E;
+    if (e.node === undefined || UNSHOWN.has(e.type) || shownBefore(effects, i, e.node)) continue;
     const t = twins.get(e.node);
     if (t) t.version++;
   }
   return effects;
+}
+
+/**
+ * Does an effect before the i-th show `node` as changed? A message's effects are a few, so looking
+ * back costs less than a set made for every message.
+ */
+function shownBefore(
+  effects: readonly { readonly type: string; readonly node?: NodeId }[],
+  i: number,
+  node: NodeId,
+): boolean {
+  for (let j = 0; j < i; j++) {
+    const e = effects[j];
+    if (e?.node === node && !UNSHOWN.has(e.type)) return true;
+  }
+  return false;
 }
 
 /** A follower came or went: the sources it joined or left show other followers now. */

@@ -33,4 +33,31 @@ describe("Collector drain", () => {
     expect(c.checker.counts()).toMatchObject({ presses: 2, deliveries: 2, pending: 0 });
     expect(c.checker.pairs().latencyMs).toEqual([300, 100]);
   });
+
+  it("handles events in time order, equal times in the order they came, however late they came", () => {
+    const seen: string[] = [];
+    const c = new Collector(new Map([[A, [B]]]), 5000, {
+      press: (node, stamp, at) => seen.push(`${node}${stamp?.counter} ${at}`),
+      applied: () => {},
+    });
+    const press = (node: NodeId, counter: number, at: number) =>
+      ({ type: "press", node, at, ledAt: at, stamp: st(counter, node) }) as const;
+    c.push([press(A, 1, 100), press(A, 2, 300), press(A, 3, 300), press(A, 4, 500)]);
+    c.push([press(B, 1, 300), press(B, 2, 50), press(B, 3, 500), press(B, 4, 400)]);
+    c.drain(450);
+    c.push([press(B, 5, 400), press(B, 6, 500)]);
+    c.drain();
+    expect(seen).toEqual([
+      "B2 50",
+      "A1 100",
+      "A2 300",
+      "A3 300",
+      "B1 300",
+      "B4 400",
+      "B5 400",
+      "A4 500",
+      "B3 500",
+      "B6 500",
+    ]);
+  });
 });

@@ -109,6 +109,45 @@ describe("IncrementalConvergence", () => {
     });
   }
 
+  for (const seed of ["l", "m", "n", "o"]) {
+    it(`equals the full computation when told where the input changed (seed ${seed})`, () => {
+      const rng = seedrandom.alea(seed);
+      const fleet = randomFleet(rng, 40 + Math.floor(rng() * 40));
+      let nextId = 1000;
+      const fresh = () => id(nextId++);
+      const inc = new IncrementalConvergence();
+      let prev: ConvergenceInput[] = [];
+      let told = 0;
+      for (let step = 0; step < 300; step++) {
+        const burst = 1 + Math.floor(rng() * (step % 10 === 0 ? fleet.size : 3));
+        for (let k = 0; k < burst; k++) mutate(rng, fleet, fresh);
+        const input = [...fleet.values()];
+        // Only appended to since the last pass: the changed positions, and some unchanged ones.
+        const appendedOnly = prev.every((n, i) => input[i]?.id === n.id);
+        let report: ReturnType<IncrementalConvergence["update"]>;
+        if (appendedOnly) {
+          const changed = input.flatMap((n, i) => (n !== prev[i] || rng() < 0.05 ? [i] : []));
+          report = inc.updateChanged(input, changed);
+          told++;
+        } else report = inc.update(input);
+        expect(report, `step ${step}`).toEqual(computeConvergence(input));
+        prev = input;
+      }
+      expect(told).toBeGreaterThan(100);
+    });
+  }
+
+  it("told of fewer changes than were appended, looks at the whole input", () => {
+    const s: Stamp = { counter: 1, origin: NodeId("a") };
+    const a = { id: NodeId("a"), stamp: s, sources: [NodeId("b")] };
+    const b = { id: NodeId("b"), stamp: undefined, sources: [NodeId("a")] };
+    const inc = new IncrementalConvergence();
+    expect(inc.updateChanged([a], [0])).toEqual(computeConvergence([a]));
+    expect(inc.updateChanged([a, b], [])).toEqual(computeConvergence([a, b]));
+    const b2 = { ...b, stamp: s };
+    expect(inc.updateChanged([a, b2], [1])).toEqual(computeConvergence([a, b2]));
+  });
+
   it("reuses the followers of components no change touched", () => {
     const s = (counter: number, origin: string): Stamp => ({ counter, origin: NodeId(origin) });
     const pairA = [
