@@ -89,10 +89,26 @@ describe("fleet options", () => {
   });
 
   it.each<[string, unknown, string]>([
-    ["nodes", { nodes: 0 }, "options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got 0"],
-    ["nodes", { nodes: 2.5 }, "options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got 2.5"],
-    ["nodes", { nodes: "10" }, 'options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got "10"'],
-    ["nodes", { nodes: Number.NaN }, "options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got NaN"],
+    [
+      "nodes",
+      { nodes: 0 },
+      "options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got 0",
+    ],
+    [
+      "nodes",
+      { nodes: 2.5 },
+      "options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got 2.5",
+    ],
+    [
+      "nodes",
+      { nodes: "10" },
+      'options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got "10"',
+    ],
+    [
+      "nodes",
+      { nodes: Number.NaN },
+      "options.nodes: must be a whole number from 1 to 20000 (200000 on virtual time), got NaN",
+    ],
     [
       "profile",
       { profile: "Uno W5100" },
