@@ -35,6 +35,8 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   private current: Twins | undefined;
   /** What stops forwarding each event from the current service, for the events forwarded now. */
   private readonly forwarding = new Map<keyof TwinsEvents, () => void>();
+  /** A start under way: a second restart() meanwhile waits for it rather than opening another. */
+  private starting: Promise<void> | undefined;
 
   private constructor(
     readonly prefix: Twins["prefix"],
@@ -78,7 +80,13 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   /** Starts a new service on the same store. */
   async restart(): Promise<void> {
     if (this.current) return;
-    this.attach(await this.open());
+    // Two restarts at once start one service: the second waits for the first's.
+    this.starting ??= this.open()
+      .then((t) => this.attach(t))
+      .finally(() => {
+        this.starting = undefined;
+      });
+    await this.starting;
   }
 
   list(): Twin[] {
@@ -138,6 +146,7 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   private attach(t: Twins): void {
+    this.detachAll();
     this.current = t;
     for (const name of EVENTS) if (this.listenerCount(name) > 0) this.forward(name);
   }

@@ -57,6 +57,26 @@ describe("the twins host", () => {
     expect(seen).toEqual(["a", "b"]);
     await host.close();
   });
+
+  it("starts one service when two restarts overlap, and forwards from that one", async () => {
+    const services: Twins[] = [];
+    const host = await TwinsHost.start(async () => {
+      const t = fakeTwins();
+      services.push(t);
+      await Promise.resolve();
+      return t;
+    });
+    const seen: string[] = [];
+    host.on("twin-updated", (t: Twin) => seen.push(t.id));
+    await host.kill();
+    await Promise.all([host.restart(), host.restart()]);
+    expect(services.length).toBe(2);
+    const second = services[1] as Twins;
+    expect(second.listenerCount("twin-updated")).toBe(1);
+    second.emit("twin-updated", twin("b"), "report");
+    expect(seen).toEqual(["b"]);
+    await host.close();
+  });
 });
 
 describe("registrations", () => {
