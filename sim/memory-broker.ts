@@ -83,6 +83,8 @@ export class MemoryBroker {
   answerPings = true;
   /** Tests can hold CONNACK back, leaving a board blocked in PubSubClient's connect(). */
   answerConnects = true;
+  /** Malformed packets received (each ended its connection). */
+  badPackets = 0;
   /** False between kill() and restart(): connections are refused. */
   up = true;
   private readonly clients = new Set<Client>();
@@ -208,9 +210,19 @@ export class MemoryBroker {
         if (!p) {
           p = parser({ protocolVersion: 4 });
           p.on("packet", (pk: Packet) => this.handle(client, pk));
+          // A malformed packet ends that connection, as Aedes ends it: its will goes out; the broker
+          // and every other client go on.
+          p.on("error", () => {
+            this.badPackets++;
+            p = undefined;
+            if (!client.open) return;
+            this.lose(client);
+            this.sched.at(this.sched.now(), () => h.closed());
+          });
         }
         // Nothing left half-read: let the parser go (a fresh one reads the next packet the same).
-        if (p.parse(bytes) === 0 && parserIdle(p)) p = undefined;
+        const q = p;
+        if (q.parse(bytes) === 0 && p === q && parserIdle(q)) p = undefined;
       },
       abandon: () => {},
       // The node closed its socket (FIN): without a DISCONNECT first, its will goes out.

@@ -66,6 +66,51 @@ describe("the in-memory broker", () => {
     expect(broker.retained.get("s/node")).toBe("S1 0");
   });
 
+  it("ends a connection that sends a malformed packet, publishes its will, and serves the others", () => {
+    const sched = new FakeScheduler();
+    const broker = new MemoryBroker(sched, { record: false, sessions: true });
+    const watcher = client(broker, "watcher");
+    watcher.wire.write(
+      generate({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "s/+", qos: 0 }] }),
+    );
+    const bad = client(broker, "bad", 0, "s/bad");
+    const good = client(broker, "good");
+    sched.runUntil(1);
+    // A PUBLISH with QoS 3, which no MQTT version allows.
+    bad.wire.write(Buffer.from([0x36, 0x05, 0x00, 0x03, 0x73, 0x2f, 0x62]));
+    sched.runUntil(2);
+    expect(bad.closed()).toBe(1);
+    expect(broker.badPackets).toBe(1);
+    expect(broker.connected).toBe(2);
+    expect(broker.retained.get("s/bad")).toBe("S1 0");
+    good.wire.write(
+      generate({
+        cmd: "publish",
+        topic: "s/good",
+        payload: Buffer.from("hi"),
+        qos: 0,
+        retain: false,
+        dup: false,
+      }),
+    );
+    bad.wire.write(
+      generate({
+        cmd: "publish",
+        topic: "s/late",
+        payload: Buffer.from("x"),
+        qos: 0,
+        retain: false,
+        dup: false,
+      }),
+    );
+    sched.runUntil(3);
+    const topics = watcher.got
+      .map((g) => quickDecode(g.bytes))
+      .flatMap((p) => (p?.cmd === "publish" ? [p.topic] : []));
+    expect(topics).toEqual(["s/bad", "s/good"]);
+    expect(good.closed()).toBe(0);
+  });
+
   it("closes the old connection when a client id connects again", () => {
     const sched = new FakeScheduler();
     const broker = new MemoryBroker(sched, { record: false });
