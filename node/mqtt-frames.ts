@@ -160,6 +160,26 @@ export function quickDecode(bytes: Buffer): QuickPacket | undefined {
   };
 }
 
+/** The remaining length `rem` written from `at` on in `out`; returns where it ends. */
+function writeLength(out: Buffer, at: number, rem: number): number {
+  let r = rem;
+  let i = at;
+  do {
+    let d = r % 128;
+    r = Math.floor(r / 128);
+    if (r > 0) d |= 0x80;
+    out[i++] = d;
+  } while (r > 0);
+  return i;
+}
+
+/** Bytes of a remaining length `rem` once written. */
+function lengthBytes(rem: number): number {
+  let n = 1;
+  for (let r = rem; r >= 128; r = Math.floor(r / 128)) n++;
+  return n;
+}
+
 /**
  * A PUBLISH as mqtt-packet's generate() makes it (byte for byte): QoS 0, or QoS 1 with `messageId`
  * (not a duplicate).
@@ -174,18 +194,9 @@ export function quickPublish(
   const plen = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
   const idLen = messageId === undefined ? 0 : 2;
   const rem = 2 + tlen + idLen + plen;
-  let lenBytes = 1;
-  for (let r = rem; r >= 128; r = Math.floor(r / 128)) lenBytes++;
-  const out = Buffer.allocUnsafe(1 + lenBytes + rem);
+  const out = Buffer.allocUnsafe(1 + lengthBytes(rem) + rem);
   out[0] = 0x30 | (idLen > 0 ? 0x02 : 0) | (retain ? 1 : 0);
-  let at = 1;
-  let r = rem;
-  do {
-    let d = r % 128;
-    r = Math.floor(r / 128);
-    if (r > 0) d |= 0x80;
-    out[at++] = d;
-  } while (r > 0);
+  let at = writeLength(out, 1, rem);
   out[at++] = tlen >> 8;
   out[at++] = tlen & 0xff;
   at += out.write(topic, at, "utf8");
@@ -229,26 +240,6 @@ export function readSubscribe(
     at = end + 1;
   }
   return { messageId, subscriptions };
-}
-
-/** The remaining length `rem` written from `at` on in `out`; returns where it ends. */
-function writeLength(out: Buffer, at: number, rem: number): number {
-  let r = rem;
-  let i = at;
-  do {
-    let d = r % 128;
-    r = Math.floor(r / 128);
-    if (r > 0) d |= 0x80;
-    out[i++] = d;
-  } while (r > 0);
-  return i;
-}
-
-/** Bytes of a remaining length `rem` once written. */
-function lengthBytes(rem: number): number {
-  let n = 1;
-  for (let r = rem; r >= 128; r = Math.floor(r / 128)) n++;
-  return n;
 }
 
 /** A SUBSCRIBE to one filter, as generate() makes it for MQTT 3.1.1. */
