@@ -251,10 +251,13 @@ export class MemoryBroker {
     }
   }
 
-  /** An empty retained payload clears the topic's retained message (MQTT 3.1.1 §3.3.1.3). */
-  private retain(topic: string, payload: string | Buffer): void {
-    if (payload.length === 0) this.retained.delete(topic);
-    else this.retained.set(topic, payload.toString());
+  /**
+   * Keeps `payload` (a Buffer's bytes from `from` on) as the topic's retained message; an empty one
+   * clears it (MQTT 3.1.1 §3.3.1.3).
+   */
+  private retain(topic: string, payload: string | Buffer, from = 0): void {
+    if (payload.length === from) this.retained.delete(topic);
+    else this.retained.set(topic, typeof payload === "string" ? payload : payload.toString("utf8", from));
   }
 
   private send(c: Client, pk: Packet): void {
@@ -344,10 +347,7 @@ export class MemoryBroker {
   private publishIn(c: Client, bytes: Buffer, f: PublishFields): void {
     c.lastIn = this.sched.now();
     const { topic, payloadAt, qos, messageId } = f;
-    if (((bytes[0] as number) & 1) === 1) {
-      if (payloadAt === bytes.length) this.retained.delete(topic);
-      else this.retained.set(topic, bytes.toString("utf8", payloadAt));
-    }
+    if (((bytes[0] as number) & 1) === 1) this.retain(topic, bytes, payloadAt);
     this.route(topic, undefined, qos, bytes, payloadAt);
     if (qos === 1) this.sendBytes(c, quickPuback(messageId ?? 0));
   }
