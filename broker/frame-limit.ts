@@ -214,6 +214,22 @@ export class FrameLimitedStream extends Duplex {
     callback();
   }
 
+  /**
+   * What was written while corked goes to the socket as one write. mqtt-packet corks the stream
+   * around each packet it writes in pieces (fixed header, length, topic, id, payload); without this,
+   * each piece was its own socket write and, with Nagle off, its own TCP segment: up to six
+   * segments per PUBLISH, each lost and retransmitted on its own on a lossy link.
+   */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    const parts = chunks.map((c) => c.chunk);
+    for (const part of parts) this.#sent?.scan(part);
+    this.#outbound.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    callback();
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     this.#inner.end(() => callback());
   }
