@@ -31,8 +31,11 @@ interface Segment {
   /** The transmission that gets through, and when it is sent. */
   attempt: number;
   attemptAt: number;
-  /** Every transmission's time (the sender's schedule). */
-  times: number[];
+  /**
+   * The sender's next transmission after the one at `attemptAt` (Infinity: none sampled): the one
+   * that carries the data when the cable was out at `attemptAt`.
+   */
+  retryAt: number;
 }
 
 export interface PathHooks {
@@ -42,6 +45,12 @@ export interface PathHooks {
   timedOut(at: number): void;
   /** Whether the cable was plugged in at time `at`. */
   upAt(at: number): boolean;
+}
+
+/** The first of `times` (in order) after `t`; Infinity when none is. */
+function firstAfter(times: readonly number[], t: number): number {
+  for (const x of times) if (x > t) return x;
+  return Number.POSITIVE_INFINITY;
 }
 
 /** One direction of one TCP connection. */
@@ -115,12 +124,12 @@ export class LinkPath {
     const held = this.held;
     if (held !== undefined && at < this.heldUntil) {
       // Nagle: coalesced with the segment already waiting, it shares its transmissions.
-      this.queue.push({ bytes, attempt: held.attempt, attemptAt: held.attemptAt, times: held.times });
+      this.queue.push({ bytes, attempt: held.attempt, attemptAt: held.attemptAt, retryAt: held.retryAt });
       this.arm();
       return;
     }
     const release = this.sender.releaseAt(at);
-    const seg: Segment = { bytes, attempt: 0, attemptAt: release, times: [] };
+    const seg: Segment = { bytes, attempt: 0, attemptAt: release, retryAt: Number.POSITIVE_INFINITY };
     this.held = release > at ? seg : undefined;
     this.heldUntil = release;
     this.place(seg, 0, release);
@@ -204,7 +213,7 @@ export class LinkPath {
     this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);
     seg.attempt = r.attempt;
     seg.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
-    seg.times = r.times;
+    seg.retryAt = firstAfter(r.times, seg.attemptAt);
     if (!r.ok || r.giveUpAt !== Number.POSITIVE_INFINITY) this.killAt = Math.min(this.killAt, r.giveUpAt);
   }
 
@@ -239,8 +248,12 @@ export class LinkPath {
           break;
         }
         // The cable was out when this attempt went: it is lost like any other.
-        const next = seg.times.find((t) => t > seg.attemptAt);
-        this.place(seg, seg.attempt + 1, next ?? seg.attemptAt + rtoAfter(this.policy, seg.attempt));
+        const next = seg.retryAt;
+        this.place(
+          seg,
+          seg.attempt + 1,
+          next !== Number.POSITIVE_INFINITY ? next : seg.attemptAt + rtoAfter(this.policy, seg.attempt),
+        );
         continue;
       }
       const at = Math.max(ready, this.lastDelivered);

@@ -191,7 +191,10 @@ export class TcpSender {
     return this.sampleInto(input, blankTransmissions());
   }
 
-  /** `sample`, its answer written into `out` (a caller's own, reused per segment); `out.times` is new. */
+  /**
+   * `sample`, its answer written into `out` (a caller's own, reused per segment), `out.times` included:
+   * a caller that keeps the times past its next call copies them.
+   */
   sampleInto(input: SampleInput, out: Transmissions): Transmissions {
     const { policy, side, latencyMs } = this;
     const { from, dataLost, ackLost } = input;
@@ -209,8 +212,8 @@ export class TcpSender {
     out.ackAt = Number.POSITIVE_INFINITY;
     out.giveUpAt = Number.POSITIVE_INFINITY;
     out.retransmissions = 0;
-    // Sized for the usual single transmission (an empty array would get room for 16 on its first push).
-    out.times = [input.at];
+    out.times.length = 0;
+    out.times.push(input.at);
     const levels = this.levels;
     levels[0] = b;
     let nLevels = 1;
