@@ -184,6 +184,12 @@ export class TimerHeap {
  */
 export class HeapSlot {
   private e: TimerEntry | undefined;
+  /**
+   * The entry `e` last replaced (left in the heap, cancelled): once it has come up and left the heap,
+   * it serves the next replacement — a loop's wake-up moves earlier on nearly every packet it
+   * receives, and a new entry each time waited in the heap, often long enough to be promoted.
+   */
+  private other: TimerEntry | undefined;
 
   constructor(
     private readonly heap: TimerHeap,
@@ -202,21 +208,29 @@ export class HeapSlot {
         e.movedSeq = seq;
         return;
       }
-      // Earlier than where it waits (or cancelled and still queued): a new entry; the old one is
+      // Earlier than where it waits (or cancelled and still queued): another entry; the old one is
       // dropped when it comes up.
       e.fn = undefined;
-      this.push(new TimerEntry(at, seq, this.fn));
+      const other = this.other;
+      this.other = e;
+      if (other === undefined || other.queued) this.push(new TimerEntry(at, seq, this.fn));
+      else this.reuse(other, at, seq);
       return;
     }
     if (e === undefined) {
       this.push(new TimerEntry(at, seq, this.fn));
       return;
     }
+    this.reuse(e, at, seq);
+  }
+
+  /** Puts `e`, out of the heap, back in at (`at`, `seq`) as the slot's entry. */
+  private reuse(e: TimerEntry, at: number, seq: number): void {
     e.at = at;
     e.seq = seq;
     e.fn = this.fn;
     e.moved = false;
-    this.heap.push(e);
+    this.push(e);
   }
 
   cancel(): void {
