@@ -47,6 +47,9 @@ export interface PathHooks {
   upAt(at: number): boolean;
 }
 
+/** What a queue slot holds once its segment is gone (the segment itself is not kept). */
+const DELIVERED: Segment = { bytes: Buffer.alloc(0), attempt: 0, attemptAt: 0, retryAt: 0 };
+
 /** The first of `times` (in order) after `t`; Infinity when none is. */
 function firstAfter(times: readonly number[], t: number): number {
   for (const x of times) if (x > t) return x;
@@ -55,8 +58,13 @@ function firstAfter(times: readonly number[], t: number): number {
 
 /** One direction of one TCP connection. */
 export class LinkPath {
+  /**
+   * Segments sent and not yet delivered: `queue[head]` up to `queue[tail]`. The array keeps its room
+   * between bursts (emptied, an array gives its room up and takes new room on its next push).
+   */
   private queue: Segment[] = [];
   private head = 0;
+  private tail = 0;
   /** The path's one timer (a slot: re-armed per segment without a new timer), armed at `timerAt`. */
   private readonly timer: TimerSlot;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -124,7 +132,12 @@ export class LinkPath {
     const held = this.held;
     if (held !== undefined && at < this.heldUntil) {
       // Nagle: coalesced with the segment already waiting, it shares its transmissions.
-      this.queue.push({ bytes, attempt: held.attempt, attemptAt: held.attemptAt, retryAt: held.retryAt });
+      this.queue[this.tail++] = {
+        bytes,
+        attempt: held.attempt,
+        attemptAt: held.attemptAt,
+        retryAt: held.retryAt,
+      };
       this.arm();
       return;
     }
@@ -133,14 +146,14 @@ export class LinkPath {
     this.held = release > at ? seg : undefined;
     this.heldUntil = release;
     this.place(seg, 0, release);
-    this.queue.push(seg);
+    this.queue[this.tail++] = seg;
     this.arm();
   }
 
   /** Bytes sent but not yet delivered at time `at` (the sender's unacknowledged data). */
   pendingBytes(): number {
     let n = 0;
-    for (let i = this.head; i < this.queue.length; i++) n += (this.queue[i] as Segment).bytes.length;
+    for (let i = this.head; i < this.tail; i++) n += (this.queue[i] as Segment).bytes.length;
     return n;
   }
 
@@ -149,7 +162,7 @@ export class LinkPath {
     let suffix = this.pendingBytes();
     let t = at;
     let readyMax = this.lastDelivered;
-    for (let i = this.head; i < this.queue.length && suffix > limit; i++) {
+    for (let i = this.head; i < this.tail && suffix > limit; i++) {
       const s = this.queue[i] as Segment;
       readyMax = Math.max(readyMax, s.attemptAt + this.latencyMs);
       suffix -= s.bytes.length;
@@ -174,6 +187,7 @@ export class LinkPath {
     this.timerAt = Number.POSITIVE_INFINITY;
     this.queue = [];
     this.head = 0;
+    this.tail = 0;
   }
 
   /**
@@ -188,8 +202,8 @@ export class LinkPath {
       return;
     }
     let keep = this.head;
-    while (keep < this.queue.length && (this.queue[keep] as Segment).attemptAt <= at) keep++;
-    this.queue.length = keep;
+    while (keep < this.tail && (this.queue[keep] as Segment).attemptAt <= at) keep++;
+    this.drop(keep);
     this.killAt = Number.POSITIVE_INFINITY;
     this.afterCut = then;
     this.finishCut();
@@ -197,10 +211,16 @@ export class LinkPath {
   }
 
   private finishCut(): void {
-    if (this.afterCut === undefined || this.head < this.queue.length) return;
+    if (this.afterCut === undefined || this.head < this.tail) return;
     const then = this.afterCut;
     this.close();
     then();
+  }
+
+  /** Forgets the segments from `from` on (never delivered). */
+  private drop(from: number): void {
+    for (let i = from; i < this.tail; i++) this.queue[i] = DELIVERED;
+    this.tail = from;
   }
 
   private place(seg: Segment, from: number, at: number): void {
@@ -219,7 +239,7 @@ export class LinkPath {
 
   private arm(): void {
     if (this.dead || this.stalled) return;
-    const seg = this.queue[this.head];
+    const seg = this.head < this.tail ? this.queue[this.head] : undefined;
     let due = this.killAt;
     if (seg !== undefined) due = Math.min(due, Math.max(seg.attemptAt + this.latencyMs, this.lastDelivered));
     if (due === this.timerAt) return;
@@ -237,14 +257,14 @@ export class LinkPath {
         this.hooks.timedOut(at);
         return;
       }
-      const seg = this.queue[this.head];
-      if (seg === undefined) break;
+      if (this.head === this.tail) break;
+      const seg = this.queue[this.head] as Segment;
       const ready = seg.attemptAt + this.latencyMs;
       if (ready > now) break;
       if (!this.hooks.upAt(seg.attemptAt)) {
         if (this.afterCut !== undefined) {
           // Lost on a pulled cable, with no one left to send it again.
-          this.queue.length = this.head;
+          this.drop(this.head);
           break;
         }
         // The cable was out when this attempt went: it is lost like any other.
@@ -263,17 +283,18 @@ export class LinkPath {
         return;
       }
       this.lastDelivered = at;
-      this.head++;
+      this.queue[this.head++] = DELIVERED;
       if (this.dead) return;
     }
     this.finishCut();
     if (this.dead) return;
-    if (this.head === this.queue.length) {
-      // Everything sent has arrived (the usual case): let the delivered segments go at once.
-      this.queue.length = 0;
+    if (this.head === this.tail) {
+      // Everything sent has arrived (the usual case): the room is used again from its start.
       this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+      this.tail = 0;
+    } else if (this.head > 64 && this.head * 2 > this.tail) {
+      this.queue = this.queue.slice(this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
     this.arm();

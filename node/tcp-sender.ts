@@ -212,8 +212,9 @@ export class TcpSender {
     out.ackAt = Number.POSITIVE_INFINITY;
     out.giveUpAt = Number.POSITIVE_INFINITY;
     out.retransmissions = 0;
-    out.times.length = 0;
-    out.times.push(input.at);
+    // Written in place and cut to length at the end: emptied first, the array would lose its room.
+    const times = out.times;
+    times[0] = input.at;
     const levels = this.levels;
     levels[0] = b;
     let nLevels = 1;
@@ -221,7 +222,7 @@ export class TcpSender {
     let t = input.at;
     for (let k = from; ; k++) {
       if (k > from) {
-        out.times.push(t);
+        times[nLevels] = t;
         levels[nLevels++] = b;
         out.retransmissions++;
       }
@@ -261,14 +262,15 @@ export class TcpSender {
       else probeAt = next;
       t = next;
     }
+    times.length = nLevels;
     const done = out.ackAt !== Number.POSITIVE_INFINITY ? out.ackAt : out.giveUpAt;
     // ACKs are cumulative (RFC 793 §3.3): this segment's ACK covers an earlier one whose data was
     // already in, however many of that one's own ACKs were lost; its recovery (and backoff) ends.
     const covers = busy && out.ackAt - latencyMs >= this.headArrival;
     if (done >= this.ackAt || covers) {
-      const n = out.times.length;
+      const n = nLevels;
       for (let i = 0; i < n; i++) {
-        this.headTimes[i] = out.times[i] as number;
+        this.headTimes[i] = times[i] as number;
         this.headLevels[i] = levels[i] as number;
       }
       this.headCount = n;
@@ -279,7 +281,7 @@ export class TcpSender {
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
     if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
       this.rttWhen.push(out.ackAt);
-      this.rttSamples.push(out.ackAt - (out.times[out.times.length - 1] as number));
+      this.rttSamples.push(out.ackAt - (times[nLevels - 1] as number));
     }
     return out;
   }
