@@ -27,7 +27,7 @@ export interface PathStats {
 }
 
 interface Segment {
-  readonly bytes: Buffer;
+  bytes: Buffer;
   /** The transmission that gets through, and when it is sent. */
   attempt: number;
   attemptAt: number;
@@ -47,8 +47,8 @@ export interface PathHooks {
   upAt(at: number): boolean;
 }
 
-/** What a queue slot holds once its segment is gone (the segment itself is not kept). */
-const DELIVERED: Segment = { bytes: Buffer.alloc(0), attempt: 0, attemptAt: 0, retryAt: 0 };
+/** What a queue slot's segment holds once it is gone (its bytes are not kept). */
+const NO_BYTES = Buffer.alloc(0);
 
 /** The first of `times` (in order) after `t`; Infinity when none is. */
 function firstAfter(times: readonly number[], t: number): number {
@@ -60,7 +60,9 @@ function firstAfter(times: readonly number[], t: number): number {
 export class LinkPath {
   /**
    * Segments sent and not yet delivered: `queue[head]` up to `queue[tail]`. The array keeps its room
-   * between bursts (emptied, an array gives its room up and takes new room on its next push).
+   * between bursts (emptied, an array gives its room up and takes new room on its next push), and
+   * its slots keep their segment objects for the next segments (a new one per segment, its numbers
+   * boxed, was most of what a segment allocated).
    */
   private queue: Segment[] = [];
   private head = 0;
@@ -132,22 +134,36 @@ export class LinkPath {
     const held = this.held;
     if (held !== undefined && at < this.heldUntil) {
       // Nagle: coalesced with the segment already waiting, it shares its transmissions.
-      this.queue[this.tail++] = {
-        bytes,
-        attempt: held.attempt,
-        attemptAt: held.attemptAt,
-        retryAt: held.retryAt,
-      };
+      const seg = this.next(bytes);
+      seg.attempt = held.attempt;
+      seg.attemptAt = held.attemptAt;
+      seg.retryAt = held.retryAt;
       this.arm();
       return;
     }
     const release = this.sender.releaseAt(at);
-    const seg: Segment = { bytes, attempt: 0, attemptAt: release, retryAt: Number.POSITIVE_INFINITY };
+    const seg = this.next(bytes);
+    seg.attempt = 0;
+    seg.attemptAt = release;
+    seg.retryAt = Number.POSITIVE_INFINITY;
     this.held = release > at ? seg : undefined;
     this.heldUntil = release;
     this.place(seg, 0, release);
-    this.queue[this.tail++] = seg;
     this.arm();
+  }
+
+  /**
+   * The segment at the queue's tail for `bytes`, queued: the slot's own object, unless there is none
+   * yet or it is the one Nagle holds (its numbers are read for the segments coalesced with it).
+   */
+  private next(bytes: Buffer): Segment {
+    let seg = this.queue[this.tail];
+    if (seg === undefined || seg === this.held) {
+      seg = { bytes, attempt: 0, attemptAt: 0, retryAt: Number.POSITIVE_INFINITY };
+      this.queue[this.tail] = seg;
+    } else seg.bytes = bytes;
+    this.tail++;
+    return seg;
   }
 
   /** Bytes sent but not yet delivered at time `at` (the sender's unacknowledged data). */
@@ -219,7 +235,7 @@ export class LinkPath {
 
   /** Forgets the segments from `from` on (never delivered). */
   private drop(from: number): void {
-    for (let i = from; i < this.tail; i++) this.queue[i] = DELIVERED;
+    for (let i = from; i < this.tail; i++) (this.queue[i] as Segment).bytes = NO_BYTES;
     this.tail = from;
   }
 
@@ -283,7 +299,8 @@ export class LinkPath {
         return;
       }
       this.lastDelivered = at;
-      this.queue[this.head++] = DELIVERED;
+      seg.bytes = NO_BYTES;
+      this.head++;
       if (this.dead) return;
     }
     this.finishCut();
