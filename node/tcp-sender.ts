@@ -118,9 +118,14 @@ export class TcpSender {
   private headCount = 0;
   /** The backoff exponent after each transmission of the segment being sampled (reused). */
   private readonly levels: number[] = [];
-  /** RTT samples taken when their ACK arrives: the arrival times, and the samples beside them. */
+  /**
+   * RTT samples taken when their ACK arrives: the arrival times, and the samples beside them; the
+   * first `rttCount` are pending. Counted rather than cut to length: an array emptied (length 0)
+   * gives its room up and takes new room on its next push — twice per segment on a Linux sender.
+   */
   private readonly rttWhen: number[] = [];
   private readonly rttSamples: number[] = [];
+  private rttCount = 0;
   /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
   private headArrival = Number.POSITIVE_INFINITY;
   /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
@@ -280,8 +285,9 @@ export class TcpSender {
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
     if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
-      this.rttWhen.push(out.ackAt);
-      this.rttSamples.push(out.ackAt - (times[nLevels - 1] as number));
+      this.rttWhen[this.rttCount] = out.ackAt;
+      this.rttSamples[this.rttCount] = out.ackAt - (times[nLevels - 1] as number);
+      this.rttCount++;
     }
     return out;
   }
@@ -290,10 +296,11 @@ export class TcpSender {
   private takeRttSamples(at: number): void {
     const whens = this.rttWhen;
     const samples = this.rttSamples;
-    if (whens.length === 0) return;
+    const n = this.rttCount;
+    if (n === 0) return;
     // In order, keeping the later ones in place (no arrays made per segment).
     let kept = 0;
-    for (let i = 0; i < whens.length; i++) {
+    for (let i = 0; i < n; i++) {
       const when = whens[i] as number;
       const r = samples[i] as number;
       if (when <= at) this.rttSample(r);
@@ -303,7 +310,6 @@ export class TcpSender {
         kept++;
       }
     }
-    whens.length = kept;
-    samples.length = kept;
+    this.rttCount = kept;
   }
 }
