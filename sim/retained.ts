@@ -15,6 +15,15 @@ interface Held {
 /** Room kept past a payload's length, so that a counter gaining a digit still fits. */
 const SPARE_BYTES = 8;
 
+/**
+ * Copies `src` from `from` on to the start of `dst`, byte by byte: a payload is tens of bytes, and
+ * Buffer's copy of part of a buffer makes a view of it first.
+ */
+function copyInto(dst: Buffer, src: Buffer, from: number): void {
+  const n = src.length - from;
+  for (let i = 0; i < n; i++) dst[i] = src[from + i] as number;
+}
+
 export class RetainedMessages implements Iterable<[string, string]> {
   private readonly byTopic = new Map<string, string | Held>();
 
@@ -43,12 +52,12 @@ export class RetainedMessages implements Iterable<[string, string]> {
     const len = bytes.length - from;
     const v = this.byTopic.get(topic);
     if (v !== undefined && typeof v !== "string" && v.buf.length >= len) {
-      bytes.copy(v.buf, 0, from);
+      copyInto(v.buf, bytes, from);
       v.len = len;
       return;
     }
     const buf = Buffer.allocUnsafe(len + SPARE_BYTES);
-    bytes.copy(buf, 0, from);
+    copyInto(buf, bytes, from);
     this.byTopic.set(topic, { buf, len });
   }
 
