@@ -11,7 +11,7 @@
 import type { NodeId, Stamp } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import { type CoreInput, type CoreOutput, NodeCore, type NodeCoreConfig } from "./core.js";
-import { coreCost } from "./core-cost.js";
+import { type CoreStep, coreCost } from "./core-cost.js";
 import { Cpu } from "./cpu.js";
 import { EchoTimer } from "./echo-timer.js";
 import type { Link } from "./link.js";
@@ -40,6 +40,17 @@ type Via = "report" | "state" | "own-report";
 
 const NOOP_SINK: NodeEventSink = () => {};
 
+/** What a step holds between `feed`s: nothing of the last one (its input and outputs can go). */
+const STEP_DONE: CoreStep = {
+  input: { type: "tick" },
+  outputs: [],
+  phaseBefore: "offline",
+  phaseAfter: "offline",
+  graceExpired: false,
+};
+/** The step `feed` prices, refilled for each (every board's: coreCost reads it during the call only). */
+const STEP: { -readonly [K in keyof CoreStep]: CoreStep[K] } = { ...STEP_DONE };
+
 export class Board {
   readonly core: NodeCore;
   readonly ram: RamBudget;
@@ -58,6 +69,8 @@ export class Board {
   private readonly wake: TimerSlot;
   private wakeAt = Number.POSITIVE_INFINITY;
   private held = 0;
+  /** The cycles of the core's last step (`feed`). */
+  private fedCycles = 0;
   private syncDeadline = Number.POSITIVE_INFINITY;
   /** The end of the node's own report topic, made once (it is compared on every message and publish). */
   private readonly ownReport: string;
@@ -134,7 +147,7 @@ export class Board {
     this.session.powerOn();
     this.sink({ type: "boot", node: this.node, at });
     this.cpu.begin(at);
-    this.applyOutputs(this.feed({ type: "boot" }, at, true).outs);
+    this.applyOutputs(this.feed({ type: "boot" }, at, true));
     this.cpu.blockUntil(at + this.p.w5100.resetWaitMs);
     this.endJob();
   }
@@ -163,7 +176,8 @@ export class Board {
     if (!this.cpu.powered) return;
     const c = this.p.cycles;
     const wasSynced = this.core.syncPhase === "synced";
-    const { outs, cycles } = this.feed({ type: "press" }, at, false);
+    const outs = this.feed({ type: "press" }, at, false);
+    const cycles = this.fedCycles;
     const publishes = outs.filter((o) => o.type !== "led");
     const isrCycles =
       c.isrEntry + c.isrDispatch + c.digitalRead + cycles + (outs.length - publishes.length) * c.digitalWrite;
@@ -292,7 +306,7 @@ export class Board {
     const core = this.core;
     const phaseBefore = core.syncPhase;
     const stampBefore = core.currentStamp;
-    const ledAt = this.applyOutputs(this.feed(input, this.cpu.t, true).outs);
+    const ledAt = this.applyOutputs(this.feed(input, this.cpu.t, true));
     const stamp = core.currentStamp;
     if (phaseBefore !== "synced" && core.syncPhase === "synced") this.syncedBy(this.cpu.t, stamp);
     if (via !== undefined && (stampBefore.counter !== stamp.counter || stampBefore.origin !== stamp.origin)) {
@@ -301,15 +315,25 @@ export class Board {
     }
   }
 
-  /** Runs the core and prices what it did; `spend`: charge the job now, before its outputs. */
-  private feed(input: CoreInput, at: number, spend: boolean): { outs: CoreOutput[]; cycles: number } {
+  /**
+   * Runs the core, prices what it did (`fedCycles`) and returns its outputs; `spend`: charge the job
+   * now, before its outputs.
+   */
+  private feed(input: CoreInput, at: number, spend: boolean): CoreOutput[] {
     const phaseBefore = this.core.syncPhase;
     const graceExpired = phaseBefore === "syncing" && at >= this.core.syncDeadline;
     const outs = this.core.handle(input, at);
-    const step = { input, outputs: outs, phaseBefore, phaseAfter: this.core.syncPhase, graceExpired };
-    const cycles = coreCost(this.p.coreCycles, step);
+    STEP.input = input;
+    STEP.outputs = outs;
+    STEP.phaseBefore = phaseBefore;
+    STEP.phaseAfter = this.core.syncPhase;
+    STEP.graceExpired = graceExpired;
+    const cycles = coreCost(this.p.coreCycles, STEP);
+    STEP.input = STEP_DONE.input;
+    STEP.outputs = STEP_DONE.outputs;
+    this.fedCycles = cycles;
     if (spend) this.cpu.spend(cycles);
-    return { outs, cycles };
+    return outs;
   }
 
   /** The sync completed at `at` (the core's stamp is `stamp`): report it and any presses it stamped. */

@@ -27,12 +27,15 @@ export interface PathStats {
 }
 
 interface Segment {
-  readonly bytes: Buffer;
+  bytes: Buffer;
   /** The transmission that gets through, and when it is sent. */
   attempt: number;
   attemptAt: number;
-  /** Every transmission's time (the sender's schedule). */
-  times: number[];
+  /**
+   * The sender's next transmission after the one at `attemptAt` (Infinity: none sampled): the one
+   * that carries the data when the cable was out at `attemptAt`.
+   */
+  retryAt: number;
 }
 
 export interface PathHooks {
@@ -44,10 +47,26 @@ export interface PathHooks {
   upAt(at: number): boolean;
 }
 
+/** What a queue slot's segment holds once it is gone (its bytes are not kept). */
+const NO_BYTES = Buffer.alloc(0);
+
+/** The first of `times` (in order) after `t`; Infinity when none is. */
+function firstAfter(times: readonly number[], t: number): number {
+  for (const x of times) if (x > t) return x;
+  return Number.POSITIVE_INFINITY;
+}
+
 /** One direction of one TCP connection. */
 export class LinkPath {
+  /**
+   * Segments sent and not yet delivered: `queue[head]` up to `queue[tail]`. The array keeps its room
+   * between bursts (emptied, an array gives its room up and takes new room on its next push), and
+   * its slots keep their segment objects for the next segments (a new one per segment, its numbers
+   * boxed, was most of what a segment allocated).
+   */
   private queue: Segment[] = [];
   private head = 0;
+  private tail = 0;
   /** The path's one timer (a slot: re-armed per segment without a new timer), armed at `timerAt`. */
   private readonly timer: TimerSlot;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -115,23 +134,42 @@ export class LinkPath {
     const held = this.held;
     if (held !== undefined && at < this.heldUntil) {
       // Nagle: coalesced with the segment already waiting, it shares its transmissions.
-      this.queue.push({ bytes, attempt: held.attempt, attemptAt: held.attemptAt, times: held.times });
+      const seg = this.next(bytes);
+      seg.attempt = held.attempt;
+      seg.attemptAt = held.attemptAt;
+      seg.retryAt = held.retryAt;
       this.arm();
       return;
     }
     const release = this.sender.releaseAt(at);
-    const seg: Segment = { bytes, attempt: 0, attemptAt: release, times: [] };
+    const seg = this.next(bytes);
+    seg.attempt = 0;
+    seg.attemptAt = release;
+    seg.retryAt = Number.POSITIVE_INFINITY;
     this.held = release > at ? seg : undefined;
     this.heldUntil = release;
     this.place(seg, 0, release);
-    this.queue.push(seg);
     this.arm();
+  }
+
+  /**
+   * The segment at the queue's tail for `bytes`, queued: the slot's own object, unless there is none
+   * yet or it is the one Nagle holds (its numbers are read for the segments coalesced with it).
+   */
+  private next(bytes: Buffer): Segment {
+    let seg = this.queue[this.tail];
+    if (seg === undefined || seg === this.held) {
+      seg = { bytes, attempt: 0, attemptAt: 0, retryAt: Number.POSITIVE_INFINITY };
+      this.queue[this.tail] = seg;
+    } else seg.bytes = bytes;
+    this.tail++;
+    return seg;
   }
 
   /** Bytes sent but not yet delivered at time `at` (the sender's unacknowledged data). */
   pendingBytes(): number {
     let n = 0;
-    for (let i = this.head; i < this.queue.length; i++) n += (this.queue[i] as Segment).bytes.length;
+    for (let i = this.head; i < this.tail; i++) n += (this.queue[i] as Segment).bytes.length;
     return n;
   }
 
@@ -140,7 +178,7 @@ export class LinkPath {
     let suffix = this.pendingBytes();
     let t = at;
     let readyMax = this.lastDelivered;
-    for (let i = this.head; i < this.queue.length && suffix > limit; i++) {
+    for (let i = this.head; i < this.tail && suffix > limit; i++) {
       const s = this.queue[i] as Segment;
       readyMax = Math.max(readyMax, s.attemptAt + this.latencyMs);
       suffix -= s.bytes.length;
@@ -165,6 +203,7 @@ export class LinkPath {
     this.timerAt = Number.POSITIVE_INFINITY;
     this.queue = [];
     this.head = 0;
+    this.tail = 0;
   }
 
   /**
@@ -179,8 +218,8 @@ export class LinkPath {
       return;
     }
     let keep = this.head;
-    while (keep < this.queue.length && (this.queue[keep] as Segment).attemptAt <= at) keep++;
-    this.queue.length = keep;
+    while (keep < this.tail && (this.queue[keep] as Segment).attemptAt <= at) keep++;
+    this.drop(keep);
     this.killAt = Number.POSITIVE_INFINITY;
     this.afterCut = then;
     this.finishCut();
@@ -188,10 +227,16 @@ export class LinkPath {
   }
 
   private finishCut(): void {
-    if (this.afterCut === undefined || this.head < this.queue.length) return;
+    if (this.afterCut === undefined || this.head < this.tail) return;
     const then = this.afterCut;
     this.close();
     then();
+  }
+
+  /** Forgets the segments from `from` on (never delivered). */
+  private drop(from: number): void {
+    for (let i = from; i < this.tail; i++) (this.queue[i] as Segment).bytes = NO_BYTES;
+    this.tail = from;
   }
 
   private place(seg: Segment, from: number, at: number): void {
@@ -204,13 +249,13 @@ export class LinkPath {
     this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);
     seg.attempt = r.attempt;
     seg.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
-    seg.times = r.times;
+    seg.retryAt = firstAfter(r.times, seg.attemptAt);
     if (!r.ok || r.giveUpAt !== Number.POSITIVE_INFINITY) this.killAt = Math.min(this.killAt, r.giveUpAt);
   }
 
   private arm(): void {
     if (this.dead || this.stalled) return;
-    const seg = this.queue[this.head];
+    const seg = this.head < this.tail ? this.queue[this.head] : undefined;
     let due = this.killAt;
     if (seg !== undefined) due = Math.min(due, Math.max(seg.attemptAt + this.latencyMs, this.lastDelivered));
     if (due === this.timerAt) return;
@@ -228,19 +273,23 @@ export class LinkPath {
         this.hooks.timedOut(at);
         return;
       }
-      const seg = this.queue[this.head];
-      if (seg === undefined) break;
+      if (this.head === this.tail) break;
+      const seg = this.queue[this.head] as Segment;
       const ready = seg.attemptAt + this.latencyMs;
       if (ready > now) break;
       if (!this.hooks.upAt(seg.attemptAt)) {
         if (this.afterCut !== undefined) {
           // Lost on a pulled cable, with no one left to send it again.
-          this.queue.length = this.head;
+          this.drop(this.head);
           break;
         }
         // The cable was out when this attempt went: it is lost like any other.
-        const next = seg.times.find((t) => t > seg.attemptAt);
-        this.place(seg, seg.attempt + 1, next ?? seg.attemptAt + rtoAfter(this.policy, seg.attempt));
+        const next = seg.retryAt;
+        this.place(
+          seg,
+          seg.attempt + 1,
+          next !== Number.POSITIVE_INFINITY ? next : seg.attemptAt + rtoAfter(this.policy, seg.attempt),
+        );
         continue;
       }
       const at = Math.max(ready, this.lastDelivered);
@@ -250,17 +299,19 @@ export class LinkPath {
         return;
       }
       this.lastDelivered = at;
+      seg.bytes = NO_BYTES;
       this.head++;
       if (this.dead) return;
     }
     this.finishCut();
     if (this.dead) return;
-    if (this.head === this.queue.length) {
-      // Everything sent has arrived (the usual case): let the delivered segments go at once.
-      this.queue.length = 0;
+    if (this.head === this.tail) {
+      // Everything sent has arrived (the usual case): the room is used again from its start.
       this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+      this.tail = 0;
+    } else if (this.head > 64 && this.head * 2 > this.tail) {
+      this.queue = this.queue.slice(this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
     this.arm();

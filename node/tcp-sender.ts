@@ -118,9 +118,14 @@ export class TcpSender {
   private headCount = 0;
   /** The backoff exponent after each transmission of the segment being sampled (reused). */
   private readonly levels: number[] = [];
-  /** RTT samples taken when their ACK arrives: the arrival times, and the samples beside them. */
+  /**
+   * RTT samples taken when their ACK arrives: the arrival times, and the samples beside them; the
+   * first `rttCount` are pending. Counted rather than cut to length: an array emptied (length 0)
+   * gives its room up and takes new room on its next push — twice per segment on a Linux sender.
+   */
   private readonly rttWhen: number[] = [];
   private readonly rttSamples: number[] = [];
+  private rttCount = 0;
   /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
   private headArrival = Number.POSITIVE_INFINITY;
   /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
@@ -191,7 +196,10 @@ export class TcpSender {
     return this.sampleInto(input, blankTransmissions());
   }
 
-  /** `sample`, its answer written into `out` (a caller's own, reused per segment); `out.times` is new. */
+  /**
+   * `sample`, its answer written into `out` (a caller's own, reused per segment), `out.times` included:
+   * a caller that keeps the times past its next call copies them.
+   */
   sampleInto(input: SampleInput, out: Transmissions): Transmissions {
     const { policy, side, latencyMs } = this;
     const { from, dataLost, ackLost } = input;
@@ -209,8 +217,9 @@ export class TcpSender {
     out.ackAt = Number.POSITIVE_INFINITY;
     out.giveUpAt = Number.POSITIVE_INFINITY;
     out.retransmissions = 0;
-    // Sized for the usual single transmission (an empty array would get room for 16 on its first push).
-    out.times = [input.at];
+    // Written in place and cut to length at the end: emptied first, the array would lose its room.
+    const times = out.times;
+    times[0] = input.at;
     const levels = this.levels;
     levels[0] = b;
     let nLevels = 1;
@@ -218,7 +227,7 @@ export class TcpSender {
     let t = input.at;
     for (let k = from; ; k++) {
       if (k > from) {
-        out.times.push(t);
+        times[nLevels] = t;
         levels[nLevels++] = b;
         out.retransmissions++;
       }
@@ -258,14 +267,15 @@ export class TcpSender {
       else probeAt = next;
       t = next;
     }
+    times.length = nLevels;
     const done = out.ackAt !== Number.POSITIVE_INFINITY ? out.ackAt : out.giveUpAt;
     // ACKs are cumulative (RFC 793 §3.3): this segment's ACK covers an earlier one whose data was
     // already in, however many of that one's own ACKs were lost; its recovery (and backoff) ends.
     const covers = busy && out.ackAt - latencyMs >= this.headArrival;
     if (done >= this.ackAt || covers) {
-      const n = out.times.length;
+      const n = nLevels;
       for (let i = 0; i < n; i++) {
-        this.headTimes[i] = out.times[i] as number;
+        this.headTimes[i] = times[i] as number;
         this.headLevels[i] = levels[i] as number;
       }
       this.headCount = n;
@@ -275,8 +285,9 @@ export class TcpSender {
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
     if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
-      this.rttWhen.push(out.ackAt);
-      this.rttSamples.push(out.ackAt - (out.times[out.times.length - 1] as number));
+      this.rttWhen[this.rttCount] = out.ackAt;
+      this.rttSamples[this.rttCount] = out.ackAt - (times[nLevels - 1] as number);
+      this.rttCount++;
     }
     return out;
   }
@@ -285,10 +296,11 @@ export class TcpSender {
   private takeRttSamples(at: number): void {
     const whens = this.rttWhen;
     const samples = this.rttSamples;
-    if (whens.length === 0) return;
+    const n = this.rttCount;
+    if (n === 0) return;
     // In order, keeping the later ones in place (no arrays made per segment).
     let kept = 0;
-    for (let i = 0; i < whens.length; i++) {
+    for (let i = 0; i < n; i++) {
       const when = whens[i] as number;
       const r = samples[i] as number;
       if (when <= at) this.rttSample(r);
@@ -298,7 +310,6 @@ export class TcpSender {
         kept++;
       }
     }
-    whens.length = kept;
-    samples.length = kept;
+    this.rttCount = kept;
   }
 }

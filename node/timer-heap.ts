@@ -179,11 +179,19 @@ export class TimerHeap {
  * One callback pending at most once and re-armed over and over (a node's loop wake-up, a link's
  * timer), in the order a cancel and a new entry would give, without a new entry for every arm:
  * moved later while queued, its entry stays where it is and goes back in at the new keys when it
- * comes up; moved earlier, the old entry is cancelled and a new one made; once run, the entry is
- * reused. `floor` is the time before which nothing is set (the scheduler's now).
+ * comes up; moved earlier, the old entry is cancelled and the slot's other entry takes over. A slot
+ * has two entries: once one has run it is reused, and one still in the heap (cancelled) at or
+ * before the new time is revived there, moved to the new keys as a later move would be. A loop's
+ * wake-up moves earlier for nearly every packet and back to its keepalive deadline after it: a new
+ * entry each time, the old one left in the heap until that deadline, filled the heap with dead
+ * entries that lived long enough to be promoted. `floor` is the time before which nothing is set
+ * (the scheduler's now).
  */
 export class HeapSlot {
+  /** The entry that is armed, if any. */
   private e: TimerEntry | undefined;
+  /** The slot's other entry: out of the heap, or in it cancelled. */
+  private other: TimerEntry | undefined;
 
   constructor(
     private readonly heap: TimerHeap,
@@ -195,28 +203,49 @@ export class HeapSlot {
     const at = Math.max(atMs, this.floor.now());
     const seq = this.heap.nextSeq();
     const e = this.e;
-    if (e?.queued) {
-      if (e.fn !== undefined && at >= e.at) {
-        e.moved = true;
-        e.movedAt = at;
-        e.movedSeq = seq;
+    if (e?.queued && e.fn !== undefined) {
+      if (at >= e.at) {
+        this.moveLater(e, at, seq);
         return;
       }
-      // Earlier than where it waits (or cancelled and still queued): a new entry; the old one is
-      // dropped when it comes up.
+      // Earlier than where it waits: dropped when it comes up.
       e.fn = undefined;
-      this.push(new TimerEntry(at, seq, this.fn));
+    }
+    if (e?.queued && at >= e.at) {
+      this.moveLater(e, at, seq);
       return;
     }
-    if (e === undefined) {
-      this.push(new TimerEntry(at, seq, this.fn));
+    const o = this.other;
+    if (o?.queued && at >= o.at) {
+      this.other = e;
+      this.e = o;
+      this.moveLater(o, at, seq);
       return;
     }
+    if (e !== undefined && !e.queued) {
+      this.reuse(e, at, seq);
+      return;
+    }
+    this.other = e;
+    if (o !== undefined && !o.queued) this.reuse(o, at, seq);
+    else this.push(new TimerEntry(at, seq, this.fn));
+  }
+
+  /** Arms `e`, queued at or before `at`: it goes back in at (`at`, `seq`) when it comes up. */
+  private moveLater(e: TimerEntry, at: number, seq: number): void {
+    e.fn = this.fn;
+    e.moved = true;
+    e.movedAt = at;
+    e.movedSeq = seq;
+  }
+
+  /** Puts `e`, out of the heap, back in at (`at`, `seq`) as the slot's entry. */
+  private reuse(e: TimerEntry, at: number, seq: number): void {
     e.at = at;
     e.seq = seq;
     e.fn = this.fn;
     e.moved = false;
-    this.heap.push(e);
+    this.push(e);
   }
 
   cancel(): void {

@@ -42,13 +42,23 @@ export interface W5100Options {
   readonly rxBufferBytes: number;
 }
 
+/** Slots read out of the RX ring before it is compacted (when it has not emptied meanwhile). */
+const RX_COMPACT_AT = 32;
+
 export class W5100Socket {
   /** The socket in use, if any. */
   sock: Socket | undefined;
   /** Bytes in the RX buffer now, and the most it has held. */
   rxBytes = 0;
   rxPeak = 0;
-  private rx: RxPacket[] = [];
+  /**
+   * The packets in the RX buffer: `rx[rxHead]` up to `rx[rxTail]`. The slots keep their objects and
+   * the array its room for the next packets (a node's buffer empties after nearly every packet, and
+   * an emptied array gives its room up). A packet read out stays as it is until the next one lands.
+   */
+  private readonly rx: { bytes: Buffer; at: number }[] = [];
+  private rxHead = 0;
+  private rxTail = 0;
   /** Sockets given up without a FIN; closed for real only when the node stops. */
   private abandoned = new Set<Wire>();
 
@@ -58,8 +68,14 @@ export class W5100Socket {
 
   /** Takes a packet into the RX buffer; false when it does not fit (a packet alone always does). */
   accept(bytes: Buffer, at: number): boolean {
-    if (this.rx.length > 0 && this.rxBytes + bytes.length > this.o.rxBufferBytes) return false;
-    this.rx.push({ bytes, at });
+    if (this.rxTail > this.rxHead && this.rxBytes + bytes.length > this.o.rxBufferBytes) return false;
+    const slot = this.rx[this.rxTail];
+    if (slot === undefined) this.rx.push({ bytes, at });
+    else {
+      slot.bytes = bytes;
+      slot.at = at;
+    }
+    this.rxTail++;
     this.rxBytes += bytes.length;
     if (this.rxBytes > this.rxPeak) this.rxPeak = this.rxBytes;
     return true;
@@ -67,18 +83,26 @@ export class W5100Socket {
 
   /** The oldest packet in the RX buffer. */
   get head(): RxPacket | undefined {
-    return this.rx[0];
+    return this.rxHead < this.rxTail ? this.rx[this.rxHead] : undefined;
   }
 
   /** Reads the oldest packet out of the RX buffer. */
   shift(): RxPacket | undefined {
-    const item = this.rx.shift();
-    if (item !== undefined) this.rxBytes -= item.bytes.length;
+    if (this.rxHead === this.rxTail) return undefined;
+    const item = this.rx[this.rxHead++] as RxPacket;
+    this.rxBytes -= item.bytes.length;
+    if (this.rxHead === this.rxTail) this.rxHead = this.rxTail = 0;
+    else if (this.rxHead >= RX_COMPACT_AT) {
+      // Never empty for long: the slots read out move behind the ones still waiting.
+      this.rx.push(...this.rx.splice(0, this.rxHead));
+      this.rxTail -= this.rxHead;
+      this.rxHead = 0;
+    }
     return item;
   }
 
   private clearRx(): void {
-    this.rx = [];
+    this.rxHead = this.rxTail = 0;
     this.rxBytes = 0;
   }
 

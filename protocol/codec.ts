@@ -92,9 +92,9 @@ function decodePayload(t: ParsedTopic, text: string): Message {
   if (!PRINTABLE_RE.test(text)) {
     throw bad(t.kind, text, "must be printable ASCII fields separated by single spaces");
   }
-  const fields = text.split(" ");
-  checkTag(t.kind, fields[0] ?? "", text);
-  const args = fields.slice(1);
+  // The tag taken off the front of the fields in place: what is left are the arguments.
+  const args = text.split(" ");
+  checkTag(t.kind, args.shift() ?? "", text);
   switch (t.kind) {
     case "query":
       arity(t.kind, args, 0, text);

@@ -23,6 +23,7 @@ import {
 import { postAt, type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
 import { type Payload, payloadOf, qos0Frame } from "./forward-frame.js";
+import { RetainedMessages } from "./retained.js";
 import { matches, matchesTopic, TopicIndex } from "./topic-match.js";
 
 interface Will {
@@ -79,7 +80,7 @@ export type PublishTap = (topic: string, payload: Buffer, at: number) => void;
 
 export class MemoryBroker {
   readonly received: Received[] = [];
-  readonly retained = new Map<string, string>();
+  readonly retained = new RetainedMessages();
   answerPings = true;
   /** Tests can hold CONNACK back, leaving a board blocked in PubSubClient's connect(). */
   answerConnects = true;
@@ -257,7 +258,8 @@ export class MemoryBroker {
    */
   private retain(topic: string, payload: string | Buffer, from = 0): void {
     if (payload.length === from) this.retained.delete(topic);
-    else this.retained.set(topic, typeof payload === "string" ? payload : payload.toString("utf8", from));
+    else if (typeof payload === "string") this.retained.set(topic, payload);
+    else this.retained.keep(topic, payload, from);
   }
 
   private send(c: Client, pk: Packet): void {

@@ -63,4 +63,24 @@ describe("W5100Socket's RX buffer", () => {
     expect(c.head).toBeUndefined();
     expect(c.rxPeak).toBe(70);
   });
+
+  it("reads packets out in the order they landed, however long the buffer never empties", () => {
+    const c = chip(100);
+    const read: number[] = [];
+    let landed = 0;
+    // Two packets waiting at every read, for far longer than the ring's room before it compacts.
+    c.accept(bytes(10 + (landed++ % 7)), landed);
+    for (let i = 0; i < 200; i++) {
+      expect(c.accept(bytes(10 + (landed++ % 7)), landed)).toBe(true);
+      const at = c.head?.at;
+      const item = c.shift();
+      expect(item?.at).toBe(at);
+      read.push(item?.at ?? -1);
+      expect(c.rxBytes).toBe(10 + ((landed - 1) % 7));
+    }
+    expect(read).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(c.shift()?.at).toBe(201);
+    expect(c.shift()).toBeUndefined();
+    expect(c.rxBytes).toBe(0);
+  });
 });
