@@ -17,6 +17,8 @@ import { RegressionWatch } from "../sim/regressions.js";
 
 /** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
 export const REORDER_WINDOW_MS = 500;
+/** How many queued events an early one may walk back over to its place before the drain sorts instead. */
+const INSERT_REACH = 32;
 
 /** Receives, in time order, every press (stamp null: held and never published) and applied state. */
 export interface PressLog {
@@ -39,8 +41,15 @@ export class Collector {
   private readonly heldSince = new Map<NodeId, number>();
   disconnects = 0;
   oversized = 0;
+  /**
+   * Events not yet handled, from `head` on, in time order (equal times in arrival order) unless
+   * `unordered`: an event earlier than the last is put in its place as it comes when that place is
+   * a few back — a virtual run's nodes emit at their CPU's time, a little past the clock, so such
+   * events are frequent, and sorting the whole window on every drain cost more than handling it.
+   * One from further back (another worker's batch) is appended, and the drain sorts.
+   */
   private buffer: NodeEvent[] = [];
-  /** An event came in earlier than the one before it: the buffer needs a sort before a drain. */
+  private head = 0;
   private unordered = false;
 
   constructor(
@@ -57,9 +66,7 @@ export class Collector {
    */
   push(events: readonly NodeEvent[]): void {
     for (const e of events) {
-      const last = this.buffer[this.buffer.length - 1];
-      if (last !== undefined && e.at < last.at) this.unordered = true;
-      this.buffer.push(e);
+      this.queue(e);
       switch (e.type) {
         case "press":
         case "held-applied":
@@ -75,15 +82,37 @@ export class Collector {
 
   /** Handles, in time order, every queued event at or before `cutoff` (all of them by default). */
   drain(cutoff = Number.POSITIVE_INFINITY): void {
-    if (this.buffer.length === 0) return;
-    // Already in order when one thread sends everything (a virtual run): no sort needed.
-    if (this.unordered) this.buffer.sort((a, b) => a.at - b.at);
-    this.unordered = false;
-    let i = 0;
-    while (i < this.buffer.length && (this.buffer[i] as NodeEvent).at <= cutoff)
-      this.handle(this.buffer[i++] as NodeEvent);
-    if (i === this.buffer.length) this.buffer = [];
-    else if (i > 0) this.buffer.splice(0, i);
+    if (this.unordered) {
+      // A stable sort: equal times stay in arrival order, as the in-place insertions keep them.
+      this.buffer = this.buffer.slice(this.head).sort((a, b) => a.at - b.at);
+      this.head = 0;
+      this.unordered = false;
+    }
+    const buffer = this.buffer;
+    while (this.head < buffer.length && (buffer[this.head] as NodeEvent).at <= cutoff)
+      this.handle(buffer[this.head++] as NodeEvent);
+    if (this.head === buffer.length) {
+      this.buffer = [];
+      this.head = 0;
+    } else if (this.head * 2 > buffer.length) {
+      // Handled events are let go once they are half the array: each is moved at most once.
+      buffer.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Puts `e` after every queued event at or before its time (see `buffer`). */
+  private queue(e: NodeEvent): void {
+    const buffer = this.buffer;
+    const end = buffer.length;
+    let j = end;
+    const stop = Math.max(this.head, end - INSERT_REACH);
+    while (j > stop && (buffer[j - 1] as NodeEvent).at > e.at) j--;
+    if (j === end) buffer.push(e);
+    else if (j > this.head && (buffer[j - 1] as NodeEvent).at > e.at) {
+      buffer.push(e);
+      this.unordered = true;
+    } else buffer.splice(j, 0, e);
   }
 
   /**
