@@ -243,7 +243,7 @@ export class TwinRegistry {
   private report(msg: ReportMessage, topic: string, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const { stamp } = msg;
-    if (!this.graph.mayCarry(t.id, stamp)) {
+    if (!this.graph.mayCarry(t, stamp)) {
       const bad = this.bad(
         "spoofed-origin",
         topic,
