@@ -17,8 +17,8 @@ import { RegressionWatch } from "../sim/regressions.js";
 
 /** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
 export const REORDER_WINDOW_MS = 500;
-/** How many queued events an early one may walk back over to its place before the drain sorts instead. */
-const INSERT_REACH = 32;
+/** How many queued events an early one may be put in front of before the drain sorts instead. */
+const INSERT_REACH = 4096;
 
 /** Receives, in time order, every press (stamp null: held and never published) and applied state. */
 export interface PressLog {
@@ -44,7 +44,7 @@ export class Collector {
   /**
    * Events not yet handled, from `head` on, in time order (equal times in arrival order) unless
    * `unordered`: an event earlier than the last is put in its place as it comes when that place is
-   * a few back — a virtual run's nodes emit at their CPU's time, a little past the clock, so such
+   * not far back — a virtual run's nodes emit at their CPU's time, a little past the clock, so such
    * events are frequent, and sorting the whole window on every drain cost more than handling it.
    * One from further back (another worker's batch) is appended, and the drain sorts.
    */
@@ -105,14 +105,25 @@ export class Collector {
   private queue(e: NodeEvent): void {
     const buffer = this.buffer;
     const end = buffer.length;
-    let j = end;
-    const stop = Math.max(this.head, end - INSERT_REACH);
-    while (j > stop && (buffer[j - 1] as NodeEvent).at > e.at) j--;
-    if (j === end) buffer.push(e);
-    else if (j > this.head && (buffer[j - 1] as NodeEvent).at > e.at) {
+    const last = buffer[end - 1];
+    if (end === this.head || this.unordered || (last as NodeEvent).at <= e.at) {
+      buffer.push(e);
+      if (end > this.head && (last as NodeEvent).at > e.at) this.unordered = true;
+      return;
+    }
+    // The first queued event later than `e` (the queued ones are in order, and the last is later).
+    let lo = this.head;
+    let hi = end - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((buffer[mid] as NodeEvent).at > e.at) hi = mid;
+      else lo = mid + 1;
+    }
+    if (end - lo <= INSERT_REACH) buffer.splice(lo, 0, e);
+    else {
       buffer.push(e);
       this.unordered = true;
-    } else buffer.splice(j, 0, e);
+    }
   }
 
   /**

@@ -103,4 +103,37 @@ describe("Collector drain", () => {
     expect(seen.length).toBe(n);
     expect(seen).toEqual(expected);
   });
+
+  it("puts an event from thousands of queued ones back in its place too", () => {
+    const seen: number[] = [];
+    const c = new Collector(new Map(), 5000, {
+      press: (_node, stamp) => seen.push(stamp?.counter ?? -1),
+      applied: () => {},
+    });
+    const press = (counter: number, at: number) =>
+      ({ type: "press", node: A, at, ledAt: at, stamp: st(counter, A) }) as const;
+    const events = Array.from({ length: 6000 }, (_, i) => press(i, 1000 + i));
+    c.push(events);
+    // Far back, then near the front, then back in order, then a few places back.
+    c.push([press(6000, 500), press(6001, 1002), press(6002, 9000), press(6003, 6990)]);
+    c.drain(5000);
+    c.push([press(6004, 700)]);
+    c.drain();
+    // A stable sort of what was queued, at each drain.
+    const byTime = (xs: readonly ReturnType<typeof press>[]) => [...xs].sort((a, b) => a.at - b.at);
+    const queued = byTime([
+      ...events,
+      press(6000, 500),
+      press(6001, 1002),
+      press(6002, 9000),
+      press(6003, 6990),
+    ]);
+    const first = queued.filter((e) => e.at <= 5000);
+    const second = byTime([...queued.filter((e) => e.at > 5000), press(6004, 700)]);
+    expect(seen).toEqual([...first, ...second].map((e) => e.stamp.counter));
+    expect(seen.slice(0, 3)).toEqual([6000, 0, 1]);
+    expect(seen.slice(first.length, first.length + 3)).toEqual([6004, 4001, 4002]);
+    expect(seen.indexOf(6003)).toBe(seen.indexOf(5990) + 1);
+    expect(seen.slice(-1)).toEqual([6002]);
+  });
 });
