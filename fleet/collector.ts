@@ -17,8 +17,8 @@ import { RegressionWatch } from "../sim/regressions.js";
 
 /** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
 export const REORDER_WINDOW_MS = 500;
-/** How many queued events an early one may be put in front of before the drain sorts instead. */
-const INSERT_REACH = 4096;
+/** How many times the buffer's length the early events put in place may move before the drain sorts instead. */
+const SPLICE_BUDGET = 4;
 
 /** Receives, in time order, every press (stamp null: held and never published) and applied state. */
 export interface PressLog {
@@ -44,13 +44,16 @@ export class Collector {
   /**
    * Events not yet handled, from `head` on, in time order (equal times in arrival order) unless
    * `unordered`: an event earlier than the last is put in its place as it comes when that place is
-   * not far back — a virtual run's nodes emit at their CPU's time, a little past the clock, so such
-   * events are frequent, and sorting the whole window on every drain cost more than handling it.
-   * One from further back (another worker's batch) is appended, and the drain sorts.
+   * not too costly — a virtual run's nodes emit at their CPU's time, a little past the clock, so
+   * such events are frequent, and sorting the whole window on every drain cost more than handling
+   * it. Past a budget of moves (another worker's batch from far back) they are appended, and the
+   * drain sorts.
    */
   private buffer: NodeEvent[] = [];
   private head = 0;
   private unordered = false;
+  /** Queued events moved by early ones put in their place since the last drain. */
+  private moved = 0;
 
   constructor(
     reach: ReadonlyMap<NodeId, readonly NodeId[]>,
@@ -82,6 +85,7 @@ export class Collector {
 
   /** Handles, in time order, every queued event at or before `cutoff` (all of them by default). */
   drain(cutoff = Number.POSITIVE_INFINITY): void {
+    this.moved = 0;
     if (this.unordered) {
       // A stable sort: equal times stay in arrival order, as the in-place insertions keep them.
       this.buffer = this.buffer.slice(this.head).sort((a, b) => a.at - b.at);
@@ -119,8 +123,11 @@ export class Collector {
       if ((buffer[mid] as NodeEvent).at > e.at) hi = mid;
       else lo = mid + 1;
     }
-    if (end - lo <= INSERT_REACH) buffer.splice(lo, 0, e);
-    else {
+    // Moving up to a few times the buffer between drains costs less than sorting it.
+    if (this.moved + (end - lo) <= SPLICE_BUDGET * end) {
+      this.moved += end - lo;
+      buffer.splice(lo, 0, e);
+    } else {
       buffer.push(e);
       this.unordered = true;
     }
@@ -169,7 +176,8 @@ export class Collector {
       case "applied":
         // A set, or the node's own retained report adopted on a sync: its own state, as a press is.
         if (e.via === "state" || e.via === "own-report") this.originate(node, e.stamp);
-        this.checker.applied({ node, stamp: e.stamp, at: e.at });
+        // The event is the checker's StampEvent as it is (it keeps none of it): no copy per event.
+        this.checker.applied(e);
         this.log?.applied(node, e.stamp, e.at);
         break;
       case "synced":
