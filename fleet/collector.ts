@@ -42,7 +42,7 @@ export class Collector {
   disconnects = 0;
   oversized = 0;
   /**
-   * Events not yet handled, from `head` on, in time order (equal times in arrival order) unless
+   * Events not yet handled, in time order (equal times in arrival order) unless
    * `unordered`: an event earlier than the last is put in its place as it comes when that place is
    * not too costly — a virtual run's nodes emit at their CPU's time, a little past the clock, so
    * such events are frequent, and sorting the whole window on every drain cost more than handling
@@ -50,7 +50,6 @@ export class Collector {
    * drain sorts.
    */
   private buffer: NodeEvent[] = [];
-  private head = 0;
   private unordered = false;
   /** Queued events moved by early ones put in their place since the last drain. */
   private moved = 0;
@@ -88,21 +87,14 @@ export class Collector {
     this.moved = 0;
     if (this.unordered) {
       // A stable sort: equal times stay in arrival order, as the in-place insertions keep them.
-      this.buffer = this.buffer.slice(this.head).sort((a, b) => a.at - b.at);
-      this.head = 0;
+      this.buffer.sort((a, b) => a.at - b.at);
       this.unordered = false;
     }
     const buffer = this.buffer;
-    while (this.head < buffer.length && (buffer[this.head] as NodeEvent).at <= cutoff)
-      this.handle(buffer[this.head++] as NodeEvent);
-    if (this.head === buffer.length) {
-      this.buffer = [];
-      this.head = 0;
-    } else if (this.head * 2 > buffer.length) {
-      // Handled events are let go once they are half the array: each is moved at most once.
-      buffer.splice(0, this.head);
-      this.head = 0;
-    }
+    let i = 0;
+    while (i < buffer.length && (buffer[i] as NodeEvent).at <= cutoff) this.handle(buffer[i++] as NodeEvent);
+    if (i === buffer.length) this.buffer = [];
+    else if (i > 0) buffer.splice(0, i);
   }
 
   /** Puts `e` after every queued event at or before its time (see `buffer`). */
@@ -110,13 +102,12 @@ export class Collector {
     const buffer = this.buffer;
     const end = buffer.length;
     const last = buffer[end - 1];
-    if (end === this.head || this.unordered || (last as NodeEvent).at <= e.at) {
+    if (last === undefined || this.unordered || last.at <= e.at) {
       buffer.push(e);
-      if (end > this.head && (last as NodeEvent).at > e.at) this.unordered = true;
       return;
     }
     // The first queued event later than `e` (the queued ones are in order, and the last is later).
-    let lo = this.head;
+    let lo = 0;
     let hi = end - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
