@@ -213,6 +213,8 @@ export class SyncChecker {
   }
 
   private settle(lists: Map<NodeId, Pending[]>, e: StampEvent): void {
+    // Nothing overdue is the usual case: no lookup then.
+    if (lists.size === 0) return;
     const list = lists.get(e.node);
     if (!list) return;
     let keep = 0;

@@ -17,20 +17,22 @@ export interface Regression {
 
 export class RegressionWatch {
   readonly list: Regression[] = [];
-  /** The newest stamp each node has ever held, across reboots. */
-  private readonly high = new Map<NodeId, Stamp>();
-  /** Nodes whose state is behind `high` since their last regression. */
-  private readonly behind = new Set<NodeId>();
+  /**
+   * Per node, the newest stamp it has ever held (across reboots) and whether its state is behind
+   * that since its last regression: one entry, changed in place, looked up once per event.
+   */
+  private readonly nodes = new Map<NodeId, { high: Stamp; behind: boolean }>();
 
   /** The node now holds `stamp` (a press, an applied report or set, the state a sync ended on). */
   holds(node: NodeId, stamp: Stamp, at: number): void {
-    const high = this.high.get(node);
-    if (high === undefined || compareStamps(stamp, high) >= 0) {
-      this.high.set(node, stamp);
-      this.behind.delete(node);
-    } else if (!this.behind.has(node)) {
-      this.behind.add(node);
-      this.list.push({ node, at, held: high, now: stamp });
+    const n = this.nodes.get(node);
+    if (n === undefined) this.nodes.set(node, { high: stamp, behind: false });
+    else if (compareStamps(stamp, n.high) >= 0) {
+      n.high = stamp;
+      n.behind = false;
+    } else if (!n.behind) {
+      n.behind = true;
+      this.list.push({ node, at, held: n.high, now: stamp });
     }
   }
 

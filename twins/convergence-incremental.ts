@@ -31,6 +31,18 @@ export class IncrementalConvergence {
   private results = new Map<NodeId, FollowerSync>();
   private sorted: NodeId[] = [];
   private sortedStale = true;
+  /**
+   * The last report's followers, each id's place in them and its counts: while the followers are
+   * the same ids, the next report is this one with the recomputed entries put in their places, not
+   * every id looked up again.
+   */
+  private lastFollowers: readonly FollowerSync[] = [];
+  private readonly slot = new Map<NodeId, number>();
+  private lastInSync = 0;
+  private lastKnown = 0;
+  /** Followers recomputed since the last report (all of them: `allChanged`). */
+  private changedIds: NodeId[] = [];
+  private allChanged = true;
 
   /** The report for `nodes`, identical to `computeConvergence(nodes)`. */
   update(nodes: readonly ConvergenceInput[]): ConvergenceReport {
@@ -98,6 +110,7 @@ export class IncrementalConvergence {
   }
 
   private clear(): void {
+    this.allChanged = true;
     this.prev = [];
     this.last.clear();
     this.position.clear();
@@ -127,8 +140,12 @@ export class IncrementalConvergence {
     for (const c of parts) for (const i of c.positions) at.push(i);
     const part = at.sort((a, b) => a - b).map((i) => nodes[i] as ConvergenceInput);
     // A node that stopped following is a change of the graph: the sorted ids are made again then.
-    for (const n of part) this.results.delete(n.id);
-    for (const f of convergenceOf(part, false).followers) this.results.set(f.id, f);
+    // The part's ids are distinct, and its followers are exactly its nodes with sources.
+    for (const n of part) if (n.sources.length === 0) this.results.delete(n.id);
+    for (const f of convergenceOf(part, false).followers) {
+      this.results.set(f.id, f);
+      this.changedIds.push(f.id);
+    }
   }
 
   /** The weakly connected component holding `id`, walked through sources and followers alike. */
@@ -163,13 +180,39 @@ export class IncrementalConvergence {
     }
     if (results.size !== before.size) this.sortedStale = true;
     this.results = results;
+    this.allChanged = true;
   }
 
   private report(): ConvergenceReport {
+    const changed = this.changedIds;
+    this.changedIds = [];
+    if (this.sortedStale || this.allChanged) return this.fullReport();
+    // The same followers as the last report (a new or lost one makes the ids stale): only the
+    // recomputed entries differ. The last array may be held by a caller, so this is a copy.
+    const followers = this.lastFollowers.slice();
+    let inSync = this.lastInSync;
+    let known = this.lastKnown;
+    for (const id of changed) {
+      const k = this.slot.get(id);
+      const f = this.results.get(id);
+      if (k === undefined || f === undefined) return this.fullReport();
+      const old = followers[k] as FollowerSync;
+      known += count(f.status !== "unknown") - count(old.status !== "unknown");
+      inSync += count(f.status === "in-sync") - count(old.status === "in-sync");
+      followers[k] = f;
+    }
+    return this.remember(followers, inSync, known);
+  }
+
+  /** Every follower looked up in id order. */
+  private fullReport(): ConvergenceReport {
     if (this.sortedStale) {
       this.sorted = [...this.results.keys()].sort(byBytes);
       this.sortedStale = false;
     }
+    this.allChanged = false;
+    this.changedIds = [];
+    this.slot.clear();
     const followers: FollowerSync[] = [];
     let inSync = 0;
     let known = 0;
@@ -178,8 +221,16 @@ export class IncrementalConvergence {
       if (!f) continue;
       if (f.status !== "unknown") known++;
       if (f.status === "in-sync") inSync++;
+      this.slot.set(id, followers.length);
       followers.push(f);
     }
+    return this.remember(followers, inSync, known);
+  }
+
+  private remember(followers: FollowerSync[], inSync: number, known: number): ConvergenceReport {
+    this.lastFollowers = followers;
+    this.lastInSync = inSync;
+    this.lastKnown = known;
     return { followers, inSync, known, fraction: known === 0 ? 1 : inSync / known };
   }
 
@@ -206,6 +257,10 @@ export class IncrementalConvergence {
 /** The positions of a component's known nodes (ids no entry names have none). */
 interface Component {
   readonly positions: number[];
+}
+
+function count(yes: boolean): number {
+  return yes ? 1 : 0;
 }
 
 function sameStamp(a: Stamp | undefined, b: Stamp | undefined): boolean {

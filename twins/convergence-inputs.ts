@@ -16,29 +16,35 @@ export interface ConvergenceChanges {
 export class ConvergenceInputs {
   private readonly inputs: ConvergenceInput[] = [];
   private readonly records: TwinRecord[] = [];
-  private readonly position = new Map<TwinRecord, number>();
-  private readonly touched = new Set<TwinRecord>();
+  /** Positions touched since the last look, each once (a record's `inputTouched` says it is here). */
+  private touched: number[] = [];
 
   /** A twin first seen: it comes after every twin seen before. */
   added(t: TwinRecord): void {
-    this.position.set(t, this.records.length);
+    t.inputAt = this.records.length;
     this.records.push(t);
-    this.touched.add(t);
+    this.touch(t);
   }
 
   /** The twin's report or config may have changed. */
   touch(t: TwinRecord): void {
-    this.touched.add(t);
+    // A flag on the record rather than a set of records: this runs for every report.
+    if (t.inputTouched) return;
+    t.inputTouched = true;
+    this.touched.push(t.inputAt);
   }
 
   /** The inputs now, and where they may have changed since the previous call. */
   take(): ConvergenceChanges {
-    const changed: number[] = [];
-    for (const t of this.touched) changed.push(this.position.get(t) as number);
-    this.touched.clear();
+    const changed = this.touched;
+    this.touched = [];
     changed.sort((a, b) => a - b);
     // Ascending, so each new twin's input is appended right after the one before it.
-    for (const i of changed) this.inputs[i] = convergenceInputOf(this.records[i] as TwinRecord);
+    for (const i of changed) {
+      const t = this.records[i] as TwinRecord;
+      t.inputTouched = false;
+      this.inputs[i] = convergenceInputOf(t);
+    }
     return { nodes: this.inputs, changed };
   }
 }

@@ -127,21 +127,26 @@ export function convergenceOf(nodes: readonly ConvergenceInput[], sorted: boolea
     const status = statusOf(node.stamp, target);
     const own = node.stamp;
     // Its known sources, in order, are its edges (an unknown one has no stamp to wait on).
-    const waitingOn: NodeId[] = [];
+    let waitingOn: NodeId[] | undefined;
     if (own !== undefined) {
       for (let e = g.start[i] as number; e < (g.start[i + 1] as number); e++) {
         const j = g.edges[e] as number;
         const st = stampOf(j);
-        if (st !== undefined && compareStamps(st, own) > 0)
+        if (st !== undefined && compareStamps(st, own) > 0) {
+          waitingOn ??= [];
           waitingOn.push((inputs[j] as ConvergenceInput).id);
+        }
       }
     }
     if (status !== "unknown") known++;
     if (status === "in-sync") inSync++;
-    followers.push({ id: node.id, status, stamp: own, target, waitingOn });
+    // Most followers wait on nobody: they share one empty list (a report is kept a while).
+    followers.push({ id: node.id, status, stamp: own, target, waitingOn: waitingOn ?? WAITING_ON_NONE });
   }
   return { followers, inSync, known, fraction: known === 0 ? 1 : inSync / known };
 }
+
+const WAITING_ON_NONE: readonly NodeId[] = Object.freeze([]);
 
 function statusOf(stamp: Stamp | undefined, target: Stamp | undefined): SyncStatus {
   if (stamp === undefined || target === undefined) return "unknown";

@@ -13,10 +13,9 @@ const NO_FOLLOWERS: readonly NodeId[] = Object.freeze([]);
 export class FollowGraph {
   private readonly followersOf = new Map<NodeId, Set<NodeId>>();
   /**
-   * Who is upstream of a node, as of an epoch: the provenance check runs for nearly every report,
-   * and the sources change only when a config, a desire or a stored state is taken in.
+   * What each record's `upstream` answer is good for: the provenance check runs for nearly every
+   * report, and the sources change only when a config, a desire or a stored state is taken in.
    */
-  private readonly upstreamOf = new Map<NodeId, { readonly epoch: number; readonly ids: Set<NodeId> }>();
   private epoch = 0;
   /** followers() answers kept until the node's followers change. */
   private readonly sortedFollowers = new Map<NodeId, readonly NodeId[]>();
@@ -58,17 +57,17 @@ export class FollowGraph {
     }
   }
 
-  /** May node `id` hold a stamp from `origin`: itself, upstream of it, or a stamp another twin holds? */
-  mayCarry(id: NodeId, stamp: Stamp): boolean {
-    return stamp.origin === id || this.upstream(id, stamp.origin) || this.isKnownEvent(id, stamp);
+  /** May node `t` hold a stamp from `origin`: itself, upstream of it, or a stamp another twin holds? */
+  mayCarry(t: TwinRecord, stamp: Stamp): boolean {
+    return stamp.origin === t.id || this.upstream(t, stamp.origin) || this.isKnownEvent(t.id, stamp);
   }
 
-  /** Is `origin` reachable upstream of `id` through any sources it has or had? */
-  private upstream(id: NodeId, origin: NodeId): boolean {
-    let known = this.upstreamOf.get(id);
+  /** Is `origin` reachable upstream of `t` through any sources it has or had? */
+  private upstream(t: TwinRecord, origin: NodeId): boolean {
+    let known = t.upstream;
     if (known === undefined || known.epoch !== this.epoch) {
-      known = { epoch: this.epoch, ids: this.walkUpstream(id) };
-      this.upstreamOf.set(id, known);
+      known = { epoch: this.epoch, ids: this.walkUpstream(t.id) };
+      t.upstream = known;
     }
     return known.ids.has(origin);
   }

@@ -243,7 +243,7 @@ export class TwinRegistry {
   private report(msg: ReportMessage, topic: string, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const { stamp } = msg;
-    if (!this.graph.mayCarry(t.id, stamp)) {
+    if (!this.graph.mayCarry(t, stamp)) {
       const bad = this.bad(
         "spoofed-origin",
         topic,
@@ -261,7 +261,8 @@ export class TwinRegistry {
     this.highestCounter = Math.max(this.highestCounter, stamp.counter);
     t.lastSeen = now;
     const out: RegistryEffect[] = [];
-    if (t.reported && compareStamps(stamp, t.reported.stamp) < 0) {
+    const order = t.reported ? compareStamps(stamp, t.reported.stamp) : 1;
+    if (order < 0 && t.reported) {
       return [
         this.bad(
           "stale-report",
@@ -271,7 +272,7 @@ export class TwinRegistry {
         ),
       ];
     }
-    if (t.reported && compareStamps(stamp, t.reported.stamp) === 0) return out;
+    if (order === 0) return out;
     this.inputs.touch(t);
     t.reported = { on: msg.on, stamp };
     const pending = t.desired.pendingSet;

@@ -40,6 +40,12 @@ export interface TwinRecord {
   version: number;
   /** The node as convergence last saw it (see convergenceInputOf). */
   convergence?: ConvergenceInput;
+  /** Its place among the convergence inputs, once they have it (see ConvergenceInputs). */
+  inputAt: number;
+  /** Its report or config may have changed since convergence last looked. */
+  inputTouched: boolean;
+  /** Who is upstream of it, as of a FollowGraph epoch (see FollowGraph.mayCarry). */
+  upstream?: { readonly epoch: number; readonly ids: ReadonlySet<NodeId> };
 }
 
 /**
@@ -68,6 +74,9 @@ export function newRecord(id: NodeId): TwinRecord {
     registeredAt: undefined,
     version: 0,
     convergence: undefined,
+    inputAt: -1,
+    inputTouched: false,
+    upstream: undefined,
   };
 }
 

@@ -60,4 +60,80 @@ describe("Collector drain", () => {
       "B6 500",
     ]);
   });
+
+  it("handles the same order as a stable sort of everything queued, near or far out of order", () => {
+    // A seeded walk: mostly small steps back (a node's CPU time), sometimes a whole batch far back.
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const seen: string[] = [];
+    const c = new Collector(new Map(), 5000, {
+      press: (node, stamp, at) => seen.push(`${node}${stamp?.counter} ${at}`),
+      applied: () => {},
+    });
+    const queued: { key: string; at: number }[] = [];
+    const expected: string[] = [];
+    const drainModel = (cutoff: number): void => {
+      const sorted = [...queued].sort((a, b) => a.at - b.at);
+      const out = sorted.filter((q) => q.at <= cutoff);
+      expected.push(...out.map((q) => q.key));
+      queued.splice(0, queued.length, ...sorted.filter((q) => q.at > cutoff));
+    };
+    let clock = 0;
+    let n = 0;
+    for (let round = 0; round < 40; round++) {
+      const batch = [];
+      const far = rand(5) === 0;
+      for (let k = rand(120); k > 0; k--) {
+        clock += rand(4);
+        const at = far ? clock - 200 - rand(50) : clock - rand(6);
+        n++;
+        batch.push({ type: "press", node: A, at, ledAt: at, stamp: st(n, A) } as const);
+        queued.push({ key: `A${n} ${at}`, at });
+      }
+      c.push(batch);
+      const cutoff = clock - 100;
+      c.drain(cutoff);
+      drainModel(cutoff);
+    }
+    c.drain();
+    drainModel(Number.POSITIVE_INFINITY);
+    expect(seen.length).toBe(n);
+    expect(seen).toEqual(expected);
+  });
+
+  it("puts an event from thousands of queued ones back in its place too", () => {
+    const seen: number[] = [];
+    const c = new Collector(new Map(), 5000, {
+      press: (_node, stamp) => seen.push(stamp?.counter ?? -1),
+      applied: () => {},
+    });
+    const press = (counter: number, at: number) =>
+      ({ type: "press", node: A, at, ledAt: at, stamp: st(counter, A) }) as const;
+    const events = Array.from({ length: 6000 }, (_, i) => press(i, 1000 + i));
+    c.push(events);
+    // Far back, then near the front, then back in order, then a few places back.
+    c.push([press(6000, 500), press(6001, 1002), press(6002, 9000), press(6003, 6990)]);
+    c.drain(5000);
+    c.push([press(6004, 700)]);
+    c.drain();
+    // A stable sort of what was queued, at each drain.
+    const byTime = (xs: readonly ReturnType<typeof press>[]) => [...xs].sort((a, b) => a.at - b.at);
+    const queued = byTime([
+      ...events,
+      press(6000, 500),
+      press(6001, 1002),
+      press(6002, 9000),
+      press(6003, 6990),
+    ]);
+    const first = queued.filter((e) => e.at <= 5000);
+    const second = byTime([...queued.filter((e) => e.at > 5000), press(6004, 700)]);
+    expect(seen).toEqual([...first, ...second].map((e) => e.stamp.counter));
+    expect(seen.slice(0, 3)).toEqual([6000, 0, 1]);
+    expect(seen.slice(first.length, first.length + 3)).toEqual([6004, 4001, 4002]);
+    expect(seen.indexOf(6003)).toBe(seen.indexOf(5990) + 1);
+    expect(seen.slice(-1)).toEqual([6002]);
+  });
 });

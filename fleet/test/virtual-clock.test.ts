@@ -67,6 +67,27 @@ describe("the virtual clock's driver", () => {
     expect(ticks).toBeGreaterThan(140);
   });
 
+  it("gives the host a turn after 256 callbacks in a row that made no promise, and not before", async () => {
+    const clock = new VirtualClock(0);
+    const hostAt: number[] = [];
+    // The host's own I/O: asks for a turn again each time it gets one.
+    let hosting = true;
+    const host = (): void => {
+      hostAt.push(clock.fake.now());
+      if (hosting) setImmediate(host);
+    };
+    const tick = (): void => {
+      if (clock.fake.now() < 600) clock.sched.at(clock.fake.now() + 1, tick);
+    };
+    clock.sched.at(1, tick);
+    const done = new Promise<void>((resolve) => clock.sched.at(700, resolve));
+    setImmediate(host);
+    await clock.drive(done);
+    hosting = false;
+    // One turn after every 256 quiet callbacks, then one when the last settles the run's promise.
+    expect(hostAt.slice(0, 3)).toEqual([256, 512, 700]);
+  });
+
   it("throws when nothing is left to run and the run is not over", async () => {
     const clock = new VirtualClock(0);
     await expect(clock.drive(new Promise(() => {}))).rejects.toThrow(/nothing left to run/);
