@@ -46,7 +46,10 @@ async function modelRun(
     durationS: seconds + 5,
     pressesEndEarlyS: 5,
     settleS: 5,
-    lossPct,
+    // The loss starts with the presses, as the kernel's side installs its drop rule once every
+    // client is connected and subscribed: the fleet boots, registers and pairs without loss.
+    lossPct: 0,
+    faults: [{ kind: "loss", atS: 0, pct: lossPct }],
     seed: `calibrate-${lossPct}-${rate}${seedIndex === 0 ? "" : `-s${seedIndex}`}`,
     clock: "virtual",
   });
