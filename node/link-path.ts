@@ -77,6 +77,8 @@ export class LinkPath {
   /** The sender lost power: what left it before then still arrives; then this is called. */
   private afterCut: (() => void) | undefined;
   private readonly sender: TcpSender;
+  /** The connection's other direction: its sender gets the ACK carried by what this path delivers. */
+  reverse: LinkPath | undefined;
   /** Nagle: segments handed over before this time go out together at it. */
   private heldUntil = Number.NEGATIVE_INFINITY;
   private held: Segment | undefined;
@@ -149,6 +151,40 @@ export class LinkPath {
     this.held = release > at ? seg : undefined;
     this.heldUntil = release;
     this.place(seg, 0, release);
+    this.arm();
+  }
+
+  /**
+   * The reverse direction delivered data sent at `sentAt`, at `at`: the cumulative ACK rides in it
+   * (RFC 793 §3.7). When everything this path had sent (before a held segment) had reached the
+   * receiver by `sentAt`, the sender has the ACK at `at`: backoff and Loss state end, and a held
+   * segment (Nagle) goes at `at`.
+   */
+  reverseData(sentAt: number, at: number): void {
+    if (this.dead || this.lastDelivered > sentAt) return;
+    const held = this.held !== undefined && at < this.heldUntil ? this.held : undefined;
+    let heldIndex = this.tail;
+    if (held !== undefined) {
+      for (let i = this.head; i < this.tail; i++) {
+        if (this.queue[i] === held) {
+          heldIndex = i;
+          break;
+        }
+      }
+    }
+    if (heldIndex !== this.head) return;
+    if (!this.sender.ackedAt(at)) return;
+    if (held === undefined) return;
+    this.held = undefined;
+    this.heldUntil = at;
+    this.place(held, 0, at);
+    // What was coalesced with it shares its transmissions.
+    for (let i = heldIndex + 1; i < this.tail; i++) {
+      const s = this.queue[i] as Segment;
+      s.attempt = held.attempt;
+      s.attemptAt = held.attemptAt;
+      s.retryAt = held.retryAt;
+    }
     this.arm();
   }
 
@@ -302,6 +338,7 @@ export class LinkPath {
       seg.bytes = NO_BYTES;
       this.head++;
       if (this.dead) return;
+      this.reverse?.reverseData(seg.attemptAt, at);
     }
     this.finishCut();
     if (this.dead) return;

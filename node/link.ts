@@ -153,7 +153,7 @@ export class Link {
     const upSide: TcpSide = { linux: node.linux, nagle: node.nagle, delayedAckMs: broker.delayedAckMs };
     const downSide: TcpSide = { linux: broker.linux, nagle: broker.nagle, delayedAckMs: node.delayedAckMs };
     const acks = this.opts.ackLoss === true;
-    return {
+    const paths = {
       up: new LinkPath(
         sched,
         nodePolicy,
@@ -177,5 +177,13 @@ export class Link {
         acks ? this.lossUp : undefined,
       ),
     };
+    // Each direction's data carries the cumulative ACK of the other's (RFC 793 §3.7): a sender whose
+    // pure ACKs were lost has it when the other end's next data arrives. Linux nodes only: a W5100's
+    // connection keeps the datasheet's node and the broker's side as it was calibrated.
+    if (node.linux) {
+      paths.up.reverse = paths.down;
+      paths.down.reverse = paths.up;
+    }
+    return paths;
   }
 }

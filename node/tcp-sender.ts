@@ -17,7 +17,8 @@
  *
  * Both: an ACK travels the reverse direction and is lost like any packet there (its own event): a
  * lost ACK delays no delivery, but the sender's timer fires, it retransmits spuriously (the
- * receiver ACKs the duplicate at once, RFC 5681 §4.2) and, for Linux, backs off. The receiver
+ * receiver ACKs the duplicate at once, RFC 5681 §4.2) and, for Linux, backs off. On a Linux node's
+ * connection the other end's data carries the ACK too (`ackedAt`, from node/link-path.ts). The receiver
  * delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the segment
  * at once, the ACK then riding on the answer.
  */
@@ -186,6 +187,20 @@ export class TcpSender {
   releaseAt(at: number): number {
     if (!this.side.nagle || at >= this.ackAt) return at;
     return at < this.headProbeAt && this.headProbeAt < this.ackAt ? this.headProbeAt : this.ackAt;
+  }
+
+  /**
+   * Everything sent so far is acknowledged at `at` by an ACK the receiver sent with its own data
+   * (every segment carries the cumulative ACK, RFC 793 §3.7): the backoff and Loss state end (Linux
+   * `tcp_ack`, `tcp_process_loss`). Only an earlier `ackAt` moves; true when it did.
+   */
+  ackedAt(at: number): boolean {
+    if (at >= this.ackAt) return false;
+    this.ackAt = at;
+    this.headCount = 0;
+    this.headProbeAt = Number.POSITIVE_INFINITY;
+    this.headArrival = Number.POSITIVE_INFINITY;
+    return true;
   }
 
   /**

@@ -371,6 +371,107 @@ describe("Link wiring", () => {
   });
 });
 
+describe("the ACK carried by the other direction's data (RFC 793 §3.7)", () => {
+  it("ends the backoff: a segment sent after it gets the un-backed-off RTO", () => {
+    const sender = new TcpSender(LINUX, LINUX_SIDE, 10);
+    // Segment 1 arrives at once; the ACKs of its transmissions at 0, 200 and 400 are lost.
+    sender.sample({
+      from: 0,
+      at: 0,
+      answered: true,
+      dataLost: script([false, false, false, false]),
+      ackLost: script([true, true, true, false]),
+    });
+    expect(sender.backoffAt(500)).toBe(1);
+    // The receiver's own data, carrying the ACK, reaches the sender at 450.
+    expect(sender.ackedAt(450)).toBe(true);
+    expect(sender.backoffAt(500)).toBe(0);
+    expect(sender.ackedAt(460)).toBe(false); // only an earlier ACK moves it
+    const two = sender.sample({
+      from: 0,
+      at: 500,
+      answered: true,
+      dataLost: script([true, false]),
+      ackLost: script([false]),
+    });
+    expect(two.times).toEqual([500, 700]);
+  });
+
+  function linuxLink(down: number[]) {
+    const sched = new FakeScheduler();
+    let i = 0;
+    const link = new Link({
+      sched,
+      nodePolicy: LINUX,
+      brokerPolicy: LINUX,
+      latencyMs: 1,
+      connectTimeoutMs: 1000,
+      randUp: () => 0.99, // up: nothing lost, and no ACK of the down direction either
+      randDown: () => {
+        if (i >= down.length) throw new Error(`down script of ${down.length} ran out`);
+        return down[i++] as number;
+      },
+      loss: { kind: "bernoulli", p: 0.5 },
+      ackLoss: true,
+      nodeTcp: { linux: true, nagle: true, delayedAckMs: 40 },
+      brokerTcp: { linux: true, nagle: false, delayedAckMs: 40 },
+    });
+    const up: number[] = [];
+    const paths = link.connect(
+      { deliver: (_b, at) => up.push(at) > 0, timedOut: () => {} },
+      { deliver: () => true, timedOut: () => {} },
+    );
+    return { sched, paths, up };
+  }
+
+  it("a Linux node's held segment goes when the broker's data brings the ACK its lost pure ACKs did not", () => {
+    // Down draws: the ACKs of the node's segment at 0, 200 (probe) and 400 lost, at 800 through;
+    // then the broker's PUBLISH at 100 gets through, and the ACK of the node's second segment.
+    const { sched, paths, up } = linuxLink([0, 0, 0, 0.99, 0.99, 0.99]);
+    paths.up.send(seg(PUB0, 1), 0);
+    sched.at(100, () => paths.down.send(seg(PUB0, 9), 100));
+    // Nagle holds the next report while the first is unacknowledged: until the ACK the broker's
+    // PUBLISH carries, delivered at 101, not the probe at 200 or the pure ACK back at 802.
+    sched.at(150, () => paths.up.send(seg(PUB0, 2), 150));
+    sched.runUntil(5000);
+    expect(up).toEqual([1, 151]);
+    // Everything is acknowledged by the second segment's delayed ACK (150 + 2 + 40).
+    expect(paths.up.tcp.ackAt).toBe(192);
+  });
+
+  it("not before the data it acknowledges has arrived: a reply sent earlier acknowledges nothing of it", () => {
+    // The node's segment at 0 is lost once (data), arrives with the probe at 200 (+1); its ACK back.
+    // The broker's PUBLISH sent at 100, before that arrival, carries no ACK of it.
+    const sched = new FakeScheduler();
+    const draws = [0.99, 0.99]; // down: ACK of the probe through; the broker's data through
+    let u = 0;
+    const upDraws = [0, 0.99, 0.99, 0.99]; // up: first transmission lost, the probe through, then all
+    const link = new Link({
+      sched,
+      nodePolicy: LINUX,
+      brokerPolicy: LINUX,
+      latencyMs: 1,
+      connectTimeoutMs: 1000,
+      randUp: () => upDraws[u++] ?? 0.99,
+      randDown: () => draws.shift() ?? 0.99,
+      loss: { kind: "bernoulli", p: 0.5 },
+      ackLoss: true,
+      nodeTcp: { linux: true, nagle: true, delayedAckMs: 40 },
+      brokerTcp: { linux: true, nagle: false, delayedAckMs: 40 },
+    });
+    const got: number[] = [];
+    const paths = link.connect(
+      { deliver: (_b, at) => got.push(at) > 0, timedOut: () => {} },
+      { deliver: () => true, timedOut: () => {} },
+    );
+    paths.up.send(seg(PUB0, 1), 0);
+    sched.at(100, () => paths.down.send(seg(PUB0, 9), 100));
+    sched.runUntil(150);
+    expect(got).toEqual([]);
+    expect(paths.up.tcp.ackAt).toBeGreaterThan(200);
+  });
+});
+
 describe("SYN schedule against the connect timeout", () => {
   it("gives up after the last SYN's wait when that comes before the connect timeout", () => {
     const l = new Link({
