@@ -2,7 +2,7 @@
  * The model half of the calibration alone (no root needed): the `linux-client` fleet of pairs at
  * each loss level, p50/p90/p99 and lost, as `calibrate` runs it beside the kernel.
  *   npm run bench -- calibrate --model-only [--loss 0,5,10,15,20,25] [--rates 40] [--clients 50] [--seconds 60]
- *   npm run bench -- calibrate --model-only --real bench/results/calibrate-….json[,…]: the kernel's side
+ *   npm run bench -- calibrate --model-only --real bench/calibration/kernel-plain-1.json[,…]: the kernel's side
  *   of recorded runs (several: pooled per level-rate, with the kernel's own spread; bench/calibrate-pooled.ts)
  *   beside the current model (same clients and seconds), as tables.
  *   [--model-save FILE] [--model-from FILE] [--before FILE]: keep the model's sides, judge saved
