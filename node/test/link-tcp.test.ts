@@ -86,19 +86,32 @@ describe("ACK loss", () => {
   });
 });
 
+/** Segment 1: delivered at once; ACKs of 0 (TLP at 200), 200 (RTO at 400) and 400 lost; 800's back. */
+function backedOff() {
+  const sender = new TcpSender(LINUX, LINUX_SIDE, 10);
+  const one = sender.sample({
+    from: 0,
+    at: 0,
+    answered: true,
+    dataLost: script([false, false, false, false]),
+    ackLost: script([true, true, true, false]),
+  });
+  return { sender, one };
+}
+
+/** A segment sent at `at` whose first transmission is lost and whose second gets through, ACKed. */
+function lostOnce(sender: TcpSender, at: number) {
+  return sender.sample({
+    from: 0,
+    at,
+    answered: true,
+    dataLost: script([true, false]),
+    ackLost: script([false]),
+  });
+}
+
 describe("backoff kept by the connection", () => {
-  const run = () => {
-    const sender = new TcpSender(LINUX, LINUX_SIDE, 10);
-    // Segment 1: delivered at once; ACKs of 0 (TLP at 200), 200 (RTO at 400) and 400 lost; 800's back.
-    const one = sender.sample({
-      from: 0,
-      at: 0,
-      answered: true,
-      dataLost: script([false, false, false, false]),
-      ackLost: script([true, true, true, false]),
-    });
-    return { sender, one };
-  };
+  const run = backedOff;
 
   it("doubles after each RTO (the probe does not count) and holds until new data is acked", () => {
     const { sender, one } = run();
@@ -112,38 +125,20 @@ describe("backoff kept by the connection", () => {
 
   it("a segment sent at the RTO inherits it: its first retransmission after 2×RTO", () => {
     const { sender } = run();
-    const two = sender.sample({
-      from: 0,
-      at: 400,
-      answered: true,
-      dataLost: script([true, false]),
-      ackLost: script([false]),
-    });
+    const two = lostOnce(sender, 400);
     expect(two.times).toEqual([400, 800]);
   });
 
   it("Loss state: a later segment goes again with the first one's next retransmission", () => {
     const { sender } = run();
-    const two = sender.sample({
-      from: 0,
-      at: 500,
-      answered: true,
-      dataLost: script([true, false]),
-      ackLost: script([false]),
-    });
+    const two = lostOnce(sender, 500);
     // Its own backed-off RTO would fire at 500 + 400; the connection retransmits at 800.
     expect(two.times).toEqual([500, 800]);
   });
 
   it("resets once new data is acked: a segment after the ACK gets the un-backed-off RTO", () => {
     const { sender } = run();
-    const three = sender.sample({
-      from: 0,
-      at: 1000,
-      answered: true,
-      dataLost: script([true, false]),
-      ackLost: script([false]),
-    });
+    const three = lostOnce(sender, 1000);
     // RTT sample 20 ms: SRTT 20, RTTVAR 10, RTO = 20 + max(40, 200) = 220 (a tail loss probe).
     expect(sender.rto).toBe(220);
     expect(three.times).toEqual([1000, 1220]);
@@ -159,27 +154,14 @@ describe("backoff kept by the connection", () => {
       ackLost: script([true, false]),
     });
     expect(one.ackAt).toBe(400);
-    const two = sender.sample({
-      from: 0,
-      at: 250,
-      answered: true,
-      dataLost: script([true, false]),
-      ackLost: script([false]),
-    });
+    const two = lostOnce(sender, 250);
     // No later retransmission of segment 1 carries it; segment 1's ACK at 400 restarts the
     // timer: 400 + RTO 200 (not 250 + 200: RFC 6298 §5.3).
     expect(two.times).toEqual([250, 600]);
   });
 
   it("a later segment's ACK covers an earlier one whose ACKs were lost (cumulative)", () => {
-    const sender = new TcpSender(LINUX, LINUX_SIDE, 10);
-    sender.sample({
-      from: 0,
-      at: 0,
-      answered: true,
-      dataLost: script([false, false, false, false]),
-      ackLost: script([true, true, true, false]),
-    });
+    const { sender } = backedOff();
     expect(sender.ackAt).toBe(820);
     sender.sample({ from: 0, at: 450, answered: true, dataLost: script([false]), ackLost: script([false]) });
     expect(sender.ackAt).toBe(470);
@@ -373,40 +355,29 @@ describe("Link wiring", () => {
 
 describe("the ACK carried by the other direction's data (RFC 793 §3.7)", () => {
   it("ends the backoff: a segment sent after it gets the un-backed-off RTO", () => {
-    const sender = new TcpSender(LINUX, LINUX_SIDE, 10);
     // Segment 1 arrives at once; the ACKs of its transmissions at 0, 200 and 400 are lost.
-    sender.sample({
-      from: 0,
-      at: 0,
-      answered: true,
-      dataLost: script([false, false, false, false]),
-      ackLost: script([true, true, true, false]),
-    });
+    const { sender } = backedOff();
     expect(sender.backoffAt(500)).toBe(1);
     // The receiver's own data, carrying the ACK, reaches the sender at 450.
     expect(sender.ackedAt(450)).toBe(true);
     expect(sender.backoffAt(500)).toBe(0);
     expect(sender.ackedAt(460)).toBe(false); // only an earlier ACK moves it
-    const two = sender.sample({
-      from: 0,
-      at: 500,
-      answered: true,
-      dataLost: script([true, false]),
-      ackLost: script([false]),
-    });
+    const two = lostOnce(sender, 500);
     expect(two.times).toEqual([500, 700]);
   });
 
-  function linuxLink(down: number[]) {
+  /** A linux-client link whose down draws follow `down` (strictly) and up draws `upDraws`, then pass. */
+  function linuxLink(down: number[], upDraws: number[] = []) {
     const sched = new FakeScheduler();
     let i = 0;
+    let u = 0;
     const link = new Link({
       sched,
       nodePolicy: LINUX,
       brokerPolicy: LINUX,
       latencyMs: 1,
       connectTimeoutMs: 1000,
-      randUp: () => 0.99, // up: nothing lost, and no ACK of the down direction either
+      randUp: () => (u < upDraws.length ? (upDraws[u++] as number) : 0.99),
       randDown: () => {
         if (i >= down.length) throw new Error(`down script of ${down.length} ran out`);
         return down[i++] as number;
@@ -442,28 +413,8 @@ describe("the ACK carried by the other direction's data (RFC 793 §3.7)", () => 
   it("not before the data it acknowledges has arrived: a reply sent earlier acknowledges nothing of it", () => {
     // The node's segment at 0 is lost once (data), arrives with the probe at 200 (+1); its ACK back.
     // The broker's PUBLISH sent at 100, before that arrival, carries no ACK of it.
-    const sched = new FakeScheduler();
-    const draws = [0.99, 0.99]; // down: ACK of the probe through; the broker's data through
-    let u = 0;
-    const upDraws = [0, 0.99, 0.99, 0.99]; // up: first transmission lost, the probe through, then all
-    const link = new Link({
-      sched,
-      nodePolicy: LINUX,
-      brokerPolicy: LINUX,
-      latencyMs: 1,
-      connectTimeoutMs: 1000,
-      randUp: () => upDraws[u++] ?? 0.99,
-      randDown: () => draws.shift() ?? 0.99,
-      loss: { kind: "bernoulli", p: 0.5 },
-      ackLoss: true,
-      nodeTcp: { linux: true, nagle: true, delayedAckMs: 40 },
-      brokerTcp: { linux: true, nagle: false, delayedAckMs: 40 },
-    });
-    const got: number[] = [];
-    const paths = link.connect(
-      { deliver: (_b, at) => got.push(at) > 0, timedOut: () => {} },
-      { deliver: () => true, timedOut: () => {} },
-    );
+    // Down: the ACK of the probe through, the broker's data through. Up: the first transmission lost.
+    const { sched, paths, up: got } = linuxLink([0.99, 0.99], [0, 0.99, 0.99, 0.99]);
     paths.up.send(seg(PUB0, 1), 0);
     sched.at(100, () => paths.down.send(seg(PUB0, 9), 100));
     sched.runUntil(150);
