@@ -120,17 +120,20 @@ export async function prepareFleet(
     if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, opts.login, prefix, ids);
     const store: TwinsStore =
       opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData) : memoryStore();
-    twins = await TwinsHost.start(() =>
-      startTwins({
-        url: broker.url,
-        ...opts.login,
-        prefix,
-        logger,
-        // The run's clock for the twins' times (their presence's date is the scheduler's wallNow()).
-        scheduler,
-        store,
-        ...(existing ? { passive: true } : {}),
-      }),
+    twins = await TwinsHost.start((created) =>
+      startTwins(
+        {
+          url: broker.url,
+          ...opts.login,
+          prefix,
+          logger,
+          // The run's clock for the twins' times (their presence's date is the scheduler's wallNow()).
+          scheduler,
+          store,
+          ...(existing ? { passive: true } : {}),
+        },
+        created,
+      ),
     );
     if (broker.kind === "external") {
       const host = twins;

@@ -43,7 +43,8 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     readonly clientId: string,
     /** Only watching a service that belongs to someone else: the run cannot restart it. */
     readonly passive: boolean,
-    private readonly open: () => Promise<Twins>,
+    /** Starts a service; `created` gets it before it connects (startTwins' second argument). */
+    private readonly open: (created: (t: Twins) => void) => Promise<Twins>,
   ) {
     super();
     // The run, the console's view and its detail pane each listen to several events.
@@ -57,8 +58,9 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     });
   }
 
-  static async start(open: () => Promise<Twins>): Promise<TwinsHost> {
-    const first = await open();
+  static async start(open: (created: (t: Twins) => void) => Promise<Twins>): Promise<TwinsHost> {
+    // Nobody listens to the host before it exists: the first service is attached once connected.
+    const first = await open(() => {});
     const host = new TwinsHost(first.prefix, first.clientId, first.passive, open);
     host.attach(first);
     return host;
@@ -81,8 +83,24 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   async restart(): Promise<void> {
     if (this.current) return;
     // Two restarts at once start one service: the second waits for the first's.
-    this.starting ??= this.open()
-      .then((t) => this.attach(t))
+    // Attached as soon as it exists, not once connected: the registrations, reports and presence
+    // of its first seconds (retained messages, answers to its query) come while it connects.
+    let created: Twins | undefined;
+    this.starting ??= this.open((t) => {
+      created = t;
+      this.attach(t);
+    })
+      .then((t) => {
+        // An opener that does not report the service before it connects: attached now.
+        if (created !== t) this.attach(t);
+      })
+      .catch((err: unknown) => {
+        if (created !== undefined && this.current === created) {
+          this.current = undefined;
+          this.detachAll();
+        }
+        throw err;
+      })
       .finally(() => {
         this.starting = undefined;
       });

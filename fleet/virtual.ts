@@ -62,16 +62,19 @@ export async function prepareVirtualFleet(
   // The twins service of a real run, on the run's clock and the in-memory broker's wire; its client
   // id is fixed (a random one would be the only thing differing between two runs of one seed).
   const store = virtualStore(clock.sched);
-  const started = TwinsHost.start(() =>
-    startTwins({
-      url: broker.url,
-      wire: clock.markingWire(memory.wire()),
-      prefix,
-      logger,
-      scheduler: clock.sched,
-      store,
-      clientId: `${prefix.replaceAll("/", "-")}-twins`,
-    }),
+  const started = TwinsHost.start((created) =>
+    startTwins(
+      {
+        url: broker.url,
+        wire: clock.markingWire(memory.wire()),
+        prefix,
+        logger,
+        scheduler: clock.sched,
+        store,
+        clientId: `${prefix.replaceAll("/", "-")}-twins`,
+      },
+      created,
+    ),
   );
   await clock.drive(started);
   const twins = await started;

@@ -32,11 +32,17 @@ const MS_PER_TWIN = 0.1;
 
 export { type Twins, TwinsCommandError } from "./api.js";
 
-export async function startTwins(options: TwinsOptions): Promise<Twins> {
+/**
+ * Starts a twins service and resolves once it is connected, subscribed and has queried the fleet.
+ * `created` is given the service before it connects, so a caller can listen to the events of its
+ * first seconds (the retained messages and the answers to its query arrive while it connects).
+ */
+export async function startTwins(options: TwinsOptions, created?: (twins: Twins) => void): Promise<Twins> {
   const opts = resolveTwinsOptions(options);
   const restored = await opts.store.load();
   const service = new TwinsService(opts);
   service.registry.restore(restored);
+  created?.(service);
   try {
     await service.connect();
   } catch (e) {

@@ -58,6 +58,28 @@ describe("the twins host", () => {
     await host.close();
   });
 
+  it("forwards what a restarted service emits while it is still connecting", async () => {
+    // A new service reads the retained messages and its query's answers before its start resolves:
+    // those registrations must reach the run and the console like any later one.
+    const services: Twins[] = [];
+    const host = await TwinsHost.start(async (created) => {
+      const t = fakeTwins();
+      services.push(t);
+      created(t);
+      if (services.length > 1) t.emit("twin-registered", twin("early"), false);
+      await Promise.resolve();
+      return t;
+    });
+    const seen: string[] = [];
+    host.on("twin-registered", (t: Twin) => seen.push(t.id));
+    await host.kill();
+    await host.restart();
+    expect(seen).toEqual(["early"]);
+    (services[1] as Twins).emit("twin-registered", twin("later"), false);
+    expect(seen).toEqual(["early", "later"]);
+    await host.close();
+  });
+
   it("starts one service when two restarts overlap, and forwards from that one", async () => {
     const services: Twins[] = [];
     const host = await TwinsHost.start(async () => {
