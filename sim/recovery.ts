@@ -136,14 +136,16 @@ function analyzeOne(
     const mustRegister = f.reregisterAll === true || drops.length > 0;
     if (drops.length > 0) disconnected++;
     if (mustRegister) {
-      const after = Math.max(f.reregisterAll ? f.endMs : f.startMs, ...drops);
+      // A twins restart: a registration after the kill is one with the new service, which reads the
+      // retained messages and its query's answers while it connects, before the fault's end.
+      const after = Math.max(f.startMs, ...drops);
       const reg = (timeline.registrations.get(node) ?? []).find((t) => t >= after);
       if (reg === undefined) {
         back = Number.POSITIVE_INFINITY;
         reregisteredMax = null;
       } else {
         back = Math.max(back, reg);
-        if (reregisteredMax !== null) reregisteredMax = Math.max(reregisteredMax, reg - f.endMs);
+        if (reregisteredMax !== null) reregisteredMax = Math.max(reregisteredMax, reg - f.endMs, 0);
       }
     }
     const off = (timeline.offline.get(node) ?? []).find((t) => t >= f.startMs && t <= f.endMs);

@@ -119,7 +119,7 @@ describe("analyzeFaults", () => {
     expect(r.outside.count).toBe(0);
   });
 
-  it("a twins restart: every node must register with the new service after it is back", () => {
+  it("a twins restart: every node must register with the new service, once the old one is killed", () => {
     const c = new SyncChecker(reach);
     const tl = new NodeTimeline();
     for (const n of fleet) tl.registered(n, 1000);
@@ -139,6 +139,15 @@ describe("analyzeFaults", () => {
       recoveryMs: 900,
       reregisteredMaxMs: 900,
       disconnected: 0,
+    });
+    // Registered while the new service was still connecting (after the kill, before the fault's
+    // end): back at the end.
+    const early = new NodeTimeline();
+    for (const n of fleet) early.registered(n, 1000);
+    for (const n of fleet) early.registered(n, 4500);
+    expect(analyze(new SyncChecker(reach), early, [fault]).outcomes[0]).toMatchObject({
+      recoveryMs: 0,
+      reregisteredMaxMs: 0,
     });
   });
 
