@@ -260,19 +260,14 @@ export class TwinRegistry {
     // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets.
     this.highestCounter = Math.max(this.highestCounter, stamp.counter);
     t.lastSeen = now;
-    const out: RegistryEffect[] = [];
-    const order = t.reported ? compareStamps(stamp, t.reported.stamp) : 1;
-    if (order < 0 && t.reported) {
-      return [
-        this.bad(
-          "stale-report",
-          topic,
-          `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(t.reported.stamp)}`,
-          t.id,
-        ),
-      ];
+    const held = t.reported?.stamp;
+    const order = held === undefined ? 1 : compareStamps(stamp, held);
+    if (order === 0) return [];
+    if (held !== undefined && order < 0) {
+      const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}`;
+      return [this.bad("stale-report", topic, why, t.id)];
     }
-    if (order === 0) return out;
+    const out: RegistryEffect[] = [];
     this.inputs.touch(t);
     t.reported = { on: msg.on, stamp };
     const pending = t.desired.pendingSet;
