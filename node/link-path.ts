@@ -12,6 +12,7 @@ import {
   answeredAtOnce,
   blankTransmissions,
   FIXED_SIDE,
+  firstAfter,
   TcpSender,
   type TcpSide,
   type Transmissions,
@@ -49,12 +50,6 @@ export interface PathHooks {
 
 /** What a queue slot's segment holds once it is gone (its bytes are not kept). */
 const NO_BYTES = Buffer.alloc(0);
-
-/** The first of `times` (in order) after `t`; Infinity when none is. */
-function firstAfter(times: readonly number[], t: number): number {
-  for (const x of times) if (x > t) return x;
-  return Number.POSITIVE_INFINITY;
-}
 
 /** One direction of one TCP connection. */
 export class LinkPath {
@@ -163,23 +158,16 @@ export class LinkPath {
   reverseData(sentAt: number, at: number): void {
     if (this.dead || this.lastDelivered > sentAt) return;
     const held = this.held !== undefined && at < this.heldUntil ? this.held : undefined;
-    let heldIndex = this.tail;
-    if (held !== undefined) {
-      for (let i = this.head; i < this.tail; i++) {
-        if (this.queue[i] === held) {
-          heldIndex = i;
-          break;
-        }
-      }
-    }
-    if (heldIndex !== this.head) return;
+    // Everything before the held segment (or everything, with none held) has been delivered.
+    const waiting = this.head < this.tail ? this.queue[this.head] : undefined;
+    if (waiting !== held) return;
     if (!this.sender.ackedAt(at)) return;
     if (held === undefined) return;
     this.held = undefined;
     this.heldUntil = at;
     this.place(held, 0, at);
     // What was coalesced with it shares its transmissions.
-    for (let i = heldIndex + 1; i < this.tail; i++) {
+    for (let i = this.head + 1; i < this.tail; i++) {
       const s = this.queue[i] as Segment;
       s.attempt = held.attempt;
       s.attemptAt = held.attemptAt;
@@ -285,7 +273,7 @@ export class LinkPath {
     this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);
     seg.attempt = r.attempt;
     seg.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
-    seg.retryAt = firstAfter(r.times, seg.attemptAt);
+    seg.retryAt = firstAfter(r.times, r.times.length, seg.attemptAt);
     if (!r.ok || r.giveUpAt !== Number.POSITIVE_INFINITY) this.killAt = Math.min(this.killAt, r.giveUpAt);
   }
 

@@ -82,7 +82,7 @@ export interface SampleInput {
 }
 
 /** The first of the first `count` of `times` (in order) after `t` (Infinity when none is). */
-function firstAfter(times: readonly number[], count: number, t: number): number {
+export function firstAfter(times: readonly number[], count: number, t: number): number {
   for (let i = 0; i < count; i++) {
     const h = times[i] as number;
     if (h > t) return h;

@@ -203,17 +203,14 @@ export class HeapSlot {
     const at = Math.max(atMs, this.floor.now());
     const seq = this.heap.nextSeq();
     const e = this.e;
-    if (e?.queued && e.fn !== undefined) {
+    if (e?.queued) {
+      // Armed or cancelled, it is revived at `at` when that is not before where it waits.
       if (at >= e.at) {
         this.moveLater(e, at, seq);
         return;
       }
       // Earlier than where it waits: dropped when it comes up.
       e.fn = undefined;
-    }
-    if (e?.queued && at >= e.at) {
-      this.moveLater(e, at, seq);
-      return;
     }
     const o = this.other;
     if (o?.queued && at >= o.at) {
