@@ -2,7 +2,8 @@
  * The TCP rules of the link model, each on scripted losses: ACK loss as its own event, the backoff a
  * connection keeps until new data is acknowledged, Loss-state retransmission, the tail loss probe,
  * RTO from SRTT/RTTVAR with Linux's floor, cumulative ACKs, Nagle with the delayed ACK (and the
- * tail loss probe that sends held data), and Linux's SYN schedule.
+ * tail loss probe that sends held data), and the ACK carried by the other direction's data (the
+ * handshake: link-syn.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import { Link, LinkPath, type PathStats } from "../link.js";
@@ -286,34 +287,6 @@ describe("Nagle and the delayed ACK", () => {
   });
 });
 
-describe("SYN schedule", () => {
-  const link = (p: number, synPolicy?: RetryPolicy) =>
-    new Link({
-      sched: new FakeScheduler(),
-      nodePolicy: LINUX,
-      brokerPolicy: LINUX,
-      latencyMs: 1,
-      connectTimeoutMs: 127_000,
-      randUp: () => (p === 1 ? 0 : 0.99),
-      randDown: () => 0.99,
-      loss: { kind: "bernoulli", p },
-      synPolicy,
-    });
-
-  it("Linux: SYNs at 0, 1, 3, 7, 15, 31 and 63 s (tcp_syn_retries 6), giving up at 127 s", () => {
-    const l = link(1, { firstRtoMs: 1000, capMs: 120_000, retries: 6 });
-    expect(l.handshake(0)).toEqual({ ok: false, at: 127_000 });
-    expect(l.stats.synRetransmissions).toBe(7);
-  });
-
-  it("without a SYN policy the node's data RTO paces the SYNs (the W5100's RTR)", () => {
-    const l = link(1);
-    l.handshake(0);
-    // 0, 0.2, 0.6, 1.4, ... 102.2 s: every SYN before 127 s.
-    expect(l.stats.synRetransmissions).toBe(10);
-  });
-});
-
 describe("Link wiring", () => {
   it("ACKs of the up direction are lost by the down direction's process: the W5100 times out at RCR though the data arrived", () => {
     const sched = new FakeScheduler();
@@ -420,24 +393,5 @@ describe("the ACK carried by the other direction's data (RFC 793 §3.7)", () => 
     sched.runUntil(150);
     expect(got).toEqual([]);
     expect(paths.up.tcp.ackAt).toBeGreaterThan(200);
-  });
-});
-
-describe("SYN schedule against the connect timeout", () => {
-  it("gives up after the last SYN's wait when that comes before the connect timeout", () => {
-    const l = new Link({
-      sched: new FakeScheduler(),
-      nodePolicy: LINUX,
-      brokerPolicy: LINUX,
-      latencyMs: 1,
-      connectTimeoutMs: 600_000,
-      randUp: () => 0,
-      randDown: () => 0.99,
-      loss: { kind: "bernoulli", p: 1 },
-      synPolicy: { firstRtoMs: 1000, capMs: 120_000, retries: 2 },
-    });
-    // SYNs at 0, 1 and 3 s; the last waits 4 s.
-    expect(l.handshake(0)).toEqual({ ok: false, at: 7000 });
-    expect(l.stats.synRetransmissions).toBe(3);
   });
 });
