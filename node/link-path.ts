@@ -161,7 +161,7 @@ export class LinkPath {
     // Everything before the held segment (or everything, with none held) has been delivered.
     const waiting = this.head < this.tail ? this.queue[this.head] : undefined;
     if (waiting !== held) return;
-    if (!this.sender.ackedAt(at)) return;
+    if (!this.sender.ackedAt(at, sentAt)) return;
     if (held === undefined) return;
     this.held = undefined;
     this.heldUntil = at;

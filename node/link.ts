@@ -150,8 +150,21 @@ export class Link {
     const node = this.opts.nodeTcp ?? FIXED_SIDE;
     const broker = this.opts.brokerTcp ?? FIXED_SIDE;
     // A direction's sender is one end, its ACKs come from the other end over the reverse direction.
-    const upSide: TcpSide = { linux: node.linux, nagle: node.nagle, delayedAckMs: broker.delayedAckMs };
-    const downSide: TcpSide = { linux: broker.linux, nagle: broker.nagle, delayedAckMs: node.delayedAckMs };
+    // Linux's Loss state as it retransmits, and the RTT sample of the ACK carried by data: on a Linux
+    // node's connection only (a W5100's keeps its broker side as it was calibrated).
+    const rules = { rtoHeadAlone: node.linux, dataAckRtt: node.linux };
+    const upSide: TcpSide = {
+      linux: node.linux,
+      nagle: node.nagle,
+      delayedAckMs: broker.delayedAckMs,
+      ...rules,
+    };
+    const downSide: TcpSide = {
+      linux: broker.linux,
+      nagle: broker.nagle,
+      delayedAckMs: node.delayedAckMs,
+      ...rules,
+    };
     const acks = this.opts.ackLoss === true;
     const paths = {
       up: new LinkPath(

@@ -13,12 +13,15 @@
  *   connection until new data is acknowledged (Linux `tcp_ack_update_rtt`: "only reset backoff on
  *   valid RTT measurement"), so a segment sent meanwhile starts from it; and after an RTO Linux is
  *   in the Loss state and retransmits every outstanding segment (`tcp_enter_loss`), so a segment
- *   sent behind an unacknowledged one goes again with the next retransmission of the first.
+ *   sent behind an unacknowledged one goes again with the next retransmission of the first — or,
+ *   with `rtoHeadAlone` (a Linux node's connection), with the first's probe, and after an RTO (which
+ *   sends the head alone) at the first's ACK.
  *
  * Both: an ACK travels the reverse direction and is lost like any packet there (its own event): a
  * lost ACK delays no delivery, but the sender's timer fires, it retransmits spuriously (the
  * receiver ACKs the duplicate at once, RFC 5681 §4.2) and, for Linux, backs off. On a Linux node's
- * connection the other end's data carries the ACK too (`ackedAt`, from node/link-path.ts). The receiver
+ * connection the other end's data carries the ACK too (`ackedAt`, from node/link-path.ts; with
+ * `dataAckRtt` it is an RTT sample like a pure ACK's). The receiver
  * delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the segment
  * at once, the ACK then riding on the answer.
  */
@@ -31,6 +34,18 @@ export interface TcpSide {
   readonly nagle: boolean;
   /** The receiver's delayed-ACK timer for a segment it does not answer (0: ACKs at once). */
   readonly delayedAckMs: number;
+  /**
+   * Linux's Loss state as it retransmits (a Linux node's connection): an RTO sends the head alone
+   * (`tcp_retransmit_timer`), the segments behind it go again when its ACK comes (`tcp_enter_loss`
+   * marks them lost with cwnd 1; `tcp_xmit_retransmit_queue`); without it they go with every
+   * retransmission of the head.
+   */
+  readonly rtoHeadAlone?: boolean;
+  /**
+   * The ACK carried by the other direction's data (`ackedAt`) gives an RTT sample, as every ACK of
+   * new data does (Linux `tcp_clean_rtx_queue`, `tcp_ack_update_rtt`); without it only pure ACKs do.
+   */
+  readonly dataAckRtt?: boolean;
 }
 
 /** Linux include/net/tcp.h TCP_DELACK_MIN (HZ/25): the shortest delayed-ACK timer. */
@@ -192,10 +207,22 @@ export class TcpSender {
   /**
    * Everything sent so far is acknowledged at `at` by an ACK the receiver sent with its own data
    * (every segment carries the cumulative ACK, RFC 793 §3.7): the backoff and Loss state end (Linux
-   * `tcp_ack`, `tcp_process_loss`). Only an earlier `ackAt` moves; true when it did.
+   * `tcp_ack`, `tcp_process_loss`). Only an earlier `ackAt` moves; true when it did. `sentAt`: when
+   * the carrying segment left (its ACK is read on arrival, `sentAt` + latency, in order or not).
    */
-  ackedAt(at: number): boolean {
+  ackedAt(at: number, sentAt = at): boolean {
     if (at >= this.ackAt) return false;
+    if (this.side.dataAckRtt === true && this.side.linux && this.headCount > 0) {
+      // An RTT sample (RFC 7323 §4.1: the timestamp it echoes is the latest transmission in when
+      // the carrying segment left); the pure ACKs still to come are duplicates and give none.
+      this.takeRttSamples(at);
+      this.rttCount = 0;
+      let last = this.headTimes[0] as number;
+      for (let i = 1; i < this.headCount && (this.headTimes[i] as number) <= sentAt; i++) {
+        last = this.headTimes[i] as number;
+      }
+      this.rttSample(Math.max(sentAt + this.latencyMs - last, 0));
+    }
     this.ackAt = at;
     this.headCount = 0;
     this.headProbeAt = Number.POSITIVE_INFINITY;
@@ -261,11 +288,24 @@ export class TcpSender {
       // The retransmission timer: a tail loss probe on an idle Linux connection (no backoff).
       const probe = linux && k === 0 && b === 0 && !busy;
       let next = t + this.wait(b);
-      // Loss state: an earlier unacked segment's retransmission carries this one too.
-      const carried = firstAfter(this.headTimes, carriedBy, t);
-      if (carried < next) next = carried;
+      // Sent again at the earlier segment's ACK (no timer of its own: the next wait is one RTO).
+      let atAck = false;
+      if (busy && side.rtoHeadAlone === true) {
+        // Its probe carries this one; its RTO does not: the head alone, this one marked lost.
+        const rtoAt = this.headAfter(carriedBy, t, true);
+        const probeAt = this.headAfter(carriedBy, t, false);
+        if (probeAt < next && probeAt < rtoAt) next = probeAt;
+        if (rtoAt < next && rtoAt < headAck) {
+          next = headAck;
+          atAck = true;
+        }
+      } else {
+        // Loss state: an earlier unacked segment's retransmission carries this one too.
+        const carried = firstAfter(this.headTimes, carriedBy, t);
+        if (carried < next) next = carried;
+      }
       // The earlier segment's ACK ends the backoff and re-arms the timer (Linux tcp_rearm_rto).
-      if (busy && headAck > t && headAck < next) {
+      if (!atAck && busy && headAck > t && headAck < next) {
         next = headAck + this.rtoMs;
         b = 0;
       }
@@ -278,7 +318,8 @@ export class TcpSender {
         if (!out.ok) out.attempt = k;
         break;
       }
-      if (!probe) b++;
+      if (atAck) b = 0;
+      else if (!probe) b++;
       else probeAt = next;
       t = next;
     }
@@ -305,6 +346,20 @@ export class TcpSender {
       this.rttCount++;
     }
     return out;
+  }
+
+  /**
+   * The first of the head's first `count` transmissions after `t` that an RTO sent (its backoff
+   * rose), or (`rto` false) that a probe or an ACK sent, Infinity when there is none.
+   */
+  private headAfter(count: number, t: number, rto: boolean): number {
+    const times = this.headTimes;
+    const levels = this.headLevels;
+    for (let i = 1; i < count; i++) {
+      const h = times[i] as number;
+      if (h > t && (levels[i] as number) > (levels[i - 1] as number) === rto) return h;
+    }
+    return Number.POSITIVE_INFINITY;
   }
 
   /** Feeds the estimator the samples whose ACK has arrived by `at`. */
