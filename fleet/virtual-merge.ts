@@ -55,7 +55,10 @@ export function mergeParts(
     .sort((a, b) => a.at - b.at)
     .slice(0, 50);
   const lag = lagOf(undefined);
-  const worst = { p99Ms: Math.max(lag.worker.p99Ms, lag.main.p99Ms), maxMs: Math.max(lag.worker.maxMs, lag.main.maxMs) };
+  const worst = {
+    p99Ms: Math.max(lag.worker.p99Ms, lag.main.p99Ms),
+    maxMs: Math.max(lag.worker.maxMs, lag.main.maxMs),
+  };
   const cpuSummary = cpu.summary();
   const base: Omit<Report, "requirements"> = {
     scenario: {

@@ -11,6 +11,8 @@ if (port) {
   port.on("message", (m: CoordinatorMessage) => part.receive(m));
   part
     .run()
-    .catch((e: unknown) => port.postMessage({ type: "error", message: e instanceof Error ? e.message : String(e) }))
+    .catch((e: unknown) =>
+      port.postMessage({ type: "error", message: e instanceof Error ? e.message : String(e) }),
+    )
     .finally(() => port.close());
 }

@@ -133,14 +133,22 @@ export class VirtualPart {
     for (const f of this.incoming.splice(0)) f(m);
   }
 
-  private next<T extends CoordinatorMessage["type"]>(type: T): Promise<CoordinatorMessage & { type: T }> {
-    return new Promise((resolve) => {
-      const f = (m: CoordinatorMessage) => {
-        if (m.type === type) resolve(m as CoordinatorMessage & { type: T });
-        else this.incoming.push(f);
-      };
-      this.incoming.push(f);
-    });
+  /** Calls `fn` with the coordinator's next message of `type`. */
+  private when<T extends CoordinatorMessage["type"]>(
+    type: T,
+    fn: (m: Extract<CoordinatorMessage, { type: T }>) => void,
+  ): void {
+    const f = (m: CoordinatorMessage) => {
+      if (m.type === type) fn(m as Extract<CoordinatorMessage, { type: T }>);
+      else this.incoming.push(f);
+    };
+    this.incoming.push(f);
+  }
+
+  private next<T extends CoordinatorMessage["type"]>(
+    type: T,
+  ): Promise<Extract<CoordinatorMessage, { type: T }>> {
+    return new Promise((resolve) => this.when(type, resolve));
   }
 
   /** Runs the part to its end; the result also goes to the coordinator as `done`. */
@@ -161,7 +169,9 @@ export class VirtualPart {
     this.post({ type: "prepared", at: clock.fake.now() });
     const launchAt = (await this.next("launch")).at;
     if (launchAt < clock.fake.now())
-      throw new Error(`part ${this.task.from}…${this.task.to} was ready at ${clock.fake.now()} ms, past ${launchAt}`);
+      throw new Error(
+        `part ${this.task.from}…${this.task.to} was ready at ${clock.fake.now()} ms, past ${launchAt}`,
+      );
     const idle = sleep(sched, launchAt - clock.fake.now());
     await clock.drive(idle);
     const pool = new VirtualShards(clock.fake, parts.memory, onShard, whole.ids);
@@ -217,7 +227,7 @@ export class VirtualPart {
             said = true;
             clock.setPace({ speed: "max", paused: true });
             this.post({ type: "registered", at: sched.now() });
-            this.next("press").then((m) => {
+            this.when("press", (m) => {
               pressAt = m.at;
               if (sched.now() >= pressAt) finish();
               else clock.setPace({ speed: "max", paused: false });
@@ -300,7 +310,13 @@ export class VirtualPart {
     };
     const done = lifecycle();
     const timeOrigin = sched.wallNow() - sched.now();
-    pool.launch(ids, 1, startedAt, bootSpreadMs, shardCommon(opts, plan.profile, { host: "memory", port: 0, timeOrigin }));
+    pool.launch(
+      ids,
+      1,
+      startedAt,
+      bootSpreadMs,
+      shardCommon(opts, plan.profile, { host: "memory", port: 0, timeOrigin }),
+    );
     timers.push(
       every(sched, 100, () => {
         const now = sched.now();

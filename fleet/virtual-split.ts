@@ -58,7 +58,8 @@ export function splitFleet(ids: readonly string[], pairing: Pairing, parts: numb
   for (let k = 1; k < parts && cuts.length > 0; k++) {
     const target = Math.round((k * n) / parts);
     let best: number | undefined;
-    for (const c of cuts) if (c > from && (best === undefined || Math.abs(c - target) < Math.abs(best - target))) best = c;
+    for (const c of cuts)
+      if (c > from && (best === undefined || Math.abs(c - target) < Math.abs(best - target))) best = c;
     if (best === undefined || best >= n) break;
     out.push([from, best]);
     from = best;
@@ -202,7 +203,8 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
         });
         w.on("error", (e) => reject(e));
         w.on("exit", (code) => {
-          if (results[k] === undefined) reject(new Error(`part ${k + 1} of ${n} ended (code ${code}) before its report`));
+          if (results[k] === undefined)
+            reject(new Error(`part ${k + 1} of ${n} ended (code ${code}) before its report`));
         });
       });
     });

@@ -15,7 +15,12 @@ import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames, withFlagNamesSync } from "../fleet-flags.js";
+import {
+  type FleetFlagValues,
+  fleetOptionsFromFlags,
+  withFlagNames,
+  withFlagNamesSync,
+} from "../fleet-flags.js";
 import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
 import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
@@ -208,12 +213,12 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       const opts = run.opts;
       const web =
         http && fleet
-        ? await serveSim(fleet, http, {
-            logger: interactive ? commandLogger(program, io) : logger,
-            ...(io.secret ? { secret: io.secret } : {}),
-            interactive,
-          })
-        : undefined;
+          ? await serveSim(fleet, http, {
+              logger: interactive ? commandLogger(program, io) : logger,
+              ...(io.secret ? { secret: io.secret } : {}),
+              interactive,
+            })
+          : undefined;
       // The console handles its own keys and signals; this one is for the headless run (and for a
       // Ctrl-C after the console has closed).
       const onSigint = () => {
