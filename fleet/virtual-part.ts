@@ -305,7 +305,7 @@ export class VirtualPart {
         startedAt,
         cutShort: this.cutNow,
       };
-      this.phase = "done";
+      setPhase("done");
       return out;
     };
     const done = lifecycle();

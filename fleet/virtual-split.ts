@@ -217,9 +217,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
     } finally {
       await Promise.all(this.workers.map((w) => w.terminate()));
     }
-    const report = mergeParts(opts, plan.profile.name, plan.pairing, results as PartResult[]);
-    this.emit("phase", "done");
-    return report;
+    return mergeParts(opts, plan.profile.name, plan.pairing, results as PartResult[]);
   }
 
   /** When a virtual run of the whole fleet launches its nodes: its twins service has desired the pairing. */
@@ -270,6 +268,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
         : {}),
       virtual: { wallS, speedup: wallS > 0 ? first.at / 1000 / wallS : 0 },
     };
+    // FleetRun tells each phase as it begins, then its progress line.
     if (phase !== "boot" && !this.phases.has(phase)) {
       this.phases.add(phase);
       this.emit("phase", phase);
