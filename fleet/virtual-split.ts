@@ -13,6 +13,7 @@ import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
 import { type Logger, pino } from "pino";
 import { RealScheduler } from "../node/scheduler.js";
+import { assertNever } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { Pairing } from "../sim/topology.js";
 import type { FleetOptions, ResolvedFleetOptions } from "./options.js";
@@ -148,7 +149,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
   private async lifecycle(): Promise<Report> {
     const { opts } = this;
     const plan = planFleet(opts);
-    const epochMs = Date.now();
+    const epochMs = this.wall.wallNow();
     const n = this.ranges.length;
     const prepared: number[] = [];
     const registered: number[] = [];
@@ -199,6 +200,8 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
             case "error":
               reject(new Error(`part ${k + 1} of ${n}: ${m.message}`));
               break;
+            default:
+              assertNever(m);
           }
         });
         w.on("error", (e) => reject(e));
@@ -223,7 +226,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
   /** When a virtual run of the whole fleet launches its nodes: its twins service has desired the pairing. */
   private async desiredAt(plan: ReturnType<typeof planFleet>): Promise<number> {
     if (!this.opts.twins) return 0;
-    const clock = new VirtualClock(Date.now());
+    const clock = new VirtualClock(this.wall.wallNow());
     const parts = await prepareVirtualFleet(this.opts, clock, this.logger, plan);
     const at = clock.fake.now();
     const twins = parts.twins;
