@@ -365,7 +365,7 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
     );
   }
   issues.push(...kernelLossIssues(o, faults));
-  if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, options.workers !== undefined));
+  if (o.clock === "virtual") issues.push(...virtualIssues(o, faults, (options.workers ?? 0) > 0));
   else if (!o.twins)
     add(
       "twins",

@@ -1,7 +1,7 @@
 /**
  * What a fleet run on virtual time cannot do, as option problems: a real broker and what goes with
  * it (its process, its store, logins, clearing it), the twins service's store (a file), worker
- * threads, the fault that needs a real client socket, and a twins restart in a run without twins.
+ * threads with faults (a split run's parts cannot share one), the fault that needs a real client socket, and a twins restart in a run without twins.
  */
 import type { FaultEntry } from "./faults/schedule.js";
 import type { FleetOptionIssue } from "./option-errors.js";
@@ -26,8 +26,12 @@ export function virtualIssues(
   workers: boolean,
 ): FleetOptionIssue[] {
   const issues: FleetOptionIssue[] = [];
-  if (workers)
-    issues.push({ field: "workers", text: (n) => `${n("clock")} virtual runs every node in one thread` });
+  if (workers && faults.length > 0)
+    issues.push({
+      field: "workers",
+      text: (n) =>
+        `faults act on the whole fleet at once: a ${n("clock")} virtual run with ${n("faults")} runs in one thread (leave out ${n("workers")})`,
+    });
   for (const field of REAL_ONLY) {
     const v = o[field];
     if (v === undefined || v === false) continue;

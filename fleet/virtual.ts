@@ -28,6 +28,8 @@ const STORE_WRITE_MS = 100;
 
 export { type Pace, type Speed, VirtualClock } from "./virtual-clock.js";
 
+export type FleetPlan = ReturnType<typeof planFleet>;
+
 export interface VirtualParts extends FleetParts {
   readonly memory: MemoryBroker;
 }
@@ -37,8 +39,10 @@ export async function prepareVirtualFleet(
   opts: ResolvedFleetOptions,
   clock: VirtualClock,
   logger: Logger,
+  /** The nodes to run, when not the whole fleet of `opts` (one part of it: fleet/virtual-part.ts). */
+  plan: FleetPlan = planFleet(opts),
 ): Promise<VirtualParts> {
-  const { profile, ids, pairing } = planFleet(opts);
+  const { profile, ids, pairing } = plan;
   const prefix = Prefix(opts.prefix);
   const memory = new MemoryBroker(clock.fake, {
     record: false,

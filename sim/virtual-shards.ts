@@ -26,6 +26,11 @@ export class VirtualShards implements ShardHost {
     private readonly sched: Scheduler,
     private readonly broker: MemoryBroker,
     private readonly onReport: (r: ShardReport) => void,
+    /**
+     * The whole fleet, when these nodes are one part of it (fleet/virtual-part.ts): each node boots
+     * at its slot in the whole fleet, as it would with every node in this thread.
+     */
+    private readonly fleet?: readonly NodeId[],
   ) {}
 
   /** One shard whatever `shards` says: a thread of its own would break the one clock. */
@@ -36,8 +41,9 @@ export class VirtualShards implements ShardHost {
     bootSpreadMs: number,
     common: ShardCommon,
   ): void {
-    const [slots] = shardSlots(ids, 1, t0, bootSpreadMs);
-    if (!slots) return;
+    const [all] = shardSlots(this.fleet ?? ids, 1, t0, bootSpreadMs);
+    if (!all) return;
+    const slots = this.fleet ? partSlots(all, ids) : all;
     const sink = (e: NodeEvent) => this.onReport({ type: "events", shard: 0, events: [e] });
     this.shard = new Shard({ ...common, shard: 0, ...slots }, this.sched, this.broker.wire(), sink);
   }
@@ -79,4 +85,10 @@ export class VirtualShards implements ShardHost {
   async destroy(): Promise<void> {
     if (this.shard) await this.finish();
   }
+}
+
+/** The slots of `ids` (in their order) among the whole fleet's. */
+function partSlots(all: { ids: NodeId[]; bootAt: number[] }, ids: readonly NodeId[]) {
+  const at = new Map(all.ids.map((id, i) => [id, all.bootAt[i] as number]));
+  return { ids: [...ids], bootAt: ids.map((id) => at.get(id) as number) };
 }

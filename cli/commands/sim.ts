@@ -11,15 +11,22 @@ import { DEFAULTS, type FleetOptions, type ResolvedFleetOptions } from "../../fl
 import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
+import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { type FleetFlagValues, fleetOptionsFromFlags, withFlagNames } from "../fleet-flags.js";
+import {
+  type FleetFlagValues,
+  fleetOptionsFromFlags,
+  withFlagNames,
+  withFlagNamesSync,
+} from "../fleet-flags.js";
 import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
 import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 import { progressLine, summary } from "../sim-summary.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
+import { chooseVirtualSplit } from "./sim-split.js";
 
 /** Flags of the command itself, not of the fleet. */
 interface SimOwnFlags {
@@ -92,7 +99,7 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     )
     .option(
       "--workers <n>",
-      "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread)",
+      "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread); with --clock virtual, headless: threads the fleet's groups are split over (0: one thread)",
     )
     .option("--prefix <p>", `topic prefix (default ${DEFAULTS.prefix})`)
     .option("--progress-every <s>", `seconds between progress lines (default ${DEFAULTS.progressEveryS})`)
@@ -185,21 +192,33 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       // A shard of a fleet split over processes or machines (cli/commands/sim-shard.ts).
       if (raw.shard !== undefined || raw.shardReport !== undefined)
         return runSimShard(raw, options, io, io.env ?? process.env, CUT_SHORT_EXIT);
+      // Readable lines for a person; with --log-format json every line is a JSON record.
+      const json = (program.opts() as LogSettings).logFormat === "json";
+      const note = (line: string) => (json ? logger.info(line) : io.stderr(`twinfleet sim: ${line}\n`));
+      const watched = interactive || http !== undefined;
       // The options are checked first thing, before anything starts; their errors name the flags.
-      const run = await withFlagNames(() => FleetRun.start(options, inner));
+      // A headless virtual run goes over worker threads when its groups allow (cli/commands/sim-split.ts).
+      const split = withFlagNamesSync(() =>
+        chooseVirtualSplit(options, watched, raw.workers !== undefined, interactive ? () => {} : note),
+      );
+      const run = split
+        ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
+        : await withFlagNames(() => FleetRun.start(options, inner));
+      const fleet = run instanceof FleetRun ? run : undefined;
+      if (split && split.ranges.length > 1) note(`virtual time over ${split.ranges.length} worker threads`);
       // Watched (the console, the page), a virtual run starts at real-time speed unless --speed says
       // otherwise (the console's keys and the page's controls change it); unwatched it goes flat out.
-      const watched = interactive || http !== undefined;
       const startPace = { speed: speed ?? (watched ? 1 : "max"), paused: false } as const;
-      run.virtual?.setPace(startPace);
+      fleet?.virtual?.setPace(startPace);
       const opts = run.opts;
-      const web = http
-        ? await serveSim(run, http, {
-            logger: interactive ? commandLogger(program, io) : logger,
-            ...(io.secret ? { secret: io.secret } : {}),
-            interactive,
-          })
-        : undefined;
+      const web =
+        http && fleet
+          ? await serveSim(fleet, http, {
+              logger: interactive ? commandLogger(program, io) : logger,
+              ...(io.secret ? { secret: io.secret } : {}),
+              interactive,
+            })
+          : undefined;
       // The console handles its own keys and signals; this one is for the headless run (and for a
       // Ctrl-C after the console has closed).
       const onSigint = () => {
@@ -220,14 +239,11 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       };
       process.on("SIGINT", onSigint);
       try {
-        if (interactive) {
+        if (interactive && fleet) {
           const { runSimConsole } = await import("../../console/sim-console.js");
-          await runSimConsole(run, startPace);
+          await runSimConsole(fleet, startPace);
           if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
         } else {
-          // Readable lines for a person; with --log-format json every line is a JSON record.
-          const json = (program.opts() as LogSettings).logFormat === "json";
-          const note = (line: string) => (json ? logger.info(line) : io.stderr(`twinfleet sim: ${line}\n`));
           note(
             `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss${lossModeNote(run)}, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
           );
@@ -279,7 +295,7 @@ function speedFlag(spec: string | undefined, clock: string | undefined): number 
 }
 
 /** The header's word on who loses the packets, in real-loss mode only. */
-function lossModeNote(run: FleetRun): string {
+function lossModeNote(run: Pick<FleetRun, "kernelNet">): string {
   const k = run.kernelNet;
   if (k === undefined) return "";
   return ` (loss mode kernel: nftables in network namespace ${k.netns}, nodes at ${k.nodesAddr}; their TCP is the kernel's)`;

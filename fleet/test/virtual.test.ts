@@ -114,8 +114,10 @@ describe("a fleet run on virtual time", () => {
     await expect(runFleet({ nodes: 30_000 })).rejects.toThrow(
       "options.nodes: must be a whole number from 1 to 20000 on real time, got 30000 (up to 200000 with options.clock virtual)",
     );
-    await expect(runFleet({ clock: "virtual", workers: 2 })).rejects.toThrow(
-      "options.workers: options.clock virtual runs every node in one thread",
+    await expect(
+      runFleet({ clock: "virtual", workers: 2, faults: [{ kind: "broker-restart", atS: 1, downS: 1 }] }),
+    ).rejects.toThrow(
+      "options.workers: faults act on the whole fleet at once: a options.clock virtual run with options.faults runs in one thread (leave out options.workers)",
     );
     await expect(runFleet({ clock: "sundial" as never })).rejects.toThrow(
       'options.clock: must be real or virtual, got "sundial"',

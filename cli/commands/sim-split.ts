@@ -1,0 +1,51 @@
+/**
+ * `twinfleet sim --clock virtual`, headless: whether the run is split over worker threads
+ * (fleet/virtual-split.ts) and into which parts. `--workers` (default: cores, at most 4) is the most
+ * threads; the fleet is cut between groups only, so a fleet that is one group stays in one thread, as
+ * do a run with faults and a watched run (the console, --http: they show one fleet). The report is
+ * the same whatever the number of threads.
+ */
+import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import { planFleet } from "../../fleet/setup.js";
+import { splitFleet, splitProblem } from "../../fleet/virtual-split.js";
+import { UsageError } from "../errors.js";
+
+export interface VirtualSplitChoice {
+  readonly opts: ResolvedFleetOptions;
+  readonly ranges: readonly [number, number][];
+}
+
+/**
+ * The parts of a virtual run over threads, or undefined when it runs in this thread (`note` says why,
+ * when threads were to be used). `workersGiven`: --workers was on the command line.
+ */
+export function chooseVirtualSplit(
+  options: FleetOptions,
+  watched: boolean,
+  workersGiven: boolean,
+  note: (line: string) => void,
+): VirtualSplitChoice | undefined {
+  if (options.clock !== "virtual") return undefined;
+  const opts = resolveFleetOptions(options);
+  if (watched) {
+    if (workersGiven && opts.workers > 0)
+      throw new UsageError(
+        "--workers with --clock virtual splits a headless run over threads; the console and --http watch one fleet in one thread: leave out --workers, or run --headless without --http",
+      );
+    return undefined;
+  }
+  // 0: this thread, as before; by default a machine of one core runs it here too.
+  if (opts.workers === 0 || (!workersGiven && opts.workers < 2)) return undefined;
+  const problem = splitProblem(opts);
+  if (problem !== undefined) {
+    note(`${problem}: the virtual run stays in one thread`);
+    return undefined;
+  }
+  const { ids, pairing } = planFleet(opts);
+  const ranges = splitFleet(ids, pairing, Math.min(opts.workers, ids.length));
+  if (ranges.length === 1 && opts.workers > 1) {
+    note("the fleet's pairing joins it into one group: the virtual run stays in one thread");
+    return undefined;
+  }
+  return { opts, ranges };
+}
