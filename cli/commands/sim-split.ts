@@ -2,13 +2,21 @@
  * `twinfleet sim --clock virtual`, headless: whether the run is split over worker threads
  * (fleet/virtual-split.ts) and into which parts. `--workers` (default: cores, at most 4) is the most
  * threads; the fleet is cut between groups only, so a fleet that is one group stays in one thread, as
- * do a run with faults and a watched run (the console, --http: they show one fleet). The report is
- * the same whatever the number of threads.
+ * do a run with faults and a watched run (the console, --http: they show one fleet). By default a
+ * part has at least MIN_DEFAULT_PART_NODES nodes: below that a thread's start-up and the parts'
+ * barriers cost more than the split saves. The report is the same whatever the number of threads.
  */
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { planFleet } from "../../fleet/setup.js";
 import { splitFleet, splitProblem } from "../../fleet/virtual-split.js";
 import { UsageError } from "../errors.js";
+
+/**
+ * The fewest nodes a part gets when --workers is left to its default. Measured side by side on two
+ * busy cores (docs/scale.md): 2,000 nodes × 60 s took 9.8 s over two threads against 8.3 s in one,
+ * 5,000 nodes 11.1 s against 15.2 s.
+ */
+export const MIN_DEFAULT_PART_NODES = 2500;
 
 export interface VirtualSplitChoice {
   readonly opts: ResolvedFleetOptions;
@@ -34,16 +42,19 @@ export function chooseVirtualSplit(
       );
     return undefined;
   }
-  // 0: this thread, as before; by default a machine of one core runs it here too.
-  if (opts.workers === 0 || (!workersGiven && opts.workers < 2)) return undefined;
+  // 0: this thread, as before; by default a fleet too small for two parts (or one core) runs here too.
+  const most = workersGiven
+    ? opts.workers
+    : Math.min(opts.workers, Math.floor(opts.nodes / MIN_DEFAULT_PART_NODES));
+  if (most < 2) return undefined;
   const problem = splitProblem(opts);
   if (problem !== undefined) {
     note(`${problem}: the virtual run stays in one thread`);
     return undefined;
   }
   const { ids, pairing } = planFleet(opts);
-  const ranges = splitFleet(ids, pairing, Math.min(opts.workers, ids.length));
-  if (ranges.length === 1 && opts.workers > 1) {
+  const ranges = splitFleet(ids, pairing, Math.min(most, ids.length));
+  if (ranges.length === 1) {
     note("the fleet's pairing joins it into one group: the virtual run stays in one thread");
     return undefined;
   }
