@@ -99,7 +99,7 @@ export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO)
     )
     .option(
       "--workers <n>",
-      "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread); with --clock virtual, headless: threads the fleet's groups are split over (0: one thread)",
+      "worker threads for the nodes (default: cores, at most 4; 0: in the broker's thread); with --clock virtual, headless: threads the fleet's groups are split over, by default 2,500 nodes a thread at least (0: one thread)",
     )
     .option("--prefix <p>", `topic prefix (default ${DEFAULTS.prefix})`)
     .option("--progress-every <s>", `seconds between progress lines (default ${DEFAULTS.progressEveryS})`)
