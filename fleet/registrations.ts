@@ -17,6 +17,17 @@ import type { TwinsHost } from "./twins-host.js";
 /** The paper's registration requirement: the press phase waits no longer than this for stragglers. */
 export const REGISTRATION_LIMIT_MS = 30_000;
 
+/**
+ * The boot spread: nodes power on one after another over this many ms (5 ms a node, 20 s at most),
+ * as a lab would plug them in.
+ */
+export function bootSpreadMs(nodes: number): number {
+  return Math.min(20_000, nodes * 5);
+}
+
+/** The presses start this long after the fleet has registered. */
+export const PRESS_LEAD_MS = 200;
+
 /** The twins' view of the fleet, as the run needs it. */
 export interface RegistrationSource {
   /** Whether the control side is running now (false while a twins service is killed). */

@@ -28,7 +28,13 @@ import { brokerLag, KEPT_UP_LAG_MS, LagMonitor, lagOf } from "./lag.js";
 import { type LossCause, LossLog } from "./loss-log.js";
 import { type FleetOptions, lossSpecOf, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { collectorFigures, type FleetRunEvents, type Progress, type RunPhase } from "./progress.js";
-import { REGISTRATION_LIMIT_MS, Registrations, type TwinsView } from "./registrations.js";
+import {
+  bootSpreadMs,
+  PRESS_LEAD_MS,
+  REGISTRATION_LIMIT_MS,
+  Registrations,
+  type TwinsView,
+} from "./registrations.js";
 import type { Report } from "./report.js";
 import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { type FleetParts, prepareFleet } from "./setup.js";
@@ -167,11 +173,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return this.parts.kernelLoss?.net;
   }
 
-  /** The boot spread: nodes power on one after another over this many ms, as a lab would plug them in. */
-  get bootSpreadMs(): number {
-    return Math.min(20_000, this.opts.nodes * 5);
-  }
-
   setLoss(pct: number, by: LossCause = "console"): void {
     // Real-loss mode: the kernel loses the packets (the nodes' model loss stays off); a loss
     // nftables cannot draw throws here, before anything changes.
@@ -266,7 +267,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const shards = Math.min(Math.max(1, opts.workers), this.ids.length);
     const timeOrigin = this.sched.wallNow() - this.sched.now();
     const common = shardCommon(opts, this.profile, { host, port, timeOrigin });
-    this.pool.launch(this.ids, shards, this.sched.now(), this.bootSpreadMs, common);
+    this.pool.launch(this.ids, shards, this.sched.now(), bootSpreadMs(this.opts.nodes), common);
     this.timers.push(
       every(this.sched, 100, () => {
         const now = this.sched.now();
@@ -287,9 +288,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       // the last one to boot), so the press phase measures a fleet that is up, not its start-up.
       await this.waits.poll(
         () => this.registeredAt.size >= this.ids.length,
-        this.startedAt + this.bootSpreadMs + REGISTRATION_LIMIT_MS,
+        this.startedAt + bootSpreadMs(this.opts.nodes) + REGISTRATION_LIMIT_MS,
       );
-      const pressFrom = this.sched.now() + 200;
+      const pressFrom = this.sched.now() + PRESS_LEAD_MS;
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
       this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });

@@ -17,7 +17,7 @@ import { VirtualShards } from "../sim/virtual-shards.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { type FleetOptions, lossSpecOf, resolveFleetOptions } from "./options.js";
 import type { RunPhase } from "./progress.js";
-import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
+import { bootSpreadMs, PRESS_LEAD_MS, REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { type SettleStatus, SettleWait } from "./settle.js";
 import { planFleet } from "./setup.js";
 import { routeShardReports, shardCommon } from "./shards.js";
@@ -179,7 +179,7 @@ export class VirtualPart {
     const c = collector;
     const startedAt = sched.now();
     const registeredAt = new Registrations(ids, parts.source, c.timeline, () => sched.now()).first;
-    const bootSpreadMs = Math.min(20_000, opts.nodes * 5);
+    const spreadMs = bootSpreadMs(opts.nodes);
     const timers: Timer[] = [];
     let lossPct = opts.lossPct;
     const figures = (): PartFigures => {
@@ -219,7 +219,7 @@ export class VirtualPart {
       // FleetRun's boot wait, answered by the coordinator: the presses start when every part has
       // registered, at the first 100 ms tick when the whole fleet has (the last part's).
       await new Promise<void>((resolve) => {
-        const deadline = startedAt + bootSpreadMs + REGISTRATION_LIMIT_MS;
+        const deadline = startedAt + spreadMs + REGISTRATION_LIMIT_MS;
         let said = false;
         let pressAt: number | undefined;
         const tick = every(sched, 100, () => {
@@ -240,7 +240,7 @@ export class VirtualPart {
           resolve();
         };
       });
-      const pressFrom = sched.now() + 200;
+      const pressFrom = sched.now() + PRESS_LEAD_MS;
       const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
       pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
       setPhase("press");
@@ -314,7 +314,7 @@ export class VirtualPart {
       ids,
       1,
       startedAt,
-      bootSpreadMs,
+      spreadMs,
       shardCommon(opts, plan.profile, { host: "memory", port: 0, timeOrigin }),
     );
     timers.push(
