@@ -16,20 +16,7 @@ import type {
 } from "../broker/worker.js";
 import { assertNever } from "../protocol/index.js";
 import type { BrokerHost, BrokerStats } from "./broker-host.js";
-
-/**
- * The code that starts the broker thread: it imports the worker module next to the broker sources,
- * JavaScript from dist/, or TypeScript under tsx (tests, benches), registering tsx in the thread
- * first (an eval'd worker does not run the parent's `--import` preloads).
- */
-function workerSource(): string {
-  const here = import.meta.url;
-  const ts = here.endsWith(".ts");
-  const entry = JSON.stringify(new URL(`../broker/worker.${ts ? "ts" : "js"}`, here).href);
-  if (!ts) return `import(${entry})`;
-  const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  return `import(${tsx}).then((t) => t.register()).then(() => import(${entry}))`;
-}
+import { threadSource } from "./thread-source.js";
 
 type Request = BrokerThreadRequest extends infer R
   ? R extends { id: number }
@@ -57,7 +44,7 @@ export class BrokerThreadHost implements BrokerHost {
     private readonly logger: Logger,
   ) {
     const data: BrokerThreadData = { logLevel: logger.level };
-    this.worker = new Worker(workerSource(), { eval: true, workerData: data });
+    this.worker = new Worker(threadSource("../broker/worker"), { eval: true, workerData: data });
     this.worker.on("message", (m: BrokerThreadReply) => this.onReply(m));
     this.worker.on("error", (err) => this.logger.error({ err }, "broker thread error"));
     this.exit = new Promise((resolve) =>

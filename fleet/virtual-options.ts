@@ -1,7 +1,8 @@
 /**
  * What a fleet run on virtual time cannot do, as option problems: a real broker and what goes with
  * it (its process, its store, logins, clearing it), the twins service's store (a file), worker
- * threads with faults (a split run's parts cannot share one), the fault that needs a real client socket, and a twins restart in a run without twins.
+ * threads with faults (a split run's parts cannot share one), the fault that needs a real client
+ * socket, and a twins restart in a run without twins.
  */
 import type { FaultEntry } from "./faults/schedule.js";
 import type { FleetOptionIssue } from "./option-errors.js";

@@ -22,7 +22,7 @@ import { type SettleStatus, SettleWait } from "./settle.js";
 import { planFleet } from "./setup.js";
 import { routeShardReports, shardCommon } from "./shards.js";
 import { registrationTimes } from "./tally.js";
-import { prepareVirtualFleet, VirtualClock } from "./virtual.js";
+import { type FleetPlan, prepareVirtualFleet, VirtualClock } from "./virtual.js";
 
 /** What a part is: the fleet's options and its nodes, `from` up to (not including) `to` in the fleet's order. */
 export interface PartTask {
@@ -98,7 +98,7 @@ export type CoordinatorMessage =
   | { readonly type: "cut" };
 
 /** The nodes `from` … `to` of the fleet's plan, with their pairing (whole groups: no source outside). */
-export function partPlan(plan: ReturnType<typeof planFleet>, from: number, to: number) {
+export function partPlan(plan: FleetPlan, from: number, to: number) {
   const ids = plan.ids.slice(from, to);
   const mine = new Set(ids);
   const pairing: Pairing = new Map([...plan.pairing].filter(([id]) => mine.has(id)));

@@ -21,7 +21,8 @@ import type { FleetOptions, ResolvedFleetOptions } from "./options.js";
 import type { FleetRunEvents, Progress, RunPhase } from "./progress.js";
 import type { Report } from "./report.js";
 import { planFleet } from "./setup.js";
-import { prepareVirtualFleet, VirtualClock } from "./virtual.js";
+import { threadSource } from "./thread-source.js";
+import { type FleetPlan, prepareVirtualFleet, VirtualClock } from "./virtual.js";
 import { mergeParts } from "./virtual-merge.js";
 import type { CoordinatorMessage, PartMessage, PartResult, PartTask } from "./virtual-part.js";
 
@@ -78,16 +79,6 @@ export function splitFleet(ids: readonly string[], pairing: Pairing, parts: numb
 export function splitProblem(o: ResolvedFleetOptions): string | undefined {
   if (o.faults.length > 0) return "faults act on the whole fleet at once";
   return undefined;
-}
-
-/** The code that starts a part's thread: JavaScript from dist/, or TypeScript under tsx (tests). */
-function workerSource(): string {
-  const here = import.meta.url;
-  const ts = here.endsWith(".ts");
-  const entry = JSON.stringify(new URL(`./virtual-part-worker.${ts ? "ts" : "js"}`, here).href);
-  if (!ts) return `import(${entry})`;
-  const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  return `import(${tsx}).then((t) => t.register()).then(() => import(${entry}))`;
 }
 
 export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
@@ -172,7 +163,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
       this.ranges.forEach(([from, to], k) => {
         const task: PartTask = { options: { ...this.options, workers: undefined }, from, to, epochMs };
         const heap = Math.max(partHeapMinMB(), Math.ceil((to - from) * PART_HEAP_MB_PER_NODE));
-        const w = new Worker(workerSource(), {
+        const w = new Worker(threadSource("./virtual-part-worker"), {
           eval: true,
           workerData: task,
           resourceLimits: { maxOldGenerationSizeMb: heap },
@@ -229,7 +220,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
   }
 
   /** When a virtual run of the whole fleet launches its nodes: its twins service has desired the pairing. */
-  private async desiredAt(plan: ReturnType<typeof planFleet>): Promise<number> {
+  private async desiredAt(plan: FleetPlan): Promise<number> {
     if (!this.opts.twins) return 0;
     const clock = new VirtualClock(this.wall.wallNow());
     const parts = await prepareVirtualFleet(this.opts, clock, this.logger, plan);
