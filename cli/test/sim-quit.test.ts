@@ -3,47 +3,23 @@
  * first stops the presses and says the run settles, whose progress lines count down; the second
  * ends it at once, with the summary marked cut short and exit code 130.
  */
-import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../console/test/tmux.js";
+import { spawnCli } from "./spawned-sim.js";
 
 describe("twinfleet sim, ended with Ctrl-C", () => {
   it("settles with a countdown after the first SIGINT and is cut short by the second", async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "cli/bin.ts",
-        "sim",
-        "--headless",
-        ...["--nodes", "2", "--group-size", "2", "--profile", "ideal", "--rate", "0", "--workers", "1"],
-        ...["--duration", "600", "--settle", "60", "--progress-every", "1"],
-      ],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let err = "";
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    const waiters: { test: RegExp; resolve: () => void }[] = [];
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      for (const w of waiters.splice(0)) {
-        if (w.test.test(err)) w.resolve();
-        else waiters.push(w);
-      }
-    });
-    const seen = (test: RegExp) =>
-      new Promise<void>((resolve) => (test.test(err) ? resolve() : waiters.push({ test, resolve })));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const { child, seen, exited, out, err } = spawnCli([
+      "sim",
+      "--headless",
+      ...["--nodes", "2", "--group-size", "2", "--profile", "ideal", "--rate", "0", "--workers", "1"],
+      ...["--duration", "600", "--settle", "60", "--progress-every", "1"],
+    ]);
     try {
       await seen(/press \]/);
       child.kill("SIGINT");
       await seen(/presses stopped; settling before the report \(Ctrl-C again: stop now/);
       await seen(/settle\s*\].*settling: \d+ s left/);
-      const left = Number(/settling: (\d+) s left/.exec(err)?.[1]);
+      const left = Number(/settling: (\d+) s left/.exec(err())?.[1]);
       expect(left).toBeGreaterThan(40);
       expect(left).toBeLessThanOrEqual(60);
       const cutAt = Date.now();
@@ -51,9 +27,9 @@ describe("twinfleet sim, ended with Ctrl-C", () => {
       const code = await exited;
       expect(Date.now() - cutAt).toBeLessThan(15_000);
       expect(code).toBe(130);
-      expect(err).toContain("cut short: writing the report with what is known");
-      expect(out).toContain("CUT SHORT      the settle was stopped after");
-      expect(out).toMatch(/registration\s+2\/2/);
+      expect(err()).toContain("cut short: writing the report with what is known");
+      expect(out()).toContain("CUT SHORT      the settle was stopped after");
+      expect(out()).toMatch(/registration\s+2\/2/);
     } finally {
       child.kill("SIGKILL");
     }
