@@ -4,9 +4,9 @@
  * topics (broker/retained-index.ts). Or in a Redis server shared with other brokers, which then also
  * carries the messages between them (broker/redis-store.ts).
  */
-import { mkdir } from "node:fs/promises";
 import { ClassicLevel } from "classic-level";
 import type { Logger } from "pino";
+import { makeDir } from "../node/make-dir.js";
 import { IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import { openRedisStore } from "./redis-store.js";
@@ -36,7 +36,7 @@ export async function openStore(
     return { persistence, kind: "memory", close: () => persistence.destroy() };
   }
   try {
-    await mkdir(dataDir, { recursive: true });
+    await makeDir(dataDir);
   } catch (err) {
     throw new Error(
       `data directory ${dataDir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`,

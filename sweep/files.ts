@@ -3,8 +3,9 @@
  * and registration; cpu.csv for the CPU table; settings.csv for the settings sweep; faults.csv for
  * the fault cases) and report.html.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeDirSync } from "../node/make-dir.js";
 import { renderHtml } from "./html.js";
 import type { SweepReport } from "./sweep.js";
 
@@ -251,7 +252,7 @@ export function faultsCsv(r: SweepReport): string {
 
 /** Writes every file; returns their paths. */
 export function writeSweep(dir: string, r: SweepReport): string[] {
-  mkdirSync(dir, { recursive: true });
+  makeDirSync(dir);
   const files: [string, string][] = [
     ["report.json", `${JSON.stringify(r, null, 2)}\n`],
     ["loss.csv", lossCsv(r)],

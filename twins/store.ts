@@ -4,9 +4,10 @@
  * memory for throwaway simulation runs, and a JSON file replaced atomically (write temp, fsync,
  * rename) so a crash mid-write leaves the previous file intact.
  */
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { makeDir } from "../node/make-dir.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
@@ -71,7 +72,11 @@ export const STORE_FILE = "twins.json";
 
 /** A JSON file under `dir` (created if missing). A corrupt file is an error, not an empty fleet. */
 export async function jsonFileStore(dir: string): Promise<TwinsStore> {
-  await mkdir(dir, { recursive: true });
+  try {
+    await makeDir(dir);
+  } catch (err) {
+    throw new Error(`data directory ${dir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
   const file = join(dir, STORE_FILE);
   let seq = 0;
   return {

@@ -93,3 +93,9 @@ it("names the directory when it cannot be used", async () => {
     `data directory ${join(file, "sub")}`,
   );
 });
+
+it("names a data directory under /proc at once (Node's recursive mkdir never returns there)", async () => {
+  await expect(startBroker({ port: 0, dataDir: "/proc/twinfleet-no-such/data" })).rejects.toThrow(
+    "data directory /proc/twinfleet-no-such/data cannot be created: ENOENT",
+  );
+});

@@ -6,8 +6,8 @@
 import type { Command } from "commander";
 import { type MergedReport, requirementFailures, writeReport } from "../../fleet/report.js";
 import { mergeShardFiles } from "../../fleet/shard-merge.js";
-import { UsageError } from "../errors.js";
 import type { CliIO, RegisterCommand } from "../main.js";
+import { checkOutputFile } from "../output-path.js";
 import { summary } from "../sim-summary.js";
 
 interface MergeFlags {
@@ -40,7 +40,7 @@ through the same checker a single run uses, so sync latency and losses cover the
 shards. See docs/shards.md.`,
     )
     .action((files: string[], flags: MergeFlags) => {
-      if (flags.out !== undefined && flags.out.trim() === "") throw new UsageError("--out: must name a file");
+      if (flags.out !== undefined) checkOutputFile("--out", flags.out);
       const merged = mergeShardFiles(files);
       if (flags.out !== undefined) writeReport(flags.out, merged);
       io.stdout(flags.json === true ? `${JSON.stringify(merged, null, 2)}\n` : mergedSummary(merged));

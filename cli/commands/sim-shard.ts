@@ -12,6 +12,7 @@ import type { Env } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
+import { checkOutputFile } from "../output-path.js";
 
 export interface ShardFlags {
   readonly shard?: string;
@@ -31,6 +32,7 @@ export async function runSimShard(
     throw new UsageError(
       "--shard needs --shard-report FILE: the shard's report is what `twinfleet report merge` joins",
     );
+  checkOutputFile("--shard-report", raw.shardReport);
   if (raw.report !== undefined)
     throw new UsageError(
       "--report cannot be used with --shard: the shard writes --shard-report, and `twinfleet report merge --out FILE` the fleet's report",

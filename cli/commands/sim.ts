@@ -24,6 +24,7 @@ import {
 import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
 import { commandLogger, type LogSettings } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
+import { checkOutputFile } from "../output-path.js";
 import { progressLine, summary } from "../sim-summary.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
 import { chooseVirtualSplit } from "./sim-split.js";
@@ -162,8 +163,7 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       const http = resolveHttpOptions(raw, io.env ?? process.env);
       io.secret?.(login.login.password);
       io.secret?.(login.nodePassword);
-      if (raw.report !== undefined && raw.report.trim() === "")
-        throw new UsageError("--report: must name a file");
+      if (raw.report !== undefined) checkOutputFile("--report", raw.report);
       const speed = speedFlag(raw.speed, raw.clock);
       if (http !== undefined && raw.twins === false)
         throw new UsageError("--http shows the twins service's view of the fleet: leave out --no-twins");

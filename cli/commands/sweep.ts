@@ -12,6 +12,7 @@ import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/swee
 import { UsageError } from "../errors.js";
 import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO, RegisterCommand } from "../main.js";
+import { checkOutputDir } from "../output-path.js";
 
 interface RawSweepOptions {
   scenario?: string;
@@ -94,6 +95,7 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
             }
           }
         }
+        checkOutputDir("--out", raw.out ?? "sweep-report");
       } catch (e) {
         if (e instanceof UsageError || e instanceof ScenarioError) {
           io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);

@@ -42,6 +42,17 @@ describe("twins stores", () => {
     expect(await readdir(dir)).toEqual([STORE_FILE]);
   });
 
+  it("a data directory that cannot be made is an error naming it, at once (even under /proc)", async () => {
+    const file = join(await tempDir(), "file");
+    await writeFile(file, "x");
+    await expect(jsonFileStore(join(file, "twins"))).rejects.toThrow(
+      `data directory ${join(file, "twins")} cannot be created: ENOTDIR`,
+    );
+    await expect(jsonFileStore("/proc/twinfleet-no-such/twins")).rejects.toThrow(
+      "data directory /proc/twinfleet-no-such/twins cannot be created: ENOENT",
+    );
+  });
+
   it("a corrupt or foreign file is an error naming the file, not an empty fleet", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, STORE_FILE), "{ not json");

@@ -1,0 +1,63 @@
+/**
+ * Where a command will write when it is done (`--report`, `--shard-report`, `--out`), checked before
+ * the run instead of after it: a run of an hour is not thrown away for a missing directory. The
+ * directory is made if it is missing; one that cannot be made or written, or a path that is a
+ * directory where a file is wanted, is a usage error naming the flag.
+ */
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { makeDirSync } from "../node/make-dir.js";
+import { UsageError } from "./errors.js";
+
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ?? e.message;
+}
+
+/** Checks that `path` can be written as a file; `flag` names it in the error. */
+export function checkOutputFile(flag: string, path: string): void {
+  if (path.trim() === "") throw new UsageError(`${flag}: must name a file`);
+  if (isDir(path))
+    throw new UsageError(`${flag}: ${path} is a directory; name a file`);
+  checkDir(flag, dirname(resolve(path)), path);
+}
+
+/** Checks that `dir` is (or can be made) a directory the command can write in. */
+export function checkOutputDir(flag: string, dir: string): void {
+  if (dir.trim() === "") throw new UsageError(`${flag}: must name a directory`);
+  checkDir(flag, resolve(dir), dir);
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // missing, or under a file: checkDir says which
+  }
+}
+
+function checkDir(flag: string, dir: string, given: string): void {
+  try {
+    makeDirSync(dir);
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot write ${given}: ${dir} ${describe(reason(err))}`);
+  }
+}
+
+function describe(code: string): string {
+  switch (code) {
+    case "ENOENT":
+      return "cannot be made (ENOENT)";
+    case "ENOTDIR":
+      return "lies under a file (ENOTDIR)";
+    case "EEXIST":
+      return "is a file (EEXIST)";
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return `is not writable (${code})`;
+    default:
+      return `cannot be used (${code})`;
+  }
+}

@@ -1,0 +1,78 @@
+// Output paths (--report, --shard-report, --out) are checked before a run, not when it is over.
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { main } from "../main.js";
+import { checkOutputDir, checkOutputFile } from "../output-path.js";
+
+let dir: string;
+let file: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "twinfleet-out-"));
+  file = join(dir, "file");
+  await writeFile(file, "x");
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[]) {
+  const err: string[] = [];
+  const code = await main(argv, { stdout: () => {}, stderr: (s) => err.push(s) });
+  return { code, err: err.join("") };
+}
+
+describe("checkOutputFile / checkOutputDir", () => {
+  it("makes a missing directory and accepts a file there", async () => {
+    checkOutputFile("--report", join(dir, "a", "b", "r.json"));
+    expect((await stat(join(dir, "a", "b"))).isDirectory()).toBe(true);
+    checkOutputDir("--out", join(dir, "c"));
+    expect((await stat(join(dir, "c"))).isDirectory()).toBe(true);
+  });
+
+  it("names the flag and what is wrong", () => {
+    expect(() => checkOutputFile("--report", dir)).toThrow(`--report: ${dir} is a directory; name a file`);
+    expect(() => checkOutputFile("--report", join(file, "r.json"))).toThrow(
+      `--report: cannot write ${join(file, "r.json")}: ${file} is a file (EEXIST)`,
+    );
+    expect(() => checkOutputFile("--report", join(file, "a", "r.json"))).toThrow(
+      /lies under a file \(ENOTDIR\)/,
+    );
+    expect(() => checkOutputFile("--out", "/proc/twinfleet-no-such/r.json")).toThrow(
+      "--out: cannot write /proc/twinfleet-no-such/r.json: /proc/twinfleet-no-such cannot be made (ENOENT)",
+    );
+    expect(() => checkOutputDir("--out", file)).toThrow(/--out: cannot write .*is a file \(EEXIST\)/);
+    expect(() => checkOutputFile("--report", " ")).toThrow("--report: must name a file");
+  });
+});
+
+describe("commands refuse an output they could not write, before running", () => {
+  it("sim --report", async () => {
+    const r = await run([
+      "sim",
+      "--clock",
+      "virtual",
+      "--nodes",
+      "2",
+      "--duration",
+      "5",
+      "--headless",
+      "--report",
+      join(file, "r.json"),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--report: cannot write .*is a file \(EEXIST\)/);
+    // Nothing ran: no progress line, no summary.
+    expect(r.err).not.toMatch(/registered/);
+  });
+
+  it("sweep --out and report merge --out", async () => {
+    const sweep = await run(["sweep", "--quick", "--clock", "virtual", "--out", join(file, "sweep")]);
+    expect(sweep.code).toBe(2);
+    expect(sweep.err).toMatch(/twinfleet sweep: --out: cannot write .*ENOTDIR/);
+    const merge = await run(["report", "merge", join(dir, "missing.json"), "--out", join(file, "m.json")]);
+    expect(merge.code).toBe(2);
+    expect(merge.err).toMatch(/--out: cannot write .*is a file \(EEXIST\)/);
+  });
+});
