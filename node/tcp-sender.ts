@@ -15,7 +15,7 @@
  *   in the Loss state and retransmits every outstanding segment (`tcp_enter_loss`), so a segment
  *   sent behind an unacknowledged one goes again with the next retransmission of the first — or,
  *   with `rtoHeadAlone` (a Linux node's connection), with the first's probe, and after an RTO (which
- *   sends the head alone) at the first's ACK.
+ *   sends the head alone) at the first's ACK, as new data handed over meanwhile does (cwnd 1).
  *
  * Both: an ACK travels the reverse direction and is lost like any packet there (its own event): a
  * lost ACK delays no delivery, but the sender's timer fires, it retransmits spuriously (the
@@ -193,14 +193,19 @@ export class TcpSender {
   }
 
   /**
-   * When Nagle holds a segment handed over at `at`: until the outstanding one is acked, or until
-   * that one's tail loss probe fires if that is sooner — Linux's probe sends new data when there
-   * is some, Nagle off (`tcp_send_loss_probe`: `tcp_write_xmit(sk, mss, TCP_NAGLE_OFF, 2, …)`;
-   * RFC 8985 §7.3: "if a previously unsent segment exists … transmit that new segment"), and
-   * retransmits the last segment only when there is none.
+   * When a segment handed over at `at` goes. In the Loss state (after an RTO, `rtoHeadAlone`):
+   * at the ACK — `tcp_enter_loss` sets cwnd to the packets in flight + 1, and with the head's
+   * retransmission in flight new data waits for its ACK (`tcp_write_xmit` stops at
+   * `tcp_cwnd_test`), whatever the congestion control. Else, when Nagle holds it: until the
+   * outstanding one is acked, or until that one's tail loss probe fires if that is sooner — Linux's
+   * probe sends new data when there is some, Nagle off (`tcp_send_loss_probe`:
+   * `tcp_write_xmit(sk, mss, TCP_NAGLE_OFF, 2, …)`; RFC 8985 §7.3: "if a previously unsent segment
+   * exists … transmit that new segment"), and retransmits the last segment only when there is none.
    */
   releaseAt(at: number): number {
-    if (!this.side.nagle || at >= this.ackAt) return at;
+    if (at >= this.ackAt) return at;
+    if (this.side.rtoHeadAlone === true && this.backoffAt(at) > 0) return this.ackAt;
+    if (!this.side.nagle) return at;
     return at < this.headProbeAt && this.headProbeAt < this.ackAt ? this.headProbeAt : this.ackAt;
   }
 

@@ -1,8 +1,8 @@
 /**
  * The two Linux rules a Linux node's connection adds to the sender (node/tcp-sender.ts), each on
- * scripted losses beside the same script without it: after an RTO the head goes alone and a segment
- * behind it goes again at the head's ACK (`rtoHeadAlone`), and the ACK carried by the other
- * direction's data is an RTT sample (`dataAckRtt`).
+ * scripted losses beside the same script without it: after an RTO the head goes alone, a segment
+ * behind it goes again at the head's ACK and new data waits for that ACK (`rtoHeadAlone`), and the
+ * ACK carried by the other direction's data is an RTT sample (`dataAckRtt`).
  */
 import { describe, expect, it } from "vitest";
 import type { RetryPolicy } from "../retransmit.js";
@@ -57,6 +57,19 @@ describe("after an RTO the head goes alone (Linux tcp_retransmit_timer, tcp_ente
     // Sent at 100; lost at 100 and again with the head's probe at 200.
     expect(behind(headInLoss(alone), 100, [true, true, false]).times).toEqual([100, 200, 820]);
     expect(behind(headInLoss(PLAIN), 100, [true, true, false]).times).toEqual([100, 200, 400]);
+  });
+
+  it("new data handed over in the Loss state waits for the head's ACK (cwnd 1, tcp_enter_loss)", () => {
+    const sender = headInLoss(alone);
+    // Before the head's first RTO (400) the probe at 200 left the connection open: it goes at once.
+    expect(sender.releaseAt(100)).toBe(100);
+    expect(sender.releaseAt(300)).toBe(300);
+    // After it, in the Loss state: at the head's ACK (820); once that is in, at once.
+    expect(sender.releaseAt(500)).toBe(820);
+    expect(sender.releaseAt(810)).toBe(820);
+    expect(sender.releaseAt(900)).toBe(900);
+    // Without the rule (and without Nagle) it goes when handed over.
+    expect(headInLoss(PLAIN).releaseAt(500)).toBe(500);
   });
 
   it("after the head's ACK its own timer is one un-backed-off RTO", () => {
