@@ -2,6 +2,7 @@
  * Benchmark entry: `npm run bench -- <name> [flags]`. Figures go to stdout (one JSON line) and to
  * bench/results/. Run them on a quiet machine: the fleet shares the host's cores with the broker.
  */
+import { readFileSync } from "node:fs";
 import { brokerDelay } from "./broker-delay.js";
 import { calibrate } from "./calibrate.js";
 import { consoleLag } from "./console-lag.js";
@@ -35,11 +36,27 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   shards,
 };
 
+/** The module whose header comment documents a benchmark's flags, where it is not the name's own. */
+const MODULE: Record<string, string> = { scale: "fleet" };
+
+/** A benchmark's header comment (its flags), for `--help`: a benchmark never runs to show it. */
+function usage(name: string): string {
+  const file = new URL(`./${MODULE[name] ?? name}.ts`, import.meta.url);
+  const header = /^\/\*\*([\s\S]*?)\*\//.exec(readFileSync(file, "utf8"))?.[1] ?? "";
+  return header
+    .split("\n")
+    .map((l) => l.replace(/^ \* ?/, ""))
+    .join("\n")
+    .trim();
+}
+
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : BENCHES[name];
 if (!bench) {
   console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join("|")}> [flags]`);
   process.exitCode = 2;
+} else if (rest.includes("--help") || rest.includes("-h")) {
+  console.log(`npm run bench -- ${name} [flags]\n\n${usage(name)}`);
 } else {
   await bench(rest);
 }
