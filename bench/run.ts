@@ -52,7 +52,7 @@ function usage(name: string): string {
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : BENCHES[name];
-if (!bench) {
+if (name === undefined || !bench) {
   console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join("|")}> [flags]`);
   process.exitCode = 2;
 } else if (rest.includes("--help") || rest.includes("-h")) {
