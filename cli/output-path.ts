@@ -17,8 +17,7 @@ function reason(err: unknown): string {
 /** Checks that `path` can be written as a file; `flag` names it in the error. */
 export function checkOutputFile(flag: string, path: string): void {
   if (path.trim() === "") throw new UsageError(`${flag}: must name a file`);
-  if (isDir(path))
-    throw new UsageError(`${flag}: ${path} is a directory; name a file`);
+  if (isDir(path)) throw new UsageError(`${flag}: ${path} is a directory; name a file`);
   checkDir(flag, dirname(resolve(path)), path);
 }
 

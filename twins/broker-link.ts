@@ -16,8 +16,8 @@ import { WireLink } from "./wire-link.js";
 export { CLOSE_GRACE_MS } from "./presence.js";
 
 export interface BrokerLinkHandlers {
-  /** One message from the broker; `qos` as delivered. */
-  readonly message: (topic: string, payload: Buffer, qos: 0 | 1) => void;
+  /** One message from the broker; `qos` as delivered, `retained` when sent for a new subscription. */
+  readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
   /** After every (re)connect, once subscribed and the presence is held. */
   readonly ready: () => Promise<void>;
 }
@@ -69,7 +69,7 @@ export class BrokerLink implements TwinsLink {
     });
     this.client = client;
     client.on("message", (topic, payload, packet) =>
-      this.on.message(topic, payload, packet.qos === 1 ? 1 : 0),
+      this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true),
     );
     // An outage is told once, when it starts and when it ends: each failed reconnect (one a second)
     // and whatever the ending connection reports once the service is closing are no news.

@@ -128,12 +128,12 @@ export class TwinRegistry {
     return Math.max(t.config?.version ?? 0, t.nodeConfig?.version ?? 0, t.desired.configVersion) + 1;
   }
 
-  /** Decodes and applies one message from the broker. */
-  receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
-    return bumpVersions(this.twins, this.apply(topic, payload, qos, now));
+  /** Decodes and applies one message from the broker (`retained`: replayed for a new subscription). */
+  receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained = false) {
+    return bumpVersions(this.twins, this.apply(topic, payload, qos, now, retained));
   }
 
-  private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number): RegistryEffect[] {
+  private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained: boolean) {
     if (payload.length === 0) {
       const cleared = this.cleared(topic);
       if (cleared) return cleared;
@@ -149,7 +149,7 @@ export class TwinRegistry {
       case "register":
         return this.register(msg, topic, now);
       case "report":
-        return this.report(msg, topic, now);
+        return this.report(msg, topic, now, retained);
       case "config":
         return this.config(msg, topic, now);
       case "status":
@@ -240,7 +240,7 @@ export class TwinRegistry {
     return out;
   }
 
-  private report(msg: ReportMessage, topic: string, now: number): RegistryEffect[] {
+  private report(msg: ReportMessage, topic: string, now: number, retained: boolean): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const { stamp } = msg;
     if (!this.graph.mayCarry(t, stamp)) {
@@ -264,6 +264,8 @@ export class TwinRegistry {
     const order = held === undefined ? 1 : compareStamps(stamp, held);
     if (order === 0) return [];
     if (held !== undefined && order < 0) {
+      // An older report replayed on a resubscribe (the live one came first): expected, not bad input.
+      if (retained) return [];
       const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}`;
       return [this.bad("stale-report", topic, why, t.id)];
     }

@@ -68,7 +68,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const registry = new TwinRegistry(opts.prefix);
     this.registry = registry;
     this.link = openLink(opts, {
-      message: (topic, payload, qos) => this.onMessage(topic, payload, qos),
+      message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       ready: () => this.onReady(),
     });
     this.feed = new ConvergenceFeed({
@@ -230,10 +230,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (this.opts.passive) throw new TwinsCommandError(`${what}: a passive twins service sends no commands`);
   }
 
-  private onMessage(topic: string, payload: Buffer, qos: 0 | 1): void {
+  private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
     let effects: RegistryEffect[];
     try {
-      effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now());
+      effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);
     } catch (err) {
       // A bug of ours, not bad input (the registry reports that as effects): log it, keep serving.
       this.opts.logger.error({ err, topic }, "twins: failed to handle a message");

@@ -147,7 +147,7 @@ export class WireLink implements TwinsLink {
       }
       case "publish":
         if (pk.qos === 1) this.wire?.write(quickPuback(pk.messageId ?? 0));
-        this.on.message(pk.topic, pk.payload as Buffer, pk.qos === 1 ? 1 : 0);
+        this.on.message(pk.topic, pk.payload as Buffer, pk.qos === 1 ? 1 : 0, pk.retain === true);
         break;
       default:
         break;

@@ -75,6 +75,12 @@ describe("TwinRegistry", () => {
     expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5 } }, follows: ["B"] });
     // An equal stamp is the answer to a query: not bad, not a change.
     expect(r.receive("tf/report/A", "R1 1 5 B", 0, 1)).toEqual([]);
+    // An older one replayed for a resubscribe (the broker's retained copy, after the live newer one):
+    // expected, not counted, and it changes nothing.
+    const bad = r.badInput().total;
+    expect(r.receive("tf/report/A", "R1 0 3 A", 0, 2, true)).toEqual([]);
+    expect(r.badInput().total).toBe(bad);
+    expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5 } } });
   });
 
   it("counts a report whose origin cannot be upstream of the node, and keeps the state", () => {
