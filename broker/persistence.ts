@@ -36,7 +36,7 @@ export async function openStore(
     return { persistence, kind: "memory", close: () => persistence.destroy() };
   }
   try {
-    await makeDir(dataDir);
+    makeDir(dataDir);
   } catch (err) {
     throw new Error(
       `data directory ${dataDir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`,

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { makeDirSync } from "../node/make-dir.js";
+import { makeDir } from "../node/make-dir.js";
 import { UsageError } from "./errors.js";
 
 function reason(err: unknown): string {
@@ -37,7 +37,7 @@ function isDir(path: string): boolean {
 
 function checkDir(flag: string, dir: string, given: string): void {
   try {
-    makeDirSync(dir);
+    makeDir(dir);
     accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new UsageError(`${flag}: cannot write ${given}: ${dir} ${describe(reason(err))}`);

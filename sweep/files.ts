@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeDirSync } from "../node/make-dir.js";
+import { makeDir } from "../node/make-dir.js";
 import { renderHtml } from "./html.js";
 import type { SweepReport } from "./sweep.js";
 
@@ -252,7 +252,7 @@ export function faultsCsv(r: SweepReport): string {
 
 /** Writes every file; returns their paths. */
 export function writeSweep(dir: string, r: SweepReport): string[] {
-  makeDirSync(dir);
+  makeDir(dir);
   const files: [string, string][] = [
     ["report.json", `${JSON.stringify(r, null, 2)}\n`],
     ["loss.csv", lossCsv(r)],

@@ -73,7 +73,7 @@ export const STORE_FILE = "twins.json";
 /** A JSON file under `dir` (created if missing). A corrupt file is an error, not an empty fleet. */
 export async function jsonFileStore(dir: string): Promise<TwinsStore> {
   try {
-    await makeDir(dir);
+    makeDir(dir);
   } catch (err) {
     throw new Error(`data directory ${dir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }

@@ -1,9 +1,9 @@
-/** makeDir / makeDirSync: mkdir -p that ends, with mkdir's own errors. */
+/** makeDir: mkdir -p that ends, with mkdir's own errors. */
 import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeDir, makeDirSync } from "../make-dir.js";
+import { makeDir } from "../make-dir.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -13,12 +13,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const variants = {
-  async: (p: string) => makeDir(p),
-  sync: async (p: string) => makeDirSync(p),
-};
+const make = async (p: string) => makeDir(p);
 
-describe.each(Object.entries(variants))("%s", (_name, make) => {
+describe("makeDir", () => {
   it("makes every missing parent, and is content with a directory already there", async () => {
     const deep = join(dir, "a", "b", "c");
     await make(deep);
