@@ -5,7 +5,9 @@
  * for 1.5 × its keepalive is dropped, and a connection that ends without DISCONNECT publishes its
  * will. Every packet it sends arrives `forwardDelayMs` later (the broker's own processing delay, a
  * profile figure), never re-entrantly. Tests can inject publishes, mute ping answers and see what
- * each client sent, with times.
+ * each client sent, with times. This module owns the connections (reading packets, CONNECT and
+ * takeover, keepalive, wills); the routing and retained messages are sim/broker-routes.ts, a
+ * connection's state and inbox sim/broker-client.ts.
  */
 import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
 import {
@@ -14,51 +16,16 @@ import {
   publishFields,
   quickDecode,
   quickPuback,
-  quickPublish,
-  quickSuback,
   readPublish,
   readSubscribe,
-  type Subscription,
 } from "../node/mqtt-frames.js";
-import { postAt, type Scheduler, type TimerSlot, timerSlot } from "../node/scheduler.js";
+import { type Scheduler, timerSlot } from "../node/scheduler.js";
 import type { Wire, WireFactory, WireHandlers } from "../node/wire.js";
-import { type Payload, payloadOf, qos0Frame } from "./forward-frame.js";
-import { RetainedMessages } from "./retained.js";
-import { matches, matchesTopic, TopicIndex } from "./topic-match.js";
+import { type Client, newClient, sendBytes } from "./broker-client.js";
+import { type PublishTap, Routes } from "./broker-routes.js";
+import type { RetainedMessages } from "./retained.js";
 
-interface Will {
-  readonly topic: string;
-  readonly payload: Buffer;
-  readonly qos: 0 | 1;
-  readonly retain: boolean;
-}
-
-interface Client {
-  id: string;
-  readonly subs: Map<string, 0 | 1>;
-  readonly h: WireHandlers;
-  open: boolean;
-  will: Will | undefined;
-  keepaliveMs: number;
-  lastIn: number;
-  /** Its keepalive check (one slot per client, re-armed each 1.5 × keepalive). */
-  check: TimerSlot | undefined;
-  /** The route call that last delivered to it (one delivery per publish, whatever filters match). */
-  routed: number;
-  /** The packet id of its next QoS 1 delivery. */
-  nextId: number;
-  /**
-   * Packets on their way to it, oldest at `inboxHead`, the next at `inboxTail` (the room is reused):
-   * each leaves `forwardDelayMs` after it was sent, so their timers fire in order and each takes the
-   * oldest. One callback (`deliverNext`) serves them all: a delivery costs a timer, not a closure.
-   */
-  readonly inbox: Buffer[];
-  inboxHead: number;
-  inboxTail: number;
-  readonly deliverNext: () => void;
-}
-/** What an inbox slot holds once its packet has left (the packet itself is not kept). */
-const SENT = Buffer.alloc(0);
+export type { PublishTap } from "./broker-routes.js";
 
 export interface Received {
   readonly at: number;
@@ -75,12 +42,9 @@ export interface MemoryBrokerOptions {
   readonly forwardDelayMs?: number;
 }
 
-/** Told of every publish the broker routes (a client's, a will, the broker's own): the twins' view. */
-export type PublishTap = (topic: string, payload: Buffer, at: number) => void;
-
 export class MemoryBroker {
   readonly received: Received[] = [];
-  readonly retained = new RetainedMessages();
+  readonly retained: RetainedMessages;
   answerPings = true;
   /** Tests can hold CONNACK back, leaving a board blocked in PubSubClient's connect(). */
   answerConnects = true;
@@ -91,10 +55,7 @@ export class MemoryBroker {
   private readonly clients = new Set<Client>();
   /** Connected clients by client id, for session takeover. */
   private readonly byId = new Map<string, Client>();
-  /** The clients subscribed to each filter. */
-  private readonly subscribers = new TopicIndex<Client>();
-  private readonly taps: PublishTap[] = [];
-  private routes = 0;
+  private readonly routes: Routes;
   private readonly record: boolean;
   private readonly sessions: boolean;
   private readonly delayMs: number;
@@ -109,6 +70,8 @@ export class MemoryBroker {
     this.sessions = o.sessions ?? false;
     this.delayMs = o.forwardDelayMs ?? 0;
     if (!(this.delayMs >= 0)) throw new RangeError(`forwardDelayMs must be 0 or more, got ${this.delayMs}`);
+    this.routes = new Routes(sched, this.delayMs);
+    this.retained = this.routes.retained;
   }
 
   wire(): WireFactory {
@@ -116,14 +79,14 @@ export class MemoryBroker {
   }
 
   tap(fn: PublishTap): void {
-    this.taps.push(fn);
+    this.routes.tap(fn);
   }
 
   /** Publishes as the control server, at QoS 1 by default. */
   publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): void {
     const qos = opts.qos ?? 1;
     if (opts.retain) this.retained.set(topic, payload.toString());
-    this.route(topic, payload, qos);
+    this.routes.route(topic, payload, qos);
   }
 
   publishes(client?: string): { at: number; topic: string; payload: string }[] {
@@ -157,7 +120,7 @@ export class MemoryBroker {
     }
     this.clients.clear();
     this.byId.clear();
-    this.subscribers.clear();
+    this.routes.clear();
   }
 
   /** Clients connected now. */
@@ -166,27 +129,7 @@ export class MemoryBroker {
   }
 
   private attach(h: WireHandlers): Wire {
-    const client: Client = {
-      id: "",
-      subs: new Map(),
-      h,
-      open: true,
-      will: undefined,
-      keepaliveMs: 0,
-      lastIn: this.sched.now(),
-      check: undefined,
-      routed: -1,
-      nextId: 1,
-      inbox: [],
-      inboxHead: 0,
-      inboxTail: 0,
-      deliverNext: () => {
-        const bytes = client.inbox[client.inboxHead] as Buffer;
-        client.inbox[client.inboxHead++] = SENT;
-        if (client.inboxHead === client.inboxTail) client.inboxHead = client.inboxTail = 0;
-        if (client.open) h.packet(bytes);
-      },
-    };
+    const client = newClient(h, this.sched.now());
     if (!this.up) {
       // Nothing listens on the port: the connection attempt is reset.
       client.open = false;
@@ -204,7 +147,7 @@ export class MemoryBroker {
         const sub = this.record ? undefined : readSubscribe(bytes);
         if (sub) {
           client.lastIn = this.sched.now();
-          return this.subscribe(client, sub.messageId, sub.subscriptions);
+          return this.routes.subscribe(client, sub.messageId, sub.subscriptions);
         }
         const quick = quickDecode(bytes);
         if (quick) return this.handle(client, quick as Packet);
@@ -239,7 +182,7 @@ export class MemoryBroker {
     c.check?.cancel();
     this.clients.delete(c);
     if (this.byId.get(c.id) === c) this.byId.delete(c.id);
-    for (const f of c.subs.keys()) this.subscribers.remove(f, c);
+    this.routes.forget(c);
   }
 
   /** A connection lost without DISCONNECT: dropped, and its will published. */
@@ -247,19 +190,9 @@ export class MemoryBroker {
     const will = c.will;
     this.drop(c);
     if (will && this.sessions) {
-      if (will.retain) this.retain(will.topic, will.payload);
-      this.route(will.topic, will.payload, will.qos);
+      if (will.retain) this.routes.retain(will.topic, will.payload);
+      this.routes.route(will.topic, will.payload, will.qos);
     }
-  }
-
-  /**
-   * Keeps `payload` (a Buffer's bytes from `from` on) as the topic's retained message; an empty one
-   * clears it (MQTT 3.1.1 §3.3.1.3).
-   */
-  private retain(topic: string, payload: string | Buffer, from = 0): void {
-    if (payload.length === from) this.retained.delete(topic);
-    else if (typeof payload === "string") this.retained.set(topic, payload);
-    else this.retained.keep(topic, payload, from);
   }
 
   private send(c: Client, pk: Packet): void {
@@ -267,8 +200,7 @@ export class MemoryBroker {
   }
 
   private sendBytes(c: Client, bytes: Buffer): void {
-    c.inbox[c.inboxTail++] = bytes;
-    postAt(this.sched, this.sched.now() + this.delayMs, c.deliverNext);
+    sendBytes(this.sched, this.delayMs, c, bytes);
   }
 
   /** Aedes drops a client that sent nothing for 1.5 × its keepalive; checked lazily, not per packet. */
@@ -295,21 +227,19 @@ export class MemoryBroker {
         this.connect(c, pk);
         break;
       case "subscribe":
-        this.subscribe(c, pk.messageId ?? 0, pk.subscriptions);
+        this.routes.subscribe(c, pk.messageId ?? 0, pk.subscriptions);
         break;
       case "unsubscribe":
-        for (const t of pk.unsubscriptions) {
-          if (c.subs.delete(t)) this.subscribers.remove(t, c);
-        }
+        this.routes.unsubscribe(c, pk.unsubscriptions);
         this.send(c, { cmd: "unsuback", messageId: pk.messageId ?? 0, granted: [] });
         break;
       case "pingreq":
         if (this.answerPings) this.sendBytes(c, Buffer.from([0xd0, 0x00])); // PINGRESP
         break;
       case "publish":
-        if (pk.retain) this.retain(pk.topic, pk.payload);
+        if (pk.retain) this.routes.retain(pk.topic, pk.payload);
         // A QoS 1 publish (the twins service's) is acknowledged and routed at QoS 1, as Aedes does.
-        this.route(pk.topic, pk.payload, pk.qos === 1 ? 1 : 0);
+        this.routes.route(pk.topic, pk.payload, pk.qos === 1 ? 1 : 0);
         if (pk.qos === 1) this.sendBytes(c, quickPuback(pk.messageId ?? 0));
         break;
       case "disconnect":
@@ -321,36 +251,12 @@ export class MemoryBroker {
     }
   }
 
-  /** A SUBSCRIBE: its SUBACK, then each filter indexed and the retained messages it matches sent. */
-  private subscribe(c: Client, messageId: number, subs: readonly Subscription[]): void {
-    this.sendBytes(
-      c,
-      quickSuback(
-        messageId,
-        subs.map((s) => s.qos),
-      ),
-    );
-    for (const s of subs) {
-      const qos = s.qos === 1 ? 1 : 0;
-      if (!c.subs.has(s.topic)) this.subscribers.add(s.topic, c);
-      c.subs.set(s.topic, qos);
-      if (!s.topic.includes("+")) {
-        const payload = this.retained.get(s.topic);
-        if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
-      } else {
-        for (const [topic, payload] of this.retained) {
-          if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
-        }
-      }
-    }
-  }
-
   /** `handle` for a PUBLISH read in place (`f`: where its parts lie in `bytes`). */
   private publishIn(c: Client, bytes: Buffer, f: PublishFields): void {
     c.lastIn = this.sched.now();
     const { topic, payloadAt, qos, messageId } = f;
-    if (((bytes[0] as number) & 1) === 1) this.retain(topic, bytes, payloadAt);
-    this.route(topic, undefined, qos, bytes, payloadAt);
+    if (((bytes[0] as number) & 1) === 1) this.routes.retain(topic, bytes, payloadAt);
+    this.routes.route(topic, undefined, qos, bytes, payloadAt);
     if (qos === 1) this.sendBytes(c, quickPuback(messageId ?? 0));
   }
 
@@ -375,66 +281,5 @@ export class MemoryBroker {
       : undefined;
     this.watch(c);
     if (this.answerConnects) this.send(c, { cmd: "connack", returnCode: 0, sessionPresent: false });
-  }
-
-  /**
-   * Routes a publish to the taps and the subscribers. Its payload is `payload`, or — when that is
-   * undefined — the bytes of `frame` (the PUBLISH as it came in) from `payloadAt` on.
-   */
-  private route(
-    topic: string,
-    payload: string | Buffer | undefined,
-    qos: 0 | 1,
-    frame?: Buffer,
-    payloadAt = 0,
-  ): void {
-    const route = this.routes++;
-    const p: Payload = { given: payload, frame, payloadAt };
-    if (this.taps.length > 0) {
-      const given = p.given;
-      const bytes = typeof given === "string" ? Buffer.from(given) : (payloadOf(p) as Buffer);
-      for (const t of this.taps) t(topic, bytes, this.sched.now());
-    }
-    // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
-    let shared: Buffer | undefined;
-    const { exact, wild } = this.subscribers;
-    const exactSet = exact.get(topic);
-    if (exactSet) {
-      for (const c of exactSet) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, p, qos, shared);
-    }
-    for (const w of wild) {
-      if (!matchesTopic(w.levels, topic)) continue;
-      for (const c of w.set) shared = this.to(c, c.subs.get(w.filter) ?? 0, route, topic, p, qos, shared);
-    }
-  }
-
-  /** One client's delivery of route `route` (once, whatever filters match); returns the QoS 0 bytes. */
-  private to(
-    c: Client,
-    subQos: 0 | 1,
-    route: number,
-    topic: string,
-    p: Payload,
-    qos: 0 | 1,
-    shared: Buffer | undefined,
-  ): Buffer | undefined {
-    if (c.routed === route) return shared;
-    c.routed = route;
-    if (qos === 1 && subQos === 1) this.deliver(c, topic, payloadOf(p), 1, false);
-    else {
-      shared ??= qos0Frame(topic, p);
-      this.sendBytes(c, shared);
-    }
-    return shared;
-  }
-
-  private deliver(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
-    // Packet ids are per session and 16-bit: 1 … 65535, then round again.
-    let messageId: number | undefined;
-    if (qos === 1) {
-      messageId = c.nextId;
-      c.nextId = c.nextId >= 65_535 ? 1 : c.nextId + 1;
-    }
-    this.sendBytes(c, quickPublish(topic, payload, retain, messageId));
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * A connection as the in-memory broker (sim/memory-broker.ts) keeps it: its client id, its
+ * subscriptions, keepalive and will, and its inbox — the packets on their way to it, each arriving
+ * the broker's forward delay after it was sent, in the order they were sent.
+ */
+import { postAt, type Scheduler, type TimerSlot } from "../node/scheduler.js";
+import type { WireHandlers } from "../node/wire.js";
+
+export interface Will {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+}
+
+export interface Client {
+  id: string;
+  readonly subs: Map<string, 0 | 1>;
+  readonly h: WireHandlers;
+  open: boolean;
+  will: Will | undefined;
+  keepaliveMs: number;
+  lastIn: number;
+  /** Its keepalive check (one slot per client, re-armed each 1.5 × keepalive). */
+  check: TimerSlot | undefined;
+  /** The route call that last delivered to it (one delivery per publish, whatever filters match). */
+  routed: number;
+  /** The packet id of its next QoS 1 delivery. */
+  nextId: number;
+  /**
+   * Packets on their way to it, oldest at `inboxHead`, the next at `inboxTail` (the room is reused):
+   * each leaves `forwardDelayMs` after it was sent, so their timers fire in order and each takes the
+   * oldest. One callback (`deliverNext`) serves them all: a delivery costs a timer, not a closure.
+   */
+  readonly inbox: Buffer[];
+  inboxHead: number;
+  inboxTail: number;
+  readonly deliverNext: () => void;
+}
+
+/** What an inbox slot holds once its packet has left (the packet itself is not kept). */
+const SENT = Buffer.alloc(0);
+
+/** A new connection (`h`: its side of the wire), accepted at `now`. */
+export function newClient(h: WireHandlers, now: number): Client {
+  const client: Client = {
+    id: "",
+    subs: new Map(),
+    h,
+    open: true,
+    will: undefined,
+    keepaliveMs: 0,
+    lastIn: now,
+    check: undefined,
+    routed: -1,
+    nextId: 1,
+    inbox: [],
+    inboxHead: 0,
+    inboxTail: 0,
+    deliverNext: () => {
+      const bytes = client.inbox[client.inboxHead] as Buffer;
+      client.inbox[client.inboxHead++] = SENT;
+      if (client.inboxHead === client.inboxTail) client.inboxHead = client.inboxTail = 0;
+      if (client.open) h.packet(bytes);
+    },
+  };
+  return client;
+}
+
+/** Sends `bytes` to `c`: they arrive `delayMs` from now, after what is on its way to it already. */
+export function sendBytes(sched: Scheduler, delayMs: number, c: Client, bytes: Buffer): void {
+  c.inbox[c.inboxTail++] = bytes;
+  postAt(sched, sched.now() + delayMs, c.deliverNext);
+}
