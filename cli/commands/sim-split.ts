@@ -5,7 +5,11 @@
  * do a run with faults and a watched run (the console, --http: they show one fleet). By default a
  * part has at least MIN_DEFAULT_PART_NODES nodes: below that a thread's start-up and the parts'
  * barriers cost more than the split saves. The report is the same whatever the number of threads.
+ * A run that stays in this thread must fit this thread's heap: one that cannot is refused before it
+ * starts (V8 would end it minutes later, out of memory), one that barely does gets a warning.
  */
+
+import { getHeapStatistics } from "node:v8";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { planFleet } from "../../fleet/setup.js";
 import { splitFleet, splitProblem } from "../../fleet/virtual-split.js";
@@ -17,6 +21,38 @@ import { UsageError } from "../errors.js";
  * 5,000 nodes 11.1 s against 15.2 s.
  */
 export const MIN_DEFAULT_PART_NODES = 2500;
+
+/**
+ * V8 heap a node takes in a virtual run, its twin and its broker session included: 20,000 nodes held
+ * 439 MB after a full collection (22 KB each), and 200,000 in one thread ran out of a 4,144 MB heap
+ * before they had all registered (docs/cli.md).
+ */
+export const HEAP_KB_PER_NODE = 24;
+/** Past this share of the heap a run spends more and more of its time collecting garbage. */
+const HEAP_WARN_SHARE = 0.75;
+
+/**
+ * Whether `nodes` on virtual time fit this thread's heap (`limitBytes`, V8's limit): undefined when
+ * they do, else what to say and whether the run cannot go on.
+ */
+export function oneThreadHeap(
+  nodes: number,
+  limitBytes: number = getHeapStatistics().heap_size_limit,
+): { readonly fatal: boolean; readonly text: string } | undefined {
+  const needMB = (nodes * HEAP_KB_PER_NODE) / 1024;
+  const limitMB = limitBytes / 2 ** 20;
+  if (needMB <= limitMB * HEAP_WARN_SHARE) return undefined;
+  const gb = (mb: number) => (mb / 1024).toFixed(1);
+  const more = Math.ceil((needMB * 1.5) / 1024) * 1024;
+  const fix = `give Node more heap (NODE_OPTIONS=--max-old-space-size=${more}), or run it headless (no console, --http or --faults; --workers left out) so that it splits over worker threads, each with a heap for its part`;
+  const fatal = needMB > limitMB;
+  return {
+    fatal,
+    text: fatal
+      ? `--nodes: ${nodes} nodes in one thread need about ${gb(needMB)} GB of heap, more than this process has (${gb(limitMB)} GB): ${fix}`
+      : `${nodes} nodes in one thread need about ${gb(needMB)} GB of heap, near this process's ${gb(limitMB)} GB: garbage collection will slow the run; ${fix}`,
+  };
+}
 
 export interface VirtualSplitChoice {
   readonly opts: ResolvedFleetOptions;

@@ -7,7 +7,12 @@
  */
 import type { Command } from "commander";
 import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
-import { DEFAULTS, type FleetOptions, type ResolvedFleetOptions } from "../../fleet/options.js";
+import {
+  DEFAULTS,
+  type FleetOptions,
+  type ResolvedFleetOptions,
+  resolveFleetOptions,
+} from "../../fleet/options.js";
 import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
@@ -27,7 +32,7 @@ import type { CliIO, RegisterCommand } from "../main.js";
 import { checkOutputFile } from "../output-path.js";
 import { progressLine, summary } from "../sim-summary.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
-import { chooseVirtualSplit } from "./sim-split.js";
+import { chooseVirtualSplit, oneThreadHeap } from "./sim-split.js";
 
 /** Flags of the command itself, not of the fleet. */
 interface SimOwnFlags {
@@ -201,6 +206,11 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       const split = withFlagNamesSync(() =>
         chooseVirtualSplit(options, watched, raw.workers !== undefined, interactive ? () => {} : note),
       );
+      // A virtual run in this thread must fit its heap (V8 would end it minutes in, out of memory).
+      const heap =
+        !split && options.clock === "virtual" ? oneThreadHeap(resolveFleetOptions(options).nodes) : undefined;
+      if (heap?.fatal) throw new UsageError(heap.text);
+      if (heap && !interactive) note(heap.text);
       const run = split
         ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
         : await withFlagNames(() => FleetRun.start(options, inner));
