@@ -10,6 +10,7 @@ import { makeDir } from "../node/make-dir.js";
 import { IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import { openRedisStore } from "./redis-store.js";
+import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
 export interface BrokerStore {
   /** What to pass as aedes's `persistence` option. */
@@ -52,5 +53,7 @@ export async function openStore(
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}`);
   }
   const persistence = new IndexedLevelPersistence(db);
+  if (logger !== undefined)
+    surviveStoreWrites(persistence, new StoreWriteWatch(`data directory ${dataDir}`, logger));
   return { persistence, kind: "level", close: () => persistence.destroy() };
 }
