@@ -56,13 +56,46 @@ describe("twins stores", () => {
   it("a corrupt or foreign file is an error naming the file, not an empty fleet", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, STORE_FILE), "{ not json");
-    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/twins\.json is not a valid twins file/);
+    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(
+      /twins\.json is not JSON, truncated or corrupt \(.*\); restore it from a backup, or move it away/,
+    );
+    await writeFile(join(dir, STORE_FILE), "");
+    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/twins\.json is empty .*; restore it/);
+    await writeFile(join(dir, STORE_FILE), JSON.stringify({ format: 2, nodes: {} }));
+    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(
+      /twins\.json is not a valid twins file: .*format.*; restore it/s,
+    );
     await writeFile(
       join(dir, STORE_FILE),
       JSON.stringify({ format: 1, nodes: { "bad id": { sources: [] } } }),
     );
     await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/configVersion/);
     expect(await readFile(join(dir, STORE_FILE), "utf8")).toContain("bad id");
+  });
+});
+
+describe("twins store on a bad day", () => {
+  it("removes a temporary file a crashed writer left, and keeps a live writer's", async () => {
+    const dir = await tempDir();
+    const dead = join(dir, `${STORE_FILE}.2147483647.3.tmp`); // no such process
+    const live = join(dir, `${STORE_FILE}.${process.ppid}.0.tmp`);
+    await writeFile(dead, '{"format":1,"no');
+    await writeFile(live, "");
+    await jsonFileStore(dir);
+    expect((await readdir(dir)).sort()).toEqual([`${STORE_FILE}.${process.ppid}.0.tmp`]);
+  });
+
+  it("a save that cannot be written (a full disk) leaves no temporary file and the old file intact", async () => {
+    const dir = await tempDir();
+    const s = await jsonFileStore(dir);
+    await s.save(state);
+    // JSON.stringify throws from inside the write, as ENOSPC does from writeFile.
+    const cyclic = { nodes: {} } as { nodes: Record<string, unknown> };
+    cyclic.nodes.A = cyclic;
+    await expect(s.save(cyclic as unknown as StoredState)).rejects.toThrow(/circular/);
+    await expect(s.save(cyclic as unknown as StoredState)).rejects.toThrow(/circular/);
+    expect(await readdir(dir)).toEqual([STORE_FILE]);
+    expect(await s.load()).toEqual(state);
   });
 });
 
