@@ -194,7 +194,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.feed.stop();
     this.reconciler.stop();
     await this.link.close();
-    await this.flush();
+    await this.saver.close();
     await this.opts.store.close();
   }
 
