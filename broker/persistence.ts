@@ -7,7 +7,7 @@
 import { ClassicLevel } from "classic-level";
 import type { Logger } from "pino";
 import { makeDir } from "../node/make-dir.js";
-import { IndexedLevelPersistence } from "./level-store.js";
+import { DAMAGED_STORE_HINT, IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import { openRedisStore } from "./redis-store.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
@@ -50,9 +50,11 @@ export async function openStore(
     await db.open();
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-    throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}`);
+    // Another broker's lock is not damage; a bad CURRENT or MANIFEST file is.
+    const hint = /corruption/i.test(cause) ? `; ${DAMAGED_STORE_HINT}` : "";
+    throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
-  const persistence = new IndexedLevelPersistence(db);
+  const persistence = new IndexedLevelPersistence(db, dataDir);
   if (logger !== undefined)
     surviveStoreWrites(persistence, new StoreWriteWatch(`data directory ${dataDir}`, logger));
   return { persistence, kind: "level", close: () => persistence.destroy() };
