@@ -4,9 +4,10 @@
  * memory for throwaway simulation runs, and a JSON file replaced atomically (write temp, fsync,
  * rename) so a crash mid-write leaves the previous file intact. A temporary file is removed when its
  * write fails (a full disk: each retry would leave another) and, when the store opens, when the
- * process that wrote it is gone (a crash mid-write leaves it).
+ * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
+ * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  */
-import { open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { makeDir } from "../node/make-dir.js";
@@ -82,6 +83,7 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
     throw new Error(`data directory ${dir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
   const file = join(dir, STORE_FILE);
+  const lock = await holdDirectory(dir);
   await removeOrphanTemps(dir);
   let seq = 0;
   return {
@@ -125,8 +127,35 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
         throw e;
       }
     },
-    close: async () => {},
+    close: () => rm(lock, { force: true }),
   };
+}
+
+export const LOCK_FILE = "twins.lock";
+
+/**
+ * Takes `dir` for this process: `twins.lock` holds the pid; one a live process holds is an error,
+ * one whose process is gone (a crash, kill -9) is taken over. Resolves to the lock file's path.
+ */
+async function holdDirectory(dir: string): Promise<string> {
+  const lock = join(dir, LOCK_FILE);
+  for (;;) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: "wx" });
+      return lock;
+    } catch (e) {
+      if (!isErrno(e, "EEXIST")) throw e;
+    }
+    const pid = Number.parseInt(await readFile(lock, "utf8").catch(() => ""), 10);
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+      throw new Error(
+        `data directory ${dir} is in use by another twins service (pid ${pid}, ${lock}): two saving ` +
+          "into one file replace each other's state; give each its own --data, or stop the other",
+      );
+    }
+    // Its process is gone (or it is this one's, from an earlier start in this process).
+    await rm(lock, { force: true });
+  }
 }
 
 const CORRUPT_HINT =

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import { BoundedSeries } from "../series.js";
-import { jsonFileStore, memoryStore, STORE_FILE, type StoredState } from "../store.js";
+import { jsonFileStore, LOCK_FILE, memoryStore, STORE_FILE, type StoredState } from "../store.js";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -39,6 +39,7 @@ describe("twins stores", () => {
     await (await s).save(state);
     const again = await jsonFileStore(dir);
     expect(await again.load()).toEqual(state);
+    await again.close();
     expect(await readdir(dir)).toEqual([STORE_FILE]);
   });
 
@@ -81,7 +82,7 @@ describe("twins store on a bad day", () => {
     const live = join(dir, `${STORE_FILE}.${process.ppid}.0.tmp`);
     await writeFile(dead, '{"format":1,"no');
     await writeFile(live, "");
-    await jsonFileStore(dir);
+    await (await jsonFileStore(dir)).close();
     expect((await readdir(dir)).sort()).toEqual([`${STORE_FILE}.${process.ppid}.0.tmp`]);
   });
 
@@ -94,8 +95,21 @@ describe("twins store on a bad day", () => {
     cyclic.nodes.A = cyclic;
     await expect(s.save(cyclic as unknown as StoredState)).rejects.toThrow(/circular/);
     await expect(s.save(cyclic as unknown as StoredState)).rejects.toThrow(/circular/);
-    expect(await readdir(dir)).toEqual([STORE_FILE]);
+    expect(await readdir(dir)).toEqual([STORE_FILE, LOCK_FILE]);
     expect(await s.load()).toEqual(state);
+  });
+
+  it("refuses a directory another live twins service holds, and takes over one a crashed one left", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, LOCK_FILE), `${process.ppid}\n`); // a live process
+    await expect(jsonFileStore(dir)).rejects.toThrow(
+      `data directory ${dir} is in use by another twins service (pid ${process.ppid}, ${join(dir, LOCK_FILE)})`,
+    );
+    await writeFile(join(dir, LOCK_FILE), "2147483647\n"); // no such process: killed -9
+    const s = await jsonFileStore(dir);
+    expect(await readFile(join(dir, LOCK_FILE), "utf8")).toBe(`${process.pid}\n`);
+    await s.close();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 
