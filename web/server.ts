@@ -13,7 +13,7 @@ import { authorize, checkHost, isLoopbackHost } from "./auth.js";
 import { EventHub } from "./events.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
-import { fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
+import { clientError, fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
 import { registerRoutes } from "./routes.js";
 import { eventsQuery } from "./schemas.js";
 import type { FleetKind } from "./shapes.js";
@@ -60,7 +60,12 @@ export interface WebServer {
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const host = o.host ?? "127.0.0.1";
   const loopback = isLoopbackHost(host);
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    return503OnClosing: true,
+    clientErrorHandler: clientError,
+  });
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   const hub = new EventHub(o.source, o.kind, o.scheduler, o.clientBufferBytes, o.maxEventClients);
