@@ -6,7 +6,7 @@
  */
 import { ClassicLevel } from "classic-level";
 import type { Logger } from "pino";
-import { makeDir } from "../node/make-dir.js";
+import { dataDirError, makeDir } from "../node/make-dir.js";
 import { DAMAGED_STORE_HINT, IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import { openRedisStore } from "./redis-store.js";
@@ -39,9 +39,7 @@ export async function openStore(
   try {
     makeDir(dataDir);
   } catch (err) {
-    throw new Error(
-      `data directory ${dataDir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`,
-    );
+    throw dataDirError(dataDir, err);
   }
   // The async persistence directly: the package's main export wraps it in a callback API that
   // aedes 1.x no longer accepts.

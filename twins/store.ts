@@ -10,7 +10,7 @@
 import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { makeDir } from "../node/make-dir.js";
+import { dataDirError, makeDir } from "../node/make-dir.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
@@ -80,7 +80,7 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
   try {
     makeDir(dir);
   } catch (err) {
-    throw new Error(`data directory ${dir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw dataDirError(dir, err);
   }
   const file = join(dir, STORE_FILE);
   const lock = await holdDirectory(dir);

@@ -47,7 +47,10 @@ describe("twins stores", () => {
     const file = join(await tempDir(), "file");
     await writeFile(file, "x");
     await expect(jsonFileStore(join(file, "twins"))).rejects.toThrow(
-      `data directory ${join(file, "twins")} cannot be created: ENOTDIR`,
+      `data directory ${join(file, "twins")} cannot be created: ENOTDIR (a part of the path is a file)`,
+    );
+    await expect(jsonFileStore(file)).rejects.toThrow(
+      `data directory ${file} cannot be created: EEXIST (a file is there, not a directory)`,
     );
     await expect(jsonFileStore("/proc/twinfleet-no-such/twins")).rejects.toThrow(
       "data directory /proc/twinfleet-no-such/twins cannot be created: ENOENT",
