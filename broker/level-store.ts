@@ -12,14 +12,32 @@ import type { Readable } from "node:stream";
 import LevelPersistence from "aedes-persistence-level/asyncPersistence.js";
 import { RetainedIndex, type RetainedPacket } from "./retained-index.js";
 
+/** What to do about a data directory LevelDB finds damaged. */
+export const DAMAGED_STORE_HINT =
+  "restore it from a backup, or move it away to start with an empty one (the retained messages, " +
+  "sessions and wills it holds are lost)";
+
 export class IndexedLevelPersistence extends LevelPersistence {
   readonly #index = new RetainedIndex();
+  readonly #dataDir: string;
+
+  constructor(db: ConstructorParameters<typeof LevelPersistence>[0], dataDir: string) {
+    super(db);
+    this.#dataDir = dataDir;
+  }
 
   override async setup(broker: unknown): Promise<void> {
-    await super.setup(broker);
-    // "#" matches every retained topic: the package's own scan, read once.
-    for await (const packet of super.createRetainedStream("#") as AsyncIterable<RetainedPacket>) {
-      this.#index.store(packet);
+    // Opening reads the log and the manifest only: a damaged table file shows when it is read, here.
+    try {
+      await super.setup(broker);
+      // "#" matches every retained topic: the package's own scan, read once.
+      for await (const packet of super.createRetainedStream("#") as AsyncIterable<RetainedPacket>) {
+        this.#index.store(packet);
+      }
+    } catch (err) {
+      throw new Error(
+        `data directory ${this.#dataDir} cannot be read as a LevelDB store: ${(err as Error).message}; ${DAMAGED_STORE_HINT}`,
+      );
     }
   }
 

@@ -6,10 +6,11 @@
  */
 import { ClassicLevel } from "classic-level";
 import type { Logger } from "pino";
-import { makeDir } from "../node/make-dir.js";
-import { IndexedLevelPersistence } from "./level-store.js";
+import { dataDirError, makeDir } from "../node/make-dir.js";
+import { DAMAGED_STORE_HINT, IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import { openRedisStore } from "./redis-store.js";
+import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
 export interface BrokerStore {
   /** What to pass as aedes's `persistence` option. */
@@ -38,9 +39,7 @@ export async function openStore(
   try {
     makeDir(dataDir);
   } catch (err) {
-    throw new Error(
-      `data directory ${dataDir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`,
-    );
+    throw dataDirError(dataDir, err);
   }
   // The async persistence directly: the package's main export wraps it in a callback API that
   // aedes 1.x no longer accepts.
@@ -49,8 +48,12 @@ export async function openStore(
     await db.open();
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-    throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}`);
+    // Another broker's lock is not damage; a bad CURRENT or MANIFEST file is.
+    const hint = /corruption/i.test(cause) ? `; ${DAMAGED_STORE_HINT}` : "";
+    throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
-  const persistence = new IndexedLevelPersistence(db);
+  const persistence = new IndexedLevelPersistence(db, dataDir);
+  if (logger !== undefined)
+    surviveStoreWrites(persistence, new StoreWriteWatch(`data directory ${dataDir}`, logger));
   return { persistence, kind: "level", close: () => persistence.destroy() };
 }

@@ -14,7 +14,7 @@ import { Distribution } from "../sim/histogram.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
 import { divergedNodes, type FinalState } from "./divergence.js";
-import { KEPT_UP_LAG_MS } from "./lag.js";
+import { keptUp } from "./lag.js";
 import {
   checkRequirements,
   type MergedReport,
@@ -226,7 +226,7 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
       threads: Object.fromEntries(
         files.map((f) => [`shard-${f.shard.index}`, { p99Ms: f.sim.lagP99Ms, maxMs: f.sim.lagMaxMs }]),
       ),
-      keptUp: lagP99 < KEPT_UP_LAG_MS,
+      keptUp: keptUp({ p99Ms: lagP99, maxMs: Math.max(...files.map((f) => f.sim.lagMaxMs)) }),
       // Every shard's process together.
       rssMB: round(
         files.reduce((n, f) => n + f.sim.rssMB, 0),

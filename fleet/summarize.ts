@@ -18,7 +18,7 @@ import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
 import type { KernelDrops } from "./kernel-loss-rules.js";
-import type { RunLag } from "./lag.js";
+import { keptUp, type RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import type { TwinsView } from "./registrations.js";
@@ -177,7 +177,7 @@ export function buildReport(i: ReportInput): Report {
           { p99Ms: round(l.p99Ms, 1), maxMs: round(l.maxMs, 1) },
         ]),
       ),
-      keptUp: worst.p99Ms < i.keptUpLagMs,
+      keptUp: keptUp(worst, i.keptUpLagMs),
       rssMB: i.rssMB === undefined ? null : round(i.rssMB, 1),
       brokerRssMaxMB: i.brokerRssMaxMB === undefined ? null : round(i.brokerRssMaxMB, 1),
       settleS: round(i.settleS, 1),

@@ -34,3 +34,21 @@ function isDir(err: unknown, path: string): boolean {
     statSync(path, { throwIfNoEntry: false })?.isDirectory() === true
   );
 }
+
+const WHY: Readonly<Record<string, string>> = {
+  EEXIST: "a file is there, not a directory",
+  ENOTDIR: "a part of the path is a file",
+  EACCES: "permission denied",
+  EPERM: "not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  ENOENT: "a part of the path cannot hold a directory",
+};
+
+/** `data directory DIR cannot be created: CODE (what it means)`, for a data directory `makeDir` refused. */
+export function dataDirError(dir: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined) return new Error(`data directory ${dir} cannot be created: ${err}`);
+  const why = WHY[code];
+  return new Error(`data directory ${dir} cannot be created: ${code}${why ? ` (${why})` : ""}`);
+}

@@ -1,9 +1,18 @@
 /**
  * The bad-input tally of the twins: every rejected message counted in total, per reason and per node
- * named in its topic (nodeOfTopic), and turned into the record the service logs and emits.
+ * named in its topic (nodeOfTopic), and turned into the record the service logs and emits. And its
+ * log: one line per bad input, but at most `BAD_INPUT_LINES` in a window of `BAD_INPUT_WINDOW_MS`;
+ * past that the window's rest is one summary line at its end, and while a flood lasts (the window
+ * before also overflowed) only the summaries are written. A rogue client sending 10,000 bad reports
+ * a second wrote 10,000 lines a second.
  */
+import type { Logger } from "pino";
 import { type NodeId, type Prefix, parseTopic } from "../protocol/index.js";
+import type { Scheduler, Timer } from "./clock.js";
 import { BAD_INPUT_REASONS, type BadInput, type BadInputReason } from "./types.js";
+
+export const BAD_INPUT_LINES = 20;
+export const BAD_INPUT_WINDOW_MS = 10_000;
 
 export class BadInputTally {
   private readonly counts = new Map<BadInputReason, number>(BAD_INPUT_REASONS.map((r) => [r, 0]));
@@ -33,5 +42,67 @@ export function nodeOfTopic(prefix: Prefix, topic: string): NodeId | undefined {
     return p.kind === "query" ? undefined : p.node;
   } catch {
     return undefined;
+  }
+}
+
+export class BadInputLog {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private lines = 0;
+  private budget = BAD_INPUT_LINES;
+  private readonly held = new Map<BadInputReason, number>();
+  private overflowed = false;
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  log(input: BadInput): void {
+    const now = this.scheduler.now();
+    if (now >= this.windowStart + BAD_INPUT_WINDOW_MS) {
+      this.summarise();
+      // A flood that goes on is summed up only; after a quiet window, lines again.
+      const flooding = this.overflowed && now < this.windowStart + 2 * BAD_INPUT_WINDOW_MS;
+      this.budget = flooding ? 0 : BAD_INPUT_LINES;
+      this.windowStart = now;
+      this.lines = 0;
+      this.overflowed = false;
+    }
+    if (this.lines < this.budget) {
+      this.lines++;
+      this.logger.warn(
+        { node: input.node, reason: input.reason, topic: input.topic },
+        `twins: bad input: ${input.detail}`,
+      );
+      return;
+    }
+    this.overflowed = true;
+    this.held.set(input.reason, (this.held.get(input.reason) ?? 0) + 1);
+    this.timer ??= this.scheduler.at(this.windowStart + BAD_INPUT_WINDOW_MS, () => {
+      this.timer = undefined;
+      this.summarise();
+    });
+  }
+
+  /** Writes what is held back and stops the timer. */
+  stop(): void {
+    this.summarise();
+  }
+
+  /** Ends the window's summary; a timer the host runs late does not cut the next window short. */
+  private summarise(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    if (this.held.size === 0) return;
+    const byReason = Object.fromEntries(this.held);
+    const total = [...this.held.values()].reduce((a, b) => a + b, 0);
+    const reasons = [...this.held].map(([r, n]) => `${n} ${r}`).join(", ");
+    this.held.clear();
+    this.logger.warn(
+      { byReason },
+      `twins: ${total} more bad inputs in ${BAD_INPUT_WINDOW_MS / 1000} s, not logged one by one (${reasons}); ` +
+        "each is counted (twinfleet_twins_bad_input_total on /metrics)",
+    );
   }
 }

@@ -4,10 +4,13 @@
  * ready now has been handled, so the changes of one batch of messages (a fleet registering: a
  * thousand confirmations at once) cost one snapshot, not one each; with `spacing`, a save also waits
  * until `gapMs` after the last one started (a large fleet's snapshot walks every twin). A failed save
- * is logged and the service keeps serving; after `kill` nothing more is written.
+ * (a full disk) is logged once, then at most once a minute while saves keep failing, and retried every
+ * `SAVE_RETRY_MS` on the scheduler, so the desire reaches the disk once it has room even when nothing
+ * changes any more; the service keeps serving from memory meanwhile. After `kill` nothing more is
+ * written.
  */
 import type { Logger } from "pino";
-import { hostTurn, type Scheduler } from "./clock.js";
+import { hostTurn, type Scheduler, type Timer } from "./clock.js";
 import type { StoredState, TwinsStore } from "./store.js";
 
 export interface SaveSpacing {
@@ -16,11 +19,21 @@ export interface SaveSpacing {
   readonly gapMs: () => number;
 }
 
+/** How long after a failed save the next attempt starts. */
+export const SAVE_RETRY_MS = 5_000;
+/** A save that keeps failing is logged again at most this often. */
+export const SAVE_FAILURE_LOG_MS = 60_000;
+
 export class DesireSaver {
   private saving: Promise<void> = Promise.resolve();
   private queued = false;
   private killed = false;
   private lastStart = Number.NEGATIVE_INFINITY;
+  /** The last save failed: the store is behind the service. */
+  private failing = false;
+  private failuresSinceLog = 0;
+  private lastFailureLog = Number.NEGATIVE_INFINITY;
+  private retry: Timer | undefined;
 
   constructor(
     private readonly store: TwinsStore,
@@ -44,10 +57,47 @@ export class DesireSaver {
       if (this.killed) return;
       try {
         await this.store.save(this.snapshot());
+        this.saved();
       } catch (err) {
-        this.logger.error({ err }, "twins: saving the desired state failed");
+        this.failed(err);
       }
     });
+  }
+
+  private saved(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.logger.warn(`twins: the desired state is saved again${this.where()}`);
+  }
+
+  private failed(err: unknown): void {
+    const reason = err instanceof Error ? err.message : String(err);
+    const sched = this.spacing?.scheduler;
+    const now = sched?.now() ?? 0;
+    this.failuresSinceLog++;
+    if (!this.failing || now >= this.lastFailureLog + SAVE_FAILURE_LOG_MS) {
+      this.logger.error(
+        { err: reason, failedSaves: this.failuresSinceLog },
+        this.failing
+          ? `twins: the desired state still cannot be saved${this.where()}`
+          : `twins: the desired state cannot be saved${this.where()} (${reason}); the service keeps ` +
+              `serving and holds it in memory, retrying every ${SAVE_RETRY_MS / 1000} s: free space on the ` +
+              "disk, as a restart now would start from the last saved state",
+      );
+      this.failuresSinceLog = 0;
+      this.lastFailureLog = now;
+    }
+    this.failing = true;
+    if (sched && this.retry === undefined && !this.killed) {
+      this.retry = sched.at(now + SAVE_RETRY_MS, () => {
+        this.retry = undefined;
+        if (this.failing) this.save();
+      });
+    }
+  }
+
+  private where(): string {
+    return this.store.where === undefined ? "" : ` to ${this.store.where}`;
   }
 
   /** Resolves when no save is pending or under way. */
@@ -57,8 +107,22 @@ export class DesireSaver {
     await this.saving;
   }
 
+  /** One last attempt if the last save failed, then no more retries. */
+  async close(): Promise<void> {
+    this.cancelRetry();
+    if (this.failing) this.save();
+    await this.flush();
+    this.kill();
+  }
+
   /** Writes nothing more, not even a save already queued. */
   kill(): void {
     this.killed = true;
+    this.cancelRetry();
+  }
+
+  private cancelRetry(): void {
+    this.retry?.cancel();
+    this.retry = undefined;
   }
 }

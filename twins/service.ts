@@ -10,6 +10,7 @@ import { EventEmitter } from "node:events";
 import type { Message, NodeId, Prefix } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import { nodeId, type Twins, TwinsCommandError } from "./api.js";
+import { BadInputLog } from "./bad-input.js";
 import { openLink, type TwinsLink } from "./broker-link.js";
 import type { ConvergenceReport } from "./convergence.js";
 import { ConvergenceFeed } from "./convergence-feed.js";
@@ -60,6 +61,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly converged = new IncrementalConvergence();
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
+  private readonly badInputLog: BadInputLog;
   private closed = false;
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
@@ -67,6 +69,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.prefix = opts.prefix;
     const registry = new TwinRegistry(opts.prefix);
     this.registry = registry;
+    this.badInputLog = new BadInputLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       ready: () => this.onReady(),
@@ -193,8 +196,9 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.closed = true;
     this.feed.stop();
     this.reconciler.stop();
+    this.badInputLog.stop();
     await this.link.close();
-    await this.flush();
+    await this.saver.close();
     await this.opts.store.close();
   }
 
@@ -204,6 +208,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.saver.kill();
     this.feed.stop();
     this.reconciler.stop();
+    this.badInputLog.stop();
     await this.link.kill();
   }
 
@@ -284,10 +289,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           break;
         }
         case "bad-input":
-          this.opts.logger.warn(
-            { node: e.input.node, reason: e.input.reason, topic: e.input.topic },
-            `twins: bad input: ${e.input.detail}`,
-          );
+          this.badInputLog.log(e.input);
           this.emit("bad-input", e.input);
           break;
         case "desired-changed":

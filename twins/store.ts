@@ -2,12 +2,15 @@
  * The twins' durable memory: desired pairings, pending set commands and the last known identity of
  * each node, so a restarted twins service picks up where it stopped. One interface, two stores: in
  * memory for throwaway simulation runs, and a JSON file replaced atomically (write temp, fsync,
- * rename) so a crash mid-write leaves the previous file intact.
+ * rename) so a crash mid-write leaves the previous file intact. A temporary file is removed when its
+ * write fails (a full disk: each retry would leave another) and, when the store opens, when the
+ * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
+ * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  */
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { makeDir } from "../node/make-dir.js";
+import { dataDirError, makeDir } from "../node/make-dir.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
@@ -36,6 +39,8 @@ export interface StoredState {
 }
 
 export interface TwinsStore {
+  /** Where the store keeps the state, for messages (a file's path); absent in memory. */
+  readonly where?: string;
   load(): Promise<StoredState>;
   /** Replaces the stored state with `state`, which the caller no longer changes. Calls are serialised by the caller. */
   save(state: StoredState): Promise<void>;
@@ -75,11 +80,14 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
   try {
     makeDir(dir);
   } catch (err) {
-    throw new Error(`data directory ${dir} cannot be created: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw dataDirError(dir, err);
   }
   const file = join(dir, STORE_FILE);
+  const lock = await holdDirectory(dir);
+  await removeOrphanTemps(dir);
   let seq = 0;
   return {
+    where: file,
     async load() {
       let text: string;
       try {
@@ -88,9 +96,13 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
         if (isErrno(e, "ENOENT")) return { nodes: {} };
         throw e;
       }
-      const parsed = fileSchema.safeParse(safeJson(text));
+      const json = parseJson(text);
+      if (!json.ok) throw new Error(`twins store ${file} ${json.why}; ${CORRUPT_HINT}`);
+      const parsed = fileSchema.safeParse(json.value);
       if (!parsed.success) {
-        throw new Error(`twins store ${file} is not a valid twins file: ${z.prettifyError(parsed.error)}`);
+        throw new Error(
+          `twins store ${file} is not a valid twins file: ${z.prettifyError(parsed.error)}; ${CORRUPT_HINT}`,
+        );
       }
       const nodes: Record<string, DesiredRecord> = {};
       for (const [id, rec] of Object.entries(parsed.data.nodes)) {
@@ -103,27 +115,79 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
       const tmp = `${file}.${process.pid}.${seq++}.tmp`;
       const fh = await open(tmp, "w");
       try {
-        await fh.writeFile(`${JSON.stringify({ format: 1, nodes: state.nodes }, null, 1)}\n`);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      try {
+        try {
+          await fh.writeFile(`${JSON.stringify({ format: 1, nodes: state.nodes }, null, 1)}\n`);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
         await rename(tmp, file);
       } catch (e) {
         await rm(tmp, { force: true });
         throw e;
       }
     },
-    close: async () => {},
+    close: () => rm(lock, { force: true }),
   };
 }
 
-function safeJson(text: string): unknown {
+export const LOCK_FILE = "twins.lock";
+
+/**
+ * Takes `dir` for this process: `twins.lock` holds the pid; one a live process holds is an error,
+ * one whose process is gone (a crash, kill -9) is taken over. Resolves to the lock file's path.
+ */
+async function holdDirectory(dir: string): Promise<string> {
+  const lock = join(dir, LOCK_FILE);
+  for (;;) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: "wx" });
+      return lock;
+    } catch (e) {
+      if (!isErrno(e, "EEXIST")) throw e;
+    }
+    const pid = Number.parseInt(await readFile(lock, "utf8").catch(() => ""), 10);
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+      throw new Error(
+        `data directory ${dir} is in use by another twins service (pid ${pid}, ${lock}): two saving ` +
+          "into one file replace each other's state; give each its own --data, or stop the other",
+      );
+    }
+    // Its process is gone (or it is this one's, from an earlier start in this process).
+    await rm(lock, { force: true });
+  }
+}
+
+const CORRUPT_HINT =
+  "restore it from a backup, or move it away to start without it (pairings the nodes hold are read " +
+  "back from their retained configs; pending sets and pending pairings of offline nodes are lost)";
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; why: string } {
+  if (text.trim() === "")
+    return { ok: false, why: "is empty (a crash or a full disk while it was written?)" };
   try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, why: `is not JSON, truncated or corrupt (${(e as Error).message})` };
+  }
+}
+
+/** `twins.json.<pid>.<n>.tmp` files whose writer is gone: a crash mid-save left them. */
+async function removeOrphanTemps(dir: string): Promise<void> {
+  const temp = new RegExp(`^${STORE_FILE.replace(".", "\\.")}\\.(\\d+)\\.\\d+\\.tmp$`);
+  for (const name of await readdir(dir)) {
+    const pid = temp.exec(name)?.[1];
+    if (pid !== undefined && !processAlive(Number(pid))) await rm(join(dir, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return !isErrno(e, "ESRCH");
   }
 }
 

@@ -25,6 +25,12 @@ export const PING_MS = 15_000;
 export const CLOCK_MS = 250;
 /** A client with more than this many bytes not yet taken by its socket is dropped. */
 export const CLIENT_BUFFER_BYTES = 1 << 20;
+/**
+ * Event streams open at once; one more is refused (503). With the per-client bound this bounds the
+ * memory the streams can hold (100 MiB): 2,000 streams that never read held 300 MB more and stalled a
+ * 1,000-node run's main thread for 7 s, on a loopback port where reads need no token.
+ */
+export const MAX_EVENT_CLIENTS = 100;
 const LOG_LINES_PER_BATCH = 200;
 
 export interface StreamStats {
@@ -71,6 +77,7 @@ export class EventHub {
     private readonly kind: FleetKind,
     private readonly sched: Scheduler,
     private readonly bufferBytes = CLIENT_BUFFER_BYTES,
+    readonly maxClients = MAX_EVENT_CLIENTS,
   ) {
     this.byName = typeof source.node === "function";
     this.unlisten = [
@@ -90,6 +97,11 @@ export class EventHub {
       every(sched, PING_MS, () => this.broadcast(": ping\n\n")),
       ...(source.capabilities.pace === true ? [every(sched, CLOCK_MS, () => this.clock())] : []),
     ];
+  }
+
+  /** No room for another stream: `attach` would take one over the bound. */
+  get full(): boolean {
+    return this.clients.size >= this.maxClients;
   }
 
   /** Takes over `res` as an event stream: headers, `hello`, then the batches until it closes. */

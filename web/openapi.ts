@@ -317,7 +317,7 @@ const paths = {
     get: {
       summary: "Server-sent events: hello, nodes, convergence, latency, fleet, clock (virtual time), log",
       parameters: [query("token", { type: "string" }, "the bearer token (EventSource cannot send headers)")],
-      responses: { "200": { description: "text/event-stream" }, ...problems(400, 401) },
+      responses: { "200": { description: "text/event-stream" }, ...problems(400, 401, 503) },
     },
   },
 };

@@ -1,8 +1,10 @@
 /**
  * Errors as `application/problem+json` (RFC 9457): `{ type, title, status, detail, field? }`, where
  * `detail` says what is wrong and `field` names the body, query or path field at fault. Every 4xx and
- * 5xx the server sends goes through here, fastify's own (bad JSON, body too large) included.
+ * 5xx the server sends goes through here, fastify's own (bad JSON, body too large) included, and
+ * Node's for a request it cannot parse (headers too large, a malformed request, a request too slow).
  */
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
 
@@ -16,7 +18,9 @@ const TITLES: Readonly<Record<number, string>> = {
   405: "Method Not Allowed",
   412: "Precondition Failed",
   413: "Content Too Large",
+  408: "Request Timeout",
   415: "Unsupported Media Type",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };
@@ -78,4 +82,26 @@ export function problemOf(error: FastifyError | ProblemError | Error, req: Fasti
     return problem(400, `body: is not JSON (${error.message})`, "body");
   if (status >= 400 && status < 500) return problem(status, error.message);
   return problem(500, "the server failed to answer; see its log");
+}
+
+/**
+ * A request Node's parser refused before any route saw it (fastify's `clientErrorHandler`): answered
+ * as a problem like every other error (fastify's default is its own JSON shape), then closed.
+ */
+export function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const p =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? problem(431, "the request line and headers are larger than the server takes (16 KiB)")
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? problem(408, "the request did not arrive in time")
+        : problem(400, `the request is not HTTP the server can parse (${err.code ?? err.message})`);
+  const body = JSON.stringify(p);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${p.status} ${p.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -38,9 +38,10 @@ function need(source: ConsoleSource, cap: Capability | "partition"): void {
     throw new ProblemError(403, `${cap} is not available for this fleet`);
 }
 
-function detailOrThrow(source: ConsoleSource, id: NodeId): NodeDetail {
+/** The node's detail, or a 404 naming the path field that named it (`path.id`, `path.source`). */
+function detailOrThrow(source: ConsoleSource, id: NodeId, field = "path.id"): NodeDetail {
   const d = source.detail(id);
-  if (!d) throw new ProblemError(404, `no node ${id} in this fleet`, "path.id");
+  if (!d) throw new ProblemError(404, `no node ${id} in this fleet`, field);
   return detailOf(d);
 }
 
@@ -109,7 +110,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     checkIfMatch(req, detailOrThrow(source, follower));
     if (follower === from)
       throw new ProblemError(400, `path.source: ${from} cannot follow itself`, "path.source");
-    if (pair) detailOrThrow(source, from);
+    if (pair) detailOrThrow(source, from, "path.source");
     if (pair) await source.pair(follower, from);
     else await source.unpair(follower, from);
     return sendDetail(reply, detailOrThrow(source, follower));

@@ -13,7 +13,7 @@ import { authorize, checkHost, isLoopbackHost } from "./auth.js";
 import { EventHub } from "./events.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
-import { fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
+import { clientError, fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
 import { registerRoutes } from "./routes.js";
 import { eventsQuery } from "./schemas.js";
 import type { FleetKind } from "./shapes.js";
@@ -40,6 +40,8 @@ export interface WebServerOptions {
   readonly publicDir?: string;
   /** Bytes an event-stream client may leave unread before it is dropped (default 1 MiB). */
   readonly clientBufferBytes?: number;
+  /** Event streams open at once; one more gets 503 (default 100). */
+  readonly maxEventClients?: number;
 }
 
 export interface WebServer {
@@ -58,10 +60,15 @@ export interface WebServer {
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const host = o.host ?? "127.0.0.1";
   const loopback = isLoopbackHost(host);
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    return503OnClosing: true,
+    clientErrorHandler: clientError,
+  });
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
-  const hub = new EventHub(o.source, o.kind, o.scheduler, o.clientBufferBytes);
+  const hub = new EventHub(o.source, o.kind, o.scheduler, o.clientBufferBytes, o.maxEventClients);
   const metrics = new WebMetrics(o.source, o.figures, hub);
   const root = o.publicDir ?? publicRoot();
 
@@ -101,6 +108,14 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   app.get("/api/events", async (req, reply) => {
     const r = eventsQuery.safeParse(req.query ?? {});
     if (!r.success) throw fromZod("query", r.error);
+    if (hub.full) {
+      throw new ProblemError(
+        503,
+        `${hub.maxClients} event streams are open, the most this server keeps: close a page or retry later`,
+        undefined,
+        { "retry-after": "10" },
+      );
+    }
     reply.hijack();
     hub.attach(reply.raw);
   });

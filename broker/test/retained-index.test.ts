@@ -49,7 +49,7 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 async function openLevel(): Promise<IndexedLevelPersistence> {
   const db = new ClassicLevel<string, Buffer>(dir, { valueEncoding: "buffer" });
   await db.open();
-  const store = new IndexedLevelPersistence(db);
+  const store = new IndexedLevelPersistence(db, dir);
   await store.setup({ id: "test-broker" });
   return store;
 }

@@ -139,6 +139,15 @@ describe("merging shard reports", () => {
     expect(r.shards.offsetUncertaintyMaxMs).toBeNull();
   });
 
+  it("a shard stopped for 20 s did not keep up, whatever its lag p99", () => {
+    const [s1, s2] = fleetOfTwo();
+    expect(mergeShards(["a", "b"], [s1, s2]).sim.keptUp).toBe(true);
+    const stopped = { ...s2, sim: { ...s2.sim, lagP99Ms: 19.7, lagMaxMs: 20_015.2 } };
+    const r = mergeShards(["a", "b"], [s1, stopped]);
+    expect(r.sim).toMatchObject({ lagP99Ms: 19.7, lagMaxMs: 20_015.2, keptUp: false });
+    expect(r.requirements.simulatorKeptUp).toBe(false);
+  });
+
   it("takes the files in any order", () => {
     const [s1, s2] = fleetOfTwo();
     const r = mergeShards(["b", "a"], [s2, s1]);

@@ -1,10 +1,11 @@
 // The desire saver: a burst of changes in one turn of the event loop costs one snapshot, and with a
 // spacing the next save waits until the gap after the last one started, on the injected scheduler.
+// A store that cannot be written (a full disk) is retried, and logged once, not once per save.
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
-import { DesireSaver } from "../desire-saver.js";
-import { memoryStore, type StoredState } from "../store.js";
+import { DesireSaver, SAVE_FAILURE_LOG_MS, SAVE_RETRY_MS } from "../desire-saver.js";
+import { memoryStore, type StoredState, type TwinsStore } from "../store.js";
 
 const quiet = pino({ level: "silent" });
 
@@ -50,5 +51,74 @@ describe("desire saver", () => {
     await saver.flush();
     expect(snapshots).toBe(2);
     expect(((await store.load()) as unknown as { n: number }).n).toBe(2);
+  });
+
+  it("retries a failed save on the scheduler until it is written, logging once a minute at most", async () => {
+    const sched = new FakeScheduler(0);
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    let full = true;
+    let attempts = 0;
+    let saved: StoredState | undefined;
+    const store: TwinsStore = {
+      where: "/data/twins.json",
+      load: async () => ({ nodes: {} }),
+      save: async (st) => {
+        attempts++;
+        if (full) throw new Error("ENOSPC: no space left on device, write");
+        saved = st;
+      },
+      close: async () => {},
+    };
+    const desire = { nodes: { A: { sources: [], configVersion: 3 } } } as unknown as StoredState;
+    const saver = new DesireSaver(store, () => desire, logger, { scheduler: sched, gapMs: () => 0 });
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await hostTurn();
+      await saver.flush();
+    };
+    saver.save();
+    await settle();
+    // A minute of retries on a full disk, nothing changing meanwhile.
+    for (let t = 0; t < SAVE_FAILURE_LOG_MS; t += SAVE_RETRY_MS) {
+      sched.advance(SAVE_RETRY_MS);
+      await settle();
+    }
+    expect(attempts).toBe(1 + SAVE_FAILURE_LOG_MS / SAVE_RETRY_MS);
+    expect(lines.map((l) => l.msg)).toEqual([
+      expect.stringMatching(
+        /^twins: the desired state cannot be saved to \/data\/twins\.json \(ENOSPC.*free space/,
+      ),
+      "twins: the desired state still cannot be saved to /data/twins.json",
+    ]);
+    full = false;
+    sched.advance(SAVE_RETRY_MS);
+    await settle();
+    expect(saved).toBe(desire);
+    expect(lines.at(-1)?.msg).toBe("twins: the desired state is saved again to /data/twins.json");
+    const after = attempts;
+    sched.advance(10 * SAVE_RETRY_MS);
+    await settle();
+    expect(attempts).toBe(after);
+  });
+
+  it("close makes one last attempt and leaves no retry behind", async () => {
+    const sched = new FakeScheduler(0);
+    let attempts = 0;
+    const store: TwinsStore = {
+      load: async () => ({ nodes: {} }),
+      save: async () => {
+        attempts++;
+        throw new Error("EIO");
+      },
+      close: async () => {},
+    };
+    const saver = new DesireSaver(store, () => ({ nodes: {} }), quiet, { scheduler: sched, gapMs: () => 0 });
+    saver.save();
+    await saver.flush();
+    await saver.close();
+    expect(attempts).toBe(2);
+    sched.advance(10 * SAVE_RETRY_MS);
+    await saver.flush();
+    expect(attempts).toBe(2);
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import { BoundedSeries } from "../series.js";
-import { jsonFileStore, memoryStore, STORE_FILE, type StoredState } from "../store.js";
+import { jsonFileStore, LOCK_FILE, memoryStore, STORE_FILE, type StoredState } from "../store.js";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -39,6 +39,7 @@ describe("twins stores", () => {
     await (await s).save(state);
     const again = await jsonFileStore(dir);
     expect(await again.load()).toEqual(state);
+    await again.close();
     expect(await readdir(dir)).toEqual([STORE_FILE]);
   });
 
@@ -46,7 +47,10 @@ describe("twins stores", () => {
     const file = join(await tempDir(), "file");
     await writeFile(file, "x");
     await expect(jsonFileStore(join(file, "twins"))).rejects.toThrow(
-      `data directory ${join(file, "twins")} cannot be created: ENOTDIR`,
+      `data directory ${join(file, "twins")} cannot be created: ENOTDIR (a part of the path is a file)`,
+    );
+    await expect(jsonFileStore(file)).rejects.toThrow(
+      `data directory ${file} cannot be created: EEXIST (a file is there, not a directory)`,
     );
     await expect(jsonFileStore("/proc/twinfleet-no-such/twins")).rejects.toThrow(
       "data directory /proc/twinfleet-no-such/twins cannot be created: ENOENT",
@@ -56,13 +60,59 @@ describe("twins stores", () => {
   it("a corrupt or foreign file is an error naming the file, not an empty fleet", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, STORE_FILE), "{ not json");
-    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/twins\.json is not a valid twins file/);
+    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(
+      /twins\.json is not JSON, truncated or corrupt \(.*\); restore it from a backup, or move it away/,
+    );
+    await writeFile(join(dir, STORE_FILE), "");
+    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/twins\.json is empty .*; restore it/);
+    await writeFile(join(dir, STORE_FILE), JSON.stringify({ format: 2, nodes: {} }));
+    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(
+      /twins\.json is not a valid twins file: .*format.*; restore it/s,
+    );
     await writeFile(
       join(dir, STORE_FILE),
       JSON.stringify({ format: 1, nodes: { "bad id": { sources: [] } } }),
     );
     await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/configVersion/);
     expect(await readFile(join(dir, STORE_FILE), "utf8")).toContain("bad id");
+  });
+});
+
+describe("twins store on a bad day", () => {
+  it("removes a temporary file a crashed writer left, and keeps a live writer's", async () => {
+    const dir = await tempDir();
+    const dead = join(dir, `${STORE_FILE}.2147483647.3.tmp`); // no such process
+    const live = join(dir, `${STORE_FILE}.${process.ppid}.0.tmp`);
+    await writeFile(dead, '{"format":1,"no');
+    await writeFile(live, "");
+    await (await jsonFileStore(dir)).close();
+    expect((await readdir(dir)).sort()).toEqual([`${STORE_FILE}.${process.ppid}.0.tmp`]);
+  });
+
+  it("a save that cannot be written (a full disk) leaves no temporary file and the old file intact", async () => {
+    const dir = await tempDir();
+    const s = await jsonFileStore(dir);
+    await s.save(state);
+    // JSON.stringify throws from inside the write, as ENOSPC does from writeFile.
+    const cyclic = { nodes: {} } as { nodes: Record<string, unknown> };
+    cyclic.nodes.A = cyclic;
+    await expect(s.save(cyclic as unknown as StoredState)).rejects.toThrow(/circular/);
+    await expect(s.save(cyclic as unknown as StoredState)).rejects.toThrow(/circular/);
+    expect(await readdir(dir)).toEqual([STORE_FILE, LOCK_FILE]);
+    expect(await s.load()).toEqual(state);
+  });
+
+  it("refuses a directory another live twins service holds, and takes over one a crashed one left", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, LOCK_FILE), `${process.ppid}\n`); // a live process
+    await expect(jsonFileStore(dir)).rejects.toThrow(
+      `data directory ${dir} is in use by another twins service (pid ${process.ppid}, ${join(dir, LOCK_FILE)})`,
+    );
+    await writeFile(join(dir, LOCK_FILE), "2147483647\n"); // no such process: killed -9
+    const s = await jsonFileStore(dir);
+    expect(await readFile(join(dir, LOCK_FILE), "utf8")).toBe(`${process.pid}\n`);
+    await s.close();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
 

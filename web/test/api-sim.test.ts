@@ -105,6 +105,19 @@ describe("reads", () => {
       detail: "no node n-9999 in this fleet",
     });
     expect((await call(server, "GET", "/api/nothing")).status).toBe(404);
+    // A follow of a source that is not there names the source, not the follower.
+    const noSource = await call(server, "PUT", "/api/nodes/n-0001/follows/n-9999", { token: TOKEN });
+    expect(noSource.json).toMatchObject({
+      status: 404,
+      field: "path.source",
+      detail: "no node n-9999 in this fleet",
+    });
+    const noFollower = await call(server, "PUT", "/api/nodes/n-9999/follows/n-0001", { token: TOKEN });
+    expect(noFollower.json).toMatchObject({
+      status: 404,
+      field: "path.id",
+      detail: "no node n-9999 in this fleet",
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The event stream's per-client bound over real sockets: a client that stops reading is dropped once
- * its unread bytes pass the bound, while a client that reads keeps receiving, before and after; and
- * closing the server ends every stream.
+ * its unread bytes pass the bound, while a client that reads keeps receiving, before and after; the
+ * number of streams is bounded too; and closing the server ends every stream.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { RealScheduler } from "../../node/scheduler.js";
@@ -96,6 +96,41 @@ describe("the event stream", () => {
     await reader.next((e) => e.event === "log" && (e.data as { text: string }).text === "after");
     expect(reader.bytes).toBeGreaterThan(256 * 1024);
     reader.close();
+  });
+
+  it("refuses a stream past the most it keeps with a 503 problem, and takes one again when one closes", async () => {
+    const source = new TalkingSource();
+    server = await startWebServer({
+      source,
+      kind: "twins",
+      port: 0,
+      token: "t".repeat(20),
+      scheduler: new RealScheduler(),
+      maxEventClients: 2,
+    });
+    const a = new SseClient(server.origin, "/api/events");
+    const b = new SseClient(server.origin, "/api/events", { read: false });
+    await a.next((e) => e.event === "hello");
+    await expect.poll(() => server?.hub.stats.clients).toBe(2);
+
+    const refused = await fetch(`${server.origin}/api/events`);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("content-type")).toContain("application/problem+json");
+    expect(refused.headers.get("retry-after")).toBe("10");
+    expect(((await refused.json()) as { detail: string }).detail).toBe(
+      "2 event streams are open, the most this server keeps: close a page or retry later",
+    );
+    // The others are served as before.
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+    source.say("still here");
+    await a.next((e) => e.event === "log" && (e.data as { text: string }).text === "still here");
+
+    b.close();
+    await expect.poll(() => server?.hub.stats.clients).toBe(1);
+    const c = new SseClient(server.origin, "/api/events");
+    await c.next((e) => e.event === "hello");
+    a.close();
+    c.close();
   });
 
   it("ends every stream when the server closes", async () => {

@@ -1,0 +1,90 @@
+/**
+ * A data directory that cannot be written (a full disk): the broker keeps serving. Clients with a
+ * will connect and reconnect, retained messages are answered from memory, and the log says so once
+ * (not once per write), then once more when writes succeed again. Before, a reconnecting client's
+ * failed delWill ended the process (aedes's storeWill leaves it unhandled) and a failed putWill cut
+ * every client with a will.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClassicLevel } from "classic-level";
+import pino from "pino";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { type RunningBroker, startBroker } from "../server.js";
+import { STORE_FAILURE_LOG_MS, StoreWriteWatch } from "../store-writes.js";
+import { client, closeAll, nextMessage } from "./helpers.js";
+
+let dir: string;
+let broker: RunningBroker | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "twinfleet-broker-full-"));
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await broker?.close();
+  broker = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Line {
+  level: number;
+  msg: string;
+}
+
+function diskFull(): void {
+  const full = () => Promise.reject(new Error(`IO error: ${dir}/000003.log: No space left on device`));
+  vi.spyOn(ClassicLevel.prototype, "put").mockImplementation(full);
+  vi.spyOn(ClassicLevel.prototype, "del").mockImplementation(full);
+  vi.spyOn(ClassicLevel.prototype, "batch").mockImplementation(full as never);
+}
+
+const will = (id: string) => ({
+  topic: `tf/status/${id}`,
+  payload: Buffer.from("0"),
+  qos: 0 as const,
+  retain: true,
+});
+
+it("keeps serving clients with wills and retained messages when the data directory cannot be written", async () => {
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger });
+  // Stored while the disk had room: reconnecting deletes it first (delWill).
+  const first = await client(broker.url, { clientId: "tf-n-1", will: will("n-1") });
+  await closeAll(first);
+
+  diskFull();
+  const again = await client(broker.url, { clientId: "tf-n-1", will: will("n-1") });
+  const fresh = await client(broker.url, { clientId: "tf-n-2", will: will("n-2") });
+  await again.publishAsync("tf/report/n-1", "R1 1 5 n-1", { qos: 1, retain: true });
+
+  const reader = await client(broker.url, { clientId: "reader" });
+  const retained = nextMessage(reader, "tf/report/n-1");
+  await reader.subscribeAsync("tf/report/n-1");
+  expect(await retained).toBe("R1 1 5 n-1");
+  expect(again.connected && fresh.connected).toBe(true);
+
+  const errors = lines.filter((l) => l.level >= 50);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]?.msg).toContain(`data directory ${dir} cannot be written (IO error:`);
+  expect(errors[0]?.msg).toContain("free space");
+  await closeAll(again, fresh, reader);
+});
+
+it("logs a failing store once a minute at most, and when it writes again", () => {
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  let now = 0;
+  const watch = new StoreWriteWatch("data directory d", logger, () => now);
+  for (let i = 0; i < 1000; i++) watch.failed("putWill", new Error("No space left on device"));
+  now = STORE_FAILURE_LOG_MS;
+  watch.failed("putWill", new Error("No space left on device"));
+  watch.succeeded();
+  watch.succeeded();
+  expect(lines.map((l) => l.msg)).toEqual([
+    expect.stringContaining("data directory d cannot be written (No space left on device)"),
+    "data directory d still cannot be written; wills and retained messages are kept in memory only",
+    "data directory d is written again",
+  ]);
+});

@@ -1,0 +1,61 @@
+/**
+ * Requests Node's parser refuses before any route sees them — headers past 16 KiB, bytes that are
+ * not HTTP — are answered as problems like every other error (they were fastify's own JSON shape),
+ * and the server goes on serving.
+ */
+import { connect } from "node:net";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { RealScheduler } from "../../node/scheduler.js";
+import { DemoSource } from "../../view/demo-source.js";
+import { startWebServer, type WebServer } from "../server.js";
+
+let server: WebServer;
+beforeAll(async () => {
+  const scheduler = new RealScheduler();
+  server = await startWebServer({
+    source: new DemoSource({ nodes: 4, scheduler }),
+    kind: "monitor",
+    port: 0,
+    token: "t".repeat(20),
+    scheduler,
+  });
+});
+afterAll(() => server.close());
+
+/** Sends `raw` on a new connection and resolves with everything the server wrote before closing. */
+function exchange(raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(server.port, "127.0.0.1", () => s.write(raw));
+    let got = "";
+    s.setEncoding("utf8");
+    s.on("data", (d: string) => {
+      got += d;
+    });
+    s.on("close", () => resolve(got));
+    s.on("error", (e) => (got === "" ? reject(e) : resolve(got)));
+  });
+}
+
+function problemOf(answer: string): { status: number; detail: string } {
+  return JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
+}
+
+it("answers headers past 16 KiB with a 431 problem", async () => {
+  const answer = await exchange(
+    `GET /api/fleet HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ${"a".repeat(20_000)}\r\n\r\n`,
+  );
+  expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+  expect(answer).toContain("Content-Type: application/problem+json");
+  expect(problemOf(answer)).toMatchObject({
+    status: 431,
+    detail: "the request line and headers are larger than the server takes (16 KiB)",
+  });
+});
+
+it("answers bytes that are not HTTP with a 400 problem, and keeps serving", async () => {
+  const answer = await exchange("\u0000\u0001 NOT HTTP\r\n\r\n");
+  expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  expect(problemOf(answer)).toMatchObject({ status: 400 });
+  expect(problemOf(answer).detail).toMatch(/^the request is not HTTP the server can parse \(HPE_/);
+  expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+});
