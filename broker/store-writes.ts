@@ -2,9 +2,9 @@
  * What the broker does when its store cannot write (a full disk, an I/O error): it keeps serving.
  * A will and a retained message are held in memory anyway (the client's will, the retained index),
  * so a failed write of one costs durability across a crash only: it is logged, not passed to aedes.
- * Passed on, it ended the process: aedes's storeWill chains `delWill(client).finally(…)` and never
- * handles the rejection, and a rejected storeRetained or putWill cut the publishing or connecting
- * client, so on a full data disk no node with a will could connect. Writes a session needs (clean
+ * Passed on, a rejected storeRetained or putWill cut the publishing or connecting client, so on a
+ * full data disk no node with a will could connect (and a rejected delWill ended the process, until
+ * aedes's storeWill was patched to handle it: docs/broker.md "Patched Aedes"). Writes a session needs (clean
  * session 0 subscriptions, queued QoS 1/2) still fail to the client: it asked for durability.
  * The log says it once, then at most once a minute while writes keep failing, and once more when
  * a write succeeds again.
