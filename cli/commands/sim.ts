@@ -17,6 +17,7 @@ import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
 import { VirtualSplitRun } from "../../fleet/virtual-split.js";
+import { assertNever } from "../../protocol/index.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
@@ -316,9 +317,23 @@ export const CUT_SHORT_EXIT = 130;
 
 function describeTopology(o: ResolvedFleetOptions): string {
   if (typeof o.topology !== "string") return `pairing file ${o.topology.file}`;
-  return o.topology === "random"
-    ? `random groups of ${o.groupSize} (${o.follows} each)`
-    : `${o.topology} of ${o.groupSize}`;
+  switch (o.topology) {
+    case "random":
+      return `random groups of ${o.groupSize} (${o.follows} each)`;
+    // Mutual pairs within each group: the group size shows only when odd (its last node has no pair).
+    case "pairs":
+      return o.groupSize % 2 === 0
+        ? "pairs"
+        : `pairs in groups of ${o.groupSize} (the last of each unpaired)`;
+    case "none":
+      return "no pairing";
+    case "ring":
+    case "chain":
+    case "star":
+      return `${o.topology} of ${o.groupSize}`;
+    default:
+      return assertNever(o.topology);
+  }
 }
 
 /** The run's logins: the twins service and tools (control role), and the nodes (node role). */
