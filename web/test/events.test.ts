@@ -52,6 +52,20 @@ class TalkingSource implements ConsoleSource {
 }
 
 let server: WebServer | undefined;
+/** The twins' web server on `source`, with `extra` options. */
+function serve(
+  source: TalkingSource,
+  extra: Partial<Parameters<typeof startWebServer>[0]>,
+): Promise<WebServer> {
+  return startWebServer({
+    source,
+    kind: "twins",
+    port: 0,
+    token: "t".repeat(20),
+    scheduler: new RealScheduler(),
+    ...extra,
+  });
+}
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -60,14 +74,7 @@ afterEach(async () => {
 describe("the event stream", () => {
   it("drops a client that stops reading; the one that reads is unaffected", async () => {
     const source = new TalkingSource();
-    server = await startWebServer({
-      source,
-      kind: "twins",
-      port: 0,
-      token: "t".repeat(20),
-      scheduler: new RealScheduler(),
-      clientBufferBytes: 256 * 1024,
-    });
+    server = await serve(source, { clientBufferBytes: 256 * 1024 });
     const reader = new SseClient(server.origin, "/api/events");
     const stalled = new SseClient(server.origin, "/api/events", { read: false });
     await reader.next((e) => e.event === "hello");
@@ -100,14 +107,7 @@ describe("the event stream", () => {
 
   it("refuses a stream past the most it keeps with a 503 problem, and takes one again when one closes", async () => {
     const source = new TalkingSource();
-    server = await startWebServer({
-      source,
-      kind: "twins",
-      port: 0,
-      token: "t".repeat(20),
-      scheduler: new RealScheduler(),
-      maxEventClients: 2,
-    });
+    server = await serve(source, { maxEventClients: 2 });
     const a = new SseClient(server.origin, "/api/events");
     const b = new SseClient(server.origin, "/api/events", { read: false });
     await a.next((e) => e.event === "hello");
