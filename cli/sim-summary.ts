@@ -48,7 +48,7 @@ ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
   ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
-       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.reconnects} reconnects
+       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
 `;
 }

@@ -102,6 +102,9 @@ export interface Report {
     readonly segments: number;
     readonly retransmissions: number;
     readonly timeouts: number;
+    /** Sessions lost while connected (a connection dropped, a power cut), whether or not they came back. */
+    readonly disconnects: number;
+    /** Sessions that came up again after a loss (a node's CONNACK after an earlier one). */
     readonly reconnects: number;
     readonly oversizedDropped: number;
   };

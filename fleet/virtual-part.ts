@@ -338,5 +338,5 @@ export class VirtualPart {
 }
 
 function emptyLink() {
-  return { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
+  return { segments: 0, retransmissions: 0, timeouts: 0, disconnects: 0, reconnects: 0, oversizedDropped: 0 };
 }

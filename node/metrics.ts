@@ -93,6 +93,8 @@ export interface CpuStats {
 export interface MqttStats {
   connects: number;
   connectFailures: number;
+  /** Sessions lost: the connection dropped, or the power went, while connected. */
+  disconnects: number;
   reconnects: number;
   keepaliveTimeouts: number;
   pings: number;

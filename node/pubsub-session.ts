@@ -64,6 +64,7 @@ export class PubSubSession {
   readonly stats: MqttStats = {
     connects: 0,
     connectFailures: 0,
+    disconnects: 0,
     reconnects: 0,
     keepaliveTimeouts: 0,
     pings: 0,
@@ -127,8 +128,10 @@ export class PubSubSession {
     const was = this.mqtt;
     this.chip.cut(at);
     this.connackTimer?.cancel();
-    if (was === "connected")
+    if (was === "connected") {
+      this.stats.disconnects++;
       this.o.sink({ type: "disconnected", node: this.o.node, at, reason: "power-off" });
+    }
     this.mqtt = "disconnected";
   }
 
@@ -389,6 +392,7 @@ export class PubSubSession {
 
   /** The connection is gone (noticed by the loop): the socket is released and the loss reported. */
   lost(reason: DisconnectReason): void {
+    if (this.mqtt === "connected") this.stats.disconnects++;
     this.mqtt = "disconnected";
     this.chip.drop(true, this.cpu.t);
     this.o.sink({ type: "disconnected", node: this.o.node, at: this.cpu.t, reason });

@@ -64,13 +64,15 @@ export interface LinkTotals {
   segments: number;
   retransmissions: number;
   timeouts: number;
+  /** Sessions lost while connected (the power going at the run's end not counted). */
+  disconnects: number;
   reconnects: number;
   oversizedDropped: number;
 }
 
 /** Link totals at zero, to add to. */
 export function noLinkTotals(): LinkTotals {
-  return { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0, oversizedDropped: 0 };
+  return { segments: 0, retransmissions: 0, timeouts: 0, disconnects: 0, reconnects: 0, oversizedDropped: 0 };
 }
 
 /** One simulated node's modeled figures, fetched from its worker for the console's detail pane. */

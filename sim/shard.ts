@@ -130,6 +130,7 @@ export class Shard {
       link.segments += s.link.up.segments + s.link.down.segments;
       link.retransmissions += s.link.up.retransmissions + s.link.down.retransmissions;
       link.timeouts += s.link.timeouts;
+      link.disconnects += s.mqtt.disconnects;
       link.reconnects += s.mqtt.reconnects;
       link.oversizedDropped += s.mqtt.oversizedDropped;
     }

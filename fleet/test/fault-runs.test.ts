@@ -118,6 +118,8 @@ describe("fault runs", () => {
     expect(outage).toMatchObject({ kind: "power-outage", nodes: 4, disconnected: 4 });
     expect(outage?.reregisteredMaxMs).toBeLessThan(30_000);
     expect(r.syncOutsideFaults?.p99Ms).toBeLessThan(1000);
+    // Every node lost its session twice (the restart, the outage); the power going at the run's end is not counted.
+    expect(r.link.disconnects).toBe(8);
   }, 60_000);
 
   it("a broker in its own process with a durable store: kill -9, respawned on the same port and store", async () => {

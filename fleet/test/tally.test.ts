@@ -30,12 +30,20 @@ describe("registrationTimes", () => {
 
 describe("linkTotals", () => {
   it("adds every counter, a missing one as 0", () => {
-    const full = { segments: 10, retransmissions: 2, timeouts: 1, reconnects: 3, oversizedDropped: 4 };
+    const full = {
+      segments: 10,
+      retransmissions: 2,
+      timeouts: 1,
+      disconnects: 5,
+      reconnects: 3,
+      oversizedDropped: 4,
+    };
     const old = { segments: 5, retransmissions: 1, timeouts: 0, reconnects: 1 };
     expect(linkTotals([{ link: full }, { link: old }])).toEqual({
       segments: 15,
       retransmissions: 3,
       timeouts: 1,
+      disconnects: 5,
       reconnects: 4,
       oversizedDropped: 4,
     });
@@ -43,6 +51,7 @@ describe("linkTotals", () => {
       segments: 0,
       retransmissions: 0,
       timeouts: 0,
+      disconnects: 0,
       reconnects: 0,
       oversizedDropped: 0,
     });
