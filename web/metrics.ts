@@ -78,7 +78,11 @@ export class WebMetrics {
       "Pairs not reflected within 5 s (late plus never)",
       figures.lost?.bind(figures),
     );
-    counter("reconnects_total", "Node sessions lost and started again", figures.reconnects?.bind(figures));
+    counter(
+      "reconnects_total",
+      "Node sessions lost (each followed by a reconnect attempt)",
+      figures.reconnects?.bind(figures),
+    );
     gauge("broker_clients", "Clients connected to the broker", () => figures.brokerClients?.() ?? 0);
     new Counter({
       name: `${p}broker_messages_total`,
