@@ -110,6 +110,23 @@ describe("retained state across members", () => {
     // after the node has synced (docs/cluster.md).
     await control.publishAsync("tf/config/rb-f", "C1 1 rb-src", { qos: 1, retain: true });
     await until(() => f.state.sources.some((s) => s === "rb-src"), "rb-f follows rb-src");
+    // Its subscription to rb-src's reports reaches member 1 (rb-src's) some time after its SUBACK: a
+    // press before that is not routed to it, and on a busy cluster it was lost once (the report's
+    // retained copy had not been stored when the subscription read it). Probe the route with
+    // rb-src's own state, not retained, until rb-f drops one as not newer than what it holds.
+    const probe = await client(0);
+    let routed = false;
+    f.on("drop", (d) => {
+      if (d.topic === "tf/report/rb-src" && d.reason === "stale") routed = true;
+    });
+    let probedAt = Number.NEGATIVE_INFINITY;
+    await until(() => {
+      if (!routed && performance.now() - probedAt >= 100) {
+        probedAt = performance.now();
+        probe.publish("tf/report/rb-src", "R1 0 0 rb-src", { qos: 0, retain: false });
+      }
+      return routed;
+    }, "rb-src's reports routed to rb-f");
     src.press();
     await until(() => f.state.on, "rb-f on");
     await f.powerOff();
