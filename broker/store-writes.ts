@@ -4,12 +4,13 @@
  * so a failed write of one costs durability across a crash only: it is logged, not passed to aedes.
  * Passed on, a rejected storeRetained or putWill cut the publishing or connecting client, so on a
  * full data disk no node with a will could connect (and a rejected delWill ended the process, until
- * aedes's storeWill was patched to handle it: docs/broker.md "Patched Aedes"). Writes a session needs (clean
- * session 0 subscriptions, queued QoS 1/2) still fail to the client: it asked for durability.
- * The log says it once, then at most once a minute while writes keep failing, and once more when
- * a write succeeds again.
+ * aedes's storeWill was patched to handle it: docs/broker.md "Patched Aedes"). Writes a session
+ * needs (clean session 0 subscriptions, queued QoS 1/2) still fail to the client: it asked for
+ * durability. The log says it once, then at most once a minute while writes keep failing, and once
+ * more when a write succeeds again (node/failure-log.ts).
  */
 import type { Logger } from "pino";
+import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
 
 /** The writes whose failure the broker survives. */
 interface SurvivableWrites {
@@ -18,43 +19,34 @@ interface SurvivableWrites {
   storeRetained(packet: unknown): Promise<void>;
 }
 
-export const STORE_FAILURE_LOG_MS = 60_000;
+export const STORE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 
+/** The store's failing writes, logged (node/failure-log.ts); `where` names the store. */
 export class StoreWriteWatch {
-  private failing = false;
-  private failedSinceLog = 0;
-  private lastLog = Number.NEGATIVE_INFINITY;
+  private readonly log: FailureLog;
 
-  constructor(
-    private readonly where: string,
-    private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(where: string, logger: Logger, now: () => number = Date.now) {
+    this.log = new FailureLog(
+      logger,
+      {
+        first: (reason) =>
+          `${where} cannot be written (${reason}); the broker keeps serving, but wills and retained ` +
+          "messages are kept in memory only (lost if it stops) and clean-session-0 subscriptions are " +
+          "refused until it can write again: free space on it",
+        still: `${where} still cannot be written; wills and retained messages are kept in memory only`,
+        again: `${where} is written again`,
+        countField: "failedWrites",
+      },
+      now,
+    );
+  }
 
   failed(what: string, err: unknown): void {
-    this.failedSinceLog++;
-    const t = this.now();
-    if (this.failing && t < this.lastLog + STORE_FAILURE_LOG_MS) return;
-    const reason = err instanceof Error ? err.message : String(err);
-    this.logger.error(
-      { err: reason, failedWrites: this.failedSinceLog, what },
-      this.failing
-        ? `${this.where} still cannot be written; wills and retained messages are kept in memory only`
-        : `${this.where} cannot be written (${reason}); the broker keeps serving, but wills and retained ` +
-            "messages are kept in memory only (lost if it stops) and clean-session-0 subscriptions are " +
-            "refused until it can write again: free space on it",
-    );
-    this.failing = true;
-    this.failedSinceLog = 0;
-    this.lastLog = t;
+    this.log.failed(err, { what });
   }
 
   succeeded(): void {
-    if (!this.failing) return;
-    this.failing = false;
-    this.failedSinceLog = 0;
-    this.lastLog = Number.NEGATIVE_INFINITY;
-    this.logger.warn(`${this.where} is written again`);
+    this.log.succeeded();
   }
 }
 

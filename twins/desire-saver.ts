@@ -10,6 +10,7 @@
  * written.
  */
 import type { Logger } from "pino";
+import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
 import { hostTurn, type Scheduler, type Timer } from "./clock.js";
 import type { StoredState, TwinsStore } from "./store.js";
 
@@ -22,25 +23,38 @@ export interface SaveSpacing {
 /** How long after a failed save the next attempt starts. */
 export const SAVE_RETRY_MS = 5_000;
 /** A save that keeps failing is logged again at most this often. */
-export const SAVE_FAILURE_LOG_MS = 60_000;
+export const SAVE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 
 export class DesireSaver {
   private saving: Promise<void> = Promise.resolve();
   private queued = false;
   private killed = false;
   private lastStart = Number.NEGATIVE_INFINITY;
-  /** The last save failed: the store is behind the service. */
-  private failing = false;
-  private failuresSinceLog = 0;
-  private lastFailureLog = Number.NEGATIVE_INFINITY;
+  /** Failed saves, logged; while `failing`, the store is behind the service. */
+  private readonly failures: FailureLog;
   private retry: Timer | undefined;
 
   constructor(
     private readonly store: TwinsStore,
     private readonly snapshot: () => StoredState,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly spacing?: SaveSpacing,
-  ) {}
+  ) {
+    const to = store.where === undefined ? "" : ` to ${store.where}`;
+    this.failures = new FailureLog(
+      logger,
+      {
+        first: (reason) =>
+          `twins: the desired state cannot be saved${to} (${reason}); the service keeps ` +
+          `serving and holds it in memory, retrying every ${SAVE_RETRY_MS / 1000} s: free space on the ` +
+          "disk, as a restart now would start from the last saved state",
+        still: `twins: the desired state still cannot be saved${to}`,
+        again: `twins: the desired state is saved again${to}`,
+        countField: "failedSaves",
+      },
+      () => spacing?.scheduler.now() ?? 0,
+    );
+  }
 
   /** The desire changed: write it after any save under way. */
   save(): void {
@@ -57,47 +71,22 @@ export class DesireSaver {
       if (this.killed) return;
       try {
         await this.store.save(this.snapshot());
-        this.saved();
+        this.failures.succeeded();
       } catch (err) {
         this.failed(err);
       }
     });
   }
 
-  private saved(): void {
-    if (!this.failing) return;
-    this.failing = false;
-    this.logger.warn(`twins: the desired state is saved again${this.where()}`);
-  }
-
   private failed(err: unknown): void {
-    const reason = err instanceof Error ? err.message : String(err);
+    this.failures.failed(err);
     const sched = this.spacing?.scheduler;
-    const now = sched?.now() ?? 0;
-    this.failuresSinceLog++;
-    if (!this.failing || now >= this.lastFailureLog + SAVE_FAILURE_LOG_MS) {
-      this.logger.error(
-        { err: reason, failedSaves: this.failuresSinceLog },
-        this.failing
-          ? `twins: the desired state still cannot be saved${this.where()}`
-          : `twins: the desired state cannot be saved${this.where()} (${reason}); the service keeps ` +
-              `serving and holds it in memory, retrying every ${SAVE_RETRY_MS / 1000} s: free space on the ` +
-              "disk, as a restart now would start from the last saved state",
-      );
-      this.failuresSinceLog = 0;
-      this.lastFailureLog = now;
-    }
-    this.failing = true;
     if (sched && this.retry === undefined && !this.killed) {
-      this.retry = sched.at(now + SAVE_RETRY_MS, () => {
+      this.retry = sched.at(sched.now() + SAVE_RETRY_MS, () => {
         this.retry = undefined;
-        if (this.failing) this.save();
+        if (this.failures.failing) this.save();
       });
     }
-  }
-
-  private where(): string {
-    return this.store.where === undefined ? "" : ` to ${this.store.where}`;
   }
 
   /** Resolves when no save is pending or under way. */
@@ -110,7 +99,7 @@ export class DesireSaver {
   /** One last attempt if the last save failed, then no more retries. */
   async close(): Promise<void> {
     this.cancelRetry();
-    if (this.failing) this.save();
+    if (this.failures.failing) this.save();
     await this.flush();
     this.kill();
   }

@@ -1,0 +1,62 @@
+/**
+ * The log of a write that can keep failing (a full disk): the first failure with what it means and
+ * what to do, then, while it goes on, at most one line every `everyMs` with how many failed since,
+ * and one line when a write succeeds again. The broker's store and the twins' saves log through it.
+ */
+import type { Logger } from "pino";
+
+/** A write that keeps failing is logged again at most this often. */
+export const FAILURE_LOG_MS = 60_000;
+
+export interface FailureLogText {
+  /** The first failure's line, from its reason. */
+  readonly first: (reason: string) => string;
+  /** The line while failures go on. */
+  readonly still: string;
+  /** The line when a write succeeds again. */
+  readonly again: string;
+  /** The field that counts the failures since the last line. */
+  readonly countField: string;
+}
+
+export class FailureLog {
+  private failing_ = false;
+  private sinceLog = 0;
+  private lastLog = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly text: FailureLogText,
+    private readonly now: () => number,
+    private readonly everyMs = FAILURE_LOG_MS,
+  ) {}
+
+  /** The last write failed. */
+  get failing(): boolean {
+    return this.failing_;
+  }
+
+  /** A write failed (`fields` go on its line). */
+  failed(err: unknown, fields: Readonly<Record<string, unknown>> = {}): void {
+    this.sinceLog++;
+    const t = this.now();
+    if (this.failing_ && t < this.lastLog + this.everyMs) return;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.logger.error(
+      { err: reason, [this.text.countField]: this.sinceLog, ...fields },
+      this.failing_ ? this.text.still : this.text.first(reason),
+    );
+    this.failing_ = true;
+    this.sinceLog = 0;
+    this.lastLog = t;
+  }
+
+  /** A write succeeded: said once after failures. */
+  succeeded(): void {
+    if (!this.failing_) return;
+    this.failing_ = false;
+    this.sinceLog = 0;
+    this.lastLog = Number.NEGATIVE_INFINITY;
+    this.logger.warn(this.text.again);
+  }
+}
