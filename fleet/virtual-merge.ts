@@ -11,7 +11,7 @@ import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
 import { divergedNodes } from "./divergence.js";
-import { KEPT_UP_LAG_MS, lagOf } from "./lag.js";
+import { keptUp, lagOf } from "./lag.js";
 import { LossLog } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { checkRequirements, type Report, round, syncFields } from "./report.js";
@@ -115,7 +115,7 @@ export function mergeParts(
       mainLagP99Ms: round(lag.main.p99Ms, 1),
       brokerLagP99Ms: null,
       threads: {},
-      keptUp: worst.p99Ms < KEPT_UP_LAG_MS,
+      keptUp: keptUp(worst),
       rssMB: null,
       brokerRssMaxMB: null,
       settleS: round((first.stoppedAt - first.settleFrom) / 1000, 1),
