@@ -10,6 +10,7 @@
  */
 import { execFile, execFileSync } from "node:child_process";
 import type { Logger } from "pino";
+import { processAlive } from "../node/process-alive.js";
 import type { Scheduler } from "../node/scheduler.js";
 import { type BrokerHost, ProcessBroker } from "./broker-host.js";
 import {
@@ -72,15 +73,6 @@ function removeNetns(netns: string): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Removes the namespaces of kernel-loss runs whose process is gone; returns their names. */
 export function removeStaleNamespaces(): string[] {
   let list = "";
@@ -89,7 +81,7 @@ export function removeStaleNamespaces(): string[] {
   } catch {
     return [];
   }
-  const stale = staleNamespaces(list, alive);
+  const stale = staleNamespaces(list, processAlive);
   for (const ns of stale) removeNetns(ns);
   return stale;
 }

@@ -11,6 +11,7 @@ import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises
 import { join } from "node:path";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
+import { processAlive } from "../node/process-alive.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
@@ -178,16 +179,6 @@ async function removeOrphanTemps(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
     const pid = temp.exec(name)?.[1];
     if (pid !== undefined && !processAlive(Number(pid))) await rm(join(dir, name), { force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return !isErrno(e, "ESRCH");
   }
 }
 
