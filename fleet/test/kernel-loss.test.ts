@@ -131,8 +131,9 @@ suite("--loss-mode kernel as root", () => {
     expect(r).toMatchObject({ lost: 0, lostForGood: 0, diverged: 0, regressions: 0 });
     // Losses show: some deliveries waited for the kernel's retransmission (RTO ≥ 200 ms) ...
     expect(r.sync.p99Ms).toBeGreaterThan(150);
-    // ... and none for long.
-    expect(r.sync.p99Ms).toBeLessThan(2500);
+    // ... and none for long: `lost: 0` above (no delivery later than 5 s). No tighter bound on p99: the
+    // kernel's RTO doubles from 200 ms, a segment lost three times running waits 1.4 s, four times 3 s,
+    // and with ~300 presses over two lossy hops p99 can be such a delivery (2.6 s on a loaded host).
     expect(namespaces()).not.toContain(net?.netns);
     const links = execFileSync("ip", ["-o", "link"], { encoding: "utf8" });
     expect(links).not.toContain(`${net?.hostIf}@`);
