@@ -6,20 +6,11 @@
  * resolved connection keeps the URL without credentials, for every message.
  */
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
 import { BROKER_SCHEMES, type BrokerLogin, type BrokerTls, splitBrokerUrl } from "../twins/index.js";
 import { UsageError } from "./errors.js";
+import type { ConnectionFlags } from "./login-options.js";
 
-export interface ConnectionFlags {
-  readonly broker?: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly passwordFile?: string;
-  readonly ca?: string;
-  readonly cert?: string;
-  readonly key?: string;
-  readonly insecure?: boolean;
-}
+export { addLoginOptions, type ConnectionFlags } from "./login-options.js";
 
 export interface ToolConnection {
   /** The broker URL without credentials. */
@@ -28,20 +19,6 @@ export interface ToolConnection {
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/** Adds the login flags; `tls: false` for a tool whose broker must be plain mqtt:// (sim). */
-export function addLoginOptions(cmd: Command, opts: { readonly tls?: boolean } = {}): Command {
-  cmd
-    .option("--username <name>", "broker user name (also TWINFLEET_USERNAME or mqtt://user@host)")
-    .option("--password <password>", "broker password (prefer --password-file or TWINFLEET_PASSWORD)")
-    .option("--password-file <file>", "read the broker password from the first line of <file>");
-  if (opts.tls === false) return cmd;
-  return cmd
-    .option("--ca <file>", "trust this CA certificate (PEM) for an mqtts:// or wss:// broker")
-    .option("--cert <file>", "client certificate (PEM), with --key")
-    .option("--key <file>", "client certificate's private key (PEM), with --cert")
-    .option("--insecure", "do not verify the broker's TLS certificate (testing only)");
-}
 
 /** Checks a broker URL's scheme, naming the flag: `--broker: expected mqtt://, … got http://x`. */
 export function checkBrokerUrl(

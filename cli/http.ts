@@ -5,7 +5,6 @@
  * (with the token in its fragment, the one place it is ever written) goes through the logger, and
  * the token is masked in all output after.
  */
-import type { Command } from "commander";
 import type { Logger } from "pino";
 import type { FleetRun } from "../fleet/run.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
@@ -22,12 +21,9 @@ import {
 } from "../web/index.js";
 import { type Env, resolvePassword } from "./connection.js";
 import { UsageError } from "./errors.js";
+import type { HttpFlags } from "./http-options.js";
 
-export interface HttpFlags {
-  readonly http?: string;
-  readonly httpToken?: string;
-  readonly httpTokenFile?: string;
-}
+export { addHttpOptions, type HttpFlags } from "./http-options.js";
 
 /** What the web server is told, resolved: never a string to parse below cli/. */
 export interface HttpOptions {
@@ -36,19 +32,6 @@ export interface HttpOptions {
   readonly token: string;
   /** The token came from a flag, a file or the environment (not generated for this run). */
   readonly explicitToken: boolean;
-}
-
-export function addHttpOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      "--http <[host:]port>",
-      "serve the web page, REST API and /metrics here (default host 127.0.0.1; port 0: any)",
-    )
-    .option(
-      "--http-token <token>",
-      "the bearer token writes need (and reads beyond loopback); default: a random one",
-    )
-    .option("--http-token-file <file>", "read the bearer token from the first line of <file>");
 }
 
 /** `[HOST:]PORT` → host and port; IPv6 hosts in brackets (`[::1]:8080`). */

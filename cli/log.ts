@@ -3,28 +3,17 @@
  * (`12:03:04.120 INFO  twins: set node=lamp-1 on=true`), JSON lines with `--log-format json` —
  * at `--log-level` (default info). Known secrets (the broker password) are masked in every line.
  */
-import { Option } from "commander";
 import { type Logger, pino } from "pino";
+import type { LogSettings } from "./log-options.js";
 
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "silent"] as const;
-export const LOG_FORMATS = ["pretty", "json"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = (typeof LOG_FORMATS)[number];
-
-export interface LogSettings {
-  readonly logLevel?: LogLevel;
-  readonly logFormat?: LogFormat;
-}
-
-/** The global options; commander checks the choices (a bad one is a usage error). */
-export function logOptions(): Option[] {
-  return [
-    new Option("--log-level <level>", "least severe log lines shown").choices(LOG_LEVELS).default("info"),
-    new Option("--log-format <format>", "log lines on stderr: readable, or JSON lines")
-      .choices(LOG_FORMATS)
-      .default("pretty"),
-  ];
-}
+export {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+  type LogSettings,
+  logOptions,
+} from "./log-options.js";
 
 const NAMES: Record<number, string> = {
   10: "TRACE",

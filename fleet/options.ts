@@ -6,16 +6,17 @@
  * only make sense together. A `FleetOptionsError` keeps the field of each problem, so the library
  * says `options.nodes` and the command line says `--nodes` (cli/fleet-flags.ts) for the same check.
  */
-import { availableParallelism } from "node:os";
 import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import type { BrokerLogin } from "../twins/index.js";
+import { DEFAULTS } from "./defaults.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
 import { kernelLossIssues, LOSS_MODES, type LossMode } from "./kernel-loss-rules.js";
 import { type FieldNamer, type FleetOptionIssue, FleetOptionsError } from "./option-errors.js";
 import { virtualIssues } from "./virtual-options.js";
 
+export { DEFAULTS } from "./defaults.js";
 export {
   type FieldNamer,
   type FleetOptionIssue,
@@ -109,7 +110,7 @@ export interface FleetOptions {
 }
 
 /** The fields whose absence means something (no broker given, no store, …): they stay optional. */
-type Optional =
+export type UnsetFields =
   | "gilbertElliott"
   | "broker"
   | "profileOverrides"
@@ -119,31 +120,8 @@ type Optional =
   | "login"
   | "nodePassword";
 
-export type ResolvedFleetOptions = Required<Omit<FleetOptions, Optional>> & Pick<FleetOptions, Optional>;
-
-/** Every default of a fleet run, in one place. */
-export const DEFAULTS: Readonly<Required<Omit<FleetOptions, Optional>>> = Object.freeze({
-  nodes: 300,
-  profile: "uno-w5100",
-  topology: "ring",
-  groupSize: 8,
-  follows: 2,
-  ratePerNodePerMin: 1,
-  lossPct: 0,
-  lossMode: "model",
-  seed: "twinfleet",
-  durationS: 60,
-  settleS: 10,
-  workers: Math.max(1, Math.min(4, availableParallelism())),
-  prefix: "tf",
-  progressEveryS: 5,
-  pressesEndEarlyS: 0,
-  faults: [],
-  brokerProcess: false,
-  fresh: false,
-  clock: "real",
-  twins: true,
-});
+export type ResolvedFleetOptions = Required<Omit<FleetOptions, UnsetFields>> &
+  Pick<FleetOptions, UnsetFields>;
 
 export const MAX_NODES = 20_000;
 /** On virtual time a fleet is bounded by memory, not by sockets and threads. */
