@@ -3,7 +3,7 @@
  * tried), 1 for a runtime failure (the broker could not be reached, a login was refused, a
  * requirement was not met), 0 otherwise. A command throws UsageError for the first kind.
  */
-import { OptionError } from "../protocol/index.js";
+import { OptionError } from "../protocol/option-error.js";
 
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;

@@ -4,7 +4,7 @@
  * a usage error, 1 for a runtime failure. Every password a command learns is masked in all output.
  */
 import { Command, CommanderError } from "commander";
-import { OptionError } from "../protocol/index.js";
+import { OptionError } from "../protocol/option-error.js";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerReportCommand } from "./commands/report.js";
@@ -13,7 +13,7 @@ import { registerSweepCommand } from "./commands/sweep.js";
 import { registerTwinsCommands } from "./commands/twins.js";
 import type { Env } from "./connection.js";
 import { EXIT_RUNTIME, EXIT_USAGE } from "./errors.js";
-import { logOptions } from "./log.js";
+import { logOptions } from "./log-options.js";
 import { VERSION } from "./version.js";
 
 export interface CliIO {

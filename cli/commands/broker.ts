@@ -1,13 +1,11 @@
 /**
  * `twinfleet broker` (run the embedded broker for real boards and tools) and
- * `twinfleet broker hash-password` (make a password hash for the credentials file).
+ * `twinfleet broker hash-password` (make a password hash for the credentials file): their options
+ * and help; what they run is loaded when they run (cli/commands/broker-run.ts).
  */
-import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import { hashPassword, runBrokerCommand } from "../../broker/index.js";
-import { bindMessage, exposureWarning } from "../bind.js";
-import { commandLogger } from "../log.js";
 import type { CliIO, RegisterCommand } from "../main.js";
+import type { BrokerFlags } from "./broker-run.js";
 
 export const registerBrokerCommand: RegisterCommand = (program: Command, io: CliIO) => {
   const broker = program
@@ -60,28 +58,15 @@ Examples:
   twinfleet broker --port 1884 --redis redis://127.0.0.1:6379   one of several brokers sharing Redis
   twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json`,
     )
-    .action(async (flags) => {
-      const logger = commandLogger(program, io);
-      await runBrokerCommand(flags, {
-        logger,
-        onListening: (b) => {
-          const host = flags.host ?? "0.0.0.0";
-          logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));
-          const warning = exposureWarning(host, flags.auth !== undefined);
-          if (warning !== undefined) logger.warn(warning);
-        },
-      });
+    .action(async (flags: BrokerFlags) => {
+      const { runBroker } = await import("./broker-run.js");
+      await runBroker(flags, program, io);
     });
   broker
     .command("hash-password")
     .description("read a password on stdin and print its hash for the credentials file")
     .action(async () => {
-      const rl = createInterface({ input: process.stdin });
-      const line = await new Promise<string>((resolve) =>
-        rl.once("line", resolve).once("close", () => resolve("")),
-      );
-      rl.close();
-      if (line.length === 0) throw new Error("hash-password: no password on stdin");
-      io.stdout(`${await hashPassword(line)}\n`);
+      const { runHashPassword } = await import("./broker-run.js");
+      await runHashPassword(io);
     });
 };

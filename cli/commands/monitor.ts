@@ -1,57 +1,13 @@
 /**
  * `twinfleet monitor`: the terminal console over a live fleet (`--broker URL`, through the twins
- * service) or over the built-in demo fleet (`--demo`, no broker needed).
+ * service) or over the built-in demo fleet (`--demo`, no broker needed). Its options and help; what
+ * it runs is loaded when it runs (cli/commands/monitor-run.ts).
  */
 import type { Command } from "commander";
-import { z } from "zod";
-import { runConsole } from "../../console/index.js";
-import { RealScheduler } from "../../node/scheduler.js";
-import { startTwins, wallScheduler } from "../../twins/index.js";
-import { DemoSource } from "../../view/demo-source.js";
-import { twinsFigures } from "../../view/figures.js";
-import type { ConsoleSource } from "../../view/source.js";
-import { TwinsSource } from "../../view/twins-source.js";
-import { addLoginOptions, type ConnectionFlags, resolveConnection } from "../connection.js";
-import { UsageError } from "../errors.js";
-import {
-  addHttpOptions,
-  type HttpFlags,
-  type HttpOptions,
-  resolveHttpOptions,
-  serveWeb,
-  untilSignal,
-} from "../http.js";
-import { commandLogger } from "../log.js";
+import { addHttpOptions } from "../http-options.js";
+import { addLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-
-interface MonitorFlags extends ConnectionFlags, HttpFlags {
-  readonly demo?: boolean;
-  readonly prefix: string;
-  readonly nodes: string;
-  readonly seed: string;
-  readonly fps: string;
-  readonly ascii?: boolean;
-}
-
-const int = (flag: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${flag} must be a number` })
-    .int(`${flag} must be an integer`)
-    .min(min, `${flag} must be at least ${min}`)
-    .max(max, `${flag} must be at most ${max}`);
-
-const Flags = z
-  .object({
-    broker: z.string().optional(),
-    demo: z.boolean().optional(),
-    nodes: int("--nodes", 1, 100_000),
-    fps: int("--fps", 1, 30),
-  })
-  .refine((f) => (f.broker === undefined) !== (f.demo !== true), {
-    error: "give either --broker <url> or --demo",
-  });
-
-type WebDeps = Omit<Parameters<typeof serveWeb>[3], "logger">;
+import type { MonitorFlags } from "./monitor-run.js";
 
 export const registerMonitorCommand: RegisterCommand = (program: Command, io: CliIO) => {
   const cmd = program
@@ -79,51 +35,7 @@ SIGTERM instead of opening the console.
 Keys: ? help, arrows move, Enter node detail, p press, +/- packet loss, q quit (docs/console.md).`,
     );
   addHttpOptions(addLoginOptions(cmd)).action(async (flags: MonitorFlags) => {
-    const parsed = Flags.safeParse(flags);
-    if (!parsed.success)
-      throw new UsageError(`monitor: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-    const { nodes, fps } = parsed.data;
-    const ascii = flags.ascii === true ? true : undefined;
-    const http = resolveHttpOptions(flags, io.env ?? process.env);
-    const tty = process.stdout.isTTY === true;
-    /** The console in a terminal; without one, with --http, the web page alone until a signal. */
-    const watch = async (source: ConsoleSource, web: HttpOptions | undefined, deps: WebDeps) => {
-      const server = web
-        ? await serveWeb(source, "monitor", web, {
-            ...deps,
-            logger: commandLogger(program, io),
-            secret: io.secret,
-          })
-        : undefined;
-      try {
-        if (tty || !server) await runConsole(source, { fps, ascii });
-        else await untilSignal();
-      } finally {
-        await server?.close();
-      }
-    };
-    if (flags.demo) {
-      const scheduler = new RealScheduler();
-      const source = new DemoSource({ nodes, seed: flags.seed, scheduler }).run();
-      try {
-        await watch(source, http, { scheduler });
-      } finally {
-        source.stop();
-      }
-    } else if (flags.broker !== undefined) {
-      const c = resolveConnection({ ...flags, broker: flags.broker }, io.env ?? process.env, (msg) =>
-        io.stderr(`twinfleet monitor: warning: ${msg}\n`),
-      );
-      io.secret?.(c.login.password);
-      const twins = await startTwins({ url: c.url, ...c.login, prefix: flags.prefix });
-      const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
-      try {
-        await watch(source, http, { scheduler: wallScheduler, figures: twinsFigures(twins) });
-      } finally {
-        source.close();
-        await twins.close();
-      }
-    }
-    io.stderr(`twinfleet monitor: ${tty || !http ? "console closed" : "stopped"}\n`);
+    const { runMonitor } = await import("./monitor-run.js");
+    await runMonitor(flags, program, io);
   });
 };

@@ -3,54 +3,16 @@
  * service, shows the console in a terminal or progress lines otherwise, and ends with a summary, an
  * optional JSON report and, with --assert, an exit code for the paper's requirements. The first q
  * (console) or Ctrl-C stops the presses and the run settles, saying so with a countdown; the second
- * ends it at once with a report marked cut short and exit code 130.
+ * ends it at once with a report marked cut short and exit code 130. Its options and help; what it
+ * runs is loaded when it runs (cli/commands/sim-run.ts).
  */
 import type { Command } from "commander";
-import { FAULT_PRESETS } from "../../fleet/faults/schedule.js";
-import {
-  DEFAULTS,
-  type FleetOptions,
-  type ResolvedFleetOptions,
-  resolveFleetOptions,
-} from "../../fleet/options.js";
-import { requirementFailures, writeReport } from "../../fleet/report.js";
-import { FleetRun } from "../../fleet/run.js";
-import { SPEED_MAX } from "../../fleet/virtual-clock.js";
-import { VirtualSplitRun } from "../../fleet/virtual-split.js";
-import { assertNever } from "../../protocol/index.js";
-import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
-import { addLoginOptions, type Env, resolvePassword } from "../connection.js";
-import { UsageError } from "../errors.js";
-import {
-  type FleetFlagValues,
-  fleetOptionsFromFlags,
-  withFlagNames,
-  withFlagNamesSync,
-} from "../fleet-flags.js";
-import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
-import { commandLogger, type LogSettings } from "../log.js";
+import { DEFAULTS } from "../../fleet/defaults.js";
+import { FAULT_PRESETS } from "../../fleet/faults/presets.js";
+import { addHttpOptions } from "../http-options.js";
+import { addLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-import { checkOutputFile } from "../output-path.js";
-import { progressLine, summary } from "../sim-summary.js";
-import { runSimShard, type ShardFlags } from "./sim-shard.js";
-import { chooseVirtualSplit, oneThreadHeap } from "./sim-split.js";
-
-/** Flags of the command itself, not of the fleet. */
-interface SimOwnFlags {
-  readonly headless?: boolean;
-  readonly report?: string;
-  readonly assert?: boolean;
-  readonly speed?: string;
-}
-
-interface SimLoginFlags {
-  readonly broker?: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly passwordFile?: string;
-  readonly nodePassword?: string;
-  readonly nodePasswordFile?: string;
-}
+import type { SimFlags } from "./sim-run.js";
 
 export const registerSimCommand: RegisterCommand = (program: Command, io: CliIO) => {
   const cmd = program
@@ -164,211 +126,11 @@ it at once: the summary and report are marked cut short and the exit code is ${C
       "with --broker: each node logs in as its node id with this password",
     )
     .option("--node-password-file <file>", "read the nodes' password from the first line of <file>")
-    .action(async (raw: FleetFlagValues & SimOwnFlags & SimLoginFlags & HttpFlags & ShardFlags) => {
-      const login = simLogin(raw, io.env ?? process.env);
-      const http = resolveHttpOptions(raw, io.env ?? process.env);
-      io.secret?.(login.login.password);
-      io.secret?.(login.nodePassword);
-      if (raw.report !== undefined) checkOutputFile("--report", raw.report);
-      const speed = speedFlag(raw.speed, raw.clock);
-      if (http !== undefined && raw.twins === false)
-        throw new UsageError("--http shows the twins service's view of the fleet: leave out --no-twins");
-      // The console shows the twins' view (on virtual time it sets the pace): without twins, progress
-      // lines; a shard runs headless (its report is one part of the fleet's).
-      const interactive =
-        raw.headless !== true &&
-        raw.shard === undefined &&
-        raw.twins !== false &&
-        process.stdout.isTTY === true;
-      const options: FleetOptions = {
-        ...fleetOptionsFromFlags(raw),
-        ...(login.url !== undefined ? { broker: login.url } : {}),
-        ...(login.login.username !== undefined || login.login.password !== undefined
-          ? { login: login.login }
-          : {}),
-        ...(login.nodePassword !== undefined ? { nodePassword: login.nodePassword } : {}),
-        // With the console the presses go on until the user quits, unless --duration says otherwise.
-        ...(interactive && raw.duration === undefined ? { durationS: 86_400 } : {}),
-      };
-      // Log lines would tear the console's screen: it shows the run's events itself.
-      const logger = commandLogger(interactive ? { opts: () => ({ logLevel: "silent" }) } : program, io);
-      // The run's own broker and twins service are chatty at info (every client error under loss):
-      // they log from warn up unless --log-level debug or trace asks for everything.
-      const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
-      // A shard of a fleet split over processes or machines (cli/commands/sim-shard.ts).
-      if (raw.shard !== undefined || raw.shardReport !== undefined)
-        return runSimShard(raw, options, io, io.env ?? process.env, CUT_SHORT_EXIT);
-      // Readable lines for a person; with --log-format json every line is a JSON record.
-      const json = (program.opts() as LogSettings).logFormat === "json";
-      const note = (line: string) => (json ? logger.info(line) : io.stderr(`twinfleet sim: ${line}\n`));
-      const watched = interactive || http !== undefined;
-      // The options are checked first thing, before anything starts; their errors name the flags.
-      // A headless virtual run goes over worker threads when its groups allow (cli/commands/sim-split.ts).
-      const split = withFlagNamesSync(() =>
-        chooseVirtualSplit(options, watched, raw.workers !== undefined, interactive ? () => {} : note),
-      );
-      // A virtual run in this thread must fit its heap (V8 would end it minutes in, out of memory).
-      const heap =
-        !split && options.clock === "virtual" ? oneThreadHeap(resolveFleetOptions(options).nodes) : undefined;
-      if (heap?.fatal) throw new UsageError(heap.text);
-      if (heap && !interactive) note(heap.text);
-      const run = split
-        ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
-        : await withFlagNames(() => FleetRun.start(options, inner));
-      const fleet = run instanceof FleetRun ? run : undefined;
-      if (split && split.ranges.length > 1) note(`virtual time over ${split.ranges.length} worker threads`);
-      // Watched (the console, the page), a virtual run starts at real-time speed unless --speed says
-      // otherwise (the console's keys and the page's controls change it); unwatched it goes flat out.
-      const startPace = { speed: speed ?? (watched ? 1 : "max"), paused: false } as const;
-      fleet?.virtual?.setPace(startPace);
-      const opts = run.opts;
-      const web =
-        http && fleet
-          ? await serveSim(fleet, http, {
-              logger: interactive ? commandLogger(program, io) : logger,
-              ...(io.secret ? { secret: io.secret } : {}),
-              interactive,
-            })
-          : undefined;
-      // The console handles its own keys and signals; this one is for the headless run (and for a
-      // Ctrl-C after the console has closed).
-      const onSigint = () => {
-        if (run.stopping) {
-          // With the console open, the line comes once it has closed (it would land on its screen).
-          if (!interactive && !run.cutShort) {
-            io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
-          }
-          run.cut();
-          return;
-        }
-        run.stop();
-        if (!interactive) {
-          io.stderr(
-            "twinfleet sim: presses stopped; settling before the report (Ctrl-C again: stop now, report cut short)\n",
-          );
-        }
-      };
-      process.on("SIGINT", onSigint);
-      try {
-        if (interactive && fleet) {
-          const { runSimConsole } = await import("../../console/sim-console.js");
-          await runSimConsole(fleet, startPace);
-          if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
-        } else {
-          note(
-            `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss${lossModeNote(run)}, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
-          );
-          if (run.joined) {
-            note(
-              `joining the twins service ${run.joined.clientId} already on the broker (it controls the fleet; this run only watches it and pairs through retained configs)`,
-            );
-          }
-          run.on("progress", (p) =>
-            json ? logger.info({ ...p }, "progress") : io.stderr(`${progressLine(p, run.sched.now())}\n`),
-          );
-          run.on("log", (line, level) => {
-            const at = Math.round((run.sched.now() - run.startedAt) / 1000);
-            if (level === "error") logger.error({ at }, line);
-            else logger.info({ at }, line);
-          });
-        }
-        const report = await run.done;
-        if (raw.report !== undefined) writeReport(raw.report, report);
-        io.stdout(summary(report));
-        const failures = requirementFailures(report);
-        if (raw.assert === true && failures.length > 0) {
-          io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
-          process.exitCode = 1;
-        }
-        if (report.cutShort) process.exitCode = CUT_SHORT_EXIT;
-      } finally {
-        process.off("SIGINT", onSigint);
-        await web?.close();
-      }
+    .action(async (raw: SimFlags) => {
+      const { runSim } = await import("./sim-run.js");
+      await runSim(raw, program, io);
     });
 };
 
-/**
- * `--speed`: a positive number of virtual seconds per wall second (at most the API's SPEED_MAX), or
- * max; only with --clock virtual.
- */
-function speedFlag(spec: string | undefined, clock: string | undefined): number | "max" | undefined {
-  if (spec === undefined) return undefined;
-  if (clock !== "virtual") throw new UsageError("--speed sets the pace of a --clock virtual run");
-  const v = spec.trim().toLowerCase();
-  if (v === "max") return "max";
-  const n = Number(v.replace(/^[x×]/, ""));
-  if (v === "" || !(n > 0 && n <= SPEED_MAX))
-    throw new UsageError(
-      `--speed: "${spec}" is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_MAX} (1, 10, 100) or max`,
-    );
-  return n;
-}
-
-/** The header's word on who loses the packets, in real-loss mode only. */
-function lossModeNote(run: Pick<FleetRun, "kernelNet">): string {
-  const k = run.kernelNet;
-  if (k === undefined) return "";
-  return ` (loss mode kernel: nftables in network namespace ${k.netns}, nodes at ${k.nodesAddr}; their TCP is the kernel's)`;
-}
-
 /** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */
 export const CUT_SHORT_EXIT = 130;
-
-function describeTopology(o: ResolvedFleetOptions): string {
-  if (typeof o.topology !== "string") return `pairing file ${o.topology.file}`;
-  switch (o.topology) {
-    case "random":
-      return `random groups of ${o.groupSize} (${o.follows} each)`;
-    // Mutual pairs within each group: the group size shows only when odd (its last node has no pair).
-    case "pairs":
-      return o.groupSize % 2 === 0
-        ? "pairs"
-        : `pairs in groups of ${o.groupSize} (the last of each unpaired)`;
-    case "none":
-      return "no pairing";
-    case "ring":
-    case "chain":
-    case "star":
-      return `${o.topology} of ${o.groupSize}`;
-    default:
-      return assertNever(o.topology);
-  }
-}
-
-/** The run's logins: the twins service and tools (control role), and the nodes (node role). */
-function simLogin(raw: SimLoginFlags, env: Env): { url?: string; login: BrokerLogin; nodePassword?: string } {
-  const nodePassword = resolvePassword(
-    { password: raw.nodePassword, passwordFile: raw.nodePasswordFile },
-    env,
-    {
-      flag: "--node-password",
-      file: "--node-password-file",
-      env: "TWINFLEET_NODE_PASSWORD",
-    },
-  );
-  if (raw.broker === undefined) {
-    const given = [
-      ["--username", raw.username],
-      ["--password", raw.password],
-      ["--password-file", raw.passwordFile],
-      ["--node-password", raw.nodePassword],
-      ["--node-password-file", raw.nodePasswordFile],
-    ].find(([, v]) => v !== undefined)?.[0];
-    if (given !== undefined) {
-      throw new UsageError(`${given} is for a --broker with credentials; the run's own broker has none`);
-    }
-    return { login: {} };
-  }
-  const fromUrl = splitBrokerUrl(raw.broker);
-  const username = raw.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
-  const password = resolvePassword(raw, env) ?? fromUrl.password;
-  return {
-    url: fromUrl.url,
-    login: {
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {}),
-    },
-    ...(nodePassword !== undefined ? { nodePassword } : {}),
-  };
-}

@@ -1,28 +1,12 @@
 /**
  * `twinfleet sweep`: reruns the seed paper's experiments (and the settings sweep, and fault cases) on
  * a simulated fleet, one short fleet run per point with a progress line and ETA each, and writes
- * report.json, the CSVs and the self-contained report.html.
+ * report.json, the CSVs and the self-contained report.html. Its options and help; what it runs is
+ * loaded when it runs (cli/commands/sweep-run.ts).
  */
 import type { Command } from "commander";
-import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
-import { virtualCaseProblem } from "../../sweep/fault-cases.js";
-import { writeSweep } from "../../sweep/files.js";
-import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
-import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
-import { UsageError } from "../errors.js";
-import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-import { checkOutputDir } from "../output-path.js";
-
-interface RawSweepOptions {
-  scenario?: string;
-  out?: string;
-  quick?: boolean;
-  nodes?: string;
-  seconds?: string;
-  workers?: string;
-  clock?: string;
-}
+import type { RawSweepOptions } from "./sweep-run.js";
 
 export const registerSweepCommand: RegisterCommand = (program: Command, io: CliIO) => {
   program
@@ -59,132 +43,7 @@ the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
   twinfleet sweep --scenario paper --nodes 100 --seconds 30`,
     )
     .action(async (raw: RawSweepOptions) => {
-      let scenarios: Scenario[];
-      let workers: number | undefined;
-      let clock: Clock | undefined;
-      try {
-        const nodes = wholeNumberFlag("--nodes", raw.nodes, 2, 2000);
-        const seconds = wholeNumberFlag("--seconds", raw.seconds, 2, 600);
-        // Every point is a fleet run: its worker count is checked as the fleet checks it, up front.
-        const w = numberFlag("--workers", raw.workers, expectation("workers"));
-        workers =
-          w === undefined ? undefined : withFlagNamesSync(() => resolveFleetOptions({ workers: w })).workers;
-        clock =
-          raw.clock === undefined
-            ? undefined
-            : withFlagNamesSync(() => resolveFleetOptions({ clock: raw.clock as Clock })).clock;
-        const names = (raw.scenario ?? "paper,settings").split(",").map((s) => s.trim());
-        if (names.some((n) => n === "")) throw new UsageError("--scenario: has an empty name");
-        scenarios = names.map((n) =>
-          adjustScenario(loadScenario(n), {
-            quick: raw.quick === true,
-            ...(nodes !== undefined ? { nodes } : {}),
-            ...(seconds !== undefined ? { seconds } : {}),
-          }),
-        );
-        if (clock === "virtual") {
-          if (workers !== undefined)
-            throw new UsageError("--workers: --clock virtual runs every node in one thread");
-          for (const sc of scenarios) {
-            for (const c of sc.faults?.cases ?? []) {
-              const problem = virtualCaseProblem(c);
-              if (problem)
-                throw new UsageError(
-                  `--clock virtual: scenario ${sc.name}, fault case ${c.name}: ${problem}`,
-                );
-            }
-          }
-        }
-        checkOutputDir("--out", raw.out ?? "sweep-report");
-      } catch (e) {
-        if (e instanceof UsageError || e instanceof ScenarioError) {
-          io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw e;
-      }
-      const out = raw.out ?? "sweep-report";
-      const report = await runSweep(scenarios, {
-        quick: raw.quick === true,
-        ...(workers !== undefined ? { workers } : {}),
-        ...(clock !== undefined ? { clock } : {}),
-        onStart: ({ total, etaS }) =>
-          io.stderr(
-            `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points, about ${duration(etaS)}\n`,
-          ),
-        onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
-      });
-      const files = writeSweep(out, report);
-      io.stdout(summary(report));
-      io.stdout(`wrote ${files.join(", ")}\n`);
+      const { runSweepCommand } = await import("./sweep-run.js");
+      await runSweepCommand(raw, io);
     });
 };
-
-/** e.g. `45 s`, `1 min 21 s`. */
-export function duration(s: number): string {
-  const r = Math.round(s);
-  return r < 60 ? `${r} s` : `${Math.floor(r / 60)} min ${String(r % 60).padStart(2, "0")} s`;
-}
-
-export function progressLine(p: SweepProgress): string {
-  const head = `[${String(p.index).padStart(2)}/${p.total}] ${p.label}`;
-  const eta = `${duration(p.elapsedS)} elapsed, ETA ${duration(p.etaS)}`;
-  const pt = p.point;
-  if (!pt) return `${head} — ${eta}`;
-  const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
-  const fc = p.faultCase;
-  if (fc) {
-    const rec = fc.faults.map((f) => (f.recoveryMs === null ? "not recovered" : ms(f.recoveryMs)));
-    return `${head}: recovery ${rec.join(", ") || "—"}, later than 5 s ${fc.late}, lost for good ${fc.lostForGood}, regressions ${fc.regressions}, sync p99 outside ${ms(fc.syncOutsideFaults.p99Ms)} — ${fc.meetsGoal ? "pass" : "FAIL"}${pt.sim.keptUp ? "" : ", SIM LAGGED"} — ${eta}`;
-  }
-  return `${head}: echo p99 ${ms(pt.echo.p99)}, sync p99 ${ms(pt.sync.p99)}, lost ${pt.lost}, registration max ${(pt.registration.maxMs / 1000).toFixed(1)} s${pt.sim.keptUp ? "" : ", SIM LAGGED"} — ${eta}`;
-}
-
-export function summary(r: SweepReport): string {
-  const lines: string[] = [""];
-  for (const s of r.scenarios) {
-    if (s.loss?.length) {
-      lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);
-      for (const p of s.loss) {
-        lines.push(
-          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}`,
-        );
-      }
-    }
-    if (s.cpu) {
-      lines.push(`${s.name}: CPU (model busy / with idle polls / paper)`);
-      for (const c of s.cpu.rows) {
-        lines.push(
-          `  ${c.case.padEnd(22)} ${String(c.lossPct).padStart(2)}%  ${c.utilizationPct.toFixed(2).padStart(6)} % / ${c.withPollingPct.toFixed(1)} % / ${c.paperPct === null ? "—" : `${c.paperPct} %`}`,
-        );
-      }
-    }
-    if (s.settings) {
-      lines.push(`${s.name}: setting (sync p99 / lost at ${s.settings.lossPct.join(", ")} %)`);
-      const variants = [...new Set(s.settings.points.map((p) => p.variant))];
-      for (const v of variants) {
-        const ps = s.settings.points.filter((p) => p.variant === v);
-        lines.push(
-          `  ${v.padEnd(28)} ${ps.map((p) => `${p.sync.p99.toFixed(0)} ms / ${p.lost}`).join("   ")}   ${ps.every((p) => p.meetsGoal) ? "meets the goal" : ""}`,
-        );
-      }
-    }
-    if (s.faults) {
-      lines.push(
-        `${s.name}: fault case (recovery per fault / later than 5 s / lost for good / sync p99 outside the faults)`,
-      );
-      const width = Math.max(28, ...s.faults.cases.map((c) => c.name.length));
-      for (const c of s.faults.cases) {
-        const rec = c.faults.map((f) =>
-          f.recoveryMs === null ? "never" : `${(f.recoveryMs / 1000).toFixed(1)} s`,
-        );
-        lines.push(
-          `  ${c.name.padEnd(width)} ${rec.join(", ").padStart(8)} / ${c.late} / ${c.lostForGood} / ${c.syncOutsideFaults.p99Ms.toFixed(0)} ms   ${c.meetsGoal ? "meets the requirement" : "FAILS the requirement"}`,
-        );
-      }
-    }
-  }
-  lines.push(`all points kept up: ${r.allKeptUp ? "yes" : "NO (see the report)"}`, "");
-  return lines.join("\n");
-}

@@ -2,44 +2,14 @@
  * The twins commands: `twinfleet nodes`, `set`, `pair`, `unpair` (one-shot: connect, read the
  * fleet's retained state, act, confirm, exit) and `twinfleet twins` (the twins service, logging
  * events until SIGINT). All of them are thin over twins/ (startTwins) and log in with the shared
- * connection flags (cli/connection.ts).
+ * connection flags (cli/connection.ts). Their options and help; what they run is loaded when they
+ * run (cli/commands/twins-run.ts).
  */
 import type { Command } from "commander";
-import type { Logger } from "pino";
-import { isNodeId } from "../../protocol/index.js";
-import {
-  findTwinsServices,
-  jsonFileStore,
-  startTwins,
-  type Twin,
-  type Twins,
-  wallScheduler,
-} from "../../twins/index.js";
-import { twinsFigures } from "../../view/figures.js";
-import { TwinsSource } from "../../view/twins-source.js";
-import {
-  addLoginOptions,
-  type ConnectionFlags,
-  resolveConnection,
-  type ToolConnection,
-} from "../connection.js";
-import { UsageError } from "../errors.js";
-import { addHttpOptions, type HttpFlags, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
-import { commandLogger } from "../log.js";
+import { addHttpOptions } from "../http-options.js";
+import { addLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-
-interface ConnFlags extends ConnectionFlags {
-  readonly broker: string;
-  readonly prefix: string;
-  readonly wait: string;
-}
-
-/** The connection of a command's flags; its password is masked in all output from here on. */
-function connectionOf(flags: ConnFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
-  const conn = resolveConnection(flags, io.env ?? process.env, warn);
-  io.secret?.(conn.login.password);
-  return conn;
-}
+import type { ConnFlags, TwinsServiceFlags } from "./twins-run.js";
 
 export const registerTwinsCommands: RegisterCommand = (program: Command, io: CliIO) => {
   const conn = (cmd: Command, waitDefault: string) =>
@@ -49,36 +19,19 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
         .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
         .option("--wait <ms>", "how long to collect the fleet's state before acting", waitDefault),
     );
-  const warn = (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
-  const withTwins = (flags: ConnFlags, act: (t: Twins, c: ToolConnection) => Promise<void>) =>
-    runOneShot(connectionOf(flags, io, warn), flags, act);
+  const run = () => import("./twins-run.js");
 
   conn(program.command("nodes").description("list every node on the broker as JSON"), "1500")
     .addHelpText("after", "\nExample:\n  twinfleet nodes --broker mqtt://localhost:1883 --wait 2000")
     .action(async (flags: ConnFlags) => {
-      await withTwins(flags, async (t) => {
-        io.stdout(`${JSON.stringify(t.list(), null, 2)}\n`);
-      });
+      await (await run()).runNodes(flags, io);
     });
 
   conn(program.command("set").argument("<node>").argument("<value>", "on or off"), "1000")
     .description("set a node's LED state (S1 with the highest counter seen)")
     .addHelpText("after", "\nExample:\n  twinfleet set lamp-1 on --broker mqtt://localhost:1883")
     .action(async (node: string, value: string, flags: ConnFlags) => {
-      checkId(node, "node");
-      if (value !== "on" && value !== "off")
-        throw new UsageError(`set: value must be on or off, not "${value}"`);
-      await withTwins(flags, async (t) => {
-        requireOnline(t, node, "set");
-        const counter = await t.set(node, value === "on");
-        const done = await settle(
-          t,
-          () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter,
-          waitMs(flags),
-        );
-        io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
-        if (!done) io.stderr(`twinfleet: ${node} has not reported the new state yet\n`);
-      });
+      await (await run()).runSet(node, value, flags, io);
     });
 
   for (const [name, pairing] of [
@@ -89,24 +42,7 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       .description(pairing ? "make <follower> follow <source>" : "make <follower> stop following <source>")
       .addHelpText("after", `\nExample:\n  twinfleet ${name} lamp-1 switch-7 --broker mqtt://localhost:1883`)
       .action(async (follower: string, source: string, flags: ConnFlags) => {
-        checkId(follower, "follower");
-        checkId(source, "source");
-        if (follower === source) throw new UsageError(`${name}: a node cannot follow itself (${follower})`);
-        await withTwins(flags, async (t, c) => {
-          const online = t.get(follower)?.presence === "online";
-          if (pairing) await t.pair(follower, source);
-          else await t.unpair(follower, source);
-          // An offline node cannot confirm: say so now instead of waiting for nothing.
-          const done = online
-            ? await settle(t, () => t.get(follower)?.pairing === "confirmed", waitMs(flags))
-            : false;
-          const twin = t.get(follower);
-          const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
-          io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
-          if (!online)
-            io.stderr(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0));
-          else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
-        });
+        await (await run()).runPairing(name, pairing, follower, source, flags, io);
       });
   }
 
@@ -117,131 +53,7 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       "after",
       "\nExamples:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data\n  twinfleet twins --broker mqtt://localhost:1883 --http 8080      the web page and API (docs/web.md)",
     )
-    .action(async (flags: ConnFlags & HttpFlags & { readonly data?: string }) => {
-      const http = resolveHttpOptions(flags, io.env ?? process.env);
-      const logger = commandLogger(program, io);
-      const c = connectionOf(flags, io, (msg) => logger.warn(msg));
-      const t = await startTwins({
-        url: c.url,
-        ...c.login,
-        prefix: flags.prefix,
-        logger,
-        ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
-      });
-      logEvents(t, logger);
-      const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
-      const web =
-        source && http
-          ? await serveWeb(source, "twins", http, {
-              logger,
-              scheduler: wallScheduler,
-              figures: twinsFigures(t),
-              ...(io.secret ? { secret: io.secret } : {}),
-            })
-          : undefined;
-      logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
-      await untilSignal();
-      await web?.close();
-      source?.close();
-      await t.close();
+    .action(async (flags: TwinsServiceFlags) => {
+      await (await run()).runTwinsService(flags, program, io);
     });
 };
-
-/** What happens to a pairing written for an offline node: who will send it when the node returns. */
-async function offlineNote(
-  c: ToolConnection,
-  prefix: string,
-  node: string,
-  version: number,
-): Promise<string> {
-  const services = await findTwinsServices(c.url, prefix, { timeoutMs: 1000, ...c.login }).catch(() => []);
-  const head = `twinfleet: ${node} is offline: the pairing is pending until it returns (its retained config was written, version ${version}).`;
-  if (services.length > 0) {
-    const ids = services.map((s) => s.clientId).join(", ");
-    return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.\n`;
-  }
-  return `${head} No twins service runs on this fleet: ${node} adopts the written config when it next connects, but nothing re-sends it or confirms it; run \`twinfleet twins\` to keep pairings.\n`;
-}
-
-async function runOneShot(
-  c: ToolConnection,
-  flags: ConnFlags,
-  act: (t: Twins, c: ToolConnection) => Promise<void>,
-): Promise<void> {
-  const wait = waitMs(flags);
-  // A one-shot command holds no presence: it is not a controller that stays.
-  const t = await startTwins({
-    url: c.url,
-    ...c.login,
-    prefix: flags.prefix,
-    connectTimeoutMs: 5000,
-    presence: false,
-  });
-  try {
-    // Retained state arrives at once; registers answer the query within the wait.
-    await new Promise((r) => setTimeout(r, wait));
-    await act(t, c);
-  } finally {
-    await t.close();
-  }
-}
-
-/** Waits for `cond` on the service's events, up to `ms`; resolves whether it held. */
-function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
-  if (cond()) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!cond()) return;
-      finish(true);
-    };
-    const timer = setTimeout(() => finish(false), Math.max(ms, 1000));
-    const finish = (ok: boolean) => {
-      clearTimeout(timer);
-      t.off("twin-updated", check);
-      resolve(ok);
-    };
-    t.on("twin-updated", check);
-  });
-}
-
-function requireOnline(t: Twins, node: string, what: string): void {
-  const twin = t.get(node);
-  if (!twin) throw new Error(`${what}: no node "${node}" on the broker`);
-  if (twin.presence !== "online") {
-    throw new Error(`${what}: ${node} is ${twin.presence}; commands are not queued for offline nodes`);
-  }
-}
-
-function checkId(s: string, what: string): void {
-  if (!isNodeId(s)) {
-    throw new UsageError(`${what} "${s}" is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
-  }
-}
-
-function waitMs(flags: ConnFlags): number {
-  const n = Number(flags.wait);
-  if (!/^\d+$/.test(flags.wait) || !Number.isSafeInteger(n)) {
-    throw new UsageError(`--wait must be a whole number of milliseconds, not "${flags.wait}"`);
-  }
-  return n;
-}
-
-function logEvents(t: Twins, logger: Logger): void {
-  const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
-  t.on("twin-registered", (tw, first) => logger.info({ ...brief(tw), first }, "registered"));
-  t.on("twin-updated", (tw, change) => {
-    if (change === "report")
-      logger.info({ node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp }, "report");
-    else if (change === "config") logger.info({ node: tw.id, follows: tw.follows }, "config");
-  });
-  t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
-  t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
-  // The feed recomputes on every report; the log says only when the figures move.
-  let last = "";
-  t.on("convergence", (r) => {
-    const now = `${r.inSync}/${r.known}`;
-    if (now === last) return;
-    last = now;
-    logger.info({ inSync: r.inSync, known: r.known, fraction: r.fraction }, "convergence");
-  });
-}

@@ -1,6 +1,6 @@
 // `twinfleet sweep` itself: how it words the plan's length, and its refusals of bad flags.
 import { describe, expect, it } from "vitest";
-import { duration } from "../commands/sweep.js";
+import { duration } from "../commands/sweep-run.js";
 import { main } from "../main.js";
 
 describe("the sweep's plan", () => {

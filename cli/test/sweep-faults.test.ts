@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { writeSweep } from "../../sweep/files.js";
 import { parseScenario, type Scenario } from "../../sweep/scenario.js";
 import { runSweep, type SweepProgress } from "../../sweep/sweep.js";
-import { progressLine, summary } from "../commands/sweep.js";
+import { progressLine, summary } from "../commands/sweep-run.js";
 
 const fleet = {
   nodes: 4,

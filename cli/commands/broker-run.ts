@@ -1,0 +1,39 @@
+/**
+ * What `twinfleet broker` and `twinfleet broker hash-password` run (declared in
+ * cli/commands/broker.ts, which loads this module only when one of them runs): the embedded broker
+ * with its listening line and exposure warning, and a password hash read from stdin.
+ */
+import { createInterface } from "node:readline";
+import { type BrokerCommandOptions, hashPassword, runBrokerCommand } from "../../broker/index.js";
+import { bindMessage, exposureWarning } from "../bind.js";
+import { commandLogger } from "../log.js";
+import type { CliIO } from "../main.js";
+
+export type BrokerFlags = BrokerCommandOptions;
+
+export async function runBroker(
+  flags: BrokerFlags,
+  program: { opts(): Record<string, unknown> },
+  io: CliIO,
+): Promise<void> {
+  const logger = commandLogger(program, io);
+  await runBrokerCommand(flags, {
+    logger,
+    onListening: (b) => {
+      const host = flags.host ?? "0.0.0.0";
+      logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));
+      const warning = exposureWarning(host, flags.auth !== undefined);
+      if (warning !== undefined) logger.warn(warning);
+    },
+  });
+}
+
+export async function runHashPassword(io: CliIO): Promise<void> {
+  const rl = createInterface({ input: process.stdin });
+  const line = await new Promise<string>((resolve) =>
+    rl.once("line", resolve).once("close", () => resolve("")),
+  );
+  rl.close();
+  if (line.length === 0) throw new Error("hash-password: no password on stdin");
+  io.stdout(`${await hashPassword(line)}\n`);
+}

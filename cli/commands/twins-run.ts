@@ -1,0 +1,220 @@
+/**
+ * What the twins commands run (declared in cli/commands/twins.ts, which loads this module only when
+ * one of them runs): the one-shot `nodes`, `set`, `pair` and `unpair` over a short-lived twins
+ * service, and the `twins` service itself, logging events until a signal.
+ */
+import type { Logger } from "pino";
+import { isNodeId } from "../../protocol/index.js";
+import {
+  findTwinsServices,
+  jsonFileStore,
+  startTwins,
+  type Twin,
+  type Twins,
+  wallScheduler,
+} from "../../twins/index.js";
+import { twinsFigures } from "../../view/figures.js";
+import { TwinsSource } from "../../view/twins-source.js";
+import { type ConnectionFlags, resolveConnection, type ToolConnection } from "../connection.js";
+import { UsageError } from "../errors.js";
+import { type HttpFlags, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import { commandLogger } from "../log.js";
+import type { CliIO } from "../main.js";
+
+export interface ConnFlags extends ConnectionFlags {
+  readonly broker: string;
+  readonly prefix: string;
+  readonly wait: string;
+}
+
+/** The connection of a command's flags; its password is masked in all output from here on. */
+function connectionOf(flags: ConnFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
+  const conn = resolveConnection(flags, io.env ?? process.env, warn);
+  io.secret?.(conn.login.password);
+  return conn;
+}
+
+export interface TwinsServiceFlags extends ConnFlags, HttpFlags {
+  readonly data?: string;
+}
+
+const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
+const withTwins = (io: CliIO, flags: ConnFlags, act: (t: Twins, c: ToolConnection) => Promise<void>) =>
+  runOneShot(connectionOf(flags, io, warner(io)), flags, act);
+
+export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
+  await withTwins(io, flags, async (t) => {
+    io.stdout(`${JSON.stringify(t.list(), null, 2)}\n`);
+  });
+}
+
+export async function runSet(node: string, value: string, flags: ConnFlags, io: CliIO): Promise<void> {
+  checkId(node, "node");
+  if (value !== "on" && value !== "off") throw new UsageError(`set: value must be on or off, not "${value}"`);
+  await withTwins(io, flags, async (t) => {
+    requireOnline(t, node, "set");
+    const counter = await t.set(node, value === "on");
+    const done = await settle(t, () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
+    io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
+    if (!done) io.stderr(`twinfleet: ${node} has not reported the new state yet\n`);
+  });
+}
+
+export async function runPairing(
+  name: "pair" | "unpair",
+  pairing: boolean,
+  follower: string,
+  source: string,
+  flags: ConnFlags,
+  io: CliIO,
+): Promise<void> {
+  checkId(follower, "follower");
+  checkId(source, "source");
+  if (follower === source) throw new UsageError(`${name}: a node cannot follow itself (${follower})`);
+  await withTwins(io, flags, async (t, c) => {
+    const online = t.get(follower)?.presence === "online";
+    if (pairing) await t.pair(follower, source);
+    else await t.unpair(follower, source);
+    // An offline node cannot confirm: say so now instead of waiting for nothing.
+    const done = online
+      ? await settle(t, () => t.get(follower)?.pairing === "confirmed", waitMs(flags))
+      : false;
+    const twin = t.get(follower);
+    const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
+    io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
+    if (!online) io.stderr(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0));
+    else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
+  });
+}
+
+export async function runTwinsService(
+  flags: TwinsServiceFlags,
+  program: { opts(): Record<string, unknown> },
+  io: CliIO,
+): Promise<void> {
+  const http = resolveHttpOptions(flags, io.env ?? process.env);
+  const logger = commandLogger(program, io);
+  const c = connectionOf(flags, io, (msg) => logger.warn(msg));
+  const t = await startTwins({
+    url: c.url,
+    ...c.login,
+    prefix: flags.prefix,
+    logger,
+    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
+  });
+  logEvents(t, logger);
+  const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
+  const web =
+    source && http
+      ? await serveWeb(source, "twins", http, {
+          logger,
+          scheduler: wallScheduler,
+          figures: twinsFigures(t),
+          ...(io.secret ? { secret: io.secret } : {}),
+        })
+      : undefined;
+  logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
+  await untilSignal();
+  await web?.close();
+  source?.close();
+  await t.close();
+}
+
+/** What happens to a pairing written for an offline node: who will send it when the node returns. */
+async function offlineNote(
+  c: ToolConnection,
+  prefix: string,
+  node: string,
+  version: number,
+): Promise<string> {
+  const services = await findTwinsServices(c.url, prefix, { timeoutMs: 1000, ...c.login }).catch(() => []);
+  const head = `twinfleet: ${node} is offline: the pairing is pending until it returns (its retained config was written, version ${version}).`;
+  if (services.length > 0) {
+    const ids = services.map((s) => s.clientId).join(", ");
+    return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.\n`;
+  }
+  return `${head} No twins service runs on this fleet: ${node} adopts the written config when it next connects, but nothing re-sends it or confirms it; run \`twinfleet twins\` to keep pairings.\n`;
+}
+
+async function runOneShot(
+  c: ToolConnection,
+  flags: ConnFlags,
+  act: (t: Twins, c: ToolConnection) => Promise<void>,
+): Promise<void> {
+  const wait = waitMs(flags);
+  // A one-shot command holds no presence: it is not a controller that stays.
+  const t = await startTwins({
+    url: c.url,
+    ...c.login,
+    prefix: flags.prefix,
+    connectTimeoutMs: 5000,
+    presence: false,
+  });
+  try {
+    // Retained state arrives at once; registers answer the query within the wait.
+    await new Promise((r) => setTimeout(r, wait));
+    await act(t, c);
+  } finally {
+    await t.close();
+  }
+}
+
+/** Waits for `cond` on the service's events, up to `ms`; resolves whether it held. */
+function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
+  if (cond()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!cond()) return;
+      finish(true);
+    };
+    const timer = setTimeout(() => finish(false), Math.max(ms, 1000));
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      t.off("twin-updated", check);
+      resolve(ok);
+    };
+    t.on("twin-updated", check);
+  });
+}
+
+function requireOnline(t: Twins, node: string, what: string): void {
+  const twin = t.get(node);
+  if (!twin) throw new Error(`${what}: no node "${node}" on the broker`);
+  if (twin.presence !== "online") {
+    throw new Error(`${what}: ${node} is ${twin.presence}; commands are not queued for offline nodes`);
+  }
+}
+
+function checkId(s: string, what: string): void {
+  if (!isNodeId(s)) {
+    throw new UsageError(`${what} "${s}" is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
+  }
+}
+
+function waitMs(flags: ConnFlags): number {
+  const n = Number(flags.wait);
+  if (!/^\d+$/.test(flags.wait) || !Number.isSafeInteger(n)) {
+    throw new UsageError(`--wait must be a whole number of milliseconds, not "${flags.wait}"`);
+  }
+  return n;
+}
+
+function logEvents(t: Twins, logger: Logger): void {
+  const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
+  t.on("twin-registered", (tw, first) => logger.info({ ...brief(tw), first }, "registered"));
+  t.on("twin-updated", (tw, change) => {
+    if (change === "report")
+      logger.info({ node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp }, "report");
+    else if (change === "config") logger.info({ node: tw.id, follows: tw.follows }, "config");
+  });
+  t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
+  t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
+  // The feed recomputes on every report; the log says only when the figures move.
+  let last = "";
+  t.on("convergence", (r) => {
+    const now = `${r.inSync}/${r.known}`;
+    if (now === last) return;
+    last = now;
+    logger.info({ inSync: r.inSync, known: r.known, fraction: r.fraction }, "convergence");
+  });
+}
