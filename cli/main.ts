@@ -23,6 +23,11 @@ export interface CliIO {
   readonly env?: Env;
   /** Registers a secret (a password): it is written as `***` in everything after. Set by main. */
   readonly secret?: (s: string | undefined) => void;
+  /**
+   * Sets the command's exit code, which main() returns (the bin hands it to the process). Set by
+   * main: a command never writes process.exitCode, which would outlive an in-process call.
+   */
+  readonly exit?: (code: number) => void;
 }
 
 const defaultIO: CliIO = {
@@ -63,8 +68,8 @@ function isUsageError(e: unknown): boolean {
   return e instanceof OptionError;
 }
 
-/** `io` with every registered secret masked, and a `secret` to register more. */
-function maskingIO(io: CliIO): CliIO {
+/** `io` with every registered secret masked, a `secret` to register more, and `exit`. */
+function maskingIO(io: CliIO, exit: (code: number) => void): CliIO {
   const secrets = new Set<string>();
   const mask = (s: string) => {
     let out = s;
@@ -78,16 +83,20 @@ function maskingIO(io: CliIO): CliIO {
     secret: (s) => {
       if (s !== undefined && s.length > 0) secrets.add(s);
     },
+    exit,
   };
 }
 
 /** Runs the CLI; resolves to the process exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[], rawIO: CliIO = defaultIO): Promise<number> {
-  const io = maskingIO(rawIO);
+  let exitCode = 0;
+  const io = maskingIO(rawIO, (code) => {
+    exitCode = code;
+  });
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv as string[], { from: "user" });
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
     const usage = isUsageError(e);

@@ -22,7 +22,7 @@ export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): v
   const failures = requirementFailures(merged);
   if (flags.assert === true && failures.length > 0) {
     io.stderr(`twinfleet report merge: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
-    process.exitCode = 1;
+    io.exit?.(1);
   }
 }
 

@@ -162,9 +162,9 @@ export async function runSim(
     const failures = requirementFailures(report);
     if (raw.assert === true && failures.length > 0) {
       io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
-      process.exitCode = 1;
+      io.exit?.(1);
     }
-    if (report.cutShort) process.exitCode = CUT_SHORT_EXIT;
+    if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
   } finally {
     process.off("SIGINT", onSigint);
     await web?.close();

@@ -54,7 +54,7 @@ export async function runSimShard(
     io.stderr(
       `twinfleet sim: shard ${spec.index}/${spec.count}: ${file.nodes.length} nodes, ${file.counts.presses} presses, ${file.counts.applies} states applied, registered ${Object.keys(file.registrationMs).length}/${file.nodes.length}; report in ${raw.shardReport}\n`,
     );
-    if (file.cutShort) process.exitCode = cutShortExit;
+    if (file.cutShort) io.exit?.(cutShortExit);
   } finally {
     process.off("SIGINT", onSigint);
   }

@@ -62,7 +62,7 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   } catch (e) {
     if (e instanceof UsageError || e instanceof ScenarioError) {
       io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
-      process.exitCode = 2;
+      io.exit?.(2);
       return;
     }
     throw e;

@@ -18,7 +18,6 @@ async function run(argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, { stdout: (s) => out.push(s), stderr: (s) => err.push(s), env: {} });
-  process.exitCode = undefined;
   return { code, out: out.join(""), err: err.join("") };
 }
 

@@ -180,7 +180,6 @@ describe("the logger", () => {
 
 describe("sim --broker with credentials", () => {
   it("runs its twins as the control user and its nodes as themselves, showing no password", async () => {
-    process.exitCode = undefined;
     const report = join(fx.dir, "run.json");
     const inUrl = fx.broker.url.replace("mqtt://", `mqtt://${CONTROL_USER}:${CONTROL_PASSWORD}@`);
     const nodePw = await writeSecret(fx.dir, "nodes.pw", `${NODE_PASSWORD}\n`);
@@ -189,7 +188,6 @@ describe("sim --broker with credentials", () => {
       ...["--duration", "2", "--settle", "1", "--workers", "0", "--progress-every", "1"],
       ...["--broker", inUrl, "--node-password-file", nodePw, "--report", report],
     ]);
-    process.exitCode = undefined;
     expect(r.code).toBe(0);
     expect(r.out).toContain("registration   2/2");
     expect(r.out + r.err).not.toContain(CONTROL_PASSWORD);
@@ -201,12 +199,10 @@ describe("sim --broker with credentials", () => {
   });
 
   it("with --log-format json every line on stderr is a JSON record, progress included", async () => {
-    process.exitCode = undefined;
     const r = await runCli([
       ...["--log-format", "json", "sim", "--headless", "--nodes", "2", "--topology", "pairs"],
       ...["--duration", "1", "--settle", "0", "--workers", "0", "--progress-every", "1"],
     ]);
-    process.exitCode = undefined;
     expect(r.code).toBe(0);
     const all = records(r.err);
     expect(all.length).toBeGreaterThan(1);

@@ -17,6 +17,22 @@ describe("twinfleet", () => {
     expect(r.code).toBe(0);
   });
 
+  it("returns each call's own exit code and leaves the process's alone (main is also called in-process)", async () => {
+    const before = process.exitCode;
+    try {
+      process.exitCode = 7; // as anything else in this process may have left it
+      expect((await run(["--version"])).code).toBe(0);
+      process.exitCode = undefined;
+      const bad = await run(["sweep", "--nodes", "1"]); // a usage error the command itself reports
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/--nodes: must be a whole number/);
+      expect(process.exitCode).toBeUndefined();
+      expect((await run(["--version"])).code).toBe(0);
+    } finally {
+      process.exitCode = before;
+    }
+  });
+
   it("lists its commands in the help", async () => {
     const r = await run(["--help"]);
     expect(r.out).toMatch(/broker/);
@@ -70,7 +86,6 @@ describe("twinfleet", () => {
   });
 
   it("refuses a fault schedule that does not fit the run before anything starts, naming the entry", async () => {
-    process.exitCode = undefined;
     const r = await run([
       "sim",
       "--headless",
@@ -95,6 +110,5 @@ describe("twinfleet", () => {
     ]);
     expect(ext.code).toBe(2);
     expect(ext.err).toMatch(/a broker-restart needs a broker the run starts itself/);
-    process.exitCode = undefined;
   });
 });

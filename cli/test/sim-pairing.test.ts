@@ -12,12 +12,10 @@ describe("twinfleet sim --topology FILE.json", () => {
     writeFileSync(file, '{\n  "n-0001": ["n-0000"],\n  "n-0002": ["n-0000", "n-0009"]\n}\n');
     const out: string[] = [];
     const err: string[] = [];
-    process.exitCode = undefined;
     const code = await main(["sim", "--headless", "--nodes", "6", "--topology", file], {
       stdout: (s) => out.push(s),
       stderr: (s) => err.push(s),
     });
-    process.exitCode = undefined;
     expect(code).toBe(2);
     expect(err.join("")).toBe(
       `twinfleet sim: --topology: pairing file ${file}, line 3: source n-0009 of n-0002 is not a node of this fleet (n-0000 … n-0005)\n(run twinfleet sim --help for usage)\n`,

@@ -10,11 +10,8 @@ import { main } from "../main.js";
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  process.exitCode = undefined;
   const code = await main(args, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
-  const exit = code ?? process.exitCode ?? 0;
-  process.exitCode = undefined;
-  return { code: Number(exit), out: out.join(""), err: err.join("") };
+  return { code, out: out.join(""), err: err.join("") };
 }
 
 describe("twinfleet sim --clock virtual", () => {

@@ -16,9 +16,7 @@ describe("twinfleet sweep", () => {
     const io = { stdout: () => {}, stderr: (s: string) => void err.push(s) };
     expect(await main(["sweep", "--nodes", "1"], io)).toBe(2);
     expect(err.join("")).toMatch(/--nodes: must be a whole number from 2 to 2000/);
-    process.exitCode = undefined;
     expect(await main(["sweep", "--scenario", "nope"], io)).toBe(2);
     expect(err.join("")).toMatch(/scenario "nope": cannot read/);
-    process.exitCode = undefined;
   });
 });
