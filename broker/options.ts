@@ -16,7 +16,7 @@ import {
   limitsFromFlags,
   resolveLimits,
 } from "./limit-options.js";
-import { redisUrlProblem } from "./redis-store.js";
+import { redisUrlProblem } from "./redis-url.js";
 
 export interface TlsOptions {
   /** Port of the MQTT-over-TLS listener; 0 picks a free one. */

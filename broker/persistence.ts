@@ -2,14 +2,12 @@
  * Where the broker keeps sessions, queued QoS 1 messages and retained messages: in memory or, with a
  * data directory, in an embedded LevelDB that survives a restart; both with an index of retained
  * topics (broker/retained-index.ts). Or in a Redis server shared with other brokers, which then also
- * carries the messages between them (broker/redis-store.ts).
+ * carries the messages between them (broker/redis-store.ts). LevelDB and the Redis client are loaded
+ * when a store needs them: a broker in memory starts without either.
  */
-import { ClassicLevel } from "classic-level";
 import type { Logger } from "pino";
 import { dataDirError, makeDir } from "../node/make-dir.js";
-import { DAMAGED_STORE_HINT, IndexedLevelPersistence } from "./level-store.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
-import { openRedisStore } from "./redis-store.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
 export interface BrokerStore {
@@ -30,6 +28,7 @@ export async function openStore(
   if (redisUrl !== undefined) {
     if (dataDir !== undefined) throw new Error("a data directory and Redis exclude each other: give one");
     if (logger === undefined) throw new Error("a Redis store needs a logger");
+    const { openRedisStore } = await import("./redis-store.js");
     return { ...(await openRedisStore(redisUrl, logger)), kind: "redis" };
   }
   if (dataDir === undefined) {
@@ -43,6 +42,10 @@ export async function openStore(
   }
   // The async persistence directly: the package's main export wraps it in a callback API that
   // aedes 1.x no longer accepts.
+  const [{ ClassicLevel }, { DAMAGED_STORE_HINT, IndexedLevelPersistence }] = await Promise.all([
+    import("classic-level"),
+    import("./level-store.js"),
+  ]);
   const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
   try {
     await db.open();

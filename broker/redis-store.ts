@@ -15,6 +15,7 @@ import AsyncRedisPersistence from "aedes-persistence-redis/asyncPersistence.js";
 import { Redis, type RedisOptions } from "ioredis";
 import MQEmitterRedis from "mqemitter-redis";
 import type { Logger } from "pino";
+import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
 
 /** How long the start waits for Redis to answer before it gives up. */
 const PROBE_TIMEOUT_MS = 3000;
@@ -42,29 +43,6 @@ export interface RedisStore {
   /** What to pass as aedes's `mq` option. */
   readonly mq: unknown;
   close(): Promise<void>;
-}
-
-/** Why `url` is not a Redis URL, or undefined. */
-export function redisUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return "must be a URL like redis://127.0.0.1:6379";
-  }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
-    return `must start with redis:// or rediss://, not ${parsed.protocol}//`;
-  if (parsed.hostname === "") return "must name a host, e.g. redis://127.0.0.1:6379";
-  const db = parsed.pathname.replace(/^\//, "");
-  if (db !== "" && !/^\d+$/.test(db)) return `names database ${JSON.stringify(db)}: must be a number`;
-  return undefined;
-}
-
-/** The URL with its password hidden, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password !== "") parsed.password = "***";
-  return parsed.toString();
 }
 
 /** One connection that does not retry: for the start's check only. */

@@ -3,7 +3,7 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { BrokerOptionsError, parseBrokerCommandOptions, resolveBrokerOptions } from "../options.js";
-import { redactRedisUrl, redisUrlProblem } from "../redis-store.js";
+import { redactRedisUrl, redisUrlProblem } from "../redis-url.js";
 import { startBroker } from "../server.js";
 
 /** A loopback port nothing listens on: bound, then let go. */
