@@ -41,7 +41,7 @@ export function summary(r: Report): string {
     ? `  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
     : "";
   return `
-${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries
+${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}
 ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
@@ -51,6 +51,15 @@ ${lostLine}
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
 `;
+}
+
+/**
+ * The deliveries that were a follower already holding a newer stamp (protocol §4): timed 0 ms, so
+ * where they are many (a chain's head pressing less often than the nodes below it) the median is 0.
+ */
+function supersededNote(r: Report): string {
+  if (r.superseded === 0) return "";
+  return `\n       superseded     ${r.superseded} of them: the follower already held a newer state (counted at 0 ms)`;
 }
 
 /** What a virtual run ran on, for the summary; nothing on real time. */

@@ -35,6 +35,32 @@ describe("twinfleet sim --clock virtual", () => {
     expect(real.err).toContain("--no-twins: a run without twins needs --clock virtual");
   });
 
+  it("says how many deliveries were superseded, which sync latency counts at 0 ms", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "tf-virtual-")), "chain.json");
+    const args = ["sim", "--clock", "virtual", "--nodes", "40", "--duration", "4", "--settle", "2"];
+    const chain = await run([
+      ...args,
+      "--rate",
+      "30",
+      "--topology",
+      "chain",
+      "--group-size",
+      "5",
+      "--report",
+      file,
+    ]);
+    expect(chain.code).toBe(0);
+    // Below a chain's head the nodes have seen more presses, so many of the head's lose (protocol §4).
+    const { superseded, deliveries } = JSON.parse(readFileSync(file, "utf8"));
+    expect(superseded).toBeGreaterThan(deliveries / 4);
+    expect(chain.out).toContain(
+      `superseded     ${superseded} of them: the follower already held a newer state (counted at 0 ms)`,
+    );
+    const pairs = await run([...args, "--rate", "6", "--topology", "pairs", "--no-twins"]);
+    expect(pairs.code).toBe(0);
+    expect(pairs.out).not.toContain("superseded");
+  });
+
   it("serves the web page on a virtual run, at the pace --speed sets", async () => {
     const args = ["sim", "--clock", "virtual", "--headless", "--nodes", "8", "--duration", "30"];
     const r = await run([...args, "--settle", "1", "--http", "127.0.0.1:0", "--speed", "max"]);
