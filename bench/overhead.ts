@@ -7,7 +7,7 @@
  *   npm run bench -- overhead [--nodes 500] [--duration 20] [--rate 6] [--rounds 3]
  */
 import { startBroker } from "../broker/index.js";
-import { DEFAULTS } from "../fleet/options.js";
+import { DEFAULTS } from "../fleet/defaults.js";
 import { runFleet } from "../fleet/run.js";
 import { buildPairing, fleetIds } from "../sim/topology.js";
 import { startTwins } from "../twins/index.js";

@@ -10,8 +10,6 @@ import { BROKER_SCHEMES, type BrokerLogin, type BrokerTls, splitBrokerUrl } from
 import { UsageError } from "./errors.js";
 import type { ConnectionFlags } from "./login-options.js";
 
-export { addLoginOptions, type ConnectionFlags } from "./login-options.js";
-
 export interface ToolConnection {
   /** The broker URL without credentials. */
   readonly url: string;

@@ -23,8 +23,6 @@ import { type Env, resolvePassword } from "./connection.js";
 import { UsageError } from "./errors.js";
 import type { HttpFlags } from "./http-options.js";
 
-export { addHttpOptions, type HttpFlags } from "./http-options.js";
-
 /** What the web server is told, resolved: never a string to parse below cli/. */
 export interface HttpOptions {
   readonly host: string;

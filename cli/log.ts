@@ -6,15 +6,6 @@
 import { type Logger, pino } from "pino";
 import type { LogSettings } from "./log-options.js";
 
-export {
-  LOG_FORMATS,
-  LOG_LEVELS,
-  type LogFormat,
-  type LogLevel,
-  type LogSettings,
-  logOptions,
-} from "./log-options.js";
-
 const NAMES: Record<number, string> = {
   10: "TRACE",
   20: "DEBUG",

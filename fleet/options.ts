@@ -16,7 +16,6 @@ import { kernelLossIssues, LOSS_MODES, type LossMode } from "./kernel-loss-rules
 import { type FieldNamer, type FleetOptionIssue, FleetOptionsError } from "./option-errors.js";
 import { virtualIssues } from "./virtual-options.js";
 
-export { DEFAULTS } from "./defaults.js";
 export {
   type FieldNamer,
   type FleetOptionIssue,

@@ -7,9 +7,9 @@
  */
 
 import { z } from "zod";
+import { FAULT_PRESETS } from "../fleet/faults/presets.js";
 import {
   checkScheduleFits,
-  FAULT_PRESETS,
   type FaultEntry,
   FaultScheduleError,
   type NodeSelection,

@@ -11,10 +11,12 @@ import { DemoSource } from "../../view/demo-source.js";
 import { twinsFigures } from "../../view/figures.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { type ConnectionFlags, resolveConnection } from "../connection.js";
+import { resolveConnection } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { type HttpFlags, type HttpOptions, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import { type HttpOptions, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
+import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 
 export interface MonitorFlags extends ConnectionFlags, HttpFlags {

@@ -19,8 +19,10 @@ import {
   withFlagNames,
   withFlagNamesSync,
 } from "../fleet-flags.js";
-import { type HttpFlags, resolveHttpOptions, serveSim } from "../http.js";
-import { commandLogger, type LogSettings } from "../log.js";
+import { resolveHttpOptions, serveSim } from "../http.js";
+import type { HttpFlags } from "../http-options.js";
+import { commandLogger } from "../log.js";
+import type { LogSettings } from "../log-options.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile } from "../output-path.js";
 import { progressLine, summary } from "../sim-summary.js";

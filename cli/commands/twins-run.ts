@@ -15,10 +15,12 @@ import {
 } from "../../twins/index.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { type ConnectionFlags, resolveConnection, type ToolConnection } from "../connection.js";
+import { resolveConnection, type ToolConnection } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { type HttpFlags, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import { resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
+import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 
 export interface ConnFlags extends ConnectionFlags {

@@ -12,8 +12,6 @@ import { z } from "zod";
 import { assertNever, isNodeId, NodeId, OptionError } from "../../protocol/index.js";
 import { FAULT_PRESETS } from "./presets.js";
 
-export { FAULT_PRESETS } from "./presets.js";
-
 export const FAULT_KINDS = [
   "broker-restart",
   "power-outage",

@@ -7,10 +7,10 @@ import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { fleetIds } from "../../sim/topology.js";
+import { FAULT_PRESETS } from "../faults/presets.js";
 import { FaultRunner, type FaultTargets } from "../faults/runner.js";
 import {
   checkScheduleFits,
-  FAULT_PRESETS,
   FaultScheduleError,
   loadFaultSchedule,
   parseSchedule,

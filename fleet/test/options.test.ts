@@ -2,13 +2,8 @@
 // broker URL, the fault schedule and the fields that only make sense together included).
 import { describe, expect, it } from "vitest";
 import { OptionError } from "../../protocol/index.js";
-import {
-  DEFAULTS,
-  type FleetOptions,
-  FleetOptionsError,
-  optionName,
-  resolveFleetOptions,
-} from "../options.js";
+import { DEFAULTS } from "../defaults.js";
+import { type FleetOptions, FleetOptionsError, optionName, resolveFleetOptions } from "../options.js";
 
 function errorOf(options: unknown): FleetOptionsError {
   try {
