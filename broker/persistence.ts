@@ -56,7 +56,13 @@ export async function openStore(
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
   const persistence = new IndexedLevelPersistence(db, dataDir);
-  if (logger !== undefined)
-    surviveStoreWrites(persistence, new StoreWriteWatch(`data directory ${dataDir}`, logger));
-  return { persistence, kind: "level", close: () => persistence.destroy() };
+  if (logger === undefined) return { persistence, kind: "level", close: () => persistence.destroy() };
+  const watch = new StoreWriteWatch(`data directory ${dataDir}`, logger);
+  surviveStoreWrites(persistence, watch);
+  const close = async () => {
+    await watch.settled();
+    watch.closing();
+    await persistence.destroy();
+  };
+  return { persistence, kind: "level", close };
 }

@@ -301,6 +301,12 @@ function watchAedes(aedes: Aedes, logger: Logger): void {
   // closed"); the first error says why, the rest only repeat it.
   const reported = new WeakSet<object>();
   const onError = (client: object, clientId: string | undefined, err: Error) => {
+    // Closing, aedes ends every client with the writes still under way ("connection closed") and the
+    // wills it publishes after its emitter has closed ("mqemitter is closed"): the close's doing.
+    if (aedes.closed) {
+      logger.debug({ clientId, err: err.message }, "client error while the broker closes");
+      return;
+    }
     if (reported.has(client)) {
       logger.debug({ clientId, err: err.message }, "client error after the first");
       return;

@@ -7,7 +7,10 @@
  * aedes's storeWill was patched to handle it: docs/broker.md "Patched Aedes"). Writes a session
  * needs (clean session 0 subscriptions, queued QoS 1/2) still fail to the client: it asked for
  * durability. The log says it once, then at most once a minute while writes keep failing, and once
- * more when a write succeeds again (node/failure-log.ts).
+ * more when a write succeeds again (node/failure-log.ts). Closing, the store waits for the writes
+ * aedes makes after its own close has called back (each disconnected client's will published,
+ * retained, then deleted) before the database closes; a write later still is dropped with a warning,
+ * not taken for a disk that cannot write.
  */
 import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
@@ -24,8 +27,16 @@ export const STORE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 /** The store's failing writes, logged (node/failure-log.ts); `where` names the store. */
 export class StoreWriteWatch {
   private readonly log: FailureLog;
+  private inFlight = 0;
+  private lastActive = Number.NEGATIVE_INFINITY;
+  private closed = false;
+  private dropped = 0;
 
-  constructor(where: string, logger: Logger, now: () => number = Date.now) {
+  constructor(
+    private readonly where: string,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
     this.log = new FailureLog(
       logger,
       {
@@ -42,7 +53,41 @@ export class StoreWriteWatch {
   }
 
   failed(what: string, err: unknown): void {
-    this.log.failed(err, { what });
+    if (!this.closed) return this.log.failed(err, { what });
+    if (this.dropped++ === 0)
+      this.logger.warn({ what }, `${this.where}: a write came after the store closed and was dropped`);
+  }
+
+  /** A write begins; `end()` when it has settled either way. */
+  begin(): void {
+    this.inFlight++;
+    this.lastActive = this.now();
+  }
+
+  end(): void {
+    this.inFlight--;
+    this.lastActive = this.now();
+  }
+
+  /**
+   * Resolves once no write has been under way for `quietMs` (a client's will is deleted only after it
+   * is published and retained: the chain leaves gaps), or after `maxMs` whatever is under way.
+   */
+  settled(quietMs = 25, maxMs = 3_000): Promise<void> {
+    const started = this.now();
+    return new Promise((resolve) => {
+      const check = () => {
+        const t = this.now();
+        if ((this.inFlight === 0 && t - this.lastActive >= quietMs) || t - started >= maxMs) resolve();
+        else setTimeout(check, quietMs);
+      };
+      check();
+    });
+  }
+
+  /** The store is closing: a write failing from now on came too late, and is not the disk's fault. */
+  closing(): void {
+    this.closed = true;
   }
 
   succeeded(): void {
@@ -57,6 +102,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch):
   const guard = <A extends unknown[], R>(what: string, write: (...args: A) => Promise<R>, writes = true) => {
     const original = write.bind(p);
     return async (...args: A): Promise<R | undefined> => {
+      watch.begin();
       try {
         const result = await original(...args);
         if (writes) watch.succeeded();
@@ -64,6 +110,8 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch):
       } catch (err) {
         watch.failed(what, err);
         return undefined;
+      } finally {
+        watch.end();
       }
     };
   };
