@@ -53,8 +53,8 @@ export class StoreWriteWatch {
   }
 
   failed(what: string, err: unknown): void {
-    if (!this.closed) return this.log.failed(err, { what });
-    if (this.dropped++ === 0)
+    if (!this.closed) this.log.failed(err, { what });
+    else if (this.dropped++ === 0)
       this.logger.warn({ what }, `${this.where}: a write came after the store closed and was dropped`);
   }
 
