@@ -29,6 +29,7 @@ const OUTSIDE_THE_RULE: Readonly<Record<string, string>> = {
   bench: "harnesses that measure the host itself (wall time, CPU, event-loop lag)",
   interop: "tests against a real Mosquitto process",
   firmware: "the sketch's host tests and AVR build scripts",
+  scripts: "the project's own check runners (the type check), run by npm, outside the layers",
 };
 const SKIP = new Set(["node_modules", "dist", "build", ".git", "test"]);
 const CLOCK_READS = new Set(["Date.now", "performance.now", "performance.timeOrigin", "process.hrtime"]);
