@@ -20,6 +20,8 @@ import type { FleetKind } from "./shapes.js";
 import { publicRoot, staticFile } from "./static.js";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+/** The Retry-After of a refused event stream (s): the page opens it again then. */
+export const EVENTS_RETRY_AFTER_S = 5;
 
 export interface WebServerOptions {
   readonly source: ConsoleSource;
@@ -113,7 +115,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
         503,
         `${hub.maxClients} event streams are open, the most this server keeps: close a page or retry later`,
         undefined,
-        { "retry-after": "10" },
+        { "retry-after": String(EVENTS_RETRY_AFTER_S) },
       );
     }
     reply.hijack();

@@ -77,24 +77,69 @@ export function explain(err) {
 }
 
 /**
- * The event stream: `handlers[name](data)` for every named event. EventSource reconnects by itself;
- * each new connection starts with `hello`. Returns a function that closes the stream.
+ * The event stream: `handlers[name](data)` for every named event, and `onState(state, detail)` as
+ * it changes: "open"; "reconnecting" (a dropped stream, which EventSource opens again by itself);
+ * "busy" (the server refused it with 503, holding as many streams as it keeps: opened again after
+ * its Retry-After); "closed" (any other refusal, or no answer: opened again in 10 s). EventSource
+ * neither says why a server refused it nor tries again, hence the one request that asks. Each new
+ * connection starts with `hello`. Returns a function that closes the stream for good.
  */
 export function events(handlers, onState) {
   const t = token();
-  const es = new EventSource(`api/events${t ? `?token=${encodeURIComponent(t)}` : ""}`);
-  for (const [name, fn] of Object.entries(handlers)) {
-    es.addEventListener(name, (ev) => {
-      let data;
-      try {
-        data = JSON.parse(ev.data);
-      } catch {
-        return;
-      }
-      fn(data);
-    });
+  const url = `api/events${t ? `?token=${encodeURIComponent(t)}` : ""}`;
+  let es;
+  let timer;
+  let stopped = false;
+  const open = () => {
+    es = new EventSource(url);
+    for (const [name, fn] of Object.entries(handlers)) {
+      es.addEventListener(name, (ev) => {
+        let data;
+        try {
+          data = JSON.parse(ev.data);
+        } catch {
+          return;
+        }
+        fn(data);
+      });
+    }
+    es.onopen = () => onState("open");
+    es.onerror = () => {
+      if (es.readyState !== EventSource.CLOSED) return onState("reconnecting");
+      void refusal(url).then(({ state, detail, retryS }) => {
+        if (stopped) return;
+        onState(state, detail);
+        timer = setTimeout(open, retryS * 1000);
+      });
+    };
+  };
+  open();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    es.close();
+  };
+}
+
+/** Why the server refused the event stream at `url`, and when to try again (s). */
+async function refusal(url) {
+  const ctl = new AbortController();
+  let res;
+  try {
+    res = await fetch(url, { signal: ctl.signal, headers: { Accept: "text/event-stream" } });
+  } catch (e) {
+    return { state: "closed", detail: `the server cannot be reached: ${e?.message ?? e}`, retryS: 10 };
   }
-  es.onopen = () => onState("open");
-  es.onerror = () => onState(es.readyState === EventSource.CLOSED ? "closed" : "reconnecting");
-  return () => es.close();
+  if (res.ok) {
+    // A stream is free now: this one is not read, the next open() takes its own.
+    ctl.abort();
+    return { state: "reconnecting", retryS: 0 };
+  }
+  const problem = await res.json().catch(() => undefined);
+  const detail = problem?.detail ?? `HTTP ${res.status}`;
+  if (res.status === 503) {
+    const after = Number(res.headers.get("Retry-After"));
+    return { state: "busy", detail, retryS: after > 0 ? after : 10 };
+  }
+  return { state: "closed", detail, retryS: 10 };
 }

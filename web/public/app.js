@@ -26,6 +26,13 @@ window.twinfleetStore = store;
 const title = h("span", { class: "title", id: "fleet-title" }, "twinfleet");
 const kind = h("span", { class: "badge kind" });
 const live = h("span", { class: "live", id: "live", role: "status" }, "connecting…");
+/** What the header says of the event stream (web/public/api.js `events`); the reason is its title. */
+const LIVE_TEXT = {
+  open: "live",
+  reconnecting: "reconnecting…",
+  busy: "server busy · retrying",
+  closed: "disconnected · retrying",
+};
 const stats = h("dl", { class: "stats", id: "stats" });
 const pace = paceControls();
 const header = h(
@@ -193,8 +200,9 @@ events(
     clock: (d) => store.setClock(d),
     log: (d) => store.addLog(d),
   },
-  (state) => {
-    live.textContent = state === "open" ? "live" : state === "closed" ? "disconnected" : "reconnecting…";
+  (state, detail) => {
+    live.textContent = LIVE_TEXT[state] ?? state;
+    live.title = detail ?? "";
     live.className = `live ${state}`;
   },
 );

@@ -116,7 +116,7 @@ describe("the event stream", () => {
     const refused = await fetch(`${server.origin}/api/events`);
     expect(refused.status).toBe(503);
     expect(refused.headers.get("content-type")).toContain("application/problem+json");
-    expect(refused.headers.get("retry-after")).toBe("10");
+    expect(refused.headers.get("retry-after")).toBe("5");
     expect(((await refused.json()) as { detail: string }).detail).toBe(
       "2 event streams are open, the most this server keeps: close a page or retry later",
     );
