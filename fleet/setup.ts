@@ -13,6 +13,7 @@ import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile
 import {
   type BrokerLogin,
   connectError,
+  DEFAULT_MAX_NODES,
   findTwinsServices,
   jsonFileStore,
   loginOptions,
@@ -130,6 +131,8 @@ export async function prepareFleet(
           // The run's clock for the twins' times (their presence's date is the scheduler's wallNow()).
           scheduler,
           store,
+          // Room for the fleet, and as many again for whatever else shares the broker.
+          maxNodes: Math.max(DEFAULT_MAX_NODES, 2 * opts.nodes),
           ...(existing ? { passive: true } : {}),
         },
         created,

@@ -15,7 +15,7 @@ import { MemoryBroker } from "../sim/memory-broker.js";
 import type { ShardHost, ShardReport } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
 import { VirtualShards } from "../sim/virtual-shards.js";
-import { type StoredState, startTwins, type TwinsStore } from "../twins/index.js";
+import { DEFAULT_MAX_NODES, type StoredState, startTwins, type TwinsStore } from "../twins/index.js";
 import type { BrokerHost } from "./broker-host.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { brokerSource, twinsSource } from "./registrations.js";
@@ -76,6 +76,7 @@ export async function prepareVirtualFleet(
         scheduler: clock.sched,
         store,
         clientId: `${prefix.replaceAll("/", "-")}-twins`,
+        maxNodes: Math.max(DEFAULT_MAX_NODES, 2 * opts.nodes),
       },
       created,
     ),

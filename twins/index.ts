@@ -25,6 +25,7 @@ export {
 } from "./convergence.js";
 export { sameSet } from "./desire.js";
 export {
+  DEFAULT_MAX_NODES,
   type ResolvedTwinsOptions,
   resolveTwinsOptions,
   type TwinsOptions,

@@ -55,6 +55,12 @@ export interface TwinsOptions {
   /** How many points of the in-sync series are kept. Default 1024. */
   readonly historyCapacity?: number;
   /**
+   * The most nodes the service tracks from what the broker delivers: a message naming one more is
+   * dropped as bad input (`too-many-nodes`). Bounds what a client making up node ids can make it
+   * hold (~700 B a twin). Default `DEFAULT_MAX_NODES`.
+   */
+  readonly maxNodes?: number;
+  /**
    * Connect over this in-process transport (an in-memory broker's) instead of the URL's socket; the
    * URL is then `memory://…` and only names the broker in messages. For a virtual-time run.
    */
@@ -85,11 +91,15 @@ export interface ResolvedTwinsOptions {
   readonly password: string | undefined;
   readonly tls: BrokerTls | undefined;
   readonly historyCapacity: number;
+  readonly maxNodes: number;
   readonly wire: WireFactory | undefined;
   readonly connectTimeoutMs: number;
   readonly reconnectPeriodMs: number;
   readonly resendHoldMs: number;
 }
+
+/** The most nodes a twins service tracks unless told otherwise: twice a 100,000-node fleet. */
+export const DEFAULT_MAX_NODES = 200_000;
 
 export class TwinsOptionsError extends OptionError {
   override readonly name = "TwinsOptionsError";
@@ -126,6 +136,7 @@ const schema = z.object({
   password: z.string().optional(),
   tls: z.object({}, "must be an object").passthrough().optional(),
   historyCapacity: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
+  maxNodes: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
   wire: fn.optional(),
   connectTimeoutMs: z.number().int("must be an integer").min(1, "must be positive").optional(),
   reconnectPeriodMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
@@ -173,6 +184,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     password: options.password ?? fromUrl.password,
     tls: options.tls,
     historyCapacity: options.historyCapacity ?? 1024,
+    maxNodes: options.maxNodes ?? DEFAULT_MAX_NODES,
     wire: options.wire,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,

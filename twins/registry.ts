@@ -14,12 +14,12 @@ import {
   type Message,
   NodeId,
   type Prefix,
-  parseTopic,
   type RegisterMessage,
   type ReportMessage,
   type StatusMessage,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
+import { clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
@@ -62,7 +62,11 @@ export class TwinRegistry {
   private readonly inputs = new ConvergenceInputs();
   private highestCounter = 0;
 
-  constructor(private readonly prefix: Prefix) {}
+  /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
+  constructor(
+    private readonly prefix: Prefix,
+    private readonly maxNodes = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Restores desired state and last known identities from the store. */
   restore(state: StoredState): void {
@@ -135,7 +139,7 @@ export class TwinRegistry {
 
   private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained: boolean) {
     if (payload.length === 0) {
-      const cleared = this.cleared(topic);
+      const cleared = clearedEffects(topic, this.prefix, this.twins, this.graph, this.inputs);
       if (cleared) return cleared;
     }
     let msg: Message;
@@ -143,17 +147,19 @@ export class TwinRegistry {
       msg = decode(this.prefix, topic, payload, qos);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
-      return [this.bad(badInputOfDrop(e.reason), topic, e.message, nodeOfTopic(this.prefix, topic))];
+      return [
+        this.bad(badInputOfDrop(e.reason), topic, e.message, this.countable(nodeOfTopic(this.prefix, topic))),
+      ];
     }
     switch (msg.kind) {
       case "register":
-        return this.register(msg, topic, now);
+        return this.refused(msg.node, topic) ?? this.register(msg, topic, now);
       case "report":
-        return this.report(msg, topic, now, retained);
+        return this.refused(msg.node, topic) ?? this.report(msg, topic, now, retained);
       case "config":
-        return this.config(msg, topic, now);
+        return this.refused(msg.node, topic) ?? this.config(msg, topic, now);
       case "status":
-        return this.status(msg, now);
+        return this.refused(msg.node, topic) ?? this.status(msg, now);
       case "state":
       case "subscribe":
       case "unsubscribe":
@@ -330,47 +336,6 @@ export class TwinRegistry {
     return out;
   }
 
-  /**
-   * An empty payload on a retained topic: the retained message was cleared, and the broker no longer
-   * holds it (protocol §6). The report or config it held is forgotten; presence is not (it also
-   * comes from registers, and a cleared status does not say the node left). Not bad input.
-   * Undefined when the topic is not a node's report, config or status: then it is bad input.
-   */
-  private cleared(topic: string): RegistryEffect[] | undefined {
-    let parsed: ReturnType<typeof parseTopic>;
-    try {
-      parsed = parseTopic(this.prefix, topic);
-    } catch {
-      return undefined;
-    }
-    if (parsed.kind === "query") return undefined;
-    const t = this.twins.get(parsed.node);
-    if (t) this.inputs.touch(t);
-    switch (parsed.kind) {
-      case "report":
-        if (!t?.reported) return [];
-        t.reported = undefined;
-        return [{ type: "updated", node: t.id, change: "report" }];
-      case "config": {
-        if (!t?.config) return [];
-        const before = followed(t);
-        t.config = undefined;
-        this.graph.refollow(t, before);
-        bumpFollowedSources(this.twins, before, followed(t));
-        return [{ type: "updated", node: t.id, change: "config" }];
-      }
-      case "status":
-        return [];
-      case "register":
-      case "state":
-      case "subscribe":
-      case "unsubscribe":
-        return undefined;
-      default:
-        return assertNever(parsed);
-    }
-  }
-
   private status(msg: StatusMessage, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const presence: Presence = msg.online ? "online" : "offline";
@@ -380,6 +345,18 @@ export class TwinRegistry {
     t.sessionVersion = undefined;
     if (!msg.online) t.registeredSinceOnline = false;
     return [{ type: msg.online ? "online" : "offline", node: t.id }];
+  }
+
+  /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */
+  private refused(id: NodeId, topic: string): RegistryEffect[] | undefined {
+    if (this.twins.has(id) || this.twins.size < this.maxNodes) return undefined;
+    const detail = `${this.maxNodes} nodes are tracked, the most this service keeps (--max-nodes): ${id} is not added`;
+    return [this.bad("too-many-nodes", topic, detail)];
+  }
+
+  /** A node bad input may be counted against: a known one, or any while there is room for more. */
+  private countable(id: NodeId | undefined): NodeId | undefined {
+    return id !== undefined && (this.twins.has(id) || this.twins.size < this.maxNodes) ? id : undefined;
   }
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {

@@ -67,7 +67,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   constructor(private readonly opts: ResolvedTwinsOptions) {
     super();
     this.prefix = opts.prefix;
-    const registry = new TwinRegistry(opts.prefix);
+    const registry = new TwinRegistry(opts.prefix, opts.maxNodes);
     this.registry = registry;
     this.badInputLog = new BadInputLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {

@@ -83,6 +83,11 @@ export const BAD_INPUT_REASONS = [
   "spoofed-origin",
   /** A register with another identity (kind, profile, firmware) while the node is online. */
   "identity-conflict",
+  /**
+   * A message naming a node the service does not know while it already tracks its most (`maxNodes`):
+   * dropped, and no twin made. Bounds what a client making up node ids can make the service hold.
+   */
+  "too-many-nodes",
 ] as const;
 export type BadInputReason = (typeof BAD_INPUT_REASONS)[number];
 

@@ -38,6 +38,7 @@ function connectionOf(flags: ConnFlags, io: CliIO, warn: (msg: string) => void):
 
 export interface TwinsServiceFlags extends ConnFlags, HttpFlags {
   readonly data?: string;
+  readonly maxNodes?: string;
 }
 
 const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
@@ -102,6 +103,7 @@ export async function runTwinsService(
     ...c.login,
     prefix: flags.prefix,
     logger,
+    ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
   });
   logEvents(t, logger);
@@ -191,6 +193,14 @@ function checkId(s: string, what: string): void {
   if (!isNodeId(s)) {
     throw new UsageError(`${what} "${s}" is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
   }
+}
+
+function maxNodesOf(flag: string): number {
+  const n = Number(flag);
+  if (!/^\d+$/.test(flag) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--max-nodes must be a whole number of nodes, at least 1, not "${flag}"`);
+  }
+  return n;
 }
 
 function waitMs(flags: ConnFlags): number {

@@ -49,6 +49,12 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
   addHttpOptions(conn(program.command("twins"), "0"))
     .description("run the twins service: track every node, keep pairings, log events until Ctrl-C")
     .option("--data <dir>", "keep desired state and pairings in <dir>/twins.json (default: in memory)")
+    // The default is the service's (twins/options.ts DEFAULT_MAX_NODES; cli/test/twins-cli.test.ts
+    // holds the help to it): twins/ is not loaded to declare the commands.
+    .option(
+      "--max-nodes <n>",
+      "the most nodes tracked; messages naming one more are dropped as bad input, ~700 B a node (default 200000)",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data\n  twinfleet twins --broker mqtt://localhost:1883 --http 8080      the web page and API (docs/web.md)",

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
-import { startTwins } from "../../twins/index.js";
+import { DEFAULT_MAX_NODES, startTwins } from "../../twins/index.js";
 import {
   changed,
   FINDS_RETAINED,
@@ -57,6 +57,17 @@ describe("twinfleet twins commands", () => {
       '--wait must be a whole number of milliseconds, not "soon"',
     );
     expect((await run("nodes")).err).toContain("--broker");
+    for (const bad of ["0", "-5", "many", "1.5"]) {
+      expect(await run("twins", "--broker", url, "--max-nodes", bad)).toMatchObject({
+        code: 2,
+        err: expect.stringContaining(`--max-nodes must be a whole number of nodes, at least 1, not "${bad}"`),
+      });
+    }
+  });
+
+  it("twins --help gives the service's own default for --max-nodes", async () => {
+    const r = await run("twins", "--help");
+    expect(r.out).toMatch(new RegExp(`--max-nodes <n>[\\s\\S]*default ${DEFAULT_MAX_NODES}\\)`));
   });
 
   it("nodes, set, pair and unpair act on a live fleet", async () => {

@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { resolveTwinsOptions } from "../options.js";
+import { DEFAULT_MAX_NODES, resolveTwinsOptions } from "../options.js";
 
 describe("resolveTwinsOptions", () => {
   it("fills defaults, with a client id from the injected randomness", () => {
     const o = resolveTwinsOptions({ url: "mqtt://localhost:1883", random: () => 0.5 });
-    expect(o).toMatchObject({ prefix: "tf", clientId: "tf-twins-80000000", historyCapacity: 1024 });
+    expect(o).toMatchObject({
+      prefix: "tf",
+      clientId: "tf-twins-80000000",
+      historyCapacity: 1024,
+      maxNodes: DEFAULT_MAX_NODES,
+    });
   });
 
   it("names the bad field", () => {
@@ -14,6 +19,9 @@ describe("resolveTwinsOptions", () => {
     );
     expect(() => resolveTwinsOptions({ url: "mqtt://h", historyCapacity: 0 })).toThrow(
       "options.historyCapacity must be at least 1",
+    );
+    expect(() => resolveTwinsOptions({ url: "mqtt://h", maxNodes: 0 })).toThrow(
+      "options.maxNodes must be at least 1",
     );
     expect(() => resolveTwinsOptions({ url: "mqtt://h", resendHoldMs: 1.5 })).toThrow(
       "options.resendHoldMs must be an integer",

@@ -19,6 +19,47 @@ const reasons = (r: TwinRegistry) =>
   Object.fromEntries(Object.entries(r.badInput().byReason).filter(([, n]) => n > 0));
 
 describe("TwinRegistry", () => {
+  it("tracks at most maxNodes from the wire: one more is dropped as bad input, the known go on", () => {
+    const r = new TwinRegistry(Prefix("tf"), 2);
+    r.receive("tf/report/A", "R1 1 1 A", 0, 0);
+    r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 0);
+    for (const [topic, payload] of [
+      ["tf/report/C", "R1 1 2 C"],
+      ["tf/register/D", "G1 sim uno-w5100 1.0.0"],
+      ["tf/config/E", "C1 1 A"],
+      ["tf/status/F", "T1 1"],
+    ] as const) {
+      expect(r.receive(topic, payload, 0, 1)).toEqual([
+        {
+          type: "bad-input",
+          input: {
+            reason: "too-many-nodes",
+            topic,
+            detail: `2 nodes are tracked, the most this service keeps (--max-nodes): ${topic.split("/")[2]} is not added`,
+          },
+        },
+      ]);
+    }
+    // Malformed input naming an unknown node is counted, but not against it: no per-node entry grows.
+    r.receive("tf/report/G", "garbage", 0, 1);
+    expect(r.badInputOf(NodeId("G"))).toBe(0);
+    r.receive("tf/report/A", "garbage", 0, 1);
+    expect(r.badInputOf(A)).toBe(1);
+    expect(r.ids()).toEqual(["A", "B"]);
+    expect(reasons(r)).toEqual({ "too-many-nodes": 4, "bad-payload": 2 });
+    // The known nodes are served as before.
+    expect(r.receive("tf/report/A", "R1 0 3 A", 0, 2)).toEqual([
+      { type: "updated", node: "A", change: "report" },
+    ]);
+    expect(r.get(A)?.reported).toEqual({ on: false, stamp: { counter: 3, origin: "A" } });
+    // A store restores any number: it is the service's own record, not the wire.
+    const restored = new TwinRegistry(Prefix("tf"), 1);
+    restored.restore({
+      nodes: { A: { sources: [], configVersion: 0 }, B: { sources: [], configVersion: 0 } },
+    });
+    expect(restored.ids()).toEqual(["A", "B"]);
+  });
+
   it("builds a twin from register, report, config and status", () => {
     const r = fresh();
     expect(r.get(A)).toMatchObject({
