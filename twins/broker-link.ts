@@ -20,6 +20,8 @@ export interface BrokerLinkHandlers {
   readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
   /** After every (re)connect, once subscribed and the presence is held. */
   readonly ready: () => Promise<void>;
+  /** The connection went (false) after having been up, or came back (true): once each way. */
+  readonly connection: (up: boolean) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -83,11 +85,13 @@ export class BrokerLink implements TwinsLink {
       if (down || this.closing) return;
       down = true;
       opts.logger.warn("twins: broker connection lost, reconnecting");
+      this.on.connection(false);
     });
     client.on("connect", () => {
       if (!down) return;
       down = false;
       opts.logger.info("twins: broker connection back");
+      this.on.connection(true);
     });
     return new Promise((resolve, reject) => {
       const timer = after(opts.scheduler, opts.connectTimeoutMs, () =>

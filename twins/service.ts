@@ -73,6 +73,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       ready: () => this.onReady(),
+      connection: (up) => this.emit("broker", up),
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,

@@ -137,4 +137,6 @@ export interface TwinsEvents {
   /** The convergence report changed (a follower's status or the counts). */
   convergence: [report: ConvergenceReport];
   "bad-input": [input: BadInput];
+  /** The broker connection went (false) or came back (true): told once each way per outage. */
+  broker: [connected: boolean];
 }

@@ -171,6 +171,7 @@ export class WireLink implements TwinsLink {
     if (this.down) {
       this.down = false;
       this.opts.logger.info("twins: broker connection back");
+      this.on.connection(true);
     }
     const first = this.firstReady;
     this.firstReady = undefined;
@@ -216,6 +217,7 @@ export class WireLink implements TwinsLink {
     if (!this.down) {
       this.down = true;
       this.opts.logger.warn("twins: broker connection lost, reconnecting");
+      this.on.connection(false);
     }
     this.reconnect = after(this.opts.scheduler, this.opts.reconnectPeriodMs, () => this.open());
   }

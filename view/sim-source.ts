@@ -152,8 +152,10 @@ export class SimSource implements ConsoleSource {
     return this.run.lossPct;
   }
 
+  /** The run's faults, then the twins' own (a lost broker connection the run did not cause). */
   faults(): readonly ConsoleFault[] {
-    return this.inProgress;
+    const twins = this.twins.faults();
+    return twins.length === 0 ? this.inProgress : [...this.inProgress, ...twins];
   }
 
   async setLoss(pct: number): Promise<void> {

@@ -59,6 +59,8 @@ export class TwinsSource implements ConsoleSource {
   private readonly originSeen = new Map<string, number>();
   private readonly messages: string[] = [];
   private focused: NodeId | undefined;
+  /** When the broker connection went, while it is down (the service reconnects by itself). */
+  private brokerLostAt: number | undefined;
   /**
    * The nodes in id order, kept up to date from the service's events one twin at a time (a change
    * costs one summary, not a pass over the fleet), with each one's position; a node not seen before
@@ -111,6 +113,12 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
+      broker: (connected) => {
+        this.brokerLostAt = connected ? undefined : this.sched.now();
+        if (connected) this.log("info", "broker connection back");
+        else this.log("warn", "broker connection lost: what is shown is as it was, until it is back");
+        changed();
+      },
     };
     const names = Object.keys(handlers) as (keyof TwinsEvents)[];
     for (const name of names) twins.on(name, handlers[name] as (...a: unknown[]) => void);
@@ -195,8 +203,11 @@ export class TwinsSource implements ConsoleSource {
   }
 
   /** A live fleet's faults are the world's: the console does not see them as such. */
+  /** The broker connection, while it is lost: the operator's view is not current. */
   faults(): readonly ConsoleFault[] {
-    return [];
+    return this.brokerLostAt === undefined
+      ? []
+      : [{ what: "broker connection lost", since: this.brokerLostAt }];
   }
 
   async set(id: NodeId, on: boolean): Promise<void> {

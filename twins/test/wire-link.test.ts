@@ -99,14 +99,19 @@ describe("the twins service on an in-memory broker", () => {
   it("reconnects after a broker restart and sees the node again; a kill leaves its will", async () => {
     const { sched, broker } = setup();
     const twins = await drive(sched, open(sched, broker));
+    const told: boolean[] = [];
+    twins.on("broker", (up) => told.push(up));
     announce(broker, n1);
     await pass(sched, 10);
     broker.kill();
     await pass(sched, 1200);
     expect(broker.connected).toBe(0);
+    // Told once when it went, whatever the failed reconnects in between.
+    expect(told).toEqual([false]);
     broker.restart();
     await pass(sched, 600);
     expect(broker.connected).toBe(1);
+    expect(told).toEqual([false, true]);
     // Subscribed again: a node announcing itself after the restart is seen.
     announce(broker, n2);
     await pass(sched, 10);

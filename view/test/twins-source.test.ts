@@ -106,6 +106,25 @@ describe("twins source", () => {
     expect(changes).toBe(3);
   });
 
+  it("shows a lost broker connection as a fault under way, and says when it goes and comes back", () => {
+    const t = new FakeTwins();
+    const sched = new FakeScheduler(1000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    expect(s.faults()).toEqual([]);
+    sched.advance(500);
+    t.emit("broker", false);
+    expect(s.faults()).toEqual([{ what: "broker connection lost", since: 1500 }]);
+    sched.advance(4000);
+    t.emit("broker", true);
+    expect(s.faults()).toEqual([]);
+    expect(lines).toEqual([
+      "warn broker connection lost: what is shown is as it was, until it is back",
+      "info broker connection back",
+    ]);
+  });
+
   it("keeps each node's summary from the events, and names the nodes whose summary changed", () => {
     const t = new FakeTwins();
     const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
