@@ -15,14 +15,17 @@ const NO_BAD_INPUT = Object.fromEntries(BAD_INPUT_REASONS.map((r) => [r, 0])) as
   number
 >;
 
-const EVENTS: readonly (keyof TwinsEvents)[] = [
-  "twin-registered",
-  "twin-updated",
-  "twin-online",
-  "twin-offline",
-  "convergence",
-  "bad-input",
-];
+/** Every event of the service, re-emitted (a record, so that a new event cannot be left out). */
+const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
+  "twin-registered": true,
+  "twin-updated": true,
+  "twin-online": true,
+  "twin-offline": true,
+  convergence: true,
+  "bad-input": true,
+  broker: true,
+};
+const EVENTS = Object.keys(FORWARDED) as (keyof TwinsEvents)[];
 
 const EMPTY_CONVERGENCE: ConvergenceReport = {
   fraction: 1,

@@ -58,6 +58,20 @@ describe("the twins host", () => {
     await host.close();
   });
 
+  it("forwards the broker connection's news: the view shows a lost connection from it", async () => {
+    let service: Twins | undefined;
+    const host = await TwinsHost.start(async () => {
+      service = fakeTwins();
+      return service;
+    });
+    const told: boolean[] = [];
+    host.on("broker", (up) => told.push(up));
+    service?.emit("broker", false);
+    service?.emit("broker", true);
+    expect(told).toEqual([false, true]);
+    await host.close();
+  });
+
   it("forwards what a restarted service emits while it is still connecting", async () => {
     // A new service reads the retained messages and its query's answers before its start resolves:
     // those registrations must reach the run and the console like any later one.
