@@ -74,63 +74,13 @@ export function encode(prefix: Prefix, msg: Message): Encoded {
  */
 export function decode(prefix: Prefix, topic: string, payload: Uint8Array | string, qos: 0 | 1 = 0): Message {
   const text = typeof payload === "string" ? payload : latin1(payload);
-  const known = recent.find(prefix, topic, text, qos);
-  if (known !== undefined) return known;
   const payloadBytes = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
   const size = publishPacketBytes(Buffer.byteLength(topic, "utf8"), payloadBytes, qos);
   if (size > MAX_PACKET_BYTES) {
     throw new ProtocolError("too-long", `packet of ${size} bytes exceeds PubSubClient's ${MAX_PACKET_BYTES}`);
   }
-  const msg = decodePayload(parseTopic(prefix, topic), text);
-  recent.add(prefix, topic, text, qos, msg);
-  return msg;
+  return decodePayload(parseTopic(prefix, topic), text);
 }
-
-/**
- * The last messages decoded, by what they were decoded from. One publish reaches every subscriber
- * and the broker's taps as the same topic and payload (a report in a ring of 8: eight nodes and the
- * twins), and a decoded message is read only (its fields and stamp are never written), so the one
- * object serves them all. Only messages that decoded are kept: a malformed one throws every time.
- * A payload that decoded is printable ASCII, so its text and its bytes are the same length however
- * it was given, and the size check passed for it.
- */
-/** How many: a follower's copy and its origin's echo of one publish arrive within a few others. */
-const RECENT_DECODES = 16;
-
-class RecentDecodes {
-  private readonly prefix: (Prefix | undefined)[] = new Array(RECENT_DECODES).fill(undefined);
-  private readonly topic: string[] = new Array(RECENT_DECODES).fill("");
-  private readonly text: string[] = new Array(RECENT_DECODES).fill("");
-  private readonly qos: (0 | 1)[] = new Array(RECENT_DECODES).fill(0);
-  private readonly msg: (Message | undefined)[] = new Array(RECENT_DECODES).fill(undefined);
-  private next = 0;
-
-  find(prefix: Prefix, topic: string, text: string, qos: 0 | 1): Message | undefined {
-    for (let i = 0; i < RECENT_DECODES; i++) {
-      if (
-        this.text[i] === text &&
-        this.topic[i] === topic &&
-        this.qos[i] === qos &&
-        this.prefix[i] === prefix
-      ) {
-        return this.msg[i];
-      }
-    }
-    return undefined;
-  }
-
-  add(prefix: Prefix, topic: string, text: string, qos: 0 | 1, msg: Message): void {
-    const i = this.next;
-    this.next = i + 1 === RECENT_DECODES ? 0 : i + 1;
-    this.prefix[i] = prefix;
-    this.topic[i] = topic;
-    this.text[i] = text;
-    this.qos[i] = qos;
-    this.msg[i] = msg;
-  }
-}
-
-const recent = new RecentDecodes();
 
 /** The bytes as latin1 text, read in place (Buffer.from of a Uint8Array would copy them first). */
 function latin1(bytes: Uint8Array): string {

@@ -53,23 +53,6 @@ describe("encode/decode", () => {
   });
 });
 
-describe("decoding the same publish again", () => {
-  it("gives the same message for the same topic and payload, as text or bytes", () => {
-    const first = decode(p, "tf/report/A", "R1 1 7 node-B_2");
-    expect(first).toEqual({ kind: "report", node: A, on: true, stamp: { counter: 7, origin: B } });
-    expect(decode(p, "tf/report/A", Buffer.from("R1 1 7 node-B_2"))).toEqual(first);
-    expect(decode(p, "tf/report/A", "R1 1 7 node-B_2", 1)).toEqual(first);
-    expect(decode(p, "tf/report/A", "R1 0 7 node-B_2")).toEqual({ ...first, on: false });
-  });
-
-  it("reads it under its own prefix, and rejects a malformed one every time", () => {
-    expect(decode(p, "tf/report/A", "R1 1 8 A").kind).toBe("report");
-    expect(() => decode(Prefix("xx"), "tf/report/A", "R1 1 8 A")).toThrow(/not under prefix "xx"/);
-    for (let i = 0; i < 3; i++)
-      expect(() => decode(p, "tf/report/A", "R1 1 08 A")).toThrow(/counter must be/);
-  });
-});
-
 describe("rejections", () => {
   const cases: [string, string, string, (typeof DROP_REASONS)[number], RegExp][] = [
     ["wrong prefix", "xx/report/A", "R1 1 1 A", "bad-topic", /not under prefix "tf"/],
