@@ -234,19 +234,23 @@ describe("the web page on a 200-node sim", () => {
   });
 
   it("says the server is busy when it refuses the event stream, and goes live once one is free", async () => {
-    // Take every stream the server keeps (the other tests' pages hold some), unread.
+    // A fleet of its own: no other page may free a stream while this test holds them all.
+    const own = await startSim(20, ["--workers", "1"]);
     const held: AbortController[] = [];
-    let refused: Response | undefined;
-    while (refused === undefined && held.length < 200) {
-      const ctl = new AbortController();
-      const r = await sim.api("api/events", { signal: ctl.signal, headers: { Accept: "text/event-stream" } });
-      if (r.ok) held.push(ctl);
-      else refused = r;
-    }
     try {
+      let refused: Response | undefined;
+      while (refused === undefined && held.length < 200) {
+        const ctl = new AbortController();
+        const r = await own.api("api/events", {
+          signal: ctl.signal,
+          headers: { Accept: "text/event-stream" },
+        });
+        if (r.ok) held.push(ctl);
+        else refused = r;
+      }
       expect(refused?.status).toBe(503);
       const page = await browser.page();
-      await page.goto(sim.pageUrl);
+      await page.goto(own.pageUrl);
       const live = page.locator("#live");
       await live.filter({ hasText: "server busy" }).waitFor();
       await expect(live.getAttribute("title")).resolves.toMatch(
@@ -255,13 +259,11 @@ describe("the web page on a 200-node sim", () => {
       // One stream freed: the page opens its own after the server's Retry-After, and lists the fleet.
       held.pop()?.abort();
       await live.filter({ hasText: /^live$/ }).waitFor({ timeout: 20_000 });
-      await page
-        .locator("#shown")
-        .filter({ hasText: `${NODES} of ${NODES} nodes` })
-        .waitFor();
+      await page.locator("#shown").filter({ hasText: "20 of 20 nodes" }).waitFor();
       await page.close();
     } finally {
       for (const ctl of held) ctl.abort();
+      await own.stop();
     }
   });
 
