@@ -349,14 +349,19 @@ export class TwinRegistry {
 
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */
   private refused(id: NodeId, topic: string): RegistryEffect[] | undefined {
-    if (this.twins.has(id) || this.twins.size < this.maxNodes) return undefined;
+    if (this.admits(id)) return undefined;
     const detail = `${this.maxNodes} nodes are tracked, the most this service keeps (--max-nodes): ${id} is not added`;
     return [this.bad("too-many-nodes", topic, detail)];
   }
 
-  /** A node bad input may be counted against: a known one, or any while there is room for more. */
+  /** A node bad input may be counted against: one the registry admits. */
   private countable(id: NodeId | undefined): NodeId | undefined {
-    return id !== undefined && (this.twins.has(id) || this.twins.size < this.maxNodes) ? id : undefined;
+    return id !== undefined && this.admits(id) ? id : undefined;
+  }
+
+  /** A known node, or any while there is room for one more. */
+  private admits(id: NodeId): boolean {
+    return this.twins.has(id) || this.twins.size < this.maxNodes;
   }
 
   private bad(reason: BadInputReason, topic: string, detail: string, node?: NodeId): RegistryEffect {

@@ -196,17 +196,19 @@ function checkId(s: string, what: string): void {
 }
 
 function maxNodesOf(flag: string): number {
-  const n = Number(flag);
-  if (!/^\d+$/.test(flag) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`--max-nodes must be a whole number of nodes, at least 1, not "${flag}"`);
-  }
-  return n;
+  return wholeFlag("--max-nodes", flag, "nodes", 1);
 }
 
 function waitMs(flags: ConnFlags): number {
-  const n = Number(flags.wait);
-  if (!/^\d+$/.test(flags.wait) || !Number.isSafeInteger(n)) {
-    throw new UsageError(`--wait must be a whole number of milliseconds, not "${flags.wait}"`);
+  return wholeFlag("--wait", flags.wait, "milliseconds");
+}
+
+/** A flag's decimal whole number of `unit`, at least `min`; a usage error naming the flag otherwise. */
+function wholeFlag(flag: string, raw: string, unit: string, min = 0): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min) {
+    const least = min > 0 ? `, at least ${min}` : "";
+    throw new UsageError(`${flag} must be a whole number of ${unit}${least}, not "${raw}"`);
   }
   return n;
 }
