@@ -3,8 +3,8 @@
  * (through the virtualised list, which never holds all 200 rows) and reachable by keyboard, a set
  * from the node page shows on the fleet page within 1 s and in `twinfleet nodes`, a pairing made on
  * the node page carries a press, a stale If-Match is refused with 412 and the page says so, a write
- * without the token gets 401, and the sim's loss control and power outage work through their
- * confirmation.
+ * without the token gets 401, a page the server has no event stream left for says so and goes live
+ * once one is free, and the sim's loss control and power outage work through their confirmation.
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -231,6 +231,47 @@ describe("the web page on a 200-node sim", () => {
       body: JSON.stringify({ on: true }),
     });
     expect(bad.status).toBe(401);
+  });
+
+  it("says the server is busy when it refuses the event stream, and goes live once one is free", async () => {
+    // A fleet of its own: no other page may free a stream while this test holds them all.
+    const own = await startSim(20, ["--workers", "1"]);
+    // Each stream is held with its Response: fetch cancels an unread body once its Response is
+    // garbage collected, which would free a stream behind the test's back.
+    const held: { ctl: AbortController; res: Response }[] = [];
+    try {
+      let refused: Response | undefined;
+      while (refused === undefined && held.length < 200) {
+        const ctl = new AbortController();
+        const res = await own.api("api/events", {
+          signal: ctl.signal,
+          headers: { Accept: "text/event-stream" },
+        });
+        if (res.ok) held.push({ ctl, res });
+        else refused = res;
+      }
+      expect(refused?.status).toBe(503);
+      // A collection now, as may come at any time: the streams stay held (without their Responses
+      // kept, the page would find one free and never say busy).
+      const gc = (globalThis as { gc?: () => void }).gc;
+      expect(gc, "the web suite runs with --expose-gc").toBeTypeOf("function");
+      gc?.();
+      const page = await browser.page();
+      await page.goto(own.pageUrl);
+      const live = page.locator("#live");
+      await live.filter({ hasText: "server busy" }).waitFor();
+      await expect(live.getAttribute("title")).resolves.toMatch(
+        /event streams are open, the most this server keeps/,
+      );
+      // One stream freed: the page opens its own after the server's Retry-After, and lists the fleet.
+      held.pop()?.ctl.abort();
+      await live.filter({ hasText: /^live$/ }).waitFor({ timeout: 20_000 });
+      await page.locator("#shown").filter({ hasText: "20 of 20 nodes" }).waitFor();
+      await page.close();
+    } finally {
+      for (const h of held) h.ctl.abort();
+      await own.stop();
+    }
   });
 
   it("changes the fleet's packet loss from the controls, only once confirmed", async () => {
