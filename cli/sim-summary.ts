@@ -12,12 +12,17 @@ export function progressLine(p: Progress, now: number): string {
   return [
     `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
     `registered ${p.registered}/${p.nodes}`,
+    // During a fault or an outage, the nodes online now.
+    ...((p.faults > 0 || p.brokerLostS !== undefined) && p.online < p.registered
+      ? [`online ${p.online}/${p.nodes}`]
+      : []),
     `presses ${p.presses}`,
     `deliveries ${p.deliveries}`,
     `sync p50 ${p.p50Ms.toFixed(1)} ms p99 ${p.p99Ms.toFixed(1)} ms`,
     `lost ${p.lost}${p.lostForGood > 0 ? ` (${p.lostForGood} for good)` : ""}`,
     `loss ${p.lossPct}%`,
     ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
+    ...(p.brokerLostS !== undefined ? [`BROKER LOST ${p.brokerLostS.toFixed(0)} s`] : []),
     p.virtual
       ? `virtual ×${p.virtual.speedup.toFixed(p.virtual.speedup < 10 ? 1 : 0)} real (${p.virtual.wallS.toFixed(0)} s wall)`
       : `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
@@ -46,7 +51,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -78,6 +83,21 @@ function faultLines(r: Report): string {
     if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
     const cut = f.cutAfterMs !== undefined ? `, cut off after ${s(f.cutAfterMs)}` : "";
     return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${s(f.recoveryMs)}, re-registered max ${s(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
+  });
+  return `\n${lines.join("\n")}`;
+}
+
+/** The broker's outages the twins service saw; nothing when there was none. */
+function outageLines(r: Report): string {
+  const outages = r.brokerOutages ?? [];
+  if (outages.length === 0) return "";
+  const s = (v: number | null) => (v === null ? "never" : `${(v / 1000).toFixed(1)} s`);
+  const lines = outages.map((o) => {
+    const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}`;
+    const after = o.back
+      ? `recovered after ${s(o.recoveryMs)}, re-registered max ${s(o.reregisteredMaxMs)}; `
+      : "";
+    return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
   });
   return `\n${lines.join("\n")}`;
 }

@@ -26,6 +26,8 @@ export interface Progress {
   readonly lagP99Ms: number;
   /** Faults in progress now. */
   readonly faults: number;
+  /** How long the twins service has been without the broker (s); undefined while connected. */
+  readonly brokerLostS?: number | undefined;
   /** During the settle: how long it has left and what it waits for. */
   readonly settle?: SettleStatus;
   /** On virtual time: wall seconds so far, and virtual seconds per wall second. */

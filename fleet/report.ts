@@ -87,6 +87,11 @@ export interface Report {
   }[];
   /** Each fault as it happened and what it did (docs/metrics.md#faults). */
   readonly faults: readonly FaultReport[];
+  /**
+   * Each time the run's twins service lost the broker, and what it did; only when it did. An outage
+   * the run did not inject (a broker that died) counts against the requirements like any loss.
+   */
+  readonly brokerOutages?: readonly BrokerOutageReport[];
   /** What the twins service knows of the fleet's nodes at the end: complete, online, paired as asked. */
   readonly twinsView: TwinsView;
   readonly diverged: number;
@@ -162,6 +167,15 @@ export interface FaultReport extends Omit<FaultOutcome, "windowEndMs"> {
   readonly cutAfterMs?: number | null;
   /** The fault could not be carried out. */
   readonly error?: string;
+}
+
+/** An outage of the broker as the run's twins service saw it: from its loss until it was back. */
+export interface BrokerOutageReport extends Omit<FaultOutcome, "windowEndMs"> {
+  /** From the start of the presses (negative: before they started). */
+  readonly atMs: number;
+  /** Until the connection was back, or the end of the checks if it was not. */
+  readonly durationMs: number;
+  readonly back: boolean;
 }
 
 /** The paper's requirements (sync < 1 s, registration < 30 s, nothing lost) plus convergence. */

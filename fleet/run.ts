@@ -19,6 +19,7 @@ import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
 import type { BrokerStats } from "./broker-host.js";
+import { BrokerOutages } from "./broker-outages.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import type { FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
@@ -60,9 +61,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   readonly pairing: Pairing;
   /** The twins service already on the broker that the run joined instead of starting its own. */
   readonly joined: TwinsServiceInfo | undefined;
+  readonly brokerUrl: string;
+  /** Real-loss mode: the namespace and addresses whose packets the kernel drops; undefined otherwise. */
+  readonly kernelNet: KernelNet | undefined;
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
   private readonly faults: FaultRunner;
+  /** The broker's outages as the run's twins service saw them. */
+  private readonly outages: BrokerOutages;
   /** The threads' event-loop lag; none on virtual time, where the host cannot be late. */
   private readonly lag: LagMonitor | undefined;
   private timers: Timer[] = [];
@@ -89,11 +95,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.ids = parts.ids;
     this.pairing = parts.pairing;
     this.joined = parts.joined;
+    this.brokerUrl = parts.broker.url;
+    this.kernelNet = parts.kernelLoss?.net;
     this.startedAt = sched.now();
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
     this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
+    this.outages = new BrokerOutages(parts.twins, () => sched.now());
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
     ).first;
@@ -162,15 +171,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   get twins(): TwinsHost {
     if (this.parts.twins) return this.parts.twins;
     throw new Error("this virtual-time run has no twins service (twins: false)");
-  }
-
-  get brokerUrl(): string {
-    return this.parts.broker.url;
-  }
-
-  /** Real-loss mode: the namespace and addresses whose packets the kernel drops; undefined otherwise. */
-  get kernelNet(): KernelNet | undefined {
-    return this.parts.kernelLoss?.net;
   }
 
   setLoss(pct: number, by: LossCause = "console"): void {
@@ -255,6 +255,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       lossPct: this.lossPct,
       lagP99Ms: this.lag?.worst().p99Ms ?? 0,
       faults: this.faults.inProgress,
+      brokerLostS: this.outages.downS(),
       ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
       ...(this.virtual
         ? { virtual: { wallS: this.virtual.wallElapsedS(), speedup: this.virtual.speedup() } }
@@ -271,7 +272,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.timers.push(
       every(this.sched, 100, () => {
         const now = this.sched.now();
-        const faulted = this.faults.records.length + this.faults.inProgress > 0;
+        // The fault analysis' records are kept from a fault's or an outage's start on.
+        const faulted = this.faults.records.length + this.faults.inProgress > 0 || this.outages.seen;
         this.collector.advance(now, REORDER_WINDOW_MS, faulted);
         const rss = this.parts.broker.rssMB();
         if (rss !== undefined) this.brokerRssMaxMB = Math.max(this.brokerRssMaxMB ?? 0, rss);
@@ -368,6 +370,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       brokerKind: this.parts.broker.kind,
       twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
+      outages: this.outages.list(endMs),
       twinsView,
       pressStartMs,
       endMs,

@@ -10,10 +10,11 @@ import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
-import { analyzeFaults } from "../sim/recovery.js";
+import { type AnalysisInput, analyzeFaults, type FaultOutcome } from "../sim/recovery.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
+import type { OutageSpan } from "./broker-outages.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
@@ -22,7 +23,14 @@ import { keptUp, type RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import type { TwinsView } from "./registrations.js";
-import { checkRequirements, type FaultReport, type Report, round, syncFields } from "./report.js";
+import {
+  type BrokerOutageReport,
+  checkRequirements,
+  type FaultReport,
+  type Report,
+  round,
+  syncFields,
+} from "./report.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 
 export interface ReportInput {
@@ -43,6 +51,8 @@ export interface ReportInput {
   readonly brokerKind: BrokerKind;
   readonly twins: "own" | "joined" | "none";
   readonly faults: readonly FaultRecord[];
+  /** The broker's outages as the run's twins service saw them. */
+  readonly outages: readonly OutageSpan[];
   readonly twinsView: TwinsView;
   /** When the presses started and the checks ended, on the run's clock (ms). */
   readonly pressStartMs: number;
@@ -77,8 +87,7 @@ export function buildReport(i: ReportInput): Report {
   const allMs = [...registration.ms.values()];
   const c = checker.counts();
   const cpuSummary = cpu.summary();
-  const analysis = analyzeFaults({
-    faults: faultRecords,
+  const input: Omit<AnalysisInput, "faults"> = {
     fleet: i.ids,
     reach: followersReach(i.pairing),
     timeline: collector.timeline,
@@ -87,21 +96,14 @@ export function buildReport(i: ReportInput): Report {
     pressTimes: checker.pressTimes,
     early: checker.early(),
     endMs: i.endMs,
-  });
+  };
+  const analysis = analyzeFaults({ ...input, faults: faultRecords });
   const faults: FaultReport[] = faultRecords.map((f, k) => {
-    const o = analysis.outcomes[k];
     return {
       kind: f.kind,
       atMs: round(f.startMs - i.pressStartMs, 1),
       durationMs: round(f.endMs - f.startMs, 1),
-      nodes: o?.nodes ?? 0,
-      recoveryMs: o?.recoveryMs == null ? null : round(o.recoveryMs, 1),
-      disconnected: o?.disconnected ?? 0,
-      reregisteredMaxMs: o?.reregisteredMaxMs == null ? null : round(o.reregisteredMaxMs, 1),
-      offlineDetectedMaxMs: o?.offlineDetectedMaxMs == null ? null : round(o.offlineDetectedMaxMs, 1),
-      pressesDuring: o?.pressesDuring ?? 0,
-      lateBeyond5s: o?.lateBeyond5s ?? 0,
-      lostForGood: o?.lostForGood ?? 0,
+      ...outcomeFields(analysis.outcomes[k]),
       ...(f.pct !== undefined ? { pct: f.pct } : {}),
       ...(f.kind === "frozen-client"
         ? { cutAfterMs: f.cutAtMs === undefined ? null : round(f.cutAtMs - f.startMs, 1) }
@@ -150,6 +152,7 @@ export function buildReport(i: ReportInput): Report {
       now: formatStamp(r.now),
     })),
     faults,
+    ...(i.outages.length > 0 ? { brokerOutages: brokerOutages(i.outages, input, i.pressStartMs) } : {}),
     twinsView: i.twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),
@@ -187,6 +190,57 @@ export function buildReport(i: ReportInput): Report {
     versions: versions(),
   };
   return { ...base, requirements: checkRequirements(base) };
+}
+
+/** What a fault or an outage did, rounded for the report (sim/recovery.ts defines each figure). */
+function outcomeFields(o: FaultOutcome | undefined): Omit<FaultOutcome, "windowEndMs"> {
+  const ms = (v: number | null | undefined) => (v == null ? null : round(v, 1));
+  return {
+    nodes: o?.nodes ?? 0,
+    recoveryMs: ms(o?.recoveryMs),
+    disconnected: o?.disconnected ?? 0,
+    reregisteredMaxMs: ms(o?.reregisteredMaxMs),
+    offlineDetectedMaxMs: ms(o?.offlineDetectedMaxMs),
+    pressesDuring: o?.pressesDuring ?? 0,
+    lateBeyond5s: o?.lateBeyond5s ?? 0,
+    lostForGood: o?.lostForGood ?? 0,
+  };
+}
+
+/**
+ * How long before the twins service noticed a lost broker the nodes may have: a broker gone silent
+ * (frozen, cut off) is noticed at the service's keepalive (15 s; mqtt.js gives up after 1.5 of it),
+ * by a node at its own, which may come first.
+ */
+export const OUTAGE_LEAD_MS = 30_000;
+
+/**
+ * The broker's outages, measured as faults of the whole fleet are (what they did to the nodes and
+ * the presses) but not judged apart: the requirements count what was lost in them. Each starts at
+ * the first node's lost session within OUTAGE_LEAD_MS before the twins noticed, or at their notice.
+ */
+function brokerOutages(
+  spans: readonly OutageSpan[],
+  input: Omit<AnalysisInput, "faults">,
+  pressStartMs: number,
+): BrokerOutageReport[] {
+  const faults = spans.map((s) => {
+    let startMs = s.startMs;
+    for (const drops of input.timeline.disconnects.values()) {
+      for (const t of drops) if (t < startMs && t >= s.startMs - OUTAGE_LEAD_MS) startMs = t;
+    }
+    return { kind: "broker-lost", startMs, endMs: s.endMs, nodes: undefined };
+  });
+  const { outcomes } = analyzeFaults({ ...input, faults });
+  return spans.map((s, k) => {
+    const startMs = faults[k]?.startMs ?? s.startMs;
+    return {
+      atMs: round(startMs - pressStartMs, 1),
+      durationMs: round(s.endMs - startMs, 1),
+      back: s.back,
+      ...outcomeFields(outcomes[k]),
+    };
+  });
 }
 
 /** Versions of what ran. Some packages do not export their package.json: walk up from the entry. */

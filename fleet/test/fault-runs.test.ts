@@ -5,8 +5,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { progressLine, summary } from "../../cli/sim-summary.js";
+import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
+import { openBrokerHost } from "../broker-host.js";
 import type { FaultEntry } from "../faults/schedule.js";
 import type { FleetOptions } from "../options.js";
 import type { Report } from "../report.js";
@@ -120,6 +124,9 @@ describe("fault runs", () => {
     expect(r.syncOutsideFaults?.p99Ms).toBeLessThan(1000);
     // Every node lost its session twice (the restart, the outage); the power going at the run's end is not counted.
     expect(r.link.disconnects).toBe(8);
+    // The twins service saw the restart as an outage of the broker, and it back.
+    expect(r.brokerOutages).toHaveLength(1);
+    expect(r.brokerOutages?.[0]).toMatchObject({ back: true, disconnected: 4, lostForGood: 0 });
   }, 60_000);
 
   it("a broker in its own process with a durable store: kill -9, respawned on the same port and store", async () => {
@@ -199,6 +206,8 @@ describe("fault runs", () => {
     expect(paired).toBe(6);
     expect(r.twinsView).toEqual({ known: 6, online: 6, desiredAsPaired: 6, pairingConfirmed: 6 });
     expect(r.faults[0]).toMatchObject({ kind: "twins-restart", disconnected: 0 });
+    // Killing the twins service is not an outage of the broker.
+    expect(r.brokerOutages).toBeUndefined();
     expect(r.faults[0]?.recoveryMs).not.toBeNull();
     expect(r.faults[0]?.recoveryMs).toBeLessThan(5000);
   }, 60_000);
@@ -232,5 +241,40 @@ describe("fault runs", () => {
     });
     expectNothingLost(r);
     expect(r.faults[0]).toMatchObject({ kind: "frozen-client", cutAfterMs: null });
+  }, 60_000);
+
+  it("a broker that dies for good under the run: the progress line, the report and the summary say so", async () => {
+    // Someone else's broker (the run cannot restart it), killed as under kill -9.
+    const broker = await openBrokerHost({
+      logger: pino({ level: "silent" }),
+      scheduler: new RealScheduler(),
+    });
+    let line = "";
+    try {
+      const r = await withFaults(
+        { nodes: 4, topology: "ring", groupSize: 4, broker: broker.url },
+        [],
+        async (run) => {
+          run.press(NodeId("n-0000"));
+          await allDelivered(run, 1);
+          await broker.kill();
+          await until(run, "the twins see the broker lost", () => run.progress().brokerLostS !== undefined);
+          run.press(NodeId("n-0001")); // held: the node has no session to publish it on
+          await until(run, "every node is offline", () => run.collector.online.size === 0);
+          line = progressLine(run.progress(), run.sched.now());
+        },
+      );
+      expect(line).toMatch(/online 0\/4 .*BROKER LOST \d+ s/);
+      expect(r.brokerOutages).toHaveLength(1);
+      // The press held when the run ended reached none of its three followers.
+      expect(r.brokerOutages?.[0]).toMatchObject({ back: false, nodes: 4, disconnected: 4, lostForGood: 3 });
+      expect(r.brokerOutages?.[0]?.pressesDuring).toBe(1);
+      expect(r.requirements.nothingLost).toBe(false);
+      expect(summary(r)).toMatch(
+        /broker lost {4}at -?\d+\.\d s for \d+\.\d s, not back by the end: 4 nodes disconnected, 1 presses during, 0 pairs later than 5 s, 3 lost for good/,
+      );
+    } finally {
+      await broker.close();
+    }
   }, 60_000);
 });

@@ -1,0 +1,70 @@
+/**
+ * The broker as the run's twins service saw it: each span its connection was lost, on the run's
+ * clock. Not a fault the run injected but what happened to the broker the nodes share (someone
+ * else's that died, or the run's own by a crash or a broker-restart fault), for the progress line
+ * ("broker lost 12 s"), the report's `brokerOutages` and the summary.
+ */
+
+/** What the spans are read from: the twins service's `broker` event (connected or not). */
+export interface BrokerWatchable {
+  on(event: "broker", listener: (connected: boolean) => void): unknown;
+}
+
+/** One outage on the run's clock; `endMs` undefined while it lasts. */
+interface Span {
+  readonly startMs: number;
+  endMs: number | undefined;
+}
+
+export interface OutageSpan {
+  readonly startMs: number;
+  /** When the connection came back, or the end asked for if it had not. */
+  readonly endMs: number;
+  readonly back: boolean;
+}
+
+export class BrokerOutages {
+  private readonly spans: Span[] = [];
+
+  /** Listens to `source` (none: a run without twins sees no outage). */
+  constructor(
+    source: BrokerWatchable | undefined,
+    private readonly now: () => number,
+  ) {
+    source?.on("broker", (connected) => (connected ? this.back() : this.lost()));
+  }
+
+  private get open(): Span | undefined {
+    const last = this.spans.at(-1);
+    return last !== undefined && last.endMs === undefined ? last : undefined;
+  }
+
+  private lost(): void {
+    if (this.open === undefined) this.spans.push({ startMs: this.now(), endMs: undefined });
+  }
+
+  private back(): void {
+    const span = this.open;
+    if (span !== undefined) span.endMs = this.now();
+  }
+
+  /** Whether the broker has been lost at any time so far. */
+  get seen(): boolean {
+    return this.spans.length > 0;
+  }
+
+  /** How long the broker has been lost (s), or undefined while it is connected. */
+  downS(): number | undefined {
+    const span = this.open;
+    return span === undefined ? undefined : (this.now() - span.startMs) / 1000;
+  }
+
+  /** Every outage so far, one still lasting ended at `untilMs`. */
+  list(untilMs: number): OutageSpan[] {
+    return this.spans.map((s) => ({
+      startMs: s.startMs,
+      endMs: s.endMs ?? Math.max(s.startMs, untilMs),
+      back: s.endMs !== undefined,
+    }));
+  }
+}
