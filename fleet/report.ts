@@ -204,8 +204,11 @@ export function requirementFailures(r: Report): string[] {
       `registration: ${r.registration.registered}/${r.scenario.nodes} registered, slowest ${(r.registration.maxMs / 1000).toFixed(1)} s (limit 30 s)`,
     );
   }
-  if (r.lostForGood > 0)
-    f.push(`${r.lostForGood} (press, follower) deliveries lost for good (never reflected)`);
+  if (r.lostForGood > 0) {
+    const inOutages = (r.brokerOutages ?? []).reduce((n, o) => n + o.lostForGood, 0);
+    const why = inOutages > 0 ? `; ${inOutages} of them while the broker was lost` : "";
+    f.push(`${r.lostForGood} (press, follower) deliveries lost for good (never reflected${why})`);
+  }
   if (r.lostOutsideFaults > 0) {
     f.push(
       `${r.lostOutsideFaults} (press, follower) deliveries not reflected within 5 s${outside ? " outside the fault windows" : ""}`,

@@ -13,7 +13,7 @@ import { NodeId } from "../../protocol/index.js";
 import { openBrokerHost } from "../broker-host.js";
 import type { FaultEntry } from "../faults/schedule.js";
 import type { FleetOptions } from "../options.js";
-import type { Report } from "../report.js";
+import { type Report, requirementFailures } from "../report.js";
 import { FleetRun } from "../run.js";
 
 function waitPhase(run: FleetRun, phase: string): Promise<void> {
@@ -270,6 +270,9 @@ describe("fault runs", () => {
       expect(r.brokerOutages?.[0]).toMatchObject({ back: false, nodes: 4, disconnected: 4, lostForGood: 3 });
       expect(r.brokerOutages?.[0]?.pressesDuring).toBe(1);
       expect(r.requirements.nothingLost).toBe(false);
+      expect(requirementFailures(r)).toContain(
+        "3 (press, follower) deliveries lost for good (never reflected; 3 of them while the broker was lost)",
+      );
       expect(summary(r)).toMatch(
         /broker lost {4}at -?\d+\.\d s for \d+\.\d s, not back by the end: 4 nodes disconnected, 1 presses during, 0 pairs later than 5 s, 3 lost for good/,
       );
