@@ -95,7 +95,8 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
         text = await readFile(file, "utf8");
       } catch (e) {
         if (isErrno(e, "ENOENT")) return { nodes: {} };
-        throw e;
+        const why = isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message;
+        throw new Error(`twins store ${file} cannot be read: ${why}; move it away to start without it`);
       }
       const json = parseJson(text);
       if (!json.ok) throw new Error(`twins store ${file} ${json.why}; ${CORRUPT_HINT}`);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -75,6 +75,11 @@ describe("twins stores", () => {
     );
     await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/configVersion/);
     expect(await readFile(join(dir, STORE_FILE), "utf8")).toContain("bad id");
+    await rm(join(dir, STORE_FILE));
+    await mkdir(join(dir, STORE_FILE));
+    await expect((await jsonFileStore(dir)).load()).rejects.toThrow(
+      /twins store .*twins\.json cannot be read: it is a directory; move it away/,
+    );
   });
 });
 
