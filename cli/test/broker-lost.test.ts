@@ -1,0 +1,62 @@
+/**
+ * A broker that dies for good under a `sim --broker` run (someone else's: the run cannot restart it),
+ * killed as under kill -9: the progress line says so while it lasts, and the report, the summary and
+ * `--assert`'s failures say what it cost.
+ */
+import { pino } from "pino";
+import { expect, it } from "vitest";
+import { openBrokerHost } from "../../fleet/broker-host.js";
+import { requirementFailures } from "../../fleet/report.js";
+import { FleetRun } from "../../fleet/run.js";
+import { RealScheduler } from "../../node/scheduler.js";
+import { NodeId } from "../../protocol/index.js";
+import { progressLine, summary } from "../sim-summary.js";
+
+/** Resolves once `cond` holds, rechecked on every progress snapshot and every 50 ms of the run's clock. */
+function when(run: FleetRun, cond: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (cond() ? resolve() : run.sched.at(run.sched.now() + 50, check));
+    check();
+  });
+}
+
+it("a broker that dies for good: the progress line, the report and the summary say so", async () => {
+  const broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
+  try {
+    const run = await FleetRun.start({
+      broker: broker.url,
+      nodes: 4,
+      topology: "ring",
+      groupSize: 4,
+      ratePerNodePerMin: 0,
+      durationS: 30,
+      settleS: 1,
+      workers: 1,
+      profile: "ideal",
+    });
+    await when(run, () => run.phase === "press");
+    run.press(NodeId("n-0000"));
+    await when(run, () => run.collector.checker.counts().deliveries === 3);
+    await broker.kill();
+    await when(run, () => run.progress().brokerLostS !== undefined);
+    run.press(NodeId("n-0001")); // held: the node has no session to publish it on
+    await when(run, () => run.collector.online.size === 0);
+    const line = progressLine(run.progress(), run.sched.now());
+    run.stop();
+    const r = await run.done;
+    expect(line).toMatch(/online 0\/4 .*BROKER LOST \d+ s/);
+    expect(r.brokerOutages).toHaveLength(1);
+    // The press held when the run ended reached none of its three followers.
+    expect(r.brokerOutages?.[0]).toMatchObject({ back: false, nodes: 4, disconnected: 4, lostForGood: 3 });
+    expect(r.brokerOutages?.[0]?.pressesDuring).toBe(1);
+    expect(r.requirements.nothingLost).toBe(false);
+    expect(requirementFailures(r)).toContain(
+      "3 (press, follower) deliveries lost for good (never reflected; 3 of them while the broker was lost)",
+    );
+    expect(summary(r)).toMatch(
+      /broker lost {4}at -?\d+\.\d s for \d+\.\d s, not back by the end: 4 nodes disconnected, 1 presses during, 0 pairs later than 5 s, 3 lost for good/,
+    );
+  } finally {
+    await broker.close();
+  }
+}, 60_000);
