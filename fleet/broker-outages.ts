@@ -7,7 +7,7 @@
 
 /** What the spans are read from: the twins service's `broker` event (connected or not). */
 export interface BrokerWatchable {
-  on(event: "broker", listener: (connected: boolean) => void): unknown;
+  on(event: "broker", listener: (connected: boolean, lastHeardAt?: number) => void): unknown;
 }
 
 /** One outage on the run's clock; `endMs` undefined while it lasts. */
@@ -31,7 +31,7 @@ export class BrokerOutages {
     source: BrokerWatchable | undefined,
     private readonly now: () => number,
   ) {
-    source?.on("broker", (connected) => (connected ? this.back() : this.lost()));
+    source?.on("broker", (connected, lastHeardAt) => (connected ? this.back() : this.lost(lastHeardAt)));
   }
 
   private get open(): Span | undefined {
@@ -39,8 +39,9 @@ export class BrokerOutages {
     return last !== undefined && last.endMs === undefined ? last : undefined;
   }
 
-  private lost(): void {
-    if (this.open === undefined) this.spans.push({ startMs: this.now(), endMs: undefined });
+  /** Lost since the broker was last heard from (the service noticed a silent one later), or now. */
+  private lost(lastHeardAt: number | undefined): void {
+    if (this.open === undefined) this.spans.push({ startMs: lastHeardAt ?? this.now(), endMs: undefined });
   }
 
   private back(): void {

@@ -208,16 +208,16 @@ function outcomeFields(o: FaultOutcome | undefined): Omit<FaultOutcome, "windowE
 }
 
 /**
- * How long before the twins service noticed a lost broker the nodes may have: a broker gone silent
- * (frozen, cut off) is noticed at the service's keepalive (15 s; mqtt.js gives up after 1.5 of it),
- * by a node at its own, which may come first.
+ * How long before the twins service last heard from a lost broker a node may have lost its session:
+ * the worker threads' clocks and the service's notice differ by a few milliseconds.
  */
-export const OUTAGE_LEAD_MS = 30_000;
+export const OUTAGE_LEAD_MS = 1000;
 
 /**
  * The broker's outages, measured as faults of the whole fleet are (what they did to the nodes and
- * the presses) but not judged apart: the requirements count what was lost in them. Each starts at
- * the first node's lost session within OUTAGE_LEAD_MS before the twins noticed, or at their notice.
+ * the presses) but not judged apart: the requirements count what was lost in them. Each starts when
+ * the twins service last heard from the broker (a broker gone silent is noticed only at the
+ * keepalive), or at the first node's lost session within OUTAGE_LEAD_MS before.
  */
 function brokerOutages(
   spans: readonly OutageSpan[],

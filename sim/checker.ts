@@ -67,13 +67,22 @@ export interface PairRecord {
   readonly latencyMs: readonly number[];
 }
 
+/**
+ * Press times are kept this much longer than the pairs' records: an outage noticed late (a broker gone
+ * silent is noticed at the twins' keepalive) counts the presses since it began.
+ */
+export const PRESS_TIMES_KEPT_MS = 30_000;
+
 export class SyncChecker {
   /** Latencies of the pairs reflected within LOST_AFTER_MS: the paper's sync latency. */
   readonly latency = new Distribution(1000, 600_000);
   /** 50 ms bars up to 2 s, for live plots. */
   readonly bars = new Buckets(50, 2000);
   readonly slow: SlowPair[] = [];
+  /** Press times from PRESS_TIMES_KEPT_MS before the first fault on (older ones may linger unread). */
   readonly pressTimes: number[] = [];
+  /** How many of pressTimes' first entries are past keeping: dropped in one go once they are many. */
+  private pressTimesDead = 0;
   private readonly pairPressAt: number[] = [];
   private readonly pairLatency: number[] = [];
   private readonly current = new Map<NodeId, Stamp>();
@@ -102,7 +111,7 @@ export class SyncChecker {
   /** A press at `e.node` took `e.stamp` (a held press is timed from its interrupt). */
   press(e: StampEvent): void {
     this.presses++;
-    if (e.at >= this.clearBefore) this.pressTimes.push(e.at);
+    if (e.at >= this.clearBefore - PRESS_TIMES_KEPT_MS) this.pressTimes.push(e.at);
     this.applied(e);
     for (const f of this.reach.get(e.node) ?? []) {
       const held = this.current.get(f);
@@ -124,7 +133,7 @@ export class SyncChecker {
    */
   unpublished(node: NodeId, at: number): void {
     this.presses++;
-    if (at >= this.clearBefore) this.pressTimes.push(at);
+    if (at >= this.clearBefore - PRESS_TIMES_KEPT_MS) this.pressTimes.push(at);
     for (const f of this.reach.get(node) ?? []) this.outcome(node, f, at, Number.POSITIVE_INFINITY);
   }
 
@@ -141,6 +150,15 @@ export class SyncChecker {
    */
   noFaultBefore(at: number): void {
     if (at > this.clearBefore) this.clearBefore = at;
+    const times = this.pressTimes;
+    const keepFrom = at - PRESS_TIMES_KEPT_MS;
+    while (this.pressTimesDead < times.length && (times[this.pressTimesDead] as number) < keepFrom) {
+      this.pressTimesDead++;
+    }
+    if (this.pressTimesDead >= 4096 && 2 * this.pressTimesDead >= times.length) {
+      times.splice(0, this.pressTimesDead);
+      this.pressTimesDead = 0;
+    }
   }
 
   /** The pairs settled before any fault began, kept only as a distribution (see noFaultBefore). */

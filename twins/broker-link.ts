@@ -20,8 +20,12 @@ export interface BrokerLinkHandlers {
   readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
   /** After every (re)connect, once subscribed and the presence is held. */
   readonly ready: () => Promise<void>;
-  /** The connection went (false) after having been up, or came back (true): once each way. */
-  readonly connection: (up: boolean) => void;
+  /**
+   * The connection went (false) after having been up, or came back (true): once each way. When it
+   * went, `lastHeardAt` is when the broker was last heard from (on the service's scheduler): a
+   * broker gone silent is noticed only at the keepalive, later.
+   */
+  readonly connection: (up: boolean, lastHeardAt?: number) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -76,6 +80,10 @@ export class BrokerLink implements TwinsLink {
     // An outage is told once, when it starts and when it ends: each failed reconnect (one a second)
     // and whatever the ending connection reports once the service is closing are no news.
     let down = false;
+    let lastHeardAt = opts.scheduler.now();
+    client.on("packetreceive", () => {
+      lastHeardAt = opts.scheduler.now();
+    });
     client.on("error", (err) =>
       this.closing || down
         ? opts.logger.debug({ err }, "twins: broker connection error")
@@ -85,7 +93,7 @@ export class BrokerLink implements TwinsLink {
       if (down || this.closing) return;
       down = true;
       opts.logger.warn("twins: broker connection lost, reconnecting");
-      this.on.connection(false);
+      this.on.connection(false, lastHeardAt);
     });
     client.on("connect", () => {
       if (!down) return;

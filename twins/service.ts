@@ -73,7 +73,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       ready: () => this.onReady(),
-      connection: (up) => this.emit("broker", up),
+      connection: (up, lastHeardAt) => this.emit("broker", up, lastHeardAt),
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,

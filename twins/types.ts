@@ -137,6 +137,9 @@ export interface TwinsEvents {
   /** The convergence report changed (a follower's status or the counts). */
   convergence: [report: ConvergenceReport];
   "bad-input": [input: BadInput];
-  /** The broker connection went (false) or came back (true): told once each way per outage. */
-  broker: [connected: boolean];
+  /**
+   * The broker connection went (false) or came back (true): told once each way per outage; when it
+   * went, when the broker was last heard from (a silent one is noticed at the keepalive, later).
+   */
+  broker: [connected: boolean, lastHeardAt?: number];
 }

@@ -2,7 +2,7 @@
 // it are kept only as a distribution, and the fault analysis reads the same as with every record kept.
 import { describe, expect, it } from "vitest";
 import { NodeId, type Stamp } from "../../protocol/index.js";
-import { SyncChecker } from "../checker.js";
+import { PRESS_TIMES_KEPT_MS, SyncChecker } from "../checker.js";
 import { analyzeFaults, type FaultSpan, NodeTimeline } from "../recovery.js";
 import { followersReach } from "../topology.js";
 
@@ -51,7 +51,8 @@ describe("SyncChecker.noFaultBefore", () => {
     play(bounded);
     // The late pair and the pairs of presses 1..24 s settled before 25 s: not kept.
     expect(bounded.pairs().pressAt.length).toBe(all.pairs().pressAt.length - 25);
-    expect(bounded.pressTimes.length).toBe(all.pressTimes.length - 25);
+    // Press times are kept PRESS_TIMES_KEPT_MS longer: here all of them.
+    expect(bounded.pressTimes).toEqual(all.pressTimes);
     expect(bounded.slow.length).toBe(all.slow.length - 1);
     expect(bounded.counts()).toEqual(all.counts());
     const a = analyze(all, [fault]);
@@ -59,6 +60,24 @@ describe("SyncChecker.noFaultBefore", () => {
     expect(b).toEqual(a);
     expect(b.lostOutside).toBe(1);
     expect(b.outside.count).toBe(all.pairs().pressAt.length - 1 - 2);
+  });
+
+  it("keeps the press times of the last 30 s before it, so an outage noticed late counts its presses", () => {
+    // A broker gone silent at 10 s, noticed at 25 s: the presses from 10 s on are the outage's.
+    const outage: FaultSpan = { kind: "broker-lost", startMs: 10_000, endMs: 35_000, nodes: undefined };
+    const all = new SyncChecker(reach);
+    play(all);
+    const bounded = new SyncChecker(reach);
+    for (let t = 0; t <= 25_000; t += 100) bounded.noFaultBefore(t);
+    play(bounded);
+    const during = (c: SyncChecker) => analyze(c, [outage]).outcomes[0]?.pressesDuring;
+    expect(during(bounded)).toBe(during(all));
+    expect(during(bounded)).toBe(26);
+    // Older ones go, in one go once they are many.
+    const c = new SyncChecker(reach);
+    for (let k = 0; k < 10_000; k++) c.press({ node: A, stamp: st(k + 1, A), at: k });
+    c.noFaultBefore(PRESS_TIMES_KEPT_MS + 5000);
+    expect(c.pressTimes).toEqual([...Array(5000).keys()].map((k) => k + 5000));
   });
 
   it("keeps a pair settled after it, and a pair never settled", () => {
