@@ -3,20 +3,23 @@
  * one TCP segment: every protocol message fits one): the segment's transmissions come from the
  * sender (node/tcp-sender.ts); the path keeps TCP's in-order delivery (a later segment waits
  * behind a delayed one: head-of-line blocking), honours a closed receive window and cable pulls,
- * holds segments under Nagle, and times the socket out when the retries run out.
+ * holds segments under Nagle, and times the socket out when the retries run out. With
+ * `partialAck` the other direction's data acknowledging the segment ahead of one waiting in the
+ * Loss state sends that one again at once.
  */
+import { newSegment, type Segment, shareSchedule } from "./link-segment.js";
 import type { LossProcess } from "./loss.js";
 import { type RetryPolicy, rtoAfter } from "./retransmit.js";
 import { type Scheduler, type TimerSlot, timerSlot } from "./scheduler.js";
+import { TcpSender } from "./tcp-sender.js";
 import {
   answeredAtOnce,
   blankTransmissions,
   FIXED_SIDE,
   firstAfter,
-  TcpSender,
   type TcpSide,
   type Transmissions,
-} from "./tcp-sender.js";
+} from "./tcp-side.js";
 
 export interface PathStats {
   segments: number;
@@ -25,18 +28,6 @@ export interface PathStats {
   timeouts: number;
   /** Times the receiver's window was full and the sender had to hold data back. */
   windowStalls: number;
-}
-
-interface Segment {
-  bytes: Buffer;
-  /** The transmission that gets through, and when it is sent. */
-  attempt: number;
-  attemptAt: number;
-  /**
-   * The sender's next transmission after the one at `attemptAt` (Infinity: none sampled): the one
-   * that carries the data when the cable was out at `attemptAt`.
-   */
-  retryAt: number;
 }
 
 export interface PathHooks {
@@ -74,6 +65,8 @@ export class LinkPath {
   private readonly sender: TcpSender;
   /** The connection's other direction: its sender gets the ACK carried by what this path delivers. */
   reverse: LinkPath | undefined;
+  /** Whether the reverse direction's data carries partial ACKs for this path (`partialAck`). */
+  private readonly partial: boolean;
   /** Nagle: segments handed over before this time go out together at it. */
   private heldUntil = Number.NEGATIVE_INFINITY;
   private held: Segment | undefined;
@@ -103,6 +96,7 @@ export class LinkPath {
     private readonly ackLoss: LossProcess | undefined = undefined,
   ) {
     this.sender = new TcpSender(policy, side, latencyMs);
+    this.partial = side.partialAck === true;
     this.timer = timerSlot(sched, () => {
       const due = this.timerAt;
       this.timerAt = Number.POSITIVE_INFINITY;
@@ -131,10 +125,7 @@ export class LinkPath {
     const held = this.held;
     if (held !== undefined && at < this.heldUntil) {
       // Nagle: coalesced with the segment already waiting, it shares its transmissions.
-      const seg = this.next(bytes);
-      seg.attempt = held.attempt;
-      seg.attemptAt = held.attemptAt;
-      seg.retryAt = held.retryAt;
+      shareSchedule(this.next(bytes), held);
       this.arm();
       return;
     }
@@ -160,20 +151,56 @@ export class LinkPath {
     const held = this.held !== undefined && at < this.heldUntil ? this.held : undefined;
     // Everything before the held segment (or everything, with none held) has been delivered.
     const waiting = this.head < this.tail ? this.queue[this.head] : undefined;
-    if (waiting !== held) return;
+    if (waiting !== held) {
+      if (waiting !== undefined && this.partial) this.partialAck(waiting, held, sentAt, at);
+      return;
+    }
     if (!this.sender.ackedAt(at, sentAt)) return;
     if (held === undefined) return;
     this.held = undefined;
     this.heldUntil = at;
     this.place(held, 0, at);
-    // What was coalesced with it shares its transmissions.
+    this.follow(held);
+    this.arm();
+  }
+
+  /**
+   * The reverse direction's data acknowledges everything before `first`, the first segment not yet
+   * delivered: a partial ACK (RFC 9293 §3.4), read like any other (Linux `tcp_ack`). When `first`
+   * waits in the Loss state for the ACK of the one ahead, this is that ACK: `tcp_clean_rtx_queue`
+   * takes the timestamp's RTT sample (ending the backoff, `tcp_ack_update_rtt`) and
+   * `tcp_process_loss` (not yet recovered: `REXMIT_LOST`) has `tcp_xmit_retransmit_queue` send
+   * `first` again at once. What Nagle holds then waits for `first`'s ACK.
+   */
+  private partialAck(first: Segment, held: Segment | undefined, sentAt: number, at: number): void {
+    if (!(at < first.atAckAt && first.attemptAt >= first.atAckAt)) return;
+    if (!this.sender.ackedAt(at, sentAt, first.ahead)) return;
+    const idx = first.atAckIndex;
+    const { attempt, attemptAt } = first;
+    // Its transmissions from the one at the ACK on never go: they were counted, the new ones are.
+    this.stats.retransmissions -= first.sent - idx;
+    this.place(first, idx, at);
     for (let i = this.head + 1; i < this.tail; i++) {
       const s = this.queue[i] as Segment;
-      s.attempt = held.attempt;
-      s.attemptAt = held.attemptAt;
-      s.retryAt = held.retryAt;
+      if (s === held || s.attempt !== attempt || s.attemptAt !== attemptAt) break;
+      shareSchedule(s, first);
+    }
+    if (held !== undefined) {
+      const release = this.sender.releaseAt(at);
+      if (release < this.heldUntil) {
+        this.heldUntil = release;
+        this.place(held, 0, release);
+        this.follow(held);
+      }
     }
     this.arm();
+  }
+
+  /** The segments queued behind `seg` (coalesced with it by Nagle) share its transmissions. */
+  private follow(seg: Segment): void {
+    let i = this.head;
+    while (i < this.tail && this.queue[i] !== seg) i++;
+    for (i++; i < this.tail; i++) shareSchedule(this.queue[i] as Segment, seg);
   }
 
   /**
@@ -183,7 +210,7 @@ export class LinkPath {
   private next(bytes: Buffer): Segment {
     let seg = this.queue[this.tail];
     if (seg === undefined || seg === this.held) {
-      seg = { bytes, attempt: 0, attemptAt: 0, retryAt: Number.POSITIVE_INFINITY };
+      seg = newSegment(bytes);
       this.queue[this.tail] = seg;
     } else seg.bytes = bytes;
     this.tail++;
@@ -274,6 +301,13 @@ export class LinkPath {
     seg.attempt = r.attempt;
     seg.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
     seg.retryAt = firstAfter(r.times, r.times.length, seg.attemptAt);
+    seg.atAckIndex = r.atAckIndex;
+    seg.atAckAt = r.atAckAt;
+    seg.sent = from + r.times.length;
+    seg.ahead =
+      r.aheadTimes !== undefined && r.aheadArrived !== undefined
+        ? { times: r.aheadTimes, arrived: r.aheadArrived }
+        : undefined;
     if (!r.ok || r.giveUpAt !== Number.POSITIVE_INFINITY) this.killAt = Math.min(this.killAt, r.giveUpAt);
   }
 

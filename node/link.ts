@@ -9,7 +9,7 @@ import { LossProcess, type LossSpec, NO_LOSS } from "./loss.js";
 import { type RetryPolicy, rtoAfter } from "./retransmit.js";
 import type { Random } from "./rng.js";
 import type { Scheduler } from "./scheduler.js";
-import { FIXED_SIDE, type TcpSide } from "./tcp-sender.js";
+import { FIXED_SIDE, type TcpSide } from "./tcp-side.js";
 
 export { LinkPath, type PathHooks, type PathStats } from "./link-path.js";
 
@@ -150,9 +150,16 @@ export class Link {
     const node = this.opts.nodeTcp ?? FIXED_SIDE;
     const broker = this.opts.brokerTcp ?? FIXED_SIDE;
     // A direction's sender is one end, its ACKs come from the other end over the reverse direction.
-    // Linux's Loss state as it retransmits, and the RTT sample of the ACK carried by data: on a Linux
-    // node's connection only (a W5100's keeps its broker side as it was calibrated).
-    const rules = { rtoHeadAlone: node.linux, dataAckRtt: node.linux };
+    // Linux's Loss state as it retransmits, the RTT sample of the ACK carried by data (the timestamp
+    // it echoes), the partial ACK in the Loss state and the head's ACK covering a later segment
+    // already in: on a Linux node's connection only (a W5100's keeps its broker side as calibrated).
+    const rules = {
+      rtoHeadAlone: node.linux,
+      dataAckRtt: node.linux,
+      tsEcho: node.linux,
+      partialAck: node.linux,
+      headAckCovers: node.linux,
+    };
     const upSide: TcpSide = {
       linux: node.linux,
       nagle: node.nagle,

@@ -15,7 +15,7 @@ import { type PressPlan, pressPlanSchema, runPressPlan } from "./presses.js";
 import { type DeviceProfile, loadProfile } from "./profile.js";
 import { nodeRandom } from "./rng.js";
 import type { Scheduler, Timer } from "./scheduler.js";
-import { LINUX_DELACK_MIN_MS } from "./tcp-sender.js";
+import { LINUX_DELACK_MIN_MS } from "./tcp-side.js";
 import type { WireFactory } from "./wire.js";
 
 /** The plain-data part of a node's configuration, validated once here. */

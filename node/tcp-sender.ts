@@ -21,94 +21,17 @@
  * lost ACK delays no delivery, but the sender's timer fires, it retransmits spuriously (the
  * receiver ACKs the duplicate at once, RFC 5681 §4.2) and, for Linux, backs off. On a Linux node's
  * connection the other end's data carries the ACK too (`ackedAt`, from node/link-path.ts; with
- * `dataAckRtt` it is an RTT sample like a pure ACK's). The receiver
- * delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the segment
- * at once, the ACK then riding on the answer.
+ * `dataAckRtt` it is an RTT sample like a pure ACK's, with `tsEcho` from the timestamp it echoes,
+ * and with `partialAck` one that acknowledges only the segment ahead of one waiting in the Loss
+ * state is taken too). With `headAckCovers` the ACK of a segment covers a later one already in. The
+ * receiver delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the
+ * segment at once, the ACK then riding on the answer.
  */
 import type { RetryPolicy } from "./retransmit.js";
+import type { SampleInput, TcpSide, Transmissions } from "./tcp-side.js";
+import { blankTransmissions, firstAfter } from "./tcp-side.js";
 
-export interface TcpSide {
-  /** Linux's sender (SRTT/RTTVAR, backoff per connection, TLP, Loss state); else fixed per segment. */
-  readonly linux: boolean;
-  /** Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4): a small segment waits while one is unacked. */
-  readonly nagle: boolean;
-  /** The receiver's delayed-ACK timer for a segment it does not answer (0: ACKs at once). */
-  readonly delayedAckMs: number;
-  /**
-   * Linux's Loss state as it retransmits (a Linux node's connection): an RTO sends the head alone
-   * (`tcp_retransmit_timer`), the segments behind it go again when its ACK comes (`tcp_enter_loss`
-   * marks them lost with cwnd 1; `tcp_xmit_retransmit_queue`); without it they go with every
-   * retransmission of the head.
-   */
-  readonly rtoHeadAlone?: boolean;
-  /**
-   * The ACK carried by the other direction's data (`ackedAt`) gives an RTT sample, as every ACK of
-   * new data does (Linux `tcp_clean_rtx_queue`, `tcp_ack_update_rtt`); without it only pure ACKs do.
-   */
-  readonly dataAckRtt?: boolean;
-}
-
-/** Linux include/net/tcp.h TCP_DELACK_MIN (HZ/25): the shortest delayed-ACK timer. */
-export const LINUX_DELACK_MIN_MS = 40;
-
-export const FIXED_SIDE: TcpSide = { linux: false, nagle: false, delayedAckMs: 0 };
-
-/** Whether the receiver answers an MQTT packet at once (its ACK then rides on the answer). */
-export function answeredAtOnce(bytes: Buffer): boolean {
-  const b = bytes[0] ?? 0;
-  const type = b >> 4;
-  // CONNECT, PUBLISH at QoS 1/2, PUBREC, PUBREL, SUBSCRIBE, UNSUBSCRIBE, PINGREQ.
-  return (
-    type === 1 ||
-    (type === 3 && (b & 6) !== 0) ||
-    type === 5 ||
-    type === 6 ||
-    type === 8 ||
-    type === 10 ||
-    type === 12
-  );
-}
-
-/** What the sampling decided for one segment (or a Nagle group of them). */
-export interface Transmissions {
-  /** Reaches the receiver: transmission `attempt` (0-based), sent at `attemptAt`. */
-  ok: boolean;
-  attempt: number;
-  attemptAt: number;
-  /** The sender has the ACK (Infinity when it gives up first). */
-  ackAt: number;
-  /** The sender gives up at this time (Infinity when the ACK comes). */
-  giveUpAt: number;
-  /** Retransmissions sent, spurious ones included. */
-  retransmissions: number;
-  /** Every transmission time, the first included. */
-  times: number[];
-}
-
-export interface SampleInput {
-  /** First transmission to sample (0, or more when resuming after a cable pull) and its time. */
-  readonly from: number;
-  readonly at: number;
-  /** The receiver answers this segment at once, so its ACK is not delayed. */
-  readonly answered: boolean;
-  /** Loss of a data transmission, and of the ACK on the reverse direction. */
-  readonly dataLost: () => boolean;
-  readonly ackLost: () => boolean;
-}
-
-/** The first of the first `count` of `times` (in order) after `t` (Infinity when none is). */
-export function firstAfter(times: readonly number[], count: number, t: number): number {
-  for (let i = 0; i < count; i++) {
-    const h = times[i] as number;
-    if (h > t) return h;
-  }
-  return Number.POSITIVE_INFINITY;
-}
-
-/** An answer for `sampleInto` to fill. */
-export function blankTransmissions(): Transmissions {
-  return { ok: false, attempt: 0, attemptAt: 0, ackAt: 0, giveUpAt: 0, retransmissions: 0, times: [] };
-}
+export type { TcpSide } from "./tcp-side.js";
 
 /** Retransmission state of one direction of one connection. */
 export class TcpSender {
@@ -127,6 +50,10 @@ export class TcpSender {
    */
   private readonly headTimes: number[] = [];
   private readonly headLevels: number[] = [];
+  /** Whether each of `headTimes` reached the receiver (`tsEcho`). */
+  private readonly headArrived: boolean[] = [];
+  /** Whether each transmission of the segment being sampled reached the receiver (reused). */
+  private readonly arrived: boolean[] = [];
   /**
    * How many of `headTimes`/`headLevels` are that segment's: the arrays are the sender's own and
    * copied into, so what a connection keeps between segments (minutes) is not a new array per segment.
@@ -146,6 +73,8 @@ export class TcpSender {
   private headArrival = Number.POSITIVE_INFINITY;
   /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
   private headProbeAt = Number.POSITIVE_INFINITY;
+  /** Whether `ackAt` is an ACK (not the head's giving up). */
+  private headAcked = false;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -214,21 +143,37 @@ export class TcpSender {
    * (every segment carries the cumulative ACK, RFC 793 §3.7): the backoff and Loss state end (Linux
    * `tcp_ack`, `tcp_process_loss`). Only an earlier `ackAt` moves; true when it did. `sentAt`: when
    * the carrying segment left (its ACK is read on arrival, `sentAt` + latency, in order or not).
+   * `ahead` (`partialAck`): the ACK is partial, it covers the segment ahead of the one whose times
+   * the sender keeps, and its RTT sample is taken from that segment's transmissions; the caller then
+   * sends the one behind it again (node/link-path.ts).
    */
-  ackedAt(at: number, sentAt = at): boolean {
+  ackedAt(
+    at: number,
+    sentAt = at,
+    ahead:
+      | { readonly times: readonly number[]; readonly arrived: readonly boolean[] }
+      | undefined = undefined,
+  ): boolean {
     if (at >= this.ackAt) return false;
-    if (this.side.dataAckRtt === true && this.side.linux && this.headCount > 0) {
-      // An RTT sample (RFC 7323 §4.1: the timestamp it echoes is the latest transmission in when
-      // the carrying segment left); the pure ACKs still to come are duplicates and give none.
+    const times = ahead?.times ?? this.headTimes;
+    const count = ahead?.times.length ?? this.headCount;
+    const arrivedAt = ahead?.arrived ?? this.headArrived;
+    if (this.side.dataAckRtt === true && this.side.linux && count > 0) {
+      // An RTT sample (RFC 7323: the timestamp it echoes, TS.Recent, is the latest transmission in
+      // when the carrying segment left; with `tsEcho` one that got in, else the latest sent); the
+      // pure ACKs still to come are duplicates and give none.
       this.takeRttSamples(at);
       this.rttCount = 0;
-      let last = this.headTimes[0] as number;
-      for (let i = 1; i < this.headCount && (this.headTimes[i] as number) <= sentAt; i++) {
-        last = this.headTimes[i] as number;
+      let last = times[0] as number;
+      const echo = this.side.tsEcho === true;
+      for (let i = 1; i < count && (times[i] as number) <= sentAt; i++) {
+        const h = times[i] as number;
+        if (!echo || (arrivedAt[i] === true && h + this.latencyMs <= sentAt)) last = h;
       }
       this.rttSample(Math.max(sentAt + this.latencyMs - last, 0));
     }
     this.ackAt = at;
+    this.headAcked = true;
     this.headCount = 0;
     this.headProbeAt = Number.POSITIVE_INFINITY;
     this.headArrival = Number.POSITIVE_INFINITY;
@@ -264,11 +209,18 @@ export class TcpSender {
     out.ackAt = Number.POSITIVE_INFINITY;
     out.giveUpAt = Number.POSITIVE_INFINITY;
     out.retransmissions = 0;
+    out.atAckIndex = 0;
+    out.atAckAt = Number.POSITIVE_INFINITY;
+    out.aheadTimes = undefined;
+    out.aheadArrived = undefined;
+    /** `headAckCovers`: the transmission of this segment that the head's ACK covers (NaN: none). */
+    let coveredAt = Number.NaN;
     // Written in place and cut to length at the end: emptied first, the array would lose its room.
     const times = out.times;
     times[0] = input.at;
     const levels = this.levels;
     levels[0] = b;
+    const arrived = this.arrived;
     let nLevels = 1;
     let probeAt = Number.POSITIVE_INFINITY;
     let t = input.at;
@@ -279,7 +231,9 @@ export class TcpSender {
         out.retransmissions++;
       }
       let ackBack = Number.POSITIVE_INFINITY;
-      if (!dataLost()) {
+      const got = !dataLost();
+      arrived[nLevels - 1] = got;
+      if (got) {
         const first = !out.ok;
         if (first) {
           out.ok = true;
@@ -289,6 +243,14 @@ export class TcpSender {
         // A duplicate is ACKed at once; new data after the delayed-ACK timer unless answered.
         const hold = first && !input.answered ? side.delayedAckMs : 0;
         if (!ackLost()) ackBack = t + 2 * latencyMs + hold;
+        // The ACK of the segment ahead leaves the receiver after this one is in: it is cumulative
+        // (RFC 9293 §3.4, the next byte expected) and acknowledges this one too.
+        if (side.headAckCovers === true && busy && this.headAcked && t + 2 * latencyMs <= headAck) {
+          if (headAck < ackBack) {
+            ackBack = headAck;
+            coveredAt = t;
+          }
+        }
       }
       // The retransmission timer: a tail loss probe on an idle Linux connection (no backoff).
       const probe = linux && k === 0 && b === 0 && !busy;
@@ -323,8 +285,15 @@ export class TcpSender {
         if (!out.ok) out.attempt = k;
         break;
       }
-      if (atAck) b = 0;
-      else if (!probe) b++;
+      if (atAck) {
+        b = 0;
+        if (side.partialAck === true && out.atAckAt === Number.POSITIVE_INFINITY) {
+          out.atAckIndex = k + 1;
+          out.atAckAt = next;
+          out.aheadTimes = this.headTimes.slice(0, carriedBy);
+          out.aheadArrived = this.headArrived.slice(0, carriedBy);
+        }
+      } else if (!probe) b++;
       else probeAt = next;
       t = next;
     }
@@ -333,19 +302,24 @@ export class TcpSender {
     // ACKs are cumulative (RFC 793 §3.3): this segment's ACK covers an earlier one whose data was
     // already in, however many of that one's own ACKs were lost; its recovery (and backoff) ends.
     const covers = busy && out.ackAt - latencyMs >= this.headArrival;
+    // One ACK, one sample: covered by the head's ACK, this segment's is the head's.
+    const covered = !Number.isNaN(coveredAt) && out.ackAt === headAck;
+    if (covered) this.headAckSample(headAck, carriedBy, coveredAt);
     if (done >= this.ackAt || covers) {
       const n = nLevels;
       for (let i = 0; i < n; i++) {
         this.headTimes[i] = times[i] as number;
         this.headLevels[i] = levels[i] as number;
+        this.headArrived[i] = arrived[i] === true;
       }
       this.headCount = n;
       this.headArrival = out.ok ? out.attemptAt + latencyMs : Number.POSITIVE_INFINITY;
       this.headProbeAt = probeAt;
       this.ackAt = done;
+      this.headAcked = out.ackAt !== Number.POSITIVE_INFINITY;
     }
     // New data acknowledged with a valid RTT sample (timestamps make a retransmission's valid too).
-    if (linux && out.ackAt !== Number.POSITIVE_INFINITY) {
+    if (linux && out.ackAt !== Number.POSITIVE_INFINITY && !covered) {
       this.rttWhen[this.rttCount] = out.ackAt;
       this.rttSamples[this.rttCount] = out.ackAt - (times[nLevels - 1] as number);
       this.rttCount++;
@@ -365,6 +339,36 @@ export class TcpSender {
       if (h > t && (levels[i] as number) > (levels[i - 1] as number) === rto) return h;
     }
     return Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The one RTT sample of the head's ACK that also covers a later segment, whose transmission at
+   * `tY` got in last before that ACK left (`tcp_clean_rtx_queue` takes one per ACK). Nothing it
+   * covers retransmitted: `first_ackt`, the head's send, as the head's pending sample has it. The
+   * head retransmitted (Karn's rule): the timestamp echoed, TS.Recent (RFC 7323 §4.3), which the
+   * head's duplicate does not update once the receiver has acknowledged the later segment — its end
+   * is before `rcv_wup`, `tcp_sequence` fails and `tcp_send_dupack` echoes the older value: `tY`'s
+   * when it came more than the delayed-ACK time after the head (`tcp_replace_ts_recent` took it),
+   * else the head's transmission that first got in.
+   */
+  private headAckSample(headAck: number, count: number, tY: number): void {
+    const lat = this.latencyMs;
+    const leave = headAck - lat;
+    let n = 0;
+    for (let i = 0; i < count && (this.headTimes[i] as number) + lat <= leave; i++) n++;
+    const headIn = this.headArrival;
+    const yIn = tY + lat;
+    // Not retransmitted; or the later one came out of order (the head's retransmission filled the
+    // hole and updated TS.Recent); or the receiver's ACK after it had not left when the head's came.
+    if (n <= 1 || headIn === Number.POSITIVE_INFINITY || yIn < headIn) return;
+    if (yIn + this.side.delayedAckMs > leave) return;
+    const echo = yIn - headIn > this.side.delayedAckMs ? tY : headIn - lat;
+    for (let i = this.rttCount - 1; i >= 0; i--) {
+      if (this.rttWhen[i] === headAck) {
+        this.rttSamples[i] = headAck - echo;
+        return;
+      }
+    }
   }
 
   /** Feeds the estimator the samples whose ACK has arrived by `at`. */
