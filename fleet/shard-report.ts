@@ -94,9 +94,11 @@ const REQUIRED: readonly [string, "object" | "array" | "number" | "string" | "bo
   ["shard", "object"],
   ["fleet", "object"],
   ["broker", "string"],
+  ["hostname", "string"],
   ["startedAtMs", "number"],
   ["pressStartMs", "number"],
   ["endMs", "number"],
+  ["cutShort", "boolean"],
   ["nodes", "array"],
   ["pairing", "object"],
   ["presses", "array"],
@@ -143,7 +145,7 @@ export function checkShardFile(path: string, v: unknown): ShardFile {
   for (const [field, type] of REQUIRED) {
     if (typeOf(v[field]) !== type)
       throw new ShardFileError(
-        `${path}: ${field} must be ${type === "array" ? "an" : "a"} ${type}, got ${typeOf(v[field])}`,
+        `${path}: ${field} must be ${type === "array" || type === "object" ? "an" : "a"} ${type}, got ${typeOf(v[field])}`,
       );
   }
   const shard = v.shard as Record<string, unknown>;

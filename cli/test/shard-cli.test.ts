@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { syntheticShards } from "../../fleet/test/shard-fleet.js";
 import { main } from "../main.js";
 
 async function run(argv: string[], env: Record<string, string> = {}) {
@@ -68,6 +69,24 @@ describe("twinfleet report merge", () => {
     const r = await run(["report", "merge", bad]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`twinfleet report: ${bad}: format must be "twinfleet-shard-report/1"`);
+  });
+
+  it.each([
+    ["no hostname", { hostname: undefined }, /hostname must be a string, got undefined/],
+    ["a hostname that is no string", { hostname: 7 }, /hostname must be a string, got number/],
+    ["no cutShort", { cutShort: undefined }, /cutShort must be a boolean, got undefined/],
+    ["a cutShort that is no boolean", { cutShort: "no" }, /cutShort must be a boolean, got string/],
+    ["counts that are no object", { counts: [] }, /counts must be an object, got array/],
+  ])("refuses a shard report with %s, naming the file and the field, exit 2", async (_, change, msg) => {
+    const [s1, s2] = syntheticShards(16, 2, 1, "s");
+    const good = join(dir, "s1.json");
+    const bad = join(dir, "s2-bad.json");
+    writeFileSync(good, JSON.stringify(s1));
+    writeFileSync(bad, JSON.stringify({ ...s2, ...change }));
+    const r = await run(["report", "merge", good, bad]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+    expect(r.err).toContain(bad);
   });
 
   it("needs at least one file", async () => {
