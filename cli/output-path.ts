@@ -2,7 +2,8 @@
  * Where a command will write when it is done (`--report`, `--shard-report`, `--out`), checked before
  * the run instead of after it: a run of an hour is not thrown away for a missing directory. The
  * directory is made if it is missing; one that cannot be made or written, or a path that is a
- * directory where a file is wanted, is a usage error naming the flag.
+ * directory where a file is wanted, is a usage error naming the flag. Writing it when the run is over
+ * goes through writeOutputFile, so a write that still fails (a full disk) names the flag and file.
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -17,8 +18,20 @@ function reason(err: unknown): string {
 /** Checks that `path` can be written as a file; `flag` names it in the error. */
 export function checkOutputFile(flag: string, path: string): void {
   if (path.trim() === "") throw new UsageError(`${flag}: must name a file`);
-  if (isDir(path)) throw new UsageError(`${flag}: ${path} is a directory; name a file`);
+  if (isDir(flag, path)) throw new UsageError(`${flag}: ${path} is a directory; name a file`);
   checkDir(flag, dirname(resolve(path)), path);
+}
+
+/**
+ * Writes a file checked by checkOutputFile before the run; a failure now (ENOSPC, EIO) is a runtime
+ * error naming the flag and the file instead of a bare system message.
+ */
+export function writeOutputFile(flag: string, path: string, write: (path: string) => void): void {
+  try {
+    write(path);
+  } catch (err) {
+    throw new Error(`${flag}: cannot write ${path}: ${fileProblem(reason(err))}`);
+  }
 }
 
 /** Checks that `dir` is (or can be made) a directory the command can write in. */
@@ -27,10 +40,14 @@ export function checkOutputDir(flag: string, dir: string): void {
   checkDir(flag, resolve(dir), dir);
 }
 
-function isDir(path: string): boolean {
+function isDir(flag: string, path: string): boolean {
   try {
     return statSync(path).isDirectory();
-  } catch {
+  } catch (err) {
+    // A name the file system cannot hold would only fail at the write, after the run.
+    const code = reason(err);
+    if (code === "ENAMETOOLONG" || code === "ELOOP")
+      throw new UsageError(`${flag}: cannot write ${path}: ${fileProblem(code)}`);
     return false; // missing, or under a file: checkDir says which
   }
 }
@@ -56,7 +73,26 @@ function describe(code: string): string {
     case "EPERM":
     case "EROFS":
       return `is not writable (${code})`;
+
     default:
       return `cannot be used (${code})`;
+  }
+}
+
+/** What is wrong with a file itself (not its directory). */
+function fileProblem(code: string): string {
+  switch (code) {
+    case "ENAMETOOLONG":
+      return "the name is too long (ENAMETOOLONG)";
+    case "ELOOP":
+      return "too many levels of symbolic links (ELOOP)";
+    case "ENOSPC":
+      return "no space left on the device (ENOSPC)";
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return `not writable (${code})`;
+    default:
+      return code;
   }
 }

@@ -5,7 +5,7 @@
 import { type MergedReport, requirementFailures, writeReport } from "../../fleet/report.js";
 import { mergeShardFiles } from "../../fleet/shard-merge.js";
 import type { CliIO } from "../main.js";
-import { checkOutputFile } from "../output-path.js";
+import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { summary } from "../sim-summary.js";
 
 export interface MergeFlags {
@@ -17,7 +17,7 @@ export interface MergeFlags {
 export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): void {
   if (flags.out !== undefined) checkOutputFile("--out", flags.out);
   const merged = mergeShardFiles(files);
-  if (flags.out !== undefined) writeReport(flags.out, merged);
+  if (flags.out !== undefined) writeOutputFile("--out", flags.out, (p) => writeReport(p, merged));
   io.stdout(flags.json === true ? `${JSON.stringify(merged, null, 2)}\n` : mergedSummary(merged));
   const failures = requirementFailures(merged);
   if (flags.assert === true && failures.length > 0) {

@@ -24,7 +24,7 @@ import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { LogSettings } from "../log-options.js";
 import type { CliIO } from "../main.js";
-import { checkOutputFile } from "../output-path.js";
+import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { progressLine, summary } from "../sim-summary.js";
 import { CUT_SHORT_EXIT } from "./sim.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
@@ -159,8 +159,9 @@ export async function runSim(
       });
     }
     const report = await run.done;
-    if (raw.report !== undefined) writeReport(raw.report, report);
+    // The summary first: a report that cannot be written after all (a full disk) loses only itself.
     io.stdout(summary(report));
+    if (raw.report !== undefined) writeOutputFile("--report", raw.report, (p) => writeReport(p, report));
     const failures = requirementFailures(report);
     if (raw.assert === true && failures.length > 0) {
       io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);

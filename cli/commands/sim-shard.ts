@@ -12,7 +12,7 @@ import type { Env } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
-import { checkOutputFile } from "../output-path.js";
+import { checkOutputFile, writeOutputFile } from "../output-path.js";
 
 export interface ShardFlags {
   readonly shard?: string;
@@ -50,7 +50,7 @@ export async function runSimShard(
   process.on("SIGINT", onSigint);
   try {
     const file = await done;
-    writeShardFile(raw.shardReport, file);
+    writeOutputFile("--shard-report", raw.shardReport, (p) => writeShardFile(p, file));
     io.stderr(
       `twinfleet sim: shard ${spec.index}/${spec.count}: ${file.nodes.length} nodes, ${file.counts.presses} presses, ${file.counts.applies} states applied, registered ${Object.keys(file.registrationMs).length}/${file.nodes.length}; report in ${raw.shardReport}\n`,
     );

@@ -3,8 +3,9 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { syntheticShards } from "../../fleet/test/shard-fleet.js";
 import { main } from "../main.js";
-import { checkOutputDir, checkOutputFile } from "../output-path.js";
+import { checkOutputDir, checkOutputFile, writeOutputFile } from "../output-path.js";
 
 let dir: string;
 let file: string;
@@ -44,6 +45,19 @@ describe("checkOutputFile / checkOutputDir", () => {
     );
     expect(() => checkOutputDir("--out", file)).toThrow(/--out: cannot write .*is a file \(EEXIST\)/);
     expect(() => checkOutputFile("--report", " ")).toThrow("--report: must name a file");
+    const long = join(dir, "x".repeat(300));
+    expect(() => checkOutputFile("--out", long)).toThrow(
+      `--out: cannot write ${long}: the name is too long (ENAMETOOLONG)`,
+    );
+  });
+
+  it("a write that fails after the run names the flag and the file", () => {
+    const full = () => {
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    };
+    expect(() => writeOutputFile("--report", "/data/r.json", full)).toThrow(
+      "--report: cannot write /data/r.json: no space left on the device (ENOSPC)",
+    );
   });
 });
 
@@ -74,5 +88,28 @@ describe("commands refuse an output they could not write, before running", () =>
     const merge = await run(["report", "merge", join(dir, "missing.json"), "--out", join(file, "m.json")]);
     expect(merge.code).toBe(2);
     expect(merge.err).toMatch(/--out: cannot write .*is a file \(EEXIST\)/);
+  });
+
+  it("report merge --out with a name too long for the file system: exit 2, naming --out", async () => {
+    const long = join(dir, "m".repeat(300));
+    const merge = await run(["report", "merge", join(dir, "missing.json"), "--out", long]);
+    expect(merge.code).toBe(2);
+    expect(merge.err).toContain(`--out: cannot write ${long}: the name is too long (ENAMETOOLONG)`);
+  });
+});
+
+// /dev/full (Linux) fails every write with ENOSPC.
+describe("an output that cannot be written after the run", () => {
+  it("report merge --out /dev/full: exit 1, naming --out and the file", async () => {
+    const [s1, s2] = syntheticShards(16, 2, 1, "s");
+    const a = join(dir, "s1.json");
+    const b = join(dir, "s2.json");
+    await writeFile(a, JSON.stringify(s1));
+    await writeFile(b, JSON.stringify(s2));
+    const r = await run(["report", "merge", a, b, "--out", "/dev/full"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      "twinfleet report: --out: cannot write /dev/full: no space left on the device (ENOSPC)",
+    );
   });
 });
