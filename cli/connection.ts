@@ -72,6 +72,7 @@ export function resolveConnection(
   }
   const username = flags.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
   const password = resolvePassword(flags, env) ?? fromUrl.password;
+  checkLogin(username, password);
   return {
     url: fromUrl.url,
     login: {
@@ -80,6 +81,18 @@ export function resolveConnection(
       ...(Object.keys(tls).length > 0 ? { tls } : {}),
     },
   };
+}
+
+/**
+ * MQTT 3.1.1 sends a password only with a user name [MQTT-3.1.2-22]: a broker drops such a CONNECT
+ * without a CONNACK, which would read as a broker that does not answer. Refused before connecting.
+ */
+export function checkLogin(username: string | undefined, password: string | undefined): void {
+  if (password !== undefined && username === undefined) {
+    throw new UsageError(
+      "a password needs a user name (MQTT sends no password without one): give --username, TWINFLEET_USERNAME or mqtt://USER@host",
+    );
+  }
 }
 
 /** `--password`, else `--password-file`'s first line, else TWINFLEET_PASSWORD (env key `envKey`). */

@@ -11,7 +11,7 @@ import { SPEED_MAX } from "../../fleet/virtual-clock.js";
 import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { assertNever } from "../../protocol/index.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
-import { type Env, resolvePassword } from "../connection.js";
+import { checkLogin, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
 import {
   type FleetFlagValues,
@@ -246,6 +246,7 @@ function simLogin(raw: SimLoginFlags, env: Env): { url?: string; login: BrokerLo
   const fromUrl = splitBrokerUrl(raw.broker);
   const username = raw.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
   const password = resolvePassword(raw, env) ?? fromUrl.password;
+  checkLogin(username, password);
   return {
     url: fromUrl.url,
     login: {

@@ -164,6 +164,22 @@ describe("errors and exit codes", () => {
     );
   });
 
+  it("a password without a user name is refused before connecting, exit 2 (the broker would not answer)", async () => {
+    const port = await closedPort();
+    const expected = "a password needs a user name (MQTT sends no password without one)";
+    for (const [argv, env] of [
+      [["nodes", "--broker", `mqtt://127.0.0.1:${port}`, "--password", "pw"], {}],
+      [["twins", "--broker", `mqtt://127.0.0.1:${port}`], { TWINFLEET_PASSWORD: "pw" }],
+      [["monitor", "--broker", `mqtt://:pw@127.0.0.1:${port}`], {}],
+      [["sim", "--headless", "--broker", `mqtt://127.0.0.1:${port}`, "--password", "pw"], {}],
+    ] as const) {
+      const r = await runCli([...argv], env);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(expected);
+      expect(r.err).not.toContain("cannot reach");
+    }
+  });
+
   it("usage errors exit 2 across commands; --profile nope lists the profiles", async () => {
     const profile = await runCli(["sim", "--headless", "--nodes", "2", "--profile", "nope"]);
     expect(profile.code).toBe(2);
