@@ -3,9 +3,11 @@
  * `--password` / `--password-file` (or TWINFLEET_USERNAME / TWINFLEET_PASSWORD), `--ca`, `--cert` /
  * `--key` and `--insecure`, and the check of `--broker` itself. Credentials may also sit in the URL
  * (`mqtt://user:pass@host:1883`); the flags win over the environment, which wins over the URL. The
- * resolved connection keeps the URL without credentials, for every message.
+ * resolved connection keeps the URL without credentials, for every message. Also the check of
+ * `--prefix`, the fleet's topic prefix, which the same tools share.
  */
 import { readFileSync } from "node:fs";
+import { Prefix } from "../protocol/index.js";
 import { BROKER_SCHEMES, type BrokerLogin, type BrokerTls, splitBrokerUrl } from "../twins/index.js";
 import { UsageError } from "./errors.js";
 import type { ConnectionFlags } from "./login-options.js";
@@ -92,6 +94,15 @@ export function checkLogin(username: string | undefined, password: string | unde
     throw new UsageError(
       "a password needs a user name (MQTT sends no password without one): give --username, TWINFLEET_USERNAME or mqtt://USER@host",
     );
+  }
+}
+
+/** `--prefix`, checked as a topic prefix; a usage error naming the flag. */
+export function prefixFlag(raw: string): string {
+  try {
+    return Prefix(raw);
+  } catch (e) {
+    throw new UsageError(`--prefix: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 

@@ -11,7 +11,7 @@ import { DemoSource } from "../../view/demo-source.js";
 import { twinsFigures } from "../../view/figures.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { resolveConnection } from "../connection.js";
+import { prefixFlag, resolveConnection } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { type HttpOptions, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -57,6 +57,7 @@ export async function runMonitor(
   if (!parsed.success)
     throw new UsageError(`monitor: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   const { nodes, fps } = parsed.data;
+  prefixFlag(flags.prefix);
   const ascii = flags.ascii === true ? true : undefined;
   const http = resolveHttpOptions(flags, io.env ?? process.env);
   const tty = process.stdout.isTTY === true;

@@ -15,7 +15,7 @@ import {
 } from "../../twins/index.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { resolveConnection, type ToolConnection } from "../connection.js";
+import { prefixFlag, resolveConnection, type ToolConnection } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -31,6 +31,7 @@ export interface ConnFlags extends ConnectionFlags {
 
 /** The connection of a command's flags; its password is masked in all output from here on. */
 function connectionOf(flags: ConnFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
+  prefixFlag(flags.prefix);
   const conn = resolveConnection(flags, io.env ?? process.env, warn);
   io.secret?.(conn.login.password);
   return conn;

@@ -29,5 +29,8 @@ describe("twinfleet monitor", () => {
   it("names the bad flag", async () => {
     expect((await run(["monitor", "--demo", "--fps", "0"])).err).toContain("--fps must be at least 1");
     expect((await run(["monitor", "--demo", "--nodes", "many"])).err).toContain("--nodes must be a number");
+    expect((await run(["monitor", "--broker", "mqtt://127.0.0.1:1", "--prefix", ""])).err).toContain(
+      '--prefix: topic prefix "" must be 1-12 characters',
+    );
   });
 });

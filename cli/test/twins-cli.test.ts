@@ -57,6 +57,12 @@ describe("twinfleet twins commands", () => {
       '--wait must be a whole number of milliseconds, not "soon"',
     );
     expect((await run("nodes")).err).toContain("--broker");
+    for (const cmd of [["nodes"], ["set", "A", "on"], ["pair", "A", "B"], ["twins"]]) {
+      expect(await run(...cmd, "--broker", url, "--prefix", "a/b")).toMatchObject({
+        code: 2,
+        err: expect.stringContaining('--prefix: topic prefix "a/b" must be 1-12 characters'),
+      });
+    }
     for (const bad of ["0", "-5", "many", "1.5"]) {
       expect(await run("twins", "--broker", url, "--max-nodes", bad)).toMatchObject({
         code: 2,
