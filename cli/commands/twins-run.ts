@@ -54,9 +54,9 @@ export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
 
 export async function runSet(node: string, value: string, flags: ConnFlags, io: CliIO): Promise<void> {
   checkId(node, "node");
-  if (value !== "on" && value !== "off") throw new UsageError(`set: value must be on or off, not "${value}"`);
+  if (value !== "on" && value !== "off") throw new UsageError(`value must be on or off, not "${value}"`);
   await withTwins(io, flags, async (t) => {
-    requireOnline(t, node, "set");
+    requireOnline(t, node);
     const counter = await t.set(node, value === "on");
     const done = await settle(t, () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
     io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
@@ -65,7 +65,6 @@ export async function runSet(node: string, value: string, flags: ConnFlags, io: 
 }
 
 export async function runPairing(
-  name: "pair" | "unpair",
   pairing: boolean,
   follower: string,
   source: string,
@@ -74,7 +73,7 @@ export async function runPairing(
 ): Promise<void> {
   checkId(follower, "follower");
   checkId(source, "source");
-  if (follower === source) throw new UsageError(`${name}: a node cannot follow itself (${follower})`);
+  if (follower === source) throw new UsageError(`a node cannot follow itself (${follower})`);
   await withTwins(io, flags, async (t, c) => {
     const online = t.get(follower)?.presence === "online";
     if (pairing) await t.pair(follower, source);
@@ -182,11 +181,11 @@ function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
   });
 }
 
-function requireOnline(t: Twins, node: string, what: string): void {
+function requireOnline(t: Twins, node: string): void {
   const twin = t.get(node);
-  if (!twin) throw new Error(`${what}: no node "${node}" on the broker`);
+  if (!twin) throw new Error(`no node "${node}" on the broker`);
   if (twin.presence !== "online") {
-    throw new Error(`${what}: ${node} is ${twin.presence}; commands are not queued for offline nodes`);
+    throw new Error(`${node} is ${twin.presence}; commands are not queued for offline nodes`);
   }
 }
 

@@ -42,7 +42,7 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       .description(pairing ? "make <follower> follow <source>" : "make <follower> stop following <source>")
       .addHelpText("after", `\nExample:\n  twinfleet ${name} lamp-1 switch-7 --broker mqtt://localhost:1883`)
       .action(async (follower: string, source: string, flags: ConnFlags) => {
-        await (await run()).runPairing(name, pairing, follower, source, flags, io);
+        await (await run()).runPairing(pairing, follower, source, flags, io);
       });
   }
 

@@ -41,9 +41,14 @@ async function node(id: string, opts: NodeOptions = {}): Promise<CoreClient> {
 describe("twinfleet twins commands", () => {
   it("rejects bad arguments with a message naming what is wrong, before connecting", async () => {
     const url = "mqtt://127.0.0.1:1";
+    // Each message says the command once: "twinfleet set: …", not "twinfleet set: set: …".
     expect(await run("set", "A", "maybe", "--broker", url)).toMatchObject({
       code: 2,
-      err: expect.stringContaining('value must be on or off, not "maybe"'),
+      err: expect.stringMatching(/^twinfleet set: value must be on or off, not "maybe"\n/),
+    });
+    expect(await run("unpair", "A", "A", "--broker", url)).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/^twinfleet unpair: a node cannot follow itself \(A\)\n/),
     });
     expect(await run("set", "bad/id", "on", "--broker", url)).toMatchObject({
       code: 2,
@@ -106,7 +111,7 @@ describe("twinfleet twins commands", () => {
     expect(a.state.sources).toEqual([]);
 
     const offline = await run("set", "ghost", "on", "--broker", broker.url, "--wait", "100");
-    expect(offline).toMatchObject({ code: 1, err: expect.stringContaining('no node "ghost"') });
+    expect(offline).toMatchObject({ code: 1, err: 'twinfleet set: no node "ghost" on the broker\n' });
   });
 
   it("pair on an offline node says it is pending; a running twins service confirms it when the node returns", async () => {
