@@ -4,6 +4,7 @@
  * broker/options.ts merges these into its own schemas.
  */
 import { z } from "zod";
+import { isDecimal, isWholeDecimal } from "../protocol/index.js";
 
 export interface LimitOptions {
   /** Connections per second one source address may open, on average. */
@@ -129,7 +130,7 @@ export type LimitCommandOptions = { readonly [K in LimitFlag]?: string | number 
 const MAX_MS = 2 ** 31 - 1;
 const intFlag = (what: string, min: number, max: number) =>
   z.preprocess(
-    (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+    (v) => (typeof v === "string" && isWholeDecimal(v) ? Number(v) : v),
     z
       .int({ error: `must be ${what}` })
       .min(min, `must be ${what}`)
@@ -143,7 +144,7 @@ const msFlag = intFlag("a positive number of milliseconds", 1, MAX_MS);
 export const limitFlagFields = {
   connectTimeout: msFlag,
   connectionRate: z.preprocess(
-    (v) => (typeof v === "string" && /^\d+(\.\d+)?$/.test(v) ? Number(v) : v),
+    (v) => (typeof v === "string" && isDecimal(v) ? Number(v) : v),
     z.number({ error: "must be a number of connections per second above 0" }).positive().optional(),
   ),
   connectionBurst: countFlag,

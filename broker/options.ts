@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import { z } from "zod";
-import { OptionError } from "../protocol/index.js";
+import { decimalHint, isWholeDecimal, OptionError } from "../protocol/index.js";
 import type { AccessPolicy } from "./acl.js";
 import { topicFilterProblem } from "./conformance.js";
 import {
@@ -260,7 +260,7 @@ export interface ParsedBrokerCommand {
 // Digit strings become numbers; anything else reaches z.int() unchanged and fails with the message.
 const intFlag = (what: string, min: number, max: number) =>
   z.preprocess(
-    (v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v),
+    (v) => (typeof v === "string" && isWholeDecimal(v) ? Number(v) : v),
     z
       .int({ error: `must be ${what}` })
       .min(min, `must be ${what}`)
@@ -332,7 +332,8 @@ const commandSchema = z
 /** Validates flag values; throws BrokerOptionsError naming each bad flag, e.g. `--ws-port must be …`. */
 export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrokerCommand {
   const parsed = commandSchema.safeParse(raw);
-  if (!parsed.success) throw new BrokerOptionsError(describeIssues(parsed.error, "--", toFlag));
+  if (!parsed.success)
+    throw new BrokerOptionsError(describeIssues(parsed.error, "--", toFlag, raw as Record<string, unknown>));
   const o = parsed.data;
   const tls =
     o.tlsPort !== undefined && o.tlsKey !== undefined && o.tlsCert !== undefined
@@ -362,7 +363,12 @@ function toFlag(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-function describeIssues(error: z.ZodError, prefix: string, name: (key: string) => string = (k) => k): string {
+function describeIssues(
+  error: z.ZodError,
+  prefix: string,
+  name: (key: string) => string = (k) => k,
+  given: Readonly<Record<string, unknown>> = {},
+): string {
   return error.issues
     .map((issue) => {
       // A list's index is left out: the message names the bad value itself.
@@ -372,7 +378,10 @@ function describeIssues(error: z.ZodError, prefix: string, name: (key: string) =
         .join(".");
       const message =
         issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
-      return `${prefix}${path === "" ? "(root)" : path} ${message}`;
+      // A flag's string as typed: `--port must be a port number 0-65535, got "0x10"`.
+      const raw = issue.path.length === 1 ? given[String(issue.path[0])] : undefined;
+      const got = typeof raw === "string" ? `${decimalHint(raw)}, got ${JSON.stringify(raw)}` : "";
+      return `${prefix}${path === "" ? "(root)" : path} ${message}${got}`;
     })
     .join("; ");
 }

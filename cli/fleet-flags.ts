@@ -16,6 +16,7 @@ import {
   optionName,
   type Topology,
 } from "../fleet/options.js";
+import { decimalHint, isDecimal } from "../protocol/index.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import { UsageError } from "./errors.js";
 
@@ -105,16 +106,15 @@ export function withFlagNamesSync<T>(f: () => T): T {
 }
 
 /**
- * A number flag's value: any finite number; `what` says what it must be (e.g. `a whole number from
- * 1 to 20000`) when the string is not a number at all. Absent stays absent.
+ * A number flag's value: any number written in plain decimal (protocol/decimal.ts: not `0x10`,
+ * `1e3` or ` 16`); `what` says what it must be (e.g. `a whole number from 1 to 20000`) when the
+ * string is not one. Absent stays absent.
  */
 export function numberFlag(flag: string, raw: string | undefined, what: string): number | undefined {
   if (raw === undefined) return undefined;
-  const s = raw.trim();
-  const v = Number(s);
-  if (s === "" || !Number.isFinite(v))
-    throw new UsageError(`${flag}: must be ${what}, got ${JSON.stringify(raw)}`);
-  return v;
+  if (!isDecimal(raw))
+    throw new UsageError(`${flag}: must be ${what}${decimalHint(raw)}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }
 
 /** A whole-number flag with its own range (sweep and bench flags that are not fleet options). */
@@ -147,9 +147,10 @@ function topologyFlag(raw: string | undefined): Topology | undefined {
 
 function geFlag(raw: string | undefined): FleetOptions["gilbertElliott"] {
   if (raw === undefined) return undefined;
+  // Spaces after the commas are the list's, not the numbers'.
   const parts = raw.split(",").map((p) => p.trim());
   const values = parts.map(Number);
-  if (parts.length !== 3 || parts.some((p) => p === "") || values.some((v) => !Number.isFinite(v))) {
+  if (parts.length !== 3 || parts.some((p) => !isDecimal(p))) {
     throw new UsageError(
       `--ge: must be three probabilities "pGoodToBad,pBadToGood,lossBad", each from 0 to 1, got ${JSON.stringify(raw)}`,
     );

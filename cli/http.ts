@@ -8,6 +8,7 @@
 import type { Logger } from "pino";
 import type { FleetRun } from "../fleet/run.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
+import { isWholeDecimal } from "../protocol/index.js";
 import { simFigures } from "../view/figures.js";
 import { SimSource } from "../view/sim-source.js";
 import type { ConsoleSource } from "../view/source.js";
@@ -32,10 +33,10 @@ export interface HttpOptions {
   readonly explicitToken: boolean;
 }
 
-/** `[HOST:]PORT` → host and port; IPv6 hosts in brackets (`[::1]:8080`). */
+/** `[HOST:]PORT` → host and port; IPv6 hosts in brackets (`[::1]:8080`); the port in plain decimal. */
 export function parseHttpAddress(spec: string): { host: string; port: number } {
-  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(spec.trim());
-  const port = m ? Number(m[2]) : Number.NaN;
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):)?(\d{1,5})$/.exec(spec);
+  const port = m && isWholeDecimal(m[2] as string) ? Number(m[2]) : Number.NaN;
   if (!m || !(port >= 0 && port <= 65_535))
     throw new UsageError(
       `--http: "${spec}" is not [HOST:]PORT (e.g. 8080, 127.0.0.1:8080, 0.0.0.0:8080, [::1]:0)`,

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { exponential, nodeRandom } from "../node/rng.js";
 import type { NodeId } from "../protocol/index.js";
-import { OptionError } from "../protocol/index.js";
+import { isWholeDecimal, OptionError } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
 
 export interface ShardSpec {
@@ -27,7 +27,7 @@ export class ShardSpecError extends OptionError {
   override readonly name = "ShardSpecError";
 }
 
-const whole = (s: string) => (/^\d+$/.test(s) ? Number(s) : Number.NaN);
+const whole = (s: string) => (isWholeDecimal(s) ? Number(s) : Number.NaN);
 
 /**
  * Reads `K/N` (K from 1 to N) or `env/N` (K = $JOB_COMPLETION_INDEX + 1). The error names the flag,

@@ -2,6 +2,7 @@
  * The protocol layer's public surface: names, stamps, messages, topics and the codec.
  */
 export * from "./codec.js";
+export * from "./decimal.js";
 export * from "./errors.js";
 export * from "./ids.js";
 export * from "./limits.js";

@@ -128,7 +128,17 @@ describe("options", () => {
   });
 
   it.each([
-    [{ port: "abc" }, "--port must be a port number 0-65535"],
+    [{ port: "abc" }, '--port must be a port number 0-65535, got "abc"'],
+    [
+      { port: "0x10" },
+      '--port must be a port number 0-65535 (plain decimal digits only: no hex, octal, exponent, sign + or spaces), got "0x10"',
+    ],
+    [{ maxSubscriptions: "010" }, "--max-subscriptions must be a whole number of at least 1 (plain decimal"],
+    [
+      { connectionRate: "1e2" },
+      "--connection-rate must be a number of connections per second above 0 (plain",
+    ],
+    [{ connectTimeout: " 500" }, 'got " 500"'],
     [{ wsPort: "65536" }, "--ws-port must be a port number 0-65535"],
     [{ maxPacketBytes: "12" }, "--max-packet-bytes must be a byte count"],
     [{ drainTimeout: "-1" }, "--drain-timeout must be a positive number of milliseconds"],

@@ -3,9 +3,9 @@
  * when it runs): its flags checked, then the console (or, with --http and no terminal, the web page
  * alone) over the demo fleet or over a live fleet through the twins service.
  */
-import { z } from "zod";
 import { runConsole } from "../../console/index.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { decimalHint, isWholeDecimal } from "../../protocol/index.js";
 import { startTwins, wallScheduler } from "../../twins/index.js";
 import { DemoSource } from "../../view/demo-source.js";
 import { twinsFigures } from "../../view/figures.js";
@@ -28,23 +28,15 @@ export interface MonitorFlags extends ConnectionFlags, HttpFlags {
   readonly ascii?: boolean;
 }
 
-const int = (flag: string, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${flag} must be a number` })
-    .int(`${flag} must be an integer`)
-    .min(min, `${flag} must be at least ${min}`)
-    .max(max, `${flag} must be at most ${max}`);
-
-const Flags = z
-  .object({
-    broker: z.string().optional(),
-    demo: z.boolean().optional(),
-    nodes: int("--nodes", 1, 100_000),
-    fps: int("--fps", 1, 30),
-  })
-  .refine((f) => (f.broker === undefined) !== (f.demo !== true), {
-    error: "give either --broker <url> or --demo",
-  });
+/** A plain decimal whole number from `min` to `max`; a usage error naming the flag and value otherwise. */
+function wholeIn(flag: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!isWholeDecimal(raw) || n < min || n > max)
+    throw new UsageError(
+      `${flag} must be a whole number from ${min} to ${max}${decimalHint(raw)}, not "${raw}"`,
+    );
+  return n;
+}
 
 type WebDeps = Omit<Parameters<typeof serveWeb>[3], "logger">;
 
@@ -53,10 +45,10 @@ export async function runMonitor(
   program: { opts(): Record<string, unknown> },
   io: CliIO,
 ): Promise<void> {
-  const parsed = Flags.safeParse(flags);
-  if (!parsed.success)
-    throw new UsageError(`monitor: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-  const { nodes, fps } = parsed.data;
+  const nodes = wholeIn("--nodes", flags.nodes, 1, 100_000);
+  const fps = wholeIn("--fps", flags.fps, 1, 30);
+  if ((flags.broker === undefined) === (flags.demo !== true))
+    throw new UsageError("give either --broker <url> or --demo");
   prefixFlag(flags.prefix);
   const ascii = flags.ascii === true ? true : undefined;
   const http = resolveHttpOptions(flags, io.env ?? process.env);

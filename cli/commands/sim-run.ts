@@ -9,7 +9,7 @@ import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
 import { VirtualSplitRun } from "../../fleet/virtual-split.js";
-import { assertNever } from "../../protocol/index.js";
+import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { checkLogin, type Env, resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
@@ -181,12 +181,14 @@ export async function runSim(
 function speedFlag(spec: string | undefined, clock: string | undefined): number | "max" | undefined {
   if (spec === undefined) return undefined;
   if (clock !== "virtual") throw new UsageError("--speed sets the pace of a --clock virtual run");
-  const v = spec.trim().toLowerCase();
+  const v = spec.toLowerCase();
   if (v === "max") return "max";
-  const n = Number(v.replace(/^[x×]/, ""));
-  if (v === "" || !(n > 0 && n <= SPEED_MAX))
+  // ×10 and x10 as the console and the page write a speed; the number itself in plain decimal.
+  const digits = v.replace(/^[x×]/, "");
+  const n = Number(digits);
+  if (!isDecimal(digits) || !(n > 0 && n <= SPEED_MAX))
     throw new UsageError(
-      `--speed: "${spec}" is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_MAX} (1, 10, 100) or max`,
+      `--speed: "${spec}" is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_MAX} (1, 10, 100) or max${decimalHint(digits)}`,
     );
   return n;
 }

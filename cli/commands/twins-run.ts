@@ -4,7 +4,7 @@
  * service, and the `twins` service itself, logging events until a signal.
  */
 import type { Logger } from "pino";
-import { isNodeId } from "../../protocol/index.js";
+import { decimalHint, isNodeId, isWholeDecimal } from "../../protocol/index.js";
 import {
   findTwinsServices,
   jsonFileStore,
@@ -203,12 +203,14 @@ function waitMs(flags: ConnFlags): number {
   return wholeFlag("--wait", flags.wait, "milliseconds");
 }
 
-/** A flag's decimal whole number of `unit`, at least `min`; a usage error naming the flag otherwise. */
+/** A flag's plain decimal whole number of `unit`, at least `min`; a usage error naming the flag otherwise. */
 function wholeFlag(flag: string, raw: string, unit: string, min = 0): number {
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min) {
+  if (!isWholeDecimal(raw) || !Number.isSafeInteger(n) || n < min) {
     const least = min > 0 ? `, at least ${min}` : "";
-    throw new UsageError(`${flag} must be a whole number of ${unit}${least}, not "${raw}"`);
+    throw new UsageError(
+      `${flag} must be a whole number of ${unit}${least}${decimalHint(raw)}, not "${raw}"`,
+    );
   }
   return n;
 }

@@ -29,7 +29,7 @@ describe("fleet flags", () => {
         nodes: "1000",
         profile: "ideal",
         topology: "chain",
-        groupSize: " 5 ",
+        groupSize: "5",
         follows: "3",
         rate: "0.5",
         loss: "12.5",
@@ -117,6 +117,40 @@ describe("fleet flags", () => {
     );
   });
 
+  it("take numbers in plain decimal only: no hex, octal, binary, exponent, sign + or spaces", () => {
+    for (const ok of ["16", "0", "-1", "2.5", "0.5"])
+      expect(numberFlag("--rate", ok, "a number")).toBe(Number(ok));
+    for (const bad of [
+      "0x10",
+      "0o10",
+      "0b11",
+      "010",
+      "1e1",
+      "1E1",
+      " 16",
+      "16 ",
+      "\t16",
+      "+16",
+      "16.",
+      ".5",
+    ]) {
+      expect(() => numberFlag("--nodes", bad, "a whole number"), bad).toThrow(
+        `--nodes: must be a whole number (plain decimal digits only: no hex, octal, exponent, sign + or spaces), got ${JSON.stringify(bad)}`,
+      );
+    }
+    for (const bad of ["1_000", "Infinity", "NaN", "", "abc"]) {
+      expect(() => numberFlag("--nodes", bad, "a whole number"), bad).toThrow(
+        `--nodes: must be a whole number, got ${JSON.stringify(bad)}`,
+      );
+    }
+    expect(() => fleetOptionsFromFlags({ ge: "0.1,1e-1,0.5" })).toThrow(/--ge: must be three probabilities/);
+    expect(fleetOptionsFromFlags({ ge: "0.1, 0.2, 0.5" }).gilbertElliott).toEqual({
+      pGoodToBad: 0.1,
+      pBadToGood: 0.2,
+      lossBad: 0.5,
+    });
+  });
+
   it("parse the plain number flags of sweep and the benchmarks", () => {
     expect(numberFlag("--rounds", undefined, "a number")).toBeUndefined();
     expect(numberFlag("--rounds", "3", "a number")).toBe(3);
@@ -148,6 +182,13 @@ describe("twinfleet sim and sweep with bad fleet flags", () => {
     [["--prefix", "a/b"], '--prefix: must be 1-12 of A-Z a-z 0-9 _ -, got "a/b"'],
     [["--twins-data", ""], '--twins-data: must be a directory, got ""'],
     [["--report", " "], "--report: must name a file"],
+    [
+      ["--nodes", "0x10"],
+      "--nodes: must be a whole number from 1 to 20000 (200000 on virtual time) (plain decimal",
+    ],
+    [["--loss", " 5"], "--loss: must be a number from 0 to 90 (plain decimal digits only"],
+    [["--duration", "1e2"], "--duration: must be a number from 1 to 86400 (plain decimal digits only"],
+    [["--clock", "virtual", "--speed", "0x10"], '--speed: "0x10" is not a speed'],
   ])("sim %j exits 2 naming the flag", async (flags, message) => {
     const r = await run(["sim", "--headless", ...flags]);
     expect(r.code).toBe(2);
@@ -162,6 +203,10 @@ describe("twinfleet sim and sweep with bad fleet flags", () => {
     [["--workers", "x"], '--workers: must be a whole number from 0 to 64, got "x"'],
     [["--nodes", "1"], '--nodes: must be a whole number from 2 to 2000, got "1"'],
     [["--seconds", "soon"], '--seconds: must be a whole number from 2 to 600, got "soon"'],
+    [
+      ["--seconds", "010"],
+      '--seconds: must be a whole number from 2 to 600 (plain decimal digits only: no hex, octal, exponent, sign + or spaces), got "010"',
+    ],
     [["--scenario", "paper,"], "--scenario: has an empty name"],
   ])("sweep %j exits 2 naming the flag", async (flags, message) => {
     const r = await run(["sweep", "--out", "/nonexistent/never-written", ...flags]);

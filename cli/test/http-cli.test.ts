@@ -15,7 +15,19 @@ describe("--http flags", () => {
     expect(parseHttpAddress("0")).toEqual({ host: "127.0.0.1", port: 0 });
     expect(parseHttpAddress("0.0.0.0:9000")).toEqual({ host: "0.0.0.0", port: 9000 });
     expect(parseHttpAddress("[::1]:0")).toEqual({ host: "::1", port: 0 });
-    for (const bad of ["", "http", "70000", "host:", ":80", "a b:1"]) {
+    for (const bad of [
+      "",
+      "http",
+      "70000",
+      "host:",
+      ":80",
+      "a b:1",
+      " 8080",
+      "8080 ",
+      "08080",
+      "0x1F90",
+      "8e3",
+    ]) {
       expect(() => parseHttpAddress(bad), bad).toThrow(/--http: .* is not \[HOST:\]PORT/);
     }
   });

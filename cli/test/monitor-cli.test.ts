@@ -27,8 +27,18 @@ describe("twinfleet monitor", () => {
   });
 
   it("names the bad flag", async () => {
-    expect((await run(["monitor", "--demo", "--fps", "0"])).err).toContain("--fps must be at least 1");
-    expect((await run(["monitor", "--demo", "--nodes", "many"])).err).toContain("--nodes must be a number");
+    expect((await run(["monitor", "--demo", "--fps", "0"])).err).toBe(
+      'twinfleet monitor: --fps must be a whole number from 1 to 30, not "0"\n(run twinfleet monitor --help for usage)\n',
+    );
+    for (const bad of ["0x10", " 8", "1e1", "08"]) {
+      const r = await run(["monitor", "--demo", "--fps", bad]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--fps must be a whole number from 1 to 30 (plain decimal digits only`);
+      expect(r.err).toContain(`not ${JSON.stringify(bad)}`);
+    }
+    expect((await run(["monitor", "--demo", "--nodes", "many"])).err).toContain(
+      '--nodes must be a whole number from 1 to 100000, not "many"',
+    );
     expect((await run(["monitor", "--broker", "mqtt://127.0.0.1:1", "--prefix", ""])).err).toContain(
       '--prefix: topic prefix "" must be 1-12 characters',
     );

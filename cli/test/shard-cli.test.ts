@@ -21,6 +21,8 @@ describe("twinfleet sim --shard", () => {
     [["--shard", "0/4"], /--shard: .*K is "0", not from 1 to 4/],
     [["--shard", "5/4"], /K is "5"/],
     [["--shard", "two/4"], /K is "two"/],
+    [["--shard", "01/4"], /K is "01"/],
+    [["--shard", "1/0x4"], /N is "0x4"/],
     [["--shard", "1"], /--shard: must be K\/N/],
     [["--shard", "env/4"], /\$JOB_COMPLETION_INDEX, which is not set/],
   ])("refuses %j with exit 2", async (flags, msg) => {
