@@ -107,7 +107,13 @@ export class BrokerLink implements TwinsLink {
       );
       const fail = (err: Error) => {
         timer.cancel();
-        reject(connectError(err, opts.url, opts.password));
+        // The client's own CONNACK timer has the same length as ours and may fire first: the same
+        // failure, told the same way (it said "cannot connect …: connack timeout").
+        reject(
+          err.message === "connack timeout"
+            ? connectTimeoutError(opts.url, opts.connectTimeoutMs)
+            : connectError(err, opts.url, opts.password),
+        );
       };
       client.once("error", fail);
       client.on("connect", () => {

@@ -139,4 +139,24 @@ describe("the twins service on a fake clock", () => {
     sched.advance(1);
     await expect(started).rejects.toThrow("no answer (CONNACK) within 5000 ms");
   });
+
+  it("says the same when the MQTT client's own CONNACK timer (wall time) runs out first", async () => {
+    await new Promise<void>((resolve) => {
+      server = createServer((s) => sockets.push(s)); // accepted, never answered
+      server.listen(0, "127.0.0.1", resolve);
+    });
+    const address = server?.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    // The fake clock never moves: only the client's timer, of the same length, can fire.
+    const started = startTwins({
+      url: `mqtt://127.0.0.1:${port}`,
+      scheduler: new FakeScheduler(),
+      connectTimeoutMs: 50,
+      reconnectPeriodMs: 0,
+    });
+    await expect(started).rejects.toMatchObject({
+      reason: "timeout",
+      message: `cannot reach the broker at mqtt://127.0.0.1:${port}: no answer (CONNACK) within 50 ms`,
+    });
+  });
 });
