@@ -199,17 +199,24 @@ function maxNodesOf(flag: string): number {
   return wholeFlag("--max-nodes", flag, "nodes", 1);
 }
 
+/** The longest a timer waits (2^31 − 1 ms, about 24.8 days); Node fires a longer one after 1 ms. */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
 function waitMs(flags: ConnFlags): number {
-  return wholeFlag("--wait", flags.wait, "milliseconds");
+  return wholeFlag("--wait", flags.wait, "milliseconds", 0, MAX_WAIT_MS);
 }
 
-/** A flag's plain decimal whole number of `unit`, at least `min`; a usage error naming the flag otherwise. */
-function wholeFlag(flag: string, raw: string, unit: string, min = 0): number {
+/**
+ * A flag's plain decimal whole number of `unit`, from `min` to `max`; a usage error naming the flag
+ * otherwise.
+ */
+function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(raw);
-  if (!isWholeDecimal(raw) || !Number.isSafeInteger(n) || n < min) {
+  if (!isWholeDecimal(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
     const least = min > 0 ? `, at least ${min}` : "";
+    const most = max < Number.MAX_SAFE_INTEGER ? `, at most ${max}` : "";
     throw new UsageError(
-      `${flag} must be a whole number of ${unit}${least}${decimalHint(raw)}, not "${raw}"`,
+      `${flag} must be a whole number of ${unit}${least}${most}${decimalHint(raw)}, not "${raw}"`,
     );
   }
   return n;

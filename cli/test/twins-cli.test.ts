@@ -59,14 +59,21 @@ describe("twinfleet twins commands", () => {
       err: expect.stringContaining("source"),
     });
     expect((await run("nodes", "--broker", url, "--wait", "soon")).err).toContain(
-      '--wait must be a whole number of milliseconds, not "soon"',
+      '--wait must be a whole number of milliseconds, at most 2147483647, not "soon"',
     );
     expect((await run("nodes", "--broker", url, "--wait", "010")).err).toContain(
-      '--wait must be a whole number of milliseconds (plain decimal digits only: no hex, octal, exponent, sign + or spaces), not "010"',
+      '--wait must be a whole number of milliseconds, at most 2147483647 (plain decimal digits only: no hex, octal, exponent, sign + or spaces), not "010"',
     );
     expect((await run("twins", "--broker", url, "--max-nodes", "0x10")).err).toContain(
       '--max-nodes must be a whole number of nodes, at least 1 (plain decimal digits only: no hex, octal, exponent, sign + or spaces), not "0x10"',
     );
+    // Past a timer's range Node would wait 1 ms instead, with a TimeoutOverflowWarning.
+    expect(await run("nodes", "--broker", url, "--wait", "2147483648")).toMatchObject({
+      code: 2,
+      err: expect.stringContaining(
+        '--wait must be a whole number of milliseconds, at most 2147483647, not "2147483648"',
+      ),
+    });
     expect((await run("nodes")).err).toContain("--broker");
     for (const cmd of [["nodes"], ["set", "A", "on"], ["pair", "A", "B"], ["twins"]]) {
       expect(await run(...cmd, "--broker", url, "--prefix", "a/b")).toMatchObject({
