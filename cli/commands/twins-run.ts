@@ -23,21 +23,26 @@ import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 
-export interface ConnFlags extends ConnectionFlags {
+/** The flags every twins command has. */
+export interface FleetFlags extends ConnectionFlags {
   readonly broker: string;
   readonly prefix: string;
+}
+
+/** The one-shot commands' flags. */
+export interface ConnFlags extends FleetFlags {
   readonly wait: string;
 }
 
 /** The connection of a command's flags; its password is masked in all output from here on. */
-function connectionOf(flags: ConnFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
+function connectionOf(flags: FleetFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
   prefixFlag(flags.prefix);
   const conn = resolveConnection(flags, io.env ?? process.env, warn);
   io.secret?.(conn.login.password);
   return conn;
 }
 
-export interface TwinsServiceFlags extends ConnFlags, HttpFlags {
+export interface TwinsServiceFlags extends FleetFlags, HttpFlags {
   readonly data?: string;
   readonly maxNodes?: string;
 }

@@ -12,13 +12,16 @@ import type { CliIO, RegisterCommand } from "../main.js";
 import type { ConnFlags, TwinsServiceFlags } from "./twins-run.js";
 
 export const registerTwinsCommands: RegisterCommand = (program: Command, io: CliIO) => {
-  const conn = (cmd: Command, waitDefault: string) =>
-    addLoginOptions(
-      cmd
-        .requiredOption("--broker <url>", "broker URL, e.g. mqtt://localhost:1883 (mqtts://, ws://, wss://)")
-        .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
-        .option("--wait <ms>", "how long to collect the fleet's state before acting", waitDefault),
-    );
+  // The one-shot commands wait `--wait` ms for the fleet's state; the service (no default) has no
+  // such wait, and no --wait flag that would be taken and ignored.
+  const conn = (cmd: Command, waitDefault?: string) => {
+    cmd
+      .requiredOption("--broker <url>", "broker URL, e.g. mqtt://localhost:1883 (mqtts://, ws://, wss://)")
+      .option("--prefix <prefix>", "topic prefix of the fleet", "tf");
+    if (waitDefault !== undefined)
+      cmd.option("--wait <ms>", "how long to collect the fleet's state before acting", waitDefault);
+    return addLoginOptions(cmd);
+  };
   const run = () => import("./twins-run.js");
 
   conn(program.command("nodes").description("list every node on the broker as JSON"), "1500")
@@ -46,7 +49,7 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       });
   }
 
-  addHttpOptions(conn(program.command("twins"), "0"))
+  addHttpOptions(conn(program.command("twins")))
     .description("run the twins service: track every node, keep pairings, log events until Ctrl-C")
     .option("--data <dir>", "keep desired state and pairings in <dir>/twins.json (default: in memory)")
     // The default is the service's (twins/options.ts DEFAULT_MAX_NODES; cli/test/twins-cli.test.ts

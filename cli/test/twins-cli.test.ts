@@ -89,6 +89,15 @@ describe("twinfleet twins commands", () => {
     }
   });
 
+  it("twins has no --wait: the service waits for nothing, so the flag would be taken and ignored", async () => {
+    expect(await run("twins", "--broker", "mqtt://127.0.0.1:1", "--wait", "abc")).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("unknown option '--wait'"),
+    });
+    expect((await run("twins", "--help")).out).not.toContain("--wait");
+    expect((await run("nodes", "--help")).out).toContain("--wait <ms>");
+  });
+
   it("twins --help gives the service's own default for --max-nodes", async () => {
     const r = await run("twins", "--help");
     expect(r.out).toMatch(new RegExp(`--max-nodes <n>[\\s\\S]*default ${DEFAULT_MAX_NODES}\\)`));
