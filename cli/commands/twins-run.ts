@@ -100,6 +100,9 @@ export async function runTwinsService(
   program: { opts(): Record<string, unknown> },
   io: CliIO,
 ): Promise<void> {
+  // As sim --twins-data words it; an empty name would fail later as a bare "scandir ''".
+  if (flags.data !== undefined && flags.data.trim() === "")
+    throw new UsageError(`--data: must be a directory, got ${JSON.stringify(flags.data)}`);
   const http = resolveHttpOptions(flags, io.env ?? process.env);
   const logger = commandLogger(program, io);
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));

@@ -74,6 +74,14 @@ describe("twinfleet twins commands", () => {
         '--wait must be a whole number of milliseconds, at most 2147483647, not "2147483648"',
       ),
     });
+    for (const empty of ["", " "]) {
+      expect(await run("twins", "--broker", url, "--data", empty)).toMatchObject({
+        code: 2,
+        err: expect.stringContaining(
+          `twinfleet twins: --data: must be a directory, got ${JSON.stringify(empty)}`,
+        ),
+      });
+    }
     expect((await run("nodes")).err).toContain("--broker");
     for (const cmd of [["nodes"], ["set", "A", "on"], ["pair", "A", "B"], ["twins"]]) {
       expect(await run(...cmd, "--broker", url, "--prefix", "a/b")).toMatchObject({
