@@ -93,10 +93,28 @@ export async function serveWeb(
     token: http.token,
     scheduler: deps.scheduler,
     ...(deps.figures ? { figures: deps.figures } : {}),
+  }).catch((e: unknown) => {
+    throw listenError(http, e);
   });
   deps.logger.info(`web: ${pageUrl(server.origin, http)}`);
   deps.secret?.(http.token);
   return server;
+}
+
+const LISTEN_ERRORS: Readonly<Record<string, string>> = {
+  EADDRINUSE: "the port is in use",
+  EACCES: "permission denied",
+  EADDRNOTAVAIL: "no such address on this host",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+};
+
+/** A server that could not listen: a runtime error (exit 1) naming --http and the address. */
+function listenError(http: HttpOptions, e: unknown): Error {
+  const code = (e as { code?: unknown }).code;
+  const why = typeof code === "string" ? `${LISTEN_ERRORS[code] ?? "failed"} (${code})` : String(e);
+  const host = http.host.includes(":") ? `[${http.host}]` : http.host;
+  return new Error(`--http: cannot listen on ${host}:${http.port}: ${why}`);
 }
 
 /**
@@ -128,6 +146,9 @@ export async function serveSim(
     scheduler: run.virtual ? new RealScheduler() : run.sched,
     figures: simFigures(run),
     ...(deps.secret ? { secret: deps.secret } : {}),
+  }).catch((e: unknown) => {
+    source.close(); // its timers would keep the process alive
+    throw e;
   });
   if (deps.interactive) run.emit("log", `web: ${pageUrl(server.origin, http)}`, "info");
   return {

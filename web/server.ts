@@ -123,7 +123,16 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   });
   registerRoutes(app, { source: o.source, kind: o.kind });
 
-  await app.listen({ host, port: o.port });
+  try {
+    await app.listen({ host, port: o.port });
+  } catch (e) {
+    // The hub and the metrics already follow the source (its events, the scheduler's timers): a
+    // server that never listened lets go of them, or its process never exits.
+    hub.close();
+    metrics.close();
+    await app.close();
+    throw e;
+  }
   const addr = app.server.address() as AddressInfo;
   const shown = addr.address.includes(":") ? `[${addr.address}]` : addr.address;
   let closed: Promise<void> | undefined;

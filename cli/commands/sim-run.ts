@@ -114,6 +114,11 @@ export async function runSim(
           logger: interactive ? commandLogger(program, io) : logger,
           ...(io.secret ? { secret: io.secret } : {}),
           interactive,
+        }).catch(async (e: unknown) => {
+          // The run has started (its broker, its nodes): ended at once, or the process never exits.
+          run.cut();
+          await run.done.catch(() => undefined);
+          throw e;
         })
       : undefined;
   // The console handles its own keys and signals; this one is for the headless run (and for a

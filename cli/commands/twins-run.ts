@@ -123,6 +123,11 @@ export async function runTwinsService(
           scheduler: wallScheduler,
           figures: twinsFigures(t),
           ...(io.secret ? { secret: io.secret } : {}),
+        }).catch(async (e: unknown) => {
+          // The service is up: without it closed the process would never exit.
+          source.close();
+          await t.close();
+          throw e;
         })
       : undefined;
   logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");

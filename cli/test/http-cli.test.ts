@@ -1,13 +1,17 @@
 // The web server's flags: [HOST:]PORT parsing, the token's sources, the usage errors (a bind beyond
 // loopback without a chosen token), and `twinfleet monitor --demo --http` serving without a terminal:
-// the URL line carries the token once, and the token never shows again.
+// the URL line carries the token once, and the token never shows again. A port that cannot be had
+// is an error naming --http, and the command exits.
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { startTestBroker, type TestBroker } from "../../twins/test/helpers.js";
 import { UsageError } from "../errors.js";
 import { parseHttpAddress, resolveHttpOptions } from "../http.js";
 import { main } from "../main.js";
+import { spawnCli } from "./spawned-sim.js";
 
 describe("--http flags", () => {
   it("parses [HOST:]PORT with loopback as the default host", () => {
@@ -146,5 +150,41 @@ describe("twinfleet monitor --http", () => {
     const r = await done;
     expect(r.code).toBe(0);
     expect(r.err).not.toContain(chosen);
+  });
+});
+
+describe("--http on a port another program holds", () => {
+  let holder: Server | undefined;
+  let broker: TestBroker | undefined;
+  afterEach(async () => {
+    await new Promise<void>((r) => (holder ? holder.close(() => r()) : r()));
+    await broker?.close();
+    holder = undefined;
+    broker = undefined;
+  });
+  const heldPort = async () => {
+    const s = createServer();
+    holder = s;
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    return (s.address() as AddressInfo).port;
+  };
+
+  // As processes: each command had started something (the twins service, the run, the page's event
+  // hub) that kept the process alive after the error, so it never exited.
+  it.each([
+    ["monitor", () => ["monitor", "--demo", "--nodes", "4"]],
+    [
+      "sim on virtual time",
+      () => ["sim", "--clock", "virtual", "--nodes", "4", "--duration", "2", "--headless"],
+    ],
+    ["twins", () => ["twins", "--broker", (broker as TestBroker).url]],
+  ])("%s exits 1 naming --http and the address", async (_, args) => {
+    broker = await startTestBroker();
+    const port = await heldPort();
+    const cli = spawnCli([...args(), "--http", String(port)]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.err()).toContain(
+      `--http: cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)`,
+    );
   });
 });
