@@ -28,6 +28,17 @@ export interface MonitorFlags extends ConnectionFlags, HttpFlags {
   readonly ascii?: boolean;
 }
 
+/** The login flags, which only a --broker can use. */
+const LOGIN_FLAGS = [
+  ["--username", "username"],
+  ["--password", "password"],
+  ["--password-file", "passwordFile"],
+  ["--ca", "ca"],
+  ["--cert", "cert"],
+  ["--key", "key"],
+  ["--insecure", "insecure"],
+] as const;
+
 /** A plain decimal whole number from `min` to `max`; a usage error naming the flag and value otherwise. */
 function wholeIn(flag: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
@@ -50,9 +61,21 @@ export async function runMonitor(
   if ((flags.broker === undefined) === (flags.demo !== true))
     throw new UsageError("give either --broker <url> or --demo");
   prefixFlag(flags.prefix);
+  if (flags.demo === true) {
+    const login = LOGIN_FLAGS.find(([, key]) => flags[key] !== undefined)?.[0];
+    if (login !== undefined) throw new UsageError(`${login} is for --broker; the demo fleet has no broker`);
+  }
   const ascii = flags.ascii === true ? true : undefined;
   const http = resolveHttpOptions(flags, io.env ?? process.env);
   const tty = process.stdout.isTTY === true;
+  // The console draws on a terminal; on a pipe or a file it would write escape codes until a signal.
+  // Checked once the broker's flags are (their errors come first), before anything starts.
+  const needTerminal = () => {
+    if (!tty && !http)
+      throw new UsageError(
+        "the console needs a terminal, and stdout is not one: run it in a terminal, or give --http [HOST:]PORT to serve the web page instead",
+      );
+  };
   /** The console in a terminal; without one, with --http, the web page alone until a signal. */
   const watch = async (source: ConsoleSource, web: HttpOptions | undefined, deps: WebDeps) => {
     const server = web
@@ -70,6 +93,7 @@ export async function runMonitor(
     }
   };
   if (flags.demo) {
+    needTerminal();
     const scheduler = new RealScheduler();
     const source = new DemoSource({ nodes, seed: flags.seed, scheduler }).run();
     try {
@@ -82,6 +106,7 @@ export async function runMonitor(
       io.stderr(`twinfleet monitor: warning: ${msg}\n`),
     );
     io.secret?.(c.login.password);
+    needTerminal();
     const twins = await startTwins({ url: c.url, ...c.login, prefix: flags.prefix });
     const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
     try {

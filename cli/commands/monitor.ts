@@ -30,7 +30,7 @@ Examples:
   twinfleet monitor --broker mqtt://localhost:1883 --http 8080    the console, and the web page on port 8080
 
 With --http and no terminal (a service, a container), monitor serves the web page until Ctrl-C or
-SIGTERM instead of opening the console.
+SIGTERM instead of opening the console; with neither, it refuses.
 
 Keys: ? help, arrows move, Enter node detail, p press, +/- packet loss, q quit (docs/console.md).`,
     );

@@ -26,6 +26,21 @@ describe("twinfleet monitor", () => {
     }
   });
 
+  it("refuses to draw the console where there is no terminal (here: a test's stdout), unless --http serves the page", async () => {
+    const r = await run(["monitor", "--demo", "--nodes", "4"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("the console needs a terminal, and stdout is not one");
+    expect(r.err).toContain("--http");
+  });
+
+  it("refuses the login flags with --demo, which has no broker to log in to", async () => {
+    for (const [flag, ...value] of [["--ca", "ca.pem"], ["--username", "u"], ["--insecure"]]) {
+      const r = await run(["monitor", "--demo", "--http", "0", flag as string, ...value]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`${flag} is for --broker; the demo fleet has no broker`);
+    }
+  });
+
   it("names the bad flag", async () => {
     expect((await run(["monitor", "--demo", "--fps", "0"])).err).toBe(
       'twinfleet monitor: --fps must be a whole number from 1 to 30, not "0"\n(run twinfleet monitor --help for usage)\n',
