@@ -59,7 +59,7 @@ export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
 
 export async function runSet(node: string, value: string, flags: ConnFlags, io: CliIO): Promise<void> {
   checkId(node, "node");
-  if (value !== "on" && value !== "off") throw new UsageError(`value must be on or off, not "${value}"`);
+  if (value !== "on" && value !== "off") throw new UsageError(`value must be on or off, not ${shown(value)}`);
   await withTwins(io, flags, async (t) => {
     requireOnline(t, node);
     const counter = await t.set(node, value === "on");
@@ -204,8 +204,16 @@ function requireOnline(t: Twins, node: string): void {
 
 function checkId(s: string, what: string): void {
   if (!isNodeId(s)) {
-    throw new UsageError(`${what} "${s}" is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
+    throw new UsageError(`${what} ${shown(s)} is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
   }
+}
+
+/**
+ * An argument as a message quotes it: control characters escaped (a terminal would act on them) and
+ * at most 40 characters.
+ */
+function shown(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
 function maxNodesOf(flag: string): number {
