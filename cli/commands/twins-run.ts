@@ -80,6 +80,7 @@ export async function runPairing(
   checkId(source, "source");
   if (follower === source) throw new UsageError(`a node cannot follow itself (${follower})`);
   await withTwins(io, flags, async (t, c) => {
+    const seen = t.get(follower) !== undefined;
     const online = t.get(follower)?.presence === "online";
     if (pairing) await t.pair(follower, source);
     else await t.unpair(follower, source);
@@ -90,7 +91,8 @@ export async function runPairing(
     const twin = t.get(follower);
     const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
     io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
-    if (!online) io.stderr(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0));
+    if (!online)
+      io.stderr(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0, seen));
     else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
   });
 }
@@ -143,9 +145,12 @@ async function offlineNote(
   prefix: string,
   node: string,
   version: number,
+  seen: boolean,
 ): Promise<string> {
   const services = await findTwinsServices(c.url, prefix, { timeoutMs: 1000, ...c.login }).catch(() => []);
-  const head = `twinfleet: ${node} is offline: the pairing is pending until it returns (its retained config was written, version ${version}).`;
+  // A node the broker has no trace of may be a typo: say so rather than "offline".
+  const state = seen ? "is offline" : "has never been seen on this broker (check the id)";
+  const head = `twinfleet: ${node} ${state}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
   if (services.length > 0) {
     const ids = services.map((s) => s.clientId).join(", ");
     return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.\n`;

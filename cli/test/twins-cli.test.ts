@@ -181,6 +181,8 @@ describe("twinfleet twins commands", () => {
     expect(paired.code).toBe(0);
     expect(JSON.parse(paired.out)).toMatchObject({ confirmed: false, pending: true });
     expect(paired.err).toContain("No twins service runs on this fleet");
+    // ghost never registered: not "offline", which would hide a mistyped id.
+    expect(paired.err).toContain("ghost has never been seen on this broker (check the id)");
   });
 
   it("twins runs the service with a data dir until SIGINT", async () => {
