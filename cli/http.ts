@@ -61,8 +61,16 @@ export function resolveHttpOptions(flags: HttpFlags, env: Env): HttpOptions | un
     env,
     { flag: "--http-token", file: "--http-token-file", env: "TWINFLEET_HTTP_TOKEN" },
   );
-  if (given !== undefined && !/^[\x21-\x7e]{16,200}$/.test(given))
-    throw new UsageError("--http-token: must be 16 to 200 printable characters without spaces");
+  if (given !== undefined && !/^[\x21-\x7e]{16,200}$/.test(given)) {
+    // Named by where it came from: a bad file's first line is not a bad --http-token.
+    const from =
+      flags.httpToken !== undefined
+        ? "--http-token"
+        : flags.httpTokenFile !== undefined
+          ? `--http-token-file (the first line of ${flags.httpTokenFile})`
+          : "TWINFLEET_HTTP_TOKEN";
+    throw new UsageError(`${from}: must be 16 to 200 printable characters without spaces`);
+  }
   if (given === undefined && !isLoopbackHost(host))
     throw new UsageError(
       `--http ${flags.http}: listening beyond loopback needs a token the operator chose: give --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN`,

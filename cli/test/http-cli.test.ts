@@ -61,7 +61,17 @@ describe("--http flags", () => {
     expect(resolveHttpOptions({ http: "0.0.0.0:8080", httpToken: "chosen-token-0123456789" }, {})?.host).toBe(
       "0.0.0.0",
     );
-    expect(() => resolveHttpOptions({ http: "0", httpToken: "short" }, {})).toThrow(/16 to 200 printable/);
+    expect(() => resolveHttpOptions({ http: "0", httpToken: "short" }, {})).toThrow(
+      "--http-token: must be 16 to 200 printable",
+    );
+    const shortFile = join(mkdtempSync(join(tmpdir(), "tf-token-")), "t");
+    writeFileSync(shortFile, "short\n");
+    expect(() => resolveHttpOptions({ http: "0", httpTokenFile: shortFile }, {})).toThrow(
+      `--http-token-file (the first line of ${shortFile}): must be 16 to 200 printable`,
+    );
+    expect(() => resolveHttpOptions({ http: "0" }, { TWINFLEET_HTTP_TOKEN: "short" })).toThrow(
+      "TWINFLEET_HTTP_TOKEN: must be 16 to 200 printable",
+    );
     expect(() => resolveHttpOptions({ httpToken: "chosen-token-0123456789" }, {})).toThrow(/need --http/);
   });
 });
