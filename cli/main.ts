@@ -42,12 +42,24 @@ export function buildProgram(io: CliIO = defaultIO): Command {
   const program = new Command("twinfleet")
     .description("Simulate, run and watch fleets of MQTT devices that keep a button/LED state in sync")
     .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)")
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   for (const option of logOptions()) program.addOption(option);
   for (const register of COMMANDS) register(program, io);
+  nameErrors(program, "twinfleet", io);
   return program;
+}
+
+/**
+ * The parser's own errors (an unknown option, a missing argument) as the commands' errors read:
+ * `twinfleet sim: unknown option '--colour'` and the command's own help hint, not `error: …`.
+ */
+function nameErrors(command: Command, name: string, io: CliIO): void {
+  command.showHelpAfterError(`(run ${name} --help for usage)`).configureOutput({
+    writeOut: io.stdout,
+    writeErr: io.stderr,
+    outputError: (text, write) => write(text.replace(/^error: /, `${name}: `)),
+  });
+  for (const sub of command.commands) nameErrors(sub, `${name} ${sub.name()}`, io);
 }
 
 const COMMANDS: RegisterCommand[] = [
