@@ -4,10 +4,10 @@
  * `--key` and `--insecure`, and the check of `--broker` itself. Credentials may also sit in the URL
  * (`mqtt://user:pass@host:1883`); the flags win over the environment, which wins over the URL. The
  * resolved connection keeps the URL without credentials, for every message. Also the check of
- * `--prefix`, the fleet's topic prefix, which the same tools share.
+ * `--prefix`, the fleet's topic prefix, and of whole-number flags, which the same tools share.
  */
 import { readFileSync } from "node:fs";
-import { Prefix } from "../protocol/index.js";
+import { decimalHint, isWholeDecimal, Prefix } from "../protocol/index.js";
 import { BROKER_SCHEMES, type BrokerLogin, type BrokerTls, splitBrokerUrl } from "../twins/index.js";
 import { UsageError } from "./errors.js";
 import type { ConnectionFlags } from "./login-options.js";
@@ -104,6 +104,17 @@ export function prefixFlag(raw: string): string {
   } catch (e) {
     throw new UsageError(`--prefix: ${e instanceof Error ? e.message : String(e)}`);
   }
+}
+
+/**
+ * A flag of the tools (monitor, the twins commands): a whole number from `min` to `max` in plain
+ * decimal, else a usage error `FLAG must be WHAT, not "RAW"`, `what` saying the number and its range.
+ */
+export function wholeFlagIn(flag: string, raw: string, min: number, max: number, what: string): number {
+  const n = Number(raw);
+  if (!isWholeDecimal(raw) || !Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be ${what}${decimalHint(raw)}, not "${raw}"`);
+  return n;
 }
 
 /** `--password`, else `--password-file`'s first line, else TWINFLEET_PASSWORD (env key `envKey`). */

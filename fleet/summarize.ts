@@ -211,7 +211,7 @@ function outcomeFields(o: FaultOutcome | undefined): Omit<FaultOutcome, "windowE
  * How long before the twins service last heard from a lost broker a node may have lost its session:
  * the worker threads' clocks and the service's notice differ by a few milliseconds.
  */
-export const OUTAGE_LEAD_MS = 1000;
+const OUTAGE_LEAD_MS = 1000;
 
 /**
  * The broker's outages, measured as faults of the whole fleet are (what they did to the nodes and

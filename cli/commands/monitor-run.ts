@@ -5,13 +5,12 @@
  */
 import { runConsole } from "../../console/index.js";
 import { RealScheduler } from "../../node/scheduler.js";
-import { decimalHint, isWholeDecimal } from "../../protocol/index.js";
 import { startTwins, wallScheduler } from "../../twins/index.js";
 import { DemoSource } from "../../view/demo-source.js";
 import { twinsFigures } from "../../view/figures.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { prefixFlag, resolveConnection } from "../connection.js";
+import { prefixFlag, resolveConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { type HttpOptions, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -39,15 +38,9 @@ const LOGIN_FLAGS = [
   ["--insecure", "insecure"],
 ] as const;
 
-/** A plain decimal whole number from `min` to `max`; a usage error naming the flag and value otherwise. */
-function wholeIn(flag: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!isWholeDecimal(raw) || n < min || n > max)
-    throw new UsageError(
-      `${flag} must be a whole number from ${min} to ${max}${decimalHint(raw)}, not "${raw}"`,
-    );
-  return n;
-}
+/** A whole number from `min` to `max`, or a usage error naming the flag and value. */
+const wholeIn = (flag: string, raw: string, min: number, max: number) =>
+  wholeFlagIn(flag, raw, min, max, `a whole number from ${min} to ${max}`);
 
 type WebDeps = Omit<Parameters<typeof serveWeb>[3], "logger">;
 

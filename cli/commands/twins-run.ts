@@ -4,7 +4,7 @@
  * service, and the `twins` service itself, logging events until a signal.
  */
 import type { Logger } from "pino";
-import { decimalHint, isNodeId, isWholeDecimal } from "../../protocol/index.js";
+import { isNodeId } from "../../protocol/index.js";
 import {
   findTwinsServices,
   jsonFileStore,
@@ -15,7 +15,7 @@ import {
 } from "../../twins/index.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { prefixFlag, resolveConnection, type ToolConnection } from "../connection.js";
+import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
 import { resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -237,15 +237,9 @@ function waitMs(flags: ConnFlags): number {
  * otherwise.
  */
 function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(raw);
-  if (!isWholeDecimal(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
-    const least = min > 0 ? `, at least ${min}` : "";
-    const most = max < Number.MAX_SAFE_INTEGER ? `, at most ${max}` : "";
-    throw new UsageError(
-      `${flag} must be a whole number of ${unit}${least}${most}${decimalHint(raw)}, not "${raw}"`,
-    );
-  }
-  return n;
+  const least = min > 0 ? `, at least ${min}` : "";
+  const most = max < Number.MAX_SAFE_INTEGER ? `, at most ${max}` : "";
+  return wholeFlagIn(flag, raw, min, max, `a whole number of ${unit}${least}${most}`);
 }
 
 function logEvents(t: Twins, logger: Logger): void {
