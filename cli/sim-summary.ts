@@ -75,14 +75,18 @@ function virtualLine(r: Report): string {
     : "\n       virtual time   in-memory broker, the run's twins service on the same clock";
 }
 
+/** A time of the fault analysis in seconds, or "never" (null: it did not happen by the end). */
+function secondsOrNever(v: number | null): string {
+  return v === null ? "never" : `${(v / 1000).toFixed(1)} s`;
+}
+
 function faultLines(r: Report): string {
   if (r.faults.length === 0) return "";
-  const s = (v: number | null) => (v === null ? "never" : `${(v / 1000).toFixed(1)} s`);
   const lines = r.faults.map((f) => {
     const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} at ${(f.atMs / 1000).toFixed(1)} s for ${(f.durationMs / 1000).toFixed(1)} s`;
     if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
-    const cut = f.cutAfterMs !== undefined ? `, cut off after ${s(f.cutAfterMs)}` : "";
-    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${s(f.recoveryMs)}, re-registered max ${s(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
+    const cut = f.cutAfterMs !== undefined ? `, cut off after ${secondsOrNever(f.cutAfterMs)}` : "";
+    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${secondsOrNever(f.recoveryMs)}, re-registered max ${secondsOrNever(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
   });
   return `\n${lines.join("\n")}`;
 }
@@ -91,11 +95,10 @@ function faultLines(r: Report): string {
 function outageLines(r: Report): string {
   const outages = r.brokerOutages ?? [];
   if (outages.length === 0) return "";
-  const s = (v: number | null) => (v === null ? "never" : `${(v / 1000).toFixed(1)} s`);
   const lines = outages.map((o) => {
     const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}`;
     const after = o.back
-      ? `recovered after ${s(o.recoveryMs)}, re-registered max ${s(o.reregisteredMaxMs)}; `
+      ? `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}; `
       : "";
     return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
   });
