@@ -147,12 +147,14 @@ describe("a run on virtual time over HTTP", () => {
     const one = await rate(1000);
     await setPace({ speed: 10 });
     const ten = await rate(1000);
-    // Each within its pace's bounds; their ratio about 10 (the pace is checked every 50 ms of wall time).
+    // Each within 20 % of its pace (the pace is checked every 50 ms of wall time). Not their ratio: a
+    // busy host that holds the ×1 second back a little (a run that falls behind does not race to
+    // catch up) would push a correct ×10 out of bounds.
     const measured = `×1: ${one.toFixed(3)}, ×10: ${ten.toFixed(3)} virtual ms per wall ms`;
     expect(one, measured).toBeGreaterThan(0.8);
     expect(one, measured).toBeLessThan(1.2);
-    expect(ten / one, measured).toBeGreaterThan(8);
-    expect(ten / one, measured).toBeLessThan(12);
+    expect(ten, measured).toBeGreaterThan(8);
+    expect(ten, measured).toBeLessThan(12);
   });
 
   it("stamps /api/nodes, the frames and /metrics with the run's clock", async () => {
