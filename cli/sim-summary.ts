@@ -23,6 +23,7 @@ export function progressLine(p: Progress, now: number): string {
     `loss ${p.lossPct}%`,
     ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
     ...(p.brokerLostS !== undefined ? [`BROKER LOST ${p.brokerLostS.toFixed(0)} s`] : []),
+    ...(p.clashes !== undefined ? [`IDS IN USE ${p.clashes}`] : []),
     p.virtual
       ? `virtual ×${p.virtual.speedup.toFixed(p.virtual.speedup < 10 ? 1 : 0)} real (${p.virtual.wallS.toFixed(0)} s wall)`
       : `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
@@ -51,7 +52,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -103,6 +104,14 @@ function outageLines(r: Report): string {
     return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
   });
   return `\n${lines.join("\n")}`;
+}
+
+/** Nodes whose sessions another client with the same id kept taking over; nothing when none. */
+function clashLine(r: Report): string {
+  const c = r.sessionClashes;
+  if (c === undefined) return "";
+  const more = c.nodes > c.ids.length ? ` and ${c.nodes - c.ids.length} more` : "";
+  return `\n  FAIL ids in use    ${c.nodes} nodes' sessions taken over by another client with the same id, ${c.closes} times (${c.ids.join(", ")}${more}): another fleet or a board uses these ids, and the figures above mix in its traffic`;
 }
 
 /** In real-loss mode, what nftables dropped; nothing otherwise. */

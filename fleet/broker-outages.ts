@@ -60,6 +60,11 @@ export class BrokerOutages {
     return span === undefined ? undefined : (this.now() - span.startMs) / 1000;
   }
 
+  /** Whether the broker was lost at some time within `marginMs` of `at` (or is lost now). */
+  near(at: number, marginMs: number): boolean {
+    return this.spans.some((s) => s.startMs - marginMs <= at && at <= (s.endMs ?? this.now()) + marginMs);
+  }
+
   /** Every outage so far, one still lasting ended at `untilMs`. */
   list(untilMs: number): OutageSpan[] {
     return this.spans.map((s) => ({

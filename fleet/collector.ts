@@ -41,6 +41,8 @@ export class Collector {
   private readonly heldSince = new Map<NodeId, number>();
   disconnects = 0;
   oversized = 0;
+  /** Hears each session the broker closed (not a timeout, not a power cut), in time order. */
+  onBrokerClose: ((node: NodeId, at: number) => void) | undefined;
   /**
    * Events not yet handled, in time order (equal times in arrival order) unless
    * `unordered`: an event earlier than the last is put in its place as it comes when that place is
@@ -182,6 +184,7 @@ export class Collector {
         this.synced.delete(node);
         this.online.delete(node);
         this.timeline.disconnected(node, e.at);
+        if (e.reason === "closed") this.onBrokerClose?.(node, e.at);
         break;
       case "echo": {
         const ms = e.at - e.publishedAt;

@@ -28,6 +28,8 @@ export interface Progress {
   readonly faults: number;
   /** How long the twins service has been without the broker (s); undefined while connected. */
   readonly brokerLostS?: number | undefined;
+  /** Nodes found with their sessions taken over by another client with the same id; absent when none. */
+  readonly clashes?: number;
   /** During the settle: how long it has left and what it waits for. */
   readonly settle?: SettleStatus;
   /** On virtual time: wall seconds so far, and virtual seconds per wall second. */

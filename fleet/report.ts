@@ -8,6 +8,7 @@ import type { FaultOutcome } from "../sim/recovery.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
 import type { TwinsView } from "./registrations.js";
+import type { SessionClashReport } from "./session-clashes.js";
 
 export interface Report {
   readonly scenario: {
@@ -92,6 +93,11 @@ export interface Report {
    * the run did not inject (a broker that died) counts against the requirements like any loss.
    */
   readonly brokerOutages?: readonly BrokerOutageReport[];
+  /**
+   * Nodes whose sessions another client with the same client id kept taking over (a second fleet or
+   * a board with the same ids); only when there were: the run's figures then mix in the other's.
+   */
+  readonly sessionClashes?: SessionClashReport;
   /** What the twins service knows of the fleet's nodes at the end: complete, online, paired as asked. */
   readonly twinsView: TwinsView;
   readonly diverged: number;
@@ -218,6 +224,12 @@ export function requirementFailures(r: Report): string[] {
     f.push(`${r.regressions} regressions: a node went back to an older state than it held`);
   }
   if (!r.requirements.nothingDiverged) f.push(`${r.diverged} nodes diverged from what their pairing implies`);
+  const clash = r.sessionClashes;
+  if (clash !== undefined) {
+    f.push(
+      `${clash.nodes} nodes' sessions were taken over again and again by another client with the same id (${clash.ids.join(", ")}${clash.nodes > clash.ids.length ? ", …" : ""}): the figures mix in its traffic`,
+    );
+  }
   if (!r.requirements.simulatorKeptUp) {
     f.push(
       `the simulator did not keep up (event-loop lag p99 ${r.sim.lagP99Ms.toFixed(0)} ms): figures are unreliable`,

@@ -37,6 +37,7 @@ import {
   type TwinsView,
 } from "./registrations.js";
 import type { Report } from "./report.js";
+import { type SessionClashes, watchClashes } from "./session-clashes.js";
 import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { type FleetParts, prepareFleet } from "./setup.js";
 import { linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
@@ -69,6 +70,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private readonly faults: FaultRunner;
   /** The broker's outages as the run's twins service saw them. */
   private readonly outages: BrokerOutages;
+  private readonly clashes: SessionClashes;
   /** The threads' event-loop lag; none on virtual time, where the host cannot be late. */
   private readonly lag: LagMonitor | undefined;
   private timers: Timer[] = [];
@@ -121,6 +123,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       },
       this,
     );
+    this.clashes = watchClashes(collector, opts.prefix, this.faults, this.outages, this);
     this.done = this.lifecycle();
   }
 
@@ -256,6 +259,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       lagP99Ms: this.lag?.worst().p99Ms ?? 0,
       faults: this.faults.inProgress,
       brokerLostS: this.outages.downS(),
+      ...(this.clashes.count > 0 ? { clashes: this.clashes.count } : {}),
       ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
       ...(this.virtual
         ? { virtual: { wallS: this.virtual.wallElapsedS(), speedup: this.virtual.speedup() } }
@@ -352,7 +356,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   ): Report {
     for (const r of results) this.lag?.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
-    const loss = this.lossLog.report(settleFrom - pressStartMs);
     return buildReport({
       opts: this.opts,
       profile: this.profile.name,
@@ -371,10 +374,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
       outages: this.outages.list(endMs),
+      clashes: this.clashes.report(pressStartMs),
       twinsView,
       pressStartMs,
       endMs,
-      loss,
+      loss: this.lossLog.report(settleFrom - pressStartMs),
       cutShort: this.cut_,
       kernelDrops: this.parts.kernelLoss?.drops(),
     });
@@ -390,11 +394,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 }
 
-export async function runFleet(
-  options: FleetOptions = {},
-  logger?: Logger,
-  scheduler?: Scheduler,
-): Promise<Report> {
-  const run = await FleetRun.start(options, logger, scheduler);
-  return run.done;
-}
+/** Runs a fleet to its end (FleetRun.start, then its report). */
+export const runFleet = (o: FleetOptions = {}, logger?: Logger, sched?: Scheduler): Promise<Report> =>
+  FleetRun.start(o, logger, sched).then((run) => run.done);

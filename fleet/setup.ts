@@ -144,6 +144,9 @@ export async function prepareFleet(
         host.on("twin-updated", message);
         return () => host.off("twin-updated", message);
       });
+      // Another fleet or a board online with these ids: each connection would take the other's over.
+      const inUse = ids.filter((id) => host.get(id)?.presence === "online");
+      if (inUse.length > 0) throw new FleetIdsInUseError(broker.url, prefix, inUse, ids.length);
     }
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
@@ -215,6 +218,22 @@ export async function desirePairing(
   };
   for (let i = 0; i < ids.length; i += PAIRING_CONCURRENCY)
     await Promise.all(ids.slice(i, i + PAIRING_CONCURRENCY).map(one));
+}
+
+/** Some of the fleet's ids are online on the broker before its nodes boot. */
+export class FleetIdsInUseError extends Error {
+  override readonly name = "FleetIdsInUseError";
+  constructor(
+    readonly url: string,
+    readonly prefix: string,
+    readonly ids: readonly NodeId[],
+    fleet: number,
+  ) {
+    const named = ids.slice(0, 3).join(", ") + (ids.length > 3 ? ` and ${ids.length - 3} more` : "");
+    super(
+      `${ids.length} of this fleet's ${fleet} node ids are online on ${url} already (prefix ${prefix}: ${named}): another fleet or a board is connected with them, and each connection would take the other's over. Give this fleet a prefix of its own (--prefix), or stop the other; if nothing uses them (a run killed less than a keepalive ago, or a status a broker kept), --fresh clears them`,
+    );
+  }
 }
 
 /** Empties the retained state of a fleet's ids on an external broker (`--fresh`). */

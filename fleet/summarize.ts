@@ -31,6 +31,7 @@ import {
   round,
   syncFields,
 } from "./report.js";
+import type { SessionClashReport } from "./session-clashes.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 
 export interface ReportInput {
@@ -53,6 +54,8 @@ export interface ReportInput {
   readonly faults: readonly FaultRecord[];
   /** The broker's outages as the run's twins service saw them. */
   readonly outages: readonly OutageSpan[];
+  /** Nodes whose sessions another client with the same id took over, if any. */
+  readonly clashes?: SessionClashReport | undefined;
   readonly twinsView: TwinsView;
   /** When the presses started and the checks ended, on the run's clock (ms). */
   readonly pressStartMs: number;
@@ -153,6 +156,7 @@ export function buildReport(i: ReportInput): Report {
     })),
     faults,
     ...(i.outages.length > 0 ? { brokerOutages: brokerOutages(i.outages, input, i.pressStartMs) } : {}),
+    ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),
     twinsView: i.twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),

@@ -1,0 +1,89 @@
+/**
+ * Another client with the fleet's client ids on the broker (a second fleet, a board flashed with the
+ * same id): a run that would start beside it is refused, naming the ids; one that starts anyway
+ * (`fresh`) finds the node whose session keeps being taken over and says so in the progress line,
+ * the log, the report, the summary and `--assert`'s failures.
+ */
+import mqtt from "mqtt";
+import { pino } from "pino";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
+import { requirementFailures } from "../../fleet/report.js";
+import { FleetRun } from "../../fleet/run.js";
+import { FleetIdsInUseError } from "../../fleet/setup.js";
+import { RealScheduler } from "../../node/scheduler.js";
+import { progressLine, summary } from "../sim-summary.js";
+
+let broker: BrokerHost;
+let other: mqtt.MqttClient | undefined;
+
+beforeEach(async () => {
+  broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
+  // n-0001 of another fleet: online (its status retained, its will the offline one), and back
+  // 100 ms after any connection takes its session over.
+  other = await mqtt.connectAsync(broker.url, {
+    clientId: "tf-n-0001",
+    reconnectPeriod: 100,
+    will: { topic: "tf/status/n-0001", payload: Buffer.from("T1 0"), qos: 1, retain: true },
+  });
+  other.on("connect", () => other?.publish("tf/status/n-0001", "T1 1", { qos: 1, retain: true }));
+  await other.publishAsync("tf/status/n-0001", "T1 1", { qos: 1, retain: true });
+});
+
+afterEach(async () => {
+  await other?.endAsync(true);
+  await broker.close();
+});
+
+const fleet = (fresh: boolean) => ({
+  broker: broker.url,
+  nodes: 4,
+  topology: "pairs" as const,
+  groupSize: 2,
+  ratePerNodePerMin: 0,
+  durationS: 60,
+  settleS: 0.5,
+  workers: 1,
+  profile: "ideal",
+  fresh,
+});
+
+it("refuses a fleet whose ids are online on the broker already, naming them", async () => {
+  const got = await FleetRun.start(fleet(false)).catch((e: unknown) => e);
+  if (got instanceof FleetRun) {
+    got.cut();
+    await got.done;
+  }
+  expect(got).toBeInstanceOf(FleetIdsInUseError);
+  expect((got as Error).message).toContain(
+    `1 of this fleet's 4 node ids are online on ${broker.url} already (prefix tf: n-0001)`,
+  );
+});
+
+it("finds the node whose session another client keeps taking over, and says so", async () => {
+  const run = await FleetRun.start(fleet(true));
+  const logged: string[] = [];
+  run.on("log", (line, level) => logged.push(`${level} ${line}`));
+  await new Promise<void>((resolve) => {
+    const check = () =>
+      run.progress().clashes === 1 ? resolve() : run.sched.at(run.sched.now() + 50, check);
+    check();
+  });
+  const line = progressLine(run.progress(), run.sched.now());
+  run.cut();
+  const r = await run.done;
+  expect(line).toMatch(/IDS IN USE 1/);
+  expect(logged).toEqual([
+    expect.stringMatching(
+      /^error n-0001: the broker closed its session 3 times in \d+\.\d s while it stayed up: another client is connecting with its client id tf-n-0001/,
+    ),
+  ]);
+  expect(r.sessionClashes).toMatchObject({ nodes: 1, ids: ["n-0001"] });
+  expect(r.sessionClashes?.closes).toBeGreaterThanOrEqual(3);
+  expect(summary(r)).toMatch(
+    /FAIL ids in use {4}1 nodes' sessions taken over by another client with the same id, \d+ times \(n-0001\)/,
+  );
+  expect(requirementFailures(r)).toContainEqual(
+    expect.stringMatching(/^1 nodes' sessions were taken over again and again/),
+  );
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { NodeId } from "../../protocol/index.js";
+import { CLASH_CLOSES, CLASH_WINDOW_MS, SessionClashes } from "../session-clashes.js";
+
+const A = NodeId("n-0000");
+const B = NodeId("n-0001");
+
+describe("SessionClashes", () => {
+  it("finds a node the broker closed three times within the window, once, and reports it", () => {
+    const found: [string, number, number][] = [];
+    const c = new SessionClashes(
+      () => false,
+      (n, at, w) => found.push([n, at, w]),
+    );
+    c.closed(A, 1000);
+    c.closed(A, 1400);
+    expect(c.count).toBe(0);
+    c.closed(A, 1800);
+    c.closed(A, 2200);
+    expect(found).toEqual([[A, 1800, 800]]);
+    expect(c.report(500)).toEqual({ nodes: 1, closes: 4, ids: [A], firstAtMs: 1300 });
+  });
+
+  it("does not count closes spread wider than the window (a board that reboots now and then)", () => {
+    const c = new SessionClashes(
+      () => false,
+      () => {},
+    );
+    const step = CLASH_WINDOW_MS / (CLASH_CLOSES - 1) + 1;
+    for (let i = 0; i < 6; i++) c.closed(B, i * step);
+    expect(c.count).toBe(0);
+    expect(c.report(0)).toBeUndefined();
+  });
+
+  it("leaves out closes a fault or an outage explains", () => {
+    const c = new SessionClashes(
+      (at) => at < 5000,
+      () => {},
+    );
+    for (const at of [1000, 2000, 3000, 4000, 6000, 7000]) c.closed(A, at);
+    expect(c.count).toBe(0);
+    c.closed(A, 8000);
+    expect(c.report(0)).toMatchObject({ nodes: 1, closes: 3 });
+  });
+
+  it("names at most ten ids, in the order found, and counts every clashing node", () => {
+    const c = new SessionClashes(
+      () => false,
+      () => {},
+    );
+    const ids = Array.from({ length: 12 }, (_, i) => NodeId(`n-${String(11 - i).padStart(4, "0")}`));
+    for (let k = 0; k < CLASH_CLOSES; k++) for (const id of ids) c.closed(id, k * 100);
+    const r = c.report(0);
+    expect(r?.nodes).toBe(12);
+    expect(r?.ids).toEqual(ids.slice(0, 10));
+  });
+});
