@@ -21,6 +21,7 @@ import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } 
 import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
+import { TakeoverWatch } from "./takeovers.js";
 import { loadTlsMaterial } from "./tls.js";
 
 export interface RunningBroker {
@@ -167,6 +168,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     });
     parts.aedes = aedes;
     watchAedes(aedes, logger);
+    const takeovers = new TakeoverWatch(aedes, logger);
     const admitted = guardAedes(aedes, opts, logger);
     const traffic: TrafficCounters = { publishesOut: 0 };
 
@@ -188,6 +190,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
       admitted.track(limited, address, ticket);
+      takeovers.track(limited, address);
       aedes.handle(limited, req);
     };
 

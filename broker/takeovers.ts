@@ -1,0 +1,91 @@
+/**
+ * Session takeovers: a client that connects with the id of one already connected takes its session
+ * over, and the broker closes the older connection (MQTT-3.1.4-2). One now and then is a device back
+ * before the broker noticed it gone. The same id taken over again and again is two clients with one
+ * id — two fleets on one broker, two boards flashed alike — each closing the other as it reconnects:
+ * that is logged as a warning naming the id and the addresses, at most once a minute per id.
+ */
+import type { Duplex } from "node:stream";
+import type { Aedes, Client } from "aedes";
+import type { Logger } from "pino";
+import { type OutboundClock, systemClock } from "./outbound.js";
+
+/** This many takeovers of one id within the window make the warning. */
+export const TAKEOVERS_WARNED = 3;
+export const TAKEOVER_WINDOW_MS = 30_000;
+/** An id warned about is not warned about again for this long. */
+const REWARN_MS = 60_000;
+/** Ids followed at most (the oldest forgotten first): a flood of fresh ids costs no more. */
+const MAX_IDS = 10_000;
+
+interface IdState {
+  /** Recent takeovers (times), oldest first, at most TAKEOVERS_WARNED. */
+  readonly times: number[];
+  readonly addresses: Set<string>;
+  warnedAt: number;
+}
+
+/** The aedes internals a takeover is seen in: the clients by id, and registering a new one. */
+interface Registry {
+  readonly clients: Record<string, Client | undefined>;
+  registerClient(client: Client): void;
+}
+
+export class TakeoverWatch {
+  readonly #addresses = new WeakMap<object, string>();
+  readonly #ids = new Map<string, IdState>();
+  /** Takeovers seen so far. */
+  count = 0;
+
+  constructor(
+    aedes: Aedes,
+    private readonly logger: Logger,
+    private readonly clock: OutboundClock = systemClock,
+  ) {
+    const registry = aedes as unknown as Registry;
+    const register = registry.registerClient.bind(aedes);
+    registry.registerClient = (client: Client) => {
+      const old = registry.clients[client.id];
+      if (old !== undefined && old !== client) this.takenOver(client.id, old, client);
+      register(client);
+    };
+  }
+
+  /** Where a connection comes from (the address is not on the stream aedes gets). */
+  track(conn: Duplex, address: string | undefined): void {
+    if (address !== undefined) this.#addresses.set(conn, address);
+  }
+
+  private takenOver(id: string, old: Client, by: Client): void {
+    this.count++;
+    const now = this.clock.now();
+    let s = this.#ids.get(id);
+    if (s === undefined) {
+      if (this.#ids.size >= MAX_IDS) this.#ids.delete(this.#ids.keys().next().value as string);
+      s = { times: [], addresses: new Set(), warnedAt: Number.NEGATIVE_INFINITY };
+      this.#ids.set(id, s);
+    }
+    s.times.push(now);
+    if (s.times.length > TAKEOVERS_WARNED) s.times.shift();
+    for (const c of [old, by]) {
+      const a = this.#addresses.get(c.conn as object);
+      if (a !== undefined && s.addresses.size < 8) s.addresses.add(a);
+    }
+    const first = s.times[0] as number;
+    const again = s.times.length === TAKEOVERS_WARNED && now - first <= TAKEOVER_WINDOW_MS;
+    if (again && now - s.warnedAt >= REWARN_MS) {
+      s.warnedAt = now;
+      this.logger.warn(
+        {
+          clientId: id,
+          takeovers: TAKEOVERS_WARNED,
+          withinS: Math.round((now - first) / 100) / 10,
+          addresses: [...s.addresses],
+        },
+        "client id taken over again and again: two clients are using it, and each connection closes the other's",
+      );
+    } else {
+      this.logger.debug({ clientId: id }, "session taken over by a new connection");
+    }
+  }
+}
