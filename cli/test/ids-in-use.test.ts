@@ -1,6 +1,7 @@
 /**
  * Another client with the fleet's client ids on the broker (a second fleet, a board flashed with the
- * same id): a run that would start beside it is refused, naming the ids; one that starts anyway
+ * same id): a run that would start beside it is refused, naming the ids, once they have had a
+ * keepalive's time to go offline (a machine that lost power a moment ago); one that starts anyway
  * (`fresh`) finds the node whose session keeps being taken over and says so in the progress line,
  * the log, the report, the summary and `--assert`'s failures.
  */
@@ -45,19 +46,37 @@ const fleet = (fresh: boolean) => ({
   settleS: 0.5,
   workers: 1,
   profile: "ideal",
+  // A keepalive of 1 s: ids online are given 1.5 × 1 s + 1 s to go offline before the run is refused.
+  profileOverrides: { mqtt: { keepaliveS: 1 } },
   fresh,
 });
 
-it("refuses a fleet whose ids are online on the broker already, naming them", async () => {
-  const got = await FleetRun.start(fleet(false)).catch((e: unknown) => e);
+/** The run, or what FleetRun.start threw; a run that started is cut and its report awaited. */
+async function tryStart(fresh: boolean): Promise<unknown> {
+  const got = await FleetRun.start(fleet(fresh)).catch((e: unknown) => e);
   if (got instanceof FleetRun) {
     got.cut();
     await got.done;
   }
+  return got;
+}
+
+it("refuses a fleet whose ids stay online on the broker, naming them", async () => {
+  const got = await tryStart(false);
   expect(got).toBeInstanceOf(FleetIdsInUseError);
   expect((got as Error).message).toContain(
-    `1 of this fleet's 4 node ids are online on ${broker.url} already (prefix tf: n-0001)`,
+    `1 of this fleet's 4 node ids are online on ${broker.url} (prefix tf: n-0001) and stayed online for 2.5 s: another fleet or a board is connected with them`,
   );
+});
+
+it("starts once ids online go offline within the wait (a fleet that just ended)", async () => {
+  const started = tryStart(false);
+  setTimeout(() => {
+    const o = other;
+    other = undefined;
+    void o?.publishAsync("tf/status/n-0001", "T1 0", { qos: 1, retain: true }).then(() => o.endAsync());
+  }, 500);
+  expect(await started).toBeInstanceOf(FleetRun);
 });
 
 it("finds the node whose session another client keeps taking over, and says so", async () => {
