@@ -3,7 +3,7 @@
  * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
  */
 import { describeLoss } from "../fleet/loss-log.js";
-import type { Report } from "../fleet/report.js";
+import type { BrokerOutageReport, Report } from "../fleet/report.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 
@@ -52,7 +52,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -92,9 +92,11 @@ function faultLines(r: Report): string {
   return `\n${lines.join("\n")}`;
 }
 
-/** The broker's outages the twins service saw; nothing when there was none. */
-function outageLines(r: Report): string {
-  const outages = r.brokerOutages ?? [];
+/**
+ * The broker's outages the twins service saw (or a shard's watch client, or the shards: the merge
+ * says which); nothing when there was none.
+ */
+export function outageLines(outages: readonly BrokerOutageReport[]): string {
   if (outages.length === 0) return "";
   const lines = outages.map((o) => {
     const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}`;

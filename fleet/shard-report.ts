@@ -10,12 +10,30 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { OptionError } from "../protocol/index.js";
 import type { LinkTotals } from "../sim/messages.js";
 import type { TwinsView } from "./registrations.js";
+import type { BrokerOutageReport } from "./report.js";
 import type { ProbeRecord } from "./shard-probe.js";
 
 export const SHARD_REPORT_FORMAT = "twinfleet-shard-report/1";
 
 /** A stamp as `counter@origin`. */
 export type StampText = string;
+
+/**
+ * An outage of the broker as this shard's watch client saw it: the span on the shard's wall clock
+ * (`endMs`: when the client was back, or the end of the shard's checks), and what it did to the
+ * shard's own nodes and in-shard pairs (the merge measures the whole fleet's).
+ */
+export interface ShardOutage extends BrokerOutageReport {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** Per node of the shard, wall times (ms): each lost session, each registration, each time it showed offline. */
+export interface ShardTimeline {
+  readonly disconnects: Readonly<Record<string, readonly number[]>>;
+  readonly registrations: Readonly<Record<string, readonly number[]>>;
+  readonly offline: Readonly<Record<string, readonly number[]>>;
+}
 
 export interface ShardFile {
   readonly format: typeof SHARD_REPORT_FORMAT;
@@ -75,6 +93,13 @@ export interface ShardFile {
   };
   readonly twinsView: TwinsView;
   readonly probes: ProbeRecord;
+  /**
+   * Fields added to format /1 after its first reports are optional: a report from before them still
+   * merges, read as having none. Each time the shard's client lost the broker.
+   */
+  readonly brokerOutages?: readonly ShardOutage[];
+  /** Its nodes' sessions lost, registrations and offline times, for the merge's outage analysis. */
+  readonly timeline?: ShardTimeline;
 }
 
 export function writeShardFile(path: string, f: ShardFile): void {
@@ -171,5 +196,34 @@ export function checkShardFile(path: string, v: unknown): ShardFile {
   rows("presses", 3);
   rows("applies", 3);
   rows("finals", 5);
+  checkOptional(path, v);
   return v as unknown as ShardFile;
+}
+
+/** The fields added after the format's first reports: absent is fine, present must be whole. */
+function checkOptional(path: string, v: Record<string, unknown>): void {
+  if (v.brokerOutages !== undefined) {
+    if (!Array.isArray(v.brokerOutages))
+      throw new ShardFileError(`${path}: brokerOutages must be an array, got ${typeOf(v.brokerOutages)}`);
+    v.brokerOutages.forEach((o: unknown, i) => {
+      if (
+        !isObj(o) ||
+        typeof o.startMs !== "number" ||
+        typeof o.endMs !== "number" ||
+        typeof o.back !== "boolean"
+      )
+        throw new ShardFileError(`${path}: brokerOutages[${i}] must have startMs, endMs (numbers) and back`);
+    });
+  }
+  if (v.timeline !== undefined) {
+    const t = v.timeline;
+    for (const k of ["disconnects", "registrations", "offline"]) {
+      const m = isObj(t) ? t[k] : undefined;
+      if (
+        !isObj(m) ||
+        !Object.values(m).every((l) => Array.isArray(l) && l.every((x) => typeof x === "number"))
+      )
+        throw new ShardFileError(`${path}: timeline.${k} must map node ids to lists of times`);
+    }
+  }
 }

@@ -5,15 +5,18 @@
  * registrations on the broker (fleet/shard-watch.ts), and starts its presses once every node of every
  * shard has registered (or the rest of the fleet has stopped coming up). Its collector records every
  * press and applied state, which the shard keeps with its wall time; it measures its clock against
- * the other shards' through the broker (fleet/shard-probe.ts), and ends with a shard report
+ * the other shards' through the broker (fleet/shard-probe.ts), tells a lost broker as a one-process run
+ * does (from its watch client's connection, fleet/broker-outages.ts), and ends with a shard report
  * (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
  */
 import { hostname } from "node:os";
 import mqtt from "mqtt";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
+import type { NodeTimeline } from "../sim/recovery.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import { connectError, displayUrl, loginOptions, sameSet } from "../twins/index.js";
+import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { LagMonitor } from "./lag.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
@@ -21,10 +24,10 @@ import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { planFleet } from "./setup.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
-import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
-import { FleetWatch } from "./shard-watch.js";
+import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
+import { FleetWatch, WATCH_KEEPALIVE_S, watchConnection } from "./shard-watch.js";
 import { routeShardReports, ShardPool, shardCommon } from "./shards.js";
-import { fleetShape } from "./summarize.js";
+import { brokerOutages, fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 import { StoppableWaits } from "./waits.js";
 
@@ -79,6 +82,13 @@ async function clearRetained(client: mqtt.MqttClient, prefix: Prefix, ids: reado
     for (const kind of ["report", "config", "status"] as const)
       sent.push(client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }));
   await Promise.all(sent);
+}
+
+/** The nodes' timeline on the wall clock, for the merge's outage analysis. */
+function wallTimeline(t: NodeTimeline, wall: (at: number) => number): ShardTimeline {
+  const of = (m: ReadonlyMap<string, readonly number[]>) =>
+    Object.fromEntries([...m].map(([id, times]) => [id, times.map(wall)]));
+  return { disconnects: of(t.disconnects), registrations: of(t.registrations), offline: of(t.offline) };
 }
 
 export interface ShardRunHooks {
@@ -167,11 +177,20 @@ export class ShardRun {
           clean: true,
           reconnectPeriod: 1000,
           connectTimeout: 10_000,
+          keepalive: WATCH_KEEPALIVE_S,
           ...loginOptions(opts.login),
         })
         .catch((e: unknown) => {
           throw connectError(e, url, opts.login?.password);
         });
+      const outages = new BrokerOutages(
+        watchConnection(
+          client,
+          () => sched.now(),
+          (e) => note(`broker connection: ${e.message}`),
+        ),
+        () => sched.now(),
+      );
       const probe = new ClockProbe(
         client,
         {
@@ -203,11 +222,18 @@ export class ShardRun {
         bootSpreadMs,
         shardCommon(opts, profile, { host, port: Number(port || 1883), timeOrigin }),
       );
-      timers.push(every(sched, 100, () => collector.advance(sched.now(), REORDER_WINDOW_MS, false)));
+      // The outage analysis' records are kept from the first outage on, as in a one-process run.
+      timers.push(every(sched, 100, () => collector.advance(sched.now(), REORDER_WINDOW_MS, outages.seen)));
       const fleetRegistered = () => ids.reduce((n, id) => n + (source.isRegistered(id) ? 1 : 0), 0);
       const line = (phase: string) => {
         const c = collector.checker.counts();
-        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost`;
+        // While the broker is lost, as a one-process run's line: its nodes online now, and for how long.
+        const lostS = outages.downS();
+        const lost =
+          lostS === undefined
+            ? ""
+            : `; online ${collector.online.size}/${mine.length} here; BROKER LOST ${lostS.toFixed(0)} s`;
+        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost${lost}`;
       };
       let phase = "boot";
       timers.push(every(sched, opts.progressEveryS * 1000, () => note(line(phase))));
@@ -252,6 +278,25 @@ export class ShardRun {
         for (const n of r.nodes)
           finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
       const worst = lag.worst();
+      const spans = outages.list(endMs);
+      const outcomes = brokerOutages(
+        spans,
+        {
+          fleet: mine,
+          reach: localReach,
+          timeline: collector.timeline,
+          pairs: collector.checker.pairs(),
+          slow: collector.checker.slow,
+          pressTimes: collector.checker.pressTimes,
+          early: collector.checker.early(),
+          endMs,
+        },
+        pressFrom,
+      );
+      const shardOutages: ShardOutage[] = spans.flatMap((s, i) => {
+        const o = outcomes[i];
+        return o === undefined ? [] : [{ ...o, startMs: wall(s.startMs), endMs: wall(s.endMs) }];
+      });
       return {
         format: SHARD_REPORT_FORMAT,
         shard: { index: spec.index, count: spec.count },
@@ -301,6 +346,8 @@ export class ShardRun {
         },
         twinsView,
         probes,
+        brokerOutages: shardOutages,
+        timeline: wallTimeline(collector.timeline, wall),
       };
     } finally {
       for (const t of timers) t.cancel();

@@ -3,13 +3,16 @@
  * twins service in the shard (N shards would run N of them, each handling the whole fleet's traffic,
  * beside their nodes on one host): which nodes registered, reported and are online
  * (sim/broker-registry.ts, as a virtual run reads its in-memory broker), and the retained config of
- * each node, so the shard pairs its own nodes with a version above the broker's.
+ * each node, so the shard pairs its own nodes with a version above the broker's. It also tells the
+ * client's connection going and coming back (watchConnection), for the shard's broker outages.
  */
+import { EventEmitter } from "node:events";
 import type mqtt from "mqtt";
 import type { Scheduler } from "../node/scheduler.js";
 import { allNodesTopic, decode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
+import type { BrokerWatchable } from "./broker-outages.js";
 import { type RegistrationSource, registrySource } from "./registrations.js";
 import { retainedSettled } from "./waits.js";
 
@@ -79,4 +82,45 @@ export class FleetWatch {
       if (!(e instanceof ProtocolError)) throw e;
     }
   }
+}
+
+/**
+ * The watch client's keepalive, as the twins' link's (twins/broker-link.ts): a broker gone silent (a
+ * stopped process, a cut network) is noticed when a ping goes unanswered, 15 to 22.5 s after its last
+ * acknowledgement. MQTT.js' default of 60 s would miss a silence shorter than a minute.
+ */
+export const WATCH_KEEPALIVE_S = 15;
+
+/**
+ * The client's connection as the twins' link tells its own (twins/broker-link.ts), for
+ * fleet/broker-outages.ts: lost once per outage, with when the broker was last heard from (any
+ * packet: the shard's own clock probes come back every 500 ms, so a broker gone silent is dated
+ * within about that, though noticed only at the keepalive), and back once. The connection's errors
+ * go to `error` while it is up; while it is down each failed reconnect's error is no news.
+ */
+export function watchConnection(
+  client: mqtt.MqttClient,
+  now: () => number,
+  error: (e: Error) => void,
+): BrokerWatchable {
+  const told = new EventEmitter();
+  let down = false;
+  let lastHeardAt = now();
+  client.on("packetreceive", () => {
+    lastHeardAt = now();
+  });
+  client.on("error", (e) => {
+    if (!down) error(e);
+  });
+  client.on("offline", () => {
+    if (down) return;
+    down = true;
+    told.emit("broker", false, lastHeardAt);
+  });
+  client.on("connect", () => {
+    if (!down) return;
+    down = false;
+    told.emit("broker", true);
+  });
+  return told;
 }

@@ -220,10 +220,11 @@ const OUTAGE_LEAD_MS = 1000;
 /**
  * The broker's outages, measured as faults of the whole fleet are (what they did to the nodes and
  * the presses) but not judged apart: the requirements count what was lost in them. Each starts when
- * the twins service last heard from the broker (a broker gone silent is noticed only at the
- * keepalive), or at the first node's lost session within OUTAGE_LEAD_MS before.
+ * the twins service (or a shard's watch client) last heard from the broker (a broker gone silent is
+ * noticed only at the keepalive), or at the first node's lost session within OUTAGE_LEAD_MS before.
+ * A shard measures its own nodes with it, and the merge the whole fleet's (fleet/shard-merge.ts).
  */
-function brokerOutages(
+export function brokerOutages(
   spans: readonly OutageSpan[],
   input: Omit<AnalysisInput, "faults">,
   pressStartMs: number,

@@ -1,7 +1,7 @@
 /**
  * `twinfleet sim --shard K/N --shard-report FILE`: runs one shard of a fleet split over processes
  * or machines (fleet/shard-run.ts) headless, with progress lines on stderr, and writes its shard
- * report for `twinfleet report merge`. Ctrl-C ends the presses and the settle at once; the report is
+ * report for `twinfleet report merge`, then the broker's outages it saw. Ctrl-C ends the presses and the settle at once; the report is
  * still written, marked cut short (exit code 130).
  */
 import type { FleetOptions } from "../../fleet/options.js";
@@ -13,6 +13,7 @@ import { UsageError } from "../errors.js";
 import { withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
+import { outageLines } from "../sim-summary.js";
 
 export interface ShardFlags {
   readonly shard?: string;
@@ -54,6 +55,11 @@ export async function runSimShard(
     io.stderr(
       `twinfleet sim: shard ${spec.index}/${spec.count}: ${file.nodes.length} nodes, ${file.counts.presses} presses, ${file.counts.applies} states applied, registered ${Object.keys(file.registrationMs).length}/${file.nodes.length}; report in ${raw.shardReport}\n`,
     );
+    const outages = file.brokerOutages ?? [];
+    if (outages.length > 0)
+      io.stderr(
+        `twinfleet sim: shard ${spec.index}/${spec.count}: the broker was lost (this shard's nodes and in-shard pairs; \`twinfleet report merge\` tells the fleet's):${outageLines(outages)}\n`,
+      );
     if (file.cutShort) io.exit?.(cutShortExit);
   } finally {
     process.off("SIGINT", onSigint);
