@@ -99,7 +99,9 @@ function faultLines(r: Report): string {
 export function outageLines(outages: readonly BrokerOutageReport[]): string {
   if (outages.length === 0) return "";
   const lines = outages.map((o) => {
-    const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}`;
+    const seen =
+      o.shards === undefined ? "" : `, seen by shard${o.shards.length > 1 ? "s" : ""} ${o.shards.join(", ")}`;
+    const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
     const after = o.back
       ? `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}; `
       : "";

@@ -89,8 +89,9 @@ export interface Report {
   /** Each fault as it happened and what it did (docs/metrics.md#faults). */
   readonly faults: readonly FaultReport[];
   /**
-   * Each time the run's twins service lost the broker, and what it did; only when it did. An outage
-   * the run did not inject (a broker that died) counts against the requirements like any loss.
+   * Each time the run's twins service (in a merged report: a shard's client) lost the broker, and
+   * what it did; only when it did. An outage the run did not inject (a broker that died) counts
+   * against the requirements like any loss.
    */
   readonly brokerOutages?: readonly BrokerOutageReport[];
   /**
@@ -182,6 +183,8 @@ export interface BrokerOutageReport extends Omit<FaultOutcome, "windowEndMs"> {
   /** Until the connection was back, or the end of the checks if it was not. */
   readonly durationMs: number;
   readonly back: boolean;
+  /** A merged report: the shards whose client saw it (one outage, however many saw it). */
+  readonly shards?: readonly number[];
 }
 
 /** The paper's requirements (sync < 1 s, registration < 30 s, nothing lost) plus convergence. */

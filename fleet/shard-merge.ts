@@ -5,7 +5,8 @@
  * shard, in time order, through the same versioned checker a single-process run uses
  * (fleet/shard-replay.ts) — so sync latency, late and lost cover every pair, the pairs that cross
  * shards included. Registration,
- * histograms, counts and the nodes' final states (divergence) are joined; each shard gets a line.
+ * histograms, counts and the nodes' final states (divergence) are joined, and the shards' broker
+ * outages (fleet/shard-outages.ts); each shard gets a line.
  */
 
 import type { NodeId, Stamp } from "../protocol/index.js";
@@ -24,6 +25,7 @@ import {
   syncFields,
 } from "./report.js";
 import { shardOffsets } from "./shard-offsets.js";
+import { mergedOutages } from "./shard-outages.js";
 import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
 import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
 import { versions } from "./summarize.js";
@@ -94,6 +96,12 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
   });
   const reach = followersReach(pairing);
   const checkers = replayShards(paths, files, { count, shardOf, reach, offsetOf });
+  const outages = mergedOutages(files, {
+    ids: [...pairing.keys()],
+    reach,
+    offsetOf,
+    checkers: checkers.values(),
+  });
   const sync = new Distribution(1000, 600_000);
   const crossSync = new Distribution(1000, 600_000);
   let deliveries = 0;
@@ -203,6 +211,7 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
     regressions: files.reduce((n, f) => n + f.counts.regressions, 0),
     regressionList: [],
     faults: [],
+    ...(outages.length > 0 ? { brokerOutages: outages } : {}),
     twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),

@@ -1,17 +1,40 @@
 /**
  * A shard whose broker dies (as under kill -9) tells it as a one-process run does: its watch client's
  * connection is lost from when the broker was last heard from and back once it returns; the progress
- * line says so while it lasts, and the shard report and the shard's closing lines say what it cost.
- * Real sockets to a broker in this process on port 0.
+ * line says so while it lasts, and the shard report and the shard's closing lines say what it cost;
+ * the merge makes the outage two shards saw one. Real sockets to a broker in this process on port 0.
  */
 import mqtt from "mqtt";
 import { pino } from "pino";
 import { expect, it } from "vitest";
 import { BrokerThreadHost } from "../../fleet/broker-thread.js";
+import { mergeShards } from "../../fleet/shard-merge.js";
 import { ShardRun } from "../../fleet/shard-run.js";
 import { watchConnection } from "../../fleet/shard-watch.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { mergedSummary } from "../commands/report-run.js";
 import { outageLines } from "../sim-summary.js";
+
+/** A small ring fleet's shard on `url` at no press rate (presses would need a minute), its lines into `notes`. */
+function shard(url: string, index: number, count: number, notes: string[]) {
+  return ShardRun.run(
+    {
+      broker: url,
+      nodes: 4,
+      topology: "ring",
+      groupSize: 4,
+      ratePerNodePerMin: 0,
+      durationS: 60,
+      settleS: 1,
+      workers: 1,
+      profile: "ideal",
+      progressEveryS: 0.2,
+    },
+    { index, count },
+    new RealScheduler(),
+    { note: (line) => notes.push(line) },
+  );
+}
 
 /** Resolves once `cond` holds, checked every 20 ms; rejects if it has not within 20 s. */
 function when(cond: () => boolean): Promise<void> {
@@ -68,23 +91,7 @@ it("a shard whose broker dies for good: the progress line, the shard report and 
   await broker.start();
   const notes: string[] = [];
   try {
-    const { run, done } = ShardRun.run(
-      {
-        broker: broker.url,
-        nodes: 4,
-        topology: "ring",
-        groupSize: 4,
-        ratePerNodePerMin: 0,
-        durationS: 60,
-        settleS: 1,
-        workers: 1,
-        profile: "ideal",
-        progressEveryS: 0.2,
-      },
-      { index: 1, count: 1 },
-      new RealScheduler(),
-      { note: (line) => notes.push(line) },
-    );
+    const { run, done } = shard(broker.url, 1, 1, notes);
     await when(() => notes.some((l) => l.includes("shard 1/1 press")));
     await broker.kill();
     await when(() => notes.some((l) => /online 0\/4 here; BROKER LOST \d+ s/.test(l)));
@@ -99,6 +106,33 @@ it("a shard whose broker dies for good: the progress line, the shard report and 
     expect(Object.keys(file.timeline?.disconnects ?? {}).sort()).toEqual(file.nodes.slice().sort());
     expect(outageLines(file.brokerOutages ?? [])).toMatch(
       /broker lost {4}at -?\d+\.\d s for \d+\.\d s, not back by the end: 4 nodes disconnected/,
+    );
+  } finally {
+    await broker.close();
+  }
+}, 60_000);
+
+it("two shards, their broker killed and started again: the merge tells one outage both saw", async () => {
+  const broker = new BrokerThreadHost(undefined, pino({ level: "silent" }));
+  await broker.start();
+  const notes: [string[], string[]] = [[], []];
+  try {
+    const shards = [shard(broker.url, 1, 2, notes[0]), shard(broker.url, 2, 2, notes[1])];
+    const last = (k: 0 | 1) => notes[k].at(-1) ?? "";
+    await when(() => notes.every((n) => n.some((l) => / press\]/.test(l))));
+    await broker.kill();
+    await when(() => last(0).includes("BROKER LOST") && last(1).includes("BROKER LOST"));
+    await broker.start();
+    // Back: the lines no longer say it.
+    await when(() => !last(0).includes("BROKER LOST") && !last(1).includes("BROKER LOST"));
+    for (const s of shards) s.run.stop();
+    const files = await Promise.all(shards.map((s) => s.done));
+    for (const f of files) expect(f.brokerOutages).toMatchObject([{ back: true, nodes: 2, disconnected: 2 }]);
+    const r = mergeShards(["s1.json", "s2.json"], files);
+    expect(r.brokerOutages).toHaveLength(1);
+    expect(r.brokerOutages?.[0]).toMatchObject({ back: true, shards: [1, 2], nodes: 4, disconnected: 4 });
+    expect(mergedSummary(r)).toMatch(
+      /broker lost {4}at -?\d+\.\d s for \d+\.\d s, seen by shards 1, 2: 4 nodes disconnected, recovered after/,
     );
   } finally {
     await broker.close();

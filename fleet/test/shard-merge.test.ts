@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { requirementFailures } from "../report.js";
 import { mergeShardFiles, mergeShards } from "../shard-merge.js";
 import { shardOffsets } from "../shard-offsets.js";
-import { type ShardFile, ShardFileError } from "../shard-report.js";
+import { checkShardFile, type ShardFile, ShardFileError } from "../shard-report.js";
 import { hist, shardFile, testFleet } from "./shard-fleet.js";
 
 /**
@@ -215,5 +216,98 @@ describe("merging shard reports", () => {
     it("and merges the good pair from disk", () => {
       expect(mergeShardFiles([a, b]).deliveries).toBe(5);
     });
+  });
+});
+
+describe("the broker's outages over the shards", () => {
+  /** Every node of `s` lost its session at `lostAt` and registered again at `backAt` (its shard's clock). */
+  const timeline = (s: ShardFile, lostAt: number, backAt: number) => ({
+    disconnects: Object.fromEntries(s.nodes.map((n) => [n, [lostAt]])),
+    registrations: Object.fromEntries(s.nodes.map((n) => [n, [1000, backAt]])),
+    offline: {},
+  });
+  const outage = (startMs: number, endMs: number, back = true) => ({
+    atMs: 0,
+    durationMs: endMs - startMs,
+    back,
+    nodes: 2,
+    recoveryMs: null,
+    disconnected: 2,
+    reregisteredMaxMs: null,
+    offlineDetectedMaxMs: null,
+    pressesDuring: 0,
+    lateBeyond5s: 0,
+    lostForGood: 0,
+    startMs,
+    endMs,
+  });
+
+  it("one outage seen by both shards is one, on shard 1's clock, measured over the whole fleet", () => {
+    const [s1, s2] = fleetOfTwo();
+    // Shard 2 lost the broker 200 ms after shard 1 by its own clock (1000 ms ahead) and had it back later.
+    const r = mergeShards(
+      ["a", "b"],
+      [
+        { ...s1, brokerOutages: [outage(19_000, 21_000)], timeline: timeline(s1, 19_100, 22_500) },
+        {
+          ...s2,
+          brokerOutages: [outage(19_200 + SKEW, 22_000 + SKEW)],
+          timeline: timeline(s2, 19_100 + SKEW, 22_400 + SKEW),
+        },
+      ],
+    );
+    expect(r.brokerOutages).toHaveLength(1);
+    // From shard 1's loss to shard 2's return; presses counted from the first shard's start (shard 2's, 4000 on shard 1's clock).
+    expect(r.brokerOutages?.[0]).toMatchObject({
+      atMs: 15_000,
+      durationMs: 3000,
+      back: true,
+      shards: [1, 2],
+      nodes: 4,
+      disconnected: 4,
+      reregisteredMaxMs: 500,
+      // n-0001's press at 20 s never reached n-0000: lost for good, and in the outage.
+      pressesDuring: 1,
+      lostForGood: 1,
+    });
+    expect(requirementFailures(r)).toContain(
+      "1 (press, follower) deliveries lost for good (never reflected; 1 of them while the broker was lost)",
+    );
+  });
+
+  it("outages that do not overlap stay apart; one not back by its shard's end is not back", () => {
+    const [s1, s2] = fleetOfTwo();
+    const r = mergeShards(
+      ["a", "b"],
+      [
+        { ...s1, brokerOutages: [outage(19_000, 21_000)] },
+        { ...s2, brokerOutages: [outage(30_000 + SKEW, 90_000 + SKEW, false)] },
+      ],
+    );
+    expect(r.brokerOutages?.map((o) => [o.atMs, o.durationMs, o.back, o.shards])).toEqual([
+      [15_000, 2000, true, [1]],
+      [26_000, 60_000, false, [2]],
+    ]);
+  });
+
+  it("a shard report from before the fields still merges, as a shard that saw no outage", () => {
+    const [s1, s2] = fleetOfTwo();
+    expect("brokerOutages" in s1 || "timeline" in s1).toBe(false);
+    expect(mergeShards(["a", "b"], [s1, s2]).brokerOutages).toBeUndefined();
+    const r = mergeShards(["a", "b"], [s1, { ...s2, brokerOutages: [outage(30_000 + SKEW, 31_000 + SKEW)] }]);
+    expect(r.brokerOutages?.[0]).toMatchObject({ shards: [2], disconnected: 0 });
+  });
+
+  it("refuses a malformed outage or timeline, naming the file", () => {
+    const [, s2] = fleetOfTwo();
+    expect(() => checkShardFile("o.json", { ...s2, brokerOutages: [{ startMs: "x" }] })).toThrow(
+      /o\.json: brokerOutages\[0\] must have startMs, endMs \(numbers\) and back/,
+    );
+    expect(() =>
+      checkShardFile("t.json", {
+        ...s2,
+        timeline: { disconnects: { "n-0001": ["x"] }, registrations: {}, offline: {} },
+      }),
+    ).toThrow(/t\.json: timeline\.disconnects must map node ids to lists of times/);
   });
 });
