@@ -219,8 +219,13 @@ export function requirementFailures(r: Report): string[] {
     f.push(`${r.lostForGood} (press, follower) deliveries lost for good (never reflected${why})`);
   }
   if (r.lostOutsideFaults > 0) {
+    // Without injected faults every such pair is counted here, those of the broker's outages too.
+    const inOutages = outside
+      ? 0
+      : (r.brokerOutages ?? []).reduce((n, o) => n + o.lateBeyond5s + o.lostForGood, 0);
+    const why = inOutages > 0 ? `; ${inOutages} of them while the broker was lost` : "";
     f.push(
-      `${r.lostOutsideFaults} (press, follower) deliveries not reflected within 5 s${outside ? " outside the fault windows" : ""}`,
+      `${r.lostOutsideFaults} (press, follower) deliveries not reflected within 5 s${outside ? " outside the fault windows" : why}`,
     );
   }
   if (!r.requirements.noRegressions) {
