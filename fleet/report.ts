@@ -291,6 +291,8 @@ export interface ShardsSection {
   readonly offsetUncertaintyMaxMs: number | null;
   readonly echo: Report["sync"];
   readonly lines: readonly ShardLine[];
+  /** `report merge --partial`: the shards that wrote no report, left out of every figure. */
+  readonly missing?: readonly number[];
 }
 
 export interface MergedReport extends Report {

@@ -31,8 +31,20 @@ import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js
 import { versions } from "./summarize.js";
 import { linkTotals } from "./tally.js";
 
-/** Checks that `files` are every shard of one fleet, once each; the error names the files. */
-export function checkShardSet(paths: readonly string[], files: readonly ShardFile[]): void {
+/** How to merge: `partial` merges the shards that wrote a report when some did not (shard 1 must have). */
+export interface MergeOptions {
+  readonly partial?: boolean;
+}
+
+/**
+ * Checks that `files` are every shard of one fleet, once each (with `partial`, some of them, shard 1
+ * among them); the error names the files. Returns the shards missing.
+ */
+export function checkShardSet(
+  paths: readonly string[],
+  files: readonly ShardFile[],
+  opts: MergeOptions = {},
+): number[] {
   const first = files[0];
   const firstPath = paths[0];
   if (first === undefined || firstPath === undefined) throw new ShardFileError("no shard report to merge");
@@ -58,25 +70,41 @@ export function checkShardSet(paths: readonly string[], files: readonly ShardFil
   });
   const missing: number[] = [];
   for (let k = 1; k <= first.shard.count; k++) if (!seen.has(k)) missing.push(k);
-  if (missing.length > 0)
+  const which = `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${first.shard.count}`;
+  if (missing.length > 0 && opts.partial !== true)
     throw new ShardFileError(
-      `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${first.shard.count} missing: give every shard's report`,
+      `${which} missing: give every shard's report (or --partial to merge the shards that wrote one)`,
+    );
+  if (missing.includes(1))
+    throw new ShardFileError(
+      `${which} missing: --partial needs shard 1's report, as the other shards' clocks are put on its`,
     );
   const total = files.reduce((n, f) => n + f.nodes.length, 0);
-  if (total !== first.fleet.nodes)
+  if (missing.length === 0 && total !== first.fleet.nodes)
     throw new ShardFileError(
       `the shards hold ${total} nodes between them, but the fleet has ${first.fleet.nodes}`,
     );
+  return missing;
 }
 
 /** Reads, checks and merges shard reports into one fleet report. */
-export function mergeShardFiles(paths: readonly string[]): MergedReport {
+export function mergeShardFiles(paths: readonly string[], opts: MergeOptions = {}): MergedReport {
   const files = paths.map((p) => readShardFile(p));
-  return mergeShards(paths, files);
+  return mergeShards(paths, files, opts);
 }
 
-export function mergeShards(paths: readonly string[], files: readonly ShardFile[]): MergedReport {
-  checkShardSet(paths, files);
+/**
+ * With `opts.partial`, the shards missing are left out: their nodes, their presses and the deliveries
+ * to them. A pair between two nodes that reported whose chain runs through a missing node (C follows
+ * B follows A, B's shard lost) is judged, with the whole fleet's pairing the shards wrote: lost if it
+ * never arrived.
+ */
+export function mergeShards(
+  paths: readonly string[],
+  files: readonly ShardFile[],
+  opts: MergeOptions = {},
+): MergedReport {
+  const missing = checkShardSet(paths, files, opts);
   const first = files[0] as ShardFile;
   const count = first.shard.count;
   const offsets = shardOffsets(files);
@@ -94,10 +122,16 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
       pairing.set(id as NodeId, [...(f.pairing[id] ?? [])] as NodeId[]);
     }
   });
+  const present = [...pairing.keys()];
+  // The missing shards' nodes' pairing, for the chains through them, from the fleet's as the shards wrote it.
+  const whole =
+    missing.length > 0 ? files.find((f) => f.fleetPairing !== undefined)?.fleetPairing : undefined;
+  for (const [id, sources] of Object.entries(whole ?? {}))
+    if (!pairing.has(id as NodeId)) pairing.set(id as NodeId, [...sources] as NodeId[]);
   const reach = followersReach(pairing);
   const checkers = replayShards(paths, files, { count, shardOf, reach, offsetOf });
   const outages = mergedOutages(files, {
-    ids: [...pairing.keys()],
+    ids: present,
     reach,
     offsetOf,
     checkers: checkers.values(),
@@ -261,6 +295,7 @@ export function mergeShards(paths: readonly string[], files: readonly ShardFile[
         : Math.max(...(uncertainties as number[])),
       echo: syncFields(echo.summary()),
       lines,
+      ...(missing.length > 0 ? { missing } : {}),
     },
   };
 }

@@ -100,6 +100,8 @@ export interface ShardFile {
   readonly brokerOutages?: readonly ShardOutage[];
   /** Its nodes' sessions lost, registrations and offline times, for the merge's outage analysis. */
   readonly timeline?: ShardTimeline;
+  /** The whole fleet's pairing, as every shard derives it: a merge with shards missing judges the chains through their nodes. */
+  readonly fleetPairing?: Readonly<Record<string, readonly string[]>>;
 }
 
 export function writeShardFile(path: string, f: ShardFile): void {
@@ -214,6 +216,14 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
       )
         throw new ShardFileError(`${path}: brokerOutages[${i}] must have startMs, endMs (numbers) and back`);
     });
+  }
+  if (v.fleetPairing !== undefined) {
+    const p = v.fleetPairing;
+    if (
+      !isObj(p) ||
+      !Object.values(p).every((l) => Array.isArray(l) && l.every((x) => typeof x === "string"))
+    )
+      throw new ShardFileError(`${path}: fleetPairing must map node ids to lists of node ids`);
   }
   if (v.timeline !== undefined) {
     const t = v.timeline;

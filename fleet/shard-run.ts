@@ -318,6 +318,7 @@ export class ShardRun {
         cutShort: this.cut,
         nodes: mine,
         pairing: Object.fromEntries(mine.map((id) => [id, [...(pairing.get(id) ?? [])]])),
+        fleetPairing: Object.fromEntries(ids.map((id) => [id, [...(pairing.get(id) ?? [])]])),
         presses: recorder.presses,
         applies: recorder.applies,
         originated: Object.fromEntries([...collector.originated].map(([id, s]) => [id, formatStamp(s)])),

@@ -12,18 +12,29 @@ export interface MergeFlags {
   readonly out?: string;
   readonly json?: boolean;
   readonly assert?: boolean;
+  readonly partial?: boolean;
 }
 
 export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): void {
   if (flags.out !== undefined) checkOutputFile("--out", flags.out);
-  const merged = mergeShardFiles(files);
+  const merged = mergeShardFiles(files, { partial: flags.partial === true });
   if (flags.out !== undefined) writeOutputFile("--out", flags.out, (p) => writeReport(p, merged));
   io.stdout(flags.json === true ? `${JSON.stringify(merged, null, 2)}\n` : mergedSummary(merged));
-  const failures = requirementFailures(merged);
+  const failures = [...missingShards(merged), ...requirementFailures(merged)];
   if (flags.assert === true && failures.length > 0) {
     io.stderr(`twinfleet report merge: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
     io.exit?.(1);
   }
+}
+
+/** `--partial`: the shards that wrote no report, as a failure of the requirements. */
+function missingShards(r: MergedReport): string[] {
+  const missing = r.shards.missing ?? [];
+  if (missing.length === 0) return [];
+  const reported = r.shards.lines.reduce((n, l) => n + l.nodes, 0);
+  return [
+    `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${r.shards.count} wrote no report: ${r.scenario.nodes - reported} of the ${r.scenario.nodes} nodes, their presses and the deliveries to them are in no figure`,
+  ];
 }
 
 /** The sim summary of the whole fleet, then the shards and their clocks. */
@@ -36,5 +47,9 @@ export function mergedSummary(r: MergedReport): string {
     (l) =>
       `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)})`,
   );
-  return `${summary(r).replace(/\n$/, "")}\n${head}\n${lines.join("\n")}\n`;
+  const missing = (s.missing ?? []).map(
+    (k) =>
+      `       shard ${String(k).padEnd(8)} NO REPORT (--partial): its nodes, their presses and the deliveries to them are left out`,
+  );
+  return `${summary(r).replace(/\n$/, "")}\n${head}\n${[...lines, ...missing].join("\n")}\n`;
 }

@@ -18,6 +18,10 @@ export const registerReportCommand: RegisterCommand = (program: Command, io: Cli
     .argument("<files...>", "every shard's report, one per shard")
     .option("--out <file>", "write the merged JSON report here")
     .option("--json", "print the merged report as JSON instead of the summary")
+    .option(
+      "--partial",
+      "merge the shards that wrote a report when some did not (a shard's host lost): the missing shards' nodes are left out, and --assert fails",
+    )
     .option("--assert", "exit 1 unless sync p99 < 1 s, all registered < 30 s, nothing lost or diverged")
     .addHelpText(
       "after",

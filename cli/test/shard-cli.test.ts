@@ -91,6 +91,21 @@ describe("twinfleet report merge", () => {
     expect(r.err).toContain(bad);
   });
 
+  it("with a shard's report missing: refuses it (exit 2), or with --partial merges the rest and fails --assert", async () => {
+    const [s1] = syntheticShards(16, 2, 1, "s");
+    const only = join(dir, "only-1.json");
+    writeFileSync(only, JSON.stringify(s1));
+    const refused = await run(["report", "merge", only, "--assert"]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/shard 2 of 2 missing: .*or --partial/);
+    const r = await run(["report", "merge", only, "--partial", "--assert"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/shard 2 {8}NO REPORT \(--partial\)/);
+    expect(r.err).toContain(
+      "shard 2 of 2 wrote no report: 8 of the 16 nodes, their presses and the deliveries to them are in no figure",
+    );
+  });
+
   it("needs at least one file", async () => {
     const r = await run(["report", "merge"]);
     expect(r.code).toBe(2);

@@ -306,11 +306,49 @@ describe("the broker's outages over the shards", () => {
     expect(() => checkShardFile("o.json", { ...s2, brokerOutages: [{ startMs: "x" }] })).toThrow(
       /o\.json: brokerOutages\[0\] must have startMs, endMs \(numbers\) and back/,
     );
+    expect(() => checkShardFile("p.json", { ...s2, fleetPairing: { "n-0001": [3] } })).toThrow(
+      /p\.json: fleetPairing must map node ids to lists of node ids/,
+    );
     expect(() =>
       checkShardFile("t.json", {
         ...s2,
         timeline: { disconnects: { "n-0001": ["x"] }, registrations: {}, offline: {} },
       }),
     ).toThrow(/t\.json: timeline\.disconnects must map node ids to lists of times/);
+  });
+});
+
+describe("a shard that wrote no report (--partial)", () => {
+  // The whole fleet's pairing, as every shard writes it.
+  const withFleet = (s: ShardFile): ShardFile => ({ ...s, fleetPairing: pairing });
+
+  it("is refused without --partial, naming the way", () => {
+    const [s1] = fleetOfTwo();
+    expect(() => mergeShards(["a"], [s1])).toThrow(
+      /shard 2 of 2 missing: give every shard's report \(or --partial to merge the shards that wrote one\)/,
+    );
+  });
+
+  it("leaves the missing shard's nodes out and judges the chains through them", () => {
+    const [s1] = fleetOfTwo();
+    const r = mergeShards(["a"], [withFleet(s1)], { partial: true });
+    expect(r.shards.missing).toEqual([2]);
+    expect(r.presses).toBe(1);
+    // n-0002 follows n-0001 (shard 2) follows n-0000: that pair is judged, delivered at 60 ms; the
+    // pairs to shard 2's nodes are in no figure.
+    expect(r.deliveries).toBe(1);
+    expect(r.lost).toBe(0);
+    expect(r.registration.registered).toBe(2);
+    expect(r.requirements.registrationUnder30s).toBe(false);
+    expect(r.shards.lines.map((l) => l.shard)).toEqual([1]);
+    // Without the fleet's pairing (a report from before it) the chain is not known.
+    expect(mergeShards(["a"], [s1], { partial: true }).deliveries).toBe(0);
+  });
+
+  it("still needs shard 1, whose clock the others are put on", () => {
+    const [, s2] = fleetOfTwo();
+    expect(() => mergeShards(["b"], [s2], { partial: true })).toThrow(
+      /shard 1 of 2 missing: --partial needs shard 1's report/,
+    );
   });
 });
