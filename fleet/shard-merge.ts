@@ -183,7 +183,10 @@ export function mergeShards(
     for (const k of Object.keys(twinsView) as (keyof typeof twinsView)[]) twinsView[k] += f.twinsView[k] ?? 0;
   });
   const link = linkTotals(files);
-  const diverged = divergedNodes(finals, pairing, originated);
+  // A node following one whose shard wrote no report cannot be judged: its source's final state is unknown.
+  const diverged = divergedNodes(finals, pairing, originated).filter((id) =>
+    (pairing.get(id as NodeId) ?? []).every((s) => shardOf.has(s)),
+  );
   const lines: ShardLine[] = files
     .map((f, i) => {
       const j = f.shard.index;

@@ -341,6 +341,8 @@ describe("a shard that wrote no report (--partial)", () => {
     expect(r.registration.registered).toBe(2);
     expect(r.requirements.registrationUnder30s).toBe(false);
     expect(r.shards.lines.map((l) => l.shard)).toEqual([1]);
+    // n-0002 holds n-0001's state, which no report shows: not judged diverged.
+    expect(r.diverged).toBe(0);
     // Without the fleet's pairing (a report from before it) the chain is not known.
     expect(mergeShards(["a"], [s1], { partial: true }).deliveries).toBe(0);
   });
