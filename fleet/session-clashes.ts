@@ -6,11 +6,9 @@
  * and no fault was under way, is taken as clashing. Closes excused by a fault or an outage (a broker
  * restarting closes every session) do not count.
  */
-import type { EventEmitter } from "node:events";
 import type { NodeId } from "../protocol/index.js";
 import type { BrokerOutages } from "./broker-outages.js";
 import type { Collector } from "./collector.js";
-import type { FleetRunEvents } from "./progress.js";
 
 /** This many closes by the broker within the window make a clash; a board's reboot is one. */
 export const CLASH_CLOSES = 3;
@@ -92,7 +90,7 @@ export function watchClashes(
   prefix: string,
   faults: { readonly inProgress: number },
   outages: BrokerOutages,
-  run: Pick<EventEmitter<FleetRunEvents>, "emit">,
+  run: { emit(event: "log", line: string, level: "error"): unknown },
 ): SessionClashes {
   const clashes: SessionClashes = new SessionClashes(
     (at) => faults.inProgress > 0 || outages.near(at, OUTAGE_MARGIN_MS),

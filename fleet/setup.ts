@@ -7,7 +7,7 @@
 import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
-import { after, type Scheduler } from "../node/scheduler.js";
+import type { Scheduler } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
@@ -25,6 +25,7 @@ import {
 } from "../twins/index.js";
 import { type BrokerHost, openBrokerHost } from "./broker-host.js";
 import type { FaultEntry } from "./faults/schedule.js";
+import { offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
 import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
 import { applyProfileOverrides } from "./profile-overrides.js";
@@ -145,9 +146,9 @@ export async function prepareFleet(
         return () => host.off("twin-updated", message);
       });
       // Another fleet or a board online with these ids: each connection would take the other's over.
+      const where = { url: broker.url, prefix, fleet: ids.length };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
-      const inUse = await stillOnline(host, ids, waitMs, scheduler, logger);
-      if (inUse.length > 0) throw new FleetIdsInUseError(broker.url, prefix, inUse, ids.length, waitMs);
+      await refuseIdsInUse(where, ids, twinsPresence(host), waitMs, scheduler, (l) => logger.warn(l));
     }
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
@@ -219,59 +220,6 @@ export async function desirePairing(
   };
   for (let i = 0; i < ids.length; i += PAIRING_CONCURRENCY)
     await Promise.all(ids.slice(i, i + PAIRING_CONCURRENCY).map(one));
-}
-
-/**
- * How long the fleet's ids online on the broker are given to go offline before the run is refused: a
- * run of the same fleet whose machine lost power or its network a moment ago stays online until the
- * broker has heard nothing from its nodes for 1.5 × their keepalive (MQTT-3.1.2-24) and publishes
- * their wills; and a second more. (A killed process's sockets close at once: its wills go at once.)
- */
-const offlineWaitMs = (keepaliveS: number) => 1500 * keepaliveS + 1000;
-
-/** The fleet's ids still online on the broker once those online now have had their time to go. */
-async function stillOnline(
-  host: TwinsHost,
-  ids: readonly NodeId[],
-  waitMs: number,
-  scheduler: Scheduler,
-  logger: Logger,
-): Promise<NodeId[]> {
-  const online = () => ids.filter((id) => host.get(id)?.presence === "online");
-  if (online().length === 0) return [];
-  logger.warn(
-    `${online().length} of the fleet's ids are online on the broker: waiting up to ${(waitMs / 1000).toFixed(1)} s for them to go offline (a fleet whose machine lost power or its network just now stays online until the broker's keepalive runs out)`,
-  );
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      timer.cancel();
-      host.off("twin-updated", check);
-      resolve();
-    };
-    const check = () => {
-      if (online().length === 0) done();
-    };
-    const timer = after(scheduler, waitMs, done);
-    host.on("twin-updated", check);
-  });
-  return online();
-}
-
-/** Some of the fleet's ids are online on the broker before its nodes boot. */
-export class FleetIdsInUseError extends Error {
-  override readonly name = "FleetIdsInUseError";
-  constructor(
-    readonly url: string,
-    readonly prefix: string,
-    readonly ids: readonly NodeId[],
-    fleet: number,
-    waitedMs: number,
-  ) {
-    const named = ids.slice(0, 3).join(", ") + (ids.length > 3 ? ` and ${ids.length - 3} more` : "");
-    super(
-      `${ids.length} of this fleet's ${fleet} node ids are online on ${url} (prefix ${prefix}: ${named}) and stayed online for ${(waitedMs / 1000).toFixed(1)} s: another fleet or a board is connected with them, and each connection would take the other's over. Give this fleet a prefix of its own (--prefix), or stop the other; if nothing uses them (a status a broker kept without its last will), --fresh clears them`,
-    );
-  }
 }
 
 /** Empties the retained state of a fleet's ids on an external broker (`--fresh`). */

@@ -24,6 +24,7 @@ import {
   type ShardLine,
   syncFields,
 } from "./report.js";
+import type { SessionClashReport } from "./session-clashes.js";
 import { shardOffsets } from "./shard-offsets.js";
 import { mergedOutages } from "./shard-outages.js";
 import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
@@ -249,6 +250,7 @@ export function mergeShards(
     regressionList: [],
     faults: [],
     ...(outages.length > 0 ? { brokerOutages: outages } : {}),
+    ...mergeClashes(files),
     twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),
@@ -299,6 +301,20 @@ export function mergeShards(
       echo: syncFields(echo.summary()),
       lines,
       ...(missing.length > 0 ? { missing } : {}),
+    },
+  };
+}
+
+/** The shards' clashing nodes as one fleet's: counts summed, the first ten ids, the earliest found. */
+function mergeClashes(files: readonly ShardFile[]): { sessionClashes?: SessionClashReport } {
+  const all = files.flatMap((f) => (f.sessionClashes ? [f.sessionClashes] : []));
+  if (all.length === 0) return {};
+  return {
+    sessionClashes: {
+      nodes: all.reduce((n, c) => n + c.nodes, 0),
+      closes: all.reduce((n, c) => n + c.closes, 0),
+      ids: all.flatMap((c) => c.ids).slice(0, 10),
+      firstAtMs: Math.min(...all.map((c) => c.firstAtMs)),
     },
   };
 }

@@ -11,6 +11,7 @@ import { OptionError } from "../protocol/index.js";
 import type { LinkTotals } from "../sim/messages.js";
 import type { TwinsView } from "./registrations.js";
 import type { BrokerOutageReport } from "./report.js";
+import type { SessionClashReport } from "./session-clashes.js";
 import type { ProbeRecord } from "./shard-probe.js";
 
 export const SHARD_REPORT_FORMAT = "twinfleet-shard-report/1";
@@ -100,6 +101,8 @@ export interface ShardFile {
   readonly brokerOutages?: readonly ShardOutage[];
   /** Its nodes' sessions lost, registrations and offline times, for the merge's outage analysis. */
   readonly timeline?: ShardTimeline;
+  /** Its nodes whose sessions another client with the same id kept taking over (fleet/session-clashes.ts). */
+  readonly sessionClashes?: SessionClashReport;
   /** The whole fleet's pairing, as every shard derives it: a merge with shards missing judges the chains through their nodes. */
   readonly fleetPairing?: Readonly<Record<string, readonly string[]>>;
 }
@@ -217,6 +220,19 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
         throw new ShardFileError(`${path}: brokerOutages[${i}] must have startMs, endMs (numbers) and back`);
     });
   }
+  const c = v.sessionClashes;
+  if (
+    c !== undefined &&
+    (!isObj(c) ||
+      typeof c.nodes !== "number" ||
+      typeof c.closes !== "number" ||
+      typeof c.firstAtMs !== "number" ||
+      !Array.isArray(c.ids) ||
+      !c.ids.every((x) => typeof x === "string"))
+  )
+    throw new ShardFileError(
+      `${path}: sessionClashes must have nodes, closes, firstAtMs (numbers) and ids (strings)`,
+    );
   if (v.fleetPairing !== undefined) {
     const p = v.fleetPairing;
     if (

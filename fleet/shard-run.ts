@@ -18,9 +18,11 @@ import { followersReach, type Pairing } from "../sim/topology.js";
 import { connectError, displayUrl, loginOptions, sameSet } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
+import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
 import { LagMonitor } from "./lag.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
+import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
@@ -204,6 +206,13 @@ export class ShardRun {
       await probe.start();
       if (opts.fresh) await clearRetained(client, prefix, mine);
       const watch = await FleetWatch.open(client, prefix, sched);
+      // Its ids online already (another fleet, a board): each connection would take the other's over.
+      const where = { url: displayUrl(url), prefix, fleet: mine.length, whose: "this shard's" };
+      const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
+      await refuseIdsInUse(where, mine, registryPresence(watch.registry), waitMs, sched, note);
+      const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
+        emit: (_, l) => note(l),
+      });
       await writeConfigs(client, watch, prefix, mine, pairing);
       const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
@@ -233,7 +242,7 @@ export class ShardRun {
           lostS === undefined
             ? ""
             : `; online ${collector.online.size}/${mine.length} here; BROKER LOST ${lostS.toFixed(0)} s`;
-        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost${lost}`;
+        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost${lost}${clashes.count > 0 ? `; IDS IN USE ${clashes.count}` : ""}`;
       };
       let phase = "boot";
       timers.push(every(sched, opts.progressEveryS * 1000, () => note(line(phase))));
@@ -348,6 +357,7 @@ export class ShardRun {
         twinsView,
         probes,
         brokerOutages: shardOutages,
+        ...(clashes.report(pressFrom) ? { sessionClashes: clashes.report(pressFrom) } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };
     } finally {

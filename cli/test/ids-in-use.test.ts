@@ -9,9 +9,10 @@ import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
+import { FleetIdsInUseError } from "../../fleet/ids-in-use.js";
 import { requirementFailures } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
-import { FleetIdsInUseError } from "../../fleet/setup.js";
+import { ShardRun } from "../../fleet/shard-run.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { progressLine, summary } from "../sim-summary.js";
 
@@ -77,6 +78,16 @@ it("starts once ids online go offline within the wait (a fleet that just ended)"
     void o?.publishAsync("tf/status/n-0001", "T1 0", { qos: 1, retain: true }).then(() => o.endAsync());
   }, 500);
   expect(await started).toBeInstanceOf(FleetRun);
+});
+
+it("refuses a shard whose ids stay online on the broker, naming them", async () => {
+  // Shard 2 of 2 runs n-0001 and n-0003.
+  const { done } = ShardRun.run(fleet(false), { index: 2, count: 2 }, new RealScheduler());
+  const got = await done.catch((e: unknown) => e);
+  expect(got).toBeInstanceOf(FleetIdsInUseError);
+  expect((got as Error).message).toContain(
+    `1 of this shard's 2 node ids are online on ${broker.url} (prefix tf: n-0001) and stayed online for 2.5 s`,
+  );
 });
 
 it("finds the node whose session another client keeps taking over, and says so", async () => {

@@ -354,3 +354,33 @@ describe("a shard that wrote no report (--partial)", () => {
     );
   });
 });
+
+describe("ids in use over the shards", () => {
+  it("sums the shards' clashing nodes, names the first ten, fails --assert; absent when none clashed", () => {
+    const [s1, s2] = fleetOfTwo();
+    expect(mergeShards(["a", "b"], [s1, s2]).sessionClashes).toBeUndefined();
+    const r = mergeShards(
+      ["a", "b"],
+      [
+        { ...s1, sessionClashes: { nodes: 1, closes: 40, ids: ["n-0002"], firstAtMs: 300 } },
+        { ...s2, sessionClashes: { nodes: 2, closes: 90, ids: ["n-0001", "n-0003"], firstAtMs: -200 } },
+      ],
+    );
+    expect(r.sessionClashes).toEqual({
+      nodes: 3,
+      closes: 130,
+      ids: ["n-0002", "n-0001", "n-0003"],
+      firstAtMs: -200,
+    });
+    expect(requirementFailures(r)).toContainEqual(
+      expect.stringMatching(/^3 nodes' sessions were taken over/),
+    );
+  });
+
+  it("refuses a malformed one, naming the file", () => {
+    const [, s2] = fleetOfTwo();
+    expect(() => checkShardFile("c.json", { ...s2, sessionClashes: { nodes: 1, ids: [1] } })).toThrow(
+      /c\.json: sessionClashes must have nodes, closes, firstAtMs \(numbers\) and ids \(strings\)/,
+    );
+  });
+});

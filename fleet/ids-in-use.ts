@@ -1,0 +1,105 @@
+/**
+ * Before a fleet's nodes boot on someone else's broker: none of its client ids may be in use. Another
+ * fleet or a board online with them would take each node's session over, and be taken over, again
+ * and again (fleet/session-clashes.ts tells that during a run). Ids found online are given a
+ * keepalive's time to go offline (a fleet that lost power a moment ago); those still online refuse
+ * the run, naming them.
+ */
+import { after, type Scheduler } from "../node/scheduler.js";
+import type { NodeId } from "../protocol/index.js";
+
+/**
+ * How long the fleet's ids online on the broker are given to go offline before the run is refused: a
+ * run of the same fleet whose machine lost power or its network a moment ago stays online until the
+ * broker has heard nothing from its nodes for 1.5 × their keepalive (MQTT-3.1.2-24) and publishes
+ * their wills; and a second more. (A killed process's sockets close at once: its wills go at once.)
+ */
+export const offlineWaitMs = (keepaliveS: number): number => 1500 * keepaliveS + 1000;
+
+/** What the broker shows of the fleet: whether an id is online, and each change. */
+export interface Presence {
+  online(id: NodeId): boolean;
+  /** Calls `changed` on every change; returns the unsubscribe. */
+  watch(changed: () => void): () => void;
+}
+
+/** Some of the fleet's ids stayed online on the broker before its nodes boot. */
+export class FleetIdsInUseError extends Error {
+  override readonly name = "FleetIdsInUseError";
+  constructor(
+    readonly url: string,
+    readonly prefix: string,
+    readonly ids: readonly NodeId[],
+    fleet: number,
+    waitedMs: number,
+    whose = "this fleet's",
+  ) {
+    const named = ids.slice(0, 3).join(", ") + (ids.length > 3 ? ` and ${ids.length - 3} more` : "");
+    super(
+      `${ids.length} of ${whose} ${fleet} node ids are online on ${url} (prefix ${prefix}: ${named}) and stayed online for ${(waitedMs / 1000).toFixed(1)} s: another fleet or a board is connected with them, and each connection would take the other's over. Give this fleet a prefix of its own (--prefix), or stop the other; if nothing uses them (a status a broker kept without its last will), --fresh clears them`,
+    );
+  }
+}
+
+/**
+ * Throws FleetIdsInUseError when any of `ids` is online on the broker and stays online for `waitMs`
+ * (a warning says the run waits); resolves at once when none is.
+ */
+export async function refuseIdsInUse(
+  where: { readonly url: string; readonly prefix: string; readonly fleet: number; readonly whose?: string },
+  ids: readonly NodeId[],
+  presence: Presence,
+  waitMs: number,
+  scheduler: Scheduler,
+  warn: (line: string) => void,
+): Promise<void> {
+  const online = () => ids.filter((id) => presence.online(id));
+  if (online().length === 0) return;
+  warn(
+    `${online().length} of the fleet's ids are online on the broker: waiting up to ${(waitMs / 1000).toFixed(1)} s for them to go offline (a fleet whose machine lost power or its network just now stays online until the broker's keepalive runs out)`,
+  );
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      timer.cancel();
+      unwatch();
+      resolve();
+    };
+    const timer = after(scheduler, waitMs, done);
+    const unwatch = presence.watch(() => {
+      if (online().length === 0) done();
+    });
+  });
+  const still = online();
+  if (still.length > 0)
+    throw new FleetIdsInUseError(where.url, where.prefix, still, where.fleet, waitMs, where.whose);
+}
+
+/** The presence the broker's retained statuses show (a shard's watch, sim/broker-registry.ts). */
+export function registryPresence(registry: {
+  get(id: string): { readonly online: boolean } | undefined;
+  on(event: "updated", f: () => void): unknown;
+  off(event: "updated", f: () => void): unknown;
+}): Presence {
+  return {
+    online: (id) => registry.get(id)?.online === true,
+    watch: (changed) => {
+      registry.on("updated", changed);
+      return () => registry.off("updated", changed);
+    },
+  };
+}
+
+/** The presence a twins service shows (its twins' `presence`). */
+export function twinsPresence(twins: {
+  get(id: string): { readonly presence: string } | undefined;
+  on(event: "twin-updated", f: () => void): unknown;
+  off(event: "twin-updated", f: () => void): unknown;
+}): Presence {
+  return {
+    online: (id) => twins.get(id)?.presence === "online",
+    watch: (changed) => {
+      twins.on("twin-updated", changed);
+      return () => twins.off("twin-updated", changed);
+    },
+  };
+}
