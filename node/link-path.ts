@@ -11,6 +11,7 @@ import { newSegment, type Segment, shareSchedule } from "./link-segment.js";
 import type { LossProcess } from "./loss.js";
 import { type RetryPolicy, rtoAfter } from "./retransmit.js";
 import { type Scheduler, type TimerSlot, timerSlot } from "./scheduler.js";
+import { probeToLater } from "./tcp-head.js";
 import { TcpSender } from "./tcp-sender.js";
 import {
   answeredAtOnce,
@@ -130,6 +131,7 @@ export class LinkPath {
       return;
     }
     const release = this.sender.releaseAt(at);
+    this.reviseHead(at, release);
     const seg = this.next(bytes);
     seg.attempt = 0;
     seg.attemptAt = release;
@@ -193,6 +195,24 @@ export class LinkPath {
         this.follow(held);
       }
     }
+    this.arm();
+  }
+
+  /** The head's schedule redrawn for the segment handed over at `at` (node/tcp-head.ts): its queued segments take it. */
+  private reviseHead(at: number, release: number): void {
+    const r = this.result;
+    const oldIn = probeToLater(this.sender, at, release, this.request, r);
+    if (oldIn === undefined) return;
+    this.stats.retransmissions += r.retransmissions;
+    for (let i = this.tail - 1; i >= this.head; i--) {
+      const s = this.queue[i] as Segment;
+      if (s.attemptAt !== oldIn) break;
+      s.attempt = r.attempt;
+      s.attemptAt = r.ok ? r.attemptAt : r.giveUpAt;
+      s.retryAt = firstAfter(r.times, r.times.length, s.attemptAt);
+      s.sent = r.times.length;
+    }
+    if (!r.ok || r.giveUpAt !== Number.POSITIVE_INFINITY) this.killAt = Math.min(this.killAt, r.giveUpAt);
     this.arm();
   }
 

@@ -151,14 +151,20 @@ export class Link {
     const broker = this.opts.brokerTcp ?? FIXED_SIDE;
     // A direction's sender is one end, its ACKs come from the other end over the reverse direction.
     // Linux's Loss state as it retransmits, the RTT sample of the ACK carried by data (the timestamp
-    // it echoes), the partial ACK in the Loss state and the head's ACK covering a later segment
-    // already in: on a Linux node's connection only (a W5100's keeps its broker side as calibrated).
+    // it echoes, of the segment it acknowledges), the partial ACK in the Loss state, the head's ACK
+    // covering a later segment already in, and the tail loss probe sending the later segment with
+    // RACK sending the head again on its SACK or a later one's: on a Linux node's connection only (a
+    // W5100's keeps its broker side as calibrated).
     const rules = {
       rtoHeadAlone: node.linux,
       dataAckRtt: node.linux,
       tsEcho: node.linux,
       partialAck: node.linux,
       headAckCovers: node.linux,
+      probeLast: node.linux,
+      heldSample: node.linux,
+      probeRack: node.linux,
+      sackRack: node.linux,
     };
     const upSide: TcpSide = {
       linux: node.linux,

@@ -23,11 +23,15 @@
  * connection the other end's data carries the ACK too (`ackedAt`, from node/link-path.ts; with
  * `dataAckRtt` it is an RTT sample like a pure ACK's, with `tsEcho` from the timestamp it echoes,
  * and with `partialAck` one that acknowledges only the segment ahead of one waiting in the Loss
- * state is taken too). With `headAckCovers` the ACK of a segment covers a later one already in. The
+ * state is taken too; with `heldSample` a segment held meanwhile is not the one sampled). With
+ * `headAckCovers` the ACK of a segment covers a later one already in; with `probeLast` (and
+ * `probeRack`, `sackRack`) the head's probe goes to a later segment and RACK sends the head again
+ * (node/tcp-head.ts). The
  * receiver delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the
  * segment at once, the ACK then riding on the answer.
  */
 import type { RetryPolicy } from "./retransmit.js";
+import { headAckSample, headAfter } from "./tcp-head.js";
 import type { SampleInput, TcpSide, Transmissions } from "./tcp-side.js";
 import { blankTransmissions, firstAfter } from "./tcp-side.js";
 
@@ -37,8 +41,8 @@ export type { TcpSide } from "./tcp-side.js";
 export class TcpSender {
   /** RFC 6298 state; undefined until the first RTT sample. */
   /** SRTT, meaningful once `measured` (a number field throughout, so updating it allocates nothing). */
-  private srtt = 0;
-  private measured = false;
+  srtt = 0;
+  measured = false;
   private rttvar = 0;
   private rtoMs: number;
   /** When the sender has the ACK of everything sent so far. */
@@ -48,17 +52,17 @@ export class TcpSender {
    * after each: a segment sent before `ackAt` inherits the backoff reached by then (Linux keeps
    * `icsk_backoff` until new data is acknowledged) and goes again with the later ones (Loss state).
    */
-  private readonly headTimes: number[] = [];
-  private readonly headLevels: number[] = [];
+  readonly headTimes: number[] = [];
+  readonly headLevels: number[] = [];
   /** Whether each of `headTimes` reached the receiver (`tsEcho`). */
-  private readonly headArrived: boolean[] = [];
+  readonly headArrived: boolean[] = [];
   /** Whether each transmission of the segment being sampled reached the receiver (reused). */
   private readonly arrived: boolean[] = [];
   /**
    * How many of `headTimes`/`headLevels` are that segment's: the arrays are the sender's own and
    * copied into, so what a connection keeps between segments (minutes) is not a new array per segment.
    */
-  private headCount = 0;
+  headCount = 0;
   /** The backoff exponent after each transmission of the segment being sampled (reused). */
   private readonly levels: number[] = [];
   /**
@@ -66,20 +70,32 @@ export class TcpSender {
    * first `rttCount` are pending. Counted rather than cut to length: an array emptied (length 0)
    * gives its room up and takes new room on its next push — twice per segment on a Linux sender.
    */
-  private readonly rttWhen: number[] = [];
-  private readonly rttSamples: number[] = [];
-  private rttCount = 0;
+  readonly rttWhen: number[] = [];
+  readonly rttSamples: number[] = [];
+  rttCount = 0;
   /** When the latest unacknowledged segment's data reached the receiver (Infinity: never). */
-  private headArrival = Number.POSITIVE_INFINITY;
+  headArrival = Number.POSITIVE_INFINITY;
   /** When that segment's tail loss probe fired (Infinity: it had none, or the ACK came first). */
-  private headProbeAt = Number.POSITIVE_INFINITY;
+  headProbeAt = Number.POSITIVE_INFINITY;
   /** Whether `ackAt` is an ACK (not the head's giving up). */
-  private headAcked = false;
+  headAcked = false;
+  /** `heldSample`: the record of the segment before the head, kept when the head replaced it. */
+  readonly prevTimes: number[] = [];
+  readonly prevArrived: boolean[] = [];
+  prevCount = 0;
+  /** Whether the receiver answers the head at once (its first arrival's ACK is not delayed). */
+  headAnswered = false;
+  /** `probeLast`: the head's probe, taken by the segment being placed (Infinity: none). */
+  laterProbeAt = Number.POSITIVE_INFINITY;
+  /** The new segment's transmissions whose fate was drawn ahead (`probeToLater`): times, in, ACK back. */
+  readonly injectAt: number[] = [Number.NaN, Number.NaN];
+  readonly injectIn: boolean[] = [false, false];
+  readonly injectAck: boolean[] = [false, false];
 
   constructor(
-    private readonly policy: RetryPolicy,
-    private readonly side: TcpSide,
-    private readonly latencyMs: number,
+    readonly policy: RetryPolicy,
+    readonly side: TcpSide,
+    readonly latencyMs: number,
   ) {
     this.rtoMs = policy.firstRtoMs;
   }
@@ -117,7 +133,7 @@ export class TcpSender {
   }
 
   /** Wait after a transmission at backoff exponent `b`. */
-  private wait(b: number): number {
+  wait(b: number): number {
     return Math.min(this.rtoMs * 2 ** b, this.policy.capMs);
   }
 
@@ -155,9 +171,14 @@ export class TcpSender {
       | undefined = undefined,
   ): boolean {
     if (at >= this.ackAt) return false;
-    const times = ahead?.times ?? this.headTimes;
-    const count = ahead?.times.length ?? this.headCount;
-    const arrivedAt = ahead?.arrived ?? this.headArrived;
+    let times: readonly number[] = ahead?.times ?? this.headTimes;
+    let count = ahead?.times.length ?? this.headCount;
+    let arrivedAt: readonly boolean[] = ahead?.arrived ?? this.headArrived;
+    if (this.side.heldSample === true && ahead === undefined && count > 0 && (times[0] as number) > sentAt) {
+      times = this.prevTimes;
+      count = this.prevCount;
+      arrivedAt = this.prevArrived;
+    }
     if (this.side.dataAckRtt === true && this.side.linux && count > 0) {
       // An RTT sample (RFC 7323: the timestamp it echoes, TS.Recent, is the latest transmission in
       // when the carrying segment left; with `tsEcho` one that got in, else the latest sent); the
@@ -175,6 +196,7 @@ export class TcpSender {
     this.ackAt = at;
     this.headAcked = true;
     this.headCount = 0;
+    this.prevCount = 0;
     this.headProbeAt = Number.POSITIVE_INFINITY;
     this.headArrival = Number.POSITIVE_INFINITY;
     return true;
@@ -231,7 +253,9 @@ export class TcpSender {
         out.retransmissions++;
       }
       let ackBack = Number.POSITIVE_INFINITY;
-      const got = !dataLost();
+      const slot = t === this.injectAt[0] && k === from ? 0 : t === this.injectAt[1] ? 1 : -1;
+      const injected = slot >= 0;
+      const got = injected ? this.injectIn[slot] === true : !dataLost();
       arrived[nLevels - 1] = got;
       if (got) {
         const first = !out.ok;
@@ -241,8 +265,8 @@ export class TcpSender {
           out.attemptAt = t;
         }
         // A duplicate is ACKed at once; new data after the delayed-ACK timer unless answered.
-        const hold = first && !input.answered ? side.delayedAckMs : 0;
-        if (!ackLost()) ackBack = t + 2 * latencyMs + hold;
+        const hold = first && !input.answered && !injected ? side.delayedAckMs : 0;
+        if (injected ? this.injectAck[slot] === true : !ackLost()) ackBack = t + 2 * latencyMs + hold;
         // The ACK of the segment ahead leaves the receiver after this one is in: it is cumulative
         // (RFC 9293 §3.4, the next byte expected) and acknowledges this one too.
         if (side.headAckCovers === true && busy && this.headAcked && t + 2 * latencyMs <= headAck) {
@@ -259,8 +283,9 @@ export class TcpSender {
       let atAck = false;
       if (busy && side.rtoHeadAlone === true) {
         // Its probe carries this one; its RTO does not: the head alone, this one marked lost.
-        const rtoAt = this.headAfter(carriedBy, t, true);
-        const probeAt = this.headAfter(carriedBy, t, false);
+        const rtoAt = headAfter(this, carriedBy, t, true);
+        let probeAt = headAfter(this, carriedBy, t, false);
+        if (this.laterProbeAt > t && this.laterProbeAt < probeAt) probeAt = this.laterProbeAt;
         if (probeAt < next && probeAt < rtoAt) next = probeAt;
         if (rtoAt < next && rtoAt < headAck) {
           next = headAck;
@@ -298,14 +323,24 @@ export class TcpSender {
       t = next;
     }
     times.length = nLevels;
+    this.laterProbeAt = Number.POSITIVE_INFINITY;
+    this.injectAt[0] = Number.NaN;
+    this.injectAt[1] = Number.NaN;
     const done = out.ackAt !== Number.POSITIVE_INFINITY ? out.ackAt : out.giveUpAt;
     // ACKs are cumulative (RFC 793 §3.3): this segment's ACK covers an earlier one whose data was
     // already in, however many of that one's own ACKs were lost; its recovery (and backoff) ends.
     const covers = busy && out.ackAt - latencyMs >= this.headArrival;
     // One ACK, one sample: covered by the head's ACK, this segment's is the head's.
     const covered = !Number.isNaN(coveredAt) && out.ackAt === headAck;
-    if (covered) this.headAckSample(headAck, carriedBy, coveredAt);
+    if (covered) headAckSample(this, headAck, carriedBy, coveredAt);
     if (done >= this.ackAt || covers) {
+      if (side.heldSample === true) {
+        for (let i = 0; i < this.headCount; i++) {
+          this.prevTimes[i] = this.headTimes[i] as number;
+          this.prevArrived[i] = this.headArrived[i] === true;
+        }
+        this.prevCount = this.headCount;
+      }
       const n = nLevels;
       for (let i = 0; i < n; i++) {
         this.headTimes[i] = times[i] as number;
@@ -315,6 +350,7 @@ export class TcpSender {
       this.headCount = n;
       this.headArrival = out.ok ? out.attemptAt + latencyMs : Number.POSITIVE_INFINITY;
       this.headProbeAt = probeAt;
+      this.headAnswered = input.answered;
       this.ackAt = done;
       this.headAcked = out.ackAt !== Number.POSITIVE_INFINITY;
     }
@@ -325,50 +361,6 @@ export class TcpSender {
       this.rttCount++;
     }
     return out;
-  }
-
-  /**
-   * The first of the head's first `count` transmissions after `t` that an RTO sent (its backoff
-   * rose), or (`rto` false) that a probe or an ACK sent, Infinity when there is none.
-   */
-  private headAfter(count: number, t: number, rto: boolean): number {
-    const times = this.headTimes;
-    const levels = this.headLevels;
-    for (let i = 1; i < count; i++) {
-      const h = times[i] as number;
-      if (h > t && (levels[i] as number) > (levels[i - 1] as number) === rto) return h;
-    }
-    return Number.POSITIVE_INFINITY;
-  }
-
-  /**
-   * The one RTT sample of the head's ACK that also covers a later segment, whose transmission at
-   * `tY` got in last before that ACK left (`tcp_clean_rtx_queue` takes one per ACK). Nothing it
-   * covers retransmitted: `first_ackt`, the head's send, as the head's pending sample has it. The
-   * head retransmitted (Karn's rule): the timestamp echoed, TS.Recent (RFC 7323 §4.3), which the
-   * head's duplicate does not update once the receiver has acknowledged the later segment — its end
-   * is before `rcv_wup`, `tcp_sequence` fails and `tcp_send_dupack` echoes the older value: `tY`'s
-   * when it came more than the delayed-ACK time after the head (`tcp_replace_ts_recent` took it),
-   * else the head's transmission that first got in.
-   */
-  private headAckSample(headAck: number, count: number, tY: number): void {
-    const lat = this.latencyMs;
-    const leave = headAck - lat;
-    let n = 0;
-    for (let i = 0; i < count && (this.headTimes[i] as number) + lat <= leave; i++) n++;
-    const headIn = this.headArrival;
-    const yIn = tY + lat;
-    // Not retransmitted; or the later one came out of order (the head's retransmission filled the
-    // hole and updated TS.Recent); or the receiver's ACK after it had not left when the head's came.
-    if (n <= 1 || headIn === Number.POSITIVE_INFINITY || yIn < headIn) return;
-    if (yIn + this.side.delayedAckMs > leave) return;
-    const echo = yIn - headIn > this.side.delayedAckMs ? tY : headIn - lat;
-    for (let i = this.rttCount - 1; i >= 0; i--) {
-      if (this.rttWhen[i] === headAck) {
-        this.rttSamples[i] = headAck - echo;
-        return;
-      }
-    }
   }
 
   /** Feeds the estimator the samples whose ACK has arrived by `at`. */

@@ -40,6 +40,28 @@ export interface TcpSide {
    * for it (node/tcp-sender.ts, `headAckSample`).
    */
   readonly headAckCovers?: boolean;
+  /**
+   * Linux's tail loss probe sends new data if there is some, else the last segment
+   * (`tcp_send_loss_probe`): a segment handed over before the head's probe fires takes the probe,
+   * and the head is not sent again until its RTO, one RTO after the probe (`tcp_rearm_rto`).
+   */
+  readonly probeLast?: boolean;
+  /**
+   * The ACK carried by data samples the segment it acknowledges: a segment held (Loss state, Nagle)
+   * and placed at its release has not left when the carrying segment did; the timestamp echoed is
+   * of the one before it.
+   */
+  readonly heldSample?: boolean;
+  /**
+   * With `probeLast`: the probe arriving while the head is missing is ACKed at once with its SACK,
+   * and RACK (RFC 8985 §6.2, `tcp_rack_detect_loss`) sends the head again on it.
+   */
+  readonly probeRack?: boolean;
+  /**
+   * With `probeLast`: a later segment in before the head, its SACK back, has RACK send the head
+   * again at once (RFC 8985 §6.2, `tcp_rack_detect_loss`).
+   */
+  readonly sackRack?: boolean;
 }
 
 /** Linux include/net/tcp.h TCP_DELACK_MIN (HZ/25): the shortest delayed-ACK timer. */
