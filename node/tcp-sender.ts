@@ -37,12 +37,15 @@ import { blankTransmissions, firstAfter } from "./tcp-side.js";
 
 export type { TcpSide } from "./tcp-side.js";
 
-/** Retransmission state of one direction of one connection. */
+/**
+ * Retransmission state of one direction of one connection. The head's record (`head*`), the pending
+ * RTT samples and the fates drawn ahead (`inject*`) are node/tcp-head.ts's to read and write too.
+ */
 export class TcpSender {
   /** RFC 6298 state; undefined until the first RTT sample. */
   /** SRTT, meaningful once `measured` (a number field throughout, so updating it allocates nothing). */
-  srtt = 0;
-  measured = false;
+  private srtt = 0;
+  private measured = false;
   private rttvar = 0;
   private rtoMs: number;
   /** When the sender has the ACK of everything sent so far. */
@@ -80,9 +83,9 @@ export class TcpSender {
   /** Whether `ackAt` is an ACK (not the head's giving up). */
   headAcked = false;
   /** `heldSample`: the record of the segment before the head, kept when the head replaced it. */
-  readonly prevTimes: number[] = [];
-  readonly prevArrived: boolean[] = [];
-  prevCount = 0;
+  private readonly prevTimes: number[] = [];
+  private readonly prevArrived: boolean[] = [];
+  private prevCount = 0;
   /** Whether the receiver answers the head at once (its first arrival's ACK is not delayed). */
   headAnswered = false;
   /** `probeLast`: the head's probe, taken by the segment being placed (Infinity: none). */
