@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { NodeId } from "../../protocol/index.js";
 import { requirementFailures } from "../report.js";
 import { mergeShardFiles, mergeShards } from "../shard-merge.js";
 import { shardOffsets } from "../shard-offsets.js";
@@ -362,8 +363,16 @@ describe("ids in use over the shards", () => {
     const r = mergeShards(
       ["a", "b"],
       [
-        { ...s1, sessionClashes: { nodes: 1, closes: 40, ids: ["n-0002"], firstAtMs: 300 } },
-        { ...s2, sessionClashes: { nodes: 2, closes: 90, ids: ["n-0001", "n-0003"], firstAtMs: -200 } },
+        { ...s1, sessionClashes: { nodes: 1, closes: 40, ids: [NodeId("n-0002")], firstAtMs: 300 } },
+        {
+          ...s2,
+          sessionClashes: {
+            nodes: 2,
+            closes: 90,
+            ids: [NodeId("n-0001"), NodeId("n-0003")],
+            firstAtMs: -200,
+          },
+        },
       ],
     );
     expect(r.sessionClashes).toEqual({
