@@ -24,6 +24,7 @@ export {
   type SyncStatus,
 } from "./convergence.js";
 export { sameSet } from "./desire.js";
+export { FLAP_WINDOW_MS, FLAPS_TOLD, flapLine } from "./flapping.js";
 export {
   DEFAULT_MAX_NODES,
   type ResolvedTwinsOptions,

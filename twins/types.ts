@@ -134,6 +134,8 @@ export interface TwinsEvents {
   "twin-updated": [twin: Twin, change: TwinChange];
   "twin-online": [twin: Twin];
   "twin-offline": [twin: Twin];
+  /** The twin went offline 3 times within 30 s (twins/flapping.ts): `withinMs` is how long they took. */
+  "twin-flapping": [twin: Twin, withinMs: number];
   /** The convergence report changed (a follower's status or the counts). */
   convergence: [report: ConvergenceReport];
   "bad-input": [input: BadInput];

@@ -9,6 +9,7 @@
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import {
   type ConvergenceReport,
+  flapLine,
   type Scheduler,
   type Twin,
   type Twins,
@@ -112,6 +113,7 @@ export class TwinsSource implements ConsoleSource {
         this.converged(report);
         changed();
       },
+      "twin-flapping": (t, withinMs) => this.log("warn", flapLine(t.id, withinMs)),
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       broker: (connected) => {
         this.brokerLostAt = connected ? undefined : this.sched.now();
