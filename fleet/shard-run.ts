@@ -27,7 +27,7 @@ import { planFleet } from "./setup.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
-import { FleetWatch, WATCH_KEEPALIVE_S, watchConnection } from "./shard-watch.js";
+import { FleetWatch, WATCH_KEEPALIVE_S, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
 import { routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { brokerOutages, fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
@@ -190,6 +190,7 @@ export class ShardRun {
           client,
           () => sched.now(),
           (e) => note(`broker connection: ${e.message}`),
+          { sched, afterMs: WATCH_SILENCE_MS, timers },
         ),
         () => sched.now(),
       );

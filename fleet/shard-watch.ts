@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from "node:events";
 import type mqtt from "mqtt";
-import type { Scheduler } from "../node/scheduler.js";
+import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import { allNodesTopic, decode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
@@ -92,22 +92,38 @@ export class FleetWatch {
 export const WATCH_KEEPALIVE_S = 15;
 
 /**
+ * A connected broker that has sent nothing for this long is taken as lost (frozen, or cut off while
+ * the socket stays open): the shard's own clock probes come back every 500 ms, so this is ten of them
+ * missed, where the keepalive would notice only after 15–22.5 s and a shorter freeze never.
+ */
+export const WATCH_SILENCE_MS = 5000;
+
+/** How often the silence is checked; a check itself this late means this process stalled, not the broker. */
+const SILENCE_CHECK_MS = 500;
+
+/**
  * The client's connection as the twins' link tells its own (twins/broker-link.ts), for
  * fleet/broker-outages.ts: lost once per outage, with when the broker was last heard from (any
- * packet: the shard's own clock probes come back every 500 ms, so a broker gone silent is dated
- * within about that, though noticed only at the keepalive), and back once. The connection's errors
- * go to `error` while it is up; while it is down each failed reconnect's error is no news.
+ * packet), and back once. With `silence` (a client that hears from the broker all the time, as a
+ * shard's does through its clock probes), a broker silent for `afterMs` while the connection stays
+ * up is lost too, and back with its next packet. The connection's errors go to `error` while it is
+ * up; while it is down each failed reconnect's error is no news.
  */
 export function watchConnection(
   client: mqtt.MqttClient,
   now: () => number,
   error: (e: Error) => void,
+  silence?: { readonly sched: Scheduler; readonly afterMs: number; readonly timers: Timer[] },
 ): BrokerWatchable {
   const told = new EventEmitter();
   let down = false;
+  let silent = false;
   let lastHeardAt = now();
   client.on("packetreceive", () => {
     lastHeardAt = now();
+    if (!silent) return;
+    silent = false;
+    told.emit("broker", true);
   });
   client.on("error", (e) => {
     if (!down) error(e);
@@ -115,12 +131,28 @@ export function watchConnection(
   client.on("offline", () => {
     if (down) return;
     down = true;
-    told.emit("broker", false, lastHeardAt);
+    // Already told lost while silent: the same outage.
+    if (silent) silent = false;
+    else told.emit("broker", false, lastHeardAt);
   });
   client.on("connect", () => {
     if (!down) return;
     down = false;
     told.emit("broker", true);
   });
+  if (silence !== undefined) {
+    let checkedAt = silence.sched.now();
+    silence.timers.push(
+      every(silence.sched, SILENCE_CHECK_MS, () => {
+        const t = silence.sched.now();
+        // A check that comes late found this process stalled: what it missed may be waiting unread.
+        const stalled = t - checkedAt > 2 * SILENCE_CHECK_MS;
+        checkedAt = t;
+        if (down || silent || stalled || t - lastHeardAt < silence.afterMs) return;
+        silent = true;
+        told.emit("broker", false, lastHeardAt);
+      }),
+    );
+  }
   return told;
 }

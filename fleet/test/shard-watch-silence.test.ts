@@ -1,0 +1,79 @@
+/**
+ * A shard's watch client tells a broker that stays connected but says nothing (frozen, or cut off
+ * with the socket open) as lost once it has been silent WATCH_SILENCE_MS, dated from its last packet,
+ * and back with its next; a check that comes late (this process stalled) tells nothing.
+ */
+import { EventEmitter } from "node:events";
+import type mqtt from "mqtt";
+import { expect, it } from "vitest";
+import type { Scheduler, Timer } from "../../node/scheduler.js";
+import { WATCH_SILENCE_MS, watchConnection } from "../shard-watch.js";
+
+/** A scheduler whose one pending timer (the silence check) the test fires at the time it sets. */
+function stub(): { sched: Scheduler; set(t: number): void; fire(): void } {
+  let t = 0;
+  let pending: (() => void) | undefined;
+  const sched = {
+    now: () => t,
+    wallNow: () => t,
+    at: (_at: number, fn: () => void): Timer => {
+      pending = fn;
+      return { cancel: () => {} };
+    },
+  } as Scheduler;
+  return {
+    sched,
+    set: (to) => {
+      t = to;
+    },
+    fire: () => pending?.(),
+  };
+}
+
+it("tells a silent broker lost from its last packet, back with its next, and a stall nothing", () => {
+  const s = stub();
+  const client = new EventEmitter();
+  const told: [boolean, number | undefined][] = [];
+  const timers: Timer[] = [];
+  watchConnection(
+    client as unknown as mqtt.MqttClient,
+    () => s.sched.now(),
+    () => {},
+    { sched: s.sched, afterMs: WATCH_SILENCE_MS, timers },
+  ).on("broker", (up, at) => told.push([up, at]));
+  expect(timers).toHaveLength(1);
+  const checkAt = (t: number) => {
+    s.set(t);
+    s.fire();
+  };
+  const packetAt = (t: number) => {
+    s.set(t);
+    client.emit("packetreceive");
+  };
+  packetAt(1000);
+  for (let t = 500; t < 6000; t += 500) checkAt(t);
+  expect(told).toEqual([]);
+  checkAt(6000); // 5 s since the last packet
+  checkAt(6500);
+  expect(told).toEqual([[false, 1000]]);
+  packetAt(6700);
+  expect(told).toEqual([
+    [false, 1000],
+    [true, undefined],
+  ]);
+  // This process stalls 6 s: the late check tells nothing; the packets it had not read come next.
+  for (let t = 7000; t <= 8000; t += 500) checkAt(t);
+  checkAt(14_000);
+  packetAt(14_010);
+  checkAt(14_500);
+  expect(told).toHaveLength(2);
+  // Silent again, then the connection goes: one outage, back once on reconnect.
+  for (let t = 15_000; t <= 20_000; t += 500) checkAt(t);
+  expect(told.at(-1)).toEqual([false, 14_010]);
+  client.emit("offline");
+  client.emit("connect");
+  expect(told.slice(2)).toEqual([
+    [false, 14_010],
+    [true, undefined],
+  ]);
+});
