@@ -24,6 +24,10 @@ export interface Figures {
   brokerMessages?(): { readonly in: number; readonly out?: number };
   /** Bad inputs the twins counted, by reason. */
   badInput?(): Readonly<Record<string, number>>;
+  /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
+  flapping?(): number;
+  /** A sim: nodes whose sessions another client with the same id keeps taking over, so far. */
+  idsInUse?(): number;
   /** Event-loop lag p99 in ms by thread (`main`, `worker-0`, …). */
   lagP99Ms?(): Readonly<Record<string, number>>;
 }
@@ -48,6 +52,8 @@ export function simFigures(run: FleetRun): Figures {
     late: () => checker.counts().late,
     lost: () => checker.counts().lost,
     reconnects: () => run.collector.disconnects,
+    idsInUse: () => run.progress().clashes ?? 0,
+    flapping: flapCount(run.twins),
     badInput: () => run.twins.badInput().byReason,
     lagP99Ms: () => run.lagP99ByThread(),
     brokerClients: () => run.brokerStats()?.clients ?? 0,
@@ -61,7 +67,14 @@ export function simFigures(run: FleetRun): Figures {
   };
 }
 
-/** A live fleet through its twins service: bad input by reason. */
-export function twinsFigures(twins: Pick<Twins, "badInput">): Figures {
-  return { badInput: () => twins.badInput().byReason };
+/** Counts the flapping nodes a twins service tells, from now on. */
+function flapCount(twins: Pick<Twins, "on">): () => number {
+  let n = 0;
+  twins.on("twin-flapping", () => n++);
+  return () => n;
+}
+
+/** A live fleet through its twins service: bad input by reason, flapping nodes. */
+export function twinsFigures(twins: Pick<Twins, "badInput" | "on">): Figures {
+  return { badInput: () => twins.badInput().byReason, flapping: flapCount(twins) };
 }

@@ -83,6 +83,17 @@ export class WebMetrics {
       "Node sessions lost (each followed by a reconnect attempt)",
       figures.reconnects?.bind(figures),
     );
+    counter(
+      "nodes_flapping_total",
+      "Nodes told as flapping: offline 3 times within 30 s (two clients with one id, or a reboot loop)",
+      figures.flapping?.bind(figures),
+    );
+    if (figures.idsInUse)
+      gauge(
+        "nodes_ids_in_use",
+        "Nodes whose sessions another client with the same client id keeps taking over",
+        figures.idsInUse.bind(figures),
+      );
     gauge("broker_clients", "Clients connected to the broker", () => figures.brokerClients?.() ?? 0);
     new Counter({
       name: `${p}broker_messages_total`,

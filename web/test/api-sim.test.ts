@@ -301,6 +301,9 @@ describe("events and metrics", () => {
     expect(m.has('twinfleet_sync_latency_seconds_bucket{le="1"}')).toBe(true);
     expect(m.get('twinfleet_sync_latency_seconds_bucket{le="+Inf"}')).toBeGreaterThan(0);
     expect(m.has("twinfleet_process_cpu_seconds_total")).toBe(true);
+    // No other client uses the fleet's ids, and no node flapped.
+    expect(m.get("twinfleet_nodes_ids_in_use")).toBe(0);
+    expect(m.get("twinfleet_nodes_flapping_total")).toBe(0);
     // The broker thread reports what it took in and what it delivered (every 500 ms; the fleet has
     // been registering and pressing for seconds by now).
     expect(m.get('twinfleet_broker_messages_total{direction="in"}')).toBeGreaterThan(0);

@@ -3,10 +3,12 @@
  * view, as `twinfleet twins --http` serves it): set and pair reach the nodes, a sim-only action is a
  * 403, and beyond loopback every read needs the token while the page's files stay public.
  */
+
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import { wallScheduler } from "../../twins/index.js";
@@ -133,6 +135,21 @@ describe("a live fleet through the twins", () => {
     const m = parsePrometheus((await call(server, "GET", "/metrics")).text);
     expect(m.get("twinfleet_nodes_registered")).toBe(2);
     expect(m.get("twinfleet_nodes_online")).toBe(2);
+    expect(m.get("twinfleet_nodes_flapping_total")).toBe(0);
+    expect(m.has("twinfleet_nodes_ids_in_use")).toBe(false);
+  });
+
+  it("counts a node that keeps going offline (two clients with one id) in /metrics", async () => {
+    const c = fx.track(await mqtt.connectAsync(fx.url), (x) => x.endAsync());
+    for (let i = 0; i < 4; i++) {
+      await c.publishAsync("tf/status/twin-9", "T1 1", { qos: 1, retain: true });
+      await c.publishAsync("tf/status/twin-9", "T1 0", { qos: 1, retain: true });
+    }
+    await expect
+      .poll(async () =>
+        parsePrometheus((await call(server, "GET", "/metrics")).text).get("twinfleet_nodes_flapping_total"),
+      )
+      .toBe(1);
   });
 });
 
