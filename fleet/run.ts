@@ -70,7 +70,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private readonly faults: FaultRunner;
   /** The broker's outages as the run's twins service saw them. */
   private readonly outages: BrokerOutages;
-  private readonly clashes: SessionClashes;
+  readonly clashes: SessionClashes;
   /** The threads' event-loop lag; none on virtual time, where the host cannot be late. */
   private readonly lag: LagMonitor | undefined;
   private timers: Timer[] = [];

@@ -58,6 +58,8 @@ export class SimSource implements ConsoleSource {
   /** Faults in progress by start record; `inProgress` is rebuilt only when one starts or ends. */
   private readonly active = new Map<string, ConsoleFault>();
   private inProgress: readonly ConsoleFault[] = [];
+  /** When the run first found a node whose session another client takes over. */
+  private clashSince: number | undefined;
   private readonly unlisten: () => void;
 
   constructor(private readonly run: FleetRun) {
@@ -152,10 +154,17 @@ export class SimSource implements ConsoleSource {
     return this.run.lossPct;
   }
 
-  /** The run's faults, then the twins' own (a lost broker connection the run did not cause). */
+  /**
+   * The run's faults, then the twins' own (a lost broker connection the run did not cause, nodes
+   * flapping), and the nodes whose sessions another client with the same id keeps taking over.
+   */
   faults(): readonly ConsoleFault[] {
     const twins = this.twins.faults();
-    return twins.length === 0 ? this.inProgress : [...this.inProgress, ...twins];
+    const clashes = this.run.clashes.count;
+    if (clashes > 0) this.clashSince ??= this.now();
+    const ids =
+      this.clashSince === undefined ? [] : [{ what: `ids in use: ${clashes} nodes`, since: this.clashSince }];
+    return twins.length === 0 && ids.length === 0 ? this.inProgress : [...this.inProgress, ...twins, ...ids];
   }
 
   async setLoss(pct: number): Promise<void> {

@@ -46,6 +46,9 @@ export interface TwinsView
 const STAMPS_KEPT = 20_000;
 const MESSAGES_KEPT = 6;
 
+/** How long a node told as flapping stays among the faults shown. */
+export const FLAP_SHOWN_MS = 300_000;
+
 export class TwinsSource implements ConsoleSource {
   readonly capabilities: Capabilities = {
     ...NO_CAPABILITIES,
@@ -62,6 +65,8 @@ export class TwinsSource implements ConsoleSource {
   private focused: NodeId | undefined;
   /** When the broker connection went, while it is down (the service reconnects by itself). */
   private brokerLostAt: number | undefined;
+  /** Nodes told as flapping, with when: shown among the faults for FLAP_SHOWN_MS after. */
+  private readonly flapping = new Map<NodeId, number>();
   /**
    * The nodes in id order, kept up to date from the service's events one twin at a time (a change
    * costs one summary, not a pass over the fleet), with each one's position; a node not seen before
@@ -113,7 +118,11 @@ export class TwinsSource implements ConsoleSource {
         this.converged(report);
         changed();
       },
-      "twin-flapping": (t, withinMs) => this.log("warn", flapLine(t.id, withinMs)),
+      "twin-flapping": (t, withinMs) => {
+        this.flapping.set(t.id, this.sched.now());
+        this.log("warn", flapLine(t.id, withinMs));
+        changed();
+      },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       broker: (connected) => {
         this.brokerLostAt = connected ? undefined : this.sched.now();
@@ -204,12 +213,30 @@ export class TwinsSource implements ConsoleSource {
     return undefined;
   }
 
-  /** A live fleet's faults are the world's: the console does not see them as such. */
-  /** The broker connection, while it is lost: the operator's view is not current. */
+  /**
+   * A live fleet's faults are the world's, not injected: the broker connection while it is lost (the
+   * operator's view is not current), and the nodes told as flapping in the last FLAP_SHOWN_MS.
+   */
   faults(): readonly ConsoleFault[] {
-    return this.brokerLostAt === undefined
-      ? []
-      : [{ what: "broker connection lost", since: this.brokerLostAt }];
+    const out: ConsoleFault[] = [];
+    if (this.brokerLostAt !== undefined)
+      out.push({ what: "broker connection lost", since: this.brokerLostAt });
+    const flap = this.flappingFault();
+    if (flap !== undefined) out.push(flap);
+    return out;
+  }
+
+  /** The nodes told as flapping lately, as one fault (since the first of them); none when none. */
+  private flappingFault(): ConsoleFault | undefined {
+    const now = this.sched.now();
+    for (const [id, at] of this.flapping) if (now - at > FLAP_SHOWN_MS) this.flapping.delete(id);
+    if (this.flapping.size === 0) return undefined;
+    const ids = [...this.flapping.keys()];
+    const more = ids.length > 3 ? ` and ${ids.length - 3} more` : "";
+    return {
+      what: `${ids.length} flapping (another client with the same id?): ${ids.slice(0, 3).join(", ")}${more}`,
+      since: Math.min(...this.flapping.values()),
+    };
   }
 
   async set(id: NodeId, on: boolean): Promise<void> {

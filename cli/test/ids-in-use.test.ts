@@ -14,6 +14,7 @@ import { requirementFailures } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { ShardRun } from "../../fleet/shard-run.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { SimSource } from "../../view/sim-source.js";
 import { progressLine, summary } from "../sim-summary.js";
 
 let broker: BrokerHost;
@@ -92,6 +93,7 @@ it("refuses a shard whose ids stay online on the broker, naming them", async () 
 
 it("finds the node whose session another client keeps taking over, and says so", async () => {
   const run = await FleetRun.start(fleet(true));
+  const source = new SimSource(run);
   const logged: string[] = [];
   run.on("log", (line, level) => logged.push(`${level} ${line}`));
   await new Promise<void>((resolve) => {
@@ -100,6 +102,9 @@ it("finds the node whose session another client keeps taking over, and says so",
     check();
   });
   const line = progressLine(run.progress(), run.sched.now());
+  // The console's and the page's fault indicator.
+  expect(source.faults()).toContainEqual({ what: "ids in use: 1 nodes", since: expect.any(Number) });
+  source.close();
   run.cut();
   const r = await run.done;
   expect(line).toMatch(/IDS IN USE 1/);

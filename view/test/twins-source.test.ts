@@ -7,8 +7,14 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
-import type { ConvergenceReport, SeriesPoint, Twin, TwinsEvents } from "../../twins/index.js";
-import { TwinsSource, type TwinsView } from "../twins-source.js";
+import {
+  type ConvergenceReport,
+  flapLine,
+  type SeriesPoint,
+  type Twin,
+  type TwinsEvents,
+} from "../../twins/index.js";
+import { FLAP_SHOWN_MS, TwinsSource, type TwinsView } from "../twins-source.js";
 
 const a = NodeId("a");
 const b = NodeId("b");
@@ -123,6 +129,25 @@ describe("twins source", () => {
       "warn broker connection lost: what is shown is as it was, until it is back",
       "info broker connection back",
     ]);
+  });
+
+  it("shows the nodes told as flapping as one fault for five minutes, and logs each", () => {
+    const t = new FakeTwins();
+    const sched = new FakeScheduler(1000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    t.emit("twin-flapping", twin(a), 400);
+    sched.advance(1000);
+    t.emit("twin-flapping", twin(b), 900);
+    expect(s.faults()).toEqual([
+      { what: "2 flapping (another client with the same id?): a, b", since: 1000 },
+    ]);
+    expect(lines).toEqual([`warn ${flapLine(a, 400)}`, `warn ${flapLine(b, 900)}`]);
+    sched.advance(FLAP_SHOWN_MS - 500);
+    expect(s.faults()).toEqual([{ what: "1 flapping (another client with the same id?): b", since: 2000 }]);
+    sched.advance(1000);
+    expect(s.faults()).toEqual([]);
   });
 
   it("keeps each node's summary from the events, and names the nodes whose summary changed", () => {
