@@ -80,3 +80,22 @@ export function commandLogger(
     secrets,
   });
 }
+
+/**
+ * The logger of a command that opens a full-screen console: its lines would tear the screen, so it
+ * writes warnings and errors to `io.stderr` only until `quiet()` (the console opening) — a broker that
+ * cannot be reached, ids in use the run waits on — and nothing after.
+ */
+export function beforeConsoleLogger(io: { readonly stderr: (s: string) => void }): {
+  logger: Logger;
+  quiet(): void;
+} {
+  let open = true;
+  const logger = createLogger({
+    logLevel: "warn",
+    write: (s) => {
+      if (open) io.stderr(s);
+    },
+  });
+  return { logger, quiet: () => (open = false) };
+}

@@ -21,7 +21,7 @@ import {
 } from "../fleet-flags.js";
 import { resolveHttpOptions, serveSim } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
-import { commandLogger } from "../log.js";
+import { beforeConsoleLogger, commandLogger } from "../log.js";
 import type { LogSettings } from "../log-options.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
@@ -76,8 +76,10 @@ export async function runSim(
     // With the console the presses go on until the user quits, unless --duration says otherwise.
     ...(interactive && raw.duration === undefined ? { durationS: 86_400 } : {}),
   };
-  // Log lines would tear the console's screen: it shows the run's events itself.
-  const logger = commandLogger(interactive ? { opts: () => ({ logLevel: "silent" }) } : program, io);
+  // Log lines would tear the console's screen, which shows the run's events itself: with the console,
+  // only warnings before it opens (a wait for ids in use, say) reach the terminal.
+  const early = interactive ? beforeConsoleLogger(io) : undefined;
+  const logger = early?.logger ?? commandLogger(program, io);
   // The run's own broker and twins service are chatty at info (every client error under loss):
   // they log from warn up unless --log-level debug or trace asks for everything.
   const inner = logger.child({}, { level: logger.level === "info" ? "warn" : logger.level });
@@ -143,6 +145,7 @@ export async function runSim(
   try {
     if (interactive && fleet) {
       const { runSimConsole } = await import("../../console/sim-console.js");
+      early?.quiet();
       await runSimConsole(fleet, startPace);
       if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
     } else {

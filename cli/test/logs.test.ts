@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindMessage, exposureWarning } from "../bind.js";
-import { createLogger, prettyLine } from "../log.js";
+import { beforeConsoleLogger, createLogger, prettyLine } from "../log.js";
 import { main } from "../main.js";
 import {
   type AuthBroker,
@@ -175,6 +175,18 @@ describe("the logger", () => {
     expect(prettyLine({ level: 30, time: 0, msg: "m", err: { type: "Error", message: "boom x" } })).toBe(
       '00:00:00.000 INFO  m err="boom x"',
     );
+  });
+
+  it("before a console opens, writes warnings (a wait for ids in use) and nothing once it is open", () => {
+    const lines: string[] = [];
+    const { logger, quiet } = beforeConsoleLogger({ stderr: (s) => lines.push(s) });
+    logger.info("not shown");
+    logger.child({}, { level: "warn" }).warn("2 of the fleet's ids are online on the broker: waiting");
+    quiet();
+    logger.error("would tear the screen");
+    expect(lines).toEqual([
+      expect.stringMatching(/WARN {2}2 of the fleet's ids are online on the broker: waiting\n$/),
+    ]);
   });
 });
 
