@@ -8,6 +8,7 @@
 import type { Duplex } from "node:stream";
 import type { Aedes, Client } from "aedes";
 import type { Logger } from "pino";
+import { Bursts } from "../protocol/index.js";
 import { type OutboundClock, systemClock } from "./outbound.js";
 
 /** This many takeovers of one id within the window make the warning. */
@@ -18,13 +19,6 @@ const REWARN_MS = 60_000;
 /** Ids followed at most (the oldest forgotten first): a flood of fresh ids costs no more. */
 const MAX_IDS = 10_000;
 
-interface IdState {
-  /** Recent takeovers (times), oldest first, at most TAKEOVERS_WARNED. */
-  readonly times: number[];
-  readonly addresses: Set<string>;
-  warnedAt: number;
-}
-
 /** The aedes internals a takeover is seen in: the clients by id, and registering a new one. */
 interface Registry {
   readonly clients: Record<string, Client | undefined>;
@@ -33,9 +27,7 @@ interface Registry {
 
 export class TakeoverWatch {
   readonly #addresses = new WeakMap<object, string>();
-  readonly #ids = new Map<string, IdState>();
-  /** Takeovers seen so far. */
-  count = 0;
+  readonly #bursts = new Bursts<string>(TAKEOVERS_WARNED, TAKEOVER_WINDOW_MS, REWARN_MS, MAX_IDS);
 
   constructor(
     aedes: Aedes,
@@ -57,35 +49,25 @@ export class TakeoverWatch {
   }
 
   private takenOver(id: string, old: Client, by: Client): void {
-    this.count++;
-    const now = this.clock.now();
-    let s = this.#ids.get(id);
-    if (s === undefined) {
-      if (this.#ids.size >= MAX_IDS) this.#ids.delete(this.#ids.keys().next().value as string);
-      s = { times: [], addresses: new Set(), warnedAt: Number.NEGATIVE_INFINITY };
-      this.#ids.set(id, s);
+    const withinMs = this.#bursts.hit(id, this.clock.now());
+    if (withinMs === undefined) {
+      this.logger.debug({ clientId: id }, "session taken over by a new connection");
+      return;
     }
-    s.times.push(now);
-    if (s.times.length > TAKEOVERS_WARNED) s.times.shift();
+    // The two connections of this takeover: the clients that keep taking the id from each other.
+    const addresses = new Set<string>();
     for (const c of [old, by]) {
       const a = this.#addresses.get(c.conn as object);
-      if (a !== undefined && s.addresses.size < 8) s.addresses.add(a);
+      if (a !== undefined) addresses.add(a);
     }
-    const first = s.times[0] as number;
-    const again = s.times.length === TAKEOVERS_WARNED && now - first <= TAKEOVER_WINDOW_MS;
-    if (again && now - s.warnedAt >= REWARN_MS) {
-      s.warnedAt = now;
-      this.logger.warn(
-        {
-          clientId: id,
-          takeovers: TAKEOVERS_WARNED,
-          withinS: Math.round((now - first) / 100) / 10,
-          addresses: [...s.addresses],
-        },
-        "client id taken over again and again: two clients are using it, and each connection closes the other's",
-      );
-    } else {
-      this.logger.debug({ clientId: id }, "session taken over by a new connection");
-    }
+    this.logger.warn(
+      {
+        clientId: id,
+        takeovers: TAKEOVERS_WARNED,
+        withinS: Math.round(withinMs / 100) / 10,
+        addresses: [...addresses],
+      },
+      "client id taken over again and again: two clients are using it, and each connection closes the other's",
+    );
   }
 }

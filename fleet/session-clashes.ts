@@ -6,7 +6,7 @@
  * and no fault was under way, is taken as clashing. Closes excused by a fault or an outage (a broker
  * restarting closes every session) do not count.
  */
-import type { NodeId } from "../protocol/index.js";
+import { Bursts, type NodeId } from "../protocol/index.js";
 import type { BrokerOutages } from "./broker-outages.js";
 import type { Collector } from "./collector.js";
 
@@ -30,8 +30,8 @@ export interface SessionClashReport {
 }
 
 export class SessionClashes {
-  /** Each node's recent unexcused closes (times, oldest first), at most CLASH_CLOSES. */
-  private readonly recent = new Map<NodeId, number[]>();
+  /** Each node's unexcused closes: a burst of them is a clash, told once. */
+  private readonly bursts = new Bursts<NodeId>(CLASH_CLOSES, CLASH_WINDOW_MS);
   /** Clashing nodes, in the order found, with when. */
   private readonly found = new Map<NodeId, number>();
   /** Each node's unexcused closes, all told. */
@@ -50,18 +50,10 @@ export class SessionClashes {
   closed(node: NodeId, at: number): void {
     if (this.excused(at)) return;
     this.closes.set(node, (this.closes.get(node) ?? 0) + 1);
-    let times = this.recent.get(node);
-    if (times === undefined) {
-      times = [];
-      this.recent.set(node, times);
-    }
-    times.push(at);
-    if (times.length > CLASH_CLOSES) times.shift();
-    const first = times[0] as number;
-    if (times.length === CLASH_CLOSES && at - first <= CLASH_WINDOW_MS && !this.found.has(node)) {
-      this.found.set(node, at);
-      this.clash(node, at, at - first);
-    }
+    const windowMs = this.bursts.hit(node, at);
+    if (windowMs === undefined) return;
+    this.found.set(node, at);
+    this.clash(node, at, windowMs);
   }
 
   get count(): number {

@@ -1,6 +1,7 @@
 /**
  * The protocol layer's public surface: names, stamps, messages, topics and the codec.
  */
+export * from "./bursts.js";
 export * from "./codec.js";
 export * from "./decimal.js";
 export * from "./errors.js";

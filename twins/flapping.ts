@@ -5,41 +5,16 @@
  * board that reboots over and over looks the same. A node gone offline FLAPS_TOLD times within
  * FLAP_WINDOW_MS is told, at most once in REPEAT_MS.
  */
-import type { NodeId } from "../protocol/index.js";
+import { Bursts, type NodeId } from "../protocol/index.js";
 
 export const FLAPS_TOLD = 3;
 export const FLAP_WINDOW_MS = 30_000;
 /** A node told of is not told of again for this long. */
 const REPEAT_MS = 300_000;
 
-interface Flaps {
-  /** Its last offline times, oldest first, at most FLAPS_TOLD. */
-  readonly times: number[];
-  toldAt: number;
-}
-
-export class FlapWatch {
-  private readonly nodes = new Map<NodeId, Flaps>();
-
-  /** `node` went offline at `at`: how long its last FLAPS_TOLD offlines took when that is to be told. */
-  offline(node: NodeId, at: number): number | undefined {
-    let f = this.nodes.get(node);
-    if (f === undefined) {
-      f = { times: [], toldAt: Number.NEGATIVE_INFINITY };
-      this.nodes.set(node, f);
-    }
-    f.times.push(at);
-    if (f.times.length > FLAPS_TOLD) f.times.shift();
-    const within = at - (f.times[0] as number);
-    if (f.times.length < FLAPS_TOLD || within > FLAP_WINDOW_MS || at - f.toldAt < REPEAT_MS) return undefined;
-    f.toldAt = at;
-    return within;
-  }
-
-  /** A node the service no longer holds. */
-  forget(node: NodeId): void {
-    this.nodes.delete(node);
-  }
+/** Each node's going offline: `hit(node, at)` is how long its last FLAPS_TOLD offlines took, when told. */
+export function flapWatch(): Bursts<NodeId> {
+  return new Bursts(FLAPS_TOLD, FLAP_WINDOW_MS, REPEAT_MS);
 }
 
 /** The line a flapping node is told with. */

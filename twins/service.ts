@@ -16,7 +16,7 @@ import type { ConvergenceReport } from "./convergence.js";
 import { ConvergenceFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
 import { DesireSaver } from "./desire-saver.js";
-import { FlapWatch, flapLine } from "./flapping.js";
+import { flapLine, flapWatch } from "./flapping.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
 import { Reconciler } from "./reconcile.js";
@@ -63,7 +63,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
   private readonly badInputLog: BadInputLog;
-  private readonly flaps = new FlapWatch();
+  private readonly flaps = flapWatch();
   private closed = false;
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
@@ -288,7 +288,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           if (twin) {
             this.emit("twin-offline", twin);
             this.emit("twin-updated", twin, "presence");
-            const flapMs = this.flaps.offline(e.node, this.opts.scheduler.now());
+            const flapMs = this.flaps.hit(e.node, this.opts.scheduler.now());
             if (flapMs !== undefined) {
               this.opts.logger.warn(`twins: ${flapLine(e.node, flapMs)}`);
               this.emit("twin-flapping", twin, flapMs);

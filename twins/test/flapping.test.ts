@@ -6,26 +6,26 @@ import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
-import { FLAP_WINDOW_MS, FlapWatch, flapLine } from "../flapping.js";
+import { FLAP_WINDOW_MS, flapLine, flapWatch } from "../flapping.js";
 import { Fixtures, until } from "./helpers.js";
 
 const N = NodeId("n-0005");
 
-describe("FlapWatch", () => {
+describe("flapWatch", () => {
   it("tells a node gone offline three times within the window, then not again for a while", () => {
-    const f = new FlapWatch();
-    expect(f.offline(N, 1000)).toBeUndefined();
-    expect(f.offline(N, 2000)).toBeUndefined();
-    expect(f.offline(N, 3500)).toBe(2500);
-    expect(f.offline(N, 4000)).toBeUndefined();
-    expect(f.offline(N, 400_000)).toBeUndefined();
-    expect(f.offline(N, 401_000)).toBeUndefined();
-    expect(f.offline(N, 402_000)).toBe(2000);
+    const f = flapWatch();
+    expect(f.hit(N, 1000)).toBeUndefined();
+    expect(f.hit(N, 2000)).toBeUndefined();
+    expect(f.hit(N, 3500)).toBe(2500);
+    expect(f.hit(N, 4000)).toBeUndefined();
+    expect(f.hit(N, 400_000)).toBeUndefined();
+    expect(f.hit(N, 401_000)).toBeUndefined();
+    expect(f.hit(N, 402_000)).toBe(2000);
   });
 
   it("does not tell offlines spread wider than the window (a board unplugged now and then)", () => {
-    const f = new FlapWatch();
-    for (let i = 0; i < 6; i++) expect(f.offline(N, i * (FLAP_WINDOW_MS / 2 + 1))).toBeUndefined();
+    const f = flapWatch();
+    for (let i = 0; i < 6; i++) expect(f.hit(N, i * (FLAP_WINDOW_MS / 2 + 1))).toBeUndefined();
   });
 });
 
