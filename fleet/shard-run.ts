@@ -289,6 +289,7 @@ export class ShardRun {
           finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
       const worst = lag.worst();
       const spans = outages.list(endMs);
+      const clashReport = clashes.report(pressFrom);
       const outcomes = brokerOutages(
         spans,
         {
@@ -358,7 +359,7 @@ export class ShardRun {
         twinsView,
         probes,
         brokerOutages: shardOutages,
-        ...(clashes.report(pressFrom) ? { sessionClashes: clashes.report(pressFrom) } : {}),
+        ...(clashReport ? { sessionClashes: clashReport } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };
     } finally {

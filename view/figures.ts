@@ -52,7 +52,7 @@ export function simFigures(run: FleetRun): Figures {
     late: () => checker.counts().late,
     lost: () => checker.counts().lost,
     reconnects: () => run.collector.disconnects,
-    idsInUse: () => run.progress().clashes ?? 0,
+    idsInUse: () => run.clashes.count,
     flapping: flapCount(run.twins),
     badInput: () => run.twins.badInput().byReason,
     lagP99Ms: () => run.lagP99ByThread(),
