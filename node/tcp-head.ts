@@ -6,7 +6,7 @@
  * (`headAckSample`); and which of the head's transmissions an RTO or a probe sent (`headAfter`).
  */
 import type { TcpSender } from "./tcp-sender.js";
-import type { Transmissions } from "./tcp-side.js";
+import { firstArrival, type Transmissions } from "./tcp-side.js";
 
 /**
  * `probeLast` (and `sackRack`): a segment handed over at `at` whose first transmission goes at
@@ -98,11 +98,7 @@ function redraw(
   out.attemptAt = s.headTimes[0] as number;
   for (let i = 0; i < keep; i++) {
     times[i] = s.headTimes[i] as number;
-    if (!out.ok && s.headArrived[i] === true) {
-      out.ok = true;
-      out.attempt = i;
-      out.attemptAt = times[i] as number;
-    }
+    if (s.headArrived[i] === true) firstArrival(out, i, times[i] as number);
   }
   out.ackAt = Number.POSITIVE_INFINITY;
   out.giveUpAt = Number.POSITIVE_INFINITY;
@@ -122,12 +118,7 @@ function redraw(
     n++;
     let ackBack = Number.POSITIVE_INFINITY;
     if (got) {
-      const first = !out.ok;
-      if (first) {
-        out.ok = true;
-        out.attempt = k;
-        out.attemptAt = t;
-      }
+      const first = firstArrival(out, k, t);
       const hold = first && !s.headAnswered ? s.side.delayedAckMs : 0;
       if (!input.ackLost()) ackBack = t + 2 * latencyMs + hold;
     }

@@ -33,7 +33,7 @@
 import type { RetryPolicy } from "./retransmit.js";
 import { headAckSample, headAfter } from "./tcp-head.js";
 import type { SampleInput, TcpSide, Transmissions } from "./tcp-side.js";
-import { blankTransmissions, firstAfter } from "./tcp-side.js";
+import { blankTransmissions, firstAfter, firstArrival } from "./tcp-side.js";
 
 export type { TcpSide } from "./tcp-side.js";
 
@@ -261,12 +261,7 @@ export class TcpSender {
       const got = injected ? this.injectIn[slot] === true : !dataLost();
       arrived[nLevels - 1] = got;
       if (got) {
-        const first = !out.ok;
-        if (first) {
-          out.ok = true;
-          out.attempt = k;
-          out.attemptAt = t;
-        }
+        const first = firstArrival(out, k, t);
         // A duplicate is ACKed at once; new data after the delayed-ACK timer unless answered.
         const hold = first && !input.answered && !injected ? side.delayedAckMs : 0;
         if (injected ? this.injectAck[slot] === true : !ackLost()) ackBack = t + 2 * latencyMs + hold;

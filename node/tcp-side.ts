@@ -121,6 +121,15 @@ export interface SampleInput {
   readonly ackLost: () => boolean;
 }
 
+/** Transmission `k`, sent at `t`, reached the receiver: true when it is the first to (`out` records it). */
+export function firstArrival(out: Transmissions, k: number, t: number): boolean {
+  if (out.ok) return false;
+  out.ok = true;
+  out.attempt = k;
+  out.attemptAt = t;
+  return true;
+}
+
 /** The first of the first `count` of `times` (in order) after `t` (Infinity when none is). */
 export function firstAfter(times: readonly number[], count: number, t: number): number {
   for (let i = 0; i < count; i++) {
