@@ -5,6 +5,7 @@
  */
 import { type Logger, pino } from "pino";
 import type { LogSettings } from "./log-options.js";
+import { maskSecrets } from "./mask.js";
 
 const NAMES: Record<number, string> = {
   10: "TRACE",
@@ -41,7 +42,7 @@ export interface CreateLoggerOptions extends LogSettings {
 
 export function createLogger(o: CreateLoggerOptions): Logger {
   const secrets = (o.secrets ?? []).filter((s): s is string => typeof s === "string" && s.length > 0);
-  const mask = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join("***"), s);
+  const mask = (s: string) => maskSecrets(s, secrets);
   const json = o.logFormat === "json";
   return pino(
     {

@@ -14,6 +14,7 @@ import { registerTwinsCommands } from "./commands/twins.js";
 import type { Env } from "./connection.js";
 import { EXIT_RUNTIME, EXIT_USAGE } from "./errors.js";
 import { logOptions } from "./log-options.js";
+import { maskSecrets } from "./mask.js";
 import { VERSION } from "./version.js";
 
 export interface CliIO {
@@ -83,11 +84,7 @@ function isUsageError(e: unknown): boolean {
 /** `io` with every registered secret masked, a `secret` to register more, and `exit`. */
 function maskingIO(io: CliIO, exit: (code: number) => void): CliIO {
   const secrets = new Set<string>();
-  const mask = (s: string) => {
-    let out = s;
-    for (const secret of secrets) out = out.split(secret).join("***");
-    return out;
-  };
+  const mask = (s: string) => maskSecrets(s, secrets);
   return {
     stdout: (s) => io.stdout(mask(s)),
     stderr: (s) => io.stderr(mask(s)),
