@@ -88,6 +88,13 @@ describe("fleet flags", () => {
     [{ ge: "0.1,0.2" }, '--ge: must be three probabilities "pGoodToBad,pBadToGood,lossBad"'],
     [{ ge: "0.1,,0.2" }, '--ge: must be three probabilities "pGoodToBad,pBadToGood,lossBad"'],
     [{ faults: "meteor" }, '--faults: "meteor" is neither a .json file nor a preset'],
+    [{ faults: "meteor@30" }, '--faults: "meteor@30" is neither a .json file nor a preset'],
+    [
+      { faults: "partition@-5" },
+      '--faults: "partition@-5": the start after @ must be seconds into the presses',
+    ],
+    [{ faults: "partition@" }, 'a number ≥ 0 (e.g. partition@30), got ""'],
+    [{ faults: "toString@5" }, '--faults: "toString@5" is neither a .json file nor a preset'],
   ])("refuse %j naming the flag", (flags, message) => {
     expect(() => fleetOptionsFromFlags(flags)).toThrow(message);
     expect(() => fleetOptionsFromFlags(flags)).toThrow(OptionError);

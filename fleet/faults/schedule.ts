@@ -121,14 +121,21 @@ export function loadFaultSchedule(spec: string): FaultEntry[] {
 }
 
 function preset(part: string): FaultEntry {
-  const m = /^([a-z-]+)(?:@(\d+(?:\.\d+)?))?$/.exec(part);
-  const p = m ? FAULT_PRESETS[m[1] as string] : undefined;
-  if (!m || !p) {
+  const at = part.indexOf("@");
+  const name = at < 0 ? part : part.slice(0, at);
+  const start = at < 0 ? undefined : part.slice(at + 1);
+  const p = Object.hasOwn(FAULT_PRESETS, name) ? FAULT_PRESETS[name] : undefined;
+  if (p !== undefined && start !== undefined && !/^\d+(?:\.\d+)?$/.test(start)) {
+    throw new FaultScheduleError(
+      `--faults: ${JSON.stringify(part)}: the start after @ must be seconds into the presses, a number ≥ 0 (e.g. ${name}@30), got ${JSON.stringify(start)}`,
+    );
+  }
+  if (!p) {
     throw new FaultScheduleError(
       `--faults: ${JSON.stringify(part)} is neither a .json file nor a preset; presets: ${Object.keys(FAULT_PRESETS).join(", ")} (add @S to start at S s, e.g. broker-restart@30)`,
     );
   }
-  return m[2] === undefined ? p.entry : { ...p.entry, atS: Number(m[2]) };
+  return start === undefined ? p.entry : { ...p.entry, atS: Number(start) };
 }
 
 export function readScheduleFile(file: string): FaultEntry[] {
