@@ -11,6 +11,7 @@ import { decimalHint, isWholeDecimal, Prefix } from "../protocol/index.js";
 import { BROKER_SCHEMES, type BrokerLogin, type BrokerTls, splitBrokerUrl } from "../twins/index.js";
 import { UsageError } from "./errors.js";
 import type { ConnectionFlags } from "./login-options.js";
+import { fileFirstLine, MAX_PASSWORD_BYTES, passwordProblem } from "./password-text.js";
 
 export interface ToolConnection {
   /** The broker URL without credentials. */
@@ -126,20 +127,35 @@ export function resolvePassword(
   if (flags.password !== undefined && flags.passwordFile !== undefined) {
     throw new UsageError(`give ${names.flag} or ${names.file}, not both`);
   }
-  if (flags.password !== undefined) return flags.password;
+  if (flags.password !== undefined) return checkedPassword(flags.password, names.flag);
   if (flags.passwordFile !== undefined) {
-    const line = readFlagFile(names.file, flags.passwordFile).toString("utf8").split(/\r?\n/)[0] ?? "";
-    if (line === "")
-      throw new UsageError(`${names.file}: ${flags.passwordFile} has no password on its first line`);
-    return line;
+    const { line, cut } = fromFlagFile(names.file, flags.passwordFile, fileFirstLine);
+    const where = `${names.file}: ${flags.passwordFile}`;
+    if (cut)
+      throw new UsageError(
+        `${where}: its first line is longer than ${MAX_PASSWORD_BYTES} bytes, the most an MQTT CONNECT carries`,
+      );
+    if (line === "") throw new UsageError(`${where} has no password on its first line`);
+    return checkedPassword(line, `${where}: the password on its first line`);
   }
   const fromEnv = env[names.env];
-  return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+  return fromEnv === undefined || fromEnv === "" ? undefined : checkedPassword(fromEnv, names.env);
+}
+
+function checkedPassword(password: string, what: string): string {
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new UsageError(`${what} ${problem}`);
+  return password;
 }
 
 function readFlagFile(flag: string, file: string): Buffer {
+  return fromFlagFile(flag, file, (f) => readFileSync(f));
+}
+
+/** What `read` makes of `file`, a read error named with the flag that gave the file. */
+function fromFlagFile<T>(flag: string, file: string, read: (file: string) => T): T {
   try {
-    return readFileSync(file);
+    return read(file);
   } catch (e) {
     const code = (e as { code?: string }).code;
     const why =

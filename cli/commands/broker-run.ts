@@ -3,11 +3,11 @@
  * cli/commands/broker.ts, which loads this module only when one of them runs): the embedded broker
  * with its listening line and exposure warning, and a password hash read from stdin.
  */
-import { createInterface } from "node:readline";
 import { type BrokerCommandOptions, hashPassword, runBrokerCommand } from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
 import { commandLogger } from "../log.js";
 import type { CliIO } from "../main.js";
+import { MAX_PASSWORD_BYTES, passwordProblem, streamFirstLine } from "../password-text.js";
 
 export type BrokerFlags = BrokerCommandOptions;
 
@@ -29,11 +29,13 @@ export async function runBroker(
 }
 
 export async function runHashPassword(io: CliIO): Promise<void> {
-  const rl = createInterface({ input: process.stdin });
-  const line = await new Promise<string>((resolve) =>
-    rl.once("line", resolve).once("close", () => resolve("")),
-  );
-  rl.close();
+  const { line, cut } = await streamFirstLine(process.stdin);
+  if (cut)
+    throw new Error(
+      `hash-password: the line on stdin is longer than ${MAX_PASSWORD_BYTES} bytes, the most an MQTT CONNECT carries`,
+    );
   if (line.length === 0) throw new Error("hash-password: no password on stdin");
+  const problem = passwordProblem(line);
+  if (problem !== undefined) throw new Error(`hash-password: the password on stdin ${problem}`);
   io.stdout(`${await hashPassword(line)}\n`);
 }
