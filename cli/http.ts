@@ -5,6 +5,7 @@
  * (with the token in its fragment, the one place it is ever written) goes through the logger, and
  * the token is masked in all output after.
  */
+import { createServer } from "node:net";
 import type { Logger } from "pino";
 import type { FleetRun } from "../fleet/run.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
@@ -107,6 +108,23 @@ export async function serveWeb(
   deps.logger.info(`web: ${pageUrl(server.origin, http)}`);
   deps.secret?.(http.token);
   return server;
+}
+
+/**
+ * Fails now, naming --http and the address, when the server could not listen there (a port in use,
+ * an address not on this host): before a run, a broker connection or a store has started, not after.
+ */
+export async function checkHttpAddress(http: HttpOptions): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen({ host: http.host, port: http.port, exclusive: true }, () => resolve());
+    });
+  } catch (e) {
+    throw listenError(http, e);
+  }
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 const LISTEN_ERRORS: Readonly<Record<string, string>> = {

@@ -12,7 +12,7 @@ import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { type HttpOptions, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -63,11 +63,13 @@ export async function runMonitor(
   const tty = process.stdout.isTTY === true;
   // The console draws on a terminal; on a pipe or a file it would write escape codes until a signal.
   // Checked once the broker's flags are (their errors come first), before anything starts.
-  const needTerminal = () => {
+  // The --http address too: a port in use is told before the broker is reached.
+  const needTerminal = async () => {
     if (!tty && !http)
       throw new UsageError(
         "the console needs a terminal, and stdout is not one: run it in a terminal, or give --http [HOST:]PORT to serve the web page instead",
       );
+    if (http !== undefined) await checkHttpAddress(http);
   };
   /** The console in a terminal; without one, with --http, the web page alone until a signal. */
   const watch = async (source: ConsoleSource, web: HttpOptions | undefined, deps: WebDeps) => {
@@ -86,7 +88,7 @@ export async function runMonitor(
     }
   };
   if (flags.demo) {
-    needTerminal();
+    await needTerminal();
     const scheduler = new RealScheduler();
     const source = new DemoSource({ nodes, seed: flags.seed, scheduler }).run();
     try {
@@ -99,7 +101,7 @@ export async function runMonitor(
       io.stderr(`twinfleet monitor: warning: ${msg}\n`),
     );
     io.secret?.(c.login.password);
-    needTerminal();
+    await needTerminal();
     const twins = await startTwins({ url: c.url, ...c.login, prefix: flags.prefix });
     const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
     try {

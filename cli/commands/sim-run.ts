@@ -19,7 +19,7 @@ import {
   withFlagNames,
   withFlagNamesSync,
 } from "../fleet-flags.js";
-import { resolveHttpOptions, serveSim } from "../http.js";
+import { checkHttpAddress, resolveHttpOptions, serveSim } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { beforeConsoleLogger, commandLogger } from "../log.js";
 import type { LogSettings } from "../log-options.js";
@@ -100,6 +100,7 @@ export async function runSim(
     !split && options.clock === "virtual" ? oneThreadHeap(resolveFleetOptions(options).nodes) : undefined;
   if (heap?.fatal) throw new UsageError(heap.text);
   if (heap && !interactive) note(heap.text);
+  if (http !== undefined) await checkHttpAddress(http);
   const run = split
     ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
     : await withFlagNames(() => FleetRun.start(options, inner));

@@ -17,7 +17,7 @@ import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -106,6 +106,7 @@ export async function runTwinsService(
   if (flags.data !== undefined && flags.data.trim() === "")
     throw new UsageError(`--data: must be a directory, got ${JSON.stringify(flags.data)}`);
   const http = resolveHttpOptions(flags, io.env ?? process.env);
+  if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
   const t = await startTwins({

@@ -11,6 +11,7 @@ import { startTestBroker, type TestBroker } from "../../twins/test/helpers.js";
 import { UsageError } from "../errors.js";
 import { parseHttpAddress, resolveHttpOptions } from "../http.js";
 import { main } from "../main.js";
+import { closedPort } from "./auth-broker.js";
 import { spawnCli } from "./spawned-sim.js";
 
 describe("--http flags", () => {
@@ -194,6 +195,26 @@ describe("--http on a port another program holds", () => {
     const cli = spawnCli([...args(), "--http", String(port)]);
     expect(await cli.exited).toBe(1);
     expect(cli.err()).toContain(
+      `--http: cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)`,
+    );
+  });
+
+  // Before anything starts: the port was tried only after the run had started its broker and nodes,
+  // or the twins service had reached the broker, whose errors then came first.
+  it.each([
+    ["sim", (broker: string) => ["sim", "--broker", broker, "--nodes", "2", "--duration", "2", "--headless"]],
+    ["twins", (broker: string) => ["twins", "--broker", broker]],
+    ["monitor", (broker: string) => ["monitor", "--broker", broker]],
+  ])("%s names a port in use before it reaches the broker", async (_, args) => {
+    const port = await heldPort();
+    const err: string[] = [];
+    const code = await main([...args(`mqtt://127.0.0.1:${await closedPort()}`), "--http", String(port)], {
+      stdout: () => {},
+      stderr: (s) => err.push(s),
+      env: {},
+    });
+    expect(code).toBe(1);
+    expect(err.join("")).toContain(
       `--http: cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)`,
     );
   });
