@@ -3,7 +3,9 @@
  * over, and the broker closes the older connection (MQTT-3.1.4-2). One now and then is a device back
  * before the broker noticed it gone. The same id taken over again and again is two clients with one
  * id — two fleets on one broker, two boards flashed alike — each closing the other as it reconnects:
- * that is logged as a warning naming the id and the addresses, at most once a minute per id.
+ * that is logged as a warning naming the id and the addresses, at most once a minute per id. Two
+ * whole fleets with one set of ids would make one warning per node: past the first few ids in a
+ * minute, the rest are summed in one warning at the minute's end.
  */
 import type { Duplex } from "node:stream";
 import type { Aedes, Client } from "aedes";
@@ -18,6 +20,10 @@ export const TAKEOVER_WINDOW_MS = 30_000;
 const REWARN_MS = 60_000;
 /** Ids followed at most (the oldest forgotten first): a flood of fresh ids costs no more. */
 const MAX_IDS = 10_000;
+/** Ids warned about one by one within a minute; those after are summed. */
+export const WARNED_ONE_BY_ONE = 5;
+/** Ids and addresses a summed warning names (it counts them all). */
+const NAMED = 10;
 
 /** The aedes internals a takeover is seen in: the clients by id, and registering a new one. */
 interface Registry {
@@ -28,6 +34,10 @@ interface Registry {
 export class TakeoverWatch {
   readonly #addresses = new WeakMap<object, string>();
   readonly #bursts = new Bursts<string>(TAKEOVERS_WARNED, TAKEOVER_WINDOW_MS, REWARN_MS, MAX_IDS);
+  /** The minute of warnings under way: when it began and how many ids were warned one by one. */
+  #minute = { startedAt: Number.NEGATIVE_INFINITY, warned: 0 };
+  /** Ids past the one-by-one ones in this minute, for the summed warning at its end. */
+  #summed = { count: 0, ids: [] as string[], addresses: new Set<string>() };
 
   constructor(
     aedes: Aedes,
@@ -60,14 +70,37 @@ export class TakeoverWatch {
       const a = this.#addresses.get(c.conn as object);
       if (a !== undefined) addresses.add(a);
     }
+    const now = this.clock.now();
+    if (now - this.#minute.startedAt >= REWARN_MS) this.#minute = { startedAt: now, warned: 0 };
+    if (this.#minute.warned < WARNED_ONE_BY_ONE) {
+      this.#minute.warned += 1;
+      this.logger.warn(
+        {
+          clientId: id,
+          takeovers: TAKEOVERS_WARNED,
+          withinS: Math.round(withinMs / 100) / 10,
+          addresses: [...addresses],
+        },
+        "client id taken over again and again: two clients are using it, and each connection closes the other's",
+      );
+      return;
+    }
+    const summed = this.#summed;
+    if (summed.count === 0) {
+      // Unreferenced (systemClock): a broker closing meanwhile is not kept open by it.
+      this.clock.setTimeout(() => this.warnSummed(), this.#minute.startedAt + REWARN_MS - now);
+    }
+    summed.count += 1;
+    if (summed.ids.length < NAMED) summed.ids.push(id);
+    for (const a of addresses) if (summed.addresses.size < NAMED) summed.addresses.add(a);
+  }
+
+  private warnSummed(): void {
+    const { count, ids, addresses } = this.#summed;
+    this.#summed = { count: 0, ids: [], addresses: new Set() };
     this.logger.warn(
-      {
-        clientId: id,
-        takeovers: TAKEOVERS_WARNED,
-        withinS: Math.round(withinMs / 100) / 10,
-        addresses: [...addresses],
-      },
-      "client id taken over again and again: two clients are using it, and each connection closes the other's",
+      { clientIds: count, first: ids, addresses: [...addresses] },
+      `${count} more client ids taken over again and again within the minute, besides the ${WARNED_ONE_BY_ONE} named one by one: another fleet with the same ids, or a set of boards flashed alike`,
     );
   }
 }

@@ -1,11 +1,14 @@
 /**
  * Two clients with one client id, each reconnecting when the other takes its session over: the
  * broker warns once, naming the id; a single takeover (a device back before its old connection was
- * noticed gone) is no warning.
+ * noticed gone) is no warning; a whole fleet's ids make a few warnings and one sum, not one each.
  */
+import { PassThrough } from "node:stream";
+import type { Aedes, Client } from "aedes";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../server.js";
+import { TakeoverWatch, WARNED_ONE_BY_ONE } from "../takeovers.js";
 import { client, closeAll } from "./helpers.js";
 
 type LogLine = { level: number; msg: string; clientId?: string; takeovers?: number; addresses?: string[] };
@@ -53,4 +56,57 @@ it("does not warn about a single takeover", async () => {
   } finally {
     await closeAll(a, b);
   }
+});
+
+it("names the first ids one by one and sums the rest of a minute in one warning", () => {
+  const lines: LogLine[] = [];
+  const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  let now = 0;
+  const timers: { at: number; fn: () => void }[] = [];
+  const clock = {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => timers.push({ at: now + ms, fn }),
+    clearTimeout: () => {},
+    afterIo: (fn: () => void) => fn(),
+  };
+  const clients: Record<string, Client | undefined> = {};
+  const registry = {
+    clients,
+    registerClient: (c: Client) => {
+      clients[c.id] = c;
+    },
+  };
+  const watch = new TakeoverWatch(registry as unknown as Aedes, logger, clock);
+  const conn = (address: string) => {
+    const stream = new PassThrough();
+    watch.track(stream, address);
+    return stream;
+  };
+  // Two fleets of 40 nodes with one set of ids, each node taken over 3 times in 4 s.
+  for (let round = 0; round < 4; round += 1) {
+    for (let n = 0; n < 40; n += 1) {
+      const id = `tf-n-${String(n).padStart(4, "0")}`;
+      now += 25;
+      registry.registerClient({
+        id,
+        conn: conn(round % 2 === 0 ? "10.0.0.1" : "10.0.0.2"),
+      } as unknown as Client);
+    }
+  }
+  const one = takeoverWarnings(lines);
+  expect(one).toHaveLength(WARNED_ONE_BY_ONE);
+  expect(one.map((l) => l.clientId)).toEqual([
+    "tf-n-0000",
+    "tf-n-0001",
+    "tf-n-0002",
+    "tf-n-0003",
+    "tf-n-0004",
+  ]);
+  expect(timers).toHaveLength(1);
+  now = (timers[0] as { at: number }).at;
+  (timers[0] as { fn: () => void }).fn();
+  const summed = lines.filter((l) => /more client ids taken over/.test(l.msg));
+  expect(summed).toHaveLength(1);
+  expect(summed[0]).toMatchObject({ clientIds: 35, addresses: ["10.0.0.1", "10.0.0.2"] });
+  expect((summed[0] as { first?: string[] }).first).toHaveLength(10);
 });
