@@ -1,11 +1,11 @@
 /**
- * The broker as the run's twins service saw it: each span its connection was lost, on the run's
- * clock. Not a fault the run injected but what happened to the broker the nodes share (someone
+ * The broker as the run's twins service (and, for a broker outside the run's process, its probe:
+ * fleet/broker-probe.ts) saw it: each span its connection was lost, on the run's clock. Not a fault the run injected but what happened to the broker the nodes share (someone
  * else's that died, or the run's own by a crash or a broker-restart fault), for the progress line
  * ("broker lost 12 s"), the report's `brokerOutages` and the summary.
  */
 
-/** What the spans are read from: the twins service's `broker` event (connected or not). */
+/** What the spans are read from: a `broker` event (connected or not), as the twins service's. */
 export interface BrokerWatchable {
   on(event: "broker", listener: (connected: boolean, lastHeardAt?: number) => void): unknown;
 }
@@ -26,12 +26,18 @@ export interface OutageSpan {
 export class BrokerOutages {
   private readonly spans: Span[] = [];
 
-  /** Listens to `source` (none: a run without twins sees no outage). */
+  /**
+   * Listens to each of `sources` (none: a run without twins sees no outage): the first to lose the
+   * broker opens an outage, the first to hear it again ends it, and a loss dated back into an outage
+   * just ended (the twins' keepalive running out after a probe heard the broker again) extends it.
+   */
   constructor(
-    source: BrokerWatchable | undefined,
+    sources: BrokerWatchable | readonly (BrokerWatchable | undefined)[] | undefined,
     private readonly now: () => number,
   ) {
-    source?.on("broker", (connected, lastHeardAt) => (connected ? this.back() : this.lost(lastHeardAt)));
+    const all = Array.isArray(sources) ? sources : [sources];
+    for (const source of all as readonly (BrokerWatchable | undefined)[])
+      source?.on("broker", (connected, lastHeardAt) => (connected ? this.back() : this.lost(lastHeardAt)));
   }
 
   private get open(): Span | undefined {
@@ -41,7 +47,11 @@ export class BrokerOutages {
 
   /** Lost since the broker was last heard from (the service noticed a silent one later), or now. */
   private lost(lastHeardAt: number | undefined): void {
-    if (this.open === undefined) this.spans.push({ startMs: lastHeardAt ?? this.now(), endMs: undefined });
+    if (this.open !== undefined) return;
+    const startMs = lastHeardAt ?? this.now();
+    const last = this.spans.at(-1);
+    if (last?.endMs !== undefined && startMs <= last.endMs) last.endMs = undefined;
+    else this.spans.push({ startMs, endMs: undefined });
   }
 
   private back(): void {

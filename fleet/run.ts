@@ -104,7 +104,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
     this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
-    this.outages = new BrokerOutages(parts.twins, () => sched.now());
+    this.outages = new BrokerOutages([parts.twins, parts.probe?.watch], () => sched.now());
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
     ).first;
@@ -389,6 +389,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.lag?.stop();
     await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
+    await this.parts.probe?.close();
     await this.parts.twins?.close().catch(() => {});
     await this.parts.broker.close().catch(() => {});
   }

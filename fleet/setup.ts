@@ -24,6 +24,7 @@ import {
   type TwinsStore,
 } from "../twins/index.js";
 import { type BrokerHost, openBrokerHost } from "./broker-host.js";
+import { type BrokerProbe, openBrokerProbe } from "./broker-probe.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
@@ -47,6 +48,8 @@ export interface FleetParts {
   readonly joined?: TwinsServiceInfo;
   /** Real-loss mode: the namespace and nftables rules that lose the nodes' packets. */
   readonly kernelLoss?: KernelLossNet;
+  /** For a broker outside the run's process: a probe that tells it frozen within seconds. */
+  readonly probe?: BrokerProbe;
 }
 
 /** A bad pairing file is a bad `topology`: the message names the file, the line and the problem. */
@@ -100,6 +103,7 @@ export async function prepareFleet(
           scheduler,
         });
   let twins: TwinsHost | undefined;
+  let probe: BrokerProbe | undefined;
   try {
     // On someone else's broker a twins service may already control the fleet: a second controller
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
@@ -152,6 +156,12 @@ export async function prepareFleet(
     }
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
+    // A broker in another process can freeze while this one runs on (its own may not: it would stop too).
+    if (broker.kind === "external" || broker.kind === "process") {
+      probe = await openBrokerProbe(broker.url, opts.login, prefix, scheduler, (e) =>
+        logger.debug({ err: e }, "broker probe connection error"),
+      );
+    }
     return {
       profile,
       ids,
@@ -162,8 +172,10 @@ export async function prepareFleet(
       source: twinsSource(twins),
       ...(existing ? { joined: existing } : {}),
       ...(broker instanceof KernelBroker ? { kernelLoss: broker.loss } : {}),
+      ...(probe ? { probe } : {}),
     };
   } catch (e) {
+    await probe?.close();
     await twins?.close();
     await broker.close();
     throw e;

@@ -1,0 +1,70 @@
+/**
+ * A run's watch on a broker outside its process (`--broker`, `--broker-process`): one plain client
+ * that sends itself a probe through the broker every 500 ms, so a broker that stops answering while
+ * its sockets stay open (a frozen process, a hung host, a cut path) is told lost after 5 s of
+ * silence. The twins service notices only when its keepalive ping goes unanswered, 15 to 22.5 s in,
+ * and a shorter freeze never: its presses then showed as late deliveries with no cause named. A
+ * shard's watch client does the same with its clock probes (fleet/shard-run.ts).
+ */
+import { randomBytes } from "node:crypto";
+import mqtt from "mqtt";
+import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { Prefix } from "../protocol/index.js";
+import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
+import type { BrokerWatchable } from "./broker-outages.js";
+import { PROBE_EVERY_MS } from "./shard-probe.js";
+import { WATCH_KEEPALIVE_S, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
+
+export interface BrokerProbe {
+  /** The probe client's connection: lost when it drops or the broker falls silent, back when heard again. */
+  readonly watch: BrokerWatchable;
+  close(): Promise<void>;
+}
+
+/** Where a run's probes go: its own topic under the fleet's prefix, apart from every other run's. */
+export function runProbeTopic(prefix: Prefix): string {
+  return `${prefix}/run-probe/${randomBytes(6).toString("hex")}`;
+}
+
+export async function openBrokerProbe(
+  url: string,
+  login: BrokerLogin | undefined,
+  prefix: Prefix,
+  sched: Scheduler,
+  error: (e: Error) => void,
+): Promise<BrokerProbe> {
+  const client = await mqtt
+    .connectAsync(url, {
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: WATCH_KEEPALIVE_S,
+      ...loginOptions(login),
+    })
+    .catch((e: unknown) => {
+      throw connectError(e, url, login?.password);
+    });
+  const timers: Timer[] = [];
+  const watch = watchConnection(client, () => sched.now(), error, {
+    sched,
+    afterMs: WATCH_SILENCE_MS,
+    timers,
+  });
+  const topic = runProbeTopic(prefix);
+  // Subscribed again on each reconnect: the session is clean.
+  const subscribe = () => void client.subscribeAsync(topic, { qos: 0 }).catch(() => {});
+  client.on("connect", subscribe);
+  subscribe();
+  timers.push(
+    every(sched, PROBE_EVERY_MS, () => {
+      if (client.connected) client.publish(topic, "", { qos: 0 });
+    }),
+  );
+  return {
+    watch,
+    close: async () => {
+      for (const t of timers) t.cancel();
+      await client.endAsync(true).catch(() => {});
+    },
+  };
+}

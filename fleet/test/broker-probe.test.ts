@@ -1,0 +1,127 @@
+/**
+ * A run's probe of a broker outside its process: while the broker answers, no outage however long;
+ * frozen with its sockets open (here a proxy that stops passing bytes), lost once it has been silent
+ * 5 s, dated from its last answer; back with its next. Real sockets to a broker on port 0;
+ * the run's clock is a FakeScheduler stepped by the test.
+ */
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { pino } from "pino";
+import { afterEach, expect, it } from "vitest";
+import { startBroker } from "../../broker/index.js";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { Prefix } from "../../protocol/index.js";
+import { BrokerOutages } from "../broker-outages.js";
+import { type BrokerProbe, openBrokerProbe } from "../broker-probe.js";
+
+/** A TCP proxy to `port` that can stop passing bytes either way (holding them) and pass them on again. */
+async function freezableProxy(port: number) {
+  const held: [Socket, Buffer][] = [];
+  let frozen = false;
+  let down = 0;
+  const pass = (to: Socket, chunk: Buffer, downward: boolean) => {
+    if (frozen) held.push([to, chunk]);
+    else {
+      to.write(chunk);
+      if (downward) down += 1;
+    }
+  };
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    client.on("data", (c: Buffer) => pass(upstream, c, false));
+    upstream.on("data", (c: Buffer) => pass(client, c, true));
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+    client.on("error", () => {});
+    upstream.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    downChunks: () => down,
+    freeze: () => {
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+      for (const [to, chunk] of held.splice(0)) to.write(chunk);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Resolves once `cond` holds (real I/O landing), checked every 5 ms; rejects after 10 s. */
+function when(cond: () => boolean): Promise<void> {
+  return expect.poll(cond, { timeout: 10_000, interval: 5 }).toBe(true) as unknown as Promise<void>;
+}
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+it("tells a broker frozen with its sockets open lost after 5 s of silence, and back with its next answer", async () => {
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, logger: pino({ level: "silent" }) });
+  cleanup.push(() => broker.close());
+  const proxy = await freezableProxy(broker.port);
+  cleanup.push(() => proxy.close());
+  const sched = new FakeScheduler(0);
+  const probe: BrokerProbe = await openBrokerProbe(proxy.url, undefined, Prefix("tf"), sched, () => {});
+  cleanup.push(() => probe.close());
+  const outages = new BrokerOutages([undefined, probe.watch], () => sched.now());
+  // Each step: the probe goes out, its echo comes back through the broker before the next step.
+  const answeredStep = async () => {
+    const before = proxy.downChunks();
+    sched.advance(500);
+    await when(() => proxy.downChunks() > before);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  for (let i = 0; i < 16; i += 1) await answeredStep();
+  expect(outages.seen).toBe(false);
+  const lastAnswer = sched.now();
+  proxy.freeze();
+  for (let i = 0; i < 9; i += 1) sched.advance(500);
+  expect(outages.seen).toBe(false); // 4.5 s of silence: not yet
+  sched.advance(500);
+  sched.advance(500);
+  expect(outages.downS()).toBeGreaterThan(0);
+  proxy.thaw();
+  await when(() => outages.downS() === undefined);
+  const [span, ...more] = outages.list(sched.now());
+  expect(more).toEqual([]);
+  expect(span?.back).toBe(true);
+  expect(span?.startMs).toBeLessThanOrEqual(lastAnswer);
+  expect(span?.startMs).toBeGreaterThanOrEqual(lastAnswer - 500);
+});
+
+it("makes one outage of what two watchers saw, a late loss dated into it extending it", () => {
+  let t = 0;
+  type Listener = (connected: boolean, lastHeardAt?: number) => void;
+  const source = () => {
+    let listener: Listener = () => {};
+    return {
+      on: (_: "broker", l: Listener) => {
+        listener = l;
+      },
+      tell: (connected: boolean, lastHeardAt?: number) => listener(connected, lastHeardAt),
+    };
+  };
+  const probe = source();
+  const twins = source();
+  const outages = new BrokerOutages([twins, probe], () => t);
+  t = 6000;
+  probe.tell(false, 1000); // silent 5 s
+  t = 11_000;
+  probe.tell(true); // heard again
+  t = 18_000;
+  twins.tell(false, 900); // the twins' keepalive ran out on the same freeze
+  t = 19_000;
+  twins.tell(true);
+  probe.tell(true);
+  t = 40_000;
+  probe.tell(false, 35_000); // another one
+  expect(outages.list(41_000)).toEqual([
+    { startMs: 1000, endMs: 19_000, back: true },
+    { startMs: 35_000, endMs: 41_000, back: false },
+  ]);
+});
