@@ -94,6 +94,8 @@ describe("fleet flags", () => {
       '--faults: "partition@-5": the start after @ must be seconds into the presses',
     ],
     [{ faults: "partition@" }, 'a number ≥ 0 (e.g. partition@30), got ""'],
+    [{ faults: "partition@010" }, 'got "010" (plain decimal digits only'],
+    [{ faults: "partition@1e2" }, 'got "1e2" (plain decimal digits only'],
     [{ faults: "toString@5" }, '--faults: "toString@5" is neither a .json file nor a preset'],
   ])("refuse %j naming the flag", (flags, message) => {
     expect(() => fleetOptionsFromFlags(flags)).toThrow(message);

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import seedrandom from "seedrandom";
 import { z } from "zod";
-import { assertNever, isNodeId, NodeId, OptionError } from "../../protocol/index.js";
+import { assertNever, decimalHint, isDecimal, isNodeId, NodeId, OptionError } from "../../protocol/index.js";
 import { FAULT_PRESETS } from "./presets.js";
 
 export const FAULT_KINDS = [
@@ -125,9 +125,9 @@ function preset(part: string): FaultEntry {
   const name = at < 0 ? part : part.slice(0, at);
   const start = at < 0 ? undefined : part.slice(at + 1);
   const p = Object.hasOwn(FAULT_PRESETS, name) ? FAULT_PRESETS[name] : undefined;
-  if (p !== undefined && start !== undefined && !/^\d+(?:\.\d+)?$/.test(start)) {
+  if (p !== undefined && start !== undefined && !(isDecimal(start) && !start.startsWith("-"))) {
     throw new FaultScheduleError(
-      `--faults: ${JSON.stringify(part)}: the start after @ must be seconds into the presses, a number ≥ 0 (e.g. ${name}@30), got ${JSON.stringify(start)}`,
+      `--faults: ${JSON.stringify(part)}: the start after @ must be seconds into the presses, a number ≥ 0 (e.g. ${name}@30), got ${JSON.stringify(start)}${decimalHint(start)}`,
     );
   }
   if (!p) {
