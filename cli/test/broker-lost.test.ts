@@ -53,6 +53,11 @@ it("a broker that dies for good: the progress line, the report and the summary s
     expect(requirementFailures(r)).toContain(
       "3 (press, follower) deliveries lost for good (never reflected; 3 of them while the broker was lost)",
     );
+    // A sync figure over the limit is told with the outage that is in it.
+    const slow = { ...r, requirements: { ...r.requirements, syncP99Under1s: false } };
+    expect(requirementFailures(slow)[0]).toMatch(
+      /^sync p99 \d+\.\d ms is not under 1 s; the broker was lost once, \d+\.\d s in all$/,
+    );
     expect(summary(r)).toMatch(
       /broker lost {4}at -?\d+\.\d s for \d+\.\d s, not back by the end: 4 nodes disconnected, 1 presses during, 0 pairs later than 5 s, 3 lost for good/,
     );
