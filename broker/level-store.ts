@@ -46,6 +46,11 @@ export class IndexedLevelPersistence extends LevelPersistence {
     return this.#index.size;
   }
 
+  /** The retained packet the broker holds for `topic` now (the index is written before the disk). */
+  retained(topic: string): RetainedPacket | undefined {
+    return this.#index.get(topic);
+  }
+
   override async storeRetained(packet: RetainedPacket): Promise<void> {
     // The index follows the order of the calls (publish order); the database writes may finish
     // in any order.

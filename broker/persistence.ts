@@ -42,10 +42,8 @@ export async function openStore(
   }
   // The async persistence directly: the package's main export wraps it in a callback API that
   // aedes 1.x no longer accepts.
-  const [{ ClassicLevel }, { DAMAGED_STORE_HINT, IndexedLevelPersistence }] = await Promise.all([
-    import("classic-level"),
-    import("./level-store.js"),
-  ]);
+  const [{ ClassicLevel }, { DAMAGED_STORE_HINT, IndexedLevelPersistence }, { LevelRepair }] =
+    await Promise.all([import("classic-level"), import("./level-store.js"), import("./level-repair.js")]);
   const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
   try {
     await db.open();
@@ -57,10 +55,14 @@ export async function openStore(
   }
   const persistence = new IndexedLevelPersistence(db, dataDir);
   if (logger === undefined) return { persistence, kind: "level", close: () => persistence.destroy() };
-  const watch = new StoreWriteWatch(`data directory ${dataDir}`, logger);
-  surviveStoreWrites(persistence, watch);
+  const where = `data directory ${dataDir}`;
+  const watch = new StoreWriteWatch(where, logger);
+  // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
+  const repair = new LevelRepair(db, where, logger);
+  surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
   const close = async () => {
     await watch.settled();
+    await repair.settled();
     watch.closing();
     await persistence.destroy();
   };

@@ -30,6 +30,11 @@ export class RetainedIndex {
     return this.#byTopic.size;
   }
 
+  /** The retained packet of `topic`, or undefined when none is held. */
+  get(topic: string): RetainedPacket | undefined {
+    return this.#byTopic.get(topic);
+  }
+
   /** The retained packets matching any of `patterns` (each once), as aedes's retained stream. */
   answer(patterns: readonly string[]): Readable {
     const out: RetainedPacket[] = [];

@@ -14,6 +14,8 @@
  */
 import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
+import type { LevelRepair } from "./level-repair.js";
+import type { RetainedPacket } from "./retained-index.js";
 
 /** The writes whose failure the broker survives. */
 interface SurvivableWrites {
@@ -95,30 +97,102 @@ export class StoreWriteWatch {
   }
 }
 
-/** Makes `persistence`'s will and retained writes log a failure instead of rejecting. */
-export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch): void {
-  const p = persistence as SurvivableWrites;
+/** The store's other writes: each fails to its client, and a failed one leaves LevelDB's log with a hole. */
+const OTHER_WRITES = [
+  "addSubscriptions",
+  "removeSubscriptions",
+  "cleanSubscriptions",
+  "outgoingEnqueue",
+  "outgoingEnqueueCombi",
+  "outgoingUpdate",
+  "outgoingClearMessageId",
+  "incomingStorePacket",
+  "incomingDelPacket",
+  "cleanIncoming",
+] as const;
+
+/** A write the disk refused (LevelDB's IO error), not a key that was not there. */
+function isWriteFailure(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === "LEVEL_IO_ERROR" || (typeof e?.message === "string" && e.message.startsWith("IO error"));
+}
+
+/** A LevelDB store's repair once it writes again (broker/level-repair.ts) and the retained messages it holds. */
+export interface StoreRepair {
+  readonly repair: LevelRepair;
+  readonly retained: (topic: string) => RetainedPacket | undefined;
+}
+
+/**
+ * Makes `persistence`'s will and retained writes log a failure instead of rejecting, and its other
+ * writes log theirs before rejecting. With `repair`, a will or retained write that succeeds after
+ * failures starts it (a fleet writes retained messages all the time).
+ */
+export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, repair?: StoreRepair): void {
+  const p = persistence as SurvivableWrites & Record<(typeof OTHER_WRITES)[number], unknown>;
+  const succeeded = (retainedTopic?: string) => {
+    watch.succeeded();
+    repair?.repair.succeeded(storeAgain, retainedTopic);
+  };
   // delWill writes nothing when there is no will to delete: its success says nothing.
-  const guard = <A extends unknown[], R>(what: string, write: (...args: A) => Promise<R>, writes = true) => {
+  const guard = <A extends unknown[], R>(
+    what: string,
+    write: (...args: A) => Promise<R>,
+    writes = true,
+    topicOf: (...args: A) => string | undefined = () => undefined,
+  ) => {
     const original = write.bind(p);
-    return async (...args: A): Promise<R | undefined> => {
+    return async (...args: A): Promise<{ ok: boolean; result?: R }> => {
       watch.begin();
       try {
         const result = await original(...args);
-        if (writes) watch.succeeded();
-        return result;
+        if (writes) succeeded(topicOf(...args));
+        return { ok: true, result };
       } catch (err) {
         watch.failed(what, err);
-        return undefined;
+        repair?.repair.failed(topicOf(...args));
+        return { ok: false };
       } finally {
         watch.end();
       }
     };
   };
-  p.putWill = guard("putWill", p.putWill);
-  p.delWill = guard("delWill", p.delWill, false);
-  const storeRetained = guard("storeRetained", p.storeRetained);
+  const putWill = guard("putWill", p.putWill);
+  const delWill = guard("delWill", p.delWill, false);
+  const storeRetained = guard(
+    "storeRetained",
+    p.storeRetained,
+    true,
+    (packet) => (packet as RetainedPacket).topic,
+  );
+  p.putWill = async (client, packet) => (await putWill(client, packet)).result;
+  p.delWill = async (client) => (await delWill(client)).result;
   p.storeRetained = async (packet) => {
     await storeRetained(packet);
   };
+  /** A topic's retained message as the broker holds it now (none: its deletion), written again. */
+  async function storeAgain(topic: string): Promise<boolean> {
+    const held = repair?.retained(topic);
+    return (await storeRetained(held ?? { topic, payload: Buffer.alloc(0) })).ok;
+  }
+  for (const name of OTHER_WRITES) {
+    const write = p[name];
+    if (typeof write !== "function") continue;
+    const original = (write as (...args: unknown[]) => Promise<unknown>).bind(p);
+    p[name] = async (...args: unknown[]) => {
+      watch.begin();
+      try {
+        // Its success says nothing of the disk: some of these write nothing (no packet to clear).
+        return await original(...args);
+      } catch (err) {
+        if (isWriteFailure(err)) {
+          watch.failed(name, err);
+          repair?.repair.failed();
+        }
+        throw err;
+      } finally {
+        watch.end();
+      }
+    };
+  }
 }
