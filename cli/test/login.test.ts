@@ -164,6 +164,23 @@ describe("errors and exit codes", () => {
     );
   });
 
+  it("a short password is masked as the URL's password only: the address stays readable", async () => {
+    const port = await closedPort();
+    const r = await runCli([
+      "nodes",
+      "--broker",
+      `mqtt://127.0.0.1:${port}`,
+      "--username",
+      "u",
+      "--password",
+      "0",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      `twinfleet nodes: cannot reach the broker at mqtt://127.0.0.1:${port}: connection refused\n`,
+    );
+  });
+
   it("a password without a user name is refused before connecting, exit 2 (the broker would not answer)", async () => {
     const port = await closedPort();
     const expected = "a password needs a user name (MQTT sends no password without one)";
