@@ -32,6 +32,7 @@ export async function openBrokerProbe(
   prefix: Prefix,
   sched: Scheduler,
   error: (e: Error) => void,
+  refused: (line: string) => void = () => {},
 ): Promise<BrokerProbe> {
   const client = await mqtt
     .connectAsync(url, {
@@ -45,14 +46,35 @@ export async function openBrokerProbe(
       throw connectError(e, url, login?.password);
     });
   const timers: Timer[] = [];
+  const topic = runProbeTopic(prefix);
+  // Silence means something only once the probe has come back: a broker whose access rules refuse
+  // the topic would otherwise be told lost between keepalive pings, again and again.
+  let echoed = false;
+  client.on("message", (t) => {
+    if (t === topic) echoed = true;
+  });
   const watch = watchConnection(client, () => sched.now(), error, {
     sched,
     afterMs: WATCH_SILENCE_MS,
     timers,
+    armed: () => echoed,
   });
-  const topic = runProbeTopic(prefix);
   // Subscribed again on each reconnect: the session is clean.
-  const subscribe = () => void client.subscribeAsync(topic, { qos: 0 }).catch(() => {});
+  let told = false;
+  const tellRefused = () => {
+    if (told) return;
+    told = true;
+    refused(
+      `the broker refused the run's probe subscription to ${topic}: a frozen broker is told only when its keepalive runs out (15-22 s), as without the probe`,
+    );
+  };
+  // MQTT.js rejects a SUBACK with a refusal (0x80) in it; a connection lost meanwhile is no news.
+  const subscribe = () =>
+    void client.subscribeAsync(topic, { qos: 0 }).then(
+      (granted) => granted.some((g) => g.qos === 128) && tellRefused(),
+      (e: unknown) =>
+        (e as { packet?: { granted?: unknown[] } }).packet?.granted?.includes(128) && tellRefused(),
+    );
   client.on("connect", subscribe);
   subscribe();
   timers.push(

@@ -158,8 +158,13 @@ export async function prepareFleet(
     else await desirePairing(twins, ids, pairing);
     // A broker in another process can freeze while this one runs on (its own may not: it would stop too).
     if (broker.kind === "external" || broker.kind === "process") {
-      probe = await openBrokerProbe(broker.url, opts.login, prefix, scheduler, (e) =>
-        logger.debug({ err: e }, "broker probe connection error"),
+      probe = await openBrokerProbe(
+        broker.url,
+        opts.login,
+        prefix,
+        scheduler,
+        (e) => logger.debug({ err: e }, "broker probe connection error"),
+        (line) => logger.warn(line),
       );
     }
     return {

@@ -64,6 +64,11 @@ export class ClockProbe {
     this.client.publish(this.topics.mine, body, { qos: 0 });
   }
 
+  /** Whether any probe has come back through the broker (a broker whose rules refuse the topic: never). */
+  get heardBack(): boolean {
+    return this.received.size > 0;
+  }
+
   private onMessage(topic: string, payload: Buffer): void {
     const at = this.sched.wallNow();
     if (!topic.startsWith(this.topics.all.slice(0, -1))) return;

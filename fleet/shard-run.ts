@@ -185,16 +185,18 @@ export class ShardRun {
         .catch((e: unknown) => {
           throw connectError(e, url, opts.login?.password);
         });
+      // Silence means something once a probe has come back (a broker whose rules refuse the topic).
+      let probe: ClockProbe | undefined;
       const outages = new BrokerOutages(
         watchConnection(
           client,
           () => sched.now(),
           (e) => note(`broker connection: ${e.message}`),
-          { sched, afterMs: WATCH_SILENCE_MS, timers },
+          { sched, afterMs: WATCH_SILENCE_MS, timers, armed: () => probe?.heardBack === true },
         ),
         () => sched.now(),
       );
-      const probe = new ClockProbe(
+      probe = new ClockProbe(
         client,
         {
           mine: probeTopic(opts.prefix, opts.seed, spec.index),

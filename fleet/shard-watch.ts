@@ -113,7 +113,13 @@ export function watchConnection(
   client: mqtt.MqttClient,
   now: () => number,
   error: (e: Error) => void,
-  silence?: { readonly sched: Scheduler; readonly afterMs: number; readonly timers: Timer[] },
+  silence?: {
+    readonly sched: Scheduler;
+    readonly afterMs: number;
+    readonly timers: Timer[];
+    /** Whether silence means anything yet (a probe whose echo has come back once); always if absent. */
+    readonly armed?: () => boolean;
+  },
 ): BrokerWatchable {
   const told = new EventEmitter();
   let down = false;
@@ -149,6 +155,7 @@ export function watchConnection(
         const stalled = t - checkedAt > 2 * SILENCE_CHECK_MS;
         checkedAt = t;
         if (down || silent || stalled || t - lastHeardAt < silence.afterMs) return;
+        if (silence.armed !== undefined && !silence.armed()) return;
         silent = true;
         told.emit("broker", false, lastHeardAt);
       }),
