@@ -8,12 +8,15 @@
  */
 import { randomBytes } from "node:crypto";
 import mqtt from "mqtt";
-import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import { after, every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
 import type { BrokerWatchable } from "./broker-outages.js";
 import { PROBE_EVERY_MS } from "./shard-probe.js";
 import { WATCH_KEEPALIVE_S, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
+
+/** A probe that has not come back in this long is told (the broker's rules deliver it nowhere). */
+const UNHEARD_AFTER_MS = 10_000;
 
 export interface BrokerProbe {
   /** The probe client's connection: lost when it drops or the broker falls silent, back when heard again. */
@@ -61,22 +64,30 @@ export async function openBrokerProbe(
   });
   // Subscribed again on each reconnect: the session is clean.
   let told = false;
-  const tellRefused = () => {
+  const tellUnheard = (why: string) => {
     if (told) return;
     told = true;
     refused(
-      `the broker refused the run's probe subscription to ${topic}: a frozen broker is told only when its keepalive runs out (15-22 s), as without the probe`,
+      `${why}: a frozen broker is told only when its keepalive runs out (15-22 s), as without the probe`,
     );
   };
+  const refusedLine = `the broker refused the run's probe subscription to ${topic}`;
   // MQTT.js rejects a SUBACK with a refusal (0x80) in it; a connection lost meanwhile is no news.
   const subscribe = () =>
     void client.subscribeAsync(topic, { qos: 0 }).then(
-      (granted) => granted.some((g) => g.qos === 128) && tellRefused(),
+      (granted) => granted.some((g) => g.qos === 128) && tellUnheard(refusedLine),
       (e: unknown) =>
-        (e as { packet?: { granted?: unknown[] } }).packet?.granted?.includes(128) && tellRefused(),
+        (e as { packet?: { granted?: unknown[] } }).packet?.granted?.includes(128) &&
+        tellUnheard(refusedLine),
     );
   client.on("connect", subscribe);
   subscribe();
+  // Some brokers grant the subscription and deliver nothing its access rules deny (Mosquitto).
+  timers.push(
+    after(sched, UNHEARD_AFTER_MS, () => {
+      if (!echoed && client.connected) tellUnheard(`the run's probe on ${topic} has not come back in 10 s`);
+    }),
+  );
   timers.push(
     every(sched, PROBE_EVERY_MS, () => {
       if (client.connected) client.publish(topic, "", { qos: 0 });

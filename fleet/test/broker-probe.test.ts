@@ -125,6 +125,41 @@ it("tells nothing while its probe has never come back, and says when the broker 
   );
   for (let i = 0; i < 40; i += 1) sched.advance(500);
   expect(outages.seen).toBe(false);
+  expect(lines).toHaveLength(1);
+});
+
+it("says when its probe has not come back in 10 s though the broker granted it (access rules that deliver nothing)", async () => {
+  const aedes = await Aedes.createBroker({
+    authorizeForward: (_client, packet) => (packet.topic.includes("/run-probe/") ? null : packet),
+  });
+  const server = createServer((socket) => aedes.handle(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanup.push(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+  });
+  const sched = new FakeScheduler(0);
+  const lines: string[] = [];
+  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const probe = await openBrokerProbe(
+    url,
+    undefined,
+    Prefix("tf"),
+    sched,
+    () => {},
+    (l) => lines.push(l),
+  );
+  cleanup.push(() => probe.close());
+  const outages = new BrokerOutages([probe.watch], () => sched.now());
+  for (let i = 0; i < 19; i += 1) sched.advance(500);
+  expect(lines).toEqual([]);
+  sched.advance(500);
+  expect(lines).toEqual([
+    expect.stringMatching(
+      /^the run's probe on tf\/run-probe\/[0-9a-f]{12} has not come back in 10 s: a frozen broker is told only/,
+    ),
+  ]);
+  expect(outages.seen).toBe(false);
 });
 
 it("makes one outage of what two watchers saw, a late loss dated into it extending it", () => {
