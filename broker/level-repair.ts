@@ -7,14 +7,22 @@
  * there. So when a write succeeds again, the topics whose retained writes failed meanwhile are
  * stored once more, as the broker holds them now, then the memory table is compacted into a table
  * file, which retires that log (CompactRange flushes the memory table first and starts a new log):
- * the same test then keeps 1,811.
+ * the same test then keeps 1,811. A failed table write stops LevelDB until it is opened again: the
+ * repair then reopens it first, once there is room (broker/level-reopen.ts).
  */
 import type { Logger } from "pino";
+import { isTableWriteError, roomToReopen } from "./level-reopen.js";
 
-/** What the repair needs of the database: classic-level's compactRange. */
-export interface CompactableDb {
+/** What the repair needs of the database: classic-level's compactRange, close and open. */
+export interface RepairableDb {
+  readonly status: string;
   compactRange(start: string, end: string): Promise<void>;
+  close(): Promise<void>;
+  open(): Promise<void>;
 }
+
+/** How often a database stopped by a failed table write is checked for room to reopen it. */
+const REOPEN_CHECK_MS = 10_000;
 
 /** The whole key space, as UTF-8 strings compare: every key of the store lies within. */
 const FIRST_KEY = "\u0000";
@@ -30,18 +38,34 @@ export class LevelRepair {
   #needed = false;
   #running: Promise<void> | undefined;
   #retryAt = Number.NEGATIVE_INFINITY;
+  /** A table write failed: LevelDB takes no write until it is opened again. */
+  #stopped = false;
+  #reopenCheckAt = Number.NEGATIVE_INFINITY;
+  #reopenFailureTold = false;
 
   constructor(
-    private readonly db: CompactableDb,
+    private readonly db: RepairableDb,
+    private readonly dataDir: string,
     private readonly where: string,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A write to the store failed (a retained message's: its topic is stored again). */
-  failed(retainedTopic?: string): void {
+  /**
+   * A write to the store failed with `err` (a retained message's: its topic is stored again). Once
+   * LevelDB is stopped by a failed table write, it is reopened when there is room (checked every
+   * 10 s while writes keep failing), then repaired with `store`.
+   */
+  failed(store: (topic: string) => Promise<boolean>, retainedTopic?: string, err?: unknown): void {
     this.#needed = true;
     if (retainedTopic !== undefined) this.#pending.add(retainedTopic);
+    if (isTableWriteError(err)) this.#stopped = true;
+    const t = this.now();
+    if (!this.#stopped || this.#running !== undefined || t < this.#reopenCheckAt) return;
+    this.#reopenCheckAt = t + REOPEN_CHECK_MS;
+    this.#running = this.reopen(store).finally(() => {
+      this.#running = undefined;
+    });
   }
 
   /**
@@ -61,6 +85,32 @@ export class LevelRepair {
   /** Settles once no repair is under way (closing waits for it). */
   async settled(): Promise<void> {
     while (this.#running !== undefined) await this.#running;
+  }
+
+  private async reopen(store: (topic: string) => Promise<boolean>): Promise<void> {
+    const room = await roomToReopen(this.dataDir).catch(() => undefined);
+    if (room === undefined || !room.ok) return; // the failure log says each minute that writes fail
+    try {
+      if (this.db.status === "open") await this.db.close();
+      await this.db.open();
+    } catch (err) {
+      if (!this.#reopenFailureTold) {
+        this.#reopenFailureTold = true;
+        this.logger.error(
+          { err: (err as Error).message },
+          `${this.where} could not be opened again after a failed table write (tried every 10 s while writes fail): restart the broker once there is room`,
+        );
+      }
+      return;
+    }
+    this.#stopped = false;
+    this.#reopenFailureTold = false;
+    this.logger.warn(
+      { freeMB: Math.round(room.freeBytes / 1048576) },
+      `${this.where} opened again: a failed table write had stopped LevelDB taking any write until then`,
+    );
+    this.#needed = false;
+    await this.run(store);
   }
 
   private async run(store: (topic: string) => Promise<boolean>): Promise<void> {

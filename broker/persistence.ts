@@ -58,7 +58,7 @@ export async function openStore(
   const where = `data directory ${dataDir}`;
   const watch = new StoreWriteWatch(where, logger);
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
-  const repair = new LevelRepair(db, where, logger);
+  const repair = new LevelRepair(db, dataDir, where, logger);
   surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
   const close = async () => {
     await watch.settled();

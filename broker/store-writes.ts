@@ -150,7 +150,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
         return { ok: true, result };
       } catch (err) {
         watch.failed(what, err);
-        repair?.repair.failed(topicOf(...args));
+        repair?.repair.failed(storeAgain, topicOf(...args), err);
         return { ok: false };
       } finally {
         watch.end();
@@ -187,7 +187,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
       } catch (err) {
         if (isWriteFailure(err)) {
           watch.failed(name, err);
-          repair?.repair.failed();
+          repair?.repair.failed(storeAgain, undefined, err);
         }
         throw err;
       } finally {

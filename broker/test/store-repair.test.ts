@@ -7,13 +7,16 @@
  * steps against a store whose writes are made to fail.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ClassicLevel } from "classic-level";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { isTableWriteError } from "../level-reopen.js";
 import { LevelRepair } from "../level-repair.js";
-import type { IndexedLevelPersistence } from "../level-store.js";
+import { IndexedLevelPersistence } from "../level-store.js";
 import { openStore } from "../persistence.js";
 import type { RetainedPacket } from "../retained-index.js";
 import { StoreWriteWatch, surviveStoreWrites } from "../store-writes.js";
@@ -50,7 +53,8 @@ describe("the repair's steps", () => {
       },
     };
     const compactRange = vi.fn(async () => {});
-    const repair = new LevelRepair({ compactRange }, "data directory d", logger);
+    const db = { status: "open", compactRange, close: async () => {}, open: async () => {} };
+    const repair = new LevelRepair(db, "d", "data directory d", logger);
     surviveStoreWrites(store, new StoreWriteWatch("data directory d", logger), {
       repair,
       retained: (topic) => held.get(topic),
@@ -76,6 +80,19 @@ describe("the repair's steps", () => {
   });
 });
 
+/** The retained messages a store in `dataDir` holds once opened again. */
+const readBack = async (dataDir: string): Promise<Map<string, string>> => {
+  const store = await openStore(dataDir, undefined, pino({ level: "silent" }));
+  const persistence = store.persistence as IndexedLevelPersistence;
+  await persistence.setup({});
+  const out = new Map<string, string>();
+  for await (const p of persistence.createRetainedStream("#") as AsyncIterable<RetainedPacket>) {
+    out.set(p.topic, Buffer.from(p.payload).toString());
+  }
+  await store.close();
+  return out;
+};
+
 const asRoot = process.getuid?.() === 0;
 // Only the tests for the machine at hand are defined: as root the real disk, else the steps above.
 const rootOnly = asRoot ? describe : () => {};
@@ -86,7 +103,7 @@ rootOnly("a real full disk (tmpfs), as root", () => {
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]);
   });
   afterAll(() => {
-    execFileSync("umount", [mnt]);
+    execFileSync("umount", ["-l", mnt]);
     rmSync(mnt, { recursive: true, force: true });
   });
 
@@ -105,18 +122,6 @@ rootOnly("a real full disk (tmpfs), as root", () => {
     }
     expect(size).toBeGreaterThan(0);
     return filler;
-  };
-
-  const readBack = async (dataDir: string): Promise<Map<string, string>> => {
-    const store = await openStore(dataDir, undefined, pino({ level: "silent" }));
-    const persistence = store.persistence as IndexedLevelPersistence;
-    await persistence.setup({});
-    const out = new Map<string, string>();
-    for await (const p of persistence.createRetainedStream("#") as AsyncIterable<RetainedPacket>) {
-      out.set(p.topic, Buffer.from(p.payload).toString());
-    }
-    await store.close();
-    return out;
   };
 
   it("keeps what was written after the disk filled and room came back, across a restart", async () => {
@@ -144,4 +149,66 @@ rootOnly("a real full disk (tmpfs), as root", () => {
     expect(back.size).toBe(topics.length);
     for (const t of topics) expect(back.get(t)?.split(" ")[2]).toBe("4");
   });
+});
+
+rootOnly("LevelDB stopped by a failed table write (tmpfs), as root", () => {
+  const mnt = mkdtempSync(join(tmpdir(), "twinfleet-stopped-"));
+  beforeAll(() => {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=32m", "tmpfs", mnt]);
+  });
+  afterAll(() => {
+    execFileSync("umount", ["-l", mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  it("opens it again once there is room, and keeps what was published meanwhile across a restart", async () => {
+    const dataDir = join(mnt, "broker");
+    mkdirSync(dataDir);
+    // 6 MB left: room for the log's appends, not for the 4 MB memory table's flush.
+    const filler = join(mnt, "filler");
+    writeFileSync(filler, Buffer.alloc(26 * 1024 * 1024));
+    const lines: Line[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    let now = 0;
+    const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
+    await db.open();
+    const persistence = new IndexedLevelPersistence(db, dataDir);
+    await persistence.setup({});
+    const where = `data directory ${dataDir}`;
+    const repair = new LevelRepair(db, dataDir, where, logger, () => now);
+    surviveStoreWrites(persistence, new StoreWriteWatch(where, logger, () => now), {
+      repair,
+      retained: (topic) => persistence.retained(topic),
+    });
+    const topics = Array.from({ length: 500 }, (_, i) => `tf/report/n-${String(i).padStart(4, "0")}`);
+    const round = async (n: number) => {
+      for (const t of topics) {
+        await persistence.storeRetained(packet(t, `R1 ${n % 2} ${n} ${randomBytes(200).toString("hex")}`));
+      }
+    };
+    // Stopped: a write fails with a table's error (a log append may fail first, with the log's).
+    const stopped = async () => {
+      try {
+        await db.put("probe", Buffer.from("x"));
+        return false;
+      } catch (e) {
+        return isTableWriteError(e);
+      }
+    };
+    let n = 0;
+    while (!(await stopped()) && n < 80) await round(++n);
+    expect(await stopped()).toBe(true);
+    await round(++n); // fails whole: LevelDB takes no write now
+    rmSync(filler);
+    now += 10_001;
+    await round(++n); // the first failure after 10 s finds room: reopened, then repaired
+    await repair.settled();
+    expect(lines.some((l) => /opened again/.test(l.msg))).toBe(true);
+    await round(++n);
+    await repair.settled();
+    await persistence.destroy();
+    const back = await readBack(dataDir);
+    expect(back.size).toBe(topics.length);
+    for (const t of topics) expect(back.get(t)?.split(" ")[2]).toBe(String(n));
+  }, 60_000);
 });
