@@ -7,7 +7,8 @@
  * Redis must answer a PING when the broker starts, or the start fails with one line naming the URL.
  * When Redis goes away later the brokers keep running: their connections retry (ioredis), the loss
  * and the return are logged once each; requests wait meanwhile, and a publish that goes out before
- * the other brokers have subscribed again is lost.
+ * the other brokers have subscribed again is lost. A Redis that refuses writes (at its maxmemory:
+ * OOM) is logged as a full data directory is, and the brokers keep serving.
  */
 import type { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
@@ -16,6 +17,13 @@ import { Redis, type RedisOptions } from "ioredis";
 import MQEmitterRedis from "mqemitter-redis";
 import type { Logger } from "pino";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
+import { type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
+
+/** Redis keeps no copy here: a will or retained message it did not take is gone. */
+const REDIS_FAILURE: StoreFailureText = {
+  kept: "the wills and retained messages it does not take are not kept (a retained message is lost, a will not published if its client dies)",
+  advice: "raise its maxmemory (or set an eviction policy), or free memory on it",
+};
 
 /** How long the start waits for Redis to answer before it gives up. */
 const PROBE_TIMEOUT_MS = 3000;
@@ -122,6 +130,9 @@ export async function openRedisStore(url: string, logger: Logger): Promise<Redis
   watch(pubConn, "publish", url, logger);
   watch(subConn, "subscribe", url, logger);
   const persistence = new StreamingRedisPersistence({ conn: db });
+  // Redis at its maxmemory answers OOM to every write: the broker keeps serving (store-writes.ts).
+  const writes = new StoreWriteWatch(`Redis at ${redactRedisUrl(url)}`, logger, Date.now, REDIS_FAILURE);
+  surviveStoreWrites(persistence, writes);
   // concurrency 0: every message dispatched at once, as for the in-process emitter (broker/server.ts).
   const mq = MQEmitterRedis({ pubConn, subConn, concurrency: 0 });
   // Its connections' errors are re-emitted here; the watchers above already logged them.

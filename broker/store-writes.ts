@@ -26,6 +26,20 @@ interface SurvivableWrites {
 
 export const STORE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 
+/** What a store's failing writes cost, and what frees it: the words of its failure log. */
+export interface StoreFailureText {
+  /** What becomes of a will or retained message whose write failed. */
+  readonly kept: string;
+  /** What the operator can do. */
+  readonly advice: string;
+}
+
+/** A data directory's: the broker holds wills and retained messages in memory anyway. */
+export const DATA_DIR_FAILURE: StoreFailureText = {
+  kept: "wills and retained messages are kept in memory only (lost if it stops)",
+  advice: "free space on it",
+};
+
 /** The store's failing writes, logged (node/failure-log.ts); `where` names the store. */
 export class StoreWriteWatch {
   private readonly log: FailureLog;
@@ -38,15 +52,15 @@ export class StoreWriteWatch {
     private readonly where: string,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    text: StoreFailureText = DATA_DIR_FAILURE,
   ) {
     this.log = new FailureLog(
       logger,
       {
         first: (reason) =>
-          `${where} cannot be written (${reason}); the broker keeps serving, but wills and retained ` +
-          "messages are kept in memory only (lost if it stops) and clean-session-0 subscriptions are " +
-          "refused until it can write again: free space on it",
-        still: `${where} still cannot be written; wills and retained messages are kept in memory only`,
+          `${where} cannot be written (${reason}); the broker keeps serving, but ${text.kept} and ` +
+          `clean-session-0 subscriptions are refused until it can write again: ${text.advice}`,
+        still: `${where} still cannot be written; ${text.kept}`,
         again: `${where} is written again`,
         countField: "failedWrites",
       },

@@ -2,7 +2,9 @@
 // messages published on one reach a subscriber on another exactly once; retained reports and statuses
 // and last wills written through one are what the others serve; a client id connecting on another
 // broker takes the session over; a fleet split over shards on the three merges with nothing lost.
-// A Redis restart is logged by every broker, which keeps running and carries messages again.
+// A Redis restart is logged by every broker, which keeps running and carries messages again; so is a
+// Redis refusing writes at its maxmemory.
+import { Redis } from "ioredis";
 import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findRedisServer, type RedisCluster, startRedisCluster } from "../redis-cluster.js";
@@ -113,6 +115,30 @@ describe("brokers sharing Redis", () => {
   it("run a fleet split over shards on the three brokers: the shards' sums, nothing lost", async () => {
     await shardsMergeIntoOneFleet(cluster.urls, "redis-shards");
   }, 60_000);
+
+  it("keep serving while Redis refuses writes at its maxmemory, log it once, and write again after", async () => {
+    const redis = new Redis(cluster.redisUrl);
+    open.push({ close: () => redis.quit() });
+    // Every write answered OOM: used memory is over 1 byte.
+    await redis.config("SET", "maxmemory", "1");
+    try {
+      // Connecting with a will writes it (putWill); its lrem and rpush went unawaited in the package
+      // and their OOM rejections ended the broker process.
+      const will = { topic: "tf/status/n-0777", payload: Buffer.from("S1 0"), qos: 1 as const, retain: true };
+      const node = await client(0, { clientId: "tf-n-0777", will });
+      await node.publishAsync("tf/report/n-0777", "R1 1 1 n-0777", { qos: 1, retain: true });
+      await until(() => cluster.log(0).includes("cannot be written (OOM"), "broker 1 logging Redis's OOM");
+      expect(cluster.members.every((m) => m.running())).toBe(true);
+      const again = await client(1, { clientId: "tf-n-0778", will: { ...will, topic: "tf/status/n-0778" } });
+      expect(node.connected && again.connected).toBe(true);
+    } finally {
+      await redis.config("SET", "maxmemory", "0");
+    }
+    const later = await client(0);
+    await later.publishAsync("tf/report/n-0779", "R1 1 1 n-0779", { qos: 1, retain: true });
+    await until(() => cluster.log(0).includes("is written again"), "broker 1 logging Redis written again");
+    expect(cluster.log(0).match(/cannot be written/g)).toHaveLength(1);
+  });
 
   it("keep running through a Redis restart, log it, and carry messages again", async () => {
     await cluster.restartRedis();
