@@ -84,7 +84,7 @@ it("logs a failing store once a minute at most, and when it writes again", () =>
   watch.succeeded();
   expect(lines.map((l) => l.msg)).toEqual([
     expect.stringContaining("data directory d cannot be written (No space left on device)"),
-    "data directory d still cannot be written; wills and retained messages are kept in memory only",
+    "data directory d still cannot be written; wills and retained messages are kept in memory only (lost if it stops)",
     "data directory d is written again",
   ]);
 });
