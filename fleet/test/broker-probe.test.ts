@@ -5,7 +5,7 @@
  * the run's clock is a FakeScheduler stepped by the test.
  */
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
-import { Aedes } from "aedes";
+import { Aedes, type AedesOptions } from "aedes";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
@@ -95,11 +95,9 @@ it("tells a broker frozen with its sockets open lost after 5 s of silence, and b
   expect(span?.startMs).toBeGreaterThanOrEqual(lastAnswer - 500);
 });
 
-it("tells nothing while its probe has never come back, and says when the broker refuses the probe's topic", async () => {
-  // A broker whose access rules refuse the probe's subscription: nothing echoes, keepalive pings only.
-  const aedes = await Aedes.createBroker({
-    authorizeSubscribe: (_client, sub, done) => done(null, sub.topic.includes("/run-probe/") ? null : sub),
-  });
+/** A probe on a plain aedes with `options` (its access hooks), on a stepped clock: its lines and outages. */
+async function probeOn(options: AedesOptions) {
+  const aedes = await Aedes.createBroker(options);
   const server = createServer((socket) => aedes.handle(socket));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanup.push(async () => {
@@ -118,7 +116,14 @@ it("tells nothing while its probe has never come back, and says when the broker 
     (l) => lines.push(l),
   );
   cleanup.push(() => probe.close());
-  const outages = new BrokerOutages([probe.watch], () => sched.now());
+  return { sched, lines, outages: new BrokerOutages([probe.watch], () => sched.now()) };
+}
+
+it("tells nothing while its probe has never come back, and says when the broker refuses the probe's topic", async () => {
+  // A broker whose access rules refuse the probe's subscription: nothing echoes, keepalive pings only.
+  const { sched, lines, outages } = await probeOn({
+    authorizeSubscribe: (_client, sub, done) => done(null, sub.topic.includes("/run-probe/") ? null : sub),
+  });
   await when(() => lines.length === 1);
   expect(lines[0]).toMatch(
     /^the broker refused the run's probe subscription to tf\/run-probe\/[0-9a-f]{12}: a frozen broker is told only when its keepalive runs out/,
@@ -129,28 +134,9 @@ it("tells nothing while its probe has never come back, and says when the broker 
 });
 
 it("says when its probe has not come back in 10 s though the broker granted it (access rules that deliver nothing)", async () => {
-  const aedes = await Aedes.createBroker({
+  const { sched, lines, outages } = await probeOn({
     authorizeForward: (_client, packet) => (packet.topic.includes("/run-probe/") ? null : packet),
   });
-  const server = createServer((socket) => aedes.handle(socket));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanup.push(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-  });
-  const sched = new FakeScheduler(0);
-  const lines: string[] = [];
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const probe = await openBrokerProbe(
-    url,
-    undefined,
-    Prefix("tf"),
-    sched,
-    () => {},
-    (l) => lines.push(l),
-  );
-  cleanup.push(() => probe.close());
-  const outages = new BrokerOutages([probe.watch], () => sched.now());
   for (let i = 0; i < 19; i += 1) sched.advance(500);
   expect(lines).toEqual([]);
   sched.advance(500);
