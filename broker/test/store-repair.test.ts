@@ -97,15 +97,21 @@ const asRoot = process.getuid?.() === 0;
 // Only the tests for the machine at hand are defined: as root the real disk, else the steps above.
 const rootOnly = asRoot ? describe : () => {};
 
-rootOnly("a real full disk (tmpfs), as root", () => {
-  const mnt = mkdtempSync(join(tmpdir(), "twinfleet-fulldisk-"));
+/** A tmpfs of `size` mounted for the describe block it is called in (root only). */
+function tmpfs(name: string, size: string): string {
+  const mnt = mkdtempSync(join(tmpdir(), `twinfleet-${name}-`));
   beforeAll(() => {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt]);
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt]);
   });
   afterAll(() => {
     execFileSync("umount", ["-l", mnt]);
     rmSync(mnt, { recursive: true, force: true });
   });
+  return mnt;
+}
+
+rootOnly("a real full disk (tmpfs), as root", () => {
+  const mnt = tmpfs("fulldisk", "1m");
 
   /** Fills the file system with a file; returns its path. */
   const fill = (): string => {
@@ -152,14 +158,7 @@ rootOnly("a real full disk (tmpfs), as root", () => {
 });
 
 rootOnly("LevelDB stopped by a failed table write (tmpfs), as root", () => {
-  const mnt = mkdtempSync(join(tmpdir(), "twinfleet-stopped-"));
-  beforeAll(() => {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=32m", "tmpfs", mnt]);
-  });
-  afterAll(() => {
-    execFileSync("umount", ["-l", mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
+  const mnt = tmpfs("stopped", "32m");
 
   it("opens it again once there is room, and keeps what was published meanwhile across a restart", async () => {
     const dataDir = join(mnt, "broker");
