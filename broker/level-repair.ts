@@ -42,6 +42,8 @@ export class LevelRepair {
   #stopped = false;
   #reopenCheckAt = Number.NEGATIVE_INFINITY;
   #reopenFailureTold = false;
+  /** Stores a topic's retained message again as the broker holds it (false: that write failed too). */
+  #store: (topic: string) => Promise<boolean> = async () => false;
 
   constructor(
     private readonly db: RepairableDb,
@@ -51,33 +53,40 @@ export class LevelRepair {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** How a pending topic is stored again: through the store's own guarded write (store-writes.ts). */
+  storeWith(store: (topic: string) => Promise<boolean>): void {
+    this.#store = store;
+  }
+
   /**
    * A write to the store failed with `err` (a retained message's: its topic is stored again). Once
    * LevelDB is stopped by a failed table write, it is reopened when there is room (checked every
-   * 10 s while writes keep failing), then repaired with `store`.
+   * 10 s while writes keep failing), then repaired.
    */
-  failed(store: (topic: string) => Promise<boolean>, retainedTopic?: string, err?: unknown): void {
+  failed(retainedTopic?: string, err?: unknown): void {
     this.#needed = true;
     if (retainedTopic !== undefined) this.#pending.add(retainedTopic);
     if (isTableWriteError(err)) this.#stopped = true;
     const t = this.now();
     if (!this.#stopped || this.#running !== undefined || t < this.#reopenCheckAt) return;
     this.#reopenCheckAt = t + REOPEN_CHECK_MS;
-    this.#running = this.reopen(store).finally(() => {
-      this.#running = undefined;
-    });
+    this.start(() => this.reopen());
   }
 
   /**
    * A write succeeded (a retained message's: its topic is stored). After failures, starts the
-   * repair: each pending topic stored with `store` as the broker holds it now (false: it failed, and
-   * was reported as any write), then the compaction. One at a time.
+   * repair: each pending topic stored again as the broker holds it now, then the compaction.
    */
-  succeeded(store: (topic: string) => Promise<boolean>, retainedTopic?: string): void {
+  succeeded(retainedTopic?: string): void {
     if (retainedTopic !== undefined) this.#pending.delete(retainedTopic);
     if (!this.#needed || this.#running !== undefined || this.now() < this.#retryAt) return;
     this.#needed = false;
-    this.#running = this.run(store).finally(() => {
+    this.start(() => this.run());
+  }
+
+  /** One reopen or repair at a time. */
+  private start(work: () => Promise<void>): void {
+    this.#running = work().finally(() => {
       this.#running = undefined;
     });
   }
@@ -87,7 +96,7 @@ export class LevelRepair {
     while (this.#running !== undefined) await this.#running;
   }
 
-  private async reopen(store: (topic: string) => Promise<boolean>): Promise<void> {
+  private async reopen(): Promise<void> {
     const room = await roomToReopen(this.dataDir).catch(() => undefined);
     if (room === undefined || !room.ok) return; // the failure log says each minute that writes fail
     try {
@@ -110,16 +119,16 @@ export class LevelRepair {
       `${this.where} opened again: a failed table write had stopped LevelDB taking any write until then`,
     );
     this.#needed = false;
-    await this.run(store);
+    await this.run();
   }
 
-  private async run(store: (topic: string) => Promise<boolean>): Promise<void> {
+  private async run(): Promise<void> {
     let restored = 0;
     for (const topic of [...this.#pending]) {
       // Written meanwhile by a newer message of the topic: done.
       if (!this.#pending.has(topic)) continue;
       // Failing again (reported, and the repair needed again): the next success repairs.
-      if (!(await store(topic))) return;
+      if (!(await this.#store(topic))) return;
       this.#pending.delete(topic);
       restored += 1;
     }

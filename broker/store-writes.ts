@@ -146,7 +146,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
   const p = persistence as SurvivableWrites & Record<(typeof OTHER_WRITES)[number], unknown>;
   const succeeded = (retainedTopic?: string) => {
     watch.succeeded();
-    repair?.repair.succeeded(storeAgain, retainedTopic);
+    repair?.repair.succeeded(retainedTopic);
   };
   // delWill writes nothing when there is no will to delete: its success says nothing.
   const guard = <A extends unknown[], R>(
@@ -164,7 +164,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
         return { ok: true, result };
       } catch (err) {
         watch.failed(what, err);
-        repair?.repair.failed(storeAgain, topicOf(...args), err);
+        repair?.repair.failed(topicOf(...args), err);
         return { ok: false };
       } finally {
         watch.end();
@@ -184,11 +184,10 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
   p.storeRetained = async (packet) => {
     await storeRetained(packet);
   };
-  /** A topic's retained message as the broker holds it now (none: its deletion), written again. */
-  async function storeAgain(topic: string): Promise<boolean> {
-    const held = repair?.retained(topic);
-    return (await storeRetained(held ?? { topic, payload: Buffer.alloc(0) })).ok;
-  }
+  // A topic's retained message as the broker holds it now (none: its deletion), written again.
+  repair?.repair.storeWith(
+    async (topic) => (await storeRetained(repair.retained(topic) ?? { topic, payload: Buffer.alloc(0) })).ok,
+  );
   for (const name of OTHER_WRITES) {
     const write = p[name];
     if (typeof write !== "function") continue;
@@ -201,7 +200,7 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
       } catch (err) {
         if (isWriteFailure(err)) {
           watch.failed(name, err);
-          repair?.repair.failed(storeAgain, undefined, err);
+          repair?.repair.failed(undefined, err);
         }
         throw err;
       } finally {
