@@ -7,13 +7,12 @@
  * shard's watch client does the same with its clock probes (fleet/shard-run.ts).
  */
 import { randomBytes } from "node:crypto";
-import mqtt from "mqtt";
 import { after, every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { Prefix } from "../protocol/index.js";
-import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
+import type { BrokerLogin } from "../twins/index.js";
 import type { BrokerWatchable } from "./broker-outages.js";
 import { PROBE_EVERY_MS } from "./shard-probe.js";
-import { WATCH_KEEPALIVE_S, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
+import { connectWatchClient, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
 
 /** A probe that has not come back in this long is told (the broker's rules deliver it nowhere). */
 const UNHEARD_AFTER_MS = 10_000;
@@ -25,7 +24,7 @@ export interface BrokerProbe {
 }
 
 /** Where a run's probes go: its own topic under the fleet's prefix, apart from every other run's. */
-export function runProbeTopic(prefix: Prefix): string {
+function runProbeTopic(prefix: Prefix): string {
   return `${prefix}/run-probe/${randomBytes(6).toString("hex")}`;
 }
 
@@ -37,17 +36,7 @@ export async function openBrokerProbe(
   error: (e: Error) => void,
   refused: (line: string) => void = () => {},
 ): Promise<BrokerProbe> {
-  const client = await mqtt
-    .connectAsync(url, {
-      clean: true,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      keepalive: WATCH_KEEPALIVE_S,
-      ...loginOptions(login),
-    })
-    .catch((e: unknown) => {
-      throw connectError(e, url, login?.password);
-    });
+  const client = await connectWatchClient(url, login);
   const timers: Timer[] = [];
   const topic = runProbeTopic(prefix);
   // Silence means something only once the probe has come back: a broker whose access rules refuse
@@ -62,7 +51,6 @@ export async function openBrokerProbe(
     timers,
     armed: () => echoed,
   });
-  // Subscribed again on each reconnect: the session is clean.
   let told = false;
   const tellUnheard = (why: string) => {
     if (told) return;
@@ -72,7 +60,8 @@ export async function openBrokerProbe(
     );
   };
   const refusedLine = `the broker refused the run's probe subscription to ${topic}`;
-  // MQTT.js rejects a SUBACK with a refusal (0x80) in it; a connection lost meanwhile is no news.
+  // Subscribed again on each reconnect: the session is clean. MQTT.js rejects a SUBACK with a
+  // refusal (0x80) in it; a connection lost meanwhile is no news.
   const subscribe = () =>
     void client.subscribeAsync(topic, { qos: 0 }).then(
       (granted) => granted.some((g) => g.qos === 128) && tellUnheard(refusedLine),

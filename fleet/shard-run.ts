@@ -10,12 +10,12 @@
  * (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
  */
 import { hostname } from "node:os";
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
-import { connectError, displayUrl, loginOptions, sameSet } from "../twins/index.js";
+import { displayUrl, sameSet } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
@@ -27,7 +27,7 @@ import { planFleet } from "./setup.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
-import { FleetWatch, WATCH_KEEPALIVE_S, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
+import { connectWatchClient, FleetWatch, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
 import { routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { brokerOutages, fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
@@ -174,17 +174,7 @@ export class ShardRun {
     let client: mqtt.MqttClient | undefined;
     let pool: ShardPool | undefined;
     try {
-      client = await mqtt
-        .connectAsync(url, {
-          clean: true,
-          reconnectPeriod: 1000,
-          connectTimeout: 10_000,
-          keepalive: WATCH_KEEPALIVE_S,
-          ...loginOptions(opts.login),
-        })
-        .catch((e: unknown) => {
-          throw connectError(e, url, opts.login?.password);
-        });
+      client = await connectWatchClient(url, opts.login);
       // Silence means something once a probe has come back (a broker whose rules refuse the topic).
       let probe: ClockProbe | undefined;
       const outages = new BrokerOutages(

@@ -7,11 +7,12 @@
  * client's connection going and coming back (watchConnection), for the shard's broker outages.
  */
 import { EventEmitter } from "node:events";
-import type mqtt from "mqtt";
+import mqtt from "mqtt";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import { allNodesTopic, decode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
+import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
 import type { BrokerWatchable } from "./broker-outages.js";
 import { type RegistrationSource, registrySource } from "./registrations.js";
 import { retainedSettled } from "./waits.js";
@@ -90,6 +91,21 @@ export class FleetWatch {
  * acknowledgement. MQTT.js' default of 60 s would miss a silence shorter than a minute.
  */
 export const WATCH_KEEPALIVE_S = 15;
+
+/** A watch client (a shard's, a run's probe): clean, retrying every second, with the keepalive above. */
+export function connectWatchClient(url: string, login: BrokerLogin | undefined): Promise<mqtt.MqttClient> {
+  return mqtt
+    .connectAsync(url, {
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: WATCH_KEEPALIVE_S,
+      ...loginOptions(login),
+    })
+    .catch((e: unknown) => {
+      throw connectError(e, url, login?.password);
+    });
+}
 
 /**
  * A connected broker that has sent nothing for this long is taken as lost (frozen, or cut off while
