@@ -111,6 +111,13 @@ const CONNACK: Record<number, [ConnectFailure, string]> = {
   5: ["refused-login", "not authorized"],
 };
 
+/**
+ * The parser errors of mqtt-packet: the bytes that came back are not MQTT. An HTTP server's
+ * `HTTP/1.1 400` reads as a PUBACK with bad flag bits, a TLS alert as a CONNECT.
+ */
+const NOT_MQTT =
+  /^(Invalid |Malformed |Cannot parse |Packet too short|Packet must not|Not supported|Unknown property|Connect flag|Will (QoS|Retain))/;
+
 /** One line for a failed connection to `url` (shown without credentials); `password` is masked. */
 export function connectError(err: unknown, url: string, password?: string): BrokerConnectError {
   const where = `the broker at ${displayUrl(url)}`;
@@ -138,6 +145,12 @@ export function connectError(err: unknown, url: string, password?: string): Brok
   if (typeof code === "string" && code in UNREACHABLE) {
     const reason = code === "ETIMEDOUT" ? "timeout" : "unreachable";
     return new BrokerConnectError(`cannot reach ${where}: ${UNREACHABLE[code]}`, reason);
+  }
+  if (code === undefined && NOT_MQTT.test(text)) {
+    return new BrokerConnectError(
+      `cannot connect to ${where}: what answered there does not speak MQTT (${text}); is it the broker's MQTT port? An HTTP server answers this way; MQTT over WebSocket needs ws:// or wss://, a TLS port mqtts://`,
+      "refused",
+    );
   }
   return new BrokerConnectError(`cannot connect to ${where}: ${text}`, "unreachable");
 }

@@ -1,6 +1,8 @@
 // Every tool logs in to a broker with credentials on (flags, password file, environment, URL), over
 // TLS with a self-signed certificate (--ca, --insecure), and never shows the password; a refused,
 // unreachable or untrusted broker gets a clear error with exit code 1, bad flags exit code 2.
+import { createServer as createHttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import {
@@ -162,6 +164,22 @@ describe("errors and exit codes", () => {
     expect(r.err).toBe(
       `twinfleet nodes: cannot reach the broker at mqtt://127.0.0.1:${port}: connection refused\n`,
     );
+  });
+
+  it("an HTTP server where the broker should be is named as not speaking MQTT, exit 1", async () => {
+    const web = createHttpServer((_req, res) => res.end("hello"));
+    await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+    const { port } = web.address() as AddressInfo;
+    try {
+      const r = await runCli(["nodes", "--broker", `mqtt://127.0.0.1:${port}`, ...wait]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        `twinfleet nodes: cannot connect to the broker at mqtt://127.0.0.1:${port}: what answered there does not speak MQTT (`,
+      );
+      expect(r.err).toContain("ws:// or wss://");
+    } finally {
+      await new Promise<void>((resolve) => web.close(() => resolve()));
+    }
   });
 
   it("a short password is masked as the URL's password only: the address stays readable", async () => {

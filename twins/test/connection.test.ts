@@ -56,6 +56,15 @@ describe("connection errors", () => {
     );
   });
 
+  it("says a server that answers with bytes that are not MQTT is not a broker", () => {
+    const e = connectError(new Error("Invalid header flag bits, must be 0x0 for puback packet"), url);
+    expect(e.reason).toBe("refused");
+    expect(e.message).toBe(
+      "cannot connect to the broker at mqtt://lab:1883: what answered there does not speak MQTT (Invalid header flag bits, must be 0x0 for puback packet); is it the broker's MQTT port? An HTTP server answers this way; MQTT over WebSocket needs ws:// or wss://, a TLS port mqtts://",
+    );
+    expect(connectError(new Error("Packet too short"), url).message).toContain("does not speak MQTT");
+  });
+
   it("masks the password in an unknown error's text", () => {
     expect(connectError(new Error("weird hunter2 thing"), url, "hunter2").message).toBe(
       "cannot connect to the broker at mqtt://lab:1883: weird *** thing",
