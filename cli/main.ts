@@ -13,6 +13,7 @@ import { registerSweepCommand } from "./commands/sweep.js";
 import { registerTwinsCommands } from "./commands/twins.js";
 import type { Env } from "./connection.js";
 import { EXIT_RUNTIME, EXIT_USAGE } from "./errors.js";
+import { checkFlagValues } from "./flag-values.js";
 import { logOptions } from "./log-options.js";
 import { maskSecrets } from "./mask.js";
 import { VERSION } from "./version.js";
@@ -104,6 +105,7 @@ export async function main(argv: readonly string[], rawIO: CliIO = defaultIO): P
   });
   const program = buildProgram(io);
   try {
+    checkFlagValues(program, argv);
     await program.parseAsync(argv as string[], { from: "user" });
     return exitCode;
   } catch (e) {

@@ -228,6 +228,11 @@ describe("errors and exit codes", () => {
     const notPaired = await runCli(["unpair", "A", "B", "--broker", url, ...login, ...wait]);
     expect(notPaired).toMatchObject({ code: 1, err: expect.stringContaining("A does not follow B") });
     expect((await runCli(["nodes", "--brokr", url])).code).toBe(2);
+    const swallowed = await runCli(["nodes", "--broker", "--wait", "300"]);
+    expect(swallowed).toMatchObject({ code: 2, out: "" });
+    expect(swallowed.err).toContain(
+      'twinfleet nodes: --broker: needs a value, and the next word is the flag --wait: give --broker a value before it',
+    );
     expect((await runCli(["broker", "--port", "99999"])).code).toBe(2);
     expect((await runCli(["--log-level", "loud", "nodes", "--broker", url])).code).toBe(2);
     expect((await runCli(["sim", "--username", "ctl"])).err).toContain("--username is for a --broker");
