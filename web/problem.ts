@@ -80,6 +80,8 @@ export function problemOf(error: FastifyError | ProblemError | Error, req: Fasti
     return problem(400, "body: is empty; send a JSON object", "body");
   if (code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError)
     return problem(400, `body: is not JSON (${error.message})`, "body");
+  if (code === "FST_ERR_BAD_URL")
+    return problem(400, "path: is not valid percent-encoded UTF-8 (each %XX must form UTF-8 text)", "path");
   if (status >= 400 && status < 500) return problem(status, error.message);
   return problem(500, "the server failed to answer; see its log");
 }

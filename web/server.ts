@@ -67,6 +67,8 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     logger: false,
     return503OnClosing: true,
     clientErrorHandler: clientError,
+    // A path that is not valid percent-encoding (`/api/nodes/%ff`) is refused before routing.
+    frameworkErrors: (error, req, reply) => sendProblem(reply, problemOf(error, req)),
   });
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");

@@ -59,3 +59,15 @@ it("answers bytes that are not HTTP with a 400 problem, and keeps serving", asyn
   expect(problemOf(answer).detail).toMatch(/^the request is not HTTP the server can parse \(HPE_/);
   expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
 });
+
+it("answers a path that is not valid percent-encoding with a 400 problem naming the path", async () => {
+  const res = await fetch(`${server.origin}/api/nodes/%ff%fe/state`);
+  expect(res.status).toBe(400);
+  expect(res.headers.get("content-type")).toContain("application/problem+json");
+  expect(await res.json()).toMatchObject({
+    status: 400,
+    field: "path",
+    detail: "path: is not valid percent-encoded UTF-8 (each %XX must form UTF-8 text)",
+  });
+  expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+});
