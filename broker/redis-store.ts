@@ -8,7 +8,8 @@
  * When Redis goes away later the brokers keep running: their connections retry (ioredis), the loss
  * and the return are logged once each; requests wait meanwhile, and a publish that goes out before
  * the other brokers have subscribed again is lost. A Redis that refuses writes (at its maxmemory:
- * OOM) is logged as a full data directory is, and the brokers keep serving.
+ * OOM) is logged as a full data directory is, and the brokers keep serving. A Redis that stops
+ * answering with its sockets open (frozen) is told by PINGs that go unanswered (broker/redis-health.ts).
  */
 import type { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
@@ -16,6 +17,8 @@ import AsyncRedisPersistence from "aedes-persistence-redis/asyncPersistence.js";
 import { Redis, type RedisOptions } from "ioredis";
 import MQEmitterRedis from "mqemitter-redis";
 import type { Logger } from "pino";
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
+import { RedisHealth } from "./redis-health.js";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
 import { type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
@@ -116,7 +119,14 @@ function closeConn(conn: Redis): Promise<void> {
   });
 }
 
-export async function openRedisStore(url: string, logger: Logger): Promise<RedisStore> {
+/**
+ * The store on Redis at `url`, its connections' silence checked on `scheduler` (broker/redis-health.ts).
+ */
+export async function openRedisStore(
+  url: string,
+  logger: Logger,
+  scheduler: Scheduler = new RealScheduler(),
+): Promise<RedisStore> {
   const problem = redisUrlProblem(url);
   if (problem !== undefined) throw new Error(`--redis ${problem}`);
   await probe(url);
@@ -129,6 +139,13 @@ export async function openRedisStore(url: string, logger: Logger): Promise<Redis
   watch(db, "store", url, logger);
   watch(pubConn, "publish", url, logger);
   watch(subConn, "subscribe", url, logger);
+  // A frozen Redis keeps its sockets open: only unanswered PINGs tell it.
+  const health = new RedisHealth(
+    `Redis at ${redactRedisUrl(url)}`,
+    { store: db, publish: pubConn, subscribe: subConn },
+    scheduler,
+    logger,
+  );
   const persistence = new StreamingRedisPersistence({ conn: db });
   // Redis at its maxmemory answers OOM to every write: the broker keeps serving (store-writes.ts).
   const writes = new StoreWriteWatch(`Redis at ${redactRedisUrl(url)}`, logger, Date.now, REDIS_FAILURE);
@@ -161,6 +178,7 @@ export async function openRedisStore(url: string, logger: Logger): Promise<Redis
     mq,
     close() {
       closing ??= (async () => {
+        health.stop();
         // Its goodbye goes through Redis too: waited for no longer than a QUIT.
         const destroyed = persistence
           .destroy()
