@@ -19,6 +19,8 @@ export interface RedisClusterOptions {
   readonly members?: number;
   /** How long start (and each restart) may take; default 30 s. */
   readonly timeoutMs?: number;
+  /** Redis's password (`--requirepass`), then in the members' `--redis` URL; default none. */
+  readonly password?: string;
 }
 
 /** A broker of the cluster: as a NATS member, without the monitoring endpoint. */
@@ -93,7 +95,8 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const bin = findRedisServer();
   const [redisPort, ...mqttPorts] = (await freePorts(n + 1)) as [number, ...number[]];
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const auth = opts.password === undefined ? "" : `:${encodeURIComponent(opts.password)}@`;
+  const redisUrl = `redis://${auth}127.0.0.1:${redisPort}`;
   // Its own empty directory: Redis reads a dump.rdb from its working directory even with saving off.
   const dir = await mkdtemp(join(tmpdir(), "twinfleet-redis-"));
   const redis = new Child(bin, [
@@ -110,6 +113,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     // Every node is a client of its member, not of Redis: 3 connections per member are enough.
     "--maxclients",
     "1000",
+    ...(opts.password === undefined ? [] : ["--requirepass", opts.password]),
   ]);
   const names = mqttPorts.map((_, i) => `b${i + 1}`);
   const brokers = mqttPorts.map(
