@@ -165,6 +165,7 @@ export class Link {
       heldSample: node.linux,
       probeRack: node.linux,
       sackRack: node.linux,
+      bbrCwnd: node.linux,
     };
     const upSide: TcpSide = {
       linux: node.linux,

@@ -30,14 +30,20 @@ export function probeToLater(
   const side = s.side;
   if (!side.linux || side.probeLast !== true || !(at < s.ackAt) || s.headCount < 1) return undefined;
   const { latencyMs } = s;
-  if (side.sackRack === true && release === at && s.backoffAt(at) === 0 && s.headArrival > at + latencyMs) {
+  // Open: the Open state, or (`bbrCwnd`) the window BBR opened in the Loss state at the ACK of
+  // the segment ahead, the new data going at that ACK or after it.
+  const open =
+    release === at
+      ? s.backoffAt(at) === 0 || cwndOpenAt(s, at)
+      : release === s.aheadAckAt && cwndOpenAt(s, release);
+  if (side.sackRack === true && open && s.headArrival > release + latencyMs) {
     // The new segment's first transmission: in out of order, ACKed at once with its SACK.
     const yIn = !input.dataLost();
     const yAck = yIn && !input.ackLost();
-    inject(s, 0, at, yIn, yAck);
+    inject(s, 0, release, yIn, yAck);
     let keep = 0;
-    while (keep < s.headCount && (s.headTimes[keep] as number) <= at) keep++;
-    const r = at + 2 * latencyMs;
+    while (keep < s.headCount && (s.headTimes[keep] as number) <= release) keep++;
+    const r = release + 2 * latencyMs;
     const nextOwn = keep < s.headCount ? (s.headTimes[keep] as number) : Number.POSITIVE_INFINITY;
     if (yAck && keep > 0 && r < nextOwn && r < s.ackAt) {
       s.headProbeAt = Number.POSITIVE_INFINITY;
@@ -155,6 +161,17 @@ function redraw(
     s.rttCount++;
   }
   return oldIn;
+}
+
+/**
+ * `bbrCwnd`: whether new data can go at `t` in the Loss state (Nagle off) — the ACK of the segment
+ * ahead of the head (`aheadAckAt`, which delivers something) came by `t`, and no RTO of the head
+ * since set cwnd back to 1 (`tcp_enter_loss`). `bbr_set_cwnd`: cwnd = max(cwnd, 4) on that ACK.
+ */
+export function cwndOpenAt(s: TcpSender, t: number): boolean {
+  const open = s.aheadAckAt;
+  if (s.side.bbrCwnd !== true || s.side.nagle || !(open <= t && open < s.ackAt)) return false;
+  return headAfter(s, s.headCount, open, true) > t;
 }
 
 /**

@@ -26,12 +26,13 @@
  * state is taken too; with `heldSample` a segment held meanwhile is not the one sampled). With
  * `headAckCovers` the ACK of a segment covers a later one already in; with `probeLast` (and
  * `probeRack`, `sackRack`) the head's probe goes to a later segment and RACK sends the head again
- * (node/tcp-head.ts). The
+ * (node/tcp-head.ts); with `bbrCwnd` (BBR's cwnd) the ACK of the segment ahead of the head opens
+ * the Loss state's window to new data. The
  * receiver delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the
  * segment at once, the ACK then riding on the answer.
  */
 import type { RetryPolicy } from "./retransmit.js";
-import { headAckSample, headAfter } from "./tcp-head.js";
+import { cwndOpenAt, headAckSample, headAfter } from "./tcp-head.js";
 import type { SampleInput, TcpSide, Transmissions } from "./tcp-side.js";
 import { blankTransmissions, firstAfter, firstArrival } from "./tcp-side.js";
 
@@ -88,6 +89,8 @@ export class TcpSender {
   private prevCount = 0;
   /** Whether the receiver answers the head at once (its first arrival's ACK is not delayed). */
   headAnswered = false;
+  /** `bbrCwnd`: the ACK of the segment ahead of the head, one that delivers something (Infinity: none). */
+  aheadAckAt = Number.POSITIVE_INFINITY;
   /** `probeLast`: the head's probe, taken by the segment being placed (Infinity: none). */
   laterProbeAt = Number.POSITIVE_INFINITY;
   /** The new segment's transmissions whose fate was drawn ahead (`probeToLater`): times, in, ACK back. */
@@ -152,7 +155,12 @@ export class TcpSender {
    */
   releaseAt(at: number): number {
     if (at >= this.ackAt) return at;
-    if (this.side.rtoHeadAlone === true && this.backoffAt(at) > 0) return this.ackAt;
+    if (this.side.rtoHeadAlone === true && this.backoffAt(at) > 0) {
+      // `bbrCwnd`: the ACK of the segment ahead opens the window (node/tcp-head.ts, `cwndOpenAt`).
+      if (cwndOpenAt(this, at)) return at;
+      const open = this.aheadAckAt;
+      return open > at && cwndOpenAt(this, open) ? open : this.ackAt;
+    }
     if (!this.side.nagle) return at;
     return at < this.headProbeAt && this.headProbeAt < this.ackAt ? this.headProbeAt : this.ackAt;
   }
@@ -198,6 +206,7 @@ export class TcpSender {
     }
     this.ackAt = at;
     this.headAcked = true;
+    this.aheadAckAt = Number.POSITIVE_INFINITY;
     this.headCount = 0;
     this.prevCount = 0;
     this.headProbeAt = Number.POSITIVE_INFINITY;
@@ -332,6 +341,10 @@ export class TcpSender {
     const covered = !Number.isNaN(coveredAt) && out.ackAt === headAck;
     if (covered) headAckSample(this, headAck, carriedBy, coveredAt);
     if (done >= this.ackAt || covers) {
+      // `bbrCwnd`: the first ACK still to come that delivers something (the one ahead's, or its own).
+      const ahead = busy && this.headAcked && headAck > input.at ? headAck : Number.POSITIVE_INFINITY;
+      const prev = this.aheadAckAt > input.at ? this.aheadAckAt : Number.POSITIVE_INFINITY;
+      this.aheadAckAt = Math.min(prev, ahead);
       if (side.heldSample === true) {
         for (let i = 0; i < this.headCount; i++) {
           this.prevTimes[i] = this.headTimes[i] as number;

@@ -62,6 +62,13 @@ export interface TcpSide {
    * again at once (RFC 8985 §6.2, `tcp_rack_detect_loss`).
    */
   readonly sackRack?: boolean;
+  /**
+   * BBR's cwnd in the Loss state (Linux `bbr_set_cwnd`, net/ipv4/tcp_bbr.c: on an ACK that
+   * delivers something, `acked_sacked` > 0, cwnd = max(cwnd, `bbr_cwnd_min_target` 4)): the ACK of
+   * the segment ahead opens the window `tcp_enter_loss` set to 1, so new data (Nagle off) goes at
+   * it, not at the ACK of everything sent; its SACK then has RACK send the head again (`sackRack`).
+   */
+  readonly bbrCwnd?: boolean;
 }
 
 /** Linux include/net/tcp.h TCP_DELACK_MIN (HZ/25): the shortest delayed-ACK timer. */
