@@ -9,6 +9,7 @@
 import type mqtt from "mqtt";
 import type { Scheduler, Timer } from "../node/scheduler.js";
 import { every } from "../node/scheduler.js";
+import { PROBE_EVERY_MS } from "../twins/index.js";
 
 /** What one shard saw of one sender's probes. */
 export interface ProbeReceipt {
@@ -24,7 +25,7 @@ export interface ProbeRecord {
   readonly received: Readonly<Record<string, ProbeReceipt>>;
 }
 
-export const PROBE_EVERY_MS = 500;
+export { PROBE_EVERY_MS } from "../twins/index.js";
 
 export function probeTopic(prefix: string, seed: string, shard: number | "+"): string {
   // The seed in the topic keeps two fleets on one broker apart; '/', '+' and '#' cannot appear in it.

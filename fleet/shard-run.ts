@@ -15,7 +15,7 @@ import { every, RealScheduler, type Scheduler, type Timer } from "../node/schedu
 import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
-import { displayUrl, sameSet } from "../twins/index.js";
+import { displayUrl, SILENCE_MS, sameSet, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
@@ -27,7 +27,7 @@ import { planFleet } from "./setup.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
-import { connectWatchClient, FleetWatch, WATCH_SILENCE_MS, watchConnection } from "./shard-watch.js";
+import { connectWatchClient, FleetWatch } from "./shard-watch.js";
 import { routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { brokerOutages, fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
@@ -182,7 +182,7 @@ export class ShardRun {
           client,
           () => sched.now(),
           (e) => note(`broker connection: ${e.message}`),
-          { sched, afterMs: WATCH_SILENCE_MS, timers, armed: () => probe?.heardBack === true },
+          { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
         ),
         () => sched.now(),
       );

@@ -3,17 +3,15 @@
  * twins service in the shard (N shards would run N of them, each handling the whole fleet's traffic,
  * beside their nodes on one host): which nodes registered, reported and are online
  * (sim/broker-registry.ts, as a virtual run reads its in-memory broker), and the retained config of
- * each node, so the shard pairs its own nodes with a version above the broker's. It also tells the
- * client's connection going and coming back (watchConnection), for the shard's broker outages.
+ * each node, so the shard pairs its own nodes with a version above the broker's. Its connection's
+ * going and coming back is told by twins/broker-watch.ts, for the shard's broker outages.
  */
-import { EventEmitter } from "node:events";
 import mqtt from "mqtt";
-import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { Scheduler } from "../node/scheduler.js";
 import { allNodesTopic, decode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
 import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
-import type { BrokerWatchable } from "./broker-outages.js";
 import { type RegistrationSource, registrySource } from "./registrations.js";
 import { retainedSettled } from "./waits.js";
 
@@ -105,77 +103,4 @@ export function connectWatchClient(url: string, login: BrokerLogin | undefined):
     .catch((e: unknown) => {
       throw connectError(e, url, login?.password);
     });
-}
-
-/**
- * A connected broker that has sent nothing for this long is taken as lost (frozen, or cut off while
- * the socket stays open): the shard's own clock probes come back every 500 ms, so this is ten of them
- * missed, where the keepalive would notice only after 15–22.5 s and a shorter freeze never.
- */
-export const WATCH_SILENCE_MS = 5000;
-
-/** How often the silence is checked; a check itself this late means this process stalled, not the broker. */
-const SILENCE_CHECK_MS = 500;
-
-/**
- * The client's connection as the twins' link tells its own (twins/broker-link.ts), for
- * fleet/broker-outages.ts: lost once per outage, with when the broker was last heard from (any
- * packet), and back once. With `silence` (a client that hears from the broker all the time, as a
- * shard's does through its clock probes), a broker silent for `afterMs` while the connection stays
- * up is lost too, and back with its next packet. The connection's errors go to `error` while it is
- * up; while it is down each failed reconnect's error is no news.
- */
-export function watchConnection(
-  client: mqtt.MqttClient,
-  now: () => number,
-  error: (e: Error) => void,
-  silence?: {
-    readonly sched: Scheduler;
-    readonly afterMs: number;
-    readonly timers: Timer[];
-    /** Whether silence means anything yet (a probe whose echo has come back once); always if absent. */
-    readonly armed?: () => boolean;
-  },
-): BrokerWatchable {
-  const told = new EventEmitter();
-  let down = false;
-  let silent = false;
-  let lastHeardAt = now();
-  client.on("packetreceive", () => {
-    lastHeardAt = now();
-    if (!silent) return;
-    silent = false;
-    told.emit("broker", true);
-  });
-  client.on("error", (e) => {
-    if (!down) error(e);
-  });
-  client.on("offline", () => {
-    if (down) return;
-    down = true;
-    // Already told lost while silent: the same outage.
-    if (silent) silent = false;
-    else told.emit("broker", false, lastHeardAt);
-  });
-  client.on("connect", () => {
-    if (!down) return;
-    down = false;
-    told.emit("broker", true);
-  });
-  if (silence !== undefined) {
-    let checkedAt = silence.sched.now();
-    silence.timers.push(
-      every(silence.sched, SILENCE_CHECK_MS, () => {
-        const t = silence.sched.now();
-        // A check that comes late found this process stalled: what it missed may be waiting unread.
-        const stalled = t - checkedAt > 2 * SILENCE_CHECK_MS;
-        checkedAt = t;
-        if (down || silent || stalled || t - lastHeardAt < silence.afterMs) return;
-        if (silence.armed !== undefined && !silence.armed()) return;
-        silent = true;
-        told.emit("broker", false, lastHeardAt);
-      }),
-    );
-  }
-  return told;
 }

@@ -7,7 +7,7 @@
  */
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 
-export { after, hostTurn, type Scheduler, type Timer } from "../node/scheduler.js";
+export { after, every, hostTurn, type Scheduler, type Timer } from "../node/scheduler.js";
 
 /** Wall time (ms since the Unix epoch) on the host's timers. */
 export const wallScheduler: Scheduler = RealScheduler.epoch();

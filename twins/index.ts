@@ -3,6 +3,15 @@
  * the console and the fleet runner use.
  */
 
+export { PROBE_EVERY_MS, type ProbedWatch, type ProbeOptions, probeBroker } from "./broker-probe.js";
+export {
+  type BrokerState,
+  type BrokerWatch,
+  type BrokerWatchEvents,
+  SILENCE_MS,
+  type SilenceOptions,
+  watchConnection,
+} from "./broker-watch.js";
 export { type Scheduler, type Timer, wallScheduler } from "./clock.js";
 export {
   BROKER_SCHEMES,

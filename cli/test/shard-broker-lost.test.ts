@@ -10,8 +10,8 @@ import { expect, it } from "vitest";
 import { BrokerThreadHost } from "../../fleet/broker-thread.js";
 import { mergeShards } from "../../fleet/shard-merge.js";
 import { ShardRun } from "../../fleet/shard-run.js";
-import { watchConnection } from "../../fleet/shard-watch.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { watchConnection } from "../../twins/index.js";
 import { mergedSummary } from "../commands/report-run.js";
 import { outageLines } from "../sim-summary.js";
 

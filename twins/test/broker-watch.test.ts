@@ -1,13 +1,14 @@
 /**
- * A shard's watch client tells a broker that stays connected but says nothing (frozen, or cut off
- * with the socket open) as lost once it has been silent WATCH_SILENCE_MS, dated from its last packet,
+ * A client's watch (a shard's, a run's probe, the twins service's link) tells a broker that stays
+ * connected but says nothing (frozen, or cut off with the socket open) as lost once it has been
+ * silent SILENCE_MS, dated from its last packet,
  * and back with its next; a check that comes late (this process stalled) tells nothing.
  */
 import { EventEmitter } from "node:events";
 import type mqtt from "mqtt";
 import { expect, it } from "vitest";
 import type { Scheduler, Timer } from "../../node/scheduler.js";
-import { WATCH_SILENCE_MS, watchConnection } from "../shard-watch.js";
+import { SILENCE_MS, watchConnection } from "../broker-watch.js";
 
 /** A scheduler whose one pending timer (the silence check) the test fires at the time it sets. */
 function stub(): { sched: Scheduler; set(t: number): void; fire(): void } {
@@ -39,7 +40,7 @@ it("tells a silent broker lost from its last packet, back with its next, and a s
     client as unknown as mqtt.MqttClient,
     () => s.sched.now(),
     () => {},
-    { sched: s.sched, afterMs: WATCH_SILENCE_MS, timers },
+    { sched: s.sched, afterMs: SILENCE_MS, timers },
   ).on("broker", (up, at) => told.push([up, at]));
   expect(timers).toHaveLength(1);
   const checkAt = (t: number) => {

@@ -1,0 +1,122 @@
+/**
+ * A client's view of its broker, for every tool that holds a connection (the twins service's link,
+ * a run's probe, a shard's watch client): the connection going and coming back, and, with `silence`,
+ * a broker that has sent nothing for `afterMs` while the connection stays up (a frozen process, a
+ * hung host, a cut path whose sockets stay open). The keepalive would notice that only when a ping
+ * goes unanswered, 15 to 22.5 s in, and a shorter freeze never. A client that hears from its broker
+ * all the time (its own probes: twins/broker-probe.ts) makes the silence mean something.
+ */
+import { EventEmitter } from "node:events";
+import type { MqttClient } from "mqtt";
+import { every, type Scheduler, type Timer } from "./clock.js";
+
+/**
+ * A connected broker that has sent nothing for this long is taken as lost: a probe comes back every
+ * 500 ms, so this is ten of them missed.
+ */
+export const SILENCE_MS = 5000;
+
+/** How often the silence is checked; a check itself this late means this process stalled, not the broker. */
+const SILENCE_CHECK_MS = 500;
+
+/** Heard from (`up`), connected but silent for SILENCE_MS (`silent`), or the connection down (`lost`). */
+export type BrokerState = "up" | "silent" | "lost";
+
+export interface BrokerWatchEvents {
+  /**
+   * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when
+   * the broker was last heard from (any packet), and back (true).
+   */
+  broker: [connected: boolean, lastHeardAt?: number];
+  /** Every change of state (a silence that ends with the connection dropping is two), with the last heard. */
+  state: [state: BrokerState, was: BrokerState, lastHeardAt: number];
+}
+
+export interface BrokerWatch extends EventEmitter<BrokerWatchEvents> {
+  readonly state: BrokerState;
+  /** When the broker was last heard from (any packet), on the watch's clock. */
+  readonly lastHeardAt: number;
+  /** Tells nothing more (a client being closed ends its connection as no news) and stops the checks. */
+  stop(): void;
+}
+
+export interface SilenceOptions {
+  readonly sched: Scheduler;
+  readonly afterMs: number;
+  /** The check's timer is added here too, for a caller that cancels its timers together. */
+  readonly timers?: Timer[];
+  /** Whether silence means anything yet (a probe whose echo has come back once); always if absent. */
+  readonly armed?: () => boolean;
+}
+
+class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
+  state: BrokerState = "up";
+  private stopped = false;
+  private check: Timer | undefined;
+
+  constructor(public lastHeardAt: number) {
+    super();
+  }
+
+  to(state: BrokerState): void {
+    const was = this.state;
+    this.state = state;
+    if (this.stopped) return;
+    this.emit("state", state, was, this.lastHeardAt);
+    if (was === "up") this.emit("broker", false, this.lastHeardAt);
+    else if (state === "up") this.emit("broker", true);
+  }
+
+  checkEvery(timer: Timer): void {
+    this.check = timer;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.check?.cancel();
+  }
+}
+
+/**
+ * Watches `client`'s connection: lost once per outage, and back once. With `silence`, a broker
+ * silent for `afterMs` while the connection stays up is lost too, and back with its next packet;
+ * the connection dropping meanwhile is the same outage. The connection's errors go to `error`
+ * while it is up; while it is down each failed reconnect's error is no news.
+ */
+export function watchConnection(
+  client: MqttClient,
+  now: () => number,
+  error: (e: Error) => void,
+  silence?: SilenceOptions,
+): BrokerWatch {
+  const w = new Watch(now());
+  client.on("packetreceive", () => {
+    w.lastHeardAt = now();
+    if (w.state === "silent") w.to("up");
+  });
+  client.on("error", (e) => {
+    if (w.state !== "lost") error(e);
+  });
+  client.on("offline", () => {
+    if (w.state !== "lost") w.to("lost");
+  });
+  client.on("connect", () => {
+    if (w.state === "lost") w.to("up");
+  });
+  if (silence !== undefined) {
+    const { sched } = silence;
+    let checkedAt = sched.now();
+    const timer = every(sched, SILENCE_CHECK_MS, () => {
+      const t = sched.now();
+      // A check that comes late found this process stalled: what it missed may be waiting unread.
+      const stalled = t - checkedAt > 2 * SILENCE_CHECK_MS;
+      checkedAt = t;
+      if (w.state !== "up" || stalled || t - w.lastHeardAt < silence.afterMs) return;
+      if (silence.armed !== undefined && !silence.armed()) return;
+      w.to("silent");
+    });
+    w.checkEvery(timer);
+    silence.timers?.push(timer);
+  }
+  return w;
+}
