@@ -138,6 +138,9 @@ export async function prepareFleet(
           store,
           // Room for the fleet, and as many again for whatever else shares the broker.
           maxNodes: Math.max(DEFAULT_MAX_NODES, 2 * opts.nodes),
+          // The run probes a broker outside its process with a client of its own (below), twins or
+          // not; its own broker cannot freeze without the run, and a busy run's late echo is no outage.
+          probe: false,
           ...(existing ? { passive: true } : {}),
         },
         created,

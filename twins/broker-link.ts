@@ -2,11 +2,15 @@
  * The twins service's one MQTT connection: opens it (login, TLS, the empty retained will that clears
  * the presence when the service dies), subscribes in a fixed order on every connect, holds the
  * presence, publishes encoded messages, and closes it cleanly (presence cleared first) or abruptly.
+ * It probes the broker on the same connection (twins/broker-probe.ts) and logs the broker falling
+ * silent, the connection dropping and either coming back, with how long it lasted.
  * The connect timeout runs on the service's scheduler. `openLink` picks this link or, for a service
  * inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
+import { probeBroker } from "./broker-probe.js";
+import { type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
@@ -21,11 +25,13 @@ export interface BrokerLinkHandlers {
   /** After every (re)connect, once subscribed and the presence is held. */
   readonly ready: () => Promise<void>;
   /**
-   * The connection went (false) after having been up, or came back (true): once each way. When it
-   * went, `lastHeardAt` is when the broker was last heard from (on the service's scheduler): a
-   * broker gone silent is noticed only at the keepalive, later.
+   * The broker was lost (false) after having been up, or is back (true). Lost `silent` (the
+   * connection up, nothing heard for 5 s: twins/broker-probe.ts) or `lost` (the connection down);
+   * a silence that ends with the connection dropping is told lost twice, first `silent` then
+   * `lost`. `lastHeardAt` is when the broker was last heard from before the outage, on the
+   * service's scheduler.
    */
-  readonly connection: (up: boolean, lastHeardAt?: number) => void;
+  readonly connection: (up: boolean, lastHeardAt?: number, how?: "silent" | "lost") => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -45,11 +51,62 @@ export class BrokerLink implements TwinsLink {
   private client: MqttClient | undefined;
   /** Set by close() and kill(): nothing more is sent, and the ending connection's errors are not warned of. */
   private closing = false;
+  private watch: BrokerWatch | undefined;
+  private stopProbe: (() => void) | undefined;
+  /** When the broker was last heard from before the outage under way, if one is. */
+  private outageFrom: number | undefined;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
     private readonly on: BrokerLinkHandlers,
   ) {}
+
+  /** The service's own probe on its connection (twins/broker-probe.ts): no second client to log in. */
+  private probed(client: MqttClient, topic: string): BrokerWatch {
+    const probe = probeBroker(client, {
+      sched: this.opts.scheduler,
+      topic,
+      whose: "the twins service's",
+      error: () => {},
+      unheard: (line) => this.opts.logger.warn(`twins: ${line}`),
+    });
+    this.stopProbe = probe.stop;
+    return probe.watch;
+  }
+
+  /** The broker's state changed: logged with the broker named, and told to the service. */
+  private told(state: BrokerState, was: BrokerState, lastHeardAt: number): void {
+    const { logger, scheduler, url } = this.opts;
+    if (this.closing) return;
+    const now = scheduler.now();
+    const seconds = (ms: number) => Math.round(ms / 100) / 10;
+    if (was === "up") this.outageFrom = lastHeardAt;
+    const outageS = seconds(now - (this.outageFrom ?? now));
+    if (state === "silent") {
+      logger.warn(
+        { broker: url, silentS: outageS },
+        `twins: the broker at ${url} has been silent for ${outageS} s with the connection up (frozen, or the path to it cut): the nodes are shown as last heard until it answers`,
+      );
+    } else if (state === "lost") {
+      if (was === "silent")
+        logger.warn(
+          { broker: url, silentS: outageS },
+          `twins: broker connection lost after ${outageS} s of silence, reconnecting`,
+        );
+      else logger.warn({ broker: url }, "twins: broker connection lost, reconnecting");
+    } else if (was === "silent") {
+      logger.info(
+        { broker: url, outageS },
+        `twins: the broker at ${url} answers again after ${outageS} s of silence`,
+      );
+    } else logger.info({ broker: url, outageS }, `twins: broker connection back after ${outageS} s`);
+    if (state === "up") this.outageFrom = undefined;
+    this.on.connection(
+      state === "up",
+      state === "up" ? undefined : (this.outageFrom ?? lastHeardAt),
+      state === "up" ? undefined : state,
+    );
+  }
 
   private get presenceTopic(): string {
     return controlTopic(this.opts.prefix, this.opts.clientId);
@@ -74,33 +131,27 @@ export class BrokerLink implements TwinsLink {
         : {}),
     });
     this.client = client;
-    client.on("message", (topic, payload, packet) =>
-      this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true),
-    );
+    const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
+    client.on("message", (topic, payload, packet) => {
+      if (topic !== probeTopic)
+        this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
+    });
     // An outage is told once, when it starts and when it ends: each failed reconnect (one a second)
     // and whatever the ending connection reports once the service is closing are no news.
-    let down = false;
-    let lastHeardAt = opts.scheduler.now();
-    client.on("packetreceive", () => {
-      lastHeardAt = opts.scheduler.now();
-    });
     client.on("error", (err) =>
-      this.closing || down
+      this.closing || this.watch?.state === "lost"
         ? opts.logger.debug({ err }, "twins: broker connection error")
         : opts.logger.warn({ err }, "twins: broker connection error"),
     );
-    client.on("offline", () => {
-      if (down || this.closing) return;
-      down = true;
-      opts.logger.warn("twins: broker connection lost, reconnecting");
-      this.on.connection(false, lastHeardAt);
-    });
-    client.on("connect", () => {
-      if (!down) return;
-      down = false;
-      opts.logger.info("twins: broker connection back");
-      this.on.connection(true);
-    });
+    this.watch =
+      probeTopic === undefined
+        ? watchConnection(
+            client,
+            () => opts.scheduler.now(),
+            () => {},
+          )
+        : this.probed(client, probeTopic);
+    this.watch.on("state", (state, was, lastHeardAt) => this.told(state, was, lastHeardAt));
     return new Promise((resolve, reject) => {
       const timer = after(opts.scheduler, opts.connectTimeoutMs, () =>
         reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
@@ -166,6 +217,7 @@ export class BrokerLink implements TwinsLink {
    */
   async close(): Promise<void> {
     this.closing = true;
+    this.stopWatching();
     const client = this.client;
     if (!client) return;
     const goodbye = (async () => {
@@ -193,6 +245,12 @@ export class BrokerLink implements TwinsLink {
   /** Drops the connection at once, as a crash would: the broker publishes the will. */
   async kill(): Promise<void> {
     this.closing = true;
+    this.stopWatching();
     await this.client?.endAsync(true);
+  }
+
+  private stopWatching(): void {
+    this.stopProbe?.();
+    this.watch?.stop();
   }
 }

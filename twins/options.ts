@@ -47,6 +47,13 @@ export interface TwinsOptions {
    * see a controller runs. Default true; one-shot commands turn it off. Never for a passive service.
    */
   readonly presence?: boolean;
+  /**
+   * Probe the broker on the service's own connection (an empty message to itself every 500 ms on
+   * `<prefix>/twins-probe/<clientId>`), so a broker that stops answering with its sockets open is
+   * told silent after 5 s instead of at the keepalive (docs/twins.md, "A silent broker"). Default
+   * true; a run turns it off (it probes the broker itself). Never over an in-process `wire`.
+   */
+  readonly probe?: boolean;
   /** Login; a user name or password in the URL is used when these are absent. */
   readonly username?: string;
   readonly password?: string;
@@ -87,6 +94,7 @@ export interface ResolvedTwinsOptions {
   readonly clientId: string;
   readonly passive: boolean;
   readonly presence: boolean;
+  readonly probe: boolean;
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly tls: BrokerTls | undefined;
@@ -132,6 +140,7 @@ const schema = z.object({
     .optional(),
   passive: z.boolean("must be a boolean").optional(),
   presence: z.boolean("must be a boolean").optional(),
+  probe: z.boolean("must be a boolean").optional(),
   username: z.string().optional(),
   password: z.string().optional(),
   tls: z.object({}, "must be an object").passthrough().optional(),
@@ -180,6 +189,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     clientId: options.clientId ?? `${prefix}-twins-${hex}`,
     passive: options.passive ?? false,
     presence: !(options.passive ?? false) && (options.presence ?? true),
+    probe: options.wire === undefined && (options.probe ?? true),
     username: options.username ?? fromUrl.username,
     password: options.password ?? fromUrl.password,
     tls: options.tls,

@@ -75,7 +75,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       ready: () => this.onReady(),
-      connection: (up, lastHeardAt) => this.emit("broker", up, lastHeardAt),
+      connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,

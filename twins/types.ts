@@ -140,8 +140,11 @@ export interface TwinsEvents {
   convergence: [report: ConvergenceReport];
   "bad-input": [input: BadInput];
   /**
-   * The broker connection went (false) or came back (true): told once each way per outage; when it
-   * went, when the broker was last heard from (a silent one is noticed at the keepalive, later).
+   * The broker was lost (false) or is back (true). Lost `silent`: the connection is up but the
+   * broker has sent nothing for 5 s, its echo of the service's probe included (frozen, or the path
+   * to it cut); lost `lost`: the connection went. A silence that ends with the connection dropping
+   * is told lost twice (`silent`, then `lost`), otherwise once each way per outage. `lastHeardAt`:
+   * when the broker was last heard from before the outage.
    */
-  broker: [connected: boolean, lastHeardAt?: number];
+  broker: [connected: boolean, lastHeardAt?: number, how?: "silent" | "lost"];
 }

@@ -217,7 +217,7 @@ export class WireLink implements TwinsLink {
     if (!this.down) {
       this.down = true;
       this.opts.logger.warn("twins: broker connection lost, reconnecting");
-      this.on.connection(false);
+      this.on.connection(false, undefined, "lost");
     }
     this.reconnect = after(this.opts.scheduler, this.opts.reconnectPeriodMs, () => this.open());
   }

@@ -165,13 +165,15 @@ async function runOneShot(
   act: (t: Twins, c: ToolConnection) => Promise<void>,
 ): Promise<void> {
   const wait = waitMs(flags);
-  // A one-shot command holds no presence: it is not a controller that stays.
+  // A one-shot command holds no presence: it is not a controller that stays. Nor does it probe the
+  // broker: it is gone before a silence could be told.
   const t = await startTwins({
     url: c.url,
     ...c.login,
     prefix: flags.prefix,
     connectTimeoutMs: 5000,
     presence: false,
+    probe: false,
   });
   try {
     // Retained state arrives at once; registers answer the query within the wait.

@@ -4,51 +4,16 @@
  * 5 s, dated from its last answer; back with its next. Real sockets to a broker on port 0;
  * the run's clock is a FakeScheduler stepped by the test.
  */
-import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { Aedes, type AedesOptions } from "aedes";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
+import { freezableProxy } from "../../twins/test/freezable-proxy.js";
 import { BrokerOutages } from "../broker-outages.js";
 import { type BrokerProbe, openBrokerProbe } from "../broker-probe.js";
-
-/** A TCP proxy to `port` that can stop passing bytes either way (holding them) and pass them on again. */
-async function freezableProxy(port: number) {
-  const held: [Socket, Buffer][] = [];
-  let frozen = false;
-  let down = 0;
-  const pass = (to: Socket, chunk: Buffer, downward: boolean) => {
-    if (frozen) held.push([to, chunk]);
-    else {
-      to.write(chunk);
-      if (downward) down += 1;
-    }
-  };
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, "127.0.0.1");
-    client.on("data", (c: Buffer) => pass(upstream, c, false));
-    upstream.on("data", (c: Buffer) => pass(client, c, true));
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-    client.on("error", () => {});
-    upstream.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    downChunks: () => down,
-    freeze: () => {
-      frozen = true;
-    },
-    thaw: () => {
-      frozen = false;
-      for (const [to, chunk] of held.splice(0)) to.write(chunk);
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Resolves once `cond` holds (real I/O landing), checked every 5 ms; rejects after 10 s. */
 function when(cond: () => boolean): Promise<void> {
