@@ -22,6 +22,11 @@ export interface Figures {
   brokerClients?(): number;
   /** Messages the broker took in from clients and delivered to them, so far. */
   brokerMessages?(): { readonly in: number; readonly out?: number };
+  /**
+   * A live fleet: the twins service's broker now, heard from (`up`), connected but silent for 5 s
+   * (`silent`, docs/twins.md "A silent broker") or its connection down (`lost`).
+   */
+  twinsBroker?(): "up" | "silent" | "lost";
   /** Bad inputs the twins counted, by reason. */
   badInput?(): Readonly<Record<string, number>>;
   /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
@@ -74,7 +79,20 @@ function flapCount(twins: Pick<Twins, "on">): () => number {
   return () => n;
 }
 
-/** A live fleet through its twins service: bad input by reason, flapping nodes. */
+/** The twins service's broker as its `broker` events tell it, from now on (up until told otherwise). */
+function brokerState(twins: Pick<Twins, "on">): () => "up" | "silent" | "lost" {
+  let state: "up" | "silent" | "lost" = "up";
+  twins.on("broker", (connected, _lastHeardAt, how) => {
+    state = connected ? "up" : (how ?? "lost");
+  });
+  return () => state;
+}
+
+/** A live fleet through its twins service: bad input by reason, flapping nodes, its broker. */
 export function twinsFigures(twins: Pick<Twins, "badInput" | "on">): Figures {
-  return { badInput: () => twins.badInput().byReason, flapping: flapCount(twins) };
+  return {
+    badInput: () => twins.badInput().byReason,
+    flapping: flapCount(twins),
+    twinsBroker: brokerState(twins),
+  };
 }

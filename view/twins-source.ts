@@ -63,8 +63,11 @@ export class TwinsSource implements ConsoleSource {
   private readonly originSeen = new Map<string, number>();
   private readonly messages: string[] = [];
   private focused: NodeId | undefined;
-  /** When the broker connection went, while it is down (the service reconnects by itself). */
-  private brokerLostAt: number | undefined;
+  /**
+   * While the broker is lost: since when, and whether the connection is up but the broker silent
+   * (twins/broker-probe.ts) rather than the connection down (the service reconnects by itself).
+   */
+  private brokerLost: { readonly since: number; readonly silent: boolean } | undefined;
   /** Nodes told as flapping, with when: shown among the faults for FLAP_SHOWN_MS after. */
   private readonly flapping = new Map<NodeId, number>();
   /**
@@ -124,10 +127,21 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
-      broker: (connected) => {
-        this.brokerLostAt = connected ? undefined : this.sched.now();
-        if (connected) this.log("info", "broker connection back");
-        else this.log("warn", "broker connection lost: what is shown is as it was, until it is back");
+      broker: (connected, lastHeardAt, how) => {
+        if (connected) {
+          this.brokerLost = undefined;
+          this.log("info", "broker connection back");
+        } else if (how === "silent") {
+          this.brokerLost = { since: lastHeardAt ?? this.sched.now(), silent: true };
+          this.log(
+            "warn",
+            "broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers",
+          );
+        } else {
+          // A silence that ends with the connection dropping is the same outage, from the same time.
+          this.brokerLost = { since: this.brokerLost?.since ?? this.sched.now(), silent: false };
+          this.log("warn", "broker connection lost: what is shown is as it was, until it is back");
+        }
         changed();
       },
     };
@@ -214,13 +228,14 @@ export class TwinsSource implements ConsoleSource {
   }
 
   /**
-   * A live fleet's faults are the world's, not injected: the broker connection while it is lost (the
-   * operator's view is not current), and the nodes told as flapping in the last FLAP_SHOWN_MS.
+   * A live fleet's faults are the world's, not injected: the broker while it is silent or its
+   * connection lost (the operator's view is not current), and the nodes told as flapping in the last FLAP_SHOWN_MS.
    */
   faults(): readonly ConsoleFault[] {
     const out: ConsoleFault[] = [];
-    if (this.brokerLostAt !== undefined)
-      out.push({ what: "broker connection lost", since: this.brokerLostAt });
+    const lost = this.brokerLost;
+    if (lost !== undefined)
+      out.push({ what: lost.silent ? "broker silent" : "broker connection lost", since: lost.since });
     const flap = this.flappingFault();
     if (flap !== undefined) out.push(flap);
     return out;

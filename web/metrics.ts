@@ -95,6 +95,18 @@ export class WebMetrics {
         figures.idsInUse.bind(figures),
       );
     gauge("broker_clients", "Clients connected to the broker", () => figures.brokerClients?.() ?? 0);
+    const twinsBroker = figures.twinsBroker?.bind(figures);
+    if (twinsBroker)
+      new Gauge({
+        name: `${p}twins_broker`,
+        help: "The twins service's broker: 1 for its state now (up: heard from; silent: connected, nothing heard for 5 s; lost: connection down), 0 for the others",
+        labelNames: ["state"],
+        registers: [r],
+        collect() {
+          const now = twinsBroker();
+          for (const state of ["up", "silent", "lost"]) this.set({ state }, state === now ? 1 : 0);
+        },
+      });
     new Counter({
       name: `${p}broker_messages_total`,
       help: "Messages the broker took in (direction=in) and delivered (direction=out)",

@@ -131,6 +131,27 @@ describe("twins source", () => {
     ]);
   });
 
+  it("shows a silent broker as a fault since it was last heard, the connection dropping after as the same outage", () => {
+    const t = new FakeTwins();
+    const sched = new FakeScheduler(1000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    sched.advance(6000);
+    t.emit("broker", false, 2000, "silent");
+    expect(s.faults()).toEqual([{ what: "broker silent", since: 2000 }]);
+    sched.advance(12_000);
+    t.emit("broker", false, 2000, "lost"); // the keepalive ran out meanwhile
+    expect(s.faults()).toEqual([{ what: "broker connection lost", since: 2000 }]);
+    t.emit("broker", true);
+    expect(s.faults()).toEqual([]);
+    expect(lines).toEqual([
+      "warn broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers",
+      "warn broker connection lost: what is shown is as it was, until it is back",
+      "info broker connection back",
+    ]);
+  });
+
   it("shows the nodes told as flapping as one fault for five minutes, and logs each", () => {
     const t = new FakeTwins();
     const sched = new FakeScheduler(1000);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
-import { wallScheduler } from "../../twins/index.js";
+import { type Twins, wallScheduler } from "../../twins/index.js";
 import { Fixtures } from "../../twins/test/helpers.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
@@ -23,10 +23,11 @@ const fx = new Fixtures();
 let source: TwinsSource;
 let server: WebServer;
 let wide: WebServer;
+let twins: Twins;
 
 beforeAll(async () => {
   await fx.broker();
-  const twins = await fx.twins();
+  twins = await fx.twins();
   await fx.node("lamp-1");
   await fx.node("lamp-2");
   source = new TwinsSource(twins, "test fleet", wallScheduler);
@@ -137,6 +138,30 @@ describe("a live fleet through the twins", () => {
     expect(m.get("twinfleet_nodes_online")).toBe(2);
     expect(m.get("twinfleet_nodes_flapping_total")).toBe(0);
     expect(m.has("twinfleet_nodes_ids_in_use")).toBe(false);
+    expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
+  });
+
+  it("shows the twins' broker silent, then lost, then up in /metrics and among the faults of /api/fleet", async () => {
+    const scrape = async () => {
+      const m = parsePrometheus((await call(server, "GET", "/metrics")).text);
+      return ["up", "silent", "lost"].filter(
+        (state) => m.get(`twinfleet_twins_broker{state="${state}"}`) === 1,
+      );
+    };
+    const faults = async () =>
+      ((await call(server, "GET", "/api/fleet")).json as { faults: { what: string }[] }).faults.map(
+        (f) => f.what,
+      );
+    // As the service tells a frozen broker (twins/test/silent-broker.test.ts), the keepalive then running out.
+    twins.emit("broker", false, wallScheduler.now() - 5000, "silent");
+    expect(await scrape()).toEqual(["silent"]);
+    expect(await faults()).toEqual(["broker silent"]);
+    twins.emit("broker", false, wallScheduler.now() - 20_000, "lost");
+    expect(await scrape()).toEqual(["lost"]);
+    expect(await faults()).toEqual(["broker connection lost"]);
+    twins.emit("broker", true);
+    expect(await scrape()).toEqual(["up"]);
+    expect(await faults()).toEqual([]);
   });
 
   it("counts a node that keeps going offline (two clients with one id) in /metrics", async () => {
