@@ -45,6 +45,7 @@ import {
 } from "./types.js";
 
 export type RegistryEffect =
+  /** `first`: a node the service never knew (not registered since it started, nor in its store). */
   | { readonly type: "registered"; readonly node: NodeId; readonly first: boolean }
   | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange }
   | { readonly type: "online"; readonly node: NodeId }
@@ -213,6 +214,8 @@ export class TwinRegistry {
   private register(msg: RegisterMessage, topic: string, now: number): RegistryEffect[] {
     const t = this.ensure(msg.node);
     const first = !t.registered;
+    // A node whose identity the store kept (a restarted service) is known, not new: not `first`.
+    const known = t.kind !== undefined;
     t.registered = true;
     if (first) t.registeredAt = now;
     const out: RegistryEffect[] = [];
@@ -241,7 +244,7 @@ export class TwinRegistry {
       t.sessionVersion = undefined;
       out.push({ type: "online", node: t.id });
     }
-    out.push({ type: "registered", node: t.id, first });
+    out.push({ type: "registered", node: t.id, first: first && !known });
     if (first || changed) out.push({ type: "desired-changed", node: t.id });
     return out;
   }

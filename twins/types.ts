@@ -129,7 +129,10 @@ export interface SeriesPoint {
 }
 
 export interface TwinsEvents {
-  /** A register arrived; `first` for the first register of that node since the service started. */
+  /**
+   * A register arrived; `first` for a node the service never knew: its first register since the
+   * service started, and a node its store did not keep either (a restarted service knows its fleet).
+   */
   "twin-registered": [twin: Twin, first: boolean];
   "twin-updated": [twin: Twin, change: TwinChange];
   "twin-online": [twin: Twin];

@@ -156,6 +156,28 @@ describe("TwinRegistry", () => {
     expect(back.receive("tf/report/A", "R1 0 12 Z", 0, 2)).toMatchObject([{ type: "updated", node: "A" }]);
   });
 
+  it("tells a register first only for a node it never knew, not for one its store kept", () => {
+    const before = fresh();
+    const r = new TwinRegistry(Prefix("tf"));
+    r.restore(before.snapshot());
+    expect(r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1)).toContainEqual({
+      type: "registered",
+      node: "A",
+      first: false,
+    });
+    expect(r.get(A)?.registeredAt).toBe(1);
+    expect(r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 2)).toContainEqual({
+      type: "registered",
+      node: "B",
+      first: true,
+    });
+    expect(r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 3)).toContainEqual({
+      type: "registered",
+      node: "B",
+      first: false,
+    });
+  });
+
   it("counts a second identity under one id while online, and adopts the newest", () => {
     const r = fresh();
     expect(r.receive("tf/register/A", "G1 real uno-w5100 1.0.0", 0, 1)).toMatchObject([
