@@ -10,7 +10,7 @@
 import type { Duplex } from "node:stream";
 import type { Aedes, Client } from "aedes";
 import type { Logger } from "pino";
-import { Bursts } from "../protocol/index.js";
+import { Bursts, WarningDigest } from "../protocol/index.js";
 import { type OutboundClock, systemClock } from "./outbound.js";
 
 /** This many takeovers of one id within the window make the warning. */
@@ -31,19 +31,37 @@ interface Registry {
   registerClient(client: Client): void;
 }
 
+/** The ids past the one-by-one ones in a minute, and their addresses: the first NAMED of each. */
+interface Summed {
+  readonly ids: string[];
+  readonly addresses: Set<string>;
+}
+
 export class TakeoverWatch {
   readonly #addresses = new WeakMap<object, string>();
   readonly #bursts = new Bursts<string>(TAKEOVERS_WARNED, TAKEOVER_WINDOW_MS, REWARN_MS, MAX_IDS);
-  /** The minute of warnings under way: when it began and how many ids were warned one by one. */
-  #minute = { startedAt: Number.NEGATIVE_INFINITY, warned: 0 };
-  /** Ids past the one-by-one ones in this minute, for the summed warning at its end. */
-  #summed = { count: 0, ids: [] as string[], addresses: new Set<string>() };
+  /** The first ids of a minute warned one by one, the rest summed at its end (ids and addresses named). */
+  readonly #digest: WarningDigest<Summed>;
 
   constructor(
     aedes: Aedes,
     private readonly logger: Logger,
     private readonly clock: OutboundClock = systemClock,
   ) {
+    this.#digest = new WarningDigest(
+      WARNED_ONE_BY_ONE,
+      REWARN_MS,
+      {
+        now: () => clock.now(),
+        // Unreferenced (systemClock): a broker closing meanwhile is not kept open by it.
+        later: (ms, fn) => {
+          const handle = clock.setTimeout(fn, ms);
+          return { cancel: () => clock.clearTimeout(handle) };
+        },
+      },
+      (): Summed => ({ ids: [], addresses: new Set() }),
+      (summed, count) => this.warnSummed(summed, count),
+    );
     const registry = aedes as unknown as Registry;
     const register = registry.registerClient.bind(aedes);
     registry.registerClient = (client: Client) => {
@@ -70,10 +88,8 @@ export class TakeoverWatch {
       const a = this.#addresses.get(c.conn as object);
       if (a !== undefined) addresses.add(a);
     }
-    const now = this.clock.now();
-    if (now - this.#minute.startedAt >= REWARN_MS) this.#minute = { startedAt: now, warned: 0 };
-    if (this.#minute.warned < WARNED_ONE_BY_ONE) {
-      this.#minute.warned += 1;
+    const summed = this.#digest.hit();
+    if (summed === undefined) {
       this.logger.warn(
         {
           clientId: id,
@@ -85,19 +101,11 @@ export class TakeoverWatch {
       );
       return;
     }
-    const summed = this.#summed;
-    if (summed.count === 0) {
-      // Unreferenced (systemClock): a broker closing meanwhile is not kept open by it.
-      this.clock.setTimeout(() => this.warnSummed(), this.#minute.startedAt + REWARN_MS - now);
-    }
-    summed.count += 1;
     if (summed.ids.length < NAMED) summed.ids.push(id);
     for (const a of addresses) if (summed.addresses.size < NAMED) summed.addresses.add(a);
   }
 
-  private warnSummed(): void {
-    const { count, ids, addresses } = this.#summed;
-    this.#summed = { count: 0, ids: [], addresses: new Set() };
+  private warnSummed({ ids, addresses }: Summed, count: number): void {
     this.logger.warn(
       { clientIds: count, first: ids, addresses: [...addresses] },
       `${count} more client ids taken over again and again within the minute, besides the ${WARNED_ONE_BY_ONE} named one by one: another fleet with the same ids, or a set of boards flashed alike`,

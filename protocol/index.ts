@@ -4,6 +4,7 @@
 export * from "./bursts.js";
 export * from "./codec.js";
 export * from "./decimal.js";
+export * from "./digest.js";
 export * from "./errors.js";
 export * from "./ids.js";
 export * from "./limits.js";
