@@ -16,7 +16,7 @@ import type { ConvergenceReport } from "./convergence.js";
 import { ConvergenceFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
 import { DesireSaver } from "./desire-saver.js";
-import { flapLine, flapWatch } from "./flapping.js";
+import { FlapLog, flapWatch } from "./flapping.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
 import { Reconciler } from "./reconcile.js";
@@ -64,6 +64,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly reconciler: Reconciler;
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
+  private readonly flapLog: FlapLog;
   private closed = false;
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
@@ -72,6 +73,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const registry = new TwinRegistry(opts.prefix, opts.maxNodes);
     this.registry = registry;
     this.badInputLog = new BadInputLog(opts.logger, opts.scheduler);
+    this.flapLog = new FlapLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       ready: () => this.onReady(),
@@ -200,6 +202,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.feed.stop();
     this.reconciler.stop();
     this.badInputLog.stop();
+    this.flapLog.flush();
     await this.link.close();
     await this.saver.close();
     await this.opts.store.close();
@@ -212,6 +215,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.feed.stop();
     this.reconciler.stop();
     this.badInputLog.stop();
+    this.flapLog.stop();
     await this.link.kill();
   }
 
@@ -290,7 +294,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
             this.emit("twin-updated", twin, "presence");
             const flapMs = this.flaps.hit(e.node, this.opts.scheduler.now());
             if (flapMs !== undefined) {
-              this.opts.logger.warn(`twins: ${flapLine(e.node, flapMs)}`);
+              this.flapLog.told(e.node, flapMs);
               this.emit("twin-flapping", twin, flapMs);
             }
           }

@@ -5,8 +5,9 @@
 import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
-import { FLAP_WINDOW_MS, flapLine, flapWatch } from "../flapping.js";
+import { FLAP_WINDOW_MS, FlapLog, flapLine, flapWatch } from "../flapping.js";
 import { Fixtures, until } from "./helpers.js";
 
 const N = NodeId("n-0005");
@@ -26,6 +27,49 @@ describe("flapWatch", () => {
   it("does not tell offlines spread wider than the window (a board unplugged now and then)", () => {
     const f = flapWatch();
     for (let i = 0; i < 6; i++) expect(f.hit(N, i * (FLAP_WINDOW_MS / 2 + 1))).toBeUndefined();
+  });
+});
+
+describe("FlapLog", () => {
+  it("names the first 5 nodes of a minute one by one and sums the rest in one warning at its end", () => {
+    const sched = new FakeScheduler(0);
+    const lines: { msg: string; nodes?: number; first?: string[] }[] = [];
+    const log = new FlapLog(
+      pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+      sched,
+    );
+    const ids = Array.from({ length: 40 }, (_, i) => NodeId(`n-${String(i).padStart(4, "0")}`));
+    for (const id of ids) {
+      log.told(id, 2500);
+      sched.advance(100);
+    }
+    expect(lines.map((l) => l.msg)).toEqual(ids.slice(0, 5).map((id) => `twins: ${flapLine(id, 2500)}`));
+    sched.advance(60_000 - 4000 - 1);
+    expect(lines).toHaveLength(5);
+    sched.advance(1);
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toMatchObject({ nodes: 35, first: ids.slice(5, 15) });
+    expect(lines[5]?.msg).toMatch(
+      /^twins: 35 more nodes went offline 3 times within 30 s in the minute, besides the 5 named one by one \(first n-0005, n-0006, .*, n-0014\)/,
+    );
+    // A new minute names its first ones again.
+    log.told(NodeId("n-0100"), 1000);
+    expect(lines[6]?.msg).toBe(`twins: ${flapLine(NodeId("n-0100"), 1000)}`);
+  });
+
+  it("writes the summary under way when the service closes", () => {
+    const sched = new FakeScheduler(0);
+    const lines: { nodes?: number }[] = [];
+    const log = new FlapLog(
+      pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s)) }),
+      sched,
+    );
+    for (let i = 0; i < 7; i++) log.told(NodeId(`n-${i}`), 1000);
+    log.flush();
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toMatchObject({ nodes: 2 });
+    sched.advance(60_000);
+    expect(lines).toHaveLength(6);
   });
 });
 
