@@ -231,7 +231,7 @@ describe("errors and exit codes", () => {
     const swallowed = await runCli(["nodes", "--broker", "--wait", "300"]);
     expect(swallowed).toMatchObject({ code: 2, out: "" });
     expect(swallowed.err).toContain(
-      'twinfleet nodes: --broker: needs a value, and the next word is the flag --wait: give --broker a value before it',
+      "twinfleet nodes: --broker: needs a value, and the next word is the flag --wait: give --broker a value before it",
     );
     expect((await runCli(["broker", "--port", "99999"])).code).toBe(2);
     expect((await runCli(["--log-level", "loud", "nodes", "--broker", url])).code).toBe(2);
