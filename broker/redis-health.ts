@@ -13,6 +13,11 @@ import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 /** What the check needs of a connection (an ioredis client; PING is allowed in subscriber mode). */
 export interface PingableConnection {
   ping(): Promise<unknown>;
+  /**
+   * ioredis's connection state; anything but "ready" is a connection down (refused, reconnecting),
+   * which the connections' own watch logs: its silence counts from when it is up again.
+   */
+  readonly status?: string;
 }
 
 export interface RedisHealthOptions {
@@ -74,7 +79,10 @@ export class RedisHealth {
 
   private tick(): void {
     const now = this.scheduler.now();
-    for (const w of this.watched) if (!w.waiting) this.ping(w);
+    for (const w of this.watched) {
+      if (w.conn.status !== undefined && w.conn.status !== "ready") w.heard = now;
+      if (!w.waiting) this.ping(w);
+    }
     const silent = this.watched.filter((w) => now - w.heard >= this.silentMs);
     if (silent.length === 0 || this.silentSince !== undefined) return;
     this.silentSince = Math.min(...silent.map((w) => w.heard));

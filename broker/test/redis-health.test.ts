@@ -16,6 +16,7 @@ const WARN = 40;
 class FakeConnection implements PingableConnection {
   frozen = false;
   sent = 0;
+  status = "ready";
   private held: (() => void)[] = [];
   reply: () => Promise<unknown> = () => Promise.resolve("PONG");
 
@@ -105,5 +106,28 @@ it("names only the silent connection", async () => {
   await run(100);
   // Silent since the check began (its first PING went unanswered); the answer is seen 100 ms on.
   expect(lines.filter((l) => l.level === WARN).map((l) => l.silentMs)).toEqual([6_100]);
+  health.stop();
+});
+
+it("leaves a connection that is down to the connections' own watch: its silence counts once it is up", async () => {
+  const { lines, store, subscribe, health, run } = setup();
+  // Redis killed: the connections reconnect, their PINGs held in ioredis's offline queue.
+  store.status = "reconnecting";
+  subscribe.status = "reconnecting";
+  store.frozen = true;
+  subscribe.frozen = true;
+  await run(20_000);
+  expect(lines).toEqual([]);
+  // Back up, and the held PINGs answered: nothing to tell.
+  store.status = "ready";
+  subscribe.status = "ready";
+  store.thaw();
+  subscribe.thaw();
+  await run(3_000);
+  expect(lines).toEqual([]);
+  // Up but not answering: told after 5 s as ever.
+  store.frozen = true;
+  await run(6_000);
+  expect(lines.filter((l) => l.level === ERROR).map((l) => l.connections)).toEqual([["store"]]);
   health.stop();
 });
