@@ -6,6 +6,7 @@
  * power outage from the keyboard on a small ideal fleet: asked, confirmed, shown in the header while
  * it lasts and in the event log as it starts and ends, and in the summary's faults. Last, quitting
  * during a long settle: the console says it is settling and counts down, and Ctrl-C ends it at once.
+ * The three terminals run side by side: each mostly waits on its run's clock, not on the CPU.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { headerHas, inSync, TmuxSession } from "./tmux.js";
@@ -28,7 +29,7 @@ const atLeast = (limit: number) => (s: string) => {
   return v !== undefined && v >= limit ? v : undefined;
 };
 
-describe("twinfleet sim with the console", () => {
+describe.concurrent("twinfleet sim with the console", () => {
   it("starts a fleet, raises the loss, presses a node, sees convergence drop and recover, quits", async () => {
     term.start(
       `${process.execPath} --import tsx cli/bin.ts sim --nodes 24 --group-size 24 --rate 0 --settle 1 --workers 2; echo "EXIT=$?"; sleep 120`,

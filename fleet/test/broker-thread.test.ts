@@ -1,7 +1,8 @@
 // The embedded broker in its own thread (fleet/broker-thread.ts): a node thread's in-memory port
 // reaches it, kill() cuts that node and refuses it until start(); and small real-time fleets over the
 // in-memory transport — one broker client per node, a broker restart, loss on the links — with every
-// thread's lag in the report.
+// thread's lag in the report. The cases go side by side (each has its own broker thread and run):
+// the fleets mostly wait on real time.
 import { once } from "node:events";
 import { generate } from "mqtt-packet";
 import { pino } from "pino";
@@ -63,7 +64,7 @@ function delivered(run: FleetRun, presses: number): Promise<void> {
   });
 }
 
-describe("the broker thread", () => {
+describe.concurrent("the broker thread", () => {
   it("serves a node thread's port; kill() cuts it and refuses it until start() on the same port", async () => {
     const host = new BrokerThreadHost(undefined, pino({ level: "silent" }));
     try {

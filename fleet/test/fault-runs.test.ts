@@ -1,7 +1,8 @@
 // Each fault kind on a small fleet with known answers: nothing lost for good, no regression, nothing
 // diverged, and what the report says the fault did. What a virtual run carries out (a broker restart
 // in memory, a power outage, a partition, a loss burst) runs on virtual time; a broker in its own
-// process, a twins restart and a frozen client need real time and real sockets.
+// process, a twins restart and a frozen client need real time and real sockets. The runs go side by
+// side (each has its own broker and twins service): the real-time ones mostly wait on their clock.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,7 +86,7 @@ function expectNothingLost(r: Report): void {
   expect(r.faults.every((f) => f.error === undefined)).toBe(true);
 }
 
-describe("fault runs", () => {
+describe.concurrent("fault runs", () => {
   it("a broker restart in memory, then a power outage: pairings and states come back", async () => {
     const faults: FaultEntry[] = [{ kind: "broker-restart", atS: 0.5, downS: 1 }];
     const r = await withFaults(
