@@ -1,7 +1,8 @@
 // Fleet runs: the metric definitions on small fleets with known answers (a chain, a cycle, a
 // conflict, a partition that loses a delivery) on virtual time, where the run's logic is the same and
 // no test waits on the wall clock; on the embedded broker with real sockets, the nodes in the
-// broker's thread, and a run of a hundred nodes with every report key.
+// broker's thread, and a run of a hundred nodes with every report key. The runs go side by side (each
+// has its own broker and twins service): the real-time ones mostly wait on their clock.
 import { describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import type { FleetOptions } from "../options.js";
@@ -48,7 +49,7 @@ async function scripted(raw: FleetOptions, script: (run: FleetRun) => Promise<vo
   return run.done;
 }
 
-describe("fleet runs", () => {
+describe.concurrent("fleet runs", () => {
   it("a press at the head of a chain reaches every node down the chain", async () => {
     const r = await scripted({ nodes: 3, topology: "chain", groupSize: 3 }, async (run) => {
       expect(run.press(NodeId("n-0000"))).toBe(true);
