@@ -166,6 +166,7 @@ export class Link {
       probeRack: node.linux,
       sackRack: node.linux,
       bbrCwnd: node.linux,
+      bbrCwndKept: node.linux,
     };
     const upSide: TcpSide = {
       linux: node.linux,

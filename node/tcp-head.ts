@@ -170,8 +170,25 @@ function redraw(
  */
 export function cwndOpenAt(s: TcpSender, t: number): boolean {
   const open = s.aheadAckAt;
-  if (s.side.bbrCwnd !== true || s.side.nagle || !(open <= t && open < s.ackAt)) return false;
+  if (s.side.bbrCwnd !== true || s.side.nagle) return false;
+  if (!(open <= t && open < s.ackAt && t < s.cwndCloseAt)) return false;
   return headAfter(s, s.headCount, open, true) > t;
+}
+
+/**
+ * `bbrCwnd`: the window's opening to keep when a segment is placed at `at` (before the head's record
+ * is replaced): the ACK still to come, or (`bbrCwndKept`) the one that opened the window, open at
+ * `at` — the new segment's SACK, or its ACK, delivers too, and only an RTO closes it; the head's
+ * next RTO after `at` is then when it closes (`cwndCloseAt`). Infinity: none.
+ */
+export function keptOpen(s: TcpSender, at: number): number {
+  const open = s.aheadAckAt;
+  if (open > at || s.side.bbrCwndKept !== true || !cwndOpenAt(s, at)) {
+    s.cwndCloseAt = Number.POSITIVE_INFINITY;
+    return open > at ? open : Number.POSITIVE_INFINITY;
+  }
+  s.cwndCloseAt = Math.min(s.cwndCloseAt, headAfter(s, s.headCount, at, true));
+  return open;
 }
 
 /**

@@ -32,7 +32,7 @@
  * segment at once, the ACK then riding on the answer.
  */
 import type { RetryPolicy } from "./retransmit.js";
-import { cwndOpenAt, headAckSample, headAfter } from "./tcp-head.js";
+import { cwndOpenAt, headAckSample, headAfter, keptOpen } from "./tcp-head.js";
 import type { SampleInput, TcpSide, Transmissions } from "./tcp-side.js";
 import { blankTransmissions, firstAfter, firstArrival } from "./tcp-side.js";
 
@@ -91,6 +91,8 @@ export class TcpSender {
   headAnswered = false;
   /** `bbrCwnd`: the ACK of the segment ahead of the head, one that delivers something (Infinity: none). */
   aheadAckAt = Number.POSITIVE_INFINITY;
+  /** `bbrCwndKept`: the RTO that closes the window `aheadAckAt` opened (Infinity: none yet). */
+  cwndCloseAt = Number.POSITIVE_INFINITY;
   /** `probeLast`: the head's probe, taken by the segment being placed (Infinity: none). */
   laterProbeAt = Number.POSITIVE_INFINITY;
   /** The new segment's transmissions whose fate was drawn ahead (`probeToLater`): times, in, ACK back. */
@@ -207,6 +209,7 @@ export class TcpSender {
     this.ackAt = at;
     this.headAcked = true;
     this.aheadAckAt = Number.POSITIVE_INFINITY;
+    this.cwndCloseAt = Number.POSITIVE_INFINITY;
     this.headCount = 0;
     this.prevCount = 0;
     this.headProbeAt = Number.POSITIVE_INFINITY;
@@ -343,8 +346,7 @@ export class TcpSender {
     if (done >= this.ackAt || covers) {
       // `bbrCwnd`: the first ACK still to come that delivers something (the one ahead's, or its own).
       const ahead = busy && this.headAcked && headAck > input.at ? headAck : Number.POSITIVE_INFINITY;
-      const prev = this.aheadAckAt > input.at ? this.aheadAckAt : Number.POSITIVE_INFINITY;
-      this.aheadAckAt = Math.min(prev, ahead);
+      this.aheadAckAt = Math.min(keptOpen(this, input.at), ahead);
       if (side.heldSample === true) {
         for (let i = 0; i < this.headCount; i++) {
           this.prevTimes[i] = this.headTimes[i] as number;

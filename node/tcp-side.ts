@@ -69,6 +69,12 @@ export interface TcpSide {
    * it, not at the ACK of everything sent; its SACK then has RACK send the head again (`sackRack`).
    */
   readonly bbrCwnd?: boolean;
+  /**
+   * With `bbrCwnd`: every later ACK that delivers something, a SACK alone included (`acked_sacked`
+   * counts SACKed packets), keeps cwnd at 4 or more, so the window BBR opened stays open to new
+   * data until an RTO sets cwnd back to 1 (`tcp_enter_loss`), not only until the next segment goes.
+   */
+  readonly bbrCwndKept?: boolean;
 }
 
 /** Linux include/net/tcp.h TCP_DELACK_MIN (HZ/25): the shortest delayed-ACK timer. */

@@ -112,3 +112,55 @@ describe("BBR's cwnd in the Loss state (Linux bbr_set_cwnd: at least 4 after an 
     expect(sender.releaseAt(1100)).toBe(behind.ackAt);
   });
 });
+
+/** xorshift32: the loss draws of the kept-window case, the same for both senders. */
+function draws(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+}
+
+/**
+ * Six segments handed over 0–906 ms apart on a 40 % lossy path, placed as node/link-path.ts places
+ * them (the release, the probe or RACK, the sampling); the release of each is returned.
+ */
+function sixSegments(side: TcpSide): { release: number[]; times: number[][] } {
+  const r = draws(2);
+  const sender = new TcpSender(LINUX, side, 10);
+  const lost = () => r() < 0.4;
+  const input = { from: 0, answered: true, dataLost: lost, ackLost: lost };
+  const release: number[] = [];
+  const times: number[][] = [];
+  let at = 0;
+  for (let i = 0; i < 6; i++) {
+    const go = sender.releaseAt(at);
+    probeToLater(sender, at, go, input, blankTransmissions());
+    release.push(go);
+    times.push([...sender.sample({ ...input, at: go }).times]);
+    at += Math.floor(r() * 300);
+  }
+  return { release, times };
+}
+
+describe("the window BBR opened stays open until an RTO (bbrCwndKept: a later ACK or SACK delivers too)", () => {
+  const KEPT: TcpSide = { ...BBR, headAckCovers: true, bbrCwndKept: true };
+  it("data handed over after the first segment sent in that window goes at once, not at the next ACK", () => {
+    const kept = sixSegments(KEPT);
+    const plain = sixSegments({ ...KEPT, bbrCwndKept: false });
+    // The same first five: the fourth (410) in the Loss state, the fifth handed over at 696 and sent
+    // at 820, the ACK of the segment ahead, which opened the window (Z).
+    expect(kept.release.slice(0, 5)).toEqual([0, 97, 233, 410, 820]);
+    expect(plain.release.slice(0, 5)).toEqual(kept.release.slice(0, 5));
+    expect(kept.times[3]).toEqual([410, 630, 820, 1500, 1720, 2160, 3040]);
+    // The sixth, handed over at 906: no RTO since 820 (the fourth's next is 1720), cwnd still 4.
+    expect(kept.release[5]).toBe(906);
+    // Without the rule the fifth's going closed the window until its own segment ahead's ACK.
+    expect(plain.release[5]).toBe(3060);
+  });
+});
