@@ -3,7 +3,8 @@
  * when a later segment changes it: Linux's tail loss probe sends the later segment or the new data
  * rather than the head, and that probe's SACK, or the later segment's own, has RACK send the head
  * again (`probeToLater`); the head's ACK covering a later segment already in gives one RTT sample
- * (`headAckSample`); and which of the head's transmissions an RTO or a probe sent (`headAfter`).
+ * (`headAckSample`); which of the head's transmissions an RTO or a probe sent (`headAfter`); and
+ * the window BBR opens in the Loss state (`cwndOpenAt`, `keptOpen`).
  */
 import type { TcpSender } from "./tcp-sender.js";
 import { firstArrival, type Transmissions } from "./tcp-side.js";

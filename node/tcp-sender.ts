@@ -27,9 +27,9 @@
  * `headAckCovers` the ACK of a segment covers a later one already in; with `probeLast` (and
  * `probeRack`, `sackRack`) the head's probe goes to a later segment and RACK sends the head again
  * (node/tcp-head.ts); with `bbrCwnd` (BBR's cwnd) the ACK of the segment ahead of the head opens
- * the Loss state's window to new data. The
- * receiver delays a pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the
- * segment at once, the ACK then riding on the answer.
+ * the Loss state's window to new data (`bbrCwndKept`: until the next RTO). The receiver delays a
+ * pure ACK (RFC 1122 §4.2.3.2; Linux TCP_DELACK_MIN 40 ms) unless it answers the segment at once,
+ * the ACK then riding on the answer.
  */
 import type { RetryPolicy } from "./retransmit.js";
 import { cwndOpenAt, headAckSample, headAfter, keptOpen } from "./tcp-head.js";
