@@ -12,13 +12,9 @@ import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
 import { freezableProxy } from "../../twins/test/freezable-proxy.js";
+import { when } from "../../twins/test/poll.js";
 import { BrokerOutages } from "../broker-outages.js";
 import { type BrokerProbe, openBrokerProbe } from "../broker-probe.js";
-
-/** Resolves once `cond` holds (real I/O landing), checked every 5 ms; rejects after 10 s. */
-function when(cond: () => boolean): Promise<void> {
-  return expect.poll(cond, { timeout: 10_000, interval: 5 }).toBe(true) as unknown as Promise<void>;
-}
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

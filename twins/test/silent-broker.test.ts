@@ -15,11 +15,7 @@ import { FakeScheduler } from "../../node/scheduler.js";
 import { startTwins, type Twins } from "../service.js";
 import { freezableProxy } from "./freezable-proxy.js";
 import { startNode } from "./helpers.js";
-
-/** Resolves once `cond` holds (real I/O landing), checked every 5 ms; rejects after 10 s. */
-function when(cond: () => boolean): Promise<void> {
-  return expect.poll(cond, { timeout: 10_000, interval: 5 }).toBe(true) as unknown as Promise<void>;
-}
+import { when } from "./poll.js";
 
 let cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -1,0 +1,10 @@
+/**
+ * For the tests of a frozen broker on a stepped clock: wait for real I/O to land (a socket's bytes,
+ * an echo through the broker) before the next step.
+ */
+import { expect } from "vitest";
+
+/** Resolves once `cond` holds (real I/O landing), checked every 5 ms; rejects after 10 s. */
+export function when(cond: () => boolean): Promise<void> {
+  return expect.poll(cond, { timeout: 10_000, interval: 5 }).toBe(true) as unknown as Promise<void>;
+}
