@@ -12,7 +12,7 @@ import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
 import { freezableProxy } from "../../twins/test/freezable-proxy.js";
-import { when } from "../../twins/test/poll.js";
+import { answeredStep, when } from "../../twins/test/poll.js";
 import { BrokerOutages } from "../broker-outages.js";
 import { type BrokerProbe, openBrokerProbe } from "../broker-probe.js";
 
@@ -31,14 +31,7 @@ it("tells a broker frozen with its sockets open lost after 5 s of silence, and b
   const probe: BrokerProbe = await openBrokerProbe(proxy.url, undefined, Prefix("tf"), sched, () => {});
   cleanup.push(() => probe.close());
   const outages = new BrokerOutages([undefined, probe.watch], () => sched.now());
-  // Each step: the probe goes out, its echo comes back through the broker before the next step.
-  const answeredStep = async () => {
-    const before = proxy.downChunks();
-    sched.advance(500);
-    await when(() => proxy.downChunks() > before);
-    await new Promise((resolve) => setImmediate(resolve));
-  };
-  for (let i = 0; i < 16; i += 1) await answeredStep();
+  for (let i = 0; i < 16; i += 1) await answeredStep(proxy, sched);
   expect(outages.seen).toBe(false);
   const lastAnswer = sched.now();
   proxy.freeze();

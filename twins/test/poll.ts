@@ -8,3 +8,17 @@ import { expect } from "vitest";
 export function when(cond: () => boolean): Promise<void> {
   return expect.poll(cond, { timeout: 10_000, interval: 5 }).toBe(true) as unknown as Promise<void>;
 }
+
+/**
+ * One 500 ms step of a probe's clock through `proxy`: the probe goes out, and its echo comes back
+ * through the broker before the next step.
+ */
+export async function answeredStep(
+  proxy: { downChunks(): number },
+  sched: { advance(ms: number): void },
+): Promise<void> {
+  const before = proxy.downChunks();
+  sched.advance(500);
+  await when(() => proxy.downChunks() > before);
+  await new Promise((resolve) => setImmediate(resolve));
+}

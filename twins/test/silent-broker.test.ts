@@ -15,7 +15,7 @@ import { FakeScheduler } from "../../node/scheduler.js";
 import { startTwins, type Twins } from "../service.js";
 import { freezableProxy } from "./freezable-proxy.js";
 import { startNode } from "./helpers.js";
-import { when } from "./poll.js";
+import { answeredStep, when } from "./poll.js";
 
 let cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -54,14 +54,7 @@ it("tells a broker frozen with its sockets open silent after 5 s, keeps the node
   cleanup.push(() => proxy.close());
   const { sched, lines, told, twins } = await twinsOn(proxy.url);
   await when(() => twins.get("n-1")?.presence === "online");
-  // Each step: the probe goes out, its echo comes back through the broker before the next step.
-  const answeredStep = async () => {
-    const before = proxy.downChunks();
-    sched.advance(500);
-    await when(() => proxy.downChunks() > before);
-    await new Promise((resolve) => setImmediate(resolve));
-  };
-  for (let i = 0; i < 16; i += 1) await answeredStep();
+  for (let i = 0; i < 16; i += 1) await answeredStep(proxy, sched);
   expect(told).toEqual([]);
   const lastAnswer = sched.now();
   proxy.freeze();
