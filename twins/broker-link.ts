@@ -10,7 +10,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import { probeBroker } from "./broker-probe.js";
-import { type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
+import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
@@ -31,7 +31,7 @@ export interface BrokerLinkHandlers {
    * `lost`. `lastHeardAt` is when the broker was last heard from before the outage, on the
    * service's scheduler.
    */
-  readonly connection: (up: boolean, lastHeardAt?: number, how?: "silent" | "lost") => void;
+  readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */

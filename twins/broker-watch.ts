@@ -22,6 +22,9 @@ const SILENCE_CHECK_MS = 500;
 /** Heard from (`up`), connected but silent for SILENCE_MS (`silent`), or the connection down (`lost`). */
 export type BrokerState = "up" | "silent" | "lost";
 
+/** How the broker was lost: silent with the connection up, or the connection down. */
+export type BrokerLoss = Exclude<BrokerState, "up">;
+
 export interface BrokerWatchEvents {
   /**
    * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when

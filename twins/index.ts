@@ -5,6 +5,7 @@
 
 export { PROBE_EVERY_MS, type ProbedWatch, type ProbeOptions, probeBroker } from "./broker-probe.js";
 export {
+  type BrokerLoss,
   type BrokerState,
   type BrokerWatch,
   type BrokerWatchEvents,

@@ -5,6 +5,7 @@
 
 import type { DropReason, NodeId, NodeKind, Stamp } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
+import type { BrokerLoss } from "./broker-watch.js";
 import type { ConvergenceReport } from "./convergence.js";
 
 export type Presence = "online" | "offline" | "unknown";
@@ -149,5 +150,5 @@ export interface TwinsEvents {
    * is told lost twice (`silent`, then `lost`), otherwise once each way per outage. `lastHeardAt`:
    * when the broker was last heard from before the outage.
    */
-  broker: [connected: boolean, lastHeardAt?: number, how?: "silent" | "lost"];
+  broker: [connected: boolean, lastHeardAt?: number, how?: BrokerLoss];
 }

@@ -4,7 +4,7 @@
  * input, each thread's event-loop lag) and a live fleet's (what its twins service counts).
  */
 import type { FleetRun } from "../fleet/run.js";
-import type { Twins } from "../twins/index.js";
+import type { BrokerState, Twins } from "../twins/index.js";
 
 /**
  * What `/metrics` reads beyond the view (lag, broker, late and lost), every figure optional; defined
@@ -26,7 +26,7 @@ export interface Figures {
    * A live fleet: the twins service's broker now, heard from (`up`), connected but silent for 5 s
    * (`silent`, docs/twins.md "A silent broker") or its connection down (`lost`).
    */
-  twinsBroker?(): "up" | "silent" | "lost";
+  twinsBroker?(): BrokerState;
   /** Bad inputs the twins counted, by reason. */
   badInput?(): Readonly<Record<string, number>>;
   /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
@@ -80,8 +80,8 @@ function flapCount(twins: Pick<Twins, "on">): () => number {
 }
 
 /** The twins service's broker as its `broker` events tell it, from now on (up until told otherwise). */
-function brokerState(twins: Pick<Twins, "on">): () => "up" | "silent" | "lost" {
-  let state: "up" | "silent" | "lost" = "up";
+function brokerState(twins: Pick<Twins, "on">): () => BrokerState {
+  let state: BrokerState = "up";
   twins.on("broker", (connected, _lastHeardAt, how) => {
     state = connected ? "up" : (how ?? "lost");
   });
