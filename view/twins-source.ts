@@ -18,6 +18,7 @@ import {
 } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
 import { LatencyWindow } from "./latency.js";
+import { LiveFaults } from "./live-faults.js";
 import {
   type Capabilities,
   type ConsoleEvents,
@@ -46,9 +47,6 @@ export interface TwinsView
 const STAMPS_KEPT = 20_000;
 const MESSAGES_KEPT = 6;
 
-/** How long a node told as flapping stays among the faults shown. */
-export const FLAP_SHOWN_MS = 300_000;
-
 export class TwinsSource implements ConsoleSource {
   readonly capabilities: Capabilities = {
     ...NO_CAPABILITIES,
@@ -63,13 +61,8 @@ export class TwinsSource implements ConsoleSource {
   private readonly originSeen = new Map<string, number>();
   private readonly messages: string[] = [];
   private focused: NodeId | undefined;
-  /**
-   * While the broker is lost: since when, and whether the connection is up but the broker silent
-   * (twins/broker-probe.ts) rather than the connection down (the service reconnects by itself).
-   */
-  private brokerLost: { readonly since: number; readonly silent: boolean } | undefined;
-  /** Nodes told as flapping, with when: shown among the faults for FLAP_SHOWN_MS after. */
-  private readonly flapping = new Map<NodeId, number>();
+  /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
+  private readonly live = new LiveFaults();
   /**
    * The nodes in id order, kept up to date from the service's events one twin at a time (a change
    * costs one summary, not a pass over the fleet), with each one's position; a node not seen before
@@ -122,26 +115,20 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
       "twin-flapping": (t, withinMs) => {
-        this.flapping.set(t.id, this.sched.now());
+        this.live.flapped(t.id, this.sched.now());
         this.log("warn", flapLine(t.id, withinMs));
         changed();
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       broker: (connected, lastHeardAt, how) => {
-        if (connected) {
-          this.brokerLost = undefined;
-          this.log("info", "broker connection back");
-        } else if (how === "silent") {
-          this.brokerLost = { since: lastHeardAt ?? this.sched.now(), silent: true };
+        this.live.broker(connected, this.sched.now(), lastHeardAt, how);
+        if (connected) this.log("info", "broker connection back");
+        else if (how === "silent") {
           this.log(
             "warn",
             "broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers",
           );
-        } else {
-          // A silence that ends with the connection dropping is the same outage, from the same time.
-          this.brokerLost = { since: this.brokerLost?.since ?? this.sched.now(), silent: false };
-          this.log("warn", "broker connection lost: what is shown is as it was, until it is back");
-        }
+        } else this.log("warn", "broker connection lost: what is shown is as it was, until it is back");
         changed();
       },
     };
@@ -227,31 +214,9 @@ export class TwinsSource implements ConsoleSource {
     return undefined;
   }
 
-  /**
-   * A live fleet's faults are the world's, not injected: the broker while it is silent or its
-   * connection lost (the operator's view is not current), and the nodes told as flapping in the last FLAP_SHOWN_MS.
-   */
+  /** A live fleet's faults are the world's, not injected (view/live-faults.ts). */
   faults(): readonly ConsoleFault[] {
-    const out: ConsoleFault[] = [];
-    const lost = this.brokerLost;
-    if (lost !== undefined)
-      out.push({ what: lost.silent ? "broker silent" : "broker connection lost", since: lost.since });
-    const flap = this.flappingFault();
-    if (flap !== undefined) out.push(flap);
-    return out;
-  }
-
-  /** The nodes told as flapping lately, as one fault (since the first of them); none when none. */
-  private flappingFault(): ConsoleFault | undefined {
-    const now = this.sched.now();
-    for (const [id, at] of this.flapping) if (now - at > FLAP_SHOWN_MS) this.flapping.delete(id);
-    if (this.flapping.size === 0) return undefined;
-    const ids = [...this.flapping.keys()];
-    const more = ids.length > 3 ? ` and ${ids.length - 3} more` : "";
-    return {
-      what: `${ids.length} flapping (another client with the same id?): ${ids.slice(0, 3).join(", ")}${more}`,
-      since: Math.min(...this.flapping.values()),
-    };
+    return this.live.list(this.sched.now());
   }
 
   async set(id: NodeId, on: boolean): Promise<void> {

@@ -14,7 +14,8 @@ import {
   type Twin,
   type TwinsEvents,
 } from "../../twins/index.js";
-import { FLAP_SHOWN_MS, TwinsSource, type TwinsView } from "../twins-source.js";
+import { FLAP_SHOWN_MS } from "../live-faults.js";
+import { TwinsSource, type TwinsView } from "../twins-source.js";
 
 const a = NodeId("a");
 const b = NodeId("b");
