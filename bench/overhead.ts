@@ -71,7 +71,8 @@ export async function overhead(argv: string[]): Promise<void> {
         `round ${round}/${rounds}: ${name} — ${nodes} MQTT.js clients ${b.inWorkers ? `in ${fleetWorkers} worker threads` : "in the broker's thread"}${b.twins ? " + twins" : ""}, ring of ${groupSize}, ${rate}/node/min, ${durationS} s`,
       );
       const broker = await startBroker({ host: "127.0.0.1", port: 0 });
-      const twins = b.twins ? await startTwins({ url: broker.url }) : undefined;
+      // As a fleet run's own twins service: no probe of the broker (fleet/setup.ts).
+      const twins = b.twins ? await startTwins({ url: broker.url, probe: false }) : undefined;
       const r = await runBaseline({
         url: broker.url,
         ids,
