@@ -3,7 +3,9 @@
  * credentials file, runs the broker until a signal (or the caller's AbortSignal) and closes it.
  */
 import { type Logger, pino } from "pino";
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { loadCredentialsFile } from "./credentials.js";
+import { OpenFilesWatch } from "./open-files-watch.js";
 import { type BrokerCommandOptions, parseBrokerCommandOptions } from "./options.js";
 import { type RunningBroker, startBroker } from "./server.js";
 
@@ -14,6 +16,8 @@ export interface BrokerCommandContext {
   readonly signal?: AbortSignal;
   /** Called once the broker listens (e.g. to print the URL or for tests). */
   readonly onListening?: (broker: RunningBroker) => void;
+  /** The clock of the open-files watch (broker/open-files-watch.ts); real time by default. */
+  readonly scheduler?: Scheduler;
 }
 
 /**
@@ -29,6 +33,12 @@ export async function runBrokerCommand(
   const auth = authFile === undefined ? undefined : await loadCredentialsFile(authFile);
   const broker = await startBroker({ ...options, auth, logger });
   context.onListening?.(broker);
+  const files = new OpenFilesWatch(
+    () => broker.aedes.connectedClients,
+    logger,
+    context.scheduler ?? new RealScheduler(),
+  );
+  files.start();
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -42,5 +52,6 @@ export async function runBrokerCommand(
     if (context.signal?.aborted) stop();
     else context.signal?.addEventListener("abort", stop);
   });
+  files.stop();
   await broker.close();
 }

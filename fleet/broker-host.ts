@@ -70,6 +70,18 @@ export async function openBrokerHost(o: BrokerHostOptions): Promise<BrokerHost> 
   return host;
 }
 
+/**
+ * Whether a run's nodes reach its broker over TCP (a socket each): an external broker, one in its own
+ * process, or the kernel-loss namespace's. An embedded broker thread gives them in-memory ports.
+ */
+export function nodesOverTcp(o: {
+  readonly broker?: string | undefined;
+  readonly brokerProcess?: boolean;
+  readonly lossMode?: string;
+}): boolean {
+  return o.broker !== undefined || o.brokerProcess === true || o.lossMode === "kernel";
+}
+
 function externalBroker(url: string): BrokerHost {
   const refuse = () =>
     Promise.reject(

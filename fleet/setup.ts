@@ -6,6 +6,7 @@
  */
 import mqtt from "mqtt";
 import type { Logger } from "pino";
+import { readOpenFiles } from "../node/open-files.js";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
 import type { Scheduler } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
@@ -23,11 +24,12 @@ import {
   type TwinsServiceInfo,
   type TwinsStore,
 } from "../twins/index.js";
-import { type BrokerHost, openBrokerHost } from "./broker-host.js";
+import { type BrokerHost, nodesOverTcp, openBrokerHost } from "./broker-host.js";
 import { type BrokerProbe, openBrokerProbe } from "./broker-probe.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
+import { checkOpenFiles } from "./open-files.js";
 import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
 import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
@@ -90,6 +92,8 @@ export async function prepareFleet(
   scheduler: Scheduler,
 ): Promise<FleetParts> {
   const { profile, ids, pairing } = planFleet(opts);
+  // Nodes over TCP take a socket each, under the process's open-files limit: checked before anything starts.
+  if (nodesOverTcp(opts)) checkOpenFiles(opts.nodes, opts.workers, readOpenFiles());
   const faults = opts.faults;
   const prefix = Prefix(opts.prefix);
   const broker =

@@ -11,6 +11,7 @@
  */
 import { hostname } from "node:os";
 import type mqtt from "mqtt";
+import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
@@ -20,6 +21,7 @@ import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
 import { LagMonitor } from "./lag.js";
+import { checkOpenFiles } from "./open-files.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { watchClashes } from "./session-clashes.js";
@@ -156,6 +158,7 @@ export class ShardRun {
     const url = opts.broker as string;
     const { profile, ids, pairing } = planFleet(opts);
     const mine = shardSlice(ids, spec);
+    checkOpenFiles(mine.length, opts.workers, readOpenFiles());
     const mineSet = new Set<NodeId>(mine);
     const reach = followersReach(pairing);
     const localReach = new Map<NodeId, NodeId[]>();

@@ -65,6 +65,7 @@ export class ShardPool implements ShardHost {
   private readonly results: Promise<ShardResult>[] = [];
   private readonly pendingDetail = new Map<number, (d: SimNodeDetail | undefined) => void>();
   private nextRequest = 0;
+  private destroyed = false;
 
   /**
    * `link`, when given, makes each shard's in-memory transport to the broker thread (the shard's
@@ -122,13 +123,17 @@ export class ShardPool implements ShardHost {
     });
     const brokerLink = this.link?.(shard);
     const full: ShardTask = { ...task, port: port2, ...(brokerLink ? { brokerLink } : {}) };
-    this.results.push(
-      this.pool
-        ? (this.pool.run(full, {
-            transferList: brokerLink ? [port2, brokerLink] : [port2],
-          }) as Promise<ShardResult>)
-        : runShardHere(full),
-    );
+    const result = this.pool
+      ? (this.pool.run(full, {
+          transferList: brokerLink ? [port2, brokerLink] : [port2],
+        }) as Promise<ShardResult>)
+      : runShardHere(full);
+    // finish() awaits the result; a shard that fails before that is reported at once, and the
+    // tasks destroy() ends (a run failing for another reason) are no error of their own.
+    result.catch((e: Error) => {
+      if (!this.destroyed) this.onReport({ type: "error", shard, message: e.message });
+    });
+    this.results.push(result);
   }
 
   broadcast(c: ShardControl): void {
@@ -180,6 +185,7 @@ export class ShardPool implements ShardHost {
   }
 
   async destroy(): Promise<void> {
+    this.destroyed = true;
     for (const p of this.ports) p.close();
     await this.pool?.destroy();
   }

@@ -1,0 +1,57 @@
+/**
+ * How a shard's task ends outside finish(): a task that fails while the run goes on is reported as
+ * that worker's error at once, and the tasks destroy() ends (a run failing for some other reason,
+ * cleaning up) are no error at all — no unhandled rejection to crash the process over the real one.
+ */
+import { afterEach, expect, it } from "vitest";
+import type { DeviceProfile } from "../../node/profile.js";
+import { loadProfile } from "../../node/profile.js";
+import { NodeId } from "../../protocol/index.js";
+import type { ShardReport } from "../../sim/messages.js";
+import { ShardPool } from "../shards.js";
+
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown) => void unhandled.push(e);
+process.on("unhandledRejection", onUnhandled);
+afterEach(() => {
+  unhandled.length = 0;
+});
+
+function common(profile: DeviceProfile) {
+  return {
+    // Nothing listens here: the node keeps trying, so its task runs until it is ended.
+    brokerHost: "127.0.0.1",
+    brokerPort: 1,
+    prefix: "tf-pool-end",
+    profile,
+    seed: "pool-end",
+    loss: { kind: "none" } as const,
+    timeOrigin: 0,
+  };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+it("ends running tasks quietly on destroy()", async () => {
+  const reports: ShardReport[] = [];
+  const pool = new ShardPool(1, (r) => reports.push(r));
+  pool.launch([NodeId("n-1")], 1, 0, 0, common(loadProfile("uno-w5100")));
+  await settle();
+  await pool.destroy();
+  await settle();
+  expect(unhandled).toEqual([]);
+  expect(reports.filter((r) => r.type === "error")).toEqual([]);
+}, 30_000);
+
+it("reports a task that fails while the run goes on as its worker's error", async () => {
+  const reports: ShardReport[] = [];
+  const pool = new ShardPool(1, (r) => reports.push(r));
+  // A profile the worker cannot build nodes from.
+  pool.launch([NodeId("n-1")], 1, 0, 0, common({} as DeviceProfile));
+  for (let i = 0; i < 50 && !reports.some((r) => r.type === "error"); i++) await settle();
+  const errors = reports.filter((r) => r.type === "error");
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatchObject({ type: "error", shard: 0 });
+  await pool.destroy();
+  expect(unhandled).toEqual([]);
+}, 30_000);
