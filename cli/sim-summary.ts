@@ -49,7 +49,7 @@ export function summary(r: Report): string {
   return `
 ${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}
 ${cut}${syncLines}
-  ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)
+  ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
   ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
@@ -66,6 +66,28 @@ ${lostLine}
 function supersededNote(r: Report): string {
   if (r.superseded === 0) return "";
   return `\n       superseded     ${r.superseded} of them: the follower already held a newer state (counted at 0 ms)`;
+}
+
+/** What the last failed connection of a node that never registered was, in the summary's words. */
+const FAILURE_WORDS: Record<string, string> = {
+  "connack-timeout":
+    "connected but had no CONNACK within the socket timeout (a broker at its connection limit, e.g. Mosquitto's max_connections or its open files, closes new connections at once)",
+  handshake: "could not open a TCP connection (nothing listening, or unreachable)",
+  refused:
+    "were refused by the broker (a CONNACK with an error code: credentials, client id or access rules)",
+  none: "had no failed attempt recorded (connected but never registered with the twins service, or never tried)",
+};
+
+/** The nodes that never registered, and how each last failed to connect; nothing when all did. */
+function notRegisteredLine(r: Report): string {
+  const nr = r.registration.notRegistered;
+  if (!nr) return "";
+  const more = nr.nodes > nr.first.length ? `, … ${nr.nodes - nr.first.length} more` : "";
+  const why = Object.entries(nr.lastConnectFailure)
+    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+    .map(([k, n]) => `${n} ${FAILURE_WORDS[k] ?? k}`)
+    .join("; ");
+  return `\n       not registered ${nr.nodes} (${nr.first.join(", ")}${more}): ${why}`;
 }
 
 /** What a virtual run ran on, for the summary; nothing on real time. */

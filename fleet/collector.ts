@@ -8,7 +8,7 @@
  * a PressLog: it sees them as the checker does, held presses timed from their interrupt.
  */
 
-import type { NodeEvent } from "../node/metrics.js";
+import type { ConnectFailure, NodeEvent } from "../node/metrics.js";
 import { assertNever, compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
@@ -39,6 +39,8 @@ export class Collector {
   /** Echoes that took longer than the lost limit (the paper's "lost message" by its own timing). */
   echoLate = 0;
   private readonly heldSince = new Map<NodeId, number>();
+  /** Each node's last failed connection attempt (why a node that never registered did not). */
+  readonly lastConnectFailure = new Map<NodeId, ConnectFailure>();
   disconnects = 0;
   oversized = 0;
   /** Hears each session the broker closed (not a timeout, not a power cut), in time order. */
@@ -193,6 +195,8 @@ export class Collector {
         break;
       }
       case "connect-failed":
+        this.lastConnectFailure.set(node, e.reason);
+        break;
       case "drop":
         break;
       case "oversized":

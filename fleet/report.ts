@@ -9,6 +9,7 @@ import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
 import type { TwinsView } from "./registrations.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import type { NotRegistered } from "./tally.js";
 
 export interface Report {
   readonly scenario: {
@@ -108,6 +109,8 @@ export interface Report {
     readonly maxMs: number;
     readonly registered: number;
     readonly allMs: readonly number[];
+    /** Real time, when some node never registered: how many, the first few, how each last failed to connect. */
+    readonly notRegistered?: NotRegistered;
   };
   readonly cpu: { readonly meanPct: number; readonly p99Pct: number; readonly maxPct: number };
   readonly link: {

@@ -32,7 +32,7 @@ import {
   syncFields,
 } from "./report.js";
 import type { SessionClashReport } from "./session-clashes.js";
-import { linkTotals, registrationTimes } from "./tally.js";
+import { linkTotals, type NotRegistered, notRegistered, registrationTimes } from "./tally.js";
 
 export interface ReportInput {
   readonly opts: ResolvedFleetOptions;
@@ -165,6 +165,10 @@ export function buildReport(i: ReportInput): Report {
       maxMs: round(reg.summary().max, 1),
       registered: allMs.length,
       allMs,
+      // Real time only: a virtual run's report stays the same over any number of threads.
+      ...(opts.clock === "real"
+        ? nodesNotRegistered(i.ids, registration.ms, collector.lastConnectFailure)
+        : {}),
     },
     cpu: {
       meanPct: round(cpuSummary.mean, 2),
@@ -282,4 +286,9 @@ export function fleetShape(opts: ResolvedFleetOptions, profile: string) {
     seed: opts.seed,
     durationS: opts.durationS,
   };
+}
+
+function nodesNotRegistered(...args: Parameters<typeof notRegistered>): { notRegistered?: NotRegistered } {
+  const nr = notRegistered(...args);
+  return nr ? { notRegistered: nr } : {};
 }

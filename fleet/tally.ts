@@ -1,8 +1,10 @@
 /**
  * Sums every fleet report makes the same way, whether one process ran the whole fleet, a shard ran
  * its part or the merge joins the shards: each node's registration time (power-on to registered)
- * and the link counters of the nodes' threads.
+ * (and, for those that never registered, how their last connection failed) and the link counters of
+ * the nodes' threads.
  */
+import type { ConnectFailure } from "../node/metrics.js";
 import type { NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import { type LinkTotals, noLinkTotals } from "../sim/messages.js";
@@ -38,4 +40,29 @@ export function linkTotals(parts: Iterable<{ readonly link: Partial<LinkTotals> 
   const link = noLinkTotals();
   for (const p of parts) for (const k of Object.keys(link) as (keyof LinkTotals)[]) link[k] += p.link[k] ?? 0;
   return link;
+}
+
+/** The fleet's nodes that never registered, with the last way each one's connection failed. */
+export interface NotRegistered {
+  readonly nodes: number;
+  /** The first few, in fleet order. */
+  readonly first: readonly NodeId[];
+  /** How many had each last connection failure; `none`: no attempt failed (it connected, or never tried). */
+  readonly lastConnectFailure: Readonly<Partial<Record<ConnectFailure | "none", number>>>;
+}
+
+/** Undefined when every node registered. */
+export function notRegistered(
+  ids: readonly NodeId[],
+  registered: ReadonlyMap<NodeId, number>,
+  lastFailure: ReadonlyMap<NodeId, ConnectFailure>,
+): NotRegistered | undefined {
+  const missing = ids.filter((id) => !registered.has(id));
+  if (missing.length === 0) return undefined;
+  const by: Partial<Record<ConnectFailure | "none", number>> = {};
+  for (const id of missing) {
+    const why = lastFailure.get(id) ?? "none";
+    by[why] = (by[why] ?? 0) + 1;
+  }
+  return { nodes: missing.length, first: missing.slice(0, 5), lastConnectFailure: by };
 }

@@ -1,7 +1,7 @@
 // The sums every fleet report shares: registration times and link counters.
 import { describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
-import { linkTotals, registrationTimes } from "../tally.js";
+import { linkTotals, notRegistered, registrationTimes } from "../tally.js";
 
 const [A, B, C, D] = ["A", "B", "C", "D"].map((x) => NodeId(x)) as [NodeId, NodeId, NodeId, NodeId];
 
@@ -54,6 +54,34 @@ describe("linkTotals", () => {
       disconnects: 0,
       reconnects: 0,
       oversizedDropped: 0,
+    });
+  });
+});
+
+describe("notRegistered", () => {
+  it("is nothing when every node registered", () => {
+    expect(
+      notRegistered(
+        [A, B],
+        new Map([
+          [A, 1],
+          [B, 2],
+        ]),
+        new Map(),
+      ),
+    ).toBeUndefined();
+  });
+
+  it("counts the rest by their last failed connection, in fleet order", () => {
+    const failed = new Map([
+      [B, "connack-timeout" as const],
+      [C, "handshake" as const],
+      [D, "connack-timeout" as const],
+    ]);
+    expect(notRegistered([D, C, B, A], new Map([[C, 5]]), failed)).toEqual({
+      nodes: 3,
+      first: [D, B, A],
+      lastConnectFailure: { "connack-timeout": 2, none: 1 },
     });
   });
 });
