@@ -9,6 +9,7 @@ import type { Aedes } from "aedes";
 import type { Logger } from "pino";
 import { Admission, isRefusal, type PendingTicket } from "./admission.js";
 import { limitSubscriptions } from "./client-limits.js";
+import type { BrokerTally } from "./figures.js";
 import { guardAuthenticate, LoginQueue } from "./login-guard.js";
 import type { ResolvedBrokerOptions } from "./options.js";
 
@@ -29,7 +30,12 @@ export interface Admitted {
  * connection refused at accept is destroyed before aedes sees it; one is pending until its client
  * is registered or it closes.
  */
-export function guardAedes(aedes: Aedes, opts: ResolvedBrokerOptions, logger: Logger): Admitted {
+export function guardAedes(
+  aedes: Aedes,
+  opts: ResolvedBrokerOptions,
+  logger: Logger,
+  tally?: BrokerTally,
+): Admitted {
   const admission = new Admission(opts, logger);
   const addresses = new WeakMap<object, string>();
   const tickets = new WeakMap<object, PendingTicket>();
@@ -52,6 +58,7 @@ export function guardAedes(aedes: Aedes, opts: ResolvedBrokerOptions, logger: Lo
       const address = sourceAddress(rawAddress);
       const verdict = admission.accept(address);
       if (!isRefusal(verdict)) return verdict;
+      if (tally) tally.refused[verdict.kind === "username-banned" ? "address-banned" : verdict.kind]++;
       logger.debug({ address, refusal: verdict.kind }, "connection refused at accept");
       stream.destroy();
       return undefined;
@@ -59,6 +66,7 @@ export function guardAedes(aedes: Aedes, opts: ResolvedBrokerOptions, logger: Lo
     refuseBanned(socket, rawAddress) {
       const address = sourceAddress(rawAddress);
       if (!admission.addressBanned(address)) return false;
+      if (tally) tally.refused["address-banned"]++;
       logger.debug({ address, refusal: "address-banned" }, "connection refused before its handshake");
       socket.destroy();
       return true;

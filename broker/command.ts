@@ -18,6 +18,11 @@ export interface BrokerCommandContext {
   readonly onListening?: (broker: RunningBroker) => void;
   /** The clock of the open-files watch (broker/open-files-watch.ts); real time by default. */
   readonly scheduler?: Scheduler;
+  /**
+   * Started once the broker listens, stopped before it closes (the CLI's `/metrics` server): a
+   * failure to start closes the broker and rejects the command with it.
+   */
+  readonly attach?: (broker: RunningBroker) => Promise<{ close(): Promise<void> }>;
 }
 
 /**
@@ -33,6 +38,10 @@ export async function runBrokerCommand(
   const auth = authFile === undefined ? undefined : await loadCredentialsFile(authFile);
   const broker = await startBroker({ ...options, auth, logger });
   context.onListening?.(broker);
+  const attached = await context.attach?.(broker).catch(async (err: unknown) => {
+    await broker.close();
+    throw err;
+  });
   const files = new OpenFilesWatch(
     () => broker.aedes.connectedClients,
     logger,
@@ -53,5 +62,6 @@ export async function runBrokerCommand(
     else context.signal?.addEventListener("abort", stop);
   });
   files.stop();
+  await attached?.close();
   await broker.close();
 }

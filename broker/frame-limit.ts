@@ -41,9 +41,18 @@ export class FrameLimitError extends Error {
 
 type ScanState = "type" | "length" | "body";
 
-/** PUBLISH packets written to clients, counted as their headers pass on the way out. */
+/**
+ * PUBLISH packets and bytes through the broker's connections, counted as their fixed headers pass
+ * (out: written to clients; in: read from them, before aedes parses them). `inByQos` and `outByQos`
+ * are indexed by the header's QoS bits (0–2; 3 is a malformed packet, refused).
+ */
 export interface TrafficCounters {
   publishesOut: number;
+  publishesIn: number;
+  readonly inByQos: number[];
+  readonly outByQos: number[];
+  bytesIn: number;
+  bytesOut: number;
 }
 
 const PUBLISH = 3;
@@ -59,10 +68,13 @@ export class FrameScanner {
   #lengthBytes = 0;
   #bodyLeft = 0;
 
-  /** `onPacket`: told each packet's type (the fixed header's high nibble) as its header passes. */
+  /**
+   * `onPacket`: told each packet's type (the fixed header's high nibble) and its whole first byte
+   * (the flags: a PUBLISH's QoS) as its header passes.
+   */
   constructor(
     readonly maxPacketBytes: number,
-    private readonly onPacket?: (type: number) => void,
+    private readonly onPacket?: (type: number, header: number) => void,
   ) {}
 
   /** Scans one chunk; returns the first violation in it, or undefined if every byte is acceptable. */
@@ -72,7 +84,7 @@ export class FrameScanner {
       switch (this.#state) {
         case "type":
           // The packet type is aedes's to judge; we only need frame boundaries (and a count, if asked).
-          this.onPacket?.(chunk[i]! >> 4);
+          this.onPacket?.(chunk[i]! >> 4, chunk[i]!);
           i++;
           this.#state = "length";
           this.#length = 0;
@@ -125,6 +137,7 @@ export class FrameLimitedStream extends Duplex {
   readonly #outbound: OutboundGuard;
   readonly #gate: InboundGate | undefined;
   readonly #sent: FrameScanner | undefined;
+  readonly #traffic: TrafficCounters | undefined;
   #bytesSeen = 0;
   #refused = false;
 
@@ -138,14 +151,26 @@ export class FrameLimitedStream extends Duplex {
     super({ allowHalfOpen: true });
     this.#inner = inner;
     this.#gate = gate;
+    this.#traffic = traffic;
     // aedes writes a packet in pieces (header, then body), so the count follows frame boundaries.
     this.#sent =
       traffic === undefined
         ? undefined
-        : new FrameScanner(Number.POSITIVE_INFINITY, (type) => {
-            if (type === PUBLISH) traffic.publishesOut++;
+        : new FrameScanner(Number.POSITIVE_INFINITY, (type, header) => {
+            if (type !== PUBLISH) return;
+            traffic.publishesOut++;
+            traffic.outByQos[(header >> 1) & 3]!++;
           });
-    this.#scanner = new FrameScanner(maxPacketBytes);
+    this.#scanner = new FrameScanner(
+      maxPacketBytes,
+      traffic === undefined
+        ? undefined
+        : (type, header) => {
+            if (type !== PUBLISH) return;
+            traffic.publishesIn++;
+            traffic.inByQos[(header >> 1) & 3]!++;
+          },
+    );
     this.#outbound = new OutboundGuard(inner, outbound, (err) => this.destroy(err));
     inner.on("data", (chunk: Buffer) => this.#onData(chunk));
     inner.on("end", () => {
@@ -172,6 +197,7 @@ export class FrameLimitedStream extends Duplex {
     // connection and could lose the CONNACK on its way.
     if (this.#refused) return;
     this.#bytesSeen += chunk.length;
+    if (this.#traffic !== undefined) this.#traffic.bytesIn += chunk.length;
     const violation = this.#scanner.scan(chunk);
     if (violation !== undefined) {
       this.#inner.pause();
@@ -210,6 +236,7 @@ export class FrameLimitedStream extends Duplex {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.#sent?.scan(chunk);
+    if (this.#traffic !== undefined) this.#traffic.bytesOut += chunk.length;
     this.#outbound.write(chunk);
     callback();
   }
@@ -226,7 +253,9 @@ export class FrameLimitedStream extends Duplex {
   ): void {
     const parts = chunks.map((c) => c.chunk);
     for (const part of parts) this.#sent?.scan(part);
-    this.#outbound.write(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+    const whole = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    if (this.#traffic !== undefined) this.#traffic.bytesOut += whole.length;
+    this.#outbound.write(whole);
     callback();
   }
 

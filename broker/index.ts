@@ -32,6 +32,16 @@ export {
   loadCredentialsFile,
   parseCredentials,
 } from "./credentials.js";
+export {
+  type BrokerFigures,
+  CUT_REASONS,
+  type CutReason,
+  LISTENER_KINDS,
+  type ListenerKind,
+  REFUSAL_REASONS,
+  type RefusalReason,
+  type StoreHealth,
+} from "./figures.js";
 export { FrameLimitError, FrameLimitedStream, FrameScanner, type FrameViolation } from "./frame-limit.js";
 export {
   type BrokerCommandOptions,

@@ -12,6 +12,11 @@ export class IndexedMemoryPersistence extends MemoryPersistence {
   readonly #index = new RetainedIndex();
   readonly outgoing = new OutgoingQueues();
 
+  /** Retained topics held now. */
+  get retainedCount(): number {
+    return this.#index.size;
+  }
+
   override async storeRetained(packet: RetainedPacket): Promise<void> {
     this.#index.store(packet);
     await super.storeRetained(packet);

@@ -7,6 +7,7 @@
  */
 import type { Logger } from "pino";
 import { dataDirError, makeDir } from "../node/make-dir.js";
+import type { StoreHealth } from "./figures.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
@@ -16,6 +17,10 @@ export interface BrokerStore {
   /** What to pass as aedes's `mq` option; aedes's own in-process emitter when undefined. */
   readonly mq?: unknown;
   readonly kind: "memory" | "level" | "redis";
+  /** Whether it answers and takes writes now, or what is wrong (read by `/healthz` and `/metrics`). */
+  health(): StoreHealth;
+  /** Retained messages held now, where that is cheap to tell (not Redis: shared, and a round trip). */
+  retained?(): number;
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
   close(): Promise<void>;
 }
@@ -33,7 +38,13 @@ export async function openStore(
   }
   if (dataDir === undefined) {
     const persistence = new IndexedMemoryPersistence();
-    return { persistence, kind: "memory", close: () => persistence.destroy() };
+    return {
+      persistence,
+      kind: "memory",
+      health: () => UP,
+      retained: () => persistence.retainedCount,
+      close: () => persistence.destroy(),
+    };
   }
   try {
     makeDir(dataDir);
@@ -54,7 +65,9 @@ export async function openStore(
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
   const persistence = new IndexedLevelPersistence(db, dataDir);
-  if (logger === undefined) return { persistence, kind: "level", close: () => persistence.destroy() };
+  const retained = () => persistence.retainedCount;
+  if (logger === undefined)
+    return { persistence, kind: "level", health: () => UP, retained, close: () => persistence.destroy() };
   const where = `data directory ${dataDir}`;
   const watch = new StoreWriteWatch(where, logger);
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
@@ -66,5 +79,11 @@ export async function openStore(
     watch.closing();
     await persistence.destroy();
   };
-  return { persistence, kind: "level", close };
+  const health = (): StoreHealth => {
+    const problem = watch.problem;
+    return problem === undefined ? UP : { up: false, problem };
+  };
+  return { persistence, kind: "level", health, retained, close };
 }
+
+const UP: StoreHealth = { up: true };

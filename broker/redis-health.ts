@@ -72,6 +72,20 @@ export class RedisHealth {
     return this.silentSince === undefined;
   }
 
+  /**
+   * What is wrong now, in one sentence naming Redis: silent for how long, or a connection down (which
+   * ioredis is retrying); undefined while every connection is up and answering.
+   */
+  problem(): string | undefined {
+    if (this.silentSince !== undefined) {
+      const s = Math.round((this.scheduler.now() - this.silentSince) / 1000);
+      return `${this.where} has not answered for ${s} s`;
+    }
+    const down = this.watched.filter((w) => w.conn.status !== undefined && w.conn.status !== "ready");
+    if (down.length === 0) return undefined;
+    return `${this.where}: connection ${down.map((w) => w.name).join(", ")} down (${down[0]?.conn.status}), reconnecting`;
+  }
+
   stop(): void {
     this.timer?.cancel();
     this.timer = undefined;

@@ -18,6 +18,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import MQEmitterRedis from "mqemitter-redis";
 import type { Logger } from "pino";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
+import type { StoreHealth } from "./figures.js";
 import { RedisHealth } from "./redis-health.js";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
 import { type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
@@ -53,6 +54,8 @@ export interface RedisStore {
   readonly persistence: unknown;
   /** What to pass as aedes's `mq` option. */
   readonly mq: unknown;
+  /** Silent, a connection down, or refusing writes; else up (for `/healthz` and `/metrics`). */
+  health(): StoreHealth;
   close(): Promise<void>;
 }
 
@@ -176,6 +179,10 @@ export async function openRedisStore(
   return {
     persistence,
     mq,
+    health() {
+      const problem = health.problem() ?? writes.problem;
+      return problem === undefined ? { up: true } : { up: false, problem };
+    },
     close() {
       closing ??= (async () => {
         health.stop();

@@ -4,7 +4,6 @@
  * limit first. Owns start-up (with clear errors and no half-started leftovers), a clean shutdown,
  * and an abrupt one (kill) for fault injection.
  */
-import type { EventEmitter } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -13,12 +12,12 @@ import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { guardAedes } from "./abuse-guard.js";
-import { AuthRefusedError, aclHooks, denySubscribeHook } from "./acl.js";
+import { aclHooks, denySubscribeHook } from "./acl.js";
+import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
-import { FrameLimitError, FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
-import { LoginRefusedError } from "./login-guard.js";
+import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
+import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
-import { OutboundLimitError } from "./outbound.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { TakeoverWatch } from "./takeovers.js";
@@ -34,8 +33,13 @@ export interface RunningBroker {
   readonly wsUrl?: string;
   readonly tlsUrl?: string;
   readonly aedes: Aedes;
-  /** PUBLISH packets written to clients since the start (deliveries, retained and queued included). */
+  /**
+   * PUBLISH packets written to clients since the start (deliveries, retained and queued included),
+   * and those read from them, by QoS, and the bytes each way.
+   */
   readonly traffic: Readonly<TrafficCounters>;
+  /** What `/metrics` and `/healthz` read: counts by listener and reason, clients, the store's health. */
+  readonly figures: BrokerFigures;
   /**
    * Hands the broker a connection that came some other way than its listeners (the in-memory
    * transport of broker/port-listener.ts), from `address`: it goes through the same admission,
@@ -167,12 +171,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
-    watchAedes(aedes, logger);
-    const takeovers = new TakeoverWatch(aedes, logger);
-    const admitted = guardAedes(aedes, opts, logger);
-    const traffic: TrafficCounters = { publishesOut: 0 };
+    const tally = new BrokerTally();
+    watchAedes(aedes, logger, tally);
+    const takeovers = new TakeoverWatch(aedes, logger, undefined, () => tally.cut.takeover++);
+    const admitted = guardAedes(aedes, opts, logger, tally);
+    const traffic = tally.traffic;
 
-    const handle = (stream: Duplex, address: string | undefined, req?: IncomingMessage) => {
+    const handle = (
+      stream: Duplex,
+      address: string | undefined,
+      via: ListenerKind,
+      req?: IncomingMessage,
+    ) => {
       const ticket = admitted.accept(stream, address);
       if (ticket === undefined) return;
       // MQTT 3.1.1's MUSTs are checked on each whole packet on the same path (broker/conformance.ts).
@@ -187,6 +197,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         gate,
         traffic,
       );
+      tally.accept(limited, via);
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
       admitted.track(limited, address, ticket);
@@ -197,7 +208,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const tcp = createNetServer((socket) => {
       // Messages are a few hundred bytes and latency is what the fleet measures.
       socket.setNoDelay(true);
-      handle(socket, socket.remoteAddress);
+      handle(socket, socket.remoteAddress, "mqtt");
     });
     parts.addServer(tcp);
     const port = await listen(tcp, opts.port, opts.host, "MQTT", logger);
@@ -209,14 +220,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         { key: tlsMaterial.key, cert: tlsMaterial.cert, handshakeTimeout: opts.connectTimeoutMs },
         (socket) => {
           socket.setNoDelay(true);
-          handle(socket, socket.remoteAddress);
+          handle(socket, socket.remoteAddress, "tls");
         },
       );
       // Before the handshake: a banned address is cut on accept, as on the plain port.
       tlsServer.on("connection", (socket: Socket) => admitted.refuseBanned(socket, socket.remoteAddress));
-      tlsServer.on("tlsClientError", (err, socket) =>
-        logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed"),
-      );
+      tlsServer.on("tlsClientError", (err, socket) => {
+        tally.refused["tls-handshake"]++;
+        logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed");
+      });
       parts.addServer(tlsServer);
       tlsPort = await listen(tlsServer, opts.tls.port, opts.host, "MQTT over TLS", logger);
     }
@@ -236,7 +248,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       // ws's own cap on one message: MQTT.js writes at most one packet per message.
       const wss = new WebSocketServer({ server: http, maxPayload: opts.maxPacketBytes });
       parts.wss = wss;
-      wss.on("connection", (ws, req) => handle(createWebSocketStream(ws), req.socket.remoteAddress, req));
+      wss.on("connection", (ws, req) =>
+        handle(createWebSocketStream(ws), req.socket.remoteAddress, "ws", req),
+      );
       wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
       http.on("connection", (socket: Socket) => admitted.refuseBanned(socket, socket.remoteAddress));
       parts.addServer(http);
@@ -249,6 +263,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       "broker listening",
     );
     let ending: Promise<void> | undefined;
+    const figures = brokerFigures(aedes, tally, store, () => ending === undefined);
     return {
       port,
       url: `mqtt://${host}:${port}`,
@@ -256,7 +271,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(wsPort !== undefined ? { wsPort, wsUrl: `ws://${host}:${wsPort}` } : {}),
       aedes,
       traffic,
-      accept: (stream, address) => handle(stream, address),
+      figures,
+      accept: (stream, address) => handle(stream, address, "in-memory"),
       close() {
         ending ??= parts.close().then(() => logger.info("broker closed"));
         return ending;
@@ -296,59 +312,6 @@ function accessHooks(opts: ResolvedBrokerOptions, logger: Logger): Partial<Aedes
     ...acl,
     authorizeSubscribe: denySubscribeHook(opts.denySubscribe, logger, acl?.authorizeSubscribe),
   };
-}
-
-/** One bad client must never take the broker down: every error event is logged, none is thrown. */
-function watchAedes(aedes: Aedes, logger: Logger): void {
-  // Aedes reports an error for each write still under way when a connection dies ("connection
-  // closed"); the first error says why, the rest only repeat it.
-  const reported = new WeakSet<object>();
-  const onError = (client: object, clientId: string | undefined, err: Error) => {
-    // Closing, aedes ends every client with the writes still under way ("connection closed") and the
-    // wills it publishes after its emitter has closed ("mqemitter is closed"): the close's doing.
-    if (aedes.closed) {
-      logger.debug({ clientId, err: err.message }, "client error while the broker closes");
-      return;
-    }
-    if (reported.has(client)) {
-      logger.debug({ clientId, err: err.message }, "client error after the first");
-      return;
-    }
-    reported.add(client);
-    logClientError(logger, clientId, err);
-  };
-  aedes.on("clientError", (client, err) => onError(client, client.id, err));
-  aedes.on("connectionError", (client, err) => onError(client, undefined, err));
-  // Not in aedes's typed event map, but emitted (e.g. by will clean-up); unhandled it would throw.
-  const emitter: EventEmitter = aedes;
-  emitter.on("error", (err: Error) => logger.error({ err }, "broker error"));
-  aedes.on("client", (client) => logger.debug({ clientId: client.id }, "client connected"));
-  aedes.on("clientDisconnect", (client) => logger.debug({ clientId: client.id }, "client disconnected"));
-}
-
-function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {
-  if (err instanceof AuthRefusedError) {
-    // The access rules logged the refusal, with the user name and why.
-    logger.debug({ clientId, err: err.message }, "login refused");
-  } else if (err instanceof LoginRefusedError) {
-    // The ban was logged when it started; its refusals are not, one by one.
-    logger.debug({ clientId, refusal: err.refusal.kind }, "login refused: banned");
-  } else if (err instanceof FrameLimitError) {
-    logger.warn(
-      { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
-      "connection cut: packet limit",
-    );
-  } else if (err instanceof OutboundLimitError) {
-    const v = err.violation;
-    logger.warn(
-      v.kind === "queue-full"
-        ? { clientId, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
-        : { clientId, queuedBytes: v.queuedBytes, stalledMs: Math.round(v.stalledMs), err: err.message },
-      v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
-    );
-  } else {
-    logger.info({ clientId, err: err.message }, "client error");
-  }
 }
 
 /**

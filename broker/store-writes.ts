@@ -47,6 +47,7 @@ export class StoreWriteWatch {
   private lastActive = Number.NEGATIVE_INFINITY;
   private closed = false;
   private dropped = 0;
+  private lastReason = "";
 
   constructor(
     private readonly where: string,
@@ -69,8 +70,10 @@ export class StoreWriteWatch {
   }
 
   failed(what: string, err: unknown): void {
-    if (!this.closed) this.log.failed(err, { what });
-    else if (this.dropped++ === 0)
+    if (!this.closed) {
+      this.lastReason = err instanceof Error ? err.message : String(err);
+      this.log.failed(err, { what });
+    } else if (this.dropped++ === 0)
       this.logger.warn({ what }, `${this.where}: a write came after the store closed and was dropped`);
   }
 
@@ -108,6 +111,11 @@ export class StoreWriteWatch {
 
   succeeded(): void {
     this.log.succeeded();
+  }
+
+  /** While the last write failed: the store named, and why (for `/healthz`). */
+  get problem(): string | undefined {
+    return this.log.failing ? `${this.where} cannot be written (${this.lastReason})` : undefined;
   }
 }
 

@@ -47,6 +47,8 @@ export class TakeoverWatch {
     aedes: Aedes,
     private readonly logger: Logger,
     private readonly clock: OutboundClock = systemClock,
+    /** Told of each takeover (the broker counts them: `/metrics`). */
+    private readonly onTakeover: () => void = () => {},
   ) {
     this.#digest = new WarningDigest(
       WARNED_ONE_BY_ONE,
@@ -77,6 +79,7 @@ export class TakeoverWatch {
   }
 
   private takenOver(id: string, old: Client, by: Client): void {
+    this.onTakeover();
     const withinMs = this.#bursts.hit(id, this.clock.now());
     if (withinMs === undefined) {
       this.logger.debug({ clientId: id }, "session taken over by a new connection");

@@ -1,0 +1,95 @@
+/**
+ * What the broker does with its clients' errors: one bad client must never take it down, so every
+ * error event is logged (the first of each connection; the rest only repeat it) and none is thrown;
+ * and each refusal or cut it tells of is counted by reason (broker/figures.ts) for `/metrics`.
+ */
+import type { EventEmitter } from "node:events";
+import type { Aedes } from "aedes";
+import type { Logger } from "pino";
+import { AuthRefusedError } from "./acl.js";
+import { ConformanceError } from "./conformance.js";
+import type { BrokerTally, CutReason, RefusalReason } from "./figures.js";
+import { FrameLimitError } from "./frame-limit.js";
+import { LoginRefusedError } from "./login-guard.js";
+import { OutboundLimitError } from "./outbound.js";
+
+export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): void {
+  // Aedes reports an error for each write still under way when a connection dies ("connection
+  // closed"); the first error says why, the rest only repeat it.
+  const reported = new WeakSet<object>();
+  const onError = (client: object, clientId: string | undefined, err: Error) => {
+    // Closing, aedes ends every client with the writes still under way ("connection closed") and the
+    // wills it publishes after its emitter has closed ("mqemitter is closed"): the close's doing.
+    if (aedes.closed) {
+      logger.debug({ clientId, err: err.message }, "client error while the broker closes");
+      return;
+    }
+    if (reported.has(client)) {
+      logger.debug({ clientId, err: err.message }, "client error after the first");
+      return;
+    }
+    reported.add(client);
+    count(tally, err);
+    logClientError(logger, clientId, err);
+  };
+  aedes.on("clientError", (client, err) => onError(client, client.id, err));
+  aedes.on("connectionError", (client, err) => onError(client, undefined, err));
+  // Not in aedes's typed event map, but emitted (e.g. by will clean-up); unhandled it would throw.
+  const emitter: EventEmitter = aedes;
+  emitter.on("error", (err: Error) => logger.error({ err }, "broker error"));
+  aedes.on("client", (client) => logger.debug({ clientId: client.id }, "client connected"));
+  aedes.on("clientDisconnect", (client) => logger.debug({ clientId: client.id }, "client disconnected"));
+}
+
+/** aedes's own errors, known by their words (lib/client.js). */
+const CONNECT_TIMEOUT = "connect did not arrive in time";
+const KEEPALIVE_TIMEOUT = "keep alive timeout";
+
+/** The refusal or cut an error tells of; undefined for one the client caused by going (a reset). */
+export function reasonOf(
+  err: Error,
+): { readonly refused: RefusalReason } | { readonly cut: CutReason } | undefined {
+  if (err instanceof AuthRefusedError) return { refused: "bad-login" };
+  if (err instanceof LoginRefusedError)
+    return { refused: err.refusal.kind === "username-banned" ? "username-banned" : "address-banned" };
+  if (err instanceof FrameLimitError)
+    return { cut: err.violation.kind === "too-large" ? "packet-too-large" : "malformed-length" };
+  if (err instanceof OutboundLimitError)
+    return { cut: err.violation.kind === "queue-full" ? "queue-full" : "stalled" };
+  if (err instanceof ConformanceError) return { cut: "protocol-violation" };
+  if (err.message === CONNECT_TIMEOUT) return { refused: "connect-timeout" };
+  if (err.message === KEEPALIVE_TIMEOUT) return { cut: "keepalive-timeout" };
+  return undefined;
+}
+
+function count(tally: BrokerTally, err: Error): void {
+  const reason = reasonOf(err);
+  if (reason === undefined) return;
+  if ("refused" in reason) tally.refused[reason.refused]++;
+  else tally.cut[reason.cut]++;
+}
+
+function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {
+  if (err instanceof AuthRefusedError) {
+    // The access rules logged the refusal, with the user name and why.
+    logger.debug({ clientId, err: err.message }, "login refused");
+  } else if (err instanceof LoginRefusedError) {
+    // The ban was logged when it started; its refusals are not, one by one.
+    logger.debug({ clientId, refusal: err.refusal.kind }, "login refused: banned");
+  } else if (err instanceof FrameLimitError) {
+    logger.warn(
+      { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
+      "connection cut: packet limit",
+    );
+  } else if (err instanceof OutboundLimitError) {
+    const v = err.violation;
+    logger.warn(
+      v.kind === "queue-full"
+        ? { clientId, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
+        : { clientId, queuedBytes: v.queuedBytes, stalledMs: Math.round(v.stalledMs), err: err.message },
+      v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
+    );
+  } else {
+    logger.info({ clientId, err: err.message }, "client error");
+  }
+}

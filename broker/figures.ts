@@ -1,0 +1,143 @@
+/**
+ * What one broker can tell about itself for `/metrics` and `/healthz`: connections accepted by
+ * listener, connections refused or cut by reason (the reasons its log gives), its PUBLISH traffic
+ * (broker/frame-limit.ts counts it as headers pass), and — read when asked, never kept up to date —
+ * clients and subscriptions now, retained messages held and whether its store answers. Counting is
+ * an increment on an event the broker handles anyway; nothing here runs per message but that.
+ */
+import type { Aedes } from "aedes";
+import type { TrafficCounters } from "./frame-limit.js";
+
+/** Where a connection came in: plain MQTT, MQTT over TLS, over WebSocket, or the in-memory transport. */
+export type ListenerKind = "mqtt" | "tls" | "ws" | "in-memory";
+export const LISTENER_KINDS: readonly ListenerKind[] = ["mqtt", "tls", "ws", "in-memory"];
+
+/** Why a connection was refused before it became a client (the words of the broker's log). */
+export type RefusalReason =
+  | "address-banned"
+  | "username-banned"
+  | "bad-login"
+  | "rate"
+  | "pending"
+  | "connect-timeout"
+  | "tls-handshake";
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  "address-banned",
+  "username-banned",
+  "bad-login",
+  "rate",
+  "pending",
+  "connect-timeout",
+  "tls-handshake",
+];
+
+/** Why the broker cut a connection (its log's words): packet limit, protocol, slow reader, takeover. */
+export type CutReason =
+  | "packet-too-large"
+  | "malformed-length"
+  | "protocol-violation"
+  | "queue-full"
+  | "stalled"
+  | "keepalive-timeout"
+  | "takeover";
+export const CUT_REASONS: readonly CutReason[] = [
+  "packet-too-large",
+  "malformed-length",
+  "protocol-violation",
+  "queue-full",
+  "stalled",
+  "keepalive-timeout",
+  "takeover",
+];
+
+/** The store now: up, or what is wrong with it in one sentence naming it. */
+export type StoreHealth = { readonly up: true } | { readonly up: false; readonly problem: string };
+
+const zeroes = <K extends string>(keys: readonly K[]): Record<K, number> =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+
+/** The counts the broker's own handlers increment: one field or array slot each, no labels built. */
+export class BrokerTally {
+  readonly accepted = zeroes(LISTENER_KINDS);
+  readonly refused = zeroes(REFUSAL_REASONS);
+  readonly cut = zeroes(CUT_REASONS);
+  readonly traffic: TrafficCounters = newTraffic();
+  /** The listener of each connection handed to aedes (its FrameLimitedStream), for clientsNow(). */
+  readonly #listeners = new WeakMap<object, ListenerKind>();
+
+  accept(conn: object, listener: ListenerKind): void {
+    this.accepted[listener]++;
+    this.#listeners.set(conn, listener);
+  }
+
+  listenerOf(conn: object): ListenerKind | undefined {
+    return this.#listeners.get(conn);
+  }
+}
+
+export function newTraffic(): TrafficCounters {
+  return {
+    publishesOut: 0,
+    publishesIn: 0,
+    inByQos: [0, 0, 0, 0],
+    outByQos: [0, 0, 0, 0],
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+}
+
+/** What `/metrics` and `/healthz` read of a running broker. */
+export interface BrokerFigures {
+  readonly store: "memory" | "level" | "redis";
+  /** Counted since the start (never reset while it runs). */
+  readonly tally: Readonly<BrokerTally>;
+  /** Clients past CONNECT now, by the listener they came in on. */
+  clientsNow(): Record<ListenerKind, number>;
+  /** Subscriptions the connected clients hold now (an offline session's are in the store only). */
+  subscriptions(): number;
+  /** Retained messages held now; undefined when the store cannot tell cheaply (Redis). */
+  retained(): number | undefined;
+  storeHealth(): StoreHealth;
+  /** False once close() or kill() has begun. */
+  listening(): boolean;
+}
+
+interface ClientView {
+  readonly conn: object;
+  readonly subscriptions: Readonly<Record<string, unknown>>;
+}
+
+/** Figures read from aedes's registry of connected clients when asked. */
+export function brokerFigures(
+  aedes: Aedes,
+  tally: BrokerTally,
+  store: {
+    readonly kind: BrokerFigures["store"];
+    health(): StoreHealth;
+    retained?(): number;
+  },
+  listening: () => boolean,
+): BrokerFigures {
+  const clients = () =>
+    Object.values((aedes as unknown as { clients: Record<string, ClientView | undefined> }).clients);
+  return {
+    store: store.kind,
+    tally,
+    clientsNow() {
+      const now = zeroes(LISTENER_KINDS);
+      for (const c of clients()) {
+        const listener = c === undefined ? undefined : tally.listenerOf(c.conn);
+        if (listener !== undefined) now[listener]++;
+      }
+      return now;
+    },
+    subscriptions() {
+      let n = 0;
+      for (const c of clients()) if (c !== undefined) n += Object.keys(c.subscriptions).length;
+      return n;
+    },
+    retained: () => store.retained?.(),
+    storeHealth: () => store.health(),
+    listening,
+  };
+}
