@@ -7,6 +7,7 @@
  */
 import { createServer } from "node:net";
 import type { Logger } from "pino";
+import type { BrokerFigures } from "../broker/index.js";
 import type { FleetRun } from "../fleet/run.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { isWholeDecimal } from "../protocol/index.js";
@@ -18,6 +19,7 @@ import {
   type FleetKind,
   isLoopbackHost,
   newToken,
+  startBrokerHttp,
   startWebServer,
   type WebServer,
 } from "../web/index.js";
@@ -107,6 +109,29 @@ export async function serveWeb(
   });
   deps.logger.info(`web: ${pageUrl(server.origin, http)}`);
   deps.secret?.(http.token);
+  return server;
+}
+
+/**
+ * Serves a standalone broker's `/metrics` and `/healthz` (`twinfleet broker --http`) and logs where.
+ * Its reads need the token only beyond loopback, and a generated one is never needed: it is not
+ * written anywhere.
+ */
+export async function serveBrokerHttp(
+  figures: BrokerFigures,
+  http: HttpOptions,
+  deps: { readonly logger: Logger; readonly secret?: (s: string | undefined) => void },
+): Promise<{ close(): Promise<void> }> {
+  deps.secret?.(http.token);
+  const server = await startBrokerHttp({
+    figures,
+    host: http.host,
+    port: http.port,
+    token: http.token,
+  }).catch((e: unknown) => {
+    throw listenError(http, e);
+  });
+  deps.logger.info(`metrics: ${server.origin}/metrics, health: ${server.origin}/healthz`);
   return server;
 }
 

@@ -3,6 +3,12 @@
  */
 
 export { isLoopbackHost, newToken } from "./auth.js";
+export {
+  type BrokerHttpOptions,
+  type BrokerHttpServer,
+  brokerHealth,
+  startBrokerHttp,
+} from "./broker-server.js";
 export { type FleetFigures, LATENCY_BUCKETS_S } from "./metrics.js";
 export { BODY_LIMIT_BYTES, startWebServer, type WebServer, type WebServerOptions } from "./server.js";
 export type { FleetKind } from "./shapes.js";

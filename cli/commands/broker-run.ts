@@ -5,20 +5,32 @@
  */
 import { type BrokerCommandOptions, hashPassword, runBrokerCommand } from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
+import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
+import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { CliIO } from "../main.js";
 import { MAX_PASSWORD_BYTES, passwordProblem, streamFirstLine } from "../password-text.js";
 
-export type BrokerFlags = BrokerCommandOptions;
+export type BrokerFlags = BrokerCommandOptions & HttpFlags;
 
 export async function runBroker(
   flags: BrokerFlags,
   program: { opts(): Record<string, unknown> },
   io: CliIO,
 ): Promise<void> {
+  const { http: _http, httpToken: _token, httpTokenFile: _tokenFile, ...brokerFlags } = flags;
+  // Checked before the broker starts: a bad --http or a port in use is one line, nothing left running.
+  const http = resolveHttpOptions(flags, io.env ?? process.env);
+  if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
-  await runBrokerCommand(flags, {
+  await runBrokerCommand(brokerFlags, {
     logger,
+    ...(http === undefined
+      ? {}
+      : {
+          attach: (b) =>
+            serveBrokerHttp(b.figures, http, { logger, ...(io.secret ? { secret: io.secret } : {}) }),
+        }),
     onListening: (b) => {
       const host = flags.host ?? "0.0.0.0";
       logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));

@@ -4,11 +4,12 @@
  * and help; what they run is loaded when they run (cli/commands/broker-run.ts).
  */
 import type { Command } from "commander";
+import { addHttpOptions } from "../http-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 import type { BrokerFlags } from "./broker-run.js";
 
 export const registerBrokerCommand: RegisterCommand = (program: Command, io: CliIO) => {
-  const broker = program
+  const command = program
     .command("broker")
     .description("run the embedded MQTT broker (Aedes) for real boards, simulated nodes and tools")
     .option("--host <addr>", "interface to listen on (default 0.0.0.0)")
@@ -48,7 +49,8 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
       "--deny-subscribe <filter>",
       "refuse (SUBACK 0x80) subscriptions under this topic filter, for everyone; repeatable",
       (value: string, previous: string[] = []) => [...previous, value],
-    )
+    );
+  const broker = addHttpOptions(command, "serve /metrics (Prometheus) and /healthz here")
     .addHelpText(
       "after",
       `
@@ -56,7 +58,9 @@ Examples:
   twinfleet broker                                  mqtt://0.0.0.0:1883, in memory
   twinfleet broker --port 1883 --ws-port 8080 --data ./broker-data
   twinfleet broker --port 1884 --redis redis://127.0.0.1:6379   one of several brokers sharing Redis
-  twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json`,
+  twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json
+  twinfleet broker --data ./broker-data --http 0.0.0.0:9100 --http-token-file token
+                                                    /metrics for Prometheus, /healthz for a probe`,
     )
     .action(async (flags: BrokerFlags) => {
       const { runBroker } = await import("./broker-run.js");

@@ -1,0 +1,117 @@
+/**
+ * A standalone broker's `/metrics` (`twinfleet broker --http`): Prometheus text from prom-client on a
+ * Registry of its own, names prefixed `twinfleet_broker_` (process metrics `twinfleet_`, as
+ * web/metrics.ts has them). Everything is read from the broker's figures (broker/figures.ts) at scrape
+ * time: its counts are plain numbers the broker increments, so a scrape costs the broker's publish
+ * path nothing. Every metric is described in docs/metrics.md, "The broker's own".
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { type BrokerFigures, CUT_REASONS, LISTENER_KINDS, REFUSAL_REASONS } from "../broker/index.js";
+
+const QOS = ["0", "1", "2"] as const;
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+
+  constructor(figures: BrokerFigures) {
+    const r = this.registry;
+    const p = "twinfleet_broker_";
+    collectDefaultMetrics({ register: r, prefix: "twinfleet_" });
+    const { tally } = figures;
+    /** A counter whose totals by label are read from the broker when scraped. */
+    const counter = (name: string, help: string, label: string, read: () => Iterable<[string, number]>) =>
+      new Counter({
+        name: p + name,
+        help,
+        labelNames: [label],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [value, n] of read()) this.inc({ [label]: value }, n);
+        },
+      });
+    const plain = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name: p + name,
+        help,
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    new Gauge({
+      name: `${p}clients_connected`,
+      help: "Clients past CONNECT now, by the listener they came in on (mqtt, tls, ws, in-memory)",
+      labelNames: ["listener"],
+      registers: [r],
+      collect() {
+        for (const [listener, n] of Object.entries(figures.clientsNow())) this.set({ listener }, n);
+      },
+    });
+    counter(
+      "connections_accepted_total",
+      "Connections accepted (past the connection rate, pending and ban checks), by listener",
+      "listener",
+      () => LISTENER_KINDS.map((k) => [k, tally.accepted[k]]),
+    );
+    counter(
+      "connections_refused_total",
+      "Connections refused before they became clients, by reason",
+      "reason",
+      () => REFUSAL_REASONS.map((k) => [k, tally.refused[k]]),
+    );
+    counter("connections_cut_total", "Connections the broker cut, by reason", "reason", () =>
+      CUT_REASONS.map((k) => [k, tally.cut[k]]),
+    );
+    counter("messages_received_total", "PUBLISH packets read from clients, by QoS", "qos", () =>
+      QOS.map((q, i) => [q, tally.traffic.inByQos[i] ?? 0]),
+    );
+    counter(
+      "messages_sent_total",
+      "PUBLISH packets written to clients (deliveries, retained and queued ones included), by QoS",
+      "qos",
+      () => QOS.map((q, i) => [q, tally.traffic.outByQos[i] ?? 0]),
+    );
+    plain("received_bytes_total", "Bytes read from clients' connections", () => tally.traffic.bytesIn);
+    plain("sent_bytes_total", "Bytes written to clients' connections", () => tally.traffic.bytesOut);
+    new Gauge({
+      name: `${p}subscriptions`,
+      help: "Subscriptions the connected clients hold now",
+      registers: [r],
+      collect() {
+        this.set(figures.subscriptions());
+      },
+    });
+    if (figures.retained() !== undefined)
+      new Gauge({
+        name: `${p}retained_messages`,
+        help: "Retained messages the broker holds now",
+        registers: [r],
+        collect() {
+          this.set(figures.retained() ?? 0);
+        },
+      });
+    new Gauge({
+      name: `${p}store_up`,
+      help: "1 while the store answers and takes writes; 0 while LevelDB writes fail or Redis is silent or lost",
+      labelNames: ["store"],
+      registers: [r],
+      collect() {
+        this.set({ store: figures.store }, figures.storeHealth().up ? 1 : 0);
+      },
+    });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  close(): void {
+    this.registry.clear();
+  }
+}
