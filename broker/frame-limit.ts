@@ -63,6 +63,7 @@ const PUBLISH = 3;
  */
 export class FrameScanner {
   #state: ScanState = "type";
+  #header = 0;
   #length = 0;
   #multiplier = 1;
   #lengthBytes = 0;
@@ -70,7 +71,7 @@ export class FrameScanner {
 
   /**
    * `onPacket`: told each packet's type (the fixed header's high nibble) and its whole first byte
-   * (the flags: a PUBLISH's QoS) as its header passes.
+   * (the flags: a PUBLISH's QoS) as its header passes, once its length is read and within the limit.
    */
   constructor(
     readonly maxPacketBytes: number,
@@ -83,8 +84,9 @@ export class FrameScanner {
     while (i < chunk.length) {
       switch (this.#state) {
         case "type":
-          // The packet type is aedes's to judge; we only need frame boundaries (and a count, if asked).
-          this.onPacket?.(chunk[i]! >> 4, chunk[i]!);
+          // The packet type is aedes's to judge; we only need frame boundaries (and a count, if asked,
+          // once the length is known to be within the limit: a packet cut at its header is not counted).
+          this.#header = chunk[i]!;
           i++;
           this.#state = "length";
           this.#length = 0;
@@ -105,6 +107,7 @@ export class FrameScanner {
           if (total > this.maxPacketBytes) {
             return { kind: "too-large", declaredBytes: total, limit: this.maxPacketBytes };
           }
+          this.onPacket?.(this.#header >> 4, this.#header);
           this.#bodyLeft = this.#length;
           this.#state = this.#bodyLeft === 0 ? "type" : "body";
           break;

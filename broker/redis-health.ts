@@ -83,7 +83,8 @@ export class RedisHealth {
     }
     const down = this.watched.filter((w) => w.conn.status !== undefined && w.conn.status !== "ready");
     if (down.length === 0) return undefined;
-    return `${this.where}: connection ${down.map((w) => w.name).join(", ")} down (${down[0]?.conn.status}), reconnecting`;
+    const names = down.map((w) => w.name).join(", ");
+    return `${this.where}: connection ${names} ${down.length > 1 ? "are" : "is"} down (${down[0]?.conn.status})`;
   }
 
   stop(): void {

@@ -131,3 +131,21 @@ it("leaves a connection that is down to the connections' own watch: its silence 
   expect(lines.filter((l) => l.level === ERROR).map((l) => l.connections)).toEqual([["store"]]);
   health.stop();
 });
+
+it("says what is wrong for /healthz: how long Redis has been silent, or which connection is down", async () => {
+  const { store, subscribe, health, run } = setup();
+  await run(2_000);
+  expect(health.problem()).toBeUndefined();
+  subscribe.status = "reconnecting";
+  expect(health.problem()).toBe(
+    "Redis at redis://127.0.0.1:6379/: connection subscribe is down (reconnecting)",
+  );
+  subscribe.status = "ready";
+  store.frozen = true;
+  await run(7_000);
+  expect(health.problem()).toBe("Redis at redis://127.0.0.1:6379/ has not answered for 7 s");
+  store.thaw();
+  await run(100);
+  expect(health.problem()).toBeUndefined();
+  health.stop();
+});

@@ -164,6 +164,47 @@ describe("twinfleet monitor --http", () => {
   });
 });
 
+describe("twinfleet broker --http", () => {
+  it("exits 2 naming --http on a bad address, and on a bind beyond loopback without a token", async () => {
+    const bad = await run(["broker", "--port", "0", "--http", "localhost:http"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--http: "localhost:http" is not [HOST:]PORT');
+    const open = await run(["broker", "--port", "0", "--http", "0.0.0.0:0"]);
+    expect(open.code).toBe(2);
+    expect(open.err).toContain("listening beyond loopback needs a token");
+  });
+
+  it("serves /metrics and /healthz until SIGINT, and says where", async () => {
+    let origin: string | undefined;
+    let served!: () => void;
+    const up = new Promise<void>((resolve) => {
+      served = resolve;
+    });
+    const args = ["broker", "--host", "127.0.0.1", "--port", "0", "--http", "0", "--log-level", "info"];
+    const done = run(args, (all) => {
+      const m = /metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics, health: \1\/healthz/.exec(all);
+      if (m && !origin) {
+        origin = m[1];
+        served();
+      }
+    });
+    await up;
+    const metrics = await (await fetch(`${origin}/metrics`)).text();
+    expect(metrics).toMatch(/^twinfleet_broker_clients_connected\{listener="mqtt"\} 0$/m);
+    expect(metrics).toMatch(/^twinfleet_broker_store_up\{store="memory"\} 1$/m);
+    expect(await (await fetch(`${origin}/healthz`)).json()).toEqual({
+      status: "ok",
+      store: "memory",
+      clients: 0,
+    });
+    process.emit("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(0);
+    // The server closed with the broker.
+    await expect(fetch(`${origin}/healthz`)).rejects.toThrow();
+  });
+});
+
 describe("--http on a port another program holds", () => {
   let holder: Server | undefined;
   let broker: TestBroker | undefined;
@@ -189,6 +230,7 @@ describe("--http on a port another program holds", () => {
       () => ["sim", "--clock", "virtual", "--nodes", "4", "--duration", "2", "--headless"],
     ],
     ["twins", () => ["twins", "--broker", (broker as TestBroker).url]],
+    ["broker", () => ["broker", "--host", "127.0.0.1", "--port", "0"]],
   ])("%s exits 1 naming --http and the address", async (_, args) => {
     broker = await startTestBroker();
     const port = await heldPort();
