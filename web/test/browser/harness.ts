@@ -107,6 +107,58 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
   };
 }
 
+export interface BrokerProcess {
+  /** `http://127.0.0.1:PORT`, where it serves /metrics and /healthz. */
+  readonly httpOrigin: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `twinfleet broker --http 127.0.0.1:0` on loopback ports; resolves once it serves /metrics. */
+export async function startBrokerProcess(extra: readonly string[] = []): Promise<BrokerProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...["--import", "tsx", "cli/bin.ts", "broker", "--host", "127.0.0.1", "--port", "0"],
+      ...["--http", "127.0.0.1:0", ...extra],
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: withoutToken() },
+  );
+  let log = "";
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code) => {
+      process.removeListener("exit", reap);
+      resolve(code);
+    }),
+  );
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`twinfleet broker did not say where:\n${log}`)), 60_000);
+    const read = (d: Buffer) => {
+      log += d.toString();
+      const origin = /metrics: (http:\/\/\S+)\/metrics/.exec(log)?.[1];
+      if (origin) {
+        clearTimeout(timer);
+        resolve(origin);
+      }
+    };
+    child.stdout!.on("data", read);
+    child.stderr!.on("data", read);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`twinfleet broker exited (${code}) before serving:\n${log}`));
+    });
+  });
+  try {
+    const httpOrigin = await ready;
+    return { httpOrigin, log: () => log, stop: () => stop(child, exited) };
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
+}
+
 /** The environment without a token from outside: the sim makes its own, as it does for a user. */
 function withoutToken(): NodeJS.ProcessEnv {
   const env = { ...process.env };

@@ -1,7 +1,8 @@
 /**
  * Prometheus (Debian's `prometheus`, started here with a temporary config and store) scrapes the
  * sim's /metrics every second with the bearer token, and a query to its HTTP API returns the number
- * of registered nodes.
+ * of registered nodes; it scrapes a standalone `twinfleet broker --http` too, the way docs/broker.md
+ * configures it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,10 +10,20 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROMETHEUS, ROOT, requireProgram, type SimServer, startSim } from "./harness.js";
+import {
+  type BrokerProcess,
+  PROMETHEUS,
+  ROOT,
+  requireProgram,
+  type SimServer,
+  startBrokerProcess,
+  startSim,
+} from "./harness.js";
 
 const NODES = 50;
 let sim: SimServer;
+let broker: BrokerProcess;
+const BROKER_TOKEN = "broker-scrape-token-0123456789";
 let prom: ChildProcess | undefined;
 let promLog = "";
 let dir: string;
@@ -32,9 +43,13 @@ function freePort(): Promise<number> {
 
 beforeAll(async () => {
   requireProgram(PROMETHEUS, "prometheus");
-  sim = await startSim(NODES, ["--workers", "1"]);
+  [sim, broker] = await Promise.all([
+    startSim(NODES, ["--workers", "1"]),
+    startBrokerProcess(["--http-token", BROKER_TOKEN]),
+  ]);
   dir = mkdtempSync(join(tmpdir(), "tf-prom-"));
   const target = new URL(sim.origin).host;
+  const brokerTarget = new URL(broker.httpOrigin).host;
   writeFileSync(
     join(dir, "prometheus.yml"),
     [
@@ -45,10 +60,15 @@ beforeAll(async () => {
       "    metrics_path: /metrics",
       "    authorization: { type: Bearer, credentials_file: token }",
       `    static_configs: [{ targets: ["${target}"] }]`,
+      "  - job_name: twinfleet-broker",
+      "    scrape_interval: 1s",
+      "    authorization: { type: Bearer, credentials_file: broker-token }",
+      `    static_configs: [{ targets: ["${brokerTarget}"] }]`,
       "",
     ].join("\n"),
   );
   writeFileSync(join(dir, "token"), sim.token);
+  writeFileSync(join(dir, "broker-token"), BROKER_TOKEN);
 });
 afterAll(async () => {
   if (prom && prom.exitCode === null) {
@@ -57,6 +77,7 @@ afterAll(async () => {
     await gone;
   }
   await sim?.stop();
+  await broker?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -100,6 +121,29 @@ describe("Prometheus on /metrics", () => {
     const metrics = await (await sim.api("metrics")).text();
     expect(metrics).toMatch(new RegExp(`^twinfleet_nodes_registered(\\{[^}]*\\})? ${NODES}$`, "m"));
   }, 90_000);
+
+  it("scrapes a standalone broker: up, its store up, its clients by listener", async () => {
+    expect(promPort, "the scrape test runs first").toBeGreaterThan(0);
+    const query = async (q: string) => {
+      const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`);
+      const body = (await r.json()) as { data: { result: { value: [number, string] }[] } };
+      return body.data.result[0]?.value[1];
+    };
+    let up: string | undefined;
+    let store: string | undefined;
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      up = await query('up{job="twinfleet-broker"}');
+      store = await query('twinfleet_broker_store_up{job="twinfleet-broker",store="memory"}');
+      if (up === "1" && store === "1") break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(up, `Prometheus did not scrape the broker's /metrics:\n${promLog.slice(-2000)}`).toBe("1");
+    expect(store).toBe("1");
+    expect(await query('twinfleet_broker_clients_connected{job="twinfleet-broker",listener="mqtt"}')).toBe(
+      "0",
+    );
+  });
 
   it("accepts every query of the Grafana dashboard in docs/", async () => {
     expect(promPort, "the scrape test runs first").toBeGreaterThan(0);
