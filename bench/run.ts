@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { brokerDelay } from "./broker-delay.js";
+import { brokerFlood } from "./broker-flood.js";
 import { calibrate } from "./calibrate.js";
 import { consoleLag } from "./console-lag.js";
 import { faults } from "./faults.js";
@@ -31,6 +32,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   "web-page": webPage,
   web,
   "broker-delay": brokerDelay,
+  "broker-flood": brokerFlood,
   calibrate,
   "sweep-clocks": sweepClocks,
   shards,

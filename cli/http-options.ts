@@ -10,16 +10,21 @@ export interface HttpFlags {
   readonly httpTokenFile?: string;
 }
 
-/** What `--http` serves on `twins`, `sim` and `monitor`. */
-const WEB_SERVED = "serve the web page, REST API and /metrics here";
+/** What `--http` serves and what its token guards, as the help says it. */
+export interface HttpHelp {
+  readonly served: string;
+  readonly token: string;
+}
 
-/** `served`: what `--http` serves, for its help (`broker` serves /metrics and /healthz only). */
-export function addHttpOptions(cmd: Command, served = WEB_SERVED): Command {
+/** `twins`, `sim` and `monitor`: the web page, with writes. */
+const WEB_HELP: HttpHelp = {
+  served: "serve the web page, REST API and /metrics here",
+  token: "the bearer token writes need (and reads beyond loopback); default: a random one",
+};
+
+export function addHttpOptions(cmd: Command, help: HttpHelp = WEB_HELP): Command {
   return cmd
-    .option("--http <[host:]port>", `${served} (default host 127.0.0.1; port 0: any)`)
-    .option(
-      "--http-token <token>",
-      "the bearer token writes need (and reads beyond loopback); default: a random one",
-    )
+    .option("--http <[host:]port>", `${help.served} (default host 127.0.0.1; port 0: any)`)
+    .option("--http-token <token>", help.token)
     .option("--http-token-file <file>", "read the bearer token from the first line of <file>");
 }

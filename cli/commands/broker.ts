@@ -50,7 +50,10 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
       "refuse (SUBACK 0x80) subscriptions under this topic filter, for everyone; repeatable",
       (value: string, previous: string[] = []) => [...previous, value],
     );
-  const broker = addHttpOptions(command, "serve /metrics (Prometheus) and /healthz here")
+  const broker = addHttpOptions(command, {
+    served: "serve /metrics (Prometheus) and /healthz here",
+    token: "the bearer token /metrics needs beyond loopback (required there)",
+  })
     .addHelpText(
       "after",
       `
