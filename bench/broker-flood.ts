@@ -6,8 +6,9 @@
  * `plain` (no `--http`), `http-idle` (`--http`, nobody scraping) and `http` (a scraper reading
  * /metrics every second meanwhile). Variants run in turn, `--rounds` times,
  * their order rotated; ratios are of medians measured side by side. `--base DIR` adds another
- * checkout's CLI (e.g. the commit before the counts) as a third variant.
- *   npm run bench -- broker-flood [--messages 100000] [--rounds 5] [--base /tmp/tf-base]
+ * checkout's CLI (e.g. the commit before the counts) as a fourth variant; `--variants` runs only
+ * those named.
+ *   npm run bench -- broker-flood [--messages 100000] [--rounds 5] [--base /tmp/tf-base] [--variants plain,http]
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
@@ -33,12 +34,15 @@ export async function brokerFlood(argv: string[]): Promise<void> {
   const rounds = numArg(argv, "--rounds", 5);
   const base = arg(argv, "--base", "");
   const here = resolve(".");
+  const only = arg(argv, "--variants", "")
+    .split(",")
+    .filter((n) => n !== "");
   const variants: Variant[] = [
     { name: "plain", root: here, http: false, scrape: false },
     { name: "http-idle", root: here, http: true, scrape: false },
     { name: "http", root: here, http: true, scrape: true },
     ...(base === "" ? [] : [{ name: "base", root: resolve(base), http: false, scrape: false }]),
-  ];
+  ].filter((v) => only.length === 0 || only.includes(v.name));
   const cpuPerMsgUs: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < variants.length; i++) {
