@@ -43,6 +43,16 @@ export function brokerHealth(
   return { ok: true, body: { status: "ok", store: figures.store, clients } };
 }
 
+/** 405 (with Allow) for another method on a path served here, 404 for any other path. */
+function notServed(method: string, url: string): ProblemError {
+  const path = url.split("?")[0] ?? "";
+  if (ROUTES.has(path))
+    return new ProblemError(405, `${method} ${path}: only GET (and HEAD) are served here`, undefined, {
+      allow: "GET, HEAD",
+    });
+  return new ProblemError(404, `no route ${method} ${path}: this broker serves /metrics and /healthz`);
+}
+
 export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpServer> {
   const host = o.host ?? "127.0.0.1";
   const loopback = isLoopbackHost(host);
@@ -52,22 +62,25 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
     checkHost(req, loopback);
-    authorize(req, o.token, loopback);
+    // Nothing here writes: another method is refused before the token is asked for.
+    if (req.method !== "GET" && req.method !== "HEAD") throw notServed(req.method, req.url);
+    try {
+      authorize(req, o.token, loopback);
+    } catch (e) {
+      if (!(e instanceof ProblemError) || e.status !== 401) throw e;
+      const detail =
+        e.detail === "the bearer token is not this server's"
+          ? e.detail
+          : "a read beyond loopback needs Authorization: Bearer TOKEN (the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN)";
+      throw new ProblemError(401, detail, undefined, e.headers);
+    }
   });
   app.setErrorHandler((error, req, reply) => {
     const p = problemOf(error as Error, req);
     return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
   });
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split("?")[0] ?? "";
-    if (ROUTES.has(path))
-      return sendProblem(reply, problem(405, `${req.method} ${path}: only GET (and HEAD) are served here`), {
-        allow: "GET, HEAD",
-      });
-    return sendProblem(
-      reply,
-      problem(404, `no route ${req.method} ${path}: this broker serves /metrics and /healthz`),
-    );
+  app.setNotFoundHandler((req) => {
+    throw notServed(req.method, req.url);
   });
   app.get("/metrics", async (_req, reply) => {
     reply.type(metrics.contentType);

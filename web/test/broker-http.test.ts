@@ -232,14 +232,24 @@ it("answers other paths 404 and other methods 405 as problem+json; beyond loopba
   expect(((await missing.json()) as { detail: string }).detail).toBe(
     "no route GET /api/nodes: this broker serves /metrics and /healthz",
   );
-  const post = await fetch(`${origin}/metrics`, { method: "POST", headers: auth });
+  // Nothing is written here: another method is a 405 before any token is asked for.
+  const post = await fetch(`${origin}/metrics`, { method: "POST" });
   expect(post.status).toBe(405);
   expect(post.headers.get("allow")).toBe("GET, HEAD");
   expect(((await post.json()) as { detail: string }).detail).toMatch(/^POST \/metrics: only GET/);
 
+  const del = await fetch(`${origin}/healthz`, { method: "DELETE" });
+  expect(del.status).toBe(405);
+  expect(((await del.json()) as { detail: string }).detail).toBe(
+    "DELETE /healthz: only GET (and HEAD) are served here",
+  );
+
   const open = await fetch(`${origin}/metrics`);
   expect(open.status).toBe(401);
   expect(open.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  expect(((await open.json()) as { detail: string }).detail).toMatch(
+    /^a read beyond loopback needs Authorization: Bearer TOKEN \(the token given with --http-token/,
+  );
   const wrong = await fetch(`${origin}/metrics`, {
     headers: { authorization: "Bearer not-the-token-at-all" },
   });
