@@ -10,6 +10,7 @@ import { DEMO_DEFAULTS, DemoFleet, type DemoOptions } from "./demo/fleet-model.j
 import { ConsoleEmitter } from "./emitter.js";
 import {
   type Capabilities,
+  CommandRefused,
   type ConsoleEvents,
   type ConsoleFault,
   type ConsoleNode,
@@ -157,14 +158,14 @@ export class DemoSource implements ConsoleSource {
 
   async pair(follower: NodeId, source: NodeId): Promise<void> {
     const err = this.fleet.follow(this.index(follower), this.index(source));
-    if (err) throw new Error(err);
+    if (err) throw new CommandRefused(err);
     this.log("info", `${follower} follows ${source}`);
     this.touch();
   }
 
   async unpair(follower: NodeId, source: NodeId): Promise<void> {
     const err = this.fleet.unfollow(this.index(follower), this.index(source));
-    if (err) throw new Error(err);
+    if (err) throw new CommandRefused(err);
     this.log("info", `${follower} no longer follows ${source}`);
     this.touch();
   }
@@ -199,7 +200,7 @@ export class DemoSource implements ConsoleSource {
 
   private index(id: NodeId): number {
     const i = this.fleet.byId.get(id);
-    if (i === undefined) throw new Error(`no node ${id}`);
+    if (i === undefined) throw new CommandRefused(`no node ${id} in this fleet`);
     return i;
   }
 

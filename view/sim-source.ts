@@ -16,17 +16,18 @@ import { every, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { SimNodeDetail } from "../sim/messages.js";
 import { ConsoleEmitter } from "./emitter.js";
-import type {
-  Capabilities,
-  ConsoleEvents,
-  ConsoleFault,
-  ConsoleNode,
-  ConsolePace,
-  ConsoleSource,
-  ConvergenceSnapshot,
-  LatencySnapshot,
-  Listener,
-  NodeDetail,
+import {
+  type Capabilities,
+  CommandRefused,
+  type ConsoleEvents,
+  type ConsoleFault,
+  type ConsoleNode,
+  type ConsolePace,
+  type ConsoleSource,
+  type ConvergenceSnapshot,
+  type LatencySnapshot,
+  type Listener,
+  type NodeDetail,
 } from "./source.js";
 import { TwinsSource } from "./twins-source.js";
 
@@ -172,7 +173,7 @@ export class SimSource implements ConsoleSource {
   }
 
   async press(id: NodeId): Promise<void> {
-    if (!this.run.press(id)) throw new Error(`${id} is not a simulated node of this run`);
+    if (!this.run.press(id)) throw new CommandRefused(`${id} is not a simulated node of this run`);
     this.log(`${id} pressed`);
   }
 
@@ -189,12 +190,12 @@ export class SimSource implements ConsoleSource {
   }
 
   async powerCycle(id: NodeId): Promise<void> {
-    if (!this.run.powerCycle(id)) throw new Error(`${id} is not a simulated node of this run`);
+    if (!this.run.powerCycle(id)) throw new CommandRefused(`${id} is not a simulated node of this run`);
     this.log(`${id} power-cycled (2 s off)`);
   }
 
   async pullCable(id: NodeId, pulled: boolean): Promise<void> {
-    if (!this.run.cable(id, pulled)) throw new Error(`${id} is not a simulated node of this run`);
+    if (!this.run.cable(id, pulled)) throw new CommandRefused(`${id} is not a simulated node of this run`);
     if (pulled) this.pulled.add(id);
     else this.pulled.delete(id);
     this.log(`${id} cable ${pulled ? "pulled" : "plugged back"}`);

@@ -235,3 +235,12 @@ export class UnsupportedAction extends Error {
     super(`${action} is not available for this fleet`);
   }
 }
+
+/**
+ * A command the fleet refuses as it stands (an unpair of a pairing that is not there, a ninth source,
+ * a press on a node the run does not simulate): the message says why. A view shows it to the user as
+ * their mistake (the web API answers 409), not as a failure of the fleet.
+ */
+export class CommandRefused extends Error {
+  override readonly name = "CommandRefused";
+}

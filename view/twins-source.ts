@@ -13,6 +13,7 @@ import {
   type Scheduler,
   type Twin,
   type Twins,
+  TwinsCommandError,
   type TwinsEvents,
   wallScheduler,
 } from "../twins/index.js";
@@ -21,6 +22,7 @@ import { LatencyWindow } from "./latency.js";
 import { LiveFaults } from "./live-faults.js";
 import {
   type Capabilities,
+  CommandRefused,
   type ConsoleEvents,
   type ConsoleFault,
   type ConsoleNode,
@@ -225,12 +227,12 @@ export class TwinsSource implements ConsoleSource {
   }
 
   async pair(follower: NodeId, source: NodeId): Promise<void> {
-    await this.twins.pair(follower, source);
+    await refused(this.twins.pair(follower, source));
     this.log("info", `${follower} follows ${source}`);
   }
 
   async unpair(follower: NodeId, source: NodeId): Promise<void> {
-    await this.twins.unpair(follower, source);
+    await refused(this.twins.unpair(follower, source));
     this.log("info", `${follower} no longer follows ${source}`);
   }
 
@@ -371,4 +373,13 @@ function syncOf(status: string): ConsoleSync {
     : status === "behind" || status === "ahead"
       ? "out-of-sync"
       : "unknown";
+}
+
+/** The twins' refusal of a command (a ninth source, a pairing not there) as the view's CommandRefused. */
+async function refused<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    throw e instanceof TwinsCommandError ? new CommandRefused(e.message) : e;
+  }
 }

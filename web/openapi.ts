@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { VERSION } from "../node/version.js";
+import { MAX_ID_LENGTH } from "../protocol/index.js";
 import { faultBody, lossBody, paceBody, stateBody } from "./schemas.js";
 
 const json = (schema: unknown) => ({ "application/json": { schema } });
@@ -34,7 +35,7 @@ const idParam = (name: string, description: string) => ({
   in: "path",
   required: true,
   description,
-  schema: { type: "string", pattern: "^[A-Za-z0-9_.-]{1,64}$" },
+  schema: { type: "string", pattern: `^[A-Za-z0-9_-]{1,${MAX_ID_LENGTH}}$` },
 });
 const query = (name: string, schema: unknown, description: string) => ({
   name,

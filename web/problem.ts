@@ -7,6 +7,8 @@
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
+import { CommandRefused } from "../view/source.js";
+import { BODY_ROUTES } from "./schemas.js";
 
 export const PROBLEM_TYPE = "application/problem+json";
 
@@ -16,6 +18,7 @@ const TITLES: Readonly<Record<number, string>> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
   412: "Precondition Failed",
   413: "Content Too Large",
   408: "Request Timeout",
@@ -60,24 +63,64 @@ export function sendProblem(reply: FastifyReply, p: Problem, headers: Readonly<R
   return reply.code(p.status).headers(headers).type(PROBLEM_TYPE).send(JSON.stringify(p));
 }
 
-/** The first issue of a zod error as a 400 naming `where.path` (e.g. `body.on`, `query.limit`). */
+/**
+ * The first issue of a zod error as a 400 naming `where.path` (e.g. `body.on`, `query.limit`). zod's
+ * own wording for what no schema words itself (`Invalid input: expected object, received undefined`)
+ * is put in the API's: a field that is missing, given twice, of the wrong type, or not one of the
+ * request's (then the field is the unknown one: `body.colour: is not a field of this request`).
+ */
 export function fromZod(where: "body" | "query" | "path", e: ZodError): ProblemError {
-  const issue = e.issues[0];
-  const path = issue?.path.map(String).join(".") ?? "";
-  const field = path === "" ? where : `${where}.${path}`;
-  return new ProblemError(400, `${field}: ${issue?.message ?? "is not valid"}`, field);
+  // A field the request does not have first: `{"On":true}` is a typo of on, more than on missing.
+  const issue = e.issues.find((i) => i.code === "unrecognized_keys") ?? e.issues[0];
+  const path = issue?.path.map(String) ?? [];
+  const unknown = issue?.code === "unrecognized_keys" ? issue.keys[0] : undefined;
+  if (unknown !== undefined) path.push(unknown);
+  const field = path.length === 0 ? where : `${where}.${path.join(".")}`;
+  return new ProblemError(400, `${field}: ${issue ? issueText(where, issue) : "is not valid"}`, field);
 }
+
+type Issue = ZodError["issues"][number];
+
+function issueText(where: "body" | "query" | "path", issue: Issue): string {
+  if (issue.code === "unrecognized_keys")
+    return `is not a ${where === "query" ? "parameter" : "field"} of this request`;
+  // A schema's own message stands; zod's defaults begin "Invalid input" or "Too big"/"Too small".
+  if (!/^(Invalid|Too |Unrecognized)/.test(issue.message)) return issue.message;
+  if (issue.code === "invalid_type") {
+    const got = / received (\w+)/.exec(issue.message)?.[1];
+    if (got === "undefined")
+      return issue.path.length === 0 && where === "body" ? "is missing: send a JSON object" : "is missing";
+    if (got === "array" && where === "query") return "is given more than once";
+    return `must be ${article(issue.expected)}${got ? `, not ${article(got)}` : ""}`;
+  }
+  return issue.message.replace(/^Invalid input: /, "");
+}
+
+const article = (type: string) =>
+  type === "null" ? "null" : `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 
 /** fastify's own errors (bad JSON, too large, wrong media type) and ours, as problems. */
 export function problemOf(error: FastifyError | ProblemError | Error, req: FastifyRequest): Problem {
   if (error instanceof ProblemError) return problem(error.status, error.detail, error.field);
+  // A command the fleet refuses as it stands (a pairing that is not there): the caller's to change.
+  if (error instanceof CommandRefused) return problem(409, error.message);
   const code = (error as FastifyError).code;
   const status = (error as FastifyError).statusCode ?? 500;
   if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return problem(413, "the body is larger than 16 KiB", "body");
   if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
-    return problem(415, `${req.headers["content-type"] ?? "no content type"}: send application/json`, "body");
+    return problem(
+      415,
+      `body: is ${req.headers["content-type"] ?? "of no content type"}; send application/json`,
+      "body",
+    );
   if (code === "FST_ERR_CTP_EMPTY_JSON_BODY")
-    return problem(400, "body: is empty; send a JSON object", "body");
+    return BODY_ROUTES.has(req.routeOptions?.url ?? "")
+      ? problem(400, "body: is empty; send a JSON object", "body")
+      : problem(
+          400,
+          "body: is empty, yet Content-Type says JSON: this request takes no body, send none",
+          "body",
+        );
   if (code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError)
     return problem(400, `body: is not JSON (${error.message})`, "body");
   if (code === "FST_ERR_BAD_URL")

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
 import type { NodeId } from "../protocol/index.js";
-import type { Capability, ConsoleSource } from "../view/source.js";
+import { type Capability, CommandRefused, type ConsoleSource } from "../view/source.js";
 import { fromZod, ProblemError } from "./problem.js";
 import { faultBody, followParams, lossBody, nodeParams, nodesQuery, paceBody, stateBody } from "./schemas.js";
 import {
@@ -45,18 +45,43 @@ function detailOrThrow(source: ConsoleSource, id: NodeId, field = "path.id"): No
   return detailOf(d);
 }
 
-/** A 412 unless `If-Match` is absent, `*`, or names the node's current version. */
+/** `*`, or a list of entity tags (`"3"`, `W/"3"`), as RFC 9110 §13.1.1 writes If-Match. */
+const IF_MATCH = /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/;
+
+/** A header's value as a message quotes it: JSON-escaped, at most 40 characters. */
+const shown = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+
+/**
+ * A 400 when `If-Match` is not `*` or entity tags; a 412 unless it is absent, `*`, or names the node's
+ * current version (compared strongly: a weak tag `W/"3"` never matches, RFC 9110 §13.1.1).
+ */
 function checkIfMatch(req: FastifyRequest, current: NodeDetail): void {
   const h = req.headers["if-match"];
   if (h === undefined) return;
+  if (!IF_MATCH.test(h))
+    throw new ProblemError(
+      400,
+      `If-Match: must be * or the node's ETag in quotes (e.g. "${current.version}"), not ${shown(h)}`,
+      "If-Match",
+    );
   const tags = h.split(",").map((s) => s.trim());
   if (tags.includes("*") || tags.includes(etag(current.version))) return;
   throw new ProblemError(
     412,
-    `node ${current.id} is at version ${current.version}, not ${h}: read it again and retry`,
+    `node ${current.id} is at version ${current.version}, not ${h.length > 40 ? `${h.slice(0, 40)}…` : h.trim()}: read it again and retry`,
     "If-Match",
     { etag: etag(current.version) },
   );
+}
+
+/** Runs a command; the fleet's refusal (a pairing not there) is a 409 naming `field`. */
+async function command(field: string, f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof CommandRefused) throw new ProblemError(409, e.message, field);
+    throw e;
+  }
 }
 
 function sendDetail(reply: FastifyReply, d: NodeDetail) {
@@ -111,8 +136,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (follower === from)
       throw new ProblemError(400, `path.source: ${from} cannot follow itself`, "path.source");
     if (pair) detailOrThrow(source, from, "path.source");
-    if (pair) await source.pair(follower, from);
-    else await source.unpair(follower, from);
+    await command("path.source", () => (pair ? source.pair(follower, from) : source.unpair(follower, from)));
     return sendDetail(reply, detailOrThrow(source, follower));
   };
   app.put("/api/nodes/:id/follows/:source", follow(true));
@@ -122,7 +146,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { id } = parse(nodeParams, "path", req.params);
     need(source, "press");
     detailOrThrow(source, id as NodeId);
-    await source.press(id as NodeId);
+    await command("path.id", () => source.press(id as NodeId));
     return reply.code(202).send({ accepted: true });
   });
 

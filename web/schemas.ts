@@ -5,12 +5,12 @@
  */
 import { z } from "zod";
 import { SPEED_MAX } from "../fleet/virtual-clock.js";
-import { isNodeId } from "../protocol/index.js";
+import { isNodeId, MAX_ID_LENGTH } from "../protocol/index.js";
 
 const nodeId = z
   .string()
-  .max(64, "must be at most 64 characters")
-  .refine(isNodeId, "is not a node id (letters, digits, '-', '_', '.'; 1-64 characters)");
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  .refine(isNodeId, `is not a node id (letters, digits, '-' and '_'; 1-${MAX_ID_LENGTH} characters)`);
 
 export const nodeParams = z.object({ id: nodeId }).strict();
 export const followParams = z.object({ id: nodeId, source: nodeId }).strict();
@@ -39,7 +39,23 @@ export const nodesQuery = z
   .strict();
 
 /** The event stream's query: the token only (EventSource cannot send headers). */
-export const eventsQuery = z.object({ token: z.string().max(200).optional() }).strict();
+export const eventsQuery = z
+  .object({ token: z.string().max(200, "must be at most 200 characters").optional() })
+  .strict();
+
+/**
+ * The API routes that read a query string (each with its schema above); every other `/api/` route
+ * takes none, and a parameter given to it is refused rather than ignored.
+ */
+export const QUERY_ROUTES: ReadonlySet<string> = new Set(["/api/nodes", "/api/events"]);
+
+/** The writes whose body is read (each with its schema above); the others take no body. */
+export const BODY_ROUTES: ReadonlySet<string> = new Set([
+  "/api/nodes/:id/state",
+  "/api/fleet/loss",
+  "/api/fleet/pace",
+  "/api/fleet/faults",
+]);
 
 export const stateBody = z.object({ on: z.boolean({ error: "must be true or false" }) }).strict();
 

@@ -15,7 +15,7 @@ import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { clientError, fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
 import { registerRoutes } from "./routes.js";
-import { eventsQuery } from "./schemas.js";
+import { BODY_ROUTES, eventsQuery, QUERY_ROUTES } from "./schemas.js";
 import type { FleetKind } from "./shapes.js";
 import { publicRoot, staticFile } from "./static.js";
 
@@ -92,9 +92,34 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     const p = problemOf(error as Error, req);
     return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problem(404, `no route ${req.method} ${req.url.split("?")[0]}`)),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0] ?? "";
+    const allowed = methodsOf(routes, path);
+    if (allowed.length === 0) return sendProblem(reply, problem(404, `no route ${req.method} ${path}`));
+    const allow = allowed.join(", ");
+    return sendProblem(reply, problem(405, `${req.method} is not allowed on ${path}; allowed: ${allow}`), {
+      allow,
+    });
+  });
+  // What an API route does not read is refused, not ignored: a query parameter of a route that takes
+  // none (`/api/fleet?loss=5`), a body of a write whose path says it all (a press, a pairing).
+  app.addHook("preValidation", async (req) => {
+    const url = req.routeOptions.url ?? "";
+    if (!url.startsWith("/api/")) return;
+    const key = Object.keys((req.query as Record<string, unknown> | undefined) ?? {})[0];
+    if (key !== undefined && !QUERY_ROUTES.has(url))
+      throw new ProblemError(
+        400,
+        `query.${key}: is not a parameter of this request (it takes none)`,
+        `query.${key}`,
+      );
+    if (req.body !== undefined && !BODY_ROUTES.has(url))
+      throw new ProblemError(
+        400,
+        "body: this request takes no body (what it acts on is in its path)",
+        "body",
+      );
+  });
 
   const page = async (rel: string, reply: import("fastify").FastifyReply) => {
     const f = await staticFile(root, rel);
@@ -155,4 +180,21 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       return closed;
     },
   };
+}
+
+/** The methods `routes` (`METHOD /path/{param}`) serve at `path`, HEAD with GET; empty when none. */
+function methodsOf(routes: readonly string[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const r of routes) {
+    const [method = "", pattern = ""] = r.split(" ");
+    const re = new RegExp(
+      `^${pattern
+        .replace(/[.*+?^$()|[\]\\]/g, "\\$&")
+        .replace(/\{path\}/g, ".*")
+        .replace(/\{[A-Za-z]+\}/g, "[^/]+")}$`,
+    );
+    if (re.test(path)) methods.add(method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
 }

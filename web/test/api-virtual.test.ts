@@ -108,7 +108,7 @@ describe("a run on virtual time over HTTP", () => {
       field: "body",
       detail: "body: give speed, paused or both",
     });
-    expect((await setPace({ speed: 1, colour: "red" })).json.field).toBe("body");
+    expect((await setPace({ speed: 1, colour: "red" })).json.field).toBe("body.colour");
     expect(run.virtual?.pace).toEqual({ speed: 100, paused: false });
   });
 
