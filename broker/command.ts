@@ -4,10 +4,11 @@
  */
 import { type Logger, pino } from "pino";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
-import { loadCredentialsFile } from "./credentials.js";
+import { CredentialsFileError, loadCredentialsFile } from "./credentials.js";
 import { OpenFilesWatch } from "./open-files-watch.js";
-import { type BrokerCommandOptions, parseBrokerCommandOptions } from "./options.js";
+import { type BrokerCommandOptions, BrokerOptionsError, parseBrokerCommandOptions } from "./options.js";
 import { type RunningBroker, startBroker } from "./server.js";
+import { loadTlsMaterial, TlsFileError } from "./tls.js";
 
 export interface BrokerCommandContext {
   /** Defaults to pino at level "info" on stdout. */
@@ -25,6 +26,17 @@ export interface BrokerCommandContext {
   readonly attach?: (broker: RunningBroker) => Promise<{ close(): Promise<void> }>;
 }
 
+const TLS_FLAGS = { key: "--tls-key", certificate: "--tls-cert", pair: "--tls-key/--tls-cert" } as const;
+
+/** A file's error as a bad flag value (exit 2) naming `flag`; any other error as it is. */
+const flagged =
+  (flag: string) =>
+  (e: unknown): never => {
+    if (e instanceof CredentialsFileError || e instanceof TlsFileError)
+      throw new BrokerOptionsError(`${flag}: ${e.message}`);
+    throw e;
+  };
+
 /**
  * Runs until stopped; resolves once the broker has closed cleanly. Rejects with a one-line
  * message (BrokerOptionsError, or a port/TLS/credentials/data error) that the CLI should print as is.
@@ -35,7 +47,16 @@ export async function runBrokerCommand(
 ): Promise<void> {
   const { broker: options, authFile } = parseBrokerCommandOptions(flags);
   const logger = context.logger ?? pino({ level: "info" });
-  const auth = authFile === undefined ? undefined : await loadCredentialsFile(authFile);
+  // The files the flags name, read before anything listens; what is wrong with one names its flag.
+  const auth =
+    authFile === undefined ? undefined : await loadCredentialsFile(authFile).catch(flagged("--auth"));
+  if (options.tls !== undefined) {
+    const { keyFile, certFile } = options.tls;
+    await loadTlsMaterial(keyFile, certFile).catch((e: unknown) => {
+      const flag = e instanceof TlsFileError ? TLS_FLAGS[e.file] : "--tls-key/--tls-cert";
+      return flagged(flag)(e);
+    });
+  }
   const broker = await startBroker({ ...options, auth, logger });
   context.onListening?.(broker);
   const attached = await context.attach?.(broker).catch(async (err: unknown) => {

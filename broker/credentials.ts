@@ -6,7 +6,7 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { assertNever, DEFAULT_PREFIX, isNodeId, NodeId, Prefix } from "../protocol/index.js";
+import { assertNever, DEFAULT_PREFIX, isNodeId, NodeId, OptionError, Prefix } from "../protocol/index.js";
 import type { AccessPolicy, AuthRequest, AuthResult, Identity } from "./acl.js";
 
 /** N=2^14, r=8, p=1: the parameters node:crypto defaults to, ~50 ms per check. */
@@ -60,20 +60,39 @@ export function parseCredentials(
   throw new Error(`${source}: ${issues.join("; ")}`);
 }
 
+/** A credentials file that cannot be used: missing, unreadable, not JSON, or a bad entry. */
+export class CredentialsFileError extends OptionError {
+  override readonly name = "CredentialsFileError";
+}
+
+const READ_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of the path is a file",
+};
+
 export async function loadCredentialsFile(path: string): Promise<AccessPolicy> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new Error(`credentials file ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === undefined ? String(err) : `${code}${READ_ERRORS[code] ? ` (${READ_ERRORS[code]})` : ""}`;
+    throw new CredentialsFileError(`credentials file ${path} cannot be read: ${why}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`credentials file ${path} is not JSON: ${(err as Error).message}`);
+    throw new CredentialsFileError(`credentials file ${path} is not JSON: ${(err as Error).message}`);
   }
-  return credentialsPolicy(parseCredentials(json, `credentials file ${path}`));
+  try {
+    return credentialsPolicy(parseCredentials(json, `credentials file ${path}`));
+  } catch (err) {
+    throw new CredentialsFileError((err as Error).message);
+  }
 }
 
 /**

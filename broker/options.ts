@@ -3,6 +3,7 @@
  * (every default filled in) for the library, and `BrokerCommandOptions` (flag values as the CLI
  * parser hands them over) → `BrokerOptions` for `twinfleet broker`. Every message names its field.
  */
+import { isIP } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { decimalHint, isWholeDecimal, OptionError } from "../protocol/index.js";
@@ -268,10 +269,19 @@ const intFlag = (what: string, min: number, max: number) =>
   );
 const portFlag = intFlag("a port number 0-65535", 0, 65535);
 const fileFlag = z.string().min(1, "must name a file");
+/** An RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 253 at most. */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+/** `--host`: an address to bind, so an IP address or a name; a typo with a space or a slash is told now. */
+const hostFlag = z.string().refine(
+  // A name of digits and dots only (`300.1.1.1`) is a mistyped address, not a name.
+  (h) => isIP(h) !== 0 || (HOST_NAME.test(h) && !/^[\d.]+$/.test(h)),
+  "must be an IP address or a host name (e.g. 0.0.0.0, ::, localhost)",
+);
 
 const commandSchema = z
   .object({
-    host: z.string().min(1, "must not be empty").optional(),
+    host: hostFlag.optional(),
     port: portFlag.optional(),
     wsPort: portFlag.optional(),
     tlsPort: portFlag.optional(),
@@ -380,7 +390,8 @@ function describeIssues(
         issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
       // A flag's string as typed: `--port must be a port number 0-65535, got "0x10"`.
       const raw = issue.path.length === 1 ? given[String(issue.path[0])] : undefined;
-      const got = typeof raw === "string" ? `${decimalHint(raw)}, got ${JSON.stringify(raw)}` : "";
+      const shown = typeof raw === "string" && raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+      const got = typeof raw === "string" ? `${decimalHint(raw)}, got ${JSON.stringify(shown)}` : "";
       return `${prefix}${path === "" ? "(root)" : path} ${message}${got}`;
     })
     .join("; ");

@@ -4,13 +4,25 @@
  */
 import { readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
+import { OptionError } from "../protocol/index.js";
+
+/** A key or certificate file that cannot be used; `file` says which (`pair`: the two do not match). */
+export class TlsFileError extends OptionError {
+  override readonly name = "TlsFileError";
+  constructor(
+    readonly file: "key" | "certificate" | "pair",
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface TlsMaterial {
   readonly key: Buffer;
   readonly cert: Buffer;
 }
 
-async function readPem(path: string, what: string, marker: RegExp): Promise<Buffer> {
+async function readPem(path: string, what: "key" | "certificate", marker: RegExp): Promise<Buffer> {
   let data: Buffer;
   try {
     data = await readFile(path);
@@ -24,10 +36,13 @@ async function readPem(path: string, what: string, marker: RegExp): Promise<Buff
           : code === "EISDIR"
             ? "is a directory"
             : `cannot be read (${code ?? String(err)})`;
-    throw new Error(`TLS ${what} file ${path} ${why}`);
+    throw new TlsFileError(what, `TLS ${what} file ${path} ${why}`);
   }
   if (!marker.test(data.toString("latin1"))) {
-    throw new Error(`TLS ${what} file ${path} is not PEM (no "-----BEGIN …" block of the right kind)`);
+    throw new TlsFileError(
+      what,
+      `TLS ${what} file ${path} is not PEM (no "-----BEGIN …" block of the right kind)`,
+    );
   }
   return data;
 }
@@ -40,7 +55,8 @@ export async function loadTlsMaterial(keyFile: string, certFile: string): Promis
     // the certificate both throw here.
     createSecureContext({ key, cert });
   } catch (err) {
-    throw new Error(
+    throw new TlsFileError(
+      "pair",
       `TLS key ${keyFile} and certificate ${certFile} cannot be used: ${(err as Error).message}`,
     );
   }

@@ -5,6 +5,7 @@
  */
 import { type BrokerCommandOptions, hashPassword, runBrokerCommand } from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
+import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
@@ -40,14 +41,20 @@ export async function runBroker(
   });
 }
 
-export async function runHashPassword(io: CliIO): Promise<void> {
+export async function runHashPassword(io: CliIO, brokerFlags: Record<string, unknown> = {}): Promise<void> {
+  // `broker --port 1 hash-password`: the broker's flags would be taken and ignored.
+  const given = Object.keys(brokerFlags).filter((k) => brokerFlags[k] !== undefined);
+  if (given.length > 0)
+    throw new UsageError(
+      `takes no flags; --${given[0]?.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for \`twinfleet broker\``,
+    );
   const { line, cut } = await streamFirstLine(process.stdin);
   if (cut)
     throw new Error(
-      `hash-password: the line on stdin is longer than ${MAX_PASSWORD_BYTES} bytes, the most an MQTT CONNECT carries`,
+      `the line on stdin is longer than ${MAX_PASSWORD_BYTES} bytes, the most an MQTT CONNECT carries`,
     );
-  if (line.length === 0) throw new Error("hash-password: no password on stdin");
+  if (line.length === 0) throw new Error("no password on stdin");
   const problem = passwordProblem(line);
-  if (problem !== undefined) throw new Error(`hash-password: the password on stdin ${problem}`);
+  if (problem !== undefined) throw new Error(`the password on stdin ${problem}`);
   io.stdout(`${await hashPassword(line)}\n`);
 }

@@ -74,6 +74,6 @@ Examples:
     .description("read a password on stdin and print its hash for the credentials file")
     .action(async () => {
       const { runHashPassword } = await import("./broker-run.js");
-      await runHashPassword(io);
+      await runHashPassword(io, broker.opts());
     });
 };
