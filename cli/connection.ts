@@ -37,6 +37,10 @@ export function checkBrokerUrl(
   } catch {
     parsed = undefined;
   }
+  // The URL parser drops spaces around a URL and tabs and newlines in it: such a value is refused.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\s\u0000-\u001f\u007f]/.test(url))
+    throw new UsageError(`${flag}: must not hold spaces or control characters, got ${JSON.stringify(shown)}`);
   if (!parsed || !schemes.includes(parsed.protocol.replace(/:$/, "")) || parsed.hostname === "") {
     throw new UsageError(`${flag}: expected an ${list} URL, got ${shown}`);
   }
@@ -73,7 +77,7 @@ export function resolveConnection(
       `--insecure: the certificate of ${fromUrl.url} is not verified; anyone between here and the broker can pose as it`,
     );
   }
-  const username = flags.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
+  const username = resolveUsername(flags.username, env, fromUrl.username);
   const password = resolvePassword(flags, env) ?? fromUrl.password;
   checkLogin(username, password);
   return {
@@ -96,6 +100,36 @@ export function checkLogin(username: string | undefined, password: string | unde
       "a password needs a user name (MQTT sends no password without one): give --username, TWINFLEET_USERNAME or mqtt://USER@host",
     );
   }
+}
+
+/**
+ * `--username`, else TWINFLEET_USERNAME, else the URL's user, checked where it came from: an empty
+ * name (`--username ""`) would log in as nobody, and a control character or more than MQTT's 65,535
+ * bytes cannot be sent (MQTT 3.1.1 §1.5.3).
+ */
+export function resolveUsername(
+  flag: string | undefined,
+  env: Env,
+  fromUrl: string | undefined,
+): string | undefined {
+  const [username, from] =
+    flag !== undefined
+      ? [flag, "--username"]
+      : env.TWINFLEET_USERNAME !== undefined && env.TWINFLEET_USERNAME !== ""
+        ? [env.TWINFLEET_USERNAME, "TWINFLEET_USERNAME"]
+        : [fromUrl, "the --broker URL's user name"];
+  if (username === undefined) return undefined;
+  if (username === "") throw new UsageError(`${from}: is empty; give a user name, or leave it out`);
+  const bytes = Buffer.byteLength(username, "utf8");
+  if (bytes > MAX_PASSWORD_BYTES)
+    throw new UsageError(`${from}: is ${bytes} bytes long; MQTT carries at most ${MAX_PASSWORD_BYTES}`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  const control = /[\u0000-\u001f\u007f]/.exec(username);
+  if (control !== null) {
+    const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+    throw new UsageError(`${from}: holds a control character (U+${code} at character ${control.index + 1})`);
+  }
+  return username;
 }
 
 /** `--prefix`, checked as a topic prefix; a usage error naming the flag. */

@@ -16,7 +16,9 @@ import {
   optionName,
   type Topology,
 } from "../fleet/options.js";
+import { ProfileError } from "../node/profile.js";
 import { decimalHint, isDecimal } from "../protocol/index.js";
+import { PairingFileError } from "../sim/pairing-file.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import { UsageError } from "./errors.js";
 
@@ -85,13 +87,26 @@ export const flagName: FieldNamer = (field, subpath) => {
   return subpath ? `${flag} (${subpath})` : flag;
 };
 
-/** Runs `f`; a FleetOptionsError it throws becomes a UsageError worded with the flags. */
+/**
+ * A fleet option's error worded with the flags: a FleetOptionsError names each field by its flag; a
+ * device profile or pairing file that cannot be used is put after its flag (`--profile: x.json: not
+ * valid JSON …`). Anything else as it is.
+ */
+function flagError(e: unknown): unknown {
+  if (e instanceof FleetOptionsError) return new UsageError(e.describe(flagName));
+  const flag =
+    e instanceof ProfileError ? "--profile" : e instanceof PairingFileError ? "--topology" : undefined;
+  if (flag !== undefined && !(e as Error).message.startsWith(flag))
+    return new UsageError(`${flag}: ${(e as Error).message}`);
+  return e;
+}
+
+/** Runs `f`; an option error it throws becomes a UsageError worded with the flags. */
 export async function withFlagNames<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof FleetOptionsError) throw new UsageError(e.describe(flagName));
-    throw e;
+    throw flagError(e);
   }
 }
 
@@ -100,8 +115,7 @@ export function withFlagNamesSync<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof FleetOptionsError) throw new UsageError(e.describe(flagName));
-    throw e;
+    throw flagError(e);
   }
 }
 

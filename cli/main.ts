@@ -111,10 +111,22 @@ export async function main(argv: readonly string[], rawIO: CliIO = defaultIO): P
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
     const usage = isUsageError(e);
-    const name = argv.find((a) => !a.startsWith("-") && program.commands.some((c) => c.name() === a));
-    const command = name !== undefined ? ` ${name}` : "";
+    const command = commandPath(program, argv);
     io.stderr(`twinfleet${command}: ${e instanceof Error ? e.message : String(e)}\n`);
     if (usage) io.stderr(`(run twinfleet${command} --help for usage)\n`);
     return usage ? EXIT_USAGE : EXIT_RUNTIME;
   }
+}
+
+/** ` report merge` for `report merge a.json --out x`: the (sub)commands named in argv, in order. */
+function commandPath(program: Command, argv: readonly string[]): string {
+  let path = "";
+  let command = program;
+  for (const a of argv) {
+    const sub = a.startsWith("-") ? undefined : command.commands.find((c) => c.name() === a);
+    if (sub === undefined) continue;
+    path += ` ${sub.name()}`;
+    command = sub;
+  }
+  return path;
 }

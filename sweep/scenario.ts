@@ -4,7 +4,7 @@
  * loss sweep (Fig. 7, Fig. 8, registration), the CPU cases of its table, a sweep of device settings
  * under loss, and fault cases (one fleet run per fault schedule) — and the fleet every point runs.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { packageRoot } from "../node/paths.js";
@@ -127,14 +127,26 @@ export function parseScenario(json: unknown, origin: string): Scenario {
 
 /** Loads a scenario by name from profiles/scenarios/, or from a path ending in `.json`. */
 export function loadScenario(nameOrPath: string): Scenario {
-  const path = nameOrPath.endsWith(".json") ? nameOrPath : `${SCENARIOS_DIR}${nameOrPath}.json`;
+  const file = nameOrPath.endsWith(".json");
+  const path = file ? nameOrPath : `${SCENARIOS_DIR}${nameOrPath}.json`;
+  const names = () =>
+    readdirSync(SCENARIOS_DIR)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -".json".length))
+      .sort();
+  // A name is one of the scenarios there are (not a path: `../x` is no scenario).
+  if (!file && (!/^[A-Za-z0-9_-]+$/.test(nameOrPath) || !names().includes(nameOrPath)))
+    throw new ScenarioError(
+      `no scenario ${JSON.stringify(nameOrPath)}: the scenarios are ${names().join(", ")}, or a scenario file ending in .json`,
+    );
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ScenarioError(
-      `scenario ${JSON.stringify(nameOrPath)}: cannot read ${path} (${(e as Error).message})`,
-    );
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+    throw new ScenarioError(`scenario file ${path}: cannot read it (${why})`);
   }
   let json: unknown;
   try {

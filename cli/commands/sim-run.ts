@@ -11,7 +11,7 @@ import { SPEED_MAX } from "../../fleet/virtual-clock.js";
 import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
-import { checkLogin, type Env, resolvePassword } from "../connection.js";
+import { checkLogin, type Env, resolvePassword, resolveUsername } from "../connection.js";
 import { UsageError } from "../errors.js";
 import {
   type FleetFlagValues,
@@ -255,7 +255,7 @@ function simLogin(raw: SimLoginFlags, env: Env): { url?: string; login: BrokerLo
     return { login: {} };
   }
   const fromUrl = splitBrokerUrl(raw.broker);
-  const username = raw.username ?? env.TWINFLEET_USERNAME ?? fromUrl.username;
+  const username = resolveUsername(raw.username, env, fromUrl.username);
   const password = resolvePassword(raw, env) ?? fromUrl.password;
   checkLogin(username, password);
   return {

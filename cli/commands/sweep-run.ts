@@ -41,7 +41,7 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     const names = (raw.scenario ?? "paper,settings").split(",").map((s) => s.trim());
     if (names.some((n) => n === "")) throw new UsageError("--scenario: has an empty name");
     scenarios = names.map((n) =>
-      adjustScenario(loadScenario(n), {
+      adjustScenario(scenarioFlag(n), {
         quick: raw.quick === true,
         ...(nodes !== undefined ? { nodes } : {}),
         ...(seconds !== undefined ? { seconds } : {}),
@@ -81,6 +81,16 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   const files = writeSweep(out, report);
   io.stdout(summary(report));
   io.stdout(`wrote ${files.join(", ")}\n`);
+}
+
+/** A --scenario name or file; what is wrong with it names the flag. */
+function scenarioFlag(name: string): Scenario {
+  try {
+    return loadScenario(name);
+  } catch (e) {
+    if (e instanceof ScenarioError) throw new UsageError(`--scenario: ${e.message}`);
+    throw e;
+  }
 }
 
 /** e.g. `45 s`, `1 min 21 s`. */

@@ -109,7 +109,7 @@ describe("an output that cannot be written after the run", () => {
     const r = await run(["report", "merge", a, b, "--out", "/dev/full"]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(
-      "twinfleet report: --out: cannot write /dev/full: no space left on the device (ENOSPC)",
+      "twinfleet report merge: --out: cannot write /dev/full: no space left on the device (ENOSPC)",
     );
   });
 });

@@ -70,7 +70,7 @@ describe("twinfleet report merge", () => {
     writeFileSync(bad, "{}");
     const r = await run(["report", "merge", bad]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain(`twinfleet report: ${bad}: format must be "twinfleet-shard-report/1"`);
+    expect(r.err).toContain(`twinfleet report merge: ${bad}: format must be "twinfleet-shard-report/1"`);
   });
 
   it.each([

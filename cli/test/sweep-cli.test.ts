@@ -17,6 +17,6 @@ describe("twinfleet sweep", () => {
     expect(await main(["sweep", "--nodes", "1"], io)).toBe(2);
     expect(err.join("")).toMatch(/--nodes: must be a whole number from 2 to 2000/);
     expect(await main(["sweep", "--scenario", "nope"], io)).toBe(2);
-    expect(err.join("")).toMatch(/scenario "nope": cannot read/);
+    expect(err.join("")).toMatch(/--scenario: no scenario "nope": the scenarios are faults, paper, settings/);
   });
 });

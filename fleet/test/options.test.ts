@@ -219,7 +219,8 @@ describe("fleet options", () => {
     ["mqtt://h:12ab", "the port must be 1-65535"],
     ["mqtt://u:pw@h:1883", "must not hold a user name or password: give them as login"],
     ["mqtt://h:1883/fleet", "must be just mqtt://host:port, without a path or query"],
-    ["not a url", "must be a URL like mqtt://host:1883"],
+    ["not-a-url", "must be a URL like mqtt://host:1883"],
+    [" mqtt://h:1883", "must not hold spaces or control characters"],
   ])("refuses the broker URL %s", (broker, message) => {
     const e = errorOf({ broker });
     expect(e.message).toContain(`options.broker: ${message}`);

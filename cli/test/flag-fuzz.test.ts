@@ -1,0 +1,380 @@
+/**
+ * Every option of every command, walked from the commander program itself: each value-taking flag is
+ * given values of the wrong kind (not a number, a number in hex or with an exponent, empty, a file that
+ * is not there, a directory where a file goes, …) and must be refused as a usage error — exit code 2,
+ * one message naming the flag, no stack, no "undefined"/"NaN"/"[object Object]" — before anything
+ * starts. A flag added later must be put in KINDS below, which says what it takes; until then this
+ * test fails naming it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Command, Option } from "commander";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildProgram, main } from "../main.js";
+
+/**
+ * What each flag takes. `whole`/`number`: a number (a whole one); `in-file`: a file read; `out-file`:
+ * a file written; `dir`: a directory made (cannot be made: exit 1, docs/cli.md; only empty is
+ * checked); `url`, `http`, `choice`, `prefix`, `user`, `secret`, `host`, `filter`, `shard`, `ge`,
+ * `fleet-file` (a name or a .json file); `free`: any string is a value (a seed, a scenario list
+ * checked by name).
+ */
+type Kind =
+  | "whole"
+  | "number"
+  | "in-file"
+  | "out-file"
+  | "dir"
+  | "url"
+  | "http"
+  | "choice"
+  | "prefix"
+  | "user"
+  | "secret"
+  | "host"
+  | "filter"
+  | "shard"
+  | "ge"
+  | "fleet-file"
+  | "free";
+
+const LOGIN: Record<string, Kind> = {
+  "--username": "user",
+  "--password": "secret",
+  "--password-file": "in-file",
+};
+const TLS: Record<string, Kind> = { "--ca": "in-file", "--cert": "in-file", "--key": "in-file" };
+const HTTP: Record<string, Kind> = {
+  "--http": "http",
+  "--http-token": "secret",
+  "--http-token-file": "in-file",
+};
+const ONE_SHOT: Record<string, Kind> = {
+  "--broker": "url",
+  "--prefix": "prefix",
+  "--wait": "whole",
+  ...LOGIN,
+  ...TLS,
+};
+
+const KINDS: Record<string, Record<string, Kind>> = {
+  "": { "--log-level": "choice", "--log-format": "choice" },
+  sim: {
+    "--nodes": "whole",
+    "--profile": "fleet-file",
+    "--topology": "fleet-file",
+    "--group-size": "whole",
+    "--follows": "whole",
+    "--rate": "number",
+    "--loss": "number",
+    "--loss-mode": "choice",
+    "--ge": "ge",
+    "--seed": "free",
+    "--duration": "number",
+    "--settle": "number",
+    "--report": "out-file",
+    "--broker": "url",
+    "--broker-data": "dir",
+    "--twins-data": "dir",
+    "--faults": "fleet-file",
+    "--workers": "whole",
+    "--prefix": "prefix",
+    "--progress-every": "number",
+    "--shard": "shard",
+    "--shard-report": "out-file",
+    "--clock": "choice",
+    "--speed": "choice",
+    ...LOGIN,
+    ...HTTP,
+    "--node-password": "secret",
+    "--node-password-file": "in-file",
+  },
+  broker: {
+    "--host": "host",
+    "--port": "whole",
+    "--ws-port": "whole",
+    "--tls-port": "whole",
+    "--tls-key": "in-file",
+    "--tls-cert": "in-file",
+    "--data": "dir",
+    "--redis": "url",
+    "--auth": "in-file",
+    "--max-packet-bytes": "whole",
+    "--max-queued-bytes": "whole",
+    "--drain-timeout": "whole",
+    "--connect-timeout": "whole",
+    "--connection-rate": "number",
+    "--connection-burst": "whole",
+    "--max-pending": "whole",
+    "--login-failures": "whole",
+    "--user-login-failures": "whole",
+    "--login-window": "whole",
+    "--ban-time": "whole",
+    "--login-concurrency": "whole",
+    "--max-subscriptions": "whole",
+    "--max-inflight": "whole",
+    "--max-queued-messages": "whole",
+    "--max-client-id-bytes": "whole",
+    "--max-filters-per-subscribe": "whole",
+    "--deny-subscribe": "filter",
+  },
+  nodes: ONE_SHOT,
+  set: ONE_SHOT,
+  pair: ONE_SHOT,
+  unpair: ONE_SHOT,
+  twins: {
+    "--broker": "url",
+    "--prefix": "prefix",
+    ...LOGIN,
+    ...TLS,
+    ...HTTP,
+    "--data": "dir",
+    "--max-nodes": "whole",
+  },
+  monitor: {
+    "--broker": "url",
+    "--prefix": "prefix",
+    "--nodes": "whole",
+    "--seed": "free",
+    "--fps": "whole",
+    ...LOGIN,
+    ...TLS,
+    ...HTTP,
+  },
+  sweep: {
+    "--scenario": "fleet-file",
+    "--out": "dir",
+    "--nodes": "whole",
+    "--seconds": "whole",
+    "--workers": "whole",
+    "--clock": "choice",
+  },
+  "report merge": { "--out": "out-file" },
+};
+
+const scratch = mkdtempSync(join(tmpdir(), "flag-fuzz-"));
+const MISSING = join(scratch, "missing", "x.json");
+const NOT_JSON = join(scratch, "not.json");
+writeFileSync(NOT_JSON, "this is not JSON\n");
+const UNWRITABLE = "/proc/flag-fuzz/x.json"; // /proc cannot hold a new entry, even for root
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Values no number flag takes: not a number, or not written in plain decimal. */
+const NOT_NUMBERS = [
+  "abc",
+  "NaN",
+  "Infinity",
+  "1e999",
+  "1e3",
+  "0x10",
+  " 5 ",
+  "",
+  "-1",
+  "5abc",
+  "x".repeat(10_240),
+];
+
+const BAD: Record<Kind, readonly string[]> = {
+  whole: [...NOT_NUMBERS, "1.5"],
+  number: NOT_NUMBERS,
+  "in-file": [MISSING, scratch, ""],
+  "out-file": [scratch, UNWRITABLE, ""],
+  dir: [""],
+  url: ["abc", "", "http://127.0.0.1:1", "mqtt://", " mqtt://127.0.0.1:1"],
+  http: ["abc", "", "99999", "-1", "1.5", "0x10", "host:", "a b:80"],
+  choice: ["abc", "", "x".repeat(10_240)],
+  prefix: ["", "a/b", "a#", "a+", "a b", "x".repeat(10_240)],
+  user: ["", "a\u001bb", "x".repeat(70_000)],
+  secret: ["a\u001bb", "x".repeat(70_000)],
+  host: ["", " 5 ", "a b", "/tmp/x", "a\u001bb", "x".repeat(10_240)],
+  filter: ["", "a/#/b", "a+", "#x"],
+  shard: ["abc", "", "0/4", "5/4", "1.5/4", "1/0", "1/", "/4", "0x1/4"],
+  ge: ["abc", "", "0.1,0.2", "0.1,0.2,2", "0.1,NaN,0.5", "0x1,0,0"],
+  "fleet-file": ["nope", "", MISSING.replace(/\.json$/, ".json"), NOT_JSON],
+  free: [],
+};
+
+/**
+ * What each command is given besides the flag, so that the flag's check is reached and, were a bad
+ * value taken, the command would fail at once instead of running: a broker on port 1 of loopback
+ * (nothing listens there), no terminal for the console.
+ */
+const BROKER = "mqtt://127.0.0.1:1";
+function baseArgs(command: string, flag: string): string[] {
+  switch (command) {
+    case "sim": {
+      const live = ["--username", "--password", "--password-file", "--node-password", "--node-password-file"];
+      const needs: Record<string, string[]> = {
+        "--speed": ["--clock", "virtual"],
+        "--shard": ["--broker", BROKER],
+        "--shard-report": ["--shard", "1/2", "--broker", BROKER],
+        "--http-token": ["--http", "0"],
+        "--http-token-file": ["--http", "0"],
+      };
+      const more = live.includes(flag) ? ["--broker", BROKER, "--username", "u"] : (needs[flag] ?? []);
+      return ["sim", "--headless", "--nodes", "2", "--duration", "1", "--settle", "1", ...more];
+    }
+    case "broker":
+      return ["broker", "--host", "127.0.0.1", "--port", "0"];
+    case "nodes":
+      return ["nodes", "--broker", BROKER, "--wait", "0"];
+    case "set":
+      return ["set", "lamp-1", "on", "--broker", BROKER, "--wait", "0"];
+    case "pair":
+    case "unpair":
+      return [command, "lamp-1", "lamp-2", "--broker", BROKER, "--wait", "0"];
+    case "twins":
+      return ["twins", "--broker", BROKER, ...(flag.startsWith("--http-token") ? ["--http", "0"] : [])];
+    case "monitor": {
+      const http = flag.startsWith("--http-token") ? ["--http", "0"] : [];
+      return ["monitor", "--broker", BROKER, ...(flag === "--username" ? [] : ["--username", "u"]), ...http];
+    }
+    case "sweep":
+      return ["sweep"];
+    case "report merge":
+      return ["report", "merge", NOT_JSON];
+    default:
+      return [];
+  }
+}
+
+/** A TLS flag needs an encrypted broker. */
+function brokerFor(flag: string, argv: string[]): string[] {
+  if (!["--ca", "--cert", "--key"].includes(flag)) return argv;
+  return argv.map((a) => (a === BROKER ? "mqtts://127.0.0.1:1" : a));
+}
+
+interface Flag {
+  readonly command: string;
+  readonly option: Option;
+}
+
+function flagsOf(c: Command, path: string[] = []): Flag[] {
+  const here = c.options
+    .filter((o) => o.long !== "--version")
+    .map((option) => ({ command: path.join(" "), option }));
+  return [...here, ...c.commands.flatMap((s) => flagsOf(s, [...path, s.name()]))];
+}
+
+const program = buildProgram({ stdout: () => {}, stderr: () => {} });
+const FLAGS = flagsOf(program).filter((f) => f.option.required);
+
+/** Runs the CLI in this process; a command that has not answered after 20 s has started something (a refusal takes well under a second of CPU). */
+async function run(argv: string[]): Promise<{ code: number | "running"; err: string }> {
+  const err: string[] = [];
+  const io = { stdout: () => {}, stderr: (s: string) => err.push(s), env: {} };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"running">((resolve) => {
+    timer = setTimeout(() => resolve("running"), 20_000);
+  });
+  const code = await Promise.race([main(argv, io), late]);
+  clearTimeout(timer);
+  return { code, err: err.join("") };
+}
+
+/** What is wrong with the answer to a bad value, or undefined when it is a proper refusal. */
+function fault(
+  flag: string,
+  value: string,
+  r: { code: number | "running"; err: string },
+): string | undefined {
+  if (r.code === "running") return "taken: the command started";
+  if (r.code !== 2) return `exit ${r.code}: ${r.err.split("\n")[0]?.slice(0, 160)}`;
+  // The value as given may be quoted back; anything else in the message must be the command's own.
+  const own = r.err.split(JSON.stringify(value)).join("").split(value).join("");
+  if (/\n\s+at /.test(r.err)) return "a stack trace";
+  if (/undefined|NaN|\[object Object\]/.test(own)) return `a raw word: ${r.err.slice(0, 160)}`;
+  const named = flag.split("/").some((f) => r.err.includes(f) || r.err.includes(f.replace(/^--/, "")));
+  if (!named) return `does not name ${flag}: ${r.err.split("\n")[0]?.slice(0, 160)}`;
+  return undefined;
+}
+
+describe("every flag of every command", () => {
+  it("says what it takes (a new flag is added to KINDS with its check)", () => {
+    const unknown = FLAGS.filter((f) => KINDS[f.command]?.[f.option.long ?? ""] === undefined).map(
+      (f) => `${f.command} ${f.option.long}`,
+    );
+    expect(unknown).toEqual([]);
+    expect(FLAGS.length).toBeGreaterThan(100);
+  });
+
+  const cases = FLAGS.flatMap((f) => {
+    const long = f.option.long ?? "";
+    const kind = KINDS[f.command]?.[long] ?? "free";
+    return BAD[kind].map((value) => ({ ...f, long, kind, value }));
+  });
+
+  it.each([
+    "sim",
+    "broker",
+    "nodes",
+    "set",
+    "pair",
+    "unpair",
+    "twins",
+    "monitor",
+    "sweep",
+    "report merge",
+    "",
+  ])(
+    "refuses a bad value of each flag of `%s` with exit code 2 and a message naming the flag",
+    async (command) => {
+      const wrong: string[] = [];
+      for (const c of cases.filter((x) => x.command === command)) {
+        const base = brokerFor(c.long, baseArgs(c.command, c.long));
+        for (const argv of [
+          [...base, c.long, c.value],
+          [...base, `${c.long}=${c.value}`],
+        ]) {
+          const problem = fault(c.long, c.value, await run(argv));
+          if (problem) wrong.push(`${command} ${c.long} ${JSON.stringify(c.value.slice(0, 20))}: ${problem}`);
+        }
+      }
+      expect(wrong).toEqual([]);
+    },
+  );
+
+  it("refuses a flag given twice, naming it and both values (the parser would keep the last)", async () => {
+    const wrong: string[] = [];
+    for (const f of FLAGS.filter((x) => x.option.parseArg === undefined)) {
+      const long = f.option.long ?? "";
+      const base = baseArgs(f.command, long).filter((a, i, all) => a !== long && all[i - 1] !== long);
+      const path = f.command === "" ? [] : f.command.split(" ");
+      const argv = [...(base.length > 0 ? base : path), long, "v1", `${long}=v2`];
+      const r = await run(argv);
+      if (r.code !== 2 || !r.err.includes(`${long}: given twice ("v1" and "v2")`))
+        wrong.push(`${f.command} ${long}: exit ${r.code} ${r.err.split("\n")[0]}`);
+    }
+    expect(wrong).toEqual([]);
+    // A repeatable flag collects its values.
+    const filters = await run([
+      "broker",
+      "--port",
+      "99999",
+      "--deny-subscribe",
+      "a/#",
+      "--deny-subscribe",
+      "b/#",
+    ]);
+    expect(filters.err).toMatch(/--port must be a port number/);
+  });
+
+  it("refuses an unknown command, an unknown flag and a flag of the command above", async () => {
+    expect(await run(["fly"])).toEqual({
+      code: 2,
+      err: "twinfleet: unknown command 'fly'\n(run twinfleet --help for usage)\n",
+    });
+    for (const command of ["sim", "broker", "monitor", "sweep"]) {
+      const r = await run([command, "--colour", "red"]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`^twinfleet ${command}: unknown option '--colour'`));
+    }
+    // `broker --port 1 hash-password` would read a password and ignore the port.
+    const hash = await run(["broker", "--port", "1", "hash-password"]);
+    expect(hash).toEqual({
+      code: 2,
+      err: "twinfleet broker hash-password: takes no flags; --port is for `twinfleet broker`\n(run twinfleet broker hash-password --help for usage)\n",
+    });
+  });
+});
