@@ -332,6 +332,15 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
         `names someone else's broker; ${n("brokerProcess")} and ${n("brokerData")} are for a broker the run starts`,
     );
   }
+  // Only a random topology picks sources within a group; any other fixes who follows whom.
+  if (options.follows !== undefined && o.topology !== "random") {
+    const topology = typeof o.topology === "string" ? o.topology : `a pairing file (${o.topology.file})`;
+    add(
+      "follows",
+      (n) =>
+        `is for ${n("topology")} random (the sources each node picks in its group); ${topology} says who follows whom`,
+    );
+  }
   if (o.broker === undefined && o.fresh) {
     add(
       "fresh",

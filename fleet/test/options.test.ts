@@ -48,7 +48,7 @@ describe("fleet options", () => {
     const given: FleetOptions = {
       nodes: 1000,
       profile: "ideal",
-      topology: { file: "pairs.json" },
+      topology: "random",
       groupSize: 2,
       follows: 3,
       ratePerNodePerMin: 0.5,
@@ -71,6 +71,19 @@ describe("fleet options", () => {
       nodePassword: "np",
     };
     expect(resolveFleetOptions(given)).toEqual({ ...DEFAULTS, ...given });
+  });
+
+  it("takes follows only with the random topology, which alone picks sources", () => {
+    expect(resolveFleetOptions({ topology: { file: "pairs.json" }, groupSize: 2 }).topology).toEqual({
+      file: "pairs.json",
+    });
+    expect(errorOf({ topology: "ring", follows: 3 }).message).toBe(
+      "options.follows: is for options.topology random (the sources each node picks in its group); ring says who follows whom",
+    );
+    expect(errorOf({ topology: { file: "p.json" }, follows: 3 }).message).toMatch(
+      /a pairing file \(p\.json\)/,
+    );
+    expect(resolveFleetOptions({ topology: "random", follows: 3 }).follows).toBe(3);
   });
 
   it("names faults it was given without a label by kind and time", () => {
