@@ -332,8 +332,9 @@ export function resolveFleetOptions(options: FleetOptions = {}): ResolvedFleetOp
         `names someone else's broker; ${n("brokerProcess")} and ${n("brokerData")} are for a broker the run starts`,
     );
   }
-  // Only a random topology picks sources within a group; any other fixes who follows whom.
-  if (options.follows !== undefined && o.topology !== "random") {
+  // Only a random topology picks sources within a group; any other fixes who follows whom. (The
+  // default stands for none: options resolved once, which hold it, resolve again unchanged.)
+  if (o.follows !== DEFAULTS.follows && o.topology !== "random") {
     const topology = typeof o.topology === "string" ? o.topology : `a pairing file (${o.topology.file})`;
     add(
       "follows",

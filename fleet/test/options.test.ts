@@ -84,6 +84,9 @@ describe("fleet options", () => {
       /a pairing file \(p\.json\)/,
     );
     expect(resolveFleetOptions({ topology: "random", follows: 3 }).follows).toBe(3);
+    // Resolved options hold the default, and resolve again as they are.
+    const resolved = resolveFleetOptions({ topology: "ring" });
+    expect(resolveFleetOptions({ ...resolved, faults: [] }).follows).toBe(resolved.follows);
   });
 
   it("names faults it was given without a label by kind and time", () => {

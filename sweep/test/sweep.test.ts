@@ -51,7 +51,10 @@ describe("scenario files", () => {
     expect(bad({ settings: { lossPct: [15], variants: [v, v] } })).toMatch(
       /settings\.variants\.1\.name: repeats a/,
     );
-    expect(errorOf(() => loadScenario("no-such-scenario"))).toMatch(/cannot read/);
+    expect(errorOf(() => loadScenario("no-such-scenario"))).toMatch(
+      /^no scenario "no-such-scenario": the scenarios are faults, paper, settings/,
+    );
+    expect(errorOf(() => loadScenario("/no/such.json"))).toMatch(/cannot read it \(no such file\)/);
     expect(() => loadScenario("no-such-scenario")).toThrow(ScenarioError);
   });
 
