@@ -118,6 +118,7 @@ const KINDS: Record<string, Record<string, Kind>> = {
     "--max-client-id-bytes": "whole",
     "--max-filters-per-subscribe": "whole",
     "--deny-subscribe": "filter",
+    ...HTTP,
   },
   nodes: ONE_SHOT,
   set: ONE_SHOT,
@@ -216,7 +217,14 @@ function baseArgs(command: string, flag: string): string[] {
       return ["sim", "--headless", "--nodes", "2", "--duration", "1", "--settle", "1", ...more];
     }
     case "broker":
-      return ["broker", "--host", "127.0.0.1", "--port", "0"];
+      return [
+        "broker",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        ...(flag.startsWith("--http-token") ? ["--http", "0"] : []),
+      ];
     case "nodes":
       return ["nodes", "--broker", BROKER, "--wait", "0"];
     case "set":
