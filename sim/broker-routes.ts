@@ -5,7 +5,7 @@
  */
 import { quickPublish, quickSuback, type Subscription } from "../node/mqtt-frames.js";
 import type { Scheduler } from "../node/scheduler.js";
-import { type Client, sendBytes } from "./broker-client.js";
+import { type Client, Fanout, sendBytes } from "./broker-client.js";
 import { type Payload, payloadOf, qos0Frame } from "./forward-frame.js";
 import { RetainedMessages } from "./retained.js";
 import { matches, matchesTopic, TopicIndex } from "./topic-match.js";
@@ -19,11 +19,15 @@ export class Routes {
   private readonly subscribers = new TopicIndex<Client>();
   private readonly taps: PublishTap[] = [];
   private routes = 0;
+  /** A publish's deliveries, sent behind one timer. */
+  private readonly fanout: Fanout;
 
   constructor(
     private readonly sched: Scheduler,
     private readonly delayMs: number,
-  ) {}
+  ) {
+    this.fanout = new Fanout(sched, delayMs);
+  }
 
   tap(fn: PublishTap): void {
     this.taps.push(fn);
@@ -46,10 +50,10 @@ export class Routes {
       c.subs.set(s.topic, qos);
       if (!s.topic.includes("+")) {
         const payload = this.retained.get(s.topic);
-        if (payload !== undefined) this.deliver(c, s.topic, payload, qos, true);
+        if (payload !== undefined) this.sendTo(c, this.frame(c, s.topic, payload, qos, true));
       } else {
         for (const [topic, payload] of this.retained) {
-          if (matches(s.topic, topic)) this.deliver(c, topic, payload, qos, true);
+          if (matches(s.topic, topic)) this.sendTo(c, this.frame(c, topic, payload, qos, true));
         }
       }
     }
@@ -110,6 +114,7 @@ export class Routes {
       if (!matchesTopic(w.levels, topic)) continue;
       for (const c of w.set) shared = this.to(c, c.subs.get(w.filter) ?? 0, route, topic, p, qos, shared);
     }
+    this.fanout.send();
   }
 
   /** One client's delivery of route `route` (once, whatever filters match); returns the QoS 0 bytes. */
@@ -124,21 +129,26 @@ export class Routes {
   ): Buffer | undefined {
     if (c.routed === route) return shared;
     c.routed = route;
-    if (qos === 1 && subQos === 1) this.deliver(c, topic, payloadOf(p), 1, false);
+    if (qos === 1 && subQos === 1) this.fanout.add(c, this.frame(c, topic, payloadOf(p), 1, false));
     else {
       shared ??= qos0Frame(topic, p);
-      sendBytes(this.sched, this.delayMs, c, shared);
+      this.fanout.add(c, shared);
     }
     return shared;
   }
 
-  private deliver(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): void {
+  private sendTo(c: Client, bytes: Buffer): void {
+    sendBytes(this.sched, this.delayMs, c, bytes);
+  }
+
+  /** The PUBLISH of `payload` to `topic` for `c` (a QoS 1 one takes its next packet id). */
+  private frame(c: Client, topic: string, payload: string | Buffer, qos: 0 | 1, retain: boolean): Buffer {
     // Packet ids are per session and 16-bit: 1 … 65535, then round again.
     let messageId: number | undefined;
     if (qos === 1) {
       messageId = c.nextId;
       c.nextId = c.nextId >= 65_535 ? 1 : c.nextId + 1;
     }
-    sendBytes(this.sched, this.delayMs, c, quickPublish(topic, payload, retain, messageId));
+    return quickPublish(topic, payload, retain, messageId);
   }
 }
