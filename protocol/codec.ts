@@ -21,6 +21,7 @@ import {
   TAG_LETTER,
 } from "./messages.js";
 import { assertNever } from "./never.js";
+import { quickReport } from "./quick-report.js";
 import { clip, type ParsedTopic, parseTopic, topicOf } from "./topics.js";
 
 export interface Encoded {
@@ -89,6 +90,10 @@ function latin1(bytes: Uint8Array): string {
 }
 
 function decodePayload(t: ParsedTopic, text: string): Message {
+  if (t.kind === "report") {
+    const quick = quickReport(t.node, text);
+    if (quick !== undefined) return quick;
+  }
   if (!PRINTABLE_RE.test(text)) {
     throw bad(t.kind, text, "must be printable ASCII fields separated by single spaces");
   }
