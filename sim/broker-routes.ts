@@ -103,16 +103,20 @@ export class Routes {
       const bytes = typeof given === "string" ? Buffer.from(given) : (payloadOf(p) as Buffer);
       for (const t of this.taps) t(topic, bytes, this.sched.now());
     }
-    // QoS 0 deliveries carry no message id: the same bytes serve every subscriber.
+    // QoS 0 deliveries carry no message id: the same bytes serve every subscriber. A subscription's
+    // QoS only matters to a QoS 1 publish (a QoS 0 one goes at QoS 0 whatever it is), so only then
+    // is it looked up.
     let shared: Buffer | undefined;
     const { exact, wild } = this.subscribers;
     const exactSet = exact.get(topic);
     if (exactSet) {
-      for (const c of exactSet) shared = this.to(c, c.subs.get(topic) ?? 0, route, topic, p, qos, shared);
+      for (const c of exactSet)
+        shared = this.to(c, qos === 1 ? (c.subs.get(topic) ?? 0) : 0, route, topic, p, qos, shared);
     }
     for (const w of wild) {
       if (!matchesTopic(w.levels, topic)) continue;
-      for (const c of w.set) shared = this.to(c, c.subs.get(w.filter) ?? 0, route, topic, p, qos, shared);
+      for (const c of w.set)
+        shared = this.to(c, qos === 1 ? (c.subs.get(w.filter) ?? 0) : 0, route, topic, p, qos, shared);
     }
     this.fanout.send();
   }
