@@ -18,6 +18,7 @@ import { assertNever } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { Pairing } from "../sim/topology.js";
 import type { FleetOptions, ResolvedFleetOptions } from "./options.js";
+import { partYoungGenerationMB } from "./part-young.js";
 import type { FleetRunEvents, Progress, RunPhase } from "./progress.js";
 import type { Report } from "./report.js";
 import { planFleet } from "./setup.js";
@@ -166,7 +167,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
         const w = new Worker(threadSource("./virtual-part-worker"), {
           eval: true,
           workerData: task,
-          resourceLimits: { maxOldGenerationSizeMb: heap },
+          resourceLimits: { maxOldGenerationSizeMb: heap, maxYoungGenerationSizeMb: partYoungGenerationMB() },
         });
         this.workers.push(w);
         w.on("message", (m: PartMessage) => {
