@@ -79,8 +79,8 @@ export function sendBytes(sched: Scheduler, delayMs: number, c: Client, bytes: B
  * its packet at once, and a single timer `delayMs` later hands them over client by client, in the
  * order they were added. That is the order separate timers would give: they would be due at the same
  * instant with tie-breaking numbers taken one after the other (nothing else takes one while a publish
- * is routed), so nothing could run between them. A fleet's report goes to about nine clients (its
- * ring, its own echo, the twins): one timer instead of nine. The batches are reused.
+ * is routed), so nothing could run between them. A fleet's report goes to about three clients (its
+ * follower, its own node's echo, the twins): one timer instead of three. The batches are reused.
  */
 export class Fanout {
   /** The batch being filled (between `add` and `send`). */
