@@ -5,11 +5,11 @@
  * (web/auth.ts, `/healthz` public), loopback Host names only on a loopback bind, every error as
  * problem+json (web/problem.ts), 404 for another path and 405 for another method.
  */
-import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
 import type { BrokerFigures } from "../broker/index.js";
 import { authorize, checkHost, isLoopbackHost } from "./auth.js";
 import { BrokerMetrics } from "./broker-metrics.js";
+import { listenOrRelease } from "./listen.js";
 import { clientError, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
 
 export interface BrokerHttpOptions {
@@ -91,19 +91,11 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
     if (health.ok) return health.body;
     return sendProblem(reply, problem(503, health.detail));
   });
-  try {
-    await app.listen({ host, port: o.port });
-  } catch (e) {
-    metrics.close();
-    await app.close();
-    throw e;
-  }
-  const addr = app.server.address() as AddressInfo;
-  const shown = addr.address.includes(":") ? `[${addr.address}]` : addr.address;
+  const at = await listenOrRelease(app, host, o.port, () => metrics.close());
   let closed: Promise<void> | undefined;
   return {
-    port: addr.port,
-    origin: `http://${shown}:${addr.port}`,
+    port: at.port,
+    origin: at.origin,
     close() {
       closed ??= (async () => {
         metrics.close();

@@ -5,12 +5,12 @@
  * body limit (16 KiB), and its event hub's timers (on the injected Scheduler). Closing it ends every
  * event stream and the listener.
  */
-import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
 import { authorize, checkHost, isLoopbackHost } from "./auth.js";
 import { EventHub } from "./events.js";
+import { listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { clientError, fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
@@ -150,23 +150,17 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   });
   registerRoutes(app, { source: o.source, kind: o.kind });
 
-  try {
-    await app.listen({ host, port: o.port });
-  } catch (e) {
-    // The hub and the metrics already follow the source (its events, the scheduler's timers): a
-    // server that never listened lets go of them, or its process never exits.
+  // The hub and the metrics already follow the source (its events, the scheduler's timers): a
+  // server that never listened lets go of them, or its process never exits.
+  const at = await listenOrRelease(app, host, o.port, () => {
     hub.close();
     metrics.close();
-    await app.close();
-    throw e;
-  }
-  const addr = app.server.address() as AddressInfo;
-  const shown = addr.address.includes(":") ? `[${addr.address}]` : addr.address;
+  });
   let closed: Promise<void> | undefined;
   return {
-    host: addr.address,
-    port: addr.port,
-    origin: `http://${shown}:${addr.port}`,
+    host: at.address,
+    port: at.port,
+    origin: at.origin,
     app,
     hub,
     metrics,
