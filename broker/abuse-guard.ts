@@ -58,7 +58,7 @@ export function guardAedes(
       const address = sourceAddress(rawAddress);
       const verdict = admission.accept(address);
       if (!isRefusal(verdict)) return verdict;
-      if (tally) tally.refused[verdict.kind === "username-banned" ? "address-banned" : verdict.kind]++;
+      if (tally) tally.refused[verdict.kind]++;
       logger.debug({ address, refusal: verdict.kind }, "connection refused at accept");
       stream.destroy();
       return undefined;

@@ -9,19 +9,11 @@ import type { Aedes } from "aedes";
 import type { TrafficCounters } from "./frame-limit.js";
 
 /** Where a connection came in: plain MQTT, MQTT over TLS, over WebSocket, or the in-memory transport. */
-export type ListenerKind = "mqtt" | "tls" | "ws" | "in-memory";
-export const LISTENER_KINDS: readonly ListenerKind[] = ["mqtt", "tls", "ws", "in-memory"];
+export const LISTENER_KINDS = ["mqtt", "tls", "ws", "in-memory"] as const;
+export type ListenerKind = (typeof LISTENER_KINDS)[number];
 
 /** Why a connection was refused before it became a client (the words of the broker's log). */
-export type RefusalReason =
-  | "address-banned"
-  | "username-banned"
-  | "bad-login"
-  | "rate"
-  | "pending"
-  | "connect-timeout"
-  | "tls-handshake";
-export const REFUSAL_REASONS: readonly RefusalReason[] = [
+export const REFUSAL_REASONS = [
   "address-banned",
   "username-banned",
   "bad-login",
@@ -29,18 +21,11 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "pending",
   "connect-timeout",
   "tls-handshake",
-];
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 /** Why the broker cut a connection (its log's words): packet limit, protocol, slow reader, takeover. */
-export type CutReason =
-  | "packet-too-large"
-  | "malformed-length"
-  | "protocol-violation"
-  | "queue-full"
-  | "stalled"
-  | "keepalive-timeout"
-  | "takeover";
-export const CUT_REASONS: readonly CutReason[] = [
+export const CUT_REASONS = [
   "packet-too-large",
   "malformed-length",
   "protocol-violation",
@@ -48,7 +33,8 @@ export const CUT_REASONS: readonly CutReason[] = [
   "stalled",
   "keepalive-timeout",
   "takeover",
-];
+] as const;
+export type CutReason = (typeof CUT_REASONS)[number];
 
 /** The store now: up, or what is wrong with it in one sentence naming it. */
 export type StoreHealth = { readonly up: true } | { readonly up: false; readonly problem: string };
@@ -78,7 +64,6 @@ export class BrokerTally {
 export function newTraffic(): TrafficCounters {
   return {
     publishesOut: 0,
-    publishesIn: 0,
     inByQos: [0, 0, 0, 0],
     outByQos: [0, 0, 0, 0],
     bytesIn: 0,

@@ -48,7 +48,6 @@ type ScanState = "type" | "length" | "body";
  */
 export interface TrafficCounters {
   publishesOut: number;
-  publishesIn: number;
   readonly inByQos: number[];
   readonly outByQos: number[];
   bytesIn: number;
@@ -169,9 +168,7 @@ export class FrameLimitedStream extends Duplex {
       traffic === undefined
         ? undefined
         : (type, header) => {
-            if (type !== PUBLISH) return;
-            traffic.publishesIn++;
-            traffic.inByQos[(header >> 1) & 3]!++;
+            if (type === PUBLISH) traffic.inByQos[(header >> 1) & 3]!++;
           },
     );
     this.#outbound = new OutboundGuard(inner, outbound, (err) => this.destroy(err));
