@@ -58,7 +58,13 @@ export function checkHost(req: FastifyRequest, loopback: boolean): void {
 }
 
 /** Throws a 401 when `req` needs the token and does not carry it (or carries another). */
-export function authorize(req: FastifyRequest, token: string, loopback: boolean): void {
+export function authorize(
+  req: FastifyRequest,
+  token: string,
+  loopback: boolean,
+  /** Where a client finds the token, for the 401 without one. */
+  tokenFrom = "the token is in the URL the server printed",
+): void {
   const url = req.routeOptions.url ?? req.url;
   const write = WRITES.has(req.method);
   if (!write && (loopback || isPublic(url))) return;
@@ -66,7 +72,7 @@ export function authorize(req: FastifyRequest, token: string, loopback: boolean)
   if (given !== undefined && sameToken(given, token)) return;
   const detail =
     given === undefined
-      ? `${write ? "a write" : "a read beyond loopback"} needs Authorization: Bearer TOKEN (the token is in the URL the server printed)`
+      ? `${write ? "a write" : "a read beyond loopback"} needs Authorization: Bearer TOKEN (${tokenFrom})`
       : "the bearer token is not this server's";
   throw new ProblemError(401, detail, undefined, { "www-authenticate": 'Bearer realm="twinfleet"' });
 }

@@ -64,16 +64,12 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
     checkHost(req, loopback);
     // Nothing here writes: another method is refused before the token is asked for.
     if (req.method !== "GET" && req.method !== "HEAD") throw notServed(req.method, req.url);
-    try {
-      authorize(req, o.token, loopback);
-    } catch (e) {
-      if (!(e instanceof ProblemError) || e.status !== 401) throw e;
-      const detail =
-        e.detail === "the bearer token is not this server's"
-          ? e.detail
-          : "a read beyond loopback needs Authorization: Bearer TOKEN (the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN)";
-      throw new ProblemError(401, detail, undefined, e.headers);
-    }
+    authorize(
+      req,
+      o.token,
+      loopback,
+      "the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN",
+    );
   });
   app.setErrorHandler((error, req, reply) => {
     const p = problemOf(error as Error, req);
