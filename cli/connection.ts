@@ -8,10 +8,16 @@
  */
 import { readFileSync } from "node:fs";
 import { decimalHint, isWholeDecimal, Prefix } from "../protocol/index.js";
-import { BROKER_SCHEMES, type BrokerLogin, type BrokerTls, splitBrokerUrl } from "../twins/index.js";
+import {
+  BROKER_SCHEMES,
+  type BrokerLogin,
+  type BrokerTls,
+  splitBrokerUrl,
+  urlTextProblem,
+} from "../twins/index.js";
 import { UsageError } from "./errors.js";
 import type { ConnectionFlags } from "./login-options.js";
-import { fileFirstLine, MAX_PASSWORD_BYTES, passwordProblem } from "./password-text.js";
+import { controlCharacter, fileFirstLine, MAX_PASSWORD_BYTES, passwordProblem } from "./password-text.js";
 
 export interface ToolConnection {
   /** The broker URL without credentials. */
@@ -37,10 +43,8 @@ export function checkBrokerUrl(
   } catch {
     parsed = undefined;
   }
-  // The URL parser drops spaces around a URL and tabs and newlines in it: such a value is refused.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  if (/[\s\u0000-\u001f\u007f]/.test(url))
-    throw new UsageError(`${flag}: must not hold spaces or control characters, got ${JSON.stringify(shown)}`);
+  const text = urlTextProblem(url);
+  if (text !== undefined) throw new UsageError(`${flag}: ${text}, got ${JSON.stringify(shown)}`);
   if (!parsed || !schemes.includes(parsed.protocol.replace(/:$/, "")) || parsed.hostname === "") {
     throw new UsageError(`${flag}: expected an ${list} URL, got ${shown}`);
   }
@@ -123,12 +127,8 @@ export function resolveUsername(
   const bytes = Buffer.byteLength(username, "utf8");
   if (bytes > MAX_PASSWORD_BYTES)
     throw new UsageError(`${from}: is ${bytes} bytes long; MQTT carries at most ${MAX_PASSWORD_BYTES}`);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  const control = /[\u0000-\u001f\u007f]/.exec(username);
-  if (control !== null) {
-    const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
-    throw new UsageError(`${from}: holds a control character (U+${code} at character ${control.index + 1})`);
-  }
+  const control = controlCharacter(username, { tab: false });
+  if (control !== undefined) throw new UsageError(`${from}: holds a control character (${control})`);
   return username;
 }
 

@@ -14,14 +14,22 @@ export function passwordProblem(line: string): string | undefined {
   if (bytes > MAX_PASSWORD_BYTES) {
     return `is ${bytes > 1_000_000 ? "over 1 MB" : `${bytes} bytes`} long: an MQTT CONNECT carries at most ${MAX_PASSWORD_BYTES} bytes of password`;
   }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  const control = /[\u0000-\u0008\u000a-\u001f\u007f]/.exec(line);
-  if (control !== null) {
-    const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
-    return `holds a control character (U+${code} at character ${control.index + 1}): is it a text file?`;
-  }
-  return undefined;
+  const control = controlCharacter(line, { tab: true });
+  return control === undefined ? undefined : `holds a control character (${control}): is it a text file?`;
 }
+
+/** The first control character in `text` as `U+000A at character 5`; undefined when there is none. */
+export function controlCharacter(text: string, allow: { readonly tab: boolean }): string | undefined {
+  const control = (allow.tab ? CONTROL_BUT_TAB : CONTROL).exec(text);
+  if (control === null) return undefined;
+  const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+  return `U+${code} at character ${control.index + 1}`;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_BUT_TAB = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** The first line so far and whether it ran past the longest password before its end. */
 export interface FirstLine {

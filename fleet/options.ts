@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
-import type { BrokerLogin } from "../twins/index.js";
+import { type BrokerLogin, urlTextProblem } from "../twins/index.js";
 import { DEFAULTS } from "./defaults.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
 import { kernelLossIssues, LOSS_MODES, type LossMode } from "./kernel-loss-rules.js";
@@ -171,10 +171,8 @@ const bool = z.boolean({ error: (i) => `must be true or false, got ${show(i.inpu
 /** Simulated nodes speak plain TCP, as a W5100 does: mqtt:// (or tcp://), a host, an optional port. */
 export function brokerUrlProblem(s: string): string | undefined {
   const got = `got ${JSON.stringify(s)}`;
-  // The URL parser drops spaces around a URL (and tabs and newlines in it): a value that holds one
-  // is a typo or a paste, not the URL it would become.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  if (/[\s\u0000-\u001f\u007f]/.test(s)) return `must not hold spaces or control characters, ${got}`;
+  const text = urlTextProblem(s);
+  if (text !== undefined) return `${text}, ${got}`;
   const port = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/.exec(s)?.[1];
   if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
     return `the port must be 1-65535, ${got}`;

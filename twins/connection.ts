@@ -27,6 +27,15 @@ export interface BrokerLogin {
 /** The schemes a tool may use to reach the broker. */
 export const BROKER_SCHEMES = ["mqtt", "mqtts", "ws", "wss"] as const;
 
+/**
+ * Why a broker URL's text cannot be taken as it is: the URL parser drops spaces around a URL and
+ * tabs and newlines in it, so a value holding one is a typo or a paste, not the URL it would become.
+ */
+export function urlTextProblem(url: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return /[\s\u0000-\u001f\u007f]/.test(url) ? "must not hold spaces or control characters" : undefined;
+}
+
 /** `url` without user info; the user name and password it carried (URL-decoded), if any. */
 export function splitBrokerUrl(url: string): { url: string; username?: string; password?: string } {
   let u: URL;

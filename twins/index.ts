@@ -25,6 +25,7 @@ export {
   displayUrl,
   loginOptions,
   splitBrokerUrl,
+  urlTextProblem,
 } from "./connection.js";
 export {
   type ConvergenceInput,
