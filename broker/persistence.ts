@@ -53,8 +53,13 @@ export async function openStore(
   }
   // The async persistence directly: the package's main export wraps it in a callback API that
   // aedes 1.x no longer accepts.
-  const [{ ClassicLevel }, { DAMAGED_STORE_HINT, IndexedLevelPersistence }, { LevelRepair }] =
-    await Promise.all([import("classic-level"), import("./level-store.js"), import("./level-repair.js")]);
+  const [{ ClassicLevel }, { DAMAGED_STORE_HINT, IndexedLevelPersistence }, { LevelRepair }, recovery] =
+    await Promise.all([
+      import("classic-level"),
+      import("./level-store.js"),
+      import("./level-repair.js"),
+      import("./level-recovery.js"),
+    ]);
   const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
   try {
     await db.open();
@@ -64,6 +69,9 @@ export async function openStore(
     const hint = /corruption/i.test(cause) ? `; ${DAMAGED_STORE_HINT}` : "";
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
+  const loss = await recovery.recoveryLoss(dataDir);
+  if (loss !== undefined)
+    logger?.warn({ dataDir, droppedBytes: loss.bytes }, recovery.recoveryLossMessage(dataDir, loss));
   const persistence = new IndexedLevelPersistence(db, dataDir);
   const retained = () => persistence.retainedCount;
   if (logger === undefined)

@@ -3,10 +3,12 @@
  * one line naming the directory, what LevelDB found and what to do. A damaged table file used to
  * surface as a bare "IO error: …/000005.ldb: Invalid argument" without the directory or advice.
  */
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pino from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { recoveryLossIn } from "../level-recovery.js";
 import { startBroker } from "../server.js";
 import { client, closeAll } from "./helpers.js";
 
@@ -52,4 +54,61 @@ it("a damaged CURRENT file fails the start naming the directory and what to do",
       `^data directory ${dir} cannot be opened as a LevelDB store: Corruption: .*; restore it from a backup`,
     ),
   );
+});
+
+it("a log damaged in the middle is opened, and the bytes LevelDB dropped are told", async () => {
+  const first = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir });
+  const c = await client(first.url);
+  // 200 retained reports of 300 bytes: about 60 KB of log, no table file yet.
+  for (let i = 0; i < 200; i++)
+    await c.publishAsync(`tf/report/n-${i}`, `R1 1 ${i} n-${i} ${"x".repeat(280)}`, { qos: 1, retain: true });
+  await closeAll(c);
+  await first.close();
+  const logs = (await readdir(dir)).filter((f) => f.endsWith(".log"));
+  expect(logs).toHaveLength(1);
+  const log = join(dir, logs[0] ?? "");
+  expect((await stat(log)).size).toBeGreaterThan(40_000);
+  // A block of garbage in the middle, as a bad sector or a reordered write leaves it.
+  const fh = await open(log, "r+");
+  await fh.write(garbage.subarray(0, 500), 0, 500, 20_000);
+  await fh.close();
+
+  const lines: { level: number; msg: string; droppedBytes?: number }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const second = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger });
+  const warned = lines.filter((l) => l.level === 40);
+  expect(warned).toHaveLength(1);
+  expect(warned[0]?.msg).toMatch(
+    new RegExp(
+      `^data directory ${dir}: LevelDB found its log damaged and dropped [0-9,]+ bytes of it while opening \\(Corruption: checksum mismatch.*\\): retained messages, sessions or wills written before the broker stopped are lost`,
+    ),
+  );
+  expect(warned[0]?.droppedBytes).toBeGreaterThanOrEqual(500);
+  // What came before the damage is kept.
+  const reader = await client(second.url);
+  const got: string[] = [];
+  reader.on("message", (topic) => got.push(topic));
+  await reader.subscribeAsync("tf/report/n-0", { qos: 1 });
+  await expect.poll(() => got).toEqual(["tf/report/n-0"]);
+  await closeAll(reader);
+  await second.close();
+  // Opened again without new damage: no warning (LevelDB's LOG is per open).
+  lines.length = 0;
+  await (await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger })).close();
+  expect(lines.filter((l) => l.level === 40)).toEqual([]);
+});
+
+it("LevelDB's own account of dropped bytes is summed, each reason once", () => {
+  const log = [
+    "2026/12/04-05:25:49.597886 7f47737fe6c0 Recovering log #3",
+    "2026/12/04-05:25:49.598275 7f47737fe6c0 (ignoring error) d/000003.log: dropping 2901 bytes; Corruption: checksum mismatch",
+    "2026/12/04-05:25:49.598286 7f47737fe6c0 (ignoring error) d/000003.log: dropping 68 bytes; Corruption: missing start of fragmented record(2)",
+    "2026/12/04-05:25:49.598290 7f47737fe6c0 (ignoring error) d/000003.log: dropping 31 bytes; Corruption: checksum mismatch",
+    "2026/12/04-05:25:49.598708 7f47737fe6c0 Level-0 table #5: started",
+  ].join("\n");
+  expect(recoveryLossIn(log)).toEqual({
+    bytes: 3000,
+    reasons: ["Corruption: checksum mismatch", "Corruption: missing start of fragmented record(2)"],
+  });
+  expect(recoveryLossIn("2026/12/04 Recovering log #3\nLevel-0 table #5: 8267 bytes OK")).toBeUndefined();
 });
