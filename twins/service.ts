@@ -41,7 +41,14 @@ export { type Twins, TwinsCommandError } from "./api.js";
  */
 export async function startTwins(options: TwinsOptions, created?: (twins: Twins) => void): Promise<Twins> {
   const opts = resolveTwinsOptions(options);
-  const restored = await opts.store.load();
+  let restored: Awaited<ReturnType<typeof opts.store.load>>;
+  try {
+    restored = await opts.store.load();
+  } catch (e) {
+    // A store that cannot be read lets go of its directory: the next start should not find it held.
+    await opts.store.close();
+    throw e;
+  }
   const service = new TwinsService(opts);
   service.registry.restore(restored);
   created?.(service);

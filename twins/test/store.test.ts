@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import { BoundedSeries } from "../series.js";
+import { startTwins } from "../service.js";
 import { jsonFileStore, LOCK_FILE, memoryStore, STORE_FILE, type StoredState } from "../store.js";
 
 const dirs: string[] = [];
@@ -55,6 +56,16 @@ describe("twins stores", () => {
     await expect(jsonFileStore("/proc/twinfleet-no-such/twins")).rejects.toThrow(
       "data directory /proc/twinfleet-no-such/twins cannot be created: ENOENT",
     );
+  });
+
+  it("a service whose store cannot be read lets go of the directory", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, STORE_FILE), "{ not json");
+    // The store is read before the broker is reached: no broker is needed to fail here.
+    await expect(startTwins({ url: "mqtt://127.0.0.1:1", store: await jsonFileStore(dir) })).rejects.toThrow(
+      /twins\.json is not JSON/,
+    );
+    expect(await readdir(dir)).toEqual([STORE_FILE]);
   });
 
   it("a corrupt or foreign file is an error naming the file, not an empty fleet", async () => {
