@@ -18,6 +18,7 @@ import {
   blankTransmissions,
   FIXED_SIDE,
   firstAfter,
+  type SampleRequest,
   type TcpSide,
   type Transmissions,
 } from "./tcp-side.js";
@@ -74,13 +75,7 @@ export class LinkPath {
   /** The sender's answer for the segment being placed, reused (its fields are copied at once). */
   private readonly result: Transmissions = blankTransmissions();
   /** One sampling request, refilled for each segment: the sender reads it during the call only. */
-  private readonly request: {
-    from: number;
-    at: number;
-    answered: boolean;
-    dataLost: () => boolean;
-    ackLost: () => boolean;
-  };
+  private readonly request: SampleRequest;
 
   constructor(
     sched: Scheduler,
@@ -110,6 +105,7 @@ export class LinkPath {
       answered: false,
       dataLost: () => this.loss.lost(),
       ackLost: ack === undefined ? () => false : () => ack.lost(),
+      certain: false,
     };
   }
 
@@ -315,6 +311,7 @@ export class LinkPath {
     req.from = from;
     req.at = at;
     req.answered = answeredAtOnce(seg.bytes);
+    req.certain = this.loss.certain && (this.ackLoss === undefined || this.ackLoss.certain);
     const r = this.sender.sampleInto(req, this.result);
     // Resuming at `from` > 0 means transmission from-1 was lost too (the cable was out).
     this.stats.retransmissions += r.retransmissions + (from > 0 ? 1 : 0);

@@ -71,6 +71,12 @@ export class LossProcess {
     return this.spec;
   }
 
+  /** Whether `lost()` is false whatever happens, drawing nothing: no loss, or a probability of 0. */
+  get certain(): boolean {
+    const s = this.spec;
+    return s.kind === "none" || (s.kind === "bernoulli" && !(s.p > 0));
+  }
+
   lost(): boolean {
     const s = this.spec;
     switch (s.kind) {

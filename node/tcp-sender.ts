@@ -32,6 +32,7 @@
  * the ACK then riding on the answer.
  */
 import type { RetryPolicy } from "./retransmit.js";
+import { placeCertain } from "./tcp-certain.js";
 import { cwndOpenAt, headAckSample, headAfter, keptOpen } from "./tcp-head.js";
 import type { SampleInput, TcpSide, Transmissions } from "./tcp-side.js";
 import { blankTransmissions, firstAfter, firstArrival } from "./tcp-side.js";
@@ -43,7 +44,6 @@ export type { TcpSide } from "./tcp-side.js";
  * RTT samples and the fates drawn ahead (`inject*`) are node/tcp-head.ts's to read and write too.
  */
 export class TcpSender {
-  /** RFC 6298 state; undefined until the first RTT sample. */
   /** SRTT, meaningful once `measured` (a number field throughout, so updating it allocates nothing). */
   private srtt = 0;
   private measured = false;
@@ -234,6 +234,7 @@ export class TcpSender {
     const { from, dataLost, ackLost } = input;
     const linux = side.linux;
     this.takeRttSamples(input.at);
+    if (input.certain === true && from === 0 && placeCertain(this, input.at, input.answered, out)) return out;
     // A segment sent while earlier data is unacked joins the connection's recovery.
     const busy = linux && input.at < this.ackAt;
     let b = busy ? this.backoffAt(input.at) : 0;

@@ -132,7 +132,15 @@ export interface SampleInput {
   /** Loss of a data transmission, and of the ACK on the reverse direction. */
   readonly dataLost: () => boolean;
   readonly ackLost: () => boolean;
+  /**
+   * Neither can lose anything (no draws): a first transmission on an idle connection is placed
+   * without the sampling loop (node/tcp-certain.ts), with the same answer.
+   */
+  readonly certain?: boolean;
 }
+
+/** A `SampleInput` a caller refills for each segment. */
+export type SampleRequest = { -readonly [K in keyof SampleInput]-?: SampleInput[K] };
 
 /** Transmission `k`, sent at `t`, reached the receiver: true when it is the first to (`out` records it). */
 export function firstArrival(out: Transmissions, k: number, t: number): boolean {
