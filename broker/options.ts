@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { decimalHint, isWholeDecimal, OptionError } from "../protocol/index.js";
+import { shown } from "../protocol/shown.js";
 import type { AccessPolicy } from "./acl.js";
 import { topicFilterProblem } from "./conformance.js";
 import {
@@ -154,7 +155,7 @@ const redisUrlSchema = z.string().superRefine((url, ctx) => {
 });
 const filterSchema = z.string().refine((f) => topicFilterProblem(f) === undefined, {
   error: (issue) =>
-    `has an invalid topic filter ${JSON.stringify(issue.input)}: ${topicFilterProblem(String(issue.input))}`,
+    `has an invalid topic filter ${shown(String(issue.input))}: ${topicFilterProblem(String(issue.input))}`,
 });
 
 const libraryNumbers = z
@@ -390,8 +391,7 @@ function describeIssues(
         issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
       // A flag's string as typed: `--port must be a port number 0-65535, got "0x10"`.
       const raw = issue.path.length === 1 ? given[String(issue.path[0])] : undefined;
-      const shown = typeof raw === "string" && raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
-      const got = typeof raw === "string" ? `${decimalHint(raw)}, got ${JSON.stringify(shown)}` : "";
+      const got = typeof raw === "string" ? `${decimalHint(raw)}, got ${shown(raw)}` : "";
       return `${prefix}${path === "" ? "(root)" : path} ${message}${got}`;
     })
     .join("; ");

@@ -5,10 +5,12 @@
  * own flags where its value should be is refused as a usage error naming both. A value given with
  * `=` (`--seed=--headless`) is meant and passes. A flag that takes one value given twice
  * (`broker --port 1 --port 2`) is refused too, naming both values: the parser would keep the last
- * without a word. A repeatable flag (`--deny-subscribe`) collects its values and may repeat.
+ * without a word. A repeatable flag (`--deny-subscribe`) collects its values and may repeat. A value
+ * not among a flag's choices is refused here, quoted back cut short (protocol/shown.ts).
  */
 import type { Command, Option } from "commander";
 import { OptionError } from "../protocol/option-error.js";
+import { shown } from "../protocol/shown.js";
 
 /** The options of `command` and of every command above it (the global log flags). */
 function optionsOf(command: Command): Option[] {
@@ -35,15 +37,21 @@ export function checkFlagValues(program: Command, argv: readonly string[]): void
     const arg = argv[i] ?? "";
     if (arg === "--") return;
     const [name = "", inline] = arg.startsWith("--") && arg.includes("=") ? splitAt(arg) : [arg, undefined];
-    const repeated = options.find((o) => (o.long === name || o.short === name) && o.required);
-    if (repeated === undefined || repeated.parseArg !== undefined || repeated.variadic) continue;
+    const option = options.find((o) => (o.long === name || o.short === name) && o.required);
+    if (option === undefined || option.variadic) continue;
     const value = inline ?? argv[i + 1] ?? "";
-    const before = given.get(repeated);
-    if (before !== undefined)
-      throw new OptionError(
-        `${repeated.long}: given twice (${shown(before)} and ${shown(value)}): give it once`,
-      );
-    given.set(repeated, value);
+    // The parser would quote a wrong choice back whole, however long: say it here, cut short.
+    const choices = option.argChoices;
+    if (choices !== undefined && !choices.includes(value) && (inline !== undefined || !flags.has(value)))
+      throw new OptionError(`${option.long}: must be ${choices.join(", ")}, got ${shown(value)}`);
+    if (option.parseArg === undefined) {
+      const before = given.get(option);
+      if (before !== undefined)
+        throw new OptionError(
+          `${option.long}: given twice (${shown(before)} and ${shown(value)}): give it once`,
+        );
+      given.set(option, value);
+    }
     if (inline === undefined) i++;
   }
   for (let i = 0; i + 1 < argv.length; i++) {
@@ -66,9 +74,4 @@ export function checkFlagValues(program: Command, argv: readonly string[]): void
 function splitAt(arg: string): [string, string] {
   const at = arg.indexOf("=");
   return [arg.slice(0, at), arg.slice(at + 1)];
-}
-
-/** A value as a message quotes it: JSON-escaped, at most 40 characters. */
-function shown(v: string): string {
-  return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
 }

@@ -18,6 +18,7 @@ import {
 } from "../fleet/options.js";
 import { ProfileError } from "../node/profile.js";
 import { decimalHint, isDecimal } from "../protocol/index.js";
+import { shown } from "../protocol/shown.js";
 import { PairingFileError } from "../sim/pairing-file.js";
 import { TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import { UsageError } from "./errors.js";
@@ -126,8 +127,7 @@ export function withFlagNamesSync<T>(f: () => T): T {
  */
 export function numberFlag(flag: string, raw: string | undefined, what: string): number | undefined {
   if (raw === undefined) return undefined;
-  if (!isDecimal(raw))
-    throw new UsageError(`${flag}: must be ${what}${decimalHint(raw)}, got ${JSON.stringify(raw)}`);
+  if (!isDecimal(raw)) throw new UsageError(`${flag}: must be ${what}${decimalHint(raw)}, got ${shown(raw)}`);
   return Number(raw);
 }
 
@@ -141,7 +141,7 @@ export function wholeNumberFlag(
   const what = `a whole number from ${min} to ${max}`;
   const v = numberFlag(flag, raw, what);
   if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
-    throw new UsageError(`${flag}: must be ${what}, got ${JSON.stringify(raw)}`);
+    throw new UsageError(`${flag}: must be ${what}, got ${shown(raw ?? "")}`);
   }
   return v;
 }
@@ -155,7 +155,7 @@ function topologyFlag(raw: string | undefined): Topology | undefined {
   if ((TOPOLOGY_KINDS as readonly string[]).includes(raw)) return raw as TopologyKind;
   if (raw.endsWith(".json")) return { file: raw };
   throw new UsageError(
-    `--topology: must be one of ${TOPOLOGY_KINDS.join(", ")} or a pairing file ending in .json, got ${JSON.stringify(raw)}`,
+    `--topology: must be one of ${TOPOLOGY_KINDS.join(", ")} or a pairing file ending in .json, got ${shown(raw)}`,
   );
 }
 
@@ -166,7 +166,7 @@ function geFlag(raw: string | undefined): FleetOptions["gilbertElliott"] {
   const values = parts.map(Number);
   if (parts.length !== 3 || parts.some((p) => !isDecimal(p))) {
     throw new UsageError(
-      `--ge: must be three probabilities "pGoodToBad,pBadToGood,lossBad", each from 0 to 1, got ${JSON.stringify(raw)}`,
+      `--ge: must be three probabilities "pGoodToBad,pBadToGood,lossBad", each from 0 to 1, got ${shown(raw)}`,
     );
   }
   const [pGoodToBad, pBadToGood, lossBad] = values as [number, number, number];

@@ -11,6 +11,7 @@ import type { BrokerFigures } from "../broker/index.js";
 import type { FleetRun } from "../fleet/run.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { isWholeDecimal } from "../protocol/index.js";
+import { shown } from "../protocol/shown.js";
 import { simFigures } from "../view/figures.js";
 import { SimSource } from "../view/sim-source.js";
 import type { ConsoleSource } from "../view/source.js";
@@ -42,7 +43,7 @@ export function parseHttpAddress(spec: string): { host: string; port: number } {
   const port = m && isWholeDecimal(m[2] as string) ? Number(m[2]) : Number.NaN;
   if (!m || !(port >= 0 && port <= 65_535))
     throw new UsageError(
-      `--http: "${spec}" is not [HOST:]PORT (e.g. 8080, 127.0.0.1:8080, 0.0.0.0:8080, [::1]:0)`,
+      `--http: ${shown(spec)} is not [HOST:]PORT (e.g. 8080, 127.0.0.1:8080, 0.0.0.0:8080, [::1]:0)`,
     );
   const host = m[1] === undefined ? "127.0.0.1" : m[1].replace(/^\[|\]$/g, "");
   return { host, port };

@@ -8,6 +8,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { makeDir } from "../node/make-dir.js";
+import { shownPath } from "../protocol/shown.js";
 import { UsageError } from "./errors.js";
 
 function reason(err: unknown): string {
@@ -30,7 +31,7 @@ export function writeOutputFile(flag: string, path: string, write: (path: string
   try {
     write(path);
   } catch (err) {
-    throw new Error(`${flag}: cannot write ${path}: ${fileProblem(reason(err))}`);
+    throw new Error(`${flag}: cannot write ${shownPath(path)}: ${fileProblem(reason(err))}`);
   }
 }
 
@@ -47,7 +48,7 @@ function isDir(flag: string, path: string): boolean {
     // A name the file system cannot hold would only fail at the write, after the run.
     const code = reason(err);
     if (code === "ENAMETOOLONG" || code === "ELOOP")
-      throw new UsageError(`${flag}: cannot write ${path}: ${fileProblem(code)}`);
+      throw new UsageError(`${flag}: cannot write ${shownPath(path)}: ${fileProblem(code)}`);
     return false; // missing, or under a file: checkDir says which
   }
 }
@@ -57,7 +58,9 @@ function checkDir(flag: string, dir: string, given: string): void {
     makeDir(dir);
     accessSync(dir, constants.W_OK);
   } catch (err) {
-    throw new UsageError(`${flag}: cannot write ${given}: ${dir} ${describe(reason(err))}`);
+    throw new UsageError(
+      `${flag}: cannot write ${shownPath(given)}: ${shownPath(dir)} ${describe(reason(err))}`,
+    );
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
+import { shown } from "../protocol/shown.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
 import { type BrokerLogin, urlTextProblem } from "../twins/index.js";
 import { DEFAULTS } from "./defaults.js";
@@ -155,7 +156,8 @@ export function anyClockExpectation(field: NumberField): string {
   return field === "nodes" ? `${expectation(field)}${VIRTUAL_NODES_HINT}` : expectation(field);
 }
 
-const show = (v: unknown): string => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)));
+const show = (v: unknown): string =>
+  typeof v === "number" ? String(v) : typeof v === "string" ? shown(v) : (JSON.stringify(v) ?? String(v));
 
 function numberIn(field: NumberField) {
   const { min, max, integer } = NUMBER_FIELDS[field];
@@ -170,7 +172,7 @@ const bool = z.boolean({ error: (i) => `must be true or false, got ${show(i.inpu
 
 /** Simulated nodes speak plain TCP, as a W5100 does: mqtt:// (or tcp://), a host, an optional port. */
 export function brokerUrlProblem(s: string): string | undefined {
-  const got = `got ${JSON.stringify(s)}`;
+  const got = `got ${shown(s)}`;
   const text = urlTextProblem(s);
   if (text !== undefined) return `${text}, ${got}`;
   const port = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/.exec(s)?.[1];

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { exponential, nodeRandom } from "../node/rng.js";
 import type { NodeId } from "../protocol/index.js";
 import { isWholeDecimal, OptionError } from "../protocol/index.js";
+import { shown } from "../protocol/shown.js";
 import type { Pairing } from "../sim/topology.js";
 
 export interface ShardSpec {
@@ -40,11 +41,11 @@ export function parseShardSpec(
 ): ShardSpec {
   const m = /^\s*([^/\s]+)\s*\/\s*([^/\s]+)\s*$/.exec(raw);
   const must = `must be K/N with N a whole number from 1 to ${MAX_SHARDS} and K from 1 to N, or env/N (K from $${SHARD_INDEX_ENV} + 1)`;
-  if (!m) throw new ShardSpecError(`${flag}: ${must}, got ${JSON.stringify(raw)}`);
+  if (!m) throw new ShardSpecError(`${flag}: ${must}, got ${shown(raw)}`);
   const [, k = "", n = ""] = m;
   const count = whole(n);
   if (!Number.isInteger(count) || count < 1 || count > MAX_SHARDS)
-    throw new ShardSpecError(`${flag}: ${must}; N is ${JSON.stringify(n)}`);
+    throw new ShardSpecError(`${flag}: ${must}; N is ${shown(n)}`);
   if (k === "env") {
     const fromEnv = env[SHARD_INDEX_ENV];
     if (fromEnv === undefined)
@@ -52,13 +53,13 @@ export function parseShardSpec(
     const i = whole(fromEnv.trim());
     if (!Number.isInteger(i) || i >= count)
       throw new ShardSpecError(
-        `${flag}: $${SHARD_INDEX_ENV} must be a whole number from 0 to ${count - 1} (0-based) for env/${count}, got ${JSON.stringify(fromEnv)}`,
+        `${flag}: $${SHARD_INDEX_ENV} must be a whole number from 0 to ${count - 1} (0-based) for env/${count}, got ${shown(fromEnv)}`,
       );
     return { index: i + 1, count };
   }
   const index = whole(k);
   if (!Number.isInteger(index) || index < 1 || index > count)
-    throw new ShardSpecError(`${flag}: ${must}; K is ${JSON.stringify(k)}, not from 1 to ${count}`);
+    throw new ShardSpecError(`${flag}: ${must}; K is ${shown(k)}, not from 1 to ${count}`);
   return { index, count };
 }
 

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { shownPath } from "../protocol/shown.js";
 
 /** Makes `dir` and any parents it lacks; returns when it is a directory. Throws as mkdir does. */
 export function makeDir(dir: string): void {
@@ -48,7 +49,7 @@ const WHY: Readonly<Record<string, string>> = {
 /** `data directory DIR cannot be created: CODE (what it means)`, for a data directory `makeDir` refused. */
 export function dataDirError(dir: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === undefined) return new Error(`data directory ${dir} cannot be created: ${err}`);
+  if (code === undefined) return new Error(`data directory ${shownPath(dir)} cannot be created: ${err}`);
   const why = WHY[code];
-  return new Error(`data directory ${dir} cannot be created: ${code}${why ? ` (${why})` : ""}`);
+  return new Error(`data directory ${shownPath(dir)} cannot be created: ${code}${why ? ` (${why})` : ""}`);
 }

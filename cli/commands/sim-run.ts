@@ -10,6 +10,7 @@ import { FleetRun } from "../../fleet/run.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
 import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
+import { shown } from "../../protocol/shown.js";
 import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
 import { checkLogin, type Env, resolvePassword, resolveUsername } from "../connection.js";
 import { UsageError } from "../errors.js";
@@ -197,7 +198,7 @@ function speedFlag(spec: string | undefined, clock: string | undefined): number 
   const n = Number(digits);
   if (!isDecimal(digits) || !(n > 0 && n <= SPEED_MAX))
     throw new UsageError(
-      `--speed: "${spec}" is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_MAX} (1, 10, 100) or max${decimalHint(digits)}`,
+      `--speed: ${shown(spec)} is not a speed: a number of virtual seconds per second above 0 and at most ${SPEED_MAX} (1, 10, 100) or max${decimalHint(digits)}`,
     );
   return n;
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import { isNodeId } from "../../protocol/index.js";
+import { shown } from "../../protocol/shown.js";
 import {
   findTwinsServices,
   jsonFileStore,
@@ -104,7 +105,7 @@ export async function runTwinsService(
 ): Promise<void> {
   // As sim --twins-data words it; an empty name would fail later as a bare "scandir ''".
   if (flags.data !== undefined && flags.data.trim() === "")
-    throw new UsageError(`--data: must be a directory, got ${JSON.stringify(flags.data)}`);
+    throw new UsageError(`--data: must be a directory, got ${shown(flags.data)}`);
   const http = resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
@@ -220,9 +221,6 @@ function checkId(s: string, what: string): void {
  * An argument as a message quotes it: control characters escaped (a terminal would act on them) and
  * at most 40 characters.
  */
-function shown(s: string): string {
-  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
-}
 
 function maxNodesOf(flag: string): number {
   return wholeFlag("--max-nodes", flag, "nodes", 1);

@@ -268,6 +268,12 @@ function flagsOf(c: Command, path: string[] = []): Flag[] {
 const program = buildProgram({ stdout: () => {}, stderr: () => {} });
 const FLAGS = flagsOf(program).filter((f) => f.option.required);
 
+/**
+ * The longest line an error may have when the value was 10 KB: the value is quoted back at most
+ * SHOWN_MAX characters long (protocol/shown.ts), the rest is the command's own words.
+ */
+const LINE_MAX = 400;
+
 /** Runs the CLI in this process; a command that has not answered after 20 s has started something (a refusal takes well under a second of CPU). */
 async function run(argv: string[]): Promise<{ code: number | "running"; err: string }> {
   const err: string[] = [];
@@ -337,6 +343,35 @@ describe("every flag of every command", () => {
         ]) {
           const problem = fault(c.long, c.value, await run(argv));
           if (problem) wrong.push(`${command} ${c.long} ${JSON.stringify(c.value.slice(0, 20))}: ${problem}`);
+        }
+      }
+      expect(wrong).toEqual([]);
+    },
+  );
+
+  it.each(["sim", "broker", "nodes", "twins", "monitor", "sweep", "report merge", ""])(
+    "quotes a 10 KB value back cut short: no line of an error of `%s` is longer than LINE_MAX",
+    async (command) => {
+      const values = [
+        "x".repeat(10_240),
+        `${"\u001b".repeat(5_000)}.json`,
+        `${scratch}/${"y".repeat(10_240)}.json`,
+      ];
+      const wrong: string[] = [];
+      for (const f of FLAGS.filter((x) => x.command === command)) {
+        const long = f.option.long ?? "";
+        const kind = KINDS[f.command]?.[long] ?? "free";
+        // Any string is a seed; a long user name or password may be right (their own cases test them).
+        if (kind === "free" || kind === "user" || kind === "secret") continue;
+        const base = brokerFor(long, baseArgs(f.command, long));
+        // A long filter is a filter: make it a wrong one.
+        for (const value of kind === "filter" ? values.map((v) => `${v}/#x`) : values) {
+          const r = await run([...base, long, value]);
+          const longest = Math.max(...r.err.split("\n").map((l) => l.length));
+          if (r.code === "running" || longest > LINE_MAX)
+            wrong.push(
+              `${long} ${JSON.stringify(value.slice(0, 12))}: ${r.code === "running" ? "taken" : `${longest} characters: ${r.err.slice(0, 200)}`}`,
+            );
         }
       }
       expect(wrong).toEqual([]);

@@ -46,8 +46,9 @@ describe("checkOutputFile / checkOutputDir", () => {
     expect(() => checkOutputDir("--out", file)).toThrow(/--out: cannot write .*is a file \(EEXIST\)/);
     expect(() => checkOutputFile("--report", " ")).toThrow("--report: must name a file");
     const long = join(dir, "x".repeat(300));
+    // The path is quoted back cut short (60 characters and …).
     expect(() => checkOutputFile("--out", long)).toThrow(
-      `--out: cannot write ${long}: the name is too long (ENAMETOOLONG)`,
+      `--out: cannot write "${long.slice(0, 60)}…": the name is too long (ENAMETOOLONG)`,
     );
   });
 
@@ -94,7 +95,9 @@ describe("commands refuse an output they could not write, before running", () =>
     const long = join(dir, "m".repeat(300));
     const merge = await run(["report", "merge", join(dir, "missing.json"), "--out", long]);
     expect(merge.code).toBe(2);
-    expect(merge.err).toContain(`--out: cannot write ${long}: the name is too long (ENAMETOOLONG)`);
+    expect(merge.err).toContain(
+      `--out: cannot write "${long.slice(0, 60)}…": the name is too long (ENAMETOOLONG)`,
+    );
   });
 });
 
