@@ -7,7 +7,8 @@
  * (`--model-from FILE`); `--before FILE` (sides saved from another link) says which level-runs a
  * change moved into the target and which out of it.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import {
   compare,
   type KernelRun,
@@ -35,12 +36,7 @@ export interface ModelSides {
 const key = (lossPct: number, ratePerS: number) => `${lossPct}/${ratePerS}`;
 
 function readJson(flag: string, file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(`${flag} ${file}: cannot read it (${(e as Error).message})`);
-  }
+  const text = readUserText(file, { what: flag, maxBytes: FILE_LIMITS.fleet, error: (m) => new Error(m) });
   try {
     return JSON.parse(text);
   } catch (e) {

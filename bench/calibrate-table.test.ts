@@ -215,6 +215,8 @@ describe("saved model sides", () => {
     expect(() => readSides("--before", put("bad.json", "{"), 50, 60, [])).toThrow(
       /--before .*bad.json: not JSON/,
     );
-    expect(() => readSides("--before", join(dir, "none.json"), 50, 60, [])).toThrow(/cannot read it/);
+    expect(() => readSides("--before", join(dir, "none.json"), 50, 60, [])).toThrow(
+      /^--before: cannot read .*none.json: no such file$/,
+    );
   });
 });

@@ -4,9 +4,10 @@
  */
 
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { assertNever, DEFAULT_PREFIX, isNodeId, NodeId, OptionError, Prefix } from "../protocol/index.js";
+import { shownPath } from "../protocol/shown.js";
+import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import type { AccessPolicy, AuthRequest, AuthResult, Identity } from "./acl.js";
 
 /** N=2^14, r=8, p=1: the parameters node:crypto defaults to, ~50 ms per check. */
@@ -65,28 +66,15 @@ export class CredentialsFileError extends OptionError {
   override readonly name = "CredentialsFileError";
 }
 
-const READ_ERRORS: Readonly<Record<string, string>> = {
-  ENOENT: "no such file",
-  EACCES: "permission denied",
-  EISDIR: "it is a directory",
-  ENOTDIR: "a part of the path is a file",
-};
-
 export async function loadCredentialsFile(path: string): Promise<AccessPolicy> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === undefined ? String(err) : `${code}${READ_ERRORS[code] ? ` (${READ_ERRORS[code]})` : ""}`;
-    throw new CredentialsFileError(`credentials file ${path} cannot be read: ${why}`);
-  }
+  const text = readUserText(path, { maxBytes: FILE_LIMITS.fleet, error: (m) => new CredentialsFileError(m) });
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new CredentialsFileError(`credentials file ${path} is not JSON: ${(err as Error).message}`);
+    throw new CredentialsFileError(
+      `credentials file ${shownPath(path)} is not JSON: ${(err as Error).message}`,
+    );
   }
   try {
     return credentialsPolicy(parseCredentials(json, `credentials file ${path}`));

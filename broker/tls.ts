@@ -2,9 +2,10 @@
  * Loads the TLS key and certificate for the MQTT-over-TLS listener, turning every way those files
  * can be wrong into a message that names the file.
  */
-import { readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
 import { OptionError } from "../protocol/index.js";
+import { shownPath } from "../protocol/shown.js";
+import { FILE_LIMITS, readUserFile } from "../protocol/user-file.js";
 
 /** A key or certificate file that cannot be used; `file` says which (`pair`: the two do not match). */
 export class TlsFileError extends OptionError {
@@ -23,25 +24,11 @@ export interface TlsMaterial {
 }
 
 async function readPem(path: string, what: "key" | "certificate", marker: RegExp): Promise<Buffer> {
-  let data: Buffer;
-  try {
-    data = await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT"
-        ? "does not exist"
-        : code === "EACCES"
-          ? "is not readable (permission denied)"
-          : code === "EISDIR"
-            ? "is a directory"
-            : `cannot be read (${code ?? String(err)})`;
-    throw new TlsFileError(what, `TLS ${what} file ${path} ${why}`);
-  }
+  const data = readUserFile(path, { maxBytes: FILE_LIMITS.pem, error: (m) => new TlsFileError(what, m) });
   if (!marker.test(data.toString("latin1"))) {
     throw new TlsFileError(
       what,
-      `TLS ${what} file ${path} is not PEM (no "-----BEGIN …" block of the right kind)`,
+      `TLS ${what} file ${shownPath(path)} is not PEM (no "-----BEGIN …" block of the right kind)`,
     );
   }
   return data;

@@ -6,8 +6,9 @@
  * resolved connection keeps the URL without credentials, for every message. Also the check of
  * `--prefix`, the fleet's topic prefix, and of whole-number flags, which the same tools share.
  */
-import { readFileSync } from "node:fs";
 import { decimalHint, isWholeDecimal, Prefix } from "../protocol/index.js";
+import { shown as quoted, shownPath } from "../protocol/shown.js";
+import { cannotRead, FILE_LIMITS, notAFile, readProblem, readUserFile } from "../protocol/user-file.js";
 import {
   BROKER_SCHEMES,
   type BrokerLogin,
@@ -17,7 +18,13 @@ import {
 } from "../twins/index.js";
 import { UsageError } from "./errors.js";
 import type { ConnectionFlags } from "./login-options.js";
-import { controlCharacter, fileFirstLine, MAX_PASSWORD_BYTES, passwordProblem } from "./password-text.js";
+import {
+  controlCharacter,
+  type FirstLine,
+  fileFirstLine,
+  MAX_PASSWORD_BYTES,
+  passwordProblem,
+} from "./password-text.js";
 
 export interface ToolConnection {
   /** The broker URL without credentials. */
@@ -44,7 +51,7 @@ export function checkBrokerUrl(
     parsed = undefined;
   }
   const text = urlTextProblem(url);
-  if (text !== undefined) throw new UsageError(`${flag}: ${text}, got ${JSON.stringify(shown)}`);
+  if (text !== undefined) throw new UsageError(`${flag}: ${text}, got ${quoted(shown)}`);
   if (!parsed || !schemes.includes(parsed.protocol.replace(/:$/, "")) || parsed.hostname === "") {
     throw new UsageError(`${flag}: expected an ${list} URL, got ${shown}`);
   }
@@ -148,7 +155,7 @@ export function prefixFlag(raw: string): string {
 export function wholeFlagIn(flag: string, raw: string, min: number, max: number, what: string): number {
   const n = Number(raw);
   if (!isWholeDecimal(raw) || !Number.isSafeInteger(n) || n < min || n > max)
-    throw new UsageError(`${flag} must be ${what}${decimalHint(raw)}, not "${raw}"`);
+    throw new UsageError(`${flag} must be ${what}${decimalHint(raw)}, not ${quoted(raw)}`);
   return n;
 }
 
@@ -163,8 +170,8 @@ export function resolvePassword(
   }
   if (flags.password !== undefined) return checkedPassword(flags.password, names.flag);
   if (flags.passwordFile !== undefined) {
-    const { line, cut } = fromFlagFile(names.file, flags.passwordFile, fileFirstLine);
-    const where = `${names.file}: ${flags.passwordFile}`;
+    const { line, cut } = firstLineOf(names.file, flags.passwordFile);
+    const where = `${names.file}: ${shownPath(flags.passwordFile)}`;
     if (cut)
       throw new UsageError(
         `${where}: its first line is longer than ${MAX_PASSWORD_BYTES} bytes, the most an MQTT CONNECT carries`,
@@ -182,18 +189,18 @@ function checkedPassword(password: string, what: string): string {
   return password;
 }
 
+/** A PEM file a TLS flag names. */
 function readFlagFile(flag: string, file: string): Buffer {
-  return fromFlagFile(flag, file, (f) => readFileSync(f));
+  return readUserFile(file, { what: flag, maxBytes: FILE_LIMITS.pem, error: (m) => new UsageError(m) });
 }
 
-/** What `read` makes of `file`, a read error named with the flag that gave the file. */
-function fromFlagFile<T>(flag: string, file: string, read: (file: string) => T): T {
+/** The first line of the file `flag` names, read no further than a password needs. */
+function firstLineOf(flag: string, file: string): FirstLine {
+  const problem = file === "" ? "the path is empty" : notAFile(file);
+  if (problem !== undefined) throw new UsageError(cannotRead(file, problem, flag));
   try {
-    return read(file);
+    return fileFirstLine(file);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (e as Error).message;
-    throw new UsageError(`${flag}: cannot read ${file}: ${why}`);
+    throw new UsageError(cannotRead(file, readProblem(e), flag));
   }
 }

@@ -6,8 +6,10 @@
  * states and the clock probe's measurements. This module owns the format: its type, writing it, and
  * reading one back with an error that names the file and what is wrong.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { OptionError } from "../protocol/index.js";
+import { shownPath } from "../protocol/shown.js";
+import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import type { LinkTotals } from "../sim/messages.js";
 import type { TwinsView } from "./registrations.js";
 import type { BrokerOutageReport } from "./report.js";
@@ -150,52 +152,58 @@ function typeOf(v: unknown): string {
 
 /** Reads and checks one shard report; the error names the file and the field. */
 export function readShardFile(path: string): ShardFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new ShardFileError(`${path}: cannot read it: ${(e as Error).message}`);
-  }
+  const text = readUserText(path, { maxBytes: FILE_LIMITS.fleet, error: (m) => new ShardFileError(m) });
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ShardFileError(`${path}: not JSON: ${(e as Error).message}`);
+    throw new ShardFileError(`${shownPath(path)}: not JSON: ${(e as Error).message}`);
   }
   return checkShardFile(path, v);
 }
 
 export function checkShardFile(path: string, v: unknown): ShardFile {
-  if (!isObj(v)) throw new ShardFileError(`${path}: not a shard report (a JSON object), got ${typeOf(v)}`);
+  if (!isObj(v))
+    throw new ShardFileError(`${shownPath(path)}: not a shard report (a JSON object), got ${typeOf(v)}`);
   if (v.format !== SHARD_REPORT_FORMAT) {
     throw new ShardFileError(
-      `${path}: format must be ${JSON.stringify(SHARD_REPORT_FORMAT)} (written by twinfleet sim --shard K/N --shard-report FILE), got ${JSON.stringify(v.format)}`,
+      `${shownPath(path)}: format must be ${JSON.stringify(SHARD_REPORT_FORMAT)} (written by twinfleet sim --shard K/N --shard-report FILE), got ${JSON.stringify(v.format)}`,
     );
   }
   for (const [field, type] of REQUIRED) {
     if (typeOf(v[field]) !== type)
       throw new ShardFileError(
-        `${path}: ${field} must be ${type === "array" || type === "object" ? "an" : "a"} ${type}, got ${typeOf(v[field])}`,
+        `${shownPath(path)}: ${field} must be ${type === "array" || type === "object" ? "an" : "a"} ${type}, got ${typeOf(v[field])}`,
       );
   }
   const shard = v.shard as Record<string, unknown>;
   const count = shard.count;
   const index = shard.index;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1)
-    throw new ShardFileError(`${path}: shard.count must be a whole number ≥ 1, got ${JSON.stringify(count)}`);
+    throw new ShardFileError(
+      `${shownPath(path)}: shard.count must be a whole number ≥ 1, got ${JSON.stringify(count)}`,
+    );
   if (typeof index !== "number" || !Number.isInteger(index) || index < 1 || index > count)
-    throw new ShardFileError(`${path}: shard.index must be from 1 to ${count}, got ${JSON.stringify(index)}`);
+    throw new ShardFileError(
+      `${shownPath(path)}: shard.index must be from 1 to ${count}, got ${JSON.stringify(index)}`,
+    );
   const fleet = v.fleet as Record<string, unknown>;
   for (const f of ["fingerprint", "seed", "profile", "topology", "prefix"])
-    if (typeof fleet[f] !== "string") throw new ShardFileError(`${path}: fleet.${f} must be a string`);
+    if (typeof fleet[f] !== "string")
+      throw new ShardFileError(`${shownPath(path)}: fleet.${f} must be a string`);
   for (const f of ["nodes", "groupSize", "ratePerNodePerMin", "lossPct", "durationS", "settleS"])
-    if (typeof fleet[f] !== "number") throw new ShardFileError(`${path}: fleet.${f} must be a number`);
+    if (typeof fleet[f] !== "number")
+      throw new ShardFileError(`${shownPath(path)}: fleet.${f} must be a number`);
   const rows = (name: string, width: number) => {
     (v[name] as unknown[]).forEach((row, i) => {
       if (!Array.isArray(row) || row.length !== width || typeof row[0] !== "string")
-        throw new ShardFileError(`${path}: ${name}[${i}] must be a row of ${width} starting with a node id`);
+        throw new ShardFileError(
+          `${shownPath(path)}: ${name}[${i}] must be a row of ${width} starting with a node id`,
+        );
       if (typeof row[width === 5 ? 3 : 2] !== "number")
-        throw new ShardFileError(`${path}: ${name}[${i}] has no number where its time or cpu belongs`);
+        throw new ShardFileError(
+          `${shownPath(path)}: ${name}[${i}] has no number where its time or cpu belongs`,
+        );
     });
   };
   rows("presses", 3);
@@ -209,7 +217,9 @@ export function checkShardFile(path: string, v: unknown): ShardFile {
 function checkOptional(path: string, v: Record<string, unknown>): void {
   if (v.brokerOutages !== undefined) {
     if (!Array.isArray(v.brokerOutages))
-      throw new ShardFileError(`${path}: brokerOutages must be an array, got ${typeOf(v.brokerOutages)}`);
+      throw new ShardFileError(
+        `${shownPath(path)}: brokerOutages must be an array, got ${typeOf(v.brokerOutages)}`,
+      );
     v.brokerOutages.forEach((o: unknown, i) => {
       if (
         !isObj(o) ||
@@ -217,7 +227,9 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
         typeof o.endMs !== "number" ||
         typeof o.back !== "boolean"
       )
-        throw new ShardFileError(`${path}: brokerOutages[${i}] must have startMs, endMs (numbers) and back`);
+        throw new ShardFileError(
+          `${shownPath(path)}: brokerOutages[${i}] must have startMs, endMs (numbers) and back`,
+        );
     });
   }
   const c = v.sessionClashes;
@@ -231,7 +243,7 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
       !c.ids.every((x) => typeof x === "string"))
   )
     throw new ShardFileError(
-      `${path}: sessionClashes must have nodes, closes, firstAtMs (numbers) and ids (strings)`,
+      `${shownPath(path)}: sessionClashes must have nodes, closes, firstAtMs (numbers) and ids (strings)`,
     );
   if (v.fleetPairing !== undefined) {
     const p = v.fleetPairing;
@@ -239,7 +251,7 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
       !isObj(p) ||
       !Object.values(p).every((l) => Array.isArray(l) && l.every((x) => typeof x === "string"))
     )
-      throw new ShardFileError(`${path}: fleetPairing must map node ids to lists of node ids`);
+      throw new ShardFileError(`${shownPath(path)}: fleetPairing must map node ids to lists of node ids`);
   }
   if (v.timeline !== undefined) {
     const t = v.timeline;
@@ -249,7 +261,7 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
         !isObj(m) ||
         !Object.values(m).every((l) => Array.isArray(l) && l.every((x) => typeof x === "number"))
       )
-        throw new ShardFileError(`${path}: timeline.${k} must map node ids to lists of times`);
+        throw new ShardFileError(`${shownPath(path)}: timeline.${k} must map node ids to lists of times`);
     }
   }
 }

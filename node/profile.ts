@@ -4,10 +4,12 @@
  * *figure* — value, where it comes from (measured here / datasheet / software (a library's or kernel's source or docs) / estimate) and a reference —
  * so a reader can tell a measurement from a guess; the model only sees the values.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { OptionError } from "../protocol/option-error.js";
+import { shown } from "../protocol/shown.js";
+import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import { packageRoot } from "./paths.js";
 
 export const FIGURE_SOURCES = ["measured", "datasheet", "software", "estimate"] as const;
@@ -233,19 +235,12 @@ export function profileNames(): string[] {
 
 export function loadProfile(nameOrPath: string): DeviceProfile {
   const path = nameOrPath.endsWith(".json") ? nameOrPath : `${PROFILES_DIR}${nameOrPath}.json`;
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    if (!nameOrPath.endsWith(".json") && (e as { code?: string }).code === "ENOENT") {
-      throw new ProfileError(
-        `no device profile ${JSON.stringify(nameOrPath)}; the profiles are ${profileNames().join(", ")} (or give a .json file)`,
-      );
-    }
+  if (!nameOrPath.endsWith(".json") && !profileNames().includes(nameOrPath)) {
     throw new ProfileError(
-      `device profile ${JSON.stringify(nameOrPath)}: cannot read ${path} (${(e as Error).message})`,
+      `no device profile ${shown(nameOrPath)}; the profiles are ${profileNames().join(", ")} (or give a .json file)`,
     );
   }
+  const text = readUserText(path, { maxBytes: FILE_LIMITS.settings, error: (m) => new ProfileError(m) });
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -4,11 +4,15 @@
  * wrong with a bad one — the file, the line and the problem — so its own small JSON reader keeps the
  * line of every follower and every source (JSON.parse knows none of them).
  */
-import { readFileSync } from "node:fs";
 import { isNodeId, MAX_FOLLOWS, NodeId, OptionError } from "../protocol/index.js";
+import { shownPath } from "../protocol/shown.js";
+import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import type { Pairing } from "./topology.js";
 
-/** A pairing file that cannot be used; `line` is 1-based, absent when the file could not be read. */
+/**
+ * A pairing file that cannot be used; `line` is 1-based, absent when the file could not be read
+ * (then `problem` is the whole message, `cannot read FILE: why`).
+ */
 export class PairingFileError extends OptionError {
   override readonly name = "PairingFileError";
   constructor(
@@ -16,7 +20,7 @@ export class PairingFileError extends OptionError {
     readonly line: number | undefined,
     readonly problem: string,
   ) {
-    super(`pairing file ${file}${line === undefined ? "" : `, line ${line}`}: ${problem}`);
+    super(line === undefined ? problem : `pairing file ${shownPath(file)}, line ${line}: ${problem}`);
   }
 }
 
@@ -24,12 +28,10 @@ const ID_RULE = "1-23 characters of A-Z a-z 0-9 _ -";
 
 /** Reads `{ "follower": ["source", …], … }`; every id named must be a node of the fleet (`ids`). */
 export function readPairingFile(path: string, ids: readonly NodeId[]): Pairing {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new PairingFileError(path, undefined, `cannot read it (${(e as Error).message})`);
-  }
+  const text = readUserText(path, {
+    maxBytes: FILE_LIMITS.fleet,
+    error: (m) => new PairingFileError(path, undefined, m),
+  });
   return parsePairing(text, path, ids);
 }
 

@@ -4,11 +4,13 @@
  * loss sweep (Fig. 7, Fig. 8, registration), the CPU cases of its table, a sweep of device settings
  * under loss, and fault cases (one fleet run per fault schedule) — and the fleet every point runs.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { packageRoot } from "../node/paths.js";
 import { OptionError } from "../protocol/index.js";
+import { shown } from "../protocol/shown.js";
+import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import { fleetIds, TOPOLOGY_KINDS } from "../sim/topology.js";
 import { type FaultEntry, faultCaseEntries, faultCasesSchema, scaleSchedule } from "./fault-schedule.js";
 
@@ -137,17 +139,9 @@ export function loadScenario(nameOrPath: string): Scenario {
   // A name is one of the scenarios there are (not a path: `../x` is no scenario).
   if (!file && (!/^[A-Za-z0-9_-]+$/.test(nameOrPath) || !names().includes(nameOrPath)))
     throw new ScenarioError(
-      `no scenario ${JSON.stringify(nameOrPath)}: the scenarios are ${names().join(", ")}, or a scenario file ending in .json`,
+      `no scenario ${shown(nameOrPath)}: the scenarios are ${names().join(", ")}, or a scenario file ending in .json`,
     );
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
-    throw new ScenarioError(`scenario file ${path}: cannot read it (${why})`);
-  }
+  const text = readUserText(path, { maxBytes: FILE_LIMITS.settings, error: (m) => new ScenarioError(m) });
   let json: unknown;
   try {
     json = JSON.parse(text);

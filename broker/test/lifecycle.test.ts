@@ -208,6 +208,6 @@ describe("runBrokerCommand", () => {
     const missing = join(dir, "nope.json");
     await expect(
       runBrokerCommand({ port: "0", auth: missing }, { logger: pino({ level: "silent" }) }),
-    ).rejects.toThrow(`credentials file ${missing} cannot be read: ENOENT`);
+    ).rejects.toThrow(`--auth: cannot read ${missing}: no such file`);
   });
 });

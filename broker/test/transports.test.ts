@@ -134,8 +134,8 @@ describe("bad TLS files", () => {
 
   it("names a missing file", async () => {
     const missing = join(dir, "missing.key");
-    await expect(start(missing, certFile)).rejects.toThrow(`TLS key file ${missing} does not exist`);
-    await expect(start(keyFile, missing)).rejects.toThrow(`TLS certificate file ${missing} does not exist`);
+    await expect(start(missing, certFile)).rejects.toThrow(`cannot read ${missing}: no such file`);
+    await expect(start(keyFile, missing)).rejects.toThrow(`cannot read ${missing}: no such file`);
   });
 
   it("names a file that is not PEM, or a directory", async () => {
@@ -143,7 +143,7 @@ describe("bad TLS files", () => {
     await writeFile(junk, "not a key\n");
     await expect(start(junk, certFile)).rejects.toThrow(`TLS key file ${junk} is not PEM`);
     await expect(start(keyFile, junk)).rejects.toThrow(`TLS certificate file ${junk} is not PEM`);
-    await expect(start(dir, certFile)).rejects.toThrow(`TLS key file ${dir} is a directory`);
+    await expect(start(dir, certFile)).rejects.toThrow(`cannot read ${dir}: is a directory`);
   });
 
   it("names both files when the key does not match the certificate", async () => {

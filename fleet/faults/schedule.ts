@@ -6,10 +6,12 @@
  * a list) are drawn from the run's seed, so a schedule picks the same nodes on every run.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import seedrandom from "seedrandom";
 import { z } from "zod";
 import { assertNever, decimalHint, isDecimal, isNodeId, NodeId, OptionError } from "../../protocol/index.js";
+import { shown, shownPath } from "../../protocol/shown.js";
+import { FILE_LIMITS, readUserText } from "../../protocol/user-file.js";
 import { FAULT_PRESETS } from "./presets.js";
 
 export const FAULT_KINDS = [
@@ -127,29 +129,28 @@ function preset(part: string): FaultEntry {
   const p = Object.hasOwn(FAULT_PRESETS, name) ? FAULT_PRESETS[name] : undefined;
   if (p !== undefined && start !== undefined && !(isDecimal(start) && !start.startsWith("-"))) {
     throw new FaultScheduleError(
-      `--faults: ${JSON.stringify(part)}: the start after @ must be seconds into the presses, a number ≥ 0 (e.g. ${name}@30), got ${JSON.stringify(start)}${decimalHint(start)}`,
+      `--faults: ${shown(part)}: the start after @ must be seconds into the presses, a number ≥ 0 (e.g. ${name}@30), got ${shown(start)}${decimalHint(start)}`,
     );
   }
   if (!p) {
     throw new FaultScheduleError(
-      `--faults: ${JSON.stringify(part)} is neither a .json file nor a preset; presets: ${Object.keys(FAULT_PRESETS).join(", ")} (add @S to start at S s, e.g. broker-restart@30)`,
+      `--faults: ${shown(part)} is neither a .json file nor a preset; presets: ${Object.keys(FAULT_PRESETS).join(", ")} (add @S to start at S s, e.g. broker-restart@30)`,
     );
   }
   return start === undefined ? p.entry : { ...p.entry, atS: Number(start) };
 }
 
 export function readScheduleFile(file: string): FaultEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new FaultScheduleError(`--faults: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
+  const text = readUserText(file, {
+    what: "--faults",
+    maxBytes: FILE_LIMITS.settings,
+    error: (m) => new FaultScheduleError(m),
+  });
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new FaultScheduleError(`--faults: ${file} is not JSON: ${(e as Error).message}`);
+    throw new FaultScheduleError(`--faults: ${shownPath(file)} is not JSON: ${(e as Error).message}`);
   }
   return parseSchedule(json, file);
 }

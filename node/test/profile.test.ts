@@ -70,7 +70,7 @@ describe("bad profile files", () => {
       'no device profile "no-such-board"; the profiles are due-w5100, ideal, linux-client, uno-w5100 (or give a .json file)',
     );
     expect(() => loadProfile("/nowhere/board.json")).toThrow(
-      /device profile "\/nowhere\/board.json": cannot read/,
+      /^cannot read \/nowhere\/board.json: no such file$/,
     );
   });
 });
