@@ -1,16 +1,18 @@
 /**
  * The HTTP side of a standalone broker (`twinfleet broker --http`): `GET /metrics` (Prometheus text,
  * web/broker-metrics.ts) and `GET /healthz` (200 while it listens and its store answers, else 503
- * naming what is wrong). The same rules as the web control server: the bearer token beyond loopback
- * (web/auth.ts, `/healthz` public), loopback Host names only on a loopback bind, every error as
- * problem+json (web/problem.ts), 404 for another path and 405 for another method.
+ * naming what is wrong). The same rules as the web control server, in the same order
+ * (web/route-check.ts): loopback Host names only on a loopback bind, 404 for another path and 405 for
+ * another method before the bearer token beyond loopback (web/auth.ts, `/healthz` public), 400 for a
+ * query parameter (neither route reads one), every error as problem+json (web/problem.ts).
  */
 import Fastify from "fastify";
 import type { BrokerFigures } from "../broker/index.js";
-import { authorize, checkHost, isLoopbackHost } from "./auth.js";
+import { isLoopbackHost } from "./auth.js";
 import { BrokerMetrics } from "./broker-metrics.js";
 import { listenOrRelease } from "./listen.js";
 import { clientError, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
+import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
 
 export interface BrokerHttpOptions {
   readonly figures: BrokerFigures;
@@ -28,8 +30,6 @@ export interface BrokerHttpServer {
   close(): Promise<void>;
 }
 
-const ROUTES = new Set(["/metrics", "/healthz"]);
-
 /** `/healthz`'s answer: ok with a few figures, or what is wrong. */
 export function brokerHealth(
   figures: BrokerFigures,
@@ -43,40 +43,34 @@ export function brokerHealth(
   return { ok: true, body: { status: "ok", store: figures.store, clients } };
 }
 
-/** 405 (with Allow) for another method on a path served here, 404 for any other path. */
-function notServed(method: string, url: string): ProblemError {
-  const path = url.split("?")[0] ?? "";
-  if (ROUTES.has(path))
-    return new ProblemError(405, `${method} ${path}: only GET (and HEAD) are served here`, undefined, {
-      allow: "GET, HEAD",
-    });
-  return new ProblemError(404, `no route ${method} ${path}: this broker serves /metrics and /healthz`);
-}
+const SERVED = "this broker serves /metrics and /healthz";
 
 export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpServer> {
   const host = o.host ?? "127.0.0.1";
   const loopback = isLoopbackHost(host);
   const app = Fastify({ logger: false, return503OnClosing: true, clientErrorHandler: clientError });
   const metrics = new BrokerMetrics(o.figures);
+  const routes = routeList(app);
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
-    checkHost(req, loopback);
-    // Nothing here writes: another method is refused before the token is asked for.
-    if (req.method !== "GET" && req.method !== "HEAD") throw notServed(req.method, req.url);
-    authorize(
-      req,
-      o.token,
+    checkRequest(req, {
+      routes,
       loopback,
-      "the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN",
-    );
+      token: o.token,
+      tokenFrom: "the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN",
+      servedHint: SERVED,
+    });
   });
+  app.addHook("preValidation", async (req) => refuseQuery(req));
   app.setErrorHandler((error, req, reply) => {
     const p = problemOf(error as Error, req);
     return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
   });
   app.setNotFoundHandler((req) => {
-    throw notServed(req.method, req.url);
+    throw (
+      routeProblem(routes, req.method, req.url, SERVED) ?? new ProblemError(404, `no route ${req.method}`)
+    );
   });
   app.get("/metrics", async (_req, reply) => {
     reply.type(metrics.contentType);

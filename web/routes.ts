@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
 import type { NodeId } from "../protocol/index.js";
+import { shown } from "../protocol/shown.js";
 import { type Capability, CommandRefused, type ConsoleSource } from "../view/source.js";
 import { fromZod, ProblemError } from "./problem.js";
 import { faultBody, followParams, lossBody, nodeParams, nodesQuery, paceBody, stateBody } from "./schemas.js";
@@ -47,9 +48,6 @@ function detailOrThrow(source: ConsoleSource, id: NodeId, field = "path.id"): No
 
 /** `*`, or a list of entity tags (`"3"`, `W/"3"`), as RFC 9110 §13.1.1 writes If-Match. */
 const IF_MATCH = /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/;
-
-/** A header's value as a message quotes it: JSON-escaped, at most 40 characters. */
-const shown = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
 
 /**
  * A 400 when `If-Match` is not `*` or entity tags; a 412 unless it is absent, `*`, or names the node's

@@ -44,8 +44,8 @@ export const eventsQuery = z
   .strict();
 
 /**
- * The API routes that read a query string (each with its schema above); every other `/api/` route
- * takes none, and a parameter given to it is refused rather than ignored.
+ * The routes that read a query string (each with its schema above); every other route but the page's
+ * files takes none, and a parameter given to it is refused rather than ignored (web/route-check.ts).
  */
 export const QUERY_ROUTES: ReadonlySet<string> = new Set(["/api/nodes", "/api/events"]);
 

@@ -8,12 +8,14 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
-import { authorize, checkHost, isLoopbackHost } from "./auth.js";
+import { isLoopbackHost } from "./auth.js";
 import { EventHub } from "./events.js";
+import { useJsonBodies } from "./json-body.js";
 import { listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
-import { clientError, fromZod, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
+import { clientError, fromZod, ProblemError, problemOf, sendProblem } from "./problem.js";
+import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
 import { registerRoutes } from "./routes.js";
 import { BODY_ROUTES, eventsQuery, QUERY_ROUTES } from "./schemas.js";
 import type { FleetKind } from "./shapes.js";
@@ -72,47 +74,34 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   });
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
+  useJsonBodies(app);
   const hub = new EventHub(o.source, o.kind, o.scheduler, o.clientBufferBytes, o.maxEventClients);
   const metrics = new WebMetrics(o.source, o.figures, hub);
   const root = o.publicDir ?? publicRoot();
 
-  const routes: string[] = [];
-  app.addHook("onRoute", (r) => {
-    const methods = Array.isArray(r.method) ? r.method : [r.method];
-    const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}").replace(/\*$/, "{path}");
-    for (const m of methods) if (m !== "HEAD") routes.push(`${m} ${path}`);
-  });
+  const routes = routeList(app);
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
-    checkHost(req, loopback);
-    authorize(req, o.token, loopback);
+    checkRequest(req, { routes, loopback, token: o.token });
   });
   app.setErrorHandler((error, req, reply) => {
     const p = problemOf(error as Error, req);
     return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
   });
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split("?")[0] ?? "";
-    const allowed = methodsOf(routes, path);
-    if (allowed.length === 0) return sendProblem(reply, problem(404, `no route ${req.method} ${path}`));
-    const allow = allowed.join(", ");
-    return sendProblem(reply, problem(405, `${req.method} is not allowed on ${path}; allowed: ${allow}`), {
-      allow,
-    });
+  // checkRequest answered every path or method not served already; this is the backstop.
+  app.setNotFoundHandler((req) => {
+    throw (
+      routeProblem(routes, req.method, req.url) ?? new ProblemError(404, `no route ${req.method} ${req.url}`)
+    );
   });
-  // What an API route does not read is refused, not ignored: a query parameter of a route that takes
-  // none (`/api/fleet?loss=5`), a body of a write whose path says it all (a press, a pairing).
+  // What a route does not read is refused, not ignored: a query parameter of a route that takes none
+  // (`/api/fleet?loss=5`, `/metrics?x=1`), a body of a write whose path says it all (a press, a
+  // pairing). The page's files ignore their query: a cache buster (`/app/app.js?v=2`) is not a mistake.
   app.addHook("preValidation", async (req) => {
     const url = req.routeOptions.url ?? "";
+    if (!isPage(url) && !QUERY_ROUTES.has(url)) refuseQuery(req);
     if (!url.startsWith("/api/")) return;
-    const key = Object.keys((req.query as Record<string, unknown> | undefined) ?? {})[0];
-    if (key !== undefined && !QUERY_ROUTES.has(url))
-      throw new ProblemError(
-        400,
-        `query.${key}: is not a parameter of this request (it takes none)`,
-        `query.${key}`,
-      );
     if (req.body !== undefined && !BODY_ROUTES.has(url))
       throw new ProblemError(
         400,
@@ -176,19 +165,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   };
 }
 
-/** The methods `routes` (`METHOD /path/{param}`) serve at `path`, HEAD with GET; empty when none. */
-function methodsOf(routes: readonly string[], path: string): string[] {
-  const methods = new Set<string>();
-  for (const r of routes) {
-    const [method = "", pattern = ""] = r.split(" ");
-    const re = new RegExp(
-      `^${pattern
-        .replace(/[.*+?^$()|[\]\\]/g, "\\$&")
-        .replace(/\{path\}/g, ".*")
-        .replace(/\{[A-Za-z]+\}/g, "[^/]+")}$`,
-    );
-    if (re.test(path)) methods.add(method);
-  }
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods].sort();
+/** The page and its files: served whatever their query. */
+function isPage(url: string): boolean {
+  return url === "/" || url.startsWith("/app/");
 }

@@ -1,6 +1,9 @@
 /**
  * Device profiles: the shipped ones load, and bad files fail with messages that name the field.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { loadProfile, ProfileError } from "../profile.js";
@@ -72,5 +75,20 @@ describe("bad profile files", () => {
     expect(() => loadProfile("/nowhere/board.json")).toThrow(
       /^cannot read \/nowhere\/board.json: no such file$/,
     );
+  });
+});
+
+describe("a prototype key in a profile file", () => {
+  it("is refused naming it, as any unknown key is (JSON.parse makes it a plain key, zod names it)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tf-profile-"));
+    try {
+      const file = join(dir, "proto.json");
+      const ideal = readFileSync(fixture("../../../profiles/devices/ideal.json"), "utf8");
+      writeFileSync(file, ideal.replace("{", '{"__proto__":{"polluted":true},'));
+      expect(() => loadProfile(file)).toThrow(/\(root\): Unrecognized key: "__proto__"/);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,39 @@
+/**
+ * The API's JSON bodies: fastify's parser, with the keys that name an object's prototype
+ * (`__proto__`, `constructor`, `prototype`) refused as what they are — a field no request has,
+ * named like any other (`body.__proto__: is not a field of this request`) — instead of fastify's
+ * "not JSON" for a body that is valid JSON.
+ */
+import type { FastifyInstance } from "fastify";
+import { ProblemError } from "./problem.js";
+
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** The path to the first prototype key in `value` (`["a", "__proto__"]`), or undefined when none. */
+export function prototypeKeyPath(value: unknown, at: readonly string[] = []): string[] | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const here = [...at, Array.isArray(value) ? `[${key}]` : key];
+    if (!Array.isArray(value) && PROTOTYPE_KEYS.has(key)) return here;
+    const deeper = prototypeKeyPath(inner, here);
+    if (deeper !== undefined) return deeper;
+  }
+  return undefined;
+}
+
+/** Replaces `app`'s JSON parser with fastify's own that keeps such keys, then refuses them by name. */
+export function useJsonBodies(app: FastifyInstance): void {
+  // "ignore": JSON.parse makes `__proto__` an own data property, which sets no prototype; it is
+  // refused below before any route sees the body.
+  const parse = app.getDefaultJsonParser("ignore", "ignore");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    parse(req, String(body), (err, value) => {
+      if (err) return done(err, undefined);
+      const at = prototypeKeyPath(value);
+      if (at === undefined) return done(null, value);
+      const field = `body.${at.join(".").replace(/\.\[/g, "[")}`;
+      done(new ProblemError(400, `${field}: is not a field of this request`, field), undefined);
+    });
+  });
+}

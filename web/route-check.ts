@@ -1,0 +1,91 @@
+/**
+ * The checks both web servers (the fleet's, web/server.ts, and the broker's, web/broker-server.ts)
+ * make of every request before it reaches a route, in one order: a loopback Host name on a loopback
+ * bind (403), a path served here (404) and a method it takes (405, with Allow), then the token (401)
+ * — a wrong path or method is wrong whoever asks — and, once routed, a query parameter the route does
+ * not read (400 naming it).
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { shown } from "../protocol/shown.js";
+import { authorize, checkHost } from "./auth.js";
+import { ProblemError } from "./problem.js";
+
+/** Every route `app` serves, as `METHOD /path/{param}`, filled in as routes are added. */
+export function routeList(app: FastifyInstance): string[] {
+  const routes: string[] = [];
+  app.addHook("onRoute", (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const path = r.url.replace(/:([A-Za-z]+)/g, "{$1}").replace(/\*$/, "{path}");
+    for (const m of methods) if (m !== "HEAD") routes.push(`${m} ${path}`);
+  });
+  return routes;
+}
+
+/** The methods `routes` (`METHOD /path/{param}`) serve at `path`, HEAD with GET; empty when none. */
+export function methodsAt(routes: readonly string[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const r of routes) {
+    const [method = "", pattern = ""] = r.split(" ");
+    const re = new RegExp(
+      `^${pattern
+        .replace(/[.*+?^$()|[\]\\]/g, "\\$&")
+        .replace(/\{path\}/g, ".*")
+        .replace(/\{[A-Za-z]+\}/g, "[^/]+")}$`,
+    );
+    if (re.test(path)) methods.add(method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
+}
+
+/** 404 for a path not served, 405 (with Allow) for a method the path does not take; else undefined. */
+export function routeProblem(
+  routes: readonly string[],
+  method: string,
+  url: string,
+  /** Said after a 404 (`this broker serves /metrics and /healthz`). */
+  servedHint?: string,
+): ProblemError | undefined {
+  const path = url.split("?")[0] ?? "";
+  const allowed = methodsAt(routes, path);
+  if (allowed.length === 0)
+    return new ProblemError(404, `no route ${method} ${path}${servedHint ? `: ${servedHint}` : ""}`);
+  if (allowed.includes(method)) return undefined;
+  const allow = allowed.join(", ");
+  return new ProblemError(405, `${method} is not allowed on ${path}; allowed: ${allow}`, undefined, {
+    allow,
+  });
+}
+
+export interface RequestRules {
+  readonly routes: readonly string[];
+  /** The server listens on loopback only: reads need no token, Host names must be loopback. */
+  readonly loopback: boolean;
+  readonly token: string;
+  /** Where a client finds the token, for the 401 without one. */
+  readonly tokenFrom?: string;
+  readonly servedHint?: string;
+}
+
+/** Host, then path and method, then the token: throws the first that is wrong. */
+export function checkRequest(req: FastifyRequest, rules: RequestRules): void {
+  checkHost(req, rules.loopback);
+  const wrong = routeProblem(rules.routes, req.method, req.url, rules.servedHint);
+  if (wrong !== undefined) throw wrong;
+  authorize(req, rules.token, rules.loopback, rules.tokenFrom);
+}
+
+/**
+ * A query parameter of a route that reads none is refused, not ignored (`/metrics?format=json`,
+ * `/api/fleet?loss=5`): the client meant something the server would not do.
+ */
+export function refuseQuery(req: FastifyRequest): void {
+  const key = Object.keys((req.query as Record<string, unknown> | undefined) ?? {})[0];
+  if (key === undefined) return;
+  const name = /^[A-Za-z0-9_.[\]-]{1,60}$/.test(key) ? key : shown(key);
+  throw new ProblemError(
+    400,
+    `query.${name}: is not a parameter of this request (it takes none)`,
+    `query.${name}`,
+  );
+}
