@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { OptionError } from "../protocol/option-error.js";
-import { shown } from "../protocol/shown.js";
+import { shown, shownPath } from "../protocol/shown.js";
 import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import { packageRoot } from "./paths.js";
 
@@ -245,9 +245,9 @@ export function loadProfile(nameOrPath: string): DeviceProfile {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ProfileError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new ProfileError(`${shownPath(path)}: not valid JSON (${(e as Error).message})`);
   }
-  const profile = parseProfile(json, path);
+  const profile = parseProfile(json, shownPath(path));
   if (!nameOrPath.endsWith(".json") && profile.name !== nameOrPath) {
     throw new ProfileError(
       `${path}: name is ${JSON.stringify(profile.name)}, expected ${JSON.stringify(nameOrPath)}`,

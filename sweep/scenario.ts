@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { packageRoot } from "../node/paths.js";
 import { OptionError } from "../protocol/index.js";
-import { shown } from "../protocol/shown.js";
+import { shown, shownPath } from "../protocol/shown.js";
 import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import { fleetIds, TOPOLOGY_KINDS } from "../sim/topology.js";
 import { type FaultEntry, faultCaseEntries, faultCasesSchema, scaleSchedule } from "./fault-schedule.js";
@@ -146,9 +146,9 @@ export function loadScenario(nameOrPath: string): Scenario {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new ScenarioError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new ScenarioError(`${shownPath(path)}: not valid JSON (${(e as Error).message})`);
   }
-  return parseScenario(json, path);
+  return parseScenario(json, shownPath(path));
 }
 
 /** Command-line changes to a scenario. */
