@@ -21,6 +21,7 @@ export const REFUSAL_REASONS = [
   "pending",
   "connect-timeout",
   "tls-handshake",
+  "ws-upgrade-timeout",
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
@@ -47,6 +48,8 @@ export class BrokerTally {
   readonly accepted = zeroes(LISTENER_KINDS);
   readonly refused = zeroes(REFUSAL_REASONS);
   readonly cut = zeroes(CUT_REASONS);
+  /** Takeovers (counted in `cut.takeover` too) of an id taken over already within 30 s: two clients on one id. */
+  takeoversRepeated = 0;
   readonly traffic: TrafficCounters = newTraffic();
   /** The listener of each connection handed to aedes (its FrameLimitedStream), for clientsNow(). */
   readonly #listeners = new WeakMap<object, ListenerKind>();

@@ -173,7 +173,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     parts.aedes = aedes;
     const tally = new BrokerTally();
     watchAedes(aedes, logger, tally);
-    const takeovers = new TakeoverWatch(aedes, logger, undefined, () => tally.cut.takeover++);
+    const takeovers = new TakeoverWatch(aedes, logger, undefined, (repeated) => {
+      tally.cut.takeover++;
+      if (repeated) tally.takeoversRepeated++;
+    });
     const admitted = guardAedes(aedes, opts, logger, tally);
     const traffic = tally.traffic;
 
@@ -253,6 +256,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       );
       wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
       http.on("connection", (socket: Socket) => admitted.refuseBanned(socket, socket.remoteAddress));
+      // An upgrade request not whole within --connect-timeout: counted, then answered as node would.
+      http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+        const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+        if (timeout) tally.refused["ws-upgrade-timeout"]++;
+        const status = timeout
+          ? "408 Request Timeout"
+          : err.code === "HPE_HEADER_OVERFLOW"
+            ? "431 Request Header Fields Too Large"
+            : "400 Bad Request";
+        if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+        socket.destroy();
+      });
       parts.addServer(http);
       wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
     }

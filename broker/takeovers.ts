@@ -5,7 +5,10 @@
  * id — two fleets on one broker, two boards flashed alike — each closing the other as it reconnects:
  * that is logged as a warning naming the id and the addresses, at most once a minute per id. Two
  * whole fleets with one set of ids would make one warning per node: past the first few ids in a
- * minute, the rest are summed in one warning at the minute's end.
+ * minute, the rest are summed in one warning at the minute's end. Each takeover is counted for
+ * `/metrics`, and told apart: `repeated` when the same id was taken over already within
+ * TAKEOVER_WINDOW_MS — the harmful kind, two live clients closing each other — where a first one is
+ * most often harmless, a device back before the broker noticed its old connection gone.
  */
 import type { Duplex } from "node:stream";
 import type { Aedes, Client } from "aedes";
@@ -40,6 +43,8 @@ interface Summed {
 export class TakeoverWatch {
   readonly #addresses = new WeakMap<object, string>();
   readonly #bursts = new Bursts<string>(TAKEOVERS_WARNED, TAKEOVER_WINDOW_MS, REWARN_MS, MAX_IDS);
+  /** Two takeovers of one id within the window, told every time (no wait between tellings). */
+  readonly #repeats = new Bursts<string>(2, TAKEOVER_WINDOW_MS, 0, MAX_IDS);
   /** The first ids of a minute warned one by one, the rest summed at its end (ids and addresses named). */
   readonly #digest: WarningDigest<Summed>;
 
@@ -47,8 +52,8 @@ export class TakeoverWatch {
     aedes: Aedes,
     private readonly logger: Logger,
     private readonly clock: OutboundClock = systemClock,
-    /** Told of each takeover (the broker counts them: `/metrics`). */
-    private readonly onTakeover: () => void = () => {},
+    /** Told of each takeover, and whether its id was taken over already within the window (`/metrics`). */
+    private readonly onTakeover: (repeated: boolean) => void = () => {},
   ) {
     this.#digest = new WarningDigest(
       WARNED_ONE_BY_ONE,
@@ -79,7 +84,8 @@ export class TakeoverWatch {
   }
 
   private takenOver(id: string, old: Client, by: Client): void {
-    this.onTakeover();
+    const now = this.clock.now();
+    this.onTakeover(this.#repeats.hit(id, now) !== undefined);
     const withinMs = this.#bursts.hit(id, this.clock.now());
     if (withinMs === undefined) {
       this.logger.debug({ clientId: id }, "session taken over by a new connection");

@@ -94,6 +94,11 @@ export class BrokerMetrics {
     counter("connections_cut_total", "Connections the broker cut, by reason", "reason", () =>
       CUT_REASONS.map((k) => [k, tally.cut[k]]),
     );
+    plain(
+      "takeovers_repeated_total",
+      "Session takeovers of a client id taken over already within 30 s: two live clients using one id (a first takeover is most often a device back before its old connection was noticed gone)",
+      () => tally.takeoversRepeated,
+    );
     counter("messages_received_total", "PUBLISH packets read from clients, by QoS", "qos", () =>
       QOS.map((q, i) => [q, tally.traffic.inByQos[i] ?? 0]),
     );

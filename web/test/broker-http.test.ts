@@ -131,6 +131,7 @@ it("counts clients, messages by QoS, bytes, subscriptions, retained messages, re
   expect(after.get("twinfleet_broker_retained_messages")).toBe(1);
   expect(after.get('twinfleet_broker_connections_refused_total{reason="bad-login"}')).toBe(1);
   expect(after.get('twinfleet_broker_connections_cut_total{reason="takeover"}')).toBe(1);
+  expect(after.get("twinfleet_broker_takeovers_repeated_total")).toBe(0); // one takeover: not repeated
   expect(after.get('twinfleet_broker_connections_cut_total{reason="packet-too-large"}')).toBe(1);
   expect(after.get('twinfleet_broker_connections_cut_total{reason="queue-full"}')).toBe(0);
 
@@ -176,6 +177,44 @@ it("counts a connection that sends no CONNECT in time, and one over its address'
   expect(m.get('twinfleet_broker_connections_refused_total{reason="pending"}')).toBe(1);
   expect(m.get('twinfleet_broker_connections_refused_total{reason="connect-timeout"}')).toBe(1);
   expect(m.get('twinfleet_broker_connections_accepted_total{listener="mqtt"}')).toBe(1);
+});
+
+it("counts a takeover of an id taken over already within 30 s apart from a first one", async () => {
+  broker = await startBroker({ host: "127.0.0.1", port: 0 });
+  const h = await serve(broker);
+  const first = await connect(broker.url, { clientId: "dup" });
+  const second = await connect(broker.url, { clientId: "dup" });
+  await once(first, "close");
+  const once1 = await scrape(h);
+  expect(once1.get('twinfleet_broker_connections_cut_total{reason="takeover"}')).toBe(1);
+  expect(once1.get("twinfleet_broker_takeovers_repeated_total")).toBe(0);
+  // Taken again at once: two clients on one id.
+  const third = await connect(broker.url, { clientId: "dup" });
+  await once(second, "close");
+  const twice = await scrape(h);
+  expect(twice.get('twinfleet_broker_connections_cut_total{reason="takeover"}')).toBe(2);
+  expect(twice.get("twinfleet_broker_takeovers_repeated_total")).toBe(1);
+  // Another id's first takeover is not repeated.
+  const other = await connect(broker.url, { clientId: "solo" });
+  const back = await connect(broker.url, { clientId: "solo" });
+  await once(other, "close");
+  expect((await scrape(h)).get("twinfleet_broker_takeovers_repeated_total")).toBe(1);
+  await Promise.all([third.endAsync(), back.endAsync()]);
+});
+
+it("counts a WebSocket upgrade request not whole within --connect-timeout, and answers it 408", async () => {
+  broker = await startBroker({ host: "127.0.0.1", port: 0, wsPort: 0, connectTimeoutMs: 300 });
+  const h = await serve(broker);
+  const slow = await rawSocket(broker.wsPort as number);
+  slow.on("error", () => {});
+  const answer: Buffer[] = [];
+  slow.on("data", (b: Buffer) => answer.push(b));
+  slow.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"); // the headers never end
+  await closed(slow);
+  expect(Buffer.concat(answer).toString()).toMatch(/^HTTP\/1\.1 408 /);
+  const m = await scrape(h);
+  expect(m.get('twinfleet_broker_connections_refused_total{reason="ws-upgrade-timeout"}')).toBe(1);
+  expect(m.get('twinfleet_broker_connections_refused_total{reason="connect-timeout"}')).toBe(0);
 });
 
 it("answers /healthz 200 while the store writes, 503 naming the data directory once it cannot", async () => {
