@@ -54,13 +54,13 @@ describe("twinfleet twins commands", () => {
       code: 2,
       err: expect.stringContaining('node "bad/id" is not a node id'),
     });
-    // Quoted as JSON, cut at 40 characters: no control character reaches the terminal.
+    // Quoted as JSON, cut at 60 characters (protocol/shown.ts): no control character reaches the terminal.
     expect(await run("set", "a\u001b[2Jb", "on", "--broker", url)).toMatchObject({
       code: 2,
       err: expect.stringContaining('node "a\\u001b[2Jb" is not a node id'),
     });
     expect((await run("set", "A", "x".repeat(5000), "--broker", url)).err).toContain(
-      `not "${"x".repeat(40)}…"\n`,
+      `not "${"x".repeat(60)}…"\n`,
     );
     expect(await run("pair", "A", "x".repeat(30), "--broker", url)).toMatchObject({
       code: 2,
