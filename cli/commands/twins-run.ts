@@ -217,11 +217,6 @@ function checkId(s: string, what: string): void {
   }
 }
 
-/**
- * An argument as a message quotes it: control characters escaped (a terminal would act on them) and
- * at most 40 characters.
- */
-
 function maxNodesOf(flag: string): number {
   return wholeFlag("--max-nodes", flag, "nodes", 1);
 }
