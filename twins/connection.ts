@@ -78,12 +78,18 @@ export function loginOptions(login: BrokerLogin | undefined): IClientOptions {
 /** Why a connection to the broker failed, for callers that act on it. */
 export type ConnectFailure = "unreachable" | "timeout" | "tls" | "refused-login" | "refused";
 
-/** A failed connection to the broker; the message names the broker (no credentials) and the cause. */
+/**
+ * A failed connection to the broker; the message names the broker (no credentials) and the cause.
+ * `transient`: trying again may succeed (nothing answers there yet, or the broker said it is not
+ * available); a refused login, a certificate not trusted or a server that does not speak MQTT stay
+ * as they are until someone changes them.
+ */
 export class BrokerConnectError extends Error {
   override readonly name = "BrokerConnectError";
   constructor(
     message: string,
     readonly reason: ConnectFailure,
+    readonly transient = reason === "unreachable" || reason === "timeout",
   ) {
     super(message);
   }
@@ -106,6 +112,9 @@ const UNREACHABLE: Record<string, string> = {
   EAI_AGAIN: "host name lookup failed",
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
+  EHOSTDOWN: "host down",
+  ENETDOWN: "network down",
+  ECONNABORTED: "connection aborted",
   ETIMEDOUT: "timed out",
   ECONNRESET: "connection reset (is it the right scheme, mqtt:// or mqtts://?)",
   EPIPE: "connection closed",
@@ -136,7 +145,8 @@ export function connectError(err: unknown, url: string, password?: string): Brok
   if (typeof code === "number" && code > 0) {
     const [reason, what] = CONNACK[code] ?? ["refused", `CONNACK ${code}`];
     const hint = code === 4 ? " (check --username and --password)" : "";
-    return new BrokerConnectError(`${where} refused the connection: ${what}${hint}`, reason);
+    // 3: the broker is there but not serving yet (starting, or shedding load): worth trying again.
+    return new BrokerConnectError(`${where} refused the connection: ${what}${hint}`, reason, code === 3);
   }
   if (typeof code === "string" && TLS_TRUST_CODES.has(code)) {
     const why = code.includes("SELF_SIGNED") ? "self-signed certificate" : text;
@@ -161,7 +171,9 @@ export function connectError(err: unknown, url: string, password?: string): Brok
       "refused",
     );
   }
-  return new BrokerConnectError(`cannot connect to ${where}: ${text}`, "unreachable");
+  // Not one of the causes known to pass (a WebSocket path the server does not serve, say): not
+  // tried again, so a mistake is told at once instead of retried for ever.
+  return new BrokerConnectError(`cannot connect to ${where}: ${text}`, "unreachable", false);
 }
 
 /** The error for a broker that did not answer the CONNECT in time. */
