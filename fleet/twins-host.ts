@@ -70,6 +70,15 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return host;
   }
 
+  /** The current service's (a run's service does not wait for its broker: settled once attached). */
+  get reached(): Promise<void> {
+    return this.current?.reached ?? Promise.resolve();
+  }
+
+  get waiting(): Twins["waiting"] {
+    return this.current?.waiting;
+  }
+
   /** Whether a service is running now (false between kill() and start()). */
   get up(): boolean {
     return this.current !== undefined;

@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from "node:events";
 import { NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
+import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
@@ -28,6 +29,14 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly clientId: string;
   /** Only watches: set, pair, unpair and query throw, nothing is published or stored. */
   readonly passive: boolean;
+  /**
+   * Settles once the broker is first reached: already when `startTwins` resolved, unless it was
+   * given `waitForBroker`; then when the service connects, or rejected with the `BrokerConnectError`
+   * that retrying cannot fix (the service then tries no more; close it).
+   */
+  readonly reached: Promise<void>;
+  /** While a service started with `waitForBroker` has not reached its broker: since when, and why. */
+  readonly waiting: BrokerWaitStatus | undefined;
   list(): Twin[];
   get(id: string): Twin | undefined;
   /** Sets a node's state with `S1 v c`, c the highest counter seen; resolves to c. */

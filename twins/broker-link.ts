@@ -10,6 +10,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import { probeBroker } from "./broker-probe.js";
+import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
@@ -36,7 +37,8 @@ export interface BrokerLinkHandlers {
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
 export interface TwinsLink {
-  connect(): Promise<void>;
+  /** The first connection; with `wait`, tried again while what fails may pass (over a URL only). */
+  connect(wait?: BrokerWait): Promise<void>;
   send(msg: Message): Promise<boolean>;
   close(): Promise<void>;
   kill(): Promise<void>;
@@ -55,6 +57,8 @@ export class BrokerLink implements TwinsLink {
   private stopProbe: (() => void) | undefined;
   /** When the broker was last heard from before the outage under way, if one is. */
   private outageFrom: number | undefined;
+  /** Connected once: from then on a lost connection is an outage, told and reconnected. */
+  private reached = false;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -77,7 +81,8 @@ export class BrokerLink implements TwinsLink {
   /** The broker's state changed: logged with the broker named, and told to the service. */
   private told(state: BrokerState, was: BrokerState, lastHeardAt: number): void {
     const { logger, scheduler, url } = this.opts;
-    if (this.closing) return;
+    // Before the first connect there is no outage: the connection was never up.
+    if (this.closing || !this.reached) return;
     const now = scheduler.now();
     const seconds = (ms: number) => Math.round(ms / 100) / 10;
     if (was === "up") this.outageFrom = lastHeardAt;
@@ -112,8 +117,13 @@ export class BrokerLink implements TwinsLink {
     return controlTopic(this.opts.prefix, this.opts.clientId);
   }
 
-  /** Resolves on the first connect once subscribed; rejects on an error or after the connect timeout. */
-  connect(): Promise<void> {
+  /**
+   * Resolves on the first connect once subscribed. Without `wait`, rejects on an error or after the
+   * connect timeout. With it, a failure that may pass (`BrokerConnectError.transient`) is told to
+   * `wait` and the connection is tried again every reconnect period, as after an outage; only what
+   * retrying cannot fix (a refused login, TLS, a server that does not speak MQTT) rejects.
+   */
+  connect(wait?: BrokerWait): Promise<void> {
     const { opts } = this;
     const client = mqtt.connect(opts.url, {
       clientId: opts.clientId,
@@ -137,9 +147,10 @@ export class BrokerLink implements TwinsLink {
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
     // An outage is told once, when it starts and when it ends: each failed reconnect (one a second)
-    // and whatever the ending connection reports once the service is closing are no news.
+    // and whatever the ending connection reports once the service is closing are no news. Before
+    // the first connect, a failure is told by what connect() resolves to (or by `wait`).
     client.on("error", (err) =>
-      this.closing || this.watch?.state === "lost"
+      this.closing || !this.reached || this.watch?.state === "lost"
         ? opts.logger.debug({ err }, "twins: broker connection error")
         : opts.logger.warn({ err }, "twins: broker connection error"),
     );
@@ -153,26 +164,44 @@ export class BrokerLink implements TwinsLink {
         : this.probed(client, probeTopic);
     this.watch.on("state", (state, was, lastHeardAt) => this.told(state, was, lastHeardAt));
     return new Promise((resolve, reject) => {
-      const timer = after(opts.scheduler, opts.connectTimeoutMs, () =>
-        reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
-      );
+      // While waiting, each attempt has the client's own CONNACK timer (the same length).
+      const timer = wait
+        ? undefined
+        : after(opts.scheduler, opts.connectTimeoutMs, () =>
+            reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
+          );
       const fail = (err: Error) => {
-        timer.cancel();
+        // What a closing service's ending connection reports is no news (close() ends the wait).
+        if (wait && this.closing) return;
         // The client's own CONNACK timer has the same length as ours and may fire first: the same
         // failure, told the same way (it said "cannot connect …: connack timeout").
-        reject(
+        const e =
           err.message === "connack timeout"
             ? connectTimeoutError(opts.url, opts.connectTimeoutMs)
-            : connectError(err, opts.url, opts.password),
-        );
+            : connectError(err, opts.url, opts.password);
+        if (wait && e.transient && !this.closing) {
+          wait.failed(e);
+          return;
+        }
+        timer?.cancel();
+        client.off("error", fail);
+        wait?.stop();
+        // A service that waited holds its client until closed: no more attempts after this.
+        if (wait) void client.endAsync(true);
+        reject(e);
       };
-      client.once("error", fail);
+      client.on("error", fail);
       client.on("connect", () => {
+        // Told at the CONNACK, before the lines of subscribing and querying.
+        wait?.reached();
         this.onConnect().then(
           () => {
-            timer.cancel();
+            timer?.cancel();
             client.off("error", fail);
-            resolve();
+            if (!this.reached) {
+              this.reached = true;
+              resolve();
+            }
           },
           (err: unknown) => opts.logger.warn({ err }, "twins: subscribing failed"),
         );

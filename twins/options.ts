@@ -72,7 +72,16 @@ export interface TwinsOptions {
    * URL is then `memory://…` and only names the broker in messages. For a virtual-time run.
    */
   readonly wire?: WireFactory;
-  /** How long to wait for the first CONNACK. Default 10 000 ms. */
+  /**
+   * Start without the broker: `startTwins` resolves with the service at once (its store restored),
+   * and the first connection is tried again every `reconnectPeriodMs` while what fails may pass
+   * (nothing listening yet, no answer, a reset), as a reconnect is; `twins.reached` settles when it
+   * connects, or rejects on what retrying cannot fix (a refused login, TLS, a server that does not
+   * speak MQTT). For a long-running service started beside its broker. Default false: `startTwins`
+   * rejects on the first failure. Over a URL only (not `wire`).
+   */
+  readonly waitForBroker?: boolean;
+  /** How long to wait for the first CONNACK (each attempt's, when waiting). Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
   readonly reconnectPeriodMs?: number;
   /**
@@ -101,6 +110,7 @@ export interface ResolvedTwinsOptions {
   readonly historyCapacity: number;
   readonly maxNodes: number;
   readonly wire: WireFactory | undefined;
+  readonly waitForBroker: boolean;
   readonly connectTimeoutMs: number;
   readonly reconnectPeriodMs: number;
   readonly resendHoldMs: number;
@@ -147,6 +157,7 @@ const schema = z.object({
   historyCapacity: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
   maxNodes: z.number().int("must be an integer").min(1, "must be at least 1").optional(),
   wire: fn.optional(),
+  waitForBroker: z.boolean("must be a boolean").optional(),
   connectTimeoutMs: z.number().int("must be an integer").min(1, "must be positive").optional(),
   reconnectPeriodMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
   resendHoldMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
@@ -166,6 +177,8 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
         : "options.wire needs a memory:// options.url",
     );
   }
+  if (options.wire !== undefined && options.waitForBroker === true)
+    throw new TwinsOptionsError("options.waitForBroker is for a broker URL, not an in-process options.wire");
   let prefix: Prefix;
   try {
     prefix = toPrefix(options.prefix ?? DEFAULT_PREFIX);
@@ -196,6 +209,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     historyCapacity: options.historyCapacity ?? 1024,
     maxNodes: options.maxNodes ?? DEFAULT_MAX_NODES,
     wire: options.wire,
+    waitForBroker: options.waitForBroker ?? false,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,
     resendHoldMs: options.resendHoldMs ?? 1000,

@@ -12,6 +12,7 @@ import { assertNever } from "../protocol/index.js";
 import { nodeId, type Twins, TwinsCommandError } from "./api.js";
 import { BadInputLog } from "./bad-input.js";
 import { openLink, type TwinsLink } from "./broker-link.js";
+import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import { ConvergenceFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
@@ -38,6 +39,8 @@ export { type Twins, TwinsCommandError } from "./api.js";
  * Starts a twins service and resolves once it is connected, subscribed and has queried the fleet.
  * `created` is given the service before it connects, so a caller can listen to the events of its
  * first seconds (the retained messages and the answers to its query arrive while it connects).
+ * With `waitForBroker` it resolves once the store is restored, the first connection under way
+ * (`twins.reached`, `twins.waiting`).
  */
 export async function startTwins(options: TwinsOptions, created?: (twins: Twins) => void): Promise<Twins> {
   const opts = resolveTwinsOptions(options);
@@ -52,6 +55,10 @@ export async function startTwins(options: TwinsOptions, created?: (twins: Twins)
   const service = new TwinsService(opts);
   service.registry.restore(restored);
   created?.(service);
+  if (opts.waitForBroker) {
+    service.connectWaiting();
+    return service;
+  }
   try {
     await service.connect();
   } catch (e) {
@@ -73,6 +80,9 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
   private closed = false;
+  /** While the first connection of a service that waits for its broker is under way. */
+  private wait: BrokerWait | undefined;
+  reached: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
     super();
@@ -117,6 +127,26 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   connect(): Promise<void> {
     return this.link.connect();
+  }
+
+  /** The first connection, tried again while what fails may pass (twins/broker-wait.ts). */
+  connectWaiting(): void {
+    const { opts } = this;
+    const wait = new BrokerWait({
+      scheduler: opts.scheduler,
+      logger: opts.logger,
+      url: opts.url,
+      retryMs: opts.reconnectPeriodMs,
+      tell: (reached) => this.emit("broker", reached, undefined, reached ? undefined : "unreached"),
+    });
+    this.wait = wait;
+    this.reached = this.link.connect(wait);
+    // A caller that never looks at `reached` is no unhandled rejection; one that does still sees it.
+    this.reached.catch(() => {});
+  }
+
+  get waiting(): BrokerWaitStatus | undefined {
+    return this.wait?.status;
   }
 
   /** Subscribed (and the presence held): an active service queries, so registers list live nodes. */
@@ -206,6 +236,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wait?.stop();
     this.feed.stop();
     this.reconciler.stop();
     this.badInputLog.stop();
@@ -218,6 +249,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async kill(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wait?.stop();
     this.saver.kill();
     this.feed.stop();
     this.reconciler.stop();

@@ -148,7 +148,9 @@ export interface TwinsEvents {
    * broker has sent nothing for 5 s, its echo of the service's probe included (frozen, or the path
    * to it cut); lost `lost`: the connection went. A silence that ends with the connection dropping
    * is told lost twice (`silent`, then `lost`), otherwise once each way per outage. `lastHeardAt`:
-   * when the broker was last heard from before the outage.
+   * when the broker was last heard from before the outage. A service started with `waitForBroker`
+   * whose first attempt fails tells it lost `unreached` (no `lastHeardAt`: never heard), and back
+   * once it connects.
    */
-  broker: [connected: boolean, lastHeardAt?: number, how?: BrokerLoss];
+  broker: [connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached"];
 }
