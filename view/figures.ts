@@ -79,17 +79,20 @@ function flapCount(twins: Pick<Twins, "on">): () => number {
   return () => n;
 }
 
-/** The twins service's broker as its `broker` events tell it, from now on (up until told otherwise). */
-function brokerState(twins: Pick<Twins, "on">): () => BrokerState {
-  let state: BrokerState = "up";
+/**
+ * The twins service's broker as its `broker` events tell it, from now on: up until told otherwise,
+ * or lost while a service that waits for its broker has not reached it (its connection not made).
+ */
+function brokerState(twins: Pick<Twins, "on" | "waiting">): () => BrokerState {
+  let state: BrokerState = twins.waiting === undefined ? "up" : "lost";
   twins.on("broker", (connected, _lastHeardAt, how) => {
-    state = connected ? "up" : (how ?? "lost");
+    state = connected ? "up" : how === "silent" ? "silent" : "lost";
   });
   return () => state;
 }
 
 /** A live fleet through its twins service: bad input by reason, flapping nodes, its broker. */
-export function twinsFigures(twins: Pick<Twins, "badInput" | "on">): Figures {
+export function twinsFigures(twins: Pick<Twins, "badInput" | "on" | "waiting">): Figures {
   return {
     badInput: () => twins.badInput().byReason,
     flapping: flapCount(twins),

@@ -177,6 +177,11 @@ export interface ConsoleSource {
   lossPct(): number | undefined;
   /** The faults in progress now, oldest first (a handful at most); empty for a fleet without faults. */
   faults(): readonly ConsoleFault[];
+  /**
+   * Why what is shown is not current (a live fleet whose broker is not reached yet, silent or
+   * lost), for `/healthz`; undefined while it is. Absent for a fleet that is always current.
+   */
+  health?(): string | undefined;
 
   setLoss(pct: number): Promise<void>;
   press(id: NodeId): Promise<void>;

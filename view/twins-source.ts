@@ -42,6 +42,8 @@ export interface TwinsView
     Twins,
     "list" | "get" | "set" | "pair" | "unpair" | "query" | "convergence" | "history" | "badInputOf"
   > {
+  /** A service started with `waitForBroker` that has not reached its broker yet (`Twins.waiting`). */
+  readonly waiting?: Twins["waiting"];
   on<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
   off<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
 }
@@ -123,9 +125,16 @@ export class TwinsSource implements ConsoleSource {
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       broker: (connected, lastHeardAt, how) => {
-        this.live.broker(connected, this.sched.now(), lastHeardAt, how);
-        if (connected) this.log("info", "broker connection back");
-        else if (how === "silent") {
+        const unreached = this.live.brokerAway?.how === "unreached";
+        const since = how === "unreached" ? (twins.waiting?.since ?? this.sched.now()) : this.sched.now();
+        this.live.broker(connected, since, lastHeardAt, how);
+        if (connected) this.log("info", unreached ? "broker reached" : "broker connection back");
+        else if (how === "unreached") {
+          this.log(
+            "warn",
+            `broker not reached yet (${twins.waiting?.cause ?? "connecting"}): the nodes are shown as last stored, until it answers`,
+          );
+        } else if (how === "silent") {
           this.log(
             "warn",
             "broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers",
@@ -134,6 +143,8 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
     };
+    // A service that waits for its broker may have been told so before this view opened.
+    if (twins.waiting !== undefined) this.live.broker(false, twins.waiting.since, undefined, "unreached");
     const names = Object.keys(handlers) as (keyof TwinsEvents)[];
     for (const name of names) twins.on(name, handlers[name] as (...a: unknown[]) => void);
     this.detach = () => {
@@ -219,6 +230,30 @@ export class TwinsSource implements ConsoleSource {
   /** A live fleet's faults are the world's, not injected (view/live-faults.ts). */
   faults(): readonly ConsoleFault[] {
     return this.live.list(this.sched.now());
+  }
+
+  /**
+   * Why what is shown is not current, for `/healthz`: the broker not reached yet (named, with the
+   * last attempt's failure), silent or its connection lost, with for how long; undefined while the
+   * service hears its broker.
+   */
+  health(): string | undefined {
+    const now = this.sched.now();
+    const forS = (since: number) => Math.round((now - since) / 1000);
+    const w = this.twins.waiting;
+    if (w !== undefined)
+      return w.cause === undefined
+        ? `connecting to the broker at ${w.broker}: not reached yet`
+        : `not connected since start (${forS(w.since)} s): ${w.cause}; trying again`;
+    const away = this.live.brokerAway;
+    if (away === undefined) return undefined;
+    const what =
+      away.how === "silent"
+        ? "the broker has been silent (connected, nothing heard)"
+        : away.how === "lost"
+          ? "the broker connection has been lost"
+          : "the broker has not been reached";
+    return `${what} for ${forS(away.since)} s: the nodes are shown as they were, until it is back`;
   }
 
   async set(id: NodeId, on: boolean): Promise<void> {

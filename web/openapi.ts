@@ -192,7 +192,13 @@ const paths = {
       responses: { "200": { description: "a file" }, ...problems(404) },
     },
   },
-  "/healthz": { get: { summary: "Liveness", responses: { "200": ok("ok", { type: "object" }) } } },
+  "/healthz": {
+    get: {
+      summary:
+        "Whether what is served is current: 503 (detail says why) while a live fleet's broker is not reached yet, silent or lost",
+      responses: { "200": ok("ok", { type: "object" }), ...problems(503) },
+    },
+  },
   "/metrics": {
     get: {
       summary: "Prometheus text (docs/metrics.md)",

@@ -89,7 +89,12 @@ function sendDetail(reply: FastifyReply, d: NodeDetail) {
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { source, kind } = ctx;
 
-  app.get("/healthz", async () => ({ ok: true }));
+  // 503 while what is served is not current (a live fleet's broker not reached yet, silent, lost).
+  app.get("/healthz", async () => {
+    const problem = source.health?.();
+    if (problem !== undefined) throw new ProblemError(503, problem);
+    return { ok: true };
+  });
 
   app.get("/api/fleet", async () => fleetOf(source, kind));
 

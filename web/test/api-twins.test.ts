@@ -144,7 +144,7 @@ describe("a live fleet through the twins", () => {
     expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
   });
 
-  it("shows the twins' broker silent, then lost, then up in /metrics and among the faults of /api/fleet", async () => {
+  it("shows the twins' broker silent, then lost, then up in /metrics, among the faults of /api/fleet and in /healthz (503 while away)", async () => {
     const scrape = async () => {
       const m = parsePrometheus((await call(server, "GET", "/metrics")).text);
       return ["up", "silent", "lost"].filter(
@@ -155,16 +155,32 @@ describe("a live fleet through the twins", () => {
       ((await call(server, "GET", "/api/fleet")).json as { faults: { what: string }[] }).faults.map(
         (f) => f.what,
       );
+    const health = async () => {
+      const r = await call(server, "GET", "/healthz");
+      return [r.status, (r.json as { detail?: string }).detail];
+    };
+    expect(await health()).toEqual([200, undefined]);
     // As the service tells a frozen broker (twins/test/silent-broker.test.ts), the keepalive then running out.
     twins.emit("broker", false, wallScheduler.now() - 5000, "silent");
     expect(await scrape()).toEqual(["silent"]);
     expect(await faults()).toEqual(["broker silent"]);
+    expect(await health()).toEqual([
+      503,
+      expect.stringMatching(/^the broker has been silent \(connected, nothing heard\) for \d+ s: /),
+    ]);
     twins.emit("broker", false, wallScheduler.now() - 20_000, "lost");
     expect(await scrape()).toEqual(["lost"]);
     expect(await faults()).toEqual(["broker connection lost"]);
+    expect(await health()).toEqual([
+      503,
+      expect.stringMatching(
+        /^the broker connection has been lost for \d+ s: the nodes are shown as they were/,
+      ),
+    ]);
     twins.emit("broker", true);
     expect(await scrape()).toEqual(["up"]);
     expect(await faults()).toEqual([]);
+    expect(await health()).toEqual([200, undefined]);
   });
 
   it("counts a node that keeps going offline (two clients with one id) in /metrics", async () => {
