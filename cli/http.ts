@@ -223,3 +223,26 @@ export function untilSignal(): Promise<void> {
     process.once("SIGTERM", done);
   });
 }
+
+/**
+ * Until SIGINT or SIGTERM, or `reached` rejecting (a twins service's broker refused what waiting
+ * for it cannot fix: `Twins.reached`), with that error.
+ */
+export function untilSignalOr(reached: Promise<void>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const off = () => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+    };
+    const done = () => {
+      off();
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+    reached.catch((e: unknown) => {
+      off();
+      reject(e);
+    });
+  });
+}

@@ -18,7 +18,7 @@ import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -110,11 +110,14 @@ export async function runTwinsService(
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
+  // Started beside its broker (both units at boot, after a power cut), the service waits for it:
+  // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
   const t = await startTwins({
     url: c.url,
     ...c.login,
     prefix: flags.prefix,
     logger,
+    waitForBroker: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
   });
@@ -135,10 +138,13 @@ export async function runTwinsService(
         })
       : undefined;
   logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
-  await untilSignal();
-  await web?.close();
-  source?.close();
-  await t.close();
+  try {
+    await untilSignalOr(t.reached);
+  } finally {
+    await web?.close();
+    source?.close();
+    await t.close();
+  }
 }
 
 /** What happens to a pairing written for an offline node: who will send it when the node returns. */

@@ -109,6 +109,32 @@ describe("logging in", () => {
     expect(env.err).toContain("bad user name or password");
     expect(env.out + env.err).not.toContain(secret);
   });
+
+  // The service waits for a broker that is not there yet, not for one that refuses it.
+  it("the twins service, which waits for an absent broker, still ends at once on a refused login or an untrusted certificate, exit 1", async () => {
+    const secret = "Wr0ng-pa55word";
+    const refused = await runCli([
+      "twins",
+      "--broker",
+      url,
+      "--username",
+      CONTROL_USER,
+      "--password",
+      secret,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(
+      `twinfleet twins: the broker at ${url} refused the connection: bad user name or password`,
+    );
+    expect(refused.err).not.toContain("trying again");
+    expect(refused.out + refused.err).not.toContain(secret);
+    const untrusted = await runCli(["twins", "--broker", tlsUrl, ...login]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.err).toContain(
+      `twinfleet twins: cannot trust the broker at ${tlsUrl}: self-signed certificate`,
+    );
+    expect(untrusted.err).not.toContain("trying again");
+  });
 });
 
 describe("TLS with a self-signed certificate", () => {
