@@ -3,7 +3,7 @@
  * when it runs): its flags checked, then the console (or, with --http and no terminal, the web page
  * alone) over the demo fleet or over a live fleet through the twins service.
  */
-import { runConsole } from "../../console/index.js";
+import { openConsole } from "../../console/index.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { startTwins, wallScheduler } from "../../twins/index.js";
 import { DemoSource } from "../../view/demo-source.js";
@@ -12,7 +12,7 @@ import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
-import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignal } from "../http.js";
+import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -71,8 +71,17 @@ export async function runMonitor(
       );
     if (http !== undefined) await checkHttpAddress(http);
   };
-  /** The console in a terminal; without one, with --http, the web page alone until a signal. */
-  const watch = async (source: ConsoleSource, web: HttpOptions | undefined, deps: WebDeps) => {
+  /**
+   * The console in a terminal; without one, with --http, the web page alone until a signal. Either
+   * ends, with its error, when `reached` rejects (a live fleet's broker refused what waiting for it
+   * cannot fix).
+   */
+  const watch = async (
+    source: ConsoleSource,
+    web: HttpOptions | undefined,
+    deps: WebDeps,
+    reached: Promise<void> = Promise.resolve(),
+  ) => {
     const server = web
       ? await serveWeb(source, "monitor", web, {
           ...deps,
@@ -81,8 +90,16 @@ export async function runMonitor(
         })
       : undefined;
     try {
-      if (tty || !server) await runConsole(source, { fps, ascii });
-      else await untilSignal();
+      if (tty || !server) {
+        const screen = openConsole(source, { fps, ascii });
+        let refused: { error: unknown } | undefined;
+        reached.catch((error: unknown) => {
+          refused = { error };
+          screen.close();
+        });
+        await screen.closed;
+        if (refused !== undefined) throw refused.error;
+      } else await untilSignalOr(reached);
     } finally {
       await server?.close();
     }
@@ -102,10 +119,19 @@ export async function runMonitor(
     );
     io.secret?.(c.login.password);
     await needTerminal();
-    const twins = await startTwins({ url: c.url, ...c.login, prefix: flags.prefix });
+    // As `twinfleet twins`, it waits for a broker not there yet. Its lines go to the log when the
+    // page is served alone; on a terminal the console's own log and fault flag tell it (log lines
+    // would tear the screen).
+    const twins = await startTwins({
+      url: c.url,
+      ...c.login,
+      prefix: flags.prefix,
+      waitForBroker: true,
+      ...(tty || !http ? {} : { logger: commandLogger(program, io) }),
+    });
     const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
     try {
-      await watch(source, http, { scheduler: wallScheduler, figures: twinsFigures(twins) });
+      await watch(source, http, { scheduler: wallScheduler, figures: twinsFigures(twins) }, twins.reached);
     } finally {
       source.close();
       await twins.close();

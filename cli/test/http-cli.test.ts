@@ -125,6 +125,35 @@ describe("twinfleet monitor --http", () => {
     expect(r.err).toContain("twinfleet monitor: stopped");
   });
 
+  it("serving a live fleet without a terminal, waits for a broker not there yet as twins does: one WARN, /healthz 503, a signal ends it", async () => {
+    const url = `mqtt://127.0.0.1:${await closedPort()}`;
+    let origin: string | undefined;
+    let waiting!: () => void;
+    const told = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    const done = run(["monitor", "--broker", url, "--http", "0"], (all) => {
+      const m = /web: (http:\/\/127\.0\.0\.1:\d+)\//.exec(all);
+      if (m && all.includes("trying again") && !origin) {
+        origin = m[1];
+        waiting();
+      }
+    });
+    await told;
+    const health = await fetch(`${origin}/healthz`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { detail: string }).detail).toContain(
+      `cannot reach the broker at ${url}: connection refused`,
+    );
+    process.emit("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(
+      `WARN  twins: cannot reach the broker at ${url}: connection refused; trying again every 1 s until it answers`,
+    );
+    expect(r.err).toContain("twinfleet monitor: stopped");
+  });
+
   it("never writes a token the operator chose", async () => {
     const chosen = "chosen-token-0123456789";
     let origin: string | undefined;
