@@ -192,6 +192,27 @@ describe("errors and exit codes", () => {
     );
   });
 
+  // A run is a measurement: it does not wait for a broker as `twins` does. Its setup reaches the
+  // broker (its twins service) before the nodes boot (fleet/setup.ts), so nothing else is said.
+  it("a sim run on a broker not there ends with the one line, exit 1, without waiting", async () => {
+    const port = await closedPort();
+    const r = await runCli([
+      "sim",
+      "--headless",
+      "--broker",
+      `mqtt://127.0.0.1:${port}`,
+      "--nodes",
+      "5",
+      "--duration",
+      "5",
+    ]);
+    expect(r).toMatchObject({
+      code: 1,
+      out: "",
+      err: `twinfleet sim: cannot reach the broker at mqtt://127.0.0.1:${port}: connection refused\n`,
+    });
+  });
+
   it("an HTTP server where the broker should be is named as not speaking MQTT, exit 1", async () => {
     const web = createHttpServer((_req, res) => res.end("hello"));
     await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
