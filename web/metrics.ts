@@ -99,7 +99,7 @@ export class WebMetrics {
     if (twinsBroker)
       new Gauge({
         name: `${p}twins_broker`,
-        help: "The twins service's broker: 1 for its state now (up: heard from; silent: connected, nothing heard for 5 s; lost: connection down), 0 for the others",
+        help: "The twins service's broker: 1 for its state now (up: heard from; silent: connected, nothing heard for 5 s; lost: connection down, or not made yet), 0 for the others",
         labelNames: ["state"],
         registers: [r],
         collect() {
