@@ -1,7 +1,8 @@
 /**
  * What the twins commands run (declared in cli/commands/twins.ts, which loads this module only when
  * one of them runs): the one-shot `nodes`, `set`, `pair` and `unpair` over a short-lived twins
- * service, and the `twins` service itself, logging events until a signal.
+ * service (which fail at once on a broker not there), and the `twins` service itself, logging events
+ * until a signal and waiting for a broker not there yet (docs/twins.md, "Starting before the broker").
  */
 import type { Logger } from "pino";
 import { isNodeId } from "../../protocol/index.js";

@@ -9,6 +9,7 @@ describe("resolveTwinsOptions", () => {
       clientId: "tf-twins-80000000",
       historyCapacity: 1024,
       maxNodes: DEFAULT_MAX_NODES,
+      waitForBroker: false,
     });
   });
 
@@ -26,5 +27,12 @@ describe("resolveTwinsOptions", () => {
     expect(() => resolveTwinsOptions({ url: "mqtt://h", resendHoldMs: 1.5 })).toThrow(
       "options.resendHoldMs must be an integer",
     );
+    expect(() => resolveTwinsOptions({ url: "mqtt://h", waitForBroker: "yes" as never })).toThrow(
+      "options.waitForBroker must be a boolean",
+    );
+    // An in-process wire is there from the start: nothing to wait for.
+    expect(() =>
+      resolveTwinsOptions({ url: "memory://run", wire: (() => {}) as never, waitForBroker: true }),
+    ).toThrow("options.waitForBroker is for a broker URL, not an in-process options.wire");
   });
 });
