@@ -6,7 +6,7 @@
  * `twin-flapping` events for the console and the web page (view/twins-source.ts).
  */
 import type { NodeId } from "../protocol/index.js";
-import type { BrokerLoss } from "../twins/index.js";
+import type { BrokerLoss, Twins } from "../twins/index.js";
 import type { ConsoleFault } from "./source.js";
 
 /** How the broker is away: silent, its connection lost, or never reached since the service started. */
@@ -38,9 +38,47 @@ export class LiveFaults {
     else this.brokerLost = { since: this.brokerLost?.since ?? now, how: "lost" };
   }
 
-  /** While the broker is away: since when, and how. */
-  get brokerAway(): { readonly since: number; readonly how: BrokerAway } | undefined {
-    return this.brokerLost;
+  /**
+   * The service's `broker` event at `now` (a service still `waiting`: since it started), kept as
+   * `broker()` keeps it; the line the event log shows for it.
+   */
+  brokerTold(
+    connected: boolean,
+    now: number,
+    lastHeardAt: number | undefined,
+    how: BrokerAway | undefined,
+    waiting?: Twins["waiting"],
+  ): { readonly level: "info" | "warn"; readonly text: string } {
+    const wasUnreached = this.brokerLost?.how === "unreached";
+    this.broker(connected, how === "unreached" ? (waiting?.since ?? now) : now, lastHeardAt, how);
+    if (connected) return { level: "info", text: wasUnreached ? "broker reached" : "broker connection back" };
+    const text =
+      how === "unreached"
+        ? `broker not reached yet (${waiting?.cause ?? "connecting"}): the nodes are shown as last stored, until it answers`
+        : how === "silent"
+          ? "broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers"
+          : "broker connection lost: what is shown is as it was, until it is back";
+    return { level: "warn", text };
+  }
+
+  /**
+   * Why the view is not current at `now`, for `/healthz`: a service still `waiting` for its broker
+   * (named, with the last attempt's failure), or the broker away, for how long; undefined otherwise.
+   */
+  health(now: number, waiting?: Twins["waiting"]): string | undefined {
+    const forS = (since: number) => Math.round((now - since) / 1000);
+    if (waiting !== undefined)
+      return waiting.cause === undefined
+        ? `connecting to the broker at ${waiting.broker}: not reached yet`
+        : `not connected since start (${forS(waiting.since)} s): ${waiting.cause}; trying again`;
+    const away = this.brokerLost;
+    if (away === undefined) return undefined;
+    const what = {
+      silent: "the broker has been silent (connected, nothing heard)",
+      lost: "the broker connection has been lost",
+      unreached: "the broker has not been reached",
+    }[away.how];
+    return `${what} for ${forS(away.since)} s: the nodes are shown as they were, until it is back`;
   }
 
   flapped(id: NodeId, now: number): void {

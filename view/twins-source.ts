@@ -125,21 +125,8 @@ export class TwinsSource implements ConsoleSource {
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       broker: (connected, lastHeardAt, how) => {
-        const unreached = this.live.brokerAway?.how === "unreached";
-        const since = how === "unreached" ? (twins.waiting?.since ?? this.sched.now()) : this.sched.now();
-        this.live.broker(connected, since, lastHeardAt, how);
-        if (connected) this.log("info", unreached ? "broker reached" : "broker connection back");
-        else if (how === "unreached") {
-          this.log(
-            "warn",
-            `broker not reached yet (${twins.waiting?.cause ?? "connecting"}): the nodes are shown as last stored, until it answers`,
-          );
-        } else if (how === "silent") {
-          this.log(
-            "warn",
-            "broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers",
-          );
-        } else this.log("warn", "broker connection lost: what is shown is as it was, until it is back");
+        const line = this.live.brokerTold(connected, this.sched.now(), lastHeardAt, how, twins.waiting);
+        this.log(line.level, line.text);
         changed();
       },
     };
@@ -238,22 +225,7 @@ export class TwinsSource implements ConsoleSource {
    * service hears its broker.
    */
   health(): string | undefined {
-    const now = this.sched.now();
-    const forS = (since: number) => Math.round((now - since) / 1000);
-    const w = this.twins.waiting;
-    if (w !== undefined)
-      return w.cause === undefined
-        ? `connecting to the broker at ${w.broker}: not reached yet`
-        : `not connected since start (${forS(w.since)} s): ${w.cause}; trying again`;
-    const away = this.live.brokerAway;
-    if (away === undefined) return undefined;
-    const what =
-      away.how === "silent"
-        ? "the broker has been silent (connected, nothing heard)"
-        : away.how === "lost"
-          ? "the broker connection has been lost"
-          : "the broker has not been reached";
-    return `${what} for ${forS(away.since)} s: the nodes are shown as they were, until it is back`;
+    return this.live.health(this.sched.now(), this.twins.waiting);
   }
 
   async set(id: NodeId, on: boolean): Promise<void> {

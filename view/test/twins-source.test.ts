@@ -153,6 +153,39 @@ describe("twins source", () => {
     ]);
   });
 
+  it("shows a broker not reached yet (a service waiting for it) as a fault since the service started, in /healthz's words, until reached", () => {
+    const t = new FakeTwins();
+    const sched = new FakeScheduler(1000);
+    const url = "mqtt://127.0.0.1:1883";
+    const waiting: { broker: string; since: number; cause?: string } | undefined = {
+      broker: url,
+      since: 1000,
+    };
+    const w = Object.assign(t, { waiting: waiting as typeof waiting | undefined });
+    // Told before the view opened (or not yet told): the view starts from `waiting`.
+    const s = new TwinsSource(w, "mqtt://x", sched);
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    expect(s.faults()).toEqual([{ what: "broker not reached yet", since: 1000 }]);
+    expect(s.health()).toBe(`connecting to the broker at ${url}: not reached yet`);
+    sched.advance(2000);
+    w.waiting = { broker: url, since: 1000, cause: `cannot reach the broker at ${url}: connection refused` };
+    t.emit("broker", false, undefined, "unreached");
+    expect(s.faults()).toEqual([{ what: "broker not reached yet", since: 1000 }]);
+    expect(s.health()).toBe(
+      `not connected since start (2 s): cannot reach the broker at ${url}: connection refused; trying again`,
+    );
+    sched.advance(3000);
+    w.waiting = undefined;
+    t.emit("broker", true);
+    expect(s.faults()).toEqual([]);
+    expect(s.health()).toBeUndefined();
+    expect(lines).toEqual([
+      `warn broker not reached yet (cannot reach the broker at ${url}: connection refused): the nodes are shown as last stored, until it answers`,
+      "info broker reached",
+    ]);
+  });
+
   it("shows the nodes told as flapping as one fault for five minutes, and logs each", () => {
     const t = new FakeTwins();
     const sched = new FakeScheduler(1000);
