@@ -4,8 +4,9 @@
  * presence, publishes encoded messages, and closes it cleanly (presence cleared first) or abruptly.
  * It probes the broker on the same connection (twins/broker-probe.ts) and logs the broker falling
  * silent, the connection dropping and either coming back, with how long it lasted.
- * The connect timeout runs on the service's scheduler. `openLink` picks this link or, for a service
- * inside a virtual-time run, the in-process one (wire-link.ts).
+ * The connect timeout runs on the service's scheduler. A service that waits for its broker has its
+ * first connection tried again while what fails may pass, told by twins/broker-wait.ts. `openLink`
+ * picks this link or, for a service inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";

@@ -4,6 +4,7 @@
  */
 
 export { PROBE_EVERY_MS, type ProbedWatch, type ProbeOptions, probeBroker } from "./broker-probe.js";
+export { type BrokerWaitStatus, REMIND_MS } from "./broker-wait.js";
 export {
   type BrokerLoss,
   type BrokerState,

@@ -1,7 +1,8 @@
 // The web server's flags: [HOST:]PORT parsing, the token's sources, the usage errors (a bind beyond
 // loopback without a chosen token), and `twinfleet monitor --demo --http` serving without a terminal:
-// the URL line carries the token once, and the token never shows again. A port that cannot be had
-// is an error naming --http, and the command exits.
+// the URL line carries the token once, and the token never shows again; `monitor --broker --http`
+// waits for a broker not there yet, /healthz 503 meanwhile. A port that cannot be had is an error
+// naming --http, and the command exits.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
