@@ -10,7 +10,7 @@
  */
 import { keptOpen } from "./tcp-head.js";
 import type { TcpSender } from "./tcp-sender.js";
-import type { Transmissions } from "./tcp-side.js";
+import { restartTransmissions, type Transmissions } from "./tcp-side.js";
 
 /**
  * Places the segment handed over at `at` (its first transmission, `answered` at once or not) on a
@@ -26,16 +26,9 @@ export function placeCertain(s: TcpSender, at: number, answered: boolean, out: T
   const ackBack = at + 2 * s.latencyMs + (answered ? 0 : side.delayedAckMs);
   // The ACK must come back before the first timer would send it again (else: spurious retransmissions).
   if (!(ackBack <= at + s.wait(0))) return false;
+  restartTransmissions(out, 0, at);
   out.ok = true;
-  out.attempt = 0;
-  out.attemptAt = at;
   out.ackAt = ackBack;
-  out.giveUpAt = Number.POSITIVE_INFINITY;
-  out.retransmissions = 0;
-  out.atAckIndex = 0;
-  out.atAckAt = Number.POSITIVE_INFINITY;
-  out.aheadTimes = undefined;
-  out.aheadArrived = undefined;
   const times = out.times;
   times[0] = at;
   times.length = 1;

@@ -7,7 +7,7 @@
  * the window BBR opens in the Loss state (`cwndOpenAt`, `keptOpen`).
  */
 import type { TcpSender } from "./tcp-sender.js";
-import { firstArrival, type Transmissions } from "./tcp-side.js";
+import { firstArrival, restartTransmissions, type Transmissions } from "./tcp-side.js";
 
 /**
  * `probeLast` (and `sackRack`): a segment handed over at `at` whose first transmission goes at
@@ -100,19 +100,11 @@ function redraw(
     }
   }
   const times = out.times;
-  out.ok = false;
-  out.attempt = 0;
-  out.attemptAt = s.headTimes[0] as number;
+  restartTransmissions(out, 0, s.headTimes[0] as number);
   for (let i = 0; i < keep; i++) {
     times[i] = s.headTimes[i] as number;
     if (s.headArrived[i] === true) firstArrival(out, i, times[i] as number);
   }
-  out.ackAt = Number.POSITIVE_INFINITY;
-  out.giveUpAt = Number.POSITIVE_INFINITY;
-  out.atAckIndex = 0;
-  out.atAckAt = Number.POSITIVE_INFINITY;
-  out.aheadTimes = undefined;
-  out.aheadArrived = undefined;
   let n = keep;
   let b = b0;
   let t = t0;

@@ -35,7 +35,7 @@ import type { RetryPolicy } from "./retransmit.js";
 import { placeCertain } from "./tcp-certain.js";
 import { cwndOpenAt, headAckSample, headAfter, keptOpen } from "./tcp-head.js";
 import type { SampleInput, TcpSide, Transmissions } from "./tcp-side.js";
-import { blankTransmissions, firstAfter, firstArrival } from "./tcp-side.js";
+import { blankTransmissions, firstAfter, firstArrival, restartTransmissions } from "./tcp-side.js";
 
 export type { TcpSide } from "./tcp-side.js";
 
@@ -241,16 +241,7 @@ export class TcpSender {
     // The earlier segment's transmissions (in order; not changed before this one is placed).
     const carriedBy = busy ? this.headCount : 0;
     const headAck = this.ackAt;
-    out.ok = false;
-    out.attempt = from;
-    out.attemptAt = input.at;
-    out.ackAt = Number.POSITIVE_INFINITY;
-    out.giveUpAt = Number.POSITIVE_INFINITY;
-    out.retransmissions = 0;
-    out.atAckIndex = 0;
-    out.atAckAt = Number.POSITIVE_INFINITY;
-    out.aheadTimes = undefined;
-    out.aheadArrived = undefined;
+    restartTransmissions(out, from, input.at);
     /** `headAckCovers`: the transmission of this segment that the head's ACK covers (NaN: none). */
     let coveredAt = Number.NaN;
     // Written in place and cut to length at the end: emptied first, the array would lose its room.

@@ -151,6 +151,23 @@ export function firstArrival(out: Transmissions, k: number, t: number): boolean 
   return true;
 }
 
+/**
+ * Starts `out` over for a segment whose sampling begins with transmission `attempt` at `at`: nothing
+ * has reached the receiver, no ACK, no give-up, nothing sent again or carried from an earlier one.
+ */
+export function restartTransmissions(out: Transmissions, attempt: number, at: number): void {
+  out.ok = false;
+  out.attempt = attempt;
+  out.attemptAt = at;
+  out.ackAt = Number.POSITIVE_INFINITY;
+  out.giveUpAt = Number.POSITIVE_INFINITY;
+  out.retransmissions = 0;
+  out.atAckIndex = 0;
+  out.atAckAt = Number.POSITIVE_INFINITY;
+  out.aheadTimes = undefined;
+  out.aheadArrived = undefined;
+}
+
 /** The first of the first `count` of `times` (in order) after `t` (Infinity when none is). */
 export function firstAfter(times: readonly number[], count: number, t: number): number {
   for (let i = 0; i < count; i++) {
