@@ -42,7 +42,10 @@ export function summary(r: Report): string {
     ? `  ${ok(q.syncP99Under1s)} sync latency   ${lat(outside)}  (< 1 s, outside the fault windows: ${outside.count} pairs)
        all presses    ${lat(r.sync)}`
     : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
-  const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good)${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
+  const withPower = r.lostWithPower ?? 0;
+  const powerPart =
+    withPower > 0 ? `, ${withPower} of them held by nodes not synced when their power went` : "";
+  const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good${powerPart})${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
   const cut = r.cutShort
     ? `  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
     : "";

@@ -154,7 +154,7 @@ export class Collector {
         if (!this.bootAt.has(node)) this.bootAt.set(node, e.at);
         // A press held when the power went is gone with the RAM.
         const held = this.heldSince.get(node);
-        if (held !== undefined) this.unpublished(node, held);
+        if (held !== undefined) this.unpublished(node, held, true);
         this.heldSince.delete(node);
         this.checker.forget(node);
         this.synced.delete(node);
@@ -214,8 +214,8 @@ export class Collector {
   }
 
   /** A held press that never left its node (lost with its RAM, or still held at the end). */
-  private unpublished(node: NodeId, at: number): void {
-    this.checker.unpublished(node, at);
+  private unpublished(node: NodeId, at: number, withPower = false): void {
+    this.checker.unpublished(node, at, withPower);
     this.log?.press(node, null, at);
   }
 

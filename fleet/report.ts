@@ -79,6 +79,11 @@ export interface Report {
   readonly late: number;
   /** Never reflected by the end of the run: lost for good. */
   readonly lostForGood: number;
+  /**
+   * Of those, presses held in a node's RAM while it was not synced and lost with its power before
+   * it synced again (absent from a merged shards report: the shards' logs do not say why).
+   */
+  readonly lostWithPower?: number;
   /** Times a node's state went back to an older stamp than it held before. */
   readonly regressions: number;
   readonly regressionList: readonly {
@@ -228,7 +233,12 @@ export function requirementFailures(r: Report): string[] {
   if (r.lostForGood > 0) {
     const inOutages = (r.brokerOutages ?? []).reduce((n, o) => n + o.lostForGood, 0);
     const why = inOutages > 0 ? `; ${inOutages} of them while the broker was lost` : "";
-    f.push(`${r.lostForGood} (press, follower) deliveries lost for good (never reflected${why})`);
+    const withPower = r.lostWithPower ?? 0;
+    const power =
+      withPower > 0
+        ? `; ${withPower} of them presses held in RAM by nodes not synced (offline or syncing) and lost with their power before they synced again`
+        : "";
+    f.push(`${r.lostForGood} (press, follower) deliveries lost for good (never reflected${why}${power})`);
   }
   if (r.lostOutsideFaults > 0) {
     // Without injected faults every such pair is counted here, those of the broker's outages too.

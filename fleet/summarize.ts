@@ -147,6 +147,7 @@ export function buildReport(i: ReportInput): Report {
     lostOutsideFaults: i.faults.length > 0 ? analysis.lostOutside : c.lost,
     late: c.late,
     lostForGood: c.lostForGood,
+    lostWithPower: c.lostWithPower,
     regressions: collector.regressions.count,
     regressionList: collector.regressions.list.slice(0, 50).map((r) => ({
       node: r.node,

@@ -80,6 +80,7 @@ export function mergeParts(
     lostOutsideFaults: lost,
     late: sum((p) => p.counts.late),
     lostForGood: sum((p) => p.counts.lostForGood),
+    lostWithPower: sum((p) => p.counts.lostWithPower),
     regressions: sum((p) => p.regressions),
     regressionList: regressions.map((r) => ({
       node: r.node,

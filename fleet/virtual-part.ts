@@ -57,6 +57,7 @@ export interface PartResult {
     readonly lost: number;
     readonly late: number;
     readonly lostForGood: number;
+    readonly lostWithPower: number;
   };
   readonly latency: string;
   /** The histograms' exact maxima (an encoded histogram keeps only its buckets'). */
@@ -282,6 +283,7 @@ export class VirtualPart {
           lost: k.lost,
           late: k.late,
           lostForGood: k.lostForGood,
+          lostWithPower: k.lostWithPower,
         },
         latency: c.checker.latency.encode(),
         latencyMax: c.checker.latency.summary().max,

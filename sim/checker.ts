@@ -51,6 +51,11 @@ export interface CheckCounts {
   readonly late: number;
   /** Never reflected: counted by finish(), at the end of the run. */
   readonly lostForGood: number;
+  /**
+   * Of those, the pairs of presses a node held in RAM while not synced (offline, or syncing) and
+   * lost with its power before it synced again: the firmware keeps them nowhere else.
+   */
+  readonly lostWithPower: number;
   /** Pairs still waiting, younger than LOST_AFTER_MS (0 after finish). */
   readonly pending: number;
 }
@@ -95,6 +100,7 @@ export class SyncChecker {
   private superseded = 0;
   private late = 0;
   private lostForGood = 0;
+  private lostWithPower = 0;
   private finished = false;
   private readonly reflected: ((ms: number) => void)[] = [];
   /** No fault began before this (run clock, ms): what settles before it is outside every window. */
@@ -128,13 +134,16 @@ export class SyncChecker {
   }
 
   /**
-   * A press that never left its node: held while the node was not synced, then lost with its RAM (a
-   * power cut) or still held when the run ended. Every follower misses it for good.
+   * A press that never left its node: held while the node was not synced, then lost with its RAM
+   * (`withPower`: a power cut) or still held when the run ended. Every follower misses it for good.
    */
-  unpublished(node: NodeId, at: number): void {
+  unpublished(node: NodeId, at: number, withPower = false): void {
     this.presses++;
     if (at >= this.clearBefore - PRESS_TIMES_KEPT_MS) this.pressTimes.push(at);
-    for (const f of this.reach.get(node) ?? []) this.outcome(node, f, at, Number.POSITIVE_INFINITY);
+    for (const f of this.reach.get(node) ?? []) {
+      this.outcome(node, f, at, Number.POSITIVE_INFINITY);
+      if (withPower) this.lostWithPower++;
+    }
   }
 
   /** A node's applied state now carries `stamp` (a press, a forwarded report, a set, a resync). */
@@ -216,6 +225,7 @@ export class SyncChecker {
       lost: this.late + this.lostForGood + overdue,
       late: this.late,
       lostForGood: this.lostForGood,
+      lostWithPower: this.lostWithPower,
       pending,
     };
   }

@@ -127,6 +127,7 @@ describe.concurrent("fleet runs", () => {
         "lostOutsideFaults",
         "late",
         "lostForGood",
+        "lostWithPower",
         "regressions",
         "regressionList",
         "faults",

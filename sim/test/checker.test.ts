@@ -30,6 +30,7 @@ describe("SyncChecker", () => {
       lost: 0,
       late: 0,
       lostForGood: 0,
+      lostWithPower: 0,
       pending: 0,
     });
     expect(t.latency.summary()).toMatchObject({ count: 2, max: 100 });
