@@ -7,7 +7,7 @@
  * (a twin's view for each report, once the run has seen every node register).
  */
 import { EventEmitter } from "node:events";
-import type { ConvergenceReport, Twin, Twins, TwinsEvents } from "../twins/index.js";
+import type { ConvergenceReport, PairingOutcome, Twin, Twins, TwinsEvents } from "../twins/index.js";
 import { BAD_INPUT_REASONS, type BadInputReason, TwinsCommandError } from "../twins/index.js";
 
 const NO_BAD_INPUT = Object.fromEntries(BAD_INPUT_REASONS.map((r) => [r, 0])) as Record<
@@ -132,11 +132,11 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.live().set(id, on);
   }
 
-  pair(follower: string, source: string): Promise<void> {
+  pair(follower: string, source: string): Promise<PairingOutcome> {
     return this.live().pair(follower, source);
   }
 
-  unpair(follower: string, source: string): Promise<void> {
+  unpair(follower: string, source: string): Promise<PairingOutcome> {
     return this.live().unpair(follower, source);
   }
 

@@ -1,6 +1,6 @@
 /**
- * The twins service's public interface (implemented by twins/service.ts) and the error its commands
- * throw for bad caller input.
+ * The twins service's public interface (implemented by twins/service.ts), the error its commands
+ * throw for bad caller input, and the one they throw when the broker cannot take them now.
  */
 import type { EventEmitter } from "node:events";
 import { NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
@@ -12,6 +12,37 @@ import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js"
 export class TwinsCommandError extends Error {
   override readonly name = "TwinsCommandError";
 }
+
+/** How the broker was away when a command could not go: not reached yet, its connection lost, or silent. */
+export type BrokerAwayHow = "unreached" | "lost" | "silent";
+
+/**
+ * A command the broker cannot take now (twins/broker-away.ts): refused at once while the connection
+ * is not up (`sent` false: nothing left the service, nor will it later), or given up when the
+ * connection dropped, the broker fell silent or did not acknowledge it in time (`sent` true: it may
+ * or may not have reached the broker; the connection does not send it again). Not the caller's
+ * mistake: the same command may be given again once the broker is back.
+ */
+export class BrokerUnavailableError extends Error {
+  override readonly name = "BrokerUnavailableError";
+  constructor(
+    message: string,
+    /** The broker's URL, without credentials. */
+    readonly broker: string,
+    /** Why: the broker away (`how`), or the command sent but not acknowledged (`unacknowledged`). */
+    readonly away: BrokerAwayHow | "unacknowledged",
+    readonly sent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What a pair or unpair did. `sent`: the commands (or an offline node's retained config) went to the
+ * broker now; the node confirms later. Not sent: the broker is away (`why` says how); the desire is
+ * stored all the same, and sent when the broker is back and the node registers (docs/twins.md).
+ */
+export type PairingOutcome = { readonly sent: true } | { readonly sent: false; readonly why: string };
 
 /** A caller's node id, checked: a bad one is a TwinsCommandError naming `what` it was for. */
 export function nodeId(s: string, what: string): NodeId {
@@ -39,12 +70,18 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly waiting: BrokerWaitStatus | undefined;
   list(): Twin[];
   get(id: string): Twin | undefined;
-  /** Sets a node's state with `S1 v c`, c the highest counter seen; resolves to c. */
+  /**
+   * Sets a node's state with `S1 v c`, c the highest counter seen; resolves to c. While the broker
+   * is away it throws BrokerUnavailableError and nothing is sent, then or later.
+   */
   set(id: string, on: boolean): Promise<number>;
-  /** `follower` follows `source` from now on, across node reboots and twins restarts. */
-  pair(follower: string, source: string): Promise<void>;
-  unpair(follower: string, source: string): Promise<void>;
-  /** Publishes `Q1`: every live node answers with its register and report. */
+  /**
+   * `follower` follows `source` from now on, across node reboots and twins restarts; while the broker
+   * is away the desire is stored and sent once it is back (`{ sent: false }`).
+   */
+  pair(follower: string, source: string): Promise<PairingOutcome>;
+  unpair(follower: string, source: string): Promise<PairingOutcome>;
+  /** Publishes `Q1`: every live node answers with its register and report. BrokerUnavailableError as set. */
   query(): Promise<void>;
   convergence(): ConvergenceReport;
   /** The in-sync fraction over time, oldest first (bounded). */

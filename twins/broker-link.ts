@@ -5,11 +5,14 @@
  * It probes the broker on the same connection (twins/broker-probe.ts) and logs the broker falling
  * silent, the connection dropping and either coming back, with how long it lasted.
  * The connect timeout runs on the service's scheduler. A service that waits for its broker has its
- * first connection tried again while what fails may pass, told by twins/broker-wait.ts. `openLink`
- * picks this link or, for a service inside a virtual-time run, the in-process one (wire-link.ts).
+ * first connection tried again while what fails may pass, told by twins/broker-wait.ts. A message
+ * asked for while the connection is not up is refused, and one in flight when it goes is given up,
+ * never held for a reconnect (twins/broker-away.ts). `openLink` picks this link or, for a service
+ * inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
+import { type BrokerAway, InFlight, refusal } from "./broker-away.js";
 import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
@@ -40,6 +43,10 @@ export interface BrokerLinkHandlers {
 export interface TwinsLink {
   /** The first connection; with `wait`, tried again while what fails may pass (over a URL only). */
   connect(wait?: BrokerWait): Promise<void>;
+  /**
+   * Publishes `msg`; false once closing. Over a URL, throws BrokerUnavailableError while the
+   * connection is not up, or when it goes before the broker acknowledged `msg` (twins/broker-away.ts).
+   */
   send(msg: Message): Promise<boolean>;
   close(): Promise<void>;
   kill(): Promise<void>;
@@ -60,11 +67,35 @@ export class BrokerLink implements TwinsLink {
   private outageFrom: number | undefined;
   /** Connected once: from then on a lost connection is an outage, told and reconnected. */
   private reached = false;
+  /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
+  private wait: BrokerWait | undefined;
+  private gaveUp: string | undefined;
+  private readonly startedAt: number;
+  private readonly inFlight: InFlight;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
     private readonly on: BrokerLinkHandlers,
-  ) {}
+  ) {
+    this.startedAt = opts.scheduler.now();
+    this.inFlight = new InFlight(opts.url, opts.scheduler);
+  }
+
+  /** Why nothing can be sent now (the broker not reached yet, lost, silent); undefined while it can. */
+  private away(): BrokerAway | undefined {
+    const state = this.watch?.state;
+    if (this.client?.connected === true && state === "up") return undefined;
+    const now = this.opts.scheduler.now();
+    if (!this.reached) {
+      const cause = this.wait?.status?.cause ?? this.gaveUp;
+      return {
+        how: "unreached",
+        since: this.wait?.status?.since ?? this.startedAt,
+        ...(cause !== undefined ? { cause } : {}),
+      };
+    }
+    return { how: state === "silent" ? "silent" : "lost", since: this.outageFrom ?? now };
+  }
 
   /** The service's own probe on its connection (twins/broker-probe.ts): no second client to log in. */
   private probed(client: MqttClient, topic: string): BrokerWatch {
@@ -163,7 +194,12 @@ export class BrokerLink implements TwinsLink {
             () => {},
           )
         : this.probed(client, probeTopic);
-    this.watch.on("state", (state, was, lastHeardAt) => this.told(state, was, lastHeardAt));
+    this.watch.on("state", (state, was, lastHeardAt) => {
+      // What was in flight is given up before anything is told (or reconnected, which re-sends).
+      if (state !== "up") this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
+      this.told(state, was, lastHeardAt);
+    });
+    this.wait = wait;
     return new Promise((resolve, reject) => {
       // While waiting, each attempt has the client's own CONNACK timer (the same length).
       const timer = wait
@@ -187,6 +223,7 @@ export class BrokerLink implements TwinsLink {
         timer?.cancel();
         client.off("error", fail);
         wait?.stop();
+        this.gaveUp = e.message;
         // A service that waited holds its client until closed: no more attempts after this.
         if (wait) void client.endAsync(true);
         reject(e);
@@ -230,12 +267,17 @@ export class BrokerLink implements TwinsLink {
     await this.on.ready();
   }
 
-  /** Publishes `msg` at QoS 1 (retained as the protocol says); false when there is no connection. */
+  /**
+   * Publishes `msg` at QoS 1 (retained as the protocol says); false when closing. Refused while the
+   * connection is not up; given up when it goes before the PUBACK (twins/broker-away.ts).
+   */
   async send(msg: Message): Promise<boolean> {
     const client = this.client;
     if (!client || this.closing) return false;
+    const away = this.away();
+    if (away !== undefined) throw refusal(this.opts.url, away, this.opts.scheduler.now(), msg);
     const e = encode(this.opts.prefix, msg);
-    await client.publishAsync(e.topic, e.payload, { qos: 1, retain: e.retain });
+    await this.inFlight.publish(client, e.topic, e.payload, e.retain, msg);
     return true;
   }
 

@@ -3,6 +3,7 @@
  * the console and the fleet runner use.
  */
 
+export { ACK_TIMEOUT_MS } from "./broker-away.js";
 export { PROBE_EVERY_MS, type ProbedWatch, type ProbeOptions, probeBroker } from "./broker-probe.js";
 export { type BrokerWaitStatus, REMIND_MS } from "./broker-wait.js";
 export {
@@ -54,7 +55,14 @@ export {
 } from "./presence.js";
 export { type RegistryEffect, TwinRegistry } from "./registry.js";
 export { BoundedSeries } from "./series.js";
-export { startTwins, type Twins, TwinsCommandError } from "./service.js";
+export {
+  type BrokerAwayHow,
+  BrokerUnavailableError,
+  type PairingOutcome,
+  startTwins,
+  type Twins,
+  TwinsCommandError,
+} from "./service.js";
 export {
   type DesiredRecord,
   jsonFileStore,

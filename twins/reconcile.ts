@@ -4,7 +4,8 @@
  * held back for `holdMs` after it was sent (its answer may simply not have come back yet) unless the
  * node went offline meanwhile; while anything is still outstanding the node is looked at again after
  * a delay that doubles up to 30 s, so a lost answer is retried and a node that never answers is not
- * flooded.
+ * flooded. A send that fails (the broker away: twins/broker-away.ts) holds nothing back: the node is
+ * sent it when it registers again, which it does once the broker is back and the service queries.
  */
 
 import type { Message, NodeId } from "../protocol/index.js";
@@ -81,7 +82,13 @@ export class Reconciler {
       if (!now && last !== undefined && t - last < this.deps.holdMs) continue;
       sent.set(keyOf(msg), t);
       sentAny = true;
-      await this.deps.send(msg);
+      try {
+        await this.deps.send(msg);
+      } catch (err) {
+        // Not sent (the broker away), or not known to have been: nothing to hold back its re-send.
+        sent.delete(keyOf(msg));
+        throw err;
+      }
       if (msg.kind === "state") this.deps.apply(registry.setSent(node, msg.on, msg.counter));
     }
     // Something is still outstanding: look again later, backing off only after a send.

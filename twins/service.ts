@@ -3,14 +3,17 @@
  * the commands (set, pair, unpair, query) and turns the registry's effects into events, re-checks and
  * saves; the connection is `BrokerLink`, the re-sends `Reconciler`, the convergence report
  * `ConvergenceFeed`, saving `DesireSaver`, all on the one injected scheduler. A passive service only
- * watches: it builds the same view and events but publishes nothing and stores nothing.
+ * watches: it builds the same view and events but publishes nothing and stores nothing. While the
+ * broker is away a set or query is refused (BrokerUnavailableError), and a pair or unpair is stored
+ * and sent by the re-sends once the node registers again (docs/twins.md, "While the broker is away").
  */
 
 import { EventEmitter } from "node:events";
 import type { Message, NodeId, Prefix } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
-import { nodeId, type Twins, TwinsCommandError } from "./api.js";
+import { BrokerUnavailableError, nodeId, type PairingOutcome, type Twins, TwinsCommandError } from "./api.js";
 import { BadInputLog } from "./bad-input.js";
+import { sendOrHold } from "./broker-away.js";
 import { openLink, type TwinsLink } from "./broker-link.js";
 import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
@@ -33,7 +36,13 @@ const CONVERGENCE_EVERY_MS = 100;
  */
 const MS_PER_TWIN = 0.1;
 
-export { type Twins, TwinsCommandError } from "./api.js";
+export {
+  type BrokerAwayHow,
+  BrokerUnavailableError,
+  type PairingOutcome,
+  type Twins,
+  TwinsCommandError,
+} from "./api.js";
 
 /**
  * Starts a twins service and resolves once it is connected, subscribed and has queried the fleet.
@@ -113,7 +122,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       apply: (effects) => this.apply(effects),
       scheduler: opts.scheduler,
       holdMs: opts.resendHoldMs,
-      onError: (err, node) => opts.logger.warn({ err, node }, "twins: re-sending commands failed"),
+      onError: (err, node) => this.resendFailed(err, node),
     });
   }
 
@@ -181,18 +190,18 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return counter;
   }
 
-  async pair(follower: string, source: string): Promise<void> {
+  async pair(follower: string, source: string): Promise<PairingOutcome> {
     const f = nodeId(follower, "follower");
     const s = nodeId(source, "source");
     this.active("pair");
     const desired = this.registry.get(f)?.desired.sources ?? [];
     const err = pairError(f, s, desired);
     if (err) throw new TwinsCommandError(err);
-    if (!desired.includes(s)) await this.changeDesired(f, [...desired, s]);
-    else await this.reconciler.reconcile(f, true);
+    if (!desired.includes(s)) return this.changeDesired(f, [...desired, s]);
+    return this.held(f, () => this.reconciler.reconcile(f, true));
   }
 
-  async unpair(follower: string, source: string): Promise<void> {
+  async unpair(follower: string, source: string): Promise<PairingOutcome> {
     const f = nodeId(follower, "follower");
     const s = nodeId(source, "source");
     this.active("unpair");
@@ -201,7 +210,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (!desired.includes(s) && !(twin?.follows ?? []).includes(s)) {
       throw new TwinsCommandError(`${f} does not follow ${s}`);
     }
-    await this.changeDesired(
+    return this.changeDesired(
       f,
       desired.filter((x) => x !== s),
     );
@@ -262,18 +271,27 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
    * A desire changed: an online node gets the commands now; an offline (or never seen) one gets a
    * retained config with a higher version, which it adopts when it next syncs, and the commands when
    * it registers again (protocol §6). Either way the pairing is pending until the node confirms it.
+   * With the broker away the desire is stored unsent (twins/broker-away.ts, `sendOrHold`).
    */
-  private async changeDesired(node: NodeId, sources: NodeId[]): Promise<void> {
+  private async changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
     const twin = this.registry.get(node);
     const version = this.registry.nextWriteVersion(node);
     if (twin?.presence === "online") {
       this.apply(this.registry.setDesiredSources(node, sources, version - 1));
-      await this.reconciler.reconcile(node, true);
-      return;
+      return this.held(node, () => this.reconciler.reconcile(node, true));
     }
     this.apply(this.registry.setDesiredSources(node, sources, version));
-    await this.send({ kind: "config", node, version, sources });
-    this.opts.logger.info({ node, version, sources }, "twins: wrote the retained config of an offline node");
+    return this.held(node, async () => {
+      await this.send({ kind: "config", node, version, sources });
+      this.opts.logger.info(
+        { node, version, sources },
+        "twins: wrote the retained config of an offline node",
+      );
+    });
+  }
+
+  private held(node: NodeId, send: () => Promise<void>): Promise<PairingOutcome> {
+    return sendOrHold(node, send, this.opts.logger);
   }
 
   /** Throws for a command on a passive service. */
@@ -355,9 +373,14 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   private reconcileLater(node: NodeId): void {
     if (this.opts.passive) return;
-    this.reconciler
-      .reconcile(node, false)
-      .catch((err: unknown) => this.opts.logger.warn({ err, node }, "twins: re-sending commands failed"));
+    this.reconciler.reconcile(node, false).catch((err: unknown) => this.resendFailed(err, node));
+  }
+
+  /** A re-send the broker could not take is tried again when the node registers after it is back. */
+  private resendFailed(err: unknown, node: NodeId): void {
+    if (err instanceof BrokerUnavailableError)
+      this.opts.logger.debug({ node, err: err.message }, "twins: re-sending commands waits for the broker");
+    else this.opts.logger.warn({ err, node }, "twins: re-sending commands failed");
   }
 
   private persist(): void {

@@ -59,9 +59,11 @@ class FakeTwins extends EventEmitter<TwinsEvents> implements TwinsView {
   };
   pair = async (f: string, s: string) => {
     this.calls.push(`pair ${f} ${s}`);
+    return { sent: true } as const;
   };
   unpair = async (f: string, s: string) => {
     this.calls.push(`unpair ${f} ${s}`);
+    return { sent: true } as const;
   };
   query = async () => {
     this.calls.push("query");

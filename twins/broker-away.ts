@@ -1,0 +1,161 @@
+/**
+ * Commands while the broker is away, on the service's MQTT.js connection (twins/broker-link.ts).
+ * MQTT.js holds a QoS 1 publish made while it is offline, and one in flight when the connection
+ * drops, and sends it after the next reconnect: a set would hang its caller until then and reach the
+ * node minutes late, behind the operator's back. So a command asked for while the connection is not
+ * up (not reached yet, lost and reconnecting, the broker silent) is refused at once with a
+ * BrokerUnavailableError naming the broker and since when; one in flight when the connection drops
+ * or the broker falls silent, or not acknowledged within ACK_TIMEOUT_MS, is settled with one too and
+ * taken out of MQTT.js's store, so no reconnect sends it again. What the service re-sends by itself
+ * (a pairing, a pending set) it re-sends when the node registers (twins/reconcile.ts): a pair or
+ * unpair given while the broker is away is stored and left to those re-sends (`sendOrHold`).
+ */
+import type { MqttClient } from "mqtt";
+import type { Logger } from "pino";
+import type { Message, NodeId } from "../protocol/index.js";
+import { type BrokerAwayHow, BrokerUnavailableError, type PairingOutcome } from "./api.js";
+import { after, type Scheduler, type Timer } from "./clock.js";
+
+/** How long a command waits for the broker's PUBACK before it is given up. */
+export const ACK_TIMEOUT_MS = 10_000;
+
+/** The broker away: how, since when (the service's scheduler), and the last failure before it was reached. */
+export interface BrokerAway {
+  readonly how: BrokerAwayHow;
+  readonly since: number;
+  readonly cause?: string;
+}
+
+/** The command `msg` is, as a sentence names it. */
+export function commandName(msg: Message): string {
+  switch (msg.kind) {
+    case "state":
+      return "the set";
+    case "query":
+      return "the query";
+    case "config":
+      return "the pairing (the node's retained config)";
+    case "subscribe":
+    case "unsubscribe":
+      return "the pairing command";
+    default:
+      return `the ${msg.kind}`;
+  }
+}
+
+/** `the broker at URL is not reachable (…)`: why nothing can be sent to it now. */
+export function awayReason(url: string, away: BrokerAway, now: number): string {
+  const s = Math.max(0, Math.round((now - away.since) / 1000));
+  const why =
+    away.how === "unreached"
+      ? `not reached in the ${s} s since the service started${away.cause === undefined ? "" : `: ${away.cause}`}`
+      : away.how === "silent"
+        ? `silent for ${s} s with the connection up`
+        : `the connection was lost ${s} s ago; reconnecting`;
+  return `the broker at ${url} is not reachable (${why})`;
+}
+
+/** The error for `msg` refused while the broker is away: nothing was sent, and nothing will be. */
+export function refusal(url: string, away: BrokerAway, now: number, msg: Message): BrokerUnavailableError {
+  return new BrokerUnavailableError(
+    `${awayReason(url, away, now)}: ${commandName(msg)} was not sent`,
+    url,
+    away.how,
+    false,
+  );
+}
+
+/** Why a command in flight was given up, as the start of its error's sentence. */
+export type GivenUp = "dropped" | "silent" | "timeout" | "failed";
+
+interface Pending {
+  readonly name: string;
+  /** The callback given to MQTT.js: how its entry in `client.outgoing` is found. */
+  readonly done: (err?: Error) => void;
+  readonly reject: (err: BrokerUnavailableError) => void;
+  readonly timer: Timer;
+}
+
+/** The service's publishes awaiting their PUBACK on one MQTT.js client. */
+export class InFlight {
+  private readonly pending = new Set<Pending>();
+
+  constructor(
+    private readonly url: string,
+    private readonly scheduler: Scheduler,
+    private readonly ackMs = ACK_TIMEOUT_MS,
+  ) {}
+
+  /** Publishes at QoS 1; resolves on the PUBACK, rejects when given up (see the header). */
+  publish(client: MqttClient, topic: string, payload: string | Buffer, retain: boolean, msg: Message) {
+    return new Promise<void>((resolve, reject) => {
+      const p: Pending = {
+        name: commandName(msg),
+        done: (err) => {
+          if (!this.pending.delete(p)) return;
+          p.timer.cancel();
+          if (err) reject(this.givenUp(p.name, "failed", err.message));
+          else resolve();
+        },
+        reject,
+        timer: after(this.scheduler, this.ackMs, () => this.giveUp(client, p, "timeout")),
+      };
+      this.pending.add(p);
+      client.publish(topic, payload, { qos: 1, retain }, p.done);
+    });
+  }
+
+  /** The connection dropped or the broker fell silent: every publish still in flight is given up. */
+  giveUpAll(client: MqttClient, why: GivenUp): void {
+    for (const p of [...this.pending]) this.giveUp(client, p, why);
+  }
+
+  private giveUp(client: MqttClient, p: Pending, why: GivenUp): void {
+    if (!this.pending.delete(p)) return;
+    p.timer.cancel();
+    // Out of MQTT.js's store (its callback is told `Message removed`, no longer heard): not re-sent.
+    for (const [id, o] of Object.entries(client.outgoing)) {
+      if (o.cb === p.done) client.removeOutgoingMessage(Number(id));
+    }
+    p.reject(this.givenUp(p.name, why));
+  }
+
+  private givenUp(name: string, why: GivenUp, detail?: string): BrokerUnavailableError {
+    const at = `the broker at ${this.url}`;
+    const start = {
+      dropped: `the connection to ${at} dropped before it acknowledged ${name}`,
+      silent: `${at} fell silent before it acknowledged ${name}`,
+      timeout: `${at} did not acknowledge ${name} within ${this.ackMs / 1000} s`,
+      failed: `the connection to ${at} failed before it acknowledged ${name} (${detail ?? "no reason given"})`,
+    }[why];
+    return new BrokerUnavailableError(
+      `${start}: it may or may not have reached the broker, and the connection does not send it again`,
+      this.url,
+      why === "silent" ? "silent" : why === "dropped" || why === "failed" ? "lost" : "unacknowledged",
+      true,
+    );
+  }
+}
+
+/**
+ * Sends a changed desire (`send`); with the broker away it stays stored and pending, unsent: once the
+ * broker is back the service's query makes every live node register, and a node that registers with
+ * a pending pairing is sent its commands (twins/reconcile.ts), as is one that returns later.
+ */
+export async function sendOrHold(
+  node: NodeId,
+  send: () => Promise<void>,
+  logger: Logger,
+): Promise<PairingOutcome> {
+  try {
+    await send();
+    return { sent: true };
+  } catch (err) {
+    if (!(err instanceof BrokerUnavailableError)) throw err;
+    logger.warn(
+      { node, broker: err.broker, away: err.away },
+      `twins: the pairing of ${node} is stored, and sent once the broker is back and ${node} registers: ${err.message}`,
+    );
+    return { sent: false, why: err.message };
+  }
+}
