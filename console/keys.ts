@@ -31,8 +31,11 @@ export interface KeyContext {
   selected(): ConsoleNode | undefined;
   goTo(id: string): void;
   note(level: LogLevel, text: string): void;
-  /** Runs an action if the source offers `cap`, logging `what` and any failure; never throws. */
-  act(cap: Capability, what: string, run: () => Promise<void>): void;
+  /**
+   * Runs an action if the source offers `cap`, logging `what` and any failure; never throws. What it
+   * resolves to is the source's to tell (a pairing deferred is logged by the source).
+   */
+  act(cap: Capability, what: string, run: () => Promise<unknown>): void;
   /** Asks for a line of text in the prompt line: Enter submits it, Esc cancels. */
   ask(label: string, submit: (value: string) => void): void;
   /** Asks y/n in the prompt line: `y` runs `yes`, any other key cancels. */

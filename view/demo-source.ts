@@ -156,14 +156,14 @@ export class DemoSource implements ConsoleSource {
     this.touch();
   }
 
-  async pair(follower: NodeId, source: NodeId): Promise<void> {
+  async pair(follower: NodeId, source: NodeId): Promise<undefined> {
     const err = this.fleet.follow(this.index(follower), this.index(source));
     if (err) throw new CommandRefused(err);
     this.log("info", `${follower} follows ${source}`);
     this.touch();
   }
 
-  async unpair(follower: NodeId, source: NodeId): Promise<void> {
+  async unpair(follower: NodeId, source: NodeId): Promise<undefined> {
     const err = this.fleet.unfollow(this.index(follower), this.index(source));
     if (err) throw new CommandRefused(err);
     this.log("info", `${follower} no longer follows ${source}`);

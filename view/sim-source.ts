@@ -18,6 +18,7 @@ import type { SimNodeDetail } from "../sim/messages.js";
 import { ConsoleEmitter } from "./emitter.js";
 import {
   type Capabilities,
+  type CommandDeferred,
   CommandRefused,
   type ConsoleEvents,
   type ConsoleFault,
@@ -181,11 +182,11 @@ export class SimSource implements ConsoleSource {
     return this.twins.set(id, on);
   }
 
-  pair(follower: NodeId, source: NodeId): Promise<void> {
+  pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
     return this.twins.pair(follower, source);
   }
 
-  unpair(follower: NodeId, source: NodeId): Promise<void> {
+  unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
     return this.twins.unpair(follower, source);
   }
 

@@ -186,8 +186,9 @@ export interface ConsoleSource {
   setLoss(pct: number): Promise<void>;
   press(id: NodeId): Promise<void>;
   set(id: NodeId, on: boolean): Promise<void>;
-  pair(follower: NodeId, source: NodeId): Promise<void>;
-  unpair(follower: NodeId, source: NodeId): Promise<void>;
+  /** Resolves to what will happen when the fleet took the pairing but could not carry it out yet. */
+  pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined>;
+  unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined>;
   powerCycle(id: NodeId): Promise<void>;
   pullCable(id: NodeId, pulled: boolean): Promise<void>;
   query(): Promise<void>;
@@ -248,4 +249,21 @@ export class UnsupportedAction extends Error {
  */
 export class CommandRefused extends Error {
   override readonly name = "CommandRefused";
+}
+
+/**
+ * A command the fleet cannot take now, through no fault of the user's (a live fleet's broker not
+ * reachable): the message says why and whether it was sent. A view shows it as a failure to try
+ * again later (the web API answers 503), and nothing of it is carried out later behind the user's back.
+ */
+export class CommandUnavailable extends Error {
+  override readonly name = "CommandUnavailable";
+}
+
+/**
+ * A command the fleet took but could not carry out yet (a live fleet's pairing, stored while the
+ * broker is away and sent once it is back): `deferred` says what will happen. The web API answers 202.
+ */
+export interface CommandDeferred {
+  readonly deferred: string;
 }

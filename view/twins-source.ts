@@ -1,6 +1,7 @@
 /**
  * A live fleet as a ConsoleSource (`twinfleet monitor --broker URL`), on top of the twins service:
- * nodes and convergence from its registry, set / pair / unpair / query through its commands. A real
+ * nodes and convergence from its registry, set / pair / unpair / query through its commands (their
+ * answers mapped by view/twins-commands.ts: the broker away is a refusal or a deferred pairing). A real
  * fleet has no loss knob, button or power switch the console could reach, so those are not offered.
  * Sync latency is what the twins can observe: from the origin's own report of an event to each
  * follower's report of the same stamp, on the service's clock: the scheduler the service runs on
@@ -13,7 +14,6 @@ import {
   type Scheduler,
   type Twin,
   type Twins,
-  TwinsCommandError,
   type TwinsEvents,
   wallScheduler,
 } from "../twins/index.js";
@@ -22,7 +22,7 @@ import { LatencyWindow } from "./latency.js";
 import { LiveFaults } from "./live-faults.js";
 import {
   type Capabilities,
-  CommandRefused,
+  type CommandDeferred,
   type ConsoleEvents,
   type ConsoleFault,
   type ConsoleNode,
@@ -35,6 +35,7 @@ import {
   type NodeDetail,
   UnsupportedAction,
 } from "./source.js";
+import { pairingTold, refused } from "./twins-commands.js";
 
 /** What the console needs of the twins service (its `Twins` satisfies it). */
 export interface TwinsView
@@ -229,22 +230,35 @@ export class TwinsSource implements ConsoleSource {
   }
 
   async set(id: NodeId, on: boolean): Promise<void> {
-    const counter = await this.twins.set(id, on);
+    const counter = await refused(this.twins.set(id, on));
     this.log("info", `${id} set ${on ? "on" : "off"} (counter ${counter})`);
   }
 
-  async pair(follower: NodeId, source: NodeId): Promise<void> {
-    await refused(this.twins.pair(follower, source));
-    this.log("info", `${follower} follows ${source}`);
+  async pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
+    const outcome = await refused(this.twins.pair(follower, source));
+    return this.told(
+      pairingTold(outcome, `${follower} follows ${source}`, `${follower} is to follow ${source}`),
+    );
   }
 
-  async unpair(follower: NodeId, source: NodeId): Promise<void> {
-    await refused(this.twins.unpair(follower, source));
-    this.log("info", `${follower} no longer follows ${source}`);
+  async unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
+    const outcome = await refused(this.twins.unpair(follower, source));
+    return this.told(
+      pairingTold(
+        outcome,
+        `${follower} no longer follows ${source}`,
+        `${follower} is to stop following ${source}`,
+      ),
+    );
   }
 
   async query(): Promise<void> {
-    await this.twins.query();
+    await refused(this.twins.query());
+  }
+
+  private told(t: ReturnType<typeof pairingTold>): CommandDeferred | undefined {
+    this.log(t.level, t.text);
+    return t.deferred;
   }
 
   setLoss(): Promise<void> {
@@ -380,13 +394,4 @@ function syncOf(status: string): ConsoleSync {
     : status === "behind" || status === "ahead"
       ? "out-of-sync"
       : "unknown";
-}
-
-/** The twins' refusal of a command (a ninth source, a pairing not there) as the view's CommandRefused. */
-async function refused<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (e) {
-    throw e instanceof TwinsCommandError ? new CommandRefused(e.message) : e;
-  }
 }

@@ -49,6 +49,18 @@ const body = (schema: z.ZodType) => ({
   content: json(z.toJSONSchema(schema, { io: "input" })),
 });
 const accepted = { "202": ok("accepted", { type: "object", properties: { accepted: { const: true } } }) };
+/** A live fleet's pairing stored while its broker is away: what will happen, and the follower. */
+const deferred = {
+  "202": ok(
+    "stored, not sent yet: a live fleet's broker is away; sent once it is back and the node registers",
+    {
+      type: "object",
+      required: ["accepted", "deferred", "node"],
+      properties: { accepted: { const: true }, deferred: { type: "string" }, node: ref("NodeDetail") },
+    },
+    etagHeader,
+  ),
+};
 const write = { security: [{ bearer: [] }] };
 
 const summary = {
@@ -248,7 +260,8 @@ const paths = {
       requestBody: body(stateBody),
       responses: {
         "200": ok("the node", ref("NodeDetail"), etagHeader),
-        ...problems(400, 401, 403, 404, 412, 413, 415),
+        // 503: a live fleet's broker is not reachable; the set was not sent (nor will it be).
+        ...problems(400, 401, 403, 404, 412, 413, 415, 503),
       },
     },
   },
@@ -259,6 +272,7 @@ const paths = {
       parameters: [idParam("id", "the follower"), idParam("source", "the source"), ifMatch],
       responses: {
         "200": ok("the follower", ref("NodeDetail"), etagHeader),
+        ...deferred,
         ...problems(400, 401, 403, 404, 412),
       },
     },
@@ -268,6 +282,7 @@ const paths = {
       parameters: [idParam("id", "the follower"), idParam("source", "the source"), ifMatch],
       responses: {
         "200": ok("the follower", ref("NodeDetail"), etagHeader),
+        ...deferred,
         ...problems(400, 401, 403, 404, 412),
       },
     },
@@ -317,7 +332,7 @@ const paths = {
     post: {
       summary: "Publish Q1: every live node answers",
       ...write,
-      responses: { ...accepted, ...problems(401, 403) },
+      responses: { ...accepted, ...problems(401, 403, 503) },
     },
   },
   "/api/events": {

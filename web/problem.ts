@@ -7,7 +7,7 @@
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodError } from "zod";
-import { CommandRefused } from "../view/source.js";
+import { CommandRefused, CommandUnavailable } from "../view/source.js";
 import { BODY_ROUTES } from "./schemas.js";
 
 export const PROBLEM_TYPE = "application/problem+json";
@@ -104,6 +104,8 @@ export function problemOf(error: FastifyError | ProblemError | Error, req: Fasti
   if (error instanceof ProblemError) return problem(error.status, error.detail, error.field);
   // A command the fleet refuses as it stands (a pairing that is not there): the caller's to change.
   if (error instanceof CommandRefused) return problem(409, error.message);
+  // A command the fleet cannot take now (a live fleet's broker not reachable): not the caller's doing.
+  if (error instanceof CommandUnavailable) return problem(503, error.message);
   const code = (error as FastifyError).code;
   const status = (error as FastifyError).statusCode ?? 500;
   if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return problem(413, "the body is larger than 16 KiB", "body");

@@ -2,7 +2,8 @@
  * The REST API over the fleet view: list and read nodes, set a node's state, pair and unpair, press,
  * loss and faults, a virtual-time run's pace, query, convergence and latency. Input is parsed with
  * the zod schemas (a 400 naming the field); writes may carry `If-Match: "<version>"` (a 412 when the
- * node moved on since); an action the fleet does not offer is a 403. Responses carry the node's `ETag`.
+ * node moved on since); an action the fleet does not offer is a 403; a command a live fleet's broker
+ * cannot take now a 503, a pairing stored until it is back a 202. Responses carry the node's `ETag`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
@@ -72,10 +73,13 @@ function checkIfMatch(req: FastifyRequest, current: NodeDetail): void {
   );
 }
 
-/** Runs a command; the fleet's refusal (a pairing not there) is a 409 naming `field`. */
-async function command(field: string, f: () => Promise<void>): Promise<void> {
+/**
+ * Runs a command; the fleet's refusal (a pairing not there) is a 409 naming `field` (and the fleet
+ * unable to take it now, a 503: problem.ts). Resolves to what the fleet will do later, if it deferred it.
+ */
+async function command<T>(field: string, f: () => Promise<T>): Promise<T> {
   try {
-    await f();
+    return await f();
   } catch (e) {
     if (e instanceof CommandRefused) throw new ProblemError(409, e.message, field);
     throw e;
@@ -139,8 +143,17 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (follower === from)
       throw new ProblemError(400, `path.source: ${from} cannot follow itself`, "path.source");
     if (pair) detailOrThrow(source, from, "path.source");
-    await command("path.source", () => (pair ? source.pair(follower, from) : source.unpair(follower, from)));
-    return sendDetail(reply, detailOrThrow(source, follower));
+    const later = await command("path.source", () =>
+      pair ? source.pair(follower, from) : source.unpair(follower, from),
+    );
+    const d = detailOrThrow(source, follower);
+    // Stored, not sent yet (a live fleet's broker away): 202, saying what happens, with the node.
+    if (later)
+      return reply
+        .code(202)
+        .header("etag", etag(d.version))
+        .send({ accepted: true, ...later, node: d });
+    return sendDetail(reply, d);
   };
   app.put("/api/nodes/:id/follows/:source", follow(true));
   app.delete("/api/nodes/:id/follows/:source", follow(false));

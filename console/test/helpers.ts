@@ -152,10 +152,10 @@ export class FakeSource implements ConsoleSource {
     return this.record("set", n, on);
   }
   pair(f: NodeId, s: NodeId) {
-    return this.record("pair", f, s);
+    return this.record("pair", f, s).then(() => undefined);
   }
   unpair(f: NodeId, s: NodeId) {
-    return this.record("unpair", f, s);
+    return this.record("unpair", f, s).then(() => undefined);
   }
   powerCycle(n: NodeId) {
     return this.record("powerCycle", n);

@@ -8,13 +8,16 @@ import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import {
+  BrokerUnavailableError,
   type ConvergenceReport,
   flapLine,
+  type PairingOutcome,
   type SeriesPoint,
   type Twin,
   type TwinsEvents,
 } from "../../twins/index.js";
 import { FLAP_SHOWN_MS } from "../live-faults.js";
+import { CommandUnavailable } from "../source.js";
 import { TwinsSource, type TwinsView } from "../twins-source.js";
 
 const a = NodeId("a");
@@ -57,13 +60,13 @@ class FakeTwins extends EventEmitter<TwinsEvents> implements TwinsView {
     this.calls.push(`set ${id} ${on}`);
     return 7;
   };
-  pair = async (f: string, s: string) => {
+  pair = async (f: string, s: string): Promise<PairingOutcome> => {
     this.calls.push(`pair ${f} ${s}`);
-    return { sent: true } as const;
+    return { sent: true };
   };
-  unpair = async (f: string, s: string) => {
+  unpair = async (f: string, s: string): Promise<PairingOutcome> => {
     this.calls.push(`unpair ${f} ${s}`);
-    return { sent: true } as const;
+    return { sent: true };
   };
   query = async () => {
     this.calls.push("query");
@@ -273,5 +276,27 @@ describe("twins source", () => {
     expect(s.capabilities).toMatchObject({ press: false, setLoss: false, set: true, pair: true });
     await expect(s.press()).rejects.toThrow("press is not available for this fleet");
     await expect(s.setLoss()).rejects.toThrow("setLoss is not available");
+  });
+
+  it("passes on the broker away: a set or query refused as unavailable, a pairing deferred with a warning", async () => {
+    const t = new FakeTwins();
+    const url = "mqtt://x:1883";
+    const why = `the broker at ${url} is not reachable (the connection was lost 12 s ago; reconnecting)`;
+    const away = (what: string) =>
+      new BrokerUnavailableError(`${why}: ${what} was not sent`, url, "lost", false);
+    t.set = () => Promise.reject(away("the set"));
+    t.query = () => Promise.reject(away("the query"));
+    t.pair = async () => ({ sent: false, why: `${why}: the pairing command was not sent` });
+    const s = new TwinsSource(t, url);
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    const set = await s.set(a, true).catch((e: unknown) => e);
+    expect(set).toBeInstanceOf(CommandUnavailable);
+    expect(set).toMatchObject({ message: `${why}: the set was not sent` });
+    await expect(s.query()).rejects.toThrow(`${why}: the query was not sent`);
+    const later = `b is to follow a: stored, and sent once the broker is back and the node registers (${why}: the pairing command was not sent)`;
+    expect(await s.pair(b, a)).toEqual({ deferred: later });
+    expect(await s.unpair(b, a)).toBeUndefined();
+    expect(lines).toEqual([`warn ${later}`, "info b no longer follows a"]);
   });
 });

@@ -36,8 +36,8 @@ class TalkingSource implements ConsoleSource {
   setLoss = () => Promise.resolve();
   press = () => Promise.resolve();
   set = () => Promise.resolve();
-  pair = () => Promise.resolve();
-  unpair = () => Promise.resolve();
+  pair = () => Promise.resolve(undefined);
+  unpair = () => Promise.resolve(undefined);
   powerCycle = () => Promise.resolve();
   pullCable = () => Promise.resolve();
   query = () => Promise.resolve();

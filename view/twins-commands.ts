@@ -1,0 +1,33 @@
+/**
+ * The twins service's answers to a command, as the view's: its refusal of bad input (a ninth source,
+ * a pairing not there) as CommandRefused, the broker not reachable (nothing sent) as
+ * CommandUnavailable, and a pairing stored for the broker's return as CommandDeferred, with the line
+ * the event log shows for it (view/twins-source.ts).
+ */
+import { BrokerUnavailableError, type PairingOutcome, TwinsCommandError } from "../twins/index.js";
+import { type CommandDeferred, CommandRefused, CommandUnavailable } from "./source.js";
+
+/** `p`, its twins errors as the view's. */
+export async function refused<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof TwinsCommandError) throw new CommandRefused(e.message);
+    if (e instanceof BrokerUnavailableError) throw new CommandUnavailable(e.message);
+    throw e;
+  }
+}
+
+/**
+ * The log line of a pairing: `done` when sent, else `toBe` held for the broker (with why), which is
+ * also what the caller is told will happen.
+ */
+export function pairingTold(
+  outcome: PairingOutcome,
+  done: string,
+  toBe: string,
+): { readonly level: "info" | "warn"; readonly text: string; readonly deferred?: CommandDeferred } {
+  if (outcome.sent) return { level: "info", text: done };
+  const text = `${toBe}: stored, and sent once the broker is back and the node registers (${outcome.why})`;
+  return { level: "warn", text, deferred: { deferred: text } };
+}
