@@ -84,8 +84,9 @@ export async function runPairing(
   await withTwins(io, flags, async (t, c) => {
     const seen = t.get(follower) !== undefined;
     const online = t.get(follower)?.presence === "online";
-    if (pairing) await t.pair(follower, source);
-    else await t.unpair(follower, source);
+    const outcome = pairing ? await t.pair(follower, source) : await t.unpair(follower, source);
+    // Held for the broker's return by a service that ends now: nothing would ever send it.
+    if (!outcome.sent) throw new Error(outcome.why);
     // An offline node cannot confirm: say so now instead of waiting for nothing.
     const done = online
       ? await settle(t, () => t.get(follower)?.pairing === "confirmed", waitMs(flags))
