@@ -32,6 +32,8 @@ export class BrokerUnavailableError extends Error {
     /** Why: the broker away (`how`), or the command sent but not acknowledged (`unacknowledged`). */
     readonly away: BrokerAwayHow | "unacknowledged",
     readonly sent: boolean,
+    /** What is wrong with the broker, without what became of the command (the message's start). */
+    readonly reason: string,
   ) {
     super(message);
   }
@@ -39,8 +41,9 @@ export class BrokerUnavailableError extends Error {
 
 /**
  * What a pair or unpair did. `sent`: the commands (or an offline node's retained config) went to the
- * broker now; the node confirms later. Not sent: the broker is away (`why` says how); the desire is
- * stored all the same, and sent when the broker is back and the node registers (docs/twins.md).
+ * broker now; the node confirms later. Not sent: the broker is away (`why`: the broker at … is not
+ * reachable (…)); the desire is stored all the same, and sent when the broker is back and the node
+ * registers (docs/twins.md, "While the broker is away").
  */
 export type PairingOutcome = { readonly sent: true } | { readonly sent: false; readonly why: string };
 

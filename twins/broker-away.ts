@@ -57,11 +57,13 @@ export function awayReason(url: string, away: BrokerAway, now: number): string {
 
 /** The error for `msg` refused while the broker is away: nothing was sent, and nothing will be. */
 export function refusal(url: string, away: BrokerAway, now: number, msg: Message): BrokerUnavailableError {
+  const reason = awayReason(url, away, now);
   return new BrokerUnavailableError(
-    `${awayReason(url, away, now)}: ${commandName(msg)} was not sent`,
+    `${reason}: ${commandName(msg)} was not sent`,
     url,
     away.how,
     false,
+    reason,
   );
 }
 
@@ -133,6 +135,7 @@ export class InFlight {
       this.url,
       why === "silent" ? "silent" : why === "dropped" || why === "failed" ? "lost" : "unacknowledged",
       true,
+      start,
     );
   }
 }
@@ -154,8 +157,8 @@ export async function sendOrHold(
     if (!(err instanceof BrokerUnavailableError)) throw err;
     logger.warn(
       { node, broker: err.broker, away: err.away },
-      `twins: the pairing of ${node} is stored, and sent once the broker is back and ${node} registers: ${err.message}`,
+      `twins: ${err.reason}: the pairing of ${node} is stored, and sent once the broker is back and ${node} registers`,
     );
-    return { sent: false, why: err.message };
+    return { sent: false, why: err.reason };
   }
 }

@@ -19,15 +19,15 @@ export async function refused<T>(p: Promise<T>): Promise<T> {
 }
 
 /**
- * The log line of a pairing: `done` when sent, else `toBe` held for the broker (with why), which is
- * also what the caller is told will happen.
+ * The log line of a pairing of `follower`: `pairing` (`A follows B`) when sent; else why the broker
+ * cannot take it and that it is stored, which is also what the caller is told will happen.
  */
 export function pairingTold(
   outcome: PairingOutcome,
-  done: string,
-  toBe: string,
+  follower: string,
+  pairing: string,
 ): { readonly level: "info" | "warn"; readonly text: string; readonly deferred?: CommandDeferred } {
-  if (outcome.sent) return { level: "info", text: done };
-  const text = `${toBe}: stored, and sent once the broker is back and the node registers (${outcome.why})`;
+  if (outcome.sent) return { level: "info", text: pairing };
+  const text = `${outcome.why}: the pairing (${pairing}) is stored, and sent once the broker is back and ${follower} registers`;
   return { level: "warn", text, deferred: { deferred: text } };
 }

@@ -236,20 +236,12 @@ export class TwinsSource implements ConsoleSource {
 
   async pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
     const outcome = await refused(this.twins.pair(follower, source));
-    return this.told(
-      pairingTold(outcome, `${follower} follows ${source}`, `${follower} is to follow ${source}`),
-    );
+    return this.told(pairingTold(outcome, follower, `${follower} follows ${source}`));
   }
 
   async unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
     const outcome = await refused(this.twins.unpair(follower, source));
-    return this.told(
-      pairingTold(
-        outcome,
-        `${follower} no longer follows ${source}`,
-        `${follower} is to stop following ${source}`,
-      ),
-    );
+    return this.told(pairingTold(outcome, follower, `${follower} no longer follows ${source}`));
   }
 
   async query(): Promise<void> {

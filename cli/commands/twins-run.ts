@@ -86,7 +86,7 @@ export async function runPairing(
     const online = t.get(follower)?.presence === "online";
     const outcome = pairing ? await t.pair(follower, source) : await t.unpair(follower, source);
     // Held for the broker's return by a service that ends now: nothing would ever send it.
-    if (!outcome.sent) throw new Error(outcome.why);
+    if (!outcome.sent) throw new Error(`${outcome.why}: the pairing may not have been sent; give it again`);
     // An offline node cannot confirm: say so now instead of waiting for nothing.
     const done = online
       ? await settle(t, () => t.get(follower)?.pairing === "confirmed", waitMs(flags))

@@ -283,10 +283,10 @@ describe("twins source", () => {
     const url = "mqtt://x:1883";
     const why = `the broker at ${url} is not reachable (the connection was lost 12 s ago; reconnecting)`;
     const away = (what: string) =>
-      new BrokerUnavailableError(`${why}: ${what} was not sent`, url, "lost", false);
+      new BrokerUnavailableError(`${why}: ${what} was not sent`, url, "lost", false, why);
     t.set = () => Promise.reject(away("the set"));
     t.query = () => Promise.reject(away("the query"));
-    t.pair = async () => ({ sent: false, why: `${why}: the pairing command was not sent` });
+    t.pair = async () => ({ sent: false, why });
     const s = new TwinsSource(t, url);
     const lines: string[] = [];
     s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
@@ -294,7 +294,7 @@ describe("twins source", () => {
     expect(set).toBeInstanceOf(CommandUnavailable);
     expect(set).toMatchObject({ message: `${why}: the set was not sent` });
     await expect(s.query()).rejects.toThrow(`${why}: the query was not sent`);
-    const later = `b is to follow a: stored, and sent once the broker is back and the node registers (${why}: the pairing command was not sent)`;
+    const later = `${why}: the pairing (b follows a) is stored, and sent once the broker is back and b registers`;
     expect(await s.pair(b, a)).toEqual({ deferred: later });
     expect(await s.unpair(b, a)).toBeUndefined();
     expect(lines).toEqual([`warn ${later}`, "info b no longer follows a"]);
