@@ -68,7 +68,7 @@ export function refusal(url: string, away: BrokerAway, now: number, msg: Message
 }
 
 /** Why a command in flight was given up, as the start of its error's sentence. */
-export type GivenUp = "dropped" | "silent" | "timeout" | "failed";
+export type GivenUp = "dropped" | "silent" | "timeout" | "failed" | "closed";
 
 interface Pending {
   readonly name: string;
@@ -107,7 +107,7 @@ export class InFlight {
     });
   }
 
-  /** The connection dropped or the broker fell silent: every publish still in flight is given up. */
+  /** The connection dropped, the broker fell silent or the service closes: every publish in flight is given up. */
   giveUpAll(client: MqttClient, why: GivenUp): void {
     for (const p of [...this.pending]) this.giveUp(client, p, why);
   }
@@ -129,6 +129,7 @@ export class InFlight {
       silent: `${at} fell silent before it acknowledged ${name}`,
       timeout: `${at} did not acknowledge ${name} within ${this.ackMs / 1000} s`,
       failed: `the connection to ${at} failed before it acknowledged ${name} (${detail ?? "no reason given"})`,
+      closed: `the twins service closed before ${at} acknowledged ${name}`,
     }[why];
     return new BrokerUnavailableError(
       `${start}: it may or may not have reached the broker, and the connection does not send it again`,

@@ -321,8 +321,10 @@ export class BrokerLink implements TwinsLink {
     await this.client?.endAsync(true);
   }
 
+  /** Closing: no more telling, and what is in flight settles now rather than at its timeout. */
   private stopWatching(): void {
     this.stopProbe?.();
     this.watch?.stop();
+    if (this.client) this.inFlight.giveUpAll(this.client, "closed");
   }
 }

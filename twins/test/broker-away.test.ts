@@ -1,10 +1,10 @@
 /**
  * Commands while the broker is away, on real sockets: a set or query asked for while the broker is
  * not reached yet or its connection is lost is refused at once, naming the broker and since when, and
- * is never sent later; one in flight when the connection drops, or not acknowledged within
- * ACK_TIMEOUT_MS, settles with an error and is not sent again after the reconnect; a pair given
- * while the broker is away is stored and reaches the node once the broker is back, whether the node
- * was online (commands) or offline (sent when it returns).
+ * is never sent later; one in flight when the connection drops, not acknowledged within
+ * ACK_TIMEOUT_MS, or when the service closes, settles with an error and is not sent again after a
+ * reconnect; a pair given while the broker is away is stored and reaches the node once the broker is
+ * back, whether the node was online (commands) or offline (sent when it returns).
  */
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { Aedes, type AuthorizePublishHandler, type Client } from "aedes";
@@ -191,6 +191,19 @@ describe("a command while the broker is away", () => {
     broker.cut(twins.clientId);
     await when(() => sent(broker, twins, QUERY) === 2);
     expect(sent(broker, twins, stateOf("lamp-1"))).toBe(1);
+  });
+
+  it("settles one in flight when the service closes", async () => {
+    const broker = await recordingBroker(0, (topic) => topic === stateOf("lamp-1"));
+    fx.url = broker.url;
+    const twins = await startTwins({ url: fx.url, reconnectPeriodMs: 100, probe: false });
+    const set = settled(twins.set("lamp-1", true));
+    await when(() => sent(broker, twins, stateOf("lamp-1")) === 1);
+    await twins.close();
+    expect(await set).toMatchObject({
+      sent: true,
+      message: `the twins service closed before the broker at ${fx.url} acknowledged the set: it may or may not have reached the broker, and the connection does not send it again`,
+    });
   });
 });
 
