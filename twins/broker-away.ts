@@ -72,15 +72,21 @@ export type GivenUp = "dropped" | "silent" | "timeout" | "failed" | "closed";
 
 interface Pending {
   readonly name: string;
+  /** When it was published, on the scheduler: it is given up ACK_TIMEOUT_MS after. */
+  readonly at: number;
   /** The callback given to MQTT.js: how its entry in `client.outgoing` is found. */
   readonly done: (err?: Error) => void;
   readonly reject: (err: BrokerUnavailableError) => void;
-  readonly timer: Timer;
 }
 
-/** The service's publishes awaiting their PUBACK on one MQTT.js client. */
+/**
+ * The service's publishes awaiting their PUBACK on one MQTT.js client, oldest first, with one timer
+ * for the oldest's deadline rather than one per publish (a reconcile after a reconnect may send
+ * thousands at once).
+ */
 export class InFlight {
   private readonly pending = new Set<Pending>();
+  private timer: Timer | undefined;
 
   constructor(
     private readonly url: string,
@@ -93,32 +99,56 @@ export class InFlight {
     return new Promise<void>((resolve, reject) => {
       const p: Pending = {
         name: commandName(msg),
+        at: this.scheduler.now(),
         done: (err) => {
-          if (!this.pending.delete(p)) return;
-          p.timer.cancel();
+          if (!this.settled(p)) return;
           if (err) reject(this.givenUp(p.name, "failed", err.message));
           else resolve();
         },
         reject,
-        timer: after(this.scheduler, this.ackMs, () => this.giveUp(client, p, "timeout")),
       };
       this.pending.add(p);
+      this.timer ??= after(this.scheduler, this.ackMs, () => this.timedOut(client));
       client.publish(topic, payload, { qos: 1, retain }, p.done);
     });
   }
 
   /** The connection dropped, the broker fell silent or the service closes: every publish in flight is given up. */
   giveUpAll(client: MqttClient, why: GivenUp): void {
-    for (const p of [...this.pending]) this.giveUp(client, p, why);
+    if (this.pending.size === 0) return;
+    const ids = outgoingIds(client);
+    for (const p of [...this.pending]) this.giveUp(client, p, why, ids);
   }
 
-  private giveUp(client: MqttClient, p: Pending, why: GivenUp): void {
-    if (!this.pending.delete(p)) return;
-    p.timer.cancel();
-    // Out of MQTT.js's store (its callback is told `Message removed`, no longer heard): not re-sent.
-    for (const [id, o] of Object.entries(client.outgoing)) {
-      if (o.cb === p.done) client.removeOutgoingMessage(Number(id));
+  /** The oldest's deadline: those past theirs are given up, and the timer set for the next oldest. */
+  private timedOut(client: MqttClient): void {
+    this.timer = undefined;
+    const now = this.scheduler.now();
+    const ids = outgoingIds(client);
+    for (const p of [...this.pending]) {
+      if (now - p.at < this.ackMs) {
+        this.timer = after(this.scheduler, p.at + this.ackMs - now, () => this.timedOut(client));
+        return;
+      }
+      this.giveUp(client, p, "timeout", ids);
     }
+  }
+
+  /** Takes `p` out of the pending ones; false when it already was. No timer is left for none. */
+  private settled(p: Pending): boolean {
+    if (!this.pending.delete(p)) return false;
+    if (this.pending.size === 0) {
+      this.timer?.cancel();
+      this.timer = undefined;
+    }
+    return true;
+  }
+
+  private giveUp(client: MqttClient, p: Pending, why: GivenUp, ids: Map<unknown, number>): void {
+    if (!this.settled(p)) return;
+    // Out of MQTT.js's store (its callback is told `Message removed`, no longer heard): not re-sent.
+    const id = ids.get(p.done);
+    if (id !== undefined) client.removeOutgoingMessage(id);
     p.reject(this.givenUp(p.name, why));
   }
 
@@ -139,6 +169,13 @@ export class InFlight {
       start,
     );
   }
+}
+
+/** The packet id of each publish MQTT.js holds (sent, or stored for a reconnect), by its callback. */
+function outgoingIds(client: MqttClient): Map<unknown, number> {
+  const ids = new Map<unknown, number>();
+  for (const [id, o] of Object.entries(client.outgoing)) ids.set(o.cb, Number(id));
+  return ids;
 }
 
 /**
