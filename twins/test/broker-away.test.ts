@@ -1,10 +1,11 @@
 /**
  * Commands while the broker is away, on real sockets: a set or query asked for while the broker is
- * not reached yet or its connection is lost is refused at once, naming the broker and since when, and
- * is never sent later; one in flight when the connection drops, not acknowledged within
- * ACK_TIMEOUT_MS, or when the service closes, settles with an error and is not sent again after a
- * reconnect; a pair given while the broker is away is stored and reaches the node once the broker is
- * back, whether the node was online (commands) or offline (sent when it returns).
+ * not reached yet, its connection lost or the broker silent is refused at once, naming the broker and
+ * since when, and is never sent later; one in flight when the connection drops or the broker falls
+ * silent, not acknowledged within ACK_TIMEOUT_MS, or when the service closes, settles with an error
+ * and is not sent again after a reconnect; a pair given while the broker is away is stored and
+ * reaches the node once the broker is back, whether the node was online (commands) or offline (sent
+ * when it returns).
  */
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { Aedes, type AuthorizePublishHandler, type Client } from "aedes";
@@ -16,8 +17,9 @@ import { ACK_TIMEOUT_MS } from "../broker-away.js";
 import { CLOSE_GRACE_MS } from "../broker-link.js";
 import { BrokerUnavailableError, startTwins, type Twins } from "../service.js";
 import { memoryStore } from "../store.js";
+import { freezableProxy } from "./freezable-proxy.js";
 import { Fixtures, until } from "./helpers.js";
-import { when } from "./poll.js";
+import { answeredStep, when } from "./poll.js";
 
 const fx = new Fixtures();
 afterEach(() => fx.close());
@@ -191,6 +193,32 @@ describe("a command while the broker is away", () => {
     broker.cut(twins.clientId);
     await when(() => sent(broker, twins, QUERY) === 2);
     expect(sent(broker, twins, stateOf("lamp-1"))).toBe(1);
+  });
+
+  it("settles one in flight when the broker falls silent, and refuses the next while it stays silent", async () => {
+    const broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    fx.track(null, () => broker.close());
+    const proxy = fx.track(await freezableProxy(broker.port), (p) => p.close());
+    fx.url = proxy.url;
+    const sched = new FakeScheduler(0);
+    const twins = fx.track(await startTwins({ url: proxy.url, scheduler: sched }), async (t) => {
+      proxy.thaw();
+      await t.close();
+    });
+    for (let i = 0; i < 16; i += 1) await answeredStep(proxy, sched);
+    proxy.freeze();
+    const set = settled(twins.set("lamp-1", true));
+    for (let i = 0; i < 11; i += 1) sched.advance(500);
+    expect(await set).toMatchObject({
+      away: "silent",
+      sent: true,
+      message: `the broker at ${proxy.url} fell silent before it acknowledged the set: it may or may not have reached the broker, and the connection does not send it again`,
+    });
+    await expect(twins.set("lamp-1", false)).rejects.toThrow(
+      new RegExp(
+        `^the broker at ${proxy.url} is not reachable \\(silent for [56] s with the connection up\\): the set was not sent$`,
+      ),
+    );
   });
 
   it("settles one in flight when the service closes", async () => {
