@@ -39,10 +39,11 @@ it("presses held by nodes without a session and lost with their power are told a
     await broker.kill();
     await when(run, () => run.collector.online.size === 0);
     run.press(NodeId("n-0001")); // held: no session to publish it on
-    run.powerCycle(NodeId("n-0001"), 100); // its RAM, and the press, are gone
-    // The checker learns of the held press when the node boots again without it.
+    run.press(NodeId("n-0002")); // held too, and still held when the run ends
+    run.powerCycle(NodeId("n-0001"), 100); // its RAM, and its press, are gone
+    // The checker learns of n-0001's press when it boots again without it; n-0002's press came
+    // before that boot from the same thread, so the collector holds it by then.
     await when(run, () => run.collector.checker.counts().presses === 1);
-    run.press(NodeId("n-0002")); // held, and still held when the run ends (sent before the stop)
     run.stop();
     const r = await run.done;
     // Three followers each: n-0001's three pairs went with the power, n-0002's were still held.
