@@ -130,7 +130,7 @@ export async function prepareFleet(
     if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, opts.login, prefix, ids);
     const store: TwinsStore =
       opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData) : memoryStore();
-    twins = await TwinsHost.start((created) =>
+    twins = await TwinsHost.start((created, again) =>
       startTwins(
         {
           url: broker.url,
@@ -146,6 +146,9 @@ export async function prepareFleet(
           // not; its own broker cannot freeze without the run, and a busy run's late echo is no outage.
           probe: false,
           ...(existing ? { passive: true } : {}),
+          // Started again (a twins-restart), it may find the broker away (a broker-restart at the
+          // same time): it waits for it, as `twinfleet twins` does, instead of failing the fault.
+          ...(again ? { waitForBroker: true } : {}),
         },
         created,
       ),

@@ -47,8 +47,11 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     readonly clientId: string,
     /** Only watching a service that belongs to someone else: the run cannot restart it. */
     readonly passive: boolean,
-    /** Starts a service; `created` gets it before it connects (startTwins' second argument). */
-    private readonly open: (created: (t: Twins) => void) => Promise<Twins>,
+    /**
+     * Starts a service; `created` gets it before it connects (startTwins' second argument). `again`:
+     * a restart, which waits for a broker that is away, as a restarted service unit would.
+     */
+    private readonly open: (created: (t: Twins) => void, again: boolean) => Promise<Twins>,
   ) {
     super();
     // The run, the console's view and its detail pane each listen to several events.
@@ -62,15 +65,17 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     });
   }
 
-  static async start(open: (created: (t: Twins) => void) => Promise<Twins>): Promise<TwinsHost> {
+  static async start(
+    open: (created: (t: Twins) => void, again: boolean) => Promise<Twins>,
+  ): Promise<TwinsHost> {
     // Nobody listens to the host before it exists: the first service is attached once connected.
-    const first = await open(() => {});
+    const first = await open(() => {}, false);
     const host = new TwinsHost(first.prefix, first.clientId, first.passive, open);
     host.attach(first);
     return host;
   }
 
-  /** The current service's (a run's service does not wait for its broker: settled once attached). */
+  /** The current service's: the first is connected once attached; one started again may wait for its broker. */
   get reached(): Promise<void> {
     return this.current?.reached ?? Promise.resolve();
   }
@@ -102,7 +107,7 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     this.starting ??= this.open((t) => {
       created = t;
       this.attach(t);
-    })
+    }, true)
       .then((t) => {
         // An opener that does not report the service before it connects: attached now.
         if (created !== t) this.attach(t);

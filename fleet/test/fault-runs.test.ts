@@ -209,6 +209,29 @@ describe.concurrent("fault runs", () => {
     expect(r.faults[0]?.recoveryMs).toBeLessThan(5000);
   }, 60_000);
 
+  it("a twins service started again while the broker is down waits for it, and the fleet recovers", async () => {
+    // The service is back at 1.5 s, the broker at 3.5 s: a service unit restarted then would wait.
+    const faults: FaultEntry[] = [
+      { kind: "broker-restart", atS: 0.5, downS: 3 },
+      { kind: "twins-restart", atS: 1, downS: 0.5 },
+    ];
+    const r = await withFaults({ nodes: 4, topology: "ring", groupSize: 4 }, faults, async (run) => {
+      let killedAt = Number.POSITIVE_INFINITY;
+      run.on("fault-start", (f) => {
+        if (f.kind === "twins-restart") killedAt = run.sched.now();
+      });
+      await waitFault(run, "fault-end", "broker-restart");
+      await allBack(run, killedAt);
+      run.press(NodeId("n-0002"));
+      await allDelivered(run, 1);
+    });
+    expectNothingLost(r);
+    const twins = r.faults.find((f) => f.kind === "twins-restart");
+    expect(twins?.error).toBeUndefined();
+    expect(twins?.recoveryMs).not.toBeNull();
+    expect(r.twinsView).toEqual({ known: 4, online: 4, desiredAsPaired: 4, pairingConfirmed: 4 });
+  }, 60_000);
+
   it("a loss burst leaves nothing lost and the loss back where it was", async () => {
     const faults: FaultEntry[] = [{ kind: "loss", atS: 0.5, pct: 30, forS: 2 }];
     const r = await withFaults(
