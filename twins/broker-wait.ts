@@ -75,14 +75,17 @@ export class BrokerWait {
     });
   }
 
-  /** Connected: one INFO with how long it took, if an attempt had failed; nothing more is told. */
+  /**
+   * Connected: if an attempt had failed, one line with how long it took, at the warning's level (a
+   * log that shows only warnings, as a run's does, shows the wait's end too); nothing more is told.
+   */
   reached(): void {
     if (this.done) return;
     const { logger, url, scheduler } = this.o;
     this.stop();
     if (this.cause !== undefined) {
       const waitedS = seconds(scheduler.now() - this.since);
-      logger.info({ broker: url, waitedS }, `twins: reached the broker at ${url} after waiting ${waitedS} s`);
+      logger.warn({ broker: url, waitedS }, `twins: reached the broker at ${url} after waiting ${waitedS} s`);
       this.o.tell(true);
     }
   }
