@@ -2,7 +2,7 @@
  * Splits a TCP byte stream into whole MQTT packets (fixed header + remaining length), so the link
  * can treat each packet as one segment and the W5100 model can count its bytes.
  */
-import type { Parser } from "mqtt-packet";
+import { type Packet, type Parser, parser } from "mqtt-packet";
 
 export class FrameSplitter {
   private pending: Buffer | undefined;
@@ -292,4 +292,38 @@ export function parserIdle(p: Parser): boolean {
   const q = p as unknown as { packet?: { length?: number }; _stateCounter?: number; error?: unknown };
   if (q.error != null) return true;
   return q._stateCounter === 0 && q.packet?.length === -1;
+}
+
+/**
+ * Reads whole packets one at a time: the quick reader first, else mqtt-packet's parser, made when
+ * first needed. Once nothing is left half-read the parser is let go (a fresh one reads the next
+ * packet the same); it is needed for CONNACK and SUBACK only, so most of a run holds none.
+ */
+export class PacketReader {
+  private parse: Parser | undefined;
+  private parsed: Packet | undefined;
+
+  /** A parser holds a part-read packet. */
+  get busy(): boolean {
+    return this.parse !== undefined;
+  }
+
+  /** The packet `bytes` complete, or undefined (malformed, or not complete yet). */
+  read(bytes: Buffer): Packet | QuickPacket | undefined {
+    const quick = quickDecode(bytes);
+    if (quick) return quick;
+    if (!this.parse) {
+      const p = parser({ protocolVersion: 4 });
+      p.on("packet", (pk: Packet) => {
+        this.parsed = pk;
+      });
+      p.on("error", () => {
+        this.parsed = undefined;
+      });
+      this.parse = p;
+    }
+    this.parsed = undefined;
+    if (this.parse.parse(bytes) === 0 && parserIdle(this.parse)) this.parse = undefined;
+    return this.parsed;
+  }
 }

@@ -6,18 +6,16 @@
  * and dropped), and writing packets through the W5100 (never one over its buffer). It owns the MQTT
  * counters and the connect/disconnect events; every operation is charged to the board's CPU.
  */
-import { generate, type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
+import { generate, type IConnectPacket } from "mqtt-packet";
 import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
 import {
   isAckOfSubscription,
+  PacketReader,
   type PublishFields,
-  parserIdle,
   publishFields,
-  type QuickPacket,
-  quickDecode,
   quickPuback,
   quickPublish,
   quickSubscribe,
@@ -78,10 +76,9 @@ export class PubSubSession {
   private readonly cpu: Cpu;
   private readonly chip: W5100Socket;
   private readonly keepaliveMs: number;
-  /** The full parser, for the packets the quick reader leaves to it (made when first needed). */
-  private parse: Parser | undefined;
+  /** The quick reader, and the full parser for the packets it leaves (CONNACK, SUBACK). */
+  private readonly reader = new PacketReader();
   private readonly socketEvents: SocketEvents;
-  private parsed: Packet | undefined;
   /** Where the PUBLISH being read lies in its bytes (reused per packet). */
   private readonly pub: PublishFields = publishFields();
   private lastIn = 0;
@@ -216,8 +213,8 @@ export class PubSubSession {
       return;
     }
     // A SUBACK or UNSUBACK is read and let go, whatever it holds (unless a parser holds a part-read packet).
-    if (this.parse === undefined && isAckOfSubscription(bytes)) return;
-    const pk = this.decode(bytes);
+    if (!this.reader.busy && isAckOfSubscription(bytes)) return;
+    const pk = this.reader.read(bytes);
     if (pk === undefined) return;
     switch (pk.cmd) {
       case "publish": {
@@ -231,26 +228,6 @@ export class PubSubSession {
       default:
         break;
     }
-  }
-
-  private decode(bytes: Buffer): Packet | QuickPacket | undefined {
-    const quick = quickDecode(bytes);
-    if (quick) return quick;
-    if (!this.parse) {
-      const p = parser({ protocolVersion: 4 });
-      p.on("packet", (pk: Packet) => {
-        this.parsed = pk;
-      });
-      p.on("error", () => {
-        this.parsed = undefined;
-      });
-      this.parse = p;
-    }
-    this.parsed = undefined;
-    // Nothing left half-read: let the parser go (a fresh one reads the next packet the same); the
-    // full parser is needed for CONNACK and SUBACK only, so most of a run holds none.
-    if (this.parse.parse(bytes) === 0 && parserIdle(this.parse)) this.parse = undefined;
-    return this.parsed;
   }
 
   // ---- writing ----
@@ -345,7 +322,7 @@ export class PubSubSession {
     if (item === undefined) return;
     const c = this.p.cycles;
     cpu.spend(c.recvOverhead + c.spiReadPerByte * item.bytes.length);
-    const pk = this.decode(item.bytes);
+    const pk = this.reader.read(item.bytes);
     if (pk?.cmd !== "connack" || pk.returnCode !== 0) {
       this.stats.connectFailures++;
       this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "refused" });
