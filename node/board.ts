@@ -8,7 +8,7 @@
  * the core did, performs its outputs and reports boots, presses, syncs and applied states.
  */
 
-import type { Message, NodeId, Stamp } from "../protocol/index.js";
+import type { NodeId, Stamp } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import { type CoreInput, type CoreOutput, NodeCore, type NodeCoreConfig } from "./core.js";
 import { type CoreStep, coreCost } from "./core-cost.js";
@@ -113,7 +113,7 @@ export class Board {
       host: {
         endJob: () => this.endJob(),
         schedule: () => this.schedule(),
-        message: (topic, payload, qos, decoded) => this.message(topic, payload, qos, decoded),
+        message: (topic, payload, qos) => this.message(topic, payload, qos),
         connected: () => {
           this.coreInput({ type: "connected" }, undefined);
           // The core owns the grace rule; waking at its own deadline keeps the two from disagreeing.
@@ -283,7 +283,7 @@ export class Board {
   }
 
   /** The sketch's MQTT callback: which kind of message it is, the echo timing, then the core. */
-  private message(topic: string, payload: string, qos: 0 | 1, decoded: Message | undefined): void {
+  private message(topic: string, payload: string, qos: 0 | 1): void {
     const via: Via | undefined = topic.includes("/state/")
       ? "state"
       : topic.endsWith(this.ownReport)
@@ -296,7 +296,7 @@ export class Board {
       if (sent !== undefined)
         this.sink({ type: "echo", node: this.node, at: this.cpu.t, publishedAt: sent.at, stamp: sent.stamp });
     }
-    this.coreInput({ type: "message", topic, payload, qos, decoded }, via);
+    this.coreInput({ type: "message", topic, payload, qos }, via);
   }
 
   // ---- the core ----

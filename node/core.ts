@@ -41,14 +41,7 @@ export type CoreInput =
   | { readonly type: "boot" }
   | { readonly type: "connected" }
   | { readonly type: "disconnected" }
-  | {
-      readonly type: "message";
-      readonly topic: string;
-      readonly payload: string;
-      readonly qos?: 0 | 1;
-      /** Its message, decoded once for every reader of the same frame (node/shared-read.ts). */
-      readonly decoded?: Message | undefined;
-    }
+  | { readonly type: "message"; readonly topic: string; readonly payload: string; readonly qos?: 0 | 1 }
   | { readonly type: "press" }
   | { readonly type: "tick" };
 
@@ -149,7 +142,7 @@ export class NodeCore {
       case "tick":
         break;
       case "message":
-        this.message(input.topic, input.payload, input.qos ?? 0, input.decoded);
+        this.message(input.topic, input.payload, input.qos ?? 0);
         break;
       default:
         assertNever(input);
@@ -220,10 +213,10 @@ export class NodeCore {
     this.publishReport();
   }
 
-  private message(topic: string, payload: string, qos: 0 | 1, decoded: Message | undefined): void {
+  private message(topic: string, payload: string, qos: 0 | 1): void {
     let msg: Message;
     try {
-      msg = decoded ?? decode(this.config.prefix, topic, payload, qos);
+      msg = decode(this.config.prefix, topic, payload, qos);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       this.drop(e.reason, topic, e.message);

@@ -7,7 +7,7 @@
  * counters and the connect/disconnect events; every operation is charged to the board's CPU.
  */
 import { generate, type IConnectPacket } from "mqtt-packet";
-import { encode, type Message, type NodeId, type Prefix } from "../protocol/index.js";
+import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
@@ -23,7 +23,6 @@ import {
 } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
 import type { Scheduler, Timer } from "./scheduler.js";
-import { sharedMessage, sharedRead, sharedText } from "./shared-read.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
 
 /** PINGREQ's two bytes: one buffer for every ping (nothing writes into a packet once sent). */
@@ -37,11 +36,8 @@ export interface SessionHost {
   endJob(): void;
   /** Something the loop waits for changed: re-arm its wake-up. */
   schedule(): void;
-  /**
-   * The sketch's callback for an incoming PUBLISH (before its PUBACK); `decoded`: its message, when
-   * decoded once for every reader of the same frame (node/shared-read.ts).
-   */
-  message(topic: string, payload: string, qos: 0 | 1, decoded?: Message): void;
+  /** The sketch's callback for an incoming PUBLISH (before its PUBACK). */
+  message(topic: string, payload: string, qos: 0 | 1): void;
   /** connect() returned true: the sketch's code after it runs in the same job. */
   connected(): void;
 }
@@ -208,13 +204,6 @@ export class PubSubSession {
       return;
     }
     const bytes = item.bytes;
-    // A frame the broker sent to several readers: its topic, text and message are made once for all.
-    const shared = sharedRead(bytes);
-    if (shared !== undefined) {
-      const text = sharedText(shared, bytes);
-      this.o.host.message(shared.topic, text, 0, sharedMessage(shared, bytes, this.o.prefix));
-      return;
-    }
     // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
     const f = this.pub;
     if (readPublish(bytes, f)) {

@@ -4,7 +4,6 @@
  * `quickPublish` would write.
  */
 import { quickPublish } from "../node/mqtt-frames.js";
-import { shareRead } from "../node/shared-read.js";
 
 /**
  * A routed publish's payload: `given`, or the bytes of `frame` (the PUBLISH as it came in) from
@@ -25,8 +24,7 @@ export function payloadOf(p: Payload): string | Buffer {
  * The QoS 0 PUBLISH (not retained) of `p` to `topic`, as `quickPublish` writes it: a QoS 0 frame as
  * it came in but for its first byte (no retain or dup flag) when its remaining length is written in
  * the fewest bytes and its topic was valid UTF-8 (decoded without a replacement character), so
- * writing it anew would give the same bytes; else written anew. A copied frame goes to every QoS 0
- * subscriber as the same bytes: what was read of it is shared with its readers (node/shared-read.ts).
+ * writing it anew would give the same bytes; else written anew.
  */
 export function qos0Frame(topic: string, p: Payload): Buffer {
   const frame = p.frame;
@@ -36,7 +34,6 @@ export function qos0Frame(topic: string, p: Payload): Buffer {
   const out = Buffer.allocUnsafe(frame.length);
   frame.copy(out, 0);
   out[0] = 0x30;
-  shareRead(out, topic, p.payloadAt);
   return out;
 }
 

@@ -25,17 +25,8 @@ import { WireLink } from "./wire-link.js";
 export { CLOSE_GRACE_MS } from "./presence.js";
 
 export interface BrokerLinkHandlers {
-  /**
-   * One message from the broker; `qos` as delivered, `retained` when sent for a new subscription;
-   * `decoded`: the message, when read once for every reader of the same frame (node/shared-read.ts).
-   */
-  readonly message: (
-    topic: string,
-    payload: Buffer | string,
-    qos: 0 | 1,
-    retained: boolean,
-    decoded?: Message,
-  ) => void;
+  /** One message from the broker; `qos` as delivered, `retained` when sent for a new subscription. */
+  readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
   /** After every (re)connect, once subscribed and the presence is held. */
   readonly ready: () => Promise<void>;
   /**

@@ -133,36 +133,19 @@ export class TwinRegistry {
     return Math.max(t.config?.version ?? 0, t.nodeConfig?.version ?? 0, t.desired.configVersion) + 1;
   }
 
-  /**
-   * Decodes and applies one message from the broker (`retained`: replayed for a new subscription;
-   * `decoded`: its message as decoded already, for every reader of the same frame).
-   */
-  receive(
-    topic: string,
-    payload: Uint8Array | string,
-    qos: 0 | 1,
-    now: number,
-    retained = false,
-    decoded?: Message,
-  ) {
-    return bumpVersions(this.twins, this.apply(topic, payload, qos, now, retained, decoded));
+  /** Decodes and applies one message from the broker (`retained`: replayed for a new subscription). */
+  receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained = false) {
+    return bumpVersions(this.twins, this.apply(topic, payload, qos, now, retained));
   }
 
-  private apply(
-    topic: string,
-    payload: Uint8Array | string,
-    qos: 0 | 1,
-    now: number,
-    retained: boolean,
-    decoded: Message | undefined,
-  ) {
+  private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained: boolean) {
     if (payload.length === 0) {
       const cleared = clearedEffects(topic, this.prefix, this.twins, this.graph, this.inputs);
       if (cleared) return cleared;
     }
     let msg: Message;
     try {
-      msg = decoded ?? decode(this.prefix, topic, payload, qos);
+      msg = decode(this.prefix, topic, payload, qos);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       return [

@@ -101,8 +101,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.badInputLog = new BadInputLog(opts.logger, opts.scheduler);
     this.flapLog = new FlapLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {
-      message: (topic, payload, qos, retained, decoded) =>
-        this.onMessage(topic, payload, qos, retained, decoded),
+      message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       ready: () => this.onReady(),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
     });
@@ -300,16 +299,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (this.opts.passive) throw new TwinsCommandError(`${what}: a passive twins service sends no commands`);
   }
 
-  private onMessage(
-    topic: string,
-    payload: Buffer | string,
-    qos: 0 | 1,
-    retained: boolean,
-    decoded: Message | undefined,
-  ): void {
+  private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
     let effects: RegistryEffect[];
     try {
-      effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained, decoded);
+      effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);
     } catch (err) {
       // A bug of ours, not bad input (the registry reports that as effects): log it, keep serving.
       this.opts.logger.error({ err, topic }, "twins: failed to handle a message");

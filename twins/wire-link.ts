@@ -9,7 +9,6 @@
  */
 import { generate, type Packet, type Parser, parser } from "mqtt-packet";
 import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt-frames.js";
-import { sharedMessage, sharedRead, sharedText } from "../node/shared-read.js";
 import type { Wire, WireFactory } from "../node/wire.js";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import type { BrokerLinkHandlers, TwinsLink } from "./broker-link.js";
@@ -83,11 +82,6 @@ export class WireLink implements TwinsLink {
     const wire = this.wireFactory({
       packet: (bytes) => {
         if (this.wire !== wire) return;
-        // A frame the broker sent to several readers, decoded once for all of them; one that is not
-        // a valid message is read as any other, for the registry to name what is wrong with it.
-        const shared = p === undefined ? sharedRead(bytes) : undefined;
-        const msg = shared && sharedMessage(shared, bytes, this.opts.prefix);
-        if (shared && msg) return this.on.message(shared.topic, sharedText(shared, bytes), 0, false, msg);
         const quick = p === undefined ? quickDecode(bytes) : undefined;
         if (quick) return this.onPacket(quick as Packet);
         if (!p) {
