@@ -12,14 +12,7 @@ import { FleetRun } from "../../fleet/run.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { summary } from "../sim-summary.js";
-
-/** Resolves once `cond` holds, rechecked every 50 ms of the run's clock. */
-function when(run: FleetRun, cond: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => (cond() ? resolve() : run.sched.at(run.sched.now() + 50, check));
-    check();
-  });
-}
+import { when } from "./run-when.js";
 
 it("presses held by nodes without a session and lost with their power are told apart", async () => {
   const broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });

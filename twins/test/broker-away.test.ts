@@ -18,7 +18,7 @@ import { CLOSE_GRACE_MS } from "../broker-link.js";
 import { BrokerUnavailableError, startTwins, type Twins } from "../service.js";
 import { memoryStore } from "../store.js";
 import { freezableProxy } from "./freezable-proxy.js";
-import { Fixtures, until } from "./helpers.js";
+import { closedPort, Fixtures, until } from "./helpers.js";
 import { answeredStep, when } from "./poll.js";
 
 const fx = new Fixtures();
@@ -34,15 +34,6 @@ const settled = (p: Promise<unknown>): Promise<unknown> =>
     () => "resolved",
     (e: unknown) => e,
   );
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * An aedes broker on `port` that records every publish it is asked to take (topic, client id) and,

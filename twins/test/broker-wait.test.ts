@@ -15,6 +15,7 @@ import { NodeId } from "../../protocol/index.js";
 import { BrokerConnectError } from "../connection.js";
 import { startTwins, type Twins } from "../service.js";
 import { memoryStore } from "../store.js";
+import { closedPort } from "./helpers.js";
 import { when } from "./poll.js";
 
 let cleanup: (() => Promise<unknown>)[] = [];
@@ -33,15 +34,6 @@ interface Line {
 const DEBUG = 20;
 const INFO = 30;
 const WARN = 40;
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** An aedes broker listening on `port` (0: any), closed after the test, last (after the service's goodbye). */
 async function brokerOn(port: number, options: AedesOptions = {}): Promise<{ port: number; aedes: Aedes }> {
