@@ -78,7 +78,9 @@ describe("twins logs", () => {
     const login = ["--username", CONTROL_USER, "--password", CONTROL_PASSWORD];
     const r = await runUntil(
       ["--log-format", "json", "twins", "--broker", fx.broker.url, ...login],
-      (e) => e.includes("Ctrl-C stops"),
+      // Connected, not only started: the service no longer waits for its broker before it serves,
+      // and a node that registered before it subscribed would not be logged as registered.
+      (e) => e.includes("connected and queried"),
       async (err, until) => {
         const node = await startAuthNode(fx.broker.url, "C");
         node.press();

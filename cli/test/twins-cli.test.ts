@@ -201,7 +201,8 @@ describe("twinfleet twins commands", () => {
         changed();
       },
     });
-    await until(() => err.includes("Ctrl-C stops"), "the service started");
+    // Connected, not only started (it serves before it connects): lamp-1's register is heard.
+    await until(() => err.includes("connected and queried"), "the service connected");
     await node("lamp-1");
     await until(() => /INFO {2}registered node=lamp-1/.test(err), "a registered event logged");
     process.emit("SIGINT");
