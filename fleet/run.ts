@@ -333,12 +333,12 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
   }
 
-  /** No fault in progress, every node synced and registered, nothing owed to any follower. */
+  /** No fault in progress, every node synced and registered since it was cut (recovered), nothing owed. */
   private quiet(): boolean {
     if (this.faults.inProgress > 0 || !this.parts.source.up) return false;
-    if (this.collector.synced.size < this.ids.length) return false;
+    const back = this.collector.synced.size === this.ids.length && this.collector.timeline.allBackSinceCut();
     const c = this.collector.checker.counts();
-    return c.pending === 0 && c.lost === c.late + c.lostForGood;
+    return back && c.pending === 0 && c.lost === c.late + c.lostForGood;
   }
 
   private setPhase(p: RunPhase): void {

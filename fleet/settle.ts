@@ -6,6 +6,8 @@
  */
 
 import { after, type Scheduler } from "../node/scheduler.js";
+import { DISCONNECT_SLACK_MS } from "../sim/recovery.js";
+import { REORDER_WINDOW_MS } from "./collector.js";
 
 /**
  * The settle goes on past --settle while faults end and the fleet recovers, at most this much longer:
@@ -13,6 +15,14 @@ import { after, type Scheduler } from "../node/scheduler.js";
  * 5 s reconnect period, the 1.5 s sync grace).
  */
 export const RECOVERY_WAIT_MAX_MS = 120_000;
+
+/**
+ * Past --settle, the fleet must look recovered this long before the settle ends: the collector sees
+ * a node's events this late (its reorder window), and a connection that drops this soon after a
+ * fault's end is the fault's (the analysis's slack). A node that came back from a partition and lost
+ * its connection again 0.9 s later ended a run "never back" when the first look was taken as final.
+ */
+export const QUIET_HOLD_MS = REORDER_WINDOW_MS + DISCONNECT_SLACK_MS;
 
 export interface SettleStatus {
   /** The settle ends no earlier than this (ms, the run's clock)… */
@@ -90,13 +100,23 @@ export class SettleWait {
   /** Resolves when the settle is over; `onExtend` is called once if it goes on past minUntil. */
   async wait(over: () => boolean, onExtend: () => void): Promise<void> {
     let said = false;
+    /** Since when `over()` has held at every look (past minUntil, with room to wait for recovery). */
+    let overSince: number | undefined;
     for (;;) {
       const now = this.sched.now();
       if (this.cutNow) return;
-      if (now >= this.minUntil && (now >= this.maxUntil || over())) return;
-      if (now >= this.minUntil && !said) {
-        said = true;
-        onExtend();
+      if (now >= this.minUntil) {
+        if (now >= this.maxUntil) return;
+        if (over()) {
+          overSince ??= now;
+          if (now - overSince >= QUIET_HOLD_MS) return;
+        } else {
+          overSince = undefined;
+          if (!said) {
+            said = true;
+            onExtend();
+          }
+        }
       }
       await new Promise<void>((resolve) => {
         // Every 200 ms (sooner to meet minUntil): past it, a 1 ms poll would only burn the CPU.

@@ -37,6 +37,19 @@ export class NodeTimeline {
   wentOffline(node: NodeId, at: number): void {
     push(this.offline, node, at);
   }
+
+  /**
+   * Every node that lost its connection has registered again since it last did: what a fault's
+   * recovery waits for (a run that waited for its nodes to sync only could end before the twins
+   * heard them back, and report them never back).
+   */
+  allBackSinceCut(): boolean {
+    for (const [node, cuts] of this.disconnects) {
+      const regs = this.registrations.get(node);
+      if (regs === undefined || (regs.at(-1) as number) < (cuts.at(-1) as number)) return false;
+    }
+    return true;
+  }
 }
 
 export interface FaultOutcome {
@@ -82,7 +95,7 @@ export interface AnalysisInput {
 }
 
 /** A node whose connection drops within this of the fault's end lost it to the fault. */
-const DISCONNECT_SLACK_MS = 1000;
+export const DISCONNECT_SLACK_MS = 1000;
 
 export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
   const reachSets = new Map<NodeId, ReadonlySet<NodeId>>();

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { describeLoss, type LossChange, meanLossPct } from "../loss-log.js";
-import { SettleWait, secondsLeft, settleLine } from "../settle.js";
+import { QUIET_HOLD_MS, SettleWait, secondsLeft, settleLine } from "../settle.js";
 
 describe("the settle's line", () => {
   const status = { minUntil: 10_000, maxUntil: 10_000, inFlight: 0, faults: 0, notBack: 0 };
@@ -68,12 +68,39 @@ describe("the settle's wait, on a fake clock", () => {
     await advanceTo(sched, 1_000);
     expect([finished, extended]).toEqual([false, 1]);
     over = true;
-    await advanceTo(sched, 1_199); // `over` is looked at on the next poll, 200 ms on
+    // `over` is looked at on the next poll, 200 ms on (1,200), and must still hold QUIET_HOLD_MS
+    // later: a node's events reach the collector late, and one may drop again just after a fault.
+    await advanceTo(sched, 1_200 + QUIET_HOLD_MS - 1);
     expect(finished).toBe(false);
-    await advanceTo(sched, 1_200);
+    await advanceTo(sched, 1_200 + QUIET_HOLD_MS + 200);
     await done;
+    expect(finished).toBe(true);
     expect(extended).toBe(1);
     expect(sched.pending).toBe(0);
+  });
+
+  it("starts the hold again when the fleet looks recovered, then not", async () => {
+    const sched = new FakeScheduler();
+    let over = false;
+    let finished = false;
+    const done = new SettleWait(1_000, 120_000, sched)
+      .wait(
+        () => over,
+        () => {},
+      )
+      .then(() => {
+        finished = true;
+      });
+    over = true;
+    await advanceTo(sched, 1_900); // held since 1,000
+    over = false;
+    await advanceTo(sched, 2_100); // looked at, at 2,000: not over
+    over = true; // held from the look at 2,200
+    await advanceTo(sched, 2_200 + QUIET_HOLD_MS - 1);
+    expect(finished).toBe(false);
+    await advanceTo(sched, 2_200 + QUIET_HOLD_MS + 200);
+    await done;
+    expect(finished).toBe(true);
   });
 
   it("ends at the bound even if the fleet never recovers, and at once on cut()", async () => {
