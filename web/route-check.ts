@@ -70,7 +70,9 @@ export interface RequestRules {
 /** Host, then path and method, then the token: throws the first that is wrong. */
 export function checkRequest(req: FastifyRequest, rules: RequestRules): void {
   checkHost(req, rules.loopback);
-  const wrong = routeProblem(rules.routes, req.method, req.url, rules.servedHint);
+  // A request fastify routed has a path and method served here: the route list is matched (a
+  // pattern compiled per route) only for the rest, not on every request.
+  const wrong = req.is404 ? routeProblem(rules.routes, req.method, req.url, rules.servedHint) : undefined;
   if (wrong !== undefined) throw wrong;
   authorize(req, rules.token, rules.loopback, rules.tokenFrom);
 }
