@@ -140,10 +140,9 @@ export class SyncChecker {
   unpublished(node: NodeId, at: number, withPower = false): void {
     this.presses++;
     if (at >= this.clearBefore - PRESS_TIMES_KEPT_MS) this.pressTimes.push(at);
-    for (const f of this.reach.get(node) ?? []) {
-      this.outcome(node, f, at, Number.POSITIVE_INFINITY);
-      if (withPower) this.lostWithPower++;
-    }
+    const followers = this.reach.get(node) ?? [];
+    for (const f of followers) this.outcome(node, f, at, Number.POSITIVE_INFINITY);
+    if (withPower) this.lostWithPower += followers.length;
   }
 
   /** A node's applied state now carries `stamp` (a press, a forwarded report, a set, a resync). */

@@ -178,6 +178,11 @@ function outgoingIds(client: MqttClient): Map<unknown, number> {
   return ids;
 }
 
+/** `<why>: <pairing> is stored, and sent once the broker is back and <node> registers`. */
+export function storedUntilBack(why: string, pairing: string, node: string): string {
+  return `${why}: ${pairing} is stored, and sent once the broker is back and ${node} registers`;
+}
+
 /**
  * Sends a changed desire (`send`); with the broker away it stays stored and pending, unsent: once the
  * broker is back the service's query makes every live node register, and a node that registers with
@@ -195,7 +200,7 @@ export async function sendOrHold(
     if (!(err instanceof BrokerUnavailableError)) throw err;
     logger.warn(
       { node, broker: err.broker, away: err.away },
-      `twins: ${err.reason}: the pairing of ${node} is stored, and sent once the broker is back and ${node} registers`,
+      `twins: ${storedUntilBack(err.reason, `the pairing of ${node}`, node)}`,
     );
     return { sent: false, why: err.reason };
   }

@@ -3,7 +3,7 @@
  * as a reconnect is, for as long as what fails may pass (nothing listening yet, no answer, a reset:
  * `BrokerConnectError.transient`). What it tells while it waits: one WARN at the first failure,
  * naming the broker and the cause and that it keeps trying, a reminder every REMIND_MS with how long
- * it has waited, and one INFO once the broker is reached, with how long that took. Its `status` is
+ * it has waited, and one more WARN once the broker is reached, with how long that took. Its `status` is
  * what the web page and `/healthz` show meanwhile. All on the service's scheduler.
  */
 import type { Logger } from "pino";

@@ -3,7 +3,7 @@
  * the console and the fleet runner use.
  */
 
-export { ACK_TIMEOUT_MS } from "./broker-away.js";
+export { ACK_TIMEOUT_MS, storedUntilBack } from "./broker-away.js";
 export { PROBE_EVERY_MS, type ProbedWatch, type ProbeOptions, probeBroker } from "./broker-probe.js";
 export { type BrokerWaitStatus, REMIND_MS } from "./broker-wait.js";
 export {

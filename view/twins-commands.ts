@@ -4,7 +4,12 @@
  * CommandUnavailable, and a pairing stored for the broker's return as CommandDeferred, with the line
  * the event log shows for it (view/twins-source.ts).
  */
-import { BrokerUnavailableError, type PairingOutcome, TwinsCommandError } from "../twins/index.js";
+import {
+  BrokerUnavailableError,
+  type PairingOutcome,
+  storedUntilBack,
+  TwinsCommandError,
+} from "../twins/index.js";
 import { type CommandDeferred, CommandRefused, CommandUnavailable } from "./source.js";
 
 /** `p`, its twins errors as the view's. */
@@ -28,6 +33,6 @@ export function pairingTold(
   pairing: string,
 ): { readonly level: "info" | "warn"; readonly text: string; readonly deferred?: CommandDeferred } {
   if (outcome.sent) return { level: "info", text: pairing };
-  const text = `${outcome.why}: the pairing (${pairing}) is stored, and sent once the broker is back and ${follower} registers`;
+  const text = storedUntilBack(outcome.why, `the pairing (${pairing})`, follower);
   return { level: "warn", text, deferred: { deferred: text } };
 }
