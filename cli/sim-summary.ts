@@ -57,7 +57,7 @@ ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
   ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
-       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost, ${r.link.reconnects} reconnects
+       link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
 `;
 }
@@ -150,4 +150,10 @@ function kernelLine(r: Report): string {
   const way = (w: { packets: number; dropped: number }) =>
     `${w.dropped} of ${w.packets} (${w.packets > 0 ? ((100 * w.dropped) / w.packets).toFixed(1) : "0.0"} %)`;
   return `\n       loss mode      kernel: nftables dropped ${way(k.toBroker)} packets to the broker, ${way(k.toNodes)} to the nodes`;
+}
+
+/** How the sessions lost ended, where the node can tell (a report written before these counts: nothing). */
+function lostBy(l: Report["link"]): string {
+  if (l.disconnects === 0 || l.keepaliveTimeouts === undefined) return "";
+  return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker)`;
 }

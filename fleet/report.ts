@@ -124,6 +124,9 @@ export interface Report {
     readonly timeouts: number;
     /** Sessions lost while connected (a connection dropped, a power cut), whether or not they came back. */
     readonly disconnects: number;
+    /** Of them, the ones the node's keepalive ping ended, and the ones the broker closed (absent from reports written before these counts). */
+    readonly keepaliveTimeouts?: number;
+    readonly closedByBroker?: number;
     /** Sessions that came up again after a loss (a node's CONNACK after an earlier one). */
     readonly reconnects: number;
     readonly oversizedDropped: number;

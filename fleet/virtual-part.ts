@@ -11,7 +11,7 @@
 import { type Logger, pino } from "pino";
 import { every, sleep, type Timer } from "../node/scheduler.js";
 import { formatStamp, type NodeId } from "../protocol/index.js";
-import type { NodeFinal, ShardResult } from "../sim/messages.js";
+import { type NodeFinal, noLinkTotals, type ShardResult } from "../sim/messages.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
 import { VirtualShards } from "../sim/virtual-shards.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
@@ -299,7 +299,13 @@ export class VirtualPart {
         registrationMs: [...reg.ms.values()],
         registrationHistogram: reg.histogram.encode(),
         twinsView,
-        result: result ?? { shard: 0, nodes: [] as NodeFinal[], link: emptyLink(), lagP99Ms: 0, lagMaxMs: 0 },
+        result: result ?? {
+          shard: 0,
+          nodes: [] as NodeFinal[],
+          link: noLinkTotals(),
+          lagP99Ms: 0,
+          lagMaxMs: 0,
+        },
         pressStartMs: pressFrom,
         settleFrom,
         endMs,
@@ -337,8 +343,4 @@ export class VirtualPart {
       await parts.twins?.close().catch(() => {});
     }
   }
-}
-
-function emptyLink() {
-  return { segments: 0, retransmissions: 0, timeouts: 0, disconnects: 0, reconnects: 0, oversizedDropped: 0 };
 }

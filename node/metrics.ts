@@ -97,6 +97,8 @@ export interface MqttStats {
   disconnects: number;
   reconnects: number;
   keepaliveTimeouts: number;
+  /** Sessions the broker ended: its FIN, or a reset to the node's segment, reached the node. */
+  closedByBroker: number;
   pings: number;
   packetsIn: number;
   packetsOut: number;

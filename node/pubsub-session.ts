@@ -65,6 +65,7 @@ export class PubSubSession {
     disconnects: 0,
     reconnects: 0,
     keepaliveTimeouts: 0,
+    closedByBroker: 0,
     pings: 0,
     packetsIn: 0,
     packetsOut: 0,
@@ -369,7 +370,10 @@ export class PubSubSession {
 
   /** The connection is gone (noticed by the loop): the socket is released and the loss reported. */
   lost(reason: DisconnectReason): void {
-    if (this.mqtt === "connected") this.stats.disconnects++;
+    if (this.mqtt === "connected") {
+      this.stats.disconnects++;
+      if (reason === "closed") this.stats.closedByBroker++;
+    }
     this.mqtt = "disconnected";
     this.chip.drop(true, this.cpu.t);
     this.o.sink({ type: "disconnected", node: this.o.node, at: this.cpu.t, reason });

@@ -16,7 +16,12 @@ export interface Socket {
   /** When the W5100 socket closed (timed out, or the broker closed it). */
   closedAt: number | undefined;
   closeReason: DisconnectReason;
+  /** The broker's side has closed; its FIN may still be on its way. */
+  peerClosed: boolean;
 }
+
+/** The broker's FIN on the link: a segment with no data (every MQTT packet has some). */
+const FIN = Buffer.alloc(0);
 
 /** A packet in the RX buffer and when it landed there. */
 export interface RxPacket {
@@ -123,7 +128,12 @@ export class W5100Socket {
           this.abandoned.delete(wire); // the broker closed it (keepalive or takeover): nothing left to free
           if (!sock) return;
           if (refused && this.sock === sock) ev.refused(sched.now());
-          else this.died(sock, sched.now(), "closed", ev);
+          else if (this.sock === sock && sock.closedAt === undefined) {
+            // The broker's FIN travels the link behind what the broker sent before it, and is lost
+            // and sent again like it: a node behind a pulled cable does not hear of the close.
+            sock.peerClosed = true;
+            sock.down.send(FIN, sched.now());
+          }
         },
       },
       sched,
@@ -131,8 +141,10 @@ export class W5100Socket {
     );
     const paths = link.connect(
       {
-        deliver: (b) => {
-          wire.write(b);
+        deliver: (b, at) => {
+          // A segment reaching a connection the broker's host has closed is answered with a reset.
+          if (sock?.peerClosed) this.died(sock, at, "closed", ev);
+          else wire.write(b);
           return true;
         },
         timedOut: (at) => {
@@ -140,13 +152,24 @@ export class W5100Socket {
         },
       },
       {
-        deliver: (b, at) => ev.receive(b, at),
+        deliver: (b, at) => {
+          if (b.length > 0) return ev.receive(b, at);
+          if (sock) this.died(sock, at, "closed", ev);
+          return true;
+        },
         timedOut: (at) => {
           if (sock) this.died(sock, at, "socket-timeout", ev);
         },
       },
     );
-    sock = { wire, up: paths.up, down: paths.down, closedAt: undefined, closeReason: "closed" };
+    sock = {
+      wire,
+      up: paths.up,
+      down: paths.down,
+      closedAt: undefined,
+      closeReason: "closed",
+      peerClosed: false,
+    };
     this.sock = sock;
     this.clearRx();
     return sock;

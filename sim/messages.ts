@@ -66,13 +66,26 @@ export interface LinkTotals {
   timeouts: number;
   /** Sessions lost while connected (the power going at the run's end not counted). */
   disconnects: number;
+  /** Of the sessions lost, the ones the node's keepalive ping ended (no answer within a keepalive). */
+  keepaliveTimeouts: number;
+  /** Of the sessions lost, the ones the broker closed (its FIN, or a reset, reached the node). */
+  closedByBroker: number;
   reconnects: number;
   oversizedDropped: number;
 }
 
 /** Link totals at zero, to add to. */
 export function noLinkTotals(): LinkTotals {
-  return { segments: 0, retransmissions: 0, timeouts: 0, disconnects: 0, reconnects: 0, oversizedDropped: 0 };
+  return {
+    segments: 0,
+    retransmissions: 0,
+    timeouts: 0,
+    disconnects: 0,
+    keepaliveTimeouts: 0,
+    closedByBroker: 0,
+    reconnects: 0,
+    oversizedDropped: 0,
+  };
 }
 
 /** One simulated node's modeled figures, fetched from its worker for the console's detail pane. */

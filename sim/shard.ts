@@ -131,6 +131,8 @@ export class Shard {
       link.retransmissions += s.link.up.retransmissions + s.link.down.retransmissions;
       link.timeouts += s.link.timeouts;
       link.disconnects += s.mqtt.disconnects;
+      link.keepaliveTimeouts += s.mqtt.keepaliveTimeouts;
+      link.closedByBroker += s.mqtt.closedByBroker;
       link.reconnects += s.mqtt.reconnects;
       link.oversizedDropped += s.mqtt.oversizedDropped;
     }

@@ -51,6 +51,9 @@ it("a broker that dies for good: the progress line, the report and the summary s
     expect(requirementFailures(slow)[0]).toMatch(
       /^sync p99 \d+\.\d ms is not under 1 s; the broker was lost once, \d+\.\d s in all$/,
     );
+    // Each node heard of it from the broker's side (the FIN of its killed process), not its keepalive.
+    expect(r.link).toMatchObject({ disconnects: 4, closedByBroker: 4, keepaliveTimeouts: 0 });
+    expect(summary(r)).toContain("4 sessions lost (0 by keepalive, 4 closed by the broker), 0 reconnects");
     expect(summary(r)).toMatch(
       /broker lost {4}at -?\d+\.\d s for \d+\.\d s, not back by the end: 4 nodes disconnected, 1 presses during, 0 pairs later than 5 s, 3 lost for good/,
     );

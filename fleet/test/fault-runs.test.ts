@@ -178,6 +178,38 @@ describe.concurrent("fault runs", () => {
     expect(r.requirements.nothingLost).toBe(true);
   }, 60_000);
 
+  it("a partition past the broker's keepalive: the cut-off node ends its session by its own keepalive", async () => {
+    const cutOff = NodeId("n-0001");
+    const faults: FaultEntry[] = [{ kind: "partition", atS: 0.2, forS: 40, nodes: [cutOff] }];
+    let startMs = 0;
+    let cuts: number[] = [];
+    const r = await withFaults(
+      { nodes: 2, topology: "pairs", groupSize: 2, profile: "uno-w5100", clock: "virtual", durationS: 60 },
+      faults,
+      async (run) => {
+        await waitFault(run, "fault-start", "partition");
+        startMs = run.sched.now();
+        await waitFault(run, "fault-end", "partition");
+        const since = run.sched.now();
+        const regs = run.collector.timeline.registrations;
+        await until(run, "the cut-off node is back", () =>
+          (regs.get(cutOff) ?? []).some((t) => t >= since && run.collector.synced.has(cutOff)),
+        );
+        cuts = [...(run.collector.timeline.disconnects.get(cutOff) ?? [])];
+      },
+    );
+    expectNothingLost(r);
+    // The broker closed the silent connection after 1.5 × 15 s and the twins showed the node offline;
+    // its FIN could not cross the pulled cable, so the node ended the session when its own ping went
+    // unanswered (15 s without a packet, then 15 s more), as a board does.
+    const offline = r.faults[0]?.offlineDetectedMaxMs ?? 0;
+    expect(offline).toBeGreaterThan(22_000);
+    expect(offline).toBeLessThan(24_000);
+    expect(r.link).toMatchObject({ disconnects: 1, keepaliveTimeouts: 1, closedByBroker: 0, reconnects: 1 });
+    expect(cuts).toHaveLength(1);
+    expect((cuts[0] ?? 0) - startMs).toBeGreaterThan(offline + 5_000);
+  }, 60_000);
+
   it("a twins restart: the new service knows every node, its state and pairing again", async () => {
     const faults: FaultEntry[] = [{ kind: "twins-restart", atS: 0.5, downS: 1 }];
     let listed = 0;

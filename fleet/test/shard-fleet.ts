@@ -8,6 +8,7 @@
 import { nodeRandom } from "../../node/rng.js";
 import type { NodeId } from "../../protocol/index.js";
 import { Distribution } from "../../sim/histogram.js";
+import { noLinkTotals } from "../../sim/messages.js";
 import { buildPairing, fleetIds, followersReach } from "../../sim/topology.js";
 import { shardOfIndex } from "../shard-plan.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "../shard-report.js";
@@ -58,14 +59,7 @@ export function shardFile(
     registrationMs: {},
     histograms: { registration: hist(), echo: hist(), localSync: hist() },
     counts: { presses: 0, applies: 0, localDeliveries: 0, localLost: 0, regressions: 0, disconnects: 0 },
-    link: {
-      segments: 10,
-      retransmissions: 0,
-      timeouts: 0,
-      disconnects: 0,
-      reconnects: 0,
-      oversizedDropped: 0,
-    },
+    link: { ...noLinkTotals(), segments: 10 },
     sim: { lagP99Ms: 5, lagMaxMs: 20, rssMB: 100, workers: 1, wallS: 80 },
     twinsView: { known: 0, online: 0, desiredAsPaired: 0, pairingConfirmed: 0 },
     probes: { everyMs: 500, sent: 0, received: {} },

@@ -35,6 +35,8 @@ describe("linkTotals", () => {
       retransmissions: 2,
       timeouts: 1,
       disconnects: 5,
+      keepaliveTimeouts: 2,
+      closedByBroker: 3,
       reconnects: 3,
       oversizedDropped: 4,
     };
@@ -44,6 +46,8 @@ describe("linkTotals", () => {
       retransmissions: 3,
       timeouts: 1,
       disconnects: 5,
+      keepaliveTimeouts: 2,
+      closedByBroker: 3,
       reconnects: 4,
       oversizedDropped: 4,
     });
@@ -52,6 +56,8 @@ describe("linkTotals", () => {
       retransmissions: 0,
       timeouts: 0,
       disconnects: 0,
+      keepaliveTimeouts: 0,
+      closedByBroker: 0,
       reconnects: 0,
       oversizedDropped: 0,
     });

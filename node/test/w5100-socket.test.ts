@@ -1,14 +1,20 @@
 /**
  * The W5100's RX buffer as the socket holds it: whole packets until the buffer is full (the window
  * closes), one packet larger than the buffer only when it is empty, room again as the loop reads.
+ * The broker's close as the chip hears it: a FIN over the link, or a reset to its next segment.
  */
 import { describe, expect, it } from "vitest";
 import { Link } from "../link.js";
 import { nodeRandom } from "../rng.js";
 import { FakeScheduler } from "../scheduler.js";
 import { W5100Socket } from "../w5100-socket.js";
+import type { WireHandlers } from "../wire.js";
 
 function chip(rxBufferBytes: number): W5100Socket {
+  return setup(rxBufferBytes).chip;
+}
+
+function setup(rxBufferBytes = 2048) {
   const sched = new FakeScheduler();
   const policy = { firstRtoMs: 200, capMs: 6400, retries: 8 };
   const link = new Link({
@@ -20,12 +26,18 @@ function chip(rxBufferBytes: number): W5100Socket {
     randUp: nodeRandom("t", "A", "loss-up"),
     randDown: nodeRandom("t", "A", "loss-down"),
   });
-  return new W5100Socket({
+  const wires: WireHandlers[] = [];
+  const written: number[] = [];
+  const chip = new W5100Socket({
     link,
-    wire: () => ({ write() {}, abandon() {}, destroy() {} }),
+    wire: (h) => {
+      wires.push(h);
+      return { write: () => written.push(sched.now()), abandon() {}, destroy() {} };
+    },
     sched,
     rxBufferBytes,
   });
+  return { sched, link, chip, wires, written };
 }
 
 const bytes = (n: number) => Buffer.alloc(n, 1);
@@ -82,5 +94,64 @@ describe("W5100Socket's RX buffer", () => {
     expect(c.shift()?.at).toBe(201);
     expect(c.shift()).toBeUndefined();
     expect(c.rxBytes).toBe(0);
+  });
+});
+
+describe("the broker's close as the chip hears it", () => {
+  /** A socket opened at 0 whose arrivals and death are written down, and the broker's end of it. */
+  function opened() {
+    const t = setup();
+    const heard: string[] = [];
+    const sock = t.chip.open(0, {
+      receive: (b, at) => {
+        heard.push(`data ${b.length} at ${at}`);
+        return true;
+      },
+      refused: () => heard.push("refused"),
+      died: () => heard.push(`died at ${t.chip.sock?.closedAt}`),
+    });
+    t.sched.runUntil(1);
+    const broker = t.wires[0];
+    if (broker === undefined) throw new Error("the wire was not opened");
+    return { ...t, heard, sock, broker };
+  }
+
+  it("hears it one link latency later, after the data the broker sent before it", () => {
+    const t = opened();
+    t.sched.runUntil(20);
+    t.broker.packet(Buffer.alloc(5, 1));
+    t.broker.closed(false);
+    t.sched.runUntil(100);
+    expect(t.heard).toEqual(["data 5 at 20.1", "died at 20.1"]);
+    expect(t.sock.closeReason).toBe("closed");
+  });
+
+  it("does not hear it behind a pulled cable, and hears it once the FIN's retransmission gets through", () => {
+    const t = opened();
+    t.link.pullCable(10);
+    t.sched.runUntil(20);
+    t.broker.closed(false);
+    t.sched.runUntil(5000);
+    // Sent at 20 and lost at 20, 220, 620, 1420 and 3020, behind the pulled cable.
+    expect(t.heard).toEqual([]);
+    expect(t.chip.openAt(5000)).toBe(t.sock);
+    t.link.plugCable(5000);
+    t.sched.runUntil(20_000);
+    expect(t.heard).toEqual(["died at 6220.1"]);
+  });
+
+  it("is told by a reset when its own segment reaches the closed connection first", () => {
+    const t = opened();
+    t.link.pullCable(10);
+    t.sched.runUntil(20);
+    t.broker.closed(false);
+    t.sched.runUntil(3000);
+    // Lost at 3000, 3200, 3600 and 4400; its attempt at 6000 is before the FIN's at 6220.
+    t.sock.up.send(Buffer.alloc(3, 2), 3000);
+    t.link.plugCable(5000);
+    t.sched.runUntil(20_000);
+    expect(t.heard).toEqual(["died at 6000.1"]);
+    // The segment went nowhere: the broker's host answered it with a reset.
+    expect(t.written).toEqual([]);
   });
 });
