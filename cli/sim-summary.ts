@@ -111,7 +111,11 @@ function faultLines(r: Report): string {
   const lines = r.faults.map((f) => {
     const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} at ${(f.atMs / 1000).toFixed(1)} s for ${(f.durationMs / 1000).toFixed(1)} s`;
     if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
-    const cut = f.cutAfterMs !== undefined ? `, cut off after ${secondsOrNever(f.cutAfterMs)}` : "";
+    const late = (f.frozenAfterMs ?? 0) >= 1000;
+    const waited = late
+      ? `, frozen after ${secondsOrNever(f.frozenAfterMs ?? null)} (it waited for the broker)`
+      : "";
+    const cut = f.cutAfterMs !== undefined ? `${waited}, cut off after ${secondsOrNever(f.cutAfterMs)}` : "";
     return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${secondsOrNever(f.recoveryMs)}, re-registered max ${secondsOrNever(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
   });
   return `\n${lines.join("\n")}`;

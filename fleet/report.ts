@@ -183,6 +183,11 @@ export interface FaultReport extends Omit<FaultOutcome, "windowEndMs"> {
   readonly pct?: number;
   /** A frozen client: when the broker cut it off, from the fault's start (null: it never did). */
   readonly cutAfterMs?: number | null;
+  /**
+   * A frozen client: when it was in place (connected, subscribed, not reading), from the fault's
+   * start; later than at once when it waited for the broker (null: it never was).
+   */
+  readonly frozenAfterMs?: number | null;
   /** The fault could not be carried out. */
   readonly error?: string;
 }

@@ -119,7 +119,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
         twins: parts.twins,
         lossPct: () => this.lossPct,
         setLoss: (pct) => this.setLoss(pct, "fault"),
-        now: () => sched.now(),
       },
       this,
     );

@@ -109,7 +109,10 @@ export function buildReport(i: ReportInput): Report {
       ...outcomeFields(analysis.outcomes[k]),
       ...(f.pct !== undefined ? { pct: f.pct } : {}),
       ...(f.kind === "frozen-client"
-        ? { cutAfterMs: f.cutAtMs === undefined ? null : round(f.cutAtMs - f.startMs, 1) }
+        ? {
+            cutAfterMs: f.cutAtMs === undefined ? null : round(f.cutAtMs - f.startMs, 1),
+            frozenAfterMs: f.frozenAtMs === undefined ? null : round(f.frozenAtMs - f.startMs, 1),
+          }
         : {}),
       ...(f.error !== undefined ? { error: f.error } : {}),
     };

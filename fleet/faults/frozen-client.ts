@@ -2,7 +2,8 @@
  * A frozen client: an MQTT client that subscribes to (by default) the whole fleet and then stops
  * reading its socket, as a hung tool or a wedged device does. Its TCP window closes, the broker's
  * writes to it back up, and a broker that waits for it delays everyone else. It says when the broker
- * cut it off.
+ * cut it off. A broker that is not reachable when the fault starts is tried again (fleet/faults/
+ * targets.ts), as a tool that reconnects by itself would be.
  */
 import { connect, type Socket } from "node:net";
 import { generate, parser } from "mqtt-packet";
@@ -37,11 +38,18 @@ export class FrozenClient {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: o.host, port: o.port });
       const parse = parser({ protocolVersion: 4 });
-      const fail = (err: Error) => {
+      const fail = (err: NodeJS.ErrnoException) => {
         socket.destroy();
-        reject(new Error(`frozen client: ${err.message}`));
+        reject(Object.assign(new Error(`frozen client: ${err.message}`), { code: err.code }));
       };
+      const closedEarly = () =>
+        fail(
+          Object.assign(new Error("the broker closed the connection before it subscribed"), {
+            code: "ECONNRESET",
+          }),
+        );
       socket.once("error", fail);
+      socket.once("close", closedEarly);
       socket.on("data", (b) => parse.parse(b));
       parse.on("error", fail);
       parse.on("packet", (p) => {
@@ -56,6 +64,7 @@ export class FrozenClient {
         } else if (p.cmd === "suback") {
           socket.removeAllListeners("data");
           socket.off("error", fail);
+          socket.off("close", closedEarly);
           socket.on("error", () => {}); // a reset once cut off is the expected end
           socket.pause();
           const c = new FrozenClient(socket, o.now);
@@ -92,4 +101,19 @@ export class FrozenClient {
     this.frozen = false;
     this.socket.destroy();
   }
+}
+
+/** Failures that pass once a broker is up again: nothing listening yet, a reset, no answer. */
+const TRANSIENT = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+/** Whether `FrozenClient.open` failed in a way a later attempt may not (the broker is not reachable). */
+export function unreachable(err: unknown): boolean {
+  return TRANSIENT.has((err as NodeJS.ErrnoException).code ?? "");
 }

@@ -25,8 +25,11 @@ export interface FaultTargets {
   setLoss(pct: number): void;
   killTwins(): Promise<void>;
   startTwins(): Promise<void>;
-  /** Starts a frozen client; resolves to a function that ends it and says when the broker cut it. */
-  freezeClient(topic: string | undefined): Promise<() => number | undefined>;
+  /**
+   * Starts a frozen client, waiting for a broker that is not reachable until `ended` aborts; resolves
+   * to a function that ends it and says when the broker cut it.
+   */
+  freezeClient(topic: string | undefined, ended: AbortSignal): Promise<() => number | undefined>;
 }
 
 /** A fault as it happened, with times on the run's clock. */
@@ -40,6 +43,8 @@ export interface FaultRecord extends FaultSpan {
   readonly pct?: number;
   /** When the broker cut a frozen client off, ms on the run's clock. */
   readonly cutAtMs?: number;
+  /** When a frozen client was in place (connected, subscribed, no longer reading), ms on the run's clock. */
+  readonly frozenAtMs?: number;
   /** Set when the fault could not be carried out. */
   readonly error?: string;
 }
@@ -56,6 +61,8 @@ interface Active {
   readonly index: number;
   readonly nodes: readonly NodeId[] | undefined;
   readonly startMs: number;
+  /** Aborted when the fault's time is up: a fault still taking hold (waiting for the broker) gives up. */
+  readonly ended: AbortController;
   /** Settles once the fault has taken hold, to what ends it (undefined: it failed). */
   ready: Promise<End | undefined>;
 }
@@ -108,10 +115,17 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
       entry.kind === "power-outage" || entry.kind === "partition"
         ? selectNodes(entry.nodes, t.ids, t.seed, index)
         : undefined;
-    const a: Active = { entry, index, nodes, startMs: this.sched.now(), ready: Promise.resolve(undefined) };
+    const a: Active = {
+      entry,
+      index,
+      nodes,
+      startMs: this.sched.now(),
+      ended: new AbortController(),
+      ready: Promise.resolve(undefined),
+    };
     this.active.add(a);
     this.emit("start", this.record(a, a.startMs, entry.kind === "loss" ? { pct: entry.pct } : {}));
-    a.ready = this.take(entry, nodes ?? []).catch((err: unknown) => {
+    a.ready = this.take(entry, nodes ?? [], a.ended.signal).catch((err: unknown) => {
       this.close(a, { error: err instanceof Error ? err.message : String(err) });
       return undefined;
     });
@@ -121,7 +135,7 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
   }
 
   /** Puts the fault in place; resolves to what ends it. */
-  private async take(entry: FaultEntry, nodes: readonly NodeId[]): Promise<End> {
+  private async take(entry: FaultEntry, nodes: readonly NodeId[], ended: AbortSignal): Promise<End> {
     const t = this.targets;
     switch (entry.kind) {
       case "broker-restart":
@@ -159,10 +173,11 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
         };
       }
       case "frozen-client": {
-        const thaw = await t.freezeClient(entry.topic);
+        const thaw = await t.freezeClient(entry.topic, ended);
+        const frozenAtMs = this.sched.now();
         return async () => {
           const cut = thaw();
-          return cut === undefined ? {} : { cutAtMs: cut };
+          return cut === undefined ? { frozenAtMs } : { frozenAtMs, cutAtMs: cut };
         };
       }
       default:
@@ -171,6 +186,7 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
   }
 
   private finish(a: Active): void {
+    a.ended.abort();
     this.hold(
       (async () => {
         const end = await a.ready;

@@ -294,4 +294,25 @@ describe.concurrent("fault runs", () => {
     expectNothingLost(r);
     expect(r.faults[0]).toMatchObject({ kind: "frozen-client", cutAfterMs: null });
   }, 60_000);
+
+  it("a frozen client due while the broker is down waits for it, then freezes", async () => {
+    const faults: FaultEntry[] = [
+      { kind: "broker-restart", atS: 0.2, downS: 3 },
+      { kind: "frozen-client", atS: 0.5, forS: 8 },
+    ];
+    const r = await withFaults({ nodes: 4, topology: "ring", groupSize: 4 }, faults, async (run) => {
+      const frozenEnd = waitFault(run, "fault-end", "frozen-client");
+      await waitFault(run, "fault-end", "broker-restart");
+      await allBack(run, run.sched.now());
+      await frozenEnd;
+      run.press(NodeId("n-0001"));
+      await allDelivered(run, 1);
+    });
+    expectNothingLost(r);
+    const frozen = r.faults.find((f) => f.kind === "frozen-client");
+    // It was due 0.3 s into a 3 s outage: in place once its retry (every 1 s) found the broker back.
+    expect(frozen?.frozenAfterMs).toBeGreaterThan(2_500);
+    expect(frozen?.frozenAfterMs).toBeLessThan(6_000);
+    expect(frozen?.cutAfterMs).toBeNull();
+  }, 60_000);
 });

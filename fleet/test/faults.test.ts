@@ -189,8 +189,42 @@ describe("FaultRunner", () => {
     expect(byKind.loss20).toMatchObject({ startMs: 5000, endMs: 6000, pct: 20 });
     expect(byKind.loss10).toMatchObject({ startMs: 7000, endMs: 7000, pct: 10 });
     expect(byKind["twins-restart"]).toMatchObject({ startMs: 8000, error: "store is corrupt" });
-    expect(byKind["frozen-client"]).toMatchObject({ startMs: 9000, endMs: 10_000, cutAtMs: 1234 });
+    expect(byKind["frozen-client"]).toMatchObject({
+      startMs: 9000,
+      endMs: 10_000,
+      cutAtMs: 1234,
+      frozenAtMs: 9000,
+    });
     expect(runner.inProgress).toBe(0);
+  });
+
+  it("tells a frozen client still waiting for its broker that the fault's time is up", async () => {
+    const sched = new FakeScheduler();
+    const { targets } = recorder(sched);
+    let toldAt: number | undefined;
+    const waiting: FaultTargets = {
+      ...targets,
+      freezeClient: (_topic, ended) =>
+        new Promise((_resolve, reject) =>
+          ended.addEventListener("abort", () => {
+            toldAt = sched.now();
+            reject(new Error("the broker was not reachable"));
+          }),
+        ),
+    };
+    const runner = new FaultRunner(sched, waiting);
+    runner.schedule([{ kind: "frozen-client", atS: 1, forS: 2 }], 0);
+    await advance(sched, 5000);
+    await runner.stop();
+    expect(toldAt).toBe(3000);
+    expect(runner.records).toEqual([
+      expect.objectContaining({
+        kind: "frozen-client",
+        startMs: 1000,
+        endMs: 3000,
+        error: "the broker was not reachable",
+      }),
+    ]);
   });
 
   it("stop() ends the faults in progress: cables back in, nodes powered on", async () => {
