@@ -131,7 +131,19 @@ suite("--loss-mode kernel as root", () => {
     // The model loses nothing itself: every retransmission was the kernel's.
     expect(r.link.retransmissions).toBe(0);
     expect(r.presses).toBeGreaterThan(150);
-    expect(r).toMatchObject({ lost: 0, lostForGood: 0, diverged: 0, regressions: 0 });
+    // A failure says what the run saw (one in twenty-odd runs under load once lost a follower's last
+    // presses): the sessions lost and why, the diverged nodes, registration, lag and the kernel's drops.
+    const seen = {
+      divergedNodes: r.divergedNodes,
+      late: r.late,
+      link: r.link,
+      registration: { registered: r.registration.registered, maxMs: r.registration.maxMs },
+      sync: r.sync,
+      lag: { p99Ms: r.sim.lagP99Ms, maxMs: r.sim.lagMaxMs },
+      kernel: r.loss.kernel,
+      settleS: r.sim.settleS,
+    };
+    expect(r, JSON.stringify(seen)).toMatchObject({ lost: 0, lostForGood: 0, diverged: 0, regressions: 0 });
     // Losses show: some deliveries waited for the kernel's retransmission (RTO ≥ 200 ms) ...
     expect(r.sync.p99Ms).toBeGreaterThan(150);
     // ... and none for long: `lost: 0` above (no delivery later than 5 s). No tighter bound on p99: the
