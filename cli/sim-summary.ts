@@ -116,9 +116,15 @@ function faultLines(r: Report): string {
       ? `, frozen after ${secondsOrNever(f.frozenAfterMs ?? null)} (it waited for the broker)`
       : "";
     const cut = f.cutAfterMs !== undefined ? `${waited}, cut off after ${secondsOrNever(f.cutAfterMs)}` : "";
-    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${secondsOrNever(f.recoveryMs)}, re-registered max ${secondsOrNever(f.reregisteredMaxMs)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
+    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${secondsOrNever(f.recoveryMs)}, re-registered max ${secondsOrNever(f.reregisteredMaxMs)}${heldNote(f)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
   });
   return `\n${lines.join("\n")}`;
+}
+
+/** Nodes another fault held longer: counted there (sim/recovery.ts heldElsewhere); nothing when none. */
+function heldNote(o: { readonly held?: number; readonly heldBy?: readonly string[] }): string {
+  if (o.held === undefined) return "";
+  return ` (not counting ${o.held} node${o.held === 1 ? "" : "s"} held longer by ${(o.heldBy ?? []).join(", ")}: counted there)`;
 }
 
 /**
@@ -132,7 +138,7 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
       o.shards === undefined ? "" : `, seen by shard${o.shards.length > 1 ? "s" : ""} ${o.shards.join(", ")}`;
     const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
     const after = o.back
-      ? `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}; `
+      ? `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}${heldNote(o)}; `
       : "";
     return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
   });

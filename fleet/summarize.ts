@@ -159,7 +159,17 @@ export function buildReport(i: ReportInput): Report {
       now: formatStamp(r.now),
     })),
     faults,
-    ...(i.outages.length > 0 ? { brokerOutages: brokerOutages(i.outages, input, i.pressStartMs) } : {}),
+    // An outage is measured beside the faults that held nodes longer (a partition), not beside the
+    // broker restart it is.
+    ...(i.outages.length > 0
+      ? {
+          brokerOutages: brokerOutages(
+            i.outages,
+            { ...input, alsoHolding: faultRecords.filter((f) => f.kind !== "broker-restart") },
+            i.pressStartMs,
+          ),
+        }
+      : {}),
     ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),
     twinsView: i.twinsView,
     diverged: diverged.length,
@@ -216,6 +226,7 @@ function outcomeFields(o: FaultOutcome | undefined): Omit<FaultOutcome, "windowE
     pressesDuring: o?.pressesDuring ?? 0,
     lateBeyond5s: o?.lateBeyond5s ?? 0,
     lostForGood: o?.lostForGood ?? 0,
+    ...(o?.held !== undefined ? { held: o.held, heldBy: o.heldBy ?? [] } : {}),
   };
 }
 

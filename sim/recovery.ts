@@ -69,6 +69,12 @@ export interface FaultOutcome {
   readonly lostForGood: number;
   /** The window on the run's clock: from the fault's start until it recovered (or the run ended). */
   readonly windowEndMs: number;
+  /**
+   * Of the nodes hit, those another fault held past this one's end (heldElsewhere), and its kinds:
+   * their return and the pairs that touch them count there, not here. Absent when none.
+   */
+  readonly held?: number;
+  readonly heldBy?: readonly string[];
 }
 
 export interface FaultAnalysis {
@@ -92,6 +98,8 @@ export interface AnalysisInput {
   readonly early?: EarlyPairs;
   /** When the run's checks ended. */
   readonly endMs: number;
+  /** Other faults of the run, not measured here, that may hold nodes (heldElsewhere): the run's faults, for its broker outages. */
+  readonly alsoHolding?: readonly FaultSpan[];
 }
 
 /** A node whose connection drops within this of the fault's end lost it to the fault. */
@@ -130,6 +138,28 @@ export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
   return { outcomes, outside: outside.summary(), lostOutside };
 }
 
+/** Faults that keep the nodes they hit from coming back while they last (a loss step or a frozen client does not). */
+const HOLDING = new Set(["broker-restart", "broker-lost", "power-outage", "partition", "twins-restart"]);
+
+/**
+ * The fault that still held `node` when it would have been back from `f`, if one did: a fault that
+ * keeps nodes from coming back, hit `node` too, began before it registered again (`reg`; undefined:
+ * it never did) and ended after `f`. A broker restart inside a 60 s partition would otherwise report
+ * the partition's length as its own recovery, and count the partition's late pairs as its own.
+ */
+function heldElsewhere(
+  f: FaultSpan,
+  node: NodeId,
+  reg: number | undefined,
+  others: readonly { span: FaultSpan; nodes: ReadonlySet<NodeId> | undefined }[],
+): FaultSpan | undefined {
+  for (const { span: g, nodes } of others) {
+    if (g === f || g.endMs <= f.endMs || g.startMs > (reg ?? Number.POSITIVE_INFINITY)) continue;
+    if (nodes === undefined || nodes.has(node)) return g;
+  }
+  return undefined;
+}
+
 function analyzeOne(
   f: FaultSpan,
   input: AnalysisInput,
@@ -138,6 +168,11 @@ function analyzeOne(
   const hit = f.nodes ?? input.fleet;
   const hitSet = f.nodes ? new Set(f.nodes) : undefined;
   const { timeline } = input;
+  const holders = [...input.faults, ...(input.alsoHolding ?? [])]
+    .filter((g) => HOLDING.has(g.kind))
+    .map((span) => ({ span, nodes: span.nodes ? new Set(span.nodes) : undefined }));
+  const held = new Set<NodeId>();
+  const heldBy = new Set<string>();
   let back = f.endMs;
   let disconnected = 0;
   let reregisteredMax: number | null = 0;
@@ -148,18 +183,21 @@ function analyzeOne(
     );
     const mustRegister = f.reregisterAll === true || drops.length > 0;
     if (drops.length > 0) disconnected++;
-    if (mustRegister) {
-      // A twins restart: a registration after the kill is one with the new service, which reads the
-      // retained messages and its query's answers while it connects, before the fault's end.
-      const after = Math.max(f.startMs, ...drops);
-      const reg = (timeline.registrations.get(node) ?? []).find((t) => t >= after);
-      if (reg === undefined) {
-        back = Number.POSITIVE_INFINITY;
-        reregisteredMax = null;
-      } else {
-        back = Math.max(back, reg);
-        if (reregisteredMax !== null) reregisteredMax = Math.max(reregisteredMax, reg - f.endMs, 0);
-      }
+    // A twins restart: a registration after the kill is one with the new service, which reads the
+    // retained messages and its query's answers while it connects, before the fault's end. A node
+    // that kept its session is back when the fault ends.
+    const after = Math.max(f.startMs, ...drops);
+    const reg = mustRegister ? (timeline.registrations.get(node) ?? []).find((t) => t >= after) : f.endMs;
+    const holder = heldElsewhere(f, node, reg, holders);
+    if (holder !== undefined) {
+      held.add(node);
+      heldBy.add(holder.kind);
+    } else if (reg === undefined) {
+      back = Number.POSITIVE_INFINITY;
+      reregisteredMax = null;
+    } else if (mustRegister) {
+      back = Math.max(back, reg);
+      if (reregisteredMax !== null) reregisteredMax = Math.max(reregisteredMax, reg - f.endMs, 0);
     }
     const off = (timeline.offline.get(node) ?? []).find((t) => t >= f.startMs && t <= f.endMs);
     if (off !== undefined) offlineMax = Math.max(offlineMax ?? 0, off - f.startMs);
@@ -167,10 +205,17 @@ function analyzeOne(
   // Slow pairs touching a node the fault hit — as source, follower, or on a chain between them (C
   // follows B follows A: a press on A waits for B) — in press order: each one in flight during the
   // window stretches it to its delivery; one never delivered means the fleet never recovered.
-  const touches = (p: SlowPair): boolean => {
-    if (!hitSet || hitSet.has(p.source) || hitSet.has(p.follower)) return true;
+  // A pair through a node another fault held (source, follower or between) is that fault's.
+  const through = (p: SlowPair, nodes: Iterable<NodeId>): boolean => {
     const downstream = reachOf(p.source);
-    return hit.some((n) => downstream.has(n) && reachOf(n).has(p.follower));
+    for (const n of nodes)
+      if (n === p.source || n === p.follower || (downstream.has(n) && reachOf(n).has(p.follower)))
+        return true;
+    return false;
+  };
+  const touches = (p: SlowPair): boolean => {
+    if (held.size > 0 && through(p, held)) return false;
+    return !hitSet || through(p, hit);
   };
   let windowEnd = back;
   const touching = input.slow.filter(touches).sort((a, b) => a.pressAt - b.pressAt);
@@ -197,6 +242,7 @@ function analyzeOne(
     lateBeyond5s: late,
     lostForGood: lost,
     windowEndMs: end,
+    ...(held.size > 0 ? { held: held.size, heldBy: [...heldBy] } : {}),
   };
 }
 

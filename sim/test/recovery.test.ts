@@ -119,6 +119,53 @@ describe("analyzeFaults", () => {
     expect(r.outside.count).toBe(0);
   });
 
+  it("a broker restart inside a partition: the cut-off node's return and pairs are the partition's", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    const partition: FaultSpan = { kind: "partition", startMs: 5000, endMs: 65_000, nodes: [C] };
+    const restart: FaultSpan = { kind: "broker-restart", startMs: 15_000, endMs: 20_000, nodes: undefined };
+    for (const n of [A, B, D]) tl.disconnected(n, 15_000);
+    tl.disconnected(C, 35_000); // its own keepalive, behind the pulled cable
+    for (const n of [A, B, D]) tl.registered(n, 21_000);
+    tl.registered(C, 66_000);
+    c.press({ node: A, stamp: st(1, A), at: 16_000 }); // held by the restart only
+    c.applied({ node: B, stamp: st(1, A), at: 21_500 });
+    c.press({ node: D, stamp: st(1, D), at: 16_000 }); // waits for C's cable
+    c.applied({ node: C, stamp: st(1, D), at: 66_500 });
+    const r = analyze(c, tl, [partition, restart]);
+    expect(r.outcomes[1]).toMatchObject({
+      nodes: 4,
+      disconnected: 3,
+      recoveryMs: 1500,
+      reregisteredMaxMs: 1000,
+      lateBeyond5s: 1,
+      held: 1,
+      heldBy: ["partition"],
+    });
+    expect(r.outcomes[0]).toMatchObject({ recoveryMs: 1500, reregisteredMaxMs: 1000, lateBeyond5s: 1 });
+    expect(r.outcomes[0]?.held).toBeUndefined();
+    // Alone, the restart's row took in the partition's length.
+    expect(analyze(c, tl, [restart]).outcomes[0]).toMatchObject({ recoveryMs: 46_500, lateBeyond5s: 2 });
+  });
+
+  it("a broker restart the nodes are not back from when the power goes: the outage's", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    const restart: FaultSpan = { kind: "broker-restart", startMs: 10_000, endMs: 17_000, nodes: undefined };
+    const outage: FaultSpan = { kind: "power-outage", startMs: 20_000, endMs: 25_000, nodes: undefined };
+    for (const n of fleet) tl.disconnected(n, 10_000);
+    tl.registered(A, 18_000); // back before the power went
+    for (const n of [B, C, D]) tl.registered(n, 27_000);
+    const r = analyze(c, tl, [restart, outage]);
+    expect(r.outcomes[0]).toMatchObject({ recoveryMs: 1000, reregisteredMaxMs: 1000, held: 3 });
+    expect(r.outcomes[0]?.heldBy).toEqual(["power-outage"]);
+    // A loss step or a frozen client holds no one.
+    const burst: FaultSpan = { kind: "loss", startMs: 20_000, endMs: 25_000, nodes: undefined };
+    expect(analyze(new SyncChecker(reach), tl, [restart, burst]).outcomes[0]).toMatchObject({
+      recoveryMs: 10_000,
+    });
+  });
+
   it("a twins restart: every node must register with the new service, once the old one is killed", () => {
     const c = new SyncChecker(reach);
     const tl = new NodeTimeline();
