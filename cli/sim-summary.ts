@@ -6,6 +6,7 @@ import { describeLoss } from "../fleet/loss-log.js";
 import type { BrokerOutageReport, Report } from "../fleet/report.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
+import type { FaultOutcome } from "../sim/recovery.js";
 
 /** One progress line; `now` is the run's clock (for the settle's countdown). */
 export function progressLine(p: Progress, now: number): string {
@@ -116,15 +117,24 @@ function faultLines(r: Report): string {
       ? `, frozen after ${secondsOrNever(f.frozenAfterMs ?? null)} (it waited for the broker)`
       : "";
     const cut = f.cutAfterMs !== undefined ? `${waited}, cut off after ${secondsOrNever(f.cutAfterMs)}` : "";
-    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, recovered after ${secondsOrNever(f.recoveryMs)}, re-registered max ${secondsOrNever(f.reregisteredMaxMs)}${heldNote(f)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
+    return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, ${recovery(f)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
   });
   return `\n${lines.join("\n")}`;
 }
 
-/** Nodes another fault held longer: counted there (sim/recovery.ts heldElsewhere); nothing when none. */
-function heldNote(o: { readonly held?: number; readonly heldBy?: readonly string[] }): string {
-  if (o.held === undefined) return "";
-  return ` (not counting ${o.held} node${o.held === 1 ? "" : "s"} held longer by ${(o.heldBy ?? []).join(", ")}: counted there)`;
+/**
+ * How the fleet came back from a fault or an outage, not counting the nodes another fault held longer
+ * (sim/recovery.ts heldElsewhere): those are counted there, and when that was every node, this one's
+ * recovery is not its own to tell.
+ */
+function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
+  const by = (o.heldBy ?? []).join(", ");
+  if (o.held !== undefined && o.held >= o.nodes) return `every node held longer by ${by}: counted there`;
+  const held =
+    o.held === undefined
+      ? ""
+      : ` (not counting ${o.held} node${o.held === 1 ? "" : "s"} held longer by ${by}: counted there)`;
+  return `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}${held}`;
 }
 
 /**
@@ -137,9 +147,7 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
     const seen =
       o.shards === undefined ? "" : `, seen by shard${o.shards.length > 1 ? "s" : ""} ${o.shards.join(", ")}`;
     const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
-    const after = o.back
-      ? `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}${heldNote(o)}; `
-      : "";
+    const after = o.back ? `${recovery(o)}; ` : "";
     return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
   });
   return `\n${lines.join("\n")}`;
