@@ -156,6 +156,11 @@ export class SimSource implements ConsoleSource {
     return this.run.lossPct;
   }
 
+  /** The run's twins service away from its broker (a restart, someone else's broker lost): for `/healthz`. */
+  health(): string | undefined {
+    return this.twins.health();
+  }
+
   /**
    * The run's faults, then the twins' own (a lost broker connection the run did not cause, nodes
    * flapping), and the nodes whose sessions another client with the same id keeps taking over.

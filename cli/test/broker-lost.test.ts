@@ -10,6 +10,7 @@ import { requirementFailures } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
+import { SimSource } from "../../view/sim-source.js";
 import { progressLine, summary } from "../sim-summary.js";
 import { when } from "./run-when.js";
 
@@ -28,6 +29,8 @@ it("a broker that dies for good: the progress line, the report and the summary s
       profile: "ideal",
     });
     await when(run, () => run.phase === "press");
+    const source = new SimSource(run); // what the run's web page reads (cli/http.ts)
+    expect(source.health()).toBeUndefined();
     run.press(NodeId("n-0000"));
     await when(run, () => run.collector.checker.counts().deliveries === 3);
     await broker.kill();
@@ -35,9 +38,13 @@ it("a broker that dies for good: the progress line, the report and the summary s
     run.press(NodeId("n-0001")); // held: the node has no session to publish it on
     await when(run, () => run.collector.online.size === 0);
     const line = progressLine(run.progress(), run.sched.now());
+    // The run's web page answers /healthz with why what it shows is not current.
+    const health = source.health();
+    source.close();
     run.stop();
     const r = await run.done;
     expect(line).toMatch(/online 0\/4 .*BROKER LOST \d+ s/);
+    expect(health).toMatch(/^the broker connection has been lost for \d+ s/);
     expect(r.brokerOutages).toHaveLength(1);
     // The press held when the run ended reached none of its three followers.
     expect(r.brokerOutages?.[0]).toMatchObject({ back: false, nodes: 4, disconnected: 4, lostForGood: 3 });
