@@ -16,7 +16,11 @@ export interface FaultSpan {
   readonly endMs: number;
   /** The nodes it hit directly; undefined: the whole fleet (the broker, the twins, the network). */
   readonly nodes: readonly NodeId[] | undefined;
-  /** The twins service restarted: every node must register again with the new one. */
+  /**
+   * Every node it hit must register again, whether or not it lost a connection to it: after a twins
+   * restart with the new service; after a power cut once it has booted (a node that was offline when
+   * the power went had no session to lose, and is back only when it has registered).
+   */
   readonly reregisterAll?: boolean;
 }
 

@@ -154,7 +154,7 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
         t.power(nodes, false);
         return async () => {
           t.power(nodes, true);
-          return {};
+          return { reregisterAll: true };
         };
       case "partition":
         t.cables(nodes, true);

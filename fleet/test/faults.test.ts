@@ -247,6 +247,7 @@ describe("FaultRunner", () => {
     runner.inject({ kind: "power-outage", atS: 999, offS: 2, nodes: 5 });
     await advance(sched, 33_000);
     expect(log).toEqual(["30000 power off 5", "32000 power on 5"]);
-    expect(runner.records[0]).toMatchObject({ startMs: 30_000, endMs: 32_000 });
+    // Every node it hit must register again, connected when the power went or not.
+    expect(runner.records[0]).toMatchObject({ startMs: 30_000, endMs: 32_000, reregisterAll: true });
   });
 });

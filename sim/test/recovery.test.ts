@@ -166,6 +166,31 @@ describe("analyzeFaults", () => {
     });
   });
 
+  it("a power cut: every node hit must register again, one offline when the power went too", () => {
+    const tl = new NodeTimeline();
+    tl.disconnected(A, 5000); // lost its session before the power went, never back before it
+    tl.disconnected(B, 10_000); // the power cut's own
+    tl.registered(B, 13_000);
+    const cut: FaultSpan = {
+      kind: "power-outage",
+      startMs: 10_000,
+      endMs: 12_000,
+      nodes: [A, B],
+      reregisterAll: true,
+    };
+    expect(analyze(new SyncChecker(reach), tl, [cut]).outcomes[0]).toMatchObject({
+      disconnected: 1,
+      recoveryMs: null,
+      reregisteredMaxMs: null,
+    });
+    tl.registered(A, 14_500);
+    expect(analyze(new SyncChecker(reach), tl, [cut]).outcomes[0]).toMatchObject({
+      disconnected: 1,
+      recoveryMs: 2500,
+      reregisteredMaxMs: 2500,
+    });
+  });
+
   it("a twins restart: every node must register with the new service, once the old one is killed", () => {
     const c = new SyncChecker(reach);
     const tl = new NodeTimeline();
