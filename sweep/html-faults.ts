@@ -23,11 +23,18 @@ const ms = (v: number | null, none: string) => (v === null ? none : fmtMs(v));
 const cls = (ok: boolean) => (ok ? "ok" : "bad");
 const verdict = (ok: boolean) => `<td class="${cls(ok)}">${ok ? "pass" : "fail"}</td>`;
 
-function faultLabel(f: FaultReport): string {
+/** The fault cell: its kind, and what else its row has to say (a frozen client's cut and wait, nodes counted elsewhere, a failure). */
+export function faultLabel(f: FaultReport): string {
   let out = esc(KIND_NAMES[f.kind] ?? f.kind);
   if (f.pct !== undefined) out += ` ${f.pct}%`;
   if (f.cutAfterMs !== undefined) {
     out += `<br><span class="how">${f.cutAfterMs === null ? "not cut off by the broker" : `cut off by the broker after ${fmtMs(f.cutAfterMs)}`}</span>`;
+  }
+  if ((f.frozenAfterMs ?? 0) >= 1000) {
+    out += `<br><span class="how">frozen after ${fmtMs(f.frozenAfterMs ?? 0)} (it waited for the broker)</span>`;
+  }
+  if (f.held !== undefined) {
+    out += `<br><span class="how">not counting ${f.held} node${f.held === 1 ? "" : "s"} held longer by ${esc((f.heldBy ?? []).join(", "))}: counted there</span>`;
   }
   if (f.error !== undefined) out += `<br><span class="bad">not carried out: ${esc(f.error)}</span>`;
   return out;
