@@ -29,7 +29,7 @@ export interface BrokerWaitOptions {
   readonly url: string;
   /** How often the connection is tried again (MQTT.js's reconnect period). */
   readonly retryMs: number;
-  /** The first failure (false), and the broker reached after one (true): for the service's `broker` event. */
+  /** The first failure (false), and the broker reached, after a failure or at once (true): for the service's `broker` event. */
   readonly tell: (reached: boolean) => void;
 }
 
@@ -86,8 +86,10 @@ export class BrokerWait {
     if (this.cause !== undefined) {
       const waitedS = seconds(scheduler.now() - this.since);
       logger.warn({ broker: url, waitedS }, `twins: reached the broker at ${url} after waiting ${waitedS} s`);
-      this.o.tell(true);
     }
+    // Told at the first attempt too: a view or a gauge that read `status` while the service was
+    // connecting took the broker as not reached, and would have kept it so (a /healthz 503 forever).
+    this.o.tell(true);
   }
 
   /** Tells nothing more (the service is closing, or a failure ends the wait). */

@@ -189,22 +189,35 @@ describe("twinfleet twins commands", () => {
     expect(paired.err).toContain("ghost has never been seen on this broker (check the id)");
   });
 
-  it("twins runs the service with a data dir until SIGINT", async () => {
+  it("twins runs the service with a data dir until SIGINT, its page healthy once connected", async () => {
     await setup();
     const dir = await mkdtemp(join(tmpdir(), "twins-cli-"));
     open.push({ close: () => rm(dir, { recursive: true, force: true }) });
     let err = "";
-    const running = main(["twins", "--broker", broker.url, "--data", dir], {
-      stdout: () => {},
-      stderr: (s) => {
-        err += s;
-        changed();
+    const token = "twins-run-token-0123456789";
+    const running = main(
+      ["twins", "--broker", broker.url, "--data", dir, "--http", "0", "--http-token", token],
+      {
+        stdout: () => {},
+        stderr: (s) => {
+          err += s;
+          changed();
+        },
       },
-    });
+    );
     // Connected, not only started (it serves before it connects): lamp-1's register is heard.
     await until(() => err.includes("connected and queried"), "the service connected");
     await node("lamp-1");
     await until(() => /INFO {2}registered node=lamp-1/.test(err), "a registered event logged");
+    // The page opened while the service connected: it must not keep the broker as not reached (it
+    // answered 503 "the broker has not been reached" for as long as the service ran).
+    const origin = /web: (http:\/\/127\.0\.0\.1:\d+)\//.exec(err)?.[1];
+    expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const fleet = (await (await fetch(`${origin}/api/fleet`, auth)).json()) as { faults: unknown[] };
+    expect(fleet.faults).toEqual([]);
+    const metrics = await (await fetch(`${origin}/metrics`, auth)).text();
+    expect(metrics).toMatch(/twinfleet_twins_broker\{state="up"\} 1/);
     process.emit("SIGINT");
     expect(await running).toBe(0);
     const stored = JSON.parse(await readFile(join(dir, "twins.json"), "utf8"));

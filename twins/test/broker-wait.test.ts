@@ -150,6 +150,20 @@ it("still ends the wait at once on a refused login: `reached` rejects, nothing m
   expect(attempts).toBe(1);
 });
 
+it("reaches a broker already listening at its first attempt, and says so to whoever read it as waiting", async () => {
+  const { port } = await brokerOn(0);
+  const url = `mqtt://127.0.0.1:${port}`;
+  const sched = new FakeScheduler(0);
+  const twins: Twins = await startTwins({ url, scheduler: sched, waitForBroker: true, probe: false });
+  cleanup.push(() => twins.close());
+  // What a web page or a gauge opened with the service reads: connecting, not reached yet.
+  expect(twins.waiting).toEqual({ broker: url, since: 0 });
+  const told: unknown[][] = [];
+  twins.on("broker", (...args) => told.push(args));
+  await when(() => twins.waiting === undefined);
+  expect(told).toEqual([[true, undefined, undefined]]);
+});
+
 it("without waitForBroker, the first failure still rejects startTwins", async () => {
   const port = await closedPort();
   const started = startTwins({ url: `mqtt://127.0.0.1:${port}`, scheduler: new FakeScheduler(0) });
