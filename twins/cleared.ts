@@ -1,7 +1,9 @@
 /**
  * An empty payload on a retained topic: the retained message was cleared, and the broker no longer
  * holds it (protocol §6). The report or config it held is forgotten; presence is not (it also comes
- * from registers, and a cleared status does not say the node left). Not bad input.
+ * from registers, and a cleared status does not say the node left). Not bad input. A cleared config
+ * with a pairing desired makes that pairing pending again: the node still follows its sources, but
+ * reads them back from the broker at its next boot, so it is asked to write its config again.
  */
 import { assertNever, type NodeId, type Prefix, parseTopic } from "../protocol/index.js";
 import type { ConvergenceInputs } from "./convergence-inputs.js";
@@ -9,11 +11,9 @@ import type { FollowGraph } from "./follow-graph.js";
 import { followed, type TwinRecord } from "./twin-record.js";
 import { bumpFollowedSources } from "./twin-versions.js";
 
-export interface ClearedEffect {
-  readonly type: "updated";
-  readonly node: NodeId;
-  readonly change: "report" | "config";
-}
+export type ClearedEffect =
+  | { readonly type: "updated"; readonly node: NodeId; readonly change: "report" | "config" | "desired" }
+  | { readonly type: "desired-changed" | "reconcile"; readonly node: NodeId };
 
 /**
  * What clearing `topic` changed in `twins`: the report or config forgotten. Undefined when the topic
@@ -46,7 +46,7 @@ export function clearedEffects(
       t.config = undefined;
       graph.refollow(t, before);
       bumpFollowedSources(twins, before, followed(t));
-      return [{ type: "updated", node: t.id, change: "config" }];
+      return [{ type: "updated", node: t.id, change: "config" }, ...brokerConfigLost(t)];
     }
     case "status":
       return [];
@@ -58,4 +58,20 @@ export function clearedEffects(
     default:
       return assertNever(parsed);
   }
+}
+
+/**
+ * The broker's copy of the node's config is gone (cleared) or may have been replaced by one that
+ * cannot be read (a malformed retained publish): a pairing desired and confirmed is pending again,
+ * stored so, until the node — asked to by a reconcile — has written its config again. The node still
+ * follows its sources; it reads them back from the broker only at its next boot.
+ */
+export function brokerConfigLost(t: TwinRecord): ClearedEffect[] {
+  if (!t.desiredKnown || !t.confirmed || t.desired.sources.length === 0) return [];
+  t.confirmed = false;
+  return [
+    { type: "updated", node: t.id, change: "desired" },
+    { type: "desired-changed", node: t.id },
+    { type: "reconcile", node: t.id },
+  ];
 }

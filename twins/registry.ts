@@ -17,9 +17,10 @@ import {
   type RegisterMessage,
   type ReportMessage,
   type StatusMessage,
+  topicOf,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
-import { clearedEffects } from "./cleared.js";
+import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
@@ -148,9 +149,13 @@ export class TwinRegistry {
       msg = decode(this.prefix, topic, payload, qos);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
-      return [
-        this.bad(badInputOfDrop(e.reason), topic, e.message, this.countable(nodeOfTopic(this.prefix, topic))),
-      ];
+      const node = this.countable(nodeOfTopic(this.prefix, topic));
+      const bad = this.bad(badInputOfDrop(e.reason), topic, e.message, node);
+      // A malformed config may have replaced the node's retained one on the broker.
+      const twin = node === undefined ? undefined : this.twins.get(node);
+      const lost =
+        twin !== undefined && topic === topicOf(this.prefix, "config", twin.id) ? brokerConfigLost(twin) : [];
+      return [bad, ...lost];
     }
     switch (msg.kind) {
       case "register":

@@ -107,6 +107,26 @@ describe("twins commands", () => {
     await until(() => t.get("B")?.followers.length === 0, "B has no followers");
   });
 
+  it("puts a pairing back on the broker when someone clears the node's retained config", async () => {
+    await setup();
+    const t = await twins();
+    await node("B");
+    let a = await node("A");
+    await online(t, "A", "B");
+    await t.pair("A", "B");
+    await until(() => t.get("A")?.pairingInSync === true, "A's config reported");
+    // A client on the LAN clears it: the node still follows B, but would boot following nobody.
+    const rogue = await rawClient(broker.url);
+    await rogue.publishAsync("tf/config/A", "", { retain: true, qos: 1 });
+    await rogue.endAsync();
+    await until(
+      () => t.get("A")?.config !== undefined && t.get("A")?.pairing === "confirmed",
+      "A's config back",
+    );
+    a = await reboot(a);
+    expect(a.state.sources).toEqual(["B"]); // from the config it wrote again
+  });
+
   it("pairs an offline node by writing its retained config, which it adopts on boot", async () => {
     await setup();
     const t = await twins();

@@ -234,11 +234,20 @@ describe("TwinRegistry", () => {
     r.receive("tf/config/A", "C1 1 B", 0, 0); // A's own config, seen while it is online
     expect(r.receive("tf/report/A", "", 0, 1)).toEqual([{ type: "updated", node: "A", change: "report" }]);
     expect(r.get(A)?.reported).toBeUndefined();
+    // The node still follows B, but would read nothing back at its next boot: the pairing is pending
+    // (and stored so) until the node, asked again, has written its config again.
     expect(r.receive("tf/config/A", new Uint8Array(0), 0, 1)).toEqual([
       { type: "updated", node: "A", change: "config" },
+      { type: "updated", node: "A", change: "desired" },
+      { type: "desired-changed", node: "A" },
+      { type: "reconcile", node: "A" },
     ]);
-    expect(r.get(A)).toMatchObject({ follows: ["B"], pairing: "confirmed" }); // the node still follows B
+    expect(r.get(A)).toMatchObject({ follows: ["B"], pairing: "pending" });
     expect(r.get(A)?.config).toBeUndefined();
+    expect(r.snapshot().nodes.A?.pending).toBe(true);
+    r.receive("tf/config/A", "C1 1 B", 0, 1);
+    expect(r.get(A)).toMatchObject({ follows: ["B"], pairing: "confirmed" });
+    expect(r.snapshot().nodes.A?.pending).toBeUndefined();
     expect(r.receive("tf/status/A", "", 0, 1)).toEqual([]);
     expect(r.get(A)?.presence).toBe("online");
     expect(r.receive("tf/report/never-seen", "", 0, 1)).toEqual([]);
@@ -248,6 +257,22 @@ describe("TwinRegistry", () => {
     expect(r.get(A)?.reported?.stamp).toEqual({ counter: 2, origin: "A" });
     // Registers and commands are not retained: an empty one is still malformed.
     expect(r.receive("tf/register/A", "", 0, 3)).toMatchObject([{ input: { reason: "bad-payload" } }]);
+  });
+
+  it("takes a malformed config as one that may have replaced the node's on the broker", () => {
+    const r = fresh();
+    r.receive("tf/config/A", "C1 1 B", 0, 0);
+    // It may have replaced the node's config on the broker: pending again, beside the bad input.
+    expect(r.receive("tf/config/A", "C1 n-0001 n-0001", 0, 2).map((e) => e.type)).toEqual([
+      "bad-input",
+      "updated",
+      "desired-changed",
+      "reconcile",
+    ]);
+    expect(r.get(A)).toMatchObject({ follows: ["B"], pairing: "pending" });
+    // A malformed report changes no pairing.
+    r.receive("tf/config/A", "C1 1 B", 0, 3);
+    expect(r.receive("tf/report/A", "R1 x", 0, 3).map((e) => e.type)).toEqual(["bad-input"]);
   });
 
   it("clears a pending set once the node reports a stamp taken after it", () => {
