@@ -84,6 +84,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.waiting;
   }
 
+  get unsavedSince(): Twins["unsavedSince"] {
+    return this.current?.unsavedSince;
+  }
+
   /** Whether a service is running now (false between kill() and start()). */
   get up(): boolean {
     return this.current !== undefined;

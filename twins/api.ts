@@ -71,6 +71,8 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly reached: Promise<void>;
   /** While a service started with `waitForBroker` has not reached its broker: since when, and why. */
   readonly waiting: BrokerWaitStatus | undefined;
+  /** Since when the desired state could not be saved (a full disk), on the service's clock; undefined while saved. */
+  readonly unsavedSince: number | undefined;
   list(): Twin[];
   get(id: string): Twin | undefined;
   /**

@@ -158,6 +158,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.wait?.status;
   }
 
+  get unsavedSince(): number | undefined {
+    return this.saver.unsavedSince;
+  }
+
   /** Subscribed (and the presence held): an active service queries, so registers list live nodes. */
   private async onReady(): Promise<void> {
     const where = { url: this.opts.url, prefix: this.prefix };
@@ -268,10 +272,9 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   /**
-   * A desire changed: an online node gets the commands now; an offline (or never seen) one gets a
-   * retained config with a higher version, which it adopts when it next syncs, and the commands when
-   * it registers again (protocol §6). Either way the pairing is pending until the node confirms it.
-   * With the broker away the desire is stored unsent (twins/broker-away.ts, `sendOrHold`).
+   * A desire changed: an online node gets the commands now; an offline one a retained config with a
+   * higher version, adopted at its next sync, and the commands when it registers (protocol §6); pending
+   * until the node confirms it. With the broker away it is stored unsent (broker-away.ts `sendOrHold`).
    */
   private async changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
     const twin = this.registry.get(node);

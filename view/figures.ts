@@ -27,6 +27,8 @@ export interface Figures {
    * (`silent`, docs/twins.md "A silent broker") or its connection down (`lost`).
    */
   twinsBroker?(): BrokerState;
+  /** A live fleet: whether the twins service's desired state is saved (false while saves fail: a full disk). */
+  twinsStoreSaved?(): boolean;
   /** Bad inputs the twins counted, by reason. */
   badInput?(): Readonly<Record<string, number>>;
   /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
@@ -92,10 +94,11 @@ function brokerState(twins: Pick<Twins, "on" | "waiting">): () => BrokerState {
 }
 
 /** A live fleet through its twins service: bad input by reason, flapping nodes, its broker. */
-export function twinsFigures(twins: Pick<Twins, "badInput" | "on" | "waiting">): Figures {
+export function twinsFigures(twins: Pick<Twins, "badInput" | "on" | "waiting" | "unsavedSince">): Figures {
   return {
     badInput: () => twins.badInput().byReason,
     flapping: flapCount(twins),
     twinsBroker: brokerState(twins),
+    twinsStoreSaved: () => twins.unsavedSince === undefined,
   };
 }

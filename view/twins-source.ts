@@ -45,6 +45,8 @@ export interface TwinsView
   > {
   /** A service started with `waitForBroker` that has not reached its broker yet (`Twins.waiting`). */
   readonly waiting?: Twins["waiting"];
+  /** Since when its desired state could not be saved (`Twins.unsavedSince`). */
+  readonly unsavedSince?: Twins["unsavedSince"];
   on<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
   off<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
 }
@@ -217,7 +219,11 @@ export class TwinsSource implements ConsoleSource {
 
   /** A live fleet's faults are the world's, not injected (view/live-faults.ts). */
   faults(): readonly ConsoleFault[] {
-    return this.live.list(this.sched.now());
+    const faults = this.live.list(this.sched.now());
+    const since = this.twins.unsavedSince;
+    // On the service's own clock, as the other faults are.
+    if (since !== undefined) faults.push({ what: "desired state not saved (disk full?)", since });
+    return faults;
   }
 
   /**

@@ -107,6 +107,13 @@ export class WebMetrics {
           for (const state of ["up", "silent", "lost"]) this.set({ state }, state === now ? 1 : 0);
         },
       });
+    const saved = figures.twinsStoreSaved?.bind(figures);
+    if (saved)
+      gauge(
+        "twins_store_saved",
+        "The twins service's desired state: 1 while saved, 0 while saves fail (a full disk; a restart would lose what is not saved)",
+        () => (saved() ? 1 : 0),
+      );
     new Counter({
       name: `${p}broker_messages_total`,
       help: "Messages the broker took in (direction=in) and delivered (direction=out)",

@@ -76,8 +76,12 @@ describe("desire saver", () => {
       for (let i = 0; i < 5; i++) await hostTurn();
       await saver.flush();
     };
+    expect(saver.unsavedSince).toBeUndefined();
+    sched.advance(1000);
     saver.save();
     await settle();
+    // Behind the service since the first failure: what the page's fault and the gauge read.
+    expect(saver.unsavedSince).toBe(1000);
     // A minute of retries on a full disk, nothing changing meanwhile.
     for (let t = 0; t < SAVE_FAILURE_LOG_MS; t += SAVE_RETRY_MS) {
       sched.advance(SAVE_RETRY_MS);
@@ -94,6 +98,7 @@ describe("desire saver", () => {
     sched.advance(SAVE_RETRY_MS);
     await settle();
     expect(saved).toBe(desire);
+    expect(saver.unsavedSince).toBeUndefined();
     expect(lines.at(-1)?.msg).toBe("twins: the desired state is saved again to /data/twins.json");
     const after = attempts;
     sched.advance(10 * SAVE_RETRY_MS);

@@ -191,6 +191,16 @@ describe("twins source", () => {
     ]);
   });
 
+  it("shows a desired state the service cannot save as a fault, from when its saves began failing", () => {
+    const t = Object.assign(new FakeTwins(), { unsavedSince: undefined as number | undefined });
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(5000));
+    expect(s.faults()).toEqual([]);
+    t.unsavedSince = 3000;
+    expect(s.faults()).toEqual([{ what: "desired state not saved (disk full?)", since: 3000 }]);
+    t.unsavedSince = undefined;
+    expect(s.faults()).toEqual([]);
+  });
+
   it("shows the nodes told as flapping as one fault for five minutes, and logs each", () => {
     const t = new FakeTwins();
     const sched = new FakeScheduler(1000);

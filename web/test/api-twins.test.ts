@@ -142,6 +142,7 @@ describe("a live fleet through the twins", () => {
     expect(m.get("twinfleet_nodes_flapping_total")).toBe(0);
     expect(m.has("twinfleet_nodes_ids_in_use")).toBe(false);
     expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
+    expect(m.get("twinfleet_twins_store_saved")).toBe(1);
   });
 
   it("shows the twins' broker silent, then lost, then up in /metrics, among the faults of /api/fleet and in /healthz (503 while away)", async () => {
