@@ -179,13 +179,18 @@ function analyzeOne(
   const heldBy = new Set<string>();
   let back = f.endMs;
   let disconnected = 0;
+  /** Whether any node hit had to register again (else the re-registration max is 0). */
+  let registering = false;
   let reregisteredMax: number | null = 0;
   let offlineMax: number | null = null;
   for (const node of hit) {
     const drops = (timeline.disconnects.get(node) ?? []).filter(
       (t) => t >= f.startMs && t <= f.endMs + DISCONNECT_SLACK_MS,
     );
-    const mustRegister = f.reregisterAll === true || drops.length > 0;
+    // A node already down when the fault began (another fault's) is back from this one only once
+    // it has registered after it: a partition keeps it from reconnecting as it would a live one.
+    const mustRegister = f.reregisterAll === true || drops.length > 0 || downAt(timeline, node, f.startMs);
+    registering ||= mustRegister;
     if (drops.length > 0) disconnected++;
     // A twins restart: a registration after the kill is one with the new service, which reads the
     // retained messages and its query's answers while it connects, before the fault's end. A node
@@ -240,7 +245,7 @@ function analyzeOne(
     nodes: hit.length,
     recoveryMs: recovered ? Math.max(0, windowEnd - f.endMs) : null,
     disconnected,
-    reregisteredMaxMs: disconnected > 0 || f.reregisterAll ? reregisteredMax : 0,
+    reregisteredMaxMs: registering ? reregisteredMax : 0,
     offlineDetectedMaxMs: offlineMax,
     pressesDuring,
     lateBeyond5s: late,
@@ -248,6 +253,17 @@ function analyzeOne(
     windowEndMs: end,
     ...(held.size > 0 ? { held: held.size, heldBy: [...heldBy] } : {}),
   };
+}
+
+/** Whether `node` had lost its connection at `at` and not registered again since. */
+function downAt(timeline: NodeTimeline, node: NodeId, at: number): boolean {
+  const lastBefore = (times: readonly number[] | undefined) => {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const t of times ?? []) if (t < at && t > last) last = t;
+    return last;
+  };
+  const drop = lastBefore(timeline.disconnects.get(node));
+  return drop > Number.NEGATIVE_INFINITY && lastBefore(timeline.registrations.get(node)) < drop;
 }
 
 function push(m: Map<NodeId, number[]>, node: NodeId, at: number): void {

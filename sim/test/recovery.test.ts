@@ -191,6 +191,25 @@ describe("analyzeFaults", () => {
     });
   });
 
+  it("a partition of a node already down (back from nothing yet): it is back once it has registered after", () => {
+    const tl = new NodeTimeline();
+    tl.registered(C, 1000);
+    tl.disconnected(C, 10_000); // a broker restart's, not back when the cable is pulled
+    tl.registered(C, 76_000); // back after the cable
+    const partition: FaultSpan = { kind: "partition", startMs: 15_000, endMs: 75_000, nodes: [C] };
+    expect(analyze(new SyncChecker(reach), tl, [partition]).outcomes[0]).toMatchObject({
+      disconnected: 0,
+      recoveryMs: 1000,
+      reregisteredMaxMs: 1000,
+    });
+    // Back before the cable was pulled: nothing to wait for.
+    tl.registered(C, 12_000);
+    expect(analyze(new SyncChecker(reach), tl, [partition]).outcomes[0]).toMatchObject({
+      recoveryMs: 0,
+      reregisteredMaxMs: 0,
+    });
+  });
+
   it("a twins restart: every node must register with the new service, once the old one is killed", () => {
     const c = new SyncChecker(reach);
     const tl = new NodeTimeline();
