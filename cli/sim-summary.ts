@@ -123,17 +123,17 @@ function faultLines(r: Report): string {
 }
 
 /**
- * How the fleet came back from a fault or an outage, not counting the nodes another fault held longer
+ * How the fleet came back from a fault or an outage, not counting the nodes another fault held
  * (sim/recovery.ts heldElsewhere): those are counted there, and when that was every node, this one's
  * recovery is not its own to tell.
  */
 function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
   const by = (o.heldBy ?? []).join(", ");
-  if (o.held !== undefined && o.held >= o.nodes) return `every node held longer by ${by}: counted there`;
+  if (o.held !== undefined && o.held >= o.nodes) return `every node held by ${by}: counted there`;
   const held =
     o.held === undefined
       ? ""
-      : ` (not counting ${o.held} node${o.held === 1 ? "" : "s"} held longer by ${by}: counted there)`;
+      : ` (not counting ${o.held} node${o.held === 1 ? "" : "s"} held by ${by}: counted there)`;
   return `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}${held}`;
 }
 

@@ -74,7 +74,7 @@ export interface FaultOutcome {
   /** The window on the run's clock: from the fault's start until it recovered (or the run ended). */
   readonly windowEndMs: number;
   /**
-   * Of the nodes hit, those another fault held past this one's end (heldElsewhere), and its kinds:
+   * Of the nodes hit, those another fault held (heldElsewhere), and its kinds:
    * their return and the pairs that touch them count there, not here. Absent when none.
    */
   readonly held?: number;
@@ -148,8 +148,9 @@ const HOLDING = new Set(["broker-restart", "broker-lost", "power-outage", "parti
 /**
  * The fault that still held `node` when it would have been back from `f`, if one did: a fault that
  * keeps nodes from coming back, hit `node` too, began before it registered again (`reg`; undefined:
- * it never did) and ended after `f`. A broker restart inside a 60 s partition would otherwise report
- * the partition's length as its own recovery, and count the partition's late pairs as its own.
+ * it never did) and ended after `f` — or, when `f` itself holds no one (a frozen client, a loss
+ * burst), overlapped it at all. A broker restart inside a 60 s partition would otherwise report the
+ * partition's length as its own recovery, and a frozen client the restart's lost sessions.
  */
 function heldElsewhere(
   f: FaultSpan,
@@ -157,8 +158,10 @@ function heldElsewhere(
   reg: number | undefined,
   others: readonly { span: FaultSpan; nodes: ReadonlySet<NodeId> | undefined }[],
 ): FaultSpan | undefined {
+  const holds = HOLDING.has(f.kind);
   for (const { span: g, nodes } of others) {
-    if (g === f || g.endMs <= f.endMs || g.startMs > (reg ?? Number.POSITIVE_INFINITY)) continue;
+    if (g === f || g.startMs > (reg ?? Number.POSITIVE_INFINITY)) continue;
+    if (holds ? g.endMs <= f.endMs : g.endMs < f.startMs) continue;
     if (nodes === undefined || nodes.has(node)) return g;
   }
   return undefined;

@@ -34,7 +34,7 @@ export function faultLabel(f: FaultReport): string {
     out += `<br><span class="how">frozen after ${fmtMs(f.frozenAfterMs ?? 0)} (it waited for the broker)</span>`;
   }
   if (f.held !== undefined) {
-    out += `<br><span class="how">not counting ${f.held} node${f.held === 1 ? "" : "s"} held longer by ${esc((f.heldBy ?? []).join(", "))}: counted there</span>`;
+    out += `<br><span class="how">not counting ${f.held} node${f.held === 1 ? "" : "s"} held by ${esc((f.heldBy ?? []).join(", "))}: counted there</span>`;
   }
   if (f.error !== undefined) out += `<br><span class="bad">not carried out: ${esc(f.error)}</span>`;
   return out;

@@ -210,6 +210,18 @@ describe("analyzeFaults", () => {
     });
   });
 
+  it("a frozen client during a broker restart: the restart's lost sessions are the restart's", () => {
+    const tl = new NodeTimeline();
+    for (const n of fleet) tl.disconnected(n, 8000);
+    for (const n of fleet) tl.registered(n, 14_000);
+    const frozen: FaultSpan = { kind: "frozen-client", startMs: 5000, endMs: 35_000, nodes: undefined };
+    const restart: FaultSpan = { kind: "broker-restart", startMs: 8000, endMs: 13_000, nodes: undefined };
+    const r = analyze(new SyncChecker(reach), tl, [frozen, restart]);
+    expect(r.outcomes[0]).toMatchObject({ held: 4, heldBy: ["broker-restart"] });
+    expect(r.outcomes[1]).toMatchObject({ disconnected: 4, recoveryMs: 1000 });
+    expect(r.outcomes[1]?.held).toBeUndefined();
+  });
+
   it("a twins restart: every node must register with the new service, once the old one is killed", () => {
     const c = new SyncChecker(reach);
     const tl = new NodeTimeline();
