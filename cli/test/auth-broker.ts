@@ -4,7 +4,6 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsPolicy, hashPassword, type RunningBroker, startBroker } from "../../broker/index.js";
@@ -84,15 +83,6 @@ export async function startAuthNode(url: string, id: string): Promise<CoreClient
   await node.start();
   await synced;
   return node;
-}
-
-/** A port nothing listens on (bound, then closed). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function writeSecret(dir: string, name: string, text: string): Promise<string> {

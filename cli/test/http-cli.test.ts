@@ -8,11 +8,10 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestBroker, type TestBroker } from "../../twins/test/helpers.js";
+import { closedPort, startTestBroker, type TestBroker } from "../../twins/test/helpers.js";
 import { UsageError } from "../errors.js";
 import { parseHttpAddress, resolveHttpOptions } from "../http.js";
 import { main } from "../main.js";
-import { closedPort } from "./auth-broker.js";
 import { spawnCli } from "./spawned-sim.js";
 
 describe("--http flags", () => {

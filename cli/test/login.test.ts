@@ -5,11 +5,11 @@ import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
+import { closedPort } from "../../twins/test/helpers.js";
 import {
   type AuthBroker,
   CONTROL_PASSWORD,
   CONTROL_USER,
-  closedPort,
   runCli,
   startAuthBroker,
   startAuthNode,

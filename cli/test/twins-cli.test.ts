@@ -9,6 +9,7 @@ import { NodeId } from "../../protocol/index.js";
 import { DEFAULT_MAX_NODES, jsonFileStore, startTwins } from "../../twins/index.js";
 import {
   changed,
+  closedPort,
   FINDS_RETAINED,
   type NodeOptions,
   startNode,
@@ -18,7 +19,6 @@ import {
   watchTwins,
 } from "../../twins/test/helpers.js";
 import { main } from "../main.js";
-import { closedPort } from "./auth-broker.js";
 
 let broker: TestBroker;
 const open: { close(): Promise<unknown> }[] = [];
