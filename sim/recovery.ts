@@ -119,7 +119,10 @@ export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
     }
     return set;
   };
-  const outcomes = input.faults.map((f) => analyzeOne(f, input, reachOf));
+  const holders: Holder[] = [...input.faults, ...(input.alsoHolding ?? [])]
+    .filter((g) => HOLDING.has(g.kind))
+    .map((span) => ({ span, nodes: span.nodes ? new Set(span.nodes) : undefined }));
+  const outcomes = input.faults.map((f) => analyzeOne(f, input, reachOf, holders));
   const windows = input.faults.map((f, i) => ({
     from: f.startMs,
     to: outcomes[i]?.windowEndMs ?? input.endMs,
@@ -145,6 +148,12 @@ export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
 /** Faults that keep the nodes they hit from coming back while they last (a loss step or a frozen client does not). */
 const HOLDING = new Set(["broker-restart", "broker-lost", "power-outage", "partition", "twins-restart"]);
 
+/** A holding fault and the nodes it hit (undefined: the whole fleet). */
+interface Holder {
+  readonly span: FaultSpan;
+  readonly nodes: ReadonlySet<NodeId> | undefined;
+}
+
 /**
  * The fault that still held `node` when it would have been back from `f`, if one did: a fault that
  * keeps nodes from coming back, hit `node` too, began before it registered again (`reg`; undefined:
@@ -156,7 +165,7 @@ function heldElsewhere(
   f: FaultSpan,
   node: NodeId,
   reg: number | undefined,
-  others: readonly { span: FaultSpan; nodes: ReadonlySet<NodeId> | undefined }[],
+  others: readonly Holder[],
 ): FaultSpan | undefined {
   const holds = HOLDING.has(f.kind);
   for (const { span: g, nodes } of others) {
@@ -171,13 +180,11 @@ function analyzeOne(
   f: FaultSpan,
   input: AnalysisInput,
   reachOf: (n: NodeId) => ReadonlySet<NodeId>,
+  holders: readonly Holder[],
 ): FaultOutcome {
   const hit = f.nodes ?? input.fleet;
   const hitSet = f.nodes ? new Set(f.nodes) : undefined;
   const { timeline } = input;
-  const holders = [...input.faults, ...(input.alsoHolding ?? [])]
-    .filter((g) => HOLDING.has(g.kind))
-    .map((span) => ({ span, nodes: span.nodes ? new Set(span.nodes) : undefined }));
   const held = new Set<NodeId>();
   const heldBy = new Set<string>();
   let back = f.endMs;
@@ -218,16 +225,17 @@ function analyzeOne(
   // follows B follows A: a press on A waits for B) — in press order: each one in flight during the
   // window stretches it to its delivery; one never delivered means the fleet never recovered.
   // A pair through a node another fault held (source, follower or between) is that fault's.
-  const through = (p: SlowPair, nodes: Iterable<NodeId>): boolean => {
+  const through = (p: SlowPair, nodes: ReadonlySet<NodeId>): boolean => {
+    if (nodes.has(p.source) || nodes.has(p.follower)) return true;
+    // Between them: a node the source's press reaches that reaches the follower (the smaller set walked).
     const downstream = reachOf(p.source);
-    for (const n of nodes)
-      if (n === p.source || n === p.follower || (downstream.has(n) && reachOf(n).has(p.follower)))
-        return true;
+    const [walk, other] = downstream.size <= nodes.size ? [downstream, nodes] : [nodes, downstream];
+    for (const n of walk) if (other.has(n) && reachOf(n).has(p.follower)) return true;
     return false;
   };
   const touches = (p: SlowPair): boolean => {
     if (held.size > 0 && through(p, held)) return false;
-    return !hitSet || through(p, hit);
+    return hitSet === undefined || through(p, hitSet);
   };
   let windowEnd = back;
   const touching = input.slow.filter(touches).sort((a, b) => a.pressAt - b.pressAt);
