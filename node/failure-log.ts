@@ -20,7 +20,8 @@ export interface FailureLogText {
 }
 
 export class FailureLog {
-  private failing_ = false;
+  /** When the current run of failures began (`now`'s clock); undefined while writes succeed. */
+  private since: number | undefined;
   private sinceLog = 0;
   private lastLog = Number.NEGATIVE_INFINITY;
 
@@ -33,28 +34,33 @@ export class FailureLog {
 
   /** The last write failed. */
   get failing(): boolean {
-    return this.failing_;
+    return this.since !== undefined;
+  }
+
+  /** Since when writes have failed, on `now`'s clock; undefined while they succeed. */
+  get failingSince(): number | undefined {
+    return this.since;
   }
 
   /** A write failed (`fields` go on its line). */
   failed(err: unknown, fields: Readonly<Record<string, unknown>> = {}): void {
     this.sinceLog++;
     const t = this.now();
-    if (this.failing_ && t < this.lastLog + this.everyMs) return;
+    if (this.since !== undefined && t < this.lastLog + this.everyMs) return;
     const reason = err instanceof Error ? err.message : String(err);
     this.logger.error(
       { err: reason, [this.text.countField]: this.sinceLog, ...fields },
-      this.failing_ ? this.text.still : this.text.first(reason),
+      this.since !== undefined ? this.text.still : this.text.first(reason),
     );
-    this.failing_ = true;
+    this.since ??= t;
     this.sinceLog = 0;
     this.lastLog = t;
   }
 
   /** A write succeeded: said once after failures. */
   succeeded(): void {
-    if (!this.failing_) return;
-    this.failing_ = false;
+    if (this.since === undefined) return;
+    this.since = undefined;
     this.sinceLog = 0;
     this.lastLog = Number.NEGATIVE_INFINITY;
     this.logger.warn(this.text.again);

@@ -32,7 +32,6 @@ export class DesireSaver {
   private lastStart = Number.NEGATIVE_INFINITY;
   /** Failed saves, logged; while `failing`, the store is behind the service. */
   private readonly failures: FailureLog;
-  private failingSince: number | undefined;
   private retry: Timer | undefined;
 
   constructor(
@@ -73,7 +72,6 @@ export class DesireSaver {
       try {
         await this.store.save(this.snapshot());
         this.failures.succeeded();
-        this.failingSince = undefined;
       } catch (err) {
         this.failed(err);
       }
@@ -83,7 +81,6 @@ export class DesireSaver {
   private failed(err: unknown): void {
     this.failures.failed(err);
     const sched = this.spacing?.scheduler;
-    this.failingSince ??= sched?.now() ?? 0;
     if (sched && this.retry === undefined && !this.killed) {
       this.retry = sched.at(sched.now() + SAVE_RETRY_MS, () => {
         this.retry = undefined;
@@ -94,7 +91,7 @@ export class DesireSaver {
 
   /** Since when saves have failed (the store is behind the service); undefined while they succeed. */
   get unsavedSince(): number | undefined {
-    return this.failingSince;
+    return this.failures.failingSince;
   }
 
   /** Resolves when no save is pending or under way. */
