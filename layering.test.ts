@@ -5,9 +5,8 @@
  * SAME_LAYER. Tests (`test/` folders, `*.test.ts`) may also import the other folders of their own
  * layer — an integration test of the twins runs a real broker — but never a layer above, and never
  * across a pair in APART: the terminal console and the web server are two views of the fleet that
- * share only `view/`. `bench/`, `interop/`
- * and `firmware/` are harnesses above every layer: they may import any of it, and nothing imports
- * them. Type-only imports count: a type from above is a dependency on above.
+ * share only `view/`. `bench/`, `interop/`, `firmware/` and `scripts/` are harnesses above every
+ * layer: they may import any of it, and nothing imports them. Type-only imports count: a type from above is a dependency on above.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative, sep } from "node:path";
@@ -33,7 +32,7 @@ const APART: Readonly<Record<string, readonly string[]>> = {
   console: ["web"],
   web: ["console"],
 };
-const HARNESSES = new Set(["bench", "interop", "firmware"]);
+const HARNESSES = new Set(["bench", "interop", "firmware", "scripts"]);
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const SKIP = new Set(["node_modules", "dist", "build", ".git"]);
 

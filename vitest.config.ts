@@ -14,6 +14,8 @@ const MOCKING = ["fleet/test/start-options.test.ts"];
 
 export default defineConfig({
   test: {
+    // The sources compiled once for the threads and processes the tests start (scripts/test-compiled.ts).
+    globalSetup: ["scripts/test-compiled.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // `expect.poll` waits on sockets, disk and the broker's clean-up: its default second is a bound

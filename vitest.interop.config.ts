@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // The sources compiled once for the processes the tests start (scripts/test-compiled.ts).
+    globalSetup: ["scripts/test-compiled.ts"],
   },
 });

@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // The sources compiled once for the processes the tests start (scripts/test-compiled.ts).
+    globalSetup: ["scripts/test-compiled.ts"],
     // The busy-stream test collects garbage on purpose (web/test/browser/page.test.ts).
     execArgv: ["--expose-gc"],
     // One fleet and one browser at a time: each test file starts its own.

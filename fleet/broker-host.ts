@@ -6,8 +6,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { MessagePort } from "node:worker_threads";
 import type { Logger } from "pino";
+import { startable } from "../node/paths.js";
 import { after, type Scheduler } from "../node/scheduler.js";
 import { BrokerThreadHost } from "./broker-thread.js";
 
@@ -100,14 +102,10 @@ function externalBroker(url: string): BrokerHost {
   };
 }
 
-/** The CLI next to this module: TypeScript under tsx (tests), JavaScript from dist/. */
+/** The CLI of this package: JavaScript from dist/, or the TypeScript sources under tsx (tests). */
 function cliEntry(): { file: string; execArgv: string[] } {
-  const here = import.meta.url;
-  const ts = here.endsWith(".ts");
-  return {
-    file: new URL(`../cli/bin.${ts ? "ts" : "js"}`, here).pathname,
-    execArgv: ts ? ["--import", "tsx"] : [],
-  };
+  const cli = startable("cli/bin");
+  return { file: fileURLToPath(cli.url), execArgv: [...cli.execArgv] };
 }
 
 /**

@@ -44,7 +44,7 @@ export class BrokerThreadHost implements BrokerHost {
     private readonly logger: Logger,
   ) {
     const data: BrokerThreadData = { logLevel: logger.level };
-    this.worker = new Worker(threadSource("../broker/worker"), { eval: true, workerData: data });
+    this.worker = new Worker(threadSource("broker/worker"), { eval: true, workerData: data });
     this.worker.on("message", (m: BrokerThreadReply) => this.onReply(m));
     this.worker.on("error", (err) => this.logger.error({ err }, "broker thread error"));
     this.exit = new Promise((resolve) =>

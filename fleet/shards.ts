@@ -6,6 +6,7 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
+import { startable } from "../node/paths.js";
 import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
@@ -48,14 +49,10 @@ export function routeShardReports(to: ShardReportSinks): (r: ShardReport) => voi
   };
 }
 
-/** The worker module next to the sim sources: TypeScript under tsx/vitest, JavaScript from dist/. */
+/** The sim's worker module: JavaScript from dist/, or the TypeScript sources under tsx (tests). */
 function workerModule(): { filename: string; execArgv: string[] } {
-  const here = import.meta.url;
-  const ts = here.endsWith(".ts");
-  return {
-    filename: new URL(`../sim/worker.${ts ? "ts" : "js"}`, here).href,
-    execArgv: ts ? ["--import", "tsx"] : [],
-  };
+  const worker = startable("sim/worker");
+  return { filename: worker.url.href, execArgv: [...worker.execArgv] };
 }
 
 export class ShardPool implements ShardHost {

@@ -1,15 +1,15 @@
 /**
- * The code an eval'd worker thread runs to start one of the fleet's thread modules: JavaScript from
- * dist/, or TypeScript under tsx (tests, benches), registering tsx in the thread first (an eval'd
- * worker does not run the parent's `--import` preloads).
+ * The code an eval'd worker thread runs to start one of the package's thread modules: JavaScript from
+ * dist/ (or a compiled copy of the sources, node/paths.ts), or TypeScript under tsx (tests, benches),
+ * registering tsx in the thread first (an eval'd worker does not run the parent's `--import` preloads).
  */
+import { startable } from "../node/paths.js";
 
-/** `module`: the thread's module, relative to fleet/ and without its extension (`../broker/worker`). */
+/** `module`: the thread's module, from the code's root and without its extension (`broker/worker`). */
 export function threadSource(module: string): string {
-  const here = import.meta.url;
-  const ts = here.endsWith(".ts");
-  const entry = JSON.stringify(new URL(`${module}.${ts ? "ts" : "js"}`, here).href);
-  if (!ts) return `import(${entry})`;
+  const m = startable(module);
+  const entry = JSON.stringify(m.url.href);
+  if (!m.ts) return `import(${entry})`;
   const tsx = JSON.stringify(import.meta.resolve("tsx/esm/api"));
   return `import(${tsx}).then((t) => t.register()).then(() => import(${entry}))`;
 }

@@ -164,7 +164,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
       this.ranges.forEach(([from, to], k) => {
         const task: PartTask = { options: { ...this.options, workers: undefined }, from, to, epochMs };
         const heap = Math.max(partHeapMinMB(), Math.ceil((to - from) * PART_HEAP_MB_PER_NODE));
-        const w = new Worker(threadSource("./virtual-part-worker"), {
+        const w = new Worker(threadSource("fleet/virtual-part-worker"), {
           eval: true,
           workerData: task,
           resourceLimits: { maxOldGenerationSizeMb: heap, maxYoungGenerationSizeMb: partYoungGenerationMB() },

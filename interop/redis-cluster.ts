@@ -10,6 +10,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startable } from "../node/paths.js";
 import { type ClusterMember, handshake } from "./cluster.js";
 import { accepts, exited, freePorts } from "./ports.js";
 import { findSystemBinary } from "./system-bin.js";
@@ -48,7 +50,8 @@ export interface RedisCluster {
 }
 
 const STOP_GRACE_MS = 10_000;
-const CLI = new URL("../cli/bin.ts", import.meta.url).pathname;
+/** Node's arguments that start the CLI (the sources under tsx, or compiled: node/paths.ts). */
+const CLI = ((cli) => [...cli.execArgv, fileURLToPath(cli.url)])(startable("cli/bin"));
 
 /** The Redis server binary (Debian's package redis-server). */
 export function findRedisServer(dirs?: readonly string[]): string {
@@ -119,9 +122,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const brokers = mqttPorts.map(
     (port) =>
       new Child(process.execPath, [
-        "--import",
-        "tsx",
-        CLI,
+        ...CLI,
         "broker",
         "--host",
         "127.0.0.1",

@@ -4,8 +4,8 @@
  * extension; files are read per request (the page is a handful of small modules).
  */
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { extname, join, normalize } from "node:path";
+import { packageRoot } from "../node/paths.js";
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -20,10 +20,9 @@ const TYPES: Readonly<Record<string, string>> = {
   ".woff2": "font/woff2",
 };
 
-/** `web/public/` from the sources, or from the package (`dist/web/` sits two levels below it). */
+/** The package's `web/public/`, whether this runs from the sources or from dist/. */
 export function publicRoot(): string {
-  const here = fileURLToPath(new URL(".", import.meta.url));
-  return here.includes(`${sep}dist${sep}`) ? join(here, "..", "..", "web", "public") : join(here, "public");
+  return join(packageRoot(), "web", "public");
 }
 
 export interface StaticFile {

@@ -5,9 +5,10 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../console/test/tmux.js";
+import { cliArgs } from "../../node/test/cli-command.js";
 
 function runWithClosedStdout(args: readonly string[]): Promise<{ code: number | null; err: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "cli/bin.ts", ...args], {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -4,8 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-
-const CLI = new URL("../bin.ts", import.meta.url).pathname;
+import { cliArgs } from "../../node/test/cli-command.js";
 
 export interface ShardProcessSpec {
   readonly k: number;
@@ -22,7 +21,8 @@ export interface ShardProcessSpec {
 
 export function runShardProcess(s: ShardProcessSpec): Promise<{ code: number | null; stderr: string }> {
   const args = [
-    ...["--import", "tsx", CLI, "sim", "--shard", `${s.k}/${s.of}`, "--broker", s.url],
+    ...cliArgs(),
+    ...["sim", "--shard", `${s.k}/${s.of}`, "--broker", s.url],
     ...["--nodes", String(s.nodes), "--rate", String(s.rate)],
     ...["--duration", String(s.durationS), "--settle", String(s.settleS), "--workers", "0"],
     ...["--seed", s.seed, "--shard-report", join(s.dir, `s${s.k}.json`)],

@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../console/test/tmux.js";
+import { cliArgs } from "../../node/test/cli-command.js";
 import { chooseVirtualSplit, MIN_DEFAULT_PART_NODES, oneThreadHeap } from "../commands/sim-split.js";
 
 function choose(nodes: number, workers: number, given: boolean) {
@@ -56,9 +57,7 @@ describe("a virtual run in one thread and its heap", () => {
       process.execPath,
       [
         "--max-old-space-size=200",
-        "--import",
-        "tsx",
-        "cli/bin.ts",
+        ...cliArgs(),
         "sim",
         "--clock",
         "virtual",

@@ -1,12 +1,13 @@
 /**
- * `twinfleet` as a process under tsx, for tests that signal it: its stdout and stderr collected,
+ * `twinfleet` as a process (cli-command.ts), for tests that signal it: its stdout and stderr collected,
  * `seen(re)` resolves once stderr matches, `exited` with the exit code.
  */
 import { spawn } from "node:child_process";
 import { ROOT } from "../../console/test/tmux.js";
+import { cliArgs } from "../../node/test/cli-command.js";
 
 export function spawnCli(args: readonly string[]) {
-  const child = spawn(process.execPath, ["--import", "tsx", "cli/bin.ts", ...args], {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -4,6 +4,7 @@
  * recover, quit, and find the shell's screen restored with exit code 0.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { cliCommand } from "../../node/test/cli-command.js";
 import { headerHas, inSync, TmuxSession } from "./tmux.js";
 
 const term = new TmuxSession();
@@ -11,9 +12,7 @@ afterAll(() => term.kill());
 
 describe("console in tmux", () => {
   it("shows a converging demo fleet, loses sync under loss, recovers, and quits cleanly", async () => {
-    term.start(
-      `${process.execPath} --import tsx cli/bin.ts monitor --demo --nodes 400; echo "EXIT=$?"; sleep 120`,
-    );
+    term.start(`${cliCommand()} monitor --demo --nodes 400; echo "EXIT=$?"; sleep 120`);
 
     // The whole first frame: a capture can fall between the writes that draw it.
     const first = await term.waitFor("the fleet view with its convergence and latency panels", (s) =>

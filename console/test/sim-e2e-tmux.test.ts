@@ -9,6 +9,7 @@
  * The three terminals run side by side: each mostly waits on its run's clock, not on the CPU.
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { cliCommand } from "../../node/test/cli-command.js";
 import { headerHas, inSync, TmuxSession } from "./tmux.js";
 
 const term = new TmuxSession();
@@ -32,7 +33,7 @@ const atLeast = (limit: number) => (s: string) => {
 describe.concurrent("twinfleet sim with the console", () => {
   it("starts a fleet, raises the loss, presses a node, sees convergence drop and recover, quits", async () => {
     term.start(
-      `${process.execPath} --import tsx cli/bin.ts sim --nodes 24 --group-size 24 --rate 0 --settle 1 --workers 2; echo "EXIT=$?"; sleep 120`,
+      `${cliCommand()} sim --nodes 24 --group-size 24 --rate 0 --settle 1 --workers 2; echo "EXIT=$?"; sleep 120`,
     );
     await term.waitFor("the fleet view", (s) =>
       s.includes("24 nodes") && s.includes("convergence") ? true : undefined,
@@ -69,7 +70,7 @@ describe.concurrent("twinfleet sim with the console", () => {
 
   it("cuts every node's power from the keyboard after a y, shows the fault while it lasts, recovers", async () => {
     faulty.start(
-      `${process.execPath} --import tsx cli/bin.ts sim --nodes 2 --group-size 2 --profile ideal --rate 0 --settle 1 --workers 1; echo "EXIT=$?"; sleep 120`,
+      `${cliCommand()} sim --nodes 2 --group-size 2 --profile ideal --rate 0 --settle 1 --workers 1; echo "EXIT=$?"; sleep 120`,
       100,
       40, // an event log of 7 lines: the fault's lines stay in view while the nodes come back
     );
@@ -103,7 +104,7 @@ describe.concurrent("twinfleet sim with the console", () => {
 
   it("says it is settling after q, counts down, and a Ctrl-C then ends at once with the run cut short", async () => {
     quitter.start(
-      `${process.execPath} --import tsx cli/bin.ts sim --nodes 2 --group-size 2 --profile ideal --rate 0 --settle 60 --workers 1; echo "EXIT=$?"; sleep 120`,
+      `${cliCommand()} sim --nodes 2 --group-size 2 --profile ideal --rate 0 --settle 60 --workers 1; echo "EXIT=$?"; sleep 120`,
     );
     await quitter.waitFor("the press phase", (s) => (s.includes("phase: press") ? true : undefined), 60_000);
 

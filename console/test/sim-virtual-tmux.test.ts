@@ -6,6 +6,7 @@
  * the pace; the ratios asked of the wall clock are generous (the machine may be busy).
  */
 import { afterAll, describe, expect, it } from "vitest";
+import { cliCommand } from "../../node/test/cli-command.js";
 import { inSync, TmuxSession } from "./tmux.js";
 
 const term = new TmuxSession();
@@ -41,7 +42,7 @@ async function pace(span: number, timeoutMs: number): Promise<number> {
 describe("twinfleet sim --clock virtual with the console", () => {
   it("opens at real-time speed, goes faster on >, stops on P and resumes, quits to the summary", async () => {
     term.start(
-      `${process.execPath} --import tsx cli/bin.ts sim --clock virtual --nodes 24 --rate 6 --settle 1; echo "EXIT=$?"; sleep 120`,
+      `${cliCommand()} sim --clock virtual --nodes 24 --rate 6 --settle 1; echo "EXIT=$?"; sleep 120`,
       140,
       30,
     );

@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { cliCommand } from "../../node/test/cli-command.js";
 import { BASE_FILES, checkOpenFiles, FILES_PER_THREAD, OpenFilesError } from "../open-files.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -42,7 +43,7 @@ it.runIf(process.platform === "linux")(
   "`twinfleet sim --broker` under a small ulimit -n stops at once with that message",
   () => {
     // Nothing listens on the port: the check must come before any connection is tried.
-    const cmd = `ulimit -n 200 && exec "${process.execPath}" --import tsx cli/bin.ts sim --broker mqtt://127.0.0.1:1 --nodes 400 --duration 5 --headless`;
+    const cmd = `ulimit -n 200 && exec ${cliCommand()} sim --broker mqtt://127.0.0.1:1 --nodes 400 --duration 5 --headless`;
     const r = spawnSync("bash", ["-c", cmd], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(

@@ -9,10 +9,9 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RealScheduler } from "../../node/scheduler.js";
+import { cliArgs } from "../../node/test/cli-command.js";
 import { type BrokerHost, openBrokerHost } from "../broker-host.js";
 import { runFleet } from "../run.js";
-
-const CLI = new URL("../../cli/bin.ts", import.meta.url).pathname;
 
 let dir: string;
 let broker: BrokerHost;
@@ -30,18 +29,7 @@ beforeAll(async () => {
   });
   twins = spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      CLI,
-      "--log-format",
-      "json",
-      "twins",
-      "--broker",
-      broker.url,
-      "--data",
-      join(dir, "twins"),
-    ],
+    [...cliArgs(), "--log-format", "json", "twins", "--broker", broker.url, "--data", join(dir, "twins")],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   twins.stdout?.on("data", (b: Buffer) => {

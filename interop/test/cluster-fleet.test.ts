@@ -6,11 +6,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runFleet } from "../../fleet/run.js";
 import type { CoreClient } from "../../node/mqtt-node.js";
+import { cliArgs } from "../../node/test/cli-command.js";
 import { Fixtures } from "../../twins/test/helpers.js";
 import { type NatsCluster, startCluster } from "../cluster.js";
 import { startNode, until } from "./helpers.js";
-
-const CLI = new URL("../../cli/bin.ts", import.meta.url).pathname;
 
 let cluster: NatsCluster;
 const fx = new Fixtures();
@@ -129,7 +128,7 @@ describe("`twinfleet twins` on member 1, `sim --broker` on member 2", () => {
   it("the fleet joins the twins service across members, registers, loses nothing", async () => {
     twins = spawn(
       process.execPath,
-      ["--import", "tsx", CLI, "--log-format", "json", "twins", "--broker", url(0), "--prefix", "sf"],
+      [...cliArgs(), "--log-format", "json", "twins", "--broker", url(0), "--prefix", "sf"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const child = twins;

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { cliArgs } from "../../../node/test/cli-command.js";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 export const CHROMIUM = "/usr/bin/chromium";
@@ -44,7 +45,8 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
   const child = spawn(
     process.execPath,
     [
-      ...["--import", "tsx", "cli/bin.ts", "sim", "--headless"],
+      ...cliArgs(),
+      ...["sim", "--headless"],
       ...["--nodes", String(nodes), "--rate", "0", "--duration", "3600", "--seed", "web"],
       ...["--http", "127.0.0.1:0", "--progress-every", "3600", ...extra],
     ],
@@ -119,7 +121,8 @@ export async function startBrokerProcess(extra: readonly string[] = []): Promise
   const child = spawn(
     process.execPath,
     [
-      ...["--import", "tsx", "cli/bin.ts", "broker", "--host", "127.0.0.1", "--port", "0"],
+      ...cliArgs(),
+      ...["broker", "--host", "127.0.0.1", "--port", "0"],
       ...["--http", "127.0.0.1:0", ...extra],
     ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: withoutToken() },
@@ -217,12 +220,12 @@ export async function openBrowser(
   };
 }
 
-/** Runs the CLI as a process (`node --import tsx cli/bin.ts ...args`); resolves its stdout. */
+/** Runs the CLI as a process (`twinfleet ...args`, cli/test/cli-command.ts); resolves its stdout. */
 export function runCli(args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", "cli/bin.ts", ...args],
+      [...cliArgs(), ...args],
       { cwd: ROOT, timeout: 60_000 },
       (e, stdout, stderr) =>
         e ? reject(new Error(`twinfleet ${args.join(" ")}: ${e.message}\n${stderr}`)) : resolve(stdout),
