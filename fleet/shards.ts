@@ -49,10 +49,16 @@ export function routeShardReports(to: ShardReportSinks): (r: ShardReport) => voi
   };
 }
 
-/** The sim's worker module: JavaScript from dist/, or the TypeScript sources under tsx (tests). */
-function workerModule(): { filename: string; execArgv: string[] } {
+/**
+ * The sim's worker module: JavaScript from dist/, or the TypeScript sources under tsx (tests). A
+ * thread loads it with import(), never require(): piscina tries require() first, which loads an ES
+ * module synchronously on Node 20.19+, and a thread ended during that load (a run cut short as its
+ * threads start) aborts the whole process with a V8 fatal error ("IsGraphAsync must be used on an
+ * instantiated module"). Without require(esm) piscina's require() throws and it imports instead.
+ */
+export function workerModule(): { filename: string; execArgv: string[] } {
   const worker = startable("sim/worker");
-  return { filename: worker.url.href, execArgv: [...worker.execArgv] };
+  return { filename: worker.url.href, execArgv: [...worker.execArgv, "--no-experimental-require-module"] };
 }
 
 export class ShardPool implements ShardHost {

@@ -3,12 +3,15 @@
  * that worker's error at once, and the tasks destroy() ends (a run failing for some other reason,
  * cleaning up) are no error at all — no unhandled rejection to crash the process over the real one.
  */
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { afterEach, expect, it } from "vitest";
+import { startable } from "../../node/paths.js";
 import type { DeviceProfile } from "../../node/profile.js";
 import { loadProfile } from "../../node/profile.js";
 import { NodeId } from "../../protocol/index.js";
 import type { ShardReport } from "../../sim/messages.js";
-import { ShardPool } from "../shards.js";
+import { ShardPool, workerModule } from "../shards.js";
 
 const unhandled: unknown[] = [];
 const onUnhandled = (e: unknown) => void unhandled.push(e);
@@ -55,3 +58,20 @@ it("reports a task that fails while the run goes on as its worker's error", asyn
   await pool.destroy();
   expect(unhandled).toEqual([]);
 }, 30_000);
+
+it("loads the worker module with import(): a thread ended while it loads cannot abort the process", async () => {
+  // piscina tries require() first; with require(esm) off in the thread it throws and piscina imports.
+  // A thread terminated inside a synchronous require() of an ES module aborted the whole process
+  // (V8: "IsGraphAsync must be used on an instantiated module") about one run in two of destroying a
+  // pool 10–150 ms after launch, sweeping by 2 ms, on this machine.
+  const { execArgv } = workerModule();
+  const w = new Worker(
+    `const { parentPort } = require("node:worker_threads");
+     try { require(${JSON.stringify(fileURLToPath(startable("node/paths").url))}); parentPort.postMessage("required"); }
+     catch (e) { parentPort.postMessage(e.code); }`,
+    { eval: true, execArgv: execArgv.filter((a) => a !== "--import" && a !== "tsx") },
+  );
+  const said = await new Promise((resolve) => w.once("message", resolve));
+  await w.terminate();
+  expect(said).toBe("ERR_REQUIRE_ESM");
+});
