@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // The sources compiled once for the threads the mixed fleet starts (scripts/test-compiled.ts).
+    globalSetup: ["scripts/test-compiled.ts"],
   },
 });
