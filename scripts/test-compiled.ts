@@ -3,9 +3,10 @@
  * in a fresh directory and names it in TWINFLEET_COMPILED (node/paths.ts), so the worker threads and
  * child processes the tests start load plain JavaScript instead of each compiling the sources under
  * tsx again (about a second of CPU apiece, over a hundred of them in `npm test`). The copy is made
- * from the sources as they are at the start of the run, and removed at its end.
+ * from the sources as they are at the start of the run, and removed at its end (or, when a run is
+ * killed before, by the next run's setup).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import ts from "typescript";
@@ -24,10 +25,30 @@ function sources(): string[] {
   return parsed.fileNames.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
 }
 
+/** Whether process `pid` is still running. */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes the copies of runs that ended without their teardown (a run killed, Ctrl-C twice). */
+function removeOrphans(cache: string): void {
+  for (const name of readdirSync(cache)) {
+    const pid = /^compiled-(\d+)-/.exec(name)?.[1];
+    if (pid !== undefined && !running(Number(pid)))
+      rmSync(join(cache, name), { recursive: true, force: true });
+  }
+}
+
 export default async function setup(): Promise<() => void> {
   const cache = join(ROOT, "node_modules", ".cache", "twinfleet");
   mkdirSync(cache, { recursive: true });
-  const out = mkdtempSync(join(cache, "compiled-"));
+  removeOrphans(cache);
+  const out = mkdtempSync(join(cache, `compiled-${process.pid}-`));
   await build({
     entryPoints: sources(),
     outdir: out,
