@@ -14,6 +14,7 @@ import {
   type ShardCommon,
   type ShardControl,
   type ShardHost,
+  type ShardPortMessage,
   type ShardReport,
   type ShardResult,
   type ShardTask,
@@ -66,6 +67,8 @@ export class ShardPool implements ShardHost {
   private readonly ports: MessagePort[] = [];
   private readonly owner = new Map<NodeId, number>();
   private readonly results: Promise<ShardResult>[] = [];
+  /** Each shard's last word on its port (ShardDone), which follows its last events. */
+  private readonly done: Promise<void>[] = [];
   private readonly pendingDetail = new Map<number, (d: SimNodeDetail | undefined) => void>();
   private nextRequest = 0;
   private destroyed = false;
@@ -115,8 +118,14 @@ export class ShardPool implements ShardHost {
     const { port1, port2 } = new MessageChannel();
     const shard = this.ports.length;
     this.ports.push(port1);
+    let done = () => {};
+    this.done.push(new Promise<void>((resolve) => (done = resolve)));
     for (const id of task.ids) this.owner.set(id, shard);
-    port1.on("message", (m: ShardReport) => {
+    port1.on("message", (m: ShardPortMessage) => {
+      if (m.type === "done") {
+        done();
+        return;
+      }
       if (m.type === "detail") {
         this.pendingDetail.get(m.requestId)?.(m.detail);
         this.pendingDetail.delete(m.requestId);
@@ -183,6 +192,10 @@ export class ShardPool implements ShardHost {
   async finish(): Promise<ShardResult[]> {
     this.broadcast({ type: "finish" });
     const results = await Promise.all(this.results);
+    // A shard posts its last events on its port, then returns its result by another way, which may
+    // come first: closing the ports then dropped those events (a shard in this thread lost them every
+    // time). Its last word on the port comes after them.
+    await Promise.all(this.done);
     for (const p of this.ports) p.close();
     return results;
   }

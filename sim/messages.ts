@@ -104,6 +104,18 @@ export type ShardReport =
   | { readonly type: "detail"; readonly requestId: number; readonly detail: SimNodeDetail | undefined }
   | { readonly type: "error"; readonly shard: number; readonly message: string };
 
+/**
+ * A shard's last word on its port, after its last events: its result comes back by another way and
+ * may arrive first, so the host keeps the port open until this (fleet/shards.ts).
+ */
+export interface ShardDone {
+  readonly type: "done";
+  readonly shard: number;
+}
+
+/** What a shard's port carries to its host. */
+export type ShardPortMessage = ShardReport | ShardDone;
+
 /** What a shard's task resolves to after `finish`. */
 export interface ShardResult {
   readonly shard: number;

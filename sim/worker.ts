@@ -9,7 +9,7 @@ import type { NodeEvent } from "../node/metrics.js";
 import { portWire } from "../node/port-wire.js";
 import { every, RealScheduler } from "../node/scheduler.js";
 import { tcpWire } from "../node/wire.js";
-import type { ShardControl, ShardReport, ShardResult, ShardTask } from "./messages.js";
+import type { ShardControl, ShardPortMessage, ShardResult, ShardTask } from "./messages.js";
 import { Shard } from "./shard.js";
 
 const FLUSH_MS = 50;
@@ -19,7 +19,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   // One clock for the whole fleet: the run's scheduler, followed from its zero.
   const sched = RealScheduler.zeroAt(task.timeOrigin);
   const port = task.port;
-  const post = (m: ShardReport) => port.postMessage(m);
+  const post = (m: ShardPortMessage) => port.postMessage(m);
   let batch: NodeEvent[] = [];
   const sink = (e: NodeEvent) => {
     batch.push(e);
@@ -58,6 +58,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   flush.cancel();
   lagTimer.cancel();
   if (batch.length > 0) post({ type: "events", shard: task.shard, events: batch });
+  post({ type: "done", shard: task.shard });
   lag.disable();
   const result: ShardResult = {
     shard: task.shard,

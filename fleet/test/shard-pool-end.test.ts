@@ -75,3 +75,16 @@ it("loads the worker module with import(): a thread ended while it loads cannot 
   await w.terminate();
   expect(said).toBe("ERR_REQUIRE_ESM");
 });
+
+it("hands over the events a shard posts as it finishes, before finish() resolves", async () => {
+  // The shard's last events go on its port, its result by another way: in this thread the result
+  // always came first, and closing the port then dropped the press made just before the finish.
+  const reports: ShardReport[] = [];
+  const pool = new ShardPool(0, (r) => reports.push(r));
+  pool.launch([NodeId("n-1")], 1, 0, 0, common(loadProfile("ideal")));
+  await settle();
+  pool.send(NodeId("n-1"), { type: "press", id: NodeId("n-1") });
+  await pool.finish();
+  const events = reports.flatMap((r) => (r.type === "events" ? r.events : []));
+  expect(events.filter((e) => e.type === "press")).toHaveLength(1);
+});
