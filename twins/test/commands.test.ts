@@ -33,6 +33,14 @@ async function reboot(n: CoreClient): Promise<CoreClient> {
 async function online(t: Twins, ...ids: string[]): Promise<void> {
   await until(() => ids.every((id) => t.get(id)?.presence === "online" && t.get(id)?.kind), `${ids} online`);
 }
+/** A twins service (its store in `dataDir`, if given) and nodes B and A booted, both seen online. */
+async function bothOnline(dataDir?: string): Promise<{ t: Twins; a: CoreClient; b: CoreClient }> {
+  const t = await twins(dataDir);
+  const b = await node("B");
+  const a = await node("A");
+  await online(t, "A", "B");
+  return { t, a, b };
+}
 
 describe("twins commands", () => {
   it("set reaches the node with the highest counter seen, and the state survives a reboot", async () => {
@@ -88,10 +96,8 @@ describe("twins commands", () => {
 
   it("pair and unpair reach the follower, and the pairing survives its reboot", async () => {
     await setup();
-    const t = await twins();
-    const b = await node("B");
-    let a = await node("A");
-    await online(t, "A", "B");
+    const { t, b, a: booted } = await bothOnline();
+    let a = booted;
     await t.pair("A", "B");
     await until(() => a.state.sources.some((s) => s === "B"), "A follows B");
     await until(() => t.get("A")?.pairingInSync === true, "A's config reported");
@@ -109,10 +115,8 @@ describe("twins commands", () => {
 
   it("puts a pairing back on the broker when someone clears the node's retained config", async () => {
     await setup();
-    const t = await twins();
-    await node("B");
-    let a = await node("A");
-    await online(t, "A", "B");
+    const { t, a: booted } = await bothOnline();
+    let a = booted;
     await t.pair("A", "B");
     await until(() => t.get("A")?.pairingInSync === true, "A's config reported");
     // A client on the LAN clears it: the node still follows B, but would boot following nobody.
@@ -129,10 +133,7 @@ describe("twins commands", () => {
 
   it("pairs an offline node by writing its retained config, which it adopts on boot", async () => {
     await setup();
-    const t = await twins();
-    await node("B");
-    const a = await node("A");
-    await online(t, "A", "B");
+    const { t, a } = await bothOnline();
     await a.stop();
     await until(() => t.get("A")?.presence === "offline", "A offline");
     await t.pair("A", "B");
@@ -146,10 +147,9 @@ describe("twins commands", () => {
     await setup();
     const dir = await mkdtemp(join(tmpdir(), "twins-data-"));
     dirs.push(dir);
-    let t = await twins(dir);
-    await node("B");
-    let a = await node("A");
-    await online(t, "A", "B");
+    const first = await bothOnline(dir);
+    let t = first.t;
+    let a = first.a;
     await t.pair("A", "B");
     await until(() => t.get("A")?.pairingInSync === true && t.get("A")?.config !== undefined, "paired");
     await t.close();
