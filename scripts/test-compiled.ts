@@ -6,24 +6,13 @@
  * from the sources as they are at the start of the run, and removed at its end (or, when a run is
  * killed before, by the next run's setup).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import ts from "typescript";
 import { COMPILED_ENV } from "../node/paths.js";
+import { buildSources } from "../node/test/build-sources.js";
 
 const ROOT = join(import.meta.dirname, "..");
-
-/** The sources tsconfig.build.json compiles, from its own include and exclude. */
-function sources(): string[] {
-  const file = join(ROOT, "tsconfig.build.json");
-  const parsed = ts.parseJsonConfigFileContent(
-    ts.parseConfigFileTextToJson(file, readFileSync(file, "utf8")).config,
-    ts.sys,
-    ROOT,
-  );
-  return parsed.fileNames.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
-}
 
 /** Whether process `pid` is still running. */
 function running(pid: number): boolean {
@@ -50,7 +39,7 @@ export default async function setup(): Promise<() => void> {
   removeOrphans(cache);
   const out = mkdtempSync(join(cache, `compiled-${process.pid}-`));
   await build({
-    entryPoints: sources(),
+    entryPoints: buildSources(ROOT),
     outdir: out,
     outbase: ROOT,
     format: "esm",

@@ -5,26 +5,13 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../node/paths.js";
+import { buildSources } from "../../node/test/build-sources.js";
 
 const root = packageRoot();
 const scratch = join(root, ".tmp", `dist-test-${process.pid}`);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Source files of the build (tsconfig.build.json), as tsc lists them. */
-function buildSources(): string[] {
-  const host = {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d: ts.Diagnostic) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-    },
-  };
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, "tsconfig.build.json"), {}, host);
-  if (config === undefined) throw new Error("cannot read tsconfig.build.json");
-  return config.fileNames.filter((f) => !f.endsWith(".d.ts"));
-}
 
 /** The sources under `from` whose output in `dist` is missing or older (none: dist is current). */
 function staleOutputs(sources: readonly string[], from: string, dist: string): string[] {
@@ -38,7 +25,7 @@ function staleOutputs(sources: readonly string[], from: string, dist: string): s
 /** dist/ when it is current, else a scratch tree tsc builds now (a minute on a loaded host). */
 function compiled(): string {
   const dist = join(root, "dist");
-  if (staleOutputs(buildSources(), root, dist).length === 0) return dist;
+  if (staleOutputs(buildSources(root), root, dist).length === 0) return dist;
   execFileSync(
     process.execPath,
     [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", scratch],
