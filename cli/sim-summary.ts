@@ -3,7 +3,7 @@
  * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
  */
 import { describeLoss } from "../fleet/loss-log.js";
-import type { BrokerOutageReport, Report } from "../fleet/report.js";
+import { type BrokerOutageReport, frozenAfterWait, heldNodes, type Report } from "../fleet/report.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { FaultOutcome } from "../sim/recovery.js";
@@ -112,10 +112,9 @@ function faultLines(r: Report): string {
   const lines = r.faults.map((f) => {
     const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} at ${(f.atMs / 1000).toFixed(1)} s for ${(f.durationMs / 1000).toFixed(1)} s`;
     if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
-    const late = (f.frozenAfterMs ?? 0) >= 1000;
-    const waited = late
-      ? `, frozen after ${secondsOrNever(f.frozenAfterMs ?? null)} (it waited for the broker)`
-      : "";
+    const frozenAt = frozenAfterWait(f);
+    const waited =
+      frozenAt === undefined ? "" : `, frozen after ${secondsOrNever(frozenAt)} (it waited for the broker)`;
     const cut = f.cutAfterMs !== undefined ? `${waited}, cut off after ${secondsOrNever(f.cutAfterMs)}` : "";
     return `       fault          ${what}: ${f.nodes} nodes hit, ${f.disconnected} disconnected, ${recovery(f)}; ${f.pressesDuring} presses during, ${f.lateBeyond5s} pairs later than 5 s, ${f.lostForGood} lost for good${cut}`;
   });
@@ -128,12 +127,10 @@ function faultLines(r: Report): string {
  * recovery is not its own to tell.
  */
 function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
-  const by = (o.heldBy ?? []).join(", ");
-  if (o.held !== undefined && o.held >= o.nodes) return `every node held by ${by}: counted there`;
-  const held =
-    o.held === undefined
-      ? ""
-      : ` (not counting ${o.held} node${o.held === 1 ? "" : "s"} held by ${by}: counted there)`;
+  if (o.held !== undefined && o.held >= o.nodes)
+    return `every node held by ${(o.heldBy ?? []).join(", ")}: counted there`;
+  const nodes = heldNodes(o);
+  const held = nodes === undefined ? "" : ` (not counting ${nodes}: counted there)`;
   return `recovered after ${secondsOrNever(o.recoveryMs)}, re-registered max ${secondsOrNever(o.reregisteredMaxMs)}${held}`;
 }
 

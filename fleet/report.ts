@@ -204,6 +204,21 @@ export interface BrokerOutageReport extends Omit<FaultOutcome, "windowEndMs"> {
 }
 
 /** The paper's requirements (sync < 1 s, registration < 30 s, nothing lost) plus convergence. */
+/** A frozen client in place this long or more after its fault began had waited for the broker. */
+const FROZEN_WAIT_TOLD_MS = 1000;
+
+/** When a frozen client that waited for the broker took hold, from its fault's start; undefined if it did not wait. */
+export function frozenAfterWait(f: Pick<FaultReport, "frozenAfterMs">): number | undefined {
+  const at = f.frozenAfterMs ?? 0;
+  return at >= FROZEN_WAIT_TOLD_MS ? at : undefined;
+}
+
+/** "20 nodes held by partition": a row's nodes another fault held; undefined when none. */
+export function heldNodes(o: Pick<FaultOutcome, "held" | "heldBy">): string | undefined {
+  if (o.held === undefined) return undefined;
+  return `${o.held} node${o.held === 1 ? "" : "s"} held by ${(o.heldBy ?? []).join(", ")}`;
+}
+
 export function checkRequirements(r: Omit<Report, "requirements">): Report["requirements"] {
   const sync = r.syncOutsideFaults ?? r.sync;
   return {

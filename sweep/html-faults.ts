@@ -4,7 +4,7 @@
  * pairs later than 5 s and lost for good — and the run's figures outside the fault windows
  * (sync p99, lost, regressions, diverged), each marked pass or fail.
  */
-import type { FaultReport } from "../fleet/report.js";
+import { type FaultReport, frozenAfterWait, heldNodes } from "../fleet/report.js";
 import type { FaultCaseResult } from "./fault-cases.js";
 import { esc, fmtMs } from "./html-format.js";
 import type { Scenario } from "./scenario.js";
@@ -30,12 +30,12 @@ export function faultLabel(f: FaultReport): string {
   if (f.cutAfterMs !== undefined) {
     out += `<br><span class="how">${f.cutAfterMs === null ? "not cut off by the broker" : `cut off by the broker after ${fmtMs(f.cutAfterMs)}`}</span>`;
   }
-  if ((f.frozenAfterMs ?? 0) >= 1000) {
-    out += `<br><span class="how">frozen after ${fmtMs(f.frozenAfterMs ?? 0)} (it waited for the broker)</span>`;
+  const waited = frozenAfterWait(f);
+  if (waited !== undefined) {
+    out += `<br><span class="how">frozen after ${fmtMs(waited)} (it waited for the broker)</span>`;
   }
-  if (f.held !== undefined) {
-    out += `<br><span class="how">not counting ${f.held} node${f.held === 1 ? "" : "s"} held by ${esc((f.heldBy ?? []).join(", "))}: counted there</span>`;
-  }
+  const held = heldNodes(f);
+  if (held !== undefined) out += `<br><span class="how">not counting ${esc(held)}: counted there</span>`;
   if (f.error !== undefined) out += `<br><span class="bad">not carried out: ${esc(f.error)}</span>`;
   return out;
 }
