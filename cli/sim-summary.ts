@@ -13,11 +13,11 @@ export function progressLine(p: Progress, now: number): string {
   return [
     `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
     `registered ${p.registered}/${p.nodes}`,
-    // During a fault or an outage, the nodes online now.
-    ...((p.faults > 0 || p.brokerLostS !== undefined) && p.online < p.registered
+    // Registered nodes offline now (a fault, an outage, or still reconnecting after one).
+    ...((p.phase !== "boot" || p.faults > 0 || p.brokerLostS !== undefined) && p.online < p.registered
       ? [`online ${p.online}/${p.nodes}`]
       : []),
-    `presses ${p.presses}`,
+    `presses ${p.presses}${p.held > 0 ? ` (+${p.held} held offline)` : ""}`,
     `deliveries ${p.deliveries}`,
     `sync p50 ${p.p50Ms.toFixed(1)} ms p99 ${p.p99Ms.toFixed(1)} ms`,
     `lost ${p.lost}${p.lostForGood > 0 ? ` (${p.lostForGood} for good)` : ""}`,

@@ -139,6 +139,11 @@ export class Collector {
     this.checker.sweep(now - windowMs);
   }
 
+  /** Nodes holding a press they could not publish (offline when pressed): one press each when it goes. */
+  get holding(): number {
+    return this.heldSince.size;
+  }
+
   /** At the end of the run: presses still held by a node that never synced again never left it. */
   finish(): void {
     this.drain();

@@ -17,6 +17,8 @@ export interface Progress {
   readonly registered: number;
   readonly online: number;
   readonly presses: number;
+  /** Presses made by nodes while offline, held until they publish (counted in `presses` then). */
+  readonly held: number;
   readonly deliveries: number;
   readonly lost: number;
   readonly lostForGood: number;
@@ -48,12 +50,13 @@ export interface FleetRunEvents {
 /** The checker's figures so far, as a progress snapshot shows them. */
 export function collectorFigures(
   collector: Collector,
-): Pick<Progress, "online" | "presses" | "deliveries" | "lost" | "lostForGood" | "p50Ms" | "p99Ms"> {
+): Pick<Progress, "online" | "presses" | "held" | "deliveries" | "lost" | "lostForGood" | "p50Ms" | "p99Ms"> {
   const c = collector.checker.counts();
   const lat = collector.checker.latency;
   return {
     online: collector.online.size,
     presses: c.presses,
+    held: collector.holding,
     deliveries: c.deliveries,
     lost: c.lost,
     lostForGood: c.lostForGood,

@@ -38,6 +38,7 @@ export interface PartFigures {
   readonly registered: number;
   readonly online: number;
   readonly presses: number;
+  readonly held: number;
   readonly deliveries: number;
   readonly lost: number;
   readonly lostForGood: number;
@@ -189,6 +190,7 @@ export class VirtualPart {
         registered: registeredAt.size,
         online: c.online.size,
         presses: k.presses,
+        held: c.holding,
         deliveries: k.deliveries,
         lost: k.lost,
         lostForGood: k.lostForGood,

@@ -249,6 +249,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
       registered: sum((m) => m.figures.registered),
       online: sum((m) => m.figures.online),
       presses: sum((m) => m.figures.presses),
+      held: sum((m) => m.figures.held),
       deliveries: sum((m) => m.figures.deliveries),
       lost: sum((m) => m.figures.lost),
       lostForGood: sum((m) => m.figures.lostForGood),

@@ -36,14 +36,14 @@ it("a broker that dies for good: the progress line, the report and the summary s
     await broker.kill();
     await when(run, () => run.progress().brokerLostS !== undefined);
     run.press(NodeId("n-0001")); // held: the node has no session to publish it on
-    await when(run, () => run.collector.online.size === 0);
+    await when(run, () => run.collector.online.size === 0 && run.progress().held === 1);
     const line = progressLine(run.progress(), run.sched.now());
     // The run's web page answers /healthz with why what it shows is not current.
     const health = source.health();
     source.close();
     run.stop();
     const r = await run.done;
-    expect(line).toMatch(/online 0\/4 .*BROKER LOST \d+ s/);
+    expect(line).toMatch(/online 0\/4 {2}presses 1 \(\+1 held offline\) .*BROKER LOST \d+ s/);
     expect(health).toMatch(/^the broker connection has been lost for \d+ s/);
     expect(r.brokerOutages).toHaveLength(1);
     // The press held when the run ended reached none of its three followers.

@@ -1,0 +1,45 @@
+/**
+ * The progress line's offline and held figures: registered nodes offline show outside a fault too
+ * (still reconnecting after one), and presses made offline are told while they are held.
+ */
+import { expect, it } from "vitest";
+import type { Progress } from "../../fleet/progress.js";
+import { progressLine } from "../sim-summary.js";
+
+const base: Progress = {
+  phase: "press",
+  elapsedS: 30,
+  nodes: 200,
+  registered: 200,
+  online: 200,
+  presses: 377,
+  held: 0,
+  deliveries: 2639,
+  lost: 0,
+  lostForGood: 0,
+  p50Ms: 10.7,
+  p99Ms: 27,
+  lossPct: 0,
+  lagP99Ms: 14,
+  faults: 0,
+};
+
+it("names the nodes still offline after a fault has ended, and the presses they hold", () => {
+  const line = progressLine({ ...base, online: 120, held: 41 }, 0);
+  expect(line).toContain(
+    "registered 200/200  online 120/200  presses 377 (+41 held offline)  deliveries 2639",
+  );
+});
+
+it("says nothing of either when every registered node is online and nothing is held", () => {
+  const line = progressLine(base, 0);
+  expect(line).not.toMatch(/online|held/);
+  expect(line).toContain("registered 200/200  presses 377  deliveries");
+});
+
+it("leaves the online count out while the fleet boots, unless a fault or an outage is under way", () => {
+  expect(progressLine({ ...base, phase: "boot", registered: 150, online: 140 }, 0)).not.toContain("online");
+  expect(progressLine({ ...base, phase: "boot", registered: 150, online: 0, brokerLostS: 3 }, 0)).toContain(
+    "online 0/200",
+  );
+});
