@@ -13,8 +13,10 @@ export function progressLine(p: Progress, now: number): string {
   return [
     `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
     `registered ${p.registered}/${p.nodes}`,
-    // Registered nodes offline now (a fault, an outage, or still reconnecting after one).
-    ...((p.phase !== "boot" || p.faults > 0 || p.brokerLostS !== undefined) && p.online < p.registered
+    // Registered nodes offline now (a fault, an outage, or still reconnecting after one); not while
+    // the fleet boots, nor once it is done (its nodes are switched off then).
+    ...(((p.phase !== "boot" && p.phase !== "done") || p.faults > 0 || p.brokerLostS !== undefined) &&
+    p.online < p.registered
       ? [`online ${p.online}/${p.nodes}`]
       : []),
     `presses ${p.presses}${p.held > 0 ? ` (+${p.held} held offline)` : ""}`,

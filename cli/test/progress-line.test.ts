@@ -37,8 +37,9 @@ it("says nothing of either when every registered node is online and nothing is h
   expect(line).toContain("registered 200/200  presses 377  deliveries");
 });
 
-it("leaves the online count out while the fleet boots, unless a fault or an outage is under way", () => {
+it("leaves the online count out while the fleet boots and once it is done, unless a fault or an outage is under way", () => {
   expect(progressLine({ ...base, phase: "boot", registered: 150, online: 140 }, 0)).not.toContain("online");
+  expect(progressLine({ ...base, phase: "done", online: 0 }, 0)).not.toContain("online");
   expect(progressLine({ ...base, phase: "boot", registered: 150, online: 0, brokerLostS: 3 }, 0)).toContain(
     "online 0/200",
   );
