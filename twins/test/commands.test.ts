@@ -120,8 +120,19 @@ describe("twins commands", () => {
     await t.pair("A", "B");
     await until(() => t.get("A")?.pairingInSync === true, "A's config reported");
     // A client on the LAN clears it: the node still follows B, but would boot following nobody.
+    // What the broker holds is watched, not the service's view (which holds the old config until the
+    // clear reaches it): the config is back once a written one follows the clear.
     const rogue = await rawClient(broker.url);
+    let cleared = false;
+    const writtenAgain = new Promise<void>((resolve) =>
+      rogue.on("message", (_topic, payload) => {
+        if (payload.length === 0) cleared = true;
+        else if (cleared) resolve();
+      }),
+    );
+    await rogue.subscribeAsync("tf/config/A", { qos: 1 });
     await rogue.publishAsync("tf/config/A", "", { retain: true, qos: 1 });
+    await writtenAgain;
     await rogue.endAsync();
     await until(
       () => t.get("A")?.config !== undefined && t.get("A")?.pairing === "confirmed",
