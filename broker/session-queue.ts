@@ -6,6 +6,13 @@
  * max_queued_messages does; logged once when a client's queue fills, again only after it has
  * drained to half.
  *
+ * A client connected when its queue is full still gets new messages as they come: Aedes writes each
+ * message it routes to a connected client, after asking the store to give it its packet id, which a
+ * message never stored does not have. That refusal (the stores' `no such packet`) is taken here as
+ * the message going out unkept, in its order, instead of Aedes's error that cut the client; what
+ * waits on its socket is bounded by the broker's byte limit and drain timeout (broker/outbound.ts).
+ * Such a message is not sent again after a reconnect.
+ *
  * The count is kept beside the store: one per message stored, less one per message the store
  * clears (acknowledged, or dropped at a reconnect). Messages a LevelDB store already held when the
  * broker started are not counted until they are cleared, so the cap can only be late, never early.
@@ -21,6 +28,7 @@ export interface OutgoingQueue {
   outgoingEnqueue(sub: QueueSub, packet: unknown): Promise<unknown>;
   outgoingEnqueueCombi(subs: QueueSub[], packet: unknown): Promise<unknown>;
   outgoingClearMessageId(client: { readonly id: string }, packet: unknown): Promise<unknown>;
+  outgoingUpdate(client: { readonly id: string }, packet: unknown): Promise<void>;
 }
 
 /** Replaces the store's enqueue and clear methods (on this instance) with counted ones. */
@@ -29,6 +37,7 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
   const full = new Set<string>();
   const enqueue = store.outgoingEnqueue.bind(store);
   const clear = store.outgoingClearMessageId.bind(store);
+  const update = store.outgoingUpdate.bind(store);
 
   const admit = (sub: QueueSub): boolean => {
     const n = counts.get(sub.clientId) ?? 0;
@@ -40,7 +49,7 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
       full.add(sub.clientId);
       logger.warn(
         { clientId: sub.clientId, limit: maxMessages },
-        "session queue full: new messages for this client are dropped",
+        "session queue full: new messages for this client are not kept (sent only while it is connected)",
       );
     }
     return false;
@@ -52,6 +61,30 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
   // Both stores' own combi enqueues each subscription alone; doing so here counts each exactly once.
   store.outgoingEnqueueCombi = async (subs, packet) => {
     await Promise.all(subs.filter(admit).map((sub) => enqueue(sub, packet)));
+  };
+  // A message not stored for a client at its cap has no record to give a packet id to: it goes out
+  // unkept (the packet's id is already set), where Aedes would take the store's refusal as the
+  // client's error and cut it.
+  // One client's updates finish in the order they began, as Aedes writes each message once its
+  // update is done: a refusal comes back sooner than a stored message's update, and would send the
+  // message ahead of those before it. (Aedes takes what an update resolves to as an error: nothing.)
+  const tails = new Map<string, Promise<void>>();
+  store.outgoingUpdate = (client, packet) => {
+    const run = async (): Promise<void> => {
+      try {
+        await update(client, packet);
+      } catch (err) {
+        if (!full.has(client.id)) throw err;
+      }
+    };
+    const before = tails.get(client.id);
+    const done = before ? before.then(run) : run();
+    const tail = done.catch(() => {});
+    tails.set(client.id, tail);
+    void tail.then(() => {
+      if (tails.get(client.id) === tail) tails.delete(client.id);
+    });
+    return done;
   };
   store.outgoingClearMessageId = async (client, packet) => {
     const cleared = await clear(client, packet);

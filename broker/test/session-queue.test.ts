@@ -1,7 +1,8 @@
 /**
  * Per-client limits on stored messages, on real sockets: a persistent session holds at most
  * `maxQueuedMessagesPerClient` messages while offline (the oldest kept, in memory and in LevelDB)
- * and has room again once they are acknowledged; a QoS 2 sender that withholds PUBREL past
+ * and has room again once they are acknowledged; a connected one at its cap stays connected and gets
+ * the messages past it in order, unkept; a QoS 2 sender that withholds PUBREL past
  * `maxInflightPerClient` is cut.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -105,6 +106,68 @@ describe.each([
     // Acknowledged, they no longer count: the next absence queues four again.
     await publishAll(publisher, observer, ["n0", "n1", "n2", "n3", "n4"], "second");
     expect(await session(url, publisher, 4)).toEqual(["n0", "n1", "n2", "n3", "probe"]);
+    await closeAll(publisher, observer);
+  });
+
+  it("keeps a connected client that acknowledges nothing: messages past the limit reach it, unkept", async () => {
+    const lines: { msg: string; level: number; clientId?: string; err?: unknown }[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const dataDir = level ? await mkdtemp(join(tmpdir(), "session-queue-")) : undefined;
+    if (dataDir) dirs.push(dataDir);
+    broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      maxQueuedMessagesPerClient: 4,
+      dataDir,
+      logger,
+    });
+    const url = broker.url;
+    // A persistent subscriber that stalled: connected, reading, but sending no PUBACK.
+    const s = await rawSocket(broker.port);
+    const parser = mqttPacket.parser();
+    const got: string[] = [];
+    let seen = () => {};
+    parser.on("packet", (p: mqttPacket.Packet) => {
+      if (p.cmd === "publish" && p.topic === "q") got.push(p.payload.toString());
+      seen();
+    });
+    s.on("data", (d: Buffer) => parser.parse(d));
+    s.write(
+      packet({
+        cmd: "connect",
+        protocolId: "MQTT",
+        protocolVersion: 4,
+        clientId: "sleeper",
+        clean: false,
+        keepalive: 60,
+      }),
+    );
+    s.write(packet({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "q", qos: 1 }] }));
+    const publisher = await client(url, { clientId: "pub" });
+    const observer = await client(url, { clientId: "obs" });
+    await observer.subscribeAsync("marker", { qos: 1 });
+    const texts = ["m0", "m1", "m2", "m3", "m4", "m5", "m6"];
+    await publishAll(publisher, observer, texts, "first");
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`got ${got.join(",")}; ${JSON.stringify(lines)}`)),
+        5000,
+      );
+      seen = () => {
+        if (got.length < texts.length) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      seen();
+    });
+    expect(got).toEqual(texts);
+    expect(s.destroyed).toBe(false);
+    expect(lines.filter((l) => l.msg.startsWith("session queue full"))).toHaveLength(1);
+    expect(lines.filter((l) => l.msg === "client error")).toEqual([]);
+    // Gone without acknowledging any: the four kept are sent again, the three past the limit are not.
+    s.destroy();
+    await closed(s);
+    expect(await session(url, publisher, 4)).toEqual(["m0", "m1", "m2", "m3", "probe"]);
     await closeAll(publisher, observer);
   });
 });
