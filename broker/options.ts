@@ -3,13 +3,13 @@
  * (every default filled in) for the library, and `BrokerCommandOptions` (flag values as the CLI
  * parser hands them over) → `BrokerOptions` for `twinfleet broker`. Every message names its field.
  */
-import { isIP } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { decimalHint, isWholeDecimal, OptionError } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import type { AccessPolicy } from "./acl.js";
 import { topicFilterProblem } from "./conformance.js";
+import { hostFlag } from "./host-flag.js";
 import {
   type LimitCommandOptions,
   type LimitOptions,
@@ -19,6 +19,7 @@ import {
   resolveLimits,
 } from "./limit-options.js";
 import { redisUrlProblem } from "./redis-url.js";
+import { DEFAULT_STALE_WILL_GRACE_MS } from "./stale-wills.js";
 
 export interface TlsOptions {
   /** Port of the MQTT-over-TLS listener; 0 picks a free one. */
@@ -40,6 +41,8 @@ export interface BrokerOptions extends LimitOptions {
   readonly tls?: TlsOptions;
   /** Directory of the LevelDB store; in memory (lost on stop) unless given. */
   readonly dataDir?: string;
+  /** With `dataDir`: how long the previous run's clients have to reconnect before their wills go out. */
+  readonly staleWillGraceMs?: number;
   /**
    * A Redis server shared with other brokers (`redis://host:port`): the store, and the channel that
    * carries messages between the brokers (broker/redis-store.ts). Excludes `dataDir`.
@@ -171,6 +174,7 @@ const libraryNumbers = z
       })
       .optional(),
     dataDir: z.string().min(1, "must not be empty").optional(),
+    staleWillGraceMs: z.int({ error: "must be a whole number of milliseconds" }).min(0).optional(),
     redisUrl: redisUrlSchema.optional(),
     maxPacketBytes: z
       .int({ error: "must be an integer number of bytes" })
@@ -214,6 +218,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     wsPort: o.wsPort,
     tls: o.tls,
     dataDir: o.dataDir,
+    staleWillGraceMs: o.staleWillGraceMs ?? DEFAULT_STALE_WILL_GRACE_MS,
     redisUrl: o.redisUrl,
     maxPacketBytes: o.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES,
     maxQueuedBytes: o.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
@@ -240,6 +245,7 @@ export interface BrokerCommandOptions extends LimitCommandOptions {
   readonly tlsKey?: string;
   readonly tlsCert?: string;
   readonly data?: string;
+  readonly willGrace?: string | number;
   /** Redis URL shared with other brokers; excludes `data`. */
   readonly redis?: string;
   /** JSON credentials file (see docs/broker.md). */
@@ -270,15 +276,6 @@ const intFlag = (what: string, min: number, max: number) =>
   );
 const portFlag = intFlag("a port number 0-65535", 0, 65535);
 const fileFlag = z.string().min(1, "must name a file");
-/** An RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 253 at most. */
-const HOST_NAME =
-  /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-/** `--host`: an address to bind, so an IP address or a name; a typo with a space or a slash is told now. */
-const hostFlag = z.string().refine(
-  // A name of digits and dots only (`300.1.1.1`) is a mistyped address, not a name.
-  (h) => isIP(h) !== 0 || (HOST_NAME.test(h) && !/^[\d.]+$/.test(h)),
-  "must be an IP address or a host name (e.g. 0.0.0.0, ::, localhost)",
-);
 
 const commandSchema = z
   .object({
@@ -289,6 +286,7 @@ const commandSchema = z
     tlsKey: fileFlag.optional(),
     tlsCert: fileFlag.optional(),
     data: z.string().min(1, "must name a directory").optional(),
+    willGrace: intFlag("a whole number of seconds from 0 to 86400", 0, 86_400).optional(),
     redis: redisUrlSchema.optional(),
     auth: fileFlag.optional(),
     maxPacketBytes: intFlag(
@@ -317,27 +315,24 @@ const commandSchema = z
   })
   .superRefine((o, ctx) => {
     checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "--max-packet-bytes");
+    if (o.willGrace !== undefined && o.data === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["willGrace"],
+        message: "needs --data (only a data directory keeps wills)",
+      });
     if (o.data !== undefined && o.redis !== undefined)
       ctx.addIssue({
         code: "custom",
         path: ["redis"],
         message: "excludes --data: the store is then in Redis; give one of them",
       });
-    const tlsGiven = [o.tlsPort, o.tlsKey, o.tlsCert].filter((v) => v !== undefined).length;
-    if (tlsGiven === 0 || tlsGiven === 3) return;
-    for (const [key, value] of [
-      ["tlsPort", o.tlsPort],
-      ["tlsKey", o.tlsKey],
-      ["tlsCert", o.tlsCert],
-    ] as const) {
-      if (value === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: "is required with --tls-port, --tls-key and --tls-cert (give all three or none)",
-        });
-      }
-    }
+    const missing = Object.entries({ tlsPort: o.tlsPort, tlsKey: o.tlsKey, tlsCert: o.tlsCert }).filter(
+      ([, value]) => value === undefined,
+    );
+    if (missing.length === 0 || missing.length === 3) return;
+    const message = "is required with --tls-port, --tls-key and --tls-cert (give all three or none)";
+    for (const [key] of missing) ctx.addIssue({ code: "custom", path: [key], message });
   });
 
 /** Validates flag values; throws BrokerOptionsError naming each bad flag, e.g. `--ws-port must be …`. */
@@ -357,6 +352,7 @@ export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrok
       wsPort: o.wsPort,
       tls,
       dataDir: o.data,
+      staleWillGraceMs: o.willGrace === undefined ? undefined : o.willGrace * 1000,
       redisUrl: o.redis,
       maxPacketBytes: o.maxPacketBytes,
       maxQueuedBytes: o.maxQueuedBytes,

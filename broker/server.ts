@@ -20,6 +20,7 @@ import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
+import { scheduleStaleWills, type WillStore } from "./stale-wills.js";
 import { TakeoverWatch } from "./takeovers.js";
 import { loadTlsMaterial } from "./tls.js";
 
@@ -78,6 +79,8 @@ class Parts {
   /** Every accepted socket, TLS handshakes and WebSocket upgrades under way included (for kill). */
   readonly sockets = new Set<Socket>();
   wss: WebSocketServer | undefined;
+  /** Cancels the publishing of the previous run's stale wills (broker/stale-wills.ts), if due. */
+  cancelStaleWills = (): void => {};
 
   constructor(private readonly logger: Logger) {}
 
@@ -90,6 +93,7 @@ class Parts {
   }
 
   async close(): Promise<void> {
+    this.cancelStaleWills();
     // Stop accepting first. A server's close callback fires only once its sockets are gone, so
     // wait for it after aedes and we have destroyed them; the store closes last, after the wills.
     const serversClosed = this.servers
@@ -106,6 +110,7 @@ class Parts {
   }
 
   async kill(): Promise<void> {
+    this.cancelStaleWills();
     const aedes = this.aedes;
     if (aedes) silence(aedes, this.connections);
     const serversClosed = this.servers
@@ -171,6 +176,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
+    if (store.kind === "level")
+      parts.cancelStaleWills = scheduleStaleWills(
+        aedes,
+        store.persistence as WillStore,
+        opts.staleWillGraceMs,
+        logger,
+      );
     const tally = new BrokerTally();
     watchAedes(aedes, logger, tally);
     const takeovers = new TakeoverWatch(aedes, logger, undefined, (repeated) => {

@@ -2,8 +2,9 @@
  * kill(): the broker stopped as by `kill -9`. Every socket goes at once, no will is published, the
  * store keeps what it had written and is released, and a new broker starts at once on the same
  * port and data directory. Then what that new broker does with the wills the killed one left in
- * LevelDB: a node that stays away is reported offline by the will clean-up; a node that came back
- * is never reported offline by its stale will, even when it came back while the clean-up ran.
+ * LevelDB: a node that stays away is reported offline by the will clean-up, or sooner by the grace
+ * after the start (broker/stale-wills.ts); a node that came back is never reported offline by its
+ * stale will, even when it came back while the clean-up ran.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,8 +29,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function start(port: number, dataDir?: string): Promise<RunningBroker> {
-  const b = await startBroker({ host: "127.0.0.1", port, dataDir });
+async function start(port: number, dataDir?: string, staleWillGraceMs?: number): Promise<RunningBroker> {
+  const b = await startBroker({ host: "127.0.0.1", port, dataDir, staleWillGraceMs });
   brokers.push(b);
   return b;
 }
@@ -159,6 +160,37 @@ describe("wills a killed broker left in LevelDB", () => {
     await n2Offline;
     expect(seen).not.toContain("tf/status/n1 T1 0");
     expect(await retainedStatus(b.url, "n1")).toBe("T1 1");
+  });
+
+  it("publishes, after its grace, the wills of the previous run's nodes not back, long before aedes's clean-up", async () => {
+    const port = await killedWithNodes();
+    // aedes's own clean-up is 4 minutes away (real intervals): only the grace can publish in time.
+    const b = await start(port, dir, 300);
+    const { seen } = await watcher(b.url);
+    await node(b.url, "n1"); // back within the grace; n2 stays away
+    const n2Offline = once<[string, Buffer]>(
+      (await watcher(b.url, "watcher-2")).c,
+      "message",
+      5000,
+      (topic, payload) => topic === "tf/status/n2" && payload.toString() === "T1 0",
+    );
+    await n2Offline;
+    expect(seen).not.toContain("tf/status/n1 T1 0");
+    expect(await retainedStatus(b.url, "n1")).toBe("T1 1");
+    expect(await retainedStatus(b.url, "n2")).toBe("T1 0");
+    // Published once: deleted from the store, so the next restart has no will of n2's left (n1's,
+    // of its session on the broker killed now, goes out then).
+    await b.kill();
+    const c = await start(port, dir, 0);
+    const { c: w3, seen: later } = await watcher(c.url, "watcher-3");
+    await once<[string, Buffer]>(
+      w3,
+      "message",
+      5000,
+      (topic, payload) => topic === "tf/status/n1" && payload.toString() === "T1 0",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(later.filter((m) => m.startsWith("tf/status/n2"))).toEqual(["tf/status/n2 T1 0"]); // retained
   });
 
   it("never reports a node offline by a stale will read just before it came back", async () => {

@@ -112,6 +112,8 @@ describe("options", () => {
       "options.maxQueuedBytes must be at least maxPacketBytes (65536): one largest packet must fit",
     ],
     [{ tls: { port: 0, keyFile: "", certFile: "c" } }, "options.tls.keyFile must not be empty"],
+    [{ staleWillGraceMs: -1 }, "options.staleWillGraceMs must be"],
+    [{ staleWillGraceMs: 0.5 }, "options.staleWillGraceMs must be a whole number of milliseconds"],
   ])("names the field of %o", (options, message) => {
     expect(() => resolveBrokerOptions(options)).toThrow(message);
   });
@@ -123,6 +125,7 @@ describe("options", () => {
       maxPacketBytes: 65536,
       maxQueuedBytes: 4 * 1024 * 1024,
       drainTimeoutMs: 10_000,
+      staleWillGraceMs: 30_000,
     });
     expect(resolveBrokerOptions({ maxPacketBytes: 512, maxQueuedBytes: 512 }).maxQueuedBytes).toBe(512);
   });
@@ -150,6 +153,8 @@ describe("options", () => {
     ],
     [{ tlsPort: "8883" }, "--tls-key is required with --tls-port, --tls-key and --tls-cert"],
     [{ tlsKey: "k.pem", tlsCert: "c.pem" }, "--tls-port is required"],
+    [{ willGrace: "10" }, "--will-grace needs --data (only a data directory keeps wills)"],
+    [{ willGrace: "-1", data: "d" }, "--will-grace must be a whole number of seconds from 0 to 86400"],
   ])("names the flag of %o", (flags, message) => {
     expect(() => parseBrokerCommandOptions(flags)).toThrow(message);
   });
@@ -162,6 +167,7 @@ describe("options", () => {
         tlsKey: "k",
         tlsCert: "c",
         data: "d",
+        willGrace: "5",
         auth: "a.json",
         maxQueuedBytes: "1048576",
       }),
@@ -171,6 +177,7 @@ describe("options", () => {
         maxQueuedBytes: 1_048_576,
         tls: { port: 8883, keyFile: "k", certFile: "c" },
         dataDir: "d",
+        staleWillGraceMs: 5000,
       }),
       authFile: "a.json",
     });

@@ -20,6 +20,10 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--tls-cert <file>", "TLS certificate (PEM)")
     .option("--data <dir>", "keep sessions, queued QoS 1 and retained messages in LevelDB here")
     .option(
+      "--will-grace <s>",
+      "with --data: seconds the previous run's clients have to reconnect before their last wills are published (default 30)",
+    )
+    .option(
       "--redis <url>",
       "keep the store in Redis and share it, and every message, with the other brokers on it (docs/cluster.md)",
     )

@@ -88,6 +88,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--tls-key": "in-file",
     "--tls-cert": "in-file",
     "--data": "dir",
+    "--will-grace": "whole",
     "--redis": "url",
     "--auth": "in-file",
     "--max-packet-bytes": "whole",

@@ -1,0 +1,79 @@
+/**
+ * The last wills a data directory kept from the broker's previous run (killed, or its host lost
+ * power). Aedes publishes the stored wills of brokers it has not heard from only at its will
+ * clean-up, every 4 minutes (4 × its 60 s heartbeat), so after a restart the nodes that died while
+ * the broker was down stayed listed online, by their retained status, for up to 4 minutes. A data
+ * directory is one broker's alone (LevelDB locks it), so every will stored under another broker id
+ * is a previous run's: `graceMs` after the start, the wills of clients that have not connected again
+ * by then are published and deleted, as Aedes's clean-up does. A client that reconnects within the
+ * grace replaces its will with its new session's (stored per client id), and nothing is published
+ * for it. A Redis store is shared by live brokers, whose wills are not stale: left to Aedes.
+ */
+import type { Readable } from "node:stream";
+import type { Aedes, PublishPacket } from "aedes";
+import type { Logger } from "pino";
+
+/**
+ * 30 s: a node tries again every 5 s (PubSubClient), and a fleet of thousands reconnects within a
+ * few of those after a restart (docs/faults.md); one that is not back by then is reported gone.
+ */
+export const DEFAULT_STALE_WILL_GRACE_MS = 30_000;
+
+/** A will as the stores keep it: the packet, with the client and the broker it was connected to. */
+interface StoredWill extends PublishPacket {
+  readonly clientId: string;
+  readonly brokerId: string;
+}
+
+/** Aedes's clients by id, which its typings leave out. */
+interface AedesClients {
+  readonly clients: Readonly<Record<string, { readonly closed: boolean } | undefined>>;
+}
+
+/** What of an aedes persistence this reads. */
+export interface WillStore {
+  streamWill(brokers: Readonly<Record<string, number>>): Readable;
+  delWill(client: { readonly id: string; readonly brokerId: string }): Promise<unknown>;
+}
+
+/**
+ * Publishes and deletes the stored wills of other broker ids whose clients are not connected here;
+ * resolves to how many were published.
+ */
+export async function publishStaleWills(aedes: Aedes, store: WillStore, logger: Logger): Promise<number> {
+  let published = 0;
+  // The stores leave out the wills of the broker ids given: this broker's own clients'.
+  for await (const will of store.streamWill({ [aedes.id]: Date.now() }) as AsyncIterable<StoredWill>) {
+    if (will.brokerId === aedes.id || connected(aedes, will.clientId)) continue;
+    await new Promise<void>((resolve, reject) =>
+      aedes.publish({ ...will, cmd: "publish", dup: false }, (err) => (err ? reject(err) : resolve())),
+    );
+    published++;
+    // The stores delete a will by client id: one that connected again meanwhile has stored its own.
+    if (!connected(aedes, will.clientId)) await store.delWill({ id: will.clientId, brokerId: will.brokerId });
+  }
+  if (published > 0)
+    logger.info({ published }, "last wills of clients not back since the previous run published");
+  return published;
+}
+
+function connected(aedes: Aedes, clientId: string): boolean {
+  const client = (aedes as unknown as AedesClients).clients[clientId];
+  return client !== undefined && !client.closed;
+}
+
+/** Runs `publishStaleWills` once, `graceMs` after now; the returned function cancels it. */
+export function scheduleStaleWills(
+  aedes: Aedes,
+  store: WillStore,
+  graceMs: number,
+  logger: Logger,
+): () => void {
+  const timer = setTimeout(() => {
+    publishStaleWills(aedes, store, logger).catch((err: unknown) => {
+      if (!aedes.closed) logger.warn({ err }, "last wills of the previous run could not be published");
+    });
+  }, graceMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
