@@ -50,6 +50,8 @@ export class BrokerTally {
   readonly cut = zeroes(CUT_REASONS);
   /** Takeovers (counted in `cut.takeover` too) of an id taken over already within 30 s: two clients on one id. */
   takeoversRepeated = 0;
+  /** Retained messages on new topics delivered but not kept: the retained store was at its cap. */
+  retainedRefused = 0;
   readonly traffic: TrafficCounters = newTraffic();
   /** The listener of each connection handed to aedes (its FrameLimitedStream), for clientsNow(). */
   readonly #listeners = new WeakMap<object, ListenerKind>();

@@ -18,7 +18,8 @@ export const DAMAGED_STORE_HINT =
   "sessions and wills it holds are lost)";
 
 export class IndexedLevelPersistence extends LevelPersistence {
-  readonly #index = new RetainedIndex();
+  /** Every retained message held, in memory (the broker's cap reads it: broker/retained-cap.ts). */
+  readonly index = new RetainedIndex();
   readonly #dataDir: string;
 
   constructor(db: ConstructorParameters<typeof LevelPersistence>[0], dataDir: string) {
@@ -32,7 +33,7 @@ export class IndexedLevelPersistence extends LevelPersistence {
       await super.setup(broker);
       // "#" matches every retained topic: the package's own scan, read once.
       for await (const packet of super.createRetainedStream("#") as AsyncIterable<RetainedPacket>) {
-        this.#index.store(packet);
+        this.index.store(packet);
       }
     } catch (err) {
       throw new Error(
@@ -43,26 +44,26 @@ export class IndexedLevelPersistence extends LevelPersistence {
 
   /** Retained topics held by the index (for tests and logs). */
   get retainedCount(): number {
-    return this.#index.size;
+    return this.index.size;
   }
 
   /** The retained packet the broker holds for `topic` now (the index is written before the disk). */
   retained(topic: string): RetainedPacket | undefined {
-    return this.#index.get(topic);
+    return this.index.get(topic);
   }
 
   override async storeRetained(packet: RetainedPacket): Promise<void> {
     // The index follows the order of the calls (publish order); the database writes may finish
     // in any order.
-    this.#index.store(packet);
+    this.index.store(packet);
     await super.storeRetained(packet);
   }
 
   override createRetainedStreamCombi(patterns: readonly string[]): Readable {
-    return this.#index.answer(patterns);
+    return this.index.answer(patterns);
   }
 
   override createRetainedStream(pattern: string): Readable {
-    return this.#index.answer([pattern]);
+    return this.index.answer([pattern]);
   }
 }

@@ -28,6 +28,10 @@ export interface LimitOptions {
   readonly maxInflightPerClient?: number;
   /** QoS 1/2 messages a persistent session may hold (offline or unacknowledged); past it, new ones are dropped. */
   readonly maxQueuedMessagesPerClient?: number;
+  /** Topics with a retained message; past it, a retained message on a new topic is delivered, not kept. */
+  readonly maxRetainedMessages?: number;
+  /** Bytes of retained topics and payloads; past it, as above (a topic's own replacement is always kept). */
+  readonly maxRetainedBytes?: number;
 }
 
 /**
@@ -68,6 +72,14 @@ export const DEFAULT_MAX_INFLIGHT_PER_CLIENT = 1000;
  * make the broker keep everything it subscribed to.
  */
 export const DEFAULT_MAX_QUEUED_MESSAGES_PER_CLIENT = 1000;
+/**
+ * 1,000,000 topics and 256 MiB: a node retains three (its report, config and status, some 200 bytes
+ * together), so a fleet of 20,000 holds 60,000 and 4 MB; the broker holds every retained message in
+ * memory too (broker/retained-index.ts), and without a cap a client on the LAN retaining 64 KiB
+ * payloads on topics of its own making grew it until the process or the disk gave out.
+ */
+export const DEFAULT_MAX_RETAINED_MESSAGES = 1_000_000;
+export const DEFAULT_MAX_RETAINED_BYTES = 256 * 1024 * 1024;
 
 export type ResolvedLimitOptions = Required<LimitOptions>;
 
@@ -91,6 +103,8 @@ export const limitFields = {
   maxSubscriptionsPerClient: count(1),
   maxInflightPerClient: count(1),
   maxQueuedMessagesPerClient: count(1),
+  maxRetainedMessages: count(1),
+  maxRetainedBytes: count(1),
 };
 
 export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
@@ -106,6 +120,8 @@ export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
     maxSubscriptionsPerClient: o.maxSubscriptionsPerClient ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CLIENT,
     maxInflightPerClient: o.maxInflightPerClient ?? DEFAULT_MAX_INFLIGHT_PER_CLIENT,
     maxQueuedMessagesPerClient: o.maxQueuedMessagesPerClient ?? DEFAULT_MAX_QUEUED_MESSAGES_PER_CLIENT,
+    maxRetainedMessages: o.maxRetainedMessages ?? DEFAULT_MAX_RETAINED_MESSAGES,
+    maxRetainedBytes: o.maxRetainedBytes ?? DEFAULT_MAX_RETAINED_BYTES,
   };
 }
 
@@ -123,6 +139,8 @@ export const LIMIT_FLAGS = {
   maxSubscriptions: "maxSubscriptionsPerClient",
   maxInflight: "maxInflightPerClient",
   maxQueuedMessages: "maxQueuedMessagesPerClient",
+  maxRetained: "maxRetainedMessages",
+  maxRetainedBytes: "maxRetainedBytes",
 } as const;
 export type LimitFlag = keyof typeof LIMIT_FLAGS;
 export type LimitCommandOptions = { readonly [K in LimitFlag]?: string | number };
@@ -157,6 +175,8 @@ export const limitFlagFields = {
   maxSubscriptions: countFlag,
   maxInflight: countFlag,
   maxQueuedMessages: countFlag,
+  maxRetained: countFlag,
+  maxRetainedBytes: countFlag,
 };
 
 /** The library options the limit flags set (unset flags stay unset). */

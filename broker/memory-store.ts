@@ -9,25 +9,26 @@ import { OutgoingQueues, type QueuedPacket } from "./outgoing-queues.js";
 import { RetainedIndex, type RetainedPacket } from "./retained-index.js";
 
 export class IndexedMemoryPersistence extends MemoryPersistence {
-  readonly #index = new RetainedIndex();
+  /** Every retained message held, in memory (the broker's cap reads it: broker/retained-cap.ts). */
+  readonly index = new RetainedIndex();
   readonly outgoing = new OutgoingQueues();
 
   /** Retained topics held now. */
   get retainedCount(): number {
-    return this.#index.size;
+    return this.index.size;
   }
 
   override async storeRetained(packet: RetainedPacket): Promise<void> {
-    this.#index.store(packet);
+    this.index.store(packet);
     await super.storeRetained(packet);
   }
 
   override createRetainedStreamCombi(patterns: readonly string[]): Readable {
-    return this.#index.answer(patterns);
+    return this.index.answer(patterns);
   }
 
   override createRetainedStream(pattern: string): Readable {
-    return this.#index.answer([pattern]);
+    return this.index.answer([pattern]);
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: object): Promise<void> {

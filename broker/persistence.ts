@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import type { StoreHealth } from "./figures.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
+import type { RetainedIndex } from "./retained-index.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
 export interface BrokerStore {
@@ -21,6 +22,8 @@ export interface BrokerStore {
   health(): StoreHealth;
   /** Retained messages held now, where that is cheap to tell (not Redis: shared, and a round trip). */
   retained?(): number;
+  /** Every retained message this broker alone holds (not Redis), which its cap reads. */
+  readonly retainedIndex?: RetainedIndex;
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
   close(): Promise<void>;
 }
@@ -41,6 +44,7 @@ export async function openStore(
     return {
       persistence,
       kind: "memory",
+      retainedIndex: persistence.index,
       health: () => UP,
       retained: () => persistence.retainedCount,
       close: () => persistence.destroy(),
@@ -75,7 +79,14 @@ export async function openStore(
   const persistence = new IndexedLevelPersistence(db, dataDir);
   const retained = () => persistence.retainedCount;
   if (logger === undefined)
-    return { persistence, kind: "level", health: () => UP, retained, close: () => persistence.destroy() };
+    return {
+      persistence,
+      kind: "level",
+      retainedIndex: persistence.index,
+      health: () => UP,
+      retained,
+      close: () => persistence.destroy(),
+    };
   const where = `data directory ${dataDir}`;
   const watch = new StoreWriteWatch(where, logger);
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
@@ -91,7 +102,7 @@ export async function openStore(
     const problem = watch.problem;
     return problem === undefined ? UP : { up: false, problem };
   };
-  return { persistence, kind: "level", health, retained, close };
+  return { persistence, kind: "level", retainedIndex: persistence.index, health, retained, close };
 }
 
 const UP: StoreHealth = { up: true };

@@ -17,17 +17,31 @@ export interface RetainedPacket {
 
 export const isWildcard = (pattern: string): boolean => pattern.includes("+") || pattern.includes("#");
 
+/** What a retained message weighs against the broker's cap: its topic's and its payload's bytes. */
+export const retainedWeight = (p: RetainedPacket): number => Buffer.byteLength(p.topic) + p.payload.length;
+
 export class RetainedIndex {
   readonly #byTopic = new Map<string, RetainedPacket>();
+  #bytes = 0;
 
   /** Records a retained packet; an empty payload clears its topic (MQTT-3.3.1-10). */
   store(packet: RetainedPacket): void {
+    const held = this.#byTopic.get(packet.topic);
+    if (held) this.#bytes -= retainedWeight(held);
     if (packet.payload.length === 0) this.#byTopic.delete(packet.topic);
-    else this.#byTopic.set(packet.topic, { ...packet });
+    else {
+      this.#byTopic.set(packet.topic, { ...packet });
+      this.#bytes += retainedWeight(packet);
+    }
   }
 
   get size(): number {
     return this.#byTopic.size;
+  }
+
+  /** The retained topics' and payloads' bytes held now. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** The retained packet of `topic`, or undefined when none is held. */

@@ -19,6 +19,7 @@ import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } fro
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
+import { limitRetained, type RetainedStore } from "./retained-cap.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { scheduleStaleWills, type WillStore } from "./stale-wills.js";
 import { TakeoverWatch } from "./takeovers.js";
@@ -171,6 +172,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const store = await openStore(opts.dataDir, opts.redisUrl, logger);
     parts.store = store;
     limitSessionQueues(store.persistence as OutgoingQueue, opts.maxQueuedMessagesPerClient, logger);
+    const tally = new BrokerTally();
+    if (store.retainedIndex)
+      limitRetained(store.persistence as RetainedStore, store.retainedIndex, opts, logger, () => {
+        tally.retainedRefused++;
+      });
     const aedes = await Aedes.createBroker({
       ...aedesOptions(opts, store.persistence, logger),
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
@@ -183,7 +189,6 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         opts.staleWillGraceMs,
         logger,
       );
-    const tally = new BrokerTally();
     watchAedes(aedes, logger, tally);
     const takeovers = new TakeoverWatch(aedes, logger, undefined, (repeated) => {
       tally.cut.takeover++;

@@ -99,6 +99,11 @@ export class BrokerMetrics {
       "Session takeovers of a client id taken over already within 30 s: two live clients using one id (a first takeover is most often a device back before its old connection was noticed gone)",
       () => tally.takeoversRepeated,
     );
+    plain(
+      "retained_refused_total",
+      "Retained messages on new topics delivered but not kept: the retained store was at --max-retained or --max-retained-bytes",
+      () => tally.retainedRefused,
+    );
     counter("messages_received_total", "PUBLISH packets read from clients, by QoS", "qos", () =>
       QOS.map((q, i) => [q, tally.traffic.inByQos[i] ?? 0]),
     );

@@ -47,6 +47,11 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--max-subscriptions <n>", "subscriptions one client may hold (default 1000)")
     .option("--max-inflight <n>", "QoS 2 messages one client may have awaiting PUBREL (default 1000)")
     .option("--max-queued-messages <n>", "messages a persistent session may hold (default 1000)")
+    .option("--max-retained <n>", "topics with a retained message the broker keeps (default 1000000)")
+    .option(
+      "--max-retained-bytes <n>",
+      "bytes of retained topics and payloads the broker keeps (default 268435456)",
+    )
     .option("--max-client-id-bytes <n>", "longest client id accepted; longer gets CONNACK 0x02 (default 256)")
     .option("--max-filters-per-subscribe <n>", "most topic filters in one SUBSCRIBE (default 64)")
     .option(

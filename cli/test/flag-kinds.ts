@@ -106,6 +106,8 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--max-subscriptions": "whole",
     "--max-inflight": "whole",
     "--max-queued-messages": "whole",
+    "--max-retained": "whole",
+    "--max-retained-bytes": "whole",
     "--max-client-id-bytes": "whole",
     "--max-filters-per-subscribe": "whole",
     "--deny-subscribe": "filter",
