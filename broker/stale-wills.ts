@@ -50,7 +50,11 @@ export async function publishStaleWills(aedes: Aedes, store: WillStore, logger: 
     );
     published++;
     // The stores delete a will by client id: one that connected again meanwhile has stored its own.
-    if (!connected(aedes, will.clientId)) await store.delWill({ id: will.clientId, brokerId: will.brokerId });
+    // A delete that fails (a full disk) leaves the will to Aedes's clean-up, which publishes it again.
+    if (!connected(aedes, will.clientId))
+      await store.delWill({ id: will.clientId, brokerId: will.brokerId }).catch((err: unknown) => {
+        logger.warn({ err, clientId: will.clientId }, "a published will could not be deleted from the store");
+      });
   }
   if (published > 0)
     logger.info({ published }, "last wills of clients not back since the previous run published");
