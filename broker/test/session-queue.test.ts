@@ -74,23 +74,24 @@ async function session(url: string, publisher: MqttClient, queued: number): Prom
   return got;
 }
 
+/** A broker whose persistent sessions hold 4 messages (in LevelDB when `level`), and its log lines. */
+async function startCapped(
+  level: boolean,
+): Promise<{ url: string; port: number; lines: { msg: string; clientId?: string }[] }> {
+  const lines: { msg: string; clientId?: string }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const dataDir = level ? await mkdtemp(join(tmpdir(), "session-queue-")) : undefined;
+  if (dataDir) dirs.push(dataDir);
+  broker = await startBroker({ host: "127.0.0.1", port: 0, maxQueuedMessagesPerClient: 4, dataDir, logger });
+  return { url: broker.url, port: broker.port, lines };
+}
+
 describe.each([
   ["in memory", false],
   ["in LevelDB", true],
 ])("a persistent session's queue %s", (_name, level) => {
   it("keeps the oldest messages up to the limit, logs once, and has room again once they are acked", async () => {
-    const lines: { msg: string; level: number; clientId?: string }[] = [];
-    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    const dataDir = level ? await mkdtemp(join(tmpdir(), "session-queue-")) : undefined;
-    if (dataDir) dirs.push(dataDir);
-    broker = await startBroker({
-      host: "127.0.0.1",
-      port: 0,
-      maxQueuedMessagesPerClient: 4,
-      dataDir,
-      logger,
-    });
-    const url = broker.url;
+    const { url, lines } = await startCapped(level);
     const sleeper = await client(url, { clientId: "sleeper", clean: false });
     await sleeper.subscribeAsync("q", { qos: 1 });
     await closeAll(sleeper);
@@ -110,20 +111,9 @@ describe.each([
   });
 
   it("keeps a connected client that acknowledges nothing: messages past the limit reach it, unkept", async () => {
-    const lines: { msg: string; level: number; clientId?: string; err?: unknown }[] = [];
-    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    const dataDir = level ? await mkdtemp(join(tmpdir(), "session-queue-")) : undefined;
-    if (dataDir) dirs.push(dataDir);
-    broker = await startBroker({
-      host: "127.0.0.1",
-      port: 0,
-      maxQueuedMessagesPerClient: 4,
-      dataDir,
-      logger,
-    });
-    const url = broker.url;
+    const { url, lines, port } = await startCapped(level);
     // A persistent subscriber that stalled: connected, reading, but sending no PUBACK.
-    const s = await rawSocket(broker.port);
+    const s = await rawSocket(port);
     const parser = mqttPacket.parser();
     const got: string[] = [];
     let seen = () => {};
