@@ -10,6 +10,7 @@ import Fastify from "fastify";
 import type { BrokerFigures } from "../broker/index.js";
 import { isLoopbackHost } from "./auth.js";
 import { BrokerMetrics } from "./broker-metrics.js";
+import { limitConnections, timeoutOptions } from "./connection-limits.js";
 import { listenOrRelease } from "./listen.js";
 import { clientError, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
 import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
@@ -48,7 +49,13 @@ const SERVED = "this broker serves /metrics and /healthz";
 export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpServer> {
   const host = o.host ?? "127.0.0.1";
   const loopback = isLoopbackHost(host);
-  const app = Fastify({ logger: false, return503OnClosing: true, clientErrorHandler: clientError });
+  const app = Fastify({
+    ...timeoutOptions(),
+    logger: false,
+    return503OnClosing: true,
+    clientErrorHandler: clientError,
+  });
+  limitConnections(app.server);
   const metrics = new BrokerMetrics(o.figures);
   const routes = routeList(app);
   app.addHook("onRequest", async (req, reply) => {

@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
 import { isLoopbackHost } from "./auth.js";
+import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
 import { EventHub } from "./events.js";
 import { useJsonBodies } from "./json-body.js";
 import { listenOrRelease } from "./listen.js";
@@ -46,6 +47,8 @@ export interface WebServerOptions {
   readonly clientBufferBytes?: number;
   /** Event streams open at once; one more gets 503 (default 100). */
   readonly maxEventClients?: number;
+  /** Header and request timeouts, and connections open at once (web/connection-limits.ts). */
+  readonly connections?: ConnectionLimits;
 }
 
 export interface WebServer {
@@ -66,12 +69,14 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const loopback = isLoopbackHost(host);
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
+    ...timeoutOptions(o.connections),
     logger: false,
     return503OnClosing: true,
     clientErrorHandler: clientError,
     // A path that is not valid percent-encoding (`/api/nodes/%ff`) is refused before routing.
     frameworkErrors: (error, req, reply) => sendProblem(reply, problemOf(error, req)),
   });
+  limitConnections(app.server, o.connections);
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);

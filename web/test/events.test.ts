@@ -1,8 +1,10 @@
 /**
  * The event stream's per-client bound over real sockets: a client that stops reading is dropped once
  * its unread bytes pass the bound, while a client that reads keeps receiving, before and after; the
- * number of streams is bounded too; and closing the server ends every stream.
+ * number of streams is bounded too; and closing the server ends every stream. A request whose headers
+ * never end is closed, and the connections open at once are capped (web/connection-limits.ts).
  */
+import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
@@ -149,5 +151,37 @@ describe("the event stream", () => {
     await server.close();
     server = undefined;
     await Promise.all([a.closed, b.closed]);
+  });
+});
+
+describe("connections", () => {
+  /** A socket that sends half a request (no blank line ends its headers), with when it closed. */
+  function halfRequest(port: number): Promise<{ socket: Socket; closed: Promise<string> }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+        resolve({ socket, closed });
+      });
+      let got = "";
+      socket.on("data", (d: Buffer) => {
+        got += d.toString();
+      });
+      const closed = new Promise<string>((done) => socket.on("close", () => done(got)));
+      socket.on("error", () => {});
+      socket.once("error", reject);
+    });
+  }
+
+  it("closes a request whose headers never end, and keeps no more connections than its cap", async () => {
+    const source = new TalkingSource();
+    server = await serve(source, { connections: { headersTimeoutMs: 300, maxConnections: 3 } });
+    const port = Number(new URL(server.origin).port);
+    const held = await Promise.all([halfRequest(port), halfRequest(port), halfRequest(port)]);
+    // A fourth is closed at once, unanswered, while three are open.
+    const fourth = await halfRequest(port);
+    expect(await fourth.closed).toBe("");
+    // The three are answered 408 and closed once their headers are late.
+    for (const h of held) expect(await h.closed).toMatch(/^HTTP\/1\.1 408/);
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
   });
 });
