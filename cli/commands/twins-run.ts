@@ -84,6 +84,7 @@ export async function runPairing(
   await withTwins(io, flags, async (t, c) => {
     const seen = t.get(follower) !== undefined;
     const online = t.get(follower)?.presence === "online";
+    const sourceSeen = t.get(source) !== undefined;
     const outcome = pairing ? await t.pair(follower, source) : await t.unpair(follower, source);
     // Held for the broker's return by a service that ends now: nothing would ever send it.
     if (!outcome.sent) throw new Error(`${outcome.why}: the pairing may not have been sent; give it again`);
@@ -97,6 +98,12 @@ export async function runPairing(
     if (!online)
       io.stderr(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0, seen));
     else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
+    // A source the broker has no trace of may be a typo (n-0099 for n-0009): a board paired ahead
+    // of its first boot is not, so it is told, not refused.
+    if (pairing && !sourceSeen)
+      io.stderr(
+        `twinfleet: ${source} has never been seen on this broker (check the id): ${follower} follows it once it reports\n`,
+      );
   });
 }
 

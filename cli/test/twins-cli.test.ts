@@ -144,6 +144,7 @@ describe("twinfleet twins commands", () => {
 
     const paired = await run("pair", "A", "B", "--broker", broker.url, "--wait", "300");
     expect(JSON.parse(paired.out)).toMatchObject({ follows: ["B"], confirmed: true });
+    expect(paired.err).not.toContain("never been seen");
     b.press();
     b.press();
     await until(() => a.state.stamp.origin === "B", "A mirrors B");
@@ -187,6 +188,10 @@ describe("twinfleet twins commands", () => {
     expect(paired.err).toContain("No twins service runs on this fleet");
     // ghost never registered: not "offline", which would hide a mistyped id.
     expect(paired.err).toContain("ghost has never been seen on this broker (check the id)");
+    // Nor B, its source: told, as a typo for a source pairs with nothing.
+    expect(paired.err).toContain(
+      "B has never been seen on this broker (check the id): ghost follows it once it reports",
+    );
   });
 
   it("twins runs the service with a data dir until SIGINT, its page healthy once connected", async () => {
