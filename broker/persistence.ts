@@ -70,7 +70,11 @@ export async function openStore(
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
     // Another broker's lock is not damage; a bad CURRENT or MANIFEST file is.
-    const hint = /corruption/i.test(cause) ? `; ${DAMAGED_STORE_HINT}` : "";
+    const hint = /corruption/i.test(cause)
+      ? `; ${DAMAGED_STORE_HINT}`
+      : /\block\b.*(temporarily unavailable|already held)/i.test(cause)
+        ? "; another broker process holds it (`fuser -v DIR/LOCK` names it): stop that one, or give another --data"
+        : "";
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
   const loss = await recovery.recoveryLoss(dataDir);

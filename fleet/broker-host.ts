@@ -160,9 +160,13 @@ export class ProcessBroker implements BrokerHost {
       "--port",
       String(this.port_),
       ...(this.dataDir !== undefined ? ["--data", this.dataDir] : []),
+      // Its stdin is a pipe this process never writes to: the kernel closes it when this process
+      // dies, however it dies, and the broker then stops instead of holding the port and the data
+      // directory's lock for the next run.
+      "--exit-on-stdin-close",
     ];
     const [command, ...before] = [...this.place.prefix, process.execPath];
-    const child = spawn(command as string, [...before, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(command as string, [...before, ...args], { stdio: ["pipe", "ignore", "pipe"] });
     this.child = child;
     return new Promise((resolve, reject) => {
       let text = "";

@@ -59,7 +59,7 @@ describe("start and stop", () => {
     ).rejects.toThrow(`port ${first.port} on 127.0.0.1 is in use (WebSocket listener)`);
     const again = await startBroker({ host: "127.0.0.1", port: 0, dataDir: data });
     await expect(startBroker({ host: "127.0.0.1", port: 0, dataDir: data })).rejects.toThrow(
-      `data directory ${data} cannot be opened as a LevelDB store`,
+      /^data directory .* cannot be opened as a LevelDB store: .*lock.*; another broker process holds it \(`fuser -v DIR\/LOCK` names it\): stop that one, or give another --data$/,
     );
     await Promise.all([again.close(), first.close()]);
   });

@@ -12,33 +12,71 @@ import { commandLogger } from "../log.js";
 import type { CliIO } from "../main.js";
 import { MAX_PASSWORD_BYTES, passwordProblem, streamFirstLine } from "../password-text.js";
 
-export type BrokerFlags = BrokerCommandOptions & HttpFlags;
+export type BrokerFlags = BrokerCommandOptions & HttpFlags & { readonly exitOnStdinClose?: boolean };
 
 export async function runBroker(
   flags: BrokerFlags,
   program: { opts(): Record<string, unknown> },
   io: CliIO,
 ): Promise<void> {
-  const { http: _http, httpToken: _token, httpTokenFile: _tokenFile, ...brokerFlags } = flags;
+  const {
+    http: _http,
+    httpToken: _token,
+    httpTokenFile: _tokenFile,
+    exitOnStdinClose,
+    ...brokerFlags
+  } = flags;
   // Checked before the broker starts: a bad --http or a port in use is one line, nothing left running.
   const http = resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
-  await runBrokerCommand(brokerFlags, {
-    logger,
-    ...(http === undefined
-      ? {}
-      : {
-          attach: (b) =>
-            serveBrokerHttp(b.figures, http, { logger, ...(io.secret ? { secret: io.secret } : {}) }),
-        }),
-    onListening: (b) => {
-      const host = flags.host ?? "0.0.0.0";
-      logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));
-      const warning = exposureWarning(host, flags.auth !== undefined);
-      if (warning !== undefined) logger.warn(warning);
-    },
-  });
+  const watch = exitOnStdinClose ? stdinClosed(logger) : undefined;
+  try {
+    await runBrokerCommand(brokerFlags, {
+      logger,
+      ...(watch ? { signal: watch.signal } : {}),
+      ...(http === undefined
+        ? {}
+        : {
+            attach: (b) =>
+              serveBrokerHttp(b.figures, http, { logger, ...(io.secret ? { secret: io.secret } : {}) }),
+          }),
+      onListening: (b) => {
+        const host = flags.host ?? "0.0.0.0";
+        logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));
+        const warning = exposureWarning(host, flags.auth !== undefined);
+        if (warning !== undefined) logger.warn(warning);
+      },
+    });
+  } finally {
+    watch?.release();
+  }
+}
+
+/**
+ * Aborted when stdin ends: `sim --broker-process` starts the broker with a pipe it never writes to,
+ * which the kernel closes when the sim's process dies, however it dies. Without it a sim killed with
+ * SIGKILL left its broker running, holding its port and its data directory's lock (the next run's
+ * broker then failed on `lock …/LOCK: Resource temporarily unavailable`).
+ */
+function stdinClosed(logger: { info(msg: string): void }): { signal: AbortSignal; release(): void } {
+  const ended = new AbortController();
+  const stop = () => {
+    if (ended.signal.aborted) return;
+    logger.info("stdin closed (the process that started the broker is gone): stopping");
+    ended.abort();
+  };
+  process.stdin.on("end", stop);
+  process.stdin.on("close", stop);
+  process.stdin.on("error", stop);
+  process.stdin.resume();
+  // Once the broker has stopped (by a signal too), stdin must not keep the process alive.
+  const release = () => {
+    process.stdin.off("end", stop);
+    process.stdin.off("close", stop);
+    process.stdin.destroy();
+  };
+  return { signal: ended.signal, release };
 }
 
 export async function runHashPassword(io: CliIO, brokerFlags: Record<string, unknown> = {}): Promise<void> {

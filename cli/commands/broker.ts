@@ -55,6 +55,10 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--max-client-id-bytes <n>", "longest client id accepted; longer gets CONNACK 0x02 (default 256)")
     .option("--max-filters-per-subscribe <n>", "most topic filters in one SUBSCRIBE (default 64)")
     .option(
+      "--exit-on-stdin-close",
+      "stop when stdin closes: for a process that starts the broker with a pipe, so that it stops when that process dies, even by SIGKILL",
+    )
+    .option(
       "--deny-subscribe <filter>",
       "refuse (SUBACK 0x80) subscriptions under this topic filter, for everyone; repeatable",
       (value: string, previous: string[] = []) => [...previous, value],
