@@ -13,9 +13,10 @@ export function progressLine(p: Progress, now: number): string {
   return [
     `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
     `registered ${p.registered}/${p.nodes}`,
-    // Registered nodes offline now (a fault, an outage, or still reconnecting after one); not while
-    // the fleet boots, nor once it is done (its nodes are switched off then).
-    ...(((p.phase !== "boot" && p.phase !== "done") || p.faults > 0 || p.brokerLostS !== undefined) &&
+    // The nodes online now, while a fault or an outage lasts or some node is still back from one
+    // (it lost its connection and has not synced since); not once the run is done (its nodes are
+    // switched off then), nor for nodes still on their first sync.
+    ...((p.faults > 0 || p.brokerLostS !== undefined || (p.away > 0 && p.phase !== "done")) &&
     p.online < p.registered
       ? [`online ${p.online}/${p.nodes}`]
       : []),

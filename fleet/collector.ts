@@ -34,6 +34,8 @@ export class Collector {
   readonly originated = new Map<NodeId, Stamp>();
   readonly synced = new Set<string>();
   readonly online = new Set<string>();
+  /** Nodes that lost their connection and have not synced since (a fault, an outage, a reconnect). */
+  readonly away = new Set<string>();
   /** The paper's latency: each node's own report, from its publish until it read the echo (ms). */
   readonly echo = new Distribution(1000, 600_000);
   /** Echoes that took longer than the lost limit (the paper's "lost message" by its own timing). */
@@ -183,6 +185,7 @@ export class Collector {
       case "synced":
         this.synced.add(node);
         this.online.add(node);
+        this.away.delete(node);
         break;
       case "connected":
         break;
@@ -190,6 +193,7 @@ export class Collector {
         this.disconnects++;
         this.synced.delete(node);
         this.online.delete(node);
+        this.away.add(node);
         this.timeline.disconnected(node, e.at);
         if (e.reason === "closed") this.onBrokerClose?.(node, e.at);
         break;

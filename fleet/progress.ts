@@ -16,6 +16,8 @@ export interface Progress {
   readonly nodes: number;
   readonly registered: number;
   readonly online: number;
+  /** Nodes that lost their connection and have not synced again since. */
+  readonly away: number;
   readonly presses: number;
   /** Presses made by nodes while offline, held until they publish (counted in `presses` then). */
   readonly held: number;
@@ -50,11 +52,15 @@ export interface FleetRunEvents {
 /** The checker's figures so far, as a progress snapshot shows them. */
 export function collectorFigures(
   collector: Collector,
-): Pick<Progress, "online" | "presses" | "held" | "deliveries" | "lost" | "lostForGood" | "p50Ms" | "p99Ms"> {
+): Pick<
+  Progress,
+  "online" | "away" | "presses" | "held" | "deliveries" | "lost" | "lostForGood" | "p50Ms" | "p99Ms"
+> {
   const c = collector.checker.counts();
   const lat = collector.checker.latency;
   return {
     online: collector.online.size,
+    away: collector.away.size,
     presses: c.presses,
     held: collector.holding,
     deliveries: c.deliveries,

@@ -37,6 +37,7 @@ export interface PartTask {
 export interface PartFigures {
   readonly registered: number;
   readonly online: number;
+  readonly away: number;
   readonly presses: number;
   readonly held: number;
   readonly deliveries: number;
@@ -189,6 +190,7 @@ export class VirtualPart {
       return {
         registered: registeredAt.size,
         online: c.online.size,
+        away: c.away.size,
         presses: k.presses,
         held: c.holding,
         deliveries: k.deliveries,

@@ -248,6 +248,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
       nodes: this.opts.nodes,
       registered: sum((m) => m.figures.registered),
       online: sum((m) => m.figures.online),
+      away: sum((m) => m.figures.away),
       presses: sum((m) => m.figures.presses),
       held: sum((m) => m.figures.held),
       deliveries: sum((m) => m.figures.deliveries),

@@ -12,6 +12,7 @@ const base: Progress = {
   nodes: 200,
   registered: 200,
   online: 200,
+  away: 0,
   presses: 377,
   held: 0,
   deliveries: 2639,
@@ -25,7 +26,7 @@ const base: Progress = {
 };
 
 it("names the nodes still offline after a fault has ended, and the presses they hold", () => {
-  const line = progressLine({ ...base, online: 120, held: 41 }, 0);
+  const line = progressLine({ ...base, online: 120, away: 80, held: 41 }, 0);
   expect(line).toContain(
     "registered 200/200  online 120/200  presses 377 (+41 held offline)  deliveries 2639",
   );
@@ -37,9 +38,10 @@ it("says nothing of either when every registered node is online and nothing is h
   expect(line).toContain("registered 200/200  presses 377  deliveries");
 });
 
-it("leaves the online count out while the fleet boots and once it is done, unless a fault or an outage is under way", () => {
+it("leaves the online count out for nodes on their first sync and once the run is done, unless a fault or an outage is under way", () => {
   expect(progressLine({ ...base, phase: "boot", registered: 150, online: 140 }, 0)).not.toContain("online");
-  expect(progressLine({ ...base, phase: "done", online: 0 }, 0)).not.toContain("online");
+  expect(progressLine({ ...base, online: 198 }, 0)).not.toContain("online"); // registered, not synced yet
+  expect(progressLine({ ...base, phase: "done", online: 0, away: 200 }, 0)).not.toContain("online");
   expect(progressLine({ ...base, phase: "boot", registered: 150, online: 0, brokerLostS: 3 }, 0)).toContain(
     "online 0/200",
   );
