@@ -55,6 +55,8 @@ export interface SweepReport {
   /** True when every fleet point's simulator kept up (event-loop lag p99 under 50 ms). */
   readonly allKeptUp: boolean;
   readonly scenarios: readonly ScenarioResult[];
+  /** Set when the sweep was stopped before its last point (Ctrl-C): the points it had finished. */
+  readonly cutShort?: { readonly done: number; readonly of: number };
 }
 
 export interface SweepProgress {
@@ -81,6 +83,8 @@ export interface SweepOptions {
   readonly onPoint?: (p: SweepProgress) => void;
   /** Before the first point: how many steps, and the estimate of the whole sweep's wall time. */
   readonly onStart?: (plan: { readonly total: number; readonly etaS: number }) => void;
+  /** Aborted: no further point starts; the report holds the points finished (`cutShort`). */
+  readonly signal?: AbortSignal;
 }
 
 type Step =
@@ -146,7 +150,10 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
   // Fleet steps' wall time against their estimates so far: the ETA scales the rest's estimates by it.
   let fleetWall = 0;
   let fleetEstimated = 0;
+  let done = 0;
   for (const [i, st] of steps.entries()) {
+    if (o.signal?.aborted) break;
+    done = i + 1;
     const sc = scenarios[st.s] as Scenario;
     const out = results[st.s] as (typeof results)[number];
     let label: string;
@@ -253,6 +260,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     paperCpu: PAPER_CPU,
     allKeptUp: fleetPoints.every((p) => p.sim.keptUp),
     scenarios: scenarioResults,
+    ...(done < steps.length ? { cutShort: { done, of: steps.length } } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import { UsageError } from "../errors.js";
 import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
 import { checkOutputDir } from "../output-path.js";
+import { CUT_SHORT_EXIT } from "./sim.js";
 
 export interface RawSweepOptions {
   scenario?: string;
@@ -68,19 +69,37 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     throw e;
   }
   const out = raw.out ?? "sweep-report";
-  const report = await runSweep(scenarios, {
-    quick: raw.quick === true,
-    ...(workers !== undefined ? { workers } : {}),
-    ...(clock !== undefined ? { clock } : {}),
-    onStart: ({ total, etaS }) =>
-      io.stderr(
-        `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points, about ${duration(etaS)}\n`,
-      ),
-    onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
-  });
+  // Ctrl-C: the point under way finishes and the points done are written, marked cut short (exit
+  // 130); a second one stops at once, writing nothing.
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) process.exit(CUT_SHORT_EXIT);
+    stop.abort();
+    io.stderr(
+      "twinfleet sweep: stopping after the point under way; its files will hold the points done (Ctrl-C again: stop now, write nothing)\n",
+    );
+  };
+  process.on("SIGINT", onSigint);
+  let report: SweepReport;
+  try {
+    report = await runSweep(scenarios, {
+      quick: raw.quick === true,
+      ...(workers !== undefined ? { workers } : {}),
+      ...(clock !== undefined ? { clock } : {}),
+      signal: stop.signal,
+      onStart: ({ total, etaS }) =>
+        io.stderr(
+          `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points, about ${duration(etaS)}\n`,
+        ),
+      onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
+    });
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
   const files = writeSweep(out, report);
   io.stdout(summary(report));
   io.stdout(`wrote ${files.join(", ")}\n`);
+  if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
 }
 
 /** A --scenario name or file; what is wrong with it names the flag. */
@@ -115,6 +134,10 @@ export function progressLine(p: SweepProgress): string {
 
 export function summary(r: SweepReport): string {
   const lines: string[] = [""];
+  if (r.cutShort)
+    lines.push(
+      `CUT SHORT: ${r.cutShort.done} of ${r.cutShort.of} points run (Ctrl-C); the tables hold those only`,
+    );
   for (const s of r.scenarios) {
     if (s.loss?.length) {
       lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);

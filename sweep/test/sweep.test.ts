@@ -213,3 +213,29 @@ describe("a reduced sweep", () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
   });
 });
+
+describe("a sweep stopped before its last point", () => {
+  it("runs no further point once its signal is aborted, and its report and files hold the points done", async () => {
+    const quick = adjustScenario(paper, { quick: true });
+    const stop = new AbortController();
+    const labels: string[] = [];
+    // Aborted as the first point ends (as Ctrl-C during it): no other starts.
+    const r = await runSweep([quick], {
+      quick: true,
+      clock: "virtual",
+      signal: stop.signal,
+      onPoint: (p) => {
+        labels.push(p.label);
+        stop.abort();
+      },
+    });
+    expect(labels).toEqual(["paper: 0% loss"]);
+    expect(r.cutShort).toEqual({ done: 1, of: 4 });
+    expect(r.scenarios[0]?.loss?.map((p) => p.lossPct)).toEqual([0]);
+    expect(r.scenarios[0]?.cpu).toBeUndefined();
+    const dir = mkdtempSync(join(tmpdir(), "sweep-cut-"));
+    writeSweep(dir, r);
+    expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("Cut short: 1 of 4 points run");
+    expect(JSON.parse(readFileSync(join(dir, "report.json"), "utf8")).cutShort).toEqual({ done: 1, of: 4 });
+  });
+});
