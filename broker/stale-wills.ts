@@ -14,10 +14,13 @@ import type { Aedes, PublishPacket } from "aedes";
 import type { Logger } from "pino";
 
 /**
- * 30 s: a node tries again every 5 s (PubSubClient), and a fleet of thousands reconnects within a
+ * 20 s: a node tries again every 5 s (PubSubClient), and a fleet of thousands reconnects within a
  * few of those after a restart (docs/faults.md); one that is not back by then is reported gone.
+ * Under the 22.5 s a live broker takes to give up on a silent node (1.5 × its 15 s keepalive): a
+ * fleet restarted with its broker after a power cut (`sim --broker`) waits that long, plus 1 s, for
+ * its ids to go offline (fleet/ids-in-use.ts), and with 30 s it found them still online and refused.
  */
-export const DEFAULT_STALE_WILL_GRACE_MS = 30_000;
+export const DEFAULT_STALE_WILL_GRACE_MS = 20_000;
 
 /** A will as the stores keep it: the packet, with the client and the broker it was connected to. */
 interface StoredWill extends PublishPacket {

@@ -125,7 +125,7 @@ describe("options", () => {
       maxPacketBytes: 65536,
       maxQueuedBytes: 4 * 1024 * 1024,
       drainTimeoutMs: 10_000,
-      staleWillGraceMs: 30_000,
+      staleWillGraceMs: 20_000,
     });
     expect(resolveBrokerOptions({ maxPacketBytes: 512, maxQueuedBytes: 512 }).maxQueuedBytes).toBe(512);
   });

@@ -21,7 +21,7 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--data <dir>", "keep sessions, queued QoS 1 and retained messages in LevelDB here")
     .option(
       "--will-grace <s>",
-      "with --data: seconds the previous run's clients have to reconnect before their last wills are published (default 30)",
+      "with --data: seconds the previous run's clients have to reconnect before their last wills are published (default 20)",
     )
     .option(
       "--redis <url>",
