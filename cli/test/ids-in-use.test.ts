@@ -8,11 +8,13 @@
 import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { DEFAULT_STALE_WILL_GRACE_MS } from "../../broker/stale-wills.js";
 import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
-import { FleetIdsInUseError } from "../../fleet/ids-in-use.js";
+import { FleetIdsInUseError, offlineWaitMs } from "../../fleet/ids-in-use.js";
 import { requirementFailures } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { ShardRun } from "../../fleet/shard-run.js";
+import { loadProfile } from "../../node/profile.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { SimSource } from "../../view/sim-source.js";
 import { progressLine, summary } from "../sim-summary.js";
@@ -121,4 +123,12 @@ it("finds the node whose session another client keeps taking over, and says so",
   expect(requirementFailures(r)).toContainEqual(
     expect.stringMatching(/^1 nodes' sessions were taken over again and again/),
   );
+});
+
+it("a broker restarted on its data directory publishes the previous run's wills within the wait a fleet gives its ids", () => {
+  // A whole host's power cut: the broker and the fleet restart together, the nodes' retained statuses
+  // still say online; the fleet waits offlineWaitMs for them, the broker publishes their wills after
+  // its grace (broker/stale-wills.ts). A grace past the wait made the fleet refuse its own ids.
+  const keepaliveS = loadProfile("uno-w5100").mqtt.keepaliveS;
+  expect(DEFAULT_STALE_WILL_GRACE_MS).toBeLessThan(offlineWaitMs(keepaliveS));
 });
