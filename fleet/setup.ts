@@ -8,7 +8,7 @@ import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { readOpenFiles } from "../node/open-files.js";
 import { type DeviceProfile, loadProfile } from "../node/profile.js";
-import type { Scheduler } from "../node/scheduler.js";
+import { after, type Scheduler } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
@@ -21,6 +21,7 @@ import {
   memoryStore,
   sameSet,
   startTwins,
+  type Twins,
   type TwinsServiceInfo,
   type TwinsStore,
 } from "../twins/index.js";
@@ -111,10 +112,11 @@ export async function prepareFleet(
   try {
     // On someone else's broker a twins service may already control the fleet: a second controller
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
-    const existing =
+    const lookUp = async () =>
       broker.kind === "external"
         ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, scheduler, ...opts.login }))[0]
         : undefined;
+    let existing = await lookUp();
     if (existing && faults.some((f) => f.kind === "twins-restart")) {
       throw fleetOptionError(
         "faults",
@@ -130,7 +132,7 @@ export async function prepareFleet(
     if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, opts.login, prefix, ids);
     const store: TwinsStore =
       opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData) : memoryStore();
-    twins = await TwinsHost.start((created, again) =>
+    const openTwins = (created: (t: Twins) => void, again: boolean) =>
       startTwins(
         {
           url: broker.url,
@@ -151,8 +153,8 @@ export async function prepareFleet(
           ...(again ? { waitForBroker: true } : {}),
         },
         created,
-      ),
-    );
+      );
+    twins = await TwinsHost.start(openTwins);
     if (broker.kind === "external") {
       const host = twins;
       await retainedSettled(scheduler, (message) => {
@@ -162,7 +164,23 @@ export async function prepareFleet(
       // Another fleet or a board online with these ids: each connection would take the other's over.
       const where = { url: broker.url, prefix, fleet: ids.length };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
-      await refuseIdsInUse(where, ids, twinsPresence(host), waitMs, scheduler, (l) => logger.warn(l));
+      const presence = twinsPresence(host);
+      const stale = ids.some((id) => presence.online(id));
+      await refuseIdsInUse(where, ids, presence, waitMs, scheduler, (l) => logger.warn(l));
+      // The ids went offline by their wills: the fleet and its controller may have gone down together
+      // (a power cut of their host), and the twins service found was the dead run's, its presence
+      // kept as long as its nodes' statuses. Its will goes out with theirs, not always first: looked
+      // for again a moment later, and gone, the run controls the fleet itself.
+      if (stale && existing)
+        await new Promise<void>((resolve) => after(scheduler, STALE_PRESENCE_MS, resolve));
+      if (stale && existing && (await lookUp())?.clientId !== existing.clientId) {
+        logger.warn(
+          `the twins service ${existing.clientId} found on the broker has gone (its presence was left by a run that lost power): this run controls the fleet itself`,
+        );
+        existing = undefined;
+        await host.close();
+        twins = await TwinsHost.start(openTwins);
+      }
     }
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
@@ -196,6 +214,9 @@ export async function prepareFleet(
     throw e;
   }
 }
+
+/** How long after a fleet's stale ids went offline the twins service found with them is looked for again. */
+const STALE_PRESENCE_MS = 2000;
 
 /**
  * Pairs like any other control tool beside a running twins service (protocol.md §6): the retained

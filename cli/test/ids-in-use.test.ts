@@ -132,3 +132,27 @@ it("a broker restarted on its data directory publishes the previous run's wills 
   const keepaliveS = loadProfile("uno-w5100").mqtt.keepaliveS;
   expect(DEFAULT_STALE_WILL_GRACE_MS).toBeLessThan(offlineWaitMs(keepaliveS));
 });
+
+it("takes control itself when the twins service found went down with the fleet (their host lost power)", async () => {
+  // A twins service of the run that lost power: its presence retained, its will the presence's clear.
+  const dead = await mqtt.connectAsync(broker.url, {
+    clientId: "tf-twins-dead",
+    reconnectPeriod: 0,
+    will: { topic: "tf/control/tf-twins-dead", payload: Buffer.alloc(0), qos: 1, retain: true },
+  });
+  await dead.publishAsync("tf/control/tf-twins-dead", "P1 1796400000000", { qos: 1, retain: true });
+  const started = FleetRun.start(fleet(false));
+  // Both go as by their broker's keepalive after the power cut: their wills, no DISCONNECT.
+  setTimeout(() => {
+    const o = other;
+    other = undefined;
+    o?.stream.destroy();
+    o?.end(true);
+    dead.stream.destroy();
+    dead.end(true);
+  }, 500);
+  const run = await started;
+  expect(run.joined).toBeUndefined();
+  run.cut();
+  await run.done;
+});
