@@ -43,7 +43,8 @@ export class FleetIdsInUseError extends Error {
 
 /**
  * Throws FleetIdsInUseError when any of `ids` is online on the broker and stays online for `waitMs`
- * (a warning says the run waits); resolves at once when none is.
+ * (a warning says the run waits); resolves at once when none is. Resolves to whether it waited (some
+ * were online, and went offline within the wait).
  */
 export async function refuseIdsInUse(
   where: { readonly url: string; readonly prefix: string; readonly fleet: number; readonly whose?: string },
@@ -52,9 +53,9 @@ export async function refuseIdsInUse(
   waitMs: number,
   scheduler: Scheduler,
   warn: (line: string) => void,
-): Promise<void> {
+): Promise<boolean> {
   const online = () => ids.filter((id) => presence.online(id));
-  if (online().length === 0) return;
+  if (online().length === 0) return false;
   warn(
     `${online().length} of the fleet's ids are online on the broker: waiting up to ${(waitMs / 1000).toFixed(1)} s for them to go offline (a fleet whose machine lost power or its network just now stays online until the broker's keepalive runs out)`,
   );
@@ -72,6 +73,7 @@ export async function refuseIdsInUse(
   const still = online();
   if (still.length > 0)
     throw new FleetIdsInUseError(where.url, where.prefix, still, where.fleet, waitMs, where.whose);
+  return true;
 }
 
 /** The presence the broker's retained statuses show (a shard's watch, sim/broker-registry.ts). */

@@ -164,22 +164,24 @@ export async function prepareFleet(
       // Another fleet or a board online with these ids: each connection would take the other's over.
       const where = { url: broker.url, prefix, fleet: ids.length };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
-      const presence = twinsPresence(host);
-      const stale = ids.some((id) => presence.online(id));
-      await refuseIdsInUse(where, ids, presence, waitMs, scheduler, (l) => logger.warn(l));
+      const waited = await refuseIdsInUse(where, ids, twinsPresence(host), waitMs, scheduler, (l) =>
+        logger.warn(l),
+      );
       // The ids went offline by their wills: the fleet and its controller may have gone down together
       // (a power cut of their host), and the twins service found was the dead run's, its presence
       // kept as long as its nodes' statuses. Its will goes out with theirs, not always first: looked
       // for again a moment later, and gone, the run controls the fleet itself.
-      if (stale && existing)
+      if (waited && existing) {
+        const found = existing;
         await new Promise<void>((resolve) => after(scheduler, STALE_PRESENCE_MS, resolve));
-      if (stale && existing && (await lookUp())?.clientId !== existing.clientId) {
-        logger.warn(
-          `the twins service ${existing.clientId} found on the broker has gone (its presence was left by a run that lost power): this run controls the fleet itself`,
-        );
-        existing = undefined;
-        await host.close();
-        twins = await TwinsHost.start(openTwins);
+        if ((await lookUp())?.clientId !== found.clientId) {
+          logger.warn(
+            `the twins service ${found.clientId} found on the broker has gone (its presence was left by a run that lost power): this run controls the fleet itself`,
+          );
+          existing = undefined;
+          await host.close();
+          twins = await TwinsHost.start(openTwins);
+        }
       }
     }
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
