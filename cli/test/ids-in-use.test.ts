@@ -141,17 +141,21 @@ it("takes control itself when the twins service found went down with the fleet (
     will: { topic: "tf/control/tf-twins-dead", payload: Buffer.alloc(0), qos: 1, retain: true },
   });
   await dead.publishAsync("tf/control/tf-twins-dead", "P1 1796400000000", { qos: 1, retain: true });
-  const started = FleetRun.start(fleet(false));
-  // Both go as by their broker's keepalive after the power cut: their wills, no DISCONNECT.
-  setTimeout(() => {
+  // Both go as by their broker's keepalive after the power cut (their wills, no DISCONNECT), once
+  // the run waits for its ids.
+  const goneTogether = () => {
     const o = other;
     other = undefined;
     o?.stream.destroy();
     o?.end(true);
     dead.stream.destroy();
     dead.end(true);
-  }, 500);
-  const run = await started;
+  };
+  const logger = pino(
+    { level: "warn" },
+    { write: (line: string) => (line.includes("waiting up to") ? goneTogether() : undefined) },
+  );
+  const run = await FleetRun.start(fleet(false), logger);
   expect(run.joined).toBeUndefined();
   run.cut();
   await run.done;
