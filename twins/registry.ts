@@ -24,6 +24,7 @@ import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
+import { SetCounter, saturationNote } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
   followed,
@@ -62,7 +63,7 @@ export class TwinRegistry {
   private readonly graph = new FollowGraph(this.twins);
   private readonly bads = new BadInputTally();
   private readonly inputs = new ConvergenceInputs();
-  private highestCounter = 0;
+  private readonly setCounter = new SetCounter();
 
   /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
   constructor(
@@ -75,7 +76,7 @@ export class TwinRegistry {
     for (const [id, rec] of Object.entries(state.nodes)) {
       restoreRecord(this.ensure(NodeId(id)), rec);
       this.graph.sourcesChanged();
-      if (rec.pendingSet) this.highestCounter = Math.max(this.highestCounter, rec.pendingSet.counter);
+      if (rec.pendingSet) this.setCounter.sent(rec.pendingSet.counter);
     }
   }
 
@@ -88,9 +89,9 @@ export class TwinRegistry {
     return { nodes };
   }
 
-  /** The highest Lamport counter seen in any report: what a set command carries (protocol §4). */
+  /** The highest Lamport counter believed in any report: what a set command carries (set-counter.ts). */
   get maxCounter(): number {
-    return this.highestCounter;
+    return this.setCounter.value;
   }
 
   /** Twins known. */
@@ -271,8 +272,9 @@ export class TwinRegistry {
       t.reported = { on: msg.on, stamp };
       return [bad, { type: "updated", node: t.id, change: "report" }];
     }
-    // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets.
-    this.highestCounter = Math.max(this.highestCounter, stamp.counter);
+    // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets; one
+    // past what a fleet reaches is shown but not carried to the nodes a set goes to.
+    const implausible = this.setCounter.see(stamp.counter, retained);
     t.lastSeen = now;
     const held = t.reported?.stamp;
     const order = held === undefined ? 1 : compareStamps(stamp, held);
@@ -280,10 +282,13 @@ export class TwinRegistry {
     if (held !== undefined && order < 0) {
       // An older report replayed on a resubscribe (the live one came first): expected, not bad input.
       if (retained) return [];
-      const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}`;
+      const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}${saturationNote(held.counter)}`;
       return [this.bad("stale-report", topic, why, t.id)];
     }
     const out: RegistryEffect[] = [];
+    if (implausible !== undefined) {
+      out.push(this.bad("implausible-counter", topic, `${formatStamp(stamp)}: ${implausible}`, t.id));
+    }
     this.inputs.touch(t);
     t.reported = { on: msg.on, stamp };
     const pending = t.desired.pendingSet;

@@ -89,6 +89,11 @@ export const BAD_INPUT_REASONS = [
    * dropped, and no twin made. Bounds what a client making up node ids can make the service hold.
    */
   "too-many-nodes",
+  /**
+   * A report whose counter no fleet's own events reach (near the 32-bit maximum, or a live jump of
+   * millions): shown, but not carried into set commands (set-counter.ts).
+   */
+  "implausible-counter",
 ] as const;
 export type BadInputReason = (typeof BAD_INPUT_REASONS)[number];
 

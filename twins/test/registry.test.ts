@@ -141,6 +141,44 @@ describe("TwinRegistry", () => {
     expect(r.badInput().byReason["spoofed-origin"]).toBe(1);
   });
 
+  it("shows a report whose counter no fleet reaches, but keeps it out of set commands", () => {
+    const r = fresh();
+    // Forged with the node's own origin (not spoofed): the maximum, where a node's clock saturates.
+    expect(r.receive("tf/report/B", "R1 0 4294967295 B", 0, 1)).toMatchObject([
+      { type: "bad-input", input: { reason: "implausible-counter", node: "B" } },
+      { type: "updated", node: "B" },
+    ]);
+    expect(r.get(B)?.reported?.stamp.counter).toBe(4294967295);
+    expect(r.maxCounter).toBe(5);
+    // Near the maximum, retained or not.
+    r.receive("tf/report/Y", `R1 1 ${2 ** 32 - 2 ** 24} Y`, 0, 2, true);
+    expect(r.maxCounter).toBe(5);
+    // A live jump of more than 2^24 above the highest believed; one of 2^24 is taken.
+    r.receive("tf/report/X", `R1 1 ${5 + 2 ** 24 + 1} X`, 0, 3);
+    expect(r.maxCounter).toBe(5);
+    r.receive("tf/report/W", `R1 1 ${5 + 2 ** 24} W`, 0, 4);
+    expect(r.maxCounter).toBe(5 + 2 ** 24);
+    expect(reasons(r)).toEqual({ "implausible-counter": 3 });
+    // What the broker replays on a subscription is the fleet as it stands: no jump is measured.
+    const q = new TwinRegistry(Prefix("tf"));
+    q.receive("tf/report/A", "R1 1 3 A", 0, 0, true);
+    q.receive("tf/report/B", "R1 1 90000000 B", 0, 0, true);
+    expect(q.maxCounter).toBe(90000000);
+    expect(reasons(q)).toEqual({});
+  });
+
+  it("says why a node at the maximum counter can no longer win", () => {
+    const r = fresh();
+    r.receive("tf/report/A", "R1 0 4294967295 B", 0, 1);
+    const [bad] = r.receive("tf/report/A", "R1 1 4294967295 A", 0, 2);
+    expect(bad).toMatchObject({ type: "bad-input", input: { reason: "stale-report" } });
+    expect(bad?.type === "bad-input" && bad.input.detail).toMatch(
+      /counter is at the maximum.*protocol\.md §4/,
+    );
+    const [older] = r.receive("tf/report/B", "R1 1 4 B", 0, 3);
+    expect(older?.type === "bad-input" && older.input.detail).not.toMatch(/maximum/);
+  });
+
   it("takes a source in as upstream as soon as the node is desired to follow it", () => {
     const r = fresh();
     const Z = NodeId("Z");
