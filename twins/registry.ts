@@ -24,7 +24,7 @@ import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
-import { SetCounter, saturationNote } from "./set-counter.js";
+import { implausibleVersion, SetCounter, saturationNote } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
   followed,
@@ -333,6 +333,8 @@ export class TwinRegistry {
     this.graph.refollow(t, before);
     bumpFollowedSources(this.twins, before, followed(t));
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
+    const implausible = implausibleVersion(msg.version);
+    if (implausible !== undefined) out.unshift(this.bad("implausible-counter", topic, implausible, t.id));
     const d = desireAfterConfig(
       { desired: t.desired, known: t.desiredKnown, confirmed: t.confirmed, provisional: t.provisional },
       seen,

@@ -51,3 +51,9 @@ export function saturationNote(counter: number): string {
     ? " (its counter is at the maximum: this node's presses and sets no longer win; the remedy is in protocol.md §4)"
     : "";
 }
+
+/** Why a config version is one no fleet reaches (near the maximum), or undefined. */
+export function implausibleVersion(version: number): string | undefined {
+  if (version <= MAX_COUNTER - COUNTER_HEADROOM) return undefined;
+  return `config version ${version} is within ${COUNTER_HEADROOM} of the maximum ${MAX_COUNTER}: the node's version saturates there, so a pairing changed later is not newer and does not hold; clear its retained config and restart it (protocol.md §4)`;
+}

@@ -91,7 +91,8 @@ export const BAD_INPUT_REASONS = [
   "too-many-nodes",
   /**
    * A report whose counter no fleet's own events reach (near the 32-bit maximum, or a live jump of
-   * millions): shown, but not carried into set commands (set-counter.ts).
+   * millions): shown, but not carried into set commands; a config version near the maximum
+   * (set-counter.ts).
    */
   "implausible-counter",
 ] as const;

@@ -167,6 +167,18 @@ describe("TwinRegistry", () => {
     expect(reasons(q)).toEqual({});
   });
 
+  it("counts a config version near the maximum, where no later pairing is newer", () => {
+    const r = fresh();
+    expect(r.receive("tf/config/A", "C1 4294967295 B", 0, 1)[0]).toMatchObject({
+      type: "bad-input",
+      input: { reason: "implausible-counter", node: "A" },
+    });
+    expect(r.get(A)?.config?.version).toBe(4294967295);
+    expect(r.receive("tf/config/B", `C1 ${2 ** 32 - 2 ** 24 - 1} A`, 0, 2)).not.toContainEqual(
+      expect.objectContaining({ type: "bad-input" }),
+    );
+  });
+
   it("says why a node at the maximum counter can no longer win", () => {
     const r = fresh();
     r.receive("tf/report/A", "R1 0 4294967295 B", 0, 1);
