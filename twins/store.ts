@@ -2,7 +2,9 @@
  * The twins' durable memory: desired pairings, pending set commands and the last known identity of
  * each node, so a restarted twins service picks up where it stopped. One interface, two stores: in
  * memory for throwaway simulation runs, and a JSON file replaced atomically (write temp, fsync,
- * rename) so a crash mid-write leaves the previous file intact. A temporary file is removed when its
+ * rename, fsync the directory) so a crash mid-write leaves the previous file intact and a save that
+ * resolved outlives a power cut (the rename is the directory's: unsynced, it can be lost with the
+ * power, bringing back the file before it). A temporary file is removed when its
  * write fails (a full disk: each retry would leave another) and, when the store opens, when the
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
@@ -124,6 +126,12 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
           await fh.close();
         }
         await rename(tmp, file);
+        const dh = await open(dir, "r");
+        try {
+          await dh.sync();
+        } finally {
+          await dh.close();
+        }
       } catch (e) {
         await rm(tmp, { force: true });
         throw e;
