@@ -2,7 +2,7 @@
  * The run report (`--report FILE.json`): the scenario, the paper's metrics and the simulator's own
  * health, plus the check of the paper's requirements that `--assert` turns into an exit code.
  */
-import { writeFileSync } from "node:fs";
+import { writeFileWhole } from "../node/whole-file.js";
 import { MAX_COUNTER } from "../protocol/index.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
@@ -324,7 +324,7 @@ export function round(v: number, digits = 3): number {
 }
 
 export function writeReport(path: string, r: Report): void {
-  writeFileSync(path, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileWhole(path, `${JSON.stringify(r, null, 2)}\n`);
 }
 
 // --- Sharded runs (`twinfleet report merge`): the merged report is a Report plus this section. ---

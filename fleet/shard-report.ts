@@ -6,7 +6,7 @@
  * states and the clock probe's measurements. This module owns the format: its type, writing it, and
  * reading one back with an error that names the file and what is wrong.
  */
-import { writeFileSync } from "node:fs";
+import { writeFileWhole } from "../node/whole-file.js";
 import { OptionError } from "../protocol/index.js";
 import { shownPath } from "../protocol/shown.js";
 import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
@@ -110,7 +110,7 @@ export interface ShardFile {
 }
 
 export function writeShardFile(path: string, f: ShardFile): void {
-  writeFileSync(path, `${JSON.stringify(f)}\n`);
+  writeFileWhole(path, `${JSON.stringify(f)}\n`);
 }
 
 /** A shard report that cannot be used (a bad argument of the merge: exit 2); the message names the file. */

@@ -3,9 +3,9 @@
  * and registration; cpu.csv for the CPU table; settings.csv for the settings sweep; faults.csv for
  * the fault cases) and report.html.
  */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeDir } from "../node/make-dir.js";
+import { writeFileWhole } from "../node/whole-file.js";
 import { renderHtml } from "./html.js";
 import type { SweepReport } from "./sweep.js";
 
@@ -269,7 +269,7 @@ export function writeSweep(dir: string, r: SweepReport): string[] {
   ];
   return files.map(([name, text]) => {
     const path = join(dir, name);
-    writeFileSync(path, text);
+    writeFileWhole(path, text);
     return path;
   });
 }

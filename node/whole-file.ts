@@ -1,0 +1,65 @@
+/**
+ * Writes an output file whole or not at all, and durably: the text goes to a temporary file beside
+ * it, is synced, renamed over the path and the directory synced. A run killed, or a host whose power
+ * goes, while a report is written leaves the file before it (or none), never a truncated one, and a
+ * report said to be written is on disk (a file written without a sync can be found empty after a
+ * power cut: the data are written out seconds after the call). A path that exists and is not a
+ * regular file (`/dev/stdout`, a pipe) is written in place; a symbolic link's target is replaced.
+ * Synchronous, as the files are written once, at the end of a run.
+ */
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+
+let seq = 0;
+
+export function writeFileWhole(path: string, text: string): void {
+  let target = path;
+  try {
+    target = realpathSync(path);
+    if (!statSync(target).isFile()) {
+      writeInPlace(target, text);
+      return;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  // A short name of its own: the path's name plus a suffix could pass the file system's name limit.
+  const tmp = join(dirname(target), `.twinfleet-${process.pid}-${seq++}.tmp`);
+  try {
+    const fd = openSync(tmp, "w");
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  const dir = openSync(dirname(target), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function writeInPlace(path: string, text: string): void {
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
