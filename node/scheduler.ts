@@ -9,6 +9,14 @@
  */
 import { isMainThread } from "node:worker_threads";
 import { HeapSlot, type TimerEntry, TimerHeap } from "./timer-heap.js";
+import { wallOrigin } from "./wall-origin.js";
+
+/** The date `performance.now()` counts from in this thread, found once (node/wall-origin.ts). */
+let origin: number | undefined;
+function timeOrigin(): number {
+  origin ??= wallOrigin(Date.now, () => performance.now());
+  return origin;
+}
 
 export interface Timer {
   cancel(): void;
@@ -125,7 +133,7 @@ export class RealScheduler implements Scheduler {
    * thread's scheduler is followed with its `wallNow() - now()`: both then read the same time.
    */
   static zeroAt(zeroAtMs: number): RealScheduler {
-    return new RealScheduler(zeroAtMs - performance.timeOrigin);
+    return new RealScheduler(zeroAtMs - timeOrigin());
   }
 
   /** A scheduler whose `now()` is ms since the Unix epoch (`now()` equals `wallNow()`). */
@@ -138,7 +146,7 @@ export class RealScheduler implements Scheduler {
   }
 
   wallNow(): number {
-    return performance.timeOrigin + performance.now();
+    return timeOrigin() + performance.now();
   }
 
   at(atMs: number, fn: () => void, exact = false): Timer {
