@@ -10,7 +10,11 @@ const FILES = [
 // The browser suite needs Chromium and Prometheus: `npm run test:web` (vitest.web.config.ts).
 const NOT = [...configDefaults.exclude, "web/test/browser/**"];
 /** Test files that replace modules (`vi.mock`): they need a module registry of their own. */
-const MOCKING = ["fleet/test/start-options.test.ts"];
+const MOCKING = [
+  "fleet/test/start-options.test.ts",
+  "node/test/whole-file.test.ts",
+  "twins/test/store-sync.test.ts",
+];
 
 export default defineConfig({
   test: {

@@ -143,12 +143,15 @@ suite("--loss-mode kernel as root", () => {
       kernel: r.loss.kernel,
       settleS: r.sim.settleS,
     };
-    expect(r, JSON.stringify(seen)).toMatchObject({ lost: 0, lostForGood: 0, diverged: 0, regressions: 0 });
+    expect(r, JSON.stringify(seen)).toMatchObject({ lostForGood: 0, diverged: 0, regressions: 0 });
     // Losses show: some deliveries waited for the kernel's retransmission (RTO ≥ 200 ms) ...
     expect(r.sync.p99Ms).toBeGreaterThan(150);
-    // ... and none for long: `lost: 0` above (no delivery later than 5 s). No tighter bound on p99: the
-    // kernel's RTO doubles from 200 ms, a segment lost three times running waits 1.4 s, four times 3 s,
-    // and with ~300 presses over two lossy hops p99 can be such a delivery (2.6 s on a loaded host).
+    // ... and few for long. The kernel's RTO doubles from 200 ms: a segment lost three times running
+    // waits 1.4 s, four times 3 s, five times 6.2 s, past the 5 s after which a delivery counts as
+    // lost. The kernel's drops are not seeded, and of ~2,300 segments one dropped five times running
+    // comes in a few runs in a hundred (one run here: 2 deliveries late, every one reflected), so
+    // those are bounded, not forbidden; nothing lost for good is the claim.
+    expect(r.lost, JSON.stringify(seen)).toBeLessThanOrEqual(Math.ceil(r.deliveries / 100));
     expect(namespaces()).not.toContain(net?.netns);
     // The namespace's removal takes its veth pair with it, in the kernel's own time (a work queue): on
     // a loaded host the host's end was still listed just after.
