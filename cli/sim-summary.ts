@@ -3,13 +3,7 @@
  * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
  */
 import { describeLoss } from "../fleet/loss-log.js";
-import {
-  type BrokerOutageReport,
-  frozenAfterWait,
-  heldNodes,
-  type Report,
-  saturationWords,
-} from "../fleet/report.js";
+import { type BrokerOutageReport, frozenAfterWait, heldNodes, type Report } from "../fleet/report.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { FaultOutcome } from "../sim/recovery.js";
@@ -64,18 +58,12 @@ ${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${des
 ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
-  ${ok(q.noRegressions)} regressions    ${r.regressions}${saturatedLine(r)}
+  ${ok(q.noRegressions)} regressions    ${r.regressions}
   ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
 `;
-}
-
-/** The regressions of nodes whose clocks a report from outside the fleet saturated; nothing else. */
-function saturatedLine(r: Report): string {
-  const words = saturationWords(r);
-  return words ? `\n       saturated      ${words}` : "";
 }
 
 /**

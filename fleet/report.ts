@@ -3,7 +3,6 @@
  * health, plus the check of the paper's requirements that `--assert` turns into an exit code.
  */
 import { writeFileWhole } from "../node/whole-file.js";
-import { MAX_COUNTER } from "../protocol/index.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
@@ -275,10 +274,7 @@ export function requirementFailures(r: Report): string[] {
     );
   }
   if (!r.requirements.noRegressions) {
-    const why = saturationWords(r);
-    f.push(
-      `${r.regressions} regressions: a node went back to an older state than it held${why ? `; ${why}` : ""}`,
-    );
+    f.push(`${r.regressions} regressions: a node went back to an older state than it held`);
   }
   if (!r.requirements.nothingDiverged) f.push(`${r.diverged} nodes diverged from what their pairing implies`);
   const clash = r.sessionClashes;
@@ -293,25 +289,6 @@ export function requirementFailures(r: Report): string[] {
     );
   }
   return f;
-}
-
-/**
- * The nodes, among the regressions listed, that went back from a stamp at the maximum counter: no
- * run's presses get there, so a report from outside the fleet (bad or hostile) put it in, and the
- * nodes that took it can no longer win with their own events (protocol §4).
- */
-export function saturatedNodes(r: Report): string[] {
-  const max = `${MAX_COUNTER}@`;
-  return [...new Set(r.regressionList.filter((g) => g.held.startsWith(max)).map((g) => g.node))];
-}
-
-/** What the saturated nodes mean, in words; empty without any. */
-export function saturationWords(r: Report): string {
-  const nodes = saturatedNodes(r);
-  if (nodes.length === 0) return "";
-  nodes.sort();
-  const some = nodes.length > 3 ? `${nodes.slice(0, 3).join(", ")}, …` : nodes.join(", ");
-  return `${nodes.length} ${nodes.length === 1 ? "node" : "nodes"} (${some}) held a stamp at the maximum counter ${MAX_COUNTER}, which no run's presses reach: a report from outside the fleet saturated their clocks and their later presses lose (docs/protocol.md §4)`;
 }
 
 export function syncFields(s: Summary): Report["sync"] {

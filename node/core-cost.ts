@@ -44,6 +44,7 @@ const DROP_COST: Readonly<Record<DropReason, CoreOperation>> = {
   "follows-full": "reportStale",
   "not-following": "reportStale",
   stale: "reportStale",
+  "implausible-counter": "reportStale",
 };
 
 /** Told each charge of a step in turn: collects them (`classify`) or sums their cycles (`coreCost`). */

@@ -7,7 +7,9 @@
  */
 import {
   assertNever,
+  COUNTER_CEILING,
   type ConfigMessage,
+  counterOf,
   type DropReason,
   decode,
   encode,
@@ -213,6 +215,18 @@ export class NodeCore {
     this.publishReport();
   }
 
+  /** A counter above the ceiling (§4): dropped; when on the node's own retained topic, put right. */
+  private implausible(msg: Message, topic: string): boolean {
+    const counter = counterOf(msg);
+    if (counter <= COUNTER_CEILING) return false;
+    const what = msg.kind === "config" ? "config version" : "counter";
+    this.drop("implausible-counter", topic, `${what} ${counter} is above the ceiling ${COUNTER_CEILING}`);
+    if (this.phase !== "synced" || !("node" in msg) || msg.node !== this.config.id) return true;
+    if (msg.kind === "report") this.publishReport();
+    else if (msg.kind === "config" && this.configVersion > 0) this.publishConfig();
+    return true;
+  }
+
   private message(topic: string, payload: string, qos: 0 | 1): void {
     let msg: Message;
     try {
@@ -222,6 +236,7 @@ export class NodeCore {
       this.drop(e.reason, topic, e.message);
       return;
     }
+    if (this.implausible(msg, topic)) return;
     if (msg.kind === "report") this.clock = Math.max(this.clock, msg.stamp.counter);
     const self = this.config.id;
     switch (msg.kind) {

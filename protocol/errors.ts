@@ -14,6 +14,8 @@ export const DROP_REASONS = [
   "follows-full",
   "not-following",
   "stale",
+  /** A report, set command or config whose counter or version is above COUNTER_CEILING (protocol.md §4). */
+  "implausible-counter",
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

@@ -9,6 +9,12 @@ export const MAX_ID_LENGTH = 23;
 /** How many sources one node may follow. */
 export const MAX_FOLLOWS = 8;
 export const MAX_COUNTER = 4_294_967_295;
+/**
+ * The highest counter a node takes from a report or a set command (protocol.md §4): 2^24 below the
+ * maximum. No fleet's own events get near it; one bad or hostile message above it would saturate
+ * the clocks of the nodes that took it, and their later events would stop winning.
+ */
+export const COUNTER_CEILING = MAX_COUNTER - 2 ** 24;
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PREFIX = "tf";
 

@@ -2,6 +2,7 @@
  * The protocol's messages as a discriminated union, one variant per topic action.
  */
 import type { NodeId } from "./ids.js";
+import { assertNever } from "./never.js";
 import type { Stamp } from "./stamp.js";
 
 export const NODE_KINDS = ["real", "sim", "host"] as const;
@@ -87,3 +88,23 @@ export const COMMAND_KINDS: ReadonlySet<MessageKind> = new Set([
   "unsubscribe",
   "query",
 ]);
+
+/** The counter or config version a message carries (§4): what COUNTER_CEILING bounds; 0 for none. */
+export function counterOf(msg: Message): number {
+  switch (msg.kind) {
+    case "report":
+      return msg.stamp.counter;
+    case "state":
+      return msg.counter;
+    case "config":
+      return msg.version;
+    case "status":
+    case "register":
+    case "subscribe":
+    case "unsubscribe":
+    case "query":
+      return 0;
+    default:
+      return assertNever(msg);
+  }
+}

@@ -8,6 +8,7 @@ import {
   assertNever,
   type ConfigMessage,
   compareStamps,
+  counterOf,
   decode,
   formatStamp,
   isProtocolError,
@@ -24,7 +25,7 @@ import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
-import { implausibleVersion, SetCounter, saturationNote } from "./set-counter.js";
+import { aboveCeiling, SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
   followed,
@@ -158,6 +159,10 @@ export class TwinRegistry {
         twin !== undefined && topic === topicOf(this.prefix, "config", twin.id) ? brokerConfigLost(twin) : [];
       return [bad, ...lost];
     }
+    // A counter or version above the ceiling is dropped first, as nodes drop it (protocol §4).
+    const over = aboveCeiling(msg.kind === "config" ? "config version" : "counter", counterOf(msg));
+    if (over !== undefined)
+      return [this.bad("implausible-counter", topic, over, this.countable(nodeOfTopic(this.prefix, topic)))];
     switch (msg.kind) {
       case "register":
         return this.refused(msg.node, topic) ?? this.register(msg, topic, now);
@@ -273,7 +278,7 @@ export class TwinRegistry {
       return [bad, { type: "updated", node: t.id, change: "report" }];
     }
     // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets; one
-    // past what a fleet reaches is shown but not carried to the nodes a set goes to.
+    // that jumps millions is shown but not carried to the nodes a set goes to.
     const implausible = this.setCounter.see(stamp.counter, retained);
     t.lastSeen = now;
     const held = t.reported?.stamp;
@@ -282,7 +287,7 @@ export class TwinRegistry {
     if (held !== undefined && order < 0) {
       // An older report replayed on a resubscribe (the live one came first): expected, not bad input.
       if (retained) return [];
-      const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}${saturationNote(held.counter)}`;
+      const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}`;
       return [this.bad("stale-report", topic, why, t.id)];
     }
     const out: RegistryEffect[] = [];
@@ -333,8 +338,6 @@ export class TwinRegistry {
     this.graph.refollow(t, before);
     bumpFollowedSources(this.twins, before, followed(t));
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
-    const implausible = implausibleVersion(msg.version);
-    if (implausible !== undefined) out.unshift(this.bad("implausible-counter", topic, implausible, t.id));
     const d = desireAfterConfig(
       { desired: t.desired, known: t.desiredKnown, confirmed: t.confirmed, provisional: t.provisional },
       seen,

@@ -109,6 +109,8 @@ export function badInputOfDrop(reason: DropReason): BadInputReason {
       return reason;
     case "stale":
       return "stale-report";
+    case "implausible-counter":
+      return "implausible-counter";
     case "self-follow":
     case "follows-full":
     case "not-following":

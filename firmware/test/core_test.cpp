@@ -87,18 +87,24 @@ int main() {
   wrap.tick(static_cast<uint32_t>(0xFFFFFF00UL + 1500));  // wrapped to 1244
   expect(wrap.phase() == tf::kSynced, "synced when the grace ends after the wrap");
 
-  // The clock saturates at the largest counter instead of wrapping to 0.
+  // A counter above the ceiling (2^24 below the largest) is dropped and leaves the clock; one at it
+  // is taken, and the node's own events go on above it.
   tf::NodeCore sat;
   sat.begin(config("A", "tf"), collect, nullptr);
   sat.boot();
   sat.connected(0);
   sat.tick(2000);
   outputs.clear();
-  const char *set = "S1 1 4294967295";
-  sat.message("tf/state/A", reinterpret_cast<const uint8_t *>(set), static_cast<uint16_t>(std::strlen(set)), 1, 2001);
-  expect(sat.clock() == 4294967295UL && sat.counter() == 4294967295UL, "a set at the largest counter saturates");
-  sat.press(2002);
-  expect(sat.counter() == 4294967295UL && !sat.on(), "a press after saturation keeps the largest counter");
+  const char *high = "S1 1 4294967295";
+  sat.message("tf/state/A", reinterpret_cast<const uint8_t *>(high), static_cast<uint16_t>(std::strlen(high)), 1, 2001);
+  expect(sat.clock() == 0 && !sat.on(), "a set at the largest counter is dropped");
+  expect(!outputs.empty() && outputs.back().find("implausible-counter") != std::string::npos,
+         "dropped as implausible-counter");
+  const char *ceiling = "S1 1 4278190079";
+  sat.message("tf/state/A", reinterpret_cast<const uint8_t *>(ceiling), static_cast<uint16_t>(std::strlen(ceiling)), 1, 2002);
+  expect(sat.clock() == 4278190080UL && sat.on(), "a set at the ceiling is taken");
+  sat.press(2003);
+  expect(sat.counter() == 4278190081UL && !sat.on(), "a press goes on above the ceiling");
 
   std::printf("core: %s\n", failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;

@@ -23,6 +23,7 @@ enum DropReason : uint8_t {
   kFollowsFull,
   kNotFollowing,
   kStale,
+  kImplausibleCounter,
 };
 
 /** The reason as the vectors spell it ("bad-topic", ...). Host-side helper; unused on the board. */

@@ -14,6 +14,8 @@ const uint8_t kMaxPrefixLen = 12;
 const uint8_t kMaxIdLen = 23;
 const uint8_t kMaxFollows = 8;
 const uint32_t kMaxCounter = 4294967295UL;
+// The highest counter taken from a report or a set command: 2^24 below the maximum (protocol.md §4).
+const uint32_t kCounterCeiling = kMaxCounter - 16777216UL;
 const uint8_t kMaxProfileLen = 16;
 const uint8_t kMaxFirmwareLen = 12;
 

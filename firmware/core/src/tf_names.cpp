@@ -26,6 +26,8 @@ const char *dropReasonName(DropReason r) {
       return "not-following";
     case kStale:
       return "stale";
+    case kImplausibleCounter:
+      return "implausible-counter";
   }
   return "?";
 }

@@ -158,8 +158,15 @@ void NodeCore::message(const char *topic, const uint8_t *payload, uint16_t len, 
     drop(reason, topic);
     return;
   }
-  if (m.kind == kReport && m.counter > clock_) clock_ = m.counter;
   bool self = m.kind != kQuery && sliceEquals(m.node, id_);
+  if ((m.kind == kReport || m.kind == kState || m.kind == kConfig) && m.counter > kCounterCeiling) {
+    drop(kImplausibleCounter, topic);
+    // On the node's own retained topic: put the broker's copy right.
+    if (phase_ == kSynced && self && m.kind == kReport) publishReport();
+    if (phase_ == kSynced && self && m.kind == kConfig && configVersion_ > 0) publishConfig();
+    return;
+  }
+  if (m.kind == kReport && m.counter > clock_) clock_ = m.counter;
   switch (m.kind) {
     case kReport:
       if (self) {
