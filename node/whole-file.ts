@@ -24,11 +24,13 @@ let seq = 0;
 export function writeFileWhole(path: string, text: string): void {
   let target = path;
   try {
-    target = realpathSync(path);
-    if (!statSync(target).isFile()) {
-      writeInPlace(target, text);
+    // stat follows the link (/dev/stdout → /proc/self/fd/1 → a pipe) to what it names; a pipe's
+    // "real path" is no path at all (/proc/PID/fd/pipe:[N]).
+    if (!statSync(path).isFile()) {
+      writeInPlace(path, text);
       return;
     }
+    target = realpathSync(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }

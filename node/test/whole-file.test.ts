@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { startable } from "../paths.js";
 
 const calls: string[] = [];
 let failWrite = false;
@@ -94,4 +95,15 @@ it("writes into a pipe in place instead of replacing it", async () => {
   expect(got).toBe("through the pipe\n");
   expect(fs.statSync(fifo).isFIFO()).toBe(true);
   expect(calls).toEqual([]);
+});
+
+it("writes to /dev/stdout piped into another command in place (a pipe's real path is no path)", () => {
+  const mod = startable("node/whole-file");
+  const code = `import { writeFileWhole } from ${JSON.stringify(mod.url.href)}; writeFileWhole("/dev/stdout", "through stdout\\n");`;
+  const node = [process.execPath, ...mod.execArgv, "--input-type=module", "-e", code]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(" ");
+  expect(execFileSync("bash", ["-c", `set -o pipefail; ${node} | cat`], { encoding: "utf8" })).toBe(
+    "through stdout\n",
+  );
 });
