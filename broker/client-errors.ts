@@ -1,19 +1,28 @@
 /**
  * What the broker does with its clients' errors: one bad client must never take it down, so every
- * error event is logged (the first of each connection; the rest only repeat it) and none is thrown;
+ * error event is logged (the first of each connection; the rest only repeat it; the ordinary ones at
+ * most twenty lines in ten seconds, broker/client-error-log.ts) and none is thrown;
  * and each refusal or cut it tells of is counted by reason (broker/figures.ts) for `/metrics`.
  */
 import type { EventEmitter } from "node:events";
 import type { Aedes } from "aedes";
 import type { Logger } from "pino";
 import { AuthRefusedError } from "./acl.js";
+import { ClientErrorLog, hostClock, type LogClock } from "./client-error-log.js";
 import { ConformanceError } from "./conformance.js";
 import type { BrokerTally, CutReason, RefusalReason } from "./figures.js";
 import { FrameLimitError } from "./frame-limit.js";
 import { LoginRefusedError } from "./login-guard.js";
 import { OutboundLimitError } from "./outbound.js";
 
-export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): void {
+export function watchAedes(
+  aedes: Aedes,
+  logger: Logger,
+  tally: BrokerTally,
+  clock: LogClock = hostClock,
+): void {
+  const errorLog = new ClientErrorLog(logger, clock);
+  aedes.once("closed", () => errorLog.stop());
   // Aedes reports an error for each write still under way when a connection dies ("connection
   // closed"); the first error says why, the rest only repeat it.
   const reported = new WeakSet<object>();
@@ -30,7 +39,7 @@ export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): vo
     }
     reported.add(client);
     count(tally, err);
-    logClientError(logger, clientId, err);
+    logClientError(logger, errorLog, clientId, err);
   };
   aedes.on("clientError", (client, err) => onError(client, client.id, err));
   aedes.on("connectionError", (client, err) => onError(client, undefined, err));
@@ -69,7 +78,12 @@ function count(tally: BrokerTally, err: Error): void {
   else tally.cut[reason.cut]++;
 }
 
-function logClientError(logger: Logger, clientId: string | undefined, err: Error): void {
+function logClientError(
+  logger: Logger,
+  errorLog: ClientErrorLog,
+  clientId: string | undefined,
+  err: Error,
+): void {
   if (err instanceof AuthRefusedError) {
     // The access rules logged the refusal, with the user name and why.
     logger.debug({ clientId, err: err.message }, "login refused");
@@ -90,6 +104,6 @@ function logClientError(logger: Logger, clientId: string | undefined, err: Error
       v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
     );
   } else {
-    logger.info({ clientId, err: err.message }, "client error");
+    errorLog.log(clientId, err);
   }
 }
