@@ -18,6 +18,7 @@ import {
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
+import { ConvergenceLog } from "../convergence-log.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -130,7 +131,7 @@ export async function runTwinsService(
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
   });
-  logEvents(t, logger);
+  const convergenceLog = logEvents(t, logger);
   const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
   const web =
     source && http
@@ -153,6 +154,7 @@ export async function runTwinsService(
     await web?.close();
     source?.close();
     await t.close();
+    convergenceLog.stop();
   }
 }
 
@@ -253,7 +255,7 @@ function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Numbe
   return wholeFlagIn(flag, raw, min, max, `a whole number of ${unit}${least}${most}`);
 }
 
-function logEvents(t: Twins, logger: Logger): void {
+function logEvents(t: Twins, logger: Logger): ConvergenceLog {
   const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
   t.on("twin-registered", (tw, first) => logger.info({ ...brief(tw), first }, "registered"));
   t.on("twin-updated", (tw, change) => {
@@ -263,12 +265,8 @@ function logEvents(t: Twins, logger: Logger): void {
   });
   t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
   t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
-  // The feed recomputes on every report; the log says only when the figures move.
-  let last = "";
-  t.on("convergence", (r) => {
-    const now = `${r.inSync}/${r.known}`;
-    if (now === last) return;
-    last = now;
-    logger.info({ inSync: r.inSync, known: r.known, fraction: r.fraction }, "convergence");
-  });
+  // The feed recomputes on every report; the log says when the figures move, at most once a second.
+  const convergence = new ConvergenceLog(logger, wallScheduler);
+  t.on("convergence", (r) => convergence.report(r));
+  return convergence;
 }
