@@ -8,20 +8,15 @@ import type { EventEmitter } from "node:events";
 import type { Aedes } from "aedes";
 import type { Logger } from "pino";
 import { AuthRefusedError } from "./acl.js";
-import { ClientErrorLog, hostClock, type LogClock } from "./client-error-log.js";
+import { ClientErrorLog } from "./client-error-log.js";
 import { ConformanceError } from "./conformance.js";
 import type { BrokerTally, CutReason, RefusalReason } from "./figures.js";
 import { FrameLimitError } from "./frame-limit.js";
 import { LoginRefusedError } from "./login-guard.js";
 import { OutboundLimitError } from "./outbound.js";
 
-export function watchAedes(
-  aedes: Aedes,
-  logger: Logger,
-  tally: BrokerTally,
-  clock: LogClock = hostClock,
-): void {
-  const errorLog = new ClientErrorLog(logger, clock);
+export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): void {
+  const errorLog = new ClientErrorLog(logger);
   aedes.once("closed", () => errorLog.stop());
   // Aedes reports an error for each write still under way when a connection dies ("connection
   // closed"); the first error says why, the rest only repeat it.

@@ -7,8 +7,9 @@
  * a second wrote 10,000 lines a second.
  */
 import type { Logger } from "pino";
+import { LogWindow } from "../node/log-window.js";
 import { type NodeId, type Prefix, parseTopic } from "../protocol/index.js";
-import type { Scheduler, Timer } from "./clock.js";
+import type { Scheduler } from "./clock.js";
 import { BAD_INPUT_REASONS, type BadInput, type BadInputReason } from "./types.js";
 
 export const BAD_INPUT_LINES = 20;
@@ -46,63 +47,33 @@ export function nodeOfTopic(prefix: Prefix, topic: string): NodeId | undefined {
 }
 
 export class BadInputLog {
-  private windowStart = Number.NEGATIVE_INFINITY;
-  private lines = 0;
-  private budget = BAD_INPUT_LINES;
-  private readonly held = new Map<BadInputReason, number>();
-  private overflowed = false;
-  private timer: Timer | undefined;
+  private readonly window: LogWindow<BadInputReason>;
 
   constructor(
     private readonly logger: Logger,
-    private readonly scheduler: Scheduler,
-  ) {}
+    scheduler: Scheduler,
+  ) {
+    this.window = new LogWindow(scheduler, BAD_INPUT_LINES, BAD_INPUT_WINDOW_MS, (held, total) => {
+      const reasons = held.map(([r, n]) => `${n} ${r}`).join(", ");
+      logger.warn(
+        { byReason: Object.fromEntries(held) },
+        `twins: ${total} more bad inputs in ${BAD_INPUT_WINDOW_MS / 1000} s, not logged one by one (${reasons}); ` +
+          "each is counted (twinfleet_twins_bad_input_total on /metrics)",
+      );
+    });
+  }
 
   log(input: BadInput): void {
-    const now = this.scheduler.now();
-    if (now >= this.windowStart + BAD_INPUT_WINDOW_MS) {
-      this.summarise();
-      // A flood that goes on is summed up only; after a quiet window, lines again.
-      const flooding = this.overflowed && now < this.windowStart + 2 * BAD_INPUT_WINDOW_MS;
-      this.budget = flooding ? 0 : BAD_INPUT_LINES;
-      this.windowStart = now;
-      this.lines = 0;
-      this.overflowed = false;
-    }
-    if (this.lines < this.budget) {
-      this.lines++;
+    this.window.log(input.reason, () =>
       this.logger.warn(
         { node: input.node, reason: input.reason, topic: input.topic },
         `twins: bad input: ${input.detail}`,
-      );
-      return;
-    }
-    this.overflowed = true;
-    this.held.set(input.reason, (this.held.get(input.reason) ?? 0) + 1);
-    this.timer ??= this.scheduler.at(this.windowStart + BAD_INPUT_WINDOW_MS, () => {
-      this.timer = undefined;
-      this.summarise();
-    });
+      ),
+    );
   }
 
   /** Writes what is held back and stops the timer. */
   stop(): void {
-    this.summarise();
-  }
-
-  /** Ends the window's summary; a timer the host runs late does not cut the next window short. */
-  private summarise(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    if (this.held.size === 0) return;
-    const byReason = Object.fromEntries(this.held);
-    const total = [...this.held.values()].reduce((a, b) => a + b, 0);
-    const reasons = [...this.held].map(([r, n]) => `${n} ${r}`).join(", ");
-    this.held.clear();
-    this.logger.warn(
-      { byReason },
-      `twins: ${total} more bad inputs in ${BAD_INPUT_WINDOW_MS / 1000} s, not logged one by one (${reasons}); ` +
-        "each is counted (twinfleet_twins_bad_input_total on /metrics)",
-    );
+    this.window.stop();
   }
 }

@@ -5,12 +5,8 @@
  */
 import { pino } from "pino";
 import { expect, it } from "vitest";
-import {
-  CLIENT_ERROR_LINES,
-  CLIENT_ERROR_WINDOW_MS,
-  ClientErrorLog,
-  type LogClock,
-} from "../client-error-log.js";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { CLIENT_ERROR_LINES, CLIENT_ERROR_WINDOW_MS, ClientErrorLog } from "../client-error-log.js";
 
 function setup() {
   const lines: { msg: string; byError?: Record<string, number> }[] = [];
@@ -18,26 +14,8 @@ function setup() {
     { level: "info" },
     { write: (s: string) => lines.push(JSON.parse(s) as { msg: string; byError?: Record<string, number> }) },
   );
-  let t = 0;
-  const timers: { at: number; fn: () => void; live: boolean }[] = [];
-  const clock: LogClock = {
-    now: () => t,
-    after: (ms, fn) => {
-      const timer = { at: t + ms, fn, live: true };
-      timers.push(timer);
-      return () => {
-        timer.live = false;
-      };
-    },
-  };
-  const advance = (to: number) => {
-    t = to;
-    for (const timer of timers.filter((x) => x.live && x.at <= to)) {
-      timer.live = false;
-      timer.fn();
-    }
-  };
-  return { lines, log: new ClientErrorLog(logger, clock), advance };
+  const sched = new FakeScheduler();
+  return { lines, log: new ClientErrorLog(logger, sched), advance: (to: number) => sched.runUntil(to) };
 }
 
 const timeout = new Error("keep alive timeout");
