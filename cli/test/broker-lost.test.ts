@@ -7,28 +7,16 @@ import { pino } from "pino";
 import { expect, it } from "vitest";
 import { openBrokerHost } from "../../fleet/broker-host.js";
 import { requirementFailures } from "../../fleet/report.js";
-import { FleetRun } from "../../fleet/run.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { SimSource } from "../../view/sim-source.js";
 import { progressLine, summary } from "../sim-summary.js";
-import { when } from "./run-when.js";
+import { quietRun, when } from "./run-when.js";
 
 it("a broker that dies for good: the progress line, the report and the summary say so", async () => {
   const broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
   try {
-    const run = await FleetRun.start({
-      broker: broker.url,
-      nodes: 4,
-      topology: "ring",
-      groupSize: 4,
-      ratePerNodePerMin: 0,
-      durationS: 30,
-      settleS: 1,
-      workers: 1,
-      profile: "ideal",
-    });
-    await when(run, () => run.phase === "press");
+    const run = await quietRun(broker.url, 4);
     const source = new SimSource(run); // what the run's web page reads (cli/http.ts)
     expect(source.health()).toBeUndefined();
     run.press(NodeId("n-0000"));

@@ -9,26 +9,14 @@ import mqtt from "mqtt";
 import { pino } from "pino";
 import { expect, it } from "vitest";
 import { openBrokerHost } from "../../fleet/broker-host.js";
-import { FleetRun } from "../../fleet/run.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { COUNTER_CEILING, MAX_COUNTER, NodeId } from "../../protocol/index.js";
-import { when } from "./run-when.js";
+import { quietRun, when } from "./run-when.js";
 
 it("a report and a config above the counter ceiling: nodes and twins drop them, the fleet syncs on", async () => {
   const broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
   try {
-    const run = await FleetRun.start({
-      broker: broker.url,
-      nodes: 8,
-      topology: "ring",
-      groupSize: 4,
-      ratePerNodePerMin: 0,
-      durationS: 30,
-      settleS: 1,
-      workers: 1,
-      profile: "ideal",
-    });
-    await when(run, () => run.phase === "press");
+    const run = await quietRun(broker.url, 8);
     run.press(NodeId("n-0000"));
     await when(run, () => run.collector.checker.counts().deliveries === 3);
     const before = run.twins.get("n-0000")?.reported?.stamp.counter ?? 0;

@@ -8,27 +8,15 @@ import { pino } from "pino";
 import { expect, it } from "vitest";
 import { openBrokerHost } from "../../fleet/broker-host.js";
 import { requirementFailures } from "../../fleet/report.js";
-import { FleetRun } from "../../fleet/run.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { summary } from "../sim-summary.js";
-import { when } from "./run-when.js";
+import { quietRun, when } from "./run-when.js";
 
 it("presses held by nodes without a session and lost with their power are told apart", async () => {
   const broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
   try {
-    const run = await FleetRun.start({
-      broker: broker.url,
-      nodes: 4,
-      topology: "ring",
-      groupSize: 4,
-      ratePerNodePerMin: 0,
-      durationS: 30,
-      settleS: 1,
-      workers: 1,
-      profile: "ideal",
-    });
-    await when(run, () => run.phase === "press");
+    const run = await quietRun(broker.url, 4);
     // Every node synced and delivering before the broker dies, as in broker-lost.test.ts.
     run.press(NodeId("n-0000"));
     await when(run, () => run.collector.checker.counts().deliveries === 3);
