@@ -7,11 +7,13 @@
 import type { Duplex } from "node:stream";
 import type { Aedes } from "aedes";
 import type { Logger } from "pino";
+import { RealScheduler } from "../node/scheduler.js";
 import { Admission, isRefusal, type PendingTicket } from "./admission.js";
 import { limitSubscriptions } from "./client-limits.js";
 import type { BrokerTally } from "./figures.js";
 import { guardAuthenticate, LoginQueue } from "./login-guard.js";
 import type { ResolvedBrokerOptions } from "./options.js";
+import { limitSessions, type SessionCount } from "./session-limit.js";
 
 /** What handle() asks of the abuse limits for each new connection. */
 export interface Admitted {
@@ -45,6 +47,13 @@ export function guardAedes(
     aedes.authorizeSubscribe,
     opts.maxSubscriptionsPerClient,
     logger,
+  );
+  aedes.authorizeSubscribe = limitSessions(
+    aedes.authorizeSubscribe,
+    (aedes as unknown as { persistence: SessionCount }).persistence,
+    opts.maxSessions,
+    logger,
+    new RealScheduler(),
   );
   if (opts.auth) {
     aedes.authenticate = guardAuthenticate(aedes.authenticate, {

@@ -52,6 +52,10 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
       "--max-retained-bytes <n>",
       "bytes of retained topics and payloads the broker keeps (default 268435456)",
     )
+    .option(
+      "--max-sessions <n>",
+      "persistent sessions (clean session 0) holding subscriptions; a new one past it gets SUBACK 0x80 (default 100)",
+    )
     .option("--max-client-id-bytes <n>", "longest client id accepted; longer gets CONNACK 0x02 (default 256)")
     .option("--max-filters-per-subscribe <n>", "most topic filters in one SUBSCRIBE (default 64)")
     .option(
