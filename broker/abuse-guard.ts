@@ -54,6 +54,9 @@ export function guardAedes(
     opts.maxSessions,
     logger,
     new RealScheduler(),
+    () => {
+      if (tally) tally.sessionsRefused++;
+    },
   );
   if (opts.auth) {
     aedes.authenticate = guardAuthenticate(aedes.authenticate, {

@@ -52,6 +52,8 @@ export class BrokerTally {
   takeoversRepeated = 0;
   /** Retained messages on new topics delivered but not kept: the retained store was at its cap. */
   retainedRefused = 0;
+  /** SUBSCRIBEs refused for starting a persistent session past --max-sessions. */
+  sessionsRefused = 0;
   readonly traffic: TrafficCounters = newTraffic();
   /** The listener of each connection handed to aedes (its FrameLimitedStream), for clientsNow(). */
   readonly #listeners = new WeakMap<object, ListenerKind>();

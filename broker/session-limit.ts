@@ -32,6 +32,7 @@ export function limitSessions(
   maxSessions: number,
   logger: Logger,
   scheduler: Scheduler,
+  onRefused: () => void = () => {},
 ): AuthorizeSubscribeHandler {
   let count = 0;
   let countedAt = Number.NEGATIVE_INFINITY;
@@ -53,6 +54,7 @@ export function limitSessions(
     if ((await store.subscriptionsByClient({ id: client.id })).length > 0) return true;
     const n = await current();
     if (n >= maxSessions) {
+      onRefused();
       if (!full) {
         full = true;
         logger.warn(

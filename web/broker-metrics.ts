@@ -104,6 +104,11 @@ export class BrokerMetrics {
       "Retained messages on new topics delivered but not kept: the retained store was at --max-retained or --max-retained-bytes",
       () => tally.retainedRefused,
     );
+    plain(
+      "sessions_refused_total",
+      "SUBSCRIBEs refused (0x80) for starting a persistent session past --max-sessions",
+      () => tally.sessionsRefused,
+    );
     counter("messages_received_total", "PUBLISH packets read from clients, by QoS", "qos", () =>
       QOS.map((q, i) => [q, tally.traffic.inByQos[i] ?? 0]),
     );

@@ -55,6 +55,7 @@ it("refuses a new persistent session past the cap, keeps the ones it holds, coun
   expect(lines.filter((l) => l.msg.startsWith("persistent session refused")).map((l) => l.level)).toEqual([
     40,
   ]);
+  expect(broker.figures.tally.sessionsRefused).toBe(1);
   // A clean session subscribes as ever.
   const clean = await client(url, { clientId: "c1", clean: true });
   expect(await subscribe(clean, ["tf/#"])).toEqual([1]);
