@@ -15,7 +15,7 @@ import {
   renameSync,
   rmSync,
   statSync,
-  writeSync,
+  writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 
@@ -27,7 +27,7 @@ export function writeFileWhole(path: string, text: string): void {
     // stat follows the link (/dev/stdout → /proc/self/fd/1 → a pipe) to what it names; a pipe's
     // "real path" is no path at all (/proc/PID/fd/pipe:[N]).
     if (!statSync(path).isFile()) {
-      writeInPlace(path, text);
+      writeFileSync(path, text);
       return;
     }
     target = realpathSync(path);
@@ -39,7 +39,7 @@ export function writeFileWhole(path: string, text: string): void {
   try {
     const fd = openSync(tmp, "w");
     try {
-      writeSync(fd, text);
+      writeFileSync(fd, text);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -54,14 +54,5 @@ export function writeFileWhole(path: string, text: string): void {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
-  }
-}
-
-function writeInPlace(path: string, text: string): void {
-  const fd = openSync(path, "w");
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
   }
 }

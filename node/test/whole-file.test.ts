@@ -25,10 +25,13 @@ vi.mock("node:fs", async (importOriginal) => {
       paths.set(fd, path);
       return fd;
     },
-    writeSync: (fd: number, text: string) => {
-      if (failWrite)
+    writeFileSync: (file: number | string, data: string) => {
+      if (failWrite) {
+        // As a full disk fails it: a path is opened (truncated) first, then the write fails.
+        if (typeof file === "string") real.writeFileSync(file, "");
         throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-      return real.writeSync(fd, text);
+      }
+      real.writeFileSync(file, data);
     },
     fsyncSync: (fd: number) => {
       calls.push(`sync ${paths.get(fd)}`);
