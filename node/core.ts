@@ -6,10 +6,9 @@
  * protocol/vectors/ hold both to it.
  */
 import {
+  aboveCeiling,
   assertNever,
-  COUNTER_CEILING,
   type ConfigMessage,
-  counterOf,
   type DropReason,
   decode,
   encode,
@@ -217,10 +216,9 @@ export class NodeCore {
 
   /** A counter above the ceiling (§4): dropped; when on the node's own retained topic, put right. */
   private implausible(msg: Message, topic: string): boolean {
-    const counter = counterOf(msg);
-    if (counter <= COUNTER_CEILING) return false;
-    const what = msg.kind === "config" ? "config version" : "counter";
-    this.drop("implausible-counter", topic, `${what} ${counter} is above the ceiling ${COUNTER_CEILING}`);
+    const why = aboveCeiling(msg);
+    if (why === undefined) return false;
+    this.drop("implausible-counter", topic, why);
     if (this.phase !== "synced" || !("node" in msg) || msg.node !== this.config.id) return true;
     if (msg.kind === "report") this.publishReport();
     else if (msg.kind === "config" && this.configVersion > 0) this.publishConfig();

@@ -2,6 +2,7 @@
  * The protocol's messages as a discriminated union, one variant per topic action.
  */
 import type { NodeId } from "./ids.js";
+import { COUNTER_CEILING } from "./limits.js";
 import { assertNever } from "./never.js";
 import type { Stamp } from "./stamp.js";
 
@@ -89,8 +90,18 @@ export const COMMAND_KINDS: ReadonlySet<MessageKind> = new Set([
   "query",
 ]);
 
-/** The counter or config version a message carries (§4): what COUNTER_CEILING bounds; 0 for none. */
-export function counterOf(msg: Message): number {
+/**
+ * Why a message's counter or config version is one a node drops (above COUNTER_CEILING, §4), in
+ * words naming which; undefined for any other message.
+ */
+export function aboveCeiling(msg: Message): string | undefined {
+  const n = counterOf(msg);
+  if (n <= COUNTER_CEILING) return undefined;
+  return `${msg.kind === "config" ? "config version" : "counter"} ${n} is above the ceiling ${COUNTER_CEILING}`;
+}
+
+/** The counter or config version a message carries (§4); 0 for none. */
+function counterOf(msg: Message): number {
   switch (msg.kind) {
     case "report":
       return msg.stamp.counter;

@@ -5,10 +5,10 @@
  * and never replaces a newer state: it comes back as a `bad-input` effect and is counted.
  */
 import {
+  aboveCeiling,
   assertNever,
   type ConfigMessage,
   compareStamps,
-  counterOf,
   decode,
   formatStamp,
   isProtocolError,
@@ -25,7 +25,7 @@ import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
-import { aboveCeiling, SetCounter } from "./set-counter.js";
+import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
   followed,
@@ -160,9 +160,11 @@ export class TwinRegistry {
       return [bad, ...lost];
     }
     // A counter or version above the ceiling is dropped first, as nodes drop it (protocol §4).
-    const over = aboveCeiling(msg.kind === "config" ? "config version" : "counter", counterOf(msg));
-    if (over !== undefined)
-      return [this.bad("implausible-counter", topic, over, this.countable(nodeOfTopic(this.prefix, topic)))];
+    const over = aboveCeiling(msg);
+    if (over !== undefined) {
+      const why = `${over}, which no fleet reaches: dropped, as nodes drop it (protocol.md §4)`;
+      return [this.bad("implausible-counter", topic, why, this.countable(nodeOfTopic(this.prefix, topic)))];
+    }
     switch (msg.kind) {
       case "register":
         return this.refused(msg.node, topic) ?? this.register(msg, topic, now);

@@ -1,22 +1,14 @@
 /**
- * Counters the service does not take. Above the protocol's `COUNTER_CEILING` (2^24 below the 32-bit
- * maximum) a report's counter or a config's version is dropped, as nodes drop it (protocol §4): a
- * bad or hostile message, which a node that took it would ride into saturation. And the counter a
- * set command carries is the highest among the reports the service believes: one arriving live more
- * than `COUNTER_JUMP` above the highest believed so far (sixteen million events the service never
- * saw) is shown on its twin, as the nodes take it, but not believed for that, or one bad report would
- * have the service stamp every node it sets sixteen million events on.
+ * The counter a set command carries: the highest among the reports the service believes (a counter
+ * above the protocol's ceiling is dropped before it gets here, as nodes drop it, protocol §4). One
+ * arriving live more than `COUNTER_JUMP` above the highest believed so far (sixteen million events
+ * the service never saw) is shown on its twin, as the nodes take it, but not believed for that, or
+ * one bad report would have the service stamp every node it sets sixteen million events on.
  */
 import { COUNTER_CEILING } from "../protocol/index.js";
 
 /** How far above the highest believed counter a live one may jump. */
 export const COUNTER_JUMP = 2 ** 24;
-
-/** Why a report's counter or a config's version is dropped (above the ceiling), or undefined. */
-export function aboveCeiling(what: "counter" | "config version", n: number): string | undefined {
-  if (n <= COUNTER_CEILING) return undefined;
-  return `${what} ${n} is above ${COUNTER_CEILING}, which no fleet reaches: dropped, as nodes drop it (protocol.md §4)`;
-}
 
 export class SetCounter {
   private highest = 0;
