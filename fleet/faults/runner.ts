@@ -10,6 +10,7 @@ import type { Scheduler, Timer } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
 import { assertNever } from "../../protocol/index.js";
 import type { FaultSpan } from "../../sim/recovery.js";
+import { Holds, LossLayers } from "./holds.js";
 import { type FaultEntry, type FaultKind, faultSpanS, selectNodes } from "./schedule.js";
 
 /** What a fault can do to a fleet run. */
@@ -75,12 +76,23 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
   /** Injected faults are numbered after the scheduled ones (the number seeds their choice of nodes). */
   private scheduled = 0;
   private injected = 0;
+  /** Overlapping faults share what they hold: the last to end puts it back (fleet/faults/holds.ts). */
+  private readonly services = new Holds<"broker" | "twins">();
+  private readonly unpowered = new Holds<NodeId>();
+  private readonly unplugged = new Holds<NodeId>();
+  private readonly loss: LossLayers;
+  /** The kill of the broker or the twins a first fault began, awaited by those that join it. */
+  private readonly kills = new Map<"broker" | "twins", Promise<void>>();
 
   constructor(
     private readonly sched: Scheduler,
     private readonly targets: FaultTargets,
   ) {
     super();
+    this.loss = new LossLayers(
+      () => targets.lossPct(),
+      (pct) => targets.setLoss(pct),
+    );
   }
 
   /** Schedules every entry, counting from `pressStartMs` on the scheduler's clock. */
@@ -139,36 +151,43 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
     const t = this.targets;
     switch (entry.kind) {
       case "broker-restart":
-        await t.killBroker();
+        await this.down("broker", () => t.killBroker());
         return async () => {
-          await t.startBroker();
+          if (this.services.give(["broker"]).length > 0) await t.startBroker();
           return {};
         };
       case "twins-restart":
-        await t.killTwins();
+        await this.down("twins", () => t.killTwins());
         return async () => {
-          await t.startTwins();
+          if (this.services.give(["twins"]).length > 0) await t.startTwins();
           return { reregisterAll: true };
         };
-      case "power-outage":
-        t.power(nodes, false);
+      case "power-outage": {
+        const off = this.unpowered.take(nodes);
+        if (off.length > 0) t.power(off, false);
         return async () => {
-          t.power(nodes, true);
+          const on = this.unpowered.give(nodes);
+          if (on.length > 0) t.power(on, true);
           return { reregisterAll: true };
         };
-      case "partition":
-        t.cables(nodes, true);
+      }
+      case "partition": {
+        const pulled = this.unplugged.take(nodes);
+        if (pulled.length > 0) t.cables(pulled, true);
         return async () => {
-          t.cables(nodes, false);
+          const back = this.unplugged.give(nodes);
+          if (back.length > 0) t.cables(back, false);
           return {};
         };
+      }
       case "loss": {
-        const before = t.lossPct();
-        t.setLoss(entry.pct);
-        if (entry.forS === undefined) return async () => ({ pct: entry.pct });
+        if (entry.forS === undefined) {
+          this.loss.step(entry.pct);
+          return async () => ({ pct: entry.pct });
+        }
+        const end = this.loss.burst(entry.pct);
         return async () => {
-          // A later loss fault may have changed it since: only undo our own step.
-          if (t.lossPct() === entry.pct) t.setLoss(before);
+          end();
           return { pct: entry.pct };
         };
       }
@@ -182,6 +201,20 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
       }
       default:
         assertNever(entry);
+    }
+  }
+
+  /**
+   * Takes the broker or the twins down for a fault: the first to hold it kills it, the others wait
+   * for that kill. A kill that fails gives the hold back.
+   */
+  private async down(what: "broker" | "twins", kill: () => Promise<void>): Promise<void> {
+    if (this.services.take([what]).length > 0) this.kills.set(what, kill());
+    try {
+      await this.kills.get(what);
+    } catch (err) {
+      this.services.give([what]);
+      throw err;
     }
   }
 

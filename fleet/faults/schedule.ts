@@ -48,11 +48,21 @@ const nodesSchema = z.union(
         return v > 0 && v <= 100;
       }, "must be a share above 0% and at most 100%"),
     z.number().int("must be a whole number of nodes").min(1, "must be at least 1"),
-    z.array(z.string().refine(isNodeId, "is not a node id")).min(1, "must name at least one node"),
+    z
+      .array(z.string().refine(isNodeId, "is not a node id"))
+      .min(1, "must name at least one node")
+      .refine((ids) => new Set(ids).size === ids.length, {
+        error: (i) => `names ${repeated(i.input as string[])} more than once`,
+      }),
   ],
   { error: 'must be "all", a share like "10%", a count, or a list of node ids' },
 );
 export type NodeSelection = z.infer<typeof nodesSchema>;
+
+function repeated(ids: readonly string[]): string {
+  const seen = new Set<string>();
+  return ids.find((id) => seen.has(id) || !seen.add(id)) ?? "a node";
+}
 
 const entrySchema = z.discriminatedUnion(
   "kind",
@@ -204,6 +214,15 @@ export function checkScheduleFits(
     if (e.atS >= run.durationS) {
       throw new FaultScheduleError(
         `faults[${i}] (${e.kind}) starts at ${e.atS} s, when the presses have ended (--duration ${run.durationS}): start it earlier or run longer`,
+      );
+    }
+    if (
+      (e.kind === "power-outage" || e.kind === "partition") &&
+      typeof e.nodes === "number" &&
+      e.nodes > run.ids.length
+    ) {
+      throw new FaultScheduleError(
+        `faults[${i}].nodes: ${e.nodes} nodes, in a fleet of ${run.ids.length}: name at most ${run.ids.length}, or "all"`,
       );
     }
     if ((e.kind === "power-outage" || e.kind === "partition") && Array.isArray(e.nodes)) {

@@ -47,6 +47,10 @@ describe("fault schedules", () => {
     [{ faults: [{ kind: "partition", atS: 1, forS: 5, nodes: "lots" }] }, /faults\[0\]\.nodes must be "all"/],
     [{ faults: [{ kind: "loss", atS: 1, pct: 95 }] }, /faults\[0\]\.pct must be 0-90/],
     [
+      { faults: [{ kind: "power-outage", atS: 1, offS: 2, nodes: ["n-0001", "n-0002", "n-0001"] }] },
+      /faults\[0\]\.nodes names n-0001 more than once/,
+    ],
+    [
       { faults: [{ kind: "partition", atS: 1, forS: 5, nodes: "0%" }] },
       /faults\[0\]\.nodes must be a share above 0%/,
     ],
@@ -81,6 +85,9 @@ describe("fault schedules", () => {
         },
       ),
     ).toThrow(/faults\[0\]\.nodes: x-1 not in this fleet/);
+    expect(() =>
+      checkScheduleFits([{ kind: "power-outage", atS: 1, offS: 5, nodes: 11 }], { durationS: 10, ids }),
+    ).toThrow(/faults\[0\]\.nodes: 11 nodes, in a fleet of 10/);
   });
 
   it("draws a share of the nodes from the seed: the same every time, another for another entry", () => {
@@ -238,6 +245,76 @@ describe("FaultRunner", () => {
     expect(log).toEqual(["0 power off 20", "500 power on 20"]);
     expect(runner.records).toHaveLength(1);
     expect(runner.records[0]?.nodes).toHaveLength(20);
+  });
+
+  it("keeps what overlapping faults hold until the last of them ends", async () => {
+    const sched = new FakeScheduler();
+    const { log, targets } = recorder(sched);
+    targets.startTwins = async () => {
+      log.push(`${sched.now()} twins started`);
+    };
+    const runner = new FaultRunner(sched, targets);
+    const [a, b, c] = [NodeId("n-0001"), NodeId("n-0002"), NodeId("n-0003")];
+    runner.schedule(
+      [
+        { kind: "partition", atS: 1, forS: 5, nodes: [a, b] },
+        { kind: "partition", atS: 3, forS: 30, nodes: [b, c] },
+        { kind: "broker-restart", atS: 2, downS: 4 },
+        { kind: "broker-restart", atS: 4, downS: 6 },
+        { kind: "power-outage", atS: 40, offS: 10, nodes: [a] },
+        { kind: "power-outage", atS: 42, offS: 2, nodes: [a, b] },
+        { kind: "twins-restart", atS: 41, downS: 1 },
+        { kind: "twins-restart", atS: 41.5, downS: 3 },
+      ],
+      0,
+    );
+    await advance(sched, 60_000);
+    await runner.stop();
+    expect(log).toEqual([
+      "1000 cables pulled n-0001,n-0002",
+      "2100 broker killed",
+      "3000 cables pulled n-0003",
+      "6000 cables in n-0001",
+      "10000 broker started",
+      "33000 cables in n-0002,n-0003",
+      "40000 power off 1",
+      "41000 twins killed",
+      "42000 power off 1",
+      "44000 power on 1",
+      "44500 twins started",
+      "50000 power on 1",
+    ]);
+    expect(runner.records.every((r) => r.error === undefined)).toBe(true);
+  });
+
+  it("stacks loss bursts: the last begun sets the loss, each end goes back to the one under it", async () => {
+    const sched = new FakeScheduler();
+    const { log, targets } = recorder(sched);
+    const runner = new FaultRunner(sched, targets);
+    runner.schedule(
+      [
+        { kind: "loss", atS: 1, pct: 20, forS: 4 },
+        { kind: "loss", atS: 3, pct: 30, forS: 7 },
+        { kind: "loss", atS: 20, pct: 10, forS: 10 },
+        { kind: "loss", atS: 25, pct: 10, forS: 10 },
+        { kind: "loss", atS: 40, pct: 15, forS: 10 },
+        { kind: "loss", atS: 45, pct: 5 },
+      ],
+      0,
+    );
+    await advance(sched, 60_000);
+    await runner.stop();
+    expect(log).toEqual([
+      "1000 loss 20",
+      "3000 loss 30",
+      "10000 loss 0",
+      "20000 loss 10",
+      "25000 loss 10",
+      "35000 loss 0",
+      "40000 loss 15",
+      // A step during a burst stays when the burst ends.
+      "45000 loss 5",
+    ]);
   });
 
   it("injects a fault now, outside the schedule", async () => {
