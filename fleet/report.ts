@@ -283,6 +283,14 @@ export function requirementFailures(r: Report): string[] {
       `${clash.nodes} nodes' sessions were taken over again and again by another client with the same id (${clash.ids.join(", ")}${clash.nodes > clash.ids.length ? ", …" : ""}): the figures mix in its traffic`,
     );
   }
+  // A fault that could not be carried out leaves the run short of what it was asked to test; one the
+  // fleet had not recovered from by the end of the settle left nodes not back.
+  for (const [i, fault] of r.faults.entries()) {
+    const what = `fault ${i + 1} (${fault.kind} at ${(fault.atMs / 1000).toFixed(1)} s)`;
+    if (fault.error !== undefined) f.push(`${what} could not be carried out: ${fault.error}`);
+    else if (fault.recoveryMs === null)
+      f.push(`${what}: the fleet had not recovered from it by the end of the run`);
+  }
   if (!r.requirements.simulatorKeptUp) {
     f.push(
       `the simulator did not keep up (event-loop lag p99 ${r.sim.lagP99Ms.toFixed(0)} ms): figures are unreliable`,

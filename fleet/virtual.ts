@@ -66,7 +66,7 @@ export async function prepareVirtualFleet(
   // The twins service of a real run, on the run's clock and the in-memory broker's wire; its client
   // id is fixed (a random one would be the only thing differing between two runs of one seed).
   const store = virtualStore(clock.sched);
-  const started = TwinsHost.start((created) =>
+  const started = TwinsHost.start((created, again) =>
     startTwins(
       {
         url: broker.url,
@@ -77,6 +77,9 @@ export async function prepareVirtualFleet(
         store,
         clientId: `${prefix.replaceAll("/", "-")}-twins`,
         maxNodes: Math.max(DEFAULT_MAX_NODES, 2 * opts.nodes),
+        // Started again (a twins-restart) while the broker is away (a broker-restart), it waits for
+        // it, as on real time, instead of failing the fault and leaving the run without twins.
+        ...(again ? { waitForBroker: true } : {}),
       },
       created,
     ),

@@ -177,8 +177,6 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
         : "options.wire needs a memory:// options.url",
     );
   }
-  if (options.wire !== undefined && options.waitForBroker === true)
-    throw new TwinsOptionsError("options.waitForBroker is for a broker URL, not an in-process options.wire");
   let prefix: Prefix;
   try {
     prefix = toPrefix(options.prefix ?? DEFAULT_PREFIX);

@@ -12,6 +12,7 @@ import { parserIdle, quickDecode, quickPuback, quickPublish } from "../node/mqtt
 import type { Wire, WireFactory } from "../node/wire.js";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import type { BrokerLinkHandlers, TwinsLink } from "./broker-link.js";
+import type { BrokerWait } from "./broker-wait.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
@@ -49,25 +50,42 @@ export class WireLink implements TwinsLink {
     return controlTopic(this.opts.prefix, this.opts.clientId);
   }
 
-  /** Resolves on the first connect once subscribed; rejects when refused or after the connect timeout. */
-  connect(): Promise<void> {
+  /**
+   * Resolves on the first connect once subscribed; rejects when refused or after the connect timeout.
+   * With `wait` (a service started again while its broker is away: a twins restart during a broker
+   * restart), a broker not there is tried again every reconnect period instead, as over a URL.
+   */
+  connect(wait?: BrokerWait): Promise<void> {
     const { opts } = this;
     return new Promise((resolve, reject) => {
-      const timer = after(opts.scheduler, opts.connectTimeoutMs, () => {
-        this.firstReady = undefined;
-        this.closing = true;
-        this.drop();
-        reject(connectTimeoutError(opts.url, opts.connectTimeoutMs));
-      });
+      const timer = wait
+        ? undefined
+        : after(opts.scheduler, opts.connectTimeoutMs, () => {
+            this.firstReady = undefined;
+            this.closing = true;
+            this.drop();
+            reject(connectTimeoutError(opts.url, opts.connectTimeoutMs));
+          });
       this.firstReady = () => {
-        timer.cancel();
+        timer?.cancel();
+        wait?.reached();
         resolve();
       };
       this.firstFail = (err) => {
-        timer.cancel();
+        const e = connectError(err, opts.url);
+        if (wait && e.transient && !this.closing) {
+          wait.failed(e);
+          const dead = this.wire;
+          this.wire = undefined;
+          dead?.destroy();
+          this.reconnect = after(opts.scheduler, opts.reconnectPeriodMs, () => this.open());
+          return;
+        }
+        timer?.cancel();
+        wait?.stop();
         this.closing = true;
         this.drop();
-        reject(connectError(err, opts.url));
+        reject(e);
       };
       this.open();
     });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { ConvergenceReport } from "../../twins/index.js";
 import type { FleetOptions } from "../options.js";
+import { requirementFailures } from "../report.js";
 import { FleetRun, runFleet } from "../run.js";
 
 const fleet: FleetOptions = {
@@ -94,6 +95,32 @@ describe("a fleet run on virtual time", () => {
     expect(bare.registration.registered).toBe(12);
     // Nothing but a twins service confirms a pairing.
     expect(bare.twinsView).toMatchObject({ known: 12, desiredAsPaired: 12, pairingConfirmed: 0 });
+  });
+
+  it("starts its twins service again while the broker is away: it waits for it, as on real time", async () => {
+    const r = await runFleet({
+      clock: "virtual",
+      nodes: 12,
+      durationS: 15,
+      settleS: 5,
+      ratePerNodePerMin: 12,
+      faults: [
+        { kind: "twins-restart", atS: 5, downS: 2 },
+        { kind: "broker-restart", atS: 5, downS: 5 },
+      ],
+    });
+    expect(r.faults.map((f) => f.error)).toEqual([undefined, undefined]);
+    expect(r.twinsView).toEqual({ known: 12, online: 12, desiredAsPaired: 12, pairingConfirmed: 12 });
+    expect(r.faults[1]?.recoveryMs).not.toBeNull();
+    expect(requirementFailures(r)).toEqual([]);
+    // --assert fails a run whose fault could not be carried out, or that never recovered from one.
+    const [twins, broker] = r.faults as [(typeof r.faults)[number], (typeof r.faults)[number]];
+    expect(
+      requirementFailures({ ...r, faults: [{ ...twins, error: "cannot reach the broker" }, broker] }),
+    ).toEqual(["fault 1 (twins-restart at 5.0 s) could not be carried out: cannot reach the broker"]);
+    expect(requirementFailures({ ...r, faults: [twins, { ...broker, recoveryMs: null }] })).toEqual([
+      "fault 2 (broker-restart at 5.0 s): the fleet had not recovered from it by the end of the run",
+    ]);
   });
 
   it("refuses what needs real time, naming the option", async () => {
