@@ -27,7 +27,7 @@ import type { LogSettings } from "../log-options.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { progressLine, summary } from "../sim-summary.js";
-import { CUT_SHORT_EXIT } from "./sim.js";
+import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
 import { chooseVirtualSplit, oneThreadHeap } from "./sim-split.js";
 
@@ -144,6 +144,14 @@ export async function runSim(
     }
   };
   process.on("SIGINT", onSigint);
+  // SIGTERM and SIGHUP (systemd, Kubernetes, a closed terminal) give no time to settle: the run ends
+  // now and its report, marked cut short, is written (it used to end the process with no report).
+  const onTerm = (signal: NodeJS.Signals) => {
+    if (!interactive && !run.cutShort)
+      io.stderr(`twinfleet sim: ${signal}: cut short: writing the report with what is known\n`);
+    run.cut();
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onTerm);
   try {
     if (interactive && fleet) {
       const { runSimConsole } = await import("../../console/sim-console.js");
@@ -180,6 +188,7 @@ export async function runSim(
     if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
   } finally {
     process.off("SIGINT", onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onTerm);
     await web?.close();
   }
 }

@@ -14,6 +14,7 @@ import { withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { outageLines } from "../sim-summary.js";
+import { STOP_SIGNALS } from "./sim.js";
 
 export interface ShardFlags {
   readonly shard?: string;
@@ -44,11 +45,13 @@ export async function runSimShard(
       note: (line) => io.stderr(`twinfleet sim: ${line}\n`),
     }),
   );
-  const onSigint = () => {
-    io.stderr("twinfleet sim: cut short: writing the shard report with what is known\n");
+  // Ctrl-C, and SIGTERM or SIGHUP (how systemd and Kubernetes stop a job): the shard's report, cut short.
+  const onSigint = (signal: NodeJS.Signals) => {
+    io.stderr(`twinfleet sim: ${signal}: cut short: writing the shard report with what is known\n`);
     run.stop();
   };
   process.on("SIGINT", onSigint);
+  for (const s of STOP_SIGNALS) process.on(s, onSigint);
   try {
     const file = await done;
     writeOutputFile("--shard-report", raw.shardReport, (p) => writeShardFile(p, file));
@@ -63,5 +66,6 @@ export async function runSimShard(
     if (file.cutShort) io.exit?.(cutShortExit);
   } finally {
     process.off("SIGINT", onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSigint);
   }
 }

@@ -134,3 +134,6 @@ it at once: the summary and report are marked cut short and the exit code is ${C
 
 /** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */
 export const CUT_SHORT_EXIT = 130;
+
+/** Signals that end a run at once, as a second Ctrl-C does: how systemd and Kubernetes stop a job, a closed terminal. */
+export const STOP_SIGNALS = ["SIGTERM", "SIGHUP"] as const;

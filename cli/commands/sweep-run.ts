@@ -12,7 +12,7 @@ import { UsageError } from "../errors.js";
 import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
 import { checkOutputDir } from "../output-path.js";
-import { CUT_SHORT_EXIT } from "./sim.js";
+import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
 export interface RawSweepOptions {
   scenario?: string;
@@ -80,6 +80,8 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     );
   };
   process.on("SIGINT", onSigint);
+  // SIGTERM and SIGHUP as a first Ctrl-C: the points done are written.
+  for (const s of STOP_SIGNALS) process.on(s, onSigint);
   let report: SweepReport;
   try {
     report = await runSweep(scenarios, {
@@ -95,6 +97,7 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     });
   } finally {
     process.off("SIGINT", onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSigint);
   }
   const files = writeSweep(out, report);
   io.stdout(summary(report));

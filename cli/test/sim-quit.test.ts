@@ -1,8 +1,12 @@
 /**
  * `twinfleet sim --headless` as a process, ended with Ctrl-C (SIGINT) the way a user ends it: the
  * first stops the presses and says the run settles, whose progress lines count down; the second
- * ends it at once, with the summary marked cut short and exit code 130.
+ * ends it at once, with the summary marked cut short and exit code 130. SIGTERM (how systemd and
+ * Kubernetes stop a job) ends it at once, its report written.
  */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { spawnCli } from "./spawned-sim.js";
 
@@ -30,6 +34,27 @@ describe("twinfleet sim, ended with Ctrl-C", () => {
       expect(err()).toContain("cut short: writing the report with what is known");
       expect(out()).toContain("CUT SHORT      the settle was stopped after");
       expect(out()).toMatch(/registration\s+2\/2/);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 90_000);
+
+  it("is cut short at once by SIGTERM, its report written and marked so", async () => {
+    const report = join(mkdtempSync(join(tmpdir(), "tf-term-")), "r.json");
+    const { child, seen, exited, out, err } = spawnCli([
+      "sim",
+      "--headless",
+      ...["--nodes", "2", "--group-size", "2", "--profile", "ideal", "--rate", "0", "--workers", "1"],
+      ...["--duration", "600", "--settle", "60", "--progress-every", "1", "--report", report],
+    ]);
+    try {
+      await seen(/press \]/);
+      child.kill("SIGTERM");
+      const code = await exited;
+      expect(code).toBe(130);
+      expect(err()).toContain("SIGTERM: cut short: writing the report with what is known");
+      expect(out()).toContain("CUT SHORT");
+      expect(JSON.parse(readFileSync(report, "utf8"))).toMatchObject({ cutShort: true });
     } finally {
       child.kill("SIGKILL");
     }
