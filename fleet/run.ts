@@ -239,9 +239,10 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const w = this.settleWait;
     if (this.phase !== "settle" || w === undefined) return undefined;
     const back = Math.min(this.collector.synced.size, this.registeredAt.size);
-    const inFlight = this.collector.checker.counts().pending;
+    const c = this.collector.checker.counts();
     return w.status(this.stopped, {
-      inFlight,
+      inFlight: c.pending,
+      overdue: c.lost - c.late - c.lostForGood,
       faults: this.faults.inProgress,
       notBack: this.ids.length - back,
     });

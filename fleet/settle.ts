@@ -31,6 +31,11 @@ export interface SettleStatus {
   readonly maxUntil: number;
   /** Deliveries owed to followers (presses still travelling). */
   readonly inFlight: number;
+  /**
+   * Deliveries owed for more than 5 s (late, or lost for good): waited for in case they still come.
+   * Absent: none counted (a part of a split virtual run).
+   */
+  readonly overdue?: number;
   /** Faults still in progress. */
   readonly faults: number;
   /** Nodes of the fleet not back yet (not synced, or not registered with the twins). */
@@ -53,6 +58,9 @@ export function settleLine(s: SettleStatus, now: number): string {
     ...(s.faults > 0 ? [`${plural(s.faults, "fault")} to end`] : []),
     ...(s.notBack > 0 ? [`${plural(s.notBack, "node")} to be back`] : []),
     ...(s.inFlight > 0 ? [`${plural(s.inFlight, "delivery", "deliveries")} in flight`] : []),
+    ...((s.overdue ?? 0) > 0
+      ? [`${plural(s.overdue ?? 0, "delivery", "deliveries")} overdue (not reflected after 5 s)`]
+      : []),
   ];
   if (now < s.minUntil) {
     const left = secondsLeft(s.minUntil, now);
@@ -87,11 +95,15 @@ export class SettleWait {
   }
 
   /** The status shown now; after stop() the settle ends at minUntil (no waiting for recovery). */
-  status(stopped: boolean, now: Pick<SettleStatus, "inFlight" | "faults" | "notBack">): SettleStatus {
+  status(
+    stopped: boolean,
+    now: Pick<SettleStatus, "inFlight" | "overdue" | "faults" | "notBack">,
+  ): SettleStatus {
     return {
       minUntil: this.minUntil,
       maxUntil: stopped ? this.minUntil : this.maxUntil,
       inFlight: now.inFlight,
+      ...(now.overdue !== undefined ? { overdue: now.overdue } : {}),
       faults: now.faults,
       notBack: Math.max(0, now.notBack),
     };

@@ -14,6 +14,10 @@ describe("the settle's line", () => {
     expect(settleLine(status, 1000)).toBe("settling: 9 s left");
     expect(settleLine({ ...status, inFlight: 3 }, 9_001)).toBe("settling: 1 s left, 3 deliveries in flight");
     expect(settleLine({ ...status, inFlight: 1 }, 5_000)).toBe("settling: 5 s left, 1 delivery in flight");
+    // Past --settle, deliveries owed for more than 5 s are what it waits for: said, not "done".
+    expect(settleLine({ ...status, maxUntil: 130_000, overdue: 12 }, 11_000)).toBe(
+      "settling: waiting for 12 deliveries overdue (not reflected after 5 s); 119 s at most",
+    );
   });
 
   it("says how much longer it may wait after faults, then what it waits for and for how long at most", () => {
