@@ -4,11 +4,14 @@
  * goes, while a report is written leaves the file before it (or none), never a truncated one, and a
  * report said to be written is on disk (a file written without a sync can be found empty after a
  * power cut: the data are written out seconds after the call). A path that exists and is not a
- * regular file (`/dev/stdout`, a pipe) is written in place; a symbolic link's target is replaced.
+ * regular file (a pipe, a device) is written in place; a symbolic link's target is replaced. `-`, or
+ * a name for the process's standard output (`/dev/stdout`), is written to its descriptor: opening
+ * `/dev/stdout` fails (ENXIO) when it is a socket, as a child process's pipes are.
  * Synchronous, as the files are written once, at the end of a run.
  */
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   openSync,
   realpathSync,
@@ -22,11 +25,20 @@ import { dirname, join } from "node:path";
 let seq = 0;
 
 export function writeFileWhole(path: string, text: string): void {
+  if (path === "-") {
+    writeFileSync(1, text);
+    return;
+  }
   let target = path;
   try {
     // stat follows the link (/dev/stdout → /proc/self/fd/1 → a pipe) to what it names; a pipe's
     // "real path" is no path at all (/proc/PID/fd/pipe:[N]).
-    if (!statSync(path).isFile()) {
+    const st = statSync(path);
+    if (isStdout(st)) {
+      writeFileSync(1, text);
+      return;
+    }
+    if (!st.isFile()) {
       writeFileSync(path, text);
       return;
     }
@@ -54,5 +66,15 @@ export function writeFileWhole(path: string, text: string): void {
     fsyncSync(dir);
   } finally {
     closeSync(dir);
+  }
+}
+
+/** Whether `st` is the file of this process's standard output (none: a closed descriptor). */
+function isStdout(st: { readonly dev: number; readonly ino: number }): boolean {
+  try {
+    const out = fstatSync(1);
+    return st.dev === out.dev && st.ino === out.ino;
+  } catch {
+    return false;
   }
 }

@@ -5,7 +5,7 @@
 import { type MergedReport, requirementFailures, writeReport } from "../../fleet/report.js";
 import { mergeShardFiles } from "../../fleet/shard-merge.js";
 import type { CliIO } from "../main.js";
-import { checkOutputFile, writeOutputFile } from "../output-path.js";
+import { checkOutputFile, isStdout, writeOutputFile } from "../output-path.js";
 import { summary } from "../sim-summary.js";
 
 export interface MergeFlags {
@@ -19,7 +19,9 @@ export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): v
   if (flags.out !== undefined) checkOutputFile("--out", flags.out);
   const merged = mergeShardFiles(files, { partial: flags.partial === true });
   if (flags.out !== undefined) writeOutputFile("--out", flags.out, (p) => writeReport(p, merged));
-  io.stdout(flags.json === true ? `${JSON.stringify(merged, null, 2)}\n` : mergedSummary(merged));
+  // With --out on standard output (`-`, `/dev/stdout`), what is printed besides goes to stderr.
+  const print = flags.out !== undefined && isStdout(flags.out) ? io.stderr : io.stdout;
+  print(flags.json === true ? `${JSON.stringify(merged, null, 2)}\n` : mergedSummary(merged));
   const failures = [...missingShards(merged), ...requirementFailures(merged)];
   if (flags.assert === true && failures.length > 0) {
     io.stderr(`twinfleet report merge: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);

@@ -25,7 +25,7 @@ import type { HttpFlags } from "../http-options.js";
 import { beforeConsoleLogger, commandLogger } from "../log.js";
 import type { LogSettings } from "../log-options.js";
 import type { CliIO } from "../main.js";
-import { checkOutputFile, writeOutputFile } from "../output-path.js";
+import { checkOutputFile, isStdout, writeOutputFile } from "../output-path.js";
 import { progressLine, summary } from "../sim-summary.js";
 import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
@@ -178,7 +178,8 @@ export async function runSim(
     }
     const report = await run.done;
     // The summary first: a report that cannot be written after all (a full disk) loses only itself.
-    io.stdout(summary(report));
+    // A report on standard output (`--report -`, `/dev/stdout`) has it to itself: the summary goes to stderr.
+    (raw.report !== undefined && isStdout(raw.report) ? io.stderr : io.stdout)(summary(report));
     if (raw.report !== undefined) writeOutputFile("--report", raw.report, (p) => writeReport(p, report));
     const failures = requirementFailures(report);
     if (raw.assert === true && failures.length > 0) {

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syntheticShards } from "../../fleet/test/shard-fleet.js";
 import { main } from "../main.js";
-import { checkOutputDir, checkOutputFile, writeOutputFile } from "../output-path.js";
+import { checkOutputDir, checkOutputFile, isStdout, writeOutputFile } from "../output-path.js";
+import { spawnCli } from "./spawned-sim.js";
 
 let dir: string;
 let file: string;
@@ -115,4 +116,24 @@ describe("an output that cannot be written after the run", () => {
       "twinfleet report merge: --out: cannot write /dev/full: no space left on the device (ENOSPC)",
     );
   });
+});
+
+describe("a report on standard output", () => {
+  it("`-` is standard output, as is another name for its file; a file is not", async () => {
+    expect(isStdout("-")).toBe(true);
+    expect(() => checkOutputFile("--report", "-")).not.toThrow();
+    expect(isStdout(join(dir, "r.json"))).toBe(false);
+  });
+
+  it("sim --report - | jq: stdout holds the JSON only, the summary goes to stderr", async () => {
+    const { exited, out, err } = spawnCli([
+      "sim",
+      ...["--clock", "virtual", "--nodes", "4", "--duration", "5", "--settle", "1", "--report", "-"],
+    ]);
+    const code = await exited;
+    expect(err()).not.toMatch(/cannot|Error/);
+    expect(code).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ scenario: { nodes: 4 } });
+    expect(err()).toMatch(/registration\s+4\/4/);
+  }, 60_000);
 });
