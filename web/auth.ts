@@ -11,8 +11,16 @@ import { ProblemError } from "./problem.js";
 
 const WRITES = new Set(["POST", "PUT", "DELETE", "PATCH"]);
 
+/**
+ * A loopback name: `localhost` (any case, a trailing dot allowed), `::1`, or an IPv4 literal in
+ * 127.0.0.0/8. Only a literal: `127.0.0.1.evil.example` and `127.0.0.1.nip.io` are names a page's
+ * DNS can point anywhere, and used to pass (the check read the first characters only).
+ */
 export function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
+  const h = host.toLowerCase().replace(/\.$/, "");
+  if (h === "localhost" || h === "::1" || h === "[::1]") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((octet) => Number(octet) <= 255);
 }
 
 /** A fresh token: 32 random bytes, base64url (43 characters). */

@@ -15,6 +15,7 @@ import { type Twins, wallScheduler } from "../../twins/index.js";
 import { Fixtures } from "../../twins/test/helpers.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
+import { isLoopbackHost } from "../auth.js";
 import { startWebServer, type WebServer } from "../server.js";
 import { call, parsePrometheus, whenChanged } from "./helpers.js";
 
@@ -98,22 +99,35 @@ describe("a live fleet through the twins", () => {
     expect((unpaired.json.desired as { sources: string[] }).sources).toEqual([]);
   });
 
-  it("on loopback, refuses a request naming another host (DNS rebinding)", async () => {
-    const r = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        `${server.origin}/api/nodes`,
-        { headers: { host: "attacker.example:80" } },
-        (res) => {
+  it("tells loopback literals from names that only begin like one", () => {
+    for (const h of ["127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "localhost.", "::1", "[::1]"])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of [
+      "127.0.0.1.evil.example",
+      "127.evil.example",
+      "127.0.0.1.nip.io",
+      "127.0.0.256",
+      "128.0.0.1",
+      "",
+    ])
+      expect(isLoopbackHost(h), h).toBe(false);
+  });
+
+  it.each(["attacker.example:80", "127.0.0.1.evil.example"])(
+    "on loopback, refuses a request naming another host (DNS rebinding): %s",
+    async (host) => {
+      const r = await new Promise<number>((resolve, reject) => {
+        const req = request(`${server.origin}/api/nodes`, { headers: { host } }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
-    expect(r).toBe(403);
-    expect((await call(server, "GET", "/api/nodes")).status).toBe(200);
-  });
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(r).toBe(403);
+      expect((await call(server, "GET", "/api/nodes")).status).toBe(200);
+    },
+  );
 
   it("refuses what a live fleet cannot do with 403", async () => {
     const r = await call(server, "POST", "/api/nodes/lamp-1/press", { token: TOKEN });
