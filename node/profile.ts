@@ -105,7 +105,20 @@ const profileFile = z
       .strict()
       .optional(),
     network: z.object({ oneWayLatencyMs: figure, brokerForwardMs: figure, lossFree: z.boolean() }).strict(),
-    mqtt: z.object({ maxPacketBytes: integer, keepaliveS: positive, socketTimeoutS: positive }).strict(),
+    mqtt: z
+      .object({
+        maxPacketBytes: integer,
+        // CONNECT carries it in 16 bits, in whole seconds (mqtt-packet refuses anything else).
+        keepaliveS: figure.extend({
+          value: z
+            .number()
+            .int("must be a whole number of seconds (CONNECT's keep alive)")
+            .min(1, "must be at least 1 s")
+            .max(65_535, "must be at most 65535 s (CONNECT's keep alive is 16 bits)"),
+        }),
+        socketTimeoutS: positive,
+      })
+      .strict(),
     sketch: z.object({ reconnectPeriodMs: figure, syncGraceMs: integer }).strict(),
     /** Static SRAM the sketch's parts take; the PubSubClient buffer is added from mqtt.maxPacketBytes. */
     ram: z

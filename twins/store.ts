@@ -74,7 +74,20 @@ const recordSchema = z.object({
   firmware: z.string().optional(),
   lastSeen: z.number().optional(),
 });
-const fileSchema = z.object({ format: z.literal(1), nodes: z.record(z.string(), recordSchema) });
+const fileSchema = z.object({
+  format: z.literal(1),
+  // What the protocol forbids (a node following itself, a source twice) would be sent to the node as
+  // a desire: its real pairing undone, the impossible one retried for ever.
+  nodes: z.record(z.string(), recordSchema).superRefine((nodes, ctx) => {
+    for (const [id, r] of Object.entries(nodes)) {
+      if (r.sources.includes(id as NodeId))
+        ctx.addIssue({ code: "custom", path: [id, "sources"], message: "a node cannot follow itself" });
+      const twice = r.sources.find((s, i) => r.sources.indexOf(s) !== i);
+      if (twice !== undefined)
+        ctx.addIssue({ code: "custom", path: [id, "sources"], message: `names ${twice} twice` });
+    }
+  }),
+});
 
 export const STORE_FILE = "twins.json";
 

@@ -62,6 +62,8 @@ describe("bad profile files", () => {
       /loop\.idlePeriodUs\.value: is shorter than one idle poll plus loop overhead \(54\.4 µs\)/,
     ],
     ["not-json.json", /not valid JSON/],
+    // A keep alive CONNECT cannot carry failed only when the nodes connected (exit 1, "Invalid keepalive").
+    ["fractional-keepalive.json", /mqtt\.keepaliveS\.value: must be a whole number of seconds/],
   ];
   it.each(cases)("%s is refused naming the field", (file, message) => {
     expect(() => loadProfile(fixture(file))).toThrow(ProfileError);

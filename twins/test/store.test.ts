@@ -86,6 +86,17 @@ describe("twins stores", () => {
     );
     await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/configVersion/);
     expect(await readFile(join(dir, STORE_FILE), "utf8")).toContain("bad id");
+    // Desires the protocol forbids would be sent to the node: refused, naming the node.
+    await writeFile(
+      join(dir, STORE_FILE),
+      JSON.stringify({
+        format: 1,
+        nodes: { "n-0003": { sources: ["n-0003", "n-0001", "n-0001"], configVersion: 50 } },
+      }),
+    );
+    const refused = (await jsonFileStore(dir)).load();
+    await expect(refused).rejects.toThrow(/a node cannot follow itself\n  → at nodes\["n-0003"\]\.sources/);
+    await expect(refused).rejects.toThrow(/names n-0001 twice/);
     await rm(join(dir, STORE_FILE));
     await mkdir(join(dir, STORE_FILE));
     await expect((await jsonFileStore(dir)).load()).rejects.toThrow(
