@@ -58,7 +58,7 @@ export interface KeyRow {
 
 const unavailable = (c: KeyContext, what: string) => c.note("warn", `${what}: not available for this fleet`);
 
-const onNode = (c: KeyContext, cap: Capability, verb: string, run: (id: NodeId) => Promise<void>) => {
+const onNode = (c: KeyContext, cap: Capability, verb: string, run: (id: NodeId) => Promise<unknown>) => {
   const n = c.selected();
   if (n) c.act(cap, `${verb} ${n.id}`, () => run(n.id));
   else c.note("warn", `${verb}: no node selected`);

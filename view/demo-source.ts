@@ -151,9 +151,10 @@ export class DemoSource implements ConsoleSource {
     this.touch();
   }
 
-  async set(id: NodeId, on: boolean): Promise<void> {
+  async set(id: NodeId, on: boolean): Promise<undefined> {
     this.fleet.set(this.index(id), on);
     this.touch();
+    return undefined;
   }
 
   async pair(follower: NodeId, source: NodeId): Promise<undefined> {

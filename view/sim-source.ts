@@ -183,8 +183,9 @@ export class SimSource implements ConsoleSource {
     this.log(`${id} pressed`);
   }
 
-  set(id: NodeId, on: boolean): Promise<void> {
-    return this.twins.set(id, on);
+  async set(id: NodeId, on: boolean): Promise<undefined> {
+    await this.twins.set(id, on);
+    return undefined;
   }
 
   pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {

@@ -72,6 +72,8 @@ export interface NodeDetail {
     readonly sources: readonly NodeId[];
     readonly configVersion: number;
     readonly pending: boolean;
+    /** A set not yet confirmed by the node (sent again when an offline node registers). */
+    readonly pendingSet?: { readonly on: boolean; readonly counter: number };
   };
 }
 
@@ -185,7 +187,11 @@ export interface ConsoleSource {
 
   setLoss(pct: number): Promise<void>;
   press(id: NodeId): Promise<void>;
-  set(id: NodeId, on: boolean): Promise<void>;
+  /**
+   * Sets the node on or off; resolves to what will happen later when the set could not reach the
+   * node now (it is offline: the set is kept and sent when it registers again), else undefined.
+   */
+  set(id: NodeId, on: boolean): Promise<CommandDeferred | undefined>;
   /** Resolves to what will happen when the fleet took the pairing but could not carry it out yet. */
   pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined>;
   unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined>;

@@ -189,6 +189,7 @@ export class TwinsSource implements ConsoleSource {
         sources: t.desired.sources,
         configVersion: t.desired.configVersion,
         pending: t.desired.pendingSet !== undefined || t.pairing === "pending",
+        ...(t.desired.pendingSet !== undefined ? { pendingSet: { ...t.desired.pendingSet } } : {}),
       },
     };
   }
@@ -235,9 +236,19 @@ export class TwinsSource implements ConsoleSource {
     return this.live.health(this.sched.now(), this.twins.waiting);
   }
 
-  async set(id: NodeId, on: boolean): Promise<void> {
+  async set(id: NodeId, on: boolean): Promise<CommandDeferred | undefined> {
+    const presence = this.twins.get(id)?.presence ?? "unknown";
     const counter = await refused(this.twins.set(id, on));
-    this.log("info", `${id} set ${on ? "on" : "off"} (counter ${counter})`);
+    const what = `${id} set ${on ? "on" : "off"} (counter ${counter})`;
+    if (presence === "online") {
+      this.log("info", what);
+      return undefined;
+    }
+    // Sent to no one (clean sessions queue nothing): kept as the twin's pending set, sent again when
+    // the node registers — hours later, perhaps. Said, so that it is no surprise then.
+    const deferred = `${id} is ${presence}: the set is kept and sent when it registers again (a later set replaces it)`;
+    this.log("warn", `${what}: ${deferred}`);
+    return { deferred };
   }
 
   async pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {

@@ -114,6 +114,11 @@ const schemas = {
               sources: { type: "array", items: { type: "string" } },
               configVersion: { type: "integer" },
               pending: { type: "boolean" },
+              pendingSet: {
+                type: "object",
+                description: "a set the node has not confirmed (sent again when it registers)",
+                properties: { on: { type: "boolean" }, counter: { type: "integer" } },
+              },
             },
           },
           sim: {
@@ -260,6 +265,8 @@ const paths = {
       requestBody: body(stateBody),
       responses: {
         "200": ok("the node", ref("NodeDetail"), etagHeader),
+        // 202: the node is offline; the set is kept and sent when it registers again.
+        ...deferred,
         // 503: a live fleet's broker is not reachable; the set was not sent (nor will it be).
         ...problems(400, 401, 403, 404, 412, 413, 415, 503),
       },

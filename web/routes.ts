@@ -130,8 +130,15 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const body = parse(stateBody, "body", req.body);
     need(source, "set");
     checkIfMatch(req, detailOrThrow(source, id as NodeId));
-    await source.set(id as NodeId, body.on);
-    return sendDetail(reply, detailOrThrow(source, id as NodeId));
+    const later = await source.set(id as NodeId, body.on);
+    const d = detailOrThrow(source, id as NodeId);
+    // The node offline: the set is kept and sent when it registers again: 202, saying so.
+    if (later)
+      return reply
+        .code(202)
+        .header("etag", etag(d.version))
+        .send({ accepted: true, ...later, node: d });
+    return sendDetail(reply, d);
   });
 
   const follow = (pair: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {

@@ -142,6 +142,7 @@ export function detailOf(d: ViewDetail): NodeDetail {
           sources: [...d.desired.sources],
           configVersion: d.desired.configVersion,
           pending: d.desired.pending,
+          ...(d.desired.pendingSet !== undefined ? { pendingSet: { ...d.desired.pendingSet } } : {}),
         }
       : { sources: [...d.follows], configVersion: 0, pending: false },
     ...(sim ? { sim } : {}),

@@ -149,7 +149,7 @@ export class FakeSource implements ConsoleSource {
     return this.record("press", n);
   }
   set(n: NodeId, on: boolean) {
-    return this.record("set", n, on);
+    return this.record("set", n, on).then(() => undefined);
   }
   pair(f: NodeId, s: NodeId) {
     return this.record("pair", f, s).then(() => undefined);

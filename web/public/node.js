@@ -62,9 +62,12 @@ export function nodePage(store, id) {
     el.classList.add("busy");
     try {
       const r = await fn();
-      if (r?.data?.id === id) detail = { ...r.data, version: r.etag ?? r.data.version };
+      // 202: stored, not sent yet (the node offline, the broker away): the node is in `node`.
+      const node = r?.data?.deferred !== undefined ? r.data.node : r?.data;
+      if (node?.id === id) detail = { ...node, version: r.etag ?? node.version };
       draw();
-      if (okText) say(okText);
+      if (r?.data?.deferred !== undefined) say(`Not sent yet: ${r.data.deferred}.`, "warn");
+      else if (okText) say(okText);
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) {
         await load();

@@ -235,3 +235,29 @@ describe("beyond loopback", () => {
     expect((await fetch(`${wide.origin}/api/events?token=wrong`)).status).toBe(401);
   });
 });
+
+// Last: it adds a node, which the counts above do not expect.
+describe("an offline node", () => {
+  it("sets an offline node with 202: the set is kept, shown as pending, and sent when it returns", async () => {
+    const lamp = await fx.node("lamp-3");
+    await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.presence === "online", "lamp-3 online");
+    await lamp.stop();
+    await whenChanged(
+      source,
+      () => source.detail(NodeId("lamp-3"))?.presence === "offline",
+      "lamp-3 offline",
+    );
+    const r = await call(server, "PUT", "/api/nodes/lamp-3/state", { body: { on: true }, token: TOKEN });
+    expect(r.status).toBe(202);
+    expect(r.json).toMatchObject({
+      accepted: true,
+      deferred:
+        "lamp-3 is offline: the set is kept and sent when it registers again (a later set replaces it)",
+      node: { presence: "offline", desired: { pending: true, pendingSet: { on: true } } },
+    });
+    await fx.node("lamp-3");
+    await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.node.on === true, "lamp-3 on");
+    const back = await call(server, "GET", "/api/nodes/lamp-3");
+    expect((back.json.desired as Record<string, unknown>).pendingSet).toBeUndefined();
+  });
+});

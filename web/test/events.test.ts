@@ -37,7 +37,7 @@ class TalkingSource implements ConsoleSource {
   faults = () => [];
   setLoss = () => Promise.resolve();
   press = () => Promise.resolve();
-  set = () => Promise.resolve();
+  set = () => Promise.resolve(undefined);
   pair = () => Promise.resolve(undefined);
   unpair = () => Promise.resolve(undefined);
   powerCycle = () => Promise.resolve();
