@@ -33,14 +33,17 @@ export class DesireSaver {
   /** Failed saves, logged; while `failing`, the store is behind the service. */
   private readonly failures: FailureLog;
   private retry: Timer | undefined;
+  private lastError: unknown;
+  private readonly where: string;
 
   constructor(
     private readonly store: TwinsStore,
     private readonly snapshot: () => StoredState,
-    logger: Logger,
+    private readonly logger: Logger,
     private readonly spacing?: SaveSpacing,
   ) {
     const to = store.where === undefined ? "" : ` to ${store.where}`;
+    this.where = to;
     this.failures = new FailureLog(
       logger,
       {
@@ -79,6 +82,7 @@ export class DesireSaver {
   }
 
   private failed(err: unknown): void {
+    this.lastError = err;
     this.failures.failed(err);
     const sched = this.spacing?.scheduler;
     if (sched && this.retry === undefined && !this.killed) {
@@ -102,11 +106,23 @@ export class DesireSaver {
   }
 
   /** One last attempt if the last save failed, then no more retries. */
+  /**
+   * One last attempt if the last save failed, then no more retries. Still failing, it says so whatever
+   * the failure log's spacing: what changed since the failures began is not on disk, and the service
+   * is going (`unsavedSince` stays set for the caller's exit code).
+   */
   async close(): Promise<void> {
     this.cancelRetry();
     if (this.failures.failing) this.save();
     await this.flush();
     this.kill();
+    if (this.failures.failing) {
+      const reason = this.lastError instanceof Error ? this.lastError.message : String(this.lastError);
+      this.logger.error(
+        { err: reason },
+        `twins: the last save${this.where} failed as the service stopped: pairings and sets made since saves began to fail are not in the store (they live on only in the nodes' retained configs, where sent)`,
+      );
+    }
   }
 
   /** Writes nothing more, not even a save already queued. */

@@ -156,6 +156,8 @@ export async function runTwinsService(
     await t.close();
     convergenceLog.stop();
   }
+  // The store behind the service as it stopped (a full disk): logged by the service; not a clean exit.
+  if (t.unsavedSince !== undefined) io.exit?.(1);
 }
 
 /** What happens to a pairing written for an offline node: who will send it when the node returns. */

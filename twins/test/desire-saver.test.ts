@@ -117,11 +117,20 @@ describe("desire saver", () => {
       },
       close: async () => {},
     };
-    const saver = new DesireSaver(store, () => ({ nodes: {} }), quiet, { scheduler: sched, gapMs: () => 0 });
+    const lines: string[] = [];
+    const logger = pino({ level: "error" }, { write: (l: string) => lines.push(l) });
+    const saver = new DesireSaver(store, () => ({ nodes: {} }), logger, { scheduler: sched, gapMs: () => 0 });
     saver.save();
     await saver.flush();
+    expect(lines).toHaveLength(1);
     await saver.close();
     expect(attempts).toBe(2);
+    // Within the failure log's minute, the last failure is still said: the service goes with its
+    // store behind, and a caller can tell (unsavedSince).
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain("the last save failed as the service stopped");
+    expect(lines[1]).toContain('"err":"EIO"');
+    expect(saver.unsavedSince).toBe(0);
     sched.advance(10 * SAVE_RETRY_MS);
     await saver.flush();
     expect(attempts).toBe(2);

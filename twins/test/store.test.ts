@@ -95,7 +95,7 @@ describe("twins stores", () => {
       }),
     );
     const refused = (await jsonFileStore(dir)).load();
-    await expect(refused).rejects.toThrow(/a node cannot follow itself\n  → at nodes\["n-0003"\]\.sources/);
+    await expect(refused).rejects.toThrow(/a node cannot follow itself\n {2}→ at nodes\["n-0003"\]\.sources/);
     await expect(refused).rejects.toThrow(/names n-0001 twice/);
     await rm(join(dir, STORE_FILE));
     await mkdir(join(dir, STORE_FILE));
