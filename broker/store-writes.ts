@@ -4,9 +4,12 @@
  * so a failed write of one costs durability across a crash only: it is logged, not passed to aedes.
  * Passed on, a rejected storeRetained or putWill cut the publishing or connecting client, so on a
  * full data disk no node with a will could connect (and a rejected delWill ended the process, until
- * aedes's storeWill was patched to handle it: docs/broker.md "Patched Aedes"). Writes a session
- * needs (clean session 0 subscriptions, queued QoS 1/2) still fail to the client: it asked for
- * durability. The log says it once, then at most once a minute while writes keep failing, and once
+ * aedes's storeWill was patched to handle it: docs/broker.md "Patched Aedes"). A QoS 1/2 message
+ * queued for an offline persistent session is that session's loss, not its publisher's: a failed
+ * enqueue is logged and the message dropped for the offline sessions (passed on, it cut the
+ * publisher, so one tool's session left on `#` cut every node and the twins off a full disk). The
+ * writes a client's own session needs (its subscriptions, its own QoS 2 in flight) still fail to it:
+ * it asked for durability. The log says it once, then at most once a minute while writes keep failing, and once
  * more when a write succeeds again (node/failure-log.ts). Closing, the store waits for the writes
  * aedes makes after its own close has called back (each disconnected client's will published,
  * retained, then deleted) before the database closes; a write later still is dropped with a warning,
@@ -119,13 +122,15 @@ export class StoreWriteWatch {
   }
 }
 
+/** Writes for offline sessions on a publish: a failure drops the message for them, not the publisher. */
+const OFFLINE_QUEUE_WRITES = ["outgoingEnqueue", "outgoingEnqueueCombi"] as const;
+
 /** The store's other writes: each fails to its client, and a failed one leaves LevelDB's log with a hole. */
 const OTHER_WRITES = [
   "addSubscriptions",
   "removeSubscriptions",
   "cleanSubscriptions",
-  "outgoingEnqueue",
-  "outgoingEnqueueCombi",
+  ...OFFLINE_QUEUE_WRITES,
   "outgoingUpdate",
   "outgoingClearMessageId",
   "incomingStorePacket",
@@ -206,10 +211,10 @@ export function surviveStoreWrites(persistence: object, watch: StoreWriteWatch, 
         // Its success says nothing of the disk: some of these write nothing (no packet to clear).
         return await original(...args);
       } catch (err) {
-        if (isWriteFailure(err)) {
-          watch.failed(name, err);
-          repair?.repair.failed(undefined, err);
-        }
+        if (!isWriteFailure(err)) throw err;
+        watch.failed(name, err);
+        repair?.repair.failed(undefined, err);
+        if ((OFFLINE_QUEUE_WRITES as readonly string[]).includes(name)) return undefined;
         throw err;
       } finally {
         watch.end();

@@ -88,3 +88,25 @@ it("logs a failing store once a minute at most, and when it writes again", () =>
     "data directory d is written again",
   ]);
 });
+
+it("drops what an offline session's queue cannot store, not the publisher: clean QoS 1 publishers keep their connection", async () => {
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger });
+  // A tool's persistent session on the fleet's topics, left while the disk had room.
+  const tool = await client(broker.url, { clientId: "tool", clean: false });
+  await tool.subscribeAsync("tf/#", { qos: 1 });
+  await closeAll(tool);
+
+  diskFull();
+  const online = await client(broker.url, { clientId: "reader" });
+  await online.subscribeAsync("tf/report/+", { qos: 1 });
+  const node = await client(broker.url, { clientId: "tf-n-3" });
+  const got = nextMessage(online, "tf/report/n-3");
+  await node.publishAsync("tf/report/n-3", "R1 1 6 n-3", { qos: 1 });
+  expect(await got).toBe("R1 1 6 n-3");
+  await node.publishAsync("tf/report/n-3", "R1 0 7 n-3", { qos: 1 });
+  expect(node.connected).toBe(true);
+  expect(lines.some((l) => l.level >= 50 && l.msg.includes("cannot be written"))).toBe(true);
+  await closeAll(node, online);
+});
