@@ -171,7 +171,7 @@ export class TwinRegistry {
       case "report":
         return this.refused(msg.node, topic) ?? this.report(msg, topic, now, retained);
       case "config":
-        return this.refused(msg.node, topic) ?? this.config(msg, topic, now);
+        return this.refused(msg.node, topic) ?? this.config(msg, topic, now, retained);
       case "status":
         return this.refused(msg.node, topic) ?? this.status(msg, now);
       case "state":
@@ -282,7 +282,7 @@ export class TwinRegistry {
     // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets; one
     // that jumps millions is shown but not carried to the nodes a set goes to.
     const implausible = this.setCounter.see(stamp.counter, retained);
-    t.lastSeen = now;
+    if (!retained) t.lastSeen = now; // a replayed retained copy is the broker's, not the node heard
     const held = t.reported?.stamp;
     const order = held === undefined ? 1 : compareStamps(stamp, held);
     if (order === 0) return [];
@@ -309,12 +309,12 @@ export class TwinRegistry {
     return out;
   }
 
-  private config(msg: ConfigMessage, topic: string, now: number): RegistryEffect[] {
+  private config(msg: ConfigMessage, topic: string, now: number, retained: boolean): RegistryEffect[] {
     const t = this.ensure(msg.node);
-    t.lastSeen = now;
     // Online, the config is the node's own (protocol §6): it is what the broker holds now, whatever
-    // its version. Otherwise an older one than the twin's is a stale write.
+    // its version. Otherwise (written by any client: not the node heard) an older one is stale.
     const fromNode = t.presence === "online";
+    if (fromNode && !retained) t.lastSeen = now;
     // A node's version never goes down while it is connected; across a reboot it may.
     const floor = fromNode ? t.sessionVersion : t.config?.version;
     if (floor !== undefined && msg.version < floor) {

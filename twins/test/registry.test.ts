@@ -124,6 +124,22 @@ describe("TwinRegistry", () => {
     expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5 } } });
   });
 
+  it("takes lastSeen from what the node sends now, not from retained copies or others' configs", () => {
+    const r = fresh();
+    r.receive("tf/report/A", "R1 1 6 A", 0, 100);
+    r.receive("tf/status/A", "T1 0", 0, 200, true);
+    expect(r.get(A)?.lastSeen).toBe(100);
+    // A restart of the service, or a resubscribe: the broker replays the node's retained report.
+    r.receive("tf/report/A", "R1 1 6 A", 0, 90_000, true);
+    expect(r.get(A)?.lastSeen).toBe(100);
+    // A pairing written to the offline node's config (by this service or any client).
+    r.receive("tf/config/A", "C1 9 B", 0, 95_000);
+    expect(r.get(A)?.lastSeen).toBe(100);
+    // The node back: its own messages count.
+    r.receive("tf/status/A", "T1 1", 0, 120_000);
+    expect(r.get(A)?.lastSeen).toBe(120_000);
+  });
+
   it("counts a report whose origin cannot be upstream of the node, and keeps the state", () => {
     const r = fresh();
     r.receive("tf/report/Z", "R1 0 1 Z", 0, 0);
