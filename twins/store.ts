@@ -13,7 +13,7 @@ import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises
 import { join } from "node:path";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
-import { processAlive } from "../node/process-alive.js";
+import { processAlive, processIdentity, writerAlive } from "../node/process-alive.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
@@ -157,20 +157,24 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
 export const LOCK_FILE = "twins.lock";
 
 /**
- * Takes `dir` for this process: `twins.lock` holds the pid; one a live process holds is an error,
- * one whose process is gone (a crash, kill -9) is taken over. Resolves to the lock file's path.
+ * Takes `dir` for this process: `twins.lock` holds the pid and who the process is (boot and start
+ * time: node/process-alive.ts); one a live process holds is an error, one whose process is gone (a
+ * crash, kill -9) is taken over — also when another process has its pid since (after a reboot, as
+ * pids are handed out again, a systemd unit looped on "in use by another twins service"). Resolves
+ * to the lock file's path.
  */
 async function holdDirectory(dir: string): Promise<string> {
   const lock = join(dir, LOCK_FILE);
   for (;;) {
     try {
-      await writeFile(lock, `${process.pid}\n`, { flag: "wx" });
+      await writeFile(lock, `${process.pid} ${processIdentity(process.pid) ?? ""}\n`, { flag: "wx" });
       return lock;
     } catch (e) {
       if (!isErrno(e, "EEXIST")) throw e;
     }
-    const pid = Number.parseInt(await readFile(lock, "utf8").catch(() => ""), 10);
-    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
+    const [pidText = "", identity] = (await readFile(lock, "utf8").catch(() => "")).trim().split(/\s+/);
+    const pid = Number.parseInt(pidText, 10);
+    if (Number.isInteger(pid) && pid !== process.pid && writerAlive(pid, identity || undefined)) {
       throw new Error(
         `data directory ${dir} is in use by another twins service (pid ${pid}, ${lock}): two saving ` +
           "into one file replace each other's state; give each its own --data, or stop the other",

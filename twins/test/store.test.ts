@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { processIdentity } from "../../node/process-alive.js";
 import { NodeId } from "../../protocol/index.js";
 import { BoundedSeries } from "../series.js";
 import { startTwins } from "../service.js";
@@ -135,11 +136,30 @@ describe("twins store on a bad day", () => {
     await expect(jsonFileStore(dir)).rejects.toThrow(
       `data directory ${dir} is in use by another twins service (pid ${process.ppid}, ${join(dir, LOCK_FILE)})`,
     );
+    // The live one recorded who it is: refused while that process lives.
+    await writeFile(join(dir, LOCK_FILE), `${process.ppid} ${processIdentity(process.ppid)}\n`);
+    await expect(jsonFileStore(dir)).rejects.toThrow("is in use by another twins service");
     await writeFile(join(dir, LOCK_FILE), "2147483647\n"); // no such process: killed -9
     const s = await jsonFileStore(dir);
-    expect(await readFile(join(dir, LOCK_FILE), "utf8")).toBe(`${process.pid}\n`);
+    expect(await readFile(join(dir, LOCK_FILE), "utf8")).toBe(
+      `${process.pid} ${processIdentity(process.pid)}\n`,
+    );
     await s.close();
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("takes over a lock whose pid another process has since (a reboot, pids wrapped)", async () => {
+    const dir = await tempDir();
+    const identity = processIdentity(process.ppid);
+    expect(identity).toMatch(/^[0-9a-f-]{36}\/\d+$/); // Linux's /proc tells
+    // The parent's pid, with another process's start time: the service that wrote it is gone.
+    const [boot, start] = (identity as string).split("/");
+    await writeFile(join(dir, LOCK_FILE), `${process.ppid} ${boot}/${Number(start) + 1}\n`);
+    const s = await jsonFileStore(dir);
+    await s.close();
+    // Written on another boot: gone too, whatever holds the pid now.
+    await writeFile(join(dir, LOCK_FILE), `${process.ppid} 00000000-0000-0000-0000-000000000000/${start}\n`);
+    await (await jsonFileStore(dir)).close();
   });
 });
 
