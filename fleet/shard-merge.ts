@@ -64,6 +64,12 @@ export function checkShardSet(
       throw new ShardFileError(
         `${path}: shard ${f.shard.index} of ${f.shard.count}, but ${firstPath} is one of ${first.shard.count}`,
       );
+    // Shards of one run press at the same time: reports of two runs with the same flags (the same
+    // seed and fleet) merged into figures of no run at all, with no word said.
+    if (f.pressStartMs > first.endMs + RUN_SLACK_MS || f.endMs < first.pressStartMs - RUN_SLACK_MS)
+      throw new ShardFileError(
+        `${path}: its presses ran from ${iso(f.pressStartMs)} to ${iso(f.endMs)}, and ${firstPath}'s from ${iso(first.pressStartMs)} to ${iso(first.endMs)}: not one run (the shards of a run press together); give the reports of one run`,
+      );
     const dup = seen.get(f.shard.index);
     if (dup !== undefined)
       throw new ShardFileError(`${path} and ${dup} are both shard ${f.shard.index} of ${f.shard.count}`);
@@ -87,6 +93,11 @@ export function checkShardSet(
     );
   return missing;
 }
+
+/** How far apart two shards' runs may seem, their hosts' clocks not set alike, and still be one run. */
+const RUN_SLACK_MS = 60_000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Reads, checks and merges shard reports into one fleet report. */
 export function mergeShardFiles(paths: readonly string[], opts: MergeOptions = {}): MergedReport {

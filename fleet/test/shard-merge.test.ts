@@ -196,6 +196,19 @@ describe("merging shard reports", () => {
         () => [a, put("fleet.json", { ...s2, fleet: { ...s2.fleet, fingerprint: "beef" } })],
         /fleet\.json: a different fleet from .*a\.json/,
       ],
+      [
+        "a shard of another run with the same flags",
+        () => [
+          a,
+          put("later.json", {
+            ...s2,
+            startedAtMs: s2.startedAtMs + 400_000,
+            pressStartMs: s2.pressStartMs + 400_000,
+            endMs: s2.endMs + 400_000,
+          }),
+        ],
+        /later\.json: its presses ran from .* to .*, and .*a\.json's from .*: not one run/,
+      ],
       ["a duplicate shard", () => [a, put("a2.json", s1)], /a2\.json and .*a\.json are both shard 1 of 2/],
       ["a missing shard", () => [b], /shard 1 of 2 missing/],
       [
