@@ -50,9 +50,13 @@ export function summary(r: Report): string {
   const powerPart =
     withPower > 0 ? `, ${withPower} of them held by nodes not synced when their power went` : "";
   const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good${powerPart})${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
+  const early =
+    r.stoppedEarlyS !== undefined
+      ? `  STOPPED EARLY  the presses were stopped after ${r.stoppedEarlyS.toFixed(1)} s of ${r.scenario.durationS} s: the figures cover that much\n`
+      : "";
   const cut = r.cutShort
-    ? `  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
-    : "";
+    ? `${early}  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
+    : early;
   return `
 ${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}
 ${cut}${syncLines}

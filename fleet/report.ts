@@ -54,6 +54,11 @@ export interface Report {
    * flight then count as lost, and a node still recovering may count as diverged.
    */
   readonly cutShort: boolean;
+  /**
+   * The presses were stopped before --duration (q, Ctrl-C, SIGTERM): after this many seconds. The
+   * figures cover that much of the run; absent when the presses ran their course.
+   */
+  readonly stoppedEarlyS?: number;
   readonly presses: number;
   readonly deliveries: number;
   readonly superseded: number;
@@ -283,6 +288,10 @@ export function requirementFailures(r: Report): string[] {
       `${clash.nodes} nodes' sessions were taken over again and again by another client with the same id (${clash.ids.join(", ")}${clash.nodes > clash.ids.length ? ", …" : ""}): the figures mix in its traffic`,
     );
   }
+  if (r.presses === 0 && r.scenario.ratePerNodePerMin > 0)
+    f.push(
+      `no press was made${r.stoppedEarlyS !== undefined ? ` (the presses were stopped after ${r.stoppedEarlyS} s)` : ""}: nothing was measured`,
+    );
   // A fault that could not be carried out leaves the run short of what it was asked to test; one the
   // fleet had not recovered from by the end of the settle left nodes not back.
   for (const [i, fault] of r.faults.entries()) {

@@ -303,8 +303,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       if (!this.stopped) this.faults.schedule(this.parts.faults, pressFrom);
       this.setPhase("press");
       await this.waits.until(pressFrom + this.opts.durationS * 1000);
-      // Not on virtual time: it would make two runs of one seed differ.
-      if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20;
+      if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20; // two runs of a seed would differ
       const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
       // Without faults the settle is exactly --settle, as it always was.
@@ -379,6 +378,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       pressStartMs,
       endMs,
       loss: this.lossLog.report(settleFrom - pressStartMs),
+      pressedS: (settleFrom - pressStartMs) / 1000,
       cutShort: this.cut_,
       kernelDrops: this.parts.kernelLoss?.drops(),
     });

@@ -61,6 +61,8 @@ export interface ReportInput {
   readonly pressStartMs: number;
   readonly endMs: number;
   readonly loss: LossReport;
+  /** How long the presses ran: --duration, less when they were stopped early (q, Ctrl-C, SIGTERM). */
+  readonly pressedS: number;
   readonly cutShort: boolean;
   /** Real-loss mode: the packets nftables saw and dropped on the nodes' address. */
   readonly kernelDrops?: KernelDrops | undefined;
@@ -139,6 +141,7 @@ export function buildReport(i: ReportInput): Report {
       ...(i.kernelDrops ? { kernel: i.kernelDrops } : {}),
     },
     cutShort: i.cutShort,
+    ...(i.pressedS < opts.durationS - 1e-6 ? { stoppedEarlyS: round(Math.max(0, i.pressedS), 1) } : {}),
     presses: c.presses,
     deliveries: c.deliveries,
     superseded: c.superseded,

@@ -20,7 +20,7 @@ export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, "");
   if (h === "localhost" || h === "::1" || h === "[::1]") return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((octet) => Number(octet) <= 255);
+  return m?.slice(1).every((octet) => Number(octet) <= 255) ?? false;
 }
 
 /** A fresh token: 32 random bytes, base64url (43 characters). */

@@ -123,6 +123,23 @@ describe("a fleet run on virtual time", () => {
     ]);
   });
 
+  it("says when the presses were stopped early, and fails --assert when none was made", async () => {
+    const run = await FleetRun.start({ clock: "virtual", nodes: 8, durationS: 600, settleS: 1 });
+    // Stopped as the presses begin (q or Ctrl-C then): a run of none.
+    run.on("phase", (p) => p === "press" && run.stop());
+    const r = await run.done;
+    expect(r.presses).toBe(0);
+    expect(r.stoppedEarlyS).toBeLessThan(600);
+    expect(r.cutShort).toBe(false);
+    expect(requirementFailures(r)).toContainEqual(
+      expect.stringMatching(
+        /^no press was made \(the presses were stopped after [\d.]+ s\): nothing was measured$/,
+      ),
+    );
+    const full = await runFleet({ clock: "virtual", nodes: 8, durationS: 5, settleS: 1 });
+    expect(full.stoppedEarlyS).toBeUndefined();
+  });
+
   it("refuses what needs real time, naming the option", async () => {
     await expect(runFleet({ clock: "virtual", broker: "mqtt://127.0.0.1:1883" })).rejects.toThrow(
       "options.broker: needs real time (a real broker, real sockets); options.clock virtual runs the nodes on an in-memory broker",
