@@ -122,7 +122,8 @@ export class Cpu {
       blockedCycles: blocked,
       pollCycles,
       elapsedCycles: elapsed,
-      utilization: elapsed > 0 ? busy / elapsed : 0,
+      // A job scheduled past `now` (a long reset wait) is busy time not yet elapsed: at most all of it.
+      utilization: elapsed > 0 ? Math.min(1, busy / elapsed) : 0,
       utilizationWithPolling: elapsed > 0 ? Math.min(1, (busy + pollCycles) / elapsed) : 0,
     };
   }

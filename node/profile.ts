@@ -15,15 +15,25 @@ import { packageRoot } from "./paths.js";
 export const FIGURE_SOURCES = ["measured", "datasheet", "software", "estimate"] as const;
 export type FigureSource = (typeof FIGURE_SOURCES)[number];
 
+/** No device's figure comes near it; past it a run's clocks and histograms overflow (1e300 cycles did). */
+const FIGURE_MAX = 1e12;
 const figure = z
   .object({
-    value: z.number().finite().nonnegative(),
+    value: z.number().finite().nonnegative().max(FIGURE_MAX, "must be at most 1e12"),
     source: z.enum(FIGURE_SOURCES),
     ref: z.string().min(1, "must cite where the number comes from"),
   })
   .strict();
-const positive = figure.extend({ value: z.number().finite().positive() });
-const integer = figure.extend({ value: z.number().int().nonnegative() });
+const positive = figure.extend({
+  value: z.number().finite().positive().max(FIGURE_MAX, "must be at most 1e12"),
+});
+const integer = figure.extend({
+  value: z.number().int().nonnegative().max(FIGURE_MAX, "must be at most 1e12"),
+});
+/** A network delay: past a minute nothing connects, and the failure would read as a broker not answering. */
+const delay = figure.extend({
+  value: z.number().finite().nonnegative().max(60_000, "must be at most 60000 ms (a minute)"),
+});
 
 const profileFile = z
   .object({
@@ -104,7 +114,7 @@ const profileFile = z
       })
       .strict()
       .optional(),
-    network: z.object({ oneWayLatencyMs: figure, brokerForwardMs: figure, lossFree: z.boolean() }).strict(),
+    network: z.object({ oneWayLatencyMs: delay, brokerForwardMs: delay, lossFree: z.boolean() }).strict(),
     mqtt: z
       .object({
         maxPacketBytes: integer,

@@ -64,6 +64,9 @@ describe("bad profile files", () => {
     ["not-json.json", /not valid JSON/],
     // A keep alive CONNECT cannot carry failed only when the nodes connected (exit 1, "Invalid keepalive").
     ["fractional-keepalive.json", /mqtt\.keepaliveS\.value: must be a whole number of seconds/],
+    // Past these a run's clocks and histograms overflowed, or a run failed as "no answer (CONNACK)".
+    ["huge-figure.json", /cycles\.digitalWrite\.value: must be at most 1e12/],
+    ["slow-broker.json", /network\.brokerForwardMs\.value: must be at most 60000 ms/],
   ];
   it.each(cases)("%s is refused naming the field", (file, message) => {
     expect(() => loadProfile(fixture(file))).toThrow(ProfileError);
