@@ -378,7 +378,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       pressStartMs,
       endMs,
       loss: this.lossLog.report(settleFrom - pressStartMs),
-      pressedS: (settleFrom - pressStartMs) / 1000,
+      pressedS: this.stopped ? (settleFrom - pressStartMs) / 1000 : this.opts.durationS,
       cutShort: this.cut_,
       kernelDrops: this.parts.kernelLoss?.drops(),
     });
