@@ -34,6 +34,8 @@ export interface LimitOptions {
   readonly maxRetainedBytes?: number;
   /** Persistent sessions (clean session 0) holding subscriptions; past it, a new one's SUBSCRIBE gets 0x80. */
   readonly maxSessions?: number;
+  /** Payload bytes of inbound QoS 2 messages awaiting PUBREL, all sessions together (broker/inbound-limit.ts). */
+  readonly maxInboundBytes?: number;
 }
 
 /**
@@ -90,6 +92,8 @@ export const DEFAULT_MAX_RETAINED_MESSAGES = 1_000_000;
  */
 export const DEFAULT_MAX_SESSIONS = 100;
 export const DEFAULT_MAX_RETAINED_BYTES = 256 * 1024 * 1024;
+/** A fleet's QoS 2 flows hold a few messages at a time; 64 MiB is a thousand full 64 KiB packets. */
+export const DEFAULT_MAX_INBOUND_BYTES = 64 * 1024 * 1024;
 
 export type ResolvedLimitOptions = Required<LimitOptions>;
 
@@ -116,6 +120,7 @@ export const limitFields = {
   maxRetainedMessages: count(1),
   maxRetainedBytes: count(1),
   maxSessions: count(1),
+  maxInboundBytes: count(1),
 };
 
 export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
@@ -134,6 +139,7 @@ export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
     maxRetainedMessages: o.maxRetainedMessages ?? DEFAULT_MAX_RETAINED_MESSAGES,
     maxRetainedBytes: o.maxRetainedBytes ?? DEFAULT_MAX_RETAINED_BYTES,
     maxSessions: o.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    maxInboundBytes: o.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES,
   };
 }
 
@@ -154,6 +160,7 @@ export const LIMIT_FLAGS = {
   maxRetained: "maxRetainedMessages",
   maxRetainedBytes: "maxRetainedBytes",
   maxSessions: "maxSessions",
+  maxInboundBytes: "maxInboundBytes",
 } as const;
 export type LimitFlag = keyof typeof LIMIT_FLAGS;
 export type LimitCommandOptions = { readonly [K in LimitFlag]?: string | number };
@@ -191,6 +198,7 @@ export const limitFlagFields = {
   maxRetained: countFlag,
   maxRetainedBytes: countFlag,
   maxSessions: countFlag,
+  maxInboundBytes: countFlag,
 };
 
 /** The library options the limit flags set (unset flags stay unset). */

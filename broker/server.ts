@@ -17,6 +17,7 @@ import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
 import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
+import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
@@ -172,6 +173,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const store = await openStore(opts.dataDir, opts.redisUrl, logger);
     parts.store = store;
     limitSessionQueues(store.persistence as OutgoingQueue, opts.maxQueuedMessagesPerClient, logger);
+    limitInbound(store.persistence as IncomingStore, opts.maxInflightPerClient, opts.maxInboundBytes);
     const tally = new BrokerTally();
     if (store.retainedIndex)
       limitRetained(store.persistence as RetainedStore, store.retainedIndex, opts, logger, () => {

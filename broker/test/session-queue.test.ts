@@ -194,4 +194,73 @@ describe("inbound QoS 2 awaiting PUBREL", () => {
     await closed(s, 3000);
     expect(received).toEqual(["connack", "pubrec", "pubrec", "pubrec"]);
   });
+
+  /** A persistent session's raw connection: its CONNACK and PUBRECs, and whether it was cut. */
+  async function persistent(port: number, id: string, ids: readonly number[], bytes = 1) {
+    const s = await rawSocket(port);
+    const received: string[] = [];
+    const parser = mqttPacket.parser();
+    parser.on("packet", (p: mqttPacket.Packet) => received.push(p.cmd));
+    s.on("data", (d: Buffer) => parser.parse(d));
+    s.write(
+      packet({
+        cmd: "connect",
+        protocolId: "MQTT",
+        protocolVersion: 4,
+        clientId: id,
+        clean: false,
+        keepalive: 60,
+      }),
+    );
+    const publish = (messageId: number) =>
+      packet({
+        cmd: "publish",
+        topic: "t",
+        payload: Buffer.alloc(bytes, 120),
+        qos: 2,
+        messageId,
+        dup: false,
+        retain: false,
+      });
+    s.write(Buffer.concat(ids.map(publish)));
+    const cut = closed(s, 1500).then(
+      () => true,
+      () => false,
+    );
+    const wasCut = await cut;
+    s.destroy();
+    return { received, wasCut };
+  }
+
+  it("holds a persistent session to the limit across its connections, not per connection", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0, maxInflightPerClient: 3 });
+    const first = await persistent(broker.port, "same", [1, 2]);
+    expect(first.received.filter((c) => c === "pubrec")).toHaveLength(2);
+    // Back again: two more would make four held for one session (each connection took three before).
+    // The fourth is refused and the connection cut (the third's PUBREC may not get out first).
+    const again = await persistent(broker.port, "same", [3, 4]);
+    expect(again.received.filter((c) => c === "pubrec").length).toBeLessThanOrEqual(1);
+    expect(again.wasCut).toBe(true);
+    // A new message is refused on the next connection too: the session holds three.
+    const third = await persistent(broker.port, "same", [5]);
+    expect(third.received).toEqual(["connack"]);
+    expect(third.wasCut).toBe(true);
+  });
+
+  it("holds all sessions together to maxInboundBytes", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0, maxInboundBytes: 2500 });
+    // Made-up ids, each leaving its flows half done: the third message of 1,000 bytes is one too many.
+    const a = await persistent(broker.port, "made-up-1", [1, 2], 1000);
+    expect(a.received.filter((c) => c === "pubrec")).toHaveLength(2);
+    const b = await persistent(broker.port, "made-up-2", [1], 1000);
+    expect(b.received.filter((c) => c === "pubrec")).toHaveLength(0);
+    expect(b.wasCut).toBe(true);
+    // A clean session's connect clears its own: made-up-1 coming back clean frees its 2,000 bytes.
+    const s = await rawSocket(broker.port);
+    s.write(connectPacket("made-up-1"));
+    await new Promise((r) => setTimeout(r, 300));
+    s.destroy();
+    const c = await persistent(broker.port, "made-up-3", [1, 2], 1000);
+    expect(c.received.filter((cmd) => cmd === "pubrec")).toHaveLength(2);
+  });
 });

@@ -45,7 +45,14 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--ban-time <ms>", "first ban; doubles on each repeat (default 60000)")
     .option("--login-concurrency <n>", "password checks run at once (default 2)")
     .option("--max-subscriptions <n>", "subscriptions one client may hold (default 1000)")
-    .option("--max-inflight <n>", "QoS 2 messages one client may have awaiting PUBREL (default 1000)")
+    .option(
+      "--max-inflight <n>",
+      "QoS 2 messages one session may have awaiting PUBREL, across its connections (default 1000)",
+    )
+    .option(
+      "--max-inbound-bytes <n>",
+      "payload bytes of QoS 2 messages awaiting PUBREL, all sessions together (default 67108864)",
+    )
     .option("--max-queued-messages <n>", "messages a persistent session may hold (default 1000)")
     .option("--max-retained <n>", "topics with a retained message the broker keeps (default 1000000)")
     .option(

@@ -108,6 +108,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--max-queued-messages": "whole",
     "--max-retained": "whole",
     "--max-retained-bytes": "whole",
+    "--max-inbound-bytes": "whole",
     "--max-sessions": "whole",
     "--max-client-id-bytes": "whole",
     "--max-filters-per-subscribe": "whole",
