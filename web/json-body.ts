@@ -2,16 +2,28 @@
  * The API's JSON bodies: fastify's parser, with the keys that name an object's prototype
  * (`__proto__`, `constructor`, `prototype`) refused as what they are — a field no request has,
  * named like any other (`body.__proto__: is not a field of this request`) — instead of fastify's
- * "not JSON" for a body that is valid JSON.
+ * "not JSON" for a body that is valid JSON. A body nested deeper than any request is refused as
+ * such: the walk for those keys recursed, and 5,000 levels (10 KB) overflowed the stack, which was
+ * answered as "not JSON".
  */
 import type { FastifyInstance } from "fastify";
 import { ProblemError } from "./problem.js";
 
 const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
-/** The path to the first prototype key in `value` (`["a", "__proto__"]`), or undefined when none. */
-export function prototypeKeyPath(value: unknown, at: readonly string[] = []): string[] | undefined {
+/** No request body is nested deeper than a few levels. */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * The path to the first prototype key in `value` (`["a", "__proto__"]`), or undefined when none;
+ * "too deep" past MAX_BODY_DEPTH levels.
+ */
+export function prototypeKeyPath(
+  value: unknown,
+  at: readonly string[] = [],
+): string[] | "too deep" | undefined {
   if (typeof value !== "object" || value === null) return undefined;
+  if (at.length >= MAX_BODY_DEPTH) return "too deep";
   for (const [key, inner] of Object.entries(value)) {
     const here = [...at, Array.isArray(value) ? `[${key}]` : key];
     if (!Array.isArray(value) && PROTOTYPE_KEYS.has(key)) return here;
@@ -34,6 +46,15 @@ export function useJsonBodies(app: FastifyInstance): void {
       if (err) return done(err, undefined);
       const at = prototypeKeyPath(value);
       if (at === undefined) return done(null, value);
+      if (at === "too deep")
+        return done(
+          new ProblemError(
+            400,
+            `body: nested more than ${MAX_BODY_DEPTH} levels deep; no request is`,
+            "body",
+          ),
+          undefined,
+        );
       const field = `body.${at.join(".").replace(/\.\[/g, "[")}`;
       done(new ProblemError(400, `${field}: is not a field of this request`, field), undefined);
     });

@@ -136,6 +136,13 @@ describe("the fleet web server", () => {
     // As an unknown field reads.
     const typo = await ask("fleet", "PUT", path, AUTH, '{"on":true,"colour":1}');
     expect(typo.detail).toBe("body.colour: is not a field of this request");
+    // Valid JSON nested 5,000 levels (10 KB): refused as too deep, not as "not JSON".
+    const deep = `{"on":true,"x":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    expect(await ask("fleet", "PUT", path, AUTH, deep)).toMatchObject({
+      status: 400,
+      field: "body",
+      detail: "body: nested more than 32 levels deep; no request is",
+    });
     expect((await ask("fleet", "PUT", path, AUTH, '{"on":true}')).status).toBe(200);
   });
 });
