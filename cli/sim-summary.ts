@@ -117,7 +117,13 @@ function secondsOrNever(v: number | null): string {
 function faultLines(r: Report): string {
   if (r.faults.length === 0) return "";
   const lines = r.faults.map((f) => {
-    const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} at ${(f.atMs / 1000).toFixed(1)} s for ${(f.durationMs / 1000).toFixed(1)} s`;
+    // A loss step stays: it has no length ("for 0.0 s" read as a fault that did nothing).
+    const at = (f.atMs / 1000).toFixed(1);
+    const span =
+      f.kind === "loss" && f.durationMs === 0
+        ? `from ${at} s on`
+        : `at ${at} s for ${(f.durationMs / 1000).toFixed(1)} s`;
+    const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} ${span}`;
     if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
     const frozenAt = frozenAfterWait(f);
     const waited =
