@@ -24,6 +24,9 @@ declare module "aedes-persistence/asyncPersistence.js" {
       packet: { messageId?: number },
     ): Promise<object | undefined>;
     outgoingStream(client: { id: string }): Readable;
+    incomingStorePacket(client: { id: string }, packet: object): Promise<void>;
+    incomingDelPacket(client: { id: string }, packet: object): Promise<void>;
+    cleanIncoming(client: { id: string }): Promise<void>;
     storeRetained(packet: RetainedPacket): Promise<void>;
     createRetainedStreamCombi(patterns: readonly string[]): Readable;
     createRetainedStream(pattern: string): Readable;

@@ -21,10 +21,26 @@ export class IndexedLevelPersistence extends LevelPersistence {
   /** Every retained message held, in memory (the broker's cap reads it: broker/retained-cap.ts). */
   readonly index = new RetainedIndex();
   readonly #dataDir: string;
+  readonly #db: ConstructorParameters<typeof LevelPersistence>[0];
 
   constructor(db: ConstructorParameters<typeof LevelPersistence>[0], dataDir: string) {
     super(db);
     this.#dataDir = dataDir;
+    this.#db = db;
+  }
+
+  /**
+   * Session state besides subscriptions: a queued QoS 1/2 message or an inbound QoS 2 one awaiting
+   * PUBREL (the package's `outgoing:` and `incoming:` keys, one key read).
+   */
+  async hasSessionState(client: { id: string }): Promise<boolean> {
+    for (const kind of ["outgoing", "incoming"]) {
+      const prefix = `${kind}:${encodeURIComponent(client.id)}:`;
+      // The package's own range: ';' follows ':' (a suffix of '\xff' would skip non-ASCII keys).
+      const range = { gte: prefix, lt: `${prefix.slice(0, -1)};`, limit: 1 };
+      for await (const _ of this.#db.keys(range)) return true;
+    }
+    return false;
   }
 
   override async setup(broker: unknown): Promise<void> {

@@ -53,4 +53,31 @@ export class IndexedMemoryPersistence extends MemoryPersistence {
   override outgoingStream(client: { id: string }): Readable {
     return this.outgoing.stream(client);
   }
+
+  /** Inbound QoS 2 packet ids awaiting PUBREL, per client (the package keeps its own privately). */
+  readonly #incoming = new Map<string, Set<number>>();
+
+  override async incomingStorePacket(client: { id: string }, packet: { messageId?: number }): Promise<void> {
+    await super.incomingStorePacket(client, packet);
+    const ids = this.#incoming.get(client.id) ?? new Set<number>();
+    ids.add(packet.messageId ?? 0);
+    this.#incoming.set(client.id, ids);
+  }
+
+  override async incomingDelPacket(client: { id: string }, packet: { messageId?: number }): Promise<void> {
+    await super.incomingDelPacket(client, packet);
+    const ids = this.#incoming.get(client.id);
+    ids?.delete(packet.messageId ?? 0);
+    if (ids?.size === 0) this.#incoming.delete(client.id);
+  }
+
+  override async cleanIncoming(client: { id: string }): Promise<void> {
+    await super.cleanIncoming(client);
+    this.#incoming.delete(client.id);
+  }
+
+  /** Session state besides subscriptions: queued QoS 1/2 messages, or inbound QoS 2 awaiting PUBREL. */
+  async hasSessionState(client: { id: string }): Promise<boolean> {
+    return this.outgoing.holds(client.id) || (this.#incoming.get(client.id)?.size ?? 0) > 0;
+  }
 }

@@ -30,6 +30,11 @@ export class OutgoingQueues {
     return this.#queues.size;
   }
 
+  /** Whether the client has packets waiting (its session holds state: broker/session-state.ts). */
+  holds(clientId: string): boolean {
+    return (this.#queues.get(clientId)?.length ?? 0) > 0;
+  }
+
   enqueue(clientId: string, packet: object): void {
     const queue = this.#queues.get(clientId);
     const copy = new MemoryPersistence.Packet(packet) as QueuedPacket;

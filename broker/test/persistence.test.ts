@@ -6,9 +6,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type IConnackPacket } from "mqtt";
+import mqttPacket from "mqtt-packet";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, nextMessage, once } from "./helpers.js";
+import { client, closeAll, nextMessage, once, packet, rawSocket } from "./helpers.js";
 
 let dir: string;
 let broker: RunningBroker | undefined;
@@ -99,3 +100,69 @@ it("names a data directory under /proc at once (Node's recursive mkdir never ret
     "data directory /proc/twinfleet-no-such/data cannot be created: ENOENT",
   );
 });
+
+/** A raw persistent session that leaves a QoS 2 message half done; resolves to the next CONNACK's flag. */
+async function halfDoneQos2(port: number, id: string): Promise<boolean> {
+  const raw = await rawSocket(port);
+  raw.write(
+    packet({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: id,
+      clean: false,
+      keepalive: 60,
+    }),
+  );
+  const seen: string[] = [];
+  const parser = mqttPacket.parser();
+  parser.on("packet", (p: mqttPacket.Packet) => seen.push(p.cmd));
+  raw.on("data", (d: Buffer) => parser.parse(d));
+  raw.write(
+    packet({
+      cmd: "publish",
+      topic: "t",
+      payload: Buffer.from("x"),
+      qos: 2,
+      messageId: 7,
+      dup: false,
+      retain: false,
+    }),
+  );
+  await expect.poll(() => seen).toEqual(["connack", "pubrec"]);
+  raw.destroy();
+  // Back: no subscriptions, but the QoS 2 message it sent is not completed (no PUBREL yet).
+  const again = await rawSocket(port);
+  const flags: boolean[] = [];
+  const p2 = mqttPacket.parser();
+  p2.on("packet", (p: mqttPacket.Packet) => p.cmd === "connack" && flags.push(p.sessionPresent));
+  again.on("data", (d: Buffer) => p2.parse(d));
+  again.write(
+    packet({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: id,
+      clean: false,
+      keepalive: 60,
+    }),
+  );
+  await expect.poll(() => flags.length).toBe(1);
+  again.destroy();
+  return flags[0] as boolean;
+}
+
+it.each([
+  ["in memory", false],
+  ["with --data", true],
+])(
+  "says the session is present when it holds only a QoS 2 message not completed (%s) [MQTT-3.2.2-2]",
+  async (_, durable) => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0, ...(durable ? { dataDir: dir } : {}) });
+    expect(await halfDoneQos2(broker.port, "half-done")).toBe(true);
+    // A session with nothing stored is not present.
+    const { c, sessionPresent } = await reconnect(broker.url, "nothing-held");
+    expect(sessionPresent).toBe(false);
+    await closeAll(c);
+  },
+);
