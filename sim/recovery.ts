@@ -159,7 +159,9 @@ interface Holder {
  * keeps nodes from coming back, hit `node` too, began before it registered again (`reg`; undefined:
  * it never did) and ended after `f` — or, when `f` itself holds no one (a frozen client, a loss
  * burst), overlapped it at all. A broker restart inside a 60 s partition would otherwise report the
- * partition's length as its own recovery, and a frozen client the restart's lost sessions.
+ * partition's length as its own recovery, and a frozen client the restart's lost sessions. Two that
+ * end at one instant (a power outage inside a broker restart, on virtual time): the one begun first
+ * holds (then the one first in the schedule), so their pairs are counted once, not in both rows.
  */
 function heldElsewhere(
   f: FaultSpan,
@@ -168,9 +170,13 @@ function heldElsewhere(
   others: readonly Holder[],
 ): FaultSpan | undefined {
   const holds = HOLDING.has(f.kind);
-  for (const { span: g, nodes } of others) {
+  const mine = others.findIndex((o) => o.span === f);
+  for (const [i, { span: g, nodes }] of others.entries()) {
     if (g === f || g.startMs > (reg ?? Number.POSITIVE_INFINITY)) continue;
-    if (holds ? g.endMs <= f.endMs : g.endMs < f.startMs) continue;
+    const outlasts =
+      g.endMs > f.endMs ||
+      (g.endMs === f.endMs && (g.startMs < f.startMs || (g.startMs === f.startMs && mine >= 0 && i < mine)));
+    if (holds ? !outlasts : g.endMs < f.startMs) continue;
     if (nodes === undefined || nodes.has(node)) return g;
   }
   return undefined;

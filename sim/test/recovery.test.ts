@@ -166,6 +166,26 @@ describe("analyzeFaults", () => {
     });
   });
 
+  it("two faults ending at one instant: the one begun first holds, so nothing is counted in both rows", () => {
+    const c = new SyncChecker(reach);
+    const tl = new NodeTimeline();
+    c.press({ node: A, stamp: st(1, A), at: 11_000 }); // held while down, reaches B at 22.5 s
+    c.applied({ node: B, stamp: st(1, A), at: 22_500 });
+    const restart: FaultSpan = { kind: "broker-restart", startMs: 10_000, endMs: 20_000, nodes: undefined };
+    const outage: FaultSpan = { kind: "power-outage", startMs: 15_000, endMs: 20_000, nodes: undefined };
+    for (const n of fleet) tl.disconnected(n, 10_000);
+    for (const n of fleet) tl.registered(n, 22_000);
+    const r = analyze(c, tl, [restart, outage]);
+    expect(r.outcomes[0]).toMatchObject({ lateBeyond5s: 1 });
+    expect(r.outcomes[0]?.held).toBeUndefined();
+    expect(r.outcomes[1]).toMatchObject({ held: 4, heldBy: ["broker-restart"], lateBeyond5s: 0 });
+    // Begun at one instant too: the first in the schedule holds.
+    const same: FaultSpan = { ...outage, startMs: 10_000 };
+    const r2 = analyze(new SyncChecker(reach), tl, [restart, same]);
+    expect(r2.outcomes[0]?.held).toBeUndefined();
+    expect(r2.outcomes[1]).toMatchObject({ held: 4, heldBy: ["broker-restart"] });
+  });
+
   it("a power cut: every node hit must register again, one offline when the power went too", () => {
     const tl = new NodeTimeline();
     tl.disconnected(A, 5000); // lost its session before the power went, never back before it
