@@ -229,6 +229,26 @@ describe("twinfleet twins commands", () => {
     expect(stored.nodes["lamp-1"]).toMatchObject({ kind: "sim", sources: [] });
   });
 
+  it("twins says so when another twins service already controls the fleet", async () => {
+    await setup();
+    const other = await startTwins({ url: broker.url, clientId: "tf-twins-first" });
+    open.push({ close: () => other.close() });
+    let err = "";
+    const running = main(["twins", "--broker", broker.url], {
+      stdout: () => {},
+      stderr: (s) => {
+        err += s;
+        changed();
+      },
+    });
+    await until(() => err.includes("another twins service"), "the warning");
+    expect(err).toMatch(
+      /WARN {2}twins: another twins service controls this fleet \(tf-twins-first since \S+\): each sends its own desired pairings and sets, and they undo each other's; run one per fleet/,
+    );
+    process.emit("SIGINT");
+    expect(await running).toBe(0);
+  });
+
   it("twins started before its broker waits for it, serving its stored twins with /healthz 503, and connects once it listens", async () => {
     const port = await closedPort();
     const url = `mqtt://127.0.0.1:${port}`;
