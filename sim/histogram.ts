@@ -1,5 +1,8 @@
 /**
- * Percentiles from an HDR histogram (hdr-histogram-js), in the units the reports use.
+ * Percentiles from an HDR histogram (hdr-histogram-js), in the units the reports use. A percentile
+ * is at most the largest value recorded: the histogram answers with the top of a value's bucket,
+ * which read `p50 17.07 s max 17.06 s`. A value past the highest trackable is recorded as that
+ * (hdr-histogram throws, and ended the run).
  */
 import * as hdr from "hdr-histogram-js";
 
@@ -15,11 +18,13 @@ export interface Summary {
 /** Records non-negative values with `scale` integer steps per unit (1000 → µs resolution for ms). */
 export class Distribution {
   private readonly h: hdr.Histogram;
+  private readonly top: number;
 
   constructor(
     private readonly scale = 1000,
     highest = 3_600_000,
   ) {
+    this.top = Math.ceil(highest * scale);
     this.h = hdr.build({
       bitBucketSize: 64,
       lowestDiscernibleValue: 1,
@@ -30,7 +35,7 @@ export class Distribution {
   }
 
   record(value: number): void {
-    this.h.recordValue(Math.max(0, Math.round(value * this.scale)));
+    this.h.recordValue(Math.min(this.top, Math.max(0, Math.round(value * this.scale))));
   }
 
   /** Adds every value `other` recorded (same scale). */
@@ -55,7 +60,9 @@ export class Distribution {
   }
 
   percentile(p: number): number {
-    return this.h.totalCount === 0 ? 0 : this.h.getValueAtPercentile(p) / this.scale;
+    return this.h.totalCount === 0
+      ? 0
+      : Math.min(this.h.getValueAtPercentile(p), this.h.maxValue) / this.scale;
   }
 
   summary(): Summary {
