@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
 import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
-import { type Capability, CommandRefused, type ConsoleSource } from "../view/source.js";
+import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
 import { fromZod, ProblemError } from "./problem.js";
 import { faultBody, followParams, lossBody, nodeParams, nodesQuery, paceBody, stateBody } from "./schemas.js";
 import {
@@ -90,6 +90,18 @@ function sendDetail(reply: FastifyReply, d: NodeDetail) {
   return reply.header("etag", etag(d.version)).send(d);
 }
 
+/**
+ * The node after a command: 200 with it; or, stored and not sent yet (the node offline, a live
+ * fleet's broker away), 202 saying what will happen, with the node.
+ */
+function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | undefined) {
+  if (later === undefined) return sendDetail(reply, d);
+  return reply
+    .code(202)
+    .header("etag", etag(d.version))
+    .send({ accepted: true, ...later, node: d });
+}
+
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { source, kind } = ctx;
 
@@ -130,15 +142,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const body = parse(stateBody, "body", req.body);
     need(source, "set");
     checkIfMatch(req, detailOrThrow(source, id as NodeId));
+    // The node offline: the set is kept and sent when it registers again (202).
     const later = await source.set(id as NodeId, body.on);
-    const d = detailOrThrow(source, id as NodeId);
-    // The node offline: the set is kept and sent when it registers again: 202, saying so.
-    if (later)
-      return reply
-        .code(202)
-        .header("etag", etag(d.version))
-        .send({ accepted: true, ...later, node: d });
-    return sendDetail(reply, d);
+    return sendAfter(reply, detailOrThrow(source, id as NodeId), later);
   });
 
   const follow = (pair: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -153,14 +159,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const later = await command("path.source", () =>
       pair ? source.pair(follower, from) : source.unpair(follower, from),
     );
-    const d = detailOrThrow(source, follower);
-    // Stored, not sent yet (a live fleet's broker away): 202, saying what happens, with the node.
-    if (later)
-      return reply
-        .code(202)
-        .header("etag", etag(d.version))
-        .send({ accepted: true, ...later, node: d });
-    return sendDetail(reply, d);
+    return sendAfter(reply, detailOrThrow(source, follower), later);
   };
   app.put("/api/nodes/:id/follows/:source", follow(true));
   app.delete("/api/nodes/:id/follows/:source", follow(false));

@@ -60,15 +60,37 @@ export function packet(p: mqttPacket.Packet): Buffer {
   return mqttPacket.generate(p);
 }
 
-export function connectPacket(clientId: string): Buffer {
+export function connectPacket(clientId: string, clean = true): Buffer {
   return packet({
     cmd: "connect",
     protocolId: "MQTT",
     protocolVersion: 4,
     clientId,
-    clean: true,
+    clean,
     keepalive: 60,
   });
+}
+
+/** A QoS 2 PUBLISH of `bytes` bytes on `topic`. */
+export function qos2Packet(messageId: number, bytes = 1, topic = "t"): Buffer {
+  return packet({
+    cmd: "publish",
+    topic,
+    payload: Buffer.alloc(bytes, 120),
+    qos: 2,
+    messageId,
+    dup: false,
+    retain: false,
+  });
+}
+
+/** Every packet the socket receives, in order, as they come. */
+export function packetsOf(s: Socket): mqttPacket.Packet[] {
+  const got: mqttPacket.Packet[] = [];
+  const parser = mqttPacket.parser();
+  parser.on("packet", (p: mqttPacket.Packet) => got.push(p));
+  s.on("data", (d: Buffer) => parser.parse(d));
+  return got;
 }
 
 /** Resolves when the socket is closed by the other side (or errors), with how long it took. */

@@ -6,10 +6,18 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type IConnackPacket } from "mqtt";
-import mqttPacket from "mqtt-packet";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, nextMessage, once, packet, rawSocket } from "./helpers.js";
+import {
+  client,
+  closeAll,
+  connectPacket,
+  nextMessage,
+  once,
+  packetsOf,
+  qos2Packet,
+  rawSocket,
+} from "./helpers.js";
 
 let dir: string;
 let broker: RunningBroker | undefined;
@@ -104,52 +112,18 @@ it("names a data directory under /proc at once (Node's recursive mkdir never ret
 /** A raw persistent session that leaves a QoS 2 message half done; resolves to the next CONNACK's flag. */
 async function halfDoneQos2(port: number, id: string): Promise<boolean> {
   const raw = await rawSocket(port);
-  raw.write(
-    packet({
-      cmd: "connect",
-      protocolId: "MQTT",
-      protocolVersion: 4,
-      clientId: id,
-      clean: false,
-      keepalive: 60,
-    }),
-  );
-  const seen: string[] = [];
-  const parser = mqttPacket.parser();
-  parser.on("packet", (p: mqttPacket.Packet) => seen.push(p.cmd));
-  raw.on("data", (d: Buffer) => parser.parse(d));
-  raw.write(
-    packet({
-      cmd: "publish",
-      topic: "t",
-      payload: Buffer.from("x"),
-      qos: 2,
-      messageId: 7,
-      dup: false,
-      retain: false,
-    }),
-  );
-  await expect.poll(() => seen).toEqual(["connack", "pubrec"]);
+  const seen = packetsOf(raw);
+  raw.write(Buffer.concat([connectPacket(id, false), qos2Packet(7)]));
+  await expect.poll(() => seen.map((p) => p.cmd)).toEqual(["connack", "pubrec"]);
   raw.destroy();
   // Back: no subscriptions, but the QoS 2 message it sent is not completed (no PUBREL yet).
   const again = await rawSocket(port);
-  const flags: boolean[] = [];
-  const p2 = mqttPacket.parser();
-  p2.on("packet", (p: mqttPacket.Packet) => p.cmd === "connack" && flags.push(p.sessionPresent));
-  again.on("data", (d: Buffer) => p2.parse(d));
-  again.write(
-    packet({
-      cmd: "connect",
-      protocolId: "MQTT",
-      protocolVersion: 4,
-      clientId: id,
-      clean: false,
-      keepalive: 60,
-    }),
-  );
-  await expect.poll(() => flags.length).toBe(1);
+  const answers = packetsOf(again);
+  again.write(connectPacket(id, false));
+  await expect.poll(() => answers.length).toBe(1);
   again.destroy();
-  return flags[0] as boolean;
+  const [connack] = answers;
+  return connack?.cmd === "connack" && connack.sessionPresent;
 }
 
 it.each([

@@ -13,7 +13,17 @@ import mqttPacket from "mqtt-packet";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, closed, connectPacket, nextMessage, packet, rawSocket } from "./helpers.js";
+import {
+  client,
+  closeAll,
+  closed,
+  connectPacket,
+  nextMessage,
+  packet,
+  packetsOf,
+  qos2Packet,
+  rawSocket,
+} from "./helpers.js";
 
 let broker: RunningBroker | undefined;
 const dirs: string[] = [];
@@ -122,16 +132,7 @@ describe.each([
       seen();
     });
     s.on("data", (d: Buffer) => parser.parse(d));
-    s.write(
-      packet({
-        cmd: "connect",
-        protocolId: "MQTT",
-        protocolVersion: 4,
-        clientId: "sleeper",
-        clean: false,
-        keepalive: 60,
-      }),
-    );
+    s.write(connectPacket("sleeper", false));
     s.write(packet({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "q", qos: 1 }] }));
     const publisher = await client(url, { clientId: "pub" });
     const observer = await client(url, { clientId: "obs" });
@@ -176,21 +177,11 @@ describe("inbound QoS 2 awaiting PUBREL", () => {
     });
     s.on("data", (d: Buffer) => parser.parse(d));
     s.write(connectPacket("qos2"));
-    const qos2 = (messageId: number) =>
-      packet({
-        cmd: "publish",
-        topic: "t",
-        payload: Buffer.from("x"),
-        qos: 2,
-        messageId,
-        dup: false,
-        retain: false,
-      });
-    s.write(Buffer.concat([qos2(1), qos2(2), qos2(3)]));
+    s.write(Buffer.concat([qos2Packet(1), qos2Packet(2), qos2Packet(3)]));
     await firstThree;
     expect(received).toEqual(["connack", "pubrec", "pubrec", "pubrec"]);
     expect(s.destroyed).toBe(false);
-    s.write(qos2(4));
+    s.write(qos2Packet(4));
     await closed(s, 3000);
     expect(received).toEqual(["connack", "pubrec", "pubrec", "pubrec"]);
   });
@@ -198,38 +189,14 @@ describe("inbound QoS 2 awaiting PUBREL", () => {
   /** A persistent session's raw connection: its CONNACK and PUBRECs, and whether it was cut. */
   async function persistent(port: number, id: string, ids: readonly number[], bytes = 1) {
     const s = await rawSocket(port);
-    const received: string[] = [];
-    const parser = mqttPacket.parser();
-    parser.on("packet", (p: mqttPacket.Packet) => received.push(p.cmd));
-    s.on("data", (d: Buffer) => parser.parse(d));
-    s.write(
-      packet({
-        cmd: "connect",
-        protocolId: "MQTT",
-        protocolVersion: 4,
-        clientId: id,
-        clean: false,
-        keepalive: 60,
-      }),
-    );
-    const publish = (messageId: number) =>
-      packet({
-        cmd: "publish",
-        topic: "t",
-        payload: Buffer.alloc(bytes, 120),
-        qos: 2,
-        messageId,
-        dup: false,
-        retain: false,
-      });
-    s.write(Buffer.concat(ids.map(publish)));
-    const cut = closed(s, 1500).then(
+    const packets = packetsOf(s);
+    s.write(Buffer.concat([connectPacket(id, false), ...ids.map((m) => qos2Packet(m, bytes))]));
+    const wasCut = await closed(s, 1500).then(
       () => true,
       () => false,
     );
-    const wasCut = await cut;
     s.destroy();
-    return { received, wasCut };
+    return { received: packets.map((p) => p.cmd), wasCut };
   }
 
   it("holds a persistent session to the limit across its connections, not per connection", async () => {
