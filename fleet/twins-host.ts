@@ -21,6 +21,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "twin-updated": true,
   "twin-online": true,
   "twin-offline": true,
+  "twin-forgotten": true,
   "twin-flapping": true,
   convergence: true,
   "bad-input": true,

@@ -11,6 +11,8 @@ export interface ConvergenceChanges {
   readonly nodes: readonly ConvergenceInput[];
   /** Ascending positions in `nodes` that may differ from the previous look (new twins included). */
   readonly changed: readonly number[];
+  /** A twin was removed since the previous look: positions moved, and `changed` is not to be trusted. */
+  readonly reordered?: boolean;
 }
 
 export class ConvergenceInputs {
@@ -18,6 +20,7 @@ export class ConvergenceInputs {
   private readonly records: TwinRecord[] = [];
   /** Positions touched since the last look, each once (a record's `inputTouched` says it is here). */
   private touched: number[] = [];
+  private reordered = false;
 
   /** A twin first seen: it comes after every twin seen before. */
   added(t: TwinRecord): void {
@@ -34,10 +37,22 @@ export class ConvergenceInputs {
     this.touched.push(t.inputAt);
   }
 
+  /** A twin forgotten: the ones after it move up a place, and the next look starts afresh. */
+  remove(t: TwinRecord): void {
+    const at = t.inputAt;
+    this.records.splice(at, 1);
+    this.inputs.splice(at, 1);
+    for (let i = at; i < this.records.length; i++) (this.records[i] as TwinRecord).inputAt = i;
+    this.touched = this.touched.filter((i) => i !== at).map((i) => (i > at ? i - 1 : i));
+    this.reordered = true;
+  }
+
   /** The inputs now, and where they may have changed since the previous call. */
   take(): ConvergenceChanges {
     const changed = this.touched;
     this.touched = [];
+    const reordered = this.reordered;
+    this.reordered = false;
     changed.sort((a, b) => a - b);
     // Ascending, so each new twin's input is appended right after the one before it.
     for (const i of changed) {
@@ -45,6 +60,6 @@ export class ConvergenceInputs {
       t.inputTouched = false;
       this.inputs[i] = convergenceInputOf(t);
     }
-    return { nodes: this.inputs, changed };
+    return reordered ? { nodes: this.inputs, changed, reordered } : { nodes: this.inputs, changed };
   }
 }

@@ -57,6 +57,13 @@ export class FollowGraph {
     }
   }
 
+  /** `t` is forgotten: it follows no one and no one follows it (twins/forget.ts). */
+  forget(t: TwinRecord): void {
+    this.sourcesChanged();
+    this.followersOf.delete(t.id);
+    this.sortedFollowers.delete(t.id);
+  }
+
   /** May node `t` hold a stamp from `origin`: itself, upstream of it, or a stamp another twin holds? */
   mayCarry(t: TwinRecord, stamp: Stamp): boolean {
     return stamp.origin === t.id || this.upstream(t, stamp.origin) || this.isKnownEvent(t.id, stamp);

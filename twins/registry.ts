@@ -25,6 +25,7 @@ import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
+import { forgetStalest } from "./forget.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
@@ -57,7 +58,8 @@ export type RegistryEffect =
   /** The desired state changed and must be stored. */
   | { readonly type: "desired-changed"; readonly node: NodeId }
   /** The node, online, showed a config other than the desired one: send it the pairing again. */
-  | { readonly type: "reconcile"; readonly node: NodeId };
+  | { readonly type: "reconcile"; readonly node: NodeId }
+  | { readonly type: "forgotten"; readonly node: NodeId };
 
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
@@ -65,6 +67,7 @@ export class TwinRegistry {
   private readonly bads = new BadInputTally();
   private readonly inputs = new ConvergenceInputs();
   private readonly setCounter = new SetCounter();
+  private readonly forgotten: RegistryEffect[] = [];
 
   /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
   constructor(
@@ -138,7 +141,8 @@ export class TwinRegistry {
 
   /** Decodes and applies one message from the broker (`retained`: replayed for a new subscription). */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained = false) {
-    return bumpVersions(this.twins, this.apply(topic, payload, qos, now, retained));
+    const fx = this.apply(topic, payload, qos, now, retained); // twins forgotten for room come first
+    return bumpVersions(this.twins, this.forgotten.length === 0 ? fx : this.forgotten.splice(0).concat(fx));
   }
 
   private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained: boolean) {
@@ -191,10 +195,7 @@ export class TwinRegistry {
     }
   }
 
-  /**
-   * Records a set command the service has just sent. Its acknowledgement can be read after the
-   * node's report of it (both in one read): a report stamped past `counter` has already answered it.
-   */
+  /** Records a set the service has just sent; a report stamped past `counter` has answered it already. */
   setSent(id: NodeId, on: boolean, counter: number): RegistryEffect[] {
     const t = this.ensure(id);
     const { pendingSet: _old, ...rest } = t.desired;
@@ -207,10 +208,7 @@ export class TwinRegistry {
     ]);
   }
 
-  /**
-   * Replaces the desired sources, pending until the node confirms them; `configVersion` is the
-   * version written for an offline node, or the node's current one when commands are sent.
-   */
+  /** Replaces the desired sources, pending until confirmed; `configVersion`: written offline, or the node's. */
   setDesiredSources(id: NodeId, sources: readonly NodeId[], configVersion: number): RegistryEffect[] {
     const t = this.ensure(id);
     t.desired = { ...t.desired, sources: [...sources], configVersion };
@@ -370,6 +368,8 @@ export class TwinRegistry {
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */
   private refused(id: NodeId, topic: string): RegistryEffect[] | undefined {
     if (this.admits(id)) return undefined;
+    const gone = forgetStalest(this.twins, this.graph, this.inputs);
+    if (gone !== undefined) return void this.forgotten.push({ type: "forgotten", node: gone });
     const detail = `${this.maxNodes} nodes are tracked, the most this service keeps (--max-nodes): ${id} is not added`;
     return [this.bad("too-many-nodes", topic, detail)];
   }

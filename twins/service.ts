@@ -7,7 +7,6 @@
  * broker is away a set or query is refused (BrokerUnavailableError), and a pair or unpair is stored
  * and sent by the re-sends once the node registers again (docs/twins.md, "While the broker is away").
  */
-
 import { EventEmitter } from "node:events";
 import type { Message, NodeId, Prefix } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
@@ -29,11 +28,7 @@ import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
 const CONVERGENCE_EVERY_MS = 100;
-/**
- * Past 1,000 twins the interval grows with the fleet (10,000 twins: 1 s), as does the wait between
- * two saves of the desired state: each walks every twin, and at 5,000 nodes the two took most of the
- * main thread, recomputed on nearly every turn of its event loop.
- */
+/** Past 1,000 twins that interval and the wait between saves grow with the fleet (each walks every twin). */
 const MS_PER_TWIN = 0.1;
 
 export {
@@ -226,8 +221,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   convergence(): ConvergenceReport {
-    const { nodes, changed } = this.registry.convergenceChanges();
-    return this.converged.updateChanged(nodes, changed);
+    const { nodes, changed, reordered } = this.registry.convergenceChanges();
+    return reordered ? this.converged.update(nodes) : this.converged.updateChanged(nodes, changed);
   }
 
   history(): SeriesPoint[] {
@@ -272,9 +267,8 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   /**
-   * A desire changed: an online node gets the commands now; an offline one a retained config with a
-   * higher version, adopted at its next sync, and the commands when it registers (protocol §6); pending
-   * until the node confirms it. With the broker away it is stored unsent (broker-away.ts `sendOrHold`).
+   * A desire changed: an online node gets the commands now, an offline one a retained config of a higher
+   * version and the commands when it registers (protocol §6); stored unsent while the broker is away.
    */
   private async changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
     const twin = this.registry.get(node);
@@ -365,6 +359,12 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           this.emit("bad-input", e.input);
           break;
         case "desired-changed":
+          persist = true;
+          break;
+        case "forgotten": // room for a newcomer at maxNodes: out of the store too
+          this.reconciler.forget(e.node);
+          this.emit("twin-forgotten", e.node);
+          this.feed.schedule();
           persist = true;
           break;
         default:

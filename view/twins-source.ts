@@ -113,6 +113,11 @@ export class TwinsSource implements ConsoleSource {
         this.log("info", `${t.id} online`);
         changed(t);
       },
+      "twin-forgotten": (id) => {
+        this.log("warn", `${id} forgotten to make room (--max-nodes): offline, nothing desired, no pairing`);
+        this.remove(id);
+        this.events.emit("changed");
+      },
       "twin-offline": (t) => {
         this.log("warn", `${t.id} offline`);
         changed(t);
@@ -324,6 +329,16 @@ export class TwinsSource implements ConsoleSource {
     if (i === undefined) this.insert(n);
     else this.list[i] = n;
     this.events.emit("node", t.id);
+  }
+
+  /** A twin forgotten: out of the list, the places after it one up. */
+  private remove(id: NodeId): void {
+    const i = this.position.get(id);
+    if (!this.built || i === undefined) return;
+    this.list.splice(i, 1);
+    this.position.delete(id);
+    for (let j = i; j < this.list.length; j++) this.position.set((this.list[j] as ConsoleNode).id, j);
+    this.events.emit("node", id);
   }
 
   /** A node not seen before, in its place in id order (as the registry lists them). */

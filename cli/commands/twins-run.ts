@@ -280,6 +280,9 @@ function logEvents(t: Twins, logger: Logger): ConvergenceLog {
   });
   t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
   t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
+  t.on("twin-forgotten", (node) =>
+    logger.warn({ node }, "forgotten to make room at --max-nodes (offline, nothing desired, no pairing)"),
+  );
   // The feed recomputes on every report; the log says when the figures move, at most once a second.
   const convergence = new ConvergenceLog(logger, wallScheduler);
   t.on("convergence", (r) => convergence.report(r));
