@@ -95,6 +95,21 @@ describe("twins source", () => {
     expect(s.lossPct()).toBeUndefined();
   });
 
+  it("drops a twin the service forgot to make room, and says so", () => {
+    const t = new FakeTwins();
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    expect(s.nodes().map((n) => n.id)).toEqual([a, b]);
+    t.twins.delete(a);
+    t.emit("twin-forgotten", a);
+    expect(s.nodes().map((n) => n.id)).toEqual([b]);
+    expect(s.detail(b)).toBeDefined();
+    expect(lines).toContain(
+      "warn a forgotten to make room (--max-nodes): offline, nothing desired, no pairing",
+    );
+  });
+
   it("marks the view changed on service events and times an event from origin to follower", () => {
     const t = new FakeTwins();
     const sched = new FakeScheduler(1000);
