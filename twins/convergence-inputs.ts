@@ -20,7 +20,8 @@ export class ConvergenceInputs {
   private readonly records: TwinRecord[] = [];
   /** Positions touched since the last look, each once (a record's `inputTouched` says it is here). */
   private touched: number[] = [];
-  private reordered = false;
+  /** Forgotten since the last look: taken out of the arrays at the next look, all at once. */
+  private readonly removed = new Set<TwinRecord>();
 
   /** A twin first seen: it comes after every twin seen before. */
   added(t: TwinRecord): void {
@@ -37,22 +38,36 @@ export class ConvergenceInputs {
     this.touched.push(t.inputAt);
   }
 
-  /** A twin forgotten: the ones after it move up a place, and the next look starts afresh. */
+  /** A twin forgotten: at the next look the ones after it move up, and that look starts afresh. */
   remove(t: TwinRecord): void {
-    const at = t.inputAt;
-    this.records.splice(at, 1);
-    this.inputs.splice(at, 1);
-    for (let i = at; i < this.records.length; i++) (this.records[i] as TwinRecord).inputAt = i;
-    this.touched = this.touched.filter((i) => i !== at).map((i) => (i > at ? i - 1 : i));
-    this.reordered = true;
+    this.removed.add(t);
+  }
+
+  /** Takes the forgotten twins out in one pass, the positions touched moved with their twins. */
+  private compact(): void {
+    const at = new Int32Array(this.records.length).fill(-1);
+    let n = 0;
+    for (let i = 0; i < this.records.length; i++) {
+      const t = this.records[i] as TwinRecord;
+      if (this.removed.has(t)) continue;
+      at[i] = n;
+      t.inputAt = n;
+      this.records[n] = t;
+      this.inputs[n] = this.inputs[i] as ConvergenceInput;
+      n++;
+    }
+    this.records.length = n;
+    this.inputs.length = Math.min(this.inputs.length, n);
+    this.touched = this.touched.map((i) => at[i] ?? -1).filter((i) => i >= 0);
+    this.removed.clear();
   }
 
   /** The inputs now, and where they may have changed since the previous call. */
   take(): ConvergenceChanges {
+    const reordered = this.removed.size > 0;
+    if (reordered) this.compact();
     const changed = this.touched;
     this.touched = [];
-    const reordered = this.reordered;
-    this.reordered = false;
     changed.sort((a, b) => a - b);
     // Ascending, so each new twin's input is appended right after the one before it.
     for (const i of changed) {

@@ -9,44 +9,92 @@ import type { NodeId } from "../protocol/index.js";
 import type { FollowGraph } from "./follow-graph.js";
 import { followed, type TwinRecord } from "./twin-record.js";
 
-/** Whether `t` may be forgotten: nothing of it is needed by the fleet or by a pairing. */
-export function forgettable(t: TwinRecord, graph: FollowGraph, desiredSources: ReadonlySet<NodeId>): boolean {
+/**
+ * Whether `t` may be forgotten: nothing of it is needed by the fleet or by a pairing (`desiredSources`:
+ * every desire's sources, when known).
+ */
+export function forgettable(
+  t: TwinRecord,
+  graph: FollowGraph,
+  desiredSources?: ReadonlySet<NodeId>,
+): boolean {
   return (
     t.presence !== "online" &&
     t.desired.sources.length === 0 &&
     t.desired.pendingSet === undefined &&
     followed(t).length === 0 &&
     graph.followers(t.id).length === 0 &&
-    !desiredSources.has(t.id)
+    desiredSources?.has(t.id) !== true
   );
 }
 
-/** The twin to forget for a newcomer, or undefined when every twin is needed. */
-export function stalest(twins: ReadonlyMap<NodeId, TwinRecord>, graph: FollowGraph): TwinRecord | undefined {
-  const desiredSources = new Set<NodeId>();
-  for (const t of twins.values()) for (const s of t.desired.sources) desiredSources.add(s);
-  let pick: TwinRecord | undefined;
-  for (const t of twins.values()) {
-    if (!forgettable(t, graph, desiredSources)) continue;
-    if (
-      pick === undefined ||
-      (t.lastSeen ?? Number.NEGATIVE_INFINITY) < (pick.lastSeen ?? Number.NEGATIVE_INFINITY)
-    )
-      pick = t;
+/** Twins looked at per newcomer refused after a look found none to forget: a flood of made-up ids costs a look per this many. */
+const REFUSALS_PER_LOOK = 1000;
+
+/**
+ * Makes room at the limit: the forgettable twins, stalest first, found by one look over the fleet
+ * and taken one per newcomer (each checked again when taken), so a flood of new ids costs one look
+ * per queue, not one per message; after a look finds none, the next comes after REFUSALS_PER_LOOK
+ * refusals. What it forgot is handed to the next message's effects.
+ */
+export class Room {
+  private queue: TwinRecord[] = [];
+  private next = 0;
+  private refusalsToLook = 0;
+  private readonly forgotten: NodeId[] = [];
+
+  constructor(
+    private readonly twins: Map<NodeId, TwinRecord>,
+    private readonly graph: FollowGraph,
+    private readonly inputs: { remove(t: TwinRecord): void },
+  ) {}
+
+  /** Forgets the stalest twin no one needs; false when none may go. */
+  make(): boolean {
+    for (;;) {
+      if (this.next === this.queue.length) {
+        if (this.refusalsToLook > 0) {
+          this.refusalsToLook--;
+          return false;
+        }
+        this.queue = candidates(this.twins, this.graph);
+        this.next = 0;
+        if (this.queue.length === 0) {
+          this.refusalsToLook = REFUSALS_PER_LOOK;
+          return false;
+        }
+      }
+      const t = this.queue[this.next++] as TwinRecord;
+      // Still so (a pairing desired with it as a source since the look is not seen here: rare, and
+      // the source comes back as a new twin when it speaks).
+      if (this.twins.get(t.id) !== t || !forgettable(t, this.graph)) continue;
+      this.graph.forget(t);
+      this.inputs.remove(t);
+      this.twins.delete(t.id);
+      this.forgotten.push(t.id);
+      return true;
+    }
   }
-  return pick;
+
+  /** `effects` after the `forgotten` effects of what was forgotten since the last call. */
+  drain<E>(effects: E[]): E[] {
+    if (this.forgotten.length === 0) return effects;
+    const gone = this.forgotten.splice(0).map((node) => ({ type: "forgotten", node }) as E);
+    return gone.concat(effects);
+  }
 }
 
-/** Forgets the stalest twin no one needs, from every index the registry keeps; its id, or undefined. */
-export function forgetStalest(
-  twins: Map<NodeId, TwinRecord>,
-  graph: FollowGraph,
-  inputs: { remove(t: TwinRecord): void },
-): NodeId | undefined {
-  const t = stalest(twins, graph);
-  if (t === undefined) return undefined;
-  graph.forget(t);
-  inputs.remove(t);
-  twins.delete(t.id);
-  return t.id;
+function desiredSourcesOf(twins: ReadonlyMap<NodeId, TwinRecord>): Set<NodeId> {
+  const set = new Set<NodeId>();
+  for (const t of twins.values()) for (const s of t.desired.sources) set.add(s);
+  return set;
+}
+
+/** Every twin that may be forgotten now, heard from longest ago first (never: first). */
+function candidates(twins: ReadonlyMap<NodeId, TwinRecord>, graph: FollowGraph): TwinRecord[] {
+  const desired = desiredSourcesOf(twins);
+  const heard = (t: TwinRecord) => t.lastSeen ?? Number.NEGATIVE_INFINITY;
+  return [...twins.values()]
+    .filter((t) => forgettable(t, graph, desired))
+    .sort((x, y) => heard(x) - heard(y));
 }

@@ -25,7 +25,7 @@ import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
-import { forgetStalest } from "./forget.js";
+import { Room } from "./forget.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
@@ -67,7 +67,7 @@ export class TwinRegistry {
   private readonly bads = new BadInputTally();
   private readonly inputs = new ConvergenceInputs();
   private readonly setCounter = new SetCounter();
-  private readonly forgotten: RegistryEffect[] = [];
+  private readonly room = new Room(this.twins, this.graph, this.inputs);
 
   /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
   constructor(
@@ -142,7 +142,7 @@ export class TwinRegistry {
   /** Decodes and applies one message from the broker (`retained`: replayed for a new subscription). */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained = false) {
     const fx = this.apply(topic, payload, qos, now, retained); // twins forgotten for room come first
-    return bumpVersions(this.twins, this.forgotten.length === 0 ? fx : this.forgotten.splice(0).concat(fx));
+    return bumpVersions(this.twins, this.room.drain(fx));
   }
 
   private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained: boolean) {
@@ -367,9 +367,7 @@ export class TwinRegistry {
 
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */
   private refused(id: NodeId, topic: string): RegistryEffect[] | undefined {
-    if (this.admits(id)) return undefined;
-    const gone = forgetStalest(this.twins, this.graph, this.inputs);
-    if (gone !== undefined) return void this.forgotten.push({ type: "forgotten", node: gone });
+    if (this.admits(id) || this.room.make()) return undefined;
     const detail = `${this.maxNodes} nodes are tracked, the most this service keeps (--max-nodes): ${id} is not added`;
     return [this.bad("too-many-nodes", topic, detail)];
   }
