@@ -4,10 +4,10 @@
  * directory is made if it is missing; one that cannot be made or written, or a path that is a
  * directory where a file is wanted, is a usage error naming the flag. Writing it when the run is over
  * goes through writeOutputFile, so a write that still fails (a full disk) names the flag and file.
- * `-` is standard output, as is any name for it (`/dev/stdout`): the caller then prints its summary
+ * `-` is standard output, as is any name for it (`/dev/stdout`, node/whole-file.ts `isStdout`): the caller then prints its summary
  * on stderr, so that `--report - | jq` reads JSON only.
  */
-import { accessSync, constants, fstatSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { makeDir } from "../node/make-dir.js";
 import { shownPath } from "../protocol/shown.js";
@@ -16,18 +16,6 @@ import { UsageError } from "./errors.js";
 function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ?? e.message;
-}
-
-/** Whether `path` is standard output: `-`, or another name for the file it is (`/dev/stdout`). */
-export function isStdout(path: string): boolean {
-  if (path === "-") return true;
-  try {
-    const file = statSync(path);
-    const out = fstatSync(1);
-    return file.dev === out.dev && file.ino === out.ino;
-  } catch {
-    return false;
-  }
 }
 
 /** Checks that `path` can be written as a file; `flag` names it in the error. */

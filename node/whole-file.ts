@@ -34,7 +34,7 @@ export function writeFileWhole(path: string, text: string): void {
     // stat follows the link (/dev/stdout → /proc/self/fd/1 → a pipe) to what it names; a pipe's
     // "real path" is no path at all (/proc/PID/fd/pipe:[N]).
     const st = statSync(path);
-    if (isStdout(st)) {
+    if (sameAsStdout(st)) {
       writeFileSync(1, text);
       return;
     }
@@ -69,8 +69,18 @@ export function writeFileWhole(path: string, text: string): void {
   }
 }
 
+/** Whether `path` is standard output: `-`, or another name for the file it is (`/dev/stdout`). */
+export function isStdout(path: string): boolean {
+  if (path === "-") return true;
+  try {
+    return sameAsStdout(statSync(path));
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `st` is the file of this process's standard output (none: a closed descriptor). */
-function isStdout(st: { readonly dev: number; readonly ino: number }): boolean {
+function sameAsStdout(st: { readonly dev: number; readonly ino: number }): boolean {
   try {
     const out = fstatSync(1);
     return st.dev === out.dev && st.ino === out.ino;

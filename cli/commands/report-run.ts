@@ -4,8 +4,9 @@
  */
 import { type MergedReport, requirementFailures, writeReport } from "../../fleet/report.js";
 import { mergeShardFiles } from "../../fleet/shard-merge.js";
+import { isStdout } from "../../node/whole-file.js";
 import type { CliIO } from "../main.js";
-import { checkOutputFile, isStdout, writeOutputFile } from "../output-path.js";
+import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { summary } from "../sim-summary.js";
 
 export interface MergeFlags {

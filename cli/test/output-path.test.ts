@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { syntheticShards } from "../../fleet/test/shard-fleet.js";
+import { isStdout } from "../../node/whole-file.js";
 import { main } from "../main.js";
-import { checkOutputDir, checkOutputFile, isStdout, writeOutputFile } from "../output-path.js";
+import { checkOutputDir, checkOutputFile, writeOutputFile } from "../output-path.js";
 import { spawnCli } from "./spawned-sim.js";
 
 let dir: string;
