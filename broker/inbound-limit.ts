@@ -25,7 +25,7 @@ interface InboundPacket {
   readonly payload?: Buffer | string;
 }
 
-export class InboundLimitError extends Error {
+class InboundLimitError extends Error {
   override readonly name = "InboundLimitError";
 }
 
@@ -37,12 +37,7 @@ const sizeOf = (p: InboundPacket) =>
       : p.payload.length;
 
 /** Replaces the store's inbound methods (on this instance) with bounded, counted ones. */
-export function limitInbound(
-  store: IncomingStore,
-  perSession: number,
-  maxBytes: number,
-  onRefused: () => void = () => {},
-): void {
+export function limitInbound(store: IncomingStore, perSession: number, maxBytes: number): void {
   /** Per client id, the held messages' payload sizes by packet id. */
   const held = new Map<string, Map<number, number>>();
   let total = 0;
@@ -65,13 +60,11 @@ export function limitInbound(
     if (mine?.has(id) !== true) {
       const size = sizeOf(packet);
       if ((mine?.size ?? 0) >= perSession) {
-        onRefused();
         throw new InboundLimitError(
           `--max-inflight: session ${client.id} holds ${perSession} inbound QoS 2 messages awaiting PUBREL, across its connections`,
         );
       }
       if (total + size > maxBytes) {
-        onRefused();
         throw new InboundLimitError(
           `--max-inbound-bytes: the inbound QoS 2 messages awaiting PUBREL hold ${total} bytes of all sessions' ${maxBytes}`,
         );

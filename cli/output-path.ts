@@ -4,8 +4,8 @@
  * directory is made if it is missing; one that cannot be made or written, or a path that is a
  * directory where a file is wanted, is a usage error naming the flag. Writing it when the run is over
  * goes through writeOutputFile, so a write that still fails (a full disk) names the flag and file.
- * `-` is standard output, as is any name for it (`/dev/stdout`, node/whole-file.ts `isStdout`): the caller then prints its summary
- * on stderr, so that `--report - | jq` reads JSON only.
+ * `-` is standard output, as is any name for it (`/dev/stdout`, node/whole-file.ts `isStdout`): the
+ * caller then prints its summary on stderr, so that `--report - | jq` reads JSON only.
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";

@@ -25,6 +25,9 @@ export const SAVE_RETRY_MS = 5_000;
 /** A save that keeps failing is logged again at most this often. */
 export const SAVE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 
+/** " to DIR/twins.json", or nothing for a store with no place. */
+const toWhere = (store: TwinsStore) => (store.where === undefined ? "" : ` to ${store.where}`);
+
 export class DesireSaver {
   private saving: Promise<void> = Promise.resolve();
   private queued = false;
@@ -34,7 +37,6 @@ export class DesireSaver {
   private readonly failures: FailureLog;
   private retry: Timer | undefined;
   private lastError: unknown;
-  private readonly where: string;
 
   constructor(
     private readonly store: TwinsStore,
@@ -42,8 +44,7 @@ export class DesireSaver {
     private readonly logger: Logger,
     private readonly spacing?: SaveSpacing,
   ) {
-    const to = store.where === undefined ? "" : ` to ${store.where}`;
-    this.where = to;
+    const to = toWhere(store);
     this.failures = new FailureLog(
       logger,
       {
@@ -120,7 +121,7 @@ export class DesireSaver {
       const reason = this.lastError instanceof Error ? this.lastError.message : String(this.lastError);
       this.logger.error(
         { err: reason },
-        `twins: the last save${this.where} failed as the service stopped: pairings and sets made since saves began to fail are not in the store (they live on only in the nodes' retained configs, where sent)`,
+        `twins: the last save${toWhere(this.store)} failed as the service stopped: pairings and sets made since saves began to fail are not in the store (they live on only in the nodes' retained configs, where sent)`,
       );
     }
   }

@@ -28,7 +28,7 @@ export function forgettable(
   );
 }
 
-/** Twins looked at per newcomer refused after a look found none to forget: a flood of made-up ids costs a look per this many. */
+/** After a look found none to forget, this many newcomers are refused before the next look. */
 const REFUSALS_PER_LOOK = 1000;
 
 /**
@@ -93,8 +93,9 @@ function desiredSourcesOf(twins: ReadonlyMap<NodeId, TwinRecord>): Set<NodeId> {
 /** Every twin that may be forgotten now, heard from longest ago first (never: first). */
 function candidates(twins: ReadonlyMap<NodeId, TwinRecord>, graph: FollowGraph): TwinRecord[] {
   const desired = desiredSourcesOf(twins);
+  // Never heard first; `-Infinity - -Infinity` would be NaN, which sort takes as anything.
   const heard = (t: TwinRecord) => t.lastSeen ?? Number.NEGATIVE_INFINITY;
   return [...twins.values()]
     .filter((t) => forgettable(t, graph, desired))
-    .sort((x, y) => heard(x) - heard(y));
+    .sort((x, y) => (heard(x) < heard(y) ? -1 : heard(x) > heard(y) ? 1 : 0));
 }
