@@ -20,6 +20,7 @@ import {
 import { ConsoleEmitter } from "./emitter.js";
 import { LatencyWindow } from "./latency.js";
 import { LiveFaults } from "./live-faults.js";
+import { NodeList } from "./node-list.js";
 import {
   type Capabilities,
   type CommandDeferred,
@@ -76,8 +77,7 @@ export class TwinsSource implements ConsoleSource {
    * is inserted in its place. Sync comes from the service's convergence
    * reports, which it recomputes (coalesced) when reports or configs change.
    */
-  private list: ConsoleNode[] = [];
-  private readonly position = new Map<NodeId, number>();
+  private readonly listed = new NodeList();
   private built = false;
   private report: ConvergenceReport | undefined;
   private readonly status = new Map<NodeId, ConsoleSync>();
@@ -158,13 +158,12 @@ export class TwinsSource implements ConsoleSource {
 
   nodes(): readonly ConsoleNode[] {
     this.build();
-    return this.list;
+    return this.listed.all();
   }
 
   node(id: NodeId): ConsoleNode | undefined {
     this.build();
-    const i = this.position.get(id);
-    return i === undefined ? undefined : this.list[i];
+    return this.listed.get(id);
   }
 
   detail(id: NodeId): NodeDetail | undefined {
@@ -303,9 +302,7 @@ export class TwinsSource implements ConsoleSource {
     if (this.built) return;
     this.built = true;
     if (!this.report) this.converged(this.twins.convergence(), false);
-    this.list = this.twins.list().map((t) => this.summary(t));
-    this.position.clear();
-    for (const [i, n] of this.list.entries()) this.position.set(n.id, i);
+    this.listed.reset(this.twins.list().map((t) => this.summary(t)));
   }
 
   /** `changedAt`: when the view learned of the change this summary shows (absent when building). */
@@ -324,34 +321,13 @@ export class TwinsSource implements ConsoleSource {
   /** One twin changed: its summary is replaced, and views that follow single nodes are told. */
   private update(t: Twin): void {
     if (!this.built) return;
-    const i = this.position.get(t.id);
-    const n = this.summary(t, this.sched.wallNow());
-    if (i === undefined) this.insert(n);
-    else this.list[i] = n;
+    this.listed.put(this.summary(t, this.sched.wallNow()));
     this.events.emit("node", t.id);
   }
 
-  /** A twin forgotten: out of the list, the places after it one up. */
+  /** A twin forgotten: out of the list. */
   private remove(id: NodeId): void {
-    const i = this.position.get(id);
-    if (!this.built || i === undefined) return;
-    this.list.splice(i, 1);
-    this.position.delete(id);
-    for (let j = i; j < this.list.length; j++) this.position.set((this.list[j] as ConsoleNode).id, j);
-    this.events.emit("node", id);
-  }
-
-  /** A node not seen before, in its place in id order (as the registry lists them). */
-  private insert(n: ConsoleNode): void {
-    let lo = 0;
-    let hi = this.list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.list[mid] as ConsoleNode).id < n.id) lo = mid + 1;
-      else hi = mid;
-    }
-    this.list.splice(lo, 0, n);
-    for (let i = lo; i < this.list.length; i++) this.position.set((this.list[i] as ConsoleNode).id, i);
+    if (this.built && this.listed.remove(id)) this.events.emit("node", id);
   }
 
   /** A new convergence report: the followers whose sync moved get new summaries. */
@@ -366,10 +342,9 @@ export class TwinsSource implements ConsoleSource {
     for (const [id, sync] of next) this.status.set(id, sync);
     if (!tell || !this.built) return;
     for (const id of moved) {
-      const i = this.position.get(id);
-      const n = i === undefined ? undefined : this.list[i];
-      if (i === undefined || !n) continue;
-      this.list[i] = { ...n, sync: this.status.get(id) ?? "unknown" };
+      const n = this.listed.get(id);
+      if (!n) continue;
+      this.listed.put({ ...n, sync: this.status.get(id) ?? "unknown" });
       this.events.emit("node", id);
     }
   }

@@ -1,0 +1,60 @@
+/**
+ * A live fleet's nodes as a view lists them: in id order (as the registry lists them), each found by
+ * id in one step, kept up to date one node at a time as events come.
+ */
+import type { NodeId } from "../protocol/index.js";
+import type { ConsoleNode } from "./source.js";
+
+export class NodeList {
+  private list: ConsoleNode[] = [];
+  private readonly position = new Map<NodeId, number>();
+
+  /** Every node, in id order. */
+  all(): readonly ConsoleNode[] {
+    return this.list;
+  }
+
+  get(id: NodeId): ConsoleNode | undefined {
+    const i = this.position.get(id);
+    return i === undefined ? undefined : this.list[i];
+  }
+
+  /** The whole list at once, already in id order. */
+  reset(nodes: ConsoleNode[]): void {
+    this.list = nodes;
+    this.position.clear();
+    for (const [i, n] of nodes.entries()) this.position.set(n.id, i);
+  }
+
+  /** A node's summary: replaced in its place, or one not seen before put in its place in id order. */
+  put(n: ConsoleNode): void {
+    const at = this.position.get(n.id);
+    if (at !== undefined) {
+      this.list[at] = n;
+      return;
+    }
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.list[mid] as ConsoleNode).id < n.id) lo = mid + 1;
+      else hi = mid;
+    }
+    this.list.splice(lo, 0, n);
+    this.renumber(lo);
+  }
+
+  /** Takes a node out, the places after it one up; false when it was not listed. */
+  remove(id: NodeId): boolean {
+    const i = this.position.get(id);
+    if (i === undefined) return false;
+    this.list.splice(i, 1);
+    this.position.delete(id);
+    this.renumber(i);
+    return true;
+  }
+
+  private renumber(from: number): void {
+    for (let i = from; i < this.list.length; i++) this.position.set((this.list[i] as ConsoleNode).id, i);
+  }
+}
