@@ -127,13 +127,20 @@ describe.each([
     const parser = mqttPacket.parser();
     const got: string[] = [];
     let seen = () => {};
+    let subscribed = () => {};
+    const suback = new Promise<void>((resolve) => {
+      subscribed = resolve;
+    });
     parser.on("packet", (p: mqttPacket.Packet) => {
+      if (p.cmd === "suback") subscribed();
       if (p.cmd === "publish" && p.topic === "q") got.push(p.payload.toString());
       seen();
     });
     s.on("data", (d: Buffer) => parser.parse(d));
     s.write(connectPacket("sleeper", false));
     s.write(packet({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "q", qos: 1 }] }));
+    // Publishing before the SUBACK would race the subscription's store write.
+    await suback;
     const publisher = await client(url, { clientId: "pub" });
     const observer = await client(url, { clientId: "obs" });
     await observer.subscribeAsync("marker", { qos: 1 });
