@@ -54,6 +54,8 @@ export class BrokerTally {
   retainedRefused = 0;
   /** SUBSCRIBEs refused for starting a persistent session past --max-sessions. */
   sessionsRefused = 0;
+  /** Persistent sessions dropped for being away longer than --session-expiry. */
+  sessionsExpired = 0;
   readonly traffic: TrafficCounters = newTraffic();
   /** The listener of each connection handed to aedes (its FrameLimitedStream), for clientsNow(). */
   readonly #listeners = new WeakMap<object, ListenerKind>();

@@ -17,6 +17,14 @@ export const DAMAGED_STORE_HINT =
   "restore it from a backup, or move it away to start with an empty one (the retained messages, " +
   "sessions and wills it holds are lost)";
 
+/** This module's keys: when a persistent session's client was last seen (broker/session-expiry.ts). */
+const SEEN = "twinfleet-seen:";
+
+/** Every key starting with `prefix` (ending in ':', as the package's ranges: ';' follows it). */
+function prefixRange(prefix: string): { gte: string; lt: string } {
+  return { gte: prefix, lt: `${prefix.slice(0, -1)};` };
+}
+
 export class IndexedLevelPersistence extends LevelPersistence {
   /** Every retained message held, in memory (the broker's cap reads it: broker/retained-cap.ts). */
   readonly index = new RetainedIndex();
@@ -41,6 +49,46 @@ export class IndexedLevelPersistence extends LevelPersistence {
       for await (const _ of this.#db.keys(range)) return true;
     }
     return false;
+  }
+
+  /** Client ids with stored subscriptions (the package's `subscriptions:<client>:<topic>` keys). */
+  async sessionIds(): Promise<readonly string[]> {
+    const ids = new Set<string>();
+    for await (const key of this.#db.keys(prefixRange("subscriptions:"))) {
+      const end = key.indexOf(":", "subscriptions:".length);
+      if (end > 0) ids.add(decodeURIComponent(key.slice("subscriptions:".length, end)));
+    }
+    return [...ids];
+  }
+
+  /** When each session's client was last seen: this module's own keys, beside the package's. */
+  async loadSeen(): Promise<ReadonlyMap<string, number>> {
+    const seen = new Map<string, number>();
+    for await (const [key, value] of this.#db.iterator(prefixRange(SEEN))) {
+      const at = Number(value.toString());
+      if (Number.isFinite(at)) seen.set(decodeURIComponent(key.slice(SEEN.length)), at);
+    }
+    return seen;
+  }
+
+  async saveSeen(clientId: string, at: number | undefined): Promise<void> {
+    const key = `${SEEN}${encodeURIComponent(clientId)}`;
+    if (at === undefined) await this.#db.del(key);
+    else await this.#db.put(key, Buffer.from(String(at)));
+  }
+
+  /** Drops a session: its subscriptions, inbound QoS 2 state and queue (sent or not). */
+  async dropSession(clientId: string): Promise<{ subscriptions: number; queued: number }> {
+    const client = { id: clientId };
+    const subscriptions = (await this.subscriptionsByClient(client)).length;
+    await this.cleanSubscriptions(client);
+    await this.cleanIncoming(client);
+    let queued = 0;
+    const byCounter = prefixRange(`outgoing:${encodeURIComponent(clientId)}:`);
+    for await (const _ of this.#db.keys(byCounter)) queued++;
+    await this.#db.clear(byCounter);
+    await this.#db.clear(prefixRange(`outgoing-id:${encodeURIComponent(clientId)}:`));
+    return { subscriptions, queued };
   }
 
   override async setup(broker: unknown): Promise<void> {

@@ -76,6 +76,28 @@ export class IndexedMemoryPersistence extends MemoryPersistence {
     this.#incoming.delete(client.id);
   }
 
+  /**
+   * Session expiry (broker/session-expiry.ts): nothing here outlives the broker, so no session is
+   * held at its start and no time is kept; the sessions are the ones its clients make.
+   */
+  async sessionIds(): Promise<readonly string[]> {
+    return [];
+  }
+
+  async loadSeen(): Promise<ReadonlyMap<string, number>> {
+    return new Map();
+  }
+
+  async saveSeen(): Promise<void> {}
+
+  async dropSession(clientId: string): Promise<{ subscriptions: number; queued: number }> {
+    const client = { id: clientId };
+    const subscriptions = (await this.subscriptionsByClient(client)).length;
+    await this.cleanSubscriptions(client);
+    await this.cleanIncoming(client);
+    return { subscriptions, queued: this.outgoing.drop(clientId) };
+  }
+
   /** Session state besides subscriptions: queued QoS 1/2 messages, or inbound QoS 2 awaiting PUBREL. */
   async hasSessionState(client: { id: string }): Promise<boolean> {
     return this.outgoing.holds(client.id) || (this.#incoming.get(client.id)?.size ?? 0) > 0;

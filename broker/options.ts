@@ -5,10 +5,12 @@
  */
 import type { Logger } from "pino";
 import { z } from "zod";
-import { decimalHint, isWholeDecimal, OptionError } from "../protocol/index.js";
+import type { Scheduler } from "../node/scheduler.js";
+import { isWholeDecimal, OptionError } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import type { AccessPolicy } from "./acl.js";
 import { topicFilterProblem } from "./conformance.js";
+import { expiryFlag } from "./expiry-flag.js";
 import { hostFlag } from "./host-flag.js";
 import {
   type LimitCommandOptions,
@@ -18,6 +20,7 @@ import {
   limitsFromFlags,
   resolveLimits,
 } from "./limit-options.js";
+import { describeIssues, toFlag } from "./option-issues.js";
 import { redisUrlProblem } from "./redis-url.js";
 import { DEFAULT_STALE_WILL_GRACE_MS } from "./stale-wills.js";
 
@@ -64,6 +67,10 @@ export interface BrokerOptions extends LimitOptions {
   readonly maxFiltersPerSubscribe?: number;
   /** Topic filters nobody may subscribe to: a SUBSCRIBE they match gets SUBACK 0x80 (docs/broker.md). */
   readonly denySubscribe?: readonly string[];
+  /** How long a persistent session may be away before it is dropped (broker/session-expiry.ts); never unless given. */
+  readonly sessionExpiryMs?: number;
+  /** The clock session expiry runs on (tests); the wall clock unless given. */
+  readonly scheduler?: Scheduler;
   /** Where the broker logs; silent unless given. */
   readonly logger?: Logger;
 }
@@ -135,14 +142,16 @@ function checkQueueHoldsAPacket(
   });
 }
 
+const REDIS_EXPIRY =
+  "is not for a Redis store: its sessions are shared by every broker on it (expire them in Redis)";
+
 export class BrokerOptionsError extends OptionError {
   override readonly name = "BrokerOptionsError";
 }
 
-export type ResolvedBrokerOptions = Required<
-  Omit<BrokerOptions, "wsPort" | "tls" | "dataDir" | "redisUrl" | "auth" | "logger" | "denySubscribe">
-> &
-  Pick<BrokerOptions, "wsPort" | "tls" | "dataDir" | "redisUrl" | "auth"> & {
+type Unset = "wsPort" | "tls" | "dataDir" | "redisUrl" | "auth" | "sessionExpiryMs" | "scheduler";
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, Unset | "logger" | "denySubscribe">> &
+  Pick<BrokerOptions, Unset> & {
     readonly logger: Logger | undefined;
     readonly denySubscribe: readonly string[];
   };
@@ -199,16 +208,19 @@ const libraryNumbers = z
       .max(MAX_MAX_FILTERS_PER_SUBSCRIBE, FILTERS_MESSAGE)
       .optional(),
     denySubscribe: z.array(filterSchema, { error: "must be a list of topic filters" }).optional(),
+    sessionExpiryMs: positiveMs.optional(),
   })
   .superRefine((o, ctx) => {
     checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "maxPacketBytes");
     if (o.dataDir !== undefined && o.redisUrl !== undefined)
       ctx.addIssue({ code: "custom", path: ["redisUrl"], message: "excludes dataDir: give one store" });
+    if (o.sessionExpiryMs !== undefined && o.redisUrl !== undefined)
+      ctx.addIssue({ code: "custom", path: ["sessionExpiryMs"], message: REDIS_EXPIRY });
   });
 
 /** Fills in the defaults; throws BrokerOptionsError naming every bad field as `options.<field>`. */
 export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
-  const { auth, logger, ...plain } = options;
+  const { auth, logger, scheduler, ...plain } = options;
   const parsed = libraryNumbers.safeParse(plain);
   if (!parsed.success) throw new BrokerOptionsError(describeIssues(parsed.error, "options."));
   const o = parsed.data;
@@ -228,6 +240,8 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     maxClientIdBytes: o.maxClientIdBytes ?? DEFAULT_MAX_CLIENT_ID_BYTES,
     maxFiltersPerSubscribe: o.maxFiltersPerSubscribe ?? DEFAULT_MAX_FILTERS_PER_SUBSCRIBE,
     denySubscribe: o.denySubscribe ?? [],
+    sessionExpiryMs: o.sessionExpiryMs,
+    scheduler,
     auth,
     logger,
   };
@@ -257,6 +271,7 @@ export interface BrokerCommandOptions extends LimitCommandOptions {
   readonly maxFiltersPerSubscribe?: string | number;
   /** Repeatable: commander collects the values. */
   readonly denySubscribe?: readonly string[];
+  readonly sessionExpiry?: string | number;
 }
 
 /** The flag values, checked; `authFile` is loaded by runBrokerCommand. */
@@ -312,6 +327,7 @@ const commandSchema = z
       MAX_MAX_FILTERS_PER_SUBSCRIBE,
     ).optional(),
     denySubscribe: z.array(filterSchema).optional(),
+    sessionExpiry: expiryFlag.optional(),
   })
   .superRefine((o, ctx) => {
     checkQueueHoldsAPacket(o.maxQueuedBytes, o.maxPacketBytes, ctx, "--max-packet-bytes");
@@ -327,6 +343,8 @@ const commandSchema = z
         path: ["redis"],
         message: "excludes --data: the store is then in Redis; give one of them",
       });
+    if (o.sessionExpiry !== undefined && o.redis !== undefined)
+      ctx.addIssue({ code: "custom", path: ["sessionExpiry"], message: REDIS_EXPIRY });
     const missing = Object.entries({ tlsPort: o.tlsPort, tlsKey: o.tlsKey, tlsCert: o.tlsCert }).filter(
       ([, value]) => value === undefined,
     );
@@ -361,34 +379,8 @@ export function parseBrokerCommandOptions(raw: BrokerCommandOptions): ParsedBrok
       maxClientIdBytes: o.maxClientIdBytes,
       maxFiltersPerSubscribe: o.maxFiltersPerSubscribe,
       denySubscribe: o.denySubscribe,
+      sessionExpiryMs: o.sessionExpiry,
     },
     authFile: o.auth,
   };
-}
-
-function toFlag(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
-
-function describeIssues(
-  error: z.ZodError,
-  prefix: string,
-  name: (key: string) => string = (k) => k,
-  given: Readonly<Record<string, unknown>> = {},
-): string {
-  return error.issues
-    .map((issue) => {
-      // A list's index is left out: the message names the bad value itself.
-      const path = issue.path
-        .filter((p) => typeof p !== "number")
-        .map((p) => name(String(p)))
-        .join(".");
-      const message =
-        issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
-      // A flag's string as typed: `--port must be a port number 0-65535, got "0x10"`.
-      const raw = issue.path.length === 1 ? given[String(issue.path[0])] : undefined;
-      const got = typeof raw === "string" ? `${decimalHint(raw)}, got ${shown(raw)}` : "";
-      return `${prefix}${path === "" ? "(root)" : path} ${message}${got}`;
-    })
-    .join("; ");
 }

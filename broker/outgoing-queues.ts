@@ -76,6 +76,13 @@ export class OutgoingQueues {
     return removed;
   }
 
+  /** Drops the client's whole queue (its session expired); returns how many packets it held. */
+  drop(clientId: string): number {
+    const n = this.#queues.get(clientId)?.length ?? 0;
+    this.#queues.delete(clientId);
+    return n;
+  }
+
   /** The client's queue as it is now (a copy: clearing while reading it is safe). */
   stream(client: ClientRef): Readable {
     return Readable.from([...(this.#queues.get(client.id) ?? [])]);

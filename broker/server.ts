@@ -21,6 +21,7 @@ import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
+import { expireSessions, type SessionExpiry } from "./session-expiry.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { scheduleStaleWills, type WillStore } from "./stale-wills.js";
 import { TakeoverWatch } from "./takeovers.js";
@@ -83,6 +84,7 @@ class Parts {
   wss: WebSocketServer | undefined;
   /** Cancels the publishing of the previous run's stale wills (broker/stale-wills.ts), if due. */
   cancelStaleWills = (): void => {};
+  expiry: SessionExpiry | undefined;
 
   constructor(private readonly logger: Logger) {}
 
@@ -108,11 +110,14 @@ class Parts {
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const c of this.connections) c.destroy();
     await Promise.all([...serversClosed, wssClosed]);
+    // The clients' times are stored as they leave (a connected client's session was not away).
+    await this.expiry?.finish();
     await this.closeStore();
   }
 
   async kill(): Promise<void> {
     this.cancelStaleWills();
+    this.expiry?.cancel();
     const aedes = this.aedes;
     if (aedes) silence(aedes, this.connections);
     const serversClosed = this.servers
@@ -192,6 +197,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         logger,
       );
     watchAedes(aedes, logger, tally);
+    parts.expiry = await expireSessions(
+      store.persistence,
+      aedes,
+      opts,
+      logger,
+      () => tally.sessionsExpired++,
+    );
     const takeovers = new TakeoverWatch(aedes, logger, undefined, (repeated) => {
       tally.cut.takeover++;
       if (repeated) tally.takeoversRepeated++;

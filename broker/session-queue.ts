@@ -29,6 +29,8 @@ export interface OutgoingQueue {
   outgoingEnqueueCombi(subs: QueueSub[], packet: unknown): Promise<unknown>;
   outgoingClearMessageId(client: { readonly id: string }, packet: unknown): Promise<unknown>;
   outgoingUpdate(client: { readonly id: string }, packet: unknown): Promise<void>;
+  /** A session dropped whole (broker/session-expiry.ts): its queue with it. */
+  dropSession?(clientId: string): Promise<unknown>;
 }
 
 /** What all three stores (memory, LevelDB, Redis) throw for a packet they do not hold. */
@@ -90,6 +92,14 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
     });
     return done;
   };
+  const drop = store.dropSession?.bind(store);
+  if (drop)
+    store.dropSession = async (clientId) => {
+      const dropped = await drop(clientId);
+      counts.delete(clientId);
+      full.delete(clientId);
+      return dropped;
+    };
   store.outgoingClearMessageId = async (client, packet) => {
     const cleared = await clear(client, packet);
     if (cleared === undefined || cleared === null) return cleared;

@@ -109,6 +109,11 @@ export class BrokerMetrics {
       "SUBSCRIBEs refused (0x80) for starting a persistent session past --max-sessions",
       () => tally.sessionsRefused,
     );
+    plain(
+      "sessions_expired_total",
+      "Persistent sessions dropped for being away longer than --session-expiry",
+      () => tally.sessionsExpired,
+    );
     counter("messages_received_total", "PUBLISH packets read from clients, by QoS", "qos", () =>
       QOS.map((q, i) => [q, tally.traffic.inByQos[i] ?? 0]),
     );

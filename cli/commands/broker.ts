@@ -63,6 +63,10 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
       "--max-sessions <n>",
       "persistent sessions (clean session 0) holding subscriptions; a new one past it gets SUBACK 0x80 (default 100)",
     )
+    .option(
+      "--session-expiry <time>",
+      "drop a persistent session away this long: seconds or 90m, 12h, 30d, 2w (default never)",
+    )
     .option("--max-client-id-bytes <n>", "longest client id accepted; longer gets CONNACK 0x02 (default 256)")
     .option("--max-filters-per-subscribe <n>", "most topic filters in one SUBSCRIBE (default 64)")
     .option(

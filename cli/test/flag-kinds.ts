@@ -110,6 +110,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--max-retained-bytes": "whole",
     "--max-inbound-bytes": "whole",
     "--max-sessions": "whole",
+    "--session-expiry": "whole",
     "--max-client-id-bytes": "whole",
     "--max-filters-per-subscribe": "whole",
     "--deny-subscribe": "filter",

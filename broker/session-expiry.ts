@@ -1,0 +1,169 @@
+/**
+ * Persistent sessions that expire (`--session-expiry`), as Mosquitto's
+ * `persistent_client_expiration` does: MQTT 3.1.1 keeps a session (clean session 0) until its
+ * client comes back with a clean one, so a tool that subscribed once with a persistent session and
+ * was then retired kept its subscriptions, and every QoS 1/2 message they matched was stored for it
+ * (up to --max-queued-messages each), for ever — and took one of the --max-sessions places.
+ *
+ * A session is away from its client's disconnect (or, for one the store held when the broker
+ * started with no time of its own, from that start); once away longer than the expiry its
+ * subscriptions, queued messages and inbound QoS 2 state are dropped, as a clean connect by its
+ * client would, and the client is then a stranger: its next connect gets Session Present 0. A
+ * connected client's session never expires. The times are dates (ms since the Unix epoch), kept in
+ * the store beside the sessions (with `--data`, so a restart neither forgets nor restarts them),
+ * and refreshed for the connected clients at every check, so a broker killed with -9 loses at most
+ * one check's worth (a minute at most).
+ */
+import type { Logger } from "pino";
+import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
+
+/** What of the store expiry reads and writes (broker/memory-store.ts, broker/level-store.ts). */
+export interface ExpiringStore {
+  /** Client ids holding stored subscriptions (the sessions --max-sessions counts). */
+  sessionIds(): Promise<readonly string[]>;
+  /** When each session's client was last seen, as stored (dates in ms). */
+  loadSeen(): Promise<ReadonlyMap<string, number>>;
+  /** Stores (or, with undefined, forgets) when a session's client was last seen. */
+  saveSeen(clientId: string, at: number | undefined): Promise<void>;
+  /** Drops everything a session holds: subscriptions, queued messages, inbound QoS 2 state. */
+  dropSession(clientId: string): Promise<{ subscriptions: number; queued: number }>;
+}
+
+/** What of aedes this watches: who is connected, and persistent clients coming and going. */
+export interface SessionClients {
+  readonly clients: Readonly<Record<string, unknown>>;
+  on(event: "client" | "clientDisconnect", fn: (client: { id: string; clean: boolean }) => void): unknown;
+}
+
+/** The longest time between two checks. */
+const MAX_CHECK_MS = 60_000;
+
+export function checkEveryMs(expiryMs: number): number {
+  return Math.max(1, Math.min(MAX_CHECK_MS, Math.floor(expiryMs / 4)));
+}
+
+export class SessionExpiry {
+  readonly #seen = new Map<string, number>();
+  #timer: Timer | undefined;
+  #checking: Promise<void> = Promise.resolve();
+  readonly #saves = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(
+    private readonly store: ExpiringStore,
+    private readonly aedes: SessionClients,
+    private readonly expiryMs: number,
+    private readonly scheduler: Scheduler,
+    private readonly logger: Logger,
+    private readonly onExpired: () => void = () => {},
+  ) {}
+
+  /** Reads the stored times, gives the sessions with none the time now, and starts checking. */
+  async start(): Promise<void> {
+    const now = this.scheduler.wallNow();
+    const stored = await this.store.loadSeen();
+    const ids = new Set(await this.store.sessionIds());
+    for (const id of ids) {
+      const at = stored.get(id);
+      this.#seen.set(id, at ?? now);
+      if (at === undefined) await this.store.saveSeen(id, now);
+    }
+    // A time kept for a session no longer held (cleared while its time was being written) is forgotten.
+    for (const id of stored.keys()) if (!ids.has(id)) await this.store.saveSeen(id, undefined);
+    this.aedes.on("client", (client) => this.#noted(client.id, client.clean));
+    this.aedes.on("clientDisconnect", (client) => this.#noted(client.id, client.clean));
+    this.#timer = every(this.scheduler, checkEveryMs(this.expiryMs), () => {
+      this.#checking = this.#checking
+        .then(() => this.check())
+        .catch((err: unknown) => {
+          this.logger.error({ err }, "persistent session expiry: the store could not be read or written");
+        });
+    });
+  }
+
+  /** A persistent client connected or left: its session is seen now; a clean one holds none. */
+  #noted(clientId: string, clean: boolean): void {
+    if (this.#stopped) return;
+    if (clean) {
+      if (this.#seen.delete(clientId)) void this.#save(clientId, undefined);
+      return;
+    }
+    const now = this.scheduler.wallNow();
+    this.#seen.set(clientId, now);
+    void this.#save(clientId, now);
+  }
+
+  /** Stores a time; the broker's close waits for the saves under way (finish()). */
+  #save(clientId: string, at: number | undefined): Promise<void> {
+    const save = this.store.saveSeen(clientId, at).catch((err: unknown) => {
+      this.logger.warn({ err, clientId }, "persistent session expiry: a session's time could not be stored");
+    });
+    this.#saves.add(save);
+    void save.then(() => this.#saves.delete(save));
+    return save;
+  }
+
+  /** Drops the sessions away longer than the expiry; the connected clients' are seen now. */
+  async check(): Promise<void> {
+    const now = this.scheduler.wallNow();
+    for (const [id, at] of [...this.#seen]) {
+      if (this.aedes.clients[id] !== undefined) {
+        this.#seen.set(id, now);
+        await this.store.saveSeen(id, now);
+        continue;
+      }
+      if (now - at < this.expiryMs) continue;
+      // Still away and not come back meanwhile (a connect sets a newer time).
+      const dropped = await this.store.dropSession(id);
+      if (this.aedes.clients[id] !== undefined || this.#seen.get(id) !== at) continue;
+      this.#seen.delete(id);
+      await this.store.saveSeen(id, undefined);
+      this.onExpired();
+      this.logger.info(
+        { clientId: id, awaySince: new Date(at).toISOString(), ...dropped },
+        "persistent session expired: its subscriptions and queued messages are dropped (--session-expiry)",
+      );
+    }
+  }
+
+  /** Stops at once (the broker is killed): what is not stored is lost, as with kill -9. */
+  cancel(): void {
+    this.#stopped = true;
+    this.#timer?.cancel();
+  }
+
+  /** Sessions whose time is kept (for tests and diagnostics). */
+  get tracked(): number {
+    return this.#seen.size;
+  }
+
+  /** Stops checking (the broker is closing); waits for a check and the times being stored. */
+  async finish(): Promise<void> {
+    this.#timer?.cancel();
+    // The clients' leaving as the broker closed is being stored; nothing after it.
+    this.#stopped = true;
+    await this.#checking;
+    await Promise.all([...this.#saves]);
+  }
+}
+
+/** Starts expiry on a broker given `sessionExpiryMs` (on the wall clock unless given a scheduler). */
+export async function expireSessions(
+  store: unknown,
+  aedes: unknown,
+  opts: { readonly sessionExpiryMs?: number; readonly scheduler?: Scheduler },
+  logger: Logger,
+  onExpired: () => void,
+): Promise<SessionExpiry | undefined> {
+  if (opts.sessionExpiryMs === undefined) return undefined;
+  const expiry = new SessionExpiry(
+    store as ExpiringStore,
+    aedes as SessionClients,
+    opts.sessionExpiryMs,
+    opts.scheduler ?? RealScheduler.epoch(),
+    logger,
+    onExpired,
+  );
+  await expiry.start();
+  return expiry;
+}
