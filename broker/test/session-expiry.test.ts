@@ -56,7 +56,8 @@ async function dataDir(): Promise<string> {
 /** Closes the client and waits until the broker has let it go (its session is away from then on). */
 async function gone(c: MqttClient, clientId: string): Promise<void> {
   await closeAll(c);
-  const clients = (broker?.aedes as unknown as { clients: Record<string, unknown> }).clients;
+  if (broker === undefined) throw new Error("no broker");
+  const clients = (broker.aedes as unknown as { clients: Record<string, unknown> }).clients;
   await vi.waitFor(() => expect(clients[clientId]).toBeUndefined());
 }
 
