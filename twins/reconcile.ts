@@ -8,8 +8,10 @@
  * sent it when it registers again, which it does once the broker is back and the service queries.
  */
 
+import type { Logger } from "pino";
 import type { Message, NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
+import { BrokerUnavailableError } from "./api.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
 import { planPairing } from "./pairing.js";
 import type { RegistryEffect, TwinRegistry } from "./registry.js";
@@ -49,6 +51,11 @@ export class Reconciler {
   stop(): void {
     this.stopped = true;
     for (const node of [...this.rechecks.keys()]) this.cancel(node);
+  }
+
+  /** Reconciles `node` without waiting for it; a failure goes to `onError`. */
+  later(node: NodeId): void {
+    this.reconcile(node, false).catch((err: unknown) => this.deps.onError(err, node));
   }
 
   /** Sends what the node is missing; `now` also re-sends what was sent within the hold. */
@@ -99,9 +106,7 @@ export class Reconciler {
     const prev = this.rechecks.get(node);
     prev?.timer.cancel();
     const delayMs = prev ? Math.min(prev.delayMs * 2, MAX_RECHECK_MS) : Math.max(this.deps.holdMs, 1);
-    const timer = after(this.deps.scheduler, delayMs, () => {
-      this.reconcile(node, false).catch((err: unknown) => this.deps.onError(err, node));
-    });
+    const timer = after(this.deps.scheduler, delayMs, () => this.later(node));
     this.rechecks.set(node, { timer, delayMs });
   }
 
@@ -136,4 +141,16 @@ function keyOf(msg: Message): string {
     default:
       return assertNever(msg);
   }
+}
+
+/**
+ * The service's `onError`: a re-send the broker could not take is tried again when the node registers
+ * after it is back.
+ */
+export function logResendFailure(logger: Logger): (err: unknown, node: NodeId) => void {
+  return (err, node) => {
+    if (err instanceof BrokerUnavailableError)
+      logger.debug({ node, err: err.message }, "twins: re-sending commands waits for the broker");
+    else logger.warn({ err, node }, "twins: re-sending commands failed");
+  };
 }

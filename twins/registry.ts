@@ -31,8 +31,10 @@ import type { DesiredRecord, StoredState } from "./store.js";
 import {
   followed,
   newRecord,
+  offlineUnheard,
   restoreRecord,
   sameConfig,
+  setPresence,
   storedRecord,
   type TwinRecord,
   viewOf,
@@ -42,7 +44,6 @@ import {
   type BadInput,
   type BadInputReason,
   badInputOfDrop,
-  type Presence,
   type ReportedConfig,
   type Twin,
   type TwinChange,
@@ -177,7 +178,7 @@ export class TwinRegistry {
       case "config":
         return this.refused(msg.node, topic) ?? this.config(msg, topic, now, retained);
       case "status":
-        return this.refused(msg.node, topic) ?? this.status(msg, now);
+        return this.refused(msg.node, topic) ?? this.status(msg, now, retained);
       case "state":
       case "subscribe":
       case "unsubscribe":
@@ -354,15 +355,16 @@ export class TwinRegistry {
     return out;
   }
 
-  private status(msg: StatusMessage, now: number): RegistryEffect[] {
+  private status(msg: StatusMessage, now: number, retained: boolean): RegistryEffect[] {
     const t = this.ensure(msg.node);
-    const presence: Presence = msg.online ? "online" : "offline";
-    if (msg.online) t.lastSeen = now;
-    if (t.presence === presence) return [];
-    t.presence = presence;
-    t.sessionVersion = undefined;
-    if (!msg.online) t.registeredSinceOnline = false;
-    return [{ type: msg.online ? "online" : "offline", node: t.id }];
+    const presence = msg.online ? "online" : "offline";
+    if (msg.online && !retained) t.lastSeen = now; // a replayed retained `T1 1` is the broker's, not the node
+    return setPresence(t, presence) ? [{ type: presence, node: t.id }] : [];
+  }
+
+  /** Twins shown online that sent nothing since `since`, taken offline (twins/unanswered.ts). */
+  unanswered(since: number): RegistryEffect[] {
+    return offlineUnheard(this.twins.values(), since).map((node) => ({ type: "offline", node }));
   }
 
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */

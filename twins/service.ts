@@ -10,7 +10,7 @@
 import { EventEmitter } from "node:events";
 import type { Message, NodeId, Prefix } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
-import { BrokerUnavailableError, nodeId, type PairingOutcome, type Twins, TwinsCommandError } from "./api.js";
+import { nodeId, type PairingOutcome, type Twins, TwinsCommandError } from "./api.js";
 import { BadInputLog } from "./bad-input.js";
 import { sendOrHold } from "./broker-away.js";
 import { openLink, type TwinsLink } from "./broker-link.js";
@@ -22,9 +22,10 @@ import { DesireSaver } from "./desire-saver.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
-import { Reconciler } from "./reconcile.js";
+import { logResendFailure, Reconciler } from "./reconcile.js";
 import { type RegistryEffect, TwinRegistry } from "./registry.js";
 import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
+import { UnansweredCheck } from "./unanswered.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
 const CONVERGENCE_EVERY_MS = 100;
@@ -83,6 +84,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
+  private readonly unanswered: UnansweredCheck;
   private closed = false;
   /** While the first connection of a service that waits for its broker is under way. */
   private wait: BrokerWait | undefined;
@@ -111,13 +113,14 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       scheduler: opts.scheduler,
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
     });
+    this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
     this.reconciler = new Reconciler({
       registry,
       send: (msg) => this.send(msg),
       apply: (effects) => this.apply(effects),
       scheduler: opts.scheduler,
       holdMs: opts.resendHoldMs,
-      onError: (err, node) => this.resendFailed(err, node),
+      onError: logResendFailure(opts.logger),
     });
   }
 
@@ -218,6 +221,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async query(): Promise<void> {
     this.active("query");
     await this.send({ kind: "query" });
+    this.unanswered.queried(); // a node shown online that does not answer goes offline (twins/unanswered.ts)
   }
 
   convergence(): ConvergenceReport {
@@ -245,6 +249,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (this.closed) return;
     this.closed = true;
     this.wait?.stop();
+    this.unanswered.stop();
     this.feed.stop();
     this.reconciler.stop();
     this.badInputLog.stop();
@@ -258,6 +263,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (this.closed) return;
     this.closed = true;
     this.wait?.stop();
+    this.unanswered.stop();
     this.saver.kill();
     this.feed.stop();
     this.reconciler.stop();
@@ -375,15 +381,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   private reconcileLater(node: NodeId): void {
-    if (this.opts.passive) return;
-    this.reconciler.reconcile(node, false).catch((err: unknown) => this.resendFailed(err, node));
-  }
-
-  /** A re-send the broker could not take is tried again when the node registers after it is back. */
-  private resendFailed(err: unknown, node: NodeId): void {
-    if (err instanceof BrokerUnavailableError)
-      this.opts.logger.debug({ node, err: err.message }, "twins: re-sending commands waits for the broker");
-    else this.opts.logger.warn({ err, node }, "twins: re-sending commands failed");
+    if (!this.opts.passive) this.reconciler.later(node);
   }
 
   private persist(): void {

@@ -48,6 +48,27 @@ export interface TwinRecord {
   upstream?: { readonly epoch: number; readonly ids: ReadonlySet<NodeId> };
 }
 
+/** Sets the presence; true when it changed (the session's config floor and register go with it). */
+export function setPresence(t: TwinRecord, presence: "online" | "offline"): boolean {
+  if (t.presence === presence) return false;
+  t.presence = presence;
+  t.sessionVersion = undefined;
+  if (presence === "offline") t.registeredSinceOnline = false;
+  return true;
+}
+
+/** Takes offline the twins shown online that sent nothing since `since` (each a change shown). */
+export function offlineUnheard(twins: Iterable<TwinRecord>, since: number): NodeId[] {
+  const gone: NodeId[] = [];
+  for (const t of twins) {
+    if (t.presence !== "online" || (t.lastSeen ?? Number.NEGATIVE_INFINITY) >= since) continue;
+    setPresence(t, "offline");
+    t.version++;
+    gone.push(t.id);
+  }
+  return gone;
+}
+
 /**
  * A record with every field present from the start (unset ones undefined, never deleted), so every
  * record has one shape and a pass over the fleet reads them all the same fast way.

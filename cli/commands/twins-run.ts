@@ -68,7 +68,10 @@ export async function runSet(node: string, value: string, flags: ConnFlags, io: 
     const counter = await t.set(node, value === "on");
     const done = await settle(t, () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
     io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
-    if (!done) io.stderr(`twinfleet: ${node} has not reported the new state yet\n`);
+    if (done) return;
+    // One-shot: nothing stored, so a lastSeen is a message the node sent during this command.
+    const silent = t.get(node)?.lastSeen === undefined;
+    io.stderr(`twinfleet: ${node} has not reported the new state yet${silent ? unheard : ""}\n`);
   });
 }
 
@@ -234,6 +237,9 @@ function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
     t.on("twin-updated", check);
   });
 }
+
+const unheard =
+  ", and sent nothing during the command, not even an answer to the query: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)";
 
 function requireOnline(t: Twins, node: string): void {
   const twin = t.get(node);

@@ -12,6 +12,7 @@ import {
   closedPort,
   FINDS_RETAINED,
   type NodeOptions,
+  rawClient,
   startNode,
   startTestBroker,
   type TestBroker,
@@ -191,6 +192,20 @@ describe("twinfleet twins commands", () => {
     // Nor B, its source: told, as a typo for a source pairs with nothing.
     expect(paired.err).toContain(
       "B has never been seen on this broker (check the id): ghost follows it once it reports",
+    );
+  });
+
+  it("set on a node online only by a status the broker kept says the node sent nothing", async () => {
+    await setup();
+    // What a broker restarted on its store keeps of a node that died meanwhile: its status, not its will.
+    const writer = await rawClient(broker.url);
+    await writer.publishAsync("tf/status/ghost", "T1 1", { qos: 1, retain: true });
+    await writer.endAsync();
+    const set = await run("set", "ghost", "on", "--broker", broker.url, "--wait", "100");
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.out)).toMatchObject({ node: "ghost", confirmed: false });
+    expect(set.err).toBe(
+      "twinfleet: ghost has not reported the new state yet, and sent nothing during the command, not even an answer to the query: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)\n",
     );
   });
 

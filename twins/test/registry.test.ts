@@ -94,6 +94,10 @@ describe("TwinRegistry", () => {
     // A pairing written to the offline node's config (by this service or any client).
     r.receive("tf/config/A", "C1 9 B", 0, 95_000);
     expect(r.get(A)?.lastSeen).toBe(100);
+    // Its `T1 1` replayed as retained (a broker that kept it without the will of a node long dead).
+    r.receive("tf/status/A", "T1 1", 0, 96_000, true);
+    expect(r.get(A)?.lastSeen).toBe(100);
+    r.receive("tf/status/A", "T1 0", 0, 97_000);
     // The node back: its own messages count.
     r.receive("tf/status/A", "T1 1", 0, 120_000);
     expect(r.get(A)?.lastSeen).toBe(120_000);

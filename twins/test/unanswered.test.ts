@@ -1,0 +1,91 @@
+/**
+ * A node the broker's retained status shows online that did not answer the service's query: a
+ * broker that lost its last will (Mosquitto restarted on its persistence, a store wiped) keeps its
+ * `T1 1` for ever, and the service showed a dead node online for ever. Now it goes offline
+ * ANSWER_GRACE_MS after the query, with one WARN naming it; a node that answered stays online, and
+ * a look the broker is lost before is dropped. A real broker on port 0; the service's clock is a
+ * FakeScheduler stepped by the test.
+ */
+import { pino } from "pino";
+import { afterEach, expect, it } from "vitest";
+import { startBroker } from "../../broker/index.js";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { startTwins, type Twins } from "../service.js";
+import { ANSWER_GRACE_MS } from "../unanswered.js";
+import { rawClient, startNode } from "./helpers.js";
+import { when } from "./poll.js";
+
+let cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+interface Line {
+  readonly level: number;
+  readonly msg: string;
+  readonly nodes?: number;
+}
+
+/** A broker holding a live node's status and the `T1 1` of a node long dead, and a service on it. */
+async function fleetWithAGhost() {
+  const broker = await startBroker({ host: "127.0.0.1", port: 0, logger: pino({ level: "silent" }) });
+  cleanup.push(() => broker.close());
+  const node = await startNode(broker.url, "n-1");
+  cleanup.push(() => node.stop());
+  const writer = await rawClient(broker.url);
+  // What a broker restarted on its store keeps of a node that died meanwhile: its status, not its will.
+  await writer.publishAsync("tf/status/ghost", "T1 1", { qos: 1, retain: true });
+  await writer.endAsync();
+  const sched = new FakeScheduler(1_000_000);
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  // No probe: the stepped clock would tell the broker silent (a test of its own, silent-broker.test.ts).
+  const twins: Twins = await startTwins({ url: broker.url, scheduler: sched, logger, probe: false });
+  cleanup.push(() => twins.close());
+  await when(() => twins.get("n-1")?.kind === "sim" && twins.get("ghost")?.presence === "online");
+  return { broker, sched, lines, twins };
+}
+
+it("takes offline a node shown online that does not answer the query, names it once, and keeps the one that answered", async () => {
+  const { broker, sched, lines, twins } = await fleetWithAGhost();
+  // The retained `T1 1` is the broker's copy: the node was not heard.
+  expect(twins.get("ghost")?.lastSeen).toBeUndefined();
+  sched.advance(ANSWER_GRACE_MS - 1);
+  expect(twins.get("ghost")?.presence).toBe("online");
+  const offline: string[] = [];
+  twins.on("twin-offline", (t) => offline.push(t.id));
+  sched.advance(1);
+  expect(offline).toEqual(["ghost"]);
+  expect(twins.get("ghost")?.presence).toBe("offline");
+  expect(twins.get("n-1")?.presence).toBe("online");
+  const warned = lines.filter((l) => l.level === 40);
+  expect(warned).toHaveLength(1);
+  expect(warned[0]?.msg).toBe(
+    "twins: 1 node shown online did not answer the query within 23.5 s (ghost): the broker kept its status without its last will (restarted on its store, or its store wiped, while it was gone?); shown offline until heard again",
+  );
+  // Heard again: online.
+  const back = await rawClient(broker.url);
+  cleanup.push(() => back.endAsync());
+  await back.publishAsync("tf/status/ghost", "T1 1", { qos: 1, retain: true });
+  await when(() => twins.get("ghost")?.presence === "online");
+  sched.advance(ANSWER_GRACE_MS);
+  expect(twins.get("ghost")?.presence).toBe("online"); // no second look without a second query
+});
+
+it("asks again at every query, and drops the look when the broker is lost before it", async () => {
+  const { broker, sched, twins } = await fleetWithAGhost();
+  sched.advance(ANSWER_GRACE_MS / 2);
+  await twins.query(); // the look starts again from this query
+  sched.advance(ANSWER_GRACE_MS / 2);
+  expect(twins.get("ghost")?.presence).toBe("online");
+  let lost = false;
+  twins.on("broker", (up) => {
+    if (!up) lost = true;
+  });
+  await broker.close();
+  await when(() => lost);
+  sched.advance(ANSWER_GRACE_MS);
+  // Its own view lost says nothing of the nodes.
+  expect(twins.get("ghost")?.presence).toBe("online");
+});

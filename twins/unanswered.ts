@@ -1,0 +1,77 @@
+/**
+ * Nodes shown online that no live node stands behind. Presence comes from the retained status, and a
+ * broker that lost a node's last will never publishes its `T1 0`: Mosquitto restarted on its
+ * persistence keeps the retained `T1 1` but not a clean session's will, a broker whose store was
+ * wiped holds no status at all, and a node that died meanwhile (a power cut of the fleet and the
+ * broker together) stayed online in the view for ever. A live node answers the query with its
+ * register (protocol.md §5), so after each query a twin shown online that has sent nothing since is
+ * taken offline `ANSWER_GRACE_MS` later, with one WARN; it is online again as soon as it is heard (its
+ * status or its register). The look is dropped when the broker is lost before it: a view not
+ * current says nothing of the nodes (docs/twins.md, "A silent broker").
+ */
+import type { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import { after, type Scheduler, type Timer } from "./clock.js";
+import type { RegistryEffect } from "./registry.js";
+import type { TwinsEvents } from "./types.js";
+
+/**
+ * How long a live node has to answer a query: the 15 s keepalive's 1.5 × and a second more, the time
+ * a broker that kept the node's will takes to publish it for a node gone silent.
+ */
+export const ANSWER_GRACE_MS = 23_500;
+
+/** How many node ids the warning names before summing the rest. */
+const NAMED = 5;
+
+/** What the check needs of the service's options and registry. */
+export interface UnansweredOptions {
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  readonly url: string;
+}
+
+export class UnansweredCheck {
+  private timer: Timer | undefined;
+
+  constructor(
+    service: EventEmitter<TwinsEvents>,
+    private readonly opts: UnansweredOptions,
+    /** Takes offline the twins shown online that sent nothing since `since`: their effects. */
+    private readonly registry: { unanswered(since: number): RegistryEffect[] },
+    private readonly apply: (effects: readonly RegistryEffect[]) => void,
+  ) {
+    service.on("broker", (up) => {
+      if (!up) this.stop();
+    });
+  }
+
+  /** A query went out now: who has sent nothing `ANSWER_GRACE_MS` later goes offline (a later query restarts it). */
+  queried(): void {
+    this.stop();
+    const since = this.opts.scheduler.now();
+    this.timer = after(this.opts.scheduler, ANSWER_GRACE_MS, () => this.look(since));
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private look(since: number): void {
+    this.timer = undefined;
+    const effects = this.registry.unanswered(since);
+    const nodes = effects.flatMap((e) => (e.type === "offline" ? [e.node] : [])).sort();
+    if (nodes.length === 0) return;
+    const one = nodes.length === 1;
+    const list =
+      nodes.length > NAMED
+        ? `${nodes.slice(0, NAMED).join(", ")} and ${nodes.length - NAMED} more`
+        : nodes.join(", ");
+    this.opts.logger.warn(
+      { broker: this.opts.url, nodes: nodes.length, graceS: ANSWER_GRACE_MS / 1000 },
+      `twins: ${nodes.length} ${one ? "node" : "nodes"} shown online did not answer the query within ${ANSWER_GRACE_MS / 1000} s (${list}): the broker kept ${one ? "its" : "their"} status without ${one ? "its" : "their"} last will (restarted on its store, or its store wiped, while ${one ? "it was" : "they were"} gone?); shown offline until heard again`,
+    );
+    this.apply(effects);
+  }
+}
