@@ -102,11 +102,17 @@ const follow = (c: KeyContext, verb: "pair" | "unpair") => {
   if (!c.source.capabilities[verb]) return unavailable(c, verb);
   c.ask(`${n.id} ${verb === "pair" ? "follows" : "stops following"}`, (s) => {
     if (!isNodeId(s)) return c.note("error", `${verb}: ${JSON.stringify(s)} is not a node id`);
+    // As the web API refuses it (404): a typo was stored as a pairing to no node, pending for ever.
+    if (verb === "pair" && !inFleet(c.source, s))
+      return c.note("error", `pair: there is no node ${s} in this fleet`);
     c.act(verb, `${verb} ${n.id} <- ${s}`, () =>
       verb === "pair" ? c.source.pair(n.id, s) : c.source.unpair(n.id, s),
     );
   });
 };
+
+const inFleet = (source: ConsoleSource, id: NodeId): boolean =>
+  source.node ? source.node(id) !== undefined : source.nodes().some((n) => n.id === id);
 
 /** A fleet-wide fault: asks first, as it disturbs every node at once; `what` names it in the log. */
 const disruptive = (

@@ -42,6 +42,7 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   private readonly forwarding = new Map<keyof TwinsEvents, () => void>();
   /** A start under way: a second restart() meanwhile waits for it rather than opening another. */
   private starting: Promise<void> | undefined;
+  private started = 0;
 
   private constructor(
     readonly prefix: Twins["prefix"],
@@ -87,6 +88,15 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   get unsavedSince(): Twins["unsavedSince"] {
     return this.current?.unsavedSince;
+  }
+
+  /**
+   * Which service this is: 1 for the first, one more for each started again. Each counts its twins'
+   * versions from 0, so a view that shows versions (view/twins-source.ts) must not compare them
+   * across services.
+   */
+  get generation(): number {
+    return this.started;
   }
 
   /** Whether a service is running now (false between kill() and start()). */
@@ -189,6 +199,7 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   private attach(t: Twins): void {
     this.detachAll();
     this.current = t;
+    this.started++;
     for (const name of EVENTS) if (this.listenerCount(name) > 0) this.forward(name);
   }
 

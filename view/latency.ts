@@ -3,6 +3,8 @@
  * sources that time deliveries themselves (the demo fleet, the live fleet as the twins see it).
  * Recording is O(1); the snapshot sorts the window and is taken once per frame at most.
  */
+import { formatStamp } from "../protocol/index.js";
+import type { Twin } from "../twins/index.js";
 import type { LatencySnapshot } from "./source.js";
 
 export class LatencyWindow {
@@ -32,5 +34,36 @@ export class LatencyWindow {
       else overflow++;
     }
     return { count: sorted.length, p50Ms: at(50), p99Ms: at(99), bucketMs: this.bucketMs, buckets, overflow };
+  }
+}
+
+/**
+ * Sync latency as the twins see it: from the origin's own report of an event to each follower's
+ * report of the same stamp, recorded in a window. Keeps when each of the last `kept` events was first
+ * reported by its origin.
+ */
+export class ReportTiming {
+  private readonly originSeen = new Map<string, number>();
+
+  constructor(
+    private readonly window: LatencyWindow,
+    private readonly kept = 20_000,
+  ) {}
+
+  /** A report of `twin`'s state, heard at `now`. */
+  report(twin: Pick<Twin, "id" | "reported">, now: number): void {
+    const stamp = twin.reported?.stamp;
+    if (!stamp) return;
+    const key = formatStamp(stamp);
+    if (stamp.origin === twin.id) {
+      if (!this.originSeen.has(key)) this.originSeen.set(key, now);
+      if (this.originSeen.size > this.kept) {
+        const oldest = this.originSeen.keys().next().value;
+        if (oldest !== undefined) this.originSeen.delete(oldest);
+      }
+      return;
+    }
+    const at = this.originSeen.get(key);
+    if (at !== undefined) this.window.record(now - at);
   }
 }

@@ -18,9 +18,10 @@ import {
   wallScheduler,
 } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
-import { LatencyWindow } from "./latency.js";
+import { LatencyWindow, ReportTiming } from "./latency.js";
 import { LiveFaults } from "./live-faults.js";
 import { NodeList } from "./node-list.js";
+import { ShownVersions } from "./shown-versions.js";
 import {
   type Capabilities,
   type CommandDeferred,
@@ -48,11 +49,12 @@ export interface TwinsView
   readonly waiting?: Twins["waiting"];
   /** Since when its desired state could not be saved (`Twins.unsavedSince`). */
   readonly unsavedSince?: Twins["unsavedSince"];
+  /** Which service answers, where one can be started again (fleet/twins-host.ts). */
+  readonly generation?: number;
   on<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
   off<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
 }
 
-const STAMPS_KEPT = 20_000;
 const MESSAGES_KEPT = 6;
 
 export class TwinsSource implements ConsoleSource {
@@ -65,8 +67,7 @@ export class TwinsSource implements ConsoleSource {
   };
   private readonly events = new ConsoleEmitter();
   private readonly latencies = new LatencyWindow();
-  /** When each event's origin first reported it: the start of its sync latency. */
-  private readonly originSeen = new Map<string, number>();
+  private readonly timing = new ReportTiming(this.latencies);
   private readonly messages: string[] = [];
   private focused: NodeId | undefined;
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
@@ -81,6 +82,7 @@ export class TwinsSource implements ConsoleSource {
   private built = false;
   private report: ConvergenceReport | undefined;
   private readonly status = new Map<NodeId, ConsoleSync>();
+  private readonly versions = new ShownVersions();
   private readonly detach: () => void;
 
   /**
@@ -105,7 +107,7 @@ export class TwinsSource implements ConsoleSource {
         changed(t);
       },
       "twin-updated": (t, change) => {
-        if (change === "report" && this.timeLatency) this.timeReport(t);
+        if (change === "report" && this.timeLatency) this.timing.report(t, this.sched.now());
         if (t.id === this.focused) this.remember(t, change);
         changed(t);
       },
@@ -313,7 +315,7 @@ export class TwinsSource implements ConsoleSource {
       on: t.reported?.on ?? false,
       online: t.presence === "online",
       sync: this.status.get(t.id) ?? "unknown",
-      version: t.version,
+      version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
     };
   }
@@ -347,23 +349,6 @@ export class TwinsSource implements ConsoleSource {
       this.listed.put({ ...n, sync: this.status.get(id) ?? "unknown" });
       this.events.emit("node", id);
     }
-  }
-
-  private timeReport(t: Twin): void {
-    const stamp = t.reported?.stamp;
-    if (!stamp) return;
-    const key = formatStamp(stamp);
-    const now = this.sched.now();
-    if (stamp.origin === t.id) {
-      if (!this.originSeen.has(key)) this.originSeen.set(key, now);
-      if (this.originSeen.size > STAMPS_KEPT) {
-        const oldest = this.originSeen.keys().next().value;
-        if (oldest !== undefined) this.originSeen.delete(oldest);
-      }
-      return;
-    }
-    const at = this.originSeen.get(key);
-    if (at !== undefined) this.latencies.record(now - at);
   }
 
   private remember(t: Twin, change: string): void {

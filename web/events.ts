@@ -31,6 +31,7 @@ export const CLIENT_BUFFER_BYTES = 1 << 20;
  * 1,000-node run's main thread for 7 s, on a loopback port where reads need no token.
  */
 export const MAX_EVENT_CLIENTS = 100;
+export const EVENT_STREAM_TYPE = "text/event-stream; charset=utf-8";
 const LOG_LINES_PER_BATCH = 200;
 
 export interface StreamStats {
@@ -107,7 +108,7 @@ export class EventHub {
   /** Takes over `res` as an event stream: headers, `hello`, then the batches until it closes. */
   attach(res: ServerResponse): void {
     res.writeHead(200, {
-      "content-type": "text/event-stream; charset=utf-8",
+      "content-type": EVENT_STREAM_TYPE,
       "cache-control": "no-store",
       connection: "keep-alive",
       "x-accel-buffering": "no",

@@ -2,7 +2,7 @@
  * The REST API over the fleet view: list and read nodes, set a node's state, pair and unpair, press,
  * loss and faults, a virtual-time run's pace, query, convergence and latency. Input is parsed with
  * the zod schemas (a 400 naming the field); writes may carry `If-Match: "<version>"` (a 412 when the
- * node moved on since); an action the fleet does not offer is a 403; a command a live fleet's broker
+ * node moved on since; the writes to one node are taken one at a time); an action the fleet does not offer is a 403; a command a live fleet's broker
  * cannot take now a 503, a pairing stored until it is back a 202. Responses carry the node's `ETag`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -10,6 +10,7 @@ import type { ZodType } from "zod";
 import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
+import { NodeWrites } from "./node-writes.js";
 import { fromZod, ProblemError } from "./problem.js";
 import { faultBody, followParams, lossBody, nodeParams, nodesQuery, paceBody, stateBody } from "./schemas.js";
 import {
@@ -104,6 +105,7 @@ function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | 
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { source, kind } = ctx;
+  const writes = new NodeWrites();
 
   // 503 while what is served is not current (a live fleet's broker not reached yet, silent, lost).
   app.get("/healthz", async () => {
@@ -141,10 +143,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { id } = parse(nodeParams, "path", req.params);
     const body = parse(stateBody, "body", req.body);
     need(source, "set");
-    checkIfMatch(req, detailOrThrow(source, id as NodeId));
-    // The node offline: the set is kept and sent when it registers again (202).
-    const later = await source.set(id as NodeId, body.on);
-    return sendAfter(reply, detailOrThrow(source, id as NodeId), later);
+    return writes.run(id, async () => {
+      checkIfMatch(req, detailOrThrow(source, id as NodeId));
+      // The node offline: the set is kept and sent when it registers again (202).
+      const later = await source.set(id as NodeId, body.on);
+      return sendAfter(reply, detailOrThrow(source, id as NodeId), later);
+    });
   });
 
   const follow = (pair: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -152,14 +156,16 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     need(source, pair ? "pair" : "unpair");
     const follower = p.id as NodeId;
     const from = p.source as NodeId;
-    checkIfMatch(req, detailOrThrow(source, follower));
-    if (follower === from)
-      throw new ProblemError(400, `path.source: ${from} cannot follow itself`, "path.source");
-    if (pair) detailOrThrow(source, from, "path.source");
-    const later = await command("path.source", () =>
-      pair ? source.pair(follower, from) : source.unpair(follower, from),
-    );
-    return sendAfter(reply, detailOrThrow(source, follower), later);
+    return writes.run(follower, async () => {
+      checkIfMatch(req, detailOrThrow(source, follower));
+      if (follower === from)
+        throw new ProblemError(400, `path.source: ${from} cannot follow itself`, "path.source");
+      if (pair) detailOrThrow(source, from, "path.source");
+      const later = await command("path.source", () =>
+        pair ? source.pair(follower, from) : source.unpair(follower, from),
+      );
+      return sendAfter(reply, detailOrThrow(source, follower), later);
+    });
   };
   app.put("/api/nodes/:id/follows/:source", follow(true));
   app.delete("/api/nodes/:id/follows/:source", follow(false));

@@ -10,7 +10,7 @@ import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
 import { isLoopbackHost } from "./auth.js";
 import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
-import { EventHub } from "./events.js";
+import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { useJsonBodies } from "./json-body.js";
 import { listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
@@ -139,6 +139,10 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
         { "retry-after": String(EVENTS_RETRY_AFTER_S) },
       );
     }
+    // HEAD (an uptime check) gets the stream's headers and its end: a response to HEAD has no body, so
+    // Node sent nothing of the frames, not even the headers, and the request held a stream until the
+    // client gave up.
+    if (req.method === "HEAD") return reply.type(EVENT_STREAM_TYPE).send();
     reply.hijack();
     hub.attach(reply.raw);
   });

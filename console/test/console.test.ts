@@ -171,6 +171,14 @@ describe("controls", () => {
     ]);
   });
 
+  it("refuses to pair with a node the fleet does not have, as the web API does", async () => {
+    const source = new FakeSource(20);
+    const { keys, screen } = start(source);
+    await keys("a", ..."n-0070", KEYS.enter);
+    expect(source.actions).toEqual([]);
+    expect(screen()).toContain("pair: there is no node n-0070 in this fleet");
+  });
+
   it("logs what the fleet cannot do or what failed, and keeps running", async () => {
     const readOnly = start(new FakeSource(20, NO_CAPABILITIES));
     await readOnly.keys("p", "+");

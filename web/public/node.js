@@ -12,6 +12,8 @@ const SYNC_TEXT = { "in-sync": "in sync", "out-of-sync": "out of sync", unknown:
 export function nodePage(store, id) {
   const el = h("main", { class: "node-page", id: "main" }, h("p", { class: "sub" }, `Loading ${id}…`));
   let detail;
+  /** The store's resets when the node was last read: after another, its version says nothing. */
+  let readAtReset = store.resets;
   let loading = false;
   let again = false;
   let busy = false;
@@ -31,6 +33,7 @@ export function nodePage(store, id) {
       return;
     }
     loading = true;
+    readAtReset = store.resets;
     try {
       const r = await api("GET", `api/nodes/${encodeURIComponent(id)}`);
       detail = { ...r.data, version: r.etag ?? r.data.version };
@@ -348,7 +351,9 @@ export function nodePage(store, id) {
     render() {
       if (detail && store.fleet !== drawnFleet) draw();
       const n = store.nodes.get(id);
-      if (detail && n && n.version > detail.version) void load();
+      // A node read from another stream (the service started again, its versions from 0) is read
+      // again: compared with the new versions it would stay as it was until they passed the old.
+      if (detail && (store.resets !== readAtReset || (n && n.version > detail.version))) void load();
     },
     destroy() {},
   };

@@ -8,6 +8,11 @@ export class Store {
   nodes = new Map();
   /** Every id, in reading order. */
   ids = [];
+  /**
+   * How many times every node was replaced (each new event stream's read): the server behind the
+   * stream may be a new one, whose versions count from 0 again.
+   */
+  resets = 0;
   fleet = undefined;
   convergence = { fraction: 1, inSync: 0, known: 0, history: [] };
   latency = undefined;
@@ -22,6 +27,7 @@ export class Store {
 
   /** Replaces every node (the answer to GET /api/nodes). */
   reset(list) {
+    this.resets++;
     this.nodes = new Map(list.map((n) => [n.id, n]));
     this.ids = list.map((n) => n.id).sort(byId);
     this.#changed(true);

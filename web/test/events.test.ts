@@ -135,6 +135,19 @@ describe("the event stream", () => {
     c.close();
   });
 
+  it("answers HEAD with the stream's headers at once, and holds no stream for it", async () => {
+    const source = new TalkingSource();
+    server = await serve(source, {});
+    const res = await fetch(`${server.origin}/api/events`, {
+      method: "HEAD",
+      signal: AbortSignal.timeout(3000),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+    expect(await res.text()).toBe("");
+    expect(server.hub.stats.clients).toBe(0);
+  });
+
   it("ends every stream when the server closes", async () => {
     const source = new TalkingSource();
     server = await startWebServer({
