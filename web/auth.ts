@@ -55,6 +55,9 @@ const isPublic = (url: string) => url === "/" || url === "/healthz" || url.start
  * another site whose name was pointed at 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
  */
 export function checkHost(req: FastifyRequest, loopback: boolean): void {
+  // RFC 9112 §3.2: an HTTP/1.1 request without a Host header is answered 400.
+  if (req.headers.host === undefined && req.raw.httpVersion === "1.1")
+    throw new ProblemError(400, "Host: is missing (an HTTP/1.1 request must name its host)", "Host");
   if (!loopback) return;
   const host = (req.headers.host ?? "").replace(/:\d+$/, "");
   if (host === "" || isLoopbackHost(host)) return;

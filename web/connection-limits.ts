@@ -22,15 +22,23 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const MAX_CONNECTIONS = 256;
 
-/** The Fastify options that set the timeouts (its `http` options reach http.createServer). */
+/**
+ * The Fastify options that set the timeouts (its `http` options reach http.createServer). Node's own
+ * answer to an HTTP/1.1 request without a Host header is a bare 400 with an empty body; the server
+ * takes such a request and refuses it as a problem naming the header (web/auth.ts, checkHost).
+ */
 export function timeoutOptions(o: ConnectionLimits = {}): {
-  http: { headersTimeout: number; connectionsCheckingInterval: number };
+  http: { headersTimeout: number; connectionsCheckingInterval: number; requireHostHeader: boolean };
   requestTimeout: number;
 } {
   const headersTimeout = o.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const requestTimeout = Math.max(o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, headersTimeout);
   return {
-    http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      requireHostHeader: false,
+    },
     requestTimeout,
   };
 }

@@ -40,6 +40,8 @@ export function useJsonBodies(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser("ignore", "ignore");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+    const encoding = unreadEncoding(req.headers);
+    if (encoding !== undefined) return done(new ProblemError(415, encoding, "body"), undefined);
     // The default parser answers through the callback; its return value (typed as a possible
     // promise) carries nothing.
     void parse(req, String(body), (err, value) => {
@@ -59,4 +61,23 @@ export function useJsonBodies(app: FastifyInstance): void {
       done(new ProblemError(400, `${field}: is not a field of this request`, field), undefined);
     });
   });
+}
+
+/**
+ * What makes a body unreadable as JSON text here, if anything: a Content-Encoding (gzip, …) or a
+ * charset other than UTF-8 (RFC 8259 §8.1: JSON between systems is UTF-8). Read as UTF-8 anyway,
+ * such a body was parsed as what it is not.
+ */
+function unreadEncoding(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
+  const coding = String(headers["content-encoding"] ?? "identity")
+    .trim()
+    .toLowerCase();
+  if (coding !== "identity" && coding !== "")
+    return `body: is sent with Content-Encoding ${coding}; send it unencoded (identity)`;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(headers["content-type"] ?? ""))?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    return `body: is in charset ${charset}; send JSON in UTF-8`;
+  return undefined;
 }

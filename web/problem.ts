@@ -21,6 +21,7 @@ const TITLES: Readonly<Record<number, string>> = {
   409: "Conflict",
   412: "Precondition Failed",
   413: "Content Too Large",
+  414: "URI Too Long",
   408: "Request Timeout",
   415: "Unsupported Media Type",
   431: "Request Header Fields Too Large",
@@ -125,6 +126,8 @@ export function problemOf(error: FastifyError | ProblemError | Error, req: Fasti
         );
   if (code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError)
     return problem(400, `body: is not JSON (${error.message})`, "body");
+  if (code === "FST_ERR_MAX_PARAM_LENGTH")
+    return problem(414, "path: a part of it is longer than 100 characters, longer than any node id", "path");
   if (code === "FST_ERR_BAD_URL")
     return problem(400, "path: is not valid percent-encoded UTF-8 (each %XX must form UTF-8 text)", "path");
   if (status >= 400 && status < 500) return problem(status, error.message);

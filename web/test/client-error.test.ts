@@ -71,3 +71,37 @@ it("answers a path that is not valid percent-encoding with a 400 problem naming 
   });
   expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
 });
+
+it("answers an HTTP/1.1 request without a Host header with a 400 problem naming it; HTTP/1.0 needs none", async () => {
+  const answer = await exchange("GET /api/fleet HTTP/1.1\r\nConnection: close\r\n\r\n");
+  expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  expect(problemOf(answer)).toMatchObject({
+    status: 400,
+    field: "Host",
+    detail: "Host: is missing (an HTTP/1.1 request must name its host)",
+  });
+  expect(await exchange("GET /healthz HTTP/1.0\r\n\r\n")).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+});
+
+it("answers a path part longer than any node id with a 414 problem titled so", async () => {
+  const res = await fetch(`${server.origin}/api/nodes/${"n".repeat(200)}`);
+  expect(res.status).toBe(414);
+  expect(await res.json()).toMatchObject({ title: "URI Too Long", field: "path" });
+});
+
+it.each([
+  [
+    "Content-Encoding: gzip",
+    "application/json",
+    "body: is sent with Content-Encoding gzip; send it unencoded (identity)",
+  ],
+  ["X-None: 1", "application/json; charset=utf-16", "body: is in charset utf-16; send JSON in UTF-8"],
+])("refuses a JSON body it would misread (%s, %s) with a 415", async (header, type, detail) => {
+  const body = '{"on":true}';
+  const answer = await exchange(
+    `PUT /api/nodes/n-0001/state HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer ${"t".repeat(20)}\r\n` +
+      `Content-Type: ${type}\r\n${header}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
+  expect(answer).toMatch(/^HTTP\/1\.1 415 Unsupported Media Type\r\n/);
+  expect(problemOf(answer)).toMatchObject({ status: 415, field: "body", detail });
+});
