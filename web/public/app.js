@@ -188,6 +188,7 @@ async function loadCharts() {
 events(
   {
     hello: (d) => {
+      store.streamBegan();
       store.setFleet(d.fleet);
       if (pageKey === "fleet") document.title = `${d.fleet.title} · twinfleet`;
       void reloadNodes();

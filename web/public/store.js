@@ -25,11 +25,29 @@ export class Store {
   /** Changes waiting for the next frame, for the page's own timing record: [id, on, version, receivedAt, changedAt]. */
   pendingTimes = [];
 
-  /** Replaces every node (the answer to GET /api/nodes). */
+  /**
+   * The nodes the stream brought since it began (its `hello`) while GET /api/nodes is under way: the
+   * answer was read before some of them, and must not put a node back to what it was. Versions of one
+   * stream are comparable; those from before it may be another server's.
+   */
+  #sinceHello = undefined;
+
+  /** A new event stream began: its batches are kept until the node list read for it replaces every node. */
+  streamBegan() {
+    this.#sinceHello = new Map();
+  }
+
+  /** Replaces every node (the answer to GET /api/nodes), but a newer one the stream brought meanwhile. */
   reset(list) {
     this.resets++;
+    const newer = this.#sinceHello ?? new Map();
+    this.#sinceHello = undefined;
     this.nodes = new Map(list.map((n) => [n.id, n]));
-    this.ids = list.map((n) => n.id).sort(byId);
+    for (const [id, n] of newer) {
+      const read = this.nodes.get(id);
+      if (read === undefined || read.version <= n.version) this.nodes.set(id, n);
+    }
+    this.ids = [...this.nodes.keys()].sort(byId);
     this.#changed(true);
   }
 
@@ -37,6 +55,9 @@ export class Store {
   apply(list, receivedAt) {
     let added = false;
     for (const n of list) {
+      const since = this.#sinceHello?.get(n.id);
+      if (this.#sinceHello && (since === undefined || since.version <= n.version))
+        this.#sinceHello.set(n.id, n);
       const old = this.nodes.get(n.id);
       if (old && old.version > n.version) continue;
       if (!old) added = true;
