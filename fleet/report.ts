@@ -341,6 +341,11 @@ export interface ShardLine {
   readonly offsetMs: number;
   readonly offsetUncertaintyMs: number | null;
   readonly roundTripMs: number | null;
+  /**
+   * The shard was cut short (a signal stopped it) this many seconds after its presses began; the
+   * pairs pressed after that whose follower it ran are in no figure (`unjudgedPairs`).
+   */
+  readonly cutShort?: { readonly afterPressS: number; readonly unjudgedPairs: number };
 }
 
 export interface ShardsSection {

@@ -141,7 +141,9 @@ export function mergeShards(
   for (const [id, sources] of Object.entries(whole ?? {}))
     if (!pairing.has(id as NodeId)) pairing.set(id as NodeId, [...sources] as NodeId[]);
   const reach = followersReach(pairing);
-  const checkers = replayShards(paths, files, { count, shardOf, reach, offsetOf });
+  const stops = shardStops(files, offsetOf);
+  const stoppedAt = new Map([...stops].map(([j, s]) => [j, s.atMs]));
+  const { checkers, unjudged } = replayShards(paths, files, { count, shardOf, reach, offsetOf, stoppedAt });
   const outages = mergedOutages(files, {
     ids: present,
     reach,
@@ -195,9 +197,12 @@ export function mergeShards(
     for (const k of Object.keys(twinsView) as (keyof typeof twinsView)[]) twinsView[k] += f.twinsView[k] ?? 0;
   });
   const link = linkTotals(files);
-  // A node following one whose shard wrote no report cannot be judged: its source's final state is unknown.
-  const diverged = divergedNodes(finals, pairing, originated).filter((id) =>
-    (pairing.get(id as NodeId) ?? []).every((s) => shardOf.has(s)),
+  // A node following one whose shard wrote no report cannot be judged: its source's final state is
+  // unknown; nor a node of a shard stopped during the presses: its final state is from then.
+  const diverged = divergedNodes(finals, pairing, originated).filter(
+    (id) =>
+      (pairing.get(id as NodeId) ?? []).every((s) => shardOf.has(s)) &&
+      stops.get(shardOf.get(id) ?? 0)?.duringPresses !== true,
   );
   const lines: ShardLine[] = files
     .map((f, i) => {
@@ -210,6 +215,7 @@ export function mergeShards(
       lat.add(sameC.latency);
       lat.add(crossC.latency);
       const regMs = Object.values(f.registrationMs);
+      const stop = stops.get(j);
       return {
         shard: j,
         file: paths[i] as string,
@@ -224,6 +230,9 @@ export function mergeShards(
         offsetMs: o?.offsetMs ?? 0,
         offsetUncertaintyMs: o?.uncertaintyMs ?? null,
         roundTripMs: o?.roundTripMs ?? null,
+        ...(stop === undefined
+          ? {}
+          : { cutShort: { afterPressS: stop.afterPressS, unjudgedPairs: unjudged.get(j) ?? 0 } }),
       };
     })
     .sort((a, b) => a.shard - b.shard);
@@ -314,6 +323,27 @@ export function mergeShards(
       ...(missing.length > 0 ? { missing } : {}),
     },
   };
+}
+
+/**
+ * The shards cut short (a signal stopped them): when, on shard 1's clock, and how far into the
+ * presses; stopped during the presses when before their end (their nodes' final states are from then).
+ */
+function shardStops(
+  files: readonly ShardFile[],
+  offsetOf: ReadonlyMap<number, number>,
+): Map<number, { atMs: number; afterPressS: number; duringPresses: boolean }> {
+  const out = new Map<number, { atMs: number; afterPressS: number; duringPresses: boolean }>();
+  for (const f of files) {
+    if (!f.cutShort) continue;
+    const afterPressS = round(Math.max(0, f.endMs - f.pressStartMs) / 1000, 1);
+    out.set(f.shard.index, {
+      atMs: f.endMs - (offsetOf.get(f.shard.index) ?? 0),
+      afterPressS,
+      duringPresses: afterPressS < f.fleet.durationS,
+    });
+  }
+  return out;
 }
 
 /** The shards' clashing nodes as one fleet's: counts summed, the first ten ids, the earliest found. */

@@ -1,0 +1,49 @@
+// A shard cut short (SIGTERM, Ctrl-C) before the end of the presses: the pairs pressed after it
+// stopped whose follower it ran are in no figure (they were counted lost for good), its nodes are not
+// judged for divergence (their final states are from when it stopped), and the report says which
+// shard stopped when.
+import { describe, expect, it } from "vitest";
+import { summary } from "../../cli/sim-summary.js";
+import { mergeShards } from "../shard-merge.js";
+import { fleetCutShort, fleetOfTwo } from "./ring-of-four.js";
+
+describe("a shard cut short during the presses", () => {
+  it("leaves the pairs pressed after it stopped to its nodes out, and its nodes out of divergence", () => {
+    const r = mergeShards(["a", "b"], fleetCutShort());
+    expect(r.cutShort).toBe(true);
+    expect(r.presses).toBe(3);
+    // n-0000's press at 40 s: n-0001 and n-0003 (shard 2) had stopped; n-0002 follows n-0001, whose
+    // shard was gone: that one is lost, as a chain through a missing shard is. (n-0000 takes n-0001's
+    // press of 20 s late, with its own at 40 s.)
+    expect(r.lostForGood).toBe(1);
+    expect(r.late).toBe(1);
+    expect(r.lost).toBe(2);
+    expect(r.diverged).toBe(0);
+    const line = r.shards.lines.find((l) => l.shard === 2);
+    expect(line?.cutShort).toEqual({ afterPressS: 25, unjudgedPairs: 2 });
+    expect(line?.lost).toBe(0);
+    expect(r.shards.lines.find((l) => l.shard === 1)?.cutShort).toBeUndefined();
+    expect(summary(r)).toContain(
+      "CUT SHORT      shard 2 stopped 25.0 s into the 60 s of presses: the 2 pairs pressed later to its nodes are in no figure",
+    );
+    expect(summary(r)).not.toContain("the settle was stopped");
+  });
+
+  it("one stopped in its settle is told so, and judged as a run cut short in its settle", () => {
+    const [s1, s2] = fleetOfTwo();
+    const r = mergeShards(["a", "b"], [s1, { ...s2, cutShort: true, pressStartMs: 5000, endMs: 68_000 }]);
+    expect(r.shards.lines.find((l) => l.shard === 2)?.cutShort).toEqual({
+      afterPressS: 63,
+      unjudgedPairs: 0,
+    });
+    expect(summary(r)).toContain("shard 2 stopped in its settle, 3.0 s after the presses");
+  });
+
+  it("none cut short: no field, and a one-process run's cut line is unchanged", () => {
+    const r = mergeShards(["a", "b"], fleetOfTwo());
+    expect(r.shards.lines.every((l) => l.cutShort === undefined)).toBe(true);
+    expect(summary({ ...r, cutShort: true, shards: undefined } as never)).toContain(
+      "CUT SHORT      the settle was stopped after 10.0 s",
+    );
+  });
+});
