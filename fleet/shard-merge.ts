@@ -60,6 +60,11 @@ export function checkShardSet(
       throw new ShardFileError(
         `${path}: a different fleet from ${firstPath} (fingerprint ${f.fleet.fingerprint}, not ${first.fleet.fingerprint}): nodes, topology, group size, rate or duration differ`,
       );
+    for (const [field, flag] of SAME_FLAGS)
+      if (f.fleet[field] !== first.fleet[field])
+        throw new ShardFileError(
+          `${path}: ran with ${flag} ${f.fleet[field]}, but ${firstPath} with ${flag} ${first.fleet[field]}: the shards of one fleet run with the same options (all but --shard and --shard-report), or the merged report would describe a fleet none of them ran`,
+        );
     if (f.shard.count !== first.shard.count)
       throw new ShardFileError(
         `${path}: shard ${f.shard.index} of ${f.shard.count}, but ${firstPath} is one of ${first.shard.count}`,
@@ -93,6 +98,17 @@ export function checkShardSet(
     );
   return missing;
 }
+
+/**
+ * The fleet's settings the fingerprint leaves out, which the merged report states once for all
+ * shards: a shard run with another loss, profile, settle or prefix merged under shard 1's.
+ */
+const SAME_FLAGS: readonly (readonly ["profile" | "lossPct" | "settleS" | "prefix", string])[] = [
+  ["profile", "--profile"],
+  ["lossPct", "--loss"],
+  ["settleS", "--settle"],
+  ["prefix", "--prefix"],
+];
 
 /** How far apart two shards' runs may seem, their hosts' clocks not set alike, and still be one run. */
 const RUN_SLACK_MS = 60_000;
