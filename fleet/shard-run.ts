@@ -229,7 +229,21 @@ export class ShardRun {
       );
       // The outage analysis' records are kept from the first outage on, as in a one-process run.
       timers.push(every(sched, 100, () => collector.advance(sched.now(), REORDER_WINDOW_MS, outages.seen)));
-      const fleetRegistered = () => ids.reduce((n, id) => n + (source.isRegistered(id) ? 1 : 0), 0);
+      // Other shards' nodes online with a state before this shard looked registered before it
+      // subscribed: their register messages (not retained) are gone. Counted while online; a shard
+      // started after the others' nodes had registered waited 30 s more for them, then pressed alone.
+      const earlier = ids.filter((id) => {
+        const e = watch.registry.get(id);
+        return !mineSet.has(id) && e?.online === true && e.reported;
+      });
+      const earlierOnline = new Set<string>(earlier);
+      const fleetRegistered = () =>
+        ids.reduce(
+          (n, id) =>
+            n +
+            (source.isRegistered(id) || (earlierOnline.has(id) && watch.registry.get(id)?.online) ? 1 : 0),
+          0,
+        );
       const line = (phase: string) => {
         const c = collector.checker.counts();
         // While the broker is lost, as a one-process run's line: its nodes online now, and for how long.
