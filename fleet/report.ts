@@ -346,6 +346,11 @@ export interface ShardLine {
    * pairs pressed after that whose follower it ran are in no figure (`unjudgedPairs`).
    */
   readonly cutShort?: { readonly afterPressS: number; readonly unjudgedPairs: number };
+  /**
+   * Its presses began this many seconds after shard 1's (before: negative), on shard 1's clock, when
+   * more than 5 s apart: the shards did not press together.
+   */
+  readonly pressedApartS?: number;
 }
 
 export interface ShardsSection {

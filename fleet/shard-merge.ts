@@ -110,6 +110,9 @@ const SAME_FLAGS: readonly (readonly ["profile" | "lossPct" | "settleS" | "prefi
   ["prefix", "--prefix"],
 ];
 
+/** Presses begun further apart than this (a pair's lost limit) are not one fleet's presses together. */
+export const APART_S = 5;
+
 /** How far apart two shards' runs may seem, their hosts' clocks not set alike, and still be one run. */
 const RUN_SLACK_MS = 60_000;
 
@@ -232,6 +235,7 @@ export function mergeShards(
       lat.add(crossC.latency);
       const regMs = Object.values(f.registrationMs);
       const stop = stops.get(j);
+      const apart = (f.pressStartMs - (o?.offsetMs ?? 0) - first.pressStartMs) / 1000;
       return {
         shard: j,
         file: paths[i] as string,
@@ -246,6 +250,8 @@ export function mergeShards(
         offsetMs: o?.offsetMs ?? 0,
         offsetUncertaintyMs: o?.uncertaintyMs ?? null,
         roundTripMs: o?.roundTripMs ?? null,
+        // Unknown without an offset: the hosts' clocks may differ by anything.
+        ...(Math.abs(apart) > APART_S && o?.uncertaintyMs != null ? { pressedApartS: round(apart, 1) } : {}),
         ...(stop === undefined
           ? {}
           : { cutShort: { afterPressS: stop.afterPressS, unjudgedPairs: unjudged.get(j) ?? 0 } }),

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { summary } from "../../cli/sim-summary.js";
 import { mergeShards } from "../shard-merge.js";
-import { fleetCutShort, fleetOfTwo } from "./ring-of-four.js";
+import { fleetCutShort, fleetOfTwo, SKEW } from "./ring-of-four.js";
 
 describe("a shard cut short during the presses", () => {
   it("leaves the pairs pressed after it stopped to its nodes out, and its nodes out of divergence", () => {
@@ -45,5 +45,21 @@ describe("a shard cut short during the presses", () => {
     expect(summary({ ...r, cutShort: true, shards: undefined } as never)).toContain(
       "CUT SHORT      the settle was stopped after 10.0 s",
     );
+  });
+});
+
+describe("shards whose presses began apart", () => {
+  it("marks a shard whose presses began more than 5 s from shard 1's, on shard 1's clock", () => {
+    const [s1, s2] = fleetOfTwo();
+    // Shard 2's clock reads 1 s ahead: its presses began 40 s after shard 1's.
+    const late = { ...s2, pressStartMs: s1.pressStartMs + SKEW + 40_000 };
+    const r = mergeShards(["a", "b"], [s1, late]);
+    expect(r.shards.lines.map((l) => l.pressedApartS)).toEqual([undefined, 40]);
+    // 4 s apart is together; so is a shard whose clock offset is unknown (no probes crossed).
+    const near = mergeShards(["a", "b"], [s1, { ...s2, pressStartMs: s1.pressStartMs + SKEW + 4000 }]);
+    expect(near.shards.lines.every((l) => l.pressedApartS === undefined)).toBe(true);
+    const blind = { ...late, probes: { everyMs: 500, sent: 0, received: {} } };
+    const unknown = mergeShards(["a", "b"], [{ ...s1, probes: blind.probes }, blind]);
+    expect(unknown.shards.lines.every((l) => l.pressedApartS === undefined)).toBe(true);
   });
 });
