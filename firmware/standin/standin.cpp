@@ -41,6 +41,10 @@ struct StandIn {
   mosquitto *mosq = nullptr;
   bool sessionUp = false;
   timespec started{};
+  const char *host = "";
+  int port = 0;
+  // Why the last attempt to reach the broker failed ("" once connected): said once, not each second.
+  char lastFailure[128] = "";
 };
 
 [[noreturn]] void usage(const char *why) {
@@ -143,12 +147,25 @@ void feed(StandIn &s, F input) {
   }
 }
 
+// An attempt to reach the broker failed (`rc` from mosquitto_connect, _reconnect or _loop): said
+// once per reason, as the stand-in retries every second (an unreachable broker used to leave it silent).
+void connectFailed(StandIn &s, int rc) {
+  char why[sizeof s.lastFailure];
+  snprintf(why, sizeof why, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+  size_t n = strlen(why);
+  if (n > 0 && why[n - 1] == '.') why[n - 1] = '\0';  // libmosquitto's "Lookup error."
+  if (strcmp(why, s.lastFailure) == 0) return;
+  snprintf(s.lastFailure, sizeof s.lastFailure, "%s", why);
+  fprintf(stderr, "cannot reach the broker at %s:%d: %s; retrying every second\n", s.host, s.port, why);
+}
+
 void onConnect(mosquitto *, void *ctx, int rc) {
   StandIn &s = *static_cast<StandIn *>(ctx);
   if (rc != 0) {
     fprintf(stderr, "connect refused: %s\n", mosquitto_connack_string(rc));
     return;
   }
+  s.lastFailure[0] = '\0';
   s.sessionUp = true;
   fprintf(stderr, "connected\n");
   feed(s, [&] { s.core.connected(ticks(s)); });
@@ -211,14 +228,19 @@ int main(int argc, char **argv) {
   mosquitto_reconnect_delay_set(s.mosq, 1, 2, false);
 
   s.core.boot();
-  bool connecting = mosquitto_connect(s.mosq, opt.host, opt.port, 15) == MOSQ_ERR_SUCCESS;
+  s.host = opt.host;
+  s.port = opt.port;
+  int rc = mosquitto_connect(s.mosq, opt.host, opt.port, 15);
+  bool connecting = rc == MOSQ_ERR_SUCCESS;
+  if (!connecting) connectFailed(s, rc);
   uint32_t lastAttempt = ticks(s);
   char line[256];
   size_t lineLen = 0;
   for (;;) {
     if (connecting) {
-      int rc = mosquitto_loop(s.mosq, 10, 1);
+      rc = mosquitto_loop(s.mosq, 10, 1);
       if (rc != MOSQ_ERR_SUCCESS) {
+        if (!s.sessionUp) connectFailed(s, rc);
         onDisconnect(s.mosq, &s, rc);
         connecting = false;
         lastAttempt = ticks(s);
@@ -227,7 +249,9 @@ int main(int argc, char **argv) {
       poll(nullptr, 0, 10);
       if (ticks(s) - lastAttempt >= 1000) {
         lastAttempt = ticks(s);
-        connecting = mosquitto_reconnect(s.mosq) == MOSQ_ERR_SUCCESS;
+        rc = mosquitto_reconnect(s.mosq);
+        connecting = rc == MOSQ_ERR_SUCCESS;
+        if (!connecting) connectFailed(s, rc);
       }
     }
     feed(s, [&] { s.core.tick(ticks(s)); });

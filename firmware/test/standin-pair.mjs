@@ -54,7 +54,27 @@ function standIn(id, port) {
   out.on("line", (l) => console.log(`  [${id}] ${l}`));
   err.on("line", (l) => console.log(`  [${id}!] ${l}`));
   const ready = waitFor(out, (l) => l === "ready");
-  return { child, out, ready };
+  return { child, out, err, ready };
+}
+
+// A broker that cannot be reached is said, once, not left in silence while the stand-in retries.
+{
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const closedPort = probe.address().port;
+  await new Promise((resolve) => probe.close(resolve));
+  const lost = standIn("lost-1", closedPort);
+  const said = waitFor(
+    lost.err,
+    (l) =>
+      l === `cannot reach the broker at 127.0.0.1:${closedPort}: Connection refused; retrying every second`,
+  );
+  check(await said, "a stand-in whose broker cannot be reached says so");
+  let again = 0;
+  lost.err.on("line", () => again++);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  check(again === 0, "and says it once, not at every retry");
+  lost.child.kill("SIGTERM");
 }
 
 const aedes = await Aedes.createBroker();
