@@ -50,9 +50,11 @@ function cutShortWhat(r: Report): string {
   const d = r.scenario.durationS;
   return cut
     .map((c) =>
-      c.afterPressS < d
-        ? `shard ${c.shard} stopped ${c.afterPressS.toFixed(1)} s into the ${d} s of presses: the ${c.unjudgedPairs} pairs pressed later to its nodes are in no figure, those in flight then count as lost, its nodes are not judged for divergence`
-        : `shard ${c.shard} stopped in its settle, ${(c.afterPressS - d).toFixed(1)} s after the presses: deliveries still in flight to its nodes count as lost, its nodes still recovering as diverged`,
+      c.afterPressS === 0
+        ? `shard ${c.shard} stopped before its presses began: its nodes and the ${c.unjudgedPairs} pairs pressed to them are in no figure`
+        : c.afterPressS < d
+          ? `shard ${c.shard} stopped ${c.afterPressS.toFixed(1)} s into the ${d} s of presses: the ${c.unjudgedPairs} pairs pressed later to its nodes are in no figure, those in flight then count as lost, its nodes are not judged for divergence`
+          : `shard ${c.shard} stopped in its settle, ${(c.afterPressS - d).toFixed(1)} s after the presses: deliveries still in flight to its nodes count as lost, its nodes still recovering as diverged`,
     )
     .join("; ");
 }

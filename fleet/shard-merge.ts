@@ -250,8 +250,10 @@ export function mergeShards(
         offsetMs: o?.offsetMs ?? 0,
         offsetUncertaintyMs: o?.uncertaintyMs ?? null,
         roundTripMs: o?.roundTripMs ?? null,
-        // Unknown without an offset: the hosts' clocks may differ by anything.
-        ...(Math.abs(apart) > APART_S && o?.uncertaintyMs != null ? { pressedApartS: round(apart, 1) } : {}),
+        // Unknown without an offset; and a shard cut short before its presses pressed at no time.
+        ...(Math.abs(apart) > APART_S && o?.uncertaintyMs != null && stop?.afterPressS !== 0
+          ? { pressedApartS: round(apart, 1) }
+          : {}),
         ...(stop === undefined
           ? {}
           : { cutShort: { afterPressS: stop.afterPressS, unjudgedPairs: unjudged.get(j) ?? 0 } }),

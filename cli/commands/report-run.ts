@@ -50,7 +50,7 @@ function cutShards(r: MergedReport): string[] {
   return r.shards.lines.flatMap((l) =>
     l.cutShort !== undefined && l.cutShort.afterPressS < r.scenario.durationS
       ? [
-          `shard ${l.shard} of ${r.shards.count} was cut short ${l.cutShort.afterPressS.toFixed(1)} s into the ${r.scenario.durationS} s of presses: its ${l.nodes} nodes are measured only until then (${l.cutShort.unjudgedPairs} pairs pressed later to them are in no figure)`,
+          `shard ${l.shard} of ${r.shards.count} was cut short ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s into the ${r.scenario.durationS} s of presses`}: its ${l.nodes} nodes are measured only until then (${l.cutShort.unjudgedPairs} pairs pressed later to them are in no figure)`,
         ]
       : [],
   );
@@ -78,7 +78,7 @@ export function mergedSummary(r: MergedReport): string {
   const head = `       shards         ${s.count}, ${s.crossShardPairs} pairs across shards: sync p50 ${ms(cross.p50Ms)}  p99 ${ms(cross.p99Ms)}  max ${ms(cross.maxMs)}; clocks on shard 1's, offsets within ${ms(s.offsetUncertaintyMaxMs)}`;
   const lines = s.lines.map(
     (l) =>
-      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
+      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
   );
   const missing = (s.missing ?? []).map(
     (k) =>

@@ -20,6 +20,14 @@ describe("the summary of a merged report with a shard cut short", () => {
     expect(summary(r)).toContain("shard 2 stopped in its settle, 3.0 s after the presses");
   });
 
+  it("names a shard stopped before its presses began", () => {
+    const [s1, s2] = fleetOfTwo();
+    const early = { ...s2, cutShort: true, pressStartMs: 2000, endMs: 2000, presses: [], applies: [] };
+    expect(summary(mergeShards(["a", "b"], [s1, early]))).toContain(
+      "CUT SHORT      shard 2 stopped before its presses began: its nodes and the 2 pairs pressed to them are in no figure",
+    );
+  });
+
   it("leaves a one-process run's line as it was", () => {
     const r = mergeShards(["a", "b"], fleetOfTwo());
     expect(summary({ ...r, cutShort: true, shards: undefined } as never)).toContain(

@@ -54,3 +54,22 @@ describe("shards whose presses began apart", () => {
     expect(unknown.shards.lines.every((l) => l.pressedApartS === undefined)).toBe(true);
   });
 });
+
+describe("a shard cut short before its presses", () => {
+  it("is marked so (0 s of presses), and not as pressing apart", () => {
+    const [s1, s2] = fleetOfTwo();
+    // Stopped 30 s before shard 1's presses began, with its press start at its end.
+    const early = {
+      ...s2,
+      cutShort: true,
+      pressStartMs: 1000 + SKEW,
+      endMs: 1000 + SKEW,
+      presses: [],
+      applies: [],
+    };
+    const r = mergeShards(["a", "b"], [{ ...s1, pressStartMs: 31_000 }, early]);
+    const line = r.shards.lines.find((l) => l.shard === 2);
+    expect(line?.cutShort?.afterPressS).toBe(0);
+    expect(line?.pressedApartS).toBeUndefined();
+  });
+});
