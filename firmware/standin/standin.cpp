@@ -45,7 +45,20 @@ struct StandIn {
   int port = 0;
   // Why the last attempt to reach the broker failed ("" once connected): said once, not each second.
   char lastFailure[128] = "";
+  // The connection of the current attempt got its CONNACK: a later loss is not a failure to reach.
+  bool attemptConnected = false;
+  const char *clientId = "";
+  // When the last sessions were lost (ticks), for a client id another client keeps taking over.
+  uint32_t lostAt[3] = {0, 0, 0};
+  uint8_t lostNext = 0;
+  uint8_t lostCount = 0;
+  bool clashSaid = false;
 };
+
+// The sim's rule (docs/cli.md, "When the fleet's ids are in use already"): 3 sessions lost within
+// 30 s, each won back at once, is another client with this client id: each connection takes the
+// other's session over. Said once; the stand-in used to print connected/disconnected and nothing more.
+const uint32_t kClashWindowMs = 30000;
 
 [[noreturn]] void usage(const char *why) {
   fprintf(stderr,
@@ -166,6 +179,7 @@ void onConnect(mosquitto *, void *ctx, int rc) {
     return;
   }
   s.lastFailure[0] = '\0';
+  s.attemptConnected = true;
   s.sessionUp = true;
   fprintf(stderr, "connected\n");
   feed(s, [&] { s.core.connected(ticks(s)); });
@@ -177,6 +191,18 @@ void onDisconnect(mosquitto *, void *ctx, int) {
   s.sessionUp = false;
   fprintf(stderr, "disconnected\n");
   s.core.disconnected();
+  uint32_t now = ticks(s);
+  s.lostAt[s.lostNext] = now;
+  s.lostNext = static_cast<uint8_t>((s.lostNext + 1) % 3);
+  if (s.lostCount < 3) s.lostCount++;
+  uint32_t oldest = s.lostAt[s.lostNext];  // with 3 held, the next slot holds the oldest
+  if (!s.clashSaid && s.lostCount >= 3 && now - oldest <= kClashWindowMs) {
+    s.clashSaid = true;
+    fprintf(stderr,
+            "the broker closed this session 3 times in %.1f s: another client is connecting with client id %s "
+            "(a simulated node or a board with the same id?), and each connection takes the other's over\n",
+            (now - oldest) / 1000.0, s.clientId);
+  }
 }
 
 void onMessage(mosquitto *, void *ctx, const mosquitto_message *m) {
@@ -230,6 +256,7 @@ int main(int argc, char **argv) {
   s.core.boot();
   s.host = opt.host;
   s.port = opt.port;
+  s.clientId = clientId;
   int rc = mosquitto_connect(s.mosq, opt.host, opt.port, 15);
   bool connecting = rc == MOSQ_ERR_SUCCESS;
   if (!connecting) connectFailed(s, rc);
@@ -240,7 +267,7 @@ int main(int argc, char **argv) {
     if (connecting) {
       rc = mosquitto_loop(s.mosq, 10, 1);
       if (rc != MOSQ_ERR_SUCCESS) {
-        if (!s.sessionUp) connectFailed(s, rc);
+        if (!s.attemptConnected) connectFailed(s, rc);
         onDisconnect(s.mosq, &s, rc);
         connecting = false;
         lastAttempt = ticks(s);
@@ -249,6 +276,7 @@ int main(int argc, char **argv) {
       poll(nullptr, 0, 10);
       if (ticks(s) - lastAttempt >= 1000) {
         lastAttempt = ticks(s);
+        s.attemptConnected = false;
         rc = mosquitto_reconnect(s.mosq);
         connecting = rc == MOSQ_ERR_SUCCESS;
         if (!connecting) connectFailed(s, rc);
