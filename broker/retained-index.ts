@@ -44,6 +44,11 @@ export class RetainedIndex {
     return this.#bytes;
   }
 
+  /** Every retained packet held, in the order its topic was first retained. */
+  packets(): IterableIterator<RetainedPacket> {
+    return this.#byTopic.values();
+  }
+
   /** The retained packet of `topic`, or undefined when none is held. */
   get(topic: string): RetainedPacket | undefined {
     return this.#byTopic.get(topic);

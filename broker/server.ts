@@ -21,6 +21,7 @@ import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
+import { keepNoRetainedCommands } from "./retained-commands.js";
 import { expireSessions, type SessionExpiry } from "./session-expiry.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { scheduleStaleWills, type WillStore } from "./stale-wills.js";
@@ -189,6 +190,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
+    await keepNoRetainedCommands(store.persistence as RetainedStore, store.retainedIndex, logger);
     if (store.kind === "level")
       parts.cancelStaleWills = scheduleStaleWills(
         aedes,

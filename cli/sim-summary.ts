@@ -3,7 +3,13 @@
  * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
  */
 import { describeLoss } from "../fleet/loss-log.js";
-import { type BrokerOutageReport, frozenAfterWait, heldNodes, type Report } from "../fleet/report.js";
+import {
+  type BrokerOutageReport,
+  frozenAfterWait,
+  heldNodes,
+  type MergedReport,
+  type Report,
+} from "../fleet/report.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { FaultOutcome } from "../sim/recovery.js";
@@ -35,6 +41,24 @@ export function progressLine(p: Progress, now: number): string {
   ].join("  ");
 }
 
+/** What was cut short: the settle of a run; in a merged report, which shards stopped and when. */
+function cutShortWhat(r: Report): string {
+  const lines = (r as Partial<MergedReport>).shards?.lines ?? [];
+  const cut = lines.flatMap((l) => (l.cutShort === undefined ? [] : [{ shard: l.shard, ...l.cutShort }]));
+  if (cut.length === 0)
+    return `the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged`;
+  const d = r.scenario.durationS;
+  return cut
+    .map((c) =>
+      c.afterPressS === 0
+        ? `shard ${c.shard} stopped before its presses began: its nodes and the ${c.unjudgedPairs} pairs pressed to them are in no figure`
+        : c.afterPressS < d
+          ? `shard ${c.shard} stopped ${c.afterPressS.toFixed(1)} s into the ${d} s of presses: the ${c.unjudgedPairs} pairs pressed later to its nodes are in no figure, those in flight then count as lost, its nodes are not judged for divergence`
+          : `shard ${c.shard} stopped in its settle, ${(c.afterPressS - d).toFixed(1)} s after the presses: deliveries still in flight to its nodes count as lost, its nodes still recovering as diverged`,
+    )
+    .join("; ");
+}
+
 export function summary(r: Report): string {
   const ok = (b: boolean) => (b ? "ok  " : "FAIL");
   const q = r.requirements;
@@ -54,9 +78,7 @@ export function summary(r: Report): string {
     r.stoppedEarlyS !== undefined
       ? `  STOPPED EARLY  the presses were stopped after ${r.stoppedEarlyS.toFixed(1)} s of ${r.scenario.durationS} s: the figures cover that much\n`
       : "";
-  const cut = r.cutShort
-    ? `${early}  CUT SHORT      the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged\n`
-    : early;
+  const cut = r.cutShort ? `${early}  CUT SHORT      ${cutShortWhat(r)}\n` : early;
   return `
 ${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}
 ${cut}${syncLines}

@@ -341,6 +341,16 @@ export interface ShardLine {
   readonly offsetMs: number;
   readonly offsetUncertaintyMs: number | null;
   readonly roundTripMs: number | null;
+  /**
+   * The shard was cut short (a signal stopped it) this many seconds after its presses began; the
+   * pairs pressed after that whose follower it ran are in no figure (`unjudgedPairs`).
+   */
+  readonly cutShort?: { readonly afterPressS: number; readonly unjudgedPairs: number };
+  /**
+   * Its presses began this many seconds after shard 1's (before: negative), on shard 1's clock, when
+   * more than 5 s apart: the shards did not press together.
+   */
+  readonly pressedApartS?: number;
 }
 
 export interface ShardsSection {

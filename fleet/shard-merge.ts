@@ -60,6 +60,11 @@ export function checkShardSet(
       throw new ShardFileError(
         `${path}: a different fleet from ${firstPath} (fingerprint ${f.fleet.fingerprint}, not ${first.fleet.fingerprint}): nodes, topology, group size, rate or duration differ`,
       );
+    for (const [field, flag] of SAME_FLAGS)
+      if (f.fleet[field] !== first.fleet[field])
+        throw new ShardFileError(
+          `${path}: ran with ${flag} ${f.fleet[field]}, but ${firstPath} with ${flag} ${first.fleet[field]}: the shards of one fleet run with the same options (all but --shard and --shard-report), or the merged report would describe a fleet none of them ran`,
+        );
     if (f.shard.count !== first.shard.count)
       throw new ShardFileError(
         `${path}: shard ${f.shard.index} of ${f.shard.count}, but ${firstPath} is one of ${first.shard.count}`,
@@ -93,6 +98,20 @@ export function checkShardSet(
     );
   return missing;
 }
+
+/**
+ * The fleet's settings the fingerprint leaves out, which the merged report states once for all
+ * shards: a shard run with another loss, profile, settle or prefix merged under shard 1's.
+ */
+const SAME_FLAGS: readonly (readonly ["profile" | "lossPct" | "settleS" | "prefix", string])[] = [
+  ["profile", "--profile"],
+  ["lossPct", "--loss"],
+  ["settleS", "--settle"],
+  ["prefix", "--prefix"],
+];
+
+/** Presses begun further apart than this (a pair's lost limit) are not one fleet's presses together. */
+export const APART_S = 5;
 
 /** How far apart two shards' runs may seem, their hosts' clocks not set alike, and still be one run. */
 const RUN_SLACK_MS = 60_000;
@@ -141,7 +160,9 @@ export function mergeShards(
   for (const [id, sources] of Object.entries(whole ?? {}))
     if (!pairing.has(id as NodeId)) pairing.set(id as NodeId, [...sources] as NodeId[]);
   const reach = followersReach(pairing);
-  const checkers = replayShards(paths, files, { count, shardOf, reach, offsetOf });
+  const stops = shardStops(files, offsetOf);
+  const stoppedAt = new Map([...stops].map(([j, s]) => [j, s.atMs]));
+  const { checkers, unjudged } = replayShards(paths, files, { count, shardOf, reach, offsetOf, stoppedAt });
   const outages = mergedOutages(files, {
     ids: present,
     reach,
@@ -195,9 +216,12 @@ export function mergeShards(
     for (const k of Object.keys(twinsView) as (keyof typeof twinsView)[]) twinsView[k] += f.twinsView[k] ?? 0;
   });
   const link = linkTotals(files);
-  // A node following one whose shard wrote no report cannot be judged: its source's final state is unknown.
-  const diverged = divergedNodes(finals, pairing, originated).filter((id) =>
-    (pairing.get(id as NodeId) ?? []).every((s) => shardOf.has(s)),
+  // A node following one whose shard wrote no report cannot be judged: its source's final state is
+  // unknown; nor a node of a shard stopped during the presses: its final state is from then.
+  const diverged = divergedNodes(finals, pairing, originated).filter(
+    (id) =>
+      (pairing.get(id as NodeId) ?? []).every((s) => shardOf.has(s)) &&
+      stops.get(shardOf.get(id) ?? 0)?.duringPresses !== true,
   );
   const lines: ShardLine[] = files
     .map((f, i) => {
@@ -210,6 +234,8 @@ export function mergeShards(
       lat.add(sameC.latency);
       lat.add(crossC.latency);
       const regMs = Object.values(f.registrationMs);
+      const stop = stops.get(j);
+      const apart = (f.pressStartMs - (o?.offsetMs ?? 0) - first.pressStartMs) / 1000;
       return {
         shard: j,
         file: paths[i] as string,
@@ -224,6 +250,13 @@ export function mergeShards(
         offsetMs: o?.offsetMs ?? 0,
         offsetUncertaintyMs: o?.uncertaintyMs ?? null,
         roundTripMs: o?.roundTripMs ?? null,
+        // Unknown without an offset; and a shard cut short before its presses pressed at no time.
+        ...(Math.abs(apart) > APART_S && o?.uncertaintyMs != null && stop?.afterPressS !== 0
+          ? { pressedApartS: round(apart, 1) }
+          : {}),
+        ...(stop === undefined
+          ? {}
+          : { cutShort: { afterPressS: stop.afterPressS, unjudgedPairs: unjudged.get(j) ?? 0 } }),
       };
     })
     .sort((a, b) => a.shard - b.shard);
@@ -314,6 +347,27 @@ export function mergeShards(
       ...(missing.length > 0 ? { missing } : {}),
     },
   };
+}
+
+/**
+ * The shards cut short (a signal stopped them): when, on shard 1's clock, and how far into the
+ * presses; stopped during the presses when before their end (their nodes' final states are from then).
+ */
+function shardStops(
+  files: readonly ShardFile[],
+  offsetOf: ReadonlyMap<number, number>,
+): Map<number, { atMs: number; afterPressS: number; duringPresses: boolean }> {
+  const out = new Map<number, { atMs: number; afterPressS: number; duringPresses: boolean }>();
+  for (const f of files) {
+    if (!f.cutShort) continue;
+    const afterPressS = round(Math.max(0, f.endMs - f.pressStartMs) / 1000, 1);
+    out.set(f.shard.index, {
+      atMs: f.endMs - (offsetOf.get(f.shard.index) ?? 0),
+      afterPressS,
+      duringPresses: afterPressS < f.fleet.durationS,
+    });
+  }
+  return out;
 }
 
 /** The shards' clashing nodes as one fleet's: counts summed, the first ten ids, the earliest found. */

@@ -5,6 +5,8 @@
  * the whole fleet's and each part is attributable. Each event goes only to the checkers it can
  * change: its node's own shard's two (its applied state is a follower's there) and, for a press,
  * those holding its followers; so the replay grows with the events, not with events × shards.
+ * A shard cut short (stopped by a signal) saw nothing after it stopped: the pairs pressed later whose
+ * follower it ran are judged by no checker, only counted (`unjudged`).
  */
 import type { NodeId, Stamp } from "../protocol/index.js";
 import { SyncChecker } from "../sim/checker.js";
@@ -31,14 +33,23 @@ export interface ShardFleet {
   readonly reach: ReadonlyMap<NodeId, readonly NodeId[]>;
   /** What to subtract from each shard's times to put them on shard 1's clock. */
   readonly offsetOf: ReadonlyMap<number, number>;
+  /** When each shard cut short stopped, on shard 1's clock. */
+  readonly stoppedAt?: ReadonlyMap<number, number>;
 }
 
-/** Replays the shards' records; returns the finished checkers by checkerKey. */
+export interface Replay {
+  /** The finished checkers by checkerKey. */
+  readonly checkers: Map<string, SyncChecker>;
+  /** By shard cut short: the (press, follower) pairs pressed after it stopped, with the follower its. */
+  readonly unjudged: Map<number, number>;
+}
+
+/** Replays the shards' records. */
 export function replayShards(
   paths: readonly string[],
   files: readonly ShardFile[],
   fleet: ShardFleet,
-): Map<string, SyncChecker> {
+): Replay {
   const { count, shardOf, reach } = fleet;
   const reaches = new Map<string, Map<NodeId, NodeId[]>>();
   for (let j = 1; j <= count; j++)
@@ -55,6 +66,24 @@ export function replayShards(
     }
   }
   const checkers = new Map([...reaches].map(([key, r]) => [key, new SyncChecker(r)]));
+  // Each checker's shard and reach, for the pairs of a shard that had stopped.
+  const partOf = new Map<SyncChecker, { shard: number; reach: Map<NodeId, NodeId[]> }>();
+  for (const [key, r] of reaches)
+    partOf.set(checkers.get(key) as SyncChecker, { shard: Number(key.split("/")[0]), reach: r });
+  const unjudged = new Map<number, number>();
+  const stoppedAt = fleet.stoppedAt ?? new Map<number, number>();
+  /** The checkers a press at `t` goes to: those whose shard had not stopped by then. */
+  const running = (targets: SyncChecker[], node: NodeId, t: number): SyncChecker[] => {
+    if (stoppedAt.size === 0) return targets;
+    return targets.filter((c) => {
+      const part = partOf.get(c);
+      const stop = part === undefined ? undefined : stoppedAt.get(part.shard);
+      if (part === undefined || stop === undefined || t <= stop) return true;
+      const n = part.reach.get(node)?.length ?? 0;
+      unjudged.set(part.shard, (unjudged.get(part.shard) ?? 0) + n);
+      return false;
+    });
+  };
   // A node's applied state matters to its own shard's checkers; its presses to those of its followers too.
   const byShard = new Map<number, SyncChecker[]>();
   for (let j = 1; j <= count; j++)
@@ -90,11 +119,12 @@ export function replayShards(
   // In time order on shard 1's clock; a press before an apply at the same time (stable sort).
   events.sort((a, b) => a.t - b.t || a.kind - b.kind);
   for (const e of events) {
-    if (e.kind === 1) for (const c of pressTargets(e.node)) c.unpublished(e.node, e.t);
+    if (e.kind === 1) for (const c of running(pressTargets(e.node), e.node, e.t)) c.unpublished(e.node, e.t);
     else if (e.kind === 0)
-      for (const c of pressTargets(e.node)) c.press({ node: e.node, stamp: e.stamp as Stamp, at: e.t });
+      for (const c of running(pressTargets(e.node), e.node, e.t))
+        c.press({ node: e.node, stamp: e.stamp as Stamp, at: e.t });
     else for (const c of ownOf(e.node)) c.applied({ node: e.node, stamp: e.stamp as Stamp, at: e.t });
   }
   for (const c of checkers.values()) c.finish();
-  return checkers;
+  return { checkers, unjudged };
 }

@@ -229,7 +229,21 @@ export class ShardRun {
       );
       // The outage analysis' records are kept from the first outage on, as in a one-process run.
       timers.push(every(sched, 100, () => collector.advance(sched.now(), REORDER_WINDOW_MS, outages.seen)));
-      const fleetRegistered = () => ids.reduce((n, id) => n + (source.isRegistered(id) ? 1 : 0), 0);
+      // Other shards' nodes online with a state before this shard looked registered before it
+      // subscribed: their register messages (not retained) are gone. Counted while online; a shard
+      // started after the others' nodes had registered waited 30 s more for them, then pressed alone.
+      const earlier = ids.filter((id) => {
+        const e = watch.registry.get(id);
+        return !mineSet.has(id) && e?.online === true && e.reported;
+      });
+      const earlierOnline = new Set<string>(earlier);
+      const fleetRegistered = () =>
+        ids.reduce(
+          (n, id) =>
+            n +
+            (source.isRegistered(id) || (earlierOnline.has(id) && watch.registry.get(id)?.online) ? 1 : 0),
+          0,
+        );
       const line = (phase: string) => {
         const c = collector.checker.counts();
         // While the broker is lost, as a one-process run's line: its nodes online now, and for how long.
@@ -258,17 +272,24 @@ export class ShardRun {
         return sched.now() >= ownLimit && sched.now() - seenAt >= REGISTRATION_LIMIT_MS;
       };
       await this.waits.poll(readyToPress, startedAt + SHARD_START_MAX_MS);
-      const pressFrom = sched.now() + 200;
-      const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
-      pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
-      phase = "press";
-      note(line(phase));
-      await this.waits.until(pressFrom + opts.durationS * 1000);
+      // Cut short before its presses: none begin (it used to start them, and to report a press start
+      // that the merge read as presses begun 30 s before the other shards').
+      const pressed = !this.cut;
+      const pressFrom = sched.now() + (pressed ? 200 : 0);
+      if (pressed) {
+        const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
+        pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
+        phase = "press";
+        note(line(phase));
+        await this.waits.until(pressFrom + opts.durationS * 1000);
+      }
       const rssMB = process.memoryUsage().rss / 2 ** 20;
-      pool.broadcast({ type: "stop-presses" });
-      phase = "settle";
-      note(line(phase));
-      await this.waits.until(sched.now() + opts.settleS * 1000);
+      if (pressed) {
+        pool.broadcast({ type: "stop-presses" });
+        phase = "settle";
+        note(line(phase));
+        await this.waits.until(sched.now() + opts.settleS * 1000);
+      }
       const twinsView = source.view(mine, pairing);
       const results = await pool.finish();
       for (const r of results) lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
@@ -319,7 +340,8 @@ export class ShardRun {
         broker: displayUrl(url),
         hostname: hostname(),
         startedAtMs: wall(startedAt),
-        pressStartMs: wall(pressFrom),
+        // A shard cut short before its presses says so with a press start at its end.
+        pressStartMs: wall(pressed ? pressFrom : endMs),
         endMs: wall(endMs),
         cutShort: this.cut,
         nodes: mine,

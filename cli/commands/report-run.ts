@@ -23,7 +23,12 @@ export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): v
   // With --out on standard output (`-`, `/dev/stdout`), what is printed besides goes to stderr.
   const print = flags.out !== undefined && isStdout(flags.out) ? io.stderr : io.stdout;
   print(flags.json === true ? `${JSON.stringify(merged, null, 2)}\n` : mergedSummary(merged));
-  const failures = [...missingShards(merged), ...requirementFailures(merged)];
+  const failures = [
+    ...missingShards(merged),
+    ...cutShards(merged),
+    ...apartShards(merged),
+    ...requirementFailures(merged),
+  ];
   if (flags.assert === true && failures.length > 0) {
     io.stderr(`twinfleet report merge: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
     io.exit?.(1);
@@ -40,6 +45,31 @@ function missingShards(r: MergedReport): string[] {
   ];
 }
 
+/** The shards stopped by a signal before the end of the presses, as a failure of the requirements. */
+function cutShards(r: MergedReport): string[] {
+  return r.shards.lines.flatMap((l) =>
+    l.cutShort !== undefined && l.cutShort.afterPressS < r.scenario.durationS
+      ? [
+          `shard ${l.shard} of ${r.shards.count} was cut short ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s into the ${r.scenario.durationS} s of presses`}: its ${l.nodes} nodes are measured only until then (${l.cutShort.unjudgedPairs} pairs pressed later to them are in no figure)`,
+        ]
+      : [],
+  );
+}
+
+/** The shards whose presses began more than 5 s from shard 1's, as a failure of the requirements. */
+function apartShards(r: MergedReport): string[] {
+  return r.shards.lines.flatMap((l) =>
+    l.pressedApartS === undefined
+      ? []
+      : [
+          `shard ${l.shard} of ${r.shards.count} began its presses ${apartText(l.pressedApartS)}: the shards did not press together, and the pairs across them count deliveries to nodes not pressing yet or any more (start the shards within 30 s of one another)`,
+        ],
+  );
+}
+
+const apartText = (s: number) =>
+  `${Math.abs(s).toFixed(1)} s ${s > 0 ? "after" : "before"} shard 1's (on shard 1's clock)`;
+
 /** The sim summary of the whole fleet, then the shards and their clocks. */
 export function mergedSummary(r: MergedReport): string {
   const s = r.shards;
@@ -48,7 +78,7 @@ export function mergedSummary(r: MergedReport): string {
   const head = `       shards         ${s.count}, ${s.crossShardPairs} pairs across shards: sync p50 ${ms(cross.p50Ms)}  p99 ${ms(cross.p99Ms)}  max ${ms(cross.maxMs)}; clocks on shard 1's, offsets within ${ms(s.offsetUncertaintyMaxMs)}`;
   const lines = s.lines.map(
     (l) =>
-      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)})`,
+      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
   );
   const missing = (s.missing ?? []).map(
     (k) =>

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { fleetCutShort, fleetOfTwo, SKEW } from "../../fleet/test/ring-of-four.js";
 import { syntheticShards } from "../../fleet/test/shard-fleet.js";
 import { main } from "../main.js";
 
@@ -103,6 +104,37 @@ describe("twinfleet report merge", () => {
     expect(r.out).toMatch(/shard 2 {8}NO REPORT \(--partial\)/);
     expect(r.err).toContain(
       "shard 2 of 2 wrote no report: 8 of the 16 nodes, their presses and the deliveries to them are in no figure",
+    );
+  });
+
+  it("with a shard cut short during the presses: names it on its line, and --assert fails naming it", async () => {
+    const files = fleetCutShort().map((f, i) => {
+      const path = join(dir, `cut-${i + 1}.json`);
+      writeFileSync(path, JSON.stringify(f));
+      return path;
+    });
+    const r = await run(["report", "merge", ...files, "--assert"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/shard 2 {8}2 nodes on host-2: .*, CUT SHORT 25\.0 s after its presses began/);
+    expect(r.err).toContain(
+      "shard 2 of 2 was cut short 25.0 s into the 60 s of presses: its 2 nodes are measured only until then (2 pairs pressed later to them are in no figure)",
+    );
+  });
+
+  it("with shards whose presses began apart: names it on its line, and --assert fails naming it", async () => {
+    const [s1, s2] = fleetOfTwo();
+    const files = [s1, { ...s2, pressStartMs: s1.pressStartMs + SKEW + 40_000 }].map((f, i) => {
+      const path = join(dir, `apart-${i + 1}.json`);
+      writeFileSync(path, JSON.stringify(f));
+      return path;
+    });
+    const r = await run(["report", "merge", ...files, "--assert"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(
+      /shard 2 {8}.*, PRESSED APART: began 40\.0 s after shard 1's \(on shard 1's clock\)/,
+    );
+    expect(r.err).toContain(
+      "shard 2 of 2 began its presses 40.0 s after shard 1's (on shard 1's clock): the shards did not press together",
     );
   });
 

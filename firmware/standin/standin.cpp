@@ -41,7 +41,24 @@ struct StandIn {
   mosquitto *mosq = nullptr;
   bool sessionUp = false;
   timespec started{};
+  const char *host = "";
+  int port = 0;
+  // Why the last attempt to reach the broker failed ("" once connected): said once, not each second.
+  char lastFailure[128] = "";
+  // The connection of the current attempt got its CONNACK: a later loss is not a failure to reach.
+  bool attemptConnected = false;
+  const char *clientId = "";
+  // When the last sessions were lost (ticks), for a client id another client keeps taking over.
+  uint32_t lostAt[3] = {0, 0, 0};
+  uint8_t lostNext = 0;
+  uint8_t lostCount = 0;
+  bool clashSaid = false;
 };
+
+// The sim's rule (docs/cli.md, "When the fleet's ids are in use already"): 3 sessions lost within
+// 30 s, each won back at once, is another client with this client id: each connection takes the
+// other's session over. Said once; the stand-in used to print connected/disconnected and nothing more.
+const uint32_t kClashWindowMs = 30000;
 
 [[noreturn]] void usage(const char *why) {
   fprintf(stderr,
@@ -143,12 +160,26 @@ void feed(StandIn &s, F input) {
   }
 }
 
+// An attempt to reach the broker failed (`rc` from mosquitto_connect, _reconnect or _loop): said
+// once per reason, as the stand-in retries every second (an unreachable broker used to leave it silent).
+void connectFailed(StandIn &s, int rc) {
+  char why[sizeof s.lastFailure];
+  snprintf(why, sizeof why, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+  size_t n = strlen(why);
+  if (n > 0 && why[n - 1] == '.') why[n - 1] = '\0';  // libmosquitto's "Lookup error."
+  if (strcmp(why, s.lastFailure) == 0) return;
+  snprintf(s.lastFailure, sizeof s.lastFailure, "%s", why);
+  fprintf(stderr, "cannot reach the broker at %s:%d: %s; retrying every second\n", s.host, s.port, why);
+}
+
 void onConnect(mosquitto *, void *ctx, int rc) {
   StandIn &s = *static_cast<StandIn *>(ctx);
   if (rc != 0) {
     fprintf(stderr, "connect refused: %s\n", mosquitto_connack_string(rc));
     return;
   }
+  s.lastFailure[0] = '\0';
+  s.attemptConnected = true;
   s.sessionUp = true;
   fprintf(stderr, "connected\n");
   feed(s, [&] { s.core.connected(ticks(s)); });
@@ -160,6 +191,18 @@ void onDisconnect(mosquitto *, void *ctx, int) {
   s.sessionUp = false;
   fprintf(stderr, "disconnected\n");
   s.core.disconnected();
+  uint32_t now = ticks(s);
+  s.lostAt[s.lostNext] = now;
+  s.lostNext = static_cast<uint8_t>((s.lostNext + 1) % 3);
+  if (s.lostCount < 3) s.lostCount++;
+  uint32_t oldest = s.lostAt[s.lostNext];  // with 3 held, the next slot holds the oldest
+  if (!s.clashSaid && s.lostCount >= 3 && now - oldest <= kClashWindowMs) {
+    s.clashSaid = true;
+    fprintf(stderr,
+            "the broker closed this session 3 times in %.1f s: another client is connecting with client id %s "
+            "(a simulated node or a board with the same id?), and each connection takes the other's over\n",
+            (now - oldest) / 1000.0, s.clientId);
+  }
 }
 
 void onMessage(mosquitto *, void *ctx, const mosquitto_message *m) {
@@ -211,14 +254,20 @@ int main(int argc, char **argv) {
   mosquitto_reconnect_delay_set(s.mosq, 1, 2, false);
 
   s.core.boot();
-  bool connecting = mosquitto_connect(s.mosq, opt.host, opt.port, 15) == MOSQ_ERR_SUCCESS;
+  s.host = opt.host;
+  s.port = opt.port;
+  s.clientId = clientId;
+  int rc = mosquitto_connect(s.mosq, opt.host, opt.port, 15);
+  bool connecting = rc == MOSQ_ERR_SUCCESS;
+  if (!connecting) connectFailed(s, rc);
   uint32_t lastAttempt = ticks(s);
   char line[256];
   size_t lineLen = 0;
   for (;;) {
     if (connecting) {
-      int rc = mosquitto_loop(s.mosq, 10, 1);
+      rc = mosquitto_loop(s.mosq, 10, 1);
       if (rc != MOSQ_ERR_SUCCESS) {
+        if (!s.attemptConnected) connectFailed(s, rc);
         onDisconnect(s.mosq, &s, rc);
         connecting = false;
         lastAttempt = ticks(s);
@@ -227,7 +276,10 @@ int main(int argc, char **argv) {
       poll(nullptr, 0, 10);
       if (ticks(s) - lastAttempt >= 1000) {
         lastAttempt = ticks(s);
-        connecting = mosquitto_reconnect(s.mosq) == MOSQ_ERR_SUCCESS;
+        s.attemptConnected = false;
+        rc = mosquitto_reconnect(s.mosq);
+        connecting = rc == MOSQ_ERR_SUCCESS;
+        if (!connecting) connectFailed(s, rc);
       }
     }
     feed(s, [&] { s.core.tick(ticks(s)); });

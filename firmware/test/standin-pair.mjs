@@ -24,13 +24,13 @@ function check(ok, what) {
   console.log(`${ok ? "ok  " : "FAIL"} ${what}`);
 }
 
-/** Resolves when `predicate` holds for a line of `lines`, or with false after the timeout. */
-function waitFor(lines, predicate) {
+/** Resolves when `predicate` holds for a line of `lines`, or with false after `timeoutMs`. */
+function waitFor(lines, predicate, timeoutMs = TIMEOUT_MS) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       lines.off("line", onLine);
       resolve(false);
-    }, TIMEOUT_MS);
+    }, timeoutMs);
     const onLine = (l) => {
       if (!predicate(l)) return;
       clearTimeout(timer);
@@ -54,7 +54,27 @@ function standIn(id, port) {
   out.on("line", (l) => console.log(`  [${id}] ${l}`));
   err.on("line", (l) => console.log(`  [${id}!] ${l}`));
   const ready = waitFor(out, (l) => l === "ready");
-  return { child, out, ready };
+  return { child, out, err, ready };
+}
+
+// A broker that cannot be reached is said, once, not left in silence while the stand-in retries.
+{
+  const probe = net.createServer();
+  await new Promise((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const closedPort = probe.address().port;
+  await new Promise((resolve) => probe.close(resolve));
+  const lost = standIn("lost-1", closedPort);
+  const said = waitFor(
+    lost.err,
+    (l) =>
+      l === `cannot reach the broker at 127.0.0.1:${closedPort}: Connection refused; retrying every second`,
+  );
+  check(await said, "a stand-in whose broker cannot be reached says so");
+  let again = 0;
+  lost.err.on("line", () => again++);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  check(again === 0, "and says it once, not at every retry");
+  lost.child.kill("SIGTERM");
 }
 
 const aedes = await Aedes.createBroker();
@@ -91,6 +111,17 @@ try {
   const will = waitFor(seen, (l) => l === "tf/status/sw-1 T1 0");
   sw.child.stdin.end(); // power off: no DISCONNECT
   check(await will, "sw-1's last will T1 0 is published when it goes away");
+
+  // A second board flashed with lamp-1's id: each connection takes the other's session over.
+  const twin = standIn("lamp-1", port);
+  let unreachable = 0;
+  for (const s of [lamp, twin]) s.err.on("line", (l) => l.startsWith("cannot reach") && unreachable++);
+  const clash = (l) =>
+    l.startsWith("the broker closed this session 3 times in ") && l.includes("client id tf-lamp-1");
+  const said = await Promise.race([waitFor(lamp.err, clash, 20_000), waitFor(twin.err, clash, 20_000)]);
+  check(said, "a stand-in whose client id another client keeps taking over says so");
+  check(unreachable === 0, "and does not call a session taken over a broker it cannot reach");
+  twin.child.kill("SIGTERM");
 } finally {
   for (const s of [sw, lamp]) if (s.child.exitCode === null) s.child.kill("SIGTERM");
   await control.endAsync();

@@ -79,3 +79,23 @@ export function fleetOfTwo(): [ShardFile, ShardFile] {
   });
   return [s1, s2];
 }
+
+/**
+ * fleetOfTwo with shard 2 cut short (SIGTERM) 25 s into the presses, and a press of n-0000 at 40 s
+ * (on shard 1's clock) that shard 2's nodes were no longer there to take, nor n-0002, which follows
+ * n-0001 (shard 2).
+ */
+export function fleetCutShort(): [ShardFile, ShardFile] {
+  const [s1, s2] = fleetOfTwo();
+  return [
+    {
+      ...s1,
+      presses: [...s1.presses, ["n-0000", "3@n-0000", 40_000]],
+      applies: [...s1.applies, ["n-0000", "3@n-0000", 40_000]],
+      originated: { "n-0000": "3@n-0000" },
+      finals: [["n-0000", true, "3@n-0000", 3, true], ...s1.finals.slice(1)],
+      counts: { ...s1.counts, presses: 2, applies: 4 },
+    },
+    { ...s2, cutShort: true, pressStartMs: 5000 + SKEW, endMs: 30_000 + SKEW },
+  ];
+}

@@ -336,3 +336,21 @@ describe("ids in use over the shards", () => {
     );
   });
 });
+
+describe("shards run with different options", () => {
+  it.each([
+    [
+      "lossPct",
+      10,
+      /b: ran with --loss 10, but a with --loss 0: the shards of one fleet run with the same options/,
+    ],
+    ["profile", "ideal", /b: ran with --profile ideal, but a with --profile uno-w5100/],
+    ["settleS", 3, /b: ran with --settle 3, but a with --settle 10/],
+    ["prefix", "lab", /b: ran with --prefix lab, but a with --prefix fleet/],
+  ])("refuses a shard with another %s, naming the flag and both values", (field, value, msg) => {
+    const [s1, s2] = fleetOfTwo();
+    const other = { ...s2, fleet: { ...s2.fleet, [field]: value } };
+    expect(() => mergeShards(["a", "b"], [s1, other])).toThrow(msg);
+    expect(() => mergeShards(["a", "b"], [s1, other])).toThrow(ShardFileError);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Commands are never retained (protocol.md §3): a set (`S1` on `<p>/state/<id>`), a pairing command
+ * (`F1`/`U1` on `<p>/subscribe|unsubscribe/<id>`) or a query (`Q1` on `<p>/query`) is for the nodes
+ * connected when it is sent. A node cannot tell a retained one from a fresh one (PubSubClient does not
+ * pass the RETAIN flag to the sketch), so a command a tool published with the retain flag was carried
+ * out again every time the node subscribed — at each reconnect, after every broker restart, each time
+ * with a new stamp that its followers took up: `S1 1 3` retained on `tf/state/n-0020` switched n-0020
+ * and its ring on after the broker was restarted, with no press and nothing in any log.
+ *
+ * The broker delivers such a publish to the subscribers of the moment, as any other, but keeps
+ * nothing of it: it clears what the topic held instead, and says so. A store that holds retained
+ * commands from before (a data directory, an older broker) is cleared of them as the broker starts.
+ * Only a payload that decodes as the command of its topic, under a prefix-shaped first level, counts;
+ * other applications' topics are left alone.
+ */
+import type { Logger } from "pino";
+import { decode, Prefix, ProtocolError } from "../protocol/index.js";
+import type { RetainedStore } from "./retained-cap.js";
+import type { RetainedIndex, RetainedPacket } from "./retained-index.js";
+
+const COMMANDS: ReadonlySet<string> = new Set(["state", "subscribe", "unsubscribe", "query"]);
+/** Lines a minute at most; past them the refusals are counted and told with the next line. */
+const LINES = 20;
+const WINDOW_MS = 60_000;
+
+/** The protocol command `packet` carries (`state`, `subscribe`, `unsubscribe`, `query`), if any. */
+export function retainedCommand(packet: RetainedPacket): string | undefined {
+  if (packet.payload.length === 0) return undefined;
+  const slash = packet.topic.indexOf("/");
+  if (slash < 1) return undefined;
+  try {
+    // The topic's first level as the prefix: Prefix() throws for one that cannot be (protocol.md §2).
+    const msg = decode(Prefix(packet.topic.slice(0, slash)), packet.topic, packet.payload);
+    return COMMANDS.has(msg.kind) ? msg.kind : undefined;
+  } catch (err) {
+    if (err instanceof ProtocolError) return undefined;
+    throw err;
+  }
+}
+
+function shown(packet: RetainedPacket): string {
+  return Buffer.from(packet.payload).toString("latin1");
+}
+
+/**
+ * Clears the retained commands the store holds (with an index: memory, LevelDB), then replaces its
+ * storeRetained (on this instance) with one that keeps no command but clears the topic instead. Once
+ * aedes has set the store up (the LevelDB index is loaded then), before any client is served.
+ */
+export async function keepNoRetainedCommands(
+  store: RetainedStore,
+  index: RetainedIndex | undefined,
+  logger: Logger,
+  now: () => number = Date.now,
+): Promise<void> {
+  if (index !== undefined) await clearStoredCommands(store, index, logger);
+  const storeRetained = store.storeRetained.bind(store);
+  let windowStart = Number.NEGATIVE_INFINITY;
+  let lines = 0;
+  let unsaid = 0;
+  store.storeRetained = async (packet) => {
+    const command = retainedCommand(packet);
+    if (command === undefined) return storeRetained(packet);
+    const t = now();
+    if (t >= windowStart + WINDOW_MS) {
+      windowStart = t;
+      lines = 0;
+    }
+    if (lines < LINES) {
+      lines++;
+      logger.warn(
+        { topic: packet.topic, payload: shown(packet), ...(unsaid > 0 ? { notLoggedBefore: unsaid } : {}) },
+        `retained ${command} command not kept: commands are never retained (protocol.md §3), and a node would carry it out again every time it subscribes (each reconnect, every broker restart); delivered to the subscribers of the moment, the topic's retained message cleared. Publish commands without the retain flag${unsaid > 0 ? ` (${unsaid} more not logged before this one)` : ""}`,
+      );
+      unsaid = 0;
+    } else unsaid++;
+    return storeRetained({ ...packet, payload: Buffer.alloc(0) });
+  };
+}
+
+/** Clears the retained commands a store holds from before (they would be replayed to the nodes). */
+export async function clearStoredCommands(
+  store: RetainedStore,
+  index: RetainedIndex,
+  logger: Logger,
+): Promise<number> {
+  const found = [...index.packets()].filter((p) => retainedCommand(p) !== undefined);
+  for (const p of found) await store.storeRetained({ ...p, payload: Buffer.alloc(0) });
+  if (found.length > 0) {
+    logger.warn(
+      { topics: found.slice(0, 10).map((p) => `${p.topic} ${shown(p)}`) },
+      `cleared ${found.length} retained commands the store held: commands are never retained (protocol.md §3), and the nodes would carry them out again every time they subscribe`,
+    );
+  }
+  return found.length;
+}
