@@ -34,6 +34,7 @@ import { checkOpenFiles } from "./open-files.js";
 import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
 import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
+import { replacedPairingsLine } from "./replaced-pairings.js";
 import { TwinsHost } from "./twins-host.js";
 import { retainedSettled } from "./waits.js";
 
@@ -184,6 +185,8 @@ export async function prepareFleet(
         }
       }
     }
+    const replaced = replacedPairingsLine((id) => twins?.get(id), ids, pairing);
+    if (replaced !== undefined) logger.warn(replaced);
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing);
     // A broker in another process can freeze while this one runs on (its own may not: it would stop too).
