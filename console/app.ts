@@ -323,7 +323,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       lat.show();
     }
 
-    log.setContent(renderLog(logLines, t0, (log.height as number) - 2).join("\n"));
+    log.setContent(renderLog(logLines, t0, (log.height as number) - 2, (log.width as number) - 2).join("\n"));
 
     drawnEnding = quitting ? source.ending?.() : undefined;
     const asking = mode === "prompt" ? { prompt } : mode === "confirm" ? { question: pending?.question } : {};

@@ -13,6 +13,7 @@ import { renderFooter } from "../render/footer.js";
 import { ASCII } from "../render/glyphs.js";
 import { faultFlag, type HeaderFacts, renderHeader } from "../render/header.js";
 import { renderHelp } from "../render/help.js";
+import { renderLog, wrap } from "../render/log.js";
 import { ALL_CAPS, FakeSource } from "./helpers.js";
 
 const plain = (s: string) => s.replace(/\{[^}]*\}/g, "");
@@ -115,5 +116,30 @@ describe("renderers", () => {
     expect(() => resolveOptions({ fps: 2.5 })).toThrow("options.fps must be an integer");
     expect(() => resolveOptions({ windowS: 1 })).toThrow("options.windowS must be at least 10");
     expect(resolveOptions({ output: process.stderr }).handleProcess).toBe(false);
+  });
+});
+
+describe("renderLog", () => {
+  const line = (text: string, level: "info" | "warn" = "info") => ({ t: 65_000, level, text });
+  it("wraps a line longer than the box at spaces, its rows under its text, and keeps the newest rows", () => {
+    const text =
+      "the pairing (lamp-2 follows lamp-1) is stored, and sent once the broker is back and lamp-2 registers";
+    const rows = renderLog([line("first"), line(text, "warn")], 0, 10, 46);
+    expect(rows).toEqual([
+      "{gray-fg}01:05{/gray-fg} first",
+      "{gray-fg}01:05{/gray-fg} {yellow-fg}the pairing (lamp-2 follows lamp-1) is{/yellow-fg}",
+      "      {yellow-fg}stored, and sent once the broker is back{/yellow-fg}",
+      "      {yellow-fg}and lamp-2 registers{/yellow-fg}",
+    ]);
+    for (const r of rows) expect(r.replace(/\{[^}]*\}/g, "").length).toBeLessThanOrEqual(46);
+    // Two rows of room: the last two rows of the newest line.
+    expect(renderLog([line("first"), line(text)], 0, 2, 46)).toEqual([
+      "      stored, and sent once the broker is back",
+      "      and lamp-2 registers",
+    ]);
+  });
+
+  it("cuts a word longer than the box where it must", () => {
+    expect(wrap("x".repeat(25), 10)).toEqual(["x".repeat(10), "x".repeat(10), "x".repeat(5)]);
   });
 });
