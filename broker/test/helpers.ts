@@ -98,3 +98,22 @@ export function closed(s: Socket, ms = 5000): Promise<void> {
   if (s.destroyed) return Promise.resolve();
   return once(s, "close", ms).then(() => undefined);
 }
+
+/**
+ * The retained payloads of `topics` as the new subscriber `c` gets them. One topic at a time: a
+ * retained message is sent before anything published after the SUBACK, so a marker published then
+ * ends the wait.
+ */
+export async function retainedOf(c: MqttClient, topics: string[]): Promise<Record<string, string>> {
+  const got: Record<string, string> = {};
+  c.on("message", (topic, payload, packet) => {
+    if (packet.retain) got[topic] = payload.toString();
+  });
+  for (const t of topics) {
+    await c.subscribeAsync([t, `marker/${t}`]);
+    const marked = nextMessage(c, `marker/${t}`);
+    await c.publishAsync(`marker/${t}`, "m");
+    await marked;
+  }
+  return got;
+}

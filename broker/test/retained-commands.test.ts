@@ -15,7 +15,7 @@ import { openStore } from "../persistence.js";
 import { clearStoredCommands, retainedCommand } from "../retained-commands.js";
 import { RetainedIndex, type RetainedPacket } from "../retained-index.js";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, nextMessage } from "./helpers.js";
+import { client, closeAll, nextMessage, retainedOf } from "./helpers.js";
 
 let broker: RunningBroker | undefined;
 const dirs: string[] = [];
@@ -41,20 +41,8 @@ async function connect(url: string, clientId: string): Promise<MqttClient> {
   return c;
 }
 
-/** The retained payloads of `topics` as a new subscriber gets them (a marker ends each wait). */
 async function retained(url: string, topics: string[]): Promise<Record<string, string>> {
-  const c = await connect(url, `probe-${Math.random().toString(36).slice(2)}`);
-  const got: Record<string, string> = {};
-  c.on("message", (topic, payload, packet) => {
-    if (packet.retain) got[topic] = payload.toString();
-  });
-  for (const t of topics) {
-    await c.subscribeAsync([t, `marker/${t}`]);
-    const marked = nextMessage(c, `marker/${t}`);
-    await c.publishAsync(`marker/${t}`, "m");
-    await marked;
-  }
-  return got;
+  return retainedOf(await connect(url, `probe-${Math.random().toString(36).slice(2)}`), topics);
 }
 
 describe("retainedCommand", () => {
