@@ -39,6 +39,33 @@ const QUIT_TIMEOUT_MS = 2000;
  * aedes 1.2 pipes the retained ones (`stream.pipe`), so both are handed over as streams.
  */
 class StreamingRedisPersistence extends AsyncRedisPersistence {
+  readonly #db: Redis;
+
+  constructor(opts: { conn: Redis }) {
+    super(opts);
+    this.#db = opts.conn;
+  }
+
+  /**
+   * Session state besides subscriptions, asked when a persistent client comes back without any
+   * (aedes's patched restoreSubs, [MQTT-3.2.2-2]): QoS 1/2 messages queued for it (the package's list
+   * `outgoing:<id>`) or an inbound QoS 2 one awaiting PUBREL (its keys `incoming:<id>:<message id>`,
+   * found by a scan: Redis keeps no list of them).
+   */
+  async hasSessionState(client: { readonly id: string }): Promise<boolean> {
+    const id = encodeURIComponent(client.id);
+    if ((await this.#db.llen(`outgoing:${id}`)) > 0) return true;
+    // encodeURIComponent leaves `*` as it is: a glob character.
+    const match = `incoming:${id.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}:*`;
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.#db.scan(cursor, "MATCH", match, "COUNT", 1000);
+      if (keys.length > 0) return true;
+      cursor = next;
+    } while (cursor !== "0");
+    return false;
+  }
+
   override createRetainedStreamCombi(patterns: readonly string[]): Readable {
     return Readable.from(super.createRetainedStreamCombi(patterns));
   }

@@ -6,6 +6,7 @@ import type { EventEmitter } from "node:events";
 import { connect as connectTcp, type Socket } from "node:net";
 import { connectAsync, type IClientOptions, type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
+import { expect } from "vitest";
 
 /** Resolves with the event's arguments, or rejects after `ms` naming what did not happen. */
 export function once<T extends unknown[] = unknown[]>(
@@ -116,4 +117,21 @@ export async function retainedOf(c: MqttClient, topics: string[]): Promise<Recor
     await marked;
   }
   return got;
+}
+
+/** A raw persistent session that leaves a QoS 2 message half done; resolves to the next CONNACK's flag. */
+export async function halfDoneQos2(port: number, id: string): Promise<boolean> {
+  const raw = await rawSocket(port);
+  const seen = packetsOf(raw);
+  raw.write(Buffer.concat([connectPacket(id, false), qos2Packet(7)]));
+  await expect.poll(() => seen.map((p) => p.cmd)).toEqual(["connack", "pubrec"]);
+  raw.destroy();
+  // Back: no subscriptions, but the QoS 2 message it sent is not completed (no PUBREL yet).
+  const again = await rawSocket(port);
+  const answers = packetsOf(again);
+  again.write(connectPacket(id, false));
+  await expect.poll(() => answers.length).toBe(1);
+  again.destroy();
+  const [connack] = answers;
+  return connack?.cmd === "connack" && connack.sessionPresent;
 }

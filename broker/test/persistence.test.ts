@@ -8,16 +8,7 @@ import { join } from "node:path";
 import { connect, type IConnackPacket } from "mqtt";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../server.js";
-import {
-  client,
-  closeAll,
-  connectPacket,
-  nextMessage,
-  once,
-  packetsOf,
-  qos2Packet,
-  rawSocket,
-} from "./helpers.js";
+import { client, closeAll, halfDoneQos2, nextMessage, once } from "./helpers.js";
 
 let dir: string;
 let broker: RunningBroker | undefined;
@@ -108,23 +99,6 @@ it("names a data directory under /proc at once (Node's recursive mkdir never ret
     "data directory /proc/twinfleet-no-such/data cannot be created: ENOENT",
   );
 });
-
-/** A raw persistent session that leaves a QoS 2 message half done; resolves to the next CONNACK's flag. */
-async function halfDoneQos2(port: number, id: string): Promise<boolean> {
-  const raw = await rawSocket(port);
-  const seen = packetsOf(raw);
-  raw.write(Buffer.concat([connectPacket(id, false), qos2Packet(7)]));
-  await expect.poll(() => seen.map((p) => p.cmd)).toEqual(["connack", "pubrec"]);
-  raw.destroy();
-  // Back: no subscriptions, but the QoS 2 message it sent is not completed (no PUBREL yet).
-  const again = await rawSocket(port);
-  const answers = packetsOf(again);
-  again.write(connectPacket(id, false));
-  await expect.poll(() => answers.length).toBe(1);
-  again.destroy();
-  const [connack] = answers;
-  return connack?.cmd === "connack" && connack.sessionPresent;
-}
 
 it.each([
   ["in memory", false],
