@@ -31,4 +31,14 @@ export class Bursts<K> {
     k.toldAt = at;
     return within;
   }
+
+  /** Stops following `key` (gone for good): its next event starts afresh. */
+  forget(key: K): void {
+    this.keys.delete(key);
+  }
+
+  /** Keys followed (for tests). */
+  get size(): number {
+    return this.keys.size;
+  }
 }

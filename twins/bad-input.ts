@@ -19,11 +19,22 @@ export class BadInputTally {
   private readonly counts = new Map<BadInputReason, number>(BAD_INPUT_REASONS.map((r) => [r, 0]));
   private readonly perNode = new Map<NodeId, number>();
 
-  /** Counts one bad input and returns it. */
+  /** `known`: whether a node has a twin; a bad input is counted against a known node only. */
+  constructor(private readonly known: (id: NodeId) => boolean = () => true) {}
+
+  /**
+   * Counts one bad input and returns it; against `node` too when it is known (a twin): a count for
+   * an id with no twin was kept for good, one per made-up id.
+   */
   record(reason: BadInputReason, topic: string, detail: string, node?: NodeId): BadInput {
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-    if (node !== undefined) this.perNode.set(node, (this.perNode.get(node) ?? 0) + 1);
+    if (node !== undefined && this.known(node)) this.perNode.set(node, (this.perNode.get(node) ?? 0) + 1);
     return { reason, topic, detail, ...(node !== undefined ? { node } : {}) };
+  }
+
+  /** The node's twin is gone (forgotten for room): its count with it. */
+  forget(id: NodeId): void {
+    this.perNode.delete(id);
   }
 
   totals(): { readonly total: number; readonly byReason: Record<BadInputReason, number> } {

@@ -47,6 +47,8 @@ export class Room {
     private readonly twins: Map<NodeId, TwinRecord>,
     private readonly graph: FollowGraph,
     private readonly inputs: { remove(t: TwinRecord): void },
+    /** What else is kept of a node, dropped with its twin (its bad-input count). */
+    private readonly dropped: (id: NodeId) => void = () => {},
   ) {}
 
   /** Forgets the stalest twin no one needs; false when none may go. */
@@ -71,6 +73,7 @@ export class Room {
       this.graph.forget(t);
       this.inputs.remove(t);
       this.twins.delete(t.id);
+      this.dropped(t.id);
       this.forgotten.push(t.id);
       return true;
     }

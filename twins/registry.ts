@@ -65,10 +65,10 @@ export type RegistryEffect =
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
   private readonly graph = new FollowGraph(this.twins);
-  private readonly bads = new BadInputTally();
+  private readonly bads = new BadInputTally((id) => this.twins.has(id));
   private readonly inputs = new ConvergenceInputs();
   private readonly setCounter = new SetCounter();
-  private readonly room = new Room(this.twins, this.graph, this.inputs);
+  private readonly room = new Room(this.twins, this.graph, this.inputs, (id) => this.bads.forget(id));
 
   /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
   constructor(

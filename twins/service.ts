@@ -369,6 +369,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           break;
         case "forgotten": // room for a newcomer at maxNodes: out of the store too
           this.reconciler.forget(e.node);
+          this.flaps.forget(e.node);
           this.emit("twin-forgotten", e.node);
           this.feed.schedule();
           persist = true;

@@ -148,7 +148,9 @@ export class EventHub {
       this.named = new Set();
       for (const id of ids) {
         const n = this.source.node?.(id as NodeId);
+        // A node gone from the view (forgotten for room at --max-nodes): what was shown of it too.
         if (n) look(n);
+        else this.shown.delete(id);
       }
       this.stats.lastPassNodes = ids.size;
     } else {

@@ -20,6 +20,7 @@ import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { ConvergenceLog } from "../convergence-log.js";
 import { UsageError } from "../errors.js";
+import { ForgottenLog } from "../forgotten-log.js";
 import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
@@ -276,7 +277,7 @@ function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Numbe
   return wholeFlagIn(flag, raw, min, max, `a whole number of ${unit}${least}${most}`);
 }
 
-function logEvents(t: Twins, logger: Logger): ConvergenceLog {
+function logEvents(t: Twins, logger: Logger): { stop(): void } {
   const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
   t.on("twin-registered", (tw, first) => logger.info({ ...brief(tw), first }, "registered"));
   t.on("twin-updated", (tw, change) => {
@@ -286,11 +287,15 @@ function logEvents(t: Twins, logger: Logger): ConvergenceLog {
   });
   t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
   t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
-  t.on("twin-forgotten", (node) =>
-    logger.warn({ node }, "forgotten to make room at --max-nodes (offline, nothing desired, no pairing)"),
-  );
+  const forgotten = new ForgottenLog(logger, wallScheduler);
+  t.on("twin-forgotten", (node) => forgotten.forgotten(node));
   // The feed recomputes on every report; the log says when the figures move, at most once a second.
   const convergence = new ConvergenceLog(logger, wallScheduler);
   t.on("convergence", (r) => convergence.report(r));
-  return convergence;
+  return {
+    stop: () => {
+      forgotten.stop();
+      convergence.stop();
+    },
+  };
 }

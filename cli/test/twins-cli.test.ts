@@ -244,6 +244,33 @@ describe("twinfleet twins commands", () => {
     expect(stored.nodes["lamp-1"]).toMatchObject({ kind: "sim", sources: [] });
   });
 
+  it("twins at --max-nodes logs the twins it forgets for room a few a minute, not a line per made-up id", async () => {
+    await setup();
+    let err = "";
+    const running = main(["twins", "--broker", broker.url, "--max-nodes", "3"], {
+      stdout: () => {},
+      stderr: (s) => {
+        err += s;
+        changed();
+      },
+    });
+    await until(() => err.includes("connected and queried"), "the service connected");
+    const raw = await rawClient(broker.url);
+    open.push({ close: () => raw.endAsync() });
+    for (let i = 0; i < 200; i++) {
+      await raw.publishAsync(`tf/status/m-${i}`, "T1 1", { qos: 1 });
+      await raw.publishAsync(`tf/status/m-${i}`, "T1 0", { qos: 1 });
+    }
+    await until(() => (err.match(/forgotten to make room/g) ?? []).length >= 5, "the first ones told");
+    process.emit("SIGINT");
+    expect(await running).toBe(0);
+    // 197 forgotten: 5 lines of their own, and the rest counted in one when the service stops.
+    expect(err.match(/WARN {2}forgotten to make room at --max-nodes/g)).toHaveLength(5);
+    expect(err).toMatch(
+      /WARN {2}192 more nodes forgotten to make room at --max-nodes in the minute, besides the 5 named one by one \(first m-5, m-6, /,
+    );
+  });
+
   it("twins says so when another twins service already controls the fleet", async () => {
     await setup();
     const other = await startTwins({ url: broker.url, clientId: "tf-twins-first" });

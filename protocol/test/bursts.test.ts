@@ -23,3 +23,12 @@ it("tells a key once ever without a repeat, and forgets the oldest key past maxK
   expect(few.hit("a", 2)).toBeUndefined();
   expect(few.hit("a", 3)).toBe(1);
 });
+
+it("forgets a key on demand: its next event starts afresh", () => {
+  const b = new Bursts<string>(2, 1000);
+  b.hit("a", 0);
+  b.forget("a");
+  expect(b.size).toBe(0);
+  expect(b.hit("a", 1)).toBeUndefined();
+  expect(b.hit("a", 2)).toBe(1);
+});

@@ -94,3 +94,22 @@ it("the service warns once when a node's status flips offline and online again a
     expect.objectContaining({ msg: `twins: ${flapLine(N, told[0]?.[1] ?? 0)}` }),
   ]);
 });
+
+it("keeps no offline times of a node forgotten to make room (ids that come once and go)", async () => {
+  await fx.broker();
+  const maxNodes = 5;
+  const twins = await fx.twins({ maxNodes });
+  const forgotten: string[] = [];
+  twins.on("twin-forgotten", (id) => forgotten.push(id));
+  const c = fx.track(await mqtt.connectAsync(fx.url), (x) => x.endAsync());
+  const cycles = 60;
+  for (let i = 0; i < cycles; i++) {
+    await c.publishAsync(`tf/status/m-${i}`, "T1 1", { qos: 1 });
+    await c.publishAsync(`tf/status/m-${i}`, "T1 0", { qos: 1 });
+  }
+  await until(() => twins.get(`m-${cycles - 1}`)?.presence === "offline", "the last one offline");
+  expect(forgotten).toHaveLength(cycles - maxNodes);
+  // The offlines followed per node (the flapping watch): the twins kept, not every id ever seen.
+  const flaps = (twins as unknown as { flaps: { size: number } }).flaps;
+  expect(flaps.size).toBeLessThanOrEqual(maxNodes);
+});

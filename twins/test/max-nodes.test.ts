@@ -84,4 +84,26 @@ describe("TwinRegistry at maxNodes", () => {
       { type: "bad-input", input: { reason: "too-many-nodes" } },
     ]);
   });
+  it("keeps a bad-input count only for a twin: none for an id with no twin, none once it is forgotten", () => {
+    const maxNodes = 5;
+    const r = new TwinRegistry(Prefix("tf"), maxNodes);
+    const counted = () => (r as unknown as { bads: { perNode: Map<string, number> } }).bads.perNode.size;
+    // Below the limit, garbage under 1,000 made-up ids makes no twin, and no count against them.
+    for (let i = 0; i < 1000; i++) r.receive(`tf/report/x-${i}`, "garbage", 0, i);
+    expect(r.size).toBe(0);
+    expect(r.badInput().total).toBe(1000);
+    expect(counted()).toBe(0);
+    // Ids that come once, say something bad and go: forgotten for room, their counts with them.
+    for (let i = 0; i < 200; i++) {
+      r.receive(`tf/status/m-${i}`, "T1 1", 0, 2000 + i);
+      r.receive(`tf/report/m-${i}`, "garbage", 0, 2000 + i);
+      expect(r.badInputOf(NodeId(`m-${i}`))).toBe(1);
+      r.receive(`tf/status/m-${i}`, "T1 0", 0, 2000 + i);
+    }
+    expect(r.size).toBe(maxNodes);
+    expect(counted()).toBeLessThanOrEqual(maxNodes);
+    expect(r.badInputOf(NodeId("m-0"))).toBe(0);
+    r.receive("tf/status/m-0", "T1 1", 0, 3000); // back: counted from nothing
+    expect(r.badInputOf(NodeId("m-0"))).toBe(0);
+  });
 });

@@ -1,0 +1,88 @@
+/**
+ * The event stream keeps what it last showed of each node, to send only what changed: a node gone
+ * from the view (a twin forgotten to make room at --max-nodes) takes its entry with it, so a page
+ * left open while ids come and go does not hold one entry per id ever seen.
+ */
+import type { ServerResponse } from "node:http";
+import { expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { NodeId } from "../../protocol/index.js";
+import { ConsoleEmitter } from "../../view/emitter.js";
+import {
+  type ConsoleEvents,
+  type ConsoleNode,
+  type ConsoleSource,
+  type Listener,
+  NO_CAPABILITIES,
+} from "../../view/source.js";
+import { EventHub } from "../events.js";
+
+/** A view that names the nodes that changed, as the twins' does. */
+class NamingSource implements ConsoleSource {
+  readonly title = "naming";
+  readonly capabilities = NO_CAPABILITIES;
+  readonly events = new ConsoleEmitter();
+  readonly byId = new Map<NodeId, ConsoleNode>();
+  now = () => 0;
+  nodes = () => [...this.byId.values()];
+  node = (id: NodeId) => this.byId.get(id);
+  detail = () => undefined;
+  convergence = () => ({ fraction: 1, inSync: 0, known: 0, history: [] });
+  latency = () => ({ count: 0, p50Ms: 0, p99Ms: 0, bucketMs: 50, buckets: [], overflow: 0 });
+  lossPct = () => undefined;
+  faults = () => [];
+  setLoss = () => Promise.resolve();
+  press = () => Promise.resolve();
+  set = () => Promise.resolve(undefined);
+  pair = () => Promise.resolve(undefined);
+  unpair = () => Promise.resolve(undefined);
+  powerCycle = () => Promise.resolve();
+  pullCable = () => Promise.resolve();
+  query = () => Promise.resolve();
+  restartBroker = () => Promise.resolve();
+  powerOutage = () => Promise.resolve();
+  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
+    return this.events.on(event, listener);
+  }
+}
+
+/** A page that reads everything: the response's calls the hub makes. */
+function page(): ServerResponse & { text: string } {
+  const res = {
+    text: "",
+    writableEnded: false,
+    destroyed: false,
+    writableLength: 0,
+    writeHead: () => res,
+    end: () => res,
+    on: () => res,
+    write: (s: string) => {
+      res.text += s;
+      return true;
+    },
+  };
+  return res as unknown as ServerResponse & { text: string };
+}
+
+it("forgets what it showed of a node gone from the view", () => {
+  const source = new NamingSource();
+  const sched = new FakeScheduler(0);
+  const hub = new EventHub(source, "twins", sched);
+  const res = page();
+  hub.attach(res);
+  const cycles = 500;
+  for (let i = 0; i < cycles; i++) {
+    const id = NodeId(`m-${i}`);
+    source.byId.set(id, { id, kind: "real", on: true, online: false, sync: "unknown", version: 1 });
+    source.events.emit("node", id);
+    source.events.emit("changed");
+    sched.advance(50);
+    source.byId.delete(id); // forgotten to make room for the next
+    source.events.emit("node", id);
+    source.events.emit("changed");
+    sched.advance(50);
+  }
+  expect(res.text).toContain('"id":"m-499"');
+  expect((hub as unknown as { shown: Map<string, string> }).shown.size).toBe(0);
+  hub.close();
+});
