@@ -27,6 +27,9 @@ export interface ExpiringStore {
   saveSeen(clientId: string, at: number | undefined): Promise<void>;
   /** Drops everything a session holds: subscriptions, queued messages, inbound QoS 2 state. */
   dropSession(clientId: string): Promise<{ subscriptions: number; queued: number }>;
+  subscriptionsByClient(client: { readonly id: string }): Promise<readonly unknown[]>;
+  /** Queued messages or inbound QoS 2 state (broker/memory-store.ts, level-store.ts). */
+  hasSessionState(client: { readonly id: string }): Promise<boolean>;
 }
 
 /** What of aedes this watches: who is connected, and persistent clients coming and going. */
@@ -70,8 +73,8 @@ export class SessionExpiry {
     }
     // A time kept for a session no longer held (cleared while its time was being written) is forgotten.
     for (const id of stored.keys()) if (!ids.has(id)) await this.store.saveSeen(id, undefined);
-    this.aedes.on("client", (client) => this.#noted(client.id, client.clean));
-    this.aedes.on("clientDisconnect", (client) => this.#noted(client.id, client.clean));
+    this.aedes.on("client", (client) => this.#noted(client.id, client.clean, false));
+    this.aedes.on("clientDisconnect", (client) => this.#noted(client.id, client.clean, true));
     this.#timer = every(this.scheduler, checkEveryMs(this.expiryMs), () => {
       this.#checking = this.#checking
         .then(() => this.check())
@@ -81,16 +84,50 @@ export class SessionExpiry {
     });
   }
 
-  /** A persistent client connected or left: its session is seen now; a clean one holds none. */
-  #noted(clientId: string, clean: boolean): void {
+  /**
+   * A client connected or left. A clean one holds no session. A persistent one's session is seen
+   * now — kept only while it holds something (subscriptions, queued messages, QoS 2 state): a client
+   * that made a persistent session and left it empty leaves nothing to expire, and made-up ids that
+   * connect that way leave no time behind either. A session begun this run is kept from its
+   * client's leaving; one its client comes back to, from then on.
+   */
+  #noted(clientId: string, clean: boolean, leaving: boolean): void {
     if (this.#stopped) return;
     if (clean) {
       if (this.#seen.delete(clientId)) void this.#save(clientId, undefined);
       return;
     }
     const now = this.scheduler.wallNow();
+    if (!leaving) {
+      if (!this.#seen.has(clientId)) return;
+      this.#seen.set(clientId, now);
+      void this.#save(clientId, now);
+      return;
+    }
     this.#seen.set(clientId, now);
-    void this.#save(clientId, now);
+    const kept = this.#holds(clientId).then((holds) => {
+      if (holds || this.#seen.get(clientId) !== now) return this.#save(clientId, now);
+      this.#seen.delete(clientId);
+      return this.#save(clientId, undefined);
+    });
+    this.#track(kept);
+  }
+
+  async #holds(clientId: string): Promise<boolean> {
+    try {
+      const client = { id: clientId };
+      return (
+        (await this.store.subscriptionsByClient(client)).length > 0 ||
+        (await this.store.hasSessionState(client))
+      );
+    } catch {
+      return true;
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    this.#saves.add(p);
+    void p.then(() => this.#saves.delete(p));
   }
 
   /** Stores a time; the broker's close waits for the saves under way (finish()). */
@@ -98,8 +135,7 @@ export class SessionExpiry {
     const save = this.store.saveSeen(clientId, at).catch((err: unknown) => {
       this.logger.warn({ err, clientId }, "persistent session expiry: a session's time could not be stored");
     });
-    this.#saves.add(save);
-    void save.then(() => this.#saves.delete(save));
+    this.#track(save);
     return save;
   }
 
@@ -118,6 +154,7 @@ export class SessionExpiry {
       if (this.aedes.clients[id] !== undefined || this.#seen.get(id) !== at) continue;
       this.#seen.delete(id);
       await this.store.saveSeen(id, undefined);
+      if (dropped.subscriptions === 0 && dropped.queued === 0) continue;
       this.onExpired();
       this.logger.info(
         { clientId: id, awaySince: new Date(at).toISOString(), ...dropped },

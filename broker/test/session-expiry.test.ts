@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ClassicLevel } from "classic-level";
 import { connect, type IConnackPacket, type MqttClient } from "mqtt";
 import pino from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -155,6 +156,23 @@ describe("persistent session expiry across a restart (LevelDB)", () => {
     b.sched.advance(45_000);
     expect(await comeBack(b.url, "old", 1)).toEqual({ present: true, got: ["m0"] });
     expect(b.expired).toEqual([]);
+  });
+});
+
+describe("what expiry keeps (LevelDB)", () => {
+  it("keeps no time for a persistent session left empty: made-up ids leave nothing behind", async () => {
+    const dir = await dataDir();
+    const { url } = await start(dir);
+    for (let i = 0; i < 20; i++)
+      await gone(await client(url, { clientId: `made-up-${i}`, clean: false }), `made-up-${i}`);
+    await leave(url, "real");
+    await broker?.close();
+    broker = undefined;
+    const db = new ClassicLevel<string, string>(dir);
+    const keys: string[] = [];
+    for await (const k of db.keys({ gte: "twinfleet-seen:", lt: "twinfleet-seen;" })) keys.push(k);
+    await db.close();
+    expect(keys).toEqual(["twinfleet-seen:real"]);
   });
 });
 
