@@ -7,43 +7,17 @@ import type { ServerResponse } from "node:http";
 import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
-import { ConsoleEmitter } from "../../view/emitter.js";
-import {
-  type ConsoleEvents,
-  type ConsoleNode,
-  type ConsoleSource,
-  type Listener,
-  NO_CAPABILITIES,
-} from "../../view/source.js";
+import type { ConsoleNode } from "../../view/source.js";
 import { EventHub } from "../events.js";
+import { QuietSource } from "./helpers.js";
 
 /** A view that names the nodes that changed, as the twins' does. */
-class NamingSource implements ConsoleSource {
+class NamingSource extends QuietSource {
   readonly title = "naming";
-  readonly capabilities = NO_CAPABILITIES;
-  readonly events = new ConsoleEmitter();
   readonly byId = new Map<NodeId, ConsoleNode>();
   now = () => 0;
   nodes = () => [...this.byId.values()];
-  node = (id: NodeId) => this.byId.get(id);
-  detail = () => undefined;
-  convergence = () => ({ fraction: 1, inSync: 0, known: 0, history: [] });
-  latency = () => ({ count: 0, p50Ms: 0, p99Ms: 0, bucketMs: 50, buckets: [], overflow: 0 });
-  lossPct = () => undefined;
-  faults = () => [];
-  setLoss = () => Promise.resolve();
-  press = () => Promise.resolve();
-  set = () => Promise.resolve(undefined);
-  pair = () => Promise.resolve(undefined);
-  unpair = () => Promise.resolve(undefined);
-  powerCycle = () => Promise.resolve();
-  pullCable = () => Promise.resolve();
-  query = () => Promise.resolve();
-  restartBroker = () => Promise.resolve();
-  powerOutage = () => Promise.resolve();
-  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
-    return this.events.on(event, listener);
-  }
+  override node = (id: NodeId) => this.byId.get(id);
 }
 
 /** A page that reads everything: the response's calls the hub makes. */

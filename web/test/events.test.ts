@@ -8,16 +8,12 @@ import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
-import { ConsoleEmitter } from "../../view/emitter.js";
-import { type ConsoleEvents, type ConsoleSource, type Listener, NO_CAPABILITIES } from "../../view/source.js";
 import { startWebServer, type WebServer } from "../server.js";
-import { SseClient } from "./helpers.js";
+import { QuietSource, SseClient } from "./helpers.js";
 
 /** A fleet of one node that says whatever the test makes it log. */
-class TalkingSource implements ConsoleSource {
+class TalkingSource extends QuietSource {
   readonly title = "talking";
-  readonly capabilities = NO_CAPABILITIES;
-  readonly events = new ConsoleEmitter();
   private t = 0;
   now = () => this.t;
   nodes = () => [
@@ -30,24 +26,6 @@ class TalkingSource implements ConsoleSource {
       version: 1,
     },
   ];
-  detail = () => undefined;
-  convergence = () => ({ fraction: 1, inSync: 0, known: 0, history: [] });
-  latency = () => ({ count: 0, p50Ms: 0, p99Ms: 0, bucketMs: 50, buckets: [], overflow: 0 });
-  lossPct = () => undefined;
-  faults = () => [];
-  setLoss = () => Promise.resolve();
-  press = () => Promise.resolve();
-  set = () => Promise.resolve(undefined);
-  pair = () => Promise.resolve(undefined);
-  unpair = () => Promise.resolve(undefined);
-  powerCycle = () => Promise.resolve();
-  pullCable = () => Promise.resolve();
-  query = () => Promise.resolve();
-  restartBroker = () => Promise.resolve();
-  powerOutage = () => Promise.resolve();
-  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
-    return this.events.on(event, listener);
-  }
   say(text: string): void {
     this.events.emit("log", { t: ++this.t, level: "info", text });
   }

@@ -3,7 +3,15 @@
  * resolves on the events it waits for, a Prometheus text parser, and waits on a source's `changed`.
  */
 import { request } from "node:http";
-import type { ConsoleSource } from "../../view/source.js";
+import type { NodeId } from "../../protocol/index.js";
+import { ConsoleEmitter } from "../../view/emitter.js";
+import {
+  type ConsoleEvents,
+  type ConsoleNode,
+  type ConsoleSource,
+  type Listener,
+  NO_CAPABILITIES,
+} from "../../view/source.js";
 import type { WebServer } from "../server.js";
 
 export interface Answer {
@@ -167,4 +175,35 @@ export function parsePrometheus(text: string): Map<string, number> {
     samples.set(`${m[1]}${m[2] ?? ""}`, Number(m[3]));
   }
   return samples;
+}
+
+/**
+ * A fleet view that does nothing and has nothing to show but its nodes: the base of the tests' own
+ * views (one that logs on demand, one that names the nodes that changed).
+ */
+export abstract class QuietSource implements ConsoleSource {
+  abstract readonly title: string;
+  readonly capabilities = NO_CAPABILITIES;
+  readonly events = new ConsoleEmitter();
+  abstract now: () => number;
+  abstract nodes: () => ConsoleNode[];
+  node = (id: NodeId) => this.nodes().find((n) => n.id === id);
+  detail = () => undefined;
+  convergence = () => ({ fraction: 1, inSync: 0, known: 0, history: [] });
+  latency = () => ({ count: 0, p50Ms: 0, p99Ms: 0, bucketMs: 50, buckets: [], overflow: 0 });
+  lossPct = () => undefined;
+  faults = () => [];
+  setLoss = () => Promise.resolve();
+  press = () => Promise.resolve();
+  set = () => Promise.resolve(undefined);
+  pair = () => Promise.resolve(undefined);
+  unpair = () => Promise.resolve(undefined);
+  powerCycle = () => Promise.resolve();
+  pullCable = () => Promise.resolve();
+  query = () => Promise.resolve();
+  restartBroker = () => Promise.resolve();
+  powerOutage = () => Promise.resolve();
+  on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
+    return this.events.on(event, listener);
+  }
 }
