@@ -364,7 +364,7 @@ export class TwinRegistry {
 
   /** Twins shown online that sent nothing since `since`, taken offline (twins/unanswered.ts). */
   unanswered(since: number): RegistryEffect[] {
-    return offlineUnheard(this.twins.values(), since).map((node) => ({ type: "offline", node }));
+    return bumpVersions(this.twins, offlineUnheard(this.twins.values(), since));
   }
 
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */

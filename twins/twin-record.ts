@@ -57,14 +57,16 @@ export function setPresence(t: TwinRecord, presence: "online" | "offline"): bool
   return true;
 }
 
-/** Takes offline the twins shown online that sent nothing since `since` (each a change shown). */
-export function offlineUnheard(twins: Iterable<TwinRecord>, since: number): NodeId[] {
-  const gone: NodeId[] = [];
+/** Takes offline the twins shown online that sent nothing since `since`: an effect for each. */
+export function offlineUnheard(
+  twins: Iterable<TwinRecord>,
+  since: number,
+): { readonly type: "offline"; readonly node: NodeId }[] {
+  const gone: { readonly type: "offline"; readonly node: NodeId }[] = [];
   for (const t of twins) {
     if (t.presence !== "online" || (t.lastSeen ?? Number.NEGATIVE_INFINITY) >= since) continue;
     setPresence(t, "offline");
-    t.version++;
-    gone.push(t.id);
+    gone.push({ type: "offline", node: t.id });
   }
   return gone;
 }
