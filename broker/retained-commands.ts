@@ -14,12 +14,14 @@
  * other applications' topics are left alone.
  */
 import type { Logger } from "pino";
+import { LogWindow } from "../node/log-window.js";
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { decode, Prefix, ProtocolError } from "../protocol/index.js";
 import type { RetainedStore } from "./retained-cap.js";
 import type { RetainedIndex, RetainedPacket } from "./retained-index.js";
 
 const COMMANDS: ReadonlySet<string> = new Set(["state", "subscribe", "unsubscribe", "query"]);
-/** Lines a minute at most; past them the refusals are counted and told with the next line. */
+/** Lines a minute at most; past them the refusals are counted and told at the minute's end (node/log-window.ts). */
 const LINES = 20;
 const WINDOW_MS = 60_000;
 
@@ -45,37 +47,35 @@ function shown(packet: RetainedPacket): string {
 /**
  * Clears the retained commands the store holds (with an index: memory, LevelDB), then replaces its
  * storeRetained (on this instance) with one that keeps no command but clears the topic instead. Once
- * aedes has set the store up (the LevelDB index is loaded then), before any client is served.
+ * aedes has set the store up (the LevelDB index is loaded then), before any client is served. Returns
+ * what stops its log window's timer (the broker closes).
  */
 export async function keepNoRetainedCommands(
   store: RetainedStore,
   index: RetainedIndex | undefined,
   logger: Logger,
-  now: () => number = Date.now,
-): Promise<void> {
+  scheduler: Scheduler = new RealScheduler(),
+): Promise<() => void> {
   if (index !== undefined) await clearStoredCommands(store, index, logger);
   const storeRetained = store.storeRetained.bind(store);
-  let windowStart = Number.NEGATIVE_INFINITY;
-  let lines = 0;
-  let unsaid = 0;
+  const window = new LogWindow<string>(scheduler, LINES, WINDOW_MS, (held, total) =>
+    logger.warn(
+      { byCommand: Object.fromEntries(held) },
+      `${total} more retained commands not kept in the minute, not logged one by one: publish commands without the retain flag`,
+    ),
+  );
   store.storeRetained = async (packet) => {
     const command = retainedCommand(packet);
     if (command === undefined) return storeRetained(packet);
-    const t = now();
-    if (t >= windowStart + WINDOW_MS) {
-      windowStart = t;
-      lines = 0;
-    }
-    if (lines < LINES) {
-      lines++;
+    window.log(command, () =>
       logger.warn(
-        { topic: packet.topic, payload: shown(packet), ...(unsaid > 0 ? { notLoggedBefore: unsaid } : {}) },
-        `retained ${command} command not kept: commands are never retained (protocol.md §3), and a node would carry it out again every time it subscribes (each reconnect, every broker restart); delivered to the subscribers of the moment, the topic's retained message cleared. Publish commands without the retain flag${unsaid > 0 ? ` (${unsaid} more not logged before this one)` : ""}`,
-      );
-      unsaid = 0;
-    } else unsaid++;
+        { topic: packet.topic, payload: shown(packet) },
+        `retained ${command} command not kept: commands are never retained (protocol.md §3), and a node would carry it out again every time it subscribes (each reconnect, every broker restart); delivered to the subscribers of the moment, the topic's retained message cleared. Publish commands without the retain flag`,
+      ),
+    );
     return storeRetained({ ...packet, payload: Buffer.alloc(0) });
   };
+  return () => window.stop();
 }
 
 /** Clears the retained commands a store holds from before (they would be replayed to the nodes). */

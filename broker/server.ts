@@ -83,8 +83,8 @@ class Parts {
   /** Every accepted socket, TLS handshakes and WebSocket upgrades under way included (for kill). */
   readonly sockets = new Set<Socket>();
   wss: WebSocketServer | undefined;
-  /** Cancels the publishing of the previous run's stale wills (broker/stale-wills.ts), if due. */
-  cancelStaleWills = (): void => {};
+  /** Stops the timers of the parts that keep one (the previous run's stale wills, a log window). */
+  readonly stops: (() => void)[] = [];
   expiry: SessionExpiry | undefined;
 
   constructor(private readonly logger: Logger) {}
@@ -98,7 +98,7 @@ class Parts {
   }
 
   async close(): Promise<void> {
-    this.cancelStaleWills();
+    for (const stop of this.stops.splice(0)) stop();
     // Stop accepting first. A server's close callback fires only once its sockets are gone, so
     // wait for it after aedes and we have destroyed them; the store closes last, after the wills.
     const serversClosed = this.servers
@@ -117,7 +117,7 @@ class Parts {
   }
 
   async kill(): Promise<void> {
-    this.cancelStaleWills();
+    for (const stop of this.stops.splice(0)) stop();
     this.expiry?.cancel();
     const aedes = this.aedes;
     if (aedes) silence(aedes, this.connections);
@@ -181,8 +181,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     limitSessionQueues(store.persistence as OutgoingQueue, opts.maxQueuedMessagesPerClient, logger);
     limitInbound(store.persistence as IncomingStore, opts.maxInflightPerClient, opts.maxInboundBytes);
     const tally = new BrokerTally();
+    const retained = store.persistence as RetainedStore;
     if (store.retainedIndex)
-      limitRetained(store.persistence as RetainedStore, store.retainedIndex, opts, logger, () => {
+      limitRetained(retained, store.retainedIndex, opts, logger, () => {
         tally.retainedRefused++;
       });
     const aedes = await Aedes.createBroker({
@@ -190,13 +191,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
-    await keepNoRetainedCommands(store.persistence as RetainedStore, store.retainedIndex, logger);
+    parts.stops.push(await keepNoRetainedCommands(retained, store.retainedIndex, logger));
     if (store.kind === "level")
-      parts.cancelStaleWills = scheduleStaleWills(
-        aedes,
-        store.persistence as WillStore,
-        opts.staleWillGraceMs,
-        logger,
+      parts.stops.push(
+        scheduleStaleWills(aedes, store.persistence as WillStore, opts.staleWillGraceMs, logger),
       );
     watchAedes(aedes, logger, tally);
     parts.expiry = await expireSessions(
