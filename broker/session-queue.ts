@@ -18,6 +18,7 @@
  * broker started are not counted until they are cleared, so the cap can only be late, never early.
  */
 import type { Logger } from "pino";
+import { SerialByKey } from "../node/serial-by-key.js";
 
 interface QueueSub {
   readonly clientId: string;
@@ -74,24 +75,15 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
   // One client's updates finish in the order they began, as Aedes writes each message once its
   // update is done: a refusal comes back sooner than a stored message's update, and would send the
   // message ahead of those before it. (Aedes takes what an update resolves to as an error: nothing.)
-  const tails = new Map<string, Promise<void>>();
-  store.outgoingUpdate = (client, packet) => {
-    const run = async (): Promise<void> => {
+  const updates = new SerialByKey<string>();
+  store.outgoingUpdate = (client, packet) =>
+    updates.run(client.id, async () => {
       try {
         await update(client, packet);
       } catch (err) {
         if (!(err instanceof Error && err.message === NO_SUCH_PACKET)) throw err;
       }
-    };
-    const before = tails.get(client.id);
-    const done = before ? before.then(run) : run();
-    const tail = done.catch(() => {});
-    tails.set(client.id, tail);
-    void tail.then(() => {
-      if (tails.get(client.id) === tail) tails.delete(client.id);
     });
-    return done;
-  };
   const drop = store.dropSession?.bind(store);
   if (drop)
     store.dropSession = async (clientId) => {

@@ -5,12 +5,13 @@
  * node moved on since; the writes to one node are taken one at a time); an action the fleet does not offer is a 403; a command a live fleet's broker
  * cannot take now a 503, a pairing stored until it is back a 202. Responses carry the node's `ETag`.
  */
+
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodType } from "zod";
+import { SerialByKey } from "../node/serial-by-key.js";
 import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
-import { NodeWrites } from "./node-writes.js";
 import { fromZod, ProblemError } from "./problem.js";
 import { faultBody, followParams, lossBody, nodeParams, nodesQuery, paceBody, stateBody } from "./schemas.js";
 import {
@@ -105,7 +106,10 @@ function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | 
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { source, kind } = ctx;
-  const writes = new NodeWrites();
+  // One write at a time per node: a write's If-Match is checked once the write before it is done, as a
+  // command moves the version only once it has gone out (a set after the broker's PUBACK); ten PUTs
+  // with one If-Match sent at once were each checked before any had moved it, and up to eight got 200.
+  const writes = new SerialByKey<string>();
 
   // 503 while what is served is not current (a live fleet's broker not reached yet, silent, lost).
   app.get("/healthz", async () => {

@@ -2,13 +2,12 @@
  * Writes with one `If-Match` sent at once, over a standalone twins service on a real broker with two
  * real nodes: exactly one is taken, the others are 412 naming the version the first one made. A set
  * moves the node's version only once the broker took it, so each write is checked after the one
- * before it on the same node is done (web/node-writes.ts).
+ * before it on the same node is done (node/serial-by-key.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Twins, wallScheduler } from "../../twins/index.js";
 import { Fixtures } from "../../twins/test/helpers.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { NodeWrites } from "../node-writes.js";
 import { startWebServer, type WebServer } from "../server.js";
 import { call, whenChanged } from "./helpers.js";
 
@@ -72,35 +71,5 @@ describe("writes sent at once with one If-Match", () => {
     ]);
     expect(pair?.status).toBe(200);
     expect(unpair?.status).toBe(412);
-  });
-});
-
-describe("the writes to one node", () => {
-  it("run one after another, in the order they came, and a failed one does not stop the next", async () => {
-    const w = new NodeWrites();
-    const log: string[] = [];
-    let release = () => {};
-    const first = w.run("a", async () => {
-      log.push("a1 start");
-      await new Promise<void>((r) => {
-        release = r;
-      });
-      log.push("a1 end");
-      throw new Error("refused");
-    });
-    const second = w.run("a", async () => {
-      log.push("a2");
-      return 2;
-    });
-    const other = w.run("b", async () => {
-      log.push("b1");
-      return 3;
-    });
-    await other;
-    expect(log).toEqual(["a1 start", "b1"]);
-    release();
-    await expect(first).rejects.toThrow("refused");
-    await expect(second).resolves.toBe(2);
-    expect(log).toEqual(["a1 start", "b1", "a1 end", "a2"]);
   });
 });
