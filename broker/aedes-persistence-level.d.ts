@@ -16,9 +16,6 @@ declare module "aedes-persistence-level/asyncPersistence.js" {
     /** Called by aedes once before it listens; loads the subscriptions. */
     setup(broker: unknown): Promise<void>;
     storeRetained(packet: RetainedPacket): Promise<void>;
-    subscriptionsByClient(client: { id: string }): Promise<readonly object[]>;
-    cleanSubscriptions(client: { id: string }): Promise<void>;
-    cleanIncoming(client: { id: string }): Promise<void>;
     createRetainedStreamCombi(patterns: readonly string[]): Readable;
     createRetainedStream(pattern: string): Readable;
     destroy(): Promise<void>;

@@ -27,8 +27,6 @@ declare module "aedes-persistence/asyncPersistence.js" {
     incomingStorePacket(client: { id: string }, packet: object): Promise<void>;
     incomingDelPacket(client: { id: string }, packet: object): Promise<void>;
     cleanIncoming(client: { id: string }): Promise<void>;
-    subscriptionsByClient(client: { id: string }): Promise<readonly object[]>;
-    cleanSubscriptions(client: { id: string }): Promise<void>;
     storeRetained(packet: RetainedPacket): Promise<void>;
     createRetainedStreamCombi(patterns: readonly string[]): Readable;
     createRetainedStream(pattern: string): Readable;

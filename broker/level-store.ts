@@ -20,7 +20,10 @@ export const DAMAGED_STORE_HINT =
 /** This module's keys: when a persistent session's client was last seen (broker/session-expiry.ts). */
 const SEEN = "twinfleet-seen:";
 
-/** Every key starting with `prefix` (ending in ':', as the package's ranges: ';' follows it). */
+/**
+ * Every key starting with `prefix` (ending in ':'), as the package's own ranges: ';' follows ':' (a
+ * suffix of '\xff' would skip non-ASCII keys).
+ */
 function prefixRange(prefix: string): { gte: string; lt: string } {
   return { gte: prefix, lt: `${prefix.slice(0, -1)};` };
 }
@@ -43,9 +46,7 @@ export class IndexedLevelPersistence extends LevelPersistence {
    */
   async hasSessionState(client: { id: string }): Promise<boolean> {
     for (const kind of ["outgoing", "incoming"]) {
-      const prefix = `${kind}:${encodeURIComponent(client.id)}:`;
-      // The package's own range: ';' follows ':' (a suffix of '\xff' would skip non-ASCII keys).
-      const range = { gte: prefix, lt: `${prefix.slice(0, -1)};`, limit: 1 };
+      const range = { ...prefixRange(`${kind}:${encodeURIComponent(client.id)}:`), limit: 1 };
       for await (const _ of this.#db.keys(range)) return true;
     }
     return false;
@@ -77,18 +78,14 @@ export class IndexedLevelPersistence extends LevelPersistence {
     else await this.#db.put(key, Buffer.from(String(at)));
   }
 
-  /** Drops a session: its subscriptions, inbound QoS 2 state and queue (sent or not). */
-  async dropSession(clientId: string): Promise<{ subscriptions: number; queued: number }> {
-    const client = { id: clientId };
-    const subscriptions = (await this.subscriptionsByClient(client)).length;
-    await this.cleanSubscriptions(client);
-    await this.cleanIncoming(client);
+  /** Drops a session's queue, sent or not (the package clears one message by its message id only). */
+  async dropQueue(clientId: string): Promise<number> {
     let queued = 0;
     const byCounter = prefixRange(`outgoing:${encodeURIComponent(clientId)}:`);
     for await (const _ of this.#db.keys(byCounter)) queued++;
     await this.#db.clear(byCounter);
     await this.#db.clear(prefixRange(`outgoing-id:${encodeURIComponent(clientId)}:`));
-    return { subscriptions, queued };
+    return queued;
   }
 
   override async setup(broker: unknown): Promise<void> {

@@ -90,12 +90,8 @@ export class IndexedMemoryPersistence extends MemoryPersistence {
 
   async saveSeen(): Promise<void> {}
 
-  async dropSession(clientId: string): Promise<{ subscriptions: number; queued: number }> {
-    const client = { id: clientId };
-    const subscriptions = (await this.subscriptionsByClient(client)).length;
-    await this.cleanSubscriptions(client);
-    await this.cleanIncoming(client);
-    return { subscriptions, queued: this.outgoing.drop(clientId) };
+  async dropQueue(clientId: string): Promise<number> {
+    return this.outgoing.drop(clientId);
   }
 
   /** Session state besides subscriptions: queued QoS 1/2 messages, or inbound QoS 2 awaiting PUBREL. */

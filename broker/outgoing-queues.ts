@@ -30,7 +30,7 @@ export class OutgoingQueues {
     return this.#queues.size;
   }
 
-  /** Whether the client has packets waiting (its session holds state: broker/session-state.ts). */
+  /** Whether the client has packets waiting (its session holds state: broker/memory-store.ts). */
   holds(clientId: string): boolean {
     return (this.#queues.get(clientId)?.length ?? 0) > 0;
   }

@@ -25,9 +25,11 @@ export interface ExpiringStore {
   loadSeen(): Promise<ReadonlyMap<string, number>>;
   /** Stores (or, with undefined, forgets) when a session's client was last seen. */
   saveSeen(clientId: string, at: number | undefined): Promise<void>;
-  /** Drops everything a session holds: subscriptions, queued messages, inbound QoS 2 state. */
-  dropSession(clientId: string): Promise<{ subscriptions: number; queued: number }>;
+  /** Drops the messages queued for a session (sent or not); how many there were. */
+  dropQueue(clientId: string): Promise<number>;
   subscriptionsByClient(client: { readonly id: string }): Promise<readonly unknown[]>;
+  cleanSubscriptions(client: { readonly id: string }): Promise<void>;
+  cleanIncoming(client: { readonly id: string }): Promise<void>;
   /** Queued messages or inbound QoS 2 state (broker/memory-store.ts, level-store.ts). */
   hasSessionState(client: { readonly id: string }): Promise<boolean>;
 }
@@ -41,7 +43,7 @@ export interface SessionClients {
 /** The longest time between two checks. */
 const MAX_CHECK_MS = 60_000;
 
-export function checkEveryMs(expiryMs: number): number {
+function checkEveryMs(expiryMs: number): number {
   return Math.max(1, Math.min(MAX_CHECK_MS, Math.floor(expiryMs / 4)));
 }
 
@@ -150,7 +152,7 @@ export class SessionExpiry {
       }
       if (now - at < this.expiryMs) continue;
       // Still away and not come back meanwhile (a connect sets a newer time).
-      const dropped = await this.store.dropSession(id);
+      const dropped = await this.#drop(id);
       if (this.aedes.clients[id] !== undefined || this.#seen.get(id) !== at) continue;
       this.#seen.delete(id);
       await this.store.saveSeen(id, undefined);
@@ -163,15 +165,19 @@ export class SessionExpiry {
     }
   }
 
+  /** Drops what a session holds, as a clean connect by its client would (aedes's handlers/connect.js). */
+  async #drop(clientId: string): Promise<{ subscriptions: number; queued: number }> {
+    const client = { id: clientId };
+    const subscriptions = (await this.store.subscriptionsByClient(client)).length;
+    await this.store.cleanSubscriptions(client);
+    await this.store.cleanIncoming(client);
+    return { subscriptions, queued: await this.store.dropQueue(clientId) };
+  }
+
   /** Stops at once (the broker is killed): what is not stored is lost, as with kill -9. */
   cancel(): void {
     this.#stopped = true;
     this.#timer?.cancel();
-  }
-
-  /** Sessions whose time is kept (for tests and diagnostics). */
-  get tracked(): number {
-    return this.#seen.size;
   }
 
   /** Stops checking (the broker is closing); waits for a check and the times being stored. */

@@ -30,8 +30,8 @@ export interface OutgoingQueue {
   outgoingEnqueueCombi(subs: QueueSub[], packet: unknown): Promise<unknown>;
   outgoingClearMessageId(client: { readonly id: string }, packet: unknown): Promise<unknown>;
   outgoingUpdate(client: { readonly id: string }, packet: unknown): Promise<void>;
-  /** A session dropped whole (broker/session-expiry.ts): its queue with it. */
-  dropSession?(clientId: string): Promise<unknown>;
+  /** A session's queue dropped whole (broker/session-expiry.ts). */
+  dropQueue?(clientId: string): Promise<number>;
 }
 
 /** What all three stores (memory, LevelDB, Redis) throw for a packet they do not hold. */
@@ -84,9 +84,9 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
         if (!(err instanceof Error && err.message === NO_SUCH_PACKET)) throw err;
       }
     });
-  const drop = store.dropSession?.bind(store);
+  const drop = store.dropQueue?.bind(store);
   if (drop)
-    store.dropSession = async (clientId) => {
+    store.dropQueue = async (clientId) => {
       const dropped = await drop(clientId);
       counts.delete(clientId);
       full.delete(clientId);
