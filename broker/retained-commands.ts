@@ -30,6 +30,9 @@ export function retainedCommand(packet: RetainedPacket): string | undefined {
   if (packet.payload.length === 0) return undefined;
   const slash = packet.topic.indexOf("/");
   if (slash < 1) return undefined;
+  // Every retained report, config and status passes here: only a command's topic is decoded.
+  const end = packet.topic.indexOf("/", slash + 1);
+  if (!COMMANDS.has(packet.topic.slice(slash + 1, end < 0 ? undefined : end))) return undefined;
   try {
     // The topic's first level as the prefix: Prefix() throws for one that cannot be (protocol.md §2).
     const msg = decode(Prefix(packet.topic.slice(0, slash)), packet.topic, packet.payload);
