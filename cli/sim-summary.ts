@@ -85,7 +85,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -181,6 +181,21 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
     const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
     const after = o.back ? `${recovery(o)}; ` : "";
     return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
+  });
+  return `\n${lines.join("\n")}`;
+}
+
+/** Each time the twins service the run joined left the broker mid-run; nothing when it stayed. */
+function joinedLines(r: Report): string {
+  const j = r.joinedTwins;
+  if (j === undefined || j.left.length === 0) return "";
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const lines = j.left.map((a) => {
+    const back =
+      a.backAtMs === undefined
+        ? "not back by the end: the fleet had no controller from then on"
+        : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== j.clientId ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
+    return `       twins left     ${j.clientId} (joined) at ${s(a.atMs)}, ${back}`;
   });
   return `\n${lines.join("\n")}`;
 }

@@ -3,19 +3,23 @@
  * that probes the broker (twins/broker-probe.ts: itself through the broker every 500 ms), so a broker
  * that stops answering while its sockets stay open (a frozen process, a hung host, a cut path) is told
  * lost after 5 s of silence. The run's own twins service probes nothing (fleet/setup.ts): this client
- * does it for the run, twins or not. A shard's watch client does the same with its clock probes
+ * does it for the run, twins or not, and watches the presence of a twins service the run joined
+ * (fleet/joined-watch.ts). A shard's watch client does the same with its clock probes
  * (fleet/shard-run.ts).
  */
 import { randomBytes } from "node:crypto";
 import type { Scheduler } from "../node/scheduler.js";
 import type { Prefix } from "../protocol/index.js";
-import { type BrokerLogin, probeBroker } from "../twins/index.js";
+import { type BrokerLogin, probeBroker, type TwinsServiceInfo } from "../twins/index.js";
 import type { BrokerWatchable } from "./broker-outages.js";
+import { type JoinedLog, JoinedWatch } from "./joined-watch.js";
 import { connectWatchClient } from "./shard-watch.js";
 
 export interface BrokerProbe {
   /** The probe client's connection: lost when it drops or the broker falls silent, back when heard again. */
   readonly watch: BrokerWatchable;
+  /** The presence of the twins service the run joined, watched on the probe's client. */
+  readonly joined?: JoinedWatch;
   close(): Promise<void>;
 }
 
@@ -31,6 +35,7 @@ export async function openBrokerProbe(
   sched: Scheduler,
   error: (e: Error) => void,
   refused: (line: string) => void = () => {},
+  joined?: { readonly service: TwinsServiceInfo; readonly log: JoinedLog },
 ): Promise<BrokerProbe> {
   const client = await connectWatchClient(url, login);
   const probe = probeBroker(client, {
@@ -42,6 +47,7 @@ export async function openBrokerProbe(
   });
   return {
     watch: probe.watch,
+    ...(joined ? { joined: new JoinedWatch(client, prefix, joined.service, sched, joined.log) } : {}),
     close: async () => {
       probe.stop();
       await client.endAsync(true).catch(() => {});

@@ -5,6 +5,7 @@
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import type { JoinedTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
 import type { TwinsView } from "./registrations.js";
@@ -110,6 +111,11 @@ export interface Report {
    * a board with the same ids); only when there were: the run's figures then mix in the other's.
    */
   readonly sessionClashes?: SessionClashReport;
+  /**
+   * The twins service the run joined (`scenario.twins` "joined"), and each time it left the broker
+   * mid-run (its presence cleared) and came back; times from the start of the presses.
+   */
+  readonly joinedTwins?: JoinedTwinsReport;
   /** What the twins service knows of the fleet's nodes at the end: complete, online, paired as asked. */
   readonly twinsView: TwinsView;
   readonly diverged: number;

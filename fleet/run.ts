@@ -9,7 +9,6 @@
  * "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker, the twins
  * service, the nodes beside them in this thread, as fast as the CPU allows or at a console's pace.
  */
-
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
 import type { DeviceProfile } from "../node/profile.js";
@@ -374,6 +373,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       faults: this.faults.records,
       outages: this.outages.list(endMs),
       clashes: this.clashes.report(pressStartMs),
+      joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       twinsView,
       pressStartMs,
       endMs,

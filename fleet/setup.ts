@@ -198,6 +198,7 @@ export async function prepareFleet(
         scheduler,
         (e) => logger.debug({ err: e }, "broker probe connection error"),
         (line) => logger.warn(line),
+        existing && { service: existing, log: { warn: (l) => logger.warn(l), info: (l) => logger.info(l) } },
       );
     }
     return {

@@ -18,6 +18,7 @@ import type { OutageSpan } from "./broker-outages.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
+import type { JoinedTwinsReport } from "./joined-watch.js";
 import type { KernelDrops } from "./kernel-loss-rules.js";
 import { keptUp, type RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
@@ -56,6 +57,7 @@ export interface ReportInput {
   readonly outages: readonly OutageSpan[];
   /** Nodes whose sessions another client with the same id took over, if any. */
   readonly clashes?: SessionClashReport | undefined;
+  readonly joinedTwins?: JoinedTwinsReport | undefined;
   readonly twinsView: TwinsView;
   /** When the presses started and the checks ended, on the run's clock (ms). */
   readonly pressStartMs: number;
@@ -175,6 +177,7 @@ export function buildReport(i: ReportInput): Report {
         }
       : {}),
     ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),
+    ...(i.joinedTwins !== undefined ? { joinedTwins: i.joinedTwins } : {}),
     twinsView: i.twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),

@@ -1,0 +1,118 @@
+/**
+ * A run that joined a twins service already on the broker (fleet/setup.ts) watches that service's
+ * presence (protocol.md §6: a retained `P1 <since>` on `<prefix>/control/<client id>`, cleared by
+ * its close or, when it dies or is cut off, by its will): the service leaving mid-run, and coming back
+ * (restarted, when its `since` differs), is logged as it happens and listed in the report's
+ * `joinedTwins`. The nodes keep their pairing without it; what they lose is their controller (no
+ * set, no pairing change, no query answered by it), which the run's figures do not show.
+ */
+import type { Scheduler } from "../node/scheduler.js";
+import type { Prefix } from "../protocol/index.js";
+import { controlTopic, decodePresence, type TwinsServiceInfo } from "../twins/index.js";
+
+/** The part of an MQTT client the watch uses: the run's probe client (clean session, reconnecting). */
+export interface PresenceClient {
+  readonly connected: boolean;
+  on(event: "connect", listener: () => void): unknown;
+  on(event: "message", listener: (topic: string, payload: Buffer) => void): unknown;
+  subscribe(topic: string, opts: { qos: 0 | 1 }): unknown;
+}
+
+/** One absence of a controller, on the run's clock. */
+interface Absence {
+  readonly leftMs: number;
+  back: { readonly ms: number; readonly clientId: string; readonly restarted: boolean } | undefined;
+}
+
+/** The joined service in the report: the spans the fleet had no controller, from the start of the presses (ms). */
+export interface JoinedTwinsReport {
+  readonly clientId: string;
+  readonly left: readonly {
+    readonly atMs: number;
+    /** When a controller's presence was back; absent when none was by the end. */
+    readonly backAtMs?: number;
+    /** The controller back: the joined one, or a service started in its place (another client id). */
+    readonly backAs?: string;
+    /** Not the process the run joined (another client id or start time): its state is what its store held. */
+    readonly restarted?: boolean;
+  }[];
+}
+
+export interface JoinedLog {
+  warn(line: string): void;
+  info(line: string): void;
+}
+
+export class JoinedWatch {
+  private readonly absences: Absence[] = [];
+  /** The controllers present on the broker, by client id: when each started (`since`). */
+  private readonly present = new Map<string, number | undefined>();
+
+  constructor(
+    client: PresenceClient,
+    prefix: Prefix,
+    private readonly service: TwinsServiceInfo,
+    private readonly sched: Scheduler,
+    private readonly log: JoinedLog,
+  ) {
+    this.present.set(service.clientId, service.since);
+    // Every controller's presence: a `twinfleet twins` started again has another client id. The probe
+    // client's session is clean: subscribed again on each connect, when the retained presences come
+    // back, the same when nothing happened.
+    const topics = controlTopic(prefix, "+");
+    const base = topics.slice(0, -1);
+    client.on("connect", () => client.subscribe(topics, { qos: 1 }));
+    if (client.connected) client.subscribe(topics, { qos: 1 });
+    client.on("message", (t, payload) => {
+      if (t.startsWith(base)) this.seen(t.slice(base.length), payload.toString("latin1"));
+    });
+  }
+
+  private get away(): Absence | undefined {
+    const last = this.absences.at(-1);
+    return last !== undefined && last.back === undefined ? last : undefined;
+  }
+
+  private seen(clientId: string, payload: string): void {
+    const now = this.sched.now();
+    if (payload === "") {
+      if (!this.present.delete(clientId) || this.present.size > 0 || this.away !== undefined) return;
+      this.absences.push({ leftMs: now, back: undefined });
+      this.log.warn(
+        `the twins service ${clientId} ${clientId === this.service.clientId ? "this run joined" : "controlling the fleet"} has left the broker (its presence was cleared: it was stopped, killed or cut off): nothing controls the fleet's pairing and sets until one is back`,
+      );
+      return;
+    }
+    const p = decodePresence(payload);
+    if (p === undefined) return;
+    const was = this.present.get(clientId);
+    const known = this.present.has(clientId);
+    this.present.set(clientId, p.since);
+    const restarted = clientId !== this.service.clientId || p.since !== this.service.since;
+    const away = this.away;
+    if (away !== undefined) {
+      away.back = { ms: now, clientId, restarted };
+      this.log.info(
+        `the fleet has a controller again: the twins service ${clientId}${restarted ? " (restarted)" : ""}`,
+      );
+    } else if (known && was !== p.since) {
+      // Gone and back without its clear reaching this client (the broker itself was lost meanwhile).
+      this.absences.push({ leftMs: now, back: { ms: now, clientId, restarted: true } });
+      this.log.warn(`the twins service ${clientId} controlling the fleet has restarted`);
+    }
+  }
+
+  /** The absences so far, their times from `originMs` (the start of the presses). */
+  report(originMs: number): JoinedTwinsReport {
+    const ms = (t: number) => Math.round(t - originMs);
+    return {
+      clientId: this.service.clientId,
+      left: this.absences.map((a) => ({
+        atMs: ms(a.leftMs),
+        ...(a.back !== undefined
+          ? { backAtMs: ms(a.back.ms), backAs: a.back.clientId, restarted: a.back.restarted }
+          : {}),
+      })),
+    };
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * A run that joined a twins service already on the broker says when that service left mid-run and
+ * when a controller was back (the same process, or one started in its place): logged at once, in the
+ * report's `joinedTwins` and in the summary. Before, a controller killed during a run went unsaid.
+ */
+import { EventEmitter } from "node:events";
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { summary } from "../../cli/sim-summary.js";
+import { FakeScheduler, RealScheduler } from "../../node/scheduler.js";
+import { Prefix } from "../../protocol/index.js";
+import { startTwins, type Twins } from "../../twins/index.js";
+import { type BrokerHost, openBrokerHost } from "../broker-host.js";
+import { JoinedWatch } from "../joined-watch.js";
+import { FleetRun } from "../run.js";
+
+class FakeClient extends EventEmitter {
+  connected = true;
+  readonly subscribed: string[] = [];
+  subscribe(topic: string): void {
+    this.subscribed.push(topic);
+  }
+  deliver(id: string, payload: string): void {
+    this.emit("message", `tf/control/${id}`, Buffer.from(payload, "latin1"));
+  }
+}
+
+function watch(since = 1000) {
+  const client = new FakeClient();
+  const sched = new FakeScheduler();
+  const lines: string[] = [];
+  const w = new JoinedWatch(client, Prefix("tf"), { clientId: "ctl-a", since }, sched, {
+    warn: (l) => lines.push(`WARN ${l}`),
+    info: (l) => lines.push(`INFO ${l}`),
+  });
+  return { client, sched, lines, w };
+}
+
+describe("JoinedWatch", () => {
+  it("subscribes to every controller's presence, again on each connect", () => {
+    const { client } = watch();
+    client.emit("connect");
+    expect(client.subscribed).toEqual(["tf/control/+", "tf/control/+"]);
+  });
+
+  it("tells the joined service leaving and a new one in its place", () => {
+    const { client, sched, lines, w } = watch();
+    client.deliver("ctl-a", "P1 1000"); // the retained presence, replayed at subscribing: nothing
+    sched.advance(4000);
+    client.deliver("ctl-a", "");
+    sched.advance(5000);
+    client.deliver("ctl-b", "P1 9000");
+    expect(w.report(1000)).toEqual({
+      clientId: "ctl-a",
+      left: [{ atMs: 3000, backAtMs: 8000, backAs: "ctl-b", restarted: true }],
+    });
+    expect(lines[0]).toMatch(/^WARN the twins service ctl-a this run joined has left the broker/);
+    expect(lines[1]).toBe("INFO the fleet has a controller again: the twins service ctl-b (restarted)");
+  });
+
+  it("keeps an absence open to the end, and counts the same process back as not restarted", () => {
+    const { client, sched, w } = watch();
+    client.deliver("ctl-a", "");
+    client.deliver("ctl-a", ""); // the clear again (a resubscribe): one absence
+    expect(w.report(0).left).toEqual([{ atMs: 0 }]);
+    sched.advance(2000);
+    client.deliver("ctl-a", "P1 1000"); // back from a cut path: the same start time
+    expect(w.report(0).left).toEqual([{ atMs: 0, backAtMs: 2000, backAs: "ctl-a", restarted: false }]);
+  });
+
+  it("leaves no absence while another controller is on the broker", () => {
+    const { client, w } = watch();
+    client.deliver("ctl-b", "P1 5");
+    client.deliver("ctl-a", "");
+    expect(w.report(0).left).toEqual([]);
+    client.deliver("ctl-b", "");
+    expect(w.report(0).left).toHaveLength(1);
+  });
+
+  it("tells a restart whose clear it never saw (another start time), and ignores what is no presence", () => {
+    const { client, sched, w } = watch();
+    client.deliver("ctl-a", "hello");
+    sched.advance(700);
+    client.deliver("ctl-a", "P1 2000");
+    expect(w.report(0).left).toEqual([{ atMs: 700, backAtMs: 700, backAs: "ctl-a", restarted: true }]);
+  });
+});
+
+describe("a run joined to a twins service that leaves", () => {
+  let broker: BrokerHost;
+  const services: Twins[] = [];
+  beforeEach(async () => {
+    broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
+  });
+  afterEach(async () => {
+    for (const t of services) await t.close().catch(() => {});
+    await broker.close();
+  });
+
+  it("reports it, and the one started in its place", async () => {
+    const logger = pino({ level: "silent" });
+    services.push(await startTwins({ url: broker.url, clientId: "ctl-a", logger }));
+    const run = await FleetRun.start({
+      broker: broker.url,
+      nodes: 4,
+      topology: "pairs",
+      groupSize: 2,
+      ratePerNodePerMin: 0,
+      durationS: 3,
+      settleS: 0.5,
+      workers: 1,
+      profile: "ideal",
+    });
+    expect(run.joined?.clientId).toBe("ctl-a");
+    await new Promise<void>((resolve) => run.once("phase", () => resolve()));
+    await services[0]?.close();
+    services.push(await startTwins({ url: broker.url, clientId: "ctl-b", logger }));
+    const r = await run.done;
+    expect(r.scenario.twins).toBe("joined");
+    expect(r.joinedTwins?.clientId).toBe("ctl-a");
+    expect(r.joinedTwins?.left).toMatchObject([{ backAs: "ctl-b", restarted: true }]);
+    expect(summary(r)).toMatch(
+      /twins left {5}ctl-a \(joined\) at -?\d+\.\d s, back at -?\d+\.\d s as ctl-b \(restarted\)/,
+    );
+  }, 60_000);
+});
