@@ -13,7 +13,7 @@ import type { Clock } from "../fleet/options.js";
 import type { FaultReport, Report } from "../fleet/report.js";
 import type { Scheduler } from "../node/scheduler.js";
 import { describeEntry, type FaultEntry, faultCaseEntries } from "./fault-schedule.js";
-import { type PointResult, pointSeconds, runPointWithReport } from "./point.js";
+import { type PointResult, type PointSpec, pointSeconds, runPointWithReport } from "./point.js";
 import type { FaultCase, Scenario } from "./scenario.js";
 
 export interface FaultCaseResult extends PointResult {
@@ -64,6 +64,8 @@ export interface FaultCaseSpec {
   readonly scheduler?: Scheduler;
   /** Real time (default) or virtual time, where a broker restart is an outage of the in-memory broker. */
   readonly clock?: Clock;
+  /** Someone else's broker (externalCaseProblem says which cases cannot run on it). */
+  readonly broker?: PointSpec["broker"];
 }
 
 /** Faults a virtual run cannot carry out: a twins service, a real client socket, a broker's store. */
@@ -74,6 +76,14 @@ export function virtualCaseProblem(c: FaultCase): string | undefined {
     .filter((k) => k === "twins-restart" || k === "frozen-client");
   return kinds.length > 0
     ? `${[...new Set(kinds)].join(", ")} needs real time (run it with --clock real)`
+    : undefined;
+}
+
+/** Faults the sweep cannot carry out on someone else's broker: restarting it, its store. */
+export function externalCaseProblem(c: FaultCase): string | undefined {
+  if (c.brokerData === true) return "brokerData needs a broker the sweep starts itself (leave out --broker)";
+  return faultCaseEntries(c).some((e) => e.kind === "broker-restart")
+    ? "broker-restart needs a broker the sweep starts itself (leave out --broker)"
     : undefined;
 }
 
@@ -101,6 +111,7 @@ export async function runFaultCase(spec: FaultCaseSpec): Promise<FaultCaseResult
       ...(spec.workers !== undefined ? { workers: spec.workers } : {}),
       ...(spec.scheduler !== undefined ? { scheduler: spec.scheduler } : {}),
       ...(spec.clock !== undefined ? { clock: spec.clock } : {}),
+      ...(spec.broker !== undefined ? { broker: spec.broker } : {}),
     });
     return faultCaseResult(c, entries, point, report);
   } finally {

@@ -44,6 +44,7 @@ export function lossCsv(r: SweepReport): string {
       p.link.reconnects,
       p.sim.keptUp,
       p.sim.lagP99Ms,
+      p.brokerLost?.s ?? 0,
     ]),
   );
   return csv(
@@ -67,6 +68,7 @@ export function lossCsv(r: SweepReport): string {
       "reconnects",
       "keptUp",
       "lagP99Ms",
+      "brokerLostS",
     ],
     rows,
   );
@@ -138,6 +140,7 @@ export function settingsCsv(r: SweepReport): string {
       p.cpuMeanPct,
       p.registration.maxMs,
       p.sim.keptUp,
+      p.brokerLost?.s ?? 0,
     ]),
   );
   return csv(
@@ -161,6 +164,7 @@ export function settingsCsv(r: SweepReport): string {
       "cpuMeanPct",
       "registrationMaxMs",
       "keptUp",
+      "brokerLostS",
     ],
     rows,
   );

@@ -87,7 +87,7 @@ function fig7(points: readonly PointResult[]): string {
     const cx = x0 + slot * (i + 0.5);
     g += box(cx - slot * 0.18, slot * 0.26, p.echo, y, ECHO, `echo at ${p.lossPct}% loss`);
     g += box(cx + slot * 0.18, slot * 0.26, p.sync, y, SYNC, `sync at ${p.lossPct}% loss`);
-    const flag = p.sim.keptUp ? "" : " (sim lagged)";
+    const flag = `${p.sim.keptUp ? "" : " (sim lagged)"}${p.brokerLost ? " (broker lost)" : ""}`;
     g += `<text x="${cx}" y="${yb + 20}" text-anchor="middle" font-size="13">${p.lossPct}%${flag}</text>`;
   });
   g += limitLine(y(1000), x0, x1, "1 s requirement");
@@ -247,7 +247,7 @@ function healthTable(s: ScenarioResult): string {
   const rows = pts
     .map(
       ([label, p]) =>
-        `<tr><td>${esc(label)}</td><td class="${p.sim.keptUp ? "ok" : "bad"}">${p.sim.keptUp ? "yes" : "no"}</td><td class="n">${p.sim.lagP99Ms.toFixed(1)} ms</td><td class="n">${p.sim.wallS.toFixed(1)} s</td><td class="n">${p.presses}</td><td class="n">${p.echo.count}</td><td class="n">${p.deliveries + p.lost}</td><td class="n">${p.diverged}</td></tr>`,
+        `<tr><td>${esc(label)}${p.brokerLost ? ` <span class="bad">— broker lost ${p.brokerLost.s.toFixed(1)} s</span>` : ""}</td><td class="${p.sim.keptUp ? "ok" : "bad"}">${p.sim.keptUp ? "yes" : "no"}</td><td class="n">${p.sim.lagP99Ms.toFixed(1)} ms</td><td class="n">${p.sim.wallS.toFixed(1)} s</td><td class="n">${p.presses}</td><td class="n">${p.echo.count}</td><td class="n">${p.deliveries + p.lost}</td><td class="n">${p.diverged}</td></tr>`,
     )
     .join("");
   return `<table><tr><th>point</th><th>sim kept up</th><th>event-loop lag p99</th><th>wall</th><th>presses</th><th>echoes</th><th>pairs</th><th>diverged</th></tr>${rows}</table>`;
@@ -282,6 +282,11 @@ export function renderHtml(r: SweepReport): string {
   const warn = r.allKeptUp
     ? `<p class="ok">Every fleet point kept up (event-loop lag p99 under 50 ms): the timings are the model's, not the host's.</p>`
     : `<p class="bad">Some points did not keep up (see the health tables): their timings include the host's delays.</p>`;
+  const lost = r.scenarios.some((s) =>
+    [...(s.loss ?? []), ...(s.settings?.points ?? [])].some((p) => p.brokerLost !== undefined),
+  )
+    ? `\n<p class="bad">The broker was lost during some points (marked in the health tables): their figures include the outage.</p>`
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>twinfleet sweep</title>
 <style>
@@ -292,8 +297,8 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}td
 .ok{color:#1b5e20}.bad{color:${LIMIT}}td.ok{background:#e8f5e9}td.bad{background:#ffebee}.how{color:#555;font-size:12px}
 </style></head><body>
 <h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
-<p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}</p>
-${warn}
+<p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
+${warn}${lost}
 ${r.scenarios.map((s) => scenarioSection(s, r)).join("\n")}
 </body></html>
 `;

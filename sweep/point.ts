@@ -1,5 +1,5 @@
 /**
- * One sweep point: a short fleet run (embedded broker, twins, simulated nodes) at one loss level and
+ * One sweep point: a short fleet run (the embedded broker or someone else's, twins, simulated nodes) at one loss level and
  * one set of device settings, reduced to what the sweep's figures need — the distributions of the
  * paper's echo latency and of fleet-wide sync latency, lost deliveries, registration, CPU, link
  * counters, and whether the simulator kept up (if not, the point's timings were stretched by the host).
@@ -10,6 +10,7 @@ import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { Distribution } from "../sim/histogram.js";
+import type { BrokerLogin } from "../twins/index.js";
 import type { Scenario } from "./scenario.js";
 
 /** Percentiles of a latency distribution, ms; the box plots use p5–p95 whiskers around p25–p75. */
@@ -55,6 +56,11 @@ export interface PointResult {
     readonly reconnects: number;
   };
   readonly sim: { readonly keptUp: boolean; readonly lagP99Ms: number; readonly wallS: number };
+  /**
+   * The broker's outages during the point (someone else's broker that died or was cut off; a fault
+   * case's restarts too): how many and how long in all. Absent when there was none.
+   */
+  readonly brokerLost?: { readonly times: number; readonly s: number };
 }
 
 export interface PointSpec {
@@ -73,6 +79,8 @@ export interface PointSpec {
   readonly scheduler?: Scheduler;
   /** Real time (default) or virtual time: the point as a virtual fleet run (fleet/virtual.ts). */
   readonly clock?: Clock;
+  /** Someone else's broker (the fleet run's `broker`, with its `login`); the run starts its own otherwise. */
+  readonly broker?: { readonly url: string; readonly login: BrokerLogin };
 }
 
 /** The last seconds of the press phase have no presses, so every press is judged under the loss. */
@@ -112,6 +120,7 @@ export async function runPointWithReport(
       ...(spec.brokerProcess ? { brokerProcess: true } : {}),
       ...(spec.brokerData !== undefined ? { brokerData: spec.brokerData } : {}),
       ...(spec.clock !== undefined ? { clock: spec.clock } : {}),
+      ...(spec.broker !== undefined ? { broker: spec.broker.url, login: spec.broker.login } : {}),
     },
     undefined,
     spec.scheduler,
@@ -141,8 +150,17 @@ export async function runPointWithReport(
       reconnects: r.link.reconnects,
     },
     sim: { keptUp: r.sim.keptUp, lagP99Ms: r.sim.lagP99Ms, wallS: r.sim.wallS },
+    ...brokerLost(r),
   };
   return { point, report: r };
+}
+
+/** The outages no fault asked for (a fault case's broker restarts are its subject, told as such). */
+function brokerLost(r: Report): Pick<PointResult, "brokerLost"> {
+  const o = r.brokerOutages ?? [];
+  if (o.length === 0 || r.faults.some((f) => f.kind === "broker-restart")) return {};
+  const ms = o.reduce((a, x) => a + x.durationMs, 0);
+  return { brokerLost: { times: o.length, s: Math.round(ms / 100) / 10 } };
 }
 
 /** Modeled seconds a point takes, for the ETA before any point has run. */

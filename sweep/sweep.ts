@@ -8,9 +8,16 @@ import { applyProfileOverrides } from "../fleet/profile-overrides.js";
 import { loadProfile } from "../node/profile.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
+import { displayUrl, splitBrokerUrl } from "../twins/index.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
-import { type FaultCaseResult, faultCaseSeconds, runFaultCase, virtualCaseProblem } from "./fault-cases.js";
-import { type PointResult, pointSeconds, runPoint } from "./point.js";
+import {
+  externalCaseProblem,
+  type FaultCaseResult,
+  faultCaseSeconds,
+  runFaultCase,
+  virtualCaseProblem,
+} from "./fault-cases.js";
+import { type PointResult, type PointSpec, pointSeconds, runPoint } from "./point.js";
 import { type FaultCase, type Scenario, ScenarioError } from "./scenario.js";
 
 /** A variant's overrides are named as the scenario file names them. */
@@ -55,6 +62,8 @@ export interface SweepReport {
   /** True when every fleet point's simulator kept up (event-loop lag p99 under 50 ms). */
   readonly allKeptUp: boolean;
   readonly scenarios: readonly ScenarioResult[];
+  /** Someone else's broker every fleet point ran on (without its password); absent: the sweep's own. */
+  readonly broker?: string;
   /** Set when the sweep was stopped before its last point (Ctrl-C): the points it had finished. */
   readonly cutShort?: { readonly done: number; readonly of: number };
 }
@@ -78,6 +87,11 @@ export interface SweepOptions {
    * scheduler then only times the sweep.
    */
   readonly clock?: Clock;
+  /**
+   * Someone else's broker for every fleet point (`mqtt://[user:password@]host:port`, real time only):
+   * its own delay is then in the figures. Fault cases that restart the broker or need its store are refused.
+   */
+  readonly broker?: string;
   /** The clock of the sweep and of every fleet run in it (real time: the runs' workers follow it). Default a RealScheduler. */
   readonly scheduler?: Scheduler;
   readonly onPoint?: (p: SweepProgress) => void;
@@ -110,12 +124,20 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
       }
     }
   }
-  if (o.clock === "virtual") {
-    for (const sc of scenarios) {
-      for (const c of sc.faults?.cases ?? []) {
-        const problem = virtualCaseProblem(c);
-        if (problem) throw new ScenarioError(`scenario ${sc.name}, fault case ${c.name}: ${problem}`);
-      }
+  if (o.broker !== undefined && o.clock === "virtual")
+    throw new ScenarioError(
+      "someone else's broker needs real time: a virtual sweep runs on an in-memory broker",
+    );
+  const caseProblem =
+    o.clock === "virtual"
+      ? virtualCaseProblem
+      : o.broker !== undefined
+        ? externalCaseProblem
+        : () => undefined;
+  for (const sc of scenarios) {
+    for (const c of sc.faults?.cases ?? []) {
+      const problem = caseProblem(c);
+      if (problem) throw new ScenarioError(`scenario ${sc.name}, fault case ${c.name}: ${problem}`);
     }
   }
   const steps: Step[] = scenarios.flatMap((sc, s): Step[] => [
@@ -260,14 +282,28 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     paperCpu: PAPER_CPU,
     allKeptUp: fleetPoints.every((p) => p.sim.keptUp),
     scenarios: scenarioResults,
+    ...(o.broker !== undefined ? { broker: displayUrl(o.broker) } : {}),
     ...(done < steps.length ? { cutShort: { done, of: steps.length } } : {}),
   };
 }
 
 /** What every fleet point takes from the sweep's options. */
-function w(o: SweepOptions): { workers?: number; clock?: Clock } {
+function w(o: SweepOptions): Pick<PointSpec, "workers" | "clock" | "broker"> {
   return {
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.clock !== undefined ? { clock: o.clock } : {}),
+    ...(o.broker !== undefined ? { broker: brokerOf(o.broker) } : {}),
+  };
+}
+
+/** A broker URL as the fleet run takes it: the address, and the login written in it. */
+function brokerOf(raw: string): NonNullable<PointSpec["broker"]> {
+  const { url, username, password } = splitBrokerUrl(raw);
+  return {
+    url,
+    login: {
+      ...(username !== undefined ? { username } : {}),
+      ...(password !== undefined ? { password } : {}),
+    },
   };
 }

@@ -4,10 +4,11 @@
  * its summary.
  */
 import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
-import { virtualCaseProblem } from "../../sweep/fault-cases.js";
+import { externalCaseProblem, virtualCaseProblem } from "../../sweep/fault-cases.js";
 import { writeSweep } from "../../sweep/files.js";
 import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
 import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
+import { displayUrl, splitBrokerUrl } from "../../twins/index.js";
 import { UsageError } from "../errors.js";
 import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
@@ -22,6 +23,7 @@ export interface RawSweepOptions {
   seconds?: string;
   workers?: string;
   clock?: string;
+  broker?: string;
 }
 
 export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<void> {
@@ -39,6 +41,13 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
       raw.clock === undefined
         ? undefined
         : withFlagNamesSync(() => resolveFleetOptions({ clock: raw.clock as Clock })).clock;
+    if (raw.broker !== undefined) {
+      withFlagNamesSync(() => resolveFleetOptions({ broker: splitBrokerUrl(raw.broker as string).url }));
+      if (clock === "virtual")
+        throw new UsageError(
+          "--broker: needs real time (a real broker, real sockets); --clock virtual runs the nodes on an in-memory broker",
+        );
+    }
     const names = (raw.scenario ?? "paper,settings").split(",").map((s) => s.trim());
     if (names.some((n) => n === "")) throw new UsageError("--scenario: has an empty name");
     scenarios = names.map((n) =>
@@ -48,15 +57,18 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
         ...(seconds !== undefined ? { seconds } : {}),
       }),
     );
-    if (clock === "virtual") {
-      if (workers !== undefined)
-        throw new UsageError("--workers: --clock virtual runs every node in one thread");
-      for (const sc of scenarios) {
-        for (const c of sc.faults?.cases ?? []) {
-          const problem = virtualCaseProblem(c);
-          if (problem)
-            throw new UsageError(`--clock virtual: scenario ${sc.name}, fault case ${c.name}: ${problem}`);
-        }
+    if (clock === "virtual" && workers !== undefined)
+      throw new UsageError("--workers: --clock virtual runs every node in one thread");
+    const [flag, caseProblem] =
+      clock === "virtual"
+        ? ["--clock virtual", virtualCaseProblem]
+        : raw.broker !== undefined
+          ? ["--broker", externalCaseProblem]
+          : ["", () => undefined];
+    for (const sc of scenarios) {
+      for (const c of sc.faults?.cases ?? []) {
+        const problem = caseProblem(c);
+        if (problem) throw new UsageError(`${flag}: scenario ${sc.name}, fault case ${c.name}: ${problem}`);
       }
     }
     checkOutputDir("--out", raw.out ?? "sweep-report");
@@ -88,10 +100,11 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
       quick: raw.quick === true,
       ...(workers !== undefined ? { workers } : {}),
       ...(clock !== undefined ? { clock } : {}),
+      ...(raw.broker !== undefined ? { broker: raw.broker } : {}),
       signal: stop.signal,
       onStart: ({ total, etaS }) =>
         io.stderr(
-          `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points, about ${duration(etaS)}\n`,
+          `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, about ${duration(etaS)}\n`,
         ),
       onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
     });
@@ -127,12 +140,13 @@ export function progressLine(p: SweepProgress): string {
   const pt = p.point;
   if (!pt) return `${head} — ${eta}`;
   const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+  const marks = `${pt.sim.keptUp ? "" : ", SIM LAGGED"}${pt.brokerLost ? `, BROKER LOST ${pt.brokerLost.s.toFixed(1)} s` : ""}`;
   const fc = p.faultCase;
   if (fc) {
     const rec = fc.faults.map((f) => (f.recoveryMs === null ? "not recovered" : ms(f.recoveryMs)));
-    return `${head}: recovery ${rec.join(", ") || "—"}, later than 5 s ${fc.late}, lost for good ${fc.lostForGood}, regressions ${fc.regressions}, sync p99 outside ${ms(fc.syncOutsideFaults.p99Ms)} — ${fc.meetsGoal ? "pass" : "FAIL"}${pt.sim.keptUp ? "" : ", SIM LAGGED"} — ${eta}`;
+    return `${head}: recovery ${rec.join(", ") || "—"}, later than 5 s ${fc.late}, lost for good ${fc.lostForGood}, regressions ${fc.regressions}, sync p99 outside ${ms(fc.syncOutsideFaults.p99Ms)} — ${fc.meetsGoal ? "pass" : "FAIL"}${marks} — ${eta}`;
   }
-  return `${head}: echo p99 ${ms(pt.echo.p99)}, sync p99 ${ms(pt.sync.p99)}, lost ${pt.lost}, registration max ${(pt.registration.maxMs / 1000).toFixed(1)} s${pt.sim.keptUp ? "" : ", SIM LAGGED"} — ${eta}`;
+  return `${head}: echo p99 ${ms(pt.echo.p99)}, sync p99 ${ms(pt.sync.p99)}, lost ${pt.lost}, registration max ${(pt.registration.maxMs / 1000).toFixed(1)} s${marks} — ${eta}`;
 }
 
 export function summary(r: SweepReport): string {
@@ -141,12 +155,13 @@ export function summary(r: SweepReport): string {
     lines.push(
       `CUT SHORT: ${r.cutShort.done} of ${r.cutShort.of} points run (Ctrl-C); the tables hold those only`,
     );
+  if (r.broker !== undefined) lines.push(`every fleet point on ${r.broker}: its delay is in the figures`);
   for (const s of r.scenarios) {
     if (s.loss?.length) {
       lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);
       for (const p of s.loss) {
         lines.push(
-          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}`,
+          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}${p.brokerLost ? `   BROKER LOST ${p.brokerLost.s.toFixed(1)} s` : ""}`,
         );
       }
     }

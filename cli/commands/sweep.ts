@@ -28,6 +28,10 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
       "--clock <real|virtual>",
       "real (default): every point on wall time with real sockets; virtual: in memory, as fast as the CPU allows",
     )
+    .option(
+      "--broker <url>",
+      "every point on this broker (mqtt://[user:password@]host:port) instead of the sweep's own: yours, its delay in the figures",
+    )
     .addHelpText(
       "after",
       `
@@ -35,12 +39,13 @@ Examples:
   twinfleet sweep                                  the paper's figures and the settings sweep, about 7 min
   twinfleet sweep --clock virtual                  the same points on virtual time, under a minute (docs/sweep.md)
   twinfleet sweep --quick --out /tmp/sweep         a reduced sweep, about a minute and a half
+  twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
+  twinfleet sweep --scenario paper --nodes 100 --seconds 30
+  twinfleet sweep --scenario paper --broker mqtt://lab-pi:1883   the paper's figures through your broker
 
 Each point is a short fleet run of about 15 s of wall time or more (boot, presses, 5 s with the loss
 on and no presses so every press can be judged, settle): a line per point says how many are done and
-the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.
-  twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
-  twinfleet sweep --scenario paper --nodes 100 --seconds 30`,
+the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.`,
     )
     .action(async (raw: RawSweepOptions) => {
       const { runSweepCommand } = await import("./sweep-run.js");

@@ -146,6 +146,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--seconds": "whole",
     "--workers": "whole",
     "--clock": "choice",
+    "--broker": "url",
   },
   "report merge": { "--out": "out-file" },
 };

@@ -19,4 +19,21 @@ describe("twinfleet sweep", () => {
     expect(await main(["sweep", "--scenario", "nope"], io)).toBe(2);
     expect(err.join("")).toMatch(/--scenario: no scenario "nope": the scenarios are faults, paper, settings/);
   });
+
+  it("refuses a --broker that is no MQTT URL, with virtual time, or for a case that restarts the broker", async () => {
+    const err: string[] = [];
+    const io = { stdout: () => {}, stderr: (s: string) => void err.push(s) };
+    expect(await main(["sweep", "--broker", "http://lab-pi"], io)).toBe(2);
+    expect(err.pop()).toMatch(/^twinfleet sweep: --broker: must be mqtt:\/\/host:port/);
+    expect(await main(["sweep", "--broker", "mqtt://lab-pi:1883", "--clock", "virtual"], io)).toBe(2);
+    expect(err.pop()).toMatch(/--broker: needs real time \(a real broker, real sockets\)/);
+    expect(await main(["sweep", "--broker", "mqtt://u:secret@lab-pi:1883", "--scenario", "faults"], io)).toBe(
+      2,
+    );
+    const said = err.pop() ?? "";
+    expect(said).toMatch(
+      /--broker: scenario faults, fault case .*: broker-restart needs a broker the sweep starts itself/,
+    );
+    expect(said).not.toContain("secret");
+  });
 });
