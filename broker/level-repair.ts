@@ -12,6 +12,7 @@
  */
 import type { Logger } from "pino";
 import { isTableWriteError, roomToReopen } from "./level-reopen.js";
+import { monotonicNow } from "./store-writes.js";
 
 /** What the repair needs of the database: classic-level's compactRange, close and open. */
 export interface RepairableDb {
@@ -50,7 +51,7 @@ export class LevelRepair {
     private readonly dataDir: string,
     private readonly where: string,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** How a pending topic is stored again: through the store's own guarded write (store-writes.ts). */

@@ -21,7 +21,7 @@ import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { StoreHealth } from "./figures.js";
 import { RedisHealth } from "./redis-health.js";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
-import { type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
+import { monotonicNow, type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
 /** Redis keeps no copy here: a will or retained message it did not take is gone. */
 const REDIS_FAILURE: StoreFailureText = {
@@ -178,7 +178,7 @@ export async function openRedisStore(
   );
   const persistence = new StreamingRedisPersistence({ conn: db });
   // Redis at its maxmemory answers OOM to every write: the broker keeps serving (store-writes.ts).
-  const writes = new StoreWriteWatch(`Redis at ${redactRedisUrl(url)}`, logger, Date.now, REDIS_FAILURE);
+  const writes = new StoreWriteWatch(`Redis at ${redactRedisUrl(url)}`, logger, monotonicNow, REDIS_FAILURE);
   surviveStoreWrites(persistence, writes);
   // concurrency 0: every message dispatched at once, as for the in-process emitter (broker/server.ts).
   const mq = MQEmitterRedis({ pubConn, subConn, concurrency: 0 });

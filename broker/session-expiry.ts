@@ -13,9 +13,16 @@
  * the store beside the sessions (with `--data`, so a restart neither forgets nor restarts them),
  * and refreshed for the connected clients at every check, so a broker killed with -9 loses at most
  * one check's worth (a minute at most).
+ *
+ * While the broker runs, time away is measured on the scheduler's `now()`, which a step of the
+ * host's clock does not move: a board that booted in 1970 and was set by NTP minutes later, or a
+ * clock put back an hour, neither expires every session at once nor holds them all. The stored dates
+ * are the host's date less the time away, written again on the new clock after a step, so a restart
+ * on the set clock counts on from where it was; a stored date later than the host's (the clock was
+ * put back, or is wrong at boot) counts as away from the start.
  */
 import type { Logger } from "pino";
-import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
+import { CLOCK_STEP_MS, every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 
 /** What of the store expiry reads and writes (broker/memory-store.ts, broker/level-store.ts). */
 export interface ExpiringStore {
@@ -48,7 +55,10 @@ function checkEveryMs(expiryMs: number): number {
 }
 
 export class SessionExpiry {
+  /** When each session's client was last seen, on the scheduler's `now()`. */
   readonly #seen = new Map<string, number>();
+  /** `wallNow() - now()` at the last check: it changes when the host's clock steps. */
+  #dateOffset = 0;
   #timer: Timer | undefined;
   #checking: Promise<void> = Promise.resolve();
   readonly #saves = new Set<Promise<void>>();
@@ -65,14 +75,24 @@ export class SessionExpiry {
 
   /** Reads the stored times, gives the sessions with none the time now, and starts checking. */
   async start(): Promise<void> {
-    const now = this.scheduler.wallNow();
+    const now = this.scheduler.now();
+    this.#dateOffset = this.scheduler.wallNow() - now;
     const stored = await this.store.loadSeen();
     const ids = new Set(await this.store.sessionIds());
+    let ahead = 0;
     for (const id of ids) {
-      const at = stored.get(id);
-      this.#seen.set(id, at ?? now);
-      if (at === undefined) await this.store.saveSeen(id, now);
+      const date = stored.get(id);
+      // A date to come: the clock was put back since, or is wrong now. Away from now, not held for ever.
+      if (date !== undefined && date > now + this.#dateOffset + CLOCK_STEP_MS) ahead++;
+      const at = date === undefined ? now : Math.min(now, date - this.#dateOffset);
+      this.#seen.set(id, at);
+      if (date === undefined) await this.store.saveSeen(id, this.#date(at));
     }
+    if (ahead > 0)
+      this.logger.warn(
+        { sessions: ahead, now: new Date(now + this.#dateOffset).toISOString() },
+        "persistent session expiry: sessions stored as away since a date later than the host's clock (put back since, or wrong now?) are counted as away from now",
+      );
     // A time kept for a session no longer held (cleared while its time was being written) is forgotten.
     for (const id of stored.keys()) if (!ids.has(id)) await this.store.saveSeen(id, undefined);
     this.aedes.on("client", (client) => this.#noted(client.id, client.clean, false));
@@ -99,7 +119,7 @@ export class SessionExpiry {
       if (this.#seen.delete(clientId)) void this.#save(clientId, undefined);
       return;
     }
-    const now = this.scheduler.wallNow();
+    const now = this.scheduler.now();
     if (!leaving) {
       if (!this.#seen.has(clientId)) return;
       this.#seen.set(clientId, now);
@@ -132,9 +152,15 @@ export class SessionExpiry {
     void p.then(() => this.#saves.delete(p));
   }
 
-  /** Stores a time; the broker's close waits for the saves under way (finish()). */
+  /** The date (ms since the Unix epoch) of `at` on `now()`, by the host's clock now. */
+  #date(at: number): number {
+    return Math.round(at + this.scheduler.wallNow() - this.scheduler.now());
+  }
+
+  /** Stores a time (on `now()`) as its date; the broker's close waits for the saves under way (finish()). */
   #save(clientId: string, at: number | undefined): Promise<void> {
-    const save = this.store.saveSeen(clientId, at).catch((err: unknown) => {
+    const date = at === undefined ? undefined : this.#date(at);
+    const save = this.store.saveSeen(clientId, date).catch((err: unknown) => {
       this.logger.warn({ err, clientId }, "persistent session expiry: a session's time could not be stored");
     });
     this.#track(save);
@@ -143,13 +169,24 @@ export class SessionExpiry {
 
   /** Drops the sessions away longer than the expiry; the connected clients' are seen now. */
   async check(): Promise<void> {
-    const now = this.scheduler.wallNow();
+    const now = this.scheduler.now();
+    const offset = this.scheduler.wallNow() - now;
+    // The host's clock stepped: the away sessions' dates are written again on its new clock.
+    const stepped = Math.abs(offset - this.#dateOffset) >= CLOCK_STEP_MS;
+    if (stepped) {
+      this.logger.info(
+        { steppedMs: Math.round(offset - this.#dateOffset), sessions: this.#seen.size },
+        "persistent session expiry: the host's clock was stepped; time away is counted on as before, and the sessions' stored dates are moved to the new clock",
+      );
+      this.#dateOffset = offset;
+    }
     for (const [id, at] of [...this.#seen]) {
       if (this.aedes.clients[id] !== undefined) {
         this.#seen.set(id, now);
-        await this.store.saveSeen(id, now);
+        await this.store.saveSeen(id, this.#date(now));
         continue;
       }
+      if (stepped) await this.store.saveSeen(id, this.#date(at));
       if (now - at < this.expiryMs) continue;
       // Still away and not come back meanwhile (a connect sets a newer time).
       const dropped = await this.#drop(id);
@@ -159,7 +196,7 @@ export class SessionExpiry {
       if (dropped.subscriptions === 0 && dropped.queued === 0) continue;
       this.onExpired();
       this.logger.info(
-        { clientId: id, awaySince: new Date(at).toISOString(), ...dropped },
+        { clientId: id, awaySince: new Date(this.#date(at)).toISOString(), ...dropped },
         "persistent session expired: its subscriptions and queued messages are dropped (--session-expiry)",
       );
     }

@@ -20,6 +20,12 @@ import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
 import type { LevelRepair } from "./level-repair.js";
 import type { RetainedPacket } from "./retained-index.js";
 
+/**
+ * The clock the failures' log and the settling are timed on: monotonic, so a step of the host's
+ * clock (NTP setting it, an operator putting it back an hour) neither silences the log nor ends a wait.
+ */
+export const monotonicNow = (): number => performance.now();
+
 /** The writes whose failure the broker survives. */
 interface SurvivableWrites {
   putWill(client: unknown, packet: unknown): Promise<unknown>;
@@ -55,7 +61,7 @@ export class StoreWriteWatch {
   constructor(
     private readonly where: string,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
     text: StoreFailureText = DATA_DIR_FAILURE,
   ) {
     this.log = new FailureLog(

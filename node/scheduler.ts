@@ -18,6 +18,23 @@ function timeOrigin(): number {
   return origin;
 }
 
+/**
+ * How far the host's clock has been stepped since `origin` was found: NTP setting the clock of a
+ * board that booted in 1970 or on a stale date, an operator putting back a clock that ran ahead.
+ * `performance.now()` (the monotonic clock) does not move with a step; the date does.
+ */
+let stepped = 0;
+/** The host's date and `origin + stepped + performance.now()` this far apart: its clock was stepped. */
+export const CLOCK_STEP_MS = 1000;
+
+/** The host's date now, in fractional ms, following its clock's steps (found again on each). */
+function hostDate(): number {
+  const t = timeOrigin() + stepped + performance.now();
+  if (Math.abs(Date.now() - t) < CLOCK_STEP_MS) return t;
+  stepped = wallOrigin(Date.now, () => performance.now()) - timeOrigin();
+  return timeOrigin() + stepped + performance.now();
+}
+
 export interface Timer {
   cancel(): void;
 }
@@ -27,7 +44,10 @@ export interface Scheduler {
   now(): number;
   /**
    * The date `now()` is, in ms since the Unix epoch: for what is shown or stored as a date (a
-   * report's `at`, a presence's `since`). It moves with `now()`; `wallNow() - now()` is constant.
+   * report's `at`, a presence's `since`). It moves with `now()` — `wallNow() - now()` is constant —
+   * until the host's clock is stepped (NTP setting a clock that booted wrong, an operator putting
+   * back one that ran ahead): a real scheduler's `wallNow()` then jumps to the host's new date while
+   * `now()` runs on unmoved. So measure durations on `now()`, and keep `wallNow()` for dates.
    */
   wallNow(): number;
   /**
@@ -145,8 +165,9 @@ export class RealScheduler implements Scheduler {
     return performance.now() - this.origin;
   }
 
+  /** The host's date: `now()` plus a constant, until the host's clock is stepped (then its new date). */
   wallNow(): number {
-    return timeOrigin() + performance.now();
+    return hostDate();
   }
 
   at(atMs: number, fn: () => void, exact = false): Timer {
@@ -201,7 +222,7 @@ export class RealScheduler implements Scheduler {
 
 /**
  * Virtual time: nothing happens until `advance`/`runUntil`; timers at equal times run in order set.
- * `wallNow()` is `epochMs + now()` (default 0: the date is the virtual time itself).
+ * `wallNow()` is `epochMs + now()` (default 0: the date is the virtual time itself), until `stepWall`.
  */
 export class FakeScheduler implements Scheduler {
   private t: number;
@@ -209,7 +230,7 @@ export class FakeScheduler implements Scheduler {
 
   constructor(
     start = 0,
-    private readonly epochMs = 0,
+    private epochMs = 0,
   ) {
     this.t = start;
   }
@@ -220,6 +241,14 @@ export class FakeScheduler implements Scheduler {
 
   wallNow(): number {
     return this.epochMs + this.t;
+  }
+
+  /**
+   * Steps the date by `ms` (back when negative) and not the time: what NTP setting the host's clock,
+   * or an operator putting it back, does to a real scheduler's `wallNow()` and `now()`.
+   */
+  stepWall(ms: number): void {
+    this.epochMs += ms;
   }
 
   at(atMs: number, fn: () => void): Timer {

@@ -7,11 +7,14 @@
  * (a full disk) is logged once, then at most once a minute while saves keep failing, and retried every
  * `SAVE_RETRY_MS` on the scheduler, so the desire reaches the disk once it has room even when nothing
  * changes any more; the service keeps serving from memory meanwhile. After `kill` nothing more is
- * written.
+ * written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
+ * that clock steps (NTP setting a board that booted in 1970), the state is saved again within
+ * `STEP_CHECK_MS`, so a restart does not read dates from the clock before the step.
  */
 import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
-import { hostTurn, type Scheduler, type Timer } from "./clock.js";
+import { CLOCK_STEP_MS } from "../node/scheduler.js";
+import { every, hostTurn, type Scheduler, type Timer } from "./clock.js";
 import type { StoredState, TwinsStore } from "./store.js";
 
 export interface SaveSpacing {
@@ -25,6 +28,9 @@ export const SAVE_RETRY_MS = 5_000;
 /** A save that keeps failing is logged again at most this often. */
 export const SAVE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 
+/** How often a saver looks whether the host's clock has stepped since its last save. */
+export const STEP_CHECK_MS = 60_000;
+
 /** " to DIR/twins.json", or nothing for a store with no place. */
 const toWhere = (store: TwinsStore) => (store.where === undefined ? "" : ` to ${store.where}`);
 
@@ -37,6 +43,9 @@ export class DesireSaver {
   private readonly failures: FailureLog;
   private retry: Timer | undefined;
   private lastError: unknown;
+  /** `wallNow() - now()` at the last save's start: a step of the host's clock moves it. */
+  private savedOffset: number | undefined;
+  private readonly stepWatch: Timer | undefined;
 
   constructor(
     private readonly store: TwinsStore,
@@ -58,6 +67,12 @@ export class DesireSaver {
       },
       () => spacing?.scheduler.now() ?? 0,
     );
+    const sched = spacing?.scheduler;
+    if (sched)
+      this.stepWatch = every(sched, STEP_CHECK_MS, () => {
+        const moved = Math.abs(sched.wallNow() - sched.now() - (this.savedOffset ?? Number.NaN));
+        if (moved >= CLOCK_STEP_MS) this.save();
+      });
   }
 
   /** The desire changed: write it after any save under way. */
@@ -73,6 +88,7 @@ export class DesireSaver {
       if (sp) this.lastStart = sp.scheduler.now();
       this.queued = false;
       if (this.killed) return;
+      if (sp) this.savedOffset = sp.scheduler.wallNow() - sp.scheduler.now();
       try {
         await this.store.save(this.snapshot());
         this.failures.succeeded();
@@ -129,6 +145,7 @@ export class DesireSaver {
   /** Writes nothing more, not even a save already queued. */
   kill(): void {
     this.killed = true;
+    this.stepWatch?.cancel();
     this.cancelRetry();
   }
 

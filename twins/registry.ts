@@ -76,19 +76,19 @@ export class TwinRegistry {
     private readonly maxNodes = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Restores desired state and last known identities from the store. */
-  restore(state: StoredState): void {
+  /** Restores desired state and identities from the store (its dates on `now()`'s clock: restoreRecord). */
+  restore(state: StoredState, dateOffset = 0, now = Number.POSITIVE_INFINITY): void {
     for (const [id, rec] of Object.entries(state.nodes)) {
-      restoreRecord(this.ensure(NodeId(id)), rec);
+      restoreRecord(this.ensure(NodeId(id)), rec, dateOffset, now);
       this.graph.sourcesChanged();
       if (rec.pendingSet) this.setCounter.sent(rec.pendingSet.counter);
     }
   }
 
-  snapshot(): StoredState {
+  snapshot(dateOffset = 0): StoredState {
     const nodes: Record<string, DesiredRecord> = {};
     for (const t of this.twins.values()) {
-      const rec = storedRecord(t);
+      const rec = storedRecord(t, dateOffset);
       if (rec) nodes[t.id] = rec;
     }
     return { nodes };

@@ -24,6 +24,7 @@ import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } fro
 import { pairError } from "./pairing.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { type RegistryEffect, TwinRegistry } from "./registry.js";
+import { datedSnapshot, restoreDated } from "./stored-dates.js";
 import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
 import { UnansweredCheck } from "./unanswered.js";
 
@@ -58,7 +59,7 @@ export async function startTwins(options: TwinsOptions, created?: (twins: Twins)
     throw e;
   }
   const service = new TwinsService(opts);
-  service.registry.restore(restored);
+  restoreDated(service.registry, restored, opts.scheduler, opts.logger);
   created?.(service);
   if (opts.waitForBroker) {
     service.connectWaiting();
@@ -109,7 +110,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       compute: () => this.convergence(),
       emit: (report) => this.emit("convergence", report),
     });
-    this.saver = new DesireSaver(opts.store, () => registry.snapshot(), opts.logger, {
+    this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
       scheduler: opts.scheduler,
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
     });

@@ -74,8 +74,10 @@ const recordSchema = z.object({
   firmware: z.string().optional(),
   lastSeen: z.number().optional(),
 });
+/** The file format this build writes and reads; a newer one is refused, left as it is. */
+const STORE_FORMAT = 1;
 const fileSchema = z.object({
-  format: z.literal(1),
+  format: z.literal(STORE_FORMAT),
   // What the protocol forbids (a node following itself, a source twice) would be sent to the node as
   // a desire: its real pairing undone, the impossible one retried for ever.
   nodes: z.record(z.string(), recordSchema).superRefine((nodes, ctx) => {
@@ -115,6 +117,12 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
       }
       const json = parseJson(text);
       if (!json.ok) throw new Error(`twins store ${file} ${json.why}; ${CORRUPT_HINT}`);
+      const format = formatOf(json.value);
+      if (format !== undefined && format > STORE_FORMAT)
+        throw new Error(
+          `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads format ${STORE_FORMAT}: ` +
+            "run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)",
+        );
       const parsed = fileSchema.safeParse(json.value);
       if (!parsed.success) {
         throw new Error(
@@ -133,7 +141,7 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
       const fh = await open(tmp, "w");
       try {
         try {
-          await fh.writeFile(`${JSON.stringify({ format: 1, nodes: state.nodes }, null, 1)}\n`);
+          await fh.writeFile(`${JSON.stringify({ format: STORE_FORMAT, nodes: state.nodes }, null, 1)}\n`);
           await fh.sync();
         } finally {
           await fh.close();
@@ -188,6 +196,13 @@ async function holdDirectory(dir: string): Promise<string> {
 const CORRUPT_HINT =
   "restore it from a backup, or move it away to start without it (pairings the nodes hold are read " +
   "back from their retained configs; pending sets and pending pairings of offline nodes are lost)";
+
+/** The file's `format` when it is a whole number, else undefined (the schema then says what is wrong). */
+function formatOf(value: unknown): number | undefined {
+  const format =
+    typeof value === "object" && value !== null ? (value as { format?: unknown }).format : undefined;
+  return Number.isInteger(format) ? (format as number) : undefined;
+}
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; why: string } {
   if (text.trim() === "")

@@ -103,8 +103,17 @@ export function newRecord(id: NodeId): TwinRecord {
   };
 }
 
-/** Takes a stored desire and identity into `t`. */
-export function restoreRecord(t: TwinRecord, rec: DesiredRecord): void {
+/**
+ * Takes a stored desire and identity into `t`. The store's `lastSeen` is a date: `dateOffset`
+ * (`wallNow() - now()`) brings it onto the service's clock; one later than `now` was written on a
+ * clock that ran ahead and has been put back since, and says nothing of when the node was heard.
+ */
+export function restoreRecord(
+  t: TwinRecord,
+  rec: DesiredRecord,
+  dateOffset = 0,
+  now = Number.POSITIVE_INFINITY,
+): void {
   t.desired = {
     sources: [...rec.sources],
     configVersion: rec.configVersion,
@@ -118,11 +127,14 @@ export function restoreRecord(t: TwinRecord, rec: DesiredRecord): void {
   if (rec.kind) t.kind = rec.kind;
   if (rec.profile) t.profile = rec.profile;
   if (rec.firmware) t.firmware = rec.firmware;
-  if (rec.lastSeen !== undefined) t.lastSeen = rec.lastSeen;
+  if (rec.lastSeen !== undefined && rec.lastSeen - dateOffset <= now) t.lastSeen = rec.lastSeen - dateOffset;
 }
 
-/** The stored form of `t`, or undefined when there is nothing worth keeping. */
-export function storedRecord(t: TwinRecord): DesiredRecord | undefined {
+/**
+ * The stored form of `t`, or undefined when there is nothing worth keeping; its `lastSeen` a date,
+ * by the host's clock now (`dateOffset`: `wallNow() - now()`, which a step of that clock moves).
+ */
+export function storedRecord(t: TwinRecord, dateOffset = 0): DesiredRecord | undefined {
   if (!t.desiredKnown && t.kind === undefined) return undefined;
   return {
     sources: [...t.desired.sources],
@@ -132,7 +144,7 @@ export function storedRecord(t: TwinRecord): DesiredRecord | undefined {
     ...(t.kind ? { kind: t.kind } : {}),
     ...(t.profile ? { profile: t.profile } : {}),
     ...(t.firmware ? { firmware: t.firmware } : {}),
-    ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
+    ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen + dateOffset } : {}),
   };
 }
 

@@ -159,6 +159,55 @@ describe("persistent session expiry across a restart (LevelDB)", () => {
   });
 });
 
+describe("persistent session expiry when the host's clock steps", () => {
+  const DAY = 86_400_000;
+
+  it("neither expires the away sessions at once on a step forward nor holds them on a step back", async () => {
+    const { url, sched, expired } = await start(undefined);
+    await leave(url, "ahead");
+    await publish(url, ["m0"]);
+    sched.advance(30_000);
+    // NTP sets the clock a month forward: away 30 s, not a month.
+    sched.stepWall(30 * DAY);
+    sched.advance(20_000);
+    expect(expired).toEqual([]);
+    expect(await comeBack(url, "ahead", 1)).toEqual({ present: true, got: ["m0"] });
+    // An operator puts the clock back an hour: away from its leaving all the same.
+    sched.stepWall(-3_600_000);
+    sched.advance(61_000);
+    await vi.waitFor(() => expect(expired).toEqual(["ahead"]));
+  });
+
+  it("stores the times on the set clock: a restart after NTP set a clock that booted in 1970 counts on", async () => {
+    const dir = await dataDir();
+    const booted = 3 * DAY; // 1970-01-04: a board without a battery-backed clock
+    const a = await start(dir, booted);
+    await leave(a.url, "tool");
+    await publish(a.url, ["m0"]);
+    a.sched.advance(20_000);
+    a.sched.stepWall(T0 - booted); // NTP: the date is T0 + 20 s now
+    a.sched.advance(15_000); // a check: the stored date moves to the new clock
+    await broker?.close();
+    // 5 s later, on the set clock: away 20 + 15 + 5 s, then 15 s to the next check, 55 s < 60 s.
+    const b = await start(dir, T0 + 40_000);
+    b.sched.advance(15_000);
+    expect(b.expired).toEqual([]);
+    expect(await comeBack(b.url, "tool", 1)).toEqual({ present: true, got: ["m0"] });
+  });
+
+  it("counts a session stored with a date still to come (the clock put back) as away from the start", async () => {
+    const dir = await dataDir();
+    const a = await start(dir, T0 + 3_600_000); // the clock ran an hour ahead
+    await leave(a.url, "tool");
+    await broker?.close();
+    const b = await start(dir, T0 + 1_000); // put back, and the broker restarted a second later
+    b.sched.advance(45_000);
+    expect(b.expired).toEqual([]);
+    b.sched.advance(15_000);
+    await vi.waitFor(() => expect(b.expired).toEqual(["tool"]));
+  });
+});
+
 describe("what expiry keeps (LevelDB)", () => {
   it("keeps no time for a persistent session left empty: made-up ids leave nothing behind", async () => {
     const dir = await dataDir();

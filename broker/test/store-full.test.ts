@@ -89,6 +89,23 @@ it("logs a failing store once a minute at most, and when it writes again", () =>
   ]);
 });
 
+it("keeps its once a minute on the monotonic clock, not the host's date, which NTP or an operator may step", () => {
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const hostNow = Date.now;
+  let step = 0;
+  const host = vi.spyOn(Date, "now").mockImplementation(() => hostNow() + step);
+  try {
+    const watch = new StoreWriteWatch("data directory d", logger);
+    watch.failed("putWill", new Error("No space left on device"));
+    step = 2 * 3_600_000; // NTP sets the host's clock two hours forward
+    watch.failed("putWill", new Error("No space left on device"));
+  } finally {
+    host.mockRestore();
+  }
+  expect(lines.map((l) => l.msg)).toEqual([expect.stringContaining("data directory d cannot be written")]);
+});
+
 it("drops what an offline session's queue cannot store, not the publisher: clean QoS 1 publishers keep their connection", async () => {
   const lines: Line[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });

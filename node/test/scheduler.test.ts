@@ -4,7 +4,7 @@
  * event loop instead of a timer's millisecond, and an exact timer never runs before its instant.
  * The wall-clock checks assert orders and bounds that hold however slow the host is.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Link } from "../link.js";
 import { nodeRandom } from "../rng.js";
 import {
@@ -277,6 +277,33 @@ describe("RealScheduler", () => {
     await new Promise((r) => setTimeout(r, 15));
     expect(ran.map((r) => r.i)).toEqual([10, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (const r of ran) expect(r.now).toBeGreaterThanOrEqual(r.due);
+  });
+
+  it("follows a step of the host's clock in wallNow(), while now() runs on unmoved", () => {
+    const DAY = 86_400_000;
+    const s = RealScheduler.epoch();
+    const hostNow = Date.now;
+    const t0 = s.now();
+    const w0 = s.wallNow();
+    // NTP sets the clock of a board that booted a month behind: the host's date jumps, its monotonic clock does not.
+    const spy = vi.spyOn(Date, "now").mockImplementation(() => hostNow() + 30 * DAY);
+    try {
+      const w1 = s.wallNow();
+      expect(w1 - w0).toBeGreaterThan(30 * DAY - 1_000);
+      expect(w1 - w0).toBeLessThan(30 * DAY + 1_000);
+      expect(Math.abs(w1 - Date.now())).toBeLessThan(5);
+      expect(s.now() - t0).toBeLessThan(1_000);
+      // An operator puts it back 31 days: the date goes back a day before the first read, the time not.
+      spy.mockImplementation(() => hostNow() - DAY);
+      expect(Math.abs(s.wallNow() - (w0 - DAY))).toBeLessThan(1_000);
+      expect(s.now()).toBeGreaterThanOrEqual(t0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(Math.abs(s.wallNow() - Date.now())).toBeLessThan(5);
+    const fake = new FakeScheduler(500, 1_000);
+    fake.stepWall(-800);
+    expect([fake.now(), fake.wallNow()]).toEqual([500, 700]);
   });
 
   it("counts time from its origin", () => {

@@ -73,7 +73,7 @@ describe("a command while the broker is away", () => {
     const url = `mqtt://127.0.0.1:${port}`;
     const sched = new FakeScheduler(0);
     const store = memoryStore({
-      nodes: { "lamp-1": { sources: [], configVersion: 1, kind: "real", lastSeen: 1000 } },
+      nodes: { "lamp-1": { sources: [], configVersion: 1, kind: "real", lastSeen: 0 } },
     });
     const twins = fx.track(
       await startTwins({

@@ -53,7 +53,7 @@ async function waitingTwins(url: string, more: { password?: string; username?: s
   const lines: Line[] = [];
   const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
   const store = memoryStore({
-    nodes: { "lamp-1": { sources: [NodeId("switch-7")], configVersion: 3, kind: "real", lastSeen: 1000 } },
+    nodes: { "lamp-1": { sources: [NodeId("switch-7")], configVersion: 3, kind: "real", lastSeen: 0 } },
   });
   const twins: Twins = await startTwins({
     url,

@@ -4,7 +4,7 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
-import { DesireSaver, SAVE_FAILURE_LOG_MS, SAVE_RETRY_MS } from "../desire-saver.js";
+import { DesireSaver, SAVE_FAILURE_LOG_MS, SAVE_RETRY_MS, STEP_CHECK_MS } from "../desire-saver.js";
 import { memoryStore, type StoredState, type TwinsStore } from "../store.js";
 
 const quiet = pino({ level: "silent" });
@@ -51,6 +51,35 @@ describe("desire saver", () => {
     await saver.flush();
     expect(snapshots).toBe(2);
     expect(((await store.load()) as unknown as { n: number }).n).toBe(2);
+  });
+
+  it("saves again after a step of the host's clock, so the stored dates are on the new clock", async () => {
+    const sched = new FakeScheduler(0, 3 * 86_400_000); // a board that booted on 1970-01-04
+    const dates: number[] = [];
+    const saver = new DesireSaver(
+      memoryStore(),
+      () => {
+        dates.push(sched.wallNow());
+        return { nodes: {} };
+      },
+      quiet,
+      { scheduler: sched, gapMs: () => 0 },
+    );
+    saver.save();
+    await saver.flush();
+    sched.advance(STEP_CHECK_MS);
+    await saver.flush();
+    expect(dates).toHaveLength(1); // nothing changed, the clock did not step: no save
+    sched.stepWall(Date.UTC(2026, 11, 5) - sched.wallNow()); // NTP sets the date
+    sched.advance(STEP_CHECK_MS);
+    for (let i = 0; i < 5; i++) await hostTurn();
+    await saver.flush();
+    expect(dates).toEqual([3 * 86_400_000, Date.UTC(2026, 11, 5) + STEP_CHECK_MS]);
+    sched.advance(5 * STEP_CHECK_MS);
+    await saver.flush();
+    expect(dates).toHaveLength(2);
+    saver.kill();
+    expect(sched.pending).toBe(0);
   });
 
   it("retries a failed save on the scheduler until it is written, logging once a minute at most", async () => {

@@ -103,6 +103,26 @@ describe("TwinRegistry", () => {
     expect(r.get(A)?.lastSeen).toBe(120_000);
   });
 
+  it("stores lastSeen as a date by the host's clock of the save, and restores it onto the service's clock", () => {
+    const r = fresh();
+    r.receive("tf/report/A", "R1 1 6 A", 0, 100);
+    // The service's clock started on 1970-01-04 (a board without a battery-backed clock); NTP then
+    // set the date 56 years on: wallNow() - now() moved, now() did not.
+    const booted = 3 * 86_400_000;
+    const set = Date.UTC(2026, 11, 5) - 1_000;
+    expect(r.snapshot(booted).nodes.A?.lastSeen).toBe(booted + 100);
+    expect(r.snapshot(set).nodes.A?.lastSeen).toBe(set + 100);
+    // Restarted on the set clock, its now() from 0: heard 900 ms before the restart, not 56 years.
+    const again = new TwinRegistry(Prefix("tf"));
+    again.restore(r.snapshot(set), set + 1_000, 0);
+    expect(again.get(A)?.lastSeen).toBe(-900);
+    // A date still to come (stored while the clock ran an hour ahead, put back since) is left out.
+    const back = new TwinRegistry(Prefix("tf"));
+    back.restore(r.snapshot(set + 3_600_000), set + 1_000, 0);
+    expect(back.get(A)?.lastSeen).toBeUndefined();
+    expect(back.get(A)?.kind).toBe("sim");
+  });
+
   it("counts a report whose origin cannot be upstream of the node, and keeps the state", () => {
     const r = fresh();
     r.receive("tf/report/Z", "R1 0 1 Z", 0, 0);

@@ -69,6 +69,21 @@ describe("twins stores", () => {
     expect(await readdir(dir)).toEqual([STORE_FILE]);
   });
 
+  it("a file in a newer format is refused, naming the file and both formats, and left as it is", async () => {
+    const dir = await tempDir();
+    const text = JSON.stringify({
+      format: 2,
+      nodes: { "n-1": { sources: [], configVersion: 0, added: {} } },
+    });
+    await writeFile(join(dir, STORE_FILE), text);
+    const store = await jsonFileStore(dir);
+    await expect(store.load()).rejects.toThrow(
+      `twins store ${join(dir, STORE_FILE)} is in format 2, written by a newer twinfleet; this one reads format 1: run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)`,
+    );
+    await store.close();
+    expect(await readFile(join(dir, STORE_FILE), "utf8")).toBe(text);
+  });
+
   it("a corrupt or foreign file is an error naming the file, not an empty fleet", async () => {
     const dir = await tempDir();
     await writeFile(join(dir, STORE_FILE), "{ not json");
@@ -77,7 +92,7 @@ describe("twins stores", () => {
     );
     await writeFile(join(dir, STORE_FILE), "");
     await expect((await jsonFileStore(dir)).load()).rejects.toThrow(/twins\.json is empty .*; restore it/);
-    await writeFile(join(dir, STORE_FILE), JSON.stringify({ format: 2, nodes: {} }));
+    await writeFile(join(dir, STORE_FILE), JSON.stringify({ format: "1", nodes: {} }));
     await expect((await jsonFileStore(dir)).load()).rejects.toThrow(
       /twins\.json is not a valid twins file: .*format.*; restore it/s,
     );

@@ -11,6 +11,7 @@ import { afterEach, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { startTwins, type Twins } from "../service.js";
+import { memoryStore, type TwinsStore } from "../store.js";
 import { ANSWER_GRACE_MS } from "../unanswered.js";
 import { rawClient, startNode } from "./helpers.js";
 import { when } from "./poll.js";
@@ -28,7 +29,7 @@ interface Line {
 }
 
 /** A broker holding a live node's status and the `T1 1` of a node long dead, and a service on it. */
-async function fleetWithAGhost() {
+async function fleetWithAGhost(store?: TwinsStore) {
   const broker = await startBroker({ host: "127.0.0.1", port: 0, logger: pino({ level: "silent" }) });
   cleanup.push(() => broker.close());
   const node = await startNode(broker.url, "n-1");
@@ -41,7 +42,13 @@ async function fleetWithAGhost() {
   const lines: Line[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
   // No probe: the stepped clock would tell the broker silent (a test of its own, silent-broker.test.ts).
-  const twins: Twins = await startTwins({ url: broker.url, scheduler: sched, logger, probe: false });
+  const twins: Twins = await startTwins({
+    url: broker.url,
+    scheduler: sched,
+    logger,
+    probe: false,
+    ...(store ? { store } : {}),
+  });
   cleanup.push(() => twins.close());
   await when(() => twins.get("n-1")?.kind === "sim" && twins.get("ghost")?.presence === "online");
   return { broker, sched, lines, twins };
@@ -71,6 +78,23 @@ it("takes offline a node shown online that does not answer the query, names it o
   await when(() => twins.get("ghost")?.presence === "online");
   sched.advance(ANSWER_GRACE_MS);
   expect(twins.get("ghost")?.presence).toBe("online"); // no second look without a second query
+});
+
+it("is not fooled by a stored last-seen date still to come: the clock ran an hour ahead and was put back", async () => {
+  // The service's clock reads 1,000,000 on the date 1,000,000: the store's date is an hour later.
+  const store = memoryStore({
+    nodes: { ghost: { sources: [], configVersion: 0, lastSeen: 1_000_000 + 3_600_000 } },
+  });
+  const { sched, lines, twins } = await fleetWithAGhost(store);
+  expect(twins.get("ghost")?.lastSeen).toBeUndefined();
+  expect(lines.filter((l) => l.level === 40).map((l) => [l.msg, l.nodes])).toEqual([
+    [
+      "twins: the store dates the last message of some nodes later than the host's clock (put back since, or wrong now?): their last seen is left out until they are heard",
+      1,
+    ],
+  ]);
+  sched.advance(ANSWER_GRACE_MS);
+  expect(twins.get("ghost")?.presence).toBe("offline");
 });
 
 it("asks again at every query, and drops the look when the broker is lost before it", async () => {

@@ -1,0 +1,41 @@
+/**
+ * The store keeps a node's last-seen time as a date; the service keeps it on its scheduler's `now()`,
+ * which a step of the host's clock does not move (NTP setting a board that booted in 1970, an
+ * operator putting back a clock that ran ahead). A save writes it on the host's clock of the moment
+ * and a restore brings it back onto `now()`, so a restart after a step neither shows the nodes heard
+ * decades ago nor takes a date still to come for a node's answer to the query (unanswered.ts).
+ */
+import type { Logger } from "pino";
+import type { Scheduler } from "../node/scheduler.js";
+import type { TwinRegistry } from "./registry.js";
+import type { StoredState } from "./store.js";
+
+/** `wallNow() - now()`: what brings a time on `now()` to its date by the host's clock now. */
+export function dateOffset(sched: Scheduler): number {
+  return sched.wallNow() - sched.now();
+}
+
+/** The registry's state to store, its dates by the host's clock at the time of each save. */
+export function datedSnapshot(registry: TwinRegistry, sched: Scheduler): () => StoredState {
+  return () => registry.snapshot(dateOffset(sched));
+}
+
+/** Restores `state` into `registry`, its dates onto `sched`'s `now()`; says what it left out. */
+export function restoreDated(
+  registry: TwinRegistry,
+  state: StoredState,
+  sched: Scheduler,
+  logger: Logger,
+): void {
+  const now = sched.now();
+  const offset = dateOffset(sched);
+  const ahead = Object.values(state.nodes).filter(
+    (r) => r.lastSeen !== undefined && r.lastSeen - offset > now,
+  ).length;
+  if (ahead > 0)
+    logger.warn(
+      { nodes: ahead, now: new Date(now + offset).toISOString() },
+      "twins: the store dates the last message of some nodes later than the host's clock (put back since, or wrong now?): their last seen is left out until they are heard",
+    );
+  registry.restore(state, offset, now);
+}
