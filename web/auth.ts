@@ -2,7 +2,8 @@
  * Who may do what: writes (POST, PUT, DELETE) always need `Authorization: Bearer TOKEN`; reads need it
  * only when the server listens beyond loopback. The page itself (`/`, `/app/*`) and `/healthz` are
  * public — the page cannot carry a header before it has read the token from its URL. `/api/events`
- * also takes the token as `?token=` (an EventSource cannot send headers), and only there. Tokens are
+ * also takes the token as `?token=` (for an EventSource, which cannot send headers; the page sends the
+ * header, as proxies log URLs), and only there. Tokens are
  * compared in constant time (their SHA-256 digests, so their lengths do not leak either). No cookies.
  * A request a reverse proxy forwarded (it carries a forwarding header) is one from beyond loopback,
  * whatever the bind: its reads need the token, and its Host is the name the proxy was asked for.
