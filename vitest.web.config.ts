@@ -1,6 +1,7 @@
 // The web suite (`npm run test:web`): the page in Debian's Chromium (playwright-core, no browser
-// download) and Prometheus scraping /metrics, against a real `twinfleet sim --http`. Needs the Debian
-// packages `chromium` and `prometheus`; a test fails naming them when they are missing.
+// download), also behind nginx, and Prometheus scraping /metrics, against a real `twinfleet sim
+// --http`. Needs the Debian packages `chromium`, `prometheus`, `nginx` and `openssl`; a test fails
+// naming them when they are missing.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 

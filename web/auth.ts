@@ -2,8 +2,11 @@
  * Who may do what: writes (POST, PUT, DELETE) always need `Authorization: Bearer TOKEN`; reads need it
  * only when the server listens beyond loopback. The page itself (`/`, `/app/*`) and `/healthz` are
  * public — the page cannot carry a header before it has read the token from its URL. `/api/events`
- * also takes the token as `?token=` (an EventSource cannot send headers), and only there. Tokens are
+ * also takes the token as `?token=` (for an EventSource, which cannot send headers; the page sends the
+ * header, as proxies log URLs), and only there. Tokens are
  * compared in constant time (their SHA-256 digests, so their lengths do not leak either). No cookies.
+ * A request a reverse proxy forwarded (it carries a forwarding header) is one from beyond loopback,
+ * whatever the bind: its reads need the token, and its Host is the name the proxy was asked for.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
@@ -48,11 +51,35 @@ function tokenOf(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/**
+ * The headers a reverse proxy adds: RFC 7239 `Forwarded`, the `X-Forwarded-*` family, `X-Real-IP`,
+ * `Via` (Debian's nginx `proxy_params` sends `X-Real-IP`, `X-Forwarded-For` and `-Proto`).
+ */
+const PROXY_HEADERS = [
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-real-ip",
+  "via",
+] as const;
+
+/**
+ * The request came through a reverse proxy: from wherever the proxy is reached, not from this host,
+ * though the connection is the proxy's own, on loopback. Only ever makes the rules stricter (reads
+ * need the token), so a client that adds such a header itself gains nothing.
+ */
+export function isProxied(req: FastifyRequest): boolean {
+  return PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
+}
+
 const isPublic = (url: string) => url === "/" || url === "/healthz" || url.startsWith("/app/");
 
 /**
  * On a loopback bind, where reads need no token, the request must name a loopback host: a page on
  * another site whose name was pointed at 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
+ * `loopback` is false for a proxied request (isProxied): it names the site the proxy serves, and its
+ * reads need the token, so a rebound page gets a 401 instead.
  */
 export function checkHost(req: FastifyRequest, loopback: boolean): void {
   // RFC 9112 §3.2: an HTTP/1.1 request without a Host header is answered 400.
@@ -68,7 +95,10 @@ export function checkHost(req: FastifyRequest, loopback: boolean): void {
   );
 }
 
-/** Throws a 401 when `req` needs the token and does not carry it (or carries another). */
+/**
+ * Throws a 401 when `req` needs the token and does not carry it (or carries another). `loopback`: the
+ * request is from this host, on a loopback bind, and not proxied (reads are open).
+ */
 export function authorize(
   req: FastifyRequest,
   token: string,
@@ -83,7 +113,7 @@ export function authorize(
   if (given !== undefined && sameToken(given, token)) return;
   const detail =
     given === undefined
-      ? `${write ? "a write" : "a read beyond loopback"} needs Authorization: Bearer TOKEN (${tokenFrom})`
+      ? `${write ? "a write" : isProxied(req) ? "a read through a reverse proxy" : "a read beyond loopback"} needs Authorization: Bearer TOKEN (${tokenFrom})`
       : "the bearer token is not this server's";
   throw new ProblemError(401, detail, undefined, { "www-authenticate": 'Bearer realm="twinfleet"' });
 }

@@ -345,7 +345,13 @@ const paths = {
   "/api/events": {
     get: {
       summary: "Server-sent events: hello, nodes, convergence, latency, fleet, clock (virtual time), log",
-      parameters: [query("token", { type: "string" }, "the bearer token (EventSource cannot send headers)")],
+      parameters: [
+        query(
+          "token",
+          { type: "string" },
+          "the bearer token, for an EventSource (no headers); proxies log it",
+        ),
+      ],
       responses: { "200": { description: "text/event-stream" }, ...problems(400, 401, 503) },
     },
   },

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { shown } from "../protocol/shown.js";
-import { authorize, checkHost } from "./auth.js";
+import { authorize, checkHost, isProxied } from "./auth.js";
 import { ProblemError } from "./problem.js";
 
 /** Every route `app` serves, as `METHOD /path/{param}`, filled in as routes are added. */
@@ -67,14 +67,18 @@ export interface RequestRules {
   readonly servedHint?: string;
 }
 
-/** Host, then path and method, then the token: throws the first that is wrong. */
+/**
+ * Host, then path and method, then the token: throws the first that is wrong. A proxied request
+ * (auth.ts, isProxied) is judged as one from beyond loopback, on any bind.
+ */
 export function checkRequest(req: FastifyRequest, rules: RequestRules): void {
-  checkHost(req, rules.loopback);
+  const local = rules.loopback && !isProxied(req);
+  checkHost(req, local);
   // A request fastify routed has a path and method served here: the route list is matched (a
   // pattern compiled per route) only for the rest, not on every request.
   const wrong = req.is404 ? routeProblem(rules.routes, req.method, req.url, rules.servedHint) : undefined;
   if (wrong !== undefined) throw wrong;
-  authorize(req, rules.token, rules.loopback, rules.tokenFrom);
+  authorize(req, rules.token, local, rules.tokenFrom);
 }
 
 /**

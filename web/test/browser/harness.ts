@@ -184,7 +184,15 @@ export interface Browser {
 
 /** Debian's Chromium, headless, with a fresh profile and none of its own network traffic. */
 export async function openBrowser(
-  opts: { width?: number; height?: number; colorScheme?: "light" | "dark" } = {},
+  opts: {
+    width?: number;
+    height?: number;
+    colorScheme?: "light" | "dark";
+    /** Chromium's own flags besides these (`--host-resolver-rules=…`). */
+    args?: readonly string[];
+    /** Accept a self-signed certificate (a proxy's under test). */
+    ignoreHTTPSErrors?: boolean;
+  } = {},
 ): Promise<Browser> {
   requireProgram(CHROMIUM, "chromium");
   const profile = mkdtempSync(join(tmpdir(), "tf-chromium-"));
@@ -200,7 +208,9 @@ export async function openBrowser(
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...(opts.args ?? []),
     ],
+    ignoreHTTPSErrors: opts.ignoreHTTPSErrors ?? false,
     viewport: { width: opts.width ?? 1400, height: opts.height ?? 900 },
     colorScheme: opts.colorScheme ?? "light",
   });

@@ -77,6 +77,22 @@ describe("the web page on a 200-node sim", () => {
     await page.close();
   });
 
+  it("never puts the token in a URL it requests, the event stream's included (a proxy logs URLs)", async () => {
+    const page = await browser.page();
+    const urls: string[] = [];
+    page.on("request", (r) => urls.push(r.url()));
+    await page.goto(sim.pageUrl);
+    await page.locator("#live.open").waitFor();
+    await page
+      .locator("#shown")
+      .filter({ hasText: `${NODES} of ${NODES} nodes` })
+      .waitFor();
+    expect(urls.some((u) => new URL(u).pathname === "/api/events")).toBe(true);
+    // The address it was opened with carries the token in its fragment, which is never sent.
+    expect(urls.filter((u) => u.split("#")[0]?.includes(sim.token))).toEqual([]);
+    await page.close();
+  });
+
   it("moves through the whole list with the keyboard and opens a node with Enter", async () => {
     const page = await fleetPage();
     const focused = () => page.evaluate('document.activeElement?.closest(".row")?.dataset.id ?? null');
