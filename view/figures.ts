@@ -5,6 +5,8 @@
  */
 import type { FleetRun } from "../fleet/run.js";
 import type { BrokerState, Twins } from "../twins/index.js";
+import { behindWatch } from "./behind.js";
+import { ReportTiming } from "./latency.js";
 
 /**
  * What `/metrics` reads beyond the view (lag, broker, late and lost), every figure optional; defined
@@ -29,6 +31,11 @@ export interface Figures {
   twinsBroker?(): BrokerState;
   /** A live fleet: whether the twins service's desired state is saved (false while saves fail: a full disk). */
   twinsStoreSaved?(): boolean;
+  /**
+   * The longest an online follower has been behind a direct source now, ms (0: none is;
+   * view/behind.ts).
+   */
+  behindMaxMs?(): number;
   /** Bad inputs the twins counted, by reason. */
   badInput?(): Readonly<Record<string, number>>;
   /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
@@ -61,6 +68,7 @@ export function simFigures(run: FleetRun): Figures {
     reconnects: () => run.collector.disconnects,
     idsInUse: () => run.clashes.count,
     flapping: flapCount(run.twins),
+    behindMaxMs: behindWatch(run.twins, () => run.sched.now()),
     badInput: () => run.twins.badInput().byReason,
     lagP99Ms: () => run.lagP99ByThread(),
     brokerClients: () => run.brokerStats()?.clients ?? 0,
@@ -93,9 +101,38 @@ function brokerState(twins: Pick<Twins, "on" | "waiting">): () => BrokerState {
   return () => state;
 }
 
-/** A live fleet through its twins service: bad input by reason, flapping nodes, its broker. */
-export function twinsFigures(twins: Pick<Twins, "badInput" | "on" | "waiting" | "unsavedSince">): Figures {
+/**
+ * Latencies timed as the twins see them (view/latency.ts ReportTiming: a node's own report of a
+ * change until a follower's report of it), held for the next scrape as a run's are.
+ */
+function reportLatencies(twins: Pick<Twins, "on">, now: () => number): () => readonly number[] {
+  let held: number[] = [];
+  const timing = new ReportTiming({
+    record(ms) {
+      if (held.length < LATENCIES_HELD) held.push(ms);
+    },
+  });
+  twins.on("twin-updated", (t, change) => {
+    if (change === "report") timing.report(t, now());
+  });
+  return () => {
+    const out = held;
+    held = [];
+    return out;
+  };
+}
+
+/**
+ * A live fleet through its twins service: bad input by reason, flapping nodes, its broker, its
+ * store, the sync latency it can time and its followers behind. `now`: the service's clock (ms).
+ */
+export function twinsFigures(
+  twins: Pick<Twins, "badInput" | "on" | "waiting" | "unsavedSince" | "get" | "convergence">,
+  now: () => number,
+): Figures {
   return {
+    latencySince: reportLatencies(twins, now),
+    behindMaxMs: behindWatch(twins, now),
     badInput: () => twins.badInput().byReason,
     flapping: flapCount(twins),
     twinsBroker: brokerState(twins),

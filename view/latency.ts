@@ -46,7 +46,7 @@ export class ReportTiming {
   private readonly originSeen = new Map<string, number>();
 
   constructor(
-    private readonly window: LatencyWindow,
+    private readonly window: Pick<LatencyWindow, "record">,
     private readonly kept = 20_000,
   ) {}
 

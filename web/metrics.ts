@@ -107,6 +107,13 @@ export class WebMetrics {
           for (const state of ["up", "silent", "lost"]) this.set({ state }, state === now ? 1 : 0);
         },
       });
+    const behind = figures.behindMaxMs?.bind(figures);
+    if (behind)
+      gauge(
+        "sync_behind_max_seconds",
+        "The longest an online follower has been behind a direct source holding a newer state, now (0 when none is)",
+        () => behind() / 1000,
+      );
     const saved = figures.twinsStoreSaved?.bind(figures);
     if (saved)
       gauge(

@@ -131,7 +131,12 @@ export async function runMonitor(
     });
     const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
     try {
-      await watch(source, http, { scheduler: wallScheduler, figures: twinsFigures(twins) }, twins.reached);
+      await watch(
+        source,
+        http,
+        { scheduler: wallScheduler, figures: twinsFigures(twins, () => wallScheduler.now()) },
+        twins.reached,
+      );
     } finally {
       source.close();
       await twins.close();

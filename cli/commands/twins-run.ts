@@ -155,7 +155,7 @@ export async function runTwinsService(
       ? await serveWeb(source, "twins", http, {
           logger,
           scheduler: wallScheduler,
-          figures: twinsFigures(t),
+          figures: twinsFigures(t, () => wallScheduler.now()),
           ...(io.secret ? { secret: io.secret } : {}),
         }).catch(async (e: unknown) => {
           // The service is up: without it closed the process would never exit.

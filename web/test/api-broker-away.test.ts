@@ -33,7 +33,7 @@ it("answers a set or query 503 and a pairing 202 while the broker is away; the p
       port: 0,
       token: TOKEN,
       scheduler: wallScheduler,
-      figures: twinsFigures(twins),
+      figures: twinsFigures(twins, () => wallScheduler.now()),
     }),
     (s) => s.close(),
   );

@@ -33,7 +33,7 @@ beforeAll(async () => {
   await fx.node("lamp-2");
   source = new TwinsSource(twins, "test fleet", wallScheduler);
   const common = { source, kind: "twins" as const, port: 0, token: TOKEN, scheduler: wallScheduler };
-  server = await startWebServer({ ...common, figures: twinsFigures(twins) });
+  server = await startWebServer({ ...common, figures: twinsFigures(twins, () => wallScheduler.now()) });
   const pub = mkdtempSync(join(tmpdir(), "tf-web-"));
   writeFileSync(join(pub, "index.html"), "<!doctype html><title>t</title>");
   writeFileSync(join(pub, "app.js"), "export {};");
@@ -157,6 +157,29 @@ describe("a live fleet through the twins", () => {
     expect(m.has("twinfleet_nodes_ids_in_use")).toBe(false);
     expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
     expect(m.get("twinfleet_twins_store_saved")).toBe(1);
+  });
+
+  it("times the sync latency the twins see and the followers behind in /metrics", async () => {
+    const before = parsePrometheus((await call(server, "GET", "/metrics")).text);
+    expect(before.get("twinfleet_sync_behind_max_seconds")).toBe(0);
+    const count = before.get("twinfleet_sync_latency_seconds_count") ?? 0;
+    await twins.pair("lamp-2", "lamp-1");
+    await whenChanged(
+      source,
+      () => source.detail(NodeId("lamp-2"))?.follows.includes(NodeId("lamp-1")) === true,
+      "lamp-2 follows lamp-1",
+    );
+    const on = source.detail(NodeId("lamp-1"))?.node.on !== true;
+    await twins.set("lamp-1", on);
+    await whenChanged(source, () => source.detail(NodeId("lamp-2"))?.node.on === on, "lamp-2 follows");
+    const after = parsePrometheus((await call(server, "GET", "/metrics")).text);
+    // lamp-1's own report, then lamp-2's of the same stamp: one delivery timed.
+    expect(after.get("twinfleet_sync_latency_seconds_count")).toBeGreaterThan(count);
+    expect(after.get('twinfleet_sync_latency_seconds_bucket{le="1"}')).toBe(
+      after.get("twinfleet_sync_latency_seconds_count"),
+    );
+    expect(after.get("twinfleet_sync_behind_max_seconds")).toBe(0);
+    await twins.unpair("lamp-2", "lamp-1");
   });
 
   it("shows the twins' broker silent, then lost, then up in /metrics, among the faults of /api/fleet and in /healthz (503 while away)", async () => {

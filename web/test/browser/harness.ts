@@ -112,21 +112,63 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
 export interface BrokerProcess {
   /** `http://127.0.0.1:PORT`, where it serves /metrics and /healthz. */
   readonly httpOrigin: string;
+  /** `mqtt://127.0.0.1:PORT`, where its MQTT listener is. */
+  readonly brokerUrl: string;
   log(): string;
+  /** kill -9, and its exit. */
   stop(): Promise<void>;
 }
 
 /** Starts `twinfleet broker --http 127.0.0.1:0` on loopback ports; resolves once it serves /metrics. */
 export async function startBrokerProcess(extra: readonly string[] = []): Promise<BrokerProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      ...cliArgs(),
-      ...["broker", "--host", "127.0.0.1", "--port", "0"],
-      ...["--http", "127.0.0.1:0", ...extra],
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: withoutToken() },
+  const s = await startService(
+    "twinfleet broker",
+    ["broker", "--host", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", ...extra],
+    (log) => {
+      const httpOrigin = /metrics: (http:\/\/\S+)\/metrics/.exec(log)?.[1];
+      const brokerUrl = /listening on \S+ \((mqtt:\/\/[^)\s]+)\)/.exec(log)?.[1];
+      return httpOrigin && brokerUrl ? { httpOrigin, brokerUrl } : undefined;
+    },
   );
+  return { ...s.found, log: s.log, stop: s.stop };
+}
+
+export interface TwinsProcess {
+  /** `http://127.0.0.1:PORT`, where it serves the page, /metrics and /healthz. */
+  readonly httpOrigin: string;
+  log(): string;
+  /** kill -9, and its exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts `twinfleet twins --broker URL --data DIR --http 127.0.0.1:0`; resolves once it serves. */
+export async function startTwinsProcess(
+  brokerUrl: string,
+  data: string,
+  extra: readonly string[] = [],
+): Promise<TwinsProcess> {
+  const s = await startService(
+    "twinfleet twins",
+    ["twins", "--broker", brokerUrl, "--data", data, "--http", "127.0.0.1:0", ...extra],
+    (log) => {
+      const web = /web: (http:\/\/\S+)/.exec(log)?.[1];
+      return web ? { httpOrigin: new URL(web).origin } : undefined;
+    },
+  );
+  return { ...s.found, log: s.log, stop: s.stop };
+}
+
+/** Runs `twinfleet ...args` until `found` reads what it needs from its output (within 60 s). */
+async function startService<T>(
+  name: string,
+  args: readonly string[],
+  found: (log: string) => T | undefined,
+): Promise<{ found: T; log: () => string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: withoutToken(),
+  });
   let log = "";
   const reap = () => child.kill("SIGKILL");
   process.once("exit", reap);
@@ -136,26 +178,25 @@ export async function startBrokerProcess(extra: readonly string[] = []): Promise
       resolve(code);
     }),
   );
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`twinfleet broker did not say where:\n${log}`)), 60_000);
+  const ready = new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not say where:\n${log}`)), 60_000);
     const read = (d: Buffer) => {
       log += d.toString();
-      const origin = /metrics: (http:\/\/\S+)\/metrics/.exec(log)?.[1];
-      if (origin) {
+      const got = found(log);
+      if (got !== undefined) {
         clearTimeout(timer);
-        resolve(origin);
+        resolve(got);
       }
     };
     child.stdout!.on("data", read);
     child.stderr!.on("data", read);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`twinfleet broker exited (${code}) before serving:\n${log}`));
+      reject(new Error(`${name} exited (${code}) before serving:\n${log}`));
     });
   });
   try {
-    const httpOrigin = await ready;
-    return { httpOrigin, log: () => log, stop: () => stop(child, exited) };
+    return { found: await ready, log: () => log, stop: () => stop(child, exited) };
   } catch (e) {
     child.kill("SIGKILL");
     throw e;
