@@ -291,7 +291,8 @@ describe("RealScheduler", () => {
       const w1 = s.wallNow();
       expect(w1 - w0).toBeGreaterThan(30 * DAY - 1_000);
       expect(w1 - w0).toBeLessThan(30 * DAY + 1_000);
-      expect(Math.abs(w1 - Date.now())).toBeLessThan(5);
+      // Within what a loaded host's preemption between the two reads can add (12 ms seen).
+      expect(Math.abs(w1 - Date.now())).toBeLessThan(250);
       expect(s.now() - t0).toBeLessThan(1_000);
       // An operator puts it back 31 days: the date goes back a day before the first read, the time not.
       spy.mockImplementation(() => hostNow() - DAY);
@@ -300,7 +301,7 @@ describe("RealScheduler", () => {
     } finally {
       spy.mockRestore();
     }
-    expect(Math.abs(s.wallNow() - Date.now())).toBeLessThan(5);
+    expect(Math.abs(s.wallNow() - Date.now())).toBeLessThan(250);
     const fake = new FakeScheduler(500, 1_000);
     fake.stepWall(-800);
     expect([fake.now(), fake.wallNow()]).toEqual([500, 700]);

@@ -6,13 +6,13 @@
 import { EventEmitter } from "node:events";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { summary } from "../../cli/sim-summary.js";
+import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
+import { JoinedWatch } from "../../fleet/joined-watch.js";
+import { FleetRun } from "../../fleet/run.js";
 import { FakeScheduler, RealScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
 import { startTwins, type Twins } from "../../twins/index.js";
-import { type BrokerHost, openBrokerHost } from "../broker-host.js";
-import { JoinedWatch } from "../joined-watch.js";
-import { FleetRun } from "../run.js";
+import { summary } from "../sim-summary.js";
 
 class FakeClient extends EventEmitter {
   connected = true;

@@ -6,14 +6,14 @@
 import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { progressLine, summary } from "../../cli/commands/sweep-run.js";
 import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
 import { RealScheduler } from "../../node/scheduler.js";
-import { externalCaseProblem } from "../fault-cases.js";
-import { lossCsv } from "../files.js";
-import { renderHtml } from "../html.js";
-import { parseScenario } from "../scenario.js";
-import { runSweep, type SweepProgress } from "../sweep.js";
+import { externalCaseProblem } from "../../sweep/fault-cases.js";
+import { lossCsv } from "../../sweep/files.js";
+import { renderHtml } from "../../sweep/html.js";
+import { parseScenario } from "../../sweep/scenario.js";
+import { runSweep, type SweepProgress } from "../../sweep/sweep.js";
+import { progressLine, summary } from "../commands/sweep-run.js";
 
 let broker: BrokerHost;
 
