@@ -63,8 +63,10 @@ export interface NodeDetail {
   readonly profile?: string;
   readonly firmware?: string;
   readonly presence?: "online" | "offline" | "unknown";
-  /** The last message the node itself sent, ms on the twins' clock. */
+  /** The last message the node itself sent, ms since the fleet started (as `registeredAt`). */
   readonly lastSeen?: number;
+  /** The same as a date (ISO 8601, UTC), by the source's clock. */
+  readonly lastSeenAt?: string;
   /** When the node first registered, ms since the fleet started (where known). */
   readonly registeredAt?: number;
   /** The desired pairing and whether a set or a pairing still waits for the node. */

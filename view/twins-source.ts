@@ -189,7 +189,12 @@ export class TwinsSource implements ConsoleSource {
       ...(t.profile !== undefined ? { profile: t.profile } : {}),
       ...(t.firmware !== undefined ? { firmware: t.firmware } : {}),
       presence: t.presence,
-      ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen } : {}),
+      ...(t.lastSeen !== undefined
+        ? {
+            lastSeen: t.lastSeen - this.origin,
+            lastSeenAt: new Date(this.sched.wallNow() - this.sched.now() + t.lastSeen).toISOString(),
+          }
+        : {}),
       ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt - this.origin } : {}),
       desired: {
         sources: t.desired.sources,

@@ -104,7 +104,12 @@ const schemas = {
           firmware: { type: "string" },
           identity: { type: "string" },
           presence: { enum: ["online", "offline", "unknown"] },
-          lastSeen: { type: "number", description: "ms, the source's clock" },
+          lastSeen: {
+            type: "number",
+            description:
+              "the node's last message, ms since the fleet started (a twins service: since it started)",
+          },
+          lastSeenAt: { type: "string", format: "date-time", description: "the same as a date (UTC)" },
           registeredAt: { type: "number", description: "ms since the fleet started" },
           follows: { type: "array", items: { type: "string" } },
           followers: { type: "array", items: { type: "string" } },

@@ -29,6 +29,7 @@ export interface NodeDetail extends NodeSummary {
   readonly identity?: string;
   readonly presence: "online" | "offline" | "unknown";
   readonly lastSeen?: number;
+  readonly lastSeenAt?: string;
   readonly registeredAt?: number;
   readonly follows: readonly string[];
   readonly followers: readonly string[];
@@ -134,6 +135,7 @@ export function detailOf(d: ViewDetail): NodeDetail {
     ...(d.identity !== undefined ? { identity: d.identity } : {}),
     presence: d.presence ?? (d.node.online ? "online" : "unknown"),
     ...(d.lastSeen !== undefined ? { lastSeen: d.lastSeen } : {}),
+    ...(d.lastSeenAt !== undefined ? { lastSeenAt: d.lastSeenAt } : {}),
     ...(d.registeredAt !== undefined ? { registeredAt: d.registeredAt } : {}),
     follows: [...d.follows],
     followers: [...d.followers],

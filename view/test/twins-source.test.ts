@@ -95,6 +95,26 @@ describe("twins source", () => {
     expect(s.lossPct()).toBeUndefined();
   });
 
+  it("gives a node's last message from the fleet's start, as registration, and as a date", () => {
+    const t = new FakeTwins();
+    // A standalone twins service: its clock reads the date (ms since the Unix epoch), started at 12:00:00.
+    const start = Date.UTC(2026, 11, 5, 12, 0, 0);
+    const sched = new FakeScheduler(start, 0);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    t.twins.set(a, twin(a, { lastSeen: start + 90_500, registeredAt: start + 2_000 }));
+    sched.advance(100_000);
+    expect(s.detail(a)).toMatchObject({
+      lastSeen: 90_500,
+      registeredAt: 2_000,
+      lastSeenAt: "2026-12-05T12:01:30.500Z",
+    });
+    // A run's clock from 0, its dates from when it started.
+    const run = new FakeScheduler(0, start);
+    const r = new TwinsSource(t, "mqtt://x", run);
+    t.twins.set(a, twin(a, { lastSeen: 4_000 }));
+    expect(r.detail(a)).toMatchObject({ lastSeen: 4_000, lastSeenAt: "2026-12-05T12:00:04.000Z" });
+  });
+
   it("drops a twin the service forgot to make room, and says so", () => {
     const t = new FakeTwins();
     const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));

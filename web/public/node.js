@@ -308,7 +308,7 @@ export function nodePage(store, id) {
               "Registered",
               d.registeredAt === undefined ? "not yet" : `${ms(d.registeredAt)} after the fleet started`,
             ),
-            row("Last seen", d.lastSeen === undefined ? "–" : `at ${ms(d.lastSeen)} on the fleet's clock`),
+            row("Last seen", lastSeen(d)),
           ),
         ),
         sim
@@ -357,4 +357,11 @@ export function nodePage(store, id) {
     },
     destroy() {},
   };
+}
+
+/** When the node last sent anything: the date and time by the fleet's clock, and how far into the run. */
+function lastSeen(d) {
+  if (d.lastSeen === undefined) return "–";
+  if (d.lastSeenAt === undefined) return `${ms(d.lastSeen)} after the fleet started`;
+  return `${new Date(d.lastSeenAt).toLocaleString()} (${ms(d.lastSeen)} after the fleet started)`;
 }
