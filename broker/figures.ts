@@ -7,6 +7,7 @@
  */
 import type { Aedes } from "aedes";
 import type { TrafficCounters } from "./frame-limit.js";
+import type { SessionCount } from "./session-limit.js";
 
 /** Where a connection came in: plain MQTT, MQTT over TLS, over WebSocket, or the in-memory transport. */
 export const LISTENER_KINDS = ["mqtt", "tls", "ws", "in-memory"] as const;
@@ -91,6 +92,13 @@ export interface BrokerFigures {
   subscriptions(): number;
   /** Retained messages held now; undefined when the store cannot tell cheaply (Redis). */
   retained(): number | undefined;
+  /**
+   * Persistent sessions (clean session 0) holding subscriptions, their clients connected or away: the
+   * store's count, as `--max-sessions` counts them (broker/session-limit.ts).
+   */
+  persistentSessions(): Promise<number>;
+  /** The cap on them (`--max-sessions`). */
+  readonly maxSessions: number;
   storeHealth(): StoreHealth;
   /** False once close() or kill() has begun. */
   listening(): boolean;
@@ -107,10 +115,12 @@ export function brokerFigures(
   tally: BrokerTally,
   store: {
     readonly kind: BrokerFigures["store"];
+    readonly persistence: unknown;
     health(): StoreHealth;
     retained?(): number;
   },
   listening: () => boolean,
+  maxSessions: number,
 ): BrokerFigures {
   const clients = () =>
     Object.values((aedes as unknown as { clients: Record<string, ClientView | undefined> }).clients);
@@ -131,6 +141,8 @@ export function brokerFigures(
       return n;
     },
     retained: () => store.retained?.(),
+    persistentSessions: async () => (await (store.persistence as SessionCount).countOffline()).clientsCount,
+    maxSessions,
     storeHealth: () => store.health(),
     listening,
   };

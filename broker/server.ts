@@ -309,7 +309,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       "broker listening",
     );
     let ending: Promise<void> | undefined;
-    const figures = brokerFigures(aedes, tally, store, () => ending === undefined);
+    const figures = brokerFigures(aedes, tally, store, () => ending === undefined, opts.maxSessions);
     return {
       port,
       url: `mqtt://${host}:${port}`,

@@ -143,6 +143,24 @@ export class BrokerMetrics {
         },
       });
     new Gauge({
+      name: `${p}persistent_sessions`,
+      help: "Persistent sessions (clean session 0) holding subscriptions, connected or away: what --max-sessions counts",
+      registers: [r],
+      async collect() {
+        // A store that does not answer (store_up says so) keeps the last count rather than failing the scrape.
+        const n = await figures.persistentSessions().catch(() => undefined);
+        if (n !== undefined) this.set(n);
+      },
+    });
+    new Gauge({
+      name: `${p}max_sessions`,
+      help: "The cap on persistent sessions (--max-sessions)",
+      registers: [r],
+      collect() {
+        this.set(figures.maxSessions);
+      },
+    });
+    new Gauge({
       name: `${p}store_up`,
       help: "1 while the store answers and takes writes; 0 while LevelDB writes fail or Redis is silent or lost",
       labelNames: ["store"],

@@ -135,6 +135,16 @@ it("counts clients, messages by QoS, bytes, subscriptions, retained messages, re
   expect(after.get('twinfleet_broker_connections_cut_total{reason="packet-too-large"}')).toBe(1);
   expect(after.get('twinfleet_broker_connections_cut_total{reason="queue-full"}')).toBe(0);
 
+  // Persistent sessions, as --max-sessions counts them (100 by default): none while every client is
+  // clean; one that subscribes with clean session 0 and leaves is kept, and counted.
+  expect(before.get("twinfleet_broker_persistent_sessions")).toBe(0);
+  expect(after.get("twinfleet_broker_max_sessions")).toBe(100);
+  expect(after.get("twinfleet_broker_persistent_sessions")).toBe(0);
+  const keeper = await connect(broker.url, { clientId: "keeper", clean: false, ...login });
+  await keeper.subscribeAsync("k/#", { qos: 1 });
+  await keeper.endAsync();
+  expect((await scrape(h)).get("twinfleet_broker_persistent_sessions")).toBe(1);
+
   // The taker's session has no subscriptions of its own (clean session): none held now.
   expect(after.get("twinfleet_broker_subscriptions")).toBe(0);
   await taker.subscribeAsync(["a/1", "a/2"], { qos: 0 });
