@@ -29,3 +29,13 @@ export function addLoginOptions(cmd: Command, opts: { readonly tls?: boolean } =
     .option("--key <file>", "client certificate's private key (PEM), with --cert")
     .option("--insecure", "do not verify the broker's TLS certificate (testing only)");
 }
+
+/** The nodes' login of a simulated fleet on someone else's broker (sim, sweep): each node as its id. */
+export function addNodeLoginOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--node-password <password>",
+      "with --broker: each node logs in as its node id with this password",
+    )
+    .option("--node-password-file <file>", "read the nodes' password from the first line of <file>");
+}

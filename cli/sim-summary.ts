@@ -116,11 +116,15 @@ function notRegisteredLine(r: Report): string {
   const nr = r.registration.notRegistered;
   if (!nr) return "";
   const more = nr.nodes > nr.first.length ? `, … ${nr.nodes - nr.first.length} more` : "";
-  const why = Object.entries(nr.lastConnectFailure)
+  return `\n       not registered ${nr.nodes} (${nr.first.join(", ")}${more}): ${notRegisteredWhy(nr)}`;
+}
+
+/** How the nodes that never registered last failed to connect, the most common first. */
+export function notRegisteredWhy(nr: NonNullable<Report["registration"]["notRegistered"]>): string {
+  return Object.entries(nr.lastConnectFailure)
     .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
     .map(([k, n]) => `${n} ${FAILURE_WORDS[k] ?? k}`)
     .join("; ");
-  return `\n       not registered ${nr.nodes} (${nr.first.join(", ")}${more}): ${why}`;
 }
 
 /** What a virtual run ran on, for the summary; nothing on real time. */

@@ -8,6 +8,7 @@ import type { FaultEntry } from "../fleet/faults/schedule.js";
 import type { Clock, ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
+import type { NotRegistered } from "../fleet/tally.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { Distribution } from "../sim/histogram.js";
 import type { BrokerLogin } from "../twins/index.js";
@@ -45,6 +46,8 @@ export interface PointResult {
     readonly nodes: number;
     readonly p50Ms: number;
     readonly maxMs: number;
+    /** The nodes that never registered and how they last failed to connect; absent when all did. */
+    readonly notRegistered?: NotRegistered;
   };
   /** Modeled CPU utilization (work + blocked), mean and max over the nodes, percent. */
   readonly cpuMeanPct: number;
@@ -79,8 +82,11 @@ export interface PointSpec {
   readonly scheduler?: Scheduler;
   /** Real time (default) or virtual time: the point as a virtual fleet run (fleet/virtual.ts). */
   readonly clock?: Clock;
-  /** Someone else's broker (the fleet run's `broker`, with its `login`); the run starts its own otherwise. */
-  readonly broker?: { readonly url: string; readonly login: BrokerLogin };
+  /**
+   * Someone else's broker (the fleet run's `broker`, `login` for its twins service and tools,
+   * `nodePassword` for its nodes); the run starts its own otherwise.
+   */
+  readonly broker?: { readonly url: string; readonly login: BrokerLogin; readonly nodePassword?: string };
 }
 
 /** The last seconds of the press phase have no presses, so every press is judged under the loss. */
@@ -121,6 +127,7 @@ export async function runPointWithReport(
       ...(spec.brokerData !== undefined ? { brokerData: spec.brokerData } : {}),
       ...(spec.clock !== undefined ? { clock: spec.clock } : {}),
       ...(spec.broker !== undefined ? { broker: spec.broker.url, login: spec.broker.login } : {}),
+      ...(spec.broker?.nodePassword !== undefined ? { nodePassword: spec.broker.nodePassword } : {}),
     },
     undefined,
     spec.scheduler,
@@ -140,6 +147,7 @@ export async function runPointWithReport(
       nodes: r.scenario.nodes,
       p50Ms: r.registration.p50Ms,
       maxMs: r.registration.maxMs,
+      ...(r.registration.notRegistered ? { notRegistered: r.registration.notRegistered } : {}),
     },
     cpuMeanPct: r.cpu.meanPct,
     cpuMaxPct: r.cpu.maxPct,

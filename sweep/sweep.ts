@@ -8,7 +8,7 @@ import { applyProfileOverrides } from "../fleet/profile-overrides.js";
 import { loadProfile } from "../node/profile.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
-import { displayUrl, splitBrokerUrl } from "../twins/index.js";
+import { type BrokerLogin, displayUrl, splitBrokerUrl } from "../twins/index.js";
 import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
 import {
   externalCaseProblem,
@@ -92,6 +92,10 @@ export interface SweepOptions {
    * its own delay is then in the figures. Fault cases that restart the broker or need its store are refused.
    */
   readonly broker?: string;
+  /** With `broker`: the login of the sweep's twins service and tools (a login in the URL counts too). */
+  readonly login?: BrokerLogin;
+  /** With `broker`: the password each node logs in with, as its node id. */
+  readonly nodePassword?: string;
   /** The clock of the sweep and of every fleet run in it (real time: the runs' workers follow it). Default a RealScheduler. */
   readonly scheduler?: Scheduler;
   readonly onPoint?: (p: SweepProgress) => void;
@@ -292,18 +296,20 @@ function w(o: SweepOptions): Pick<PointSpec, "workers" | "clock" | "broker"> {
   return {
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.clock !== undefined ? { clock: o.clock } : {}),
-    ...(o.broker !== undefined ? { broker: brokerOf(o.broker) } : {}),
+    ...(o.broker !== undefined ? { broker: brokerOf(o.broker, o) } : {}),
   };
 }
 
-/** A broker URL as the fleet run takes it: the address, and the login written in it. */
-function brokerOf(raw: string): NonNullable<PointSpec["broker"]> {
+/** A broker URL as the fleet run takes it: the address, the login given or written in it, the nodes' password. */
+function brokerOf(raw: string, o: SweepOptions): NonNullable<PointSpec["broker"]> {
   const { url, username, password } = splitBrokerUrl(raw);
   return {
     url,
     login: {
       ...(username !== undefined ? { username } : {}),
       ...(password !== undefined ? { password } : {}),
+      ...o.login,
     },
+    ...(o.nodePassword !== undefined ? { nodePassword: o.nodePassword } : {}),
   };
 }

@@ -12,8 +12,6 @@ import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { isStdout } from "../../node/whole-file.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
-import { type BrokerLogin, splitBrokerUrl } from "../../twins/index.js";
-import { checkLogin, type Env, resolvePassword, resolveUsername } from "../connection.js";
 import { UsageError } from "../errors.js";
 import {
   type FleetFlagValues,
@@ -21,6 +19,7 @@ import {
   withFlagNames,
   withFlagNamesSync,
 } from "../fleet-flags.js";
+import { type FleetLoginFlags, fleetLogin } from "../fleet-login.js";
 import { checkHttpAddress, resolveHttpOptions, serveSim } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { beforeConsoleLogger, commandLogger } from "../log.js";
@@ -40,23 +39,14 @@ interface SimOwnFlags {
   readonly speed?: string;
 }
 
-interface SimLoginFlags {
-  readonly broker?: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly passwordFile?: string;
-  readonly nodePassword?: string;
-  readonly nodePasswordFile?: string;
-}
-
-export type SimFlags = FleetFlagValues & SimOwnFlags & SimLoginFlags & HttpFlags & ShardFlags;
+export type SimFlags = FleetFlagValues & SimOwnFlags & FleetLoginFlags & HttpFlags & ShardFlags;
 
 export async function runSim(
   raw: SimFlags,
   program: { opts(): Record<string, unknown> },
   io: CliIO,
 ): Promise<void> {
-  const login = simLogin(raw, io.env ?? process.env);
+  const login = fleetLogin(raw, io.env ?? process.env);
   const http = resolveHttpOptions(raw, io.env ?? process.env);
   io.secret?.(login.login.password);
   io.secret?.(login.nodePassword);
@@ -240,42 +230,4 @@ function describeTopology(o: ResolvedFleetOptions): string {
     default:
       return assertNever(o.topology);
   }
-}
-
-/** The run's logins: the twins service and tools (control role), and the nodes (node role). */
-function simLogin(raw: SimLoginFlags, env: Env): { url?: string; login: BrokerLogin; nodePassword?: string } {
-  const nodePassword = resolvePassword(
-    { password: raw.nodePassword, passwordFile: raw.nodePasswordFile },
-    env,
-    {
-      flag: "--node-password",
-      file: "--node-password-file",
-      env: "TWINFLEET_NODE_PASSWORD",
-    },
-  );
-  if (raw.broker === undefined) {
-    const given = [
-      ["--username", raw.username],
-      ["--password", raw.password],
-      ["--password-file", raw.passwordFile],
-      ["--node-password", raw.nodePassword],
-      ["--node-password-file", raw.nodePasswordFile],
-    ].find(([, v]) => v !== undefined)?.[0];
-    if (given !== undefined) {
-      throw new UsageError(`${given} is for a --broker with credentials; the run's own broker has none`);
-    }
-    return { login: {} };
-  }
-  const fromUrl = splitBrokerUrl(raw.broker);
-  const username = resolveUsername(raw.username, env, fromUrl.username);
-  const password = resolvePassword(raw, env) ?? fromUrl.password;
-  checkLogin(username, password);
-  return {
-    url: fromUrl.url,
-    login: {
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {}),
-    },
-    ...(nodePassword !== undefined ? { nodePassword } : {}),
-  };
 }

@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import { DEFAULTS } from "../../fleet/defaults.js";
 import { FAULT_PRESETS } from "../../fleet/faults/presets.js";
 import { addHttpOptions } from "../http-options.js";
-import { addLoginOptions } from "../login-options.js";
+import { addLoginOptions, addNodeLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 import type { SimFlags } from "./sim-run.js";
 
@@ -120,16 +120,10 @@ Quitting: the first q (console) or Ctrl-C stops the presses, and the run settles
 seconds (longer after faults, while the fleet recovers) with a countdown; a second q or Ctrl-C ends
 it at once: the summary and report are marked cut short and the exit code is ${CUT_SHORT_EXIT}.`,
     );
-  addHttpOptions(addLoginOptions(cmd, { tls: false }))
-    .option(
-      "--node-password <password>",
-      "with --broker: each node logs in as its node id with this password",
-    )
-    .option("--node-password-file <file>", "read the nodes' password from the first line of <file>")
-    .action(async (raw: SimFlags) => {
-      const { runSim } = await import("./sim-run.js");
-      await runSim(raw, program, io);
-    });
+  addHttpOptions(addNodeLoginOptions(addLoginOptions(cmd, { tls: false }))).action(async (raw: SimFlags) => {
+    const { runSim } = await import("./sim-run.js");
+    await runSim(raw, program, io);
+  });
 };
 
 /** A run ended by a second q / Ctrl-C, as a shell reports a command ended by Ctrl-C (128 + SIGINT). */

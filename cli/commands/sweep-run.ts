@@ -11,11 +11,13 @@ import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/swee
 import { displayUrl, splitBrokerUrl } from "../../twins/index.js";
 import { UsageError } from "../errors.js";
 import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
+import { type FleetLoginFlags, fleetLogin } from "../fleet-login.js";
 import type { CliIO } from "../main.js";
 import { checkOutputDir } from "../output-path.js";
+import { notRegisteredWhy } from "../sim-summary.js";
 import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
-export interface RawSweepOptions {
+export interface RawSweepOptions extends FleetLoginFlags {
   scenario?: string;
   out?: string;
   quick?: boolean;
@@ -23,14 +25,17 @@ export interface RawSweepOptions {
   seconds?: string;
   workers?: string;
   clock?: string;
-  broker?: string;
 }
 
 export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<void> {
   let scenarios: Scenario[];
   let workers: number | undefined;
   let clock: Clock | undefined;
+  let login: ReturnType<typeof fleetLogin> = { login: {} };
   try {
+    login = fleetLogin(raw, io.env ?? process.env);
+    io.secret?.(login.login.password);
+    io.secret?.(login.nodePassword);
     const nodes = wholeNumberFlag("--nodes", raw.nodes, 2, 2000);
     const seconds = wholeNumberFlag("--seconds", raw.seconds, 2, 600);
     // Every point is a fleet run: its worker count is checked as the fleet checks it, up front.
@@ -100,7 +105,13 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
       quick: raw.quick === true,
       ...(workers !== undefined ? { workers } : {}),
       ...(clock !== undefined ? { clock } : {}),
-      ...(raw.broker !== undefined ? { broker: raw.broker } : {}),
+      ...(login.url !== undefined
+        ? {
+            broker: login.url,
+            login: login.login,
+            ...(login.nodePassword !== undefined ? { nodePassword: login.nodePassword } : {}),
+          }
+        : {}),
       signal: stop.signal,
       onStart: ({ total, etaS }) =>
         io.stderr(
@@ -140,7 +151,8 @@ export function progressLine(p: SweepProgress): string {
   const pt = p.point;
   if (!pt) return `${head} — ${eta}`;
   const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
-  const marks = `${pt.sim.keptUp ? "" : ", SIM LAGGED"}${pt.brokerLost ? `, BROKER LOST ${pt.brokerLost.s.toFixed(1)} s` : ""}`;
+  const nr = pt.registration.notRegistered;
+  const marks = `${pt.sim.keptUp ? "" : ", SIM LAGGED"}${pt.brokerLost ? `, BROKER LOST ${pt.brokerLost.s.toFixed(1)} s` : ""}${nr ? `, ${nr.nodes} of ${pt.registration.nodes} NOT REGISTERED: ${notRegisteredWhy(nr)}` : ""}`;
   const fc = p.faultCase;
   if (fc) {
     const rec = fc.faults.map((f) => (f.recoveryMs === null ? "not recovered" : ms(f.recoveryMs)));
@@ -161,7 +173,7 @@ export function summary(r: SweepReport): string {
       lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);
       for (const p of s.loss) {
         lines.push(
-          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}${p.brokerLost ? `   BROKER LOST ${p.brokerLost.s.toFixed(1)} s` : ""}`,
+          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}${p.brokerLost ? `   BROKER LOST ${p.brokerLost.s.toFixed(1)} s` : ""}${p.registration.notRegistered ? `   ${p.registration.notRegistered.nodes} NOT REGISTERED` : ""}`,
         );
       }
     }

@@ -5,11 +5,12 @@
  * loaded when it runs (cli/commands/sweep-run.ts).
  */
 import type { Command } from "commander";
+import { addLoginOptions, addNodeLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
 import type { RawSweepOptions } from "./sweep-run.js";
 
 export const registerSweepCommand: RegisterCommand = (program: Command, io: CliIO) => {
-  program
+  const cmd = program
     .command("sweep")
     .description("rerun the paper's experiments on a simulated fleet and write a report with plots")
     .option("--scenario <names>", "scenario names or .json files, comma-separated (default paper,settings)")
@@ -42,13 +43,14 @@ Examples:
   twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
   twinfleet sweep --scenario paper --nodes 100 --seconds 30
   twinfleet sweep --scenario paper --broker mqtt://lab-pi:1883   the paper's figures through your broker
+  twinfleet sweep --broker mqtt://lab-pi:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
 
 Each point is a short fleet run of about 15 s of wall time or more (boot, presses, 5 s with the loss
 on and no presses so every press can be judged, settle): a line per point says how many are done and
 the ETA. Times measured on a 2-core machine; a busy or slower one takes longer.`,
-    )
-    .action(async (raw: RawSweepOptions) => {
-      const { runSweepCommand } = await import("./sweep-run.js");
-      await runSweepCommand(raw, io);
-    });
+    );
+  addNodeLoginOptions(addLoginOptions(cmd, { tls: false })).action(async (raw: RawSweepOptions) => {
+    const { runSweepCommand } = await import("./sweep-run.js");
+    await runSweepCommand(raw, io);
+  });
 };

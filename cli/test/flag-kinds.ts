@@ -147,6 +147,9 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--workers": "whole",
     "--clock": "choice",
     "--broker": "url",
+    ...LOGIN,
+    "--node-password": "secret",
+    "--node-password-file": "in-file",
   },
   "report merge": { "--out": "out-file" },
 };

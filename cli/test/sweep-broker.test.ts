@@ -6,13 +6,16 @@
 import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { credentialsPolicy, hashPassword, startBroker } from "../../broker/index.js";
 import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { PAPER_CPU } from "../../sweep/cpu.js";
 import { externalCaseProblem } from "../../sweep/fault-cases.js";
 import { lossCsv } from "../../sweep/files.js";
 import { renderHtml } from "../../sweep/html.js";
+import type { PointResult } from "../../sweep/point.js";
 import { parseScenario } from "../../sweep/scenario.js";
-import { runSweep, type SweepProgress } from "../../sweep/sweep.js";
+import { LIMITS, runSweep, type SweepProgress } from "../../sweep/sweep.js";
 import { progressLine, summary } from "../commands/sweep-run.js";
 
 let broker: BrokerHost;
@@ -85,6 +88,57 @@ describe("a sweep on someone else's broker", () => {
     }
   }, 120_000);
 
+  it("logs the twins service and tools in as a control user and each node as itself", async () => {
+    const pw = await hashPassword("node-pw");
+    const nodes = Object.fromEntries(
+      ["n-0000", "n-0001", "n-0002", "n-0003"].map((id) => [
+        id,
+        { role: "node" as const, nodeId: id, password: pw },
+      ]),
+    );
+    const auth = credentialsPolicy({
+      users: { ctl: { role: "control", password: await hashPassword("ctl-pw") }, ...nodes },
+    });
+    const guarded = await startBroker({ host: "127.0.0.1", port: 0, auth });
+    try {
+      const one = { ...tiny, loss: { levelsPct: [0] } };
+      const r = await runSweep([one], {
+        quick: false,
+        broker: guarded.url,
+        login: { username: "ctl", password: "ctl-pw" },
+        nodePassword: "node-pw",
+      });
+      const p = r.scenarios[0]?.loss?.[0];
+      expect(p?.registration).toMatchObject({ registered: 4, nodes: 4 });
+      expect(p?.registration.notRegistered).toBeUndefined();
+      expect(p?.presses).toBeGreaterThan(0);
+      expect(p?.lost).toBe(0);
+    } finally {
+      await guarded.close();
+    }
+  }, 120_000);
+
+  it("says which nodes never registered, and why, on the point's line and the summary's row", () => {
+    const p0 = { lossPct: 0, ...fakePoint(), registration: { registered: 0, nodes: 4, p50Ms: 0, maxMs: 0 } };
+    const nr = { nodes: 4, first: [], lastConnectFailure: { refused: 4 } } as const;
+    const point = { ...p0, registration: { ...p0.registration, notRegistered: nr } };
+    const line = progressLine({ index: 1, total: 1, label: "tiny: 0% loss", elapsedS: 40, etaS: 0, point });
+    expect(line).toContain(
+      ", 4 of 4 NOT REGISTERED: 4 were refused by the broker (a CONNACK with an error code",
+    );
+    const r = {
+      kind: "twinfleet-sweep",
+      quick: false,
+      startedAt: "",
+      wallS: 40,
+      limits: LIMITS,
+      paperCpu: PAPER_CPU,
+      allKeptUp: true,
+      scenarios: [{ name: "tiny", fleet: tiny.fleet, loss: [point] }],
+    } as const;
+    expect(summary(r)).toMatch(/ {4}0% .* yes {3}4 NOT REGISTERED\n/);
+  });
+
   it("refuses what needs the sweep's own broker or virtual time", async () => {
     const restart = parseScenario(
       {
@@ -104,3 +158,21 @@ describe("a sweep on someone else's broker", () => {
     );
   });
 });
+
+/** A point's figures but its loss level and registration, all at rest. */
+function fakePoint(): Omit<PointResult, "lossPct" | "registration"> {
+  const pct = { count: 0, p5: 0, p25: 0, p50: 0, p75: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+  return {
+    echo: pct,
+    echoLate: 0,
+    sync: pct,
+    presses: 0,
+    deliveries: 0,
+    lost: 0,
+    diverged: 0,
+    cpuMeanPct: 0,
+    cpuMaxPct: 0,
+    link: { segments: 0, retransmissions: 0, timeouts: 0, reconnects: 0 },
+    sim: { keptUp: true, lagP99Ms: 0, wallS: 40 },
+  };
+}

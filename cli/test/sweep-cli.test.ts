@@ -35,5 +35,7 @@ describe("twinfleet sweep", () => {
       /--broker: scenario faults, fault case .*: broker-restart needs a broker the sweep starts itself/,
     );
     expect(said).not.toContain("secret");
+    expect(await main(["sweep", "--node-password", "pw"], io)).toBe(2);
+    expect(err.pop()).toMatch(/--node-password is for a --broker with credentials; the run's own broker has none/);
   });
 });
