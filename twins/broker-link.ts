@@ -27,8 +27,8 @@ export { CLOSE_GRACE_MS } from "./presence.js";
 export interface BrokerLinkHandlers {
   /** One message from the broker; `qos` as delivered, `retained` when sent for a new subscription. */
   readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
-  /** After every (re)connect, once subscribed and the presence is held. */
-  readonly ready: () => Promise<void>;
+  /** After every (re)connect, once subscribed and the presence is held; `again` after the first. */
+  readonly ready: (again: boolean) => Promise<void>;
   /**
    * The broker was lost (false) after having been up, or is back (true). Lost `silent` (the
    * connection up, nothing heard for 5 s: twins/broker-probe.ts) or `lost` (the connection down);
@@ -264,7 +264,7 @@ export class BrokerLink implements TwinsLink {
         retain: true,
       });
     }
-    await this.on.ready();
+    await this.on.ready(this.reached);
   }
 
   /**
