@@ -6,61 +6,17 @@
  * for 45 s), though the standalone service showed every node back within 1.5 s. The watch now
  * queries when its link comes back, and hears them register.
  */
-import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { startTwins } from "../../twins/index.js";
+import { cuttableProxy } from "../../twins/test/cuttable-proxy.js";
 import { FleetRun } from "../run.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-/**
- * A TCP proxy to `port`: `cut()` closes every link through it; new links are then closed at once
- * until `let(…)` lets them through again — the run's twins service (its client id holds `-twins-`)
- * and the rest each on its own.
- */
-async function cuttableProxy(port: number) {
-  const open = new Set<Socket>();
-  const blocked = { twins: false, others: false };
-  const server = createServer((client) => {
-    client.once("data", (first: Buffer) => {
-      const twins = first.includes("-twins-");
-      if (twins ? blocked.twins : blocked.others) {
-        client.destroy();
-        return;
-      }
-      const upstream = connect(port, "127.0.0.1");
-      upstream.write(first);
-      for (const s of [client, upstream]) {
-        open.add(s);
-        s.on("close", () => open.delete(s));
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-      upstream.on("error", () => {});
-    });
-    client.on("error", () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cut: () => {
-      blocked.twins = true;
-      blocked.others = true;
-      for (const s of open) s.destroy();
-    },
-    let: (who: "twins" | "others") => {
-      blocked[who] = false;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Rechecks `cond` every 50 ms of the run's clock. */
 async function until(run: FleetRun, what: string, cond: () => boolean, ms = 30_000): Promise<void> {
@@ -98,13 +54,13 @@ it("counts the nodes back from an outage when they registered before the run's w
   proxy.cut();
   const { synced } = run.collector;
   await until(run, "the nodes see the cut", () => run.ids.every((id) => !synced.has(id)));
-  proxy.let("others");
+  proxy.heal("others");
   // Every node synced again, and so registered, while the run's watch was still cut off.
   await until(run, "the nodes are back", () => run.ids.every((id) => synced.has(id)));
   await until(run, "the controller has them back", () =>
     run.ids.every((id) => controller.get(id)?.presence === "online"),
   );
-  proxy.let("twins");
+  proxy.heal("twins");
   const regs = run.collector.timeline.registrations;
   const heard = () => run.ids.every((id) => (regs.get(id) ?? []).some((t) => t > cutAt));
   // Bounded, so that a run that never hears them ends and its report says so.

@@ -4,10 +4,10 @@
  * time (its own link back sooner) was never heard registering, and a run's fault analysis reported it
  * never back ("recovered after never") although it was. With `queryOnReconnect` the observer queries
  * each time its connection comes back, and hears every live node register again. The observer's link
- * passes through a proxy that can be cut (its sockets closed and new ones refused).
+ * passes through a proxy that can be cut (twins/test/cuttable-proxy.ts).
  */
-import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { afterEach, expect, it } from "vitest";
+import { cuttableProxy } from "./cuttable-proxy.js";
 import type { TestBroker } from "./helpers.js";
 import { changed, Fixtures, rawClient, until } from "./helpers.js";
 
@@ -16,40 +16,6 @@ afterEach(async () => {
   await fx.close();
   fx = new Fixtures();
 });
-
-/** A TCP proxy to `port` whose links can be cut (closed, and new ones closed at once) and healed. */
-async function cuttableProxy(port: number) {
-  const open = new Set<Socket>();
-  let cut = false;
-  const server = createServer((client) => {
-    if (cut) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(port, "127.0.0.1");
-    for (const s of [client, upstream]) {
-      open.add(s);
-      s.on("error", () => {});
-      s.on("close", () => open.delete(s));
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    cut: () => {
-      cut = true;
-      for (const s of open) s.destroy();
-    },
-    heal: () => {
-      cut = false;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 async function observerBehindProxy(broker: TestBroker, queryOnReconnect: boolean) {
   const proxy = fx.track(await cuttableProxy(broker.port), (p) => p.close());
