@@ -12,7 +12,7 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
-import { type BrokerAway, InFlight, refusal } from "./broker-away.js";
+import { type BrokerAway, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
@@ -196,8 +196,17 @@ export class BrokerLink implements TwinsLink {
         : this.probed(client, probeTopic);
     this.watch.on("state", (state, was, lastHeardAt) => {
       // What was in flight is given up before anything is told (or reconnected, which re-sends).
-      if (state !== "up") this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
+      const gaveUp =
+        state !== "up" && this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
       this.told(state, was, lastHeardAt);
+      // Given up at a silence, it must not reach the broker once the path heals: the connection is
+      // reset (what its socket still holds is dropped) and made again.
+      if (gaveUp && state === "silent") {
+        opts.logger.info(
+          "twins: connection reset, so that what it had not had acknowledged is not delivered late",
+        );
+        resetConnection(client);
+      }
     });
     this.wait = wait;
     return new Promise((resolve, reject) => {
