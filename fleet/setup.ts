@@ -148,7 +148,9 @@ export async function prepareFleet(
           // The run probes a broker outside its process with a client of its own (below), twins or
           // not; its own broker cannot freeze without the run, and a busy run's late echo is no outage.
           probe: false,
-          ...(existing ? { passive: true } : {}),
+          // Beside the fleet's controller it only watches, and queries when its link comes back: the
+          // nodes that synced while it was away registered unheard, and would be counted never back.
+          ...(existing ? { passive: true, queryOnReconnect: true } : {}),
           // Started again (a twins-restart), it may find the broker away (a broker-restart at the
           // same time): it waits for it, as `twinfleet twins` does, instead of failing the fault.
           ...(again ? { waitForBroker: true } : {}),

@@ -8,7 +8,7 @@
  */
 import mqtt from "mqtt";
 import type { Scheduler } from "../node/scheduler.js";
-import { allNodesTopic, decode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
+import { allNodesTopic, decode, encode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
 import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
@@ -44,6 +44,15 @@ export class FleetWatch {
       { qos: 1 },
     );
     await settled;
+    // The registers sent while it was away are not sent again: a node back sooner than this client
+    // (a partition of the shard's host healed while its next attempt waited) would never be counted
+    // back. A query after each reconnect (MQTT.js has subscribed again by then) makes every live node
+    // register again.
+    const query = encode(prefix, { kind: "query" });
+    client.on(
+      "connect",
+      () => void client.publishAsync(query.topic, query.payload, { qos: 1 }).catch(() => {}),
+    );
     return w;
   }
 

@@ -113,11 +113,15 @@ export class InFlight {
     });
   }
 
-  /** The connection dropped, the broker fell silent or the service closes: every publish in flight is given up. */
-  giveUpAll(client: MqttClient, why: GivenUp): void {
-    if (this.pending.size === 0) return;
+  /**
+   * The connection dropped, the broker fell silent or the service closes: every publish in flight is
+   * given up. Whether there was one.
+   */
+  giveUpAll(client: MqttClient, why: GivenUp): boolean {
+    if (this.pending.size === 0) return false;
     const ids = outgoingIds(client);
     for (const p of [...this.pending]) this.giveUp(client, p, why, ids);
+    return true;
   }
 
   /** The oldest's deadline: those past theirs are given up, and the timer set for the next oldest. */
@@ -169,6 +173,26 @@ export class InFlight {
       start,
     );
   }
+}
+
+/**
+ * Ends `client`'s connection with a TCP reset, which discards what its socket has not delivered. A
+ * path cut with the connection up (a dead switch, a Wi-Fi drop) keeps a command given up at the
+ * silence in the socket, and a close (what MQTT.js does) still sends it once the path heals: a set
+ * refused as not acknowledged reached its node 10 s later. Over TLS or WebSocket the stream has no TCP
+ * handle of its own to reset, and is closed as MQTT.js would.
+ */
+export function resetConnection(client: MqttClient): void {
+  const stream = client.stream as unknown as { resetAndDestroy?: () => unknown; destroy: () => unknown };
+  try {
+    if (stream.resetAndDestroy !== undefined) {
+      stream.resetAndDestroy();
+      return;
+    }
+  } catch {
+    // Not a TCP handle (a TLS socket): closed below.
+  }
+  stream.destroy();
 }
 
 /** The packet id of each publish MQTT.js holds (sent, or stored for a reconnect), by its callback. */

@@ -12,7 +12,7 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
-import { type BrokerAway, InFlight, refusal } from "./broker-away.js";
+import { type BrokerAway, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
@@ -27,8 +27,8 @@ export { CLOSE_GRACE_MS } from "./presence.js";
 export interface BrokerLinkHandlers {
   /** One message from the broker; `qos` as delivered, `retained` when sent for a new subscription. */
   readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
-  /** After every (re)connect, once subscribed and the presence is held. */
-  readonly ready: () => Promise<void>;
+  /** After every (re)connect, once subscribed and the presence is held; `again` after the first. */
+  readonly ready: (again: boolean) => Promise<void>;
   /**
    * The broker was lost (false) after having been up, or is back (true). Lost `silent` (the
    * connection up, nothing heard for 5 s: twins/broker-probe.ts) or `lost` (the connection down);
@@ -196,8 +196,17 @@ export class BrokerLink implements TwinsLink {
         : this.probed(client, probeTopic);
     this.watch.on("state", (state, was, lastHeardAt) => {
       // What was in flight is given up before anything is told (or reconnected, which re-sends).
-      if (state !== "up") this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
+      const gaveUp =
+        state !== "up" && this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
       this.told(state, was, lastHeardAt);
+      // Given up at a silence, it must not reach the broker once the path heals: the connection is
+      // reset (what its socket still holds is dropped) and made again.
+      if (gaveUp && state === "silent") {
+        opts.logger.info(
+          "twins: connection reset, so that what it had not had acknowledged is not delivered late",
+        );
+        resetConnection(client);
+      }
     });
     this.wait = wait;
     return new Promise((resolve, reject) => {
@@ -264,7 +273,7 @@ export class BrokerLink implements TwinsLink {
         retain: true,
       });
     }
-    await this.on.ready();
+    await this.on.ready(this.reached);
   }
 
   /**

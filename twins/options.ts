@@ -43,6 +43,14 @@ export interface TwinsOptions {
    */
   readonly passive?: boolean;
   /**
+   * A passive service that sends one query (`Q1`) each time its connection comes back (not at its
+   * first connect), so it hears every live node register again: the registers it missed while it
+   * was away (a node whose own link came back sooner, a controller's query it was not there for)
+   * are never sent again otherwise. What a fleet run's observer uses (its fault analysis counts a
+   * node back once registered); nothing else is published. Default false; ignored unless passive.
+   */
+  readonly queryOnReconnect?: boolean;
+  /**
    * Hold a presence on the broker (`<prefix>/control/<clientId>`, protocol.md §6) so other tools can
    * see a controller runs. Default true; one-shot commands turn it off. Never for a passive service.
    */
@@ -102,6 +110,7 @@ export interface ResolvedTwinsOptions {
   readonly logger: Logger;
   readonly clientId: string;
   readonly passive: boolean;
+  readonly queryOnReconnect: boolean;
   readonly presence: boolean;
   readonly probe: boolean;
   readonly username: string | undefined;
@@ -149,6 +158,7 @@ const schema = z.object({
     .regex(CLIENT_ID_RE, "must be 1-64 of A-Z a-z 0-9 _ . -")
     .optional(),
   passive: z.boolean("must be a boolean").optional(),
+  queryOnReconnect: z.boolean("must be a boolean").optional(),
   presence: z.boolean("must be a boolean").optional(),
   probe: z.boolean("must be a boolean").optional(),
   username: z.string().optional(),
@@ -199,6 +209,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     logger: options.logger ?? pino({ level: "silent" }),
     clientId: options.clientId ?? `${prefix}-twins-${hex}`,
     passive: options.passive ?? false,
+    queryOnReconnect: (options.passive ?? false) && (options.queryOnReconnect ?? false),
     presence: !(options.passive ?? false) && (options.presence ?? true),
     probe: options.wire === undefined && (options.probe ?? true),
     username: options.username ?? fromUrl.username,

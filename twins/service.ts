@@ -3,9 +3,9 @@
  * the commands (set, pair, unpair, query) and turns the registry's effects into events, re-checks and
  * saves; the connection is `BrokerLink`, the re-sends `Reconciler`, the convergence report
  * `ConvergenceFeed`, saving `DesireSaver`, all on the one injected scheduler. A passive service only
- * watches: it builds the same view and events but publishes nothing and stores nothing. While the
- * broker is away a set or query is refused (BrokerUnavailableError), and a pair or unpair is stored
- * and sent by the re-sends once the node registers again (docs/twins.md, "While the broker is away").
+ * watches: the same view and events, nothing stored, nothing published (but a query on reconnecting,
+ * if told to). While the broker is away a set or query is refused (BrokerUnavailableError), and a pair
+ * or unpair is stored, sent by the re-sends when the node registers (twins.md, "While the broker is away").
  */
 import { EventEmitter } from "node:events";
 import type { Message, NodeId, Prefix } from "../protocol/index.js";
@@ -100,7 +100,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.flapLog = new FlapLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
-      ready: () => this.onReady(),
+      ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
     });
     this.feed = new ConvergenceFeed({
@@ -161,12 +161,12 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.saver.unsavedSince;
   }
 
-  /** Subscribed (and the presence held): an active service queries, so registers list live nodes. */
-  private async onReady(): Promise<void> {
+  /** Subscribed (and the presence held): a query, so registers list live nodes (passive: queryOnReconnect) */
+  private async onReady(again: boolean): Promise<void> {
     const where = { url: this.opts.url, prefix: this.prefix };
     if (this.opts.passive) {
-      this.opts.logger.info(where, "twins: connected (passive)");
-      return;
+      if (again && this.opts.queryOnReconnect) await this.send({ kind: "query" });
+      return this.opts.logger.info(where, "twins: connected (passive)");
     }
     await this.query();
     this.opts.logger.info(where, "twins: connected and queried");

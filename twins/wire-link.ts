@@ -185,7 +185,7 @@ export class WireLink implements TwinsLink {
       });
     }
     if (this.opts.presence) await this.publish(this.presenceTopic, encodePresence(this.opts.startedAt), true);
-    await this.on.ready();
+    await this.on.ready(this.down);
     if (this.down) {
       this.down = false;
       this.opts.logger.info("twins: broker connection back");

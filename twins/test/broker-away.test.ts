@@ -3,7 +3,7 @@
  * not reached yet, its connection lost or the broker silent is refused at once, naming the broker and
  * since when, and is never sent later; one in flight when the connection drops or the broker falls
  * silent, not acknowledged within ACK_TIMEOUT_MS, or when the service closes, settles with an error
- * and is not sent again after a reconnect; a pair given while the broker is away is stored and
+ * and is not sent again after a reconnect, nor delivered when a cut path heals; a pair given while the broker is away is stored and
  * reaches the node once the broker is back, whether the node was online (commands) or offline (sent
  * when it returns).
  */
@@ -210,6 +210,38 @@ describe("a command while the broker is away", () => {
         `^the broker at ${proxy.url} is not reachable \\(silent for [56] s with the connection up\\): the set was not sent$`,
       ),
     );
+  });
+
+  it("never delivers a set given up when the broker fell silent, once the path is back", async () => {
+    // A path cut with the connection up holds what the socket sent (here the frozen proxy holds it)
+    // and delivers it when it heals, unless the connection was reset: a set refused 10 s earlier
+    // switched its node (a real partition of twins and broker, nftables, for 12 s).
+    const broker = await recordingBroker();
+    const proxy = fx.track(await freezableProxy(Number(new URL(broker.url).port)), (p) => p.close());
+    fx.url = proxy.url;
+    const sched = new FakeScheduler(0);
+    const twins = fx.track(
+      await startTwins({ url: proxy.url, scheduler: sched, reconnectPeriodMs: 50 }),
+      (t) => {
+        proxy.thaw();
+        return t.close();
+      },
+    );
+    for (let i = 0; i < 16; i += 1) await answeredStep(proxy, sched);
+    proxy.freeze();
+    const set = settled(twins.set("lamp-1", true));
+    for (let i = 0; i < 11; i += 1) sched.advance(500);
+    expect(await set).toMatchObject({ away: "silent", sent: true });
+    proxy.thaw();
+    // Once a later set is acknowledged, whatever the path held before it has arrived, or never will.
+    while (
+      !(await twins.set("lamp-2", true).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent(broker, twins, stateOf("lamp-1"))).toBe(0);
   });
 
   it("settles one in flight when the service closes", async () => {
