@@ -36,6 +36,8 @@ describe("twinfleet sweep", () => {
     );
     expect(said).not.toContain("secret");
     expect(await main(["sweep", "--node-password", "pw"], io)).toBe(2);
-    expect(err.pop()).toMatch(/--node-password is for a --broker with credentials; the run's own broker has none/);
+    expect(err.pop()).toMatch(
+      /--node-password is for a --broker with credentials; the run's own broker has none/,
+    );
   });
 });
