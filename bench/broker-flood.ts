@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { cpuSeconds } from "./proc-cpu.js";
-import { arg, median, numArg, record } from "./record.js";
+import { arg, median, namesArg, numArg, record } from "./record.js";
 
 interface Variant {
   readonly name: string;
@@ -34,9 +34,8 @@ export async function brokerFlood(argv: string[]): Promise<void> {
   const rounds = numArg(argv, "--rounds", 5);
   const base = arg(argv, "--base", "");
   const here = resolve(".");
-  const only = arg(argv, "--variants", "")
-    .split(",")
-    .filter((n) => n !== "");
+  const names = ["plain", "http-idle", "http", ...(base === "" ? [] : ["base"])];
+  const only = argv.includes("--variants") ? namesArg(argv, "--variants", "", names) : [];
   const variants: Variant[] = [
     { name: "plain", root: here, http: false, scrape: false },
     { name: "http-idle", root: here, http: true, scrape: false },

@@ -8,8 +8,10 @@
 
 import { loadavg } from "node:os";
 import { withFlagNames } from "../cli/fleet-flags.js";
+import { MAX_NODES } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
+import { parseNumberList } from "./calibrate-table.js";
 import { arg, numArg, record } from "./record.js";
 
 function summary(r: Report) {
@@ -49,7 +51,7 @@ export async function fleet(argv: string[]): Promise<void> {
 }
 
 export async function scale(argv: string[]): Promise<void> {
-  const sizes = arg(argv, "--sizes", "2500,5000,7500,10000,12500").split(",").map(Number);
+  const sizes = parseNumberList("--sizes", arg(argv, "--sizes", "2500,5000,7500,10000,12500"), 1, MAX_NODES);
   const rows: (ReturnType<typeof summary> & { memoryPerNodeKB: number | null; loadAverage: number[] })[] = [];
   for (const n of sizes) {
     console.error(`scale: ${n} nodes`);
