@@ -47,13 +47,15 @@ export async function brokerFlood(argv: string[]): Promise<void> {
     for (let i = 0; i < variants.length; i++) {
       const v = variants[(i + r) % variants.length] as Variant;
       const cpu = await once(v, messages);
-      cpuPerMsgUs[v.name]?.push((cpu / messages) * 1e6);
+      cpuPerMsgUs[v.name]?.push(Math.round((cpu / messages) * 1e8) / 100);
       console.error(`round ${r + 1} ${v.name}: ${((cpu / messages) * 1e6).toFixed(2)} µs CPU per message`);
     }
   }
   const med = Object.fromEntries(Object.entries(cpuPerMsgUs).map(([k, xs]) => [k, median(xs)]));
   const ratio = (a: string, b: string) =>
-    med[a] !== undefined && med[b] !== undefined ? (med[a] as number) / (med[b] as number) : undefined;
+    med[a] !== undefined && med[b] !== undefined
+      ? Math.round(((med[a] as number) / (med[b] as number)) * 1000) / 1000
+      : undefined;
   record("broker-flood", {
     messages,
     rounds,
