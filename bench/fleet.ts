@@ -1,7 +1,7 @@
 /**
  * Fleet benchmarks.
- *   npm run bench -- fleet [--nodes 1000] [--duration 60]     the paper's requirements at 1,000 nodes
- *   npm run bench -- scale [--sizes 2500,5000,7500,10000,12500]  the largest fleet that keeps up:
+ *   npm run bench -- fleet [--nodes 1000] [--duration 60] [--profile uno-w5100]   the paper's requirements at 1,000 nodes
+ *   npm run bench -- scale [--sizes 2500,5000,7500,10000,12500] [--duration 30] [--keep-going]  the largest fleet that keeps up:
  *     every thread's event-loop lag p99 (main, the broker's thread, each node worker) under 50 ms;
  *     stops at the first size that does not keep up unless --keep-going
  */
