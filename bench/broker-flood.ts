@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import { cpuSeconds } from "./proc-cpu.js";
-import { arg, median, numArg, record } from "./record.js";
+import { arg, median, namesArg, numArg, record } from "./record.js";
 
 interface Variant {
   readonly name: string;
@@ -34,9 +34,8 @@ export async function brokerFlood(argv: string[]): Promise<void> {
   const rounds = numArg(argv, "--rounds", 5);
   const base = arg(argv, "--base", "");
   const here = resolve(".");
-  const only = arg(argv, "--variants", "")
-    .split(",")
-    .filter((n) => n !== "");
+  const names = ["plain", "http-idle", "http", ...(base === "" ? [] : ["base"])];
+  const only = argv.includes("--variants") ? namesArg(argv, "--variants", "", names) : [];
   const variants: Variant[] = [
     { name: "plain", root: here, http: false, scrape: false },
     { name: "http-idle", root: here, http: true, scrape: false },
@@ -48,13 +47,15 @@ export async function brokerFlood(argv: string[]): Promise<void> {
     for (let i = 0; i < variants.length; i++) {
       const v = variants[(i + r) % variants.length] as Variant;
       const cpu = await once(v, messages);
-      cpuPerMsgUs[v.name]?.push((cpu / messages) * 1e6);
+      cpuPerMsgUs[v.name]?.push(Math.round((cpu / messages) * 1e8) / 100);
       console.error(`round ${r + 1} ${v.name}: ${((cpu / messages) * 1e6).toFixed(2)} µs CPU per message`);
     }
   }
   const med = Object.fromEntries(Object.entries(cpuPerMsgUs).map(([k, xs]) => [k, median(xs)]));
   const ratio = (a: string, b: string) =>
-    med[a] !== undefined && med[b] !== undefined ? (med[a] as number) / (med[b] as number) : undefined;
+    med[a] !== undefined && med[b] !== undefined
+      ? Math.round(((med[a] as number) / (med[b] as number)) * 1000) / 1000
+      : undefined;
   record("broker-flood", {
     messages,
     rounds,

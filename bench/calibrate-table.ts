@@ -4,17 +4,18 @@
  * model-against-kernel table with its ratios, and several recorded kernel runs pooled into one
  * side with the kernel's own run-to-run spread (each run judged against the pool of the others).
  */
+import { UsageError } from "../cli/errors.js";
 
 /** A comma-separated list of numbers in [min, max], e.g. "5,10,15"; bad input names the flag. */
 export function parseNumberList(flag: string, text: string, min: number, max: number): number[] {
   const parts = text.split(",").map((s) => s.trim());
   if (parts.length === 0 || parts.some((s) => s === "")) {
-    throw new Error(`${flag}: expected a comma-separated list of numbers, got "${text}"`);
+    throw new UsageError(`${flag}: expected a comma-separated list of numbers, got "${text}"`);
   }
   return parts.map((s) => {
     const n = Number(s);
     if (!Number.isFinite(n) || n < min || n > max) {
-      throw new Error(`${flag}: "${s}" is not a number from ${min} to ${max}`);
+      throw new UsageError(`${flag}: "${s}" is not a number from ${min} to ${max}`);
     }
     return n;
   });

@@ -33,6 +33,7 @@ async function once(nodes: number, durationS: number, withConsole: boolean) {
     withConsole,
     workerLagP99Ms: r.sim.workerLagP99Ms,
     mainLagP99Ms: r.sim.mainLagP99Ms,
+    brokerLagP99Ms: r.sim.brokerLagP99Ms,
     lagMaxMs: r.sim.lagMaxMs,
     syncP50Ms: r.sync.p50Ms,
     syncP99Ms: r.sync.p99Ms,

@@ -12,7 +12,7 @@ import type { FaultEntry } from "../fleet/faults/schedule.js";
 import type { ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
-import { arg, numArg, record } from "./record.js";
+import { namesArg, numArg, record } from "./record.js";
 
 interface Case {
   readonly nodes: number;
@@ -84,9 +84,12 @@ function say(name: string, r: Report): void {
   );
 }
 
+/** The cases a run without `--only` runs; `settings` runs only when named. */
+const DEFAULT_CASES = ["durable", "restart", "outage", "partition", "frozen", "twins"] as const;
+
 export async function faults(argv: string[]): Promise<void> {
   const nodes = numArg(argv, "--nodes", 1000);
-  const only = new Set(arg(argv, "--only", "durable,restart,outage,partition,frozen,twins").split(","));
+  const only = new Set(namesArg(argv, "--only", DEFAULT_CASES.join(","), [...DEFAULT_CASES, "settings"]));
   const out: Record<string, unknown> = { nodes };
   const go = async (name: string, c: Case) => {
     console.error(`faults: ${name} …`);

@@ -1,15 +1,17 @@
 /**
  * Fleet benchmarks.
- *   npm run bench -- fleet [--nodes 1000] [--duration 60]     the paper's requirements at 1,000 nodes
- *   npm run bench -- scale [--sizes 2500,5000,7500,10000,12500]  the largest fleet that keeps up:
+ *   npm run bench -- fleet [--nodes 1000] [--duration 60] [--profile uno-w5100]   the paper's requirements at 1,000 nodes
+ *   npm run bench -- scale [--sizes 2500,5000,7500,10000,12500] [--duration 30] [--keep-going]  the largest fleet that keeps up:
  *     every thread's event-loop lag p99 (main, the broker's thread, each node worker) under 50 ms;
  *     stops at the first size that does not keep up unless --keep-going
  */
 
 import { loadavg } from "node:os";
 import { withFlagNames } from "../cli/fleet-flags.js";
+import { MAX_NODES } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
+import { parseNumberList } from "./calibrate-table.js";
 import { arg, numArg, record } from "./record.js";
 
 function summary(r: Report) {
@@ -49,7 +51,7 @@ export async function fleet(argv: string[]): Promise<void> {
 }
 
 export async function scale(argv: string[]): Promise<void> {
-  const sizes = arg(argv, "--sizes", "2500,5000,7500,10000,12500").split(",").map(Number);
+  const sizes = parseNumberList("--sizes", arg(argv, "--sizes", "2500,5000,7500,10000,12500"), 1, MAX_NODES);
   const rows: (ReturnType<typeof summary> & { memoryPerNodeKB: number | null; loadAverage: number[] })[] = [];
   for (const n of sizes) {
     console.error(`scale: ${n} nodes`);

@@ -8,8 +8,11 @@
  */
 import { startBroker } from "../broker/index.js";
 import { DEFAULTS } from "../fleet/defaults.js";
+import { type FleetOptions, resolveFleetOptions } from "../fleet/options.js";
 import { runFleet } from "../fleet/run.js";
-import { buildPairing, fleetIds } from "../sim/topology.js";
+import { planFleet } from "../fleet/setup.js";
+import type { NodeId } from "../protocol/index.js";
+import type { Pairing } from "../sim/topology.js";
 import { startTwins } from "../twins/index.js";
 import { runBaseline } from "./baseline.js";
 import { numArg, record } from "./record.js";
@@ -36,6 +39,12 @@ const BASELINES = {
 const FLEETS = { ideal: "default", idealHere: 0 } as const;
 type Config = keyof typeof BASELINES | keyof typeof FLEETS;
 
+/** The baseline's clients: the fleet run's own node ids and pairing, so both sides draw the same presses. */
+export function baselinePlan(fleetOpts: FleetOptions): { ids: readonly NodeId[]; pairing: Pairing } {
+  const { ids, pairing } = planFleet(resolveFleetOptions(fleetOpts));
+  return { ids, pairing };
+}
+
 export async function overhead(argv: string[]): Promise<void> {
   const nodes = numArg(argv, "--nodes", 500);
   const durationS = numArg(argv, "--duration", 20);
@@ -52,8 +61,7 @@ export async function overhead(argv: string[]): Promise<void> {
     seed,
   });
   const fleetWorkers = fleetOpts.workers ?? DEFAULTS.workers;
-  const ids = fleetIds(nodes, "b");
-  const pairing = buildPairing(ids, { kind: "ring", groupSize, seed });
+  const { ids, pairing } = baselinePlan(fleetOpts);
   const runs: Record<Config, Figures[]> = {
     plain: [],
     plainTwins: [],

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { UsageError } from "../cli/errors.js";
 import { numberFlag } from "../cli/fleet-flags.js";
 
 export function arg(argv: readonly string[], flag: string, fallback: string): string {
@@ -25,6 +26,25 @@ export function numArg(argv: readonly string[], flag: string, fallback: number):
   return i >= 0 && argv[i + 1] !== undefined
     ? (numberFlag(flag, argv[i + 1], "a number") ?? fallback)
     : fallback;
+}
+
+/** A comma-separated list of names, each one of `known`: a misspelt name is refused, naming the flag. */
+export function namesArg(
+  argv: readonly string[],
+  flag: string,
+  fallback: string,
+  known: readonly string[],
+): string[] {
+  const names = arg(argv, flag, fallback)
+    .split(",")
+    .map((s) => s.trim());
+  const wrong = names.filter((n) => !known.includes(n));
+  if (wrong.length > 0) {
+    throw new UsageError(
+      `${flag}: unknown ${wrong.map((n) => `"${n}"`).join(", ")}; one or more of ${known.join(",")}`,
+    );
+  }
+  return names;
 }
 
 export function record(name: string, result: object): void {

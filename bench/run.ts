@@ -3,6 +3,8 @@
  * bench/results/. Run them on a quiet machine: the fleet shares the host's cores with the broker.
  */
 import { readFileSync } from "node:fs";
+import { EXIT_USAGE } from "../cli/errors.js";
+import { OptionError } from "../protocol/option-error.js";
 import { brokerDelay } from "./broker-delay.js";
 import { brokerFlood } from "./broker-flood.js";
 import { calibrate } from "./calibrate.js";
@@ -54,11 +56,21 @@ function usage(name: string): string {
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : BENCHES[name];
-if (name === undefined || !bench) {
-  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join("|")}> [flags]`);
-  process.exitCode = 2;
+const list = `usage: npm run bench -- <${Object.keys(BENCHES).join("|")}> [flags]\n       npm run bench -- <name> --help   (its flags)`;
+if (name === "--help" || name === "-h") {
+  console.log(list);
+} else if (name === undefined || !bench) {
+  console.error(name === undefined ? list : `npm run bench: no benchmark "${name}"\n${list}`);
+  process.exitCode = EXIT_USAGE;
 } else if (rest.includes("--help") || rest.includes("-h")) {
   console.log(`npm run bench -- ${name} [flags]\n\n${usage(name)}`);
 } else {
-  await bench(rest);
+  try {
+    await bench(rest);
+  } catch (e) {
+    // A bad flag: say which, as the CLI does, not with a stack trace.
+    if (!(e instanceof OptionError)) throw e;
+    console.error(`npm run bench -- ${name}: ${e.message}`);
+    process.exitCode = EXIT_USAGE;
+  }
 }

@@ -5,7 +5,7 @@
  * (bench/web-client.ts), as a browser would be. Figures: the main
  * thread's event-loop lag p99 of each run (side by side, and as a ratio), `/api/nodes` response time
  * for every node, and the event hub's batch passes (the diff of the fleet's snapshot every 50 ms).
- *   npm run bench -- web [--nodes 5000] [--duration 30] [--rate 1.2]
+ *   npm run bench -- web [--nodes 5000] [--duration 30] [--rate 1.2] [--repeat 1]
  * `simWithServer` and `startClient` are exported for other benches (the page's timings); the event
  * stream reader is bench/web-events.ts.
  */

@@ -1,0 +1,33 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { namesArg } from "./record.js";
+
+const RUN = fileURLToPath(new URL("./run.ts", import.meta.url));
+const bench = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", RUN, ...args], { encoding: "utf8", timeout: 30_000 });
+
+describe("npm run bench", () => {
+  it("lists the benchmarks on --help, on stdout, exit 0", () => {
+    const r = bench("--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("fleet|scale|overhead");
+  });
+
+  it("refuses a bad flag with its name and exit 2, before running anything", () => {
+    const r = bench("faults", "--nodes", "10", "--only", "restarts");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--only: unknown "restarts"');
+    expect(r.stdout).toBe("");
+  });
+});
+
+describe("namesArg", () => {
+  it("gives the names, or the fallback's, and refuses one it does not know", () => {
+    expect(namesArg(["--only", "a, b"], "--only", "c", ["a", "b", "c"])).toEqual(["a", "b"]);
+    expect(namesArg([], "--only", "c", ["a", "b", "c"])).toEqual(["c"]);
+    expect(() => namesArg(["--only", "a,x"], "--only", "c", ["a", "b", "c"])).toThrow(
+      '--only: unknown "x"; one or more of a,b,c',
+    );
+  });
+});
