@@ -235,7 +235,10 @@ export async function expireSessions(
   logger: Logger,
   onExpired: () => void,
 ): Promise<SessionExpiry | undefined> {
-  if (opts.sessionExpiryMs === undefined) return undefined;
+  if (opts.sessionExpiryMs === undefined) {
+    await forgetTimes(store as Partial<ExpiringStore>, logger);
+    return undefined;
+  }
   const expiry = new SessionExpiry(
     store as ExpiringStore,
     aedes as SessionClients,
@@ -246,4 +249,22 @@ export async function expireSessions(
   );
   await expiry.start();
   return expiry;
+}
+
+/**
+ * A broker without expiry keeps no session's time current: a client back and gone again meanwhile
+ * left the time of its earlier leaving in the store, and a later start with `--session-expiry`
+ * counted its session away from then, dropping it and its queue at the first check. So the stored
+ * times are forgotten, and such a start counts every session as away from itself (docs/broker.md).
+ */
+async function forgetTimes(store: Partial<ExpiringStore>, logger: Logger): Promise<void> {
+  // A Redis store keeps none (--session-expiry is refused with it).
+  if (store.loadSeen === undefined || store.saveSeen === undefined) return;
+  const stored = await store.loadSeen();
+  for (const id of stored.keys()) await store.saveSeen(id, undefined);
+  if (stored.size > 0)
+    logger.info(
+      { sessions: stored.size },
+      "persistent session expiry is off (no --session-expiry): the sessions' times kept by an earlier run are forgotten; with it again, they are away from that start",
+    );
 }

@@ -157,6 +157,25 @@ describe("persistent session expiry across a restart (LevelDB)", () => {
     expect(await comeBack(b.url, "old", 1)).toEqual({ present: true, got: ["m0"] });
     expect(b.expired).toEqual([]);
   });
+  it("counts from the restart a session whose client came and went under a broker without expiry", async () => {
+    const dir = await dataDir();
+    const a = await start(dir);
+    await leave(a.url, "dash");
+    await broker?.close();
+    // A run without --session-expiry (or a build without it): the client is back and leaves
+    // again, with a message queued for it; nothing moves its stored time meanwhile.
+    broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir });
+    expect(await comeBack(broker.url, "dash")).toEqual({ present: true, got: [] });
+    await publish(broker.url, ["m0"]);
+    await broker.close();
+    // Ten expiries after the first leaving, with expiry on again: away from this start, not from then.
+    const c = await start(dir, T0 + 10 * EXPIRY_MS);
+    c.sched.advance(45_000);
+    await broker?.close(); // waits for the checks under way
+    expect(c.expired).toEqual([]);
+    const d = await start(dir, T0 + 10 * EXPIRY_MS + 45_000);
+    expect(await comeBack(d.url, "dash", 1)).toEqual({ present: true, got: ["m0"] });
+  });
 });
 
 describe("persistent session expiry when the host's clock steps", () => {
