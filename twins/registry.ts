@@ -286,8 +286,8 @@ export class TwinRegistry {
     const order = held === undefined ? 1 : compareStamps(stamp, held);
     if (order === 0) return [];
     if (held !== undefined && order < 0) {
-      // An older report replayed on a resubscribe (the live one came first): expected, not bad input.
-      if (retained) return [];
+      // Not bad: a retained replay after the live newer one, or a reboot's zero stamp (§5.1 grace).
+      if (retained || stamp.counter === 0) return [];
       const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}`;
       return [this.bad("stale-report", topic, why, t.id)];
     }

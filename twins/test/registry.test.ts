@@ -83,6 +83,21 @@ describe("TwinRegistry", () => {
     expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5 } } });
   });
 
+  it("does not count a rebooted node's zero stamp, sent before its retained report reached it", () => {
+    // A fleet restarted under 25 % loss: nodes whose retained report came after the 1.5 s sync grace
+    // published their power-on state, 13 in 4 s, and TwinfleetBadInput fired.
+    const r = fresh();
+    r.receive("tf/status/A", "T1 0", 0, 1);
+    r.receive("tf/status/A", "T1 1", 0, 2);
+    expect(r.receive("tf/report/A", "R1 0 0 A", 0, 3)).toEqual([]);
+    expect(reasons(r)).toEqual({});
+    expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5, origin: "B" } } });
+    // Any other older stamp sent live still is.
+    expect(r.receive("tf/report/A", "R1 0 1 A", 0, 4)).toMatchObject([
+      { type: "bad-input", input: { reason: "stale-report", node: "A" } },
+    ]);
+  });
+
   it("takes lastSeen from what the node sends now, not from retained copies or others' configs", () => {
     const r = fresh();
     r.receive("tf/report/A", "R1 1 6 A", 0, 100);
