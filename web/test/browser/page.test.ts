@@ -195,7 +195,10 @@ describe("the web page on a 200-node sim", () => {
     // that, and for the version the server has now, so no read of the page's own is under way.
     await node.waitForFunction("window.twinfleetStore.resets > 0");
     const current = (await sim.api(`api/nodes/${target}`)).headers.get("etag")!.replaceAll('"', "");
-    await node.locator("#node-version").filter({ hasText: `v${current}` }).waitFor();
+    await node
+      .locator("#node-version")
+      .filter({ hasText: new RegExp(`^v${current}$`) })
+      .waitFor();
     const shown = Number((await node.locator("#node-version").textContent())!.slice(1));
     // The page stops hearing of changes, so it keeps showing (and sending) the version it has …
     await node.evaluate("window.twinfleetStore.apply = () => {}");
