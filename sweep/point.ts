@@ -171,6 +171,15 @@ function brokerLost(r: Report): Pick<PointResult, "brokerLost"> {
   return { brokerLost: { times: o.length, s: Math.round(ms / 100) / 10 } };
 }
 
+/**
+ * Wall seconds a fleet run of `nodes` over `modeledS` takes on virtual time, for the ETA before any
+ * point has run: measured on a 2-core machine, the full `paper,settings` sweep's 16 fleet points
+ * (28,000 node-seconds) took about 2 s, its quick one's 5 (1,500) about 0.5 s.
+ */
+export function virtualSeconds(nodes: number, modeledS: number): number {
+  return 0.08 + nodes * modeledS * 7e-5;
+}
+
 /** Modeled seconds a point takes, for the ETA before any point has run. */
 export function pointSeconds(f: Scenario["fleet"]): number {
   return Math.min(20, f.nodes * 0.005) + 2 + f.seconds + PRESS_TAIL_S + f.settleS + 2;

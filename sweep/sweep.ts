@@ -17,7 +17,7 @@ import {
   runFaultCase,
   virtualCaseProblem,
 } from "./fault-cases.js";
-import { type PointResult, type PointSpec, pointSeconds, runPoint } from "./point.js";
+import { type PointResult, type PointSpec, pointSeconds, runPoint, virtualSeconds } from "./point.js";
 import { type FaultCase, type Scenario, ScenarioError } from "./scenario.js";
 
 /** A variant's overrides are named as the scenario file names them. */
@@ -152,16 +152,19 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     ) ?? []),
     ...(sc.faults?.cases.map((_, c): Step => ({ kind: "fault", s, c })) ?? []),
   ]);
+  // On virtual time a point takes a fraction of its modeled seconds, and the CPU table (fake time
+  // on either clock) about a second of the full sweep's 2.
+  const onWall = (nodes: number, s: number) => (o.clock === "virtual" ? virtualSeconds(nodes, s) : s);
   const estimate = (st: Step): number => {
     const sc = scenarios[st.s] as Scenario;
     switch (st.kind) {
       case "cpu":
-        return 5;
+        return o.clock === "virtual" ? 1 : 5;
       case "loss":
       case "setting":
-        return pointSeconds(sc.fleet);
+        return onWall(sc.fleet.nodes, pointSeconds(sc.fleet));
       case "fault":
-        return faultCaseSeconds(sc.fleet, sc.faults?.cases[st.c] as FaultCase);
+        return onWall(sc.fleet.nodes, faultCaseSeconds(sc.fleet, sc.faults?.cases[st.c] as FaultCase));
       default:
         assertNever(st);
     }
@@ -250,7 +253,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     // ETA: the remaining steps' estimates, scaled by how the fleet steps so far compared with theirs.
     const rest = steps.slice(i + 1);
     const scale = fleetEstimated > 0 ? fleetWall / fleetEstimated : 1;
-    const etaS = rest.reduce((a, r) => a + (r.kind === "cpu" ? 5 : estimate(r) * scale), 0);
+    const etaS = rest.reduce((a, r) => a + (r.kind === "cpu" ? estimate(r) : estimate(r) * scale), 0);
     o.onPoint?.({
       index: i + 1,
       total: steps.length,
