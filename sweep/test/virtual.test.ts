@@ -29,9 +29,17 @@ describe("a sweep on virtual time", () => {
       quick: false,
       clock: "virtual",
       signal: stop.signal,
-      onStart: (p) => void (virtualEta = p.etaS),
+      onStart: (p) => {
+        virtualEta = p.etaS;
+      },
     });
-    await runSweep(scenarios, { quick: false, signal: stop.signal, onStart: (p) => void (realEta = p.etaS) });
+    await runSweep(scenarios, {
+      quick: false,
+      signal: stop.signal,
+      onStart: (p) => {
+        realEta = p.etaS;
+      },
+    });
     expect(virtualEta).toBeGreaterThan(1);
     expect(virtualEta).toBeLessThan(15);
     expect(realEta).toBeGreaterThan(300);
