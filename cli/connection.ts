@@ -88,17 +88,22 @@ export function resolveConnection(
       `--insecure: the certificate of ${fromUrl.url} is not verified; anyone between here and the broker can pose as it`,
     );
   }
+  return {
+    url: fromUrl.url,
+    login: { ...resolveLogin(flags, env, fromUrl), ...(Object.keys(tls).length > 0 ? { tls } : {}) },
+  };
+}
+
+/** The user name and password from the flags, the environment and the URL (`splitBrokerUrl`'s), checked. */
+export function resolveLogin(
+  flags: Pick<ConnectionFlags, "username" | "password" | "passwordFile">,
+  env: Env,
+  fromUrl: { readonly username?: string; readonly password?: string },
+): { username?: string; password?: string } {
   const username = resolveUsername(flags.username, env, fromUrl.username);
   const password = resolvePassword(flags, env) ?? fromUrl.password;
   checkLogin(username, password);
-  return {
-    url: fromUrl.url,
-    login: {
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...(Object.keys(tls).length > 0 ? { tls } : {}),
-    },
-  };
+  return { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
 }
 
 /**

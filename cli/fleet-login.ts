@@ -5,7 +5,7 @@
  * refused: the run's own broker has no credentials.
  */
 import { type BrokerLogin, splitBrokerUrl } from "../twins/index.js";
-import { checkLogin, type Env, resolvePassword, resolveUsername } from "./connection.js";
+import { type Env, resolveLogin, resolvePassword } from "./connection.js";
 import { UsageError } from "./errors.js";
 
 export interface FleetLoginFlags {
@@ -45,15 +45,9 @@ export function fleetLogin(
     return { login: {} };
   }
   const fromUrl = splitBrokerUrl(raw.broker);
-  const username = resolveUsername(raw.username, env, fromUrl.username);
-  const password = resolvePassword(raw, env) ?? fromUrl.password;
-  checkLogin(username, password);
   return {
     url: fromUrl.url,
-    login: {
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {}),
-    },
+    login: resolveLogin(raw, env, fromUrl),
     ...(nodePassword !== undefined ? { nodePassword } : {}),
   };
 }

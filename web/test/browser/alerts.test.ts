@@ -19,6 +19,7 @@ import {
   ROOT,
   requireProgram,
   startBrokerProcess,
+  startPrometheus,
   startTwinsProcess,
   type TwinsProcess,
 } from "./harness.js";
@@ -172,17 +173,8 @@ describe("the alerts in a real Prometheus", () => {
       ].join("\n"),
     );
     let promLog = "";
-    prom = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    prom.stderr!.on("data", (d: Buffer) => {
-      promLog += d.toString();
+    prom = startPrometheus(dir, port, (text) => {
+      promLog += text;
     });
     const api = async <T>(path: string): Promise<T | undefined> => {
       try {

@@ -283,3 +283,21 @@ export function runCli(args: readonly string[]): Promise<string> {
     );
   });
 }
+
+/**
+ * Debian's Prometheus on `dir`/prometheus.yml (paths in it relative to `dir`), its store in
+ * `dir`/data, listening on 127.0.0.1:`port`; each piece of its log goes to `log`.
+ */
+export function startPrometheus(dir: string, port: number, log: (text: string) => void): ChildProcess {
+  const prom = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  prom.stderr?.on("data", (d: Buffer) => log(d.toString()));
+  return prom;
+}

@@ -4,7 +4,7 @@
  * of registered nodes; it scrapes a standalone `twinfleet broker --http` too, the way docs/broker.md
  * configures it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,6 +17,7 @@ import {
   requireProgram,
   type SimServer,
   startBrokerProcess,
+  startPrometheus,
   startSim,
 } from "./harness.js";
 
@@ -85,17 +86,8 @@ describe("Prometheus on /metrics", () => {
   it("scrapes the sim with the bearer token and answers the registered count", async () => {
     const port = await freePort();
     promPort = port;
-    prom = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    prom.stderr!.on("data", (d: Buffer) => {
-      promLog += d.toString();
+    prom = startPrometheus(dir, port, (text) => {
+      promLog += text;
     });
     const query = async (q: string) => {
       const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
