@@ -8,6 +8,7 @@
 import type { Aedes } from "aedes";
 import type { TrafficCounters } from "./frame-limit.js";
 import type { SessionCount } from "./session-limit.js";
+import type { SessionQueueFigures } from "./session-queue.js";
 
 /** Where a connection came in: plain MQTT, MQTT over TLS, over WebSocket, or the in-memory transport. */
 export const LISTENER_KINDS = ["mqtt", "tls", "ws", "in-memory"] as const;
@@ -99,6 +100,8 @@ export interface BrokerFigures {
   persistentSessions(): Promise<number>;
   /** The cap on them (`--max-sessions`). */
   readonly maxSessions: number;
+  /** Messages held for persistent sessions and those not kept past `--max-queued-messages`. */
+  readonly sessionQueues: SessionQueueFigures;
   storeHealth(): StoreHealth;
   /** False once close() or kill() has begun. */
   listening(): boolean;
@@ -121,6 +124,7 @@ export function brokerFigures(
   },
   listening: () => boolean,
   maxSessions: number,
+  sessionQueues: SessionQueueFigures,
 ): BrokerFigures {
   const clients = () =>
     Object.values((aedes as unknown as { clients: Record<string, ClientView | undefined> }).clients);
@@ -143,6 +147,7 @@ export function brokerFigures(
     retained: () => store.retained?.(),
     persistentSessions: async () => (await (store.persistence as SessionCount).countOffline()).clientsCount,
     maxSessions,
+    sessionQueues,
     storeHealth: () => store.health(),
     listening,
   };

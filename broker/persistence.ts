@@ -24,6 +24,8 @@ export interface BrokerStore {
   retained?(): number;
   /** Every retained message this broker alone holds (not Redis), which its cap reads. */
   readonly retainedIndex?: RetainedIndex;
+  /** What to pass as aedes's `id` (LevelDB: one that orders the queues, level-store.ts); random when undefined. */
+  readonly brokerId?: string;
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
   close(): Promise<void>;
 }
@@ -82,9 +84,11 @@ export async function openStore(
     logger?.warn({ dataDir, droppedBytes: loss.bytes }, recovery.recoveryLossMessage(dataDir, loss));
   const persistence = new IndexedLevelPersistence(db, dataDir);
   const retained = () => persistence.retainedCount;
+  const brokerId = await persistence.startId();
   if (logger === undefined)
     return {
       persistence,
+      brokerId,
       kind: "level",
       retainedIndex: persistence.index,
       health: () => UP,
@@ -106,7 +110,7 @@ export async function openStore(
     const problem = watch.problem;
     return problem === undefined ? UP : { up: false, problem };
   };
-  return { persistence, kind: "level", retainedIndex: persistence.index, health, retained, close };
+  return { persistence, brokerId, kind: "level", retainedIndex: persistence.index, health, retained, close };
 }
 
 const UP: StoreHealth = { up: true };

@@ -178,7 +178,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     const store = await openStore(opts.dataDir, opts.redisUrl, logger);
     parts.store = store;
-    limitSessionQueues(store.persistence as OutgoingQueue, opts.maxQueuedMessagesPerClient, logger);
+    const queues = await limitSessionQueues(store.persistence as OutgoingQueue, opts, logger);
     limitInbound(store.persistence as IncomingStore, opts.maxInflightPerClient, opts.maxInboundBytes);
     const tally = new BrokerTally();
     const retained = store.persistence as RetainedStore;
@@ -187,7 +187,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         tally.retainedRefused++;
       });
     const aedes = await Aedes.createBroker({
-      ...aedesOptions(opts, store.persistence, logger),
+      ...aedesOptions(opts, store, logger),
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
@@ -309,7 +309,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       "broker listening",
     );
     let ending: Promise<void> | undefined;
-    const figures = brokerFigures(aedes, tally, store, () => ending === undefined, opts.maxSessions);
+    const figures = brokerFigures(aedes, tally, store, () => ending === undefined, opts.maxSessions, queues);
     return {
       port,
       url: `mqtt://${host}:${port}`,
@@ -334,9 +334,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   }
 }
 
-function aedesOptions(opts: ResolvedBrokerOptions, persistence: unknown, logger: Logger): AedesOptions {
+function aedesOptions(opts: ResolvedBrokerOptions, store: BrokerStore, logger: Logger): AedesOptions {
   return {
-    persistence,
+    persistence: store.persistence,
+    ...(store.brokerId === undefined ? {} : { id: store.brokerId }),
     // mqemitter queues messages past `concurrency` in flight and drains that queue recursively: a
     // burst from thousands of clients (a fleet booting) overflowed the stack and took the broker
     // down. Unbounded, every message is dispatched at once; a slow client is bounded by its own

@@ -14,8 +14,9 @@
  * Such a message is not sent again after a reconnect.
  *
  * The count is kept beside the store: one per message stored, less one per message the store
- * clears (acknowledged, or dropped at a reconnect). Messages a LevelDB store already held when the
- * broker started are not counted until they are cleared, so the cap can only be late, never early.
+ * clears (acknowledged, or dropped at a reconnect). What a LevelDB store holds when the broker starts
+ * is counted then; Redis's is not counted until it is cleared, so there the cap can be late, never
+ * early.
  */
 import type { Logger } from "pino";
 import { SerialByKey } from "../node/serial-by-key.js";
@@ -32,15 +33,50 @@ export interface OutgoingQueue {
   outgoingUpdate(client: { readonly id: string }, packet: unknown): Promise<void>;
   /** A session's queue dropped whole (broker/session-expiry.ts). */
   dropQueue?(clientId: string): Promise<number>;
+  /** Messages held for each session when the broker starts (LevelDB). */
+  queuedCounts?(): Promise<ReadonlyMap<string, number>>;
 }
 
 /** What all three stores (memory, LevelDB, Redis) throw for a packet they do not hold. */
 const NO_SUCH_PACKET = "no such packet";
 
-/** Replaces the store's enqueue and clear methods (on this instance) with counted ones. */
-export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, logger: Logger): void {
-  const counts = new Map<string, number>();
+/** What the counts say, for the broker's `/metrics` (read when scraped). */
+export interface SessionQueueFigures {
+  /** The cap on one session's queue (`--max-queued-messages`). */
+  readonly cap: number;
+  /** Messages held for sessions now, acknowledged or waiting for an away client (as the cap counts them). */
+  queued(): number;
+  /** The most messages one session holds now. */
+  largest(): number;
+  /** Sessions at the cap now (told once in the log; they have room again once drained to half). */
+  full(): number;
+  /** Messages not kept for a session at its cap, since the start. */
+  dropped(): number;
+}
+
+/**
+ * Replaces the store's enqueue and clear methods (on this instance) with counted ones, counting what
+ * it holds already where it can tell; returns the counts' figures.
+ */
+export async function limitSessionQueues(
+  store: OutgoingQueue,
+  opts: { readonly maxQueuedMessagesPerClient: number },
+  logger: Logger,
+): Promise<SessionQueueFigures> {
+  const maxMessages = opts.maxQueuedMessagesPerClient;
+  const counts = new Map((await store.queuedCounts?.()) ?? []);
   const full = new Set<string>();
+  let queued = 0;
+  let dropped = 0;
+  for (const [clientId, n] of counts) {
+    queued += n;
+    if (n < maxMessages) continue;
+    full.add(clientId);
+    logger.warn(
+      { clientId, limit: maxMessages, held: n },
+      "session queue full since before the start: new messages for this client are not kept (sent only while it is connected)",
+    );
+  }
   const enqueue = store.outgoingEnqueue.bind(store);
   const clear = store.outgoingClearMessageId.bind(store);
   const update = store.outgoingUpdate.bind(store);
@@ -49,8 +85,10 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
     const n = counts.get(sub.clientId) ?? 0;
     if (n < maxMessages) {
       counts.set(sub.clientId, n + 1);
+      queued++;
       return true;
     }
+    dropped++;
     if (!full.has(sub.clientId)) {
       full.add(sub.clientId);
       logger.warn(
@@ -87,15 +125,19 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
   const drop = store.dropQueue?.bind(store);
   if (drop)
     store.dropQueue = async (clientId) => {
-      const dropped = await drop(clientId);
+      const n = await drop(clientId);
+      queued -= counts.get(clientId) ?? 0;
       counts.delete(clientId);
       full.delete(clientId);
-      return dropped;
+      return n;
     };
   store.outgoingClearMessageId = async (client, packet) => {
     const cleared = await clear(client, packet);
     if (cleared === undefined || cleared === null) return cleared;
-    const n = (counts.get(client.id) ?? 0) - 1;
+    const had = counts.get(client.id) ?? 0;
+    // One the store held from before the start is not in the count (see above): nothing to take off.
+    if (had > 0) queued--;
+    const n = had - 1;
     if (n > 0) counts.set(client.id, n);
     else counts.delete(client.id);
     // Told again only once it has drained to half, not after every acknowledgement at the cap.
@@ -103,5 +145,16 @@ export function limitSessionQueues(store: OutgoingQueue, maxMessages: number, lo
       logger.info({ clientId: client.id }, "session queue has room again");
     }
     return cleared;
+  };
+  return {
+    cap: maxMessages,
+    queued: () => queued,
+    largest: () => {
+      let most = 0;
+      for (const n of counts.values()) if (n > most) most = n;
+      return most;
+    },
+    full: () => full.size,
+    dropped: () => dropped,
   };
 }

@@ -70,6 +70,15 @@ export class BrokerMetrics {
           this.inc(read());
         },
       });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name: p + name,
+        help,
+        registers: [r],
+        collect() {
+          this.set(read());
+        },
+      });
     new Gauge({
       name: `${p}clients_connected`,
       help: "Clients past CONNECT now, by the listener they came in on (mqtt, tls, ws, in-memory)",
@@ -125,14 +134,7 @@ export class BrokerMetrics {
     );
     plain("received_bytes_total", "Bytes read from clients' connections", () => tally.traffic.bytesIn);
     plain("sent_bytes_total", "Bytes written to clients' connections", () => tally.traffic.bytesOut);
-    new Gauge({
-      name: `${p}subscriptions`,
-      help: "Subscriptions the connected clients hold now",
-      registers: [r],
-      collect() {
-        this.set(figures.subscriptions());
-      },
-    });
+    gauge("subscriptions", "Subscriptions the connected clients hold now", () => figures.subscriptions());
     if (figures.retained() !== undefined)
       new Gauge({
         name: `${p}retained_messages`,
@@ -152,14 +154,29 @@ export class BrokerMetrics {
         if (n !== undefined) this.set(n);
       },
     });
-    new Gauge({
-      name: `${p}max_sessions`,
-      help: "The cap on persistent sessions (--max-sessions)",
-      registers: [r],
-      collect() {
-        this.set(figures.maxSessions);
-      },
-    });
+    gauge("max_sessions", "The cap on persistent sessions (--max-sessions)", () => figures.maxSessions);
+    const { sessionQueues: queues } = figures;
+    gauge(
+      "queued_messages",
+      "QoS 1/2 messages held for persistent sessions now: sent and not yet acknowledged, or waiting for an away client (as --max-queued-messages counts them)",
+      () => queues.queued(),
+    );
+    gauge("queued_messages_largest", "The most QoS 1/2 messages one session holds now", () =>
+      queues.largest(),
+    );
+    gauge(
+      "max_queued_messages",
+      "The cap on one session's held messages (--max-queued-messages)",
+      () => queues.cap,
+    );
+    gauge("session_queues_full", "Sessions whose held messages are at --max-queued-messages now", () =>
+      queues.full(),
+    );
+    plain(
+      "queued_messages_dropped_total",
+      "QoS 1/2 messages not kept for a session at --max-queued-messages (sent only if its client was connected)",
+      () => queues.dropped(),
+    );
     new Gauge({
       name: `${p}store_up`,
       help: "1 while the store answers and takes writes; 0 while LevelDB writes fail or Redis is silent or lost",

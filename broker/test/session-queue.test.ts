@@ -110,7 +110,13 @@ describe.each([
     await observer.subscribeAsync("marker", { qos: 1 });
 
     await publishAll(publisher, observer, ["m0", "m1", "m2", "m3", "m4", "m5", "m6"], "first");
+    // What /metrics reads: four held for the one session at its cap, three not kept.
+    const queues = broker?.figures.sessionQueues;
+    const figures = () => [queues?.queued(), queues?.largest(), queues?.full(), queues?.dropped()];
+    expect(queues?.cap).toBe(4);
+    expect(figures()).toEqual([4, 4, 1, 3]);
     expect(await session(url, publisher, 4)).toEqual(["m0", "m1", "m2", "m3", "probe"]);
+    expect(figures()).toEqual([0, 0, 0, 3]);
     const full = lines.filter((l) => l.msg.startsWith("session queue full"));
     expect(full).toHaveLength(1);
     expect(full[0]?.clientId).toBe("sleeper");
@@ -168,6 +174,77 @@ describe.each([
     expect(await session(url, publisher, 4)).toEqual(["m0", "m1", "m2", "m3", "probe"]);
     await closeAll(publisher, observer);
   });
+});
+
+it("counts what a LevelDB store holds when the broker starts: the cap holds across a restart", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "session-queue-"));
+  dirs.push(dataDir);
+  const lines: { msg: string; clientId?: string }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const start = async (): Promise<string> => {
+    broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      maxQueuedMessagesPerClient: 4,
+      dataDir,
+      logger,
+    });
+    return broker.url;
+  };
+  const figures = () => {
+    const q = broker?.figures.sessionQueues;
+    return [q?.queued(), q?.largest(), q?.full(), q?.dropped()];
+  };
+  const publishing = async (url: string) => {
+    const publisher = await client(url, { clientId: "pub" });
+    const observer = await client(url, { clientId: "obs" });
+    await observer.subscribeAsync("marker", { qos: 1 });
+    return { publisher, observer };
+  };
+
+  let url = await start();
+  const sleeper = await client(url, { clientId: "sleeper", clean: false });
+  await sleeper.subscribeAsync("q", { qos: 1 });
+  await closeAll(sleeper);
+  const before = await publishing(url);
+  await publishAll(before.publisher, before.observer, ["m0", "m1", "m2"], "first");
+  await closeAll(before.publisher, before.observer);
+  await broker?.close();
+
+  url = await start();
+  expect(figures()).toEqual([3, 3, 0, 0]);
+  const after = await publishing(url);
+  // One more fits; two are not kept (counted from 0 again, all three would have been).
+  await publishAll(after.publisher, after.observer, ["m3", "m4", "m5"], "second");
+  expect(figures()).toEqual([4, 4, 1, 2]);
+  expect(lines.filter((l) => l.msg.startsWith("session queue full"))).toHaveLength(1);
+  expect(await session(url, after.publisher, 4)).toEqual(["m0", "m1", "m2", "m3", "probe"]);
+  expect(figures()).toEqual([0, 0, 0, 2]);
+  await closeAll(after.publisher, after.observer);
+});
+
+it("says at the start which sessions a LevelDB store holds at the cap", async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), "session-queue-"));
+  dirs.push(dataDir);
+  broker = await startBroker({ host: "127.0.0.1", port: 0, maxQueuedMessagesPerClient: 4, dataDir });
+  const sleeper = await client(broker.url, { clientId: "sleeper", clean: false });
+  await sleeper.subscribeAsync("q", { qos: 1 });
+  await closeAll(sleeper);
+  const publisher = await client(broker.url, { clientId: "pub" });
+  const observer = await client(broker.url, { clientId: "obs" });
+  await observer.subscribeAsync("marker", { qos: 1 });
+  await publishAll(publisher, observer, ["m0", "m1", "m2"], "first");
+  await closeAll(publisher, observer);
+  await broker.close();
+
+  // The cap lowered across the restart: three held, two allowed.
+  const lines: { msg: string; clientId?: string; held?: number }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  broker = await startBroker({ host: "127.0.0.1", port: 0, maxQueuedMessagesPerClient: 2, dataDir, logger });
+  const full = lines.filter((l) => l.msg.startsWith("session queue full since before the start"));
+  expect(full.map((l) => [l.clientId, l.held])).toEqual([["sleeper", 3]]);
+  expect(broker.figures.sessionQueues.full()).toBe(1);
+  expect(broker.figures.sessionQueues.queued()).toBe(3);
 });
 
 describe("inbound QoS 2 awaiting PUBREL", () => {

@@ -144,6 +144,16 @@ it("counts clients, messages by QoS, bytes, subscriptions, retained messages, re
   await keeper.subscribeAsync("k/#", { qos: 1 });
   await keeper.endAsync();
   expect((await scrape(h)).get("twinfleet_broker_persistent_sessions")).toBe(1);
+  // Messages held for it while away, against --max-queued-messages (1,000 unless set).
+  expect(after.get("twinfleet_broker_queued_messages")).toBe(0);
+  expect(after.get("twinfleet_broker_max_queued_messages")).toBe(1000);
+  await pub.publishAsync("k/1", "1", { qos: 1 });
+  await pub.publishAsync("k/2", "2", { qos: 1 });
+  const held = await scrape(h);
+  expect(held.get("twinfleet_broker_queued_messages")).toBe(2);
+  expect(held.get("twinfleet_broker_queued_messages_largest")).toBe(2);
+  expect(held.get("twinfleet_broker_session_queues_full")).toBe(0);
+  expect(held.get("twinfleet_broker_queued_messages_dropped_total")).toBe(0);
 
   // The taker's session has no subscriptions of its own (clean session): none held now.
   expect(after.get("twinfleet_broker_subscriptions")).toBe(0);
