@@ -14,6 +14,8 @@ import { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
 import { NodeTimeline } from "../sim/recovery.js";
 import { RegressionWatch } from "../sim/regressions.js";
+import { followersReach, type Pairing } from "../sim/topology.js";
+import { LivePairing, pairingChangeLine } from "./pairing-changes.js";
 
 /** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
 export const REORDER_WINDOW_MS = 500;
@@ -48,6 +50,15 @@ export class Collector {
   /** Hears each session the broker closed (not a timeout, not a power cut), in time order. */
   onBrokerClose: ((node: NodeId, at: number) => void) | undefined;
   /**
+   * The pairing at the nodes, when this collector follows it (a run's, made by `following`): each
+   * node's change of sources changes the reach of the presses after it. Undefined: the reach given.
+   */
+  readonly live: LivePairing | undefined;
+  /** Hears the log line of each change of a node's sources, in time order (the first ones only). */
+  onPairingLine: ((line: string) => void) | undefined;
+  /** The pairing changed since the checker's reach was last made from it. */
+  private reachStale = false;
+  /**
    * Events not yet handled, in time order (equal times in arrival order) unless
    * `unordered`: an event earlier than the last is put in its place as it comes when that place is
    * not too costly — a virtual run's nodes emit at their CPU's time, a little past the clock, so
@@ -64,8 +75,20 @@ export class Collector {
     reach: ReadonlyMap<NodeId, readonly NodeId[]>,
     private readonly lostAfterMs = 5000,
     private readonly log?: PressLog,
+    pairing?: Pairing,
   ) {
     this.checker = new SyncChecker(reach, lostAfterMs);
+    this.live = pairing === undefined ? undefined : new LivePairing(pairing);
+  }
+
+  /** A run's collector: its presses reach the followers of `pairing`, and of the pairing the nodes change it to. */
+  static following(pairing: Pairing): Collector {
+    return new Collector(followersReach(pairing), undefined, undefined, pairing);
+  }
+
+  /** The pairing at the nodes now (as far as the events handled say), or undefined when not followed. */
+  get pairing(): Pairing | undefined {
+    return this.live?.current;
   }
 
   /**
@@ -211,12 +234,28 @@ export class Collector {
       case "oversized":
         this.oversized++;
         break;
+      case "sources": {
+        const change = this.live?.update(node, e.sources, e.at);
+        if (change === undefined) break;
+        this.reachStale = true;
+        const line = pairingChangeLine(change, this.live?.changes.length ?? 0);
+        if (line !== undefined) this.onPairingLine?.(line);
+        break;
+      }
       default:
         assertNever(e);
     }
   }
 
+  /** The checker's reach, made again from the nodes' pairing once it changed (at the next press). */
+  private freshReach(): void {
+    if (!this.reachStale || this.live === undefined) return;
+    this.reachStale = false;
+    this.checker.setReach(followersReach(this.live.current));
+  }
+
   private press(node: NodeId, stamp: Stamp, at: number): void {
+    this.freshReach();
     this.originate(node, stamp);
     this.checker.press({ node, stamp, at });
     this.log?.press(node, stamp, at);
@@ -224,6 +263,7 @@ export class Collector {
 
   /** A held press that never left its node (lost with its RAM, or still held at the end). */
   private unpublished(node: NodeId, at: number, withPower = false): void {
+    this.freshReach();
     this.checker.unpublished(node, at, withPower);
     this.log?.press(node, null, at);
   }

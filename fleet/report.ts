@@ -8,6 +8,7 @@ import type { FaultOutcome } from "../sim/recovery.js";
 import type { JoinedTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
+import type { PairingChangesReport } from "./pairing-changes.js";
 import type { TwinsView } from "./registrations.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import type { NotRegistered } from "./tally.js";
@@ -116,6 +117,12 @@ export interface Report {
    * mid-run (its presence cleared) and came back; times from the start of the presses.
    */
   readonly joinedTwins?: JoinedTwinsReport;
+  /**
+   * The nodes' pairing changed while the run went on (re-paired through the console, the web page or
+   * a twins service): how many times and nodes, when, and the first changes. Each press is judged
+   * against the pairing at the nodes when it happened; only when it changed.
+   */
+  readonly pairingChanges?: PairingChangesReport;
   /** What the twins service knows of the fleet's nodes at the end: complete, online, paired as asked. */
   readonly twinsView: TwinsView;
   readonly diverged: number;

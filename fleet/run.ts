@@ -15,7 +15,7 @@ import type { DeviceProfile } from "../node/profile.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
-import { followersReach, type Pairing } from "../sim/topology.js";
+import type { Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
 import type { BrokerStats } from "./broker-host.js";
 import { BrokerOutages } from "./broker-outages.js";
@@ -122,6 +122,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       this,
     );
     this.clashes = watchClashes(collector, opts.prefix, this.faults, this.outages, this);
+    collector.onPairingLine = (line) => this.emit("log", line, "info");
     this.done = this.lifecycle();
   }
 
@@ -147,7 +148,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     });
     if (opts.clock === "virtual") {
       const { parts, pool, clock } = await startVirtual(opts, scheduler, logger, onShard);
-      run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, clock.sched, clock);
+      run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, clock.sched, clock);
       run.launch("memory", 0);
       // The report once the driver has run the clock to its end; a failure of either is the run's.
       const done = Promise.all([run.done, clock.drive(run.done)]).then(([r]) => r);
@@ -156,7 +157,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     }
     const parts = await prepareFleet(opts, logger, scheduler);
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker));
-    run = new FleetRun(opts, parts, new Collector(followersReach(parts.pairing)), pool, scheduler, undefined);
+    run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, scheduler, undefined);
     const { hostname, port } = new URL(parts.broker.nodeUrl ?? parts.broker.url);
     run.launch(hostname, Number(port || 1883));
     return run;
@@ -321,7 +322,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       await this.faults.stop();
       const endMs = this.sched.now() - REORDER_WINDOW_MS;
       // Before the nodes stop (their last wills would show them offline).
-      const view = this.parts.source.view(this.ids, this.pairing);
+      const view = this.parts.source.view(this.ids, this.collector.pairing ?? this.pairing);
       const results = await this.pool.finish();
       const report = this.report(results, (this.sched.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");
@@ -358,7 +359,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       opts: this.opts,
       profile: this.profile.name,
       ids: this.ids,
-      pairing: this.pairing,
       collector: this.collector,
       registeredAt: this.registeredAt,
       results,

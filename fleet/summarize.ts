@@ -11,7 +11,7 @@ import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
 import { type AnalysisInput, analyzeFaults, type FaultOutcome } from "../sim/recovery.js";
-import { followersReach, type Pairing } from "../sim/topology.js";
+import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
 import type { OutageSpan } from "./broker-outages.js";
@@ -23,6 +23,7 @@ import type { KernelDrops } from "./kernel-loss-rules.js";
 import { keptUp, type RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
+import type { PairingChangesReport } from "./pairing-changes.js";
 import type { TwinsView } from "./registrations.js";
 import {
   type BrokerOutageReport,
@@ -39,7 +40,7 @@ export interface ReportInput {
   readonly opts: ResolvedFleetOptions;
   readonly profile: string;
   readonly ids: readonly NodeId[];
-  readonly pairing: Pairing;
+  /** The run's collector, following the pairing at the nodes (Collector.following). */
   readonly collector: Collector;
   readonly registeredAt: ReadonlyMap<string, number>;
   readonly results: readonly ShardResult[];
@@ -88,7 +89,9 @@ export function buildReport(i: ReportInput): Report {
     }
   }
   const link = linkTotals(i.results);
-  const diverged = divergedNodes(finals, i.pairing, collector.originated);
+  // Judged against the pairing at the nodes at the end: the topology, unless the nodes were re-paired.
+  const pairing = collector.pairing ?? new Map();
+  const diverged = divergedNodes(finals, pairing, collector.originated);
   const registration = registrationTimes(i.ids, i.registeredAt, collector.bootAt);
   const reg = registration.histogram;
   const allMs = [...registration.ms.values()];
@@ -96,7 +99,7 @@ export function buildReport(i: ReportInput): Report {
   const cpuSummary = cpu.summary();
   const input: Omit<AnalysisInput, "faults"> = {
     fleet: i.ids,
-    reach: followersReach(i.pairing),
+    reach: followersReach(pairing),
     timeline: collector.timeline,
     pairs: checker.pairs(),
     slow: checker.slow,
@@ -178,6 +181,7 @@ export function buildReport(i: ReportInput): Report {
       : {}),
     ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),
     ...(i.joinedTwins !== undefined ? { joinedTwins: i.joinedTwins } : {}),
+    ...pairingChangesField(collector.live?.report(i.pressStartMs)),
     twinsView: i.twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),
@@ -308,6 +312,10 @@ export function fleetShape(opts: ResolvedFleetOptions, profile: string) {
     seed: opts.seed,
     durationS: opts.durationS,
   };
+}
+
+function pairingChangesField(p: PairingChangesReport | undefined): { pairingChanges?: PairingChangesReport } {
+  return p === undefined ? {} : { pairingChanges: p };
 }
 
 function nodesNotRegistered(...args: Parameters<typeof notRegistered>): { notRegistered?: NotRegistered } {

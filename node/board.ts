@@ -306,8 +306,12 @@ export class Board {
     const core = this.core;
     const phaseBefore = core.syncPhase;
     const stampBefore = core.currentStamp;
+    const version = core.pairingVersion;
     const ledAt = this.applyOutputs(this.feed(input, this.cpu.t, true));
     const stamp = core.currentStamp;
+    // A config adopted, or a follow or unfollow carried out: the sources it follows from now on.
+    if (core.pairingVersion !== version && core.pairingVersion > 0)
+      this.sink({ type: "sources", node: this.node, at: this.cpu.t, sources: core.state.sources });
     if (phaseBefore !== "synced" && core.syncPhase === "synced") this.syncedBy(this.cpu.t, stamp);
     if (via !== undefined && (stampBefore.counter !== stamp.counter || stampBefore.origin !== stamp.origin)) {
       const at = ledAt ?? this.cpu.t;

@@ -107,6 +107,9 @@ export class NodeCore {
   get isOn(): boolean {
     return this.on;
   }
+  get pairingVersion(): number {
+    return this.configVersion;
+  }
 
   get state(): NodeCoreState {
     return {

@@ -63,6 +63,16 @@ export type NodeEvent =
       readonly publishedAt: number;
       readonly stamp: Stamp;
     }
+  /**
+   * The node follows `sources` from `at` on: it adopted a newer config (its retained one at a sync,
+   * or one written while it was online) or carried out a follow or unfollow command.
+   */
+  | {
+      readonly type: "sources";
+      readonly node: NodeId;
+      readonly at: number;
+      readonly sources: readonly NodeId[];
+    }
   /** An incoming packet over the PubSubClient buffer, drained and dropped without a callback. */
   | { readonly type: "oversized"; readonly node: NodeId; readonly at: number; readonly bytes: number }
   | {

@@ -109,10 +109,18 @@ export class SyncChecker {
   private earlyLost = 0;
 
   constructor(
-    private readonly reach: ReadonlyMap<NodeId, readonly NodeId[]>,
+    private reach: ReadonlyMap<NodeId, readonly NodeId[]>,
     private readonly lostAfterMs = LOST_AFTER_MS,
     private readonly fastMs = FAST_MS,
   ) {}
+
+  /**
+   * The nodes' pairing changed: presses from now on reach these followers. The pairs of earlier
+   * presses stay owed as they were (their followers were paired when they happened).
+   */
+  setReach(reach: ReadonlyMap<NodeId, readonly NodeId[]>): void {
+    this.reach = reach;
+  }
 
   /** A press at `e.node` took `e.stamp` (a held press is timed from its interrupt). */
   press(e: StampEvent): void {
