@@ -38,7 +38,7 @@ export class LatencyWindow {
 }
 
 /** What the timing reads of a twin. */
-type Timed = Pick<Twin, "id" | "reported" | "follows">;
+type Timed = Pick<Twin, "id" | "reported" | "follows" | "presence">;
 
 /**
  * Sync latency as the twins see it: from the origin's own report of an event to each follower's
@@ -51,13 +51,18 @@ type Timed = Pick<Twin, "id" | "reported" | "follows">;
  * retained state at once, perhaps minutes old: that delivery is timed from the config, not from the
  * origin's report long before the pairing existed. So is every delivery further down that the new
  * pairing alone brought (a follower of that follower gets the stamp through it, from the same
- * moment). Through several sources the earliest wins: the stamp was there to take from then.
+ * moment). Through several sources the earliest wins: the stamp was there to take from then. A
+ * follower coming back online is the same: its sources take effect again from then (how long it was
+ * away is its presence's to tell, as for `twinfleet_sync_behind_max_seconds`).
  */
 export class ReportTiming {
   private readonly originSeen = new Map<string, number>();
   /** Per stamp kept: the followers that could only get it after its origin's report, and from when. */
   private readonly lateFrom = new Map<string, Map<NodeId, number>>();
-  /** Per follower with sources: when each of them took effect (first seen, or named in a new config). */
+  /**
+   * Per follower with sources: when each of them took effect (first seen, named in a new config, or
+   * the follower back online).
+   */
   private readonly links = new Map<NodeId, Map<NodeId, number>>();
 
   /**
@@ -75,6 +80,11 @@ export class ReportTiming {
   updated(twin: Timed, change: TwinChange, now: number): void {
     this.sources(twin, now);
     if (change === "report") this.report(twin, now);
+    else if (change === "presence" && twin.presence === "online") {
+      // Back online: it could take nothing through its sources while away.
+      const mine = this.links.get(twin.id);
+      if (mine) for (const s of mine.keys()) mine.set(s, now);
+    }
   }
 
   /** A report of `twin`'s state, heard at `now`. */

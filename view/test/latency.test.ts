@@ -29,6 +29,10 @@ class FakeTwins extends EventEmitter<TwinsEvents> {
   follows(id: NodeId, sources: NodeId[]): void {
     this.change(id, { follows: sources }, "config");
   }
+  /** Its presence as heard. */
+  goes(id: NodeId, presence: "online" | "offline"): void {
+    this.change(id, { presence }, "presence");
+  }
   /** Its report as heard: the stamp it holds now. */
   reports(id: NodeId, stamp: Stamp): void {
     this.change(id, { reported: { on: true, stamp } }, "report");
@@ -132,6 +136,27 @@ describe("ReportTiming", () => {
     clock.t = 9070;
     twins.reports(b, { counter: 2, origin: a });
     expect(seen).toEqual([10, 70]);
+  });
+
+  it("times a delivery to a follower back online from its return, a slow one while online as slow", () => {
+    const twins = new FakeTwins();
+    const seen: number[] = [];
+    const clock = { t: 0 };
+    const timing = new ReportTiming({ record: (ms) => seen.push(ms) }, twins.get);
+    twins.on("twin-updated", (t, change) => timing.updated(t, change, clock.t));
+    twins.follows(b, [a]);
+    twins.follows(c, [a]);
+    clock.t = 1000;
+    twins.reports(a, { counter: 1, origin: a });
+    clock.t = 1200;
+    twins.goes(b, "offline");
+    clock.t = 61_000;
+    twins.goes(b, "online");
+    clock.t = 61_040;
+    twins.reports(b, { counter: 1, origin: a });
+    clock.t = 64_000;
+    twins.reports(c, { counter: 1, origin: a });
+    expect(seen).toEqual([40, 63_000]);
   });
 });
 
