@@ -103,18 +103,20 @@ function brokerState(twins: Pick<Twins, "on" | "waiting">): () => BrokerState {
 
 /**
  * Latencies timed as the twins see them (view/latency.ts ReportTiming: a node's own report of a
- * change until a follower's report of it), held for the next scrape as a run's are.
+ * change, or a later pairing that brought it, until a follower's report of it), held for the next
+ * scrape as a run's are.
  */
-function reportLatencies(twins: Pick<Twins, "on">, now: () => number): () => readonly number[] {
+function reportLatencies(twins: Pick<Twins, "on" | "get">, now: () => number): () => readonly number[] {
   let held: number[] = [];
-  const timing = new ReportTiming({
-    record(ms) {
-      if (held.length < LATENCIES_HELD) held.push(ms);
+  const timing = new ReportTiming(
+    {
+      record(ms) {
+        if (held.length < LATENCIES_HELD) held.push(ms);
+      },
     },
-  });
-  twins.on("twin-updated", (t, change) => {
-    if (change === "report") timing.report(t, now());
-  });
+    (id) => twins.get(id),
+  );
+  twins.on("twin-updated", (t, change) => timing.updated(t, change, now()));
   return () => {
     const out = held;
     held = [];

@@ -3,8 +3,8 @@
  * sources that time deliveries themselves (the demo fleet, the live fleet as the twins see it).
  * Recording is O(1); the snapshot sorts the window and is taken once per frame at most.
  */
-import { formatStamp } from "../protocol/index.js";
-import type { Twin } from "../twins/index.js";
+import { compareStamps, formatStamp, type NodeId, type Stamp } from "../protocol/index.js";
+import type { Twin, TwinChange } from "../twins/index.js";
 import type { LatencySnapshot } from "./source.js";
 
 export class LatencyWindow {
@@ -37,21 +37,58 @@ export class LatencyWindow {
   }
 }
 
+/** What the timing reads of a twin. */
+type Timed = Pick<Twin, "id" | "reported" | "follows" | "presence">;
+
 /**
  * Sync latency as the twins see it: from the origin's own report of an event to each follower's
  * report of the same stamp, recorded in a window. Keeps when each of the last `kept` events was first
  * reported by its origin.
+ *
+ * A delivery is timed from when the stamp could first reach the follower: the origin's report, or
+ * later when a pairing on its way took effect after it. A follower newly following a source (a pair,
+ * a ring made a chain; its config naming the source, as the twins heard it) gets the source's
+ * retained state at once, perhaps minutes old: that delivery is timed from the config, not from the
+ * origin's report long before the pairing existed. So is every delivery further down that the new
+ * pairing alone brought (a follower of that follower gets the stamp through it, from the same
+ * moment). Through several sources the earliest wins: the stamp was there to take from then. A
+ * follower coming back online is the same: its sources take effect again from then (how long it was
+ * away is its presence's to tell, as for `twinfleet_sync_behind_max_seconds`).
  */
 export class ReportTiming {
   private readonly originSeen = new Map<string, number>();
+  /** Per stamp kept: the followers that could only get it after its origin's report, and from when. */
+  private readonly lateFrom = new Map<string, Map<NodeId, number>>();
+  /**
+   * Per follower with sources: when each of them took effect (first seen, named in a new config, or
+   * the follower back online).
+   */
+  private readonly links = new Map<NodeId, Map<NodeId, number>>();
 
+  /**
+   * `reportOf`: a node's report now (the twins' `get`), to tell which of a follower's sources holds
+   * the stamp it took; asked only about a follower whose pairing is newer than the stamp's report, or
+   * about a stamp some node could only get late.
+   */
   constructor(
     private readonly window: Pick<LatencyWindow, "record">,
+    private readonly reportOf: (id: NodeId) => Pick<Twin, "reported"> | undefined = () => undefined,
     private readonly kept = 20_000,
   ) {}
 
+  /** Any news of `twin` heard at `now` (the twins' `twin-updated`): its sources, and a report timed. */
+  updated(twin: Timed, change: TwinChange, now: number): void {
+    this.sources(twin, now);
+    if (change === "report") this.report(twin, now);
+    else if (change === "presence" && twin.presence === "online") {
+      // Back online: it could take nothing through its sources while away.
+      const mine = this.links.get(twin.id);
+      if (mine) for (const s of mine.keys()) mine.set(s, now);
+    }
+  }
+
   /** A report of `twin`'s state, heard at `now`. */
-  report(twin: Pick<Twin, "id" | "reported">, now: number): void {
+  private report(twin: Timed, now: number): void {
     const stamp = twin.reported?.stamp;
     if (!stamp) return;
     const key = formatStamp(stamp);
@@ -59,11 +96,62 @@ export class ReportTiming {
       if (!this.originSeen.has(key)) this.originSeen.set(key, now);
       if (this.originSeen.size > this.kept) {
         const oldest = this.originSeen.keys().next().value;
-        if (oldest !== undefined) this.originSeen.delete(oldest);
+        if (oldest !== undefined) {
+          this.originSeen.delete(oldest);
+          this.lateFrom.delete(oldest);
+        }
       }
       return;
     }
     const at = this.originSeen.get(key);
-    if (at !== undefined) this.window.record(now - at);
+    if (at === undefined) return;
+    const from = this.reachableFrom(twin, stamp, key, at);
+    if (from > at) {
+      const late = this.lateFrom.get(key) ?? new Map<NodeId, number>();
+      late.set(twin.id, from);
+      this.lateFrom.set(key, late);
+    }
+    this.window.record(now - from);
+  }
+
+  /** Notes a source the follower did not have before as taking effect `now`; forgets those it dropped. */
+  private sources(twin: Pick<Twin, "id" | "follows">, now: number): void {
+    const had = this.links.get(twin.id);
+    if (twin.follows.length === 0) {
+      if (had) this.links.delete(twin.id);
+      return;
+    }
+    if (had === undefined) {
+      this.links.set(twin.id, new Map(twin.follows.map((s) => [s, now])));
+      return;
+    }
+    for (const s of had.keys()) if (!twin.follows.includes(s)) had.delete(s);
+    for (const s of twin.follows) if (!had.has(s)) had.set(s, now);
+  }
+
+  /**
+   * When `stamp` (first reported by its origin at `at`) could first reach `twin`: through each of its
+   * sources that holds it, the later of when that source had it and when the follower's pairing
+   * with it took effect; the earliest of those. A source holds it when it is the origin, got it
+   * late itself (kept), or reports it or newer now. None found: the latest of its pairings.
+   */
+  private reachableFrom(twin: Timed, stamp: Stamp, key: string, at: number): number {
+    const mine = this.links.get(twin.id);
+    const late = this.lateFrom.get(key);
+    if (mine === undefined) return at;
+    let newest = at;
+    for (const linked of mine.values()) newest = Math.max(newest, linked);
+    if (late === undefined && newest === at) return at;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [s, linked] of mine) {
+      const had = s === stamp.origin ? at : (late?.get(s) ?? (this.holds(s, stamp) ? at : undefined));
+      if (had !== undefined) earliest = Math.min(earliest, Math.max(had, linked));
+    }
+    return Number.isFinite(earliest) ? earliest : newest;
+  }
+
+  private holds(source: NodeId, stamp: Stamp): boolean {
+    const held = this.reportOf(source)?.reported?.stamp;
+    return held !== undefined && compareStamps(held, stamp) >= 0;
   }
 }

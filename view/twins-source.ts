@@ -67,7 +67,7 @@ export class TwinsSource implements ConsoleSource {
   };
   private readonly events = new ConsoleEmitter();
   private readonly latencies = new LatencyWindow();
-  private readonly timing = new ReportTiming(this.latencies);
+  private readonly timing = new ReportTiming(this.latencies, (id) => this.twins.get(id));
   private readonly messages: string[] = [];
   private focused: NodeId | undefined;
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
@@ -107,7 +107,7 @@ export class TwinsSource implements ConsoleSource {
         changed(t);
       },
       "twin-updated": (t, change) => {
-        if (change === "report" && this.timeLatency) this.timing.report(t, this.sched.now());
+        if (this.timeLatency) this.timing.updated(t, change, this.sched.now());
         if (t.id === this.focused) this.remember(t, change);
         changed(t);
       },
