@@ -88,7 +88,7 @@ export class IndexedLevelPersistence extends LevelPersistence {
    */
   async startId(): Promise<string> {
     let last = 0;
-    for await (const key of this.#db.keys(prefixRange("outgoing:"))) {
+    for await (const key of this.#keys("outgoing:")) {
       const start = /^outgoing:[^:]*:t(\d{12})-/.exec(key)?.[1];
       if (start !== undefined) last = Math.max(last, Number(start));
     }
@@ -98,7 +98,7 @@ export class IndexedLevelPersistence extends LevelPersistence {
   /** Messages held for each session (the package's `outgoing:<client>:…` keys), read at start. */
   async queuedCounts(): Promise<ReadonlyMap<string, number>> {
     const counts = new Map<string, number>();
-    for await (const key of this.#db.keys(prefixRange("outgoing:"))) {
+    for await (const key of this.#keys("outgoing:")) {
       const end = key.indexOf(":", "outgoing:".length);
       if (end < 0) continue;
       const id = decodeURIComponent(key.slice("outgoing:".length, end));
@@ -126,9 +126,22 @@ export class IndexedLevelPersistence extends LevelPersistence {
         this.index.store(packet);
       }
     } catch (err) {
-      throw new Error(
-        `data directory ${this.#dataDir} cannot be read as a LevelDB store: ${(err as Error).message}; ${DAMAGED_STORE_HINT}`,
-      );
+      throw this.#unreadable(err);
+    }
+  }
+
+  #unreadable(err: unknown): Error {
+    return new Error(
+      `data directory ${this.#dataDir} cannot be read as a LevelDB store: ${(err as Error).message}; ${DAMAGED_STORE_HINT}`,
+    );
+  }
+
+  /** Every key of a range; a damaged table file read on the way fails as setup() says it. */
+  async *#keys(prefix: string): AsyncIterable<string> {
+    try {
+      for await (const key of this.#db.keys(prefixRange(prefix))) yield key;
+    } catch (err) {
+      throw this.#unreadable(err);
     }
   }
 

@@ -84,7 +84,11 @@ export async function openStore(
     logger?.warn({ dataDir, droppedBytes: loss.bytes }, recovery.recoveryLossMessage(dataDir, loss));
   const persistence = new IndexedLevelPersistence(db, dataDir);
   const retained = () => persistence.retainedCount;
-  const brokerId = await persistence.startId();
+  // A damaged table file may show here first: the directory is released for the next start.
+  const brokerId = await persistence.startId().catch(async (err: unknown) => {
+    await persistence.destroy().catch(() => {});
+    throw err;
+  });
   if (logger === undefined)
     return {
       persistence,
