@@ -9,7 +9,7 @@
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  */
-import { appendFile, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
@@ -124,7 +124,18 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
     where: file,
     ...(previous !== undefined ? { previous } : {}),
     // A line of its own after the pid's: a build that reads only the pid and identity ignores it.
-    holdAs: (clientId, since) => appendFile(lock, `${PRESENCE_LINE} ${clientId} ${Math.floor(since)}\n`),
+    // Synced with the directory before the presence is published: a power cut takes the host's
+    // unwritten pages too, and with them what the next service needs to know its predecessor.
+    async holdAs(clientId, since) {
+      const fh = await open(lock, "a");
+      try {
+        await fh.appendFile(`${PRESENCE_LINE} ${clientId} ${Math.floor(since)}\n`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await syncDir(dir);
+    },
     async load() {
       let text: string;
       try {
@@ -166,12 +177,7 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
           await fh.close();
         }
         await rename(tmp, file);
-        const dh = await open(dir, "r");
-        try {
-          await dh.sync();
-        } finally {
-          await dh.close();
-        }
+        await syncDir(dir);
       } catch (e) {
         await rm(tmp, { force: true });
         throw e;
@@ -179,6 +185,16 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
     },
     close: () => rm(lock, { force: true }),
   };
+}
+
+/** Writes `dir`'s entries (a rename, a new file) through to the disk. */
+async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, "r");
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
 }
 
 export const LOCK_FILE = "twins.lock";
