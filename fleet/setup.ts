@@ -113,11 +113,11 @@ export async function prepareFleet(
   try {
     // On someone else's broker a twins service may already control the fleet: a second controller
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
-    const lookUp = async () =>
+    const lookUpAll = async () =>
       broker.kind === "external"
-        ? (await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, scheduler, ...opts.login }))[0]
-        : undefined;
-    let existing = await lookUp();
+        ? await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, scheduler, ...opts.login })
+        : [];
+    let existing = (await lookUpAll())[0];
     if (existing && faults.some((f) => f.kind === "twins-restart")) {
       throw fleetOptionError(
         "faults",
@@ -174,16 +174,21 @@ export async function prepareFleet(
       // (a power cut of their host), and the twins service found was the dead run's, its presence
       // kept as long as its nodes' statuses. Its will goes out with theirs, not always first: looked
       // for again a moment later, and gone, the run controls the fleet itself.
+      // Another service beside it (started again elsewhere) is the fleet's controller: joined instead.
       if (waited && existing) {
         const found = existing;
         await new Promise<void>((resolve) => after(scheduler, STALE_PRESENCE_MS, resolve));
-        if ((await lookUp())?.clientId !== found.clientId) {
-          logger.warn(
-            `the twins service ${found.clientId} found on the broker has gone (its presence was left by a run that lost power): this run controls the fleet itself`,
-          );
-          existing = undefined;
-          await host.close();
-          twins = await TwinsHost.start(openTwins);
+        const now = await lookUpAll();
+        if (!now.some((s) => s.clientId === found.clientId)) {
+          const gone = `the twins service ${found.clientId} found on the broker has gone (its presence was left by a run that lost power)`;
+          existing = now[0];
+          if (existing !== undefined) {
+            logger.warn(`${gone}: this run joins ${existing.clientId}, which controls the fleet`);
+          } else {
+            logger.warn(`${gone}: this run controls the fleet itself`);
+            await host.close();
+            twins = await TwinsHost.start(openTwins);
+          }
         }
       }
     }

@@ -19,6 +19,7 @@ import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } 
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
+import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
 import { WireLink } from "./wire-link.js";
 
@@ -72,6 +73,7 @@ export class BrokerLink implements TwinsLink {
   private gaveUp: string | undefined;
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
+  private readonly handover: PresenceHandover;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -79,6 +81,7 @@ export class BrokerLink implements TwinsLink {
   ) {
     this.startedAt = opts.scheduler.now();
     this.inFlight = new InFlight(opts.url, opts.scheduler);
+    this.handover = new PresenceHandover(opts);
   }
 
   /** Why nothing can be sent now (the broker not reached yet, lost, silent); undefined while it can. */
@@ -258,7 +261,8 @@ export class BrokerLink implements TwinsLink {
 
   /**
    * Configs first, then reports: the retained configs tell which sources a node has, which the
-   * spoofed-origin check of a retained report needs. Then the presence, then the handler's turn
+   * spoofed-origin check of a retained report needs. Then the presence (a dead predecessor's cleared
+   * first: twins/predecessor.ts), then the handler's turn
    * (the query, so registers list live nodes).
    */
   private async onConnect(): Promise<void> {
@@ -267,6 +271,7 @@ export class BrokerLink implements TwinsLink {
     for (const kind of SERVICE_TOPIC_KINDS) {
       await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
     }
+    await this.handover.beforePresence((topic) => client.publishAsync(topic, "", { qos: 1, retain: true }));
     if (this.opts.presence) {
       await client.publishAsync(this.presenceTopic, encodePresence(this.opts.startedAt), {
         qos: 1,

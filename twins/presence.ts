@@ -52,10 +52,17 @@ export interface FindTwinsOptions {
 }
 
 /**
+ * How long the look goes on after its marker came back, and after each presence that came later: a
+ * broker may send a subscription's retained messages after what was published once it acknowledged
+ * it (Aedes sends them one by one after the SUBACK, and the marker overtook the last of them).
+ */
+export const PRESENCES_SETTLE_MS = 250;
+
+/**
  * The twins services (or other control servers) live on the fleet `prefix` at `url`, sorted by
- * client id. Reads the retained presences: a broker sends a new subscription's retained messages
- * before anything published after the SUBACK, so a marker published then and received back ends the
- * list; `timeoutMs` bounds the whole look.
+ * client id. Reads the retained presences until a marker published after the SUBACK has come back
+ * and no presence has come for PRESENCES_SETTLE_MS; `timeoutMs` bounds the whole look. (The marker
+ * alone ended it: with 5 services on the embedded broker, a look found 2 of them.)
  */
 export async function findTwinsServices(
   url: string,
@@ -76,17 +83,28 @@ export async function findTwinsServices(
   const found = new Map<string, TwinsServiceInfo>();
   const marker = `${p}/control-probe/${Math.floor(Math.random() * 2 ** 48).toString(16)}`;
   const controlPrefix = `${p}/control/`;
+  const scheduler = opts.scheduler ?? wallScheduler;
   let timer: Timer | undefined;
+  let settle: Timer | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      timer = after(opts.scheduler ?? wallScheduler, timeoutMs, () => resolve());
+      timer = after(scheduler, timeoutMs, () => resolve());
+      let marked = false;
+      const settleAgain = () => {
+        settle?.cancel();
+        if (marked) settle = after(scheduler, PRESENCES_SETTLE_MS, () => resolve());
+      };
       client.once("error", (err) => reject(connectError(err, target.url, password)));
       client.on("message", (topic, payload, packet) => {
-        if (topic === marker) return resolve();
+        if (topic === marker) {
+          marked = true;
+          return settleAgain();
+        }
         if (!packet.retain || !topic.startsWith(controlPrefix)) return;
         const clientId = topic.slice(controlPrefix.length);
         const presence = decodePresence(payload.toString("latin1"));
         if (presence) found.set(clientId, { clientId, ...presence });
+        settleAgain();
       });
       client.once("connect", () => {
         client
@@ -97,6 +115,7 @@ export async function findTwinsServices(
     });
   } finally {
     timer?.cancel();
+    settle?.cancel();
     await client.endAsync(true);
   }
   return [...found.values()].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));

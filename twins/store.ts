@@ -41,9 +41,25 @@ export interface StoredState {
   readonly nodes: Readonly<Record<string, DesiredRecord>>;
 }
 
+/** The service that held a store's directory before, and stopped without a goodbye (kill -9, a power loss). */
+export interface PreviousHolder {
+  readonly pid: number;
+  /** The client id of its presence on the broker, and when it started (`since`, ms since the epoch). */
+  readonly clientId: string;
+  readonly since: number;
+}
+
 export interface TwinsStore {
   /** Where the store keeps the state, for messages (a file's path); absent in memory. */
   readonly where?: string;
+  /**
+   * The service that held the store before this one and left without a goodbye, as it recorded
+   * itself (`holdAs`): its presence may still be retained on a broker killed with it (docs/twins.md,
+   * "Presence"). Absent when it stopped cleanly, or recorded no presence.
+   */
+  readonly previous?: PreviousHolder;
+  /** Records the presence the service holding the store keeps, for the service after it (`previous`). */
+  holdAs?(clientId: string, since: number): Promise<void>;
   load(): Promise<StoredState>;
   /** Replaces the stored state with `state`, which the caller no longer changes. Calls are serialised by the caller. */
   save(state: StoredState): Promise<void>;
@@ -101,11 +117,25 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
     throw dataDirError(dir, err);
   }
   const file = join(dir, STORE_FILE);
-  const lock = await holdDirectory(dir);
+  const { lock, previous } = await holdDirectory(dir);
   await removeOrphanTemps(dir);
   let seq = 0;
   return {
     where: file,
+    ...(previous !== undefined ? { previous } : {}),
+    // A line of its own after the pid's: a build that reads only the pid and identity ignores it.
+    // Synced with the directory before the presence is published: a power cut takes the host's
+    // unwritten pages too, and with them what the next service needs to know its predecessor.
+    async holdAs(clientId, since) {
+      const fh = await open(lock, "a");
+      try {
+        await fh.appendFile(`${PRESENCE_LINE} ${clientId} ${Math.floor(since)}\n`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await syncDir(dir);
+    },
     async load() {
       let text: string;
       try {
@@ -147,12 +177,7 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
           await fh.close();
         }
         await rename(tmp, file);
-        const dh = await open(dir, "r");
-        try {
-          await dh.sync();
-        } finally {
-          await dh.close();
-        }
+        await syncDir(dir);
       } catch (e) {
         await rm(tmp, { force: true });
         throw e;
@@ -162,25 +187,39 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
   };
 }
 
+/** Writes `dir`'s entries (a rename, a new file) through to the disk. */
+async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, "r");
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
 export const LOCK_FILE = "twins.lock";
+/** The lock's line naming the presence its service holds: `presence <client id> <since>`. */
+const PRESENCE_LINE = "presence";
 
 /**
  * Takes `dir` for this process: `twins.lock` holds the pid and who the process is (boot and start
  * time: node/process-alive.ts); one a live process holds is an error, one whose process is gone (a
  * crash, kill -9) is taken over — also when another process has its pid since (after a reboot, as
  * pids are handed out again, a systemd unit looped on "in use by another twins service"). Resolves
- * to the lock file's path.
+ * to the lock file's path and, for a lock taken over, the presence its service recorded.
  */
-async function holdDirectory(dir: string): Promise<string> {
+async function holdDirectory(dir: string): Promise<{ lock: string; previous?: PreviousHolder }> {
   const lock = join(dir, LOCK_FILE);
+  let previous: PreviousHolder | undefined;
   for (;;) {
     try {
       await writeFile(lock, `${process.pid} ${processIdentity(process.pid) ?? ""}\n`, { flag: "wx" });
-      return lock;
+      return { lock, ...(previous !== undefined ? { previous } : {}) };
     } catch (e) {
       if (!isErrno(e, "EEXIST")) throw e;
     }
-    const [pidText = "", identity] = (await readFile(lock, "utf8").catch(() => "")).trim().split(/\s+/);
+    const text = await readFile(lock, "utf8").catch(() => "");
+    const [pidText = "", identity] = (text.split("\n")[0] ?? "").trim().split(/\s+/);
     const pid = Number.parseInt(pidText, 10);
     if (Number.isInteger(pid) && pid !== process.pid && writerAlive(pid, identity || undefined)) {
       throw new Error(
@@ -189,8 +228,20 @@ async function holdDirectory(dir: string): Promise<string> {
       );
     }
     // Its process is gone (or it is this one's, from an earlier start in this process).
+    previous = presenceOf(pid, text);
     await rm(lock, { force: true });
   }
+}
+
+/** The presence a lock's service recorded (its last `presence` line), if whole. */
+function presenceOf(pid: number, lockText: string): PreviousHolder | undefined {
+  const line = lockText
+    .split("\n")
+    .filter((l) => l.startsWith(`${PRESENCE_LINE} `))
+    .at(-1);
+  const m = line === undefined ? null : /^presence ([A-Za-z0-9_.-]{1,64}) (0|[1-9][0-9]{0,15})$/.exec(line);
+  if (!m?.[1] || !Number.isInteger(pid)) return undefined;
+  return { pid, clientId: m[1], since: Number(m[2]) };
 }
 
 const CORRUPT_HINT =

@@ -16,6 +16,7 @@ import type { BrokerWait } from "./broker-wait.js";
 import { after, type Timer } from "./clock.js";
 import { connectError, connectTimeoutError } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
+import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
 
 interface Waiter {
@@ -40,11 +41,15 @@ export class WireLink implements TwinsLink {
   private firstReady: (() => void) | undefined;
   private firstFail: ((err: Error) => void) | undefined;
 
+  private readonly handover: PresenceHandover;
+
   constructor(
     private readonly opts: ResolvedTwinsOptions,
     private readonly wireFactory: WireFactory,
     private readonly on: BrokerLinkHandlers,
-  ) {}
+  ) {
+    this.handover = new PresenceHandover(opts);
+  }
 
   private get presenceTopic(): string {
     return controlTopic(this.opts.prefix, this.opts.clientId);
@@ -184,6 +189,7 @@ export class WireLink implements TwinsLink {
         subscriptions: [{ topic: allNodesTopic(this.opts.prefix, kind), qos: 1 }],
       });
     }
+    await this.handover.beforePresence((topic) => this.publish(topic, "", true));
     if (this.opts.presence) await this.publish(this.presenceTopic, encodePresence(this.opts.startedAt), true);
     await this.on.ready(this.down);
     if (this.down) {

@@ -160,3 +160,45 @@ it("takes control itself when the twins service found went down with the fleet (
   run.cut();
   await run.done;
 });
+
+it("joins the live twins service when the one found first went down with the fleet, rather than control the fleet beside it", async () => {
+  // The service that lost power with the fleet (its presence retained), and one running elsewhere,
+  // started again (another client id, sorted after the dead one's): both found by the run.
+  const dead = await mqtt.connectAsync(broker.url, {
+    clientId: "tf-twins-dead",
+    reconnectPeriod: 0,
+    will: { topic: "tf/control/tf-twins-dead", payload: Buffer.alloc(0), qos: 1, retain: true },
+  });
+  await dead.publishAsync("tf/control/tf-twins-dead", "P1 1796400000000", { qos: 1, retain: true });
+  const live = await mqtt.connectAsync(broker.url, {
+    clientId: "tf-twins-live",
+    will: { topic: "tf/control/tf-twins-live", payload: Buffer.alloc(0), qos: 1, retain: true },
+  });
+  await live.publishAsync("tf/control/tf-twins-live", "P1 1796400060000", { qos: 1, retain: true });
+  const goneTogether = () => {
+    const o = other;
+    other = undefined;
+    o?.stream.destroy();
+    o?.end(true);
+    dead.stream.destroy();
+    dead.end(true);
+  };
+  const lines: string[] = [];
+  const logger = pino(
+    { level: "warn" },
+    {
+      write: (line: string) => {
+        lines.push(line);
+        if (line.includes("waiting up to")) goneTogether();
+      },
+    },
+  );
+  const run = await FleetRun.start(fleet(false), logger);
+  expect(run.joined?.clientId).toBe("tf-twins-live");
+  expect(lines.join("")).toContain(
+    "the twins service tf-twins-dead found on the broker has gone (its presence was left by a run that lost power): this run joins tf-twins-live, which controls the fleet",
+  );
+  run.cut();
+  await run.done;
+  await live.endAsync();
+});

@@ -2,12 +2,15 @@
  * A twins service that dies without a goodbye (kill), its successor rebuilding the fleet from the
  * broker and the store, the presence other tools detect it by, and a passive observer beside it.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import { findTwinsServices } from "../presence.js";
 import { startTwins, type Twins } from "../service.js";
-import { memoryStore } from "../store.js";
+import { jsonFileStore, memoryStore } from "../store.js";
 import type { Twin } from "../types.js";
 import { Fixtures, rawClient, until, watchTwins } from "./helpers.js";
 
@@ -149,6 +152,45 @@ describe("twins service presence", () => {
     await b.kill();
     await cleared;
     expect(await findTwinsServices(fx.url)).toEqual([]);
+  });
+});
+
+describe("a twins service killed with its broker", () => {
+  it("clears the presence its killed predecessor on the same data directory left, and still finds another service", async () => {
+    const brokerDir = await mkdtemp(join(tmpdir(), "twins-cold-broker-"));
+    const twinsDir = await mkdtemp(join(tmpdir(), "twins-cold-data-"));
+    fx.track(twinsDir, (d) => rm(d, { recursive: true, force: true }));
+    fx.track(brokerDir, (d) => rm(d, { recursive: true, force: true }));
+    const before = await startBroker({ host: "127.0.0.1", port: 0, dataDir: brokerDir });
+    const first = await startTwins({ url: before.url, store: await jsonFileStore(twinsDir) });
+    // A genuinely different service on the same fleet, which outlives the outage (another host).
+    const other = fx.track(await startTwins({ url: before.url, clientId: "tf-twins-other" }), (t) =>
+      t.close(),
+    );
+    expect((await findTwinsServices(before.url)).map((s) => s.clientId)).toEqual(
+      [first.clientId, other.clientId].sort(),
+    );
+    // The power goes: the broker dies first (no will published), then the service.
+    await before.kill();
+    await first.kill();
+    const after = fx.track(
+      await startBroker({ host: "127.0.0.1", port: before.port, dataDir: brokerDir }),
+      (b) => b.close(),
+    );
+    // The broker restarted on its store holds the dead service's presence until its will grace.
+    expect((await findTwinsServices(after.url)).map((s) => s.clientId)).toContain(first.clientId);
+    const started = performance.now();
+    const second = fx.track(await startTwins({ url: after.url, store: await jsonFileStore(twinsDir) }), (t) =>
+      t.close(),
+    );
+    // The other reconnects by itself (every second) and publishes its presence again.
+    await expect
+      .poll(async () => (await findTwinsServices(after.url)).map((s) => s.clientId), { timeout: 5000 })
+      .toContain(other.clientId);
+    const found = (await findTwinsServices(after.url)).map((s) => s.clientId);
+    expect(found).toEqual([second.clientId, other.clientId].sort());
+    // Well within the broker's 20 s will grace: the service cleared it, not the will.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 

@@ -48,3 +48,12 @@ it("syncs the new file before its rename and the directory after it", async () =
   expect(calls[0]).toMatch(new RegExp(`^sync ${file}\\.\\d+\\.0\\.tmp$`));
   expect(calls.slice(1)).toEqual([`rename ${file}`, `sync ${dir}`]);
 });
+
+it("syncs the lock and the directory once the presence is named in it, so a power cut keeps it", async () => {
+  dir = await mkdtemp(join(tmpdir(), "tf-store-sync-"));
+  const store = await jsonFileStore(dir);
+  calls.length = 0;
+  await store.holdAs?.("tf-twins-0a1b2c3d", 1764633600000);
+  await store.close();
+  expect(calls).toEqual([`sync ${join(dir, "twins.lock")}`, `sync ${dir}`]);
+});

@@ -163,6 +163,30 @@ describe("twins store on a bad day", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it("tells the next store the presence a service that died (kill -9) held, and nothing after a clean stop", async () => {
+    const dir = await tempDir();
+    const first = await jsonFileStore(dir);
+    expect(first.previous).toBeUndefined();
+    await first.holdAs?.("tf-twins-0a1b2c3d", 1764633600000);
+    // The pid and identity stay the lock's first line, as every build reads it.
+    expect((await readFile(join(dir, LOCK_FILE), "utf8")).split("\n")[0]).toBe(
+      `${process.pid} ${processIdentity(process.pid)}`,
+    );
+    // Not closed: killed. A lock of this process is taken over, as one of a process gone.
+    const second = await jsonFileStore(dir);
+    expect(second.previous).toEqual({
+      pid: process.pid,
+      clientId: "tf-twins-0a1b2c3d",
+      since: 1764633600000,
+    });
+    await second.close();
+    // A clean stop removes the lock, and with it the presence it named (cleared by the goodbye).
+    expect((await jsonFileStore(dir)).previous).toBeUndefined();
+    // A lock from a build that records no presence, or a garbled line: nothing is taken for one.
+    await writeFile(join(dir, LOCK_FILE), "2147483647 x/1\npresence tf/x 12\n");
+    expect((await jsonFileStore(dir)).previous).toBeUndefined();
+  });
+
   it("takes over a lock whose pid another process has since (a reboot, pids wrapped)", async () => {
     const dir = await tempDir();
     const identity = processIdentity(process.ppid);
