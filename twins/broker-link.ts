@@ -17,7 +17,7 @@ import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
-import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
+import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
 import { WireLink } from "./wire-link.js";
@@ -192,6 +192,7 @@ export class BrokerLink implements TwinsLink {
       // Subscriptions are made in a fixed order on every connect (see onConnect).
       resubscribe: false,
       ...loginOptions({ username: opts.username, password: opts.password, tls: opts.tls }),
+      transformWsUrl: bracketedWsUrl,
       // An empty retained will clears the presence when the service dies without a goodbye.
       ...(opts.presence
         ? { will: { topic: this.presenceTopic, payload: Buffer.alloc(0), qos: 1, retain: true } }
