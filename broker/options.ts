@@ -20,6 +20,7 @@ import {
   limitsFromFlags,
   resolveLimits,
 } from "./limit-options.js";
+import type { HostLookup } from "./listen.js";
 import { describeIssues, toFlag } from "./option-issues.js";
 import { redisUrlProblem } from "./redis-url.js";
 import { DEFAULT_STALE_WILL_GRACE_MS } from "./stale-wills.js";
@@ -73,6 +74,8 @@ export interface BrokerOptions extends LimitOptions {
   readonly scheduler?: Scheduler;
   /** Where the broker logs; silent unless given. */
   readonly logger?: Logger;
+  /** How a `host` name is looked up (tests); the system's resolver (getaddrinfo) unless given. */
+  readonly lookup?: HostLookup;
 }
 
 /**
@@ -149,7 +152,7 @@ export class BrokerOptionsError extends OptionError {
   override readonly name = "BrokerOptionsError";
 }
 
-type Unset = "wsPort" | "tls" | "dataDir" | "redisUrl" | "auth" | "sessionExpiryMs" | "scheduler";
+type Unset = "wsPort" | "tls" | "dataDir" | "redisUrl" | "auth" | "sessionExpiryMs" | "scheduler" | "lookup";
 export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, Unset | "logger" | "denySubscribe">> &
   Pick<BrokerOptions, Unset> & {
     readonly logger: Logger | undefined;
@@ -220,7 +223,7 @@ const libraryNumbers = z
 
 /** Fills in the defaults; throws BrokerOptionsError naming every bad field as `options.<field>`. */
 export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
-  const { auth, logger, scheduler, ...plain } = options;
+  const { auth, logger, scheduler, lookup, ...plain } = options;
   const parsed = libraryNumbers.safeParse(plain);
   if (!parsed.success) throw new BrokerOptionsError(describeIssues(parsed.error, "options."));
   const o = parsed.data;
@@ -242,6 +245,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     denySubscribe: o.denySubscribe ?? [],
     sessionExpiryMs: o.sessionExpiryMs,
     scheduler,
+    lookup,
     auth,
     logger,
   };

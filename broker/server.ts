@@ -5,7 +5,7 @@
  * and an abrupt one (kill) for fault injection.
  */
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
-import { type AddressInfo, createServer as createNetServer, type Server, type Socket } from "node:net";
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createServer as createTlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
@@ -18,6 +18,7 @@ import { InboundGate } from "./conformance.js";
 import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type IncomingStore, limitInbound } from "./inbound-limit.js";
+import { bindAddresses, listenAt } from "./listen.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
@@ -33,6 +34,8 @@ export interface RunningBroker {
   readonly port: number;
   readonly wsPort?: number;
   readonly tlsPort?: number;
+  /** The addresses the listeners are bound to: --host, or every address its name resolves to. */
+  readonly addresses: readonly string[];
   /** `mqtt://<host>:<port>` to connect to; a wildcard host is given as loopback. */
   readonly url: string;
   readonly wsUrl?: string;
@@ -173,6 +176,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const logger = opts.logger ?? pino({ level: "silent" });
   // Read TLS files before opening anything, so a bad file leaves nothing to clean up.
   const tlsMaterial = opts.tls ? await loadTlsMaterial(opts.tls.keyFile, opts.tls.certFile) : undefined;
+  // A host name is looked up here, once: every listener binds each of its addresses.
+  const addresses = await bindAddresses(opts.host, opts.lookup);
+  const listen = (server: Server, port: number, what: string) =>
+    listenAt(server, port, addresses, what, logger, (extra) => parts.addServer(extra));
   const parts = new Parts(logger);
 
   try {
@@ -245,7 +252,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       handle(socket, socket.remoteAddress, "mqtt");
     });
     parts.addServer(tcp);
-    const port = await listen(tcp, opts.port, opts.host, "MQTT", logger);
+    const port = await listen(tcp, opts.port, "MQTT");
 
     let tlsPort: number | undefined;
     if (opts.tls && tlsMaterial) {
@@ -264,7 +271,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed");
       });
       parts.addServer(tlsServer);
-      tlsPort = await listen(tlsServer, opts.tls.port, opts.host, "MQTT over TLS", logger);
+      tlsPort = await listen(tlsServer, opts.tls.port, "MQTT over TLS");
     }
 
     let wsPort: number | undefined;
@@ -300,7 +307,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         socket.destroy();
       });
       parts.addServer(http);
-      wsPort = await listen(http, opts.wsPort, opts.host, "WebSocket", logger);
+      wsPort = await listen(http, opts.wsPort, "WebSocket");
     }
 
     const host = urlHost(opts.host);
@@ -312,6 +319,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const figures = brokerFigures(aedes, tally, store, () => ending === undefined, opts.maxSessions, queues);
     return {
       port,
+      addresses,
       url: `mqtt://${host}:${port}`,
       ...(tlsPort !== undefined ? { tlsPort, tlsUrl: `mqtts://${host}:${tlsPort}` } : {}),
       ...(wsPort !== undefined ? { wsPort, wsUrl: `ws://${host}:${wsPort}` } : {}),
@@ -359,36 +367,6 @@ function accessHooks(opts: ResolvedBrokerOptions, logger: Logger): Partial<Aedes
     ...acl,
     authorizeSubscribe: denySubscribeHook(opts.denySubscribe, logger, acl?.authorizeSubscribe),
   };
-}
-
-/**
- * The listen backlog: connections the kernel completes before the broker accepts them. A fleet boots
- * together; at Node's default (511) a busy broker's queue overflows, the kernel drops the SYNs and
- * each client retries after 1, 3, 7, 15, 31 s (a node registered 31 s late). The kernel caps it at
- * net.core.somaxconn (4096 on current Linux).
- */
-const LISTEN_BACKLOG = 4096;
-
-function listen(server: Server, port: number, host: string, what: string, logger: Logger): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const why =
-        err.code === "EADDRINUSE"
-          ? "is in use"
-          : err.code === "EACCES"
-            ? "needs more privileges"
-            : err.code === "EADDRNOTAVAIL"
-              ? "is not an address of this machine"
-              : `cannot be opened (${err.message})`;
-      reject(new Error(`port ${port} on ${host} ${why} (${what} listener)`));
-    };
-    server.once("error", onError);
-    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
-      server.off("error", onError);
-      server.on("error", (err) => logger.error({ err, what }, "listener error"));
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 function urlHost(host: string): string {

@@ -3,6 +3,7 @@
  * reach it by (a LAN address for a wildcard bind), and a warning when it listens beyond loopback
  * without credentials.
  */
+import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 
 export interface Bound {
@@ -10,6 +11,8 @@ export interface Bound {
   readonly port: number;
   readonly tlsPort?: number;
   readonly wsPort?: number;
+  /** The addresses the listeners are bound to: every one a host name resolves to. */
+  readonly addresses?: readonly string[];
 }
 
 const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
@@ -34,11 +37,23 @@ export function bindMessage(b: Bound, lan: () => string = lanAddress): string {
   const parts = [one("mqtt", b.port)];
   if (b.tlsPort !== undefined) parts.push(`TLS ${one("mqtts", b.tlsPort)}`);
   if (b.wsPort !== undefined) parts.push(`WebSocket ${one("ws", b.wsPort)}`);
-  return `twinfleet broker listening on ${parts.join(", ")}`;
+  // A name is bound at each address it resolves to, which the name alone does not say.
+  const named = b.addresses !== undefined && isIP(b.host) === 0 && !WILDCARD.has(b.host);
+  const at = named ? `; ${b.host} is ${b.addresses?.join(" and ")}` : "";
+  return `twinfleet broker listening on ${parts.join(", ")}${at}`;
 }
 
-/** The warning for a broker anyone on the network may use, or undefined. */
-export function exposureWarning(host: string, auth: boolean): string | undefined {
-  if (auth || isLoopback(host)) return undefined;
+/**
+ * The warning for a broker anyone on the network may use, or undefined. `addresses`: those a host
+ * name resolved to; a name whose addresses are all loopback is not exposed.
+ */
+export function exposureWarning(
+  host: string,
+  auth: boolean,
+  addresses?: readonly string[],
+): string | undefined {
+  const loopback =
+    addresses !== undefined && addresses.length > 0 ? addresses.every(isLoopback) : isLoopback(host);
+  if (auth || loopback) return undefined;
   return `listening beyond loopback (${host}) without --auth: anyone who can reach this host may connect, publish and subscribe; give --auth FILE (docs/broker.md), or --host 127.0.0.1`;
 }

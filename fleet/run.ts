@@ -39,7 +39,7 @@ import type { Report } from "./report.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
 import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { type FleetParts, prepareFleet } from "./setup.js";
-import { linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
+import { brokerSocket, linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
 import { startVirtual, type VirtualClock } from "./virtual.js";
@@ -158,8 +158,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const parts = await prepareFleet(opts, logger, scheduler);
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker));
     run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, scheduler, undefined);
-    const { hostname, port } = new URL(parts.broker.nodeUrl ?? parts.broker.url);
-    run.launch(hostname, Number(port || 1883));
+    const { host, port } = brokerSocket(parts.broker.nodeUrl ?? parts.broker.url);
+    run.launch(host, port);
     return run;
   }
 

@@ -30,7 +30,7 @@ import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
 import { connectWatchClient, FleetWatch } from "./shard-watch.js";
-import { routeShardReports, ShardPool, shardCommon } from "./shards.js";
+import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { brokerOutages, fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 import { StoppableWaits } from "./waits.js";
@@ -218,14 +218,14 @@ export class ShardRun {
       );
       const startedAt = sched.now();
       const bootSpreadMs = Math.min(20_000, mine.length * 5);
-      const { hostname: host, port } = new URL(url);
+      const { host, port } = brokerSocket(url);
       const threads = Math.min(Math.max(1, opts.workers), mine.length);
       pool.launch(
         mine,
         threads,
         startedAt,
         bootSpreadMs,
-        shardCommon(opts, profile, { host, port: Number(port || 1883), timeOrigin }),
+        shardCommon(opts, profile, { host, port, timeOrigin }),
       );
       // The outage analysis' records are kept from the first outage on, as in a one-process run.
       timers.push(every(sched, 100, () => collector.advance(sched.now(), REORDER_WINDOW_MS, outages.seen)));

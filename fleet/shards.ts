@@ -207,6 +207,16 @@ export class ShardPool implements ShardHost {
   }
 }
 
+/**
+ * Where the nodes open their TCP connections to the broker at `url`: its host and port. An IPv6
+ * address goes without the brackets a URL holds it in (`mqtt://[::1]:1883` is host `::1`): given to
+ * the socket as `[::1]`, it was looked up as a host name and not one node could connect.
+ */
+export function brokerSocket(url: string): { readonly host: string; readonly port: number } {
+  const { hostname, port } = new URL(url);
+  return { host: hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(port || 1883) };
+}
+
 /** What every shard of a run gets: where the broker is, the nodes' settings, the run's clock origin. */
 export function shardCommon(
   opts: ResolvedFleetOptions,

@@ -19,7 +19,7 @@ import { after, type Scheduler, type Timer } from "./clock.js";
 /** How long a command waits for the broker's PUBACK before it is given up. */
 export const ACK_TIMEOUT_MS = 10_000;
 
-/** The broker away: how, since when (the service's scheduler), and the last failure before it was reached. */
+/** The broker away: how, since when (the service's scheduler), and why the last attempt to reach it failed (before it was first reached, or reconnecting). */
 export interface BrokerAway {
   readonly how: BrokerAwayHow;
   readonly since: number;
@@ -51,7 +51,7 @@ export function awayReason(url: string, away: BrokerAway, now: number): string {
       ? `not reached in the ${s} s since the service started${away.cause === undefined ? "" : `: ${away.cause}`}`
       : away.how === "silent"
         ? `silent for ${s} s with the connection up`
-        : `the connection was lost ${s} s ago; reconnecting`;
+        : `the connection was lost ${s} s ago; reconnecting${away.cause === undefined ? "" : `: ${away.cause}`}`;
   return `the broker at ${url} is not reachable (${why})`;
 }
 

@@ -17,7 +17,7 @@ import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
-import { connectError, connectTimeoutError, loginOptions } from "./connection.js";
+import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
@@ -71,6 +71,8 @@ export class BrokerLink implements TwinsLink {
   /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
   private wait: BrokerWait | undefined;
   private gaveUp: string | undefined;
+  /** Why the reconnects of the outage under way fail, once one has (told when it first fails and when it changes). */
+  private outageCause: string | undefined;
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
@@ -97,7 +99,9 @@ export class BrokerLink implements TwinsLink {
         ...(cause !== undefined ? { cause } : {}),
       };
     }
-    return { how: state === "silent" ? "silent" : "lost", since: this.outageFrom ?? now };
+    const how = state === "silent" ? "silent" : "lost";
+    const cause = how === "lost" ? this.outageCause : undefined;
+    return { how, since: this.outageFrom ?? now, ...(cause !== undefined ? { cause } : {}) };
   }
 
   /** The service's own probe on its connection (twins/broker-probe.ts): no second client to log in. */
@@ -140,11 +144,32 @@ export class BrokerLink implements TwinsLink {
         `twins: the broker at ${url} answers again after ${outageS} s of silence`,
       );
     } else logger.info({ broker: url, outageS }, `twins: broker connection back after ${outageS} s`);
-    if (state === "up") this.outageFrom = undefined;
+    if (state === "up") {
+      this.outageFrom = undefined;
+      this.outageCause = undefined;
+    }
     this.on.connection(
       state === "up",
       state === "up" ? undefined : (this.outageFrom ?? lastHeardAt),
       state === "up" ? undefined : state,
+    );
+  }
+
+  /** A reconnect failed during an outage: its cause told if it is new (`host not found`, `connection refused`). */
+  private reconnectFailed(err: Error): void {
+    const { logger, url, connectTimeoutMs, password, reconnectPeriodMs } = this.opts;
+    const e =
+      err.message === "connack timeout"
+        ? connectTimeoutError(url, connectTimeoutMs)
+        : connectError(err, url, password);
+    if (e.message === this.outageCause) {
+      logger.debug({ err }, "twins: broker connection error");
+      return;
+    }
+    this.outageCause = e.message;
+    logger.warn(
+      { broker: url, reason: e.reason },
+      `twins: ${e.message}; trying again every ${Math.round(reconnectPeriodMs / 100) / 10} s until it answers`,
     );
   }
 
@@ -170,6 +195,7 @@ export class BrokerLink implements TwinsLink {
       // Subscriptions are made in a fixed order on every connect (see onConnect).
       resubscribe: false,
       ...loginOptions({ username: opts.username, password: opts.password, tls: opts.tls }),
+      transformWsUrl: bracketedWsUrl,
       // An empty retained will clears the presence when the service dies without a goodbye.
       ...(opts.presence
         ? { will: { topic: this.presenceTopic, payload: Buffer.alloc(0), qos: 1, retain: true } }
@@ -181,14 +207,15 @@ export class BrokerLink implements TwinsLink {
       if (topic !== probeTopic)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
-    // An outage is told once, when it starts and when it ends: each failed reconnect (one a second)
-    // and whatever the ending connection reports once the service is closing are no news. Before
-    // the first connect, a failure is told by what connect() resolves to (or by `wait`).
-    client.on("error", (err) =>
-      this.closing || !this.reached || this.watch?.state === "lost"
-        ? opts.logger.debug({ err }, "twins: broker connection error")
-        : opts.logger.warn({ err }, "twins: broker connection error"),
-    );
+    // An outage is told once, when it starts and when it ends; why its reconnects fail (one a
+    // second) is told at the first and when it changes (a name that stopped resolving, then a port
+    // that refuses), not at each. What the ending connection reports once the service is closing is
+    // no news. Before the first connect, a failure is told by what connect() resolves to (or by `wait`).
+    client.on("error", (err) => {
+      if (this.closing || !this.reached) opts.logger.debug({ err }, "twins: broker connection error");
+      else if (this.watch?.state === "lost") this.reconnectFailed(err);
+      else opts.logger.warn({ err }, "twins: broker connection error");
+    });
     this.watch =
       probeTopic === undefined
         ? watchConnection(

@@ -75,6 +75,17 @@ export function loginOptions(login: BrokerLogin | undefined): IClientOptions {
   };
 }
 
+/**
+ * MQTT.js's WebSocket URL for a broker at an IPv6 address, brackets put back: MQTT.js takes the host
+ * out of `ws://[::1]:8080` as `::1` and builds `ws://::1:8080/`, which is no URL (`Invalid URL`).
+ * Its `transformWsUrl` option.
+ */
+export function bracketedWsUrl(url: string, options: { readonly hostname?: string | undefined }): string {
+  const host = options.hostname;
+  if (host === undefined || !host.includes(":") || host.startsWith("[")) return url;
+  return url.replace(`//${host}:`, `//[${host}]:`);
+}
+
 /** Why a connection to the broker failed, for callers that act on it. */
 export type ConnectFailure = "unreachable" | "timeout" | "tls" | "refused-login" | "refused";
 

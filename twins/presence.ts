@@ -7,7 +7,7 @@
 import mqtt from "mqtt";
 import { type Prefix, Prefix as toPrefix } from "../protocol/index.js";
 import { after, type Scheduler, type Timer, wallScheduler } from "./clock.js";
-import { type BrokerTls, connectError, loginOptions, splitBrokerUrl } from "./connection.js";
+import { type BrokerTls, bracketedWsUrl, connectError, loginOptions, splitBrokerUrl } from "./connection.js";
 
 export const PRESENCE_TAG = "P1";
 
@@ -79,6 +79,7 @@ export async function findTwinsServices(
     reconnectPeriod: 0,
     connectTimeout: timeoutMs,
     ...loginOptions({ username: opts.username ?? target.username, password, tls: opts.tls }),
+    transformWsUrl: bracketedWsUrl,
   });
   const found = new Map<string, TwinsServiceInfo>();
   const marker = `${p}/control-probe/${Math.floor(Math.random() * 2 ** 48).toString(16)}`;

@@ -43,8 +43,9 @@ export async function runBroker(
           }),
       onListening: (b) => {
         const host = flags.host ?? "0.0.0.0";
-        logger.info(bindMessage({ host, port: b.port, tlsPort: b.tlsPort, wsPort: b.wsPort }));
-        const warning = exposureWarning(host, flags.auth !== undefined);
+        const { port, tlsPort, wsPort, addresses } = b;
+        logger.info(bindMessage({ host, port, tlsPort, wsPort, addresses }));
+        const warning = exposureWarning(host, flags.auth !== undefined, addresses);
         if (warning !== undefined) logger.warn(warning);
       },
     });

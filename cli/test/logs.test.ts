@@ -162,6 +162,19 @@ describe("broker logs", () => {
     expect(exposureWarning("192.168.1.20", true)).toBeUndefined();
     expect(exposureWarning("127.0.0.1", false)).toBeUndefined();
   });
+
+  it("says which addresses a host name was bound at, and warns by those addresses", () => {
+    const lan = () => "192.168.1.20";
+    expect(bindMessage({ host: "localhost", port: 1883, addresses: ["::1", "127.0.0.1"] }, lan)).toBe(
+      "twinfleet broker listening on localhost:1883 (mqtt://localhost:1883); localhost is ::1 and 127.0.0.1",
+    );
+    // An address is what it says; a wildcard's line names the LAN address already.
+    expect(bindMessage({ host: "127.0.0.1", port: 1883, addresses: ["127.0.0.1"] }, lan)).toBe(
+      "twinfleet broker listening on 127.0.0.1:1883 (mqtt://127.0.0.1:1883)",
+    );
+    expect(exposureWarning("broker.lan", false, ["::1", "127.0.0.1"])).toBeUndefined();
+    expect(exposureWarning("broker.lan", false, ["127.0.0.1", "192.168.1.20"])).toContain("without --auth");
+  });
 });
 
 describe("the logger", () => {

@@ -6,6 +6,7 @@ import { type Scheduler, sleep } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
 import type { ShardHost } from "../../sim/messages.js";
 import type { BrokerHost } from "../broker-host.js";
+import { brokerSocket } from "../shards.js";
 import { FrozenClient, type FrozenClientOptions, unreachable } from "./frozen-client.js";
 import { describeFault, type FaultRecord, FaultRunner, type FaultTargets } from "./runner.js";
 
@@ -59,10 +60,8 @@ export function fleetFaultTargets(p: FleetTargetParts, sched: Scheduler): FaultT
     killTwins: () => p.twins?.kill() ?? noTwins(),
     startTwins: () => p.twins?.restart() ?? noTwins(),
     freezeClient: async (topic, ended) => {
-      const { hostname, port } = new URL(p.broker.url);
       const options = {
-        host: hostname,
-        port: Number(port || 1883),
+        ...brokerSocket(p.broker.url),
         clientId: `${p.prefix}-frozen-${frozen++}`,
         topic: topic ?? `${p.prefix}/#`,
         now: () => sched.now(),

@@ -1,0 +1,96 @@
+/**
+ * Why the reconnects of an outage fail: told once, at the first failed attempt, and again only when
+ * the cause changes, and carried by what a command refused meanwhile says. The service said only
+ * `broker connection lost, reconnecting` and logged each failed reconnect at debug level, so a broker
+ * whose host name stopped resolving (`host not found`) or whose port refused looked, for as long as
+ * it lasted, like any outage. Real sockets on port 0; the service's clock is a FakeScheduler.
+ */
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { Aedes } from "aedes";
+import { pino } from "pino";
+import { afterEach, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { BrokerUnavailableError } from "../api.js";
+import { startTwins } from "../service.js";
+import { memoryStore } from "../store.js";
+import { when } from "./poll.js";
+
+let cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+interface Line {
+  readonly level: number;
+  readonly msg: string;
+  readonly broker?: string;
+  readonly reason?: string;
+}
+
+const DEBUG = 20;
+const WARN = 40;
+
+/** An aedes broker on 127.0.0.1:`port` (0: any); `kill` closes its port and drops every connection. */
+async function brokerOn(port: number): Promise<{ port: number; kill(): Promise<void> }> {
+  const aedes = await Aedes.createBroker();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  let killed: Promise<void> | undefined;
+  const kill = () => {
+    killed ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    })();
+    return killed;
+  };
+  cleanup.unshift(kill);
+  return { port: (server.address() as AddressInfo).port, kill };
+}
+
+it("tells why its reconnects fail once, not at each attempt, and says it in a refused command", async () => {
+  const broker = await brokerOn(0);
+  const url = `mqtt://127.0.0.1:${broker.port}`;
+  const sched = new FakeScheduler(0);
+  const lines: Line[] = [];
+  const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const twins = await startTwins({
+    url,
+    scheduler: sched,
+    logger,
+    store: memoryStore(),
+    reconnectPeriodMs: 50,
+    probe: false,
+  });
+  cleanup.push(() => twins.close());
+  await broker.kill();
+  // Several failed reconnects (one each 50 ms of wall time).
+  await when(
+    () => lines.filter((l) => l.level === DEBUG && l.msg === "twins: broker connection error").length >= 4,
+  );
+  const warned = lines.filter((l) => l.level >= WARN).map((l) => l.msg);
+  expect(warned.filter((m) => m !== "twins: broker connection error")).toEqual([
+    "twins: broker connection lost, reconnecting",
+    `twins: cannot reach the broker at ${url}: connection refused; trying again every 0.1 s until it answers`,
+  ]);
+  expect(lines.find((l) => l.msg.includes("connection refused; trying again"))).toMatchObject({
+    broker: url,
+    reason: "unreachable",
+  });
+  sched.advance(3000);
+  const refused = await twins.set("lamp-1", true).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(refused).toBeInstanceOf(BrokerUnavailableError);
+  expect((refused as Error).message).toBe(
+    `the broker at ${url} is not reachable (the connection was lost 3 s ago; reconnecting: cannot reach the broker at ${url}: connection refused): the set was not sent`,
+  );
+});
