@@ -32,7 +32,7 @@ import { glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, paceFlag, renderHeader } from "./render/header.js";
 import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
-import { guardProcess } from "./terminal.js";
+import { guardProcess, onHangUp } from "./terminal.js";
 
 export interface ConsoleHandle {
   /**
@@ -360,7 +360,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     closing = true;
     timer.cancel();
     for (const u of unsubscribe) u();
-    unguard();
+    for (const u of unguard) u();
     if (focused !== undefined) source.focus?.(undefined);
     screen.destroy();
   };
@@ -375,10 +375,12 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     rejectClosed(e);
   }
 
-  // SIGINT is a Ctrl-C from outside the terminal: the same as the key. SIGTERM and SIGHUP close.
-  const unguard = opts.handleProcess
-    ? guardProcess((s) => (s === "SIGINT" ? quit() : close()), fail)
-    : () => {};
+  // SIGINT is a Ctrl-C from outside the terminal: the same as the key. SIGTERM and SIGHUP close, and
+  // so does the terminal's input ending (it hung up, with or without a SIGHUP).
+  const unguard = [
+    opts.handleProcess ? guardProcess((s) => (s === "SIGINT" ? quit() : close()), fail) : () => {},
+    onHangUp(opts.input, close),
+  ];
   const timer = every(opts.scheduler, Math.round(1000 / opts.fps), frame);
   frame();
 

@@ -18,3 +18,25 @@ export function guardProcess(onSignal: (signal: string) => void, onError: (e: un
     process.off("unhandledRejection", error);
   };
 }
+
+/** Inputs that already ignore EIO. */
+const tolerant = new WeakSet<NodeJS.ReadableStream>();
+
+/**
+ * A terminal that hangs up (its window closed, its tmux session killed) ends the console's input,
+ * whether or not a SIGHUP follows: `onEnd` runs then. Only for a terminal; returns the remover.
+ * Putting such a terminal back out of raw mode fails with EIO, which the input emits as an error (a
+ * crash, with no report written, if nothing listens): it is ignored, for good, as there is nothing
+ * left to put back.
+ */
+export function onHangUp(input: NodeJS.ReadableStream, onEnd: () => void): () => void {
+  if ((input as { isTTY?: boolean }).isTTY !== true) return () => {};
+  if (!tolerant.has(input)) {
+    tolerant.add(input);
+    input.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EIO") throw e;
+    });
+  }
+  input.once("end", onEnd);
+  return () => input.off("end", onEnd);
+}
