@@ -40,3 +40,21 @@ export function onHangUp(input: NodeJS.ReadableStream, onEnd: () => void): () =>
   input.once("end", onEnd);
   return () => input.off("end", onEnd);
 }
+
+/**
+ * Why the console cannot run on these streams, or undefined when it can: it draws on stdout and
+ * reads its keys from stdin, both a terminal, and it moves the cursor, which TERM=dumb cannot (it
+ * drew every frame after the last, a screenful of characters with no boxes). With stdin not a
+ * terminal (`< /dev/null`, a pipe) it drew, but no key reached it and the typed ones were echoed over
+ * its frames; only a signal ended it.
+ */
+export function whyNoConsole(
+  stdin: { readonly isTTY?: boolean },
+  stdout: { readonly isTTY?: boolean },
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  if (stdout.isTTY !== true) return "stdout is not one";
+  if (stdin.isTTY !== true) return "stdin is not one (the console reads its keys there)";
+  if (env.TERM === "dumb") return "TERM=dumb cannot move the cursor";
+  return undefined;
+}
