@@ -12,7 +12,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
 import { clampCursor, moveCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
-import { placeBoxes } from "./layout.js";
+import { createBoxes, fitsIn, gridTitle, placeBoxes } from "./layout.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
 import { renderConvergence, renderLatency } from "./render/charts.js";
 import { renderDetail } from "./render/detail.js";
@@ -79,17 +79,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   // Box lines as UTF-8 when we draw Unicode anyway: blessed would switch to the terminal's
   // alternate character set for them, which tmux's capture and some terminfo entries get wrong.
   if (g === UNICODE) (screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
-  // No wrapping: every line is drawn to fit, and blessed counts tag escapes when it word-wraps.
-  const box = (o: blessed.Widgets.BoxOptions) =>
-    blessed.box({ parent: screen, tags: true, wrap: false, ...o });
-  const header = box({ top: 0, left: 0, height: 1, style: { bg: "blue", fg: "white" } });
-  const grid = box({ border: "line", label: " fleet " });
-  const conv = box({ border: "line", label: " convergence " });
-  const lat = box({ border: "line", label: " sync latency " });
-  const detail = box({ border: "line", label: " node ", hidden: true });
-  const log = box({ border: "line", label: " events " });
-  const footer = box({ left: 0, height: 1, style: { bg: "black", fg: "white" } });
-  const help = box({ border: "line", label: " keys ", hidden: true, top: "center", left: "center" });
+  const boxes = createBoxes(screen);
+  const { header, grid, conv, lat, detail, log, footer, help } = boxes;
 
   const t0 = source.now();
   let dirty = true;
@@ -232,6 +223,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     const name = printable ? ch : ch === " " ? "space" : (key?.full ?? "");
     if (name === "return") return; // blessed emits `enter` for the same key
     if (name === "C-c") return quit();
+    // Too small a terminal shows no fleet: no key acts on what cannot be seen, but `q` quits.
+    if (!fitsIn(screen.width as number, screen.height as number)) return name === "q" ? quit() : undefined;
     if (quitting) {
       if (name === "q") quit();
       return; // the fleet is finishing: no more actions
@@ -270,7 +263,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
   const draw = (flag: string) => {
     const W = screen.width as number;
-    placeBoxes({ header, grid, conv, lat, detail, log, footer, help }, W, screen.height as number);
+    if (!placeBoxes(boxes, W, screen.height as number)) return screen.render();
     const all = source.nodes();
     const sum = summarize(all);
     const prevId = cursorId;
@@ -297,7 +290,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     grid.setContent([...r.lines, legend(g, zoom)].join("\n"));
     const per = r.layout.perCell > 1 ? ` ${r.layout.perCell}/cell` : "";
     grid.setLabel(
-      ` fleet${filter === "all" ? "" : ` [${filter}]`} ${sel ? sel.id : "-"} pg ${r.page + 1}/${r.layout.pages}${per} `,
+      gridTitle(filter, sel ? sel.id : "-", `pg ${r.page + 1}/${r.layout.pages}${per}`, grid.width as number),
     );
 
     const iw = Math.max(1, (conv.width as number) - 2);
