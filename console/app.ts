@@ -12,7 +12,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
 import { clampCursor, moveCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
-import { createBoxes, fitsIn, gridTitle, placeBoxes } from "./layout.js";
+import { createBoxes, drawHelp, fitsIn, gridTitle, placeBoxes, scrollHelp } from "./layout.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
 import { renderConvergence, renderLatency } from "./render/charts.js";
 import { renderDetail } from "./render/detail.js";
@@ -30,7 +30,6 @@ import {
 import { renderFooter } from "./render/footer.js";
 import { glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, paceFlag, renderHeader } from "./render/header.js";
-import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
 import { guardProcess, onHangUp } from "./terminal.js";
 
@@ -150,6 +149,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     quit,
     showHelp: () => {
       mode = "help";
+      help.resetScroll();
     },
     move,
     toggleDetail: () => {
@@ -229,7 +229,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       if (name === "q") quit();
       return; // the fleet is finishing: no more actions
     }
-    if (mode === "help") mode = "normal";
+    // A help taller than the terminal scrolls; any other key closes it.
+    if (mode === "help") mode = scrollHelp(help, name) ? "help" : "normal";
     else if (mode === "prompt") promptKey(ch, name);
     else if (mode === "confirm") confirmKey(name);
     else bindings.get(name)?.(keys);
@@ -324,10 +325,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking, source.capabilities),
     );
     if (mode === "help") {
-      const lines = renderHelp(source.capabilities);
-      help.height = Math.min(screen.height as number, lines.length + 2);
-      help.setContent(lines.join("\n"));
-      help.show();
+      drawHelp(help, source.capabilities, screen.height as number);
       help.setFront();
     } else {
       help.hide();

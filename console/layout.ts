@@ -6,6 +6,8 @@
  * cut to fit: blessed wrapped it onto the box's first row.
  */
 import blessed from "blessed";
+import type { Capabilities } from "../view/source.js";
+import { renderHelp } from "./render/help.js";
 
 /** The smallest terminal the console draws its boxes in. */
 export const MIN_COLS = 40;
@@ -44,7 +46,13 @@ export function createBoxes(screen: blessed.Widgets.Screen): ConsoleBoxes {
     detail: framed(TITLES.detail, { hidden: true }),
     log: framed(TITLES.log),
     footer: box({ left: 0, height: 1, style: { bg: "black", fg: "white" } }),
-    help: framed(TITLES.help, { hidden: true, top: "center", left: "center" }),
+    help: framed(TITLES.help, {
+      hidden: true,
+      top: "center",
+      left: "center",
+      scrollable: true,
+      alwaysScroll: true,
+    }),
     small: box({ top: 0, left: 0, hidden: true }),
   };
 }
@@ -115,5 +123,36 @@ export function placeBoxes(b: ConsoleBoxes, W: number, H: number): boolean {
   b.help.width = Math.min(W, 78);
   for (const k of ["conv", "lat", "detail", "log", "help"] as const)
     b[k].setLabel(fitLabel(TITLES[k], b[k].width as number));
+  return true;
+}
+
+/**
+ * The help box over the screen, as tall as its lines or the terminal. Taller than the terminal, it
+ * scrolls (scrollHelp) and its title says so; below 27 rows the last keys were out of reach.
+ */
+export function drawHelp(help: blessed.Widgets.BoxElement, caps: Capabilities, H: number): void {
+  const lines = renderHelp(caps, (help.width as number) - 2);
+  help.height = Math.min(H, lines.length + 2);
+  const more = lines.length + 2 > H ? " (arrows, PgUp PgDn: more)" : "";
+  help.setLabel(fitLabel(`keys${more}`, help.width as number));
+  help.setContent(lines.join("\n"));
+  help.show();
+}
+
+/** The keys that scroll the help, by a line (±1) or a page (±2). */
+const HELP_SCROLL: Readonly<Record<string, number>> = {
+  up: -1,
+  k: -1,
+  down: 1,
+  j: 1,
+  pageup: -2,
+  pagedown: 2,
+};
+
+/** Scrolls the help for a key that scrolls it (true); false for any other key, which closes it. */
+export function scrollHelp(help: blessed.Widgets.BoxElement, key: string): boolean {
+  const by = HELP_SCROLL[key];
+  if (by === undefined) return false;
+  help.scroll(Math.abs(by) === 1 ? by : Math.sign(by) * ((help.height as number) - 2));
   return true;
 }

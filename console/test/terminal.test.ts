@@ -2,7 +2,8 @@
  * The console on terminals that misbehave: one that hangs up under it (its input ends, with or
  * without a SIGHUP to follow); one resized, down to too small to draw the boxes in (a message
  * instead of boxes drawn over each other) and back; titles longer than their boxes (long node ids,
- * a filter, a narrow terminal), which blessed wrapped into the boxes' first rows.
+ * a filter, a narrow terminal), which blessed wrapped into the boxes' first rows; a help taller
+ * than the terminal, which scrolls (its last keys were out of reach below 27 rows).
  */
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
@@ -138,5 +139,38 @@ describe("titles longer than their boxes", () => {
     expect(lines[1]).toContain("pg 1/1");
     // The first row of cells: the six real nodes (one off-line), then blanks (it read "Rpg 1/1 ...").
     expect(lines[2]?.slice(1, 12)).toBe("RxRRRR     ");
+  });
+});
+
+describe("a help taller than the terminal", () => {
+  it("scrolls with the arrows and PgDn to its last key and line, at 80x24 and at 40x12, and closes on any other key", async () => {
+    for (const [w, h, presses] of [
+      [80, 24, ["\x1b[B", "\x1b[B", "\x1b[B", "\x1b[B", "\x1b[B", "\x1b[B"]],
+      [40, 12, ["\x1b[6~", "\x1b[6~", "\x1b[6~", "\x1b[6~", "\x1b[6~", "\x1b[6~"]],
+    ] as const) {
+      const source = new FakeSource(100);
+      const term = virtualTerminal(w, h);
+      const c = start(source, term);
+      const keys = async (...ks: string[]) => {
+        for (const k of ks) {
+          term.input.write(k);
+          await settle();
+        }
+        c.handle.frame();
+      };
+      await keys("?");
+      let s = c.handle.text().join("\n");
+      expect(s).toContain("keys (arrows, PgUp PgDn: more)".slice(0, w - 6));
+      expect(s).not.toContain("cut every node's power");
+      await keys(...presses);
+      s = c.handle.text().join("\n");
+      expect(s).toContain("cut every node");
+      expect(s).toContain("Zoomed out: share on.");
+      // The pace keys are not for this fleet, and say so in full, wrapped.
+      if (w === 80) expect(s).toMatch(/max\) \(not for this fleet\)|\(not for this fleet\)/);
+      await keys("p");
+      expect(c.handle.text().join("\n")).not.toContain("cut every node");
+      expect(source.actions).toEqual([]);
+    }
   });
 });
