@@ -28,7 +28,7 @@ import {
   type Zoom,
 } from "./render/fleet-grid.js";
 import { renderFooter } from "./render/footer.js";
-import { glyphsFor, UNICODE } from "./render/glyphs.js";
+import { ASCII_TEXT, glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, paceFlag, renderHeader } from "./render/header.js";
 import { renderLog } from "./render/log.js";
 import { guardProcess, onHangUp } from "./terminal.js";
@@ -77,7 +77,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   });
   // Box lines as UTF-8 when we draw Unicode anyway: blessed would switch to the terminal's
   // alternate character set for them, which tmux's capture and some terminfo entries get wrong.
-  if (g === UNICODE) (screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
+  const tput = (screen as unknown as { tput: { brokenACS: boolean; utoa: Record<string, string> } }).tput;
+  if (g === UNICODE) tput.brokenACS = true;
+  // On a terminal that is not UTF-8, blessed draws what is not ASCII as `?`: `virtual 18 s ?10`.
+  else tput.utoa = { ...tput.utoa, ...ASCII_TEXT };
   const boxes = createBoxes(screen);
   const { header, grid, conv, lat, detail, log, footer, help } = boxes;
 

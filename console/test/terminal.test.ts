@@ -3,18 +3,20 @@
  * without a SIGHUP to follow); one resized, down to too small to draw the boxes in (a message
  * instead of boxes drawn over each other) and back; titles longer than their boxes (long node ids,
  * a filter, a narrow terminal), which blessed wrapped into the boxes' first rows; a help taller
- * than the terminal, which scrolls (its last keys were out of reach below 27 rows).
+ * than the terminal, which scrolls (its last keys were out of reach below 27 rows); one that is
+ * not UTF-8 (LANG=C), where text that is not ASCII came out as `?`.
  */
 import { PassThrough } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NodeId } from "../../protocol/index.js";
 import type { ConsoleNode, NodeDetail } from "../../view/source.js";
 import { type ConsoleHandle, openConsole } from "../app.js";
-import { FakeSource, manualScheduler, settle, virtualTerminal } from "./helpers.js";
+import { ALL_CAPS, FakeSource, manualScheduler, settle, virtualTerminal } from "./helpers.js";
 
 const open: ConsoleHandle[] = [];
 afterEach(() => {
   for (const h of open.splice(0)) h.close();
+  vi.unstubAllEnvs();
 });
 
 function start(source: FakeSource, term = virtualTerminal(80, 24)) {
@@ -172,5 +174,25 @@ describe("a help taller than the terminal", () => {
       expect(c.handle.text().join("\n")).not.toContain("cut every node");
       expect(source.actions).toEqual([]);
     }
+  });
+});
+
+describe("a terminal that is not UTF-8", () => {
+  it("writes a virtual run's speed as x10, not ?10 (LANG=C)", async () => {
+    vi.stubEnv("LANG", "C");
+    vi.stubEnv("LC_ALL", "");
+    vi.stubEnv("LC_CTYPE", "");
+    const source = new FakeSource(20, { ...ALL_CAPS, pace: true });
+    source.paceNow = { speed: 10, paused: false };
+    const term = virtualTerminal(100, 30);
+    let written = "";
+    term.output.on("data", (d: Buffer) => {
+      written += d.toString("latin1");
+    });
+    const c = start(source, term);
+    expect(c.handle.text()[0]).toContain("virtual 42 s ×10");
+    await settle();
+    expect(written).toContain("virtual 42 s x10");
+    expect([...written].filter((ch) => ch.charCodeAt(0) > 0x7f)).toEqual([]);
   });
 });
