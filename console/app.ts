@@ -12,7 +12,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
 import { clampCursor, moveCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
-import { placeBoxes } from "./layout.js";
+import { createBoxes, drawHelp, fitsIn, gridTitle, placeBoxes, scrollHelp } from "./layout.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
 import { renderConvergence, renderLatency } from "./render/charts.js";
 import { renderDetail } from "./render/detail.js";
@@ -28,11 +28,10 @@ import {
   type Zoom,
 } from "./render/fleet-grid.js";
 import { renderFooter } from "./render/footer.js";
-import { glyphsFor, UNICODE } from "./render/glyphs.js";
+import { ASCII_TEXT, glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, paceFlag, renderHeader } from "./render/header.js";
-import { renderHelp } from "./render/help.js";
 import { renderLog } from "./render/log.js";
-import { guardProcess } from "./terminal.js";
+import { guardProcess, onHangUp } from "./terminal.js";
 
 export interface ConsoleHandle {
   /**
@@ -78,18 +77,12 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   });
   // Box lines as UTF-8 when we draw Unicode anyway: blessed would switch to the terminal's
   // alternate character set for them, which tmux's capture and some terminfo entries get wrong.
-  if (g === UNICODE) (screen as unknown as { tput: { brokenACS: boolean } }).tput.brokenACS = true;
-  // No wrapping: every line is drawn to fit, and blessed counts tag escapes when it word-wraps.
-  const box = (o: blessed.Widgets.BoxOptions) =>
-    blessed.box({ parent: screen, tags: true, wrap: false, ...o });
-  const header = box({ top: 0, left: 0, height: 1, style: { bg: "blue", fg: "white" } });
-  const grid = box({ border: "line", label: " fleet " });
-  const conv = box({ border: "line", label: " convergence " });
-  const lat = box({ border: "line", label: " sync latency " });
-  const detail = box({ border: "line", label: " node ", hidden: true });
-  const log = box({ border: "line", label: " events " });
-  const footer = box({ left: 0, height: 1, style: { bg: "black", fg: "white" } });
-  const help = box({ border: "line", label: " keys ", hidden: true, top: "center", left: "center" });
+  const tput = (screen as unknown as { tput: { brokenACS: boolean; utoa: Record<string, string> } }).tput;
+  if (g === UNICODE) tput.brokenACS = true;
+  // On a terminal that is not UTF-8, blessed draws what is not ASCII as `?`: `virtual 18 s ?10`.
+  else tput.utoa = { ...tput.utoa, ...ASCII_TEXT };
+  const boxes = createBoxes(screen);
+  const { header, grid, conv, lat, detail, log, footer, help } = boxes;
 
   const t0 = source.now();
   let dirty = true;
@@ -159,6 +152,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     quit,
     showHelp: () => {
       mode = "help";
+      help.resetScroll();
     },
     move,
     toggleDetail: () => {
@@ -232,11 +226,14 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     const name = printable ? ch : ch === " " ? "space" : (key?.full ?? "");
     if (name === "return") return; // blessed emits `enter` for the same key
     if (name === "C-c") return quit();
+    // Too small a terminal shows no fleet: no key acts on what cannot be seen, but `q` quits.
+    if (!fitsIn(screen.width as number, screen.height as number)) return name === "q" ? quit() : undefined;
     if (quitting) {
       if (name === "q") quit();
       return; // the fleet is finishing: no more actions
     }
-    if (mode === "help") mode = "normal";
+    // A help taller than the terminal scrolls; any other key closes it.
+    if (mode === "help") mode = scrollHelp(help, name) ? "help" : "normal";
     else if (mode === "prompt") promptKey(ch, name);
     else if (mode === "confirm") confirmKey(name);
     else bindings.get(name)?.(keys);
@@ -270,7 +267,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
 
   const draw = (flag: string) => {
     const W = screen.width as number;
-    placeBoxes({ header, grid, conv, lat, detail, log, footer, help }, W, screen.height as number);
+    if (!placeBoxes(boxes, W, screen.height as number)) return screen.render();
     const all = source.nodes();
     const sum = summarize(all);
     const prevId = cursorId;
@@ -297,7 +294,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     grid.setContent([...r.lines, legend(g, zoom)].join("\n"));
     const per = r.layout.perCell > 1 ? ` ${r.layout.perCell}/cell` : "";
     grid.setLabel(
-      ` fleet${filter === "all" ? "" : ` [${filter}]`} ${sel ? sel.id : "-"} pg ${r.page + 1}/${r.layout.pages}${per} `,
+      gridTitle(filter, sel ? sel.id : "-", `pg ${r.page + 1}/${r.layout.pages}${per}`, grid.width as number),
     );
 
     const iw = Math.max(1, (conv.width as number) - 2);
@@ -331,10 +328,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking, source.capabilities),
     );
     if (mode === "help") {
-      const lines = renderHelp(source.capabilities);
-      help.height = Math.min(screen.height as number, lines.length + 2);
-      help.setContent(lines.join("\n"));
-      help.show();
+      drawHelp(help, source.capabilities, screen.height as number);
       help.setFront();
     } else {
       help.hide();
@@ -360,7 +354,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     closing = true;
     timer.cancel();
     for (const u of unsubscribe) u();
-    unguard();
+    for (const u of unguard) u();
     if (focused !== undefined) source.focus?.(undefined);
     screen.destroy();
   };
@@ -375,10 +369,12 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     rejectClosed(e);
   }
 
-  // SIGINT is a Ctrl-C from outside the terminal: the same as the key. SIGTERM and SIGHUP close.
-  const unguard = opts.handleProcess
-    ? guardProcess((s) => (s === "SIGINT" ? quit() : close()), fail)
-    : () => {};
+  // SIGINT is a Ctrl-C from outside the terminal: the same as the key. SIGTERM and SIGHUP close, and
+  // so does the terminal's input ending (it hung up, with or without a SIGHUP).
+  const unguard = [
+    opts.handleProcess ? guardProcess((s) => (s === "SIGINT" ? quit() : close()), fail) : () => {},
+    onHangUp(opts.input, close),
+  ];
   const timer = every(opts.scheduler, Math.round(1000 / opts.fps), frame);
   frame();
 

@@ -129,7 +129,7 @@ const disruptive = (
 export const KEY_TABLE: readonly KeyRow[] = [
   {
     label: "? F1",
-    what: "this help (any key closes it)",
+    what: "this help (arrows, PgUp PgDn scroll it; other keys close it)",
     hint: "?:help",
     on: { "?": (c) => c.showHelp(), f1: (c) => c.showHelp() },
   },

@@ -18,3 +18,43 @@ export function guardProcess(onSignal: (signal: string) => void, onError: (e: un
     process.off("unhandledRejection", error);
   };
 }
+
+/** Inputs that already ignore EIO. */
+const tolerant = new WeakSet<NodeJS.ReadableStream>();
+
+/**
+ * A terminal that hangs up (its window closed, its tmux session killed) ends the console's input,
+ * whether or not a SIGHUP follows: `onEnd` runs then. Only for a terminal; returns the remover.
+ * Putting such a terminal back out of raw mode fails with EIO, which the input emits as an error (a
+ * crash, with no report written, if nothing listens): it is ignored, for good, as there is nothing
+ * left to put back.
+ */
+export function onHangUp(input: NodeJS.ReadableStream, onEnd: () => void): () => void {
+  if ((input as { isTTY?: boolean }).isTTY !== true) return () => {};
+  if (!tolerant.has(input)) {
+    tolerant.add(input);
+    input.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EIO") throw e;
+    });
+  }
+  input.once("end", onEnd);
+  return () => input.off("end", onEnd);
+}
+
+/**
+ * Why the console cannot run on these streams, or undefined when it can: it draws on stdout and
+ * reads its keys from stdin, both a terminal, and it moves the cursor, which TERM=dumb cannot (it
+ * drew every frame after the last, a screenful of characters with no boxes). With stdin not a
+ * terminal (`< /dev/null`, a pipe) it drew, but no key reached it and the typed ones were echoed over
+ * its frames; only a signal ended it.
+ */
+export function whyNoConsole(
+  stdin: { readonly isTTY?: boolean },
+  stdout: { readonly isTTY?: boolean },
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  if (stdout.isTTY !== true) return "stdout is not one";
+  if (stdin.isTTY !== true) return "stdin is not one (the console reads its keys there)";
+  if (env.TERM === "dumb") return "TERM=dumb cannot move the cursor";
+  return undefined;
+}

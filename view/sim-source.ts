@@ -68,6 +68,11 @@ export class SimSource implements ConsoleSource {
     const o = run.opts;
     // A virtual run's clock can be paused and sped up or slowed down; a real one goes as it goes.
     this.capabilities = { ...SimSource.ACTIONS, pace: run.virtual !== undefined };
+    // A run that joined a twins service already on the broker only watches through its own, which
+    // sends no commands: set, pair, unpair and query failed each time with `a passive twins service
+    // sends no commands` (the service the run joined takes them).
+    if (run.joined !== undefined)
+      this.capabilities = { ...this.capabilities, set: false, pair: false, unpair: false, query: false };
     this.title = `sim ${o.nodes} ${run.profile.name} nodes, ${typeof o.topology === "string" ? o.topology : "pairing file"}, seed ${o.seed}${o.lossMode === "kernel" ? ", loss mode kernel" : ""}`;
     // Latency comes from the run's checker: the twins' view need not time deliveries.
     this.twins = new TwinsSource(run.twins, this.title, run.sched, run.startedAt, false);

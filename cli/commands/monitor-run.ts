@@ -3,7 +3,7 @@
  * when it runs): its flags checked, then the console (or, with --http and no terminal, the web page
  * alone) over the demo fleet or over a live fleet through the twins service.
  */
-import { openConsole } from "../../console/index.js";
+import { openConsole, whyNoConsole } from "../../console/index.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { startTwins, wallScheduler } from "../../twins/index.js";
 import { DemoSource } from "../../view/demo-source.js";
@@ -60,14 +60,16 @@ export async function runMonitor(
   }
   const ascii = flags.ascii === true ? true : undefined;
   const http = resolveHttpOptions(flags, io.env ?? process.env);
-  const tty = process.stdout.isTTY === true;
-  // The console draws on a terminal; on a pipe or a file it would write escape codes until a signal.
-  // Checked once the broker's flags are (their errors come first), before anything starts.
-  // The --http address too: a port in use is told before the broker is reached.
+  // The console draws on a terminal and reads its keys from it (console/terminal.ts); on a pipe or a
+  // file it would write escape codes until a signal. Checked once the broker's flags are (their
+  // errors come first), before anything starts. The --http address too: a port in use is told
+  // before the broker is reached.
+  const noConsole = whyNoConsole(process.stdin, process.stdout, io.env ?? process.env);
+  const tty = noConsole === undefined;
   const needTerminal = async () => {
     if (!tty && !http)
       throw new UsageError(
-        "the console needs a terminal, and stdout is not one: run it in a terminal, or give --http [HOST:]PORT to serve the web page instead",
+        `the console needs a terminal, and ${noConsole}: run it in a terminal, or give --http [HOST:]PORT to serve the web page instead`,
       );
     if (http !== undefined) await checkHttpAddress(http);
   };

@@ -4,6 +4,7 @@
  * run split over threads (cli/commands/sim-split.ts) or a fleet run in this process, watched in the
  * console, over --http or by progress lines, and its summary, report and exit code.
  */
+import { whyNoConsole } from "../../console/terminal.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
@@ -56,8 +57,10 @@ export async function runSim(
     throw new UsageError("--http shows the twins service's view of the fleet: leave out --no-twins");
   // The console shows the twins' view (on virtual time it sets the pace): without twins, progress
   // lines; a shard runs headless (its report is one part of the fleet's).
-  const interactive =
-    raw.headless !== true && raw.shard === undefined && raw.twins !== false && process.stdout.isTTY === true;
+  // It needs a terminal to draw on and read keys from (console/terminal.ts): without one, progress lines.
+  const noConsole = whyNoConsole(process.stdin, process.stdout, io.env ?? process.env);
+  const wantsConsole = raw.headless !== true && raw.shard === undefined && raw.twins !== false;
+  const interactive = wantsConsole && noConsole === undefined;
   const options: FleetOptions = {
     ...fleetOptionsFromFlags(raw),
     ...(login.url !== undefined ? { broker: login.url } : {}),
@@ -150,6 +153,9 @@ export async function runSim(
       await runSimConsole(fleet, startPace);
       if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
     } else {
+      // On a terminal, say why there is no console (on a pipe or a file, that goes without saying).
+      if (wantsConsole && process.stdout.isTTY === true && noConsole !== undefined)
+        note(`no console: it needs a terminal, and ${noConsole}; progress lines instead`);
       note(
         `${opts.nodes} ${opts.profile} nodes, ${describeTopology(opts)}, ${opts.ratePerNodePerMin} presses/node/min, ${opts.lossPct}% loss${lossModeNote(run)}, ${opts.durationS} s + ${opts.settleS} s settle, broker ${run.brokerUrl}${opts.faultsSpec ? `, faults ${opts.faultsSpec}` : ""}`,
       );

@@ -32,6 +32,23 @@ export const ASCII: Glyphs = {
   mark: "|",
 };
 
+/**
+ * The text's non-ASCII characters (speeds, events from the fleet) as one ASCII character each, for a
+ * terminal that is not UTF-8: blessed drew them as `?`. One character, as blessed has counted it.
+ */
+export const ASCII_TEXT: Readonly<Record<string, string>> = {
+  "×": "x",
+  "…": "~",
+  "→": ">",
+  "←": "<",
+  "≥": ">",
+  "≤": "<",
+  "·": ".",
+  "–": "-",
+  "—": "-",
+  µ: "u",
+};
+
 /** UTF-8 when the locale says so (the usual LC_ALL > LC_CTYPE > LANG precedence). */
 export function glyphsFor(env: NodeJS.ProcessEnv, ascii?: boolean): Glyphs {
   if (ascii !== undefined) return ascii ? ASCII : UNICODE;

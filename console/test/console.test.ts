@@ -111,7 +111,7 @@ describe("node detail and help", () => {
     expect(screen()).not.toContain("retx 17");
   });
 
-  it("lists every key in help, marks what the fleet cannot do, and closes on any key", async () => {
+  it("lists every key in help, marks what the fleet cannot do, scrolls to the last, and closes on another key", async () => {
     const { keys, screen } = start(new FakeSource(10, { ...NO_CAPABILITIES, press: true }));
     await keys("?");
     const s = screen();
@@ -120,9 +120,15 @@ describe("node detail and help", () => {
     }
     expect(s).toMatch(/press the node's button\s/);
     expect(s).toContain("raise / lower the packet loss (not for this fleet)");
-    expect(s).toContain("B            restart the broker, down 5 s (asks y/n) (not for this fleet)");
-    expect(s).toContain("O            cut every node's power for 2 s (asks y/n) (not for this fleet)");
-    await keys("j");
+    // 80x24 holds the keys down to the loss's; the help scrolls to the rest, which wrap in full.
+    expect(s).toContain("keys (arrows, PgUp PgDn: more)");
+    expect(s).toContain("(asks its id) (not for this    ");
+    await keys("j", "j", "j", "j", "j", "j");
+    const end = screen();
+    expect(end).toContain("B            restart the broker, down 5 s (asks y/n) (not for this fleet)");
+    expect(end).toContain("O            cut every node's power for 2 s (asks y/n) (not for this fleet)");
+    expect(end).toContain("Zoomed out: share on.");
+    await keys("x");
     expect(screen()).not.toContain("raise / lower");
   });
 });

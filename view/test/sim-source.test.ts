@@ -1,12 +1,15 @@
 /**
  * The simulated run's console source and its faults, on a real two-node run: a power outage from the
  * console is in the header's list while it lasts and each of its `fault:` lines shows once; a broker
- * restart against someone else's broker comes back as an error line, not an exception.
+ * restart against someone else's broker comes back as an error line, not an exception; a run that
+ * joined a twins service on the broker offers no command its passive service cannot send.
  */
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
 import type { FleetOptions } from "../../fleet/options.js";
 import { FleetRun } from "../../fleet/run.js";
+import { startTwins } from "../../twins/index.js";
 import { SimSource } from "../sim-source.js";
 import type { LogLine } from "../source.js";
 
@@ -82,5 +85,19 @@ describe("SimSource faults", () => {
     expect(failed[0]?.text).toContain("is not the fleet's own");
     expect(count(lines, "fault: broker-restart started")).toBe(1);
     expect(source.nodes()).toHaveLength(2);
+  }, 30_000);
+
+  it("a run that joined a twins service offers no set, pair, unpair or query, which its own cannot send", async () => {
+    const broker: RunningBroker = await startBroker({ host: "127.0.0.1", port: 0 });
+    cleanup.push(() => broker.close());
+    const controller = await startTwins({
+      url: broker.url,
+      clientId: "ctl-a",
+      logger: pino({ level: "silent" }),
+    });
+    cleanup.push(() => controller.close());
+    const { source } = await watched({ broker: broker.url });
+    expect(source.capabilities).toMatchObject({ set: false, pair: false, unpair: false, query: false });
+    expect(source.capabilities).toMatchObject({ press: true, powerCycle: true, setLoss: true });
   }, 30_000);
 });
