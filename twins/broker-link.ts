@@ -28,6 +28,8 @@ export { CLOSE_GRACE_MS } from "./presence.js";
 export interface BrokerLinkHandlers {
   /** One message from the broker; `qos` as delivered, `retained` when sent for a new subscription. */
   readonly message: (topic: string, payload: Buffer, qos: 0 | 1, retained: boolean) => void;
+  /** After every (re)connect, before subscribing: the broker's retained messages are replayed next. */
+  readonly subscribing: () => void;
   /** After every (re)connect, once subscribed and the presence is held; `again` after the first. */
   readonly ready: (again: boolean) => Promise<void>;
   /**
@@ -295,6 +297,7 @@ export class BrokerLink implements TwinsLink {
   private async onConnect(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    this.on.subscribing();
     for (const kind of SERVICE_TOPIC_KINDS) {
       await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
     }

@@ -37,10 +37,13 @@ export function clearedEffects(
   if (t) inputs.touch(t);
   switch (parsed.kind) {
     case "report":
+      // The broker holds none now (twins/broker-copy.ts), nor does the twin.
+      if (t) t.brokerReport = undefined;
       if (!t?.reported) return [];
       t.reported = undefined;
       return [{ type: "updated", node: t.id, change: "report" }];
     case "config": {
+      if (t) t.brokerConfig = false;
       if (!t?.config) return [];
       const before = followed(t);
       t.config = undefined;

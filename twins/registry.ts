@@ -15,17 +15,18 @@ import {
   type Message,
   NodeId,
   type Prefix,
-  type RegisterMessage,
   type ReportMessage,
   type StatusMessage,
   topicOf,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
+import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
+import { registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
@@ -60,6 +61,8 @@ export type RegistryEffect =
   | { readonly type: "desired-changed"; readonly node: NodeId }
   /** The node, online, showed a config other than the desired one: send it the pairing again. */
   | { readonly type: "reconcile"; readonly node: NodeId }
+  /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */
+  | { readonly type: "put-back"; readonly node: NodeId }
   | { readonly type: "forgotten"; readonly node: NodeId };
 
 export class TwinRegistry {
@@ -140,6 +143,16 @@ export class TwinRegistry {
     return Math.max(t.config?.version ?? 0, t.nodeConfig?.version ?? 0, t.desired.configVersion) + 1;
   }
 
+  /** The service subscribes afresh: what the broker holds is what it replays from now on. */
+  brokerSession(): void {
+    newBrokerSession(this.twins.values());
+  }
+
+  /** Twins whose report the broker did not replay since the subscription, or holds older. */
+  putBacksDue(): NodeId[] {
+    return [...this.twins.values()].filter((t) => putBackDue(t, true)).map((t) => t.id);
+  }
+
   /** Decodes and applies one message from the broker (`retained`: replayed for a new subscription). */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained = false) {
     const fx = this.apply(topic, payload, qos, now, retained); // twins forgotten for room come first
@@ -172,7 +185,14 @@ export class TwinRegistry {
     }
     switch (msg.kind) {
       case "register":
-        return this.refused(msg.node, topic) ?? this.register(msg, topic, now);
+        return (
+          this.refused(msg.node, topic) ??
+          registerEffects(this.ensure(msg.node), msg, topic, now, {
+            twins: this.twins,
+            graph: this.graph,
+            bad: (...a) => this.bad(...a),
+          })
+        );
       case "report":
         return this.refused(msg.node, topic) ?? this.report(msg, topic, now, retained);
       case "config":
@@ -223,46 +243,20 @@ export class TwinRegistry {
     ]);
   }
 
-  private register(msg: RegisterMessage, topic: string, now: number): RegistryEffect[] {
-    const t = this.ensure(msg.node);
-    const first = !t.registered;
-    // A node whose identity the store kept (a restarted service) is known, not new: not `first`.
-    const known = t.kind !== undefined;
-    t.registered = true;
-    if (first) t.registeredAt = now;
-    const out: RegistryEffect[] = [];
-    const changed =
-      t.kind !== undefined &&
-      (t.kind !== msg.nodeKind || t.profile !== msg.profile || t.firmware !== msg.firmware);
-    if (changed && t.presence === "online" && t.registeredSinceOnline) {
-      // Two devices answering to one id, or a device lying about what it is; the newest claim is
-      // shown, but it is counted so an operator can look.
-      out.push(
-        this.bad(
-          "identity-conflict",
-          topic,
-          `registered as ${t.kind} ${t.profile} ${t.firmware}, now ${msg.nodeKind} ${msg.profile} ${msg.firmware} without going offline`,
-          msg.node,
-        ),
-      );
-    }
-    t.kind = msg.nodeKind;
-    t.profile = msg.profile;
-    t.firmware = msg.firmware;
-    t.lastSeen = now;
-    t.registeredSinceOnline = true;
-    if (t.presence !== "online") {
-      t.presence = "online";
-      t.sessionVersion = undefined;
-      out.push({ type: "online", node: t.id });
-    }
-    out.push({ type: "registered", node: t.id, first: first && !known });
-    if (first || changed) out.push({ type: "desired-changed", node: t.id });
-    return out;
-  }
-
   private report(msg: ReportMessage, topic: string, now: number, retained: boolean): RegistryEffect[] {
     const t = this.ensure(msg.node);
+    reportOnBroker(t, msg.stamp, retained);
+    const out = this.believe(t, msg, topic, now, retained);
+    return putBackDue(t) ? [...out, { type: "put-back", node: t.id }] : out;
+  }
+
+  private believe(
+    t: TwinRecord,
+    msg: ReportMessage,
+    topic: string,
+    now: number,
+    retained: boolean,
+  ): RegistryEffect[] {
     const { stamp } = msg;
     if (!this.graph.mayCarry(t, stamp)) {
       const bad = this.bad(
@@ -285,12 +279,9 @@ export class TwinRegistry {
     const held = t.reported?.stamp;
     const order = held === undefined ? 1 : compareStamps(stamp, held);
     if (order === 0) return [];
-    if (held !== undefined && order < 0) {
-      // Not bad: a retained replay after the live newer one, or a reboot's zero stamp (§5.1 grace).
-      if (retained || stamp.counter === 0) return [];
-      const why = `stamp ${formatStamp(stamp)} is older than the twin's ${formatStamp(held)}`;
-      return [this.bad("stale-report", topic, why, t.id)];
-    }
+    // Not bad input: a retained replay after the live newer one, or a node that booted to an older
+    // state than it had (the broker lost its report): the twin's stays, and is put back (report()).
+    if (held !== undefined && order < 0) return [];
     const out: RegistryEffect[] = [];
     if (implausible !== undefined) {
       out.push(this.bad("implausible-counter", topic, `${formatStamp(stamp)}: ${implausible}`, t.id));
@@ -310,6 +301,7 @@ export class TwinRegistry {
 
   private config(msg: ConfigMessage, topic: string, now: number, retained: boolean): RegistryEffect[] {
     const t = this.ensure(msg.node);
+    t.brokerConfig = true;
     // Online, the config is the node's own (protocol §6): it is what the broker holds now, whatever
     // its version. Otherwise (written by any client: not the node heard) an older one is stale.
     const fromNode = t.presence === "online";

@@ -18,10 +18,12 @@ import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import { ConvergenceFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
+import { changeDesired } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { pairError } from "./pairing.js";
+import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { type RegistryEffect, TwinRegistry } from "./registry.js";
 import { datedSnapshot, restoreDated } from "./stored-dates.js";
@@ -82,6 +84,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly converged = new IncrementalConvergence();
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
+  private readonly putBack: PutBack;
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
@@ -100,6 +103,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.flapLog = new FlapLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
+      subscribing: () => registry.brokerSession(),
       ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
     });
@@ -115,6 +119,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
     });
     this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
+    this.putBack = new PutBack(registry, opts, (m) => this.send(m));
     this.reconciler = new Reconciler({
       registry,
       send: (msg) => this.send(msg),
@@ -168,6 +173,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       if (again && this.opts.queryOnReconnect) await this.send({ kind: "query" });
       return this.opts.logger.info(where, "twins: connected (passive)");
     }
+    this.putBack.all();
     await this.query();
     this.opts.logger.info(where, "twins: connected and queried");
   }
@@ -273,25 +279,14 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     await this.link.kill();
   }
 
-  /**
-   * A desire changed: an online node gets the commands now, an offline one a retained config of a higher
-   * version and the commands when it registers (protocol §6); stored unsent while the broker is away.
-   */
-  private async changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
-    const twin = this.registry.get(node);
-    const version = this.registry.nextWriteVersion(node);
-    if (twin?.presence === "online") {
-      this.apply(this.registry.setDesiredSources(node, sources, version - 1));
-      return this.held(node, () => this.reconciler.reconcile(node, true));
-    }
-    this.apply(this.registry.setDesiredSources(node, sources, version));
-    return this.held(node, async () => {
-      await this.send({ kind: "config", node, version, sources });
-      this.opts.logger.info(
-        { node, version, sources },
-        "twins: wrote the retained config of an offline node",
-      );
-    });
+  private changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
+    const { registry, reconciler, opts } = this;
+    const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
+    return changeDesired(
+      { registry, reconciler, apply, send: (m) => this.send(m), logger: opts.logger },
+      node,
+      sources,
+    );
   }
 
   private held(node: NodeId, send: () => Promise<void>): Promise<PairingOutcome> {
@@ -330,6 +325,9 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         }
         case "reconcile":
           this.reconcileLater(e.node);
+          break;
+        case "put-back":
+          this.putBack.one(e.node);
           break;
         case "updated": {
           // A view is made for each report: none when nobody listens.

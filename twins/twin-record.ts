@@ -2,7 +2,7 @@
  * What the registry keeps per node: the record, a fresh one, its stored form and back, and the Twin
  * view callers get. Pure.
  */
-import type { NodeId, RegisterMessage } from "../protocol/index.js";
+import type { NodeId, RegisterMessage, Stamp } from "../protocol/index.js";
 import type { ConvergenceInput } from "./convergence.js";
 import { sameSet } from "./desire.js";
 import type { DesiredRecord } from "./store.js";
@@ -46,6 +46,12 @@ export interface TwinRecord {
   inputTouched: boolean;
   /** Who is upstream of it, as of a FollowGraph epoch (see FollowGraph.mayCarry). */
   upstream?: { readonly epoch: number; readonly ids: ReadonlySet<NodeId> };
+  /** The report the broker holds, as last seen since the service subscribed (twins/broker-copy.ts). */
+  brokerReport?: Stamp;
+  /** That report was written since the subscription, not replayed for it. */
+  brokerReportLive: boolean;
+  /** A config of the node was seen since the service subscribed: the broker holds one. */
+  brokerConfig: boolean;
 }
 
 /** Sets the presence; true when it changed (the session's config floor and register go with it). */
@@ -100,6 +106,9 @@ export function newRecord(id: NodeId): TwinRecord {
     inputAt: -1,
     inputTouched: false,
     upstream: undefined,
+    brokerReport: undefined,
+    brokerReportLive: false,
+    brokerConfig: false,
   };
 }
 

@@ -182,6 +182,7 @@ export class WireLink implements TwinsLink {
     // What was in flight when the connection went, then what was asked for while it was down.
     for (const [, w] of this.waiting) if (w.resend) this.write({ ...w.resend, dup: true } as Packet);
     for (const pk of this.queued.splice(0)) this.write(pk);
+    this.on.subscribing();
     for (const kind of SERVICE_TOPIC_KINDS) {
       await this.request({
         cmd: "subscribe",

@@ -64,9 +64,9 @@ describe("TwinRegistry", () => {
 
   it("never lets an older report or config replace a newer one", () => {
     const r = fresh();
-    expect(r.receive("tf/report/A", "R1 0 3 A", 0, 1)).toMatchObject([
-      { type: "bad-input", input: { reason: "stale-report", node: "A" } },
-    ]);
+    // Sent live, it is what the broker holds now: the twin's newer one goes back (broker-copy.test.ts).
+    expect(r.receive("tf/report/A", "R1 0 3 A", 0, 1)).toEqual([{ type: "put-back", node: "A" }]);
+    expect(reasons(r)).toEqual({});
     // While the node is offline an older config is someone's stale write (online it is the node's).
     r.receive("tf/status/A", "T1 0", 0, 1);
     expect(r.receive("tf/config/A", "C1 0", 0, 1)).toMatchObject([
@@ -83,19 +83,18 @@ describe("TwinRegistry", () => {
     expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5 } } });
   });
 
-  it("does not count a rebooted node's zero stamp, sent before its retained report reached it", () => {
+  it("does not count a rebooted node's older state as bad input: it puts the twin's back", () => {
     // A fleet restarted under 25 % loss: nodes whose retained report came after the 1.5 s sync grace
-    // published their power-on state, 13 in 4 s, and TwinfleetBadInput fired.
+    // published their power-on state, 13 in 4 s, and TwinfleetBadInput fired. That publish also
+    // replaced the broker's copy: the twin's goes back, so the node's next boot finds it.
     const r = fresh();
     r.receive("tf/status/A", "T1 0", 0, 1);
     r.receive("tf/status/A", "T1 1", 0, 2);
-    expect(r.receive("tf/report/A", "R1 0 0 A", 0, 3)).toEqual([]);
-    expect(reasons(r)).toEqual({});
+    expect(r.receive("tf/report/A", "R1 0 0 A", 0, 3)).toEqual([{ type: "put-back", node: "A" }]);
     expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5, origin: "B" } } });
-    // Any other older stamp sent live still is.
-    expect(r.receive("tf/report/A", "R1 0 1 A", 0, 4)).toMatchObject([
-      { type: "bad-input", input: { reason: "stale-report", node: "A" } },
-    ]);
+    // A node that booted into a broker that had lost its report, and was pressed: the same.
+    expect(r.receive("tf/report/A", "R1 0 1 A", 0, 4)).toEqual([{ type: "put-back", node: "A" }]);
+    expect(reasons(r)).toEqual({});
   });
 
   it("takes lastSeen from what the node sends now, not from retained copies or others' configs", () => {

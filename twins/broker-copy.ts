@@ -1,0 +1,67 @@
+/**
+ * What the broker holds for each node, as the service saw it go by since it last subscribed: the
+ * broker replays its retained reports and configs for a new subscription, and every later write on
+ * those topics reaches the service too, in the broker's order. Two losses follow from it (protocol
+ * §6, "The broker's copy"):
+ *
+ * - the broker's report of a node is older than the twin's (an in-memory broker restarted empty, a
+ *   durable one that died before storing the last report, a rebooted node that published its
+ *   power-on state over the broker's copy): the service puts the twin's report back, retained, so
+ *   the node adopts it (protocol §5.3) at once or at its next boot, and so do its followers;
+ * - a node registers while the broker holds no config for it and it published none: it booted at
+ *   config version 0 (a node above 0 puts its config back before its register, §5.1) and follows
+ *   nobody. A pairing shown confirmed is pending again and sent.
+ */
+import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
+import { brokerConfigLost, type ClearedEffect } from "./cleared.js";
+import type { FollowGraph } from "./follow-graph.js";
+import { followed, type TwinRecord } from "./twin-record.js";
+import { bumpFollowedSources } from "./twin-versions.js";
+
+/** The service subscribes afresh: what the broker holds is what it replays from now on. */
+export function newBrokerSession(twins: Iterable<TwinRecord>): void {
+  for (const t of twins) {
+    t.brokerReport = undefined;
+    t.brokerReportLive = false;
+    t.brokerConfig = false;
+  }
+}
+
+/**
+ * A report on the node's topic (`undefined`: cleared). A replayed one is the broker's copy only
+ * while nothing was written since the subscription (a write that overtook the replay is newer).
+ */
+export function reportOnBroker(t: TwinRecord, stamp: Stamp | undefined, retained: boolean): void {
+  if (retained && t.brokerReportLive) return;
+  t.brokerReport = stamp;
+  t.brokerReportLive = !retained;
+}
+
+/** Does the broker hold an older report of the node than the twin (or, `unheard`, none seen)? */
+export function putBackDue(t: TwinRecord, unheard = false): boolean {
+  const twin = t.reported?.stamp;
+  if (twin === undefined) return false;
+  if (t.brokerReport === undefined) return unheard;
+  return compareStamps(t.brokerReport, twin) < 0;
+}
+
+/**
+ * The node registered: with no config on the broker it follows nobody, whatever the twin last saw;
+ * a confirmed pairing is pending again (and sent by the reconcile that follows).
+ */
+export function configLostAtRegister(
+  t: TwinRecord,
+  twins: ReadonlyMap<NodeId, TwinRecord>,
+  graph: FollowGraph,
+): ClearedEffect[] {
+  const out: ClearedEffect[] = [];
+  if (t.brokerConfig || !t.desiredKnown || !t.confirmed || t.desired.sources.length === 0) return out;
+  const before = followed(t);
+  t.config = undefined;
+  t.nodeConfig = undefined;
+  t.sessionVersion = undefined; // its versions start again from 0
+  graph.refollow(t, before);
+  bumpFollowedSources(twins, before, followed(t));
+  out.push({ type: "updated", node: t.id, change: "config" }, ...brokerConfigLost(t));
+  return out;
+}

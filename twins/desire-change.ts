@@ -1,0 +1,37 @@
+/**
+ * A desire changed: an online node gets the commands now, an offline one a retained config of a
+ * higher version and the commands when it registers (protocol §6); stored unsent while the broker is
+ * away (twins/broker-away.ts).
+ */
+import type { Logger } from "pino";
+import type { Message, NodeId } from "../protocol/index.js";
+import type { PairingOutcome } from "./api.js";
+import { sendOrHold } from "./broker-away.js";
+import type { Reconciler } from "./reconcile.js";
+import type { RegistryEffect, TwinRegistry } from "./registry.js";
+
+export interface DesireChangeDeps {
+  readonly registry: TwinRegistry;
+  readonly reconciler: Reconciler;
+  readonly apply: (effects: readonly RegistryEffect[]) => void;
+  readonly send: (msg: Message) => Promise<void>;
+  readonly logger: Logger;
+}
+
+export function changeDesired(d: DesireChangeDeps, node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
+  const twin = d.registry.get(node);
+  const version = d.registry.nextWriteVersion(node);
+  if (twin?.presence === "online") {
+    d.apply(d.registry.setDesiredSources(node, sources, version - 1));
+    return sendOrHold(node, () => d.reconciler.reconcile(node, true), d.logger);
+  }
+  d.apply(d.registry.setDesiredSources(node, sources, version));
+  return sendOrHold(
+    node,
+    async () => {
+      await d.send({ kind: "config", node, version, sources });
+      d.logger.info({ node, version, sources }, "twins: wrote the retained config of an offline node");
+    },
+    d.logger,
+  );
+}
