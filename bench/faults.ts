@@ -8,15 +8,13 @@
  * `settings` reruns a broker restart and a partition at 200 nodes with the device settings that
  * shorten recovery (docs/faults.md), one change at a time.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { FaultEntry } from "../fleet/faults/schedule.js";
 import type { ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
 import { scaleSchedule } from "../sweep/fault-schedule.js";
 import { durationArg, namesArg, numArg, record } from "./record.js";
+import { removeScratch, scratchDir } from "./scratch.js";
 
 interface Case {
   readonly nodes: number;
@@ -29,7 +27,7 @@ interface Case {
 
 /** One fleet run: uno-w5100 rings of 8 against a `twinfleet broker` child process. */
 async function run(c: Case): Promise<Report> {
-  const dir = c.durable ? mkdtempSync(join(tmpdir(), "tf-bench-broker-")) : undefined;
+  const dir = c.durable ? scratchDir("tf-bench-broker-") : undefined;
   try {
     return await runFleet({
       nodes: c.nodes,
@@ -46,7 +44,7 @@ async function run(c: Case): Promise<Report> {
       ...(c.overrides ? { profileOverrides: c.overrides } : {}),
     });
   } finally {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) removeScratch(dir);
   }
 }
 
