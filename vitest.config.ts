@@ -11,6 +11,7 @@ const FILES = [
 const NOT = [...configDefaults.exclude, "web/test/browser/**"];
 /** Test files that replace modules (`vi.mock`): they need a module registry of their own. */
 const MOCKING = [
+  "cli/test/sim-console-load.test.ts",
   "fleet/test/start-options.test.ts",
   "node/test/whole-file.test.ts",
   "twins/test/store-sync.test.ts",

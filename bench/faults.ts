@@ -1,18 +1,20 @@
 /**
  * Fault benchmarks: the paper's guarantees at 1,000 nodes on a broker in its own process, as it is
  * deployed, through each fault (docs/faults.md).
- *   npm run bench -- faults [--nodes 1000] [--only durable,restart,outage,partition,frozen,twins,settings]
+ *   npm run bench -- faults [--nodes 1000] [--duration S] [--only durable,restart,outage,partition,frozen,twins,settings]
+ * `--duration S`: seconds of presses of every run (default: each case's own, 10 s for registration,
+ * 40 to 150 s for a fault), each fault's start and length scaled by S over its case's own, as
+ * `sweep --quick` does (a broker restart at 20 s of 60, down 5 s, is at 5 s of 15, down 1.3 s).
  * `settings` reruns a broker restart and a partition at 200 nodes with the device settings that
  * shorten recovery (docs/faults.md), one change at a time.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { FaultEntry } from "../fleet/faults/schedule.js";
 import type { ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { runFleet } from "../fleet/run.js";
-import { namesArg, numArg, record } from "./record.js";
+import { scaleSchedule } from "../sweep/fault-schedule.js";
+import { durationArg, namesArg, numArg, record } from "./record.js";
+import { removeScratch, scratchDir } from "./scratch.js";
 
 interface Case {
   readonly nodes: number;
@@ -25,7 +27,7 @@ interface Case {
 
 /** One fleet run: uno-w5100 rings of 8 against a `twinfleet broker` child process. */
 async function run(c: Case): Promise<Report> {
-  const dir = c.durable ? mkdtempSync(join(tmpdir(), "tf-bench-broker-")) : undefined;
+  const dir = c.durable ? scratchDir("tf-bench-broker-") : undefined;
   try {
     return await runFleet({
       nodes: c.nodes,
@@ -42,8 +44,17 @@ async function run(c: Case): Promise<Report> {
       ...(c.overrides ? { profileOverrides: c.overrides } : {}),
     });
   } finally {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) removeScratch(dir);
   }
+}
+
+/** A case's length and faults at `--duration` (undefined: its own), its faults' times scaled to fit. */
+export function fitCase<C extends Pick<Case, "durationS" | "faults">>(
+  c: C,
+  durationS: number | undefined,
+): C {
+  if (durationS === undefined || durationS === c.durationS) return c;
+  return { ...c, durationS, faults: scaleSchedule(c.faults, durationS / c.durationS) };
 }
 
 function describe(faults: readonly FaultEntry[]): string {
@@ -89,10 +100,14 @@ const DEFAULT_CASES = ["durable", "restart", "outage", "partition", "frozen", "t
 
 export async function faults(argv: string[]): Promise<void> {
   const nodes = numArg(argv, "--nodes", 1000);
+  const durationS = durationArg(argv);
   const only = new Set(namesArg(argv, "--only", DEFAULT_CASES.join(","), [...DEFAULT_CASES, "settings"]));
-  const out: Record<string, unknown> = { nodes };
-  const go = async (name: string, c: Case) => {
-    console.error(`faults: ${name} …`);
+  const out: Record<string, unknown> = { nodes, ...(durationS !== undefined ? { durationS } : {}) };
+  const go = async (name: string, given: Case) => {
+    const c = fitCase(given, durationS);
+    console.error(
+      `faults: ${name} (${c.durationS} s${c.faults.length > 0 ? `, ${describe(c.faults)}` : ""}) …`,
+    );
     const r = await run(c);
     say(name, r);
     out[name] = brief(r);
@@ -155,19 +170,24 @@ export async function faults(argv: string[]): Promise<void> {
     ];
     const rows: unknown[] = [];
     for (const [name, overrides] of variants) {
-      for (const [what, f, durationS] of [
+      for (const [what, f, length] of [
         ["broker restart in memory", { kind: "broker-restart", atS: 10, downS: 5 }, 40],
         ["partition 10 % for 60 s", { kind: "partition", atS: 10, forS: 60, nodes: "10%" }, 90],
       ] as const) {
         console.error(`faults: settings ${name}: ${what} …`);
-        const r = await run({
-          nodes: 200,
-          rate: 6,
-          durationS,
-          durable: false,
-          faults: [f],
-          ...(overrides ? { overrides } : {}),
-        });
+        const r = await run(
+          fitCase(
+            {
+              nodes: 200,
+              rate: 6,
+              durationS: length,
+              durable: false,
+              faults: [f],
+              ...(overrides ? { overrides } : {}),
+            },
+            durationS,
+          ),
+        );
         say(`${name}: ${what}`, r);
         const x = r.faults[0];
         rows.push({

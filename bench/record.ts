@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { UsageError } from "../cli/errors.js";
-import { numberFlag } from "../cli/fleet-flags.js";
+import { numberFlag, wholeNumberFlag } from "../cli/fleet-flags.js";
 
 export function arg(argv: readonly string[], flag: string, fallback: string): string {
   const i = argv.indexOf(flag);
@@ -26,6 +26,15 @@ export function numArg(argv: readonly string[], flag: string, fallback: number):
   return i >= 0 && argv[i + 1] !== undefined
     ? (numberFlag(flag, argv[i + 1], "a number") ?? fallback)
     : fallback;
+}
+
+/**
+ * `--duration S` when given: seconds of presses, a whole number from 5 to 86400 (a bench whose runs
+ * have lengths of their own, `faults`, keeps them without it). A bad value is refused, naming the flag.
+ */
+export function durationArg(argv: readonly string[]): number | undefined {
+  if (!argv.includes("--duration")) return undefined;
+  return wholeNumberFlag("--duration", arg(argv, "--duration", ""), 5, 86_400);
 }
 
 /** A comma-separated list of names, each one of `known`: a misspelt name is refused, naming the flag. */

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { namesArg } from "./record.js";
+import { fitCase } from "./faults.js";
+import { durationArg, namesArg } from "./record.js";
 
 const RUN = fileURLToPath(new URL("./run.ts", import.meta.url));
 const bench = (...args: string[]) =>
@@ -19,6 +20,35 @@ describe("npm run bench", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--only: unknown "restarts"');
     expect(r.stdout).toBe("");
+  });
+});
+
+describe("faults --duration", () => {
+  it("is in the bench's --help", () => {
+    const r = bench("faults", "--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("[--duration S]");
+  });
+
+  it("refuses a duration that is not a whole number of seconds, naming it, before running anything", () => {
+    const r = bench("faults", "--nodes", "10", "--duration", "1.5");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--duration: must be a whole number from 5 to 86400, got "1.5"');
+    expect(r.stdout).toBe("");
+    expect(() => durationArg(["--duration"])).toThrow("--duration: must be a whole number");
+    expect(durationArg(["--nodes", "10"])).toBeUndefined();
+  });
+
+  it("shortens a case and scales its fault's times to fit, as sweep --quick does", () => {
+    const restart = {
+      durationS: 60,
+      faults: [{ kind: "broker-restart", atS: 20, downS: 5 }] as const,
+    };
+    expect(fitCase(restart, 15)).toEqual({
+      durationS: 15,
+      faults: [{ kind: "broker-restart", atS: 5, downS: 1.3 }],
+    });
+    expect(fitCase(restart, undefined)).toBe(restart);
   });
 });
 

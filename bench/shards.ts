@@ -17,8 +17,6 @@
  * --restart-redis-at S (Redis cluster only) kills Redis and starts it again, empty.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { pino } from "pino";
 import { UsageError } from "../cli/errors.js";
@@ -31,14 +29,15 @@ import { type BenchCluster, startCluster } from "./cluster.js";
 import { countMemberLogFile } from "./member-log.js";
 import { loadAverage, ProcSampler } from "./proc-cpu.js";
 import { arg, numArg, record } from "./record.js";
+import { removeScratch, scratchDir, trackChild } from "./scratch.js";
 
 const CLI = new URL("../cli/bin.ts", import.meta.url).pathname;
 
 function runShard(args: readonly string[], k: number, procs: ProcSampler): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const p = trackChild(
+      spawn(process.execPath, ["--import", "tsx", CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] }),
+    );
     procs.add(`shard-${k}`, p.pid);
     let tail = "";
     p.stderr.on("data", (d: Buffer) => {
@@ -145,7 +144,7 @@ export async function shards(argv: string[]): Promise<void> {
     });
     brokers.push(own.url);
   }
-  const dir = mkdtempSync(join(tmpdir(), "tf-bench-shards-"));
+  const dir = scratchDir("tf-bench-shards-");
   const files = Array.from({ length: n }, (_, i) => join(dir, `shard-${i + 1}.json`));
   const started = performance.now();
   let used: ReturnType<ProcSampler["stop"]>;
@@ -198,6 +197,7 @@ export async function shards(argv: string[]): Promise<void> {
   const memberLog = logs === "" ? undefined : countMemberLogFile(resolvePath(logs));
   const wallS = (performance.now() - started) / 1000;
   const parts = files.map((f) => readShardFile(f));
+  removeScratch(dir);
   const merged = mergeShards(files, parts);
   const pressSum = parts.reduce((s, p) => s + p.counts.presses, 0);
   const deliverySum = merged.shards.lines.reduce((s, l) => s + l.deliveries, 0);

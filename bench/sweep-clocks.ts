@@ -3,14 +3,15 @@
  * wall clock and with `--clock virtual`, and every fleet point's sync and echo p50 / p90 / p99 with
  * the virtual figure's distance from the wall clock's.
  *   npm run bench -- sweep-clocks [--scenario paper,settings] [--wall DIR] [--virtual DIR]
- * `--wall DIR` / `--virtual DIR` reuse a sweep's report.json instead of running it again. Prints a
- * Markdown table (✗: more than 10 % apart at a loss of 5 % or more) and records the counts.
+ * `--wall DIR` / `--virtual DIR` reuse a sweep's report.json (`twinfleet sweep --out DIR`) instead of
+ * running it again. Prints a Markdown table (✗: more than 10 % apart at a loss of 5 % or more) and
+ * records the counts. The sweeps it runs write into temporary directories, removed when it ends.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { arg, record } from "./record.js";
+import { removeScratch, scratchDir, trackChild } from "./scratch.js";
 
 const CLI = new URL("../cli/bin.ts", import.meta.url).pathname;
 const FIGURES = ["p50", "p90", "p99"] as const;
@@ -33,13 +34,15 @@ interface Scenario {
 
 /** Runs `twinfleet sweep` into a fresh directory; resolves with its report and wall time. */
 function sweep(scenario: string, clock: "real" | "virtual"): Promise<{ dir: string; wallS: number }> {
-  const dir = mkdtempSync(join(tmpdir(), `tf-sweep-${clock}-`));
+  const dir = scratchDir(`tf-sweep-${clock}-`);
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      ["--import", "tsx", CLI, "sweep", "--scenario", scenario, "--clock", clock, "--out", dir],
-      { stdio: ["ignore", "ignore", "inherit"] },
+    const p = trackChild(
+      spawn(
+        process.execPath,
+        ["--import", "tsx", CLI, "sweep", "--scenario", scenario, "--clock", clock, "--out", dir],
+        { stdio: ["ignore", "ignore", "inherit"] },
+      ),
     );
     p.on("error", reject);
     p.on("exit", (code) =>
@@ -72,6 +75,8 @@ export async function sweepClocks(argv: string[]): Promise<void> {
   const virt = virtualDir !== "" ? { dir: virtualDir, wallS: Number.NaN } : await sweep(scenario, "virtual");
   const a = points(wall.dir);
   const b = points(virt.dir);
+  if (wallDir === "") removeScratch(wall.dir);
+  if (virtualDir === "") removeScratch(virt.dir);
   const header = KINDS.flatMap((k) => FIGURES.map((f) => `${k} ${f} wall / virtual (ms)`));
   const lines = [
     `| point | loss | ${header.join(" | ")} |`,
@@ -117,8 +122,8 @@ export async function sweepClocks(argv: string[]): Promise<void> {
     scenario,
     wallClockS: Math.round(wall.wallS),
     virtualS: Math.round(virt.wallS * 10) / 10,
-    wallDir: wall.dir,
-    virtualDir: virt.dir,
+    ...(wallDir !== "" ? { wallDir } : {}),
+    ...(virtualDir !== "" ? { virtualDir } : {}),
     judged,
     outside,
     byFigure,

@@ -1,22 +1,22 @@
 #!/usr/bin/env node
 /**
- * The `twinfleet` executable: hands argv to main() and exits with its code. A reader that goes away
- * early (`twinfleet sim --help | head`) ends the output, not the command: what is left to print is
- * dropped instead of a crash on EPIPE. So does a terminal that is gone (its window closed, its tmux
- * session killed: writes fail with EIO): the run that SIGHUP cut short still writes its report.
+ * The `twinfleet` executable: hands argv to main() and exits with its code. Output that cannot be
+ * written ends the output, not the command (cli/output.ts): a reader that goes away early
+ * (`twinfleet sim --help | head`), a terminal that is gone (its window closed, its tmux session
+ * killed: writes fail with EIO) or a log destination that fails drops what is left to print instead
+ * of a crash on EPIPE, EIO or ENOSPC: the run that SIGHUP cut short still writes its report. Results
+ * lost on stdout for another reason than their reader going away make the exit code 1.
  */
 import { hungUpTerminal } from "./hung-up.js";
-import { main } from "./main.js";
+import { commandName, main } from "./main.js";
+import { exitAfterOutput, guardOutput } from "./output.js";
 
-/** What a write says when its reader is gone: a closed pipe, a hung-up terminal, a destroyed stream. */
-const GONE = new Set(["EPIPE", "EIO", "ERR_STREAM_DESTROYED"]);
-
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (err: NodeJS.ErrnoException) => {
-    if (!GONE.has(err.code ?? "")) throw err;
-  });
-}
-
+const onTerminal = process.stdout.isTTY === true;
+const stdout = guardOutput(process.stdout);
+const stderr = guardOutput(process.stderr);
+const argv = process.argv.slice(2);
 const releaseHungUpTerminal = hungUpTerminal();
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(argv, { stdout: stdout.write, stderr: stderr.write });
+await stdout.settled();
+process.exitCode = exitAfterOutput(code, stdout.failure(), commandName(argv), stderr.write, onTerminal);
 releaseHungUpTerminal();

@@ -118,6 +118,11 @@ export async function main(argv: readonly string[], rawIO: CliIO = defaultIO): P
   }
 }
 
+/** `twinfleet report merge` for `report merge a.json --out x`: how an error names the command. */
+export function commandName(argv: readonly string[]): string {
+  return `twinfleet${commandPath(buildProgram(), argv)}`;
+}
+
 /** ` report merge` for `report merge a.json --out x`: the (sub)commands named in argv, in order. */
 function commandPath(program: Command, argv: readonly string[]): string {
   let path = "";

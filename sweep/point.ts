@@ -180,6 +180,14 @@ export function virtualSeconds(nodes: number, modeledS: number): number {
   return 0.08 + nodes * modeledS * 7e-5;
 }
 
+/**
+ * Wall seconds the first virtual fleet point of a process takes beyond its estimate, once: loading
+ * the fleet's modules and V8 compiling the model's hot code. The first quick `paper` point took 0.93
+ * CPU s, the same point run again in the process 0.18 (2-core machine); a plan or an ETA that leaves
+ * it out takes a first point for the pace of them all.
+ */
+export const VIRTUAL_WARM_UP_S = 1;
+
 /** Modeled seconds a point takes, for the ETA before any point has run. */
 export function pointSeconds(f: Scenario["fleet"]): number {
   return Math.min(20, f.nodes * 0.005) + 2 + f.seconds + PRESS_TAIL_S + f.settleS + 2;

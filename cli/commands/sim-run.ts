@@ -96,6 +96,9 @@ export async function runSim(
   if (heap?.fatal) throw new UsageError(heap.text);
   if (heap && !interactive) note(heap.text);
   if (http !== undefined) await checkHttpAddress(http);
+  // The console's code (blessed, its widgets) is loaded before the run starts: loaded once the run
+  // was under way, it held the main thread, where the run's broker and twins service work, for 0.2-0.4 s.
+  const consoleCode = interactive ? await import("../../console/sim-console.js") : undefined;
   const run = split
     ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
     : await withFlagNames(() => FleetRun.start(options, inner));
@@ -147,10 +150,9 @@ export async function runSim(
   };
   for (const s of STOP_SIGNALS) process.on(s, onTerm);
   try {
-    if (interactive && fleet) {
-      const { runSimConsole } = await import("../../console/sim-console.js");
+    if (consoleCode && fleet) {
       early?.quiet();
-      await runSimConsole(fleet, startPace);
+      await consoleCode.runSimConsole(fleet, startPace);
       if (run.cutShort) io.stderr("twinfleet sim: cut short: writing the report with what is known\n");
     } else {
       // On a terminal, say why there is no console (on a pipe or a file, that goes without saying).

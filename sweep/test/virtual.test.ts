@@ -1,8 +1,9 @@
 // A sweep on virtual time: every fleet point is a virtual fleet run, so the same scenarios give the
 // same points to the bit; fault cases that need real time are refused before the first point.
 import { describe, expect, it } from "vitest";
+import { VIRTUAL_WARM_UP_S } from "../point.js";
 import { adjustScenario, loadScenario, ScenarioError } from "../scenario.js";
-import { runSweep } from "../sweep.js";
+import { remainingS, runSweep } from "../sweep.js";
 
 describe("a sweep on virtual time", () => {
   it("gives the same points for the same scenarios", async () => {
@@ -43,6 +44,38 @@ describe("a sweep on virtual time", () => {
     expect(virtualEta).toBeGreaterThan(1);
     expect(virtualEta).toBeLessThan(15);
     expect(realEta).toBeGreaterThan(300);
+  });
+
+  it("counts the process's warm-up once, in the plan and the first point, not in every point's pace", async () => {
+    // The full paper,settings sweep: 16 fleet points of about 0.26 s each on a warm process, and a
+    // first point of about 1.1 s. Scaling the 15 others by that first point's 4× said "ETA 34 s"
+    // of a sweep that ended 11 s later.
+    const first = { wallS: 0.26 + VIRTUAL_WARM_UP_S, estimateS: 0.26 };
+    const rest = Array.from({ length: 15 }, () => ({ fleet: true, estimateS: 0.26 }));
+    expect(remainingS(first, rest, VIRTUAL_WARM_UP_S)).toBeCloseTo(15 * 0.26, 5);
+    // A host twice as slow still shows in the ETA.
+    const slow = { wallS: 2 * (0.26 + VIRTUAL_WARM_UP_S), estimateS: 0.26 };
+    expect(remainingS(slow, rest, VIRTUAL_WARM_UP_S)).toBeCloseTo(2 * 15 * 0.26, 5);
+    // Before any fleet point (a CPU table first), the warm-up is still to come.
+    expect(remainingS({ wallS: 0, estimateS: 0 }, rest, VIRTUAL_WARM_UP_S)).toBeCloseTo(
+      VIRTUAL_WARM_UP_S + 15 * 0.26,
+      5,
+    );
+    // The plan of a tiny sweep (the quick settings scenario's 2 points) is the warm-up and its points,
+    // where it said "about 0 s" of a sweep that took 1 s.
+    const stop = new AbortController();
+    stop.abort();
+    let plan = Number.NaN;
+    await runSweep([adjustScenario(loadScenario("settings"), { quick: true })], {
+      quick: true,
+      clock: "virtual",
+      signal: stop.signal,
+      onStart: (p) => {
+        plan = p.etaS;
+      },
+    });
+    expect(plan).toBeGreaterThan(VIRTUAL_WARM_UP_S);
+    expect(plan).toBeLessThan(VIRTUAL_WARM_UP_S + 1);
   });
 
   it("refuses a fault case that needs real time, naming it", async () => {

@@ -1,0 +1,65 @@
+/**
+ * A benchmark's temporary directories, removed however it ends: done, failed (an error, a child that
+ * exited badly) or stopped by Ctrl-C, SIGTERM or SIGHUP. On a signal the child processes it started
+ * are killed first, so none writes into a directory being removed, and the bench exits with 130.
+ */
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const dirs = new Set<string>();
+const children = new Set<ChildProcess>();
+let installed = false;
+
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+const CUT_SHORT_EXIT = 130;
+
+/** A fresh directory under the system's temporary directory, named `<prefix>XXXXXX`. */
+export function scratchDir(prefix: string): string {
+  install();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.add(dir);
+  return dir;
+}
+
+/** Removes a directory of scratchDir() now (the ones left are removed when the process ends). */
+export function removeScratch(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  dirs.delete(dir);
+}
+
+/** A child process to kill (SIGKILL) if the bench is stopped by a signal; forgotten when it exits. */
+export function trackChild<C extends ChildProcess>(child: C): C {
+  install();
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+function removeAll(): void {
+  for (const dir of [...dirs]) removeScratch(dir);
+}
+
+async function stop(): Promise<void> {
+  const running = [...children];
+  await Promise.all(
+    running.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once("exit", () => resolve());
+          c.kill("SIGKILL");
+        }),
+    ),
+  );
+  removeAll();
+  process.exit(CUT_SHORT_EXIT);
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on("exit", removeAll);
+  for (const s of STOP_SIGNALS) process.once(s, () => void stop());
+}
