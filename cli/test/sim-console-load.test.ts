@@ -17,14 +17,20 @@ vi.spyOn(FleetRun, "start").mockImplementation(() => {
   throw new Error("not started in this test");
 });
 
-const wasTTY = process.stdout.isTTY;
+// The console opens where stdout and stdin are terminals and TERM can move the cursor.
+const wasTTY = [process.stdout.isTTY, process.stdin.isTTY];
+const wasTerm = process.env.TERM;
 afterEach(() => {
-  process.stdout.isTTY = wasTTY;
+  [process.stdout.isTTY, process.stdin.isTTY] = wasTTY as [boolean, boolean];
+  if (wasTerm === undefined) delete process.env.TERM;
+  else process.env.TERM = wasTerm;
   order.length = 0;
 });
 
 it("loads the console before the run starts", async () => {
   process.stdout.isTTY = true;
+  process.stdin.isTTY = true;
+  process.env.TERM = "xterm-256color";
   const err: string[] = [];
   const code = await main(["sim", "--nodes", "4", "--duration", "2"], {
     stdout: () => undefined,
