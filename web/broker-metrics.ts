@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { type BrokerFigures, CUT_REASONS, LISTENER_KINDS, REFUSAL_REASONS } from "../broker/index.js";
+import { readGauge } from "./read-gauge.js";
 
 const QOS = ["0", "1", "2"] as const;
 
@@ -70,15 +71,7 @@ export class BrokerMetrics {
           this.inc(read());
         },
       });
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name: p + name,
-        help,
-        registers: [r],
-        collect() {
-          this.set(read());
-        },
-      });
+    const gauge = (name: string, help: string, read: () => number) => readGauge(r, p + name, help, read);
     new Gauge({
       name: `${p}clients_connected`,
       help: "Clients past CONNECT now, by the listener they came in on (mqtt, tls, ws, in-memory)",

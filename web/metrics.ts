@@ -9,6 +9,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { Figures } from "../view/figures.js";
 import type { ConsoleSource } from "../view/source.js";
 import type { EventHub } from "./events.js";
+import { readGauge } from "./read-gauge.js";
 
 /** What `/metrics` reads beyond the view: the fleet's own figures (view/figures.ts builds them). */
 export type FleetFigures = Figures;
@@ -30,15 +31,7 @@ export class WebMetrics {
     const r = this.registry;
     const p = "twinfleet_";
     collectDefaultMetrics({ register: r, prefix: p });
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name: p + name,
-        help,
-        registers: [r],
-        collect() {
-          this.set(read());
-        },
-      });
+    const gauge = (name: string, help: string, read: () => number) => readGauge(r, p + name, help, read);
     const nodes = () => source.nodes();
     gauge("nodes_registered", "Nodes the twins know of with a registration (kind known)", () =>
       nodes().reduce((n, x) => n + (x.kind !== undefined ? 1 : 0), 0),
