@@ -4,10 +4,22 @@
  * the node published them. The node adopts it at its sync, or at once if synced (§5.3), and its
  * followers take it as any newer report. A passive service puts nothing back. A put-back the broker
  * cannot take (it is away) waits for the next subscription, which looks at every twin again.
+ *
+ * "None replayed" is judged once the replay is over: a broker sends a subscription's retained
+ * messages after its SUBACK, one by one, and a durable broker restarted with 200 nodes' reports was
+ * still sending them when the service had subscribed: every twin looked unreplayed, and all 199 were
+ * put back over the broker's own copies, and said so. The look waits until no retained message has
+ * come for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS.
  */
 import type { Logger } from "pino";
 import { formatStamp, type Message, type NodeId } from "../protocol/index.js";
+import { after, type Scheduler, type Timer } from "./clock.js";
 import type { TwinRegistry } from "./registry.js";
+
+/** How long no retained message must have come before the replay counts as over. */
+export const REPLAY_SETTLE_MS = 500;
+/** The longest the look waits for the replay to end (a broker replaying without pause). */
+export const REPLAY_WAIT_MAX_MS = 10_000;
 
 export class PutBack {
   private readonly deps: {
@@ -15,20 +27,52 @@ export class PutBack {
     readonly send: (msg: Message) => Promise<void>;
     readonly logger: Logger;
     readonly passive: boolean;
+    readonly scheduler: Scheduler;
   };
+  private lastReplayedAt = Number.NEGATIVE_INFINITY;
+  private settle: Timer | undefined;
 
   constructor(
     registry: TwinRegistry,
-    opts: { readonly logger: Logger; readonly passive: boolean },
+    opts: { readonly logger: Logger; readonly passive: boolean; readonly scheduler: Scheduler },
     send: (msg: Message) => Promise<void>,
   ) {
-    this.deps = { registry, send, logger: opts.logger, passive: opts.passive };
+    this.deps = { registry, send, logger: opts.logger, passive: opts.passive, scheduler: opts.scheduler };
   }
 
-  /** After a subscription: every twin whose report the broker did not replay. */
+  /** A retained message came (the broker's replay for a subscription). */
+  replayed(): void {
+    this.lastReplayedAt = this.deps.scheduler.now();
+  }
+
+  /** After a subscription, once the broker's replay is over: every twin whose report it did not replay. */
   all(): void {
+    if (this.deps.passive) return;
+    this.stop();
+    const { scheduler } = this.deps;
+    const began = scheduler.now();
+    const look = () => {
+      const now = scheduler.now();
+      const quiet = now - Math.max(this.lastReplayedAt, began);
+      if (quiet < REPLAY_SETTLE_MS && now - began < REPLAY_WAIT_MAX_MS) {
+        this.settle = after(scheduler, REPLAY_SETTLE_MS - quiet, look);
+        return;
+      }
+      this.settle = undefined;
+      this.unreplayed();
+    };
+    this.settle = after(scheduler, REPLAY_SETTLE_MS, look);
+  }
+
+  /** The service closes (or subscribes again): no look is left waiting. */
+  stop(): void {
+    this.settle?.cancel();
+    this.settle = undefined;
+  }
+
+  private unreplayed(): void {
     const nodes = this.deps.registry.putBacksDue();
-    if (nodes.length === 0 || this.deps.passive) return;
+    if (nodes.length === 0) return;
     this.deps.logger.info(
       { nodes: nodes.length, first: nodes.slice(0, 5) },
       "twins: the broker holds no report of nodes it had: putting their twins' back",

@@ -255,11 +255,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wait?.stop();
-    this.unanswered.stop();
-    this.feed.stop();
-    this.reconciler.stop();
-    this.badInputLog.stop();
+    this.stopTimers();
     this.flapLog.flush();
     await this.link.close();
     await this.saver.close();
@@ -269,24 +265,27 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   async kill(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wait?.stop();
-    this.unanswered.stop();
     this.saver.kill();
-    this.feed.stop();
-    this.reconciler.stop();
-    this.badInputLog.stop();
+    this.stopTimers();
     this.flapLog.stop();
     await this.link.kill();
+  }
+
+  /** The service's own timers, at close() and kill(). */
+  private stopTimers(): void {
+    this.wait?.stop();
+    this.unanswered.stop();
+    this.feed.stop();
+    this.reconciler.stop();
+    this.putBack.stop();
+    this.badInputLog.stop();
   }
 
   private changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
     const { registry, reconciler, opts } = this;
     const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
-    return changeDesired(
-      { registry, reconciler, apply, send: (m) => this.send(m), logger: opts.logger },
-      node,
-      sources,
-    );
+    const send = (m: Message) => this.send(m);
+    return changeDesired({ registry, reconciler, apply, send, logger: opts.logger }, node, sources);
   }
 
   private held(node: NodeId, send: () => Promise<void>): Promise<PairingOutcome> {
@@ -301,6 +300,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
     let effects: RegistryEffect[];
     try {
+      if (retained) this.putBack.replayed();
       effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);
     } catch (err) {
       // A bug of ours, not bad input (the registry reports that as effects): log it, keep serving.

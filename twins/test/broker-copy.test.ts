@@ -6,8 +6,11 @@
  * following nobody, the twins showing the pairings confirmed and the nodes' pre-fault states as
  * current, and warning of every later press as `stale-report`.
  */
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
+import { PutBack, REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "../put-back.js";
 import { TwinRegistry } from "../registry.js";
 
 const A = NodeId("A");
@@ -83,5 +86,67 @@ describe("a node registering while the broker holds no config of it", () => {
     kept.receive("tf/config/A", "C1 1 B", 1, 1);
     kept.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1);
     expect(kept.get(A)).toMatchObject({ pairing: "confirmed", follows: ["B"] });
+  });
+});
+
+describe("the look for reports the broker did not replay", () => {
+  /** The registry after the broker restart, a PutBack on a fake clock, and what it sends. */
+  function lookAfterRestart() {
+    const r = afterBrokerRestart();
+    const scheduler = new FakeScheduler();
+    const sent: string[] = [];
+    const putBack = new PutBack(
+      r,
+      { logger: pino({ level: "silent" }), passive: false, scheduler },
+      async (m) => {
+        if (m.kind === "report") sent.push(`${m.node} ${m.stamp.counter}@${m.stamp.origin}`);
+      },
+    );
+    /** A retained report replayed `atMs` after the subscription. */
+    const replay = (atMs: number, topic: string, payload: string) =>
+      scheduler.at(atMs, () => {
+        putBack.replayed();
+        r.receive(topic, payload, 0, atMs, true);
+      });
+    return { r, scheduler, sent, putBack, replay };
+  }
+
+  it("waits for the replay that follows the SUBACK: the reports replayed late are not put back", () => {
+    const { scheduler, sent, putBack, replay } = lookAfterRestart();
+    putBack.all();
+    // A durable broker sends its retained reports one by one, the last 750 ms after the SUBACK.
+    replay(300, "tf/report/B", "R1 1 5 B");
+    replay(750, "tf/report/A", "R1 1 5 B");
+    scheduler.advance(REPLAY_SETTLE_MS + 750);
+    expect(sent).toEqual([]);
+    scheduler.advance(60_000);
+    expect(sent).toEqual([]);
+  });
+
+  it("puts back what was not replayed once the replay is over, and at most after REPLAY_WAIT_MAX_MS", () => {
+    const quiet = lookAfterRestart();
+    quiet.putBack.all();
+    quiet.replay(100, "tf/report/B", "R1 1 5 B");
+    quiet.scheduler.advance(100 + REPLAY_SETTLE_MS - 1);
+    expect(quiet.sent).toEqual([]);
+    quiet.scheduler.advance(1);
+    expect(quiet.sent).toEqual(["A 5@B"]);
+
+    // A broker replaying other topics without a pause: the look ends at the bound.
+    const busy = lookAfterRestart();
+    busy.putBack.all();
+    for (let t = 100; t < 20_000; t += 100) busy.replay(t, "tf/status/C", "T1 1");
+    busy.scheduler.advance(REPLAY_WAIT_MAX_MS - 1);
+    expect(busy.sent).toEqual([]);
+    busy.scheduler.advance(REPLAY_SETTLE_MS);
+    expect(busy.sent).toEqual(["A 5@B", "B 5@B"]);
+  });
+
+  it("sends nothing once stopped (the service closed)", () => {
+    const { scheduler, sent, putBack } = lookAfterRestart();
+    putBack.all();
+    putBack.stop();
+    scheduler.advance(60_000);
+    expect(sent).toEqual([]);
   });
 });
