@@ -21,8 +21,15 @@ const LOOKUP_ERRORS: Readonly<Record<string, string>> = {
   ENODATA: "the name has no address",
 };
 
-/** The addresses to bind for `host`: itself for an address, else every address its name resolves to. */
-export async function bindAddresses(host: string, resolve: HostLookup = lookupAll): Promise<string[]> {
+/**
+ * The addresses to bind for `host`: itself for an address, else every address its name resolves to.
+ * `flag` names where the host came from in an error.
+ */
+export async function bindAddresses(
+  host: string,
+  resolve: HostLookup = lookupAll,
+  flag = "--host",
+): Promise<string[]> {
   if (isIP(host) !== 0) return [host];
   let found: readonly string[];
   try {
@@ -30,10 +37,10 @@ export async function bindAddresses(host: string, resolve: HostLookup = lookupAl
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     const why = typeof code === "string" ? `${LOOKUP_ERRORS[code] ?? "lookup failed"} (${code})` : String(e);
-    throw new Error(`--host: cannot listen on ${host}: ${why}`);
+    throw new Error(`${flag}: cannot listen on ${host}: ${why}`);
   }
   const addresses = [...new Set(found)];
-  if (addresses.length === 0) throw new Error(`--host: cannot listen on ${host}: the name has no address`);
+  if (addresses.length === 0) throw new Error(`${flag}: cannot listen on ${host}: the name has no address`);
   return addresses;
 }
 

@@ -1,10 +1,14 @@
 /**
  * A web server's start: listen, or let go of what the server already holds (a failed listen leaves
  * the app, and anything following the fleet, to close) and rethrow; then where it listens, as a
- * printable origin (an IPv6 address in brackets).
+ * printable origin (an IPv6 address in brackets). A host name is bound at every address it resolves
+ * to, as the broker's listeners are (broker/listen.ts): Fastify binds only the first of a name other
+ * than `localhost`, so `--http fleet.lan:8080` naming ::1 and 127.0.0.1 refused every browser that
+ * came by 127.0.0.1.
  */
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer, isIP, type Server } from "node:net";
 import type { FastifyInstance } from "fastify";
+import { bindAddresses, type HostLookup } from "../broker/index.js";
 
 export interface Listening {
   readonly address: string;
@@ -18,10 +22,28 @@ export async function listenOrRelease(
   host: string,
   port: number,
   release: () => void,
+  lookup?: HostLookup,
 ): Promise<Listening> {
+  const extras: Server[] = [];
   try {
-    await app.listen({ host, port });
+    // `localhost` Fastify binds at each of its addresses itself.
+    const [first = host, ...more] =
+      isIP(host) !== 0 || host === "localhost" ? [host] : await bindAddresses(host, lookup, "--http");
+    await app.listen({ host: first, port });
+    const bound = (app.server.address() as AddressInfo).port;
+    app.server.once("close", () => {
+      for (const extra of extras) extra.close();
+    });
+    for (const address of more) {
+      const extra = createServer((socket) => app.server.emit("connection", socket));
+      extras.push(extra);
+      await new Promise<void>((resolve, reject) => {
+        extra.once("error", reject);
+        extra.listen({ host: address, port: bound }, () => resolve());
+      });
+    }
   } catch (e) {
+    for (const extra of extras) extra.close();
     release();
     await app.close();
     throw e;
