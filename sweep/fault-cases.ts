@@ -3,7 +3,8 @@
  * reduced to what each fault did (recovery, re-registration, presses during it, late and lost) and
  * to the run's figures outside the fault windows, held against the paper's requirement (sync under
  * 1 s, nothing lost). A case that restarts the broker runs it in its own process, so the restart is a
- * real SIGKILL; with `brokerData` its store lives in a temporary directory, removed afterwards.
+ * real SIGKILL; with `brokerData` its store lives in a temporary directory, removed afterwards (or
+ * as the process exits, when a second Ctrl-C stops the sweep during the case).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -100,6 +101,11 @@ export async function runFaultCase(spec: FaultCaseSpec): Promise<FaultCaseResult
   const restarts = !virtual && entries.some((e) => e.kind === "broker-restart");
   const dataDir =
     c.brokerData === true && !virtual ? mkdtempSync(join(tmpdir(), "twinfleet-sweep-broker-")) : undefined;
+  // Removed when the case ends, and also when the process does without ending it (a second Ctrl-C).
+  const removeData = () => {
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  if (dataDir !== undefined) process.on("exit", removeData);
   try {
     const { point, report } = await runPointWithReport({
       fleet: spec.fleet,
@@ -115,7 +121,8 @@ export async function runFaultCase(spec: FaultCaseSpec): Promise<FaultCaseResult
     });
     return faultCaseResult(c, entries, point, report);
   } finally {
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    process.off("exit", removeData);
+    removeData();
   }
 }
 

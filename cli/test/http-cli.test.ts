@@ -3,16 +3,23 @@
 // the URL line carries the token once, and the token never shows again; `monitor --broker --http`
 // waits for a broker not there yet, /healthz 503 meanwhile. A port that cannot be had is an error
 // naming --http, and the command exits.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { closedPort, startTestBroker, type TestBroker } from "../../twins/test/helpers.js";
 import { UsageError } from "../errors.js";
 import { parseHttpAddress, resolveHttpOptions } from "../http.js";
 import { main } from "../main.js";
 import { spawnCli } from "./spawned-sim.js";
+
+/** A temporary directory removed when the test ends. */
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe("--http flags", () => {
   it("parses [HOST:]PORT with loopback as the default host", () => {
@@ -38,7 +45,7 @@ describe("--http flags", () => {
   });
 
   it("takes the token from the flag, a file or the environment, and generates one on loopback", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tf-http-"));
+    const dir = scratchDir("tf-http-");
     writeFileSync(join(dir, "token"), "file-token-0123456789\nignored\n");
     expect(resolveHttpOptions({ http: "0", httpToken: "flag-token-0123456789" }, {})).toMatchObject({
       token: "flag-token-0123456789",
@@ -65,7 +72,7 @@ describe("--http flags", () => {
     expect(() => resolveHttpOptions({ http: "0", httpToken: "short" }, {})).toThrow(
       "--http-token: must be 16 to 200 printable",
     );
-    const shortFile = join(mkdtempSync(join(tmpdir(), "tf-token-")), "t");
+    const shortFile = join(scratchDir("tf-token-"), "t");
     writeFileSync(shortFile, "short\n");
     expect(() => resolveHttpOptions({ http: "0", httpTokenFile: shortFile }, {})).toThrow(
       `--http-token-file (the first line of ${shortFile}): must be 16 to 200 printable`,

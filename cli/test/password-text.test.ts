@@ -1,14 +1,15 @@
 // A password from a file or stdin is one line of text no longer than an MQTT CONNECT carries: an
 // endless or binary source is refused by name after reading at most that much.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { resolvePassword } from "../connection.js";
 import { fileFirstLine, MAX_PASSWORD_BYTES, passwordProblem, streamFirstLine } from "../password-text.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tf-pw-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, content: string | Buffer) => {
   const path = join(dir, name);
   writeFileSync(path, content);

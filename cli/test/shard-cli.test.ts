@@ -1,9 +1,9 @@
 // `sim --shard` and `report merge` on the command line: bad values are usage errors (exit 2) naming
 // the flag or the file; nothing starts.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { fleetCutShort, fleetOfTwo, SKEW } from "../../fleet/test/ring-of-four.js";
 import { syntheticShards } from "../../fleet/test/shard-fleet.js";
 import { main } from "../main.js";
@@ -65,6 +65,7 @@ describe("twinfleet sim --shard", () => {
 
 describe("twinfleet report merge", () => {
   const dir = mkdtempSync(join(tmpdir(), "tf-merge-cli-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("names the file that is not a shard report, exit 2", async () => {
     const bad = join(dir, "bad.json");

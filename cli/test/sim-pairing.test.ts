@@ -1,14 +1,16 @@
 // `twinfleet sim --topology FILE.json` with a bad pairing file: refused before anything starts,
 // naming the file, the line and the problem, with the usage hint and exit code 2.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { main } from "../main.js";
 
 describe("twinfleet sim --topology FILE.json", () => {
   it("refuses a bad pairing file naming the file, the line and the problem", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "tf-pairs-")), "pairs.json");
+    const dir = mkdtempSync(join(tmpdir(), "tf-pairs-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "pairs.json");
     writeFileSync(file, '{\n  "n-0001": ["n-0000"],\n  "n-0002": ["n-0000", "n-0009"]\n}\n');
     const out: string[] = [];
     const err: string[] = [];

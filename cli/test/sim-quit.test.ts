@@ -4,10 +4,10 @@
  * ends it at once, with the summary marked cut short and exit code 130. SIGTERM (how systemd and
  * Kubernetes stop a job) ends it at once, its report written.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { spawnCli } from "./spawned-sim.js";
 
 describe("twinfleet sim, ended with Ctrl-C", () => {
@@ -41,7 +41,9 @@ describe("twinfleet sim, ended with Ctrl-C", () => {
   }, 90_000);
 
   it("is cut short at once by SIGTERM, its report written and marked so", async () => {
-    const report = join(mkdtempSync(join(tmpdir(), "tf-term-")), "r.json");
+    const dir = mkdtempSync(join(tmpdir(), "tf-term-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const report = join(dir, "r.json");
     const { child, seen, exited, out, err } = spawnCli([
       "sim",
       "--headless",

@@ -1,10 +1,10 @@
 // `twinfleet sim --clock virtual --workers N`: a headless run split over worker threads by whole
 // groups gives the report of the same run in one thread, byte for byte, whatever N; a fleet that is
 // one group stays in one thread with a note; what cannot be split is a usage error.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../main.js";
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -15,6 +15,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 const dir = mkdtempSync(join(tmpdir(), "tf-vsplit-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The report file of a run with `args`, and its stderr. */
 async function report(name: string, args: string[]): Promise<{ text: string; err: string }> {

@@ -1,11 +1,18 @@
 // `twinfleet sim --clock virtual`: the summary, the report and --assert as on real time, with the
 // clock named and the progress lines saying how fast it goes; the web page served over it at the pace
 // --speed sets; what needs real time is a usage error.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { main } from "../main.js";
+
+/** A file named `name` in a temporary directory removed when the test ends. */
+function scratchFile(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "tf-virtual-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, name);
+}
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -16,7 +23,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 
 describe("twinfleet sim --clock virtual", () => {
   it("runs to the same summary and report, on virtual time", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "tf-virtual-")), "r.json");
+    const file = scratchFile("r.json");
     const args = ["sim", "--clock", "virtual", "--nodes", "16", "--duration", "20", "--rate", "6"];
     const r = await run([...args, "--settle", "2", "--progress-every", "10", "--report", file, "--assert"]);
     expect(r.code).toBe(0);
@@ -36,7 +43,7 @@ describe("twinfleet sim --clock virtual", () => {
   });
 
   it("says how many deliveries were superseded, which sync latency counts at 0 ms", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "tf-virtual-")), "chain.json");
+    const file = scratchFile("chain.json");
     const args = ["sim", "--clock", "virtual", "--nodes", "40", "--duration", "4", "--settle", "2"];
     const chain = await run([
       ...args,

@@ -6,10 +6,11 @@ import { spawn } from "node:child_process";
 import { ROOT } from "../../console/test/tmux.js";
 import { cliArgs } from "../../node/test/cli-command.js";
 
-export function spawnCli(args: readonly string[]) {
+export function spawnCli(args: readonly string[], env?: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, [...cliArgs(), ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    ...(env !== undefined ? { env } : {}),
   });
   let out = "";
   let err = "";

@@ -84,6 +84,7 @@ describe("a sweep with fault cases", () => {
     expect(summary(r)).toMatch(/tiny: fault case[\s\S]*broker restart[\s\S]*meets the requirement/);
 
     const dir = mkdtempSync(join(tmpdir(), "sweep-faults-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeSweep(dir, r);
     const json = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
     const c0 = json.scenarios[0].faults.cases[0];

@@ -1,9 +1,9 @@
 // Fault schedules: presets, files, the errors that name entry and field, the seeded choice of nodes,
 // and the runner on virtual time acting on a recording target.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { fleetIds } from "../../sim/topology.js";
@@ -29,6 +29,7 @@ describe("fault schedules", () => {
 
   it("reads a file, as an object with faults or as a bare array", () => {
     const dir = mkdtempSync(join(tmpdir(), "tf-faults-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const a = join(dir, "a.json");
     writeFileSync(a, JSON.stringify({ $about: "x", faults: [{ kind: "loss", atS: 1, pct: 20, forS: 2 }] }));
     expect(loadFaultSchedule(a)).toEqual([{ kind: "loss", atS: 1, pct: 20, forS: 2 }]);

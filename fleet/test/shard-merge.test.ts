@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import { requirementFailures } from "../report.js";
 import { mergeShardFiles, mergeShards } from "../shard-merge.js";
@@ -89,6 +89,7 @@ describe("merging shard reports", () => {
 
   describe("refuses a bad set, naming the file and what is wrong", () => {
     const dir = mkdtempSync(join(tmpdir(), "shard-merge-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const put = (name: string, v: unknown) => {
       const p = join(dir, name);
       writeFileSync(p, typeof v === "string" ? v : JSON.stringify(v));

@@ -1,8 +1,8 @@
 // The pairing file: what it reads, and for each kind of mistake, the file, the line and the problem.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { PairingFileError, parsePairing, readPairingFile } from "../pairing-file.js";
 import { fleetIds } from "../topology.js";
 
@@ -117,6 +117,7 @@ describe("pairing files", () => {
       /^cannot read \/nonexistent\/pairs.json: no such file$/,
     );
     const dir = mkdtempSync(join(tmpdir(), "tf-pairing-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, "pairs.json");
     writeFileSync(file, '{"n-0001": ["n-0000"]}\n');
     expect(plain(readPairingFile(file, ids))).toEqual({ "n-0001": ["n-0000"] });

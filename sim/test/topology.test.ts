@@ -1,8 +1,8 @@
 // Pairing topologies: shapes per group, reach through chains and cycles, and pairing-file errors.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { buildPairing, fleetIds, followersReach, readPairingFile } from "../topology.js";
 
 const ids = fleetIds(6);
@@ -67,6 +67,7 @@ describe("topologies", () => {
 
   it("reads a pairing file and names what is wrong in a bad one", () => {
     const dir = mkdtempSync(join(tmpdir(), "tf-pair-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = (name: string, body: string) => {
       const p = join(dir, name);
       writeFileSync(p, body);

@@ -1,9 +1,9 @@
 // The sweep: scenario files and their errors, profile overrides, the CPU cases in fake time, and a
 // reduced sweep on virtual fleet runs whose report must have every part and the trends that must hold.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { applyProfileOverrides } from "../../fleet/profile-overrides.js";
 import { loadProfile } from "../../node/profile.js";
 import { OptionError } from "../../protocol/index.js";
@@ -188,6 +188,7 @@ describe("a reduced sweep", () => {
     expect(typeof r.allKeptUp).toBe("boolean");
 
     const dir = mkdtempSync(join(tmpdir(), "sweep-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeSweep(dir, r);
     const json = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
     expect(json.kind).toBe("twinfleet-sweep");
@@ -234,6 +235,7 @@ describe("a sweep stopped before its last point", () => {
     expect(r.scenarios[0]?.loss?.map((p) => p.lossPct)).toEqual([0]);
     expect(r.scenarios[0]?.cpu).toBeUndefined();
     const dir = mkdtempSync(join(tmpdir(), "sweep-cut-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeSweep(dir, r);
     expect(readFileSync(join(dir, "report.html"), "utf8")).toContain("Cut short: 1 of 4 points run");
     expect(JSON.parse(readFileSync(join(dir, "report.json"), "utf8")).cutShort).toEqual({ done: 1, of: 4 });

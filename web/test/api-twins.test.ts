@@ -4,7 +4,7 @@
  * 403, and beyond loopback every read needs the token while the page's files stay public.
  */
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,7 @@ let source: TwinsSource;
 let server: WebServer;
 let wide: WebServer;
 let twins: Twins;
+let pub: string | undefined;
 
 beforeAll(async () => {
   await fx.broker();
@@ -34,7 +35,7 @@ beforeAll(async () => {
   source = new TwinsSource(twins, "test fleet", wallScheduler);
   const common = { source, kind: "twins" as const, port: 0, token: TOKEN, scheduler: wallScheduler };
   server = await startWebServer({ ...common, figures: twinsFigures(twins, () => wallScheduler.now()) });
-  const pub = mkdtempSync(join(tmpdir(), "tf-web-"));
+  pub = mkdtempSync(join(tmpdir(), "tf-web-"));
   writeFileSync(join(pub, "index.html"), "<!doctype html><title>t</title>");
   writeFileSync(join(pub, "app.js"), "export {};");
   wide = await startWebServer({ ...common, host: "0.0.0.0", publicDir: pub });
@@ -50,6 +51,7 @@ afterAll(async () => {
   await wide?.close();
   source?.close();
   await fx.close();
+  if (pub !== undefined) rmSync(pub, { recursive: true, force: true });
 });
 
 describe("a live fleet through the twins", () => {
