@@ -70,6 +70,7 @@ export function clearedEffects(
  * follows its sources; it reads them back from the broker only at its next boot.
  */
 export function brokerConfigLost(t: TwinRecord): ClearedEffect[] {
+  t.unattributed = false; // the config it came from is gone: nothing the node shows can confirm it
   if (!t.desiredKnown || !t.confirmed || t.desired.sources.length === 0) return [];
   t.confirmed = false;
   return [

@@ -7,6 +7,11 @@
  * config only after its `T1 1`); only such a config confirms a desire. Anything else may be a control
  * server's write: it confirms nothing, and replaces the desire only when its version is above the
  * desire's (a change made by another control tool).
+ *
+ * A config seen before anything told whether its node is online (the service's start replays the
+ * retained configs before the statuses, and a one-shot tool writes one for a node never seen) is
+ * nobody's yet: its pairing is pending, and unattributed until the node's presence settles it
+ * (desireAfterPresence).
  */
 import type { DesiredState, Presence, ReportedConfig } from "./types.js";
 
@@ -18,6 +23,11 @@ export interface DesireState {
   readonly confirmed: boolean;
   /** Restored from the store as confirmed: the broker's copy, if it equals the desire, confirms it. */
   readonly provisional?: boolean;
+  /**
+   * Adopted from a config seen while the node's presence was unknown, and no other config since: a
+   * retained `T1 1` or a register, the first presence that comes, says it is the node's own.
+   */
+  readonly unattributed?: boolean;
 }
 
 export interface DesireOutcome {
@@ -33,26 +43,29 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
   const { desired } = s;
   const fromNode = presence === "online";
   const same = sameSet(seen.sources, desired.sources);
-  const adopt = (confirmed: boolean): DesireOutcome => ({
+  const adopt = (confirmed: boolean, unattributed = false): DesireOutcome => ({
     next: {
       desired: { ...desired, sources: [...seen.sources], configVersion: seen.version },
       known: true,
       confirmed,
+      ...(unattributed ? { unattributed } : {}),
     },
     changed: true,
     reconcile: false,
   });
   const unchanged: DesireOutcome = { next: s, changed: false, reconcile: false };
-  // Nothing asked of the node yet: whatever it follows is what it should follow. Written while the
-  // node is known to be offline, it is a control tool's pairing the node has yet to confirm.
-  if (!s.known) return adopt(presence !== "offline");
+  // Nothing asked of the node yet: whatever it follows is what it should follow. Seen while the node
+  // is online, it is the node's own; while it is offline, a control tool's pairing the node has yet
+  // to confirm; before its presence is known (never seen, or its status not replayed yet), either:
+  // pending until the presence tells (desireAfterPresence).
+  if (!s.known) return adopt(fromNode, presence === "unknown");
   if (fromNode) {
     if (same) return s.confirmed && desired.configVersion === seen.version ? unchanged : adopt(true);
     // Another control tool commanded the node after this service's desire was confirmed.
     if (s.confirmed && seen.version > desired.configVersion) return adopt(true);
     // A pending desire is newer than anything the node had (it was made while the node could not
     // hear it, or is being carried out), so the node's config never replaces it.
-    return { next: { ...s, confirmed: false }, changed: s.confirmed, reconcile: true };
+    return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: true };
   }
   if (seen.version > desired.configVersion) {
     if (same) return adopt(s.confirmed);
@@ -63,7 +76,24 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
   }
   // An older or conflicting copy on the broker: it replaces nothing, but the node's next sync may
   // see it, so the pairing is checked again when the node registers.
-  return { next: { ...s, confirmed: false }, changed: s.confirmed, reconcile: false };
+  return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: false };
+}
+
+/**
+ * The desire once the node's presence is heard: `own` when that presence shows the node synced
+ * before the config was seen — a retained `T1 1` (replayed, so published before the service
+ * subscribed; a node publishes it on completing a sync, having taken the broker's config) or a
+ * register not preceded by a status — so the broker's config, unchanged since, is what it follows.
+ * A live `T1 1` (a node syncing now, which may keep a newer config of its own) or a `T1 0` confirms
+ * nothing: the pairing stays pending until the node itself shows its config.
+ */
+export function desireAfterPresence(s: DesireState, own: boolean): DesireOutcome {
+  if (!s.unattributed) return { next: s, changed: false, reconcile: false };
+  return {
+    next: { ...s, confirmed: s.confirmed || own, unattributed: false },
+    changed: own && !s.confirmed,
+    reconcile: false,
+  };
 }
 
 export function sameSet<T>(a: readonly T[], b: readonly T[]): boolean {

@@ -5,9 +5,10 @@
  */
 import type { NodeId, RegisterMessage } from "../protocol/index.js";
 import { configLostAtRegister } from "./broker-copy.js";
+import { desireAfterPresence } from "./desire.js";
 import type { FollowGraph } from "./follow-graph.js";
 import type { RegistryEffect } from "./registry.js";
-import type { TwinRecord } from "./twin-record.js";
+import { desireStateOf, type TwinRecord } from "./twin-record.js";
 import type { BadInputReason } from "./types.js";
 
 type Bad = (reason: BadInputReason, topic: string, detail: string, node?: NodeId) => RegistryEffect;
@@ -50,8 +51,27 @@ export function registerEffects(
     t.sessionVersion = undefined;
     out.push({ type: "online", node: t.id });
   }
+  // With no status heard since its config, a register says the node synced before the service saw it.
+  out.push(...presenceHeard(t, true));
   out.push({ type: "registered", node: t.id, first: first && !known });
   if (first || changed) out.push({ type: "desired-changed", node: t.id });
   out.push(...configLostAtRegister(t, on.twins, on.graph));
   return out;
+}
+
+/**
+ * A presence heard for the node (a status, a register): it settles a desire adopted from a config
+ * seen while its presence was unknown (desireAfterPresence); `own`: it shows that config is the node's.
+ */
+export function presenceHeard(t: TwinRecord, own: boolean): RegistryEffect[] {
+  if (!t.unattributed) return [];
+  const d = desireAfterPresence(desireStateOf(t), own);
+  t.unattributed = false;
+  t.confirmed = d.next.confirmed;
+  return d.changed
+    ? [
+        { type: "updated", node: t.id, change: "desired" },
+        { type: "desired-changed", node: t.id },
+      ]
+    : [];
 }

@@ -26,10 +26,11 @@ import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs
 import { desireAfterConfig } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
-import { registerEffects } from "./register-effects.js";
+import { presenceHeard, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
+  desireStateOf,
   followed,
   newRecord,
   offlineUnheard,
@@ -235,6 +236,7 @@ export class TwinRegistry {
     t.desired = { ...t.desired, sources: [...sources], configVersion };
     t.desiredKnown = true;
     t.confirmed = false;
+    t.unattributed = false; // the operator's now: only the node's own config confirms it
     for (const s of sources) t.formerSources.add(s);
     this.graph.sourcesChanged();
     return bumpVersions(this.twins, [
@@ -331,12 +333,9 @@ export class TwinRegistry {
     this.graph.refollow(t, before);
     bumpFollowedSources(this.twins, before, followed(t));
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
-    const d = desireAfterConfig(
-      { desired: t.desired, known: t.desiredKnown, confirmed: t.confirmed, provisional: t.provisional },
-      seen,
-      t.presence,
-    );
+    const d = desireAfterConfig(desireStateOf(t), seen, t.presence);
     t.provisional = false;
+    t.unattributed = d.next.unattributed === true;
     t.desired = d.next.desired;
     t.desiredKnown = d.next.known;
     t.confirmed = d.next.confirmed;
@@ -351,7 +350,8 @@ export class TwinRegistry {
     const t = this.ensure(msg.node);
     const presence = msg.online ? "online" : "offline";
     if (msg.online && !retained) t.lastSeen = now; // a replayed retained `T1 1` is the broker's, not the node
-    return setPresence(t, presence) ? [{ type: presence, node: t.id }] : [];
+    const moved: RegistryEffect[] = setPresence(t, presence) ? [{ type: presence, node: t.id }] : [];
+    return [...moved, ...presenceHeard(t, msg.online && retained)];
   }
 
   /** Twins shown online that sent nothing since `since`, taken offline (twins/unanswered.ts). */

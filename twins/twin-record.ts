@@ -4,7 +4,7 @@
  */
 import type { NodeId, RegisterMessage, Stamp } from "../protocol/index.js";
 import type { ConvergenceInput } from "./convergence.js";
-import { sameSet } from "./desire.js";
+import { type DesireState, sameSet } from "./desire.js";
 import type { DesiredRecord } from "./store.js";
 import type { DesiredState, Presence, ReportedConfig, ReportedState, Twin } from "./types.js";
 
@@ -26,6 +26,8 @@ export interface TwinRecord {
   confirmed: boolean;
   /** Restored as confirmed: the broker's copy of the config, if equal to the desire, confirms it. */
   provisional: boolean;
+  /** The desire came from a config seen before the node's presence: see DesireState.unattributed. */
+  unattributed: boolean;
   /** The highest config version the node published since it last came online. */
   sessionVersion?: number;
   /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
@@ -52,6 +54,12 @@ export interface TwinRecord {
   brokerReportLive: boolean;
   /** A config of the node was seen since the service subscribed: the broker holds one. */
   brokerConfig: boolean;
+}
+
+/** The desire of `t` as desire.ts judges it. */
+export function desireStateOf(t: TwinRecord): DesireState {
+  const { desired, desiredKnown: known, confirmed, provisional, unattributed } = t;
+  return { desired, known, confirmed, provisional, unattributed };
 }
 
 /** Sets the presence; true when it changed (the session's config floor and register go with it). */
@@ -96,6 +104,7 @@ export function newRecord(id: NodeId): TwinRecord {
     desiredKnown: false,
     confirmed: true,
     provisional: false,
+    unattributed: false,
     sessionVersion: undefined,
     formerSources: new Set(),
     registered: false,

@@ -62,6 +62,57 @@ describe("pairing an offline node", () => {
     expect(t.get("B")?.followers).toEqual(["A"]);
   });
 
+  it("shows a pairing written for a node never seen pending, until the node has it", async () => {
+    await setup();
+    const t = await fx.twins();
+    await node("B");
+    await online(t, "B");
+    // What `twinfleet pair X B` writes for a node the broker has no trace of.
+    const raw = fx.track(await rawClient(fx.url), (c) => c.endAsync());
+    await raw.publishAsync("tf/config/X", "C1 1 B", { qos: 1, retain: true });
+    await until(() => t.get("X")?.config !== undefined, "the written config seen");
+    expect(t.get("X")).toMatchObject({
+      presence: "unknown",
+      pairing: "pending",
+      desired: { sources: ["B"] },
+    });
+
+    const x = await fx.node("X", FINDS_RETAINED);
+    expect(x.state.sources).toEqual(["B"]);
+    await until(() => t.get("X")?.pairing === "confirmed", "the pairing confirmed");
+  });
+
+  it("at its start, confirms the retained configs of online nodes, not of one away or never seen", async () => {
+    await setup();
+    const first = await fx.twins();
+    await node("B");
+    const a = await node("A");
+    const c = await node("C");
+    await online(first, "A", "B", "C");
+    await first.pair("A", "B");
+    await first.pair("C", "B");
+    await until(
+      () => first.get("A")?.pairing === "confirmed" && first.get("C")?.pairing === "confirmed",
+      "paired",
+    );
+    await c.stop();
+    await until(() => first.get("C")?.presence === "offline", "C offline");
+    await first.close();
+    const raw = fx.track(await rawClient(fx.url), (cl) => cl.endAsync());
+    await raw.publishAsync("tf/config/X", "C1 1 B", { qos: 1, retain: true });
+
+    const t = await fx.twins({ passive: true }); // sends nothing: only what it sees confirms
+    const replayed = () =>
+      t.get("A")?.presence === "online" &&
+      t.get("C")?.presence === "offline" &&
+      t.get("X")?.config !== undefined;
+    await until(replayed, "the retained configs and statuses replayed");
+    expect(t.get("A")).toMatchObject({ pairing: "confirmed", follows: ["B"] });
+    expect(t.get("C")).toMatchObject({ pairing: "pending", desired: { sources: ["B"] } });
+    expect(t.get("X")).toMatchObject({ pairing: "pending", desired: { sources: ["B"] } });
+    expect(a.state.sources).toEqual(["B"]);
+  });
+
   it("reaches a returning node that never got the written config (the broker lost it)", async () => {
     await setup();
     const t = await fx.twins();

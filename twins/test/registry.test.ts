@@ -5,12 +5,13 @@ import { TwinRegistry } from "../registry.js";
 const A = NodeId("A");
 const B = NodeId("B");
 
+/** A service's start: the broker replays A's config, the reports and A's `T1 1`; A registers. */
 function fresh(): TwinRegistry {
   const r = new TwinRegistry(Prefix("tf"));
-  r.receive("tf/config/A", "C1 1 B", 0, 0);
-  r.receive("tf/report/B", "R1 1 5 B", 0, 0);
-  r.receive("tf/report/A", "R1 1 5 B", 0, 0);
-  r.receive("tf/status/A", "T1 1", 0, 0);
+  r.receive("tf/config/A", "C1 1 B", 0, 0, true);
+  r.receive("tf/report/B", "R1 1 5 B", 0, 0, true);
+  r.receive("tf/report/A", "R1 1 5 B", 0, 0, true);
+  r.receive("tf/status/A", "T1 1", 0, 0, true);
   r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 0);
   return r;
 }

@@ -1,0 +1,150 @@
+/**
+ * Whose config is it when it comes before the node's presence (protocol.md §6): a pairing no node
+ * has confirmed is pending; a node's own retained config at the service's start is confirmed.
+ */
+import { describe, expect, it } from "vitest";
+import { NodeId, Prefix } from "../../protocol/index.js";
+import { desireAfterConfig, desireAfterPresence } from "../desire.js";
+import { TwinRegistry } from "../registry.js";
+
+const A = NodeId("A");
+const B = NodeId("B");
+const C = NodeId("C");
+const replayed = true;
+const live = false;
+
+function registry(): TwinRegistry {
+  return new TwinRegistry(Prefix("tf"));
+}
+
+describe("a config seen before its node's presence", () => {
+  it("is pending when no node is there: a one-shot pair for a node never seen", () => {
+    const r = registry();
+    r.receive("tf/config/X", "C1 1 B", 1, 0, live); // `twinfleet pair X B` writes it
+    expect(r.get(NodeId("X"))).toMatchObject({
+      presence: "unknown",
+      pairing: "pending",
+      pairingInSync: false,
+      desired: { sources: ["B"], configVersion: 1 },
+    });
+    expect(r.snapshot().nodes.X?.pending).toBe(true);
+    // Replayed again (the service resubscribed), it is still nobody's word.
+    r.receive("tf/config/X", "C1 1 B", 1, 1, replayed);
+    expect(r.get(NodeId("X"))?.pairing).toBe("pending");
+  });
+
+  it("is the node's own when its replayed `T1 1` follows it at the service's start", () => {
+    const r = registry();
+    r.receive("tf/config/A", "C1 3 B", 1, 0, replayed);
+    expect(r.get(A)?.pairing).toBe("pending");
+    const fx = r.receive("tf/status/A", "T1 1", 1, 0, replayed);
+    expect(fx).toEqual(
+      expect.arrayContaining([
+        { type: "online", node: "A" },
+        { type: "updated", node: "A", change: "desired" },
+        { type: "desired-changed", node: "A" },
+      ]),
+    );
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", desired: { sources: ["B"], configVersion: 3 } });
+    expect(r.snapshot().nodes.A?.pending).toBeUndefined();
+  });
+
+  it("is the node's own when the replayed `T1 1` came first", () => {
+    const r = registry();
+    r.receive("tf/status/A", "T1 1", 1, 0, replayed);
+    r.receive("tf/config/A", "C1 3 B", 1, 0, replayed);
+    expect(r.get(A)?.pairing).toBe("confirmed");
+  });
+
+  it("is pending when the node is away: the config may be a control tool's write", () => {
+    const r = registry();
+    r.receive("tf/config/A", "C1 3 B", 1, 0, replayed);
+    r.receive("tf/status/A", "T1 0", 1, 0, replayed);
+    expect(r.get(A)).toMatchObject({ presence: "offline", pairing: "pending" });
+    // Its register when it returns confirms nothing: only its own config does.
+    r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1);
+    expect(r.get(A)?.pairing).toBe("pending");
+    r.receive("tf/config/A", "C1 3 B", 1, 1, live);
+    expect(r.get(A)?.pairing).toBe("confirmed");
+  });
+
+  it("is not confirmed by a live `T1 1`: a node connecting now may keep a newer config of its own", () => {
+    const r = registry();
+    r.receive("tf/config/X", "C1 1 B", 1, 0, live);
+    r.receive("tf/status/X", "T1 1", 1, 1, live);
+    r.receive("tf/register/X", "G1 sim uno-w5100 1.0.0", 0, 1);
+    expect(r.get(NodeId("X"))?.pairing).toBe("pending");
+    // Its own newer config replaces no pending desire: the pairing is sent again.
+    expect(r.receive("tf/config/X", "C1 4 C", 1, 2, live)).toContainEqual({ type: "reconcile", node: "X" });
+    expect(r.get(NodeId("X"))).toMatchObject({ pairing: "pending", desired: { sources: ["B"] } });
+  });
+
+  it("is the node's own when the node, its status not replayed, answers the query", () => {
+    const r = registry();
+    r.receive("tf/config/A", "C1 2 B C", 1, 0, replayed);
+    r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1);
+    expect(r.get(A)).toMatchObject({ presence: "online", pairing: "confirmed" });
+  });
+
+  it("confirms nothing once another config, a clear or the operator changed it", () => {
+    const r = registry();
+    r.receive("tf/config/A", "C1 2 B", 1, 0, replayed);
+    r.setDesiredSources(A, [C], 3); // paired before the status came
+    r.receive("tf/status/A", "T1 1", 1, 0, replayed);
+    expect(r.get(A)).toMatchObject({ pairing: "pending", desired: { sources: ["C"] } });
+
+    r.receive("tf/config/B", "C1 2 A", 1, 0, replayed);
+    r.receive("tf/config/B", "", 1, 0, live); // cleared before the status came
+    r.receive("tf/status/B", "T1 1", 1, 0, replayed);
+    expect(r.get(B)?.pairing).toBe("pending");
+
+    r.receive("tf/config/C", "C1 2 A", 1, 0, replayed);
+    r.receive("tf/config/C", "C1 5 B", 1, 0, live); // another tool's write
+    r.receive("tf/status/C", "T1 1", 1, 0, replayed);
+    expect(r.get(C)).toMatchObject({ pairing: "pending", desired: { sources: ["B"], configVersion: 5 } });
+  });
+
+  it("leaves a restarted service's stored pairing to the store: pending stays pending", () => {
+    const before = registry();
+    before.receive("tf/config/X", "C1 1 B", 1, 0, live);
+    const r = registry();
+    r.restore(before.snapshot());
+    r.receive("tf/config/X", "C1 1 B", 1, 0, replayed);
+    r.receive("tf/status/X", "T1 1", 1, 0, replayed); // a stored desire is not taken from the broker
+    expect(r.get(NodeId("X"))?.pairing).toBe("pending");
+    // One stored confirmed is confirmed again by the broker's equal copy, as before.
+    const a = registry();
+    a.restore({ nodes: { A: { sources: [B], configVersion: 2 } } });
+    a.receive("tf/config/A", "C1 2 B", 1, 0, replayed);
+    expect(a.get(A)?.pairing).toBe("confirmed");
+  });
+});
+
+describe("desireAfterConfig and desireAfterPresence", () => {
+  const none = { desired: { sources: [], configVersion: 0 }, known: false, confirmed: true };
+  const seen = { version: 2, sources: [B] };
+
+  it("adopt a first config: confirmed online, pending offline, unattributed before any presence", () => {
+    expect(desireAfterConfig(none, seen, "online").next).toMatchObject({ confirmed: true });
+    expect(desireAfterConfig(none, seen, "online").next.unattributed).toBeUndefined();
+    expect(desireAfterConfig(none, seen, "offline").next).toMatchObject({ confirmed: false });
+    expect(desireAfterConfig(none, seen, "unknown").next).toMatchObject({
+      confirmed: false,
+      unattributed: true,
+    });
+  });
+
+  it("settle an unattributed desire once, by the presence that comes", () => {
+    const s = desireAfterConfig(none, seen, "unknown").next;
+    expect(desireAfterPresence(s, true)).toMatchObject({
+      changed: true,
+      next: { confirmed: true, unattributed: false },
+    });
+    expect(desireAfterPresence(s, false)).toMatchObject({
+      changed: false,
+      next: { confirmed: false, unattributed: false },
+    });
+    const known = { ...s, unattributed: false };
+    expect(desireAfterPresence(known, true)).toEqual({ next: known, changed: false, reconcile: false });
+  });
+});
