@@ -9,14 +9,14 @@
  *   npm run bench -- login-flood [--flood 400] [--silent 1000] [--cli cli/bin.ts]
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { connect as connectTcp, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { connectAsync, type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { hashPassword } from "../broker/credentials.js";
 import { arg, numArg, record } from "./record.js";
+import { removeScratch, scratchDir, trackChild } from "./scratch.js";
 
 const FLOOD_FROM = "127.0.0.9";
 const VALID_FROM = "127.0.0.2";
@@ -27,13 +27,14 @@ export async function loginFlood(argv: string[]): Promise<void> {
   const flood = numArg(argv, "--flood", 400);
   const silent = numArg(argv, "--silent", 1000);
   const cli = resolve(arg(argv, "--cli", "cli/bin.ts"));
-  const dir = mkdtempSync(join(tmpdir(), "login-flood-"));
+  const dir = scratchDir("login-flood-");
   const auth = join(dir, "credentials.json");
   writeFileSync(
     auth,
     JSON.stringify({ users: { ctl: { role: "control", password: await hashPassword("right") } } }),
   );
   const { child, port } = await spawnBroker(cli, auth);
+  trackChild(child);
   let watcher: MqttClient | undefined;
   try {
     watcher = await connectAsync(`mqtt://127.0.0.1:${port}`, {
@@ -88,7 +89,7 @@ export async function loginFlood(argv: string[]): Promise<void> {
   } finally {
     await watcher?.endAsync(true);
     child.kill("SIGTERM");
-    rmSync(dir, { recursive: true, force: true });
+    removeScratch(dir);
   }
 }
 
