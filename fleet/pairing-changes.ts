@@ -11,6 +11,7 @@
  */
 import type { NodeId } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
+import { sameSet } from "../twins/index.js";
 
 /** One node's change of sources, on the run's clock. */
 export interface PairingChange {
@@ -42,9 +43,6 @@ export interface PairingChangesReport {
 /** How many changes the report lists, and the run logs one line each for. */
 export const PAIRING_CHANGES_LISTED = 50;
 
-const sameSources = (a: readonly NodeId[], b: readonly NodeId[]): boolean =>
-  a.length === b.length && a.every((s) => b.includes(s));
-
 export class LivePairing {
   private readonly now: Map<NodeId, readonly NodeId[]>;
   readonly changes: PairingChange[] = [];
@@ -61,7 +59,7 @@ export class LivePairing {
   /** `node` follows `sources` from `at` on; the change, or undefined when it follows them already. */
   update(node: NodeId, sources: readonly NodeId[], at: number): PairingChange | undefined {
     const was = this.now.get(node) ?? [];
-    if (sameSources(was, sources)) return undefined;
+    if (sameSet(was, sources)) return undefined;
     if (sources.length === 0) this.now.delete(node);
     else this.now.set(node, [...sources]);
     const change = { at, node, sources: [...sources], was };
@@ -77,7 +75,7 @@ export class LivePairing {
     const ms = (t: number) => Math.round((t - originMs) * 10) / 10;
     let differAtEnd = 0;
     for (const id of new Set([...this.topology.keys(), ...this.now.keys()])) {
-      if (!sameSources(this.topology.get(id) ?? [], this.now.get(id) ?? [])) differAtEnd++;
+      if (!sameSet(this.topology.get(id) ?? [], this.now.get(id) ?? [])) differAtEnd++;
     }
     return {
       changes: this.changes.length,
