@@ -87,24 +87,34 @@ export class IndexedLevelPersistence extends LevelPersistence {
    * 3.1.1's order of QoS 1 messages [MQTT-4.6.0-2]. `t` sorts after the UUIDs' hex digits.
    */
   async startId(): Promise<string> {
-    let last = 0;
-    for await (const key of this.#keys("outgoing:")) {
-      const start = /^outgoing:[^:]*:t(\d{12})-/.exec(key)?.[1];
-      if (start !== undefined) last = Math.max(last, Number(start));
-    }
-    return `t${String(last + 1).padStart(12, "0")}-${randomUUID()}`;
+    const { counts, lastStart } = await this.#readQueues();
+    this.#heldAtStart = counts;
+    return `t${String(lastStart + 1).padStart(12, "0")}-${randomUUID()}`;
   }
 
-  /** Messages held for each session (the package's `outgoing:<client>:…` keys), read at start. */
+  /**
+   * Messages held for each session (the package's `outgoing:<client>:…` keys) at start: as startId()
+   * read them, which the broker calls first, else read now.
+   */
   async queuedCounts(): Promise<ReadonlyMap<string, number>> {
+    return this.#heldAtStart ?? (await this.#readQueues()).counts;
+  }
+
+  #heldAtStart: ReadonlyMap<string, number> | undefined;
+
+  /** Every queued message's key: how many each session holds, and the latest start that queued one. */
+  async #readQueues(): Promise<{ counts: Map<string, number>; lastStart: number }> {
     const counts = new Map<string, number>();
+    let lastStart = 0;
     for await (const key of this.#keys("outgoing:")) {
-      const end = key.indexOf(":", "outgoing:".length);
-      if (end < 0) continue;
-      const id = decodeURIComponent(key.slice("outgoing:".length, end));
+      const [, client, brokerId] = key.split(":");
+      if (client === undefined || brokerId === undefined) continue;
+      const id = decodeURIComponent(client);
       counts.set(id, (counts.get(id) ?? 0) + 1);
+      const start = /^t(\d{12})-/.exec(brokerId)?.[1];
+      if (start !== undefined) lastStart = Math.max(lastStart, Number(start));
     }
-    return counts;
+    return { counts, lastStart };
   }
 
   /** Drops a session's queue, sent or not (the package clears one message by its message id only). */
