@@ -12,10 +12,15 @@ import { behindWatch } from "../behind.js";
 class FakeTwins extends EventEmitter<TwinsEvents> {
   waiting: undefined | { broker: string; since: number } = undefined;
   readonly presence = new Map<string, "online" | "offline">();
+  /** Each node's reported stamp counter (none: no report seen). */
+  readonly counter = new Map<string, number>();
   report: ConvergenceReport = { followers: [], inSync: 0, known: 0, fraction: 1 };
   get(id: string): Twin | undefined {
     const presence = this.presence.get(id);
-    return presence === undefined ? undefined : ({ id: NodeId(id), presence } as unknown as Twin);
+    if (presence === undefined) return undefined;
+    const n = this.counter.get(id);
+    const reported = n === undefined ? undefined : { on: true, stamp: { counter: n, origin: NodeId("a") } };
+    return { id: NodeId(id), presence, reported } as unknown as Twin;
   }
   convergence(): ConvergenceReport {
     return this.report;
@@ -84,6 +89,28 @@ describe("behindWatch", () => {
     twins.emit("twin-online", twins.get("d")!);
     advance(300);
     expect(read()).toBe(300);
+  });
+
+  it("stops counting a follower whose report has caught up before the report that says so", () => {
+    const { twins, read, advance } = setup();
+    twins.counter.set("a", 5);
+    twins.counter.set("b", 4);
+    twins.counter.set("c", 4);
+    twins.show([
+      ["b", "behind", ["a"]],
+      ["c", "behind", ["a"]],
+    ]);
+    advance(300);
+    expect(read()).toBe(300);
+    // b has taken a's stamp; no convergence report yet.
+    twins.counter.set("b", 5);
+    advance(20);
+    expect(read()).toBe(320);
+    twins.counter.set("c", 5);
+    expect(read()).toBe(0);
+    // A newer press at a: the report still to come will show them behind again.
+    twins.counter.set("a", 6);
+    expect(read()).toBe(320);
   });
 
   it("counts nothing while the broker is not heard, and times a follower still behind from its return", () => {
