@@ -73,13 +73,24 @@ export class EventHub {
     nodesSent: 0,
   };
 
+  private readonly bufferBytes: number;
+  readonly maxClients: number;
+  /** The `: ping` period, told to each page in `hello` (it takes 3 periods of silence as a lost stream). */
+  readonly pingMs: number;
+
   constructor(
     private readonly source: ConsoleSource,
     private readonly kind: FleetKind,
     private readonly sched: Scheduler,
-    private readonly bufferBytes = CLIENT_BUFFER_BYTES,
-    readonly maxClients = MAX_EVENT_CLIENTS,
+    limits: {
+      bufferBytes?: number | undefined;
+      maxClients?: number | undefined;
+      pingMs?: number | undefined;
+    } = {},
   ) {
+    this.bufferBytes = limits.bufferBytes ?? CLIENT_BUFFER_BYTES;
+    this.maxClients = limits.maxClients ?? MAX_EVENT_CLIENTS;
+    this.pingMs = limits.pingMs ?? PING_MS;
     this.byName = typeof source.node === "function";
     this.unlisten = [
       source.on("changed", () => {
@@ -95,7 +106,7 @@ export class EventHub {
     this.timers = [
       every(sched, BATCH_MS, () => this.batch()),
       every(sched, SLOW_MS, () => this.slow()),
-      every(sched, PING_MS, () => this.broadcast(": ping\n\n")),
+      every(sched, this.pingMs, () => this.broadcast(": ping\n\n")),
       ...(source.capabilities.pace === true ? [every(sched, CLOCK_MS, () => this.clock())] : []),
     ];
   }
@@ -122,7 +133,7 @@ export class EventHub {
     };
     res.on("close", gone);
     res.on("error", gone);
-    this.send(res, frame("hello", { fleet: fleetOf(this.source, this.kind) }));
+    this.send(res, frame("hello", { fleet: fleetOf(this.source, this.kind), pingMs: this.pingMs }));
   }
 
   /** Ends every stream and stops the timers. */

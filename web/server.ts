@@ -47,6 +47,8 @@ export interface WebServerOptions {
   readonly clientBufferBytes?: number;
   /** Event streams open at once; one more gets 503 (default 100). */
   readonly maxEventClients?: number;
+  /** The event stream's `: ping` period (default 15 s); a page takes 3 periods of silence as a stream lost. */
+  readonly pingMs?: number;
   /** Header and request timeouts, and connections open at once (web/connection-limits.ts). */
   readonly connections?: ConnectionLimits;
 }
@@ -80,7 +82,11 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);
-  const hub = new EventHub(o.source, o.kind, o.scheduler, o.clientBufferBytes, o.maxEventClients);
+  const hub = new EventHub(o.source, o.kind, o.scheduler, {
+    bufferBytes: o.clientBufferBytes,
+    maxClients: o.maxEventClients,
+    pingMs: o.pingMs,
+  });
   const metrics = new WebMetrics(o.source, o.figures, hub);
   const root = o.publicDir ?? publicRoot();
 

@@ -78,6 +78,9 @@ export function explain(err) {
 
 /** Seconds before a dropped stream, or one the server could not be reached for, is opened again. */
 const RECONNECT_S = 2;
+/** The server's ping period until its `hello` tells it (web/events.ts PING_MS), and how many make a silence. */
+const DEFAULT_PING_MS = 15_000;
+const SILENT_PINGS = 3;
 
 /**
  * The event stream: `handlers[name](data)` for every named event, and `onState(state, detail)` as
@@ -85,6 +88,11 @@ const RECONNECT_S = 2;
  * again in 2 s); "busy" (the server refused it with 503, holding as many streams as it keeps: opened
  * again after its Retry-After); "closed" (any other refusal: opened again in 10 s). Each new
  * connection starts with `hello`. Returns a function that closes the stream for good.
+ *
+ * A stream that brings nothing for 3 of the server's ping periods (45 s by default; its `hello` tells
+ * the period) is taken as lost: a server frozen, or a network that drops packets without closing the
+ * connection, left the page showing the fleet as it was, "live", for as long as that lasted. It is
+ * then "reconnecting" ("nothing heard from the server for 45 s") and opened again.
  *
  * Read with fetch, not EventSource, so the token goes in the Authorization header as on every other
  * request: an EventSource cannot send headers, and the token in its URL (`?token=`) was written to
@@ -94,13 +102,36 @@ export function events(handlers, onState) {
   let ctl;
   let timer;
   let stopped = false;
+  let pingMs = DEFAULT_PING_MS;
+  // Armed from the request until the stream ends; each chunk read sets it again.
+  let silence;
+  let silent = false;
+  const heard = () => {
+    clearTimeout(silence);
+    silence = setTimeout(() => {
+      silent = true;
+      ctl?.abort();
+    }, SILENT_PINGS * pingMs);
+  };
   const again = (state, detail, s) => {
+    clearTimeout(silence);
     if (stopped) return;
+    if (silent) detail = `nothing heard from the server for ${Math.round((SILENT_PINGS * pingMs) / 1000)} s`;
+    silent = false;
     onState(state, detail);
     timer = setTimeout(open, s * 1000);
   };
+  const own = {
+    ...handlers,
+    hello: (d) => {
+      if (Number.isFinite(d?.pingMs) && d.pingMs > 0) pingMs = d.pingMs;
+      heard();
+      handlers.hello?.(d);
+    },
+  };
   const open = async () => {
     ctl = new AbortController();
+    heard();
     const headers = { Accept: "text/event-stream" };
     const t = token();
     if (t) headers.Authorization = `Bearer ${t}`;
@@ -117,7 +148,7 @@ export function events(handlers, onState) {
     if (stopped) return ctl.abort();
     onState("open");
     try {
-      await readFrames(res.body, handlers);
+      await readFrames(res.body, own, heard);
     } catch {
       // dropped (the server went, a proxy cut it, or this page closed it)
     }
@@ -127,6 +158,7 @@ export function events(handlers, onState) {
   return () => {
     stopped = true;
     clearTimeout(timer);
+    clearTimeout(silence);
     ctl?.abort();
   };
 }
@@ -145,8 +177,9 @@ async function refusal(res) {
 /**
  * Reads server-sent events from `body` until it ends: `event:` names the handler, `data:` lines are
  * its JSON, a blank line dispatches, a line beginning with `:` is a comment (the server's ping).
+ * `heard()` after each chunk read.
  */
-async function readFrames(body, handlers) {
+async function readFrames(body, handlers, heard) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
   let name = "message";
@@ -154,6 +187,7 @@ async function readFrames(body, handlers) {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    heard();
     buf += value;
     for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
       const line = buf.slice(0, i).replace(/\r$/, "");
