@@ -144,9 +144,12 @@ export class TwinRegistry {
     return Math.max(t.config?.version ?? 0, t.nodeConfig?.version ?? 0, t.desired.configVersion) + 1;
   }
 
-  /** Forgets a retired node's twin for good (twins/retire.ts); false when there is none. */
+  /** A retired node's twin forgotten for good (false: none); a malformed forget request counted (twins/retire.ts). */
   retire(id: NodeId): boolean {
     return this.room.remove(id);
+  }
+  countBad(i: BadInput): RegistryEffect {
+    return this.bad(i.reason, i.topic, i.detail, i.node);
   }
 
   /** The service subscribes afresh: what the broker holds is what it replays from now on. */

@@ -12,7 +12,8 @@ import { isNodeId, type NodeId, type Prefix, topicOf } from "../protocol/index.j
 import { type PairingOutcome, TwinsCommandError } from "./api.js";
 import type { TwinsLink } from "./broker-link.js";
 import type { ResolvedTwinsOptions } from "./options.js";
-import type { TwinRegistry } from "./registry.js";
+import type { RegistryEffect, TwinRegistry } from "./registry.js";
+import type { BadInput } from "./types.js";
 
 /** The forget request's payload (control → control, QoS 1, never retained). */
 export const FORGET_REQUEST = "D1";
@@ -34,13 +35,15 @@ export function forgetRequestOf(
   prefix: Prefix,
   topic: string,
   payload: Uint8Array,
-): { node: NodeId } | { bad: string } | undefined {
+): { node: NodeId } | { bad: BadInput } | undefined {
   const head = `${prefix}/forget/`;
   if (!topic.startsWith(head)) return undefined;
   const id = topic.slice(head.length);
-  if (!isNodeId(id)) return { bad: `${topic}: not <prefix>/forget/<node id>` };
-  const text = Buffer.from(payload).toString("latin1");
-  if (text !== FORGET_REQUEST) return { bad: `${topic}: payload is not ${FORGET_REQUEST}` };
+  if (!isNodeId(id)) return { bad: { reason: "bad-id", topic, detail: "not <prefix>/forget/<node id>" } };
+  if (Buffer.from(payload).toString("latin1") !== FORGET_REQUEST)
+    return {
+      bad: { reason: "bad-payload", node: id, topic, detail: `a forget request is ${FORGET_REQUEST}` },
+    };
   return { node: id };
 }
 
@@ -67,8 +70,8 @@ export interface RetireDeps {
   readonly unpair: (follower: NodeId, source: NodeId) => Promise<PairingOutcome>;
   /** A QoS 1 publish through the service's link; BrokerUnavailableError while the broker is away. */
   readonly publish: (topic: string, payload: string, retain: boolean, what: string) => Promise<void>;
-  /** The twin is gone from the registry: what else the service keeps of it goes, and it is told. */
-  readonly forgotten: (node: NodeId) => void;
+  /** The service's handling of effects: a twin forgotten (what else it keeps of it goes), a bad input. */
+  readonly apply: (effects: readonly RegistryEffect[]) => void;
 }
 
 export interface RetireOptions {
@@ -92,7 +95,7 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
     );
   if (d.passive) {
     d.registry.retire(node);
-    d.forgotten(node);
+    d.apply([{ type: "forgotten", node, retired: true }]);
     return { node, unpaired: [], cleared: [] };
   }
   const followers = d.registry
@@ -114,7 +117,7 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
   // clears are not taken as a config to put back (twins/cleared.ts).
   const cleared = [await clear("status")];
   d.registry.retire(node);
-  d.forgotten(node);
+  d.apply([{ type: "forgotten", node, retired: true }]);
   cleared.push(await clear("config"), await clear("report"));
   const stored: NodeId[] = [];
   for (const f of followers) if (!(await d.unpair(f, node)).sent) stored.push(f);
@@ -138,7 +141,8 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
 export function onForgetRequest(d: RetireDeps, topic: string, payload: Uint8Array): boolean {
   const req = forgetRequestOf(d.prefix, topic, payload);
   if (req === undefined) return false;
-  if ("bad" in req) d.logger.warn({ detail: req.bad }, "twins: ignored a malformed forget request");
+  // Counted and logged as any bad input (rate-limited: twins/bad-input.ts).
+  if ("bad" in req) d.apply([d.registry.countBad(req.bad)]);
   else if (d.registry.get(req.node) !== undefined)
     retire(d, req.node, { force: true, requested: true }).catch((err: unknown) =>
       d.logger.warn(
@@ -154,7 +158,7 @@ export function retireDeps(
   registry: TwinRegistry,
   opts: ResolvedTwinsOptions,
   link: TwinsLink,
-  service: Pick<RetireDeps, "unpair" | "forgotten">,
+  service: Pick<RetireDeps, "unpair" | "apply">,
 ): RetireDeps {
   const { prefix, logger, passive } = opts;
   const publish = async (topic: string, payload: string, retain: boolean, what: string) => {

@@ -118,7 +118,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.putBack = new PutBack(registry, opts, (m) => this.send(m));
     this.retiring = retireDeps(registry, opts, this.link, {
       unpair: (f, s) => this.unpair(f, s),
-      forgotten: (node) => this.apply([{ type: "forgotten", node, retired: true }]),
+      apply: (fx) => this.apply(fx),
     });
     this.reconciler = new Reconciler({
       registry,

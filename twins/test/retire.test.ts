@@ -12,7 +12,7 @@ import { BrokerUnavailableError, TwinsCommandError } from "../api.js";
 import { UnknownNodeError } from "../retire.js";
 import type { Twins } from "../service.js";
 import { jsonFileStore, STORE_FILE } from "../store.js";
-import { changed, FINDS_RETAINED, Fixtures, until } from "./helpers.js";
+import { changed, FINDS_RETAINED, Fixtures, rawClient, until } from "./helpers.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -95,6 +95,15 @@ describe("forgetting a retired node", () => {
     await fx.node("A");
     await online(t, "A");
     await expect(t.forget("nope")).rejects.toBeInstanceOf(UnknownNodeError);
+    // A malformed forget request is bad input, and forgets nothing.
+    const bad: string[] = [];
+    t.on("bad-input", (i) => bad.push(`${i.reason} ${i.topic}`));
+    const raw = fx.track(await rawClient(fx.url), (c) => c.endAsync());
+    await raw.publishAsync("tf/forget/A", "D1 now", { qos: 1 });
+    await raw.publishAsync("tf/forget/a.b", "D1", { qos: 1 });
+    await until(() => bad.length === 2, "two bad inputs");
+    expect(bad).toEqual(["bad-payload tf/forget/A", "bad-id tf/forget/a.b"]);
+    expect(t.badInputOf("A")).toBe(1);
     await expect(t.forget("A")).rejects.toThrow(/A is online: .*force/);
     await expect(t.forget("A")).rejects.toBeInstanceOf(TwinsCommandError);
     expect(t.get("A")).toBeDefined();
