@@ -136,11 +136,24 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
 
 /**
  * A forget request another control server sent (`topic` under `<p>/forget/`), carried out on this
- * view; one for an unknown node changes nothing. False for any other topic.
+ * view; one for an unknown node changes nothing, a retained one replayed for the subscription is bad
+ * input. False for any other topic.
  */
-export function onForgetRequest(d: RetireDeps, topic: string, payload: Uint8Array): boolean {
+export function onForgetRequest(
+  d: RetireDeps,
+  topic: string,
+  payload: Uint8Array,
+  retained: boolean,
+): boolean {
   const req = forgetRequestOf(d.prefix, topic, payload);
   if (req === undefined) return false;
+  // Published with the retain flag, a request would forget the node again at every subscription:
+  // after every restart of a control server, a board with the id that came back. Taken live only.
+  if (retained && "node" in req) {
+    const detail = `a retained ${FORGET_REQUEST}, replayed for the subscription: ignored (a forget request is never retained)`;
+    d.apply([d.registry.countBad({ reason: "bad-payload", node: req.node, topic, detail })]);
+    return true;
+  }
   // Counted and logged as any bad input (rate-limited: twins/bad-input.ts).
   if ("bad" in req) d.apply([d.registry.countBad(req.bad)]);
   else if (d.registry.get(req.node) !== undefined)

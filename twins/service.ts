@@ -300,7 +300,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
     let effects: RegistryEffect[];
-    if (onForgetRequest(this.retiring, topic, payload)) return;
+    if (onForgetRequest(this.retiring, topic, payload, retained)) return;
     try {
       if (retained) this.putBack.replayed();
       effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);

@@ -143,3 +143,25 @@ describe("forgetting a retired node", () => {
     await until(() => t2.get("F")?.pairing === "confirmed", "t2 sees F confirmed");
   });
 });
+
+describe("a forget request published retained", () => {
+  it("is taken when it is sent, but not replayed: a node back with that id is not forgotten again at the next start", async () => {
+    await fx.broker(); // aedes keeps it retained, as Mosquitto does
+    const t = await fx.twins();
+    t.on("twin-forgotten", changed);
+    await fx.node("A");
+    await online(t, "A");
+    const raw = fx.track(await rawClient(fx.url), (c) => c.endAsync());
+    await raw.publishAsync("tf/forget/A", "D1", { qos: 1, retain: true });
+    await until(() => t.get("A") === undefined, "A forgotten");
+    await fx.node("A"); // the board back: a new node
+    await online(t, "A");
+
+    const again = await fx.twins(); // a control server started later is replayed the request
+    again.on("twin-forgotten", changed);
+    await online(again, "A");
+    await until(() => again.badInput().byReason["bad-payload"] === 1, "the replay counted as bad input");
+    expect(again.get("A")).toBeDefined();
+    expect(t.get("A")).toBeDefined();
+  });
+});
