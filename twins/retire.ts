@@ -94,8 +94,7 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
       `${node} is online: a running node is not forgotten (it would come back as new at its next message); switch it off first, or force it (--force, ?force=true) if it is gone and only its retained status says online`,
     );
   if (d.passive) {
-    d.registry.retire(node);
-    d.apply([{ type: "forgotten", node, retired: true }]);
+    if (d.registry.retire(node)) d.apply([{ type: "forgotten", node, retired: true }]);
     return { node, unpaired: [], cleared: [] };
   }
   const followers = d.registry
@@ -116,11 +115,15 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
   // changes nothing in a twin; the twin goes before its config and report are cleared, so that their
   // clears are not taken as a config to put back (twins/cleared.ts).
   const cleared = [await clear("status")];
-  d.registry.retire(node);
-  d.apply([{ type: "forgotten", node, retired: true }]);
+  // Told once, though two forgets of one node may cross (a request while an operator's is under way).
+  if (d.registry.retire(node)) d.apply([{ type: "forgotten", node, retired: true }]);
   cleared.push(await clear("config"), await clear("report"));
   const stored: NodeId[] = [];
-  for (const f of followers) if (!(await d.unpair(f, node)).sent) stored.push(f);
+  for (const f of followers) {
+    const t = d.registry.get(f); // one that left it meanwhile (its own config came): nothing to do
+    if (!t?.desired.sources.includes(node) && !t?.follows.includes(node)) continue;
+    if (!(await d.unpair(f, node)).sent) stored.push(f);
+  }
   if (opts.requested !== true)
     await d.publish(forgetTopic(d.prefix, node), FORGET_REQUEST, false, "the forget request");
   d.logger.info(
