@@ -1,7 +1,7 @@
 /**
  * Commands are never retained (protocol.md §3): a set (`S1` on `<p>/state/<id>`), a pairing command
  * (`F1`/`U1` on `<p>/subscribe|unsubscribe/<id>`) or a query (`Q1` on `<p>/query`) is for the nodes
- * connected when it is sent. A node cannot tell a retained one from a fresh one (PubSubClient does not
+ * connected when it is sent, and a forget request (`D1` on `<p>/forget/<id>`) for the control servers. A node cannot tell a retained one from a fresh one (PubSubClient does not
  * pass the RETAIN flag to the sketch), so a command a tool published with the retain flag was carried
  * out again every time the node subscribed — at each reconnect, after every broker restart, each time
  * with a new stamp that its followers took up: `S1 1 3` retained on `tf/state/n-0020` switched n-0020
@@ -25,14 +25,19 @@ const COMMANDS: ReadonlySet<string> = new Set(["state", "subscribe", "unsubscrib
 const LINES = 20;
 const WINDOW_MS = 60_000;
 
-/** The protocol command `packet` carries (`state`, `subscribe`, `unsubscribe`, `query`), if any. */
+/** The protocol command `packet` carries (`state`, `subscribe`, `unsubscribe`, `query`, `forget`), if any. */
 export function retainedCommand(packet: RetainedPacket): string | undefined {
   if (packet.payload.length === 0) return undefined;
   const slash = packet.topic.indexOf("/");
   if (slash < 1) return undefined;
   // Every retained report, config and status passes here: only a command's topic is decoded.
   const end = packet.topic.indexOf("/", slash + 1);
-  if (!COMMANDS.has(packet.topic.slice(slash + 1, end < 0 ? undefined : end))) return undefined;
+  const action = packet.topic.slice(slash + 1, end < 0 ? undefined : end);
+  // A control server's forget request (`D1` on `<p>/forget/<id>`, protocol.md §3), replayed, would
+  // forget the node again at every start of a control server.
+  if (action === "forget")
+    return shown(packet) === "D1" && isPrefix(packet.topic.slice(0, slash)) ? action : undefined;
+  if (!COMMANDS.has(action)) return undefined;
   try {
     // The topic's first level as the prefix: Prefix() throws for one that cannot be (protocol.md §2).
     const msg = decode(Prefix(packet.topic.slice(0, slash)), packet.topic, packet.payload);
@@ -40,6 +45,15 @@ export function retainedCommand(packet: RetainedPacket): string | undefined {
   } catch (err) {
     if (err instanceof ProtocolError) return undefined;
     throw err;
+  }
+}
+
+function isPrefix(s: string): boolean {
+  try {
+    Prefix(s);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -73,7 +87,7 @@ export async function keepNoRetainedCommands(
     window.log(command, () =>
       logger.warn(
         { topic: packet.topic, payload: shown(packet) },
-        `retained ${command} command not kept: commands are never retained (protocol.md §3), and a node would carry it out again every time it subscribes (each reconnect, every broker restart); delivered to the subscribers of the moment, the topic's retained message cleared. Publish commands without the retain flag`,
+        `retained ${command} command not kept: commands are never retained (protocol.md §3), and a node (a control server, for a forget request) would carry it out again every time it subscribes (each reconnect, every broker restart); delivered to the subscribers of the moment, the topic's retained message cleared. Publish commands without the retain flag`,
       ),
     );
     return storeRetained({ ...packet, payload: Buffer.alloc(0) });

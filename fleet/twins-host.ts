@@ -7,7 +7,14 @@
  * (a twin's view for each report, once the run has seen every node register).
  */
 import { EventEmitter } from "node:events";
-import type { ConvergenceReport, PairingOutcome, Twin, Twins, TwinsEvents } from "../twins/index.js";
+import type {
+  ConvergenceReport,
+  ForgetOutcome,
+  PairingOutcome,
+  Twin,
+  Twins,
+  TwinsEvents,
+} from "../twins/index.js";
 import { BAD_INPUT_REASONS, type BadInputReason, TwinsCommandError } from "../twins/index.js";
 
 const NO_BAD_INPUT = Object.fromEntries(BAD_INPUT_REASONS.map((r) => [r, 0])) as Record<
@@ -158,6 +165,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   unpair(follower: string, source: string): Promise<PairingOutcome> {
     return this.live().unpair(follower, source);
+  }
+
+  forget(id: string, opts?: { force?: boolean }): Promise<ForgetOutcome> {
+    return this.live().forget(id, opts);
   }
 
   query(): Promise<void> {

@@ -6,6 +6,7 @@ import type { EventEmitter } from "node:events";
 import { NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
+import type { ForgetOutcome } from "./retire.js";
 import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** Bad caller input (a malformed id, a self-follow): the message says what is wrong. */
@@ -86,6 +87,13 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    */
   pair(follower: string, source: string): Promise<PairingOutcome>;
   unpair(follower: string, source: string): Promise<PairingOutcome>;
+  /**
+   * Retires a node for good (twins/retire.ts): its followers unpaired, its retained status, config
+   * and report cleared, its twin forgotten, the other control servers told. UnknownNodeError for a
+   * node not known; TwinsCommandError for an online one unless `force`; BrokerUnavailableError (nothing
+   * changed) while the broker is away.
+   */
+  forget(id: string, opts?: { force?: boolean }): Promise<ForgetOutcome>;
   /** Publishes `Q1`: every live node answers with its register and report. BrokerUnavailableError as set. */
   query(): Promise<void>;
   convergence(): ConvergenceReport;

@@ -56,15 +56,9 @@ export function awayReason(url: string, away: BrokerAway, now: number): string {
 }
 
 /** The error for `msg` refused while the broker is away: nothing was sent, and nothing will be. */
-export function refusal(url: string, away: BrokerAway, now: number, msg: Message): BrokerUnavailableError {
+export function refusal(url: string, away: BrokerAway, now: number, what: string): BrokerUnavailableError {
   const reason = awayReason(url, away, now);
-  return new BrokerUnavailableError(
-    `${reason}: ${commandName(msg)} was not sent`,
-    url,
-    away.how,
-    false,
-    reason,
-  );
+  return new BrokerUnavailableError(`${reason}: ${what} was not sent`, url, away.how, false, reason);
 }
 
 /** Why a command in flight was given up, as the start of its error's sentence. */
@@ -95,10 +89,10 @@ export class InFlight {
   ) {}
 
   /** Publishes at QoS 1; resolves on the PUBACK, rejects when given up (see the header). */
-  publish(client: MqttClient, topic: string, payload: string | Buffer, retain: boolean, msg: Message) {
+  publish(client: MqttClient, topic: string, payload: string | Buffer, retain: boolean, what: string) {
     return new Promise<void>((resolve, reject) => {
       const p: Pending = {
-        name: commandName(msg),
+        name: what,
         at: this.scheduler.now(),
         done: (err) => {
           if (!this.settled(p)) return;

@@ -12,7 +12,7 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
-import { type BrokerAway, InFlight, refusal, resetConnection } from "./broker-away.js";
+import { type BrokerAway, commandName, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
@@ -21,6 +21,7 @@ import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from 
 import type { ResolvedTwinsOptions } from "./options.js";
 import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
+import { forgetSubscription } from "./retire.js";
 import { WireLink } from "./wire-link.js";
 
 export { CLOSE_GRACE_MS } from "./presence.js";
@@ -51,6 +52,8 @@ export interface TwinsLink {
    * connection is not up, or when it goes before the broker acknowledged `msg` (twins/broker-away.ts).
    */
   send(msg: Message): Promise<boolean>;
+  /** Publishes `payload` on `topic` at QoS 1 as `send` does; `what` names it in a refusal. */
+  publish(topic: string, payload: string, retain: boolean, what: string): Promise<boolean>;
   close(): Promise<void>;
   kill(): Promise<void>;
 }
@@ -301,6 +304,7 @@ export class BrokerLink implements TwinsLink {
     for (const kind of SERVICE_TOPIC_KINDS) {
       await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
     }
+    await client.subscribeAsync(forgetSubscription(this.opts.prefix), { qos: 1 });
     await this.handover.beforePresence((topic) => client.publishAsync(topic, "", { qos: 1, retain: true }));
     if (this.opts.presence) {
       await client.publishAsync(this.presenceTopic, encodePresence(this.opts.startedAt), {
@@ -315,13 +319,17 @@ export class BrokerLink implements TwinsLink {
    * Publishes `msg` at QoS 1 (retained as the protocol says); false when closing. Refused while the
    * connection is not up; given up when it goes before the PUBACK (twins/broker-away.ts).
    */
-  async send(msg: Message): Promise<boolean> {
+  send(msg: Message): Promise<boolean> {
+    const e = encode(this.opts.prefix, msg);
+    return this.publish(e.topic, e.payload, e.retain, commandName(msg));
+  }
+
+  async publish(topic: string, payload: string, retain: boolean, what: string): Promise<boolean> {
     const client = this.client;
     if (!client || this.closing) return false;
     const away = this.away();
-    if (away !== undefined) throw refusal(this.opts.url, away, this.opts.scheduler.now(), msg);
-    const e = encode(this.opts.prefix, msg);
-    await this.inFlight.publish(client, e.topic, e.payload, e.retain, msg);
+    if (away !== undefined) throw refusal(this.opts.url, away, this.opts.scheduler.now(), what);
+    await this.inFlight.publish(client, topic, payload, retain, what);
     return true;
   }
 

@@ -79,6 +79,24 @@ export class Room {
     }
   }
 
+  /**
+   * Forgets `id` whatever it holds (an operator retired the node: twins/retire.ts): it follows no one
+   * from now on, and its followers' configs naming it are left to change. False for an unknown id.
+   */
+  remove(id: NodeId): boolean {
+    const t = this.twins.get(id);
+    if (t === undefined) return false;
+    const before = followed(t);
+    t.config = undefined;
+    t.nodeConfig = undefined;
+    this.graph.refollow(t, before);
+    this.graph.forget(t);
+    this.inputs.remove(t);
+    this.twins.delete(id);
+    this.dropped(id);
+    return true;
+  }
+
   /** `effects` after the `forgotten` effects of what was forgotten since the last call. */
   drain<E>(effects: E[]): E[] {
     if (this.forgotten.length === 0) return effects;

@@ -3,6 +3,13 @@
  * the console and the fleet runner use.
  */
 
+export {
+  type BrokerAwayHow,
+  BrokerUnavailableError,
+  type PairingOutcome,
+  type Twins,
+  TwinsCommandError,
+} from "./api.js";
 export { ACK_TIMEOUT_MS, storedUntilBack } from "./broker-away.js";
 export { PROBE_EVERY_MS, type ProbedWatch, type ProbeOptions, probeBroker } from "./broker-probe.js";
 export { type BrokerWaitStatus, REMIND_MS } from "./broker-wait.js";
@@ -54,15 +61,15 @@ export {
   type TwinsServiceInfo,
 } from "./presence.js";
 export { type RegistryEffect, TwinRegistry } from "./registry.js";
-export { BoundedSeries } from "./series.js";
 export {
-  type BrokerAwayHow,
-  BrokerUnavailableError,
-  type PairingOutcome,
-  startTwins,
-  type Twins,
-  TwinsCommandError,
-} from "./service.js";
+  FORGET_REQUEST,
+  type ForgetOutcome,
+  forgetSubscription,
+  forgetTopic,
+  UnknownNodeError,
+} from "./retire.js";
+export { BoundedSeries } from "./series.js";
+export { startTwins } from "./service.js";
 export {
   type DesiredRecord,
   jsonFileStore,

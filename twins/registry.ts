@@ -64,7 +64,7 @@ export type RegistryEffect =
   | { readonly type: "reconcile"; readonly node: NodeId }
   /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */
   | { readonly type: "put-back"; readonly node: NodeId }
-  | { readonly type: "forgotten"; readonly node: NodeId };
+  | { readonly type: "forgotten"; readonly node: NodeId; readonly retired?: true };
 
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
@@ -142,6 +142,14 @@ export class TwinRegistry {
     const t = this.twins.get(id);
     if (!t) return 1;
     return Math.max(t.config?.version ?? 0, t.nodeConfig?.version ?? 0, t.desired.configVersion) + 1;
+  }
+
+  /** A retired node's twin forgotten for good (false: none); a malformed forget request counted (twins/retire.ts). */
+  retire(id: NodeId): boolean {
+    return this.room.remove(id);
+  }
+  countBad(i: BadInput): RegistryEffect {
+    return this.bad(i.reason, i.topic, i.detail, i.node);
   }
 
   /** The service subscribes afresh: what the broker holds is what it replays from now on. */

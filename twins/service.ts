@@ -26,6 +26,7 @@ import { pairError } from "./pairing.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { type RegistryEffect, TwinRegistry } from "./registry.js";
+import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
 import { datedSnapshot, restoreDated } from "./stored-dates.js";
 import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
 import { UnansweredCheck } from "./unanswered.js";
@@ -35,13 +36,7 @@ const CONVERGENCE_EVERY_MS = 100;
 /** Past 1,000 twins that interval and the wait between saves grow with the fleet (each walks every twin). */
 const MS_PER_TWIN = 0.1;
 
-export {
-  type BrokerAwayHow,
-  BrokerUnavailableError,
-  type PairingOutcome,
-  type Twins,
-  TwinsCommandError,
-} from "./api.js";
+export { BrokerUnavailableError, type Twins } from "./api.js";
 
 /**
  * Starts a twins service and resolves once it is connected, subscribed and has queried the fleet.
@@ -89,6 +84,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
   private readonly unanswered: UnansweredCheck;
+  private readonly retiring: RetireDeps;
   private closed = false;
   /** While the first connection of a service that waits for its broker is under way. */
   private wait: BrokerWait | undefined;
@@ -120,6 +116,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     });
     this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
     this.putBack = new PutBack(registry, opts, (m) => this.send(m));
+    this.retiring = retireDeps(registry, opts, this.link, {
+      unpair: (f, s) => this.unpair(f, s),
+      apply: (fx) => this.apply(fx),
+    });
     this.reconciler = new Reconciler({
       registry,
       send: (msg) => this.send(msg),
@@ -207,7 +207,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const err = pairError(f, s, desired);
     if (err) throw new TwinsCommandError(err);
     if (!desired.includes(s)) return this.changeDesired(f, [...desired, s]);
-    return this.held(f, () => this.reconciler.reconcile(f, true));
+    return sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
   }
 
   async unpair(follower: string, source: string): Promise<PairingOutcome> {
@@ -223,6 +223,11 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       f,
       desired.filter((x) => x !== s),
     );
+  }
+
+  forget(id: string, opts: { force?: boolean } = {}): Promise<ForgetOutcome> {
+    this.active("forget");
+    return retire(this.retiring, nodeId(id, "node"), opts);
   }
 
   async query(): Promise<void> {
@@ -288,10 +293,6 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return changeDesired({ registry, reconciler, apply, send, logger: opts.logger }, node, sources);
   }
 
-  private held(node: NodeId, send: () => Promise<void>): Promise<PairingOutcome> {
-    return sendOrHold(node, send, this.opts.logger);
-  }
-
   /** Throws for a command on a passive service. */
   private active(what: string): void {
     if (this.opts.passive) throw new TwinsCommandError(`${what}: a passive twins service sends no commands`);
@@ -299,6 +300,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
     let effects: RegistryEffect[];
+    if (onForgetRequest(this.retiring, topic, payload, retained)) return;
     try {
       if (retained) this.putBack.replayed();
       effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);
@@ -366,10 +368,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "desired-changed":
           persist = true;
           break;
-        case "forgotten": // room for a newcomer at maxNodes: out of the store too
+        case "forgotten": // room for a newcomer at maxNodes, or retired: out of the store too
           this.reconciler.forget(e.node);
           this.flaps.forget(e.node);
-          this.emit("twin-forgotten", e.node);
+          this.emit("twin-forgotten", e.node, e.retired ? "retired" : "room");
           this.feed.schedule();
           persist = true;
           break;
@@ -391,8 +393,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   private async send(msg: Message): Promise<void> {
-    if (this.closed || !(await this.link.send(msg))) {
+    if (this.closed || !(await this.link.send(msg)))
       throw new TwinsCommandError("the twins service is closed");
-    }
   }
 }

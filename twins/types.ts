@@ -148,8 +148,11 @@ export interface TwinsEvents {
   "twin-offline": [twin: Twin];
   /** The twin went offline 3 times within 30 s (twins/flapping.ts): `withinMs` is how long they took. */
   "twin-flapping": [twin: Twin, withinMs: number];
-  /** The twin was forgotten to make room for a node not known at `maxNodes` (twins/forget.ts). */
-  "twin-forgotten": [node: NodeId];
+  /**
+   * The twin was forgotten: to make room for a node not known at `maxNodes` (`room`,
+   * twins/forget.ts), or the node retired by an operator (`retired`, twins/retire.ts).
+   */
+  "twin-forgotten": [node: NodeId, why: "room" | "retired"];
   /** The convergence report changed (a follower's status or the counts). */
   convergence: [report: ConvergenceReport];
   "bad-input": [input: BadInput];

@@ -190,8 +190,8 @@ export class WireLink implements TwinsLink {
         subscriptions: [{ topic: allNodesTopic(this.opts.prefix, kind), qos: 1 }],
       });
     }
-    await this.handover.beforePresence((topic) => this.publish(topic, "", true));
-    if (this.opts.presence) await this.publish(this.presenceTopic, encodePresence(this.opts.startedAt), true);
+    await this.handover.beforePresence((topic) => this.put(topic, "", true));
+    if (this.opts.presence) await this.put(this.presenceTopic, encodePresence(this.opts.startedAt), true);
     await this.on.ready(this.down);
     if (this.down) {
       this.down = false;
@@ -218,7 +218,7 @@ export class WireLink implements TwinsLink {
     });
   }
 
-  private publish(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
+  private put(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
     return this.request(
       { cmd: "publish", topic, payload, qos: 1, retain, dup: false, messageId: this.id() },
       true,
@@ -250,7 +250,13 @@ export class WireLink implements TwinsLink {
   async send(msg: Message): Promise<boolean> {
     if (this.closing) return false;
     const e = encode(this.opts.prefix, msg);
-    await this.publish(e.topic, e.payload, e.retain);
+    await this.put(e.topic, e.payload, e.retain);
+    return true;
+  }
+
+  async publish(topic: string, payload: string, retain: boolean): Promise<boolean> {
+    if (this.closing) return false;
+    await this.put(topic, payload, retain);
     return true;
   }
 
@@ -258,7 +264,7 @@ export class WireLink implements TwinsLink {
   async close(): Promise<void> {
     if (this.closing) return;
     const clear =
-      this.connected && this.opts.presence ? this.publish(this.presenceTopic, "", true) : Promise.resolve();
+      this.connected && this.opts.presence ? this.put(this.presenceTopic, "", true) : Promise.resolve();
     this.closing = true;
     let timer: Timer | undefined;
     const late = new Promise<void>((resolve) => {

@@ -197,6 +197,12 @@ export interface ConsoleSource {
   /** Resolves to what will happen when the fleet took the pairing but could not carry it out yet. */
   pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined>;
   unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined>;
+  /**
+   * Retires a node for good (a live fleet's twins service: twins/retire.ts): its followers unpaired,
+   * its retained messages cleared, its twin forgotten. `force` while it is shown online (refused
+   * otherwise, CommandRefused). Absent where a fleet cannot forget a node.
+   */
+  forget?(id: NodeId, force: boolean): Promise<ForgetDone>;
   powerCycle(id: NodeId): Promise<void>;
   pullCable(id: NodeId, pulled: boolean): Promise<void>;
   query(): Promise<void>;
@@ -266,6 +272,14 @@ export class CommandRefused extends Error {
  */
 export class CommandUnavailable extends Error {
   override readonly name = "CommandUnavailable";
+}
+
+/** What retiring a node did: whom it unpaired, what it cleared, and what is left for the broker's return. */
+export interface ForgetDone {
+  readonly node: NodeId;
+  readonly unpaired: readonly NodeId[];
+  readonly cleared: readonly string[];
+  readonly deferred?: string;
 }
 
 /**

@@ -25,12 +25,14 @@ import { ShownVersions } from "./shown-versions.js";
 import {
   type Capabilities,
   type CommandDeferred,
+  CommandRefused,
   type ConsoleEvents,
   type ConsoleFault,
   type ConsoleNode,
   type ConsoleSource,
   type ConsoleSync,
   type ConvergenceSnapshot,
+  type ForgetDone,
   type LatencySnapshot,
   type Listener,
   NO_CAPABILITIES,
@@ -45,6 +47,8 @@ export interface TwinsView
     Twins,
     "list" | "get" | "set" | "pair" | "unpair" | "query" | "convergence" | "history" | "badInputOf"
   > {
+  /** Retires a node (`Twins.forget`); absent on a view that cannot. */
+  readonly forget?: Twins["forget"];
   /** A service started with `waitForBroker` that has not reached its broker yet (`Twins.waiting`). */
   readonly waiting?: Twins["waiting"];
   /** Since when its desired state could not be saved (`Twins.unsavedSince`). */
@@ -115,8 +119,13 @@ export class TwinsSource implements ConsoleSource {
         this.log("info", `${t.id} online`);
         changed(t);
       },
-      "twin-forgotten": (id) => {
-        this.log("warn", `${id} forgotten to make room (--max-nodes): offline, nothing desired, no pairing`);
+      "twin-forgotten": (id, why) => {
+        if (why === "retired") this.log("info", `${id} forgotten (retired): its retained messages cleared`);
+        else
+          this.log(
+            "warn",
+            `${id} forgotten to make room (--max-nodes): offline, nothing desired, no pairing`,
+          );
         this.remove(id);
         this.events.emit("changed");
       },
@@ -274,6 +283,14 @@ export class TwinsSource implements ConsoleSource {
 
   async query(): Promise<void> {
     await refused(this.twins.query());
+  }
+
+  async forget(id: NodeId, force: boolean): Promise<ForgetDone> {
+    if (!this.twins.forget) throw new CommandRefused("this twins view cannot forget nodes");
+    const done = await refused(this.twins.forget(id, { force }));
+    const followers = done.unpaired.length > 0 ? `; ${done.unpaired.join(", ")} unpaired from it` : "";
+    this.log("info", `forgot ${id}${followers}`);
+    return done;
   }
 
   private told(t: ReturnType<typeof pairingTold>): CommandDeferred | undefined {

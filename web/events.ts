@@ -56,6 +56,8 @@ export class EventHub {
   private readonly byName: boolean;
   /** What the last batch (or the first client's baseline) showed, by node id: version and sync. */
   private shown = new Map<string, string>();
+  /** The nodes gone from the view since the last batch, which the pages are told of. */
+  private gone: string[] = [];
   private logs: LogLine[] = [];
   private lastConvergence = "";
   private lastLatency = -1;
@@ -159,14 +161,19 @@ export class EventHub {
       this.named = new Set();
       for (const id of ids) {
         const n = this.source.node?.(id as NodeId);
-        // A node gone from the view (forgotten for room at --max-nodes): what was shown of it too.
+        // A node gone from the view (forgotten for room at --max-nodes, or retired): what was shown
+        // of it too, and the pages are told (`gone`).
         if (n) look(n);
-        else this.shown.delete(id);
+        else if (this.shown.delete(id)) this.gone.push(id);
       }
       this.stats.lastPassNodes = ids.size;
     } else {
       const nodes = this.source.nodes();
       for (const n of nodes) look(n);
+      if (this.shown.size > nodes.length) {
+        const ids = new Set<string>(nodes.map((n) => n.id));
+        for (const id of this.shown.keys()) if (!ids.has(id) && this.shown.delete(id)) this.gone.push(id);
+      }
       this.stats.lastPassNodes = nodes.length;
     }
     return out;
@@ -175,6 +182,7 @@ export class EventHub {
   /** What the first client starts from: it reads the nodes as they are now. */
   private baseline(): void {
     this.shown = new Map();
+    this.gone = [];
     this.named = new Set();
     if (!this.byName) this.changedNodes();
     this.lastFleet = JSON.stringify(fleetState(this.source));
@@ -198,7 +206,9 @@ export class EventHub {
     st.maxPassMs = Math.max(st.maxPassMs, ms);
     st.totalPassMs += ms;
     st.nodesSent += changed.length;
-    if (changed.length > 0) this.broadcast(frame("nodes", { nodes: changed }));
+    const gone = this.gone.splice(0);
+    if (changed.length > 0 || gone.length > 0)
+      this.broadcast(frame("nodes", gone.length > 0 ? { nodes: changed, gone } : { nodes: changed }));
     const fleet = JSON.stringify(fleetState(this.source));
     if (fleet !== this.lastFleet) {
       this.lastFleet = fleet;

@@ -261,6 +261,35 @@ const paths = {
       parameters: [idParam("id", "node id")],
       responses: { "200": ok("the node", ref("NodeDetail"), etagHeader), ...problems(400, 401, 404) },
     },
+    delete: {
+      summary:
+        "Forget a retired node: its followers unpaired, its retained status, config and report cleared, its twin dropped (twinfleet twins only)",
+      ...write,
+      parameters: [
+        idParam("id", "node id"),
+        ifMatch,
+        query(
+          "force",
+          { enum: ["true", "false"] },
+          "forget it even while it is shown online (default false)",
+        ),
+      ],
+      responses: {
+        "200": ok("what was done", {
+          type: "object",
+          required: ["forgotten", "node", "unpaired", "cleared"],
+          properties: {
+            forgotten: { const: true },
+            node: { type: "string" },
+            unpaired: { type: "array", items: { type: "string" }, description: "its followers, unpaired" },
+            cleared: { type: "array", items: { type: "string" }, description: "the retained topics cleared" },
+            deferred: { type: "string", description: "unpairings stored while the broker went away" },
+          },
+        }),
+        // 409: the node is online (without force); 503: the broker is away, nothing was changed.
+        ...problems(400, 401, 403, 404, 409, 412, 503),
+      },
+    },
   },
   "/api/nodes/{id}/state": {
     put: {

@@ -13,7 +13,16 @@ import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
 import { fromZod, ProblemError } from "./problem.js";
-import { faultBody, followParams, lossBody, nodeParams, nodesQuery, paceBody, stateBody } from "./schemas.js";
+import {
+  faultBody,
+  followParams,
+  forgetQuery,
+  lossBody,
+  nodeParams,
+  nodesQuery,
+  paceBody,
+  stateBody,
+} from "./schemas.js";
 import {
   convergenceOf,
   detailOf,
@@ -173,6 +182,26 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   };
   app.put("/api/nodes/:id/follows/:source", follow(true));
   app.delete("/api/nodes/:id/follows/:source", follow(false));
+
+  // Retires a node for good (twins/retire.ts): 404 unknown, 409 while online unless ?force=true.
+  app.delete("/api/nodes/:id", async (req, reply) => {
+    const { id } = parse(nodeParams, "path", req.params);
+    const q = parse(forgetQuery, "query", req.query);
+    if (!source.forget) throw new ProblemError(403, "forget is not available for this fleet");
+    const forget = source.forget.bind(source);
+    return writes.run(id, async () => {
+      const d = detailOrThrow(source, id as NodeId);
+      checkIfMatch(req, d);
+      if (d.online && q.force !== true)
+        throw new ProblemError(
+          409,
+          `${id} is online: a running node is not forgotten (it would come back as new at its next message); switch it off first, or give ?force=true if it is gone and only its retained status says online`,
+          "path.id",
+        );
+      const done = await command("path.id", () => forget(id as NodeId, q.force === true));
+      return reply.send({ forgotten: true, ...done });
+    });
+  });
 
   app.post("/api/nodes/:id/press", async (req, reply) => {
     const { id } = parse(nodeParams, "path", req.params);

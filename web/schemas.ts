@@ -23,6 +23,9 @@ const count = (max: number) =>
     .transform(Number)
     .refine((n) => n <= max, `must be at most ${max}`);
 
+/** `DELETE /api/nodes/{id}`: `?force=true` forgets a node shown online. */
+export const forgetQuery = z.object({ force: bool.optional() }).strict();
+
 export const nodesQuery = z
   .object({
     q: z.string().max(64, "must be at most 64 characters").optional(),
@@ -44,10 +47,15 @@ export const eventsQuery = z
   .strict();
 
 /**
- * The routes that read a query string (each with its schema above); every other route but the page's
- * files takes none, and a parameter given to it is refused rather than ignored (web/route-check.ts).
+ * The routes that read a query string (each with its schema above; `METHOD path` for one method of a
+ * path); every other route but the page's files takes none, and a parameter given to it is refused
+ * rather than ignored (web/route-check.ts).
  */
-export const QUERY_ROUTES: ReadonlySet<string> = new Set(["/api/nodes", "/api/events"]);
+export const QUERY_ROUTES: ReadonlySet<string> = new Set([
+  "/api/nodes",
+  "/api/events",
+  "DELETE /api/nodes/:id",
+]);
 
 /** The writes whose body is read (each with its schema above); the others take no body. */
 export const BODY_ROUTES: ReadonlySet<string> = new Set([

@@ -111,7 +111,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // pairing). The page's files ignore their query: a cache buster (`/app/app.js?v=2`) is not a mistake.
   app.addHook("preValidation", async (req) => {
     const url = req.routeOptions.url ?? "";
-    if (!isPage(url) && !QUERY_ROUTES.has(url)) refuseQuery(req);
+    if (!isPage(url) && !QUERY_ROUTES.has(url) && !QUERY_ROUTES.has(`${req.method} ${url}`)) refuseQuery(req);
     if (!url.startsWith("/api/")) return;
     if (req.body !== undefined && !BODY_ROUTES.has(url))
       throw new ProblemError(

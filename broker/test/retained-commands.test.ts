@@ -52,6 +52,9 @@ describe("retainedCommand", () => {
     expect(retainedCommand(p("lab/subscribe/lamp-1", "F1 n-0000"))).toBe("subscribe");
     expect(retainedCommand(p("tf/unsubscribe/lamp-1", "U1 n-0000"))).toBe("unsubscribe");
     expect(retainedCommand(p("tf/query", "Q1"))).toBe("query");
+    expect(retainedCommand(p("tf/forget/n-0020", "D1"))).toBe("forget");
+    expect(retainedCommand(p("tf/forget/n-0020", "D1 x"))).toBeUndefined();
+    expect(retainedCommand(p("home/kitchen/forget", "D1"))).toBeUndefined();
     expect(retainedCommand(p("tf/report/n-0020", "R1 1 3 n-0020"))).toBeUndefined();
     expect(retainedCommand(p("tf/config/n-0020", "C1 2 n-0019"))).toBeUndefined();
     expect(retainedCommand(p("home/state/kitchen", "on"))).toBeUndefined();

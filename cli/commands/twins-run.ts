@@ -1,6 +1,6 @@
 /**
  * What the twins commands run (declared in cli/commands/twins.ts, which loads this module only when
- * one of them runs): the one-shot `nodes`, `set`, `pair` and `unpair` over a short-lived twins
+ * one of them runs): the one-shot `nodes`, `set`, `pair`, `unpair` and `forget` over a short-lived twins
  * service (which fail at once on a broker not there), and the `twins` service itself, logging events
  * until a signal and waiting for a broker not there yet (docs/twins.md, "Starting before the broker").
  */
@@ -109,6 +109,34 @@ export async function runPairing(
       io.stderr(
         `twinfleet: ${source} has never been seen on this broker (check the id): ${follower} follows it once it reports\n`,
       );
+  });
+}
+
+export interface ForgetFlags extends ConnFlags {
+  readonly force?: boolean;
+}
+
+/** Retires a node (twins/retire.ts); the running twins services are told by the forget request. */
+export async function runForget(node: string, flags: ForgetFlags, io: CliIO): Promise<void> {
+  checkId(node, "node");
+  await withTwins(io, flags, async (t, c) => {
+    if (t.get(node) === undefined)
+      throw new Error(
+        `no node ${node} on the broker: nothing of it is retained and it did not answer the query within --wait ${waitMs(flags)} ms (check the id)`,
+      );
+    const services = await findTwinsServices(c.url, flags.prefix, { timeoutMs: 1000, ...c.login }).catch(
+      () => [],
+    );
+    const done = await t.forget(node, { force: flags.force === true });
+    // Stored for the broker's return by a command that ends now: nothing would ever send it.
+    if (done.deferred !== undefined) throw new Error(`${done.deferred}; give the command again`);
+    io.stdout(`${JSON.stringify({ forgotten: true, ...done })}\n`);
+    const ids = services.map((s) => s.clientId).join(", ");
+    io.stderr(
+      services.length > 0
+        ? `twinfleet: ${node} forgotten; the running twins service (${ids}) was told, and drops it from its view and its store\n`
+        : `twinfleet: ${node} forgotten; no twins service runs on this fleet (one started later with a --data that kept ${node} lists it again until forgotten there)\n`,
+    );
   });
 }
 
@@ -288,7 +316,8 @@ function logEvents(t: Twins, logger: Logger): { stop(): void } {
   t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
   t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
   const forgotten = new ForgottenLog(logger, wallScheduler);
-  t.on("twin-forgotten", (node) => forgotten.forgotten(node));
+  // A retired node is logged by the service itself (twins/retire.ts).
+  t.on("twin-forgotten", (node, why) => why === "room" && forgotten.forgotten(node));
   // The feed recomputes on every report; the log says when the figures move, at most once a second.
   const convergence = new ConvergenceLog(logger, wallScheduler);
   t.on("convergence", (r) => convergence.report(r));

@@ -1,5 +1,5 @@
 /**
- * The twins commands: `twinfleet nodes`, `set`, `pair`, `unpair` (one-shot: connect, read the
+ * The twins commands: `twinfleet nodes`, `set`, `pair`, `unpair`, `forget` (one-shot: connect, read the
  * fleet's retained state, act, confirm, exit) and `twinfleet twins` (the twins service, logging
  * events until SIGINT). All of them are thin over twins/ (startTwins) and log in with the shared
  * connection flags (cli/connection.ts). Their options and help; what they run is loaded when they
@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { addHttpOptions } from "../http-options.js";
 import { addLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-import type { ConnFlags, TwinsServiceFlags } from "./twins-run.js";
+import type { ConnFlags, ForgetFlags, TwinsServiceFlags } from "./twins-run.js";
 
 export const registerTwinsCommands: RegisterCommand = (program: Command, io: CliIO) => {
   // The one-shot commands wait `--wait` ms for the fleet's state; the service (no default) has no
@@ -48,6 +48,19 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
         await (await run()).runPairing(pairing, follower, source, flags, io);
       });
   }
+
+  conn(program.command("forget").argument("<node>"), "1500")
+    .description(
+      "retire a node for good: unpair its followers, clear its retained status, config and report, and tell the running twins service to forget it",
+    )
+    .option(
+      "--force",
+      "forget it even while it is shown online (a board gone that only its retained status says is online)",
+    )
+    .addHelpText("after", "\nExample:\n  twinfleet forget lamp-3 --broker mqtt://localhost:1883")
+    .action(async (node: string, flags: ForgetFlags) => {
+      await (await run()).runForget(node, flags, io);
+    });
 
   addHttpOptions(conn(program.command("twins")))
     .description("run the twins service: track every node, keep pairings, log events until Ctrl-C")

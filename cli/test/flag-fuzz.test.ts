@@ -92,6 +92,8 @@ function baseArgs(command: string, flag: string): string[] {
     case "pair":
     case "unpair":
       return [command, "lamp-1", "lamp-2", "--broker", BROKER, "--wait", "0"];
+    case "forget":
+      return ["forget", "lamp-1", "--broker", BROKER, "--wait", "0"];
     case "twins":
       return ["twins", "--broker", BROKER, ...(flag.startsWith("--http-token") ? ["--http", "0"] : [])];
     case "monitor": {

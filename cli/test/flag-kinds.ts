@@ -120,6 +120,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
   set: ONE_SHOT,
   pair: ONE_SHOT,
   unpair: ONE_SHOT,
+  forget: ONE_SHOT,
   twins: {
     "--broker": "url",
     "--prefix": "prefix",

@@ -122,7 +122,7 @@ describe("twins source", () => {
     s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
     expect(s.nodes().map((n) => n.id)).toEqual([a, b]);
     t.twins.delete(a);
-    t.emit("twin-forgotten", a);
+    t.emit("twin-forgotten", a, "room");
     expect(s.nodes().map((n) => n.id)).toEqual([b]);
     expect(s.detail(b)).toBeDefined();
     expect(lines).toContain(

@@ -194,7 +194,7 @@ events(
       void reloadNodes();
       void loadCharts();
     },
-    nodes: (d) => store.apply(d.nodes, performance.now()),
+    nodes: (d) => store.apply(d.nodes, performance.now(), d.gone),
     convergence: (d) => store.setConvergence(d),
     latency: (d) => store.setLatency(d),
     fleet: (d) => store.setFleet(d),

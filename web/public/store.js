@@ -27,8 +27,9 @@ export class Store {
 
   /**
    * The nodes the stream brought since it began (its `hello`) while GET /api/nodes is under way: the
-   * answer was read before some of them, and must not put a node back to what it was. Versions of one
-   * stream are comparable; those from before it may be another server's.
+   * answer was read before some of them, and must not put a node back to what it was (nor bring back
+   * one gone since: `null`). Versions of one stream are comparable; those from before it may be
+   * another server's.
    */
   #sinceHello = undefined;
 
@@ -44,6 +45,10 @@ export class Store {
     this.#sinceHello = undefined;
     this.nodes = new Map(list.map((n) => [n.id, n]));
     for (const [id, n] of newer) {
+      if (n === null) {
+        this.nodes.delete(id); // gone since the list was read
+        continue;
+      }
       const read = this.nodes.get(id);
       if (read === undefined || read.version <= n.version) this.nodes.set(id, n);
     }
@@ -51,12 +56,16 @@ export class Store {
     this.#changed(true);
   }
 
-  /** Applies a `nodes` batch: only the nodes whose version moved. */
-  apply(list, receivedAt) {
+  /** Applies a `nodes` batch: only the nodes whose version moved, and the nodes `gone` from the fleet. */
+  apply(list, receivedAt, gone = []) {
     let added = false;
+    for (const id of gone) {
+      this.#sinceHello?.set(id, null); // the list under way may have been read before it went
+      if (this.nodes.delete(id)) added = true; // the ids are listed again
+    }
     for (const n of list) {
       const since = this.#sinceHello?.get(n.id);
-      if (this.#sinceHello && (since === undefined || since.version <= n.version))
+      if (this.#sinceHello && (since === undefined || since === null || since.version <= n.version))
         this.#sinceHello.set(n.id, n);
       const old = this.nodes.get(n.id);
       if (old && old.version > n.version) continue;

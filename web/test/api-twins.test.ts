@@ -286,3 +286,51 @@ describe("an offline node", () => {
     expect((back.json.desired as Record<string, unknown>).pendingSet).toBeUndefined();
   });
 });
+
+describe("retiring a node (DELETE /api/nodes/{id})", () => {
+  it("refuses an online node with 409 unless forced, an unknown one with 404, and forgets an offline one", async () => {
+    const lamp = await fx.node("lamp-4");
+    await fx.node("lamp-5");
+    await whenChanged(source, () => source.detail(NodeId("lamp-5"))?.presence === "online", "lamp-5 online");
+    await whenChanged(source, () => source.detail(NodeId("lamp-4"))?.presence === "online", "lamp-4 online");
+    expect((await call(server, "PUT", "/api/nodes/lamp-5/follows/lamp-4", { token: TOKEN })).status).toBe(
+      200,
+    );
+    expect((await call(server, "DELETE", "/api/nodes/lamp-4")).status).toBe(401);
+    const busy = await call(server, "DELETE", "/api/nodes/lamp-4", { token: TOKEN });
+    expect(busy.status).toBe(409);
+    expect(busy.json.detail).toMatch(/^lamp-4 is online: .*\?force=true/);
+    const bad = await call(server, "DELETE", "/api/nodes/lamp-4?force=maybe", { token: TOKEN });
+    expect(bad.json).toMatchObject({ status: 400, field: "query.force" });
+    expect((await call(server, "DELETE", "/api/nodes/nope-9", { token: TOKEN })).status).toBe(404);
+    expect((await call(server, "GET", "/api/nodes/lamp-4?force=true")).status).toBe(400);
+
+    await lamp.stop();
+    await whenChanged(
+      source,
+      () => source.detail(NodeId("lamp-4"))?.presence === "offline",
+      "lamp-4 offline",
+    );
+    const gone = await call(server, "DELETE", "/api/nodes/lamp-4", { token: TOKEN });
+    expect(gone.status).toBe(200);
+    expect(gone.json).toEqual({
+      forgotten: true,
+      node: "lamp-4",
+      unpaired: ["lamp-5"],
+      cleared: ["tf/status/lamp-4", "tf/config/lamp-4", "tf/report/lamp-4"],
+    });
+    expect((await call(server, "GET", "/api/nodes/lamp-4")).status).toBe(404);
+    const list = await call(server, "GET", "/api/nodes");
+    expect((list.json.nodes as { id: string }[]).map((n) => n.id)).not.toContain("lamp-4");
+    expect((await call(server, "DELETE", "/api/nodes/lamp-4", { token: TOKEN })).status).toBe(404);
+    const follower = await call(server, "GET", "/api/nodes/lamp-5");
+    expect((follower.json.desired as { sources: string[] }).sources).toEqual([]);
+
+    // A node only its status says is online: forced.
+    await fx.node("lamp-6");
+    await whenChanged(source, () => source.detail(NodeId("lamp-6"))?.presence === "online", "lamp-6 online");
+    const forced = await call(server, "DELETE", "/api/nodes/lamp-6?force=true", { token: TOKEN });
+    expect(forced.status).toBe(200);
+    expect(source.detail(NodeId("lamp-6"))).toBeUndefined();
+  });
+});
