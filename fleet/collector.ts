@@ -59,6 +59,11 @@ export class Collector {
   outside: OutsideNodes | undefined;
   /** The newest stamp each node outside the fleet is known to hold, in the events' time order. */
   private readonly outsideHeld = new Map<NodeId, Stamp>();
+
+  /** The newest stamp each node outside the fleet is known to hold (as far as the events handled say). */
+  get outsideHolding(): ReadonlyMap<NodeId, Stamp> {
+    return this.outsideHeld;
+  }
   /** Hears the log line of each change of a node's sources, in time order (the first ones only). */
   onPairingLine: ((line: string) => void) | undefined;
   /** The pairing changed since the checker's reach was last made from it. */

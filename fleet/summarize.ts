@@ -92,7 +92,7 @@ export function buildReport(i: ReportInput): Report {
   const link = linkTotals(i.results);
   // Judged against the pairing at the nodes at the end: the topology, unless the nodes were re-paired.
   const pairing = collector.pairing ?? new Map();
-  const diverged = divergedNodes(finals, pairing, collector.originated);
+  const diverged = divergedNodes(finals, pairing, collector.originated, collector.outsideHolding);
   const registration = registrationTimes(i.ids, i.registeredAt, collector.bootAt);
   const reg = registration.histogram;
   const allMs = [...registration.ms.values()];

@@ -11,6 +11,7 @@ import type { NodeEvent } from "../../node/metrics.js";
 import { NodeId, type Stamp } from "../../protocol/index.js";
 import type { Twin, TwinsEvents } from "../../twins/index.js";
 import { Collector } from "../collector.js";
+import { divergedNodes } from "../divergence.js";
 
 const id = (s: string) => NodeId(s);
 const [N0, N10, N11] = [id("n-0000"), id("n-0010"), id("n-0011")] as [NodeId, NodeId, NodeId];
@@ -163,5 +164,19 @@ describe("a board's press a simulated follower applies before the run hears it",
     c.push([{ type: "sources", node: N0, at: 1100, sources: [N10, H1] }, applied(N0, 2000, stamp(4, H1))]);
     c.finish();
     expect(c.checker.counts().presses).toBe(1);
+  });
+});
+
+describe("divergence at the end, with a board among the sources", () => {
+  it("a simulated node holding its board source's newest press is not diverged; one behind it is", () => {
+    const { c, feed, at } = mixed();
+    c.push([{ type: "sources", node: N0, at: 900, sources: [N10, H1] }, applied(N0, 1010, stamp(7, H1))]);
+    at(1030);
+    feed.emit("twin-updated", twin(H1, "host", stamp(7, H1)), "report");
+    c.finish();
+    const pairing = c.pairing ?? new Map();
+    const holding = (s: Stamp) => new Map([[N0, { on: true, stamp: s }]]);
+    expect(divergedNodes(holding(stamp(7, H1)), pairing, c.originated, c.outsideHolding)).toEqual([]);
+    expect(divergedNodes(holding(stamp(6, H1)), pairing, c.originated, c.outsideHolding)).toEqual(["n-0000"]);
   });
 });
