@@ -85,7 +85,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${pairingLine(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -215,6 +215,15 @@ function pairingLine(r: Report): string {
   const named = nodes.slice(0, 5).join(", ") + (p.nodes > 5 ? ` and ${p.nodes - 5} more` : "");
   const end = p.differAtEnd === 1 ? "1 node" : `${p.differAtEnd} nodes`;
   return `\n       re-paired      ${p.nodes === 1 ? "1 node" : `${p.nodes} nodes`} (${named}), ${p.changes} change${p.changes === 1 ? "" : "s"} ${when}; ${end} paired otherwise than the topology at the end: each press judged against the pairing at the nodes when it happened`;
+}
+
+/** The boards and stand-ins outside the fleet judged with it; nothing when none. */
+function outsideLine(r: Report): string {
+  const o = r.outsideNodes;
+  if (o === undefined) return "";
+  const more = o.nodes > o.ids.length ? ` and ${o.nodes - o.ids.length} more` : "";
+  const nodes = o.nodes === 1 ? "1 node" : `${o.nodes} nodes`;
+  return `\n       outside        ${nodes} not of this fleet (${o.ids.join(", ")}${more}), judged with it: ${o.presses} press${o.presses === 1 ? "" : "es"} of theirs, ${o.followers} following others; their presses timed from the first sight of their stamps`;
 }
 
 /** Nodes whose sessions another client with the same id kept taking over; nothing when none. */

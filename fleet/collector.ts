@@ -15,6 +15,7 @@ import { Distribution } from "../sim/histogram.js";
 import { NodeTimeline } from "../sim/recovery.js";
 import { RegressionWatch } from "../sim/regressions.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
+import { type OutsideFeed, type OutsideNodes, watchOutside } from "./outside-nodes.js";
 import { LivePairing, pairingChangeLine } from "./pairing-changes.js";
 
 /** Events are handled this long after they happen, in time order across workers (they flush every 50 ms). */
@@ -54,6 +55,15 @@ export class Collector {
    * node's change of sources changes the reach of the presses after it. Undefined: the reach given.
    */
   readonly live: LivePairing | undefined;
+  /** The nodes on the broker outside the fleet judged with it (boards, stand-ins), when a twins service sees them. */
+  outside: OutsideNodes | undefined;
+  /** The newest stamp each node outside the fleet is known to hold, in the events' time order. */
+  private readonly outsideHeld = new Map<NodeId, Stamp>();
+
+  /** The newest stamp each node outside the fleet is known to hold (as far as the events handled say). */
+  get outsideHolding(): ReadonlyMap<NodeId, Stamp> {
+    return this.outsideHeld;
+  }
   /** Hears the log line of each change of a node's sources, in time order (the first ones only). */
   onPairingLine: ((line: string) => void) | undefined;
   /** The pairing changed since the checker's reach was last made from it. */
@@ -191,7 +201,8 @@ export class Collector {
         break;
       }
       case "press":
-        if (e.stamp) this.press(node, e.stamp, e.at);
+        if (e.stamp && this.outside?.has(node) === true) this.outsideHolds(node, e.stamp, e.at, true);
+        else if (e.stamp) this.press(node, e.stamp, e.at);
         else if (!this.heldSince.has(node)) this.heldSince.set(node, e.at);
         break;
       case "held-applied":
@@ -201,6 +212,10 @@ export class Collector {
       case "applied":
         // A set, or the node's own retained report adopted on a sync: its own state, as a press is.
         if (e.via === "state" || e.via === "own-report") this.originate(node, e.stamp);
+        if (this.outside?.has(node) === true) this.outsideHolds(node, e.stamp, e.at, false);
+        // A follower applying a press of a node outside the fleet before the run heard the press.
+        if (e.via === "report" && e.stamp.origin !== node && this.outside?.has(e.stamp.origin) === true)
+          this.outsideHolds(e.stamp.origin, e.stamp, e.at, true);
         // The event is the checker's StampEvent as it is (it keeps none of it): no copy per event.
         this.checker.applied(e);
         this.log?.applied(node, e.stamp, e.at);
@@ -245,6 +260,31 @@ export class Collector {
       default:
         assertNever(e);
     }
+  }
+
+  /** Judges the nodes outside the fleet `twins` reports (a real-time run's: boards, stand-ins) with it. */
+  judgeOutside(twins: OutsideFeed | undefined, ids: readonly NodeId[], now: () => number): void {
+    this.outside = watchOutside(twins, ids, this, now);
+  }
+
+  /**
+   * A node outside the fleet holds `stamp` at `at` (its report heard, or a follower applying its own
+   * stamp: `pressed`). A stamp of its own newer than any it held is a press, timed from this first
+   * sight: a simulated follower often applies a board's press before the run's twins service hears
+   * the board's report, and the press then counted 0 ms at it, as superseded.
+   */
+  private outsideHolds(node: NodeId, stamp: Stamp, at: number, pressed: boolean): void {
+    const held = this.outsideHeld.get(node);
+    if (held !== undefined && compareStamps(stamp, held) <= 0) return;
+    this.outsideHeld.set(node, stamp);
+    if (pressed && stamp.origin === node) this.press(node, stamp, at);
+  }
+
+  /** A node outside the fleet follows `sources` as it is first seen (fleet/outside-nodes.ts). */
+  include(node: NodeId, sources: readonly NodeId[]): void {
+    if (this.live === undefined) return;
+    this.live.include(node, sources);
+    this.reachStale = true;
   }
 
   /** The checker's reach, made again from the nodes' pairing once it changed (at the next press). */

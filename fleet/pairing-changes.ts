@@ -45,10 +45,13 @@ export const PAIRING_CHANGES_LISTED = 50;
 
 export class LivePairing {
   private readonly now: Map<NodeId, readonly NodeId[]>;
+  /** The pairing the changes are told against: the topology, and what nodes outside the fleet followed when first seen. */
+  private readonly base: Map<NodeId, readonly NodeId[]>;
   readonly changes: PairingChange[] = [];
 
-  constructor(private readonly topology: Pairing) {
+  constructor(topology: Pairing) {
     this.now = new Map(topology);
+    this.base = new Map(topology);
   }
 
   /** follower → its sources, as the nodes follow them now. */
@@ -67,6 +70,16 @@ export class LivePairing {
     return change;
   }
 
+  /**
+   * A node outside the fleet (a board, a stand-in) follows `sources` as it is first seen: its
+   * pairing from then on, not a change of it (fleet/outside-nodes.ts).
+   */
+  include(node: NodeId, sources: readonly NodeId[]): void {
+    if (this.base.has(node)) return;
+    this.base.set(node, [...sources]);
+    this.now.set(node, [...sources]);
+  }
+
   /** What the report says of the changes (times from `originMs`), or undefined when there were none. */
   report(originMs: number): PairingChangesReport | undefined {
     const first = this.changes[0];
@@ -74,8 +87,8 @@ export class LivePairing {
     if (first === undefined || last === undefined) return undefined;
     const ms = (t: number) => Math.round((t - originMs) * 10) / 10;
     let differAtEnd = 0;
-    for (const id of new Set([...this.topology.keys(), ...this.now.keys()])) {
-      if (!sameSet(this.topology.get(id) ?? [], this.now.get(id) ?? [])) differAtEnd++;
+    for (const id of new Set([...this.base.keys(), ...this.now.keys()])) {
+      if (!sameSet(this.base.get(id) ?? [], this.now.get(id) ?? [])) differAtEnd++;
     }
     return {
       changes: this.changes.length,

@@ -8,6 +8,7 @@ import type { FaultOutcome } from "../sim/recovery.js";
 import type { JoinedTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
+import type { OutsideNodesReport } from "./outside-nodes.js";
 import type { PairingChangesReport } from "./pairing-changes.js";
 import type { TwinsView } from "./registrations.js";
 import type { SessionClashReport } from "./session-clashes.js";
@@ -123,6 +124,12 @@ export interface Report {
    * against the pairing at the nodes when it happened; only when it changed.
    */
   readonly pairingChanges?: PairingChangesReport;
+  /**
+   * Nodes on the broker that are not the fleet's (real boards, host stand-ins) whose presses, and
+   * whose deliveries of the fleet's presses, were judged with the fleet's (fleet/outside-nodes.ts);
+   * only when there were.
+   */
+  readonly outsideNodes?: OutsideNodesReport;
   /** What the twins service knows of the fleet's nodes at the end: complete, online, paired as asked. */
   readonly twinsView: TwinsView;
   readonly diverged: number;

@@ -158,6 +158,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const parts = await prepareFleet(opts, logger, scheduler);
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker));
     run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, scheduler, undefined);
+    run.collector.judgeOutside(parts.twins, parts.ids, () => scheduler.now());
     const { host, port } = brokerSocket(parts.broker.nodeUrl ?? parts.broker.url);
     run.launch(host, port);
     return run;
@@ -165,7 +166,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   /** Event-loop lag p99 (ms) of the main thread and of each worker thread; none on virtual time. */
   readonly lagP99ByThread = (): Record<string, number> => this.lag?.byThread() ?? {};
-
   /** The broker's clients and message counts, when the run's broker is its own and embedded. */
   readonly brokerStats = (): BrokerStats | undefined => this.parts.broker.stats?.();
 

@@ -23,6 +23,7 @@ import type { KernelDrops } from "./kernel-loss-rules.js";
 import { keptUp, type RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
+import type { OutsideNodesReport } from "./outside-nodes.js";
 import type { PairingChangesReport } from "./pairing-changes.js";
 import type { TwinsView } from "./registrations.js";
 import {
@@ -91,7 +92,7 @@ export function buildReport(i: ReportInput): Report {
   const link = linkTotals(i.results);
   // Judged against the pairing at the nodes at the end: the topology, unless the nodes were re-paired.
   const pairing = collector.pairing ?? new Map();
-  const diverged = divergedNodes(finals, pairing, collector.originated);
+  const diverged = divergedNodes(finals, pairing, collector.originated, collector.outsideHolding);
   const registration = registrationTimes(i.ids, i.registeredAt, collector.bootAt);
   const reg = registration.histogram;
   const allMs = [...registration.ms.values()];
@@ -182,6 +183,7 @@ export function buildReport(i: ReportInput): Report {
     ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),
     ...(i.joinedTwins !== undefined ? { joinedTwins: i.joinedTwins } : {}),
     ...pairingChangesField(collector.live?.report(i.pressStartMs)),
+    ...outsideField(collector.outside?.report()),
     twinsView: i.twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),
@@ -316,6 +318,10 @@ export function fleetShape(opts: ResolvedFleetOptions, profile: string) {
 
 function pairingChangesField(p: PairingChangesReport | undefined): { pairingChanges?: PairingChangesReport } {
   return p === undefined ? {} : { pairingChanges: p };
+}
+
+function outsideField(o: OutsideNodesReport | undefined): { outsideNodes?: OutsideNodesReport } {
+  return o === undefined ? {} : { outsideNodes: o };
 }
 
 function nodesNotRegistered(...args: Parameters<typeof notRegistered>): { notRegistered?: NotRegistered } {

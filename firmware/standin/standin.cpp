@@ -4,7 +4,7 @@
 //
 //   twinfleet-standin --id lamp-1 [--host 127.0.0.1] [--port 1883] [--prefix tf]
 //                     [--sync-grace-ms 1500] [--username U --password P] [--kind host]
-//                     [--profile uno-w5100]
+//                     [--profile uno-w5100] [--reconnect-ms 2000]
 //
 // stdin, one command a line: `press` (the button), `state` (print the core's state), `quit`.
 // stdout, one event a line: `led 1` / `led 0` on every LED write, `ready` each time the node
@@ -34,6 +34,8 @@ struct Options {
   uint32_t syncGraceMs = tf::kDefaultSyncGraceMs;
   const char *username = nullptr;
   const char *password = nullptr;
+  // The sketch's TF_RECONNECT_MS (twinfleet_node/config.h): a connect attempt at most this often.
+  uint32_t reconnectMs = 2000;
 };
 
 struct StandIn {
@@ -43,6 +45,7 @@ struct StandIn {
   timespec started{};
   const char *host = "";
   int port = 0;
+  uint32_t reconnectMs = 0;
   // Why the last attempt to reach the broker failed ("" once connected): said once, not each second.
   char lastFailure[128] = "";
   // The connection of the current attempt got its CONNACK: a later loss is not a failure to reach.
@@ -65,7 +68,7 @@ const uint32_t kClashWindowMs = 30000;
           "twinfleet-standin: %s\n"
           "usage: twinfleet-standin --id <node id> [--host 127.0.0.1] [--port 1883] [--prefix tf]\n"
           "                         [--sync-grace-ms 1500] [--username U --password P]\n"
-          "                         [--kind host] [--profile uno-w5100]\n"
+          "                         [--kind host] [--profile uno-w5100] [--reconnect-ms 2000]\n"
           "example: echo press | twinfleet-standin --id lamp-1 --port 1883\n",
           why);
   exit(2);
@@ -100,6 +103,8 @@ Options parse(int argc, char **argv) {
       o.syncGraceMs = static_cast<uint32_t>(parseNumber(flag, v, 0, 3600000));
     else if (strcmp(flag, "--username") == 0) o.username = v;
     else if (strcmp(flag, "--password") == 0) o.password = v;
+    else if (strcmp(flag, "--reconnect-ms") == 0)
+      o.reconnectMs = static_cast<uint32_t>(parseNumber(flag, v, 100, 3600000));
     else {
       static char msg[128];
       snprintf(msg, sizeof msg, "unknown flag %s", flag);
@@ -161,7 +166,7 @@ void feed(StandIn &s, F input) {
 }
 
 // An attempt to reach the broker failed (`rc` from mosquitto_connect, _reconnect or _loop): said
-// once per reason, as the stand-in retries every second (an unreachable broker used to leave it silent).
+// once per reason, as the stand-in retries (an unreachable broker used to leave it silent).
 void connectFailed(StandIn &s, int rc) {
   char why[sizeof s.lastFailure];
   snprintf(why, sizeof why, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
@@ -169,7 +174,8 @@ void connectFailed(StandIn &s, int rc) {
   if (n > 0 && why[n - 1] == '.') why[n - 1] = '\0';  // libmosquitto's "Lookup error."
   if (strcmp(why, s.lastFailure) == 0) return;
   snprintf(s.lastFailure, sizeof s.lastFailure, "%s", why);
-  fprintf(stderr, "cannot reach the broker at %s:%d: %s; retrying every second\n", s.host, s.port, why);
+  fprintf(stderr, "cannot reach the broker at %s:%d: %s; retrying every %g s\n", s.host, s.port, why,
+          s.reconnectMs / 1000.0);
 }
 
 void onConnect(mosquitto *, void *ctx, int rc) {
@@ -257,9 +263,14 @@ int main(int argc, char **argv) {
   s.host = opt.host;
   s.port = opt.port;
   s.clientId = clientId;
+  s.reconnectMs = opt.reconnectMs;
   int rc = mosquitto_connect(s.mosq, opt.host, opt.port, 15);
   bool connecting = rc == MOSQ_ERR_SUCCESS;
   if (!connecting) connectFailed(s, rc);
+  // As the sketch's keepSession(): an attempt at most every reconnectMs, counted from the last
+  // attempt — so a session lost after a longer life is tried again at once, as a board does. (The
+  // stand-in used to wait a second from the loss, and retried every second: faster than the board
+  // when the broker stayed away, slower when only the session was lost.)
   uint32_t lastAttempt = ticks(s);
   char line[256];
   size_t lineLen = 0;
@@ -270,11 +281,10 @@ int main(int argc, char **argv) {
         if (!s.attemptConnected) connectFailed(s, rc);
         onDisconnect(s.mosq, &s, rc);
         connecting = false;
-        lastAttempt = ticks(s);
       }
     } else {
-      poll(nullptr, 0, 10);
-      if (ticks(s) - lastAttempt >= 1000) {
+      if (ticks(s) - lastAttempt < s.reconnectMs) poll(nullptr, 0, 10);
+      if (ticks(s) - lastAttempt >= s.reconnectMs) {
         lastAttempt = ticks(s);
         s.attemptConnected = false;
         rc = mosquitto_reconnect(s.mosq);

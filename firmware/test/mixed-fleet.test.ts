@@ -249,8 +249,14 @@ describe("a mixed fleet: stand-ins and simulated nodes on one broker", () => {
     run.stop();
     report = await run.done;
     expect(report.registration.registered).toBe(NODES);
-    // n-0030's press is the only one the run's own tracker follows (its reach is in the file).
-    expect(report).toMatchObject({ presses: 3, lost: 0 });
+    // The stand-ins are judged with the fleet (fleet/outside-nodes.ts): h-1's press is one of the
+    // run's 4 (n-0010's, n-0020's and n-0030's the others), and the stand-ins following n-0010 and
+    // n-0020 are owed their presses. It used to count 3 presses, none reaching a stand-in.
+    expect(report).toMatchObject({ presses: 4, lost: 0 });
+    expect(report.outsideNodes).toMatchObject({ nodes: 4, presses: 1, followers: 3 });
+    expect([...(report.outsideNodes?.ids ?? [])].sort()).toEqual(["h-1", "h-2", "h-3", "h-4"]);
+    // n-0000…n-0003 and n-0021 carry h-1's and h-4's stamps; h-2, h-3 and h-4 carry the fleet's.
+    expect(report.deliveries).toBeGreaterThanOrEqual(5 + 3 + 2);
     expect(report.sync.maxMs).toBeLessThan(SYNC_MS);
   });
 });

@@ -66,8 +66,7 @@ function standIn(id, port) {
   const lost = standIn("lost-1", closedPort);
   const said = waitFor(
     lost.err,
-    (l) =>
-      l === `cannot reach the broker at 127.0.0.1:${closedPort}: Connection refused; retrying every second`,
+    (l) => l === `cannot reach the broker at 127.0.0.1:${closedPort}: Connection refused; retrying every 2 s`,
   );
   check(await said, "a stand-in whose broker cannot be reached says so");
   let again = 0;
@@ -107,6 +106,18 @@ try {
   check(await swLed, "a press on sw-1 turns its LED on");
   check(await lampLed, "lamp-1's LED follows");
   check(await forwarded, "lamp-1 re-reports the press with sw-1's stamp (R1 1 1 sw-1)");
+
+  // A session the broker closes (a keepalive cut, a broker that drops it) is tried again at once when
+  // the last attempt is older than the reconnect period (2 s), as the sketch's keepSession() does;
+  // the stand-in used to wait 1 s from the loss.
+  await new Promise((resolve) => setTimeout(resolve, 2200));
+  const lostAt = performance.now();
+  const back = waitFor(sw.err, (l) => l === "connected");
+  aedes.clients["tf-sw-1"]?.close();
+  check(await back, "sw-1 connects again after the broker closed its session");
+  const backMs = performance.now() - lostAt;
+  check(backMs < 500, `and at once, as a board does (${Math.round(backMs)} ms)`);
+  check(await waitFor(sw.out, (l) => l === "ready"), "and syncs again");
 
   const will = waitFor(seen, (l) => l === "tf/status/sw-1 T1 0");
   sw.child.stdin.end(); // power off: no DISCONNECT
