@@ -4,7 +4,7 @@
 //
 //   twinfleet-standin --id lamp-1 [--host 127.0.0.1] [--port 1883] [--prefix tf]
 //                     [--sync-grace-ms 1500] [--username U --password P] [--kind host]
-//                     [--profile uno-w5100] [--reconnect-ms 2000]
+//                     [--profile uno-w5100] [--reconnect-ms 5000]
 //
 // stdin, one command a line: `press` (the button), `state` (print the core's state), `quit`.
 // stdout, one event a line: `led 1` / `led 0` on every LED write, `ready` each time the node
@@ -35,7 +35,7 @@ struct Options {
   const char *username = nullptr;
   const char *password = nullptr;
   // The sketch's TF_RECONNECT_MS (twinfleet_node/config.h): a connect attempt at most this often.
-  uint32_t reconnectMs = 2000;
+  uint32_t reconnectMs = 5000;
 };
 
 struct StandIn {
@@ -68,7 +68,7 @@ const uint32_t kClashWindowMs = 30000;
           "twinfleet-standin: %s\n"
           "usage: twinfleet-standin --id <node id> [--host 127.0.0.1] [--port 1883] [--prefix tf]\n"
           "                         [--sync-grace-ms 1500] [--username U --password P]\n"
-          "                         [--kind host] [--profile uno-w5100] [--reconnect-ms 2000]\n"
+          "                         [--kind host] [--profile uno-w5100] [--reconnect-ms 5000]\n"
           "example: echo press | twinfleet-standin --id lamp-1 --port 1883\n",
           why);
   exit(2);

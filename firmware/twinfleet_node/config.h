@@ -84,9 +84,10 @@
 #ifndef TF_DEBOUNCE_MS
 #define TF_DEBOUNCE_MS 50
 #endif
-// How often to retry the broker after a failed connect.
+// How often to retry the broker after a failed connect (the uno-w5100 profile's sketch.reconnectPeriodMs:
+// the simulated nodes retry as this sketch does; profiles/test/firmware-constants.test.ts keeps them equal).
 #ifndef TF_RECONNECT_MS
-#define TF_RECONNECT_MS 2000
+#define TF_RECONNECT_MS 5000
 #endif
 // 1: log connects and drops on Serial at 115200 baud (costs ~2 KB flash and ~180 B SRAM).
 #ifndef TF_DEBUG
