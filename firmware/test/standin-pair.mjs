@@ -45,7 +45,10 @@ function standIn(id, port) {
   const child = spawn(
     bin,
     // A reconnect period shorter than the sketch's 5 s, to keep the test short.
-    ["--host", "127.0.0.1", "--port", String(port), "--id", id, "--sync-grace-ms", "300", "--reconnect-ms", "2000"],
+    [
+      ...["--host", "127.0.0.1", "--port", String(port), "--id", id],
+      ...["--sync-grace-ms", "300", "--reconnect-ms", "2000"],
+    ],
     {
       stdio: ["pipe", "pipe", "pipe"],
     },
