@@ -106,6 +106,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       subscribing: () => registry.brokerSession(),
       ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
+      others: (services) => this.emit("other-services", services),
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,
@@ -166,6 +167,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.saver.unsavedSince;
   }
 
+  get otherServices() {
+    return this.link.otherServices;
+  }
+
   /** Subscribed (and the presence held): a query, so registers list live nodes (passive: queryOnReconnect) */
   private async onReady(again: boolean): Promise<void> {
     const where = { url: this.opts.url, prefix: this.prefix };
@@ -207,7 +212,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const err = pairError(f, s, desired);
     if (err) throw new TwinsCommandError(err);
     if (!desired.includes(s)) return this.changeDesired(f, [...desired, s]);
-    return this.held(f, () => this.reconciler.reconcile(f, true));
+    return sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
   }
 
   async unpair(follower: string, source: string): Promise<PairingOutcome> {
@@ -286,10 +291,6 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
     const send = (m: Message) => this.send(m);
     return changeDesired({ registry, reconciler, apply, send, logger: opts.logger }, node, sources);
-  }
-
-  private held(node: NodeId, send: () => Promise<void>): Promise<PairingOutcome> {
-    return sendOrHold(node, send, this.opts.logger);
   }
 
   /** Throws for a command on a passive service. */

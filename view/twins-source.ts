@@ -72,6 +72,8 @@ export class TwinsSource implements ConsoleSource {
   private focused: NodeId | undefined;
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
+  /** While other twins services hold a presence on the fleet: their ids, and since when there was one. */
+  private others: { readonly ids: string; readonly since: number } | undefined;
   /**
    * The nodes in id order, kept up to date from the service's events one twin at a time (a change
    * costs one summary, not a pass over the fleet), with each one's position; a node not seen before
@@ -134,6 +136,14 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
+      "other-services": (services) => {
+        const ids = services.map((x) => x.clientId).join(", ");
+        const was = this.others;
+        this.others = services.length === 0 ? undefined : { ids, since: was?.since ?? this.sched.now() };
+        if (services.length > 0) this.log("warn", `another twins service controls this fleet too: ${ids}`);
+        else this.log("info", "no other twins service on the fleet any more");
+        changed();
+      },
       broker: (connected, lastHeardAt, how) => {
         const line = this.live.brokerTold(connected, this.sched.now(), lastHeardAt, how, twins.waiting);
         this.log(line.level, line.text);
@@ -235,6 +245,12 @@ export class TwinsSource implements ConsoleSource {
     const since = this.twins.unsavedSince;
     // On the service's own clock, as the other faults are.
     if (since !== undefined) faults.push({ what: "desired state not saved (disk full?)", since });
+    const others = this.others;
+    if (others !== undefined)
+      faults.push({
+        what: `another twins service controls this fleet too (${others.ids})`,
+        since: others.since,
+      });
     return faults;
   }
 

@@ -1,0 +1,171 @@
+/**
+ * The other control servers on the fleet, watched for as long as the service runs (docs/twins.md,
+ * "Another twins service"). A service that holds a presence subscribes to `<p>/control/+` on its own
+ * connection once its presence is published, and tells each change of who else holds one: another
+ * service appearing (started later, seen again after a broker restart or a healed partition), and
+ * leaving (its presence cleared by its goodbye or its will). The check used to be made once, at the
+ * first connection: a service started second warned, the one already running never did, and neither
+ * said anything of a service that came or went later.
+ *
+ * On each (re)connect the broker replays the retained presences; one not replayed by the end of the
+ * replay (no presence for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS) left while the connection was
+ * down. What the replay shows is told once it is over, in one line. A clear of this service's own
+ * presence while it runs (a copy of its data directory started elsewhere, taking it for its dead
+ * predecessor: twins/predecessor.ts) is answered by publishing the presence again.
+ */
+import type { Logger } from "pino";
+import type { Prefix } from "../protocol/index.js";
+import { after, type Scheduler, type Timer } from "./clock.js";
+import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
+import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "./put-back.js";
+
+export interface OtherServicesOptions {
+  readonly prefix: Prefix;
+  readonly clientId: string;
+  readonly startedAt: number;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+}
+
+/** What the watch needs of the connection: a subscription and a retained publish, each acknowledged. */
+export interface ControlClient {
+  subscribeAsync(topic: string, opts: { qos: 1 }): Promise<unknown>;
+  publishAsync(topic: string, payload: string, opts: { qos: 1; retain: true }): Promise<unknown>;
+}
+
+const when = (s: TwinsServiceInfo) =>
+  s.since !== undefined ? ` since ${new Date(s.since).toISOString()}` : "";
+const named = (list: readonly TwinsServiceInfo[]) => list.map((s) => `${s.clientId}${when(s)}`).join(", ");
+
+export class OtherServices {
+  /** The presences the broker holds now, by client id (`since` when given). */
+  private readonly present = new Map<string, TwinsServiceInfo>();
+  /** The list last told (logged and emitted). */
+  private told: readonly TwinsServiceInfo[] = [];
+  /** During a replay: the client ids it has shown so far. */
+  private replay: Set<string> | undefined;
+  private lastReplayedAt = Number.NEGATIVE_INFINITY;
+  private settle: Timer | undefined;
+  private client: ControlClient | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly opts: OtherServicesOptions,
+    private readonly changed: (services: readonly TwinsServiceInfo[]) => void,
+  ) {}
+
+  /** The other services holding a presence, sorted by client id, as last told. */
+  get list(): readonly TwinsServiceInfo[] {
+    return this.told;
+  }
+
+  private get base(): string {
+    return controlTopic(this.opts.prefix, "");
+  }
+
+  /** Once the presence is published on a (re)connect: subscribes, and judges the replay when it ends. */
+  async subscribe(client: ControlClient): Promise<void> {
+    this.client = client;
+    this.settle?.cancel();
+    this.replay = new Set();
+    const began = this.opts.scheduler.now();
+    await client.subscribeAsync(`${this.base}+`, { qos: 1 });
+    const look = () => {
+      const now = this.opts.scheduler.now();
+      const quiet = now - Math.max(this.lastReplayedAt, began);
+      if (quiet < REPLAY_SETTLE_MS && now - began < REPLAY_WAIT_MAX_MS) {
+        this.settle = after(this.opts.scheduler, REPLAY_SETTLE_MS - quiet, look);
+        return;
+      }
+      this.settle = undefined;
+      this.replayOver();
+    };
+    this.settle = after(this.opts.scheduler, REPLAY_SETTLE_MS, look);
+  }
+
+  /** A message from the broker: true when it was a presence (handled here), false for anything else. */
+  message(topic: string, payload: Buffer, retained: boolean): boolean {
+    if (!topic.startsWith(this.base)) return false;
+    const clientId = topic.slice(this.base.length);
+    if (clientId === "" || clientId.includes("/")) return true;
+    if (clientId === this.opts.clientId) {
+      if (payload.length === 0) this.ownCleared();
+      return true;
+    }
+    const presence = payload.length === 0 ? undefined : decodePresence(payload.toString("latin1"));
+    if (payload.length > 0 && presence === undefined) return true; // not a presence: no service
+    if (this.replay !== undefined) {
+      // Replayed, or published live since the subscription (a service that reconnected just after).
+      if (retained) this.lastReplayedAt = this.opts.scheduler.now();
+      if (presence !== undefined) this.replay.add(clientId);
+      else this.replay.delete(clientId);
+    }
+    if (presence === undefined) this.present.delete(clientId);
+    else this.present.set(clientId, { clientId, ...presence });
+    if (this.replay === undefined) this.tell();
+    return true;
+  }
+
+  /** Closing: nothing more is told or published. */
+  stop(): void {
+    this.stopped = true;
+    this.settle?.cancel();
+    this.settle = undefined;
+  }
+
+  private replayOver(): void {
+    const shown = this.replay ?? new Set<string>();
+    this.replay = undefined;
+    // Not replayed: its presence was cleared while this service was away from the broker.
+    for (const id of [...this.present.keys()]) if (!shown.has(id)) this.present.delete(id);
+    this.tell();
+  }
+
+  /** Logs and emits the change between what was told and what the broker holds now, if any. */
+  private tell(): void {
+    if (this.stopped) return;
+    const now = [...this.present.values()].sort((a, b) =>
+      a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0,
+    );
+    const before = new Set(this.told.map((s) => s.clientId));
+    const ids = new Set(now.map((s) => s.clientId));
+    const came = now.filter((s) => !before.has(s.clientId));
+    const left = this.told.filter((s) => !ids.has(s.clientId));
+    if (came.length === 0 && left.length === 0) return;
+    this.told = now;
+    const { logger } = this.opts;
+    const services = now.map((s) => s.clientId);
+    if (left.length > 0) {
+      const rest =
+        now.length === 0 ? "this service is the only one on the fleet again" : `still on it: ${named(now)}`;
+      logger.info(
+        { left: left.map((s) => s.clientId), services },
+        `twins: ${left.length === 1 ? "the other twins service" : `${left.length} other twins services`} ${left.map((s) => s.clientId).join(", ")} left the fleet (presence cleared: stopped, killed or cut off); ${rest}`,
+      );
+    }
+    if (came.length > 0) {
+      logger.warn(
+        { services },
+        `twins: ${came.length === 1 ? "another twins service controls" : `${came.length} other twins services control`} this fleet (${named(came)}): each sends its own desired pairings and sets, and they undo each other's; run one per fleet`,
+      );
+    }
+    this.changed(now);
+  }
+
+  /** This service's presence cleared by someone else while it runs: published again. */
+  private ownCleared(): void {
+    const client = this.client;
+    if (this.stopped || client === undefined) return;
+    this.opts.logger.warn(
+      `twins: another client cleared this service's presence (${controlTopic(this.opts.prefix, this.opts.clientId)}): a copy of its data directory started elsewhere takes it for its dead predecessor; published again, as this service still runs`,
+    );
+    client
+      .publishAsync(controlTopic(this.opts.prefix, this.opts.clientId), encodePresence(this.opts.startedAt), {
+        qos: 1,
+        retain: true,
+      })
+      .catch((err: unknown) =>
+        this.opts.logger.debug({ err }, "twins: the presence was not published again"),
+      );
+  }
+}
