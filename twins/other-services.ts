@@ -14,10 +14,11 @@
  * predecessor: twins/predecessor.ts) is answered by publishing the presence again.
  */
 import type { Logger } from "pino";
-import type { Prefix } from "../protocol/index.js";
+import type { NodeId, Prefix } from "../protocol/index.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
 import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "./put-back.js";
+import type { Twin } from "./types.js";
 
 export interface OtherServicesOptions {
   readonly prefix: Prefix;
@@ -168,4 +169,31 @@ export class OtherServices {
         this.opts.logger.debug({ err }, "twins: the presence was not published again"),
       );
   }
+}
+
+/**
+ * A pairing this service desired, replaced by another control tool's config (the node commanded by
+ * it, or its config written while the node was away): which tool's pairing stands now. A warning
+ * while another twins service is on the fleet (two controllers: this one's pairing was undone, or
+ * is being fought over); else a line of the log (a one-shot `twinfleet pair` is no conflict).
+ */
+export function tellReplaced(
+  twins: { get(id: string): Twin | undefined; readonly otherServices: readonly TwinsServiceInfo[] },
+  logger: Logger,
+  node: NodeId,
+  was: readonly NodeId[],
+): void {
+  const twin = twins.get(node);
+  const others = twins.otherServices;
+  const list = (l: readonly string[]) => (l.length === 0 ? "nobody" : l.join(", "));
+  const now = twin?.desired.sources ?? [];
+  const state = twin?.pairing === "pending" ? "written for it while it is away" : "carried out by the node";
+  const fields = { node, sources: now, was };
+  const line = `twins: the pairing of ${node} was replaced by another control tool's, ${state}: it follows ${list(now)} now (this service had ${list(was)})`;
+  if (others.length === 0) logger.info(fields, line);
+  else
+    logger.warn(
+      { ...fields, services: others.map((s) => s.clientId) },
+      `${line}; another twins service controls this fleet (${others.map((s) => s.clientId).join(", ")}): the last command the node carries out stands`,
+    );
 }

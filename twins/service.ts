@@ -22,6 +22,7 @@ import { changeDesired } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
+import { tellReplaced } from "./other-services.js";
 import { pairError } from "./pairing.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
@@ -166,7 +167,6 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   get unsavedSince(): number | undefined {
     return this.saver.unsavedSince;
   }
-
   get otherServices() {
     return this.link.otherServices;
   }
@@ -366,6 +366,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           break;
         case "desired-changed":
           persist = true;
+          if (e.replaced) tellReplaced(this, this.opts.logger, e.node, e.replaced);
           break;
         case "forgotten": // room for a newcomer at maxNodes: out of the store too
           this.reconciler.forget(e.node);

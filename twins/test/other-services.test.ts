@@ -125,3 +125,33 @@ describe("two twins services on one broker", () => {
     expect(events).toEqual([["tf-twins-second"], []]);
   });
 });
+
+describe("a pairing replaced by another twins service", () => {
+  it("is told by the service whose pairing gave way, naming the other and what the node follows now", async () => {
+    await fx.broker();
+    for (const id of ["X", "S1", "S2"]) await fx.node(id);
+    const lines: { level: number; msg: string; node?: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const first = await fx.twins({ clientId: "tf-twins-first", logger });
+    const second = await fx.twins({ clientId: "tf-twins-second" });
+    await until(() => first.otherServices.length === 1 && second.get("X")?.presence === "online", "both up");
+    await first.pair("X", "S1");
+    await until(
+      () => second.get("X")?.pairing === "confirmed" && sameIds(second.get("X")?.desired.sources, ["S1"]),
+      "the second took the first's pairing",
+    );
+    expect(lines.filter((l) => l.msg.includes("was replaced"))).toEqual([]);
+    await second.unpair("X", "S1");
+    await second.pair("X", "S2");
+    await until(() => sameIds(first.get("X")?.desired.sources, ["S2"]), "the first gave way");
+    const told = lines.filter((l) => l.msg.includes("was replaced"));
+    expect(told.at(-1)).toMatchObject({ level: 40, node: "X" });
+    expect(told.at(-1)?.msg).toMatch(
+      /^twins: the pairing of X was replaced by another control tool's, carried out by the node: it follows S2 now \(this service had nobody\); another twins service controls this fleet \(tf-twins-second\): the last command the node carries out stands$/,
+    );
+  });
+});
+
+function sameIds(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && b.every((x) => a.includes(x));
+}
