@@ -9,7 +9,8 @@
  *
  * On each (re)connect the broker replays the retained presences; one not replayed by the end of the
  * replay (no presence for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS) left while the connection was
- * down. What the replay shows is told once it is over, in one line. A clear of this service's own
+ * down, unless it comes back within RECONNECT_GRACE_MS. What the replay shows is told once it is
+ * over, in one line. A clear of this service's own
  * presence while it runs (a copy of its data directory started elsewhere, taking it for its dead
  * predecessor: twins/predecessor.ts) is answered by publishing the presence again.
  */
@@ -19,6 +20,13 @@ import { after, type Scheduler, type Timer } from "./clock.js";
 import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "./put-back.js";
 import type { Twin } from "./types.js";
+
+/**
+ * How long a presence the replay after a reconnect did not show may still come back before it counts
+ * as gone: after a broker restarted empty the services reconnect each on its own retry, up to a
+ * second apart, and the one back second was told as having left, then as come again.
+ */
+export const RECONNECT_GRACE_MS = 5000;
 
 export interface OtherServicesOptions {
   readonly prefix: Prefix;
@@ -48,6 +56,8 @@ export class OtherServices {
   private lastReplayedAt = Number.NEGATIVE_INFINITY;
   private settle: Timer | undefined;
   private client: ControlClient | undefined;
+  /** Presences heard since the last replay ended (a service that reconnected after this one). */
+  private readonly again = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -69,6 +79,7 @@ export class OtherServices {
     this.client = client;
     this.settle?.cancel();
     this.replay = new Set();
+    this.again.clear();
     const began = this.opts.scheduler.now();
     await client.subscribeAsync(`${this.base}+`, { qos: 1 });
     const look = () => {
@@ -103,6 +114,8 @@ export class OtherServices {
     }
     if (presence === undefined) this.present.delete(clientId);
     else this.present.set(clientId, { clientId, ...presence });
+    if (presence !== undefined) this.again.add(clientId);
+    else this.again.delete(clientId);
     if (this.replay === undefined) this.tell();
     return true;
   }
@@ -117,9 +130,17 @@ export class OtherServices {
   private replayOver(): void {
     const shown = this.replay ?? new Set<string>();
     this.replay = undefined;
-    // Not replayed: its presence was cleared while this service was away from the broker.
-    for (const id of [...this.present.keys()]) if (!shown.has(id)) this.present.delete(id);
     this.tell();
+    // Not replayed: its presence was cleared while this service was away from the broker, or the
+    // broker restarted empty and it has not reconnected yet (both retry every second, out of step).
+    const missing = [...this.present.keys()].filter((id) => !shown.has(id));
+    if (missing.length === 0) return;
+    this.settle = after(this.opts.scheduler, RECONNECT_GRACE_MS, () => {
+      this.settle = undefined;
+      for (const id of missing) if (!this.again.has(id)) this.present.delete(id);
+      this.again.clear();
+      this.tell();
+    });
   }
 
   /** Logs and emits the change between what was told and what the broker holds now, if any. */

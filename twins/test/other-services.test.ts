@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
-import { type ControlClient, OtherServices } from "../other-services.js";
+import { type ControlClient, OtherServices, RECONNECT_GRACE_MS } from "../other-services.js";
 import type { TwinsServiceInfo } from "../presence.js";
 import { REPLAY_SETTLE_MS } from "../put-back.js";
 import { Fixtures, until } from "./helpers.js";
@@ -84,11 +84,30 @@ describe("the other twins services, watched while the service runs", () => {
     await w.subscribe(client);
     msg("tf-twins-back", "P1 20");
     sched.advance(REPLAY_SETTLE_MS * 2);
+    expect(told).toHaveLength(1); // `gone` may still be reconnecting
+    sched.advance(RECONNECT_GRACE_MS);
     expect(w.list).toEqual([{ clientId: "tf-twins-back", since: 20 }]);
     expect(told).toHaveLength(2);
     expect(lines.at(-1)?.msg).toMatch(
       /the other twins service tf-twins-gone left the fleet .*still on it: tf-twins-back/,
     );
+  });
+
+  it("keeps one the replay did not show that reconnects within the grace: nothing told", async () => {
+    const { sched, lines, told, client, w, msg } = watch();
+    await w.subscribe(client);
+    msg("tf-twins-b", "P1 20", true);
+    sched.advance(REPLAY_SETTLE_MS * 2);
+    expect(told).toHaveLength(1);
+    // The broker restarted empty: this service is back first, the other 1 s later.
+    await w.subscribe(client);
+    sched.advance(REPLAY_SETTLE_MS * 2);
+    sched.advance(1000);
+    msg("tf-twins-b", "P1 20");
+    sched.advance(RECONNECT_GRACE_MS);
+    expect(w.list).toEqual([{ clientId: "tf-twins-b", since: 20 }]);
+    expect(told).toHaveLength(1);
+    expect(lines).toHaveLength(1);
   });
 
   it("publishes its own presence again when another client clears it while it runs", async () => {
