@@ -59,6 +59,7 @@ export class OtherServices {
   /** Presences heard since the last replay ended (a service that reconnected after this one). */
   private readonly again = new Set<string>();
   private stopped = false;
+  private refusedTold = false;
 
   constructor(
     private readonly opts: OtherServicesOptions,
@@ -81,7 +82,21 @@ export class OtherServices {
     this.replay = new Set();
     this.again.clear();
     const began = this.opts.scheduler.now();
-    await client.subscribeAsync(`${this.base}+`, { qos: 1 });
+    // Never a reason not to serve: a broker whose access rules refuse the topic (MQTT.js rejects a
+    // SUBACK with 0x80 in it) is told once; a connection lost meanwhile subscribes again on reconnecting.
+    const subscribed = await client.subscribeAsync(`${this.base}+`, { qos: 1 }).then(
+      (granted) => !(Array.isArray(granted) && granted.some((g: { qos?: number }) => g.qos === 128)),
+      (e: unknown) => !(e as { packet?: { granted?: unknown[] } }).packet?.granted?.includes(128),
+    );
+    if (!subscribed) {
+      this.replay = undefined;
+      if (!this.refusedTold)
+        this.opts.logger.warn(
+          `twins: the broker refused the subscription to ${this.base}+: another twins service on this fleet is not told (its access rules must let a control login read the presences)`,
+        );
+      this.refusedTold = true;
+      return;
+    }
     const look = () => {
       const now = this.opts.scheduler.now();
       const quiet = now - Math.max(this.lastReplayedAt, began);

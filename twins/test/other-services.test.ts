@@ -110,6 +110,22 @@ describe("the other twins services, watched while the service runs", () => {
     expect(lines).toHaveLength(1);
   });
 
+  it("tells once a broker that refuses the presences' topic, and serves on", async () => {
+    const { lines, client, w } = watch();
+    const refused = { ...client, subscribeAsync: async () => [{ topic: "tf/control/+", qos: 128 }] };
+    await w.subscribe(refused);
+    const rejected = {
+      ...client,
+      subscribeAsync: () =>
+        Promise.reject(Object.assign(new Error("refused"), { packet: { granted: [128] } })),
+    };
+    await w.subscribe(rejected); // a reconnect: not told again
+    await w.subscribe({ ...client, subscribeAsync: () => Promise.reject(new Error("connection closed")) });
+    expect(lines.map((l) => l.msg)).toEqual([
+      "twins: the broker refused the subscription to tf/control/+: another twins service on this fleet is not told (its access rules must let a control login read the presences)",
+    ]);
+  });
+
   it("publishes its own presence again when another client clears it while it runs", async () => {
     const { sched, lines, published, client, w, msg } = watch();
     await w.subscribe(client);
@@ -174,3 +190,17 @@ describe("a pairing replaced by another twins service", () => {
 function sameIds(a: readonly string[] | undefined, b: readonly string[]): boolean {
   return a !== undefined && a.length === b.length && b.every((x) => a.includes(x));
 }
+
+describe("a broker whose access rules refuse the presences' topic", () => {
+  it("leaves the service connected and querying, told once", async () => {
+    const broker = await fx.broker();
+    broker.aedes.authorizeSubscribe = (_client, sub, done) =>
+      done(null, sub.topic.includes("/control/") ? null : sub);
+    await fx.node("X");
+    const lines: string[] = [];
+    const logger = pino({ level: "warn" }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
+    const t = await fx.twins({ clientId: "tf-twins-first", logger });
+    await until(() => t.get("X")?.kind === "sim", "X registered, answering the query");
+    expect(lines.filter((l) => l.includes("refused the subscription to tf/control/+"))).toHaveLength(1);
+  });
+});
