@@ -72,8 +72,6 @@ export class TwinsSource implements ConsoleSource {
   private focused: NodeId | undefined;
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
-  /** While other twins services hold a presence on the fleet: their ids, and since when there was one. */
-  private others: { readonly ids: string; readonly since: number } | undefined;
   /**
    * The nodes in id order, kept up to date from the service's events one twin at a time (a change
    * costs one summary, not a pass over the fleet), with each one's position; a node not seen before
@@ -137,11 +135,8 @@ export class TwinsSource implements ConsoleSource {
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       "other-services": (services) => {
-        const ids = services.map((x) => x.clientId).join(", ");
-        const was = this.others;
-        this.others = services.length === 0 ? undefined : { ids, since: was?.since ?? this.sched.now() };
-        if (services.length > 0) this.log("warn", `another twins service controls this fleet too: ${ids}`);
-        else this.log("info", "no other twins service on the fleet any more");
+        const line = this.live.othersTold(services, this.sched.now());
+        this.log(line.level, line.text);
         changed();
       },
       broker: (connected, lastHeardAt, how) => {
@@ -245,12 +240,6 @@ export class TwinsSource implements ConsoleSource {
     const since = this.twins.unsavedSince;
     // On the service's own clock, as the other faults are.
     if (since !== undefined) faults.push({ what: "desired state not saved (disk full?)", since });
-    const others = this.others;
-    if (others !== undefined)
-      faults.push({
-        what: `another twins service controls this fleet too (${others.ids})`,
-        since: others.since,
-      });
     return faults;
   }
 
