@@ -192,8 +192,12 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
 /** Each time the twins service the run joined left the broker mid-run; nothing when it stayed. */
 function joinedLines(r: Report): string {
   const j = r.joinedTwins;
-  if (j === undefined || j.left.length === 0) return "";
+  if (j === undefined) return "";
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const beside = (j.beside ?? []).map(
+    (b) =>
+      `       twins beside   ${b.clientId} ${b.atMs <= 0 ? "from the start" : `from ${s(b.atMs)}`}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${j.clientId} (joined), each undoing the other's pairings and sets`,
+  );
   const lines = j.left.map((a) => {
     const back =
       a.backAtMs === undefined
@@ -201,7 +205,8 @@ function joinedLines(r: Report): string {
         : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== j.clientId ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
     return `       twins left     ${j.clientId} (joined) at ${s(a.atMs)}, ${back}`;
   });
-  return `\n${lines.join("\n")}`;
+  const all = [...beside, ...lines];
+  return all.length === 0 ? "" : `\n${all.join("\n")}`;
 }
 
 /** The nodes' pairing changed mid-run: when, how many nodes; nothing when it did not. */

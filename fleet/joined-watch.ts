@@ -36,6 +36,17 @@ export interface JoinedTwinsReport {
     /** Not the process the run joined (another client id or start time): its state is what its store held. */
     readonly restarted?: boolean;
   }[];
+  /**
+   * Other twins services that held a presence beside a controller of the fleet (two controllers,
+   * each undoing the other's pairings and sets): each once, when first seen so (ms; negative:
+   * before the presses); absent when there was none.
+   */
+  readonly beside?: readonly {
+    readonly clientId: string;
+    readonly atMs: number;
+    /** When its presence was cleared (stopped, killed, cut off); absent while it stayed to the end. */
+    readonly leftAtMs?: number;
+  }[];
 }
 
 export interface JoinedLog {
@@ -47,6 +58,8 @@ export class JoinedWatch {
   private readonly absences: Absence[] = [];
   /** The controllers present on the broker, by client id: when each started (`since`). */
   private readonly present = new Map<string, number | undefined>();
+  /** Controllers seen beside another one, each once: when first seen so, and when last seen leaving. */
+  private readonly beside = new Map<string, { readonly at: number; left?: number | undefined }>();
 
   constructor(
     client: PresenceClient,
@@ -75,6 +88,8 @@ export class JoinedWatch {
 
   private seen(clientId: string, payload: string): void {
     const now = this.sched.now();
+    const beside = this.beside.get(clientId);
+    if (beside !== undefined) beside.left = payload === "" ? (beside.left ?? now) : undefined;
     if (payload === "") {
       if (!this.present.delete(clientId) || this.present.size > 0 || this.away !== undefined) return;
       this.absences.push({ leftMs: now, back: undefined });
@@ -89,6 +104,13 @@ export class JoinedWatch {
     const known = this.present.has(clientId);
     this.present.set(clientId, p.since);
     const restarted = clientId !== this.service.clientId || p.since !== this.service.since;
+    if (!known && this.present.size > 1 && !this.beside.has(clientId)) {
+      this.beside.set(clientId, { at: now });
+      const others = [...this.present.keys()].filter((id) => id !== clientId).join(", ");
+      this.log.warn(
+        `another twins service controls the fleet: ${clientId}, beside ${others}: each sends its own pairings and sets, and they undo each other's; the run's re-pairings and sets may be either's`,
+      );
+    }
     const away = this.away;
     if (away !== undefined) {
       away.back = { ms: now, clientId, restarted };
@@ -113,6 +135,15 @@ export class JoinedWatch {
           ? { backAtMs: ms(a.back.ms), backAs: a.back.clientId, restarted: a.back.restarted }
           : {}),
       })),
+      ...(this.beside.size > 0
+        ? {
+            beside: [...this.beside].map(([clientId, b]) => ({
+              clientId,
+              atMs: ms(b.at),
+              ...(b.left !== undefined ? { leftAtMs: ms(b.left) } : {}),
+            })),
+          }
+        : {}),
     };
   }
 }

@@ -117,7 +117,13 @@ export async function prepareFleet(
       broker.kind === "external"
         ? await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, scheduler, ...opts.login })
         : [];
-    let existing = (await lookUpAll())[0];
+    const found = await lookUpAll();
+    let existing = found[0];
+    // Two controllers already: the run joins one and says so (its watch tells the others again).
+    if (found.length > 1)
+      logger.warn(
+        `${found.length} twins services control the fleet on ${broker.url} (${found.map((s) => s.clientId).join(", ")}): each sends its own pairings and sets, and they undo each other's; this run joins ${found[0]?.clientId}`,
+      );
     if (existing && faults.some((f) => f.kind === "twins-restart")) {
       throw fleetOptionError(
         "faults",

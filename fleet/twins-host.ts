@@ -33,6 +33,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   convergence: true,
   "bad-input": true,
   broker: true,
+  "other-services": true,
 };
 const EVENTS = Object.keys(FORWARDED) as (keyof TwinsEvents)[];
 
@@ -91,6 +92,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   get waiting(): Twins["waiting"] {
     return this.current?.waiting;
+  }
+
+  get otherServices(): Twins["otherServices"] {
+    return this.current?.otherServices ?? [];
   }
 
   get unsavedSince(): Twins["unsavedSince"] {

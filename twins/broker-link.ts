@@ -19,8 +19,15 @@ import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } 
 import { after, type Timer } from "./clock.js";
 import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
+import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
-import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
+import {
+  CLOSE_GRACE_MS,
+  controlTopic,
+  encodePresence,
+  SERVICE_TOPIC_KINDS,
+  type TwinsServiceInfo,
+} from "./presence.js";
 import { forgetSubscription } from "./retire.js";
 import { WireLink } from "./wire-link.js";
 
@@ -41,6 +48,8 @@ export interface BrokerLinkHandlers {
    * service's scheduler.
    */
   readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss) => void;
+  /** Who else holds a presence on the fleet changed (twins/other-services.ts); a service with a presence only. */
+  readonly others: (services: readonly TwinsServiceInfo[]) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -56,6 +65,8 @@ export interface TwinsLink {
   publish(topic: string, payload: string, retain: boolean, what: string): Promise<boolean>;
   close(): Promise<void>;
   kill(): Promise<void>;
+  /** The other twins services holding a presence on the fleet now (none watched: empty). */
+  readonly otherServices: readonly TwinsServiceInfo[];
 }
 
 /** The link `opts` asks for: over `opts.wire` when given, else MQTT.js to `opts.url`. */
@@ -81,6 +92,7 @@ export class BrokerLink implements TwinsLink {
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
+  private readonly others: OtherServices | undefined;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -89,6 +101,12 @@ export class BrokerLink implements TwinsLink {
     this.startedAt = opts.scheduler.now();
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
+    // A service holding a presence watches for the others for as long as it runs.
+    if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others);
+  }
+
+  get otherServices(): readonly TwinsServiceInfo[] {
+    return this.others?.list ?? [];
   }
 
   /** Why nothing can be sent now (the broker not reached yet, lost, silent); undefined while it can. */
@@ -209,7 +227,7 @@ export class BrokerLink implements TwinsLink {
     this.client = client;
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
     client.on("message", (topic, payload, packet) => {
-      if (topic !== probeTopic)
+      if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
     // An outage is told once, when it starts and when it ends; why its reconnects fail (one a
@@ -311,6 +329,7 @@ export class BrokerLink implements TwinsLink {
         qos: 1,
         retain: true,
       });
+      await this.others?.subscribe(client);
     }
     await this.on.ready(this.reached);
   }
@@ -377,6 +396,7 @@ export class BrokerLink implements TwinsLink {
   private stopWatching(): void {
     this.stopProbe?.();
     this.watch?.stop();
+    this.others?.stop();
     if (this.client) this.inFlight.giveUpAll(this.client, "closed");
   }
 }

@@ -23,7 +23,7 @@ import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
-import { desireAfterConfig } from "./desire.js";
+import { desireAfterConfig, sameSet } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
 import { presenceHeard, registerEffects } from "./register-effects.js";
@@ -58,8 +58,8 @@ export type RegistryEffect =
   | { readonly type: "online"; readonly node: NodeId }
   | { readonly type: "offline"; readonly node: NodeId }
   | { readonly type: "bad-input"; readonly input: BadInput }
-  /** The desired state changed and must be stored. */
-  | { readonly type: "desired-changed"; readonly node: NodeId }
+  /** The desired state changed and must be stored (`replaced`: the sources another tool's config replaced). */
+  | { readonly type: "desired-changed"; readonly node: NodeId; readonly replaced?: readonly NodeId[] }
   /** The node, online, showed a config other than the desired one: send it the pairing again. */
   | { readonly type: "reconcile"; readonly node: NodeId }
   /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */
@@ -341,6 +341,7 @@ export class TwinRegistry {
     this.graph.refollow(t, before);
     bumpFollowedSources(this.twins, before, followed(t));
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
+    const was = t.desiredKnown ? t.desired.sources : undefined;
     const d = desireAfterConfig(desireStateOf(t), seen, t.presence);
     t.provisional = false;
     t.unattributed = d.next.unattributed === true;
@@ -348,7 +349,12 @@ export class TwinRegistry {
     t.desiredKnown = d.next.known;
     t.confirmed = d.next.confirmed;
     if (d.changed) {
-      out.push({ type: "updated", node: t.id, change: "desired" }, { type: "desired-changed", node: t.id });
+      // A config changes the desired sources only when another tool commanded or wrote them.
+      const replaced = was !== undefined && !sameSet(was, t.desired.sources) ? { replaced: was } : {};
+      out.push(
+        { type: "updated", node: t.id, change: "desired" },
+        { type: "desired-changed", node: t.id, ...replaced },
+      );
     }
     if (d.reconcile) out.push({ type: "reconcile", node: t.id });
     return out;

@@ -22,6 +22,7 @@ import { changeDesired } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { type ResolvedTwinsOptions, resolveTwinsOptions, type TwinsOptions } from "./options.js";
+import { tellReplaced } from "./other-services.js";
 import { pairError } from "./pairing.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
@@ -102,6 +103,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       subscribing: () => registry.brokerSession(),
       ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
+      others: (services) => this.emit("other-services", services),
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,
@@ -164,6 +166,9 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   get unsavedSince(): number | undefined {
     return this.saver.unsavedSince;
+  }
+  get otherServices() {
+    return this.link.otherServices;
   }
 
   /** Subscribed (and the presence held): a query, so registers list live nodes (passive: queryOnReconnect) */
@@ -367,6 +372,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           break;
         case "desired-changed":
           persist = true;
+          if (e.replaced) tellReplaced(this, this.opts.logger, e.node, e.replaced);
           break;
         case "forgotten": // room for a newcomer at maxNodes, or retired: out of the store too
           this.reconciler.forget(e.node);

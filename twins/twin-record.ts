@@ -139,9 +139,13 @@ export function restoreRecord(
   };
   t.desiredKnown = true;
   // A stored pairing is confirmed again only by what the broker or the node shows now (the broker
-  // may have lost the config meanwhile); an empty one has nothing to lose.
+  // may have lost the config meanwhile); an empty one has nothing to lose. One of a node never heard
+  // (no identity, no last-seen date: it never registered nor sent a message) was never confirmed by
+  // it, whatever the file says (an older build stored such pairings confirmed, and the broker's copy
+  // of its own write then confirmed it again at every start): pending until the node shows it.
+  const heard = rec.kind !== undefined || rec.lastSeen !== undefined;
   t.confirmed = rec.pending !== true && rec.sources.length === 0;
-  t.provisional = rec.pending !== true && rec.sources.length > 0;
+  t.provisional = rec.pending !== true && rec.sources.length > 0 && heard;
   if (rec.kind) t.kind = rec.kind;
   if (rec.profile) t.profile = rec.profile;
   if (rec.firmware) t.firmware = rec.firmware;

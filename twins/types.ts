@@ -7,6 +7,7 @@ import type { DropReason, NodeId, NodeKind, Stamp } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import type { BrokerLoss } from "./broker-watch.js";
 import type { ConvergenceReport } from "./convergence.js";
+import type { TwinsServiceInfo } from "./presence.js";
 
 export type Presence = "online" | "offline" | "unknown";
 
@@ -166,4 +167,9 @@ export interface TwinsEvents {
    * once it connects.
    */
   broker: [connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached"];
+  /**
+   * Who else holds a presence on the fleet changed (another twins service came or left:
+   * twins/other-services.ts); `services`, sorted by client id, empty when this one is alone again.
+   */
+  "other-services": [services: readonly TwinsServiceInfo[]];
 }

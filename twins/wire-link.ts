@@ -27,6 +27,8 @@ interface Waiter {
 }
 
 export class WireLink implements TwinsLink {
+  /** A virtual-time run's own controller, alone on its in-process broker: no other is watched for. */
+  readonly otherServices = [];
   private wire: Wire | undefined;
   private connected = false;
   private closing = false;

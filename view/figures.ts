@@ -31,6 +31,8 @@ export interface Figures {
   twinsBroker?(): BrokerState;
   /** A live fleet: whether the twins service's desired state is saved (false while saves fail: a full disk). */
   twinsStoreSaved?(): boolean;
+  /** A live fleet: how many other twins services hold a presence on it now (docs/twins.md, "Presence"). */
+  twinsOtherServices?(): number;
   /**
    * The longest an online follower has been behind a direct source now, ms (0: none is;
    * view/behind.ts).
@@ -129,7 +131,10 @@ function reportLatencies(twins: Pick<Twins, "on" | "get">, now: () => number): (
  * store, the sync latency it can time and its followers behind. `now`: the service's clock (ms).
  */
 export function twinsFigures(
-  twins: Pick<Twins, "badInput" | "on" | "waiting" | "unsavedSince" | "get" | "convergence">,
+  twins: Pick<
+    Twins,
+    "badInput" | "on" | "waiting" | "unsavedSince" | "get" | "convergence" | "otherServices"
+  >,
   now: () => number,
 ): Figures {
   return {
@@ -139,5 +144,6 @@ export function twinsFigures(
     flapping: flapCount(twins),
     twinsBroker: brokerState(twins),
     twinsStoreSaved: () => twins.unsavedSince === undefined,
+    twinsOtherServices: () => twins.otherServices.length,
   };
 }

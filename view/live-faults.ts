@@ -2,11 +2,12 @@
  * A live fleet's faults, which are the world's, not injected: the twins service's broker while it is
  * silent, its connection down or not made yet (the operator's view is not current then: the nodes
  * are shown as last known, from the service's store before the first connection), and the nodes
- * told as flapping in the last FLAP_SHOWN_MS, as one fault. Kept from the service's `broker` and
- * `twin-flapping` events for the console and the web page (view/twins-source.ts).
+ * told as flapping in the last FLAP_SHOWN_MS, as one fault, and other twins services on the fleet.
+ * Kept from the service's `broker`, `twin-flapping` and `other-services` events for the console and
+ * the web page (view/twins-source.ts).
  */
 import type { NodeId } from "../protocol/index.js";
-import type { BrokerLoss, Twins } from "../twins/index.js";
+import type { BrokerLoss, Twins, TwinsServiceInfo } from "../twins/index.js";
 import type { ConsoleFault } from "./source.js";
 
 /** How the broker is away: silent, its connection lost, or never reached since the service started. */
@@ -24,6 +25,8 @@ export const FLAP_SHOWN_MS = 300_000;
 export class LiveFaults {
   /** While the broker is away: since when, and how (silent with the connection up, down, never reached). */
   private brokerLost: { readonly since: number; readonly how: BrokerAway } | undefined;
+  /** While other twins services hold a presence on the fleet: their ids, and since when there was one. */
+  private others: { readonly ids: string; readonly since: number } | undefined;
   /** Nodes told as flapping, with when. */
   private readonly flapping = new Map<NodeId, number>();
 
@@ -81,6 +84,21 @@ export class LiveFaults {
     return `${what} for ${forS(away.since)} s: the nodes are shown as they were, until it is back`;
   }
 
+  /**
+   * The service's `other-services` event at `now`: the fault kept from when there was first another
+   * twins service on the fleet until there is none; the line the event log shows for it.
+   */
+  othersTold(
+    services: readonly TwinsServiceInfo[],
+    now: number,
+  ): { readonly level: "info" | "warn"; readonly text: string } {
+    const ids = services.map((x) => x.clientId).join(", ");
+    this.others = services.length === 0 ? undefined : { ids, since: this.others?.since ?? now };
+    return services.length === 0
+      ? { level: "info", text: "no other twins service on the fleet any more" }
+      : { level: "warn", text: `another twins service controls this fleet too: ${ids}` };
+  }
+
   flapped(id: NodeId, now: number): void {
     this.flapping.set(id, now);
   }
@@ -90,6 +108,11 @@ export class LiveFaults {
     const out: ConsoleFault[] = [];
     const lost = this.brokerLost;
     if (lost !== undefined) out.push({ what: AWAY[lost.how], since: lost.since });
+    if (this.others !== undefined)
+      out.push({
+        what: `another twins service controls this fleet too (${this.others.ids})`,
+        since: this.others.since,
+      });
     const flap = this.flappingFault(now);
     if (flap !== undefined) out.push(flap);
     return out;

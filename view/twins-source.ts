@@ -143,6 +143,11 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
+      "other-services": (services) => {
+        const line = this.live.othersTold(services, this.sched.now());
+        this.log(line.level, line.text);
+        changed();
+      },
       broker: (connected, lastHeardAt, how) => {
         const line = this.live.brokerTold(connected, this.sched.now(), lastHeardAt, how, twins.waiting);
         this.log(line.level, line.text);

@@ -114,6 +114,13 @@ export class WebMetrics {
         "The twins service's desired state: 1 while saved, 0 while saves fail (a full disk; a restart would lose what is not saved)",
         () => (saved() ? 1 : 0),
       );
+    const others = figures.twinsOtherServices?.bind(figures);
+    if (others)
+      gauge(
+        "twins_other_services",
+        "Other twins services holding a presence on the fleet now: each sends its own pairings and sets, and they undo each other's (0 when this one is alone)",
+        others,
+      );
     new Counter({
       name: `${p}broker_messages_total`,
       help: "Messages the broker took in (direction=in) and delivered (direction=out)",

@@ -164,19 +164,8 @@ export async function runTwinsService(
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
   });
   const convergenceLog = logEvents(t, logger);
-  // Two services on one fleet each send their own desire, and undo each other's pairings: said once
-  // the broker is reached (their presences are retained), not refused (one may be on its way out).
-  t.reached
-    .then(() => findTwinsServices(c.url, flags.prefix, { timeoutMs: 2000, ...c.login }))
-    .then((found) => {
-      const others = found.filter((s) => s.clientId !== t.clientId);
-      if (others.length > 0)
-        logger.warn(
-          { services: others.map((s) => s.clientId) },
-          `twins: ${others.length === 1 ? "another twins service controls" : `${others.length} other twins services control`} this fleet (${others.map((s) => `${s.clientId}${s.since !== undefined ? ` since ${new Date(s.since).toISOString()}` : ""}`).join(", ")}): each sends its own desired pairings and sets, and they undo each other's; run one per fleet`,
-        );
-    })
-    .catch(() => {});
+  // Two services on one fleet each send their own desire, and undo each other's pairings: the service
+  // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
   const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
   const web =
     source && http

@@ -86,6 +86,31 @@ describe("JoinedWatch", () => {
   });
 });
 
+describe("JoinedWatch, two controllers", () => {
+  it("tells a controller beside the joined one once, at the start or when it comes", () => {
+    const { client, sched, lines, w } = watch();
+    client.deliver("ctl-a", "P1 1000");
+    client.deliver("ctl-b", "P1 500"); // replayed at subscribing: there before the run
+    sched.advance(3000);
+    client.deliver("ctl-b", "P1 500"); // a resubscribe: told once
+    client.deliver("ctl-c", "P1 3500"); // a laptop's, mid-run
+    sched.advance(1000);
+    client.deliver("ctl-c", ""); // stopped again
+    expect(w.report(1000)).toEqual({
+      clientId: "ctl-a",
+      left: [],
+      beside: [
+        { clientId: "ctl-b", atMs: -1000 },
+        { clientId: "ctl-c", atMs: 2000, leftAtMs: 3000 },
+      ],
+    });
+    expect(lines).toEqual([
+      "WARN another twins service controls the fleet: ctl-b, beside ctl-a: each sends its own pairings and sets, and they undo each other's; the run's re-pairings and sets may be either's",
+      "WARN another twins service controls the fleet: ctl-c, beside ctl-a, ctl-b: each sends its own pairings and sets, and they undo each other's; the run's re-pairings and sets may be either's",
+    ]);
+  });
+});
+
 describe("a run joined to a twins service that leaves", () => {
   let broker: BrokerHost;
   const services: Twins[] = [];
@@ -121,6 +146,39 @@ describe("a run joined to a twins service that leaves", () => {
     expect(r.joinedTwins?.left).toMatchObject([{ backAs: "ctl-b", restarted: true }]);
     expect(summary(r)).toMatch(
       /twins left {5}ctl-a \(joined\) at -?\d+\.\d s, back at -?\d+\.\d s as ctl-b \(restarted\)/,
+    );
+  }, 60_000);
+
+  it("says a second controller was on the fleet, in its log, its report and its summary", async () => {
+    const logger = pino({ level: "silent" });
+    services.push(await startTwins({ url: broker.url, clientId: "ctl-a", logger }));
+    services.push(await startTwins({ url: broker.url, clientId: "ctl-b", logger }));
+    const lines: string[] = [];
+    const runLogger = pino({ level: "warn" }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
+    const run = await FleetRun.start(
+      {
+        broker: broker.url,
+        nodes: 2,
+        topology: "pairs",
+        groupSize: 2,
+        ratePerNodePerMin: 0,
+        durationS: 1,
+        settleS: 0.5,
+        workers: 1,
+        profile: "ideal",
+      },
+      runLogger,
+    );
+    expect(run.joined?.clientId).toBe("ctl-a");
+    const r = await run.done;
+    expect(
+      lines.some((l) =>
+        /^2 twins services control the fleet on .* \(ctl-a, ctl-b\): .*this run joins ctl-a$/.test(l),
+      ),
+    ).toBe(true);
+    expect(r.joinedTwins?.beside).toMatchObject([{ clientId: "ctl-b" }]);
+    expect(summary(r)).toMatch(
+      /twins beside {3}ctl-b from the start: another controller beside ctl-a \(joined\)/,
     );
   }, 60_000);
 });

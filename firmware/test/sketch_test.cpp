@@ -100,12 +100,12 @@ int main() {
   expect(fake::pinValue[12] == HIGH, "a press while offline still shows on the LED");
   mqtt.acceptConnect = true;
   take();
-  fake::now = 4200;  // the next attempt, TF_RECONNECT_MS after the failed one at 2100
+  fake::now = 2000 + TF_RECONNECT_MS + 200;  // past the next attempt, at most TF_RECONNECT_MS after the last
   loop();
   expectLog({"connect tf-lamp-1 user=- pass=- will=tf/status/lamp-1:T1 0:q1:retain clean",
              "subscribe tf/config/lamp-1 1", "subscribe tf/report/lamp-1 1"},
             "reconnect after TF_RECONNECT_MS");
-  fake::now = 5700;  // past the 1500 ms grace: nothing retained arrived
+  fake::now = 2000 + TF_RECONNECT_MS + 1700;  // past the 1500 ms grace: nothing retained arrived
   loop();
   std::vector<std::string> got = take();
   expect(!got.empty() && got.back() == "publish tf/report/lamp-1 R1 1 7 lamp-1 retain",

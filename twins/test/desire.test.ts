@@ -114,9 +114,29 @@ describe("a config seen before its node's presence", () => {
     expect(r.get(NodeId("X"))?.pairing).toBe("pending");
     // One stored confirmed is confirmed again by the broker's equal copy, as before.
     const a = registry();
-    a.restore({ nodes: { A: { sources: [B], configVersion: 2 } } });
+    a.restore({ nodes: { A: { sources: [B], configVersion: 2, kind: "sim", lastSeen: 5 } } });
     a.receive("tf/config/A", "C1 2 B", 1, 0, replayed);
     expect(a.get(A)?.pairing).toBe("confirmed");
+  });
+
+  it("takes a stored confirmed pairing of a node never heard (no identity, no last-seen) as pending", () => {
+    // What an older build stored for `twinfleet pair ghost-1 B` on a node never seen: confirmed, and
+    // the broker holds the config it wrote itself. No node ever confirmed it.
+    const r = registry();
+    const ghost = NodeId("ghost-1");
+    r.restore({ nodes: { "ghost-1": { sources: [B], configVersion: 1 } } });
+    r.receive("tf/config/ghost-1", "C1 1 B", 1, 0, replayed);
+    expect(r.get(ghost)?.pairing).toBe("pending");
+    expect(r.snapshot().nodes["ghost-1"]).toMatchObject({ sources: ["B"], pending: true });
+    // Heard by its identity alone (a register once, its date since lost): confirmed by the copy.
+    const known = registry();
+    known.restore({ nodes: { "ghost-1": { sources: [B], configVersion: 1, kind: "real" } } });
+    known.receive("tf/config/ghost-1", "C1 1 B", 1, 0, replayed);
+    expect(known.get(ghost)?.pairing).toBe("confirmed");
+    // The node itself showing the config confirms it, as for any pending pairing.
+    r.receive("tf/status/ghost-1", "T1 1", 1, 0, live);
+    r.receive("tf/config/ghost-1", "C1 1 B", 1, 0, live);
+    expect(r.get(ghost)?.pairing).toBe("confirmed");
   });
 });
 

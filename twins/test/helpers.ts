@@ -38,6 +38,7 @@ const TWINS_EVENTS: readonly (keyof TwinsEvents)[] = [
   "twin-offline",
   "bad-input",
   "convergence",
+  "other-services",
 ];
 
 /** Wakes the waits whenever `t` changes. */

@@ -236,6 +236,27 @@ describe("twins source", () => {
     expect(s.faults()).toEqual([]);
   });
 
+  it("shows another twins service on the fleet as a fault from when one first came, and logs each change", () => {
+    const t = new FakeTwins();
+    const sched = new FakeScheduler(1000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    t.emit("other-services", [{ clientId: "tf-twins-b", since: 5 }]);
+    sched.advance(500);
+    t.emit("other-services", [{ clientId: "tf-twins-b" }, { clientId: "tf-twins-c" }]);
+    expect(s.faults()).toEqual([
+      { what: "another twins service controls this fleet too (tf-twins-b, tf-twins-c)", since: 1000 },
+    ]);
+    t.emit("other-services", []);
+    expect(s.faults()).toEqual([]);
+    expect(lines).toEqual([
+      "warn another twins service controls this fleet too: tf-twins-b",
+      "warn another twins service controls this fleet too: tf-twins-b, tf-twins-c",
+      "info no other twins service on the fleet any more",
+    ]);
+  });
+
   it("shows the nodes told as flapping as one fault for five minutes, and logs each", () => {
     const t = new FakeTwins();
     const sched = new FakeScheduler(1000);

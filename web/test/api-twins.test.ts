@@ -159,6 +159,7 @@ describe("a live fleet through the twins", () => {
     expect(m.has("twinfleet_nodes_ids_in_use")).toBe(false);
     expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
     expect(m.get("twinfleet_twins_store_saved")).toBe(1);
+    expect(m.get("twinfleet_twins_other_services")).toBe(0);
   });
 
   it("times the sync latency the twins see and the followers behind in /metrics", async () => {

@@ -1,0 +1,235 @@
+/**
+ * The other control servers on the fleet, watched for as long as the service runs (docs/twins.md,
+ * "Another twins service"). A service that holds a presence subscribes to `<p>/control/+` on its own
+ * connection once its presence is published, and tells each change of who else holds one: another
+ * service appearing (started later, seen again after a broker restart or a healed partition), and
+ * leaving (its presence cleared by its goodbye or its will). The check used to be made once, at the
+ * first connection: a service started second warned, the one already running never did, and neither
+ * said anything of a service that came or went later.
+ *
+ * On each (re)connect the broker replays the retained presences; one not replayed by the end of the
+ * replay (no presence for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS) left while the connection was
+ * down, unless it comes back within RECONNECT_GRACE_MS. What the replay shows is told once it is
+ * over, in one line. A clear of this service's own
+ * presence while it runs (a copy of its data directory started elsewhere, taking it for its dead
+ * predecessor: twins/predecessor.ts) is answered by publishing the presence again.
+ */
+import type { Logger } from "pino";
+import type { NodeId, Prefix } from "../protocol/index.js";
+import { after, type Scheduler, type Timer } from "./clock.js";
+import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
+import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "./put-back.js";
+import type { Twin } from "./types.js";
+
+/**
+ * How long a presence the replay after a reconnect did not show may still come back before it counts
+ * as gone: after a broker restarted empty the services reconnect each on its own retry, up to a
+ * second apart, and the one back second was told as having left, then as come again.
+ */
+export const RECONNECT_GRACE_MS = 5000;
+
+export interface OtherServicesOptions {
+  readonly prefix: Prefix;
+  readonly clientId: string;
+  readonly startedAt: number;
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+}
+
+/** What the watch needs of the connection: a subscription and a retained publish, each acknowledged. */
+export interface ControlClient {
+  subscribeAsync(topic: string, opts: { qos: 1 }): Promise<unknown>;
+  publishAsync(topic: string, payload: string, opts: { qos: 1; retain: true }): Promise<unknown>;
+}
+
+const when = (s: TwinsServiceInfo) =>
+  s.since !== undefined ? ` since ${new Date(s.since).toISOString()}` : "";
+const named = (list: readonly TwinsServiceInfo[]) => list.map((s) => `${s.clientId}${when(s)}`).join(", ");
+
+export class OtherServices {
+  /** The presences the broker holds now, by client id (`since` when given). */
+  private readonly present = new Map<string, TwinsServiceInfo>();
+  /** The list last told (logged and emitted). */
+  private told: readonly TwinsServiceInfo[] = [];
+  /** During a replay: the client ids it has shown so far. */
+  private replay: Set<string> | undefined;
+  private lastReplayedAt = Number.NEGATIVE_INFINITY;
+  private settle: Timer | undefined;
+  private client: ControlClient | undefined;
+  /** Presences heard since the last replay ended (a service that reconnected after this one). */
+  private readonly again = new Set<string>();
+  private stopped = false;
+  private refusedTold = false;
+
+  constructor(
+    private readonly opts: OtherServicesOptions,
+    private readonly changed: (services: readonly TwinsServiceInfo[]) => void,
+  ) {}
+
+  /** The other services holding a presence, sorted by client id, as last told. */
+  get list(): readonly TwinsServiceInfo[] {
+    return this.told;
+  }
+
+  private get base(): string {
+    return controlTopic(this.opts.prefix, "");
+  }
+
+  /** Once the presence is published on a (re)connect: subscribes, and judges the replay when it ends. */
+  async subscribe(client: ControlClient): Promise<void> {
+    this.client = client;
+    this.settle?.cancel();
+    this.replay = new Set();
+    this.again.clear();
+    const began = this.opts.scheduler.now();
+    // Never a reason not to serve: a broker whose access rules refuse the topic (MQTT.js rejects a
+    // SUBACK with 0x80 in it) is told once; a connection lost meanwhile subscribes again on reconnecting.
+    const subscribed = await client.subscribeAsync(`${this.base}+`, { qos: 1 }).then(
+      (granted) => !(Array.isArray(granted) && granted.some((g: { qos?: number }) => g.qos === 128)),
+      (e: unknown) => !(e as { packet?: { granted?: unknown[] } }).packet?.granted?.includes(128),
+    );
+    if (!subscribed) {
+      this.replay = undefined;
+      if (!this.refusedTold)
+        this.opts.logger.warn(
+          `twins: the broker refused the subscription to ${this.base}+: another twins service on this fleet is not told (its access rules must let a control login read the presences)`,
+        );
+      this.refusedTold = true;
+      return;
+    }
+    const look = () => {
+      const now = this.opts.scheduler.now();
+      const quiet = now - Math.max(this.lastReplayedAt, began);
+      if (quiet < REPLAY_SETTLE_MS && now - began < REPLAY_WAIT_MAX_MS) {
+        this.settle = after(this.opts.scheduler, REPLAY_SETTLE_MS - quiet, look);
+        return;
+      }
+      this.settle = undefined;
+      this.replayOver();
+    };
+    this.settle = after(this.opts.scheduler, REPLAY_SETTLE_MS, look);
+  }
+
+  /** A message from the broker: true when it was a presence (handled here), false for anything else. */
+  message(topic: string, payload: Buffer, retained: boolean): boolean {
+    if (!topic.startsWith(this.base)) return false;
+    const clientId = topic.slice(this.base.length);
+    if (clientId === "" || clientId.includes("/")) return true;
+    if (clientId === this.opts.clientId) {
+      if (payload.length === 0) this.ownCleared();
+      return true;
+    }
+    const presence = payload.length === 0 ? undefined : decodePresence(payload.toString("latin1"));
+    if (payload.length > 0 && presence === undefined) return true; // not a presence: no service
+    if (this.replay !== undefined) {
+      // Replayed, or published live since the subscription (a service that reconnected just after).
+      if (retained) this.lastReplayedAt = this.opts.scheduler.now();
+      if (presence !== undefined) this.replay.add(clientId);
+      else this.replay.delete(clientId);
+    }
+    if (presence === undefined) this.present.delete(clientId);
+    else this.present.set(clientId, { clientId, ...presence });
+    if (presence !== undefined) this.again.add(clientId);
+    else this.again.delete(clientId);
+    if (this.replay === undefined) this.tell();
+    return true;
+  }
+
+  /** Closing: nothing more is told or published. */
+  stop(): void {
+    this.stopped = true;
+    this.settle?.cancel();
+    this.settle = undefined;
+  }
+
+  private replayOver(): void {
+    const shown = this.replay ?? new Set<string>();
+    this.replay = undefined;
+    this.tell();
+    // Not replayed: its presence was cleared while this service was away from the broker, or the
+    // broker restarted empty and it has not reconnected yet (both retry every second, out of step).
+    const missing = [...this.present.keys()].filter((id) => !shown.has(id));
+    if (missing.length === 0) return;
+    this.settle = after(this.opts.scheduler, RECONNECT_GRACE_MS, () => {
+      this.settle = undefined;
+      for (const id of missing) if (!this.again.has(id)) this.present.delete(id);
+      this.again.clear();
+      this.tell();
+    });
+  }
+
+  /** Logs and emits the change between what was told and what the broker holds now, if any. */
+  private tell(): void {
+    if (this.stopped) return;
+    const now = [...this.present.values()].sort((a, b) =>
+      a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0,
+    );
+    const before = new Set(this.told.map((s) => s.clientId));
+    const ids = new Set(now.map((s) => s.clientId));
+    const came = now.filter((s) => !before.has(s.clientId));
+    const left = this.told.filter((s) => !ids.has(s.clientId));
+    if (came.length === 0 && left.length === 0) return;
+    this.told = now;
+    const { logger } = this.opts;
+    const services = now.map((s) => s.clientId);
+    if (left.length > 0) {
+      const rest =
+        now.length === 0 ? "this service is the only one on the fleet again" : `still on it: ${named(now)}`;
+      logger.info(
+        { left: left.map((s) => s.clientId), services },
+        `twins: ${left.length === 1 ? "the other twins service" : `${left.length} other twins services`} ${left.map((s) => s.clientId).join(", ")} left the fleet (presence cleared: stopped, killed or cut off); ${rest}`,
+      );
+    }
+    if (came.length > 0) {
+      logger.warn(
+        { services },
+        `twins: ${came.length === 1 ? "another twins service controls" : `${came.length} other twins services control`} this fleet (${named(came)}): each sends its own desired pairings and sets, and they undo each other's; run one per fleet`,
+      );
+    }
+    this.changed(now);
+  }
+
+  /** This service's presence cleared by someone else while it runs: published again. */
+  private ownCleared(): void {
+    const client = this.client;
+    if (this.stopped || client === undefined) return;
+    this.opts.logger.warn(
+      `twins: another client cleared this service's presence (${controlTopic(this.opts.prefix, this.opts.clientId)}): a copy of its data directory started elsewhere takes it for its dead predecessor; published again, as this service still runs`,
+    );
+    client
+      .publishAsync(controlTopic(this.opts.prefix, this.opts.clientId), encodePresence(this.opts.startedAt), {
+        qos: 1,
+        retain: true,
+      })
+      .catch((err: unknown) =>
+        this.opts.logger.debug({ err }, "twins: the presence was not published again"),
+      );
+  }
+}
+
+/**
+ * A pairing this service desired, replaced by another control tool's config (the node commanded by
+ * it, or its config written while the node was away): which tool's pairing stands now. A warning
+ * while another twins service is on the fleet (two controllers: this one's pairing was undone, or
+ * is being fought over); else a line of the log (a one-shot `twinfleet pair` is no conflict).
+ */
+export function tellReplaced(
+  twins: { get(id: string): Twin | undefined; readonly otherServices: readonly TwinsServiceInfo[] },
+  logger: Logger,
+  node: NodeId,
+  was: readonly NodeId[],
+): void {
+  const twin = twins.get(node);
+  const others = twins.otherServices;
+  const list = (l: readonly string[]) => (l.length === 0 ? "nobody" : l.join(", "));
+  const now = twin?.desired.sources ?? [];
+  const state = twin?.pairing === "pending" ? "written for it while it is away" : "carried out by the node";
+  const fields = { node, sources: now, was };
+  const line = `twins: the pairing of ${node} was replaced by another control tool's, ${state}: it follows ${list(now)} now (this service had ${list(was)})`;
+  if (others.length === 0) logger.info(fields, line);
+  else
+    logger.warn(
+      { ...fields, services: others.map((s) => s.clientId) },
+      `${line}; another twins service controls this fleet (${others.map((s) => s.clientId).join(", ")}): the last command the node carries out stands`,
+    );
+}
