@@ -311,9 +311,9 @@ export class BrokerLink implements TwinsLink {
 
   /**
    * Configs first, then reports: the retained configs tell which sources a node has, which the
-   * spoofed-origin check of a retained report needs. Then the presence (a dead predecessor's cleared
-   * first: twins/predecessor.ts), then the handler's turn
-   * (the query, so registers list live nodes).
+   * spoofed-origin check of a retained report needs. Then forget requests (twins/retire.ts), the
+   * presence (a dead predecessor's cleared first: twins/predecessor.ts) and the other services' watch,
+   * then the handler's turn (the query, so registers list live nodes).
    */
   private async onConnect(): Promise<void> {
     const client = this.client;
@@ -325,10 +325,8 @@ export class BrokerLink implements TwinsLink {
     await client.subscribeAsync(forgetSubscription(this.opts.prefix), { qos: 1 });
     await this.handover.beforePresence((topic) => client.publishAsync(topic, "", { qos: 1, retain: true }));
     if (this.opts.presence) {
-      await client.publishAsync(this.presenceTopic, encodePresence(this.opts.startedAt), {
-        qos: 1,
-        retain: true,
-      });
+      const presence = encodePresence(this.opts.startedAt);
+      await client.publishAsync(this.presenceTopic, presence, { qos: 1, retain: true });
       await this.others?.subscribe(client);
     }
     await this.on.ready(this.reached);

@@ -28,7 +28,7 @@ export interface BrokerWaitOptions {
   /** The broker's URL, without credentials. */
   readonly url: string;
   /** How often the connection is tried again (MQTT.js's reconnect period). */
-  readonly retryMs: number;
+  readonly reconnectPeriodMs: number;
   /** The first failure (false), and the broker reached, after a failure or at once (true): for the service's `broker` event. */
   readonly tell: (reached: boolean) => void;
 }
@@ -54,7 +54,7 @@ export class BrokerWait {
 
   /** How it is tried again, for the lines. */
   private get retrying(): string {
-    return `trying again every ${seconds(this.o.retryMs)} s until it answers`;
+    return `trying again every ${seconds(this.o.reconnectPeriodMs)} s until it answers`;
   }
 
   /** An attempt failed in a way that may pass: told at the first, then only by the reminders. */

@@ -1,15 +1,16 @@
 /**
- * A node's register: its identity shown (a change while online counted as an identity conflict), the
- * node online, and — when the broker holds no config of it — its pairing pending again
- * (twins/broker-copy.ts). Pure on the twin; the registry makes the effects.
+ * What a node's register, presence or config does to its twin's desired pairing: its identity shown
+ * (a change while online counted as an identity conflict), the node online, and — when the broker
+ * holds no config of it — its pairing pending again (twins/broker-copy.ts); a config seen adopted,
+ * confirmed or re-sent (twins/desire.ts). Pure on the twin; the registry makes the effects.
  */
 import type { NodeId, RegisterMessage } from "../protocol/index.js";
 import { configLostAtRegister } from "./broker-copy.js";
-import { desireAfterPresence } from "./desire.js";
+import { desireAfterConfig, desireAfterPresence, sameSet } from "./desire.js";
 import type { FollowGraph } from "./follow-graph.js";
 import type { RegistryEffect } from "./registry.js";
 import { desireStateOf, type TwinRecord } from "./twin-record.js";
-import type { BadInputReason } from "./types.js";
+import type { BadInputReason, ReportedConfig } from "./types.js";
 
 type Bad = (reason: BadInputReason, topic: string, detail: string, node?: NodeId) => RegistryEffect;
 
@@ -74,4 +75,26 @@ export function presenceHeard(t: TwinRecord, own: boolean): RegistryEffect[] {
         { type: "desired-changed", node: t.id },
       ]
     : [];
+}
+
+/** A config seen for the node (its own, or another tool's write): the desire it leaves. */
+export function configSeen(t: TwinRecord, seen: ReportedConfig): RegistryEffect[] {
+  const was = t.desiredKnown ? t.desired.sources : undefined;
+  const d = desireAfterConfig(desireStateOf(t), seen, t.presence);
+  t.provisional = false;
+  t.unattributed = d.next.unattributed === true;
+  t.desired = d.next.desired;
+  t.desiredKnown = d.next.known;
+  t.confirmed = d.next.confirmed;
+  const out: RegistryEffect[] = [];
+  if (d.changed) {
+    // A config changes the desired sources only when another tool commanded or wrote them.
+    const replaced = was !== undefined && !sameSet(was, t.desired.sources) ? { replaced: was } : {};
+    out.push(
+      { type: "updated", node: t.id, change: "desired" },
+      { type: "desired-changed", node: t.id, ...replaced },
+    );
+  }
+  if (d.reconcile) out.push({ type: "reconcile", node: t.id });
+  return out;
 }

@@ -23,14 +23,12 @@ import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
-import { desireAfterConfig, sameSet } from "./desire.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
-import { presenceHeard, registerEffects } from "./register-effects.js";
+import { configSeen, presenceHeard, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
-  desireStateOf,
   followed,
   newRecord,
   offlineUnheard,
@@ -341,22 +339,7 @@ export class TwinRegistry {
     this.graph.refollow(t, before);
     bumpFollowedSources(this.twins, before, followed(t));
     const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
-    const was = t.desiredKnown ? t.desired.sources : undefined;
-    const d = desireAfterConfig(desireStateOf(t), seen, t.presence);
-    t.provisional = false;
-    t.unattributed = d.next.unattributed === true;
-    t.desired = d.next.desired;
-    t.desiredKnown = d.next.known;
-    t.confirmed = d.next.confirmed;
-    if (d.changed) {
-      // A config changes the desired sources only when another tool commanded or wrote them.
-      const replaced = was !== undefined && !sameSet(was, t.desired.sources) ? { replaced: was } : {};
-      out.push(
-        { type: "updated", node: t.id, change: "desired" },
-        { type: "desired-changed", node: t.id, ...replaced },
-      );
-    }
-    if (d.reconcile) out.push({ type: "reconcile", node: t.id });
+    out.push(...configSeen(t, seen));
     return out;
   }
 

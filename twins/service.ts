@@ -146,16 +146,10 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   /** The first connection, tried again while what fails may pass (twins/broker-wait.ts). */
   connectWaiting(): void {
-    const { opts } = this;
-    const wait = new BrokerWait({
-      scheduler: opts.scheduler,
-      logger: opts.logger,
-      url: opts.url,
-      retryMs: opts.reconnectPeriodMs,
-      tell: (reached) => this.emit("broker", reached, undefined, reached ? undefined : "unreached"),
-    });
-    this.wait = wait;
-    this.reached = this.link.connect(wait);
+    const tell = (reached: boolean) =>
+      this.emit("broker", reached, undefined, reached ? undefined : "unreached");
+    this.wait = new BrokerWait({ ...this.opts, tell });
+    this.reached = this.link.connect(this.wait);
     // A caller that never looks at `reached` is no unhandled rejection; one that does still sees it.
     this.reached.catch(() => {});
   }
@@ -167,6 +161,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   get unsavedSince(): number | undefined {
     return this.saver.unsavedSince;
   }
+
   get otherServices() {
     return this.link.otherServices;
   }
