@@ -19,7 +19,7 @@ import {
   type LatencySnapshot,
   type Listener,
   type NodeDetail,
-  UnsupportedAction,
+  unsupported,
 } from "./source.js";
 
 export interface DemoSourceOptions extends Partial<DemoOptions> {
@@ -187,13 +187,8 @@ export class DemoSource implements ConsoleSource {
     this.log("info", `query: ${online} of ${this.fleet.nodes.length} nodes answered`);
   }
 
-  restartBroker(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("restartBroker"));
-  }
-
-  powerOutage(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("powerOutage"));
-  }
+  readonly restartBroker = unsupported("restartBroker");
+  readonly powerOutage = unsupported("powerOutage");
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
     return this.events.on(event, listener);

@@ -256,6 +256,11 @@ export class UnsupportedAction extends Error {
   }
 }
 
+/** An action a source cannot carry out: it always rejects with UnsupportedAction. */
+export function unsupported(action: Capability): () => Promise<never> {
+  return () => Promise.reject(new UnsupportedAction(action));
+}
+
 /**
  * A command the fleet refuses as it stands (an unpair of a pairing that is not there, a ninth source,
  * a press on a node the run does not simulate): the message says why. A view shows it to the user as

@@ -37,7 +37,7 @@ import {
   type Listener,
   NO_CAPABILITIES,
   type NodeDetail,
-  UnsupportedAction,
+  unsupported,
 } from "./source.js";
 import { pairingTold, refused } from "./twins-commands.js";
 
@@ -303,24 +303,12 @@ export class TwinsSource implements ConsoleSource {
     return t.deferred;
   }
 
-  setLoss(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("setLoss"));
-  }
-  press(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("press"));
-  }
-  powerCycle(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("powerCycle"));
-  }
-  pullCable(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("pullCable"));
-  }
-  restartBroker(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("restartBroker"));
-  }
-  powerOutage(): Promise<void> {
-    return Promise.reject(new UnsupportedAction("powerOutage"));
-  }
+  readonly setLoss = unsupported("setLoss");
+  readonly press = unsupported("press");
+  readonly powerCycle = unsupported("powerCycle");
+  readonly pullCable = unsupported("pullCable");
+  readonly restartBroker = unsupported("restartBroker");
+  readonly powerOutage = unsupported("powerOutage");
 
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
     return this.events.on(event, listener);

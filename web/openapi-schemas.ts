@@ -1,0 +1,148 @@
+/**
+ * The OpenAPI document's component schemas (web/openapi.ts): the shapes the server answers with —
+ * nodes, their detail, the fleet, convergence, latency, problems — which the paths refer to by name.
+ */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+const summary = {
+  type: "object",
+  required: ["id", "kind", "on", "online", "sync", "version"],
+  properties: {
+    id: { type: "string" },
+    kind: { enum: ["real", "sim", "host", null] },
+    on: { type: "boolean" },
+    online: { type: "boolean" },
+    sync: { enum: ["in-sync", "out-of-sync", "unknown"] },
+    version: { type: "integer", minimum: 0 },
+    changedAt: {
+      type: "integer",
+      description: "When the twin last changed, ms since the Unix epoch (absent until it changes)",
+    },
+  },
+};
+
+export const schemas = {
+  Problem: {
+    type: "object",
+    required: ["type", "title", "status", "detail"],
+    properties: {
+      type: { type: "string" },
+      title: { type: "string" },
+      status: { type: "integer" },
+      detail: { type: "string" },
+      field: { type: "string", description: "the body, query or path field at fault, e.g. body.on" },
+    },
+  },
+  NodeSummary: summary,
+  NodeDetail: {
+    allOf: [
+      ref("NodeSummary"),
+      {
+        type: "object",
+        required: ["presence", "follows", "followers", "desired", "lastMessages"],
+        properties: {
+          profile: { type: "string" },
+          firmware: { type: "string" },
+          identity: { type: "string" },
+          presence: { enum: ["online", "offline", "unknown"] },
+          lastSeen: {
+            type: "number",
+            description:
+              "the node's last message, ms since the fleet started (a twins service: since it started)",
+          },
+          lastSeenAt: { type: "string", format: "date-time", description: "the same as a date (UTC)" },
+          registeredAt: { type: "number", description: "ms since the fleet started" },
+          follows: { type: "array", items: { type: "string" } },
+          followers: { type: "array", items: { type: "string" } },
+          desired: {
+            type: "object",
+            properties: {
+              sources: { type: "array", items: { type: "string" } },
+              configVersion: { type: "integer" },
+              pending: { type: "boolean" },
+              pendingSet: {
+                type: "object",
+                description: "a set the node has not confirmed (sent again when it registers)",
+                properties: { on: { type: "boolean" }, counter: { type: "integer" } },
+              },
+            },
+          },
+          sim: {
+            type: "object",
+            properties: {
+              cpuPct: { type: "number" },
+              ramBytes: { type: "number" },
+              link: {
+                type: "object",
+                properties: {
+                  retransmissions: { type: "integer" },
+                  timeouts: { type: "integer" },
+                  reconnects: { type: "integer" },
+                },
+              },
+              cablePulled: { type: "boolean" },
+            },
+          },
+          lastMessages: { type: "array", items: { type: "string" } },
+        },
+      },
+    ],
+  },
+  Fleet: {
+    type: "object",
+    required: ["title", "kind", "capabilities", "lossPct", "faults", "now", "nodes", "pace"],
+    properties: {
+      title: { type: "string" },
+      kind: { enum: ["twins", "sim", "monitor"] },
+      capabilities: { type: "object", additionalProperties: { type: "boolean" } },
+      lossPct: { type: ["number", "null"] },
+      faults: {
+        type: "array",
+        items: { type: "object", properties: { what: { type: "string" }, since: { type: "number" } } },
+      },
+      now: { type: "number", description: "ms on the fleet's clock (a virtual run's virtual time)" },
+      nodes: { type: "integer" },
+      pace: {
+        description: "a virtual-time run's pace; null on real time",
+        oneOf: [
+          { type: "null" },
+          {
+            type: "object",
+            required: ["speed", "paused"],
+            properties: {
+              speed: {
+                oneOf: [{ type: "number", exclusiveMinimum: 0 }, { const: "max" }],
+                description: "virtual seconds per wall second, or max: as fast as the CPU allows",
+              },
+              paused: { type: "boolean" },
+            },
+          },
+        ],
+      },
+    },
+  },
+  Convergence: {
+    type: "object",
+    properties: {
+      fraction: { type: "number" },
+      inSync: { type: "integer" },
+      known: { type: "integer" },
+      history: {
+        type: "array",
+        items: { type: "object", properties: { t: { type: "number" }, fraction: { type: "number" } } },
+      },
+    },
+  },
+  Latency: {
+    type: "object",
+    properties: {
+      count: { type: "integer" },
+      p50Ms: { type: "number" },
+      p99Ms: { type: "number" },
+      bucketMs: { type: "number" },
+      buckets: { type: "array", items: { type: "integer" } },
+      overflow: { type: "integer" },
+    },
+  },
+};
