@@ -85,7 +85,7 @@
 #define TF_DEBOUNCE_MS 50
 #endif
 // How often to retry the broker after a failed connect (the uno-w5100 profile's sketch.reconnectPeriodMs:
-// the simulated nodes retry as this sketch does; profiles/test/firmware-constants.test.ts keeps them equal).
+// the simulated nodes retry as this sketch does; node/test/firmware-constants.test.ts keeps them equal).
 #ifndef TF_RECONNECT_MS
 #define TF_RECONNECT_MS 5000
 #endif

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadProfile } from "../../node/profile.js";
+import { loadProfile } from "../profile.js";
 
 const CONFIG_H = fileURLToPath(new URL("../../firmware/twinfleet_node/config.h", import.meta.url));
 
