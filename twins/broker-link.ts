@@ -21,6 +21,7 @@ import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from 
 import type { ResolvedTwinsOptions } from "./options.js";
 import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
+import { RetainedEcho } from "./retained-echo.js";
 import { WireLink } from "./wire-link.js";
 
 export { CLOSE_GRACE_MS } from "./presence.js";
@@ -78,6 +79,8 @@ export class BrokerLink implements TwinsLink {
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
+  /** Whether the broker kept the retained messages written (twins/retained-echo.ts). */
+  private readonly echo: RetainedEcho;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -86,6 +89,7 @@ export class BrokerLink implements TwinsLink {
     this.startedAt = opts.scheduler.now();
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
+    this.echo = new RetainedEcho(opts);
   }
 
   /** Why nothing can be sent now (the broker not reached yet, lost, silent); undefined while it can. */
@@ -206,6 +210,7 @@ export class BrokerLink implements TwinsLink {
     this.client = client;
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
     client.on("message", (topic, payload, packet) => {
+      this.echo.seen(topic);
       if (topic !== probeTopic)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
@@ -230,6 +235,7 @@ export class BrokerLink implements TwinsLink {
       // What was in flight is given up before anything is told (or reconnected, which re-sends).
       const gaveUp =
         state !== "up" && this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
+      if (state !== "up") this.echo.clear();
       this.told(state, was, lastHeardAt);
       // Given up at a silence, it must not reach the broker once the path heals: the connection is
       // reset (what its socket still holds is dropped) and made again.
@@ -322,6 +328,7 @@ export class BrokerLink implements TwinsLink {
     if (away !== undefined) throw refusal(this.opts.url, away, this.opts.scheduler.now(), msg);
     const e = encode(this.opts.prefix, msg);
     await this.inFlight.publish(client, e.topic, e.payload, e.retain, msg);
+    if (e.retain) this.echo.acknowledged(e.topic, e.payload);
     return true;
   }
 
@@ -369,6 +376,7 @@ export class BrokerLink implements TwinsLink {
   private stopWatching(): void {
     this.stopProbe?.();
     this.watch?.stop();
+    this.echo.clear();
     if (this.client) this.inFlight.giveUpAll(this.client, "closed");
   }
 }
