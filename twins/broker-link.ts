@@ -145,11 +145,13 @@ export class BrokerLink implements TwinsLink {
         );
       else logger.warn({ broker: url }, "twins: broker connection lost, reconnecting");
     } else if (was === "silent") {
-      logger.info(
+      // At the outage's own level: a log kept at warn (a service running for months) said the
+      // broker was lost and never that it was back.
+      logger.warn(
         { broker: url, outageS },
         `twins: the broker at ${url} answers again after ${outageS} s of silence`,
       );
-    } else logger.info({ broker: url, outageS }, `twins: broker connection back after ${outageS} s`);
+    } else logger.warn({ broker: url, outageS }, `twins: broker connection back after ${outageS} s`);
     if (state === "up") {
       this.outageFrom = undefined;
       this.outageCause = undefined;
