@@ -13,6 +13,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import { type BrokerAway, InFlight, refusal, resetConnection } from "./broker-away.js";
+import { BrokerDrops, DROPPED_TOPIC } from "./broker-drops.js";
 import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
@@ -81,6 +82,8 @@ export class BrokerLink implements TwinsLink {
   private readonly handover: PresenceHandover;
   /** Whether the broker kept the retained messages written (twins/retained-echo.ts). */
   private readonly echo: RetainedEcho;
+  /** Mosquitto's count of messages it dropped for full client queues (twins/broker-drops.ts). */
+  private readonly drops: BrokerDrops;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -90,6 +93,7 @@ export class BrokerLink implements TwinsLink {
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
     this.echo = new RetainedEcho(opts);
+    this.drops = new BrokerDrops(opts);
   }
 
   /** Why nothing can be sent now (the broker not reached yet, lost, silent); undefined while it can. */
@@ -213,7 +217,8 @@ export class BrokerLink implements TwinsLink {
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
     client.on("message", (topic, payload, packet) => {
       this.echo.seen(topic);
-      if (topic !== probeTopic)
+      if (topic === DROPPED_TOPIC) this.drops.count(payload);
+      else if (topic !== probeTopic)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
     // An outage is told once, when it starts and when it ends; why its reconnects fail (one a
@@ -309,6 +314,7 @@ export class BrokerLink implements TwinsLink {
     for (const kind of SERVICE_TOPIC_KINDS) {
       await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
     }
+    await client.subscribeAsync(DROPPED_TOPIC, { qos: 0 });
     await this.handover.beforePresence((topic) => client.publishAsync(topic, "", { qos: 1, retain: true }));
     if (this.opts.presence) {
       await client.publishAsync(this.presenceTopic, encodePresence(this.opts.startedAt), {
