@@ -26,6 +26,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   convergence: true,
   "bad-input": true,
   broker: true,
+  "broker-dropped": true,
 };
 const EVENTS = Object.keys(FORWARDED) as (keyof TwinsEvents)[];
 

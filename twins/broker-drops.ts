@@ -22,6 +22,8 @@ export class BrokerDrops {
   /** The broker's count when last told (or first heard), undefined until heard. */
   private told: number | undefined;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
+  /** The broker's count when last heard (`told` stays behind while a warning waits for its minute). */
+  private heard: number | undefined;
 
   constructor(
     private readonly opts: {
@@ -30,12 +32,16 @@ export class BrokerDrops {
       readonly url: string;
       readonly clientId: string;
     },
+    /** Told each rise as it is heard (for a counter: the warning is once a minute). */
+    private readonly rose: (count: number) => void = () => {},
   ) {}
 
   /** The broker published its count (the first, retained, is where counting starts). */
   count(payload: Buffer): void {
     const n = Number(payload.toString());
     if (!Number.isSafeInteger(n) || n < 0) return;
+    if (this.heard !== undefined && n > this.heard) this.rose(n - this.heard);
+    this.heard = n;
     // A restarted broker counts from 0 again.
     if (this.told === undefined || n < this.told) {
       this.told = n;

@@ -23,6 +23,7 @@ import type { ResolvedTwinsOptions } from "./options.js";
 import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, SERVICE_TOPIC_KINDS } from "./presence.js";
 import { RetainedEcho } from "./retained-echo.js";
+import type { BrokerDropped } from "./types.js";
 import { WireLink } from "./wire-link.js";
 
 export { CLOSE_GRACE_MS } from "./presence.js";
@@ -42,6 +43,8 @@ export interface BrokerLinkHandlers {
    * service's scheduler.
    */
   readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss) => void;
+  /** Messages the broker dropped, as they are found (twins/retained-echo.ts, twins/broker-drops.ts). */
+  readonly dropped?: (what: BrokerDropped, count: number) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -92,8 +95,8 @@ export class BrokerLink implements TwinsLink {
     this.startedAt = opts.scheduler.now();
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
-    this.echo = new RetainedEcho(opts);
-    this.drops = new BrokerDrops(opts);
+    this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
+    this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
   }
 
   /** Why nothing can be sent now (the broker not reached yet, lost, silent); undefined while it can. */

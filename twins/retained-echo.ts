@@ -31,6 +31,8 @@ export class RetainedEcho {
       readonly url: string;
       readonly username?: string | undefined;
     },
+    /** Told how many writes were just found dropped (for a counter: the warning is once a minute). */
+    private readonly found: (count: number) => void = () => {},
   ) {}
 
   /** The broker acknowledged a retained write of `payload` on `topic` (an empty one clears: not watched). */
@@ -68,11 +70,13 @@ export class RetainedEcho {
 
   private check(): void {
     const now = this.opts.scheduler.now();
+    const before = this.dropped.length;
     for (const [topic, at] of this.pending) {
       if (now - at < ECHO_WAIT_MS) continue;
       this.pending.delete(topic);
       this.dropped.push(topic);
     }
+    if (this.dropped.length > before) this.found(this.dropped.length - before);
     if (this.dropped.length > 0 && now - this.lastWarnAt >= ECHO_WARN_EVERY_MS) this.warn(now);
     if (this.pending.size > 0 || this.dropped.length > 0) this.arm();
   }

@@ -106,6 +106,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       subscribing: () => registry.brokerSession(),
       ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
+      dropped: (what, n) => this.emit("broker-dropped", what, n),
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,

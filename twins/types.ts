@@ -163,4 +163,12 @@ export interface TwinsEvents {
    * once it connects.
    */
   broker: [connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached"];
+  /**
+   * The broker dropped messages (twins/retained-echo.ts, twins/broker-drops.ts): `retained-write`,
+   * retained writes of the service it acknowledged and never delivered back; `to-clients`, the rise
+   * of Mosquitto's own count of messages dropped for full client queues. `count` of them.
+   */
+  "broker-dropped": [what: BrokerDropped, count: number];
 }
+
+export type BrokerDropped = "retained-write" | "to-clients";

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
 import { Fixtures } from "../../twins/test/helpers.js";
+import { twinsFigures } from "../../view/figures.js";
 import { type Mosquitto, startMosquitto } from "../mosquitto.js";
 import { retained, until } from "./helpers.js";
 
@@ -57,11 +58,14 @@ describe("a Mosquitto ACL that denies the control login's config writes", () => 
     const lines: string[] = [];
     const logger = pino({ level: "warn" }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
     const t = await fx.twins({ logger });
+    const figures = twinsFigures(t, () => performance.now());
     const outcome = await t.pair("acl-g", "acl-s");
     expect(outcome.sent).toBe(true);
     await until(() => lines.some((l) => l.includes("tf/config/acl-g")), "the warning", 15_000);
     expect(lines.find((l) => l.includes("tf/config/acl-g"))).toMatch(
       /acknowledged a retained write \(tf\/config\/acl-g\) but did not deliver it back in 10 s: it dropped it\. Do its access rules let an anonymous login write there\?/,
     );
+    // And counted, for /metrics (twinfleet_twins_broker_dropped_total{what="retained-write"}).
+    expect(figures.brokerDropped?.()).toEqual({ "retained-write": 1, "to-clients": 0 });
   }, 30_000);
 });

@@ -10,7 +10,10 @@ it("tells a rise of $SYS/broker/publish/messages/dropped, once a minute at most"
   const scheduler = new FakeScheduler(0);
   const lines: { msg: string; dropped?: number }[] = [];
   const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-  const drops = new BrokerDrops({ scheduler, logger, url: "mqtt://lab:1883", clientId: "tf-twins-1" });
+  const rose: number[] = [];
+  const drops = new BrokerDrops({ scheduler, logger, url: "mqtt://lab:1883", clientId: "tf-twins-1" }, (n) =>
+    rose.push(n),
+  );
   drops.count(Buffer.from("40")); // drops before the service came: where counting starts
   drops.count(Buffer.from("40"));
   drops.count(Buffer.from("not a number"));
@@ -33,4 +36,6 @@ it("tells a rise of $SYS/broker/publish/messages/dropped, once a minute at most"
   drops.count(Buffer.from("0"));
   drops.count(Buffer.from("0"));
   expect(lines).toHaveLength(2);
+  // Each rise counted as heard (for /metrics), the held one too.
+  expect(rose).toEqual([160, 10, 5]);
 });

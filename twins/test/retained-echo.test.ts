@@ -10,8 +10,11 @@ function setup(username?: string) {
   const scheduler = new FakeScheduler(0);
   const lines: { msg: string; dropped?: number }[] = [];
   const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-  const echo = new RetainedEcho({ scheduler, logger, url: "mqtt://127.0.0.1:1883", username });
-  return { scheduler, lines, echo };
+  const found: number[] = [];
+  const echo = new RetainedEcho({ scheduler, logger, url: "mqtt://127.0.0.1:1883", username }, (n) =>
+    found.push(n),
+  );
+  return { scheduler, lines, echo, found };
 }
 
 it("tells a retained write not delivered back within 10 s, naming the topic and the login", () => {
@@ -43,7 +46,7 @@ it("says nothing of writes that come back, of cleared topics, or of writes cut s
 });
 
 it("tells at most once a minute, the writes dropped in between summed in the next line", () => {
-  const { scheduler, lines, echo } = setup();
+  const { scheduler, lines, echo, found } = setup();
   echo.acknowledged("tf/config/a", "C1 1 b");
   scheduler.advance(ECHO_WAIT_MS);
   expect(lines).toHaveLength(1);
@@ -60,4 +63,6 @@ it("tells at most once a minute, the writes dropped in between summed in the nex
   expect(lines[1]?.msg).toContain("and 2 more) but did not deliver them back");
   scheduler.advance(10 * ECHO_WARN_EVERY_MS);
   expect(lines).toHaveLength(2);
+  // Counted as found, not as told: 1, then the 7 at once though their line waited.
+  expect(found).toEqual([1, 7]);
 });
