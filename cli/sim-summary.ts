@@ -109,6 +109,8 @@ const FAILURE_WORDS: Record<string, string> = {
   refused:
     "were refused by the broker (a CONNACK with an error code: credentials, client id or access rules)",
   none: "had no failed attempt recorded (connected but never registered with the twins service, or never tried)",
+  "no-report":
+    'registered, but none of their reports reached the twins service: does the broker let each node write <prefix>/report/<its id>? (Mosquitto acknowledges a publish its ACL denies and drops it; its log says "Denied PUBLISH from tf-n-…")',
 };
 
 /** The nodes that never registered, and how each last failed to connect; nothing when all did. */

@@ -38,6 +38,8 @@ export interface RegistrationSource {
   onOffline(fn: (id: NodeId) => void): void;
   /** Registered means: the control side knows its kind (its register), its state, and sees it online. */
   isRegistered(id: string): boolean;
+  /** Of `ids`, those whose register the control side heard but none of their reports (a broker that drops them). */
+  unreported(ids: readonly NodeId[]): ReadonlySet<NodeId>;
   view(ids: readonly NodeId[], pairing: Pairing): TwinsView;
 }
 
@@ -101,6 +103,8 @@ export function twinsSource(twins: TwinsHost): RegistrationSource {
       const t = twins.get(id);
       return t?.kind !== undefined && t.reported !== undefined && t.presence === "online";
     },
+    unreported: (ids) =>
+      new Set(ids.filter((id) => twins.get(id)?.kind !== undefined && twins.get(id)?.reported === undefined)),
     view: (ids, pairing) => {
       let known = 0;
       let online = 0;
@@ -146,6 +150,8 @@ export function registrySource(
       const e = registry.get(id);
       return e?.registered === true && e.reported && e.online;
     },
+    unreported: (ids) =>
+      new Set(ids.filter((id) => registry.get(id)?.registered === true && !registry.get(id)?.reported)),
     view: (ids, pairing) => {
       let known = 0;
       let online = 0;

@@ -176,8 +176,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   }
 
   setLoss(pct: number, by: LossCause = "console"): void {
-    // Real-loss mode: the kernel loses the packets (the nodes' model loss stays off); a loss
-    // nftables cannot draw throws here, before anything changes.
+    // Real-loss mode: the kernel drops the packets (model loss off); a loss nftables cannot draw throws here.
     const kernel = this.parts.kernelLoss?.setLoss(pct);
     if (pct !== this.lossPct) {
       const now = this.sched.now();
@@ -375,6 +374,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       clashes: this.clashes.report(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       twinsView,
+      unreported: this.parts.source.unreported(this.ids),
       pressStartMs,
       endMs,
       loss: this.lossLog.report(settleFrom - pressStartMs),

@@ -61,6 +61,8 @@ export interface ReportInput {
   readonly clashes?: SessionClashReport | undefined;
   readonly joinedTwins?: JoinedTwinsReport | undefined;
   readonly twinsView: TwinsView;
+  /** The nodes whose register the control side heard but no report (RegistrationSource.unreported). */
+  readonly unreported?: ReadonlySet<NodeId>;
   /** When the presses started and the checks ended, on the run's clock (ms). */
   readonly pressStartMs: number;
   readonly endMs: number;
@@ -194,7 +196,7 @@ export function buildReport(i: ReportInput): Report {
       allMs,
       // Real time only: a virtual run's report stays the same over any number of threads.
       ...(opts.clock === "real"
-        ? nodesNotRegistered(i.ids, registration.ms, collector.lastConnectFailure)
+        ? nodesNotRegistered(i.ids, registration.ms, collector.lastConnectFailure, i.unreported)
         : {}),
     },
     cpu: {

@@ -47,8 +47,11 @@ export interface NotRegistered {
   readonly nodes: number;
   /** The first few, in fleet order. */
   readonly first: readonly NodeId[];
-  /** How many had each last connection failure; `none`: no attempt failed (it connected, or never tried). */
-  readonly lastConnectFailure: Readonly<Partial<Record<ConnectFailure | "none", number>>>;
+  /**
+   * How many had each last connection failure; `none`: no attempt failed (it connected, or never
+   * tried); `no-report`: it connected and registered, and none of its reports reached the control side.
+   */
+  readonly lastConnectFailure: Readonly<Partial<Record<ConnectFailure | "none" | "no-report", number>>>;
 }
 
 /** Undefined when every node registered. */
@@ -56,12 +59,13 @@ export function notRegistered(
   ids: readonly NodeId[],
   registered: ReadonlyMap<NodeId, number>,
   lastFailure: ReadonlyMap<NodeId, ConnectFailure>,
+  unreported: ReadonlySet<NodeId> = new Set(),
 ): NotRegistered | undefined {
   const missing = ids.filter((id) => !registered.has(id));
   if (missing.length === 0) return undefined;
-  const by: Partial<Record<ConnectFailure | "none", number>> = {};
+  const by: Partial<Record<ConnectFailure | "none" | "no-report", number>> = {};
   for (const id of missing) {
-    const why = lastFailure.get(id) ?? "none";
+    const why = unreported.has(id) ? "no-report" : (lastFailure.get(id) ?? "none");
     by[why] = (by[why] ?? 0) + 1;
   }
   return { nodes: missing.length, first: missing.slice(0, 5), lastConnectFailure: by };

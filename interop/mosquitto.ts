@@ -1,11 +1,11 @@
 /**
  * A Mosquitto process for the interop tests: the Debian broker on a free loopback port with
- * anonymous access and no persistence, started as a child process and ready once it accepts a TCP
- * connection. The tests run twinfleet against it to catch whatever only worked on the embedded
+ * anonymous access and no persistence (and the lines or ACL file a test gives, as a site configures
+ * it), started as a child process and ready once it accepts a TCP connection. The tests run twinfleet against it to catch whatever only worked on the embedded
  * broker (aedes).
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { accepts, exited, freePorts } from "./ports.js";
@@ -24,11 +24,24 @@ export function findMosquitto(): string {
   return findSystemBinary("mosquitto", "mosquitto");
 }
 
-export async function startMosquitto(timeoutMs = 10_000): Promise<Mosquitto> {
+export interface MosquittoOptions {
+  /** More lines for mosquitto.conf, as a site writes them. */
+  readonly conf?: readonly string[];
+  /** An ACL file (mosquitto.conf's `acl_file`), its lines. */
+  readonly acl?: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
   const bin = findMosquitto();
+  const timeoutMs = opts.timeoutMs ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), "twinfleet-mosquitto-"));
+  // Started as root, Mosquitto reads its files as the user mosquitto.
+  await chmod(dir, 0o755);
   const [port] = (await freePorts(1)) as [number];
   const conf = join(dir, "mosquitto.conf");
+  const acl = join(dir, "acl");
+  if (opts.acl) await writeFile(acl, `${opts.acl.join("\n")}\n`, { mode: 0o644 });
   await writeFile(
     conf,
     [
@@ -39,6 +52,8 @@ export async function startMosquitto(timeoutMs = 10_000): Promise<Mosquitto> {
       "log_type error",
       "log_type warning",
       "log_type notice",
+      ...(opts.acl ? [`acl_file ${acl}`] : []),
+      ...(opts.conf ?? []),
       "",
     ].join("\n"),
   );

@@ -13,6 +13,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { allNodesTopic, encode, type Message } from "../protocol/index.js";
 import { type BrokerAway, commandName, InFlight, refusal, resetConnection } from "./broker-away.js";
+import { BrokerDrops, DROPPED_TOPIC } from "./broker-drops.js";
 import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
@@ -28,7 +29,9 @@ import {
   SERVICE_TOPIC_KINDS,
   type TwinsServiceInfo,
 } from "./presence.js";
+import { RetainedEcho } from "./retained-echo.js";
 import { forgetSubscription } from "./retire.js";
+import type { BrokerDropped } from "./types.js";
 import { WireLink } from "./wire-link.js";
 
 export { CLOSE_GRACE_MS } from "./presence.js";
@@ -50,6 +53,8 @@ export interface BrokerLinkHandlers {
   readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss) => void;
   /** Who else holds a presence on the fleet changed (twins/other-services.ts); a service with a presence only. */
   readonly others: (services: readonly TwinsServiceInfo[]) => void;
+  /** Messages the broker dropped, as they are found (twins/retained-echo.ts, twins/broker-drops.ts). */
+  readonly dropped?: (what: BrokerDropped, count: number) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -93,6 +98,10 @@ export class BrokerLink implements TwinsLink {
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
   private readonly others: OtherServices | undefined;
+  /** Whether the broker kept the retained messages written (twins/retained-echo.ts). */
+  private readonly echo: RetainedEcho;
+  /** Mosquitto's count of messages it dropped for full client queues (twins/broker-drops.ts). */
+  private readonly drops: BrokerDrops;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -101,6 +110,8 @@ export class BrokerLink implements TwinsLink {
     this.startedAt = opts.scheduler.now();
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
+    this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
+    this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
     // A service holding a presence watches for the others for as long as it runs.
     if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others);
   }
@@ -162,11 +173,13 @@ export class BrokerLink implements TwinsLink {
         );
       else logger.warn({ broker: url }, "twins: broker connection lost, reconnecting");
     } else if (was === "silent") {
-      logger.info(
+      // At the outage's own level: a log kept at warn (a service running for months) said the
+      // broker was lost and never that it was back.
+      logger.warn(
         { broker: url, outageS },
         `twins: the broker at ${url} answers again after ${outageS} s of silence`,
       );
-    } else logger.info({ broker: url, outageS }, `twins: broker connection back after ${outageS} s`);
+    } else logger.warn({ broker: url, outageS }, `twins: broker connection back after ${outageS} s`);
     if (state === "up") {
       this.outageFrom = undefined;
       this.outageCause = undefined;
@@ -227,7 +240,9 @@ export class BrokerLink implements TwinsLink {
     this.client = client;
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
     client.on("message", (topic, payload, packet) => {
-      if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
+      this.echo.seen(topic);
+      if (topic === DROPPED_TOPIC) this.drops.count(payload);
+      else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
     // An outage is told once, when it starts and when it ends; why its reconnects fail (one a
@@ -251,6 +266,7 @@ export class BrokerLink implements TwinsLink {
       // What was in flight is given up before anything is told (or reconnected, which re-sends).
       const gaveUp =
         state !== "up" && this.inFlight.giveUpAll(client, state === "silent" ? "silent" : "dropped");
+      if (state !== "up") this.echo.clear();
       this.told(state, was, lastHeardAt);
       // Given up at a silence, it must not reach the broker once the path heals: the connection is
       // reset (what its socket still holds is dropped) and made again.
@@ -323,6 +339,7 @@ export class BrokerLink implements TwinsLink {
       await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
     }
     await client.subscribeAsync(forgetSubscription(this.opts.prefix), { qos: 1 });
+    await client.subscribeAsync(DROPPED_TOPIC, { qos: 0 });
     await this.handover.beforePresence((topic) => client.publishAsync(topic, "", { qos: 1, retain: true }));
     if (this.opts.presence) {
       const presence = encodePresence(this.opts.startedAt);
@@ -347,6 +364,7 @@ export class BrokerLink implements TwinsLink {
     const away = this.away();
     if (away !== undefined) throw refusal(this.opts.url, away, this.opts.scheduler.now(), what);
     await this.inFlight.publish(client, topic, payload, retain, what);
+    if (retain) this.echo.acknowledged(topic, payload);
     return true;
   }
 
@@ -395,6 +413,7 @@ export class BrokerLink implements TwinsLink {
     this.stopProbe?.();
     this.watch?.stop();
     this.others?.stop();
+    this.echo.clear();
     if (this.client) this.inFlight.giveUpAll(this.client, "closed");
   }
 }

@@ -155,7 +155,13 @@ export function connectError(err: unknown, url: string, password?: string): Brok
   const text = password ? raw.split(password).join("***") : raw;
   if (typeof code === "number" && code > 0) {
     const [reason, what] = CONNACK[code] ?? ["refused", `CONNACK ${code}`];
-    const hint = code === 4 ? " (check --username and --password)" : "";
+    // Mosquitto 2 answers a wrong or missing password with 5, not 4 (measured: 2.0.11, MQTT 3.1.1).
+    const hint =
+      code === 4
+        ? " (check --username and --password)"
+        : code === 5
+          ? " (a wrong or missing user name or password, as Mosquitto 2 answers those, or a login its rules refuse: check --username and --password)"
+          : "";
     // 3: the broker is there but not serving yet (starting, or shedding load): worth trying again.
     return new BrokerConnectError(`${where} refused the connection: ${what}${hint}`, reason, code === 3);
   }

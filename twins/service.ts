@@ -104,6 +104,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
       others: (services) => this.emit("other-services", services),
+      dropped: (what, n) => this.emit("broker-dropped", what, n),
     });
     this.feed = new ConvergenceFeed({
       scheduler: opts.scheduler,

@@ -172,4 +172,12 @@ export interface TwinsEvents {
    * twins/other-services.ts); `services`, sorted by client id, empty when this one is alone again.
    */
   "other-services": [services: readonly TwinsServiceInfo[]];
+  /**
+   * The broker dropped messages (twins/retained-echo.ts, twins/broker-drops.ts): `retained-write`,
+   * retained writes of the service it acknowledged and never delivered back; `to-clients`, the rise
+   * of Mosquitto's own count of messages dropped for full client queues. `count` of them.
+   */
+  "broker-dropped": [what: BrokerDropped, count: number];
 }
+
+export type BrokerDropped = "retained-write" | "to-clients";

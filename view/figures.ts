@@ -40,6 +40,8 @@ export interface Figures {
   behindMaxMs?(): number;
   /** Bad inputs the twins counted, by reason. */
   badInput?(): Readonly<Record<string, number>>;
+  /** A live fleet: messages its broker dropped, by what (twins/types.ts, `broker-dropped`). */
+  brokerDropped?(): Readonly<Record<string, number>>;
   /** Nodes the twins told as flapping (offline 3 times within 30 s), so far. */
   flapping?(): number;
   /** A sim: nodes whose sessions another client with the same id keeps taking over, so far. */
@@ -85,6 +87,14 @@ export function simFigures(run: FleetRun): Figures {
 }
 
 /** Counts the flapping nodes a twins service tells, from now on. */
+function droppedCount(twins: Pick<Twins, "on">): () => Readonly<Record<string, number>> {
+  const n: Record<string, number> = { "retained-write": 0, "to-clients": 0 };
+  twins.on("broker-dropped", (what, count) => {
+    n[what] = (n[what] ?? 0) + count;
+  });
+  return () => n;
+}
+
 function flapCount(twins: Pick<Twins, "on">): () => number {
   let n = 0;
   twins.on("twin-flapping", () => n++);
@@ -141,6 +151,7 @@ export function twinsFigures(
     latencySince: reportLatencies(twins, now),
     behindMaxMs: behindWatch(twins, now),
     badInput: () => twins.badInput().byReason,
+    brokerDropped: droppedCount(twins),
     flapping: flapCount(twins),
     twinsBroker: brokerState(twins),
     twinsStoreSaved: () => twins.unsavedSince === undefined,

@@ -9,6 +9,7 @@
  */
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import {
+  type BrokerDropped,
   type ConvergenceReport,
   flapLine,
   type Scheduler,
@@ -148,6 +149,7 @@ export class TwinsSource implements ConsoleSource {
         this.log(line.level, line.text);
         changed();
       },
+      "broker-dropped": (what, n) => this.log("warn", droppedLine(what, n)),
       broker: (connected, lastHeardAt, how) => {
         const line = this.live.brokerTold(connected, this.sched.now(), lastHeardAt, how, twins.waiting);
         this.log(line.level, line.text);
@@ -393,4 +395,11 @@ function syncOf(status: string): ConsoleSync {
     : status === "behind" || status === "ahead"
       ? "out-of-sync"
       : "unknown";
+}
+
+/** The event log's line for messages the broker dropped (the service's log says more). */
+function droppedLine(what: BrokerDropped, n: number): string {
+  return what === "retained-write"
+    ? `the broker dropped ${n} retained write${n === 1 ? "" : "s"} of the twins service (acknowledged, never delivered back: its access rules?)`
+    : `the broker dropped ${n} message${n === 1 ? "" : "s"} for full client queues (Mosquitto's max_queued_messages)`;
 }

@@ -143,6 +143,18 @@ export class WebMetrics {
         for (const [reason, n] of Object.entries(figures.badInput?.() ?? {})) this.inc({ reason }, n);
       },
     });
+    const dropped = figures.brokerDropped?.bind(figures);
+    if (dropped)
+      new Counter({
+        name: `${p}twins_broker_dropped_total`,
+        help: "Messages the twins service's broker dropped: retained writes it acknowledged and never delivered back (what=retained-write: its access rules?), and the rise of Mosquitto's count of messages dropped for full client queues (what=to-clients)",
+        labelNames: ["what"],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [what, n] of Object.entries(dropped())) this.inc({ what }, n);
+        },
+      });
     new Gauge({
       name: `${p}event_loop_lag_seconds`,
       help: "Event-loop lag p99 by thread (main; a sim's workers)",

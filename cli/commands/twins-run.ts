@@ -97,6 +97,7 @@ export async function runPairing(
     const done = online
       ? await settle(t, () => t.get(follower)?.pairing === "confirmed", waitMs(flags))
       : false;
+    if (!online) await configKept(t, c, flags, follower);
     const twin = t.get(follower);
     const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
     io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
@@ -192,6 +193,21 @@ export async function runTwinsService(
   }
   // The store behind the service as it stopped (a full disk): logged by the service; not a clean exit.
   if (t.unsavedSince !== undefined) io.exit?.(1);
+}
+
+/**
+ * The config written for an offline node comes back (the command subscribes to the configs) once the
+ * broker keeps it. Mosquitto acknowledges a publish its access rules deny, and drops it: the command
+ * used to say "its retained config was written" of a config the broker never held.
+ */
+async function configKept(t: Twins, c: ToolConnection, flags: ConnFlags, node: string): Promise<void> {
+  const version = t.get(node)?.desired.configVersion;
+  const ms = waitMs(flags);
+  if (await settle(t, () => t.get(node)?.config?.version === version, ms)) return;
+  const login = c.login.username !== undefined ? `the login ${c.login.username}` : "an anonymous login";
+  throw new Error(
+    `the broker at ${c.url} acknowledged the config written for ${node} (version ${version}) but did not deliver it back within ${Math.max(ms, 1000)} ms: it did not keep it, and the pairing is not written. Do its access rules let ${login} write ${flags.prefix}/config/${node}? (Mosquitto drops a denied publish and acknowledges it all the same: its log says "Denied PUBLISH")`,
+  );
 }
 
 /** What happens to a pairing written for an offline node: who will send it when the node returns. */

@@ -90,4 +90,13 @@ describe("notRegistered", () => {
       lastConnectFailure: { "connack-timeout": 2, none: 1 },
     });
   });
+
+  it("counts a node heard registering with no report apart, whatever its connection did before", () => {
+    const failed = new Map([[B, "connack-timeout" as const]]);
+    expect(notRegistered([A, B, C], new Map(), failed, new Set([A, B]))).toEqual({
+      nodes: 3,
+      first: [A, B, C],
+      lastConnectFailure: { "no-report": 2, none: 1 },
+    });
+  });
 });

@@ -128,6 +128,7 @@ describe("registrations", () => {
       },
       onOffline: () => {},
       isRegistered: (id) => registered.has(id),
+      unreported: () => new Set(),
       view: () => ({ known: 0, online: 0, desiredAsPaired: 0, pairingConfirmed: 0 }),
     };
     let now = 0;

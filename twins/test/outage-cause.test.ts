@@ -93,4 +93,11 @@ it("tells why its reconnects fail once, not at each attempt, and says it in a re
   expect((refused as Error).message).toBe(
     `the broker at ${url} is not reachable (the connection was lost 3 s ago; reconnecting: cannot reach the broker at ${url}: connection refused): the set was not sent`,
   );
+  // Back, at the outage's own level: a log kept at warn said it was lost and never that it was back.
+  await brokerOn(broker.port);
+  await when(() => lines.some((l) => l.msg.startsWith("twins: broker connection back after")));
+  expect(lines.find((l) => l.msg.startsWith("twins: broker connection back after"))).toMatchObject({
+    level: WARN,
+    msg: "twins: broker connection back after 3 s",
+  });
 });

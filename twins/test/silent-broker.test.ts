@@ -85,6 +85,8 @@ it("tells a broker frozen with its sockets open silent after 5 s, keeps the node
   expect(back?.msg).toBe(
     `twins: the broker at ${proxy.url} answers again after ${back?.outageS} s of silence`,
   );
+  // At the level the silence was told at: a log kept at warn says the broker is back.
+  expect(back?.level).toBe(WARN);
 });
 
 /** A twins service on a plain aedes with `options` (its access hooks). */

@@ -160,6 +160,8 @@ describe("a live fleet through the twins", () => {
     expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
     expect(m.get("twinfleet_twins_store_saved")).toBe(1);
     expect(m.get("twinfleet_twins_other_services")).toBe(0);
+    expect(m.get('twinfleet_twins_broker_dropped_total{what="retained-write"}')).toBe(0);
+    expect(m.get('twinfleet_twins_broker_dropped_total{what="to-clients"}')).toBe(0);
   });
 
   it("times the sync latency the twins see and the followers behind in /metrics", async () => {
