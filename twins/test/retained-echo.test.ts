@@ -66,3 +66,16 @@ it("tells at most once a minute, the writes dropped in between summed in the nex
   // Counted as found, not as told: 1, then the 7 at once though their line waited.
   expect(found).toEqual([1, 7]);
 });
+
+it("waits on 150,000 writes at once (a put-back of a large fleet) without overflowing the stack", () => {
+  const { scheduler, lines, echo, found } = setup();
+  echo.acknowledged("tf/report/first", "R1 1 1 first");
+  scheduler.advance(1);
+  for (let i = 0; i < 150_000; i++) echo.acknowledged(`tf/report/n-${i}`, "R1 1 1 n");
+  scheduler.advance(ECHO_WAIT_MS - 1); // the first is due; the rest are still awaited
+  expect(found).toEqual([1]);
+  for (let i = 0; i < 150_000; i++) echo.seen(`tf/report/n-${i}`);
+  scheduler.advance(ECHO_WAIT_MS);
+  expect(found).toEqual([1]);
+  expect(lines).toHaveLength(1);
+});
