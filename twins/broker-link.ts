@@ -11,10 +11,11 @@
  * inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
-import { allNodesTopic, encode, type Message } from "../protocol/index.js";
+import { encode, type Message } from "../protocol/index.js";
 import { type BrokerAway, commandName, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { BrokerDrops, DROPPED_TOPIC } from "./broker-drops.js";
 import { probeBroker } from "./broker-probe.js";
+import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
@@ -22,15 +23,9 @@ import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from 
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
-import {
-  CLOSE_GRACE_MS,
-  controlTopic,
-  encodePresence,
-  SERVICE_TOPIC_KINDS,
-  type TwinsServiceInfo,
-} from "./presence.js";
+import { CLOSE_GRACE_MS, controlTopic, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { RetainedEcho } from "./retained-echo.js";
-import { forgetSubscription } from "./retire.js";
+import { ServiceSubscriptions } from "./subscriptions.js";
 import type { BrokerDropped } from "./types.js";
 import { WireLink } from "./wire-link.js";
 
@@ -97,6 +92,7 @@ export class BrokerLink implements TwinsLink {
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
+  private readonly subscriptions: ServiceSubscriptions;
   private readonly others: OtherServices | undefined;
   /** Whether the broker kept the retained messages written (twins/retained-echo.ts). */
   private readonly echo: RetainedEcho;
@@ -110,6 +106,7 @@ export class BrokerLink implements TwinsLink {
     this.startedAt = opts.scheduler.now();
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
+    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
     // A service holding a presence watches for the others for as long as it runs.
@@ -157,29 +154,8 @@ export class BrokerLink implements TwinsLink {
     // Before the first connect there is no outage: the connection was never up.
     if (this.closing || !this.reached) return;
     const now = scheduler.now();
-    const seconds = (ms: number) => Math.round(ms / 100) / 10;
     if (was === "up") this.outageFrom = lastHeardAt;
-    const outageS = seconds(now - (this.outageFrom ?? now));
-    if (state === "silent") {
-      logger.warn(
-        { broker: url, silentS: outageS },
-        `twins: the broker at ${url} has been silent for ${outageS} s with the connection up (frozen, or the path to it cut): the nodes are shown as last heard until it answers`,
-      );
-    } else if (state === "lost") {
-      if (was === "silent")
-        logger.warn(
-          { broker: url, silentS: outageS },
-          `twins: broker connection lost after ${outageS} s of silence, reconnecting`,
-        );
-      else logger.warn({ broker: url }, "twins: broker connection lost, reconnecting");
-    } else if (was === "silent") {
-      // At the outage's own level: a log kept at warn (a service running for months) said the
-      // broker was lost and never that it was back.
-      logger.warn(
-        { broker: url, outageS },
-        `twins: the broker at ${url} answers again after ${outageS} s of silence`,
-      );
-    } else logger.warn({ broker: url, outageS }, `twins: broker connection back after ${outageS} s`);
+    logBrokerState(logger, url, state, was, now - (this.outageFrom ?? now));
     if (state === "up") {
       this.outageFrom = undefined;
       this.outageCause = undefined;
@@ -335,11 +311,7 @@ export class BrokerLink implements TwinsLink {
     const client = this.client;
     if (!client) return;
     this.on.subscribing();
-    for (const kind of SERVICE_TOPIC_KINDS) {
-      await client.subscribeAsync(allNodesTopic(this.opts.prefix, kind), { qos: 1 });
-    }
-    await client.subscribeAsync(forgetSubscription(this.opts.prefix), { qos: 1 });
-    await client.subscribeAsync(DROPPED_TOPIC, { qos: 0 });
+    await this.subscriptions.subscribe(client);
     await this.handover.beforePresence((topic) => client.publishAsync(topic, "", { qos: 1, retain: true }));
     if (this.opts.presence) {
       const presence = encodePresence(this.opts.startedAt);

@@ -19,6 +19,7 @@ import type { NodeId, Prefix } from "../protocol/index.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
 import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "./put-back.js";
+import { subscribeUnlessRefused } from "./subscriptions.js";
 import type { Twin } from "./types.js";
 
 /**
@@ -82,12 +83,9 @@ export class OtherServices {
     this.replay = new Set();
     this.again.clear();
     const began = this.opts.scheduler.now();
-    // Never a reason not to serve: a broker whose access rules refuse the topic (MQTT.js rejects a
-    // SUBACK with 0x80 in it) is told once; a connection lost meanwhile subscribes again on reconnecting.
-    const subscribed = await client.subscribeAsync(`${this.base}+`, { qos: 1 }).then(
-      (granted) => !(Array.isArray(granted) && granted.some((g: { qos?: number }) => g.qos === 128)),
-      (e: unknown) => !(e as { packet?: { granted?: unknown[] } }).packet?.granted?.includes(128),
-    );
+    // Never a reason not to serve: a broker whose access rules refuse the topic is told once; a
+    // connection lost meanwhile subscribes again on reconnecting.
+    const subscribed = await subscribeUnlessRefused(client, `${this.base}+`, 1).catch(() => true);
     if (!subscribed) {
       this.replay = undefined;
       if (!this.refusedTold)

@@ -1,0 +1,71 @@
+/**
+ * The twins service's subscriptions at every (re)connect, in their order: each node's configs, then
+ * reports (the configs tell a report's check which sources a node has), then statuses and registers
+ * (SERVICE_TOPIC_KINDS); then what the service can do without: the other control servers' forget
+ * requests (twins/retire.ts) and Mosquitto's count of dropped messages (twins/broker-drops.ts). A
+ * broker whose access rules refuse one of those (MQTT.js rejects a SUBACK holding 0x80) is told
+ * once, with what the service then misses, and the service serves on: a refusal there used to stop
+ * the connect sequence before the query, and the service never connected.
+ */
+import type { Logger } from "pino";
+import { allNodesTopic, type Prefix } from "../protocol/index.js";
+import { DROPPED_TOPIC } from "./broker-drops.js";
+import { SERVICE_TOPIC_KINDS } from "./presence.js";
+import { forgetSubscription } from "./retire.js";
+
+/** What a subscription needs of the connection. */
+export interface Subscriber {
+  subscribeAsync(topic: string, opts: { qos: 0 | 1 }): Promise<unknown>;
+}
+
+const REFUSED = 128;
+
+/** Subscribes to `topic`; false when the broker refused it (a lost connection rejects as before). */
+export function subscribeUnlessRefused(client: Subscriber, topic: string, qos: 0 | 1): Promise<boolean> {
+  const refused = (granted: unknown) =>
+    Array.isArray(granted) &&
+    granted.some((g: unknown) => g === REFUSED || (g as { qos?: number } | null)?.qos === REFUSED);
+  return client.subscribeAsync(topic, { qos }).then(
+    (granted) => !refused(granted),
+    (e: unknown) => {
+      if (refused((e as { packet?: { granted?: unknown } }).packet?.granted)) return false;
+      throw e;
+    },
+  );
+}
+
+export class ServiceSubscriptions {
+  private readonly told = new Set<string>();
+
+  constructor(
+    private readonly prefix: Prefix,
+    private readonly logger: Logger,
+  ) {}
+
+  async subscribe(client: Subscriber): Promise<void> {
+    for (const kind of SERVICE_TOPIC_KINDS)
+      await client.subscribeAsync(allNodesTopic(this.prefix, kind), { qos: 1 });
+    await this.optional(
+      client,
+      forgetSubscription(this.prefix),
+      1,
+      "a node retired through another control server stays listed here until it is forgotten here too",
+    );
+    await this.optional(
+      client,
+      DROPPED_TOPIC,
+      0,
+      "messages Mosquitto drops for full client queues are not told (its access rules must let this login read it)",
+    );
+  }
+
+  /** Subscribes, telling a refusal once per topic with what it costs; true when subscribed. */
+  async optional(client: Subscriber, topic: string, qos: 0 | 1, cost: string): Promise<boolean> {
+    const ok = await subscribeUnlessRefused(client, topic, qos);
+    if (!ok && !this.told.has(topic)) {
+      this.told.add(topic);
+      this.logger.warn({ topic }, `twins: the broker refused the subscription to ${topic}: ${cost}`);
+    }
+    return ok;
+  }
+}

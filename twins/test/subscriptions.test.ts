@@ -1,0 +1,66 @@
+/**
+ * A broker whose rules refuse what the twins service can do without — the other control servers'
+ * forget requests, Mosquitto's `$SYS` count of dropped messages — (SUBACK 0x80; here
+ * `denySubscribe`, as `twinfleet broker --deny-subscribe` or a Mosquitto ACL without `$SYS` reads
+ * refuses them): the service connects, serves its nodes, and says once per topic what it then misses.
+ * MQTT.js rejects such a SUBACK, and the rejection used to stop the connect sequence before the query:
+ * the service never connected. Real broker and sockets on port 0.
+ */
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { startBroker } from "../../broker/index.js";
+import { RealScheduler } from "../../node/scheduler.js";
+import { startTwins } from "../service.js";
+import { subscribeUnlessRefused } from "../subscriptions.js";
+import { startNode } from "./helpers.js";
+import { when } from "./poll.js";
+
+let cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+describe("the twins service's subscriptions", () => {
+  it("connects and serves on a broker refusing the forget requests and $SYS, telling each refusal once", async () => {
+    const broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      logger: pino({ level: "silent" }),
+      denySubscribe: ["$SYS/#", "tf/forget/#"],
+    });
+    cleanup.push(() => broker.close());
+    const lines: { level: number; msg: string; topic?: string }[] = [];
+    const logger = pino({ level: "warn" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const twins = await startTwins({
+      url: broker.url,
+      scheduler: new RealScheduler(),
+      logger,
+      connectTimeoutMs: 5000,
+    });
+    cleanup.push(() => twins.close());
+    const node = await startNode(broker.url, "n-1");
+    cleanup.push(() => node.stop());
+    await when(() => twins.get("n-1")?.presence === "online");
+    const refused = lines.filter((l) => l.msg.includes("refused the subscription"));
+    expect(refused.map((l) => l.topic).sort()).toEqual([
+      "$SYS/broker/publish/messages/dropped",
+      "tf/forget/+",
+    ]);
+    expect(refused.find((l) => l.topic === "tf/forget/+")?.msg).toMatch(
+      /retired through another control server/,
+    );
+  });
+
+  it("tells a refusal from a lost connection", async () => {
+    const granted = (qos: number) => ({ subscribeAsync: async () => [{ topic: "t", qos }] });
+    await expect(subscribeUnlessRefused(granted(1), "t", 1)).resolves.toBe(true);
+    await expect(subscribeUnlessRefused(granted(128), "t", 1)).resolves.toBe(false);
+    const rejecting = (e: Error) => ({ subscribeAsync: () => Promise.reject(e) });
+    const refusal = Object.assign(new Error("Subscribe error"), { packet: { granted: [128] } });
+    await expect(subscribeUnlessRefused(rejecting(refusal), "t", 1)).resolves.toBe(false);
+    await expect(
+      subscribeUnlessRefused(rejecting(new Error("client disconnecting")), "t", 1),
+    ).rejects.toThrow("client disconnecting");
+  });
+});
