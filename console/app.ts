@@ -10,7 +10,7 @@ import blessed from "blessed";
 import { every } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
-import { clampCursor, moveCursor } from "./cursor.js";
+import { clampCursor, moveCursor, placeCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
 import { createBoxes, drawHelp, fitsIn, gridTitle, placeBoxes, scrollHelp } from "./layout.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
@@ -270,21 +270,24 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     if (!placeBoxes(boxes, W, screen.height as number)) return screen.render();
     const all = source.nodes();
     const sum = summarize(all);
-    const prevId = cursorId;
     shown = applyFilter(all, filter);
-    // Keep the cursor on the same node when the list moves under it (filters, nodes joining).
-    if (prevId !== undefined && shown[cursor]?.id !== prevId) {
-      const i = shown.findIndex((n) => n.id === prevId);
-      if (i >= 0) cursor = i;
-    }
-    cursor = clampCursor(cursor, shown.length);
+    cursor = placeCursor(all, shown, cursor, cursorId);
     const sel = shown[cursor];
-    cursorId = sel?.id;
+    // The node chosen stays chosen while a filter hides it, until a move or until it leaves the fleet.
+    if (cursorId === undefined || (sel?.id !== cursorId && !all.some((n) => n.id === cursorId))) {
+      cursorId = sel?.id;
+    }
 
     const c = source.convergence();
     drawnFlag = flag;
     const pace = source.capabilities.pace ? source.pace?.() : undefined;
-    const facts = { ...sum, fraction: c.fraction, lossPct: source.lossPct(), title: source.title };
+    const facts = {
+      ...sum,
+      fraction: c.fraction,
+      known: c.known,
+      lossPct: source.lossPct(),
+      title: source.title,
+    };
     header.setContent(renderHeader(pace ? { ...facts, pace: paceFlag(pace, source.now()) } : facts, flag, W));
 
     const gw = Math.max(1, (grid.width as number) - 2);
