@@ -322,6 +322,26 @@ describe("controls", () => {
   it("resolves when the user quits", async () => {
     const { handle, keys } = start(new FakeSource(5));
     await keys("q");
-    await expect(handle.closed).resolves.toBeUndefined();
+    await expect(handle.closed).resolves.toBe("quit");
+  });
+
+  it("tells how it closed otherwise: its terminal hung up, or the program closed it", async () => {
+    const ends = [];
+    for (const how of ["input ends", "close()"] as const) {
+      const term = virtualTerminal();
+      const input = Object.assign(term.input, { isTTY: true, setRawMode: () => input });
+      const handle = openConsole(new FakeSource(5), {
+        input,
+        output: term.output,
+        terminal: "xterm",
+        handleProcess: false,
+        scheduler: manualScheduler(),
+      });
+      open.push(handle);
+      if (how === "close()") handle.close();
+      else input.end();
+      ends.push(await handle.closed);
+    }
+    expect(ends).toEqual(["hung up", "closed"]);
   });
 });
