@@ -17,6 +17,7 @@ import { probeBroker } from "./broker-probe.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
+import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
 import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { PresenceHandover } from "./predecessor.js";
@@ -62,6 +63,8 @@ export function openLink(opts: ResolvedTwinsOptions, on: BrokerLinkHandlers): Tw
 
 export class BrokerLink implements TwinsLink {
   private client: MqttClient | undefined;
+  /** How far the client's connection attempt has got, for a connect that times out. */
+  private phase: (() => ConnectPhase | undefined) | undefined;
   /** Set by close() and kill(): nothing more is sent, and the ending connection's errors are not warned of. */
   private closing = false;
   private watch: BrokerWatch | undefined;
@@ -162,7 +165,7 @@ export class BrokerLink implements TwinsLink {
     const { logger, url, connectTimeoutMs, password, reconnectPeriodMs } = this.opts;
     const e =
       err.message === "connack timeout"
-        ? connectTimeoutError(url, connectTimeoutMs)
+        ? connectTimeoutError(url, connectTimeoutMs, this.phase?.())
         : connectError(err, url, password);
     if (e.message === this.outageCause) {
       logger.debug({ err }, "twins: broker connection error");
@@ -204,6 +207,7 @@ export class BrokerLink implements TwinsLink {
         : {}),
     });
     this.client = client;
+    this.phase = followConnectPhase(client, opts.url);
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
     client.on("message", (topic, payload, packet) => {
       if (topic !== probeTopic)
@@ -246,7 +250,7 @@ export class BrokerLink implements TwinsLink {
       const timer = wait
         ? undefined
         : after(opts.scheduler, opts.connectTimeoutMs, () =>
-            reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
+            reject(connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.())),
           );
       const fail = (err: Error) => {
         // What a closing service's ending connection reports is no news (close() ends the wait).
@@ -255,7 +259,7 @@ export class BrokerLink implements TwinsLink {
         // failure, told the same way (it said "cannot connect …: connack timeout").
         const e =
           err.message === "connack timeout"
-            ? connectTimeoutError(opts.url, opts.connectTimeoutMs)
+            ? connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.())
             : connectError(err, opts.url, opts.password);
         if (wait && e.transient && !this.closing) {
           wait.failed(e);
