@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface, type Interface } from "node:readline";
+import { onStop } from "./scratch.js";
 
 export interface BenchClusterMember {
   readonly name: string;
@@ -47,11 +48,18 @@ export async function startCluster(
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
   });
+  // Stopped by a signal, the bench stops the cluster and waits for it, from its start on: the
+  // process stops its servers (a SIGKILL, or the bench gone before it, left them running).
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const forget = onStop(async () => {
+    child.kill("SIGTERM");
+    await exited;
+  });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {
     stderr += b.toString();
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
   const lines: Interface = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const queue: string[] = [];
   const waiting: ((line: string | undefined) => void)[] = [];
@@ -66,7 +74,10 @@ export async function startCluster(
   const next = (): Promise<string | undefined> =>
     queue.length > 0 ? Promise.resolve(queue.shift()) : new Promise((resolve) => waiting.push(resolve));
   const first = await next();
-  if (first === undefined) throw new Error(`the cluster did not start:\n${stderr}`);
+  if (first === undefined) {
+    forget();
+    throw new Error(`the cluster did not start:\n${stderr}`);
+  }
   const started = JSON.parse(first) as {
     urls: string[];
     members: BenchClusterMember[];
@@ -90,6 +101,7 @@ export async function startCluster(
     close: async () => {
       child.stdin?.end();
       await exited;
+      forget();
     },
   };
 }

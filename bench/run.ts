@@ -16,6 +16,7 @@ import { fuzz } from "./fuzz.js";
 import { hostShare } from "./host-share.js";
 import { loginFlood } from "./login-flood.js";
 import { overhead } from "./overhead.js";
+import { stopping } from "./scratch.js";
 import { shards } from "./shards.js";
 import { sweepClocks } from "./sweep-clocks.js";
 import { web } from "./web.js";
@@ -68,6 +69,8 @@ if (name === "--help" || name === "-h") {
   try {
     await bench(rest);
   } catch (e) {
+    // Stopped by a signal: what failed because of it waits for the stop, which exits (bench/scratch.ts).
+    await stopping();
     // A bad flag: say which, as the CLI does, not with a stack trace.
     if (!(e instanceof OptionError)) throw e;
     console.error(`npm run bench -- ${name}: ${e.message}`);

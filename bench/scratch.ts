@@ -1,7 +1,10 @@
 /**
  * A benchmark's temporary directories, removed however it ends: done, failed (an error, a child that
  * exited badly) or stopped by Ctrl-C, SIGTERM or SIGHUP. On a signal the child processes it started
- * are killed first, so none writes into a directory being removed, and the bench exits with 130.
+ * are killed first, so none writes into a directory being removed, then what must be stopped in
+ * order (a cluster's servers, onStop) is, and the bench exits with 130. Until then, an error the
+ * stop itself causes (a shard killed, its run failing) waits for it (`stopping()`), rather than ending
+ * the process first.
  */
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +13,9 @@ import { join } from "node:path";
 
 const dirs = new Set<string>();
 const children = new Set<ChildProcess>();
+const stoppers = new Set<() => Promise<void>>();
 let installed = false;
+let stopped: Promise<void> | undefined;
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 const CUT_SHORT_EXIT = 130;
@@ -37,6 +42,22 @@ export function trackChild<C extends ChildProcess>(child: C): C {
   return child;
 }
 
+/**
+ * Something to stop, and wait for, if the bench is stopped by a signal (after its child processes
+ * are killed): a process that must stop its own children, which a SIGKILL would leave running.
+ * Returns the function that forgets it.
+ */
+export function onStop(stopper: () => Promise<void>): () => void {
+  install();
+  stoppers.add(stopper);
+  return () => stoppers.delete(stopper);
+}
+
+/** The stop a signal began, which ends the process; undefined when none has. */
+export function stopping(): Promise<void> | undefined {
+  return stopped;
+}
+
 function removeAll(): void {
   for (const dir of [...dirs]) removeScratch(dir);
 }
@@ -53,6 +74,7 @@ async function stop(): Promise<void> {
         }),
     ),
   );
+  await Promise.all([...stoppers].map((stopOne) => stopOne().catch(() => {})));
   removeAll();
   process.exit(CUT_SHORT_EXIT);
 }
@@ -61,5 +83,8 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.on("exit", removeAll);
-  for (const s of STOP_SIGNALS) process.once(s, () => void stop());
+  for (const s of STOP_SIGNALS)
+    process.on(s, () => {
+      stopped ??= stop();
+    });
 }

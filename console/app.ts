@@ -10,7 +10,7 @@ import blessed from "blessed";
 import { every } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
-import { clampCursor, moveCursor } from "./cursor.js";
+import { clampCursor, moveCursor, placeCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
 import { createBoxes, drawHelp, fitsIn, gridTitle, placeBoxes, scrollHelp } from "./layout.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
@@ -31,14 +31,16 @@ import { renderFooter } from "./render/footer.js";
 import { ASCII_TEXT, glyphsFor, UNICODE } from "./render/glyphs.js";
 import { faultFlag, paceFlag, renderHeader } from "./render/header.js";
 import { renderLog } from "./render/log.js";
-import { guardProcess, onHangUp } from "./terminal.js";
+import { type ConsoleEnd, guardProcess, onHangUp } from "./terminal.js";
+
+export type { ConsoleEnd };
 
 export interface ConsoleHandle {
   /**
-   * Resolves when the console closes: the user quits (with a source that finishes first, the second
-   * `q` / Ctrl-C), a signal, or close(); rejects on an uncaught error.
+   * Resolves, with how, when the console closes: the user quits (with a source that finishes first,
+   * the second `q` / Ctrl-C), a signal, its terminal hanging up, or close(); rejects on an uncaught error.
    */
-  readonly closed: Promise<void>;
+  readonly closed: Promise<ConsoleEnd>;
   /** Draws a frame now if anything changed (the timer calls this; tests call it directly). */
   frame(): void;
   /** The screen as plain text, one string per row (what the last frame drew). */
@@ -104,9 +106,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   let gridGeom = { width: 1, height: 1, page: 0, layout: { perCell: 1, perPage: 1, pages: 1 } };
   const logLines: LogLine[] = [];
   let closing = false;
-  let resolveClosed: () => void = () => {};
+  let resolveClosed: (end: ConsoleEnd) => void = () => {};
   let rejectClosed: (e: unknown) => void = () => {};
-  const closed = new Promise<void>((res, rej) => {
+  const closed = new Promise<ConsoleEnd>((res, rej) => {
     resolveClosed = res;
     rejectClosed = rej;
   });
@@ -142,7 +144,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     );
   /** The first quit asks the source to finish (if it has something to finish); the second closes. */
   const quit = () => {
-    if (quitting || !source.quit?.()) return close();
+    if (quitting || !source.quit?.()) return close("quit");
     quitting = true;
     mode = "normal";
     dirty = true;
@@ -270,21 +272,24 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     if (!placeBoxes(boxes, W, screen.height as number)) return screen.render();
     const all = source.nodes();
     const sum = summarize(all);
-    const prevId = cursorId;
     shown = applyFilter(all, filter);
-    // Keep the cursor on the same node when the list moves under it (filters, nodes joining).
-    if (prevId !== undefined && shown[cursor]?.id !== prevId) {
-      const i = shown.findIndex((n) => n.id === prevId);
-      if (i >= 0) cursor = i;
-    }
-    cursor = clampCursor(cursor, shown.length);
+    cursor = placeCursor(all, shown, cursor, cursorId);
     const sel = shown[cursor];
-    cursorId = sel?.id;
+    // The node chosen stays chosen while a filter hides it, until a move or until it leaves the fleet.
+    if (cursorId === undefined || (sel?.id !== cursorId && !all.some((n) => n.id === cursorId))) {
+      cursorId = sel?.id;
+    }
 
     const c = source.convergence();
     drawnFlag = flag;
     const pace = source.capabilities.pace ? source.pace?.() : undefined;
-    const facts = { ...sum, fraction: c.fraction, lossPct: source.lossPct(), title: source.title };
+    const facts = {
+      ...sum,
+      fraction: c.fraction,
+      known: c.known,
+      lossPct: source.lossPct(),
+      title: source.title,
+    };
     header.setContent(renderHeader(pace ? { ...facts, pace: paceFlag(pace, source.now()) } : facts, flag, W));
 
     const gw = Math.max(1, (grid.width as number) - 2);
@@ -358,10 +363,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     if (focused !== undefined) source.focus?.(undefined);
     screen.destroy();
   };
-  function close() {
+  function close(end: ConsoleEnd = "closed") {
     if (closing) return;
     teardown();
-    resolveClosed();
+    resolveClosed(end);
   }
   function fail(e: unknown) {
     if (closing) return;
@@ -372,8 +377,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   // SIGINT is a Ctrl-C from outside the terminal: the same as the key. SIGTERM and SIGHUP close, and
   // so does the terminal's input ending (it hung up, with or without a SIGHUP).
   const unguard = [
-    opts.handleProcess ? guardProcess((s) => (s === "SIGINT" ? quit() : close()), fail) : () => {},
-    onHangUp(opts.input, close),
+    opts.handleProcess ? guardProcess((s) => (s === "SIGINT" ? quit() : close(s)), fail) : () => {},
+    onHangUp(opts.input, () => close("hung up")),
   ];
   const timer = every(opts.scheduler, Math.round(1000 / opts.fps), frame);
   frame();
@@ -381,12 +386,12 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   return {
     closed,
     frame,
-    close,
+    close: () => close(),
     text: () => (screen as unknown as ScreenLines).lines.map((row) => row.map((cell) => cell[1]).join("")),
   };
 }
 
 /** Opens the console on the terminal (or the given streams) and resolves when the user quits. */
-export function runConsole(source: ConsoleSource, options?: ConsoleOptions): Promise<void> {
+export function runConsole(source: ConsoleSource, options?: ConsoleOptions): Promise<ConsoleEnd> {
   return openConsole(source, options).closed;
 }

@@ -4,10 +4,20 @@
  */
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+type GuardedSignal = (typeof SIGNALS)[number];
+
+/**
+ * How the console closed: the user quit (`q`, Ctrl-C, SIGINT), SIGTERM or SIGHUP, its terminal hung
+ * up (its input ended, with or without a SIGHUP), or the program called close().
+ */
+export type ConsoleEnd = "quit" | Exclude<GuardedSignal, "SIGINT"> | "hung up" | "closed";
 
 /** Installs the handlers; returns the function that removes them. */
-export function guardProcess(onSignal: (signal: string) => void, onError: (e: unknown) => void): () => void {
-  const signal = (s: NodeJS.Signals) => onSignal(s);
+export function guardProcess(
+  onSignal: (signal: GuardedSignal) => void,
+  onError: (e: unknown) => void,
+): () => void {
+  const signal = (s: NodeJS.Signals) => onSignal(s as GuardedSignal);
   const error = (e: unknown) => onError(e);
   for (const s of SIGNALS) process.on(s, signal);
   process.on("uncaughtException", error);

@@ -5,8 +5,8 @@
  * [--logs FILE]` starts the cluster, prints one JSON line `{"urls":[…],"members":[{name,mqttUrl,httpUrl,pid}],"others":[{name,pid}]}` on stdout, then
  * takes commands on stdin, one a line — `kill I`, `stop I`, `restart I` — answering each with a
  * JSON line `{"ok":true}` or `{"ok":false,"error":"…"}`; the Redis cluster also takes
- * `restart-redis` (Redis killed and started again, empty). SIGTERM, SIGINT or the end of stdin stop
- * every member and delete the temp dir; with `--logs FILE` the members' logs (each after a
+ * `restart-redis` (Redis killed and started again, empty). SIGTERM, SIGINT, SIGHUP or the end of
+ * stdin stop every member and delete the temp dir, also while the cluster is starting (once it has); with `--logs FILE` the members' logs (each after a
  * `--- mN` line) are written to FILE first. Errors go to stderr; exit code 1 when the cluster fails to
  * start, 2 on a bad flag.
  */
@@ -46,6 +46,14 @@ async function command(cluster: AnyCluster, line: string): Promise<void> {
   else await cluster.restart(i);
 }
 
+/**
+ * Stops the cluster on SIGTERM, SIGINT or SIGHUP, and at the end of stdin (whoever drove it is gone).
+ * The NATS members take SIGHUP for a reload, so a closed terminal left them running, parented to
+ * init, when this process died of it; and a stop asked for while the cluster starts is carried out
+ * once it has started (it used to leave every member running: no handler was there yet).
+ */
+const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+
 async function main(): Promise<void> {
   let opts: ReturnType<typeof flags>;
   try {
@@ -55,45 +63,61 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const lines = createInterface({ input: process.stdin });
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    wake?.();
+  };
+  lines.on("line", (line) => {
+    queue.push(line);
+    wake?.();
+  });
+  lines.once("close", stop);
+  for (const s of STOP_SIGNALS) process.on(s, stop);
+  // A reader gone (the bench ended): what is left to say is dropped; the members are still stopped.
+  process.stdout.on("error", () => {});
+  const say = (o: unknown) => {
+    if (!stopping) process.stdout.write(`${JSON.stringify(o)}\n`);
+  };
   const cluster: AnyCluster =
     opts.kind === "redis"
       ? await startRedisCluster({ members: opts.members })
       : await startCluster({ members: opts.members });
-  const lines = createInterface({ input: process.stdin });
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    // The logs are written before the members stop: what a stop logs is not needed, a hang is.
-    if (opts.logs !== undefined && closing === undefined) writeFileSync(opts.logs, cluster.log());
-    closing ??= cluster.close();
-    // Ends the command loop below, which would otherwise wait for another line.
-    lines.close();
-    return closing;
-  };
-  process.once("SIGTERM", () => void close());
-  process.once("SIGINT", () => void close());
-  process.stdout.write(
-    `${JSON.stringify({
-      urls: cluster.urls,
-      members: cluster.members.map((m) => ({
-        name: m.name,
-        mqttUrl: m.mqttUrl,
-        ...("httpUrl" in m ? { httpUrl: m.httpUrl } : {}),
-        pid: m.pid(),
-      })),
-      // Other processes of the cluster, for CPU figures: the Redis server the brokers share.
-      others: cluster.redisPid ? [{ name: "redis", pid: cluster.redisPid() }] : [],
-    })}\n`,
-  );
-  for await (const line of lines) {
-    if (closing) break;
+  say({
+    urls: cluster.urls,
+    members: cluster.members.map((m) => ({
+      name: m.name,
+      mqttUrl: m.mqttUrl,
+      ...("httpUrl" in m ? { httpUrl: m.httpUrl } : {}),
+      pid: m.pid(),
+    })),
+    // Other processes of the cluster, for CPU figures: the Redis server the brokers share.
+    others: cluster.redisPid ? [{ name: "redis", pid: cluster.redisPid() }] : [],
+  });
+  while (!stopping) {
+    const line = queue.shift();
+    if (line === undefined) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = undefined;
+      continue;
+    }
     try {
       await command(cluster, line);
-      process.stdout.write(`${JSON.stringify({ ok: true })}\n`);
+      say({ ok: true });
     } catch (err) {
-      process.stdout.write(`${JSON.stringify({ ok: false, error: (err as Error).message })}\n`);
+      say({ ok: false, error: (err as Error).message });
     }
   }
-  await close();
+  // The logs are written before the members stop: what a stop logs is not needed, a hang is.
+  if (opts.logs !== undefined) writeFileSync(opts.logs, cluster.log());
+  await cluster.close();
+  lines.close();
+  for (const s of STOP_SIGNALS) process.off(s, stop);
 }
 
 main().catch((err: unknown) => {

@@ -19,6 +19,7 @@ import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
+import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
 import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
@@ -76,6 +77,8 @@ export function openLink(opts: ResolvedTwinsOptions, on: BrokerLinkHandlers): Tw
 
 export class BrokerLink implements TwinsLink {
   private client: MqttClient | undefined;
+  /** How far the client's connection attempt has got, for a connect that times out. */
+  private phase: (() => ConnectPhase | undefined) | undefined;
   /** Set by close() and kill(): nothing more is sent, and the ending connection's errors are not warned of. */
   private closing = false;
   private watch: BrokerWatch | undefined;
@@ -172,7 +175,7 @@ export class BrokerLink implements TwinsLink {
     const { logger, url, connectTimeoutMs, password, reconnectPeriodMs } = this.opts;
     const e =
       err.message === "connack timeout"
-        ? connectTimeoutError(url, connectTimeoutMs)
+        ? connectTimeoutError(url, connectTimeoutMs, this.phase?.())
         : connectError(err, url, password);
     if (e.message === this.outageCause) {
       logger.debug({ err }, "twins: broker connection error");
@@ -214,6 +217,7 @@ export class BrokerLink implements TwinsLink {
         : {}),
     });
     this.client = client;
+    this.phase = followConnectPhase(client, opts.url);
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
     client.on("message", (topic, payload, packet) => {
       this.echo.seen(topic);
@@ -259,7 +263,7 @@ export class BrokerLink implements TwinsLink {
       const timer = wait
         ? undefined
         : after(opts.scheduler, opts.connectTimeoutMs, () =>
-            reject(connectTimeoutError(opts.url, opts.connectTimeoutMs)),
+            reject(connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.())),
           );
       const fail = (err: Error) => {
         // What a closing service's ending connection reports is no news (close() ends the wait).
@@ -268,7 +272,7 @@ export class BrokerLink implements TwinsLink {
         // failure, told the same way (it said "cannot connect …: connack timeout").
         const e =
           err.message === "connack timeout"
-            ? connectTimeoutError(opts.url, opts.connectTimeoutMs)
+            ? connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.())
             : connectError(err, opts.url, opts.password);
         if (wait && e.transient && !this.closing) {
           wait.failed(e);

@@ -6,6 +6,7 @@
  * never with the password in it.
  */
 import type { IClientOptions } from "mqtt";
+import type { ConnectPhase } from "./connect-phase.js";
 
 /** TLS settings for mqtts:// and wss:// brokers (PEM text or buffers). */
 export interface BrokerTls {
@@ -193,10 +194,23 @@ export function connectError(err: unknown, url: string, password?: string): Brok
   return new BrokerConnectError(`cannot connect to ${where}: ${text}`, "unreachable", false);
 }
 
-/** The error for a broker that did not answer the CONNECT in time. */
-export function connectTimeoutError(url: string, ms: number): BrokerConnectError {
-  return new BrokerConnectError(
-    `cannot reach the broker at ${displayUrl(url)}: no answer (CONNACK) within ${ms} ms`,
-    "timeout",
-  );
+/**
+ * The error for a connection that did not get the broker's answer to the CONNECT in time, saying how
+ * far it got (`phase`, twins/connect-phase.ts): the name not resolved, no connection to the address,
+ * or connected and no CONNACK (also when that is not known).
+ */
+export function connectTimeoutError(url: string, ms: number, phase?: ConnectPhase): BrokerConnectError {
+  const where = `cannot reach the broker at ${displayUrl(url)}`;
+  const within = `within ${ms / 1000} s`;
+  if (phase?.at === "resolving")
+    return new BrokerConnectError(
+      `${where}: could not resolve ${phase.host} ${within} (the resolver did not answer)`,
+      "timeout",
+    );
+  if (phase?.at === "connecting")
+    return new BrokerConnectError(
+      `${where}: could not connect to ${phase.address} ${within} (nothing answered: the host is down or unreachable, or a firewall drops the connection)`,
+      "timeout",
+    );
+  return new BrokerConnectError(`${where}: no answer (CONNACK) within ${ms} ms`, "timeout");
 }

@@ -84,8 +84,11 @@ export interface ConvergenceSnapshot {
   readonly fraction: number;
   readonly inSync: number;
   readonly known: number;
-  /** Bounded history, oldest first; `t` in ms on the source's clock. */
-  readonly history: readonly { readonly t: number; readonly fraction: number }[];
+  /**
+   * Bounded history, oldest first; `t` in ms on the source's clock; `known`, where the source has it,
+   * the followers known then (a point with none is not drawn: its fraction is 1 by convention).
+   */
+  readonly history: readonly { readonly t: number; readonly fraction: number; readonly known?: number }[];
 }
 
 export interface LatencySnapshot {

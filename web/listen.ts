@@ -13,7 +13,7 @@ import { bindAddresses, type HostLookup } from "../broker/index.js";
 export interface Listening {
   readonly address: string;
   readonly port: number;
-  /** `http://host:port`. */
+  /** `http://host:port`: the host name given, else the address bound (the port bound for port 0). */
   readonly origin: string;
 }
 
@@ -49,6 +49,8 @@ export async function listenOrRelease(
     throw e;
   }
   const addr = app.server.address() as AddressInfo;
-  const shown = addr.address.includes(":") ? `[${addr.address}]` : addr.address;
+  // A name is shown as given: it is bound at all its addresses, and the operator reaches it by it.
+  const at = isIP(host) === 0 ? host : addr.address;
+  const shown = at.includes(":") ? `[${at}]` : at;
   return { address: addr.address, port: addr.port, origin: `http://${shown}:${addr.port}` };
 }

@@ -17,6 +17,7 @@ import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
+import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
 export interface MonitorFlags extends ConnectionFlags, HttpFlags {
   readonly demo?: boolean;
@@ -73,6 +74,8 @@ export async function runMonitor(
       );
     if (http !== undefined) await checkHttpAddress(http);
   };
+  /** What closed the console, when not the user's quit: SIGTERM, SIGHUP, its terminal hanging up. */
+  let cutBy: string | undefined;
   /**
    * The console in a terminal; without one, with --http, the web page alone until a signal. Either
    * ends, with its error, when `reached` rejects (a live fleet's broker refused what waiting for it
@@ -93,56 +96,78 @@ export async function runMonitor(
       : undefined;
     try {
       if (tty || !server) {
+        if (cutBy !== undefined) return; // a signal while it started
         const screen = openConsole(source, { fps, ascii });
         let refused: { error: unknown } | undefined;
         reached.catch((error: unknown) => {
           refused = { error };
           screen.close();
         });
-        await screen.closed;
+        const end = await screen.closed;
         if (refused !== undefined) throw refused.error;
+        if (end !== "quit" && end !== "closed") cutBy = end;
       } else await untilSignalOr(reached);
     } finally {
       await server?.close();
     }
   };
-  if (flags.demo) {
-    await needTerminal();
-    const scheduler = new RealScheduler();
-    const source = new DemoSource({ nodes, seed: flags.seed, scheduler }).run();
-    try {
-      await watch(source, http, { scheduler });
-    } finally {
-      source.stop();
-    }
-  } else if (flags.broker !== undefined) {
-    const c = resolveConnection({ ...flags, broker: flags.broker }, io.env ?? process.env, (msg) =>
-      io.stderr(`twinfleet monitor: warning: ${msg}\n`),
-    );
-    io.secret?.(c.login.password);
-    await needTerminal();
-    // As `twinfleet twins`, it waits for a broker not there yet. Its lines go to the log when the
-    // page is served alone; on a terminal the console's own log and fault flag tell it (log lines
-    // would tear the screen).
-    const twins = await startTwins({
-      url: c.url,
-      ...c.login,
-      prefix: flags.prefix,
-      waitForBroker: true,
-      ...(tty || !http ? {} : { logger: commandLogger(program, io) }),
-    });
-    const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
-    try {
-      await watch(
-        source,
-        http,
-        { scheduler: wallScheduler, figures: twinsFigures(twins, () => wallScheduler.now()) },
-        twins.reached,
+  const run = async () => {
+    if (flags.demo) {
+      await needTerminal();
+      const scheduler = new RealScheduler();
+      const source = new DemoSource({ nodes, seed: flags.seed, scheduler }).run();
+      try {
+        await watch(source, http, { scheduler });
+      } finally {
+        source.stop();
+      }
+    } else if (flags.broker !== undefined) {
+      const c = resolveConnection({ ...flags, broker: flags.broker }, io.env ?? process.env, (msg) =>
+        io.stderr(`twinfleet monitor: warning: ${msg}\n`),
       );
-    } finally {
-      source.close();
-      await twins.close();
+      io.secret?.(c.login.password);
+      await needTerminal();
+      // As `twinfleet twins`, it waits for a broker not there yet. Its lines go to the log when the
+      // page is served alone; on a terminal the console's own log and fault flag tell it (log lines
+      // would tear the screen).
+      const twins = await startTwins({
+        url: c.url,
+        ...c.login,
+        prefix: flags.prefix,
+        waitForBroker: true,
+        ...(tty || !http ? {} : { logger: commandLogger(program, io) }),
+      });
+      const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
+      try {
+        await watch(
+          source,
+          http,
+          { scheduler: wallScheduler, figures: twinsFigures(twins, () => wallScheduler.now()) },
+          twins.reached,
+        );
+      } finally {
+        source.close();
+        await twins.close();
+      }
     }
+  };
+  // The console closes on SIGTERM and SIGHUP (console/terminal.ts); these handlers stay until the
+  // command is done, so that another one, while the fleet's service closes, cuts nothing half-way.
+  const onStop = (signal: NodeJS.Signals) => {
+    cutBy ??= signal;
+  };
+  if (tty) for (const s of STOP_SIGNALS) process.on(s, onStop);
+  try {
+    await run();
+  } finally {
+    for (const s of STOP_SIGNALS) process.off(s, onStop);
+  }
+  if (cutBy !== undefined) {
+    // Ended from outside, as a run is cut short (docs/cli.md, "Exit codes"); a terminal that is gone
+    // takes nothing more (cli/output.ts drops it).
+    io.stderr(`twinfleet monitor: ${cutBy === "hung up" ? "the terminal hung up" : cutBy}: console closed\n`);
+    io.exit?.(CUT_SHORT_EXIT);
+    return;
   }
   io.stderr(`twinfleet monitor: ${tty || !http ? "console closed" : "stopped"}\n`);
 }

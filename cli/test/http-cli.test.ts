@@ -241,6 +241,41 @@ describe("twinfleet broker --http", () => {
   });
 });
 
+describe("twinfleet broker --http NAME:PORT", () => {
+  it("says where by the name given, not by the first address it resolved to", async () => {
+    let line: string | undefined;
+    let served!: () => void;
+    const up = new Promise<void>((resolve) => {
+      served = resolve;
+    });
+    const args = [
+      "broker",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--http",
+      "localhost:0",
+      "--log-level",
+      "info",
+    ];
+    const done = run(args, (all) => {
+      const m = /metrics: .*\/healthz/.exec(all);
+      if (m && !line) {
+        line = m[0];
+        served();
+      }
+    });
+    await up;
+    const m = /^metrics: (http:\/\/localhost:\d+)\/metrics, health: \1\/healthz$/.exec(line ?? "");
+    expect(m, line).not.toBeNull();
+    // Reached by that name (and the broker's signal handler in place before the SIGINT below).
+    expect((await fetch(`${m?.[1]}/healthz`)).status).toBe(200);
+    process.emit("SIGINT");
+    expect((await done).code).toBe(0);
+  });
+});
+
 describe("--http on a port another program holds", () => {
   let holder: Server | undefined;
   let broker: TestBroker | undefined;

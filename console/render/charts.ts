@@ -5,6 +5,7 @@
  */
 import type { ConvergenceSnapshot, LatencySnapshot } from "../../view/source.js";
 import { colorRuns, type Glyphs } from "./glyphs.js";
+import { NO_FOLLOWERS } from "./header.js";
 
 /** The paper's requirement: a change is distributed through the system in under 1 second. */
 export const PAPER_LIMIT_MS = 1000;
@@ -56,14 +57,18 @@ export function renderConvergence(
   g: Glyphs,
   windowMs = 60_000,
 ): string[] {
-  const head = `in sync {${fractionColor(c.fraction)}}{bold}${pct(c.fraction)}{/bold}{/${fractionColor(c.fraction)}} ${c.inSync}/${c.known}`;
+  const head =
+    c.known === 0
+      ? `{gray-fg}${NO_FOLLOWERS}{/gray-fg}`
+      : `in sync {${fractionColor(c.fraction)}}{bold}${pct(c.fraction)}{/bold}{/${fractionColor(c.fraction)}} ${c.inSync}/${c.known}`;
   const rows = Math.max(1, height - 2);
   const cols = Math.max(1, width - 5);
   const step = windowMs / cols;
   const start = now - windowMs;
   const min: (number | undefined)[] = new Array(cols).fill(undefined);
   for (const p of c.history) {
-    if (p.t < start || p.t > now) continue;
+    // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
+    if (p.t < start || p.t > now || p.known === 0) continue;
     const i = Math.min(cols - 1, Math.floor((p.t - start) / step));
     const prev = min[i];
     min[i] = prev === undefined ? p.fraction : Math.min(prev, p.fraction);
@@ -96,10 +101,16 @@ export function renderLatency(l: LatencySnapshot, width: number, height: number,
     if ((i + 1) * l.bucketMs <= PAPER_LIMIT_MS) within += n;
   });
   const withinPct = total === 0 ? 1 : within / total;
-  const lines = [
-    `p50 {bold}${ms(l.p50Ms)}{/bold}  p99 {bold}${ms(l.p99Ms)}{/bold}  n ${l.count}`,
-    `{${withinPct >= 0.99 ? "green-fg" : "red-fg"}}<1s ${pct(withinPct)}{/}  {yellow-fg}${g.mark}{/yellow-fg} paper's 1 s`,
-  ];
+  const lines =
+    total === 0
+      ? [
+          "{gray-fg}no sync measured yet{/gray-fg}",
+          `{gray-fg}<1s -{/gray-fg}  {yellow-fg}${g.mark}{/yellow-fg} paper's 1 s`,
+        ]
+      : [
+          `p50 {bold}${ms(l.p50Ms)}{/bold}  p99 {bold}${ms(l.p99Ms)}{/bold}  n ${l.count}`,
+          `{${withinPct >= 0.99 ? "green-fg" : "red-fg"}}<1s ${pct(withinPct)}{/}  {yellow-fg}${g.mark}{/yellow-fg} paper's 1 s`,
+        ];
   const rows = Math.max(1, height - 3);
   const cols = Math.max(2, width);
   const rangeMs = Math.max(2 * PAPER_LIMIT_MS, Math.ceil(l.p99Ms / PAPER_LIMIT_MS) * PAPER_LIMIT_MS);

@@ -13,6 +13,8 @@ export interface HeaderFacts {
   readonly online: number;
   /** In-sync followers / known followers, 0..1. */
   readonly fraction: number;
+  /** Followers known: none yet (at boot, or a fleet that follows no one) reads as such, not as 100 %. */
+  readonly known: number;
   readonly lossPct: number | undefined;
   readonly title: string;
   /** A virtual-time fleet's time and pace (`42 s ×10`, `42 s PAUSED ×10`); absent on real time. */
@@ -39,9 +41,12 @@ export function faultFlag(faults: readonly ConsoleFault[], now: number): string 
   return ` FAULT ${first.what} ${s} s${faults.length > 1 ? ` +${faults.length - 1}` : ""} `;
 }
 
+/** The in-sync fraction while no follower is known: there is nothing to be in sync yet. */
+export const NO_FOLLOWERS = "in sync: no follower known yet";
+
 /** The header as a tagged line at most `width` columns wide. */
 export function renderHeader(f: HeaderFacts, flag: string, width: number): string {
-  const stats = ` ${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}  on ${f.on}  in sync ${(f.fraction * 100).toFixed(1)}%  offline ${f.total - f.online}${f.lossPct === undefined ? "" : `  loss ${f.lossPct}%`}${f.pace === undefined ? "" : `  virtual ${f.pace}`}`;
+  const stats = ` ${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}  on ${f.on}  ${f.known === 0 ? NO_FOLLOWERS : `in sync ${(f.fraction * 100).toFixed(1)}%`}  offline ${f.total - f.online}${f.lossPct === undefined ? "" : `  loss ${f.lossPct}%`}${f.pace === undefined ? "" : `  virtual ${f.pace}`}`;
   const plain = `${flag}${stats} | ${f.title}`.slice(0, Math.max(0, width));
   const cut = Math.min(flag.length, plain.length);
   const head = plain.slice(0, cut);

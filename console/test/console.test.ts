@@ -84,6 +84,30 @@ describe("fleet view", () => {
     expect(screen()).toMatch(/fleet \[out-of-sync\] n-0004 pg 1\/1/);
   });
 
+  it("keeps the node chosen through the filters: the nearest shown after it meanwhile, itself again after", async () => {
+    const { keys, screen } = start(new FakeSource(100));
+    await keys(KEYS.right, KEYS.right, KEYS.right, KEYS.right, KEYS.right);
+    expect(screen()).toMatch(/fleet n-0005 pg 1\/1/);
+    await keys("f");
+    expect(screen()).toMatch(/fleet \[out-of-sync\] n-0009 pg/);
+    await keys("f");
+    expect(screen()).toMatch(/fleet \[offline\] n-0006 pg/);
+    await keys("f");
+    expect(screen()).toMatch(/fleet \[real\] n-0013 pg/);
+    await keys("f");
+    expect(screen()).toMatch(/fleet n-0005 pg 1\/1/);
+  });
+
+  it("keeps the node chosen through a filter that shows no node", async () => {
+    const { keys, screen } = start(new FakeSource(3));
+    await keys(KEYS.right, KEYS.right);
+    expect(screen()).toMatch(/fleet n-0002 pg/);
+    await keys("f");
+    expect(screen()).toMatch(/fleet \[out-of-sync\] - pg/);
+    await keys("f", "f", "f");
+    expect(screen()).toMatch(/fleet n-0002 pg/);
+  });
+
   it("draws at most once per frame however often the fleet changes", () => {
     const source = new FakeSource(1000);
     const { handle } = start(source);
@@ -298,6 +322,26 @@ describe("controls", () => {
   it("resolves when the user quits", async () => {
     const { handle, keys } = start(new FakeSource(5));
     await keys("q");
-    await expect(handle.closed).resolves.toBeUndefined();
+    await expect(handle.closed).resolves.toBe("quit");
+  });
+
+  it("tells how it closed otherwise: its terminal hung up, or the program closed it", async () => {
+    const ends = [];
+    for (const how of ["input ends", "close()"] as const) {
+      const term = virtualTerminal();
+      const input = Object.assign(term.input, { isTTY: true, setRawMode: () => input });
+      const handle = openConsole(new FakeSource(5), {
+        input,
+        output: term.output,
+        terminal: "xterm",
+        handleProcess: false,
+        scheduler: manualScheduler(),
+      });
+      open.push(handle);
+      if (how === "close()") handle.close();
+      else input.end();
+      ends.push(await handle.closed);
+    }
+    expect(ends).toEqual(["hung up", "closed"]);
   });
 });

@@ -79,7 +79,7 @@ describe("quitting while the fleet settles", () => {
     expect(source.actions).toEqual([]);
     expect(c.footer()).toContain("settling: 7 s left");
     await c.keys("q");
-    await expect(c.handle.closed).resolves.toBeUndefined();
+    await expect(c.handle.closed).resolves.toBe("quit");
     expect(source.quits).toBe(1);
   });
 
@@ -91,7 +91,7 @@ describe("quitting while the fleet settles", () => {
     expect(c.closed()).toBe(false);
     expect(c.footer()).toContain("settling: 10 s left");
     await c.keys("\x03");
-    await expect(c.handle.closed).resolves.toBeUndefined();
+    await expect(c.handle.closed).resolves.toBe("quit");
     expect(source.quits).toBe(1);
   });
 
@@ -99,7 +99,7 @@ describe("quitting while the fleet settles", () => {
     const source = new FakeSource(5);
     const c = start(source);
     await c.keys("q");
-    await expect(c.handle.closed).resolves.toBeUndefined();
+    await expect(c.handle.closed).resolves.toBe("quit");
   });
 
   it("closes on the first q when the source says it has nothing left to finish", async () => {
@@ -111,7 +111,7 @@ describe("quitting while the fleet settles", () => {
     })(5);
     const c = start(source);
     await c.keys("q");
-    await expect(c.handle.closed).resolves.toBeUndefined();
+    await expect(c.handle.closed).resolves.toBe("quit");
     expect(source.quits).toBe(1);
   });
 });

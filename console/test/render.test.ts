@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { NO_CAPABILITIES } from "../../view/source.js";
 import { KEY_TABLE, keyBindings } from "../keys.js";
 import { resolveOptions } from "../options.js";
-import { PAPER_LIMIT_MS, renderLatency } from "../render/charts.js";
+import { PAPER_LIMIT_MS, renderConvergence, renderLatency } from "../render/charts.js";
 import { gridLayout, indexAt, renderGrid } from "../render/fleet-grid.js";
 import { renderFooter } from "../render/footer.js";
 import { ASCII } from "../render/glyphs.js";
@@ -47,6 +47,40 @@ describe("renderers", () => {
     expect(lines[2]?.[mark]).toBe("|");
   });
 
+  it("says no follower is known yet, in the header and the charts, rather than 100 % in sync of 0", () => {
+    const facts: HeaderFacts = {
+      total: 30,
+      real: 0,
+      on: 0,
+      online: 0,
+      fraction: 1,
+      known: 0,
+      lossPct: 0,
+      title: "sim",
+    };
+    expect(plain(renderHeader(facts, "", 200))).toBe(
+      " 30 nodes  on 0  in sync: no follower known yet  offline 30  loss 0% | sim",
+    );
+    const boot = { fraction: 1, inSync: 0, known: 0, history: [{ t: 1000, fraction: 1, known: 0 }] };
+    const conv = renderConvergence(boot, 2000, 40, 8, ASCII).map(plain);
+    expect(conv[0]).toBe("in sync: no follower known yet");
+    expect(conv.join("\n")).not.toContain("#");
+    const later = { ...boot, inSync: 3, known: 4, fraction: 0.75 };
+    const drawn = renderConvergence(
+      { ...later, history: [...boot.history, { t: 1500, fraction: 0.75, known: 4 }] },
+      2000,
+      40,
+      8,
+      ASCII,
+    );
+    expect(plain(drawn[0] ?? "")).toBe("in sync 75.0% 3/4");
+    const none = { count: 0, p50Ms: 0, p99Ms: 0, bucketMs: 50, buckets: new Array(40).fill(0), overflow: 0 };
+    const lat = renderLatency(none, 30, 8, ASCII).map(plain);
+    expect(lat[0]).toBe("no sync measured yet");
+    expect(lat[1]).toContain("<1s -");
+    expect(lat.join("\n")).not.toContain("100.0%");
+  });
+
   it("puts a red fault indicator with its seconds first in the header, and cuts the rest to fit", () => {
     const facts: HeaderFacts = {
       total: 24,
@@ -54,6 +88,7 @@ describe("renderers", () => {
       on: 12,
       online: 24,
       fraction: 1,
+      known: 12,
       lossPct: 0,
       title: "sim 24 ideal nodes",
     };

@@ -24,12 +24,21 @@ it("answers at each address of the name, on one port, and lets go of all of them
   const lookup = async (host: string) => (host === "fleet.test" ? ["127.0.0.1", "127.0.0.2"] : []);
   const at = await listenOrRelease(a, "fleet.test", 0, () => {}, lookup);
   expect(at.address).toBe("127.0.0.1");
+  // Where to reach it: by the name given, not by the first address it resolved to.
+  expect(at.origin).toBe(`http://fleet.test:${at.port}`);
   for (const host of ["127.0.0.1", "127.0.0.2"]) {
     const r = await fetch(`http://${host}:${at.port}/`);
     expect(await r.text()).toBe("ok");
   }
   await a.close();
   await expect(fetch(`http://127.0.0.2:${at.port}/`)).rejects.toThrow();
+});
+
+it("shows an address as it is bound, and localhost by its name", async () => {
+  const v4 = await listenOrRelease(app(), "127.0.0.1", 0, () => {});
+  expect(v4.origin).toBe(`http://127.0.0.1:${v4.port}`);
+  const local = await listenOrRelease(app(), "localhost", 0, () => {});
+  expect(local.origin).toBe(`http://localhost:${local.port}`);
 });
 
 it("names --http and the name when it does not resolve, and releases what it holds", async () => {
