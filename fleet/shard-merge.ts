@@ -9,6 +9,7 @@
  * outages (fleet/shard-outages.ts); each shard gets a line.
  */
 
+import { maxOf } from "../node/extremes.js";
 import type { NodeId, Stamp } from "../protocol/index.js";
 import type { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
@@ -245,7 +246,7 @@ export function mergeShards(
         deliveries: same.deliveries + crossC.counts().deliveries,
         lost: same.lost + crossC.counts().lost,
         syncP99Ms: round(lat.percentile(99)),
-        registrationMaxMs: regMs.length > 0 ? Math.max(...regMs) : 0,
+        registrationMaxMs: maxOf(regMs, 0),
         lagP99Ms: f.sim.lagP99Ms,
         offsetMs: o?.offsetMs ?? 0,
         offsetUncertaintyMs: o?.uncertaintyMs ?? null,
@@ -301,7 +302,7 @@ export function mergeShards(
     registration: {
       p50Ms: round(reg.percentile(50), 1),
       // Exact: every shard lists each node's time.
-      maxMs: allMs.length > 0 ? round(Math.max(...allMs), 1) : 0,
+      maxMs: round(maxOf(allMs, 0), 1),
       registered: allMs.length,
       allMs,
     },

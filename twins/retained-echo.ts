@@ -10,6 +10,7 @@
  * once per minute at most, with the topics.
  */
 import type { Logger } from "pino";
+import { minOf } from "../node/extremes.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
 
 /** How long a retained write may take to come back before it counts as dropped. */
@@ -61,7 +62,7 @@ export class RetainedEcho {
     const due =
       this.dropped.length > 0
         ? this.lastWarnAt + ECHO_WARN_EVERY_MS
-        : oldest(this.pending.values()) + ECHO_WAIT_MS;
+        : minOf(this.pending.values()) + ECHO_WAIT_MS;
     this.timer = after(this.opts.scheduler, Math.max(0, due - this.opts.scheduler.now()), () => {
       this.timer = undefined;
       this.check();
@@ -92,11 +93,4 @@ export class RetainedEcho {
       `twins: the broker at ${url} acknowledged ${topics.length === 1 ? "a retained write" : `${topics.length} retained writes`} (${shown}) but did not deliver ${topics.length === 1 ? "it" : "them"} back in ${ECHO_WAIT_MS / 1000} s: it dropped ${topics.length === 1 ? "it" : "them"}. Do its access rules let ${login} write there? (Mosquitto drops a denied publish, or one over its message_size_limit, and acknowledges it all the same: its log says "Denied PUBLISH"; or the echo overflowed the service's own queue, max_queued_messages.) Pairings written for offline nodes and reports put back do not reach the nodes until it does`,
     );
   }
-}
-
-/** The least of `times` (a spread into Math.min overflows the stack past ~100,000: a put-back of a large fleet). */
-function oldest(times: Iterable<number>): number {
-  let least = Number.POSITIVE_INFINITY;
-  for (const t of times) if (t < least) least = t;
-  return least;
 }

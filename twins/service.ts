@@ -8,8 +8,7 @@
  * or unpair is stored, sent by the re-sends when the node registers (twins.md, "While the broker is away").
  */
 import { EventEmitter } from "node:events";
-import type { Message, NodeId, Prefix } from "../protocol/index.js";
-import { assertNever } from "../protocol/index.js";
+import { assertNever, type Message, type NodeId, type Prefix } from "../protocol/index.js";
 import { nodeId, type PairingOutcome, type Twins, TwinsCommandError } from "./api.js";
 import { BadInputLog } from "./bad-input.js";
 import { sendOrHold } from "./broker-away.js";

@@ -6,8 +6,9 @@
  * Kept from the service's `broker`, `twin-flapping` and `other-services` events for the console and
  * the web page (view/twins-source.ts).
  */
+import { minOf } from "../node/extremes.js";
 import type { NodeId } from "../protocol/index.js";
-import type { BrokerLoss, Twins, TwinsServiceInfo } from "../twins/index.js";
+import type { BrokerDropped, BrokerLoss, Twins, TwinsServiceInfo } from "../twins/index.js";
 import type { ConsoleFault } from "./source.js";
 
 /** How the broker is away: silent, its connection lost, or never reached since the service started. */
@@ -126,7 +127,14 @@ export class LiveFaults {
     const more = ids.length > 3 ? ` and ${ids.length - 3} more` : "";
     return {
       what: `${ids.length} flapping (another client with the same id?): ${ids.slice(0, 3).join(", ")}${more}`,
-      since: Math.min(...this.flapping.values()),
+      since: minOf(this.flapping.values()),
     };
   }
+}
+
+/** The event log's line for messages the broker dropped (the service's log says more). */
+export function droppedLine(what: BrokerDropped, n: number): string {
+  return what === "retained-write"
+    ? `the broker dropped ${n} retained write${n === 1 ? "" : "s"} of the twins service (acknowledged, never delivered back: its access rules?)`
+    : `the broker dropped ${n} message${n === 1 ? "" : "s"} for full client queues (Mosquitto's max_queued_messages)`;
 }

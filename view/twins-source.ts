@@ -9,7 +9,6 @@
  */
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import {
-  type BrokerDropped,
   type ConvergenceReport,
   flapLine,
   type Scheduler,
@@ -20,7 +19,7 @@ import {
 } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
-import { LiveFaults } from "./live-faults.js";
+import { droppedLine, LiveFaults } from "./live-faults.js";
 import { NodeList } from "./node-list.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
@@ -395,11 +394,4 @@ function syncOf(status: string): ConsoleSync {
     : status === "behind" || status === "ahead"
       ? "out-of-sync"
       : "unknown";
-}
-
-/** The event log's line for messages the broker dropped (the service's log says more). */
-function droppedLine(what: BrokerDropped, n: number): string {
-  return what === "retained-write"
-    ? `the broker dropped ${n} retained write${n === 1 ? "" : "s"} of the twins service (acknowledged, never delivered back: its access rules?)`
-    : `the broker dropped ${n} message${n === 1 ? "" : "s"} for full client queues (Mosquitto's max_queued_messages)`;
 }
