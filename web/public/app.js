@@ -5,7 +5,7 @@
 // (window.twinfleetTimes), which the benchmark reads.
 
 import { api, events, explain, takeToken } from "./api.js";
-import { h, int, pct } from "./dom.js";
+import { h, int, syncShare } from "./dom.js";
 import { fleetPage } from "./fleet.js";
 import { nodePage } from "./node.js";
 import { paceControls, paceText } from "./pace.js";
@@ -149,7 +149,8 @@ function drawHeader() {
   chip("nodes", "nodes", int(c.total), "");
   chip("online", "online", int(c.online), c.online < c.total ? "warn" : "");
   chip("on", "LED on", int(c.on), "");
-  chip("sync", "in sync", pct(sync), sync < 1 ? "warn" : "good");
+  const known = store.convergence.known > 0;
+  chip("sync", "in sync", syncShare(store.convergence), !known ? "" : sync < 1 ? "warn" : "good");
   const kinds = [
     c.real && `${int(c.real)} real`,
     c.sim && `${int(c.sim)} sim`,

@@ -8,7 +8,9 @@ const H = 120;
 const PAD = { l: 34, r: 8, t: 8, b: 20 };
 
 /** Convergence history [{t, fraction}] (t in ms on the fleet's clock) as a line over the last `spanMs`. */
-export function convergenceChart(history, now, spanMs = 5 * 60_000) {
+export function convergenceChart(all, now, spanMs = 5 * 60_000) {
+  // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
+  const history = all.filter((p) => p.known !== 0);
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const t1 = Math.max(now ?? 0, history.at(-1)?.t ?? 0);

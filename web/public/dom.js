@@ -47,6 +47,15 @@ export function pct(fraction, digits = 1) {
   return `${(fraction * 100).toFixed(digits)} %`;
 }
 
+/**
+ * A convergence snapshot's share of followers in sync, or "–" while no follower is known (none
+ * paired, or none of them reported yet): its fraction is then 1 by convention, and the page used to
+ * show "100.0 %" of nothing at a fleet's boot.
+ */
+export function syncShare(c) {
+  return c && c.known > 0 ? pct(c.fraction) : "–";
+}
+
 export function bytes(v) {
   if (v === undefined || v === null) return "–";
   if (v < 1024) return `${v} B`;

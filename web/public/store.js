@@ -88,7 +88,7 @@ export class Store {
     const history = this.convergence.history;
     if (c.history) this.convergence = { ...c, history: c.history.slice(-600) };
     else {
-      history.push({ t: c.t, fraction: c.fraction });
+      history.push({ t: c.t, fraction: c.fraction, known: c.known });
       if (history.length > 600) history.splice(0, history.length - 600);
       this.convergence = { ...c, history };
     }

@@ -1,0 +1,31 @@
+/**
+ * The page's share of followers in sync (web/public/dom.js `syncShare`): "–" while no follower is
+ * known, where a convergence snapshot's fraction is 1 by convention and the page showed "100.0 %" of
+ * nothing at a fleet's boot; the store keeps each point's `known`, so the chart can leave such
+ * points out.
+ */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { expect, it } from "vitest";
+
+const load = (file: string) => import(pathToFileURL(join(import.meta.dirname, "..", "public", file)).href);
+
+it("says nothing of sync while no follower is known, and the share once one is", async () => {
+  const { syncShare } = (await load("dom.js")) as { syncShare(c: unknown): string };
+  expect(syncShare({ fraction: 1, inSync: 0, known: 0 })).toBe("–");
+  expect(syncShare(undefined)).toBe("–");
+  expect(syncShare({ fraction: 0.75, inSync: 3, known: 4 })).toBe("75.0 %");
+});
+
+it("keeps how many followers were known at each point of the convergence history", async () => {
+  const { Store } = (await load("store.js")) as {
+    Store: new () => { convergence: { history: unknown[] }; setConvergence(c: unknown): void };
+  };
+  const store = new Store();
+  store.setConvergence({ t: 1, fraction: 1, inSync: 0, known: 0 });
+  store.setConvergence({ t: 2, fraction: 0.5, inSync: 1, known: 2 });
+  expect(store.convergence.history).toEqual([
+    { t: 1, fraction: 1, known: 0 },
+    { t: 2, fraction: 0.5, known: 2 },
+  ]);
+});
