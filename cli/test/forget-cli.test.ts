@@ -14,7 +14,7 @@ import {
   until,
   watchTwins,
 } from "../../twins/test/helpers.js";
-import { main } from "../main.js";
+import { runMain } from "./run-main.js";
 
 let broker: TestBroker;
 const open: { close(): Promise<unknown> }[] = [];
@@ -22,12 +22,7 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
-  return { code, out, err };
-}
+const run = runMain;
 async function node(id: string, opts = {}) {
   const n = await startNode(broker.url, id, opts);
   open.push({ close: () => n.stop() });

@@ -20,6 +20,7 @@ import {
   watchTwins,
 } from "../../twins/test/helpers.js";
 import { main } from "../main.js";
+import { runMain } from "./run-main.js";
 
 let broker: TestBroker;
 const open: { close(): Promise<unknown> }[] = [];
@@ -27,12 +28,7 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
-  return { code, out, err };
-}
+const run = runMain;
 async function setup(): Promise<void> {
   broker = await startTestBroker();
   open.push(broker);
