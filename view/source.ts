@@ -5,6 +5,7 @@
  * into the view.
  */
 import type { NodeId, NodeKind } from "../protocol/index.js";
+import type { ForgetOutcome } from "../twins/index.js";
 
 /**
  * A follower's sync status as the console shows it. `in-sync`: holds the newest state upstream of
@@ -283,12 +284,7 @@ export class CommandUnavailable extends Error {
 }
 
 /** What retiring a node did: whom it unpaired, what it cleared, and what is left for the broker's return. */
-export interface ForgetDone {
-  readonly node: NodeId;
-  readonly unpaired: readonly NodeId[];
-  readonly cleared: readonly string[];
-  readonly deferred?: string;
-}
+export type ForgetDone = ForgetOutcome;
 
 /**
  * A command the fleet took but could not carry out yet (a live fleet's pairing, stored while the
