@@ -7,11 +7,11 @@
  */
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import type { NodeEvent } from "../../node/metrics.js";
 import { NodeId, type Stamp } from "../../protocol/index.js";
 import type { Twin, TwinsEvents } from "../../twins/index.js";
 import { Collector } from "../collector.js";
 import { divergedNodes } from "../divergence.js";
+import { applied, press } from "./node-events.js";
 
 const id = (s: string) => NodeId(s);
 const [N0, N10, N11] = [id("n-0000"), id("n-0010"), id("n-0011")] as [NodeId, NodeId, NodeId];
@@ -40,22 +40,6 @@ class FakeTwins extends EventEmitter<TwinsEvents> {
     return this.twins;
   }
 }
-
-const press = (node: NodeId, at: number, s: Stamp): NodeEvent => ({
-  type: "press",
-  node,
-  at,
-  ledAt: at,
-  stamp: s,
-});
-const applied = (node: NodeId, at: number, s: Stamp): NodeEvent => ({
-  type: "applied",
-  node,
-  at,
-  stamp: s,
-  on: true,
-  via: "report",
-});
 
 /** A fleet of n-0000 (following n-0010), n-0010 and n-0011; h-1 and h-3 outside it, h-3 following n-0011. */
 function mixed() {

@@ -10,6 +10,7 @@ import type { NodeEvent } from "../../node/metrics.js";
 import { NodeId, type Stamp } from "../../protocol/index.js";
 import { Collector } from "../collector.js";
 import { LivePairing, PAIRING_CHANGES_LISTED, pairingChangeLine } from "../pairing-changes.js";
+import { applied, press } from "./node-events.js";
 
 const [A, B, C, D] = ["n-0000", "n-0001", "n-0002", "n-0003"].map((s) => NodeId(s)) as [
   NodeId,
@@ -18,21 +19,6 @@ const [A, B, C, D] = ["n-0000", "n-0001", "n-0002", "n-0003"].map((s) => NodeId(
   NodeId,
 ];
 const stamp = (counter: number, origin: NodeId): Stamp => ({ counter, origin });
-const press = (node: NodeId, at: number, s: Stamp): NodeEvent => ({
-  type: "press",
-  node,
-  at,
-  ledAt: at,
-  stamp: s,
-});
-const applied = (node: NodeId, at: number, s: Stamp): NodeEvent => ({
-  type: "applied",
-  node,
-  at,
-  stamp: s,
-  on: true,
-  via: "report",
-});
 const sources = (node: NodeId, at: number, list: NodeId[]): NodeEvent => ({
   type: "sources",
   node,
