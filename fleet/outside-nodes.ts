@@ -89,6 +89,9 @@ export class OutsideNodes {
     const on = t.reported?.on ?? false;
     const was = this.seen.get(id);
     if (was === undefined) {
+      // Only a node on line is part of the mixed fleet: the retained copies of nodes gone (an earlier
+      // run's, a board away) were counted as 80 outside nodes, and their old stamps as presses.
+      if (t.presence !== "online") return;
       this.seen.set(id, { stamp, follows: [...t.follows] });
       if (t.follows.length > 0) this.sink.include(id, t.follows);
       // What it holds as it is first seen: a press later reaching it is judged against it.

@@ -113,6 +113,28 @@ describe("nodes outside the fleet, judged with it", () => {
   });
 });
 
+describe("nodes gone from the broker's view", () => {
+  it("an earlier run's retained nodes, offline all along, are not outside nodes, nor their old stamps presses", () => {
+    let now = 0;
+    const feed = new FakeTwins();
+    const gone = (n: string, s: Stamp) => ({ ...twin(id(n), undefined, s), presence: "offline" as const });
+    // n-0025 and n-0030, left by a 100-node run on the same broker: retained reports, no one online.
+    feed.twins.push(gone("n-0025", stamp(9, id("n-0025"))), gone("n-0030", stamp(3, id("n-0030"))));
+    const c = Collector.following(new Map([[N0, [N10]]]));
+    c.judgeOutside(feed, [N0, N10], () => now);
+    now = 1000;
+    feed.emit("twin-updated", gone("n-0025", stamp(9, id("n-0025"))), "report");
+    // n-0010 boots holding a stamp of n-0025's from the earlier run; n-0000 takes it from n-0010.
+    c.push([applied(N10, 1000, stamp(9, id("n-0025"))), applied(N0, 1010, stamp(9, id("n-0025")))]);
+    c.finish();
+    expect(c.checker.counts().presses).toBe(0);
+    expect(c.outside?.report()).toBeUndefined();
+    // Back on line later: from then on it is one.
+    feed.emit("twin-online", twin(id("n-0030"), "real", stamp(3, id("n-0030"))));
+    expect(c.outside?.report()?.ids).toEqual(["n-0030"]);
+  });
+});
+
 describe("the first report of an outside node", () => {
   it("is what it holds, not a press: a board's first sync publishes its report", () => {
     const { c, feed, at } = mixed();
