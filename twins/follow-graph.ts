@@ -64,9 +64,17 @@ export class FollowGraph {
     this.sortedFollowers.delete(t.id);
   }
 
-  /** May node `t` hold a stamp from `origin`: itself, upstream of it, or a stamp another twin holds? */
+  /**
+   * May node `t` hold a stamp from `origin`: itself, upstream of it, or a stamp another twin holds?
+   * Yes too while whom `t` follows is not known (sourcesKnown): nothing to judge the origin by.
+   */
   mayCarry(t: TwinRecord, stamp: Stamp): boolean {
-    return stamp.origin === t.id || this.upstream(t, stamp.origin) || this.isKnownEvent(t.id, stamp);
+    return (
+      stamp.origin === t.id ||
+      !sourcesKnown(t) ||
+      this.upstream(t, stamp.origin) ||
+      this.isKnownEvent(t.id, stamp)
+    );
   }
 
   /** Is `origin` reachable upstream of `t` through any sources it has or had? */
@@ -106,4 +114,16 @@ export class FollowGraph {
     }
     return false;
   }
+}
+
+/**
+ * Does the service know whom `t` follows, or followed when it wrote the report at hand? Only once it
+ * has seen a config of the node (the broker replays configs before reports). Without one the node
+ * is at config version 0 or the broker lost its config (an in-memory broker restarted while the
+ * fleet was off, its reports put back by a control server that heard them), and its report may carry
+ * any source's stamp: the node itself adopts a report put back on its topic whatever its origin
+ * (protocol §5.3, vector `report-put-back-by-a-control-server-is-adopted`). Not `spoofed-origin`.
+ */
+export function sourcesKnown(t: TwinRecord): boolean {
+  return t.config !== undefined;
 }

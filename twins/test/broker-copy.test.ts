@@ -150,3 +150,53 @@ describe("the look for reports the broker did not replay", () => {
     expect(sent).toEqual([]);
   });
 });
+
+describe("a report on a node whose config the service never saw", () => {
+  const reasons = (r: TwinRegistry) =>
+    Object.fromEntries(Object.entries(r.badInput().byReason).filter(([, n]) => n > 0));
+
+  it("cannot be judged by its origin: believed, not counted as spoofed-origin", () => {
+    // An in-memory broker restarted while the ring X→Y→Z→X was off; a control server with a store
+    // put its reports back (the stamp went round the ring), but no config. A new service subscribes.
+    const r = new TwinRegistry(Prefix("tf"));
+    r.brokerSession();
+    expect(r.receive("tf/report/X", "R1 1 7 Z", 0, 0, true)).toEqual([
+      { type: "updated", node: NodeId("X"), change: "report" },
+    ]);
+    expect(r.get(NodeId("X"))?.reported?.stamp).toEqual({ counter: 7, origin: "Z" });
+    expect(r.maxCounter).toBe(7); // the node adopts it at its sync (protocol §5.3): sets must beat it
+    // Put back live by that control server while the node is offline, or online at config version 0
+    // (it adopts it: vector report-put-back-by-a-control-server-is-adopted).
+    expect(r.receive("tf/report/W", "R1 0 9 Z", 0, 1)).toEqual([
+      { type: "updated", node: NodeId("W"), change: "report" },
+    ]);
+    r.receive("tf/status/O", "T1 1", 0, 2);
+    r.receive("tf/register/O", "G1 sim uno-w5100 1.0.0", 0, 2);
+    expect(r.receive("tf/report/O", "R1 0 10 Z", 0, 2)).toEqual([
+      { type: "updated", node: NodeId("O"), change: "report" },
+    ]);
+    expect(reasons(r)).toEqual({});
+  });
+
+  it("is spoofed-origin once a config of the node was seen, replayed or live", () => {
+    const r = new TwinRegistry(Prefix("tf"));
+    r.brokerSession();
+    // The broker replays N's config (N follows M), then a report on N from a node N never followed.
+    r.receive("tf/config/N", "C1 1 M", 0, 0, true);
+    expect(r.receive("tf/report/N", "R1 1 12 Q", 0, 0, true)).toMatchObject([
+      { type: "bad-input", input: { reason: "spoofed-origin", node: "N" } },
+      { type: "updated", node: "N" }, // shown, flagged: the twin had no state
+    ]);
+    expect(r.receive("tf/report/N", "R1 1 13 Q", 0, 1)).toMatchObject([
+      { type: "bad-input", input: { reason: "spoofed-origin", node: "N" } },
+    ]);
+    // O's config arrives live, after an unjudged report: the next one is judged.
+    r.receive("tf/report/O", "R1 1 14 Q", 0, 2, true);
+    r.receive("tf/config/O", "C1 2 M", 0, 3);
+    expect(r.receive("tf/report/O", "R1 1 15 Q", 0, 4)).toMatchObject([
+      { type: "bad-input", input: { reason: "spoofed-origin", node: "O" } },
+    ]);
+    expect(reasons(r)).toEqual({ "spoofed-origin": 3 });
+    expect(r.maxCounter).toBe(14);
+  });
+});

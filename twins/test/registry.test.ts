@@ -196,6 +196,7 @@ describe("TwinRegistry", () => {
     expect(r.receive("tf/report/A", "R1 0 10 Z", 0, 2)).toMatchObject([{ type: "updated", node: "A" }]);
     // A stored desire read back into a new registry counts as well.
     const back = new TwinRegistry(Prefix("tf"));
+    back.receive("tf/config/A", "C1 1 B", 0, 0, true); // whom A follows is known: its origins are judged
     back.receive("tf/report/A", "R1 1 5 A", 0, 0);
     expect(back.receive("tf/report/A", "R1 0 11 Z", 0, 1)).toMatchObject([{ type: "bad-input" }]);
     back.restore(r.snapshot());
