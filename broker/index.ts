@@ -43,7 +43,7 @@ export {
   type StoreHealth,
 } from "./figures.js";
 export { FrameLimitError, FrameLimitedStream, FrameScanner, type FrameViolation } from "./frame-limit.js";
-export { bindAddresses, type HostLookup } from "./listen.js";
+export { bindAddresses, type HostLookup, isLoopbackAddress } from "./listen.js";
 export {
   type BrokerCommandOptions,
   type BrokerOptions,

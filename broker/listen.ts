@@ -7,7 +7,7 @@
  * resolve is one line naming --host and the name.
  */
 import { lookup } from "node:dns/promises";
-import { type AddressInfo, createServer, isIP, type Server } from "node:net";
+import { type AddressInfo, BlockList, createServer, isIP, type Server } from "node:net";
 import type { Logger } from "pino";
 
 /** Every address a host name names (getaddrinfo's order). */
@@ -42,6 +42,19 @@ export async function bindAddresses(
   const addresses = [...new Set(found)];
   if (addresses.length === 0) throw new Error(`${flag}: cannot listen on ${host}: the name has no address`);
   return addresses;
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/**
+ * An address on loopback: 127.0.0.0/8, ::1 (any spelling), or 127.0.0.0/8 mapped into IPv6
+ * (`::ffff:127.0.0.1`). Anything else, a name or a wildcard (`0.0.0.0`, `::`) included, is not.
+ */
+export function isLoopbackAddress(address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 6 ? "ipv6" : "ipv4");
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
+import { isLoopbackAddress } from "../broker/index.js";
 
 export interface Bound {
   readonly host: string;
@@ -53,7 +54,7 @@ export function exposureWarning(
   addresses?: readonly string[],
 ): string | undefined {
   const loopback =
-    addresses !== undefined && addresses.length > 0 ? addresses.every(isLoopback) : isLoopback(host);
+    addresses !== undefined && addresses.length > 0 ? addresses.every(isLoopbackAddress) : isLoopback(host);
   if (auth || loopback) return undefined;
   return `listening beyond loopback (${host}) without --auth: anyone who can reach this host may connect, publish and subscribe; give --auth FILE (docs/broker.md), or --host 127.0.0.1`;
 }

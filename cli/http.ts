@@ -5,9 +5,9 @@
  * (with the token in its fragment, the one place it is ever written) goes through the logger, and
  * the token is masked in all output after.
  */
-import { createServer } from "node:net";
+import { createServer, isIP } from "node:net";
 import type { Logger } from "pino";
-import type { BrokerFigures } from "../broker/index.js";
+import type { BrokerFigures, HostLookup } from "../broker/index.js";
 import type { FleetRun } from "../fleet/run.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { isWholeDecimal } from "../protocol/index.js";
@@ -18,7 +18,8 @@ import type { ConsoleSource } from "../view/source.js";
 import {
   type FleetFigures,
   type FleetKind,
-  isLoopbackHost,
+  type HttpBind,
+  httpBind,
   newToken,
   startBrokerHttp,
   startWebServer,
@@ -35,6 +36,8 @@ export interface HttpOptions {
   readonly token: string;
   /** The token came from a flag, a file or the environment (not generated for this run). */
   readonly explicitToken: boolean;
+  /** The addresses `host` resolved to, looked up once: the ones bound, and judged loopback or not. */
+  readonly bind: HttpBind;
 }
 
 /** `[HOST:]PORT` → host and port; IPv6 hosts in brackets (`[::1]:8080`); the port in plain decimal. */
@@ -49,8 +52,16 @@ export function parseHttpAddress(spec: string): { host: string; port: number } {
   return { host, port };
 }
 
-/** The flags' HttpOptions, or undefined without `--http`. Usage errors name the flag. */
-export function resolveHttpOptions(flags: HttpFlags, env: Env): HttpOptions | undefined {
+/**
+ * The flags' HttpOptions, or undefined without `--http`. Usage errors name the flag. The host is
+ * looked up here (`lookup`, default the system's), once: loopback or not is judged by the addresses
+ * it names, which are the ones bound.
+ */
+export async function resolveHttpOptions(
+  flags: HttpFlags,
+  env: Env,
+  lookup?: HostLookup,
+): Promise<HttpOptions | undefined> {
   if (flags.http === undefined) {
     if (flags.httpToken !== undefined || flags.httpTokenFile !== undefined)
       throw new UsageError("--http-token and --http-token-file need --http");
@@ -75,11 +86,15 @@ export function resolveHttpOptions(flags: HttpFlags, env: Env): HttpOptions | un
           : "TWINFLEET_HTTP_TOKEN";
     throw new UsageError(`${from}: must be 16 to 200 printable characters without spaces`);
   }
-  if (given === undefined && !isLoopbackHost(host))
+  const bind = await httpBind(host, lookup);
+  if (given === undefined && !bind.loopback) {
+    // A name is told with what it resolved to: `localhost` naming a LAN address is not loopback.
+    const at = isIP(host) === 0 ? ` (${host} is ${bind.addresses.join(" and ")})` : "";
     throw new UsageError(
-      `--http ${flags.http}: listening beyond loopback needs a token the operator chose: give --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN`,
+      `--http ${flags.http}: listening beyond loopback${at} needs a token the operator chose: give --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN`,
     );
-  return { host, port, token: given ?? newToken(), explicitToken: given !== undefined };
+  }
+  return { host, port, token: given ?? newToken(), explicitToken: given !== undefined, bind };
 }
 
 export interface ServeDeps {
@@ -103,6 +118,7 @@ export async function serveWeb(
     host: http.host,
     port: http.port,
     token: http.token,
+    bind: http.bind,
     scheduler: deps.scheduler,
     ...(deps.figures ? { figures: deps.figures } : {}),
   }).catch((e: unknown) => {
@@ -129,6 +145,7 @@ export async function serveBrokerHttp(
     host: http.host,
     port: http.port,
     token: http.token,
+    bind: http.bind,
   }).catch((e: unknown) => {
     throw listenError(http, e);
   });
@@ -141,16 +158,18 @@ export async function serveBrokerHttp(
  * an address not on this host): before a run, a broker connection or a store has started, not after.
  */
 export async function checkHttpAddress(http: HttpOptions): Promise<void> {
-  const probe = createServer();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      probe.once("error", reject);
-      probe.listen({ host: http.host, port: http.port, exclusive: true }, () => resolve());
-    });
-  } catch (e) {
-    throw listenError(http, e);
+  for (const address of http.bind.addresses) {
+    const probe = createServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        probe.once("error", reject);
+        probe.listen({ host: address, port: http.port, exclusive: true }, () => resolve());
+      });
+    } catch (e) {
+      throw listenError(http, e);
+    }
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
   }
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 const LISTEN_ERRORS: Readonly<Record<string, string>> = {

@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
+import { isLoopbackAddress } from "../broker/index.js";
 import { ProblemError } from "./problem.js";
 
 const WRITES = new Set(["POST", "PUT", "DELETE", "PATCH"]);
@@ -24,6 +25,17 @@ export function isLoopbackHost(host: string): boolean {
   if (h === "localhost" || h === "::1" || h === "[::1]") return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
   return m?.slice(1).every((octet) => Number(octet) <= 255) ?? false;
+}
+
+/** `host` (from a Host header) is the name `bound` (any case, a trailing dot allowed). */
+function sameName(host: string, bound: string | undefined): boolean {
+  if (bound === undefined) return false;
+  const plain = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/\.$/, "")
+      .replace(/^\[|\]$/g, "");
+  return plain(host) === plain(bound);
 }
 
 /** A fresh token: 32 random bytes, base64url (43 characters). */
@@ -73,24 +85,36 @@ export function isProxied(req: FastifyRequest): boolean {
   return PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
 }
 
+/**
+ * The connection came from this host's loopback. On a loopback bind it always does; judged on each
+ * request all the same, so reads are open only to a client that is on loopback itself, whatever the
+ * bind was judged to be.
+ */
+export function fromLoopback(req: FastifyRequest): boolean {
+  const remote = req.raw.socket?.remoteAddress;
+  return remote !== undefined && isLoopbackAddress(remote);
+}
+
 const isPublic = (url: string) => url === "/" || url === "/healthz" || url.startsWith("/app/");
 
 /**
- * On a loopback bind, where reads need no token, the request must name a loopback host: a page on
- * another site whose name was pointed at 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
- * `loopback` is false for a proxied request (isProxied): it names the site the proxy serves, and its
- * reads need the token, so a rebound page gets a 401 instead.
+ * On a loopback bind, where reads need no token, the request must name a loopback host, or the name
+ * the server was told to listen on (`bound`: `--http vm:8080`, `vm` resolving to 127.0.0.1 alone): a
+ * page on another site whose name was pointed at 127.0.0.1 (DNS rebinding) sends its own name, and is
+ * refused. `loopback` is false for a proxied request (isProxied): it names the site the proxy serves,
+ * and its reads need the token, so a rebound page gets a 401 instead.
  */
-export function checkHost(req: FastifyRequest, loopback: boolean): void {
+export function checkHost(req: FastifyRequest, loopback: boolean, bound?: string): void {
   // RFC 9112 §3.2: an HTTP/1.1 request without a Host header is answered 400.
   if (req.headers.host === undefined && req.raw.httpVersion === "1.1")
     throw new ProblemError(400, "Host: is missing (an HTTP/1.1 request must name its host)", "Host");
   if (!loopback) return;
   const host = (req.headers.host ?? "").replace(/:\d+$/, "");
-  if (host === "" || isLoopbackHost(host)) return;
+  if (host === "" || isLoopbackHost(host) || sameName(host, bound)) return;
+  const as = bound !== undefined && !isLoopbackHost(bound) ? `${bound}, ` : "";
   throw new ProblemError(
     403,
-    `Host ${host} is not a loopback name: open the server as 127.0.0.1, localhost or [::1]`,
+    `Host ${host} is not a loopback name: open the server as ${as}127.0.0.1, localhost or [::1]`,
     "Host",
   );
 }

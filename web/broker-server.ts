@@ -7,11 +7,10 @@
  * query parameter (neither route reads one), every error as problem+json (web/problem.ts).
  */
 import Fastify from "fastify";
-import type { BrokerFigures } from "../broker/index.js";
-import { isLoopbackHost } from "./auth.js";
+import type { BrokerFigures, HostLookup } from "../broker/index.js";
 import { BrokerMetrics } from "./broker-metrics.js";
 import { limitConnections, timeoutOptions } from "./connection-limits.js";
-import { listenOrRelease } from "./listen.js";
+import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { clientError, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
 import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
 
@@ -22,6 +21,12 @@ export interface BrokerHttpOptions {
   readonly port: number;
   /** Needed by every read beyond loopback (`/healthz` excepted). */
   readonly token: string;
+  /**
+   * Where `host` resolved (httpBind), when the caller looked it up already and judged by it; else
+   * `host` is looked up here, with `lookup` (default: the system's).
+   */
+  readonly bind?: HttpBind;
+  readonly lookup?: HostLookup;
 }
 
 export interface BrokerHttpServer {
@@ -48,7 +53,8 @@ const SERVED = "this broker serves /metrics and /healthz";
 
 export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpServer> {
   const host = o.host ?? "127.0.0.1";
-  const loopback = isLoopbackHost(host);
+  // Loopback or not by the addresses bound, looked up once, before anything opens.
+  const { addresses, loopback } = o.bind ?? (await httpBind(host, o.lookup));
   const app = Fastify({
     ...timeoutOptions(),
     logger: false,
@@ -64,6 +70,7 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
     checkRequest(req, {
       routes,
       loopback,
+      host,
       token: o.token,
       tokenFrom: "the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN",
       servedHint: SERVED,
@@ -88,7 +95,7 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
     if (health.ok) return health.body;
     return sendProblem(reply, problem(503, health.detail));
   });
-  const at = await listenOrRelease(app, host, o.port, () => metrics.close());
+  const at = await listenOrRelease(app, host, addresses, o.port, () => metrics.close());
   let closed: Promise<void> | undefined;
   return {
     port: at.port,

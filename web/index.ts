@@ -9,6 +9,7 @@ export {
   brokerHealth,
   startBrokerHttp,
 } from "./broker-server.js";
+export { type HttpBind, httpBind } from "./listen.js";
 export { type FleetFigures, LATENCY_BUCKETS_S } from "./metrics.js";
 export { BODY_LIMIT_BYTES, startWebServer, type WebServer, type WebServerOptions } from "./server.js";
 export type { FleetKind } from "./shapes.js";

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { shown } from "../protocol/shown.js";
-import { authorize, checkHost, isProxied } from "./auth.js";
+import { authorize, checkHost, fromLoopback, isProxied } from "./auth.js";
 import { ProblemError } from "./problem.js";
 
 /** Every route `app` serves, as `METHOD /path/{param}`, filled in as routes are added. */
@@ -59,8 +59,13 @@ export function routeProblem(
 
 export interface RequestRules {
   readonly routes: readonly string[];
-  /** The server listens on loopback only: reads need no token, Host names must be loopback. */
+  /**
+   * The server listens on loopback only (every address bound is): reads need no token, Host names
+   * must be loopback ones or `host`.
+   */
   readonly loopback: boolean;
+  /** The host the server was told to listen on (a name resolving to loopback alone is a loopback name here). */
+  readonly host?: string;
   readonly token: string;
   /** Where a client finds the token, for the 401 without one. */
   readonly tokenFrom?: string;
@@ -72,8 +77,8 @@ export interface RequestRules {
  * (auth.ts, isProxied) is judged as one from beyond loopback, on any bind.
  */
 export function checkRequest(req: FastifyRequest, rules: RequestRules): void {
-  const local = rules.loopback && !isProxied(req);
-  checkHost(req, local);
+  const local = rules.loopback && !isProxied(req) && fromLoopback(req);
+  checkHost(req, local, rules.host);
   // A request fastify routed has a path and method served here: the route list is matched (a
   // pattern compiled per route) only for the rest, not on every request.
   const wrong = req.is404 ? routeProblem(rules.routes, req.method, req.url, rules.servedHint) : undefined;

@@ -6,13 +6,13 @@
  * event stream and the listener.
  */
 import Fastify, { type FastifyInstance } from "fastify";
+import type { HostLookup } from "../broker/index.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
-import { isLoopbackHost } from "./auth.js";
 import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { useJsonBodies } from "./json-body.js";
-import { listenOrRelease } from "./listen.js";
+import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { clientError, fromZod, ProblemError, problemOf, sendProblem } from "./problem.js";
@@ -51,6 +51,12 @@ export interface WebServerOptions {
   readonly pingMs?: number;
   /** Header and request timeouts, and connections open at once (web/connection-limits.ts). */
   readonly connections?: ConnectionLimits;
+  /**
+   * Where `host` resolved (httpBind), when the caller looked it up already and judged by it; else
+   * `host` is looked up here, with `lookup` (default: the system's).
+   */
+  readonly bind?: HttpBind;
+  readonly lookup?: HostLookup;
 }
 
 export interface WebServer {
@@ -68,7 +74,8 @@ export interface WebServer {
 
 export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const host = o.host ?? "127.0.0.1";
-  const loopback = isLoopbackHost(host);
+  // Loopback or not by the addresses bound, looked up once, before anything opens.
+  const { addresses, loopback } = o.bind ?? (await httpBind(host, o.lookup));
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
     ...timeoutOptions(o.connections),
@@ -94,7 +101,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
-    checkRequest(req, { routes, loopback, token: o.token });
+    checkRequest(req, { routes, loopback, host, token: o.token });
   });
   app.setErrorHandler((error, req, reply) => {
     const p = problemOf(error as Error, req);
@@ -156,7 +163,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
 
   // The hub and the metrics already follow the source (its events, the scheduler's timers): a
   // server that never listened lets go of them, or its process never exits.
-  const at = await listenOrRelease(app, host, o.port, () => {
+  const at = await listenOrRelease(app, host, addresses, o.port, () => {
     hub.close();
     metrics.close();
   });

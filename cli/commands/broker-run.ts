@@ -27,7 +27,7 @@ export async function runBroker(
     ...brokerFlags
   } = flags;
   // Checked before the broker starts: a bad --http or a port in use is one line, nothing left running.
-  const http = resolveHttpOptions(flags, io.env ?? process.env);
+  const http = await resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
   const watch = exitOnStdinClose ? stdinClosed(logger) : undefined;

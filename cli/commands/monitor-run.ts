@@ -60,7 +60,7 @@ export async function runMonitor(
     if (login !== undefined) throw new UsageError(`${login} is for --broker; the demo fleet has no broker`);
   }
   const ascii = flags.ascii === true ? true : undefined;
-  const http = resolveHttpOptions(flags, io.env ?? process.env);
+  const http = await resolveHttpOptions(flags, io.env ?? process.env);
   // The console draws on a terminal and reads its keys from it (console/terminal.ts); on a pipe or a
   // file it would write escape codes until a signal. Checked once the broker's flags are (their
   // errors come first), before anything starts. The --http address too: a port in use is told

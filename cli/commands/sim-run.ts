@@ -48,7 +48,7 @@ export async function runSim(
   io: CliIO,
 ): Promise<void> {
   const login = fleetLogin(raw, io.env ?? process.env);
-  const http = resolveHttpOptions(raw, io.env ?? process.env);
+  const http = await resolveHttpOptions(raw, io.env ?? process.env);
   io.secret?.(login.login.password);
   io.secret?.(login.nodePassword);
   if (raw.report !== undefined) checkOutputFile("--report", raw.report);

@@ -149,7 +149,7 @@ export async function runTwinsService(
   // As sim --twins-data words it; an empty name would fail later as a bare "scandir ''".
   if (flags.data !== undefined && flags.data.trim() === "")
     throw new UsageError(`--data: must be a directory, got ${shown(flags.data)}`);
-  const http = resolveHttpOptions(flags, io.env ?? process.env);
+  const http = await resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));

@@ -44,43 +44,78 @@ describe("--http flags", () => {
     }
   });
 
-  it("takes the token from the flag, a file or the environment, and generates one on loopback", () => {
+  it("takes the token from the flag, a file or the environment, and generates one on loopback", async () => {
     const dir = scratchDir("tf-http-");
     writeFileSync(join(dir, "token"), "file-token-0123456789\nignored\n");
-    expect(resolveHttpOptions({ http: "0", httpToken: "flag-token-0123456789" }, {})).toMatchObject({
+    expect(await resolveHttpOptions({ http: "0", httpToken: "flag-token-0123456789" }, {})).toMatchObject({
       token: "flag-token-0123456789",
       explicitToken: true,
     });
-    expect(resolveHttpOptions({ http: "0", httpTokenFile: join(dir, "token") }, {})?.token).toBe(
+    expect((await resolveHttpOptions({ http: "0", httpTokenFile: join(dir, "token") }, {}))?.token).toBe(
       "file-token-0123456789",
     );
-    expect(resolveHttpOptions({ http: "0" }, { TWINFLEET_HTTP_TOKEN: "env-token-0123456789" })?.token).toBe(
-      "env-token-0123456789",
-    );
-    const generated = resolveHttpOptions({ http: "0" }, {});
+    expect(
+      (await resolveHttpOptions({ http: "0" }, { TWINFLEET_HTTP_TOKEN: "env-token-0123456789" }))?.token,
+    ).toBe("env-token-0123456789");
+    const generated = await resolveHttpOptions({ http: "0" }, {});
     expect(generated?.explicitToken).toBe(false);
     expect(generated?.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(resolveHttpOptions({}, {})).toBeUndefined();
+    expect(await resolveHttpOptions({}, {})).toBeUndefined();
   });
 
-  it("refuses a bind beyond loopback without a chosen token, a short token, and a token without --http", () => {
-    expect(() => resolveHttpOptions({ http: "0.0.0.0:8080" }, {})).toThrow(UsageError);
-    expect(() => resolveHttpOptions({ http: "0.0.0.0:8080" }, {})).toThrow(/beyond loopback needs a token/);
-    expect(resolveHttpOptions({ http: "0.0.0.0:8080", httpToken: "chosen-token-0123456789" }, {})?.host).toBe(
-      "0.0.0.0",
+  it("refuses a bind beyond loopback without a chosen token, a short token, and a token without --http", async () => {
+    await expect(resolveHttpOptions({ http: "0.0.0.0:8080" }, {})).rejects.toThrow(UsageError);
+    await expect(resolveHttpOptions({ http: "0.0.0.0:8080" }, {})).rejects.toThrow(
+      /beyond loopback needs a token/,
     );
-    expect(() => resolveHttpOptions({ http: "0", httpToken: "short" }, {})).toThrow(
+    expect(
+      (await resolveHttpOptions({ http: "0.0.0.0:8080", httpToken: "chosen-token-0123456789" }, {}))?.host,
+    ).toBe("0.0.0.0");
+    await expect(resolveHttpOptions({ http: "0", httpToken: "short" }, {})).rejects.toThrow(
       "--http-token: must be 16 to 200 printable",
     );
     const shortFile = join(scratchDir("tf-token-"), "t");
     writeFileSync(shortFile, "short\n");
-    expect(() => resolveHttpOptions({ http: "0", httpTokenFile: shortFile }, {})).toThrow(
+    await expect(resolveHttpOptions({ http: "0", httpTokenFile: shortFile }, {})).rejects.toThrow(
       `--http-token-file (the first line of ${shortFile}): must be 16 to 200 printable`,
     );
-    expect(() => resolveHttpOptions({ http: "0" }, { TWINFLEET_HTTP_TOKEN: "short" })).toThrow(
+    await expect(resolveHttpOptions({ http: "0" }, { TWINFLEET_HTTP_TOKEN: "short" })).rejects.toThrow(
       "TWINFLEET_HTTP_TOKEN: must be 16 to 200 printable",
     );
-    expect(() => resolveHttpOptions({ httpToken: "chosen-token-0123456789" }, {})).toThrow(/need --http/);
+    await expect(resolveHttpOptions({ httpToken: "chosen-token-0123456789" }, {})).rejects.toThrow(
+      /need --http/,
+    );
+  });
+
+  it("judges loopback by the addresses the host resolves to, not by its name", async () => {
+    const hosts: Record<string, readonly string[]> = {
+      vm: ["127.0.0.1"],
+      "both.test": ["::1", "127.0.0.1"],
+      "mixed.test": ["127.0.0.1", "192.168.1.20"],
+      localhost: ["127.0.0.1", "10.0.0.7"],
+    };
+    const lookup = async (host: string) => hosts[host] ?? [];
+    // A name naming loopback alone: a generated token, reads open (as for 127.0.0.1).
+    const vm = await resolveHttpOptions({ http: "vm:8080" }, {}, lookup);
+    expect(vm?.bind).toEqual({ addresses: ["127.0.0.1"], loopback: true });
+    expect(vm?.explicitToken).toBe(false);
+    expect((await resolveHttpOptions({ http: "both.test:0" }, {}, lookup))?.bind.loopback).toBe(true);
+    // A name naming a LAN address too, or `localhost` mapped to one, is beyond loopback.
+    await expect(resolveHttpOptions({ http: "mixed.test:8080" }, {}, lookup)).rejects.toThrow(
+      "--http mixed.test:8080: listening beyond loopback (mixed.test is 127.0.0.1 and 192.168.1.20) needs a token",
+    );
+    await expect(resolveHttpOptions({ http: "localhost:8080" }, {}, lookup)).rejects.toThrow(UsageError);
+    const chosen = await resolveHttpOptions(
+      { http: "localhost:8080", httpToken: "chosen-token-0123456789" },
+      {},
+      lookup,
+    );
+    expect(chosen?.bind).toEqual({ addresses: ["127.0.0.1", "10.0.0.7"], loopback: false });
+    // A literal is not looked up.
+    const never = async (): Promise<string[]> => {
+      throw new Error("looked up");
+    };
+    expect((await resolveHttpOptions({ http: "[::1]:0" }, {}, never))?.bind.loopback).toBe(true);
   });
 });
 

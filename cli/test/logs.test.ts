@@ -173,6 +173,8 @@ describe("broker logs", () => {
       "twinfleet broker listening on 127.0.0.1:1883 (mqtt://127.0.0.1:1883)",
     );
     expect(exposureWarning("broker.lan", false, ["::1", "127.0.0.1"])).toBeUndefined();
+    // Judged as addresses, however spelled: the long form of ::1, 127.0.0.1 mapped into IPv6.
+    expect(exposureWarning("broker.lan", false, ["0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"])).toBeUndefined();
     expect(exposureWarning("broker.lan", false, ["127.0.0.1", "192.168.1.20"])).toContain("without --auth");
   });
 });

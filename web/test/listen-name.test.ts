@@ -5,7 +5,7 @@
  */
 import Fastify from "fastify";
 import { afterEach, expect, it } from "vitest";
-import { listenOrRelease } from "../listen.js";
+import { httpBind, listenOrRelease } from "../listen.js";
 
 const apps: ReturnType<typeof Fastify>[] = [];
 afterEach(async () => {
@@ -22,7 +22,8 @@ function app() {
 it("answers at each address of the name, on one port, and lets go of all of them on close", async () => {
   const a = app();
   const lookup = async (host: string) => (host === "fleet.test" ? ["127.0.0.1", "127.0.0.2"] : []);
-  const at = await listenOrRelease(a, "fleet.test", 0, () => {}, lookup);
+  const { addresses } = await httpBind("fleet.test", lookup);
+  const at = await listenOrRelease(a, "fleet.test", addresses, 0, () => {});
   expect(at.address).toBe("127.0.0.1");
   // Where to reach it: by the name given, not by the first address it resolved to.
   expect(at.origin).toBe(`http://fleet.test:${at.port}`);
@@ -35,19 +36,25 @@ it("answers at each address of the name, on one port, and lets go of all of them
 });
 
 it("shows an address as it is bound, and localhost by its name", async () => {
-  const v4 = await listenOrRelease(app(), "127.0.0.1", 0, () => {});
+  const v4 = await listenOrRelease(app(), "127.0.0.1", ["127.0.0.1"], 0, () => {});
   expect(v4.origin).toBe(`http://127.0.0.1:${v4.port}`);
-  const local = await listenOrRelease(app(), "localhost", 0, () => {});
+  const local = await listenOrRelease(app(), "localhost", ["127.0.0.1"], 0, () => {});
   expect(local.origin).toBe(`http://localhost:${local.port}`);
 });
 
-it("names --http and the name when it does not resolve, and releases what it holds", async () => {
-  let released = false;
+it("names --http and the name when it does not resolve", async () => {
   const lookup = async () => {
     throw Object.assign(new Error("getaddrinfo ENOTFOUND nope.invalid"), { code: "ENOTFOUND" });
   };
-  await expect(listenOrRelease(app(), "nope.invalid", 0, () => (released = true), lookup)).rejects.toThrow(
+  await expect(httpBind("nope.invalid", lookup)).rejects.toThrow(
     "--http: cannot listen on nope.invalid: host not found (ENOTFOUND)",
   );
+});
+
+it("releases what it holds when an address cannot be bound", async () => {
+  let released = false;
+  await expect(
+    listenOrRelease(app(), "odd.test", ["127.0.0.1", "192.0.2.1"], 0, () => (released = true)),
+  ).rejects.toThrow(/EADDRNOTAVAIL/);
   expect(released).toBe(true);
 });
