@@ -177,7 +177,7 @@ function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
 
 /**
  * The broker's outages the twins service saw (or a shard's watch client, or the shards: the merge
- * says which); nothing when there was none.
+ * says which), and the nodes' reports the broker came back without; nothing when there was none.
  */
 export function outageLines(outages: readonly BrokerOutageReport[]): string {
   if (outages.length === 0) return "";
@@ -186,7 +186,12 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
       o.shards === undefined ? "" : `, seen by shard${o.shards.length > 1 ? "s" : ""} ${o.shards.join(", ")}`;
     const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
     const after = o.back ? `${recovery(o)}; ` : "";
-    return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
+    const lost = o.retainedLost ?? 0;
+    const put =
+      lost === 0
+        ? ""
+        : `\n       retained lost  ${lost === 1 ? "1 node's report" : `${lost} nodes' reports`} gone from the broker when it came back (restarted without its retained messages, or with an older copy): put back by the twins service`;
+    return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good${put}`;
   });
   return `\n${lines.join("\n")}`;
 }

@@ -224,6 +224,8 @@ export interface BrokerOutageReport extends Omit<FaultOutcome, "windowEndMs"> {
   /** Until the connection was back, or the end of the checks if it was not. */
   readonly durationMs: number;
   readonly back: boolean;
+  /** Nodes whose report the broker came back without (or with an older one), put back by the run's own twins. */
+  readonly retainedLost?: number;
   /** A merged report: the shards whose client saw it (one outage, however many saw it). */
   readonly shards?: readonly number[];
 }

@@ -103,7 +103,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
     this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
-    this.outages = new BrokerOutages([parts.twins, parts.probe?.watch], () => sched.now());
+    this.outages = new BrokerOutages([parts.twins, parts.probe?.watch], () => sched.now(), parts.twins);
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
     ).first;

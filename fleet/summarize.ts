@@ -277,6 +277,7 @@ export function brokerOutages(
       atMs: round(startMs - pressStartMs, 1),
       durationMs: round(s.endMs - startMs, 1),
       back: s.back,
+      ...(s.retainedLost !== undefined ? { retainedLost: s.retainedLost } : {}),
       ...outcomeFields(outcomes[k]),
     };
   });
