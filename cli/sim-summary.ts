@@ -85,7 +85,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -214,6 +214,18 @@ function joinedLines(r: Report): string {
   });
   const all = [...beside, ...lines];
   return all.length === 0 ? "" : `\n${all.join("\n")}`;
+}
+
+/** Other twins services started beside the run's own mid-run (negative times: before the presses); nothing when none. */
+function ownLines(r: Report): string {
+  const o = r.ownTwins;
+  if (o === undefined) return "";
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const lines = o.beside.map(
+    (b) =>
+      `       twins beside   ${b.clientId} from ${s(b.atMs)}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${o.clientId} (this run's), each undoing the other's pairings and sets`,
+  );
+  return `\n${lines.join("\n")}`;
 }
 
 /** The nodes' pairing changed mid-run: when, how many nodes; nothing when it did not. */

@@ -5,7 +5,7 @@
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
-import type { JoinedTwinsReport } from "./joined-watch.js";
+import type { JoinedTwinsReport, OwnTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
 import type { OutsideNodesReport } from "./outside-nodes.js";
@@ -118,6 +118,8 @@ export interface Report {
    * mid-run (its presence cleared) and came back; times from the start of the presses.
    */
   readonly joinedTwins?: JoinedTwinsReport;
+  /** The run's own twins service and the other services seen beside it mid-run; only when there were. */
+  readonly ownTwins?: OwnTwinsReport;
   /**
    * The nodes' pairing changed while the run went on (re-paired through the console, the web page or
    * a twins service): how many times and nodes, when, and the first changes. Each press is judged
