@@ -85,7 +85,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -177,7 +177,7 @@ function recovery(o: Omit<FaultOutcome, "windowEndMs">): string {
 
 /**
  * The broker's outages the twins service saw (or a shard's watch client, or the shards: the merge
- * says which); nothing when there was none.
+ * says which), and the nodes' reports the broker came back without; nothing when there was none.
  */
 export function outageLines(outages: readonly BrokerOutageReport[]): string {
   if (outages.length === 0) return "";
@@ -186,7 +186,12 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
       o.shards === undefined ? "" : `, seen by shard${o.shards.length > 1 ? "s" : ""} ${o.shards.join(", ")}`;
     const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
     const after = o.back ? `${recovery(o)}; ` : "";
-    return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good`;
+    const lost = o.retainedLost ?? 0;
+    const put =
+      lost === 0
+        ? ""
+        : `\n       retained lost  ${lost === 1 ? "1 node's report" : `${lost} nodes' reports`} gone from the broker when it came back (restarted without its retained messages, or with an older copy): put back by the twins service`;
+    return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good${put}`;
   });
   return `\n${lines.join("\n")}`;
 }
@@ -209,6 +214,18 @@ function joinedLines(r: Report): string {
   });
   const all = [...beside, ...lines];
   return all.length === 0 ? "" : `\n${all.join("\n")}`;
+}
+
+/** Other twins services started beside the run's own mid-run (negative times: before the presses); nothing when none. */
+function ownLines(r: Report): string {
+  const o = r.ownTwins;
+  if (o === undefined) return "";
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const lines = o.beside.map(
+    (b) =>
+      `       twins beside   ${b.clientId} from ${s(b.atMs)}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${o.clientId} (this run's), each undoing the other's pairings and sets`,
+  );
+  return `\n${lines.join("\n")}`;
 }
 
 /** The nodes' pairing changed mid-run: when, how many nodes; nothing when it did not. */

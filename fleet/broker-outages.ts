@@ -2,7 +2,9 @@
  * The broker as the run's twins service (and, for a broker outside the run's process, its probe:
  * fleet/broker-probe.ts) saw it: each span its connection was lost, on the run's clock. Not a fault the run injected but what happened to the broker the nodes share (someone
  * else's that died, or the run's own by a crash or a broker-restart fault), for the progress line
- * ("broker lost 12 s"), the report's `brokerOutages` and the summary.
+ * ("broker lost 12 s"), the report's `brokerOutages` and the summary. What the broker came back
+ * without is told by the run's own twins service, which puts it back (its `put-back` event): counted
+ * against the outage it followed.
  */
 
 /** What the spans are read from: a `broker` event (connected or not), as the twins service's. */
@@ -10,10 +12,17 @@ export interface BrokerWatchable {
   on(event: "broker", listener: (connected: boolean, lastHeardAt?: number) => void): unknown;
 }
 
+/** What tells the nodes whose report the broker came back without: the run's own twins service. */
+export interface PutBackWatchable {
+  on(event: "put-back", listener: (nodes: number) => void): unknown;
+}
+
 /** One outage on the run's clock; `endMs` undefined while it lasts. */
 interface Span {
   readonly startMs: number;
   endMs: number | undefined;
+  /** Nodes whose report the broker no longer held when it was back, put back. */
+  retainedLost: number;
 }
 
 export interface OutageSpan {
@@ -21,6 +30,8 @@ export interface OutageSpan {
   /** When the connection came back, or the end asked for if it had not. */
   readonly endMs: number;
   readonly back: boolean;
+  /** Nodes whose report the broker no longer held when it was back, put back by the twins service; absent when none. */
+  readonly retainedLost?: number;
 }
 
 export class BrokerOutages {
@@ -34,10 +45,17 @@ export class BrokerOutages {
   constructor(
     sources: BrokerWatchable | readonly (BrokerWatchable | undefined)[] | undefined,
     private readonly now: () => number,
+    putBacks?: PutBackWatchable,
   ) {
     const all = Array.isArray(sources) ? sources : [sources];
     for (const source of all as readonly (BrokerWatchable | undefined)[])
       source?.on("broker", (connected, lastHeardAt) => (connected ? this.back() : this.lost(lastHeardAt)));
+    // Told once the broker's replay after the reconnect is over: the outage just ended (none before
+    // it: a service started on a broker that lacks what its store holds, not an outage of the run).
+    putBacks?.on("put-back", (nodes) => {
+      const last = this.spans.at(-1);
+      if (last !== undefined) last.retainedLost += nodes;
+    });
   }
 
   private get open(): Span | undefined {
@@ -51,7 +69,7 @@ export class BrokerOutages {
     const startMs = lastHeardAt ?? this.now();
     const last = this.spans.at(-1);
     if (last?.endMs !== undefined && startMs <= last.endMs) last.endMs = undefined;
-    else this.spans.push({ startMs, endMs: undefined });
+    else this.spans.push({ startMs, endMs: undefined, retainedLost: 0 });
   }
 
   private back(): void {
@@ -81,6 +99,7 @@ export class BrokerOutages {
       startMs: s.startMs,
       endMs: s.endMs ?? Math.max(s.startMs, untilMs),
       back: s.endMs !== undefined,
+      ...(s.retainedLost > 0 ? { retainedLost: s.retainedLost } : {}),
     }));
   }
 }

@@ -49,6 +49,15 @@ export interface JoinedTwinsReport {
   }[];
 }
 
+/**
+ * The run's own twins service, with the other services seen beside it mid-run (fleet/own-beside.ts),
+ * as `beside` above; only when there were.
+ */
+export interface OwnTwinsReport {
+  readonly clientId: string;
+  readonly beside: NonNullable<JoinedTwinsReport["beside"]>;
+}
+
 export interface JoinedLog {
   warn(line: string): void;
   info(line: string): void;

@@ -5,7 +5,7 @@
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
-import type { JoinedTwinsReport } from "./joined-watch.js";
+import type { JoinedTwinsReport, OwnTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
 import type { OutsideNodesReport } from "./outside-nodes.js";
@@ -118,6 +118,8 @@ export interface Report {
    * mid-run (its presence cleared) and came back; times from the start of the presses.
    */
   readonly joinedTwins?: JoinedTwinsReport;
+  /** The run's own twins service and the other services seen beside it mid-run; only when there were. */
+  readonly ownTwins?: OwnTwinsReport;
   /**
    * The nodes' pairing changed while the run went on (re-paired through the console, the web page or
    * a twins service): how many times and nodes, when, and the first changes. Each press is judged
@@ -224,6 +226,8 @@ export interface BrokerOutageReport extends Omit<FaultOutcome, "windowEndMs"> {
   /** Until the connection was back, or the end of the checks if it was not. */
   readonly durationMs: number;
   readonly back: boolean;
+  /** Nodes whose report the broker came back without (or with an older one), put back by the run's own twins. */
+  readonly retainedLost?: number;
   /** A merged report: the shards whose client saw it (one outage, however many saw it). */
   readonly shards?: readonly number[];
 }

@@ -17,7 +17,6 @@ import type { NodeId } from "../protocol/index.js";
 import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
-import type { BrokerStats } from "./broker-host.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import type { FaultRunner } from "./faults/runner.js";
@@ -103,7 +102,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
     this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
-    this.outages = new BrokerOutages([parts.twins, parts.probe?.watch], () => sched.now());
+    this.outages = new BrokerOutages([parts.twins, parts.probe?.watch], () => sched.now(), parts.twins);
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
     ).first;
@@ -167,7 +166,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** Event-loop lag p99 (ms) of the main thread and of each worker thread; none on virtual time. */
   readonly lagP99ByThread = (): Record<string, number> => this.lag?.byThread() ?? {};
   /** The broker's clients and message counts, when the run's broker is its own and embedded. */
-  readonly brokerStats = (): BrokerStats | undefined => this.parts.broker.stats?.();
+  readonly brokerStats = () => this.parts.broker.stats?.();
 
   /** The run's twins service; a virtual run without twins (`twins: false`) has none. */
   get twins(): TwinsHost {
@@ -373,6 +372,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       outages: this.outages.list(endMs),
       clashes: this.clashes.report(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
+      ownTwins: this.parts.ownBeside?.report(pressStartMs),
       twinsView,
       unreported: this.parts.source.unreported(this.ids),
       pressStartMs,

@@ -32,6 +32,7 @@ import { offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
 import { checkOpenFiles } from "./open-files.js";
 import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
+import { OwnBesideWatch } from "./own-beside.js";
 import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
 import { replacedPairingsLine } from "./replaced-pairings.js";
@@ -54,6 +55,8 @@ export interface FleetParts {
   readonly kernelLoss?: KernelLossNet;
   /** For a broker outside the run's process: a probe that tells it frozen within seconds. */
   readonly probe?: BrokerProbe;
+  /** The run's own twins service: the other services seen beside it mid-run. */
+  readonly ownBeside?: OwnBesideWatch;
 }
 
 /** A bad pairing file is a bad `topology`: the message names the file, the line and the problem. */
@@ -225,6 +228,7 @@ export async function prepareFleet(
       ...(existing ? { joined: existing } : {}),
       ...(broker instanceof KernelBroker ? { kernelLoss: broker.loss } : {}),
       ...(probe ? { probe } : {}),
+      ...(existing ? {} : { ownBeside: new OwnBesideWatch(twins, scheduler) }),
     };
   } catch (e) {
     await probe?.close();

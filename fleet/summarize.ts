@@ -18,7 +18,7 @@ import type { OutageSpan } from "./broker-outages.js";
 import type { Collector } from "./collector.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
-import type { JoinedTwinsReport } from "./joined-watch.js";
+import type { JoinedTwinsReport, OwnTwinsReport } from "./joined-watch.js";
 import type { KernelDrops } from "./kernel-loss-rules.js";
 import { keptUp, type RunLag } from "./lag.js";
 import type { LossReport } from "./loss-log.js";
@@ -60,6 +60,8 @@ export interface ReportInput {
   /** Nodes whose sessions another client with the same id took over, if any. */
   readonly clashes?: SessionClashReport | undefined;
   readonly joinedTwins?: JoinedTwinsReport | undefined;
+  /** The other services seen beside the run's own twins service. */
+  readonly ownTwins?: OwnTwinsReport | undefined;
   readonly twinsView: TwinsView;
   /** The nodes whose register the control side heard but no report (RegistrationSource.unreported). */
   readonly unreported?: ReadonlySet<NodeId>;
@@ -184,6 +186,7 @@ export function buildReport(i: ReportInput): Report {
       : {}),
     ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),
     ...(i.joinedTwins !== undefined ? { joinedTwins: i.joinedTwins } : {}),
+    ...(i.ownTwins !== undefined ? { ownTwins: i.ownTwins } : {}),
     ...pairingChangesField(collector.live?.report(i.pressStartMs)),
     ...outsideField(collector.outside?.report()),
     twinsView: i.twinsView,
@@ -277,6 +280,7 @@ export function brokerOutages(
       atMs: round(startMs - pressStartMs, 1),
       durationMs: round(s.endMs - startMs, 1),
       back: s.back,
+      ...(s.retainedLost !== undefined ? { retainedLost: s.retainedLost } : {}),
       ...outcomeFields(outcomes[k]),
     };
   });

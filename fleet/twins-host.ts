@@ -34,6 +34,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "bad-input": true,
   broker: true,
   "other-services": true,
+  "put-back": true,
   "broker-dropped": true,
 };
 const EVENTS = Object.keys(FORWARDED) as (keyof TwinsEvents)[];

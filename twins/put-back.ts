@@ -9,7 +9,9 @@
  * messages after its SUBACK, one by one, and a durable broker restarted with 200 nodes' reports was
  * still sending them when the service had subscribed: every twin looked unreplayed, and all 199 were
  * put back over the broker's own copies, and said so. The look waits until no retained message has
- * come for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS.
+ * come for REPLAY_SETTLE_MS, at most REPLAY_WAIT_MAX_MS. Once it is over, the nodes whose report the
+ * broker no longer held (none replayed, or an older one than the twin's) are told in one count (the
+ * service's `put-back` event: a run's report lists them under the broker outage that lost them).
  */
 import type { Logger } from "pino";
 import { formatStamp, type Message, type NodeId } from "../protocol/index.js";
@@ -28,7 +30,10 @@ export class PutBack {
     readonly logger: Logger;
     readonly passive: boolean;
     readonly scheduler: Scheduler;
+    readonly told: (nodes: number) => void;
   };
+  /** During a look: the nodes whose replayed report was older than the twin's, put back one by one. */
+  private readonly olderReplayed = new Set<NodeId>();
   private lastReplayedAt = Number.NEGATIVE_INFINITY;
   private settle: Timer | undefined;
 
@@ -36,8 +41,12 @@ export class PutBack {
     registry: TwinRegistry,
     opts: { readonly logger: Logger; readonly passive: boolean; readonly scheduler: Scheduler },
     send: (msg: Message) => Promise<void>,
+    /** Told after a look how many nodes' reports the broker no longer held and were put back (none: not told). */
+    events?: { emit(event: "put-back", nodes: number): unknown },
   ) {
-    this.deps = { registry, send, logger: opts.logger, passive: opts.passive, scheduler: opts.scheduler };
+    const { logger, passive, scheduler } = opts;
+    const told = (nodes: number) => events?.emit("put-back", nodes);
+    this.deps = { registry, send, logger, passive, scheduler, told };
   }
 
   /** A retained message came (the broker's replay for a subscription). */
@@ -49,6 +58,7 @@ export class PutBack {
   all(): void {
     if (this.deps.passive) return;
     this.stop();
+    this.olderReplayed.clear();
     const { scheduler } = this.deps;
     const began = scheduler.now();
     const look = () => {
@@ -72,6 +82,9 @@ export class PutBack {
 
   private unreplayed(): void {
     const nodes = this.deps.registry.putBacksDue();
+    const lost = new Set([...this.olderReplayed, ...nodes]).size;
+    this.olderReplayed.clear();
+    if (lost > 0) this.deps.told(lost);
     if (nodes.length === 0) return;
     this.deps.logger.info(
       { nodes: nodes.length, first: nodes.slice(0, 5) },
@@ -84,6 +97,8 @@ export class PutBack {
   one(node: NodeId, tell = true): void {
     const reported = this.deps.registry.get(node)?.reported;
     if (reported === undefined || this.deps.passive) return;
+    // Older than the twin's while the replay after a subscription goes on: the broker's, kept from before.
+    if (this.settle !== undefined) this.olderReplayed.add(node);
     const msg: Message = { kind: "report", node, on: reported.on, stamp: reported.stamp };
     if (tell) {
       this.deps.logger.info(

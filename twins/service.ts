@@ -117,7 +117,7 @@ class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
     });
     this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
-    this.putBack = new PutBack(registry, opts, (m) => this.send(m));
+    this.putBack = new PutBack(registry, opts, (m) => this.send(m), this);
     this.retiring = retireDeps(registry, opts, this.link, {
       unpair: (f, s) => this.unpair(f, s),
       apply: (fx) => this.apply(fx),

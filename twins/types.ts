@@ -173,6 +173,13 @@ export interface TwinsEvents {
    */
   "other-services": [services: readonly TwinsServiceInfo[]];
   /**
+   * Once the broker's replay after a (re)subscription is over (twins/put-back.ts): `nodes` whose
+   * report the broker no longer held (none, or an older one than the twin's: a broker restarted
+   * without its retained messages, or from an older copy of them), their twins' put back. Not told
+   * when there were none, nor by a passive service.
+   */
+  "put-back": [nodes: number];
+  /**
    * The broker dropped messages (twins/retained-echo.ts, twins/broker-drops.ts): `retained-write`,
    * retained writes of the service it acknowledged and never delivered back; `to-clients`, the rise
    * of Mosquitto's own count of messages dropped for full client queues. `count` of them.

@@ -149,6 +149,7 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
       "broker-dropped": (what, n) => this.log("warn", droppedLine(what, n)),
+      "put-back": (n) => this.log("info", `the broker no longer held ${n} nodes' reports: put back`),
       broker: (connected, lastHeardAt, how) => {
         const line = this.live.brokerTold(connected, this.sched.now(), lastHeardAt, how, twins.waiting);
         this.log(line.level, line.text);

@@ -2,16 +2,19 @@
  * A run that joined a twins service already on the broker says when that service left mid-run and
  * when a controller was back (the same process, or one started in its place): logged at once, in the
  * report's `joinedTwins` and in the summary. Before, a controller killed during a run went unsaid.
+ * A run with its own service says the same of another started beside it (`ownTwins`): before, only
+ * its log did.
  */
 import { EventEmitter } from "node:events";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
 import { JoinedWatch } from "../../fleet/joined-watch.js";
+import { OwnBesideWatch } from "../../fleet/own-beside.js";
 import { FleetRun } from "../../fleet/run.js";
 import { FakeScheduler, RealScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
-import { startTwins, type Twins } from "../../twins/index.js";
+import { startTwins, type Twins, type TwinsServiceInfo } from "../../twins/index.js";
 import { summary } from "../sim-summary.js";
 
 class FakeClient extends EventEmitter {
@@ -179,6 +182,98 @@ describe("a run joined to a twins service that leaves", () => {
     expect(r.joinedTwins?.beside).toMatchObject([{ clientId: "ctl-b" }]);
     expect(summary(r)).toMatch(
       /twins beside {3}ctl-b from the start: another controller beside ctl-a \(joined\)/,
+    );
+  }, 60_000);
+});
+
+describe("OwnBesideWatch", () => {
+  /** A stand-in for the run's own twins service: its client id, its `other-services` event and list. */
+  class FakeOwn extends EventEmitter {
+    readonly clientId = "own";
+    otherServices: TwinsServiceInfo[] = [];
+    tell(...ids: string[]): void {
+      this.otherServices = ids.map((clientId) => ({ clientId, since: 1 }));
+      this.emit("other-services", this.otherServices);
+    }
+  }
+
+  it("reports nothing while the run's service is alone: the report stays as it was", () => {
+    const own = new FakeOwn();
+    const w = new OwnBesideWatch(own, new FakeScheduler());
+    own.tell();
+    expect(w.report(0)).toBeUndefined();
+  });
+
+  it("lists each other service once: when first told, when last told gone", () => {
+    const own = new FakeOwn();
+    own.otherServices = [{ clientId: "ctl-b", since: 1 }]; // told before the watch began
+    const sched = new FakeScheduler();
+    const w = new OwnBesideWatch(own, sched);
+    sched.advance(3000);
+    own.tell("ctl-b", "ctl-c");
+    sched.advance(1000);
+    own.tell("ctl-b");
+    sched.advance(1000);
+    own.tell();
+    sched.advance(1000);
+    own.tell("ctl-b"); // back: it stayed to the end
+    expect(w.report(1000)).toEqual({
+      clientId: "own",
+      beside: [
+        { clientId: "ctl-b", atMs: -1000 },
+        { clientId: "ctl-c", atMs: 2000, leftAtMs: 3000 },
+      ],
+    });
+  });
+});
+
+describe("a run with its own twins service, another started beside it mid-run", () => {
+  let broker: BrokerHost;
+  const services: Twins[] = [];
+  beforeEach(async () => {
+    broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
+  });
+  afterEach(async () => {
+    for (const t of services) await t.close().catch(() => {});
+    await broker.close();
+  });
+
+  it("says so in its report and its summary, and when it left", async () => {
+    const run = await FleetRun.start({
+      broker: broker.url,
+      nodes: 2,
+      topology: "pairs",
+      groupSize: 2,
+      ratePerNodePerMin: 0,
+      durationS: 30,
+      settleS: 0.5,
+      workers: 1,
+      profile: "ideal",
+    });
+    expect(run.joined).toBeUndefined();
+    await new Promise<void>((resolve) => run.once("phase", () => resolve()));
+    const logger = pino({ level: "silent" });
+    const other = await startTwins({ url: broker.url, clientId: "ctl-b", logger });
+    services.push(other);
+    const until = async (what: string, cond: () => boolean) => {
+      const end = Date.now() + 20_000;
+      while (!cond()) {
+        if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await until("the run's service sees ctl-b", () => run.twins.otherServices.length === 1);
+    await other.close();
+    await until("the run's service sees ctl-b gone", () => run.twins.otherServices.length === 0);
+    run.stop();
+    const r = await run.done;
+    expect(r.scenario.twins).toBe("own");
+    expect(r.joinedTwins).toBeUndefined();
+    expect(r.ownTwins?.clientId).toBe(run.twins.clientId);
+    expect(r.ownTwins?.beside).toMatchObject([{ clientId: "ctl-b" }]);
+    expect(r.ownTwins?.beside[0]?.leftAtMs).toBeGreaterThanOrEqual(r.ownTwins?.beside[0]?.atMs ?? 0);
+    expect(summary(r)).toMatch(
+      /twins beside {3}ctl-b from -?\d+\.\d s to -?\d+\.\d s: another controller beside \S+ \(this run's\)/,
     );
   }, 60_000);
 });

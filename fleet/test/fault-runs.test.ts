@@ -124,6 +124,8 @@ describe.concurrent("fault runs", () => {
     // The twins service saw the restart as an outage of the broker, and it back.
     expect(r.brokerOutages).toHaveLength(1);
     expect(r.brokerOutages?.[0]).toMatchObject({ back: true, disconnected: 4, lostForGood: 0 });
+    // Back empty (in memory): the twins service put back the reports it no longer held, and the report says so.
+    expect(r.brokerOutages?.[0]?.retainedLost).toBe(4);
   }, 60_000);
 
   it("a broker in its own process with a durable store: kill -9, respawned on the same port and store", async () => {

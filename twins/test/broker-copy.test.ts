@@ -95,20 +95,23 @@ describe("the look for reports the broker did not replay", () => {
     const r = afterBrokerRestart();
     const scheduler = new FakeScheduler();
     const sent: string[] = [];
+    const told: number[] = [];
     const putBack = new PutBack(
       r,
       { logger: pino({ level: "silent" }), passive: false, scheduler },
       async (m) => {
         if (m.kind === "report") sent.push(`${m.node} ${m.stamp.counter}@${m.stamp.origin}`);
       },
+      { emit: (_: "put-back", nodes: number) => told.push(nodes) },
     );
-    /** A retained report replayed `atMs` after the subscription. */
+    /** A retained report replayed `atMs` after the subscription (an older one put back, as the service does). */
     const replay = (atMs: number, topic: string, payload: string) =>
       scheduler.at(atMs, () => {
         putBack.replayed();
-        r.receive(topic, payload, 0, atMs, true);
+        for (const e of r.receive(topic, payload, 0, atMs, true))
+          if (e.type === "put-back") putBack.one(e.node);
       });
-    return { r, scheduler, sent, putBack, replay };
+    return { r, scheduler, sent, putBack, replay, told };
   }
 
   it("waits for the replay that follows the SUBACK: the reports replayed late are not put back", () => {
@@ -140,6 +143,22 @@ describe("the look for reports the broker did not replay", () => {
     expect(busy.sent).toEqual([]);
     busy.scheduler.advance(REPLAY_SETTLE_MS);
     expect(busy.sent).toEqual(["A 5@B", "B 5@B"]);
+  });
+
+  it("tells once the look is over how many nodes' reports the broker no longer held: none, or older", () => {
+    const { scheduler, sent, putBack, replay, told } = lookAfterRestart();
+    putBack.all();
+    replay(100, "tf/report/A", "R1 0 3 A"); // an older copy of A's (a store written before the newest)
+    scheduler.advance(100 + REPLAY_SETTLE_MS);
+    // A's at once, then both (A's own put-back not heard back here): two nodes, each counted once.
+    expect(sent).toEqual(["A 5@B", "A 5@B", "B 5@B"]);
+    expect(told).toEqual([2]);
+    // A broker that held everything: nothing told.
+    putBack.all();
+    replay(200, "tf/report/A", "R1 1 5 B");
+    replay(200, "tf/report/B", "R1 1 5 B");
+    scheduler.advance(60_000);
+    expect(told).toEqual([2]);
   });
 
   it("sends nothing once stopped (the service closed)", () => {

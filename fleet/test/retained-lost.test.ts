@@ -1,0 +1,68 @@
+/**
+ * A broker outside the run that came back without the retained messages it held (an in-memory
+ * broker killed and started again on the same port; Mosquitto killed before its autosave): the run's
+ * twins service puts the nodes' reports back and said so in its log only; the report and the
+ * summary said nothing. The outage now carries `retainedLost`, and the summary a line.
+ */
+import { pino } from "pino";
+import { afterEach, expect, it } from "vitest";
+import { startBroker } from "../../broker/index.js";
+import { summary } from "../../cli/sim-summary.js";
+import { FleetRun } from "../run.js";
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+/** Rechecks `cond` every 50 ms of the run's clock. */
+async function until(run: FleetRun, what: string, cond: () => boolean, ms = 30_000): Promise<void> {
+  const end = run.sched.now() + ms;
+  while (!cond()) {
+    if (run.sched.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise<void>((r) => run.sched.at(run.sched.now() + 50, r));
+  }
+}
+
+it("reports the nodes whose reports a broker restarted empty no longer held, put back by the run's twins", async () => {
+  const logger = pino({ level: "silent" });
+  const first = await startBroker({ host: "127.0.0.1", port: 0, logger });
+  let broker = first;
+  cleanup.push(() => broker.close());
+  const run = await FleetRun.start({
+    broker: first.url,
+    nodes: 4,
+    groupSize: 4,
+    profile: "ideal",
+    ratePerNodePerMin: 0,
+    durationS: 60,
+    settleS: 1,
+    workers: 1,
+  });
+  cleanup.push(() => run.done.catch(() => {}));
+  await new Promise<void>((resolve) => {
+    if (run.phase === "press") resolve();
+    else run.on("phase", (p) => p === "press" && resolve());
+  });
+  // Every twin holds a report (the nodes' power-on reports), and so did the broker.
+  await until(run, "the twins hold every report", () =>
+    run.ids.every((id) => run.twins.get(id)?.reported !== undefined),
+  );
+  await first.kill();
+  await until(run, "the run sees the broker lost", () => run.progress().brokerLostS !== undefined);
+  broker = await startBroker({ host: "127.0.0.1", port: first.port, logger });
+  await until(run, "the run sees the broker back", () => run.progress().brokerLostS === undefined);
+  const { synced } = run.collector;
+  await until(run, "the nodes are back", () => run.ids.every((id) => synced.has(id)));
+  // The service's look at what the broker replayed ends 500 ms after the replay: well over by then.
+  const quietUntil = run.sched.now() + 3000;
+  await until(run, "the service has looked", () => run.sched.now() >= quietUntil);
+  run.stop();
+  const r = await run.done;
+  expect(r.brokerOutages).toHaveLength(1);
+  const lost = r.brokerOutages?.[0]?.retainedLost ?? 0;
+  expect(lost).toBeGreaterThan(0);
+  expect(lost).toBeLessThanOrEqual(4);
+  const nodes = lost === 1 ? "1 node's report" : `${lost} nodes' reports`;
+  expect(summary(r)).toMatch(new RegExp(`retained lost {2}${nodes} gone from the broker when it came back`));
+}, 90_000);
