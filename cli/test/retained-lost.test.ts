@@ -7,8 +7,8 @@
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
-import { summary } from "../../cli/sim-summary.js";
-import { FleetRun } from "../run.js";
+import { FleetRun } from "../../fleet/run.js";
+import { summary } from "../sim-summary.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -33,7 +33,9 @@ it("reports the nodes whose reports a broker restarted empty no longer held, put
     broker: first.url,
     nodes: 4,
     groupSize: 4,
-    profile: "ideal",
+    // The sketch's reconnect: at once after the loss (the broker still down), then 5 s later, well
+    // after the twins service (1 s) is back and has looked at what the broker replayed.
+    profile: "uno-w5100",
     ratePerNodePerMin: 0,
     durationS: 60,
     settleS: 1,
@@ -50,6 +52,9 @@ it("reports the nodes whose reports a broker restarted empty no longer held, put
   );
   await first.kill();
   await until(run, "the run sees the broker lost", () => run.progress().brokerLostS !== undefined);
+  // Down long enough for the nodes' first attempt after the loss to fail.
+  const downUntil = run.sched.now() + 1500;
+  await until(run, "the broker has been down 1.5 s", () => run.sched.now() >= downUntil);
   broker = await startBroker({ host: "127.0.0.1", port: first.port, logger });
   await until(run, "the run sees the broker back", () => run.progress().brokerLostS === undefined);
   const { synced } = run.collector;
