@@ -8,21 +8,13 @@ import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { FleetRun } from "../../fleet/run.js";
+import { until } from "../../fleet/test/run-until.js";
 import { summary } from "../sim-summary.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-/** Rechecks `cond` every 50 ms of the run's clock. */
-async function until(run: FleetRun, what: string, cond: () => boolean, ms = 30_000): Promise<void> {
-  const end = run.sched.now() + ms;
-  while (!cond()) {
-    if (run.sched.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise<void>((r) => run.sched.at(run.sched.now() + 50, r));
-  }
-}
 
 it("reports the nodes whose reports a broker restarted empty no longer held, put back by the run's twins", async () => {
   const logger = pino({ level: "silent" });

@@ -13,6 +13,10 @@ import { NodeId } from "../../protocol/index.js";
 import { BrokerThreadHost } from "../broker-thread.js";
 import type { FaultEntry } from "../faults/schedule.js";
 import { FleetRun } from "../run.js";
+import { until as waitOn } from "./run-until.js";
+
+/** Waits on the fleet's clock, 45 s at most. */
+const until = (run: FleetRun, what: string, cond: () => boolean) => waitOn(run, what, cond, 45_000);
 
 const connect = generate({
   cmd: "connect",
@@ -46,15 +50,6 @@ function waitPhase(run: FleetRun, phase: string): Promise<void> {
     if (run.phase === phase) resolve();
     else run.on("phase", (p) => p === phase && resolve());
   });
-}
-
-/** Rechecks `cond` every 50 ms of the run's clock. */
-async function until(run: FleetRun, what: string, cond: () => boolean, ms = 45_000): Promise<void> {
-  const end = run.sched.now() + ms;
-  while (!cond()) {
-    if (run.sched.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise<void>((r) => run.sched.at(run.sched.now() + 50, r));
-  }
 }
 
 function delivered(run: FleetRun, presses: number): Promise<void> {

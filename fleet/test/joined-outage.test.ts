@@ -12,20 +12,12 @@ import { startBroker } from "../../broker/index.js";
 import { startTwins } from "../../twins/index.js";
 import { cuttableProxy } from "../../twins/test/cuttable-proxy.js";
 import { FleetRun } from "../run.js";
+import { until } from "./run-until.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-/** Rechecks `cond` every 50 ms of the run's clock. */
-async function until(run: FleetRun, what: string, cond: () => boolean, ms = 30_000): Promise<void> {
-  const end = run.sched.now() + ms;
-  while (!cond()) {
-    if (run.sched.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise<void>((r) => run.sched.at(run.sched.now() + 50, r));
-  }
-}
 
 it("counts the nodes back from an outage when they registered before the run's watch was back", async () => {
   const logger = pino({ level: "silent" });
