@@ -41,12 +41,15 @@ export interface JoinedTwinsReport {
    * each undoing the other's pairings and sets): each once, when first seen so (ms; negative:
    * before the presses); absent when there was none.
    */
-  readonly beside?: readonly {
-    readonly clientId: string;
-    readonly atMs: number;
-    /** When its presence was cleared (stopped, killed, cut off); absent while it stayed to the end. */
-    readonly leftAtMs?: number;
-  }[];
+  readonly beside?: readonly BesideEntry[];
+}
+
+/** Another twins service beside a controller of the fleet. */
+export interface BesideEntry {
+  readonly clientId: string;
+  readonly atMs: number;
+  /** When its presence was cleared (stopped, killed, cut off); absent while it stayed to the end. */
+  readonly leftAtMs?: number;
 }
 
 /**
@@ -55,7 +58,7 @@ export interface JoinedTwinsReport {
  */
 export interface OwnTwinsReport {
   readonly clientId: string;
-  readonly beside: NonNullable<JoinedTwinsReport["beside"]>;
+  readonly beside: readonly BesideEntry[];
 }
 
 export interface JoinedLog {
@@ -68,7 +71,7 @@ export class JoinedWatch {
   /** The controllers present on the broker, by client id: when each started (`since`). */
   private readonly present = new Map<string, number | undefined>();
   /** Controllers seen beside another one, each once: when first seen so, and when last seen leaving. */
-  private readonly beside = new Map<string, { readonly at: number; left?: number | undefined }>();
+  private readonly beside = new BesideList();
 
   constructor(
     client: PresenceClient,
@@ -97,8 +100,8 @@ export class JoinedWatch {
 
   private seen(clientId: string, payload: string): void {
     const now = this.sched.now();
-    const beside = this.beside.get(clientId);
-    if (beside !== undefined) beside.left = payload === "" ? (beside.left ?? now) : undefined;
+    if (payload === "") this.beside.gone(clientId, now);
+    else if (this.beside.has(clientId)) this.beside.present(clientId, now);
     if (payload === "") {
       if (!this.present.delete(clientId) || this.present.size > 0 || this.away !== undefined) return;
       this.absences.push({ leftMs: now, back: undefined });
@@ -114,7 +117,7 @@ export class JoinedWatch {
     this.present.set(clientId, p.since);
     const restarted = clientId !== this.service.clientId || p.since !== this.service.since;
     if (!known && this.present.size > 1 && !this.beside.has(clientId)) {
-      this.beside.set(clientId, { at: now });
+      this.beside.present(clientId, now);
       const others = [...this.present.keys()].filter((id) => id !== clientId).join(", ");
       this.log.warn(
         `another twins service controls the fleet: ${clientId}, beside ${others}: each sends its own pairings and sets, and they undo each other's; the run's re-pairings and sets may be either's`,
@@ -144,15 +147,50 @@ export class JoinedWatch {
           ? { backAtMs: ms(a.back.ms), backAs: a.back.clientId, restarted: a.back.restarted }
           : {}),
       })),
-      ...(this.beside.size > 0
-        ? {
-            beside: [...this.beside].map(([clientId, b]) => ({
-              clientId,
-              atMs: ms(b.at),
-              ...(b.left !== undefined ? { leftAtMs: ms(b.left) } : {}),
-            })),
-          }
-        : {}),
+      ...(this.beside.size > 0 ? { beside: this.beside.report(originMs) } : {}),
     };
+  }
+}
+
+/**
+ * Other controllers seen beside one: each once, when first seen so, and when last seen leaving
+ * (cleared when it is back). The report's `beside` list, for a joined service and the run's own.
+ */
+export class BesideList {
+  private readonly entries = new Map<string, { readonly at: number; left: number | undefined }>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(clientId: string): boolean {
+    return this.entries.has(clientId);
+  }
+
+  ids(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  /** `clientId` holds a presence at `now`: listed if new, no longer gone if it was. */
+  present(clientId: string, now: number): void {
+    const b = this.entries.get(clientId);
+    if (b === undefined) this.entries.set(clientId, { at: now, left: undefined });
+    else b.left = undefined;
+  }
+
+  /** A listed `clientId`'s presence cleared at `now` (the first clear counts until it is back). */
+  gone(clientId: string, now: number): void {
+    const b = this.entries.get(clientId);
+    if (b !== undefined) b.left ??= now;
+  }
+
+  /** The entries, their times from `originMs`. */
+  report(originMs: number): BesideEntry[] {
+    const ms = (t: number) => Math.round(t - originMs);
+    return [...this.entries].map(([clientId, b]) => ({
+      clientId,
+      atMs: ms(b.at),
+      ...(b.left !== undefined ? { leftAtMs: ms(b.left) } : {}),
+    }));
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Scheduler } from "../node/scheduler.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
-import type { OwnTwinsReport } from "./joined-watch.js";
+import { BesideList, type OwnTwinsReport } from "./joined-watch.js";
 
 /** The part of the run's twins service the watch uses (a TwinsHost: the same across its restarts). */
 export interface OtherServicesSource {
@@ -18,8 +18,7 @@ export interface OtherServicesSource {
 }
 
 export class OwnBesideWatch {
-  /** Each other service, once: when first told, and when last told gone (cleared when back). */
-  private readonly beside = new Map<string, { readonly at: number; left: number | undefined }>();
+  private readonly beside = new BesideList();
 
   constructor(
     private readonly twins: OtherServicesSource,
@@ -33,25 +32,13 @@ export class OwnBesideWatch {
   private told(services: readonly TwinsServiceInfo[]): void {
     const now = this.sched.now();
     const ids = new Set(services.map((s) => s.clientId));
-    for (const id of ids) {
-      const b = this.beside.get(id);
-      if (b === undefined) this.beside.set(id, { at: now, left: undefined });
-      else b.left = undefined;
-    }
-    for (const [id, b] of this.beside) if (!ids.has(id)) b.left ??= now;
+    for (const id of ids) this.beside.present(id, now);
+    for (const id of this.beside.ids()) if (!ids.has(id)) this.beside.gone(id, now);
   }
 
   /** Undefined when no other service was seen: the report is then as it was. */
   report(originMs: number): OwnTwinsReport | undefined {
     if (this.beside.size === 0) return undefined;
-    const ms = (t: number) => Math.round(t - originMs);
-    return {
-      clientId: this.twins.clientId,
-      beside: [...this.beside].map(([clientId, b]) => ({
-        clientId,
-        atMs: ms(b.at),
-        ...(b.left !== undefined ? { leftAtMs: ms(b.left) } : {}),
-      })),
-    };
+    return { clientId: this.twins.clientId, beside: this.beside.report(originMs) };
   }
 }
