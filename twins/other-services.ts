@@ -16,9 +16,9 @@
  */
 import type { Logger } from "pino";
 import type { NodeId, Prefix } from "../protocol/index.js";
-import { after, type Scheduler, type Timer } from "./clock.js";
+import { after, type Scheduler } from "./clock.js";
 import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
-import { REPLAY_SETTLE_MS, REPLAY_WAIT_MAX_MS } from "./put-back.js";
+import { whenReplayOver } from "./put-back.js";
 import { subscribeUnlessRefused } from "./subscriptions.js";
 import type { Twin } from "./types.js";
 
@@ -55,7 +55,7 @@ export class OtherServices {
   /** During a replay: the client ids it has shown so far. */
   private replay: Set<string> | undefined;
   private lastReplayedAt = Number.NEGATIVE_INFINITY;
-  private settle: Timer | undefined;
+  private settle: { cancel(): void } | undefined;
   private client: ControlClient | undefined;
   /** Presences heard since the last replay ended (a service that reconnected after this one). */
   private readonly again = new Set<string>();
@@ -95,17 +95,11 @@ export class OtherServices {
       this.refusedTold = true;
       return;
     }
-    const look = () => {
-      const now = this.opts.scheduler.now();
-      const quiet = now - Math.max(this.lastReplayedAt, began);
-      if (quiet < REPLAY_SETTLE_MS && now - began < REPLAY_WAIT_MAX_MS) {
-        this.settle = after(this.opts.scheduler, REPLAY_SETTLE_MS - quiet, look);
-        return;
-      }
+    const over = () => {
       this.settle = undefined;
       this.replayOver();
     };
-    this.settle = after(this.opts.scheduler, REPLAY_SETTLE_MS, look);
+    this.settle = whenReplayOver(this.opts.scheduler, () => this.lastReplayedAt, over, began);
   }
 
   /** A message from the broker: true when it was a presence (handled here), false for anything else. */

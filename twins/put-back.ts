@@ -23,6 +23,31 @@ export const REPLAY_SETTLE_MS = 500;
 /** The longest the look waits for the replay to end (a broker replaying without pause). */
 export const REPLAY_WAIT_MAX_MS = 10_000;
 
+/**
+ * Calls `done` once the broker's replay for a subscription made at `began` is over: no retained
+ * message (`lastAt`) for REPLAY_SETTLE_MS, or REPLAY_WAIT_MAX_MS after `began`. Returns its cancel.
+ */
+export function whenReplayOver(
+  scheduler: Scheduler,
+  lastAt: () => number,
+  done: () => void,
+  began = scheduler.now(),
+): { cancel(): void } {
+  let timer: Timer | undefined;
+  const look = () => {
+    const now = scheduler.now();
+    const quiet = now - Math.max(lastAt(), began);
+    if (quiet < REPLAY_SETTLE_MS && now - began < REPLAY_WAIT_MAX_MS) {
+      timer = after(scheduler, REPLAY_SETTLE_MS - quiet, look);
+      return;
+    }
+    timer = undefined;
+    done();
+  };
+  timer = after(scheduler, REPLAY_SETTLE_MS, look);
+  return { cancel: () => timer?.cancel() };
+}
+
 export class PutBack {
   private readonly deps: {
     readonly registry: TwinRegistry;
@@ -35,7 +60,7 @@ export class PutBack {
   /** During a look: the nodes whose replayed report was older than the twin's, put back one by one. */
   private readonly olderReplayed = new Set<NodeId>();
   private lastReplayedAt = Number.NEGATIVE_INFINITY;
-  private settle: Timer | undefined;
+  private settle: { cancel(): void } | undefined;
 
   constructor(
     registry: TwinRegistry,
@@ -59,19 +84,14 @@ export class PutBack {
     if (this.deps.passive) return;
     this.stop();
     this.olderReplayed.clear();
-    const { scheduler } = this.deps;
-    const began = scheduler.now();
-    const look = () => {
-      const now = scheduler.now();
-      const quiet = now - Math.max(this.lastReplayedAt, began);
-      if (quiet < REPLAY_SETTLE_MS && now - began < REPLAY_WAIT_MAX_MS) {
-        this.settle = after(scheduler, REPLAY_SETTLE_MS - quiet, look);
-        return;
-      }
-      this.settle = undefined;
-      this.unreplayed();
-    };
-    this.settle = after(scheduler, REPLAY_SETTLE_MS, look);
+    this.settle = whenReplayOver(
+      this.deps.scheduler,
+      () => this.lastReplayedAt,
+      () => {
+        this.settle = undefined;
+        this.unreplayed();
+      },
+    );
   }
 
   /** The service closes (or subscribes again): no look is left waiting. */
