@@ -19,12 +19,39 @@ import type {
   Listener,
   NodeDetail,
 } from "../../view/source.js";
+import { type ConsoleHandle, openConsole } from "../app.js";
+import type { ConsoleOptions } from "../options.js";
 
 export function virtualTerminal(columns = 80, rows = 24) {
   const input = new PassThrough();
   const output = Object.assign(new PassThrough(), { columns, rows, isTTY: true });
   output.resume();
   return { input, output };
+}
+
+/**
+ * The console on `source` in `term` (a virtual terminal by default) on a manual clock, its handle put
+ * in `open` for the test to close; `closed()` says whether it has closed.
+ */
+export function consoleIn(
+  source: ConsoleSource,
+  open: ConsoleHandle[],
+  term: Pick<ConsoleOptions, "input" | "output"> = virtualTerminal(80, 24),
+) {
+  const handle = openConsole(source, {
+    input: term.input,
+    output: term.output,
+    terminal: "xterm",
+    ascii: true,
+    handleProcess: false,
+    scheduler: manualScheduler(),
+  });
+  open.push(handle);
+  let isClosed = false;
+  void handle.closed.then(() => {
+    isClosed = true;
+  });
+  return { handle, closed: () => isClosed };
 }
 
 /** A scheduler for the console's redraw timer: nothing fires until the test advances it. */

@@ -4,8 +4,8 @@
  * as the source's clock moves; keys then do nothing but a second `q` or Ctrl-C, which closes at once.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { type ConsoleHandle, openConsole } from "../app.js";
-import { FakeSource, manualScheduler, settle, virtualTerminal } from "./helpers.js";
+import type { ConsoleHandle } from "../app.js";
+import { consoleIn, FakeSource, settle, virtualTerminal } from "./helpers.js";
 
 /** A fleet that settles for 10 s after the first quit, counting down on its own clock. */
 class SettlingSource extends FakeSource {
@@ -31,19 +31,7 @@ afterEach(() => {
 
 function start(source: FakeSource) {
   const term = virtualTerminal(80, 24);
-  const handle = openConsole(source, {
-    input: term.input,
-    output: term.output,
-    terminal: "xterm",
-    ascii: true,
-    handleProcess: false,
-    scheduler: manualScheduler(),
-  });
-  open.push(handle);
-  let isClosed = false;
-  void handle.closed.then(() => {
-    isClosed = true;
-  });
+  const { handle, closed } = consoleIn(source, open, term);
   const keys = async (...ks: string[]) => {
     for (const k of ks) {
       term.input.write(k);
@@ -52,7 +40,7 @@ function start(source: FakeSource) {
     handle.frame();
   };
   const footer = () => handle.text().at(-1) ?? "";
-  return { handle, keys, footer, closed: () => isClosed };
+  return { handle, keys, footer, closed };
 }
 
 describe("quitting while the fleet settles", () => {

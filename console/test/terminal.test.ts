@@ -10,8 +10,8 @@ import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NodeId } from "../../protocol/index.js";
 import type { ConsoleNode, NodeDetail } from "../../view/source.js";
-import { type ConsoleHandle, openConsole } from "../app.js";
-import { ALL_CAPS, FakeSource, manualScheduler, settle, virtualTerminal } from "./helpers.js";
+import type { ConsoleHandle } from "../app.js";
+import { ALL_CAPS, consoleIn, FakeSource, settle, virtualTerminal } from "./helpers.js";
 
 const open: ConsoleHandle[] = [];
 afterEach(() => {
@@ -19,22 +19,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-function start(source: FakeSource, term = virtualTerminal(80, 24)) {
-  const handle = openConsole(source, {
-    input: term.input,
-    output: term.output,
-    terminal: "xterm",
-    ascii: true,
-    handleProcess: false,
-    scheduler: manualScheduler(),
-  });
-  open.push(handle);
-  let isClosed = false;
-  void handle.closed.then(() => {
-    isClosed = true;
-  });
-  return { handle, closed: () => isClosed };
-}
+const start = (source: FakeSource, term?: Parameters<typeof consoleIn>[2]) => consoleIn(source, open, term);
 
 describe("a terminal that hangs up", () => {
   it("closes the console when the terminal's input ends, as SIGHUP would", async () => {
