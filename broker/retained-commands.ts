@@ -16,7 +16,7 @@
 import type { Logger } from "pino";
 import { LogWindow } from "../node/log-window.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
-import { decode, Prefix, ProtocolError } from "../protocol/index.js";
+import { decode, FORGET_ACTION, FORGET_REQUEST, Prefix, ProtocolError } from "../protocol/index.js";
 import type { RetainedStore } from "./retained-cap.js";
 import type { RetainedIndex, RetainedPacket } from "./retained-index.js";
 
@@ -35,8 +35,8 @@ export function retainedCommand(packet: RetainedPacket): string | undefined {
   const action = packet.topic.slice(slash + 1, end < 0 ? undefined : end);
   // A control server's forget request (`D1` on `<p>/forget/<id>`, protocol.md §3), replayed, would
   // forget the node again at every start of a control server.
-  if (action === "forget")
-    return shown(packet) === "D1" && isPrefix(packet.topic.slice(0, slash)) ? action : undefined;
+  if (action === FORGET_ACTION)
+    return shown(packet) === FORGET_REQUEST && isPrefix(packet.topic.slice(0, slash)) ? action : undefined;
   if (!COMMANDS.has(action)) return undefined;
   try {
     // The topic's first level as the prefix: Prefix() throws for one that cannot be (protocol.md §2).

@@ -61,13 +61,7 @@ export {
   type TwinsServiceInfo,
 } from "./presence.js";
 export { type RegistryEffect, TwinRegistry } from "./registry.js";
-export {
-  FORGET_REQUEST,
-  type ForgetOutcome,
-  forgetSubscription,
-  forgetTopic,
-  UnknownNodeError,
-} from "./retire.js";
+export { type ForgetOutcome, UnknownNodeError } from "./retire.js";
 export { BoundedSeries } from "./series.js";
 export { startTwins } from "./service.js";
 export {

@@ -8,27 +8,22 @@
  * and its followers kept following it.
  */
 import type { Logger } from "pino";
-import { isNodeId, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
+import {
+  FORGET_REQUEST,
+  forgetTopic,
+  type NodeId,
+  type Prefix,
+  readForget,
+  topicOf,
+} from "../protocol/index.js";
 import { type PairingOutcome, TwinsCommandError } from "./api.js";
 import type { TwinsLink } from "./broker-link.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import type { RegistryEffect, TwinRegistry } from "./registry.js";
 import type { BadInput } from "./types.js";
 
-/** The forget request's payload (control → control, QoS 1, never retained). */
-export const FORGET_REQUEST = "D1";
-
-export function forgetTopic(prefix: Prefix, node: NodeId): string {
-  return `${prefix}/forget/${node}`;
-}
-
-/** What a control server subscribes to for the forget requests of every node. */
-export function forgetSubscription(prefix: Prefix): string {
-  return `${prefix}/forget/+`;
-}
-
 /**
- * For a topic under `<p>/forget/`: the node a well-formed request names, or a reason it is not one.
+ * For a topic under `<p>/forget/`: the node a well-formed request names, or the bad input it is.
  * Undefined for any other topic.
  */
 export function forgetRequestOf(
@@ -36,15 +31,18 @@ export function forgetRequestOf(
   topic: string,
   payload: Uint8Array,
 ): { node: NodeId } | { bad: BadInput } | undefined {
-  const head = `${prefix}/forget/`;
-  if (!topic.startsWith(head)) return undefined;
-  const id = topic.slice(head.length);
-  if (!isNodeId(id)) return { bad: { reason: "bad-id", topic, detail: "not <prefix>/forget/<node id>" } };
-  if (Buffer.from(payload).toString("latin1") !== FORGET_REQUEST)
-    return {
-      bad: { reason: "bad-payload", node: id, topic, detail: `a forget request is ${FORGET_REQUEST}` },
-    };
-  return { node: id };
+  const read = readForget(prefix, topic, payload);
+  if (read === undefined || "node" in read) return read;
+  return read.bad.reason === "bad-id"
+    ? { bad: { reason: "bad-id", topic, detail: "not <prefix>/forget/<node id>" } }
+    : {
+        bad: {
+          reason: "bad-payload",
+          node: read.bad.node,
+          topic,
+          detail: `a forget request is ${FORGET_REQUEST}`,
+        },
+      };
 }
 
 /** No twin of the node: nothing to forget (404 over HTTP). */

@@ -8,11 +8,9 @@
  * the connect sequence before the query, and the service never connected.
  */
 import type { Logger } from "pino";
-import { allNodesTopic, type Prefix } from "../protocol/index.js";
+import { allNodesTopic, forgetSubscription, type Prefix } from "../protocol/index.js";
 import { DROPPED_TOPIC } from "./broker-drops.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
-import { forgetSubscription } from "./retire.js";
-
 /** What a subscription needs of the connection. */
 export interface Subscriber {
   subscribeAsync(topic: string, opts: { qos: 0 | 1 }): Promise<unknown>;
