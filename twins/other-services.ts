@@ -167,7 +167,8 @@ export class OtherServices {
     if (left.length > 0) {
       const rest =
         now.length === 0 ? "this service is the only one on the fleet again" : `still on it: ${named(now)}`;
-      logger.info(
+      // At the warning's level: a log kept at warn tells that it cleared (as the broker's return).
+      logger.warn(
         { left: left.map((s) => s.clientId), services },
         `twins: ${left.length === 1 ? "the other twins service" : `${left.length} other twins services`} ${left.map((s) => s.clientId).join(", ")} left the fleet (presence cleared: stopped, killed or cut off); ${rest}`,
       );

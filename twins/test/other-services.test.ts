@@ -52,7 +52,7 @@ describe("the other twins services, watched while the service runs", () => {
     msg("tf-twins-late", "");
     expect(w.list).toEqual([]);
     expect(told).toEqual([[{ clientId: "tf-twins-late", since: 5000 }], []]);
-    expect(lines.at(-1)).toMatchObject({ level: 30 });
+    expect(lines.at(-1)).toMatchObject({ level: 40 });
     expect(lines.at(-1)?.msg).toMatch(/tf-twins-late left the fleet .*this service is the only one/);
     // Node topics are not its business.
     expect(w.message("tf/config/n-1", Buffer.from("C1 1"), true)).toBe(false);
