@@ -132,6 +132,38 @@ describe("reloading the access rules", () => {
     await closed;
   });
 
+  it("judges a login whose password check was under way by the rules reloaded meanwhile", async () => {
+    // A broker of its own whose policy holds each password check until the test lets it go.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let checking: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      checking = resolve;
+    });
+    const first = credentialsPolicy({ users: users() });
+    const slow = {
+      ...first,
+      authenticate: async (request: Parameters<typeof first.authenticate>[0]) => {
+        checking();
+        await held;
+        return first.authenticate(request);
+      },
+    };
+    const own = await startBroker({ host: "127.0.0.1", port: 0, auth: slow });
+    try {
+      const login = client(own.url, { username: "lamp", password: "pw-a", clientId: "tf-lamp-1" });
+      await started;
+      const { lamp: _removed, ...rest } = users();
+      await own.reload(async () => ({ auth: credentialsPolicy({ users: rest }) }));
+      release();
+      await expect(login).rejects.toMatchObject({ code: 4 });
+    } finally {
+      await own.close();
+    }
+  });
+
   it("changes nothing when the new rules cannot be read", async () => {
     const lamp = await as(broker.url, "lamp", "pw-a", "tf-lamp-1");
     const failed = broker.figures.tally.reloads.failed;
