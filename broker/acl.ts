@@ -8,10 +8,19 @@ import type { AedesOptions, AuthErrorCode, Client, PublishPacket } from "aedes";
 import type { Logger } from "pino";
 import { assertNever, type NodeId, type ParsedTopic, type Prefix, parseTopic } from "../protocol/index.js";
 
-/** Who a connected client is once authenticated. */
+/**
+ * Who a connected client is once authenticated. `credential` is what its password was checked
+ * against (a credentials file's stored hash): a reload compares it to tell a changed password.
+ */
 export type Identity =
-  | { readonly role: "control"; readonly username: string }
-  | { readonly role: "node"; readonly username: string; readonly prefix: Prefix; readonly nodeId: NodeId };
+  | { readonly role: "control"; readonly username: string; readonly credential?: string }
+  | {
+      readonly role: "node";
+      readonly username: string;
+      readonly prefix: Prefix;
+      readonly nodeId: NodeId;
+      readonly credential?: string;
+    };
 
 export type AuthFailure = "bad-credentials" | "not-authorized" | "bad-client-id";
 export type AuthResult =
@@ -24,9 +33,30 @@ export interface AuthRequest {
   readonly password: Buffer | undefined;
 }
 
+/** Why a connected client's login no longer holds under new rules. */
+export type Revoked = "user-removed" | "password-changed" | "bad-client-id";
+
 /** Decides who a connecting client is; e.g. `credentialsPolicy()` over a credentials file. */
 export interface AccessPolicy {
   authenticate(request: AuthRequest): Promise<AuthResult>;
+  /**
+   * Who a client that logged in as `identity` (under earlier rules) is under these rules, without its
+   * password: its identity now (role, node id, prefix as these rules give them), or why its login no
+   * longer holds. A policy without it keeps every connection as it is when it replaces another.
+   */
+  recheck?(
+    identity: Identity,
+    clientId: string,
+  ): { ok: true; identity: Identity } | { ok: false; why: Revoked };
+}
+
+/**
+ * The rules in force and who each connected client is under them: swapping `policy` (a reload,
+ * broker/reload.ts) changes what every later login, publish, subscription and delivery is judged by.
+ */
+export class AccessRules {
+  readonly identities = new WeakMap<Client, Identity>();
+  constructor(public policy: AccessPolicy) {}
 }
 
 const SYS_PREFIX = "$SYS/";
@@ -89,7 +119,10 @@ export class AuthRefusedError extends Error {
 }
 
 type AclHooks = Required<
-  Pick<AedesOptions, "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe">
+  Pick<
+    AedesOptions,
+    "preConnect" | "authenticate" | "authorizePublish" | "authorizeSubscribe" | "authorizeForward"
+  >
 >;
 
 /**
@@ -97,8 +130,9 @@ type AclHooks = Required<
  * identity is known), so a will stored in persistence was always allowed — aedes publishes those
  * with no client when the broker restarts.
  */
-export function aclHooks(policy: AccessPolicy, logger: Logger): AclHooks {
-  const identities = new WeakMap<Client, Identity>();
+export function aclHooks(access: AccessPolicy | AccessRules, logger: Logger): AclHooks {
+  const rules = access instanceof AccessRules ? access : new AccessRules(access);
+  const { identities } = rules;
   const wills = new WeakMap<Client, string>();
 
   const fail = (why: AuthFailure, message: string) =>
@@ -110,9 +144,12 @@ export function aclHooks(policy: AccessPolicy, logger: Logger): AclHooks {
       callback(null, true);
     },
     authenticate(client, username, password, callback) {
+      const policy = rules.policy;
       policy
         .authenticate({ clientId: client.id, username, password })
-        .then((result) => {
+        .then((checked) => {
+          // Rules reloaded while the password was being checked: the login must hold under the new ones.
+          const result = recheckedLogin(checked, rules.policy, policy, client.id);
           if (!result.ok) {
             logger.warn({ clientId: client.id, username, why: result.why }, "connection refused");
             callback(fail(result.why, `${result.why} for client ${client.id}`), false);
@@ -151,7 +188,28 @@ export function aclHooks(policy: AccessPolicy, logger: Logger): AclHooks {
       // [MQTT-3.9.3] a null subscription makes aedes answer 0x80 for it; the client stays connected.
       callback(null, null);
     },
+    // A subscription is judged when it is made; after a reload, or a restart with other rules, a
+    // session may hold one its identity may no longer make: what it would not be granted is not
+    // delivered. A node's filters hold no wildcards, so its topics are judged as filters.
+    authorizeForward(client, packet) {
+      const identity = identities.get(client);
+      if (identity === undefined || identity.role === "control") return packet;
+      return canSubscribe(identity, packet.topic) ? packet : null;
+    },
   };
+}
+
+/** A login checked under `used` judged again under `now`, when the rules changed meanwhile. */
+function recheckedLogin(
+  result: AuthResult,
+  now: AccessPolicy,
+  used: AccessPolicy,
+  clientId: string,
+): AuthResult {
+  if (now === used || !result.ok || now.recheck === undefined) return result;
+  const again = now.recheck(result.identity, clientId);
+  if (again.ok) return again;
+  return { ok: false, why: again.why === "bad-client-id" ? "bad-client-id" : "bad-credentials" };
 }
 
 /**

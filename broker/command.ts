@@ -7,6 +7,7 @@ import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { CredentialsFileError, loadCredentialsFile } from "./credentials.js";
 import { OpenFilesWatch } from "./open-files-watch.js";
 import { type BrokerCommandOptions, BrokerOptionsError, parseBrokerCommandOptions } from "./options.js";
+import { certificateProblem, type ReloadInput } from "./reload.js";
 import { type RunningBroker, startBroker } from "./server.js";
 import { loadTlsMaterial, TlsFileError } from "./tls.js";
 
@@ -24,9 +25,16 @@ export interface BrokerCommandContext {
    * failure to start closes the broker and rejects the command with it.
    */
   readonly attach?: (broker: RunningBroker) => Promise<{ close(): Promise<void> }>;
+  /** The date (ms since the epoch) a certificate's validity is judged at; Date.now by default. */
+  readonly now?: () => number;
 }
 
 const TLS_FLAGS = { key: "--tls-key", certificate: "--tls-cert", pair: "--tls-key/--tls-cert" } as const;
+
+const tlsFlagged = (e: unknown): never => {
+  const flag = e instanceof TlsFileError ? TLS_FLAGS[e.file] : "--tls-key/--tls-cert";
+  return flagged(flag)(e);
+};
 
 /** A file's error as a bad flag value (exit 2) naming `flag`; any other error as it is. */
 const flagged =
@@ -47,17 +55,33 @@ export async function runBrokerCommand(
 ): Promise<void> {
   const { broker: options, authFile } = parseBrokerCommandOptions(flags);
   const logger = context.logger ?? pino({ level: "info" });
-  // The files the flags name, read before anything listens; what is wrong with one names its flag.
-  const auth =
-    authFile === undefined ? undefined : await loadCredentialsFile(authFile).catch(flagged("--auth"));
-  if (options.tls !== undefined) {
-    const { keyFile, certFile } = options.tls;
-    await loadTlsMaterial(keyFile, certFile).catch((e: unknown) => {
-      const flag = e instanceof TlsFileError ? TLS_FLAGS[e.file] : "--tls-key/--tls-cert";
-      return flagged(flag)(e);
-    });
+  const now = context.now ?? Date.now;
+  // SIGHUP reloads the files (docs/broker.md, Reloading); one that comes while starting waits for it.
+  const hangUps = new HangUps(logger);
+  process.on("SIGHUP", hangUps.heard);
+  try {
+    // The files the flags name, read before anything listens; what is wrong with one names its flag.
+    const auth =
+      authFile === undefined ? undefined : await loadCredentialsFile(authFile).catch(flagged("--auth"));
+    if (options.tls !== undefined) {
+      const { keyFile, certFile } = options.tls;
+      const { cert } = await loadTlsMaterial(keyFile, certFile).catch(tlsFlagged);
+      // Served all the same (there is nothing else to serve), but no client that checks it connects.
+      const problem = certificateProblem(cert, now());
+      if (problem !== undefined)
+        logger.warn(
+          `--tls-cert: the certificate in ${certFile} ${problem}: clients that check it will refuse it`,
+        );
+    }
+    const broker = await startBroker({ ...options, auth, logger });
+    hangUps.start(() => reloadFiles(broker, authFile, options.tls, now, logger));
+    await serve(broker, context, logger);
+  } finally {
+    process.off("SIGHUP", hangUps.heard);
   }
-  const broker = await startBroker({ ...options, auth, logger });
+}
+
+async function serve(broker: RunningBroker, context: BrokerCommandContext, logger: Logger): Promise<void> {
   context.onListening?.(broker);
   const attached = await context.attach?.(broker).catch(async (err: unknown) => {
     await broker.close();
@@ -85,4 +109,92 @@ export async function runBrokerCommand(
   files.stop();
   await attached?.close();
   await broker.close();
+}
+
+/**
+ * SIGHUP's reloads, one at a time: one heard while another runs is run after it (once, however many
+ * came); one heard before the broker listens runs once it does.
+ */
+class HangUps {
+  #reload: (() => Promise<void>) | undefined;
+  #running = false;
+  #again = false;
+
+  constructor(private readonly logger: Logger) {}
+
+  readonly heard = (): void => {
+    if (this.#reload === undefined) {
+      this.logger.info("SIGHUP while starting: the files are reloaded once the broker listens");
+      this.#again = true;
+      return;
+    }
+    if (this.#running) this.#again = true;
+    else void this.#run();
+  };
+
+  start(reload: () => Promise<void>): void {
+    this.#reload = reload;
+    if (this.#again) void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    do {
+      this.#again = false;
+      await this.#reload?.();
+    } while (this.#again);
+    this.#running = false;
+  }
+}
+
+/** Reads the --auth and TLS files again and hands them to the broker; logs what came of it. */
+async function reloadFiles(
+  broker: RunningBroker,
+  authFile: string | undefined,
+  tls: { readonly keyFile: string; readonly certFile: string } | undefined,
+  now: () => number,
+  logger: Logger,
+): Promise<void> {
+  const files = [
+    ...(authFile === undefined ? [] : [`--auth ${authFile}`]),
+    ...(tls === undefined ? [] : [`--tls-key ${tls.keyFile}`, `--tls-cert ${tls.certFile}`]),
+  ];
+  if (!broker.figures.listening()) {
+    logger.info("SIGHUP while the broker closes: nothing reloaded");
+    return;
+  }
+  if (files.length === 0) {
+    logger.info("SIGHUP: nothing to reload (the broker was started without --auth and --tls-port)");
+    return;
+  }
+  const outcome = await broker.reload(async (): Promise<ReloadInput> => {
+    const auth =
+      authFile === undefined ? undefined : await loadCredentialsFile(authFile).catch(flagged("--auth"));
+    if (tls === undefined) return { ...(auth ? { auth } : {}) };
+    const material = await loadTlsMaterial(tls.keyFile, tls.certFile).catch(tlsFlagged);
+    const problem = certificateProblem(material.cert, now());
+    if (problem !== undefined)
+      throw new BrokerOptionsError(`--tls-cert: the certificate in ${tls.certFile} ${problem}`);
+    return { ...(auth ? { auth } : {}), tls: material };
+  });
+  if (!outcome.ok) {
+    logger.error(
+      { files },
+      `reload on SIGHUP failed: ${outcome.problem}; nothing was changed, the running configuration is kept (fix the file and send SIGHUP again)`,
+    );
+    return;
+  }
+  const parts = [
+    ...(authFile === undefined
+      ? []
+      : [
+          `--auth ${authFile}: ${outcome.cut} connection${outcome.cut === 1 ? "" : "s"} cut, ${outcome.changed} kept under changed rules`,
+        ]),
+    ...(tls === undefined || outcome.certificateNotAfter === undefined
+      ? []
+      : [
+          `TLS certificate ${tls.certFile} for new connections, valid until ${new Date(outcome.certificateNotAfter).toISOString()}`,
+        ]),
+  ];
+  logger.info({ cut: outcome.cut, changed: outcome.changed }, `reloaded on SIGHUP: ${parts.join("; ")}`);
 }

@@ -83,6 +83,8 @@ export async function loadCredentialsFile(path: string): Promise<AccessPolicy> {
   }
 }
 
+type Entry = z.output<typeof credentialSchema>;
+
 /**
  * A node must connect with client id `<prefix>-<node id>` (protocol.md §1): otherwise one node's
  * credentials could take over another node's session by reusing its client id.
@@ -105,21 +107,31 @@ export function credentialsPolicy(file: CredentialsFile): AccessPolicy {
       }
       if (!timingSafeEqual(key, Buffer.from(match[2]!, "base64url")))
         return { ok: false, why: "bad-credentials" };
-      let identity: Identity;
-      switch (entry.role) {
-        case "control":
-          identity = { role: "control", username };
-          break;
-        case "node": {
-          const nodeId = NodeId(entry.nodeId);
-          if (clientId !== `${prefix}-${nodeId}`) return { ok: false, why: "bad-client-id" };
-          identity = { role: "node", username, prefix, nodeId };
-          break;
-        }
-        default:
-          assertNever(entry);
-      }
-      return { ok: true, identity };
+      const identity = identityOf(username, entry, clientId);
+      return typeof identity === "string" ? { ok: false, why: identity } : { ok: true, identity };
+    },
+    recheck(was: Identity, clientId: string) {
+      const entry = table.get(was.username);
+      if (entry === undefined) return { ok: false, why: "user-removed" };
+      if (entry.password !== was.credential) return { ok: false, why: "password-changed" };
+      const identity = identityOf(was.username, entry, clientId);
+      return typeof identity === "string" ? { ok: false, why: identity } : { ok: true, identity };
     },
   };
+
+  /** Who `username` logged in as `clientId` is by its entry, or why it may not use that client id. */
+  function identityOf(username: string, entry: Entry, clientId: string): Identity | "bad-client-id" {
+    const credential = entry.password;
+    switch (entry.role) {
+      case "control":
+        return { role: "control", username, credential };
+      case "node": {
+        const nodeId = NodeId(entry.nodeId);
+        if (clientId !== `${prefix}-${nodeId}`) return "bad-client-id";
+        return { role: "node", username, prefix, nodeId, credential };
+      }
+      default:
+        assertNever(entry);
+    }
+  }
 }

@@ -36,6 +36,7 @@ export const CUT_REASONS = [
   "stalled",
   "keepalive-timeout",
   "takeover",
+  "credentials-revoked",
 ] as const;
 export type CutReason = (typeof CUT_REASONS)[number];
 
@@ -58,6 +59,12 @@ export class BrokerTally {
   sessionsRefused = 0;
   /** Persistent sessions dropped for being away longer than --session-expiry. */
   sessionsExpired = 0;
+  /** Reloads (SIGHUP, broker/reload.ts) that took, and those that failed and changed nothing. */
+  readonly reloads = { ok: 0, failed: 0 };
+  /** Whether the last reload took (true before any). */
+  lastReloadOk = true;
+  /** When the TLS certificate served to new handshakes stops being valid (ms since the epoch). */
+  certificateNotAfter: number | undefined;
   readonly traffic: TrafficCounters = newTraffic();
   /** The listener of each connection handed to aedes (its FrameLimitedStream), for clientsNow(). */
   readonly #listeners = new WeakMap<object, ListenerKind>();

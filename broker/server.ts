@@ -7,12 +7,12 @@
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createServer as createTlsServer } from "node:tls";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import { createWebSocketStream, WebSocketServer } from "ws";
 import { guardAedes } from "./abuse-guard.js";
-import { aclHooks, denySubscribeHook } from "./acl.js";
+import { AccessRules, aclHooks, denySubscribeHook } from "./acl.js";
 import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
 import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
@@ -21,6 +21,7 @@ import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { bindAddresses, listenAt } from "./listen.js";
 import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
+import { certificateDates, type ReloadInput, type ReloadOutcome, reloader } from "./reload.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
 import { keepNoRetainedCommands } from "./retained-commands.js";
 import { expireSessions, type SessionExpiry } from "./session-expiry.js";
@@ -54,6 +55,13 @@ export interface RunningBroker {
    * frame limit and conformance gate as an accepted socket, and kill() cuts it too.
    */
   accept(stream: Duplex, address: string): void;
+  /**
+   * Reads what `load` gives and puts it in force (docs/broker.md, Reloading): new access rules, which
+   * cut the connections whose login no longer holds, and a new TLS key and certificate for new
+   * handshakes. A `load` that throws, or a part this broker was not started with (`auth` without
+   * access rules, `tls` without a TLS listener), changes nothing. Logged and counted either way.
+   */
+  reload(load: () => Promise<ReloadInput>): Promise<ReloadOutcome>;
   /** Closes listeners, every client socket (connected or not yet), aedes and the store. Idempotent. */
   close(): Promise<void>;
   /**
@@ -193,8 +201,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       limitRetained(retained, store.retainedIndex, opts, logger, () => {
         tally.retainedRefused++;
       });
+    const rules = opts.auth ? new AccessRules(opts.auth) : undefined;
     const aedes = await Aedes.createBroker({
-      ...aedesOptions(opts, store, logger),
+      ...aedesOptions(opts, store, logger, rules),
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
@@ -255,8 +264,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const port = await listen(tcp, opts.port, "MQTT");
 
     let tlsPort: number | undefined;
+    let tlsServer: TlsServer | undefined;
     if (opts.tls && tlsMaterial) {
-      const tlsServer = createTlsServer(
+      tally.certificateNotAfter = certificateDates(tlsMaterial.cert).notAfter;
+      tlsServer = createTlsServer(
         // A handshake that never completes is held no longer than a CONNECT that never comes.
         { key: tlsMaterial.key, cert: tlsMaterial.cert, handshakeTimeout: opts.connectTimeoutMs },
         (socket) => {
@@ -327,6 +338,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       traffic,
       figures,
       accept: (stream, address) => handle(stream, address, "in-memory"),
+      reload: reloader({ rules, tlsServer, aedes, logger, tally }),
       close() {
         ending ??= parts.close().then(() => logger.info("broker closed"));
         return ending;
@@ -342,7 +354,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   }
 }
 
-function aedesOptions(opts: ResolvedBrokerOptions, store: BrokerStore, logger: Logger): AedesOptions {
+function aedesOptions(
+  opts: ResolvedBrokerOptions,
+  store: BrokerStore,
+  logger: Logger,
+  rules: AccessRules | undefined,
+): AedesOptions {
   return {
     persistence: store.persistence,
     ...(store.brokerId === undefined ? {} : { id: store.brokerId }),
@@ -356,12 +373,16 @@ function aedesOptions(opts: ResolvedBrokerOptions, store: BrokerStore, logger: L
     drainTimeout: opts.drainTimeoutMs,
     connectTimeout: opts.connectTimeoutMs,
     maxInflightInbound: opts.maxInflightPerClient,
-    ...accessHooks(opts, logger),
+    ...accessHooks(opts, logger, rules),
   };
 }
 
-function accessHooks(opts: ResolvedBrokerOptions, logger: Logger): Partial<AedesOptions> {
-  const acl = opts.auth ? aclHooks(opts.auth, logger) : undefined;
+function accessHooks(
+  opts: ResolvedBrokerOptions,
+  logger: Logger,
+  rules: AccessRules | undefined,
+): Partial<AedesOptions> {
+  const acl = rules ? aclHooks(rules, logger) : undefined;
   if (opts.denySubscribe.length === 0) return acl ?? {};
   return {
     ...acl,

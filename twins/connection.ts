@@ -118,6 +118,22 @@ const TLS_TRUST_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
+const UNTRUSTED = "give its CA with --ca <file>, or skip the check with --insecure";
+
+/**
+ * What to do about a certificate that is not trusted for a reason other than its CA: another CA
+ * (--ca) or skipping the check (--insecure) is not the remedy for a certificate out of date or for
+ * another host, and told as one it sent operators after the wrong file.
+ */
+const TLS_REMEDIES: Readonly<Record<string, string>> = {
+  CERT_HAS_EXPIRED:
+    "the broker must be given a renewed certificate (and reload it: kill -HUP, docs/broker.md), or this machine's clock is ahead",
+  CERT_NOT_YET_VALID:
+    "this machine's clock is behind, or the broker was given a certificate dated ahead (check both dates: openssl x509 -noout -dates)",
+  ERR_TLS_CERT_ALTNAME_INVALID:
+    "connect by a name or address the certificate holds, or have it reissued with this one in its subjectAltName",
+};
+
 const UNREACHABLE: Record<string, string> = {
   ECONNREFUSED: "connection refused",
   ENOTFOUND: "host not found",
@@ -168,10 +184,7 @@ export function connectError(err: unknown, url: string, password?: string): Brok
   }
   if (typeof code === "string" && TLS_TRUST_CODES.has(code)) {
     const why = code.includes("SELF_SIGNED") ? "self-signed certificate" : text;
-    return new BrokerConnectError(
-      `cannot trust ${where}: ${why}; give its CA with --ca <file>, or skip the check with --insecure`,
-      "tls",
-    );
+    return new BrokerConnectError(`cannot trust ${where}: ${why}; ${TLS_REMEDIES[code] ?? UNTRUSTED}`, "tls");
   }
   if (text === "TLS not authorized" || (typeof code === "string" && code.startsWith("ERR_SSL"))) {
     return new BrokerConnectError(

@@ -116,6 +116,26 @@ export class BrokerMetrics {
       "Persistent sessions dropped for being away longer than --session-expiry",
       () => tally.sessionsExpired,
     );
+    counter(
+      "config_reloads_total",
+      "Reloads of --auth and the TLS key and certificate (SIGHUP), by result: ok, or failed (nothing changed)",
+      "result",
+      () => [
+        ["ok", tally.reloads.ok],
+        ["failed", tally.reloads.failed],
+      ],
+    );
+    gauge(
+      "config_last_reload_successful",
+      "1 if the last reload (SIGHUP) took, or none was asked for; 0 if it failed and the files on disk are not what the broker runs",
+      () => (tally.lastReloadOk ? 1 : 0),
+    );
+    if (tally.certificateNotAfter !== undefined)
+      gauge(
+        "tls_certificate_expiry_timestamp_seconds",
+        "When the TLS certificate new connections are given stops being valid (Unix time): a renewed certificate not reloaded shows here",
+        () => (tally.certificateNotAfter ?? 0) / 1000,
+      );
     counter("messages_received_total", "PUBLISH packets read from clients, by QoS", "qos", () =>
       QOS.map((q, i) => [q, tally.traffic.inByQos[i] ?? 0]),
     );

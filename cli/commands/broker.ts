@@ -91,7 +91,10 @@ Examples:
   twinfleet broker --port 1884 --redis redis://127.0.0.1:6379   one of several brokers sharing Redis
   twinfleet broker --tls-port 8883 --tls-key key.pem --tls-cert cert.pem --auth credentials.json
   twinfleet broker --data ./broker-data --http 0.0.0.0:9100 --http-token-file token
-                                                    /metrics for Prometheus, /healthz for a probe`,
+                                                    /metrics for Prometheus, /healthz for a probe
+
+Signals: SIGTERM or Ctrl-C stops it; SIGHUP reloads --auth, --tls-key and --tls-cert
+(a bad file keeps what runs; docs/broker.md, "Reloading credentials and certificates").`,
     )
     .action(async (flags: BrokerFlags) => {
       const { runBroker } = await import("./broker-run.js");

@@ -59,6 +59,33 @@ describe("connection errors", () => {
     );
   });
 
+  it.each([
+    [
+      "CERT_HAS_EXPIRED",
+      "certificate has expired",
+      "certificate has expired; the broker must be given a renewed certificate (and reload it: kill -HUP, docs/broker.md), or this machine's clock is ahead",
+    ],
+    [
+      "CERT_NOT_YET_VALID",
+      "certificate is not yet valid",
+      "certificate is not yet valid; this machine's clock is behind, or the broker was given a certificate dated ahead (check both dates: openssl x509 -noout -dates)",
+    ],
+    [
+      "ERR_TLS_CERT_ALTNAME_INVALID",
+      "Hostname/IP does not match certificate's altnames: Host: lab. is not in the cert's altnames: DNS:other",
+      "Hostname/IP does not match certificate's altnames: Host: lab. is not in the cert's altnames: DNS:other; connect by a name or address the certificate holds, or have it reissued with this one in its subjectAltName",
+    ],
+    [
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+      "unable to verify the first certificate",
+      "unable to verify the first certificate; give its CA with --ca <file>, or skip the check with --insecure",
+    ],
+  ])("says what to do about a certificate refused for %s, not always --ca", (code, text, said) => {
+    const e = connectError(codeErr(code, text), "mqtts://lab:8883");
+    expect(e).toMatchObject({ reason: "tls", transient: false });
+    expect(e.message).toBe(`cannot trust the broker at mqtts://lab:8883: ${said}`);
+  });
+
   it("says a server that answers with bytes that are not MQTT is not a broker", () => {
     const e = connectError(new Error("Invalid header flag bits, must be 0x0 for puback packet"), url);
     expect(e.reason).toBe("refused");
