@@ -11,7 +11,13 @@ import type { Scheduler } from "../node/scheduler.js";
 import { allNodesTopic, decode, encode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
 import type { PublishTap } from "../sim/memory-broker.js";
-import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
+import {
+  type BrokerLogin,
+  backOffRefusals,
+  connectError,
+  loginOptions,
+  RETRY_REFUSALS,
+} from "../twins/index.js";
 import { type RegistrationSource, registrySource } from "./registrations.js";
 import { retainedSettled } from "./waits.js";
 
@@ -99,17 +105,27 @@ export class FleetWatch {
  */
 export const WATCH_KEEPALIVE_S = 15;
 
+const WATCH_RECONNECT_MS = 1000;
+
 /** A watch client (a shard's, a run's probe): clean, retrying every second, with the keepalive above. */
 export function connectWatchClient(url: string, login: BrokerLogin | undefined): Promise<mqtt.MqttClient> {
   return mqtt
     .connectAsync(url, {
       clean: true,
-      reconnectPeriod: 1000,
+      reconnectPeriod: WATCH_RECONNECT_MS,
       connectTimeout: 10_000,
       keepalive: WATCH_KEEPALIVE_S,
       ...loginOptions(login),
+      // A refusal during an outage (a login revoked, then put back) is tried again, at growing pauses.
+      ...RETRY_REFUSALS,
     })
-    .catch((e: unknown) => {
-      throw connectError(e, url, login?.password);
-    });
+    .then(
+      (client) => {
+        backOffRefusals(client, WATCH_RECONNECT_MS);
+        return client;
+      },
+      (e: unknown) => {
+        throw connectError(e, url, login?.password);
+      },
+    );
 }

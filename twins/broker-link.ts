@@ -25,6 +25,8 @@ import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, type TwinsServiceInfo } from "./presence.js";
+import { ReconnectFailures } from "./reconnect-failures.js";
+import { backOffRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
 import { RetainedEcho } from "./retained-echo.js";
 import { ServiceSubscriptions } from "./subscriptions.js";
 import type { BrokerDropped } from "./types.js";
@@ -90,8 +92,8 @@ export class BrokerLink implements TwinsLink {
   /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
   private wait: BrokerWait | undefined;
   private gaveUp: string | undefined;
-  /** Why the reconnects of the outage under way fail, once one has (told when it first fails and when it changes). */
-  private outageCause: string | undefined;
+  /** Why the reconnects of the outage under way fail (twins/reconnect-failures.ts). */
+  private readonly failures: ReconnectFailures;
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
@@ -107,6 +109,7 @@ export class BrokerLink implements TwinsLink {
     private readonly on: BrokerLinkHandlers,
   ) {
     this.startedAt = opts.scheduler.now();
+    this.failures = new ReconnectFailures(opts);
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
     this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger);
@@ -134,7 +137,7 @@ export class BrokerLink implements TwinsLink {
       };
     }
     const how = state === "silent" ? "silent" : "lost";
-    const cause = how === "lost" ? this.outageCause : undefined;
+    const cause = how === "lost" ? this.failures.cause : undefined;
     return { how, since: this.outageFrom ?? now, ...(cause !== undefined ? { cause } : {}) };
   }
 
@@ -161,30 +164,12 @@ export class BrokerLink implements TwinsLink {
     logBrokerState(logger, url, state, was, now - (this.outageFrom ?? now));
     if (state === "up") {
       this.outageFrom = undefined;
-      this.outageCause = undefined;
+      this.failures.cause = undefined;
     }
     this.on.connection(
       state === "up",
       state === "up" ? undefined : (this.outageFrom ?? lastHeardAt),
       state === "up" ? undefined : state,
-    );
-  }
-
-  /** A reconnect failed during an outage: its cause told if it is new (`host not found`, `connection refused`). */
-  private reconnectFailed(err: Error): void {
-    const { logger, url, connectTimeoutMs, password, reconnectPeriodMs } = this.opts;
-    const e =
-      err.message === "connack timeout"
-        ? connectTimeoutError(url, connectTimeoutMs, this.phase?.())
-        : connectError(err, url, password);
-    if (e.message === this.outageCause) {
-      logger.debug({ err }, "twins: broker connection error");
-      return;
-    }
-    this.outageCause = e.message;
-    logger.warn(
-      { broker: url, reason: e.reason },
-      `twins: ${e.message}; trying again every ${Math.round(reconnectPeriodMs / 100) / 10} s until it answers`,
     );
   }
 
@@ -211,12 +196,14 @@ export class BrokerLink implements TwinsLink {
       resubscribe: false,
       ...loginOptions({ username: opts.username, password: opts.password, tls: opts.tls }),
       transformWsUrl: bracketedWsUrl,
+      ...RETRY_REFUSALS,
       // An empty retained will clears the presence when the service dies without a goodbye.
       ...(opts.presence
         ? { will: { topic: this.presenceTopic, payload: Buffer.alloc(0), qos: 1, retain: true } }
         : {}),
     });
     this.client = client;
+    backOffRefusals(client, opts.reconnectPeriodMs);
     this.phase = followConnectPhase(client, opts.url);
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;
     client.on("message", (topic, payload, packet) => {
@@ -231,7 +218,8 @@ export class BrokerLink implements TwinsLink {
     // no news. Before the first connect, a failure is told by what connect() resolves to (or by `wait`).
     client.on("error", (err) => {
       if (this.closing || !this.reached) opts.logger.debug({ err }, "twins: broker connection error");
-      else if (this.watch?.state === "lost") this.reconnectFailed(err);
+      else if (this.watch?.state === "lost")
+        this.failures.failed(err, this.phase?.(), client.options.reconnectPeriod ?? opts.reconnectPeriodMs);
       else opts.logger.warn({ err }, "twins: broker connection error");
     });
     this.watch =

@@ -1,0 +1,41 @@
+/**
+ * Why the reconnects of a broker outage fail, told once per cause (a name that stopped resolving,
+ * then a port that refuses, then a login refused), not one line an attempt, with when the next comes
+ * (refusals are tried again after growing pauses: twins/refusal-backoff.ts).
+ */
+import type { ConnectPhase } from "./connect-phase.js";
+import { connectError, connectTimeoutError } from "./connection.js";
+import type { ResolvedTwinsOptions } from "./options.js";
+import { isRefusal, REFUSED_RETRY_MAX_MS } from "./refusal-backoff.js";
+
+type Opts = Pick<
+  ResolvedTwinsOptions,
+  "logger" | "url" | "connectTimeoutMs" | "password" | "reconnectPeriodMs"
+>;
+
+export class ReconnectFailures {
+  /** Why the reconnects of the outage under way fail, once one has. */
+  cause: string | undefined;
+
+  constructor(private readonly opts: Opts) {}
+
+  /** A reconnect failed, the next attempt `pauseMs` later: its cause told if it is new. */
+  failed(err: Error, phase: ConnectPhase | undefined, pauseMs: number): void {
+    const { logger, url, connectTimeoutMs, password, reconnectPeriodMs } = this.opts;
+    const e =
+      err.message === "connack timeout"
+        ? connectTimeoutError(url, connectTimeoutMs, phase)
+        : connectError(err, url, password);
+    if (e.message === this.cause) {
+      logger.debug({ err }, "twins: broker connection error");
+      return;
+    }
+    this.cause = e.message;
+    const again = isRefusal(err)
+      ? `trying again in ${seconds(pauseMs)} s, then after pauses that double up to ${seconds(REFUSED_RETRY_MAX_MS)} s (a broker bans an address that keeps failing to log in, and every device behind it)`
+      : `trying again every ${seconds(reconnectPeriodMs)} s until it answers`;
+    logger.warn({ broker: url, reason: e.reason }, `twins: ${e.message}; ${again}`);
+  }
+}
+
+const seconds = (ms: number): number => Math.round(ms / 100) / 10;
