@@ -11,11 +11,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { MqttClient } from "mqtt";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { BrokerOptions } from "../options.js";
 import { type RunningBroker, startBroker } from "../server.js";
-import { closed, connectPacket } from "./helpers.js";
+import { client, closeAll, closed, connectPacket } from "./helpers.js";
 
 let dir: string;
 let keyFile: string;
@@ -131,6 +132,21 @@ describe("handshakes under way", () => {
       await expect.poll(() => held.filter((s) => s.destroyed).length).toBe(2);
       for (const s of held) s.destroy();
       await expect.poll(() => b.figures.tally.refused.pending).toBe(port === b.tlsPort ? 2 : 4);
+    }
+  });
+
+  it("leave the cap once past CONNECT: clients that stay connected hold no place in it", async () => {
+    const { b } = await start({ maxPendingPerAddress: 2 });
+    const connected: MqttClient[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        connected.push(await client(b.tlsUrl ?? "", { rejectUnauthorized: false, clientId: `t${i}` }));
+        connected.push(await client(b.wsUrl ?? "", { clientId: `w${i}` }));
+      }
+      expect(b.figures.tally.refused.pending).toBe(0);
+      expect(b.figures.clientsNow()).toMatchObject({ tls: 3, ws: 3 });
+    } finally {
+      await closeAll(...connected);
     }
   });
 });
