@@ -17,14 +17,19 @@ import { limitSessions, type SessionCount } from "./session-limit.js";
 
 /** What handle() asks of the abuse limits for each new connection. */
 export interface Admitted {
-  /** The connection's pending ticket, or undefined when it was refused and destroyed. */
-  accept(stream: Duplex, address: string | undefined): PendingTicket | undefined;
+  /**
+   * The connection's pending ticket, or undefined when it was refused and destroyed; `admitted`: the
+   * ticket its raw socket already holds (admitSocket), so it is not admitted twice.
+   */
+  accept(stream: Duplex, address: string | undefined, admitted?: PendingTicket): PendingTicket | undefined;
   track(conn: Duplex, address: string | undefined, ticket: PendingTicket): void;
   /**
-   * A raw socket of a TLS or WebSocket listener, before its handshake: destroyed (and true) when its
-   * address is banned, so a banned address costs no handshake.
+   * A raw socket of a TLS or WebSocket listener, admitted before its handshake as a plain socket is
+   * (ban, rate, connections before CONNECT), so a banned or throttled address costs no handshake and
+   * its unfinished handshakes count towards --max-pending: its ticket, settled when the socket
+   * closes, to hand to accept() once the handshake is done; undefined when refused (and destroyed).
    */
-  refuseBanned(socket: Duplex, address: string | undefined): boolean;
+  admitSocket(socket: Duplex, address: string | undefined): PendingTicket | undefined;
 }
 
 /**
@@ -66,7 +71,8 @@ export function guardAedes(
     });
   }
   return {
-    accept(stream, rawAddress) {
+    accept(stream, rawAddress, admitted) {
+      if (admitted !== undefined) return admitted;
       const address = sourceAddress(rawAddress);
       const verdict = admission.accept(address);
       if (!isRefusal(verdict)) return verdict;
@@ -75,13 +81,17 @@ export function guardAedes(
       stream.destroy();
       return undefined;
     },
-    refuseBanned(socket, rawAddress) {
+    admitSocket(socket, rawAddress) {
       const address = sourceAddress(rawAddress);
-      if (!admission.addressBanned(address)) return false;
-      if (tally) tally.refused["address-banned"]++;
-      logger.debug({ address, refusal: "address-banned" }, "connection refused before its handshake");
-      socket.destroy();
-      return true;
+      const verdict = admission.accept(address);
+      if (isRefusal(verdict)) {
+        if (tally) tally.refused[verdict.kind]++;
+        logger.debug({ address, refusal: verdict.kind }, "connection refused before its handshake");
+        socket.destroy();
+        return undefined;
+      }
+      socket.once("close", () => verdict.settle());
+      return verdict;
     },
     track(conn, address, ticket) {
       addresses.set(conn, sourceAddress(address));

@@ -192,11 +192,6 @@ export class Admission {
     }
   }
 
-  /** Whether `address` is banned now (nothing is counted): TLS and WebSocket ask before their handshakes. */
-  addressBanned(address: string): boolean {
-    return this.#banned(this.#addressFailures, address, this.now()) !== undefined;
-  }
-
   #banned(table: Recent<FailureRecord>, key: string, now: number): number | undefined {
     const record = table.get(key);
     return record !== undefined && record.bannedUntil > now ? record.bannedUntil : undefined;

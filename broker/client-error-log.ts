@@ -36,6 +36,14 @@ export class ClientErrorLog {
     this.window.log(err.message, () => this.logger.info({ clientId, err: err.message }, "client error"));
   }
 
+  /**
+   * A connection a listener refused before it became a client (a TLS handshake or WebSocket
+   * upgrade that failed or never completed), from `remote`; counted by `detail` past the window's lines.
+   */
+  refused(remote: string | undefined, detail: string): void {
+    this.window.log(detail, () => this.logger.info({ remote }, detail));
+  }
+
   /** Writes what is held back and stops the timer (the broker closes). */
   stop(): void {
     this.window.stop();

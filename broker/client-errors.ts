@@ -14,14 +14,18 @@ import type { BrokerTally, CutReason, RefusalReason } from "./figures.js";
 import { FrameLimitError } from "./frame-limit.js";
 import { LoginRefusedError } from "./login-guard.js";
 import { OutboundLimitError } from "./outbound.js";
+import { WebSocketFrameError, webSocketError } from "./ws-listener.js";
 
-export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): void {
+/** Returns the log of ordinary client errors, for the listeners' refusals before a client exists. */
+export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): ClientErrorLog {
   const errorLog = new ClientErrorLog(logger);
   aedes.once("closed", () => errorLog.stop());
   // Aedes reports an error for each write still under way when a connection dies ("connection
   // closed"); the first error says why, the rest only repeat it.
   const reported = new WeakSet<object>();
-  const onError = (client: object, clientId: string | undefined, err: Error) => {
+  const onError = (client: object, clientId: string | undefined, raw: Error) => {
+    // What the ws library refused over WebSocket, as the broker's own cut (packet limit, protocol).
+    const err = webSocketError(raw);
     // Closing, aedes ends every client with the writes still under way ("connection closed") and the
     // wills it publishes after its emitter has closed ("mqemitter is closed"): the close's doing.
     if (aedes.closed) {
@@ -43,6 +47,7 @@ export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): vo
   emitter.on("error", (err: Error) => logger.error({ err }, "broker error"));
   aedes.on("client", (client) => logger.debug({ clientId: client.id }, "client connected"));
   aedes.on("clientDisconnect", (client) => logger.debug({ clientId: client.id }, "client disconnected"));
+  return errorLog;
 }
 
 /** aedes's own errors, known by their words (lib/client.js). */
@@ -61,6 +66,8 @@ export function reasonOf(
   if (err instanceof OutboundLimitError)
     return { cut: err.violation.kind === "queue-full" ? "queue-full" : "stalled" };
   if (err instanceof ConformanceError) return { cut: "protocol-violation" };
+  if (err instanceof WebSocketFrameError)
+    return { cut: err.violation === "too-large" ? "packet-too-large" : "protocol-violation" };
   if (err.message === CONNECT_TIMEOUT) return { refused: "connect-timeout" };
   if (err.message === KEEPALIVE_TIMEOUT) return { cut: "keepalive-timeout" };
   return undefined;
@@ -90,6 +97,8 @@ function logClientError(
       { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
       "connection cut: packet limit",
     );
+  } else if (err instanceof WebSocketFrameError && err.violation === "too-large") {
+    logger.warn({ clientId, err: err.message }, "connection cut: packet limit");
   } else if (err instanceof OutboundLimitError) {
     const v = err.violation;
     logger.warn(

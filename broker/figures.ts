@@ -24,6 +24,7 @@ export const REFUSAL_REASONS = [
   "connect-timeout",
   "tls-handshake",
   "ws-upgrade-timeout",
+  "ws-subprotocol",
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 

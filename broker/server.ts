@@ -4,15 +4,16 @@
  * limit first. Owns start-up (with clear errors and no half-started leftovers), a clean shutdown,
  * and an abrupt one (kill) for fault injection.
  */
-import { createServer as createHttpServer, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
+import type { Server as TlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
-import { createWebSocketStream, WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import { guardAedes } from "./abuse-guard.js";
 import { AccessRules, aclHooks, denySubscribeHook } from "./acl.js";
+import type { PendingTicket } from "./admission.js";
 import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
 import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
@@ -29,6 +30,8 @@ import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { scheduleStaleWills, type WillStore } from "./stale-wills.js";
 import { TakeoverWatch } from "./takeovers.js";
 import { loadTlsMaterial } from "./tls.js";
+import { tlsListener } from "./tls-listener.js";
+import { webSocketListener } from "./ws-listener.js";
 
 export interface RunningBroker {
   /** Bound plain-MQTT port (the real one when 0 was asked for). */
@@ -212,7 +215,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       parts.stops.push(
         scheduleStaleWills(aedes, store.persistence as WillStore, opts.staleWillGraceMs, logger),
       );
-    watchAedes(aedes, logger, tally);
+    const errorLog = watchAedes(aedes, logger, tally);
     parts.expiry = await expireSessions(
       store.persistence,
       aedes,
@@ -232,8 +235,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       address: string | undefined,
       via: ListenerKind,
       req?: IncomingMessage,
+      preAdmitted?: PendingTicket,
     ) => {
-      const ticket = admitted.accept(stream, address);
+      const ticket = admitted.accept(stream, address, preAdmitted);
       if (ticket === undefined) return;
       // MQTT 3.1.1's MUSTs are checked on each whole packet on the same path (broker/conformance.ts).
       const gate = new InboundGate({
@@ -267,19 +271,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     let tlsServer: TlsServer | undefined;
     if (opts.tls && tlsMaterial) {
       tally.certificateNotAfter = certificateDates(tlsMaterial.cert).notAfter;
-      tlsServer = createTlsServer(
-        // A handshake that never completes is held no longer than a CONNECT that never comes.
-        { key: tlsMaterial.key, cert: tlsMaterial.cert, handshakeTimeout: opts.connectTimeoutMs },
-        (socket) => {
-          socket.setNoDelay(true);
-          handle(socket, socket.remoteAddress, "tls");
+      tlsServer = tlsListener({
+        key: tlsMaterial.key,
+        cert: tlsMaterial.cert,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        logger,
+        admit: (socket) => admitted.admitSocket(socket, socket.remoteAddress),
+        handle: (socket, ticket) => handle(socket, socket.remoteAddress, "tls", undefined, ticket),
+        failed: (remote, detail) => {
+          tally.refused["tls-handshake"]++;
+          errorLog.refused(remote, detail);
         },
-      );
-      // Before the handshake: a banned address is cut on accept, as on the plain port.
-      tlsServer.on("connection", (socket: Socket) => admitted.refuseBanned(socket, socket.remoteAddress));
-      tlsServer.on("tlsClientError", (err, socket) => {
-        tally.refused["tls-handshake"]++;
-        logger.warn({ err: err.message, remote: socket.remoteAddress }, "TLS handshake failed");
       });
       parts.addServer(tlsServer);
       tlsPort = await listen(tlsServer, opts.tls.port, "MQTT over TLS");
@@ -287,36 +289,25 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 
     let wsPort: number | undefined;
     if (opts.wsPort !== undefined) {
-      // An upgrade request that never completes is held no longer than a CONNECT that never comes
-      // (node checks these timeouts only every connectionsCheckingInterval, 30 s by default).
-      const connectBy = {
-        headersTimeout: opts.connectTimeoutMs,
-        requestTimeout: opts.connectTimeoutMs,
-        connectionsCheckingInterval: Math.min(1000, opts.connectTimeoutMs),
-      };
-      const http = createHttpServer(connectBy, (_req, res) =>
-        res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n"),
-      );
-      // ws's own cap on one message: MQTT.js writes at most one packet per message.
-      const wss = new WebSocketServer({ server: http, maxPayload: opts.maxPacketBytes });
-      parts.wss = wss;
-      wss.on("connection", (ws, req) =>
-        handle(createWebSocketStream(ws), req.socket.remoteAddress, "ws", req),
-      );
-      wss.on("error", (err) => logger.error({ err }, "WebSocket server error"));
-      http.on("connection", (socket: Socket) => admitted.refuseBanned(socket, socket.remoteAddress));
-      // An upgrade request not whole within --connect-timeout: counted, then answered as node would.
-      http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
-        const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
-        if (timeout) tally.refused["ws-upgrade-timeout"]++;
-        const status = timeout
-          ? "408 Request Timeout"
-          : err.code === "HPE_HEADER_OVERFLOW"
-            ? "431 Request Header Fields Too Large"
-            : "400 Bad Request";
-        if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
-        socket.destroy();
+      // Each raw socket is admitted on accept, before its upgrade; its ticket waits here for it.
+      const upgrading = new WeakMap<object, PendingTicket>();
+      const { http, wss } = webSocketListener({
+        maxPacketBytes: opts.maxPacketBytes,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        admit: (socket) => {
+          const ticket = admitted.admitSocket(socket, socket.remoteAddress);
+          if (ticket !== undefined) upgrading.set(socket, ticket);
+          return ticket !== undefined;
+        },
+        handle: (stream, req) =>
+          handle(stream, req.socket.remoteAddress, "ws", req, upgrading.get(req.socket)),
+        refused: (reason, remote, detail) => {
+          if (reason !== undefined) tally.refused[reason]++;
+          errorLog.refused(remote, detail);
+        },
+        serverError: (err) => logger.error({ err }, "WebSocket server error"),
       });
+      parts.wss = wss;
       parts.addServer(http);
       wsPort = await listen(http, opts.wsPort, "WebSocket");
     }

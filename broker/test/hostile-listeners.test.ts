@@ -1,0 +1,193 @@
+/**
+ * The TLS and WebSocket listeners against hostile clients on real sockets: a TLS handshake that
+ * never completes is closed at the connect timeout; unfinished handshakes and upgrades count towards
+ * --max-pending as silent plain sockets do; a WebSocket message over the packet limit or a text frame
+ * is cut and counted as on the plain port; the `mqtt` subprotocol is chosen, and a request offering
+ * only others is refused.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect as connectTcp, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MqttClient } from "mqtt";
+import { pino } from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { BrokerOptions } from "../options.js";
+import { type RunningBroker, startBroker } from "../server.js";
+import { client, closeAll, closed, connectPacket } from "./helpers.js";
+
+let dir: string;
+let keyFile: string;
+let certFile: string;
+let broker: RunningBroker | undefined;
+let sockets: Socket[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "twinfleet-hostile-"));
+  keyFile = join(dir, "k.pem");
+  certFile = join(dir, "c.pem");
+  execFileSync(
+    "openssl",
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"].concat([
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+    ]),
+    { stdio: "ignore" },
+  );
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  for (const s of sockets) s.destroy();
+  sockets = [];
+  await broker?.close();
+  broker = undefined;
+});
+
+async function start(options: BrokerOptions): Promise<{ b: RunningBroker; lines: { msg: string }[] }> {
+  const lines: { msg: string }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  broker = await startBroker({
+    host: "127.0.0.1",
+    port: 0,
+    wsPort: 0,
+    tls: { port: 0, keyFile, certFile },
+    logger,
+    ...options,
+  });
+  return { b: broker, lines };
+}
+
+function tcp(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connectTcp(port, "127.0.0.1", () => resolve(s));
+    s.on("error", reject);
+    s.resume();
+    sockets.push(s);
+  });
+}
+
+/** A raw socket through a completed WebSocket upgrade offering `protocol`; resolves with the answer's head. */
+async function upgraded(port: number, protocol?: string): Promise<{ s: Socket; head: string }> {
+  const s = await tcp(port);
+  let got = Buffer.alloc(0);
+  const collect = (d: Buffer) => {
+    got = Buffer.concat([got, d]);
+  };
+  s.on("data", collect);
+  s.write(
+    "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n` +
+      (protocol === undefined ? "" : `Sec-WebSocket-Protocol: ${protocol}\r\n`) +
+      "\r\n",
+  );
+  await expect.poll(() => got.includes("\r\n\r\n")).toBe(true);
+  s.off("data", collect);
+  return { s, head: got.subarray(0, got.indexOf("\r\n\r\n")).toString() };
+}
+
+/** A masked client WebSocket frame; `length` overrides the length announced. */
+function wsFrame(opcode: number, payload: Buffer, length = payload.length): Buffer {
+  const head =
+    length < 126
+      ? Buffer.from([0x80 | opcode, 0x80 | length])
+      : Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | 127]), u64(length)]);
+  const mask = Buffer.from([9, 8, 7, 6]);
+  return Buffer.concat([head, mask, payload.map((b, i) => b ^ (mask[i % 4] ?? 0))]);
+}
+
+function u64(n: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(n));
+  return b;
+}
+
+describe("a TLS handshake that never completes", () => {
+  it("is closed at the connect timeout, silent or with half a ClientHello, and logged in bounded lines", async () => {
+    const { b, lines } = await start({ connectTimeoutMs: 300 });
+    const port = b.tlsPort ?? 0;
+    const silent = await Promise.all(Array.from({ length: 25 }, () => tcp(port)));
+    const partial = await tcp(port);
+    partial.write(Buffer.from("16030100c8010000c40303", "hex"));
+    // Before, Node reported the handshake timeout and left every one of these open for good.
+    await Promise.all([...silent, partial].map((s) => closed(s, 5000)));
+    await expect.poll(() => b.figures.tally.refused["tls-handshake"]).toBe(26);
+    expect(lines.filter((l) => l.msg.startsWith("TLS handshake failed")).length).toBeLessThanOrEqual(20);
+  });
+});
+
+describe("handshakes under way", () => {
+  it("count towards the pending cap of their address on the TLS and WebSocket listeners", async () => {
+    const { b } = await start({ maxPendingPerAddress: 3, connectTimeoutMs: 60_000 });
+    for (const port of [b.tlsPort ?? 0, b.wsPort ?? 0]) {
+      const held = await Promise.all(Array.from({ length: 5 }, () => tcp(port)));
+      // Two are past the cap and closed at accept, before any handshake; the three others are held.
+      await expect.poll(() => held.filter((s) => s.destroyed).length).toBe(2);
+      for (const s of held) s.destroy();
+      await expect.poll(() => b.figures.tally.refused.pending).toBe(port === b.tlsPort ? 2 : 4);
+    }
+  });
+
+  it("leave the cap once past CONNECT: clients that stay connected hold no place in it", async () => {
+    const { b } = await start({ maxPendingPerAddress: 2 });
+    const connected: MqttClient[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        connected.push(await client(b.tlsUrl ?? "", { rejectUnauthorized: false, clientId: `t${i}` }));
+        connected.push(await client(b.wsUrl ?? "", { clientId: `w${i}` }));
+      }
+      expect(b.figures.tally.refused.pending).toBe(0);
+      expect(b.figures.clientsNow()).toMatchObject({ tls: 3, ws: 3 });
+    } finally {
+      await closeAll(...connected);
+    }
+  });
+});
+
+describe("WebSocket frames", () => {
+  it("cuts a message announcing 2^40 bytes or over the packet limit, counted as packet-too-large", async () => {
+    const { b, lines } = await start({ maxPacketBytes: 1024 });
+    const huge = (await upgraded(b.wsPort ?? 0, "mqtt")).s;
+    huge.write(wsFrame(2, Buffer.alloc(0), 2 ** 40).subarray(0, 14));
+    const big = (await upgraded(b.wsPort ?? 0, "mqtt")).s;
+    big.write(wsFrame(2, Buffer.alloc(2000)));
+    await Promise.all([closed(huge), closed(big)]);
+    await expect.poll(() => b.figures.tally.cut["packet-too-large"]).toBe(2);
+    expect(lines.filter((l) => l.msg === "connection cut: packet limit").length).toBe(2);
+  });
+
+  it("closes on a text frame without reading it as MQTT [MQTT-6.0.0-1]", async () => {
+    const { b } = await start({});
+    const { s } = await upgraded(b.wsPort ?? 0, "mqtt");
+    let got = Buffer.alloc(0);
+    s.on("data", (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+    });
+    s.write(wsFrame(1, connectPacket("text")));
+    await closed(s);
+    // A close frame (0x88) with status 1003, and no CONNACK (a binary frame, 0x82).
+    expect(got[0]).toBe(0x88);
+    expect(got.readUInt16BE(2)).toBe(1003);
+    expect(got.includes(0x82)).toBe(false);
+    expect(b.figures.tally.cut["protocol-violation"]).toBe(1);
+  });
+});
+
+describe("the WebSocket subprotocol", () => {
+  it("is mqtt when offered among others, and a request offering none of MQTT's is refused", async () => {
+    const { b } = await start({});
+    const port = b.wsPort ?? 0;
+    expect((await upgraded(port, "foo, mqtt")).head).toMatch(/\r\nSec-WebSocket-Protocol: mqtt$/im);
+    expect((await upgraded(port, "mqttv3.1")).head).toMatch(/\r\nSec-WebSocket-Protocol: mqttv3.1$/im);
+    expect((await upgraded(port)).head).toMatch(/^HTTP\/1.1 101/);
+    expect((await upgraded(port, "foo")).head).toMatch(/^HTTP\/1.1 400/);
+    expect(b.figures.tally.refused["ws-subprotocol"]).toBe(1);
+  });
+});

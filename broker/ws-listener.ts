@@ -1,0 +1,134 @@
+/**
+ * The MQTT-over-WebSocket listener: an HTTP server that answers only upgrades, each admitted by
+ * source address before it is read (rate, connections before CONNECT, bans: broker/abuse-guard.ts),
+ * its upgrade request held no longer than a CONNECT, and each WebSocket handed to the broker as a
+ * stream once open. MQTT 3.1.1 §6 is kept: the `mqtt` subprotocol is the one chosen (a request
+ * offering only others is refused, 400), and a text frame closes the connection
+ * ([MQTT-6.0.0-1]: MQTT is carried in binary frames only). What the ws library refuses (a message
+ * over the packet limit, too many fragments, a malformed frame) is told as a WebSocketFrameError
+ * (webSocketError(), broker/client-errors.ts), so it is logged and counted as the plain port's packet
+ * limit and protocol errors are.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { createWebSocketStream, WebSocketServer } from "ws";
+import type { RefusalReason } from "./figures.js";
+
+/** Subprotocols an MQTT client offers, in the order chosen: MQTT 3.1.1's, then 3.1's. */
+const MQTT_SUBPROTOCOLS = ["mqtt", "mqttv3.1"] as const;
+
+/** What a connection did over WebSocket that MQTT or the packet limit does not allow. */
+export type WebSocketViolation = "too-large" | "text-frame" | "malformed-frame";
+
+export class WebSocketFrameError extends Error {
+  override readonly name = "WebSocketFrameError";
+  constructor(
+    readonly violation: WebSocketViolation,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The ws library's error codes (lib/receiver.js) for a message past maxPayload or maxFragments. */
+const TOO_LARGE_CODES = new Set([
+  "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH",
+  "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH",
+  "WS_ERR_TOO_MANY_BUFFERED_PARTS",
+]);
+
+/** A ws library error as the violation it tells of; any other error is returned as it is. */
+export function webSocketError(err: Error): Error {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("WS_ERR_")) return err;
+  return TOO_LARGE_CODES.has(code)
+    ? new WebSocketFrameError("too-large", `WebSocket message over the packet limit (${err.message})`)
+    : new WebSocketFrameError("malformed-frame", `malformed WebSocket frame (${err.message})`);
+}
+
+export interface WebSocketListenerOptions {
+  readonly maxPacketBytes: number;
+  readonly connectTimeoutMs: number;
+  /** A raw socket just accepted: false when it was refused (and destroyed) before anything is read. */
+  admit(socket: Socket): boolean;
+  /** An open WebSocket's stream, from the upgrade request `req`. */
+  handle(stream: Duplex, req: IncomingMessage): void;
+  /** A connection refused before it became a stream: logged by the caller, and counted under `reason`. */
+  refused(reason: RefusalReason | undefined, remote: string | undefined, detail: string): void;
+  /** The ws server's own error (not a client's). */
+  serverError(err: Error): void;
+}
+
+export function webSocketListener(opts: WebSocketListenerOptions): {
+  http: Server;
+  wss: WebSocketServer;
+} {
+  // An upgrade request that never completes is held no longer than a CONNECT that never comes
+  // (node checks these timeouts only every connectionsCheckingInterval, 30 s by default).
+  const connectBy = {
+    headersTimeout: opts.connectTimeoutMs,
+    requestTimeout: opts.connectTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, opts.connectTimeoutMs),
+  };
+  const http = createHttpServer(connectBy, (_req, res) =>
+    res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n"),
+  );
+  const wss = new WebSocketServer({
+    server: http,
+    // ws's own cap on one message: MQTT.js writes at most one packet per message.
+    maxPayload: opts.maxPacketBytes,
+    handleProtocols: (offered) => MQTT_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+    // A client offering subprotocols, none of them MQTT's, speaks something else: refused before the
+    // upgrade. One offering none (a bare WebSocket tool) is let in.
+    verifyClient: ({ req }, done) => {
+      const offered = req.headers["sec-websocket-protocol"];
+      if (offered === undefined) return done(true);
+      const names = offered.split(",").map((p) => p.trim());
+      if (MQTT_SUBPROTOCOLS.some((p) => names.includes(p))) return done(true);
+      opts.refused(
+        "ws-subprotocol",
+        req.socket.remoteAddress,
+        `WebSocket upgrade refused: subprotocol ${JSON.stringify(offered)} is not mqtt`,
+      );
+      done(false, 400, "MQTT over WebSocket needs the mqtt subprotocol");
+    },
+  });
+  wss.on("connection", (ws, req) => {
+    const stream = createWebSocketStream(ws);
+    // Before the stream's own listeners: a text frame is never handed on as MQTT bytes.
+    ws.prependListener("message", (_data, isBinary) => {
+      if (isBinary) return;
+      ws.close(1003, "MQTT needs binary frames");
+      stream.destroy(
+        new WebSocketFrameError("text-frame", "WebSocket text frame: MQTT is carried in binary frames only"),
+      );
+    });
+    opts.handle(stream, req);
+  });
+  wss.on("error", (err) => opts.serverError(err));
+  http.on("connection", (socket: Socket) => opts.admit(socket));
+  // An upgrade request not whole within --connect-timeout, or not HTTP: answered as node would.
+  http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    const remote = (socket as Partial<Socket>).remoteAddress;
+    if (timeout) {
+      opts.refused(
+        "ws-upgrade-timeout",
+        remote,
+        `WebSocket upgrade request not whole within ${opts.connectTimeoutMs} ms`,
+      );
+    } else if (err.code !== "ECONNRESET" && err.code !== "HPE_INVALID_EOF_STATE") {
+      // (Those two: the client hung up before its request was whole.)
+      opts.refused(undefined, remote, `not an HTTP request (${err.code ?? err.message})`);
+    }
+    const status = timeout
+      ? "408 Request Timeout"
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : "400 Bad Request";
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    socket.destroy();
+  });
+  return { http, wss };
+}
