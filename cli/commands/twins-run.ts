@@ -161,6 +161,8 @@ export async function runTwinsService(
     prefix: flags.prefix,
     logger,
     waitForBroker: true,
+    // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
+    warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
   });
