@@ -10,7 +10,7 @@ import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { Prefix } from "../protocol/index.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
-import type { PrefixNodes } from "./prefix-look.js";
+import { type PrefixNodes, prefixesShown } from "./prefix-look.js";
 import type { TwinsEvents } from "./types.js";
 import { ANSWER_GRACE_MS } from "./unanswered.js";
 
@@ -96,12 +96,8 @@ export class EmptyFleetCheck {
       line = `${head}, and none under any other prefix there: is this the fleet's broker (--broker)? Nodes are listed as they come`;
       what = `no node on prefix ${prefix}, nor on this broker`;
     } else {
-      const named = others
-        .slice(0, NAMED)
-        .map((p) => `${p.prefix} (${p.nodes} ${p.nodes === 1 ? "node" : "nodes"}, ${p.online} online)`);
-      const more = others.length > NAMED ? ` and ${others.length - NAMED} more prefixes` : "";
       const first = others[0]?.prefix ?? "";
-      line = `${head}: the broker holds nodes under another prefix: ${named.join(", ")}${more}; if that is the fleet, start the service with --prefix ${first}${tail}`;
+      line = `${head}: the broker holds nodes under ${prefixesShown(others, NAMED)}; if that is the fleet, start the service with --prefix ${first}${tail}`;
       what = `no node on prefix ${prefix} (nodes under ${others
         .map((p) => p.prefix)
         .slice(0, NAMED)

@@ -25,6 +25,15 @@ export interface PrefixNodes {
   readonly online: number;
 }
 
+/** The first `named` of `others`: `other prefixes: tf (100 nodes, 0 online), old (1 node, 0 online) and 2 more`. */
+export function prefixesShown(others: readonly PrefixNodes[], named = 3): string {
+  const shown = others
+    .slice(0, named)
+    .map((p) => `${p.prefix} (${p.nodes} ${p.nodes === 1 ? "node" : "nodes"}, ${p.online} online)`);
+  const more = others.length > named ? ` and ${others.length - named} more` : "";
+  return `${others.length === 1 ? "another prefix" : "other prefixes"}: ${shown.join(", ")}${more}`;
+}
+
 /** What a look needs of the connection. */
 export interface LookClient extends Subscriber {
   readonly connected: boolean;

@@ -84,7 +84,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
     });
     this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
-    const look = async () => this.link.prefixLook?.look();
+    const look = () => this.otherPrefixes();
     if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
     this.putBack = new PutBack(registry, opts, (m) => this.send(m), this);
     this.retiring = retireDeps(registry, opts, this.link, {
@@ -133,6 +133,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   get fleetUnseen() {
     return this.emptyFleet?.fault;
+  }
+
+  async otherPrefixes() {
+    return this.link.prefixLook?.look();
   }
 
   get otherServices() {

@@ -66,7 +66,7 @@ it("names the prefixes the broker holds nodes under when none is seen on its own
   sched.advance(LOOK_MS);
   await when(() => warned().length > 0);
   expect(warned()).toEqual([
-    `twins: no node seen on prefix lab at ${broker.url} 24.5 s after connecting: the broker holds nodes under another prefix: old (1 node, 0 online), tf (1 node, 1 online); if that is the fleet, start the service with --prefix old; nodes are listed as they come`,
+    `twins: no node seen on prefix lab at ${broker.url} 24.5 s after connecting: the broker holds nodes under other prefixes: old (1 node, 0 online), tf (1 node, 1 online); if that is the fleet, start the service with --prefix old; nodes are listed as they come`,
   ]);
   expect(twins.fleetUnseen).toEqual({
     since: 1_000_000 + EMPTY_FLEET_AFTER_MS + LOOK_MS,
