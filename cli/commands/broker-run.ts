@@ -10,6 +10,7 @@ import {
   runBrokerCommand,
 } from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
+import { twinsStoreIn } from "../data-dir-mixup.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -38,6 +39,8 @@ export async function runBroker(
     await checkHttpAddress(http);
   }
   const logger = commandLogger(program, io);
+  const mixup = flags.data === undefined ? undefined : twinsStoreIn(flags.data);
+  if (mixup !== undefined) logger.warn(mixup);
   const watch = exitOnStdinClose ? stdinClosed(logger) : undefined;
   try {
     await runBrokerCommand(brokerFlags, {

@@ -20,6 +20,7 @@ import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { ConvergenceLog } from "../convergence-log.js";
+import { brokerStoreIn } from "../data-dir-mixup.js";
 import { UsageError } from "../errors.js";
 import { ForgottenLog } from "../forgotten-log.js";
 import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
@@ -160,6 +161,8 @@ export async function runTwinsService(
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
+  const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
+  if (mixup !== undefined) logger.warn(`twins: ${mixup}`);
   // Started beside its broker (both units at boot, after a power cut), the service waits for it:
   // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
   const t = await startTwins({
