@@ -23,6 +23,7 @@ import {
 import type { HostLookup } from "./listen.js";
 import { describeIssues, toFlag } from "./option-issues.js";
 import { redisUrlProblem } from "./redis-url.js";
+import { samePort } from "./same-port.js";
 import { DEFAULT_STALE_WILL_GRACE_MS } from "./stale-wills.js";
 
 export interface TlsOptions {
@@ -352,6 +353,7 @@ const commandSchema = z
     const missing = Object.entries({ tlsPort: o.tlsPort, tlsKey: o.tlsKey, tlsCert: o.tlsCert }).filter(
       ([, value]) => value === undefined,
     );
+    samePort(o, DEFAULT_PORT, ctx);
     if (missing.length === 0 || missing.length === 3) return;
     const message = "is required with --tls-port, --tls-key and --tls-cert (give all three or none)";
     for (const [key] of missing) ctx.addIssue({ code: "custom", path: [key], message });

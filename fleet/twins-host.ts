@@ -104,6 +104,14 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.unsavedSince;
   }
 
+  get fleetUnseen(): Twins["fleetUnseen"] {
+    return this.current?.fleetUnseen;
+  }
+
+  otherPrefixes(): ReturnType<Twins["otherPrefixes"]> {
+    return this.current?.otherPrefixes() ?? Promise.resolve(undefined);
+  }
+
   /**
    * Which service this is: 1 for the first, one more for each started again. Each counts its twins'
    * versions from 0, so a view that shows versions (view/twins-source.ts) must not compare them

@@ -6,6 +6,8 @@ import type { EventEmitter } from "node:events";
 import { NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
+import type { FleetUnseen } from "./empty-fleet.js";
+import type { PrefixNodes } from "./prefix-look.js";
 import type { TwinsServiceInfo } from "./presence.js";
 import type { ForgetOutcome } from "./retire.js";
 import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
@@ -75,6 +77,14 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly waiting: BrokerWaitStatus | undefined;
   /** Since when the desired state could not be saved (a full disk), on the service's clock; undefined while saved. */
   readonly unsavedSince: number | undefined;
+  /** No node seen at all since connecting (with `warnEmptyFleet`): since the warning, and why (twins/empty-fleet.ts). */
+  readonly fleetUnseen: FleetUnseen | undefined;
+  /**
+   * The nodes the broker holds under other prefixes than this service's, most first, from a 1 s look
+   * at their retained statuses (twins/prefix-look.ts); undefined when the broker refuses the look or
+   * is not connected.
+   */
+  otherPrefixes(): Promise<PrefixNodes[] | undefined>;
   /** The other twins services holding a presence on the fleet now, sorted by client id (watched while it runs). */
   readonly otherServices: readonly TwinsServiceInfo[];
   list(): Twin[];

@@ -24,6 +24,7 @@ import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from 
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
+import { PrefixLook } from "./prefix-look.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { ReconnectFailures } from "./reconnect-failures.js";
 import { backOffRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
@@ -70,6 +71,8 @@ export interface TwinsLink {
   kill(): Promise<void>;
   /** The other twins services holding a presence on the fleet now (none watched: empty). */
   readonly otherServices: readonly TwinsServiceInfo[];
+  /** The nodes under other prefixes (twins/prefix-look.ts); over a URL only. */
+  readonly prefixLook?: Pick<PrefixLook, "look">;
 }
 
 /** The link `opts` asks for: over `opts.wire` when given, else MQTT.js to `opts.url`. */
@@ -103,6 +106,7 @@ export class BrokerLink implements TwinsLink {
   private readonly echo: RetainedEcho;
   /** Mosquitto's count of messages it dropped for full client queues (twins/broker-drops.ts). */
   private readonly drops: BrokerDrops;
+  readonly prefixLook: PrefixLook;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -115,6 +119,7 @@ export class BrokerLink implements TwinsLink {
     this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
+    this.prefixLook = new PrefixLook(opts, () => this.client);
     // A service holding a presence watches for the others for as long as it runs.
     if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others);
   }
@@ -209,6 +214,7 @@ export class BrokerLink implements TwinsLink {
     client.on("message", (topic, payload, packet) => {
       this.echo.seen(topic);
       if (topic === DROPPED_TOPIC) this.drops.count(payload);
+      else if (this.prefixLook.message(topic, payload)) return;
       else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
@@ -332,7 +338,6 @@ export class BrokerLink implements TwinsLink {
     return true;
   }
 
-  /** A clean goodbye: the presence cleared (a DISCONNECT discards the will), then the connection. */
   /**
    * Clears the presence and disconnects, waiting for the broker at most CLOSE_GRACE_MS: a broker that
    * dies mid-goodbye never acknowledges it, and MQTT.js would hold both for a reconnect that is not

@@ -53,6 +53,7 @@ export {
   TwinsOptionsError,
 } from "./options.js";
 export { type PairingPlan, planPairing } from "./pairing.js";
+export { type PrefixNodes, prefixesShown } from "./prefix-look.js";
 export {
   controlTopic,
   decodePresence,

@@ -97,6 +97,12 @@ export interface TwinsOptions {
    * them again (the node's config may simply not have come back yet). Default 1000 ms.
    */
   readonly resendHoldMs?: number;
+  /**
+   * Warn once when no node at all is seen some 24 s after connecting, naming the prefixes the broker
+   * holds nodes under (twins/empty-fleet.ts), and show it as `fleetUnseen` until one is: for a service
+   * an operator started on a broker and prefix of their choosing. Default false.
+   */
+  readonly warnEmptyFleet?: boolean;
 }
 
 export interface ResolvedTwinsOptions {
@@ -123,6 +129,7 @@ export interface ResolvedTwinsOptions {
   readonly connectTimeoutMs: number;
   readonly reconnectPeriodMs: number;
   readonly resendHoldMs: number;
+  readonly warnEmptyFleet: boolean;
 }
 
 /** The most nodes a twins service tracks unless told otherwise: twice a 100,000-node fleet. */
@@ -171,6 +178,7 @@ const schema = z.object({
   connectTimeoutMs: z.number().int("must be an integer").min(1, "must be positive").optional(),
   reconnectPeriodMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
   resendHoldMs: z.number().int("must be an integer").min(0, "must not be negative").optional(),
+  warnEmptyFleet: z.boolean("must be a boolean").optional(),
 });
 
 export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions {
@@ -222,5 +230,6 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     reconnectPeriodMs: options.reconnectPeriodMs ?? 1000,
     resendHoldMs: options.resendHoldMs ?? 1000,
+    warnEmptyFleet: options.warnEmptyFleet ?? false,
   };
 }

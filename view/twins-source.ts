@@ -51,8 +51,9 @@ export interface TwinsView
   readonly forget?: Twins["forget"];
   /** A service started with `waitForBroker` that has not reached its broker yet (`Twins.waiting`). */
   readonly waiting?: Twins["waiting"];
-  /** Since when its desired state could not be saved (`Twins.unsavedSince`). */
+  /** Since when its desired state could not be saved, and no node seen (`Twins.unsavedSince`, `fleetUnseen`). */
   readonly unsavedSince?: Twins["unsavedSince"];
+  readonly fleetUnseen?: Twins["fleetUnseen"];
   /** Which service answers, where one can be started again (fleet/twins-host.ts). */
   readonly generation?: number;
   on<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
@@ -251,6 +252,7 @@ export class TwinsSource implements ConsoleSource {
     const since = this.twins.unsavedSince;
     // On the service's own clock, as the other faults are.
     if (since !== undefined) faults.push({ what: "desired state not saved (disk full?)", since });
+    if (this.twins.fleetUnseen !== undefined) faults.push(this.twins.fleetUnseen);
     return faults;
   }
 

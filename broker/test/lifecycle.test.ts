@@ -154,6 +154,15 @@ describe("options", () => {
     [{ tlsPort: "8883" }, "--tls-key is required with --tls-port, --tls-key and --tls-cert"],
     [{ tlsKey: "k.pem", tlsCert: "c.pem" }, "--tls-port is required"],
     [{ willGrace: "10" }, "--will-grace needs --data (only a data directory keeps wills)"],
+    [{ wsPort: "1883" }, "--ws-port is the MQTT port (--port, default 1883) too"],
+    [
+      { port: "8883", tlsPort: "8883", tlsKey: "k", tlsCert: "c" },
+      "--tls-port is the MQTT port (--port) too",
+    ],
+    [
+      { wsPort: "8080", tlsPort: "8080", tlsKey: "k", tlsCert: "c" },
+      "--tls-port is the WebSocket port (--ws-port) too",
+    ],
     [{ willGrace: "-1", data: "d" }, "--will-grace must be a whole number of seconds from 0 to 86400"],
   ])("names the flag of %o", (flags, message) => {
     expect(() => parseBrokerCommandOptions(flags)).toThrow(message);

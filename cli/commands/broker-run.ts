@@ -3,8 +3,14 @@
  * cli/commands/broker.ts, which loads this module only when one of them runs): the embedded broker
  * with its listening line and exposure warning, and a password hash read from stdin.
  */
-import { type BrokerCommandOptions, hashPassword, runBrokerCommand } from "../../broker/index.js";
+import {
+  type BrokerCommandOptions,
+  DEFAULT_PORT,
+  hashPassword,
+  runBrokerCommand,
+} from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
+import { twinsStoreIn } from "../data-dir-mixup.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -28,8 +34,13 @@ export async function runBroker(
   } = flags;
   // Checked before the broker starts: a bad --http or a port in use is one line, nothing left running.
   const http = await resolveHttpOptions(flags, io.env ?? process.env);
-  if (http !== undefined) await checkHttpAddress(http);
+  if (http !== undefined) {
+    httpOnAListener(flags, http);
+    await checkHttpAddress(http);
+  }
   const logger = commandLogger(program, io);
+  const mixup = flags.data === undefined ? undefined : twinsStoreIn(flags.data);
+  if (mixup !== undefined) logger.warn(mixup);
   const watch = exitOnStdinClose ? stdinClosed(logger) : undefined;
   try {
     await runBrokerCommand(brokerFlags, {
@@ -52,6 +63,27 @@ export async function runBroker(
   } finally {
     watch?.release();
   }
+}
+
+/**
+ * `--http` on the port of one of the broker's own listeners, at an address it listens on too: the
+ * broker started, then said the --http port was in use and stopped (exit 1), as if another process
+ * held it. A usage error naming both flags instead.
+ */
+function httpOnAListener(flags: BrokerFlags, http: { readonly host: string; readonly port: number }): void {
+  const wildcard = (h: string) => h === "0.0.0.0" || h === "::" || h === "[::]";
+  const host = flags.host ?? "0.0.0.0";
+  if (http.port === 0 || !(wildcard(host) || wildcard(http.host) || host === http.host)) return;
+  const listeners = [
+    ["--port", flags.port ?? DEFAULT_PORT],
+    ["--ws-port", flags.wsPort],
+    ["--tls-port", flags.tlsPort],
+  ] as const;
+  for (const [flag, port] of listeners)
+    if (port !== undefined && Number(port) === http.port)
+      throw new UsageError(
+        `--http: port ${http.port} is the broker's ${flag}${flag === "--port" && flags.port === undefined ? ` (default ${DEFAULT_PORT})` : ""} too: give --http a port of its own`,
+      );
 }
 
 /**

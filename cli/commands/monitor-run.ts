@@ -135,6 +135,7 @@ export async function runMonitor(
         ...c.login,
         prefix: flags.prefix,
         waitForBroker: true,
+        warnEmptyFleet: true,
         ...(tty || !http ? {} : { logger: commandLogger(program, io) }),
       });
       const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);

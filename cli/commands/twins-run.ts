@@ -10,6 +10,7 @@ import { shown } from "../../protocol/shown.js";
 import {
   findTwinsServices,
   jsonFileStore,
+  prefixesShown,
   startTwins,
   type Twin,
   type Twins,
@@ -19,6 +20,7 @@ import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { ConvergenceLog } from "../convergence-log.js";
+import { brokerStoreIn } from "../data-dir-mixup.js";
 import { UsageError } from "../errors.js";
 import { ForgottenLog } from "../forgotten-log.js";
 import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
@@ -58,6 +60,8 @@ const withTwins = (io: CliIO, flags: ConnFlags, act: (t: Twins, c: ToolConnectio
 export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
   await withTwins(io, flags, async (t) => {
     io.stdout(`${JSON.stringify(t.list(), null, 2)}\n`);
+    const where = await elsewhere(t, flags.prefix);
+    if (where !== "") io.stderr(`twinfleet nodes: no node on the broker${where}\n`);
   });
 }
 
@@ -65,7 +69,7 @@ export async function runSet(node: string, value: string, flags: ConnFlags, io: 
   checkId(node, "node");
   if (value !== "on" && value !== "off") throw new UsageError(`value must be on or off, not ${shown(value)}`);
   await withTwins(io, flags, async (t) => {
-    requireOnline(t, node);
+    requireOnline(t, node, await elsewhere(t, flags.prefix));
     const counter = await t.set(node, value === "on");
     const done = await settle(t, () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
     io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
@@ -87,6 +91,7 @@ export async function runPairing(
   checkId(source, "source");
   if (follower === source) throw new UsageError(`a node cannot follow itself (${follower})`);
   await withTwins(io, flags, async (t, c) => {
+    const where = await elsewhere(t, flags.prefix);
     const seen = t.get(follower) !== undefined;
     const online = t.get(follower)?.presence === "online";
     const sourceSeen = t.get(source) !== undefined;
@@ -106,6 +111,7 @@ export async function runPairing(
     else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
     // A source the broker has no trace of may be a typo (n-0099 for n-0009): a board paired ahead
     // of its first boot is not, so it is told, not refused.
+    if (where !== "") io.stderr(`twinfleet: no node on the broker${where}\n`);
     if (pairing && !sourceSeen)
       io.stderr(
         `twinfleet: ${source} has never been seen on this broker (check the id): ${follower} follows it once it reports\n`,
@@ -121,6 +127,8 @@ export interface ForgetFlags extends ConnFlags {
 export async function runForget(node: string, flags: ForgetFlags, io: CliIO): Promise<void> {
   checkId(node, "node");
   await withTwins(io, flags, async (t, c) => {
+    const where = await elsewhere(t, flags.prefix);
+    if (where !== "") throw new Error(`no node ${node} on the broker${where}`);
     if (t.get(node) === undefined)
       throw new Error(
         `no node ${node} on the broker: nothing of it is retained and it did not answer the query within --wait ${waitMs(flags)} ms (check the id)`,
@@ -153,6 +161,8 @@ export async function runTwinsService(
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
+  const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
+  if (mixup !== undefined) logger.warn(`twins: ${mixup}`);
   // Started beside its broker (both units at boot, after a power cut), the service waits for it:
   // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
   const t = await startTwins({
@@ -161,6 +171,8 @@ export async function runTwinsService(
     prefix: flags.prefix,
     logger,
     waitForBroker: true,
+    // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
+    warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
   });
@@ -275,9 +287,25 @@ function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
 const unheard =
   ", and sent nothing during the command, not even an answer to the query: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)";
 
-function requireOnline(t: Twins, node: string): void {
+/**
+ * Where the fleet may be when the broker holds no node at all under the command's prefix (a prefix
+ * or a broker that is not the fleet's): a clause for the message, naming the prefixes it holds nodes
+ * under; "" while the prefix has nodes. It used to say only `no node "n-0001" on the broker` of a
+ * node there under another prefix, and `nodes` printed `[]`.
+ */
+async function elsewhere(t: Twins, prefix: string): Promise<string> {
+  if (t.list().length > 0) return "";
+  const others = await t.otherPrefixes();
+  const where = ` under prefix ${prefix}`;
+  if (others === undefined) return `${where}, nor any node under it: check --prefix and --broker`;
+  if (others.length === 0)
+    return `${where}, nor under any other prefix: is it the fleet's broker (--broker)?`;
+  return `${where}; it holds nodes under ${prefixesShown(others)}: give --prefix ${others[0]?.prefix} if that is the fleet`;
+}
+
+function requireOnline(t: Twins, node: string, where: string): void {
   const twin = t.get(node);
-  if (!twin) throw new Error(`no node "${node}" on the broker`);
+  if (!twin) throw new Error(`no node "${node}" on the broker${where}`);
   if (twin.presence !== "online") {
     throw new Error(`${node} is ${twin.presence}; commands are not queued for offline nodes`);
   }

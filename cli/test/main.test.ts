@@ -1,4 +1,5 @@
 // The command line: help, version, unknown commands and flags, and the broker's flag errors.
+import { type AddressInfo, createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { main } from "../main.js";
 import { VERSION } from "../version.js";
@@ -58,6 +59,25 @@ describe("twinfleet", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--deny-subscribe has an invalid topic filter "a\+": MQTT-4.7.1-3/);
     expect(r.err).not.toMatch(/ok\/#/);
+  });
+
+  it("refuses one port for two of its listeners (exit 2) before listening on any", async () => {
+    // A port free a moment ago (port 0): before, the broker listened on it, then found it "in use".
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, "127.0.0.1", resolve));
+    const port = String((free.address() as AddressInfo).port);
+    await new Promise((resolve) => free.close(resolve));
+    const on = ["broker", "--host", "127.0.0.1", "--port", port];
+    const ws = await run([...on, "--ws-port", port]);
+    expect([ws.code, ws.err.split("\n")[0]]).toEqual([
+      2,
+      `twinfleet broker: --ws-port is the MQTT port (--port) too: each listener needs a port of its own, got "${port}"`,
+    ]);
+    const http = await run([...on, "--http", `127.0.0.1:${port}`]);
+    expect([http.code, http.err.split("\n")[0]]).toEqual([
+      2,
+      `twinfleet broker: --http: port ${port} is the broker's --port too: give --http a port of its own`,
+    ]);
   });
 
   it("refuses --redis with --data (exit 2) and a Redis that does not answer (exit 1), each in one line", async () => {

@@ -236,6 +236,18 @@ describe("twins source", () => {
     expect(s.faults()).toEqual([]);
   });
 
+  it("shows a service that has seen no node as a fault, from its warning until a node is seen", () => {
+    const t = Object.assign(new FakeTwins(), {
+      fleetUnseen: undefined as { since: number; what: string } | undefined,
+    });
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(30_000));
+    expect(s.faults()).toEqual([]);
+    t.fleetUnseen = { since: 24_500, what: "no node on prefix lab (nodes under tf)" };
+    expect(s.faults()).toEqual([{ what: "no node on prefix lab (nodes under tf)", since: 24_500 }]);
+    t.fleetUnseen = undefined;
+    expect(s.faults()).toEqual([]);
+  });
+
   it("shows another twins service on the fleet as a fault from when one first came, and logs each change", () => {
     const t = new FakeTwins();
     const sched = new FakeScheduler(1000);

@@ -1,0 +1,379 @@
+/**
+ * The twins service: the control server of protocol.md §6 on one MQTT connection. This module holds
+ * the commands (set, pair, unpair, query) and turns the registry's effects into events, re-checks and
+ * saves; the connection is `BrokerLink`, the re-sends `Reconciler`, the convergence report
+ * `ConvergenceFeed`, saving `DesireSaver`, all on the one injected scheduler. A passive service only
+ * watches: the same view and events, nothing stored, nothing published (but a query on reconnecting,
+ * if told to). While the broker is away a set or query is refused (BrokerUnavailableError), and a pair
+ * or unpair is stored, sent by the re-sends when the node registers (twins.md, "While the broker is away").
+ */
+import { EventEmitter } from "node:events";
+import { assertNever, type Message, type NodeId, type Prefix } from "../protocol/index.js";
+import { nodeId, type PairingOutcome, type Twins, TwinsCommandError } from "./api.js";
+import { BadInputLog } from "./bad-input.js";
+import { sendOrHold } from "./broker-away.js";
+import { openLink, type TwinsLink } from "./broker-link.js";
+import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
+import type { ConvergenceReport } from "./convergence.js";
+import { ConvergenceFeed } from "./convergence-feed.js";
+import { IncrementalConvergence } from "./convergence-incremental.js";
+import { changeDesired } from "./desire-change.js";
+import { DesireSaver } from "./desire-saver.js";
+import { EmptyFleetCheck } from "./empty-fleet.js";
+import { FlapLog, flapWatch } from "./flapping.js";
+import type { ResolvedTwinsOptions } from "./options.js";
+import { tellReplaced } from "./other-services.js";
+import { pairError } from "./pairing.js";
+import { PutBack } from "./put-back.js";
+import { logResendFailure, Reconciler } from "./reconcile.js";
+import { type RegistryEffect, TwinRegistry } from "./registry.js";
+import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
+import { datedSnapshot } from "./stored-dates.js";
+import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
+import { UnansweredCheck } from "./unanswered.js";
+
+/** How often, at most, the convergence report is recomputed while the fleet changes. */
+const CONVERGENCE_EVERY_MS = 100;
+/** Past 1,000 twins that interval and the wait between saves grow with the fleet (each walks every twin). */
+const MS_PER_TWIN = 0.1;
+
+export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
+  readonly registry: TwinRegistry;
+  readonly prefix: Prefix;
+  private readonly link: TwinsLink;
+  private readonly feed: ConvergenceFeed;
+  private readonly converged = new IncrementalConvergence();
+  private readonly saver: DesireSaver;
+  private readonly reconciler: Reconciler;
+  private readonly putBack: PutBack;
+  private readonly badInputLog: BadInputLog;
+  private readonly flaps = flapWatch();
+  private readonly flapLog: FlapLog;
+  private readonly unanswered: UnansweredCheck;
+  private readonly emptyFleet: EmptyFleetCheck | undefined;
+  private readonly retiring: RetireDeps;
+  private closed = false;
+  /** While the first connection of a service that waits for its broker is under way. */
+  private wait: BrokerWait | undefined;
+  reached: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: ResolvedTwinsOptions) {
+    super();
+    this.prefix = opts.prefix;
+    const registry = new TwinRegistry(opts.prefix, opts.maxNodes);
+    this.registry = registry;
+    this.badInputLog = new BadInputLog(opts.logger, opts.scheduler);
+    this.flapLog = new FlapLog(opts.logger, opts.scheduler);
+    this.link = openLink(opts, {
+      message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
+      subscribing: () => registry.brokerSession(),
+      ready: (again) => this.onReady(again),
+      connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
+      others: (services) => this.emit("other-services", services),
+      dropped: (what, n) => this.emit("broker-dropped", what, n),
+    });
+    this.feed = new ConvergenceFeed({
+      scheduler: opts.scheduler,
+      everyMs: () => Math.max(CONVERGENCE_EVERY_MS, registry.size * MS_PER_TWIN),
+      capacity: opts.historyCapacity,
+      compute: () => this.convergence(),
+      emit: (report) => this.emit("convergence", report),
+    });
+    this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
+      scheduler: opts.scheduler,
+      gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
+    });
+    this.unanswered = new UnansweredCheck(this, opts, registry, (fx) => this.apply(fx));
+    const look = () => this.otherPrefixes();
+    if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
+    this.putBack = new PutBack(registry, opts, (m) => this.send(m), this);
+    this.retiring = retireDeps(registry, opts, this.link, {
+      unpair: (f, s) => this.unpair(f, s),
+      apply: (fx) => this.apply(fx),
+    });
+    this.reconciler = new Reconciler({
+      registry,
+      send: (msg) => this.send(msg),
+      apply: (effects) => this.apply(effects),
+      scheduler: opts.scheduler,
+      holdMs: opts.resendHoldMs,
+      onError: logResendFailure(opts.logger),
+    });
+  }
+
+  get clientId(): string {
+    return this.opts.clientId;
+  }
+
+  get passive(): boolean {
+    return this.opts.passive;
+  }
+
+  connect(): Promise<void> {
+    return this.link.connect();
+  }
+
+  /** The first connection, tried again while what fails may pass (twins/broker-wait.ts). */
+  connectWaiting(): void {
+    const tell = (reached: boolean) =>
+      this.emit("broker", reached, undefined, reached ? undefined : "unreached");
+    this.wait = new BrokerWait({ ...this.opts, tell });
+    this.reached = this.link.connect(this.wait);
+    // A caller that never looks at `reached` is no unhandled rejection; one that does still sees it.
+    this.reached.catch(() => {});
+  }
+
+  get waiting(): BrokerWaitStatus | undefined {
+    return this.wait?.status;
+  }
+
+  get unsavedSince(): number | undefined {
+    return this.saver.unsavedSince;
+  }
+
+  get fleetUnseen() {
+    return this.emptyFleet?.fault;
+  }
+
+  async otherPrefixes() {
+    return this.link.prefixLook?.look();
+  }
+
+  get otherServices() {
+    return this.link.otherServices;
+  }
+
+  /** Subscribed (and the presence held): a query, so registers list live nodes (passive: queryOnReconnect) */
+  private async onReady(again: boolean): Promise<void> {
+    const where = { url: this.opts.url, prefix: this.prefix };
+    this.emptyFleet?.ready(); // no node seen in a while: told once (twins/empty-fleet.ts)
+    if (this.opts.passive) {
+      if (again && this.opts.queryOnReconnect) await this.send({ kind: "query" });
+      return this.opts.logger.info(where, "twins: connected (passive)");
+    }
+    this.putBack.all();
+    await this.query();
+    this.opts.logger.info(where, "twins: connected and queried");
+  }
+
+  list(): Twin[] {
+    return this.registry.list();
+  }
+
+  get(id: string): Twin | undefined {
+    return this.registry.get(nodeId(id, "node"));
+  }
+
+  async set(id: string, on: boolean): Promise<number> {
+    const node = nodeId(id, "node");
+    this.active("set");
+    const counter = this.registry.maxCounter;
+    const msg: Message = { kind: "state", node, on, counter };
+    await this.send(msg);
+    // Commands are not queued for an offline node: only a sent-to-online set holds back a re-send.
+    if (this.registry.get(node)?.presence === "online") this.reconciler.markSent(node, msg);
+    this.apply(this.registry.setSent(node, on, counter));
+    this.opts.logger.info({ node, on, counter }, "twins: set");
+    return counter;
+  }
+
+  async pair(follower: string, source: string): Promise<PairingOutcome> {
+    const f = nodeId(follower, "follower");
+    const s = nodeId(source, "source");
+    this.active("pair");
+    const desired = this.registry.get(f)?.desired.sources ?? [];
+    const err = pairError(f, s, desired);
+    if (err) throw new TwinsCommandError(err);
+    if (!desired.includes(s)) return this.changeDesired(f, [...desired, s]);
+    return sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
+  }
+
+  async unpair(follower: string, source: string): Promise<PairingOutcome> {
+    const f = nodeId(follower, "follower");
+    const s = nodeId(source, "source");
+    this.active("unpair");
+    const twin = this.registry.get(f);
+    const desired = twin?.desired.sources ?? [];
+    if (!desired.includes(s) && !(twin?.follows ?? []).includes(s)) {
+      throw new TwinsCommandError(`${f} does not follow ${s}`);
+    }
+    return this.changeDesired(
+      f,
+      desired.filter((x) => x !== s),
+    );
+  }
+
+  forget(id: string, opts: { force?: boolean } = {}): Promise<ForgetOutcome> {
+    this.active("forget");
+    return retire(this.retiring, nodeId(id, "node"), opts);
+  }
+
+  async query(): Promise<void> {
+    this.active("query");
+    await this.send({ kind: "query" });
+    this.unanswered.queried(); // a node shown online that does not answer goes offline (twins/unanswered.ts)
+  }
+
+  convergence(): ConvergenceReport {
+    const { nodes, changed, reordered } = this.registry.convergenceChanges();
+    return reordered ? this.converged.update(nodes) : this.converged.updateChanged(nodes, changed);
+  }
+
+  history(): SeriesPoint[] {
+    return this.feed.history();
+  }
+
+  badInput() {
+    return this.registry.badInput();
+  }
+
+  badInputOf(id: string): number {
+    return this.registry.badInputOf(nodeId(id, "node"));
+  }
+
+  flush(): Promise<void> {
+    return this.saver.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    this.flapLog.flush();
+    await this.link.close();
+    await this.saver.close();
+    await this.opts.store.close();
+  }
+
+  async kill(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.saver.kill();
+    this.stopTimers();
+    this.flapLog.stop();
+    await this.link.kill();
+  }
+
+  /** The service's own timers, at close() and kill(). */
+  private stopTimers(): void {
+    this.wait?.stop();
+    this.unanswered.stop();
+    this.emptyFleet?.stop();
+    this.feed.stop();
+    this.reconciler.stop();
+    this.putBack.stop();
+    this.badInputLog.stop();
+  }
+
+  private changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
+    const { registry, reconciler, opts } = this;
+    const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
+    const send = (m: Message) => this.send(m);
+    return changeDesired({ registry, reconciler, apply, send, logger: opts.logger }, node, sources);
+  }
+
+  /** Throws for a command on a passive service. */
+  private active(what: string): void {
+    if (this.opts.passive) throw new TwinsCommandError(`${what}: a passive twins service sends no commands`);
+  }
+
+  private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
+    let effects: RegistryEffect[];
+    if (onForgetRequest(this.retiring, topic, payload, retained)) return;
+    try {
+      if (retained) this.putBack.replayed();
+      effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);
+    } catch (err) {
+      // A bug of ours, not bad input (the registry reports that as effects): log it, keep serving.
+      this.opts.logger.error({ err, topic }, "twins: failed to handle a message");
+      return;
+    }
+    this.apply(effects);
+  }
+
+  private apply(effects: readonly RegistryEffect[]): void {
+    let persist = false;
+    for (const e of effects) {
+      switch (e.type) {
+        case "registered": {
+          const twin = this.registry.get(e.node);
+          if (twin) {
+            this.emit("twin-registered", twin, e.first);
+            this.emit("twin-updated", twin, "register");
+          }
+          this.reconcileLater(e.node);
+          break;
+        }
+        case "reconcile":
+          this.reconcileLater(e.node);
+          break;
+        case "put-back":
+          this.putBack.one(e.node);
+          break;
+        case "updated": {
+          // A view is made for each report: none when nobody listens.
+          const twin = this.listenerCount("twin-updated") > 0 ? this.registry.get(e.node) : undefined;
+          if (twin) this.emit("twin-updated", twin, e.change);
+          if (e.change === "report" || e.change === "config") this.feed.schedule();
+          break;
+        }
+        case "online": {
+          const twin = this.registry.get(e.node);
+          if (twin) {
+            this.emit("twin-online", twin);
+            this.emit("twin-updated", twin, "presence");
+          }
+          break;
+        }
+        case "offline": {
+          const twin = this.registry.get(e.node);
+          // Whatever was in flight to it is lost (clean session): its next register re-sends.
+          this.reconciler.forget(e.node);
+          if (twin) {
+            this.emit("twin-offline", twin);
+            this.emit("twin-updated", twin, "presence");
+            const flapMs = this.flaps.hit(e.node, this.opts.scheduler.now());
+            if (flapMs !== undefined) {
+              this.flapLog.told(e.node, flapMs);
+              this.emit("twin-flapping", twin, flapMs);
+            }
+          }
+          break;
+        }
+        case "bad-input":
+          this.badInputLog.log(e.input);
+          this.emit("bad-input", e.input);
+          break;
+        case "desired-changed":
+          persist = true;
+          if (e.replaced) tellReplaced(this, this.opts.logger, e.node, e.replaced);
+          break;
+        case "forgotten": // room for a newcomer at maxNodes, or retired: out of the store too
+          this.reconciler.forget(e.node);
+          this.flaps.forget(e.node);
+          this.emit("twin-forgotten", e.node, e.retired ? "retired" : "room");
+          this.feed.schedule();
+          persist = true;
+          break;
+        default:
+          assertNever(e);
+      }
+    }
+    if (persist) this.persist();
+  }
+
+  private reconcileLater(node: NodeId): void {
+    if (!this.opts.passive) this.reconciler.later(node);
+  }
+
+  private persist(): void {
+    // A passive service keeps no desire of its own; a closed one writes nothing more.
+    if (this.opts.passive || this.closed) return;
+    this.saver.save();
+  }
+
+  private async send(msg: Message): Promise<void> {
+    if (this.closed || !(await this.link.send(msg)))
+      throw new TwinsCommandError("the twins service is closed");
+  }
+}
