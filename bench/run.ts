@@ -21,6 +21,7 @@ import { shards } from "./shards.js";
 import { sweepClocks } from "./sweep-clocks.js";
 import { web } from "./web.js";
 import { webPage } from "./web-page.js";
+import { webWatchers } from "./web-watchers.js";
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   fleet,
@@ -33,6 +34,7 @@ const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   "login-flood": loginFlood,
   fuzz,
   "web-page": webPage,
+  "web-watchers": webWatchers,
   web,
   "broker-delay": brokerDelay,
   "broker-flood": brokerFlood,

@@ -12,6 +12,7 @@ import { SerialByKey } from "../node/serial-by-key.js";
 import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
+import { WholeListBody } from "./list-body.js";
 import { fromZod, ProblemError } from "./problem.js";
 import {
   faultBody,
@@ -129,8 +130,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/api/fleet", async () => fleetOf(source, kind));
 
+  const wholeList = new WholeListBody(source);
+  app.addHook("onClose", async () => wholeList.close());
   app.get("/api/nodes", async (req, reply) => {
     const q = parse(nodesQuery, "query", req.query);
+    if (Object.values(q).every((v) => v === undefined))
+      return reply.type("application/json; charset=utf-8").send(wholeList.get());
     const all = source.nodes();
     const hit = all.filter(
       (n) =>

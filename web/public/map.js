@@ -3,6 +3,17 @@
 
 import { h } from "./dom.js";
 
+/**
+ * How many times the colour scheme changed: each map reads its colours again when it moved. One
+ * listener for the page, not one per map: a listener on a MediaQueryList lives as long as the
+ * document, and held each map's canvas and, through it, the whole fleet page it was drawn in, so
+ * every visit to a node page and back kept one more copy of the fleet page in memory.
+ */
+let scheme = 0;
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  scheme++;
+});
+
 /** Every node of the filtered view as a small square on a canvas; click one to open it. */
 export function fleetMap(store) {
   const canvas = h("canvas", { class: "map", role: "img", "aria-label": "Fleet map: one square per node" });
@@ -22,15 +33,14 @@ export function fleetMap(store) {
   });
   // The colours come from the stylesheet; read again only when the colour scheme changes.
   let colors;
+  let colorsOf = -1;
   const readColors = () => {
     const cs = getComputedStyle(document.documentElement);
     const v = (n) => cs.getPropertyValue(n).trim();
     colors = [v("--offline"), v("--led-off"), v("--led-on")];
     colors.oos = v("--bad");
+    colorsOf = scheme;
   };
-  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-    colors = undefined;
-  });
   // What each cell shows now (offline 0, off 1, on 2; +3 out of sync; -1 not drawn): a frame
   // redraws only the cells whose node changed, unless the layout or the colours did.
   const box = h("div", { class: "map-box" }, canvas);
@@ -56,8 +66,8 @@ export function fleetMap(store) {
       const dpr = window.devicePixelRatio || 1;
       const g = canvas.getContext("2d");
       const key = `${width}|${view.length}|${dpr}`;
-      if (!colors || key !== layout || view !== layoutView) {
-        if (!colors) readColors();
+      if (colorsOf !== scheme || key !== layout || view !== layoutView) {
+        if (colorsOf !== scheme) readColors();
         layout = key;
         layoutView = view;
         canvas.width = Math.round(width * dpr);
