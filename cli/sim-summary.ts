@@ -104,7 +104,7 @@ function supersededNote(r: Report): string {
 /** What the last failed connection of a node that never registered was, in the summary's words. */
 const FAILURE_WORDS: Record<string, string> = {
   "connack-timeout":
-    "connected but had no CONNACK within the socket timeout (a broker at its connection limit, e.g. Mosquitto's max_connections or its open files, closes new connections at once)",
+    "connected but had no CONNACK within the socket timeout (a broker at its connection limit, e.g. Mosquitto's max_connections or its open files, or one that has banned the address, closes new connections at once)",
   handshake: "could not open a TCP connection (nothing listening, or unreachable)",
   refused:
     "were refused by the broker (a CONNACK with an error code: credentials, client id or access rules)",

@@ -44,7 +44,7 @@ export class Collector {
   /** Echoes that took longer than the lost limit (the paper's "lost message" by its own timing). */
   echoLate = 0;
   private readonly heldSince = new Map<NodeId, number>();
-  /** Each node's last failed connection attempt (why a node that never registered did not). */
+  /** Each node's last failed connection attempt, or its refusal once refused (why a node that never registered did not). */
   readonly lastConnectFailure = new Map<NodeId, ConnectFailure>();
   disconnects = 0;
   oversized = 0;
@@ -242,7 +242,10 @@ export class Collector {
         break;
       }
       case "connect-failed":
-        this.lastConnectFailure.set(node, e.reason);
+        // A refusal (bad credentials, a client id or rules refused) is what a node's later failures
+        // follow from: its retries are what get its address banned, and a banned address is closed
+        // without a CONNACK. It stays the node's cause.
+        if (this.lastConnectFailure.get(node) !== "refused") this.lastConnectFailure.set(node, e.reason);
         break;
       case "drop":
         break;
