@@ -162,7 +162,7 @@ export async function runTwinsService(
     logger,
     waitForBroker: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
-    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
+    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
   });
   const convergenceLog = logEvents(t, logger);
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service
