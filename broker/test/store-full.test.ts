@@ -89,6 +89,17 @@ it("logs a failing store once a minute at most, and when it writes again", () =>
   ]);
 });
 
+it("tells a read-only file system (remounted after an I/O error) from a full one: freeing space does nothing there", () => {
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const watch = new StoreWriteWatch("data directory d", logger, () => 0);
+  watch.failed("storeRetained", new Error("IO error: d/000003.log: Read-only file system"));
+  expect(lines.map((l) => l.msg)).toEqual([
+    expect.stringMatching(/Read-only file system\).*: its file system is read-only .*: check the disk/),
+  ]);
+  expect(lines[0]?.msg).not.toContain("free space");
+});
+
 it("keeps its once a minute on the monotonic clock, not the host's date, which NTP or an operator may step", () => {
   const lines: Line[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
