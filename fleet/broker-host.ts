@@ -69,7 +69,12 @@ export async function openBrokerHost(o: BrokerHostOptions): Promise<BrokerHost> 
   const host = o.process
     ? new ProcessBroker(o.dataDir, o.scheduler, LOCAL, o.logger)
     : new BrokerThreadHost(o.dataDir, o.logger);
-  await host.start();
+  // A thread whose broker did not start (its data directory full, or a file) is let go: left
+  // running, it kept the run's process alive after the error was printed.
+  await host.start().catch(async (e: unknown) => {
+    await host.close();
+    throw e;
+  });
   return host;
 }
 
