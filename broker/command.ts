@@ -5,6 +5,7 @@
 import { type Logger, pino } from "pino";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { CredentialsFileError, loadCredentialsFile } from "./credentials.js";
+import type { StoreHealth } from "./figures.js";
 import { OpenFilesWatch } from "./open-files-watch.js";
 import { type BrokerCommandOptions, BrokerOptionsError, parseBrokerCommandOptions } from "./options.js";
 import { certificateProblem, type ReloadInput } from "./reload.js";
@@ -47,7 +48,9 @@ const flagged =
 
 /**
  * Runs until stopped; resolves once the broker has closed cleanly. Rejects with a one-line
- * message (BrokerOptionsError, or a port/TLS/credentials/data error) that the CLI should print as is.
+ * message (BrokerOptionsError, or a port/TLS/credentials/data error) that the CLI should print as is;
+ * also once closed, when its data directory could still not be written as it stopped (a full or
+ * read-only disk): what it stored since is not in it, and a clean exit would say nothing was lost.
  */
 export async function runBrokerCommand(
   flags: BrokerCommandOptions,
@@ -109,6 +112,13 @@ async function serve(broker: RunningBroker, context: BrokerCommandContext, logge
   files.stop();
   await attached?.close();
   await broker.close();
+  // Redis is the broker's connection, closed now, not a disk: only a data directory's health tells.
+  const health: StoreHealth = broker.figures.store === "level" ? broker.figures.storeHealth() : { up: true };
+  if (!health.up)
+    throw new Error(
+      `${health.problem} as the broker stopped: what it stored since writes began to fail (retained ` +
+        "messages, wills, sessions) is not in it; the next start has what it held before",
+    );
 }
 
 /**

@@ -6,6 +6,7 @@
  * when a store needs them: a broker in memory starts without either.
  */
 import type { Logger } from "pino";
+import { isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import type { StoreHealth } from "./figures.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
@@ -72,11 +73,16 @@ export async function openStore(
   } catch (err) {
     const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
     // Another broker's lock is not damage; a bad CURRENT or MANIFEST file is.
+    // Opening writes (a new log and manifest): a full or read-only disk fails it.
     const hint = /corruption/i.test(cause)
       ? `; ${DAMAGED_STORE_HINT}`
       : /\block\b.*(temporarily unavailable|already held)/i.test(cause)
         ? "; another broker process holds it (`fuser -v DIR/LOCK` names it): stop that one, or give another --data"
-        : "";
+        : isReadOnly(cause)
+          ? `; ${READ_ONLY_ADVICE}`
+          : /no space left on device/i.test(cause)
+            ? "; free space on it"
+            : "";
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
   const loss = await recovery.recoveryLoss(dataDir);

@@ -16,7 +16,7 @@
  * not taken for a disk that cannot write.
  */
 import type { Logger } from "pino";
-import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
+import { FAILURE_LOG_MS, FailureLog, isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import type { LevelRepair } from "./level-repair.js";
 import type { RetainedPacket } from "./retained-index.js";
 
@@ -41,12 +41,15 @@ export interface StoreFailureText {
   readonly kept: string;
   /** What the operator can do. */
   readonly advice: string;
+  /** What instead when the file system is mounted read-only, where freeing space does nothing. */
+  readonly readOnlyAdvice?: string;
 }
 
 /** A data directory's: the broker holds wills and retained messages in memory anyway. */
 export const DATA_DIR_FAILURE: StoreFailureText = {
   kept: "wills and retained messages are kept in memory only (lost if it stops)",
   advice: "free space on it",
+  readOnlyAdvice: READ_ONLY_ADVICE,
 };
 
 /** The store's failing writes, logged (node/failure-log.ts); `where` names the store. */
@@ -69,7 +72,7 @@ export class StoreWriteWatch {
       {
         first: (reason) =>
           `${where} cannot be written (${reason}); the broker keeps serving, but ${text.kept} and ` +
-          `clean-session-0 subscriptions are refused until it can write again: ${text.advice}`,
+          `clean-session-0 subscriptions are refused until it can write again: ${(isReadOnly(reason) && text.readOnlyAdvice) || text.advice}`,
         still: `${where} still cannot be written; ${text.kept}`,
         again: `${where} is written again`,
         countField: "failedWrites",

@@ -11,6 +11,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { Logger } from "pino";
 import { startable } from "../node/paths.js";
 import { after, type Scheduler } from "../node/scheduler.js";
+import { relayBrokerLine, WARN_LEVEL } from "./broker-log.js";
 import { BrokerThreadHost } from "./broker-thread.js";
 
 /** `memory`: the in-memory broker of a virtual-time run (fleet/virtual.ts). */
@@ -66,9 +67,14 @@ export interface BrokerHostOptions {
 export async function openBrokerHost(o: BrokerHostOptions): Promise<BrokerHost> {
   if (o.url !== undefined) return externalBroker(o.url);
   const host = o.process
-    ? new ProcessBroker(o.dataDir, o.scheduler)
+    ? new ProcessBroker(o.dataDir, o.scheduler, LOCAL, o.logger)
     : new BrokerThreadHost(o.dataDir, o.logger);
-  await host.start();
+  // A thread whose broker did not start (its data directory full, or a file) is let go: left
+  // running, it kept the run's process alive after the error was printed.
+  await host.start().catch(async (e: unknown) => {
+    await host.close();
+    throw e;
+  });
   return host;
 }
 
@@ -133,10 +139,15 @@ export class ProcessBroker implements BrokerHost {
   private child: ChildProcess | undefined;
   private port_ = 0;
 
+  /**
+   * `logger` logs the warnings and errors the process writes once it listens (its full data directory,
+   * its limits): they were read until then and thrown away after.
+   */
   constructor(
     private readonly dataDir: string | undefined,
     private readonly sched: Scheduler,
     private readonly place: BrokerPlace = LOCAL,
+    private readonly logger?: Logger,
   ) {}
 
   get url(): string {
@@ -154,6 +165,8 @@ export class ProcessBroker implements BrokerHost {
     const args = [
       ...execArgv,
       file,
+      "--log-format",
+      "json",
       "broker",
       "--host",
       this.place.listen,
@@ -186,7 +199,8 @@ export class ProcessBroker implements BrokerHost {
         if (!m) return;
         timer.cancel();
         child.stderr?.off("data", onData);
-        child.stderr?.resume(); // keep draining, or a chatty broker blocks on a full pipe
+        // Drained (or a chatty broker blocks on a full pipe), its warnings logged from the line after.
+        this.relay(child, text.slice(text.indexOf("\n", m.index) + 1));
         child.off("exit", onExit);
         this.port_ = Number(m[1]);
         resolve();
@@ -195,6 +209,19 @@ export class ProcessBroker implements BrokerHost {
       child.stderr?.on("data", onData);
       child.once("exit", onExit);
     });
+  }
+
+  /** Logs the process's warnings and errors from `rest` (what it wrote after "listening") on. */
+  private relay(child: ChildProcess, rest: string): void {
+    let partial = "";
+    const lines = (chunk: string) => {
+      const all = (partial + chunk).split("\n");
+      partial = all.pop() ?? "";
+      if (this.logger) for (const line of all) relayBrokerLine(this.logger, line, WARN_LEVEL);
+    };
+    lines(rest);
+    child.stderr?.on("data", (chunk: Buffer) => lines(chunk.toString("utf8")));
+    child.stderr?.once("end", () => lines("\n"));
   }
 
   async kill(): Promise<void> {

@@ -16,6 +16,7 @@ import type {
 } from "../broker/worker.js";
 import { assertNever } from "../protocol/index.js";
 import type { BrokerHost, BrokerStats } from "./broker-host.js";
+import { relayBrokerLine } from "./broker-log.js";
 import { threadSource } from "./thread-source.js";
 
 type Request = BrokerThreadRequest extends infer R
@@ -148,16 +149,6 @@ export class BrokerThreadHost implements BrokerHost {
 
   /** A pino line from the thread, logged here at its level (its own time and pid dropped). */
   private log(line: string): void {
-    let rec: Record<string, unknown>;
-    try {
-      rec = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      this.logger.info({ line }, "broker thread");
-      return;
-    }
-    const { level, msg, time: _t, pid: _p, hostname: _h, ...rest } = rec;
-    const name = this.logger.levels.labels[Number(level)] ?? "info";
-    const fn = (this.logger as unknown as Record<string, (o: object, m?: string) => void>)[name];
-    fn?.call(this.logger, rest, typeof msg === "string" ? msg : undefined);
+    relayBrokerLine(this.logger, line);
   }
 }

@@ -314,7 +314,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       if (this.stopped) await this.faults.stop();
       if (this.lossPct !== 0) this.setLoss(0, "settle");
       await wait.wait(
-        () => this.stopped || this.quiet(),
+        () => this.stopped || this.faults.brokerGone || this.quiet(),
         () => this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info"),
       );
       await this.faults.stop();

@@ -141,7 +141,7 @@ export async function prepareFleet(
     }
     if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, opts.login, prefix, ids);
     const store: TwinsStore =
-      opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData) : memoryStore();
+      opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData, logger) : memoryStore();
     const openTwins = (created: (t: Twins) => void, again: boolean) =>
       startTwins(
         {

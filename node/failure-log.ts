@@ -8,6 +8,15 @@ import type { Logger } from "pino";
 /** A write that keeps failing is logged again at most this often. */
 export const FAILURE_LOG_MS = 60_000;
 
+/** A write refused as its file system is mounted read-only (EROFS; LevelDB's "Read-only file system"). */
+export function isReadOnly(reason: string): boolean {
+  return /read-only file system|\bEROFS\b/i.test(reason);
+}
+
+/** What to do about it: freeing space does nothing there (Linux remounts so after an I/O error). */
+export const READ_ONLY_ADVICE =
+  "its file system is read-only (remounted so after an I/O error?): check the disk, then make it writable again";
+
 export interface FailureLogText {
   /** The first failure's line, from its reason. */
   readonly first: (reason: string) => string;

@@ -43,13 +43,18 @@ const WHY: Readonly<Record<string, string>> = {
   EPERM: "not permitted",
   EROFS: "read-only file system",
   ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is used up",
+  EIO: "an I/O error on the device",
   ENOENT: "a part of the path cannot hold a directory",
 };
 
-/** `data directory DIR cannot be created: CODE (what it means)`, for a data directory `makeDir` refused. */
-export function dataDirError(dir: string, err: unknown): Error {
+/**
+ * `data directory DIR cannot be created: CODE (what it means)`, for a data directory `makeDir` refused;
+ * `cannot be written` for one a file could not be made or removed in (a full disk, a read-only mount).
+ */
+export function dataDirError(dir: string, err: unknown, verb: "created" | "written" = "created"): Error {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === undefined) return new Error(`data directory ${shownPath(dir)} cannot be created: ${err}`);
+  if (code === undefined) return new Error(`data directory ${shownPath(dir)} cannot be ${verb}: ${err}`);
   const why = WHY[code];
-  return new Error(`data directory ${shownPath(dir)} cannot be created: ${code}${why ? ` (${why})` : ""}`);
+  return new Error(`data directory ${shownPath(dir)} cannot be ${verb}: ${code}${why ? ` (${why})` : ""}`);
 }

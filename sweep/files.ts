@@ -260,9 +260,16 @@ export function faultsCsv(r: SweepReport): string {
   );
 }
 
-/** Writes every file; returns their paths. */
-export function writeSweep(dir: string, r: SweepReport): string[] {
-  makeDir(dir);
+/**
+ * Writes every file; returns their paths. Each write (the directory's first) goes through `guard`,
+ * which can name what fails: the CLI names the flag and the file, on a disk that filled meanwhile.
+ */
+export function writeSweep(
+  dir: string,
+  r: SweepReport,
+  guard: (path: string, write: () => void) => void = (_path, write) => write(),
+): string[] {
+  guard(dir, () => makeDir(dir));
   const files: [string, string][] = [
     ["report.json", `${JSON.stringify(r, null, 2)}\n`],
     ["loss.csv", lossCsv(r)],
@@ -273,7 +280,7 @@ export function writeSweep(dir: string, r: SweepReport): string[] {
   ];
   return files.map(([name, text]) => {
     const path = join(dir, name);
-    writeFileWhole(path, text);
+    guard(path, () => writeFileWhole(path, text));
     return path;
   });
 }

@@ -12,7 +12,7 @@
  * `STEP_CHECK_MS`, so a restart does not read dates from the clock before the step.
  */
 import type { Logger } from "pino";
-import { FAILURE_LOG_MS, FailureLog } from "../node/failure-log.js";
+import { FAILURE_LOG_MS, FailureLog, isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { CLOCK_STEP_MS } from "../node/scheduler.js";
 import { every, hostTurn, type Scheduler, type Timer } from "./clock.js";
 import type { StoredState, TwinsStore } from "./store.js";
@@ -59,8 +59,8 @@ export class DesireSaver {
       {
         first: (reason) =>
           `twins: the desired state cannot be saved${to} (${reason}); the service keeps ` +
-          `serving and holds it in memory, retrying every ${SAVE_RETRY_MS / 1000} s: free space on the ` +
-          "disk, as a restart now would start from the last saved state",
+          `serving and holds it in memory, retrying every ${SAVE_RETRY_MS / 1000} s: ` +
+          `${isReadOnly(reason) ? READ_ONLY_ADVICE : "free space on the disk"}, as a restart now would start from the last saved state`,
         still: `twins: the desired state still cannot be saved${to}`,
         again: `twins: the desired state is saved again${to}`,
         countField: "failedSaves",

@@ -11,6 +11,7 @@
  */
 import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Logger } from "pino";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { processAlive, processIdentity, writerAlive } from "../node/process-alive.js";
@@ -109,8 +110,11 @@ const fileSchema = z.object({
 
 export const STORE_FILE = "twins.json";
 
-/** A JSON file under `dir` (created if missing). A corrupt file is an error, not an empty fleet. */
-export async function jsonFileStore(dir: string): Promise<TwinsStore> {
+/**
+ * A JSON file under `dir` (created if missing). A corrupt file is an error, not an empty fleet; so is
+ * a directory no file can be written in (a full disk, a read-only mount), named with the cause.
+ */
+export async function jsonFileStore(dir: string, logger?: Logger): Promise<TwinsStore> {
   try {
     makeDir(dir);
   } catch (err) {
@@ -118,7 +122,12 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
   }
   const file = join(dir, STORE_FILE);
   const { lock, previous } = await holdDirectory(dir);
-  await removeOrphanTemps(dir);
+  try {
+    await removeOrphanTemps(dir);
+  } catch (e) {
+    await rm(lock, { force: true }).catch(() => {});
+    throw asDataDirError(dir, e);
+  }
   let seq = 0;
   return {
     where: file,
@@ -183,8 +192,25 @@ export async function jsonFileStore(dir: string): Promise<TwinsStore> {
         throw e;
       }
     },
-    close: () => rm(lock, { force: true }),
+    // A lock left behind (a disk remounted read-only) is said, to `logger`, not thrown: the service
+    // has stopped as it should, and the next start takes the lock over, as its process is gone.
+    async close() {
+      try {
+        await rm(lock, { force: true });
+      } catch (e) {
+        const left = `twins: ${dataDirError(dir, e, "written").message}: its lock ${lock} is left, and the next twins service on it takes it over`;
+        if (logger === undefined) throw new Error(left);
+        logger.warn(left);
+      }
+    },
   };
+}
+
+/** An error of the file system in `dir` (a full disk, a read-only mount) as one line naming it; others as they are. */
+function asDataDirError(dir: string, e: unknown): unknown {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string"
+    ? dataDirError(dir, e, "written")
+    : e;
 }
 
 /** Writes `dir`'s entries (a rename, a new file) through to the disk. */
@@ -216,7 +242,11 @@ async function holdDirectory(dir: string): Promise<{ lock: string; previous?: Pr
       await writeFile(lock, `${process.pid} ${processIdentity(process.pid) ?? ""}\n`, { flag: "wx" });
       return { lock, ...(previous !== undefined ? { previous } : {}) };
     } catch (e) {
-      if (!isErrno(e, "EEXIST")) throw e;
+      if (!isErrno(e, "EEXIST")) {
+        // Made, then not written (a full disk): not left for the next start to take over.
+        await rm(lock, { force: true }).catch(() => {});
+        throw asDataDirError(dir, e);
+      }
     }
     const text = await readFile(lock, "utf8").catch(() => "");
     const [pidText = "", identity] = (text.split("\n")[0] ?? "").trim().split(/\s+/);
@@ -229,7 +259,9 @@ async function holdDirectory(dir: string): Promise<{ lock: string; previous?: Pr
     }
     // Its process is gone (or it is this one's, from an earlier start in this process).
     previous = presenceOf(pid, text);
-    await rm(lock, { force: true });
+    await rm(lock, { force: true }).catch((e: unknown) => {
+      throw asDataDirError(dir, e);
+    });
   }
 }
 

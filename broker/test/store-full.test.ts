@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { runBrokerCommand } from "../command.js";
 import { type RunningBroker, startBroker } from "../server.js";
 import { STORE_FAILURE_LOG_MS, StoreWriteWatch } from "../store-writes.js";
 import { client, closeAll, nextMessage } from "./helpers.js";
@@ -89,6 +90,17 @@ it("logs a failing store once a minute at most, and when it writes again", () =>
   ]);
 });
 
+it("tells a read-only file system (remounted after an I/O error) from a full one: freeing space does nothing there", () => {
+  const lines: Line[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const watch = new StoreWriteWatch("data directory d", logger, () => 0);
+  watch.failed("storeRetained", new Error("IO error: d/000003.log: Read-only file system"));
+  expect(lines.map((l) => l.msg)).toEqual([
+    expect.stringMatching(/Read-only file system\).*: its file system is read-only .*: check the disk/),
+  ]);
+  expect(lines[0]?.msg).not.toContain("free space");
+});
+
 it("keeps its once a minute on the monotonic clock, not the host's date, which NTP or an operator may step", () => {
   const lines: Line[] = [];
   const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
@@ -126,4 +138,59 @@ it("drops what an offline session's queue cannot store, not the publisher: clean
   expect(node.connected).toBe(true);
   expect(lines.some((l) => l.level >= 50 && l.msg.includes("cannot be written"))).toBe(true);
   await closeAll(node, online);
+});
+
+it("stops with an error, not a clean exit, when its data directory still cannot be written: what it stored since is lost", async () => {
+  const run = async (full: boolean) => {
+    const abort = new AbortController();
+    let url = "";
+    let listening: () => void = () => {};
+    const isListening = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
+    const done = runBrokerCommand(
+      { host: "127.0.0.1", port: "0", data: dir },
+      {
+        logger: pino({ level: "silent" }),
+        signal: abort.signal,
+        onListening: (b) => {
+          url = b.url;
+          listening();
+        },
+      },
+    );
+    await isListening;
+    const c = await client(url);
+    if (full) diskFull();
+    await c.publishAsync("tf/report/n-1", "R1 1 5 n-1", { qos: 1, retain: true });
+    await closeAll(c);
+    abort.abort();
+    return done;
+  };
+  // Written: a clean stop.
+  await expect(run(false)).resolves.toBeUndefined();
+  await expect(run(true)).rejects.toThrow(
+    new Error(
+      `data directory ${dir} cannot be written (IO error: ${dir}/000003.log: No space left on device) as the broker ` +
+        "stopped: what it stored since writes began to fail (retained messages, wills, sessions) is not in it; " +
+        "the next start has what it held before",
+    ),
+  );
+});
+
+it("a start the disk cannot take (full, or read-only) names the directory, the cause and what to do", async () => {
+  const refuse = (cause: string) =>
+    vi
+      .spyOn(ClassicLevel.prototype, "open")
+      .mockRejectedValueOnce(Object.assign(new Error("Database is not open"), { cause: new Error(cause) }));
+  refuse(`IO error: ${dir}/MANIFEST-000004: No space left on device`);
+  await expect(startBroker({ host: "127.0.0.1", port: 0, dataDir: dir })).rejects.toThrow(
+    new Error(
+      `data directory ${dir} cannot be opened as a LevelDB store: IO error: ${dir}/MANIFEST-000004: No space left on device; free space on it`,
+    ),
+  );
+  refuse(`IO error: ${dir}/LOCK: Read-only file system`);
+  await expect(startBroker({ host: "127.0.0.1", port: 0, dataDir: dir })).rejects.toThrow(
+    /LOCK: Read-only file system; its file system is read-only \(remounted so after an I\/O error\?\): check the disk/,
+  );
 });

@@ -13,7 +13,7 @@ import { UsageError } from "../errors.js";
 import { numberFlag, wholeNumberFlag, withFlagNamesSync } from "../fleet-flags.js";
 import { type FleetLoginFlags, fleetLogin } from "../fleet-login.js";
 import type { CliIO } from "../main.js";
-import { checkOutputDir } from "../output-path.js";
+import { checkOutputDir, writeOutputFile } from "../output-path.js";
 import { notRegisteredWhy } from "../sim-summary.js";
 import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
@@ -123,8 +123,9 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     process.off("SIGINT", onSigint);
     for (const s of STOP_SIGNALS) process.off(s, onSigint);
   }
-  const files = writeSweep(out, report);
+  // The summary first: a sweep of minutes whose files cannot be written (a full disk) still shows it.
   io.stdout(summary(report));
+  const files = writeSweep(out, report, (path, write) => writeOutputFile("--out", path, write));
   io.stdout(`wrote ${files.join(", ")}\n`);
   if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
 }

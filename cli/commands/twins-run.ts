@@ -174,7 +174,7 @@ export async function runTwinsService(
     // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
     warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
-    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data) } : {}),
+    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
   });
   const convergenceLog = logEvents(t, logger);
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service

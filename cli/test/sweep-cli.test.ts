@@ -1,4 +1,7 @@
 // `twinfleet sweep` itself: how it words the plan's length, and its refusals of bad flags.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { duration } from "../commands/sweep-run.js";
 import { main } from "../main.js";
@@ -39,5 +42,24 @@ describe("twinfleet sweep", () => {
     expect(err.pop()).toMatch(
       /--node-password is for a --broker with credentials; the run's own broker has none/,
     );
+  });
+
+  it("prints its summary before its files, and names --out and the file it cannot write (a disk full by the end)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tf-sweep-out-"));
+    try {
+      // A directory where report.json goes: its write fails after the sweep, as on a disk that filled.
+      await mkdir(join(dir, "report.json"));
+      const out: string[] = [];
+      const err: string[] = [];
+      const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) };
+      const args = ["sweep", "--clock", "virtual", "--scenario", "paper", "--quick", "--out", dir];
+      expect(await main(args, io)).toBe(1);
+      expect(out.join("")).toMatch(/paper/);
+      expect(err.at(-1)).toMatch(
+        new RegExp(`^twinfleet sweep: --out: cannot write ${join(dir, "report.json")}: `),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -113,6 +113,15 @@ export class FaultRunner extends EventEmitter<FaultRunnerEvents> {
     return this.active.size;
   }
 
+  /**
+   * The broker's last restart failed (its data directory full, or gone) and none is under way: it is
+   * not coming back, and the fleet cannot recover however long the settle waits for it.
+   */
+  get brokerGone(): boolean {
+    const restarts = this.records.filter((r) => r.kind === "broker-restart");
+    return this.inProgress === 0 && restarts.at(-1)?.error !== undefined;
+  }
+
   /** Stops scheduling, ends what is in progress (plugs cables back, powers nodes on, …) and waits. */
   async stop(): Promise<void> {
     for (const t of this.timers) t.cancel();

@@ -82,6 +82,29 @@ describe("desire saver", () => {
     expect(sched.pending).toBe(0);
   });
 
+  it("says a read-only disk is read-only, not full", async () => {
+    const sched = new FakeScheduler(0);
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const store: TwinsStore = {
+      where: "/data/twins.json",
+      load: async () => ({ nodes: {} }),
+      save: async () => {
+        throw new Error("EROFS: read-only file system, open '/data/twins.json.7.0.tmp'");
+      },
+      close: async () => {},
+    };
+    const saver = new DesireSaver(store, () => ({ nodes: {} }), logger, { scheduler: sched, gapMs: () => 0 });
+    saver.save();
+    for (let i = 0; i < 5; i++) await hostTurn();
+    await saver.flush();
+    saver.kill();
+    expect(lines.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/\(EROFS.*: its file system is read-only .*: check the disk/),
+    ]);
+    expect(lines[0]?.msg).not.toContain("free space");
+  });
+
   it("retries a failed save on the scheduler until it is written, logging once a minute at most", async () => {
     const sched = new FakeScheduler(0);
     const lines: { level: number; msg: string }[] = [];
