@@ -231,7 +231,7 @@ describe("twins source", () => {
     const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(5000));
     expect(s.faults()).toEqual([]);
     t.unsavedSince = 3000;
-    expect(s.faults()).toEqual([{ what: "desired state not saved (disk full?)", since: 3000 }]);
+    expect(s.faults()).toEqual([{ what: "desired state not saved (disk full or read-only?)", since: 3000 }]);
     t.unsavedSince = undefined;
     expect(s.faults()).toEqual([]);
   });
