@@ -251,7 +251,8 @@ export class TwinsSource implements ConsoleSource {
     const faults = this.live.list(this.sched.now());
     const since = this.twins.unsavedSince;
     // On the service's own clock, as the other faults are.
-    if (since !== undefined) faults.push({ what: "desired state not saved (disk full or read-only?)", since });
+    if (since !== undefined)
+      faults.push({ what: "desired state not saved (disk full or read-only?)", since });
     if (this.twins.fleetUnseen !== undefined) faults.push(this.twins.fleetUnseen);
     return faults;
   }
