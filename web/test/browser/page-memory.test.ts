@@ -6,24 +6,12 @@
  * was drawn in: 60 visits left 61 canvases and 37,055 DOM nodes where 2 and 1,301 remain now.
  */
 import type { CDPSession, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Browser, openBrowser, type SimServer, startSim } from "./harness.js";
+import { expect, it } from "vitest";
+import { simAndBrowser } from "./sim-and-browser.js";
 
 const NODES = 20;
 const VISITS = 10;
-let sim: SimServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  sim = await startSim(NODES, ["--workers", "1"]);
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  const errors = browser?.errors() ?? [];
-  await browser?.close();
-  await sim?.stop();
-  expect(errors, "uncaught errors in the page").toEqual([]);
-});
+const fx = simAndBrowser(NODES, ["--workers", "1"]);
 
 /** The canvases still in the page's memory after a full garbage collection, in the DOM or not. */
 async function canvasesHeld(cdp: CDPSession): Promise<number> {
@@ -44,9 +32,9 @@ const shows = (page: Page, text: string) =>
   );
 
 it("holds one fleet page however many node pages were opened from it", async () => {
-  const page = await browser.page();
-  const cdp = await browser.context.newCDPSession(page);
-  await page.goto(sim.pageUrl);
+  const page = await fx.browser.page();
+  const cdp = await fx.browser.context.newCDPSession(page);
+  await page.goto(fx.sim.pageUrl);
   await shows(page, `${NODES} of ${NODES} nodes`);
   expect(await canvasesHeld(cdp)).toBe(1);
   for (let i = 0; i < VISITS; i++) {

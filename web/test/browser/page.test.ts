@@ -7,28 +7,17 @@
  * once one is free, and the sim's loss control and power outage work through their confirmation.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, openBrowser, runCli, type SimServer, startSim } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { runCli, startSim } from "./harness.js";
+import { simAndBrowser } from "./sim-and-browser.js";
 
 const NODES = 200;
-let sim: SimServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  sim = await startSim(NODES, ["--workers", "1"]);
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  const errors = browser?.errors() ?? [];
-  await browser?.close();
-  await sim?.stop();
-  expect(errors, "uncaught errors in the page").toEqual([]);
-});
+const fx = simAndBrowser(NODES, ["--workers", "1"]);
 
 /** A fleet page on the sim, opened with the printed address, once every node is listed. */
 async function fleetPage(): Promise<Page> {
-  const page = await browser.page();
-  await page.goto(sim.pageUrl);
+  const page = await fx.browser.page();
+  await page.goto(fx.sim.pageUrl);
   await page
     .locator("#shown")
     .filter({ hasText: `${NODES} of ${NODES} nodes` })
@@ -63,7 +52,7 @@ describe("the web page on a 200-node sim", () => {
   it("takes the token out of the address and lists every node in a virtualised list", async () => {
     const page = await fleetPage();
     expect(page.url()).not.toContain("token");
-    expect(await page.evaluate('sessionStorage.getItem("twinfleet.token")')).toBe(sim.token);
+    expect(await page.evaluate('sessionStorage.getItem("twinfleet.token")')).toBe(fx.sim.token);
     await expect(page.locator("#stat-nodes dd").textContent()).resolves.toBe(String(NODES));
     const { ids, maxRows } = await scrollThrough(page);
     expect([...ids].sort()).toEqual(Array.from({ length: NODES }, (_, i) => id(i)));
@@ -78,10 +67,10 @@ describe("the web page on a 200-node sim", () => {
   });
 
   it("never puts the token in a URL it requests, the event stream's included (a proxy logs URLs)", async () => {
-    const page = await browser.page();
+    const page = await fx.browser.page();
     const urls: string[] = [];
     page.on("request", (r) => urls.push(r.url()));
-    await page.goto(sim.pageUrl);
+    await page.goto(fx.sim.pageUrl);
     await page.locator("#live.open").waitFor();
     await page
       .locator("#shown")
@@ -89,7 +78,7 @@ describe("the web page on a 200-node sim", () => {
       .waitFor();
     expect(urls.some((u) => new URL(u).pathname === "/api/events")).toBe(true);
     // The address it was opened with carries the token in its fragment, which is never sent.
-    expect(urls.filter((u) => u.split("#")[0]?.includes(sim.token))).toEqual([]);
+    expect(urls.filter((u) => u.split("#")[0]?.includes(fx.sim.token))).toEqual([]);
     await page.close();
   });
 
@@ -118,8 +107,8 @@ describe("the web page on a 200-node sim", () => {
     const row = fleet.locator(`.row[data-id="${target}"]`);
     await expect(row.getAttribute("data-on")).resolves.toBe("false");
 
-    const node = await browser.page();
-    await node.goto(sim.at(`/node/${target}`));
+    const node = await fx.browser.page();
+    await node.goto(fx.sim.at(`/node/${target}`));
     await node.locator("#node-version").waitFor();
     // The set goes with the version the node page shows: on a busy host the twin may still be
     // settling (registration, pairing), so wait until the node page has caught up with the fleet's.
@@ -144,7 +133,7 @@ describe("the web page on a 200-node sim", () => {
     expect(Date.now() - clicked).toBeLessThan(1000);
     await node.locator('#node-led[data-on="true"]').waitFor({ timeout: 5000 });
 
-    const listed = JSON.parse(await runCli(["nodes", "--broker", sim.brokerUrl, "--wait", "1500"])) as {
+    const listed = JSON.parse(await runCli(["nodes", "--broker", fx.sim.brokerUrl, "--wait", "1500"])) as {
       id: string;
       reported?: { on: boolean };
     }[];
@@ -156,8 +145,8 @@ describe("the web page on a 200-node sim", () => {
   it("pairs two nodes from the node page, and a press on the source reaches the follower", async () => {
     const follower = id(100);
     const source = id(20);
-    const node = await browser.page();
-    await node.goto(sim.at(`/node/${follower}`));
+    const node = await fx.browser.page();
+    await node.goto(fx.sim.at(`/node/${follower}`));
     await node.locator("#follow-id").waitFor();
     // A bad id is refused on the page, before anything is sent.
     await node.fill("#follow-id", follower);
@@ -175,7 +164,7 @@ describe("the web page on a 200-node sim", () => {
     await fleetS.fill("#q", source);
     const before = await fleetF.locator(`.row[data-id="${follower}"]`).getAttribute("data-on");
     await expect(fleetS.locator(`.row[data-id="${source}"]`).getAttribute("data-on")).resolves.toBe(before);
-    const pressed = await sim.api(`api/nodes/${source}/press`, { method: "POST" });
+    const pressed = await fx.sim.api(`api/nodes/${source}/press`, { method: "POST" });
     expect(pressed.status).toBe(202);
     const want = before === "true" ? "false" : "true";
     await fleetS.locator(`.row[data-id="${source}"][data-on="${want}"]`).waitFor({ timeout: 5000 });
@@ -188,13 +177,13 @@ describe("the web page on a 200-node sim", () => {
 
   it("refuses a stale If-Match with 412, and the node page says another change came first", async () => {
     const target = id(60);
-    const node = await browser.page();
-    await node.goto(sim.at(`/node/${target}`));
+    const node = await fx.browser.page();
+    await node.goto(fx.sim.at(`/node/${target}`));
     await node.locator("#node-version").waitFor();
     // The page reads its node again once its stream's first node list has come (a reset): wait for
     // that, and for the version the server has now, so no read of the page's own is under way.
     await node.waitForFunction("window.twinfleetStore.resets > 0");
-    const current = (await sim.api(`api/nodes/${target}`)).headers.get("etag")!.replaceAll('"', "");
+    const current = (await fx.sim.api(`api/nodes/${target}`)).headers.get("etag")!.replaceAll('"', "");
     await node
       .locator("#node-version")
       .filter({ hasText: new RegExp(`^v${current}$`) })
@@ -203,7 +192,7 @@ describe("the web page on a 200-node sim", () => {
     // The page stops hearing of changes, so it keeps showing (and sending) the version it has …
     await node.evaluate("window.twinfleetStore.apply = () => {}");
     // … while someone else changes the node.
-    const other = await sim.api(`api/nodes/${target}/state`, {
+    const other = await fx.sim.api(`api/nodes/${target}/state`, {
       method: "PUT",
       headers: { "Content-Type": "application/json", "If-Match": `"${shown}"` },
       body: JSON.stringify({ on: true }),
@@ -240,7 +229,7 @@ describe("the web page on a 200-node sim", () => {
   });
 
   it("refuses a write without the token with 401 and WWW-Authenticate: Bearer", async () => {
-    const r = await sim.api(`api/nodes/${id(7)}/state`, {
+    const r = await fx.sim.api(`api/nodes/${id(7)}/state`, {
       method: "PUT",
       auth: false,
       headers: { "Content-Type": "application/json" },
@@ -249,7 +238,7 @@ describe("the web page on a 200-node sim", () => {
     expect(r.status).toBe(401);
     expect(r.headers.get("www-authenticate")).toMatch(/^Bearer/);
     expect(r.headers.get("content-type")).toContain("application/problem+json");
-    const bad = await sim.api(`api/nodes/${id(7)}/state`, {
+    const bad = await fx.sim.api(`api/nodes/${id(7)}/state`, {
       method: "PUT",
       headers: { "Content-Type": "application/json", Authorization: "Bearer wrong" },
       body: JSON.stringify({ on: true }),
@@ -280,7 +269,7 @@ describe("the web page on a 200-node sim", () => {
       const gc = (globalThis as { gc?: () => void }).gc;
       expect(gc, "the web suite runs with --expose-gc").toBeTypeOf("function");
       gc?.();
-      const page = await browser.page();
+      const page = await fx.browser.page();
       await page.goto(own.pageUrl);
       const live = page.locator("#live");
       await live.filter({ hasText: "server busy" }).waitFor();
@@ -307,7 +296,7 @@ describe("the web page on a 200-node sim", () => {
     await page.locator("dialog.confirm").waitFor();
     await page.keyboard.press("Escape");
     await page.locator("dialog.confirm").waitFor({ state: "detached" });
-    const fleet = async () => ((await (await sim.api("api/fleet")).json()) as { lossPct: number }).lossPct;
+    const fleet = async () => ((await (await fx.sim.api("api/fleet")).json()) as { lossPct: number }).lossPct;
     await expect(fleet()).resolves.toBe(0);
     await page.click("form.inline button[type=submit] >> text=Apply");
     await page.click("dialog.confirm button.danger");
@@ -318,7 +307,7 @@ describe("the web page on a 200-node sim", () => {
     await page.click("form.inline button[type=submit] >> text=Apply");
     await page.locator(".notice.error").filter({ hasText: "from 0 to 100" }).waitFor();
     await page.close();
-    const back = await sim.api("api/fleet/loss", {
+    const back = await fx.sim.api("api/fleet/loss", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ pct: 0 }),

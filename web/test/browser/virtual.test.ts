@@ -5,23 +5,11 @@
  * speeds it up.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, openBrowser, type SimServer, startSim } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { simAndBrowser } from "./sim-and-browser.js";
 
 const NODES = 20;
-let sim: SimServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  sim = await startSim(NODES, ["--clock", "virtual"]);
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  const errors = browser?.errors() ?? [];
-  await browser?.close();
-  await sim?.stop();
-  expect(errors, "uncaught errors in the page").toEqual([]);
-});
+const fx = simAndBrowser(NODES, ["--clock", "virtual"]);
 
 /** The header's virtual-time figure, e.g. `42 s ×1` or `42 s PAUSED ×1`. */
 const figure = (page: Page) => page.locator("#stat-virtual dd");
@@ -33,12 +21,12 @@ const pastSeconds = (page: Page, s: number) =>
     undefined,
     { timeout: 20_000 },
   );
-const fleetNow = async () => ((await (await sim.api("api/fleet")).json()) as { now: number }).now;
+const fleetNow = async () => ((await (await fx.sim.api("api/fleet")).json()) as { now: number }).now;
 
 describe("the web page on a virtual-time sim", () => {
   it("shows virtual time and its pace, pauses it, resumes it and speeds it up", async () => {
-    const page = await browser.page();
-    await page.goto(sim.pageUrl);
+    const page = await fx.browser.page();
+    await page.goto(fx.sim.pageUrl);
     await figure(page)
       .filter({ hasText: /^\d+ s ×1$/ })
       .waitFor();
