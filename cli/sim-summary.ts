@@ -32,7 +32,11 @@ export function progressLine(p: Progress, now: number): string {
     `lost ${p.lost}${p.lostForGood > 0 ? ` (${p.lostForGood} for good)` : ""}`,
     `loss ${p.lossPct}%`,
     ...(p.faults > 0 ? [`faults ${p.faults}`] : []),
-    ...(p.brokerLostS !== undefined ? [`BROKER LOST ${p.brokerLostS.toFixed(0)} s`] : []),
+    ...(p.brokerLostS !== undefined
+      ? [
+          `BROKER LOST ${p.brokerLostS.toFixed(0)} s${p.brokerRefused !== undefined ? " (LOGIN REFUSED)" : ""}`,
+        ]
+      : []),
     ...(p.clashes !== undefined ? [`IDS IN USE ${p.clashes}`] : []),
     p.virtual
       ? `virtual ×${p.virtual.speedup.toFixed(p.virtual.speedup < 10 ? 1 : 0)} real (${p.virtual.wallS.toFixed(0)} s wall)`
@@ -191,7 +195,11 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
       lost === 0
         ? ""
         : `\n       retained lost  ${lost === 1 ? "1 node's report" : `${lost} nodes' reports`} gone from the broker when it came back (restarted without its retained messages, or with an older copy): put back by the twins service`;
-    return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good${put}`;
+    const refused =
+      o.refused === undefined
+        ? ""
+        : `\n       login refused  the broker refused the run's login while it was lost (${o.refused}): the login was revoked or changed there (--auth reloaded?), not a broker that died`;
+    return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good${refused}${put}`;
   });
   return `\n${lines.join("\n")}`;
 }

@@ -17,12 +17,22 @@ export interface PutBackWatchable {
   on(event: "put-back", listener: (nodes: number) => void): unknown;
 }
 
+/**
+ * A watch that also tells the broker's refusals of the run's login, with the broker's answer: the
+ * run's probe (fleet/broker-probe.ts).
+ */
+export interface RefusalWatchable extends BrokerWatchable {
+  onRefused(fn: (why: string) => void): void;
+}
+
 /** One outage on the run's clock; `endMs` undefined while it lasts. */
 interface Span {
   readonly startMs: number;
   endMs: number | undefined;
   /** Nodes whose report the broker no longer held when it was back, put back. */
   retainedLost: number;
+  /** The broker's answer to the run's login while it was lost, when it refused it. */
+  refused: string | undefined;
 }
 
 export interface OutageSpan {
@@ -32,7 +42,14 @@ export interface OutageSpan {
   readonly back: boolean;
   /** Nodes whose report the broker no longer held when it was back, put back by the twins service; absent when none. */
   readonly retainedLost?: number;
+  /**
+   * The broker refused the run's login while it was lost (its answer: "bad user name or password",
+   * …): a login revoked or changed (`--auth` reloaded), not a broker that died; absent otherwise.
+   */
+  readonly refused?: string;
 }
+
+type Watch = BrokerWatchable | RefusalWatchable;
 
 export class BrokerOutages {
   private readonly spans: Span[] = [];
@@ -43,13 +60,15 @@ export class BrokerOutages {
    * just ended (the twins' keepalive running out after a probe heard the broker again) extends it.
    */
   constructor(
-    sources: BrokerWatchable | readonly (BrokerWatchable | undefined)[] | undefined,
+    sources: Watch | readonly (Watch | undefined)[] | undefined,
     private readonly now: () => number,
     putBacks?: PutBackWatchable,
   ) {
     const all = Array.isArray(sources) ? sources : [sources];
-    for (const source of all as readonly (BrokerWatchable | undefined)[])
+    for (const source of all as readonly (Watch | undefined)[]) {
       source?.on("broker", (connected, lastHeardAt) => (connected ? this.back() : this.lost(lastHeardAt)));
+      if (source !== undefined && "onRefused" in source) source.onRefused((why) => this.refused(why));
+    }
     // Told once the broker's replay after the reconnect is over: the outage just ended (none before
     // it: a service started on a broker that lacks what its store holds, not an outage of the run).
     putBacks?.on("put-back", (nodes) => {
@@ -69,12 +88,26 @@ export class BrokerOutages {
     const startMs = lastHeardAt ?? this.now();
     const last = this.spans.at(-1);
     if (last?.endMs !== undefined && startMs <= last.endMs) last.endMs = undefined;
-    else this.spans.push({ startMs, endMs: undefined, retainedLost: 0 });
+    else this.spans.push({ startMs, endMs: undefined, retainedLost: 0, refused: undefined });
   }
 
   private back(): void {
     const span = this.open;
     if (span !== undefined) span.endMs = this.now();
+  }
+
+  /**
+   * The broker refused the run's login (its answer `why`): the cause of the outage under way, the
+   * first refusal kept. A refusal with no outage open (the connection never came up) is none of it.
+   */
+  refused(why: string): void {
+    const span = this.open;
+    if (span !== undefined) span.refused ??= why;
+  }
+
+  /** For the progress line: how long the broker has been lost (s), and the refusal of the run's login then. */
+  progress(): { brokerLostS: number | undefined; brokerRefused: string | undefined } {
+    return { brokerLostS: this.downS(), brokerRefused: this.open?.refused };
   }
 
   /** Whether the broker has been lost at any time so far. */
@@ -100,6 +133,7 @@ export class BrokerOutages {
       endMs: s.endMs ?? Math.max(s.startMs, untilMs),
       back: s.endMs !== undefined,
       ...(s.retainedLost > 0 ? { retainedLost: s.retainedLost } : {}),
+      ...(s.refused !== undefined ? { refused: s.refused } : {}),
     }));
   }
 }

@@ -10,14 +10,18 @@
 import { randomBytes } from "node:crypto";
 import type { Scheduler } from "../node/scheduler.js";
 import type { Prefix } from "../protocol/index.js";
-import { type BrokerLogin, probeBroker, type TwinsServiceInfo } from "../twins/index.js";
-import type { BrokerWatchable } from "./broker-outages.js";
+import { type BrokerLogin, probeBroker, refusalText, type TwinsServiceInfo } from "../twins/index.js";
+import type { RefusalWatchable } from "./broker-outages.js";
 import { type JoinedLog, JoinedWatch } from "./joined-watch.js";
 import { connectWatchClient } from "./shard-watch.js";
 
 export interface BrokerProbe {
-  /** The probe client's connection: lost when it drops or the broker falls silent, back when heard again. */
-  readonly watch: BrokerWatchable;
+  /**
+   * The probe client's connection: lost when it drops or the broker falls silent, back when heard
+   * again; and each time the broker refuses its login (its reconnects during an outage: the run's
+   * control login revoked, `--auth` reloaded), the broker's answer: why the broker is lost.
+   */
+  readonly watch: RefusalWatchable;
   /** The presence of the twins service the run joined, watched on the probe's client. */
   readonly joined?: JoinedWatch;
   close(): Promise<void>;
@@ -45,8 +49,16 @@ export async function openBrokerProbe(
     error,
     unheard: refused,
   });
+  const watch: RefusalWatchable = {
+    on: (event, listener) => probe.watch.on(event, listener),
+    onRefused: (fn) =>
+      client.on("error", (e) => {
+        const why = refusalText(e);
+        if (why !== undefined) fn(why);
+      }),
+  };
   return {
-    watch: probe.watch,
+    watch,
     ...(joined ? { joined: new JoinedWatch(client, prefix, joined.service, sched, joined.log) } : {}),
     close: async () => {
       probe.stop();

@@ -32,6 +32,8 @@ export interface Progress {
   readonly faults: number;
   /** How long the twins service has been without the broker (s); undefined while connected. */
   readonly brokerLostS?: number | undefined;
+  /** The broker's refusal of the run's login during the outage under way (its answer), if it refused it. */
+  readonly brokerRefused?: string | undefined;
   /** Nodes found with their sessions taken over by another client with the same id; absent when none. */
   readonly clashes?: number;
   /** During the settle: how long it has left and what it waits for. */

@@ -228,6 +228,8 @@ export interface BrokerOutageReport extends Omit<FaultOutcome, "windowEndMs"> {
   readonly back: boolean;
   /** Nodes whose report the broker came back without (or with an older one), put back by the run's own twins. */
   readonly retainedLost?: number;
+  /** The broker's refusal of the run's login while it was lost (a login revoked, not a crash). */
+  readonly refused?: string;
   /** A merged report: the shards whose client saw it (one outage, however many saw it). */
   readonly shards?: readonly number[];
 }

@@ -256,7 +256,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       lossPct: this.lossPct,
       lagP99Ms: this.lag?.worst().p99Ms ?? 0,
       faults: this.faults.inProgress,
-      brokerLostS: this.outages.downS(),
+      ...this.outages.progress(),
       ...(this.clashes.count > 0 ? { clashes: this.clashes.count } : {}),
       ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
       ...(this.virtual

@@ -31,18 +31,30 @@ export function joinOutages(
         startMs: o.startMs - off,
         endMs: o.endMs - off,
         back: o.back,
+        refused: o.refused,
         shard: f.shard.index,
       }));
     })
     .sort((a, b) => a.startMs - b.startMs);
-  const joined: { startMs: number; endMs: number; back: boolean; shards: Set<number> }[] = [];
+  type Joined = { startMs: number; endMs: number; back: boolean; refused?: string; shards: Set<number> };
+  const joined: Joined[] = [];
   for (const s of spans) {
     const last = joined.at(-1);
     if (last !== undefined && s.startMs <= last.endMs) {
       last.endMs = Math.max(last.endMs, s.endMs);
       last.back &&= s.back;
+      last.refused ??= s.refused;
       last.shards.add(s.shard);
-    } else joined.push({ startMs: s.startMs, endMs: s.endMs, back: s.back, shards: new Set([s.shard]) });
+    } else {
+      const { startMs, endMs, back, refused } = s;
+      joined.push({
+        startMs,
+        endMs,
+        back,
+        ...(refused !== undefined ? { refused } : {}),
+        shards: new Set([s.shard]),
+      });
+    }
   }
   return joined.map((j) => ({ ...j, shards: [...j.shards].sort((a, b) => a - b) }));
 }

@@ -225,10 +225,11 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
         !isObj(o) ||
         typeof o.startMs !== "number" ||
         typeof o.endMs !== "number" ||
-        typeof o.back !== "boolean"
+        typeof o.back !== "boolean" ||
+        (o.refused !== undefined && typeof o.refused !== "string")
       )
         throw new ShardFileError(
-          `${shownPath(path)}: brokerOutages[${i}] must have startMs, endMs (numbers) and back`,
+          `${shownPath(path)}: brokerOutages[${i}] must have startMs, endMs (numbers) and back, and refused a string if any`,
         );
     });
   }

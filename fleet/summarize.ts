@@ -281,6 +281,7 @@ export function brokerOutages(
       durationMs: round(s.endMs - startMs, 1),
       back: s.back,
       ...(s.retainedLost !== undefined ? { retainedLost: s.retainedLost } : {}),
+      ...(s.refused !== undefined ? { refused: s.refused } : {}),
       ...outcomeFields(outcomes[k]),
     };
   });

@@ -158,6 +158,16 @@ const CONNACK: Record<number, [ConnectFailure, string]> = {
 };
 
 /**
+ * The broker's answer when `err` is its refusal (a CONNACK with a non-zero code: "bad user name or
+ * password", "client id rejected", …); undefined for any other error.
+ */
+export function refusalText(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "number" || code <= 0) return undefined;
+  return CONNACK[code]?.[1] ?? `CONNACK ${code}`;
+}
+
+/**
  * The parser errors of mqtt-packet: the bytes that came back are not MQTT. An HTTP server's
  * `HTTP/1.1 400` reads as a PUBACK with bad flag bits, a TLS alert as a CONNECT.
  */

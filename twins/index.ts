@@ -33,6 +33,7 @@ export {
   connectTimeoutError,
   displayUrl,
   loginOptions,
+  refusalText,
   splitBrokerUrl,
   urlTextProblem,
 } from "./connection.js";

@@ -270,7 +270,9 @@ export class TwinRegistry {
       const bad = this.bad(
         "spoofed-origin",
         topic,
-        `stamp ${formatStamp(stamp)}: ${stamp.origin} is neither ${t.id} nor upstream of it`,
+        retained
+          ? `stamp ${formatStamp(stamp)}: ${stamp.origin} is neither ${t.id} nor upstream of it under the configs the broker holds now; a retained report, written maybe before those changed or were cleared (an earlier run's leftover, whose sources a --fresh run cleared), or spoofed`
+          : `stamp ${formatStamp(stamp)}: ${stamp.origin} is neither ${t.id} nor upstream of it`,
         t.id,
       );
       if (t.reported) return [bad];
