@@ -249,8 +249,7 @@ export class TwinsSource implements ConsoleSource {
   /** A live fleet's faults are the world's, not injected (view/live-faults.ts). */
   faults(): readonly ConsoleFault[] {
     const faults = this.live.list(this.sched.now());
-    const since = this.twins.unsavedSince;
-    // On the service's own clock, as the other faults are.
+    const since = this.twins.unsavedSince; // on the service's own clock, as the other faults are
     if (since !== undefined)
       faults.push({ what: "desired state not saved (disk full or read-only?)", since });
     if (this.twins.fleetUnseen !== undefined) faults.push(this.twins.fleetUnseen);
