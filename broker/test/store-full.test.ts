@@ -179,16 +179,19 @@ it("stops with an error, not a clean exit, when its data directory still cannot 
 });
 
 it("a start the disk cannot take (full, or read-only) names the directory, the cause and what to do", async () => {
+  // Every open refused while the start is tried (LevelDB's deferred open included): a real open
+  // left running would write into the directory as the test removes it.
   const refuse = (cause: string) =>
     vi
       .spyOn(ClassicLevel.prototype, "open")
-      .mockRejectedValueOnce(Object.assign(new Error("Database is not open"), { cause: new Error(cause) }));
-  refuse(`IO error: ${dir}/MANIFEST-000004: No space left on device`);
+      .mockRejectedValue(Object.assign(new Error("Database is not open"), { cause: new Error(cause) }));
+  const full = refuse(`IO error: ${dir}/MANIFEST-000004: No space left on device`);
   await expect(startBroker({ host: "127.0.0.1", port: 0, dataDir: dir })).rejects.toThrow(
     new Error(
       `data directory ${dir} cannot be opened as a LevelDB store: IO error: ${dir}/MANIFEST-000004: No space left on device; free space on it`,
     ),
   );
+  full.mockRestore();
   refuse(`IO error: ${dir}/LOCK: Read-only file system`);
   await expect(startBroker({ host: "127.0.0.1", port: 0, dataDir: dir })).rejects.toThrow(
     /LOCK: Read-only file system; its file system is read-only \(remounted so after an I\/O error\?\): check the disk/,
