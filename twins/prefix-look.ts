@@ -7,7 +7,7 @@
  * refuse the subscription leaves the look without an answer.
  */
 import type { Logger } from "pino";
-import type { Prefix } from "../protocol/index.js";
+import { decode, Prefix, ProtocolError } from "../protocol/index.js";
 import { after, type Scheduler } from "./clock.js";
 import { type Subscriber, subscribeUnlessRefused } from "./subscriptions.js";
 
@@ -76,7 +76,7 @@ export class PrefixLook {
     }
     // An empty payload is a cleared status: no node stands there.
     if (payload.length === 0) nodes.delete(topic.slice(b + 1));
-    else nodes.set(topic.slice(b + 1), payload.toString() === "T1 1");
+    else nodes.set(topic.slice(b + 1), onlineStatus(prefix, topic, payload));
     return true;
   }
 
@@ -113,5 +113,16 @@ export class PrefixLook {
     } finally {
       this.seen = undefined;
     }
+  }
+}
+
+/** Whether a status under another prefix says its node is online, as the codec reads it (a malformed one does not). */
+function onlineStatus(prefix: string, topic: string, payload: Buffer): boolean {
+  try {
+    const msg = decode(Prefix(prefix), topic, payload);
+    return msg.kind === "status" && msg.online;
+  } catch (err) {
+    if (err instanceof ProtocolError) return false;
+    throw err;
   }
 }
