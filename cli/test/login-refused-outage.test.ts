@@ -4,10 +4,8 @@
  * the summary, so that it does not read as a broker that died. Real sockets on port 0, the access
  * rules reloaded under the probe.
  */
-import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
-import { credentialsPolicy, hashPassword } from "../../broker/credentials.js";
-import { startBroker } from "../../broker/server.js";
+import { oneLoginBroker } from "../../broker/test/one-login.js";
 import { BrokerOutages } from "../../fleet/broker-outages.js";
 import { openBrokerProbe } from "../../fleet/broker-probe.js";
 import type { BrokerOutageReport } from "../../fleet/report.js";
@@ -23,13 +21,8 @@ afterEach(async () => {
 });
 
 it("gives the outage the broker's refusal of the run's login as its cause, and the summary says so", async () => {
-  const users = { run: { role: "control" as const, password: await hashPassword("pw-run") } };
-  const broker = await startBroker({
-    host: "127.0.0.1",
-    port: 0,
-    auth: credentialsPolicy({ users }),
-    logger: pino({ level: "silent" }),
-  });
+  const site = await oneLoginBroker("run", "pw-run");
+  const { broker } = site;
   cleanup.push(() => broker.close());
   const sched = new FakeScheduler(0);
   const login = { username: "run", password: "pw-run" };
@@ -37,11 +30,11 @@ it("gives the outage the broker's refusal of the run's login as its cause, and t
   cleanup.push(() => probe.close());
   const outages = new BrokerOutages([undefined, probe.watch], () => sched.now());
 
-  await broker.reload(async () => ({ auth: credentialsPolicy({ users: {} }) }));
+  await site.revoke();
   await when(() => broker.figures.tally.refused["bad-login"] >= 1);
   await when(() => outages.progress().brokerRefused !== undefined);
   expect(outages.progress()).toEqual({ brokerLostS: 0, brokerRefused: "bad user name or password" });
-  await broker.reload(async () => ({ auth: credentialsPolicy({ users }) }));
+  await site.restore();
   await when(() => outages.downS() === undefined);
   const [span, ...more] = outages.list(sched.now());
   expect(more).toEqual([]);

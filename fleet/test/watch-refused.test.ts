@@ -4,10 +4,8 @@
  * the first refused CONNACK unless told otherwise: the run went on telling the broker lost to its end.
  * Real sockets on port 0, the access rules reloaded under the client.
  */
-import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
-import { credentialsPolicy, hashPassword } from "../../broker/credentials.js";
-import { startBroker } from "../../broker/server.js";
+import { oneLoginBroker } from "../../broker/test/one-login.js";
 import { when } from "../../twins/test/poll.js";
 import { connectWatchClient } from "../shard-watch.js";
 
@@ -18,23 +16,18 @@ afterEach(async () => {
 });
 
 it("connects again once a login refused during an outage is let in again", async () => {
-  const users = { run: { role: "control" as const, password: await hashPassword("pw-run") } };
-  const broker = await startBroker({
-    host: "127.0.0.1",
-    port: 0,
-    auth: credentialsPolicy({ users }),
-    logger: pino({ level: "silent" }),
-  });
+  const site = await oneLoginBroker("run", "pw-run");
+  const { broker } = site;
   cleanup.push(() => broker.close());
   const client = await connectWatchClient(broker.url, { username: "run", password: "pw-run" });
   cleanup.push(() => client.endAsync(true));
   let connects = 0;
   client.on("connect", () => connects++);
 
-  await broker.reload(async () => ({ auth: credentialsPolicy({ users: {} }) }));
+  await site.revoke();
   await when(() => broker.figures.tally.refused["bad-login"] >= 1);
   expect(client.connected).toBe(false);
-  await broker.reload(async () => ({ auth: credentialsPolicy({ users }) }));
+  await site.restore();
   await when(() => client.connected);
   expect(connects).toBe(1);
 });

@@ -6,8 +6,7 @@
  */
 import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
-import { credentialsPolicy, hashPassword } from "../../broker/credentials.js";
-import { startBroker } from "../../broker/server.js";
+import { oneLoginBroker } from "../../broker/test/one-login.js";
 import { isRefusal, REFUSED_RETRY_MAX_MS, refusedPause } from "../refusal-backoff.js";
 import { startTwins } from "../service.js";
 import { memoryStore } from "../store.js";
@@ -39,9 +38,8 @@ it("doubles the pause at each refusal in a row up to a minute, and starts again 
 });
 
 it("waits longer after each refusal once its login is revoked, says so once, and is back once it is restored", async () => {
-  const hash = await hashPassword("pw-ctl");
-  const users = { ctl: { role: "control" as const, password: hash } };
-  const broker = await startBroker({ host: "127.0.0.1", port: 0, auth: credentialsPolicy({ users }) });
+  const site = await oneLoginBroker("ctl", "pw-ctl");
+  const { broker } = site;
   cleanup.push(() => broker.close());
   const lines: { level: number; msg: string }[] = [];
   const logger = pino({ level: "debug" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
@@ -68,7 +66,7 @@ it("waits longer after each refusal once its login is revoked, says so once, and
   }, 2);
   cleanup.push(async () => clearInterval(poll));
 
-  await broker.reload(async () => ({ auth: credentialsPolicy({ users: {} }) }));
+  await site.revoke();
   await until(() => refusedAt.length >= 5, "five refused logins", 20_000);
   // Timers never fire early: the 5th attempt came at least the 4th pause (50 ms doubled four times)
   // after the 4th; at the period it would have come about 50 ms after it.
@@ -79,7 +77,7 @@ it("waits longer after each refusal once its login is revoked, says so once, and
     /trying again in 0\.1 s, then after pauses that double up to 60 s \(a broker bans an address/,
   );
 
-  await broker.reload(async () => ({ auth: credentialsPolicy({ users }) }));
+  await site.restore();
   await until(() => up.at(-1) === true, "the twins service connected again", 20_000);
   expect(up).toEqual([false, true]);
 });
