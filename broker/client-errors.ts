@@ -67,7 +67,14 @@ export function reasonOf(
     return { cut: err.violation.kind === "queue-full" ? "queue-full" : "stalled" };
   if (err instanceof ConformanceError) return { cut: "protocol-violation" };
   if (err instanceof WebSocketFrameError)
-    return { cut: err.violation === "too-large" ? "packet-too-large" : "protocol-violation" };
+    return {
+      cut:
+        err.violation === "too-large"
+          ? "packet-too-large"
+          : err.violation === "ping-flood"
+            ? "ping-flood"
+            : "protocol-violation",
+    };
   if (err.message === CONNECT_TIMEOUT) return { refused: "connect-timeout" };
   if (err.message === KEEPALIVE_TIMEOUT) return { cut: "keepalive-timeout" };
   return undefined;

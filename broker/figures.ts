@@ -33,6 +33,7 @@ export const CUT_REASONS = [
   "packet-too-large",
   "malformed-length",
   "protocol-violation",
+  "ping-flood",
   "queue-full",
   "stalled",
   "keepalive-timeout",

@@ -7,19 +7,24 @@
  * ([MQTT-6.0.0-1]: MQTT is carried in binary frames only). What the ws library refuses (a message
  * over the packet limit, too many fragments, a malformed frame) is told as a WebSocketFrameError
  * (webSocketError(), broker/client-errors.ts), so it is logged and counted as the plain port's packet
- * limit and protocol errors are.
+ * limit and protocol errors are. Pings are answered here, not by ws: ws ends a connection with more
+ * than 60 pongs unsent by terminating its socket, which its stream tells as a plain end (no error, no
+ * close frame), so a ping flood was cut without a trace; here it is a WebSocketFrameError too.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { createWebSocketStream, WebSocketServer } from "ws";
+import { createWebSocketStream, WebSocket, WebSocketServer } from "ws";
 import type { RefusalReason } from "./figures.js";
 
 /** Subprotocols an MQTT client offers, in the order chosen: MQTT 3.1.1's, then 3.1's. */
 const MQTT_SUBPROTOCOLS = ["mqtt", "mqttv3.1"] as const;
 
 /** What a connection did over WebSocket that MQTT or the packet limit does not allow. */
-export type WebSocketViolation = "too-large" | "text-frame" | "malformed-frame";
+export type WebSocketViolation = "too-large" | "text-frame" | "malformed-frame" | "ping-flood";
+
+/** Pongs not yet written (the client takes none, or pings faster than they go) before a cut: ws's own cap. */
+export const MAX_PENDING_PONGS = 60;
 
 export class WebSocketFrameError extends Error {
   override readonly name = "WebSocketFrameError";
@@ -78,6 +83,8 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
     server: http,
     // ws's own cap on one message: MQTT.js writes at most one packet per message.
     maxPayload: opts.maxPacketBytes,
+    // Answered in the connection's "ping" listener, so that a flood is told (ws's cap only terminates).
+    autoPong: false,
     handleProtocols: (offered) => MQTT_SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
     // A client offering subprotocols, none of them MQTT's, speaks something else: refused before the
     // upgrade. One offering none (a bare WebSocket tool) is let in.
@@ -102,6 +109,24 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
       ws.close(1003, "MQTT needs binary frames");
       stream.destroy(
         new WebSocketFrameError("text-frame", "WebSocket text frame: MQTT is carried in binary frames only"),
+      );
+    });
+    let pendingPongs = 0;
+    const pongSent = () => pendingPongs--;
+    ws.on("ping", (data) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (pendingPongs < MAX_PENDING_PONGS) {
+        pendingPongs++;
+        ws.pong(data, false, pongSent);
+        return;
+      }
+      // Its socket closed at once (the stream's destroy terminates it): a close frame would wait
+      // behind the pongs the client does not read.
+      stream.destroy(
+        new WebSocketFrameError(
+          "ping-flood",
+          `WebSocket ping flood: over ${MAX_PENDING_PONGS} pongs unsent (the client pings faster than it reads)`,
+        ),
       );
     });
     opts.handle(stream, req);

@@ -2,8 +2,8 @@
  * The TLS and WebSocket listeners against hostile clients on real sockets: a TLS handshake that
  * never completes is closed at the connect timeout; unfinished handshakes and upgrades count towards
  * --max-pending as silent plain sockets do; a WebSocket message over the packet limit or a text frame
- * is cut and counted as on the plain port; the `mqtt` subprotocol is chosen, and a request offering
- * only others is refused.
+ * is cut and counted as on the plain port, and so is a flood of pings; the `mqtt` subprotocol is
+ * chosen, and a request offering only others is refused.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -177,6 +177,29 @@ describe("WebSocket frames", () => {
     expect(got.readUInt16BE(2)).toBe(1003);
     expect(got.includes(0x82)).toBe(false);
     expect(b.figures.tally.cut["protocol-violation"]).toBe(1);
+  });
+
+  it("cuts a flood of pings whose pongs are not taken, logged and counted as ping-flood", async () => {
+    const { b, lines } = await start({});
+    // A ping is answered: a pong (0x8a) with its payload.
+    const calm = (await upgraded(b.wsPort ?? 0, "mqtt")).s;
+    let pong = Buffer.alloc(0);
+    calm.on("data", (d: Buffer) => {
+      pong = Buffer.concat([pong, d]);
+    });
+    calm.write(wsFrame(9, Buffer.from("hi")));
+    await expect.poll(() => pong.toString("hex")).toBe("8a026869");
+    const { s } = await upgraded(b.wsPort ?? 0, "mqtt");
+    // 1,000 pings of 125 bytes in one write, and the pongs not read.
+    s.pause();
+    s.write(Buffer.concat(Array.from({ length: 1000 }, () => wsFrame(9, Buffer.alloc(125, 7)))));
+    await expect.poll(() => b.figures.tally.cut["ping-flood"]).toBe(1);
+    s.resume();
+    await closed(s);
+    const cut = lines.filter((l) => l.msg === "client error");
+    expect(cut.length).toBe(1);
+    expect(JSON.stringify(cut[0])).toMatch(/ping flood: over 60 pongs unsent/);
+    expect(b.figures.tally.cut["protocol-violation"]).toBe(0);
   });
 });
 
