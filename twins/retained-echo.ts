@@ -90,7 +90,7 @@ export class RetainedEcho {
     const shown = topics.slice(0, 5).join(", ") + (topics.length > 5 ? ` and ${topics.length - 5} more` : "");
     this.opts.logger.warn(
       { broker: url, dropped: topics.length, topics: topics.slice(0, 5) },
-      `twins: the broker at ${url} acknowledged ${topics.length === 1 ? "a retained write" : `${topics.length} retained writes`} (${shown}) but did not deliver ${topics.length === 1 ? "it" : "them"} back in ${ECHO_WAIT_MS / 1000} s: it dropped ${topics.length === 1 ? "it" : "them"}. Do its access rules let ${login} write there? (Mosquitto drops a denied publish, or one over its message_size_limit, and acknowledges it all the same: its log says "Denied PUBLISH"; or the echo overflowed the service's own queue, max_queued_messages.) Pairings written for offline nodes and reports put back do not reach the nodes until it does`,
+      `twins: the broker at ${url} acknowledged ${topics.length === 1 ? "a retained write" : `${topics.length} retained writes`} (${shown}) but did not deliver ${topics.length === 1 ? "it" : "them"} back in ${ECHO_WAIT_MS / 1000} s: it dropped ${topics.length === 1 ? "it" : "them"}, or it is that far behind (a busy host at a large fleet's start). Do its access rules let ${login} write there? (Mosquitto drops a denied publish, or one over its message_size_limit, and acknowledges it all the same: its log says "Denied PUBLISH"; or the echo overflowed the service's own queue, max_queued_messages.) Pairings written for offline nodes and reports put back do not reach the nodes until it does`,
     );
   }
 }

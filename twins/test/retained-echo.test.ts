@@ -28,7 +28,7 @@ it("tells a retained write not delivered back within 10 s, naming the topic and 
   scheduler.advance(1);
   expect(lines).toHaveLength(1);
   expect(lines[0]?.msg).toMatch(
-    /^twins: the broker at mqtt:\/\/127\.0\.0\.1:1883 acknowledged a retained write \(tf\/config\/n-0003\) but did not deliver it back in 10 s: it dropped it\. Do its access rules let the login twins write there\?/,
+    /^twins: the broker at mqtt:\/\/127\.0\.0\.1:1883 acknowledged a retained write \(tf\/config\/n-0003\) but did not deliver it back in 10 s: it dropped it, or it is that far behind \(a busy host at a large fleet's start\)\. Do its access rules let the login twins write there\?/,
   );
   expect(lines[0]?.dropped).toBe(1);
 });
