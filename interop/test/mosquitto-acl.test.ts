@@ -63,7 +63,7 @@ describe("a Mosquitto ACL that denies the control login's config writes", () => 
     expect(outcome.sent).toBe(true);
     await until(() => lines.some((l) => l.includes("tf/config/acl-g")), "the warning", 15_000);
     expect(lines.find((l) => l.includes("tf/config/acl-g"))).toMatch(
-      /acknowledged a retained write \(tf\/config\/acl-g\) but did not deliver it back in 10 s: it dropped it\. Do its access rules let an anonymous login write there\?/,
+      /acknowledged a retained write \(tf\/config\/acl-g\) but did not deliver it back in 10 s: it dropped it, or it is that far behind \(a busy host at a large fleet.s start\)\. Do its access rules let an anonymous login write there\?/,
     );
     // And counted, for /metrics (twinfleet_twins_broker_dropped_total{what="retained-write"}).
     expect(figures.brokerDropped?.()).toEqual({ "retained-write": 1, "to-clients": 0 });
