@@ -1,7 +1,8 @@
 /**
  * A TCP proxy for the tests of a frozen broker: it passes bytes both ways until frozen, then holds
  * them (the sockets stay open, as with a broker process stopped by SIGSTOP) and passes them on when
- * thawed. Counts the chunks it passed downward (broker to client), for a test to wait on real I/O.
+ * thawed. Counts the chunks it passed downward (broker to client), for a test to wait on real I/O,
+ * and tells when it passed the last.
  */
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 
@@ -10,11 +11,15 @@ export async function freezableProxy(port: number) {
   const held: [Socket, Buffer][] = [];
   let frozen = false;
   let down = 0;
+  let lastDownAt = Number.NaN;
   const pass = (to: Socket, chunk: Buffer, downward: boolean) => {
     if (frozen) held.push([to, chunk]);
     else {
       to.write(chunk);
-      if (downward) down += 1;
+      if (downward) {
+        down += 1;
+        lastDownAt = performance.now();
+      }
     }
   };
   const server: Server = createServer((client) => {
@@ -30,6 +35,8 @@ export async function freezableProxy(port: number) {
   return {
     url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`,
     downChunks: () => down,
+    /** When the last chunk was passed downward (`performance.now()`). */
+    lastDownAt: () => lastDownAt,
     freeze: () => {
       frozen = true;
     },
