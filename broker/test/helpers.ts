@@ -6,7 +6,10 @@ import type { EventEmitter } from "node:events";
 import { connect as connectTcp, type Socket } from "node:net";
 import { connectAsync, type IClientOptions, type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
+import { pino } from "pino";
 import { expect } from "vitest";
+import { runBrokerCommand } from "../command.js";
+import type { BrokerCommandOptions } from "../options.js";
 
 /** Resolves with the event's arguments, or rejects after `ms` naming what did not happen. */
 export function once<T extends unknown[] = unknown[]>(
@@ -134,4 +137,28 @@ export async function halfDoneQos2(port: number, id: string): Promise<boolean> {
   again.destroy();
   const [connack] = answers;
   return connack?.cmd === "connack" && connack.sessionPresent;
+}
+
+/**
+ * `runBrokerCommand(flags)` with a silent logger, once it listens: its URL, `stop()` (what SIGTERM
+ * does), and `done`, which settles as the command does once stopped.
+ */
+export async function runningBrokerCommand(
+  flags: BrokerCommandOptions,
+): Promise<{ readonly url: string; stop(): void; readonly done: Promise<void> }> {
+  const abort = new AbortController();
+  let url = "";
+  let done: Promise<void> = Promise.resolve();
+  await new Promise<void>((listening, failed) => {
+    done = runBrokerCommand(flags, {
+      logger: pino({ level: "silent" }),
+      signal: abort.signal,
+      onListening: (b) => {
+        url = b.url;
+        listening();
+      },
+    });
+    done.catch(failed);
+  });
+  return { url, stop: () => abort.abort(), done };
 }

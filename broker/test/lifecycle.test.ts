@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBrokerCommand } from "../command.js";
 import { parseBrokerCommandOptions, resolveBrokerOptions } from "../options.js";
 import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, closed, connectPacket, once, rawSocket } from "./helpers.js";
+import { client, closeAll, closed, connectPacket, once, rawSocket, runningBrokerCommand } from "./helpers.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -195,28 +195,11 @@ describe("options", () => {
 
 describe("runBrokerCommand", () => {
   it("runs until aborted, then closes its clients", async () => {
-    const abort = new AbortController();
-    let url = "";
-    let listening: () => void = () => {};
-    const isListening = new Promise<void>((resolve) => {
-      listening = resolve;
-    });
-    const run = runBrokerCommand(
-      { host: "127.0.0.1", port: "0" },
-      {
-        logger: pino({ level: "silent" }),
-        signal: abort.signal,
-        onListening: (b) => {
-          url = b.url;
-          listening();
-        },
-      },
-    );
-    await isListening;
+    const { url, stop, done } = await runningBrokerCommand({ host: "127.0.0.1", port: "0" });
     const c = await client(url);
     const gone = once(c, "close");
-    abort.abort();
-    await Promise.all([run, gone]);
+    stop();
+    await Promise.all([done, gone]);
     await closeAll(c);
   });
 

@@ -11,10 +11,9 @@ import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
-import { runBrokerCommand } from "../command.js";
 import { type RunningBroker, startBroker } from "../server.js";
 import { STORE_FAILURE_LOG_MS, StoreWriteWatch } from "../store-writes.js";
-import { client, closeAll, nextMessage } from "./helpers.js";
+import { client, closeAll, nextMessage, runningBrokerCommand } from "./helpers.js";
 
 let dir: string;
 let broker: RunningBroker | undefined;
@@ -142,29 +141,12 @@ it("drops what an offline session's queue cannot store, not the publisher: clean
 
 it("stops with an error, not a clean exit, when its data directory still cannot be written: what it stored since is lost", async () => {
   const run = async (full: boolean) => {
-    const abort = new AbortController();
-    let url = "";
-    let listening: () => void = () => {};
-    const isListening = new Promise<void>((resolve) => {
-      listening = resolve;
-    });
-    const done = runBrokerCommand(
-      { host: "127.0.0.1", port: "0", data: dir },
-      {
-        logger: pino({ level: "silent" }),
-        signal: abort.signal,
-        onListening: (b) => {
-          url = b.url;
-          listening();
-        },
-      },
-    );
-    await isListening;
+    const { url, stop, done } = await runningBrokerCommand({ host: "127.0.0.1", port: "0", data: dir });
     const c = await client(url);
     if (full) diskFull();
     await c.publishAsync("tf/report/n-1", "R1 1 5 n-1", { qos: 1, retain: true });
     await closeAll(c);
-    abort.abort();
+    stop();
     return done;
   };
   // Written: a clean stop.
