@@ -4,23 +4,14 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { NO_CAPABILITIES } from "../../view/source.js";
-import { type ConsoleHandle, openConsole } from "../app.js";
-import { ALL_CAPS, FakeSource, id, KEYS, manualScheduler, settle, virtualTerminal } from "./helpers.js";
+import type { ConsoleHandle } from "../app.js";
+import { ALL_CAPS, consoleIn, FakeSource, id, KEYS, settle, virtualTerminal } from "./helpers.js";
 
 const open: ConsoleHandle[] = [];
 
 function start(source: FakeSource, columns = 80, rows = 24) {
   const term = virtualTerminal(columns, rows);
-  const sched = manualScheduler();
-  const handle = openConsole(source, {
-    input: term.input,
-    output: term.output,
-    terminal: "xterm",
-    ascii: true,
-    handleProcess: false,
-    scheduler: sched,
-  });
-  open.push(handle);
+  const { handle, sched } = consoleIn(source, open, term);
   const keys = async (...ks: string[]) => {
     for (const k of ks) {
       term.input.write(k);
@@ -330,14 +321,7 @@ describe("controls", () => {
     for (const how of ["input ends", "close()"] as const) {
       const term = virtualTerminal();
       const input = Object.assign(term.input, { isTTY: true, setRawMode: () => input });
-      const handle = openConsole(new FakeSource(5), {
-        input,
-        output: term.output,
-        terminal: "xterm",
-        handleProcess: false,
-        scheduler: manualScheduler(),
-      });
-      open.push(handle);
+      const { handle } = consoleIn(new FakeSource(5), open, { input, output: term.output });
       if (how === "close()") handle.close();
       else input.end();
       ends.push(await handle.closed);

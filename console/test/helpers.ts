@@ -30,28 +30,29 @@ export function virtualTerminal(columns = 80, rows = 24) {
 }
 
 /**
- * The console on `source` in `term` (a virtual terminal by default) on a manual clock, its handle put
- * in `open` for the test to close; `closed()` says whether it has closed.
+ * The console on `source` in `term` (a virtual terminal by default) on a manual clock (`sched`), its
+ * handle put in `open` for the test to close; `closed()` says whether it has closed.
  */
 export function consoleIn(
   source: ConsoleSource,
   open: ConsoleHandle[],
   term: Pick<ConsoleOptions, "input" | "output"> = virtualTerminal(80, 24),
 ) {
+  const sched = manualScheduler();
   const handle = openConsole(source, {
     input: term.input,
     output: term.output,
     terminal: "xterm",
     ascii: true,
     handleProcess: false,
-    scheduler: manualScheduler(),
+    scheduler: sched,
   });
   open.push(handle);
   let isClosed = false;
   void handle.closed.then(() => {
     isClosed = true;
   });
-  return { handle, closed: () => isClosed };
+  return { handle, sched, closed: () => isClosed };
 }
 
 /** A scheduler for the console's redraw timer: nothing fires until the test advances it. */
