@@ -39,6 +39,29 @@ function watch(since = 1000) {
   return { client, sched, lines, w };
 }
 
+/**
+ * A broker of its own for each test of the describe this is called in, and the twins services the
+ * test started there, closed after it.
+ */
+function brokerPerTest(): { readonly broker: BrokerHost; readonly services: Twins[] } {
+  let broker: BrokerHost | undefined;
+  const services: Twins[] = [];
+  beforeEach(async () => {
+    broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
+  });
+  afterEach(async () => {
+    for (const t of services.splice(0)) await t.close().catch(() => {});
+    await broker?.close();
+  });
+  return {
+    get broker() {
+      if (broker === undefined) throw new Error("the broker starts before each test");
+      return broker;
+    },
+    services,
+  };
+}
+
 describe("JoinedWatch", () => {
   it("subscribes to every controller's presence, again on each connect", () => {
     const { client } = watch();
@@ -115,21 +138,13 @@ describe("JoinedWatch, two controllers", () => {
 });
 
 describe("a run joined to a twins service that leaves", () => {
-  let broker: BrokerHost;
-  const services: Twins[] = [];
-  beforeEach(async () => {
-    broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
-  });
-  afterEach(async () => {
-    for (const t of services) await t.close().catch(() => {});
-    await broker.close();
-  });
+  const fx = brokerPerTest();
 
   it("reports it, and the one started in its place", async () => {
     const logger = pino({ level: "silent" });
-    services.push(await startTwins({ url: broker.url, clientId: "ctl-a", logger }));
+    fx.services.push(await startTwins({ url: fx.broker.url, clientId: "ctl-a", logger }));
     const run = await FleetRun.start({
-      broker: broker.url,
+      broker: fx.broker.url,
       nodes: 4,
       topology: "pairs",
       groupSize: 2,
@@ -141,8 +156,8 @@ describe("a run joined to a twins service that leaves", () => {
     });
     expect(run.joined?.clientId).toBe("ctl-a");
     await new Promise<void>((resolve) => run.once("phase", () => resolve()));
-    await services[0]?.close();
-    services.push(await startTwins({ url: broker.url, clientId: "ctl-b", logger }));
+    await fx.services[0]?.close();
+    fx.services.push(await startTwins({ url: fx.broker.url, clientId: "ctl-b", logger }));
     const r = await run.done;
     expect(r.scenario.twins).toBe("joined");
     expect(r.joinedTwins?.clientId).toBe("ctl-a");
@@ -154,13 +169,13 @@ describe("a run joined to a twins service that leaves", () => {
 
   it("says a second controller was on the fleet, in its log, its report and its summary", async () => {
     const logger = pino({ level: "silent" });
-    services.push(await startTwins({ url: broker.url, clientId: "ctl-a", logger }));
-    services.push(await startTwins({ url: broker.url, clientId: "ctl-b", logger }));
+    fx.services.push(await startTwins({ url: fx.broker.url, clientId: "ctl-a", logger }));
+    fx.services.push(await startTwins({ url: fx.broker.url, clientId: "ctl-b", logger }));
     const lines: string[] = [];
     const runLogger = pino({ level: "warn" }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
     const run = await FleetRun.start(
       {
-        broker: broker.url,
+        broker: fx.broker.url,
         nodes: 2,
         topology: "pairs",
         groupSize: 2,
@@ -228,19 +243,11 @@ describe("OwnBesideWatch", () => {
 });
 
 describe("a run with its own twins service, another started beside it mid-run", () => {
-  let broker: BrokerHost;
-  const services: Twins[] = [];
-  beforeEach(async () => {
-    broker = await openBrokerHost({ logger: pino({ level: "silent" }), scheduler: new RealScheduler() });
-  });
-  afterEach(async () => {
-    for (const t of services) await t.close().catch(() => {});
-    await broker.close();
-  });
+  const fx = brokerPerTest();
 
   it("says so in its report and its summary, and when it left", async () => {
     const run = await FleetRun.start({
-      broker: broker.url,
+      broker: fx.broker.url,
       nodes: 2,
       topology: "pairs",
       groupSize: 2,
@@ -253,8 +260,8 @@ describe("a run with its own twins service, another started beside it mid-run", 
     expect(run.joined).toBeUndefined();
     await new Promise<void>((resolve) => run.once("phase", () => resolve()));
     const logger = pino({ level: "silent" });
-    const other = await startTwins({ url: broker.url, clientId: "ctl-b", logger });
-    services.push(other);
+    const other = await startTwins({ url: fx.broker.url, clientId: "ctl-b", logger });
+    fx.services.push(other);
     const until = async (what: string, cond: () => boolean) => {
       const end = Date.now() + 20_000;
       while (!cond()) {
