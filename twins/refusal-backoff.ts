@@ -8,6 +8,7 @@
  * on Mosquitto's log alike), and every node, board and tool behind that address with it.
  */
 import type { IClientOptions, MqttClient } from "mqtt";
+import { refusalText } from "./connection.js";
 
 /** The longest pause between two attempts after refusals. */
 export const REFUSED_RETRY_MAX_MS = 60_000;
@@ -19,8 +20,7 @@ export const RETRY_REFUSALS: Pick<IClientOptions, "reconnectOnConnackError"> = {
 
 /** Whether `err` is a broker's refusal: MQTT.js's error for a CONNACK with a non-zero code. */
 export function isRefusal(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === "number" && code > 0;
+  return refusalText(err) !== undefined;
 }
 
 /** The pause after `refusals` refusals in a row, from the reconnect period `periodMs`. */
