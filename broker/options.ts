@@ -355,8 +355,15 @@ const commandSchema = z
     );
     samePort(o, DEFAULT_PORT, ctx);
     if (missing.length === 0 || missing.length === 3) return;
-    const message = "is required with --tls-port, --tls-key and --tls-cert (give all three or none)";
-    for (const [key] of missing) ctx.addIssue({ code: "custom", path: [key], message });
+    // One line naming what was given and what is not: `--tls-port and --tls-cert are required with --tls-key`.
+    const given = ["tlsPort", "tlsKey", "tlsCert"]
+      .filter((key) => !missing.some(([m]) => m === key))
+      .map((key) => `--${toFlag(key)}`);
+    const [first = "tlsPort", ...rest] = missing.map(([key]) => key);
+    const others = rest.map((key) => ` and --${toFlag(key)}`).join("");
+    const verb = rest.length === 0 ? "is" : "are";
+    const message = `${others} ${verb} required with ${given.join(" and ")} (a TLS listener needs all three; give all three or none)`;
+    ctx.addIssue({ code: "custom", path: [first], message: message.trimStart() });
   });
 
 /** Validates flag values; throws BrokerOptionsError naming each bad flag, e.g. `--ws-port must be …`. */

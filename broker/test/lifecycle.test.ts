@@ -151,8 +151,12 @@ describe("options", () => {
       { maxQueuedBytes: "4096", maxPacketBytes: "8192" },
       "--max-queued-bytes must be at least --max-packet-bytes (8192)",
     ],
-    [{ tlsPort: "8883" }, "--tls-key is required with --tls-port, --tls-key and --tls-cert"],
-    [{ tlsKey: "k.pem", tlsCert: "c.pem" }, "--tls-port is required"],
+    [
+      { tlsPort: "8883" },
+      "--tls-key and --tls-cert are required with --tls-port (a TLS listener needs all three",
+    ],
+    [{ tlsKey: "k.pem", tlsCert: "c.pem" }, "--tls-port is required with --tls-key and --tls-cert"],
+    [{ tlsPort: "8883", tlsKey: "k.pem" }, "--tls-cert is required with --tls-port and --tls-key"],
     [{ willGrace: "10" }, "--will-grace needs --data (only a data directory keeps wills)"],
     [{ wsPort: "1883" }, "--ws-port is the MQTT port (--port, default 1883) too"],
     [
