@@ -129,7 +129,15 @@ export interface BrokerPlace {
   readonly prefix: readonly string[];
   readonly listen: string;
   readonly urlHost: string;
+  /**
+   * A network only this run reaches (the kernel-loss namespace): the broker's warning that it listens
+   * beyond loopback without --auth is not the run's to pass on there.
+   */
+  readonly private?: boolean;
 }
+
+/** The start of the broker's warning for a listener beyond loopback (cli/bind.ts). */
+const EXPOSED = "listening beyond loopback";
 
 const LOCAL: BrokerPlace = { prefix: [], listen: "127.0.0.1", urlHost: "127.0.0.1" };
 
@@ -217,7 +225,10 @@ export class ProcessBroker implements BrokerHost {
     const lines = (chunk: string) => {
       const all = (partial + chunk).split("\n");
       partial = all.pop() ?? "";
-      if (this.logger) for (const line of all) relayBrokerLine(this.logger, line, WARN_LEVEL);
+      if (!this.logger) return;
+      for (const line of all)
+        if (!(this.place.private === true && line.includes(EXPOSED)))
+          relayBrokerLine(this.logger, line, WARN_LEVEL);
     };
     lines(rest);
     child.stderr?.on("data", (chunk: Buffer) => lines(chunk.toString("utf8")));

@@ -242,11 +242,8 @@ export class KernelBroker implements BrokerHost {
   ): Promise<KernelBroker> {
     const loss = KernelLossNet.create(logger);
     try {
-      const inner = new ProcessBroker(dataDir, sched, {
-        prefix: loss.prefix,
-        listen: "0.0.0.0",
-        urlHost: loss.net.controlAddr,
-      });
+      const place = { prefix: loss.prefix, listen: "0.0.0.0", urlHost: loss.net.controlAddr, private: true };
+      const inner = new ProcessBroker(dataDir, sched, place, logger);
       await inner.start();
       loss.install(inner.port, pct);
       return new KernelBroker(inner, loss);

@@ -29,3 +29,28 @@ it("logs the broker process's warnings at their level, and not its info lines", 
   socket.destroy();
   expect(lines.filter((l) => l.level < 40)).toEqual([]);
 });
+
+it("passes on a warning that it listens beyond loopback, unless its network is the run's own", async () => {
+  const seen = async (place: { private?: boolean }) => {
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    broker = new ProcessBroker(
+      undefined,
+      wallScheduler,
+      { prefix: [], listen: "0.0.0.0", urlHost: "127.0.0.1", ...place },
+      logger,
+    );
+    await broker.start();
+    // Its warnings come after the listening line: one packet-limit cut marks where they have been read to.
+    const socket = connect(broker.port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x01]));
+    await expect.poll(() => lines.some((l) => l.msg === "connection cut: packet limit")).toBe(true);
+    socket.destroy();
+    await broker.close();
+    broker = undefined;
+    return lines.filter((l) => l.msg.includes("beyond loopback")).length;
+  };
+  expect(await seen({})).toBe(1);
+  expect(await seen({ private: true })).toBe(0);
+});

@@ -4,8 +4,11 @@
 // them, and that the namespace is gone afterwards (a stale one of a killed run too); without root
 // it checks the error that says so.
 import { execFileSync, spawnSync } from "node:child_process";
+import { connect } from "node:net";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { KernelLossNet, kernelLossProblem } from "../kernel-loss.js";
+import { wallScheduler } from "../../twins/clock.js";
+import { KernelBroker, KernelLossNet, kernelLossProblem } from "../kernel-loss.js";
 import { FleetRun, runFleet } from "../run.js";
 
 const asRoot = process.getuid?.() === 0;
@@ -60,6 +63,25 @@ suite("--loss-mode kernel as root", () => {
     }
     expect(namespaces()).not.toContain(k.net.netns);
     expect(k.drops()).toBeUndefined();
+  });
+
+  it("passes on its broker's warnings, but not that it listens beyond loopback in its own namespace", async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const broker = await KernelBroker.start(undefined, wallScheduler, 0, logger);
+    try {
+      // A CONNECT declaring 2 MB, over the packet limit: the broker cuts it with a warning.
+      const socket = connect(Number(new URL(broker.url).port), broker.loss.net.controlAddr);
+      socket.on("error", () => {});
+      socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x01]));
+      await expect
+        .poll(() => lines.find((l) => l.msg === "connection cut: packet limit"))
+        .toEqual(expect.objectContaining({ level: 40 }));
+      socket.destroy();
+      expect(lines.filter((l) => l.msg.includes("beyond loopback"))).toEqual([]);
+    } finally {
+      await broker.close();
+    }
   });
 
   it("loses 10 % of the nodes' packets in the kernel, and the kernel's TCP recovers them", async () => {
