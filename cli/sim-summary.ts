@@ -2,6 +2,7 @@
  * What `twinfleet sim` prints of a run: the progress line while it runs and the summary at its end
  * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
  */
+import { heldJudgement } from "../fleet/joined-held.js";
 import { describeLoss } from "../fleet/loss-log.js";
 import {
   type BrokerOutageReport,
@@ -204,7 +205,10 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
   return `\n${lines.join("\n")}`;
 }
 
-/** Each time the twins service the run joined left the broker mid-run; nothing when it stayed. */
+/**
+ * Each time the twins service the run joined left the broker mid-run, the fleet's nodes it held no
+ * twin of at the end, and an answer it did not give; nothing when it stayed and held them all.
+ */
 function joinedLines(r: Report): string {
   const j = r.joinedTwins;
   if (j === undefined) return "";
@@ -220,7 +224,13 @@ function joinedLines(r: Report): string {
         : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== j.clientId ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
     return `       twins left     ${j.clientId} (joined) at ${s(a.atMs)}, ${back}`;
   });
-  const all = [...beside, ...lines];
+  const held = heldJudgement(j.held);
+  const all = [
+    ...beside,
+    ...lines,
+    ...(held.fail !== undefined ? [`  FAIL twins hold     ${held.fail}`] : []),
+    ...(held.unknown !== undefined ? [`       twins hold     ${held.unknown}`] : []),
+  ];
   return all.length === 0 ? "" : `\n${all.join("\n")}`;
 }
 

@@ -9,9 +9,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Scheduler } from "../node/scheduler.js";
-import type { Prefix } from "../protocol/index.js";
+import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, probeBroker, refusalText, type TwinsServiceInfo } from "../twins/index.js";
 import type { RefusalWatchable } from "./broker-outages.js";
+import { askHeld, heldJudgement } from "./joined-held.js";
 import { type JoinedLog, JoinedWatch } from "./joined-watch.js";
 import { connectWatchClient } from "./shard-watch.js";
 
@@ -24,6 +25,11 @@ export interface BrokerProbe {
   readonly watch: RefusalWatchable;
   /** The presence of the twins service the run joined, watched on the probe's client. */
   readonly joined?: JoinedWatch;
+  /**
+   * Asks the controller of the fleet which of `ids` it holds a twin of, for `joined`'s report
+   * (fleet/joined-held.ts); nothing without a joined service, or with no controller on the broker.
+   */
+  askHeld(ids: readonly NodeId[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,9 +63,19 @@ export async function openBrokerProbe(
         if (why !== undefined) fn(why);
       }),
   };
+  const joinedWatch = joined && new JoinedWatch(client, prefix, joined.service, sched, joined.log);
   return {
     watch,
-    ...(joined ? { joined: new JoinedWatch(client, prefix, joined.service, sched, joined.log) } : {}),
+    ...(joinedWatch ? { joined: joinedWatch } : {}),
+    askHeld: async (ids) => {
+      const controller = joinedWatch?.controller();
+      if (joinedWatch === undefined || controller === undefined) return;
+      joinedWatch.held = await askHeld(client, prefix, controller, ids, sched);
+      const j = heldJudgement(joinedWatch.held);
+      if (j.fail !== undefined) joined?.log.warn(j.fail);
+      if (j.unknown !== undefined)
+        joined?.log.info(`which nodes the fleet's twins service holds: ${j.unknown}`);
+    },
     close: async () => {
       probe.stop();
       await client.endAsync(true).catch(() => {});

@@ -9,6 +9,7 @@
 import type { Scheduler } from "../node/scheduler.js";
 import type { Prefix } from "../protocol/index.js";
 import { controlTopic, decodePresence, type TwinsServiceInfo } from "../twins/index.js";
+import type { HeldReport } from "./joined-held.js";
 
 /** The part of an MQTT client the watch uses: the run's probe client (clean session, reconnecting). */
 export interface PresenceClient {
@@ -42,6 +43,11 @@ export interface JoinedTwinsReport {
    * before the presses); absent when there was none.
    */
   readonly beside?: readonly BesideEntry[];
+  /**
+   * Which of the fleet's nodes the controller held a twin of at the end (fleet/joined-held.ts);
+   * absent when there was no controller on the broker to ask.
+   */
+  readonly held?: HeldReport;
 }
 
 /** Another twins service beside a controller of the fleet. */
@@ -72,6 +78,8 @@ export class JoinedWatch {
   private readonly present = new Map<string, number | undefined>();
   /** Controllers seen beside another one, each once: when first seen so, and when last seen leaving. */
   private readonly beside = new BesideList();
+  /** The controller's answer to which nodes it holds, once asked. */
+  held: HeldReport | undefined;
 
   constructor(
     client: PresenceClient,
@@ -136,6 +144,12 @@ export class JoinedWatch {
     }
   }
 
+  /** The controller of the fleet now: the joined service, or the one in its place; none while away. */
+  controller(): string | undefined {
+    if (this.present.has(this.service.clientId)) return this.service.clientId;
+    return this.present.keys().next().value;
+  }
+
   /** The absences so far, their times from `originMs` (the start of the presses). */
   report(originMs: number): JoinedTwinsReport {
     const ms = (t: number) => Math.round(t - originMs);
@@ -148,6 +162,7 @@ export class JoinedWatch {
           : {}),
       })),
       ...(this.beside.size > 0 ? { beside: this.beside.report(originMs) } : {}),
+      ...(this.held !== undefined ? { held: this.held } : {}),
     };
   }
 }

@@ -182,3 +182,20 @@ export function brokerSource(
     return config === undefined || config === "" ? [] : config.split(" ").slice(2);
   });
 }
+
+/**
+ * The twins' view of the fleet at the end of the run, taken before its nodes stop (their last wills
+ * would show them offline), with the service the run joined asked then which of them it holds.
+ */
+export async function viewBeforeNodesStop(
+  parts: {
+    readonly source: Pick<RegistrationSource, "view">;
+    readonly probe?: { askHeld(ids: readonly NodeId[]): Promise<void> };
+  },
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): Promise<TwinsView> {
+  const view = parts.source.view(ids, pairing);
+  await parts.probe?.askHeld(ids);
+  return view;
+}

@@ -5,6 +5,7 @@
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import { heldFailures } from "./joined-held.js";
 import type { JoinedTwinsReport, OwnTwinsReport } from "./joined-watch.js";
 import type { KernelDrops, LossMode } from "./kernel-loss-rules.js";
 import type { LossReport } from "./loss-log.js";
@@ -314,6 +315,7 @@ export function requirementFailures(r: Report): string[] {
       `${clash.nodes} nodes' sessions were taken over again and again by another client with the same id (${clash.ids.join(", ")}${clash.nodes > clash.ids.length ? ", …" : ""}): the figures mix in its traffic`,
     );
   }
+  f.push(...heldFailures(r.joinedTwins?.held));
   if (r.presses === 0 && r.scenario.ratePerNodePerMin > 0)
     f.push(
       `no press was made${r.stoppedEarlyS !== undefined ? ` (the presses were stopped after ${r.stoppedEarlyS} s)` : ""}: nothing was measured`,

@@ -33,6 +33,7 @@ import {
   REGISTRATION_LIMIT_MS,
   Registrations,
   type TwinsView,
+  viewBeforeNodesStop,
 } from "./registrations.js";
 import type { Report } from "./report.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
@@ -319,8 +320,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       );
       await this.faults.stop();
       const endMs = this.sched.now() - REORDER_WINDOW_MS;
-      // Before the nodes stop (their last wills would show them offline).
-      const view = this.parts.source.view(this.ids, this.collector.pairing ?? this.pairing);
+      const view = await viewBeforeNodesStop(this.parts, this.ids, this.collector.pairing ?? this.pairing);
       const results = await this.pool.finish();
       const report = this.report(results, (this.sched.now() - settleFrom) / 1000, endMs, view, settleFrom);
       this.setPhase("done");

@@ -7,6 +7,7 @@ export * from "./decimal.js";
 export * from "./digest.js";
 export * from "./errors.js";
 export * from "./forget.js";
+export * from "./held.js";
 export * from "./ids.js";
 export * from "./limits.js";
 export * from "./messages.js";

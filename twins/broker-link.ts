@@ -11,7 +11,7 @@
  * inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
-import { encode, type Message } from "../protocol/index.js";
+import { encode, heldAskTopic, type Message } from "../protocol/index.js";
 import { type BrokerAway, commandName, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { BrokerDrops, DROPPED_TOPIC } from "./broker-drops.js";
 import { probeBroker } from "./broker-probe.js";
@@ -116,7 +116,8 @@ export class BrokerLink implements TwinsLink {
     this.failures = new ReconnectFailures(opts);
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
-    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger);
+    const ask = opts.presence && !opts.passive ? heldAskTopic(opts.prefix, opts.clientId) : undefined;
+    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
     this.prefixLook = new PrefixLook(opts, () => this.client);

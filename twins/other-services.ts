@@ -106,7 +106,8 @@ export class OtherServices {
   message(topic: string, payload: Buffer, retained: boolean): boolean {
     if (!topic.startsWith(this.base)) return false;
     const clientId = topic.slice(this.base.length);
-    if (clientId === "" || clientId.includes("/")) return true;
+    if (clientId === "") return true;
+    if (clientId.includes("/")) return false; // not a presence: a held question (twins/held-answers.ts)
     if (clientId === this.opts.clientId) {
       if (payload.length === 0) this.ownCleared();
       return true;

@@ -110,6 +110,10 @@ export class TwinRegistry {
     return [...this.twins.keys()].sort();
   }
 
+  has(id: NodeId): boolean {
+    return this.twins.has(id);
+  }
+
   get(id: NodeId): Twin | undefined {
     const t = this.twins.get(id);
     return t ? viewOf(t, this.graph.followers(t.id)) : undefined;

@@ -2,7 +2,8 @@
  * The twins service's subscriptions at every (re)connect, in their order: each node's configs, then
  * reports (the configs tell a report's check which sources a node has), then statuses and registers
  * (SERVICE_TOPIC_KINDS); then what the service can do without: the other control servers' forget
- * requests (twins/retire.ts) and Mosquitto's count of dropped messages (twins/broker-drops.ts). A
+ * requests (twins/retire.ts), the held questions to a service holding a presence
+ * (twins/held-answers.ts) and Mosquitto's count of dropped messages (twins/broker-drops.ts). A
  * broker whose access rules refuse one of those (MQTT.js rejects a SUBACK holding 0x80) is told
  * once, with what the service then misses, and the service serves on: a refusal there used to stop
  * the connect sequence before the query, and the service never connected.
@@ -38,6 +39,8 @@ export class ServiceSubscriptions {
   constructor(
     private readonly prefix: Prefix,
     private readonly logger: Logger,
+    /** A service holding a presence: its held questions (twins/held-answers.ts). */
+    private readonly askTopic?: string,
   ) {}
 
   async subscribe(client: Subscriber): Promise<void> {
@@ -49,6 +52,13 @@ export class ServiceSubscriptions {
       1,
       "a node retired through another control server stays listed here until it is forgotten here too",
     );
+    if (this.askTopic !== undefined)
+      await this.optional(
+        client,
+        this.askTopic,
+        1,
+        "a run that joins this service cannot learn which of its nodes this service holds no twin of",
+      );
     await this.optional(
       client,
       DROPPED_TOPIC,

@@ -21,6 +21,7 @@ import { changeDesired } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
 import { FlapLog, flapWatch } from "./flapping.js";
+import { HeldAnswers } from "./held-answers.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { tellReplaced } from "./other-services.js";
 import { pairError } from "./pairing.js";
@@ -52,6 +53,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly unanswered: UnansweredCheck;
   private readonly emptyFleet: EmptyFleetCheck | undefined;
   private readonly retiring: RetireDeps;
+  /** A service holding a presence answers which nodes it holds (twins/held-answers.ts). */
+  private readonly held: HeldAnswers | undefined;
   private closed = false;
   /** While the first connection of a service that waits for its broker is under way. */
   private wait: BrokerWait | undefined;
@@ -91,6 +94,14 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       unpair: (f, s) => this.unpair(f, s),
       apply: (fx) => this.apply(fx),
     });
+    if (opts.presence && !opts.passive)
+      this.held = new HeldAnswers({
+        ...opts,
+        holds: (id) => registry.has(id),
+        twins: () => registry.size,
+        publish: (...a) => this.link.publish(...a),
+        bad: (i) => this.apply([registry.countBad(i)]),
+      });
     this.reconciler = new Reconciler({
       registry,
       send: (msg) => this.send(msg),
@@ -280,6 +291,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
     let effects: RegistryEffect[];
     if (onForgetRequest(this.retiring, topic, payload, retained)) return;
+    if (this.held?.message(topic, payload, retained)) return;
     try {
       if (retained) this.putBack.replayed();
       effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);

@@ -11,7 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type BrokerHost, openBrokerHost } from "../../fleet/broker-host.js";
 import { JoinedWatch } from "../../fleet/joined-watch.js";
 import { OwnBesideWatch } from "../../fleet/own-beside.js";
-import { FleetRun } from "../../fleet/run.js";
+import { requirementFailures } from "../../fleet/report.js";
+import { FleetRun, runFleet } from "../../fleet/run.js";
 import { FakeScheduler, RealScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
 import { startTwins, type Twins, type TwinsServiceInfo } from "../../twins/index.js";
@@ -198,6 +199,50 @@ describe("a run joined to a twins service that leaves", () => {
     expect(summary(r)).toMatch(
       /twins beside {3}ctl-b from the start: another controller beside ctl-a \(joined\)/,
     );
+  }, 60_000);
+});
+
+describe("a run joined to a twins service that holds fewer nodes than the fleet", () => {
+  const fx = brokerPerTest();
+  const options = (broker: string) => ({
+    broker,
+    nodes: 4,
+    topology: "pairs" as const,
+    groupSize: 2,
+    ratePerNodePerMin: 0,
+    durationS: 1,
+    settleS: 0.5,
+    workers: 1,
+    profile: "ideal",
+  });
+
+  it("names the nodes it holds no twin of and its --max-nodes, and fails the requirements", async () => {
+    const logger = pino({ level: "silent" });
+    fx.services.push(await startTwins({ url: fx.broker.url, clientId: "ctl-a", maxNodes: 2, logger }));
+    const r = await runFleet(options(fx.broker.url));
+    expect(r.scenario.twins).toBe("joined");
+    expect(r.joinedTwins?.held).toEqual({
+      clientId: "ctl-a",
+      asked: 4,
+      answered: 4,
+      notHeld: 2,
+      notHeldIds: ["n-0002", "n-0003"],
+      maxNodes: 2,
+      twins: 2,
+    });
+    const line =
+      "2 of the fleet's 4 nodes have no twin in the twins service ctl-a, which keeps at most 2 twins (--max-nodes 2) and holds 2: n-0002, n-0003 are neither shown nor controlled by it";
+    expect(summary(r)).toContain(`  FAIL twins hold     ${line}`);
+    expect(requirementFailures(r)).toContain(line);
+  }, 60_000);
+
+  it("holding them all, says nothing more than before", async () => {
+    const logger = pino({ level: "silent" });
+    fx.services.push(await startTwins({ url: fx.broker.url, clientId: "ctl-a", logger }));
+    const r = await runFleet(options(fx.broker.url));
+    expect(r.joinedTwins?.held).toMatchObject({ asked: 4, answered: 4, notHeld: 0, maxNodes: 200_000 });
+    expect(summary(r)).not.toMatch(/twins hold/);
+    expect(requirementFailures(r)).toEqual([]);
   }, 60_000);
 });
 
