@@ -16,6 +16,7 @@ import {
   PacketReader,
   type PublishFields,
   publishFields,
+  pubsubConnectBytes,
   quickPuback,
   quickPublish,
   quickSubscribe,
@@ -289,7 +290,15 @@ export class PubSubSession {
     }
     // The real connection opens when the successful SYN reaches the broker's host.
     this.chip.open(hs.at - this.p.network.oneWayLatencyMs, this.socketEvents);
-    this.send(generate(this.connectPacket()));
+    const connect = this.connectPacket();
+    if (pubsubConnectBytes(connect) > this.o.maxPacketBytes) {
+      // CHECK_STRING_LENGTH: connect() stops the socket and returns false, nothing sent.
+      this.stats.connectFailures++;
+      this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "connect-too-long" });
+      this.chip.drop(true, cpu.t);
+      return false;
+    }
+    this.send(generate(connect));
     this.mqtt = "connecting";
     this.connectingSince = start;
     cpu.freeAt = Number.POSITIVE_INFINITY;

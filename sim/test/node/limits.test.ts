@@ -34,6 +34,34 @@ describe("packet limit", () => {
   });
 });
 
+describe("CONNECT limit", () => {
+  // tf-A, will tf/status/A "T1 0", user A: 5 + 10 + 6 + 13 + 6 + 3 = 43 bytes before the password.
+  it("a CONNECT one byte over PubSubClient's buffer fails at once, never sent, retried each period", () => {
+    const r = rig();
+    const n = r.node("A", { username: "A", password: "x".repeat(212) });
+    n.start();
+    r.sched.runUntil(12_000);
+    const failed = r.of("connect-failed");
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(failed.every((f) => f.reason === "connect-too-long")).toBe(true);
+    // Not after the 15 s CONNACK wait: connect() gives up before writing, every reconnect period.
+    expect(failed[0]?.at).toBeLessThan(1000); // the W5100's reset wait, then the handshake
+    const gaps = failed.slice(1).map((f, i) => f.at - (failed[i]?.at ?? 0));
+    expect(gaps.every((g) => Math.abs(g - UNO.sketch.reconnectPeriodMs) < 50)).toBe(true);
+    expect(r.of("connected")).toEqual([]);
+    expect(n.stats().mqtt.packetsOut).toBe(0);
+  });
+
+  it("a CONNECT that just fits connects", () => {
+    const r = rig();
+    const n = r.node("A", { username: "A", password: "x".repeat(211) });
+    n.start();
+    r.sched.runUntil(3000);
+    expect(r.of("connect-failed")).toEqual([]);
+    expect(n.connected).toBe(true);
+  });
+});
+
 describe("RAM budget", () => {
   it("accounts the uno's buffers and fits in 2 KB", () => {
     const b = checkRam(UNO);
