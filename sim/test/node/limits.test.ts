@@ -71,6 +71,28 @@ describe("RAM budget", () => {
     expect(b.freeBytes).toBeGreaterThan(0);
   });
 
+  it("counts at least the measured firmware's static RAM, the sketch's receive copy among it", () => {
+    const b = checkRam(UNO);
+    const heapAndStack = ["pubsubclient buffer", "stack"];
+    const staticBytes = b.items
+      .filter((i) => !heapAndStack.includes(i.name))
+      .reduce((s, i) => s + i.bytes, 0);
+    // 1,308 B measured (avr-gcc 5.4, the whole sketch), the core 1 B larger since.
+    expect(UNO.firmware?.sramStaticBytes).toBe(1308);
+    expect(staticBytes).toBe(1309);
+    expect(b.items.find((i) => i.name === "sketch receive copy")?.bytes).toBe(256);
+    expect(b.usedBytes).toBe(1917);
+  });
+
+  it("refuses a PubSubClient buffer the uno cannot hold twice over (heap and the sketch's copy)", () => {
+    const r = rig();
+    expect(() => r.node("A", { maxPacketBytes: 321 })).not.toThrow();
+    expect(() => r.node("B", { maxPacketBytes: 322 })).toThrow(
+      /needs 2049 B of SRAM .*sketch receive copy 322/,
+    );
+    expect(() => r.node("C", { maxPacketBytes: 512 })).toThrow(RamBudgetError);
+  });
+
   it("refuses a 1 KB PubSubClient buffer on the uno with a clear error", () => {
     const big = loadProfile(
       fileURLToPath(new URL("../../../node/test/fixtures/big-buffer.json", import.meta.url)),
