@@ -342,3 +342,16 @@ export function pubsubConnectBytes(c: IConnectPacket): number {
   const login = c.username === undefined ? 0 : field(c.username) + field(c.password);
   return 5 + 10 + field(c.clientId) + will + login;
 }
+
+/**
+ * The bytes PubSubClient 2.8's publish() needs in its buffer: 5 bytes of header room, the topic with
+ * its 2-byte length and the payload — 2 bytes more than a QoS 0 PUBLISH of 128 bytes or more takes.
+ */
+export function pubsubPublishBytes(topic: string, payload: string): number {
+  return 5 + 2 + Buffer.byteLength(topic) + Buffer.byteLength(payload);
+}
+
+/** The same for subscribe() and unsubscribe(): `9 + strlen(topic)` (src/PubSubClient.cpp). */
+export function pubsubSubscribeBytes(topic: string): number {
+  return 9 + Buffer.byteLength(topic);
+}

@@ -17,6 +17,8 @@ import {
   type PublishFields,
   publishFields,
   pubsubConnectBytes,
+  pubsubPublishBytes,
+  pubsubSubscribeBytes,
   quickPuback,
   quickPublish,
   quickSubscribe,
@@ -235,15 +237,24 @@ export class PubSubSession {
   // ---- writing ----
 
   publish(topic: string, payload: string, retain: boolean): void {
+    if (this.overBuffer(pubsubPublishBytes(topic, payload))) return;
     this.send(quickPublish(topic, payload, retain));
   }
 
   subscribe(topic: string, qos: 0 | 1): void {
+    if (this.overBuffer(pubsubSubscribeBytes(topic))) return;
     this.send(quickSubscribe(this.msgId(), topic, qos));
   }
 
   unsubscribe(topic: string): void {
+    if (this.overBuffer(pubsubSubscribeBytes(topic))) return;
     this.send(generate({ cmd: "unsubscribe", messageId: this.msgId(), unsubscriptions: [topic] }));
+  }
+
+  /** PubSubClient's own check before it builds a packet: over its buffer, nothing is sent. */
+  private overBuffer(needs: number): boolean {
+    if (needs > this.o.maxPacketBytes) this.stats.oversizedPublishes++;
+    return needs > this.o.maxPacketBytes;
   }
 
   private msgId(): number {
@@ -254,10 +265,7 @@ export class PubSubSession {
 
   /** PubSubClient write: build the packet, wait for TX room, copy it to the W5100 and SEND. */
   private send(bytes: Buffer): void {
-    if (bytes.length > this.o.maxPacketBytes) {
-      this.stats.oversizedPublishes++;
-      return;
-    }
+    if (this.overBuffer(bytes.length)) return;
     const c = this.p.cycles;
     const cpu = this.cpu;
     cpu.spend(c.packetBuildPerByte * bytes.length); // the core's payload is priced in its step

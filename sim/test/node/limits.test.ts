@@ -62,6 +62,22 @@ describe("CONNECT limit", () => {
   });
 });
 
+describe("publish limit", () => {
+  it("refuses a publish as PubSubClient does, by 7 + topic + payload, not by the packet's size", () => {
+    // A 41-byte buffer: the CONNECT needs 40 (5 + 10 + 6 + 13 + 6); the register, tf/register/A
+    // "G1 sim uno-w5100 1.0.0", is a 39-byte packet but publish() needs 7 + 13 + 22 = 42.
+    const r = rig();
+    const n = r.node("A", { maxPacketBytes: 41 });
+    n.start();
+    r.sched.runUntil(5000);
+    expect(n.connected).toBe(true);
+    const sent = r.broker.publishes("tf-A").map((p) => p.topic);
+    expect(sent).toContain("tf/status/A");
+    expect(sent).not.toContain("tf/register/A");
+    expect(n.stats().mqtt.oversizedPublishes).toBe(1);
+  });
+});
+
 describe("RAM budget", () => {
   it("accounts the uno's buffers and fits in 2 KB", () => {
     const b = checkRam(UNO);
