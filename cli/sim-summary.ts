@@ -111,6 +111,8 @@ const FAILURE_WORDS: Record<string, string> = {
   "connack-timeout":
     "connected but had no CONNACK within the socket timeout (a broker at its connection limit, e.g. Mosquitto's max_connections or its open files, or one that has banned the address, closes new connections at once)",
   handshake: "could not open a TCP connection (nothing listening, or unreachable)",
+  "connect-too-long":
+    "could not log in: their CONNECT (client id, last will, user name, password) is over the profile's PubSubClient buffer (mqtt.maxPacketBytes), so the board's connect() gives up without sending it (a shorter --node-password, prefix or node ids)",
   refused:
     "were refused by the broker (a CONNACK with an error code: credentials, client id or access rules)",
   none: "had no failed attempt recorded (connected but never registered with the twins service, or never tried)",

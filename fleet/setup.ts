@@ -7,7 +7,8 @@
 import mqtt from "mqtt";
 import type { Logger } from "pino";
 import { readOpenFiles } from "../node/open-files.js";
-import { type DeviceProfile, loadProfile } from "../node/profile.js";
+import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
+import { checkRam, RamBudgetError } from "../node/ram.js";
 import { after, type Scheduler } from "../node/scheduler.js";
 import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
@@ -77,6 +78,14 @@ export function planFleet(opts: ResolvedFleetOptions): {
 } {
   const loaded = loadProfile(opts.profile);
   const profile = opts.profileOverrides ? applyProfileOverrides(loaded, opts.profileOverrides) : loaded;
+  // A board that cannot hold the profile's buffers is a bad profile, told before anything starts
+  // (each node would refuse it as it powers on, with the run under way).
+  try {
+    checkRam(profile);
+  } catch (e) {
+    if (e instanceof RamBudgetError) throw new ProfileError(e.message);
+    throw e;
+  }
   const ids = fleetIds(opts.nodes);
   const pairing =
     typeof opts.topology === "string"

@@ -8,7 +8,11 @@ import type { LinkStats } from "./link.js";
 import type { RamBudget } from "./ram.js";
 
 export type DisconnectReason = "keepalive" | "socket-timeout" | "closed" | "power-off";
-export type ConnectFailure = "handshake" | "connack-timeout" | "refused";
+/**
+ * How a connection attempt failed: no TCP connection, no CONNACK in time, a CONNACK with an error
+ * code, or a CONNECT over PubSubClient's buffer (its connect() stops the socket without sending it).
+ */
+export type ConnectFailure = "handshake" | "connack-timeout" | "refused" | "connect-too-long";
 
 export type NodeEvent =
   | { readonly type: "boot"; readonly node: NodeId; readonly at: number }

@@ -16,6 +16,9 @@ import {
   PacketReader,
   type PublishFields,
   publishFields,
+  pubsubConnectBytes,
+  pubsubPublishBytes,
+  pubsubSubscribeBytes,
   quickPuback,
   quickPublish,
   quickSubscribe,
@@ -234,15 +237,24 @@ export class PubSubSession {
   // ---- writing ----
 
   publish(topic: string, payload: string, retain: boolean): void {
+    if (this.overBuffer(pubsubPublishBytes(topic, payload))) return;
     this.send(quickPublish(topic, payload, retain));
   }
 
   subscribe(topic: string, qos: 0 | 1): void {
+    if (this.overBuffer(pubsubSubscribeBytes(topic))) return;
     this.send(quickSubscribe(this.msgId(), topic, qos));
   }
 
   unsubscribe(topic: string): void {
+    if (this.overBuffer(pubsubSubscribeBytes(topic))) return;
     this.send(generate({ cmd: "unsubscribe", messageId: this.msgId(), unsubscriptions: [topic] }));
+  }
+
+  /** PubSubClient's own check before it builds a packet: over its buffer, nothing is sent. */
+  private overBuffer(needs: number): boolean {
+    if (needs > this.o.maxPacketBytes) this.stats.oversizedPublishes++;
+    return needs > this.o.maxPacketBytes;
   }
 
   private msgId(): number {
@@ -253,10 +265,7 @@ export class PubSubSession {
 
   /** PubSubClient write: build the packet, wait for TX room, copy it to the W5100 and SEND. */
   private send(bytes: Buffer): void {
-    if (bytes.length > this.o.maxPacketBytes) {
-      this.stats.oversizedPublishes++;
-      return;
-    }
+    if (this.overBuffer(bytes.length)) return;
     const c = this.p.cycles;
     const cpu = this.cpu;
     cpu.spend(c.packetBuildPerByte * bytes.length); // the core's payload is priced in its step
@@ -289,7 +298,15 @@ export class PubSubSession {
     }
     // The real connection opens when the successful SYN reaches the broker's host.
     this.chip.open(hs.at - this.p.network.oneWayLatencyMs, this.socketEvents);
-    this.send(generate(this.connectPacket()));
+    const connect = this.connectPacket();
+    if (pubsubConnectBytes(connect) > this.o.maxPacketBytes) {
+      // CHECK_STRING_LENGTH: connect() stops the socket and returns false, nothing sent.
+      this.stats.connectFailures++;
+      this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "connect-too-long" });
+      this.chip.drop(true, cpu.t);
+      return false;
+    }
+    this.send(generate(connect));
     this.mqtt = "connecting";
     this.connectingSince = start;
     cpu.freeAt = Number.POSITIVE_INFINITY;

@@ -1,6 +1,8 @@
 /**
  * The SRAM budget: what the sketch's parts take on the board, summed from the profile, and the check
- * that refuses a configuration that would not fit (the board would crash or corrupt its stack).
+ * that refuses a configuration that would not fit (the board would crash or corrupt its stack). The
+ * PubSubClient buffer counts twice: PubSubClient mallocs it, and the sketch keeps a copy of that size
+ * (firmware/twinfleet_node/twinfleet_node.ino).
  */
 import { MAX_FOLLOWS } from "../protocol/index.js";
 import type { DeviceProfile } from "./profile.js";
@@ -43,6 +45,9 @@ export function ramBudget(profile: DeviceProfile, opts: RamOptions = {}): RamBud
     { name: "ethernet library", bytes: r.ethernetLibrary },
     { name: "pubsubclient object", bytes: r.pubsubClient },
     { name: "pubsubclient buffer", bytes: buffer + HEAP_HEADER_BYTES },
+    // The sketch copies each message out of that buffer before the core runs on it (its replies
+    // rewrite the buffer): char rx[MQTT_MAX_PACKET_SIZE], so it grows with the buffer.
+    { name: "sketch receive copy", bytes: buffer },
     { name: "core state", bytes: r.coreFixed },
     { name: `core follows (${MAX_FOLLOWS})`, bytes: r.corePerFollow * MAX_FOLLOWS },
     { name: "sketch globals", bytes: r.sketch },

@@ -80,3 +80,40 @@ it("names the nodes that never registered and how their connections failed", asy
     "not registered 1 (n-0001): 1 connected but had no CONNACK within the socket timeout (a broker at its connection limit",
   );
 }, 60_000);
+
+it("says so when the nodes' CONNECT is over the board's PubSubClient buffer (a long --node-password)", async () => {
+  // tf-n-0000, will tf/status/n-0000 "T1 0", user n-0000: 58 bytes before a password, so 197 is one
+  // byte over the uno's 256 and its connect() gives up without sending (PubSubClient 2.8).
+  const run = await FleetRun.start({
+    broker: broker.url,
+    nodes: 2,
+    topology: "pairs",
+    groupSize: 2,
+    ratePerNodePerMin: 0,
+    durationS: 60,
+    settleS: 0.5,
+    workers: 1,
+    profile: "uno-w5100",
+    nodePassword: "x".repeat(197),
+    fresh: true,
+  });
+  // Both fail within a reconnect period; 20 s at most (without the check they wait for a CONNACK).
+  const giveUpAt = run.sched.now() + 20_000;
+  await new Promise<void>((resolve) => {
+    const check = () =>
+      run.collector.lastConnectFailure.size === 2 || run.sched.now() > giveUpAt
+        ? resolve()
+        : run.sched.at(run.sched.now() + 50, check);
+    check();
+  });
+  run.cut();
+  const r = await run.done;
+  expect(r.registration.notRegistered).toEqual({
+    nodes: 2,
+    first: ["n-0000", "n-0001"],
+    lastConnectFailure: { "connect-too-long": 2 },
+  });
+  expect(summary(r)).toContain(
+    "not registered 2 (n-0000, n-0001): 2 could not log in: their CONNECT (client id, last will, user name, password) is over the profile's PubSubClient buffer",
+  );
+}, 60_000);

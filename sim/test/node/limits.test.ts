@@ -34,6 +34,50 @@ describe("packet limit", () => {
   });
 });
 
+describe("CONNECT limit", () => {
+  // tf-A, will tf/status/A "T1 0", user A: 5 + 10 + 6 + 13 + 6 + 3 = 43 bytes before the password.
+  it("a CONNECT one byte over PubSubClient's buffer fails at once, never sent, retried each period", () => {
+    const r = rig();
+    const n = r.node("A", { username: "A", password: "x".repeat(212) });
+    n.start();
+    r.sched.runUntil(12_000);
+    const failed = r.of("connect-failed");
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(failed.every((f) => f.reason === "connect-too-long")).toBe(true);
+    // Not after the 15 s CONNACK wait: connect() gives up before writing, every reconnect period.
+    expect(failed[0]?.at).toBeLessThan(1000); // the W5100's reset wait, then the handshake
+    const gaps = failed.slice(1).map((f, i) => f.at - (failed[i]?.at ?? 0));
+    expect(gaps.every((g) => Math.abs(g - UNO.sketch.reconnectPeriodMs) < 50)).toBe(true);
+    expect(r.of("connected")).toEqual([]);
+    expect(n.stats().mqtt.packetsOut).toBe(0);
+  });
+
+  it("a CONNECT that just fits connects", () => {
+    const r = rig();
+    const n = r.node("A", { username: "A", password: "x".repeat(211) });
+    n.start();
+    r.sched.runUntil(3000);
+    expect(r.of("connect-failed")).toEqual([]);
+    expect(n.connected).toBe(true);
+  });
+});
+
+describe("publish limit", () => {
+  it("refuses a publish as PubSubClient does, by 7 + topic + payload, not by the packet's size", () => {
+    // A 41-byte buffer: the CONNECT needs 40 (5 + 10 + 6 + 13 + 6); the register, tf/register/A
+    // "G1 sim uno-w5100 1.0.0", is a 39-byte packet but publish() needs 7 + 13 + 22 = 42.
+    const r = rig();
+    const n = r.node("A", { maxPacketBytes: 41 });
+    n.start();
+    r.sched.runUntil(5000);
+    expect(n.connected).toBe(true);
+    const sent = r.broker.publishes("tf-A").map((p) => p.topic);
+    expect(sent).toContain("tf/status/A");
+    expect(sent).not.toContain("tf/register/A");
+    expect(n.stats().mqtt.oversizedPublishes).toBe(1);
+  });
+});
+
 describe("RAM budget", () => {
   it("accounts the uno's buffers and fits in 2 KB", () => {
     const b = checkRam(UNO);
@@ -41,6 +85,28 @@ describe("RAM budget", () => {
     expect(b.items.find((i) => i.name === "pubsubclient buffer")?.bytes).toBe(258);
     expect(b.usedBytes).toBe(b.items.reduce((s, i) => s + i.bytes, 0));
     expect(b.freeBytes).toBeGreaterThan(0);
+  });
+
+  it("counts at least the measured firmware's static RAM, the sketch's receive copy among it", () => {
+    const b = checkRam(UNO);
+    const heapAndStack = ["pubsubclient buffer", "stack"];
+    const staticBytes = b.items
+      .filter((i) => !heapAndStack.includes(i.name))
+      .reduce((s, i) => s + i.bytes, 0);
+    // 1,308 B measured (avr-gcc 5.4, the whole sketch), the core 1 B larger since.
+    expect(UNO.firmware?.sramStaticBytes).toBe(1308);
+    expect(staticBytes).toBe(1309);
+    expect(b.items.find((i) => i.name === "sketch receive copy")?.bytes).toBe(256);
+    expect(b.usedBytes).toBe(1917);
+  });
+
+  it("refuses a PubSubClient buffer the uno cannot hold twice over (heap and the sketch's copy)", () => {
+    const r = rig();
+    expect(() => r.node("A", { maxPacketBytes: 321 })).not.toThrow();
+    expect(() => r.node("B", { maxPacketBytes: 322 })).toThrow(
+      /needs 2049 B of SRAM .*sketch receive copy 322/,
+    );
+    expect(() => r.node("C", { maxPacketBytes: 512 })).toThrow(RamBudgetError);
   });
 
   it("refuses a 1 KB PubSubClient buffer on the uno with a clear error", () => {
