@@ -37,6 +37,11 @@ export class FollowGraph {
     return list;
   }
 
+  /** Nodes with a follower in the index (for tests). */
+  get indexed(): number {
+    return this.followersOf.size;
+  }
+
   /** Some node's sources (had, have or desired) changed: every upstream answer kept is stale. */
   sourcesChanged(): void {
     this.epoch++;
@@ -46,7 +51,10 @@ export class FollowGraph {
   refollow(t: TwinRecord, before: readonly NodeId[]): void {
     this.sourcesChanged();
     for (const src of before) {
-      this.followersOf.get(src)?.delete(t.id);
+      // A source left with no follower goes from the index: one never a twin (a node paired before its
+      // first boot, or in another shard) or forgotten was kept, empty, for as long as the service ran.
+      const set = this.followersOf.get(src);
+      if (set?.delete(t.id) === true && set.size === 0) this.followersOf.delete(src);
       this.sortedFollowers.delete(src);
     }
     for (const src of followed(t)) {

@@ -72,7 +72,7 @@ export interface TwinsOptions {
   /**
    * The most nodes the service tracks from what the broker delivers: a message naming one more is
    * dropped as bad input (`too-many-nodes`). Bounds what a client making up node ids can make it
-   * hold (~700 B a twin). Default `DEFAULT_MAX_NODES`.
+   * hold (~1 KB a twin; 1.4 KB with the web page). Default `DEFAULT_MAX_NODES`.
    */
   readonly maxNodes?: number;
   /**

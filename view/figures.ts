@@ -129,6 +129,7 @@ function reportLatencies(twins: Pick<Twins, "on" | "get">, now: () => number): (
     (id) => twins.get(id),
   );
   twins.on("twin-updated", (t, change) => timing.updated(t, change, now()));
+  twins.on("twin-forgotten", (id) => timing.forget(id));
   return () => {
     const out = held;
     held = [];

@@ -87,6 +87,20 @@ export class ReportTiming {
     }
   }
 
+  /**
+   * `id` is gone from the fleet (retired, or forgotten for room at --max-nodes): when its sources took
+   * effect goes with it. A retired node still follows its sources when it is forgotten, and was kept
+   * as a follower for as long as the service ran.
+   */
+  forget(id: NodeId): void {
+    this.links.delete(id);
+  }
+
+  /** Followers whose sources' times are kept (for tests). */
+  get followers(): number {
+    return this.links.size;
+  }
+
   /** A report of `twin`'s state, heard at `now`. */
   private report(twin: Timed, now: number): void {
     const stamp = twin.reported?.stamp;

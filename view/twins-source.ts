@@ -273,8 +273,7 @@ export class TwinsSource implements ConsoleSource {
       this.log("info", what);
       return undefined;
     }
-    // Sent to no one (clean sessions queue nothing): kept as the twin's pending set, sent again when
-    // the node registers — hours later, perhaps. Said, so that it is no surprise then.
+    // Sent to no one (clean sessions queue nothing): kept, and sent when it registers (hours later?): said.
     const deferred = `${id} is ${presence}: the set is kept and sent when it registers again (a later set replaces it)`;
     this.log("warn", `${what}: ${deferred}`);
     return { deferred };
@@ -346,8 +345,9 @@ export class TwinsSource implements ConsoleSource {
     this.events.emit("node", t.id);
   }
 
-  /** A twin forgotten: out of the list. */
+  /** A twin forgotten: out of the list, and what the latency timing kept of its pairings. */
   private remove(id: NodeId): void {
+    this.timing.forget(id);
     if (this.built && this.listed.remove(id)) this.events.emit("node", id);
   }
 

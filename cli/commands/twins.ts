@@ -69,7 +69,7 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
     // holds the help to it): twins/ is not loaded to declare the commands.
     .option(
       "--max-nodes <n>",
-      "the most nodes tracked; messages naming one more are dropped as bad input, ~700 B a node (default 200000)",
+      "the most nodes tracked; messages naming one more are dropped as bad input, ~1 KB a node (default 200000)",
     )
     .addHelpText(
       "after",

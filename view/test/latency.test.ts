@@ -33,6 +33,11 @@ class FakeTwins extends EventEmitter<TwinsEvents> {
   goes(id: NodeId, presence: "online" | "offline"): void {
     this.change(id, { presence }, "presence");
   }
+  /** Retired: its twin dropped, as the service tells it. */
+  retired(id: NodeId): void {
+    this.twins.delete(id);
+    this.emit("twin-forgotten", id, "retired");
+  }
   /** Its report as heard: the stamp it holds now. */
   reports(id: NodeId, stamp: Stamp): void {
     this.change(id, { reported: { on: true, stamp } }, "report");
@@ -157,6 +162,63 @@ describe("ReportTiming", () => {
     clock.t = 64_000;
     twins.reports(c, { counter: 1, origin: a });
     expect(seen).toEqual([40, 63_000]);
+  });
+});
+
+/**
+ * b follows a and is retired at 1 s (still following a); a reports at 10 s; a new board with b's id
+ * comes at 60 s, is paired with a again, and takes a's state 50 ms later.
+ */
+function retiredAndBack(twins: FakeTwins, clock: { t: number }): void {
+  clock.t = 0;
+  twins.follows(b, [a]);
+  clock.t = 1000;
+  twins.retired(b);
+  clock.t = 10_000;
+  twins.reports(a, { counter: 1, origin: a });
+  clock.t = 60_000;
+  twins.follows(b, [a]);
+  clock.t = 60_050;
+  twins.reports(b, { counter: 1, origin: a });
+}
+
+describe("a forgotten node", () => {
+  it("leaves nothing of its pairings behind in the timing", () => {
+    const twins = new FakeTwins();
+    const timing = new ReportTiming({ record: () => {} }, twins.get);
+    twins.on("twin-updated", (t, change) => timing.updated(t, change, 0));
+    const ids = Array.from({ length: 50 }, (_, i) => NodeId(`n-${i}`));
+    for (const id of ids) twins.follows(id, [a]);
+    expect(timing.followers).toBe(50);
+    for (const id of ids) timing.forget(id);
+    expect(timing.followers).toBe(0);
+  });
+
+  it("is not timed as the old pairing in the /metrics histogram when its id comes back", () => {
+    const twins = new FakeTwins();
+    const clock = { t: 0 };
+    const figures = twinsFigures(twins as unknown as Twins, () => clock.t);
+    retiredAndBack(twins, clock);
+    expect(figures.latencySince?.()).toEqual([50]);
+  });
+
+  it("nor in /api/latency", () => {
+    const twins = new FakeTwins();
+    const sched = new FakeScheduler(0);
+    const source = new TwinsSource(twins as unknown as TwinsView, "mqtt://x", sched);
+    const clock = {
+      get t() {
+        return sched.now();
+      },
+      set t(v: number) {
+        sched.advance(v - sched.now());
+      },
+    };
+    retiredAndBack(twins, clock);
+    const window = new LatencyWindow();
+    window.record(50);
+    expect(source.latency()).toEqual(window.snapshot());
+    source.close();
   });
 });
 
