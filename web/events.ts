@@ -79,6 +79,7 @@ export class EventHub {
   readonly maxClients: number;
   /** The `: ping` period, told to each page in `hello` (it takes 3 periods of silence as a lost stream). */
   readonly pingMs: number;
+  private readonly catchUp: (() => readonly string[]) | undefined;
 
   constructor(
     private readonly source: ConsoleSource,
@@ -88,11 +89,14 @@ export class EventHub {
       bufferBytes?: number | undefined;
       maxClients?: number | undefined;
       pingMs?: number | undefined;
+      /** The nodes a stream opened now gets right after `hello`: changed since the list it reads next. */
+      catchUp?: (() => readonly string[]) | undefined;
     } = {},
   ) {
     this.bufferBytes = limits.bufferBytes ?? CLIENT_BUFFER_BYTES;
     this.maxClients = limits.maxClients ?? MAX_EVENT_CLIENTS;
     this.pingMs = limits.pingMs ?? PING_MS;
+    this.catchUp = limits.catchUp;
     this.byName = typeof source.node === "function";
     this.unlisten = [
       source.on("changed", () => {
@@ -136,6 +140,18 @@ export class EventHub {
     res.on("close", gone);
     res.on("error", gone);
     this.send(res, frame("hello", { fleet: fleetOf(this.source, this.kind), pingMs: this.pingMs }));
+    // The whole list may be kept a moment (list-body.ts): what changed since it was built comes now,
+    // so the page that reads it next ends with the fleet as it is.
+    const ids = this.catchUp?.() ?? [];
+    if (ids.length === 0) return;
+    const nodes: NodeSummary[] = [];
+    const left: string[] = [];
+    for (const id of ids) {
+      const n = this.source.node?.(id as NodeId);
+      if (n) nodes.push(summaryOf(n));
+      else left.push(id);
+    }
+    this.send(res, frame("nodes", left.length > 0 ? { nodes, gone: left } : { nodes }));
   }
 
   /** Ends every stream and stops the timers. */

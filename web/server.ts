@@ -12,6 +12,7 @@ import type { ConsoleSource } from "../view/source.js";
 import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { useJsonBodies } from "./json-body.js";
+import { WholeListBody } from "./list-body.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
@@ -89,10 +90,13 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);
+  // The whole node list, kept as bytes; a stream opened meanwhile is brought forward from it.
+  const wholeList = new WholeListBody(o.source, o.scheduler);
   const hub = new EventHub(o.source, o.kind, o.scheduler, {
     bufferBytes: o.clientBufferBytes,
     maxClients: o.maxEventClients,
     pingMs: o.pingMs,
+    catchUp: () => wholeList.catchUp(),
   });
   const metrics = new WebMetrics(o.source, o.figures, hub);
   const root = o.publicDir ?? publicRoot();
@@ -159,12 +163,13 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     reply.hijack();
     hub.attach(reply.raw);
   });
-  registerRoutes(app, { source: o.source, kind: o.kind });
+  registerRoutes(app, { source: o.source, kind: o.kind, wholeList });
 
   // The hub and the metrics already follow the source (its events, the scheduler's timers): a
   // server that never listened lets go of them, or its process never exits.
   const at = await listenOrRelease(app, host, addresses, o.port, () => {
     hub.close();
+    wholeList.close();
     metrics.close();
   });
   let closed: Promise<void> | undefined;
