@@ -49,6 +49,8 @@ export interface StreamStats {
 
 export class EventHub {
   private readonly clients = new Set<ServerResponse>();
+  /** The streams opened without the token, oldest first: one makes room for a stream with it. */
+  private readonly untrusted = new Set<ServerResponse>();
   private readonly timers: Timer[];
   private dirty = true;
   /** Nodes the view named as changed since the last batch (a view with `node` events). */
@@ -122,8 +124,24 @@ export class EventHub {
     return this.clients.size >= this.maxClients;
   }
 
-  /** Takes over `res` as an event stream: headers, `hello`, then the batches until it closes. */
-  attach(res: ServerResponse): void {
+  /**
+   * Full, and a stream with the token asks: the oldest stream opened without it is ended to make room
+   * (false when every stream has the token). A page left open, or a client that never reads, on a
+   * quiet fleet, is sent too little ever to be cut as a slow reader: 100 of them, from anyone who
+   * may read, used to keep the operator's page off the stream (503) for as long as they stayed.
+   */
+  makeRoom(): boolean {
+    const oldest = this.untrusted.values().next();
+    if (oldest.done === true) return false;
+    this.cut(oldest.value);
+    return true;
+  }
+
+  /**
+   * Takes over `res` as an event stream: headers, `hello`, then the batches until it closes.
+   * `trusted`: it was opened with the token (makeRoom never ends it).
+   */
+  attach(res: ServerResponse, trusted = true): void {
     res.writeHead(200, {
       "content-type": EVENT_STREAM_TYPE,
       "cache-control": "no-store",
@@ -132,9 +150,11 @@ export class EventHub {
     });
     if (this.clients.size === 0) this.baseline();
     this.clients.add(res);
+    if (!trusted) this.untrusted.add(res);
     this.stats.clients = this.clients.size;
     const gone = () => {
       this.clients.delete(res);
+      this.untrusted.delete(res);
       this.stats.clients = this.clients.size;
     };
     res.on("close", gone);
@@ -160,6 +180,7 @@ export class EventHub {
     for (const u of this.unlisten) u();
     for (const c of this.clients) c.end();
     this.clients.clear();
+    this.untrusted.clear();
     this.stats.clients = 0;
   }
 
@@ -273,13 +294,19 @@ export class EventHub {
   private send(res: ServerResponse, text: string): void {
     if (res.writableEnded || res.destroyed) return;
     if (res.writableLength > this.bufferBytes) {
-      this.clients.delete(res);
-      this.stats.clients = this.clients.size;
-      this.stats.dropped++;
-      res.destroy();
+      this.cut(res);
       return;
     }
     res.write(text);
+  }
+
+  /** Ends one stream now (a reader that stopped, or one making room); counted as dropped. */
+  private cut(res: ServerResponse): void {
+    this.clients.delete(res);
+    this.untrusted.delete(res);
+    this.stats.clients = this.clients.size;
+    this.stats.dropped++;
+    res.destroy();
   }
 }
 

@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { HostLookup } from "../broker/index.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
+import { carriesToken } from "./auth.js";
 import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { useJsonBodies } from "./json-body.js";
@@ -148,7 +149,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   app.get("/api/events", async (req, reply) => {
     const r = eventsQuery.safeParse(req.query ?? {});
     if (!r.success) throw fromZod("query", r.error);
-    if (hub.full) {
+    // A stream with the token (the operator's page sends it) takes the place of the oldest without.
+    const trusted = carriesToken(req, o.token);
+    if (hub.full && !(trusted && req.method !== "HEAD" && hub.makeRoom())) {
       throw new ProblemError(
         503,
         `${hub.maxClients} event streams are open, the most this server keeps: close a page or retry later`,
@@ -161,7 +164,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     // client gave up.
     if (req.method === "HEAD") return reply.type(EVENT_STREAM_TYPE).send();
     reply.hijack();
-    hub.attach(reply.raw);
+    hub.attach(reply.raw, trusted);
   });
   registerRoutes(app, { source: o.source, kind: o.kind, wholeList });
 
