@@ -29,6 +29,8 @@ export class WholeListBody {
   private builtAt = 0;
   /** The nodes changed since the body was built (a view with `node` events). */
   private readonly since = new Set<string>();
+  /** The view said something changed since the body was built. */
+  private moved = false;
   private readonly byName: boolean;
   private readonly unlisten: (() => void)[];
   /** Bodies built (for the tests and the bench). */
@@ -48,13 +50,21 @@ export class WholeListBody {
             this.since.add(id);
             if (this.since.size > this.maxCatchUp) this.fresh();
           }),
+          // Whatever else the view says changed, the body is kept no longer than `maxAgeMs` past it.
+          source.on("changed", () => {
+            this.moved = true;
+          }),
         ]
       : [source.on("changed", () => this.fresh())];
   }
 
   /** `{ total, offset: 0, nodes }` of every node: as the view shows them now, or at most `maxAgeMs` ago. */
   get(): Buffer {
-    if (this.body !== undefined && this.since.size > 0 && this.sched.now() - this.builtAt >= this.maxAgeMs)
+    if (
+      this.body !== undefined &&
+      (this.moved || this.since.size > 0) &&
+      this.sched.now() - this.builtAt >= this.maxAgeMs
+    )
       this.fresh();
     if (this.body === undefined) {
       const all = this.source.nodes();
@@ -89,6 +99,7 @@ export class WholeListBody {
   fresh(): void {
     this.body = undefined;
     this.since.clear();
+    this.moved = false;
   }
 
   close(): void {

@@ -125,3 +125,17 @@ it("keeps the list up to 1 s on a live fleet, and a page opened meanwhile still 
   const later = await call(s, "GET", "/api/nodes");
   expect((later.json.nodes as PageNode[]).map((n) => n.version)).toEqual([2, 2, 1]);
 });
+
+it("keeps the list no longer than 1 s past a change the view names no node for", async () => {
+  const source = new CountingSource();
+  const sched = new FakeScheduler(0);
+  server = await startWebServer({ source, kind: "twins", port: 0, token: TOKEN, scheduler: sched });
+  const s = server;
+  await call(s, "GET", "/api/nodes");
+  const n = source.list[2] as ConsoleNode;
+  source.list[2] = { ...n, on: true, version: 2 };
+  source.events.emit("changed"); // no `node` event
+  sched.advance(LIST_MAX_AGE_MS);
+  const later = await call(s, "GET", "/api/nodes");
+  expect((later.json.nodes as PageNode[]).map((x) => x.version)).toEqual([1, 1, 2]);
+});
