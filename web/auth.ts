@@ -49,6 +49,12 @@ export function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** The request carries this server's token (the Bearer header, or `?token=` on the event stream). */
+export function carriesToken(req: FastifyRequest, token: string): boolean {
+  const given = tokenOf(req);
+  return given !== undefined && sameToken(given, token);
+}
+
 /** The token a request carries: the Bearer header, or `?token=` on the event stream only. */
 function tokenOf(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;

@@ -49,6 +49,8 @@ export interface StreamStats {
 
 export class EventHub {
   private readonly clients = new Set<ServerResponse>();
+  /** The streams opened without the token, oldest first: one makes room for a stream with it. */
+  private readonly untrusted = new Set<ServerResponse>();
   private readonly timers: Timer[];
   private dirty = true;
   /** Nodes the view named as changed since the last batch (a view with `node` events). */
@@ -79,6 +81,7 @@ export class EventHub {
   readonly maxClients: number;
   /** The `: ping` period, told to each page in `hello` (it takes 3 periods of silence as a lost stream). */
   readonly pingMs: number;
+  private readonly catchUp: (() => readonly string[]) | undefined;
 
   constructor(
     private readonly source: ConsoleSource,
@@ -88,11 +91,14 @@ export class EventHub {
       bufferBytes?: number | undefined;
       maxClients?: number | undefined;
       pingMs?: number | undefined;
+      /** The nodes a stream opened now gets right after `hello`: changed since the list it reads next. */
+      catchUp?: (() => readonly string[]) | undefined;
     } = {},
   ) {
     this.bufferBytes = limits.bufferBytes ?? CLIENT_BUFFER_BYTES;
     this.maxClients = limits.maxClients ?? MAX_EVENT_CLIENTS;
     this.pingMs = limits.pingMs ?? PING_MS;
+    this.catchUp = limits.catchUp;
     this.byName = typeof source.node === "function";
     this.unlisten = [
       source.on("changed", () => {
@@ -118,8 +124,24 @@ export class EventHub {
     return this.clients.size >= this.maxClients;
   }
 
-  /** Takes over `res` as an event stream: headers, `hello`, then the batches until it closes. */
-  attach(res: ServerResponse): void {
+  /**
+   * Full, and a stream with the token asks: the oldest stream opened without it is ended to make room
+   * (false when every stream has the token). A page left open, or a client that never reads, on a
+   * quiet fleet, is sent too little ever to be cut as a slow reader: 100 of them, from anyone who
+   * may read, used to keep the operator's page off the stream (503) for as long as they stayed.
+   */
+  makeRoom(): boolean {
+    const oldest = this.untrusted.values().next();
+    if (oldest.done === true) return false;
+    this.cut(oldest.value);
+    return true;
+  }
+
+  /**
+   * Takes over `res` as an event stream: headers, `hello`, then the batches until it closes.
+   * `trusted`: it was opened with the token (makeRoom never ends it).
+   */
+  attach(res: ServerResponse, trusted = true): void {
     res.writeHead(200, {
       "content-type": EVENT_STREAM_TYPE,
       "cache-control": "no-store",
@@ -128,14 +150,28 @@ export class EventHub {
     });
     if (this.clients.size === 0) this.baseline();
     this.clients.add(res);
+    if (!trusted) this.untrusted.add(res);
     this.stats.clients = this.clients.size;
     const gone = () => {
       this.clients.delete(res);
+      this.untrusted.delete(res);
       this.stats.clients = this.clients.size;
     };
     res.on("close", gone);
     res.on("error", gone);
     this.send(res, frame("hello", { fleet: fleetOf(this.source, this.kind), pingMs: this.pingMs }));
+    // The whole list may be kept a moment (list-body.ts): what changed since it was built comes now,
+    // so the page that reads it next ends with the fleet as it is.
+    const ids = this.catchUp?.() ?? [];
+    if (ids.length === 0) return;
+    const nodes: NodeSummary[] = [];
+    const left: string[] = [];
+    for (const id of ids) {
+      const n = this.source.node?.(id as NodeId);
+      if (n) nodes.push(summaryOf(n));
+      else left.push(id);
+    }
+    this.send(res, frame("nodes", left.length > 0 ? { nodes, gone: left } : { nodes }));
   }
 
   /** Ends every stream and stops the timers. */
@@ -144,6 +180,7 @@ export class EventHub {
     for (const u of this.unlisten) u();
     for (const c of this.clients) c.end();
     this.clients.clear();
+    this.untrusted.clear();
     this.stats.clients = 0;
   }
 
@@ -257,13 +294,19 @@ export class EventHub {
   private send(res: ServerResponse, text: string): void {
     if (res.writableEnded || res.destroyed) return;
     if (res.writableLength > this.bufferBytes) {
-      this.clients.delete(res);
-      this.stats.clients = this.clients.size;
-      this.stats.dropped++;
-      res.destroy();
+      this.cut(res);
       return;
     }
     res.write(text);
+  }
+
+  /** Ends one stream now (a reader that stopped, or one making room); counted as dropped. */
+  private cut(res: ServerResponse): void {
+    this.clients.delete(res);
+    this.untrusted.delete(res);
+    this.stats.clients = this.clients.size;
+    this.stats.dropped++;
+    res.destroy();
   }
 }
 

@@ -170,7 +170,7 @@ export class WebMetrics {
       gauge("web_event_clients", "Pages connected to the event stream", () => hub.stats.clients);
       counter(
         "web_event_clients_dropped_total",
-        "Event-stream clients dropped for falling behind",
+        "Event-stream clients dropped for falling behind, or ended to make room for a stream with the token",
         () => hub.stats.dropped,
       );
     }

@@ -12,7 +12,7 @@ import { SerialByKey } from "../node/serial-by-key.js";
 import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
-import { WholeListBody } from "./list-body.js";
+import type { WholeListBody } from "./list-body.js";
 import { fromZod, ProblemError } from "./problem.js";
 import {
   faultBody,
@@ -37,6 +37,8 @@ import {
 export interface RouteContext {
   readonly source: ConsoleSource;
   readonly kind: FleetKind;
+  /** `GET /api/nodes` without a filter, kept as bytes (list-body.ts). */
+  readonly wholeList: WholeListBody;
 }
 
 function parse<T>(schema: ZodType<T>, where: "body" | "query" | "path", value: unknown): T {
@@ -115,7 +117,7 @@ function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | 
 }
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { source, kind } = ctx;
+  const { source, kind, wholeList } = ctx;
   // One write at a time per node: a write's If-Match is checked once the write before it is done, as a
   // command moves the version only once it has gone out (a set after the broker's PUBACK); ten PUTs
   // with one If-Match sent at once were each checked before any had moved it, and up to eight got 200.
@@ -130,8 +132,11 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/api/fleet", async () => fleetOf(source, kind));
 
-  const wholeList = new WholeListBody(source);
   app.addHook("onClose", async () => wholeList.close());
+  // A script that changed a node and reads the list next sees the change (the list may be kept 1 s).
+  app.addHook("onSend", async (req) => {
+    if (req.method !== "GET" && req.method !== "HEAD") wholeList.written();
+  });
   app.get("/api/nodes", async (req, reply) => {
     const q = parse(nodesQuery, "query", req.query);
     if (Object.values(q).every((v) => v === undefined))

@@ -9,9 +9,11 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { HostLookup } from "../broker/index.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
+import { carriesToken } from "./auth.js";
 import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { useJsonBodies } from "./json-body.js";
+import { WholeListBody } from "./list-body.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
@@ -89,10 +91,13 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);
+  // The whole node list, kept as bytes; a stream opened meanwhile is brought forward from it.
+  const wholeList = new WholeListBody(o.source, o.scheduler);
   const hub = new EventHub(o.source, o.kind, o.scheduler, {
     bufferBytes: o.clientBufferBytes,
     maxClients: o.maxEventClients,
     pingMs: o.pingMs,
+    catchUp: () => wholeList.catchUp(),
   });
   const metrics = new WebMetrics(o.source, o.figures, hub);
   const root = o.publicDir ?? publicRoot();
@@ -144,7 +149,9 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   app.get("/api/events", async (req, reply) => {
     const r = eventsQuery.safeParse(req.query ?? {});
     if (!r.success) throw fromZod("query", r.error);
-    if (hub.full) {
+    // A stream with the token (the operator's page sends it) takes the place of the oldest without.
+    const trusted = carriesToken(req, o.token);
+    if (hub.full && !(trusted && req.method !== "HEAD" && hub.makeRoom())) {
       throw new ProblemError(
         503,
         `${hub.maxClients} event streams are open, the most this server keeps: close a page or retry later`,
@@ -157,14 +164,15 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     // client gave up.
     if (req.method === "HEAD") return reply.type(EVENT_STREAM_TYPE).send();
     reply.hijack();
-    hub.attach(reply.raw);
+    hub.attach(reply.raw, trusted);
   });
-  registerRoutes(app, { source: o.source, kind: o.kind });
+  registerRoutes(app, { source: o.source, kind: o.kind, wholeList });
 
   // The hub and the metrics already follow the source (its events, the scheduler's timers): a
   // server that never listened lets go of them, or its process never exits.
   const at = await listenOrRelease(app, host, addresses, o.port, () => {
     hub.close();
+    wholeList.close();
     metrics.close();
   });
   let closed: Promise<void> | undefined;

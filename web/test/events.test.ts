@@ -113,6 +113,41 @@ describe("the event stream", () => {
     c.close();
   });
 
+  it("makes room for a stream with the token: the oldest stream opened without it is ended", async () => {
+    const source = new TalkingSource();
+    server = await serve(source, { maxEventClients: 3 });
+    const origin = server.origin;
+    // Clients that never read, on a quiet fleet: too little is sent ever to cut them as slow readers.
+    const idle = [0, 1, 2].map(() => new SseClient(origin, "/api/events", { read: false }));
+    await expect.poll(() => server?.hub.stats.clients).toBe(3);
+    expect((await fetch(`${origin}/api/events`)).status).toBe(503); // without the token: as before
+
+    // The operator's page sends the token: it gets a stream, in the place of the oldest without.
+    const page = new SseClient(origin, "/api/events?token=tttttttttttttttttttt");
+    await page.next((e) => e.event === "hello");
+    await idle[0]?.closed;
+    expect(server.hub.stats.clients).toBe(3);
+    const bearer = await fetch(`${origin}/api/events`, {
+      headers: { authorization: `Bearer ${"t".repeat(20)}` },
+    });
+    expect(bearer.status).toBe(200);
+    await idle[1]?.closed;
+    // Every stream has the token now but one; then none: a third with it takes the last, a fourth waits.
+    const third = new SseClient(origin, "/api/events?token=tttttttttttttttttttt");
+    await third.next((e) => e.event === "hello");
+    await idle[2]?.closed;
+    const fourth = await fetch(`${origin}/api/events`, {
+      headers: { authorization: `Bearer ${"t".repeat(20)}` },
+    });
+    expect(fourth.status).toBe(503);
+    // A wrong token makes no room.
+    expect((await fetch(`${origin}/api/events?token=${"x".repeat(20)}`)).status).toBe(503);
+    expect(server.hub.stats.clients).toBe(3);
+    await bearer.body?.cancel();
+    page.close();
+    third.close();
+  });
+
   it("answers HEAD with the stream's headers at once, and holds no stream for it", async () => {
     const source = new TalkingSource();
     server = await serve(source, {});
