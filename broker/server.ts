@@ -250,6 +250,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         { maxQueuedBytes: opts.maxQueuedBytes, drainTimeoutMs: opts.drainTimeoutMs },
         gate,
         traffic,
+        address,
       );
       tally.accept(limited, via);
       parts.connections.add(limited);

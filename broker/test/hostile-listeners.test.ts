@@ -163,6 +163,37 @@ describe("WebSocket frames", () => {
     expect(lines.filter((l) => l.msg === "connection cut: packet limit").length).toBe(2);
   });
 
+  it("names the client's address, and its id once known, in its cut line, as the plain port does", async () => {
+    const { b, lines } = await start({ maxPacketBytes: 1024 });
+    const wsEarly = (await upgraded(b.wsPort ?? 0, "mqtt")).s;
+    wsEarly.write(wsFrame(2, Buffer.alloc(2000)));
+    const ws = (await upgraded(b.wsPort ?? 0, "mqtt")).s;
+    const plain = await tcp(b.port);
+    let acks = 0;
+    for (const s of [ws, plain])
+      s.on("data", (d: Buffer) => {
+        if (d.includes(0x20)) acks++;
+      });
+    ws.write(wsFrame(2, connectPacket("ws-big")));
+    plain.write(connectPacket("tcp-big"));
+    await expect.poll(() => acks).toBe(2);
+    ws.write(wsFrame(2, Buffer.alloc(2000)));
+    // A PUBLISH header declaring 100,000 bytes.
+    plain.write(Buffer.from([0x30, 0xa0, 0x8d, 0x06]));
+    await Promise.all([closed(wsEarly), closed(ws), closed(plain)]);
+    await expect.poll(() => b.figures.tally.cut["packet-too-large"]).toBe(3);
+    const cuts = lines.filter((l) => l.msg === "connection cut: packet limit") as {
+      clientId?: string;
+      remote?: string;
+    }[];
+    // Before, neither line named the address: a client cut before its CONNECT could not be found.
+    expect(cuts.map((l) => `${l.clientId ?? "-"} ${l.remote}`).sort()).toEqual([
+      "- 127.0.0.1",
+      "tcp-big 127.0.0.1",
+      "ws-big 127.0.0.1",
+    ]);
+  });
+
   it("closes on a text frame without reading it as MQTT [MQTT-6.0.0-1]", async () => {
     const { b } = await start({});
     const { s } = await upgraded(b.wsPort ?? 0, "mqtt");
