@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { AuthRefusedError } from "./acl.js";
 import { ClientErrorLog } from "./client-error-log.js";
 import { ConformanceError } from "./conformance.js";
+import { CONNECT_TIMEOUT } from "./connect-budget.js";
 import type { BrokerTally, CutReason, RefusalReason } from "./figures.js";
 import { FrameLimitError } from "./frame-limit.js";
 import { LoginRefusedError } from "./login-guard.js";
@@ -53,7 +54,6 @@ export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): Cl
 }
 
 /** aedes's own errors, known by their words (lib/client.js). */
-const CONNECT_TIMEOUT = "connect did not arrive in time";
 const KEEPALIVE_TIMEOUT = "keep alive timeout";
 
 /** The refusal or cut an error tells of; undefined for one the client caused by going (a reset). */
