@@ -124,6 +124,6 @@ function logClientError(
       v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
     );
   } else {
-    errorLog.log(clientId, err);
+    errorLog.log(clientId, err, remote);
   }
 }

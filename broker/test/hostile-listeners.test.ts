@@ -127,7 +127,7 @@ describe("a TLS handshake that never completes", () => {
 
 describe("a handshake done late", () => {
   it("leaves CONNECT what is left of the connect timeout since accept, on the TLS and WebSocket listeners", async () => {
-    const { b } = await start({ connectTimeoutMs: 1000 });
+    const { b, lines } = await start({ connectTimeoutMs: 1000 });
     const ws = await tcp(b.wsPort ?? 0);
     const raw = await tcp(b.tlsPort ?? 0);
     let wsGot = Buffer.alloc(0);
@@ -159,6 +159,9 @@ describe("a handshake done late", () => {
     expect(wsGot.subarray(wsGot.indexOf("\r\n\r\n") + 4).includes(0x82)).toBe(false);
     expect(tlsGot.length).toBe(0);
     expect(b.figures.tally.refused["connect-timeout"]).toBe(2);
+    // Each line names the address: a client that never sent CONNECT has nothing else to find it by.
+    const late = lines.filter((l) => JSON.stringify(l).includes("connect did not arrive in time"));
+    expect(late.map((l) => (l as { remote?: string }).remote)).toEqual(["127.0.0.1", "127.0.0.1"]);
   });
 });
 
