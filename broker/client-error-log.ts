@@ -32,8 +32,11 @@ export class ClientErrorLog {
     });
   }
 
-  log(clientId: string | undefined, err: Error): void {
-    this.window.log(err.message, () => this.logger.info({ clientId, err: err.message }, "client error"));
+  /** `remote`: the client's address, so that one that never sent CONNECT can be found too. */
+  log(clientId: string | undefined, err: Error, remote?: string): void {
+    this.window.log(err.message, () =>
+      this.logger.info({ clientId, remote, err: err.message }, "client error"),
+    );
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { AuthRefusedError } from "./acl.js";
 import { ClientErrorLog } from "./client-error-log.js";
 import { ConformanceError } from "./conformance.js";
+import { CONNECT_TIMEOUT } from "./connect-budget.js";
 import type { BrokerTally, CutReason, RefusalReason } from "./figures.js";
 import { FrameLimitError } from "./frame-limit.js";
 import { LoginRefusedError } from "./login-guard.js";
@@ -38,7 +39,9 @@ export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): Cl
     }
     reported.add(client);
     count(tally, err);
-    logClientError(logger, errorLog, clientId, err);
+    // Its address (FrameLimitedStream's, every listener's): a cut names who was cut, as a refusal does.
+    const remote = (client as { conn?: { remoteAddress?: string } }).conn?.remoteAddress;
+    logClientError(logger, errorLog, clientId, remote, err);
   };
   aedes.on("clientError", (client, err) => onError(client, client.id, err));
   aedes.on("connectionError", (client, err) => onError(client, undefined, err));
@@ -51,7 +54,6 @@ export function watchAedes(aedes: Aedes, logger: Logger, tally: BrokerTally): Cl
 }
 
 /** aedes's own errors, known by their words (lib/client.js). */
-const CONNECT_TIMEOUT = "connect did not arrive in time";
 const KEEPALIVE_TIMEOUT = "keep alive timeout";
 
 /** The refusal or cut an error tells of; undefined for one the client caused by going (a reset). */
@@ -91,6 +93,7 @@ function logClientError(
   logger: Logger,
   errorLog: ClientErrorLog,
   clientId: string | undefined,
+  remote: string | undefined,
   err: Error,
 ): void {
   if (err instanceof AuthRefusedError) {
@@ -101,20 +104,26 @@ function logClientError(
     logger.debug({ clientId, refusal: err.refusal.kind }, "login refused: banned");
   } else if (err instanceof FrameLimitError) {
     logger.warn(
-      { clientId, violation: err.violation, bytesSeen: err.bytesSeen },
+      { clientId, remote, violation: err.violation, bytesSeen: err.bytesSeen },
       "connection cut: packet limit",
     );
   } else if (err instanceof WebSocketFrameError && err.violation === "too-large") {
-    logger.warn({ clientId, err: err.message }, "connection cut: packet limit");
+    logger.warn({ clientId, remote, err: err.message }, "connection cut: packet limit");
   } else if (err instanceof OutboundLimitError) {
     const v = err.violation;
     logger.warn(
       v.kind === "queue-full"
-        ? { clientId, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
-        : { clientId, queuedBytes: v.queuedBytes, stalledMs: Math.round(v.stalledMs), err: err.message },
+        ? { clientId, remote, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
+        : {
+            clientId,
+            remote,
+            queuedBytes: v.queuedBytes,
+            stalledMs: Math.round(v.stalledMs),
+            err: err.message,
+          },
       v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
     );
   } else {
-    errorLog.log(clientId, err);
+    errorLog.log(clientId, err, remote);
   }
 }

@@ -28,6 +28,11 @@ export interface BrokerCommandContext {
   readonly attach?: (broker: RunningBroker) => Promise<{ close(): Promise<void> }>;
   /** The date (ms since the epoch) a certificate's validity is judged at; Date.now by default. */
   readonly now?: () => number;
+  /**
+   * SIGHUPs the process heard before this command listened for them (the CLI holds them from its
+   * first lines, cli/early-hang-ups.ts); called once this command does.
+   */
+  readonly hangUpsBefore?: () => number;
 }
 
 const TLS_FLAGS = { key: "--tls-key", certificate: "--tls-cert", pair: "--tls-key/--tls-cert" } as const;
@@ -62,6 +67,10 @@ export async function runBrokerCommand(
   // SIGHUP reloads the files (docs/broker.md, Reloading); one that comes while starting waits for it.
   const hangUps = new HangUps(logger);
   process.on("SIGHUP", hangUps.heard);
+  // One before this, while the process started, came before the files were read: what it would
+  // reload is what the start reads now.
+  if ((context.hangUpsBefore?.() ?? 0) > 0)
+    logger.info("SIGHUP while the process started, before the files were read: nothing to reload");
   try {
     // The files the flags name, read before anything listens; what is wrong with one names its flag.
     const auth =

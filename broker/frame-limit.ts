@@ -140,6 +140,7 @@ export class FrameLimitedStream extends Duplex {
   readonly #gate: InboundGate | undefined;
   readonly #sent: FrameScanner | undefined;
   readonly #traffic: TrafficCounters | undefined;
+  readonly #remoteAddress: string | undefined;
   #bytesSeen = 0;
   #refused = false;
 
@@ -149,9 +150,12 @@ export class FrameLimitedStream extends Duplex {
     outbound: OutboundLimits = DEFAULT_OUTBOUND_LIMITS,
     gate?: InboundGate,
     traffic?: TrafficCounters,
+    /** The client's address, when `inner` does not tell it (a WebSocket's stream). */
+    remoteAddress?: string,
   ) {
     super({ allowHalfOpen: true });
     this.#inner = inner;
+    this.#remoteAddress = remoteAddress;
     this.#gate = gate;
     this.#traffic = traffic;
     // aedes writes a packet in pieces (header, then body), so the count follows frame boundaries.
@@ -187,9 +191,9 @@ export class FrameLimitedStream extends Duplex {
     return this.#outbound.queuedBytes;
   }
 
-  /** The remote address of the underlying socket, for logs (undefined for WebSocket streams). */
+  /** The client's address, for logs: the one given, else the underlying socket's. */
   get remoteAddress(): string | undefined {
-    return (this.#inner as Partial<Socket>).remoteAddress;
+    return this.#remoteAddress ?? (this.#inner as Partial<Socket>).remoteAddress;
   }
 
   #onData(chunk: Buffer): void {

@@ -16,6 +16,7 @@ import { AccessRules, aclHooks, denySubscribeHook } from "./acl.js";
 import type { PendingTicket } from "./admission.js";
 import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
+import { connectBy } from "./connect-budget.js";
 import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type IncomingStore, limitInbound } from "./inbound-limit.js";
@@ -236,6 +237,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       via: ListenerKind,
       req?: IncomingMessage,
       preAdmitted?: PendingTicket,
+      acceptedAt?: number,
     ) => {
       const ticket = admitted.accept(stream, address, preAdmitted);
       if (ticket === undefined) return;
@@ -250,13 +252,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         { maxQueuedBytes: opts.maxQueuedBytes, drainTimeoutMs: opts.drainTimeoutMs },
         gate,
         traffic,
+        address,
       );
       tally.accept(limited, via);
       parts.connections.add(limited);
       limited.once("close", () => parts.connections.delete(limited));
       admitted.track(limited, address, ticket);
       takeovers.track(limited, address);
-      aedes.handle(limited, req);
+      const client = aedes.handle(limited, req);
+      // Past a TLS handshake or a WebSocket upgrade: CONNECT has what is left of the time since accept.
+      if (acceptedAt !== undefined) connectBy(client, acceptedAt, opts.connectTimeoutMs);
     };
 
     const tcp = createNetServer((socket) => {
@@ -277,7 +282,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         connectTimeoutMs: opts.connectTimeoutMs,
         logger,
         admit: (socket) => admitted.admitSocket(socket, socket.remoteAddress),
-        handle: (socket, ticket) => handle(socket, socket.remoteAddress, "tls", undefined, ticket),
+        handle: (socket, ticket, acceptedAt) =>
+          handle(socket, socket.remoteAddress, "tls", undefined, ticket, acceptedAt),
         failed: (remote, detail) => {
           tally.refused["tls-handshake"]++;
           errorLog.refused(remote, detail);
@@ -289,18 +295,21 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
 
     let wsPort: number | undefined;
     if (opts.wsPort !== undefined) {
-      // Each raw socket is admitted on accept, before its upgrade; its ticket waits here for it.
-      const upgrading = new WeakMap<object, PendingTicket>();
+      // Each raw socket is admitted on accept, before its upgrade; its ticket and accept time wait here.
+      const upgrading = new WeakMap<object, { ticket: PendingTicket; acceptedAt: number }>();
       const { http, wss } = webSocketListener({
         maxPacketBytes: opts.maxPacketBytes,
         connectTimeoutMs: opts.connectTimeoutMs,
         admit: (socket) => {
+          const acceptedAt = performance.now();
           const ticket = admitted.admitSocket(socket, socket.remoteAddress);
-          if (ticket !== undefined) upgrading.set(socket, ticket);
+          if (ticket !== undefined) upgrading.set(socket, { ticket, acceptedAt });
           return ticket !== undefined;
         },
-        handle: (stream, req) =>
-          handle(stream, req.socket.remoteAddress, "ws", req, upgrading.get(req.socket)),
+        handle: (stream, req) => {
+          const up = upgrading.get(req.socket);
+          handle(stream, req.socket.remoteAddress, "ws", req, up?.ticket, up?.acceptedAt);
+        },
         refused: (reason, remote, detail) => {
           if (reason !== undefined) tally.refused[reason]++;
           errorLog.refused(remote, detail);

@@ -1,8 +1,8 @@
 /**
  * The MQTT-over-WebSocket listener: an HTTP server that answers only upgrades, each admitted by
  * source address before it is read (rate, connections before CONNECT, bans: broker/abuse-guard.ts),
- * its upgrade request held no longer than a CONNECT, and each WebSocket handed to the broker as a
- * stream once open. MQTT 3.1.1 §6 is kept: the `mqtt` subprotocol is the one chosen (a request
+ * its upgrade request held no longer than a CONNECT (the two share one --connect-timeout from
+ * accept: broker/connect-budget.ts), and each WebSocket handed to the broker as a stream once open. MQTT 3.1.1 §6 is kept: the `mqtt` subprotocol is the one chosen (a request
  * offering only others is refused, 400), and a text frame closes the connection
  * ([MQTT-6.0.0-1]: MQTT is carried in binary frames only). What the ws library refuses (a message
  * over the packet limit, too many fragments, a malformed frame) is told as a WebSocketFrameError
@@ -101,7 +101,11 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
       done(false, 400, "MQTT over WebSocket needs the mqtt subprotocol");
     },
   });
+  // Node times an upgrade request from its first byte: a socket silent for a while, then slow, was
+  // held for both (and then for a whole CONNECT timeout). Its deadline runs from accept instead.
+  const upgradeBy = new WeakMap<object, ReturnType<typeof setTimeout>>();
   wss.on("connection", (ws, req) => {
+    clearTimeout(upgradeBy.get(req.socket));
     const stream = createWebSocketStream(ws);
     // Before the stream's own listeners: a text frame is never handed on as MQTT bytes.
     ws.prependListener("message", (_data, isBinary) => {
@@ -132,17 +136,28 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
     opts.handle(stream, req);
   });
   wss.on("error", (err) => opts.serverError(err));
-  http.on("connection", (socket: Socket) => opts.admit(socket));
+  const timedOut = (socket: Duplex) =>
+    opts.refused(
+      "ws-upgrade-timeout",
+      (socket as Partial<Socket>).remoteAddress,
+      `WebSocket upgrade request not whole within ${opts.connectTimeoutMs} ms`,
+    );
+  http.on("connection", (socket: Socket) => {
+    if (!opts.admit(socket)) return;
+    const timer = setTimeout(() => {
+      timedOut(socket);
+      if (socket.writable) socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+      socket.destroy();
+    }, opts.connectTimeoutMs);
+    upgradeBy.set(socket, timer);
+    socket.once("close", () => clearTimeout(timer));
+  });
   // An upgrade request not whole within --connect-timeout, or not HTTP: answered as node would.
   http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
     const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
     const remote = (socket as Partial<Socket>).remoteAddress;
     if (timeout) {
-      opts.refused(
-        "ws-upgrade-timeout",
-        remote,
-        `WebSocket upgrade request not whole within ${opts.connectTimeoutMs} ms`,
-      );
+      timedOut(socket);
     } else if (err.code !== "ECONNRESET" && err.code !== "HPE_INVALID_EOF_STATE") {
       // (Those two: the client hung up before its request was whole.)
       opts.refused(undefined, remote, `not an HTTP request (${err.code ?? err.message})`);

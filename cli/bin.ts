@@ -7,9 +7,16 @@
  * of a crash on EPIPE, EIO or ENOSPC: the run that SIGHUP cut short still writes its report. Results
  * lost on stdout for another reason than their reader going away make the exit code 1.
  */
-import { hungUpTerminal } from "./hung-up.js";
-import { commandName, main } from "./main.js";
-import { exitAfterOutput, guardOutput } from "./output.js";
+import { holdHangUps, holdsHangUps } from "./early-hang-ups.js";
+
+// Before the rest of the CLI loads (static imports would all load first): a service's SIGHUP in the
+// meantime must not end it (cli/early-hang-ups.ts).
+if (holdsHangUps(process.argv.slice(2))) holdHangUps();
+const [{ hungUpTerminal }, { commandName, main }, { exitAfterOutput, guardOutput }] = await Promise.all([
+  import("./hung-up.js"),
+  import("./main.js"),
+  import("./output.js"),
+]);
 
 const onTerminal = process.stdout.isTTY === true;
 const stdout = guardOutput(process.stdout);

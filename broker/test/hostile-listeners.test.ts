@@ -11,6 +11,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect as connectTls } from "node:tls";
 import type { MqttClient } from "mqtt";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -123,6 +125,69 @@ describe("a TLS handshake that never completes", () => {
   });
 });
 
+describe("a handshake done late", () => {
+  it("leaves CONNECT what is left of the connect timeout since accept, on the TLS and WebSocket listeners", async () => {
+    const { b, lines } = await start({ connectTimeoutMs: 1000 });
+    const ws = await tcp(b.wsPort ?? 0);
+    const raw = await tcp(b.tlsPort ?? 0);
+    let wsGot = Buffer.alloc(0);
+    ws.on("data", (d: Buffer) => {
+      wsGot = Buffer.concat([wsGot, d]);
+    });
+    ws.write("GET / HTTP/1.1\r\nHost: x\r\n");
+    await sleep(700);
+    ws.write(
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`,
+    );
+    const secured = connectTls({ socket: raw, rejectUnauthorized: false });
+    secured.on("error", () => {});
+    let tlsGot = Buffer.alloc(0);
+    secured.on("data", (d: Buffer) => {
+      tlsGot = Buffer.concat([tlsGot, d]);
+    });
+    await Promise.all([
+      expect.poll(() => wsGot.toString()).toMatch(/^HTTP\/1.1 101/),
+      new Promise((resolve) => secured.once("secureConnect", resolve)),
+    ]);
+    // 1.3 s after accept: past the timeout, though well within one of its own after the handshake.
+    await sleep(600);
+    ws.write(wsFrame(2, connectPacket("late-ws")));
+    secured.write(connectPacket("late-tls"));
+    await Promise.all([closed(ws), closed(raw)]);
+    // Before, both were answered (CONNACK) and stayed: a CONNECT had a whole timeout after the handshake.
+    expect(wsGot.subarray(wsGot.indexOf("\r\n\r\n") + 4).includes(0x82)).toBe(false);
+    expect(tlsGot.length).toBe(0);
+    expect(b.figures.tally.refused["connect-timeout"]).toBe(2);
+    // Each line names the address: a client that never sent CONNECT has nothing else to find it by.
+    const late = lines.filter((l) => JSON.stringify(l).includes("connect did not arrive in time"));
+    expect(late.map((l) => (l as { remote?: string }).remote)).toEqual(["127.0.0.1", "127.0.0.1"]);
+  });
+});
+
+describe("a WebSocket upgrade request begun late", () => {
+  it("is timed from accept, not from its first byte", async () => {
+    const { b, lines } = await start({ connectTimeoutMs: 1000 });
+    const s = await tcp(b.wsPort ?? 0);
+    let got = "";
+    s.on("data", (d: Buffer) => {
+      got += d.toString();
+    });
+    await sleep(700);
+    s.write("GET / HTTP/1.1\r\nHost: x\r\n");
+    await sleep(600);
+    s.write(
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`,
+    );
+    await closed(s);
+    // Before, node's own timer started at the first byte: the upgrade was done at 1.3 s.
+    expect(got).toMatch(/^HTTP\/1.1 408/);
+    expect(b.figures.tally.refused["ws-upgrade-timeout"]).toBe(1);
+    expect(lines.filter((l) => l.msg.startsWith("WebSocket upgrade request not whole")).length).toBe(1);
+  });
+});
+
 describe("handshakes under way", () => {
   it("count towards the pending cap of their address on the TLS and WebSocket listeners", async () => {
     const { b } = await start({ maxPendingPerAddress: 3, connectTimeoutMs: 60_000 });
@@ -161,6 +226,37 @@ describe("WebSocket frames", () => {
     await Promise.all([closed(huge), closed(big)]);
     await expect.poll(() => b.figures.tally.cut["packet-too-large"]).toBe(2);
     expect(lines.filter((l) => l.msg === "connection cut: packet limit").length).toBe(2);
+  });
+
+  it("names the client's address, and its id once known, in its cut line, as the plain port does", async () => {
+    const { b, lines } = await start({ maxPacketBytes: 1024 });
+    const wsEarly = (await upgraded(b.wsPort ?? 0, "mqtt")).s;
+    wsEarly.write(wsFrame(2, Buffer.alloc(2000)));
+    const ws = (await upgraded(b.wsPort ?? 0, "mqtt")).s;
+    const plain = await tcp(b.port);
+    let acks = 0;
+    for (const s of [ws, plain])
+      s.on("data", (d: Buffer) => {
+        if (d.includes(0x20)) acks++;
+      });
+    ws.write(wsFrame(2, connectPacket("ws-big")));
+    plain.write(connectPacket("tcp-big"));
+    await expect.poll(() => acks).toBe(2);
+    ws.write(wsFrame(2, Buffer.alloc(2000)));
+    // A PUBLISH header declaring 100,000 bytes.
+    plain.write(Buffer.from([0x30, 0xa0, 0x8d, 0x06]));
+    await Promise.all([closed(wsEarly), closed(ws), closed(plain)]);
+    await expect.poll(() => b.figures.tally.cut["packet-too-large"]).toBe(3);
+    const cuts = lines.filter((l) => l.msg === "connection cut: packet limit") as {
+      clientId?: string;
+      remote?: string;
+    }[];
+    // Before, neither line named the address: a client cut before its CONNECT could not be found.
+    expect(cuts.map((l) => `${l.clientId ?? "-"} ${l.remote}`).sort()).toEqual([
+      "- 127.0.0.1",
+      "tcp-big 127.0.0.1",
+      "ws-big 127.0.0.1",
+    ]);
   });
 
   it("closes on a text frame without reading it as MQTT [MQTT-6.0.0-1]", async () => {

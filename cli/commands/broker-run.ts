@@ -11,6 +11,7 @@ import {
 } from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
 import { twinsStoreIn } from "../data-dir-mixup.js";
+import { takeHangUps } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -45,6 +46,7 @@ export async function runBroker(
   try {
     await runBrokerCommand(brokerFlags, {
       logger,
+      hangUpsBefore: takeHangUps,
       ...(watch ? { signal: watch.signal } : {}),
       ...(http === undefined
         ? {}

@@ -21,9 +21,10 @@ import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { ConvergenceLog } from "../convergence-log.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
+import { takeHangUps } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { ForgottenLog } from "../forgotten-log.js";
-import { checkHttpAddress, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
+import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -160,6 +161,25 @@ export async function runTwinsService(
   const http = await resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
+  // A service's SIGHUP (a reload, a terminal gone) neither ends it nor changes anything: it has no
+  // files to read again, and Node's default for the signal ended it without its goodbye.
+  const hungUp = () =>
+    logger.info("SIGHUP: the twins service reloads nothing and goes on (SIGTERM or Ctrl-C stops it)");
+  process.on("SIGHUP", hungUp);
+  if (takeHangUps() > 0) hungUp();
+  try {
+    await serveTwins(flags, io, logger, http);
+  } finally {
+    process.off("SIGHUP", hungUp);
+  }
+}
+
+async function serveTwins(
+  flags: TwinsServiceFlags,
+  io: CliIO,
+  logger: Logger,
+  http: HttpOptions | undefined,
+): Promise<void> {
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
   const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
   if (mixup !== undefined) logger.warn(`twins: ${mixup}`);

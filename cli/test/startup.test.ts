@@ -43,6 +43,21 @@ function staticImports(file: string, text: string): string[] {
   return specs;
 }
 
+/** The modules `text` loads with `import("…")` of a literal name, wherever it does. */
+function dynamicImports(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const specs: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const [spec] = node.arguments;
+      if (spec !== undefined && ts.isStringLiteral(spec)) specs.push(spec.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return specs;
+}
+
 interface Graph {
   /** Every project file reached (root-relative, `/`-separated), with the file that first imported it. */
   readonly files: ReadonlyMap<string, string | undefined>;
@@ -50,14 +65,20 @@ interface Graph {
   readonly packages: ReadonlyMap<string, string>;
 }
 
-/** Walks the static imports from `entry`; `read` gives a root-relative file's text. */
+/**
+ * Walks the static imports from `entry`, and the entry's own import()s (cli/bin.ts loads the CLI with
+ * import(), at once, after it has made SIGHUP harmless: cli/early-hang-ups.ts); `read` gives a
+ * root-relative file's text.
+ */
 function importGraph(entry: string, read: (file: string) => string): Graph {
   const files = new Map<string, string | undefined>([[entry, undefined]]);
   const packages = new Map<string, string>();
   const queue = [entry];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     if (!file.endsWith(".ts")) continue; // JSON and other assets import nothing
-    for (const spec of staticImports(file, read(file))) {
+    const text = read(file);
+    const loaded = staticImports(file, text).concat(file === entry ? dynamicImports(file, text) : []);
+    for (const spec of loaded) {
       if (spec.startsWith(".")) {
         // Sources import each other by their emitted name (`./x.js`): the source is `./x.ts`.
         const target = posix.normalize(posix.join(posix.dirname(file), spec)).replace(/\.js$/, ".ts");
@@ -135,9 +156,9 @@ describe("what every twinfleet process loads before it runs a command", () => {
     );
   });
 
-  it("follows static imports and re-exports, and neither type-only imports nor import()", () => {
+  it("follows static imports, re-exports and the entry's import(), and neither type-only imports nor an action's import()", () => {
     const tree: Record<string, string> = {
-      "cli/bin.ts": 'import { main } from "./main.js";\nexport { x } from "./x.js";',
+      "cli/bin.ts": 'import { main } from "./main.js";\nexport { x } from "./x.js";\nawait import("./y.js");',
       "cli/main.ts": [
         'import type { FleetRun } from "../fleet/run.js";',
         'export type { Sweep } from "../sweep/sweep.js";',
@@ -147,13 +168,18 @@ describe("what every twinfleet process loads before it runs a command", () => {
         'import { Command } from "commander";',
       ].join("\n"),
       "cli/x.ts": 'export * from "@fastify/static/x.js";\nimport pino from "pino";',
+      "cli/y.ts": 'import "../broker/server.js";',
+      "broker/server.ts": "",
       "twins/index.ts": 'import mqtt from "mqtt";',
     };
     const graph = importGraph("cli/bin.ts", (f) => tree[f] ?? "");
+    // The entry's own import() runs at once: followed; main.ts's, in an action: not.
     expect([...graph.files.keys()].sort()).toEqual([
+      "broker/server.ts",
       "cli/bin.ts",
       "cli/main.ts",
       "cli/x.ts",
+      "cli/y.ts",
       "twins/index.ts",
     ]);
     expect([...graph.packages.keys()].sort()).toEqual(["@fastify/static", "commander", "mqtt", "pino"]);
@@ -161,6 +187,15 @@ describe("what every twinfleet process loads before it runs a command", () => {
     expect(heavyReached(graph)).toEqual([
       "mqtt: cli/bin.ts → cli/main.ts → twins/index.ts",
       "twins/index.ts: cli/bin.ts → cli/main.ts → twins/index.ts",
+      "broker/server.ts: cli/bin.ts → cli/y.ts → broker/server.ts",
     ]);
+  });
+});
+
+describe("a service's SIGHUP while the CLI loads", () => {
+  it("is held before anything else loads: cli/bin.ts imports the hold alone, and the hold imports nothing", () => {
+    // Static imports all load before the first line runs: the rest comes with import() after it.
+    expect(staticImports("cli/bin.ts", readSource("cli/bin.ts"))).toEqual(["./early-hang-ups.js"]);
+    expect(staticImports("cli/early-hang-ups.ts", readSource("cli/early-hang-ups.ts"))).toEqual([]);
   });
 });
