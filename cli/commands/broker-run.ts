@@ -11,7 +11,7 @@ import {
 } from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
 import { twinsStoreIn } from "../data-dir-mixup.js";
-import { takeHangUps } from "../early-hang-ups.js";
+import { takeHangUps, userSignalLine, userSignals } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -40,6 +40,7 @@ export async function runBroker(
     await checkHttpAddress(http);
   }
   const logger = commandLogger(program, io);
+  userSignals((signal) => logger.warn(userSignalLine(signal, "broker")));
   const mixup = flags.data === undefined ? undefined : twinsStoreIn(flags.data);
   if (mixup !== undefined) logger.warn(mixup);
   const watch = exitOnStdinClose ? stdinClosed(logger) : undefined;

@@ -21,7 +21,7 @@ import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { ConvergenceLog } from "../convergence-log.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
-import { takeHangUps } from "../early-hang-ups.js";
+import { takeHangUps, userSignalLine, userSignals } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { ForgottenLog } from "../forgotten-log.js";
 import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
@@ -167,6 +167,7 @@ export async function runTwinsService(
     logger.info("SIGHUP: the twins service reloads nothing and goes on (SIGTERM or Ctrl-C stops it)");
   process.on("SIGHUP", hungUp);
   if (takeHangUps() > 0) hungUp();
+  userSignals((signal) => logger.warn(userSignalLine(signal, "twins service")));
   try {
     await serveTwins(flags, io, logger, http);
   } finally {

@@ -101,4 +101,27 @@ describe("a service sent SIGHUP while it starts", () => {
     t.child.kill("SIGTERM");
     expect(await t.ended).toEqual({ code: 0, signal: null });
   }, 90_000);
+
+  it("twinfleet broker and twins take no notice of SIGUSR1 and SIGUSR2: no debugger opened, no end", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    const b = twinfleet(["broker", "--host", "127.0.0.1", "--port", "0"]);
+    const t = twinfleet(["twins", "--broker", broker.url, "--data", join(await scratch(), "twins")]);
+    await expect.poll(() => b.out(), { timeout: 60_000 }).toMatch(/twinfleet broker listening on/);
+    await expect.poll(() => t.out(), { timeout: 60_000 }).toMatch(/twins: watching the fleet/);
+    for (const p of [b, t]) {
+      p.child.kill("SIGUSR1");
+      p.child.kill("SIGUSR2");
+    }
+    await expect
+      .poll(() => b.out())
+      .toMatch(/SIGUSR2: the broker does nothing on it and goes on \(SIGHUP reloads its files/);
+    await expect.poll(() => t.out()).toMatch(/SIGUSR2: the twins service does nothing on it and goes on/);
+    for (const p of [b, t]) {
+      // Node's default for SIGUSR1 opens its debugger on 127.0.0.1:9229 for any local user.
+      expect(p.out()).not.toMatch(/Debugger listening/);
+      expect(p.out()).toMatch(/SIGUSR1: the .* does nothing on it/);
+      p.child.kill("SIGTERM");
+      expect(await p.ended).toEqual({ code: 0, signal: null });
+    }
+  }, 90_000);
 });
