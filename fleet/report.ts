@@ -61,7 +61,7 @@ export interface Report {
    */
   readonly stoppedEarlyS?: number;
   readonly presses: number;
-  /** Presses the nodes' button interrupts ignored, within `sketch.debounceMs` of the last taken; only when any. */
+  /** Presses the nodes' button interrupts ignored (`sketch.debounceMs`); absent from reports before the count. */
   readonly pressesIgnored?: number;
   readonly deliveries: number;
   readonly superseded: number;

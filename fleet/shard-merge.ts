@@ -287,7 +287,7 @@ export function mergeShards(
     loss: { startPct: first.fleet.lossPct, changes: [], meanDuringPressesPct: first.fleet.lossPct },
     cutShort: files.some((f) => f.cutShort),
     presses,
-    ...(pressesIgnored > 0 ? { pressesIgnored } : {}),
+    pressesIgnored,
     deliveries,
     superseded,
     sync: syncFields(sync.summary()),

@@ -74,7 +74,7 @@ export function mergeParts(
     loss: { ...loss, meanDuringPressesPct: round(loss.meanDuringPressesPct, 2) },
     cutShort: parts.some((p) => p.cutShort),
     presses: sum((p) => p.counts.presses),
-    ...(pressesIgnored > 0 ? { pressesIgnored } : {}),
+    pressesIgnored,
     deliveries: sum((p) => p.counts.deliveries),
     superseded: sum((p) => p.counts.superseded),
     sync: syncFields({ ...latency.summary(), max: Math.max(...parts.map((p) => p.latencyMax)) }),

@@ -56,7 +56,9 @@ describe("button debounce", () => {
 
   it("the profile schema names sketch.debounceMs when it is missing or not whole ms", () => {
     const { debounceMs: _, ...without } = UNO.cited.sketch;
-    expect(() => parseProfile({ ...UNO.cited, sketch: without }, "p.json")).toThrow(/sketch\.debounceMs: /);
+    expect(() => parseProfile({ ...UNO.cited, sketch: without }, "p.json")).toThrow(
+      "sketch.debounceMs: missing: the button debounce in ms, a figure (50: the sketch's TF_DEBOUNCE_MS; 0: none)",
+    );
     const half = { ...UNO.cited.sketch.debounceMs, value: 2.5 };
     expect(() =>
       parseProfile({ ...UNO.cited, sketch: { ...UNO.cited.sketch, debounceMs: half } }, "p.json"),
