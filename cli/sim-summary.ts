@@ -85,7 +85,7 @@ export function summary(r: Report): string {
       : "";
   const cut = r.cutShort ? `${early}  CUT SHORT      ${cutShortWhat(r)}\n` : early;
   return `
-${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}
+${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}${debouncedNote(r)}
 ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
@@ -104,6 +104,16 @@ ${lostLine}
 function supersededNote(r: Report): string {
   if (r.superseded === 0) return "";
   return `\n       superseded     ${r.superseded} of them: the follower already held a newer state (counted at 0 ms)`;
+}
+
+/**
+ * The presses the nodes' button interrupts ignored, as a board's sketch does (not in `presses`);
+ * nothing when none (a profile without debounce, or no two presses of a node that close).
+ */
+function debouncedNote(r: Report): string {
+  const n = r.pressesIgnored ?? 0;
+  if (n === 0) return "";
+  return `\n       debounced      ${n} more press${n === 1 ? "" : "es"} ignored (not counted above): each within the profile's sketch.debounceMs of the node's last press taken, as the sketch's button interrupt ignores them`;
 }
 
 /** What the last failed connection of a node that never registered was, in the summary's words. */

@@ -48,6 +48,8 @@ export class Collector {
   readonly lastConnectFailure = new Map<NodeId, ConnectFailure>();
   disconnects = 0;
   oversized = 0;
+  /** Presses the nodes' button interrupts ignored (debounced: node/debounce.ts). */
+  pressesIgnored = 0;
   /** Hears each session the broker closed (not a timeout, not a power cut), in time order. */
   onBrokerClose: ((node: NodeId, at: number) => void) | undefined;
   /**
@@ -251,6 +253,9 @@ export class Collector {
         break;
       case "oversized":
         this.oversized++;
+        break;
+      case "press-ignored":
+        this.pressesIgnored++;
         break;
       case "sources": {
         const change = this.live?.update(node, e.sources, e.at);

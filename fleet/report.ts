@@ -26,10 +26,7 @@ export interface Report {
     readonly seed: string;
     readonly durationS: number;
     readonly broker: string;
-    /**
-     * Whose broker: the run's own in this process, its own child process, someone else's, or (on
-     * virtual time) the in-memory broker.
-     */
+    /** Whose broker: the run's own here or in a child process, someone else's, or (virtual time) in memory. */
     readonly brokerKind: "embedded" | "process" | "external" | "memory";
     /** The broker the run starts keeps its store on disk (--broker-data). */
     readonly brokerDurable: boolean;
@@ -64,6 +61,8 @@ export interface Report {
    */
   readonly stoppedEarlyS?: number;
   readonly presses: number;
+  /** Presses the nodes' button interrupts ignored (`sketch.debounceMs`); absent from reports before the count. */
+  readonly pressesIgnored?: number;
   readonly deliveries: number;
   readonly superseded: number;
   readonly sync: {

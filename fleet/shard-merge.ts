@@ -192,6 +192,9 @@ export function mergeShards(
     }
   }
   const presses = files.reduce((n, f) => n + f.counts.presses, 0);
+  // Optional in format /1: a report from before the count, or one that holds no number, adds none.
+  const ignored = (k: unknown) => (typeof k === "number" && Number.isSafeInteger(k) && k > 0 ? k : 0);
+  const pressesIgnored = files.reduce((n, f) => n + ignored(f.counts.pressesIgnored), 0);
   // Registration, echo and cpu: joined from every shard.
   const reg = new Distribution(1000, 3_600_000);
   const echo = new Distribution(1000, 600_000);
@@ -284,6 +287,7 @@ export function mergeShards(
     loss: { startPct: first.fleet.lossPct, changes: [], meanDuringPressesPct: first.fleet.lossPct },
     cutShort: files.some((f) => f.cutShort),
     presses,
+    pressesIgnored,
     deliveries,
     superseded,
     sync: syncFields(sync.summary()),

@@ -85,6 +85,8 @@ export interface ShardFile {
     readonly localLost: number;
     readonly regressions: number;
     readonly disconnects: number;
+    /** Presses the button interrupts ignored (debounced); absent from reports written before the count. */
+    readonly pressesIgnored?: number;
   };
   readonly link: LinkTotals;
   readonly sim: {

@@ -369,6 +369,7 @@ export class ShardRun {
           localLost: c.lost,
           regressions: collector.regressions.count,
           disconnects: collector.disconnects,
+          pressesIgnored: collector.pressesIgnored,
         },
         link,
         sim: {

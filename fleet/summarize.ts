@@ -154,6 +154,7 @@ export function buildReport(i: ReportInput): Report {
     // A real clock's timer may wake a little early: a stop is one well before the end.
     ...(i.pressedS < opts.durationS - 0.05 ? { stoppedEarlyS: round(Math.max(0, i.pressedS), 1) } : {}),
     presses: c.presses,
+    pressesIgnored: collector.pressesIgnored,
     deliveries: c.deliveries,
     superseded: c.superseded,
     sync: syncFields(checker.latency.summary()),

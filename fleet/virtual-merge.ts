@@ -50,6 +50,7 @@ export function mergeParts(
   if (opts.lossPct !== 0) lossLog.record(first.settleFrom - pressStartMs, 0, "settle");
   const loss = lossLog.report(first.settleFrom - pressStartMs);
   const lost = sum((p) => p.counts.lost);
+  const pressesIgnored = sum((p) => p.counts.pressesIgnored);
   const regressions = parts
     .flatMap((p) => p.regressionList)
     .sort((a, b) => a.at - b.at)
@@ -73,6 +74,7 @@ export function mergeParts(
     loss: { ...loss, meanDuringPressesPct: round(loss.meanDuringPressesPct, 2) },
     cutShort: parts.some((p) => p.cutShort),
     presses: sum((p) => p.counts.presses),
+    pressesIgnored,
     deliveries: sum((p) => p.counts.deliveries),
     superseded: sum((p) => p.counts.superseded),
     sync: syncFields({ ...latency.summary(), max: Math.max(...parts.map((p) => p.latencyMax)) }),

@@ -60,6 +60,7 @@ export interface PartResult {
     readonly late: number;
     readonly lostForGood: number;
     readonly lostWithPower: number;
+    readonly pressesIgnored: number;
   };
   readonly latency: string;
   /** The histograms' exact maxima (an encoded histogram keeps only its buckets'). */
@@ -288,6 +289,7 @@ export class VirtualPart {
           late: k.late,
           lostForGood: k.lostForGood,
           lostWithPower: k.lostWithPower,
+          pressesIgnored: c.pressesIgnored,
         },
         latency: c.checker.latency.encode(),
         latencyMax: c.checker.latency.summary().max,

@@ -13,6 +13,7 @@ import { assertNever } from "../protocol/index.js";
 import { type CoreInput, type CoreOutput, NodeCore, type NodeCoreConfig } from "./core.js";
 import { type CoreStep, coreCost } from "./core-cost.js";
 import { Cpu } from "./cpu.js";
+import { Debounce } from "./debounce.js";
 import { EchoTimer } from "./echo-timer.js";
 import type { Link } from "./link.js";
 import type { MqttStats, NodeEventSink, NodeStats } from "./metrics.js";
@@ -58,6 +59,7 @@ export class Board {
   private readonly chip: W5100Socket;
   private readonly session: PubSubSession;
   private readonly echo = new EchoTimer();
+  private readonly debounce: Debounce;
   private readonly p: DeviceProfile;
   private readonly sched: Scheduler;
   private readonly sink: NodeEventSink;
@@ -81,6 +83,7 @@ export class Board {
     this.sink = opts.sink ?? NOOP_SINK;
     this.node = opts.core.id;
     this.ownReport = `/report/${this.node}`;
+    this.debounce = new Debounce(this.p.sketch.debounceMs, this.node, this.sink);
     // Re-armed on nearly every packet: a slot, not a new timer and closure each time.
     this.wake = timerSlot(opts.sched, () => {
       const at = this.wakeAt;
@@ -142,6 +145,7 @@ export class Board {
   powerOn(at: number): void {
     if (this.cpu.powered) return;
     this.cpu.powerOn(at);
+    this.debounce.powerOn(at);
     this.held = 0;
     this.syncDeadline = Number.POSITIVE_INFINITY;
     this.session.powerOn();
@@ -171,9 +175,9 @@ export class Board {
 
   // ---- the button interrupt ----
 
-  /** The button interrupt at `at`: state and LED at once, then the publish once the chip is free. */
+  /** The button interrupt at `at`, if not debounced: state and LED at once, the publish when the chip is free. */
   press(at: number): void {
-    if (!this.cpu.powered) return;
+    if (!this.cpu.powered || !this.debounce.take(at)) return;
     const c = this.p.cycles;
     const wasSynced = this.core.syncPhase === "synced";
     const outs = this.feed({ type: "press" }, at, false);
@@ -319,10 +323,7 @@ export class Board {
     }
   }
 
-  /**
-   * Runs the core, prices what it did (`fedCycles`) and returns its outputs; `spend`: charge the job
-   * now, before its outputs.
-   */
+  /** Runs the core, prices what it did (`fedCycles`), returns its outputs; `spend`: charge it first. */
   private feed(input: CoreInput, at: number, spend: boolean): CoreOutput[] {
     const phaseBefore = this.core.syncPhase;
     const graceExpired = phaseBefore === "syncing" && at >= this.core.syncDeadline;

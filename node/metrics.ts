@@ -24,6 +24,8 @@ export type NodeEvent =
       readonly ledAt: number;
       readonly stamp?: Stamp;
     }
+  /** The button interrupt ignored a press: within the profile's sketch.debounceMs of the last one it took. */
+  | { readonly type: "press-ignored"; readonly node: NodeId; readonly at: number }
   /** Presses held while not synced took this stamp when the sync completed. */
   | {
       readonly type: "held-applied";

@@ -129,7 +129,35 @@ const profileFile = z
         socketTimeoutS: positive,
       })
       .strict(),
-    sketch: z.object({ reconnectPeriodMs: figure, syncGraceMs: integer }).strict(),
+    sketch: z
+      .object({
+        reconnectPeriodMs: figure,
+        syncGraceMs: integer,
+        /**
+         * The button interrupt ignores a press within this many ms of the last press it took (the
+         * sketch's TF_DEBOUNCE_MS, compared in whole millis()); 0: every press is taken.
+         */
+        debounceMs: z
+          .object(
+            {
+              ...figure.shape,
+              value: z
+                .number()
+                .int("must be a whole number of ms (the sketch compares millis())")
+                .nonnegative("must be at least 0 (0: no debounce)")
+                .max(60_000, "must be at most 60000 ms (a minute)"),
+            },
+            {
+              // A profile written before the field: say what to put there.
+              error: (i) =>
+                i.input === undefined
+                  ? "missing: the button debounce in ms, a figure (50: the sketch's TF_DEBOUNCE_MS; 0: none)"
+                  : undefined,
+            },
+          )
+          .strict(),
+      })
+      .strict(),
     /** Static SRAM the sketch's parts take; the PubSubClient buffer is added from mqtt.maxPacketBytes. */
     ram: z
       .object({

@@ -68,6 +68,34 @@ describe("twinfleet sim --clock virtual", () => {
     expect(pairs.out).not.toContain("superseded");
   });
 
+  it("counts the presses the boards' button debounce ignored, in the report and one summary line", async () => {
+    const file = scratchFile("spam.json");
+    const args = [
+      "sim",
+      "--clock",
+      "virtual",
+      "--nodes",
+      "8",
+      "--duration",
+      "4",
+      "--settle",
+      "2",
+      "--no-twins",
+    ];
+    // 10 presses a second per node: a board's 50 ms debounce ignores about λτ/(1+λτ) = 1/3 of them.
+    const uno = await run([...args, "--rate", "600", "--report", file]);
+    expect(uno.code).toBe(0);
+    const { presses, pressesIgnored } = JSON.parse(readFileSync(file, "utf8"));
+    expect(pressesIgnored / (presses + pressesIgnored)).toBeGreaterThan(0.25);
+    expect(pressesIgnored / (presses + pressesIgnored)).toBeLessThan(0.42);
+    expect(uno.out).toContain(`${presses} presses`);
+    expect(uno.out).toContain(`debounced      ${pressesIgnored} more presses ignored (not counted above)`);
+    const ideal = await run([...args, "--rate", "600", "--profile", "ideal", "--report", file]);
+    expect(ideal.code).toBe(0);
+    expect(JSON.parse(readFileSync(file, "utf8")).pressesIgnored).toBe(0);
+    expect(ideal.out).not.toContain("debounced");
+  });
+
   it("serves the web page on a virtual run, at the pace --speed sets", async () => {
     const args = ["sim", "--clock", "virtual", "--headless", "--nodes", "8", "--duration", "30"];
     const r = await run([...args, "--settle", "1", "--http", "127.0.0.1:0", "--speed", "max"]);

@@ -111,6 +111,19 @@ int main() {
   expect(!got.empty() && got.back() == "publish tf/report/lamp-1 R1 1 7 lamp-1 retain",
          "the held press is published once synced again");
 
+  // A burst 20 ms apart (the simulated nodes' pinned case, sim/test/node/debounce.test.ts): the
+  // interrupt takes a press every TF_DEBOUNCE_MS from the last one it took, not from the last edge.
+  take();
+  unsigned long burst = fake::now + 1000;
+  for (int i = 0; i < 9; i++) {
+    fake::now = burst + 20 * i;
+    press();
+    loop();
+  }
+  expectLog({"publish tf/report/lamp-1 R1 0 8 lamp-1 retain", "publish tf/report/lamp-1 R1 1 9 lamp-1 retain",
+             "publish tf/report/lamp-1 R1 0 10 lamp-1 retain"},
+            "9 presses 20 ms apart: taken at 0, 60 and 120 ms");
+
   std::printf("sketch: %s\n", failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;
 }

@@ -118,6 +118,7 @@ describe.concurrent("fleet runs", () => {
       [
         "scenario",
         "presses",
+        "pressesIgnored",
         "deliveries",
         "superseded",
         "loss",

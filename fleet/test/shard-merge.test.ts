@@ -63,6 +63,18 @@ describe("merging shard reports", () => {
     expect(r.sim.lagP99Ms).toBe(20);
   });
 
+  it("sums the presses the shards' button debounce ignored; none from reports before the count", () => {
+    const [s1, s2] = fleetOfTwo();
+    expect(mergeShards(["a", "b"], [s1, s2]).pressesIgnored).toBe(0);
+    const ignored = (s: ShardFile, n: unknown) => ({
+      ...s,
+      counts: { ...s.counts, pressesIgnored: n as number },
+    });
+    expect(mergeShards(["a", "b"], [ignored(s1, 3), ignored(s2, 4)]).pressesIgnored).toBe(7);
+    // A count that is no count adds none.
+    expect(mergeShards(["a", "b"], [ignored(s1, "3"), ignored(s2, 4)]).pressesIgnored).toBe(4);
+  });
+
   it("without the clock correction the cross-shard pairs would read a second late", () => {
     const [s1, s2] = fleetOfTwo();
     const noProbes = (s: ShardFile) => ({ ...s, probes: { ...s.probes, received: {} } });

@@ -21,18 +21,20 @@ function defines(): Map<string, number> {
 
 describe("the board profiles and the sketch's config.h", () => {
   it.each(["uno-w5100", "due-w5100"])(
-    "%s holds the sketch's reconnect period, sync grace and W5100 retransmissions",
+    "%s holds the sketch's reconnect period, sync grace, button debounce and W5100 retransmissions",
     (name) => {
       const h = defines();
       const p = loadProfile(name);
       expect({
         reconnectMs: p.sketch.reconnectPeriodMs,
         syncGraceMs: p.sketch.syncGraceMs,
+        debounceMs: p.sketch.debounceMs,
         rtrMs: p.w5100.rtrMs,
         rcr: p.w5100.rcr,
       }).toEqual({
         reconnectMs: h.get("TF_RECONNECT_MS"),
         syncGraceMs: h.get("TF_SYNC_GRACE_MS"),
+        debounceMs: h.get("TF_DEBOUNCE_MS"),
         rtrMs: h.get("TF_RETRANSMISSION_TIMEOUT_MS"),
         rcr: h.get("TF_RETRANSMISSION_COUNT"),
       });
