@@ -12,6 +12,7 @@ import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, probeBroker, refusalText, type TwinsServiceInfo } from "../twins/index.js";
 import type { RefusalWatchable } from "./broker-outages.js";
+import { askHeldEarly, earlyHeldLine } from "./held-early.js";
 import { askHeld, heldJudgement } from "./joined-held.js";
 import { type JoinedLog, JoinedWatch } from "./joined-watch.js";
 import { connectWatchClient } from "./shard-watch.js";
@@ -30,6 +31,11 @@ export interface BrokerProbe {
    * (fleet/joined-held.ts); nothing without a joined service, or with no controller on the broker.
    */
   askHeld(ids: readonly NodeId[]): Promise<void>;
+  /**
+   * Soon after the fleet registered, asks the same of the nodes of `ids` registered and warns of those
+   * not held (fleet/held-early.ts), without waiting for the answer; askHeld waits for it first.
+   */
+  askHeldEarly(ids: readonly NodeId[], registered: ReadonlyMap<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -64,10 +70,24 @@ export async function openBrokerProbe(
       }),
   };
   const joinedWatch = joined && new JoinedWatch(client, prefix, joined.service, sched, joined.log);
+  let early: Promise<void> | undefined;
   return {
     watch,
     ...(joinedWatch ? { joined: joinedWatch } : {}),
+    askHeldEarly: (ids, registered) => {
+      const controller = joinedWatch?.controller();
+      if (joined === undefined || controller === undefined || early !== undefined) return;
+      const up = ids.filter((id) => registered.has(id));
+      early = askHeldEarly(client, prefix, controller, up, sched).then(
+        (h) => {
+          const line = earlyHeldLine(h, ids.length);
+          if (line !== undefined) joined.log.warn(line);
+        },
+        () => {},
+      );
+    },
     askHeld: async (ids) => {
+      await early;
       const controller = joinedWatch?.controller();
       if (joinedWatch === undefined || controller === undefined) return;
       joinedWatch.held = await askHeld(client, prefix, controller, ids, sched);

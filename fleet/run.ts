@@ -289,12 +289,12 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
 
   private async lifecycle(): Promise<Report> {
     try {
-      // Presses start once every node has registered (or when the paper's 30 s limit has passed for
-      // the last one to boot), so the press phase measures a fleet that is up, not its start-up.
+      // Presses start once the fleet is up: all registered, or the paper's 30 s limit for the last to boot.
       await this.waits.poll(
         () => this.registeredAt.size >= this.ids.length,
         this.startedAt + bootSpreadMs(this.opts.nodes) + REGISTRATION_LIMIT_MS,
       );
+      this.parts.probe?.askHeldEarly(this.ids, this.registeredAt); // does a joined service hold them?
       const pressFrom = this.sched.now() + PRESS_LEAD_MS;
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;

@@ -26,6 +26,7 @@ import {
   syncFields,
 } from "./report.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import { mergeHeld } from "./shard-held.js";
 import { shardOffsets } from "./shard-offsets.js";
 import { mergedOutages } from "./shard-outages.js";
 import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
@@ -300,6 +301,7 @@ export function mergeShards(
     faults: [],
     ...(outages.length > 0 ? { brokerOutages: outages } : {}),
     ...mergeClashes(files),
+    ...mergeHeld(files.map((f) => ({ index: f.shard.index, endMs: f.endMs, held: f.held }))),
     twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),

@@ -11,9 +11,11 @@ import { OptionError } from "../protocol/index.js";
 import { shownPath } from "../protocol/shown.js";
 import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
 import type { LinkTotals } from "../sim/messages.js";
+import type { HeldReport } from "./joined-held.js";
 import type { TwinsView } from "./registrations.js";
 import type { BrokerOutageReport } from "./report.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import { heldProblem } from "./shard-held.js";
 import type { ProbeRecord } from "./shard-probe.js";
 
 export const SHARD_REPORT_FORMAT = "twinfleet-shard-report/1";
@@ -107,6 +109,8 @@ export interface ShardFile {
   readonly timeline?: ShardTimeline;
   /** Its nodes whose sessions another client with the same id kept taking over (fleet/session-clashes.ts). */
   readonly sessionClashes?: SessionClashReport;
+  /** Which of its nodes the twins service on the broker held a twin of at the end (fleet/shard-held.ts). */
+  readonly held?: HeldReport;
   /** The whole fleet's pairing, as every shard derives it: a merge with shards missing judges the chains through their nodes. */
   readonly fleetPairing?: Readonly<Record<string, readonly string[]>>;
 }
@@ -217,6 +221,8 @@ export function checkShardFile(path: string, v: unknown): ShardFile {
 
 /** The fields added after the format's first reports: absent is fine, present must be whole. */
 function checkOptional(path: string, v: Record<string, unknown>): void {
+  const heldWrong = heldProblem(v.held);
+  if (heldWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${heldWrong}`);
   if (v.brokerOutages !== undefined) {
     if (!Array.isArray(v.brokerOutages))
       throw new ShardFileError(

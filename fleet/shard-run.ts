@@ -26,6 +26,7 @@ import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } fro
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
+import { askShardHeld } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
@@ -296,6 +297,7 @@ export class ShardRun {
         await this.waits.until(sched.now() + opts.settleS * 1000);
       }
       const twinsView = source.view(mine, pairing);
+      const held = await askShardHeld(client, { url, login: opts.login, prefix }, mine, sched); // before they stop
       const results = await pool.finish();
       for (const r of results) lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
       const probes = probe.stop();
@@ -383,6 +385,7 @@ export class ShardRun {
         probes,
         brokerOutages: shardOutages,
         ...(clashReport ? { sessionClashes: clashReport } : {}),
+        ...(held ? { held } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };
     } finally {

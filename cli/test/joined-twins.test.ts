@@ -236,10 +236,33 @@ describe("a run joined to a twins service that holds fewer nodes than the fleet"
     expect(requirementFailures(r)).toContain(line);
   }, 60_000);
 
+  it("warns of them soon after the fleet registered, before its judgement at the end", async () => {
+    const warned: string[] = [];
+    const logger = pino({ level: "warn" }, { write: (l: string) => warned.push(JSON.parse(l).msg) });
+    fx.services.push(
+      await startTwins({
+        url: fx.broker.url,
+        clientId: "ctl-a",
+        maxNodes: 2,
+        logger: pino({ level: "silent" }),
+      }),
+    );
+    const r = await runFleet(options(fx.broker.url), logger);
+    const early = warned.findIndex((l) => l.startsWith("2 of the 4 nodes registered have no twin"));
+    expect(warned[early]).toBe(
+      "2 of the 4 nodes registered have no twin in the twins service ctl-a, which keeps at most 2 twins (--max-nodes 2) and holds 2: n-0002, n-0003 are neither shown nor controlled by it, and fail this run at its end; to fix it, stop the run (Ctrl-C) and start the service with --max-nodes above the fleet's 4",
+    );
+    expect(early).toBeLessThan(warned.findIndex((l) => l.startsWith("2 of the fleet's 4 nodes")));
+    expect(r.joinedTwins?.held?.notHeld).toBe(2); // the judgement stays the end's
+  }, 60_000);
+
   it("holding them all, says nothing more than before", async () => {
     const logger = pino({ level: "silent" });
     fx.services.push(await startTwins({ url: fx.broker.url, clientId: "ctl-a", logger }));
-    const r = await runFleet(options(fx.broker.url));
+    const warned: string[] = [];
+    const runLog = pino({ level: "warn" }, { write: (l: string) => warned.push(JSON.parse(l).msg) });
+    const r = await runFleet(options(fx.broker.url), runLog);
+    expect(warned.filter((l) => l.includes("no twin"))).toEqual([]);
     expect(r.joinedTwins?.held).toMatchObject({ asked: 4, answered: 4, notHeld: 0, maxNodes: 200_000 });
     expect(summary(r)).not.toMatch(/twins hold/);
     // Only the service's hold is judged here: a loaded host may fail the run's own lag figure.

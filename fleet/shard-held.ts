@@ -1,0 +1,97 @@
+/**
+ * Which of a sharded fleet's nodes the twins service on the broker holds a twin of
+ * (fleet/joined-held.ts). Each shard, before its nodes stop, asks the controller on the broker about
+ * its own nodes and writes the answer in its report (`held`, optional: a report from before it
+ * merges as one that asked nothing); the merge sums the shards' answers into `joinedTwins.held`, which
+ * the merged summary and `--assert` judge as a one-process run's. Before, a sharded fleet beside a
+ * `twinfleet twins --max-nodes 50` merged as all ok, its nodes past the 50 said nowhere.
+ */
+import type { Scheduler } from "../node/scheduler.js";
+import type { NodeId, Prefix } from "../protocol/index.js";
+import { type BrokerLogin, findTwinsServices } from "../twins/index.js";
+import { askHeld, type HeldClient, type HeldReport } from "./joined-held.js";
+import type { JoinedTwinsReport } from "./joined-watch.js";
+
+/** How long a shard looks for the controller on the broker. */
+const FIND_MS = 1000;
+/** How many of the nodes not held the merged report names, as a one-process run's does. */
+const NAMED = 10;
+
+/** Asks the twins service on the broker (the first by client id) about `ids`; undefined when none is there. */
+export async function askShardHeld(
+  client: HeldClient,
+  target: { readonly url: string; readonly login?: BrokerLogin; readonly prefix: Prefix },
+  ids: readonly NodeId[],
+  sched: Scheduler,
+): Promise<HeldReport | undefined> {
+  const found = await findTwinsServices(target.url, target.prefix, {
+    timeoutMs: FIND_MS,
+    scheduler: sched,
+    ...target.login,
+  }).catch(() => []);
+  const controller = found[0];
+  if (controller === undefined || ids.length === 0) return undefined;
+  return askHeld(client, target.prefix, controller.clientId, ids, sched);
+}
+
+/** What the merge reads of a shard's `held`; a message naming what is wrong, or undefined. */
+export function heldProblem(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const h = v as Record<string, unknown>;
+  const num = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 0;
+  const ok =
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof h.clientId === "string" &&
+    num(h.asked) &&
+    num(h.answered) &&
+    num(h.notHeld) &&
+    Array.isArray(h.notHeldIds) &&
+    h.notHeldIds.every((i) => typeof i === "string") &&
+    (h.maxNodes === undefined || num(h.maxNodes)) &&
+    (h.twins === undefined || num(h.twins));
+  return ok
+    ? undefined
+    : "held must have clientId (a string), asked, answered, notHeld (whole numbers), notHeldIds (strings), and maxNodes and twins (whole numbers) if any";
+}
+
+/**
+ * The shards' answers as one fleet's: the counts summed, the first ids not held (lowest first), the
+ * limit and twin count of the latest shard to end with an answer. Shards that asked different
+ * controllers are named with each controller. Nothing when no shard asked.
+ */
+export function mergeHeld(
+  shards: readonly { readonly index: number; readonly endMs: number; readonly held?: HeldReport }[],
+): { joinedTwins?: JoinedTwinsReport } {
+  const asked = [...shards].sort((a, b) => a.index - b.index).filter((s) => s.held !== undefined);
+  if (asked.length === 0) return {};
+  const all = asked.map((s) => s.held as HeldReport);
+  const byController = new Map<string, number[]>();
+  for (const s of asked) {
+    const id = (s.held as HeldReport).clientId;
+    byController.set(id, [...(byController.get(id) ?? []), s.index]);
+  }
+  const clientId =
+    byController.size === 1
+      ? (all[0] as HeldReport).clientId
+      : [...byController]
+          .map(([id, idx]) => `${id} (shard${idx.length > 1 ? "s" : ""} ${idx.join(", ")})`)
+          .join(" and ");
+  const latest = [...asked]
+    .filter((s) => s.held?.maxNodes !== undefined)
+    .sort((a, b) => b.endMs - a.endMs)[0]?.held;
+  const held: HeldReport = {
+    clientId,
+    asked: all.reduce((n, h) => n + h.asked, 0),
+    answered: all.reduce((n, h) => n + h.answered, 0),
+    notHeld: all.reduce((n, h) => n + h.notHeld, 0),
+    notHeldIds: all
+      .flatMap((h) => h.notHeldIds)
+      .sort()
+      .slice(0, NAMED),
+    ...(latest?.maxNodes !== undefined ? { maxNodes: latest.maxNodes } : {}),
+    ...(latest?.twins !== undefined ? { twins: latest.twins } : {}),
+  };
+  return { joinedTwins: { clientId, left: [], held } };
+}
