@@ -83,7 +83,7 @@ export class Board {
     this.sink = opts.sink ?? NOOP_SINK;
     this.node = opts.core.id;
     this.ownReport = `/report/${this.node}`;
-    this.debounce = new Debounce(this.p.sketch.debounceMs, this.node, this.sink);
+    this.debounce = new Debounce(this.p.sketch.debounceMs, this.node, this.sink, this.p.w5100.resetWaitMs);
     // Re-armed on nearly every packet: a slot, not a new timer and closure each time.
     this.wake = timerSlot(opts.sched, () => {
       const at = this.wakeAt;

@@ -1,7 +1,8 @@
 /**
  * The sketch's button debounce (onButton: a press within TF_DEBOUNCE_MS of the last press it took is
  * ignored), modeled from the profile's sketch.debounceMs: a burst of presses 20 ms apart is taken at
- * 0, 60 and 120 ms on a board, every press on a profile without debounce.
+ * 0, 60 and 120 ms on a board, every press on a profile without debounce. Nor is a press taken
+ * before setup() attaches the interrupt, after Ethernet.begin's reset wait.
  */
 import { describe, expect, it } from "vitest";
 import { loadProfile, parseProfile } from "../../../node/profile.js";
@@ -52,6 +53,29 @@ describe("button debounce", () => {
     n.addPresses({ kind: "script", times: [7010] });
     r.sched.runUntil(8000);
     expect(r.of("press").map((p) => p.at)).toEqual([5000.9, 5050.1, 7010]);
+  });
+
+  it("takes no press before setup() attaches the interrupt, after the shield's reset wait", () => {
+    expect(UNO.w5100.resetWaitMs).toBe(560);
+    const r = rig();
+    const n = r.node("A");
+    n.start();
+    r.sched.runUntil(6000);
+    // Power back at 6100: the button is not heard until 6660, when setup() ends.
+    n.powerCycle(100);
+    n.addPresses({ kind: "script", times: [6200, 6659, 6661] });
+    r.sched.runUntil(9000);
+    expect(r.of("press-ignored").map((p) => p.at)).toEqual([6200, 6659]);
+    expect(r.of("press").map((p) => p.at)).toEqual([6661]);
+    // A profile without the shield's reset wait hears it at once.
+    const i = rig();
+    const m = i.node("A", { profile: IDEAL });
+    m.start();
+    i.sched.runUntil(6000);
+    m.powerCycle(100);
+    m.addPresses({ kind: "script", times: [6101] });
+    i.sched.runUntil(9000);
+    expect(i.of("press").map((p) => p.at)).toEqual([6101]);
   });
 
   it("the profile schema names sketch.debounceMs when it is missing or not whole ms", () => {

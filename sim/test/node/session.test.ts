@@ -115,8 +115,10 @@ describe("presses", () => {
     const r = rig();
     const n = r.node("A");
     n.start();
-    n.press(100);
+    // After setup() has attached the button (560 ms), before the node has synced.
+    n.press(600);
     r.sched.runUntil(5000);
+    expect(r.of("press")[0]?.at).toBe(600);
     expect(r.of("press")[0]?.stamp).toBeUndefined();
     expect(r.of("held-applied")[0]?.stamp).toEqual({ counter: 1, origin: "A" });
   });
