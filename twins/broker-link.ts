@@ -20,7 +20,7 @@ import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
 import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
-import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions } from "./connection.js";
+import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions, sendAtOnce } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
@@ -209,6 +209,7 @@ export class BrokerLink implements TwinsLink {
         : {}),
     });
     this.client = client;
+    sendAtOnce(client);
     backOffRefusals(client, opts.reconnectPeriodMs);
     this.phase = followConnectPhase(client, opts.url);
     const probeTopic = opts.probe ? `${opts.prefix}/twins-probe/${opts.clientId}` : undefined;

@@ -37,6 +37,17 @@ export class FollowGraph {
     return list;
   }
 
+  /**
+   * Every node following `id` by its config (the index) or desired to (a look over the records, no
+   * view made), sorted: retiring `id` unpairs them (twins/retire.ts). Listing them from every twin's
+   * view, sorted, cost each of a series of forgets a walk that made a view of every twin.
+   */
+  followersAny(id: NodeId): NodeId[] {
+    const all = new Set(this.followers(id));
+    for (const t of this.twins.values()) if (t.desired.sources.includes(id)) all.add(t.id);
+    return [...all].sort();
+  }
+
   /** Nodes with a follower in the index (for tests). */
   get indexed(): number {
     return this.followersOf.size;

@@ -126,6 +126,11 @@ export class TwinRegistry {
     });
   }
 
+  /** The nodes that follow `id` by their config or by the desire, sorted (FollowGraph.followersAny). */
+  followersOf(id: NodeId): NodeId[] {
+    return this.graph.followersAny(id);
+  }
+
   badInput(): { readonly total: number; readonly byReason: Record<BadInputReason, number> } {
     return this.bads.totals();
   }

@@ -95,10 +95,7 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
     if (d.registry.retire(node)) d.apply([{ type: "forgotten", node, retired: true }]);
     return { node, unpaired: [], cleared: [] };
   }
-  const followers = d.registry
-    .list()
-    .filter((t) => t.desired.sources.includes(node) || t.follows.includes(node))
-    .map((t) => t.id);
+  const followers = d.registry.followersOf(node);
   const clear = async (kind: "status" | "config" | "report") => {
     const topic = topicOf(d.prefix, kind, node);
     await d.publish(
@@ -115,13 +112,18 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
   const cleared = [await clear("status")];
   // Told once, though two forgets of one node may cross (a request while an operator's is under way).
   if (d.registry.retire(node)) d.apply([{ type: "forgotten", node, retired: true }]);
-  cleared.push(await clear("config"), await clear("report"));
-  const stored: NodeId[] = [];
-  for (const f of followers) {
-    const t = d.registry.get(f); // one that left it meanwhile (its own config came): nothing to do
-    if (!t?.desired.sources.includes(node) && !t?.follows.includes(node)) continue;
-    if (!(await d.unpair(f, node)).sent) stored.push(f);
-  }
+  // What follows is independent, one node's or topic's each: sent together, one round trip to the
+  // broker for the clears and one for the unpairs, not one each (a series of forgets waited for all).
+  cleared.push(...(await Promise.all([clear("config"), clear("report")])));
+  const unpaired = await Promise.all(
+    followers.map(async (f) => {
+      const t = d.registry.get(f); // one that left it meanwhile (its own config came): nothing to do
+      if (!t?.desired.sources.includes(node) && !t?.follows.includes(node)) return true;
+      return (await d.unpair(f, node)).sent;
+    }),
+  );
+  const stored = followers.filter((_, i) => !unpaired[i]);
+  // Last: another control server carrying it out finds the followers unpaired already.
   if (opts.requested !== true)
     await d.publish(forgetTopic(d.prefix, node), FORGET_REQUEST, false, "the forget request");
   d.logger.info(

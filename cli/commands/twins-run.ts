@@ -55,7 +55,7 @@ export interface TwinsServiceFlags extends FleetFlags, HttpFlags {
 }
 
 const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
-const withTwins = (io: CliIO, flags: ConnFlags, act: (t: Twins, c: ToolConnection) => Promise<void>) =>
+export const withTwins = (io: CliIO, flags: ConnFlags, act: (t: Twins, c: ToolConnection) => Promise<void>) =>
   runOneShot(connectionOf(flags, io, warner(io)), flags, act);
 
 export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
@@ -122,32 +122,6 @@ export async function runPairing(
 
 export interface ForgetFlags extends ConnFlags {
   readonly force?: boolean;
-}
-
-/** Retires a node (twins/retire.ts); the running twins services are told by the forget request. */
-export async function runForget(node: string, flags: ForgetFlags, io: CliIO): Promise<void> {
-  checkId(node, "node");
-  await withTwins(io, flags, async (t, c) => {
-    const where = await elsewhere(t, flags.prefix);
-    if (where !== "") throw new Error(`no node ${node} on the broker${where}`);
-    if (t.get(node) === undefined)
-      throw new Error(
-        `no node ${node} on the broker: nothing of it is retained and it did not answer the query within --wait ${waitMs(flags)} ms (check the id)`,
-      );
-    const services = await findTwinsServices(c.url, flags.prefix, { timeoutMs: 1000, ...c.login }).catch(
-      () => [],
-    );
-    const done = await t.forget(node, { force: flags.force === true });
-    // Stored for the broker's return by a command that ends now: nothing would ever send it.
-    if (done.deferred !== undefined) throw new Error(`${done.deferred}; give the command again`);
-    io.stdout(`${JSON.stringify({ forgotten: true, ...done })}\n`);
-    const ids = services.map((s) => s.clientId).join(", ");
-    io.stderr(
-      services.length > 0
-        ? `twinfleet: ${node} forgotten; the running twins service (${ids}) was told, and drops it from its view and its store\n`
-        : `twinfleet: ${node} forgotten; no twins service runs on this fleet (one started later with a --data that kept ${node} lists it again until forgotten there)\n`,
-    );
-  });
 }
 
 export async function runTwinsService(
@@ -314,7 +288,7 @@ const unheard =
  * under; "" while the prefix has nodes. It used to say only `no node "n-0001" on the broker` of a
  * node there under another prefix, and `nodes` printed `[]`.
  */
-async function elsewhere(t: Twins, prefix: string): Promise<string> {
+export async function elsewhere(t: Twins, prefix: string): Promise<string> {
   if (t.list().length > 0) return "";
   const others = await t.otherPrefixes();
   const where = ` under prefix ${prefix}`;
@@ -332,7 +306,7 @@ function requireOnline(t: Twins, node: string, where: string): void {
   }
 }
 
-function checkId(s: string, what: string): void {
+export function checkId(s: string, what: string): void {
   if (!isNodeId(s)) {
     throw new UsageError(`${what} ${shown(s)} is not a node id (1-23 characters of A-Z a-z 0-9 _ -)`);
   }
@@ -345,7 +319,7 @@ function maxNodesOf(flag: string): number {
 /** The longest a timer waits (2^31 − 1 ms, about 24.8 days); Node fires a longer one after 1 ms. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
-function waitMs(flags: ConnFlags): number {
+export function waitMs(flags: ConnFlags): number {
   return wholeFlag("--wait", flags.wait, "milliseconds", 0, MAX_WAIT_MS);
 }
 

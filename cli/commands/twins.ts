@@ -49,17 +49,20 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       });
   }
 
-  conn(program.command("forget").argument("<node>"), "1500")
+  conn(program.command("forget").argument("<node...>"), "1500")
     .description(
-      "retire a node for good: unpair its followers, clear its retained status, config and report, and tell the running twins service to forget it",
+      "retire nodes for good: unpair their followers, clear their retained status, config and report, and tell the running twins service to forget them (several in one connection; exit 1 names any not forgotten)",
     )
     .option(
       "--force",
       "forget it even while it is shown online (a board gone that only its retained status says is online)",
     )
-    .addHelpText("after", "\nExample:\n  twinfleet forget lamp-3 --broker mqtt://localhost:1883")
-    .action(async (node: string, flags: ForgetFlags) => {
-      await (await run()).runForget(node, flags, io);
+    .addHelpText(
+      "after",
+      "\nExamples:\n  twinfleet forget lamp-3 --broker mqtt://localhost:1883\n  twinfleet forget lamp-3 lamp-4 switch-9 --broker mqtt://localhost:1883",
+    )
+    .action(async (nodes: string[], flags: ForgetFlags) => {
+      await (await import("./forget-run.js")).runForget(nodes, flags, io);
     });
 
   addHttpOptions(conn(program.command("twins")))

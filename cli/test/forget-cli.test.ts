@@ -77,4 +77,48 @@ describe("twinfleet forget", () => {
     const forced = await run("forget", "B", "--force", "--broker", broker.url, "--wait", "300");
     expect(forced.code).toBe(0);
   });
+
+  it("forgets several nodes in one call, goes on past those it cannot forget and names them with exit 1", async () => {
+    broker = await startTestBroker();
+    open.push(broker);
+    const service = watchTwins(await startTwins({ url: broker.url }));
+    open.push(service);
+    service.on("twin-forgotten", changed);
+    for (const id of ["A", "B"]) await (await startNode(broker.url, id)).stop();
+    await node("D");
+    await until(
+      () =>
+        service.get("A")?.presence === "offline" &&
+        service.get("B")?.presence === "offline" &&
+        service.get("D")?.presence === "online",
+      "A, B offline, D online",
+    );
+
+    // A bad id among them: a usage error before anything is done.
+    expect(await run("forget", "A", "bad/id", "--broker", broker.url)).toMatchObject({ code: 2, out: "" });
+    expect(service.get("A")).toBeDefined();
+
+    const done = await run("forget", "A", "nobody", "D", "B", "A", "--broker", broker.url, "--wait", "300");
+    expect(done.code).toBe(1);
+    expect(
+      done.out
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l).node),
+    ).toEqual(["A", "B"]);
+    expect(done.err).toContain(
+      `twinfleet: 2 nodes forgotten (A, B); the running twins service (${service.clientId}) was told, and drops them from its view and its store\n`,
+    );
+    expect(done.err).toMatch(
+      /twinfleet forget: 2 of 4 nodes not forgotten: nobody \(no node nobody on the broker: .*\(check the id\)\); D \(D is online: .*\)\n$/,
+    );
+    await until(
+      () => service.get("A") === undefined && service.get("B") === undefined,
+      "the service forgot A, B",
+    );
+    expect(service.get("D")?.presence).toBe("online");
+
+    const forced = await run("forget", "D", "--force", "--broker", broker.url, "--wait", "300");
+    expect(forced).toMatchObject({ code: 0 });
+  });
 });

@@ -1,0 +1,71 @@
+/**
+ * What `twinfleet forget` runs (declared in cli/commands/twins.ts): one or several nodes retired
+ * (twins/retire.ts) over one connection, one after another; the running twins services are told by
+ * each forget request. A node that cannot be forgotten (unknown, online without --force, its unpairs
+ * stored as the broker went away) does not stop the others: each forgotten one is a JSON line on
+ * stdout, and the command ends with exit 1 naming every node not forgotten and why. Before, a
+ * building's worth of boards took one process, one connection and one --wait each.
+ */
+import { findTwinsServices, type Twins } from "../../twins/index.js";
+import type { CliIO } from "../main.js";
+import { checkId, elsewhere, type ForgetFlags, waitMs, withTwins } from "./twins-run.js";
+
+/** A node not forgotten, and why. */
+interface NotForgotten {
+  readonly node: string;
+  readonly why: string;
+}
+
+/** Retires `nodes` (repeats taken once), in the order given. */
+export async function runForget(nodes: readonly string[], flags: ForgetFlags, io: CliIO): Promise<void> {
+  for (const node of nodes) checkId(node, "node");
+  const ids = [...new Set(nodes)];
+  await withTwins(io, flags, async (t, c) => {
+    const where = await elsewhere(t, flags.prefix);
+    if (where !== "")
+      throw new Error(`${ids.length === 1 ? "no node" : "none of"} ${ids.join(", ")} on the broker${where}`);
+    const services = await findTwinsServices(c.url, flags.prefix, { timeoutMs: 1000, ...c.login }).catch(
+      () => [],
+    );
+    const forgotten: string[] = [];
+    const failed: NotForgotten[] = [];
+    for (const node of ids) {
+      const why = await forgetOne(t, node, flags, io);
+      if (why === undefined) forgotten.push(node);
+      else failed.push({ node, why });
+    }
+    if (forgotten.length > 0) io.stderr(`twinfleet: ${toldLine(forgotten, services)}\n`);
+    if (failed.length === 0) return;
+    if (ids.length === 1) throw new Error((failed[0] as NotForgotten).why);
+    throw new Error(
+      `${failed.length} of ${ids.length} nodes not forgotten: ${failed.map((f) => `${f.node} (${f.why})`).join("; ")}`,
+    );
+  });
+}
+
+/** Forgets `node`, its outcome a JSON line on stdout; why it was not, otherwise. */
+async function forgetOne(t: Twins, node: string, flags: ForgetFlags, io: CliIO): Promise<string | undefined> {
+  if (t.get(node) === undefined)
+    return `no node ${node} on the broker: nothing of it is retained and it did not answer the query within --wait ${waitMs(flags)} ms (check the id)`;
+  try {
+    const done = await t.forget(node, { force: flags.force === true });
+    // Stored for the broker's return by a command that ends now: nothing would ever send it.
+    if (done.deferred !== undefined) return `${done.deferred}; give the command again`;
+    io.stdout(`${JSON.stringify({ forgotten: true, ...done })}\n`);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** What the forgotten nodes mean for the twins services on the fleet. */
+function toldLine(forgotten: readonly string[], services: readonly { clientId: string }[]): string {
+  const one = forgotten.length === 1;
+  const what = one
+    ? `${forgotten[0]} forgotten`
+    : `${forgotten.length} nodes forgotten (${forgotten.join(", ")})`;
+  if (services.length === 0)
+    return `${what}; no twins service runs on this fleet (one started later with a --data that kept ${one ? `${forgotten[0]} lists it` : "them lists them"} again until forgotten there)`;
+  const ids = services.map((s) => s.clientId).join(", ");
+  return `${what}; the running twins service (${ids}) was told, and drops ${one ? "it" : "them"} from its view and its store`;
+}
