@@ -2,12 +2,12 @@
 // the service holds (`held`), and the merge sums them into `joinedTwins.held`, judged as a one-process
 // run's (fleet/shard-held.ts). Before, the merge dropped them: all ok, exit 0.
 import { describe, expect, it } from "vitest";
-import { summary } from "../../cli/sim-summary.js";
-import type { HeldReport } from "../joined-held.js";
-import { requirementFailures } from "../report.js";
-import { mergeShards } from "../shard-merge.js";
-import { checkShardFile, type ShardFile, ShardFileError } from "../shard-report.js";
-import { fleetOfTwo } from "./ring-of-four.js";
+import type { HeldReport } from "../../fleet/joined-held.js";
+import { requirementFailures } from "../../fleet/report.js";
+import { mergeShards } from "../../fleet/shard-merge.js";
+import { checkShardFile, type ShardFile, ShardFileError } from "../../fleet/shard-report.js";
+import { fleetOfTwo } from "../../fleet/test/ring-of-four.js";
+import { summary } from "../sim-summary.js";
 
 const held = (clientId: string, notHeldIds: string[], twins = 2): HeldReport => ({
   clientId,
