@@ -113,7 +113,7 @@ function supersededNote(r: Report): string {
 function debouncedNote(r: Report): string {
   const n = r.pressesIgnored ?? 0;
   if (n === 0) return "";
-  return `\n       debounced      ${n} more press${n === 1 ? "" : "es"} ignored (not counted above): each within the profile's sketch.debounceMs of the node's last press taken, or before setup() attached the button's interrupt after power came back, as a board ignores them`;
+  return `\n       debounced      ${n} more press${n === 1 ? "" : "es"} ignored, as a board ignores them (not counted above): within sketch.debounceMs of the node's last press, or before setup() has attached the button after power-on`;
 }
 
 /** What the last failed connection of a node that never registered was, in the summary's words. */
