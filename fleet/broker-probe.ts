@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
-import { type BrokerLogin, probeBroker, refusalText, type TwinsServiceInfo } from "../twins/index.js";
+import { type BrokerLogin, onRefusals, probeBroker, type TwinsServiceInfo } from "../twins/index.js";
 import type { RefusalWatchable } from "./broker-outages.js";
 import { askHeldEarly, earlyHeldLine } from "./held-early.js";
 import { askHeld, heldJudgement } from "./joined-held.js";
@@ -63,11 +63,7 @@ export async function openBrokerProbe(
   });
   const watch: RefusalWatchable = {
     on: (event, listener) => probe.watch.on(event, listener),
-    onRefused: (fn) =>
-      client.on("error", (e) => {
-        const why = refusalText(e);
-        if (why !== undefined) fn(why);
-      }),
+    onRefused: (fn) => onRefusals(client, fn),
   };
   const joinedWatch = joined && new JoinedWatch(client, prefix, joined.service, sched, joined.log);
   let early: Promise<void> | undefined;

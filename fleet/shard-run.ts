@@ -16,7 +16,7 @@ import { every, RealScheduler, type Scheduler, type Timer } from "../node/schedu
 import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import { followersReach, type Pairing } from "../sim/topology.js";
-import { displayUrl, refusalText, SILENCE_MS, sameSet, watchConnection } from "../twins/index.js";
+import { displayUrl, onRefusals, SILENCE_MS, sameSet, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
@@ -191,10 +191,7 @@ export class ShardRun {
         () => sched.now(),
       );
       // A login the broker refuses during an outage (revoked mid-run): the outage's cause.
-      client.on("error", (e) => {
-        const why = refusalText(e);
-        if (why !== undefined) outages.refused(why);
-      });
+      onRefusals(client, (why) => outages.refused(why));
       probe = new ClockProbe(
         client,
         {

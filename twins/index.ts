@@ -62,7 +62,7 @@ export {
   findTwinsServices,
   type TwinsServiceInfo,
 } from "./presence.js";
-export { backOffRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
+export { backOffRefusals, onRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
 export { type RegistryEffect, TwinRegistry } from "./registry.js";
 export { type ForgetOutcome, UnknownNodeError } from "./retire.js";
 export { BoundedSeries } from "./series.js";

@@ -23,6 +23,14 @@ export function isRefusal(err: unknown): boolean {
   return refusalText(err) !== undefined;
 }
 
+/** Calls `fn` with the broker's answer each time it refuses `client`'s login (its other errors left). */
+export function onRefusals(client: Pick<MqttClient, "on">, fn: (why: string) => void): void {
+  client.on("error", (err) => {
+    const why = refusalText(err);
+    if (why !== undefined) fn(why);
+  });
+}
+
 /** The pause after `refusals` refusals in a row, from the reconnect period `periodMs`. */
 export function refusedPause(periodMs: number, refusals: number): number {
   return refusals === 0 ? periodMs : Math.min(REFUSED_RETRY_MAX_MS, periodMs * 2 ** refusals);
