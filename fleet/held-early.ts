@@ -10,7 +10,7 @@
  */
 import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
-import { askHeld, type HeldClient, type HeldReport } from "./joined-held.js";
+import { askHeld, type HeldClient, type HeldReport, notHeldWords } from "./joined-held.js";
 
 /** How many of the nodes not held the warning names. */
 const NAMED = 5;
@@ -39,11 +39,5 @@ export async function askHeldEarly(
 /** The warning for nodes not held soon after registration; undefined when every node asked about is held. */
 export function earlyHeldLine(h: HeldReport | undefined, fleet: number): string | undefined {
   if (h === undefined || h.notHeld === 0) return undefined;
-  const named = h.notHeldIds.slice(0, NAMED);
-  const more = h.notHeld > named.length ? ` and ${h.notHeld - named.length} more` : "";
-  const limit =
-    h.maxNodes === undefined
-      ? ""
-      : `, which keeps at most ${h.maxNodes} twins (--max-nodes ${h.maxNodes}) and holds ${h.twins}`;
-  return `${h.notHeld} of the ${h.asked} nodes registered have no twin in the twins service ${h.clientId}${limit}: ${named.join(", ")}${more} are neither shown nor controlled by it, and fail this run at its end; to fix it, stop the run (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
+  return `${notHeldWords(h, `the ${h.asked} nodes registered`, NAMED)}, and fail this run at its end; to fix it, stop the run (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
 }

@@ -22,7 +22,7 @@ import {
 /** How long the run waits for the next answer before taking the rest as unanswered. */
 export const HELD_WAIT_MS = 2000;
 /** How many of the nodes not held the report names. */
-const NAMED = 10;
+export const NAMED = 10;
 
 /** What the run's probe client must do to ask. */
 export interface HeldClient {
@@ -115,18 +115,24 @@ export async function askHeld(
   };
 }
 
-/** The summary's judgement of the answer: a failure with the nodes not held, or what stayed unknown. */
-export function heldJudgement(h: HeldReport | undefined): { fail?: string; unknown?: string } {
-  if (h === undefined) return {};
-  const more = h.notHeld > h.notHeldIds.length ? ` and ${h.notHeld - h.notHeldIds.length} more` : "";
+/**
+ * `<n> of <whose> have no twin in the twins service <id>, which keeps at most …: <ids> and <k> more
+ * are neither shown nor controlled by it`, naming at most `named` of them.
+ */
+export function notHeldWords(h: HeldReport, whose: string, named = NAMED): string {
+  const ids = h.notHeldIds.slice(0, named);
+  const more = h.notHeld > ids.length ? ` and ${h.notHeld - ids.length} more` : "";
   const limit =
     h.maxNodes === undefined
       ? ""
       : `, which keeps at most ${h.maxNodes} twins (--max-nodes ${h.maxNodes}) and holds ${h.twins}`;
-  const fail =
-    h.notHeld === 0
-      ? undefined
-      : `${h.notHeld} of the fleet's ${h.asked} nodes have no twin in the twins service ${h.clientId}${limit}: ${h.notHeldIds.join(", ")}${more} are neither shown nor controlled by it`;
+  return `${h.notHeld} of ${whose} have no twin in the twins service ${h.clientId}${limit}: ${ids.join(", ")}${more} are neither shown nor controlled by it`;
+}
+
+/** The summary's judgement of the answer: a failure with the nodes not held, or what stayed unknown. */
+export function heldJudgement(h: HeldReport | undefined): { fail?: string; unknown?: string } {
+  if (h === undefined) return {};
+  const fail = h.notHeld === 0 ? undefined : notHeldWords(h, `the fleet's ${h.asked} nodes`);
   const left = h.asked - h.answered;
   const unknown =
     left === 0

@@ -9,13 +9,11 @@
 import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, findTwinsServices } from "../twins/index.js";
-import { askHeld, type HeldClient, type HeldReport } from "./joined-held.js";
+import { askHeld, type HeldClient, type HeldReport, NAMED } from "./joined-held.js";
 import type { JoinedTwinsReport } from "./joined-watch.js";
 
 /** How long a shard looks for the controller on the broker. */
 const FIND_MS = 1000;
-/** How many of the nodes not held the merged report names, as a one-process run's does. */
-const NAMED = 10;
 
 /** Asks the twins service on the broker (the first by client id) about `ids`; undefined when none is there. */
 export async function askShardHeld(
