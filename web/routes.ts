@@ -132,7 +132,6 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/api/fleet", async () => fleetOf(source, kind));
 
-  app.addHook("onClose", async () => wholeList.close());
   // A script that changed a node and reads the list next sees the change (the list may be kept 1 s).
   app.addHook("onSend", async (req) => {
     if (req.method !== "GET" && req.method !== "HEAD") wholeList.written();

@@ -187,6 +187,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     close() {
       closed ??= (async () => {
         hub.close();
+        wholeList.close();
         metrics.close();
         await app.close();
       })();
