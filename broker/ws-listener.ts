@@ -2,8 +2,9 @@
  * The MQTT-over-WebSocket listener: an HTTP server that answers only upgrades, each admitted by
  * source address before it is read (rate, connections before CONNECT, bans: broker/abuse-guard.ts),
  * its upgrade request held no longer than a CONNECT (the two share one --connect-timeout from
- * accept: broker/connect-budget.ts), and each WebSocket handed to the broker as a stream once open. MQTT 3.1.1 §6 is kept: the `mqtt` subprotocol is the one chosen (a request
- * offering only others is refused, 400), and a text frame closes the connection
+ * accept: broker/connect-budget.ts), and each WebSocket handed to the broker as a stream once open.
+ * MQTT 3.1.1 §6 is kept: the `mqtt` subprotocol is the one chosen (a request offering only others
+ * is refused, 400), and a text frame closes the connection
  * ([MQTT-6.0.0-1]: MQTT is carried in binary frames only). What the ws library refuses (a message
  * over the packet limit, too many fragments, a malformed frame) is told as a WebSocketFrameError
  * (webSocketError(), broker/client-errors.ts), so it is logged and counted as the plain port's packet
