@@ -2,7 +2,7 @@
  * Splits a TCP byte stream into whole MQTT packets (fixed header + remaining length), so the link
  * can treat each packet as one segment and the W5100 model can count its bytes.
  */
-import { type IConnectPacket, type Packet, type Parser, parser } from "mqtt-packet";
+import { type Packet, type Parser, parser } from "mqtt-packet";
 
 export class FrameSplitter {
   private pending: Buffer | undefined;
@@ -326,32 +326,4 @@ export class PacketReader {
     if (this.parse.parse(bytes) === 0 && parserIdle(this.parse)) this.parse = undefined;
     return this.parsed;
   }
-}
-
-/**
- * The bytes PubSubClient 2.8's connect() needs in its buffer for this CONNECT: its 5-byte header room
- * (MQTT_MAX_HEADER_SIZE), the 10-byte variable header of MQTT 3.1.1, then each string with its 2-byte
- * length — the client id, the will's topic and message, the user name and, with a user name, the
- * password. Over the buffer size, CHECK_STRING_LENGTH stops the socket and connect() returns false
- * without sending anything: a board can never log in with such an id, will or password.
- */
-export function pubsubConnectBytes(c: IConnectPacket): number {
-  const field = (s: string | Buffer | undefined): number =>
-    s === undefined ? 0 : 2 + (typeof s === "string" ? Buffer.byteLength(s) : s.length);
-  const will = c.will === undefined ? 0 : field(c.will.topic) + field(c.will.payload);
-  const login = c.username === undefined ? 0 : field(c.username) + field(c.password);
-  return 5 + 10 + field(c.clientId) + will + login;
-}
-
-/**
- * The bytes PubSubClient 2.8's publish() needs in its buffer: 5 bytes of header room, the topic with
- * its 2-byte length and the payload — 2 bytes more than a QoS 0 PUBLISH of 128 bytes or more takes.
- */
-export function pubsubPublishBytes(topic: string, payload: string): number {
-  return 5 + 2 + Buffer.byteLength(topic) + Buffer.byteLength(payload);
-}
-
-/** The same for subscribe() and unsubscribe(): `9 + strlen(topic)` (src/PubSubClient.cpp). */
-export function pubsubSubscribeBytes(topic: string): number {
-  return 9 + Buffer.byteLength(topic);
 }

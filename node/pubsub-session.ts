@@ -16,15 +16,13 @@ import {
   PacketReader,
   type PublishFields,
   publishFields,
-  pubsubConnectBytes,
-  pubsubPublishBytes,
-  pubsubSubscribeBytes,
   quickPuback,
   quickPublish,
   quickSubscribe,
   readPublish,
 } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
+import { pubsubConnectBytes, pubsubPublishBytes, pubsubSubscribeBytes } from "./pubsub-buffer.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
 
