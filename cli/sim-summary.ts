@@ -236,7 +236,8 @@ function joinedLines(r: Report): string {
         : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== j.clientId ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
     return `       twins left     ${j.clientId} (joined) at ${s(a.atMs)}, ${back}`;
   });
-  const held = heldJudgement(j.held);
+  const gone = (r.brokerOutages ?? []).find((o) => !o.back);
+  const held = heldJudgement(j.held, gone?.atMs);
   const all = [
     ...beside,
     ...lines,

@@ -129,15 +129,26 @@ export function notHeldWords(h: HeldReport, whose: string, named = NAMED): strin
   return `${h.notHeld} of ${whose} have no twin in the twins service ${h.clientId}${limit}: ${ids.join(", ")}${more} are neither shown nor controlled by it`;
 }
 
-/** The summary's judgement of the answer: a failure with the nodes not held, or what stayed unknown. */
-export function heldJudgement(h: HeldReport | undefined): { fail?: string; unknown?: string } {
+/**
+ * The summary's judgement of the answer: a failure with the nodes not held, or what stayed unknown.
+ * `brokerLostAtMs`: the broker was lost then and not back by the end, so the questions could not
+ * reach the service; without it, the likely cause is a service older than the question.
+ */
+export function heldJudgement(
+  h: HeldReport | undefined,
+  brokerLostAtMs?: number,
+): { fail?: string; unknown?: string } {
   if (h === undefined) return {};
   const fail = h.notHeld === 0 ? undefined : notHeldWords(h, `the fleet's ${h.asked} nodes`);
   const left = h.asked - h.answered;
+  const why =
+    brokerLostAtMs === undefined
+      ? "one older than this run does not"
+      : `the broker was lost at ${(brokerLostAtMs / 1000).toFixed(1)} s and not back by the end: the questions could not reach it`;
   const unknown =
     left === 0
       ? undefined
-      : `${left === h.asked ? "unknown" : `unknown for ${left} of ${h.asked} nodes`}: the twins service ${h.clientId} did not answer which of the fleet's nodes it holds (one older than this run does not)`;
+      : `${left === h.asked ? "unknown" : `unknown for ${left} of ${h.asked} nodes`}: the twins service ${h.clientId} did not answer which of the fleet's nodes it holds (${why})`;
   return { ...(fail !== undefined ? { fail } : {}), ...(unknown !== undefined ? { unknown } : {}) };
 }
 

@@ -55,6 +55,13 @@ it("a broker that dies for good: the progress line, the report and the summary s
     expect(summary(r)).toMatch(
       /broker lost {4}at -?\d+\.\d s for \d+\.\d s, not back by the end: 4 nodes disconnected, 1 presses during, 0 pairs later than 5 s, 3 lost for good/,
     );
+    // A joined twins service asked at the end, with the broker gone: the questions never reached it.
+    const held = { clientId: "ctl", asked: 4, answered: 0, notHeld: 0, notHeldIds: [] };
+    const joined = { ...r, joinedTwins: { clientId: "ctl", left: [], held } };
+    const lostAt = ((r.brokerOutages?.[0]?.atMs ?? 0) / 1000).toFixed(1);
+    expect(summary(joined)).toContain(
+      `twins hold     unknown: the twins service ctl did not answer which of the fleet's nodes it holds (the broker was lost at ${lostAt} s and not back by the end: the questions could not reach it)`,
+    );
   } finally {
     await broker.close();
   }

@@ -85,6 +85,9 @@ describe("asking the joined service which nodes it holds", () => {
     expect(heldJudgement(r).unknown).toBe(
       "unknown: the twins service ctl-old did not answer which of the fleet's nodes it holds (one older than this run does not)",
     );
+    expect(heldJudgement(r, 64_200).unknown).toBe(
+      "unknown: the twins service ctl-old did not answer which of the fleet's nodes it holds (the broker was lost at 64.2 s and not back by the end: the questions could not reach it)",
+    );
   });
 
   it("counts the nodes of the questions not answered as unknown, the others as answered", async () => {
