@@ -25,13 +25,28 @@ export function prettyLine(record: Record<string, unknown>): string {
   const fields = Object.entries(record)
     .filter(([k, v]) => !SKIP.has(k) && v !== undefined)
     .map(([k, v]) => `${k}=${fieldText(v)}`);
-  return `${time} ${level} ${String(record.msg ?? "")}${fields.length > 0 ? ` ${fields.join(" ")}` : ""}`;
+  return `${time} ${level} ${visible(String(record.msg ?? ""))}${fields.length > 0 ? ` ${fields.join(" ")}` : ""}`;
 }
 
 function fieldText(v: unknown): string {
-  if (typeof v === "string") return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
-  if (v !== null && typeof v === "object" && "message" in v && "type" in v) return JSON.stringify(v.message);
-  return JSON.stringify(v);
+  if (typeof v === "string") return PLAIN.test(v) ? v : visible(JSON.stringify(v));
+  if (v !== null && typeof v === "object" && "message" in v && "type" in v)
+    return visible(JSON.stringify(v.message));
+  return visible(JSON.stringify(v));
+}
+
+/**
+ * Control characters (C0, DEL, C1) and bidirectional overrides: what a device on the LAN puts in a
+ * topic, a client id or a payload reaches the operator's terminal through the log, where ESC and
+ * CSI sequences would clear the screen, set the window title or hide lines, and bidi overrides
+ * would show text reversed. Each is written as its `\uXXXX` escape instead.
+ */
+const UNSAFE = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+/** A field value written bare: no space, quote, `=` or character from UNSAFE. */
+const PLAIN = /^[^\s"=\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+$/u;
+
+function visible(s: string): string {
+  return s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 export interface CreateLoggerOptions extends LogSettings {

@@ -194,6 +194,35 @@ describe("the logger", () => {
     );
   });
 
+  it("writes a device's control characters and bidi overrides as escapes, never raw to the terminal", () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (s) => lines.push(s) });
+    // What a device on the LAN sent: a topic that clears the screen and sets the window title, a
+    // client id with an 8-bit CSI, a payload reversed by a bidi override, an error naming them.
+    log.warn(
+      {
+        topic: "tf/report/\u001b[2J\u001b]0;PWNED\u0007zz",
+        clientId: "a\u009b31mb",
+        payload: "on\u202eff",
+        bare: "n-1",
+      },
+      "bad input: \u001b[H\u007f",
+    );
+    log.error({ err: { type: "Error", message: "id \u001b[5m" } }, "x");
+    const text = lines.join("");
+    const raw = [...text].filter((c) => {
+      const n = c.codePointAt(0) ?? 0;
+      return (n < 0x20 && n !== 0x0a) || (n >= 0x7f && n <= 0x9f) || n === 0x202e;
+    });
+    expect(raw).toEqual([]);
+    expect(lines[0]).toContain("bad input: \\u001b[H\\u007f ");
+    expect(lines[0]).toContain('topic="tf/report/\\u001b[2J\\u001b]0;PWNED\\u0007zz"');
+    expect(lines[0]).toContain('clientId="a\\u009b31mb"');
+    expect(lines[0]).toContain('payload="on\\u202eff"');
+    expect(lines[0]).toContain(" bare=n-1\n");
+    expect(lines[1]).toContain('err="id \\u001b[5m"');
+  });
+
   it("before a console opens, writes warnings (a wait for ids in use) and nothing once it is open", () => {
     const lines: string[] = [];
     const { logger, quiet } = beforeConsoleLogger({ stderr: (s) => lines.push(s) });
