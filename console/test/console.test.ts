@@ -280,6 +280,11 @@ describe("controls", () => {
     expect(handle.text()[0]).toMatch(/^ 100 nodes/);
   });
 
+  it("leaves the sample count out of a narrow latency box rather than cut it (`n 410` read `n 4`)", () => {
+    const { screen } = start(new FakeSource(100), 68);
+    expect(screen()).toMatch(/│p50 212ms {2}p99 1\.48s {5}│/);
+  });
+
   it("keeps the counts and the seconds in an 80-column header beside a long fault", () => {
     const source = new FakeSource(5000);
     const { handle } = start(source);

@@ -47,6 +47,21 @@ describe("renderers", () => {
     expect(lines[2]?.[mark]).toBe("|");
   });
 
+  it("leaves a chart's figure out whole when its box is narrow, never cut (`n 4000` read `n 40`)", () => {
+    const buckets = new Array(60).fill(0);
+    buckets[1] = 4000;
+    const l = { count: 4000, p50Ms: 57, p99Ms: 1990, bucketMs: 50, buckets, overflow: 0 };
+    expect(plain(renderLatency(l, 30, 8, ASCII)[0] ?? "")).toBe("p50 57ms  p99 1.99s  n 4000");
+    // A 68-column terminal: the box has 25 columns inside.
+    expect(plain(renderLatency(l, 25, 8, ASCII)[0] ?? "")).toBe("p50 57ms  p99 1.99s");
+    // The narrowest console (40 columns): 14.
+    expect(plain(renderLatency(l, 14, 8, ASCII)[0] ?? "")).toBe("p50 57ms");
+    const c = { fraction: 0.997, inSync: 1994, known: 2000, history: [] };
+    expect(plain(renderConvergence(c, 0, 25, 8, ASCII)[0] ?? "")).toBe("in sync 99.7% 1994/2000");
+    // It read `in sync 99.7% 1994/20`, 1994 of 20.
+    expect(plain(renderConvergence(c, 0, 21, 8, ASCII)[0] ?? "")).toBe("in sync 99.7%");
+  });
+
   it("says no follower is known yet, in the header and the charts, rather than 100 % in sync of 0", () => {
     const facts: HeaderFacts = {
       total: 30,
