@@ -29,7 +29,7 @@ import {
 } from "./render/fleet-grid.js";
 import { renderFooter } from "./render/footer.js";
 import { ASCII_TEXT, glyphsFor, UNICODE } from "./render/glyphs.js";
-import { faultFlag, paceFlag, renderHeader } from "./render/header.js";
+import { type FaultFlag, faultFlag, flagText, paceFlag, renderHeader } from "./render/header.js";
 import { renderLog } from "./render/log.js";
 import { type ConsoleEnd, guardProcess, onHangUp } from "./terminal.js";
 
@@ -267,7 +267,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     dirty = true;
   });
 
-  const draw = (flag: string) => {
+  const draw = (flag: FaultFlag | undefined) => {
     const W = screen.width as number;
     if (!placeBoxes(boxes, W, screen.height as number)) return screen.render();
     const all = source.nodes();
@@ -281,7 +281,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     }
 
     const c = source.convergence();
-    drawnFlag = flag;
+    drawnFlag = flagText(flag);
     const pace = source.capabilities.pace ? source.pace?.() : undefined;
     const facts = {
       ...sum,
@@ -346,7 +346,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     const flag = faultFlag(source.faults(), source.now());
     // While finishing, the footer counts down on its own.
     const ending = quitting ? source.ending?.() : undefined;
-    if (!dirty && flag === drawnFlag && ending === drawnEnding) return;
+    if (!dirty && flagText(flag) === drawnFlag && ending === drawnEnding) return;
     dirty = false;
     try {
       draw(flag);

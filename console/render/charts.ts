@@ -22,6 +22,17 @@ export function ms(v: number): string {
       : `${Math.round(v)}ms`;
 }
 
+/**
+ * Tagged fields joined by `sep`, as many as fit in `width` columns from the first: a figure that
+ * does not fit is left out whole, never cut (`n 4000` read `n 40`). The first is kept whatever.
+ */
+export function fitFields(fields: readonly string[], width: number, sep = "  "): string {
+  const shown = (s: string) => s.replace(/\{[^}]*\}/g, "").length;
+  let n = fields.length;
+  while (n > 1 && shown(fields.slice(0, n).join(sep)) > width) n--;
+  return fields.slice(0, n).join(sep);
+}
+
 function fractionColor(f: number): string {
   return f >= 0.95 ? "green-fg" : f >= 0.8 ? "yellow-fg" : "red-fg";
 }
@@ -60,7 +71,14 @@ export function renderConvergence(
   const head =
     c.known === 0
       ? `{gray-fg}${NO_FOLLOWERS}{/gray-fg}`
-      : `in sync {${fractionColor(c.fraction)}}{bold}${pct(c.fraction)}{/bold}{/${fractionColor(c.fraction)}} ${c.inSync}/${c.known}`;
+      : fitFields(
+          [
+            `in sync {${fractionColor(c.fraction)}}{bold}${pct(c.fraction)}{/bold}{/${fractionColor(c.fraction)}}`,
+            `${c.inSync}/${c.known}`,
+          ],
+          width,
+          " ",
+        );
   const rows = Math.max(1, height - 2);
   const cols = Math.max(1, width - 5);
   const step = windowMs / cols;
@@ -108,7 +126,10 @@ export function renderLatency(l: LatencySnapshot, width: number, height: number,
           `{gray-fg}<1s -{/gray-fg}  {yellow-fg}${g.mark}{/yellow-fg} paper's 1 s`,
         ]
       : [
-          `p50 {bold}${ms(l.p50Ms)}{/bold}  p99 {bold}${ms(l.p99Ms)}{/bold}  n ${l.count}`,
+          fitFields(
+            [`p50 {bold}${ms(l.p50Ms)}{/bold}`, `p99 {bold}${ms(l.p99Ms)}{/bold}`, `n ${l.count}`],
+            width,
+          ),
           `{${withinPct >= 0.99 ? "green-fg" : "red-fg"}}<1s ${pct(withinPct)}{/}  {yellow-fg}${g.mark}{/yellow-fg} paper's 1 s`,
         ];
   const rows = Math.max(1, height - 3);

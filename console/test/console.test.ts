@@ -280,6 +280,29 @@ describe("controls", () => {
     expect(handle.text()[0]).toMatch(/^ 100 nodes/);
   });
 
+  it("leaves the sample count out of a narrow latency box rather than cut it (`n 410` read `n 4`)", () => {
+    const { screen } = start(new FakeSource(100), 68);
+    expect(screen()).toMatch(/│p50 212ms {2}p99 1\.48s {5}│/);
+  });
+
+  it("keeps the counts and the seconds in an 80-column header beside a long fault", () => {
+    const source = new FakeSource(5000);
+    const { handle } = start(source);
+    source.active = [
+      {
+        what: "another twins service controls this fleet too (tf-twins-32e4032f, tf-twins-4dc68e90)",
+        since: 30_000,
+      },
+      { what: "broker connection lost", since: 40_000 },
+    ];
+    source.events.emit("changed");
+    handle.frame();
+    // It read ` FAULT another twins service controls this fleet too (tf-twins-32e4032f, tf-twin`.
+    expect(handle.text()[0]).toBe(
+      " FAULT another twins ser~ 12 s +1  5000 nodes (500 real)  on 2500  in sync 87.3%",
+    );
+  });
+
   it("paces a virtual-time fleet: < > step the speed, P pauses and resumes, the header shows both", async () => {
     const source = new FakeSource(10, { ...ALL_CAPS, pace: true });
     const { keys, screen, handle } = start(source, 120);

@@ -11,7 +11,7 @@ import { PAPER_LIMIT_MS, renderConvergence, renderLatency } from "../render/char
 import { gridLayout, indexAt, renderGrid } from "../render/fleet-grid.js";
 import { renderFooter } from "../render/footer.js";
 import { ASCII } from "../render/glyphs.js";
-import { faultFlag, type HeaderFacts, renderHeader } from "../render/header.js";
+import { faultFlag, flagText, type HeaderFacts, renderHeader } from "../render/header.js";
 import { renderHelp } from "../render/help.js";
 import { renderLog, wrap } from "../render/log.js";
 import { ALL_CAPS, FakeSource } from "./helpers.js";
@@ -47,6 +47,21 @@ describe("renderers", () => {
     expect(lines[2]?.[mark]).toBe("|");
   });
 
+  it("leaves a chart's figure out whole when its box is narrow, never cut (`n 4000` read `n 40`)", () => {
+    const buckets = new Array(60).fill(0);
+    buckets[1] = 4000;
+    const l = { count: 4000, p50Ms: 57, p99Ms: 1990, bucketMs: 50, buckets, overflow: 0 };
+    expect(plain(renderLatency(l, 30, 8, ASCII)[0] ?? "")).toBe("p50 57ms  p99 1.99s  n 4000");
+    // A 68-column terminal: the box has 25 columns inside.
+    expect(plain(renderLatency(l, 25, 8, ASCII)[0] ?? "")).toBe("p50 57ms  p99 1.99s");
+    // The narrowest console (40 columns): 14.
+    expect(plain(renderLatency(l, 14, 8, ASCII)[0] ?? "")).toBe("p50 57ms");
+    const c = { fraction: 0.997, inSync: 1994, known: 2000, history: [] };
+    expect(plain(renderConvergence(c, 0, 25, 8, ASCII)[0] ?? "")).toBe("in sync 99.7% 1994/2000");
+    // It read `in sync 99.7% 1994/20`, 1994 of 20.
+    expect(plain(renderConvergence(c, 0, 21, 8, ASCII)[0] ?? "")).toBe("in sync 99.7%");
+  });
+
   it("says no follower is known yet, in the header and the charts, rather than 100 % in sync of 0", () => {
     const facts: HeaderFacts = {
       total: 30,
@@ -58,7 +73,7 @@ describe("renderers", () => {
       lossPct: 0,
       title: "sim",
     };
-    expect(plain(renderHeader(facts, "", 200))).toBe(
+    expect(plain(renderHeader(facts, undefined, 200))).toBe(
       " 30 nodes  on 0  in sync: no follower known yet  offline 30  loss 0% | sim",
     );
     const boot = { fraction: 1, inSync: 0, known: 0, history: [{ t: 1000, fraction: 1, known: 0 }] };
@@ -92,8 +107,8 @@ describe("renderers", () => {
       lossPct: 0,
       title: "sim 24 ideal nodes",
     };
-    expect(faultFlag([], 5000)).toBe("");
-    expect(renderHeader(facts, "", 200)).toBe(
+    expect(faultFlag([], 5000)).toBeUndefined();
+    expect(renderHeader(facts, undefined, 200)).toBe(
       " 24 nodes  on 12  in sync 100.0%  offline 0  loss 0% | sim 24 ideal nodes",
     );
     const flag = faultFlag(
@@ -103,10 +118,11 @@ describe("renderers", () => {
       ],
       4999,
     );
-    expect(flag).toBe(" FAULT broker-restart 3 s +1 ");
+    expect(flagText(flag)).toBe(" FAULT broker-restart 3 s +1 ");
     const line = renderHeader(facts, flag, 50);
     expect(line.startsWith("{red-bg}{white-fg}{bold} FAULT broker-restart 3 s +1 {/bold}")).toBe(true);
-    expect(plain(line)).toBe(" FAULT broker-restart 3 s +1  24 nodes  on 12  in ");
+    // Whole counts give way, never half of one (it was cut to `on 12  in `).
+    expect(plain(line)).toBe(" FAULT broker-restart 3 s +1  24 nodes  on 12");
     // Narrower than the indicator: the indicator alone, still red; a clock behind the start reads 0 s.
     expect(renderHeader(facts, faultFlag([{ what: "loss 25%", since: 9000 }], 8000), 10)).toBe(
       "{red-bg}{white-fg}{bold} FAULT los{/bold}{/white-fg}{/red-bg}",
@@ -115,6 +131,37 @@ describe("renderers", () => {
     const braces = renderHeader({ ...facts, title: "{x}" }, faultFlag([{ what: "{y}", since: 0 }], 0), 200);
     expect(braces).toContain(" FAULT {open}y{close} 0 s ");
     expect(braces.endsWith("| {open}x{close}")).toBe(true);
+  });
+
+  it("shortens a long fault's description, not the counts: no figure cut in two, the seconds kept", () => {
+    const facts: HeaderFacts = {
+      total: 2000,
+      real: 0,
+      on: 1107,
+      online: 2000,
+      fraction: 1,
+      known: 2000,
+      lossPct: undefined,
+      title: "mqtt://127.0.0.1:1883 prefix tf",
+    };
+    const others = "another twins service controls this fleet too (tf-twins-32e4032f, tf-twins-4dc68e90)";
+    const flag = faultFlag([{ what: others, since: 0 }], 12_000);
+    // 80 columns: it read ` FAULT another twins service controls this fleet too (tf-twins-32e4032f, tf-twin`.
+    expect(plain(renderHeader(facts, flag, 80))).toBe(
+      " FAULT another twins servi~ 12 s  2000 nodes  on 1107  in sync 100.0%  offline 0",
+    );
+    // 120: the node count read `20`, and the title went first.
+    const wide = plain(renderHeader(facts, faultFlag([{ what: others.slice(0, 69), since: 0 }], 0), 120));
+    expect(wide).toBe(
+      " FAULT another twins service controls this fleet too (tf-twins-32e4~ 0 s  2000 nodes  on 1107  in sync 100.0%  offline 0",
+    );
+    // The narrowest console (40): the indicator, shortened, with its seconds, and the node count whole.
+    expect(plain(renderHeader(facts, flag, 40))).toBe(" FAULT another twins s~ 12 s  2000 nodes");
+    // A title too long for what is left is cut with `~`, not inside a figure unmarked.
+    const demo = { ...facts, title: "demo 400 nodes, rings of 8" };
+    expect(plain(renderHeader(demo, undefined, 70))).toBe(
+      " 2000 nodes  on 1107  in sync 100.0%  offline 0 | demo 400 nodes, rin~",
+    );
   });
 
   it("has one table for the keys and the help: every key bound once, every row in the help", () => {
