@@ -3,6 +3,8 @@
  * nodes and back after them (a real partition healed while its next attempt waited on its SYN) had
  * missed their registers, and the shard reported the outage "recovered after never, re-registered
  * max never" for 40 nodes all registered again in the fleet. It now queries after each reconnect.
+ * A register the broker replays for its subscription (kept by a broker that keeps one published
+ * with the retain flag) is not a node registering.
  */
 import mqtt from "mqtt";
 import { afterEach, expect, it } from "vitest";
