@@ -1,11 +1,18 @@
 /**
- * Commands are never retained (protocol.md §3): a set (`S1` on `<p>/state/<id>`), a pairing command
+ * Commands, and registers, are never retained (protocol.md §3): a set (`S1` on `<p>/state/<id>`), a pairing command
  * (`F1`/`U1` on `<p>/subscribe|unsubscribe/<id>`) or a query (`Q1` on `<p>/query`) is for the nodes
  * connected when it is sent, and a forget request (`D1` on `<p>/forget/<id>`) for the control servers. A node cannot tell a retained one from a fresh one (PubSubClient does not
  * pass the RETAIN flag to the sketch), so a command a tool published with the retain flag was carried
  * out again every time the node subscribed — at each reconnect, after every broker restart, each time
  * with a new stamp that its followers took up: `S1 1 3` retained on `tf/state/n-0020` switched n-0020
  * and its ring on after the broker was restarted, with no press and nothing in any log.
+ *
+ * A register (`G1` on `<p>/register/<id>`) is no command, but a node sends it to the control
+ * servers of the moment (its sync, its answer to a query), never retained: one a board or tool
+ * published with the retain flag was replayed at every start of a twins service and taken for the
+ * node answering its query: a dead node shown online with the kind it claimed for 23.5 s after each
+ * start, holding up every `sim --broker` on its ids as long; a made-up id listed, and back as new
+ * after `twinfleet forget --force`, which clears a node's status, config and report only.
  *
  * The broker delivers such a publish to the subscribers of the moment, as any other, but keeps
  * nothing of it: it clears what the topic held instead, and says so. A store that holds retained
@@ -20,12 +27,12 @@ import { decode, FORGET_ACTION, FORGET_REQUEST, Prefix, ProtocolError } from "..
 import type { RetainedStore } from "./retained-cap.js";
 import type { RetainedIndex, RetainedPacket } from "./retained-index.js";
 
-const COMMANDS: ReadonlySet<string> = new Set(["state", "subscribe", "unsubscribe", "query"]);
+const COMMANDS: ReadonlySet<string> = new Set(["state", "subscribe", "unsubscribe", "query", "register"]);
 /** Lines a minute at most; past them the refusals are counted and told at the minute's end (node/log-window.ts). */
 const LINES = 20;
 const WINDOW_MS = 60_000;
 
-/** The protocol command `packet` carries (`state`, `subscribe`, `unsubscribe`, `query`, `forget`), if any. */
+/** The protocol command `packet` carries (`state`, `subscribe`, `unsubscribe`, `query`, `forget`), or `register`, if any. */
 export function retainedCommand(packet: RetainedPacket): string | undefined {
   if (packet.payload.length === 0) return undefined;
   const slash = packet.topic.indexOf("/");
@@ -62,8 +69,8 @@ function shown(packet: RetainedPacket): string {
 }
 
 /**
- * Clears the retained commands the store holds (with an index: memory, LevelDB), then replaces its
- * storeRetained (on this instance) with one that keeps no command but clears the topic instead. Once
+ * Clears the retained commands and registers the store holds (with an index: memory, LevelDB), then
+ * replaces its storeRetained (on this instance) with one that keeps none but clears the topic. Once
  * aedes has set the store up (the LevelDB index is loaded then), before any client is served. Returns
  * what stops its log window's timer (the broker closes).
  */
@@ -78,7 +85,7 @@ export async function keepNoRetainedCommands(
   const window = new LogWindow<string>(scheduler, LINES, WINDOW_MS, (held, total) =>
     logger.warn(
       { byCommand: Object.fromEntries(held) },
-      `${total} more retained commands not kept in the minute, not logged one by one: publish commands without the retain flag`,
+      `${total} more retained commands or registers not kept in the minute, not logged one by one: publish them without the retain flag`,
     ),
   );
   store.storeRetained = async (packet) => {
@@ -87,7 +94,9 @@ export async function keepNoRetainedCommands(
     window.log(command, () =>
       logger.warn(
         { topic: packet.topic, payload: shown(packet) },
-        `retained ${command} command not kept: commands are never retained (protocol.md §3), and a node (a control server, for a forget request) would carry it out again every time it subscribes (each reconnect, every broker restart); delivered to the subscribers of the moment, the topic's retained message cleared. Publish commands without the retain flag`,
+        command === "register"
+          ? `retained register not kept: a register is never retained (protocol.md §3), and a control server would take it, every time it subscribes (each start, every broker restart), for the node answering its query: a dead node shown online, a made-up one listed; delivered to the subscribers of the moment, the topic's retained message cleared. Publish registers without the retain flag`
+          : `retained ${command} command not kept: commands are never retained (protocol.md §3), and a node (a control server, for a forget request) would carry it out again every time it subscribes (each reconnect, every broker restart); delivered to the subscribers of the moment, the topic's retained message cleared. Publish commands without the retain flag`,
       ),
     );
     return storeRetained({ ...packet, payload: Buffer.alloc(0) });
@@ -95,7 +104,7 @@ export async function keepNoRetainedCommands(
   return () => window.stop();
 }
 
-/** Clears the retained commands a store holds from before (they would be replayed to the nodes). */
+/** Clears the retained commands and registers a store holds from before (they would be replayed to the nodes, the control servers). */
 export async function clearStoredCommands(
   store: RetainedStore,
   index: RetainedIndex,
@@ -106,7 +115,7 @@ export async function clearStoredCommands(
   if (found.length > 0) {
     logger.warn(
       { topics: found.slice(0, 10).map((p) => `${p.topic} ${shown(p)}`) },
-      `cleared ${found.length} retained commands the store held: commands are never retained (protocol.md §3), and the nodes would carry them out again every time they subscribe`,
+      `cleared ${found.length} retained commands or registers the store held: neither is ever retained (protocol.md §3), and the nodes would carry the commands out again every time they subscribe, the control servers take a register for the node answering`,
     );
   }
   return found.length;

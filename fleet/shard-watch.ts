@@ -32,9 +32,11 @@ export class FleetWatch {
     const taps: PublishTap[] = [];
     this.registry = new BrokerRegistry({ tap: (fn) => taps.push(fn) }, prefix);
     const config = `${prefix}/config/`;
-    client.on("message", (topic, payload) => {
+    const register = `${prefix}/register/`;
+    client.on("message", (topic, payload, packet) => {
       if (topic.startsWith(config)) this.config(topic, payload);
-      else for (const t of taps) t(topic, payload, 0);
+      // A register is never retained (protocol.md §3): one a broker replays is not the node registering.
+      else if (!(packet.retain && topic.startsWith(register))) for (const t of taps) t(topic, payload, 0);
     });
   }
 

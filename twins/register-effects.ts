@@ -12,6 +12,15 @@ import type { RegistryEffect } from "./registry.js";
 import { desireStateOf, type TwinRecord } from "./twin-record.js";
 import type { BadInputReason, ReportedConfig } from "./types.js";
 
+/**
+ * Why a register replayed for a subscription is dropped. A register is never retained (protocol.md
+ * §3); one published with the retain flag (a buggy board, a tool) stayed on the broker, through its
+ * restarts, and was taken at every start of a control server for the node answering its query: a
+ * dead node shown online, its kind replaced, a forgotten made-up id back as new.
+ */
+export const RETAINED_REGISTER =
+  "a retained register, replayed for the subscription: ignored (a register is never retained, protocol.md §3; clear it with an empty retained publish on its topic)";
+
 type Bad = (reason: BadInputReason, topic: string, detail: string, node?: NodeId) => RegistryEffect;
 
 export function registerEffects(

@@ -25,7 +25,7 @@ import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
-import { configSeen, presenceHeard, registerEffects } from "./register-effects.js";
+import { configSeen, presenceHeard, RETAINED_REGISTER, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
@@ -120,10 +120,7 @@ export class TwinRegistry {
   }
 
   list(): Twin[] {
-    return this.ids().flatMap((id) => {
-      const t = this.get(id);
-      return t ? [t] : [];
-    });
+    return this.ids().flatMap((id) => this.get(id) ?? []);
   }
 
   /** The nodes that follow `id` by their config or by the desire, sorted (FollowGraph.followersAny). */
@@ -201,6 +198,8 @@ export class TwinRegistry {
     }
     switch (msg.kind) {
       case "register":
+        // Never retained (protocol.md §3): one the broker replays is garbage, not the node answering.
+        if (retained) return [this.bad("bad-payload", topic, RETAINED_REGISTER, this.countable(msg.node))];
         return (
           this.refused(msg.node, topic) ??
           registerEffects(this.ensure(msg.node), msg, topic, now, {

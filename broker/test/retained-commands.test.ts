@@ -1,8 +1,9 @@
 /**
- * Commands are never retained (protocol.md §3): a set, pairing command or query published with the
- * retain flag reaches the subscribers of the moment, but the broker keeps nothing of it (a node would
- * carry it out again at every reconnect), clears what its topic held, and says so; a store holding
- * such commands from before is cleared of them at the start. Other retained messages are untouched.
+ * Commands are never retained (protocol.md §3), nor registers: a set, pairing command, query or
+ * register published with the retain flag reaches the subscribers of the moment, but the broker
+ * keeps nothing of it (a node would carry the command out again at every reconnect, a control server
+ * take the register for the node), clears what its topic held, and says so; a store holding such
+ * messages from before is cleared of them at the start. Other retained messages are untouched.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -53,6 +54,8 @@ describe("retainedCommand", () => {
     expect(retainedCommand(p("tf/unsubscribe/lamp-1", "U1 n-0000"))).toBe("unsubscribe");
     expect(retainedCommand(p("tf/query", "Q1"))).toBe("query");
     expect(retainedCommand(p("tf/forget/n-0020", "D1"))).toBe("forget");
+    expect(retainedCommand(p("tf/register/n-0003", "G1 real uno-w5100 1.0"))).toBe("register");
+    expect(retainedCommand(p("tf/register/n-0003", "G1 toaster"))).toBeUndefined();
     expect(retainedCommand(p("tf/forget/n-0020", "D1 x"))).toBeUndefined();
     expect(retainedCommand(p("home/kitchen/forget", "D1"))).toBeUndefined();
     expect(retainedCommand(p("tf/report/n-0020", "R1 1 3 n-0020"))).toBeUndefined();
@@ -91,8 +94,16 @@ describe.each([
     await pub.publishAsync("tf/report/n-0020", "R1 1 4 n-0020", { qos: 1, retain: true });
     await pub.publishAsync("home/state/kitchen", "on", { qos: 1, retain: true });
     await pub.publishAsync("tf/query", "Q1", { qos: 1, retain: true });
+    // A register is no command, but never retained either: a twins service took it for the node.
+    await pub.publishAsync("tf/register/n-0003", "G1 real uno-w5100 1.0", { qos: 1, retain: true });
     expect(
-      await retained(b.url, ["tf/state/n-0020", "tf/report/n-0020", "home/state/kitchen", "tf/query"]),
+      await retained(b.url, [
+        "tf/state/n-0020",
+        "tf/report/n-0020",
+        "home/state/kitchen",
+        "tf/query",
+        "tf/register/n-0003",
+      ]),
     ).toEqual({
       "tf/report/n-0020": "R1 1 4 n-0020",
       "home/state/kitchen": "on",
@@ -101,8 +112,10 @@ describe.each([
     expect(warned.map((l) => [l.topic, l.payload])).toEqual([
       ["tf/state/n-0020", "S1 1 3"],
       ["tf/query", "Q1"],
+      ["tf/register/n-0003", "G1 real uno-w5100 1.0"],
     ]);
     expect(warned[0]?.msg).toContain("commands are never retained");
+    expect(warned[2]?.msg).toMatch(/^retained register not kept: a register is never retained/);
   });
 });
 
@@ -115,6 +128,7 @@ describe("a data directory holding retained commands from before", () => {
     const store = before.persistence as unknown as { storeRetained(p: object): Promise<void> };
     for (const [topic, payload] of [
       ["tf/state/n-0020", "S1 1 3"],
+      ["tf/register/n-0003", "G1 real uno-w5100 1.0"],
       ["tf/report/n-0020", "R1 1 4 n-0020"],
     ] as const)
       await store.storeRetained({
@@ -127,10 +141,10 @@ describe("a data directory holding retained commands from before", () => {
     await before.close();
     const lines: Line[] = [];
     const b = await start({ dataDir: dir }, lines);
-    expect(await retained(b.url, ["tf/state/n-0020", "tf/report/n-0020"])).toEqual({
+    expect(await retained(b.url, ["tf/state/n-0020", "tf/register/n-0003", "tf/report/n-0020"])).toEqual({
       "tf/report/n-0020": "R1 1 4 n-0020",
     });
-    expect(lines.filter((l) => l.msg.startsWith("cleared 1 retained commands"))).toHaveLength(1);
+    expect(lines.filter((l) => l.msg.startsWith("cleared 2 retained commands or registers"))).toHaveLength(1);
   });
 });
 
