@@ -1,13 +1,23 @@
 /**
  * What HTTP connections may hold of a web server (the fleet's page and API, the broker's /metrics):
  * a request's headers must be in within 10 s and the whole request within 30 s, checked every
- * second, and at most 256 connections are open at once (past that Node closes a new one at once).
+ * second, and at most 256 connections are open at once (see below for one more).
  * Fastify turns Node's request timeout off, and Node checks its header timeout (60 s) only every
  * 30 s: a client on the LAN that opened 5,000 sockets and sent each half a request held them all
  * for over 70 s, 5,000 of the file descriptors the twins service also needs for its broker
  * connection and its saves. An event stream is a response, so none of this cuts it short.
+ *
+ * At the cap, a new connection takes the place of the one that has waited longest since its last
+ * request was answered (a keep-alive connection kept for a next request, or one whose client has
+ * not read the answer): it is closed, as a server may close an idle connection at any time. Only
+ * when every connection is busy (an event stream, a request in progress) is the new one refused.
+ * Before, Node's own cap refused the new connection whatever the others were doing: 256 keep-alive
+ * clients that had each read one answer (dashboards, scripts with a session, a Go or Python client)
+ * kept /healthz, /metrics and the page refused for 30 s, and 256 that never read /api/nodes for
+ * 72 s; an answer too large for the kernel's buffers, never read, held its connection for good.
  */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 
 export interface ConnectionLimits {
   /** How long a request's headers may take to arrive (default 10 s). */
@@ -43,7 +53,49 @@ export function timeoutOptions(o: ConnectionLimits = {}): {
   };
 }
 
-/** Caps the connections the server keeps open at once. */
-export function limitConnections(server: Server, o: ConnectionLimits = {}): void {
-  server.maxConnections = o.maxConnections ?? MAX_CONNECTIONS;
+/** What the cap did, for the tests: connections closed to make room, and connections refused. */
+export interface ConnectionCounts {
+  madeRoom: number;
+  refused: number;
+}
+
+/**
+ * Caps the connections the server keeps open at once; at the cap a new connection takes the place of
+ * the one idle longest (answered, no request since), or is closed at once, unanswered, when none is.
+ */
+export function limitConnections(server: Server, o: ConnectionLimits = {}): ConnectionCounts {
+  const cap = o.maxConnections ?? MAX_CONNECTIONS;
+  const counts: ConnectionCounts = { madeRoom: 0, refused: 0 };
+  // Every open connection with the answer to its latest request (none yet: undefined), the one whose
+  // latest request came longest ago first.
+  const open = new Map<Socket, ServerResponse | undefined>();
+  // Ahead of Node's own listeners: a connection refused here is closed before it is read.
+  server.prependListener("connection", (socket: Socket) => {
+    if (open.size >= cap && !makeRoom()) {
+      counts.refused++;
+      socket.destroy();
+      return;
+    }
+    open.set(socket, undefined);
+    socket.once("close", () => open.delete(socket));
+  });
+  server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    if (!open.has(socket)) return;
+    // Last in the order now: its request is the newest.
+    open.delete(socket);
+    open.set(socket, res);
+  });
+  /** Closes the connection idle longest: its latest answer ended, no request since. */
+  function makeRoom(): boolean {
+    for (const [socket, res] of open) {
+      if (res?.writableEnded !== true) continue;
+      open.delete(socket);
+      socket.destroy();
+      counts.madeRoom++;
+      return true;
+    }
+    return false;
+  }
+  return counts;
 }

@@ -2,7 +2,9 @@
  * The event stream's per-client bound over real sockets: a client that stops reading is dropped once
  * its unread bytes pass the bound, while a client that reads keeps receiving, before and after; the
  * number of streams is bounded too; and closing the server ends every stream. A request whose headers
- * never end is closed, and the connections open at once are capped (web/connection-limits.ts).
+ * never end is closed, and the connections open at once are capped (web/connection-limits.ts): at
+ * the cap a new connection takes the place of the one idle longest since its answer, and is refused
+ * only when every connection is busy.
  */
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -209,5 +211,48 @@ describe("connections", () => {
     // The three are answered 408 and closed once their headers are late.
     for (const h of held) expect(await h.closed).toMatch(/^HTTP\/1\.1 408/);
     expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+  });
+
+  /** A keep-alive connection that asked for /healthz and read its answer in full, then waits. */
+  function answered(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      });
+      let got = "";
+      const closed = new Promise<void>((done) => socket.on("close", () => done()));
+      socket.on("data", (d: Buffer) => {
+        got += d.toString();
+        if (got.endsWith('{"ok":true}')) resolve({ socket, closed });
+      });
+      socket.on("error", () => {});
+      socket.once("error", reject);
+    });
+  }
+
+  it("at the cap, closes the connection idle longest for a new one; refuses it only when all are busy", async () => {
+    const source = new TalkingSource();
+    server = await serve(source, { connections: { headersTimeoutMs: 300, maxConnections: 3 } });
+    const port = Number(new URL(server.origin).port);
+    // Three keep-alive clients, each answered and kept for a next request (a dashboard, a session).
+    const first = await answered(port);
+    const second = await answered(port);
+    const third = await answered(port);
+    // Asked again, the first is now the newest; the second has waited longest.
+    first.socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    await new Promise((r) => first.socket.once("data", r));
+    // A fourth client is answered: the second gave it its place. It used to be closed unanswered
+    // until the keep-alive connections timed out (30 s and more).
+    const res = await fetch(`${server.origin}/healthz`);
+    expect(res.status).toBe(200);
+    await second.closed;
+    expect(first.socket.destroyed || third.socket.destroyed).toBe(false);
+    first.socket.destroy();
+    third.socket.destroy();
+    // Every connection busy (requests still arriving): a new one is refused, as before.
+    const busy = await Promise.all([halfRequest(port), halfRequest(port), halfRequest(port)]);
+    const refused = await halfRequest(port);
+    expect(await refused.closed).toBe("");
+    for (const h of busy) h.socket.destroy();
   });
 });
