@@ -10,6 +10,7 @@ import {
   heldNodes,
   type MergedReport,
   type Report,
+  syncUnmeasured,
 } from "../fleet/report.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
@@ -71,8 +72,12 @@ export function summary(r: Report): string {
   const lat = (s: Report["sync"]) =>
     `p50 ${ms(s.p50Ms)}  p90 ${ms(s.p90Ms)}  p99 ${ms(s.p99Ms)}  max ${ms(s.maxMs)}`;
   const outside = r.syncOutsideFaults;
+  // With no pair outside the fault windows there is no figure to give: 0.0 ms would be no pair's.
+  const outsideLat = syncUnmeasured(r)
+    ? "not measured: every pair overlapped a fault's window"
+    : outside && lat(outside);
   const syncLines = outside
-    ? `  ${ok(q.syncP99Under1s)} sync latency   ${lat(outside)}  (< 1 s, outside the fault windows: ${outside.count} pairs)
+    ? `  ${ok(q.syncP99Under1s)} sync latency   ${outsideLat}  (< 1 s, outside the fault windows: ${outside.count} pairs)
        all presses    ${lat(r.sync)}`
     : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
   const withPower = r.lostWithPower ?? 0;

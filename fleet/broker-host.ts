@@ -210,6 +210,7 @@ export class ProcessBroker implements BrokerHost {
         // Drained (or a chatty broker blocks on a full pipe), its warnings logged from the line after.
         this.relay(child, text.slice(text.indexOf("\n", m.index) + 1));
         child.off("exit", onExit);
+        child.once("exit", (code, signal) => this.died(child, code, signal));
         this.port_ = Number(m[1]);
         resolve();
       };
@@ -235,10 +236,30 @@ export class ProcessBroker implements BrokerHost {
     child.stderr?.once("end", () => lines("\n"));
   }
 
+  /**
+   * The process exited without being asked (an operator's `kill -9`, the OOM killer, a crash): it is
+   * gone, so a close or a kill has nothing to wait for and a start spawns it again. Both used to wait
+   * for an exit that had already happened (a process killed by a signal has no exit code): the run
+   * hung on its close and Node ended it with exit code 13, no summary and no report.
+   */
+  private died(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.logger?.error(
+      { pid: child.pid, ...(signal !== null ? { signal } : { code }) },
+      `the broker process exited by itself (${signal !== null ? `killed by ${signal}` : `exit code ${code}`}): the run does not start it again, only a broker-restart fault does`,
+    );
+  }
+
+  /** The process's id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async kill(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
+    if (!child || hasExited(child)) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGKILL");
     await exited;
@@ -258,9 +279,14 @@ export class ProcessBroker implements BrokerHost {
   async close(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return;
+    if (!child || hasExited(child)) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill("SIGTERM");
     await exited;
   }
+}
+
+/** Whether a child has exited, by itself or by a signal (then its exit code is null). */
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
