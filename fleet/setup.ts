@@ -28,6 +28,7 @@ import {
 } from "../twins/index.js";
 import { type BrokerHost, nodesOverTcp, openBrokerHost } from "./broker-host.js";
 import { type BrokerProbe, openBrokerProbe } from "./broker-probe.js";
+import { lookForControllers } from "./controller-look.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
@@ -127,7 +128,10 @@ export async function prepareFleet(
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
     const lookUpAll = async () =>
       broker.kind === "external"
-        ? await findTwinsServices(broker.url, prefix, { timeoutMs: 1000, scheduler, ...opts.login })
+        ? await lookForControllers(
+            (timeoutMs) => findTwinsServices(broker.url, prefix, { timeoutMs, scheduler, ...opts.login }),
+            (line) => logger.warn(line),
+          )
         : [];
     const found = await lookUpAll();
     let existing = found[0];

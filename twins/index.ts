@@ -60,6 +60,7 @@ export {
   decodePresence,
   type FindTwinsOptions,
   findTwinsServices,
+  PresenceLookUnfinished,
   type TwinsServiceInfo,
 } from "./presence.js";
 export { backOffRefusals, onRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";

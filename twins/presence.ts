@@ -59,10 +59,30 @@ export interface FindTwinsOptions {
 export const PRESENCES_SETTLE_MS = 250;
 
 /**
+ * A look whose marker had not come back when its time was up: the broker (busy, or slow to send a
+ * subscription's retained messages) may still hold presences the look has not seen, so it cannot
+ * tell "none" from "not yet". Before, such a look returned what it had: on a broker busy with a
+ * 5,000-node fleet, `sim --broker` found no service within its 1 s and started a second controller
+ * beside the running one.
+ */
+export class PresenceLookUnfinished extends Error {
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `the broker at ${url} did not answer the look for twins services within ${(timeoutMs / 1000).toFixed(1)} s (its marker never came back): whether one is on it is unknown`,
+    );
+    this.name = "PresenceLookUnfinished";
+  }
+}
+
+/**
  * The twins services (or other control servers) live on the fleet `prefix` at `url`, sorted by
  * client id. Reads the retained presences until a marker published after the SUBACK has come back
  * and no presence has come for PRESENCES_SETTLE_MS; `timeoutMs` bounds the whole look. (The marker
- * alone ended it: with 5 services on the embedded broker, a look found 2 of them.)
+ * alone ended it: with 5 services on the embedded broker, a look found 2 of them.) Rejects with
+ * PresenceLookUnfinished when the marker has not come back by `timeoutMs`.
  */
 export async function findTwinsServices(
   url: string,
@@ -77,7 +97,8 @@ export async function findTwinsServices(
     protocolVersion: 4,
     clean: true,
     reconnectPeriod: 0,
-    connectTimeout: timeoutMs,
+    // Past the look's own bound, so that a CONNACK not come in time is an unfinished look too.
+    connectTimeout: timeoutMs + 1000,
     ...loginOptions({ username: opts.username ?? target.username, password, tls: opts.tls }),
     transformWsUrl: bracketedWsUrl,
   });
@@ -89,8 +110,10 @@ export async function findTwinsServices(
   let settle: Timer | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      timer = after(scheduler, timeoutMs, () => resolve());
       let marked = false;
+      timer = after(scheduler, timeoutMs, () =>
+        marked ? resolve() : reject(new PresenceLookUnfinished(target.url, timeoutMs)),
+      );
       const settleAgain = () => {
         settle?.cancel();
         if (marked) settle = after(scheduler, PRESENCES_SETTLE_MS, () => resolve());
