@@ -37,7 +37,10 @@ export class StoreStallWatch {
   private stalledSince: number | undefined;
   /** When a write last finished, or began while none was under way. */
   private progressAt: number;
+  /** When the last check ran. */
+  private checkedAt: number;
   private readonly stalledMs: number;
+  private readonly everyMs: number;
 
   constructor(
     /** The store, as messages name it (`data directory ./broker-data`). */
@@ -48,8 +51,10 @@ export class StoreStallWatch {
     o: StoreStallOptions = {},
   ) {
     this.stalledMs = o.stalledMs ?? STORE_STALLED_MS;
+    this.everyMs = o.everyMs ?? STORE_STALL_CHECK_MS;
     this.progressAt = scheduler.now();
-    this.timer = every(scheduler, o.everyMs ?? STORE_STALL_CHECK_MS, () => this.check());
+    this.checkedAt = this.progressAt;
+    this.timer = every(scheduler, this.everyMs, () => this.check());
   }
 
   /** While stalled: the store named, and for how long (for `/healthz`). */
@@ -78,12 +83,22 @@ export class StoreStallWatch {
 
   /** One look (the timer's; tests call it). */
   check(): void {
+    const now = this.scheduler.now();
+    const late = now - this.checkedAt > 2 * this.everyMs;
+    this.checkedAt = now;
     if (this.stalledSince !== undefined || this.writes.writing === 0) return;
+    // A check this late means the event loop was held (a long task, a host out of CPU): writes that
+    // finished meanwhile have not been heard of yet, and their callbacks run after this timer's. The
+    // time without progress counts from here, not from before the hold.
+    if (late) {
+      this.progressAt = Math.max(this.progressAt, now);
+      return;
+    }
     const since = this.progressAt;
-    if (this.scheduler.now() - since < this.stalledMs) return;
+    if (now - since < this.stalledMs) return;
     this.stalledSince = since;
     this.logger.error(
-      { writing: this.writes.writing, stalledMs: Math.round(this.scheduler.now() - since) },
+      { writing: this.writes.writing, stalledMs: Math.round(now - since) },
       `${this.where} has finished no write for ${this.stalledMs / 1000} s, and none has failed: its disk ` +
         "or file system is not answering. Until it does no client can connect (its will is stored " +
         "first), retained messages and those behind them are not delivered, and nothing is stored; " +

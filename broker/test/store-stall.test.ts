@@ -117,4 +117,29 @@ describe("StoreStallWatch", () => {
     expect(lines).toEqual([]);
     watch.stop();
   });
+
+  it("does not take an event loop held for seconds for a disk that stopped", () => {
+    const { logger, lines } = capture();
+    // A clock that moves only when told, with no timers run: the checks are called by hand, as a
+    // loop held for 6 s runs the first one 6 s late, before the writes' callbacks of that time.
+    let t = 0;
+    const sched = { now: () => t, wallNow: () => t, at: () => ({ cancel() {} }) };
+    const writes = { writing: 2 };
+    const watch = new StoreStallWatch("data directory d", writes, sched, logger);
+    watch.progressed();
+    t = 6_000;
+    watch.check();
+    watch.progressed();
+    for (let i = 0; i < 4; i++) {
+      t += 1_000;
+      watch.check();
+    }
+    expect(lines).toEqual([]);
+    // Checks on time while nothing finishes: a stall, told 5 s after the last progress.
+    t += 1_000;
+    watch.check();
+    expect(lines.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/^data directory d has finished no write for 5 s/),
+    ]);
+  });
 });
