@@ -6,6 +6,7 @@
  * an increment on an event the broker handles anyway; nothing here runs per message but that.
  */
 import type { Aedes } from "aedes";
+import { after, RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { TrafficCounters } from "./frame-limit.js";
 import type { SessionCount } from "./session-limit.js";
 import type { SessionQueueFigures } from "./session-queue.js";
@@ -104,7 +105,8 @@ export interface BrokerFigures {
   retained(): number | undefined;
   /**
    * Persistent sessions (clean session 0) holding subscriptions, their clients connected or away: the
-   * store's count, as `--max-sessions` counts them (broker/session-limit.ts).
+   * store's count, as `--max-sessions` counts them (broker/session-limit.ts). Rejects when the store
+   * has not answered within `STORE_COUNT_WAIT_MS` (a stalled disk: broker/store-stall.ts).
    */
   persistentSessions(): Promise<number>;
   /** The cap on them (`--max-sessions`). */
@@ -121,7 +123,14 @@ interface ClientView {
   readonly subscriptions: Readonly<Record<string, unknown>>;
 }
 
-/** Figures read from aedes's registry of connected clients when asked. */
+/**
+ * 1 s: the store counts sessions in milliseconds. A stalled disk holds every thread of the pool the
+ * store reads on, so the count never came and neither did the scrape (`/metrics` gave nothing for as
+ * long as the stall lasted, its `store_up 0` included).
+ */
+export const STORE_COUNT_WAIT_MS = 1_000;
+
+/** Figures read from aedes's registry of connected clients when asked; `scheduler` times the store's count. */
 export function brokerFigures(
   aedes: Aedes,
   tally: BrokerTally,
@@ -134,7 +143,19 @@ export function brokerFigures(
   listening: () => boolean,
   maxSessions: number,
   sessionQueues: SessionQueueFigures,
+  scheduler: Scheduler = new RealScheduler(),
 ): BrokerFigures {
+  // One count at a time: scrapes during a stall wait on the same one rather than each adding a read.
+  let counting: Promise<number> | undefined;
+  const count = () => {
+    counting ??= (store.persistence as SessionCount)
+      .countOffline()
+      .then((c) => c.clientsCount)
+      .finally(() => {
+        counting = undefined;
+      });
+    return counting;
+  };
   const clients = () =>
     Object.values((aedes as unknown as { clients: Record<string, ClientView | undefined> }).clients);
   return {
@@ -154,7 +175,22 @@ export function brokerFigures(
       return n;
     },
     retained: () => store.retained?.(),
-    persistentSessions: async () => (await (store.persistence as SessionCount).countOffline()).clientsCount,
+    persistentSessions: () =>
+      new Promise<number>((resolve, reject) => {
+        const late = after(scheduler, STORE_COUNT_WAIT_MS, () =>
+          reject(new Error(`the store has not counted its sessions within ${STORE_COUNT_WAIT_MS} ms`)),
+        );
+        count().then(
+          (n) => {
+            late.cancel();
+            resolve(n);
+          },
+          (err: unknown) => {
+            late.cancel();
+            reject(err);
+          },
+        );
+      }),
     maxSessions,
     sessionQueues,
     storeHealth: () => store.health(),

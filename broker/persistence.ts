@@ -8,9 +8,11 @@
 import type { Logger } from "pino";
 import { isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { StoreHealth } from "./figures.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
+import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
 export interface BrokerStore {
@@ -31,16 +33,18 @@ export interface BrokerStore {
   close(): Promise<void>;
 }
 
+/** `scheduler`: the clock a stalled data directory (broker/store-stall.ts) and a silent Redis are timed on. */
 export async function openStore(
   dataDir: string | undefined,
   redisUrl?: string,
   logger?: Logger,
+  scheduler: Scheduler = new RealScheduler(),
 ): Promise<BrokerStore> {
   if (redisUrl !== undefined) {
     if (dataDir !== undefined) throw new Error("a data directory and Redis exclude each other: give one");
     if (logger === undefined) throw new Error("a Redis store needs a logger");
     const { openRedisStore } = await import("./redis-store.js");
-    return { ...(await openRedisStore(redisUrl, logger)), kind: "redis" };
+    return { ...(await openRedisStore(redisUrl, logger, scheduler)), kind: "redis" };
   }
   if (dataDir === undefined) {
     const persistence = new IndexedMemoryPersistence();
@@ -107,17 +111,21 @@ export async function openStore(
     };
   const where = `data directory ${dataDir}`;
   const watch = new StoreWriteWatch(where, logger);
+  // Writes that neither finish nor fail (a frozen or hung disk): told, and /healthz answers 503.
+  const stall = new StoreStallWatch(where, watch, scheduler, logger);
+  watch.onProgress = () => stall.progressed();
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
   const repair = new LevelRepair(db, dataDir, where, logger);
   surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
   const close = async () => {
+    stall.stop();
     await watch.settled();
     await repair.settled();
     watch.closing();
     await persistence.destroy();
   };
   const health = (): StoreHealth => {
-    const problem = watch.problem;
+    const problem = watch.problem ?? stall.problem;
     return problem === undefined ? UP : { up: false, problem };
   };
   return { persistence, brokerId, kind: "level", retainedIndex: persistence.index, health, retained, close };

@@ -195,7 +195,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const parts = new Parts(logger);
 
   try {
-    const store = await openStore(opts.dataDir, opts.redisUrl, logger);
+    const store = await openStore(opts.dataDir, opts.redisUrl, logger, opts.scheduler);
     parts.store = store;
     const queues = await limitSessionQueues(store.persistence as OutgoingQueue, opts, logger);
     limitInbound(store.persistence as IncomingStore, opts.maxInflightPerClient, opts.maxInboundBytes);
@@ -327,7 +327,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       "broker listening",
     );
     let ending: Promise<void> | undefined;
-    const figures = brokerFigures(aedes, tally, store, () => ending === undefined, opts.maxSessions, queues);
+    const listening = () => ending === undefined;
+    const figures = brokerFigures(aedes, tally, store, listening, opts.maxSessions, queues, opts.scheduler);
     return {
       port,
       addresses,

@@ -91,14 +91,26 @@ export class StoreWriteWatch {
 
   /** A write begins; `end()` when it has settled either way. */
   begin(): void {
-    this.inFlight++;
+    if (this.inFlight++ === 0) this.onProgress?.();
     this.lastActive = this.now();
   }
 
   end(): void {
     this.inFlight--;
     this.lastActive = this.now();
+    this.onProgress?.();
   }
+
+  /** Writes under way now (broker/store-stall.ts reads it). */
+  get writing(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Called when a write settles, and when one begins while none was under way: the moments from
+   * which a stalled store is timed (broker/store-stall.ts).
+   */
+  onProgress: (() => void) | undefined;
 
   /**
    * Resolves once no write has been under way for `quietMs` (a client's will is deleted only after it

@@ -192,7 +192,7 @@ export class BrokerMetrics {
     );
     new Gauge({
       name: `${p}store_up`,
-      help: "1 while the store answers and takes writes; 0 while LevelDB writes fail or Redis is silent or lost",
+      help: "1 while the store answers and takes writes; 0 while LevelDB writes fail or stop finishing, or Redis is silent or lost",
       labelNames: ["store"],
       registers: [r],
       collect() {

@@ -3,7 +3,7 @@
  * and real MQTT.js clients: the figures move as the clients connect, publish at QoS 0 and 1,
  * subscribe, retain, fail a login, take a session over, send an oversized packet and stop reading;
  * every line is Prometheus text; `/healthz` turns 503 naming the data directory once LevelDB writes
- * fail; other paths and methods get problem+json; beyond loopback `/metrics` needs the token.
+ * fail, or stop finishing (a frozen disk: the scrape still comes, store_up 0); other paths and methods get problem+json; beyond loopback `/metrics` needs the token.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +24,7 @@ import {
   packet,
   rawSocket,
 } from "../../broker/test/helpers.js";
+import { FakeScheduler } from "../../node/scheduler.js";
 import { type BrokerHttpServer, startBrokerHttp } from "../broker-server.js";
 import { parsePrometheus } from "./helpers.js";
 
@@ -267,6 +268,51 @@ it("answers /healthz 200 while the store writes, 503 naming the data directory o
   // Writes succeed again: up again.
   vi.restoreAllMocks();
   await c.publishAsync("tf/report/n-1", "R2", { qos: 1, retain: true });
+  expect((await healthzUntil(h, 200)).status).toBe(200);
+});
+
+it("answers /healthz 503 and the whole scrape, store_up 0, while the data directory's writes stop finishing", async () => {
+  dir = await mkdtemp(join(tmpdir(), "twinfleet-broker-http-"));
+  const sched = new FakeScheduler();
+  broker = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, scheduler: sched });
+  const h = await serve(broker);
+  const c = await connect(broker.url, { clientId: "n-1" });
+  // A frozen file system holds LevelDB's write() in the kernel, and with it every thread of the pool
+  // the store also reads on: puts and reads alike wait.
+  const held: (() => void)[] = [];
+  const put = vi
+    .spyOn(ClassicLevel.prototype, "put")
+    .mockImplementation(() => new Promise<void>((resolve) => held.push(resolve)));
+  const waiting = () => new Promise<never>(() => {});
+  const values = vi.spyOn(ClassicLevel.prototype, "values").mockImplementation(
+    () =>
+      ({
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        next: waiting,
+        return: async () => ({ done: true, value: undefined }),
+      }) as never,
+  );
+  c.publish("tf/report/n-1", "R", { qos: 0, retain: true });
+  await vi.waitFor(() => expect(put).toHaveBeenCalled());
+  sched.advance(5_000);
+
+  const bad = await fetch(`${h.origin}/healthz`);
+  expect(bad.status).toBe(503);
+  expect(((await bad.json()) as { detail: string }).detail).toBe(
+    `data directory ${dir} has finished no write for 5 s (1 waiting): its disk or file system is not answering`,
+  );
+  // The scrape's session count waits on the store at most 1 s: the rest of the scrape comes.
+  const scraped = fetch(`${h.origin}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  await vi.waitFor(() => expect(values).toHaveBeenCalled());
+  sched.advance(1_000);
+  const r = await scraped;
+  expect(r.status).toBe(200);
+  expect(parsePrometheus(await r.text()).get('twinfleet_broker_store_up{store="level"}')).toBe(0);
+
+  for (const resolve of held.splice(0)) resolve();
+  vi.restoreAllMocks();
   expect((await healthzUntil(h, 200)).status).toBe(200);
 });
 
