@@ -54,6 +54,11 @@ type Timed = Pick<Twin, "id" | "reported" | "follows" | "presence">;
  * moment). Through several sources the earliest wins: the stamp was there to take from then. A
  * follower coming back online is the same: its sources take effect again from then (how long it was
  * away is its presence's to tell, as for `twinfleet_sync_behind_max_seconds`).
+ *
+ * A report the broker replayed from its retained copy (the service subscribing, at its start or
+ * after a reconnect) is no delivery: when it was made is unknown, and timing it from the replay of
+ * its origin's report would record the order of the replay (mostly 0 ms). It is left out, and a stamp
+ * whose origin's report came replayed times no later delivery either.
  */
 export class ReportTiming {
   private readonly originSeen = new Map<string, number>();
@@ -76,10 +81,13 @@ export class ReportTiming {
     private readonly kept = 20_000,
   ) {}
 
-  /** Any news of `twin` heard at `now` (the twins' `twin-updated`): its sources, and a report timed. */
-  updated(twin: Timed, change: TwinChange, now: number): void {
+  /**
+   * Any news of `twin` heard at `now` (the twins' `twin-updated`): its sources, and a report timed
+   * unless `replayed` (the broker's retained copy).
+   */
+  updated(twin: Timed, change: TwinChange, now: number, replayed = false): void {
     this.sources(twin, now);
-    if (change === "report") this.report(twin, now);
+    if (change === "report" && !replayed) this.report(twin, now);
     else if (change === "presence" && twin.presence === "online") {
       // Back online: it could take nothing through its sources while away.
       const mine = this.links.get(twin.id);
