@@ -9,8 +9,10 @@ export type RegistryEffect =
   /** `first`: a node the service never knew (not registered since it started, nor in its store). */
   | { readonly type: "registered"; readonly node: NodeId; readonly first: boolean }
   /**
-   * `replayed`: a report or config the broker delivered from its retained copy as the service
-   * subscribed (the MQTT retain flag), not one a node sent just now.
+   * `replayed`: a state that stood when the service subscribed, not one a node changed just now: a
+   * report or config the broker delivered from its retained copy (the MQTT retain flag), or a
+   * node's first report since the subscription (its answer to the service's query, which can
+   * overtake the broker's replay).
    */
   | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange; readonly replayed?: true }
   | { readonly type: "online"; readonly node: NodeId }
@@ -24,7 +26,7 @@ export type RegistryEffect =
   | { readonly type: "put-back"; readonly node: NodeId }
   | { readonly type: "forgotten"; readonly node: NodeId; readonly retired?: true };
 
-/** `node`'s `change`, flagged `replayed` when it came from a retained copy the broker replayed. */
-export function updated(node: NodeId, change: TwinChange, retained: boolean): RegistryEffect {
-  return retained ? { type: "updated", node, change, replayed: true } : { type: "updated", node, change };
+/** `node`'s `change`, flagged `replayed` when it stood before the service subscribed. */
+export function updated(node: NodeId, change: TwinChange, replayed: boolean): RegistryEffect {
+  return replayed ? { type: "updated", node, change, replayed: true } : { type: "updated", node, change };
 }

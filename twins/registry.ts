@@ -249,8 +249,11 @@ export class TwinRegistry {
 
   private report(msg: ReportMessage, topic: string, now: number, retained: boolean): RegistryEffect[] {
     const t = this.ensure(msg.node);
+    // What stood when the service subscribed: the broker's copy, or the node's first report since
+    // (its answer to the service's query can overtake the broker's replay of a large fleet).
+    const replayed = retained || t.brokerReport === undefined;
     reportOnBroker(t, msg.stamp, retained);
-    const out = this.believe(t, msg, topic, now, retained);
+    const out = this.believe(t, msg, topic, now, retained, replayed);
     return putBackDue(t) ? [...out, { type: "put-back", node: t.id }] : out;
   }
 
@@ -260,6 +263,7 @@ export class TwinRegistry {
     topic: string,
     now: number,
     retained: boolean,
+    replayed: boolean,
   ): RegistryEffect[] {
     const { stamp } = msg;
     if (!this.graph.mayCarry(t, stamp)) {
@@ -276,7 +280,7 @@ export class TwinRegistry {
       // from a source the node has since left), flagged.
       this.inputs.touch(t);
       t.reported = { on: msg.on, stamp };
-      return [bad, updated(t.id, "report", retained)];
+      return [bad, updated(t.id, "report", replayed)];
     }
     // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets; one
     // that jumps millions is shown but not carried to the nodes a set goes to.
@@ -301,7 +305,7 @@ export class TwinRegistry {
       t.desired = rest;
       out.push({ type: "desired-changed", node: t.id });
     }
-    out.push(updated(t.id, "report", retained));
+    out.push(updated(t.id, "report", replayed));
     return out;
   }
 

@@ -145,10 +145,11 @@ export interface TwinsEvents {
    */
   "twin-registered": [twin: Twin, first: boolean];
   /**
-   * What the twin shows changed. `replayed`: a report or config the broker delivered from its
-   * retained copy as the service subscribed (at its start, or again after a reconnect), not one the
-   * node sent just now: the state is news to the service, but no delivery happened then. Absent or
-   * false for everything else.
+   * What the twin shows changed. `replayed`: a state that stood when the service subscribed (at its
+   * start, or again after a reconnect), news to the service but not a change made then — a report or
+   * config the broker delivered from its retained copy, or a node's first report since the
+   * subscription (its answer to the service's query, which can overtake the broker's replay). Absent
+   * or false for everything else.
    */
   "twin-updated": [twin: Twin, change: TwinChange, replayed?: boolean];
   "twin-online": [twin: Twin];

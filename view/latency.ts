@@ -55,10 +55,11 @@ type Timed = Pick<Twin, "id" | "reported" | "follows" | "presence">;
  * follower coming back online is the same: its sources take effect again from then (how long it was
  * away is its presence's to tell, as for `twinfleet_sync_behind_max_seconds`).
  *
- * A report the broker replayed from its retained copy (the service subscribing, at its start or
- * after a reconnect) is no delivery: when it was made is unknown, and timing it from the replay of
- * its origin's report would record the order of the replay (mostly 0 ms). It is left out, and a stamp
- * whose origin's report came replayed times no later delivery either.
+ * A report that stood when the service subscribed (at its start or after a reconnect: the broker's
+ * retained copy, or the node's answer to the service's query; `replayed` on `twin-updated`) is no
+ * delivery: when it was made is unknown, and timing it from its origin's report heard the same way
+ * would record only the order they came in (mostly 0 ms). It is left out, and a stamp whose origin's
+ * report came so times no later delivery either.
  */
 export class ReportTiming {
   private readonly originSeen = new Map<string, number>();
@@ -83,7 +84,7 @@ export class ReportTiming {
 
   /**
    * Any news of `twin` heard at `now` (the twins' `twin-updated`): its sources, and a report timed
-   * unless `replayed` (the broker's retained copy).
+   * unless `replayed` (it stood when the service subscribed).
    */
   updated(twin: Timed, change: TwinChange, now: number, replayed = false): void {
     this.sources(twin, now);

@@ -2,9 +2,10 @@
  * The broker's retained copies, replayed as the twins service subscribes — at its start beside a
  * live fleet, and again when its link comes back — are no deliveries: the sync latency the twins time
  * (the `/metrics` histogram, twinsFigures; `/api/latency` and the console, TwinsSource) leaves them
- * out, and times the next real press as before. The service tells them apart by the MQTT retain flag,
- * carried on its `twin-updated` event. A real broker on port 0; the service's link to it through a
- * proxy that can be cut (twins/test/cuttable-proxy.ts).
+ * out, and times the next real press as before; so are the nodes' answers to the service's query,
+ * which can come before the broker's copies. The service tells them apart (the MQTT retain flag, or
+ * a node's first report since it subscribed) on its `twin-updated` event. A real broker on port 0;
+ * the service's link to it through a proxy that can be cut (twins/test/cuttable-proxy.ts).
  */
 import { afterEach, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
@@ -110,4 +111,26 @@ it("times none replayed when its link comes back, the presses made while it was 
   expect(r.metrics()).toBe(live);
   await press(raw, t, 3);
   expect(r.metrics()).toBe(live + 1);
+});
+
+it("times none of the nodes' answers to its query that come before the broker's copies", async () => {
+  const broker = await fx.broker();
+  const raw = fx.track(await rawClient(broker.url), (r) => r.endAsync());
+  await raw.publishAsync("tf/config/b", "C1 1 a", { qos: 1, retain: true });
+  // The broker holds no report of a or b yet (its copies come later): a and b answer the query.
+  raw.on("message", (topic) => {
+    if (topic !== "tf/query") return;
+    void raw.publishAsync("tf/report/a", "R1 1 4 a", { qos: 1 });
+    void raw.publishAsync("tf/report/b", "R1 1 4 a", { qos: 1 });
+  });
+  await raw.subscribeAsync("tf/query", { qos: 1 });
+  const { t, r } = await watched({ passive: false });
+  await until(() => t.get("b")?.reported?.stamp.counter === 4, "b's answer");
+  expect([r.metrics(), r.api()]).toEqual([0, 0]);
+  expect(r.reports).toEqual([
+    ["a", true],
+    ["b", true],
+  ]);
+  await press(raw, t, 5);
+  expect([r.metrics(), r.api()]).toEqual([1, 1]);
 });
