@@ -23,6 +23,7 @@ import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
+import { type RegistryEffect, updated } from "./effects.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
 import { configSeen, presenceHeard, RETAINED_REGISTER, registerEffects } from "./register-effects.js";
@@ -46,23 +47,9 @@ import {
   badInputOfDrop,
   type ReportedConfig,
   type Twin,
-  type TwinChange,
 } from "./types.js";
 
-export type RegistryEffect =
-  /** `first`: a node the service never knew (not registered since it started, nor in its store). */
-  | { readonly type: "registered"; readonly node: NodeId; readonly first: boolean }
-  | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange }
-  | { readonly type: "online"; readonly node: NodeId }
-  | { readonly type: "offline"; readonly node: NodeId }
-  | { readonly type: "bad-input"; readonly input: BadInput }
-  /** The desired state changed and must be stored (`replaced`: the sources another tool's config replaced). */
-  | { readonly type: "desired-changed"; readonly node: NodeId; readonly replaced?: readonly NodeId[] }
-  /** The node, online, showed a config other than the desired one: send it the pairing again. */
-  | { readonly type: "reconcile"; readonly node: NodeId }
-  /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */
-  | { readonly type: "put-back"; readonly node: NodeId }
-  | { readonly type: "forgotten"; readonly node: NodeId; readonly retired?: true };
+export type { RegistryEffect } from "./effects.js";
 
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
@@ -261,8 +248,11 @@ export class TwinRegistry {
 
   private report(msg: ReportMessage, topic: string, now: number, retained: boolean): RegistryEffect[] {
     const t = this.ensure(msg.node);
+    // What stood when the service subscribed: the broker's copy, or the node's first report since
+    // (its answer to the service's query can overtake the broker's replay of a large fleet).
+    const replayed = retained || t.brokerReport === undefined;
     reportOnBroker(t, msg.stamp, retained);
-    const out = this.believe(t, msg, topic, now, retained);
+    const out = this.believe(t, msg, topic, now, retained, replayed);
     return putBackDue(t) ? [...out, { type: "put-back", node: t.id }] : out;
   }
 
@@ -272,6 +262,7 @@ export class TwinRegistry {
     topic: string,
     now: number,
     retained: boolean,
+    replayed: boolean,
   ): RegistryEffect[] {
     const { stamp } = msg;
     if (!this.graph.mayCarry(t, stamp)) {
@@ -288,7 +279,7 @@ export class TwinRegistry {
       // from a source the node has since left), flagged.
       this.inputs.touch(t);
       t.reported = { on: msg.on, stamp };
-      return [bad, { type: "updated", node: t.id, change: "report" }];
+      return [bad, updated(t.id, "report", replayed)];
     }
     // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets; one
     // that jumps millions is shown but not carried to the nodes a set goes to.
@@ -313,7 +304,7 @@ export class TwinRegistry {
       t.desired = rest;
       out.push({ type: "desired-changed", node: t.id });
     }
-    out.push({ type: "updated", node: t.id, change: "report" });
+    out.push(updated(t.id, "report", replayed));
     return out;
   }
 
@@ -348,7 +339,7 @@ export class TwinRegistry {
     for (const s of msg.sources) t.formerSources.add(s);
     this.graph.refollow(t, before);
     bumpFollowedSources(this.twins, before, followed(t));
-    const out: RegistryEffect[] = changed ? [{ type: "updated", node: t.id, change: "config" }] : [];
+    const out: RegistryEffect[] = changed ? [updated(t.id, "config", retained)] : [];
     out.push(...configSeen(t, seen));
     return out;
   }

@@ -325,7 +325,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "updated": {
           // A view is made for each report: none when nobody listens.
           const twin = this.listenerCount("twin-updated") > 0 ? this.registry.get(e.node) : undefined;
-          if (twin) this.emit("twin-updated", twin, e.change);
+          if (twin) this.emit("twin-updated", twin, e.change, e.replayed === true);
           if (e.change === "report" || e.change === "config") this.feed.schedule();
           break;
         }

@@ -144,7 +144,14 @@ export interface TwinsEvents {
    * service started, and a node its store did not keep either (a restarted service knows its fleet).
    */
   "twin-registered": [twin: Twin, first: boolean];
-  "twin-updated": [twin: Twin, change: TwinChange];
+  /**
+   * What the twin shows changed. `replayed`: a state that stood when the service subscribed (at its
+   * start, or again after a reconnect), news to the service but not a change made then — a report or
+   * config the broker delivered from its retained copy, or a node's first report since the
+   * subscription (its answer to the service's query, which can overtake the broker's replay). Absent
+   * or false for everything else.
+   */
+  "twin-updated": [twin: Twin, change: TwinChange, replayed?: boolean];
   "twin-online": [twin: Twin];
   "twin-offline": [twin: Twin];
   /** The twin went offline 3 times within 30 s (twins/flapping.ts): `withinMs` is how long they took. */

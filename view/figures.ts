@@ -128,7 +128,7 @@ function reportLatencies(twins: Pick<Twins, "on" | "get">, now: () => number): (
     },
     (id) => twins.get(id),
   );
-  twins.on("twin-updated", (t, change) => timing.updated(t, change, now()));
+  twins.on("twin-updated", (t, change, replayed) => timing.updated(t, change, now(), replayed));
   twins.on("twin-forgotten", (id) => timing.forget(id));
   return () => {
     const out = held;

@@ -54,6 +54,12 @@ type Timed = Pick<Twin, "id" | "reported" | "follows" | "presence">;
  * moment). Through several sources the earliest wins: the stamp was there to take from then. A
  * follower coming back online is the same: its sources take effect again from then (how long it was
  * away is its presence's to tell, as for `twinfleet_sync_behind_max_seconds`).
+ *
+ * A report that stood when the service subscribed (at its start or after a reconnect: the broker's
+ * retained copy, or the node's answer to the service's query; `replayed` on `twin-updated`) is no
+ * delivery: when it was made is unknown, and timing it from its origin's report heard the same way
+ * would record only the order they came in (mostly 0 ms). It is left out, and a stamp whose origin's
+ * report came so times no later delivery either.
  */
 export class ReportTiming {
   private readonly originSeen = new Map<string, number>();
@@ -76,10 +82,13 @@ export class ReportTiming {
     private readonly kept = 20_000,
   ) {}
 
-  /** Any news of `twin` heard at `now` (the twins' `twin-updated`): its sources, and a report timed. */
-  updated(twin: Timed, change: TwinChange, now: number): void {
+  /**
+   * Any news of `twin` heard at `now` (the twins' `twin-updated`): its sources, and a report timed
+   * unless `replayed` (it stood when the service subscribed).
+   */
+  updated(twin: Timed, change: TwinChange, now: number, replayed = false): void {
     this.sources(twin, now);
-    if (change === "report") this.report(twin, now);
+    if (change === "report" && !replayed) this.report(twin, now);
     else if (change === "presence" && twin.presence === "online") {
       // Back online: it could take nothing through its sources while away.
       const mine = this.links.get(twin.id);

@@ -111,8 +111,8 @@ export class TwinsSource implements ConsoleSource {
         if (first) this.log("info", `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`);
         changed(t);
       },
-      "twin-updated": (t, change) => {
-        if (this.timeLatency) this.timing.updated(t, change, this.sched.now());
+      "twin-updated": (t, change, replayed) => {
+        if (this.timeLatency) this.timing.updated(t, change, this.sched.now(), replayed);
         if (t.id === this.focused) this.remember(t, change);
         changed(t);
       },

@@ -176,23 +176,24 @@ describe("a report on a node whose config the service never saw", () => {
 
   it("cannot be judged by its origin: believed, not counted as spoofed-origin", () => {
     // An in-memory broker restarted while the ring X→Y→Z→X was off; a control server with a store
-    // put its reports back (the stamp went round the ring), but no config. A new service subscribes.
+    // put its reports back (the stamp went round the ring), but no config. A new service subscribes:
+    // each node's first report since then stood before it (`replayed`).
     const r = new TwinRegistry(Prefix("tf"));
     r.brokerSession();
     expect(r.receive("tf/report/X", "R1 1 7 Z", 0, 0, true)).toEqual([
-      { type: "updated", node: NodeId("X"), change: "report" },
+      { type: "updated", node: NodeId("X"), change: "report", replayed: true },
     ]);
     expect(r.get(NodeId("X"))?.reported?.stamp).toEqual({ counter: 7, origin: "Z" });
     expect(r.maxCounter).toBe(7); // the node adopts it at its sync (protocol §5.3): sets must beat it
     // Put back live by that control server while the node is offline, or online at config version 0
     // (it adopts it: vector report-put-back-by-a-control-server-is-adopted).
     expect(r.receive("tf/report/W", "R1 0 9 Z", 0, 1)).toEqual([
-      { type: "updated", node: NodeId("W"), change: "report" },
+      { type: "updated", node: NodeId("W"), change: "report", replayed: true },
     ]);
     r.receive("tf/status/O", "T1 1", 0, 2);
     r.receive("tf/register/O", "G1 sim uno-w5100 1.0.0", 0, 2);
     expect(r.receive("tf/report/O", "R1 0 10 Z", 0, 2)).toEqual([
-      { type: "updated", node: NodeId("O"), change: "report" },
+      { type: "updated", node: NodeId("O"), change: "report", replayed: true },
     ]);
     expect(reasons(r)).toEqual({});
   });

@@ -38,11 +38,11 @@ class FakeTwins extends EventEmitter<TwinsEvents> {
     this.twins.delete(id);
     this.emit("twin-forgotten", id, "retired");
   }
-  /** Its report as heard: the stamp it holds now. */
-  reports(id: NodeId, stamp: Stamp): void {
-    this.change(id, { reported: { on: true, stamp } }, "report");
+  /** Its report as heard: the stamp it holds now (`replayed`: the broker's retained copy). */
+  reports(id: NodeId, stamp: Stamp, replayed = false): void {
+    this.change(id, { reported: { on: true, stamp } }, "report", replayed);
   }
-  private change(id: NodeId, over: Partial<Twin>, change: TwinChange): void {
+  private change(id: NodeId, over: Partial<Twin>, change: TwinChange, replayed = false): void {
     const before = this.twins.get(id) ?? {
       id,
       presence: "online",
@@ -55,7 +55,7 @@ class FakeTwins extends EventEmitter<TwinsEvents> {
     };
     const now: Twin = { ...before, ...over, version: before.version + 1 };
     this.twins.set(id, now);
-    this.emit("twin-updated", now, change);
+    this.emit("twin-updated", now, change, replayed);
   }
 }
 
@@ -89,6 +89,28 @@ function ringOfAChain(twins: FakeTwins, clock: { t: number }): void {
 }
 
 describe("ReportTiming", () => {
+  it("times no report the broker replayed, nor a delivery of a stamp whose origin's came replayed", () => {
+    const twins = new FakeTwins();
+    const seen: number[] = [];
+    const clock = { t: 0 };
+    const timing = new ReportTiming({ record: (ms) => seen.push(ms) }, twins.get);
+    twins.on("twin-updated", (t, change, replayed) => timing.updated(t, change, clock.t, replayed));
+    twins.follows(b, [a]);
+    twins.follows(c, [a]);
+    // Subscribing beside a fleet at rest: a's press and b's copy of it, replayed 1 ms apart.
+    twins.reports(a, { counter: 3, origin: a }, true);
+    clock.t = 1;
+    twins.reports(b, { counter: 3, origin: a }, true);
+    // c, slow, takes the same press live long after: when a made it is not known.
+    clock.t = 4000;
+    twins.reports(c, { counter: 3, origin: a });
+    clock.t = 5000;
+    twins.reports(a, { counter: 4, origin: a });
+    clock.t = 5120;
+    twins.reports(b, { counter: 4, origin: a });
+    expect(seen).toEqual([120]);
+  });
+
   it("times a delivery from the origin's report while the pairing stands", () => {
     const twins = new FakeTwins();
     const seen: number[] = [];

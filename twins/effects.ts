@@ -1,0 +1,32 @@
+/**
+ * What the registry tells the service a message or command changed (TwinRegistry's effects): the
+ * service emits the events, stores, reconciles and puts back from them.
+ */
+import type { NodeId } from "../protocol/index.js";
+import type { BadInput, TwinChange } from "./types.js";
+
+export type RegistryEffect =
+  /** `first`: a node the service never knew (not registered since it started, nor in its store). */
+  | { readonly type: "registered"; readonly node: NodeId; readonly first: boolean }
+  /**
+   * `replayed`: a state that stood when the service subscribed, not one a node changed just now: a
+   * report or config the broker delivered from its retained copy (the MQTT retain flag), or a
+   * node's first report since the subscription (its answer to the service's query, which can
+   * overtake the broker's replay).
+   */
+  | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange; readonly replayed?: true }
+  | { readonly type: "online"; readonly node: NodeId }
+  | { readonly type: "offline"; readonly node: NodeId }
+  | { readonly type: "bad-input"; readonly input: BadInput }
+  /** The desired state changed and must be stored (`replaced`: the sources another tool's config replaced). */
+  | { readonly type: "desired-changed"; readonly node: NodeId; readonly replaced?: readonly NodeId[] }
+  /** The node, online, showed a config other than the desired one: send it the pairing again. */
+  | { readonly type: "reconcile"; readonly node: NodeId }
+  /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */
+  | { readonly type: "put-back"; readonly node: NodeId }
+  | { readonly type: "forgotten"; readonly node: NodeId; readonly retired?: true };
+
+/** `node`'s `change`, flagged `replayed` when it stood before the service subscribed. */
+export function updated(node: NodeId, change: TwinChange, replayed: boolean): RegistryEffect {
+  return replayed ? { type: "updated", node, change, replayed: true } : { type: "updated", node, change };
+}
