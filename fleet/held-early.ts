@@ -13,7 +13,7 @@ import type { NodeId, Prefix } from "../protocol/index.js";
 import { askHeld, type HeldClient, type HeldReport, notHeldWords } from "./joined-held.js";
 
 /** How many of the nodes not held the warning names. */
-const NAMED = 5;
+export const EARLY_NAMED = 5;
 
 /**
  * Asks `clientId` whether it holds the registered nodes `ids`: one question when it has room, all of
@@ -39,5 +39,5 @@ export async function askHeldEarly(
 /** The warning for nodes not held soon after registration; undefined when every node asked about is held. */
 export function earlyHeldLine(h: HeldReport | undefined, fleet: number): string | undefined {
   if (h === undefined || h.notHeld === 0) return undefined;
-  return `${notHeldWords(h, `the ${h.asked} nodes registered`, NAMED)}, and fail this run at its end; to fix it, stop the run (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
+  return `${notHeldWords(h, `the ${h.asked} nodes registered`, EARLY_NAMED)}, and fail this run at its end; to fix it, stop the run (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
 }

@@ -9,27 +9,55 @@
 import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, findTwinsServices } from "../twins/index.js";
-import { askHeld, type HeldClient, type HeldReport, NAMED } from "./joined-held.js";
+import { askHeldEarly, EARLY_NAMED } from "./held-early.js";
+import { askHeld, type HeldClient, type HeldReport, NAMED, notHeldWords } from "./joined-held.js";
 import type { JoinedTwinsReport } from "./joined-watch.js";
 
 /** How long a shard looks for the controller on the broker. */
 const FIND_MS = 1000;
 
-/** Asks the twins service on the broker (the first by client id) about `ids`; undefined when none is there. */
-export async function askShardHeld(
-  client: HeldClient,
-  target: { readonly url: string; readonly login?: BrokerLogin; readonly prefix: Prefix },
-  ids: readonly NodeId[],
-  sched: Scheduler,
-): Promise<HeldReport | undefined> {
+type Target = { readonly url: string; readonly login?: BrokerLogin; readonly prefix: Prefix };
+
+/** The client id of the controller on the broker (the first by client id), if it has one. */
+async function controllerOn(target: Target, sched: Scheduler): Promise<string | undefined> {
   const found = await findTwinsServices(target.url, target.prefix, {
     timeoutMs: FIND_MS,
     scheduler: sched,
     ...target.login,
   }).catch(() => []);
-  const controller = found[0];
+  return found[0]?.clientId;
+}
+
+/** Asks the twins service on the broker (the first by client id) about `ids`; undefined when none is there. */
+export async function askShardHeld(
+  client: HeldClient,
+  target: Target,
+  ids: readonly NodeId[],
+  sched: Scheduler,
+): Promise<HeldReport | undefined> {
+  const controller = await controllerOn(target, sched);
   if (controller === undefined || ids.length === 0) return undefined;
-  return askHeld(client, target.prefix, controller.clientId, ids, sched);
+  return askHeld(client, target.prefix, controller, ids, sched);
+}
+
+/**
+ * The early word of a shard (fleet/held-early.ts): once the fleet has registered, the controller on
+ * the broker is asked about this shard's registered nodes — one question when it has room, all when
+ * it is full — and the warning names those it holds none of. Undefined when all are held, with no
+ * controller or no answer. Before, a shard said so only in its report, read at the merge.
+ */
+export async function shardHeldEarlyLine(
+  client: HeldClient,
+  target: Target,
+  registered: readonly NodeId[],
+  fleet: number,
+  sched: Scheduler,
+): Promise<string | undefined> {
+  const controller = await controllerOn(target, sched);
+  if (controller === undefined) return undefined;
+  const h = await askHeldEarly(client, target.prefix, controller, registered, sched);
+  if (h === undefined || h.notHeld === 0) return undefined;
+  return `${notHeldWords(h, `this shard's ${h.asked} registered nodes`, EARLY_NAMED)}, and fail the merged report; to fix it, stop the shards (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
 }
 
 /** What the merge reads of a shard's `held`; a message naming what is wrong, or undefined. */

@@ -26,7 +26,7 @@ import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } fro
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
-import { askShardHeld } from "./shard-held.js";
+import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
@@ -282,6 +282,11 @@ export class ShardRun {
       if (pressed) {
         const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
         pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
+        const up = mine.filter((id) => registeredAt.has(id)); // does the controller hold them?
+        shardHeldEarlyLine(client, { url, login: opts.login, prefix }, up, ids.length, sched).then(
+          (l) => l !== undefined && note(l),
+          () => {},
+        );
         phase = "press";
         note(line(phase));
         await this.waits.until(pressFrom + opts.durationS * 1000);
