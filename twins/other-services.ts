@@ -177,7 +177,7 @@ export class OtherServices {
     if (came.length > 0) {
       logger.warn(
         { services },
-        `twins: ${came.length === 1 ? "another twins service controls" : `${came.length} other twins services control`} this fleet (${named(came)}): each sends its own desired pairings and sets, and they undo each other's; run one per fleet`,
+        `twins: ${came.length === 1 ? "another twins service controls" : `${came.length} other twins services control`} this fleet (${named(came)}): each sends its own desired pairings and sets, and they undo each other's; run one per fleet (one that no longer runs left its presence on a broker that lost its last will, after a power loss: clear it with an empty retained message, ${came.map((s) => `mosquitto_pub -r -n -t ${controlTopic(this.opts.prefix, s.clientId)}`).join("; ")})`,
       );
     }
     this.changed(now);

@@ -281,7 +281,7 @@ describe("twinfleet twins commands", () => {
     });
     await until(() => err.includes("another twins service"), "the warning");
     expect(err).toMatch(
-      /WARN {2}twins: another twins service controls this fleet \(tf-twins-first since \S+\): each sends its own desired pairings and sets, and they undo each other's; run one per fleet/,
+      /WARN {2}twins: another twins service controls this fleet \(tf-twins-first since \S+\): each sends its own desired pairings and sets, and they undo each other's; run one per fleet \(one that no longer runs left its presence on a broker that lost its last will, after a power loss: clear it with an empty retained message, mosquitto_pub -r -n -t tf\/control\/tf-twins-first\)/,
     );
     process.emit("SIGINT");
     expect(await running).toBe(0);
