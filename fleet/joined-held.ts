@@ -47,6 +47,8 @@ export interface HeldReport {
   /** Its `--max-nodes`, and the twins it held when it last answered; absent without an answer. */
   readonly maxNodes?: number;
   readonly twins?: number;
+  /** A merged report's shards that asked nothing while others did: their nodes are asked, not answered. */
+  readonly unasked?: readonly number[];
 }
 
 /**
@@ -141,14 +143,20 @@ export function heldJudgement(
   if (h === undefined) return {};
   const fail = h.notHeld === 0 ? undefined : notHeldWords(h, `the fleet's ${h.asked} nodes`);
   const left = h.asked - h.answered;
+  const unasked = h.unasked ?? [];
+  const shards = `shard${unasked.length > 1 ? "s" : ""} ${unasked.join(", ")}`;
   const why =
     brokerLostAtMs === undefined
       ? "one older than this run does not"
       : `the broker was lost at ${(brokerLostAtMs / 1000).toFixed(1)} s and not back by the end: the questions could not reach it`;
+  const what =
+    unasked.length > 0
+      ? `${shards} asked the twins service ${h.clientId} nothing (a build from before the question, or no twins service on the broker when ${unasked.length > 1 ? "they" : "it"} ended)`
+      : `the twins service ${h.clientId} did not answer which of the fleet's nodes it holds (${why})`;
   const unknown =
     left === 0
       ? undefined
-      : `${left === h.asked ? "unknown" : `unknown for ${left} of ${h.asked} nodes`}: the twins service ${h.clientId} did not answer which of the fleet's nodes it holds (${why})`;
+      : `${left === h.asked ? "unknown" : `unknown for ${left} of ${h.asked} nodes`}: ${what}`;
   return { ...(fail !== undefined ? { fail } : {}), ...(unknown !== undefined ? { unknown } : {}) };
 }
 

@@ -85,13 +85,23 @@ export function heldProblem(v: unknown): string | undefined {
 /**
  * The shards' answers as one fleet's: the counts summed, the first ids not held (lowest first), the
  * limit and twin count of the latest shard to end with an answer. Shards that asked different
- * controllers are named with each controller. Nothing when no shard asked.
+ * controllers are named with each controller. Nothing when no shard asked. The nodes of a shard that
+ * asked nothing while others did (a build from before the question, or no service on the broker when
+ * it ended) count as asked and not answered, its index in `unasked`: they used to be left out, and
+ * the summary judged "the fleet's 100 nodes" of a 200-node fleet.
  */
 export function mergeHeld(
-  shards: readonly { readonly index: number; readonly endMs: number; readonly held?: HeldReport }[],
+  shards: readonly {
+    readonly index: number;
+    readonly endMs: number;
+    readonly nodes: number;
+    readonly held?: HeldReport;
+  }[],
 ): { joinedTwins?: JoinedTwinsReport } {
-  const asked = [...shards].sort((a, b) => a.index - b.index).filter((s) => s.held !== undefined);
+  const sorted = [...shards].sort((a, b) => a.index - b.index);
+  const asked = sorted.filter((s) => s.held !== undefined);
   if (asked.length === 0) return {};
+  const unasked = sorted.filter((s) => s.held === undefined);
   const all = asked.map((s) => s.held as HeldReport);
   const byController = new Map<string, number[]>();
   for (const s of asked) {
@@ -109,7 +119,7 @@ export function mergeHeld(
     .sort((a, b) => b.endMs - a.endMs)[0]?.held;
   const held: HeldReport = {
     clientId,
-    asked: all.reduce((n, h) => n + h.asked, 0),
+    asked: all.reduce((n, h) => n + h.asked, 0) + unasked.reduce((n, s) => n + s.nodes, 0),
     answered: all.reduce((n, h) => n + h.answered, 0),
     notHeld: all.reduce((n, h) => n + h.notHeld, 0),
     notHeldIds: all
@@ -118,6 +128,7 @@ export function mergeHeld(
       .slice(0, NAMED),
     ...(latest?.maxNodes !== undefined ? { maxNodes: latest.maxNodes } : {}),
     ...(latest?.twins !== undefined ? { twins: latest.twins } : {}),
+    ...(unasked.length > 0 ? { unasked: unasked.map((s) => s.index) } : {}),
   };
   return { joinedTwins: { clientId, left: [], held } };
 }

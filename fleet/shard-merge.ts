@@ -301,7 +301,9 @@ export function mergeShards(
     faults: [],
     ...(outages.length > 0 ? { brokerOutages: outages } : {}),
     ...mergeClashes(files),
-    ...mergeHeld(files.map((f) => ({ index: f.shard.index, endMs: f.endMs, held: f.held }))),
+    ...mergeHeld(
+      files.map((f) => ({ index: f.shard.index, endMs: f.endMs, nodes: f.nodes.length, held: f.held })),
+    ),
     twinsView,
     diverged: diverged.length,
     divergedNodes: diverged.slice(0, 50),

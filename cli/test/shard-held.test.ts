@@ -68,6 +68,18 @@ describe("merging what the twins service on the broker held of each shard's node
     expect(requirementFailures(r).filter((f) => f.includes("no twin"))).toEqual([]);
   });
 
+  it("counts the nodes of a shard that asked nothing, beside one that asked, as unknown, not as outside the fleet", () => {
+    const [s1, s2] = fleetOfTwo();
+    const r = mergeShards(["a", "b"], [withHeld(s1, held("ctl-a", ["n-0002"])), s2]);
+    expect(r.joinedTwins?.held).toMatchObject({ asked: 4, answered: 2, notHeld: 1, unasked: [2] });
+    expect(summary(r)).toContain(
+      "  FAIL twins hold     1 of the fleet's 4 nodes have no twin in the twins service ctl-a, which keeps at most 2 twins (--max-nodes 2) and holds 2: n-0002 are neither shown nor controlled by it",
+    );
+    expect(summary(r)).toContain(
+      "       twins hold     unknown for 2 of 4 nodes: shard 2 asked the twins service ctl-a nothing (a build from before the question, or no twins service on the broker when it ended)",
+    );
+  });
+
   it("refuses a shard report whose held is malformed, naming the file and the field", () => {
     const [s1] = fleetOfTwo();
     const json = (s: ShardFile) => JSON.parse(JSON.stringify(s)) as unknown;
