@@ -7,8 +7,9 @@ import type { Logger } from "pino";
 import type { Message, NodeId } from "../protocol/index.js";
 import type { PairingOutcome } from "./api.js";
 import { sendOrHold } from "./broker-away.js";
+import type { RegistryEffect } from "./effects.js";
 import type { Reconciler } from "./reconcile.js";
-import type { RegistryEffect, TwinRegistry } from "./registry.js";
+import type { TwinRegistry } from "./registry.js";
 
 export interface DesireChangeDeps {
   readonly registry: TwinRegistry;

@@ -45,6 +45,7 @@ export {
   type SyncStatus,
 } from "./convergence.js";
 export { sameSet } from "./desire.js";
+export type { RegistryEffect } from "./effects.js";
 export { FLAP_WINDOW_MS, FLAPS_TOLD, flapLine } from "./flapping.js";
 export {
   DEFAULT_MAX_NODES,
@@ -64,7 +65,7 @@ export {
   type TwinsServiceInfo,
 } from "./presence.js";
 export { backOffRefusals, onRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
-export { type RegistryEffect, TwinRegistry } from "./registry.js";
+export { TwinRegistry } from "./registry.js";
 export { type ForgetOutcome, UnknownNodeError } from "./retire.js";
 export { BoundedSeries } from "./series.js";
 export { startTwins } from "./service.js";

@@ -13,8 +13,9 @@ import type { Message, NodeId } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import { BrokerUnavailableError } from "./api.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
+import type { RegistryEffect } from "./effects.js";
 import { planPairing } from "./pairing.js";
-import type { RegistryEffect, TwinRegistry } from "./registry.js";
+import type { TwinRegistry } from "./registry.js";
 
 const MAX_RECHECK_MS = 30_000;
 

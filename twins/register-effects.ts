@@ -7,8 +7,8 @@
 import type { NodeId, RegisterMessage } from "../protocol/index.js";
 import { configLostAtRegister } from "./broker-copy.js";
 import { desireAfterConfig, desireAfterPresence, sameSet } from "./desire.js";
+import type { RegistryEffect } from "./effects.js";
 import type { FollowGraph } from "./follow-graph.js";
-import type { RegistryEffect } from "./registry.js";
 import { desireStateOf, type TwinRecord } from "./twin-record.js";
 import type { BadInputReason, ReportedConfig } from "./types.js";
 

@@ -49,8 +49,6 @@ import {
   type Twin,
 } from "./types.js";
 
-export type { RegistryEffect } from "./effects.js";
-
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
   private readonly graph = new FollowGraph(this.twins);

@@ -18,8 +18,9 @@ import {
 } from "../protocol/index.js";
 import { type PairingOutcome, TwinsCommandError } from "./api.js";
 import type { TwinsLink } from "./broker-link.js";
+import type { RegistryEffect } from "./effects.js";
 import type { ResolvedTwinsOptions } from "./options.js";
-import type { RegistryEffect, TwinRegistry } from "./registry.js";
+import type { TwinRegistry } from "./registry.js";
 import type { BadInput } from "./types.js";
 
 /**

@@ -12,7 +12,7 @@
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { after, type Scheduler, type Timer } from "./clock.js";
-import type { RegistryEffect } from "./registry.js";
+import type { RegistryEffect } from "./effects.js";
 import type { TwinsEvents } from "./types.js";
 
 /**
