@@ -13,7 +13,7 @@ import type { NodeId, Prefix } from "../protocol/index.js";
 import { askHeld, type HeldClient, type HeldReport, notHeldWords } from "./joined-held.js";
 
 /** How many of the nodes not held the warning names. */
-export const EARLY_NAMED = 5;
+const NAMED = 5;
 
 /**
  * Asks `clientId` whether it holds the registered nodes `ids`: one question when it has room, all of
@@ -36,8 +36,13 @@ export async function askHeldEarly(
   return ids.length === 1 ? one : askHeld(client, prefix, clientId, ids, sched);
 }
 
-/** The warning for nodes not held soon after registration; undefined when every node asked about is held. */
-export function earlyHeldLine(h: HeldReport | undefined, fleet: number): string | undefined {
+/**
+ * The warning for nodes not held soon after registration; undefined when every node asked about is
+ * held. `shard`: asked by one shard of a sharded fleet, about its own nodes (fleet/shard-held.ts).
+ */
+export function earlyHeldLine(h: HeldReport | undefined, fleet: number, shard = false): string | undefined {
   if (h === undefined || h.notHeld === 0) return undefined;
-  return `${notHeldWords(h, `the ${h.asked} nodes registered`, EARLY_NAMED)}, and fail this run at its end; to fix it, stop the run (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
+  const whose = shard ? `this shard's ${h.asked} registered nodes` : `the ${h.asked} nodes registered`;
+  const [fails, stop] = shard ? ["the merged report", "the shards"] : ["this run at its end", "the run"];
+  return `${notHeldWords(h, whose, NAMED)}, and fail ${fails}; to fix it, stop ${stop} (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
 }

@@ -9,8 +9,8 @@
 import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, findTwinsServices } from "../twins/index.js";
-import { askHeldEarly, EARLY_NAMED } from "./held-early.js";
-import { askHeld, type HeldClient, type HeldReport, NAMED, notHeldWords } from "./joined-held.js";
+import { askHeldEarly, earlyHeldLine } from "./held-early.js";
+import { askHeld, type HeldClient, type HeldReport, NAMED } from "./joined-held.js";
 import type { JoinedTwinsReport } from "./joined-watch.js";
 
 /** How long a shard looks for the controller on the broker. */
@@ -55,9 +55,7 @@ export async function shardHeldEarlyLine(
 ): Promise<string | undefined> {
   const controller = await controllerOn(target, sched);
   if (controller === undefined) return undefined;
-  const h = await askHeldEarly(client, target.prefix, controller, registered, sched);
-  if (h === undefined || h.notHeld === 0) return undefined;
-  return `${notHeldWords(h, `this shard's ${h.asked} registered nodes`, EARLY_NAMED)}, and fail the merged report; to fix it, stop the shards (Ctrl-C) and start the service with --max-nodes above the fleet's ${fleet}`;
+  return earlyHeldLine(await askHeldEarly(client, target.prefix, controller, registered, sched), fleet, true);
 }
 
 /** What the merge reads of a shard's `held`; a message naming what is wrong, or undefined. */
