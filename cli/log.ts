@@ -41,9 +41,10 @@ function fieldText(v: unknown): string {
  * CSI sequences would clear the screen, set the window title or hide lines, and bidi overrides
  * would show text reversed. Each is written as its `\uXXXX` escape instead.
  */
-const UNSAFE = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const CONTROLS = "\\p{Cc}\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
+const UNSAFE = new RegExp(`[${CONTROLS}]`, "gu");
 /** A field value written bare: no space, quote, `=` or character from UNSAFE. */
-const PLAIN = /^[^\s"=\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+$/u;
+const PLAIN = new RegExp(`^[^\\s"=${CONTROLS}]+$`, "u");
 
 function visible(s: string): string {
   return s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
