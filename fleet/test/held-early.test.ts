@@ -1,37 +1,13 @@
 // Soon after the fleet registered, a run that joined a twins service asks whether it holds the
 // registered nodes (fleet/held-early.ts): one question while the service has room, every node's
 // only when it is full, and a warning naming the nodes not held.
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { NodeId, Prefix, readHeldAsk } from "../../protocol/index.js";
+import { Prefix } from "../../protocol/index.js";
 import { askHeldEarly, earlyHeldLine } from "../held-early.js";
-import { HELD_WAIT_MS, type HeldClient } from "../joined-held.js";
+import { HELD_WAIT_MS } from "../joined-held.js";
+import { FakeClient, fleet } from "./held-client.js";
 
-/** The probe client: each question published is answered by `answer` (undefined: not at all). */
-class FakeClient extends EventEmitter implements HeldClient {
-  questions = 0;
-  constructor(private readonly answer: (seq: number, ids: readonly string[]) => string | undefined) {
-    super();
-  }
-  async subscribeAsync(): Promise<unknown> {
-    return undefined;
-  }
-  async unsubscribeAsync(): Promise<unknown> {
-    return undefined;
-  }
-  async publishAsync(topic: string, payload: string): Promise<unknown> {
-    const ask = readHeldAsk(Buffer.from(payload));
-    if ("bad" in ask) throw new Error(ask.bad);
-    this.questions++;
-    const reply = this.answer(ask.seq, ask.ids);
-    const back = topic.replace(/\/ask$/, `/held/${ask.token}`);
-    if (reply !== undefined) queueMicrotask(() => this.emit("message", back, Buffer.from(reply)));
-    return undefined;
-  }
-}
-
-const fleet = Array.from({ length: 200 }, (_, i) => NodeId(`n-${String(i).padStart(4, "0")}`));
 /** A service keeping `max` twins, holding the first `max` of the fleet. */
 const service = (max: number) => (seq: number, ids: readonly string[]) =>
   `H1 ${seq} ${max} ${Math.min(max, 200)} ${ids.filter((i) => Number(i.slice(2)) >= max).join(" ")}`.trim();
@@ -40,7 +16,7 @@ describe("asking early whether the joined service holds the registered nodes", (
   it("asks one question of a service with room to spare, and warns of nothing", async () => {
     const client = new FakeClient(service(200_000));
     const h = await askHeldEarly(client, Prefix("tf"), "ctl-a", fleet, new FakeScheduler());
-    expect(client.questions).toBe(1);
+    expect(client.asked).toBe(1);
     expect(h).toMatchObject({ asked: 200, answered: 200, notHeld: 0, maxNodes: 200_000, twins: 200 });
     expect(earlyHeldLine(h, 200)).toBeUndefined();
   });
@@ -48,7 +24,7 @@ describe("asking early whether the joined service holds the registered nodes", (
   it("asks about every node of a full service, and names those it holds none of", async () => {
     const client = new FakeClient(service(50));
     const h = await askHeldEarly(client, Prefix("tf"), "ctl-a", fleet, new FakeScheduler());
-    expect(client.questions).toBeGreaterThan(2); // the first, then the whole fleet's
+    expect(client.asked).toBeGreaterThan(2); // the first, then the whole fleet's
     expect(h).toMatchObject({ asked: 200, answered: 200, notHeld: 150, maxNodes: 50, twins: 50 });
     expect(earlyHeldLine(h, 200)).toBe(
       "150 of the 200 nodes registered have no twin in the twins service ctl-a, which keeps at most 50 twins (--max-nodes 50) and holds 50: n-0050, n-0051, n-0052, n-0053, n-0054 and 145 more are neither shown nor controlled by it, and fail this run at its end; to fix it, stop the run (Ctrl-C) and start the service with --max-nodes above the fleet's 200",
@@ -58,7 +34,7 @@ describe("asking early whether the joined service holds the registered nodes", (
   it("asks about every node of a service full with exactly the fleet, and warns of nothing", async () => {
     const client = new FakeClient(service(200));
     const h = await askHeldEarly(client, Prefix("tf"), "ctl-a", fleet, new FakeScheduler());
-    expect(client.questions).toBeGreaterThan(2);
+    expect(client.asked).toBeGreaterThan(2);
     expect(earlyHeldLine(h, 200)).toBeUndefined();
   });
 
@@ -69,7 +45,7 @@ describe("asking early whether the joined service holds the registered nodes", (
     await new Promise((r) => setImmediate(r));
     sched.advance(HELD_WAIT_MS);
     const h = await asking;
-    expect(client.questions).toBe(1);
+    expect(client.asked).toBe(1);
     expect(h).toBeUndefined();
     expect(earlyHeldLine(h, 200)).toBeUndefined();
   });
@@ -77,6 +53,6 @@ describe("asking early whether the joined service holds the registered nodes", (
   it("asks nothing when no node registered", async () => {
     const client = new FakeClient(service(50));
     expect(await askHeldEarly(client, Prefix("tf"), "ctl-a", [], new FakeScheduler())).toBeUndefined();
-    expect(client.questions).toBe(0);
+    expect(client.asked).toBe(0);
   });
 });

@@ -1,39 +1,12 @@
 // A run that joined a twins service asks it, before its nodes stop, which of them it holds a twin of
 // (fleet/joined-held.ts): the answers collected, the nodes not held judged a failure, a service that
 // does not answer (one older than the question) left unknown after HELD_WAIT_MS on the run's clock.
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { NodeId, Prefix, readHeldAsk } from "../../protocol/index.js";
-import { askHeld, HELD_WAIT_MS, type HeldClient, heldFailures, heldJudgement } from "../joined-held.js";
+import { Prefix } from "../../protocol/index.js";
+import { askHeld, HELD_WAIT_MS, heldFailures, heldJudgement } from "../joined-held.js";
+import { FakeClient, fleet } from "./held-client.js";
 
-/** The probe client: questions published are handed to `answer`, whose replies are delivered. */
-class FakeClient extends EventEmitter implements HeldClient {
-  readonly subscribed: string[] = [];
-  asked = 0;
-  constructor(private readonly answer: (seq: number, ids: readonly string[]) => string | undefined) {
-    super();
-  }
-  async subscribeAsync(topic: string): Promise<unknown> {
-    this.subscribed.push(topic);
-    return undefined;
-  }
-  async unsubscribeAsync(topic: string): Promise<unknown> {
-    this.subscribed.splice(this.subscribed.indexOf(topic), 1);
-    return undefined;
-  }
-  async publishAsync(topic: string, payload: string): Promise<unknown> {
-    const ask = readHeldAsk(Buffer.from(payload));
-    if ("bad" in ask) throw new Error(ask.bad);
-    this.asked++;
-    const reply = this.answer(ask.seq, ask.ids);
-    const back = topic.replace(/\/ask$/, `/held/${ask.token}`);
-    if (reply !== undefined) queueMicrotask(() => this.emit("message", back, Buffer.from(reply)));
-    return undefined;
-  }
-}
-
-const fleet = Array.from({ length: 200 }, (_, i) => NodeId(`n-${String(i).padStart(4, "0")}`));
 const held = (id: string) => Number(id.slice(2)) < 50;
 
 describe("asking the joined service which nodes it holds", () => {
