@@ -204,6 +204,34 @@ function retiredAndBack(twins: FakeTwins, clock: { t: number }): void {
   twins.reports(b, { counter: 1, origin: a });
 }
 
+/** What `/api/latency` serves (TwinsSource, on its scheduler) once `scenario` has played. */
+function served(
+  scenario: (twins: FakeTwins, clock: { t: number }) => void,
+): ReturnType<TwinsSource["latency"]> {
+  const twins = new FakeTwins();
+  const sched = new FakeScheduler(0);
+  const source = new TwinsSource(twins as unknown as TwinsView, "mqtt://x", sched);
+  const clock = {
+    get t() {
+      return sched.now();
+    },
+    set t(v: number) {
+      sched.advance(v - sched.now());
+    },
+  };
+  scenario(twins, clock);
+  const latency = source.latency();
+  source.close();
+  return latency;
+}
+
+/** The window holding exactly `ms`. */
+function windowOf(ms: readonly number[]): ReturnType<LatencyWindow["snapshot"]> {
+  const window = new LatencyWindow();
+  for (const m of ms) window.record(m);
+  return window.snapshot();
+}
+
 describe("a forgotten node", () => {
   it("leaves nothing of its pairings behind in the timing", () => {
     const twins = new FakeTwins();
@@ -225,22 +253,7 @@ describe("a forgotten node", () => {
   });
 
   it("nor in /api/latency", () => {
-    const twins = new FakeTwins();
-    const sched = new FakeScheduler(0);
-    const source = new TwinsSource(twins as unknown as TwinsView, "mqtt://x", sched);
-    const clock = {
-      get t() {
-        return sched.now();
-      },
-      set t(v: number) {
-        sched.advance(v - sched.now());
-      },
-    };
-    retiredAndBack(twins, clock);
-    const window = new LatencyWindow();
-    window.record(50);
-    expect(source.latency()).toEqual(window.snapshot());
-    source.close();
+    expect(served(retiredAndBack)).toEqual(windowOf([50]));
   });
 });
 
@@ -254,21 +267,6 @@ describe("a re-pairing in what the twins serve", () => {
   });
 
   it("adds none to /api/latency either", () => {
-    const twins = new FakeTwins();
-    const sched = new FakeScheduler(0);
-    const source = new TwinsSource(twins as unknown as TwinsView, "mqtt://x", sched);
-    const clock = {
-      get t() {
-        return sched.now();
-      },
-      set t(v: number) {
-        sched.advance(v - sched.now());
-      },
-    };
-    ringOfAChain(twins, clock);
-    const window = new LatencyWindow();
-    for (const ms of [30, 19_020, 50, 90]) window.record(ms);
-    expect(source.latency()).toEqual(window.snapshot());
-    source.close();
+    expect(served(ringOfAChain)).toEqual(windowOf([30, 19_020, 50, 90]));
   });
 });
