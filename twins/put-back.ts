@@ -59,7 +59,8 @@ export class PutBack {
   };
   /** During a look: the nodes whose replayed report was older than the twin's, put back one by one. */
   private readonly olderReplayed = new Set<NodeId>();
-  private lastReplayedAt = Number.NEGATIVE_INFINITY;
+  /** When the last retained message came (the broker's replay for a subscription). */
+  lastReplayedAt = Number.NEGATIVE_INFINITY;
   private settle: { cancel(): void } | undefined;
 
   constructor(

@@ -26,6 +26,7 @@ import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs
 import { type RegistryEffect, updated } from "./effects.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
+import { type HeldReport, OriginWait } from "./origin-wait.js";
 import { configSeen, presenceHeard, RETAINED_REGISTER, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
@@ -56,6 +57,7 @@ export class TwinRegistry {
   private readonly inputs = new ConvergenceInputs();
   private readonly setCounter = new SetCounter();
   private readonly room = new Room(this.twins, this.graph, this.inputs, (id) => this.bads.forget(id));
+  private readonly originWait = new OriginWait();
 
   /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
   constructor(
@@ -144,6 +146,16 @@ export class TwinRegistry {
   /** The service subscribes afresh: what the broker holds is what it replays from now on. */
   brokerSession(): void {
     newBrokerSession(this.twins.values());
+    this.originWait.begin();
+  }
+
+  /** The broker's replay is over: the reports held for the configs on their path are judged now. */
+  replayOver(): RegistryEffect[] {
+    const fx = this.originWait.end().flatMap((h) => {
+      const t = this.twins.get(h.msg.node);
+      return t ? this.judged(t, h) : [];
+    });
+    return bumpVersions(this.twins, fx);
   }
 
   /** Twins whose report the broker did not replay since the subscription, or holds older. */
@@ -250,18 +262,18 @@ export class TwinRegistry {
     // (its answer to the service's query can overtake the broker's replay of a large fleet).
     const replayed = retained || t.brokerReport === undefined;
     reportOnBroker(t, msg.stamp, retained);
-    const out = this.believe(t, msg, topic, now, retained, replayed);
+    const held = { msg, topic, now, retained, replayed };
+    // Its origin unexplained while configs may still come: judged once the replay is over.
+    if (!this.graph.mayCarry(t, msg.stamp) && this.originWait.hold(t.id, held)) return [];
+    return this.judged(t, held);
+  }
+
+  private judged(t: TwinRecord, h: HeldReport): RegistryEffect[] {
+    const out = this.believe(t, h);
     return putBackDue(t) ? [...out, { type: "put-back", node: t.id }] : out;
   }
 
-  private believe(
-    t: TwinRecord,
-    msg: ReportMessage,
-    topic: string,
-    now: number,
-    retained: boolean,
-    replayed: boolean,
-  ): RegistryEffect[] {
+  private believe(t: TwinRecord, { msg, topic, now, retained, replayed }: HeldReport): RegistryEffect[] {
     const { stamp } = msg;
     if (!this.graph.mayCarry(t, stamp)) {
       const bad = this.bad(

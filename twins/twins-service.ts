@@ -26,7 +26,7 @@ import { HeldAnswers } from "./held-answers.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { tellReplaced } from "./other-services.js";
 import { pairError } from "./pairing.js";
-import { PutBack } from "./put-back.js";
+import { PutBack, whenReplayOver } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { TwinRegistry } from "./registry.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
@@ -48,6 +48,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
   private readonly putBack: PutBack;
+  private replayJudge: { cancel(): void } | undefined; // until a replay is over: twins/origin-wait.ts
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
@@ -70,7 +71,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.flapLog = new FlapLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
-      subscribing: () => registry.brokerSession(),
+      subscribing: () => this.subscribing(),
       ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
       others: (services) => this.emit("other-services", services),
@@ -155,6 +156,14 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.link.otherServices;
   }
 
+  /** Before each subscription: the replay begins; the reports held for their path's configs are judged after. */
+  private subscribing(): void {
+    this.registry.brokerSession();
+    this.replayJudge?.cancel();
+    const over = () => this.apply(this.registry.replayOver());
+    this.replayJudge = whenReplayOver(this.opts.scheduler, () => this.putBack.lastReplayedAt, over);
+  }
+
   /** Subscribed (and the presence held): a query, so registers list live nodes (passive: queryOnReconnect) */
   private async onReady(again: boolean): Promise<void> {
     const where = { url: this.opts.url, prefix: this.prefix };
@@ -206,13 +215,11 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.active("unpair");
     const twin = this.registry.get(f);
     const desired = twin?.desired.sources ?? [];
-    if (!desired.includes(s) && !(twin?.follows ?? []).includes(s)) {
+    const follows = twin?.follows ?? [];
+    if (!desired.includes(s) && !follows.includes(s))
       throw new TwinsCommandError(`${f} does not follow ${s}`);
-    }
-    return this.changeDesired(
-      f,
-      desired.filter((x) => x !== s),
-    );
+    const rest = desired.filter((x) => x !== s);
+    return this.changeDesired(f, rest);
   }
 
   forget(id: string, opts: { force?: boolean } = {}): Promise<ForgetOutcome> {
@@ -274,6 +281,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.feed.stop();
     this.reconciler.stop();
     this.putBack.stop();
+    this.replayJudge?.cancel();
     this.badInputLog.stop();
   }
 
