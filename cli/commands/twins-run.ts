@@ -29,6 +29,7 @@ import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
+import { ReplayedLog } from "../replayed-log.js";
 
 /** The flags every twins command has. */
 export interface FleetFlags extends ConnectionFlags {
@@ -336,10 +337,16 @@ function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Numbe
 function logEvents(t: Twins, logger: Logger): { stop(): void } {
   const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
   t.on("twin-registered", (tw, first) => logger.info({ ...brief(tw), first }, "registered"));
-  t.on("twin-updated", (tw, change) => {
-    if (change === "report")
-      logger.info({ node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp }, "report");
-    else if (change === "config") logger.info({ node: tw.id, follows: tw.follows }, "config");
+  // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
+  const replayedLog = new ReplayedLog(logger, wallScheduler);
+  t.on("twin-updated", (tw, change, replayed) => {
+    if (change !== "report" && change !== "config") return;
+    const fields =
+      change === "report"
+        ? { node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp }
+        : { node: tw.id, follows: tw.follows };
+    if (replayed) replayedLog.replayed(change, fields);
+    else logger.info(fields, change);
   });
   t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
   t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
@@ -353,6 +360,7 @@ function logEvents(t: Twins, logger: Logger): { stop(): void } {
     stop: () => {
       forgotten.stop();
       convergence.stop();
+      replayedLog.flush();
     },
   };
 }

@@ -1,0 +1,46 @@
+// The states the broker held when a standalone twins service subscribed: each at debug, one info
+// line counting them once they stop for a second, and the count under way written at stop.
+import { pino } from "pino";
+import { expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { REPLAYED_QUIET_MS, ReplayedLog } from "../replayed-log.js";
+
+function setup() {
+  const scheduler = new FakeScheduler(0);
+  const lines: { level: number; msg: string; reports?: number; configs?: number }[] = [];
+  const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  return { scheduler, lines, log: new ReplayedLog(logger, scheduler) };
+}
+
+it("writes each replayed state at debug and one info line counting them after a quiet second", () => {
+  const { scheduler, lines, log } = setup();
+  for (let i = 0; i < 3; i++) {
+    log.replayed("config", { node: `n-${i}`, follows: [] });
+    log.replayed("report", { node: `n-${i}`, on: true });
+    scheduler.advance(REPLAYED_QUIET_MS - 1);
+  }
+  expect(lines.map((l) => [l.level, l.msg])).toEqual(
+    Array.from({ length: 3 }, () => [
+      [20, "config (replayed)"],
+      [20, "report (replayed)"],
+    ]).flat(),
+  );
+  scheduler.advance(1);
+  expect(lines.at(-1)).toMatchObject({
+    level: 30,
+    reports: 3,
+    configs: 3,
+    msg: "the states the broker held: 3 reports and 3 configs (each at debug)",
+  });
+  scheduler.advance(60_000);
+  expect(lines).toHaveLength(7);
+});
+
+it("writes the count under way when the service stops, and nothing when none came", () => {
+  const { lines, log } = setup();
+  log.flush();
+  expect(lines).toHaveLength(0);
+  log.replayed("report", { node: "n-1" });
+  log.flush();
+  expect(lines.at(-1)).toMatchObject({ level: 30, reports: 1, configs: 0 });
+});
