@@ -12,7 +12,7 @@ import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, onRefusals, probeBroker, type TwinsServiceInfo } from "../twins/index.js";
 import type { RefusalWatchable } from "./broker-outages.js";
-import { askHeldEarly, earlyHeldLine } from "./held-early.js";
+import { askHeldEarly, earlyHeldLine, unansweredEarlyLine } from "./held-early.js";
 import { askHeld, heldJudgement } from "./joined-held.js";
 import { type JoinedLog, JoinedWatch } from "./joined-watch.js";
 import { connectWatchClient } from "./shard-watch.js";
@@ -76,7 +76,7 @@ export async function openBrokerProbe(
       const up = ids.filter((id) => registered.has(id));
       early = askHeldEarly(client, prefix, controller, up, sched).then(
         (h) => {
-          const line = earlyHeldLine(h, ids.length);
+          const line = earlyHeldLine(h, ids.length) ?? unansweredEarlyLine(h, prefix);
           if (line !== undefined) joined.log.warn(line);
         },
         () => {},

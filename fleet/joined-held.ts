@@ -147,7 +147,7 @@ export function heldJudgement(
   const shards = `shard${unasked.length > 1 ? "s" : ""} ${unasked.join(", ")}`;
   const why =
     brokerLostAtMs === undefined
-      ? "one older than this run does not"
+      ? "one older than this run does not, nor one that no longer runs, its presence kept by a broker that lost its last will"
       : `the broker was lost at ${(brokerLostAtMs / 1000).toFixed(1)} s and not back by the end: the questions could not reach it`;
   const what =
     unasked.length > 0

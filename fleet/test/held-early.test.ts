@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
-import { askHeldEarly, earlyHeldLine } from "../held-early.js";
+import { askHeldEarly, earlyHeldLine, unansweredEarlyLine } from "../held-early.js";
 import { HELD_WAIT_MS } from "../joined-held.js";
 import { FakeClient, fleet } from "./held-client.js";
 
@@ -38,16 +38,26 @@ describe("asking early whether the joined service holds the registered nodes", (
     expect(earlyHeldLine(h, 200)).toBeUndefined();
   });
 
-  it("says nothing of a service that does not answer, after the wait on the run's clock", async () => {
+  it("warns of a service that does not answer, after the wait on the run's clock, telling how to clear a dead one", async () => {
     const sched = new FakeScheduler();
     const client = new FakeClient(() => undefined);
-    const asking = askHeldEarly(client, Prefix("tf"), "ctl-old", fleet, sched);
+    const asking = askHeldEarly(client, Prefix("tf"), "tf-twins-dead", fleet, sched);
     await new Promise((r) => setImmediate(r));
     sched.advance(HELD_WAIT_MS);
     const h = await asking;
     expect(client.asked).toBe(1);
-    expect(h).toBeUndefined();
+    expect(h).toMatchObject({ asked: 1, answered: 0, notHeld: 0 });
     expect(earlyHeldLine(h, 200)).toBeUndefined();
+    expect(unansweredEarlyLine(h, Prefix("tf"))).toBe(
+      "the twins service tf-twins-dead this run joined did not answer within 2 s whether it holds the fleet's nodes: one older than this run does not answer, and one that no longer runs cannot (its presence kept by a broker that lost its last will, after a power loss). The nodes pair through their retained configs either way, but nothing takes sets or keeps the pairing while no twins service runs: if none does, stop the run (Ctrl-C), clear the presence (mosquitto_pub -r -n -t tf/control/tf-twins-dead) and start the run again",
+    );
+  });
+
+  it("does not warn of an answer, or of a question not asked", async () => {
+    const client = new FakeClient(service(200_000));
+    const h = await askHeldEarly(client, Prefix("tf"), "ctl-a", fleet, new FakeScheduler());
+    expect(unansweredEarlyLine(h, Prefix("tf"))).toBeUndefined();
+    expect(unansweredEarlyLine(undefined, Prefix("tf"))).toBeUndefined();
   });
 
   it("asks nothing when no node registered", async () => {
