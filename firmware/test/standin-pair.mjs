@@ -80,6 +80,54 @@ function standIn(id, port) {
   lost.child.kill("SIGTERM");
 }
 
+// A broker whose SYNs go unanswered (its host down, a cable out, a full listen queue): a listener
+// with a backlog of 1 in a process whose thread blocks, so it never accepts, and two connections
+// queued in front. A board's EthernetClient gives up the handshake after 1 s and its loop, and the
+// button interrupt, go on; the stand-in sat in libmosquitto's blocking connect until Linux gave up
+// (127 s), reading no press and no command.
+{
+  const code = `import net from "node:net";
+const s = net.createServer();
+s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () =>
+  process.stdout.write(s.address().port + "\\n", () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)));`;
+  const hole = spawn(process.execPath, ["--input-type=module", "-e", code]);
+  const holePort = await new Promise((resolve) =>
+    createInterface({ input: hole.stdout }).once("line", (l) => resolve(Number(l))),
+  );
+  const queued = [0, 1, 2].map(() => net.connect(holePort, "127.0.0.1").on("error", () => {}));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const stuck = standIn("hole-1", holePort);
+  try {
+    const said = waitFor(
+      stuck.err,
+      (l) =>
+        l === `cannot reach the broker at 127.0.0.1:${holePort}: Connection timed out; retrying every 2 s`,
+      3000,
+    );
+    check(
+      await said,
+      "a stand-in whose connect goes unanswered gives up the attempt, as EthernetClient does (1 s)",
+    );
+    const pressedAt = performance.now();
+    const led = waitFor(stuck.out, (l) => l === "led 1", 1000);
+    const state = waitFor(
+      stuck.out,
+      (l) => l.startsWith("state on=0 led=1 ") && l.endsWith(" phase=offline"),
+      1000,
+    );
+    stuck.child.stdin.write("press\nstate\n");
+    check((await led) && (await state), "and goes on serving the button and commands while it retries");
+    check(
+      performance.now() - pressedAt < 1000,
+      "within a loop pass, not when the kernel gives up the connect",
+    );
+  } finally {
+    stuck.child.kill("SIGKILL");
+    for (const c of queued) c.destroy();
+    hole.kill("SIGKILL");
+  }
+}
+
 const aedes = await Aedes.createBroker();
 const server = net.createServer(aedes.handle);
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
