@@ -185,6 +185,12 @@ void connectFailed(StandIn &s, const char *why) {
 
 // The same for `rc` from mosquitto_connect_async, _reconnect_async or _loop.
 void connectFailed(StandIn &s, int rc) {
+  // libmosquitto closes a connection whose CONNACK has not come within the keepalive (15 s), as
+  // PubSubClient gives up after MQTT_SOCKET_TIMEOUT (15 s); its own text for that is "Unknown error".
+  if (rc == MOSQ_ERR_KEEPALIVE) {
+    connectFailed(s, "connected, but no CONNACK within 15 s");
+    return;
+  }
   char why[sizeof s.lastFailure];
   snprintf(why, sizeof why, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
   size_t n = strlen(why);
