@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,14 @@ struct StandIn {
 // 30 s, each won back at once, is another client with this client id: each connection takes the
 // other's session over. Said once; the stand-in used to print connected/disconnected and nothing more.
 const uint32_t kClashWindowMs = 30000;
+
+// How long the board's EthernetClient::connect() waits for the TCP handshake (Ethernet 2.0.2's
+// default timeout, which PubSubClient does not change) before it closes the socket and returns false.
+// The stand-in used libmosquitto's blocking connect: to a broker whose SYNs went unanswered (its host
+// down, a cable out, a full listen queue) it stayed in connect() until Linux gave up, up to 127 s,
+// reading no press and no command meanwhile, and was back 18-28 s after the path was (a board: at
+// its next attempt, at most TF_RECONNECT_MS later).
+const uint32_t kConnectTimeoutMs = 1000;
 
 [[noreturn]] void usage(const char *why) {
   fprintf(stderr,
@@ -165,17 +174,36 @@ void feed(StandIn &s, F input) {
   }
 }
 
-// An attempt to reach the broker failed (`rc` from mosquitto_connect, _reconnect or _loop): said
-// once per reason, as the stand-in retries (an unreachable broker used to leave it silent).
-void connectFailed(StandIn &s, int rc) {
-  char why[sizeof s.lastFailure];
-  snprintf(why, sizeof why, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
-  size_t n = strlen(why);
-  if (n > 0 && why[n - 1] == '.') why[n - 1] = '\0';  // libmosquitto's "Lookup error."
+// An attempt to reach the broker failed, for the reason `why`: said once per reason, as the
+// stand-in retries (an unreachable broker used to leave it silent).
+void connectFailed(StandIn &s, const char *why) {
   if (strcmp(why, s.lastFailure) == 0) return;
   snprintf(s.lastFailure, sizeof s.lastFailure, "%s", why);
   fprintf(stderr, "cannot reach the broker at %s:%d: %s; retrying every %g s\n", s.host, s.port, why,
           s.reconnectMs / 1000.0);
+}
+
+// The same for `rc` from mosquitto_connect_async, _reconnect_async or _loop.
+void connectFailed(StandIn &s, int rc) {
+  // libmosquitto closes a connection whose CONNACK has not come within the keepalive (15 s), as
+  // PubSubClient gives up after MQTT_SOCKET_TIMEOUT (15 s); its own text for that is "Unknown error".
+  if (rc == MOSQ_ERR_KEEPALIVE) {
+    connectFailed(s, "connected, but no CONNACK within 15 s");
+    return;
+  }
+  char why[sizeof s.lastFailure];
+  snprintf(why, sizeof why, "%s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+  size_t n = strlen(why);
+  if (n > 0 && why[n - 1] == '.') why[n - 1] = '\0';  // libmosquitto's "Lookup error."
+  connectFailed(s, why);
+}
+
+// The TCP connection of the attempt under way is established (before that the socket has no peer).
+bool tcpEstablished(mosquitto *mosq) {
+  int fd = mosquitto_socket(mosq);
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  return fd >= 0 && getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &len) == 0;
 }
 
 void onConnect(mosquitto *, void *ctx, int rc) {
@@ -264,7 +292,8 @@ int main(int argc, char **argv) {
   s.port = opt.port;
   s.clientId = clientId;
   s.reconnectMs = opt.reconnectMs;
-  int rc = mosquitto_connect(s.mosq, opt.host, opt.port, 15);
+  // Non-blocking, so that the loop goes on reading presses and commands while the handshake waits.
+  int rc = mosquitto_connect_async(s.mosq, opt.host, opt.port, 15);
   bool connecting = rc == MOSQ_ERR_SUCCESS;
   if (!connecting) connectFailed(s, rc);
   // As the sketch's keepSession(): an attempt at most every reconnectMs, counted from the last
@@ -281,13 +310,22 @@ int main(int argc, char **argv) {
         if (!s.attemptConnected) connectFailed(s, rc);
         onDisconnect(s.mosq, &s, rc);
         connecting = false;
+      } else if (!s.attemptConnected && ticks(s) - lastAttempt >= kConnectTimeoutMs &&
+                 !tcpEstablished(s.mosq)) {
+        // As EthernetClient::connect(): no handshake within its timeout, the socket is closed (a
+        // shutdown aborts the kernel's SYN retries; the next attempt closes the descriptor). Once
+        // the handshake is done, libmosquitto waits for the CONNACK up to the keepalive (15 s),
+        // as PubSubClient waits MQTT_SOCKET_TIMEOUT (15 s).
+        shutdown(mosquitto_socket(s.mosq), SHUT_RDWR);
+        connectFailed(s, strerror(ETIMEDOUT));
+        connecting = false;
       }
     } else {
       if (ticks(s) - lastAttempt < s.reconnectMs) poll(nullptr, 0, 10);
       if (ticks(s) - lastAttempt >= s.reconnectMs) {
         lastAttempt = ticks(s);
         s.attemptConnected = false;
-        rc = mosquitto_reconnect(s.mosq);
+        rc = mosquitto_reconnect_async(s.mosq);
         connecting = rc == MOSQ_ERR_SUCCESS;
         if (!connecting) connectFailed(s, rc);
       }

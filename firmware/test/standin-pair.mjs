@@ -80,6 +80,75 @@ function standIn(id, port) {
   lost.child.kill("SIGTERM");
 }
 
+/**
+ * A listener in a process whose thread blocks, so it never accepts: the kernel completes handshakes
+ * into its queue of `backlog` and, once that is full, leaves SYNs unanswered.
+ */
+async function mute(backlog) {
+  const code = `import net from "node:net";
+const s = net.createServer();
+s.listen({ port: 0, host: "127.0.0.1", backlog: ${backlog} }, () =>
+  process.stdout.write(s.address().port + "\\n", () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)));`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code]);
+  const port = await new Promise((resolve) =>
+    createInterface({ input: child.stdout }).once("line", (l) => resolve(Number(l))),
+  );
+  return { child, port };
+}
+
+// A broker frozen (its kernel takes the connection, nothing answers the CONNECT): the attempt ends
+// after 15 s, as PubSubClient's MQTT_SOCKET_TIMEOUT, and says so (libmosquitto's text for it was
+// "Unknown error"). Started here and checked at the end, so its 15 s run beside the other checks.
+const frozen = await mute(100);
+const frozenIn = standIn("frozen-1", frozen.port);
+const frozenSaid = waitFor(
+  frozenIn.err,
+  (l) =>
+    l ===
+    `cannot reach the broker at 127.0.0.1:${frozen.port}: connected, but no CONNACK within 15 s; retrying every 2 s`,
+  25_000,
+);
+
+// A broker whose SYNs go unanswered (its host down, a cable out, a full listen queue): a listener
+// with a backlog of 1 and two connections queued in front. A board's EthernetClient gives up the
+// handshake after 1 s and its loop, and the button interrupt, go on; the stand-in sat in
+// libmosquitto's blocking connect until Linux gave up (127 s), reading no press and no command.
+{
+  const { child: hole, port: holePort } = await mute(1);
+  const queued = [0, 1, 2].map(() => net.connect(holePort, "127.0.0.1").on("error", () => {}));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const stuck = standIn("hole-1", holePort);
+  try {
+    const said = waitFor(
+      stuck.err,
+      (l) =>
+        l === `cannot reach the broker at 127.0.0.1:${holePort}: Connection timed out; retrying every 2 s`,
+      3000,
+    );
+    check(
+      await said,
+      "a stand-in whose connect goes unanswered gives up the attempt, as EthernetClient does (1 s)",
+    );
+    const pressedAt = performance.now();
+    const led = waitFor(stuck.out, (l) => l === "led 1", 1000);
+    const state = waitFor(
+      stuck.out,
+      (l) => l.startsWith("state on=0 led=1 ") && l.endsWith(" phase=offline"),
+      1000,
+    );
+    stuck.child.stdin.write("press\nstate\n");
+    check((await led) && (await state), "and goes on serving the button and commands while it retries");
+    check(
+      performance.now() - pressedAt < 1000,
+      "within a loop pass, not when the kernel gives up the connect",
+    );
+  } finally {
+    stuck.child.kill("SIGKILL");
+    for (const c of queued) c.destroy();
+    hole.kill("SIGKILL");
+  }
+}
+
 const aedes = await Aedes.createBroker();
 const server = net.createServer(aedes.handle);
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -143,5 +212,8 @@ try {
   await new Promise((resolve) => server.close(resolve));
   await new Promise((resolve) => aedes.close(resolve));
 }
+check(await frozenSaid, "a stand-in whose CONNECT goes unanswered gives up after 15 s and says why");
+frozenIn.child.kill("SIGKILL");
+frozen.child.kill("SIGKILL");
 console.log(`standin-pair: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
