@@ -1,7 +1,11 @@
 /**
- * The clock probe of a shard: every `everyMs` it publishes its wall time on
+ * The clock probe of a shard: every `everyMs` it publishes its time on
  * `<prefix>/shard-probe/<seed>/<K>` and it listens to every shard's probes of the same fleet (its
- * own included). For each sending shard it keeps the smallest `received − sent` seen (the sender's
+ * own included). Its time is the one the shard's records are on (fleet/shard-run.ts): the date at
+ * the shard's start (`timeOrigin`) moved on by the monotonic clock, which a step of the host's date
+ * (NTP, `date -s`) does not move. Stamped with the date itself, a probe sent or received after a step
+ * measured the step into the offset: a shard whose date stepped an hour ahead mid-run came out
+ * 30 min off, every pair across shards at 0 ms and its presses "pressed apart". For each sending shard it keeps the smallest `received − sent` seen (the sender's
  * clock against this one's, plus the one-way delay through the broker) and how many arrived; for its
  * own probes that smallest difference is the round trip through the broker. The merge
  * (fleet/shard-offsets.ts) turns both directions of each pair of shards into an offset.
@@ -14,7 +18,7 @@ import { PROBE_EVERY_MS } from "../twins/index.js";
 /** What one shard saw of one sender's probes. */
 export interface ProbeReceipt {
   readonly count: number;
-  /** The smallest (receiver's wall time − sender's stamped wall time), in ms. */
+  /** The smallest (receiver's time − sender's stamped time), in ms. */
   readonly minDeltaMs: number;
 }
 
@@ -42,8 +46,15 @@ export class ClockProbe {
     private readonly topics: { readonly mine: string; readonly all: string },
     private readonly shard: number,
     private readonly sched: Scheduler,
+    /** The date (ms since the epoch) at which `sched.now()` reads 0 for the shard's records. */
+    private readonly timeOrigin: number,
     readonly everyMs = PROBE_EVERY_MS,
   ) {}
+
+  /** The shard's time: its records' clock, not the host's date of the moment. */
+  private time(): number {
+    return this.timeOrigin + this.sched.now();
+  }
 
   async start(): Promise<void> {
     this.client.on("message", (topic, payload) => this.onMessage(topic, payload));
@@ -61,7 +72,7 @@ export class ClockProbe {
 
   private send(): void {
     this.sent++;
-    const body = JSON.stringify({ shard: this.shard, sentMs: this.sched.wallNow() });
+    const body = JSON.stringify({ shard: this.shard, sentMs: this.time() });
     this.client.publish(this.topics.mine, body, { qos: 0 });
   }
 
@@ -71,7 +82,7 @@ export class ClockProbe {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    const at = this.sched.wallNow();
+    const at = this.time();
     if (!topic.startsWith(this.topics.all.slice(0, -1))) return;
     let m: unknown;
     try {

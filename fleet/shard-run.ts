@@ -28,7 +28,7 @@ import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
-import { ClockProbe, PROBE_EVERY_MS, probeTopic } from "./shard-probe.js";
+import { ClockProbe, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
 import { connectWatchClient, FleetWatch } from "./shard-watch.js";
 import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
@@ -200,7 +200,7 @@ export class ShardRun {
         },
         spec.index,
         sched,
-        PROBE_EVERY_MS,
+        timeOrigin,
       );
       await probe.start();
       if (opts.fresh) await clearRetained(client, prefix, mine);
