@@ -5,6 +5,7 @@
  * which broker, and whether it was unreachable, its certificate untrusted or the login refused —
  * never with the password in it.
  */
+import { isIP } from "node:net";
 import type { IClientOptions, MqttClient } from "mqtt";
 import type { ConnectPhase } from "./connect-phase.js";
 
@@ -187,6 +188,31 @@ export function refusalText(err: unknown): string | undefined {
 const NOT_MQTT =
   /^(Invalid |Malformed |Cannot parse |Packet too short|Packet must not|Not supported|Unknown property|Connect flag|Will (QoS|Retain))/;
 
+/**
+ * What the broker's host name resolved to, as the attempt that failed went: ` (localhost is
+ * 127.0.0.1)`, from the socket error's address (Node's AggregateError holds one error per address
+ * it tried). A refusal by a name alone did not say where: a broker bound at ::1 and a tool given
+ * `mqtt://localhost:1883`, localhost naming 127.0.0.1 alone, read as a broker not running, beside the
+ * broker's own line `listening on [::1]:1883`. Nothing for an IP literal (the URL says it) or an
+ * error naming no address. Sorted, so a name whose addresses come back in turns (round-robin DNS)
+ * gives one text and a waiting service does not take each attempt for a new cause.
+ */
+function triedAt(err: unknown, url: string): string {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return "";
+  }
+  if (host === "" || host.startsWith("[") || isIP(host) !== 0) return "";
+  const errors = (err as { errors?: unknown } | undefined)?.errors;
+  const tried = [err, ...(Array.isArray(errors) ? errors : [])]
+    .map((e) => (e as { address?: unknown } | undefined)?.address)
+    .filter((a): a is string => typeof a === "string" && isIP(a) !== 0);
+  const addresses = [...new Set(tried)].sort();
+  return addresses.length === 0 ? "" : ` (${host} is ${addresses.join(" and ")})`;
+}
+
 /** One line for a failed connection to `url` (shown without credentials); `password` is masked. */
 export function connectError(err: unknown, url: string, password?: string): BrokerConnectError {
   const where = `the broker at ${displayUrl(url)}`;
@@ -217,7 +243,9 @@ export function connectError(err: unknown, url: string, password?: string): Brok
   }
   if (typeof code === "string" && code in UNREACHABLE) {
     const reason = code === "ETIMEDOUT" ? "timeout" : "unreachable";
-    return new BrokerConnectError(`cannot reach ${where}: ${UNREACHABLE[code]}`, reason);
+    // A reset or a closed pipe comes after the connection was made: where is not in question.
+    const at = code === "ECONNRESET" || code === "EPIPE" ? "" : triedAt(err, url);
+    return new BrokerConnectError(`cannot reach ${where}: ${UNREACHABLE[code]}${at}`, reason);
   }
   if (code === undefined && NOT_MQTT.test(text)) {
     return new BrokerConnectError(
