@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import type { IClientOptions, MqttClient } from "mqtt";
+import { withoutUserInfo } from "../protocol/shown.js";
 import type { ConnectPhase } from "./connect-phase.js";
 
 /** TLS settings for mqtts:// and wss:// brokers (PEM text or buffers). */
@@ -51,13 +52,28 @@ export function urlTextProblem(url: string): string | undefined {
   return /[\s\u0000-\u001f\u007f]/.test(url) ? "must not hold spaces or control characters" : undefined;
 }
 
+/**
+ * `url` with its IPv6 host put in brackets when it was given without (`mqtt://::1:1883` →
+ * `mqtt://[::1]:1883`; its user info left out), else undefined. The URL parser refuses such a host,
+ * or reads its last group as the port: `sim` told `mqtt://::1:1883` as `the port must be 1-65535`,
+ * the tools as not an mqtt:// URL at all. A last group of digits is read as the port.
+ */
+export function bracketedIpv6(url: string): string | undefined {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^[/?#][^/?#]*)(.*)$/s.exec(withoutUserInfo(url));
+  if (!m) return undefined;
+  const [, scheme = "", authority = "", rest = ""] = m;
+  const withPort = /^(.*):(\d{1,5})$/.exec(authority);
+  if (withPort && isIP(withPort[1] ?? "") === 6) return `${scheme}[${withPort[1]}]:${withPort[2]}${rest}`;
+  return isIP(authority) === 6 ? `${scheme}[${authority}]${rest}` : undefined;
+}
+
 /** `url` without user info; the user name and password it carried (URL-decoded), if any. */
 export function splitBrokerUrl(url: string): { url: string; username?: string; password?: string } {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return { url };
+    return { url: withoutUserInfo(url) };
   }
   if (u.username === "" && u.password === "") return { url };
   const username = u.username === "" ? undefined : decodeURIComponent(u.username);
