@@ -6,6 +6,7 @@ import type { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindMessage, exposureWarning, lanAddress } from "../bind.js";
+import { reachableOrigin } from "../http.js";
 import { beforeConsoleLogger, createLogger, prettyLine } from "../log.js";
 import { main } from "../main.js";
 import {
@@ -192,6 +193,26 @@ describe("broker logs", () => {
     expect(lanAddress({ eth0: [nic("fe80::1", "IPv6")] } as ReturnType<typeof networkInterfaces>, true)).toBe(
       "localhost",
     );
+  });
+
+  it("gives a LAN address for a wildcard --http bind, with the bind after it", () => {
+    const lan = (v6: boolean) => (v6 ? "[2001:db8::20]" : "192.168.1.20");
+    expect(reachableOrigin("http://0.0.0.0:9100", "0.0.0.0", lan)).toEqual({
+      origin: "http://192.168.1.20:9100",
+      bound: " (bound at 0.0.0.0:9100)",
+    });
+    expect(reachableOrigin("http://[::]:8080", "::", lan)).toEqual({
+      origin: "http://[2001:db8::20]:8080",
+      bound: " (bound at [::]:8080)",
+    });
+    // An address or a name is what the operator gave: shown as it listens.
+    for (const [origin, host] of [
+      ["http://127.0.0.1:8080", "127.0.0.1"],
+      ["http://[::1]:8080", "::1"],
+      ["http://fleet.lan:8080", "fleet.lan"],
+    ] as const) {
+      expect(reachableOrigin(origin, host, lan)).toEqual({ origin, bound: "" });
+    }
   });
 
   it("says which addresses a host name was bound at, and warns by those addresses", () => {
