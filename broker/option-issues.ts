@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import { decimalHint } from "../protocol/index.js";
-import { shown } from "../protocol/shown.js";
+import { shown, withoutUserInfo } from "../protocol/shown.js";
 
 export function toFlag(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -26,7 +26,12 @@ export function describeIssues(
       const message =
         issue.code === "unrecognized_keys" ? `has unknown keys ${issue.keys.join(", ")}` : issue.message;
       // A flag's string as typed: `--port must be a port number 0-65535, got "0x10"`.
-      const raw = issue.path.length === 1 ? given[String(issue.path[0])] : undefined;
+      const value = issue.path.length === 1 ? given[String(issue.path[0])] : undefined;
+      // A URL's password is not repeated back (`--redis redis://:pw@h/x`).
+      const raw =
+        typeof value === "string" && /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)
+          ? withoutUserInfo(value)
+          : value;
       const got = typeof raw === "string" ? `${decimalHint(raw)}, got ${shown(raw)}` : "";
       return `${prefix}${path === "" ? "(root)" : path} ${message}${got}`;
     })

@@ -22,17 +22,33 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
 }
 
-/** The first non-internal IPv4 address of this host, else `localhost`. */
-export function lanAddress(interfaces = networkInterfaces()): string {
-  for (const list of Object.values(interfaces)) {
-    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return "localhost";
+/**
+ * An address of this host to reach a wildcard bind by: the first non-internal IPv4 address (a W5100
+ * board speaks IPv4 alone); for `::`, which takes IPv6 too (`ipv6`), on a host without one, the first
+ * non-internal IPv6 address that is not link-local (an fe80:: address needs the interface named, which
+ * a URL cannot hold), in brackets; else `localhost`. An IPv6-only host's `--host ::` used to be told
+ * as `mqtt://localhost:1883`, which no other machine can use.
+ */
+export function lanAddress(interfaces = networkInterfaces(), ipv6 = false): string {
+  const all = Object.values(interfaces).flatMap((list) => list ?? []);
+  const v4 = all.find((a) => a.family === "IPv4" && !a.internal);
+  if (v4 !== undefined) return v4.address;
+  const v6 = ipv6
+    ? all.find((a) => a.family === "IPv6" && !a.internal && !/^fe[89ab]/i.test(a.address))
+    : undefined;
+  return v6 !== undefined ? `[${v6.address}]` : "localhost";
 }
 
 /** `listening on 0.0.0.0:1883 (mqtt://192.168.1.20:1883), …` for each listener. */
-export function bindMessage(b: Bound, lan: () => string = lanAddress): string {
-  const reach = WILDCARD.has(b.host) ? lan() : b.host.includes(":") ? `[${b.host}]` : b.host;
+export function bindMessage(
+  b: Bound,
+  lan: (ipv6: boolean) => string = (v6) => lanAddress(undefined, v6),
+): string {
+  const reach = WILDCARD.has(b.host)
+    ? lan(b.host !== "0.0.0.0")
+    : b.host.includes(":")
+      ? `[${b.host}]`
+      : b.host;
   const bound = b.host.includes(":") ? `[${b.host}]` : b.host;
   const one = (scheme: string, port: number) => `${bound}:${port} (${scheme}://${reach}:${port})`;
   const parts = [one("mqtt", b.port)];

@@ -7,12 +7,13 @@
  * `--prefix`, the fleet's topic prefix, and of whole-number flags, which the same tools share.
  */
 import { decimalHint, isWholeDecimal, Prefix } from "../protocol/index.js";
-import { shown as quoted, shownPath } from "../protocol/shown.js";
+import { shown as quoted, shownPath, withoutUserInfo } from "../protocol/shown.js";
 import { cannotRead, FILE_LIMITS, notAFile, readProblem, readUserFile } from "../protocol/user-file.js";
 import {
   BROKER_SCHEMES,
   type BrokerLogin,
   type BrokerTls,
+  bracketedIpv6,
   splitBrokerUrl,
   urlTextProblem,
 } from "../twins/index.js";
@@ -40,7 +41,8 @@ export function checkBrokerUrl(
   flag = "--broker",
   schemes: readonly string[] = BROKER_SCHEMES,
 ): string {
-  const shown = splitBrokerUrl(url).url;
+  // Without user info even where the URL does not parse, or parses as another scheme (`u:pw@h:1883`).
+  const shown = withoutUserInfo(splitBrokerUrl(url).url);
   const expected = schemes.map((s) => `${s}://`);
   const list =
     expected.length > 1 ? `${expected.slice(0, -1).join(", ")} or ${expected.at(-1)}` : expected[0];
@@ -52,6 +54,9 @@ export function checkBrokerUrl(
   }
   const text = urlTextProblem(url);
   if (text !== undefined) throw new UsageError(`${flag}: ${text}, got ${quoted(shown)}`);
+  const bracketed = parsed ? undefined : bracketedIpv6(url);
+  if (bracketed !== undefined)
+    throw new UsageError(`${flag}: an IPv6 address goes in brackets, as in ${bracketed}, got ${shown}`);
   if (!parsed || !schemes.includes(parsed.protocol.replace(/:$/, "")) || parsed.hostname === "") {
     throw new UsageError(`${flag}: expected an ${list} URL, got ${shown}`);
   }

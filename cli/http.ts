@@ -25,6 +25,7 @@ import {
   startWebServer,
   type WebServer,
 } from "../web/index.js";
+import { lanAddress } from "./bind.js";
 import { type Env, resolvePassword } from "./connection.js";
 import { UsageError } from "./errors.js";
 import type { HttpFlags } from "./http-options.js";
@@ -149,7 +150,8 @@ export async function serveBrokerHttp(
   }).catch((e: unknown) => {
     throw listenError(http, e);
   });
-  deps.logger.info(`metrics: ${server.origin}/metrics, health: ${server.origin}/healthz`);
+  const { origin, bound } = reachableOrigin(server.origin, http.host);
+  deps.logger.info(`metrics: ${origin}/metrics, health: ${origin}/healthz${bound}`);
   return server;
 }
 
@@ -192,8 +194,25 @@ function listenError(http: HttpOptions, e: unknown): Error {
  * The address to open: with a generated token in its fragment (the one place that token is ever
  * written); a token the operator chose is theirs already and is never written (`#token=…`).
  */
-function pageUrl(origin: string, http: HttpOptions): string {
-  return `${origin}/#token=${http.explicitToken ? "…" : http.token}`;
+function pageUrl(listening: string, http: HttpOptions): string {
+  const { origin, bound } = reachableOrigin(listening, http.host);
+  return `${origin}/#token=${http.explicitToken ? "…" : http.token}${bound}`;
+}
+
+/**
+ * The origin a start line gives for a server listening at `origin`, bound at `host`: as it listens,
+ * but for a wildcard (`0.0.0.0`, `::`) a LAN address of this host, as the broker's MQTT line gives
+ * (cli/bind.ts), with the bind after it: `http://192.168.1.20:9100`, ` (bound at 0.0.0.0:9100)`. The
+ * line used to give `http://0.0.0.0:9100`, which no other machine can open.
+ */
+export function reachableOrigin(
+  origin: string,
+  host: string,
+  lan: (ipv6: boolean) => string = (v6) => lanAddress(undefined, v6),
+): { origin: string; bound: string } {
+  if (host !== "0.0.0.0" && host !== "::") return { origin, bound: "" };
+  const at = origin.replace(/^http:\/\//, "");
+  return { origin: `http://${lan(host === "::")}:${new URL(origin).port}`, bound: ` (bound at ${at})` };
 }
 
 /**

@@ -8,9 +8,9 @@
  */
 import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
-import { shown } from "../protocol/shown.js";
+import { shown, withoutUserInfo } from "../protocol/shown.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
-import { type BrokerLogin, urlTextProblem } from "../twins/index.js";
+import { type BrokerLogin, bracketedIpv6, urlTextProblem } from "../twins/index.js";
 import { DEFAULTS } from "./defaults.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
 import { kernelLossIssues, LOSS_MODES, type LossMode } from "./kernel-loss-rules.js";
@@ -172,9 +172,11 @@ const bool = z.boolean({ error: (i) => `must be true or false, got ${show(i.inpu
 
 /** Simulated nodes speak plain TCP, as a W5100 does: mqtt:// (or tcp://), a host, an optional port. */
 export function brokerUrlProblem(s: string): string | undefined {
-  const got = `got ${shown(s)}`;
+  const got = `got ${shown(withoutUserInfo(s))}`;
   const text = urlTextProblem(s);
   if (text !== undefined) return `${text}, ${got}`;
+  const bracketed = bracketedIpv6(s);
+  if (bracketed !== undefined) return `an IPv6 address goes in brackets, as in ${bracketed}, ${got}`;
   const port = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/.exec(s)?.[1];
   if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65_535)) {
     return `the port must be 1-65535, ${got}`;

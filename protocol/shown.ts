@@ -31,3 +31,13 @@ export function shownPath(path: string): string {
   const quoted = shown(path);
   return path !== "" && quoted === `"${path}"` && !/\s/.test(path) ? path : quoted;
 }
+
+/**
+ * A URL a user gave with its user info taken out, for a message to repeat: `mqtt://u:pw@h:1883` →
+ * `mqtt://h:1883`, and so also when it is no URL the parser takes (`mqtt://u:pw@::1:1883`, a port
+ * out of range, the scheme left out: `u:pw@h:1883` → `h:1883`), which used to be quoted back whole,
+ * password and all. Everything up to the last `@` goes: a password may hold `/` or `@` unencoded.
+ */
+export function withoutUserInfo(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?[\s\S]*@/, "$1");
+}

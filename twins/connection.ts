@@ -5,7 +5,9 @@
  * which broker, and whether it was unreachable, its certificate untrusted or the login refused —
  * never with the password in it.
  */
+import { isIP } from "node:net";
 import type { IClientOptions, MqttClient } from "mqtt";
+import { withoutUserInfo } from "../protocol/shown.js";
 import type { ConnectPhase } from "./connect-phase.js";
 
 /** TLS settings for mqtts:// and wss:// brokers (PEM text or buffers). */
@@ -50,13 +52,28 @@ export function urlTextProblem(url: string): string | undefined {
   return /[\s\u0000-\u001f\u007f]/.test(url) ? "must not hold spaces or control characters" : undefined;
 }
 
+/**
+ * `url` with its IPv6 host put in brackets when it was given without (`mqtt://::1:1883` →
+ * `mqtt://[::1]:1883`; its user info left out), else undefined. The URL parser refuses such a host,
+ * or reads its last group as the port: `sim` told `mqtt://::1:1883` as `the port must be 1-65535`,
+ * the tools as not an mqtt:// URL at all. A last group of digits is read as the port.
+ */
+export function bracketedIpv6(url: string): string | undefined {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^[/?#][^/?#]*)(.*)$/s.exec(withoutUserInfo(url));
+  if (!m) return undefined;
+  const [, scheme = "", authority = "", rest = ""] = m;
+  const withPort = /^(.*):(\d{1,5})$/.exec(authority);
+  if (withPort && isIP(withPort[1] ?? "") === 6) return `${scheme}[${withPort[1]}]:${withPort[2]}${rest}`;
+  return isIP(authority) === 6 ? `${scheme}[${authority}]${rest}` : undefined;
+}
+
 /** `url` without user info; the user name and password it carried (URL-decoded), if any. */
 export function splitBrokerUrl(url: string): { url: string; username?: string; password?: string } {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    return { url };
+    return { url: withoutUserInfo(url) };
   }
   if (u.username === "" && u.password === "") return { url };
   const username = u.username === "" ? undefined : decodeURIComponent(u.username);
@@ -187,6 +204,31 @@ export function refusalText(err: unknown): string | undefined {
 const NOT_MQTT =
   /^(Invalid |Malformed |Cannot parse |Packet too short|Packet must not|Not supported|Unknown property|Connect flag|Will (QoS|Retain))/;
 
+/**
+ * What the broker's host name resolved to, as the attempt that failed went: ` (localhost is
+ * 127.0.0.1)`, from the socket error's address (Node's AggregateError holds one error per address
+ * it tried). A refusal by a name alone did not say where: a broker bound at ::1 and a tool given
+ * `mqtt://localhost:1883`, localhost naming 127.0.0.1 alone, read as a broker not running, beside the
+ * broker's own line `listening on [::1]:1883`. Nothing for an IP literal (the URL says it) or an
+ * error naming no address. Sorted, so a name whose addresses come back in turns (round-robin DNS)
+ * gives one text and a waiting service does not take each attempt for a new cause.
+ */
+function triedAt(err: unknown, url: string): string {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return "";
+  }
+  if (host === "" || host.startsWith("[") || isIP(host) !== 0) return "";
+  const errors = (err as { errors?: unknown } | undefined)?.errors;
+  const tried = [err, ...(Array.isArray(errors) ? errors : [])]
+    .map((e) => (e as { address?: unknown } | undefined)?.address)
+    .filter((a): a is string => typeof a === "string" && isIP(a) !== 0);
+  const addresses = [...new Set(tried)].sort();
+  return addresses.length === 0 ? "" : ` (${host} is ${addresses.join(" and ")})`;
+}
+
 /** One line for a failed connection to `url` (shown without credentials); `password` is masked. */
 export function connectError(err: unknown, url: string, password?: string): BrokerConnectError {
   const where = `the broker at ${displayUrl(url)}`;
@@ -217,7 +259,9 @@ export function connectError(err: unknown, url: string, password?: string): Brok
   }
   if (typeof code === "string" && code in UNREACHABLE) {
     const reason = code === "ETIMEDOUT" ? "timeout" : "unreachable";
-    return new BrokerConnectError(`cannot reach ${where}: ${UNREACHABLE[code]}`, reason);
+    // A reset or a closed pipe comes after the connection was made: where is not in question.
+    const at = code === "ECONNRESET" || code === "EPIPE" ? "" : triedAt(err, url);
+    return new BrokerConnectError(`cannot reach ${where}: ${UNREACHABLE[code]}${at}`, reason);
   }
   if (code === undefined && NOT_MQTT.test(text)) {
     return new BrokerConnectError(

@@ -28,6 +28,7 @@ export {
   BrokerConnectError,
   type BrokerLogin,
   type BrokerTls,
+  bracketedIpv6,
   type ConnectFailure,
   connectError,
   connectTimeoutError,

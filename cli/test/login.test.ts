@@ -183,6 +183,29 @@ describe("errors and exit codes", () => {
     expect(withPw.err).not.toContain("pa55word");
   });
 
+  it("a URL that does not parse never repeats its password; an IPv6 host without brackets is told", async () => {
+    for (const [args, said] of [
+      [["nodes", "--broker", "mqtt://u:pa55word@::1:1883"], "as in mqtt://[::1]:1883, got mqtt://::1:1883"],
+      [["sim", "--headless", "--broker", "mqtt://u:pa55word@fd00::5:1883"], "as in mqtt://[fd00::5]:1883"],
+      [["nodes", "--broker", "mqtt://u:pa55word@[::1]:99999"], "got mqtt://[::1]:99999"],
+      [["nodes", "--broker", "u:pa55word@lab:1883"], "got lab:1883"],
+      [
+        ["sim", "--headless", "--broker", "mqtt://u:pa/55word@lab:0"],
+        'the port must be 1-65535, got "mqtt://lab:0"',
+      ],
+      [["broker", "--redis", "redis://:pa55word@::1:6379"], 'got "redis://::1:6379"'],
+      [
+        ["broker", "--redis", "redis://:pa55word@r1/x"],
+        'names database "x": must be a number, got "redis://r1/x"',
+      ],
+    ] as const) {
+      const r = await runCli([...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.err).toContain(said);
+      expect(r.err).not.toContain("55word");
+    }
+  });
+
   it("a refused connection says it was the broker, without the password, and exits 1", async () => {
     const port = await closedPort();
     const r = await runCli(["nodes", "--broker", `mqtt://ctl:pa55word@127.0.0.1:${port}`]);

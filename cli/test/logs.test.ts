@@ -2,9 +2,11 @@
 // the broker's real bind address and its warning; and `sim --broker` against a broker with
 // credentials (the run's twins as the control user, each node as itself), with no password shown.
 import { readFile } from "node:fs/promises";
+import type { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bindMessage, exposureWarning } from "../bind.js";
+import { bindMessage, exposureWarning, lanAddress } from "../bind.js";
+import { reachableOrigin } from "../http.js";
 import { beforeConsoleLogger, createLogger, prettyLine } from "../log.js";
 import { main } from "../main.js";
 import {
@@ -161,6 +163,56 @@ describe("broker logs", () => {
     expect(exposureWarning("192.168.1.20", false)).toContain("without --auth");
     expect(exposureWarning("192.168.1.20", true)).toBeUndefined();
     expect(exposureWarning("127.0.0.1", false)).toBeUndefined();
+  });
+
+  it("names an IPv6 address for :: on a host without IPv4, never a link-local one", () => {
+    const nic = (address: string, family: "IPv4" | "IPv6", internal = false) => ({
+      address,
+      family,
+      internal,
+      netmask: "",
+      mac: "00:00:00:00:00:00",
+      cidr: null,
+      ...(family === "IPv6" ? { scopeid: 0 } : {}),
+    });
+    const v6only = {
+      lo: [nic("127.0.0.1", "IPv4", true), nic("::1", "IPv6", true)],
+      eth0: [nic("fe80::fc:ff:fe00:1", "IPv6"), nic("2001:db8::20", "IPv6")],
+    } as unknown as ReturnType<typeof networkInterfaces>;
+    expect(lanAddress(v6only, true)).toBe("[2001:db8::20]");
+    expect(bindMessage({ host: "::", port: 1883 }, (v6) => lanAddress(v6only, v6))).toBe(
+      "twinfleet broker listening on [::]:1883 (mqtt://[2001:db8::20]:1883)",
+    );
+    // 0.0.0.0 takes no IPv6: no address of this host beyond loopback reaches it.
+    expect(bindMessage({ host: "0.0.0.0", port: 1883 }, (v6) => lanAddress(v6only, v6))).toBe(
+      "twinfleet broker listening on 0.0.0.0:1883 (mqtt://localhost:1883)",
+    );
+    // With an IPv4 address, that one (boards speak IPv4), for :: too.
+    const dual = { ...v6only, eth1: [nic("192.168.1.20", "IPv4")] } as ReturnType<typeof networkInterfaces>;
+    expect(lanAddress(dual, true)).toBe("192.168.1.20");
+    expect(lanAddress({ eth0: [nic("fe80::1", "IPv6")] } as ReturnType<typeof networkInterfaces>, true)).toBe(
+      "localhost",
+    );
+  });
+
+  it("gives a LAN address for a wildcard --http bind, with the bind after it", () => {
+    const lan = (v6: boolean) => (v6 ? "[2001:db8::20]" : "192.168.1.20");
+    expect(reachableOrigin("http://0.0.0.0:9100", "0.0.0.0", lan)).toEqual({
+      origin: "http://192.168.1.20:9100",
+      bound: " (bound at 0.0.0.0:9100)",
+    });
+    expect(reachableOrigin("http://[::]:8080", "::", lan)).toEqual({
+      origin: "http://[2001:db8::20]:8080",
+      bound: " (bound at [::]:8080)",
+    });
+    // An address or a name is what the operator gave: shown as it listens.
+    for (const [origin, host] of [
+      ["http://127.0.0.1:8080", "127.0.0.1"],
+      ["http://[::1]:8080", "::1"],
+      ["http://fleet.lan:8080", "fleet.lan"],
+    ] as const) {
+      expect(reachableOrigin(origin, host, lan)).toEqual({ origin, bound: "" });
+    }
   });
 
   it("says which addresses a host name was bound at, and warns by those addresses", () => {

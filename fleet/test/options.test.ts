@@ -237,6 +237,13 @@ describe("fleet options", () => {
     ["mqtt://h:1883/fleet", "must be just mqtt://host:port, without a path or query"],
     ["not-a-url", "must be a URL like mqtt://host:1883"],
     [" mqtt://h:1883", "must not hold spaces or control characters"],
+    ["mqtt://::1:1883", 'an IPv6 address goes in brackets, as in mqtt://[::1]:1883, got "mqtt://::1:1883"'],
+    ["mqtt://fd00::5", "an IPv6 address goes in brackets, as in mqtt://[fd00::5]"],
+    [
+      "mqtt://u:pw@::1:1883",
+      'an IPv6 address goes in brackets, as in mqtt://[::1]:1883, got "mqtt://::1:1883"',
+    ],
+    ["mqtt://u:pw@h:0", 'the port must be 1-65535, got "mqtt://h:0"'],
   ])("refuses the broker URL %s", (broker, message) => {
     const e = errorOf({ broker });
     expect(e.message).toContain(`options.broker: ${message}`);

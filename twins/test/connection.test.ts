@@ -1,5 +1,7 @@
 // The login as MQTT.js options, the URL without credentials, and a failed connection in one line
 // naming the broker and the cause, never the password.
+import { lookup } from "node:dns/promises";
+import { connect, createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { connectError, displayUrl, loginOptions, splitBrokerUrl } from "../connection.js";
 
@@ -34,6 +36,42 @@ describe("connection errors", () => {
     );
     expect(connectError(codeErr("ENOTFOUND"), url).message).toContain("host not found");
     expect(connectError(codeErr("ETIMEDOUT"), url).reason).toBe("timeout");
+  });
+
+  it("names the addresses a host name was refused at, sorted; not for an IP literal", () => {
+    const at = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}:1883`), { code: "ECONNREFUSED", address });
+    expect(connectError(at("127.0.0.1"), "mqtt://localhost:1883").message).toBe(
+      "cannot reach the broker at mqtt://localhost:1883: connection refused (localhost is 127.0.0.1)",
+    );
+    // Node's AggregateError: one error per address tried (net autoSelectFamily), in either order.
+    const both = (first: string, second: string) =>
+      Object.assign(new AggregateError([at(first), at(second)], ""), { code: "ECONNREFUSED" });
+    const text =
+      "cannot reach the broker at mqtt://lab:1883: connection refused (lab is 10.0.0.5 and fd00::5)";
+    expect(connectError(both("fd00::5", "10.0.0.5"), url).message).toBe(text);
+    expect(connectError(both("10.0.0.5", "fd00::5"), url).message).toBe(text);
+    expect(connectError(at("::1"), "mqtt://[::1]:1883").message).toBe(
+      "cannot reach the broker at mqtt://[::1]:1883: connection refused",
+    );
+    expect(connectError(at("127.0.0.1"), "mqtt://127.0.0.1:1883").message).toBe(
+      "cannot reach the broker at mqtt://127.0.0.1:1883: connection refused",
+    );
+  });
+
+  it("says what localhost resolved to when a real connection to it is refused", async () => {
+    const server = createServer();
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)),
+    );
+    await new Promise((resolve) => server.close(resolve));
+    const err = await new Promise<Error>((resolve) =>
+      connect({ host: "localhost", port }).once("error", resolve),
+    );
+    const addresses = [...new Set((await lookup("localhost", { all: true })).map((a) => a.address))].sort();
+    expect(connectError(err, `mqtt://localhost:${port}`).message).toBe(
+      `cannot reach the broker at mqtt://localhost:${port}: connection refused (localhost is ${addresses.join(" and ")})`,
+    );
   });
 
   it("names the CONNACK refusals", () => {
