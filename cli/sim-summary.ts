@@ -234,12 +234,14 @@ function joinedLines(r: Report): string {
     (b) =>
       `       twins beside   ${b.clientId} ${b.atMs <= 0 ? "from the start" : `from ${s(b.atMs)}`}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${j.clientId} (joined), each undoing the other's pairings and sets`,
   );
+  // Each absence names the service that left: after the first, often one started in the joined one's place.
   const lines = j.left.map((a) => {
+    const who = a.clientId;
     const back =
       a.backAtMs === undefined
         ? "not back by the end: the fleet had no controller from then on"
-        : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== j.clientId ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
-    return `       twins left     ${j.clientId} (joined) at ${s(a.atMs)}, ${back}`;
+        : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== who ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
+    return `       twins left     ${who}${who === j.clientId ? " (joined)" : ""} at ${s(a.atMs)}, ${back}`;
   });
   const gone = (r.brokerOutages ?? []).find((o) => !o.back);
   const held = heldJudgement(j.held, gone?.atMs);

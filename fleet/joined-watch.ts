@@ -19,9 +19,10 @@ export interface PresenceClient {
   subscribe(topic: string, opts: { qos: 0 | 1 }): unknown;
 }
 
-/** One absence of a controller, on the run's clock. */
+/** One absence of a controller, on the run's clock: `leftAs`, the service whose leaving began it. */
 interface Absence {
   readonly leftMs: number;
+  readonly leftAs: string;
   back: { readonly ms: number; readonly clientId: string; readonly restarted: boolean } | undefined;
 }
 
@@ -29,6 +30,11 @@ interface Absence {
 export interface JoinedTwinsReport {
   readonly clientId: string;
   readonly left: readonly {
+    /**
+     * The service that left: the joined one, or a service that had taken its place after an earlier
+     * absence (a `twinfleet twins` killed again after its restart).
+     */
+    readonly clientId: string;
     readonly atMs: number;
     /** When a controller's presence was back; absent when none was by the end. */
     readonly backAtMs?: number;
@@ -112,7 +118,7 @@ export class JoinedWatch {
     else if (this.beside.has(clientId)) this.beside.present(clientId, now);
     if (payload === "") {
       if (!this.present.delete(clientId) || this.present.size > 0 || this.away !== undefined) return;
-      this.absences.push({ leftMs: now, back: undefined });
+      this.absences.push({ leftMs: now, leftAs: clientId, back: undefined });
       this.log.warn(
         `the twins service ${clientId} ${clientId === this.service.clientId ? "this run joined" : "controlling the fleet"} has left the broker (its presence was cleared: it was stopped, killed or cut off): nothing controls the fleet's pairing and sets until one is back`,
       );
@@ -134,12 +140,14 @@ export class JoinedWatch {
     const away = this.away;
     if (away !== undefined) {
       away.back = { ms: now, clientId, restarted };
-      this.log.info(
+      // At warn, as the absence was: a log read from warn up (the run's default) said the fleet had no
+      // controller, and never that one was back.
+      this.log.warn(
         `the fleet has a controller again: the twins service ${clientId}${restarted ? " (restarted)" : ""}`,
       );
     } else if (known && was !== p.since) {
       // Gone and back without its clear reaching this client (the broker itself was lost meanwhile).
-      this.absences.push({ leftMs: now, back: { ms: now, clientId, restarted: true } });
+      this.absences.push({ leftMs: now, leftAs: clientId, back: { ms: now, clientId, restarted: true } });
       this.log.warn(`the twins service ${clientId} controlling the fleet has restarted`);
     }
   }
@@ -156,6 +164,7 @@ export class JoinedWatch {
     return {
       clientId: this.service.clientId,
       left: this.absences.map((a) => ({
+        clientId: a.leftAs,
         atMs: ms(a.leftMs),
         ...(a.back !== undefined
           ? { backAtMs: ms(a.back.ms), backAs: a.back.clientId, restarted: a.back.restarted }

@@ -79,20 +79,62 @@ describe("JoinedWatch", () => {
     client.deliver("ctl-b", "P1 9000");
     expect(w.report(1000)).toEqual({
       clientId: "ctl-a",
-      left: [{ atMs: 3000, backAtMs: 8000, backAs: "ctl-b", restarted: true }],
+      left: [{ clientId: "ctl-a", atMs: 3000, backAtMs: 8000, backAs: "ctl-b", restarted: true }],
     });
     expect(lines[0]).toMatch(/^WARN the twins service ctl-a this run joined has left the broker/);
-    expect(lines[1]).toBe("INFO the fleet has a controller again: the twins service ctl-b (restarted)");
+    // At warn as the absence: a log read from warn up (the run's default) told only the absence.
+    expect(lines[1]).toBe("WARN the fleet has a controller again: the twins service ctl-b (restarted)");
   });
+
+  it("names the service that left each time: the joined one, then the one in its place", async () => {
+    // A `twinfleet twins` killed and started again twice (each start another client id).
+    const { client, sched, lines, w } = watch();
+    client.deliver("ctl-a", "P1 1000");
+    sched.advance(4000);
+    client.deliver("ctl-a", "");
+    sched.advance(1000);
+    client.deliver("ctl-b", "P1 5000");
+    sched.advance(4000);
+    client.deliver("ctl-b", "");
+    sched.advance(1000);
+    client.deliver("ctl-c", "P1 10000");
+    const joined = w.report(1000);
+    expect(joined.left).toEqual([
+      { clientId: "ctl-a", atMs: 3000, backAtMs: 4000, backAs: "ctl-b", restarted: true },
+      { clientId: "ctl-b", atMs: 8000, backAtMs: 9000, backAs: "ctl-c", restarted: true },
+    ]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^WARN the twins service ctl-a this run joined has left the broker/),
+      "WARN the fleet has a controller again: the twins service ctl-b (restarted)",
+      expect.stringMatching(/^WARN the twins service ctl-b controlling the fleet has left the broker/),
+      "WARN the fleet has a controller again: the twins service ctl-c (restarted)",
+    ]);
+    // The summary said `ctl-a (joined) at 8.0 s`, of a service gone since 3.0 s.
+    const run = await FleetRun.start({
+      clock: "virtual",
+      nodes: 2,
+      topology: "pairs",
+      groupSize: 2,
+      ratePerNodePerMin: 0,
+      durationS: 1,
+      settleS: 0,
+      profile: "ideal",
+    });
+    const text = summary({ ...(await run.done), joinedTwins: joined });
+    expect(text).toContain("twins left     ctl-a (joined) at 3.0 s, back at 4.0 s as ctl-b (restarted)\n");
+    expect(text).toContain("       twins left     ctl-b at 8.0 s, back at 9.0 s as ctl-c (restarted)");
+  }, 60_000);
 
   it("keeps an absence open to the end, and counts the same process back as not restarted", () => {
     const { client, sched, w } = watch();
     client.deliver("ctl-a", "");
     client.deliver("ctl-a", ""); // the clear again (a resubscribe): one absence
-    expect(w.report(0).left).toEqual([{ atMs: 0 }]);
+    expect(w.report(0).left).toEqual([{ clientId: "ctl-a", atMs: 0 }]);
     sched.advance(2000);
     client.deliver("ctl-a", "P1 1000"); // back from a cut path: the same start time
-    expect(w.report(0).left).toEqual([{ atMs: 0, backAtMs: 2000, backAs: "ctl-a", restarted: false }]);
+    expect(w.report(0).left).toEqual([
+      { clientId: "ctl-a", atMs: 0, backAtMs: 2000, backAs: "ctl-a", restarted: false },
+    ]);
   });
 
   it("leaves no absence while another controller is on the broker", () => {
@@ -109,7 +151,9 @@ describe("JoinedWatch", () => {
     client.deliver("ctl-a", "hello");
     sched.advance(700);
     client.deliver("ctl-a", "P1 2000");
-    expect(w.report(0).left).toEqual([{ atMs: 700, backAtMs: 700, backAs: "ctl-a", restarted: true }]);
+    expect(w.report(0).left).toEqual([
+      { clientId: "ctl-a", atMs: 700, backAtMs: 700, backAs: "ctl-a", restarted: true },
+    ]);
   });
 });
 
