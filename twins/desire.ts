@@ -67,13 +67,19 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
     // hear it, or is being carried out), so the node's config never replaces it.
     return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: true };
   }
+  // A pairing stored confirmed, and the broker's copy lists exactly its sources: the node follows
+  // them, whatever the version says. A higher one is a write the stored desire missed (a re-pair to
+  // the same sources while the service was down, a confirmation it was killed before saving), a
+  // lower one a write the broker lost; either way the node, syncing or booting, ends on these sources.
+  if (same && s.provisional) {
+    if (seen.version > desired.configVersion) return adopt(true);
+    return { next: { ...s, confirmed: true }, changed: true, reconcile: false };
+  }
   if (seen.version > desired.configVersion) {
     if (same) return adopt(s.confirmed);
     return adopt(false); // another tool's write for an offline node: pending until the node confirms
   }
-  if (seen.version === desired.configVersion && same) {
-    return s.provisional ? { next: { ...s, confirmed: true }, changed: true, reconcile: false } : unchanged;
-  }
+  if (seen.version === desired.configVersion && same) return unchanged;
   // An older or conflicting copy on the broker: it replaces nothing, but the node's next sync may
   // see it, so the pairing is checked again when the node registers.
   return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: false };

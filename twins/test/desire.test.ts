@@ -119,6 +119,41 @@ describe("a config seen before its node's presence", () => {
     expect(a.get(A)?.pairing).toBe("confirmed");
   });
 
+  it("takes a stored confirmed pairing as confirmed by the broker's copy of its sources at another version", () => {
+    // Stored confirmed at version 2; the broker holds the same sources at version 3 (a re-pair to
+    // the same source while the service was down, a confirmation it was killed before saving) or 1
+    // (a write the broker lost). The node, offline, follows B either way: the pairing is not pending.
+    for (const [copy, version] of [
+      ["C1 3 B", 3],
+      ["C1 1 B", 2],
+    ] as const) {
+      for (const statusFirst of [false, true]) {
+        const r = registry();
+        r.restore({ nodes: { A: { sources: [B], configVersion: 2, kind: "sim", lastSeen: 5 } } });
+        if (statusFirst) r.receive("tf/status/A", "T1 0", 1, 0, replayed);
+        r.receive("tf/config/A", copy, 1, 0, replayed);
+        r.receive("tf/status/A", "T1 0", 1, 0, replayed);
+        expect(r.get(A), `${copy}, status first: ${statusFirst}`).toMatchObject({
+          pairing: "confirmed",
+          desired: { sources: ["B"], configVersion: version },
+        });
+        expect(r.snapshot().nodes.A?.pending).toBeUndefined();
+      }
+    }
+    // Other sources at a higher version are another tool's write: the new desire, pending.
+    const other = registry();
+    other.restore({ nodes: { A: { sources: [B], configVersion: 2, kind: "sim", lastSeen: 5 } } });
+    other.receive("tf/config/A", "C1 3 C", 1, 0, replayed);
+    expect(other.get(A)).toMatchObject({ pairing: "pending", desired: { sources: ["C"], configVersion: 3 } });
+    // A stored pending pairing stays pending, whatever the broker's copy.
+    const pending = registry();
+    pending.restore({
+      nodes: { A: { sources: [B], configVersion: 2, pending: true, kind: "sim", lastSeen: 5 } },
+    });
+    pending.receive("tf/config/A", "C1 3 B", 1, 0, replayed);
+    expect(pending.get(A)?.pairing).toBe("pending");
+  });
+
   it("takes a stored confirmed pairing of a node never heard (no identity, no last-seen) as pending", () => {
     // What an older build stored for `twinfleet pair ghost-1 B` on a node never seen: confirmed, and
     // the broker holds the config it wrote itself. No node ever confirmed it.
