@@ -164,6 +164,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       return this.opts.logger.info(where, "twins: connected (passive)");
     }
     this.putBack.all();
+    // A one-shot tool does not make the whole fleet answer: the retained state tells it enough.
+    if (!this.opts.queryOnConnect) return this.opts.logger.info(where, "twins: connected (no query)");
     await this.query();
     this.opts.logger.info(where, "twins: connected and queried");
   }
