@@ -313,7 +313,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "registered": {
           const twin = this.registry.get(e.node);
           if (twin) {
-            this.emit("twin-registered", twin, e.first);
+            this.emit("twin-registered", twin, e.first, e.again);
             this.emit("twin-updated", twin, "register");
           }
           this.reconcileLater(e.node);
