@@ -6,8 +6,12 @@ import type { NodeId } from "../protocol/index.js";
 import type { BadInput, TwinChange } from "./types.js";
 
 export type RegistryEffect =
-  /** `first`: a node the service never knew (not registered since it started, nor in its store). */
-  | { readonly type: "registered"; readonly node: NodeId; readonly first: boolean }
+  /**
+   * `first`: a node the service never knew (not registered since it started, nor in its store).
+   * `again`: a node online and registered since it came online, its kind, profile and firmware
+   * unchanged (its answer to a query): nothing new.
+   */
+  | { readonly type: "registered"; readonly node: NodeId; readonly first: boolean; readonly again: boolean }
   /**
    * `replayed`: a state that stood when the service subscribed, not one a node changed just now: a
    * report or config the broker delivered from its retained copy (the MQTT retain flag), or a

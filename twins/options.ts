@@ -51,6 +51,15 @@ export interface TwinsOptions {
    */
   readonly queryOnReconnect?: boolean;
   /**
+   * Send a query (`Q1`) on every connect, so every live node of the fleet registers and reports again
+   * (2 messages a node). Default true: a service that stays learns the nodes' identity and who is
+   * alive from it (docs/twins.md, "How the view is built"). A tool that acts on a few nodes and ends
+   * (the one-shot `set`, `pair`, `unpair`, `forget`) turns it off: the retained statuses, configs and
+   * reports tell it what it needs, and a query made the whole fleet answer each command. Ignored for
+   * a passive service (queryOnReconnect).
+   */
+  readonly queryOnConnect?: boolean;
+  /**
    * Hold a presence on the broker (`<prefix>/control/<clientId>`, protocol.md §6) so other tools can
    * see a controller runs. Default true; one-shot commands turn it off. Never for a passive service.
    */
@@ -117,6 +126,7 @@ export interface ResolvedTwinsOptions {
   readonly clientId: string;
   readonly passive: boolean;
   readonly queryOnReconnect: boolean;
+  readonly queryOnConnect: boolean;
   readonly presence: boolean;
   readonly probe: boolean;
   readonly username: string | undefined;
@@ -166,6 +176,7 @@ const schema = z.object({
     .optional(),
   passive: z.boolean("must be a boolean").optional(),
   queryOnReconnect: z.boolean("must be a boolean").optional(),
+  queryOnConnect: z.boolean("must be a boolean").optional(),
   presence: z.boolean("must be a boolean").optional(),
   probe: z.boolean("must be a boolean").optional(),
   username: z.string().optional(),
@@ -218,6 +229,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     clientId: options.clientId ?? `${prefix}-twins-${hex}`,
     passive: options.passive ?? false,
     queryOnReconnect: (options.passive ?? false) && (options.queryOnReconnect ?? false),
+    queryOnConnect: !(options.passive ?? false) && (options.queryOnConnect ?? true),
     presence: !(options.passive ?? false) && (options.presence ?? true),
     probe: options.wire === undefined && (options.probe ?? true),
     username: options.username ?? fromUrl.username,

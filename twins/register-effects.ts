@@ -33,6 +33,8 @@ export function registerEffects(
   const first = !t.registered;
   // A node whose identity the store kept (a restarted service) is known, not new: not `first`.
   const known = t.kind !== undefined;
+  // Registered already since it came online: a register that tells nothing new unless it changed.
+  const sameSession = !first && t.presence === "online" && t.registeredSinceOnline;
   t.registered = true;
   if (first) t.registeredAt = now;
   const out: RegistryEffect[] = [];
@@ -63,7 +65,7 @@ export function registerEffects(
   }
   // With no status heard since its config, a register says the node synced before the service saw it.
   out.push(...presenceHeard(t, true));
-  out.push({ type: "registered", node: t.id, first: first && !known });
+  out.push({ type: "registered", node: t.id, first: first && !known, again: sameSession && !changed });
   if (first || changed) out.push({ type: "desired-changed", node: t.id });
   out.push(...configLostAtRegister(t, on.twins, on.graph));
   return out;

@@ -173,6 +173,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       return this.opts.logger.info(where, "twins: connected (passive)");
     }
     this.putBack.all();
+    // A one-shot tool does not make the whole fleet answer: the retained state tells it enough.
+    if (!this.opts.queryOnConnect) return this.opts.logger.info(where, "twins: connected (no query)");
     await this.query();
     this.opts.logger.info(where, "twins: connected and queried");
   }
@@ -319,7 +321,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "registered": {
           const twin = this.registry.get(e.node);
           if (twin) {
-            this.emit("twin-registered", twin, e.first);
+            this.emit("twin-registered", twin, e.first, e.again);
             this.emit("twin-updated", twin, "register");
           }
           this.reconcileLater(e.node);

@@ -142,8 +142,10 @@ export interface TwinsEvents {
   /**
    * A register arrived; `first` for a node the service never knew: its first register since the
    * service started, and a node its store did not keep either (a restarted service knows its fleet).
+   * `again`: the node was online and had registered since it came online, and its kind, profile and
+   * firmware are unchanged — its answer to a query (any tool's), which tells nothing new.
    */
-  "twin-registered": [twin: Twin, first: boolean];
+  "twin-registered": [twin: Twin, first: boolean, again: boolean];
   /**
    * What the twin shows changed. `replayed`: a state that stood when the service subscribed (at its
    * start, or again after a reconnect), news to the service but not a change made then — a report or

@@ -8,7 +8,7 @@
  */
 import { findTwinsServices, type Twins } from "../../twins/index.js";
 import type { CliIO } from "../main.js";
-import { checkId, elsewhere, type ForgetFlags, waitMs, withTwins } from "./twins-run.js";
+import { checkId, elsewhere, type ForgetFlags, withTwins } from "./twins-run.js";
 
 /** A node not forgotten, and why. */
 interface NotForgotten {
@@ -46,7 +46,7 @@ export async function runForget(nodes: readonly string[], flags: ForgetFlags, io
 /** Forgets `node`, its outcome a JSON line on stdout; why it was not, otherwise. */
 async function forgetOne(t: Twins, node: string, flags: ForgetFlags, io: CliIO): Promise<string | undefined> {
   if (t.get(node) === undefined)
-    return `no node ${node} on the broker: nothing of it is retained and it did not answer the query within --wait ${waitMs(flags)} ms (check the id)`;
+    return `no node ${node} on the broker: nothing of it is retained (check the id)`;
   try {
     const done = await t.forget(node, { force: flags.force === true });
     // Stored for the broker's return by a command that ends now: nothing would ever send it.

@@ -56,15 +56,31 @@ export interface TwinsServiceFlags extends FleetFlags, HttpFlags {
 }
 
 const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
-export const withTwins = (io: CliIO, flags: ConnFlags, act: (t: Twins, c: ToolConnection) => Promise<void>) =>
-  runOneShot(connectionOf(flags, io, warner(io)), flags, act);
+/**
+ * A one-shot command over a short-lived twins service. `query`: make every live node answer (its
+ * register and report) — only `nodes` does, for the kind, profile and firmware it lists, which no
+ * retained message holds (protocol.md §3). `set`, `pair`, `unpair` and `forget` act on a few nodes
+ * and need only the retained statuses, configs and reports: they used to query too, and each made
+ * the whole fleet answer (2,000 registers and 2,000 reports for a `set` beside 2,000 nodes).
+ */
+export const withTwins = (
+  io: CliIO,
+  flags: ConnFlags,
+  act: (t: Twins, c: ToolConnection) => Promise<void>,
+  query = false,
+) => runOneShot(connectionOf(flags, io, warner(io)), flags, act, query);
 
 export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
-  await withTwins(io, flags, async (t) => {
-    io.stdout(`${JSON.stringify(t.list(), null, 2)}\n`);
-    const where = await elsewhere(t, flags.prefix);
-    if (where !== "") io.stderr(`twinfleet nodes: no node on the broker${where}\n`);
-  });
+  await withTwins(
+    io,
+    flags,
+    async (t) => {
+      io.stdout(`${JSON.stringify(t.list(), null, 2)}\n`);
+      const where = await elsewhere(t, flags.prefix);
+      if (where !== "") io.stderr(`twinfleet nodes: no node on the broker${where}\n`);
+    },
+    true,
+  );
 }
 
 export async function runSet(node: string, value: string, flags: ConnFlags, io: CliIO): Promise<void> {
@@ -76,7 +92,8 @@ export async function runSet(node: string, value: string, flags: ConnFlags, io: 
     const done = await settle(t, () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
     io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
     if (done) return;
-    // One-shot: nothing stored, so a lastSeen is a message the node sent during this command.
+    // One-shot: nothing stored, so a lastSeen is a message the node sent during this command (a
+    // live node answers the set itself with its report at once).
     const silent = t.get(node)?.lastSeen === undefined;
     io.stderr(`twinfleet: ${node} has not reported the new state yet${silent ? unheard : ""}\n`);
   });
@@ -241,6 +258,7 @@ async function runOneShot(
   c: ToolConnection,
   flags: ConnFlags,
   act: (t: Twins, c: ToolConnection) => Promise<void>,
+  query: boolean,
 ): Promise<void> {
   const wait = waitMs(flags);
   // A one-shot command holds no presence: it is not a controller that stays. Nor does it probe the
@@ -252,9 +270,10 @@ async function runOneShot(
     connectTimeoutMs: 5000,
     presence: false,
     probe: false,
+    queryOnConnect: query,
   });
   try {
-    // Retained state arrives at once; registers answer the query within the wait.
+    // Retained state arrives at once; registers answer the query (nodes) within the wait.
     await new Promise((r) => setTimeout(r, wait));
     await act(t, c);
   } finally {
@@ -281,7 +300,7 @@ function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 const unheard =
-  ", and sent nothing during the command, not even an answer to the query: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)";
+  ", and sent nothing during the command, not even a report answering the set: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)";
 
 /**
  * Where the fleet may be when the broker holds no node at all under the command's prefix (a prefix
@@ -336,7 +355,11 @@ function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Numbe
 
 function logEvents(t: Twins, logger: Logger): { stop(): void } {
   const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
-  t.on("twin-registered", (tw, first) => logger.info({ ...brief(tw), first }, "registered"));
+  // A node answering a query (any tool's) while online and registered, unchanged, is news to no one:
+  // at debug, where every query put a line per live node at info (2,000 for a fleet of 2,000).
+  t.on("twin-registered", (tw, first, again) =>
+    (again ? logger.debug.bind(logger) : logger.info.bind(logger))({ ...brief(tw), first }, "registered"),
+  );
   // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
   const replayedLog = new ReplayedLog(logger, wallScheduler);
   t.on("twin-updated", (tw, change, replayed) => {

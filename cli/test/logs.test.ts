@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import type { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindMessage, exposureWarning, lanAddress } from "../bind.js";
 import { reachableOrigin } from "../http.js";
@@ -66,11 +67,11 @@ async function runUntil(
 }
 
 /** The complete JSON lines logged so far. */
-function records(err: string): { msg: string; node?: string; on?: boolean }[] {
+function records(err: string): { msg: string; node?: string; on?: boolean; level?: number }[] {
   return err
     .split("\n")
     .slice(0, -1)
-    .map((l) => JSON.parse(l) as { msg: string; node?: string; on?: boolean });
+    .map((l) => JSON.parse(l) as { msg: string; node?: string; on?: boolean; level?: number });
 }
 
 const PRETTY = /^\d\d:\d\d:\d\d\.\d{3} (TRACE|DEBUG|INFO |WARN |ERROR) \S/;
@@ -106,6 +107,32 @@ describe("twins logs", () => {
     ]);
     expect(r.err).not.toContain(CONTROL_PASSWORD);
     expect(r.out).toBe("");
+  });
+
+  it("logs a node answering a query, unchanged, at debug; its first register at info", async () => {
+    const login = ["--username", CONTROL_USER, "--password", CONTROL_PASSWORD];
+    const registered = (err: string) => records(err).filter((x) => x.msg === "registered" && x.node === "C");
+    const r = await runUntil(
+      ["--log-format", "json", "--log-level", "debug", "twins", "--broker", fx.broker.url, ...login],
+      (e) => e.includes("connected and queried"),
+      async (err, until) => {
+        const node = await startAuthNode(fx.broker.url, "C");
+        await until(() => registered(err()).length === 1, "C registered");
+        // Any tool's query (a one-shot `nodes`): C registers again, as it was.
+        const tool = await mqtt.connectAsync(fx.broker.url, {
+          username: CONTROL_USER,
+          password: CONTROL_PASSWORD,
+          reconnectPeriod: 0,
+        });
+        await tool.publishAsync("tf/query", "Q1", { qos: 1 });
+        await tool.endAsync();
+        await until(() => registered(err()).length === 2, "C answered the query");
+        await node.stop();
+      },
+    );
+    expect(r.code).toBe(0);
+    // Every query put a line per live node at info: 2,000 for a fleet of 2,000.
+    expect(registered(r.err).map((x) => x.level)).toEqual([30, 20]);
   });
 
   it("writes readable lines by default", async () => {

@@ -201,7 +201,7 @@ describe("twinfleet twins commands", () => {
     expect(set.code).toBe(0);
     expect(JSON.parse(set.out)).toMatchObject({ node: "ghost", confirmed: false });
     expect(set.err).toBe(
-      "twinfleet: ghost has not reported the new state yet, and sent nothing during the command, not even an answer to the query: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)\n",
+      "twinfleet: ghost has not reported the new state yet, and sent nothing during the command, not even a report answering the set: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)\n",
     );
   });
 

@@ -105,7 +105,7 @@ describe("nodes outside the fleet, judged with it", () => {
   it("another fleet's simulated nodes and the fleet's own are not outside nodes", () => {
     const { c, feed, at } = mixed();
     at(1000);
-    feed.emit("twin-registered", twin(id("n-0200"), "sim", stamp(1, id("n-0200"))), true);
+    feed.emit("twin-registered", twin(id("n-0200"), "sim", stamp(1, id("n-0200"))), true, false);
     feed.emit("twin-updated", twin(N10, "sim", stamp(1, N10)), "report");
     c.finish();
     expect(c.checker.counts().presses).toBe(0);

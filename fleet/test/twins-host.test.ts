@@ -80,7 +80,7 @@ describe("the twins host", () => {
       const t = fakeTwins();
       services.push(t);
       created(t);
-      if (services.length > 1) t.emit("twin-registered", twin("early"), false);
+      if (services.length > 1) t.emit("twin-registered", twin("early"), false, false);
       await Promise.resolve();
       return t;
     });
@@ -89,7 +89,7 @@ describe("the twins host", () => {
     await host.kill();
     await host.restart();
     expect(seen).toEqual(["early"]);
-    (services[1] as Twins).emit("twin-registered", twin("later"), false);
+    (services[1] as Twins).emit("twin-registered", twin("later"), false, false);
     expect(seen).toEqual(["early", "later"]);
     await host.close();
   });

@@ -78,7 +78,7 @@ describe("a node registering while the broker holds no config of it", () => {
     const replayed = afterBrokerRestart();
     replayed.receive("tf/config/A", "C1 1 B", 1, 1, true);
     expect(replayed.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 1)).toEqual([
-      { type: "registered", node: A, first: false },
+      { type: "registered", node: A, first: false, again: true },
     ]);
     expect(replayed.get(A)).toMatchObject({ pairing: "confirmed", follows: ["B"] });
     // A node that kept its RAM puts its config back before its register (protocol §5.1).

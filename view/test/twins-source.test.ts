@@ -315,7 +315,7 @@ describe("twins source", () => {
     // A node not seen before: the list is rebuilt from the registry, in id order.
     const c = NodeId("c");
     t.twins.set(c, twin(c, { version: 1 }));
-    t.emit("twin-registered", twin(c, { version: 1 }), true);
+    t.emit("twin-registered", twin(c, { version: 1 }), true, false);
     expect(s.nodes().map((n) => n.id)).toEqual(["a", "b", "c"]);
     expect(s.node(c)?.version).toBe(1);
     s.close();
