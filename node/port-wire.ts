@@ -23,6 +23,8 @@ class PortWire implements Wire {
   private readonly frames = new FrameSplitter();
   /** Delivering to the node (not abandoned, not closed). */
   private live = true;
+  /** The end is told no more: told already, or destroy() was called. */
+  private quiet = false;
   /** The stream exists on the broker's side as far as this side knows. */
   private open = true;
   private established = false;
@@ -48,6 +50,7 @@ class PortWire implements Wire {
 
   destroy(): void {
     this.live = false;
+    this.quiet = true;
     if (!this.open) return;
     this.open = false;
     this.window.drop();
@@ -88,8 +91,11 @@ class PortWire implements Wire {
     this.open = false;
     this.window.drop();
     this.mux.forget(this);
-    if (this.live) this.h.closed(refused);
+    // Told of an abandoned wire too: its owner lets it go.
+    const told = this.quiet;
     this.live = false;
+    this.quiet = true;
+    if (!told) this.h.closed(refused);
   }
 }
 

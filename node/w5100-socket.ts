@@ -64,8 +64,14 @@ export class W5100Socket {
   private readonly rx: { bytes: Buffer; at: number }[] = [];
   private rxHead = 0;
   private rxTail = 0;
-  /** Sockets given up without a FIN; closed for real only when the node stops. */
+  /**
+   * Sockets given up without a FIN, still open: closed for real when the node stops, or let go when
+   * the broker ends them (a wire tells its end even once abandoned). One the broker had already
+   * ended is never kept: a node reconnecting after every broker restart would hold one per restart.
+   */
   private abandoned = new Set<Wire>();
+  /** Wires whose connection has ended (the broker closed it, or it never opened). */
+  private readonly ended = new WeakSet<Wire>();
 
   constructor(private readonly o: W5100Options) {}
 
@@ -125,7 +131,10 @@ export class W5100Socket {
       {
         packet: (bytes) => sock?.down.send(bytes, sched.now()),
         closed: (refused) => {
-          this.abandoned.delete(wire); // the broker closed it (keepalive or takeover): nothing left to free
+          this.ended.add(wire);
+          // An abandoned socket the broker closed (keepalive, takeover, its restart): nothing left to
+          // free, and the board no longer listens to it.
+          if (this.abandoned.delete(wire)) return;
           if (!sock) return;
           if (refused && this.sock === sock) ev.refused(sched.now());
           else if (this.sock === sock && sock.closedAt === undefined) {
@@ -207,7 +216,7 @@ export class W5100Socket {
       this.abandon(sock.wire);
       return;
     }
-    this.abandoned.add(sock.wire);
+    this.keep(sock.wire);
     sock.up.cut(at, () => sock.wire.abandon());
   }
 
@@ -224,8 +233,13 @@ export class W5100Socket {
   }
 
   private abandon(wire: Wire): void {
+    this.keep(wire);
     wire.abandon();
-    this.abandoned.add(wire);
+  }
+
+  /** Keeps an abandoned wire to close when the node stops, unless its connection has already ended. */
+  private keep(wire: Wire): void {
+    if (!this.ended.has(wire)) this.abandoned.add(wire);
   }
 
   /** The node stops for good: the socket in use is closed for real (then cut with the power). */

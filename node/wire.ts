@@ -5,6 +5,7 @@
  * the W5100 sees the reset during its TCP handshake and connect() fails at once.
  * A board that loses its socket without a FIN (power cut, W5100 timeout) *abandons* the wire: it
  * stays open and silent until the broker drops it (keepalive, session takeover) or the node stops.
+ * An abandoned wire still tells when its connection ends (`closed`), so its owner can let it go.
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { FrameSplitter } from "./mqtt-frames.js";
@@ -12,13 +13,16 @@ import type { Scheduler } from "./scheduler.js";
 
 export interface WireHandlers {
   packet(bytes: Buffer): void;
-  /** The connection ended; `refused`: it was never established (nothing listens on the port). */
+  /**
+   * The connection ended; `refused`: it was never established (nothing listens on the port). Told
+   * of an abandoned wire too (at once if it was abandoned before it opened); never after destroy().
+   */
   closed(refused?: boolean): void;
 }
 
 export interface Wire {
   write(bytes: Buffer): void;
-  /** Stop delivering and sending; the peer is not told. */
+  /** Stop delivering and sending; the peer is not told. Its end is still told (`closed`). */
   abandon(): void;
   /** Really close (node stopped). */
   destroy(): void;
@@ -33,6 +37,8 @@ export function tcpWire(host: string, port: number): WireFactory {
 class TcpWire implements Wire {
   private readonly frames = new FrameSplitter();
   private live = true;
+  /** destroy() was called: the end is not told. */
+  private destroyed = false;
   private established = false;
 
   constructor(
@@ -52,8 +58,10 @@ class TcpWire implements Wire {
       this.established = true;
     });
     socket.on("close", () => {
-      if (this.live) h.closed(!this.established);
+      const told = this.destroyed;
       this.live = false;
+      this.destroyed = true;
+      if (!told) h.closed(!this.established);
     });
   }
 
@@ -67,6 +75,7 @@ class TcpWire implements Wire {
 
   destroy(): void {
     this.live = false;
+    this.destroyed = true;
     this.socket.destroy();
   }
 }
@@ -76,7 +85,8 @@ class TcpWire implements Wire {
  * handshake: the real connection is what the broker's host sees, so it must see the node's SYN when
  * the node's SYN would arrive. A node reacting to a dead broker's reset at once would otherwise knock
  * on the dying process's listener within microseconds, which no board on a LAN can do. Writes before
- * then wait for it; abandoned or destroyed before then, it never connects.
+ * then wait for it; abandoned or destroyed before then, it never connects (abandoned, it tells
+ * `closed` at once: there is nothing left of it).
  */
 export function wireAt(factory: WireFactory, h: WireHandlers, sched: Scheduler, at: number): Wire {
   let real: Wire | undefined;
@@ -92,11 +102,12 @@ export function wireAt(factory: WireFactory, h: WireHandlers, sched: Scheduler, 
     },
     true,
   );
-  const end = (how: (w: Wire) => void) => {
+  const end = (how: (w: Wire) => void, tell: boolean) => {
     if (real) how(real);
-    else {
+    else if (!gone) {
       gone = true;
       open.cancel();
+      if (tell) h.closed(false);
     }
   };
   return {
@@ -104,7 +115,7 @@ export function wireAt(factory: WireFactory, h: WireHandlers, sched: Scheduler, 
       if (real) real.write(bytes);
       else if (!gone) queued.push(bytes);
     },
-    abandon: () => end((w) => w.abandon()),
-    destroy: () => end((w) => w.destroy()),
+    abandon: () => end((w) => w.abandon(), true),
+    destroy: () => end((w) => w.destroy(), false),
   };
 }

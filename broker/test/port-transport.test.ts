@@ -155,6 +155,23 @@ describe("in-memory transport", () => {
     expect(listener.streams).toBe(0);
   });
 
+  it("tells the end of a stream the client gave up without closing it (its owner lets it go)", async () => {
+    const { client, broker } = channel();
+    const listener = new PortListener();
+    listener.attach(broker, "in-process");
+    const streams: PortStream[] = [];
+    listener.listen((s) => streams.push(s));
+    const ends: string[] = [];
+    const wire = portWire(client)({ packet: () => ends.push("packet"), closed: () => ends.push("closed") });
+    wire.write(publish(1, 1));
+    while (streams.length === 0) await once(broker, "message");
+    wire.abandon();
+    // The broker drops it (its keepalive check, or a kill): a close frame to the client.
+    (streams[0] as PortStream).destroy();
+    while (ends.length === 0) await once(client, "message");
+    expect(ends).toEqual(["closed"]);
+  });
+
   it("wakes the client thread when it posts to it: its nap cell, sent first, is notified", async () => {
     const { client, broker } = channel();
     const listener = new PortListener();

@@ -28,16 +28,18 @@ function setup(rxBufferBytes = 2048) {
   });
   const wires: WireHandlers[] = [];
   const written: number[] = [];
+  /** The wires closed for real, by their number in `wires`. */
+  const destroyed: number[] = [];
   const chip = new W5100Socket({
     link,
     wire: (h) => {
-      wires.push(h);
-      return { write: () => written.push(sched.now()), abandon() {}, destroy() {} };
+      const n = wires.push(h) - 1;
+      return { write: () => written.push(sched.now()), abandon() {}, destroy: () => destroyed.push(n) };
     },
     sched,
     rxBufferBytes,
   });
-  return { sched, link, chip, wires, written };
+  return { sched, link, chip, wires, written, destroyed };
 }
 
 const bytes = (n: number) => Buffer.alloc(n, 1);
@@ -153,5 +155,40 @@ describe("the broker's close as the chip hears it", () => {
     expect(t.heard).toEqual(["died at 6000.1"]);
     // The segment went nowhere: the broker's host answered it with a reset.
     expect(t.written).toEqual([]);
+  });
+});
+
+describe("the sockets given up without a FIN", () => {
+  const events = { receive: () => true, refused: () => {}, died: () => {} };
+
+  it("keeps none the broker had already closed, however many reconnects (one per broker restart)", () => {
+    const t = setup();
+    for (let i = 0; i < 50; i++) {
+      const at = i * 1000;
+      t.chip.open(at, events);
+      t.sched.runUntil(at + 1);
+      // The broker dies: its end of the connection closes, the chip hears the FIN, PubSubClient's
+      // connected() is false and the sketch reconnects, its stop() sending no FIN on a dead socket.
+      t.wires[i]?.closed(false);
+      t.sched.runUntil(at + 10);
+      t.chip.drop(false, at + 10);
+    }
+    // Nothing left to close when the node stops: every connection was already gone.
+    t.chip.destroyAbandoned();
+    expect(t.destroyed).toEqual([]);
+  });
+
+  it("lets go of one abandoned while open once the broker ends it, and closes the others when the node stops", () => {
+    const t = setup();
+    t.chip.open(0, events);
+    t.sched.runUntil(1);
+    t.chip.drop(false, 1);
+    t.chip.open(2, events);
+    t.sched.runUntil(3);
+    t.chip.drop(false, 3);
+    // The broker's keepalive ends the first one: the wire tells it though abandoned.
+    t.wires[0]?.closed(false);
+    t.chip.destroyAbandoned();
+    expect(t.destroyed).toEqual([1]);
   });
 });
