@@ -40,14 +40,12 @@ describe("twins on the wire", () => {
     ];
     for (const [topic, payload, retain] of bad) await raw.publishAsync(topic, payload, { qos: 1, retain });
     await until(() => seen.length === bad.length, `${bad.length} bad inputs`);
-    expect(seen.map((i) => i.reason)).toEqual([
-      "bad-payload",
-      "bad-id",
-      "bad-id",
-      "wrong-version",
-      "spoofed-origin",
-      "stale-config",
-    ]);
+    // In any order: a report whose origin the configs do not explain is judged once the broker's
+    // replay after the service's subscription is over (twins/origin-wait.ts), which on a quick host
+    // is after the inputs that follow it.
+    expect(seen.map((i) => i.reason).sort()).toEqual(
+      ["bad-payload", "bad-id", "bad-id", "wrong-version", "spoofed-origin", "stale-config"].sort(),
+    );
     expect(seen.filter((i) => i.node === "A")).toHaveLength(4);
     expect(t.badInputOf("A")).toBe(4);
     expect(t.badInput().total).toBe(6);
