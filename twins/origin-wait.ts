@@ -11,6 +11,8 @@
  * against every config the broker holds.
  */
 import type { NodeId, ReportMessage } from "../protocol/index.js";
+import type { Scheduler } from "./clock.js";
+import { whenReplayOver } from "./put-back.js";
 
 /** A report put aside, with what its judging needs. */
 export interface HeldReport {
@@ -23,18 +25,18 @@ export interface HeldReport {
 
 export class OriginWait {
   private readonly held = new Map<NodeId, HeldReport>();
-  private open = false;
+  /** A replay is under way: a report whose origin is unexplained is held, not judged. */
+  open = false;
 
   /** The service subscribes: the broker's replay begins. */
   begin(): void {
     this.open = true;
   }
 
-  /** Holds `report` (the node's latest such one) while a replay is under way; false when none is. */
-  hold(node: NodeId, report: HeldReport): boolean {
-    if (!this.open) return false;
+  /** Holds `report`, the node's latest such one, until the replay is over: no effect until then. */
+  hold(node: NodeId, report: HeldReport): [] {
     this.held.set(node, report);
-    return true;
+    return [];
   }
 
   /** The replay is over: the reports held, to be judged now, in the order they came. */
@@ -43,5 +45,30 @@ export class OriginWait {
     const out = [...this.held.values()];
     this.held.clear();
     return out;
+  }
+}
+
+/**
+ * The service's side: after each subscription, once the broker's replay is over (no retained message
+ * since `lastAt` for REPLAY_SETTLE_MS: twins/put-back.ts), `judge` runs (the registry's replayOver).
+ */
+export class ReplayEnd {
+  private settle: { cancel(): void } | undefined;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly lastAt: () => number,
+    private readonly judge: () => void,
+  ) {}
+
+  /** A subscription is made: the wait starts again. */
+  begin(): void {
+    this.stop();
+    this.settle = whenReplayOver(this.scheduler, this.lastAt, this.judge);
+  }
+
+  stop(): void {
+    this.settle?.cancel();
+    this.settle = undefined;
   }
 }

@@ -262,10 +262,10 @@ export class TwinRegistry {
     // (its answer to the service's query can overtake the broker's replay of a large fleet).
     const replayed = retained || t.brokerReport === undefined;
     reportOnBroker(t, msg.stamp, retained);
-    const held = { msg, topic, now, retained, replayed };
-    // Its origin unexplained while configs may still come: judged once the replay is over.
-    if (!this.graph.mayCarry(t, msg.stamp) && this.originWait.hold(t.id, held)) return [];
-    return this.judged(t, held);
+    const h = { msg, topic, now, retained, replayed };
+    // Its origin unexplained while configs may still come: held, judged once the replay is over.
+    if (!this.originWait.open || this.graph.mayCarry(t, msg.stamp)) return this.judged(t, h);
+    return this.originWait.hold(t.id, h);
   }
 
   private judged(t: TwinRecord, h: HeldReport): RegistryEffect[] {

@@ -24,9 +24,10 @@ import { EmptyFleetCheck } from "./empty-fleet.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { HeldAnswers } from "./held-answers.js";
 import type { ResolvedTwinsOptions } from "./options.js";
+import { ReplayEnd } from "./origin-wait.js";
 import { tellReplaced } from "./other-services.js";
 import { pairError } from "./pairing.js";
-import { PutBack, whenReplayOver } from "./put-back.js";
+import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { TwinRegistry } from "./registry.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
@@ -48,7 +49,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly saver: DesireSaver;
   private readonly reconciler: Reconciler;
   private readonly putBack: PutBack;
-  private replayJudge: { cancel(): void } | undefined; // until a replay is over: twins/origin-wait.ts
+  private readonly originJudge: ReplayEnd; // the reports held until a replay is over: twins/origin-wait.ts
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
@@ -71,7 +72,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.flapLog = new FlapLog(opts.logger, opts.scheduler);
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
-      subscribing: () => this.subscribing(),
+      subscribing: () => {
+        registry.brokerSession();
+        this.originJudge.begin();
+      },
       ready: (again) => this.onReady(again),
       connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
       others: (services) => this.emit("other-services", services),
@@ -92,6 +96,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const look = () => this.otherPrefixes();
     if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
     this.putBack = new PutBack(registry, opts, (m) => this.send(m), this);
+    const judge = () => this.apply(registry.replayOver());
+    this.originJudge = new ReplayEnd(opts.scheduler, () => this.putBack.lastReplayedAt, judge);
     this.retiring = retireDeps(registry, opts, this.link, {
       unpair: (f, s) => this.unpair(f, s),
       apply: (fx) => this.apply(fx),
@@ -154,14 +160,6 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   get otherServices() {
     return this.link.otherServices;
-  }
-
-  /** Before each subscription: the replay begins; the reports held for their path's configs are judged after. */
-  private subscribing(): void {
-    this.registry.brokerSession();
-    this.replayJudge?.cancel();
-    const over = () => this.apply(this.registry.replayOver());
-    this.replayJudge = whenReplayOver(this.opts.scheduler, () => this.putBack.lastReplayedAt, over);
   }
 
   /** Subscribed (and the presence held): a query, so registers list live nodes (passive: queryOnReconnect) */
@@ -283,7 +281,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.feed.stop();
     this.reconciler.stop();
     this.putBack.stop();
-    this.replayJudge?.cancel();
+    this.originJudge.stop();
     this.badInputLog.stop();
   }
 
