@@ -357,9 +357,10 @@ function logEvents(t: Twins, logger: Logger): { stop(): void } {
   const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
   // A node answering a query (any tool's) while online and registered, unchanged, is news to no one:
   // at debug, where every query put a line per live node at info (2,000 for a fleet of 2,000).
-  t.on("twin-registered", (tw, first, again) =>
-    (again ? logger.debug.bind(logger) : logger.info.bind(logger))({ ...brief(tw), first }, "registered"),
-  );
+  t.on("twin-registered", (tw, first, again) => {
+    if (again) logger.debug({ ...brief(tw), first }, "registered");
+    else logger.info({ ...brief(tw), first }, "registered");
+  });
   // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
   const replayedLog = new ReplayedLog(logger, wallScheduler);
   t.on("twin-updated", (tw, change, replayed) => {
