@@ -335,6 +335,7 @@ export class BrokerLink implements TwinsLink {
     if (!client || this.closing) return false;
     const away = this.away();
     if (away !== undefined) throw refusal(this.opts.url, away, this.opts.scheduler.now(), what);
+    if (retain) this.echo.sending(topic, payload);
     await this.inFlight.publish(client, topic, payload, retain, what);
     if (retain) this.echo.acknowledged(topic, payload);
     return true;

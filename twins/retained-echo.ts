@@ -7,7 +7,9 @@
  * then believed a pairing written, a report put back, and said nothing (a Mosquitto whose ACL gave
  * the twins login no write on `tf/config/#`: `twinfleet pair` said "its retained config was
  * written" of a config the broker never held). Now a write not back within ECHO_WAIT_MS is told,
- * once per minute at most, with the topics.
+ * once per minute at most, with the topics. The echo may come before the PUBACK (a broker forwards
+ * a publish to its subscribers, the writer among them, and acknowledges it in either order): a
+ * write is watched from when it is sent, so an echo ahead of its acknowledgement counts.
  */
 import type { Logger } from "pino";
 import { minOf } from "../node/extremes.js";
@@ -21,6 +23,8 @@ export const ECHO_WARN_EVERY_MS = 60_000;
 export class RetainedEcho {
   /** Acknowledged writes not seen back yet: topic → when acknowledged. */
   private readonly pending = new Map<string, number>();
+  /** Writes sent and not acknowledged yet: topic → whether a message came on it since. */
+  private readonly sent = new Map<string, boolean>();
   private timer: Timer | undefined;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
   private readonly dropped: string[] = [];
@@ -36,9 +40,17 @@ export class RetainedEcho {
     private readonly found: (count: number) => void = () => {},
   ) {}
 
-  /** The broker acknowledged a retained write of `payload` on `topic` (an empty one clears: not watched). */
+  /** A retained write of `payload` on `topic` is sent (an empty one clears: not watched). */
+  sending(topic: string, payload: Buffer | string): void {
+    if (payload.length > 0) this.sent.set(topic, false);
+  }
+
+  /** The broker acknowledged a retained write of `payload` on `topic`. */
   acknowledged(topic: string, payload: Buffer | string): void {
     if (payload.length === 0) return;
+    const back = this.sent.get(topic);
+    this.sent.delete(topic);
+    if (back === true) return;
     this.pending.set(topic, this.opts.scheduler.now());
     this.arm();
   }
@@ -46,11 +58,13 @@ export class RetainedEcho {
   /** A message came on `topic`: the write is back (or another was written over it: nothing to tell). */
   seen(topic: string): void {
     this.pending.delete(topic);
+    if (this.sent.has(topic)) this.sent.set(topic, true);
   }
 
   /** The connection went: what the broker kept shows in the replay after it is back. */
   clear(): void {
     this.pending.clear();
+    this.sent.clear();
     this.dropped.length = 0;
     this.timer?.cancel();
     this.timer = undefined;

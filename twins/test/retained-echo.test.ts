@@ -45,6 +45,23 @@ it("says nothing of writes that come back, of cleared topics, or of writes cut s
   expect(lines).toHaveLength(0);
 });
 
+it("takes an echo that came before its write's acknowledgement as the write back", () => {
+  // A broker forwards a publish to its subscribers, the writer among them, and acknowledges it in
+  // either order (a one-shot `forget` of a node whose follower is offline: the service's config
+  // for the follower came back ahead of its PUBACK, and was told as dropped 10 s later).
+  const { scheduler, lines, echo, found } = setup();
+  echo.sending("tf/config/n-0005", "C1 3");
+  echo.seen("tf/config/n-0005");
+  echo.acknowledged("tf/config/n-0005", "C1 3");
+  // A write whose echo comes neither before nor after its acknowledgement is still told.
+  echo.sending("tf/config/n-0006", "C1 3");
+  echo.acknowledged("tf/config/n-0006", "C1 3");
+  scheduler.advance(ECHO_WAIT_MS);
+  expect(found).toEqual([1]);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]?.msg).toContain("(tf/config/n-0006)");
+});
+
 it("tells at most once a minute, the writes dropped in between summed in the next line", () => {
   const { scheduler, lines, echo, found } = setup();
   echo.acknowledged("tf/config/a", "C1 1 b");
