@@ -12,24 +12,21 @@ import {
   jsonFileStore,
   prefixesShown,
   startTwins,
-  type Twin,
   type Twins,
   wallScheduler,
 } from "../../twins/index.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
-import { ConvergenceLog } from "../convergence-log.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
 import { takeHangUps, userSignalLine, userSignals } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
-import { ForgottenLog } from "../forgotten-log.js";
 import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
-import { ReplayedLog } from "../replayed-log.js";
+import { logEvents } from "../twins-events-log.js";
 
 /** The flags every twins command has. */
 export interface FleetFlags extends ConnectionFlags {
@@ -189,7 +186,7 @@ async function serveTwins(
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
   });
-  const convergenceLog = logEvents(t, logger);
+  const convergenceLog = logEvents(t, logger, wallScheduler);
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service
   // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
   const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
@@ -351,40 +348,4 @@ function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Numbe
   const least = min > 0 ? `, at least ${min}` : "";
   const most = max < Number.MAX_SAFE_INTEGER ? `, at most ${max}` : "";
   return wholeFlagIn(flag, raw, min, max, `a whole number of ${unit}${least}${most}`);
-}
-
-function logEvents(t: Twins, logger: Logger): { stop(): void } {
-  const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
-  // A node answering a query (any tool's) while online and registered, unchanged, is news to no one:
-  // at debug, where every query put a line per live node at info (2,000 for a fleet of 2,000).
-  t.on("twin-registered", (tw, first, again) => {
-    if (again) logger.debug({ ...brief(tw), first }, "registered");
-    else logger.info({ ...brief(tw), first }, "registered");
-  });
-  // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
-  const replayedLog = new ReplayedLog(logger, wallScheduler);
-  t.on("twin-updated", (tw, change, replayed) => {
-    if (change !== "report" && change !== "config") return;
-    const fields =
-      change === "report"
-        ? { node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp }
-        : { node: tw.id, follows: tw.follows };
-    if (replayed) replayedLog.replayed(change, fields);
-    else logger.info(fields, change);
-  });
-  t.on("twin-online", (tw) => logger.info({ node: tw.id }, "online"));
-  t.on("twin-offline", (tw) => logger.info({ node: tw.id }, "offline"));
-  const forgotten = new ForgottenLog(logger, wallScheduler);
-  // A retired node is logged by the service itself (twins/retire.ts).
-  t.on("twin-forgotten", (node, why) => why === "room" && forgotten.forgotten(node));
-  // The feed recomputes on every report; the log says when the figures move, at most once a second.
-  const convergence = new ConvergenceLog(logger, wallScheduler);
-  t.on("convergence", (r) => convergence.report(r));
-  return {
-    stop: () => {
-      forgotten.stop();
-      convergence.stop();
-      replayedLog.flush();
-    },
-  };
 }

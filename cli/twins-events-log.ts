@@ -1,0 +1,94 @@
+/**
+ * What a standalone twins service logs of its fleet's events (docs/cli.md, "Logs"). At info, what an
+ * operator must read: a node going offline and coming back, a changed identity, a pairing that
+ * changed, the convergence figure when it moves, and a summary a minute of the rest
+ * (cli/activity-log.ts). At debug, each report, register, first coming online and config that only
+ * confirms the pairing the service knew: routine that grows with the fleet's traffic.
+ */
+import type { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import type { Scheduler } from "../node/scheduler.js";
+import type { NodeId } from "../protocol/index.js";
+import type { Twins } from "../twins/index.js";
+import type { Twin, TwinsEvents } from "../twins/types.js";
+import { ActivityLog } from "./activity-log.js";
+import { ConvergenceLog } from "./convergence-log.js";
+import { ForgottenLog } from "./forgotten-log.js";
+import { ReplayedLog } from "./replayed-log.js";
+
+/** The service as its log sees it: its events and its twins. */
+export type LoggedTwins = Pick<EventEmitter<TwinsEvents>, "on"> & Pick<Twins, "list">;
+
+const identity = (tw: Twin) => `${tw.kind} ${tw.profile} ${tw.firmware}`;
+
+export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { stop(): void } {
+  const brief = (tw: Twin) => ({ node: tw.id, kind: tw.kind, profile: tw.profile, firmware: tw.firmware });
+  // What the log last told of each node: its identity (the store's at the start), its pairing, and
+  // that it went offline (its return is then at info too).
+  const identities = new Map<NodeId, string>();
+  for (const tw of t.list()) if (tw.kind !== undefined) identities.set(tw.id, identity(tw));
+  const pairings = new Map<NodeId, string>();
+  const away = new Set<NodeId>();
+  const activity = new ActivityLog(logger, sched, () => {
+    const twins = t.list();
+    return { online: twins.filter((tw) => tw.presence === "online").length, known: twins.length };
+  });
+  t.on("twin-registered", (tw, first, again) => {
+    const was = identities.get(tw.id);
+    identities.set(tw.id, identity(tw));
+    // A node answering a query (any tool's) while online and registered, unchanged, is news to no
+    // one, and nor is a node registering as what it was (its start, its return): each query put a
+    // line per live node at info (2,000 for a fleet of 2,000), each fleet start one per node.
+    if (again || was === undefined || was === identity(tw))
+      activity.registeredQuietly({ ...brief(tw), first }, first);
+    else logger.info({ ...brief(tw), first }, "registered");
+  });
+  // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
+  const replayedLog = new ReplayedLog(logger, sched);
+  t.on("twin-updated", (tw, change, replayed) => {
+    if (change === "report") {
+      const fields = { node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp };
+      if (replayed) replayedLog.replayed(change, fields);
+      else activity.report(tw.id, fields);
+      return;
+    }
+    if (change !== "config") return;
+    const fields = { node: tw.id, follows: tw.follows };
+    const pairing = tw.follows.join(",");
+    const same = pairings.get(tw.id) === pairing;
+    pairings.set(tw.id, pairing);
+    if (replayed) replayedLog.replayed(change, fields);
+    // A node confirming the pairing it was given (each node at its start) changed nothing.
+    else if (same) logger.debug(fields, "config");
+    else logger.info(fields, "config");
+  });
+  t.on("twin-online", (tw) => {
+    if (!away.delete(tw.id)) return activity.cameOnline(tw.id);
+    logger.info({ node: tw.id }, "online");
+    activity.presence(true);
+  });
+  t.on("twin-offline", (tw) => {
+    away.add(tw.id);
+    logger.info({ node: tw.id }, "offline");
+    activity.presence(false);
+  });
+  const forgotten = new ForgottenLog(logger, sched);
+  t.on("twin-forgotten", (node, why) => {
+    identities.delete(node);
+    pairings.delete(node);
+    away.delete(node);
+    // A retired node is logged by the service itself (twins/retire.ts).
+    if (why === "room") forgotten.forgotten(node);
+  });
+  // The feed recomputes on every report; the log says when the figures move, at most once a second.
+  const convergence = new ConvergenceLog(logger, sched);
+  t.on("convergence", (r) => convergence.report(r));
+  return {
+    stop: () => {
+      forgotten.stop();
+      convergence.stop();
+      replayedLog.flush();
+      activity.flush();
+    },
+  };
+}
