@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import type { Aedes } from "aedes";
 import type { Logger } from "pino";
 import { RealScheduler } from "../node/scheduler.js";
+import { addressKey } from "./address-key.js";
 import { Admission, isRefusal, type PendingTicket } from "./admission.js";
 import { limitSubscriptions } from "./client-limits.js";
 import type { BrokerTally } from "./figures.js";
@@ -44,6 +45,8 @@ export function guardAedes(
   tally?: BrokerTally,
 ): Admitted {
   const admission = new Admission(opts, logger);
+  // What the limits count a client under: its IPv4 address, its IPv6 /64 (broker/address-key.ts).
+  const sourceAddress = (address: string | undefined) => addressKey(address, opts.ipv6PrefixBits);
   const addresses = new WeakMap<object, string>();
   const tickets = new WeakMap<object, PendingTicket>();
   aedes.on("client", (client) => tickets.get(client.conn)?.settle());
@@ -99,10 +102,4 @@ export function guardAedes(
       conn.once("close", () => ticket.settle());
     },
   };
-}
-
-/** An IPv4 peer on a dual-stack socket is one address, however the kernel spells it. */
-function sourceAddress(address: string | undefined): string {
-  if (address === undefined) return "unknown";
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }
