@@ -55,7 +55,7 @@ describe("addressKey", () => {
 });
 
 describe("the limits wired with it", () => {
-  it("gives several addresses of one /64 one pending cap and one ban, another /64 its own", async () => {
+  it("gives several addresses of one /64 one pending cap, another /64 and an IPv4 client their own", async () => {
     const { lines, logger } = logLines();
     const aedes = await Aedes.createBroker();
     try {
