@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import type { Aedes } from "aedes";
 import type { Logger } from "pino";
 import { RealScheduler } from "../node/scheduler.js";
+import { addressKey } from "./address-key.js";
 import { Admission, isRefusal, type PendingTicket } from "./admission.js";
 import { limitSubscriptions } from "./client-limits.js";
 import type { BrokerTally } from "./figures.js";
@@ -44,7 +45,11 @@ export function guardAedes(
   tally?: BrokerTally,
 ): Admitted {
   const admission = new Admission(opts, logger);
-  const addresses = new WeakMap<object, string>();
+  // What the limits count a client under: its IPv4 address, its IPv6 /64 (broker/address-key.ts);
+  // and the host within it, whose earlier login lets it past a ban of its prefix.
+  const sourceAddress = (address: string | undefined) => addressKey(address, opts.ipv6PrefixBits);
+  const hostAddress = (address: string | undefined) => addressKey(address, 128);
+  const addresses = new WeakMap<object, { readonly key: string; readonly host: string }>();
   const tickets = new WeakMap<object, PendingTicket>();
   aedes.on("client", (client) => tickets.get(client.conn)?.settle());
   aedes.authorizeSubscribe = limitSubscriptions(
@@ -67,14 +72,15 @@ export function guardAedes(
     aedes.authenticate = guardAuthenticate(aedes.authenticate, {
       admission,
       queue: new LoginQueue(opts.loginConcurrency),
-      addressOf: (client) => addresses.get(client.conn) ?? "unknown",
+      addressOf: (client) => addresses.get(client.conn)?.key ?? "unknown",
+      hostOf: (client) => addresses.get(client.conn)?.host ?? "unknown",
     });
   }
   return {
     accept(stream, rawAddress, admitted) {
       if (admitted !== undefined) return admitted;
       const address = sourceAddress(rawAddress);
-      const verdict = admission.accept(address);
+      const verdict = admission.accept(address, hostAddress(rawAddress));
       if (!isRefusal(verdict)) return verdict;
       if (tally) tally.refused[verdict.kind]++;
       logger.debug({ address, refusal: verdict.kind }, "connection refused at accept");
@@ -83,7 +89,7 @@ export function guardAedes(
     },
     admitSocket(socket, rawAddress) {
       const address = sourceAddress(rawAddress);
-      const verdict = admission.accept(address);
+      const verdict = admission.accept(address, hostAddress(rawAddress));
       if (isRefusal(verdict)) {
         if (tally) tally.refused[verdict.kind]++;
         logger.debug({ address, refusal: verdict.kind }, "connection refused before its handshake");
@@ -94,15 +100,9 @@ export function guardAedes(
       return verdict;
     },
     track(conn, address, ticket) {
-      addresses.set(conn, sourceAddress(address));
+      addresses.set(conn, { key: sourceAddress(address), host: hostAddress(address) });
       tickets.set(conn, ticket);
       conn.once("close", () => ticket.settle());
     },
   };
-}
-
-/** An IPv4 peer on a dual-stack socket is one address, however the kernel spells it. */
-function sourceAddress(address: string | undefined): string {
-  if (address === undefined) return "unknown";
-  return address.startsWith("::ffff:") ? address.slice(7) : address;
 }

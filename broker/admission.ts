@@ -4,7 +4,8 @@
  * failed logins in a sliding window that bans the key for a while, longer on each repeat (like EMQX's
  * flapping detection, but counting failed logins, not connections). A ban or a throttle is logged
  * once, when it starts; the attempts it refuses are not logged one by one. Time comes from an
- * injected clock.
+ * injected clock. An "address" is what broker/address-key.ts makes of the socket's (an IPv6 /64); a
+ * host within it that has logged in gets past a ban of it, until its own failures ban it.
  */
 import type { Logger } from "pino";
 
@@ -93,6 +94,10 @@ export class Admission {
   readonly #addressFailures = new Recent<FailureRecord>(MAX_TRACKED);
   readonly #usernameFailures = new Recent<FailureRecord>(MAX_TRACKED);
   readonly #knownAddresses = new Recent<string[]>(MAX_TRACKED);
+  /** Failed logins per host within a counted prefix (an IPv6 address of its /64): its own ban. */
+  readonly #hostFailures = new Recent<FailureRecord>(MAX_TRACKED);
+  /** Hosts within a counted prefix that have logged in: a ban of their prefix lets them in. */
+  readonly #loggedIn = new Recent<true>(MAX_TRACKED);
 
   constructor(
     private readonly limits: AdmissionLimits,
@@ -101,12 +106,13 @@ export class Admission {
   ) {}
 
   /**
-   * A new connection from `address`: a ticket to settle when it is past CONNECT or closed, or why it
-   * is to be closed at once (nothing read, nothing hashed).
+   * A new connection from `address` (what the limits count: an IPv4 address, an IPv6 /64), from
+   * `host` within it (the socket's own address): a ticket to settle when it is past CONNECT or
+   * closed, or why it is to be closed at once (nothing read, nothing hashed).
    */
-  accept(address: string): PendingTicket | Refusal {
+  accept(address: string, host = address): PendingTicket | Refusal {
     const now = this.now();
-    const banned = this.#banned(this.#addressFailures, address, now);
+    const banned = this.#addressBan(address, host, now);
     if (banned !== undefined) return { kind: "address-banned", until: banned };
     let state = this.#addresses.get(address);
     if (state === undefined) {
@@ -163,9 +169,9 @@ export class Admission {
   }
 
   /** Whether a login from `address` as `username` is refused before its password is checked. */
-  loginRefusal(address: string, username: string | undefined): Refusal | undefined {
+  loginRefusal(address: string, username: string | undefined, host = address): Refusal | undefined {
     const now = this.now();
-    const addressBan = this.#banned(this.#addressFailures, address, now);
+    const addressBan = this.#addressBan(address, host, now);
     if (addressBan !== undefined) return { kind: "address-banned", until: addressBan };
     if (username === undefined || this.#knownAddresses.get(username)?.includes(address)) return undefined;
     const userBan = this.#banned(this.#usernameFailures, username, now);
@@ -173,8 +179,9 @@ export class Admission {
   }
 
   /** The outcome of a password check (not of a login refused by a ban). */
-  recordLogin(address: string, username: string | undefined, ok: boolean): void {
+  recordLogin(address: string, username: string | undefined, ok: boolean, host = address): void {
     if (ok) {
+      if (host !== address) this.#loggedIn.set(host, true);
       if (username !== undefined) {
         const known = this.#knownAddresses.get(username) ?? [];
         if (!known.includes(address)) {
@@ -187,9 +194,24 @@ export class Admission {
     }
     const now = this.now();
     this.#fail(this.#addressFailures, address, this.limits.loginFailuresPerAddress, now, "address");
+    if (host !== address)
+      this.#fail(this.#hostFailures, host, this.limits.loginFailuresPerAddress, now, "address");
     if (username !== undefined) {
       this.#fail(this.#usernameFailures, username, this.limits.loginFailuresPerUsername, now, "username");
     }
+  }
+
+  /**
+   * Until when `address` bans `host`: a host's own ban; else its prefix's, unless the host has logged
+   * in before (one client of a LAN /64 with a wrong password does not lock out the others that
+   * logged in, while the addresses it makes up are refused).
+   */
+  #addressBan(address: string, host: string, now: number): number | undefined {
+    if (host !== address) {
+      const own = this.#banned(this.#hostFailures, host, now);
+      if (own !== undefined || this.#loggedIn.get(host) !== undefined) return own;
+    }
+    return this.#banned(this.#addressFailures, address, now);
   }
 
   #banned(table: Recent<FailureRecord>, key: string, now: number): number | undefined {

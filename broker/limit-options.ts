@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { isDecimal, isWholeDecimal } from "../protocol/index.js";
+import { DEFAULT_IPV6_PREFIX_BITS } from "./address-key.js";
 
 export interface LimitOptions {
   /** Connections per second one source address may open, on average. */
@@ -13,6 +14,11 @@ export interface LimitOptions {
   readonly connectionBurstPerAddress?: number;
   /** Connections from one address accepted but not yet past CONNECT. */
   readonly maxPendingPerAddress?: number;
+  /**
+   * Bits of an IPv6 address that make one client for the per-address limits above and below (1-128;
+   * 128: each address alone). IPv4 addresses are counted whole.
+   */
+  readonly ipv6PrefixBits?: number;
   /** Failed logins from one address within the window that ban the address. */
   readonly loginFailuresPerAddress?: number;
   /** Failed logins for one username within the window that ban it, except from addresses it logged in from. */
@@ -109,6 +115,11 @@ export const limitFields = {
   connectionRatePerAddress: z.number({ error: "must be a number" }).positive("must be above 0").optional(),
   connectionBurstPerAddress: count(1),
   maxPendingPerAddress: count(1),
+  ipv6PrefixBits: z
+    .int({ error: "must be a prefix length from 1 to 128" })
+    .min(1, "must be a prefix length from 1 to 128")
+    .max(128, "must be a prefix length from 1 to 128")
+    .optional(),
   loginFailuresPerAddress: count(1),
   loginFailuresPerUsername: count(1),
   loginFailureWindowMs: ms,
@@ -128,6 +139,7 @@ export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
     connectionRatePerAddress: o.connectionRatePerAddress ?? DEFAULT_CONNECTION_RATE_PER_ADDRESS,
     connectionBurstPerAddress: o.connectionBurstPerAddress ?? DEFAULT_CONNECTION_BURST_PER_ADDRESS,
     maxPendingPerAddress: o.maxPendingPerAddress ?? DEFAULT_MAX_PENDING_PER_ADDRESS,
+    ipv6PrefixBits: o.ipv6PrefixBits ?? DEFAULT_IPV6_PREFIX_BITS,
     loginFailuresPerAddress: o.loginFailuresPerAddress ?? DEFAULT_LOGIN_FAILURES_PER_ADDRESS,
     loginFailuresPerUsername: o.loginFailuresPerUsername ?? DEFAULT_LOGIN_FAILURES_PER_USERNAME,
     loginFailureWindowMs: o.loginFailureWindowMs ?? DEFAULT_LOGIN_FAILURE_WINDOW_MS,
@@ -149,6 +161,7 @@ export const LIMIT_FLAGS = {
   connectionRate: "connectionRatePerAddress",
   connectionBurst: "connectionBurstPerAddress",
   maxPending: "maxPendingPerAddress",
+  ipv6Prefix: "ipv6PrefixBits",
   loginFailures: "loginFailuresPerAddress",
   userLoginFailures: "loginFailuresPerUsername",
   loginWindow: "loginFailureWindowMs",
@@ -187,6 +200,7 @@ export const limitFlagFields = {
   ),
   connectionBurst: countFlag,
   maxPending: countFlag,
+  ipv6Prefix: intFlag("a prefix length from 1 to 128", 1, 128),
   loginFailures: countFlag,
   userLoginFailures: countFlag,
   loginWindow: msFlag,

@@ -64,8 +64,10 @@ export class LoginRefusedError extends Error {
 export interface LoginGuard {
   readonly admission: Admission;
   readonly queue: LoginQueue;
-  /** The source address of a client's connection. */
+  /** What the limits count a client's connection under (its IPv4 address, its IPv6 /64). */
   addressOf(client: Client): string;
+  /** The connection's own source address (within that prefix). */
+  hostOf(client: Client): string;
 }
 
 /** `inner` (the access policy's check) behind the queue and the bans; outcomes feed the bans. */
@@ -73,9 +75,10 @@ export function guardAuthenticate(inner: AuthenticateHandler, guard: LoginGuard)
   const { admission, queue } = guard;
   return (client, username, password, done) => {
     const address = guard.addressOf(client);
+    const host = guard.hostOf(client);
     const refuse = (refusal: Refusal) =>
       done(new LoginRefusedError(refusal) as LoginRefusedError & AuthenticateError, false);
-    const early = admission.loginRefusal(address, username);
+    const early = admission.loginRefusal(address, username, host);
     if (early !== undefined) return refuse(early);
     queue.run(
       address,
@@ -84,13 +87,13 @@ export function guardAuthenticate(inner: AuthenticateHandler, guard: LoginGuard)
           // Gone while it waited: nothing to check (aedes ignores an answer for a closed client).
           if (client.closed) return resolve();
           // A ban may have started while it waited: the rest of a flood costs no hash.
-          const late = admission.loginRefusal(address, username);
+          const late = admission.loginRefusal(address, username, host);
           if (late !== undefined) {
             refuse(late);
             return resolve();
           }
           inner(client, username, password, (err, ok) => {
-            admission.recordLogin(address, username, err === null && ok === true);
+            admission.recordLogin(address, username, err === null && ok === true, host);
             resolve();
             done(err, ok);
           });

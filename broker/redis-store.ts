@@ -19,6 +19,7 @@ import MQEmitterRedis from "mqemitter-redis";
 import type { Logger } from "pino";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { StoreHealth } from "./figures.js";
+import { redisConsoleQuieter } from "./redis-console.js";
 import { RedisHealth } from "./redis-health.js";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
 import { monotonicNow, type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
@@ -87,7 +88,7 @@ export interface RedisStore {
 }
 
 /** One connection that does not retry: for the start's check only. */
-async function probe(url: string): Promise<void> {
+async function probe(url: string, quiet: (conn: Redis) => void): Promise<void> {
   const conn = new Redis(url, {
     lazyConnect: true,
     connectTimeout: PROBE_TIMEOUT_MS,
@@ -95,6 +96,7 @@ async function probe(url: string): Promise<void> {
     retryStrategy: () => null,
     enableOfflineQueue: false,
   });
+  quiet(conn);
   // The socket's error (ECONNREFUSED, ENOTFOUND) says more than the rejection ("Connection is closed").
   let cause: Error | undefined;
   conn.on("error", (err: Error) => {
@@ -159,13 +161,16 @@ export async function openRedisStore(
 ): Promise<RedisStore> {
   const problem = redisUrlProblem(url);
   if (problem !== undefined) throw new Error(`--redis ${problem}`);
-  await probe(url);
+  // ioredis's own console lines (a password Redis does not need, …) told in the log, once.
+  const quiet = redisConsoleQuieter(redactRedisUrl(url), logger);
+  await probe(url, quiet);
   // Requests wait while a connection is down (queued by ioredis) rather than failing at once; a
   // store write that still fails is an error aedes logs for that client.
   const options: RedisOptions = { maxRetriesPerRequest: null };
   const db = new Redis(url, options);
   const pubConn = new Redis(url, options);
   const subConn = new Redis(url, options);
+  for (const conn of [db, pubConn, subConn]) quiet(conn);
   watch(db, "store", url, logger);
   watch(pubConn, "publish", url, logger);
   watch(subConn, "subscribe", url, logger);

@@ -15,6 +15,7 @@ import {
   type BrokerTls,
   bracketedIpv6,
   splitBrokerUrl,
+  urlPartsProblem,
   urlTextProblem,
 } from "../twins/index.js";
 import { UsageError } from "./errors.js";
@@ -60,6 +61,8 @@ export function checkBrokerUrl(
   if (!parsed || !schemes.includes(parsed.protocol.replace(/:$/, "")) || parsed.hostname === "") {
     throw new UsageError(`${flag}: expected an ${list} URL, got ${shown}`);
   }
+  const parts = urlPartsProblem(parsed);
+  if (parts !== undefined) throw new UsageError(`${flag}: ${parts}, got ${quoted(shown)}`);
   return url;
 }
 

@@ -10,7 +10,7 @@ import { z } from "zod";
 import type { LossSpec } from "../node/loss.js";
 import { shown, withoutUserInfo } from "../protocol/shown.js";
 import { fleetIds, TOPOLOGY_KINDS, type TopologyKind } from "../sim/topology.js";
-import { type BrokerLogin, bracketedIpv6, urlTextProblem } from "../twins/index.js";
+import { type BrokerLogin, bracketedIpv6, urlPartsProblem, urlTextProblem } from "../twins/index.js";
 import { DEFAULTS } from "./defaults.js";
 import { checkScheduleFits, type FaultEntry, parseSchedule } from "./faults/schedule.js";
 import { kernelLossIssues, LOSS_MODES, type LossMode } from "./kernel-loss-rules.js";
@@ -193,10 +193,8 @@ export function brokerUrlProblem(s: string): string | undefined {
   if (u.hostname === "") return `needs a host, as in mqtt://host:1883, ${got}`;
   if (u.username !== "" || u.password !== "")
     return "must not hold a user name or password: give them as login";
-  if ((u.pathname !== "" && u.pathname !== "/") || u.search !== "" || u.hash !== "") {
-    return `must be just mqtt://host:port, without a path or query, ${got}`;
-  }
-  return undefined;
+  const parts = urlPartsProblem(u);
+  return parts === undefined ? undefined : `${parts}, ${got}`;
 }
 
 /** Profile values to replace, by section and field: plain numbers, as the model sees them. */

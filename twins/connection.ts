@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import type { IClientOptions, MqttClient } from "mqtt";
-import { withoutUserInfo } from "../protocol/shown.js";
+import { shown, withoutUserInfo } from "../protocol/shown.js";
 import type { ConnectPhase } from "./connect-phase.js";
 
 /** TLS settings for mqtts:// and wss:// brokers (PEM text or buffers). */
@@ -50,6 +50,27 @@ export const BROKER_SCHEMES = ["mqtt", "mqtts", "ws", "wss"] as const;
 export function urlTextProblem(url: string): string | undefined {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   return /[\s\u0000-\u001f\u007f]/.test(url) ? "must not hold spaces or control characters" : undefined;
+}
+
+/**
+ * Why a broker URL's path, query or fragment cannot be taken, one rule for every command: MQTT over
+ * TCP or TLS (mqtt://, mqtts://, tcp://) reaches a host and port alone, so a path or a query there
+ * means nothing; over WebSocket (ws://, wss://) the path and query are the HTTP request's and are
+ * kept. A fragment is never sent (RFC 6455 §3 forbids it on a WebSocket URL). The tools used to
+ * drop a path on mqtt:// without a word, where `sim` refused it.
+ */
+export function urlPartsProblem(u: URL): string | undefined {
+  const scheme = u.protocol.replace(/:$/, "");
+  if (u.hash !== "") return `a URL's #fragment is never sent to the broker: leave out ${shown(u.hash)}`;
+  if (scheme === "ws" || scheme === "wss") return undefined;
+  const extra =
+    u.pathname !== "" && u.pathname !== "/"
+      ? `a path (${shown(u.pathname)})`
+      : u.search !== ""
+        ? `a query (${shown(u.search)})`
+        : undefined;
+  if (extra === undefined) return undefined;
+  return `${scheme}:// has no use for ${extra}: MQTT over TCP or TLS reaches a host and port alone (a path or query is for ws:// and wss://), so give ${scheme}://host:port`;
 }
 
 /**

@@ -36,6 +36,7 @@ export {
   loginOptions,
   refusalText,
   splitBrokerUrl,
+  urlPartsProblem,
   urlTextProblem,
 } from "./connection.js";
 export {

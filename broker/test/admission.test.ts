@@ -101,6 +101,24 @@ describe("Admission", () => {
     expect(admission.loginRefusal("10.0.0.9", "alice")).toBeUndefined();
     expect(admission.loginRefusal("10.0.2.1", "bob")).toBeUndefined();
   });
+
+  it("bans an IPv6 /64 for the failures of its addresses, except a host that logged in before", () => {
+    const { admission, clock, lines } = setup();
+    const net = "2001:db8::/64";
+    admission.recordLogin(net, "lamp", true, "2001:db8::9");
+    for (let i = 1; i <= 3; i++) admission.recordLogin(net, "x", false, `2001:db8::1:${i}`);
+    expect(lines.filter((l) => l.msg === "address banned: too many failed logins")).toHaveLength(1);
+    // A made-up address of the /64 is refused, at accept and at login.
+    expect(admission.accept(net, "2001:db8::1:77")).toEqual({ kind: "address-banned", until: 1_000 });
+    expect(admission.loginRefusal(net, "x", "2001:db8::1:78")?.kind).toBe("address-banned");
+    // The host that logged in before is let in, until failures of its own ban it.
+    ticket(admission.accept(net, "2001:db8::9"));
+    expect(admission.loginRefusal(net, "lamp", "2001:db8::9")).toBeUndefined();
+    for (let i = 0; i < 3; i++) admission.recordLogin(net, "lamp", false, "2001:db8::9");
+    expect(admission.accept(net, "2001:db8::9")).toEqual({ kind: "address-banned", until: 1_000 });
+    clock.t = 1_001;
+    ticket(admission.accept(net, "2001:db8::1:77"));
+  });
 });
 
 describe("LoginQueue", () => {

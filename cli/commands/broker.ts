@@ -39,6 +39,10 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
     .option("--connection-rate <n>", "connections per second one address may open (default 500)")
     .option("--connection-burst <n>", "connections one address may open at once (default 10000)")
     .option("--max-pending <n>", "connections of one address not yet past CONNECT (default 2000)")
+    .option(
+      "--ipv6-prefix <bits>",
+      "IPv6 prefix counted as one address by the limits and bans (default 64; 128: each address)",
+    )
     .option("--login-failures <n>", "failed logins from one address that ban it (default 10)")
     .option("--user-login-failures <n>", "failed logins for one username that ban it (default 20)")
     .option("--login-window <ms>", "window the failed logins are counted in (default 60000)")

@@ -98,6 +98,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--connection-rate": "number",
     "--connection-burst": "whole",
     "--max-pending": "whole",
+    "--ipv6-prefix": "whole",
     "--login-failures": "whole",
     "--user-login-failures": "whole",
     "--login-window": "whole",
