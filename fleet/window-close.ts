@@ -24,6 +24,8 @@ import { outageFaults } from "./summarize.js";
 export const CLOSE_MARGIN_MS = 60_000;
 /** How often (run clock) a run that has seen a fault tries to close its windows. */
 export const CLOSE_EVERY_MS = 10_000;
+/** Each attempt that cannot close doubles the wait before the next, up to this: the analysis costs. */
+const CLOSE_EVERY_MAX_MS = 320_000;
 
 /** What of a run the closing reads. */
 export interface ClosingRun {
@@ -35,6 +37,7 @@ export interface ClosingRun {
 
 export class WindowCloser {
   private lastTry = Number.NEGATIVE_INFINITY;
+  private wait = CLOSE_EVERY_MS;
   private readonly run: ClosingRun;
 
   constructor(
@@ -51,21 +54,23 @@ export class WindowCloser {
     const { collector, faults, outages } = this.run;
     const faulted = faults.records.length + faults.inProgress > 0 || outages.seen;
     collector.advance(now, windowMs, faulted);
-    if (!faulted || now - this.lastTry < CLOSE_EVERY_MS) return;
+    if (!faulted || now - this.lastTry < this.wait) return;
     this.lastTry = now;
-    closeWindows(this.run, now);
+    const closed = closeWindows(this.run, now);
+    this.wait = closed === "open" ? Math.min(2 * this.wait, CLOSE_EVERY_MAX_MS) : CLOSE_EVERY_MS;
   }
 }
 
 /**
  * Settles in the checker what lies before `now - CLOSE_MARGIN_MS` if every window is final (see the
- * module's comment); true if it did. A run whose nodes changed their pairing keeps everything: the
- * analysis judges its windows with the pairing at the end.
+ * module's comment): "closed" if it did, "open" if a window is not final, "busy" while a fault or an
+ * outage lasts (or the nodes changed their pairing: the analysis judges the windows with the pairing
+ * at the end, so such a run keeps everything).
  */
-export function closeWindows(run: ClosingRun, now: number): boolean {
+export function closeWindows(run: ClosingRun, now: number): "closed" | "open" | "busy" {
   const { collector, faults, outages } = run;
-  if (faults.inProgress > 0 || outages.downS() !== undefined) return false;
-  if ((collector.live?.changes.length ?? 0) > 0) return false;
+  if (faults.inProgress > 0 || outages.downS() !== undefined) return "busy";
+  if ((collector.live?.changes.length ?? 0) > 0) return "busy";
   const checker = collector.checker;
   const before = now - CLOSE_MARGIN_MS;
   // A press still owed, or still held at its node, may yet be a slow pair that stretches a window.
@@ -92,11 +97,11 @@ export function closeWindows(run: ClosingRun, now: number): boolean {
     outageSpans,
     analyzeFaults({ ...input, faults: outageSpans, alsoHolding }).outcomes,
   );
-  if (ofFaults === undefined || ofOutages === undefined) return false;
+  if (ofFaults === undefined || ofOutages === undefined) return "open";
   const all = [...ofFaults, ...ofOutages];
-  if (all.some((w) => w.to >= before || w.to >= owed)) return false;
+  if (all.some((w) => w.to >= before || w.to >= owed)) return "open";
   checker.settleBefore(before, ofFaults, all);
-  return true;
+  return "closed";
 }
 
 /** Each span's window, or undefined if the fleet has not recovered from one yet. */

@@ -6,7 +6,8 @@
  * press times. Regressions are judged apart, per node (sim/regressions.ts). Once the run says no
  * fault has begun before some time (noFaultBefore), a pair settled before then is outside every
  * fault's window for good: it goes into `early` and is not kept, so a run without faults keeps no
- * record per press or per pair, however long it runs.
+ * record per press or per pair, however long it runs. Once the run's faults have ended and their
+ * windows are final (settleBefore), what settled before then goes into `early` or is dropped too.
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { Buckets, Distribution } from "./histogram.js";
