@@ -33,6 +33,8 @@ export interface ClosingRun {
   readonly ids: readonly NodeId[];
   readonly faults: { readonly records: readonly FaultRecord[]; readonly inProgress: number };
   readonly outages: BrokerOutages;
+  /** Who follows each node, as the run's analysis reads it; the collector's pairing when not given. */
+  readonly reach?: ReadonlyMap<NodeId, readonly NodeId[]>;
 }
 
 export class WindowCloser {
@@ -45,8 +47,9 @@ export class WindowCloser {
     ids: readonly NodeId[],
     faults: ClosingRun["faults"],
     outages: BrokerOutages,
+    reach?: ReadonlyMap<NodeId, readonly NodeId[]>,
   ) {
-    this.run = { collector, ids, faults, outages };
+    this.run = { collector, ids, faults, outages, ...(reach !== undefined ? { reach } : {}) };
   }
 
   /** The run's periodic step at `now` (Collector.advance), and now and then an attempt to close. */
@@ -83,7 +86,7 @@ export function closeWindows(run: ClosingRun, now: number): "closed" | "open" | 
   const faultSpans = [...faults.records].sort((a, b) => a.startMs - b.startMs);
   const input = {
     fleet: run.ids,
-    reach: followersReach(collector.pairing ?? new Map()),
+    reach: run.reach ?? followersReach(collector.pairing ?? new Map()),
     timeline,
     pairs: { pressAt: [], latencyMs: [] },
     slow: checker.slow,
