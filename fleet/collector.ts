@@ -181,6 +181,13 @@ export class Collector {
     return this.heldSince.size;
   }
 
+  /** When the earliest press a node still holds (not published yet) happened, or undefined. */
+  oldestHeld(): number | undefined {
+    let oldest: number | undefined;
+    for (const at of this.heldSince.values()) if (oldest === undefined || at < oldest) oldest = at;
+    return oldest;
+  }
+
   /** At the end of the run: presses still held by a node that never synced again never left it. */
   finish(): void {
     this.drain();

@@ -44,6 +44,7 @@ import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
 import { startVirtual, type VirtualClock } from "./virtual.js";
 import { StoppableWaits } from "./waits.js";
+import { WindowCloser } from "./window-close.js";
 
 export type { FleetRunEvents, Progress, RunPhase };
 export { KEPT_UP_LAG_MS };
@@ -272,12 +273,11 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     const timeOrigin = this.sched.wallNow() - this.sched.now();
     const common = shardCommon(opts, this.profile, { host, port, timeOrigin });
     this.pool.launch(this.ids, shards, this.sched.now(), bootSpreadMs(this.opts.nodes), common);
+    // The fault analysis' records are kept from a fault's or an outage's start on, until its window closes.
+    const closer = new WindowCloser(this.collector, this.ids, this.faults, this.outages);
     this.timers.push(
       every(this.sched, 100, () => {
-        const now = this.sched.now();
-        // The fault analysis' records are kept from a fault's or an outage's start on.
-        const faulted = this.faults.records.length + this.faults.inProgress > 0 || this.outages.seen;
-        this.collector.advance(now, REORDER_WINDOW_MS, faulted);
+        closer.advance(this.sched.now(), REORDER_WINDOW_MS);
         const rss = this.parts.broker.rssMB();
         if (rss !== undefined) this.brokerRssMaxMB = Math.max(this.brokerRssMaxMB ?? 0, rss);
       }),

@@ -35,6 +35,7 @@ import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shard
 import { brokerOutages, fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 import { StoppableWaits } from "./waits.js";
+import { WindowCloser } from "./window-close.js";
 
 /**
  * Shards may start apart (machines, pods): past its own nodes' registration limit a shard waits for
@@ -162,12 +163,8 @@ export class ShardRun {
     checkOpenFiles(mine.length, opts.workers, readOpenFiles());
     const mineSet = new Set<NodeId>(mine);
     const reach = followersReach(pairing);
-    const localReach = new Map<NodeId, NodeId[]>();
-    for (const s of mine)
-      localReach.set(
-        s,
-        (reach.get(s) ?? []).filter((f) => mineSet.has(f)),
-      );
+    const local = (s: NodeId) => (reach.get(s) ?? []).filter((f) => mineSet.has(f));
+    const localReach = new Map<NodeId, NodeId[]>(mine.map((s) => [s, local(s)]));
     const timeOrigin = sched.wallNow() - sched.now();
     const wall = (at: number) => Math.round((at + timeOrigin) * 1000) / 1000;
     const recorder = new PressRecords(wall);
@@ -230,8 +227,9 @@ export class ShardRun {
         bootSpreadMs,
         shardCommon(opts, profile, { host, port, timeOrigin }),
       );
-      // The outage analysis' records are kept from the first outage on, as in a one-process run.
-      timers.push(every(sched, 100, () => collector.advance(sched.now(), REORDER_WINDOW_MS, outages.seen)));
+      // The outage analysis' records, kept from the first outage until its window closes (as in one process).
+      const closer = new WindowCloser(collector, mine, { records: [], inProgress: 0 }, outages, localReach);
+      timers.push(every(sched, 100, () => closer.advance(sched.now(), REORDER_WINDOW_MS)));
       // Other shards' nodes online with a state before this shard looked registered before it
       // subscribed: their register messages (not retained) are gone. Counted while online; a shard
       // started after the others' nodes had registered waited 30 s more for them, then pressed alone.

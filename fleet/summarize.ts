@@ -10,7 +10,13 @@ import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
-import { type AnalysisInput, analyzeFaults, type FaultOutcome } from "../sim/recovery.js";
+import {
+  type AnalysisInput,
+  analyzeFaults,
+  type FaultOutcome,
+  type FaultSpan,
+  type NodeTimeline,
+} from "../sim/recovery.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
@@ -267,13 +273,7 @@ export function brokerOutages(
   input: Omit<AnalysisInput, "faults">,
   pressStartMs: number,
 ): BrokerOutageReport[] {
-  const faults = spans.map((s) => {
-    let startMs = s.startMs;
-    for (const drops of input.timeline.disconnects.values()) {
-      for (const t of drops) if (t < startMs && t >= s.startMs - OUTAGE_LEAD_MS) startMs = t;
-    }
-    return { kind: "broker-lost", startMs, endMs: s.endMs, nodes: undefined };
-  });
+  const faults = outageFaults(spans, input.timeline);
   const { outcomes } = analyzeFaults({ ...input, faults });
   return spans.map((s, k) => {
     const startMs = faults[k]?.startMs ?? s.startMs;
@@ -285,6 +285,17 @@ export function brokerOutages(
       ...(s.refused !== undefined ? { refused: s.refused } : {}),
       ...outcomeFields(outcomes[k]),
     };
+  });
+}
+
+/** The broker's outages as faults of the whole fleet, each from its start as brokerOutages says. */
+export function outageFaults(spans: readonly OutageSpan[], timeline: NodeTimeline): FaultSpan[] {
+  return spans.map((s) => {
+    let startMs = s.startMs;
+    for (const drops of timeline.disconnects.values()) {
+      for (const t of drops) if (t < startMs && t >= s.startMs - OUTAGE_LEAD_MS) startMs = t;
+    }
+    return { kind: "broker-lost", startMs, endMs: s.endMs, nodes: undefined };
   });
 }
 

@@ -6,7 +6,8 @@
  * press times. Regressions are judged apart, per node (sim/regressions.ts). Once the run says no
  * fault has begun before some time (noFaultBefore), a pair settled before then is outside every
  * fault's window for good: it goes into `early` and is not kept, so a run without faults keeps no
- * record per press or per pair, however long it runs.
+ * record per press or per pair, however long it runs. Once the run's faults have ended and their
+ * windows are final (settleBefore), what settled before then goes into `early` or is dropped too.
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { Buckets, Distribution } from "./histogram.js";
@@ -64,6 +65,18 @@ export interface CheckCounts {
 export interface EarlyPairs {
   readonly latency: Distribution;
   readonly lost: number;
+}
+
+/** A fault's window on the run's clock: from its start until the fleet recovered from it (ms). */
+export interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Whether [from, to] meets one of `windows` (a pair in flight then, a press then). */
+export function overlapsAny(windows: readonly TimeWindow[], from: number, to: number): boolean {
+  for (const w of windows) if (from <= w.to && to >= w.from) return true;
+  return false;
 }
 
 /** Every pair's press time and latency, in press order per follower (Infinity: never reflected). */
@@ -177,7 +190,57 @@ export class SyncChecker {
     }
   }
 
-  /** The pairs settled before any fault began, kept only as a distribution (see noFaultBefore). */
+  /**
+   * Every fault's window that can hold a pair settled before `before` is known and final: a pair
+   * settled before then lies in one of `pairWindows` (the faults whose windows the report's
+   * outside-of-faults figures leave out: not kept, nothing reads it) or outside all of them and of
+   * every later one, which starts after `before` (into `early`). A slow pair or a press time before
+   * `before` outside every one of `allWindows` (those faults and the broker's outages) can change no
+   * window's figures any more: dropped too. So a long run keeps, after its faults, only what settled
+   * since `before` (fleet/window-close.ts says when the windows are final).
+   */
+  settleBefore(before: number, pairWindows: readonly TimeWindow[], allWindows: readonly TimeWindow[]): void {
+    const at = this.pairPressAt;
+    const ms = this.pairLatency;
+    let keep = 0;
+    for (let i = 0; i < at.length; i++) {
+      const pressAt = at[i] as number;
+      const latency = ms[i] as number;
+      if (pressAt + latency >= before) {
+        at[keep] = pressAt;
+        ms[keep++] = latency;
+      } else if (!overlapsAny(pairWindows, pressAt, pressAt + latency)) {
+        if (latency <= this.lostAfterMs) this.earlyLatency.record(latency);
+        else this.earlyLost++;
+      }
+    }
+    at.length = keep;
+    ms.length = keep;
+    keep = 0;
+    for (const p of this.slow) {
+      const until = p.appliedAt ?? Number.POSITIVE_INFINITY;
+      if (until >= before || overlapsAny(allWindows, p.pressAt, until)) this.slow[keep++] = p;
+    }
+    this.slow.length = keep;
+    keep = 0;
+    for (const t of this.pressTimes) {
+      if (t >= before || overlapsAny(allWindows, t, t)) this.pressTimes[keep++] = t;
+    }
+    this.pressTimes.length = keep;
+    this.pressTimesDead = 0;
+  }
+
+  /** The earliest press still owed to a follower (waiting, or overdue), or undefined when none is. */
+  oldestOwed(): number | undefined {
+    let oldest: number | undefined;
+    for (const lists of [this.waiting, this.overdue]) {
+      for (const list of lists.values())
+        for (const p of list) if (oldest === undefined || p.at < oldest) oldest = p.at;
+    }
+    return oldest;
+  }
+
+  /** The pairs settled outside every fault's window, kept only as a distribution (see noFaultBefore, settleBefore). */
   early(): EarlyPairs {
     return { latency: this.earlyLatency, lost: this.earlyLost };
   }

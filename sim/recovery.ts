@@ -5,7 +5,7 @@
  * when the time between the press and its delivery overlaps that window (docs/metrics.md).
  */
 import type { NodeId } from "../protocol/index.js";
-import { type EarlyPairs, LOST_AFTER_MS, type PairRecord, type SlowPair } from "./checker.js";
+import { type EarlyPairs, LOST_AFTER_MS, overlapsAny, type PairRecord, type SlowPair } from "./checker.js";
 import { Distribution, type Summary } from "./histogram.js";
 
 /** One fault as it happened, on the run's clock. */
@@ -138,7 +138,7 @@ export function analyzeFaults(input: AnalysisInput): FaultAnalysis {
     const at = pressAt[i] as number;
     const ms = latencyMs[i] as number;
     const until = at + ms;
-    if (windows.some((w) => at <= w.to && until >= w.from)) continue;
+    if (overlapsAny(windows, at, until)) continue;
     if (ms <= LOST_AFTER_MS) outside.record(ms);
     else lostOutside++;
   }

@@ -101,3 +101,26 @@ describe("SyncChecker.noFaultBefore", () => {
     expect(c.early().latency.count).toBe(1);
   });
 });
+
+describe("SyncChecker.settleBefore", () => {
+  it("keeps no record of what settled before it, in a window or outside, and the analysis is unchanged", () => {
+    // A fault hitting A from 3 s to 4 s: the late press on B (2 s → 9 s) stretches its window to 9 s.
+    const fault: FaultSpan = { kind: "partition", startMs: 3000, endMs: 4000, nodes: [A] };
+    const all = new SyncChecker(reach);
+    play(all);
+    const a = analyze(all, [fault]);
+    expect(a.outcomes[0]?.windowEndMs).toBe(9000);
+    const bounded = new SyncChecker(reach);
+    play(bounded);
+    const windows = [{ from: 3000, to: 9000 }];
+    bounded.settleBefore(30_000, windows, windows);
+    // Kept: the pairs settled from 30 s on, the slow pair of the window, the window's and later press times.
+    expect(bounded.pairs().pressAt).toEqual([...Array(11).keys()].map((k) => (k + 30) * 1000));
+    expect(bounded.slow.map((p) => p.pressAt)).toEqual([2000]);
+    expect(bounded.pressTimes).toEqual(all.pressTimes.filter((t) => (t >= 3000 && t <= 9000) || t >= 30_000));
+    expect(bounded.counts()).toEqual(all.counts());
+    const b = analyze(bounded, [fault]);
+    expect(b).toEqual(a);
+    expect(b.outside.count).toBe(40 - 7);
+  });
+});

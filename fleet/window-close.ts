@@ -1,0 +1,119 @@
+/**
+ * Closes the fault analysis' windows while a long run goes on. From its first fault or broker outage
+ * a run keeps what the report's fault analysis reads (sim/recovery.ts): every (press, follower)
+ * pair, the slow ones in full, the press times — the windows' ends are known only once the fleet has
+ * recovered. Once every fault and outage so far has ended, the fleet has recovered from each, nothing
+ * pressed before a window's end is still owed or held, and that end is CLOSE_MARGIN_MS in the past,
+ * the windows are the ones the analysis will find at the end of the run: what settled before then is
+ * tallied or dropped (SyncChecker.settleBefore), and the run keeps only its last minute or so.
+ */
+import type { NodeId } from "../protocol/index.js";
+import type { TimeWindow } from "../sim/checker.js";
+import { analyzeFaults, type FaultOutcome, type FaultSpan } from "../sim/recovery.js";
+import { followersReach } from "../sim/topology.js";
+import type { BrokerOutages } from "./broker-outages.js";
+import type { Collector } from "./collector.js";
+import type { FaultRecord } from "./faults/runner.js";
+import { outageFaults } from "./summarize.js";
+
+/**
+ * A window may close only this long after its end: a later fault starts after now, an outage from
+ * when the broker was last heard (the twins' keepalive: 15-22.5 s) less a second; neither can then
+ * reach back to what settled before it, nor reopen an outage that ended.
+ */
+export const CLOSE_MARGIN_MS = 60_000;
+/** How often (run clock) a run that has seen a fault tries to close its windows. */
+export const CLOSE_EVERY_MS = 10_000;
+/** Each attempt that cannot close doubles the wait before the next, up to this: the analysis costs. */
+const CLOSE_EVERY_MAX_MS = 320_000;
+
+/** What of a run the closing reads. */
+export interface ClosingRun {
+  readonly collector: Collector;
+  readonly ids: readonly NodeId[];
+  readonly faults: { readonly records: readonly FaultRecord[]; readonly inProgress: number };
+  readonly outages: BrokerOutages;
+  /** Who follows each node, as the run's analysis reads it; the collector's pairing when not given. */
+  readonly reach?: ReadonlyMap<NodeId, readonly NodeId[]>;
+}
+
+export class WindowCloser {
+  private lastTry = Number.NEGATIVE_INFINITY;
+  private wait = CLOSE_EVERY_MS;
+  private readonly run: ClosingRun;
+
+  constructor(
+    collector: Collector,
+    ids: readonly NodeId[],
+    faults: ClosingRun["faults"],
+    outages: BrokerOutages,
+    reach?: ReadonlyMap<NodeId, readonly NodeId[]>,
+  ) {
+    this.run = { collector, ids, faults, outages, ...(reach !== undefined ? { reach } : {}) };
+  }
+
+  /** The run's periodic step at `now` (Collector.advance), and now and then an attempt to close. */
+  advance(now: number, windowMs: number): void {
+    const { collector, faults, outages } = this.run;
+    const faulted = faults.records.length + faults.inProgress > 0 || outages.seen;
+    collector.advance(now, windowMs, faulted);
+    if (!faulted || now - this.lastTry < this.wait) return;
+    this.lastTry = now;
+    const closed = closeWindows(this.run, now);
+    this.wait = closed === "open" ? Math.min(2 * this.wait, CLOSE_EVERY_MAX_MS) : CLOSE_EVERY_MS;
+  }
+}
+
+/**
+ * Settles in the checker what lies before `now - CLOSE_MARGIN_MS` if every window is final (see the
+ * module's comment): "closed" if it did, "open" if a window is not final, "busy" while a fault or an
+ * outage lasts (or the nodes changed their pairing: the analysis judges the windows with the pairing
+ * at the end, so such a run keeps everything).
+ */
+export function closeWindows(run: ClosingRun, now: number): "closed" | "open" | "busy" {
+  const { collector, faults, outages } = run;
+  if (faults.inProgress > 0 || outages.downS() !== undefined) return "busy";
+  if ((collector.live?.changes.length ?? 0) > 0) return "busy";
+  const checker = collector.checker;
+  const before = now - CLOSE_MARGIN_MS;
+  // A press still owed, or still held at its node, may yet be a slow pair that stretches a window.
+  const owed = Math.min(
+    checker.oldestOwed() ?? Number.POSITIVE_INFINITY,
+    collector.oldestHeld() ?? Number.POSITIVE_INFINITY,
+  );
+  const timeline = collector.timeline;
+  // As fleet/summarize.ts analyses them at the end of the run.
+  const faultSpans = [...faults.records].sort((a, b) => a.startMs - b.startMs);
+  const input = {
+    fleet: run.ids,
+    reach: run.reach ?? followersReach(collector.pairing ?? new Map()),
+    timeline,
+    pairs: { pressAt: [], latencyMs: [] },
+    slow: checker.slow,
+    pressTimes: checker.pressTimes,
+    endMs: now,
+  };
+  const outageSpans = outageFaults(outages.list(now), timeline);
+  const ofFaults = windows(faultSpans, analyzeFaults({ ...input, faults: faultSpans }).outcomes);
+  const alsoHolding = faultSpans.filter((f) => f.kind !== "broker-restart");
+  const ofOutages = windows(
+    outageSpans,
+    analyzeFaults({ ...input, faults: outageSpans, alsoHolding }).outcomes,
+  );
+  if (ofFaults === undefined || ofOutages === undefined) return "open";
+  const all = [...ofFaults, ...ofOutages];
+  if (all.some((w) => w.to >= before || w.to >= owed)) return "open";
+  checker.settleBefore(before, ofFaults, all);
+  return "closed";
+}
+
+/** Each span's window, or undefined if the fleet has not recovered from one yet. */
+function windows(spans: readonly FaultSpan[], outcomes: readonly FaultOutcome[]): TimeWindow[] | undefined {
+  const out: TimeWindow[] = [];
+  for (const [i, f] of spans.entries()) {
+    const o = outcomes[i];
+    if (o === undefined || o.recoveryMs === null) return undefined;
+    out.push({ from: f.startMs, to: o.windowEndMs });
+  }
+  return out;
+}
