@@ -37,7 +37,7 @@ export class ReplayedLog {
     if (this.reports === 0 && this.configs === 0) return;
     this.logger.info(
       { reports: this.reports, configs: this.configs },
-      `the states the broker held: ${this.reports} reports and ${this.configs} configs (each at debug)`,
+      `the fleet's state as the service found it: ${this.reports} reports and ${this.configs} configs (the broker's copies, or a node's first report since; each at debug)`,
     );
     this.reports = 0;
     this.configs = 0;

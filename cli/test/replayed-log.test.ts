@@ -30,7 +30,7 @@ it("writes each replayed state at debug and one info line counting them after a 
     level: 30,
     reports: 3,
     configs: 3,
-    msg: "the states the broker held: 3 reports and 3 configs (each at debug)",
+    msg: "the fleet's state as the service found it: 3 reports and 3 configs (the broker's copies, or a node's first report since; each at debug)",
   });
   scheduler.advance(60_000);
   expect(lines).toHaveLength(7);
