@@ -56,18 +56,23 @@ export function stopsHeld(argv: readonly string[]): readonly NodeJS.Signals[] {
 }
 
 let stopsTaken = false;
+/** Stops heard before the command took them that end the process at once, cut short (exit 130). */
+const STOPS_BEFORE_EXIT = 3;
+const CUT_SHORT = 130;
 const stopsHeard: NodeJS.Signals[] = [];
 
 /**
  * Keeps `signals` from ending the process until the command takes them (takeStops), remembering
- * those heard. Once taken, the command's own handlers act; a stop that comes when the command has
+ * those heard; a third before then ends it at once (exit 130). Once taken, the command's own handlers act; a stop that comes when the command has
  * none any more (it is done, the process ends) ends the process at once, with the exit code it has.
  */
 export function holdStops(signals: readonly NodeJS.Signals[]): void {
   for (const signal of signals)
     process.on(signal, () => {
       if (!stopsTaken) {
-        if (stopsHeard.length < 10) stopsHeard.push(signal);
+        stopsHeard.push(signal);
+        // A start that does not come to an end (it should not) is no trap: a third stop ends it.
+        if (stopsHeard.length >= STOPS_BEFORE_EXIT) process.exit(CUT_SHORT);
       } else if (process.listenerCount(signal) <= 1) {
         process.exit();
       }
