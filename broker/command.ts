@@ -4,6 +4,7 @@
  */
 import { type Logger, pino } from "pino";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
+import { isStopSignal, StopRequest } from "../node/stop-request.js";
 import { CredentialsFileError, loadCredentialsFile } from "./credentials.js";
 import type { StoreHealth } from "./figures.js";
 import { OpenFilesWatch } from "./open-files-watch.js";
@@ -33,6 +34,11 @@ export interface BrokerCommandContext {
    * first lines, cli/early-hang-ups.ts); called once this command does.
    */
   readonly hangUpsBefore?: () => number;
+  /**
+   * The stop signals the process heard before this command listened for them (cli/early-hang-ups.ts):
+   * the broker stops as soon as it can, without listening when it had not started.
+   */
+  readonly stopsBefore?: () => readonly string[];
 }
 
 const TLS_FLAGS = { key: "--tls-key", certificate: "--tls-cert", pair: "--tls-key/--tls-cert" } as const;
@@ -67,6 +73,16 @@ export async function runBrokerCommand(
   // SIGHUP reloads the files (docs/broker.md, Reloading); one that comes while starting waits for it.
   const hangUps = new HangUps(logger);
   process.on("SIGHUP", hangUps.heard);
+  // SIGINT and SIGTERM stop it from here until it has closed: one while it starts, once it listens;
+  // one more while it stops is told, and the stop goes on (node/stop-request.ts).
+  const stop = new StopRequest((signal) =>
+    logger.info(
+      `${signal}: the broker is stopping already (closing its connections, then its store); it ends once they are closed (SIGKILL ends it at once)`,
+    ),
+  );
+  if (context.signal?.aborted) stop.ask("abort");
+  else context.signal?.addEventListener("abort", () => stop.ask("abort"));
+  for (const signal of context.stopsBefore?.() ?? []) if (isStopSignal(signal)) stop.ask(signal);
   // One before this, while the process started, came before the files were read: what it would
   // reload is what the start reads now.
   if ((context.hangUpsBefore?.() ?? 0) > 0)
@@ -85,15 +101,27 @@ export async function runBrokerCommand(
           `--tls-cert: the certificate in ${certFile} ${problem}: clients that check it will refuse it`,
         );
     }
+    // Stopped before it listened (systemd stopping a unit that had just started): nothing to close.
+    if (stop.first !== undefined) {
+      const why = stop.first === "abort" ? "stopped" : stop.first;
+      logger.info(`${why} before the broker listened: it stops without starting`);
+      return;
+    }
     const broker = await startBroker({ ...options, auth, logger });
     hangUps.start(() => reloadFiles(broker, authFile, options.tls, now, logger));
-    await serve(broker, context, logger);
+    await serve(broker, context, logger, stop);
   } finally {
+    stop.release();
     process.off("SIGHUP", hangUps.heard);
   }
 }
 
-async function serve(broker: RunningBroker, context: BrokerCommandContext, logger: Logger): Promise<void> {
+async function serve(
+  broker: RunningBroker,
+  context: BrokerCommandContext,
+  logger: Logger,
+  stop: StopRequest,
+): Promise<void> {
   context.onListening?.(broker);
   const attached = await context.attach?.(broker).catch(async (err: unknown) => {
     await broker.close();
@@ -106,18 +134,7 @@ async function serve(broker: RunningBroker, context: BrokerCommandContext, logge
   );
   files.start();
 
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      context.signal?.removeEventListener("abort", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-    if (context.signal?.aborted) stop();
-    else context.signal?.addEventListener("abort", stop);
-  });
+  await stop.asked;
   files.stop();
   await attached?.close();
   await broker.close();

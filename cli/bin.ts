@@ -7,11 +7,12 @@
  * of a crash on EPIPE, EIO or ENOSPC: the run that SIGHUP cut short still writes its report. Results
  * lost on stdout for another reason than their reader going away make the exit code 1.
  */
-import { holdHangUps, holdsHangUps } from "./early-hang-ups.js";
+import { holdHangUps, holdStops, holdsHangUps, stopsHeld } from "./early-hang-ups.js";
 
 // Before the rest of the CLI loads (static imports would all load first): a service's SIGHUP in the
-// meantime must not end it (cli/early-hang-ups.ts).
+// meantime must not end it, nor a stop end a service or a run half-started (cli/early-hang-ups.ts).
 if (holdsHangUps(process.argv.slice(2))) holdHangUps();
+holdStops(stopsHeld(process.argv.slice(2)));
 const [{ hungUpTerminal }, { commandName, main }, { exitAfterOutput, guardOutput }] = await Promise.all([
   import("./hung-up.js"),
   import("./main.js"),

@@ -11,6 +11,14 @@
  * for SIGUSR1 opens its debugger on 127.0.0.1:9229 — through which any local user may run code as the
  * service's user — for a signal a log-rotation hook may send by habit. A service takes no notice of
  * either and logs that it did not (userSignals).
+ *
+ * SIGINT and SIGTERM are held too, for the services and for `sim` (and SIGHUP, a stop to `sim`):
+ * Node's default ends the process at once, and it did so until the command listened for them, after
+ * it had taken its data directory's lock (twins.lock), published its presence or begun a save. A
+ * SIGTERM from systemd stopping a unit that had just started (or a script killing a job it had just
+ * begun) left the lock and a temporary file, and ended the process by the signal rather than with its
+ * exit code: 4 trials of 10 at 900-2000 ms after the spawn. Held, a stop is kept until the command
+ * takes it (takeStops) and acts on it as soon as it can.
  */
 
 let heard = 0;
@@ -22,14 +30,62 @@ const hold = (): void => {
 /** The CLI's options that take a value as the next word (cli/log-options.ts). */
 const VALUED_OPTIONS = new Set(["--log-level", "--log-format"]);
 
-/** Whether `argv` (without node and the script) runs `twinfleet broker` or `twinfleet twins`. */
-export function holdsHangUps(argv: readonly string[]): boolean {
+/** The command `argv` (without node and the script) runs, past the CLI's own options. */
+function commandOf(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i] ?? "";
     if (VALUED_OPTIONS.has(word)) i++;
-    else if (!word.startsWith("-")) return word === "broker" || word === "twins";
+    else if (!word.startsWith("-")) return word;
   }
-  return false;
+  return undefined;
+}
+
+/** Whether `argv` (without node and the script) runs `twinfleet broker` or `twinfleet twins`. */
+export function holdsHangUps(argv: readonly string[]): boolean {
+  const command = commandOf(argv);
+  return command === "broker" || command === "twins";
+}
+
+/** The signals that stop the command `argv` runs, held from the first lines; none for the others. */
+export function stopsHeld(argv: readonly string[]): readonly NodeJS.Signals[] {
+  const command = commandOf(argv);
+  if (command === "broker" || command === "twins") return ["SIGINT", "SIGTERM"];
+  // A run is stopped by SIGHUP too (a closed terminal): cli/commands/sim.ts STOP_SIGNALS.
+  if (command === "sim") return ["SIGINT", "SIGTERM", "SIGHUP"];
+  return [];
+}
+
+let stopsTaken = false;
+/** Stops heard before the command took them that end the process at once, cut short (exit 130). */
+const STOPS_BEFORE_EXIT = 3;
+const CUT_SHORT = 130;
+const stopsHeard: NodeJS.Signals[] = [];
+
+/**
+ * Keeps `signals` from ending the process until the command takes them (takeStops), remembering
+ * those heard; a third before then ends it at once (exit 130). Once taken, the command's own handlers act; a stop that comes when the command has
+ * none any more (it is done, the process ends) ends the process at once, with the exit code it has.
+ */
+export function holdStops(signals: readonly NodeJS.Signals[]): void {
+  for (const signal of signals)
+    process.on(signal, () => {
+      if (!stopsTaken) {
+        stopsHeard.push(signal);
+        // A start that does not come to an end (it should not) is no trap: a third stop ends it.
+        if (stopsHeard.length >= STOPS_BEFORE_EXIT) process.exit(CUT_SHORT);
+      } else if (process.listenerCount(signal) <= 1) {
+        process.exit();
+      }
+    });
+}
+
+/**
+ * The stops heard since holdStops(), before the command listened for them (in the order heard); from
+ * now on the command's handlers act on them.
+ */
+export function takeStops(): readonly NodeJS.Signals[] {
+  stopsTaken = true;
+  return stopsHeard.splice(0);
 }
 
 /** The signals a service takes no notice of, besides SIGHUP. */

@@ -351,6 +351,13 @@ export class BrokerLink implements TwinsLink {
     this.stopWatching();
     const client = this.client;
     if (!client) return;
+    // Not connected (its first connect under way, or an outage): there is no one to say goodbye to,
+    // and MQTT.js's gentle end queues its DISCONNECT for a connection that may still come up, then
+    // never ends it: a service stopped just after it started kept its socket open and never exited.
+    if (!client.connected) {
+      await client.endAsync(true);
+      return;
+    }
     const goodbye = (async () => {
       if (client.connected && this.opts.presence) {
         await client

@@ -11,7 +11,7 @@ import {
 } from "../../broker/index.js";
 import { bindMessage, exposureWarning } from "../bind.js";
 import { twinsStoreIn } from "../data-dir-mixup.js";
-import { takeHangUps, userSignalLine, userSignals } from "../early-hang-ups.js";
+import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -48,6 +48,7 @@ export async function runBroker(
     await runBrokerCommand(brokerFlags, {
       logger,
       hangUpsBefore: takeHangUps,
+      stopsBefore: takeStops,
       ...(watch ? { signal: watch.signal } : {}),
       ...(http === undefined
         ? {}

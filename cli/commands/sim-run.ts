@@ -13,6 +13,7 @@ import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { isStdout } from "../../node/whole-file.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
+import { takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import {
   type FleetFlagValues,
@@ -149,6 +150,12 @@ export async function runSim(
     run.cut();
   };
   for (const s of STOP_SIGNALS) process.on(s, onTerm);
+  // Those heard while the process started and the run began (cli/early-hang-ups.ts) act now: they
+  // used to end the process at once, leaving the twins' lock and a save's temporary file.
+  for (const s of takeStops()) {
+    if (s === "SIGINT") onSigint();
+    else onTerm(s);
+  }
   try {
     if (consoleCode && fleet) {
       early?.quiet();

@@ -9,6 +9,7 @@ import { parseShardSpec } from "../../fleet/shard-plan.js";
 import { writeShardFile } from "../../fleet/shard-report.js";
 import { ShardRun } from "../../fleet/shard-run.js";
 import type { Env } from "../connection.js";
+import { takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
@@ -52,6 +53,8 @@ export async function runSimShard(
   };
   process.on("SIGINT", onSigint);
   for (const s of STOP_SIGNALS) process.on(s, onSigint);
+  // Those heard while the process started (cli/early-hang-ups.ts) act now.
+  for (const s of takeStops()) onSigint(s);
   try {
     const file = await done;
     writeOutputFile("--shard-report", raw.shardReport, (p) => writeShardFile(p, file));

@@ -5,6 +5,7 @@
  * until a signal and waiting for a broker not there yet (docs/twins.md, "Starting before the broker").
  */
 import type { Logger } from "pino";
+import { isStopSignal, StopRequest } from "../../node/stop-request.js";
 import { isNodeId } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
 import {
@@ -19,9 +20,9 @@ import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
-import { takeHangUps, userSignalLine, userSignals } from "../early-hang-ups.js";
+import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
-import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
+import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -157,9 +158,19 @@ export async function runTwinsService(
   process.on("SIGHUP", hungUp);
   if (takeHangUps() > 0) hungUp();
   userSignals((signal) => logger.warn(userSignalLine(signal, "twins service")));
+  // SIGINT and SIGTERM stop it from here until it has closed, those heard while the process started
+  // included: one while it starts, once what it started can be closed; one more while it stops is
+  // told, and the stop goes on — its last save and its lock's removal are not cut short.
+  const stop = new StopRequest((signal) =>
+    logger.info(
+      `${signal}: the twins service is stopping already (its last save, its goodbye to the broker: a few seconds at most); it ends then, its lock removed (SIGKILL ends it at once)`,
+    ),
+  );
+  for (const signal of takeStops()) if (isStopSignal(signal)) stop.ask(signal);
   try {
-    await serveTwins(flags, io, logger, http);
+    await serveTwins(flags, io, logger, http, stop);
   } finally {
+    stop.release();
     process.off("SIGHUP", hungUp);
   }
 }
@@ -169,8 +180,14 @@ async function serveTwins(
   io: CliIO,
   logger: Logger,
   http: HttpOptions | undefined,
+  stop: StopRequest,
 ): Promise<void> {
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
+  // Stopped before it took its directory or the broker (systemd stopping a unit just started).
+  if (stop.first !== undefined) {
+    logger.info(`${stop.first} before the twins service started: it stops without starting`);
+    return;
+  }
   const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
   if (mixup !== undefined) logger.warn(`twins: ${mixup}`);
   // Started beside its broker (both units at boot, after a power cut), the service waits for it:
@@ -206,7 +223,8 @@ async function serveTwins(
       : undefined;
   logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
   try {
-    await untilSignalOr(t.reached);
+    // Until stopped, or the broker refused what waiting for it cannot fix (Twins.reached rejects).
+    await Promise.race([stop.asked, t.reached.then(() => new Promise<never>(() => {}))]);
   } finally {
     await web?.close();
     source?.close();

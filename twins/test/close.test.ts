@@ -2,6 +2,8 @@
  * A clean close against a broker that stops answering mid-goodbye: the presence clear (QoS 1) is
  * never acknowledged and the connection stays open. The close gives up after CLOSE_GRACE_MS on the
  * service's scheduler, drops the connection and resolves, instead of waiting for a reconnect.
+ * And a close while the first connect is under way (a service stopped just after it started): the
+ * connection is dropped, not left to come up afterwards and stay open (the process never exited).
  */
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import mqttPacket from "mqtt-packet";
@@ -13,16 +15,21 @@ import { startTwins } from "../service.js";
 /** A broker that answers CONNECT, SUBSCRIBE and QoS 1 PUBLISH until `mute`, then nothing at all. */
 function muteableBroker() {
   const sockets = new Set<Socket>();
-  const state = { mute: false, presenceCleared: false };
+  const state = { mute: false, presenceCleared: false, holdConnack: false, open: 0 };
+  const held: (() => void)[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
+    state.open++;
+    socket.on("close", () => state.open--);
     socket.on("error", () => {});
     const parser = mqttPacket.parser();
     const send = (p: mqttPacket.Packet) => socket.write(mqttPacket.generate(p));
     parser.on("packet", (p) => {
       if (p.cmd === "publish" && p.retain && p.payload.length === 0) state.presenceCleared = true;
       if (state.mute) return;
-      if (p.cmd === "connect") send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+      const connack = () => send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+      if (p.cmd === "connect" && state.holdConnack) held.push(connack);
+      else if (p.cmd === "connect") connack();
       else if (p.cmd === "subscribe")
         send({ cmd: "suback", messageId: p.messageId, granted: p.subscriptions.map((s) => s.qos) });
       else if (p.cmd === "publish" && p.qos === 1) send({ cmd: "puback", messageId: p.messageId });
@@ -32,6 +39,11 @@ function muteableBroker() {
   });
   return {
     state,
+    /** Answers the CONNECTs held so far. */
+    release: () => {
+      for (const connack of held.splice(0)) connack();
+    },
+    heldConnects: () => held.length,
     listen: () =>
       new Promise<number>((resolve) =>
         server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
@@ -66,5 +78,18 @@ describe("closing the twins service", () => {
     sched.advance(1);
     await closing;
     expect(closed).toBe(true);
+  });
+
+  it("closed before its first CONNACK, drops the connection: none stays open once the broker answers", async () => {
+    broker = muteableBroker();
+    broker.state.holdConnack = true;
+    const port = await broker.listen();
+    const twins = await startTwins({ url: `mqtt://127.0.0.1:${port}`, waitForBroker: true });
+    const b = broker;
+    while (b.heldConnects() === 0) await new Promise((r) => setImmediate(r));
+    await twins.close();
+    // The CONNACK the broker was about to send: the client took it and held the socket for ever.
+    b.release();
+    await expect.poll(() => b.state.open, { timeout: 5000 }).toBe(0);
   });
 });

@@ -1,0 +1,121 @@
+/**
+ * SIGTERM to a service or a run that has just started, and a second one during the stop: each in a
+ * process of its own, sent the signal the moment its data directory shows it has begun (the twins'
+ * lock written, the broker's LevelDB opened), before it listens. Node's default for the signal used
+ * to end the process there — by the signal, with the lock left — and ended it again at a second
+ * SIGTERM or Ctrl-C during the stop. Judged by the exit code and the files left, not by timing.
+ * (Two signals sent at once may be handled in either order: the line names the second handled.)
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningBroker, startBroker } from "../../broker/index.js";
+import { ROOT } from "../../console/test/tmux.js";
+import { cliArgs } from "../../node/test/cli-command.js";
+import { stopsHeld } from "../early-hang-ups.js";
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+let broker: RunningBroker | undefined;
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await broker?.close();
+  broker = undefined;
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function scratch(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "twinfleet-stops-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** `twinfleet …args` in a process of its own: its output so far, and how it ended once it has. */
+function twinfleet(args: string[]) {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], { cwd: ROOT, stdio: "pipe" });
+  children.push(child);
+  let out = "";
+  const add = (d: Buffer) => {
+    out += d.toString();
+  };
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, out: () => out, ended };
+}
+
+/** Sends `signal` the moment `file` exists: the command has begun taking what it must give back. */
+async function signalOnceThere(child: ChildProcess, file: string, signal: NodeJS.Signals): Promise<void> {
+  await expect.poll(() => existsSync(file), { timeout: 60_000, interval: 1 }).toBe(true);
+  child.kill(signal);
+}
+
+/** What a twins data directory holds besides its store: a lock or a save's temporary file. */
+const leftovers = async (dir: string) =>
+  (await readdir(dir)).filter((f) => f === "twins.lock" || f.endsWith(".tmp"));
+
+describe("stopsHeld", () => {
+  it("holds SIGINT and SIGTERM for the services, SIGHUP too for a run, nothing for the others", () => {
+    expect(stopsHeld(["broker", "--port", "0"])).toEqual(["SIGINT", "SIGTERM"]);
+    expect(stopsHeld(["--log-level", "debug", "twins"])).toEqual(["SIGINT", "SIGTERM"]);
+    expect(stopsHeld(["sim", "--headless"])).toEqual(["SIGINT", "SIGTERM", "SIGHUP"]);
+    expect(stopsHeld(["nodes", "--broker", "mqtt://h"])).toEqual([]);
+    expect(stopsHeld(["--version"])).toEqual([]);
+  });
+});
+
+describe("a stop that comes while the command starts", () => {
+  it("twinfleet twins stops cleanly once started: exit 0, its lock removed", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    const data = join(await scratch(), "twins");
+    const t = twinfleet(["twins", "--broker", broker.url, "--data", data, "--http", "127.0.0.1:0"]);
+    await signalOnceThere(t.child, join(data, "twins.lock"), "SIGTERM");
+    expect(await t.ended, t.out()).toEqual({ code: 0, signal: null });
+    expect(await leftovers(data)).toEqual([]);
+  }, 90_000);
+
+  it("twinfleet broker stops cleanly: exit 0", async () => {
+    const data = join(await scratch(), "broker");
+    const b = twinfleet(["broker", "--host", "127.0.0.1", "--port", "0", "--data", data]);
+    await signalOnceThere(b.child, join(data, "CURRENT"), "SIGTERM");
+    expect(await b.ended, b.out()).toEqual({ code: 0, signal: null });
+  }, 90_000);
+
+  it("twinfleet sim --broker is cut short: exit 130, the twins' lock removed", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    const data = join(await scratch(), "twins");
+    const args = ["sim", "--broker", broker.url, "--nodes", "3", "--headless", "--duration", "30"];
+    const s = twinfleet([...args, "--twins-data", data, "--fresh"]);
+    await signalOnceThere(s.child, join(data, "twins.lock"), "SIGTERM");
+    expect(await s.ended, s.out()).toEqual({ code: 130, signal: null });
+    expect(await leftovers(data)).toEqual([]);
+  }, 90_000);
+});
+
+describe("a second stop while the service stops", () => {
+  it("twinfleet twins says its stop is under way and ends it as the first asked: exit 0, no lock", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    const data = join(await scratch(), "twins");
+    const t = twinfleet(["twins", "--broker", broker.url, "--data", data]);
+    await expect.poll(() => t.out(), { timeout: 60_000 }).toMatch(/twins: watching the fleet/);
+    t.child.kill("SIGTERM");
+    t.child.kill("SIGINT");
+    expect(await t.ended, t.out()).toEqual({ code: 0, signal: null });
+    expect(t.out()).toMatch(/SIG(INT|TERM): the twins service is stopping already/);
+    expect(await leftovers(data)).toEqual([]);
+  }, 90_000);
+
+  it("twinfleet broker says its stop is under way and ends it: exit 0", async () => {
+    const b = twinfleet(["broker", "--host", "127.0.0.1", "--port", "0"]);
+    await expect.poll(() => b.out(), { timeout: 60_000 }).toMatch(/twinfleet broker listening on/);
+    b.child.kill("SIGINT");
+    b.child.kill("SIGTERM");
+    expect(await b.ended, b.out()).toEqual({ code: 0, signal: null });
+    expect(b.out()).toMatch(/SIG(INT|TERM): the broker is stopping already/);
+  }, 90_000);
+});
