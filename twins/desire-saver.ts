@@ -122,7 +122,6 @@ export class DesireSaver {
     await this.saving;
   }
 
-  /** One last attempt if the last save failed, then no more retries. */
   /**
    * One last attempt if the last save failed, then no more retries. Still failing, it says so whatever
    * the failure log's spacing: what changed since the failures began is not on disk, and the service
