@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
 import { ROOT } from "../../console/test/tmux.js";
@@ -94,6 +95,26 @@ describe("a stop that comes while the command starts", () => {
     await signalOnceThere(s.child, join(data, "twins.lock"), "SIGTERM");
     expect(await s.ended, s.out()).toEqual({ code: 130, signal: null });
     expect(await leftovers(data)).toEqual([]);
+  }, 90_000);
+});
+
+describe("a stop while a run waits for its ids in use to go offline", () => {
+  it("twinfleet sim --broker ends there: exit 130, nothing run, no report", async () => {
+    broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    // Statuses a broker kept without their wills: the run waits 23.5 s for them to go offline.
+    const tool = await mqtt.connectAsync(broker.url);
+    for (const id of ["n-0000", "n-0001"])
+      await tool.publishAsync(`tf/status/${id}`, "T1 1", { qos: 1, retain: true });
+    await tool.endAsync();
+    const s = twinfleet(["sim", "--broker", broker.url, "--nodes", "2", "--headless", "--duration", "30"]);
+    await expect.poll(() => s.out(), { timeout: 60_000 }).toMatch(/waiting up to 23\.5 s/);
+    s.child.kill("SIGTERM");
+    expect(await s.ended, s.out()).toEqual({ code: 130, signal: null });
+    expect(s.out()).toMatch(
+      /twinfleet sim: SIGTERM: stopped while waiting for the fleet's ids to go offline: nothing ran/,
+    );
+    // Before, the stop was answered once the wait was over: the nodes started, cut short, a summary.
+    expect(s.out()).not.toMatch(/STOPPED EARLY|nodes \(uno-w5100\)/);
   }, 90_000);
 });
 
