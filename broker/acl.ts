@@ -150,15 +150,18 @@ export function aclHooks(access: AccessPolicy | AccessRules, logger: Logger): Ac
         .then((checked) => {
           // Rules reloaded while the password was being checked: the login must hold under the new ones.
           const result = recheckedLogin(checked, rules.policy, policy, client.id);
+          // The client's own address as its socket gives it (an IPv6 one whole, not the /64 the
+          // abuse limits count it under): the device to find and fix.
+          const remote = (client as { conn?: { remoteAddress?: string } }).conn?.remoteAddress;
           if (!result.ok) {
-            logger.warn({ clientId: client.id, username, why: result.why }, "connection refused");
+            logger.warn({ clientId: client.id, username, remote, why: result.why }, "connection refused");
             callback(fail(result.why, `${result.why} for client ${client.id}`), false);
             return;
           }
           const will = wills.get(client);
           wills.delete(client);
           if (will !== undefined && !canPublish(result.identity, will)) {
-            logger.warn({ clientId: client.id, username, will }, "will topic not allowed");
+            logger.warn({ clientId: client.id, username, remote, will }, "will topic not allowed");
             callback(fail("not-authorized", `will topic ${will} not allowed for ${username}`), false);
             return;
           }

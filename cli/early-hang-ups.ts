@@ -71,6 +71,7 @@ export function holdStops(signals: readonly NodeJS.Signals[]): void {
     process.on(signal, () => {
       if (!stopsTaken) {
         stopsHeard.push(signal);
+        whileStartingStop?.(signal);
         // A start that does not come to an end (it should not) is no trap: a third stop ends it.
         if (stopsHeard.length >= STOPS_BEFORE_EXIT) process.exit(CUT_SHORT);
       } else if (process.listenerCount(signal) <= 1) {
@@ -79,12 +80,26 @@ export function holdStops(signals: readonly NodeJS.Signals[]): void {
     });
 }
 
+let whileStartingStop: ((signal: NodeJS.Signals) => void) | undefined;
+
+/**
+ * Tells `stop` of a stop held before the command takes them — at once of one heard already, then of
+ * each as it comes — for a start that may wait long (a run waiting for ids in use to go offline, up to
+ * 23.5 s): the start can end then rather than once it is over. The stops are still taken as before.
+ */
+export function whileStarting(stop: (signal: NodeJS.Signals) => void): void {
+  whileStartingStop = stop;
+  const first = stopsHeard[0];
+  if (first !== undefined) stop(first);
+}
+
 /**
  * The stops heard since holdStops(), before the command listened for them (in the order heard); from
  * now on the command's handlers act on them.
  */
 export function takeStops(): readonly NodeJS.Signals[] {
   stopsTaken = true;
+  whileStartingStop = undefined;
   return stopsHeard.splice(0);
 }
 

@@ -1,6 +1,7 @@
 /**
  * What a standalone twins service logs of its fleet's events (docs/cli.md, "Logs"). At info, what an
- * operator must read: a node going offline and coming back, a changed identity, a pairing that
+ * operator must read: a node going offline and coming back (a burst of them in a few lines,
+ * cli/presence-burst-log.ts), a changed identity, a pairing that
  * changed, the convergence figure when it moves, and a summary a minute of the rest
  * (cli/activity-log.ts). At debug, each report, register, first coming online and config that only
  * confirms the pairing the service knew: routine that grows with the fleet's traffic.
@@ -14,6 +15,7 @@ import type { Twin, TwinsEvents } from "../twins/types.js";
 import { ActivityLog } from "./activity-log.js";
 import { ConvergenceLog } from "./convergence-log.js";
 import { ForgottenLog } from "./forgotten-log.js";
+import { PresenceBurstLog } from "./presence-burst-log.js";
 import { ReplayedLog } from "./replayed-log.js";
 
 /** The service as its log sees it: its events and its twins. */
@@ -29,10 +31,13 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   for (const tw of t.list()) if (tw.kind !== undefined) identities.set(tw.id, identity(tw));
   const pairings = new Map<NodeId, string>();
   const away = new Set<NodeId>();
-  const activity = new ActivityLog(logger, sched, () => {
+  const fleet = () => {
     const twins = t.list();
     return { online: twins.filter((tw) => tw.presence === "online").length, known: twins.length };
-  });
+  };
+  const activity = new ActivityLog(logger, sched, fleet);
+  // A whole site going offline or coming back at once is a few lines, not one per node.
+  const presence = new PresenceBurstLog(logger, sched, fleet);
   t.on("twin-registered", (tw, first, again) => {
     const was = identities.get(tw.id);
     identities.set(tw.id, identity(tw));
@@ -64,12 +69,12 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   });
   t.on("twin-online", (tw) => {
     if (!away.delete(tw.id)) return activity.cameOnline(tw.id);
-    logger.info({ node: tw.id }, "online");
+    presence.node("online", tw.id);
     activity.presence(true);
   });
   t.on("twin-offline", (tw) => {
     away.add(tw.id);
-    logger.info({ node: tw.id }, "offline");
+    presence.node("offline", tw.id);
     activity.presence(false);
   });
   const forgotten = new ForgottenLog(logger, sched);
@@ -88,6 +93,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
       forgotten.stop();
       convergence.stop();
       replayedLog.flush();
+      presence.flush();
       activity.flush();
     },
   };

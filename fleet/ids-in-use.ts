@@ -41,10 +41,20 @@ export class FleetIdsInUseError extends Error {
   }
 }
 
+/** The run was asked to stop (Ctrl-C, SIGTERM) while it waited for its ids to go offline. */
+export class FleetStartStoppedError extends Error {
+  override readonly name = "FleetStartStoppedError";
+  constructor(readonly reason: unknown) {
+    super("stopped while waiting for the fleet's ids to go offline: nothing ran");
+  }
+}
+
 /**
  * Throws FleetIdsInUseError when any of `ids` is online on the broker and stays online for `waitMs`
  * (a warning says the run waits); resolves at once when none is. Resolves to whether it waited (some
- * were online, and went offline within the wait).
+ * were online, and went offline within the wait). `stop` aborted ends the wait at once, with a
+ * FleetStartStoppedError: a Ctrl-C or SIGTERM during it used to be answered only once it was over
+ * (up to 23.5 s), and the run then started its nodes only to cut them short.
  */
 export async function refuseIdsInUse(
   where: { readonly url: string; readonly prefix: string; readonly fleet: number; readonly whose?: string },
@@ -53,6 +63,7 @@ export async function refuseIdsInUse(
   waitMs: number,
   scheduler: Scheduler,
   warn: (line: string) => void,
+  stop?: AbortSignal,
 ): Promise<boolean> {
   const online = () => ids.filter((id) => presence.online(id));
   if (online().length === 0) return false;
@@ -63,13 +74,17 @@ export async function refuseIdsInUse(
     const done = () => {
       timer.cancel();
       unwatch();
+      stop?.removeEventListener("abort", done);
       resolve();
     };
     const timer = after(scheduler, waitMs, done);
     const unwatch = presence.watch(() => {
       if (online().length === 0) done();
     });
+    if (stop?.aborted) done();
+    else stop?.addEventListener("abort", done);
   });
+  if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
   const still = online();
   if (still.length > 0)
     throw new FleetIdsInUseError(where.url, where.prefix, still, where.fleet, waitMs, where.whose);

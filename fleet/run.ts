@@ -6,8 +6,7 @@
  * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
  * pulls, faults), as the console does; `runFleet` runs it to the end. stop() ends the presses (the
  * run still settles); cut() ends the settle too, for a report marked as cut short. With `clock:
- * "virtual"` the same run goes on virtual time (fleet/virtual.ts): the in-memory broker, the twins
- * service, the nodes beside them in this thread, as fast as the CPU allows or at a console's pace.
+ * "virtual"` it goes on virtual time (fleet/virtual.ts), all in this thread, flat out or at a pace.
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
@@ -130,15 +129,16 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /**
    * Validates `options` (FleetOptionsError naming the field, before anything starts), sets everything
    * up and starts the nodes; the returned run is under way. `scheduler` is the run's clock and timers,
-   * handed on to everything it starts (a dependency like `logger`, not a setting: options are data).
-   * The worker threads run their own RealScheduler on the same origin (`wallNow() - now()`), so it
-   * must run on real time. On virtual time the run makes its own clock, whose dates start at
-   * `scheduler`'s now; `done` then settles once the driver has run it to the end.
+   * handed on to everything it starts (a dependency like `logger`, not a setting: options are data);
+   * the worker threads run their own RealScheduler on its origin (`wallNow() - now()`), so it must run
+   * on real time. On virtual time the run makes its own clock, whose dates start at `scheduler`'s now;
+   * `done` then settles once the driver has run it to the end. `stop` ends a wait for ids in use.
    */
   static async start(
     options: FleetOptions = {},
     logger: Logger = pino({ level: "silent" }),
     scheduler: Scheduler = new RealScheduler(),
+    stop?: AbortSignal,
   ): Promise<FleetRun> {
     const opts = resolveFleetOptions(options);
     let run: FleetRun | undefined;
@@ -156,7 +156,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       (run as { done: Promise<Report> }).done = done;
       return run;
     }
-    const parts = await prepareFleet(opts, logger, scheduler);
+    const parts = await prepareFleet(opts, logger, scheduler, stop);
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker));
     run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, scheduler, undefined);
     run.collector.judgeOutside(parts.twins, parts.ids, () => scheduler.now());

@@ -105,6 +105,8 @@ export async function prepareFleet(
   opts: ResolvedFleetOptions,
   logger: Logger,
   scheduler: Scheduler,
+  /** Aborted by a stop while the run waits for its ids to go offline (fleet/ids-in-use.ts). */
+  stop?: AbortSignal,
 ): Promise<FleetParts> {
   const { profile, ids, pairing } = planFleet(opts);
   // Nodes over TCP take a socket each, under the process's open-files limit: checked before anything starts.
@@ -189,9 +191,8 @@ export async function prepareFleet(
       // Another fleet or a board online with these ids: each connection would take the other's over.
       const where = { url: broker.url, prefix, fleet: ids.length };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
-      const waited = await refuseIdsInUse(where, ids, twinsPresence(host), waitMs, scheduler, (l) =>
-        logger.warn(l),
-      );
+      const warn = (l: string) => logger.warn(l);
+      const waited = await refuseIdsInUse(where, ids, twinsPresence(host), waitMs, scheduler, warn, stop);
       // The ids went offline by their wills: the fleet and its controller may have gone down together
       // (a power cut of their host), and the twins service found was the dead run's, its presence
       // kept as long as its nodes' statuses. Its will goes out with theirs, not always first: looked

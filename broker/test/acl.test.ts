@@ -169,14 +169,18 @@ describe("with real clients", () => {
 });
 
 describe("the log of a refused login", () => {
-  it("says it once, with the user name and why, at warn", async () => {
+  // The client's own address, IPv6 as written (not the /64 the abuse limits count): the device to find.
+  it.each([
+    ["127.0.0.1", "127.0.0.1"],
+    ["::1", "::1"],
+  ])("says it once, with the user name, the address (%s) and why, at warn", async (host, remote) => {
     const lines: { level: number; msg: string; username?: string; why?: string }[] = [];
     const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
     const auth = credentialsPolicy({
       prefix: "tf",
       users: { ctl: { role: "control", password: await hashPassword("ctl-pw") } },
     });
-    const broker = await startBroker({ host: "127.0.0.1", port: 0, auth, logger });
+    const broker = await startBroker({ host, port: 0, auth, logger });
     try {
       await expect(
         client(broker.url, { username: "ctl", password: "nope", clientId: "tool", reconnectPeriod: 0 }),
@@ -190,6 +194,7 @@ describe("the log of a refused login", () => {
         level: 40,
         msg: "connection refused",
         username: "ctl",
+        remote,
         why: "bad-credentials",
       }),
     ]);

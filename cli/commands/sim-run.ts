@@ -5,6 +5,7 @@
  * console, over --http or by progress lines, and its summary, report and exit code.
  */
 import { whyNoConsole } from "../../console/terminal.js";
+import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
@@ -13,7 +14,7 @@ import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { isStdout } from "../../node/whole-file.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
-import { takeStops } from "../early-hang-ups.js";
+import { takeStops, whileStarting } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import {
   type FleetFlagValues,
@@ -100,9 +101,22 @@ export async function runSim(
   // The console's code (blessed, its widgets) is loaded before the run starts: loaded once the run
   // was under way, it held the main thread, where the run's broker and twins service work, for 0.2-0.4 s.
   const consoleCode = interactive ? await import("../../console/sim-console.js") : undefined;
+  // A stop while the run waits for ids in use to go offline (up to 23.5 s) ends it there, nothing run.
+  const starting = new AbortController();
+  whileStarting((signal) => starting.abort(signal));
   const run = split
     ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
-    : await withFlagNames(() => FleetRun.start(options, inner));
+    : await withFlagNames(() => FleetRun.start(options, inner, undefined, starting.signal)).catch(
+        (e: unknown) => {
+          if (!(e instanceof FleetStartStoppedError)) throw e;
+          io.stderr(`twinfleet sim: ${String(e.reason)}: ${e.message}\n`);
+          return undefined;
+        },
+      );
+  if (run === undefined) {
+    io.exit?.(CUT_SHORT_EXIT);
+    return;
+  }
   const fleet = run instanceof FleetRun ? run : undefined;
   if (split && split.ranges.length > 1) note(`virtual time over ${split.ranges.length} worker threads`);
   // Watched (the console, the page), a virtual run starts at real-time speed unless --speed says

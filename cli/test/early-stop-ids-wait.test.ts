@@ -1,0 +1,49 @@
+/**
+ * A stop while `twinfleet sim --broker` waits for its ids in use to go offline (up to 23.5 s): in a
+ * process of its own, sent SIGTERM once its line says it waits. It used to be answered only once the
+ * wait was over, the nodes then started and cut short; it ends the run there now, nothing run.
+ * Judged by the exit code and the lines, not by timing.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import mqtt from "mqtt";
+import { afterEach, expect, it } from "vitest";
+import { type RunningBroker, startBroker } from "../../broker/index.js";
+import { ROOT } from "../../console/test/tmux.js";
+import { cliArgs } from "../../node/test/cli-command.js";
+
+const children: ChildProcess[] = [];
+let broker: RunningBroker | undefined;
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await broker?.close();
+  broker = undefined;
+});
+
+it("twinfleet sim --broker ends there: exit 130, nothing run, no report", async () => {
+  broker = await startBroker({ host: "127.0.0.1", port: 0 });
+  // Statuses a broker kept without their wills: the run waits 23.5 s for them to go offline.
+  const tool = await mqtt.connectAsync(broker.url);
+  for (const id of ["n-0000", "n-0001"])
+    await tool.publishAsync(`tf/status/${id}`, "T1 1", { qos: 1, retain: true });
+  await tool.endAsync();
+  const args = ["sim", "--broker", broker.url, "--nodes", "2", "--headless", "--duration", "30"];
+  const child = spawn(process.execPath, [...cliArgs(), ...args], { cwd: ROOT, stdio: "pipe" });
+  children.push(child);
+  let out = "";
+  const add = (d: Buffer) => {
+    out += d.toString();
+  };
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  await expect.poll(() => out, { timeout: 60_000 }).toMatch(/waiting up to 23\.5 s/);
+  child.kill("SIGTERM");
+  expect(await ended, out).toEqual({ code: 130, signal: null });
+  expect(out).toMatch(
+    /twinfleet sim: SIGTERM: stopped while waiting for the fleet's ids to go offline: nothing ran/,
+  );
+  // Before, the stop was answered once the wait was over: the nodes started, cut short, a summary.
+  expect(out).not.toMatch(/STOPPED EARLY|nodes \(uno-w5100\)/);
+}, 90_000);

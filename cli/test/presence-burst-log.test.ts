@@ -1,0 +1,85 @@
+// A standalone twins service's `offline` and `online`-again lines when a whole fleet goes and comes
+// back at once: the first few of a burst one by one, the rest one line a second; a lone node as ever.
+import { EventEmitter } from "node:events";
+import { pino } from "pino";
+import { expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import type { Twin, TwinsEvents } from "../../twins/types.js";
+import { PRESENCE_ONE_BY_ONE, PRESENCE_QUIET_MS, PRESENCE_WINDOW_MS } from "../presence-burst-log.js";
+import { logEvents } from "../twins-events-log.js";
+
+interface Line {
+  level: number;
+  msg: string;
+  node?: string;
+  [k: string]: unknown;
+}
+
+class FakeTwins extends EventEmitter<TwinsEvents> {
+  readonly twins = new Map<string, Twin>();
+  list(): Twin[] {
+    return [...this.twins.values()];
+  }
+  set(id: string, presence: "online" | "offline"): Twin {
+    const tw = { id, presence, follows: [], followers: [] } as unknown as Twin;
+    this.twins.set(id, tw);
+    return tw;
+  }
+}
+
+const name = (i: number) => `n-${String(i).padStart(4, "0")}`;
+
+function setup() {
+  const scheduler = new FakeScheduler(0);
+  const lines: Line[] = [];
+  const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const t = new FakeTwins();
+  const log = logEvents(t, logger, scheduler);
+  for (let i = 0; i < 500; i++) t.emit("twin-online", t.set(name(i), "online"));
+  const go = (i: number) => t.emit("twin-offline", t.set(name(i), "offline"));
+  const back = (i: number) => t.emit("twin-online", t.set(name(i), "online"));
+  const presenceInfos = () =>
+    lines
+      .filter((l) => l.level === 30 && /^(offline|online)/.test(l.msg))
+      .map((l) => l.msg + (l.node ? ` ${l.node}` : ""));
+  return { scheduler, lines, log, go, back, presenceInfos };
+}
+
+it("writes a fleet going offline at once in a few lines, each node still at debug", () => {
+  const { scheduler, lines, go, presenceInfos } = setup();
+  for (let i = 0; i < 500; i++) go(i);
+  scheduler.advance(PRESENCE_WINDOW_MS);
+  expect(presenceInfos()).toEqual([
+    ...[0, 1, 2, 3, 4].map((i) => `offline ${name(i)}`),
+    "offline: 495 more nodes within 1 s (n-0005, n-0006, n-0007, n-0008, n-0009, n-0010, n-0011, n-0012, n-0013, n-0014, … 485 more); 0 of 500 nodes online (each at debug)",
+  ]);
+  expect(PRESENCE_ONE_BY_ONE).toBe(5);
+  expect(lines.filter((l) => l.level === 20 && l.msg === "offline")).toHaveLength(495);
+});
+
+it("writes a return spread over seconds as a line a second, and a lone node one line as before", () => {
+  const { scheduler, go, back, presenceInfos, log } = setup();
+  for (let i = 0; i < 500; i++) go(i);
+  scheduler.advance(PRESENCE_WINDOW_MS + PRESENCE_QUIET_MS);
+  const before = presenceInfos().length;
+  // The nodes come back over 3 s, one every 6 ms.
+  for (let i = 0; i < 500; i++) {
+    back(i);
+    scheduler.advance(6);
+  }
+  scheduler.advance(PRESENCE_WINDOW_MS);
+  const returns = presenceInfos().slice(before);
+  expect(returns.slice(0, 5)).toEqual([0, 1, 2, 3, 4].map((i) => `online ${name(i)}`));
+  expect(returns.slice(5).map((m) => m.replace(/ \([^)]*\)/, ""))).toEqual([
+    "online: 167 more nodes within 1 s; 172 of 500 nodes online (each at debug)",
+    "online: 167 more nodes within 1 s; 339 of 500 nodes online (each at debug)",
+    "online: 161 more nodes within 1 s; 500 of 500 nodes online (each at debug)",
+  ]);
+  // Quiet since: a lone node going and coming back is one line each, as before.
+  scheduler.advance(PRESENCE_QUIET_MS);
+  go(7);
+  scheduler.advance(30_000);
+  back(7);
+  log.stop();
+  expect(presenceInfos().slice(before + 8)).toEqual(["offline n-0007", "online n-0007"]);
+});
