@@ -288,23 +288,42 @@ async function runOneShot(
     queryOnConnect: query,
   });
   try {
-    // Retained state arrives at once; registers answer the query (nodes) within the wait.
-    await new Promise((r) => setTimeout(r, wait));
+    await fleetRead(t, wait, query);
     await act(t, c);
   } finally {
     await t.close();
   }
 }
 
-/** Waits for `cond` on the service's events, up to `ms`; resolves whether it held. */
-function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
+/**
+ * The fleet's state as the command acts on it, within `wait` ms: the broker's retained state, once
+ * its replay is over (twins/replay-marker.ts), and with `query` the answer of every node its retained
+ * status shows online (a register during the command). Each part ends as soon as it is there: the
+ * commands used to wait the whole `wait` every time (1.5 s for `nodes` and `forget`, 1 s for the others).
+ */
+async function fleetRead(t: Twins, wait: number, query: boolean): Promise<void> {
+  const start = performance.now();
+  if (t.replayOver === undefined || !(await t.replayOver(wait))) {
+    // No marker (a service not over a URL), or a replay not over in time: the whole wait, as before.
+    const left = wait - (performance.now() - start);
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    return;
+  }
+  if (!query) return;
+  const answered = () =>
+    t.list().every((twin) => twin.presence !== "online" || twin.registeredAt !== undefined);
+  await settle(t, answered, wait - (performance.now() - start), 0);
+}
+
+/** Waits for `cond` on the service's events, up to `ms` (at least `least`); resolves whether it held. */
+function settle(t: Twins, cond: () => boolean, ms: number, least = 1000): Promise<boolean> {
   if (cond()) return Promise.resolve(true);
   return new Promise((resolve) => {
     const check = () => {
       if (!cond()) return;
       finish(true);
     };
-    const timer = setTimeout(() => finish(false), Math.max(ms, 1000));
+    const timer = setTimeout(() => finish(false), Math.max(ms, least));
     const finish = (ok: boolean) => {
       clearTimeout(timer);
       t.off("twin-updated", check);
