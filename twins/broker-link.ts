@@ -218,7 +218,7 @@ export class BrokerLink implements TwinsLink {
     client.on("message", (topic, payload, packet) => {
       this.echo.seen(topic);
       if (topic === DROPPED_TOPIC) this.drops.count(payload);
-      else if (this.prefixLook.message(topic, payload) || this.replayMarker.message(topic)) return;
+      else if (this.prefixLook.message(topic, payload) || this.replayMarker.message(topic, payload)) return;
       else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });

@@ -23,8 +23,9 @@ export interface MarkerClient extends Subscriber {
 }
 
 export class ReplayMarker {
-  /** The round trips under way (a look at other prefixes may run beside a command's). */
-  private readonly waiting = new Set<() => void>();
+  /** The round trips under way by their payload (a look at other prefixes may run beside a command's). */
+  private readonly waiting = new Map<string, () => void>();
+  private sent = 0;
   /** `<prefix>/twins-probe/<clientId>/replay`: under the topics the service's probe may use (docs/mosquitto.md). */
   readonly topic: string;
   private readonly scheduler: Scheduler;
@@ -38,11 +39,10 @@ export class ReplayMarker {
     this.scheduler = opts.scheduler;
   }
 
-  /** A message from the broker: true when it is the marker's. */
-  message(topic: string): boolean {
+  /** A message from the broker: true when it is a marker (which ends the round trip that sent it). */
+  message(topic: string, payload: Buffer): boolean {
     if (topic !== this.topic) return false;
-    for (const back of this.waiting) back();
-    this.waiting.clear();
+    this.waiting.get(payload.toString("latin1"))?.();
     return true;
   }
 
@@ -53,21 +53,18 @@ export class ReplayMarker {
   async roundTrip(): Promise<number | undefined> {
     const client = this.client();
     if (client?.connected !== true) return undefined;
-    let back: (() => void) | undefined;
+    const id = String(++this.sent);
     try {
       if (!(await subscribeUnlessRefused(client, this.topic, 0))) return undefined;
-      const sent = this.scheduler.now();
-      const came = new Promise<void>((resolve) => {
-        back = resolve;
-        this.waiting.add(resolve);
-      });
-      await client.publishAsync(this.topic, "", { qos: 0 });
+      const sentAt = this.scheduler.now();
+      const came = new Promise<void>((resolve) => this.waiting.set(id, resolve));
+      await client.publishAsync(this.topic, id, { qos: 0 });
       await came;
-      return this.scheduler.now() - sent;
+      return this.scheduler.now() - sentAt;
     } catch {
       return undefined;
     } finally {
-      if (back) this.waiting.delete(back);
+      this.waiting.delete(id);
     }
   }
 }
