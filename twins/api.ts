@@ -85,6 +85,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    * is not connected.
    */
   otherPrefixes(): Promise<PrefixNodes[] | undefined>;
+  /**
+   * Resolves once the broker's replay of the retained state is over, true, or after `maxMs`, false
+   * (twins/replay-marker.ts); a service over a URL only.
+   */
+  replayOver?(maxMs: number): Promise<boolean>;
   /** The other twins services holding a presence on the fleet now, sorted by client id (watched while it runs). */
   readonly otherServices: readonly TwinsServiceInfo[];
   list(): Twin[];

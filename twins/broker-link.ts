@@ -28,6 +28,7 @@ import { PrefixLook } from "./prefix-look.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { ReconnectFailures } from "./reconnect-failures.js";
 import { backOffRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
+import { ReplayMarker } from "./replay-marker.js";
 import { RetainedEcho } from "./retained-echo.js";
 import { ServiceSubscriptions } from "./subscriptions.js";
 import type { BrokerDropped } from "./types.js";
@@ -43,11 +44,10 @@ export interface BrokerLinkHandlers {
   /** After every (re)connect, once subscribed and the presence is held; `again` after the first. */
   readonly ready: (again: boolean) => Promise<void>;
   /**
-   * The broker was lost (false) after having been up, or is back (true). Lost `silent` (the
-   * connection up, nothing heard for 5 s: twins/broker-probe.ts) or `lost` (the connection down);
-   * a silence that ends with the connection dropping is told lost twice, first `silent` then
-   * `lost`. `lastHeardAt` is when the broker was last heard from before the outage, on the
-   * service's scheduler.
+   * The broker was lost (false) after having been up, or is back (true). Lost `silent` (the connection
+   * up, nothing heard for 5 s: twins/broker-probe.ts) or `lost` (the connection down); a silence that
+   * ends with the connection dropping is told lost twice, first `silent` then `lost`. `lastHeardAt` is
+   * when the broker was last heard from before the outage, on the service's scheduler.
    */
   readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss) => void;
   /** Who else holds a presence on the fleet changed (twins/other-services.ts); a service with a presence only. */
@@ -73,6 +73,7 @@ export interface TwinsLink {
   readonly otherServices: readonly TwinsServiceInfo[];
   /** The nodes under other prefixes (twins/prefix-look.ts); over a URL only. */
   readonly prefixLook?: Pick<PrefixLook, "look">;
+  readonly replayMarker?: ReplayMarker; // when the broker's replay is over: over a URL only
 }
 
 /** The link `opts` asks for: over `opts.wire` when given, else MQTT.js to `opts.url`. */
@@ -88,8 +89,7 @@ export class BrokerLink implements TwinsLink {
   private closing = false;
   private watch: BrokerWatch | undefined;
   private stopProbe: (() => void) | undefined;
-  /** When the broker was last heard from before the outage under way, if one is. */
-  private outageFrom: number | undefined;
+  private outageFrom: number | undefined; // when the broker was last heard from before the outage under way
   /** Connected once: from then on a lost connection is an outage, told and reconnected. */
   private reached = false;
   /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
@@ -107,6 +107,7 @@ export class BrokerLink implements TwinsLink {
   /** Mosquitto's count of messages it dropped for full client queues (twins/broker-drops.ts). */
   private readonly drops: BrokerDrops;
   readonly prefixLook: PrefixLook;
+  readonly replayMarker: ReplayMarker;
 
   constructor(
     private readonly opts: ResolvedTwinsOptions,
@@ -120,7 +121,8 @@ export class BrokerLink implements TwinsLink {
     this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
-    this.prefixLook = new PrefixLook(opts, () => this.client);
+    this.replayMarker = new ReplayMarker(opts, () => this.client);
+    this.prefixLook = new PrefixLook(opts, () => this.client, this.replayMarker);
     // A service holding a presence watches for the others for as long as it runs.
     if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others);
   }
@@ -216,7 +218,7 @@ export class BrokerLink implements TwinsLink {
     client.on("message", (topic, payload, packet) => {
       this.echo.seen(topic);
       if (topic === DROPPED_TOPIC) this.drops.count(payload);
-      else if (this.prefixLook.message(topic, payload)) return;
+      else if (this.prefixLook.message(topic, payload) || this.replayMarker.message(topic, payload)) return;
       else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });

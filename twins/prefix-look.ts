@@ -1,19 +1,23 @@
 /**
  * A look at the nodes a broker holds under other prefixes, for a service that has seen no node on
  * its own (twins/empty-fleet.ts): a subscription to every prefix's retained statuses (`+/status/+`,
- * QoS 0) for `LOOK_MS`, counted by prefix, then dropped. The statuses it brings are the look's, never
+ * QoS 0) until the broker's replay for it is over (at most `LOOK_MS`), counted by prefix, then dropped. The statuses it brings are the look's, never
  * the service's: they are kept from the registry (which would count each as bad input) while the look
  * runs and after it, for one still on its way as the subscription ends. A broker whose access rules
  * refuse the subscription leaves the look without an answer.
  */
 import type { Logger } from "pino";
 import { decode, Prefix, ProtocolError } from "../protocol/index.js";
-import { after, type Scheduler } from "./clock.js";
+import type { Scheduler } from "./clock.js";
+import { type ReplayMarker, replayOver } from "./replay-marker.js";
 import { type Subscriber, subscribeUnlessRefused } from "./subscriptions.js";
 
 /** Every prefix's node statuses (a prefix is one topic level). */
 export const LOOK_FILTER = "+/status/+";
-/** How long the look gathers the retained statuses the broker sends for it. */
+/**
+ * The longest the look gathers the retained statuses the broker sends for it: it ends sooner once its
+ * replay is over (twins/replay-marker.ts), ~0.5 s on a local broker.
+ */
 export const LOOK_MS = 1000;
 /** At most this many prefixes are counted (a broker of many fleets): the first seen. */
 const MAX_PREFIXES = 100;
@@ -45,6 +49,8 @@ export class PrefixLook {
   private made = false;
   /** While a look runs: each other prefix's nodes, and whether each is online. */
   private seen: Map<string, Map<string, boolean>> | undefined;
+  /** When the last of the look's statuses came. */
+  private lastAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly opts: {
@@ -54,6 +60,8 @@ export class PrefixLook {
     },
     /** The connection, while there is one. */
     private readonly client: () => LookClient | undefined,
+    /** Ends the look once the broker's replay for it is over. */
+    private readonly marker?: ReplayMarker,
   ) {}
 
   /** A message from the broker: true when it is the look's (a status under another prefix). */
@@ -66,6 +74,7 @@ export class PrefixLook {
     if (topic.indexOf("/", b + 1) >= 0) return false;
     const seen = this.seen;
     if (seen === undefined) return true;
+    this.lastAt = this.opts.scheduler.now();
     const prefix = topic.slice(0, a);
     let nodes = seen.get(prefix);
     if (nodes === undefined) {
@@ -95,7 +104,7 @@ export class PrefixLook {
         { filter: LOOK_FILTER, ms: LOOK_MS },
         "twins: looking for nodes under other prefixes",
       );
-      await new Promise<void>((resolve) => after(this.opts.scheduler, LOOK_MS, resolve));
+      await replayOver(this.opts.scheduler, this.marker, () => this.lastAt, LOOK_MS);
       const seen = this.seen;
       this.seen = undefined;
       await client.unsubscribeAsync(LOOK_FILTER);

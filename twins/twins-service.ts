@@ -30,6 +30,7 @@ import { pairError } from "./pairing.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { TwinRegistry } from "./registry.js";
+import { replayOver } from "./replay-marker.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
 import { datedSnapshot } from "./stored-dates.js";
 import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
@@ -56,11 +57,11 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly unanswered: UnansweredCheck;
   private readonly emptyFleet: EmptyFleetCheck | undefined;
   private readonly retiring: RetireDeps;
-  /** A service holding a presence answers which nodes it holds (twins/held-answers.ts). */
-  private readonly held: HeldAnswers | undefined;
+  private readonly held: HeldAnswers | undefined; // with a presence, answers whom it holds: twins/held-answers.ts
   private closed = false;
-  /** While the first connection of a service that waits for its broker is under way. */
-  private wait: BrokerWait | undefined;
+  readonly replayOver = (maxMs: number): Promise<boolean> =>
+    replayOver(this.opts.scheduler, this.link.replayMarker, () => this.putBack.lastReplayedAt, maxMs);
+  private wait: BrokerWait | undefined; // while the first connection of one waiting for its broker is under way
   reached: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
@@ -273,7 +274,6 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     await this.link.kill();
   }
 
-  /** The service's own timers, at close() and kill(). */
   private stopTimers(): void {
     this.wait?.stop();
     this.unanswered.stop();

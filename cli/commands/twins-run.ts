@@ -1,33 +1,16 @@
 /**
- * What the twins commands run (declared in cli/commands/twins.ts, which loads this module only when
- * one of them runs): the one-shot `nodes`, `set`, `pair`, `unpair` and `forget` over a short-lived twins
- * service (which fail at once on a broker not there), and the `twins` service itself, logging events
- * until a signal and waiting for a broker not there yet (docs/twins.md, "Starting before the broker").
+ * What the one-shot twins commands run (declared in cli/commands/twins.ts, which loads this module
+ * only when one of them runs): `nodes`, `set`, `pair`, `unpair` and `forget` over a short-lived twins
+ * service (which fail at once on a broker not there). The `twins` service is cli/commands/twins-service-run.ts:
+ * with it here, each one-shot command loaded the web server, the embedded broker and the sim (~0.3 s).
  */
-import type { Logger } from "pino";
-import { isStopSignal, StopRequest } from "../../node/stop-request.js";
 import { isNodeId } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
-import {
-  findTwinsServices,
-  jsonFileStore,
-  prefixesShown,
-  startTwins,
-  type Twins,
-  wallScheduler,
-} from "../../twins/index.js";
-import { twinsFigures } from "../../view/figures.js";
-import { TwinsSource } from "../../view/twins-source.js";
+import { findTwinsServices, prefixesShown, startTwins, type Twins } from "../../twins/index.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
-import { brokerStoreIn } from "../data-dir-mixup.js";
-import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
-import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb } from "../http.js";
-import type { HttpFlags } from "../http-options.js";
-import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
-import { logEvents } from "../twins-events-log.js";
 
 /** The flags every twins command has. */
 export interface FleetFlags extends ConnectionFlags {
@@ -41,16 +24,11 @@ export interface ConnFlags extends FleetFlags {
 }
 
 /** The connection of a command's flags; its password is masked in all output from here on. */
-function connectionOf(flags: FleetFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
+export function connectionOf(flags: FleetFlags, io: CliIO, warn: (msg: string) => void): ToolConnection {
   prefixFlag(flags.prefix);
   const conn = resolveConnection(flags, io.env ?? process.env, warn);
   io.secret?.(conn.login.password);
   return conn;
-}
-
-export interface TwinsServiceFlags extends FleetFlags, HttpFlags {
-  readonly data?: string;
-  readonly maxNodes?: string;
 }
 
 const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
@@ -140,101 +118,6 @@ export interface ForgetFlags extends ConnFlags {
   readonly force?: boolean;
 }
 
-export async function runTwinsService(
-  flags: TwinsServiceFlags,
-  program: { opts(): Record<string, unknown> },
-  io: CliIO,
-): Promise<void> {
-  // As sim --twins-data words it; an empty name would fail later as a bare "scandir ''".
-  if (flags.data !== undefined && flags.data.trim() === "")
-    throw new UsageError(`--data: must be a directory, got ${shown(flags.data)}`);
-  const http = await resolveHttpOptions(flags, io.env ?? process.env);
-  if (http !== undefined) await checkHttpAddress(http);
-  const logger = commandLogger(program, io);
-  // A service's SIGHUP (a reload, a terminal gone) neither ends it nor changes anything: it has no
-  // files to read again, and Node's default for the signal ended it without its goodbye.
-  const hungUp = () =>
-    logger.info("SIGHUP: the twins service reloads nothing and goes on (SIGTERM or Ctrl-C stops it)");
-  process.on("SIGHUP", hungUp);
-  if (takeHangUps() > 0) hungUp();
-  userSignals((signal) => logger.warn(userSignalLine(signal, "twins service")));
-  // SIGINT and SIGTERM stop it from here until it has closed, those heard while the process started
-  // included: one while it starts, once what it started can be closed; one more while it stops is
-  // told, and the stop goes on — its last save and its lock's removal are not cut short.
-  const stop = new StopRequest((signal) =>
-    logger.info(
-      `${signal}: the twins service is stopping already (its last save, its goodbye to the broker: a few seconds at most); it ends then, its lock removed (SIGKILL ends it at once)`,
-    ),
-  );
-  for (const signal of takeStops()) if (isStopSignal(signal)) stop.ask(signal);
-  try {
-    await serveTwins(flags, io, logger, http, stop);
-  } finally {
-    stop.release();
-    process.off("SIGHUP", hungUp);
-  }
-}
-
-async function serveTwins(
-  flags: TwinsServiceFlags,
-  io: CliIO,
-  logger: Logger,
-  http: HttpOptions | undefined,
-  stop: StopRequest,
-): Promise<void> {
-  const c = connectionOf(flags, io, (msg) => logger.warn(msg));
-  // Stopped before it took its directory or the broker (systemd stopping a unit just started).
-  if (stop.first !== undefined) {
-    logger.info(`${stop.first} before the twins service started: it stops without starting`);
-    return;
-  }
-  const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
-  if (mixup !== undefined) logger.warn(`twins: ${mixup}`);
-  // Started beside its broker (both units at boot, after a power cut), the service waits for it:
-  // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
-  const t = await startTwins({
-    url: c.url,
-    ...c.login,
-    prefix: flags.prefix,
-    logger,
-    waitForBroker: true,
-    // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
-    warnEmptyFleet: true,
-    ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
-    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
-  });
-  const convergenceLog = logEvents(t, logger, wallScheduler);
-  // Two services on one fleet each send their own desire, and undo each other's pairings: the service
-  // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
-  const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
-  const web =
-    source && http
-      ? await serveWeb(source, "twins", http, {
-          logger,
-          scheduler: wallScheduler,
-          figures: twinsFigures(t, () => wallScheduler.now()),
-          ...(io.secret ? { secret: io.secret } : {}),
-        }).catch(async (e: unknown) => {
-          // The service is up: without it closed the process would never exit.
-          source.close();
-          await t.close();
-          throw e;
-        })
-      : undefined;
-  logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
-  try {
-    // Until stopped, or the broker refused what waiting for it cannot fix (Twins.reached rejects).
-    await Promise.race([stop.asked, t.reached.then(() => new Promise<never>(() => {}))]);
-  } finally {
-    await web?.close();
-    source?.close();
-    await t.close();
-    convergenceLog.stop();
-  }
-  // The store behind the service as it stopped (a full disk): logged by the service; not a clean exit.
-  if (t.unsavedSince !== undefined) io.exit?.(1);
-}
-
 /**
  * The config written for an offline node comes back (the command subscribes to the configs) once the
  * broker keeps it. Mosquitto acknowledges a publish its access rules deny, and drops it: the command
@@ -288,23 +171,42 @@ async function runOneShot(
     queryOnConnect: query,
   });
   try {
-    // Retained state arrives at once; registers answer the query (nodes) within the wait.
-    await new Promise((r) => setTimeout(r, wait));
+    await fleetRead(t, wait, query);
     await act(t, c);
   } finally {
     await t.close();
   }
 }
 
-/** Waits for `cond` on the service's events, up to `ms`; resolves whether it held. */
-function settle(t: Twins, cond: () => boolean, ms: number): Promise<boolean> {
+/**
+ * The fleet's state as the command acts on it, within `wait` ms: the broker's retained state, once
+ * its replay is over (twins/replay-marker.ts), and with `query` the answer of every node its retained
+ * status shows online (a register during the command). Each part ends as soon as it is there: the
+ * commands used to wait the whole `wait` every time (1.5 s for `nodes` and `forget`, 1 s for the others).
+ */
+async function fleetRead(t: Twins, wait: number, query: boolean): Promise<void> {
+  const start = performance.now();
+  if (t.replayOver === undefined || !(await t.replayOver(wait))) {
+    // No marker (a service not over a URL), or a replay not over in time: the whole wait, as before.
+    const left = wait - (performance.now() - start);
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    return;
+  }
+  if (!query) return;
+  const answered = () =>
+    t.list().every((twin) => twin.presence !== "online" || twin.registeredAt !== undefined);
+  await settle(t, answered, wait - (performance.now() - start), 0);
+}
+
+/** Waits for `cond` on the service's events, up to `ms` (at least `least`); resolves whether it held. */
+function settle(t: Twins, cond: () => boolean, ms: number, least = 1000): Promise<boolean> {
   if (cond()) return Promise.resolve(true);
   return new Promise((resolve) => {
     const check = () => {
       if (!cond()) return;
       finish(true);
     };
-    const timer = setTimeout(() => finish(false), Math.max(ms, 1000));
+    const timer = setTimeout(() => finish(false), Math.max(ms, least));
     const finish = (ok: boolean) => {
       clearTimeout(timer);
       t.off("twin-updated", check);
@@ -347,10 +249,6 @@ export function checkId(s: string, what: string): void {
   }
 }
 
-function maxNodesOf(flag: string): number {
-  return wholeFlag("--max-nodes", flag, "nodes", 1);
-}
-
 /** The longest a timer waits (2^31 − 1 ms, about 24.8 days); Node fires a longer one after 1 ms. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
@@ -362,7 +260,13 @@ export function waitMs(flags: ConnFlags): number {
  * A flag's plain decimal whole number of `unit`, from `min` to `max`; a usage error naming the flag
  * otherwise.
  */
-function wholeFlag(flag: string, raw: string, unit: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function wholeFlag(
+  flag: string,
+  raw: string,
+  unit: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const least = min > 0 ? `, at least ${min}` : "";
   const most = max < Number.MAX_SAFE_INTEGER ? `, at most ${max}` : "";
   return wholeFlagIn(flag, raw, min, max, `a whole number of ${unit}${least}${most}`);

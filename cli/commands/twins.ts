@@ -9,7 +9,8 @@ import type { Command } from "commander";
 import { addHttpOptions } from "../http-options.js";
 import { addLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-import type { ConnFlags, ForgetFlags, TwinsServiceFlags } from "./twins-run.js";
+import type { ConnFlags, ForgetFlags } from "./twins-run.js";
+import type { TwinsServiceFlags } from "./twins-service-run.js";
 
 export const registerTwinsCommands: RegisterCommand = (program: Command, io: CliIO) => {
   // The one-shot commands wait `--wait` ms for the fleet's state; the service (no default) has no
@@ -79,6 +80,6 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       "\nExamples:\n  twinfleet twins --broker mqtt://localhost:1883 --data ./twins-data\n  twinfleet twins --broker mqtt://localhost:1883 --http 8080      the web page and API (docs/web.md)",
     )
     .action(async (flags: TwinsServiceFlags) => {
-      await (await run()).runTwinsService(flags, program, io);
+      await (await import("./twins-service-run.js")).runTwinsService(flags, program, io);
     });
 };

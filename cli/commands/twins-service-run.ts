@@ -1,0 +1,125 @@
+/**
+ * What `twinfleet twins` runs (declared in cli/commands/twins.ts, which loads this module only then):
+ * the twins service, logging events until a signal, serving the web page with --http, and waiting
+ * for a broker not there yet (docs/twins.md, "Starting before the broker"). Apart from the one-shot
+ * commands (cli/commands/twins-run.ts), which need none of the web server it loads.
+ */
+import type { Logger } from "pino";
+import { isStopSignal, StopRequest } from "../../node/stop-request.js";
+import { shown } from "../../protocol/shown.js";
+import { jsonFileStore, startTwins, wallScheduler } from "../../twins/index.js";
+import { twinsFigures } from "../../view/figures.js";
+import { TwinsSource } from "../../view/twins-source.js";
+import { brokerStoreIn } from "../data-dir-mixup.js";
+import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
+import { UsageError } from "../errors.js";
+import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb } from "../http.js";
+import type { HttpFlags } from "../http-options.js";
+import { commandLogger } from "../log.js";
+import type { CliIO } from "../main.js";
+import { logEvents } from "../twins-events-log.js";
+import { connectionOf, type FleetFlags, wholeFlag } from "./twins-run.js";
+
+export interface TwinsServiceFlags extends FleetFlags, HttpFlags {
+  readonly data?: string;
+  readonly maxNodes?: string;
+}
+
+export async function runTwinsService(
+  flags: TwinsServiceFlags,
+  program: { opts(): Record<string, unknown> },
+  io: CliIO,
+): Promise<void> {
+  // As sim --twins-data words it; an empty name would fail later as a bare "scandir ''".
+  if (flags.data !== undefined && flags.data.trim() === "")
+    throw new UsageError(`--data: must be a directory, got ${shown(flags.data)}`);
+  const http = await resolveHttpOptions(flags, io.env ?? process.env);
+  if (http !== undefined) await checkHttpAddress(http);
+  const logger = commandLogger(program, io);
+  // A service's SIGHUP (a reload, a terminal gone) neither ends it nor changes anything: it has no
+  // files to read again, and Node's default for the signal ended it without its goodbye.
+  const hungUp = () =>
+    logger.info("SIGHUP: the twins service reloads nothing and goes on (SIGTERM or Ctrl-C stops it)");
+  process.on("SIGHUP", hungUp);
+  if (takeHangUps() > 0) hungUp();
+  userSignals((signal) => logger.warn(userSignalLine(signal, "twins service")));
+  // SIGINT and SIGTERM stop it from here until it has closed, those heard while the process started
+  // included: one while it starts, once what it started can be closed; one more while it stops is
+  // told, and the stop goes on — its last save and its lock's removal are not cut short.
+  const stop = new StopRequest((signal) =>
+    logger.info(
+      `${signal}: the twins service is stopping already (its last save, its goodbye to the broker: a few seconds at most); it ends then, its lock removed (SIGKILL ends it at once)`,
+    ),
+  );
+  for (const signal of takeStops()) if (isStopSignal(signal)) stop.ask(signal);
+  try {
+    await serveTwins(flags, io, logger, http, stop);
+  } finally {
+    stop.release();
+    process.off("SIGHUP", hungUp);
+  }
+}
+
+async function serveTwins(
+  flags: TwinsServiceFlags,
+  io: CliIO,
+  logger: Logger,
+  http: HttpOptions | undefined,
+  stop: StopRequest,
+): Promise<void> {
+  const c = connectionOf(flags, io, (msg) => logger.warn(msg));
+  // Stopped before it took its directory or the broker (systemd stopping a unit just started).
+  if (stop.first !== undefined) {
+    logger.info(`${stop.first} before the twins service started: it stops without starting`);
+    return;
+  }
+  const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
+  if (mixup !== undefined) logger.warn(`twins: ${mixup}`);
+  // Started beside its broker (both units at boot, after a power cut), the service waits for it:
+  // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
+  const t = await startTwins({
+    url: c.url,
+    ...c.login,
+    prefix: flags.prefix,
+    logger,
+    waitForBroker: true,
+    // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
+    warnEmptyFleet: true,
+    ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
+    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
+  });
+  const convergenceLog = logEvents(t, logger, wallScheduler);
+  // Two services on one fleet each send their own desire, and undo each other's pairings: the service
+  // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
+  const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
+  const web =
+    source && http
+      ? await serveWeb(source, "twins", http, {
+          logger,
+          scheduler: wallScheduler,
+          figures: twinsFigures(t, () => wallScheduler.now()),
+          ...(io.secret ? { secret: io.secret } : {}),
+        }).catch(async (e: unknown) => {
+          // The service is up: without it closed the process would never exit.
+          source.close();
+          await t.close();
+          throw e;
+        })
+      : undefined;
+  logger.info({ broker: c.url, prefix: flags.prefix }, "twins: watching the fleet; Ctrl-C stops");
+  try {
+    // Until stopped, or the broker refused what waiting for it cannot fix (Twins.reached rejects).
+    await Promise.race([stop.asked, t.reached.then(() => new Promise<never>(() => {}))]);
+  } finally {
+    await web?.close();
+    source?.close();
+    await t.close();
+    convergenceLog.stop();
+  }
+  // The store behind the service as it stopped (a full disk): logged by the service; not a clean exit.
+  if (t.unsavedSince !== undefined) io.exit?.(1);
+}
+
+function maxNodesOf(flag: string): number {
+  return wholeFlag("--max-nodes", flag, "nodes", 1);
+}

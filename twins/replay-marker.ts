@@ -1,0 +1,105 @@
+/**
+ * When the broker's replay of the retained state is over, for a one-shot command that acts on it
+ * (cli/commands/twins-run.ts): a marker published on the service's own connection after its
+ * subscriptions' SUBACKs comes back after the retained messages a broker sends at once (Mosquitto),
+ * but not always after all of them: Aedes streams a subscription's retained messages from its
+ * persistence beside the live path, and on Redis (`broker --redis`, docs/cluster.md) the wildcard
+ * lookup is an HSCAN that can deliver them after a message published later. So the replay counts as
+ * over once the marker is back and no retained message has come for REPLAY_SETTLE_MS, or for 4 round
+ * trips of the marker on a slower broker; a broker that never sends the marker back (its access rules
+ * refuse it) leaves the whole bound. The commands waited their whole `--wait` (1.5 s) every time.
+ */
+import { after, type Scheduler, type Timer } from "./clock.js";
+import { REPLAY_SETTLE_MS } from "./put-back.js";
+import { type Subscriber, subscribeUnlessRefused } from "./subscriptions.js";
+
+/** The marker's round trips that must pass with no retained message, on a broker slower than REPLAY_SETTLE_MS / 4. */
+const ROUND_TRIPS_QUIET = 4;
+
+/** What the marker needs of the connection. */
+export interface MarkerClient extends Subscriber {
+  readonly connected: boolean;
+  publishAsync(topic: string, payload: string, opts: { qos: 0 | 1 }): Promise<unknown>;
+}
+
+export class ReplayMarker {
+  /** The round trips under way by their payload (a look at other prefixes may run beside a command's). */
+  private readonly waiting = new Map<string, () => void>();
+  private sent = 0;
+  /** `<prefix>/twins-probe/<clientId>/replay`: under the topics the service's probe may use (docs/mosquitto.md). */
+  readonly topic: string;
+  private readonly scheduler: Scheduler;
+
+  constructor(
+    opts: { readonly prefix: string; readonly clientId: string; readonly scheduler: Scheduler },
+    /** The connection, while there is one. */
+    private readonly client: () => MarkerClient | undefined,
+  ) {
+    this.topic = `${opts.prefix}/twins-probe/${opts.clientId}/replay`;
+    this.scheduler = opts.scheduler;
+  }
+
+  /** A message from the broker: true when it is a marker (which ends the round trip that sent it). */
+  message(topic: string, payload: Buffer): boolean {
+    if (topic !== this.topic) return false;
+    this.waiting.get(payload.toString("latin1"))?.();
+    return true;
+  }
+
+  /**
+   * Publishes the marker (subscribed first) and resolves with its round trip in ms once it is back;
+   * undefined when there is no connection or the broker refused the subscription. Never rejects.
+   */
+  async roundTrip(): Promise<number | undefined> {
+    const client = this.client();
+    if (client?.connected !== true) return undefined;
+    const id = String(++this.sent);
+    try {
+      if (!(await subscribeUnlessRefused(client, this.topic, 0))) return undefined;
+      const sentAt = this.scheduler.now();
+      const came = new Promise<void>((resolve) => this.waiting.set(id, resolve));
+      await client.publishAsync(this.topic, id, { qos: 0 });
+      await came;
+      return this.scheduler.now() - sentAt;
+    } catch {
+      return undefined;
+    } finally {
+      this.waiting.delete(id);
+    }
+  }
+}
+
+/**
+ * Resolves true once the replay is over (the marker back, then no retained message — `lastAt` —
+ * for the quiet time), false when `maxMs` passed first.
+ */
+export function replayOver(
+  scheduler: Scheduler,
+  marker: ReplayMarker | undefined,
+  lastAt: () => number,
+  maxMs: number,
+): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    let quietTimer: Timer | undefined;
+    let done = false;
+    const finish = (over: boolean) => {
+      if (done) return;
+      done = true;
+      bound.cancel();
+      quietTimer?.cancel();
+      resolve(over);
+    };
+    const bound = after(scheduler, maxMs, () => finish(false));
+    void marker?.roundTrip().then((rtt) => {
+      if (rtt === undefined || done) return;
+      const quietMs = Math.max(REPLAY_SETTLE_MS, ROUND_TRIPS_QUIET * rtt);
+      const backAt = scheduler.now();
+      const look = () => {
+        const quiet = scheduler.now() - Math.max(lastAt(), backAt);
+        if (quiet >= quietMs) return finish(true);
+        quietTimer = after(scheduler, quietMs - quiet, look);
+      };
+      look();
+    });
+  });
+}
