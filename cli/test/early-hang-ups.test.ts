@@ -5,51 +5,23 @@
  * the broker until its command had loaded (1.2 s on an idle host, 3 to 5 s on a busy one), the twins
  * service at any time.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import type { ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { ROOT } from "../../console/test/tmux.js";
-import { cliArgs } from "../../node/test/cli-command.js";
 import { holdsHangUps } from "../early-hang-ups.js";
+import { Spawned } from "./spawned.js";
 
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
+const spawned = new Spawned("hangup");
+const twinfleet = (args: string[]) => spawned.twinfleet(args, "ignore");
+const scratch = () => spawned.scratch();
 let broker: RunningBroker | undefined;
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await spawned.cleanUp();
   await broker?.close();
   broker = undefined;
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function scratch(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "twinfleet-hangup-"));
-  dirs.push(dir);
-  return dir;
-}
-
-/** `twinfleet …args` in a process of its own: its output so far, and how it ended once it has. */
-function twinfleet(args: string[]) {
-  const child = spawn(process.execPath, [...cliArgs(), ...args], {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, out: () => out, ended };
-}
 
 /** Whether the process has a handler for SIGHUP (bit 0 of SigCgt); false once it is gone. */
 async function catchesHangUp(pid: number): Promise<boolean> {

@@ -4,17 +4,15 @@
  * wait was over, the nodes then started and cut short; it ends the run there now, nothing run.
  * Judged by the exit code and the lines, not by timing.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import mqtt from "mqtt";
 import { afterEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { ROOT } from "../../console/test/tmux.js";
-import { cliArgs } from "../../node/test/cli-command.js";
+import { Spawned } from "./spawned.js";
 
-const children: ChildProcess[] = [];
+const spawned = new Spawned("ids-wait");
 let broker: RunningBroker | undefined;
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await spawned.cleanUp();
   await broker?.close();
   broker = undefined;
 });
@@ -27,23 +25,13 @@ it("twinfleet sim --broker ends there: exit 130, nothing run, no report", async 
     await tool.publishAsync(`tf/status/${id}`, "T1 1", { qos: 1, retain: true });
   await tool.endAsync();
   const args = ["sim", "--broker", broker.url, "--nodes", "2", "--headless", "--duration", "30"];
-  const child = spawn(process.execPath, [...cliArgs(), ...args], { cwd: ROOT, stdio: "pipe" });
-  children.push(child);
-  let out = "";
-  const add = (d: Buffer) => {
-    out += d.toString();
-  };
-  child.stdout?.on("data", add);
-  child.stderr?.on("data", add);
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  await expect.poll(() => out, { timeout: 60_000 }).toMatch(/waiting up to 23\.5 s/);
+  const { child, out, ended } = spawned.twinfleet(args);
+  await expect.poll(() => out(), { timeout: 60_000 }).toMatch(/waiting up to 23\.5 s/);
   child.kill("SIGTERM");
-  expect(await ended, out).toEqual({ code: 130, signal: null });
-  expect(out).toMatch(
+  expect(await ended, out()).toEqual({ code: 130, signal: null });
+  expect(out()).toMatch(
     /twinfleet sim: SIGTERM: stopped while waiting for the fleet's ids to go offline: nothing ran/,
   );
   // Before, the stop was answered once the wait was over: the nodes started, cut short, a summary.
-  expect(out).not.toMatch(/STOPPED EARLY|nodes \(uno-w5100\)/);
+  expect(out()).not.toMatch(/STOPPED EARLY|nodes \(uno-w5100\)/);
 }, 90_000);

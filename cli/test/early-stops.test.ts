@@ -8,51 +8,27 @@
  * The second stop is handled in this process (two signals sent to a child may come apart by more
  * than a stop takes, the sender descheduled between them on a busy host).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { runBrokerCommand } from "../../broker/command.js";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
-import { ROOT } from "../../console/test/tmux.js";
-import { cliArgs } from "../../node/test/cli-command.js";
 import { stopsHeld } from "../early-hang-ups.js";
 import { main } from "../main.js";
+import { Spawned } from "./spawned.js";
 
-const dirs: string[] = [];
-const children: ChildProcess[] = [];
+const spawned = new Spawned("stops");
+const twinfleet = (args: string[]) => spawned.twinfleet(args);
+const scratch = () => spawned.scratch();
 let broker: RunningBroker | undefined;
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  await spawned.cleanUp();
   await broker?.close();
   broker = undefined;
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-
-async function scratch(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "twinfleet-stops-"));
-  dirs.push(dir);
-  return dir;
-}
-
-/** `twinfleet …args` in a process of its own: its output so far, and how it ended once it has. */
-function twinfleet(args: string[]) {
-  const child = spawn(process.execPath, [...cliArgs(), ...args], { cwd: ROOT, stdio: "pipe" });
-  children.push(child);
-  let out = "";
-  const add = (d: Buffer) => {
-    out += d.toString();
-  };
-  child.stdout?.on("data", add);
-  child.stderr?.on("data", add);
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, out: () => out, ended };
-}
 
 /** Sends `signal` the moment `file` exists: the command has begun taking what it must give back. */
 async function signalOnceThere(child: ChildProcess, file: string, signal: NodeJS.Signals): Promise<void> {

@@ -1,43 +1,16 @@
 // A standalone twins service's `offline` and `online`-again lines when a whole fleet goes and comes
 // back at once: the first few of a burst one by one, the rest one line a second; a lone node as ever.
-import { EventEmitter } from "node:events";
-import { pino } from "pino";
 import { expect, it } from "vitest";
-import { FakeScheduler } from "../../node/scheduler.js";
-import type { Twin, TwinsEvents } from "../../twins/types.js";
 import { PRESENCE_ONE_BY_ONE, PRESENCE_QUIET_MS, PRESENCE_WINDOW_MS } from "../presence-burst-log.js";
-import { logEvents } from "../twins-events-log.js";
-
-interface Line {
-  level: number;
-  msg: string;
-  node?: string;
-  [k: string]: unknown;
-}
-
-class FakeTwins extends EventEmitter<TwinsEvents> {
-  readonly twins = new Map<string, Twin>();
-  list(): Twin[] {
-    return [...this.twins.values()];
-  }
-  set(id: string, presence: "online" | "offline"): Twin {
-    const tw = { id, presence, follows: [], followers: [] } as unknown as Twin;
-    this.twins.set(id, tw);
-    return tw;
-  }
-}
+import { loggedTwins } from "./logged-twins.js";
 
 const name = (i: number) => `n-${String(i).padStart(4, "0")}`;
 
 function setup() {
-  const scheduler = new FakeScheduler(0);
-  const lines: Line[] = [];
-  const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-  const t = new FakeTwins();
-  const log = logEvents(t, logger, scheduler);
-  for (let i = 0; i < 500; i++) t.emit("twin-online", t.set(name(i), "online"));
-  const go = (i: number) => t.emit("twin-offline", t.set(name(i), "offline"));
-  const back = (i: number) => t.emit("twin-online", t.set(name(i), "online"));
+  const { scheduler, lines, t, log } = loggedTwins("debug");
+  for (let i = 0; i < 500; i++) t.emit("twin-online", t.twin(name(i), { presence: "online" }));
+  const go = (i: number) => t.emit("twin-offline", t.twin(name(i), { presence: "offline" }));
+  const back = (i: number) => t.emit("twin-online", t.twin(name(i), { presence: "online" }));
   const presenceInfos = () =>
     lines
       .filter((l) => l.level === 30 && /^(offline|online)/.test(l.msg))

@@ -1,43 +1,14 @@
 // A standalone twins service's log of its fleet: each report, register and first coming online at
 // debug, one info summary a minute while they come; a node going offline and back, a changed
 // identity and a changed pairing at info, as before.
-import { EventEmitter } from "node:events";
-import { pino } from "pino";
 import { expect, it } from "vitest";
-import { FakeScheduler } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
-import type { Twin, TwinsEvents } from "../../twins/types.js";
+import type { Twin } from "../../twins/types.js";
 import { ACTIVITY_WINDOW_MS } from "../activity-log.js";
-import { logEvents } from "../twins-events-log.js";
-
-interface Line {
-  level: number;
-  msg: string;
-  node?: string;
-  [k: string]: unknown;
-}
-
-class FakeTwins extends EventEmitter<TwinsEvents> {
-  readonly twins = new Map<string, Twin>();
-  list(): Twin[] {
-    return [...this.twins.values()];
-  }
-  /** The node as it is now, `patch` applied. */
-  twin(id: string, patch: Partial<Twin> = {}): Twin {
-    const was =
-      this.twins.get(id) ?? ({ id, presence: "offline", follows: [], followers: [] } as unknown as Twin);
-    const tw = { ...was, ...patch } as Twin;
-    this.twins.set(id, tw);
-    return tw;
-  }
-}
+import { type Line, loggedTwins } from "./logged-twins.js";
 
 function setup(level: "info" | "debug") {
-  const scheduler = new FakeScheduler(0);
-  const lines: Line[] = [];
-  const logger = pino({ level }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-  const t = new FakeTwins();
-  const log = logEvents(t, logger, scheduler);
+  const { scheduler, lines, t, log } = loggedTwins(level);
   const id = { kind: "sim", profile: "uno-w5100", firmware: "1.0.0" } as const;
   const start = (node: string) => {
     t.emit("twin-online", t.twin(node, { presence: "online" }));
