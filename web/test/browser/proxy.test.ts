@@ -175,6 +175,21 @@ describe("the page behind nginx, at https://…/fleet/", () => {
 
     await page.goto(`${base}#/node/n-0003`);
     await page.locator("#node-version").waitFor();
+    // The set goes with the version the node page shows: on a busy host the node may still be
+    // registering (a set on a newer version is refused), so wait until it is online and the page
+    // shows the twin's version.
+    await expect
+      .poll(
+        async () => {
+          const twin = (await (await sim.api("/api/nodes/n-0003")).json()) as {
+            online: boolean;
+            version: number;
+          };
+          return twin.online && (await page.locator("#node-version").textContent()) === `v${twin.version}`;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     await page.click("#set-on");
     await page.locator('#node-led[data-on="true"]').waitFor({ timeout: 10_000 });
     await page.fill("#follow-id", "n-0011");
