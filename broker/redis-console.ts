@@ -28,20 +28,24 @@ interface Quieted {
   readonly msg: string;
 }
 
+/** Redis 6+ and Redis 5 word the answer differently; the advice is one. */
+const NO_PASSWORD =
+  "Redis needs no password, but --redis gives one: it is ignored, and anyone who can reach Redis can read and change the brokers' store; set a password on Redis (requirepass), or leave it out of the URL";
+
 const QUIETED: readonly Quieted[] = [
   {
     command: "auth",
     answer: "no password is set",
     result: "OK",
     level: "warn",
-    msg: "Redis needs no password, but --redis gives one: it is ignored, and anyone who can reach Redis can read and change the brokers' store; set a password on Redis (requirepass), or leave it out of the URL",
+    msg: NO_PASSWORD,
   },
   {
     command: "auth",
     answer: "without any password configured for the default user",
     result: "OK",
     level: "warn",
-    msg: "Redis needs no password, but --redis gives one: it is ignored, and anyone who can reach Redis can read and change the brokers' store; set a password on Redis (requirepass), or leave it out of the URL",
+    msg: NO_PASSWORD,
   },
   {
     command: "auth",
