@@ -63,8 +63,9 @@ const stopsHeard: NodeJS.Signals[] = [];
 
 /**
  * Keeps `signals` from ending the process until the command takes them (takeStops), remembering
- * those heard; a third before then ends it at once (exit 130). Once taken, the command's own handlers act; a stop that comes when the command has
- * none any more (it is done, the process ends) ends the process at once, with the exit code it has.
+ * those heard; a third before then ends it at once (exit 130). Once taken, the command's own
+ * handlers act; a stop that comes when the command has none any more (it is done, the process
+ * ends) ends the process at once, with the exit code it has.
  */
 export function holdStops(signals: readonly NodeJS.Signals[]): void {
   for (const signal of signals)
