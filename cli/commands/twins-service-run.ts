@@ -88,7 +88,7 @@ async function serveTwins(
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
   });
-  const convergenceLog = logEvents(t, logger, wallScheduler);
+  const eventsLog = logEvents(t, logger, wallScheduler);
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service
   // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
   const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
@@ -114,7 +114,7 @@ async function serveTwins(
     await web?.close();
     source?.close();
     await t.close();
-    convergenceLog.stop();
+    eventsLog.stop();
   }
   // The store behind the service as it stopped (a full disk): logged by the service; not a clean exit.
   if (t.unsavedSince !== undefined) io.exit?.(1);
