@@ -99,7 +99,7 @@ export class OtherServices {
       this.settle = undefined;
       this.replayOver();
     };
-    this.settle = whenReplayOver(this.opts.scheduler, () => this.lastReplayedAt, over, began);
+    this.settle = whenReplayOver(this.opts.scheduler, () => this.lastReplayedAt, over, { began });
   }
 
   /** A message from the broker: true when it was a presence (handled here), false for anything else. */

@@ -23,28 +23,39 @@ export const REPLAY_SETTLE_MS = 500;
 /** The longest the look waits for the replay to end (a broker replaying without pause). */
 export const REPLAY_WAIT_MAX_MS = 10_000;
 
+/** How a wait for a replay's end goes; each has the default the service's looks use. */
+export interface ReplayWait {
+  /** When the subscription was made (the scheduler's now). */
+  readonly began?: number;
+  /** How long no retained message must have come (REPLAY_SETTLE_MS). */
+  readonly quietMs?: number;
+  /** The longest it waits after `began` before it calls the replay over all the same (REPLAY_WAIT_MAX_MS). */
+  readonly maxMs?: number;
+}
+
 /**
- * Calls `done` once the broker's replay for a subscription made at `began` is over: no retained
- * message (`lastAt`) for REPLAY_SETTLE_MS, or REPLAY_WAIT_MAX_MS after `began`. Returns its cancel.
+ * Calls `done` once the broker's replay for a subscription is over: no retained message (`lastAt`)
+ * for the quiet time since it began, or the longest wait passed. Returns its cancel.
  */
 export function whenReplayOver(
   scheduler: Scheduler,
   lastAt: () => number,
   done: () => void,
-  began = scheduler.now(),
+  wait: ReplayWait = {},
 ): { cancel(): void } {
+  const { began = scheduler.now(), quietMs = REPLAY_SETTLE_MS, maxMs = REPLAY_WAIT_MAX_MS } = wait;
   let timer: Timer | undefined;
   const look = () => {
     const now = scheduler.now();
     const quiet = now - Math.max(lastAt(), began);
-    if (quiet < REPLAY_SETTLE_MS && now - began < REPLAY_WAIT_MAX_MS) {
-      timer = after(scheduler, REPLAY_SETTLE_MS - quiet, look);
+    if (quiet < quietMs && now - began < maxMs) {
+      timer = after(scheduler, quietMs - quiet, look);
       return;
     }
     timer = undefined;
     done();
   };
-  timer = after(scheduler, REPLAY_SETTLE_MS, look);
+  timer = after(scheduler, quietMs, look);
   return { cancel: () => timer?.cancel() };
 }
 

@@ -9,8 +9,8 @@
  * trips of the marker on a slower broker; a broker that never sends the marker back (its access rules
  * refuse it) leaves the whole bound. The commands waited their whole `--wait` (1.5 s) every time.
  */
-import { after, type Scheduler, type Timer } from "./clock.js";
-import { REPLAY_SETTLE_MS } from "./put-back.js";
+import { after, type Scheduler } from "./clock.js";
+import { REPLAY_SETTLE_MS, whenReplayOver } from "./put-back.js";
 import { type Subscriber, subscribeUnlessRefused } from "./subscriptions.js";
 
 /** The marker's round trips that must pass with no retained message, on a broker slower than REPLAY_SETTLE_MS / 4. */
@@ -80,26 +80,24 @@ export function replayOver(
   maxMs: number,
 ): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    let quietTimer: Timer | undefined;
+    let quiet: { cancel(): void } | undefined;
     let done = false;
     const finish = (over: boolean) => {
       if (done) return;
       done = true;
       bound.cancel();
-      quietTimer?.cancel();
+      quiet?.cancel();
       resolve(over);
     };
     const bound = after(scheduler, maxMs, () => finish(false));
     void marker?.roundTrip().then((rtt) => {
       if (rtt === undefined || done) return;
+      // Quiet since the marker came back; `bound` ends the wait, not the look's own longest.
       const quietMs = Math.max(REPLAY_SETTLE_MS, ROUND_TRIPS_QUIET * rtt);
-      const backAt = scheduler.now();
-      const look = () => {
-        const quiet = scheduler.now() - Math.max(lastAt(), backAt);
-        if (quiet >= quietMs) return finish(true);
-        quietTimer = after(scheduler, quietMs - quiet, look);
-      };
-      look();
+      quiet = whenReplayOver(scheduler, lastAt, () => finish(true), {
+        quietMs,
+        maxMs: Number.POSITIVE_INFINITY,
+      });
     });
   });
 }
