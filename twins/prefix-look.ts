@@ -1,10 +1,11 @@
 /**
  * A look at the nodes a broker holds under other prefixes, for a service that has seen no node on
  * its own (twins/empty-fleet.ts): a subscription to every prefix's retained statuses (`+/status/+`,
- * QoS 0) until the broker's replay for it is over (at most `LOOK_MS`), counted by prefix, then dropped. The statuses it brings are the look's, never
- * the service's: they are kept from the registry (which would count each as bad input) while the look
- * runs and after it, for one still on its way as the subscription ends. A broker whose access rules
- * refuse the subscription leaves the look without an answer.
+ * QoS 0) until the broker's replay for it is over (at most `LOOK_MS`), counted by prefix, then
+ * dropped. The statuses it brings are the look's, never the service's: they are kept from the
+ * registry (which would count each as bad input) while the look runs and after it, for one still on
+ * its way as the subscription ends. A broker whose access rules refuse the subscription leaves the
+ * look without an answer.
  */
 import type { Logger } from "pino";
 import { decode, Prefix, ProtocolError } from "../protocol/index.js";
