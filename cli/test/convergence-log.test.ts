@@ -12,12 +12,15 @@ import { CONVERGENCE_SETTLED_MS, ConvergenceLog } from "../convergence-log.js";
 function setup(level: "info" | "debug") {
   const lines: [number, number, string][] = [];
   const sched = new FakeScheduler();
-  const logger = pino({ level }, {
-    write: (s: string) => {
-      const l = JSON.parse(s) as { inSync: number; level: number };
-      lines.push([sched.now(), l.inSync, l.level === 30 ? "info" : "debug"]);
+  const logger = pino(
+    { level },
+    {
+      write: (s: string) => {
+        const l = JSON.parse(s) as { inSync: number; level: number };
+        lines.push([sched.now(), l.inSync, l.level === 30 ? "info" : "debug"]);
+      },
     },
-  });
+  );
   const log = new ConvergenceLog(logger, sched);
   const report = (inSync: number) => log.report({ inSync, known: 200, fraction: inSync / 200 });
   const at = (level: string) => lines.filter((l) => l[2] === level).map(([t, f]) => [t, f]);
