@@ -20,7 +20,7 @@ import { DROPPED_TOPIC } from "./broker-drops.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
 /** What a subscription needs of the connection. */
 export interface Subscriber {
-  subscribeAsync(topic: string, opts: { qos: 0 | 1 }): Promise<unknown>;
+  subscribeAsync(topic: string | string[], opts: { qos: 0 | 1 }): Promise<unknown>;
 }
 
 const REFUSED = 128;
@@ -56,11 +56,10 @@ export class ServiceSubscriptions {
 
   async subscribe(client: Subscriber): Promise<void> {
     const { subscriptionQos: qos, focus } = this.nodes;
-    if (focus.length > 0) {
-      const kinds = SERVICE_TOPIC_KINDS.filter((k) => k !== "register");
-      for (const kind of kinds)
-        for (const id of focus) await client.subscribeAsync(topicOf(this.prefix, kind, id), { qos });
-    }
+    // One SUBSCRIBE, its filters in this order: a round trip, not 3 a node (a forget of 50 nodes).
+    const kinds = SERVICE_TOPIC_KINDS.filter((k) => k !== "register");
+    const named = kinds.flatMap((kind) => focus.map((id) => topicOf(this.prefix, kind, id)));
+    if (named.length > 0) await client.subscribeAsync(named, { qos });
     for (const kind of SERVICE_TOPIC_KINDS)
       await client.subscribeAsync(allNodesTopic(this.prefix, kind), { qos });
     await this.optional(
