@@ -90,6 +90,8 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    * (twins/replay-marker.ts); a service over a URL only.
    */
   replayOver?(maxMs: number): Promise<boolean>;
+  /** Markers of replayOver published and never back: a broker that dropped them (a full client queue). */
+  replayUnanswered?(): number;
   /** The other twins services holding a presence on the fleet now, sorted by client id (watched while it runs). */
   readonly otherServices: readonly TwinsServiceInfo[];
   list(): Twin[];

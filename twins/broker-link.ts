@@ -118,7 +118,7 @@ export class BrokerLink implements TwinsLink {
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
     const ask = opts.presence && !opts.passive ? heldAskTopic(opts.prefix, opts.clientId) : undefined;
-    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask);
+    this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask, opts);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
     this.replayMarker = new ReplayMarker(opts, () => this.client);

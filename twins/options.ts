@@ -5,7 +5,14 @@
 import { type Logger, pino } from "pino";
 import { z } from "zod";
 import type { WireFactory } from "../node/wire.js";
-import { DEFAULT_PREFIX, OptionError, type Prefix, Prefix as toPrefix } from "../protocol/index.js";
+import {
+  DEFAULT_PREFIX,
+  isNodeId,
+  type NodeId,
+  OptionError,
+  type Prefix,
+  Prefix as toPrefix,
+} from "../protocol/index.js";
 import { type Scheduler, wallScheduler } from "./clock.js";
 import { type BrokerTls, splitBrokerUrl } from "./connection.js";
 import { CLIENT_ID_RE } from "./presence.js";
@@ -59,6 +66,19 @@ export interface TwinsOptions {
    * a passive service (queryOnReconnect).
    */
   readonly queryOnConnect?: boolean;
+  /**
+   * The QoS of the subscriptions to the nodes' topics. Default 1. The one-shot commands, which read
+   * the retained state once and end, take 0: Mosquitto 2.0 drops a QoS 1 replay past a client's
+   * in-flight window and queue (20 + 1,000 messages by default), and `twinfleet nodes` listed 1,020
+   * of 3,000 nodes; at QoS 0 the 3,000 came whole (docs/mosquitto.md, "Queues").
+   */
+  readonly subscriptionQos?: 0 | 1;
+  /**
+   * Nodes whose own retained topics are subscribed to by name before the whole fleet's, so what the
+   * service reads of them does not depend on the broker's queue for the rest (a one-shot command's
+   * follower and source). Default none.
+   */
+  readonly focus?: readonly string[];
   /**
    * Hold a presence on the broker (`<prefix>/control/<clientId>`, protocol.md §6) so other tools can
    * see a controller runs. Default true; one-shot commands turn it off. Never for a passive service.
@@ -127,6 +147,8 @@ export interface ResolvedTwinsOptions {
   readonly passive: boolean;
   readonly queryOnReconnect: boolean;
   readonly queryOnConnect: boolean;
+  readonly subscriptionQos: 0 | 1;
+  readonly focus: readonly NodeId[];
   readonly presence: boolean;
   readonly probe: boolean;
   readonly username: string | undefined;
@@ -177,6 +199,8 @@ const schema = z.object({
   passive: z.boolean("must be a boolean").optional(),
   queryOnReconnect: z.boolean("must be a boolean").optional(),
   queryOnConnect: z.boolean("must be a boolean").optional(),
+  subscriptionQos: z.union([z.literal(0), z.literal(1)], "must be 0 or 1").optional(),
+  focus: z.array(z.string().refine(isNodeId, "must hold node ids"), "must be an array").optional(),
   presence: z.boolean("must be a boolean").optional(),
   probe: z.boolean("must be a boolean").optional(),
   username: z.string().optional(),
@@ -230,6 +254,8 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     passive: options.passive ?? false,
     queryOnReconnect: (options.passive ?? false) && (options.queryOnReconnect ?? false),
     queryOnConnect: !(options.passive ?? false) && (options.queryOnConnect ?? true),
+    subscriptionQos: options.subscriptionQos ?? 1,
+    focus: (options.focus ?? []).filter(isNodeId),
     presence: !(options.passive ?? false) && (options.presence ?? true),
     probe: options.wire === undefined && (options.probe ?? true),
     username: options.username ?? fromUrl.username,

@@ -25,6 +25,8 @@ export interface MarkerClient extends Subscriber {
 export class ReplayMarker {
   /** The round trips under way by their payload (a look at other prefixes may run beside a command's). */
   private readonly waiting = new Map<string, () => void>();
+  /** Markers published (their subscription granted) and not back yet. */
+  private readonly out = new Set<string>();
   private sent = 0;
   /** `<prefix>/twins-probe/<clientId>/replay`: under the topics the service's probe may use (docs/mosquitto.md). */
   readonly topic: string;
@@ -59,13 +61,24 @@ export class ReplayMarker {
       const sentAt = this.scheduler.now();
       const came = new Promise<void>((resolve) => this.waiting.set(id, resolve));
       await client.publishAsync(this.topic, id, { qos: 0 });
+      this.out.add(id);
       await came;
       return this.scheduler.now() - sentAt;
     } catch {
       return undefined;
     } finally {
       this.waiting.delete(id);
+      this.out.delete(id);
     }
+  }
+
+  /**
+   * Markers published on a granted subscription that have not come back: the broker dropped them (a
+   * client queue full of the replay, Mosquitto's max_queued_bytes or max_queued_messages; or access
+   * rules that let the login read `<prefix>/twins-probe/#` but not write it), or is slow.
+   */
+  get unanswered(): number {
+    return this.out.size;
   }
 }
 

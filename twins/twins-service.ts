@@ -38,8 +38,7 @@ import { UnansweredCheck } from "./unanswered.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
 const CONVERGENCE_EVERY_MS = 100;
-/** Past 1,000 twins that interval and the wait between saves grow with the fleet (each walks every twin). */
-const MS_PER_TWIN = 0.1;
+const MS_PER_TWIN = 0.1; // past 1,000 twins the interval and save wait grow with the fleet (each walks every twin)
 
 export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   readonly registry: TwinRegistry;
@@ -61,6 +60,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private closed = false;
   readonly replayOver = (maxMs: number): Promise<boolean> =>
     replayOver(this.opts.scheduler, this.link.replayMarker, () => this.putBack.lastReplayedAt, maxMs);
+  readonly replayUnanswered = (): number => this.link.replayMarker?.unanswered ?? 0;
   private wait: BrokerWait | undefined; // while the first connection of one waiting for its broker is under way
   reached: Promise<void> = Promise.resolve();
 

@@ -7,6 +7,7 @@
  * building's worth of boards took one process, one connection and one --wait each.
  */
 import { findTwinsServices, type Twins } from "../../twins/index.js";
+import type { ToolConnection } from "../connection.js";
 import type { CliIO } from "../main.js";
 import { checkId, elsewhere, type ForgetFlags, withTwins } from "./twins-run.js";
 
@@ -20,7 +21,11 @@ interface NotForgotten {
 export async function runForget(nodes: readonly string[], flags: ForgetFlags, io: CliIO): Promise<void> {
   for (const node of nodes) checkId(node, "node");
   const ids = [...new Set(nodes)];
-  await withTwins(io, flags, async (t, c) => {
+  await withTwins(io, flags, forgetAct(ids, flags, io), false, ids);
+}
+
+function forgetAct(ids: readonly string[], flags: ForgetFlags, io: CliIO) {
+  return async (t: Twins, c: ToolConnection) => {
     const where = await elsewhere(t, flags.prefix);
     if (where !== "")
       throw new Error(`${ids.length === 1 ? "no node" : "none of"} ${ids.join(", ")} on the broker${where}`);
@@ -40,7 +45,7 @@ export async function runForget(nodes: readonly string[], flags: ForgetFlags, io
     throw new Error(
       `${failed.length} of ${ids.length} nodes not forgotten: ${failed.map((f) => `${f.node} (${f.why})`).join("; ")}`,
     );
-  });
+  };
 }
 
 /** Forgets `node`, its outcome a JSON line on stdout; why it was not, otherwise. */

@@ -11,6 +11,7 @@ import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from 
 import { UsageError } from "../errors.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
+import { DropsSeen } from "./dropped-replay.js";
 
 /** The flags every twins command has. */
 export interface FleetFlags extends ConnectionFlags {
@@ -44,7 +45,8 @@ export const withTwins = (
   flags: ConnFlags,
   act: (t: Twins, c: ToolConnection) => Promise<void>,
   query = false,
-) => runOneShot(connectionOf(flags, io, warner(io)), flags, act, query);
+  focus: readonly string[] = [],
+) => runOneShot(connectionOf(flags, io, warner(io)), flags, act, { query, focus, warn: warner(io) });
 
 export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
   await withTwins(
@@ -62,17 +64,27 @@ export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
 export async function runSet(node: string, value: string, flags: ConnFlags, io: CliIO): Promise<void> {
   checkId(node, "node");
   if (value !== "on" && value !== "off") throw new UsageError(`value must be on or off, not ${shown(value)}`);
-  await withTwins(io, flags, async (t) => {
-    requireOnline(t, node, await elsewhere(t, flags.prefix));
-    const counter = await t.set(node, value === "on");
-    const done = await settle(t, () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
-    io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
-    if (done) return;
-    // One-shot: nothing stored, so a lastSeen is a message the node sent during this command (a
-    // live node answers the set itself with its report at once).
-    const silent = t.get(node)?.lastSeen === undefined;
-    io.stderr(`twinfleet: ${node} has not reported the new state yet${silent ? unheard : ""}\n`);
-  });
+  await withTwins(
+    io,
+    flags,
+    async (t) => {
+      requireOnline(t, node, await elsewhere(t, flags.prefix));
+      const counter = await t.set(node, value === "on");
+      const done = await settle(
+        t,
+        () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter,
+        waitMs(flags),
+      );
+      io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
+      if (done) return;
+      // One-shot: nothing stored, so a lastSeen is a message the node sent during this command (a
+      // live node answers the set itself with its report at once).
+      const silent = t.get(node)?.lastSeen === undefined;
+      io.stderr(`twinfleet: ${node} has not reported the new state yet${silent ? unheard : ""}\n`);
+    },
+    false,
+    [node],
+  );
 }
 
 export async function runPairing(
@@ -85,7 +97,11 @@ export async function runPairing(
   checkId(follower, "follower");
   checkId(source, "source");
   if (follower === source) throw new UsageError(`a node cannot follow itself (${follower})`);
-  await withTwins(io, flags, async (t, c) => {
+  await withTwins(io, flags, pairingAct(pairing, follower, source, flags, io), false, [follower, source]);
+}
+
+function pairingAct(pairing: boolean, follower: string, source: string, flags: ConnFlags, io: CliIO) {
+  return async (t: Twins, c: ToolConnection) => {
     const where = await elsewhere(t, flags.prefix);
     const seen = t.get(follower) !== undefined;
     const online = t.get(follower)?.presence === "online";
@@ -111,7 +127,7 @@ export async function runPairing(
       io.stderr(
         `twinfleet: ${source} has never been seen on this broker (check the id): ${follower} follows it once it reports\n`,
       );
-  });
+  };
 }
 
 export interface ForgetFlags extends ConnFlags {
@@ -156,11 +172,12 @@ async function runOneShot(
   c: ToolConnection,
   flags: ConnFlags,
   act: (t: Twins, c: ToolConnection) => Promise<void>,
-  query: boolean,
+  how: { readonly query: boolean; readonly focus: readonly string[]; readonly warn: (msg: string) => void },
 ): Promise<void> {
   const wait = waitMs(flags);
   // A one-shot command holds no presence: it is not a controller that stays. Nor does it probe the
-  // broker: it is gone before a silence could be told.
+  // broker: it is gone before a silence could be told. It reads the retained state at QoS 0, which
+  // Mosquitto sends whole past its client queue (twins/subscriptions.ts), and the nodes it acts on first.
   const t = await startTwins({
     url: c.url,
     ...c.login,
@@ -168,13 +185,20 @@ async function runOneShot(
     connectTimeoutMs: 5000,
     presence: false,
     probe: false,
-    queryOnConnect: query,
+    queryOnConnect: how.query,
+    subscriptionQos: 0,
+    focus: how.focus,
   });
+  const drops = new DropsSeen(t);
   try {
-    await fleetRead(t, wait, query);
+    await fleetRead(t, wait, how.query);
+    drops.replayRead(t.replayUnanswered?.() ?? 0);
     await act(t, c);
   } finally {
+    drops.stop();
     await t.close();
+    const told = drops.told(c.url, flags.prefix, how.focus);
+    if (told !== undefined) how.warn(told);
   }
 }
 

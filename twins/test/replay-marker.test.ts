@@ -148,3 +148,23 @@ describe("replayOver", () => {
     expect(s.over()).toBe(true);
   });
 });
+
+describe("ReplayMarker.unanswered", () => {
+  it("counts a marker published and never back (a broker that dropped it), not one refused or back", async () => {
+    const s = setUp();
+    s.start(1500);
+    await settle();
+    expect(s.marker.unanswered).toBe(1);
+    s.sched.advance(1500);
+    await settle();
+    expect(s.over()).toBe(false);
+    expect(s.marker.unanswered).toBe(1);
+    s.conn.echo(s.conn.sent[0] ?? "");
+    await settle();
+    expect(s.marker.unanswered).toBe(0);
+    const refused = setUp(true);
+    refused.start(1500);
+    await settle();
+    expect(refused.marker.unanswered).toBe(0);
+  });
+});

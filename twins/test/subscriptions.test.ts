@@ -10,8 +10,9 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { NodeId, Prefix } from "../../protocol/index.js";
 import { startTwins } from "../service.js";
-import { subscribeUnlessRefused } from "../subscriptions.js";
+import { ServiceSubscriptions, subscribeUnlessRefused } from "../subscriptions.js";
 import { startNode } from "./helpers.js";
 import { when } from "./poll.js";
 
@@ -62,5 +63,36 @@ describe("the twins service's subscriptions", () => {
     await expect(
       subscribeUnlessRefused(rejecting(new Error("client disconnecting")), "t", 1),
     ).rejects.toThrow("client disconnecting");
+  });
+});
+
+describe("the nodes' subscriptions", () => {
+  const made = async (nodes?: { subscriptionQos: 0 | 1; focus: readonly NodeId[] }) => {
+    const subs: string[] = [];
+    const client = {
+      subscribeAsync: async (topic: string | string[], o: { qos: 0 | 1 }) => {
+        subs.push(`${[topic].flat().join(",")} ${o.qos}`);
+        return [topic].flat().map((t) => ({ topic: t, qos: o.qos }));
+      },
+    };
+    await new ServiceSubscriptions(Prefix("tf"), pino({ level: "silent" }), undefined, nodes).subscribe(
+      client,
+    );
+    return subs.filter((s) => !s.startsWith("$SYS") && !s.startsWith("tf/forget"));
+  };
+
+  it("a service subscribes to the fleet at QoS 1", async () => {
+    expect(await made()).toEqual(["tf/config/+ 1", "tf/status/+ 1", "tf/report/+ 1", "tf/register/+ 1"]);
+  });
+
+  it("a one-shot command reads at QoS 0, the nodes it acts on first, by name in one SUBSCRIBE, configs before reports", async () => {
+    // Mosquitto drops a QoS 1 replay past 1,020 messages with its defaults (docs/mosquitto.md, "Queues").
+    expect(await made({ subscriptionQos: 0, focus: [NodeId("a"), NodeId("b")] })).toEqual([
+      "tf/config/a,tf/config/b,tf/status/a,tf/status/b,tf/report/a,tf/report/b 0",
+      "tf/config/+ 0",
+      "tf/status/+ 0",
+      "tf/report/+ 0",
+      "tf/register/+ 0",
+    ]);
   });
 });

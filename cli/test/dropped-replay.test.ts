@@ -1,0 +1,45 @@
+/**
+ * What a one-shot command says when the broker dropped messages on their way to it (twins' count of
+ * Mosquitto's `$SYS` drops rising during the command, or its replay marker never back): with
+ * Mosquitto's defaults a QoS 1 read listed 1,020 of 3,000 nodes and said nothing.
+ */
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import type { Twins } from "../../twins/index.js";
+import { DropsSeen } from "../commands/dropped-replay.js";
+
+const twins = () => new EventEmitter() as unknown as Twins & EventEmitter;
+const URL = "mqtt://127.0.0.1:1883";
+
+describe("a one-shot command's dropped messages", () => {
+  it("says nothing without a sign", () => {
+    const seen = new DropsSeen(twins());
+    seen.replayRead(0);
+    expect(seen.told(URL, "tf", [])).toBeUndefined();
+  });
+
+  it("tells the broker's count as it rose during the command, and what to set", () => {
+    const t = twins();
+    const seen = new DropsSeen(t);
+    t.emit("broker-dropped", "to-clients", 1500);
+    t.emit("broker-dropped", "retained-write", 3);
+    t.emit("broker-dropped", "to-clients", 480);
+    seen.stop();
+    t.emit("broker-dropped", "to-clients", 7);
+    const line = seen.told(URL, "tf", ["n-0001", "n-0002"]) ?? "";
+    expect(line).toMatch(/^the broker at mqtt:\/\/127\.0\.0\.1:1883 dropped 1980 messages on their way/);
+    expect(line).toContain("(not of n-0001, n-0002, read first by name)");
+    expect(line).toContain(
+      'set max_queued_messages 0 in mosquitto.conf and leave max_queued_bytes at 0 (docs/mosquitto.md, "Queues")',
+    );
+  });
+
+  it("tells a replay marker that never came back", () => {
+    const seen = new DropsSeen(twins());
+    seen.replayRead(1);
+    const line = seen.told(URL, "tf", []) ?? "";
+    expect(line).toMatch(/^the broker at mqtt:\/\/127\.0\.0\.1:1883 never sent back the marker/);
+    expect(line).toContain("may miss nodes");
+    expect(line).not.toContain("read first by name");
+  });
+});

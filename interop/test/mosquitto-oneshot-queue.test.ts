@@ -1,0 +1,88 @@
+// The one-shot commands on a Mosquitto with its default client queue (20 in flight, 1,000 queued):
+// they read the retained state at QoS 1 and Mosquitto dropped the rest of the replay, so `twinfleet
+// nodes` listed 1,020 of 3,000 nodes without a word, and `pair` on a node among the dropped said it
+// had "never been seen" and wrote config version 1 over the node's own version 1 (which the node
+// ignores). They now read at QoS 0, which Mosquitto sends whole, and the nodes they act on first.
+import mqtt from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../cli/main.js";
+import { type Mosquitto, startMosquitto } from "../mosquitto.js";
+import { retained } from "./helpers.js";
+
+const NODES = 3000;
+const id = (i: number) => `n-${String(i).padStart(4, "0")}`;
+
+async function fleetLeft(url: string, n: number): Promise<void> {
+  const c = await mqtt.connectAsync(url, { protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+  for (let from = 0; from < n; from += 250) {
+    const sent: Promise<unknown>[] = [];
+    for (let i = from; i < Math.min(n, from + 250); i++) {
+      sent.push(c.publishAsync(`tf/config/${id(i)}`, `C1 3 ${id((i + 1) % n)}`, { qos: 1, retain: true }));
+      sent.push(c.publishAsync(`tf/status/${id(i)}`, "T1 0", { qos: 1, retain: true }));
+      sent.push(c.publishAsync(`tf/report/${id(i)}`, `R1 1 ${i + 1} ${id(i)}`, { qos: 1, retain: true }));
+    }
+    await Promise.all(sent);
+  }
+  await c.endAsync();
+}
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  return { code, out, err };
+}
+
+let broker: Mosquitto;
+beforeAll(async () => {
+  broker = await startMosquitto();
+  await fleetLeft(broker.url, NODES);
+}, 60_000);
+afterAll(async () => {
+  await broker?.close();
+});
+
+describe("one-shot commands on a Mosquitto with its default client queue", () => {
+  it("nodes lists every node of the broker's retained state", async () => {
+    const r = await cli(["nodes", "--broker", broker.url]);
+    expect(r.code, r.err).toBe(0);
+    const listed = JSON.parse(r.out) as { id: string; presence: string }[];
+    expect(listed.length, broker.log()).toBe(NODES);
+    expect(listed.filter((t) => t.presence === "offline").length).toBe(NODES);
+    expect(r.err).not.toContain("dropped");
+  }, 30_000);
+
+  it("pair on the last node reads its config and writes the next version", async () => {
+    const last = id(NODES - 1);
+    const r = await cli(["pair", last, id(5), "--broker", broker.url]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`${last} is offline`);
+    expect(r.err).toContain("version 4");
+    expect(JSON.parse(r.out).follows).toEqual([id(0), id(5)]);
+    const kept = await retained(broker.url, `tf/config/${last}`);
+    expect(kept.get(`tf/config/${last}`)?.payload).toBe(`C1 4 ${id(0)} ${id(5)}`);
+  }, 30_000);
+});
+
+describe("one-shot commands on a Mosquitto whose client queue is short even for QoS 0", () => {
+  let short: Mosquitto;
+  beforeAll(async () => {
+    // max_queued_bytes 200 drops a QoS 0 replay too: 50 of 300 nodes listed in a measure.
+    short = await startMosquitto({ conf: ["max_queued_bytes 200"] });
+    await fleetLeft(short.url, 300);
+  }, 60_000);
+  afterAll(async () => {
+    await short?.close();
+  });
+
+  it("pair reads the nodes it acts on first, whole, and writes the next config version", async () => {
+    const listed = JSON.parse((await cli(["nodes", "--broker", short.url])).out) as unknown[];
+    expect(listed.length).toBeLessThan(300);
+    const r = await cli(["pair", id(299), id(7), "--broker", short.url]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`${id(299)} is offline`);
+    expect(r.err).toContain("version 4");
+    const kept = await retained(short.url, `tf/config/${id(299)}`);
+    expect(kept.get(`tf/config/${id(299)}`)?.payload).toBe(`C1 4 ${id(0)} ${id(7)}`);
+  }, 30_000);
+});
