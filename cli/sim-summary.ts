@@ -81,8 +81,8 @@ export function summary(r: Report): string {
        all presses    ${lat(r.sync)}`
     : `  ${ok(q.syncP99Under1s)} sync latency   ${lat(r.sync)}  (< 1 s)`;
   const withPower = r.lostWithPower ?? 0;
-  const powerPart =
-    withPower > 0 ? `, ${withPower} of them held by nodes not synced when their power went` : "";
+  const away = r.lostAtNodesAway;
+  const powerPart = `${withPower > 0 ? `, ${withPower} of them held by nodes not synced when their power went` : ""}${away ? `, ${away.pairs} of them owed to ${away.nodes.join(", ")}, offline at the end` : ""}`;
   const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good${powerPart})${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
   const early =
     r.stoppedEarlyS !== undefined

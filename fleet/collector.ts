@@ -193,7 +193,8 @@ export class Collector {
     this.drain();
     for (const [node, at] of this.heldSince) this.unpublished(node, at);
     this.heldSince.clear();
-    this.checker.finish();
+    const away = this.outside?.away();
+    this.checker.finish(away && ((n) => away.has(n)));
   }
 
   handle(e: NodeEvent): void {

@@ -53,6 +53,7 @@ export class OutsideNodes {
   private readonly dropped = new Set<NodeId>();
   private presses = 0;
   private watching = false;
+  private feed: OutsideFeed | undefined;
 
   constructor(
     private readonly fleet: ReadonlySet<string>,
@@ -65,6 +66,7 @@ export class OutsideNodes {
    * known, every update (a view made per message only from then on: the fleet alone costs nothing).
    */
   watch(feed: OutsideFeed): void {
+    this.feed = feed;
     const take = (t: Twin) => {
       this.twin(t);
       if (this.seen.size === 0 || this.watching) return;
@@ -113,6 +115,14 @@ export class OutsideNodes {
       } else events.push({ type: "applied", node: id, at, stamp, on, via: "report" });
     }
     if (events.length > 0) this.sink.push(events);
+  }
+
+  /** The outside nodes seen that are offline now, as the twins service shows them (a board switched off). */
+  away(): ReadonlySet<NodeId> {
+    const off = new Set<NodeId>();
+    for (const t of this.feed?.list() ?? [])
+      if (this.seen.has(t.id) && t.presence === "offline") off.add(t.id);
+    return off;
   }
 
   /** `id` is a node outside the fleet, seen. */

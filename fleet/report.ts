@@ -93,6 +93,12 @@ export interface Report {
    * it synced again (absent from a merged shards report: the shards' logs do not say why).
    */
   readonly lostWithPower?: number;
+  /**
+   * Of those, the pairs owed to nodes outside the fleet (boards, stand-ins) that were offline at the
+   * run's end — switched off or unplugged mid-run — and the first ten of them, most first; absent
+   * when none.
+   */
+  readonly lostAtNodesAway?: { readonly pairs: number; readonly nodes: readonly string[] };
   /** Times a node's state went back to an older stamp than it held before. */
   readonly regressions: number;
   readonly regressionList: readonly {

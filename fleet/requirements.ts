@@ -61,7 +61,13 @@ export function requirementFailures(r: Report): string[] {
       withPower > 0
         ? `; ${withPower} of them presses held in RAM by nodes not synced (offline or syncing) and lost with their power before they synced again`
         : "";
-    f.push(`${r.lostForGood} (press, follower) deliveries lost for good (never reflected${why}${power})`);
+    const away = r.lostAtNodesAway;
+    const off = away
+      ? `; ${away.pairs} of them owed to ${away.nodes.join(", ")}, offline at the end (switched off?)`
+      : "";
+    f.push(
+      `${r.lostForGood} (press, follower) deliveries lost for good (never reflected${why}${power}${off})`,
+    );
   }
   if (r.lostOutsideFaults > 0) {
     // Without injected faults every such pair is counted here, those of the broker's outages too.

@@ -172,6 +172,7 @@ export function buildReport(i: ReportInput): Report {
     late: c.late,
     lostForGood: c.lostForGood,
     lostWithPower: c.lostWithPower,
+    ...lostAwayField(checker.lostAtAway()),
     regressions: collector.regressions.count,
     regressionList: collector.regressions.list.slice(0, 50).map((r) => ({
       node: r.node,
@@ -337,6 +338,17 @@ export function fleetShape(opts: ResolvedFleetOptions, profile: string) {
 
 function pairingChangesField(p: PairingChangesReport | undefined): { pairingChanges?: PairingChangesReport } {
   return p === undefined ? {} : { pairingChanges: p };
+}
+
+function lostAwayField(away: ReadonlyMap<NodeId, number>): Pick<Report, "lostAtNodesAway"> {
+  if (away.size === 0) return {};
+  let pairs = 0;
+  for (const n of away.values()) pairs += n;
+  const nodes = [...away]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([id]) => id);
+  return { lostAtNodesAway: { pairs, nodes } };
 }
 
 function outsideField(o: OutsideNodesReport | undefined): { outsideNodes?: OutsideNodesReport } {

@@ -114,6 +114,8 @@ export class SyncChecker {
   private late = 0;
   private lostForGood = 0;
   private lostWithPower = 0;
+  /** Pairs lost for good whose follower was away (offline) at the end, per follower. */
+  private readonly lostAway = new Map<NodeId, number>();
   private finished = false;
   private readonly reflected: ((ms: number) => void)[] = [];
   /** No fault began before this (run clock, ms): what settles before it is outside every window. */
@@ -265,16 +267,26 @@ export class SyncChecker {
     }
   }
 
-  /** At the end of the run: whatever still waits was never reflected — lost for good. */
-  finish(): void {
+  /**
+   * At the end of the run: whatever still waits was never reflected — lost for good. `away(f)`: the
+   * follower `f` is offline then (a board switched off mid-run): its pairs are counted apart too.
+   */
+  finish(away?: (follower: NodeId) => boolean): void {
     if (this.finished) return;
     this.finished = true;
     for (const lists of [this.waiting, this.overdue]) {
       for (const [f, list] of lists) {
         for (const p of list) this.outcome(p.source, f, p.at, Number.POSITIVE_INFINITY);
+        if (list.length > 0 && away?.(f) === true)
+          this.lostAway.set(f, (this.lostAway.get(f) ?? 0) + list.length);
       }
       lists.clear();
     }
+  }
+
+  /** The pairs lost for good whose follower was offline at the end, per follower (see finish). */
+  lostAtAway(): ReadonlyMap<NodeId, number> {
+    return this.lostAway;
   }
 
   /** The newest stamp each node has applied, as last seen. */

@@ -212,6 +212,53 @@ try {
   await new Promise((resolve) => server.close(resolve));
   await new Promise((resolve) => aedes.close(resolve));
 }
+// A broker that dies and is started again three times within 30 s (a crash loop under a service
+// manager, a bad day's restarts): each loss is the broker's, and the attempt after it finds nothing
+// listening. The stand-in counted every lost session towards a client id clash and said, on every
+// stand-in of the lab, that another client was taking its session over.
+{
+  const looping = await Aedes.createBroker();
+  const sockets = new Set();
+  const listen = (p) => {
+    const srv = net.createServer((sock) => {
+      sockets.add(sock);
+      sock.on("close", () => sockets.delete(sock));
+      looping.handle(sock);
+    });
+    return new Promise((resolve) => srv.listen(p, "127.0.0.1", () => resolve(srv)));
+  };
+  let srv = await listen(0);
+  const loopPort = srv.address().port;
+  const node = standIn("loop-1", loopPort);
+  let clashes = 0;
+  let refused = 0;
+  node.err.on("line", (l) => {
+    if (l.startsWith("the broker closed this session")) clashes++;
+    if (l.startsWith("cannot reach the broker")) refused++;
+  });
+  try {
+    let back = 0;
+    for (let i = 0; i < 3; i++) {
+      if (await waitFor(node.err, (l) => l === "connected")) back++;
+      // Killed: its sockets closed by the kernel, nothing listening until it is started again, a
+      // little longer than the stand-in's reconnect period (2 s), so its next attempt finds it away.
+      const closed = new Promise((resolve) => srv.close(resolve));
+      for (const sock of sockets) sock.destroy();
+      await closed;
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      srv = await listen(loopPort);
+    }
+    if (await waitFor(node.err, (l) => l === "connected")) back++;
+    check(back === 4 && refused > 0, "a stand-in rides out a broker restarted three times in 30 s");
+    check(clashes === 0, "and does not take the broker's restarts for another client with its id");
+  } finally {
+    node.child.kill("SIGKILL");
+    const closed = new Promise((resolve) => srv.close(resolve));
+    for (const sock of sockets) sock.destroy();
+    await closed;
+    await new Promise((resolve) => looping.close(resolve));
+  }
+}
 check(await frozenSaid, "a stand-in whose CONNECT goes unanswered gives up after 15 s and says why");
 frozenIn.child.kill("SIGKILL");
 frozen.child.kill("SIGKILL");

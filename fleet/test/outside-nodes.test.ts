@@ -82,6 +82,19 @@ describe("nodes outside the fleet, judged with it", () => {
     c.push([press(N11, 1000, stamp(3, N11))]);
     c.finish();
     expect(c.checker.counts()).toMatchObject({ presses: 1, lost: 1, lostForGood: 1 });
+    // Shown online at the end, it is no board switched off: nothing counted apart.
+    expect(c.checker.lostAtAway().size).toBe(0);
+  });
+
+  it("the pairs owed to a stand-in switched off mid-run are counted apart, with its id", () => {
+    // A lab's power cut with no power back: h-3 killed -9 at 14 s, its will published at once. The
+    // run said `26 lost for good` and no word of h-3, offline since, as if the fleet had lost them.
+    const { c, feed } = mixed();
+    c.push([press(N11, 1000, stamp(3, N11)), press(N11, 20_000, stamp(4, N11))]);
+    feed.twins[1] = { ...twin(H3, "host", stamp(2, N11), [N11]), presence: "offline" };
+    c.finish();
+    expect(c.checker.counts()).toMatchObject({ presses: 2, lost: 2, lostForGood: 2 });
+    expect([...c.checker.lostAtAway()]).toEqual([[H3, 2]]);
   });
 
   it("its pairing as first seen is no change; a pairing changed later is", () => {
