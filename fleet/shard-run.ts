@@ -13,10 +13,10 @@ import { hostname } from "node:os";
 import type mqtt from "mqtt";
 import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
-import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
+import { formatStamp, type NodeId, Prefix, type Stamp } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
-import { followersReach, type Pairing } from "../sim/topology.js";
-import { displayUrl, onRefusals, SILENCE_MS, sameSet, watchConnection } from "../twins/index.js";
+import { followersReach } from "../sim/topology.js";
+import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
@@ -30,6 +30,7 @@ import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
+import { clearRetained, writeConfigs } from "./shard-retained.js";
 import { connectWatchClient, FleetWatch } from "./shard-watch.js";
 import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { brokerOutages, fleetShape } from "./summarize.js";
@@ -55,39 +56,6 @@ export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefin
   if (opts.twinsData !== undefined)
     return "--shard runs no twins service (it reads registrations off the broker); --twins-data is for one of its own";
   return undefined;
-}
-
-/**
- * Pairs this shard's nodes as fleet/setup.ts writePairing does — the retained config of each node
- * whose pairing differs, versioned above what the broker holds — but all in flight at once: a shard
- * of thousands of nodes on a busy broker would otherwise wait a round trip per node.
- */
-async function writeConfigs(
-  client: mqtt.MqttClient,
-  watch: FleetWatch,
-  prefix: Prefix,
-  ids: readonly NodeId[],
-  pairing: Pairing,
-): Promise<void> {
-  const sent: Promise<unknown>[] = [];
-  for (const id of ids) {
-    const want = pairing.get(id) ?? [];
-    const has = watch.configSources(id);
-    if (has && sameSet(has, want)) continue;
-    const version = watch.configVersion(id) + 1;
-    const e = encode(prefix, { kind: "config", node: id, version, sources: [...want] });
-    sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));
-  }
-  await Promise.all(sent);
-}
-
-/** `--fresh`: empties the retained report, config and status of this shard's nodes, all in flight at once. */
-async function clearRetained(client: mqtt.MqttClient, prefix: Prefix, ids: readonly NodeId[]): Promise<void> {
-  const sent: Promise<unknown>[] = [];
-  for (const id of ids)
-    for (const kind of ["report", "config", "status"] as const)
-      sent.push(client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }));
-  await Promise.all(sent);
 }
 
 /** The nodes' timeline on the wall clock, for the merge's outage analysis. */
