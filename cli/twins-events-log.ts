@@ -1,7 +1,7 @@
 /**
  * What a standalone twins service logs of its fleet's events (docs/cli.md, "Logs"). At info, what an
  * operator must read: a node going offline and coming back (a burst of them in a few lines,
- * cli/presence-burst-log.ts), a changed identity, a pairing that
+ * cli/burst-log.ts), a changed identity, a pairing that
  * changed, the convergence figure when it moves, and a summary a minute of the rest
  * (cli/activity-log.ts). At debug, each report, register, first coming online and config that only
  * confirms the pairing the service knew: routine that grows with the fleet's traffic.
@@ -13,9 +13,9 @@ import type { NodeId } from "../protocol/index.js";
 import type { Twins } from "../twins/index.js";
 import type { Twin, TwinsEvents } from "../twins/types.js";
 import { ActivityLog } from "./activity-log.js";
+import { presenceBursts } from "./burst-log.js";
 import { ConvergenceLog } from "./convergence-log.js";
 import { ForgottenLog } from "./forgotten-log.js";
-import { PresenceBurstLog } from "./presence-burst-log.js";
 import { ReplayedLog } from "./replayed-log.js";
 
 /** The service as its log sees it: its events and its twins. */
@@ -37,7 +37,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   };
   const activity = new ActivityLog(logger, sched, fleet);
   // A whole site going offline or coming back at once is a few lines, not one per node.
-  const presence = new PresenceBurstLog(logger, sched, fleet);
+  const presence = presenceBursts(logger, sched, fleet);
   t.on("twin-registered", (tw, first, again) => {
     const was = identities.get(tw.id);
     identities.set(tw.id, identity(tw));
