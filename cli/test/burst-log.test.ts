@@ -56,3 +56,33 @@ it("writes a return spread over seconds as a line a second, and a lone node one 
   log.stop();
   expect(presenceInfos().slice(before + 8)).toEqual(["offline n-0007", "online n-0007"]);
 });
+
+it("writes a fleet's first pairing in a few lines, a lone pairing change in one as before", () => {
+  const { scheduler, lines, t, log } = loggedTwins("debug");
+  const pair = (i: number, source: number) =>
+    t.emit("twin-updated", t.twin(name(i), { follows: [name(source)] } as never), "config", false);
+  const configInfos = () =>
+    lines
+      .filter((l) => l.level === 30 && /^config/.test(l.msg))
+      .map((l) => l.msg + (l.node ? ` ${l.node}` : ""));
+  for (let i = 0; i < 500; i++) t.twin(name(i));
+  // A ring of 500 paired at once (its configs within 2 s): 500 lines at info, before.
+  for (let i = 0; i < 500; i++) {
+    pair(i, (i + 499) % 500);
+    scheduler.advance(4);
+  }
+  scheduler.advance(BURST_WINDOW_MS);
+  expect(configInfos().map((m) => m.replace(/ \([^)]*\)/, ""))).toEqual([
+    ...[0, 1, 2, 3, 4].map((i) => `config ${name(i)}`),
+    "config: 250 more nodes within 1 s; 255 of 500 nodes follow a source (each at debug)",
+    "config: 245 more nodes within 1 s; 500 of 500 nodes follow a source (each at debug)",
+  ]);
+  expect(lines.filter((l) => l.level === 20 && l.msg === "config")).toHaveLength(495);
+  // The nodes confirming it: at debug, as before. A lone change later: one line, as before.
+  const before = configInfos().length;
+  for (let i = 0; i < 500; i++) pair(i, (i + 499) % 500);
+  scheduler.advance(30_000);
+  pair(7, 3);
+  log.stop();
+  expect(configInfos().slice(before)).toEqual([`config ${name(7)}`]);
+});
