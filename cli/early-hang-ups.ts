@@ -12,7 +12,7 @@
  * service's user — for a signal a log-rotation hook may send by habit. A service takes no notice of
  * either and logs that it did not (userSignals).
  *
- * SIGINT and SIGTERM are held too, for the services and for `sim` (and SIGHUP, a stop to `sim`):
+ * SIGINT and SIGTERM are held too, for the services, `monitor` and `sim` (and SIGHUP, a stop to `sim`):
  * Node's default ends the process at once, and it did so until the command listened for them, after
  * it had taken its data directory's lock (twins.lock), published its presence or begun a save. A
  * SIGTERM from systemd stopping a unit that had just started (or a script killing a job it had just
@@ -49,7 +49,8 @@ export function holdsHangUps(argv: readonly string[]): boolean {
 /** The signals that stop the command `argv` runs, held from the first lines; none for the others. */
 export function stopsHeld(argv: readonly string[]): readonly NodeJS.Signals[] {
   const command = commandOf(argv);
-  if (command === "broker" || command === "twins") return ["SIGINT", "SIGTERM"];
+  // The console (or the page served alone) is stopped by them too: cli/commands/monitor-run.ts.
+  if (command === "broker" || command === "twins" || command === "monitor") return ["SIGINT", "SIGTERM"];
   // A run is stopped by SIGHUP too (a closed terminal): cli/commands/sim.ts STOP_SIGNALS.
   if (command === "sim") return ["SIGINT", "SIGTERM", "SIGHUP"];
   return [];

@@ -1,8 +1,8 @@
 /**
  * What a standalone twins service logs of its fleet's events (docs/cli.md, "Logs"). At info, what an
- * operator must read: a node going offline and coming back (a burst of them in a few lines,
- * cli/presence-burst-log.ts), a changed identity, a pairing that
- * changed, the convergence figure when it moves, and a summary a minute of the rest
+ * operator must read: a node going offline and coming back, a changed identity, a pairing that
+ * changed (a burst of either, a site's power cut or a fleet's first pairing, in a few lines:
+ * cli/burst-log.ts), the convergence figure when it moves, and a summary a minute of the rest
  * (cli/activity-log.ts). At debug, each report, register, first coming online and config that only
  * confirms the pairing the service knew: routine that grows with the fleet's traffic.
  */
@@ -13,9 +13,9 @@ import type { NodeId } from "../protocol/index.js";
 import type { Twins } from "../twins/index.js";
 import type { Twin, TwinsEvents } from "../twins/types.js";
 import { ActivityLog } from "./activity-log.js";
+import { BurstLog, presenceBursts } from "./burst-log.js";
 import { ConvergenceLog } from "./convergence-log.js";
 import { ForgottenLog } from "./forgotten-log.js";
-import { PresenceBurstLog } from "./presence-burst-log.js";
 import { ReplayedLog } from "./replayed-log.js";
 
 /** The service as its log sees it: its events and its twins. */
@@ -37,7 +37,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   };
   const activity = new ActivityLog(logger, sched, fleet);
   // A whole site going offline or coming back at once is a few lines, not one per node.
-  const presence = new PresenceBurstLog(logger, sched, fleet);
+  const presence = presenceBursts(logger, sched, fleet);
   t.on("twin-registered", (tw, first, again) => {
     const was = identities.get(tw.id);
     identities.set(tw.id, identity(tw));
@@ -47,6 +47,17 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
     if (again || was === undefined || was === identity(tw))
       activity.registeredQuietly({ ...brief(tw), first }, first);
     else logger.info({ ...brief(tw), first }, "registered");
+  });
+  // A fleet paired at once (its first pairing: 500 nodes, 500 lines within 2 s) is a few lines too.
+  const configs = new BurstLog(logger, sched, {
+    config: () => {
+      const twins = t.list();
+      const following = twins.filter((tw) => tw.follows.length > 0).length;
+      return {
+        text: `${following} of ${twins.length} nodes follow a source`,
+        fields: { following, known: twins.length },
+      };
+    },
   });
   // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
   const replayedLog = new ReplayedLog(logger, sched);
@@ -65,7 +76,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
     if (replayed) replayedLog.replayed(change, fields);
     // A node confirming the pairing it was given (each node at its start) changed nothing.
     else if (same) logger.debug(fields, "config");
-    else logger.info(fields, "config");
+    else configs.node("config", tw.id, fields);
   });
   t.on("twin-online", (tw) => {
     if (!away.delete(tw.id)) return activity.cameOnline(tw.id);
@@ -94,6 +105,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
       convergence.stop();
       replayedLog.flush();
       presence.flush();
+      configs.flush();
       activity.flush();
     },
   };

@@ -13,10 +13,10 @@ import { hostname } from "node:os";
 import type mqtt from "mqtt";
 import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
-import { encode, formatStamp, type NodeId, Prefix, type Stamp, topicOf } from "../protocol/index.js";
+import { formatStamp, type NodeId, Prefix, type Stamp } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
-import { followersReach, type Pairing } from "../sim/topology.js";
-import { displayUrl, onRefusals, SILENCE_MS, sameSet, watchConnection } from "../twins/index.js";
+import { followersReach } from "../sim/topology.js";
+import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
@@ -30,6 +30,7 @@ import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
 import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
+import { clearRetained, writeConfigs } from "./shard-retained.js";
 import { connectWatchClient, FleetWatch } from "./shard-watch.js";
 import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { brokerOutages, fleetShape } from "./summarize.js";
@@ -55,39 +56,6 @@ export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefin
   if (opts.twinsData !== undefined)
     return "--shard runs no twins service (it reads registrations off the broker); --twins-data is for one of its own";
   return undefined;
-}
-
-/**
- * Pairs this shard's nodes as fleet/setup.ts writePairing does — the retained config of each node
- * whose pairing differs, versioned above what the broker holds — but all in flight at once: a shard
- * of thousands of nodes on a busy broker would otherwise wait a round trip per node.
- */
-async function writeConfigs(
-  client: mqtt.MqttClient,
-  watch: FleetWatch,
-  prefix: Prefix,
-  ids: readonly NodeId[],
-  pairing: Pairing,
-): Promise<void> {
-  const sent: Promise<unknown>[] = [];
-  for (const id of ids) {
-    const want = pairing.get(id) ?? [];
-    const has = watch.configSources(id);
-    if (has && sameSet(has, want)) continue;
-    const version = watch.configVersion(id) + 1;
-    const e = encode(prefix, { kind: "config", node: id, version, sources: [...want] });
-    sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));
-  }
-  await Promise.all(sent);
-}
-
-/** `--fresh`: empties the retained report, config and status of this shard's nodes, all in flight at once. */
-async function clearRetained(client: mqtt.MqttClient, prefix: Prefix, ids: readonly NodeId[]): Promise<void> {
-  const sent: Promise<unknown>[] = [];
-  for (const id of ids)
-    for (const kind of ["report", "config", "status"] as const)
-      sent.push(client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }));
-  await Promise.all(sent);
 }
 
 /** The nodes' timeline on the wall clock, for the merge's outage analysis. */
@@ -121,6 +89,10 @@ class PressRecords implements PressLog {
 export class ShardRun {
   private readonly waits: StoppableWaits;
   private cut = false;
+  /** Aborted by stop(): ends a wait for ids in use to go offline (FleetStartStoppedError, nothing ran). */
+  private readonly starting = new AbortController();
+  private waitingForIds = false;
+  private startEnded = false;
 
   private constructor(
     readonly opts: ResolvedFleetOptions,
@@ -148,10 +120,18 @@ export class ShardRun {
     return { run, done: run.lifecycle(hooks) };
   }
 
-  /** Ends the presses and the settle now; the report says it was cut short. */
-  stop(): void {
+  /**
+   * Ends the presses and the settle now; the report says it was cut short. While the shard waits for
+   * its ids in use to go offline (up to 23.5 s), ends it there, before its nodes start: `done` rejects
+   * with FleetStartStoppedError (`reason` its reason), as a one-process run's start does (it used to
+   * answer once the wait was over). Returns whether a report follows (false once a stop ended that wait).
+   */
+  stop(reason: unknown = "stop"): boolean {
     this.cut = true;
     this.waits.stop();
+    this.starting.abort(reason);
+    if (this.waitingForIds) this.startEnded = true;
+    return !this.startEnded;
   }
 
   private async lifecycle(hooks: ShardRunHooks): Promise<ShardFile> {
@@ -174,10 +154,10 @@ export class ShardRun {
     const prefix = Prefix(opts.prefix);
     let client: mqtt.MqttClient | undefined;
     let pool: ShardPool | undefined;
+    // Silence means something once a probe has come back (a broker whose rules refuse the topic).
+    let probe: ClockProbe | undefined;
     try {
       client = await connectWatchClient(url, opts.login);
-      // Silence means something once a probe has come back (a broker whose rules refuse the topic).
-      let probe: ClockProbe | undefined;
       const outages = new BrokerOutages(
         watchConnection(
           client,
@@ -205,7 +185,11 @@ export class ShardRun {
       // Its ids online already (another fleet, a board): each connection would take the other's over.
       const where = { url: displayUrl(url), prefix, fleet: mine.length, whose: "this shard's" };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
-      await refuseIdsInUse(where, mine, registryPresence(watch.registry), waitMs, sched, note);
+      const presence = registryPresence(watch.registry);
+      this.waitingForIds = true;
+      await refuseIdsInUse(where, mine, presence, waitMs, sched, note, this.starting.signal).finally(() => {
+        this.waitingForIds = false;
+      });
       const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
         emit: (_, l) => note(l),
       });
@@ -389,6 +373,9 @@ export class ShardRun {
         timeline: wallTimeline(collector.timeline, wall),
       };
     } finally {
+      // A start that failed (ids in use, a stop during their wait) left the probe sending every 500 ms:
+      // the process never ended, and logged `client disconnecting` twice a second.
+      probe?.stop();
       for (const t of timers) t.cancel();
       lag.stop();
       await pool?.destroy().catch(() => {});

@@ -11,6 +11,7 @@ import { twinsFigures } from "../../view/figures.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, wholeFlagIn } from "../connection.js";
+import { takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -76,6 +77,8 @@ export async function runMonitor(
   };
   /** What closed the console, when not the user's quit: SIGTERM, SIGHUP, its terminal hanging up. */
   let cutBy: string | undefined;
+  /** The first stop signal heard, from the command's start. */
+  let stopped: NodeJS.Signals | undefined;
   /**
    * The console in a terminal; without one, with --http, the web page alone until a signal. Either
    * ends, with its error, when `reached` rejects (a live fleet's broker refused what waiting for it
@@ -87,6 +90,8 @@ export async function runMonitor(
     deps: WebDeps,
     reached: Promise<void> = Promise.resolve(),
   ) => {
+    // A stop while it started: nothing opened, nothing served (the terminal left as it was).
+    if (stopped !== undefined) return;
     const server = web
       ? await serveWeb(source, "monitor", web, {
           ...deps,
@@ -96,7 +101,7 @@ export async function runMonitor(
       : undefined;
     try {
       if (tty || !server) {
-        if (cutBy !== undefined) return; // a signal while it started
+        if (stopped !== undefined) return; // one while the page started
         const screen = openConsole(source, { fps, ascii });
         let refused: { error: unknown } | undefined;
         reached.catch((error: unknown) => {
@@ -106,7 +111,7 @@ export async function runMonitor(
         const end = await screen.closed;
         if (refused !== undefined) throw refused.error;
         if (end !== "quit" && end !== "closed") cutBy = end;
-      } else await untilSignalOr(reached);
+      } else if (stopped === undefined) await untilSignalOr(reached);
     } finally {
       await server?.close();
     }
@@ -152,16 +157,23 @@ export async function runMonitor(
       }
     }
   };
-  // The console closes on SIGTERM and SIGHUP (console/terminal.ts); these handlers stay until the
-  // command is done, so that another one, while the fleet's service closes, cuts nothing half-way.
+  // The console closes on SIGTERM and SIGHUP (console/terminal.ts), the page served alone stops on
+  // SIGTERM and SIGINT; these handlers stay until the command is done, so that another one, while the
+  // fleet's service closes, cuts nothing half-way. One before the console opens or the page is served
+  // (held from the process's first line: cli/early-hang-ups.ts) ends the command there, as it would
+  // once open: Ctrl-C as the console's quit (exit 0), SIGTERM closing it (130), the page stopped (0).
+  // Before, Node's default for a SIGTERM then ended the process by the signal (exit 143).
   const onStop = (signal: NodeJS.Signals) => {
-    cutBy ??= signal;
+    stopped ??= signal;
+    if (tty && signal !== "SIGINT") cutBy ??= signal;
   };
-  if (tty) for (const s of STOP_SIGNALS) process.on(s, onStop);
+  const signals = tty ? ["SIGINT", ...STOP_SIGNALS] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) process.on(s, onStop);
+  for (const s of takeStops()) onStop(s);
   try {
     await run();
   } finally {
-    for (const s of STOP_SIGNALS) process.off(s, onStop);
+    for (const s of signals) process.off(s, onStop);
   }
   if (cutBy !== undefined) {
     // Ended from outside, as a run is cut short (docs/cli.md, "Exit codes"); a terminal that is gone

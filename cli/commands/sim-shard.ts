@@ -1,9 +1,11 @@
 /**
  * `twinfleet sim --shard K/N --shard-report FILE`: runs one shard of a fleet split over processes
  * or machines (fleet/shard-run.ts) headless, with progress lines on stderr, and writes its shard
- * report for `twinfleet report merge`, then the broker's outages it saw. Ctrl-C ends the presses and the settle at once; the report is
- * still written, marked cut short (exit code 130).
+ * report for `twinfleet report merge`, then the broker's outages it saw. Ctrl-C ends the presses and
+ * the settle at once; the report is still written, marked cut short (exit code 130). During a wait
+ * for its ids in use to go offline, it ends the shard there: nothing ran, no report (exit code 130).
  */
+import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import type { FleetOptions } from "../../fleet/options.js";
 import { parseShardSpec } from "../../fleet/shard-plan.js";
 import { writeShardFile } from "../../fleet/shard-report.js";
@@ -47,16 +49,25 @@ export async function runSimShard(
     }),
   );
   // Ctrl-C, and SIGTERM or SIGHUP (how systemd and Kubernetes stop a job): the shard's report, cut short.
+  // One while it waits for its ids in use to go offline ends it there: nothing ran, no report.
   const onSigint = (signal: NodeJS.Signals) => {
-    io.stderr(`twinfleet sim: ${signal}: cut short: writing the shard report with what is known\n`);
-    run.stop();
+    if (run.stop(signal))
+      io.stderr(`twinfleet sim: ${signal}: cut short: writing the shard report with what is known\n`);
   };
   process.on("SIGINT", onSigint);
   for (const s of STOP_SIGNALS) process.on(s, onSigint);
   // Those heard while the process started (cli/early-hang-ups.ts) act now.
   for (const s of takeStops()) onSigint(s);
   try {
-    const file = await done;
+    const file = await done.catch((e: unknown) => {
+      if (!(e instanceof FleetStartStoppedError)) throw e;
+      io.stderr(`twinfleet sim: ${String(e.reason)}: ${e.message}\n`);
+      return undefined;
+    });
+    if (file === undefined) {
+      io.exit?.(cutShortExit);
+      return;
+    }
     writeOutputFile("--shard-report", raw.shardReport, (p) => writeShardFile(p, file));
     io.stderr(
       `twinfleet sim: shard ${spec.index}/${spec.count}: ${file.nodes.length} nodes, ${file.counts.presses} presses, ${file.counts.applies} states applied, registered ${Object.keys(file.registrationMs).length}/${file.nodes.length}; report in ${raw.shardReport}\n`,

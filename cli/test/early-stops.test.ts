@@ -41,10 +41,12 @@ const leftovers = async (dir: string) =>
   (await readdir(dir)).filter((f) => f === "twins.lock" || f.endsWith(".tmp"));
 
 describe("stopsHeld", () => {
-  it("holds SIGINT and SIGTERM for the services, SIGHUP too for a run, nothing for the others", () => {
+  it("holds SIGINT and SIGTERM for the services and monitor, SIGHUP too for a run, nothing for the others", () => {
     expect(stopsHeld(["broker", "--port", "0"])).toEqual(["SIGINT", "SIGTERM"]);
     expect(stopsHeld(["--log-level", "debug", "twins"])).toEqual(["SIGINT", "SIGTERM"]);
     expect(stopsHeld(["sim", "--headless"])).toEqual(["SIGINT", "SIGTERM", "SIGHUP"]);
+    // The console, or its page served alone: a SIGTERM while it loaded ended it by the signal (143).
+    expect(stopsHeld(["monitor", "--demo"])).toEqual(["SIGINT", "SIGTERM"]);
     expect(stopsHeld(["nodes", "--broker", "mqtt://h"])).toEqual([]);
     expect(stopsHeld(["--version"])).toEqual([]);
   });

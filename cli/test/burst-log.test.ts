@@ -1,7 +1,7 @@
 // A standalone twins service's `offline` and `online`-again lines when a whole fleet goes and comes
 // back at once: the first few of a burst one by one, the rest one line a second; a lone node as ever.
 import { expect, it } from "vitest";
-import { PRESENCE_ONE_BY_ONE, PRESENCE_QUIET_MS, PRESENCE_WINDOW_MS } from "../presence-burst-log.js";
+import { BURST_ONE_BY_ONE, BURST_QUIET_MS, BURST_WINDOW_MS } from "../burst-log.js";
 import { loggedTwins } from "./logged-twins.js";
 
 const name = (i: number) => `n-${String(i).padStart(4, "0")}`;
@@ -21,26 +21,26 @@ function setup() {
 it("writes a fleet going offline at once in a few lines, each node still at debug", () => {
   const { scheduler, lines, go, presenceInfos } = setup();
   for (let i = 0; i < 500; i++) go(i);
-  scheduler.advance(PRESENCE_WINDOW_MS);
+  scheduler.advance(BURST_WINDOW_MS);
   expect(presenceInfos()).toEqual([
     ...[0, 1, 2, 3, 4].map((i) => `offline ${name(i)}`),
     "offline: 495 more nodes within 1 s (n-0005, n-0006, n-0007, n-0008, n-0009, n-0010, n-0011, n-0012, n-0013, n-0014, … 485 more); 0 of 500 nodes online (each at debug)",
   ]);
-  expect(PRESENCE_ONE_BY_ONE).toBe(5);
+  expect(BURST_ONE_BY_ONE).toBe(5);
   expect(lines.filter((l) => l.level === 20 && l.msg === "offline")).toHaveLength(495);
 });
 
 it("writes a return spread over seconds as a line a second, and a lone node one line as before", () => {
   const { scheduler, go, back, presenceInfos, log } = setup();
   for (let i = 0; i < 500; i++) go(i);
-  scheduler.advance(PRESENCE_WINDOW_MS + PRESENCE_QUIET_MS);
+  scheduler.advance(BURST_WINDOW_MS + BURST_QUIET_MS);
   const before = presenceInfos().length;
   // The nodes come back over 3 s, one every 6 ms.
   for (let i = 0; i < 500; i++) {
     back(i);
     scheduler.advance(6);
   }
-  scheduler.advance(PRESENCE_WINDOW_MS);
+  scheduler.advance(BURST_WINDOW_MS);
   const returns = presenceInfos().slice(before);
   expect(returns.slice(0, 5)).toEqual([0, 1, 2, 3, 4].map((i) => `online ${name(i)}`));
   expect(returns.slice(5).map((m) => m.replace(/ \([^)]*\)/, ""))).toEqual([
@@ -49,10 +49,40 @@ it("writes a return spread over seconds as a line a second, and a lone node one 
     "online: 161 more nodes within 1 s; 500 of 500 nodes online (each at debug)",
   ]);
   // Quiet since: a lone node going and coming back is one line each, as before.
-  scheduler.advance(PRESENCE_QUIET_MS);
+  scheduler.advance(BURST_QUIET_MS);
   go(7);
   scheduler.advance(30_000);
   back(7);
   log.stop();
   expect(presenceInfos().slice(before + 8)).toEqual(["offline n-0007", "online n-0007"]);
+});
+
+it("writes a fleet's first pairing in a few lines, a lone pairing change in one as before", () => {
+  const { scheduler, lines, t, log } = loggedTwins("debug");
+  const pair = (i: number, source: number) =>
+    t.emit("twin-updated", t.twin(name(i), { follows: [name(source)] } as never), "config", false);
+  const configInfos = () =>
+    lines
+      .filter((l) => l.level === 30 && /^config/.test(l.msg))
+      .map((l) => l.msg + (l.node ? ` ${l.node}` : ""));
+  for (let i = 0; i < 500; i++) t.twin(name(i));
+  // A ring of 500 paired at once (its configs within 2 s): 500 lines at info, before.
+  for (let i = 0; i < 500; i++) {
+    pair(i, (i + 499) % 500);
+    scheduler.advance(4);
+  }
+  scheduler.advance(BURST_WINDOW_MS);
+  expect(configInfos().map((m) => m.replace(/ \([^)]*\)/, ""))).toEqual([
+    ...[0, 1, 2, 3, 4].map((i) => `config ${name(i)}`),
+    "config: 250 more nodes within 1 s; 255 of 500 nodes follow a source (each at debug)",
+    "config: 245 more nodes within 1 s; 500 of 500 nodes follow a source (each at debug)",
+  ]);
+  expect(lines.filter((l) => l.level === 20 && l.msg === "config")).toHaveLength(495);
+  // The nodes confirming it: at debug, as before. A lone change later: one line, as before.
+  const before = configInfos().length;
+  for (let i = 0; i < 500; i++) pair(i, (i + 499) % 500);
+  scheduler.advance(30_000);
+  pair(7, 3);
+  log.stop();
+  expect(configInfos().slice(before)).toEqual([`config ${name(7)}`]);
 });

@@ -1,0 +1,47 @@
+/**
+ * The retained messages a shard writes for its own nodes on the shared broker: their pairing as
+ * retained configs (fleet/shard-run.ts), and with `--fresh` their retained report, config and status
+ * emptied first. Each all in flight at once.
+ */
+import type mqtt from "mqtt";
+import { encode, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
+import type { Pairing } from "../sim/topology.js";
+import { sameSet } from "../twins/index.js";
+import type { FleetWatch } from "./shard-watch.js";
+
+/**
+ * Pairs this shard's nodes as fleet/setup.ts writePairing does — the retained config of each node
+ * whose pairing differs, versioned above what the broker holds — but all in flight at once: a shard
+ * of thousands of nodes on a busy broker would otherwise wait a round trip per node.
+ */
+export async function writeConfigs(
+  client: mqtt.MqttClient,
+  watch: FleetWatch,
+  prefix: Prefix,
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (const id of ids) {
+    const want = pairing.get(id) ?? [];
+    const has = watch.configSources(id);
+    if (has && sameSet(has, want)) continue;
+    const version = watch.configVersion(id) + 1;
+    const e = encode(prefix, { kind: "config", node: id, version, sources: [...want] });
+    sent.push(client.publishAsync(e.topic, e.payload, { qos: 1, retain: true }));
+  }
+  await Promise.all(sent);
+}
+
+/** `--fresh`: empties the retained report, config and status of this shard's nodes, all in flight at once. */
+export async function clearRetained(
+  client: mqtt.MqttClient,
+  prefix: Prefix,
+  ids: readonly NodeId[],
+): Promise<void> {
+  const sent: Promise<unknown>[] = [];
+  for (const id of ids)
+    for (const kind of ["report", "config", "status"] as const)
+      sent.push(client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }));
+  await Promise.all(sent);
+}
