@@ -8,11 +8,12 @@
  * once, with what the service then misses, and the service serves on: a refusal there used to stop
  * the connect sequence before the query, and the service never connected.
  *
- * A one-shot command reads the retained state at QoS 0 (`subscriptionQos`): Mosquitto drops what
- * does not fit a client's in-flight window and queue (20 + 1,000 by default) of a QoS 1 replay, so
- * `twinfleet nodes` listed 1,020 of 3,000 nodes, while a QoS 0 replay came whole (30,000 nodes in a
- * measure). The nodes it acts on (`focus`) are subscribed to by name first, into an empty queue: what
- * it reads of them is whole even when a queue is short for the rest.
+ * The nodes' topics are read at QoS 0 (`subscriptionQos`, the service and the one-shot commands
+ * alike): Mosquitto drops what does not fit a client's in-flight window and queue (20 + 1,000 by
+ * default) of a QoS 1 replay, so the service started on 3,000 nodes' state showed 1,980 `unknown`
+ * and `twinfleet nodes` listed 1,020 of 3,000, while a QoS 0 replay came whole (30,000 nodes in a
+ * measure). The nodes a command acts on (`focus`) are subscribed to by name first, into an empty
+ * queue: what it reads of them is whole even when a queue is short for the rest.
  */
 import type { Logger } from "pino";
 import { allNodesTopic, forgetSubscription, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
@@ -49,7 +50,7 @@ export class ServiceSubscriptions {
     private readonly askTopic?: string,
     /** The QoS of the nodes' topics, and the nodes whose retained topics are subscribed to first. */
     private readonly nodes: { readonly subscriptionQos: 0 | 1; readonly focus: readonly NodeId[] } = {
-      subscriptionQos: 1,
+      subscriptionQos: 0,
       focus: [],
     },
   ) {}

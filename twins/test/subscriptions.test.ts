@@ -81,8 +81,8 @@ describe("the nodes' subscriptions", () => {
     return subs.filter((s) => !s.startsWith("$SYS") && !s.startsWith("tf/forget"));
   };
 
-  it("a service subscribes to the fleet at QoS 1", async () => {
-    expect(await made()).toEqual(["tf/config/+ 1", "tf/status/+ 1", "tf/report/+ 1", "tf/register/+ 1"]);
+  it("a service subscribes to the fleet at QoS 0 (a QoS 1 replay is cut by Mosquitto's queue)", async () => {
+    expect(await made()).toEqual(["tf/config/+ 0", "tf/status/+ 0", "tf/report/+ 0", "tf/register/+ 0"]);
   });
 
   it("a one-shot command reads at QoS 0, the nodes it acts on first, by name in one SUBSCRIBE, configs before reports", async () => {
