@@ -59,7 +59,9 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe("a long run after a fault", () => {
+// Each case runs two to four virtual runs of hundreds of seconds, CPU-bound: 4-8 s on a quiet host,
+// over 30 s on a busy one.
+describe("a long run after a fault", { timeout: 120_000 }, () => {
   it("keeps records of its last minute or so, however long it runs", async () => {
     const short = await run(withFaults(FIRST, 150));
     const long = await run(withFaults(FIRST, 450));
