@@ -129,9 +129,10 @@ function debouncedNote(r: Report): string {
 function stallLines(r: Report): string {
   return (r.stalls ?? [])
     .map((s) => {
-      const lost = s.brokerLost ? ", its connection to the broker lost and back" : "";
-      const ignored = s.pressesIgnored > 0 ? ` (${s.pressesIgnored} presses ignored as bounces then)` : "";
-      return `\n       stalled        the run did not run for ${(s.durationMs / 1000).toFixed(1)} s at ${(s.atMs / 1000).toFixed(1)} s (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}; ${s.pressesDuring} presses came due meanwhile and fired together when it ran again, as a frozen host's boards would${ignored}, ${s.lateBeyond5s} pairs later than 5 s`;
+      const lost = s.brokerLost ? " (its connection to the broker lost and back)" : "";
+      const cut = s.disconnected > 0 ? `; ${s.disconnected} nodes disconnected, ${recovery(s)}` : "";
+      const ignored = s.pressesIgnored > 0 ? `, ${s.pressesIgnored} presses ignored as bounces then` : "";
+      return `\n       stalled        the run did not run for ${(s.durationMs / 1000).toFixed(1)} s at ${(s.atMs / 1000).toFixed(1)} s (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}${cut}; ${s.pressesDuring} presses came due meanwhile and fired together when it ran again, as a frozen host's boards would${ignored}; ${s.lateBeyond5s} pairs later than 5 s`;
     })
     .join("");
 }

@@ -32,7 +32,7 @@ export function logBrokerState(
           ? `the broker at ${url} not heard for ${outageS} s`
           : "broker connection lost, reconnecting";
     logger.warn(
-      { broker: url, outageS, stalledS: (stall.endMs - stall.startMs) / 1000 },
+      { broker: url, outageS, stalledS: Math.round((stall.endMs - stall.startMs) / 100) / 10 },
       `twins: ${what}; ${stalled(stall)}`,
     );
     return;
