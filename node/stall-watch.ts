@@ -44,9 +44,13 @@ export class StallWatch {
   }
 
   private arm(): void {
+    // Held weakly by its timer: a watch no one can ask any more (its run over, its scheduler gone)
+    // stops ticking, with no close to call.
+    const self = new WeakRef(this);
     const tick = (): void => {
-      this.check();
-      this.arm();
+      const w = self.deref();
+      w?.check();
+      w?.arm();
     };
     const at = this.lastRan + this.tickMs;
     this.timer = this.sched.atIdle ? this.sched.atIdle(at, tick) : this.sched.at(at, tick);
