@@ -4,8 +4,13 @@
  * else's that died, or the run's own by a crash or a broker-restart fault), for the progress line
  * ("broker lost 12 s"), the report's `brokerOutages` and the summary. What the broker came back
  * without is told by the run's own twins service, which puts it back (its `put-back` event): counted
- * against the outage it followed.
+ * against the outage it followed. A loss the run noticed just after it did not run itself for a while
+ * (node/stall-watch.ts: stopped, its VM paused), and that ended soon after, is that stall's: its own
+ * connection's timers ran out while it was stopped, not the broker. It is no outage of the broker
+ * (kept only to excuse what happened then: `near`), and the report tells the stall instead.
  */
+import type { Scheduler } from "../node/scheduler.js";
+import { STALL_AFTERMATH_MS, type Stall, type StallWatch, stallWatchOf } from "../node/stall-watch.js";
 
 /** What the spans are read from: a `broker` event (connected or not), as the twins service's. */
 export interface BrokerWatchable {
@@ -33,7 +38,15 @@ interface Span {
   retainedLost: number;
   /** The broker's answer to the run's login while it was lost, when it refused it. */
   refused: string | undefined;
+  /** The run's own stall that the loss was noticed in or just after (then no outage of the broker if it ends soon). */
+  stall: Stall | undefined;
 }
+
+/**
+ * A loss noticed after a stall that ends this long (ms) after the stall did is the stall's: the run's
+ * connection reconnects within a few seconds (twins: 1 s reconnect period) once it runs again.
+ */
+export const STALL_RECONNECT_MS = 10_000;
 
 export interface OutageSpan {
   readonly startMs: number;
@@ -63,6 +76,7 @@ export class BrokerOutages {
     sources: Watch | readonly (Watch | undefined)[] | undefined,
     private readonly now: () => number,
     putBacks?: PutBackWatchable,
+    private readonly watch?: StallWatch,
   ) {
     const all = Array.isArray(sources) ? sources : [sources];
     for (const source of all as readonly (Watch | undefined)[]) {
@@ -77,6 +91,15 @@ export class BrokerOutages {
     });
   }
 
+  /** On the run's clock `sched`, with its stall watch (none on virtual time). */
+  static onClock(
+    sources: readonly (Watch | undefined)[],
+    sched: Scheduler,
+    putBacks?: PutBackWatchable,
+  ): BrokerOutages {
+    return new BrokerOutages(sources, () => sched.now(), putBacks, stallWatchOf(sched));
+  }
+
   private get open(): Span | undefined {
     const last = this.spans.at(-1);
     return last !== undefined && last.endMs === undefined ? last : undefined;
@@ -86,14 +109,26 @@ export class BrokerOutages {
   private lost(lastHeardAt: number | undefined): void {
     if (this.open !== undefined) return;
     const startMs = lastHeardAt ?? this.now();
+    const stall = this.watch?.explaining(this.now(), STALL_AFTERMATH_MS);
     const last = this.spans.at(-1);
-    if (last?.endMs !== undefined && startMs <= last.endMs) last.endMs = undefined;
-    else this.spans.push({ startMs, endMs: undefined, retainedLost: 0, refused: undefined });
+    if (last?.endMs !== undefined && startMs <= last.endMs) {
+      last.endMs = undefined;
+      last.stall ??= stall;
+    } else this.spans.push({ startMs, endMs: undefined, retainedLost: 0, refused: undefined, stall });
   }
 
   private back(): void {
     const span = this.open;
-    if (span !== undefined) span.endMs = this.now();
+    if (span === undefined) return;
+    span.endMs = this.now();
+    // Still lost well after the stall: the broker was away too, and it is an outage after all.
+    if (span.stall !== undefined && span.endMs > span.stall.endMs + STALL_RECONNECT_MS)
+      span.stall = undefined;
+  }
+
+  /** Whether a span is the run's own stall's, not the broker's: it ended soon after the stall. */
+  private static stalled(s: Span): boolean {
+    return s.stall !== undefined && s.endMs !== undefined;
   }
 
   /**
@@ -110,9 +145,15 @@ export class BrokerOutages {
     return { brokerLostS: this.downS(), brokerRefused: this.open?.refused };
   }
 
-  /** Whether the broker has been lost at any time so far. */
+  /** Whether the broker has been lost at any time so far (the run's own stalls' losses too). */
   get seen(): boolean {
     return this.spans.length > 0;
+  }
+
+  /** The run's own stalls, and those in which (or just after) its connection to the broker was lost: the stall's, not the broker's. */
+  stalls(): { all: readonly Stall[]; brokerLost: readonly Stall[] } {
+    const brokerLost = this.spans.filter(BrokerOutages.stalled).map((s) => s.stall as Stall);
+    return { all: this.watch?.list() ?? [], brokerLost };
   }
 
   /** How long the broker has been lost (s), or undefined while it is connected. */
@@ -126,14 +167,16 @@ export class BrokerOutages {
     return this.spans.some((s) => s.startMs - marginMs <= at && at <= (s.endMs ?? this.now()) + marginMs);
   }
 
-  /** Every outage so far, one still lasting ended at `untilMs`. */
+  /** Every outage so far, one still lasting ended at `untilMs`; the run's own stalls' losses are none. */
   list(untilMs: number): OutageSpan[] {
-    return this.spans.map((s) => ({
-      startMs: s.startMs,
-      endMs: s.endMs ?? Math.max(s.startMs, untilMs),
-      back: s.endMs !== undefined,
-      ...(s.retainedLost > 0 ? { retainedLost: s.retainedLost } : {}),
-      ...(s.refused !== undefined ? { refused: s.refused } : {}),
-    }));
+    return this.spans
+      .filter((s) => !BrokerOutages.stalled(s))
+      .map((s) => ({
+        startMs: s.startMs,
+        endMs: s.endMs ?? Math.max(s.startMs, untilMs),
+        back: s.endMs !== undefined,
+        ...(s.retainedLost > 0 ? { retainedLost: s.retainedLost } : {}),
+        ...(s.refused !== undefined ? { refused: s.refused } : {}),
+      }));
   }
 }

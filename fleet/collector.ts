@@ -50,6 +50,8 @@ export class Collector {
   oversized = 0;
   /** Presses the nodes' button interrupts ignored (debounced: node/debounce.ts). */
   pressesIgnored = 0;
+  /** When each of them was pressed (the run's clock): to tell those of the run's own stalls (fleet/stall-report.ts). */
+  readonly ignoredAt: number[] = [];
   /** Hears each session the broker closed (not a timeout, not a power cut), in time order. */
   onBrokerClose: ((node: NodeId, at: number) => void) | undefined;
   /**
@@ -264,6 +266,7 @@ export class Collector {
         break;
       case "press-ignored":
         this.pressesIgnored++;
+        this.ignoredAt.push(e.at);
         break;
       case "sources": {
         const change = this.live?.update(node, e.sources, e.at);

@@ -2,6 +2,7 @@
  * The run report (`--report FILE.json`): the scenario, the paper's metrics and the simulator's own
  * health, plus the check of the paper's requirements that `--assert` turns into an exit code.
  */
+
 import { writeFileWhole } from "../node/whole-file.js";
 import type { Summary } from "../sim/histogram.js";
 import type { FaultOutcome } from "../sim/recovery.js";
@@ -12,6 +13,7 @@ import type { OutsideNodesReport } from "./outside-nodes.js";
 import type { PairingChangesReport } from "./pairing-changes.js";
 import type { TwinsView } from "./registrations.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import type { StallReport } from "./stall-report.js";
 import type { NotRegistered } from "./tally.js";
 
 export { checkRequirements, requirementFailures, syncUnmeasured } from "./requirements.js";
@@ -115,6 +117,11 @@ export interface Report {
    * against the requirements like any loss.
    */
   readonly brokerOutages?: readonly BrokerOutageReport[];
+  /**
+   * Each time the run's own process did not run for a while (stopped, its VM paused: fleet/stall-report.ts),
+   * and what happened in it; only when it did. A loss of the broker that the stall explains is here, not in `brokerOutages`.
+   */
+  readonly stalls?: readonly StallReport[];
   /**
    * Nodes whose sessions another client with the same client id kept taking over (a second fleet or
    * a board with the same ids); only when there were: the run's figures then mix in the other's.

@@ -67,7 +67,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   /** When the presses started (the origin of fault times), once they have. */
   pressStartMs = Number.NaN;
   private readonly faults: FaultRunner;
-  /** The broker's outages as the run's twins service saw them. */
+  /** The broker's outages as the run's twins service saw them, and the run's own stalls. */
   private readonly outages: BrokerOutages;
   readonly clashes: SessionClashes;
   /** The threads' event-loop lag; none on virtual time, where the host cannot be late. */
@@ -103,7 +103,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
     this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
-    this.outages = new BrokerOutages([parts.twins, parts.probe?.watch], () => sched.now(), parts.twins);
+    this.outages = BrokerOutages.onClock([parts.twins, parts.probe?.watch], sched, parts.twins);
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
     ).first;
@@ -169,7 +169,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   readonly lagP99ByThread = (): Record<string, number> => this.lag?.byThread() ?? {};
   /** The broker's clients and message counts, when the run's broker is its own and embedded. */
   readonly brokerStats = () => this.parts.broker.stats?.();
-
   /** The run's twins service; a virtual run without twins (`twins: false`) has none. */
   get twins(): TwinsHost {
     if (this.parts.twins) return this.parts.twins;
@@ -370,6 +369,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
       outages: this.outages.list(endMs),
+      stalls: this.outages.stalls(),
       clashes: this.clashes.report(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       ownTwins: this.parts.ownBeside?.report(pressStartMs),

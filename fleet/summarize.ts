@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import type { Stall } from "../node/stall-watch.js";
 import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
@@ -41,6 +42,7 @@ import {
   syncFields,
 } from "./report.js";
 import type { SessionClashReport } from "./session-clashes.js";
+import { stallReports } from "./stall-report.js";
 import { linkTotals, type NotRegistered, notRegistered, registrationTimes } from "./tally.js";
 
 export interface ReportInput {
@@ -63,6 +65,8 @@ export interface ReportInput {
   readonly faults: readonly FaultRecord[];
   /** The broker's outages as the run's twins service saw them. */
   readonly outages: readonly OutageSpan[];
+  /** The run's own stalls (node/stall-watch.ts), and those the broker's loss was told in (not outages). */
+  readonly stalls?: { readonly all: readonly Stall[]; readonly brokerLost: readonly Stall[] };
   /** Nodes whose sessions another client with the same id took over, if any. */
   readonly clashes?: SessionClashReport | undefined;
   readonly joinedTwins?: JoinedTwinsReport | undefined;
@@ -190,6 +194,11 @@ export function buildReport(i: ReportInput): Report {
             { ...input, alsoHolding: faultRecords.filter((f) => f.kind !== "broker-restart") },
             i.pressStartMs,
           ),
+        }
+      : {}),
+    ...(i.stalls !== undefined && i.stalls.all.length > 0
+      ? {
+          stalls: stallReports(i.stalls.all, i.stalls.brokerLost, collector.ignoredAt, input, i.pressStartMs),
         }
       : {}),
     ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),

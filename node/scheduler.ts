@@ -61,6 +61,8 @@ export interface Scheduler {
   slot?(fn: () => void): TimerSlot;
   /** `at` for a timer no one will cancel, with no handle made for it (optional: see `postAt`). */
   post?(atMs: number, fn: () => void): void;
+  /** `at` for a timer that does not keep the process alive (a watch): where the host's timers do. */
+  atIdle?(atMs: number, fn: () => void): Timer;
 }
 
 /** Runs `fn` at `atMs` on `sched`, never to be cancelled: no handle made where the scheduler can do without. */
@@ -181,6 +183,12 @@ export class RealScheduler implements Scheduler {
     return { cancel: () => clearTimeout(t) };
   }
 
+  atIdle(atMs: number, fn: () => void): Timer {
+    const t = setTimeout(fn, Math.max(0, atMs - this.now()));
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  }
+
   private atExactly(atMs: number, fn: () => void, delay: number): Timer {
     const e = this.exact.entry(atMs, fn);
     let sleep: NodeJS.Timeout | undefined;
@@ -275,6 +283,19 @@ export class FakeScheduler implements Scheduler {
 
   advance(ms: number): void {
     this.runUntil(this.t + ms);
+  }
+
+  /**
+   * The host did not run for `ms` (stopped, its VM paused): the time moves on with no timer run, then
+   * every timer that came due meanwhile runs at once, late, at the new time — as a real scheduler's do
+   * when the process runs again.
+   */
+  jump(ms: number): void {
+    const to = this.t + ms;
+    this.t = to;
+    this.timers.runDue(to, () => {
+      this.t = to;
+    });
   }
 
   /**

@@ -164,12 +164,12 @@ export class BrokerLink implements TwinsLink {
 
   /** The broker's state changed: logged with the broker named, and told to the service. */
   private told(state: BrokerState, was: BrokerState, lastHeardAt: number): void {
-    const { logger, scheduler, url } = this.opts;
+    const { logger, scheduler, url, stalls } = this.opts;
     // Before the first connect there is no outage: the connection was never up.
     if (this.closing || !this.reached) return;
     const now = scheduler.now();
     if (was === "up") this.outageFrom = lastHeardAt;
-    logBrokerState(logger, url, state, was, now - (this.outageFrom ?? now));
+    logBrokerState(logger, url, state, was, now - (this.outageFrom ?? now), stalls?.explaining(now));
     if (state === "up") {
       this.outageFrom = undefined;
       this.failures.cause = undefined;

@@ -2,10 +2,18 @@
  * The log line of a change in the twins service's broker (twins/broker-watch.ts): silent with the
  * connection up, lost (after a silence, or at once), answering again, back, each with the broker
  * named and how long the outage has lasted. All at WARN: a log kept at warn (a service running for
- * months) used to say the broker was lost and never that it was back.
+ * months) used to say the broker was lost and never that it was back. A change told while, or just
+ * after, the service itself did not run (node/stall-watch.ts: stopped, its VM paused) is said to be
+ * the service's own stall: its timers ran out while it was stopped, not the broker.
  */
 import type { Logger } from "pino";
+import type { Stall } from "../node/stall-watch.js";
 import type { BrokerState } from "./broker-watch.js";
+
+/** How the service's own stall is told in a line about its broker. */
+function stalled(s: Stall): string {
+  return `the service itself did not run for ${((s.endMs - s.startMs) / 1000).toFixed(1)} s (its host stopped or paused it): its own stall, not the broker's`;
+}
 
 export function logBrokerState(
   logger: Logger,
@@ -13,8 +21,22 @@ export function logBrokerState(
   state: BrokerState,
   was: BrokerState,
   outageMs: number,
+  stall?: Stall,
 ): void {
   const outageS = Math.round(outageMs / 100) / 10;
+  if (stall !== undefined) {
+    const what =
+      state === "up"
+        ? `broker connection back after ${outageS} s`
+        : state === "silent"
+          ? `the broker at ${url} not heard for ${outageS} s`
+          : "broker connection lost, reconnecting";
+    logger.warn(
+      { broker: url, outageS, stalledS: Math.round((stall.endMs - stall.startMs) / 100) / 10 },
+      `twins: ${what}; ${stalled(stall)}`,
+    );
+    return;
+  }
   if (state === "silent") {
     logger.warn(
       { broker: url, silentS: outageS },

@@ -4,6 +4,7 @@
  */
 import { type Logger, pino } from "pino";
 import { z } from "zod";
+import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
 import type { WireFactory } from "../node/wire.js";
 import {
   DEFAULT_PREFIX,
@@ -142,6 +143,8 @@ export interface ResolvedTwinsOptions {
   readonly prefix: Prefix;
   readonly store: TwinsStore;
   readonly scheduler: Scheduler;
+  /** Whether the service itself stopped running for a while (node/stall-watch.ts); none on virtual time. */
+  readonly stalls: StallWatch | undefined;
   readonly startedAt: number;
   readonly random: () => number;
   readonly logger: Logger;
@@ -249,6 +252,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     prefix,
     store: options.store ?? memoryStore(),
     scheduler,
+    stalls: stallWatchOf(scheduler),
     startedAt: options.startedAt ?? Math.floor(scheduler.wallNow()),
     random,
     logger: options.logger ?? pino({ level: "silent" }),

@@ -1,0 +1,120 @@
+/**
+ * Whether this process itself did not run for a while: stopped (SIGSTOP, Ctrl-Z), its VM paused, its
+ * host swapping, a long GC pause. Its sockets stay open and its clock runs on meanwhile, so when it
+ * runs again every timer that came due fires at once, before it reads what waited in its sockets: a
+ * keepalive, a silence check, a press due. What those tell then is the process's own stall, not the
+ * broker's or the fleet's. A watch ticks on the process's scheduler; a tick (or a question asked
+ * before the tick could run) far later than its timers allow is a stall, kept with when it began and
+ * ended. One per scheduler of real time (`stallWatchOf`); virtual time cannot stall and has none.
+ */
+import { RealScheduler, type Scheduler, type Timer } from "./scheduler.js";
+
+/** How often the watch ticks (ms). */
+export const STALL_TICK_MS = 250;
+/**
+ * A tick this much later than its time (ms) is a stall: forty times the p99 lag beyond which a run no
+ * longer kept up (fleet/lag.ts), and less than any silence the process judges a peer by (5 s).
+ */
+export const STALL_MIN_MS = 2_000;
+/**
+ * How long after a stall (ms) what the process noticed is still the stall's: the timers that came due
+ * fire in the first turns after it, and a connection that timed out meanwhile takes a reconnect.
+ */
+export const STALL_AFTERMATH_MS = 3_000;
+
+/** One time the process did not run: from `startMs` to `endMs` on the watch's scheduler. */
+export interface Stall {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+export class StallWatch {
+  private readonly stalls: Stall[] = [];
+  private readonly listeners: ((s: Stall) => void)[] = [];
+  private lastRan: number;
+  private timer: Timer | undefined;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly tickMs = STALL_TICK_MS,
+    private readonly minMs = STALL_MIN_MS,
+  ) {
+    this.lastRan = sched.now();
+    this.arm();
+  }
+
+  private arm(): void {
+    // Held weakly by its timer: a watch no one can ask any more (its run over, its scheduler gone)
+    // stops ticking, with no close to call.
+    const self = new WeakRef(this);
+    const tick = (): void => {
+      const w = self.deref();
+      w?.check();
+      w?.arm();
+    };
+    const at = this.lastRan + this.tickMs;
+    this.timer = this.sched.atIdle ? this.sched.atIdle(at, tick) : this.sched.at(at, tick);
+  }
+
+  /**
+   * Looks now: a stall that has just ended (the process runs again and this is among the first
+   * things it does) is recorded now, before the watch's own tick comes round. For whoever is about
+   * to judge something the stall may explain.
+   */
+  check(): void {
+    const now = this.sched.now();
+    if (now - this.lastRan - this.tickMs >= this.minMs) {
+      const s = { startMs: this.lastRan + this.tickMs, endMs: now };
+      this.stalls.push(s);
+      for (const fn of this.listeners) fn(s);
+    }
+    this.lastRan = now;
+  }
+
+  /** Calls `fn` with each stall as it is found. */
+  onStall(fn: (s: Stall) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** The stalls so far, oldest first. */
+  list(): readonly Stall[] {
+    this.check();
+    return this.stalls;
+  }
+
+  /**
+   * The stall that explains what was noticed at `atMs`: one under way then, or ended at most
+   * `aftermathMs` before.
+   */
+  explaining(atMs: number, aftermathMs = STALL_AFTERMATH_MS): Stall | undefined {
+    this.check();
+    return this.stalls.find((s) => s.startMs <= atMs && atMs <= s.endMs + aftermathMs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+}
+
+const watches = new WeakMap<Scheduler, StallWatch>();
+
+/**
+ * The stall watch of a real-time scheduler (made on first use, one per scheduler); none on virtual
+ * time (a `FakeScheduler`: it does not run on the host's clock, and a timer of its own would change
+ * what runs when).
+ */
+export function stallWatchOf(sched: Scheduler): StallWatch | undefined {
+  if (!(sched instanceof RealScheduler)) return undefined;
+  let w = watches.get(sched);
+  if (w === undefined) {
+    w = new StallWatch(sched);
+    watches.set(sched, w);
+  }
+  return w;
+}
+
+/** How a stall is told: `20.0 s at 31.2 s`, its start given from `originMs`. */
+export function describeStall(s: Stall, originMs: number): string {
+  return `${((s.endMs - s.startMs) / 1000).toFixed(1)} s at ${((s.startMs - originMs) / 1000).toFixed(1)} s`;
+}
