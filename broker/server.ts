@@ -16,7 +16,7 @@ import { AccessRules, aclHooks, denySubscribeHook } from "./acl.js";
 import type { PendingTicket } from "./admission.js";
 import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
-import { connectBy } from "./connect-budget.js";
+import { ConnectWaits } from "./connect-budget.js";
 import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type IncomingStore, limitInbound } from "./inbound-limit.js";
@@ -211,10 +211,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
+    const waits = new ConnectWaits(aedes);
     parts.stops.push(await keepNoRetainedCommands(retained, store.retainedIndex, logger));
     if (store.kind === "level")
       parts.stops.push(
-        scheduleStaleWills(aedes, store.persistence as WillStore, opts.staleWillGraceMs, logger),
+        scheduleStaleWills(aedes, store.persistence as WillStore, opts.staleWillGraceMs, logger, waits),
       );
     const errorLog = watchAedes(aedes, logger, tally);
     parts.expiry = await expireSessions(
@@ -261,7 +262,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       takeovers.track(limited, address);
       const client = aedes.handle(limited, req);
       // Past a TLS handshake or a WebSocket upgrade: CONNECT has what is left of the time since accept.
-      if (acceptedAt !== undefined) connectBy(client, acceptedAt, opts.connectTimeoutMs);
+      waits.start(client, acceptedAt ?? performance.now(), opts.connectTimeoutMs);
     };
 
     const tcp = createNetServer((socket) => {

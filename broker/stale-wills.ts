@@ -12,6 +12,7 @@
 import type { Readable } from "node:stream";
 import type { Aedes, PublishPacket } from "aedes";
 import type { Logger } from "pino";
+import { judgeAfterReadyIo } from "./ready-io.js";
 
 /**
  * 20 s: a node tries again every 5 s (PubSubClient), and a fleet of thousands reconnects within a
@@ -69,18 +70,55 @@ function connected(aedes: Aedes, clientId: string): boolean {
   return client !== undefined && !client.closed;
 }
 
-/** Runs `publishStaleWills` once, `graceMs` after now; the returned function cancels it. */
+/** The connections accepted and not yet registered or closed (broker/connect-budget.ts). */
+export interface Connecting {
+  readonly size: number;
+}
+
+/**
+ * Runs `publishStaleWills` once, `graceMs` after now, judged after the ready I/O (broker/ready-io.ts).
+ * A broker that did not run for a while within the grace (stopped, a VM paused) published, when it ran
+ * again, the wills of the nodes whose reconnects waited in its accept backlog: a connection accepted
+ * by then and not yet registered or closed shows the fleet coming back, and the grace is given once
+ * more from then. (A node whose connection waited longer than its own CONNACK timeout, 15 s for
+ * PubSubClient, has given that one up and tries again 5 s later, so its waiting CONNECT alone does not
+ * bring it back.) The returned function cancels it.
+ */
 export function scheduleStaleWills(
   aedes: Aedes,
   store: WillStore,
   graceMs: number,
   logger: Logger,
+  connecting: Connecting,
 ): () => void {
-  const timer = setTimeout(() => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let extended = false;
+  const publish = (): void => {
     publishStaleWills(aedes, store, logger).catch((err: unknown) => {
       if (!aedes.closed) logger.warn({ err }, "last wills of the previous run could not be published");
     });
-  }, graceMs);
-  timer.unref();
-  return () => clearTimeout(timer);
+  };
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      judgeAfterReadyIo({
+        due: () => timer !== undefined && !aedes.closed,
+        heard: () => !extended && connecting.size > 0,
+        extend: () => {
+          extended = true;
+          logger.info(
+            { connecting: connecting.size, graceMs },
+            "clients reconnecting at the end of the will grace: the grace is given again",
+          );
+          arm();
+        },
+        expire: publish,
+      });
+    }, graceMs);
+    timer.unref();
+  };
+  arm();
+  return () => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
 }

@@ -16,6 +16,7 @@ import {
   type Message,
   type MessageKind,
   NODE_KINDS,
+  NODE_READS_AT_QOS1,
   type NodeKind,
   RETAINED_KINDS,
   TAG_LETTER,
@@ -78,9 +79,36 @@ export function decode(prefix: Prefix, topic: string, payload: Uint8Array | stri
   const payloadBytes = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
   const size = publishPacketBytes(Buffer.byteLength(topic, "utf8"), payloadBytes, qos);
   if (size > MAX_PACKET_BYTES) {
-    throw new ProtocolError("too-long", `packet of ${size} bytes exceeds PubSubClient's ${MAX_PACKET_BYTES}`);
+    const at = qos > 0 ? " at QoS 1" : "";
+    throw new ProtocolError(
+      "too-long",
+      `packet of ${size} bytes${at} exceeds PubSubClient's ${MAX_PACKET_BYTES}`,
+    );
   }
   return decodePayload(parseTopic(prefix, topic), text);
+}
+
+/**
+ * Decodes a PUBLISH as the node it is for may receive it: its size is judged at the larger of the
+ * QoS it arrived at and the QoS the node reads its kind at. An observer reading at QoS 0 cannot tell
+ * which QoS the writer used, and a config written at QoS 1 reaches its node with a packet id: 2 bytes
+ * more, which may be more than PubSubClient holds. What nodes publish (QoS 0, every kind's largest
+ * well-formed message fits at QoS 1 too) is not affected.
+ */
+export function decodeAsNodeReads(
+  prefix: Prefix,
+  topic: string,
+  payload: Uint8Array | string,
+  qos: 0 | 1 = 0,
+): Message {
+  return decode(prefix, topic, payload, qos > 0 || NODE_READS_AT_QOS1.has(actionOf(topic)) ? 1 : 0);
+}
+
+/** The second level of a topic (its action when it is one of §3's), read by its separators. */
+function actionOf(topic: string): MessageKind {
+  const a = topic.indexOf("/");
+  const b = a < 0 ? -1 : topic.indexOf("/", a + 1);
+  return (a < 0 ? "" : b < 0 ? topic.slice(a + 1) : topic.slice(a + 1, b)) as MessageKind;
 }
 
 /** The bytes as latin1 text, read in place (Buffer.from of a Uint8Array would copy them first). */

@@ -89,6 +89,17 @@ export const COMMAND_KINDS: ReadonlySet<MessageKind> = new Set([
   "unsubscribe",
   "query",
 ]);
+/**
+ * Kinds a node reads on its own topics at QoS 1 (node/core.ts): a copy published to it at QoS 1
+ * reaches it with the 2-byte packet id, which counts towards PubSubClient's 256 bytes.
+ */
+export const NODE_READS_AT_QOS1: ReadonlySet<MessageKind> = new Set([
+  "config",
+  "report",
+  "state",
+  "subscribe",
+  "unsubscribe",
+]);
 
 /**
  * Why a message's counter or config version is one a node drops (above COUNTER_CEILING, §4), in

@@ -9,7 +9,7 @@ import {
   assertNever,
   type ConfigMessage,
   compareStamps,
-  decode,
+  decodeAsNodeReads,
   formatStamp,
   isProtocolError,
   type Message,
@@ -176,7 +176,7 @@ export class TwinRegistry {
     }
     let msg: Message;
     try {
-      msg = decode(this.prefix, topic, payload, qos);
+      msg = decodeAsNodeReads(this.prefix, topic, payload, qos);
     } catch (e) {
       if (!isProtocolError(e)) throw e;
       const node = this.countable(nodeOfTopic(this.prefix, topic));

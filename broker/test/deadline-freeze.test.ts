@@ -1,0 +1,190 @@
+/**
+ * The broker's other deadlines after it did not run for a while (SIGSTOP, a VM paused for
+ * migration): the wait for a connection's CONNECT (broker/connect-budget.ts) and the grace of the
+ * previous run's wills (broker/stale-wills.ts). When the process runs again, Node runs the timers
+ * that came due before it takes the connections and packets waiting in the kernel; here the fake
+ * clock passes the deadline and the peer's connection or bytes arrive in the same turn, which is the
+ * order the event loop takes them in after a freeze; the judgement is made after the ready I/O
+ * (a real setImmediate), as for the keepalive (keepalive-freeze.test.ts).
+ */
+import { Duplex } from "node:stream";
+import { Aedes, type Client, type PublishPacket } from "aedes";
+import MemoryPersistence from "aedes-persistence/asyncPersistence.js";
+import mqttPacket from "mqtt-packet";
+import pino from "pino";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { CONNECT_TIMEOUT, ConnectWaits } from "../connect-budget.js";
+import { scheduleStaleWills, type WillStore } from "../stale-wills.js";
+
+/** A client's connection as the broker sees it: `arrive` is bytes reaching its socket buffer. */
+class Connection extends Duplex {
+  readonly sent: Buffer[] = [];
+  arrive(...packets: mqttPacket.Packet[]): void {
+    this.push(Buffer.concat(packets.map((packet) => mqttPacket.generate(packet))));
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.sent.push(chunk);
+    done();
+  }
+}
+
+const CONNECT_TIMEOUT_MS = 2_000;
+const GRACE_MS = 20_000;
+const connect = (id: string): mqttPacket.Packet => ({
+  cmd: "connect",
+  protocolId: "MQTT",
+  protocolVersion: 4,
+  clean: true,
+  clientId: id,
+  keepalive: 15,
+  will: { topic: `tf/status/${id}`, payload: Buffer.from("T1 0"), qos: 1, retain: true },
+});
+
+let aedes: Aedes;
+let persistence: MemoryPersistence;
+let waits: ConnectWaits;
+let wills: string[];
+let errors: string[];
+
+/** Lets the real event loop turn: the stream's reads (next ticks) and a few check phases. */
+async function afterIo(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+beforeEach(async () => {
+  // Only the timeouts are faked: the stream's reads and setImmediate stay real.
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  persistence = new MemoryPersistence();
+  aedes = await Aedes.createBroker({ persistence: persistence as never });
+  waits = new ConnectWaits(aedes);
+  wills = [];
+  errors = [];
+  aedes.on("clientError", (_client: Client, err: Error) => errors.push(err.message));
+  aedes.on("connectionError", (_client: Client, err: Error) => errors.push(err.message));
+  await new Promise<void>((resolve) =>
+    aedes.subscribe(
+      "tf/status/+",
+      (packet: PublishPacket, cb: () => void) => {
+        wills.push(`${packet.topic} ${packet.payload.toString()}`);
+        cb();
+      },
+      resolve,
+    ),
+  );
+});
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => aedes.close(() => resolve()));
+  vi.useRealTimers();
+});
+
+/** A connection accepted now, its CONNECT wait started as the broker's listeners start it. */
+function accept(): { conn: Connection; client: Client } {
+  const conn = new Connection();
+  const client = aedes.handle(conn);
+  waits.start(client, performance.now(), CONNECT_TIMEOUT_MS);
+  return { conn, client };
+}
+
+it("a CONNECT waiting to be read when the wait comes due is answered", async () => {
+  const { conn, client } = accept();
+  // The broker stops for 3 s just after the accept; the client's CONNECT waits in the kernel.
+  vi.advanceTimersByTime(3_000);
+  conn.arrive(connect("tf-c1"));
+  await afterIo();
+  expect(errors).toEqual([]);
+  expect(client.closed).toBe(false);
+  expect(conn.sent[0]?.[0]).toBe(0x20); // CONNACK
+});
+
+it("a connection that sent nothing is still cut when the wait comes due", async () => {
+  const { client } = accept();
+  vi.advanceTimersByTime(CONNECT_TIMEOUT_MS - 10);
+  await afterIo();
+  expect(client.closed).toBe(false);
+  vi.advanceTimersByTime(10);
+  await afterIo();
+  expect(errors).toEqual([CONNECT_TIMEOUT]);
+  expect(client.closed).toBe(true);
+});
+
+it("bytes the broker has not taken yet extend the wait", async () => {
+  const { conn, client } = accept();
+  // Bytes in its stream that the broker has not read (a TLS record still being decrypted).
+  Object.defineProperty(conn, "readableLength", { get: () => 1 });
+  vi.advanceTimersByTime(CONNECT_TIMEOUT_MS);
+  await afterIo();
+  expect(errors).toEqual([]);
+  expect(client.closed).toBe(false);
+});
+
+/** The previous run's will of `id`, stored under another broker id, as a restarted `--data` holds. */
+async function storedWill(id: string): Promise<void> {
+  const store = persistence as unknown as {
+    putWill(client: { id: string }, packet: object): Promise<void>;
+    getWill(client: { id: string }): Promise<{ brokerId: string }>;
+  };
+  await store.putWill(
+    { id },
+    {
+      cmd: "publish",
+      topic: `tf/status/${id}`,
+      payload: Buffer.from("T1 0"),
+      qos: 1,
+      retain: true,
+      dup: false,
+    },
+  );
+  // MemoryPersistence stores it under this broker's id: the previous run had another.
+  (await store.getWill({ id })).brokerId = "previous-run";
+}
+
+it("a reconnect waiting in the backlog at the grace gives the grace again, once", async () => {
+  await storedWill("tf-n1");
+  await storedWill("tf-n2");
+  // The CONNECT is held at authentication, as a store write holds it on a disk.
+  const authenticate: (() => void)[] = [];
+  aedes.authenticate = (_client, _user, _pass, done) => {
+    authenticate.push(() => done(null, true));
+  };
+  scheduleStaleWills(aedes, persistence as unknown as WillStore, GRACE_MS, pino({ level: "silent" }), waits);
+  // The broker stops a second into the grace and runs again past it: the grace comes due, then the
+  // connection n1 opened meanwhile is accepted and its CONNECT read.
+  vi.advanceTimersByTime(GRACE_MS + 5_000);
+  const { conn } = accept();
+  conn.arrive(connect("tf-n1"));
+  await afterIo();
+  expect(authenticate).toHaveLength(1);
+  for (const done of authenticate) done();
+  await afterIo();
+  expect(wills).toEqual([]);
+  // n1 is back; n2 is not, and its will is published at the end of the second grace.
+  vi.advanceTimersByTime(GRACE_MS - 10);
+  await afterIo();
+  expect(wills).toEqual([]);
+  vi.advanceTimersByTime(10);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n2 T1 0"]));
+});
+
+it("a connection waiting at the end of the second grace does not hold it up", async () => {
+  await storedWill("tf-n4");
+  aedes.authenticate = () => {}; // never answered: the connection stays waiting
+  scheduleStaleWills(aedes, persistence as unknown as WillStore, GRACE_MS, pino({ level: "silent" }), waits);
+  accept().conn.arrive(connect("tf-x"));
+  vi.advanceTimersByTime(GRACE_MS);
+  await afterIo();
+  expect(wills).toEqual([]);
+  vi.advanceTimersByTime(GRACE_MS);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n4 T1 0"]));
+});
+
+it("with no connection waiting, the wills are published at the grace", async () => {
+  await storedWill("tf-n3");
+  scheduleStaleWills(aedes, persistence as unknown as WillStore, GRACE_MS, pino({ level: "silent" }), waits);
+  vi.advanceTimersByTime(GRACE_MS - 1);
+  await afterIo();
+  expect(wills).toEqual([]);
+  vi.advanceTimersByTime(1);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n3 T1 0"]));
+});
