@@ -7,77 +7,41 @@
  * order the event loop takes them in after a freeze; the judgement is made after the ready I/O
  * (a real setImmediate), as for the keepalive (keepalive-freeze.test.ts).
  */
-import { Duplex } from "node:stream";
-import { Aedes, type Client, type PublishPacket } from "aedes";
-import MemoryPersistence from "aedes-persistence/asyncPersistence.js";
-import mqttPacket from "mqtt-packet";
+import type { Aedes, Client } from "aedes";
+import type MemoryPersistence from "aedes-persistence/asyncPersistence.js";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { CONNECT_TIMEOUT, ConnectWaits } from "../connect-budget.js";
 import { scheduleStaleWills, type WillStore } from "../stale-wills.js";
-
-/** A client's connection as the broker sees it: `arrive` is bytes reaching its socket buffer. */
-class Connection extends Duplex {
-  readonly sent: Buffer[] = [];
-  arrive(...packets: mqttPacket.Packet[]): void {
-    this.push(Buffer.concat(packets.map((packet) => mqttPacket.generate(packet))));
-  }
-  override _read(): void {}
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.sent.push(chunk);
-    done();
-  }
-}
+import {
+  afterIo,
+  Connection,
+  closeFrozenBroker,
+  nodeConnect as connect,
+  type FrozenBroker,
+  openFrozenBroker,
+} from "./frozen-broker.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
 const GRACE_MS = 20_000;
-const connect = (id: string): mqttPacket.Packet => ({
-  cmd: "connect",
-  protocolId: "MQTT",
-  protocolVersion: 4,
-  clean: true,
-  clientId: id,
-  keepalive: 15,
-  will: { topic: `tf/status/${id}`, payload: Buffer.from("T1 0"), qos: 1, retain: true },
-});
 
+let broker: FrozenBroker;
 let aedes: Aedes;
 let persistence: MemoryPersistence;
-let waits: ConnectWaits;
 let wills: string[];
+let waits: ConnectWaits;
 let errors: string[];
 
-/** Lets the real event loop turn: the stream's reads (next ticks) and a few check phases. */
-async function afterIo(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
 beforeEach(async () => {
-  // Only the timeouts are faked: the stream's reads and setImmediate stay real.
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  persistence = new MemoryPersistence();
-  aedes = await Aedes.createBroker({ persistence: persistence as never });
+  broker = await openFrozenBroker();
+  ({ aedes, persistence, wills } = broker);
   waits = new ConnectWaits(aedes);
-  wills = [];
   errors = [];
   aedes.on("clientError", (_client: Client, err: Error) => errors.push(err.message));
   aedes.on("connectionError", (_client: Client, err: Error) => errors.push(err.message));
-  await new Promise<void>((resolve) =>
-    aedes.subscribe(
-      "tf/status/+",
-      (packet: PublishPacket, cb: () => void) => {
-        wills.push(`${packet.topic} ${packet.payload.toString()}`);
-        cb();
-      },
-      resolve,
-    ),
-  );
 });
 
-afterEach(async () => {
-  await new Promise<void>((resolve) => aedes.close(() => resolve()));
-  vi.useRealTimers();
-});
+afterEach(() => closeFrozenBroker(broker));
 
 /** A connection accepted now, its CONNECT wait started as the broker's listeners start it. */
 function accept(): { conn: Connection; client: Client } {

@@ -8,76 +8,44 @@
  * keepalive in the same turn, which is the order the event loop takes them in after a freeze; the
  * judgement is made after the ready I/O (a real setImmediate).
  */
-import { Duplex } from "node:stream";
-import { Aedes, type Client, type PublishPacket } from "aedes";
-import MemoryPersistence from "aedes-persistence/asyncPersistence.js";
-import mqttPacket from "mqtt-packet";
+import type { Aedes, Client } from "aedes";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
-
-/** A client's connection as the broker sees it: `arrive` is bytes reaching its socket buffer. */
-class Connection extends Duplex {
-  readonly sent: Buffer[] = [];
-  arrive(...packets: mqttPacket.Packet[]): void {
-    this.push(Buffer.concat(packets.map((packet) => mqttPacket.generate(packet))));
-  }
-  override _read(): void {}
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.sent.push(chunk);
-    done();
-  }
-}
+import {
+  afterIo as afterIoTurns,
+  Connection,
+  closeFrozenBroker,
+  type FrozenBroker,
+  nodeConnect,
+  openFrozenBroker,
+} from "./frozen-broker.js";
 
 const KEEPALIVE_S = 15;
 /** Aedes cuts a client silent for 1.5 × its keepalive (+ 1 ms). */
 const CUT_MS = KEEPALIVE_S * 1500 + 1;
 
+let broker: FrozenBroker;
 let aedes: Aedes;
 let wills: string[];
 let cuts: string[];
 
 /** Lets the real event loop turn: the stream's reads (next ticks) and one check phase. */
-async function afterIo(): Promise<void> {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-}
+const afterIo = () => afterIoTurns(3);
 
 beforeEach(async () => {
-  // Only the timeouts are faked: the stream's reads and setImmediate stay real.
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-  aedes = await Aedes.createBroker({ persistence: new MemoryPersistence() as never });
-  wills = [];
+  broker = await openFrozenBroker();
+  ({ aedes, wills } = broker);
   cuts = [];
   aedes.on("keepaliveTimeout", (client: Client) => cuts.push(client.id));
-  await new Promise<void>((resolve) =>
-    aedes.subscribe(
-      "tf/status/+",
-      (packet: PublishPacket, cb: () => void) => {
-        wills.push(`${packet.topic} ${packet.payload.toString()}`);
-        cb();
-      },
-      resolve,
-    ),
-  );
 });
 
-afterEach(async () => {
-  await new Promise<void>((resolve) => aedes.close(() => resolve()));
-  vi.useRealTimers();
-});
+afterEach(() => closeFrozenBroker(broker));
 
 /** A node connected with its will, as the fleet's nodes are. */
 async function connectNode(id: string): Promise<{ conn: Connection; client: Client }> {
   const conn = new Connection();
   const client = aedes.handle(conn);
   const ready = new Promise<void>((resolve) => aedes.once("clientReady", () => resolve()));
-  conn.arrive({
-    cmd: "connect",
-    protocolId: "MQTT",
-    protocolVersion: 4,
-    clean: true,
-    clientId: id,
-    keepalive: KEEPALIVE_S,
-    will: { topic: `tf/status/${id}`, payload: Buffer.from("T1 0"), qos: 1, retain: true },
-  });
+  conn.arrive(nodeConnect(id, KEEPALIVE_S));
   await ready;
   return { conn, client };
 }
