@@ -56,6 +56,15 @@ export class ServiceSubscriptions {
   ) {}
 
   async subscribe(client: Subscriber): Promise<void> {
+    // The broker's count of dropped messages first: its retained value is the base a rise is told
+    // from, and the nodes' replay below is what a short client queue drops. Subscribed after it, the
+    // base could already hold the replay's drops (a count published in between), told to no one.
+    await this.optional(
+      client,
+      DROPPED_TOPIC,
+      0,
+      "messages Mosquitto drops for full client queues are not told (its access rules must let this login read it)",
+    );
     const { subscriptionQos: qos, focus } = this.nodes;
     // One SUBSCRIBE, its filters in this order: a round trip, not 3 a node (a forget of 50 nodes).
     const kinds = SERVICE_TOPIC_KINDS.filter((k) => k !== "register");
@@ -76,12 +85,6 @@ export class ServiceSubscriptions {
         1,
         "a run that joins this service cannot learn which of its nodes this service holds no twin of",
       );
-    await this.optional(
-      client,
-      DROPPED_TOPIC,
-      0,
-      "messages Mosquitto drops for full client queues are not told (its access rules must let this login read it)",
-    );
   }
 
   /** Subscribes, telling a refusal once per topic with what it costs; true when subscribed. */
