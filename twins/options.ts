@@ -68,15 +68,6 @@ export interface TwinsOptions {
    */
   readonly queryOnConnect?: boolean;
   /**
-   * The QoS of the subscriptions to the nodes' topics. Default 0: Mosquitto 2.0 drops a QoS 1 replay
-   * of the retained state past a client's in-flight window and queue (20 + 1,000 messages by
-   * default): the service started on 3,000 nodes' state showed 1,980 of them `unknown`, and
-   * `twinfleet nodes` listed 1,020 of 3,000; at QoS 0 both came whole (docs/mosquitto.md, "Queues").
-   * The session is clean, so QoS 1 kept nothing across a reconnect, and the nodes publish at QoS 0
-   * anyway. The service's own writes stay QoS 1.
-   */
-  readonly subscriptionQos?: 0 | 1;
-  /**
    * Nodes whose own retained topics are subscribed to by name before the whole fleet's, so what the
    * service reads of them does not depend on the broker's queue for the rest (a one-shot command's
    * follower and source). Default none.
@@ -152,7 +143,6 @@ export interface ResolvedTwinsOptions {
   readonly passive: boolean;
   readonly queryOnReconnect: boolean;
   readonly queryOnConnect: boolean;
-  readonly subscriptionQos: 0 | 1;
   readonly focus: readonly NodeId[];
   readonly presence: boolean;
   readonly probe: boolean;
@@ -204,7 +194,6 @@ const schema = z.object({
   passive: z.boolean("must be a boolean").optional(),
   queryOnReconnect: z.boolean("must be a boolean").optional(),
   queryOnConnect: z.boolean("must be a boolean").optional(),
-  subscriptionQos: z.union([z.literal(0), z.literal(1)], "must be 0 or 1").optional(),
   focus: z.array(z.string().refine(isNodeId, "must hold node ids"), "must be an array").optional(),
   presence: z.boolean("must be a boolean").optional(),
   probe: z.boolean("must be a boolean").optional(),
@@ -260,7 +249,6 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     passive: options.passive ?? false,
     queryOnReconnect: (options.passive ?? false) && (options.queryOnReconnect ?? false),
     queryOnConnect: !(options.passive ?? false) && (options.queryOnConnect ?? true),
-    subscriptionQos: options.subscriptionQos ?? 0,
     focus: (options.focus ?? []).filter(isNodeId),
     presence: !(options.passive ?? false) && (options.presence ?? true),
     probe: options.wire === undefined && (options.probe ?? true),

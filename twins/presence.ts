@@ -14,7 +14,7 @@ export const PRESENCE_TAG = "P1";
 /** How long a clean close waits for the broker to take the presence clear and the DISCONNECT. */
 export const CLOSE_GRACE_MS = 3000;
 
-/** The node topics a service subscribes to on connecting, in this order (at `subscriptionQos`, 0, over a broker; QoS 1 on a virtual run's in-memory wire). */
+/** The node topics a service subscribes to on connecting, in this order (at QoS 0 over a broker; QoS 1 on a virtual run's in-memory wire). */
 export const SERVICE_TOPIC_KINDS = ["config", "status", "report", "register"] as const;
 
 /** Client ids that can stand as one topic level (no `/`, `+`, `#`). */

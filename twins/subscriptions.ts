@@ -8,8 +8,7 @@
  * once, with what the service then misses, and the service serves on: a refusal there used to stop
  * the connect sequence before the query, and the service never connected.
  *
- * The nodes' topics are read at QoS 0 (`subscriptionQos`, the service and the one-shot commands
- * alike): Mosquitto drops what does not fit a client's in-flight window and queue (20 + 1,000 by
+ * The nodes' topics are read at QoS 0 (the service and the one-shot commands alike): Mosquitto drops what does not fit a client's in-flight window and queue (20 + 1,000 by
  * default) of a QoS 1 replay, so the service started on 3,000 nodes' state showed 1,980 `unknown`
  * and `twinfleet nodes` listed 1,020 of 3,000, while a QoS 0 replay came whole (30,000 nodes in a
  * measure). The nodes a command acts on (`focus`) are subscribed to by name first, into an empty
@@ -48,11 +47,8 @@ export class ServiceSubscriptions {
     private readonly logger: Logger,
     /** A service holding a presence: its held questions (twins/held-answers.ts). */
     private readonly askTopic?: string,
-    /** The QoS of the nodes' topics, and the nodes whose retained topics are subscribed to first. */
-    private readonly nodes: { readonly subscriptionQos: 0 | 1; readonly focus: readonly NodeId[] } = {
-      subscriptionQos: 0,
-      focus: [],
-    },
+    /** The nodes whose retained topics are subscribed to first. */
+    private readonly nodes: { readonly focus: readonly NodeId[] } = { focus: [] },
   ) {}
 
   async subscribe(client: Subscriber): Promise<void> {
@@ -65,7 +61,8 @@ export class ServiceSubscriptions {
       0,
       "messages Mosquitto drops for full client queues are not told (its access rules must let this login read it)",
     );
-    const { subscriptionQos: qos, focus } = this.nodes;
+    const { focus } = this.nodes;
+    const qos = 0;
     // One SUBSCRIBE, its filters in this order: a round trip, not 3 a node (a forget of 50 nodes).
     const kinds = SERVICE_TOPIC_KINDS.filter((k) => k !== "register");
     const named = kinds.flatMap((kind) => focus.map((id) => topicOf(this.prefix, kind, id)));

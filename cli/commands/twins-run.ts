@@ -186,7 +186,6 @@ async function runOneShot(
     presence: false,
     probe: false,
     queryOnConnect: how.query,
-    subscriptionQos: 0,
     focus: how.focus,
   });
   const drops = new DropsSeen(t);

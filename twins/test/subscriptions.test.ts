@@ -67,7 +67,7 @@ describe("the twins service's subscriptions", () => {
 });
 
 describe("the nodes' subscriptions", () => {
-  const all = async (nodes?: { subscriptionQos: 0 | 1; focus: readonly NodeId[] }) => {
+  const all = async (nodes?: { focus: readonly NodeId[] }) => {
     const subs: string[] = [];
     const client = {
       subscribeAsync: async (topic: string | string[], o: { qos: 0 | 1 }) => {
@@ -80,13 +80,13 @@ describe("the nodes' subscriptions", () => {
     );
     return subs;
   };
-  const made = async (nodes?: { subscriptionQos: 0 | 1; focus: readonly NodeId[] }) =>
+  const made = async (nodes?: { focus: readonly NodeId[] }) =>
     (await all(nodes)).filter((s) => !s.startsWith("$SYS") && !s.startsWith("tf/forget"));
 
   it("the broker's count of dropped messages comes first: its base is the count before the nodes' replay", async () => {
     // Subscribed after the replay, a count published in between held the replay's drops as its base:
     // a short client queue cut the replay and nothing was told.
-    for (const nodes of [undefined, { subscriptionQos: 0 as const, focus: [NodeId("a")] }])
+    for (const nodes of [undefined, { focus: [NodeId("a")] }])
       expect((await all(nodes))[0]).toBe("$SYS/broker/publish/messages/dropped 0");
   });
 
@@ -96,7 +96,7 @@ describe("the nodes' subscriptions", () => {
 
   it("a one-shot command reads at QoS 0, the nodes it acts on first, by name in one SUBSCRIBE, configs before reports", async () => {
     // Mosquitto drops a QoS 1 replay past 1,020 messages with its defaults (docs/mosquitto.md, "Queues").
-    expect(await made({ subscriptionQos: 0, focus: [NodeId("a"), NodeId("b")] })).toEqual([
+    expect(await made({ focus: [NodeId("a"), NodeId("b")] })).toEqual([
       "tf/config/a,tf/config/b,tf/status/a,tf/status/b,tf/report/a,tf/report/b 0",
       "tf/config/+ 0",
       "tf/status/+ 0",
