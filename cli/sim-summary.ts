@@ -14,6 +14,7 @@ import {
 } from "../fleet/report.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
+import type { StallReport } from "../fleet/stall-report.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 
 /** One progress line; `now` is the run's clock (for the settle's countdown). */
@@ -90,7 +91,7 @@ export function summary(r: Report): string {
       : "";
   const cut = r.cutShort ? `${early}  CUT SHORT      ${cutShortWhat(r)}\n` : early;
   return `
-${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}${debouncedNote(r)}${stallLines(r)}
+${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}${debouncedNote(r)}${stallLines(r.stalls)}
 ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
@@ -124,15 +125,17 @@ function debouncedNote(r: Report): string {
 /**
  * Each time the run's own process did not run (fleet/stall-report.ts): what it saw then was its own
  * stall — a loss of the broker, the presses that came due firing together on resume — not the
- * broker's or the fleet's.
+ * broker's or the fleet's. `who` names the process: the run, or a shard (a merged report's stall
+ * names its shard).
  */
-function stallLines(r: Report): string {
-  return (r.stalls ?? [])
+export function stallLines(stalls: readonly StallReport[] | undefined, who = "the run"): string {
+  return (stalls ?? [])
     .map((s) => {
       const lost = s.brokerLost ? " (its connection to the broker lost and back)" : "";
       const cut = s.disconnected > 0 ? `; ${s.disconnected} nodes disconnected, ${recovery(s)}` : "";
       const ignored = s.pressesIgnored > 0 ? `, ${s.pressesIgnored} presses ignored as bounces then` : "";
-      return `\n       stalled        the run did not run for ${(s.durationMs / 1000).toFixed(1)} s at ${(s.atMs / 1000).toFixed(1)} s (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}${cut}; ${s.pressesDuring} presses came due meanwhile and fired together when it ran again, as a frozen host's boards would${ignored}; ${s.lateBeyond5s} pairs later than 5 s`;
+      const name = s.shard === undefined ? who : `shard ${s.shard}`;
+      return `\n       stalled        ${name} did not run for ${(s.durationMs / 1000).toFixed(1)} s at ${(s.atMs / 1000).toFixed(1)} s (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}${cut}; ${s.pressesDuring} presses came due meanwhile and fired together when it ran again, as a frozen host's boards would${ignored}; ${s.lateBeyond5s} pairs later than 5 s`;
     })
     .join("");
 }

@@ -28,7 +28,7 @@ import {
 import type { SessionClashReport } from "./session-clashes.js";
 import { mergeHeld } from "./shard-held.js";
 import { shardOffsets } from "./shard-offsets.js";
-import { mergedOutages } from "./shard-outages.js";
+import { mergedOutages, mergedStalls } from "./shard-outages.js";
 import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
 import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
 import { versions } from "./summarize.js";
@@ -165,12 +165,9 @@ export function mergeShards(
   const stops = shardStops(files, offsetOf);
   const stoppedAt = new Map([...stops].map(([j, s]) => [j, s.atMs]));
   const { checkers, unjudged } = replayShards(paths, files, { count, shardOf, reach, offsetOf, stoppedAt });
-  const outages = mergedOutages(files, {
-    ids: present,
-    reach,
-    offsetOf,
-    checkers: checkers.values(),
-  });
+  const analysed = { ids: present, reach, offsetOf, checkers: [...checkers.values()] };
+  const outages = mergedOutages(files, analysed);
+  const stalls = mergedStalls(files, analysed);
   const sync = new Distribution(1000, 600_000);
   const crossSync = new Distribution(1000, 600_000);
   let deliveries = 0;
@@ -300,6 +297,7 @@ export function mergeShards(
     regressionList: [],
     faults: [],
     ...(outages.length > 0 ? { brokerOutages: outages } : {}),
+    ...(stalls.length > 0 ? { stalls } : {}),
     ...mergeClashes(files),
     ...mergeHeld(
       files.map((f) => ({ index: f.shard.index, endMs: f.endMs, nodes: f.nodes.length, held: f.held })),

@@ -4,14 +4,16 @@
  * shards is one, from the first shard's loss to the last one's return, back only if every shard that
  * saw it had the broker back — then measured over the whole fleet as a one-process run measures its
  * own (fleet/summarize.ts brokerOutages): every node's timeline from the shards, every pair the
- * replay decided, every press.
+ * replay decided, every press. A shard's own stalls (its process stopped: fleet/shard-stalls.ts) are
+ * put on shard 1's clock too, each measured over the nodes it froze, that shard's.
  */
 import type { NodeId } from "../protocol/index.js";
 import type { SyncChecker } from "../sim/checker.js";
-import { NodeTimeline } from "../sim/recovery.js";
+import { type AnalysisInput, NodeTimeline } from "../sim/recovery.js";
 import type { OutageSpan } from "./broker-outages.js";
 import type { BrokerOutageReport } from "./report.js";
 import type { ShardFile } from "./shard-report.js";
+import { type StallReport, stallReports } from "./stall-report.js";
 import { brokerOutages } from "./summarize.js";
 
 /** One outage of the fleet on shard 1's clock, and the shards whose client saw it. */
@@ -64,13 +66,56 @@ export interface OutageFleet {
   readonly reach: ReadonlyMap<NodeId, readonly NodeId[]>;
   readonly offsetOf: ReadonlyMap<number, number>;
   /** The replay's finished checkers: between them, every pair once. */
-  readonly checkers: Iterable<SyncChecker>;
+  readonly checkers: readonly SyncChecker[];
 }
 
 /** The fleet's broker outages as the merged report states them; empty when no shard saw one. */
 export function mergedOutages(files: readonly ShardFile[], fleet: OutageFleet): BrokerOutageReport[] {
   const spans = joinOutages(files, fleet.offsetOf);
   if (spans.length === 0) return [];
+  const { input, pressStartMs } = fleetInput(files, fleet);
+  const reports = brokerOutages(spans, input, pressStartMs);
+  return reports.map((r, i) => ({ ...r, shards: spans[i]?.shards ?? [] }));
+}
+
+/**
+ * Each shard's own stalls as the merged report states them, on shard 1's clock, oldest first: each
+ * measured over the nodes it froze (its shard's), the pairs through them and the presses of its shard
+ * that came due in it; empty when no shard stalled (or a shard report from before the watch).
+ */
+export function mergedStalls(files: readonly ShardFile[], fleet: OutageFleet): StallReport[] {
+  if (!files.some((f) => (f.stalls ?? []).length > 0)) return [];
+  const { input, pressStartMs } = fleetInput(files, fleet);
+  return files
+    .flatMap((f) => {
+      const off = fleet.offsetOf.get(f.shard.index) ?? 0;
+      const stalls = (f.stalls ?? []).map((s) => ({ startMs: s.startMs - off, endMs: s.endMs - off }));
+      if (stalls.length === 0) return [];
+      const lost = stalls.filter((_, i) => f.stalls?.[i]?.brokerLost === true);
+      const pressTimes = f.presses.map((p) => p[2] - off).sort((a, b) => a - b);
+      const reports = stallReports(
+        stalls,
+        lost,
+        [],
+        { ...input, pressTimes },
+        pressStartMs,
+        f.nodes as NodeId[],
+      );
+      // Its presses ignored as bounces are known to the shard alone.
+      return reports.map((r, i) => ({
+        ...r,
+        pressesIgnored: f.stalls?.[i]?.pressesIgnored ?? 0,
+        shard: f.shard.index,
+      }));
+    })
+    .sort((a, b) => a.atMs - b.atMs);
+}
+
+/** The whole fleet's records for a fault analysis, on shard 1's clock, and when its presses began. */
+function fleetInput(
+  files: readonly ShardFile[],
+  fleet: OutageFleet,
+): { input: Omit<AnalysisInput, "faults">; pressStartMs: number } {
   const timeline = new NodeTimeline();
   const pressTimes: number[] = [];
   let endMs = Number.NEGATIVE_INFINITY;
@@ -101,9 +146,8 @@ export function mergedOutages(files: readonly ShardFile[], fleet: OutageFleet): 
     }
     for (const s of c.slow) slow.push(s);
   }
-  const reports = brokerOutages(
-    spans,
-    {
+  return {
+    input: {
       fleet: fleet.ids,
       reach: fleet.reach,
       timeline,
@@ -113,6 +157,5 @@ export function mergedOutages(files: readonly ShardFile[], fleet: OutageFleet): 
       endMs,
     },
     pressStartMs,
-  );
-  return reports.map((r, i) => ({ ...r, shards: spans[i]?.shards ?? [] }));
+  };
 }

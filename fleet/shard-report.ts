@@ -17,6 +17,7 @@ import type { BrokerOutageReport } from "./report.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { heldProblem } from "./shard-held.js";
 import type { ProbeRecord } from "./shard-probe.js";
+import type { StallReport } from "./stall-report.js";
 
 export const SHARD_REPORT_FORMAT = "twinfleet-shard-report/1";
 
@@ -29,6 +30,16 @@ export type StampText = string;
  * shard's own nodes and in-shard pairs (the merge measures the whole fleet's).
  */
 export interface ShardOutage extends BrokerOutageReport {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/**
+ * A time the shard's own process did not run (stopped, its VM paused: node/stall-watch.ts): the span
+ * on the shard's wall clock, and what it did to the shard's own nodes and in-shard pairs (the merge
+ * measures the whole fleet's). A loss of the broker it explains (`brokerLost`) is not in `brokerOutages`.
+ */
+export interface ShardStall extends StallReport {
   readonly startMs: number;
   readonly endMs: number;
 }
@@ -105,6 +116,8 @@ export interface ShardFile {
    * merges, read as having none. Each time the shard's client lost the broker.
    */
   readonly brokerOutages?: readonly ShardOutage[];
+  /** Each time the shard's own process did not run for a while (absent: none, or a report from before the watch). */
+  readonly stalls?: readonly ShardStall[];
   /** Its nodes' sessions lost, registrations and offline times, for the merge's outage analysis. */
   readonly timeline?: ShardTimeline;
   /** Its nodes whose sessions another client with the same id kept taking over (fleet/session-clashes.ts). */
@@ -238,6 +251,22 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
       )
         throw new ShardFileError(
           `${shownPath(path)}: brokerOutages[${i}] must have startMs, endMs (numbers) and back, and refused a string if any`,
+        );
+    });
+  }
+  if (v.stalls !== undefined) {
+    if (!Array.isArray(v.stalls))
+      throw new ShardFileError(`${shownPath(path)}: stalls must be an array, got ${typeOf(v.stalls)}`);
+    v.stalls.forEach((o: unknown, i) => {
+      if (
+        !isObj(o) ||
+        typeof o.startMs !== "number" ||
+        typeof o.endMs !== "number" ||
+        typeof o.brokerLost !== "boolean" ||
+        typeof o.pressesIgnored !== "number"
+      )
+        throw new ShardFileError(
+          `${shownPath(path)}: stalls[${i}] must have startMs, endMs, pressesIgnored (numbers) and brokerLost`,
         );
     });
   }

@@ -6,13 +6,15 @@
  * shard has registered (or the rest of the fleet has stopped coming up). Its collector records every
  * press and applied state, which the shard keeps with its wall time; it measures its clock against
  * the other shards' through the broker (fleet/shard-probe.ts), tells a lost broker as a one-process run
- * does (from its watch client's connection, fleet/broker-outages.ts), and ends with a shard report
+ * does (from its watch client's connection, fleet/broker-outages.ts) and its own stalls apart from
+ * it (fleet/shard-stalls.ts), and ends with a shard report
  * (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
  */
 import { hostname } from "node:os";
 import type mqtt from "mqtt";
 import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
+import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
 import { formatStamp, type NodeId, Prefix, type Stamp } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import { followersReach } from "../sim/topology.js";
@@ -29,11 +31,12 @@ import { planFleet } from "./setup.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
-import { SHARD_REPORT_FORMAT, type ShardFile, type ShardOutage, type ShardTimeline } from "./shard-report.js";
+import { SHARD_REPORT_FORMAT, type ShardFile, type ShardTimeline } from "./shard-report.js";
 import { clearRetained, writeConfigs } from "./shard-retained.js";
+import { shardBrokerReports } from "./shard-stalls.js";
 import { connectWatchClient, FleetWatch } from "./shard-watch.js";
 import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
-import { brokerOutages, fleetShape } from "./summarize.js";
+import { fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
 import { StoppableWaits } from "./waits.js";
 import { WindowCloser } from "./window-close.js";
@@ -68,6 +71,8 @@ function wallTimeline(t: NodeTimeline, wall: (at: number) => number): ShardTimel
 export interface ShardRunHooks {
   /** A progress or phase line for a person. */
   readonly note?: (line: string) => void;
+  /** The shard's stall watch; by default its scheduler's (none on a fake one). */
+  readonly stalls?: StallWatch;
 }
 
 /** The presses and applies the merge needs, as the collector sees them, on the wall clock. */
@@ -152,6 +157,8 @@ export class ShardRun {
     const lag = new LagMonitor();
     const timers: Timer[] = [];
     const prefix = Prefix(opts.prefix);
+    // Its own process stopped (SIGSTOP, a paused VM): what its client then saw is its stall, not the broker's.
+    const stalls = hooks.stalls ?? stallWatchOf(sched);
     let client: mqtt.MqttClient | undefined;
     let pool: ShardPool | undefined;
     // Silence means something once a probe has come back (a broker whose rules refuse the topic).
@@ -166,6 +173,8 @@ export class ShardRun {
           { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
         ),
         () => sched.now(),
+        undefined,
+        stalls,
       );
       // A login the broker refuses during an outage (revoked mid-run): the outage's cause.
       onRefusals(client, (why) => outages.refused(why));
@@ -295,10 +304,9 @@ export class ShardRun {
         for (const n of r.nodes)
           finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
       const worst = lag.worst();
-      const spans = outages.list(endMs);
       const clashReport = clashes.report(pressFrom);
-      const outcomes = brokerOutages(
-        spans,
+      const told = shardBrokerReports(
+        outages,
         {
           fleet: mine,
           reach: localReach,
@@ -310,11 +318,9 @@ export class ShardRun {
           endMs,
         },
         pressFrom,
+        collector.ignoredAt,
+        wall,
       );
-      const shardOutages: ShardOutage[] = spans.flatMap((s, i) => {
-        const o = outcomes[i];
-        return o === undefined ? [] : [{ ...o, startMs: wall(s.startMs), endMs: wall(s.endMs) }];
-      });
       return {
         format: SHARD_REPORT_FORMAT,
         shard: { index: spec.index, count: spec.count },
@@ -367,7 +373,8 @@ export class ShardRun {
         },
         twinsView,
         probes,
-        brokerOutages: shardOutages,
+        brokerOutages: told.brokerOutages,
+        ...(told.stalls !== undefined ? { stalls: told.stalls } : {}),
         ...(clashReport ? { sessionClashes: clashReport } : {}),
         ...(held ? { held } : {}),
         timeline: wallTimeline(collector.timeline, wall),

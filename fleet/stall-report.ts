@@ -7,6 +7,7 @@
  * again, as a frozen host's boards would, many of them then ignored as bounces.
  */
 import { STALL_AFTERMATH_MS, type Stall } from "../node/stall-watch.js";
+import type { NodeId } from "../protocol/index.js";
 import { type AnalysisInput, analyzeFaults, type FaultOutcome } from "../sim/recovery.js";
 import { round } from "./report.js";
 
@@ -19,6 +20,8 @@ export interface StallReport extends Omit<FaultOutcome, "windowEndMs"> {
   readonly brokerLost: boolean;
   /** Presses the nodes ignored as bounces from its start until STALL_AFTERMATH_MS after it: those that came due fired at once. */
   readonly pressesIgnored: number;
+  /** In a merged report (`twinfleet report merge`): the shard whose process it was; its nodes are those it hit. */
+  readonly shard?: number;
 }
 
 export function stallReports(
@@ -27,8 +30,10 @@ export function stallReports(
   ignoredAt: readonly number[],
   input: Omit<AnalysisInput, "faults">,
   pressStartMs: number,
+  /** The nodes the stalls froze: a shard's (its process alone stopped); the whole fleet when undefined. */
+  nodes?: readonly NodeId[],
 ): StallReport[] {
-  const faults = stalls.map((s) => ({ kind: "stall", startMs: s.startMs, endMs: s.endMs, nodes: undefined }));
+  const faults = stalls.map((s) => ({ kind: "stall", startMs: s.startMs, endMs: s.endMs, nodes }));
   const { outcomes } = analyzeFaults({ ...input, faults });
   return stalls.map((s, k) => {
     const o = outcomes[k];

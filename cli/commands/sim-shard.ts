@@ -1,7 +1,7 @@
 /**
  * `twinfleet sim --shard K/N --shard-report FILE`: runs one shard of a fleet split over processes
  * or machines (fleet/shard-run.ts) headless, with progress lines on stderr, and writes its shard
- * report for `twinfleet report merge`, then the broker's outages it saw. Ctrl-C ends the presses and
+ * report for `twinfleet report merge`, then the broker's outages it saw and its own stalls. Ctrl-C ends the presses and
  * the settle at once; the report is still written, marked cut short (exit code 130). During a wait
  * for its ids in use to go offline, it ends the shard there: nothing ran, no report (exit code 130).
  */
@@ -16,7 +16,7 @@ import { UsageError } from "../errors.js";
 import { withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
-import { outageLines } from "../sim-summary.js";
+import { outageLines, stallLines } from "../sim-summary.js";
 import { STOP_SIGNALS } from "./sim.js";
 
 export interface ShardFlags {
@@ -76,6 +76,10 @@ export async function runSimShard(
     if (outages.length > 0)
       io.stderr(
         `twinfleet sim: shard ${spec.index}/${spec.count}: the broker was lost (this shard's nodes and in-shard pairs; \`twinfleet report merge\` tells the fleet's):${outageLines(outages)}\n`,
+      );
+    if (file.stalls !== undefined && file.stalls.length > 0)
+      io.stderr(
+        `twinfleet sim: shard ${spec.index}/${spec.count}: its own process did not run for a while (this shard's nodes and in-shard pairs; \`twinfleet report merge\` tells the fleet's):${stallLines(file.stalls, "the shard")}\n`,
       );
     if (file.cutShort) io.exit?.(cutShortExit);
   } finally {
