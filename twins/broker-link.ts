@@ -256,22 +256,20 @@ export class BrokerLink implements TwinsLink {
       }
     });
     this.wait = wait;
+    // A timeout told while the service itself did not run (stopped, its VM paused) is its stall's.
+    const timedOut = () => {
+      const stall = opts.stalls?.explaining(opts.scheduler.now());
+      return connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.(), stall);
+    };
     return new Promise((resolve, reject) => {
       // While waiting, each attempt has the client's own CONNACK timer (the same length).
-      const timer = wait
-        ? undefined
-        : after(opts.scheduler, opts.connectTimeoutMs, () =>
-            reject(connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.())),
-          );
+      const timer = wait ? undefined : after(opts.scheduler, opts.connectTimeoutMs, () => reject(timedOut()));
       const fail = (err: Error) => {
         // What a closing service's ending connection reports is no news (close() ends the wait).
         if (wait && this.closing) return;
         // The client's own CONNACK timer has the same length as ours and may fire first: the same
         // failure, told the same way (it said "cannot connect …: connack timeout").
-        const e =
-          err.message === "connack timeout"
-            ? connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.())
-            : connectError(err, opts.url, opts.password);
+        const e = err.message === "connack timeout" ? timedOut() : connectError(err, opts.url, opts.password);
         if (wait && e.transient && !this.closing) {
           wait.failed(e);
           return;

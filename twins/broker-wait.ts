@@ -7,6 +7,7 @@
  * what the web page and `/healthz` show meanwhile. All on the service's scheduler.
  */
 import type { Logger } from "pino";
+import type { StallWatch } from "../node/stall-watch.js";
 import { every, type Scheduler, type Timer } from "./clock.js";
 import type { BrokerConnectError } from "./connection.js";
 
@@ -31,6 +32,8 @@ export interface BrokerWaitOptions {
   readonly reconnectPeriodMs: number;
   /** The first failure (false), and the broker reached, after a failure or at once (true): for the service's `broker` event. */
   readonly tell: (reached: boolean) => void;
+  /** Whether the service itself stopped running for a while (node/stall-watch.ts): part of the wait that was its own. */
+  readonly stalls?: StallWatch | undefined;
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
@@ -38,6 +41,8 @@ const seconds = (ms: number) => Math.round(ms / 100) / 10;
 export class BrokerWait {
   private readonly since: number;
   private cause: string | undefined;
+  /** The last failure was the service's own stall. */
+  private excused = false;
   private reminder: Timer | undefined;
   private done = false;
 
@@ -57,14 +62,21 @@ export class BrokerWait {
     return `trying again every ${seconds(this.o.reconnectPeriodMs)} s until it answers`;
   }
 
-  /** An attempt failed in a way that may pass: told at the first, then only by the reminders. */
+  /**
+   * An attempt failed in a way that may pass: told at the first, then only by the reminders. One that
+   * was the service's own stall (it did not run while it connected) is told as such, and the first
+   * failure after it that is not, too: the broker's or the network's after all.
+   */
   failed(err: BrokerConnectError): void {
     if (this.done) return;
     const first = this.cause === undefined;
+    const tell = first || (this.excused && err.stall === undefined);
     this.cause = err.message;
-    if (!first) return;
+    this.excused = err.stall !== undefined;
+    if (!tell) return;
     const { logger, url, scheduler } = this.o;
     logger.warn({ broker: url, reason: err.reason }, `twins: ${err.message}; ${this.retrying}`);
+    if (!first) return;
     this.o.tell(false);
     this.reminder = every(scheduler, REMIND_MS, () => {
       const waitedS = seconds(scheduler.now() - this.since);
@@ -85,7 +97,18 @@ export class BrokerWait {
     this.stop();
     if (this.cause !== undefined) {
       const waitedS = seconds(scheduler.now() - this.since);
-      logger.warn({ broker: url, waitedS }, `twins: reached the broker at ${url} after waiting ${waitedS} s`);
+      // The part of the wait the service itself did not run (it was stopped) is no broker's delay.
+      const stalledMs = (this.o.stalls?.list() ?? [])
+        .filter((s) => s.endMs > this.since)
+        .reduce((ms, s) => ms + s.endMs - Math.max(s.startMs, this.since), 0);
+      const own =
+        stalledMs === 0
+          ? ""
+          : `, ${seconds(stalledMs)} s of it the service's own stall (its host stopped or paused it), not the broker's`;
+      logger.warn(
+        { broker: url, waitedS, ...(stalledMs > 0 ? { stalledS: seconds(stalledMs) } : {}) },
+        `twins: reached the broker at ${url} after waiting ${waitedS} s${own}`,
+      );
     }
     // Told at the first attempt too: a view or a gauge that read `status` while the service was
     // connecting took the broker as not reached, and would have kept it so (a /healthz 503 forever).

@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import type { IClientOptions, MqttClient } from "mqtt";
+import type { Stall } from "../node/stall-watch.js";
 import { shown, withoutUserInfo } from "../protocol/shown.js";
 import type { ConnectPhase } from "./connect-phase.js";
 
@@ -153,6 +154,8 @@ export class BrokerConnectError extends Error {
     message: string,
     readonly reason: ConnectFailure,
     readonly transient = reason === "unreachable" || reason === "timeout",
+    /** The process's own stall that the failure is (a timeout run out while it was stopped). */
+    readonly stall?: Stall,
   ) {
     super(message);
   }
@@ -298,9 +301,23 @@ export function connectError(err: unknown, url: string, password?: string): Brok
 /**
  * The error for a connection that did not get the broker's answer to the CONNECT in time, saying how
  * far it got (`phase`, twins/connect-phase.ts): the name not resolved, no connection to the address,
- * or connected and no CONNACK (also when that is not known).
+ * or connected and no CONNACK (also when that is not known). With `stall`, the process itself did not
+ * run meanwhile (node/stall-watch.ts: stopped, its VM paused): its timer ran out while it was stopped,
+ * before it could read the answer, and the broker and the network are not to blame. Worth trying again.
  */
-export function connectTimeoutError(url: string, ms: number, phase?: ConnectPhase): BrokerConnectError {
+export function connectTimeoutError(
+  url: string,
+  ms: number,
+  phase?: ConnectPhase,
+  stall?: Stall,
+): BrokerConnectError {
+  if (stall !== undefined)
+    return new BrokerConnectError(
+      `no answer yet from the broker at ${displayUrl(url)}, but the service itself did not run for ${((stall.endMs - stall.startMs) / 1000).toFixed(1)} s while it connected (its host stopped or paused it): its own stall, not the broker's or the network's`,
+      "timeout",
+      true,
+      stall,
+    );
   const where = `cannot reach the broker at ${displayUrl(url)}`;
   const within = `within ${ms / 1000} s`;
   if (phase?.at === "resolving")

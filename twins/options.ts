@@ -4,7 +4,7 @@
  */
 import { type Logger, pino } from "pino";
 import { z } from "zod";
-import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
+import { StallWatch, stallWatchOf } from "../node/stall-watch.js";
 import type { WireFactory } from "../node/wire.js";
 import {
   DEFAULT_PREFIX,
@@ -31,6 +31,11 @@ export interface TwinsOptions {
    * timeout, re-checks, the convergence throttle. Default `wallScheduler` (ms since the Unix epoch).
    */
   readonly scheduler?: Scheduler;
+  /**
+   * What tells the service that it itself did not run for a while (stopped, its VM paused:
+   * node/stall-watch.ts). Default the scheduler's own watch (none on a fake one).
+   */
+  readonly stalls?: StallWatch;
   /**
    * When the service started, ms since the Unix epoch: the `since` of its presence. Default the
    * scheduler's date at start (`wallNow()`).
@@ -183,6 +188,7 @@ const schema = z.object({
       "must be a scheduler with now(), wallNow() and at()",
     )
     .optional(),
+  stalls: z.instanceof(StallWatch, { message: "must be a StallWatch" }).optional(),
   startedAt: z.number("must be a number").int("must be an integer").min(0, "must not be negative").optional(),
   random: fn.optional(),
   clientId: z
@@ -241,7 +247,7 @@ export function resolveTwinsOptions(options: TwinsOptions): ResolvedTwinsOptions
     prefix,
     store: options.store ?? memoryStore(),
     scheduler,
-    stalls: stallWatchOf(scheduler),
+    stalls: options.stalls ?? stallWatchOf(scheduler),
     startedAt: options.startedAt ?? Math.floor(scheduler.wallNow()),
     random,
     logger: options.logger ?? pino({ level: "silent" }),

@@ -10,7 +10,7 @@ import { isRefusal, REFUSED_RETRY_MAX_MS } from "./refusal-backoff.js";
 
 type Opts = Pick<
   ResolvedTwinsOptions,
-  "logger" | "url" | "connectTimeoutMs" | "password" | "reconnectPeriodMs"
+  "logger" | "url" | "connectTimeoutMs" | "password" | "reconnectPeriodMs" | "stalls" | "scheduler"
 >;
 
 export class ReconnectFailures {
@@ -21,10 +21,11 @@ export class ReconnectFailures {
 
   /** A reconnect failed, the next attempt `pauseMs` later: its cause told if it is new. */
   failed(err: Error, phase: ConnectPhase | undefined, pauseMs: number): void {
-    const { logger, url, connectTimeoutMs, password, reconnectPeriodMs } = this.opts;
+    const { logger, url, connectTimeoutMs, password, reconnectPeriodMs, stalls, scheduler } = this.opts;
+    // A reconnect's timer that ran out while the service itself did not run is its stall's.
     const e =
       err.message === "connack timeout"
-        ? connectTimeoutError(url, connectTimeoutMs, phase)
+        ? connectTimeoutError(url, connectTimeoutMs, phase, stalls?.explaining(scheduler.now()))
         : connectError(err, url, password);
     if (e.message === this.cause) {
       logger.debug({ err }, "twins: broker connection error");
