@@ -10,7 +10,13 @@
  * (kept only to excuse what happened then: `near`), and the report tells the stall instead.
  */
 import type { Scheduler } from "../node/scheduler.js";
-import { STALL_AFTERMATH_MS, type Stall, type StallWatch, stallWatchOf } from "../node/stall-watch.js";
+import {
+  STALL_AFTERMATH_MS,
+  STALL_RECONNECT_MS,
+  type Stall,
+  type StallWatch,
+  stallWatchOf,
+} from "../node/stall-watch.js";
 
 /** What the spans are read from: a `broker` event (connected or not), as the twins service's. */
 export interface BrokerWatchable {
@@ -41,12 +47,6 @@ interface Span {
   /** The run's own stall that the loss was noticed in or just after (then no outage of the broker if it ends soon). */
   stall: Stall | undefined;
 }
-
-/**
- * A loss noticed after a stall that ends this long (ms) after the stall did is the stall's: the run's
- * connection reconnects within a few seconds (twins: 1 s reconnect period) once it runs again.
- */
-export const STALL_RECONNECT_MS = 10_000;
 
 export interface OutageSpan {
   readonly startMs: number;

@@ -22,6 +22,13 @@ export const STALL_MIN_MS = 2_000;
  */
 export const STALL_AFTERMATH_MS = 3_000;
 
+/**
+ * A loss of a connection noticed in a stall or just after it (STALL_AFTERMATH_MS), and back this long
+ * (ms) after the stall ended, is the stall's: the connection reconnects within a few seconds once the
+ * process runs again. Back later, the peer was away too: an outage of its own after all.
+ */
+export const STALL_RECONNECT_MS = 10_000;
+
 /** One time the process did not run: from `startMs` to `endMs` on the watch's scheduler. */
 export interface Stall {
   readonly startMs: number;
@@ -117,4 +124,30 @@ export function stallWatchOf(sched: Scheduler): StallWatch | undefined {
 /** How a stall is told: `20.0 s at 31.2 s`, its start given from `originMs`. */
 export function describeStall(s: Stall, originMs: number): string {
   return `${((s.endMs - s.startMs) / 1000).toFixed(1)} s at ${((s.startMs - originMs) / 1000).toFixed(1)} s`;
+}
+
+/**
+ * Whether an outage of a connection was the process's own stall, kept from its start to its end: the
+ * stall that explains its loss, kept if it is back soon enough after the stall.
+ */
+export class StallOutage {
+  private stall: Stall | undefined;
+
+  constructor(private readonly watch: StallWatch | undefined) {}
+
+  /**
+   * The connection told lost (or silent) at `atMs` (`fresh`: it was up until then), or back (`up`):
+   * the stall the outage is, or, back too long after the stall it was noticed in, that stall
+   * (`outlasted`: the peer was away too).
+   */
+  told(up: boolean, fresh: boolean, atMs: number): { stall?: Stall; outlasted?: Stall } {
+    if (!up) {
+      if (fresh || this.stall === undefined) this.stall = this.watch?.explaining(atMs);
+      return this.stall === undefined ? {} : { stall: this.stall };
+    }
+    const s = this.stall;
+    this.stall = undefined;
+    if (s === undefined) return {};
+    return atMs <= s.endMs + STALL_RECONNECT_MS ? { stall: s } : { outlasted: s };
+  }
 }

@@ -11,6 +11,7 @@
  * inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
+import { type Stall, StallOutage } from "../node/stall-watch.js";
 import { encode, heldAskTopic, type Message } from "../protocol/index.js";
 import { type BrokerAway, commandName, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { BrokerDrops, DROPPED_TOPIC } from "./broker-drops.js";
@@ -47,9 +48,10 @@ export interface BrokerLinkHandlers {
    * The broker was lost (false) after having been up, or is back (true). Lost `silent` (the connection
    * up, nothing heard for 5 s: twins/broker-probe.ts) or `lost` (the connection down); a silence that
    * ends with the connection dropping is told lost twice, first `silent` then `lost`. `lastHeardAt` is
-   * when the broker was last heard from before the outage, on the service's scheduler.
+   * when the broker was last heard from before the outage, on the service's scheduler. `stall`: the
+   * service's own stall the outage is (node/stall-watch.ts StallOutage), not the broker's.
    */
-  readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss) => void;
+  readonly connection: (up: boolean, lastHeardAt?: number, how?: BrokerLoss, stall?: Stall) => void;
   /** Who else holds a presence on the fleet changed (twins/other-services.ts); a service with a presence only. */
   readonly others: (services: readonly TwinsServiceInfo[]) => void;
   /** Messages the broker dropped, as they are found (twins/retained-echo.ts, twins/broker-drops.ts). */
@@ -90,6 +92,7 @@ export class BrokerLink implements TwinsLink {
   private watch: BrokerWatch | undefined;
   private stopProbe: (() => void) | undefined;
   private outageFrom: number | undefined; // when the broker was last heard from before the outage under way
+  private readonly ownStall: StallOutage; // the service's own stall that the outage under way is
   /** Connected once: from then on a lost connection is an outage, told and reconnected. */
   private reached = false;
   /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
@@ -115,6 +118,7 @@ export class BrokerLink implements TwinsLink {
   ) {
     this.startedAt = opts.scheduler.now();
     this.failures = new ReconnectFailures(opts);
+    this.ownStall = new StallOutage(opts.stalls);
     this.inFlight = new InFlight(opts.url, opts.scheduler);
     this.handover = new PresenceHandover(opts);
     const ask = opts.presence && !opts.passive ? heldAskTopic(opts.prefix, opts.clientId) : undefined;
@@ -162,23 +166,21 @@ export class BrokerLink implements TwinsLink {
     return probe.watch;
   }
 
-  /** The broker's state changed: logged with the broker named, and told to the service. */
+  /** The broker's state changed: logged with the broker named, and told to the service, with the service's own stall it is. */
   private told(state: BrokerState, was: BrokerState, lastHeardAt: number): void {
-    const { logger, scheduler, url, stalls } = this.opts;
-    // Before the first connect there is no outage: the connection was never up.
-    if (this.closing || !this.reached) return;
+    const { logger, scheduler, url } = this.opts;
+    if (this.closing || !this.reached) return; // before the first connect: never up, no outage
     const now = scheduler.now();
     if (was === "up") this.outageFrom = lastHeardAt;
-    logBrokerState(logger, url, state, was, now - (this.outageFrom ?? now), stalls?.explaining(now));
-    if (state === "up") {
+    const up = state === "up";
+    const { stall, outlasted } = this.ownStall.told(up, was === "up", now);
+    logBrokerState(logger, url, state, was, now - (this.outageFrom ?? now), stall, outlasted);
+    if (up) {
       this.outageFrom = undefined;
       this.failures.cause = undefined;
     }
-    this.on.connection(
-      state === "up",
-      state === "up" ? undefined : (this.outageFrom ?? lastHeardAt),
-      state === "up" ? undefined : state,
-    );
+    const own: [] | [Stall] = stall === undefined ? [] : [stall];
+    this.on.connection(up, up ? undefined : (this.outageFrom ?? lastHeardAt), up ? undefined : state, ...own);
   }
 
   private get presenceTopic(): string {

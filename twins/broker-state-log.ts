@@ -4,7 +4,8 @@
  * named and how long the outage has lasted. All at WARN: a log kept at warn (a service running for
  * months) used to say the broker was lost and never that it was back. A change told while, or just
  * after, the service itself did not run (node/stall-watch.ts: stopped, its VM paused) is said to be
- * the service's own stall: its timers ran out while it was stopped, not the broker.
+ * the service's own stall: its timers ran out while it was stopped, not the broker; one lost then but
+ * back too long after it (node/stall-watch.ts STALL_RECONNECT_MS) was the broker's too, and says so.
  */
 import type { Logger } from "pino";
 import type { Stall } from "../node/stall-watch.js";
@@ -22,8 +23,17 @@ export function logBrokerState(
   was: BrokerState,
   outageMs: number,
   stall?: Stall,
+  outlasted?: Stall,
 ): void {
   const outageS = Math.round(outageMs / 100) / 10;
+  if (outlasted !== undefined) {
+    // Lost in its own stall, but back too long after it for the stall alone: the broker was away too.
+    logger.warn(
+      { broker: url, outageS },
+      `twins: broker connection back after ${outageS} s: lost while the service itself did not run (${((outlasted.endMs - outlasted.startMs) / 1000).toFixed(1)} s), but away longer than its stall explains: the broker, or the path to it, was away too`,
+    );
+    return;
+  }
   if (stall !== undefined) {
     const what =
       state === "up"

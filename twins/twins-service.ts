@@ -78,7 +78,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         this.originJudge.begin();
       },
       ready: (again) => this.onReady(again),
-      connection: (up, lastHeardAt, how) => this.emit("broker", up, lastHeardAt, how),
+      connection: (...told) => this.emit("broker", ...told),
       others: (services) => this.emit("other-services", services),
       dropped: (what, n) => this.emit("broker-dropped", what, n),
     });

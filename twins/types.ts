@@ -3,6 +3,7 @@
  * the typed event map the console and the fleet runner listen to.
  */
 
+import type { Stall } from "../node/stall-watch.js";
 import type { DropReason, NodeId, NodeKind, Stamp } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
 import type { BrokerLoss } from "./broker-watch.js";
@@ -173,9 +174,12 @@ export interface TwinsEvents {
    * is told lost twice (`silent`, then `lost`), otherwise once each way per outage. `lastHeardAt`:
    * when the broker was last heard from before the outage. A service started with `waitForBroker`
    * whose first attempt fails tells it lost `unreached` (no `lastHeardAt`: never heard), and back
-   * once it connects.
+   * once it connects. `stall`: the service itself did not run for a while (stopped, its VM paused:
+   * node/stall-watch.ts) and the loss was noticed in it or just after: its own stall, the connection
+   * lost on its own timers (the broker may have cut it meanwhile); told again with the return if it
+   * was back soon after the stall, and not if the broker was away longer (an outage of its own).
    */
-  broker: [connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached"];
+  broker: [connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached", stall?: Stall];
   /**
    * Who else holds a presence on the fleet changed (another twins service came or left:
    * twins/other-services.ts); `services`, sorted by client id, empty when this one is alone again.

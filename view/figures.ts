@@ -29,6 +29,12 @@ export interface Figures {
    * (`silent`, docs/twins.md "A silent broker") or its connection down (`lost`).
    */
   twinsBroker?(): BrokerState;
+  /**
+   * A live fleet: the twins service's outages of its broker that have ended so far, by cause: `own-stall`,
+   * the service itself did not run (stopped, its VM paused) and lost its connection on its own timers,
+   * back soon after; `broker`, any other (the broker, or the path to it).
+   */
+  twinsBrokerOutages?(): { readonly "own-stall": number; readonly broker: number };
   /** A live fleet: whether the twins service's desired state is saved (false while saves fail: a full disk). */
   twinsStoreSaved?(): boolean;
   /** A live fleet: how many other twins services hold a presence on it now (docs/twins.md, "Presence"). */
@@ -113,6 +119,20 @@ function brokerState(twins: Pick<Twins, "on" | "waiting">): () => BrokerState {
   return () => state;
 }
 
+/** The service's broker outages that have ended, by cause, from its `broker` events (a wait to reach it is none). */
+function outageCauses(twins: Pick<Twins, "on" | "waiting">): () => { "own-stall": number; broker: number } {
+  const n = { "own-stall": 0, broker: 0 };
+  let away = false;
+  twins.on("broker", (connected, _lastHeardAt, how, stall) => {
+    if (!connected) away = how !== "unreached";
+    else if (away) {
+      away = false;
+      n[stall === undefined ? "broker" : "own-stall"] += 1;
+    }
+  });
+  return () => ({ ...n });
+}
+
 /**
  * Latencies timed as the twins see them (view/latency.ts ReportTiming: a node's own report of a
  * change, or a later pairing that brought it, until a follower's report of it), held for the next
@@ -155,6 +175,7 @@ export function twinsFigures(
     brokerDropped: droppedCount(twins),
     flapping: flapCount(twins),
     twinsBroker: brokerState(twins),
+    twinsBrokerOutages: outageCauses(twins),
     twinsStoreSaved: () => twins.unsavedSince === undefined,
     twinsOtherServices: () => twins.otherServices.length,
   };

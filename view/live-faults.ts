@@ -2,11 +2,13 @@
  * A live fleet's faults, which are the world's, not injected: the twins service's broker while it is
  * silent, its connection down or not made yet (the operator's view is not current then: the nodes
  * are shown as last known, from the service's store before the first connection), and the nodes
- * told as flapping in the last FLAP_SHOWN_MS, as one fault, and other twins services on the fleet.
+ * told as flapping in the last FLAP_SHOWN_MS, as one fault, and other twins services on the fleet. A
+ * loss of the broker that is the service's own stall (it did not run: node/stall-watch.ts) says so.
  * Kept from the service's `broker`, `twin-flapping` and `other-services` events for the console and
  * the web page (view/twins-source.ts).
  */
 import { minOf } from "../node/extremes.js";
+import type { Stall } from "../node/stall-watch.js";
 import type { NodeId } from "../protocol/index.js";
 import type { BrokerDropped, BrokerLoss, Twins, TwinsServiceInfo } from "../twins/index.js";
 import type { ConsoleFault } from "./source.js";
@@ -23,9 +25,19 @@ const AWAY: Record<BrokerAway, string> = {
 /** How long a node told as flapping stays among the faults shown. */
 export const FLAP_SHOWN_MS = 300_000;
 
+/** The service's own stall, as a line says it. */
+function ownStall(s: Stall): string {
+  return `the service itself did not run for ${((s.endMs - s.startMs) / 1000).toFixed(1)} s (its host stopped or paused it): its own stall, not the broker's`;
+}
+
 export class LiveFaults {
-  /** While the broker is away: since when, and how (silent with the connection up, down, never reached). */
-  private brokerLost: { readonly since: number; readonly how: BrokerAway } | undefined;
+  /**
+   * While the broker is away: since when, how (silent with the connection up, down, never reached),
+   * and the service's own stall it was lost in (the stall's, unless it lasts well beyond it).
+   */
+  private brokerLost:
+    | { readonly since: number; readonly how: BrokerAway; readonly stall?: Stall }
+    | undefined;
   /** While other twins services hold a presence on the fleet: their ids, and since when there was one. */
   private others: { readonly ids: string; readonly since: number } | undefined;
   /** Nodes told as flapping, with when. */
@@ -35,11 +47,12 @@ export class LiveFaults {
    * The broker lost (`how`, last heard at `lastHeardAt`) or back (`connected`), at `now`. A silence
    * that ends with the connection dropping is the same outage, from the same time.
    */
-  broker(connected: boolean, now: number, lastHeardAt?: number, how?: BrokerAway): void {
+  broker(connected: boolean, now: number, lastHeardAt?: number, how?: BrokerAway, stall?: Stall): void {
+    const own = stall === undefined ? {} : { stall };
     if (connected) this.brokerLost = undefined;
-    else if (how === "silent") this.brokerLost = { since: lastHeardAt ?? now, how };
+    else if (how === "silent") this.brokerLost = { since: lastHeardAt ?? now, how, ...own };
     else if (how === "unreached") this.brokerLost = { since: now, how };
-    else this.brokerLost = { since: this.brokerLost?.since ?? now, how: "lost" };
+    else this.brokerLost = { since: this.brokerLost?.since ?? now, how: "lost", ...own };
   }
 
   /**
@@ -49,19 +62,30 @@ export class LiveFaults {
   brokerTold(
     connected: boolean,
     now: number,
-    lastHeardAt: number | undefined,
-    how: BrokerAway | undefined,
+    told: { readonly lastHeardAt?: number; readonly how?: BrokerAway; readonly stall?: Stall },
     waiting?: Twins["waiting"],
   ): { readonly level: "info" | "warn"; readonly text: string } {
-    const wasUnreached = this.brokerLost?.how === "unreached";
-    this.broker(connected, how === "unreached" ? (waiting?.since ?? now) : now, lastHeardAt, how);
-    if (connected) return { level: "info", text: wasUnreached ? "broker reached" : "broker connection back" };
+    const { lastHeardAt, how, stall } = told;
+    const was = this.brokerLost;
+    this.broker(connected, how === "unreached" ? (waiting?.since ?? now) : now, lastHeardAt, how, stall);
+    if (connected) {
+      if (was?.how === "unreached") return { level: "info", text: "broker reached" };
+      if (stall !== undefined) return { level: "info", text: `broker connection back: ${ownStall(stall)}` };
+      // Lost in the service's stall, but away well beyond it: the broker's (or the path's) too.
+      if (was?.stall !== undefined)
+        return {
+          level: "warn",
+          text: `broker connection back: lost while the service itself did not run (${((was.stall.endMs - was.stall.startMs) / 1000).toFixed(1)} s), but away longer than its stall explains: the broker, or the path to it, was away too`,
+        };
+      return { level: "info", text: "broker connection back" };
+    }
+    const own = stall === undefined ? "" : `; ${ownStall(stall)}`;
     const text =
       how === "unreached"
         ? `broker not reached yet (${waiting?.cause ?? "connecting"}): the nodes are shown as last stored, until it answers`
         : how === "silent"
-          ? "broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers"
-          : "broker connection lost: what is shown is as it was, until it is back";
+          ? `broker silent (connected, nothing heard for 5 s)${own}: what is shown is as it was, until it answers`
+          : `broker connection lost${own}: what is shown is as it was, until it is back`;
     return { level: "warn", text };
   }
 
@@ -82,7 +106,8 @@ export class LiveFaults {
       lost: "the broker connection has been lost",
       unreached: "the broker has not been reached",
     }[away.how];
-    return `${what} for ${forS(away.since)} s: the nodes are shown as they were, until it is back`;
+    const own = away.stall === undefined ? "" : ` (${ownStall(away.stall)})`;
+    return `${what} for ${forS(away.since)} s${own}: the nodes are shown as they were, until it is back`;
   }
 
   /**
@@ -108,7 +133,11 @@ export class LiveFaults {
   list(now: number): ConsoleFault[] {
     const out: ConsoleFault[] = [];
     const lost = this.brokerLost;
-    if (lost !== undefined) out.push({ what: AWAY[lost.how], since: lost.since });
+    if (lost !== undefined)
+      out.push({
+        what: lost.stall === undefined ? AWAY[lost.how] : `${AWAY[lost.how]} (${ownStall(lost.stall)})`,
+        since: lost.since,
+      });
     if (this.others !== undefined)
       out.push({
         what: `another twins service controls this fleet too (${this.others.ids})`,

@@ -151,8 +151,8 @@ export class TwinsSource implements ConsoleSource {
       },
       "broker-dropped": (what, n) => this.log("warn", droppedLine(what, n)),
       "put-back": (n) => this.log("info", `the broker no longer held ${n} nodes' reports: put back`),
-      broker: (connected, lastHeardAt, how) => {
-        const line = this.live.brokerTold(connected, this.sched.now(), lastHeardAt, how, twins.waiting);
+      broker: (up, lastHeardAt, how, stall) => {
+        const line = this.live.brokerTold(up, this.sched.now(), { lastHeardAt, how, stall }, twins.waiting);
         this.log(line.level, line.text);
         changed();
       },

@@ -100,6 +100,18 @@ export class WebMetrics {
           for (const state of ["up", "silent", "lost"]) this.set({ state }, state === now ? 1 : 0);
         },
       });
+    const outages = figures.twinsBrokerOutages?.bind(figures);
+    if (outages)
+      new Counter({
+        name: `${p}twins_broker_outages_total`,
+        help: "Outages of the twins service's broker that have ended, by cause: own-stall, the service itself did not run (stopped, its VM paused) and lost its connection on its own timers, back soon after; broker, any other (the broker, or the path to it)",
+        labelNames: ["cause"],
+        registers: [r],
+        collect() {
+          this.reset();
+          for (const [cause, n] of Object.entries(outages())) this.inc({ cause }, n);
+        },
+      });
     const behind = figures.behindMaxMs?.bind(figures);
     if (behind)
       gauge(
