@@ -293,6 +293,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         cert: tlsMaterial.cert,
         connectTimeoutMs: opts.connectTimeoutMs,
         logger,
+        stalled,
         admit: (socket) => admitted.admitSocket(socket, socket.remoteAddress),
         handle: (socket, ticket, acceptedAt) =>
           handle(socket, socket.remoteAddress, "tls", undefined, ticket, acceptedAt),
@@ -312,6 +313,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       const { http, wss } = webSocketListener({
         maxPacketBytes: opts.maxPacketBytes,
         connectTimeoutMs: opts.connectTimeoutMs,
+        stalled,
         admit: (socket) => {
           const acceptedAt = performance.now();
           const ticket = admitted.admitSocket(socket, socket.remoteAddress);
