@@ -1,6 +1,6 @@
 /**
- * A deadline judged after the I/O that is ready when it comes due, and not at all when it came due
- * while the broker itself did not run. Node runs the timers that came due before it polls the
+ * A deadline judged after the I/O that is ready when it comes due, and given again, once, when it
+ * came due while the broker itself did not run. Node runs the timers that came due before it polls the
  * sockets: after the process did not run for a while (SIGSTOP, a VM paused for migration, a swapping
  * host, a long GC pause), every deadline that passed meanwhile fired before the connections and
  * packets waiting in the kernel were taken, and judged peers silent that had answered in time. And
