@@ -5,11 +5,12 @@
  * for nearly twice the limit (a WebSocket upgrade done at 1.8 s and CONNECT at 3.5 s was answered under
  * a 2 s timeout). Its wait is shortened here to what is left of the budget since accept, and judged
  * after the ready I/O (broker/ready-io.ts): a broker that did not run for a while refused, when it ran
- * again, every connection accepted before it stopped, although their CONNECTs waited unread.
+ * again, every connection accepted before it stopped, although their CONNECTs waited unread. A wait
+ * that came due while the broker did not run is given again, for a client frozen with it.
  * The clients not yet registered or closed are counted: the stale wills' grace looks at them.
  */
 import type { Aedes, Client } from "aedes";
-import { judgeAfterReadyIo } from "./ready-io.js";
+import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
 
 /** aedes's own error for a CONNECT that did not come in time (lib/client.js): counted as connect-timeout. */
 export const CONNECT_TIMEOUT = "connect did not arrive in time";
@@ -24,7 +25,10 @@ interface ConnectWait {
 export class ConnectWaits {
   private readonly waiting = new Set<Client>();
 
-  constructor(aedes: Aedes) {
+  constructor(
+    aedes: Aedes,
+    private readonly stalled: JustStalled = NEVER_STALLED,
+  ) {
     aedes.on("client", (client) => this.settled(client));
   }
 
@@ -43,9 +47,10 @@ export class ConnectWaits {
     this.waiting.add(client);
     client.conn.once("close", () => this.settled(client));
     clearTimeout(wait._connectTimer);
+    const judge = readyIoJudge(this.stalled);
     const arm = (ms: number): void => {
       const timer = setTimeout(() => {
-        judgeAfterReadyIo({
+        judge({
           due: () => wait._connectTimer === timer,
           // bytes it sent that the broker has not read yet: its CONNECT may be among them
           heard: () => wait.conn.readableLength > 0,

@@ -12,8 +12,9 @@ import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
 import { guardAedes } from "./abuse-guard.js";
-import { AccessRules, aclHooks, denySubscribeHook } from "./acl.js";
+import { AccessRules } from "./acl.js";
 import type { PendingTicket } from "./admission.js";
+import { aedesOptions } from "./aedes-options.js";
 import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
 import { ConnectWaits } from "./connect-budget.js";
@@ -21,8 +22,9 @@ import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } fro
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { bindAddresses, listenAt } from "./listen.js";
-import { type BrokerOptions, type ResolvedBrokerOptions, resolveBrokerOptions } from "./options.js";
+import { type BrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
+import { brokerStalls } from "./ready-io.js";
 import { certificateDates, type ReloadInput, type ReloadOutcome, reloader } from "./reload.js";
 import { limitRetained, type RetainedStore } from "./retained-cap.js";
 import { keepNoRetainedCommands } from "./retained-commands.js";
@@ -206,16 +208,25 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         tally.retainedRefused++;
       });
     const rules = opts.auth ? new AccessRules(opts.auth) : undefined;
+    // The broker's own stalls (a SIGSTOP, a paused VM): its deadlines that came due in one are given again.
+    const stalled = brokerStalls(opts.scheduler);
     const aedes = await Aedes.createBroker({
-      ...aedesOptions(opts, store, logger, rules),
+      ...aedesOptions(opts, store, logger, rules, stalled),
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
-    const waits = new ConnectWaits(aedes);
+    const waits = new ConnectWaits(aedes, stalled);
     parts.stops.push(await keepNoRetainedCommands(retained, store.retainedIndex, logger));
     if (store.kind === "level")
       parts.stops.push(
-        scheduleStaleWills(aedes, store.persistence as WillStore, opts.staleWillGraceMs, logger, waits),
+        scheduleStaleWills(
+          aedes,
+          store.persistence as WillStore,
+          opts.staleWillGraceMs,
+          logger,
+          waits,
+          stalled,
+        ),
       );
     const errorLog = watchAedes(aedes, logger, tally);
     parts.expiry = await expireSessions(
@@ -282,6 +293,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         cert: tlsMaterial.cert,
         connectTimeoutMs: opts.connectTimeoutMs,
         logger,
+        stalled,
         admit: (socket) => admitted.admitSocket(socket, socket.remoteAddress),
         handle: (socket, ticket, acceptedAt) =>
           handle(socket, socket.remoteAddress, "tls", undefined, ticket, acceptedAt),
@@ -301,6 +313,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       const { http, wss } = webSocketListener({
         maxPacketBytes: opts.maxPacketBytes,
         connectTimeoutMs: opts.connectTimeoutMs,
+        stalled,
         admit: (socket) => {
           const acceptedAt = performance.now();
           const ticket = admitted.admitSocket(socket, socket.remoteAddress);
@@ -354,42 +367,6 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await parts.close();
     throw err;
   }
-}
-
-function aedesOptions(
-  opts: ResolvedBrokerOptions,
-  store: BrokerStore,
-  logger: Logger,
-  rules: AccessRules | undefined,
-): AedesOptions {
-  return {
-    persistence: store.persistence,
-    ...(store.brokerId === undefined ? {} : { id: store.brokerId }),
-    // mqemitter queues messages past `concurrency` in flight and drains that queue recursively: a
-    // burst from thousands of clients (a fleet booting) overflowed the stack and took the broker
-    // down. Unbounded, every message is dispatched at once; a slow client is bounded by its own
-    // outbound queue (broker/outbound.ts).
-    concurrency: 0,
-    // Our streams never hold a write back for long (broker/outbound.ts), so aedes's own drain wait is
-    // only ever a tick; the same timeout is kept as a backstop.
-    drainTimeout: opts.drainTimeoutMs,
-    connectTimeout: opts.connectTimeoutMs,
-    maxInflightInbound: opts.maxInflightPerClient,
-    ...accessHooks(opts, logger, rules),
-  };
-}
-
-function accessHooks(
-  opts: ResolvedBrokerOptions,
-  logger: Logger,
-  rules: AccessRules | undefined,
-): Partial<AedesOptions> {
-  const acl = rules ? aclHooks(rules, logger) : undefined;
-  if (opts.denySubscribe.length === 0) return acl ?? {};
-  return {
-    ...acl,
-    authorizeSubscribe: denySubscribeHook(opts.denySubscribe, logger, acl?.authorizeSubscribe),
-  };
 }
 
 function urlHost(host: string): string {

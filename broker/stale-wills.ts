@@ -12,7 +12,7 @@
 import type { Readable } from "node:stream";
 import type { Aedes, PublishPacket } from "aedes";
 import type { Logger } from "pino";
-import { judgeAfterReadyIo } from "./ready-io.js";
+import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
 
 /**
  * 20 s: a node tries again every 5 s (PubSubClient), and a fleet of thousands reconnects within a
@@ -82,7 +82,9 @@ export interface Connecting {
  * by then and not yet registered or closed shows the fleet coming back, and the grace is given once
  * more from then. (A node whose connection waited longer than its own CONNACK timeout, 15 s for
  * PubSubClient, has given that one up and tries again 5 s later, so its waiting CONNECT alone does not
- * bring it back.) The returned function cancels it.
+ * bring it back.) A grace that came due while the broker did not run is given again from then too,
+ * whatever is connecting: the nodes frozen with it (a `sim` beside its embedded broker, a VM paused
+ * with its fleet) reconnect only once they run again. The returned function cancels it.
  */
 export function scheduleStaleWills(
   aedes: Aedes,
@@ -90,9 +92,11 @@ export function scheduleStaleWills(
   graceMs: number,
   logger: Logger,
   connecting: Connecting,
+  stalled: JustStalled = NEVER_STALLED,
 ): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let extended = false;
+  const judge = readyIoJudge(stalled);
   const publish = (): void => {
     publishStaleWills(aedes, store, logger).catch((err: unknown) => {
       if (!aedes.closed) logger.warn({ err }, "last wills of the previous run could not be published");
@@ -100,14 +104,16 @@ export function scheduleStaleWills(
   };
   const arm = (): void => {
     timer = setTimeout(() => {
-      judgeAfterReadyIo({
+      judge({
         due: () => timer !== undefined && !aedes.closed,
         heard: () => !extended && connecting.size > 0,
-        extend: () => {
-          extended = true;
+        extend: (why) => {
+          if (why === "heard") extended = true;
           logger.info(
             { connecting: connecting.size, graceMs },
-            "clients reconnecting at the end of the will grace: the grace is given again",
+            why === "heard"
+              ? "clients reconnecting at the end of the will grace: the grace is given again"
+              : "the will grace ended while the broker did not run (its host stopped or paused it): the grace is given again",
           );
           arm();
         },

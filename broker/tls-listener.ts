@@ -4,12 +4,21 @@
  * a handshake held no longer than a CONNECT (the two share one --connect-timeout from accept:
  * broker/connect-budget.ts), and the socket closed when it fails or times out (Node
  * only reports a failed handshake: a silent socket was held for good); each secured socket handed to
- * the broker with the ticket it was admitted with.
+ * the broker with the ticket it was admitted with. The handshake's time is the broker's own deadline,
+ * judged after the ready I/O and given again when it came due while the broker did not run
+ * (broker/ready-io.ts): Node's handshake timer fired, after a freeze, before the handshakes waiting
+ * in the kernel were read.
  */
 import type { Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import type { Logger } from "pino";
 import type { PendingTicket } from "./admission.js";
+import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
+
+/** Node's own handshake timer, left as a backstop only (its 0 means its default, 120 s). */
+const NODE_HANDSHAKE_BACKSTOP_MS = 2 ** 31 - 1;
+/** What a handshake not done within --connect-timeout is told as (Node's own words for it). */
+export const TLS_HANDSHAKE_TIMEOUT = "TLS handshake failed: TLS handshake timeout";
 
 export interface TlsListenerOptions {
   readonly key: string | Buffer;
@@ -29,6 +38,8 @@ export interface TlsListenerOptions {
   ) => void;
   /** A handshake that failed or timed out, from `remote`. */
   readonly failed: (remote: string | undefined, detail: string) => void;
+  /** The broker's own stalls (broker/ready-io.ts): a handshake's time that came due in one is given again. */
+  readonly stalled?: JustStalled;
 }
 
 export function tlsListener(o: TlsListenerOptions): TlsServer {
@@ -36,8 +47,9 @@ export function tlsListener(o: TlsListenerOptions): TlsServer {
   // raw one's addresses and ports).
   const handshaking = new Map<string, { ticket: PendingTicket; acceptedAt: number }>();
   const server = createTlsServer(
-    // A handshake that never completes is held no longer than a CONNECT that never comes.
-    { key: o.key, cert: o.cert, handshakeTimeout: o.connectTimeoutMs },
+    // A handshake that never completes is held no longer than a CONNECT that never comes: timed
+    // below, from accept.
+    { key: o.key, cert: o.cert, handshakeTimeout: NODE_HANDSHAKE_BACKSTOP_MS },
     (socket) => {
       socket.setNoDelay(true);
       const key = connectionKey(socket);
@@ -51,8 +63,28 @@ export function tlsListener(o: TlsListenerOptions): TlsServer {
     const ticket = o.admit(socket);
     if (ticket === undefined) return;
     const key = connectionKey(socket);
-    handshaking.set(key, { ticket, acceptedAt });
-    socket.once("close", () => handshaking.delete(key));
+    const entry = { ticket, acceptedAt };
+    handshaking.set(key, entry);
+    const judge = readyIoJudge(o.stalled ?? NEVER_STALLED);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (): void => {
+      timer = setTimeout(() => {
+        judge({
+          due: () => handshaking.get(key) === entry && !socket.destroyed,
+          heard: () => false,
+          extend: arm,
+          expire: () => {
+            o.failed(socket.remoteAddress, TLS_HANDSHAKE_TIMEOUT);
+            socket.destroy();
+          },
+        });
+      }, o.connectTimeoutMs);
+    };
+    arm();
+    socket.once("close", () => {
+      clearTimeout(timer);
+      if (handshaking.get(key) === entry) handshaking.delete(key);
+    });
   });
   server.on("tlsClientError", (err: NodeJS.ErrnoException, socket) => {
     // Gone already: the client hung up, or it was refused on accept (counted as that).

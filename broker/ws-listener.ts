@@ -17,6 +17,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, WebSocket, WebSocketServer } from "ws";
 import type { RefusalReason } from "./figures.js";
+import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
 
 /** Subprotocols an MQTT client offers, in the order chosen: MQTT 3.1.1's, then 3.1's. */
 const MQTT_SUBPROTOCOLS = ["mqtt", "mqttv3.1"] as const;
@@ -64,19 +65,19 @@ export interface WebSocketListenerOptions {
   refused(reason: RefusalReason | undefined, remote: string | undefined, detail: string): void;
   /** The ws server's own error (not a client's). */
   serverError(err: Error): void;
+  /** The broker's own stalls (broker/ready-io.ts): an upgrade's time that came due in one is given again. */
+  readonly stalled?: JustStalled;
 }
 
 export function webSocketListener(opts: WebSocketListenerOptions): {
   http: Server;
   wss: WebSocketServer;
 } {
-  // An upgrade request that never completes is held no longer than a CONNECT that never comes
-  // (node checks these timeouts only every connectionsCheckingInterval, 30 s by default).
-  const connectBy = {
-    headersTimeout: opts.connectTimeoutMs,
-    requestTimeout: opts.connectTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, opts.connectTimeoutMs),
-  };
+  // An upgrade request that never completes is held no longer than a CONNECT that never comes: timed
+  // below from accept. Node's own request timeouts are off: its check is a timer too, and after a
+  // freeze it answered 408 to the upgrade requests waiting unread (50 of 50 after a 3 s stop under
+  // --connect-timeout 2000).
+  const connectBy = { headersTimeout: 0, requestTimeout: 0 };
   const http = createHttpServer(connectBy, (_req, res) =>
     res.writeHead(426, { "content-type": "text/plain" }).end("MQTT over WebSocket only\n"),
   );
@@ -103,10 +104,13 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
     },
   });
   // Node times an upgrade request from its first byte: a socket silent for a while, then slow, was
-  // held for both (and then for a whole CONNECT timeout). Its deadline runs from accept instead.
+  // held for both (and then for a whole CONNECT timeout). Its deadline runs from accept instead,
+  // judged after the ready I/O and given again when it came due while the broker did not run
+  // (broker/ready-io.ts): a timer that cut at once cut, after a freeze, the upgrades waiting unread.
   const upgradeBy = new WeakMap<object, ReturnType<typeof setTimeout>>();
   wss.on("connection", (ws, req) => {
     clearTimeout(upgradeBy.get(req.socket));
+    upgradeBy.delete(req.socket);
     const stream = createWebSocketStream(ws);
     // Before the stream's own listeners: a text frame is never handed on as MQTT bytes.
     ws.prependListener("message", (_data, isBinary) => {
@@ -145,13 +149,25 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
     );
   http.on("connection", (socket: Socket) => {
     if (!opts.admit(socket)) return;
-    const timer = setTimeout(() => {
-      timedOut(socket);
-      if (socket.writable) socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
-      socket.destroy();
-    }, opts.connectTimeoutMs);
-    upgradeBy.set(socket, timer);
-    socket.once("close", () => clearTimeout(timer));
+    const judge = readyIoJudge(opts.stalled ?? NEVER_STALLED);
+    const arm = (): void => {
+      const timer = setTimeout(() => {
+        judge({
+          // the upgrade done meanwhile cleared it (and then the socket is the WebSocket's)
+          due: () => upgradeBy.get(socket) === timer && !socket.destroyed,
+          heard: () => false,
+          extend: arm,
+          expire: () => {
+            timedOut(socket);
+            if (socket.writable) socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+            socket.destroy();
+          },
+        });
+      }, opts.connectTimeoutMs);
+      upgradeBy.set(socket, timer);
+    };
+    arm();
+    socket.once("close", () => clearTimeout(upgradeBy.get(socket)));
   });
   // An upgrade request not whole within --connect-timeout, or not HTTP: answered as node would.
   http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {

@@ -20,6 +20,7 @@ import {
   nodeConnect as connect,
   type FrozenBroker,
   openFrozenBroker,
+  storeStaleWill,
 } from "./frozen-broker.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -83,26 +84,7 @@ it("bytes the broker has not taken yet extend the wait", async () => {
   expect(client.closed).toBe(false);
 });
 
-/** The previous run's will of `id`, stored under another broker id, as a restarted `--data` holds. */
-async function storedWill(id: string): Promise<void> {
-  const store = persistence as unknown as {
-    putWill(client: { id: string }, packet: object): Promise<void>;
-    getWill(client: { id: string }): Promise<{ brokerId: string }>;
-  };
-  await store.putWill(
-    { id },
-    {
-      cmd: "publish",
-      topic: `tf/status/${id}`,
-      payload: Buffer.from("T1 0"),
-      qos: 1,
-      retain: true,
-      dup: false,
-    },
-  );
-  // MemoryPersistence stores it under this broker's id: the previous run had another.
-  (await store.getWill({ id })).brokerId = "previous-run";
-}
+const storedWill = (id: string) => storeStaleWill(persistence, id);
 
 it("a reconnect waiting in the backlog at the grace gives the grace again, once", async () => {
   await storedWill("tf-n1");

@@ -9,6 +9,10 @@ import { Aedes, type PublishPacket } from "aedes";
 import MemoryPersistence from "aedes-persistence/asyncPersistence.js";
 import mqttPacket from "mqtt-packet";
 import { vi } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { StallWatch } from "../../node/stall-watch.js";
+import type { PatchedAedesOptions } from "../aedes-options.js";
+import { type JustStalled, stalledBy } from "../ready-io.js";
 
 /** A client's connection as the broker sees it: `arrive` is bytes reaching its socket buffer. */
 export class Connection extends Duplex {
@@ -46,12 +50,19 @@ export interface FrozenBroker {
   readonly wills: string[];
 }
 
-/** A broker on fake timeouts (call `closeFrozenBroker` after), the wills it publishes collected. */
-export async function openFrozenBroker(): Promise<FrozenBroker> {
+/**
+ * A broker on fake timeouts (call `closeFrozenBroker` after), the wills it publishes collected;
+ * `stalled` is its sense of its own stalls (broker/ready-io.ts), which its keepalive check asks.
+ */
+export async function openFrozenBroker(stalled?: JustStalled): Promise<FrozenBroker> {
   // Only the timeouts are faked: the stream's reads and setImmediate stay real.
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   const persistence = new MemoryPersistence();
-  const aedes = await Aedes.createBroker({ persistence: persistence as never });
+  const options: PatchedAedesOptions = {
+    persistence: persistence as never,
+    ...(stalled === undefined ? {} : { stalled }),
+  };
+  const aedes = await Aedes.createBroker(options);
   const wills: string[] = [];
   await new Promise<void>((resolve) =>
     aedes.subscribe(
@@ -69,4 +80,47 @@ export async function openFrozenBroker(): Promise<FrozenBroker> {
 export async function closeFrozenBroker(b: FrozenBroker): Promise<void> {
   await new Promise<void>((resolve) => b.aedes.close(() => resolve()));
   vi.useRealTimers();
+}
+
+/** The previous run's will of `id`, stored under another broker id, as a restarted `--data` holds. */
+export async function storeStaleWill(persistence: MemoryPersistence, id: string): Promise<void> {
+  const store = persistence as unknown as {
+    putWill(client: { id: string }, packet: object): Promise<void>;
+    getWill(client: { id: string }): Promise<{ brokerId: string }>;
+  };
+  await store.putWill(
+    { id },
+    {
+      cmd: "publish",
+      topic: `tf/status/${id}`,
+      payload: Buffer.from("T1 0"),
+      qos: 1,
+      retain: true,
+      dup: false,
+    },
+  );
+  // MemoryPersistence stores it under this broker's id: the previous run had another.
+  (await store.getWill({ id })).brokerId = "previous-run";
+}
+
+/**
+ * The broker's own clock for its stall watch (node/stall-watch.ts), moved with the fake timeouts:
+ * `run` while the broker runs (the watch ticks on time), `freeze` while it does not (no tick runs
+ * until the end), each advancing the fake timeouts by as much.
+ */
+export class BrokerClock {
+  readonly sched = new FakeScheduler(0);
+  readonly watch = new StallWatch(this.sched);
+  readonly stalled: JustStalled = stalledBy(this.watch, () => this.sched.now());
+
+  run(ms: number): void {
+    this.sched.advance(ms);
+    vi.advanceTimersByTime(ms);
+  }
+
+  /** The process stops for `ms`: when it runs again the timers that came due fire at once. */
+  freeze(ms: number): void {
+    this.sched.jump(ms);
+    vi.advanceTimersByTime(ms);
+  }
 }

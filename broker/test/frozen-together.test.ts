@@ -1,0 +1,187 @@
+/**
+ * The broker's deadlines when its clients were frozen with it: a `sim` whose embedded broker and
+ * nodes share one process, a twins service in the same paused VM. They sent nothing while the process
+ * did not run, and send when it runs again, a moment after the broker has fired every deadline that
+ * came due meanwhile and looked at the ready I/O, in which nothing from them is waiting yet. Here the
+ * broker's own clock (its stall watch, node/stall-watch.ts) jumps with the fake timeouts, the
+ * deadlines are judged after the ready I/O (a real setImmediate), and only then do the clients'
+ * packets arrive: unfixed, the keepalive cut the clients and published their wills, the CONNECT wait
+ * refused the connection and the will grace published the wills of nodes about to reconnect.
+ */
+import type { Aedes, Client } from "aedes";
+import type MemoryPersistence from "aedes-persistence/asyncPersistence.js";
+import pino from "pino";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { CONNECT_TIMEOUT, ConnectWaits } from "../connect-budget.js";
+import { scheduleStaleWills, type WillStore } from "../stale-wills.js";
+import {
+  afterIo,
+  BrokerClock,
+  Connection,
+  closeFrozenBroker,
+  type FrozenBroker,
+  nodeConnect,
+  openFrozenBroker,
+  storeStaleWill,
+} from "./frozen-broker.js";
+
+const KEEPALIVE_S = 15;
+/** Aedes cuts a client silent for 1.5 × its keepalive (+ 1 ms). */
+const CUT_MS = KEEPALIVE_S * 1500 + 1;
+const CONNECT_TIMEOUT_MS = 2_000;
+const GRACE_MS = 20_000;
+const PINGRESP = Buffer.from([0xd0, 0x00]);
+
+let clock: BrokerClock;
+let broker: FrozenBroker;
+let aedes: Aedes;
+let persistence: MemoryPersistence;
+let wills: string[];
+let waits: ConnectWaits;
+let cuts: string[];
+let errors: string[];
+
+beforeEach(async () => {
+  clock = new BrokerClock();
+  broker = await openFrozenBroker(clock.stalled);
+  ({ aedes, persistence, wills } = broker);
+  waits = new ConnectWaits(aedes, clock.stalled);
+  cuts = [];
+  errors = [];
+  aedes.on("keepaliveTimeout", (client: Client) => cuts.push(client.id));
+  aedes.on("clientError", (_client: Client, err: Error) => errors.push(err.message));
+  aedes.on("connectionError", (_client: Client, err: Error) => errors.push(err.message));
+});
+
+afterEach(() => closeFrozenBroker(broker));
+
+/** A connection accepted now, its CONNECT wait started as the broker's listeners start it. */
+function accept(): { conn: Connection; client: Client } {
+  const conn = new Connection();
+  const client = aedes.handle(conn);
+  waits.start(client, performance.now(), CONNECT_TIMEOUT_MS);
+  return { conn, client };
+}
+
+async function connectNode(id: string): Promise<{ conn: Connection; client: Client }> {
+  const conn = new Connection();
+  const client = aedes.handle(conn);
+  const ready = new Promise<void>((resolve) => aedes.once("clientReady", () => resolve()));
+  conn.arrive(nodeConnect(id, KEEPALIVE_S));
+  await ready;
+  return { conn, client };
+}
+
+it("a keepalive that came due while the broker did not run keeps a client frozen with it", async () => {
+  const { conn, client } = await connectNode("n-1");
+  clock.run(10_000);
+  await afterIo();
+  // The process stops 10 s after the node's CONNECT, for 20 s: the node, frozen too, has not pinged.
+  clock.freeze(20_000);
+  await afterIo();
+  expect(cuts).toEqual([]);
+  expect(wills).toEqual([]);
+  expect(client.closed).toBe(false);
+  // The node runs a moment after the broker: its keepalive has passed too, and it pings.
+  conn.arrive({ cmd: "pingreq" });
+  await afterIo();
+  expect(conn.sent.at(-1)).toEqual(PINGRESP);
+  clock.run(CUT_MS - 1);
+  await afterIo();
+  expect(cuts).toEqual([]);
+});
+
+it("a keepalive due just after the stall, before the client frozen with it has run, keeps it too", async () => {
+  const { conn, client } = await connectNode("n-4");
+  clock.run(3_000);
+  await afterIo();
+  // Stopped 3 s after the node's CONNECT for 20 s: its keepalive comes due 0.5 s after the broker
+  // runs again, and the node, busy with what came due for it meanwhile, pings only 1 s after.
+  clock.freeze(20_000);
+  await afterIo();
+  clock.run(500);
+  await afterIo();
+  expect(cuts).toEqual([]);
+  expect(client.closed).toBe(false);
+  clock.run(500);
+  conn.arrive({ cmd: "pingreq" });
+  await afterIo();
+  expect(conn.sent.at(-1)).toEqual(PINGRESP);
+  expect(wills).toEqual([]);
+});
+
+it("a client silent through the stall and after it is cut one period after the broker runs again", async () => {
+  const { client } = await connectNode("n-2");
+  clock.freeze(30_000);
+  await afterIo();
+  expect(cuts).toEqual([]);
+  clock.run(CUT_MS - 1);
+  await afterIo();
+  expect(cuts).toEqual([]);
+  clock.run(1);
+  await afterIo();
+  expect(cuts).toEqual(["n-2"]);
+  expect(client.closed).toBe(true);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/n-2 T1 0"]));
+});
+
+it("a keepalive that comes due once the broker has run again cuts as before", async () => {
+  const { client } = await connectNode("n-3");
+  clock.run(10_000);
+  clock.freeze(5_000); // a stall, over 7.5 s before the keepalive comes due
+  await afterIo();
+  clock.run(CUT_MS - 15_000);
+  await afterIo();
+  expect(cuts).toEqual(["n-3"]);
+  expect(client.closed).toBe(true);
+});
+
+it("a CONNECT wait that came due while the broker did not run is given again", async () => {
+  const { conn, client } = accept();
+  clock.freeze(3_000);
+  await afterIo();
+  expect(errors).toEqual([]);
+  expect(client.closed).toBe(false);
+  // The client, frozen with the broker, sends its CONNECT once it runs again.
+  conn.arrive(nodeConnect("tf-c1"));
+  await afterIo();
+  expect(errors).toEqual([]);
+  expect(conn.sent[0]?.[0]).toBe(0x20); // CONNACK
+});
+
+it("a connection silent after the stall is cut one wait after the broker runs again", async () => {
+  const { client } = accept();
+  clock.freeze(3_000);
+  await afterIo();
+  expect(client.closed).toBe(false);
+  clock.run(CONNECT_TIMEOUT_MS);
+  await afterIo();
+  expect(errors).toEqual([CONNECT_TIMEOUT]);
+  expect(client.closed).toBe(true);
+});
+
+it("a will grace that came due while the broker did not run is given again, for nodes frozen with it", async () => {
+  await storeStaleWill(persistence, "tf-n1");
+  await storeStaleWill(persistence, "tf-n2");
+  scheduleStaleWills(
+    aedes,
+    persistence as unknown as WillStore,
+    GRACE_MS,
+    pino({ level: "silent" }),
+    waits,
+    clock.stalled,
+  );
+  clock.run(1_000);
+  // Stopped a second into the grace, for 25 s: no node has reconnected, nothing is connecting.
+  clock.freeze(25_000);
+  await afterIo();
+  expect(waits.size).toBe(0);
+  expect(wills).toEqual([]);
+  // n1 reconnects once it runs again; n2 does not, and its will is published a grace later.
+  await connectNode("tf-n1");
+  clock.run(GRACE_MS - 10);
+  await afterIo();
+  expect(wills).toEqual([]);
+  clock.run(10);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n2 T1 0"]));
+});
