@@ -12,9 +12,11 @@ import {
   type Report,
   syncUnmeasured,
 } from "../fleet/report.js";
+import { inStalls } from "../fleet/requirements.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { StallReport } from "../fleet/stall-report.js";
+import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 
 /** One progress line; `now` is the run's clock (for the settle's countdown). */
@@ -84,7 +86,10 @@ export function summary(r: Report): string {
   const withPower = r.lostWithPower ?? 0;
   const away = r.lostAtNodesAway;
   const powerPart = `${withPower > 0 ? `, ${withPower} of them held by nodes not synced when their power went` : ""}${away ? `, ${away.pairs} of them owed to ${away.nodes.join(", ")}, offline at the end` : ""}`;
-  const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good${powerPart})${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
+  // A press in flight when the run's process stopped arrives when it runs again: the stall's pairs.
+  const stalled = inStalls(r, (s) => s.lateBeyond5s + s.lostForGood);
+  const stallPart = stalled === "" ? "" : `, ${stalled}`;
+  const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good${powerPart}${stallPart})${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
   const early =
     r.stoppedEarlyS !== undefined
       ? `  STOPPED EARLY  the presses were stopped after ${r.stoppedEarlyS.toFixed(1)} s of ${r.scenario.durationS} s: the figures cover that much\n`
@@ -135,7 +140,7 @@ export function stallLines(stalls: readonly StallReport[] | undefined, who = "th
       const cut = s.disconnected > 0 ? `; ${s.disconnected} nodes disconnected, ${recovery(s)}` : "";
       const ignored = s.pressesIgnored > 0 ? `, ${s.pressesIgnored} presses ignored as bounces then` : "";
       const name = s.shard === undefined ? who : `shard ${s.shard}`;
-      return `\n       stalled        ${name} did not run for ${(s.durationMs / 1000).toFixed(1)} s at ${(s.atMs / 1000).toFixed(1)} s (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}${cut}; ${s.pressesDuring} presses came due meanwhile and fired together when it ran again, as a frozen host's boards would${ignored}; ${s.lateBeyond5s} pairs later than 5 s`;
+      return `\n       stalled        ${name} did not run for ${(s.durationMs / 1000).toFixed(1)} s at ${(s.atMs / 1000).toFixed(1)} s (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}${cut}; ${s.pressesDuring} press${s.pressesDuring === 1 ? "" : "es"} made from its start until ${STALL_AFTERMATH_MS / 1000} s after it (those that came due meanwhile fired together when it ran again, as a frozen host's boards would)${ignored}; ${s.lateBeyond5s} pairs later than 5 s`;
     })
     .join("");
 }

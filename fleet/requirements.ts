@@ -14,6 +14,34 @@ export function syncUnmeasured(r: Pick<Report, "syncOutsideFaults" | "deliveries
   return r.syncOutsideFaults?.count === 0 && r.deliveries + r.lost > 0;
 }
 
+/**
+ * The pairs of a count that were the run's own stalls' (fleet/stall-report.ts): a press in flight when
+ * its process stopped is delivered when it runs again, seconds later. The failure stands — the pairs
+ * were not delivered in time — but the reason is the host's, not the fleet's. "" when none.
+ */
+export function inStalls(
+  r: Pick<Report, "stalls">,
+  count: (s: NonNullable<Report["stalls"]>[number]) => number,
+): string {
+  const stalls = (r.stalls ?? []).filter((s) => count(s) > 0);
+  const n = stalls.reduce((sum, s) => sum + count(s), 0);
+  if (n === 0) return "";
+  const shards = [...new Set(stalls.flatMap((s) => (s.shard === undefined ? [] : [s.shard])))];
+  const whose =
+    shards.length === 0 ? "the run's own" : `${shards.map((k) => `shard ${k}`).join(" and ")}'s own`;
+  const s = stalls.reduce((sum, x) => sum + x.durationMs, 0) / 1000;
+  return `${n} of them in ${whose} stall${stalls.length > 1 ? "s" : ""} (not run for ${s.toFixed(1)} s)`;
+}
+
+/** `inStalls` as a clause of a failure's reasons. */
+function stallReason(
+  r: Pick<Report, "stalls">,
+  count: (s: NonNullable<Report["stalls"]>[number]) => number,
+): string {
+  const share = inStalls(r, count);
+  return share === "" ? "" : `; ${share}`;
+}
+
 /** The paper's requirements (sync < 1 s, registration < 30 s, nothing lost) plus convergence. */
 export function checkRequirements(r: Omit<Report, "requirements">): Report["requirements"] {
   const sync = r.syncOutsideFaults ?? r.sync;
@@ -55,7 +83,7 @@ export function requirementFailures(r: Report): string[] {
   }
   if (r.lostForGood > 0) {
     const inOutages = (r.brokerOutages ?? []).reduce((n, o) => n + o.lostForGood, 0);
-    const why = inOutages > 0 ? `; ${inOutages} of them while the broker was lost` : "";
+    const why = `${inOutages > 0 ? `; ${inOutages} of them while the broker was lost` : ""}${stallReason(r, (s) => s.lostForGood)}`;
     const withPower = r.lostWithPower ?? 0;
     const power =
       withPower > 0
@@ -74,7 +102,7 @@ export function requirementFailures(r: Report): string[] {
     const inOutages = outside
       ? 0
       : (r.brokerOutages ?? []).reduce((n, o) => n + o.lateBeyond5s + o.lostForGood, 0);
-    const why = inOutages > 0 ? `; ${inOutages} of them while the broker was lost` : "";
+    const why = `${inOutages > 0 ? `; ${inOutages} of them while the broker was lost` : ""}${outside ? "" : stallReason(r, (s) => s.lateBeyond5s + s.lostForGood)}`;
     f.push(
       `${r.lostOutsideFaults} (press, follower) deliveries not reflected within 5 s${outside ? " outside the fault windows" : why}`,
     );

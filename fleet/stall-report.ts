@@ -18,6 +18,11 @@ export interface StallReport extends Omit<FaultOutcome, "windowEndMs"> {
   readonly durationMs: number;
   /** The run's connection to the broker was lost then and back soon after: the stall's, not an outage of the broker. */
   readonly brokerLost: boolean;
+  /**
+   * Presses made from its start until STALL_AFTERMATH_MS after it (the window of a fault's
+   * `pressesDuring` would hold almost none: those that came due in the stall fire after it).
+   */
+  readonly pressesDuring: number;
   /** Presses the nodes ignored as bounces from its start until STALL_AFTERMATH_MS after it: those that came due fired at once. */
   readonly pressesIgnored: number;
   /** In a merged report (`twinfleet report merge`): the shard whose process it was; its nodes are those it hit. */
@@ -47,7 +52,10 @@ export function stallReports(
       disconnected: o?.disconnected ?? 0,
       reregisteredMaxMs: o?.reregisteredMaxMs == null ? null : round(o.reregisteredMaxMs, 1),
       offlineDetectedMaxMs: o?.offlineDetectedMaxMs == null ? null : round(o.offlineDetectedMaxMs, 1),
-      pressesDuring: o?.pressesDuring ?? 0,
+      // A process that does not run makes no press: those that came due fire when it runs again,
+      // after its end. So they are counted, as the bounces are, until STALL_AFTERMATH_MS after it.
+      pressesDuring: input.pressTimes.filter((t) => t >= s.startMs && t <= s.endMs + STALL_AFTERMATH_MS)
+        .length,
       lateBeyond5s: o?.lateBeyond5s ?? 0,
       lostForGood: o?.lostForGood ?? 0,
     };
