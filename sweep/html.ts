@@ -296,7 +296,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px soli
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}td.paper{background:#fff8e1}
 .ok{color:#1b5e20}.bad{color:${LIMIT}}td.ok{background:#e8f5e9}td.bad{background:#ffebee}.how{color:#555;font-size:12px}
 </style></head><body>
-<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
+<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">${r.cutShort.failed ? `Stopped: point ${esc(r.cutShort.failed.point)} failed: ${esc(r.cutShort.failed.error)}. ` : ""}Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
 <p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
 ${warn}${lost}
 ${r.scenarios.map((s) => scenarioSection(s, r)).join("\n")}

@@ -127,7 +127,12 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   io.stdout(summary(report));
   const files = writeSweep(out, report, (path, write) => writeOutputFile("--out", path, write));
   io.stdout(`wrote ${files.join(", ")}\n`);
-  if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
+  // A point that failed is the sweep's failure (exit 1), its points done kept; Ctrl-C is 130.
+  const failed = report.cutShort?.failed;
+  if (failed) {
+    io.stderr(`twinfleet sweep: point ${failed.point} failed: ${failed.error}\n`);
+    io.exit?.(1);
+  } else if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
 }
 
 /** A --scenario name or file; what is wrong with it names the flag. */
@@ -164,10 +169,14 @@ export function progressLine(p: SweepProgress): string {
 
 export function summary(r: SweepReport): string {
   const lines: string[] = [""];
-  if (r.cutShort)
+  const cut = r.cutShort;
+  if (cut?.failed)
     lines.push(
-      `CUT SHORT: ${r.cutShort.done} of ${r.cutShort.of} points run (Ctrl-C); the tables hold those only`,
+      `STOPPED: point ${cut.failed.point} failed: ${cut.failed.error}`,
+      `CUT SHORT: ${cut.done} of ${cut.of} points run; the tables hold those only`,
     );
+  else if (cut)
+    lines.push(`CUT SHORT: ${cut.done} of ${cut.of} points run (Ctrl-C); the tables hold those only`);
   if (r.broker !== undefined) lines.push(`every fleet point on ${r.broker}: its delay is in the figures`);
   for (const s of r.scenarios) {
     if (s.loss?.length) {
