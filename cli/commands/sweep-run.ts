@@ -4,8 +4,10 @@
  * its summary.
  */
 import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
+import { disturbedShort, disturbedWords } from "../../sweep/disturbed.js";
 import { externalCaseProblem, virtualCaseProblem } from "../../sweep/fault-cases.js";
 import { writeSweep } from "../../sweep/files.js";
+import type { PointResult } from "../../sweep/point.js";
 import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
 import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
 import { displayUrl, splitBrokerUrl } from "../../twins/index.js";
@@ -158,7 +160,7 @@ export function progressLine(p: SweepProgress): string {
   if (!pt) return `${head} — ${eta}`;
   const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
   const nr = pt.registration.notRegistered;
-  const marks = `${pt.sim.keptUp ? "" : ", SIM LAGGED"}${pt.brokerLost ? `, BROKER LOST ${pt.brokerLost.s.toFixed(1)} s` : ""}${nr ? `, ${nr.nodes} of ${pt.registration.nodes} NOT REGISTERED: ${notRegisteredWhy(nr)}` : ""}`;
+  const marks = `${pt.sim.keptUp ? "" : ", SIM LAGGED"}${pt.brokerLost ? `, BROKER LOST ${pt.brokerLost.s.toFixed(1)} s` : ""}${nr ? `, ${nr.nodes} of ${pt.registration.nodes} NOT REGISTERED: ${notRegisteredWhy(nr)}` : ""}${pt.disturbed ? `, ${disturbedWords(pt.disturbed)}` : ""}`;
   const fc = p.faultCase;
   if (fc) {
     const rec = fc.faults.map((f) => (f.recoveryMs === null ? "not recovered" : ms(f.recoveryMs)));
@@ -183,7 +185,7 @@ export function summary(r: SweepReport): string {
       lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);
       for (const p of s.loss) {
         lines.push(
-          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}${p.brokerLost ? `   BROKER LOST ${p.brokerLost.s.toFixed(1)} s` : ""}${p.registration.notRegistered ? `   ${p.registration.notRegistered.nodes} NOT REGISTERED` : ""}`,
+          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}${p.brokerLost ? `   BROKER LOST ${p.brokerLost.s.toFixed(1)} s` : ""}${p.registration.notRegistered ? `   ${p.registration.notRegistered.nodes} NOT REGISTERED` : ""}${disturbedMark(p)}`,
         );
       }
     }
@@ -201,7 +203,7 @@ export function summary(r: SweepReport): string {
       for (const v of variants) {
         const ps = s.settings.points.filter((p) => p.variant === v);
         lines.push(
-          `  ${v.padEnd(28)} ${ps.map((p) => `${p.sync.p99.toFixed(0)} ms / ${p.lost}`).join("   ")}   ${ps.every((p) => p.meetsGoal) ? "meets the goal" : ""}`,
+          `  ${v.padEnd(28)} ${ps.map((p) => `${p.sync.p99.toFixed(0)} ms / ${p.lost}`).join("   ")}   ${ps.every((p) => p.meetsGoal) ? "meets the goal" : ""}${ps.map(disturbedMark).join("")}`,
         );
       }
     }
@@ -215,11 +217,24 @@ export function summary(r: SweepReport): string {
           f.recoveryMs === null ? "never" : `${(f.recoveryMs / 1000).toFixed(1)} s`,
         );
         lines.push(
-          `  ${c.name.padEnd(width)} ${rec.join(", ").padStart(8)} / ${c.late} / ${c.lostForGood} / ${c.syncOutsideFaults.p99Ms.toFixed(0)} ms   ${c.meetsGoal ? "meets the requirement" : "FAILS the requirement"}`,
+          `  ${c.name.padEnd(width)} ${rec.join(", ").padStart(8)} / ${c.late} / ${c.lostForGood} / ${c.syncOutsideFaults.p99Ms.toFixed(0)} ms   ${c.meetsGoal ? "meets the requirement" : "FAILS the requirement"}${disturbedMark(c)}`,
         );
       }
     }
   }
-  lines.push(`all points kept up: ${r.allKeptUp ? "yes" : "NO (see the report)"}`, "");
+  lines.push(`all points kept up: ${r.allKeptUp ? "yes" : "NO (see the report)"}`);
+  const disturbed = r.scenarios.flatMap((s) =>
+    [...(s.loss ?? []), ...(s.settings?.points ?? []), ...(s.faults?.cases ?? [])].filter((p) => p.disturbed),
+  ).length;
+  if (disturbed > 0)
+    lines.push(
+      `DISTURBED: ${disturbed} point${disturbed === 1 ? "" : "s"} mix in what else went on (marked above, and on each point's line): their figures are not the fleet's alone`,
+    );
+  lines.push("");
   return lines.join("\n");
+}
+
+/** A summary row's mark for a point whose figures mix in something else; nothing when none. */
+function disturbedMark(p: PointResult): string {
+  return p.disturbed ? `   DISTURBED: ${disturbedShort(p.disturbed)}` : "";
 }
