@@ -6,9 +6,9 @@
 import { type Clock, type FieldNamer, FleetOptionsError } from "../fleet/options.js";
 import { applyProfileOverrides } from "../fleet/profile-overrides.js";
 import { loadProfile } from "../node/profile.js";
-import { RealScheduler, type Scheduler } from "../node/scheduler.js";
+import { RealScheduler, type Scheduler, sleep } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
-import { type BrokerLogin, displayUrl } from "../twins/index.js";
+import { BrokerConnectError, type BrokerLogin, displayUrl } from "../twins/index.js";
 import { type CpuRow, PAPER_CPU } from "./cpu.js";
 import {
   externalCaseProblem,
@@ -99,9 +99,25 @@ export interface SweepOptions {
   readonly onPoint?: (p: SweepProgress) => void;
   /** Before the first point: how many steps, and the estimate of the whole sweep's wall time. */
   readonly onStart?: (plan: { readonly total: number; readonly etaS: number }) => void;
+  /** With `broker`: a point waits for the broker lost since the point before, and its end (BROKER_WAIT_MS). */
+  readonly onBrokerWait?: (news: BrokerWaitNews) => void;
+  /** How long that wait may last; default BROKER_WAIT_MS. */
+  readonly brokerWaitMs?: number;
   /** Aborted: no further point starts; the report holds the points finished (`cutShort`). */
   readonly signal?: AbortSignal;
 }
+
+/**
+ * How long a sweep on someone else's broker waits, before a point, for the broker lost since the
+ * point before to answer again (a restart, a reboot), and how often it tries meanwhile.
+ */
+export const BROKER_WAIT_MS = 60_000;
+const BROKER_RETRY_MS = 2000;
+
+/** The sweep waits for its broker before a point (`error`), or the broker answered again (`backAfterS`). */
+export type BrokerWaitNews =
+  | { readonly point: string; readonly error: string; readonly waitS: number }
+  | { readonly point: string; readonly backAfterS: number };
 
 /**
  * The ETA after a step: the remaining fleet steps' estimates scaled by how the fleet steps so far
@@ -192,6 +208,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
   let fleetEstimated = 0;
   let done = 0;
   let failed: { readonly point: string; readonly error: string } | undefined;
+  const waitMs = o.brokerWaitMs ?? BROKER_WAIT_MS;
   for (const [i, st] of steps.entries()) {
     if (o.signal?.aborted) break;
     const sc = scenarios[st.s] as Scenario;
@@ -199,16 +216,38 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     const label = stepLabel(sc, st);
     let point: PointResult | undefined;
     let faultCase: FaultCaseResult | undefined;
-    const started = sched.now();
-    try {
-      ({ point, faultCase } = await runStep(sc, st, out, sched, o));
-    } catch (e) {
-      // Nothing run yet: the sweep's failure is the point's (its broker cannot be reached, say).
-      // Otherwise the points done are kept, and the report says which point failed and why.
-      if (done === 0 || !(e instanceof Error)) throw e;
-      failed = { point: `${label} (${i + 1} of ${steps.length})`, error: e.message };
-      break;
+    const name = `${label} (${i + 1} of ${steps.length})`;
+    let waitedSince: number | undefined;
+    let started = sched.now();
+    let ran = false;
+    while (!ran) {
+      started = sched.now(); // the point's own wall time, for the ETA: not the wait for its broker
+      try {
+        ({ point, faultCase } = await runStep(sc, st, out, sched, o));
+        ran = true;
+      } catch (e) {
+        // Nothing run yet: the sweep's failure is the point's (its broker cannot be reached, say).
+        // Otherwise the points done are kept, and the report says which point failed and why.
+        if (done === 0 || !(e instanceof Error)) throw e;
+        // Someone else's broker lost between points (restarted, rebooting): waited for, a while.
+        const waiting = o.broker !== undefined && e instanceof BrokerConnectError && e.transient;
+        const now = sched.now();
+        if (!waiting || now - (waitedSince ?? now) >= waitMs) {
+          failed = { point: name, error: e.message };
+          break;
+        }
+        if (waitedSince === undefined) {
+          waitedSince = now;
+          o.onBrokerWait?.({ point: name, error: e.message, waitS: waitMs / 1000 });
+        }
+        await sleep(sched, BROKER_RETRY_MS);
+        if (o.signal?.aborted) break;
+      }
     }
+    // Failed, or stopped (Ctrl-C) while it waited for the broker: no further point.
+    if (!ran) break;
+    if (waitedSince !== undefined)
+      o.onBrokerWait?.({ point: name, backAfterS: (started - waitedSince) / 1000 });
     done = i + 1;
     if (st.kind !== "cpu") {
       fleetWall += (sched.now() - started) / 1000;

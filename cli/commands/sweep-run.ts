@@ -120,6 +120,12 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
           `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, about ${duration(etaS)}\n`,
         ),
       onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
+      onBrokerWait: (news) =>
+        io.stderr(
+          "error" in news
+            ? `twinfleet sweep: point ${news.point}: ${news.error}; waiting for the broker, trying again every 2 s for up to ${news.waitS} s (Ctrl-C: stop, writing the points done)\n`
+            : `twinfleet sweep: point ${news.point}: the broker answered again after ${news.backAfterS.toFixed(1)} s\n`,
+        ),
     });
   } finally {
     process.off("SIGINT", onSigint);
