@@ -5,7 +5,7 @@
  */
 import { type Clock, type FieldNamer, FleetOptionsError } from "../fleet/options.js";
 import { applyProfileOverrides } from "../fleet/profile-overrides.js";
-import { loadProfile } from "../node/profile.js";
+import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
 import { RealScheduler, type Scheduler, sleep } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
 import { BrokerConnectError, type BrokerLogin, displayUrl } from "../twins/index.js";
@@ -143,7 +143,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
   const startedAt = new Date(sched.wallNow()).toISOString();
   // Check every variant's overrides before the first point runs: a typo should not cost a sweep.
   for (const sc of scenarios) {
-    const base = loadProfile(sc.fleet.profile);
+    const base = scenarioProfile(sc);
     for (const v of sc.settings?.variants ?? []) {
       try {
         applyProfileOverrides(base, v.overrides);
@@ -293,4 +293,14 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     ...(o.broker !== undefined ? { broker: displayUrl(o.broker) } : {}),
     ...(done < steps.length ? { cutShort: { done, of: steps.length, ...(failed ? { failed } : {}) } } : {}),
   };
+}
+
+/** The scenario's device profile; one that cannot be loaded names the scenario and its field. */
+function scenarioProfile(sc: Scenario): DeviceProfile {
+  try {
+    return loadProfile(sc.fleet.profile);
+  } catch (e) {
+    if (!(e instanceof ProfileError)) throw e;
+    throw new ScenarioError(`scenario ${sc.name}: fleet.profile: ${e.message}`);
+  }
 }
