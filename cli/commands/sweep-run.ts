@@ -234,7 +234,7 @@ export function summary(r: SweepReport): string {
   ).length;
   if (disturbed > 0)
     lines.push(
-      `DISTURBED: ${disturbed} point${disturbed === 1 ? "" : "s"} mix in what else went on (marked above, and on each point's line): their figures are not the fleet's alone`,
+      `DISTURBED: ${disturbed === 1 ? "1 point mixes" : `${disturbed} points mix`} in what else went on (marked above, and on each point's line): their figures are not the fleet's alone`,
     );
   lines.push("");
   return lines.join("\n");

@@ -84,7 +84,7 @@ describe("a disturbed point", () => {
     const text = summary(r);
     expect(text).toMatch(/ {4}0% .* yes\n/);
     expect(text).toMatch(/ {4}5% .* yes {3}DISTURBED: IDS IN USE \(20 nodes\), ANOTHER CONTROLLER\n/);
-    expect(text).toContain("DISTURBED: 1 point mix in what else went on");
+    expect(text).toContain("DISTURBED: 1 point mixes in what else went on");
     const csv = lossCsv(r).trim().split("\n");
     expect(csv[0]?.endsWith(",brokerLostS,disturbed")).toBe(true);
     expect(csv[1]?.endsWith(",0,")).toBe(true);
