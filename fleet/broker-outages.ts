@@ -65,6 +65,8 @@ export interface OutageSpan {
 type Watch = BrokerWatchable | RefusalWatchable;
 
 export class BrokerOutages {
+  /** When the run began (made with it), on its clock: stalls before are not its own. */
+  private readonly since: number;
   private readonly spans: Span[] = [];
 
   /**
@@ -78,6 +80,7 @@ export class BrokerOutages {
     putBacks?: PutBackWatchable,
     private readonly watch?: StallWatch,
   ) {
+    this.since = now();
     const all = Array.isArray(sources) ? sources : [sources];
     for (const source of all as readonly (Watch | undefined)[]) {
       source?.on("broker", (connected, lastHeardAt) => (connected ? this.back() : this.lost(lastHeardAt)));
@@ -150,10 +153,15 @@ export class BrokerOutages {
     return this.spans.length > 0;
   }
 
-  /** The run's own stalls, and those in which (or just after) its connection to the broker was lost: the stall's, not the broker's. */
+  /**
+   * The run's own stalls, and those in which (or just after) its connection to the broker was lost:
+   * the stall's, not the broker's. Only those that ended after the run began: the watch is its
+   * scheduler's, which a sweep shares between its points, and a stall of the point before was told
+   * again in every later point's report.
+   */
   stalls(): { all: readonly Stall[]; brokerLost: readonly Stall[] } {
     const brokerLost = this.spans.filter(BrokerOutages.stalled).map((s) => s.stall as Stall);
-    return { all: this.watch?.list() ?? [], brokerLost };
+    return { all: (this.watch?.list() ?? []).filter((s) => s.endMs > this.since), brokerLost };
   }
 
   /** How long the broker has been lost (s), or undefined while it is connected. */

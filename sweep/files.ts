@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { makeDir } from "../node/make-dir.js";
 import { writeFileWhole } from "../node/whole-file.js";
+import { disturbedWords } from "./disturbed.js";
 import { renderHtml } from "./html.js";
 import type { SweepReport } from "./sweep.js";
 
@@ -45,6 +46,7 @@ export function lossCsv(r: SweepReport): string {
       p.sim.keptUp,
       p.sim.lagP99Ms,
       p.brokerLost?.s ?? 0,
+      p.disturbed ? disturbedWords(p.disturbed) : "",
     ]),
   );
   return csv(
@@ -69,6 +71,7 @@ export function lossCsv(r: SweepReport): string {
       "keptUp",
       "lagP99Ms",
       "brokerLostS",
+      "disturbed",
     ],
     rows,
   );
@@ -141,6 +144,7 @@ export function settingsCsv(r: SweepReport): string {
       p.registration.maxMs,
       p.sim.keptUp,
       p.brokerLost?.s ?? 0,
+      p.disturbed ? disturbedWords(p.disturbed) : "",
     ]),
   );
   return csv(
@@ -165,6 +169,7 @@ export function settingsCsv(r: SweepReport): string {
       "registrationMaxMs",
       "keptUp",
       "brokerLostS",
+      "disturbed",
     ],
     rows,
   );
@@ -190,6 +195,7 @@ export function faultsCsv(r: SweepReport): string {
         c.meetsGoal,
         c.sim.keptUp,
         c.sim.wallS,
+        c.disturbed ? disturbedWords(c.disturbed) : "",
       ];
       const head = [s.name, c.name, c.broker.kind, c.broker.durable, c.lossPct];
       const faults = c.faults.length > 0 ? c.faults : [undefined];
@@ -255,6 +261,7 @@ export function faultsCsv(r: SweepReport): string {
       "meetsGoal",
       "keptUp",
       "wallS",
+      "disturbed",
     ],
     rows,
   );

@@ -6,6 +6,7 @@
  * and renders the same everywhere.
  */
 import type { CpuRow } from "./cpu.js";
+import { disturbedWords } from "./disturbed.js";
 import { faultsSection } from "./html-faults.js";
 import { esc, fmtMs } from "./html-format.js";
 import type { Percentiles, PointResult } from "./point.js";
@@ -87,7 +88,7 @@ function fig7(points: readonly PointResult[]): string {
     const cx = x0 + slot * (i + 0.5);
     g += box(cx - slot * 0.18, slot * 0.26, p.echo, y, ECHO, `echo at ${p.lossPct}% loss`);
     g += box(cx + slot * 0.18, slot * 0.26, p.sync, y, SYNC, `sync at ${p.lossPct}% loss`);
-    const flag = `${p.sim.keptUp ? "" : " (sim lagged)"}${p.brokerLost ? " (broker lost)" : ""}`;
+    const flag = `${p.sim.keptUp ? "" : " (sim lagged)"}${p.brokerLost ? " (broker lost)" : ""}${p.disturbed ? " (disturbed)" : ""}`;
     g += `<text x="${cx}" y="${yb + 20}" text-anchor="middle" font-size="13">${p.lossPct}%${flag}</text>`;
   });
   g += limitLine(y(1000), x0, x1, "1 s requirement");
@@ -247,7 +248,7 @@ function healthTable(s: ScenarioResult): string {
   const rows = pts
     .map(
       ([label, p]) =>
-        `<tr><td>${esc(label)}${p.brokerLost ? ` <span class="bad">— broker lost ${p.brokerLost.s.toFixed(1)} s</span>` : ""}</td><td class="${p.sim.keptUp ? "ok" : "bad"}">${p.sim.keptUp ? "yes" : "no"}</td><td class="n">${p.sim.lagP99Ms.toFixed(1)} ms</td><td class="n">${p.sim.wallS.toFixed(1)} s</td><td class="n">${p.presses}</td><td class="n">${p.echo.count}</td><td class="n">${p.deliveries + p.lost}</td><td class="n">${p.diverged}</td></tr>`,
+        `<tr><td>${esc(label)}${p.brokerLost ? ` <span class="bad">— broker lost ${p.brokerLost.s.toFixed(1)} s</span>` : ""}${p.disturbed ? ` <span class="bad">— ${esc(disturbedWords(p.disturbed))}</span>` : ""}</td><td class="${p.sim.keptUp ? "ok" : "bad"}">${p.sim.keptUp ? "yes" : "no"}</td><td class="n">${p.sim.lagP99Ms.toFixed(1)} ms</td><td class="n">${p.sim.wallS.toFixed(1)} s</td><td class="n">${p.presses}</td><td class="n">${p.echo.count}</td><td class="n">${p.deliveries + p.lost}</td><td class="n">${p.diverged}</td></tr>`,
     )
     .join("");
   return `<table><tr><th>point</th><th>sim kept up</th><th>event-loop lag p99</th><th>wall</th><th>presses</th><th>echoes</th><th>pairs</th><th>diverged</th></tr>${rows}</table>`;
@@ -287,6 +288,11 @@ export function renderHtml(r: SweepReport): string {
   )
     ? `\n<p class="bad">The broker was lost during some points (marked in the health tables): their figures include the outage.</p>`
     : "";
+  const disturbed = r.scenarios.some((s) =>
+    [...(s.loss ?? []), ...(s.settings?.points ?? []), ...(s.faults?.cases ?? [])].some((p) => p.disturbed),
+  )
+    ? `\n<p class="bad">Some points mix in what else went on — another client with the nodes' ids, another controller, the sweep's process stopped (marked in the health tables): their figures are not the fleet's alone.</p>`
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>twinfleet sweep</title>
 <style>
@@ -296,9 +302,9 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px soli
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}td.paper{background:#fff8e1}
 .ok{color:#1b5e20}.bad{color:${LIMIT}}td.ok{background:#e8f5e9}td.bad{background:#ffebee}.how{color:#555;font-size:12px}
 </style></head><body>
-<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
+<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">${r.cutShort.failed ? `Stopped: point ${esc(r.cutShort.failed.point)} failed: ${esc(r.cutShort.failed.error)}. ` : ""}Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
 <p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
-${warn}${lost}
+${warn}${lost}${disturbed}
 ${r.scenarios.map((s) => scenarioSection(s, r)).join("\n")}
 </body></html>
 `;

@@ -12,6 +12,7 @@ import type { NotRegistered } from "../fleet/tally.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { Distribution } from "../sim/histogram.js";
 import type { BrokerLogin } from "../twins/index.js";
+import { type Disturbed, disturbedOf } from "./disturbed.js";
 import type { Scenario } from "./scenario.js";
 
 /** Percentiles of a latency distribution, ms; the box plots use p5–p95 whiskers around p25–p75. */
@@ -64,6 +65,11 @@ export interface PointResult {
    * case's restarts too): how many and how long in all. Absent when there was none.
    */
   readonly brokerLost?: { readonly times: number; readonly s: number };
+  /**
+   * What else went on that the figures mix in (sweep/disturbed.ts): another client with the nodes'
+   * ids, another controller, the sweep's process stopped. Absent when nothing did.
+   */
+  readonly disturbed?: Disturbed;
 }
 
 export interface PointSpec {
@@ -133,6 +139,7 @@ export async function runPointWithReport(
     spec.scheduler,
   );
   const r = await run.done;
+  const disturbed = disturbedOf(r);
   const point: PointResult = {
     lossPct: spec.lossPct,
     echo: percentiles(run.collector.echo),
@@ -159,6 +166,7 @@ export async function runPointWithReport(
     },
     sim: { keptUp: r.sim.keptUp, lagP99Ms: r.sim.lagP99Ms, wallS: r.sim.wallS },
     ...brokerLost(r),
+    ...(disturbed ? { disturbed } : {}),
   };
   return { point, report: r };
 }

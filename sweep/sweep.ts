@@ -3,43 +3,27 @@
  * loss level, with device settings, or with a fault case's schedule — or for the CPU table a
  * fake-time pair of nodes), with a progress line per point and an ETA, gathered into one SweepReport.
  */
-import { type Clock, type FieldNamer, FleetOptionsError, type ProfileOverrides } from "../fleet/options.js";
+import { type Clock, type FieldNamer, FleetOptionsError } from "../fleet/options.js";
 import { applyProfileOverrides } from "../fleet/profile-overrides.js";
-import { loadProfile } from "../node/profile.js";
-import { RealScheduler, type Scheduler } from "../node/scheduler.js";
+import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
+import { RealScheduler, type Scheduler, sleep } from "../node/scheduler.js";
 import { assertNever } from "../protocol/index.js";
-import { type BrokerLogin, displayUrl, splitBrokerUrl } from "../twins/index.js";
-import { type CpuRow, PAPER_CPU, runCpuTable } from "./cpu.js";
+import { BrokerConnectError, type BrokerLogin, displayUrl } from "../twins/index.js";
+import { type CpuRow, PAPER_CPU } from "./cpu.js";
 import {
   externalCaseProblem,
   type FaultCaseResult,
   faultCaseSeconds,
-  runFaultCase,
   virtualCaseProblem,
 } from "./fault-cases.js";
-import {
-  type PointResult,
-  type PointSpec,
-  pointSeconds,
-  runPoint,
-  VIRTUAL_WARM_UP_S,
-  virtualSeconds,
-} from "./point.js";
+import { type PointResult, pointSeconds, VIRTUAL_WARM_UP_S, virtualSeconds } from "./point.js";
 import { type FaultCase, type Scenario, ScenarioError } from "./scenario.js";
+import { LIMITS, runStep, type SettingsPoint, type Step, type StepResults, stepLabel } from "./steps.js";
+
+export { LIMITS, type SettingsPoint } from "./steps.js";
 
 /** A variant's overrides are named as the scenario file names them. */
 const overridesName: FieldNamer = (_field, subpath) => `overrides${subpath ? `.${subpath}` : ""}`;
-
-/** The paper's requirements the figures are held against. */
-export const LIMITS = { syncMs: 1000, registrationMs: 30_000, lostAfterMs: 5000 } as const;
-
-export interface SettingsPoint extends PointResult {
-  readonly variant: string;
-  readonly how: string;
-  readonly overrides: ProfileOverrides;
-  /** Sync p99 under 1 s and nothing lost. */
-  readonly meetsGoal: boolean;
-}
 
 export interface ScenarioResult {
   readonly name: string;
@@ -71,8 +55,15 @@ export interface SweepReport {
   readonly scenarios: readonly ScenarioResult[];
   /** Someone else's broker every fleet point ran on (without its password); absent: the sweep's own. */
   readonly broker?: string;
-  /** Set when the sweep was stopped before its last point (Ctrl-C): the points it had finished. */
-  readonly cutShort?: { readonly done: number; readonly of: number };
+  /**
+   * Set when the sweep was stopped before its last point: the points it had finished, and, when a
+   * point failed (its broker gone, its ids taken) rather than Ctrl-C stopping it, which and why.
+   */
+  readonly cutShort?: {
+    readonly done: number;
+    readonly of: number;
+    readonly failed?: { readonly point: string; readonly error: string };
+  };
 }
 
 export interface SweepProgress {
@@ -108,15 +99,25 @@ export interface SweepOptions {
   readonly onPoint?: (p: SweepProgress) => void;
   /** Before the first point: how many steps, and the estimate of the whole sweep's wall time. */
   readonly onStart?: (plan: { readonly total: number; readonly etaS: number }) => void;
+  /** With `broker`: a point waits for the broker lost since the point before, and its end (BROKER_WAIT_MS). */
+  readonly onBrokerWait?: (news: BrokerWaitNews) => void;
+  /** How long that wait may last; default BROKER_WAIT_MS. */
+  readonly brokerWaitMs?: number;
   /** Aborted: no further point starts; the report holds the points finished (`cutShort`). */
   readonly signal?: AbortSignal;
 }
 
-type Step =
-  | { readonly kind: "loss"; readonly s: number; readonly lossPct: number }
-  | { readonly kind: "cpu"; readonly s: number }
-  | { readonly kind: "setting"; readonly s: number; readonly v: number; readonly lossPct: number }
-  | { readonly kind: "fault"; readonly s: number; readonly c: number };
+/**
+ * How long a sweep on someone else's broker waits, before a point, for the broker lost since the
+ * point before to answer again (a restart, a reboot), and how often it tries meanwhile.
+ */
+export const BROKER_WAIT_MS = 60_000;
+const BROKER_RETRY_MS = 2000;
+
+/** The sweep waits for its broker before a point (`error`), or the broker answered again (`backAfterS`). */
+export type BrokerWaitNews =
+  | { readonly point: string; readonly error: string; readonly waitS: number }
+  | { readonly point: string; readonly backAfterS: number };
 
 /**
  * The ETA after a step: the remaining fleet steps' estimates scaled by how the fleet steps so far
@@ -142,7 +143,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
   const startedAt = new Date(sched.wallNow()).toISOString();
   // Check every variant's overrides before the first point runs: a typo should not cost a sweep.
   for (const sc of scenarios) {
-    const base = loadProfile(sc.fleet.profile);
+    const base = scenarioProfile(sc);
     for (const v of sc.settings?.variants ?? []) {
       try {
         applyProfileOverrides(base, v.overrides);
@@ -193,12 +194,12 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         assertNever(st);
     }
   };
-  const results: {
-    loss: PointResult[];
-    cpu: CpuRow[] | undefined;
-    settings: SettingsPoint[];
-    faults: FaultCaseResult[];
-  }[] = scenarios.map(() => ({ loss: [], cpu: undefined, settings: [], faults: [] }));
+  const results: StepResults[] = scenarios.map(() => ({
+    loss: [],
+    cpu: undefined,
+    settings: [],
+    faults: [],
+  }));
   // The first fleet point of a virtual sweep also pays the process's warm-up, once.
   const warmUpS = o.clock === "virtual" && steps.some((st) => st.kind !== "cpu") ? VIRTUAL_WARM_UP_S : 0;
   o.onStart?.({ total: steps.length, etaS: warmUpS + steps.reduce((a, st) => a + estimate(st), 0) });
@@ -206,72 +207,48 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
   let fleetWall = 0;
   let fleetEstimated = 0;
   let done = 0;
+  let failed: { readonly point: string; readonly error: string } | undefined;
+  const waitMs = o.brokerWaitMs ?? BROKER_WAIT_MS;
   for (const [i, st] of steps.entries()) {
     if (o.signal?.aborted) break;
-    done = i + 1;
     const sc = scenarios[st.s] as Scenario;
     const out = results[st.s] as (typeof results)[number];
-    let label: string;
+    const label = stepLabel(sc, st);
     let point: PointResult | undefined;
     let faultCase: FaultCaseResult | undefined;
-    const started = sched.now();
-    switch (st.kind) {
-      case "loss":
-        label = `${sc.name}: ${st.lossPct}% loss`;
-        point = await runPoint({
-          fleet: sc.fleet,
-          lossPct: st.lossPct,
-          tag: `loss-${st.lossPct}`,
-          scheduler: sched,
-          ...w(o),
-        });
-        out.loss.push(point);
-        break;
-      case "cpu": {
-        const cpu = sc.cpu as NonNullable<Scenario["cpu"]>;
-        label = `${sc.name}: CPU table (${cpu.minutes} modeled min per case)`;
-        out.cpu = runCpuTable(loadProfile(sc.fleet.profile), cpu.lossPct, cpu, sc.fleet.seed);
-        break;
+    const name = `${label} (${i + 1} of ${steps.length})`;
+    let waitedSince: number | undefined;
+    let started = sched.now();
+    let ran = false;
+    while (!ran) {
+      started = sched.now(); // the point's own wall time, for the ETA: not the wait for its broker
+      try {
+        ({ point, faultCase } = await runStep(sc, st, out, sched, o));
+        ran = true;
+      } catch (e) {
+        // Nothing run yet: the sweep's failure is the point's (its broker cannot be reached, say).
+        // Otherwise the points done are kept, and the report says which point failed and why.
+        if (done === 0 || !(e instanceof Error)) throw e;
+        // Someone else's broker lost between points (restarted, rebooting): waited for, a while.
+        const waiting = o.broker !== undefined && e instanceof BrokerConnectError && e.transient;
+        const now = sched.now();
+        if (!waiting || now - (waitedSince ?? now) >= waitMs) {
+          failed = { point: name, error: e.message };
+          break;
+        }
+        if (waitedSince === undefined) {
+          waitedSince = now;
+          o.onBrokerWait?.({ point: name, error: e.message, waitS: waitMs / 1000 });
+        }
+        await sleep(sched, BROKER_RETRY_MS);
+        if (o.signal?.aborted) break;
       }
-      case "setting": {
-        const v = sc.settings?.variants[st.v] as NonNullable<Scenario["settings"]>["variants"][number];
-        label = `${sc.name}: ${v.name} at ${st.lossPct}% loss`;
-        point = await runPoint({
-          fleet: sc.fleet,
-          lossPct: st.lossPct,
-          overrides: v.overrides,
-          tag: `setting-${st.v}-${st.lossPct}`,
-          scheduler: sched,
-          ...w(o),
-        });
-        out.settings.push({
-          ...point,
-          variant: v.name,
-          how: v.how,
-          overrides: v.overrides,
-          meetsGoal: point.sync.p99 < LIMITS.syncMs && point.lost === 0 && point.echoLate === 0,
-        });
-        break;
-      }
-      case "fault": {
-        const faults = sc.faults as NonNullable<Scenario["faults"]>;
-        const c = faults.cases[st.c] as FaultCase;
-        label = `${sc.name}: fault case ${c.name}`;
-        faultCase = await runFaultCase({
-          fleet: sc.fleet,
-          lossPct: faults.lossPct,
-          faultCase: c,
-          tag: `fault-${st.c}`,
-          scheduler: sched,
-          ...w(o),
-        });
-        point = faultCase;
-        out.faults.push(faultCase);
-        break;
-      }
-      default:
-        assertNever(st);
     }
+    // Failed, or stopped (Ctrl-C) while it waited for the broker: no further point.
+    if (!ran) break;
+    if (waitedSince !== undefined)
+      o.onBrokerWait?.({ point: name, backAfterS: (started - waitedSince) / 1000 });
+    done = i + 1;
     if (st.kind !== "cpu") {
       fleetWall += (sched.now() - started) / 1000;
       fleetEstimated += estimate(st);
@@ -314,29 +291,16 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     allKeptUp: fleetPoints.every((p) => p.sim.keptUp),
     scenarios: scenarioResults,
     ...(o.broker !== undefined ? { broker: displayUrl(o.broker) } : {}),
-    ...(done < steps.length ? { cutShort: { done, of: steps.length } } : {}),
+    ...(done < steps.length ? { cutShort: { done, of: steps.length, ...(failed ? { failed } : {}) } } : {}),
   };
 }
 
-/** What every fleet point takes from the sweep's options. */
-function w(o: SweepOptions): Pick<PointSpec, "workers" | "clock" | "broker"> {
-  return {
-    ...(o.workers !== undefined ? { workers: o.workers } : {}),
-    ...(o.clock !== undefined ? { clock: o.clock } : {}),
-    ...(o.broker !== undefined ? { broker: brokerOf(o.broker, o) } : {}),
-  };
-}
-
-/** A broker URL as the fleet run takes it: the address, the login given or written in it, the nodes' password. */
-function brokerOf(raw: string, o: SweepOptions): NonNullable<PointSpec["broker"]> {
-  const { url, username, password } = splitBrokerUrl(raw);
-  return {
-    url,
-    login: {
-      ...(username !== undefined ? { username } : {}),
-      ...(password !== undefined ? { password } : {}),
-      ...o.login,
-    },
-    ...(o.nodePassword !== undefined ? { nodePassword: o.nodePassword } : {}),
-  };
+/** The scenario's device profile; one that cannot be loaded names the scenario and its field. */
+function scenarioProfile(sc: Scenario): DeviceProfile {
+  try {
+    return loadProfile(sc.fleet.profile);
+  } catch (e) {
+    if (!(e instanceof ProfileError)) throw e;
+    throw new ScenarioError(`scenario ${sc.name}: fleet.profile: ${e.message}`);
+  }
 }

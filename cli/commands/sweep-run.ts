@@ -4,8 +4,10 @@
  * its summary.
  */
 import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
+import { disturbedShort, disturbedWords } from "../../sweep/disturbed.js";
 import { externalCaseProblem, virtualCaseProblem } from "../../sweep/fault-cases.js";
 import { writeSweep } from "../../sweep/files.js";
+import type { PointResult } from "../../sweep/point.js";
 import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
 import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
 import { displayUrl, splitBrokerUrl } from "../../twins/index.js";
@@ -118,6 +120,12 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
           `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, about ${duration(etaS)}\n`,
         ),
       onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
+      onBrokerWait: (news) =>
+        io.stderr(
+          "error" in news
+            ? `twinfleet sweep: point ${news.point}: ${news.error}; waiting for the broker, trying again every 2 s for up to ${news.waitS} s (Ctrl-C: stop, writing the points done)\n`
+            : `twinfleet sweep: point ${news.point}: the broker answered again after ${news.backAfterS.toFixed(1)} s\n`,
+        ),
     });
   } finally {
     process.off("SIGINT", onSigint);
@@ -127,7 +135,12 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   io.stdout(summary(report));
   const files = writeSweep(out, report, (path, write) => writeOutputFile("--out", path, write));
   io.stdout(`wrote ${files.join(", ")}\n`);
-  if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
+  // A point that failed is the sweep's failure (exit 1), its points done kept; Ctrl-C is 130.
+  const failed = report.cutShort?.failed;
+  if (failed) {
+    io.stderr(`twinfleet sweep: point ${failed.point} failed: ${failed.error}\n`);
+    io.exit?.(1);
+  } else if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
 }
 
 /** A --scenario name or file; what is wrong with it names the flag. */
@@ -153,7 +166,7 @@ export function progressLine(p: SweepProgress): string {
   if (!pt) return `${head} — ${eta}`;
   const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
   const nr = pt.registration.notRegistered;
-  const marks = `${pt.sim.keptUp ? "" : ", SIM LAGGED"}${pt.brokerLost ? `, BROKER LOST ${pt.brokerLost.s.toFixed(1)} s` : ""}${nr ? `, ${nr.nodes} of ${pt.registration.nodes} NOT REGISTERED: ${notRegisteredWhy(nr)}` : ""}`;
+  const marks = `${pt.sim.keptUp ? "" : ", SIM LAGGED"}${pt.brokerLost ? `, BROKER LOST ${pt.brokerLost.s.toFixed(1)} s` : ""}${nr ? `, ${nr.nodes} of ${pt.registration.nodes} NOT REGISTERED: ${notRegisteredWhy(nr)}` : ""}${pt.disturbed ? `, ${disturbedWords(pt.disturbed)}` : ""}`;
   const fc = p.faultCase;
   if (fc) {
     const rec = fc.faults.map((f) => (f.recoveryMs === null ? "not recovered" : ms(f.recoveryMs)));
@@ -164,17 +177,21 @@ export function progressLine(p: SweepProgress): string {
 
 export function summary(r: SweepReport): string {
   const lines: string[] = [""];
-  if (r.cutShort)
+  const cut = r.cutShort;
+  if (cut?.failed)
     lines.push(
-      `CUT SHORT: ${r.cutShort.done} of ${r.cutShort.of} points run (Ctrl-C); the tables hold those only`,
+      `STOPPED: point ${cut.failed.point} failed: ${cut.failed.error}`,
+      `CUT SHORT: ${cut.done} of ${cut.of} points run; the tables hold those only`,
     );
+  else if (cut)
+    lines.push(`CUT SHORT: ${cut.done} of ${cut.of} points run (Ctrl-C); the tables hold those only`);
   if (r.broker !== undefined) lines.push(`every fleet point on ${r.broker}: its delay is in the figures`);
   for (const s of r.scenarios) {
     if (s.loss?.length) {
       lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);
       for (const p of s.loss) {
         lines.push(
-          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}${p.brokerLost ? `   BROKER LOST ${p.brokerLost.s.toFixed(1)} s` : ""}${p.registration.notRegistered ? `   ${p.registration.notRegistered.nodes} NOT REGISTERED` : ""}`,
+          `  ${String(p.lossPct).padStart(3)}%   ${p.echo.p50.toFixed(1).padStart(6)} / ${p.echo.p99.toFixed(0).padStart(5)} ms  ${p.sync.p50.toFixed(1).padStart(6)} / ${p.sync.p99.toFixed(0).padStart(5)} ms  ${String(p.lost).padStart(4)}  ${(p.registration.maxMs / 1000).toFixed(1).padStart(8)} s        ${p.sim.keptUp ? "yes" : "NO"}${p.brokerLost ? `   BROKER LOST ${p.brokerLost.s.toFixed(1)} s` : ""}${p.registration.notRegistered ? `   ${p.registration.notRegistered.nodes} NOT REGISTERED` : ""}${disturbedMark(p)}`,
         );
       }
     }
@@ -192,7 +209,7 @@ export function summary(r: SweepReport): string {
       for (const v of variants) {
         const ps = s.settings.points.filter((p) => p.variant === v);
         lines.push(
-          `  ${v.padEnd(28)} ${ps.map((p) => `${p.sync.p99.toFixed(0)} ms / ${p.lost}`).join("   ")}   ${ps.every((p) => p.meetsGoal) ? "meets the goal" : ""}`,
+          `  ${v.padEnd(28)} ${ps.map((p) => `${p.sync.p99.toFixed(0)} ms / ${p.lost}`).join("   ")}   ${ps.every((p) => p.meetsGoal) ? "meets the goal" : ""}${ps.map(disturbedMark).join("")}`,
         );
       }
     }
@@ -206,11 +223,24 @@ export function summary(r: SweepReport): string {
           f.recoveryMs === null ? "never" : `${(f.recoveryMs / 1000).toFixed(1)} s`,
         );
         lines.push(
-          `  ${c.name.padEnd(width)} ${rec.join(", ").padStart(8)} / ${c.late} / ${c.lostForGood} / ${c.syncOutsideFaults.p99Ms.toFixed(0)} ms   ${c.meetsGoal ? "meets the requirement" : "FAILS the requirement"}`,
+          `  ${c.name.padEnd(width)} ${rec.join(", ").padStart(8)} / ${c.late} / ${c.lostForGood} / ${c.syncOutsideFaults.p99Ms.toFixed(0)} ms   ${c.meetsGoal ? "meets the requirement" : "FAILS the requirement"}${disturbedMark(c)}`,
         );
       }
     }
   }
-  lines.push(`all points kept up: ${r.allKeptUp ? "yes" : "NO (see the report)"}`, "");
+  lines.push(`all points kept up: ${r.allKeptUp ? "yes" : "NO (see the report)"}`);
+  const disturbed = r.scenarios.flatMap((s) =>
+    [...(s.loss ?? []), ...(s.settings?.points ?? []), ...(s.faults?.cases ?? [])].filter((p) => p.disturbed),
+  ).length;
+  if (disturbed > 0)
+    lines.push(
+      `DISTURBED: ${disturbed === 1 ? "1 point mixes" : `${disturbed} points mix`} in what else went on (marked above, and on each point's line): their figures are not the fleet's alone`,
+    );
+  lines.push("");
   return lines.join("\n");
+}
+
+/** A summary row's mark for a point whose figures mix in something else; nothing when none. */
+function disturbedMark(p: PointResult): string {
+  return p.disturbed ? `   DISTURBED: ${disturbedShort(p.disturbed)}` : "";
 }

@@ -77,9 +77,9 @@ describe("a sweep on someone else's broker", () => {
       expect(text).toContain(`every fleet point on ${broker.url}: its delay is in the figures`);
       expect(text).toMatch(/ {4}0% .* (yes|NO) {2,3}BROKER LOST \d+\.\d s\n/);
       const csv = lossCsv(r).trim().split("\n");
-      expect(csv[0]?.endsWith(",brokerLostS")).toBe(true);
-      expect(Number(csv[1]?.split(",").at(-1))).toBe(p0?.brokerLost?.s);
-      expect(csv[2]?.endsWith(",0")).toBe(true);
+      expect(csv[0]?.endsWith(",brokerLostS,disturbed")).toBe(true);
+      expect(Number(csv[1]?.split(",").at(-2))).toBe(p0?.brokerLost?.s);
+      expect(csv[2]?.endsWith(",0,")).toBe(true);
       const page = renderHtml(r);
       expect(page).toContain(`broker ${broker.url}`);
       expect(page).toContain("The broker was lost during some points");

@@ -43,6 +43,21 @@ describe("BrokerOutages beside the run's own stall", () => {
     expect(outages.stalls().brokerLost).toEqual([]);
   });
 
+  it("tells only the stalls since the run began: a sweep's next point shares the watch of its scheduler", () => {
+    const sched = new FakeScheduler(0);
+    const watch = new StallWatch(sched);
+    const first = new BrokerOutages(new EventEmitter(), () => sched.now(), undefined, watch);
+    sched.advance(5_000);
+    sched.jump(4_800); // the process stopped during the first point
+    sched.advance(5_000);
+    expect(first.stalls().all).toHaveLength(1);
+    // The next point: a run of its own on the same scheduler and watch, with no stall of its own.
+    const next = new BrokerOutages(new EventEmitter(), () => sched.now(), undefined, watch);
+    sched.advance(10_000);
+    expect(next.stalls().all).toEqual([]);
+    expect(first.stalls().all).toHaveLength(1);
+  });
+
   it("counts a loss long after a stall as the broker's", () => {
     const { sched, twins, outages } = run();
     sched.advance(31_000);

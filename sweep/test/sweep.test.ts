@@ -141,6 +141,17 @@ describe("a reduced sweep", () => {
     expect(points).toEqual([]);
   });
 
+  it("refuses a fleet profile that does not load before the first point, naming scenario and field", async () => {
+    const bad: Scenario = { ...paper, fleet: { ...paper.fleet, profile: "nope" } };
+    const points: string[] = [];
+    const run = runSweep([bad], { quick: true, clock: "virtual", onPoint: (p) => points.push(p.label) });
+    await expect(run).rejects.toThrow(ScenarioError);
+    await expect(run).rejects.toThrow(
+      'scenario paper: fleet.profile: no device profile "nope"; the profiles are',
+    );
+    expect(points).toEqual([]);
+  });
+
   it("runs the paper's points and a settings point and writes a report with every part", async () => {
     const quick = adjustScenario(paper, { quick: true });
     const settings: Scenario = adjustScenario(loadScenario("settings"), { quick: true });
