@@ -1,5 +1,5 @@
 /**
- * Closes the fault analysis' windows while a long run goes on. From its first fault or broker outage
+ * Closes the fault analysis' windows while a long run goes on. From its first fault, broker outage or stall
  * a run keeps what the report's fault analysis reads (sim/recovery.ts): every (press, follower)
  * pair, the slow ones in full, the press times — the windows' ends are known only once the fleet has
  * recovered. Once every fault and outage so far has ended, the fleet has recovered from each, nothing
@@ -55,7 +55,10 @@ export class WindowCloser {
   /** The run's periodic step at `now` (Collector.advance), and now and then an attempt to close. */
   advance(now: number, windowMs: number): void {
     const { collector, faults, outages } = this.run;
-    const faulted = faults.records.length + faults.inProgress > 0 || outages.seen;
+    // A stall is found when the process runs again, begun in the past: asked before the checker is
+    // told that no fault began before now, so what was in flight when the process stopped is kept.
+    const faulted =
+      faults.records.length + faults.inProgress > 0 || outages.seen || outages.stalls().all.length > 0;
     collector.advance(now, windowMs, faulted);
     if (!faulted || now - this.lastTry < this.wait) return;
     this.lastTry = now;
@@ -100,8 +103,14 @@ export function closeWindows(run: ClosingRun, now: number): "closed" | "open" | 
     outageSpans,
     analyzeFaults({ ...input, faults: outageSpans, alsoHolding }).outcomes,
   );
-  if (ofFaults === undefined || ofOutages === undefined) return "open";
-  const all = [...ofFaults, ...ofOutages];
+  // The run's own stalls are measured as faults of its nodes (fleet/stall-report.ts), not left out of
+  // the figures outside the faults: their windows keep what they hold, as the outages' do.
+  const stallSpans = outages
+    .stalls()
+    .all.map((s) => ({ kind: "stall", startMs: s.startMs, endMs: s.endMs, nodes: undefined }));
+  const ofStalls = windows(stallSpans, analyzeFaults({ ...input, faults: stallSpans }).outcomes);
+  if (ofFaults === undefined || ofOutages === undefined || ofStalls === undefined) return "open";
+  const all = [...ofFaults, ...ofOutages, ...ofStalls];
   if (all.some((w) => w.to >= before || w.to >= owed)) return "open";
   checker.settleBefore(before, ofFaults, all);
   return "closed";
