@@ -16,6 +16,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, WebSocket, WebSocketServer } from "ws";
+import { after, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { RefusalReason } from "./figures.js";
 
 /** Subprotocols an MQTT client offers, in the order chosen: MQTT 3.1.1's, then 3.1's. */
@@ -56,6 +57,8 @@ export function webSocketError(err: Error): Error {
 export interface WebSocketListenerOptions {
   readonly maxPacketBytes: number;
   readonly connectTimeoutMs: number;
+  /** The broker's clock (broker/connect-budget.ts): an upgrade request's deadline from accept is on it. */
+  readonly clock: Scheduler;
   /** A raw socket just accepted: false when it was refused (and destroyed) before anything is read. */
   admit(socket: Socket): boolean;
   /** An open WebSocket's stream, from the upgrade request `req`. */
@@ -104,9 +107,9 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
   });
   // Node times an upgrade request from its first byte: a socket silent for a while, then slow, was
   // held for both (and then for a whole CONNECT timeout). Its deadline runs from accept instead.
-  const upgradeBy = new WeakMap<object, ReturnType<typeof setTimeout>>();
+  const upgradeBy = new WeakMap<object, Timer>();
   wss.on("connection", (ws, req) => {
-    clearTimeout(upgradeBy.get(req.socket));
+    upgradeBy.get(req.socket)?.cancel();
     const stream = createWebSocketStream(ws);
     // Before the stream's own listeners: a text frame is never handed on as MQTT bytes.
     ws.prependListener("message", (_data, isBinary) => {
@@ -145,13 +148,13 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
     );
   http.on("connection", (socket: Socket) => {
     if (!opts.admit(socket)) return;
-    const timer = setTimeout(() => {
+    const timer = after(opts.clock, opts.connectTimeoutMs, () => {
       timedOut(socket);
       if (socket.writable) socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
       socket.destroy();
-    }, opts.connectTimeoutMs);
+    });
     upgradeBy.set(socket, timer);
-    socket.once("close", () => clearTimeout(timer));
+    socket.once("close", () => timer.cancel());
   });
   // An upgrade request not whole within --connect-timeout, or not HTTP: answered as node would.
   http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
