@@ -8,25 +8,35 @@
  * again, every connection accepted before it stopped, although their CONNECTs waited unread. A wait
  * that came due while the broker did not run is given again, for a client frozen with it.
  * The clients not yet registered or closed are counted: the stale wills' grace looks at them.
+ * Accept times and the wait are on the broker's clock (its `scheduler` option, the host's unless
+ * given), so that a test can move the wait's end rather than sleep towards it.
  */
 import type { Aedes, Client } from "aedes";
+import { RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
 
 /** aedes's own error for a CONNECT that did not come in time (lib/client.js): counted as connect-timeout. */
 export const CONNECT_TIMEOUT = "connect did not arrive in time";
 
-/** aedes's pending CONNECT wait (lib/client.js; its CONNECT handler and close clear it). */
+/**
+ * aedes's pending CONNECT wait (lib/client.js): its own host timer until start() puts one of the
+ * broker's clock in its place; its CONNECT handler and close set it to null (their clearTimeout does
+ * nothing to the clock's timer, which settled() cancels).
+ */
 interface ConnectWait {
-  _connectTimer: ReturnType<typeof setTimeout> | null;
+  _connectTimer: unknown;
   readonly conn: { readonly readableLength: number };
 }
 
 /** The connections of one broker from accept until their client is registered or closed. */
 export class ConnectWaits {
-  private readonly waiting = new Set<Client>();
+  /** Each with its wait's timer on the clock, once start() has set one. */
+  private readonly waiting = new Map<Client, Timer | undefined>();
 
   constructor(
     aedes: Aedes,
+    /** The broker's clock: accept times and the waits from them (the WebSocket upgrade's too). */
+    readonly clock: Scheduler = new RealScheduler(),
     private readonly stalled: JustStalled = NEVER_STALLED,
   ) {
     aedes.on("client", (client) => this.settled(client));
@@ -38,32 +48,34 @@ export class ConnectWaits {
   }
 
   /**
-   * Makes `client`'s wait for CONNECT end `timeoutMs` after `acceptedAt` (performance.now() when its
-   * raw socket was accepted) instead of a whole `timeoutMs` from now; at once if that is past.
+   * Makes `client`'s wait for CONNECT end `timeoutMs` after `acceptedAt` (`clock.now()` when its raw
+   * socket was accepted) instead of a whole `timeoutMs` from now; at once if that is past.
    */
   start(client: Client, acceptedAt: number, timeoutMs: number): void {
     const wait = client as unknown as ConnectWait;
     if (wait._connectTimer === null) return;
-    this.waiting.add(client);
+    this.waiting.set(client, undefined);
     client.conn.once("close", () => this.settled(client));
-    clearTimeout(wait._connectTimer);
+    clearTimeout(wait._connectTimer as ReturnType<typeof setTimeout>);
     const judge = readyIoJudge(this.stalled);
-    const arm = (ms: number): void => {
-      const timer = setTimeout(() => {
+    const arm = (atMs: number): void => {
+      const timer = this.clock.at(atMs, () => {
         judge({
           due: () => wait._connectTimer === timer,
           // bytes it sent that the broker has not read yet: its CONNECT may be among them
           heard: () => wait.conn.readableLength > 0,
-          extend: () => arm(timeoutMs),
+          extend: () => arm(this.clock.now() + timeoutMs),
           expire: () => client.emit("error", new Error(CONNECT_TIMEOUT)),
         });
-      }, ms);
+      });
       wait._connectTimer = timer;
+      if (this.waiting.has(client)) this.waiting.set(client, timer);
     };
-    arm(Math.max(0, timeoutMs - (performance.now() - acceptedAt)));
+    arm(acceptedAt + timeoutMs);
   }
 
   private settled(client: Client): void {
+    this.waiting.get(client)?.cancel();
     this.waiting.delete(client);
   }
 }

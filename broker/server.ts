@@ -215,7 +215,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ...(store.mq === undefined ? {} : { mq: store.mq as AedesOptions["mq"] }),
     });
     parts.aedes = aedes;
-    const waits = new ConnectWaits(aedes, stalled);
+    const waits = new ConnectWaits(aedes, opts.scheduler, stalled);
     parts.stops.push(await keepNoRetainedCommands(retained, store.retainedIndex, logger));
     if (store.kind === "level")
       parts.stops.push(
@@ -273,7 +273,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       takeovers.track(limited, address);
       const client = aedes.handle(limited, req);
       // Past a TLS handshake or a WebSocket upgrade: CONNECT has what is left of the time since accept.
-      waits.start(client, acceptedAt ?? performance.now(), opts.connectTimeoutMs);
+      waits.start(client, acceptedAt ?? waits.clock.now(), opts.connectTimeoutMs);
     };
 
     const tcp = createNetServer((socket) => {
@@ -292,6 +292,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         key: tlsMaterial.key,
         cert: tlsMaterial.cert,
         connectTimeoutMs: opts.connectTimeoutMs,
+        clock: waits.clock,
         logger,
         stalled,
         admit: (socket) => admitted.admitSocket(socket, socket.remoteAddress),
@@ -314,10 +315,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         maxPacketBytes: opts.maxPacketBytes,
         connectTimeoutMs: opts.connectTimeoutMs,
         stalled,
+        clock: waits.clock,
         admit: (socket) => {
-          const acceptedAt = performance.now();
           const ticket = admitted.admitSocket(socket, socket.remoteAddress);
-          if (ticket !== undefined) upgrading.set(socket, { ticket, acceptedAt });
+          if (ticket !== undefined) upgrading.set(socket, { ticket, acceptedAt: waits.clock.now() });
           return ticket !== undefined;
         },
         handle: (stream, req) => {

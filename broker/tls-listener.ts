@@ -12,6 +12,7 @@
 import type { Socket } from "node:net";
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from "node:tls";
 import type { Logger } from "pino";
+import type { Scheduler } from "../node/scheduler.js";
 import type { PendingTicket } from "./admission.js";
 import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
 
@@ -24,12 +25,14 @@ export interface TlsListenerOptions {
   readonly key: string | Buffer;
   readonly cert: string | Buffer;
   readonly connectTimeoutMs: number;
+  /** The broker's clock (broker/connect-budget.ts): a raw socket's accept time is read on it. */
+  readonly clock: Scheduler;
   readonly logger: Logger;
   /** Admits a raw socket, or refuses it (counted as that, and closed): its ticket, or undefined. */
   readonly admit: (socket: Socket) => PendingTicket | undefined;
   /**
    * A socket past its handshake, with the ticket its raw socket was admitted with and when that was
-   * accepted (performance.now()): the handshake and the CONNECT share one --connect-timeout.
+   * accepted (`clock.now()`): the handshake and the CONNECT share one --connect-timeout.
    */
   readonly handle: (
     socket: TLSSocket,
@@ -59,7 +62,7 @@ export function tlsListener(o: TlsListenerOptions): TlsServer {
     },
   );
   server.on("connection", (socket: Socket) => {
-    const acceptedAt = performance.now();
+    const acceptedAt = o.clock.now();
     const ticket = o.admit(socket);
     if (ticket === undefined) return;
     const key = connectionKey(socket);

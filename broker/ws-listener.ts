@@ -16,6 +16,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createWebSocketStream, WebSocket, WebSocketServer } from "ws";
+import { after, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { RefusalReason } from "./figures.js";
 import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
 
@@ -57,6 +58,8 @@ export function webSocketError(err: Error): Error {
 export interface WebSocketListenerOptions {
   readonly maxPacketBytes: number;
   readonly connectTimeoutMs: number;
+  /** The broker's clock (broker/connect-budget.ts): an upgrade request's deadline from accept is on it. */
+  readonly clock: Scheduler;
   /** A raw socket just accepted: false when it was refused (and destroyed) before anything is read. */
   admit(socket: Socket): boolean;
   /** An open WebSocket's stream, from the upgrade request `req`. */
@@ -107,9 +110,9 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
   // held for both (and then for a whole CONNECT timeout). Its deadline runs from accept instead,
   // judged after the ready I/O and given again when it came due while the broker did not run
   // (broker/ready-io.ts): a timer that cut at once cut, after a freeze, the upgrades waiting unread.
-  const upgradeBy = new WeakMap<object, ReturnType<typeof setTimeout>>();
+  const upgradeBy = new WeakMap<object, Timer>();
   wss.on("connection", (ws, req) => {
-    clearTimeout(upgradeBy.get(req.socket));
+    upgradeBy.get(req.socket)?.cancel();
     upgradeBy.delete(req.socket);
     const stream = createWebSocketStream(ws);
     // Before the stream's own listeners: a text frame is never handed on as MQTT bytes.
@@ -151,7 +154,7 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
     if (!opts.admit(socket)) return;
     const judge = readyIoJudge(opts.stalled ?? NEVER_STALLED);
     const arm = (): void => {
-      const timer = setTimeout(() => {
+      const timer = after(opts.clock, opts.connectTimeoutMs, () => {
         judge({
           // the upgrade done meanwhile cleared it (and then the socket is the WebSocket's)
           due: () => upgradeBy.get(socket) === timer && !socket.destroyed,
@@ -163,11 +166,11 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
             socket.destroy();
           },
         });
-      }, opts.connectTimeoutMs);
+      });
       upgradeBy.set(socket, timer);
     };
     arm();
-    socket.once("close", () => clearTimeout(upgradeBy.get(socket)));
+    socket.once("close", () => upgradeBy.get(socket)?.cancel());
   });
   // An upgrade request not whole within --connect-timeout, or not HTTP: answered as node would.
   http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {

@@ -41,13 +41,23 @@ export function runPressPlan(
 ): Timer {
   let timer: Timer | undefined;
   let stopped = false;
+  // A press whose instant has passed when the one before it is taken (a busy host held that one's
+  // timer) is taken at once, in the same turn: set as a timer of its own, it waited behind whatever
+  // else had come due meanwhile, and a run's end of presses, due after it, cancelled it (a shard on
+  // a host at load average 20 reported 12 presses, ignored ones included, of the 13 planned).
   const step = (next: () => number | undefined) => {
-    const at = next();
-    if (at === undefined || stopped) return;
-    timer = sched.at(at, () => {
+    for (;;) {
+      const at = next();
+      if (at === undefined || stopped) return;
+      if (at >= sched.now()) {
+        timer = sched.at(at, () => {
+          press(at);
+          step(next);
+        });
+        return;
+      }
       press(at);
-      step(next);
-    });
+    }
   };
   switch (plan.kind) {
     case "poisson": {

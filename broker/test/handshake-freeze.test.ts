@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { type Server as TlsServer, connect as tlsConnect } from "node:tls";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { RealScheduler } from "../../node/scheduler.js";
 import type { PendingTicket } from "../admission.js";
 import { TLS_HANDSHAKE_TIMEOUT, tlsListener } from "../tls-listener.js";
 import { webSocketListener } from "../ws-listener.js";
@@ -79,6 +80,7 @@ function tlsServer(): TlsServer {
     key: readFileSync(key),
     cert: readFileSync(cert),
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    clock: new RealScheduler(),
     logger: pino({ level: "silent" }),
     stalled: clock.stalled,
     admit: () => {
@@ -123,6 +125,7 @@ function wsServer(): Server {
   const { http } = webSocketListener({
     maxPacketBytes: 1024,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    clock: new RealScheduler(),
     stalled: clock.stalled,
     admit: () => {
       accepted++;

@@ -16,6 +16,7 @@ import { connect as connectTls } from "node:tls";
 import type { MqttClient } from "mqtt";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
 import type { BrokerOptions } from "../options.js";
 import { type RunningBroker, startBroker } from "../server.js";
 import { client, closeAll, closed, connectPacket } from "./helpers.js";
@@ -127,7 +128,10 @@ describe("a TLS handshake that never completes", () => {
 
 describe("a handshake done late", () => {
   it("leaves CONNECT what is left of the connect timeout since accept, on the TLS and WebSocket listeners", async () => {
-    const { b, lines } = await start({ connectTimeoutMs: 1000 });
+    // The wait is on the broker's clock, moved here: the host's load cannot move its end. The
+    // handshakes' own timeouts (Node's, on the host's clock) are the same 60 s and never come.
+    const clock = new FakeScheduler();
+    const { b, lines } = await start({ connectTimeoutMs: 60_000, maxPendingPerAddress: 2, scheduler: clock });
     const ws = await tcp(b.wsPort ?? 0);
     const raw = await tcp(b.tlsPort ?? 0);
     let wsGot = Buffer.alloc(0);
@@ -135,7 +139,11 @@ describe("a handshake done late", () => {
       wsGot = Buffer.concat([wsGot, d]);
     });
     ws.write("GET / HTTP/1.1\r\nHost: x\r\n");
-    await sleep(700);
+    // Both accepted at 0 on that clock: a third connection from the address is over the pending cap.
+    await closed(await tcp(b.port), 30_000);
+    expect(b.figures.tally.refused.pending).toBe(1);
+    // The handshakes done 59 s after accept.
+    clock.runUntil(59_000);
     ws.write(
       "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
         `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`,
@@ -150,15 +158,23 @@ describe("a handshake done late", () => {
       expect.poll(() => wsGot.toString()).toMatch(/^HTTP\/1.1 101/),
       new Promise((resolve) => secured.once("secureConnect", resolve)),
     ]);
-    // 1.3 s after accept: past the timeout, though well within one of its own after the handshake.
-    await sleep(600);
-    ws.write(wsFrame(2, connectPacket("late-ws")));
-    secured.write(connectPacket("late-tls"));
-    await Promise.all([closed(ws), closed(raw)]);
-    // Before, both were answered (CONNACK) and stayed: a CONNECT had a whole timeout after the handshake.
+    // Not before: nothing at 1 ms short of accept plus the timeout (the broker may see the end of a
+    // TLS handshake after the client does; it then starts the wait later, with less left).
+    clock.runUntil(59_999);
+    await sleep(50);
+    expect(b.figures.tally.refused["connect-timeout"]).toBe(0);
+    expect(ws.destroyed || raw.destroyed).toBe(false);
+    // Both closed at accept plus the timeout, 1 s after their handshakes. Before, a CONNECT had a
+    // whole timeout after the handshake: both were held to 119 s.
+    await expect
+      .poll(() => {
+        clock.runUntil(60_000);
+        return b.figures.tally.refused["connect-timeout"];
+      })
+      .toBe(2);
+    await Promise.all([closed(ws, 30_000), closed(raw, 30_000)]);
     expect(wsGot.subarray(wsGot.indexOf("\r\n\r\n") + 4).includes(0x82)).toBe(false);
     expect(tlsGot.length).toBe(0);
-    expect(b.figures.tally.refused["connect-timeout"]).toBe(2);
     // Each line names the address: a client that never sent CONNECT has nothing else to find it by.
     const late = lines.filter((l) => JSON.stringify(l).includes("connect did not arrive in time"));
     expect(late.map((l) => (l as { remote?: string }).remote)).toEqual(["127.0.0.1", "127.0.0.1"]);
@@ -167,22 +183,32 @@ describe("a handshake done late", () => {
 
 describe("a WebSocket upgrade request begun late", () => {
   it("is timed from accept, not from its first byte", async () => {
-    const { b, lines } = await start({ connectTimeoutMs: 1000 });
+    // Its deadline is on the broker's clock, moved here (Node's own header timeout, on the host's
+    // clock, is the same 60 s and never comes).
+    const clock = new FakeScheduler();
+    const { b, lines } = await start({ connectTimeoutMs: 60_000, maxPendingPerAddress: 1, scheduler: clock });
     const s = await tcp(b.wsPort ?? 0);
     let got = "";
     s.on("data", (d: Buffer) => {
       got += d.toString();
     });
-    await sleep(700);
+    // Accepted at 0 on that clock: a second connection from the address is over the pending cap.
+    await closed(await tcp(b.port), 30_000);
+    expect(b.figures.tally.refused.pending).toBe(1);
+    // Its first byte 59 s after accept; nothing at 1 ms short of the timeout.
+    clock.runUntil(59_000);
     s.write("GET / HTTP/1.1\r\nHost: x\r\n");
-    await sleep(600);
-    s.write(
-      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
-        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`,
-    );
-    await closed(s);
-    // Before, node's own timer started at the first byte: the upgrade was done at 1.3 s.
-    expect(got).toMatch(/^HTTP\/1.1 408/);
+    clock.runUntil(59_999);
+    await sleep(50);
+    expect(got).toBe("");
+    // Before, node's own timer started at the first byte: the request was held to 119 s.
+    await expect
+      .poll(() => {
+        clock.runUntil(60_000);
+        return got;
+      })
+      .toMatch(/^HTTP\/1.1 408/);
+    await closed(s, 30_000);
     expect(b.figures.tally.refused["ws-upgrade-timeout"]).toBe(1);
     expect(lines.filter((l) => l.msg.startsWith("WebSocket upgrade request not whole")).length).toBe(1);
   });

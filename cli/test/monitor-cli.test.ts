@@ -1,6 +1,10 @@
 // `twinfleet monitor`: its help, and flag errors that name the flag (the console itself is tested in
 // console/test, the real terminal in console/test/e2e-tmux.test.ts).
 import { describe, expect, it } from "vitest";
+// What the command runs, loaded with this file rather than by its first test: the command loads it
+// when it runs (the console, the twins service, the web page: 2.5 s here on an idle host, over the
+// 30 s a test may take at load average 15), and no flag error below depends on how long that takes.
+import "../commands/monitor-run.js";
 import { main } from "../main.js";
 
 async function run(argv: string[]) {
