@@ -33,10 +33,16 @@ export class FleetIdsInUseError extends Error {
     fleet: number,
     waitedMs: number,
     whose = "this fleet's",
+    /** Online (their statuses say so), or claimed by another run about to boot them (fleet/fleet-claim.ts). */
+    how: "online" | "claimed" = "online",
   ) {
     const named = ids.slice(0, 3).join(", ") + (ids.length > 3 ? ` and ${ids.length - 3} more` : "");
+    const found =
+      how === "online"
+        ? `are online on ${url} (prefix ${prefix}: ${named}) and stayed online for ${(waitedMs / 1000).toFixed(1)} s: another fleet or a board is connected with them`
+        : `are claimed on ${url} (prefix ${prefix}: ${named}) by another run starting at the same time, and stayed claimed for ${(waitedMs / 1000).toFixed(1)} s: another fleet is booting with them`;
     super(
-      `${ids.length} of ${whose} ${fleet} node ids are online on ${url} (prefix ${prefix}: ${named}) and stayed online for ${(waitedMs / 1000).toFixed(1)} s: another fleet or a board is connected with them, and each connection would take the other's over. Give this fleet a prefix of its own (--prefix), or stop the other; if nothing uses them (a status a broker kept without its last will), --fresh clears them`,
+      `${ids.length} of ${whose} ${fleet} node ids ${found}, and each connection would take the other's over. Give this fleet a prefix of its own (--prefix), or stop the other; if nothing uses them (a status a broker kept without its last will), --fresh clears them`,
     );
   }
 }

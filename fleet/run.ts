@@ -390,6 +390,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
     await this.parts.probe?.close();
+    await this.parts.claim?.close();
     await this.parts.twins?.close().catch(() => {});
     await this.parts.broker.close().catch(() => {});
   }

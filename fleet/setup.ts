@@ -30,6 +30,7 @@ import { type BrokerHost, nodesOverTcp, openBrokerHost } from "./broker-host.js"
 import { type BrokerProbe, openBrokerProbe } from "./broker-probe.js";
 import { lookForControllers } from "./controller-look.js";
 import type { FaultEntry } from "./faults/schedule.js";
+import { claimFleet, type FleetClaim } from "./fleet-claim.js";
 import { offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
 import { checkOpenFiles } from "./open-files.js";
@@ -59,6 +60,8 @@ export interface FleetParts {
   readonly probe?: BrokerProbe;
   /** The run's own twins service: the other services seen beside it mid-run. */
   readonly ownBeside?: OwnBesideWatch;
+  /** On someone else's broker: the run's claim on its ids, held until it ends. */
+  readonly claim?: FleetClaim;
 }
 
 /** A bad pairing file is a bad `topology`: the message names the file, the line and the problem. */
@@ -125,6 +128,7 @@ export async function prepareFleet(
         });
   let twins: TwinsHost | undefined;
   let probe: BrokerProbe | undefined;
+  let claim: FleetClaim | undefined;
   try {
     // On someone else's broker a twins service may already control the fleet: a second controller
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
@@ -214,6 +218,11 @@ export async function prepareFleet(
           }
         }
       }
+      // Another run that found the ids offline at the same moment: the one the broker heard claim
+      // them second gives way (two runs started together both passed the check, and both booted).
+      const { login, fresh } = opts;
+      const claimed = { url: broker.url, ...(login ? { login } : {}), prefix, ids, waitMs, fresh };
+      claim = await claimFleet({ ...claimed, keepaliveS: profile.mqtt.keepaliveS }, scheduler, warn, stop);
     }
     const replaced = replacedPairingsLine((id) => twins?.get(id), ids, pairing);
     if (replaced !== undefined) logger.warn(replaced);
@@ -243,8 +252,10 @@ export async function prepareFleet(
       ...(broker instanceof KernelBroker ? { kernelLoss: broker.loss } : {}),
       ...(probe ? { probe } : {}),
       ...(existing ? {} : { ownBeside: new OwnBesideWatch(twins, scheduler) }),
+      ...(claim ? { claim } : {}),
     };
   } catch (e) {
+    await claim?.close();
     await probe?.close();
     await twins?.close();
     await broker.close();

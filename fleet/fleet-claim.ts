@@ -1,0 +1,161 @@
+/**
+ * A fleet's claim on its ids, between the check that they are offline (fleet/ids-in-use.ts) and the
+ * boot of its nodes. Two runs started together on one broker both found the ids offline and both
+ * booted, each then taking the other's sessions over. So a run that found its ids offline publishes
+ * a claim (retained, `<prefix>/claim/<token>`, the ids in it) and reads the claims held: of two
+ * runs, the one whose claim the broker took second sees the other's as older than its own, and gives
+ * way, waiting as for ids online (a run that just ended) before it is refused.
+ * The claim is held for the whole run and cleared at its end; the claim's connection has a will
+ * that clears it, so a run killed (at once) or cut off (after 1.5 × the keepalive) leaves none.
+ */
+import { randomBytes } from "node:crypto";
+import mqtt from "mqtt";
+import { after, type Scheduler } from "../node/scheduler.js";
+import type { NodeId, Prefix } from "../protocol/index.js";
+import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
+import { FleetIdsInUseError, FleetStartStoppedError } from "./ids-in-use.js";
+import { retainedSettled } from "./waits.js";
+
+/** The run's claim on its ids, cleared by close() (or, should the run die, by its will). */
+export interface FleetClaim {
+  close(): Promise<void>;
+}
+
+export interface ClaimOptions {
+  readonly url: string;
+  readonly login?: BrokerLogin;
+  readonly prefix: Prefix;
+  readonly ids: readonly NodeId[];
+  /** The claim's keepalive: the nodes', so a claim outlives a run cut off no longer than its nodes' statuses. */
+  readonly keepaliveS: number;
+  /** How long other claims on the ids are given to go before the run is refused (offlineWaitMs). */
+  readonly waitMs: number;
+  /** `--fresh`: other claims are cleared, not waited for. */
+  readonly fresh?: boolean;
+  readonly whose?: string;
+  /** The claim's token; random unless given. */
+  readonly token?: string;
+}
+
+export const claimTopic = (prefix: Prefix, token: string): string => `${prefix}/claim/${token}`;
+
+/**
+ * Claims `ids` on the broker. Resolves to the claim once no other claim on any of them is held;
+ * other claims seen are given `waitMs` to go (a run that just ended or lost power), then the run is
+ * refused with a FleetIdsInUseError naming the ids claimed, its own claim withdrawn.
+ */
+export async function claimFleet(
+  o: ClaimOptions,
+  scheduler: Scheduler,
+  warn: (line: string) => void,
+  stop?: AbortSignal,
+): Promise<FleetClaim> {
+  const token = o.token ?? randomBytes(6).toString("hex");
+  const mine = claimTopic(o.prefix, token);
+  let client: mqtt.MqttClient;
+  try {
+    client = await mqtt.connectAsync(o.url, {
+      clientId: `${o.prefix}-claim-${token}`,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      keepalive: o.keepaliveS,
+      will: { topic: mine, payload: Buffer.alloc(0), qos: 1, retain: true },
+      ...loginOptions(o.login),
+    });
+  } catch (e) {
+    throw connectError(e, o.url, o.login?.password);
+  }
+  // A connection lost mid-run (the broker died) ends the claim: its will, or the broker's, clears it.
+  client.on("error", () => {});
+  const close = async () => {
+    if (client.connected) await client.publishAsync(mine, "", { qos: 1, retain: true }).catch(() => {});
+    await client.endAsync().catch(() => {});
+  };
+  const wanted = new Set<string>(o.ids);
+  /** Other claims on any of the ids: their topic → the ids they share with this run's. */
+  const others = new Map<string, NodeId[]>();
+  let seenOwn = false;
+  const listeners = new Set<() => void>();
+  client.on("message", (topic, payload, packet) => {
+    if (topic === mine) seenOwn = payload.length > 0;
+    else if (payload.length === 0) others.delete(topic);
+    // Older than this run's claim: one the broker held when the subscription was made (replayed,
+    // retained flag set, whenever it arrives), or one it passed on before this one. A claim passed on
+    // after it is younger: its run saw this one, and gives way.
+    else if (packet.retain || !seenOwn) {
+      const shared = readIds(payload).filter((id) => wanted.has(id));
+      if (shared.length > 0) others.set(topic, shared);
+    }
+    for (const f of listeners) f();
+  });
+  const listen = (f: () => void) => {
+    listeners.add(f);
+    return () => listeners.delete(f);
+  };
+  try {
+    // The claims held first, then this one: the broker passes every claim on in the order it took
+    // them, so of two runs exactly one, the one it took first, sees no older claim than its own.
+    await client.subscribeAsync(`${o.prefix}/claim/+`, { qos: 1 });
+    await client.publishAsync(mine, JSON.stringify({ ids: o.ids }), { qos: 1, retain: true });
+    await retainedSettled(scheduler, listen);
+    if (!seenOwn) await new Promise<void>((resolve) => waitUntil(listen, () => seenOwn, resolve));
+    if (o.fresh) {
+      for (const topic of others.keys()) await client.publishAsync(topic, "", { qos: 1, retain: true });
+      return { close };
+    }
+    if (others.size > 0) {
+      const shared = () => [...new Set([...others.values()].flat())].sort();
+      warn(
+        `${shared().length} of the fleet's ids are claimed by another run starting on the broker: waiting up to ${(o.waitMs / 1000).toFixed(1)} s for its claim to go (a run that ended or lost power just now)`,
+      );
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          timer.cancel();
+          unlisten?.();
+          stop?.removeEventListener("abort", done);
+          resolve();
+        };
+        let unlisten: (() => void) | undefined;
+        const timer = after(scheduler, o.waitMs, done);
+        unlisten = waitUntil(listen, () => others.size === 0, done);
+        if (stop?.aborted) done();
+        else stop?.addEventListener("abort", done);
+      });
+      if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
+      if (others.size > 0)
+        throw new FleetIdsInUseError(o.url, o.prefix, shared(), o.ids.length, o.waitMs, o.whose, "claimed");
+    }
+    return { close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Calls `done` once `ready()` holds (checked at once and on each message); returns the unlisten. */
+function waitUntil(
+  listen: (f: () => void) => () => void,
+  ready: () => boolean,
+  done: () => void,
+): () => void {
+  let unlisten: (() => void) | undefined;
+  const check = () => {
+    if (!ready()) return;
+    unlisten?.();
+    done();
+  };
+  unlisten = listen(check);
+  check();
+  return () => unlisten?.();
+}
+
+/** The ids of a claim's payload; none for one not understood. */
+function readIds(payload: Buffer): NodeId[] {
+  try {
+    const v = JSON.parse(payload.toString()) as { ids?: unknown };
+    return Array.isArray(v.ids) ? (v.ids.filter((x) => typeof x === "string") as NodeId[]) : [];
+  } catch {
+    return [];
+  }
+}
