@@ -37,6 +37,9 @@ export interface ClaimOptions {
   readonly token?: string;
 }
 
+/** How long the run waits for the broker to pass its own claim back before it goes on without one. */
+export const CLAIM_ECHO_MS = 10_000;
+
 export const claimTopic = (prefix: Prefix, token: string): string => `${prefix}/claim/${token}`;
 
 /**
@@ -99,7 +102,31 @@ export async function claimFleet(
     await client.subscribeAsync(`${o.prefix}/claim/+`, { qos: 1 });
     await client.publishAsync(mine, JSON.stringify({ ids: o.ids }), { qos: 1, retain: true });
     await retainedSettled(scheduler, listen);
-    if (!seenOwn) await new Promise<void>((resolve) => waitUntil(listen, () => seenOwn, resolve));
+    if (!seenOwn) {
+      // A broker that drops the claim (its access rules deny the login `<prefix>/claim/…`: Mosquitto
+      // acknowledges such a publish and drops it) or the subscription never passes it back: the run
+      // goes on without a claim rather than waiting for ever, and says so.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          timer.cancel();
+          unlisten?.();
+          stop?.removeEventListener("abort", done);
+          resolve();
+        };
+        let unlisten: (() => void) | undefined;
+        const timer = after(scheduler, CLAIM_ECHO_MS, done);
+        unlisten = waitUntil(listen, () => seenOwn, done);
+        if (stop?.aborted) done();
+        else stop?.addEventListener("abort", done);
+      });
+      if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
+      if (!seenOwn) {
+        warn(
+          `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
+        );
+        return { close };
+      }
+    }
     if (o.fresh) {
       for (const topic of others.keys()) await client.publishAsync(topic, "", { qos: 1, retain: true });
       return { close };
