@@ -7,6 +7,7 @@
  * all the time (its own probes: twins/broker-probe.ts) makes the silence mean something.
  */
 import { EventEmitter } from "node:events";
+import type { Duplex } from "node:stream";
 import type { MqttClient } from "mqtt";
 import { every, type Scheduler, type Timer } from "./clock.js";
 
@@ -28,7 +29,9 @@ export type BrokerLoss = Exclude<BrokerState, "up">;
 export interface BrokerWatchEvents {
   /**
    * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when
-   * the broker was last heard from (any packet), and back (true).
+   * it was lost — when the broker was last heard from (any packet) if it fell silent or its
+   * keepalive ran out, the moment the connection dropped if it closed while the broker answered —
+   * and back (true).
    */
   broker: [connected: boolean, lastHeardAt?: number];
   /** Every change of state (a silence that ends with the connection dropping is two), with the last heard. */
@@ -61,12 +64,13 @@ class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
     super();
   }
 
-  to(state: BrokerState): void {
+  /** To `state`; a loss dated from `from` (the broker's last packet unless told otherwise). */
+  to(state: BrokerState, from = this.lastHeardAt): void {
     const was = this.state;
     this.state = state;
     if (this.stopped) return;
-    this.emit("state", state, was, this.lastHeardAt);
-    if (was === "up") this.emit("broker", false, this.lastHeardAt);
+    this.emit("state", state, was, from);
+    if (was === "up") this.emit("broker", false, from);
     else if (state === "up") this.emit("broker", true);
   }
 
@@ -78,6 +82,12 @@ class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
     this.stopped = true;
     this.check?.cancel();
   }
+}
+
+/** Whether `client`'s connection was ended from the other side: its peer closed or reset it. */
+function endedByPeer(client: MqttClient): boolean {
+  const s = client.stream as Partial<Pick<Duplex, "readableEnded" | "errored">> | undefined;
+  return s?.readableEnded === true || (s?.errored !== undefined && s.errored !== null);
 }
 
 /**
@@ -101,7 +111,12 @@ export function watchConnection(
     if (w.state !== "lost") error(e);
   });
   client.on("offline", () => {
-    if (w.state !== "lost") w.to("lost");
+    // A connection the broker's side ended (closed or reset: a killed broker, a restart) is lost
+    // now: dated from the last packet, a kill -9 was told up to a probe period (on a connection that
+    // hears little, seconds) before it happened. One this client ended itself (its keepalive ran
+    // out) lost the broker when it last heard from it.
+    if (w.state === "up") w.to("lost", endedByPeer(client) ? now() : w.lastHeardAt);
+    else if (w.state !== "lost") w.to("lost");
   });
   client.on("connect", () => {
     if (w.state === "lost") w.to("up");
