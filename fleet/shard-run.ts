@@ -13,6 +13,7 @@ import { hostname } from "node:os";
 import type mqtt from "mqtt";
 import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
+import { stallWatchOf } from "../node/stall-watch.js";
 import { formatStamp, type NodeId, Prefix, type Stamp } from "../protocol/index.js";
 import type { NodeTimeline } from "../sim/recovery.js";
 import { followersReach } from "../sim/topology.js";
@@ -26,6 +27,7 @@ import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } fro
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
+import { connectionErrorLine } from "./shard-connection-error.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
@@ -158,11 +160,12 @@ export class ShardRun {
     let probe: ClockProbe | undefined;
     try {
       client = await connectWatchClient(url, opts.login);
+      const stalls = stallWatchOf(sched);
       const outages = new BrokerOutages(
         watchConnection(
           client,
           () => sched.now(),
-          (e) => note(`broker connection: ${e.message}`),
+          (e) => note(connectionErrorLine(e, stalls?.explaining(sched.now()))),
           { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
         ),
         () => sched.now(),
