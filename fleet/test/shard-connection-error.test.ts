@@ -24,5 +24,7 @@ it("tells an error that met the shard's own stall as the stall's, and any other 
   // Well after the stall, an error is the connection's own again.
   sched.advance(10_000);
   const reset = new Error("read ECONNRESET");
-  expect(connectionErrorLine(reset, stalls.explaining(sched.now()))).toBe("broker connection: read ECONNRESET");
+  expect(connectionErrorLine(reset, stalls.explaining(sched.now()))).toBe(
+    "broker connection: read ECONNRESET",
+  );
 });
