@@ -31,9 +31,10 @@ export interface BrokerWatchEvents {
    * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when
    * it was lost — when the broker was last heard from (any packet) if it fell silent or its
    * keepalive ran out, the moment the connection dropped if it closed while the broker answered —
-   * and back (true).
+   * and back (true) with when: the start of the reconnect that got through (the broker listened
+   * by then; its CONNACK may come later, behind a crowd reconnecting), or its packet heard again.
    */
-  broker: [connected: boolean, lastHeardAt?: number];
+  broker: [connected: boolean, at?: number];
   /** Every change of state (a silence that ends with the connection dropping is two), with the last heard. */
   state: [state: BrokerState, was: BrokerState, lastHeardAt: number];
 }
@@ -64,14 +65,18 @@ class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
     super();
   }
 
-  /** To `state`; a loss dated from `from` (the broker's last packet unless told otherwise). */
-  to(state: BrokerState, from = this.lastHeardAt): void {
+  /**
+   * To `state` at `at`: a loss dated from it (the broker's last packet unless told otherwise), a
+   * return too (now unless told otherwise).
+   */
+  to(state: BrokerState, at?: number): void {
     const was = this.state;
     this.state = state;
     if (this.stopped) return;
+    const from = state === "up" ? this.lastHeardAt : (at ?? this.lastHeardAt);
     this.emit("state", state, was, from);
     if (was === "up") this.emit("broker", false, from);
-    else if (state === "up") this.emit("broker", true);
+    else if (state === "up") this.emit("broker", true, at);
   }
 
   checkEvery(timer: Timer): void {
@@ -118,8 +123,14 @@ export function watchConnection(
     if (w.state === "up") w.to("lost", endedByPeer(client) ? now() : w.lastHeardAt);
     else if (w.state !== "lost") w.to("lost");
   });
+  // When the reconnect under way began: its TCP connection got through, so the broker listened.
+  let attemptAt: number | undefined;
+  client.on("reconnect", () => {
+    attemptAt = now();
+  });
   client.on("connect", () => {
-    if (w.state === "lost") w.to("up");
+    if (w.state === "lost") w.to("up", attemptAt);
+    attemptAt = undefined;
   });
   if (silence !== undefined) {
     const { sched } = silence;

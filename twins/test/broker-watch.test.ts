@@ -81,7 +81,7 @@ it("tells a silent broker lost from its last packet, back with its next, and a s
   ]);
 });
 
-it("dates a connection its broker ended at the drop, and one its keepalive ended from the last packet", () => {
+it("dates a connection its broker ended at the drop, one its keepalive ended from the last packet, and a return from its attempt", () => {
   const s = stub();
   const client = new EventEmitter() as EventEmitter & { stream?: object };
   const told: [boolean, number | undefined][] = [];
@@ -103,6 +103,10 @@ it("dates a connection its broker ended at the drop, and one its keepalive ended
   s.set(2300);
   client.stream = { readableEnded: false, errored: new Error("write EPIPE") };
   client.emit("offline");
+  // Back: when the reconnect that got through began, before its CONNACK.
+  s.set(2900);
+  client.emit("reconnect");
+  s.set(2950);
   client.emit("connect");
   // Ended by this client, its ping unanswered: the broker was lost when last heard.
   s.set(3000);
@@ -114,7 +118,7 @@ it("dates a connection its broker ended at the drop, and one its keepalive ended
     [false, 1400],
     [true, undefined],
     [false, 2300],
-    [true, undefined],
+    [true, 2900],
     [false, 3000],
   ]);
 });
