@@ -20,7 +20,8 @@ import {
 
 /** What the spans are read from: a `broker` event (connected or not), as the twins service's. */
 export interface BrokerWatchable {
-  on(event: "broker", listener: (connected: boolean, lastHeardAt?: number) => void): unknown;
+  /** `at`: lost since (the last packet heard, the drop), or back since (absent: now). */
+  on(event: "broker", listener: (connected: boolean, at?: number) => void): unknown;
 }
 
 /** What tells the nodes whose report the broker came back without: the run's own twins service. */
@@ -83,7 +84,7 @@ export class BrokerOutages {
     this.since = now();
     const all = Array.isArray(sources) ? sources : [sources];
     for (const source of all as readonly (Watch | undefined)[]) {
-      source?.on("broker", (connected, lastHeardAt) => (connected ? this.back() : this.lost(lastHeardAt)));
+      source?.on("broker", (connected, at) => (connected ? this.back(at) : this.lost(at)));
       if (source !== undefined && "onRefused" in source) source.onRefused((why) => this.refused(why));
     }
     // Told once the broker's replay after the reconnect is over: the outage just ended (none before
@@ -120,10 +121,11 @@ export class BrokerOutages {
     } else this.spans.push({ startMs, endMs: undefined, retainedLost: 0, refused: undefined, stall });
   }
 
-  private back(): void {
+  /** Back since `at` (the start of the reconnect that got through), or now. */
+  private back(at: number | undefined): void {
     const span = this.open;
     if (span === undefined) return;
-    span.endMs = this.now();
+    span.endMs = Math.max(span.startMs, Math.min(at ?? this.now(), this.now()));
     // Still lost well after the stall: the broker was away too, and it is an outage after all.
     if (span.stall !== undefined && span.endMs > span.stall.endMs + STALL_RECONNECT_MS)
       span.stall = undefined;

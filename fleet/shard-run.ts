@@ -28,6 +28,7 @@ import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } fro
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
+import { connectionErrorLine } from "./shard-connection-error.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
@@ -169,7 +170,7 @@ export class ShardRun {
         watchConnection(
           client,
           () => sched.now(),
-          (e) => note(`broker connection: ${e.message}`),
+          (e) => note(connectionErrorLine(e, stalls?.explaining(sched.now()))),
           { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
         ),
         () => sched.now(),

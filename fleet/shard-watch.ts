@@ -107,9 +107,20 @@ export class FleetWatch {
  */
 export const WATCH_KEEPALIVE_S = 15;
 
-const WATCH_RECONNECT_MS = 1000;
+/**
+ * How often a watch client tries again while its broker is away. It is what times the broker's
+ * outages (fleet/broker-outages.ts): the outage ends when it is back, so it tries often, and a broker
+ * started again is told back within this of listening (at 1 s, outages read 0.4-1.2 s long).
+ */
+export const WATCH_RECONNECT_MS = 200;
 
-/** A watch client (a shard's, a run's probe): clean, retrying every second, with the keepalive above. */
+/**
+ * The first pause after a refusal of its login, doubled at each refusal in a row (twins/refusal-
+ * backoff.ts), as the twins service's: refused every 200 ms, a login would soon be banned.
+ */
+const WATCH_REFUSED_BASE_MS = 1000;
+
+/** A watch client (a shard's, a run's probe): clean, retrying every 200 ms, with the keepalive above. */
 export function connectWatchClient(url: string, login: BrokerLogin | undefined): Promise<mqtt.MqttClient> {
   return mqtt
     .connectAsync(url, {
@@ -123,7 +134,7 @@ export function connectWatchClient(url: string, login: BrokerLogin | undefined):
     })
     .then(
       (client) => {
-        backOffRefusals(client, WATCH_RECONNECT_MS);
+        backOffRefusals(client, WATCH_RECONNECT_MS, WATCH_REFUSED_BASE_MS);
         return client;
       },
       (e: unknown) => {

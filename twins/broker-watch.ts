@@ -7,6 +7,7 @@
  * all the time (its own probes: twins/broker-probe.ts) makes the silence mean something.
  */
 import { EventEmitter } from "node:events";
+import type { Duplex } from "node:stream";
 import type { MqttClient } from "mqtt";
 import { every, type Scheduler, type Timer } from "./clock.js";
 
@@ -28,9 +29,12 @@ export type BrokerLoss = Exclude<BrokerState, "up">;
 export interface BrokerWatchEvents {
   /**
    * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when
-   * the broker was last heard from (any packet), and back (true).
+   * it was lost — when the broker was last heard from (any packet) if it fell silent or its
+   * keepalive ran out, the moment the connection dropped if it closed while the broker answered —
+   * and back (true) with when: the start of the reconnect that got through (the broker listened
+   * by then; its CONNACK may come later, behind a crowd reconnecting), or its packet heard again.
    */
-  broker: [connected: boolean, lastHeardAt?: number];
+  broker: [connected: boolean, at?: number];
   /** Every change of state (a silence that ends with the connection dropping is two), with the last heard. */
   state: [state: BrokerState, was: BrokerState, lastHeardAt: number];
 }
@@ -61,13 +65,18 @@ class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
     super();
   }
 
-  to(state: BrokerState): void {
+  /**
+   * To `state` at `at`: a loss dated from it (the broker's last packet unless told otherwise), a
+   * return too (now unless told otherwise).
+   */
+  to(state: BrokerState, at?: number): void {
     const was = this.state;
     this.state = state;
     if (this.stopped) return;
-    this.emit("state", state, was, this.lastHeardAt);
-    if (was === "up") this.emit("broker", false, this.lastHeardAt);
-    else if (state === "up") this.emit("broker", true);
+    const from = state === "up" ? this.lastHeardAt : (at ?? this.lastHeardAt);
+    this.emit("state", state, was, from);
+    if (was === "up") this.emit("broker", false, from);
+    else if (state === "up") this.emit("broker", true, at);
   }
 
   checkEvery(timer: Timer): void {
@@ -78,6 +87,12 @@ class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
     this.stopped = true;
     this.check?.cancel();
   }
+}
+
+/** Whether `client`'s connection was ended from the other side: its peer closed or reset it. */
+function endedByPeer(client: MqttClient): boolean {
+  const s = client.stream as Partial<Pick<Duplex, "readableEnded" | "errored">> | undefined;
+  return s?.readableEnded === true || (s?.errored !== undefined && s.errored !== null);
 }
 
 /**
@@ -101,10 +116,21 @@ export function watchConnection(
     if (w.state !== "lost") error(e);
   });
   client.on("offline", () => {
-    if (w.state !== "lost") w.to("lost");
+    // A connection the broker's side ended (closed or reset: a killed broker, a restart) is lost
+    // now: dated from the last packet, a kill -9 was told up to a probe period (on a connection that
+    // hears little, seconds) before it happened. One this client ended itself (its keepalive ran
+    // out) lost the broker when it last heard from it.
+    if (w.state === "up") w.to("lost", endedByPeer(client) ? now() : w.lastHeardAt);
+    else if (w.state !== "lost") w.to("lost");
+  });
+  // When the reconnect under way began: its TCP connection got through, so the broker listened.
+  let attemptAt: number | undefined;
+  client.on("reconnect", () => {
+    attemptAt = now();
   });
   client.on("connect", () => {
-    if (w.state === "lost") w.to("up");
+    if (w.state === "lost") w.to("up", attemptAt);
+    attemptAt = undefined;
   });
   if (silence !== undefined) {
     const { sched } = silence;

@@ -31,21 +31,24 @@ export function onRefusals(client: Pick<MqttClient, "on">, fn: (why: string) => 
   });
 }
 
-/** The pause after `refusals` refusals in a row, from the reconnect period `periodMs`. */
-export function refusedPause(periodMs: number, refusals: number): number {
-  return refusals === 0 ? periodMs : Math.min(REFUSED_RETRY_MAX_MS, periodMs * 2 ** refusals);
+/**
+ * The pause after `refusals` refusals in a row: the reconnect period `periodMs` after none, else
+ * doubled from `refusedBaseMs` (the period unless given).
+ */
+export function refusedPause(periodMs: number, refusals: number, refusedBaseMs = periodMs): number {
+  return refusals === 0 ? periodMs : Math.min(REFUSED_RETRY_MAX_MS, refusedBaseMs * 2 ** refusals);
 }
 
 /**
- * Sets `client`'s pause before each attempt: doubled at each refusal in a row, the period otherwise.
- * Called before any other error listener is added, so that they read the pause already set; MQTT.js
- * reads it when it sets up the next attempt, after the error.
+ * Sets `client`'s pause before each attempt: doubled from `refusedBaseMs` at each refusal in a row,
+ * the period otherwise. Called before any other error listener is added, so that they read the pause
+ * already set; MQTT.js reads it when it sets up the next attempt, after the error.
  */
-export function backOffRefusals(client: MqttClient, periodMs: number): void {
+export function backOffRefusals(client: MqttClient, periodMs: number, refusedBaseMs = periodMs): void {
   let refusals = 0;
   client.on("error", (err) => {
     refusals = isRefusal(err) ? refusals + 1 : 0;
-    client.options.reconnectPeriod = refusedPause(periodMs, refusals);
+    client.options.reconnectPeriod = refusedPause(periodMs, refusals, refusedBaseMs);
   });
   client.on("connect", () => {
     refusals = 0;

@@ -28,4 +28,17 @@ describe("BrokerOutages", () => {
       { startMs: 50_000, endMs: 60_000, back: false },
     ]);
   });
+
+  it("ends an outage when the reconnect that got through began, not at its CONNACK", () => {
+    const probe = new EventEmitter();
+    let now = 10_000;
+    const outages = new BrokerOutages(probe, () => now);
+    probe.emit("broker", false, 10_000);
+    // Started again, its port open at 17,000: the attempt begun at 17,100 got its CONNACK at 17,600,
+    // behind the fleet's nodes reconnecting.
+    now = 17_600;
+    probe.emit("broker", true, 17_100);
+    now = 20_000;
+    expect(outages.list(now)).toEqual([{ startMs: 10_000, endMs: 17_100, back: true }]);
+  });
 });

@@ -23,7 +23,7 @@ afterEach(async () => {
 it("queries when its link comes back, and hears the nodes that synced while it was away register", async () => {
   const broker = await fx.broker();
   const proxy = fx.track(await cuttableProxy(broker.port), (p) => p.close());
-  // The watch client's options but its reconnect period (connectWatchClient: 1 s).
+  // The watch client's options but its reconnect period (connectWatchClient: 200 ms).
   const client = await mqtt.connectAsync(proxy.url, { clean: true, reconnectPeriod: 50, keepalive: 15 });
   fx.track(client, (c) => c.endAsync(true));
   const watch = await FleetWatch.open(client, Prefix("tf"), new RealScheduler());

@@ -2,7 +2,9 @@
  * A client's watch (a shard's, a run's probe, the twins service's link) tells a broker that stays
  * connected but says nothing (frozen, or cut off with the socket open) as lost once it has been
  * silent SILENCE_MS, dated from its last packet,
- * and back with its next; a check that comes late (this process stalled) tells nothing.
+ * and back with its next; a check that comes late (this process stalled) tells nothing. A connection
+ * that drops is lost at the drop when the broker's side ended it (a kill -9 was told up to 0.5 s
+ * early, from the last probe), from the last packet when the keepalive did.
  */
 import { EventEmitter } from "node:events";
 import type mqtt from "mqtt";
@@ -76,5 +78,47 @@ it("tells a silent broker lost from its last packet, back with its next, and a s
   expect(told.slice(2)).toEqual([
     [false, 14_010],
     [true, undefined],
+  ]);
+});
+
+it("dates a connection its broker ended at the drop, one its keepalive ended from the last packet, and a return from its attempt", () => {
+  const s = stub();
+  const client = new EventEmitter() as EventEmitter & { stream?: object };
+  const told: [boolean, number | undefined][] = [];
+  watchConnection(
+    client as unknown as mqtt.MqttClient,
+    () => s.sched.now(),
+    () => {},
+  ).on("broker", (up, at) => told.push([up, at]));
+  s.set(1000);
+  client.emit("packetreceive");
+  // The broker killed at 1,400 ms: its side closed the socket (read to its end), noticed at once.
+  s.set(1400);
+  client.stream = { readableEnded: true, errored: null };
+  client.emit("offline");
+  client.emit("connect");
+  // Reset by the broker's side (a write that met a closed socket): the same.
+  s.set(2000);
+  client.emit("packetreceive");
+  s.set(2300);
+  client.stream = { readableEnded: false, errored: new Error("write EPIPE") };
+  client.emit("offline");
+  // Back: when the reconnect that got through began, before its CONNACK.
+  s.set(2900);
+  client.emit("reconnect");
+  s.set(2950);
+  client.emit("connect");
+  // Ended by this client, its ping unanswered: the broker was lost when last heard.
+  s.set(3000);
+  client.emit("packetreceive");
+  s.set(25_500);
+  client.stream = { readableEnded: false, errored: null };
+  client.emit("offline");
+  expect(told).toEqual([
+    [false, 1400],
+    [true, undefined],
+    [false, 2300],
+    [true, 2900],
+    [false, 3000],
   ]);
 });

@@ -33,6 +33,8 @@ it("doubles the pause at each refusal in a row up to a minute, and starts again 
     REFUSED_RETRY_MAX_MS,
     REFUSED_RETRY_MAX_MS,
   ]);
+  // A watch client retries every 200 ms while the broker is away, refusals backed off from 1 s.
+  expect([0, 1, 2].map((n) => refusedPause(200, n, 1000))).toEqual([200, 2000, 4000]);
   expect(isRefusal(refusedLogin)).toBe(true);
   expect(isRefusal(refusedPort)).toBe(false);
 });
