@@ -54,7 +54,12 @@ export function resumable(prior: unknown, plan: SweepPlan, path: string): SweepR
   const r = prior as Partial<SweepReport> | null;
   if (typeof r !== "object" || r === null || r.kind !== "twinfleet-sweep")
     throw fail("is not a twinfleet sweep report");
-  if (r.format !== SWEEP_FORMAT || typeof r.plan !== "object" || r.plan === null)
+  if (
+    r.format !== SWEEP_FORMAT ||
+    typeof r.plan !== "object" ||
+    r.plan === null ||
+    !Array.isArray(r.plan.scenarios)
+  )
     throw fail(
       `was written by ${r.twinfleet === undefined ? "an older twinfleet" : `twinfleet ${r.twinfleet}`} (report format ${r.format ?? 1}), which this one (format ${SWEEP_FORMAT}) cannot resume: run the sweep again without --resume`,
     );
