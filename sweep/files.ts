@@ -268,6 +268,18 @@ export function faultsCsv(r: SweepReport): string {
 }
 
 /**
+ * A CSV's first line when the sweep was cut short, before its header: `#` first, so a script skips
+ * it (pandas `comment="#"`, R `comment.char="#"`, `grep -v '^#'`), and one cell without a comma or
+ * a semicolon, so a spreadsheet shows it whole above the table. Nothing for a whole sweep.
+ */
+export function partialMark(r: SweepReport): string {
+  const cut = r.cutShort;
+  if (!cut) return "";
+  const why = cut.failed ? "a point failed (report.json says which and why)" : "stopped (Ctrl-C)";
+  return `# CUT SHORT: ${cut.done} of ${cut.of} points run - ${why} - this file holds those only - twinfleet sweep --resume with the same flags runs the rest\n`;
+}
+
+/**
  * Writes every file; returns their paths. Each write (the directory's first) goes through `guard`,
  * which can name what fails: the CLI names the flag and the file, on a disk that filled meanwhile.
  */
@@ -279,10 +291,10 @@ export function writeSweep(
   guard(dir, () => makeDir(dir));
   const files: [string, string][] = [
     ["report.json", `${JSON.stringify(r, null, 2)}\n`],
-    ["loss.csv", lossCsv(r)],
-    ["cpu.csv", cpuCsv(r)],
-    ["settings.csv", settingsCsv(r)],
-    ["faults.csv", faultsCsv(r)],
+    ["loss.csv", partialMark(r) + lossCsv(r)],
+    ["cpu.csv", partialMark(r) + cpuCsv(r)],
+    ["settings.csv", partialMark(r) + settingsCsv(r)],
+    ["faults.csv", partialMark(r) + faultsCsv(r)],
     ["report.html", renderHtml(r)],
   ];
   return files.map(([name, text]) => {

@@ -7,6 +7,7 @@ import { type Clock, type FieldNamer, FleetOptionsError } from "../fleet/options
 import { applyProfileOverrides } from "../fleet/profile-overrides.js";
 import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
 import { RealScheduler, type Scheduler, sleep } from "../node/scheduler.js";
+import { VERSION } from "../node/version.js";
 import { assertNever } from "../protocol/index.js";
 import { BrokerConnectError, type BrokerLogin, displayUrl } from "../twins/index.js";
 import { type CpuRow, PAPER_CPU } from "./cpu.js";
@@ -17,6 +18,7 @@ import {
   virtualCaseProblem,
 } from "./fault-cases.js";
 import { type PointResult, pointSeconds, VIRTUAL_WARM_UP_S, virtualSeconds } from "./point.js";
+import { keptResults, resumable, SWEEP_FORMAT, type SweepPlan, sweepPlan } from "./resume.js";
 import { type FaultCase, type Scenario, ScenarioError } from "./scenario.js";
 import { LIMITS, runStep, type SettingsPoint, type Step, type StepResults, stepLabel } from "./steps.js";
 
@@ -45,6 +47,12 @@ export interface ScenarioResult {
 
 export interface SweepReport {
   readonly kind: "twinfleet-sweep";
+  /** The report's layout (SWEEP_FORMAT); absent in those before a sweep could be resumed. */
+  readonly format?: number;
+  /** The twinfleet that ran its points. */
+  readonly twinfleet?: string;
+  /** What decided its points, for `--resume` to check a new run against. */
+  readonly plan?: SweepPlan;
   readonly quick: boolean;
   readonly startedAt: string;
   readonly wallS: number;
@@ -64,6 +72,8 @@ export interface SweepReport {
     readonly of: number;
     readonly failed?: { readonly point: string; readonly error: string };
   };
+  /** Each time the sweep was resumed (`--resume`): when, and how many points done it kept. */
+  readonly resumed?: readonly { readonly at: string; readonly kept: number }[];
 }
 
 export interface SweepProgress {
@@ -97,14 +107,27 @@ export interface SweepOptions {
   /** The clock of the sweep and of every fleet run in it (real time: the runs' workers follow it). Default a RealScheduler. */
   readonly scheduler?: Scheduler;
   readonly onPoint?: (p: SweepProgress) => void;
-  /** Before the first point: how many steps, and the estimate of the whole sweep's wall time. */
-  readonly onStart?: (plan: { readonly total: number; readonly etaS: number }) => void;
+  /**
+   * Before the first point: how many steps, and the estimate of the wall time of those to run; when
+   * resumed, the labels of the points kept and of those to run.
+   */
+  readonly onStart?: (plan: {
+    readonly total: number;
+    readonly etaS: number;
+    readonly kept?: readonly string[];
+    readonly toRun?: readonly string[];
+  }) => void;
   /** With `broker`: a point waits for the broker lost since the point before, and its end (BROKER_WAIT_MS). */
   readonly onBrokerWait?: (news: BrokerWaitNews) => void;
   /** How long that wait may last; default BROKER_WAIT_MS. */
   readonly brokerWaitMs?: number;
   /** Aborted: no further point starts; the report holds the points finished (`cutShort`). */
   readonly signal?: AbortSignal;
+  /**
+   * A report of this sweep stopped before its last point (report.json as parsed, and where it was
+   * read): its points done are kept, the rest run, and the report is the whole sweep's.
+   */
+  readonly resume?: { readonly report: unknown; readonly path: string };
 }
 
 /**
@@ -194,22 +217,37 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
         assertNever(st);
     }
   };
-  const results: StepResults[] = scenarios.map(() => ({
-    loss: [],
-    cpu: undefined,
-    settings: [],
-    faults: [],
-  }));
+  const plan = sweepPlan(scenarios, {
+    quick: o.quick,
+    ...(o.clock !== undefined ? { clock: o.clock } : {}),
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.broker !== undefined ? { broker: displayUrl(o.broker) } : {}),
+  });
+  const prior = o.resume ? resumable(o.resume.report, plan, o.resume.path) : undefined;
+  const { kept, results } =
+    prior && o.resume
+      ? keptResults(prior, steps, o.resume.path)
+      : {
+          kept: 0,
+          results: scenarios.map((): StepResults => ({ loss: [], cpu: undefined, settings: [], faults: [] })),
+        };
+  const toRun = steps.slice(kept);
   // The first fleet point of a virtual sweep also pays the process's warm-up, once.
-  const warmUpS = o.clock === "virtual" && steps.some((st) => st.kind !== "cpu") ? VIRTUAL_WARM_UP_S : 0;
-  o.onStart?.({ total: steps.length, etaS: warmUpS + steps.reduce((a, st) => a + estimate(st), 0) });
+  const warmUpS = o.clock === "virtual" && toRun.some((st) => st.kind !== "cpu") ? VIRTUAL_WARM_UP_S : 0;
+  const labelOf = (st: Step) => stepLabel(scenarios[st.s] as Scenario, st);
+  o.onStart?.({
+    total: steps.length,
+    etaS: warmUpS + toRun.reduce((a, st) => a + estimate(st), 0),
+    ...(prior ? { kept: steps.slice(0, kept).map(labelOf), toRun: toRun.map(labelOf) } : {}),
+  });
   // Fleet steps' wall time against their estimates so far: the ETA scales the rest's estimates by it.
   let fleetWall = 0;
   let fleetEstimated = 0;
-  let done = 0;
+  let done = kept;
   let failed: { readonly point: string; readonly error: string } | undefined;
   const waitMs = o.brokerWaitMs ?? BROKER_WAIT_MS;
   for (const [i, st] of steps.entries()) {
+    if (i < kept) continue;
     if (o.signal?.aborted) break;
     const sc = scenarios[st.s] as Scenario;
     const out = results[st.s] as (typeof results)[number];
@@ -281,17 +319,25 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     ...(s.settings?.points ?? []),
     ...(s.faults?.cases ?? []),
   ]);
+  // Resumed: the sweep began when its first run did, and its wall time is that of its runs together.
+  const wallS = Math.round((sched.now() - t0) / 100) / 10 + (prior?.wallS ?? 0);
   return {
     kind: "twinfleet-sweep",
+    format: SWEEP_FORMAT,
+    twinfleet: VERSION,
+    plan,
     quick: o.quick,
-    startedAt,
-    wallS: Math.round((sched.now() - t0) / 100) / 10,
+    startedAt: prior?.startedAt ?? startedAt,
+    wallS: Math.round(wallS * 10) / 10,
     limits: LIMITS,
     paperCpu: PAPER_CPU,
     allKeptUp: fleetPoints.every((p) => p.sim.keptUp),
     scenarios: scenarioResults,
     ...(o.broker !== undefined ? { broker: displayUrl(o.broker) } : {}),
     ...(done < steps.length ? { cutShort: { done, of: steps.length, ...(failed ? { failed } : {}) } } : {}),
+    ...(prior && (prior.resumed || kept < steps.length)
+      ? { resumed: [...(prior.resumed ?? []), ...(kept < steps.length ? [{ at: startedAt, kept }] : [])] }
+      : {}),
   };
 }
 

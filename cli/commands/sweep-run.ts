@@ -3,11 +3,14 @@
  * it runs): the flags checked up front, the sweep with a progress line per point, its files and
  * its summary.
  */
+import { join } from "node:path";
 import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
+import { FILE_LIMITS, readUserText } from "../../protocol/user-file.js";
 import { disturbedShort, disturbedWords } from "../../sweep/disturbed.js";
 import { externalCaseProblem, virtualCaseProblem } from "../../sweep/fault-cases.js";
 import { writeSweep } from "../../sweep/files.js";
 import type { PointResult } from "../../sweep/point.js";
+import { ResumeError } from "../../sweep/resume.js";
 import { adjustScenario, loadScenario, type Scenario, ScenarioError } from "../../sweep/scenario.js";
 import { runSweep, type SweepProgress, type SweepReport } from "../../sweep/sweep.js";
 import { displayUrl, splitBrokerUrl } from "../../twins/index.js";
@@ -27,6 +30,7 @@ export interface RawSweepOptions extends FleetLoginFlags {
   seconds?: string;
   workers?: string;
   clock?: string;
+  resume?: boolean;
 }
 
 export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<void> {
@@ -88,6 +92,17 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     throw e;
   }
   const out = raw.out ?? "sweep-report";
+  let resume: { report: unknown; path: string } | undefined;
+  if (raw.resume === true) {
+    try {
+      resume = readResume(out);
+    } catch (e) {
+      if (!(e instanceof ResumeError)) throw e;
+      io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
+      io.exit?.(2);
+      return;
+    }
+  }
   // Ctrl-C: the point under way finishes and the points done are written, marked cut short (exit
   // 130); a second one stops at once, writing nothing.
   const stop = new AbortController();
@@ -115,9 +130,10 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
           }
         : {}),
       signal: stop.signal,
-      onStart: ({ total, etaS }) =>
+      ...(resume ? { resume } : {}),
+      onStart: ({ total, etaS, kept, toRun }) =>
         io.stderr(
-          `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, about ${duration(etaS)}\n`,
+          `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, ${kept ? resumedPlan(kept, toRun ?? [], etaS) : `about ${duration(etaS)}`}\n`,
         ),
       onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
       onBrokerWait: (news) =>
@@ -141,6 +157,31 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     io.stderr(`twinfleet sweep: point ${failed.point} failed: ${failed.error}\n`);
     io.exit?.(1);
   } else if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
+}
+
+/** report.json of --out, read and parsed for --resume; what is wrong with it a ResumeError. */
+function readResume(out: string): { report: unknown; path: string } {
+  const path = join(out, "report.json");
+  const text = readUserText(path, {
+    maxBytes: FILE_LIMITS.fleet,
+    what: "--resume",
+    error: (message) => new ResumeError(`${message} (the report of the sweep to resume, in --out)`),
+  });
+  try {
+    return { report: JSON.parse(text), path };
+  } catch (e) {
+    throw new ResumeError(`--resume: ${path} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** What a resumed sweep keeps and runs, e.g. `3 kept (paper: 0% loss … paper: 15% loss), 2 to run from paper: 25% loss, about 4 s`. */
+export function resumedPlan(kept: readonly string[], toRun: readonly string[], etaS: number): string {
+  const keptText =
+    kept.length === 0
+      ? "none kept"
+      : `${kept.length} kept (${kept.length === 1 ? kept[0] : `${kept[0]} … ${kept.at(-1)}`})`;
+  if (toRun.length === 0) return `resumed: ${keptText}, nothing left to run`;
+  return `resumed: ${keptText}, ${toRun.length} to run from ${toRun[0]}, about ${duration(etaS)}`;
 }
 
 /** A --scenario name or file; what is wrong with it names the flag. */

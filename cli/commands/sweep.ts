@@ -19,6 +19,10 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
       "--quick",
       "a reduced sweep: 3 loss levels, 20 nodes, 5 s of presses per point, fault times scaled to fit (about 1.5 min)",
     )
+    .option(
+      "--resume",
+      "finish a sweep stopped before its last point: keep the points done in --out's report.json, run the rest (same flags)",
+    )
     .option("--nodes <n>", "nodes per fleet point (default: the scenario's)")
     .option("--seconds <s>", "seconds of presses per fleet point (default: the scenario's)")
     .option(
@@ -42,6 +46,7 @@ Examples:
   twinfleet sweep --quick --out /tmp/sweep         a reduced sweep, about a minute and a half
   twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
   twinfleet sweep --scenario paper --nodes 100 --seconds 30
+  twinfleet sweep --clock virtual --resume         finish the sweep that was stopped (Ctrl-C, a failed point)
   twinfleet sweep --scenario paper --broker mqtt://lab-pi:1883   the paper's figures through your broker
   twinfleet sweep --broker mqtt://lab-pi:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
 

@@ -32,7 +32,8 @@ const tiny = {
 
 /**
  * A TCP relay to the broker on a port of its own. `cut`: closed at once, from then on a connection is
- * refused; `reopen`: relaying again on the same port; `garble`: answering what is not MQTT.
+ * refused; `reopen`: relaying again on the same port; `garble`: answering what is not MQTT; `mend`:
+ * relaying again after `garble`.
  */
 async function relay(to: number) {
   const sockets = new Set<Socket>();
@@ -66,6 +67,9 @@ async function relay(to: number) {
       cut();
       garbled = true;
       void listen(port);
+    },
+    mend: () => {
+      garbled = false;
     },
     close: () => new Promise<void>((r) => (server.listening ? server.close(() => r()) : r())),
   };
@@ -142,7 +146,7 @@ describe("a sweep whose broker goes away after points were done", () => {
   }, 120_000);
 
   it("writes the points done, names the point that failed and why, and exits with 1", async () => {
-    const { url, garble } = await setUp();
+    const { url, garble, mend } = await setUp();
     const dir = await mkdtemp(join(tmpdir(), "tf-sweep-stopped-"));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, "tiny.json");
@@ -167,8 +171,30 @@ describe("a sweep whose broker goes away after points were done", () => {
     const report = JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8"));
     expect(report.cutShort).toMatchObject({ done: 1, of: 2, failed: { point: "tiny: 5% loss (2 of 2)" } });
     expect(report.scenarios[0].loss.map((p: { lossPct: number }) => p.lossPct)).toEqual([0]);
-    expect((await readFile(join(dir, "out", "loss.csv"), "utf8")).trim().split("\n")).toHaveLength(2);
+    // The CSV says first that it holds the points done only, then its header and the one point.
+    const lines = (await readFile(join(dir, "out", "loss.csv"), "utf8")).trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(
+      "# CUT SHORT: 1 of 2 points run - a point failed (report.json says which and why) - this file holds those only - twinfleet sweep --resume with the same flags runs the rest",
+    );
     const page = await readFile(join(dir, "out", "report.html"), "utf8");
     expect(page).toContain("Stopped: point tiny: 5% loss (2 of 2) failed: cannot connect to the broker at");
+
+    // The broker back: --resume keeps the point done and runs the one that failed.
+    mend();
+    err.length = 0;
+    const resumed = await main(
+      ["sweep", "--scenario", file, "--broker", url, "--out", join(dir, "out"), "--resume"],
+      io,
+    );
+    expect(resumed).toBe(0);
+    expect(err.join("")).toContain(`2 points on ${url}, resumed`);
+    expect(err.join("")).toContain("resumed: 1 kept (tiny: 0% loss), 1 to run from tiny: 5% loss");
+    const whole = JSON.parse(await readFile(join(dir, "out", "report.json"), "utf8"));
+    expect(whole.cutShort).toBeUndefined();
+    expect(whole.scenarios[0].loss.map((p: { lossPct: number }) => p.lossPct)).toEqual([0, 5]);
+    expect(whole.scenarios[0].loss[0]).toEqual(report.scenarios[0].loss[0]);
+    expect(whole.resumed).toEqual([{ at: expect.any(String), kept: 1 }]);
+    expect((await readFile(join(dir, "out", "loss.csv"), "utf8")).startsWith("scenario,")).toBe(true);
   }, 120_000);
 });
