@@ -106,20 +106,7 @@ export async function claimFleet(
       // A broker that drops the claim (its access rules deny the login `<prefix>/claim/…`: Mosquitto
       // acknowledges such a publish and drops it) or the subscription never passes it back: the run
       // goes on without a claim rather than waiting for ever, and says so.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          timer.cancel();
-          unlisten?.();
-          stop?.removeEventListener("abort", done);
-          resolve();
-        };
-        let unlisten: (() => void) | undefined;
-        const timer = after(scheduler, CLAIM_ECHO_MS, done);
-        unlisten = waitUntil(listen, () => seenOwn, done);
-        if (stop?.aborted) done();
-        else stop?.addEventListener("abort", done);
-      });
-      if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
+      await waitAtMost(scheduler, CLAIM_ECHO_MS, listen, () => seenOwn, stop);
       if (!seenOwn) {
         warn(
           `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
@@ -136,20 +123,7 @@ export async function claimFleet(
       warn(
         `${shared().length} of the fleet's ids are claimed by another run starting on the broker: waiting up to ${(o.waitMs / 1000).toFixed(1)} s for its claim to go (a run that ended or lost power just now)`,
       );
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          timer.cancel();
-          unlisten?.();
-          stop?.removeEventListener("abort", done);
-          resolve();
-        };
-        let unlisten: (() => void) | undefined;
-        const timer = after(scheduler, o.waitMs, done);
-        unlisten = waitUntil(listen, () => others.size === 0, done);
-        if (stop?.aborted) done();
-        else stop?.addEventListener("abort", done);
-      });
-      if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
+      await waitAtMost(scheduler, o.waitMs, listen, () => others.size === 0, stop);
       if (others.size > 0)
         throw new FleetIdsInUseError(o.url, o.prefix, shared(), o.ids.length, o.waitMs, o.whose, "claimed");
     }
@@ -158,6 +132,33 @@ export async function claimFleet(
     await close();
     throw e;
   }
+}
+
+/**
+ * Resolves once `ready()` holds (checked at once and on each message) or `ms` have passed; a stop
+ * meanwhile throws FleetStartStoppedError.
+ */
+async function waitAtMost(
+  scheduler: Scheduler,
+  ms: number,
+  listen: (f: () => void) => () => void,
+  ready: () => boolean,
+  stop: AbortSignal | undefined,
+): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      timer.cancel();
+      unlisten?.();
+      stop?.removeEventListener("abort", done);
+      resolve();
+    };
+    let unlisten: (() => void) | undefined;
+    const timer = after(scheduler, ms, done);
+    unlisten = waitUntil(listen, ready, done);
+    if (stop?.aborted) done();
+    else stop?.addEventListener("abort", done);
+  });
+  if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
 }
 
 /** Calls `done` once `ready()` holds (checked at once and on each message); returns the unlisten. */
