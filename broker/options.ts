@@ -71,10 +71,7 @@ export interface BrokerOptions extends LimitOptions {
   readonly denySubscribe?: readonly string[];
   /** How long a persistent session may be away before it is dropped (broker/session-expiry.ts); never unless given. */
   readonly sessionExpiryMs?: number;
-  /**
-   * The clock session expiry, a stalled data directory, a silent Redis and the wait for CONNECT (from
-   * accept: broker/connect-budget.ts) are timed on (tests); the wall clock unless given.
-   */
+  /** The clock of session expiry, a stalled store, a silent Redis, the CONNECT wait (tests); else the wall's. */
   readonly scheduler?: Scheduler;
   /** Where the broker logs; silent unless given. */
   readonly logger?: Logger;

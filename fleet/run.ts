@@ -37,7 +37,7 @@ import {
 import type { Report } from "./report.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
 import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
-import { type FleetParts, prepareFleet } from "./setup.js";
+import { closeParts, type FleetParts, prepareFleet } from "./setup.js";
 import { brokerSocket, linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import type { TwinsHost } from "./twins-host.js";
@@ -389,10 +389,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.lag?.stop();
     await this.faults.stop().catch(() => {});
     await this.pool.destroy().catch(() => {});
-    await this.parts.probe?.close();
-    await this.parts.claim?.close();
-    await this.parts.twins?.close().catch(() => {});
-    await this.parts.broker.close().catch(() => {});
+    await closeParts(this.parts);
   }
 }
 

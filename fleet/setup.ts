@@ -255,12 +255,17 @@ export async function prepareFleet(
       ...(claim ? { claim } : {}),
     };
   } catch (e) {
-    await claim?.close();
-    await probe?.close();
-    await twins?.close();
-    await broker.close();
+    await closeParts({ claim, probe, twins, broker });
     throw e;
   }
+}
+
+/** Closes what prepareFleet opened, the broker last: when the run ends, or when its start failed. */
+export async function closeParts(p: Pick<FleetParts, "claim" | "probe" | "twins" | "broker">): Promise<void> {
+  await p.claim?.close();
+  await p.probe?.close();
+  await p.twins?.close().catch(() => {});
+  await p.broker.close().catch(() => {});
 }
 
 /** How long after a fleet's stale ids went offline the twins service found with them is looked for again. */
