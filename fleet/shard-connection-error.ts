@@ -6,10 +6,9 @@
  * printed only `broker connection: write EPIPE`, with no word of why; it now says so, the error
  * kept. Any other error is told as it comes.
  */
-import type { Stall } from "../node/stall-watch.js";
+import { type Stall, stallSeconds } from "../node/stall-watch.js";
 
 export function connectionErrorLine(e: Error, stall: Stall | undefined): string {
   if (stall === undefined) return `broker connection: ${e.message}`;
-  const s = ((stall.endMs - stall.startMs) / 1000).toFixed(1);
-  return `broker connection: this shard did not run for ${s} s (stopped or paused: its own stall, not the broker's), and its connection did not outlast it (${e.message}): reconnecting`;
+  return `broker connection: this shard did not run for ${stallSeconds(stall)} s (stopped or paused: its own stall, not the broker's), and its connection did not outlast it (${e.message}): reconnecting`;
 }

@@ -121,9 +121,14 @@ export function stallWatchOf(sched: Scheduler): StallWatch | undefined {
   return w;
 }
 
+/** How long a stall lasted, as told: `20.0`, in seconds. */
+export function stallSeconds(s: Stall): string {
+  return ((s.endMs - s.startMs) / 1000).toFixed(1);
+}
+
 /** How a stall is told: `20.0 s at 31.2 s`, its start given from `originMs`. */
 export function describeStall(s: Stall, originMs: number): string {
-  return `${((s.endMs - s.startMs) / 1000).toFixed(1)} s at ${((s.startMs - originMs) / 1000).toFixed(1)} s`;
+  return `${stallSeconds(s)} s at ${((s.startMs - originMs) / 1000).toFixed(1)} s`;
 }
 
 /**

@@ -8,12 +8,17 @@
  * back too long after it (node/stall-watch.ts STALL_RECONNECT_MS) was the broker's too, and says so.
  */
 import type { Logger } from "pino";
-import type { Stall } from "../node/stall-watch.js";
+import { type Stall, stallSeconds } from "../node/stall-watch.js";
 import type { BrokerState } from "./broker-watch.js";
 
-/** How the service's own stall is told in a line about its broker. */
-function stalled(s: Stall): string {
-  return `the service itself did not run for ${((s.endMs - s.startMs) / 1000).toFixed(1)} s (its host stopped or paused it): its own stall, not the broker's`;
+/** How the service's own stall is told in a line about its broker (the log's, the page's). */
+export function serviceStalled(s: Stall): string {
+  return `the service itself did not run for ${stallSeconds(s)} s (its host stopped or paused it): its own stall, not the broker's`;
+}
+
+/** How a connection lost in the service's stall, but back too long after it, is told. */
+export function outlastedStall(s: Stall): string {
+  return `lost while the service itself did not run (${stallSeconds(s)} s), but away longer than its stall explains: the broker, or the path to it, was away too`;
 }
 
 export function logBrokerState(
@@ -30,7 +35,7 @@ export function logBrokerState(
     // Lost in its own stall, but back too long after it for the stall alone: the broker was away too.
     logger.warn(
       { broker: url, outageS },
-      `twins: broker connection back after ${outageS} s: lost while the service itself did not run (${((outlasted.endMs - outlasted.startMs) / 1000).toFixed(1)} s), but away longer than its stall explains: the broker, or the path to it, was away too`,
+      `twins: broker connection back after ${outageS} s: ${outlastedStall(outlasted)}`,
     );
     return;
   }
@@ -43,7 +48,7 @@ export function logBrokerState(
           : "broker connection lost, reconnecting";
     logger.warn(
       { broker: url, outageS, stalledS: Math.round((stall.endMs - stall.startMs) / 100) / 10 },
-      `twins: ${what}; ${stalled(stall)}`,
+      `twins: ${what}; ${serviceStalled(stall)}`,
     );
     return;
   }

@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import type { IClientOptions, MqttClient } from "mqtt";
-import type { Stall } from "../node/stall-watch.js";
+import { type Stall, stallSeconds } from "../node/stall-watch.js";
 import { shown, withoutUserInfo } from "../protocol/shown.js";
 import type { ConnectPhase } from "./connect-phase.js";
 
@@ -313,7 +313,7 @@ export function connectTimeoutError(
 ): BrokerConnectError {
   if (stall !== undefined)
     return new BrokerConnectError(
-      `no answer yet from the broker at ${displayUrl(url)}, but the service itself did not run for ${((stall.endMs - stall.startMs) / 1000).toFixed(1)} s while it connected (its host stopped or paused it): its own stall, not the broker's or the network's`,
+      `no answer yet from the broker at ${displayUrl(url)}, but the service itself did not run for ${stallSeconds(stall)} s while it connected (its host stopped or paused it): its own stall, not the broker's or the network's`,
       "timeout",
       true,
       stall,

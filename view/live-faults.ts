@@ -10,7 +10,14 @@
 import { minOf } from "../node/extremes.js";
 import type { Stall } from "../node/stall-watch.js";
 import type { NodeId } from "../protocol/index.js";
-import type { BrokerDropped, BrokerLoss, Twins, TwinsServiceInfo } from "../twins/index.js";
+import {
+  type BrokerDropped,
+  type BrokerLoss,
+  outlastedStall,
+  serviceStalled,
+  type Twins,
+  type TwinsServiceInfo,
+} from "../twins/index.js";
 import type { ConsoleFault } from "./source.js";
 
 /** How the broker is away: silent, its connection lost, or never reached since the service started. */
@@ -24,11 +31,6 @@ const AWAY: Record<BrokerAway, string> = {
 
 /** How long a node told as flapping stays among the faults shown. */
 export const FLAP_SHOWN_MS = 300_000;
-
-/** The service's own stall, as a line says it. */
-function ownStall(s: Stall): string {
-  return `the service itself did not run for ${((s.endMs - s.startMs) / 1000).toFixed(1)} s (its host stopped or paused it): its own stall, not the broker's`;
-}
 
 export class LiveFaults {
   /**
@@ -70,16 +72,17 @@ export class LiveFaults {
     this.broker(connected, how === "unreached" ? (waiting?.since ?? now) : now, lastHeardAt, how, stall);
     if (connected) {
       if (was?.how === "unreached") return { level: "info", text: "broker reached" };
-      if (stall !== undefined) return { level: "info", text: `broker connection back: ${ownStall(stall)}` };
+      if (stall !== undefined)
+        return { level: "info", text: `broker connection back: ${serviceStalled(stall)}` };
       // Lost in the service's stall, but away well beyond it: the broker's (or the path's) too.
       if (was?.stall !== undefined)
         return {
           level: "warn",
-          text: `broker connection back: lost while the service itself did not run (${((was.stall.endMs - was.stall.startMs) / 1000).toFixed(1)} s), but away longer than its stall explains: the broker, or the path to it, was away too`,
+          text: `broker connection back: ${outlastedStall(was.stall)}`,
         };
       return { level: "info", text: "broker connection back" };
     }
-    const own = stall === undefined ? "" : `; ${ownStall(stall)}`;
+    const own = stall === undefined ? "" : `; ${serviceStalled(stall)}`;
     const text =
       how === "unreached"
         ? `broker not reached yet (${waiting?.cause ?? "connecting"}): the nodes are shown as last stored, until it answers`
@@ -106,7 +109,7 @@ export class LiveFaults {
       lost: "the broker connection has been lost",
       unreached: "the broker has not been reached",
     }[away.how];
-    const own = away.stall === undefined ? "" : ` (${ownStall(away.stall)})`;
+    const own = away.stall === undefined ? "" : ` (${serviceStalled(away.stall)})`;
     return `${what} for ${forS(away.since)} s${own}: the nodes are shown as they were, until it is back`;
   }
 
@@ -135,7 +138,7 @@ export class LiveFaults {
     const lost = this.brokerLost;
     if (lost !== undefined)
       out.push({
-        what: lost.stall === undefined ? AWAY[lost.how] : `${AWAY[lost.how]} (${ownStall(lost.stall)})`,
+        what: lost.stall === undefined ? AWAY[lost.how] : `${AWAY[lost.how]} (${serviceStalled(lost.stall)})`,
         since: lost.since,
       });
     if (this.others !== undefined)
