@@ -13,6 +13,7 @@ import { mergeShards } from "../../fleet/shard-merge.js";
 import { ShardRun } from "../../fleet/shard-run.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { watchConnection } from "../../twins/index.js";
+import { when as poll } from "../../twins/test/poll.js";
 import { mergedSummary } from "../commands/report-run.js";
 import { outageLines } from "../sim-summary.js";
 
@@ -37,18 +38,8 @@ function shard(url: string, index: number, count: number, notes: string[]) {
   );
 }
 
-/** Resolves once `cond` holds, checked every 20 ms; rejects if it has not within 20 s. */
-function when(cond: () => boolean): Promise<void> {
-  const until = Date.now() + 20_000;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (cond()) resolve();
-      else if (Date.now() > until) reject(new Error(`still not so after 20 s: ${cond}`));
-      else setTimeout(check, 20);
-    };
-    check();
-  });
-}
+/** Resolves once `cond` holds; rejects if it has not within 20 s (a shard boots on real time). */
+const when = (cond: () => boolean): Promise<void> => poll(cond, 20_000);
 
 it("the watch client's connection: lost once, from its drop, back once, from the attempt that got through", async () => {
   const broker = new BrokerThreadHost(undefined, pino({ level: "silent" }));

@@ -11,6 +11,7 @@ import { BrokerThreadHost } from "../../fleet/broker-thread.js";
 import { ShardRun } from "../../fleet/shard-run.js";
 import { FakeScheduler, RealScheduler } from "../../node/scheduler.js";
 import { STALL_AFTERMATH_MS, type Stall, StallWatch } from "../../node/stall-watch.js";
+import { when as poll } from "../../twins/test/poll.js";
 import { stallLines } from "../sim-summary.js";
 
 /** A watch that is told the process did not run for `ms` until now. */
@@ -36,18 +37,8 @@ class ToldWatch extends StallWatch {
   }
 }
 
-/** Resolves once `cond` holds, checked every 20 ms; rejects if it has not within 20 s. */
-function when(cond: () => boolean): Promise<void> {
-  const until = Date.now() + 20_000;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (cond()) resolve();
-      else if (Date.now() > until) reject(new Error(`still not so after 20 s: ${cond}`));
-      else setTimeout(check, 20);
-    };
-    check();
-  });
-}
+/** Resolves once `cond` holds; rejects if it has not within 20 s (a shard boots on real time). */
+const when = (cond: () => boolean): Promise<void> => poll(cond, 20_000);
 
 it("a shard's own stall: its connection lost and back is the stall's, not an outage of the broker", async () => {
   const broker = new BrokerThreadHost(undefined, pino({ level: "silent" }));

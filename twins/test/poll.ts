@@ -4,9 +4,9 @@
  */
 import { expect } from "vitest";
 
-/** Resolves once `cond` holds (real I/O landing), checked every 5 ms; rejects after 10 s. */
-export function when(cond: () => boolean): Promise<void> {
-  return expect.poll(cond, { timeout: 10_000, interval: 5 }).toBe(true) as unknown as Promise<void>;
+/** Resolves once `cond` holds (real I/O landing), checked every 5 ms; rejects after `timeoutMs`. */
+export function when(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  return expect.poll(cond, { timeout: timeoutMs, interval: 5 }).toBe(true) as unknown as Promise<void>;
 }
 
 /**
