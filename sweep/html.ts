@@ -279,6 +279,15 @@ ${settingsFig(s.settings.points, s.settings.lossPct)}${settingsTable(s.settings.
   return out;
 }
 
+/** The runs a resumed sweep was made of: its wall time is theirs added up, its kept points ran earlier. */
+function resumedWords(r: SweepReport): string {
+  if (!r.resumed?.length) return "";
+  const runs = r.resumed.map(
+    (x) => `resumed ${esc(x.at)} with ${x.kept} point${x.kept === 1 ? "" : "s"} kept`,
+  );
+  return ` over ${r.resumed.length + 1} runs (${runs.join(", ")}: a kept point ran in an earlier run, under that run's load)`;
+}
+
 export function renderHtml(r: SweepReport): string {
   const warn = r.allKeptUp
     ? `<p class="ok">Every fleet point kept up (event-loop lag p99 under 50 ms): the timings are the model's, not the host's.</p>`
@@ -303,7 +312,7 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}td
 .ok{color:#1b5e20}.bad{color:${LIMIT}}td.ok{background:#e8f5e9}td.bad{background:#ffebee}.how{color:#555;font-size:12px}
 </style></head><body>
 <h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">${r.cutShort.failed ? `Stopped: point ${esc(r.cutShort.failed.point)} failed: ${esc(r.cutShort.failed.error)}. ` : ""}Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
-<p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
+<p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall${resumedWords(r)} · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
 ${warn}${lost}${disturbed}
 ${r.scenarios.map((s) => scenarioSection(s, r)).join("\n")}
 </body></html>

@@ -103,6 +103,11 @@ describe("twinfleet sweep --resume", () => {
       expect(read(cut, name)).toBe(read(once, name));
     const page = (dir: string) => read(dir, "report.html").replace(/<p class="how">\d{4}-[^<]*<\/p>/, "");
     expect(page(cut)).toBe(page(once));
+    // The page says the sweep was run in two parts (its kept points under the first run's load).
+    expect(read(cut, "report.html")).toMatch(
+      /s wall over 2 runs \(resumed \d{4}-[^ ]+ with 2 points kept: a kept point/,
+    );
+    expect(read(once, "report.html")).not.toContain("resumed");
     expect(b.out.join("").replace(/wrote .*/, "")).toBe(a.out.join("").replace(/wrote .*/, ""));
 
     // Resumed again once whole: nothing runs, nothing changes.
