@@ -3,10 +3,12 @@
  * runs it. `main(argv)` is what the bin calls and what tests drive. Exit codes (cli/errors.ts): 2 for
  * a usage error, 1 for a runtime failure. Every password a command learns is masked in all output.
  */
+
 import { Command, CommanderError } from "commander";
 import { OptionError } from "../protocol/option-error.js";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
+import type { OneShotClock } from "./commands/one-shot-wait.js";
 import { registerReportCommand } from "./commands/report.js";
 import { registerSimCommand } from "./commands/sim.js";
 import { registerSweepCommand } from "./commands/sweep.js";
@@ -30,6 +32,11 @@ export interface CliIO {
    * main: a command never writes process.exitCode, which would outlive an in-process call.
    */
   readonly exit?: (code: number) => void;
+  /**
+   * The clock the one-shot commands wait on and their stall watch (cli/commands/one-shot-wait.ts);
+   * default the host's.
+   */
+  readonly clock?: OneShotClock;
 }
 
 const defaultIO: CliIO = {

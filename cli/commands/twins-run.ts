@@ -4,6 +4,7 @@
  * service (which fail at once on a broker not there). The `twins` service is cli/commands/twins-service-run.ts:
  * with it here, each one-shot command loaded the web server, the embedded broker and the sim (~0.3 s).
  */
+import { sleep } from "../../node/scheduler.js";
 import { isNodeId } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
 import { findTwinsServices, prefixesShown, startTwins, type Twins } from "../../twins/index.js";
@@ -12,6 +13,7 @@ import { UsageError } from "../errors.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 import { DropsSeen } from "./dropped-replay.js";
+import { connectOnce, hostClock, type OneShotClock, settle, type Until } from "./one-shot-wait.js";
 
 /** The flags every twins command has. */
 export interface FleetFlags extends ConnectionFlags {
@@ -43,10 +45,16 @@ const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${
 export const withTwins = (
   io: CliIO,
   flags: ConnFlags,
-  act: (t: Twins, c: ToolConnection) => Promise<void>,
+  act: (t: Twins, c: ToolConnection, until: Until) => Promise<void>,
   query = false,
   focus: readonly string[] = [],
-) => runOneShot(connectionOf(flags, io, warner(io)), flags, act, { query, focus, warn: warner(io) });
+) =>
+  runOneShot(connectionOf(flags, io, warner(io)), flags, act, {
+    query,
+    focus,
+    warn: warner(io),
+    clock: io.clock ?? hostClock(),
+  });
 
 export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
   await withTwins(
@@ -67,14 +75,10 @@ export async function runSet(node: string, value: string, flags: ConnFlags, io: 
   await withTwins(
     io,
     flags,
-    async (t) => {
+    async (t, _c, until) => {
       requireOnline(t, node, await elsewhere(t, flags.prefix));
       const counter = await t.set(node, value === "on");
-      const done = await settle(
-        t,
-        () => (t.get(node)?.reported?.stamp.counter ?? 0) > counter,
-        waitMs(flags),
-      );
+      const done = await until(() => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
       io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
       if (done) return;
       // One-shot: nothing stored, so a lastSeen is a message the node sent during this command (a
@@ -101,7 +105,7 @@ export async function runPairing(
 }
 
 function pairingAct(pairing: boolean, follower: string, source: string, flags: ConnFlags, io: CliIO) {
-  return async (t: Twins, c: ToolConnection) => {
+  return async (t: Twins, c: ToolConnection, until: Until) => {
     const where = await elsewhere(t, flags.prefix);
     const seen = t.get(follower) !== undefined;
     const online = t.get(follower)?.presence === "online";
@@ -110,10 +114,8 @@ function pairingAct(pairing: boolean, follower: string, source: string, flags: C
     // Held for the broker's return by a service that ends now: nothing would ever send it.
     if (!outcome.sent) throw new Error(`${outcome.why}: the pairing may not have been sent; give it again`);
     // An offline node cannot confirm: say so now instead of waiting for nothing.
-    const done = online
-      ? await settle(t, () => t.get(follower)?.pairing === "confirmed", waitMs(flags))
-      : false;
-    if (!online) await configKept(t, c, flags, follower);
+    const done = online ? await until(() => t.get(follower)?.pairing === "confirmed", waitMs(flags)) : false;
+    if (!online) await configKept(t, c, flags, follower, until);
     const twin = t.get(follower);
     const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
     io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
@@ -139,10 +141,16 @@ export interface ForgetFlags extends ConnFlags {
  * broker keeps it. Mosquitto acknowledges a publish its access rules deny, and drops it: the command
  * used to say "its retained config was written" of a config the broker never held.
  */
-async function configKept(t: Twins, c: ToolConnection, flags: ConnFlags, node: string): Promise<void> {
+async function configKept(
+  t: Twins,
+  c: ToolConnection,
+  flags: ConnFlags,
+  node: string,
+  until: Until,
+): Promise<void> {
   const version = t.get(node)?.desired.configVersion;
   const ms = waitMs(flags);
-  if (await settle(t, () => t.get(node)?.config?.version === version, ms)) return;
+  if (await until(() => t.get(node)?.config?.version === version, ms)) return;
   const login = c.login.username !== undefined ? `the login ${c.login.username}` : "an anonymous login";
   throw new Error(
     `the broker at ${c.url} acknowledged the config written for ${node} (version ${version}) but did not deliver it back within ${Math.max(ms, 1000)} ms: it did not keep it, and the pairing is not written. Do its access rules let ${login} write ${flags.prefix}/config/${node}? (Mosquitto drops a denied publish and acknowledges it all the same: its log says "Denied PUBLISH")`,
@@ -171,28 +179,39 @@ async function offlineNote(
 async function runOneShot(
   c: ToolConnection,
   flags: ConnFlags,
-  act: (t: Twins, c: ToolConnection) => Promise<void>,
-  how: { readonly query: boolean; readonly focus: readonly string[]; readonly warn: (msg: string) => void },
+  act: (t: Twins, c: ToolConnection, until: Until) => Promise<void>,
+  how: {
+    readonly query: boolean;
+    readonly focus: readonly string[];
+    readonly warn: (msg: string) => void;
+    readonly clock: OneShotClock;
+  },
 ): Promise<void> {
   const wait = waitMs(flags);
+  const { scheduler, stalls } = how.clock;
   // A one-shot command holds no presence: it is not a controller that stays. Nor does it probe the
   // broker: it is gone before a silence could be told. It reads the retained state at QoS 0, which
   // Mosquitto sends whole past its client queue (twins/subscriptions.ts), and the nodes it acts on first.
-  const t = await startTwins({
-    url: c.url,
-    ...c.login,
-    prefix: flags.prefix,
-    connectTimeoutMs: 5000,
-    presence: false,
-    probe: false,
-    queryOnConnect: how.query,
-    focus: how.focus,
-  });
+  const start = () =>
+    startTwins({
+      url: c.url,
+      ...c.login,
+      prefix: flags.prefix,
+      connectTimeoutMs: 5000,
+      presence: false,
+      probe: false,
+      queryOnConnect: how.query,
+      focus: how.focus,
+      scheduler,
+      ...(stalls !== undefined ? { stalls } : {}),
+    });
+  const t = await connectOnce(start, how.warn);
+  const until: Until = (cond, ms, least) => settle(how.clock, t, cond, ms, least);
   const drops = new DropsSeen(t);
   try {
-    await fleetRead(t, wait, how.query);
+    await fleetRead(t, wait, how.query, how.clock, until);
     drops.replayRead(t.replayUnanswered?.() ?? 0);
-    await act(t, c);
+    await act(t, c, until);
   } finally {
     drops.stop();
     await t.close();
@@ -206,37 +225,30 @@ async function runOneShot(
  * its replay is over (twins/replay-marker.ts), and with `query` the answer of every node its retained
  * status shows online (a register during the command). Each part ends as soon as it is there: the
  * commands used to wait the whole `wait` every time (1.5 s for `nodes` and `forget`, 1 s for the others).
+ * A replay's wait run out in the command's own stall is waited once more: its marker was in the socket.
  */
-async function fleetRead(t: Twins, wait: number, query: boolean): Promise<void> {
-  const start = performance.now();
-  if (t.replayOver === undefined || !(await t.replayOver(wait))) {
+async function fleetRead(
+  t: Twins,
+  wait: number,
+  query: boolean,
+  clock: OneShotClock,
+  until: Until,
+): Promise<void> {
+  const { scheduler, stalls } = clock;
+  const start = scheduler.now();
+  const stalled = () => stalls?.explaining(scheduler.now()) !== undefined;
+  const over =
+    t.replayOver !== undefined && ((await t.replayOver(wait)) || (stalled() && (await t.replayOver(wait))));
+  if (!over) {
     // No marker (a service not over a URL), or a replay not over in time: the whole wait, as before.
-    const left = wait - (performance.now() - start);
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    const left = wait - (scheduler.now() - start);
+    if (left > 0) await sleep(scheduler, left);
     return;
   }
   if (!query) return;
   const answered = () =>
     t.list().every((twin) => twin.presence !== "online" || twin.registeredAt !== undefined);
-  await settle(t, answered, wait - (performance.now() - start), 0);
-}
-
-/** Waits for `cond` on the service's events, up to `ms` (at least `least`); resolves whether it held. */
-function settle(t: Twins, cond: () => boolean, ms: number, least = 1000): Promise<boolean> {
-  if (cond()) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const check = () => {
-      if (!cond()) return;
-      finish(true);
-    };
-    const timer = setTimeout(() => finish(false), Math.max(ms, least));
-    const finish = (ok: boolean) => {
-      clearTimeout(timer);
-      t.off("twin-updated", check);
-      resolve(ok);
-    };
-    t.on("twin-updated", check);
-  });
+  await until(answered, wait - (scheduler.now() - start), 0);
 }
 
 const unheard =
