@@ -5,6 +5,7 @@
 
 import { ApiError, api, explain } from "./api.js";
 import { bytes, h, int, ms } from "./dom.js";
+import { pendingTexts } from "./pending.js";
 import { confirmAction, say } from "./ui.js";
 
 const SYNC_TEXT = { "in-sync": "in sync", "out-of-sync": "out of sync", unknown: "not a follower" };
@@ -178,6 +179,7 @@ export function nodePage(store, id) {
         : h("p", { class: "sub" }, role === "follows" ? "Follows no node." : "No node follows it.");
     const row = (k, v) => [h("dt", {}, k), h("dd", {}, v ?? "–")];
     const sim = d.sim;
+    const waits = pendingTexts(d);
     el.replaceChildren(
       h(
         "nav",
@@ -215,6 +217,7 @@ export function nodePage(store, id) {
               `v${d.version}`,
             ),
           ),
+          waits.set ? h("p", { class: "pending-set warn", id: "pending-set" }, waits.set) : null,
         ),
         h(
           "div",
@@ -286,11 +289,9 @@ export function nodePage(store, id) {
           pairList(d.followers, "followers"),
           h(
             "p",
-            { class: "sub" },
-            `Configuration v${d.desired.configVersion}, `,
-            d.desired.pending
-              ? h("strong", { class: "warn" }, "waiting for the node to confirm")
-              : "confirmed by the node",
+            { class: "sub", id: "node-config" },
+            `Configuration v${waits.pairing.configVersion}, `,
+            waits.pairing.waiting ? h("strong", { class: "warn" }, waits.pairing.text) : waits.pairing.text,
           ),
         ),
         h(
