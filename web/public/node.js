@@ -4,7 +4,7 @@
 // figures and its last messages. Reloads itself when the event stream says the node changed.
 
 import { ApiError, api, explain } from "./api.js";
-import { bytes, h, int, ms } from "./dom.js";
+import { bytes, h, int, sinceStart } from "./dom.js";
 import { oneWrite } from "./one-write.js";
 import { pendingTexts } from "./pending.js";
 import { confirmAction, say } from "./ui.js";
@@ -316,7 +316,12 @@ export function nodePage(store, id) {
             row("Presence", d.presence),
             row(
               "Registered",
-              d.registeredAt === undefined ? "not yet" : `${ms(d.registeredAt)} after the fleet started`,
+              // A node the service knows from its --data registered before the service started.
+              d.registeredAt !== undefined
+                ? sinceStart(d.registeredAt)
+                : d.kind
+                  ? "not since this service started"
+                  : "not yet",
             ),
             row("Last seen", lastSeen(d)),
           ),
@@ -372,6 +377,6 @@ export function nodePage(store, id) {
 /** When the node last sent anything: the date and time by the fleet's clock, and how far into the run. */
 function lastSeen(d) {
   if (d.lastSeen === undefined) return "–";
-  if (d.lastSeenAt === undefined) return `${ms(d.lastSeen)} after the fleet started`;
-  return `${new Date(d.lastSeenAt).toLocaleString()} (${ms(d.lastSeen)} after the fleet started)`;
+  if (d.lastSeenAt === undefined) return sinceStart(d.lastSeen);
+  return `${new Date(d.lastSeenAt).toLocaleString()} (${sinceStart(d.lastSeen)})`;
 }
