@@ -214,10 +214,9 @@ export class TwinsSource implements ConsoleSource {
         : {}),
       ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt - this.origin } : {}),
       desired: {
-        sources: t.desired.sources,
-        configVersion: t.desired.configVersion,
+        ...t.desired, // sources, configVersion and a pendingSet (read-only: the twin replaces it whole)
         pending: t.desired.pendingSet !== undefined || t.pairing === "pending",
-        ...(t.desired.pendingSet !== undefined ? { pendingSet: { ...t.desired.pendingSet } } : {}),
+        pairingPending: t.pairing === "pending",
       },
     };
   }

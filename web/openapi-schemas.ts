@@ -60,7 +60,11 @@ export const schemas = {
             properties: {
               sources: { type: "array", items: { type: "string" } },
               configVersion: { type: "integer" },
-              pending: { type: "boolean" },
+              pending: { type: "boolean", description: "a set or the pairing waits for the node" },
+              pairingPending: {
+                type: "boolean",
+                description: "the pairing (sources) waits for the node to confirm it",
+              },
               pendingSet: {
                 type: "object",
                 description: "a set the node has not confirmed (sent again when it registers)",

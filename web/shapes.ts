@@ -36,7 +36,11 @@ export interface NodeDetail extends NodeSummary {
   readonly desired: {
     readonly sources: readonly string[];
     readonly configVersion: number;
+    /** A set or the pairing waits for the node. */
     readonly pending: boolean;
+    /** The pairing waits for the node to confirm it (the node page says so, not of a set). */
+    readonly pairingPending: boolean;
+    readonly pendingSet?: { readonly on: boolean; readonly counter: number };
   };
   readonly sim?: {
     readonly cpuPct?: number;
@@ -144,9 +148,11 @@ export function detailOf(d: ViewDetail): NodeDetail {
           sources: [...d.desired.sources],
           configVersion: d.desired.configVersion,
           pending: d.desired.pending,
+          pairingPending:
+            d.desired.pairingPending ?? (d.desired.pending && d.desired.pendingSet === undefined),
           ...(d.desired.pendingSet !== undefined ? { pendingSet: { ...d.desired.pendingSet } } : {}),
         }
-      : { sources: [...d.follows], configVersion: 0, pending: false },
+      : { sources: [...d.follows], configVersion: 0, pending: false, pairingPending: false },
     ...(sim ? { sim } : {}),
     lastMessages: [...(d.lastMessages ?? [])],
   };

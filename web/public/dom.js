@@ -42,6 +42,16 @@ export function ms(v) {
   return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
 }
 
+/**
+ * A moment on the fleet's clock (ms since it started) in words. A twins service's clock starts with
+ * the service, so what its --data kept from a run before is before it: that read "-568610.27 ms after
+ * the fleet started".
+ */
+export function sinceStart(v) {
+  if (v === undefined || v === null || !Number.isFinite(v)) return "–";
+  return v < 0 ? `${ms(-v)} before this service started` : `${ms(v)} after the fleet started`;
+}
+
 export function pct(fraction, digits = 1) {
   if (fraction === undefined || fraction === null || !Number.isFinite(fraction)) return "–";
   return `${(fraction * 100).toFixed(digits)} %`;

@@ -4,7 +4,9 @@
 // figures and its last messages. Reloads itself when the event stream says the node changed.
 
 import { ApiError, api, explain } from "./api.js";
-import { bytes, h, int, ms } from "./dom.js";
+import { bytes, h, int, sinceStart } from "./dom.js";
+import { oneWrite } from "./one-write.js";
+import { pendingTexts } from "./pending.js";
 import { confirmAction, say } from "./ui.js";
 
 const SYNC_TEXT = { "in-sync": "in sync", "out-of-sync": "out of sync", unknown: "not a follower" };
@@ -16,7 +18,6 @@ export function nodePage(store, id) {
   let readAtReset = store.resets;
   let loading = false;
   let again = false;
-  let busy = false;
   // Kept across redraws so that a reload while someone types does not wipe what they typed.
   const followInput = h("input", {
     id: "follow-id",
@@ -59,19 +60,13 @@ export function nodePage(store, id) {
     }
   }
 
-  async function write(fn, okText) {
-    if (busy) return;
-    busy = true;
-    el.classList.add("busy");
-    try {
-      const r = await fn();
-      // 202: stored, not sent yet (the node offline, the broker away): the node is in `node`.
-      const node = r?.data?.deferred !== undefined ? r.data.node : r?.data;
-      if (node?.id === id) detail = { ...node, version: r.etag ?? node.version };
-      draw();
-      if (r?.data?.deferred !== undefined) say(`Not sent yet: ${r.data.deferred}.`, "warn");
-      else if (okText) say(okText);
-    } catch (e) {
+  const send = oneWrite(el);
+  /** Sends a write (one at a time: web/public/one-write.js); resolves true when the server took it. */
+  async function write(what, fn, okText) {
+    const sent = await send(what, fn);
+    if (sent.refused) return false;
+    if ("error" in sent) {
+      const e = sent.error;
       if (e instanceof ApiError && e.status === 412) {
         await load();
         say(
@@ -79,10 +74,16 @@ export function nodePage(store, id) {
           "error",
         );
       } else say(explain(e), "error");
-    } finally {
-      busy = false;
-      el.classList.remove("busy");
+      return false;
     }
+    const r = sent.answer;
+    // 202: stored, not sent yet (the node offline, the broker away): the node is in `node`.
+    const node = r?.data?.deferred !== undefined ? r.data.node : r?.data;
+    if (node?.id === id) detail = { ...node, version: r.etag ?? node.version };
+    draw();
+    if (r?.data?.deferred !== undefined) say(`Not sent yet: ${r.data.deferred}.`, "warn");
+    else if (okText) say(okText);
+    return true;
   }
 
   const cap = () => store.fleet?.capabilities ?? {};
@@ -90,6 +91,7 @@ export function nodePage(store, id) {
 
   function setState(on) {
     return write(
+      `${id} LED ${on ? "on" : "off"}`,
       () => api("PUT", `${nodePath(id)}/state`, { body: { on }, ifMatch: detail.version }),
       `Sent: ${id} LED ${on ? "on" : "off"}. The node confirms by reporting it.`,
     );
@@ -116,10 +118,12 @@ export function nodePage(store, id) {
     }
     input.removeAttribute("aria-invalid");
     return write(
+      `${id} follows ${src}`,
       () => api("PUT", `${nodePath(id)}/follows/${encodeURIComponent(src)}`, { ifMatch: detail.version }),
       `${id} now follows ${src}.`,
-    ).then(() => {
-      input.value = "";
+    ).then((taken) => {
+      // What was typed stays for another try when the write was not taken.
+      if (taken) input.value = "";
     });
   }
 
@@ -127,6 +131,7 @@ export function nodePage(store, id) {
     if (!(await confirmAction("Unpair", `${follower} will stop following ${source}.`, "Unpair"))) return;
     const ifMatch = follower === id ? detail.version : undefined;
     return write(
+      `${follower} stops following ${source}`,
       () => api("DELETE", `${nodePath(follower)}/follows/${encodeURIComponent(source)}`, { ifMatch }),
       `${follower} no longer follows ${source}.`,
     );
@@ -178,6 +183,7 @@ export function nodePage(store, id) {
         : h("p", { class: "sub" }, role === "follows" ? "Follows no node." : "No node follows it.");
     const row = (k, v) => [h("dt", {}, k), h("dd", {}, v ?? "–")];
     const sim = d.sim;
+    const waits = pendingTexts(d);
     el.replaceChildren(
       h(
         "nav",
@@ -215,6 +221,7 @@ export function nodePage(store, id) {
               `v${d.version}`,
             ),
           ),
+          waits.set ? h("p", { class: "pending-set warn", id: "pending-set" }, waits.set) : null,
         ),
         h(
           "div",
@@ -248,7 +255,12 @@ export function nodePage(store, id) {
                   type: "button",
                   id: "press",
                   class: "ghost",
-                  onclick: () => write(() => api("POST", `${nodePath(id)}/press`), `${id}'s button pressed.`),
+                  onclick: () =>
+                    write(
+                      `${id}'s button press`,
+                      () => api("POST", `${nodePath(id)}/press`),
+                      `${id}'s button pressed.`,
+                    ),
                 },
                 "Press button",
               )
@@ -286,11 +298,9 @@ export function nodePage(store, id) {
           pairList(d.followers, "followers"),
           h(
             "p",
-            { class: "sub" },
-            `Configuration v${d.desired.configVersion}, `,
-            d.desired.pending
-              ? h("strong", { class: "warn" }, "waiting for the node to confirm")
-              : "confirmed by the node",
+            { class: "sub", id: "node-config" },
+            `Configuration v${waits.pairing.configVersion}, `,
+            waits.pairing.waiting ? h("strong", { class: "warn" }, waits.pairing.text) : waits.pairing.text,
           ),
         ),
         h(
@@ -306,7 +316,12 @@ export function nodePage(store, id) {
             row("Presence", d.presence),
             row(
               "Registered",
-              d.registeredAt === undefined ? "not yet" : `${ms(d.registeredAt)} after the fleet started`,
+              // A node the service knows from its --data registered before the service started.
+              d.registeredAt !== undefined
+                ? sinceStart(d.registeredAt)
+                : d.kind
+                  ? "not since this service started"
+                  : "not yet",
             ),
             row("Last seen", lastSeen(d)),
           ),
@@ -362,6 +377,6 @@ export function nodePage(store, id) {
 /** When the node last sent anything: the date and time by the fleet's clock, and how far into the run. */
 function lastSeen(d) {
   if (d.lastSeen === undefined) return "–";
-  if (d.lastSeenAt === undefined) return `${ms(d.lastSeen)} after the fleet started`;
-  return `${new Date(d.lastSeenAt).toLocaleString()} (${ms(d.lastSeen)} after the fleet started)`;
+  if (d.lastSeenAt === undefined) return sinceStart(d.lastSeen);
+  return `${new Date(d.lastSeenAt).toLocaleString()} (${sinceStart(d.lastSeen)})`;
 }

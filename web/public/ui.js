@@ -12,8 +12,11 @@ export function noticeArea() {
   return notice;
 }
 
-/** Shows a notice: kind "error" stays until dismissed or replaced, "ok" fades after a few seconds. */
-export function say(text, kind = "ok") {
+/**
+ * Shows a notice: kind "error" stays until dismissed or replaced, "ok" and "warn" fade after a few
+ * seconds unless `stay` (a state that lasts until the next notice replaces it).
+ */
+export function say(text, kind = "ok", { stay = false } = {}) {
   if (!notice) return;
   clearTimeout(noticeTimer);
   notice.replaceChildren(
@@ -32,7 +35,7 @@ export function say(text, kind = "ok") {
   notice.className = `notice ${kind}`;
   notice.setAttribute("role", kind === "error" ? "alert" : "status");
   notice.hidden = false;
-  if (kind !== "error") noticeTimer = setTimeout(() => (notice.hidden = true), 5000);
+  if (kind !== "error" && !stay) noticeTimer = setTimeout(() => (notice.hidden = true), 5000);
 }
 
 /** Asks before an action; resolves true when confirmed. Escape or Cancel resolves false. */

@@ -67,7 +67,7 @@ it("answers a set or query 503 and a pairing 202 while the broker is away; the p
   expect(paired.status).toBe(202);
   expect(paired.json).toMatchObject({
     accepted: true,
-    node: { id: "lamp-2", desired: { sources: ["lamp-1"], pending: true } },
+    node: { id: "lamp-2", desired: { sources: ["lamp-1"], pending: true, pairingPending: true } },
   });
   expect(paired.json.deferred).toMatch(
     new RegExp(

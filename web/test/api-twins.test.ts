@@ -284,7 +284,11 @@ describe("an offline node", () => {
       accepted: true,
       deferred:
         "lamp-3 is offline: the set is kept and sent when it registers again (a later set replaces it)",
-      node: { presence: "offline", desired: { pending: true, pendingSet: { on: true } } },
+      // A set waits, not the pairing (the node page said "waiting for the node to confirm" of both).
+      node: {
+        presence: "offline",
+        desired: { pending: true, pairingPending: false, pendingSet: { on: true } },
+      },
     });
     await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.node.on === true, "lamp-3 on");

@@ -3,6 +3,7 @@
  * (through the virtualised list, which never holds all 200 rows) and reachable by keyboard, a set
  * from the node page shows on the fleet page within 1 s and in `twinfleet nodes`, a pairing made on
  * the node page carries a press, a stale If-Match is refused with 412 and the page says so, a write
+ * the server does not answer is said and one asked for meanwhile refused with a word, a write
  * without the token gets 401, a page the server has no event stream left for says so and goes live
  * once one is free, and the sim's loss control and power outage work through their confirmation.
  */
@@ -225,6 +226,36 @@ describe("the web page on a 200-node sim", () => {
     await expect
       .poll(async () => Number((await node.locator("#node-version").textContent())!.slice(1)))
       .toBeGreaterThan(shown);
+    await node.close();
+  });
+
+  it("says a write the server has not answered, and refuses another meanwhile with a word", async () => {
+    const target = id(70);
+    const node = await fx.browser.page();
+    // The set is held on its way (a server stopped with kill -STOP, overloaded, a network dropping
+    // packets): the second click used to be dropped without a word, the first waited in silence.
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await node.route(`**/api/nodes/${target}/state`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await node.goto(fx.sim.at(`/node/${target}`));
+    await node.locator("#node-version").waitFor();
+    await node.click("#set-on");
+    await node.click("#set-off");
+    const waiting = `The server has not answered ${target} LED on yet`;
+    await node
+      .locator(".notice.error")
+      .filter({ hasText: `Not sent: ${target} LED off. ${waiting}` })
+      .waitFor();
+    const slow = `No answer from the server for 5 s to ${target} LED on`;
+    await node.locator(".notice.warn").filter({ hasText: slow }).waitFor({ timeout: 20_000 });
+    release();
+    const answered = new RegExp(`^(Sent: ${target} LED on|Another change reached ${target} first)`);
+    await node.locator(".notice").filter({ hasText: answered }).waitFor();
     await node.close();
   });
 
