@@ -1,13 +1,13 @@
 /**
  * A standalone broker's `/metrics` (`twinfleet broker --http`): Prometheus text from prom-client on a
  * Registry of its own, names prefixed `twinfleet_broker_` (process metrics `twinfleet_`, as
- * web/metrics.ts has them, but the GC histogram: see processMetrics). Everything is read from the broker's figures (broker/figures.ts) at scrape
+ * web/metrics.ts has them, but the GC histogram: see PROCESS_METRICS_LEFT_OUT; web/process-metrics.ts). Everything is read from the broker's figures (broker/figures.ts) at scrape
  * time: its counts are plain numbers the broker increments, so a scrape costs the broker's publish
  * path nothing. Every metric is described in docs/metrics.md, "The broker's own".
  */
-import { createRequire } from "node:module";
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import { type BrokerFigures, CUT_REASONS, LISTENER_KINDS, REFUSAL_REASONS } from "../broker/index.js";
+import { processMetrics } from "./process-metrics.js";
 import { readGauge } from "./read-gauge.js";
 
 const QOS = ["0", "1", "2"] as const;
@@ -19,35 +19,13 @@ const QOS = ["0", "1", "2"] as const;
  */
 export const PROCESS_METRICS_LEFT_OUT: readonly string[] = ["gc"];
 
-type Collector = (
-  registry: Registry,
-  config: { readonly prefix: string; readonly eventLoopMonitoringPrecision: number },
-) => void;
-
-/**
- * The process metrics of prom-client's collectDefaultMetrics (CPU, memory, heap, handles, file
- * descriptors, event-loop lag, version) but those left out: each is prom-client's own collector
- * module, from the list collectDefaultMetrics runs (`metricsList`), so an upgrade that moves one
- * fails at start-up, not silently.
- */
-export function processMetrics(registry: Registry, prefix: string): void {
-  const load = createRequire(import.meta.url);
-  for (const name of collectDefaultMetrics.metricsList) {
-    if (PROCESS_METRICS_LEFT_OUT.includes(name)) continue;
-    (load(`prom-client/lib/metrics/${name}.js`) as Collector)(registry, {
-      prefix,
-      eventLoopMonitoringPrecision: 10,
-    });
-  }
-}
-
 export class BrokerMetrics {
   readonly registry = new Registry();
 
   constructor(figures: BrokerFigures) {
     const r = this.registry;
     const p = "twinfleet_broker_";
-    processMetrics(r, "twinfleet_");
+    processMetrics(r, "twinfleet_", PROCESS_METRICS_LEFT_OUT);
     const { tally } = figures;
     /** A counter whose totals by label are read from the broker when scraped. */
     const counter = (name: string, help: string, label: string, read: () => Iterable<[string, number]>) =>

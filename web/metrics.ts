@@ -5,10 +5,11 @@
  * the histogram's intake. Every metric is described in docs/metrics.md, "Prometheus".
  */
 
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Figures } from "../view/figures.js";
 import type { ConsoleSource } from "../view/source.js";
 import type { EventHub } from "./events.js";
+import { processMetrics } from "./process-metrics.js";
 import { readGauge } from "./read-gauge.js";
 
 /** What `/metrics` reads beyond the view: the fleet's own figures (view/figures.ts builds them). */
@@ -30,7 +31,7 @@ export class WebMetrics {
   constructor(source: ConsoleSource, figures: FleetFigures = {}, hub?: EventHub) {
     const r = this.registry;
     const p = "twinfleet_";
-    collectDefaultMetrics({ register: r, prefix: p });
+    processMetrics(r, p);
     const gauge = (name: string, help: string, read: () => number) => readGauge(r, p + name, help, read);
     const nodes = () => source.nodes();
     gauge("nodes_registered", "Nodes the twins know of with a registration (kind known)", () =>
