@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import mqtt from "mqtt";
 import { after, type Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
-import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
+import { type BrokerLogin, connectError, displayUrl, loginOptions } from "../twins/index.js";
 import { FleetIdsInUseError, FleetStartStoppedError } from "./ids-in-use.js";
 import { retainedSettled } from "./waits.js";
 
@@ -125,7 +125,15 @@ export async function claimFleet(
       );
       await waitAtMost(scheduler, o.waitMs, listen, () => others.size === 0, stop);
       if (others.size > 0)
-        throw new FleetIdsInUseError(o.url, o.prefix, shared(), o.ids.length, o.waitMs, o.whose, "claimed");
+        throw new FleetIdsInUseError(
+          displayUrl(o.url),
+          o.prefix,
+          shared(),
+          o.ids.length,
+          o.waitMs,
+          o.whose,
+          "claimed",
+        );
     }
     return { close };
   } catch (e) {
