@@ -1,8 +1,9 @@
 /**
  * One shard of a fleet split over processes or machines (`twinfleet sim --shard K/N`): it derives the
  * whole fleet from the options, runs only its own nodes (in worker threads) against the shared
- * broker, pairs them with retained configs as any control tool does, watches the whole fleet's
- * registrations on the broker (fleet/shard-watch.ts), and starts its presses once every node of every
+ * broker once it has claimed their ids (fleet/fleet-claim.ts), pairs them with retained configs as
+ * any control tool does, watches the whole fleet's registrations on the broker
+ * (fleet/shard-watch.ts), and starts its presses once every node of every
  * shard has registered (or the rest of the fleet has stopped coming up). Its collector records every
  * press and applied state, which the shard keeps with its wall time; it measures its clock against
  * the other shards' through the broker (fleet/shard-probe.ts), tells a lost broker as a one-process run
