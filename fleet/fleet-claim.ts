@@ -4,7 +4,9 @@
  * booted, each then taking the other's sessions over. So a run that found its ids offline publishes
  * a claim (retained, `<prefix>/claim/<token>`, the ids in it) and reads the claims held: of two
  * runs, the one whose claim the broker took second sees the other's as older than its own, and gives
- * way, waiting as for ids online (a run that just ended) before it is refused.
+ * way, waiting as for ids online (a run that just ended) before it is refused. The order is the one
+ * the claims were passed on live: brokers sharing Redis read a subscription's retained claims apart
+ * from the live ones, so a retained copy may come after the live one, or after the claim's removal.
  * The claim is held for the whole run and cleared at its end; the claim's connection has a will
  * that clears it, so a run killed (at once) or cut off (after 1.5 × the keepalive) leaves none.
  */
@@ -12,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import mqtt from "mqtt";
 import { after, type Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
-import { type BrokerLogin, connectError, loginOptions } from "../twins/index.js";
+import { type BrokerLogin, connectError, displayUrl, loginOptions } from "../twins/index.js";
 import { FleetIdsInUseError, FleetStartStoppedError } from "./ids-in-use.js";
 import { retainedSettled } from "./waits.js";
 
@@ -79,14 +81,31 @@ export async function claimFleet(
   /** Other claims on any of the ids: their topic → the ids they share with this run's. */
   const others = new Map<string, NodeId[]>();
   let seenOwn = false;
+  /** This run's claim passed back live: the claims passed on live before it are older, those after younger. */
+  let ownLive = false;
+  /** Claims passed on live after this run's: younger, though a retained copy of them comes too. */
+  const younger = new Set<string>();
+  /** Claims removed: a copy that comes after is stale (a claim's token is its run's alone, claimed once). */
+  const gone = new Set<string>();
   const listeners = new Set<() => void>();
   client.on("message", (topic, payload, packet) => {
-    if (topic === mine) seenOwn = payload.length > 0;
-    else if (payload.length === 0) others.delete(topic);
-    // Older than this run's claim: one the broker held when the subscription was made (replayed,
-    // retained flag set, whenever it arrives), or one it passed on before this one. A claim passed on
-    // after it is younger: its run saw this one, and gives way.
-    else if (packet.retain || !seenOwn) {
+    if (topic === mine) {
+      seenOwn = payload.length > 0;
+      ownLive ||= seenOwn && !packet.retain;
+    } else if (payload.length === 0) {
+      others.delete(topic);
+      gone.add(topic);
+    } else if (gone.has(topic) || younger.has(topic)) {
+      // A retained copy read before the claim's removal, or of a claim passed on after this one.
+    } else if (!packet.retain && ownLive) {
+      // Passed on live after this run's claim: its run saw this one, and gives way. Its retained
+      // copy (a cluster's members read a subscription's retained claims apart from the live ones:
+      // docs/cluster.md) may have come first.
+      younger.add(topic);
+      others.delete(topic);
+    } else {
+      // Older than this run's claim: passed on live before it, or one the broker held when the
+      // subscription was made (replayed, retained flag set), unless it turns out to have gone out after.
       const shared = readIds(payload).filter((id) => wanted.has(id));
       if (shared.length > 0) others.set(topic, shared);
     }
@@ -125,7 +144,15 @@ export async function claimFleet(
       );
       await waitAtMost(scheduler, o.waitMs, listen, () => others.size === 0, stop);
       if (others.size > 0)
-        throw new FleetIdsInUseError(o.url, o.prefix, shared(), o.ids.length, o.waitMs, o.whose, "claimed");
+        throw new FleetIdsInUseError(
+          displayUrl(o.url),
+          o.prefix,
+          shared(),
+          o.ids.length,
+          o.waitMs,
+          o.whose,
+          "claimed",
+        );
     }
     return { close };
   } catch (e) {

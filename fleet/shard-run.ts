@@ -1,8 +1,9 @@
 /**
  * One shard of a fleet split over processes or machines (`twinfleet sim --shard K/N`): it derives the
  * whole fleet from the options, runs only its own nodes (in worker threads) against the shared
- * broker, pairs them with retained configs as any control tool does, watches the whole fleet's
- * registrations on the broker (fleet/shard-watch.ts), and starts its presses once every node of every
+ * broker once it has claimed their ids (fleet/fleet-claim.ts), pairs them with retained configs as
+ * any control tool does, watches the whole fleet's registrations on the broker
+ * (fleet/shard-watch.ts), and starts its presses once every node of every
  * shard has registered (or the rest of the fleet has stopped coming up). Its collector records every
  * press and applied state, which the shard keeps with its wall time; it measures its clock against
  * the other shards' through the broker (fleet/shard-probe.ts), tells a lost broker as a one-process run
@@ -15,12 +16,12 @@ import type mqtt from "mqtt";
 import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
-import { formatStamp, type NodeId, Prefix, type Stamp } from "../protocol/index.js";
-import type { NodeTimeline } from "../sim/recovery.js";
+import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
-import { Collector, type PressLog, REORDER_WINDOW_MS } from "./collector.js";
+import { Collector, REORDER_WINDOW_MS } from "./collector.js";
+import { claimFleet, type FleetClaim } from "./fleet-claim.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
 import { LagMonitor } from "./lag.js";
 import { checkOpenFiles } from "./open-files.js";
@@ -32,7 +33,8 @@ import { connectionErrorLine } from "./shard-connection-error.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
-import { SHARD_REPORT_FORMAT, type ShardFile, type ShardTimeline } from "./shard-report.js";
+import { PressRecords, wallTimeline } from "./shard-records.js";
+import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
 import { clearRetained, writeConfigs } from "./shard-retained.js";
 import { shardBrokerReports } from "./shard-stalls.js";
 import { connectWatchClient, FleetWatch } from "./shard-watch.js";
@@ -62,34 +64,11 @@ export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefin
   return undefined;
 }
 
-/** The nodes' timeline on the wall clock, for the merge's outage analysis. */
-function wallTimeline(t: NodeTimeline, wall: (at: number) => number): ShardTimeline {
-  const of = (m: ReadonlyMap<string, readonly number[]>) =>
-    Object.fromEntries([...m].map(([id, times]) => [id, times.map(wall)]));
-  return { disconnects: of(t.disconnects), registrations: of(t.registrations), offline: of(t.offline) };
-}
-
 export interface ShardRunHooks {
   /** A progress or phase line for a person. */
   readonly note?: (line: string) => void;
   /** The shard's stall watch; by default its scheduler's (none on a fake one). */
   readonly stalls?: StallWatch;
-}
-
-/** The presses and applies the merge needs, as the collector sees them, on the wall clock. */
-class PressRecords implements PressLog {
-  readonly presses: [string, string | null, number][] = [];
-  readonly applies: [string, string, number][] = [];
-
-  constructor(private readonly wall: (at: number) => number) {}
-
-  press(node: NodeId, stamp: Stamp | null, at: number): void {
-    this.presses.push([node, stamp === null ? null : formatStamp(stamp), this.wall(at)]);
-  }
-
-  applied(node: NodeId, stamp: Stamp, at: number): void {
-    this.applies.push([node, formatStamp(stamp), this.wall(at)]);
-  }
 }
 
 export class ShardRun {
@@ -162,6 +141,7 @@ export class ShardRun {
     const stalls = hooks.stalls ?? stallWatchOf(sched);
     let client: mqtt.MqttClient | undefined;
     let pool: ShardPool | undefined;
+    let claim: FleetClaim | undefined;
     // Silence means something once a probe has come back (a broker whose rules refuse the topic).
     let probe: ClockProbe | undefined;
     try {
@@ -197,9 +177,22 @@ export class ShardRun {
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
       const presence = registryPresence(watch.registry);
       this.waitingForIds = true;
-      await refuseIdsInUse(where, mine, presence, waitMs, sched, note, this.starting.signal).finally(() => {
-        this.waitingForIds = false;
-      });
+      // Offline, its ids are claimed as a one-process run claims them (fleet/fleet-claim.ts): of two
+      // fleets started together, the shard whose claim the broker took second gives way.
+      const claimed = { url, ...(opts.login ? { login: opts.login } : {}), prefix, ids: mine, waitMs };
+      const { keepaliveS } = profile.mqtt;
+      claim = await refuseIdsInUse(where, mine, presence, waitMs, sched, note, this.starting.signal)
+        .then(() =>
+          claimFleet(
+            { ...claimed, keepaliveS, fresh: opts.fresh, whose: where.whose },
+            sched,
+            note,
+            this.starting.signal,
+          ),
+        )
+        .finally(() => {
+          this.waitingForIds = false;
+        });
       const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
         emit: (_, l) => note(l),
       });
@@ -387,6 +380,7 @@ export class ShardRun {
       for (const t of timers) t.cancel();
       lag.stop();
       await pool?.destroy().catch(() => {});
+      await claim?.close(); // once its nodes have gone
       await client?.endAsync().catch(() => {});
     }
   }
