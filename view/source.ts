@@ -75,6 +75,8 @@ export interface NodeDetail {
     readonly sources: readonly NodeId[];
     readonly configVersion: number;
     readonly pending: boolean;
+    /** The pairing is not confirmed by the node yet (a live fleet's twins: `Twin.pairing`). */
+    readonly pairingPending?: boolean;
     /** A set not yet confirmed by the node (sent again when an offline node registers). */
     readonly pendingSet?: { readonly on: boolean; readonly counter: number };
   };

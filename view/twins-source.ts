@@ -217,6 +217,7 @@ export class TwinsSource implements ConsoleSource {
         sources: t.desired.sources,
         configVersion: t.desired.configVersion,
         pending: t.desired.pendingSet !== undefined || t.pairing === "pending",
+        pairingPending: t.pairing === "pending",
         ...(t.desired.pendingSet !== undefined ? { pendingSet: { ...t.desired.pendingSet } } : {}),
       },
     };

@@ -85,7 +85,11 @@ describe("twins source", () => {
       follows: [a],
       followers: [],
       identity: "uno-w5100 fw 1.0.0 2 bad inputs",
+      desired: { pending: false, pairingPending: false },
     });
+    // A pairing written for it on the broker while it is offline: pending until the node confirms.
+    t.twins.set(b, twin(b, { follows: [a], presence: "offline", pairing: "pending" }));
+    expect(s.detail(b)?.desired).toMatchObject({ pending: true, pairingPending: true });
     expect(s.convergence()).toMatchObject({
       fraction: 0,
       inSync: 0,
