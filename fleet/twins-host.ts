@@ -30,6 +30,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "twin-offline": true,
   "twin-forgotten": true,
   "twin-flapping": true,
+  "pairing-replaced": true,
   convergence: true,
   "bad-input": true,
   broker: true,

@@ -57,6 +57,7 @@ export {
   type TwinsOptions,
   TwinsOptionsError,
 } from "./options.js";
+export { replacedLine } from "./other-services.js";
 export { type PairingPlan, planPairing } from "./pairing.js";
 export { type PrefixNodes, prefixesShown } from "./prefix-look.js";
 export {

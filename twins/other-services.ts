@@ -20,7 +20,7 @@ import { after, type Scheduler } from "./clock.js";
 import { controlTopic, decodePresence, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { whenReplayOver } from "./put-back.js";
 import { subscribeUnlessRefused } from "./subscriptions.js";
-import type { Twin } from "./types.js";
+import type { Twin, TwinsEvents } from "./types.js";
 
 /**
  * How long a presence the replay after a reconnect did not show may still come back before it counts
@@ -205,25 +205,42 @@ export class OtherServices {
  * A pairing this service desired, replaced by another control tool's config (the node commanded by
  * it, or its config written while the node was away): which tool's pairing stands now. A warning
  * while another twins service is on the fleet (two controllers: this one's pairing was undone, or
- * is being fought over); else a line of the log (a one-shot `twinfleet pair` is no conflict).
+ * is being fought over); else a line of the log (a one-shot `twinfleet pair` is no conflict). The
+ * same line for the service's log and the console's event log (view/twins-source.ts).
  */
+export function replacedLine(
+  twin: Twin,
+  was: readonly NodeId[],
+  others: readonly TwinsServiceInfo[],
+): { readonly level: "info" | "warn"; readonly text: string } {
+  const list = (l: readonly string[]) => (l.length === 0 ? "nobody" : l.join(", "));
+  const state = twin.pairing === "pending" ? "written for it while it is away" : "carried out by the node";
+  const text = `the pairing of ${twin.id} was replaced by another control tool's, ${state}: it follows ${list(twin.desired.sources)} now (this service had ${list(was)})`;
+  if (others.length === 0) return { level: "info", text };
+  const ids = others.map((s) => s.clientId).join(", ");
+  return {
+    level: "warn",
+    text: `${text}; another twins service controls this fleet (${ids}): the last command the node carries out stands`,
+  };
+}
+
+/** `replacedLine` in the service's log, with its fields, and the `pairing-replaced` event. */
 export function tellReplaced(
-  twins: { get(id: string): Twin | undefined; readonly otherServices: readonly TwinsServiceInfo[] },
+  service: {
+    get(id: string): Twin | undefined;
+    readonly otherServices: readonly TwinsServiceInfo[];
+    emit(event: "pairing-replaced", ...args: TwinsEvents["pairing-replaced"]): unknown;
+  },
   logger: Logger,
   node: NodeId,
   was: readonly NodeId[],
 ): void {
-  const twin = twins.get(node);
-  const others = twins.otherServices;
-  const list = (l: readonly string[]) => (l.length === 0 ? "nobody" : l.join(", "));
-  const now = twin?.desired.sources ?? [];
-  const state = twin?.pairing === "pending" ? "written for it while it is away" : "carried out by the node";
-  const fields = { node, sources: now, was };
-  const line = `twins: the pairing of ${node} was replaced by another control tool's, ${state}: it follows ${list(now)} now (this service had ${list(was)})`;
-  if (others.length === 0) logger.info(fields, line);
-  else
-    logger.warn(
-      { ...fields, services: others.map((s) => s.clientId) },
-      `${line}; another twins service controls this fleet (${others.map((s) => s.clientId).join(", ")}): the last command the node carries out stands`,
-    );
+  const twin = service.get(node);
+  if (twin === undefined) return;
+  const others = service.otherServices;
+  const line = replacedLine(twin, was, others);
+  const fields = { node, sources: twin.desired.sources, was };
+  if (line.level === "info") logger.info(fields, `twins: ${line.text}`);
+  else logger.warn({ ...fields, services: others.map((s) => s.clientId) }, `twins: ${line.text}`);
+  service.emit("pairing-replaced", twin, was, others);
 }

@@ -164,6 +164,12 @@ export interface TwinsEvents {
    * twins/forget.ts), or the node retired by an operator (`retired`, twins/retire.ts).
    */
   "twin-forgotten": [node: NodeId, why: "room" | "retired"];
+  /**
+   * A pairing this service desired was replaced by another control tool's config (twins/other-services.ts,
+   * `replacedLine`): `was`, the sources it had; the twin holds the ones that stand now; `others`, the
+   * other twins services on the fleet then.
+   */
+  "pairing-replaced": [twin: Twin, was: readonly NodeId[], others: readonly TwinsServiceInfo[]];
   /** The convergence report changed (a follower's status or the counts). */
   convergence: [report: ConvergenceReport];
   "bad-input": [input: BadInput];

@@ -11,6 +11,7 @@ import { formatStamp, type NodeId } from "../protocol/index.js";
 import {
   type ConvergenceReport,
   flapLine,
+  replacedLine,
   type Scheduler,
   type Twin,
   type Twins,
@@ -78,10 +79,8 @@ export class TwinsSource implements ConsoleSource {
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
   /**
-   * The nodes in id order, kept up to date from the service's events one twin at a time (a change
-   * costs one summary, not a pass over the fleet), with each one's position; a node not seen before
-   * is inserted in its place. Sync comes from the service's convergence
-   * reports, which it recomputes (coalesced) when reports or configs change.
+   * The nodes in id order, kept from the service's events one twin at a time (a change costs one
+   * summary, not a pass over the fleet); sync from its convergence reports (coalesced).
    */
   private readonly listed = new NodeList();
   private built = false;
@@ -143,6 +142,7 @@ export class TwinsSource implements ConsoleSource {
         this.log("warn", flapLine(t.id, withinMs));
         changed();
       },
+      "pairing-replaced": (t, was, others) => this.told(replacedLine(t, was, others)),
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       "other-services": (services) => {
         const line = this.live.othersTold(services, this.sched.now());
@@ -256,9 +256,8 @@ export class TwinsSource implements ConsoleSource {
   }
 
   /**
-   * Why what is shown is not current, for `/healthz`: the broker not reached yet (named, with the
-   * last attempt's failure), silent or its connection lost, with for how long; undefined while the
-   * service hears its broker.
+   * Why what is shown is not current, for `/healthz`: the broker not reached yet (named, with its
+   * last failure), silent or lost, with for how long; undefined while the service hears its broker.
    */
   health(): string | undefined {
     return this.live.health(this.sched.now(), this.twins.waiting);

@@ -1,5 +1,6 @@
 /**
  * The node detail pane as text: what the node is, its state, whom it follows and who follows it,
+ * what an operator asked of it that it has not taken yet (a pairing, a set: a live fleet's twins),
  * and, for simulated nodes, the modeled CPU, RAM, link statistics and last messages.
  */
 import type { NodeId } from "../../protocol/index.js";
@@ -19,6 +20,31 @@ function ids(list: readonly NodeId[], width: number): string {
   return out;
 }
 
+const sameIds = (a: readonly NodeId[], b: readonly NodeId[]) =>
+  a.length === b.length && a.every((id) => b.includes(id));
+
+/**
+ * What the twins still wait for the node to take: the pairing asked for, where it is not the one
+ * the node follows yet (or the node has not confirmed it: `follows` may be the copy written on the
+ * broker for an offline node), and a set kept for it (sent when it registers again).
+ */
+function waiting(d: NodeDetail, width: number): string[] {
+  const lines: string[] = [];
+  const want = d.desired;
+  if (want === undefined || !want.pending) return lines;
+  const differs = !sameIds(want.sources, d.follows);
+  if (differs) lines.push(`{yellow-fg}pending{/yellow-fg}   ${ids(want.sources, width - 10)}`);
+  else if (want.pairingPending === true)
+    lines.push("{yellow-fg}pending{/yellow-fg}   not confirmed by the node");
+  const set = want.pendingSet;
+  if (set !== undefined) {
+    const text = `set ${set.on ? "on" : "off"} waits for the node`;
+    const counter = ` (counter ${set.counter})`;
+    lines.push(`{yellow-fg}${text.length + counter.length > width ? text : text + counter}{/yellow-fg}`);
+  }
+  return lines;
+}
+
 export function renderDetail(d: NodeDetail, width: number): string[] {
   const n = d.node;
   const style = nodeStyle(n);
@@ -29,6 +55,7 @@ export function renderDetail(d: NodeDetail, width: number): string[] {
   ];
   if (d.identity) lines.push(`{gray-fg}${escapeTags(d.identity)}{/gray-fg}`);
   lines.push(`follows   ${ids(d.follows, width - 10)}`);
+  lines.push(...waiting(d, width));
   lines.push(`followers ${ids(d.followers, width - 10)}`);
   const model: string[] = [];
   if (d.cpuPct !== undefined) model.push(`CPU ${d.cpuPct.toFixed(1)}%`);

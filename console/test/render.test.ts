@@ -4,10 +4,12 @@
  * and option errors that name the field.
  */
 import { describe, expect, it } from "vitest";
-import { NO_CAPABILITIES } from "../../view/source.js";
+import { NodeId } from "../../protocol/index.js";
+import { NO_CAPABILITIES, type NodeDetail } from "../../view/source.js";
 import { KEY_TABLE, keyBindings } from "../keys.js";
 import { resolveOptions } from "../options.js";
 import { PAPER_LIMIT_MS, renderConvergence, renderLatency } from "../render/charts.js";
+import { renderDetail } from "../render/detail.js";
 import { gridLayout, indexAt, renderGrid } from "../render/fleet-grid.js";
 import { renderFooter } from "../render/footer.js";
 import { ASCII } from "../render/glyphs.js";
@@ -198,6 +200,68 @@ describe("renderers", () => {
     expect(() => resolveOptions({ fps: 2.5 })).toThrow("options.fps must be an integer");
     expect(() => resolveOptions({ windowS: 1 })).toThrow("options.windowS must be at least 10");
     expect(resolveOptions({ output: process.stderr }).handleProcess).toBe(false);
+  });
+});
+
+describe("renderDetail", () => {
+  const node = { id: NodeId("n-0010"), kind: "sim", on: false, online: false, sync: "unknown" } as const;
+  const detail = (desired: NodeDetail["desired"]): NodeDetail => ({
+    node,
+    follows: [NodeId("n-0009")],
+    followers: [NodeId("n-0011")],
+    ...(desired ? { desired } : {}),
+  });
+
+  it("shows what the twins still wait for the node to take: a pairing, a set", () => {
+    // Paired with n-0040 and set on from the console while the node was offline: it still follows
+    // n-0009, and the pane used to say only that, the operator's two commands nowhere.
+    const d = detail({
+      sources: [NodeId("n-0009"), NodeId("n-0040")],
+      configVersion: 2,
+      pending: true,
+      pendingSet: { on: true, counter: 124 },
+    });
+    expect(renderDetail(d, 38).map(plain)).toEqual([
+      "n-0010 sim",
+      "off  offline",
+      "follows   n-0009",
+      "pending   n-0009 n-0040",
+      "set on waits for the node",
+      "followers n-0011",
+    ]);
+    expect(plain(renderDetail(d, 60)[4] ?? "")).toBe("set on waits for the node (counter 124)");
+  });
+
+  it("shows nothing pending once the node follows what is desired and holds no set", () => {
+    const confirmed = detail({ sources: [NodeId("n-0009")], configVersion: 1, pending: false });
+    expect(renderDetail(confirmed, 38).map(plain)).toEqual([
+      "n-0010 sim",
+      "off  offline",
+      "follows   n-0009",
+      "followers n-0011",
+    ]);
+    // A set pending only: no pairing line.
+    const set = detail({
+      sources: [NodeId("n-0009")],
+      configVersion: 1,
+      pending: true,
+      pairingPending: false,
+      pendingSet: { on: false, counter: 3 },
+    });
+    expect(renderDetail(set, 60).map(plain)).toContain("set off waits for the node (counter 3)");
+    expect(renderDetail(set, 60)).toHaveLength(5);
+  });
+
+  it("says a pairing the node follows on the broker's copy only is not confirmed by it yet", () => {
+    // Paired while offline: `follows` is the config written for it on the broker, not the node's own.
+    const d = detail({ sources: [NodeId("n-0009")], configVersion: 4, pending: true, pairingPending: true });
+    expect(renderDetail(d, 38).map(plain)).toEqual([
+      "n-0010 sim",
+      "off  offline",
+      "follows   n-0009",
+      "pending   not confirmed by the node",
+      "followers n-0011",
+    ]);
   });
 });
 

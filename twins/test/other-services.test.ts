@@ -169,6 +169,12 @@ describe("a pairing replaced by another twins service", () => {
     const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
     const first = await fx.twins({ clientId: "tf-twins-first", logger });
     const second = await fx.twins({ clientId: "tf-twins-second" });
+    const events: string[] = [];
+    first.on("pairing-replaced", (t, was, others) =>
+      events.push(
+        `${t.id} ${t.desired.sources.join(",")} was ${was.join(",")} ${others.map((o) => o.clientId)}`,
+      ),
+    );
     await until(() => first.otherServices.length === 1 && second.get("X")?.presence === "online", "both up");
     await first.pair("X", "S1");
     await until(
@@ -184,6 +190,8 @@ describe("a pairing replaced by another twins service", () => {
     expect(told.at(-1)?.msg).toMatch(
       /^twins: the pairing of X was replaced by another control tool's, carried out by the node: it follows S2 now \(this service had nobody\); another twins service controls this fleet \(tf-twins-second\): the last command the node carries out stands$/,
     );
+    // The same as an event, for a console whose service logs nowhere (view/twins-source.ts).
+    expect(events.at(-1)).toBe("X S2 was  tf-twins-second");
   });
 });
 

@@ -85,7 +85,11 @@ describe("twins source", () => {
       follows: [a],
       followers: [],
       identity: "uno-w5100 fw 1.0.0 2 bad inputs",
+      desired: { pending: false, pairingPending: false },
     });
+    // A pairing written for it on the broker while it is offline: pending until the node confirms.
+    t.twins.set(b, twin(b, { follows: [a], presence: "offline", pairing: "pending" }));
+    expect(s.detail(b)?.desired).toMatchObject({ pending: true, pairingPending: true });
     expect(s.convergence()).toMatchObject({
       fraction: 0,
       inSync: 0,
@@ -266,6 +270,25 @@ describe("twins source", () => {
       "warn another twins service controls this fleet too: tf-twins-b",
       "warn another twins service controls this fleet too: tf-twins-b, tf-twins-c",
       "info no other twins service on the fleet any more",
+    ]);
+  });
+
+  it("logs an operator's pairing that another control tool's replaced, with what the node follows now", () => {
+    const t = new FakeTwins();
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    // The console paired b with a while b was offline; a `sim` starting wrote b's ring config over it.
+    const now = twin(b, {
+      presence: "offline",
+      pairing: "pending",
+      desired: { sources: [b], configVersion: 3 },
+    });
+    t.emit("pairing-replaced", now, [a], [{ clientId: "tf-twins-c" }]);
+    t.emit("pairing-replaced", twin(b, { desired: { sources: [], configVersion: 4 } }), [b], []);
+    expect(lines).toEqual([
+      "warn the pairing of b was replaced by another control tool's, written for it while it is away: it follows b now (this service had a); another twins service controls this fleet (tf-twins-c): the last command the node carries out stands",
+      "info the pairing of b was replaced by another control tool's, carried out by the node: it follows nobody now (this service had b)",
     ]);
   });
 
