@@ -124,6 +124,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   badInputOf(id: string): number;
   /** Resolves once the stored state is written. */
   flush(): Promise<void>;
+  /**
+   * Resolves once every change made before the call is stored (its save ended), not waiting for
+   * later ones as flush() does: a command is answered only then (view/twins-commands.ts).
+   */
+  readonly written?: () => Promise<void>;
   /** Clears its presence, disconnects cleanly, writes the stored state and closes the store. */
   close(): Promise<void>;
   /**

@@ -115,6 +115,16 @@ export class DesireSaver {
     return this.failures.failingSince;
   }
 
+  /**
+   * Resolves once every change made before the call is written (or its save failed, which is logged
+   * and retried): the save queued for it is the last of the chain. A command answers only then, so
+   * what it said was done outlives a kill -9 or a power cut right after the answer. Unlike flush(),
+   * it does not wait for the saves of changes made later: a busy fleet queues one after another.
+   */
+  written(): Promise<void> {
+    return this.saving;
+  }
+
   /** Resolves when no save is pending or under way. */
   async flush(): Promise<void> {
     // A save may queue another; wait until none is pending.

@@ -246,7 +246,6 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   badInput() {
     return this.registry.badInput();
   }
-
   badInputOf(id: string): number {
     return this.registry.badInputOf(nodeId(id, "node"));
   }
@@ -254,6 +253,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   flush(): Promise<void> {
     return this.saver.flush();
   }
+  readonly written = (): Promise<void> => this.saver.written();
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -40,7 +40,7 @@ import {
   type NodeDetail,
   unsupported,
 } from "./source.js";
-import { pairingTold, refused } from "./twins-commands.js";
+import { pairingTold, refused, stored } from "./twins-commands.js";
 
 /** What the console needs of the twins service (its `Twins` satisfies it). */
 export interface TwinsView
@@ -265,7 +265,7 @@ export class TwinsSource implements ConsoleSource {
 
   async set(id: NodeId, on: boolean): Promise<CommandDeferred | undefined> {
     const presence = this.twins.get(id)?.presence ?? "unknown";
-    const counter = await refused(this.twins.set(id, on));
+    const counter = await refused(stored(this.twins, this.twins.set(id, on)));
     const what = `${id} set ${on ? "on" : "off"} (counter ${counter})`;
     if (presence === "online") {
       this.log("info", what);
@@ -278,12 +278,12 @@ export class TwinsSource implements ConsoleSource {
   }
 
   async pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
-    const outcome = await refused(this.twins.pair(follower, source));
+    const outcome = await refused(stored(this.twins, this.twins.pair(follower, source)));
     return this.told(pairingTold(outcome, follower, `${follower} follows ${source}`));
   }
 
   async unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
-    const outcome = await refused(this.twins.unpair(follower, source));
+    const outcome = await refused(stored(this.twins, this.twins.unpair(follower, source)));
     return this.told(pairingTold(outcome, follower, `${follower} no longer follows ${source}`));
   }
 
@@ -293,7 +293,7 @@ export class TwinsSource implements ConsoleSource {
 
   async forget(id: NodeId, force: boolean): Promise<ForgetDone> {
     if (!this.twins.forget) throw new CommandRefused("this twins view cannot forget nodes");
-    const done = await refused(this.twins.forget(id, { force }));
+    const done = await refused(stored(this.twins, this.twins.forget(id, { force })));
     const followers = done.unpaired.length > 0 ? `; ${done.unpaired.join(", ")} unpaired from it` : "";
     this.log("info", `forgot ${id}${followers}`);
     return done;
