@@ -94,15 +94,25 @@ export class RedisHealth {
 
   private tick(): void {
     const now = this.scheduler.now();
+    // Still waiting for the PING of an earlier check: not answering now, whenever it last did.
+    const unanswered = new Set(this.watched.filter((w) => w.waiting));
     for (const w of this.watched) {
-      if (w.conn.status !== undefined && w.conn.status !== "ready") w.heard = now;
+      if (w.conn.status !== undefined && w.conn.status !== "ready") {
+        w.heard = now;
+        unanswered.delete(w);
+      }
       if (!w.waiting) this.ping(w);
     }
     const silent = this.watched.filter((w) => now - w.heard >= this.silentMs);
     if (silent.length === 0 || this.silentSince !== undefined) return;
     this.silentSince = Math.min(...silent.map((w) => w.heard));
+    // Named: every connection not answering, not only those whose last answer is 5 s old. A frozen
+    // Redis stops answering all of them at once, but their last answers came up to a check apart (a
+    // PING answered just before the freeze, another just after it would have been): on a busy host
+    // the line named one or two of the three.
+    const named = this.watched.filter((w) => unanswered.has(w) || silent.includes(w));
     this.logger.error(
-      { connections: silent.map((w) => w.name), silentMs: Math.round(now - this.silentSince) },
+      { connections: named.map((w) => w.name), silentMs: Math.round(now - this.silentSince) },
       `${this.where} has not answered for ${this.silentMs / 1000} s; the broker keeps its clients ` +
         "connected, but until it answers no message is delivered (each goes round through Redis, even " +
         "between two clients of this broker), no client can connect, and retained messages, wills and " +

@@ -14,6 +14,14 @@ import { type ScriptKind, scriptFor } from "./fuzz/scripts.js";
 
 const SEED = "fuzz-test-1";
 const CONNECTIONS = 300;
+/**
+ * The test's time limit, by its connections: 300 scripts' packets generated, sent, parsed and
+ * answered, 100 at a time, on CPU the test shares with the host, beside the idle time each script is
+ * capped to (idleCapMs). It took 7 s on a quiet host and 32-37 s at load average 21-29, past the 30 s
+ * a test is given by default (3 runs of 3); 400 ms a connection is 120 s. A connection the broker
+ * neither answers nor closes still fails its verdict (verdictMs) well inside it.
+ */
+const LIMIT_MS = CONNECTIONS * 400;
 
 let broker: RunningBroker | undefined;
 let healthy: HealthyClient | undefined;
@@ -34,7 +42,9 @@ afterEach(async () => {
   broker = undefined;
 });
 
-it("survives a seeded fuzz stream: every connection answered or closed, round trips unaffected", async () => {
+it("survives a seeded fuzz stream: every connection answered or closed, round trips unaffected", {
+  timeout: LIMIT_MS,
+}, async () => {
   const errors: string[] = [];
   const logger = pino({ level: "error" }, { write: (line: string) => void errors.push(line) });
   // Short timeouts so that silent, half-sent and non-reading sockets are let go within the test.
@@ -86,7 +96,9 @@ it("survives a seeded fuzz stream: every connection answered or closed, round tr
   expect(tally.endings["broker-closed"]).toBeGreaterThan(0);
 
   expect(trips.length).toBeGreaterThan(0);
-  expect(await h.roundTrip(2000)).toBeLessThan(2000);
+  // Prompt after it: back within 2 s of this process's loop time (a host that holds the process
+  // holds the broker in it too: loop-time.ts), or roundTrip rejects.
+  await h.roundTrip(2000);
   expect(h.connected).toBe(true);
 });
 

@@ -35,9 +35,21 @@ export function once<T extends unknown[] = unknown[]>(
   });
 }
 
+/**
+ * How long a client waits for its CONNACK: a deadline for a broker that never answers, not a measure
+ * of one that does. 5 s was passed on a host at load average 21-29: a login's scrypt hash
+ * (limits.test.ts) and 40 clients connecting at once to a broker on LevelDB (close-store.test.ts).
+ */
+export const CONNACK_WAIT_MS = 20_000;
+
 /** An MQTT.js client that never reconnects on its own, so a cut connection stays cut. */
 export function client(url: string, options: IClientOptions = {}): Promise<MqttClient> {
-  return connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, protocolVersion: 4, ...options });
+  return connectAsync(url, {
+    reconnectPeriod: 0,
+    connectTimeout: CONNACK_WAIT_MS,
+    protocolVersion: 4,
+    ...options,
+  });
 }
 
 export async function closeAll(...clients: (MqttClient | undefined)[]): Promise<void> {

@@ -109,6 +109,24 @@ it("names only the silent connection", async () => {
   health.stop();
 });
 
+it("names every connection not answering, though their last answers came a check apart", async () => {
+  const { lines, store, subscribe, health, run } = setup();
+  await run(3_100);
+  // Redis frozen between two answers: the subscribe connection's last came at 3 s, the store's at 4 s
+  // (on a busy host an answer due just after a check comes up to a check later).
+  subscribe.frozen = true;
+  await run(1_000);
+  store.frozen = true;
+  await run(3_800);
+  expect(lines).toEqual([]);
+  await run(100);
+  const errors = lines.filter((l) => l.level === ERROR);
+  // Told when the first has been silent 5 s; the other, silent 4 s, with its PING unanswered.
+  expect(errors.map((l) => l.connections)).toEqual([["store", "subscribe"]]);
+  expect(errors.map((l) => l.silentMs)).toEqual([5_000]);
+  health.stop();
+});
+
 it("leaves a connection that is down to the connections' own watch: its silence counts once it is up", async () => {
   const { lines, store, subscribe, health, run } = setup();
   // Redis killed: the connections reconnect, their PINGs held in ioredis's offline queue.

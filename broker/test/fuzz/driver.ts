@@ -8,6 +8,7 @@
 
 import { connect, type Socket } from "node:net";
 import { assertNever } from "../../../protocol/index.js";
+import { loopDeadline } from "./loop-time.js";
 import { type Script, type ScriptKind, type Step, scriptFor } from "./scripts.js";
 
 export type Ending =
@@ -148,19 +149,22 @@ class Connection {
     return this.closed || this.brokerClosed || this.aborted;
   }
 
-  /** Resolves after `ms`, or as soon as `done()` holds (checked at every kick()). */
+  /**
+   * Resolves after `ms` of this process's loop time (loop-time.ts: a broker in this process gets
+   * the time the host took from both added), or as soon as `done()` holds (checked at every kick()).
+   */
   private wait(ms: number, done: () => boolean): Promise<void> {
     if (done()) return Promise.resolve();
     return new Promise((resolve) => {
       const finish = () => {
-        clearTimeout(timer);
+        deadline.cancel();
         this.kick = () => {};
         resolve();
       };
       const check = () => {
         if (done()) finish();
       };
-      const timer = setTimeout(finish, ms);
+      const deadline = loopDeadline(ms, finish);
       this.kick = check;
     });
   }

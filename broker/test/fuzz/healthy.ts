@@ -5,6 +5,7 @@
  * session over or publishes on its topic, short of a mutation that happens to spell them.
  */
 import { connectAsync, type MqttClient } from "mqtt";
+import { loopDeadline } from "./loop-time.js";
 
 export const HEALTHY_TOPIC = "healthy/round-trip";
 
@@ -37,24 +38,28 @@ export class HealthyClient {
     return new HealthyClient(client);
   }
 
-  /** One QoS 1 round trip in ms; rejects if the message is not back within `timeoutMs`. */
+  /**
+   * One QoS 1 round trip in ms (wall time); rejects if the message is not back within `timeoutMs`
+   * of this process's loop time (loop-time.ts: what the host took from a broker in this process is
+   * not counted against it).
+   */
   roundTrip(timeoutMs = 5000): Promise<number> {
     const n = this.seq++;
     const payload = Buffer.alloc(12);
     payload.writeUInt32BE(n, 0);
     payload.writeDoubleBE(performance.now(), 4);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const deadline = loopDeadline(timeoutMs, () => {
         this.waiting.delete(n);
-        reject(new Error(`round trip ${n} not back within ${timeoutMs} ms`));
-      }, timeoutMs);
+        reject(new Error(`round trip ${n} not back within ${timeoutMs} ms of loop time`));
+      });
       this.waiting.set(n, (ms) => {
-        clearTimeout(timer);
+        deadline.cancel();
         resolve(ms);
       });
       this.client.publish(HEALTHY_TOPIC, payload, { qos: 1 }, (err) => {
         if (!err) return;
-        clearTimeout(timer);
+        deadline.cancel();
         this.waiting.delete(n);
         reject(err);
       });
