@@ -187,6 +187,11 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.live().forget(id, opts);
   }
 
+  /** The changes made so far stored, by the service that answers (a view's command waits for it). */
+  written(): Promise<void> {
+    return this.current?.written?.() ?? Promise.resolve();
+  }
+
   query(): Promise<void> {
     return this.live().query();
   }

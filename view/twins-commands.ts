@@ -31,9 +31,9 @@ export async function refused<T>(p: Promise<T>): Promise<T> {
  * again") before the save had begun, 1 s before it beside 20,000 twins (saves are spaced on a large
  * fleet): a kill -9 or a power cut then lost the set it had accepted.
  */
-export async function stored<T>(twins: object, p: Promise<T>): Promise<T> {
+export async function stored<T>(twins: Pick<Twins, "written">, p: Promise<T>): Promise<T> {
   const answer = await p;
-  await (twins as Pick<Twins, "written">).written?.();
+  await twins.written?.();
   return answer;
 }
 

@@ -55,6 +55,8 @@ export interface TwinsView
   /** Since when its desired state could not be saved, and no node seen (`Twins.unsavedSince`, `fleetUnseen`). */
   readonly unsavedSince?: Twins["unsavedSince"];
   readonly fleetUnseen?: Twins["fleetUnseen"];
+  /** Resolves once the changes made so far are stored (`Twins.written`): a command is answered then. */
+  readonly written?: Twins["written"];
   /** Which service answers, where one can be started again (fleet/twins-host.ts). */
   readonly generation?: number;
   on<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;

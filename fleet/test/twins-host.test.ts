@@ -72,6 +72,30 @@ describe("the twins host", () => {
     await host.close();
   });
 
+  it("answers a view's command once the service answering it has stored the change (Twins.written)", async () => {
+    let release = () => {};
+    const host = await TwinsHost.start(async () =>
+      Object.assign(fakeTwins(), {
+        written: () =>
+          new Promise<void>((resolve) => {
+            release = resolve;
+          }),
+      }),
+    );
+    let stored = false;
+    const waiting = host.written().then(() => {
+      stored = true;
+    });
+    await Promise.resolve();
+    expect(stored).toBe(false);
+    release();
+    await waiting;
+    expect(stored).toBe(true);
+    await host.kill();
+    await expect(host.written()).resolves.toBeUndefined();
+    await host.close();
+  });
+
   it("forwards what a restarted service emits while it is still connecting", async () => {
     // A new service reads the retained messages and its query's answers before its start resolves:
     // those registrations must reach the run and the console like any later one.
