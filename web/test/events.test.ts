@@ -63,10 +63,15 @@ describe("the event stream", () => {
     source.say("first");
     await reader.next((e) => e.event === "log" && (e.data as { text: string }).text === "first");
 
-    // Flood both (8 KB lines, 100 per round) until the server cuts the stalled one off (a paused
-    // socket does not see its end, so the server's count tells).
+    // Flood both (8 KB lines, 16 per round) until the server cuts the stalled one off (a paused
+    // socket does not see its end, so the server's count tells). A round goes only when the reader
+    // has taken in all but 16 of the lines sent: never more than 256 KB ahead of it, the bound, so
+    // the reader is one that keeps up however slow the host (flooded 100 a round on a host at load
+    // average 30, the reader fell behind first and was the one cut).
     const line = "x".repeat(8192);
     const hub = server.hub;
+    let sent = 0;
+    const taken = () => reader.events.filter((e) => (e.data as { text?: string }).text === line).length;
     await new Promise<void>((resolve) => {
       const flood = setInterval(() => {
         if (hub.stats.dropped > 0) {
@@ -74,7 +79,9 @@ describe("the event stream", () => {
           resolve();
           return;
         }
-        for (let i = 0; i < 100; i++) source.say(line);
+        if (sent - taken() > 16) return;
+        for (let i = 0; i < 16; i++) source.say(line);
+        sent += 16;
       }, 20);
     });
     stalled.close();
