@@ -11,10 +11,10 @@
  * that clears it, so a run killed (at once) or cut off (after 1.5 × the keepalive) leaves none.
  */
 import { randomBytes } from "node:crypto";
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import { after, type Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
-import { type BrokerLogin, connectError, displayUrl, loginOptions } from "../twins/index.js";
+import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
 import { FleetIdsInUseError, FleetStartStoppedError } from "./ids-in-use.js";
 import { retainedSettled } from "./waits.js";
 
@@ -57,19 +57,26 @@ export async function claimFleet(
 ): Promise<FleetClaim> {
   const token = o.token ?? randomBytes(6).toString("hex");
   const mine = claimTopic(o.prefix, token);
+  // Settled however the connection goes: a broker that closed it at once (at its open-files limit)
+  // used to leave the run waiting here for ever, before its first line, deaf to its stops.
   let client: mqtt.MqttClient;
   try {
-    client = await mqtt.connectAsync(o.url, {
-      clientId: `${o.prefix}-claim-${token}`,
-      clean: true,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-      keepalive: o.keepaliveS,
-      will: { topic: mine, payload: Buffer.alloc(0), qos: 1, retain: true },
-      ...loginOptions(o.login),
-    });
+    client = await connectClient(
+      o.url,
+      {
+        clientId: `${o.prefix}-claim-${token}`,
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+        keepalive: o.keepaliveS,
+        will: { topic: mine, payload: Buffer.alloc(0), qos: 1, retain: true },
+        ...loginOptions(o.login),
+      },
+      stop,
+    );
   } catch (e) {
-    throw connectError(e, o.url, o.login?.password);
+    if (stop?.aborted) throw new FleetStartStoppedError(stop.reason, "connecting to the broker");
+    throw e;
   }
   // A connection lost mid-run (the broker died) ends the claim: its will, or the broker's, clears it.
   client.on("error", () => {});

@@ -50,8 +50,12 @@ export class FleetIdsInUseError extends Error {
 /** The run was asked to stop (Ctrl-C, SIGTERM) while it waited for its ids to go offline. */
 export class FleetStartStoppedError extends Error {
   override readonly name = "FleetStartStoppedError";
-  constructor(readonly reason: unknown) {
-    super("stopped while waiting for the fleet's ids to go offline: nothing ran");
+  constructor(
+    readonly reason: unknown,
+    /** What the start was doing when stopped. */
+    doing = "waiting for the fleet's ids to go offline",
+  ) {
+    super(`stopped while ${doing}: nothing ran`);
   }
 }
 

@@ -4,7 +4,7 @@
  * twins service with the fleet's pairing desired. Fails early, naming the problem, and leaves
  * nothing running when it fails.
  */
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import type { Logger } from "pino";
 import { readOpenFiles } from "../node/open-files.js";
 import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
@@ -14,7 +14,7 @@ import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
   type BrokerLogin,
-  connectError,
+  connectClient,
   DEFAULT_MAX_NODES,
   findTwinsServices,
   jsonFileStore,
@@ -31,7 +31,7 @@ import { type BrokerProbe, openBrokerProbe } from "./broker-probe.js";
 import { lookForControllers } from "./controller-look.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { claimFleet, type FleetClaim } from "./fleet-claim.js";
-import { offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
+import { FleetStartStoppedError, offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
 import { checkOpenFiles } from "./open-files.js";
 import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
@@ -135,7 +135,18 @@ export async function prepareFleet(
     const lookUpAll = async () =>
       broker.kind === "external"
         ? await lookForControllers(
-            (timeoutMs) => findTwinsServices(broker.url, prefix, { timeoutMs, scheduler, ...opts.login }),
+            (timeoutMs) =>
+              findTwinsServices(broker.url, prefix, {
+                timeoutMs,
+                scheduler,
+                ...opts.login,
+                ...(stop ? { signal: stop } : {}),
+              }).catch((e: unknown) => {
+                // Stopped while it looked (up to 11 s on a broker that does not answer): ended there.
+                if (stop?.aborted)
+                  throw new FleetStartStoppedError(stop.reason, "looking for the fleet's twins service");
+                throw e;
+              }),
             (line) => logger.warn(line),
           )
         : [];
@@ -344,14 +355,11 @@ async function clearRetained(
 
 /** A one-shot client of the run's own tools, logged in as the twins service is. */
 async function toolClient(url: string, login: BrokerLogin | undefined): Promise<mqtt.MqttClient> {
-  try {
-    return await mqtt.connectAsync(url, {
-      clean: true,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-      ...loginOptions(login),
-    });
-  } catch (e) {
-    throw connectError(e, url, login?.password);
-  }
+  // Settled however the connection goes (a broker that closes it at once: fleet/fleet-claim.ts).
+  return await connectClient(url, {
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    ...loginOptions(login),
+  });
 }

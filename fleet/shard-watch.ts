@@ -6,7 +6,7 @@
  * each node, so the shard pairs its own nodes with a version above the broker's. Its connection's
  * going and coming back is told by twins/broker-watch.ts, for the shard's broker outages.
  */
-import mqtt from "mqtt";
+import type mqtt from "mqtt";
 import type { Scheduler } from "../node/scheduler.js";
 import { allNodesTopic, decode, encode, type NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import { BrokerRegistry } from "../sim/broker-registry.js";
@@ -14,7 +14,7 @@ import type { PublishTap } from "../sim/memory-broker.js";
 import {
   type BrokerLogin,
   backOffRefusals,
-  connectError,
+  connectClient,
   loginOptions,
   RETRY_REFUSALS,
 } from "../twins/index.js";
@@ -121,9 +121,16 @@ export const WATCH_RECONNECT_MS = 200;
 const WATCH_REFUSED_BASE_MS = 1000;
 
 /** A watch client (a shard's, a run's probe): clean, retrying every 200 ms, with the keepalive above. */
-export function connectWatchClient(url: string, login: BrokerLogin | undefined): Promise<mqtt.MqttClient> {
-  return mqtt
-    .connectAsync(url, {
+export function connectWatchClient(
+  url: string,
+  login: BrokerLogin | undefined,
+  stop?: AbortSignal,
+): Promise<mqtt.MqttClient> {
+  // Its first connection closed at once (a broker out of files) fails it: it used to try again
+  // every 200 ms, for ever, before its run or shard had printed a line.
+  return connectClient(
+    url,
+    {
       clean: true,
       reconnectPeriod: WATCH_RECONNECT_MS,
       connectTimeout: 10_000,
@@ -131,14 +138,10 @@ export function connectWatchClient(url: string, login: BrokerLogin | undefined):
       ...loginOptions(login),
       // A refusal during an outage (a login revoked, then put back) is tried again, at growing pauses.
       ...RETRY_REFUSALS,
-    })
-    .then(
-      (client) => {
-        backOffRefusals(client, WATCH_RECONNECT_MS, WATCH_REFUSED_BASE_MS);
-        return client;
-      },
-      (e: unknown) => {
-        throw connectError(e, url, login?.password);
-      },
-    );
+    },
+    stop,
+  ).then((client) => {
+    backOffRefusals(client, WATCH_RECONNECT_MS, WATCH_REFUSED_BASE_MS);
+    return client;
+  });
 }

@@ -20,8 +20,9 @@ import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
+import { closedAtOnceError, failedConnect, onClosedAtOnce } from "./closed-at-once.js";
 import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
-import { bracketedWsUrl, connectError, connectTimeoutError, loginOptions, sendAtOnce } from "./connection.js";
+import { bracketedWsUrl, connectTimeoutError, loginOptions, sendAtOnce } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
@@ -98,17 +99,14 @@ export class BrokerLink implements TwinsLink {
   /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
   private wait: BrokerWait | undefined;
   private gaveUp: string | undefined;
-  /** Why the reconnects of the outage under way fail (twins/reconnect-failures.ts). */
-  private readonly failures: ReconnectFailures;
+  private readonly failures: ReconnectFailures; // why an outage's reconnects fail (reconnect-failures.ts)
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
   private readonly subscriptions: ServiceSubscriptions;
   private readonly others: OtherServices | undefined;
-  /** Whether the broker kept the retained messages written (twins/retained-echo.ts). */
-  private readonly echo: RetainedEcho;
-  /** Mosquitto's count of messages it dropped for full client queues (twins/broker-drops.ts). */
-  private readonly drops: BrokerDrops;
+  private readonly echo: RetainedEcho; // whether the broker kept the retained writes (retained-echo.ts)
+  private readonly drops: BrokerDrops; // Mosquitto's count of the messages it dropped (broker-drops.ts)
   readonly prefixLook: PrefixLook;
   readonly replayMarker: ReplayMarker;
 
@@ -271,7 +269,7 @@ export class BrokerLink implements TwinsLink {
         if (wait && this.closing) return;
         // The client's own CONNACK timer has the same length as ours and may fire first: the same
         // failure, told the same way (it said "cannot connect …: connack timeout").
-        const e = err.message === "connack timeout" ? timedOut() : connectError(err, opts.url, opts.password);
+        const e = failedConnect(err, opts.url, opts.password, timedOut);
         if (wait && e.transient && !this.closing) {
           wait.failed(e);
           return;
@@ -285,6 +283,8 @@ export class BrokerLink implements TwinsLink {
         reject(e);
       };
       client.on("error", fail);
+      // Closed before a CONNACK (a broker out of files): told so at once, not as "no answer (CONNACK)".
+      onClosedAtOnce(client, () => fail(closedAtOnceError(opts.url)));
       client.on("connect", () => {
         // Told at the CONNACK, before the lines of subscribing and querying.
         wait?.reached();

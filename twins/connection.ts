@@ -198,7 +198,9 @@ const UNREACHABLE: Record<string, string> = {
   ENETDOWN: "network down",
   ECONNABORTED: "connection aborted",
   ETIMEDOUT: "timed out",
-  ECONNRESET: "connection reset (is it the right scheme, mqtt:// or mqtts://?)",
+  // A broker at its open-files limit resets a connection whose CONNECT came before it closed it.
+  ECONNRESET:
+    "connection reset (is it the right scheme, mqtt:// or mqtts://? A broker at its open-files limit, ulimit -n, resets new connections too)",
   EPIPE: "connection closed",
 };
 

@@ -24,6 +24,7 @@ export {
   watchConnection,
 } from "./broker-watch.js";
 export { type Scheduler, type Timer, wallScheduler } from "./clock.js";
+export { closedAtOnceError, connectClient, onClosedAtOnce } from "./closed-at-once.js";
 export {
   BROKER_SCHEMES,
   BrokerConnectError,

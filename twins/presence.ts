@@ -7,6 +7,7 @@
 import mqtt from "mqtt";
 import { type Prefix, Prefix as toPrefix } from "../protocol/index.js";
 import { after, type Scheduler, type Timer, wallScheduler } from "./clock.js";
+import { closedAtOnceError, onClosedAtOnce } from "./closed-at-once.js";
 import { type BrokerTls, bracketedWsUrl, connectError, loginOptions, splitBrokerUrl } from "./connection.js";
 
 export const PRESENCE_TAG = "P1";
@@ -49,6 +50,8 @@ export interface FindTwinsOptions {
   readonly tls?: BrokerTls;
   /** The clock `timeoutMs` is counted on. Default `wallScheduler`. */
   readonly scheduler?: Scheduler;
+  /** Ends the look at once, rejecting with the signal's reason (a run stopped while it starts). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -119,6 +122,11 @@ export async function findTwinsServices(
         if (marked) settle = after(scheduler, PRESENCES_SETTLE_MS, () => resolve());
       };
       client.once("error", (err) => reject(connectError(err, target.url, password)));
+      // Closed at once (a broker out of files) is no broker slow to answer: told as what it is.
+      onClosedAtOnce(client, () => reject(closedAtOnceError(target.url)));
+      const stop = opts.signal;
+      if (stop?.aborted) reject(stop.reason);
+      stop?.addEventListener("abort", () => reject(stop.reason), { once: true });
       client.on("message", (topic, payload, packet) => {
         if (topic === marker) {
           marked = true;
