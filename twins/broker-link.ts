@@ -1,14 +1,13 @@
 /**
- * The twins service's one MQTT connection: opens it (login, TLS, the empty retained will that clears
- * the presence when the service dies), subscribes in a fixed order on every connect, holds the
- * presence, publishes encoded messages, and closes it cleanly (presence cleared first) or abruptly.
- * It probes the broker on the same connection (twins/broker-probe.ts) and logs the broker falling
- * silent, the connection dropping and either coming back, with how long it lasted.
- * The connect timeout runs on the service's scheduler. A service that waits for its broker has its
- * first connection tried again while what fails may pass, told by twins/broker-wait.ts. A message
- * asked for while the connection is not up is refused, and one in flight when it goes is given up,
- * never held for a reconnect (twins/broker-away.ts). `openLink` picks this link or, for a service
- * inside a virtual-time run, the in-process one (wire-link.ts).
+ * The twins service's one MQTT connection: opens it (login, TLS, the empty retained will that clears the
+ * presence when the service dies), subscribes in a fixed order on every connect, holds the presence,
+ * publishes encoded messages, and closes it cleanly (presence cleared first) or abruptly. It probes the
+ * broker on the same connection (twins/broker-probe.ts) and logs the broker falling silent, the connection
+ * dropping and either coming back, with how long it lasted. The connect timeout runs on the service's
+ * scheduler. A service that waits for its broker has its first connection tried again while what fails may
+ * pass, told by twins/broker-wait.ts. A message asked for while the connection is not up is refused, and one
+ * in flight when it goes is given up, never held for a reconnect (twins/broker-away.ts). `openLink` picks
+ * this link or, for a service inside a virtual-time run, the in-process one (wire-link.ts).
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { type Stall, StallOutage } from "../node/stall-watch.js";
@@ -218,7 +217,8 @@ export class BrokerLink implements TwinsLink {
     client.on("message", (topic, payload, packet) => {
       this.echo.seen(topic);
       if (topic === DROPPED_TOPIC) this.drops.count(payload);
-      else if (this.prefixLook.message(topic, payload) || this.replayMarker.message(topic, payload)) return;
+      else if (this.handover.message(topic, payload) || this.prefixLook.message(topic, payload)) return;
+      else if (this.replayMarker.message(topic, payload)) return;
       else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
@@ -314,7 +314,7 @@ export class BrokerLink implements TwinsLink {
     if (!client) return;
     this.on.subscribing();
     await this.subscriptions.subscribe(client);
-    await this.handover.beforePresence((topic) => client.publishAsync(topic, "", { qos: 1, retain: true }));
+    await this.handover.beforePresence((t) => client.publishAsync(t, "", { qos: 1, retain: true }), client);
     if (this.opts.presence) {
       const presence = encodePresence(this.opts.startedAt);
       await client.publishAsync(this.presenceTopic, presence, { qos: 1, retain: true });

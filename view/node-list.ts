@@ -1,9 +1,10 @@
 /**
  * A live fleet's nodes as a view lists them: in id order (as the registry lists them), each found by
- * id in one step, kept up to date one node at a time as events come.
+ * id in one step, kept up to date one node at a time as events come, each with its sync as the
+ * convergence report's status of it (`syncOf`).
  */
 import type { NodeId } from "../protocol/index.js";
-import type { ConsoleNode } from "./source.js";
+import type { ConsoleNode, ConsoleSync } from "./source.js";
 
 export class NodeList {
   private list: ConsoleNode[] = [];
@@ -57,4 +58,13 @@ export class NodeList {
   private renumber(from: number): void {
     for (let i = from; i < this.list.length; i++) this.position.set((this.list[i] as ConsoleNode).id, i);
   }
+}
+
+/** A follower's status in the twins' convergence report as the view's sync. */
+export function syncOf(status: string): ConsoleSync {
+  return status === "in-sync"
+    ? "in-sync"
+    : status === "behind" || status === "ahead"
+      ? "out-of-sync"
+      : "unknown";
 }

@@ -11,6 +11,7 @@ import { formatStamp, type NodeId } from "../protocol/index.js";
 import {
   type ConvergenceReport,
   flapLine,
+  type PairingOutcome,
   replacedLine,
   type Scheduler,
   type Twin,
@@ -21,7 +22,7 @@ import {
 import { ConsoleEmitter } from "./emitter.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
 import { droppedLine, LiveFaults } from "./live-faults.js";
-import { NodeList } from "./node-list.js";
+import { NodeList, syncOf } from "./node-list.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
   type Capabilities,
@@ -40,7 +41,7 @@ import {
   type NodeDetail,
   unsupported,
 } from "./source.js";
-import { pairingTold, refused, stored } from "./twins-commands.js";
+import { PendingPairings, refused, stored } from "./twins-commands.js";
 
 /** What the console needs of the twins service (its `Twins` satisfies it). */
 export interface TwinsView
@@ -80,6 +81,7 @@ export class TwinsSource implements ConsoleSource {
   private focused: NodeId | undefined;
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
+  private readonly pendingPairs = new PendingPairings();
   /**
    * The nodes in id order, kept from the service's events one twin at a time (a change costs one
    * summary, not a pass over the fleet); sync from its convergence reports (coalesced).
@@ -105,6 +107,7 @@ export class TwinsSource implements ConsoleSource {
   ) {
     const changed = (t?: Twin) => {
       if (t) this.update(t);
+      for (const line of this.pendingPairs.changed(t)) this.log(line.level, line.text);
       this.events.emit("changed");
     };
     const handlers: { [K in keyof TwinsEvents]: (...a: TwinsEvents[K]) => void } = {
@@ -144,7 +147,10 @@ export class TwinsSource implements ConsoleSource {
         this.log("warn", flapLine(t.id, withinMs));
         changed();
       },
-      "pairing-replaced": (t, was, others) => this.told(replacedLine(t, was, others)),
+      "pairing-replaced": (t, was, others) => {
+        const line = replacedLine(t, was, others);
+        this.log(line.level, line.text);
+      },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
       "other-services": (services) => {
         const line = this.live.othersTold(services, this.sched.now());
@@ -281,12 +287,12 @@ export class TwinsSource implements ConsoleSource {
 
   async pair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
     const outcome = await refused(stored(this.twins, this.twins.pair(follower, source)));
-    return this.told(pairingTold(outcome, follower, `${follower} follows ${source}`));
+    return this.told(outcome, follower, source, `${follower} follows ${source}`);
   }
 
   async unpair(follower: NodeId, source: NodeId): Promise<CommandDeferred | undefined> {
     const outcome = await refused(stored(this.twins, this.twins.unpair(follower, source)));
-    return this.told(pairingTold(outcome, follower, `${follower} no longer follows ${source}`));
+    return this.told(outcome, follower, source, `${follower} no longer follows ${source}`);
   }
 
   async query(): Promise<void> {
@@ -301,7 +307,8 @@ export class TwinsSource implements ConsoleSource {
     return done;
   }
 
-  private told(t: ReturnType<typeof pairingTold>): CommandDeferred | undefined {
+  private told(outcome: PairingOutcome, follower: NodeId, source: NodeId, pairing: string) {
+    const t = this.pendingPairs.told(outcome, follower, source, pairing, this.twins.get(follower)?.presence);
     this.log(t.level, t.text);
     return t.deferred;
   }
@@ -348,6 +355,7 @@ export class TwinsSource implements ConsoleSource {
   /** A twin forgotten: out of the list, and what the latency timing kept of its pairings. */
   private remove(id: NodeId): void {
     this.timing.forget(id);
+    this.pendingPairs.forget(id);
     if (this.built && this.listed.remove(id)) this.events.emit("node", id);
   }
 
@@ -389,12 +397,4 @@ export class TwinsSource implements ConsoleSource {
   private log(level: "info" | "warn", text: string): void {
     this.events.emit("log", { t: this.sched.now(), level, text });
   }
-}
-
-function syncOf(status: string): ConsoleSync {
-  return status === "in-sync"
-    ? "in-sync"
-    : status === "behind" || status === "ahead"
-      ? "out-of-sync"
-      : "unknown";
 }

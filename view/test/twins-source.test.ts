@@ -398,6 +398,51 @@ describe("twins source", () => {
     const later = `${why}: the pairing (b follows a) is stored, and sent once the broker is back and b registers`;
     expect(await s.pair(b, a)).toEqual({ deferred: later });
     expect(await s.unpair(b, a)).toBeUndefined();
-    expect(lines).toEqual([`warn ${later}`, "info b no longer follows a"]);
+    const pending =
+      "b no longer follows a: pending until b returns (it is offline; its config is written for it on the broker)";
+    expect(lines).toEqual([`warn ${later}`, `warn ${pending}`]);
+  });
+
+  it("tells a pairing of a node offline pending until the node returns, and done once it confirms it", async () => {
+    const t = new FakeTwins();
+    const s = new TwinsSource(t, "mqtt://x");
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    // b is offline: its config is written for it, and nothing is carried out until it comes back.
+    expect(await s.pair(b, a)).toBeUndefined();
+    expect(lines).toEqual([
+      "warn b follows a: pending until b returns (it is offline; its config is written for it on the broker)",
+    ]);
+    t.emit("twin-updated", twin(b, { presence: "offline", pairing: "pending" }), "desired");
+    t.emit("twin-online", twin(b, { pairing: "pending" }));
+    expect(lines.slice(1)).toEqual(["info b online"]);
+    // Its own config, listing a, confirms it: the line says it is done now.
+    t.emit(
+      "twin-updated",
+      twin(b, { pairing: "confirmed", follows: [a], desired: { sources: [a], configVersion: 2 } }),
+      "config",
+    );
+    t.emit(
+      "twin-updated",
+      twin(b, { pairing: "confirmed", follows: [a], desired: { sources: [a], configVersion: 2 } }),
+      "report",
+    );
+    expect(lines.slice(2)).toEqual(["info b follows a: confirmed by b on its return"]);
+    // A pairing another control tool replaced while b was away is not told done.
+    await s.unpair(b, a);
+    await s.pair(b, NodeId("c"));
+    t.emit(
+      "twin-updated",
+      twin(b, { pairing: "confirmed", desired: { sources: [a], configVersion: 3 } }),
+      "config",
+    );
+    expect(lines.slice(5)).toEqual([
+      "warn b no longer follows a: not carried out, b confirmed following a (its pairing replaced)",
+      "warn b follows c: not carried out, b confirmed following a (its pairing replaced)",
+    ]);
+    lines.splice(3);
+    // A node online is told done at once, as before.
+    expect(await s.pair(a, b)).toBeUndefined();
+    expect(lines.slice(3)).toEqual(["info a follows b"]);
   });
 });
