@@ -2,9 +2,11 @@
  * A cluster of twinfleet brokers sharing one Redis server, for the interop tests and the shard
  * benchmarks: the Debian `redis-server` on a free loopback port, in memory only (`--save ""
  * --appendonly no`: a Redis restart starts empty, docs/cluster.md), and N (default 3) `twinfleet
- * broker --redis` processes on free loopback ports. Ready once Redis answers and every member
- * completes an MQTT handshake. Members and Redis can be stopped (SIGTERM), killed (SIGKILL) and
- * started again on the same ports.
+ * broker --redis` processes on free loopback ports. Ready once Redis answers and every member has
+ * logged its `listening on` line and completes an MQTT handshake: the wait follows each process, so a
+ * slow host only makes it longer, while a member that exits while starting fails it at once, with
+ * what it logged. Members and Redis can be stopped (SIGTERM), killed (SIGKILL) and started again on
+ * the same ports.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -19,10 +21,15 @@ import { findSystemBinary } from "./system-bin.js";
 export interface RedisClusterOptions {
   /** Brokers sharing the Redis server; default 3. */
   readonly members?: number;
-  /** How long start (and each restart) may take; default 30 s. */
+  /**
+   * How long start (and each restart) may take before it counts as hung; default 120 s. A start on
+   * an idle host takes about 2 s, 30 s was seen at load 31; a process that exits fails it at once.
+   */
   readonly timeoutMs?: number;
   /** Redis's password (`--requirepass`), then in the members' `--redis` URL; default none. */
   readonly password?: string;
+  /** More arguments for every member's `twinfleet broker` command line. */
+  readonly brokerArgs?: readonly string[];
 }
 
 /** A broker of the cluster: as a NATS member, without the monitoring endpoint. */
@@ -50,6 +57,10 @@ export interface RedisCluster {
 }
 
 const STOP_GRACE_MS = 10_000;
+/** The default limit on a start: past it the start counts as hung. */
+export const START_LIMIT_MS = 120_000;
+/** A test hook's limit for starting a cluster: the start's own, and time to report it. */
+export const START_HOOK_MS = START_LIMIT_MS + 10_000;
 /** Node's arguments that start the CLI (the sources under tsx, or compiled: node/paths.ts). */
 const CLI = ((cli) => [...cli.execArgv, fileURLToPath(cli.url)])(startable("cli/bin"));
 
@@ -58,22 +69,40 @@ export function findRedisServer(dirs?: readonly string[]): string {
   return findSystemBinary("redis-server", "redis-server", dirs);
 }
 
+/** What a member logs once its listeners are bound (cli/bind.ts). */
+const LISTENING = /twinfleet broker listening on /;
+
 /** A child process with its output kept, and a way to end it. */
 class Child {
   proc: ChildProcess | undefined;
   log = "";
+  /** Settles once this start's output holds `readyLine` (true) or the process exited (false). */
+  started: Promise<boolean> = Promise.resolve(false);
   constructor(
     private readonly cmd: string,
     private readonly args: readonly string[],
+    private readonly readyLine?: RegExp,
   ) {}
   start(): void {
     const p = spawn(this.cmd, this.args, { stdio: ["ignore", "pipe", "pipe"] });
+    let since = "";
+    let ready: (ok: boolean) => void = () => {};
+    this.started = new Promise((resolve) => {
+      ready = resolve;
+    });
     const keep = (chunk: Buffer) => {
       // The tail is what explains a failure; a 10,000-node run must not grow it without bound.
       this.log = (this.log + chunk.toString()).slice(-200_000);
+      if (this.readyLine === undefined) return;
+      // Only this start's output: a restarted member's log still holds the previous start's line.
+      since = (since + chunk.toString()).slice(-20_000);
+      if (this.readyLine.test(since)) ready(true);
     };
     p.stdout?.on("data", keep);
     p.stderr?.on("data", keep);
+    // "close": after the output is read to its end, so the log explains the exit.
+    p.once("close", () => ready(false));
+    p.once("error", () => ready(false));
     this.proc = p;
   }
   running(): boolean {
@@ -95,7 +124,7 @@ class Child {
 export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise<RedisCluster> {
   const n = opts.members ?? 3;
   if (!Number.isInteger(n) || n < 1) throw new Error(`members must be a whole number ≥ 1, got ${n}`);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? START_LIMIT_MS;
   const bin = findRedisServer();
   const [redisPort, ...mqttPorts] = (await freePorts(n + 1)) as [number, ...number[]];
   const auth = opts.password === undefined ? "" : `:${encodeURIComponent(opts.password)}@`;
@@ -121,16 +150,21 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const names = mqttPorts.map((_, i) => `b${i + 1}`);
   const brokers = mqttPorts.map(
     (port) =>
-      new Child(process.execPath, [
-        ...CLI,
-        "broker",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--redis",
-        redisUrl,
-      ]),
+      new Child(
+        process.execPath,
+        [
+          ...CLI,
+          "broker",
+          "--host",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--redis",
+          redisUrl,
+          ...(opts.brokerArgs ?? []),
+        ],
+        LISTENING,
+      ),
   );
   const log = (i?: number) =>
     i === undefined
@@ -153,13 +187,41 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       () => accepts(redisPort),
       () => (redis.running() ? [] : ["redis-server"]),
     );
-  const brokersUp = (which: readonly number[]) =>
-    waitFor(
-      `broker ${which.map((i) => names[i]).join(", ")}`,
+  // Each member's own word that it listens, or its exit (reported at once, with what it logged);
+  // then one MQTT handshake each, to be sure the listener answers.
+  const brokersUp = async (which: readonly number[]) => {
+    const what = `broker ${which.map((i) => names[i]).join(", ")}`;
+    const deadline = performance.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<"hung">((resolve) => {
+      timer = setTimeout(() => resolve("hung"), timeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([
+        Promise.all(
+          which.map(async (i) => {
+            if (!(await brokers[i]?.started)) throw new Error(`${names[i]} exited while starting`);
+          }),
+        ),
+        hung,
+      ]);
+      if (outcome === "hung") throw new Error(`${what} not listening within ${timeoutMs} ms`);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}:\n${log()}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    await waitFor(
+      what,
       async () =>
-        (await Promise.all(which.map((i) => handshake(mqttPorts[i] as number, 5000)))).every(Boolean),
+        (
+          await Promise.all(
+            which.map((i) => handshake(mqttPorts[i] as number, Math.max(5000, deadline - performance.now()))),
+          )
+        ).every(Boolean),
       () => which.filter((i) => !brokers[i]?.running()).map((i) => names[i] as string),
     );
+  };
   const close = async () => {
     await Promise.all(brokers.map((b) => b.end("SIGTERM")));
     await redis.end("SIGTERM");

@@ -5,12 +5,12 @@
 import mqtt, { type IConnackPacket } from "mqtt";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { halfDoneQos2, once } from "../../broker/test/helpers.js";
-import { type RedisCluster, startRedisCluster } from "../redis-cluster.js";
+import { type RedisCluster, START_HOOK_MS, startRedisCluster } from "../redis-cluster.js";
 
 let cluster: RedisCluster;
 beforeAll(async () => {
   cluster = await startRedisCluster({ members: 1 });
-});
+}, START_HOOK_MS);
 afterAll(async () => {
   await cluster?.close();
 });

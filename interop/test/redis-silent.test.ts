@@ -5,7 +5,7 @@
 // is back.
 import mqtt from "mqtt";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { type RedisCluster, startRedisCluster } from "../redis-cluster.js";
+import { type RedisCluster, START_HOOK_MS, startRedisCluster } from "../redis-cluster.js";
 import { until } from "./helpers.js";
 
 const PASSWORD = "silent-pw-7319";
@@ -13,7 +13,7 @@ let cluster: RedisCluster;
 const open: { close(): Promise<unknown> }[] = [];
 beforeAll(async () => {
   cluster = await startRedisCluster({ members: 1, password: PASSWORD });
-});
+}, START_HOOK_MS);
 afterEach(async () => {
   const pid = cluster.redisPid();
   if (pid !== undefined) process.kill(pid, "SIGCONT");

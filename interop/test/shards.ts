@@ -52,7 +52,16 @@ export async function shardsMergeIntoOneFleet(urls: readonly string[], seed: str
     // Rings of 8: every press reaches the 7 others of its ring.
     expect(merged.deliveries).toBe(merged.presses * 7);
     expect(merged.lost).toBe(0);
-    expect(merged.sync.p99Ms).toBeLessThan(1000);
+    // Under 1 s, or on a host too busy for that, under three times the same run's echo p99: each node's
+    // own report from its publish until it reads it back, which takes the same hops (node → its
+    // broker → Redis or the NATS cluster → its broker → node) on the same host at the same moment.
+    // A host that slows everything slows both; a path between brokers that is slow itself (a broker
+    // late to deliver what another broker published) slows the sync alone, and fails this.
+    const { p99Ms } = merged.sync;
+    const echoP99Ms = merged.shards.echo.p99Ms;
+    const limitMs = Math.max(1000, 3 * echoP99Ms);
+    console.log(`${seed}: sync p99 ${p99Ms} ms, echo p99 ${echoP99Ms} ms, limit ${limitMs} ms`);
+    expect(p99Ms, `sync p99 ${p99Ms} ms, echo p99 ${echoP99Ms} ms`).toBeLessThan(limitMs);
     expect(merged.registration.registered).toBe(NODES);
     // Shard K runs the nodes at index ≡ K−1 (mod 3), on broker K: in a ring of 8, 42 of the 56
     // ordered pairs are in different shards (and on different brokers).
