@@ -11,6 +11,7 @@ import { type BrokerHost, openBrokerHost } from "../broker-host.js";
 import { claimTopic } from "../fleet-claim.js";
 import { FleetIdsInUseError, FleetStartStoppedError } from "../ids-in-use.js";
 import { ShardRun } from "../shard-run.js";
+import { idleShard } from "./idle-shard.js";
 
 let broker: BrokerHost;
 let other: mqtt.MqttClient;
@@ -32,19 +33,7 @@ afterEach(async () => {
   await broker.close();
 });
 
-const shard = (keepaliveS: number) => ({
-  broker: broker.url,
-  nodes: 4,
-  topology: "pairs" as const,
-  groupSize: 2,
-  ratePerNodePerMin: 0,
-  durationS: 60,
-  settleS: 0.5,
-  workers: 1,
-  profile: "ideal",
-  // Claims are given 1.5 × the keepalive and a second more to go.
-  profileOverrides: { mqtt: { keepaliveS } },
-});
+const shard = (keepaliveS: number) => idleShard(broker.url, keepaliveS);
 
 it("refuses a shard whose ids another run has claimed, though none of them is online", async () => {
   const notes: string[] = [];

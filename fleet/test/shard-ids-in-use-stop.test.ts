@@ -9,6 +9,7 @@ import { RealScheduler, type Scheduler, type Timer } from "../../node/scheduler.
 import { type BrokerHost, openBrokerHost } from "../broker-host.js";
 import { FleetIdsInUseError, FleetStartStoppedError } from "../ids-in-use.js";
 import { ShardRun } from "../shard-run.js";
+import { idleShard } from "./idle-shard.js";
 
 /** A real scheduler that counts its timers still pending. */
 class CountingScheduler implements Scheduler {
@@ -54,19 +55,7 @@ afterEach(async () => {
   await broker.close();
 });
 
-const shard = (keepaliveS: number) => ({
-  broker: broker.url,
-  nodes: 4,
-  topology: "pairs" as const,
-  groupSize: 2,
-  ratePerNodePerMin: 0,
-  durationS: 60,
-  settleS: 0.5,
-  workers: 1,
-  profile: "ideal",
-  // Ids online are given 1.5 × the keepalive and a second more to go offline.
-  profileOverrides: { mqtt: { keepaliveS } },
-});
+const shard = (keepaliveS: number) => idleShard(broker.url, keepaliveS);
 
 it("a stop during the wait for ids in use ends it there: nothing ran, nothing left running", async () => {
   const sched = new CountingScheduler();
