@@ -1,77 +1,15 @@
 /**
  * The live-fleet source over the twins service (a stand-in with the service's shape): nodes and
- * sync status from the registry, latency from reports seen, commands through the service, and the
- * actions a real fleet cannot do refused.
+ * sync status from the registry, latency from reports seen, faults under way and the log (its
+ * commands: twins-commands.test.ts).
  */
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
-import {
-  BrokerUnavailableError,
-  type ConvergenceReport,
-  flapLine,
-  type PairingOutcome,
-  type SeriesPoint,
-  type Twin,
-  type TwinsEvents,
-} from "../../twins/index.js";
+import { flapLine } from "../../twins/index.js";
 import { FLAP_SHOWN_MS } from "../live-faults.js";
-import { CommandUnavailable } from "../source.js";
-import { TwinsSource, type TwinsView } from "../twins-source.js";
-
-const a = NodeId("a");
-const b = NodeId("b");
-
-function twin(id: NodeId, over: Partial<Twin> = {}): Twin {
-  return {
-    id,
-    kind: "real",
-    profile: "uno-w5100",
-    firmware: "1.0.0",
-    presence: "online",
-    desired: { sources: [], configVersion: 0 },
-    follows: [],
-    followers: [],
-    pairing: "confirmed",
-    pairingInSync: true,
-    version: 1,
-    ...over,
-  };
-}
-
-class FakeTwins extends EventEmitter<TwinsEvents> implements TwinsView {
-  twins = new Map<NodeId, Twin>([
-    [a, twin(a, { followers: [b], reported: { on: true, stamp: { counter: 3, origin: a } } })],
-    [b, twin(b, { kind: "sim", follows: [a], presence: "offline" })],
-  ]);
-  calls: string[] = [];
-  list = () => [...this.twins.values()];
-  get = (id: string) => this.twins.get(NodeId(id));
-  convergence = (): ConvergenceReport => ({
-    followers: [{ id: b, status: "behind", stamp: undefined, target: undefined, waitingOn: [a] }],
-    inSync: 0,
-    known: 1,
-    fraction: 0,
-  });
-  history = (): SeriesPoint[] => [{ t: 1, fraction: 0, inSync: 0, known: 1 }];
-  badInputOf = () => 2;
-  set = async (id: string, on: boolean) => {
-    this.calls.push(`set ${id} ${on}`);
-    return 7;
-  };
-  pair = async (f: string, s: string): Promise<PairingOutcome> => {
-    this.calls.push(`pair ${f} ${s}`);
-    return { sent: true };
-  };
-  unpair = async (f: string, s: string): Promise<PairingOutcome> => {
-    this.calls.push(`unpair ${f} ${s}`);
-    return { sent: true };
-  };
-  query = async () => {
-    this.calls.push("query");
-  };
-}
+import { TwinsSource } from "../twins-source.js";
+import { a, b, FakeTwins, twin } from "./fake-twins.js";
 
 describe("twins source", () => {
   it("shows the registry's nodes with their sync status, identity and pairing", () => {
@@ -364,85 +302,5 @@ describe("twins source", () => {
     expect(s.node(a)?.changedAt).toBe(at);
     expect(s.node(b)?.changedAt).toBe(at + 100);
     s.close();
-  });
-
-  it("sends set, pair, unpair and query through the service; refuses the rest", async () => {
-    const t = new FakeTwins();
-    const s = new TwinsSource(t, "mqtt://x");
-    await s.set(a, true);
-    await s.pair(b, a);
-    await s.unpair(b, a);
-    await s.query();
-    expect(t.calls).toEqual(["set a true", "pair b a", "unpair b a", "query"]);
-    expect(s.capabilities).toMatchObject({ press: false, setLoss: false, set: true, pair: true });
-    await expect(s.press()).rejects.toThrow("press is not available for this fleet");
-    await expect(s.setLoss()).rejects.toThrow("setLoss is not available");
-  });
-
-  it("passes on the broker away: a set or query refused as unavailable, a pairing deferred with a warning", async () => {
-    const t = new FakeTwins();
-    const url = "mqtt://x:1883";
-    const why = `the broker at ${url} is not reachable (the connection was lost 12 s ago; reconnecting)`;
-    const away = (what: string) =>
-      new BrokerUnavailableError(`${why}: ${what} was not sent`, url, "lost", false, why);
-    t.set = () => Promise.reject(away("the set"));
-    t.query = () => Promise.reject(away("the query"));
-    t.pair = async () => ({ sent: false, why });
-    const s = new TwinsSource(t, url);
-    const lines: string[] = [];
-    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
-    const set = await s.set(a, true).catch((e: unknown) => e);
-    expect(set).toBeInstanceOf(CommandUnavailable);
-    expect(set).toMatchObject({ message: `${why}: the set was not sent` });
-    await expect(s.query()).rejects.toThrow(`${why}: the query was not sent`);
-    const later = `${why}: the pairing (b follows a) is stored, and sent once the broker is back and b registers`;
-    expect(await s.pair(b, a)).toEqual({ deferred: later });
-    expect(await s.unpair(b, a)).toBeUndefined();
-    const pending =
-      "b no longer follows a: pending until b returns (it is offline; its config is written for it on the broker)";
-    expect(lines).toEqual([`warn ${later}`, `warn ${pending}`]);
-  });
-
-  it("tells a pairing of a node offline pending until the node returns, and done once it confirms it", async () => {
-    const t = new FakeTwins();
-    const s = new TwinsSource(t, "mqtt://x");
-    const lines: string[] = [];
-    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
-    // b is offline: its config is written for it, and nothing is carried out until it comes back.
-    expect(await s.pair(b, a)).toBeUndefined();
-    expect(lines).toEqual([
-      "warn b follows a: pending until b returns (it is offline; its config is written for it on the broker)",
-    ]);
-    t.emit("twin-updated", twin(b, { presence: "offline", pairing: "pending" }), "desired");
-    t.emit("twin-online", twin(b, { pairing: "pending" }));
-    expect(lines.slice(1)).toEqual(["info b online"]);
-    // Its own config, listing a, confirms it: the line says it is done now.
-    t.emit(
-      "twin-updated",
-      twin(b, { pairing: "confirmed", follows: [a], desired: { sources: [a], configVersion: 2 } }),
-      "config",
-    );
-    t.emit(
-      "twin-updated",
-      twin(b, { pairing: "confirmed", follows: [a], desired: { sources: [a], configVersion: 2 } }),
-      "report",
-    );
-    expect(lines.slice(2)).toEqual(["info b follows a: confirmed by b on its return"]);
-    // A pairing another control tool replaced while b was away is not told done.
-    await s.unpair(b, a);
-    await s.pair(b, NodeId("c"));
-    t.emit(
-      "twin-updated",
-      twin(b, { pairing: "confirmed", desired: { sources: [a], configVersion: 3 } }),
-      "config",
-    );
-    expect(lines.slice(5)).toEqual([
-      "warn b no longer follows a: not carried out, b confirmed following a (its pairing replaced)",
-      "warn b follows c: not carried out, b confirmed following a (its pairing replaced)",
-    ]);
-    lines.splice(3);
-    // A node online is told done at once, as before.
-    expect(await s.pair(a, b)).toBeUndefined();
-    expect(lines.slice(3)).toEqual(["info a follows b"]);
   });
 });
