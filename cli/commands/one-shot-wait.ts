@@ -5,8 +5,10 @@
  * that came due during such a stall before it reads the sockets, so a wait ran out with its answer
  * waiting unread in the kernel: a set the node had confirmed was printed `"confirmed": false`, a
  * connection the broker had accepted failed as `no answer`, exit 1. Here a wait is judged once the
- * I/O ready when it runs out is handled, and given once more when it ran out in or just after a stall.
+ * I/O ready when it runs out is handled, and given once more when it ran out in or just after a stall:
+ * the rule the broker's own deadlines follow (broker/ready-io.ts).
  */
+import { NEVER_STALLED, readyIoJudge, stalledBy } from "../../broker/ready-io.js";
 import { after, type Scheduler } from "../../node/scheduler.js";
 import { type StallWatch, stallSeconds, stallWatchOf } from "../../node/stall-watch.js";
 import { BrokerConnectError, wallScheduler } from "../../twins/index.js";
@@ -45,8 +47,10 @@ export function settle(
   if (cond()) return Promise.resolve(true);
   const { scheduler, stalls } = clock;
   const period = Math.max(ms, least);
+  // The broker's rule for its deadlines (broker/ready-io.ts): judged after the ready I/O, given once
+  // more when it ran out in a stall.
+  const judge = readyIoJudge(stalls === undefined ? NEVER_STALLED : stalledBy(stalls, () => scheduler.now()));
   return new Promise((resolve) => {
-    let excused = false;
     let done = false;
     const finish = (ok: boolean) => {
       if (done) return;
@@ -58,17 +62,17 @@ export function settle(
     const check = () => {
       if (cond()) finish(true);
     };
-    const ranOut = () => {
-      const stall = stalls?.explaining(scheduler.now());
-      // Node polls the sockets after its timers: what came meanwhile is read before this runs.
-      setImmediate(() => {
-        if (done) return;
-        if (cond()) return finish(true);
-        if (stall === undefined || excused) return finish(false);
-        excused = true;
-        timer = after(scheduler, period, ranOut);
+    const ranOut = () =>
+      judge({
+        due: () => !done,
+        // What came in the socket meanwhile has been read: the answer, if it is there.
+        heard: cond,
+        extend: (why) => {
+          if (why === "heard") finish(true);
+          else timer = after(scheduler, period, ranOut);
+        },
+        expire: () => finish(false),
       });
-    };
     let timer = after(scheduler, period, ranOut);
     updates.on("twin-updated", check);
   });
