@@ -106,6 +106,18 @@ int main() {
   sat.press(2003);
   expect(sat.counter() == 4278190081UL && !sat.on(), "a press goes on above the ceiling");
 
+  // The copy of a received message refuses any length that does not fit, the largest included (on
+  // the board, avr/checks_main.cpp checks the 16-bit lengths PubSubClient hands over).
+  char rx[256];
+  uint8_t bytes[256] = {'S', '1'};
+  expect(tf::copyReceived(rx, sizeof rx, "tf/state/A", bytes, 2) && std::strcmp(rx, "tf/state/A") == 0 &&
+             std::memcmp(rx + 11, "S1", 2) == 0,
+         "a message is copied as topic, NUL, payload");
+  expect(tf::copyReceived(rx, sizeof rx, "tf/state/A", bytes, 245), "256 bytes in all fit");
+  expect(!tf::copyReceived(rx, sizeof rx, "tf/state/A", bytes, 246), "257 do not");
+  expect(!tf::copyReceived(rx, sizeof rx, "tf/state/x", bytes, static_cast<unsigned int>(-9)),
+         "a length wrapped below zero is refused");
+
   std::printf("core: %s\n", failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;
 }

@@ -109,15 +109,19 @@ unsigned long loopNow = 0;
 // PubSubClient hands the callback pointers into its one packet buffer, and every subscribe,
 // unsubscribe or publish the core makes in reply rewrites that buffer. The core reads the
 // message until its last output (a config change diffs the old source list against the new one),
-// so the message is copied first. A packet that reached the callback fitted the buffer, so topic,
-// NUL and payload fit this copy.
+// so the message is copied first. A well-formed packet that reached the callback fitted the buffer,
+// so it fits this copy; a PUBLISH whose topic length claims more than the packet holds reaches it
+// with a length wrapped below zero (65527), which copyReceived refuses. The sum this made before,
+// `strlen(topic) + 1 + length`, wrapped too on the AVR's 16-bit size_t, and passed: a 5-byte
+// packet from anything posing as the broker had the sketch copy 64 KB over the Uno's 2 KB of RAM.
 char rx[MQTT_MAX_PACKET_SIZE];
 
 void onMessage(char *topic, uint8_t *payload, unsigned int length) {
-  size_t topicLen = strlen(topic);
-  if (topicLen + 1 + length > sizeof rx) return;  // cannot happen with the default buffer size
-  memcpy(rx, topic, topicLen + 1);
-  memcpy(rx + topicLen + 1, payload, length);
+  if (!tf::copyReceived(rx, sizeof rx, topic, payload, length)) {
+    drops++;
+    return;
+  }
+  size_t topicLen = strlen(rx);
   // PubSubClient does not report the QoS; it only matters for the 256-byte check, which
   // PubSubClient has already made by delivering the packet at all.
   core.message(rx, reinterpret_cast<uint8_t *>(rx + topicLen + 1), static_cast<uint16_t>(length), 0,
