@@ -2,8 +2,8 @@
 # Builds and checks the firmware (npm run test:firmware): the core against every conformance
 # vector, its own checks and a seeded fuzz run of its input (with ASan/UBSan), the sketch on fake
 # Arduino headers, the AVR build against the size budget (budget.json), checks run on the AVR and
-# its cycle counts in avr8js (measured/uno-cycles.json), two stand-ins on a real broker, and the
-# mixed fleet (stand-ins among simulated nodes, vitest).
+# its cycle counts in avr8js (measured/uno-cycles.json), two stand-ins on a real broker, one against
+# a hostile broker, and the mixed fleet (stand-ins among simulated nodes, vitest).
 # Needs the packages of ci-deps.sh and the repo's node_modules.
 # Ends with "firmware: N passed, M failed" and a non-zero status if anything failed.
 set -uo pipefail
@@ -58,6 +58,7 @@ step "AVR size budget (budget.json)" size_check
 step "AVR checks (avr8js)" node avr/run-checks.mjs build/avr/checks.hex
 step "AVR cycle counts (avr8js)" cycles
 step "two stand-ins on a real broker" node test/standin-pair.mjs build/twinfleet-standin
+step "a stand-in against a hostile broker" node test/standin-hostile.mjs build/twinfleet-standin
 step "mixed fleet: stand-ins and simulated nodes (vitest)" mixed_fleet
 
 echo "firmware: $passed passed, $failed failed"
