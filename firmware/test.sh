@@ -52,6 +52,7 @@ step "build host tests and stand-in" make -s -j4 host standin
 step "conformance vectors (protocol/vectors)" build/vectors_test ../protocol/vectors
 step "core checks" build/core_test
 step "fuzzing the core's input (seed 1, 20,000 cases)" build/fuzz_core ../protocol/vectors --seed 1 --cases 20000
+step "fuzzing the inbound guard (seed 1, 20,000 streams)" build/fuzz_guard --seed 1 --streams 20000
 step "sketch on fake Arduino headers" build/sketch_test
 step "AVR build (avr-gcc -mmcu=atmega328p -Os)" make -s -j4 avr
 step "AVR size budget (budget.json)" size_check
