@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and checks the firmware (npm run test:firmware): the core against every conformance
-# vector and its own checks (with ASan/UBSan), the sketch on fake Arduino headers, the AVR build
-# against the size budget (budget.json), the cycle counts in avr8js (measured/uno-cycles.json),
-# two stand-ins on a real broker, and the mixed fleet (stand-ins among simulated nodes, vitest).
+# vector, its own checks and a seeded fuzz run of its input (with ASan/UBSan), the sketch on fake
+# Arduino headers, the AVR build against the size budget (budget.json), checks run on the AVR and
+# its cycle counts in avr8js (measured/uno-cycles.json), two stand-ins on a real broker, one against
+# a hostile broker, and the mixed fleet (stand-ins among simulated nodes, vitest).
 # Needs the packages of ci-deps.sh and the repo's node_modules.
 # Ends with "firmware: N passed, M failed" and a non-zero status if anything failed.
 set -uo pipefail
@@ -50,11 +51,15 @@ mixed_fleet() { (cd .. && npx vitest run --config vitest.firmware.config.ts); }
 step "build host tests and stand-in" make -s -j4 host standin
 step "conformance vectors (protocol/vectors)" build/vectors_test ../protocol/vectors
 step "core checks" build/core_test
+step "fuzzing the core's input (seed 1, 20,000 cases)" build/fuzz_core ../protocol/vectors --seed 1 --cases 20000
+step "fuzzing the inbound guard (seed 1, 20,000 streams)" build/fuzz_guard --seed 1 --streams 20000
 step "sketch on fake Arduino headers" build/sketch_test
 step "AVR build (avr-gcc -mmcu=atmega328p -Os)" make -s -j4 avr
 step "AVR size budget (budget.json)" size_check
+step "AVR checks (avr8js)" node avr/run-checks.mjs build/avr/checks.hex
 step "AVR cycle counts (avr8js)" cycles
 step "two stand-ins on a real broker" node test/standin-pair.mjs build/twinfleet-standin
+step "a stand-in against a hostile broker" node test/standin-hostile.mjs build/twinfleet-standin
 step "mixed fleet: stand-ins and simulated nodes (vitest)" mixed_fleet
 
 echo "firmware: $passed passed, $failed failed"

@@ -5,6 +5,8 @@
 #include "twinfleet_core.h"
 
 static tf::NodeCore core;
+static tf::InboundGuard guard;
+static char rx[16];  // the sketch's is 256 bytes, counted with the rest of the firmware
 static volatile uint8_t sink;
 
 static void onOutput(void *, const tf::Output &o) { sink = static_cast<uint8_t>(o.type); }
@@ -15,7 +17,10 @@ int main() {
   core.boot();
   uint32_t now = sink;
   core.connected(now);
-  core.message("tf/query", reinterpret_cast<const uint8_t *>("Q1"), 2, sink, now);
+  sink = guard.pass(sink);
+  if (tf::copyReceived(rx, sizeof rx, "tf/query", reinterpret_cast<const uint8_t *>("Q1"), 2)) {
+    core.message(rx, reinterpret_cast<const uint8_t *>(rx + 9), 2, sink, now);
+  }
   core.tick(now);
   core.press(now);
   core.disconnected();

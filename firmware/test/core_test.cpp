@@ -45,6 +45,14 @@ tf::NodeConfig config(const char *id, const char *prefix, const char *kind = "ho
   return c;
 }
 
+// The bytes a client reads through a fresh inbound guard.
+std::string guarded(const std::string &in) {
+  tf::InboundGuard g;
+  std::string out;
+  for (char c : in) out += static_cast<char>(g.pass(static_cast<uint8_t>(c)));
+  return out;
+}
+
 std::string report(uint32_t counter) {
   char buf[64];
   tf::encodeReport(buf, sizeof buf, true, counter, "A");
@@ -105,6 +113,38 @@ int main() {
   expect(sat.clock() == 4278190080UL && sat.on(), "a set at the ceiling is taken");
   sat.press(2003);
   expect(sat.counter() == 4278190081UL && !sat.on(), "a press goes on above the ceiling");
+
+  // The copy of a received message refuses any length that does not fit, the largest included (on
+  // the board, avr/checks_main.cpp checks the 16-bit lengths PubSubClient hands over).
+  char rx[256];
+  uint8_t bytes[256] = {'S', '1'};
+  expect(tf::copyReceived(rx, sizeof rx, "tf/state/A", bytes, 2) && std::strcmp(rx, "tf/state/A") == 0 &&
+             std::memcmp(rx + 11, "S1", 2) == 0,
+         "a message is copied as topic, NUL, payload");
+  expect(tf::copyReceived(rx, sizeof rx, "tf/state/A", bytes, 245), "256 bytes in all fit");
+  expect(!tf::copyReceived(rx, sizeof rx, "tf/state/A", bytes, 246), "257 do not");
+  expect(!tf::copyReceived(rx, sizeof rx, "tf/state/x", bytes, static_cast<unsigned int>(-9)),
+         "a length wrapped below zero is refused");
+
+  // The inbound guard hands well-formed packets on unchanged, and lowers a PUBLISH's topic length to
+  // what its packet holds (PubSubClient 2.8 moves that many bytes inside its 256-byte buffer).
+  const std::string fine = std::string("\x20\x02\x00\x00", 4) +                   // CONNACK
+                           std::string("\x90\x03\x00\x01\x01", 5) +               // SUBACK
+                           std::string("\x30\x0a\x00\x04tf/qQ1 x1", 12) +          // PUBLISH, QoS 0
+                           std::string("\x32\x0c\x00\x04tf/q\x00\x07Q1 x1", 14) +  // PUBLISH, QoS 1
+                           std::string("\xd0\x00", 2) +                            // PINGRESP
+                           std::string("\x30\xaa\x02\x00\x06tf/q/x", 11) + std::string(292, 'a');
+  expect(guarded(fine) == fine, "well-formed packets pass the guard unchanged");
+  expect(guarded(std::string("\x30\x03\x04\x00x", 5)) == std::string("\x30\x03\x00\x00x", 5),
+         "a 1,024-byte topic length in a 3-byte packet is lowered (to 0: its high byte is past it)");
+  expect(guarded(std::string("\x30\x03\x00\x0ax", 5) + fine) == std::string("\x30\x03\x00\x01x", 5) + fine,
+         "a topic length of 10 in a 3-byte packet is lowered to 1, and the packets after it pass");
+  expect(guarded(std::string("\x32\x04\x00\x05\x00\x01", 6)) == std::string("\x32\x04\x00\x00\x00\x01", 6),
+         "at QoS 1 the packet id is not topic");
+  expect(guarded(std::string("\x30\x00\x01\x01", 4) + fine) == std::string("\x30\x00\x00\x00", 4) + fine,
+         "a PUBLISH of no bytes: the two bytes read as its topic length are lowered to 0");
+  expect(guarded(std::string("\x30\xff\xff\xff\xff", 5) + fine) == std::string("\x30\xff\xff\xff\xff", 5) + fine,
+         "after a remaining length of 5 bytes (the client drops the connection) the guard starts over");
 
   std::printf("core: %s\n", failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;

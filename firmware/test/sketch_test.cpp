@@ -124,6 +124,26 @@ int main() {
              "publish tf/report/lamp-1 R1 0 10 lamp-1 retain"},
             "9 presses 20 ms apart: taken at 0, 60 and 120 ms");
 
+  // PubSubClient reads the broker's bytes through the Client it was given: a PUBLISH whose topic
+  // length (1,024) is past its packet reaches it lowered to what the packet holds, and the packets
+  // after it unchanged; a new connection starts the guard afresh.
+  Client &client = net;
+  net.incoming = std::string("\x30\x03\x04\x00x\x30\x03\x00\x01x", 10);
+  std::string read;
+  for (int b; (b = client.read()) >= 0;) read += static_cast<char>(b);
+  expect(read == std::string("\x30\x03\x00\x00x\x30\x03\x00\x01x", 10),
+         "the topic length of a PUBLISH is lowered to what its packet holds before PubSubClient reads it");
+  net.incoming = std::string("\x30\x05\x00\x09tf/", 7);
+  net.readAt = 0;
+  uint8_t some[3];
+  int n = client.read(some, 3);
+  client.connect(IPAddress(1, 2, 3, 4), 1883);  // cut after 3 bytes: the rest never comes
+  net.incoming = std::string("\x30\x03\x00\x0ax", 5);
+  net.readAt = 0;
+  read.clear();
+  for (int b; (b = client.read()) >= 0;) read += static_cast<char>(b);
+  expect(n == 3 && read == std::string("\x30\x03\x00\x01x", 5), "a new connection starts at a fixed header");
+
   std::printf("sketch: %s\n", failures == 0 ? "ok" : "FAILED");
   return failures == 0 ? 0 : 1;
 }

@@ -31,7 +31,35 @@
 
 // --- the Ethernet controller and its semaphore --------------------------------------------------
 
-EthernetClient net;
+// The Ethernet client as PubSubClient reads it: every byte through the core's inbound guard, which
+// lowers a PUBLISH's topic length to what the packet holds. PubSubClient 2.8 trusts that field, and
+// moves as many bytes inside its 256-byte buffer: one 5-byte packet from anything posing as the
+// broker overwrote the Uno's RAM with it. 8 bytes of RAM, about 250 B of flash.
+class GuardedClient : public EthernetClient {
+ public:
+  int connect(IPAddress ip, uint16_t port) override {
+    guard.reset();
+    return EthernetClient::connect(ip, port);
+  }
+  int connect(const char *host, uint16_t port) override {
+    guard.reset();
+    return EthernetClient::connect(host, port);
+  }
+  int read() override {
+    int b = EthernetClient::read();
+    return b < 0 ? b : guard.pass(static_cast<uint8_t>(b));
+  }
+  int read(uint8_t *buf, size_t size) override {
+    int n = EthernetClient::read(buf, size);
+    for (int i = 0; i < n; i++) buf[i] = guard.pass(buf[i]);
+    return n;
+  }
+
+ private:
+  tf::InboundGuard guard;
+};
+
+GuardedClient net;
 PubSubClient mqtt(net);
 tf::NodeCore core;
 
@@ -109,15 +137,19 @@ unsigned long loopNow = 0;
 // PubSubClient hands the callback pointers into its one packet buffer, and every subscribe,
 // unsubscribe or publish the core makes in reply rewrites that buffer. The core reads the
 // message until its last output (a config change diffs the old source list against the new one),
-// so the message is copied first. A packet that reached the callback fitted the buffer, so topic,
-// NUL and payload fit this copy.
+// so the message is copied first. A well-formed packet that reached the callback fitted the buffer,
+// so it fits this copy. A PUBLISH whose topic length claims more than the packet holds (which the
+// guard above now lowers) reached it with a length wrapped below zero (65527); copyReceived refuses
+// such a length. The sum this made before, `strlen(topic) + 1 + length`, wrapped too on the AVR's
+// 16-bit size_t and passed: a 5-byte packet had the sketch copy 64 KB over the Uno's 2 KB of RAM.
 char rx[MQTT_MAX_PACKET_SIZE];
 
 void onMessage(char *topic, uint8_t *payload, unsigned int length) {
-  size_t topicLen = strlen(topic);
-  if (topicLen + 1 + length > sizeof rx) return;  // cannot happen with the default buffer size
-  memcpy(rx, topic, topicLen + 1);
-  memcpy(rx + topicLen + 1, payload, length);
+  if (!tf::copyReceived(rx, sizeof rx, topic, payload, length)) {
+    drops++;
+    return;
+  }
+  size_t topicLen = strlen(rx);
   // PubSubClient does not report the QoS; it only matters for the 256-byte check, which
   // PubSubClient has already made by delivering the packet at all.
   core.message(rx, reinterpret_cast<uint8_t *>(rx + topicLen + 1), static_cast<uint16_t>(length), 0,

@@ -2,6 +2,8 @@
 #ifndef FAKE_ETHERNET_H
 #define FAKE_ETHERNET_H
 
+#include <string>
+
 #include "Arduino.h"
 
 class IPAddress {
@@ -38,6 +40,24 @@ class EthernetClass {
 };
 extern EthernetClass Ethernet;
 
-class EthernetClient {};
+// The virtuals of Arduino's Client that the sketch overrides; reads come from `incoming`.
+class EthernetClient;
+typedef EthernetClient Client;
+class EthernetClient {
+ public:
+  virtual ~EthernetClient() {}
+  virtual int connect(IPAddress, uint16_t) { return 1; }
+  virtual int connect(const char *, uint16_t) { return 1; }
+  virtual int read() { return readAt < incoming.size() ? static_cast<uint8_t>(incoming[readAt++]) : -1; }
+  virtual int read(uint8_t *buf, size_t size) {
+    size_t n = 0;
+    while (n < size && readAt < incoming.size()) buf[n++] = static_cast<uint8_t>(incoming[readAt++]);
+    return static_cast<int>(n);
+  }
+
+  // Test controls.
+  std::string incoming;  // what the broker sent
+  size_t readAt = 0;
+};
 
 #endif
