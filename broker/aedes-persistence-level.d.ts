@@ -18,6 +18,12 @@ declare module "aedes-persistence-level/asyncPersistence.js" {
     storeRetained(packet: RetainedPacket): Promise<void>;
     createRetainedStreamCombi(patterns: readonly string[]): Readable;
     createRetainedStream(pattern: string): Readable;
+    /** A session's queued packets, decoded, in key order. */
+    outgoingStream(client: { readonly id: string }): Readable;
+    /** Queues `packet` (copied, without its message id) under its broker id and counter. */
+    outgoingEnqueue(sub: { readonly clientId: string }, packet: object): Promise<void>;
+    /** Stores a queued packet again with its message id (the packet's broker id and counter name it). */
+    outgoingUpdate(client: { readonly id: string }, packet: object): Promise<void>;
     destroy(): Promise<void>;
   }
 }

@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import LevelPersistence from "aedes-persistence-level/asyncPersistence.js";
 import { RetainedIndex, type RetainedPacket } from "./retained-index.js";
+import { type QueuedKey, requeueRollbackMessages } from "./rollback-queues.js";
 
 /** What to do about a data directory LevelDB finds damaged. */
 export const DAMAGED_STORE_HINT =
@@ -89,9 +90,13 @@ export class IndexedLevelPersistence extends LevelPersistence {
    * 3.1.1's order of QoS 1 messages [MQTT-4.6.0-2]. `t` sorts after the UUIDs' hex digits.
    */
   async startId(): Promise<string> {
-    const { counts, lastStart } = await this.#readQueues();
+    const { counts, lastStart, keys } = await this.#readQueues();
     this.#heldAtStart = counts;
-    return `t${String(lastStart + 1).padStart(12, "0")}-${randomUUID()}`;
+    // What an older build queued after a rollback goes after what this one had queued. Not a reason
+    // to refuse the start (a full disk): at worst a message is left under both keys and sent twice,
+    // as QoS 1 allows, and the id taken sorts after any moved.
+    const last = await requeueRollbackMessages(this.#db, this, keys, lastStart).catch(() => lastStart + 1);
+    return `t${String(last + 1).padStart(12, "0")}-${randomUUID()}`;
   }
 
   /**
@@ -105,18 +110,20 @@ export class IndexedLevelPersistence extends LevelPersistence {
   #heldAtStart: ReadonlyMap<string, number> | undefined;
 
   /** Every queued message's key: how many each session holds, and the latest start that queued one. */
-  async #readQueues(): Promise<{ counts: Map<string, number>; lastStart: number }> {
+  async #readQueues(): Promise<{ counts: Map<string, number>; lastStart: number; keys: QueuedKey[] }> {
     const counts = new Map<string, number>();
+    const keys: QueuedKey[] = [];
     let lastStart = 0;
     for await (const key of this.#keys("outgoing:")) {
       const [, client, brokerId] = key.split(":");
       if (client === undefined || brokerId === undefined) continue;
+      keys.push({ key, client, brokerId });
       const id = decodeURIComponent(client);
       counts.set(id, (counts.get(id) ?? 0) + 1);
       const start = /^t(\d{12})-/.exec(brokerId)?.[1];
       if (start !== undefined) lastStart = Math.max(lastStart, Number(start));
     }
-    return { counts, lastStart };
+    return { counts, lastStart, keys };
   }
 
   /** Drops a session's queue, sent or not (the package clears one message by its message id only). */

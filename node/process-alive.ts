@@ -35,10 +35,35 @@ export function processIdentity(pid: number): string | undefined {
 /**
  * Whether the process a lock or a file names is still the one that wrote it: alive with that pid,
  * and, when the writer recorded its identity, the same process (not a later one given its pid).
+ * Without an identity (a file of a build that wrote only the pid), given when the file was written
+ * (`writtenAtMs`, its mtime): not the writer when /proc shows a process that is no Node.js program
+ * and started after the file was written — the pid was handed out again (a reboot). A Node.js
+ * process, or one that started before, may be the writer: still taken for it.
  */
-export function writerAlive(pid: number, identity: string | undefined): boolean {
+export function writerAlive(pid: number, identity: string | undefined, writtenAtMs?: number): boolean {
   if (!processAlive(pid)) return false;
-  if (identity === undefined) return true;
+  if (identity === undefined) return writtenAtMs === undefined || !handedOutSince(pid, writtenAtMs);
   const now = processIdentity(pid);
   return now === undefined || now === identity;
+}
+
+/** /proc counts a process's start in USER_HZ ticks, 100 a second on Linux's architectures. */
+const TICKS_PER_S = 100;
+/** Allowance for btime's whole seconds and a file's mtime granularity. */
+const START_SLACK_MS = 2000;
+
+/** `pid` is held by a process that is not Node.js and started after `sinceMs` (a date). */
+function handedOutSince(pid: number, sinceMs: number): boolean {
+  try {
+    const name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    if (name.startsWith("node")) return false;
+    const btime = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1];
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    if (btime === undefined || ticks === undefined) return false;
+    const startedAt = Number(btime) * 1000 + (Number(ticks) * 1000) / TICKS_PER_S;
+    return startedAt > sinceMs + START_SLACK_MS;
+  } catch {
+    return false;
+  }
 }

@@ -54,6 +54,11 @@ export function resumable(prior: unknown, plan: SweepPlan, path: string): SweepR
   const r = prior as Partial<SweepReport> | null;
   if (typeof r !== "object" || r === null || r.kind !== "twinfleet-sweep")
     throw fail("is not a twinfleet sweep report");
+  // A newer build's: run again here, it would write over the points that build kept in --out.
+  if (typeof r.format === "number" && r.format > SWEEP_FORMAT)
+    throw fail(
+      `is in report format ${r.format}, written by a newer twinfleet${r.twinfleet === undefined ? "" : ` (${r.twinfleet})`}; this one reads format ${SWEEP_FORMAT}: resume it with the twinfleet that wrote it (run here without --resume, this sweep would write over its points; give another --out to keep them)`,
+    );
   if (
     r.format !== SWEEP_FORMAT ||
     typeof r.plan !== "object" ||

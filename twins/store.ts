@@ -9,7 +9,7 @@
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  */
-import { open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -231,7 +231,10 @@ const PRESENCE_LINE = "presence";
  * Takes `dir` for this process: `twins.lock` holds the pid and who the process is (boot and start
  * time: node/process-alive.ts); one a live process holds is an error, one whose process is gone (a
  * crash, kill -9) is taken over — also when another process has its pid since (after a reboot, as
- * pids are handed out again, a systemd unit looped on "in use by another twins service"). Resolves
+ * pids are handed out again, a systemd unit looped on "in use by another twins service"). A lock of
+ * a build that wrote only the pid is taken over when the pid's process is no Node.js program started
+ * after the lock was written (node/process-alive.ts): an upgrade after a crash and a reboot looped the
+ * same way on such a lock. Resolves
  * to the lock file's path and, for a lock taken over, the presence its service recorded.
  */
 async function holdDirectory(dir: string): Promise<{ lock: string; previous?: PreviousHolder }> {
@@ -249,9 +252,13 @@ async function holdDirectory(dir: string): Promise<{ lock: string; previous?: Pr
       }
     }
     const text = await readFile(lock, "utf8").catch(() => "");
+    const writtenAt = await stat(lock).then(
+      (s) => s.mtimeMs,
+      () => undefined,
+    );
     const [pidText = "", identity] = (text.split("\n")[0] ?? "").trim().split(/\s+/);
     const pid = Number.parseInt(pidText, 10);
-    if (Number.isInteger(pid) && pid !== process.pid && writerAlive(pid, identity || undefined)) {
+    if (Number.isInteger(pid) && pid !== process.pid && writerAlive(pid, identity || undefined, writtenAt)) {
       throw new Error(
         `data directory ${dir} is in use by another twins service (pid ${pid}, ${lock}): two saving ` +
           "into one file replace each other's state; give each its own --data, or stop the other",

@@ -164,6 +164,11 @@ describe("twinfleet sweep --resume", () => {
     expect(await refusal(base)).toContain(
       "was written by an older twinfleet (report format 1), which this one (format 2) cannot resume: run the sweep again without --resume",
     );
+    // A newer twinfleet's (a rollback): not to be run again over its points.
+    writeFileSync(join(cut, "report.json"), JSON.stringify({ ...old, format: 3, twinfleet: "9.0.0" }));
+    expect(await refusal(base)).toContain(
+      "is in report format 3, written by a newer twinfleet (9.0.0); this one reads format 2: resume it with the twinfleet that wrote it",
+    );
     writeFileSync(join(cut, "report.json"), JSON.stringify({ ...old, twinfleet: "0.0.1" }));
     expect(await refusal(base)).toMatch(
       /was written by twinfleet 0\.0\.1, this is \S+: its points may differ/,

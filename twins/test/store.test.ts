@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -199,6 +200,37 @@ describe("twins store on a bad day", () => {
     // Written on another boot: gone too, whatever holds the pid now.
     await writeFile(join(dir, LOCK_FILE), `${process.ppid} 00000000-0000-0000-0000-000000000000/${start}\n`);
     await (await jsonFileStore(dir)).close();
+  });
+
+  it("takes over a pid-only lock (a build before 4 December) whose pid a later program holds, not a Node.js one's", async () => {
+    const dir = await tempDir();
+    const lock = join(dir, LOCK_FILE);
+    // An older build's lock left by a crash, the host rebooted since: its pid is another program's.
+    const other = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => other.once("spawn", resolve));
+      await writeFile(lock, `${other.pid}\n`);
+      const before = new Date((await stat(lock)).mtimeMs - 3_600_000); // before the program started
+      await utimes(lock, before, before);
+      const s = await jsonFileStore(dir);
+      await s.close();
+      // Written after that program started: it may be the writer's (by its pid alone), so refused.
+      await writeFile(lock, `${other.pid}\n`);
+      await expect(jsonFileStore(dir)).rejects.toThrow("is in use by another twins service");
+    } finally {
+      other.kill("SIGKILL");
+    }
+    // A Node.js program, however old the lock: it may be the writer (by its pid alone), so refused.
+    const node = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      await new Promise((resolve) => node.once("spawn", resolve));
+      await writeFile(lock, `${node.pid}\n`);
+      const longAgo = new Date(Date.parse("2000-01-01T00:00:00Z"));
+      await utimes(lock, longAgo, longAgo);
+      await expect(jsonFileStore(dir)).rejects.toThrow("is in use by another twins service");
+    } finally {
+      node.kill("SIGKILL");
+    }
   });
 });
 
