@@ -269,7 +269,7 @@ describe("beyond loopback", () => {
 
 // Last: it adds a node, which the counts above do not expect.
 describe("an offline node", () => {
-  it("sets an offline node with 202: the set is kept, shown as pending, and sent when it returns", async () => {
+  it("pairs and sets an offline node with 202: each kept, shown as pending, and sent when it returns", async () => {
     const lamp = await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.presence === "online", "lamp-3 online");
     await lamp.stop();
@@ -290,6 +290,18 @@ describe("an offline node", () => {
         desired: { pending: true, pairingPending: false, pendingSet: { on: true } },
       },
     });
+    // A pairing of the offline node is pending until it returns: a 202 saying so (it answered 200, as
+    // for a pairing carried out, while the event log said pending).
+    const paired = await call(server, "PUT", "/api/nodes/lamp-3/follows/lamp-1", { token: TOKEN });
+    expect(paired.status).toBe(202);
+    expect(paired.json).toMatchObject({
+      accepted: true,
+      deferred:
+        "lamp-3 follows lamp-1: pending until lamp-3 returns (it is offline; its config is written for it on the broker)",
+      node: { id: "lamp-3", desired: { sources: ["lamp-1"], pairingPending: true } },
+    });
+    const unpaired = await call(server, "DELETE", "/api/nodes/lamp-3/follows/lamp-1", { token: TOKEN });
+    expect(unpaired.status).toBe(202);
     await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.node.on === true, "lamp-3 on");
     const back = await call(server, "GET", "/api/nodes/lamp-3");
