@@ -88,6 +88,12 @@ export interface ConvergenceSnapshot {
   readonly inSync: number;
   readonly known: number;
   /**
+   * Of the `known` followers, those online now, where the source knows presence. The fraction judges
+   * an offline follower by its last report: with none online there is nothing current to judge, and a
+   * view says so rather than the fraction (it read `in sync 100.0%` with every node offline).
+   */
+  readonly online?: number;
+  /**
    * Bounded history, oldest first; `t` in ms on the source's clock; `known`, where the source has it,
    * the followers known then (a point with none is not drawn: its fraction is 1 by convention).
    */

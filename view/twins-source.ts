@@ -7,7 +7,7 @@
  * follower's report of the same stamp, on the service's clock: the scheduler the service runs on
  * (default the twins' own `wallScheduler`), whose `wallNow()` dates the node's last messages.
  */
-import { formatStamp, type NodeId } from "../protocol/index.js";
+import type { NodeId } from "../protocol/index.js";
 import {
   type ConvergenceReport,
   flapLine,
@@ -20,9 +20,11 @@ import {
   wallScheduler,
 } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
+import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
 import { droppedLine, LiveFaults } from "./live-faults.js";
 import { NodeList, syncOf } from "./node-list.js";
+import { OnlineFollowers } from "./online-followers.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
   type Capabilities,
@@ -64,8 +66,6 @@ export interface TwinsView
   off<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
 }
 
-const MESSAGES_KEPT = 6;
-
 export class TwinsSource implements ConsoleSource {
   readonly capabilities: Capabilities = {
     ...NO_CAPABILITIES,
@@ -77,11 +77,12 @@ export class TwinsSource implements ConsoleSource {
   private readonly events = new ConsoleEmitter();
   private readonly latencies = new LatencyWindow();
   private readonly timing = new ReportTiming(this.latencies, (id) => this.twins.get(id));
-  private readonly messages: string[] = [];
+  private readonly messages = new LastMessages();
   private focused: NodeId | undefined;
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
   private readonly pendingPairs = new PendingPairings();
+  private readonly judged = new OnlineFollowers((id) => this.twins.get(id)?.presence === "online");
   /**
    * The nodes in id order, kept from the service's events one twin at a time (a change costs one
    * summary, not a pass over the fleet); sync from its convergence reports (coalesced).
@@ -117,7 +118,8 @@ export class TwinsSource implements ConsoleSource {
       },
       "twin-updated": (t, change, replayed) => {
         if (this.timeLatency) this.timing.updated(t, change, this.sched.now(), replayed);
-        if (t.id === this.focused) this.remember(t, change);
+        if (t.id === this.focused) this.messages.remember(t, change, this.sched.wallNow());
+        if (change === "presence" || change === "register") this.judged.moved();
         changed(t);
       },
       "twin-online": (t) => {
@@ -210,7 +212,7 @@ export class TwinsSource implements ConsoleSource {
       follows: t.follows,
       followers: t.followers,
       ...(identity ? { identity } : {}),
-      ...(id === this.focused ? { lastMessages: [...this.messages] } : {}),
+      ...(id === this.focused ? { lastMessages: this.messages.all() } : {}),
       ...(t.profile !== undefined ? { profile: t.profile } : {}),
       ...(t.firmware !== undefined ? { firmware: t.firmware } : {}),
       presence: t.presence,
@@ -230,7 +232,7 @@ export class TwinsSource implements ConsoleSource {
   }
 
   focus(id: NodeId | undefined): void {
-    if (id !== this.focused) this.messages.length = 0;
+    if (id !== this.focused) this.messages.clear();
     this.focused = id;
   }
 
@@ -241,6 +243,7 @@ export class TwinsSource implements ConsoleSource {
       fraction: report.fraction,
       inSync: report.inSync,
       known: report.known,
+      online: this.judged.of(report),
       history: this.twins.history(),
     };
   }
@@ -356,12 +359,14 @@ export class TwinsSource implements ConsoleSource {
   private remove(id: NodeId): void {
     this.timing.forget(id);
     this.pendingPairs.forget(id);
+    this.judged.moved();
     if (this.built && this.listed.remove(id)) this.events.emit("node", id);
   }
 
   /** A new convergence report: the followers whose sync moved get new summaries. */
   private converged(report: ConvergenceReport, tell = true): void {
     this.report = report;
+    this.judged.moved();
     const next = new Map<NodeId, ConsoleSync>();
     for (const f of report.followers) next.set(f.id, syncOf(f.status));
     const moved = new Set<NodeId>();
@@ -376,22 +381,6 @@ export class TwinsSource implements ConsoleSource {
       this.listed.put({ ...n, sync: this.status.get(id) ?? "unknown" });
       this.events.emit("node", id);
     }
-  }
-
-  private remember(t: Twin, change: string): void {
-    const r = t.reported;
-    const what =
-      change === "report" && r
-        ? `report ${r.on ? 1 : 0} ${formatStamp(r.stamp)}`
-        : change === "config" && t.config
-          ? `config v${t.config.version} [${t.config.sources.join(" ")}]`
-          : change;
-    const s = Math.floor(this.sched.wallNow() / 1000) % 86_400;
-    const hhmmss = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) =>
-      String(n).padStart(2, "0"),
-    );
-    this.messages.push(`${hhmmss.join(":")} ${what}`);
-    if (this.messages.length > MESSAGES_KEPT) this.messages.shift();
   }
 
   private log(level: "info" | "warn", text: string): void {

@@ -132,6 +132,11 @@ export const schemas = {
       fraction: { type: "number" },
       inSync: { type: "integer" },
       known: { type: "integer" },
+      online: {
+        type: "integer",
+        description:
+          "of the known followers, those online now (a live fleet): with none, nothing current is judged",
+      },
       history: {
         type: "array",
         items: { type: "object", properties: { t: { type: "number" }, fraction: { type: "number" } } },

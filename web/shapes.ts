@@ -178,6 +178,8 @@ export interface Convergence {
   readonly fraction: number;
   readonly inSync: number;
   readonly known: number;
+  /** Of the known followers, those online now (ConvergenceSnapshot.online). */
+  readonly online?: number;
   readonly history: readonly { readonly t: number; readonly fraction: number }[];
 }
 
@@ -186,6 +188,7 @@ export function convergenceOf(c: ConvergenceSnapshot): Convergence {
     fraction: c.fraction,
     inSync: c.inSync,
     known: c.known,
+    ...(c.online !== undefined ? { online: c.online } : {}),
     history: c.history.map((h) => ({ ...h })),
   };
 }

@@ -54,7 +54,8 @@ it("tells a pairing of a node offline pending until the node returns, and done o
   s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
   // b is offline: its config is written for it, and nothing is carried out until it comes back; the
   // caller is told so as the log is (the web API's 202), not answered as if it were done.
-  const told = "b follows a: pending until b returns (it is offline; its config is written for it on the broker)";
+  const told =
+    "b follows a: pending until b returns (it is offline; its config is written for it on the broker)";
   expect(await s.pair(b, a)).toEqual({ deferred: told });
   expect(lines).toEqual([`warn ${told}`]);
   t.emit("twin-updated", twin(b, { presence: "offline", pairing: "pending" }), "desired");

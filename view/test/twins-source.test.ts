@@ -304,3 +304,27 @@ describe("twins source", () => {
     s.close();
   });
 });
+
+it("counts the judged followers online, so a fleet all offline is not read as in sync", () => {
+  const t = new FakeTwins();
+  const s = new TwinsSource(t, "mqtt://x");
+  const allIn = {
+    followers: [{ id: b, status: "in-sync" as const, stamp: undefined, target: undefined, waitingOn: [] }],
+    inSync: 1,
+    known: 1,
+    fraction: 1,
+  };
+  // b, the one follower, is offline: the report judges it by its last report (1 of 1 in sync).
+  t.emit("convergence", allIn);
+  expect(s.convergence()).toMatchObject({ fraction: 1, inSync: 1, known: 1, online: 0 });
+  const online = twin(b, { kind: "sim", follows: [a] });
+  t.twins.set(b, online);
+  t.emit("twin-online", online);
+  t.emit("twin-updated", online, "presence");
+  expect(s.convergence().online).toBe(1);
+  const offline = twin(b, { kind: "sim", follows: [a], presence: "offline" });
+  t.twins.set(b, offline);
+  t.emit("twin-offline", offline);
+  t.emit("twin-updated", offline, "presence");
+  expect(s.convergence()).toMatchObject({ fraction: 1, online: 0 });
+});

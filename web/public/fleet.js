@@ -3,7 +3,7 @@
 
 import { convergenceChart, latencyChart } from "./charts.js";
 import { fillControls } from "./controls.js";
-import { h, int, ms, syncShare } from "./dom.js";
+import { h, int, ms, syncDetail, syncShare } from "./dom.js";
 import { fleetMap } from "./map.js";
 import { VirtualList } from "./vlist.js";
 
@@ -140,10 +140,7 @@ export function fleetPage(store) {
         lastConv = store.convergence;
         const c = store.convergence;
         convFig.textContent = syncShare(c);
-        convSub.textContent =
-          c.known > 0
-            ? `${int(c.inSync)} of ${int(c.known)} followers hold their sources' newest state`
-            : "no follower known yet: none paired, or none has reported";
+        convSub.textContent = syncDetail(c);
         conv.replaceChildren(convergenceChart(c.history, c.t ?? c.history.at(-1)?.t));
       }
       if (store.latency !== lastLat) {

@@ -158,6 +158,7 @@ describe("a live fleet through the twins", () => {
     const m = parsePrometheus((await call(server, "GET", "/metrics")).text);
     expect(m.get("twinfleet_nodes_registered")).toBe(2);
     expect(m.get("twinfleet_nodes_online")).toBe(2);
+    expect(m.get("twinfleet_followers_online")).toBe(0);
     expect(m.get("twinfleet_nodes_flapping_total")).toBe(0);
     expect(m.has("twinfleet_nodes_ids_in_use")).toBe(false);
     expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
