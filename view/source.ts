@@ -34,7 +34,16 @@ export interface ConsoleNode {
    * Absent until the node changes while the view is open.
    */
   readonly changedAt?: number;
+  /**
+   * What is kept for the node while it is not online, carried out when it returns: a set (sent when
+   * it registers again), a pairing (written for it, confirmed on its return), or both. Absent when
+   * nothing waits, or the node is online (what is sent to it then is on its way).
+   */
+  readonly waits?: Waits;
 }
+
+/** What a node not online has waiting for it (ConsoleNode.waits). */
+export type Waits = "set" | "pairing" | "set and pairing";
 
 /** The link counters the detail pane shows (a subset of the link model's LinkStats). */
 export interface ConsoleLinkStats {

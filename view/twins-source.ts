@@ -23,7 +23,7 @@ import { ConsoleEmitter } from "./emitter.js";
 import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
 import { droppedLine, LiveFaults } from "./live-faults.js";
-import { NodeList, syncOf } from "./node-list.js";
+import { NodeList, syncOf, waitsOf } from "./node-list.js";
 import { OnlineFollowers } from "./online-followers.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
@@ -345,6 +345,7 @@ export class TwinsSource implements ConsoleSource {
       sync: this.status.get(t.id) ?? "unknown",
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
+      ...waitsOf(t),
     };
   }
 

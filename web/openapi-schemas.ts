@@ -19,6 +19,11 @@ const summary = {
       type: "integer",
       description: "When the twin last changed, ms since the Unix epoch (absent until it changes)",
     },
+    waits: {
+      enum: ["set", "pairing", "set and pairing"],
+      description:
+        "what is kept for the node while it is not online, carried out when it returns (absent when nothing is)",
+    },
   },
 };
 

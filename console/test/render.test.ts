@@ -126,6 +126,19 @@ describe("renderers", () => {
     );
   });
 
+  it("marks an offline node with a set or a pairing kept for it apart from the other offline nodes", () => {
+    const node = (id: string, waits?: "set") => ({
+      id: NodeId(id),
+      kind: "sim" as const,
+      on: false,
+      online: false,
+      sync: "unknown" as const,
+      ...(waits ? { waits } : {}),
+    });
+    const { lines } = renderGrid([node("n-1"), node("n-2", "set")], 2, 1, "node", 0, ASCII);
+    expect(lines[0]).toBe("{gray-fg}{inverse}x{/inverse}{/gray-fg}{yellow-fg}!{/yellow-fg}");
+  });
+
   it("puts a red fault indicator with its seconds first in the header, and cuts the rest to fit", () => {
     const facts: HeaderFacts = {
       total: 24,

@@ -328,3 +328,24 @@ it("counts the judged followers online, so a fleet all offline is not read as in
   t.emit("twin-updated", offline, "presence");
   expect(s.convergence()).toMatchObject({ fraction: 1, online: 0 });
 });
+
+it("marks in the list what waits for a node while it is offline: a kept set, a pairing, or both", () => {
+  const t = new FakeTwins();
+  const s = new TwinsSource(t, "mqtt://x");
+  expect(s.node(b)?.waits).toBeUndefined();
+  const kept = { sources: [a], configVersion: 1, pendingSet: { on: true, counter: 4 } };
+  const away = twin(b, { follows: [a], presence: "offline", desired: kept });
+  t.emit("twin-updated", away, "desired");
+  expect(s.node(b)).toMatchObject({ online: false, waits: "set" });
+  t.emit("twin-updated", { ...away, pairing: "pending" }, "desired");
+  expect(s.node(b)?.waits).toBe("set and pairing");
+  t.emit(
+    "twin-updated",
+    { ...away, pairing: "pending", desired: { sources: [], configVersion: 2 } },
+    "desired",
+  );
+  expect(s.node(b)?.waits).toBe("pairing");
+  // Online, what is sent to it is on its way: nothing is marked.
+  t.emit("twin-online", twin(b, { follows: [a], desired: kept, pairing: "pending" }));
+  expect(s.node(b)?.waits).toBeUndefined();
+});

@@ -78,6 +78,13 @@ export function syncDetail(c) {
   return `${held} hold their sources' newest state${away > 0 ? ` (${int(away)} offline: as last heard)` : ""}`;
 }
 
+/** What an offline node's `waits` means, for its row's tooltip and label. */
+export function waitsText(waits) {
+  const what =
+    { set: "a set", pairing: "a pairing", "set and pairing": "a set and a pairing" }[waits] ?? waits;
+  return `${what} kept for it, carried out when it returns`;
+}
+
 export function bytes(v) {
   if (v === undefined || v === null) return "–";
   if (v < 1024) return `${v} B`;

@@ -301,12 +301,20 @@ describe("an offline node", () => {
         "lamp-3 follows lamp-1: pending until lamp-3 returns (it is offline; its config is written for it on the broker)",
       node: { id: "lamp-3", desired: { sources: ["lamp-1"], pairingPending: true } },
     });
+    // The list marks what waits for it (only its detail said so).
+    const listed = async () => {
+      const l = await call(server, "GET", "/api/nodes?q=lamp-3");
+      return (l.json.nodes as { waits?: string }[])[0]?.waits;
+    };
+    expect(await listed()).toBe("set and pairing");
     const unpaired = await call(server, "DELETE", "/api/nodes/lamp-3/follows/lamp-1", { token: TOKEN });
     expect(unpaired.status).toBe(202);
+    expect(await listed()).toBe("set and pairing");
     await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.node.on === true, "lamp-3 on");
     const back = await call(server, "GET", "/api/nodes/lamp-3");
     expect((back.json.desired as Record<string, unknown>).pendingSet).toBeUndefined();
+    expect(await listed()).toBeUndefined();
   });
 });
 
