@@ -337,7 +337,12 @@ it("marks in the list what waits for a node while it is offline: a kept set, a p
   const away = twin(b, { follows: [a], presence: "offline", desired: kept });
   t.emit("twin-updated", away, "desired");
   expect(s.node(b)).toMatchObject({ online: false, waits: "set" });
+  // A pairing pending that changes nothing it follows (a service with no store, started while it was
+  // away) is not marked; one that does is.
   t.emit("twin-updated", { ...away, pairing: "pending" }, "desired");
+  expect(s.node(b)?.waits).toBe("set");
+  const more = { ...kept, sources: [NodeId("c"), a] };
+  t.emit("twin-updated", { ...away, pairing: "pending", desired: more }, "desired");
   expect(s.node(b)?.waits).toBe("set and pairing");
   t.emit(
     "twin-updated",
