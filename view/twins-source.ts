@@ -23,6 +23,7 @@ import { ConsoleEmitter } from "./emitter.js";
 import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
 import { droppedLine, LiveFaults } from "./live-faults.js";
+import { LogBursts } from "./log-bursts.js";
 import { NodeList, syncOf, waitsOf } from "./node-list.js";
 import { OnlineFollowers } from "./online-followers.js";
 import { ShownVersions } from "./shown-versions.js";
@@ -93,6 +94,8 @@ export class TwinsSource implements ConsoleSource {
   private readonly status = new Map<NodeId, ConsoleSync>();
   private readonly versions = new ShownVersions();
   private readonly detach: () => void;
+  /** Nodes coming and going by the hundred: one line for the rest of a burst (view/log-bursts.ts). */
+  private readonly bursts: LogBursts;
 
   /**
    * `origin`: the time on `sched` the fleet started, for registration times (default: now, when
@@ -106,6 +109,9 @@ export class TwinsSource implements ConsoleSource {
     private readonly origin = sched.now(),
     private readonly timeLatency = true,
   ) {
+    const write = (l: { level: "info" | "warn"; text: string }) =>
+      this.events.emit("log", { t: sched.now(), ...l });
+    this.bursts = new LogBursts(sched, write, () => this.nodes());
     const changed = (t?: Twin) => {
       if (t) this.update(t);
       for (const line of this.pendingPairs.changed(t)) this.log(line.level, line.text);
@@ -113,7 +119,8 @@ export class TwinsSource implements ConsoleSource {
     };
     const handlers: { [K in keyof TwinsEvents]: (...a: TwinsEvents[K]) => void } = {
       "twin-registered": (t, first) => {
-        if (first) this.log("info", `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`);
+        const text = `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`;
+        if (first) this.bursts.node("registered", t.id, { level: "info", text });
         changed(t);
       },
       "twin-updated": (t, change, replayed) => {
@@ -123,7 +130,7 @@ export class TwinsSource implements ConsoleSource {
         changed(t);
       },
       "twin-online": (t) => {
-        this.log("info", `${t.id} online`);
+        this.bursts.node("online", t.id, { level: "info", text: `${t.id} online` });
         changed(t);
       },
       "twin-forgotten": (id, why) => {
@@ -137,7 +144,7 @@ export class TwinsSource implements ConsoleSource {
         this.events.emit("changed");
       },
       "twin-offline": (t) => {
-        this.log("warn", `${t.id} offline`);
+        this.bursts.node("offline", t.id, { level: "warn", text: `${t.id} offline` });
         changed(t);
       },
       convergence: (report) => {
@@ -179,6 +186,7 @@ export class TwinsSource implements ConsoleSource {
   /** Stops listening to the service (the service itself belongs to the caller). */
   close(): void {
     this.detach();
+    this.bursts.flush();
   }
 
   now(): number {
@@ -384,7 +392,9 @@ export class TwinsSource implements ConsoleSource {
     }
   }
 
+  /** A line for the log, after the summary of a burst under way (so the log stays in order). */
   private log(level: "info" | "warn", text: string): void {
+    this.bursts.flush();
     this.events.emit("log", { t: this.sched.now(), level, text });
   }
 }
