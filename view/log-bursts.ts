@@ -10,6 +10,7 @@
  */
 import type { NodeId } from "../protocol/index.js";
 import type { Scheduler, Timer } from "../twins/index.js";
+import type { ConsoleEmitter } from "./emitter.js";
 
 export type BurstKind = "registered" | "online" | "offline";
 
@@ -36,12 +37,16 @@ type Line = { readonly level: "info" | "warn"; readonly text: string };
 export class LogBursts {
   private readonly bursts = new Map<BurstKind, Burst>();
 
-  /** `write`: puts a line in the log; `nodes`: the fleet, whose online count a summary ends with. */
+  /** `events`: the view's, told the lines; `nodes`: the fleet, whose online count a summary ends with. */
   constructor(
     private readonly sched: Scheduler,
-    private readonly write: (line: Line) => void,
+    private readonly events: ConsoleEmitter,
     private readonly nodes: () => readonly { readonly online: boolean }[],
   ) {}
+
+  private write(line: Line): void {
+    this.events.emit("log", { t: this.sched.now(), ...line });
+  }
 
   /** Node `id` has a line of `kind`: `line`, written at once unless a burst of its kind is under way. */
   node(kind: BurstKind, id: NodeId, line: Line): void {

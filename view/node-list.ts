@@ -72,15 +72,16 @@ export function syncOf(status: string): ConsoleSync {
 
 /**
  * What waits for `t` while it is not online, as a summary's `waits` (spread into it): the list showed
- * nothing of a set kept for an offline node, only its detail did. A pairing counts when it would
- * change what the node follows: a service started with no store holds every offline node's pairing
- * pending (it cannot tell whose its config is) though nothing is to change for any of them.
+ * nothing of a set kept for an offline node, only its detail did. A pairing counts when this view
+ * stored it (`commanded`: the page's, the console's) or it would change what the node follows: a
+ * service started with no store (a `monitor`'s) holds every offline node's pairing pending, as it
+ * cannot tell whose its config is, and marked all of them though nothing was to change.
  */
-export function waitsOf(t: Twin): { readonly waits?: Waits } {
+export function waitsOf(t: Twin, commanded = false): { readonly waits?: Waits } {
   if (t.presence === "online") return {};
   const set = t.desired.pendingSet !== undefined;
   const want = [...t.desired.sources].sort().join(" ");
-  const pairing = t.pairing === "pending" && want !== [...t.follows].sort().join(" ");
+  const pairing = t.pairing === "pending" && (commanded || want !== [...t.follows].sort().join(" "));
   if (set && pairing) return { waits: "set and pairing" };
   if (set) return { waits: "set" };
   return pairing ? { waits: "pairing" } : {};

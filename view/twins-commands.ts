@@ -106,6 +106,11 @@ export class PendingPairings {
     );
   }
 
+  /** A pairing of `id` told pending here waits for it to confirm. */
+  waits(id: NodeId): boolean {
+    return this.waiting.has(id);
+  }
+
   forget(id: NodeId): void {
     this.waiting.delete(id);
   }

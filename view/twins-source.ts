@@ -109,9 +109,7 @@ export class TwinsSource implements ConsoleSource {
     private readonly origin = sched.now(),
     private readonly timeLatency = true,
   ) {
-    const write = (l: { level: "info" | "warn"; text: string }) =>
-      this.events.emit("log", { t: sched.now(), ...l });
-    this.bursts = new LogBursts(sched, write, () => this.nodes());
+    this.bursts = new LogBursts(sched, this.events, () => this.nodes());
     const changed = (t?: Twin) => {
       if (t) this.update(t);
       for (const line of this.pendingPairs.changed(t)) this.log(line.level, line.text);
@@ -321,6 +319,7 @@ export class TwinsSource implements ConsoleSource {
   private told(outcome: PairingOutcome, follower: NodeId, source: NodeId, pairing: string) {
     const t = this.pendingPairs.told(outcome, follower, source, pairing, this.twins.get(follower)?.presence);
     this.log(t.level, t.text);
+    this.update(this.twins.get(follower)); // the list marks a pairing it stored as waiting
     return t.deferred;
   }
 
@@ -353,13 +352,13 @@ export class TwinsSource implements ConsoleSource {
       sync: this.status.get(t.id) ?? "unknown",
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
-      ...waitsOf(t),
+      ...waitsOf(t, this.pendingPairs.waits(t.id)),
     };
   }
 
   /** One twin changed: its summary is replaced, and views that follow single nodes are told. */
-  private update(t: Twin): void {
-    if (!this.built) return;
+  private update(t: Twin | undefined): void {
+    if (!this.built || t === undefined) return;
     this.listed.put(this.summary(t, this.sched.wallNow()));
     this.events.emit("node", t.id);
   }

@@ -62,7 +62,7 @@ it("keeps the log in order, and tells a long burst every few seconds while it la
   for (const id of ids(3)) back(id);
   gone(NodeId("n-0000"));
   // Another line (a broker event) comes after the summary of the burst under way, not before it.
-  t.emit("broker-dropped", "reports", 2);
+  t.emit("broker-dropped", "to-clients", 2);
   expect(lines.slice(0, 3)).toEqual([
     "info n-0000 online",
     "warn n-0000 offline",

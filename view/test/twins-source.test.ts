@@ -329,7 +329,7 @@ it("counts the judged followers online, so a fleet all offline is not read as in
   expect(s.convergence()).toMatchObject({ fraction: 1, online: 0 });
 });
 
-it("marks in the list what waits for a node while it is offline: a kept set, a pairing, or both", () => {
+it("marks in the list what waits for a node while it is offline: a kept set, a pairing, or both", async () => {
   const t = new FakeTwins();
   const s = new TwinsSource(t, "mqtt://x");
   expect(s.node(b)?.waits).toBeUndefined();
@@ -349,6 +349,10 @@ it("marks in the list what waits for a node while it is offline: a kept set, a p
     { ...away, pairing: "pending", desired: { sources: [], configVersion: 2 } },
     "desired",
   );
+  expect(s.node(b)?.waits).toBe("pairing");
+  // One this view stored is marked whatever the broker's copy says (a node that never published its own).
+  t.twins.set(b, { ...away, desired: { sources: [a], configVersion: 3 }, pairing: "pending" });
+  await s.unpair(b, a);
   expect(s.node(b)?.waits).toBe("pairing");
   // Online, what is sent to it is on its way: nothing is marked.
   t.emit("twin-online", twin(b, { follows: [a], desired: kept, pairing: "pending" }));

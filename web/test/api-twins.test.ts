@@ -309,8 +309,8 @@ describe("an offline node", () => {
     expect(await listed()).toBe("set and pairing");
     const unpaired = await call(server, "DELETE", "/api/nodes/lamp-3/follows/lamp-1", { token: TOKEN });
     expect(unpaired.status).toBe(202);
-    // Unpaired again, it is to follow what it followed: only the set waits.
-    expect(await listed()).toBe("set");
+    // The unpairing waits for it as well.
+    expect(await listed()).toBe("set and pairing");
     await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.node.on === true, "lamp-3 on");
     const back = await call(server, "GET", "/api/nodes/lamp-3");
