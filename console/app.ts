@@ -287,6 +287,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       ...sum,
       fraction: c.fraction,
       known: c.known,
+      ...(c.online !== undefined ? { judged: c.online } : {}),
       lossPct: source.lossPct(),
       title: source.title,
     };

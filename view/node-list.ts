@@ -1,10 +1,11 @@
 /**
  * A live fleet's nodes as a view lists them: in id order (as the registry lists them), each found by
  * id in one step, kept up to date one node at a time as events come, each with its sync as the
- * convergence report's status of it (`syncOf`).
+ * convergence report's status of it (`syncOf`) and what waits for it while it is away (`waitsOf`).
  */
 import type { NodeId } from "../protocol/index.js";
-import type { ConsoleNode, ConsoleSync } from "./source.js";
+import type { Twin } from "../twins/index.js";
+import type { ConsoleNode, ConsoleSync, Waits } from "./source.js";
 
 export class NodeList {
   private list: ConsoleNode[] = [];
@@ -67,4 +68,21 @@ export function syncOf(status: string): ConsoleSync {
     : status === "behind" || status === "ahead"
       ? "out-of-sync"
       : "unknown";
+}
+
+/**
+ * What waits for `t` while it is not online, as a summary's `waits` (spread into it): the list showed
+ * nothing of a set kept for an offline node, only its detail did. A pairing counts when this view
+ * stored it (`commanded`: the page's, the console's) or it would change what the node follows: a
+ * service started with no store (a `monitor`'s) holds every offline node's pairing pending, as it
+ * cannot tell whose its config is, and marked all of them though nothing was to change.
+ */
+export function waitsOf(t: Twin, commanded = false): { readonly waits?: Waits } {
+  if (t.presence === "online") return {};
+  const set = t.desired.pendingSet !== undefined;
+  const want = [...t.desired.sources].sort().join(" ");
+  const pairing = t.pairing === "pending" && (commanded || want !== [...t.follows].sort().join(" "));
+  if (set && pairing) return { waits: "set and pairing" };
+  if (set) return { waits: "set" };
+  return pairing ? { waits: "pairing" } : {};
 }

@@ -34,7 +34,16 @@ export interface ConsoleNode {
    * Absent until the node changes while the view is open.
    */
   readonly changedAt?: number;
+  /**
+   * What is kept for the node while it is not online, carried out when it returns: a set (sent when
+   * it registers again), a pairing (written for it, confirmed on its return), or both. Absent when
+   * nothing waits, or the node is online (what is sent to it then is on its way).
+   */
+  readonly waits?: Waits;
 }
+
+/** What a node not online has waiting for it (ConsoleNode.waits). */
+export type Waits = "set" | "pairing" | "set and pairing";
 
 /** The link counters the detail pane shows (a subset of the link model's LinkStats). */
 export interface ConsoleLinkStats {
@@ -87,6 +96,12 @@ export interface ConvergenceSnapshot {
   readonly fraction: number;
   readonly inSync: number;
   readonly known: number;
+  /**
+   * Of the `known` followers, those online now, where the source knows presence. The fraction judges
+   * an offline follower by its last report: with none online there is nothing current to judge, and a
+   * view says so rather than the fraction (it read `in sync 100.0%` with every node offline).
+   */
+  readonly online?: number;
   /**
    * Bounded history, oldest first; `t` in ms on the source's clock; `known`, where the source has it,
    * the followers known then (a point with none is not drawn: its fraction is 1 by convention).

@@ -5,7 +5,8 @@
  * the event log shows for it (view/twins-source.ts). A command is answered once what it changed is
  * stored: a set for an offline node lives in the store alone until the node returns. A pairing of a
  * node not online is told pending until the node returns, and done once it confirms it (it read
- * `A follows B` at once, as if done).
+ * `A follows B` at once, as if done); the caller is told so too (the web API's 202, which answered
+ * 200 as for a pairing carried out).
  */
 import type { NodeId } from "../protocol/index.js";
 import {
@@ -46,8 +47,8 @@ export async function stored<T>(twins: Pick<Twins, "written">, p: Promise<T>): P
 /**
  * The log line of a pairing of `follower`: `pairing` (`A follows B`) when sent to a node online; sent
  * for a node not online (its config written for it on the broker), that it is pending until the node
- * returns; else why the broker cannot take it and that it is stored, which is also what the caller
- * is told will happen.
+ * returns; else why the broker cannot take it and that it is stored. Either of the last two is also
+ * what the caller is told will happen (`deferred`).
  */
 export function pairingTold(
   outcome: PairingOutcome,
@@ -56,11 +57,10 @@ export function pairingTold(
   presence = "online",
 ): Told {
   if (outcome.sent && presence === "online") return { level: "info", text: pairing };
-  if (outcome.sent)
-    return {
-      level: "warn",
-      text: `${pairing}: pending until ${follower} returns (it is ${presence}; its config is written for it on the broker)`,
-    };
+  if (outcome.sent) {
+    const text = `${pairing}: pending until ${follower} returns (it is ${presence}; its config is written for it on the broker)`;
+    return { level: "warn", text, deferred: { deferred: text } };
+  }
   const text = storedUntilBack(outcome.why, `the pairing (${pairing})`, follower);
   return { level: "warn", text, deferred: { deferred: text } };
 }
@@ -104,6 +104,11 @@ export class PendingPairings {
             text: `${p.line}: not carried out, ${t.id} confirmed following ${now} (its pairing replaced)`,
           },
     );
+  }
+
+  /** A pairing of `id` told pending here waits for it to confirm. */
+  waits(id: NodeId): boolean {
+    return this.waiting.has(id);
   }
 
   forget(id: NodeId): void {

@@ -7,7 +7,7 @@
  * follower's report of the same stamp, on the service's clock: the scheduler the service runs on
  * (default the twins' own `wallScheduler`), whose `wallNow()` dates the node's last messages.
  */
-import { formatStamp, type NodeId } from "../protocol/index.js";
+import type { NodeId } from "../protocol/index.js";
 import {
   type ConvergenceReport,
   flapLine,
@@ -20,9 +20,12 @@ import {
   wallScheduler,
 } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
+import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
 import { droppedLine, LiveFaults } from "./live-faults.js";
-import { NodeList, syncOf } from "./node-list.js";
+import { LogBursts } from "./log-bursts.js";
+import { NodeList, syncOf, waitsOf } from "./node-list.js";
+import { OnlineFollowers } from "./online-followers.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
   type Capabilities,
@@ -64,8 +67,6 @@ export interface TwinsView
   off<K extends keyof TwinsEvents>(event: K, listener: (...args: TwinsEvents[K]) => void): unknown;
 }
 
-const MESSAGES_KEPT = 6;
-
 export class TwinsSource implements ConsoleSource {
   readonly capabilities: Capabilities = {
     ...NO_CAPABILITIES,
@@ -77,11 +78,12 @@ export class TwinsSource implements ConsoleSource {
   private readonly events = new ConsoleEmitter();
   private readonly latencies = new LatencyWindow();
   private readonly timing = new ReportTiming(this.latencies, (id) => this.twins.get(id));
-  private readonly messages: string[] = [];
+  private readonly messages = new LastMessages();
   private focused: NodeId | undefined;
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
   private readonly pendingPairs = new PendingPairings();
+  private readonly judged = new OnlineFollowers((id) => this.twins.get(id)?.presence === "online");
   /**
    * The nodes in id order, kept from the service's events one twin at a time (a change costs one
    * summary, not a pass over the fleet); sync from its convergence reports (coalesced).
@@ -92,6 +94,8 @@ export class TwinsSource implements ConsoleSource {
   private readonly status = new Map<NodeId, ConsoleSync>();
   private readonly versions = new ShownVersions();
   private readonly detach: () => void;
+  /** Nodes coming and going by the hundred: one line for the rest of a burst (view/log-bursts.ts). */
+  private readonly bursts: LogBursts;
 
   /**
    * `origin`: the time on `sched` the fleet started, for registration times (default: now, when
@@ -105,6 +109,7 @@ export class TwinsSource implements ConsoleSource {
     private readonly origin = sched.now(),
     private readonly timeLatency = true,
   ) {
+    this.bursts = new LogBursts(sched, this.events, () => this.nodes());
     const changed = (t?: Twin) => {
       if (t) this.update(t);
       for (const line of this.pendingPairs.changed(t)) this.log(line.level, line.text);
@@ -112,16 +117,18 @@ export class TwinsSource implements ConsoleSource {
     };
     const handlers: { [K in keyof TwinsEvents]: (...a: TwinsEvents[K]) => void } = {
       "twin-registered": (t, first) => {
-        if (first) this.log("info", `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`);
+        const text = `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`;
+        if (first) this.bursts.node("registered", t.id, { level: "info", text });
         changed(t);
       },
       "twin-updated": (t, change, replayed) => {
         if (this.timeLatency) this.timing.updated(t, change, this.sched.now(), replayed);
-        if (t.id === this.focused) this.remember(t, change);
+        if (t.id === this.focused) this.messages.remember(t, change, this.sched.wallNow());
+        if (change === "presence" || change === "register") this.judged.moved();
         changed(t);
       },
       "twin-online": (t) => {
-        this.log("info", `${t.id} online`);
+        this.bursts.node("online", t.id, { level: "info", text: `${t.id} online` });
         changed(t);
       },
       "twin-forgotten": (id, why) => {
@@ -135,7 +142,7 @@ export class TwinsSource implements ConsoleSource {
         this.events.emit("changed");
       },
       "twin-offline": (t) => {
-        this.log("warn", `${t.id} offline`);
+        this.bursts.node("offline", t.id, { level: "warn", text: `${t.id} offline` });
         changed(t);
       },
       convergence: (report) => {
@@ -177,6 +184,7 @@ export class TwinsSource implements ConsoleSource {
   /** Stops listening to the service (the service itself belongs to the caller). */
   close(): void {
     this.detach();
+    this.bursts.flush();
   }
 
   now(): number {
@@ -210,7 +218,7 @@ export class TwinsSource implements ConsoleSource {
       follows: t.follows,
       followers: t.followers,
       ...(identity ? { identity } : {}),
-      ...(id === this.focused ? { lastMessages: [...this.messages] } : {}),
+      ...(id === this.focused ? { lastMessages: this.messages.all() } : {}),
       ...(t.profile !== undefined ? { profile: t.profile } : {}),
       ...(t.firmware !== undefined ? { firmware: t.firmware } : {}),
       presence: t.presence,
@@ -230,7 +238,7 @@ export class TwinsSource implements ConsoleSource {
   }
 
   focus(id: NodeId | undefined): void {
-    if (id !== this.focused) this.messages.length = 0;
+    if (id !== this.focused) this.messages.clear();
     this.focused = id;
   }
 
@@ -241,6 +249,7 @@ export class TwinsSource implements ConsoleSource {
       fraction: report.fraction,
       inSync: report.inSync,
       known: report.known,
+      online: this.judged.of(report),
       history: this.twins.history(),
     };
   }
@@ -310,6 +319,7 @@ export class TwinsSource implements ConsoleSource {
   private told(outcome: PairingOutcome, follower: NodeId, source: NodeId, pairing: string) {
     const t = this.pendingPairs.told(outcome, follower, source, pairing, this.twins.get(follower)?.presence);
     this.log(t.level, t.text);
+    this.update(this.twins.get(follower)); // the list marks a pairing it stored as waiting
     return t.deferred;
   }
 
@@ -342,12 +352,13 @@ export class TwinsSource implements ConsoleSource {
       sync: this.status.get(t.id) ?? "unknown",
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
+      ...waitsOf(t, this.pendingPairs.waits(t.id)),
     };
   }
 
   /** One twin changed: its summary is replaced, and views that follow single nodes are told. */
-  private update(t: Twin): void {
-    if (!this.built) return;
+  private update(t: Twin | undefined): void {
+    if (!this.built || t === undefined) return;
     this.listed.put(this.summary(t, this.sched.wallNow()));
     this.events.emit("node", t.id);
   }
@@ -356,12 +367,14 @@ export class TwinsSource implements ConsoleSource {
   private remove(id: NodeId): void {
     this.timing.forget(id);
     this.pendingPairs.forget(id);
+    this.judged.moved();
     if (this.built && this.listed.remove(id)) this.events.emit("node", id);
   }
 
   /** A new convergence report: the followers whose sync moved get new summaries. */
   private converged(report: ConvergenceReport, tell = true): void {
     this.report = report;
+    this.judged.moved();
     const next = new Map<NodeId, ConsoleSync>();
     for (const f of report.followers) next.set(f.id, syncOf(f.status));
     const moved = new Set<NodeId>();
@@ -378,23 +391,9 @@ export class TwinsSource implements ConsoleSource {
     }
   }
 
-  private remember(t: Twin, change: string): void {
-    const r = t.reported;
-    const what =
-      change === "report" && r
-        ? `report ${r.on ? 1 : 0} ${formatStamp(r.stamp)}`
-        : change === "config" && t.config
-          ? `config v${t.config.version} [${t.config.sources.join(" ")}]`
-          : change;
-    const s = Math.floor(this.sched.wallNow() / 1000) % 86_400;
-    const hhmmss = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) =>
-      String(n).padStart(2, "0"),
-    );
-    this.messages.push(`${hhmmss.join(":")} ${what}`);
-    if (this.messages.length > MESSAGES_KEPT) this.messages.shift();
-  }
-
+  /** A line for the log, after the summary of a burst under way (so the log stays in order). */
   private log(level: "info" | "warn", text: string): void {
+    this.bursts.flush();
     this.events.emit("log", { t: this.sched.now(), level, text });
   }
 }

@@ -256,7 +256,7 @@ export class EventHub {
   private slow(): void {
     if (this.clients.size === 0) return;
     const c = this.source.convergence();
-    const key = `${c.fraction}|${c.inSync}|${c.known}`;
+    const key = `${c.fraction}|${c.inSync}|${c.known}|${c.online}`;
     if (key !== this.lastConvergence) {
       this.lastConvergence = key;
       this.broadcast(
@@ -264,6 +264,7 @@ export class EventHub {
           fraction: c.fraction,
           inSync: c.inSync,
           known: c.known,
+          ...(c.online !== undefined ? { online: c.online } : {}),
           t: this.source.now(),
         }),
       );

@@ -48,6 +48,15 @@ export class WebMetrics {
       "Followers in sync / followers known (1 when there are none)",
       () => source.convergence().fraction,
     );
+    // The ratio judges an offline follower by its last report: with this at 0 it judges nothing current.
+    gauge(
+      "followers_online",
+      "Followers known (as convergence_ratio counts them) that are online now",
+      () => {
+        const c = source.convergence();
+        return c.online ?? c.known;
+      },
+    );
     this.latency = new Histogram({
       name: `${p}sync_latency_seconds`,
       help: "Sync latency: a change at a node until a follower applied it",

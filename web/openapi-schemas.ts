@@ -19,6 +19,11 @@ const summary = {
       type: "integer",
       description: "When the twin last changed, ms since the Unix epoch (absent until it changes)",
     },
+    waits: {
+      enum: ["set", "pairing", "set and pairing"],
+      description:
+        "what is kept for the node while it is not online, carried out when it returns (absent when nothing is)",
+    },
   },
 };
 
@@ -132,6 +137,11 @@ export const schemas = {
       fraction: { type: "number" },
       inSync: { type: "integer" },
       known: { type: "integer" },
+      online: {
+        type: "integer",
+        description:
+          "of the known followers, those online now (a live fleet): with none, nothing current is judged",
+      },
       history: {
         type: "array",
         items: { type: "object", properties: { t: { type: "number" }, fraction: { type: "number" } } },

@@ -50,10 +50,13 @@ const body = (schema: z.ZodType) => ({
   content: json(z.toJSONSchema(schema, { io: "input" })),
 });
 const accepted = { "202": ok("accepted", { type: "object", properties: { accepted: { const: true } } }) };
-/** A live fleet's pairing stored while its broker is away: what will happen, and the follower. */
+/**
+ * Stored, not carried out yet: a set or a pairing for a node offline (pending until it returns), or a
+ * live fleet's pairing stored while its broker is away: what will happen, and the node.
+ */
 const deferred = {
   "202": ok(
-    "stored, not sent yet: a live fleet's broker is away; sent once it is back and the node registers",
+    "stored, not carried out yet: the node is offline (pending until it returns), or a live fleet's broker is away (sent once it is back and the node registers)",
     {
       type: "object",
       required: ["accepted", "deferred", "node"],

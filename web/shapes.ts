@@ -21,6 +21,8 @@ export interface NodeSummary {
   readonly version: number;
   /** When the twin last changed (ms since the Unix epoch), where the fleet view knows it. */
   readonly changedAt?: number;
+  /** What is kept for the node while it is not online (ConsoleNode.waits). */
+  readonly waits?: "set" | "pairing" | "set and pairing";
 }
 
 export interface NodeDetail extends NodeSummary {
@@ -104,6 +106,7 @@ export function summaryOf(n: ConsoleNode): NodeSummary {
     sync: n.sync,
     version: n.version ?? 0,
     ...(n.changedAt !== undefined ? { changedAt: Math.round(n.changedAt) } : {}),
+    ...(n.waits !== undefined ? { waits: n.waits } : {}),
   };
 }
 
@@ -178,6 +181,8 @@ export interface Convergence {
   readonly fraction: number;
   readonly inSync: number;
   readonly known: number;
+  /** Of the known followers, those online now (ConvergenceSnapshot.online). */
+  readonly online?: number;
   readonly history: readonly { readonly t: number; readonly fraction: number }[];
 }
 
@@ -186,6 +191,7 @@ export function convergenceOf(c: ConvergenceSnapshot): Convergence {
     fraction: c.fraction,
     inSync: c.inSync,
     known: c.known,
+    ...(c.online !== undefined ? { online: c.online } : {}),
     history: c.history.map((h) => ({ ...h })),
   };
 }

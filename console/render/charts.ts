@@ -5,7 +5,7 @@
  */
 import type { ConvergenceSnapshot, LatencySnapshot } from "../../view/source.js";
 import { colorRuns, type Glyphs } from "./glyphs.js";
-import { NO_FOLLOWERS } from "./header.js";
+import { NO_FOLLOWER_ONLINE, NO_FOLLOWERS } from "./header.js";
 
 /** The paper's requirement: a change is distributed through the system in under 1 second. */
 export const PAPER_LIMIT_MS = 1000;
@@ -71,14 +71,20 @@ export function renderConvergence(
   const head =
     c.known === 0
       ? `{gray-fg}${NO_FOLLOWERS}{/gray-fg}`
-      : fitFields(
-          [
-            `in sync {${fractionColor(c.fraction)}}{bold}${pct(c.fraction)}{/bold}{/${fractionColor(c.fraction)}}`,
-            `${c.inSync}/${c.known}`,
-          ],
-          width,
-          " ",
-        );
+      : c.online === 0
+        ? fitFields(
+            [`{gray-fg}${NO_FOLLOWER_ONLINE}{/gray-fg}`, `last heard ${c.inSync}/${c.known}`],
+            width,
+            " ",
+          )
+        : fitFields(
+            [
+              `in sync {${fractionColor(c.fraction)}}{bold}${pct(c.fraction)}{/bold}{/${fractionColor(c.fraction)}}`,
+              `${c.inSync}/${c.known}`,
+            ],
+            width,
+            " ",
+          );
   const rows = Math.max(1, height - 2);
   const cols = Math.max(1, width - 5);
   const step = windowMs / cols;

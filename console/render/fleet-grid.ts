@@ -73,7 +73,7 @@ export function gridLayout(count: number, width: number, height: number, zoom: Z
 }
 
 export function nodeStyle(n: ConsoleNode): string {
-  if (!n.online) return "gray-fg";
+  if (!n.online) return n.waits === undefined ? "gray-fg" : "yellow-fg";
   switch (n.sync) {
     case "in-sync":
       return "green-fg";
@@ -87,7 +87,7 @@ export function nodeStyle(n: ConsoleNode): string {
 }
 
 export function nodeGlyph(n: ConsoleNode, g: Glyphs): string {
-  if (!n.online) return g.offline;
+  if (!n.online) return n.waits === undefined ? g.offline : g.waits;
   const [on, off] = g.node[n.kind ?? "unknown"];
   return n.on ? on : off;
 }
@@ -172,5 +172,5 @@ export function legend(g: Glyphs, zoom: Zoom): string {
   }
   const [simOn, simOff] = g.node.sim;
   const [realOn, realOff] = g.node.real;
-  return `${simOn}${simOff} sim ${realOn}${realOff} real on/off ${g.offline} offline {green-fg}sync{/green-fg} {red-fg}out{/red-fg}`;
+  return `${simOn}${simOff} sim ${realOn}${realOff} real on/off ${g.offline} offline {yellow-fg}${g.waits}{/yellow-fg} waits {green-fg}sync{/green-fg} {red-fg}out{/red-fg}`;
 }

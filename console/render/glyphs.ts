@@ -8,6 +8,8 @@ export interface Glyphs {
   /** A single node, by kind, `[on, off]`; `unknown` before the node has registered. */
   readonly node: Readonly<Record<NodeKind | "unknown", readonly [on: string, off: string]>>;
   readonly offline: string;
+  /** An offline node with a set or a pairing kept for its return (ConsoleNode.waits). */
+  readonly waits: string;
   /** Aggregate cells by share of nodes on: none, a third or less, two thirds or less, fewer than all, all. */
   readonly share: readonly [string, string, string, string, string];
   /** Bar heights in eighths of a row, 0 to 8. */
@@ -19,6 +21,7 @@ export interface Glyphs {
 export const UNICODE: Glyphs = {
   node: { sim: ["●", "○"], real: ["■", "□"], host: ["▲", "△"], unknown: ["◆", "◇"] },
   offline: "×",
+  waits: "!",
   share: ["·", "░", "▒", "▓", "█"],
   bar: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
   mark: "│",
@@ -27,6 +30,7 @@ export const UNICODE: Glyphs = {
 export const ASCII: Glyphs = {
   node: { sim: ["O", "o"], real: ["R", "r"], host: ["H", "h"], unknown: ["U", "u"] },
   offline: "x",
+  waits: "!",
   share: [".", ":", "+", "*", "#"],
   bar: [" ", " ", " ", ".", ".", ":", ":", "#", "#"],
   mark: "|",

@@ -17,6 +17,8 @@ export interface HeaderFacts {
   readonly fraction: number;
   /** Followers known: none yet (at boot, or a fleet that follows no one) reads as such, not as 100 %. */
   readonly known: number;
+  /** Of the known followers, those online now (where the source knows): none reads as such. */
+  readonly judged?: number;
   readonly lossPct: number | undefined;
   readonly title: string;
   /** A virtual-time fleet's time and pace (`42 s ×10`, `42 s PAUSED ×10`); absent on real time. */
@@ -57,6 +59,19 @@ export function flagText(flag: FaultFlag | undefined, what = flag?.what): string
 /** The in-sync fraction while no follower is known: there is nothing to be in sync yet. */
 export const NO_FOLLOWERS = "in sync: no follower known yet";
 
+/**
+ * The in-sync fraction while every known follower is offline: it judges each by its last report, and
+ * read `in sync 100.0%` with the whole fleet offline.
+ */
+export const NO_FOLLOWER_ONLINE = "in sync: no follower online to judge";
+
+/** The header's (and the chart's) in-sync words: the share, or why there is none to give. */
+export function syncWords(known: number, judged: number | undefined, fraction: number): string {
+  if (known === 0) return NO_FOLLOWERS;
+  if (judged === 0) return NO_FOLLOWER_ONLINE;
+  return `in sync ${(fraction * 100).toFixed(1)}%`;
+}
+
 /** The shortest a fault's description is cut to (with its `~`) to leave room for the counts. */
 const MIN_WHAT = 12;
 /** The title is left out rather than shown in fewer columns than this. */
@@ -68,7 +83,7 @@ export function renderHeader(f: HeaderFacts, flag: FaultFlag | undefined, width:
   const counts = [
     `${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}`,
     `on ${f.on}`,
-    f.known === 0 ? NO_FOLLOWERS : `in sync ${(f.fraction * 100).toFixed(1)}%`,
+    syncWords(f.known, f.judged, f.fraction),
     `offline ${f.total - f.online}`,
     ...(f.lossPct === undefined ? [] : [`loss ${f.lossPct}%`]),
     ...(f.pace === undefined ? [] : [`virtual ${f.pace}`]),

@@ -26,7 +26,7 @@ export function renderHelp(
     });
   }
   const cells =
-    "Cells: letter or shape = kind (sim, real), capital or filled = on, x offline; color: green in sync, red out of sync. Zoomed out: share on.";
+    "Cells: letter/shape = kind, capital/filled = on, x offline, ! set/pairing kept; green in sync, red out of sync. Zoomed out: share on.";
   lines.push(...wrap(cells, Math.max(10, Math.min(width, 72))));
   return lines;
 }

@@ -98,6 +98,47 @@ describe("renderers", () => {
     expect(lat.join("\n")).not.toContain("100.0%");
   });
 
+  it("says no follower is online to judge, rather than the last-heard 100 % of a fleet all offline", () => {
+    const facts: HeaderFacts = {
+      total: 100,
+      real: 0,
+      on: 0,
+      online: 0,
+      fraction: 1,
+      known: 100,
+      judged: 0,
+      lossPct: undefined,
+      title: "mqtt://x",
+    };
+    expect(plain(renderHeader(facts, undefined, 200))).toBe(
+      " 100 nodes  on 0  in sync: no follower online to judge  offline 100 | mqtt://x",
+    );
+    expect(plain(renderHeader({ ...facts, judged: 3 }, undefined, 200))).toContain("in sync 100.0%");
+    const c = {
+      fraction: 1,
+      inSync: 100,
+      known: 100,
+      online: 0,
+      history: [{ t: 1000, fraction: 1, known: 100 }],
+    };
+    expect(plain(renderConvergence(c, 2000, 60, 8, ASCII)[0] ?? "")).toBe(
+      "in sync: no follower online to judge last heard 100/100",
+    );
+  });
+
+  it("marks an offline node with a set or a pairing kept for it apart from the other offline nodes", () => {
+    const node = (id: string, waits?: "set") => ({
+      id: NodeId(id),
+      kind: "sim" as const,
+      on: false,
+      online: false,
+      sync: "unknown" as const,
+      ...(waits ? { waits } : {}),
+    });
+    const { lines } = renderGrid([node("n-1"), node("n-2", "set")], 2, 1, "node", 0, ASCII);
+    expect(lines[0]).toBe("{gray-fg}{inverse}x{/inverse}{/gray-fg}{yellow-fg}!{/yellow-fg}");
+  });
+
   it("puts a red fault indicator with its seconds first in the header, and cuts the rest to fit", () => {
     const facts: HeaderFacts = {
       total: 24,

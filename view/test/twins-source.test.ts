@@ -304,3 +304,57 @@ describe("twins source", () => {
     s.close();
   });
 });
+
+it("counts the judged followers online, so a fleet all offline is not read as in sync", () => {
+  const t = new FakeTwins();
+  const s = new TwinsSource(t, "mqtt://x");
+  const allIn = {
+    followers: [{ id: b, status: "in-sync" as const, stamp: undefined, target: undefined, waitingOn: [] }],
+    inSync: 1,
+    known: 1,
+    fraction: 1,
+  };
+  // b, the one follower, is offline: the report judges it by its last report (1 of 1 in sync).
+  t.emit("convergence", allIn);
+  expect(s.convergence()).toMatchObject({ fraction: 1, inSync: 1, known: 1, online: 0 });
+  const online = twin(b, { kind: "sim", follows: [a] });
+  t.twins.set(b, online);
+  t.emit("twin-online", online);
+  t.emit("twin-updated", online, "presence");
+  expect(s.convergence().online).toBe(1);
+  const offline = twin(b, { kind: "sim", follows: [a], presence: "offline" });
+  t.twins.set(b, offline);
+  t.emit("twin-offline", offline);
+  t.emit("twin-updated", offline, "presence");
+  expect(s.convergence()).toMatchObject({ fraction: 1, online: 0 });
+});
+
+it("marks in the list what waits for a node while it is offline: a kept set, a pairing, or both", async () => {
+  const t = new FakeTwins();
+  const s = new TwinsSource(t, "mqtt://x");
+  expect(s.node(b)?.waits).toBeUndefined();
+  const kept = { sources: [a], configVersion: 1, pendingSet: { on: true, counter: 4 } };
+  const away = twin(b, { follows: [a], presence: "offline", desired: kept });
+  t.emit("twin-updated", away, "desired");
+  expect(s.node(b)).toMatchObject({ online: false, waits: "set" });
+  // A pairing pending that changes nothing it follows (a service with no store, started while it was
+  // away) is not marked; one that does is.
+  t.emit("twin-updated", { ...away, pairing: "pending" }, "desired");
+  expect(s.node(b)?.waits).toBe("set");
+  const more = { ...kept, sources: [NodeId("c"), a] };
+  t.emit("twin-updated", { ...away, pairing: "pending", desired: more }, "desired");
+  expect(s.node(b)?.waits).toBe("set and pairing");
+  t.emit(
+    "twin-updated",
+    { ...away, pairing: "pending", desired: { sources: [], configVersion: 2 } },
+    "desired",
+  );
+  expect(s.node(b)?.waits).toBe("pairing");
+  // One this view stored is marked whatever the broker's copy says (a node that never published its own).
+  t.twins.set(b, { ...away, desired: { sources: [a], configVersion: 3 }, pairing: "pending" });
+  await s.unpair(b, a);
+  expect(s.node(b)?.waits).toBe("pairing");
+  // Online, what is sent to it is on its way: nothing is marked.
+  t.emit("twin-online", twin(b, { follows: [a], desired: kept, pairing: "pending" }));
+  expect(s.node(b)?.waits).toBeUndefined();
+});

@@ -149,7 +149,8 @@ function drawHeader() {
   chip("nodes", "nodes", int(c.total), "");
   chip("online", "online", int(c.online), c.online < c.total ? "warn" : "");
   chip("on", "LED on", int(c.on), "");
-  const known = store.convergence.known > 0;
+  // Nothing to judge: no follower known, or none online (each judged by its last report).
+  const known = store.convergence.known > 0 && store.convergence.online !== 0;
   chip("sync", "in sync", syncShare(store.convergence), !known ? "" : sync < 1 ? "warn" : "good");
   const kinds = [
     c.real && `${int(c.real)} real`,

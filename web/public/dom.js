@@ -60,10 +60,29 @@ export function pct(fraction, digits = 1) {
 /**
  * A convergence snapshot's share of followers in sync, or "–" while no follower is known (none
  * paired, or none of them reported yet): its fraction is then 1 by convention, and the page used to
- * show "100.0 %" of nothing at a fleet's boot.
+ * show "100.0 %" of nothing at a fleet's boot. With every known follower offline (`online` 0: each is
+ * judged by its last report), "no follower online": it read "100.0 %" with the whole fleet offline.
  */
 export function syncShare(c) {
-  return c && c.known > 0 ? pct(c.fraction) : "–";
+  if (!c || !(c.known > 0)) return "–";
+  return c.online === 0 ? "no follower online" : pct(c.fraction);
+}
+
+/** The line under the share: of how many followers, and how many of them could not be asked. */
+export function syncDetail(c) {
+  if (!c || !(c.known > 0)) return "no follower known yet: none paired, or none has reported";
+  const held = `${int(c.inSync)} of ${int(c.known)} followers`;
+  if (c.online === 0)
+    return `no follower online to judge: when last heard, ${held} held their sources' newest state`;
+  const away = c.online === undefined ? 0 : c.known - c.online;
+  return `${held} hold their sources' newest state${away > 0 ? ` (${int(away)} offline: as last heard)` : ""}`;
+}
+
+/** What an offline node's `waits` means, for its row's tooltip and label. */
+export function waitsText(waits) {
+  const what =
+    { set: "a set", pairing: "a pairing", "set and pairing": "a set and a pairing" }[waits] ?? waits;
+  return `${what} kept for it, carried out when it returns`;
 }
 
 export function bytes(v) {

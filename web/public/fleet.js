@@ -3,7 +3,7 @@
 
 import { convergenceChart, latencyChart } from "./charts.js";
 import { fillControls } from "./controls.js";
-import { h, int, ms, syncShare } from "./dom.js";
+import { h, int, ms, syncDetail, syncShare, waitsText } from "./dom.js";
 import { fleetMap } from "./map.js";
 import { VirtualList } from "./vlist.js";
 
@@ -140,10 +140,7 @@ export function fleetPage(store) {
         lastConv = store.convergence;
         const c = store.convergence;
         convFig.textContent = syncShare(c);
-        convSub.textContent =
-          c.known > 0
-            ? `${int(c.inSync)} of ${int(c.known)} followers hold their sources' newest state`
-            : "no follower known yet: none paired, or none has reported";
+        convSub.textContent = syncDetail(c);
         conv.replaceChildren(convergenceChart(c.history, c.t ?? c.history.at(-1)?.t));
       }
       if (store.latency !== lastLat) {
@@ -193,21 +190,24 @@ function createRow() {
 
 function fillRow(row, n) {
   if (!n) return;
-  const key = `${n.id}|${n.on}|${n.online}|${n.kind}|${n.sync}|${n.version}`;
+  const key = `${n.id}|${n.on}|${n.online}|${n.kind}|${n.sync}|${n.version}|${n.waits}`;
   if (row._key === key) return;
   row._key = key;
   const p = row._parts;
   p.a.href = `#/node/${encodeURIComponent(n.id)}`;
   p.a.setAttribute(
     "aria-label",
-    `${n.id}: LED ${n.on ? "on" : "off"}, ${n.online ? "online" : "offline"}, ${n.kind ?? "not registered"}, ${SYNC_TEXT[n.sync] === "—" ? "not a follower" : SYNC_TEXT[n.sync]}`,
+    `${n.id}: LED ${n.on ? "on" : "off"}, ${n.online ? "online" : "offline"}${n.waits ? `, ${waitsText(n.waits)}` : ""}, ${n.kind ?? "not registered"}, ${SYNC_TEXT[n.sync] === "—" ? "not a follower" : SYNC_TEXT[n.sync]}`,
   );
   p.led.className = `led c-led ${n.on ? "on" : "off"}${n.online ? "" : " offline"}`;
   p.led.dataset.on = String(n.on);
   p.id.textContent = n.id;
   p.kind.textContent = n.kind ?? "?";
   p.kind.className = `c-kind badge kind-${n.kind ?? "unknown"}`;
-  p.online.textContent = n.online ? "online" : "offline";
+  // An offline node with a set or a pairing kept for its return says so under `offline`.
+  if (n.waits) p.online.replaceChildren("offline", h("span", { class: "waits" }, `${n.waits} waits`));
+  else p.online.textContent = n.online ? "online" : "offline";
+  p.online.title = n.waits ? waitsText(n.waits) : "";
   p.online.className = `c-online ${n.online ? "is-online" : "is-offline"}`;
   p.sync.textContent = SYNC_TEXT[n.sync] ?? n.sync;
   p.sync.className = `c-sync badge sync-${n.sync}`;

@@ -158,6 +158,7 @@ describe("a live fleet through the twins", () => {
     const m = parsePrometheus((await call(server, "GET", "/metrics")).text);
     expect(m.get("twinfleet_nodes_registered")).toBe(2);
     expect(m.get("twinfleet_nodes_online")).toBe(2);
+    expect(m.get("twinfleet_followers_online")).toBe(0);
     expect(m.get("twinfleet_nodes_flapping_total")).toBe(0);
     expect(m.has("twinfleet_nodes_ids_in_use")).toBe(false);
     expect(m.get('twinfleet_twins_broker{state="up"}')).toBe(1);
@@ -269,7 +270,7 @@ describe("beyond loopback", () => {
 
 // Last: it adds a node, which the counts above do not expect.
 describe("an offline node", () => {
-  it("sets an offline node with 202: the set is kept, shown as pending, and sent when it returns", async () => {
+  it("pairs and sets an offline node with 202: each kept, shown as pending, and sent when it returns", async () => {
     const lamp = await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.presence === "online", "lamp-3 online");
     await lamp.stop();
@@ -290,10 +291,31 @@ describe("an offline node", () => {
         desired: { pending: true, pairingPending: false, pendingSet: { on: true } },
       },
     });
+    // A pairing of the offline node is pending until it returns: a 202 saying so (it answered 200, as
+    // for a pairing carried out, while the event log said pending).
+    const paired = await call(server, "PUT", "/api/nodes/lamp-3/follows/lamp-1", { token: TOKEN });
+    expect(paired.status).toBe(202);
+    expect(paired.json).toMatchObject({
+      accepted: true,
+      deferred:
+        "lamp-3 follows lamp-1: pending until lamp-3 returns (it is offline; its config is written for it on the broker)",
+      node: { id: "lamp-3", desired: { sources: ["lamp-1"], pairingPending: true } },
+    });
+    // The list marks what waits for it (only its detail said so).
+    const listed = async () => {
+      const l = await call(server, "GET", "/api/nodes?q=lamp-3");
+      return (l.json.nodes as { waits?: string }[])[0]?.waits;
+    };
+    expect(await listed()).toBe("set and pairing");
+    const unpaired = await call(server, "DELETE", "/api/nodes/lamp-3/follows/lamp-1", { token: TOKEN });
+    expect(unpaired.status).toBe(202);
+    // The unpairing waits for it as well.
+    expect(await listed()).toBe("set and pairing");
     await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.node.on === true, "lamp-3 on");
     const back = await call(server, "GET", "/api/nodes/lamp-3");
     expect((back.json.desired as Record<string, unknown>).pendingSet).toBeUndefined();
+    expect(await listed()).toBeUndefined();
   });
 });
 

@@ -67,7 +67,7 @@ it("/metrics counts the outages that ended by cause: the service's own stall, or
     convergence: () => ({ followers: [] }),
   });
   const figures = twinsFigures(twins as unknown as Parameters<typeof twinsFigures>[0], () => 0);
-  const source = { nodes: () => [], convergence: () => ({ inSync: 0, fraction: 1 }) };
+  const source = { nodes: () => [], convergence: () => ({ inSync: 0, known: 0, fraction: 1 }) };
   const metrics = new WebMetrics(source as unknown as ConsoleSource, figures);
   const count = async () =>
     (await metrics.text()).split("\n").filter((l) => l.startsWith("twinfleet_twins_broker_outages_total"));

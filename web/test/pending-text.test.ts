@@ -63,3 +63,10 @@ it("says nothing waits when nothing does", async () => {
     pairing: { waiting: false, text: "confirmed by the node", configVersion: 1 },
   });
 });
+
+it("says in the list's tooltip what waits for an offline node", async () => {
+  const url = pathToFileURL(join(import.meta.dirname, "..", "public", "dom.js")).href;
+  const { waitsText } = (await import(url)) as { waitsText: (w: string) => string };
+  expect(waitsText("set")).toBe("a set kept for it, carried out when it returns");
+  expect(waitsText("set and pairing")).toBe("a set and a pairing kept for it, carried out when it returns");
+});

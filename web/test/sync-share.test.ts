@@ -17,6 +17,27 @@ it("says nothing of sync while no follower is known, and the share once one is",
   expect(syncShare({ fraction: 0.75, inSync: 3, known: 4 })).toBe("75.0 %");
 });
 
+it("says no follower is online to judge when every known one is offline, not the last-heard 100 %", async () => {
+  const { syncShare, syncDetail } = (await load("dom.js")) as {
+    syncShare(c: unknown): string;
+    syncDetail(c: unknown): string;
+  };
+  const allOffline = { fraction: 1, inSync: 100, known: 100, online: 0 };
+  expect(syncShare(allOffline)).toBe("no follower online");
+  expect(syncDetail(allOffline)).toBe(
+    "no follower online to judge: when last heard, 100 of 100 followers held their sources' newest state",
+  );
+  const some = { fraction: 0.75, inSync: 3, known: 4, online: 1 };
+  expect(syncShare(some)).toBe("75.0 %");
+  expect(syncDetail(some)).toBe(
+    "3 of 4 followers hold their sources' newest state (3 offline: as last heard)",
+  );
+  // A source without presence (the demo) reads as before.
+  expect(syncDetail({ fraction: 1, inSync: 4, known: 4 })).toBe(
+    "4 of 4 followers hold their sources' newest state",
+  );
+});
+
 it("keeps how many followers were known at each point of the convergence history", async () => {
   const { Store } = (await load("store.js")) as {
     Store: new () => { convergence: { history: unknown[] }; setConvergence(c: unknown): void };
