@@ -6,7 +6,6 @@
  * socket is accepted, the broker's own clock jumps with the fake timeouts (a stall its watch finds),
  * and only then does the client send its ClientHello or its upgrade request.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
@@ -19,6 +18,7 @@ import { RealScheduler } from "../../node/scheduler.js";
 import type { PendingTicket } from "../admission.js";
 import { TLS_HANDSHAKE_TIMEOUT, tlsListener } from "../tls-listener.js";
 import { webSocketListener } from "../ws-listener.js";
+import { selfSigned } from "./certs.js";
 import { afterIo, BrokerClock } from "./frozen-broker.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -66,19 +66,10 @@ async function acceptedSocket(port: number): Promise<Socket> {
 }
 
 function tlsServer(): TlsServer {
-  const key = join(dir, "k.pem");
-  const cert = join(dir, "c.pem");
-  execFileSync(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-      ...["-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost"],
-    ],
-    { stdio: "ignore" },
-  );
+  const { keyFile, certFile } = selfSigned(dir, "broker");
   return tlsListener({
-    key: readFileSync(key),
-    cert: readFileSync(cert),
+    key: readFileSync(keyFile),
+    cert: readFileSync(certFile),
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     clock: new RealScheduler(),
     logger: pino({ level: "silent" }),
