@@ -1,3 +1,7 @@
+/**
+ * The twin registry (twins/registry.ts): twins built from what nodes send, bad input counted,
+ * older state never replacing newer.
+ */
 import { describe, expect, it } from "vitest";
 import { COUNTER_CEILING, NodeId, Prefix } from "../../protocol/index.js";
 import { TwinRegistry } from "../registry.js";
