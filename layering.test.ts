@@ -7,6 +7,7 @@
  * across a pair in APART: the terminal console and the web server are two views of the fleet that
  * share only `view/`. `bench/`, `interop/`, `firmware/` and `scripts/` are harnesses above every
  * layer: they may import any of it, and nothing imports them. Type-only imports count: a type from above is a dependency on above.
+ * The code the package ships imports no test's module (a `test/` folder's), not even from below.
  * So does a module started by name in a thread or a process (`startable("sim/worker")`,
  * `threadSource("broker/worker")`, node/paths.ts): only the ones in STARTED_ABOVE may be above.
  */
@@ -84,6 +85,9 @@ function checkImport(file: string, spec: string): string | undefined {
     .join("/");
   if (target.startsWith("..")) return `it reaches outside the package (${target})`;
   const to = target.includes("/") ? (target.split("/")[0] ?? "") : "";
+  const isTest = /(^|\/)test\//.test(file) || file.endsWith(".test.ts");
+  if (!isTest && !HARNESSES.has(from) && /(^|\/)test\//.test(target))
+    return `${target} is a test's module; the code the package ships may not import it`;
   if (to === from) return undefined;
   if (to === "" || HARNESSES.has(to))
     return `${to === "" ? "a root module" : `${to}/`} is a harness above the layers; nothing may import it`;
@@ -92,7 +96,6 @@ function checkImport(file: string, spec: string): string | undefined {
   const toLayer = layerOf(to);
   if (fromLayer < 0) return `${from}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
   if (toLayer < 0) return `${to}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
-  const isTest = /(^|\/)test\//.test(file) || file.endsWith(".test.ts");
   if (APART[from]?.includes(to))
     return `${from}/ imports ${to}/: the two views of the fleet share only view/ and never import each other`;
   if (toLayer < fromLayer) return undefined;
@@ -152,6 +155,8 @@ describe("the layering", () => {
     expect(checkImport("view/x.ts", "../web/server.js")).toMatch(/imports web\/, a layer above/);
     expect(checkImport("console/app.ts", "../web/server.js")).toMatch(/never import each other/);
     expect(checkImport("web/test/x.test.ts", "../../console/app.js")).toMatch(/never import each other/);
+    expect(checkImport("fleet/x.ts", "../twins/test/helpers.js")).toMatch(/is a test's module/);
+    expect(checkImport("fleet/x.ts", "./test/fixture.js")).toMatch(/is a test's module/);
   });
 
   it("lets a module import its own folder, the layers below and its own layer's listed edges", () => {
