@@ -7,8 +7,12 @@
  * across a pair in APART: the terminal console and the web server are two views of the fleet that
  * share only `view/`. `bench/`, `interop/`, `firmware/` and `scripts/` are harnesses above every
  * layer: they may import any of it, and nothing imports them. Type-only imports count: a type from above is a dependency on above.
+ * The code the package ships imports no test's module (a `test/` folder's), not even from below.
+ * So does a module started by name in a thread or a process (`startable("sim/worker")`,
+ * `threadSource("broker/worker")`, node/paths.ts): only the ones in STARTED_ABOVE may be above.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, normalize, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -32,6 +36,20 @@ const APART: Readonly<Record<string, readonly string[]>> = {
   console: ["web"],
   web: ["console"],
 };
+/**
+ * Modules started by name from below their layer, with the reason: the file that names it and the
+ * module it names.
+ */
+const STARTED_ABOVE: Readonly<Record<string, readonly string[]>> = {
+  // A fleet's broker in a process of its own (--broker-data, kernel loss) is `twinfleet broker`.
+  "fleet/broker-host.ts": ["cli/bin"],
+  // How every test that runs the CLI in a process starts it (the suite's compiled copy or tsx).
+  "node/test/cli-command.ts": ["cli/bin"],
+  // Where a thread's and a process's module is found, from dist/ or the sources.
+  "node/test/paths.test.ts": ["sim/worker", "cli/bin"],
+};
+/** A module started by name: `startable("x/y")` or `threadSource("x/y")`, the name from the root. */
+const STARTED = /\b(?:startable|threadSource)\(\s*"([^"]+)"/g;
 const HARNESSES = new Set(["bench", "interop", "firmware", "scripts"]);
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const SKIP = new Set(["node_modules", "dist", "build", ".git"]);
@@ -67,6 +85,9 @@ function checkImport(file: string, spec: string): string | undefined {
     .join("/");
   if (target.startsWith("..")) return `it reaches outside the package (${target})`;
   const to = target.includes("/") ? (target.split("/")[0] ?? "") : "";
+  const isTest = /(^|\/)test\//.test(file) || file.endsWith(".test.ts");
+  if (!isTest && !HARNESSES.has(from) && /(^|\/)test\//.test(target))
+    return `${target} is a test's module; the code the package ships may not import it`;
   if (to === from) return undefined;
   if (to === "" || HARNESSES.has(to))
     return `${to === "" ? "a root module" : `${to}/`} is a harness above the layers; nothing may import it`;
@@ -75,7 +96,6 @@ function checkImport(file: string, spec: string): string | undefined {
   const toLayer = layerOf(to);
   if (fromLayer < 0) return `${from}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
   if (toLayer < 0) return `${to}/ is not in the layer table; add it to LAYERS in layering.test.ts`;
-  const isTest = /(^|\/)test\//.test(file) || file.endsWith(".test.ts");
   if (APART[from]?.includes(to))
     return `${from}/ imports ${to}/: the two views of the fleet share only view/ and never import each other`;
   if (toLayer < fromLayer) return undefined;
@@ -107,6 +127,15 @@ function violations(root: string): Violation[] {
       const line = text.slice(0, ref.pos).split("\n").length;
       found.push({ file, line, spec: ref.fileName, rule });
     }
+    for (const m of text.matchAll(STARTED)) {
+      const name = m[1] ?? "";
+      if (STARTED_ABOVE[file]?.includes(name)) continue;
+      const spec = relative(dirname(file), name).split(sep).join("/");
+      const rule = checkImport(file, spec.startsWith(".") ? spec : `./${spec}`);
+      if (!rule) continue;
+      const line = text.slice(0, m.index).split("\n").length;
+      found.push({ file, line, spec: name, rule: `it starts ${name} by name: ${rule}` });
+    }
   }
   return found;
 }
@@ -126,6 +155,8 @@ describe("the layering", () => {
     expect(checkImport("view/x.ts", "../web/server.js")).toMatch(/imports web\/, a layer above/);
     expect(checkImport("console/app.ts", "../web/server.js")).toMatch(/never import each other/);
     expect(checkImport("web/test/x.test.ts", "../../console/app.js")).toMatch(/never import each other/);
+    expect(checkImport("fleet/x.ts", "../twins/test/helpers.js")).toMatch(/is a test's module/);
+    expect(checkImport("fleet/x.ts", "./test/fixture.js")).toMatch(/is a test's module/);
   });
 
   it("lets a module import its own folder, the layers below and its own layer's listed edges", () => {
@@ -144,6 +175,33 @@ describe("the layering", () => {
       ["node/x.ts", "mqtt"],
     ] as const) {
       expect(checkImport(file, spec), `${file} → ${spec}`).toBeUndefined();
+    }
+  });
+
+  it("counts a module started by name in a thread or a process as an import", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tf-layering-"));
+    try {
+      mkdirSync(join(dir, "twins"));
+      writeFileSync(join(dir, "twins", "x.ts"), 'const w = threadSource("fleet/worker");\n');
+      writeFileSync(join(dir, "twins", "y.ts"), 'const w = startable("broker/worker");\n');
+      expect(violations(dir)).toEqual([
+        {
+          file: "twins/x.ts",
+          line: 1,
+          spec: "fleet/worker",
+          rule: expect.stringMatching(
+            /^it starts fleet\/worker by name: twins\/ .* imports fleet\/, a layer above/,
+          ),
+        },
+        {
+          file: "twins/y.ts",
+          line: 1,
+          spec: "broker/worker",
+          rule: expect.stringMatching(/imports broker\/, the same layer/),
+        },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

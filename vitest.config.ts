@@ -1,3 +1,4 @@
+// The unit and integration tests (`npm test`): which files, which get a module registry of their own (vi.mock), and how many workers.
 import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 

@@ -1,3 +1,7 @@
+/**
+ * The calibration's judge (bench/calibrate-judge.ts): a press's latency and loss read from a run's
+ * messages as the fleet's checker reads them.
+ */
 import { describe, expect, it } from "vitest";
 import { judgeAsChecker } from "./calibrate-judge.js";
 

@@ -1,3 +1,7 @@
+/**
+ * The calibration table (bench/calibrate-table.ts, bench/calibrate-pooled.ts): its flags, the
+ * drops it injects, its percentiles and ratios, the misses it names and the runs it pools.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,3 +1,6 @@
+/**
+ * The cluster member log count (bench/member-log.ts): each kind of JetStream timeout line once.
+ */
 import { describe, expect, it } from "vitest";
 import { countMemberLog } from "./member-log.js";
 

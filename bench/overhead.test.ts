@@ -1,3 +1,6 @@
+/**
+ * The overhead benchmark's baseline runs the fleet's own plan (ids, pairing, presses).
+ */
 import { describe, expect, it } from "vitest";
 import { resolveFleetOptions } from "../fleet/options.js";
 import { planFleet } from "../fleet/setup.js";

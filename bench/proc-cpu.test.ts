@@ -1,3 +1,6 @@
+/**
+ * The benchmarks' process sampler (bench/proc-cpu.ts): CPU seconds and RSS of the processes added.
+ */
 import { describe, expect, it } from "vitest";
 import { cpuSeconds, ProcSampler, rssMB } from "./proc-cpu.js";
 

@@ -1,3 +1,7 @@
+/**
+ * `npm run bench` (bench/run.ts) as a user runs it: its --help, its flags refused before anything runs,
+ * and `faults --duration` fitting a case to the time given.
+ */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";

@@ -184,14 +184,10 @@ export class IndexedLevelPersistence extends LevelPersistence {
     // after bursts of 300 retained publishes each, then kill -9: the broker brought back a state
     // older than the one it had delivered). Writes of different topics still run at once.
     this.index.store(packet);
+    const put = () => super.storeRetained(packet);
+    // After the topic's write under way, whether it succeeded or failed (its caller hears of that).
     const before = this.#writing.get(packet.topic);
-    const write =
-      before === undefined
-        ? super.storeRetained(packet)
-        : before.then(
-            () => super.storeRetained(packet),
-            () => super.storeRetained(packet),
-          );
+    const write = before === undefined ? put() : before.then(put, put);
     this.#writing.set(packet.topic, write);
     try {
       await write;

@@ -249,19 +249,6 @@ export async function serveSim(
   };
 }
 
-/** Resolves on the first SIGINT or SIGTERM (a service's run until stopped). */
-export function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      process.off("SIGINT", done);
-      process.off("SIGTERM", done);
-      resolve();
-    };
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-  });
-}
-
 /**
  * Until SIGINT or SIGTERM, or `reached` rejecting (a twins service's broker refused what waiting
  * for it cannot fix: `Twins.reached`), with that error.

@@ -126,11 +126,6 @@ export function stallSeconds(s: Stall): string {
   return ((s.endMs - s.startMs) / 1000).toFixed(1);
 }
 
-/** How a stall is told: `20.0 s at 31.2 s`, its start given from `originMs`. */
-export function describeStall(s: Stall, originMs: number): string {
-  return `${stallSeconds(s)} s at ${((s.startMs - originMs) / 1000).toFixed(1)} s`;
-}
-
 /**
  * Whether an outage of a connection was the process's own stall, kept from its start to its end: the
  * stall that explains its loss, kept if it is back soon enough after the stall.

@@ -16,10 +16,6 @@ export function planPairing(desired: readonly NodeId[], reported: readonly NodeI
   };
 }
 
-export function planSize(p: PairingPlan): number {
-  return p.unfollow.length + p.follow.length;
-}
-
 /** Why `follower` cannot follow `source` given its desired sources, or undefined when it can. */
 export function pairError(follower: NodeId, source: NodeId, desired: readonly NodeId[]): string | undefined {
   if (follower === source) return `a node cannot follow itself (${follower})`;

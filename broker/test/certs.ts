@@ -1,7 +1,7 @@
 /**
  * Test certificates made with openssl: a CA of the test's own, and keys with certificates it signs
  * valid between fixed dates (`openssl ca -startdate/-enddate`), so an expired or not yet valid one
- * needs no clock of the machine's.
+ * needs no clock of the machine's; and a self-signed one, where a test needs only some certificate.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -29,6 +29,26 @@ export interface TestCa {
 const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
 
 const openssl = (args: readonly string[]) => execFileSync("openssl", args, { stdio: "ignore" });
+
+/**
+ * A P-256 key `<name>-key.pem` and its self-signed certificate `<name>-cert.pem` in `dir`, for
+ * `/CN=<cn>` (default `localhost`) and `names` (subjectAltName entries, e.g.
+ * `DNS:localhost,IP:127.0.0.1`), valid for two days from now.
+ */
+export function selfSigned(
+  dir: string,
+  name: string,
+  options: { cn?: string; names?: string } = {},
+): { keyFile: string; certFile: string } {
+  const keyFile = join(dir, `${name}-key.pem`);
+  const certFile = join(dir, `${name}-cert.pem`);
+  openssl([
+    ...["req", "-x509", ...EC_KEY, "-nodes", "-days", "2"],
+    ...["-keyout", keyFile, "-out", certFile, "-subj", `/CN=${options.cn ?? "localhost"}`],
+    ...(options.names === undefined ? [] : ["-addext", `subjectAltName=${options.names}`]),
+  ]);
+  return { keyFile, certFile };
+}
 
 export function makeCa(dir: string, cn = "twinfleet test CA"): TestCa {
   const caDir = join(dir, `ca-${cn.replace(/\W/g, "-")}`);

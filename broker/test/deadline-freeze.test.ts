@@ -7,17 +7,18 @@
  * order the event loop takes them in after a freeze; the judgement is made after the ready I/O
  * (a real setImmediate), as for the keepalive (keepalive-freeze.test.ts).
  */
-import type { Aedes, Client } from "aedes";
+import type { Aedes } from "aedes";
 import type MemoryPersistence from "aedes-persistence/asyncPersistence.js";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { CONNECT_TIMEOUT, ConnectWaits } from "../connect-budget.js";
 import { scheduleStaleWills, type WillStore } from "../stale-wills.js";
 import {
+  acceptConnection,
   afterIo,
-  Connection,
   closeFrozenBroker,
   nodeConnect as connect,
+  connectionErrors,
   type FrozenBroker,
   openFrozenBroker,
   storeStaleWill,
@@ -37,20 +38,12 @@ beforeEach(async () => {
   broker = await openFrozenBroker();
   ({ aedes, persistence, wills } = broker);
   waits = new ConnectWaits(aedes);
-  errors = [];
-  aedes.on("clientError", (_client: Client, err: Error) => errors.push(err.message));
-  aedes.on("connectionError", (_client: Client, err: Error) => errors.push(err.message));
+  errors = connectionErrors(aedes);
 });
 
 afterEach(() => closeFrozenBroker(broker));
 
-/** A connection accepted now, its CONNECT wait started as the broker's listeners start it. */
-function accept(): { conn: Connection; client: Client } {
-  const conn = new Connection();
-  const client = aedes.handle(conn);
-  waits.start(client, performance.now(), CONNECT_TIMEOUT_MS);
-  return { conn, client };
-}
+const accept = () => acceptConnection(aedes, waits, CONNECT_TIMEOUT_MS);
 
 it("a CONNECT waiting to be read when the wait comes due is answered", async () => {
   const { conn, client } = accept();

@@ -1,17 +1,19 @@
 /**
- * What the freeze tests share (keepalive-freeze.test.ts, deadline-freeze.test.ts): an aedes broker
- * whose timeouts run on a fake clock while its streams' reads and setImmediate stay real, a client
- * connection whose bytes reach the broker's stream unread until the event loop turns, the wills the
- * broker publishes, and a node's CONNECT with its will, as the fleet's nodes send it.
+ * What the freeze tests share (keepalive-freeze.test.ts, deadline-freeze.test.ts,
+ * frozen-together.test.ts, handshake-freeze.test.ts): an aedes broker whose timeouts run on a fake
+ * clock while its streams' reads and setImmediate stay real, a client connection whose bytes reach
+ * the broker's stream unread until the event loop turns, the wills the broker publishes, and a
+ * node's CONNECT with its will, as the fleet's nodes send it.
  */
 import { Duplex } from "node:stream";
-import { Aedes, type PublishPacket } from "aedes";
+import { Aedes, type Client, type PublishPacket } from "aedes";
 import MemoryPersistence from "aedes-persistence/asyncPersistence.js";
 import mqttPacket from "mqtt-packet";
 import { vi } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { StallWatch } from "../../node/stall-watch.js";
 import type { PatchedAedesOptions } from "../aedes-options.js";
+import type { ConnectWaits } from "../connect-budget.js";
 import { type JustStalled, stalledBy } from "../ready-io.js";
 
 /** A client's connection as the broker sees it: `arrive` is bytes reaching its socket buffer. */
@@ -80,6 +82,40 @@ export async function openFrozenBroker(stalled?: JustStalled): Promise<FrozenBro
 export async function closeFrozenBroker(b: FrozenBroker): Promise<void> {
   await new Promise<void>((resolve) => b.aedes.close(() => resolve()));
   vi.useRealTimers();
+}
+
+/** A connection accepted now, its CONNECT wait started as the broker's listeners start it. */
+export function acceptConnection(
+  aedes: Aedes,
+  waits: ConnectWaits,
+  connectTimeoutMs: number,
+): { conn: Connection; client: Client } {
+  const conn = new Connection();
+  const client = aedes.handle(conn);
+  waits.start(client, performance.now(), connectTimeoutMs);
+  return { conn, client };
+}
+
+/** A node connected with its will, as the fleet's nodes are. */
+export async function connectedNode(
+  aedes: Aedes,
+  id: string,
+  keepaliveS: number,
+): Promise<{ conn: Connection; client: Client }> {
+  const conn = new Connection();
+  const client = aedes.handle(conn);
+  const ready = new Promise<void>((resolve) => aedes.once("clientReady", () => resolve()));
+  conn.arrive(nodeConnect(id, keepaliveS));
+  await ready;
+  return { conn, client };
+}
+
+/** The messages of the errors the broker reports on its clients and connections, in order. */
+export function connectionErrors(aedes: Aedes): string[] {
+  const errors: string[] = [];
+  aedes.on("clientError", (_client: Client, err: Error) => errors.push(err.message));
+  aedes.on("connectionError", (_client: Client, err: Error) => errors.push(err.message));
+  return errors;
 }
 
 /** The previous run's will of `id`, stored under another broker id, as a restarted `--data` holds. */

@@ -15,10 +15,12 @@ import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { CONNECT_TIMEOUT, ConnectWaits } from "../connect-budget.js";
 import { scheduleStaleWills, type WillStore } from "../stale-wills.js";
 import {
+  acceptConnection,
   afterIo,
   BrokerClock,
-  Connection,
   closeFrozenBroker,
+  connectedNode,
+  connectionErrors,
   type FrozenBroker,
   nodeConnect,
   openFrozenBroker,
@@ -47,30 +49,14 @@ beforeEach(async () => {
   ({ aedes, persistence, wills } = broker);
   waits = new ConnectWaits(aedes, undefined, clock.stalled);
   cuts = [];
-  errors = [];
+  errors = connectionErrors(aedes);
   aedes.on("keepaliveTimeout", (client: Client) => cuts.push(client.id));
-  aedes.on("clientError", (_client: Client, err: Error) => errors.push(err.message));
-  aedes.on("connectionError", (_client: Client, err: Error) => errors.push(err.message));
 });
 
 afterEach(() => closeFrozenBroker(broker));
 
-/** A connection accepted now, its CONNECT wait started as the broker's listeners start it. */
-function accept(): { conn: Connection; client: Client } {
-  const conn = new Connection();
-  const client = aedes.handle(conn);
-  waits.start(client, performance.now(), CONNECT_TIMEOUT_MS);
-  return { conn, client };
-}
-
-async function connectNode(id: string): Promise<{ conn: Connection; client: Client }> {
-  const conn = new Connection();
-  const client = aedes.handle(conn);
-  const ready = new Promise<void>((resolve) => aedes.once("clientReady", () => resolve()));
-  conn.arrive(nodeConnect(id, KEEPALIVE_S));
-  await ready;
-  return { conn, client };
-}
+const accept = () => acceptConnection(aedes, waits, CONNECT_TIMEOUT_MS);
+const connectNode = (id: string) => connectedNode(aedes, id, KEEPALIVE_S);
 
 it("a keepalive that came due while the broker did not run keeps a client frozen with it", async () => {
   const { conn, client } = await connectNode("n-1");

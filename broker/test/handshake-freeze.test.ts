@@ -6,7 +6,6 @@
  * socket is accepted, the broker's own clock jumps with the fake timeouts (a stall its watch finds),
  * and only then does the client send its ClientHello or its upgrade request.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
@@ -19,6 +18,7 @@ import { RealScheduler } from "../../node/scheduler.js";
 import type { PendingTicket } from "../admission.js";
 import { TLS_HANDSHAKE_TIMEOUT, tlsListener } from "../tls-listener.js";
 import { webSocketListener } from "../ws-listener.js";
+import { selfSigned } from "./certs.js";
 import { afterIo, BrokerClock } from "./frozen-broker.js";
 
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -65,20 +65,27 @@ async function acceptedSocket(port: number): Promise<Socket> {
   return socket;
 }
 
+/**
+ * A connection `s` has accepted (and admitted), then a 3 s stop of the broker just after the accept
+ * (a stall its watch finds), the connection not given up on meanwhile.
+ */
+async function acceptedThroughStall(s: Server | TlsServer): Promise<Socket> {
+  const raw = await acceptedSocket(await listening(s));
+  clock.freeze(3_000);
+  await afterIo();
+  expect(failed).toEqual([]);
+  return raw;
+}
+
+/** The status line of the first HTTP answer on `raw`. */
+const statusLine = (raw: Socket): Promise<string | undefined> =>
+  new Promise((resolve) => raw.once("data", (d) => resolve(d.toString().split("\r\n")[0])));
+
 function tlsServer(): TlsServer {
-  const key = join(dir, "k.pem");
-  const cert = join(dir, "c.pem");
-  execFileSync(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-      ...["-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost"],
-    ],
-    { stdio: "ignore" },
-  );
+  const { keyFile, certFile } = selfSigned(dir, "broker");
   return tlsListener({
-    key: readFileSync(key),
-    cert: readFileSync(cert),
+    key: readFileSync(keyFile),
+    cert: readFileSync(certFile),
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     clock: new RealScheduler(),
     logger: pino({ level: "silent" }),
@@ -95,12 +102,8 @@ function tlsServer(): TlsServer {
 }
 
 it("a TLS handshake that comes after a stall past its time is completed", async () => {
-  const port = await listening(tlsServer());
-  const raw = await acceptedSocket(port);
   // The broker stops just after the accept, for 3 s; the client's ClientHello waits in the kernel.
-  clock.freeze(3_000);
-  await afterIo();
-  expect(failed).toEqual([]);
+  const raw = await acceptedThroughStall(tlsServer());
   const secured = tlsConnect({ socket: raw, rejectUnauthorized: false });
   secured.on("error", () => {});
   sockets.push(secured);
@@ -109,12 +112,8 @@ it("a TLS handshake that comes after a stall past its time is completed", async 
 });
 
 it("a silent socket is still cut, one timeout after the stall", async () => {
-  const port = await listening(tlsServer());
-  const raw = await acceptedSocket(port);
+  const raw = await acceptedThroughStall(tlsServer());
   const closed = new Promise<void>((resolve) => raw.once("close", () => resolve()));
-  clock.freeze(3_000);
-  await afterIo();
-  expect(failed).toEqual([]);
   clock.run(CONNECT_TIMEOUT_MS);
   await afterIo();
   expect(failed).toEqual([TLS_HANDSHAKE_TIMEOUT]);
@@ -153,26 +152,18 @@ const UPGRADE = [
 ].join("\r\n");
 
 it("a WebSocket upgrade request that comes after a stall past its time is answered", async () => {
-  const port = await listening(wsServer());
-  const raw = await acceptedSocket(port);
-  clock.freeze(3_000);
-  await afterIo();
-  expect(failed).toEqual([]);
-  const answer = new Promise<string>((resolve) => raw.once("data", (d) => resolve(d.toString())));
+  const raw = await acceptedThroughStall(wsServer());
+  const answer = statusLine(raw);
   raw.write(UPGRADE);
-  expect((await answer).split("\r\n")[0]).toBe("HTTP/1.1 101 Switching Protocols");
+  expect(await answer).toBe("HTTP/1.1 101 Switching Protocols");
   await vi.waitFor(() => expect(handed).toBe(1));
   expect(failed).toEqual([]);
 });
 
 it("a silent socket on the WebSocket port is still answered 408, one timeout after the stall", async () => {
-  const port = await listening(wsServer());
-  const raw = await acceptedSocket(port);
-  clock.freeze(3_000);
-  await afterIo();
-  expect(failed).toEqual([]);
-  const answer = new Promise<string>((resolve) => raw.once("data", (d) => resolve(d.toString())));
+  const raw = await acceptedThroughStall(wsServer());
+  const answer = statusLine(raw);
   clock.run(CONNECT_TIMEOUT_MS);
-  expect((await answer).split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+  expect(await answer).toBe("HTTP/1.1 408 Request Timeout");
   expect(failed).toEqual([`WebSocket upgrade request not whole within ${CONNECT_TIMEOUT_MS} ms`]);
 });

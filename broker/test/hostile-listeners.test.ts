@@ -5,7 +5,6 @@
  * is cut and counted as on the plain port, and so is a flood of pings; the `mqtt` subprotocol is
  * chosen, and a request offering only others is refused.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect as connectTcp, type Socket } from "node:net";
@@ -19,6 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import type { BrokerOptions } from "../options.js";
 import { type RunningBroker, startBroker } from "../server.js";
+import { selfSigned } from "./certs.js";
 import { client, closeAll, closed, connectPacket } from "./helpers.js";
 
 let dir: string;
@@ -29,22 +29,7 @@ let sockets: Socket[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "twinfleet-hostile-"));
-  keyFile = join(dir, "k.pem");
-  certFile = join(dir, "c.pem");
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"].concat([
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-    ]),
-    { stdio: "ignore" },
-  );
+  ({ keyFile, certFile } = selfSigned(dir, "broker"));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 afterEach(async () => {

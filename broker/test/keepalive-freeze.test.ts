@@ -12,10 +12,9 @@ import type { Aedes, Client } from "aedes";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import {
   afterIo as afterIoTurns,
-  Connection,
   closeFrozenBroker,
+  connectedNode,
   type FrozenBroker,
-  nodeConnect,
   openFrozenBroker,
 } from "./frozen-broker.js";
 
@@ -40,15 +39,7 @@ beforeEach(async () => {
 
 afterEach(() => closeFrozenBroker(broker));
 
-/** A node connected with its will, as the fleet's nodes are. */
-async function connectNode(id: string): Promise<{ conn: Connection; client: Client }> {
-  const conn = new Connection();
-  const client = aedes.handle(conn);
-  const ready = new Promise<void>((resolve) => aedes.once("clientReady", () => resolve()));
-  conn.arrive(nodeConnect(id, KEEPALIVE_S));
-  await ready;
-  return { conn, client };
-}
+const connectNode = (id: string) => connectedNode(aedes, id, KEEPALIVE_S);
 
 it("a PINGREQ waiting to be read when the keepalive comes due keeps the client", async () => {
   const { conn, client } = await connectNode("n-1");

@@ -4,54 +4,20 @@
  * takes its replacement and its clearing, which make room again; a LevelDB store counts what it held
  * before a restart.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { MqttClient } from "mqtt";
-import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { type BrokerOptions, parseBrokerCommandOptions, resolveBrokerOptions } from "../options.js";
-import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, nextMessage, retainedOf } from "./helpers.js";
-
-let broker: RunningBroker | undefined;
-const dirs: string[] = [];
-const clients: MqttClient[] = [];
-afterEach(async () => {
-  await closeAll(...clients.splice(0));
-  await broker?.close();
-  broker = undefined;
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+import { describe, expect, it } from "vitest";
+import { parseBrokerCommandOptions, resolveBrokerOptions } from "../options.js";
+import { nextMessage } from "./helpers.js";
+import { retainedBrokers } from "./retained-brokers.js";
 
 type Line = { msg: string; topic?: string };
 
-async function start(options: BrokerOptions, lines: Line[] = []): Promise<RunningBroker> {
-  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-  broker = await startBroker({ host: "127.0.0.1", port: 0, logger, ...options });
-  return broker;
-}
-
-async function connect(url: string, clientId: string): Promise<MqttClient> {
-  const c = await client(url, { clientId });
-  clients.push(c);
-  return c;
-}
-
-async function retained(url: string, topics: string[]): Promise<Record<string, string>> {
-  return retainedOf(await connect(url, `probe-${Math.random().toString(36).slice(2)}`), topics);
-}
+const { start, connect, closeClients, retained, dataDir: newDataDir } = retainedBrokers("retained-cap");
 
 describe.each([
   ["in memory", false],
   ["in LevelDB", true],
 ])("the retained store's cap %s", (_name, level) => {
-  async function dataDir(): Promise<string | undefined> {
-    if (!level) return undefined;
-    const d = await mkdtemp(join(tmpdir(), "retained-cap-"));
-    dirs.push(d);
-    return d;
-  }
+  const dataDir = async () => (level ? await newDataDir() : undefined);
 
   it("delivers a new topic's retained message past the cap without keeping it; replacements and clearings go through", async () => {
     const lines: Line[] = [];
@@ -86,13 +52,12 @@ describe.each([
 });
 
 it("counts what a data directory held before a restart", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "retained-cap-"));
-  dirs.push(dir);
+  const dir = await newDataDir();
   let b = await start({ maxRetainedMessages: 2, dataDir: dir });
   const pub = await connect(b.url, "pub");
   await pub.publishAsync("a", "1", { qos: 1, retain: true });
   await pub.publishAsync("b", "1", { qos: 1, retain: true });
-  await closeAll(...clients.splice(0));
+  await closeClients();
   await b.close();
   b = await start({ maxRetainedMessages: 2, dataDir: dir });
   const again = await connect(b.url, "pub");

@@ -5,46 +5,17 @@
  * take the register for the node), clears what its topic held, and says so; a store holding such
  * messages from before is cleared of them at the start. Other retained messages are untouched.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { MqttClient } from "mqtt";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import type { BrokerOptions } from "../options.js";
+import { describe, expect, it } from "vitest";
 import { openStore } from "../persistence.js";
 import { clearStoredCommands, retainedCommand } from "../retained-commands.js";
 import { RetainedIndex, type RetainedPacket } from "../retained-index.js";
-import { type RunningBroker, startBroker } from "../server.js";
-import { client, closeAll, nextMessage, retainedOf } from "./helpers.js";
-
-let broker: RunningBroker | undefined;
-const dirs: string[] = [];
-const clients: MqttClient[] = [];
-afterEach(async () => {
-  await closeAll(...clients.splice(0));
-  await broker?.close();
-  broker = undefined;
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+import { nextMessage } from "./helpers.js";
+import { retainedBrokers } from "./retained-brokers.js";
 
 type Line = { msg: string; topic?: string; payload?: string };
 
-async function start(options: BrokerOptions, lines: Line[] = []): Promise<RunningBroker> {
-  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-  broker = await startBroker({ host: "127.0.0.1", port: 0, logger, ...options });
-  return broker;
-}
-
-async function connect(url: string, clientId: string): Promise<MqttClient> {
-  const c = await client(url, { clientId });
-  clients.push(c);
-  return c;
-}
-
-async function retained(url: string, topics: string[]): Promise<Record<string, string>> {
-  return retainedOf(await connect(url, `probe-${Math.random().toString(36).slice(2)}`), topics);
-}
+const { start, connect, retained, dataDir: newDataDir } = retainedBrokers("retained-commands");
 
 describe("retainedCommand", () => {
   const p = (topic: string, payload: string): RetainedPacket => ({ topic, payload: Buffer.from(payload) });
@@ -71,12 +42,7 @@ describe.each([
   ["in memory", false],
   ["in LevelDB", true],
 ])("a retained command %s", (_name, level) => {
-  async function dataDir(): Promise<string | undefined> {
-    if (!level) return undefined;
-    const d = await mkdtemp(join(tmpdir(), "retained-commands-"));
-    dirs.push(d);
-    return d;
-  }
+  const dataDir = async () => (level ? await newDataDir() : undefined);
 
   it("reaches the subscribers of the moment, is not kept, clears its topic and is logged", async () => {
     const lines: Line[] = [];
@@ -121,8 +87,7 @@ describe.each([
 
 describe("a data directory holding retained commands from before", () => {
   it("is cleared of them as the broker starts", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "retained-commands-"));
-    dirs.push(dir);
+    const dir = await newDataDir();
     // Written into the store directly, as a broker without this rule left them.
     const before = await openStore(dir);
     const store = before.persistence as unknown as { storeRetained(p: object): Promise<void> };

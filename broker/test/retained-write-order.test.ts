@@ -86,6 +86,27 @@ function heldWrites(db: Db): { db: Db; held: () => string[]; finishLatest: () =>
 /** Every turn of the event loop's pending promise work, so that what can reach the database has. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A store on the directory whose database writes are held (`heldWrites`). */
+async function heldStore(): Promise<{
+  writes: ReturnType<typeof heldWrites>;
+  store: IndexedLevelPersistence;
+}> {
+  const raw: Db = new ClassicLevel<string, Buffer>(dir, { valueEncoding: "buffer" });
+  await raw.open();
+  const writes = heldWrites(raw);
+  const store = new IndexedLevelPersistence(writes.db, dir);
+  await store.setup({ id: "writer" });
+  return { writes, store };
+}
+
+/** Lets the held writes finish, the latest first, each with what it lets reach the database. */
+async function finishAll(writes: ReturnType<typeof heldWrites>): Promise<void> {
+  while (writes.held().length > 0) {
+    await writes.finishLatest();
+    await settle();
+  }
+}
+
 /** The retained messages the directory holds once opened again, by topic. */
 async function onDisk(): Promise<Map<string, string>> {
   const db: Db = new ClassicLevel<string, Buffer>(dir, { valueEncoding: "buffer" });
@@ -102,11 +123,7 @@ async function onDisk(): Promise<Map<string, string>> {
 
 describe("a topic's retained writes on disk", () => {
   it("keep the last message published when the database finishes the later write first", async () => {
-    const raw: Db = new ClassicLevel<string, Buffer>(dir, { valueEncoding: "buffer" });
-    await raw.open();
-    const writes = heldWrites(raw);
-    const store = new IndexedLevelPersistence(writes.db, dir);
-    await store.setup({ id: "writer" });
+    const { writes, store } = await heldStore();
 
     const stored = [
       store.storeRetained(packet("tf/report/lamp-1", "R1 1 5 lamp-1")),
@@ -116,10 +133,7 @@ describe("a topic's retained writes on disk", () => {
     await settle();
     // Another topic's write is not held up; the topic's second write waits for its first.
     expect(writes.held().sort()).toEqual(["retained:tf/report/lamp-1", "retained:tf/report/lamp-2"]);
-    while (writes.held().length > 0) {
-      await writes.finishLatest();
-      await settle();
-    }
+    await finishAll(writes);
     await Promise.all(stored);
     expect(store.retained("tf/report/lamp-1")?.payload.toString()).toBe("R1 0 6 lamp-1");
     await store.destroy();
@@ -133,20 +147,13 @@ describe("a topic's retained writes on disk", () => {
   });
 
   it("a cleared message stays cleared behind a write of the topic still under way", async () => {
-    const raw: Db = new ClassicLevel<string, Buffer>(dir, { valueEncoding: "buffer" });
-    await raw.open();
-    const writes = heldWrites(raw);
-    const store = new IndexedLevelPersistence(writes.db, dir);
-    await store.setup({ id: "writer" });
+    const { writes, store } = await heldStore();
     const stored = [
       store.storeRetained(packet("tf/config/lamp-1", "C1 3 switch-7")),
       store.storeRetained(packet("tf/config/lamp-1", "")),
     ];
     await settle();
-    while (writes.held().length > 0) {
-      await writes.finishLatest();
-      await settle();
-    }
+    await finishAll(writes);
     await Promise.all(stored);
     await store.destroy();
     expect(await onDisk()).toEqual(new Map());

@@ -3,7 +3,6 @@
  * errors that name the bad TLS file; a banned address gets no TLS handshake nor WebSocket upgrade.
  * Certificates are made at test time with the openssl CLI.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect as connectTcp } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +13,7 @@ import { WebSocket } from "ws";
 import { credentialsPolicy, hashPassword } from "../credentials.js";
 import { FrameLimitError } from "../frame-limit.js";
 import { type RunningBroker, startBroker } from "../server.js";
+import { selfSigned } from "./certs.js";
 import { client, closeAll, closed, nextMessage, once, packet } from "./helpers.js";
 
 let dir: string;
@@ -21,31 +21,7 @@ let keyFile: string;
 let certFile: string;
 
 function makeCert(name: string): { key: string; cert: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
+  const { keyFile: key, certFile: cert } = selfSigned(dir, name, { names: "DNS:localhost,IP:127.0.0.1" });
   return { key, cert };
 }
 

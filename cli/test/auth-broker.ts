@@ -2,11 +2,11 @@
  * Fixtures of the login tests: a real broker on port 0 (plain and TLS, self-signed certificate made
  * with openssl) with credentials on — a control user and node users — and nodes that log in.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { credentialsPolicy, hashPassword, type RunningBroker, startBroker } from "../../broker/index.js";
+import { selfSigned } from "../../broker/test/certs.js";
 import { CoreClient } from "../../node/mqtt-node.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { main } from "../main.js";
@@ -26,19 +26,7 @@ export interface AuthBroker {
 /** A broker with `--auth`: user `ctl` (control) and a node user for each of `nodes`. */
 export async function startAuthBroker(nodes: readonly string[]): Promise<AuthBroker> {
   const dir = await mkdtemp(join(tmpdir(), "twinfleet-login-"));
-  const keyFile = join(dir, "key.pem");
-  const caFile = join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      // A P-256 key: an RSA one took seconds to make on a busy host (broker/test/certs.ts).
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
-      ...["-nodes", "-days", "2"],
-      ...["-keyout", keyFile, "-out", caFile, "-subj", "/CN=localhost"],
-      ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-    ],
-    { stdio: "ignore" },
-  );
+  const { keyFile, certFile: caFile } = selfSigned(dir, "broker", { names: "DNS:localhost,IP:127.0.0.1" });
   const nodeHash = await hashPassword(NODE_PASSWORD);
   const users: Record<
     string,

@@ -133,24 +133,37 @@ it("a broker restarted on its data directory publishes the previous run's wills 
   expect(DEFAULT_STALE_WILL_GRACE_MS).toBeLessThan(offlineWaitMs(keepaliveS));
 });
 
+/**
+ * A twins service's connection `clientId`, its presence (`P1 <sinceMs>`) retained and its will the
+ * presence's clear, as a service keeps it; not reconnecting once lost.
+ */
+async function twinsPresence(clientId: string, sinceMs: number): Promise<mqtt.MqttClient> {
+  const topic = `tf/control/${clientId}`;
+  const c = await mqtt.connectAsync(broker.url, {
+    clientId,
+    reconnectPeriod: 0,
+    will: { topic, payload: Buffer.alloc(0), qos: 1, retain: true },
+  });
+  await c.publishAsync(topic, `P1 ${sinceMs}`, { qos: 1, retain: true });
+  return c;
+}
+
+/** `twins` and the other fleet's node gone as by their broker's keepalive after a power cut: their wills, no DISCONNECT. */
+function loseWithOther(twins: mqtt.MqttClient): void {
+  const o = other;
+  other = undefined;
+  o?.stream.destroy();
+  o?.end(true);
+  twins.stream.destroy();
+  twins.end(true);
+}
+
 it("takes control itself when the twins service found went down with the fleet (their host lost power)", async () => {
   // A twins service of the run that lost power: its presence retained, its will the presence's clear.
-  const dead = await mqtt.connectAsync(broker.url, {
-    clientId: "tf-twins-dead",
-    reconnectPeriod: 0,
-    will: { topic: "tf/control/tf-twins-dead", payload: Buffer.alloc(0), qos: 1, retain: true },
-  });
-  await dead.publishAsync("tf/control/tf-twins-dead", "P1 1796400000000", { qos: 1, retain: true });
+  const dead = await twinsPresence("tf-twins-dead", 1796400000000);
   // Both go as by their broker's keepalive after the power cut (their wills, no DISCONNECT), once
   // the run waits for its ids.
-  const goneTogether = () => {
-    const o = other;
-    other = undefined;
-    o?.stream.destroy();
-    o?.end(true);
-    dead.stream.destroy();
-    dead.end(true);
-  };
+  const goneTogether = () => loseWithOther(dead);
   const logger = pino(
     { level: "warn" },
     { write: (line: string) => (line.includes("waiting up to") ? goneTogether() : undefined) },
@@ -164,25 +177,9 @@ it("takes control itself when the twins service found went down with the fleet (
 it("joins the live twins service when the one found first went down with the fleet, rather than control the fleet beside it", async () => {
   // The service that lost power with the fleet (its presence retained), and one running elsewhere,
   // started again (another client id, sorted after the dead one's): both found by the run.
-  const dead = await mqtt.connectAsync(broker.url, {
-    clientId: "tf-twins-dead",
-    reconnectPeriod: 0,
-    will: { topic: "tf/control/tf-twins-dead", payload: Buffer.alloc(0), qos: 1, retain: true },
-  });
-  await dead.publishAsync("tf/control/tf-twins-dead", "P1 1796400000000", { qos: 1, retain: true });
-  const live = await mqtt.connectAsync(broker.url, {
-    clientId: "tf-twins-live",
-    will: { topic: "tf/control/tf-twins-live", payload: Buffer.alloc(0), qos: 1, retain: true },
-  });
-  await live.publishAsync("tf/control/tf-twins-live", "P1 1796400060000", { qos: 1, retain: true });
-  const goneTogether = () => {
-    const o = other;
-    other = undefined;
-    o?.stream.destroy();
-    o?.end(true);
-    dead.stream.destroy();
-    dead.end(true);
-  };
+  const dead = await twinsPresence("tf-twins-dead", 1796400000000);
+  const live = await twinsPresence("tf-twins-live", 1796400060000);
+  const goneTogether = () => loseWithOther(dead);
   const lines: string[] = [];
   const logger = pino(
     { level: "warn" },

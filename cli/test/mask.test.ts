@@ -1,3 +1,6 @@
+/**
+ * Secrets masked in what the CLI prints (cli/mask.ts): passwords, and short ones only inside URLs.
+ */
 import { describe, expect, it } from "vitest";
 import { maskSecrets } from "../mask.js";
 

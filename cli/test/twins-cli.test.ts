@@ -1,3 +1,7 @@
+/**
+ * The twins commands of the CLI (nodes, set, pair, unpair, twins) on a real broker on port 0: their
+ * arguments checked before connecting, their effect on a live fleet and what they say.
+ */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";

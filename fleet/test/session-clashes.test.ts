@@ -1,3 +1,7 @@
+/**
+ * Session clashes (fleet/session-clashes.ts): a node the broker closed again and again within the
+ * window found once, closes a fault or outage explains left out.
+ */
 import { describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import { CLASH_CLOSES, CLASH_WINDOW_MS, SessionClashes } from "../session-clashes.js";

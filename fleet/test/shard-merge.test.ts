@@ -1,3 +1,7 @@
+/**
+ * Merging shard reports (fleet/shard-merge.ts): clock offsets between shards, sums, cross-shard
+ * latency on one clock, and the shard files checked before they are merged.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,3 +1,7 @@
+/**
+ * The shard plan (fleet/shard-plan.ts): the K/N spec, and every shard deriving the same fleet from
+ * the seed, each its own slice of it.
+ */
 import { describe, expect, it } from "vitest";
 import type { NodeId } from "../../protocol/index.js";
 import { resolveFleetOptions } from "../options.js";

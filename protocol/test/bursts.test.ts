@@ -1,3 +1,6 @@
+/**
+ * Bursts (protocol/bursts.ts): a key's burst told at most once per repeat, and keys forgotten.
+ */
 import { expect, it } from "vitest";
 import { Bursts } from "../bursts.js";
 

@@ -9,17 +9,14 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { StallWatch } from "../../node/stall-watch.js";
 import { startTwins } from "../service.js";
+import { cleanupAfterEach } from "./own-broker.js";
 import { when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 /** A broker whose connections can be cut (`cut`), and new ones refused while `refusing`. */
 async function cuttableBroker() {

@@ -6,23 +6,17 @@
  * back. A refused login still ends the wait at once; without `waitForBroker` the first failure
  * still rejects `startTwins`. Real sockets on port 0; the service's clock is a FakeScheduler.
  */
-import { type AddressInfo, createServer, type Server } from "node:net";
-import { Aedes, type AedesOptions } from "aedes";
-import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import { BrokerConnectError } from "../connection.js";
 import { startTwins, type Twins } from "../service.js";
 import { memoryStore } from "../store.js";
 import { closedPort } from "./helpers.js";
+import { brokerOn, cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 interface Line {
   readonly level: number;
@@ -35,23 +29,10 @@ const DEBUG = 20;
 const INFO = 30;
 const WARN = 40;
 
-/** An aedes broker listening on `port` (0: any), closed after the test, last (after the service's goodbye). */
-async function brokerOn(port: number, options: AedesOptions = {}): Promise<{ port: number; aedes: Aedes }> {
-  const aedes = await Aedes.createBroker(options);
-  const server: Server = createServer((socket) => aedes.handle(socket));
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  cleanup.unshift(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-  });
-  return { port: (server.address() as AddressInfo).port, aedes };
-}
-
 /** A service that waits for the broker at `url`, with one stored twin, its log lines and `broker` events. */
 async function waitingTwins(url: string, more: { password?: string; username?: string } = {}) {
   const sched = new FakeScheduler(0);
-  const lines: Line[] = [];
-  const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { logger, lines } = loggedLines<Line>("debug");
   const store = memoryStore({
     nodes: { "lamp-1": { sources: [NodeId("switch-7")], configVersion: 3, kind: "real", lastSeen: 0 } },
   });
@@ -105,7 +86,7 @@ it("starts before its broker: serves its stored twins, warns once, reminds every
   sched.advance(30_000);
   expect(warned().map((l) => l.waitedS)).toEqual([undefined, 30, 60]);
   sched.advance(1500);
-  await brokerOn(port);
+  await brokerOn(cleanup, port);
   await twins.reached;
   expect(twins.waiting).toBeUndefined();
   const info = lines.filter((l) => l.level === INFO).map((l) => l.msg);
@@ -124,11 +105,13 @@ it("starts before its broker: serves its stored twins, warns once, reminds every
 
 it("still ends the wait at once on a refused login: `reached` rejects, nothing more is tried", async () => {
   let attempts = 0;
-  const { port } = await brokerOn(0, {
-    authenticate: (_client, _user, _password, done) => {
-      attempts += 1;
-      const err = Object.assign(new Error("bad user name or password"), { returnCode: 4 });
-      done(err as never, false);
+  const { port } = await brokerOn(cleanup, 0, {
+    options: {
+      authenticate: (_client, _user, _password, done) => {
+        attempts += 1;
+        const err = Object.assign(new Error("bad user name or password"), { returnCode: 4 });
+        done(err as never, false);
+      },
     },
   });
   const url = `mqtt://127.0.0.1:${port}`;
@@ -151,7 +134,7 @@ it("still ends the wait at once on a refused login: `reached` rejects, nothing m
 });
 
 it("reaches a broker already listening at its first attempt, and says so to whoever read it as waiting", async () => {
-  const { port } = await brokerOn(0);
+  const { port } = await brokerOn(cleanup);
   const url = `mqtt://127.0.0.1:${port}`;
   const sched = new FakeScheduler(0);
   const twins: Twins = await startTwins({ url, scheduler: sched, waitForBroker: true, probe: false });

@@ -1,3 +1,7 @@
+/**
+ * The twins service's commands (set, pair, unpair) on a real broker on port 0: what reaches the
+ * nodes, online or not, what survives a reboot or a restart, and what is refused.
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import { type AddressInfo, createConnection, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";

@@ -5,20 +5,14 @@
  * port 0: a server that holds the first connection unanswered (the service stopped before it read the
  * answer), then a broker; the service's clock is a FakeScheduler, jumped as a stopped host's is.
  */
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { Aedes } from "aedes";
-import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { StallWatch } from "../../node/stall-watch.js";
 import { startTwins } from "../service.js";
+import { brokerOn, cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 interface Line {
   readonly level: number;
@@ -27,25 +21,10 @@ interface Line {
 }
 
 /** A broker whose first `held` connections are left unanswered, then answered as aedes does. */
-async function slowToAnswer(held: number): Promise<{ url: string; heldNow: () => number }> {
-  const aedes = await Aedes.createBroker();
-  const sockets: Socket[] = [];
-  const server: Server = createServer((socket) => {
-    if (sockets.length < held) sockets.push(socket);
-    else aedes.handle(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanup.unshift(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-  });
-  return { url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, heldNow: () => sockets.length };
-}
+const slowToAnswer = (held: number) => brokerOn(cleanup, 0, { held });
 
 async function twinsOn(url: string, sched: FakeScheduler, stalls: StallWatch) {
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { logger, lines } = loggedLines<Line>("info");
   const twins = await startTwins({
     url,
     scheduler: sched,

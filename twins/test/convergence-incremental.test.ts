@@ -1,3 +1,7 @@
+/**
+ * The incremental convergence (twins/convergence-incremental.ts) gives what the full computation
+ * gives, on seeded random fleets and changes, reusing what no change touched.
+ */
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
 import { NodeId, type Stamp } from "../../protocol/index.js";

@@ -1,3 +1,7 @@
+/**
+ * The convergence of a fleet's pairings (twins/convergence.ts) on chains, rings, cycles and
+ * conflicting sources.
+ */
 import { describe, expect, it } from "vitest";
 import { NodeId, type Stamp } from "../../protocol/index.js";
 import { type ConvergenceInput, computeConvergence } from "../convergence.js";

@@ -7,20 +7,17 @@
  */
 import type { MqttClient } from "mqtt";
 import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { EMPTY_FLEET_AFTER_MS } from "../empty-fleet.js";
 import { LOOK_MS } from "../prefix-look.js";
 import { startTwins } from "../service.js";
 import { rawClient, startNode } from "./helpers.js";
+import { cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 interface Line {
   readonly level: number;
@@ -36,8 +33,7 @@ async function serviceOn(prefix: string, statuses: Record<string, string>, warnE
     await writer.publishAsync(topic, payload, { qos: 1, retain: true });
   await writer.endAsync();
   const sched = new FakeScheduler(1_000_000);
-  const lines: Line[] = [];
-  const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { logger, lines } = loggedLines<Line>("debug");
   // No probe: the stepped clock would tell the broker silent.
   const twins = await startTwins({
     url: broker.url,

@@ -1,3 +1,7 @@
+/**
+ * The twins service on the wire: bad input from devices counted and never regressing a twin, and
+ * convergence tracked live.
+ */
 import { afterEach, describe, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
 import type { ConvergenceReport } from "../convergence.js";

@@ -5,18 +5,15 @@
  * and every device behind it refused. Real sockets on port 0, the access rules reloaded under it.
  */
 import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { oneLoginBroker } from "../../broker/test/one-login.js";
 import { isRefusal, REFUSED_RETRY_MAX_MS, refusedPause } from "../refusal-backoff.js";
 import { startTwins } from "../service.js";
 import { memoryStore } from "../store.js";
 import { changed, until } from "./helpers.js";
+import { cleanupAfterEach } from "./own-broker.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 const refusedLogin = Object.assign(new Error("Connection refused: Bad username or password"), { code: 4 });
 const refusedPort = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });

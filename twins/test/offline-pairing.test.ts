@@ -30,6 +30,14 @@ const node = (id: string): Promise<Node> => fx.node(id);
 async function online(t: Twins, ...ids: string[]): Promise<void> {
   await until(() => ids.every((id) => t.get(id)?.presence === "online" && t.get(id)?.kind), `${ids} online`);
 }
+/** B and A online on `t`'s broker, then A gone: stopped cleanly, or its power cut (`powerOff`). */
+async function aGone(t: Twins, how: "stop" | "powerOff" = "stop"): Promise<void> {
+  await node("B");
+  const a = await node("A");
+  await online(t, "A", "B");
+  await a[how]();
+  await until(() => t.get("A")?.presence === "offline", "A offline");
+}
 async function dataDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "twins-offline-"));
   dirs.push(dir);
@@ -40,11 +48,7 @@ describe("pairing an offline node", () => {
   it("is pending while the node is away, and confirmed once the returning node has it", async () => {
     await setup();
     const t = await fx.twins();
-    await node("B");
-    const a = await node("A");
-    await online(t, "A", "B");
-    await a.stop();
-    await until(() => t.get("A")?.presence === "offline", "A offline");
+    await aGone(t);
     await t.pair("A", "B");
     expect(t.get("A")).toMatchObject({
       pairing: "pending",
@@ -116,11 +120,7 @@ describe("pairing an offline node", () => {
   it("reaches a returning node that never got the written config (the broker lost it)", async () => {
     await setup();
     const t = await fx.twins();
-    await node("B");
-    const a = await node("A");
-    await online(t, "A", "B");
-    await a.powerOff();
-    await until(() => t.get("A")?.presence === "offline", "A offline");
+    await aGone(t, "powerOff");
     await t.pair("A", "B");
     // The broker loses the write before A comes back.
     const raw = fx.track(await rawClient(fx.url), (c) => c.endAsync());
@@ -137,11 +137,7 @@ describe("pairing an offline node", () => {
     await setup();
     const dir = await dataDir();
     let t = await fx.twins({ store: await jsonFileStore(dir) });
-    await node("B");
-    const a = await node("A");
-    await online(t, "A", "B");
-    await a.stop();
-    await until(() => t.get("A")?.presence === "offline", "A offline");
+    await aGone(t);
     await t.pair("A", "B");
     await t.close();
 
@@ -183,11 +179,7 @@ describe("pairing an offline node", () => {
   it("re-sends a pending set and pairing to a node that returns from a power cut", async () => {
     await setup();
     const t = await fx.twins();
-    await node("B");
-    const a = await node("A");
-    await online(t, "A", "B");
-    await a.powerOff();
-    await until(() => t.get("A")?.presence === "offline", "A offline");
+    await aGone(t, "powerOff");
     await t.set("A", true);
     await t.pair("A", "B");
     const back = await node("A");

@@ -1,3 +1,6 @@
+/**
+ * The twins service's options (twins/options.ts): defaults filled, a bad field named.
+ */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAX_NODES, resolveTwinsOptions } from "../options.js";
 

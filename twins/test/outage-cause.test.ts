@@ -5,21 +5,15 @@
  * whose host name stopped resolving (`host not found`) or whose port refused looked, for as long as
  * it lasted, like any outage. Real sockets on port 0; the service's clock is a FakeScheduler.
  */
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { Aedes } from "aedes";
-import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { BrokerUnavailableError } from "../api.js";
 import { startTwins } from "../service.js";
 import { memoryStore } from "../store.js";
+import { brokerOn, cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 interface Line {
   readonly level: number;
@@ -31,36 +25,11 @@ interface Line {
 const DEBUG = 20;
 const WARN = 40;
 
-/** An aedes broker on 127.0.0.1:`port` (0: any); `kill` closes its port and drops every connection. */
-async function brokerOn(port: number): Promise<{ port: number; kill(): Promise<void> }> {
-  const aedes = await Aedes.createBroker();
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    aedes.handle(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  let killed: Promise<void> | undefined;
-  const kill = () => {
-    killed ??= (async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    })();
-    return killed;
-  };
-  cleanup.unshift(kill);
-  return { port: (server.address() as AddressInfo).port, kill };
-}
-
 it("tells why its reconnects fail once, not at each attempt, and says it in a refused command", async () => {
-  const broker = await brokerOn(0);
+  const broker = await brokerOn(cleanup);
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const sched = new FakeScheduler(0);
-  const lines: Line[] = [];
-  const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { logger, lines } = loggedLines<Line>("debug");
   const twins = await startTwins({
     url,
     scheduler: sched,
@@ -94,7 +63,7 @@ it("tells why its reconnects fail once, not at each attempt, and says it in a re
     `the broker at ${url} is not reachable (the connection was lost 3 s ago; reconnecting: cannot reach the broker at ${url}: connection refused): the set was not sent`,
   );
   // Back, at the outage's own level: a log kept at warn said it was lost and never that it was back.
-  await brokerOn(broker.port);
+  await brokerOn(cleanup, broker.port);
   await when(() => lines.some((l) => l.msg.startsWith("twins: broker connection back after")));
   expect(lines.find((l) => l.msg.startsWith("twins: broker connection back after"))).toMatchObject({
     level: WARN,

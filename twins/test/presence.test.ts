@@ -1,3 +1,7 @@
+/**
+ * Presence of nodes as the twins service sees it on a real broker: registered after a restart or
+ * when they appear, offline at their will or clean stop, silent ones found within 1.5 × keepalive.
+ */
 import { connect as netConnect, type Socket } from "node:net";
 import mqttPacket from "mqtt-packet";
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,3 +1,4 @@
+/** The twin registry (twins/registry.ts): twins from what nodes send, bad input counted, newer state kept. */
 import { describe, expect, it } from "vitest";
 import { COUNTER_CEILING, NodeId, Prefix } from "../../protocol/index.js";
 import { TwinRegistry } from "../registry.js";

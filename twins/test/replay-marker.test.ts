@@ -54,6 +54,16 @@ function setUp(refuse = false) {
   };
 }
 
+/** Not over yet 1 ms short of `ms` from now, and over (`over`: the marker's verdict) at `ms`. */
+async function overAt(s: ReturnType<typeof setUp>, ms: number, over: boolean): Promise<void> {
+  s.sched.advance(ms - 1);
+  await settle();
+  expect(s.over()).toBeUndefined();
+  s.sched.advance(1);
+  await settle();
+  expect(s.over()).toBe(over);
+}
+
 describe("replayOver", () => {
   it("is over the quiet time after the marker came back, and no sooner", async () => {
     const s = setUp();
@@ -64,12 +74,7 @@ describe("replayOver", () => {
     s.sched.advance(10);
     s.conn.echo("1");
     await settle();
-    s.sched.advance(REPLAY_SETTLE_MS - 1);
-    await settle();
-    expect(s.over()).toBeUndefined();
-    s.sched.advance(1);
-    await settle();
-    expect(s.over()).toBe(true);
+    await overAt(s, REPLAY_SETTLE_MS, true);
   });
 
   it("waits while retained messages still come after the marker, up to the bound", async () => {
@@ -99,12 +104,7 @@ describe("replayOver", () => {
     s.sched.advance(300);
     s.retained();
     await settle();
-    s.sched.advance(REPLAY_SETTLE_MS - 1);
-    await settle();
-    expect(s.over()).toBeUndefined();
-    s.sched.advance(1);
-    await settle();
-    expect(s.over()).toBe(true);
+    await overAt(s, REPLAY_SETTLE_MS, true);
   });
 
   it("takes a marker of another round trip for none of its own, and the whole bound without its own", async () => {
@@ -112,12 +112,7 @@ describe("replayOver", () => {
     s.start(1500);
     await settle();
     s.conn.echo("7");
-    s.sched.advance(1499);
-    await settle();
-    expect(s.over()).toBeUndefined();
-    s.sched.advance(1);
-    await settle();
-    expect(s.over()).toBe(false);
+    await overAt(s, 1500, false);
   });
 
   it("waits the whole bound when the broker refuses the marker's subscription", async () => {
@@ -125,12 +120,7 @@ describe("replayOver", () => {
     s.start(1500);
     await settle();
     expect(s.conn.sent).toEqual([]);
-    s.sched.advance(1499);
-    await settle();
-    expect(s.over()).toBeUndefined();
-    s.sched.advance(1);
-    await settle();
-    expect(s.over()).toBe(false);
+    await overAt(s, 1500, false);
   });
 
   it("waits 4 round trips of a slow marker", async () => {
@@ -140,12 +130,7 @@ describe("replayOver", () => {
     s.sched.advance(200);
     s.conn.echo("1");
     await settle();
-    s.sched.advance(799);
-    await settle();
-    expect(s.over()).toBeUndefined();
-    s.sched.advance(1);
-    await settle();
-    expect(s.over()).toBe(true);
+    await overAt(s, 800, true);
   });
 });
 

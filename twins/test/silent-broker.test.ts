@@ -6,22 +6,18 @@
  * never told silent. Real sockets to a broker on port 0; the service's clock is a FakeScheduler
  * stepped by the test.
  */
-import { type AddressInfo, createServer } from "node:net";
-import { Aedes, type AedesOptions } from "aedes";
+import type { AedesOptions } from "aedes";
 import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { startTwins, type Twins } from "../service.js";
 import { freezableProxy } from "./freezable-proxy.js";
 import { startNode } from "./helpers.js";
+import { brokerOn, cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { answeredStep, when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 interface Line {
   readonly level: number;
@@ -34,8 +30,7 @@ interface Line {
 /** A twins service on `url` on a stepped clock, with its log lines and `broker` events. */
 async function twinsOn(url: string) {
   const sched = new FakeScheduler(0);
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { logger, lines } = loggedLines<Line>("info");
   const twins: Twins = await startTwins({ url, scheduler: sched, logger });
   cleanup.push(() => twins.close());
   const told: unknown[][] = [];
@@ -91,14 +86,7 @@ it("tells a broker frozen with its sockets open silent after 5 s, keeps the node
 
 /** A twins service on a plain aedes with `options` (its access hooks). */
 async function twinsOnAedes(options: AedesOptions) {
-  const aedes = await Aedes.createBroker(options);
-  const server = createServer((socket) => aedes.handle(socket));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanup.push(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-  });
-  return twinsOn(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  return twinsOn((await brokerOn(cleanup, 0, { options })).url);
 }
 
 it("never tells a broker silent whose access rules refuse the probe's topic, and says so once", async () => {

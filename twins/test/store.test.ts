@@ -1,3 +1,7 @@
+/**
+ * The twins service's stores (twins/store.ts): in memory and in a JSON file, and the errors named
+ * when a data directory cannot be made or read, or holds another format.
+ */
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -7,20 +7,17 @@
  * the service never connected. Real broker and sockets on port 0.
  */
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { startTwins } from "../service.js";
 import { ServiceSubscriptions, subscribeUnlessRefused } from "../subscriptions.js";
 import { startNode } from "./helpers.js";
+import { cleanupAfterEach } from "./own-broker.js";
 import { when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 describe("the twins service's subscriptions", () => {
   it("connects and serves on a broker refusing the forget requests and $SYS, telling each refusal once", async () => {

@@ -7,20 +7,17 @@
  * FakeScheduler stepped by the test.
  */
 import { pino } from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { startTwins, type Twins } from "../service.js";
 import { memoryStore, type TwinsStore } from "../store.js";
 import { ANSWER_GRACE_MS } from "../unanswered.js";
 import { rawClient, startNode } from "./helpers.js";
+import { cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
 
-let cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 interface Line {
   readonly level: number;
@@ -39,8 +36,7 @@ async function fleetWithAGhost(store?: TwinsStore) {
   await writer.publishAsync("tf/status/ghost", "T1 1", { qos: 1, retain: true });
   await writer.endAsync();
   const sched = new FakeScheduler(1_000_000);
-  const lines: Line[] = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { logger, lines } = loggedLines<Line>("info");
   // No probe: the stepped clock would tell the broker silent (a test of its own, silent-broker.test.ts).
   const twins: Twins = await startTwins({
     url: broker.url,
