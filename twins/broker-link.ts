@@ -19,7 +19,7 @@ import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
-import { closedAtOnceError, failedConnect, onClosedAtOnce } from "./closed-at-once.js";
+import { closedAtOnceError, failedConnect, onClosedAtOnce, onEachClosedAtOnce } from "./closed-at-once.js";
 import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
 import { BrokerConnectError, connectTimeoutError, displayUrl, sendAtOnce } from "./connection.js";
 import { linkClientOptions } from "./link-options.js";
@@ -218,6 +218,11 @@ export class BrokerLink implements TwinsLink {
       else if (this.watch?.state === "lost")
         this.failures.failed(err, this.phase?.(), client.options.reconnectPeriod ?? opts.reconnectPeriodMs);
       else opts.logger.warn({ err }, "twins: broker connection error");
+    });
+    // A reconnect closed at once (a broker restarted into its open-files limit) tells no error.
+    onEachClosedAtOnce(client, () => {
+      if (!this.closing && this.reached && this.watch?.state === "lost")
+        this.failures.failed(closedAtOnceError(opts.url), this.phase?.(), opts.reconnectPeriodMs);
     });
     this.watch =
       probeTopic === undefined
