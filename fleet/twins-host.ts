@@ -120,6 +120,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.waiting;
   }
 
+  get lostCause(): string | undefined {
+    return this.current?.lostCause;
+  }
+
   get otherServices(): Twins["otherServices"] {
     return this.current?.otherServices ?? [];
   }

@@ -77,6 +77,7 @@ export interface TwinsLink {
   /** The nodes under other prefixes (twins/prefix-look.ts); over a URL only. */
   readonly prefixLook?: Pick<PrefixLook, "look">;
   readonly replayMarker?: ReplayMarker; // when the broker's replay is over: over a URL only
+  readonly failures?: Pick<ReconnectFailures, "cause">; // why an outage's reconnects fail: over a URL only
 }
 
 /** The link `opts` asks for: over `opts.wire` when given, else MQTT.js to `opts.url`. */
@@ -100,7 +101,7 @@ export class BrokerLink implements TwinsLink {
   private wait: BrokerWait | undefined;
   private gaveUp: string | undefined;
   private endFirst: (() => void) | undefined; // ends a first connect under way without a wait
-  private readonly failures: ReconnectFailures; // why an outage's reconnects fail (reconnect-failures.ts)
+  readonly failures: ReconnectFailures; // why an outage's reconnects fail (reconnect-failures.ts)
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
