@@ -13,6 +13,7 @@ import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, onRefusals, probeBroker, type TwinsServiceInfo } from "../twins/index.js";
 import type { RefusalWatchable } from "./broker-outages.js";
 import { askHeldEarly, earlyHeldLine, unansweredEarlyLine } from "./held-early.js";
+import { FleetStartStoppedError } from "./ids-in-use.js";
 import { askHeld, heldJudgement } from "./joined-held.js";
 import { type JoinedLog, JoinedWatch } from "./joined-watch.js";
 import { connectWatchClient } from "./shard-watch.js";
@@ -52,8 +53,13 @@ export async function openBrokerProbe(
   error: (e: Error) => void,
   refused: (line: string) => void = () => {},
   joined?: { readonly service: TwinsServiceInfo; readonly log: JoinedLog },
+  /** A run's stop while the client connects (up to 10 s on a broker that does not answer) ends it there. */
+  stop?: AbortSignal,
 ): Promise<BrokerProbe> {
-  const client = await connectWatchClient(url, login);
+  const client = await connectWatchClient(url, login, stop).catch((e: unknown) => {
+    if (stop?.aborted) throw new FleetStartStoppedError(stop.reason, "connecting the run's broker probe");
+    throw e;
+  });
   const probe = probeBroker(client, {
     sched,
     topic: runProbeTopic(prefix),

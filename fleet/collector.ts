@@ -54,6 +54,8 @@ export class Collector {
   readonly ignoredAt: number[] = [];
   /** Hears each session the broker closed (not a timeout, not a power cut), in time order. */
   onBrokerClose: ((node: NodeId, at: number) => void) | undefined;
+  /** Hears each connection attempt, failed (with whether the broker closed it at once) or not. */
+  onConnect: ((node: NodeId, at: number, failed?: { readonly closedAtOnce: boolean }) => void) | undefined;
   /**
    * The pairing at the nodes, when this collector follows it (a run's, made by `following`): each
    * node's change of sources changes the reach of the presses after it. Undefined: the reach given.
@@ -238,6 +240,7 @@ export class Collector {
         this.away.delete(node);
         break;
       case "connected":
+        this.onConnect?.(node, e.at);
         break;
       case "disconnected":
         this.disconnects++;
@@ -258,6 +261,7 @@ export class Collector {
         // follow from: its retries are what get its address banned, and a banned address is closed
         // without a CONNACK. It stays the node's cause.
         if (this.lastConnectFailure.get(node) !== "refused") this.lastConnectFailure.set(node, e.reason);
+        this.onConnect?.(node, e.at, { closedAtOnce: e.closedAtOnce === true });
         break;
       case "drop":
         break;

@@ -17,6 +17,7 @@ import type { ShardHost, ShardResult, SimNodeDetail } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
 import type { TwinsServiceInfo } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
+import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import type { FaultRunner } from "./faults/runner.js";
 import type { FaultEntry } from "./faults/schedule.js";
@@ -124,6 +125,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.clashes = watchClashes(collector, opts.prefix, this.faults, this.outages, this);
     collector.onPairingLine = (line) => this.emit("log", line, "info");
     this.done = this.lifecycle();
+    watchClosedAtOnce(collector, sched, this.faults, this.outages, this);
   }
 
   /**

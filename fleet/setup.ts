@@ -196,7 +196,13 @@ export async function prepareFleet(
         },
         created,
       );
-    twins = await TwinsHost.start(openTwins);
+    // Stopped while it connects (up to 10 s on a broker that does not answer): ended there.
+    const startTwinsHost = () =>
+      TwinsHost.start(openTwins, stop).catch((e: unknown) => {
+        if (stop?.aborted) throw new FleetStartStoppedError(stop.reason, "starting the run's twins service");
+        throw e;
+      });
+    twins = await startTwinsHost();
     if (broker.kind === "external") {
       const host = twins;
       await retainedSettled(scheduler, (message) => {
@@ -225,7 +231,7 @@ export async function prepareFleet(
           } else {
             logger.warn(`${gone}: this run controls the fleet itself`);
             await host.close();
-            twins = await TwinsHost.start(openTwins);
+            twins = await startTwinsHost();
           }
         }
       }
@@ -249,6 +255,7 @@ export async function prepareFleet(
         (e) => logger.debug({ err: e }, "broker probe connection error"),
         (line) => logger.warn(line),
         existing && { service: existing, log: { warn: (l) => logger.warn(l), info: (l) => logger.info(l) } },
+        stop,
       );
     }
     return {

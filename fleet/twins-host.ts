@@ -78,11 +78,34 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     });
   }
 
+  /**
+   * Starts the first service. `stop` aborted while it connects (up to its 10 s connect timeout on a
+   * broker that accepts and never answers) closes it and rejects with the signal's reason at once:
+   * a run's SIGTERM then used to wait those 10 s, and ended as a failure to connect.
+   */
   static async start(
     open: (created: (t: Twins) => void, again: boolean) => Promise<Twins>,
+    stop?: AbortSignal,
   ): Promise<TwinsHost> {
+    if (stop?.aborted) throw stop.reason;
+    let opening: Twins | undefined;
     // Nobody listens to the host before it exists: the first service is attached once connected.
-    const first = await open(() => {}, false);
+    const opened = open((t) => {
+      opening = t;
+    }, false);
+    let aborted: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      aborted = () => {
+        void opening?.close().catch(() => {});
+        reject(stop?.reason);
+      };
+      stop?.addEventListener("abort", aborted);
+    });
+    // The connect the stop cut short ends later (its timer, or its closed socket): no news then.
+    opened.catch(() => {});
+    const first = await Promise.race([opened, stopped]).finally(() => {
+      if (aborted) stop?.removeEventListener("abort", aborted);
+    });
     const host = new TwinsHost(first.prefix, first.clientId, first.passive, open);
     host.attach(first);
     return host;
@@ -95,6 +118,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   get waiting(): Twins["waiting"] {
     return this.current?.waiting;
+  }
+
+  get lostCause(): string | undefined {
+    return this.current?.lostCause;
   }
 
   get otherServices(): Twins["otherServices"] {

@@ -57,6 +57,12 @@ export type NodeEvent =
       readonly node: NodeId;
       readonly at: number;
       readonly reason: ConnectFailure;
+      /**
+       * A connack-timeout whose connection the broker closed at once, before its CONNACK (a broker
+       * at its open-files or connection limit, one that banned the address): PubSubClient waits its
+       * socket timeout all the same, and its failure reads the same.
+       */
+      readonly closedAtOnce?: true;
     }
   /**
    * The echo of the node's own report came back on its subscription to its own report topic: the

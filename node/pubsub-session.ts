@@ -371,14 +371,17 @@ export class PubSubSession {
 
   private connectTimedOut(at: number): void {
     if (this.mqtt !== "connecting") return;
-    this.connectFailed(at, "connack-timeout");
+    const s = this.chip.sock; // closed by the broker at once: PubSubClient waits all the same
+    const atOnce = s?.closeReason === "closed" && (s.closedAt ?? at) - this.connectingSince < 1000;
+    this.connectFailed(at, "connack-timeout", atOnce);
   }
 
-  private connectFailed(at: number, reason: ConnectFailure): void {
+  private connectFailed(at: number, reason: ConnectFailure, closedAtOnce = false): void {
     this.cpu.blockUntil(at);
     this.mqtt = "disconnected";
     this.stats.connectFailures++;
-    this.o.sink({ type: "connect-failed", node: this.o.node, at, reason });
+    const once = closedAtOnce ? { closedAtOnce: true as const } : {};
+    this.o.sink({ type: "connect-failed", node: this.o.node, at, reason, ...once });
     this.chip.drop(true, this.cpu.t);
     this.o.host.endJob();
   }

@@ -75,6 +75,8 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly reached: Promise<void>;
   /** While a service started with `waitForBroker` has not reached its broker: since when, and why. */
   readonly waiting: BrokerWaitStatus | undefined;
+  /** While the connection is lost, once a reconnect has failed: why (twins/reconnect-failures.ts). */
+  readonly lostCause?: string | undefined;
   /** Since when the desired state could not be saved (a full disk), on the service's clock; undefined while saved. */
   readonly unsavedSince: number | undefined;
   /** No node seen at all since connecting (with `warnEmptyFleet`): since the warning, and why (twins/empty-fleet.ts). */

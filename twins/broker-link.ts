@@ -19,16 +19,17 @@ import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
 import { after, type Timer } from "./clock.js";
-import { closedAtOnceError, failedConnect, onClosedAtOnce } from "./closed-at-once.js";
+import { closedAtOnceError, failedConnect, onClosedAtOnce, onEachClosedAtOnce } from "./closed-at-once.js";
 import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
-import { bracketedWsUrl, connectTimeoutError, loginOptions, sendAtOnce } from "./connection.js";
+import { BrokerConnectError, connectTimeoutError, displayUrl, sendAtOnce } from "./connection.js";
+import { linkClientOptions } from "./link-options.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
 import { PrefixLook } from "./prefix-look.js";
 import { CLOSE_GRACE_MS, controlTopic, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { ReconnectFailures } from "./reconnect-failures.js";
-import { backOffRefusals, RETRY_REFUSALS } from "./refusal-backoff.js";
+import { backOffRefusals } from "./refusal-backoff.js";
 import { ReplayMarker } from "./replay-marker.js";
 import { RetainedEcho } from "./retained-echo.js";
 import { ServiceSubscriptions } from "./subscriptions.js";
@@ -76,6 +77,7 @@ export interface TwinsLink {
   /** The nodes under other prefixes (twins/prefix-look.ts); over a URL only. */
   readonly prefixLook?: Pick<PrefixLook, "look">;
   readonly replayMarker?: ReplayMarker; // when the broker's replay is over: over a URL only
+  readonly failures?: Pick<ReconnectFailures, "cause">; // why an outage's reconnects fail: over a URL only
 }
 
 /** The link `opts` asks for: over `opts.wire` when given, else MQTT.js to `opts.url`. */
@@ -98,7 +100,8 @@ export class BrokerLink implements TwinsLink {
   /** The first connection's wait, for why the broker is not reached yet; its failure once given up. */
   private wait: BrokerWait | undefined;
   private gaveUp: string | undefined;
-  private readonly failures: ReconnectFailures; // why an outage's reconnects fail (reconnect-failures.ts)
+  private endFirst: (() => void) | undefined; // ends a first connect under way without a wait
+  readonly failures: ReconnectFailures; // why an outage's reconnects fail (reconnect-failures.ts)
   private readonly startedAt: number;
   private readonly inFlight: InFlight;
   private readonly handover: PresenceHandover;
@@ -192,23 +195,8 @@ export class BrokerLink implements TwinsLink {
    */
   connect(wait?: BrokerWait): Promise<void> {
     const { opts } = this;
-    const client = mqtt.connect(opts.url, {
-      clientId: opts.clientId,
-      clean: true,
-      protocolVersion: 4,
-      keepalive: 15,
-      reconnectPeriod: opts.reconnectPeriodMs,
-      connectTimeout: opts.connectTimeoutMs,
-      // Subscriptions are made in a fixed order on every connect (see onConnect).
-      resubscribe: false,
-      ...loginOptions({ username: opts.username, password: opts.password, tls: opts.tls }),
-      transformWsUrl: bracketedWsUrl,
-      ...RETRY_REFUSALS,
-      // An empty retained will clears the presence when the service dies without a goodbye.
-      ...(opts.presence
-        ? { will: { topic: this.presenceTopic, payload: Buffer.alloc(0), qos: 1, retain: true } }
-        : {}),
-    });
+    // Subscriptions are made in a fixed order on every connect (see onConnect).
+    const client = mqtt.connect(opts.url, linkClientOptions(opts, this.presenceTopic));
     this.client = client;
     sendAtOnce(client);
     backOffRefusals(client, opts.reconnectPeriodMs);
@@ -231,6 +219,11 @@ export class BrokerLink implements TwinsLink {
       else if (this.watch?.state === "lost")
         this.failures.failed(err, this.phase?.(), client.options.reconnectPeriod ?? opts.reconnectPeriodMs);
       else opts.logger.warn({ err }, "twins: broker connection error");
+    });
+    // A reconnect closed at once (a broker restarted into its open-files limit) tells no error.
+    onEachClosedAtOnce(client, () => {
+      if (!this.closing && this.reached && this.watch?.state === "lost")
+        this.failures.failed(closedAtOnceError(opts.url), this.phase?.(), opts.reconnectPeriodMs);
     });
     this.watch =
       probeTopic === undefined
@@ -275,6 +268,7 @@ export class BrokerLink implements TwinsLink {
           return;
         }
         timer?.cancel();
+        this.endFirst = undefined;
         client.off("error", fail);
         wait?.stop();
         this.gaveUp = e.message;
@@ -283,6 +277,9 @@ export class BrokerLink implements TwinsLink {
         reject(e);
       };
       client.on("error", fail);
+      // Closed meanwhile (a run's stop): ended now, its timer with it (it held the process 10 s).
+      const closed = `the twins service closed before its connection to ${displayUrl(opts.url)} was up`;
+      if (!wait) this.endFirst = () => fail(new BrokerConnectError(closed, "unreachable", false));
       // Closed before a CONNACK (a broker out of files): told so at once, not as "no answer (CONNACK)".
       onClosedAtOnce(client, () => fail(closedAtOnceError(opts.url)));
       client.on("connect", () => {
@@ -291,6 +288,7 @@ export class BrokerLink implements TwinsLink {
         this.onConnect().then(
           () => {
             timer?.cancel();
+            this.endFirst = undefined;
             client.off("error", fail);
             if (!this.reached) {
               this.reached = true;
@@ -391,6 +389,7 @@ export class BrokerLink implements TwinsLink {
 
   /** Closing: no more telling, and what is in flight settles now rather than at its timeout. */
   private stopWatching(): void {
+    this.endFirst?.();
     this.stopProbe?.();
     this.watch?.stop();
     this.others?.stop();

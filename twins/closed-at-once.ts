@@ -47,6 +47,28 @@ export function onClosedAtOnce(client: MqttClient, closed: () => void): () => vo
 }
 
 /**
+ * Calls `closed` at each connection of `client` that closes before its CONNACK with no error told,
+ * for as long as it runs: a long-lived client's reconnects to a broker restarted into its open-files
+ * limit, which MQTT.js tells nothing of. A connection that was up, then dropped, is no such close.
+ */
+export function onEachClosedAtOnce(client: MqttClient, closed: () => void): void {
+  let failed = false;
+  let up = false;
+  client.on("error", () => {
+    failed = true;
+  });
+  client.on("connect", () => {
+    up = true;
+  });
+  client.on("close", () => {
+    const told = failed || up;
+    failed = false;
+    up = false;
+    if (!told && !client.disconnecting && !client.disconnected) closed();
+  });
+}
+
+/**
  * The BrokerConnectError for `err` of a connection to `url`: itself if it is one (closedAtOnceError),
  * `timedOut()` for MQTT.js's own CONNACK timer, else connectError's line.
  */

@@ -1,10 +1,11 @@
 /**
  * Why the reconnects of a broker outage fail, told once per cause (a name that stopped resolving,
- * then a port that refuses, then a login refused), not one line an attempt, with when the next comes
+ * then a port that refuses, then a login refused, then a broker that closes each connection at once),
+ * not one line an attempt, with when the next comes
  * (refusals are tried again after growing pauses: twins/refusal-backoff.ts).
  */
 import type { ConnectPhase } from "./connect-phase.js";
-import { connectError, connectTimeoutError } from "./connection.js";
+import { BrokerConnectError, connectError, connectTimeoutError } from "./connection.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { isRefusal, REFUSED_RETRY_MAX_MS } from "./refusal-backoff.js";
 
@@ -24,9 +25,11 @@ export class ReconnectFailures {
     const { logger, url, connectTimeoutMs, password, reconnectPeriodMs, stalls, scheduler } = this.opts;
     // A reconnect's timer that ran out while the service itself did not run is its stall's.
     const e =
-      err.message === "connack timeout"
-        ? connectTimeoutError(url, connectTimeoutMs, phase, stalls?.explaining(scheduler.now()))
-        : connectError(err, url, password);
+      err instanceof BrokerConnectError
+        ? err // closed at once (twins/closed-at-once.ts): MQTT.js told no error
+        : err.message === "connack timeout"
+          ? connectTimeoutError(url, connectTimeoutMs, phase, stalls?.explaining(scheduler.now()))
+          : connectError(err, url, password);
     if (e.message === this.cause) {
       logger.debug({ err }, "twins: broker connection error");
       return;

@@ -147,6 +147,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.wait?.status;
   }
 
+  get lostCause(): string | undefined {
+    return this.link.failures?.cause;
+  }
+
   get unsavedSince(): number | undefined {
     return this.saver.unsavedSince;
   }

@@ -96,7 +96,7 @@ export class LiveFaults {
    * Why the view is not current at `now`, for `/healthz`: a service still `waiting` for its broker
    * (named, with the last attempt's failure), or the broker away, for how long; undefined otherwise.
    */
-  health(now: number, waiting?: Twins["waiting"]): string | undefined {
+  health(now: number, waiting?: Twins["waiting"], lostCause?: string): string | undefined {
     const forS = (since: number) => Math.round((now - since) / 1000);
     if (waiting !== undefined)
       return waiting.cause === undefined
@@ -110,7 +110,8 @@ export class LiveFaults {
       unreached: "the broker has not been reached",
     }[away.how];
     const own = away.stall === undefined ? "" : ` (${serviceStalled(away.stall)})`;
-    return `${what} for ${forS(away.since)} s${own}: the nodes are shown as they were, until it is back`;
+    const why = away.how === "lost" && lostCause !== undefined ? `; reconnecting: ${lostCause}` : "";
+    return `${what} for ${forS(away.since)} s${own}: the nodes are shown as they were, until it is back${why}`;
   }
 
   /**

@@ -54,8 +54,9 @@ export interface TwinsView
   > {
   /** Retires a node (`Twins.forget`); absent on a view that cannot. */
   readonly forget?: Twins["forget"];
-  /** A service started with `waitForBroker` that has not reached its broker yet (`Twins.waiting`). */
+  /** Not reached yet (`waitForBroker`: `Twins.waiting`); lost: why its reconnects fail (`Twins.lostCause`). */
   readonly waiting?: Twins["waiting"];
+  readonly lostCause?: Twins["lostCause"];
   /** Since when its desired state could not be saved, and no node seen (`Twins.unsavedSince`, `fleetUnseen`). */
   readonly unsavedSince?: Twins["unsavedSince"];
   readonly fleetUnseen?: Twins["fleetUnseen"];
@@ -272,12 +273,9 @@ export class TwinsSource implements ConsoleSource {
     return faults;
   }
 
-  /**
-   * Why what is shown is not current, for `/healthz`: the broker not reached yet (named, with its
-   * last failure), silent or lost, with for how long; undefined while the service hears its broker.
-   */
+  /** Why what is shown is not current, for `/healthz` (view/live-faults.ts); undefined while it is. */
   health(): string | undefined {
-    return this.live.health(this.sched.now(), this.twins.waiting);
+    return this.live.health(this.sched.now(), this.twins.waiting, this.twins.lostCause);
   }
 
   async set(id: NodeId, on: boolean): Promise<CommandDeferred | undefined> {

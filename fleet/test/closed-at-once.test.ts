@@ -3,18 +3,22 @@
  * accepts and closes them): every connection a run makes before its nodes boot — the look for a
  * twins service, the claim on its ids, its probe's watch client — is refused then, with the line
  * that says so, instead of waiting for ever (MQTT.js emits `close` alone, and its connectAsync never
- * settled). A stop while the run looks for a twins service ends the look at once.
+ * settled). A stop while the run looks for a twins service ends the look at once, as it ends the
+ * connect of the run's own twins service and of its broker probe (each used to wait its 10 s).
  */
 import { once } from "node:events";
 import net from "node:net";
+import pino from "pino";
 import { afterEach, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
 import { fleetIds } from "../../sim/topology.js";
-import { BrokerConnectError, findTwinsServices } from "../../twins/index.js";
+import { BrokerConnectError, findTwinsServices, memoryStore, startTwins } from "../../twins/index.js";
+import { openBrokerProbe } from "../broker-probe.js";
 import { claimFleet } from "../fleet-claim.js";
 import { FleetStartStoppedError } from "../ids-in-use.js";
 import { connectWatchClient } from "../shard-watch.js";
+import { TwinsHost } from "../twins-host.js";
 
 const servers: net.Server[] = [];
 const held: net.Socket[] = [];
@@ -94,4 +98,40 @@ it("ends a look on a broker that never answers at the run's stop, and a claim's 
   expect(claimed).toBeInstanceOf(FleetStartStoppedError);
   expect((claimed as FleetStartStoppedError).reason).toBe("SIGTERM");
   expect((claimed as Error).message).toBe("stopped while connecting to the broker: nothing ran");
+});
+
+it("ends the run's own twins service's connect and its probe's at the run's stop (each waited its 10 s)", async () => {
+  let open = 0;
+  const { url } = await server((s) => {
+    open++;
+    s.resume(); // read, so that its end is seen
+    s.on("close", () => open--);
+  });
+  const stop = new AbortController();
+  const sched = new FakeScheduler();
+  const logger = pino({ level: "silent" });
+  const twins = TwinsHost.start(
+    (created) =>
+      startTwins({ url, prefix: Prefix("tf"), logger, scheduler: sched, store: memoryStore() }, created),
+    stop.signal,
+  );
+  const probe = openBrokerProbe(
+    url,
+    undefined,
+    Prefix("tf"),
+    sched,
+    () => {},
+    undefined,
+    undefined,
+    stop.signal,
+  );
+  const caught = [twins.catch((e: unknown) => e), probe.catch((e: unknown) => e)];
+  while (open < 2) await new Promise((r) => setImmediate(r));
+  stop.abort("SIGTERM");
+  const [started, probed] = await Promise.all(caught);
+  expect(started).toBe("SIGTERM");
+  expect(probed).toBeInstanceOf(FleetStartStoppedError);
+  expect((probed as Error).message).toBe("stopped while connecting the run's broker probe: nothing ran");
+  // The service stopped lets go of its connection.
+  while (open > 0) await new Promise((r) => setImmediate(r));
 });

@@ -3,7 +3,8 @@
  * never acknowledged and the connection stays open. The close gives up after CLOSE_GRACE_MS on the
  * service's scheduler, drops the connection and resolves, instead of waiting for a reconnect.
  * And a close while the first connect is under way (a service stopped just after it started): the
- * connection is dropped, not left to come up afterwards and stay open (the process never exited).
+ * connection is dropped, not left to come up afterwards and stay open (the process never exited);
+ * one not waiting for its broker ends its connect there, its timer with it (it held the process 10 s).
  */
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import mqttPacket from "mqtt-packet";
@@ -91,5 +92,23 @@ describe("closing the twins service", () => {
     // The CONNACK the broker was about to send: the client took it and held the socket for ever.
     b.release();
     await expect.poll(() => b.state.open, { timeout: 5000 }).toBe(0);
+  });
+
+  it("closed during a first connect that does not wait, ends the connect at once, not at its timeout", async () => {
+    broker = muteableBroker();
+    broker.state.holdConnack = true;
+    const port = await broker.listen();
+    const sched = new FakeScheduler(1000);
+    let service: { close(): Promise<void> } | undefined;
+    const url = `mqtt://127.0.0.1:${port}`;
+    const started = startTwins({ url, scheduler: sched }, (t) => {
+      service = t;
+    }).catch((e: unknown) => e);
+    const b = broker;
+    while (b.heldConnects() === 0) await new Promise((r) => setImmediate(r));
+    await service?.close();
+    // On a clock that never moves: only the close can have ended it.
+    expect(String(await started)).toMatch(/closed before its connection to mqtt:\/\/127\.0\.0\.1:\d+ was up/);
+    expect(sched.pending).toBe(0);
   });
 });

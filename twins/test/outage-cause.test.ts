@@ -3,7 +3,9 @@
  * the cause changes, and carried by what a command refused meanwhile says. The service said only
  * `broker connection lost, reconnecting` and logged each failed reconnect at debug level, so a broker
  * whose host name stopped resolving (`host not found`) or whose port refused looked, for as long as
- * it lasted, like any outage. Real sockets on port 0; the service's clock is a FakeScheduler.
+ * it lasted, like any outage. A broker restarted into its open-files limit closes each reconnect at
+ * once, which MQTT.js tells no error of: that said nothing at all. Real sockets on port 0; the
+ * service's clock is a FakeScheduler.
  */
 import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
@@ -69,4 +71,41 @@ it("tells why its reconnects fail once, not at each attempt, and says it in a re
     level: WARN,
     msg: "twins: broker connection back after 3 s",
   });
+});
+
+it("tells a broker back that closes each reconnect at once (its open-files limit), once", async () => {
+  const broker = await brokerOn(0);
+  const url = `mqtt://127.0.0.1:${broker.port}`;
+  const sched = new FakeScheduler(0);
+  const lines: Line[] = [];
+  const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const twins = await startTwins({
+    url,
+    scheduler: sched,
+    logger,
+    store: memoryStore(),
+    reconnectPeriodMs: 50,
+    probe: false,
+  });
+  cleanup.push(() => twins.close());
+  await broker.kill();
+  // Started again at its limit: the operating system accepts each connection and closes it at once.
+  let accepted = 0;
+  const full = createServer((socket) => {
+    accepted++;
+    socket.on("error", () => {});
+    socket.resume();
+    socket.end();
+  });
+  await new Promise<void>((resolve) => full.listen(broker.port, "127.0.0.1", resolve));
+  cleanup.unshift(() => new Promise((resolve) => full.close(resolve)));
+  await when(() => accepted >= 4);
+  const closed = `twins: cannot reach the broker at ${url}: it closed the connection at once, before its CONNACK (a broker at its open-files limit`;
+  expect(lines.filter((l) => l.level === WARN && l.msg.startsWith(closed))).toHaveLength(1);
+  sched.advance(3000);
+  const refused = await twins.set("lamp-1", true).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect((refused as Error).message).toContain(`reconnecting: ${closed.slice("twins: ".length)}`);
 });

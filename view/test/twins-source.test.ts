@@ -168,6 +168,23 @@ describe("twins source", () => {
     ]);
   });
 
+  it("gives /healthz why a lost broker's reconnects fail, once one has (a broker closing them at once)", () => {
+    const t = Object.assign(new FakeTwins(), { lostCause: undefined as string | undefined });
+    const sched = new FakeScheduler(1000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    t.emit("broker", false, 1000, "lost");
+    sched.advance(2000);
+    expect(s.health()).toBe(
+      "the broker connection has been lost for 2 s: the nodes are shown as they were, until it is back",
+    );
+    const closed =
+      "cannot reach the broker at mqtt://x: it closed the connection at once, before its CONNACK (…)";
+    t.lostCause = closed;
+    expect(s.health()).toBe(
+      `the broker connection has been lost for 2 s: the nodes are shown as they were, until it is back; reconnecting: ${closed}`,
+    );
+  });
+
   it("shows a desired state the service cannot save as a fault, from when its saves began failing", () => {
     const t = Object.assign(new FakeTwins(), { unsavedSince: undefined as number | undefined });
     const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(5000));

@@ -1,0 +1,76 @@
+/**
+ * Nodes the broker closes at once once the run is under way (a broker that reaches its open-files
+ * or connection limit as the fleet grows, one that bans the nodes' address): told while it happens,
+ * once, with how many nodes and why, not one line a node. Before, a run whose broker filled up after
+ * its start said so only in its report (`FAIL registration … closes new connections at once`); its
+ * progress lines read `registered 103/150` and nothing else. A failure while a fault is under way or
+ * about a broker outage is the fault's or the outage's, and does not count.
+ */
+import { after, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { NodeId } from "../protocol/index.js";
+import type { BrokerOutages } from "./broker-outages.js";
+import type { Collector } from "./collector.js";
+import { OUTAGE_MARGIN_MS } from "./session-clashes.js";
+
+/** How long after the first node closed at once the nodes still failing so are counted and told. */
+export const GATHER_MS = 5000;
+
+export class ClosedAtOnceLive {
+  /** The nodes whose last attempt the broker closed at once, not connected since. */
+  private readonly failing = new Set<NodeId>();
+  private timer: Timer | undefined;
+  private told = false;
+
+  constructor(
+    private readonly sched: Scheduler,
+    private readonly excused: (at: number) => boolean,
+    private readonly tell: (line: string) => void,
+  ) {}
+
+  /** `node` tried to connect at `at`: connected (no `failed`), or failed, closed at once or not. */
+  attempt(node: NodeId, at: number, failed?: { readonly closedAtOnce: boolean }): void {
+    if (failed?.closedAtOnce !== true || this.excused(at)) {
+      this.failing.delete(node);
+      return;
+    }
+    this.failing.add(node);
+    if (this.told || this.timer !== undefined) return;
+    this.timer = after(this.sched, GATHER_MS, () => {
+      this.timer = undefined;
+      if (this.failing.size === 0) return;
+      this.told = true;
+      this.tell(closedAtOnceLine(this.failing.size));
+    });
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+  }
+}
+
+/** The line told: how many nodes, and why. */
+export function closedAtOnceLine(nodes: number): string {
+  return `${nodes} node${nodes === 1 ? "" : "s"} cannot connect: the broker closes their connections at once, before its CONNACK (a broker at its open-files limit, ulimit -n, or its connection limit closes every new connection so, as does one that has banned their address); they keep trying, and the report names those that never registered`;
+}
+
+/** A run's watch, fed by its collector's attempts; its line logged as an error. */
+export function watchClosedAtOnce(
+  collector: Collector,
+  sched: Scheduler,
+  faults: { readonly inProgress: number },
+  outages: BrokerOutages,
+  run: { emit(event: "log", line: string, level: "error"): unknown; readonly done: Promise<unknown> },
+): ClosedAtOnceLive {
+  const live = new ClosedAtOnceLive(
+    sched,
+    (at) => faults.inProgress > 0 || outages.near(at, OUTAGE_MARGIN_MS),
+    (line) => run.emit("log", line, "error"),
+  );
+  collector.onConnect = (node, at, failed) => live.attempt(node, at, failed);
+  // Nothing told once the run is over (its report says it).
+  run.done.then(
+    () => live.stop(),
+    () => live.stop(),
+  );
+  return live;
+}

@@ -1,0 +1,66 @@
+/**
+ * Nodes the broker closes at once after the run started: told while it happens, once, with how many
+ * and why (before, only the report said so). Failures of another kind, or while a fault is under way
+ * or about an outage, and nodes connected since, do not count.
+ */
+import { expect, it } from "vitest";
+import type { NodeEvent } from "../../node/metrics.js";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { NodeId } from "../../protocol/index.js";
+import type { BrokerOutages } from "../broker-outages.js";
+import { closedAtOnceLine, GATHER_MS, watchClosedAtOnce } from "../closed-at-once-live.js";
+import { Collector } from "../collector.js";
+
+const ids = ["A", "B", "C", "D"].map(NodeId);
+
+function watched(faults = { inProgress: 0 }, down = false) {
+  const sched = new FakeScheduler();
+  const collector = new Collector(new Map());
+  const lines: string[] = [];
+  const outages = { near: () => down } as unknown as BrokerOutages;
+  const run = { emit: (_: "log", line: string) => lines.push(line), done: new Promise<never>(() => {}) };
+  watchClosedAtOnce(collector, sched, faults, outages, run);
+  const push = (events: NodeEvent[]) => {
+    collector.push(events);
+    collector.drain(Math.max(...events.map((e) => e.at)) + 1);
+  };
+  const closed = (node: NodeId, at: number): NodeEvent => ({
+    type: "connect-failed",
+    node,
+    at,
+    reason: "connack-timeout",
+    closedAtOnce: true,
+  });
+  return { sched, lines, push, closed };
+}
+
+it("tells the nodes closed at once once, with their count, when they have failed for a while", () => {
+  const { sched, lines, push, closed } = watched();
+  sched.advance(20_000);
+  push([closed(ids[0] as NodeId, 20_000), closed(ids[1] as NodeId, 20_000)]);
+  sched.advance(1000);
+  push([
+    closed(ids[2] as NodeId, 21_000),
+    { type: "connect-failed", node: ids[3] as NodeId, at: 21_000, reason: "connack-timeout" },
+  ]);
+  // B got in meanwhile: not counted.
+  push([{ type: "connected", node: ids[1] as NodeId, at: 21_500, attemptAt: 21_000 }]);
+  expect(lines).toEqual([]);
+  sched.advance(GATHER_MS);
+  expect(lines).toEqual([closedAtOnceLine(2)]);
+  expect(lines[0]).toMatch(
+    /^2 nodes cannot connect: the broker closes their connections at once, before its CONNACK/,
+  );
+  // Once: more closes later add no line.
+  push([closed(ids[1] as NodeId, 30_000)]);
+  sched.advance(60_000);
+  expect(lines).toHaveLength(1);
+});
+
+it("says nothing of closes while a fault is under way or about an outage", () => {
+  for (const w of [watched({ inProgress: 1 }), watched({ inProgress: 0 }, true)]) {
+    w.push([w.closed(ids[0] as NodeId, 0)]);
+    w.sched.advance(60_000);
+    expect(w.lines).toEqual([]);
+  }
+});
