@@ -3,9 +3,8 @@
  * the commands (set, pair, unpair, query) and turns the registry's effects into events, re-checks and
  * saves; the connection is `BrokerLink`, the re-sends `Reconciler`, the convergence report
  * `ConvergenceFeed`, saving `DesireSaver`, all on the one injected scheduler. A passive service only
- * watches: the same view and events, nothing stored, nothing published (but a query on reconnecting,
- * if told to). While the broker is away a set or query is refused (BrokerUnavailableError), and a pair
- * or unpair is stored, sent by the re-sends when the node registers (twins.md, "While the broker is away").
+ * watches (nothing stored or published but a query on reconnecting, if told to). With the broker away
+ * a set or query is refused, a pair or unpair stored and sent when the node registers (twins.md).
  */
 import { EventEmitter } from "node:events";
 import { assertNever, type Message, type NodeId, type Prefix } from "../protocol/index.js";
@@ -247,16 +246,12 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.feed.history();
   }
 
-  badInput() {
-    return this.registry.badInput();
-  }
+  readonly badInput = () => this.registry.badInput();
   badInputOf(id: string): number {
     return this.registry.badInputOf(nodeId(id, "node"));
   }
 
-  flush(): Promise<void> {
-    return this.saver.flush();
-  }
+  readonly flush = (): Promise<void> => this.saver.flush();
   readonly written = (): Promise<void> => this.saver.written();
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@
  * once, which MQTT.js tells no error of: that said nothing at all. Real sockets on port 0; the
  * service's clock is a FakeScheduler.
  */
+import { createServer } from "node:net";
 import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { BrokerUnavailableError } from "../api.js";
@@ -74,11 +75,10 @@ it("tells why its reconnects fail once, not at each attempt, and says it in a re
 });
 
 it("tells a broker back that closes each reconnect at once (its open-files limit), once", async () => {
-  const broker = await brokerOn(0);
+  const broker = await brokerOn(cleanup);
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const sched = new FakeScheduler(0);
-  const lines: Line[] = [];
-  const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+  const { logger, lines } = loggedLines<Line>("debug");
   const twins = await startTwins({
     url,
     scheduler: sched,
