@@ -7,7 +7,8 @@
  * against the outage it followed. A loss the run noticed just after it did not run itself for a while
  * (node/stall-watch.ts: stopped, its VM paused), and that ended soon after, is that stall's: its own
  * connection's timers ran out while it was stopped, not the broker. It is no outage of the broker
- * (kept only to excuse what happened then: `near`), and the report tells the stall instead.
+ * (kept only to excuse what happened then: `near`), and the report tells the stall instead; unless
+ * the broker came back without what it held, which no stall of the run's explains.
  */
 import type { Scheduler } from "../node/scheduler.js";
 import {
@@ -131,9 +132,13 @@ export class BrokerOutages {
       span.stall = undefined;
   }
 
-  /** Whether a span is the run's own stall's, not the broker's: it ended soon after the stall. */
+  /**
+   * Whether a span is the run's own stall's, not the broker's: it ended soon after the stall, and the
+   * broker came back with what it held. One that came back without the nodes' reports was restarted
+   * (or lost them): its own outage, whatever the run did meanwhile.
+   */
   private static stalled(s: Span): boolean {
-    return s.stall !== undefined && s.endMs !== undefined;
+    return s.stall !== undefined && s.endMs !== undefined && s.retainedLost === 0;
   }
 
   /**

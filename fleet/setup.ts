@@ -6,6 +6,7 @@
  */
 import type mqtt from "mqtt";
 import type { Logger } from "pino";
+import { dataDirError, makeDir } from "../node/make-dir.js";
 import { readOpenFiles } from "../node/open-files.js";
 import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
 import { checkRam, RamBudgetError } from "../node/ram.js";
@@ -103,6 +104,16 @@ export function planFleet(opts: ResolvedFleetOptions): {
   return { profile, ids, pairing };
 }
 
+/** Makes `dir` (when given), or throws what the broker or the twins store would have said of it. */
+function makeDataDir(dir: string | undefined): void {
+  if (dir === undefined) return;
+  try {
+    makeDir(dir);
+  } catch (err) {
+    throw dataDirError(dir, err);
+  }
+}
+
 /** `opts` has been through resolveFleetOptions: what is left to check needs files or the broker. */
 export async function prepareFleet(
   opts: ResolvedFleetOptions,
@@ -116,6 +127,9 @@ export async function prepareFleet(
   if (nodesOverTcp(opts)) checkOpenFiles(opts.nodes, opts.workers, readOpenFiles());
   const faults = opts.faults;
   const prefix = Prefix(opts.prefix);
+  // The run's own data directories, made before its broker starts: one that cannot be made is refused
+  // at once, not after a broker thread (or process) has started on it and been stopped again.
+  if (opts.broker === undefined) for (const dir of [opts.brokerData, opts.twinsData]) makeDataDir(dir);
   const broker =
     opts.lossMode === "kernel"
       ? await KernelBroker.start(opts.brokerData, scheduler, opts.lossPct, logger)

@@ -97,7 +97,7 @@ it("survives a seeded fuzz stream: every connection answered or closed, round tr
 
   expect(trips.length).toBeGreaterThan(0);
   // Prompt after it: back within 2 s of this process's loop time (a host that holds the process
-  // holds the broker in it too: loop-time.ts), or roundTrip rejects.
+  // holds the broker in it too: node/test/loop-time.ts), or roundTrip rejects.
   await h.roundTrip(2000);
   expect(h.connected).toBe(true);
 });

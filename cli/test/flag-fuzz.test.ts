@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command, Option } from "commander";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildProgram, main } from "../main.js";
 import { KINDS, type Kind } from "./flag-kinds.js";
 
@@ -20,6 +20,24 @@ const NOT_JSON = join(scratch, "not.json");
 writeFileSync(NOT_JSON, "this is not JSON\n");
 const UNWRITABLE = "/proc/flag-fuzz/x.json"; // /proc cannot hold a new entry, even for root
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/**
+ * The commands' actions load their modules on first use (`await import` in cli/commands/*.ts): loaded
+ * here, once, and not by whichever case first gets past the parser. The sim's alone took 9 s of the
+ * first such case under the test runner on a quiet host, and with the cases after it passed the 30 s
+ * a test is given on a busy one. A load is no refusal: it gets a limit of its own, the cases theirs.
+ */
+beforeAll(async () => {
+  await Promise.all([
+    import("../commands/sim-run.js"),
+    import("../commands/broker-run.js"),
+    import("../commands/monitor-run.js"),
+    import("../commands/report-run.js"),
+    import("../commands/sweep-run.js"),
+    import("../commands/forget-run.js"),
+    import("../commands/twins-service-run.js"),
+  ]);
+}, 120_000);
 
 /** Values no number flag takes: not a number, or not written in plain decimal. */
 const NOT_NUMBERS = [

@@ -11,13 +11,20 @@ import { expect, it } from "vitest";
 import { BrokerThreadHost } from "../../fleet/broker-thread.js";
 import { mergeShards } from "../../fleet/shard-merge.js";
 import { ShardRun } from "../../fleet/shard-run.js";
-import { RealScheduler } from "../../node/scheduler.js";
+import { FakeScheduler, RealScheduler } from "../../node/scheduler.js";
+import { StallWatch } from "../../node/stall-watch.js";
 import { watchConnection } from "../../twins/index.js";
 import { when as poll } from "../../twins/test/poll.js";
 import { mergedSummary } from "../commands/report-run.js";
 import { outageLines } from "../sim-summary.js";
 
-/** A small ring fleet's shard on `url` at no press rate (presses would need a minute), its lines into `notes`. */
+/**
+ * A small ring fleet's shard on `url` at no press rate (presses would need a minute), its lines into
+ * `notes`. Its stall watch is on a clock of its own that never moves: the broker runs in this process,
+ * so a busy host that holds the process 2 s or more holds both, and the shard told the broker's kill
+ * just after as its own stall, with no outage (a 2.5 s busy wait before the kill did so every time).
+ * How a shard tells its own stalls: shard-stall.test.ts.
+ */
 function shard(url: string, index: number, count: number, notes: string[]) {
   return ShardRun.run(
     {
@@ -34,7 +41,7 @@ function shard(url: string, index: number, count: number, notes: string[]) {
     },
     { index, count },
     new RealScheduler(),
-    { note: (line) => notes.push(line) },
+    { note: (line) => notes.push(line), stalls: new StallWatch(new FakeScheduler(0)) },
   );
 }
 

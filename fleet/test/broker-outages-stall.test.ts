@@ -10,7 +10,7 @@ function run() {
   const sched = new FakeScheduler(0);
   const twins = new EventEmitter();
   const watch = new StallWatch(sched);
-  const outages = new BrokerOutages(twins, () => sched.now(), undefined, watch);
+  const outages = new BrokerOutages(twins, () => sched.now(), twins, watch);
   return { sched, twins, watch, outages };
 }
 
@@ -30,6 +30,24 @@ describe("BrokerOutages beside the run's own stall", () => {
     expect(brokerLost).toEqual(all);
     // Still an excuse for what the nodes did then.
     expect(outages.near(45_000, 0)).toBe(true);
+  });
+
+  it("counts a loss in the stall as the broker's when it came back without the nodes' reports", () => {
+    const { sched, twins, outages } = run();
+    sched.advance(31_000);
+    // The run's process was held 2.5 s (a busy host) as the broker was restarted empty.
+    sched.at(33_500, () => twins.emit("broker", false, 31_200));
+    sched.jump(2_500);
+    sched.advance(1_500);
+    twins.emit("broker", true);
+    sched.advance(500);
+    twins.emit("put-back", 3);
+    // Before, it was the stall's, and the reports the broker lost were in no outage of the report.
+    expect(outages.list(sched.now())).toEqual([
+      { startMs: 31_200, endMs: 35_000, back: true, retainedLost: 3 },
+    ]);
+    expect(outages.stalls().brokerLost).toEqual([]);
+    expect(outages.stalls().all).toHaveLength(1);
   });
 
   it("counts the loss as the broker's when it lasts well after the stall", () => {

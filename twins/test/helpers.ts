@@ -8,6 +8,7 @@ import { type AddressInfo, createServer, type Server } from "node:net";
 import { Aedes, type Client } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
 import { CoreClient } from "../../node/mqtt-node.js";
+import { loopDeadline } from "../../node/test/loop-time.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import type { TwinsOptions } from "../options.js";
 import { startTwins, type Twins } from "../service.js";
@@ -132,13 +133,16 @@ export async function rawClient(url: string): Promise<MqttClient> {
 
 /**
  * Resolves when `cond` holds, looking again on every change of a watched service or node; rejects
- * after `timeoutMs` with `what` in the message.
+ * after `timeoutMs` of this process's loop time (node/test/loop-time.ts) with `what` in the message.
+ * The broker, services and nodes of a test mostly run in its process: a busy host that held it
+ * (4.8 s seen at load average 10-20 on 2 cores) held them too, and a wall-clock 5 s ran out on a
+ * service that had connected in well under a second of the loop's time.
  */
 export function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   if (cond()) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (err?: Error): void => {
-      clearTimeout(deadline);
+      deadline.cancel();
       checks.delete(check);
       if (err) reject(err);
       else resolve();
@@ -150,9 +154,8 @@ export function until(cond: () => boolean, what: string, timeoutMs = 5000): Prom
         done(e instanceof Error ? e : new Error(String(e)));
       }
     };
-    const deadline = setTimeout(
-      () => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
-      timeoutMs,
+    const deadline = loopDeadline(timeoutMs, () =>
+      done(new Error(`timed out after ${timeoutMs} ms of loop time waiting for ${what}`)),
     );
     checks.add(check);
   });

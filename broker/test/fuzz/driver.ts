@@ -7,8 +7,8 @@
  */
 
 import { connect, type Socket } from "node:net";
+import { loopDeadline } from "../../../node/test/loop-time.js";
 import { assertNever } from "../../../protocol/index.js";
-import { loopDeadline } from "./loop-time.js";
 import { type Script, type ScriptKind, type Step, scriptFor } from "./scripts.js";
 
 export type Ending =
@@ -150,7 +150,7 @@ class Connection {
   }
 
   /**
-   * Resolves after `ms` of this process's loop time (loop-time.ts: a broker in this process gets
+   * Resolves after `ms` of this process's loop time (node/test/loop-time.ts: a broker in this process gets
    * the time the host took from both added), or as soon as `done()` holds (checked at every kick()).
    */
   private wait(ms: number, done: () => boolean): Promise<void> {

@@ -5,7 +5,7 @@
  * session over or publishes on its topic, short of a mutation that happens to spell them.
  */
 import { connectAsync, type MqttClient } from "mqtt";
-import { loopDeadline } from "./loop-time.js";
+import { loopDeadline } from "../../../node/test/loop-time.js";
 
 export const HEALTHY_TOPIC = "healthy/round-trip";
 
@@ -40,7 +40,7 @@ export class HealthyClient {
 
   /**
    * One QoS 1 round trip in ms (wall time); rejects if the message is not back within `timeoutMs`
-   * of this process's loop time (loop-time.ts: what the host took from a broker in this process is
+   * of this process's loop time (node/test/loop-time.ts: what the host took from a broker in this process is
    * not counted against it).
    */
   roundTrip(timeoutMs = 5000): Promise<number> {

@@ -6,7 +6,8 @@
  * before the answer, already sent, had been read (230 of 300 connections judged "unanswered" after
  * 8 s, a healthy round trip "not back within 5000 ms"). Here the time the loop fell behind, sampled
  * every SAMPLE_MS while a deadline is pending, is added to that deadline: a broker that does not
- * answer while the loop is free still misses it by the same margin.
+ * answer while the loop is free still misses it by the same margin. The twins tests' waits
+ * (twins/test/helpers.ts `until`) are timed so too.
  */
 
 /** How often the loop's lateness is sampled while a deadline is pending. */
