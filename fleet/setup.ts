@@ -212,7 +212,10 @@ export async function prepareFleet(
       );
     // Stopped while it connects (up to 10 s on a broker that does not answer): ended there.
     const startTwinsHost = () =>
-      TwinsHost.start(openTwins, stop).catch((e: unknown) => {
+      TwinsHost.start(openTwins, stop).catch(async (e: unknown) => {
+        // The data directory's lock is let go however the start ended (a stop that came as the
+        // store was opened, before a service was made to close it, left it held).
+        await store.close().catch(() => {});
         if (stop?.aborted) throw new FleetStartStoppedError(stop.reason, "starting the run's twins service");
         throw e;
       });

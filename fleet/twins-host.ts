@@ -80,8 +80,8 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   /**
    * Starts the first service. `stop` aborted while it connects (up to its 10 s connect timeout on a
-   * broker that accepts and never answers) closes it and rejects with the signal's reason at once:
-   * a run's SIGTERM then used to wait those 10 s, and ended as a failure to connect.
+   * broker that accepts and never answers) closes it and rejects with the signal's reason once it is
+   * closed: a run's SIGTERM then used to wait those 10 s, and ended as a failure to connect.
    */
   static async start(
     open: (created: (t: Twins) => void, again: boolean) => Promise<Twins>,
@@ -92,18 +92,27 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     // Nobody listens to the host before it exists: the first service is attached once connected.
     const opened = open((t) => {
       opening = t;
+      // Made after the stop (its store was loading): closed at once, which ends its connect.
+      if (stop?.aborted) void t.close().catch(() => {});
     }, false);
     let aborted: (() => void) | undefined;
     const stopped = new Promise<never>((_, reject) => {
       aborted = () => {
-        void opening?.close().catch(() => {});
-        reject(stop?.reason);
+        // The service lets go of its store (the data directory's lock) before the run ends: closed
+        // now if it was made, else once its start has settled.
+        const closed = opening !== undefined ? opening.close() : opened.then((t) => t.close());
+        void closed.catch(() => {}).then(() => reject(stop?.reason));
       };
       stop?.addEventListener("abort", aborted);
     });
     // The connect the stop cut short ends later (its timer, or its closed socket): no news then.
     opened.catch(() => {});
-    const first = await Promise.race([opened, stopped]).finally(() => {
+    // A start that ended, or connected, once the stop came is the stop's: told once it is closed.
+    const started = opened.then(
+      (t) => (stop?.aborted ? stopped : t),
+      (e: unknown) => (stop?.aborted ? stopped : Promise.reject(e)),
+    );
+    const first = await Promise.race([started, stopped]).finally(() => {
       if (aborted) stop?.removeEventListener("abort", aborted);
     });
     const host = new TwinsHost(first.prefix, first.clientId, first.passive, open);

@@ -21,7 +21,7 @@ import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } 
 import { after, type Timer } from "./clock.js";
 import { closedAtOnceError, failedConnect, onClosedAtOnce, onEachClosedAtOnce } from "./closed-at-once.js";
 import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
-import { BrokerConnectError, connectTimeoutError, displayUrl, sendAtOnce } from "./connection.js";
+import { closedBeforeUpError, connectTimeoutError, sendAtOnce } from "./connection.js";
 import { linkClientOptions } from "./link-options.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
@@ -195,6 +195,8 @@ export class BrokerLink implements TwinsLink {
    */
   connect(wait?: BrokerWait): Promise<void> {
     const { opts } = this;
+    // Closed first (a run stopped as it was made): no client, which nothing would end (it held the process).
+    if (this.closing) return Promise.reject(closedBeforeUpError(opts.url));
     // Subscriptions are made in a fixed order on every connect (see onConnect).
     const client = mqtt.connect(opts.url, linkClientOptions(opts, this.presenceTopic));
     this.client = client;
@@ -278,8 +280,7 @@ export class BrokerLink implements TwinsLink {
       };
       client.on("error", fail);
       // Closed meanwhile (a run's stop): ended now, its timer with it (it held the process 10 s).
-      const closed = `the twins service closed before its connection to ${displayUrl(opts.url)} was up`;
-      if (!wait) this.endFirst = () => fail(new BrokerConnectError(closed, "unreachable", false));
+      if (!wait) this.endFirst = () => fail(closedBeforeUpError(opts.url));
       // Closed before a CONNACK (a broker out of files): told so at once, not as "no answer (CONNACK)".
       onClosedAtOnce(client, () => fail(closedAtOnceError(opts.url)));
       client.on("connect", () => {

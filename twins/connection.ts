@@ -334,3 +334,12 @@ export function connectTimeoutError(
     );
   return new BrokerConnectError(`${where}: no answer (CONNACK) within ${ms} ms`, "timeout");
 }
+
+/** A first connect ended by the service's own close (a run's stop): not the broker's fault, not retried. */
+export function closedBeforeUpError(url: string): BrokerConnectError {
+  return new BrokerConnectError(
+    `the twins service closed before its connection to ${displayUrl(url)} was up`,
+    "unreachable",
+    false,
+  );
+}

@@ -4,7 +4,8 @@
  * service's scheduler, drops the connection and resolves, instead of waiting for a reconnect.
  * And a close while the first connect is under way (a service stopped just after it started): the
  * connection is dropped, not left to come up afterwards and stay open (the process never exited);
- * one not waiting for its broker ends its connect there, its timer with it (it held the process 10 s).
+ * one not waiting for its broker ends its connect there, its timer with it (it held the process 10 s);
+ * one closed before it connects makes no connection.
  */
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import mqttPacket from "mqtt-packet";
@@ -110,5 +111,17 @@ describe("closing the twins service", () => {
     // On a clock that never moves: only the close can have ended it.
     expect(String(await started)).toMatch(/closed before its connection to mqtt:\/\/127\.0\.0\.1:\d+ was up/);
     expect(sched.pending).toBe(0);
+  });
+
+  it("closed once made, before it connects (a run stopped as its store loaded), makes no connection", async () => {
+    broker = muteableBroker();
+    const port = await broker.listen();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const started = startTwins({ url, scheduler: new FakeScheduler(1000) }, (t) => void t.close());
+    // It connected after its close, answered nothing and held the process for ever.
+    expect(String(await started.catch((e: unknown) => e))).toMatch(
+      /closed before its connection to .* was up/,
+    );
+    expect(broker.state.open).toBe(0);
   });
 });
