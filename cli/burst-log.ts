@@ -7,6 +7,9 @@
  * nodes online`. A burst lasts while nodes keep coming less than BURST_QUIET_MS apart. Before, a
  * 500-node fleet going offline at once wrote 500 lines within 0.1 s, its return 500 more, and its
  * first pairing 500 `config` lines within 2 s, the line telling what happened drowned among them.
+ * A node that a summary of another kind under way counts has that summary written before its own
+ * line: a node back in an `online` burst and gone again within its second was logged `offline`
+ * above the summary naming it online, which read as the node back.
  */
 import type { Logger } from "pino";
 import { after, type Scheduler, type Timer } from "../node/scheduler.js";
@@ -25,7 +28,9 @@ const NAMED = 10;
 interface Burst {
   lastAt: number;
   told: number;
-  pending: { nodes: NodeId[]; count: number; since: number; lastAt: number; timer: Timer } | undefined;
+  pending:
+    | { nodes: NodeId[]; counted: Set<NodeId>; count: number; since: number; lastAt: number; timer: Timer }
+    | undefined;
 }
 
 /** What a summary line ends with: the fleet's figure the burst moved (`0 of 500 nodes online`). */
@@ -43,6 +48,8 @@ export class BurstLog<Kind extends string> {
 
   /** Node `node` has a line of kind `kind` (its message), with `fields` (`{ node }` by default). */
   node(kind: Kind, node: NodeId, fields: Record<string, unknown> = { node }): void {
+    for (const [other, ob] of this.bursts)
+      if (other !== kind && ob.pending?.counted.has(node)) this.flushKind(other);
     let b = this.bursts.get(kind);
     if (b === undefined) {
       b = { lastAt: Number.NEGATIVE_INFINITY, told: 0, pending: undefined };
@@ -59,10 +66,11 @@ export class BurstLog<Kind extends string> {
     this.logger.debug(fields, kind);
     if (b.pending === undefined) {
       const timer = after(this.sched, BURST_WINDOW_MS, () => this.flushKind(kind));
-      b.pending = { nodes: [], count: 0, since: now, lastAt: now, timer };
+      b.pending = { nodes: [], counted: new Set(), count: 0, since: now, lastAt: now, timer };
     }
     const p = b.pending;
     p.count++;
+    p.counted.add(node);
     p.lastAt = now;
     if (p.nodes.length < NAMED) p.nodes.push(node);
   }

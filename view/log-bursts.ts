@@ -4,9 +4,12 @@
  * when a new fleet arrives): the first of a burst is its own line, as for a lone node, and the rest
  * one line when the burst is over (no node for BURST_QUIET_MS), or every BURST_MAX_MS while it
  * lasts: `99 more nodes online within 2.1 s (n-0001, n-0002, n-0003, … 96 more): 100 of 100 nodes
- * online`. Any other line writes the summary under way first, so the log stays in order. Before,
- * 100 nodes coming back wrote 200 lines (registered, online) within 2 s, and the console's event
- * box (7 lines) and the page's log showed only the last few of them.
+ * online`. Any other line writes the summary under way first, so the log stays in order; so does a
+ * node gone that a summary of nodes come (registered, online) under way counts, or the other way
+ * round. Before, 150 nodes coming online with one of them gone again 0.3 s later wrote `n-0010
+ * offline` above `149 more nodes online … (n-0001, n-0002, n-0003, … 146 more)`, which read as
+ * n-0010 back online. Before that, 100 nodes coming back wrote 200 lines (registered, online)
+ * within 2 s, and the console's event box (7 lines) and the page's log showed only the last few.
  */
 import type { NodeId } from "../protocol/index.js";
 import type { Scheduler, Timer } from "../twins/index.js";
@@ -28,6 +31,8 @@ interface Burst {
   /** The nodes not told yet: counted, the first NAMED named, since when. */
   count: number;
   named: NodeId[];
+  /** Every node counted (named or not): one of them with a line of another kind writes the summary first. */
+  counted: Set<NodeId>;
   since: number;
   timer: Timer | undefined;
 }
@@ -51,16 +56,28 @@ export class LogBursts {
   /** Node `id` has a line of `kind`: `line`, written at once unless a burst of its kind is under way. */
   node(kind: BurstKind, id: NodeId, line: Line): void {
     const now = this.sched.now();
+    // Registered and online come together for a node coming back; offline is the other way.
+    for (const [other, ob] of this.bursts)
+      if ((other === "offline") !== (kind === "offline") && ob.counted.has(id)) this.tell(other, ob);
     const b = this.bursts.get(kind);
     if (b === undefined || now - b.lastAt >= BURST_QUIET_MS) {
       if (b !== undefined) this.tell(kind, b);
-      this.bursts.set(kind, { began: now, lastAt: now, count: 0, named: [], since: now, timer: undefined });
+      this.bursts.set(kind, {
+        began: now,
+        lastAt: now,
+        count: 0,
+        named: [],
+        counted: new Set(),
+        since: now,
+        timer: undefined,
+      });
       this.write(line);
       return;
     }
     b.lastAt = now;
     if (b.count === 0) b.since = now;
     b.count++;
+    b.counted.add(id);
     if (b.named.length < NAMED) b.named.push(id);
     if (now - b.since >= BURST_MAX_MS) {
       this.tell(kind, b);
@@ -88,6 +105,7 @@ export class LogBursts {
     const text = `${b.count} more ${b.count === 1 ? "node" : "nodes"} ${kind} within ${s} s (${named}): ${online} of ${all.length} nodes online`;
     b.count = 0;
     b.named = [];
+    b.counted.clear();
     this.write({ level: kind === "offline" ? "warn" : "info", text });
   }
 }

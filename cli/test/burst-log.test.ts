@@ -86,3 +86,23 @@ it("writes a fleet's first pairing in a few lines, a lone pairing change in one 
   log.stop();
   expect(configInfos().slice(before)).toEqual([`config ${name(7)}`]);
 });
+
+it("writes a summary that counts a node before that node's line of the other kind", () => {
+  const { scheduler, go, back, presenceInfos } = setup();
+  for (let i = 0; i < 500; i++) go(i);
+  scheduler.advance(BURST_WINDOW_MS + BURST_QUIET_MS);
+  const before = presenceInfos().length;
+  // 20 nodes back within 0.2 s, and n-0010 gone again 0.3 s later, inside the summary's second.
+  for (let i = 0; i < 20; i++) {
+    back(i);
+    scheduler.advance(10);
+  }
+  scheduler.advance(100);
+  go(10);
+  scheduler.advance(BURST_WINDOW_MS);
+  // Before: `offline n-0010` above the summary naming n-0010 among those back, read as back.
+  expect(presenceInfos().slice(before + 5)).toEqual([
+    "online: 15 more nodes within 1 s (n-0005, n-0006, n-0007, n-0008, n-0009, n-0010, n-0011, n-0012, n-0013, n-0014, … 5 more); 19 of 500 nodes online (each at debug)",
+    "offline n-0010",
+  ]);
+});

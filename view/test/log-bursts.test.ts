@@ -85,3 +85,42 @@ it("keeps the log in order, and tells a long burst every few seconds while it la
     "info 1 more node online within 11.5 s",
   ]);
 });
+
+it("writes the summary that counts a node before that node's line of another kind", () => {
+  const { t, sched, lines, back } = fleet(150);
+  const gone = (id: NodeId) => {
+    const off = twin(id, { kind: "sim", presence: "offline" });
+    t.twins.set(id, off);
+    t.emit("twin-offline", off);
+  };
+  // A sim started: 150 nodes online within 2.2 s, and n-0010 gone again 0.3 s after it came.
+  for (const [i, id] of ids(150).entries()) {
+    sched.advance(i === 0 ? 0 : 15);
+    back(id);
+    if (id === "n-0010") {
+      sched.advance(300);
+      gone(id);
+    }
+  }
+  sched.advance(1_000);
+  // Before: `warn n-0010 offline` above `149 more nodes online … 149 of 150`, which read as n-0010 back.
+  expect(lines).toEqual([
+    "info n-0000 online",
+    "info 10 more nodes online within 0.1 s (n-0001, n-0002, n-0003, … 7 more): 11 of 150 nodes online",
+    "warn n-0010 offline",
+    "info 139 more nodes online within 2.5 s (n-0011, n-0012, n-0013, … 136 more): 149 of 150 nodes online",
+  ]);
+  lines.length = 0;
+  // And the other way: a node counted in an outage's summary back before it is written.
+  sched.advance(2_000);
+  for (const id of ids(5)) {
+    gone(id);
+    sched.advance(10);
+  }
+  back(NodeId("n-0003"));
+  expect(lines).toEqual([
+    "warn n-0000 offline",
+    "warn 4 more nodes offline within 0.0 s (n-0001, n-0002, n-0003, … 1 more): 145 of 150 nodes online",
+    "info n-0003 online",
+  ]);
+});
