@@ -20,6 +20,7 @@ import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
+import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { claimFleet, type FleetClaim } from "./fleet-claim.js";
 import { offlineWaitMs, refuseIdsInUse, registryPresence, stoppedWhile } from "./ids-in-use.js";
@@ -202,6 +203,10 @@ export class ShardRun {
       const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
         emit: (_, l) => note(l),
       });
+      // Its nodes closed at once (the broker at its open-files limit): told while it happens, once.
+      timers.push(
+        watchClosedAtOnce(collector, sched, { inProgress: 0 }, outages, { emit: (_, l) => note(l) }),
+      );
       await writeConfigs(client, watch, prefix, mine, pairing);
       const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
