@@ -68,7 +68,7 @@ export function watchClosedAtOnce(
     (line) => run.emit("log", line, "error"),
   );
   collector.onConnect = (node, at, failed) => live.attempt(node, at, failed);
-  // Nothing told once the run is over (its report says it); a shard stops it itself.
+  // Nothing told once the run is over (its report says it); a shard, with no `done`, cancels it with its timers.
   run.done?.then(
     () => live.cancel(),
     () => live.cancel(),
