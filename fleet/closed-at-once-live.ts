@@ -43,7 +43,8 @@ export class ClosedAtOnceLive {
     });
   }
 
-  stop(): void {
+  /** Told nothing more (its run over): a Timer, as a run's other timers are cancelled. */
+  cancel(): void {
     this.timer?.cancel();
   }
 }
@@ -59,7 +60,7 @@ export function watchClosedAtOnce(
   sched: Scheduler,
   faults: { readonly inProgress: number },
   outages: BrokerOutages,
-  run: { emit(event: "log", line: string, level: "error"): unknown; readonly done: Promise<unknown> },
+  run: { emit(event: "log", line: string, level: "error"): unknown; readonly done?: Promise<unknown> },
 ): ClosedAtOnceLive {
   const live = new ClosedAtOnceLive(
     sched,
@@ -67,10 +68,10 @@ export function watchClosedAtOnce(
     (line) => run.emit("log", line, "error"),
   );
   collector.onConnect = (node, at, failed) => live.attempt(node, at, failed);
-  // Nothing told once the run is over (its report says it).
-  run.done.then(
-    () => live.stop(),
-    () => live.stop(),
+  // Nothing told once the run is over (its report says it); a shard, with no `done`, cancels it with its timers.
+  run.done?.then(
+    () => live.cancel(),
+    () => live.cancel(),
   );
   return live;
 }

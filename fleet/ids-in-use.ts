@@ -59,6 +59,13 @@ export class FleetStartStoppedError extends Error {
   }
 }
 
+/** For a connect's catch: its error, or a FleetStartStoppedError (`doing`) once `stop` is aborted. */
+export function stoppedWhile(stop: AbortSignal | undefined, doing: string): (e: unknown) => never {
+  return (e) => {
+    throw stop?.aborted ? new FleetStartStoppedError(stop.reason, doing) : e;
+  };
+}
+
 /**
  * Throws FleetIdsInUseError when any of `ids` is online on the broker and stays online for `waitMs`
  * (a warning says the run waits); resolves at once when none is. Resolves to whether it waited (some

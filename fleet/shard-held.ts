@@ -18,12 +18,21 @@ const FIND_MS = 1000;
 
 type Target = { readonly url: string; readonly login?: BrokerLogin; readonly prefix: Prefix };
 
-/** The client id of the controller on the broker (the first by client id), if it has one. */
-async function controllerOn(target: Target, sched: Scheduler): Promise<string | undefined> {
+/**
+ * The client id of the controller on the broker (the first by client id), if it has one. `stop`
+ * aborted ends the look at once, as none found: it used to run its course (its 1 s, its connect's 2 s
+ * on a broker that accepts and never answers) after the shard's stop.
+ */
+async function controllerOn(
+  target: Target,
+  sched: Scheduler,
+  stop?: AbortSignal,
+): Promise<string | undefined> {
   const found = await findTwinsServices(target.url, target.prefix, {
     timeoutMs: FIND_MS,
     scheduler: sched,
     ...target.login,
+    ...(stop ? { signal: stop } : {}),
   }).catch(() => []);
   return found[0]?.clientId;
 }
@@ -34,8 +43,9 @@ export async function askShardHeld(
   target: Target,
   ids: readonly NodeId[],
   sched: Scheduler,
+  stop?: AbortSignal,
 ): Promise<HeldReport | undefined> {
-  const controller = await controllerOn(target, sched);
+  const controller = await controllerOn(target, sched, stop);
   if (controller === undefined || ids.length === 0) return undefined;
   return askHeld(client, target.prefix, controller, ids, sched);
 }
@@ -52,8 +62,9 @@ export async function shardHeldEarlyLine(
   registered: readonly NodeId[],
   fleet: number,
   sched: Scheduler,
+  stop?: AbortSignal,
 ): Promise<string | undefined> {
-  const controller = await controllerOn(target, sched);
+  const controller = await controllerOn(target, sched, stop);
   if (controller === undefined) return undefined;
   return earlyHeldLine(await askHeldEarly(client, target.prefix, controller, registered, sched), fleet, true);
 }

@@ -20,9 +20,10 @@ import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
+import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
 import { claimFleet, type FleetClaim } from "./fleet-claim.js";
-import { offlineWaitMs, refuseIdsInUse, registryPresence } from "./ids-in-use.js";
+import { offlineWaitMs, refuseIdsInUse, registryPresence, stoppedWhile } from "./ids-in-use.js";
 import { LagMonitor } from "./lag.js";
 import { checkOpenFiles } from "./open-files.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
@@ -74,10 +75,11 @@ export interface ShardRunHooks {
 export class ShardRun {
   private readonly waits: StoppableWaits;
   private cut = false;
-  /** Aborted by stop(): ends a wait for ids in use to go offline (FleetStartStoppedError, nothing ran). */
+  /** Aborted by stop(): ends its start (FleetStartStoppedError, nothing ran) and an early look for the twins service. */
   private readonly starting = new AbortController();
-  private waitingForIds = false;
+  private inStart = true; // until its ids are claimed: a stop ends the shard there, with no report
   private startEnded = false;
+  private asking: AbortController | undefined; // its look for the twins service at its end, ended by a stop
 
   private constructor(
     readonly opts: ResolvedFleetOptions,
@@ -106,16 +108,19 @@ export class ShardRun {
   }
 
   /**
-   * Ends the presses and the settle now; the report says it was cut short. While the shard waits for
-   * its ids in use to go offline (up to 23.5 s), ends it there, before its nodes start: `done` rejects
-   * with FleetStartStoppedError (`reason` its reason), as a one-process run's start does (it used to
-   * answer once the wait was over). Returns whether a report follows (false once a stop ended that wait).
+   * Ends the presses and the settle now; the report says it was cut short. While the shard connects
+   * its watch client (up to 10 s on a broker that never answers) or waits for its ids in use to go
+   * offline (up to 23.5 s), ends it there, before its nodes start: `done` rejects with
+   * FleetStartStoppedError (`reason` its reason), as a one-process run's start does (it used to
+   * answer once the connect or the wait was over). Returns whether a report follows (false once a
+   * stop ended the start).
    */
   stop(reason: unknown = "stop"): boolean {
     this.cut = true;
     this.waits.stop();
     this.starting.abort(reason);
-    if (this.waitingForIds) this.startEnded = true;
+    this.asking?.abort(reason);
+    if (this.inStart) this.startEnded = true;
     return !this.startEnded;
   }
 
@@ -145,7 +150,9 @@ export class ShardRun {
     // Silence means something once a probe has come back (a broker whose rules refuse the topic).
     let probe: ClockProbe | undefined;
     try {
-      client = await connectWatchClient(url, opts.login);
+      const { signal } = this.starting; // a stop while it connects ends the start there
+      const connecting = stoppedWhile(signal, "connecting the shard's watch client");
+      client = await connectWatchClient(url, opts.login, signal).catch(connecting);
       const outages = new BrokerOutages(
         watchConnection(
           client,
@@ -173,10 +180,10 @@ export class ShardRun {
       if (opts.fresh) await clearRetained(client, prefix, mine);
       const watch = await FleetWatch.open(client, prefix, sched);
       // Its ids online already (another fleet, a board): each connection would take the other's over.
+      const target = { url, login: opts.login, prefix }; // for the twins service's looks
       const where = { url: displayUrl(url), prefix, fleet: mine.length, whose: "this shard's" };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
       const presence = registryPresence(watch.registry);
-      this.waitingForIds = true;
       // Offline, its ids are claimed as a one-process run claims them (fleet/fleet-claim.ts): of two
       // fleets started together, the shard whose claim the broker took second gives way.
       const claimed = { url, ...(opts.login ? { login: opts.login } : {}), prefix, ids: mine, waitMs };
@@ -191,11 +198,15 @@ export class ShardRun {
           ),
         )
         .finally(() => {
-          this.waitingForIds = false;
+          this.inStart = false;
         });
       const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
         emit: (_, l) => note(l),
       });
+      // Its nodes closed at once (the broker at its open-files limit): told while it happens, once.
+      timers.push(
+        watchClosedAtOnce(collector, sched, { inProgress: 0 }, outages, { emit: (_, l) => note(l) }),
+      );
       await writeConfigs(client, watch, prefix, mine, pairing);
       const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
@@ -268,7 +279,7 @@ export class ShardRun {
         const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
         pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
         const up = mine.filter((id) => registeredAt.has(id)); // does the controller hold them?
-        shardHeldEarlyLine(client, { url, login: opts.login, prefix }, up, ids.length, sched).then(
+        shardHeldEarlyLine(client, target, up, ids.length, sched, signal).then(
           (l) => l !== undefined && note(l),
           () => {},
         );
@@ -284,7 +295,9 @@ export class ShardRun {
         await this.waits.until(sched.now() + opts.settleS * 1000);
       }
       const twinsView = source.view(mine, pairing);
-      const held = await askShardHeld(client, { url, login: opts.login, prefix }, mine, sched); // before they stop
+      // Asked before they stop; a stop during the look ends it there, and the report has no `held`.
+      this.asking = new AbortController();
+      const held = await askShardHeld(client, target, mine, sched, this.asking.signal);
       const results = await pool.finish();
       for (const r of results) lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
       const probes = probe.stop();
