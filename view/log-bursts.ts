@@ -6,7 +6,9 @@
  * lasts: `99 more nodes online within 2.1 s (n-0001, n-0002, n-0003, … 96 more): 100 of 100 nodes
  * online`. Any other line writes the summary under way first, so the log stays in order; so does a
  * node gone that a summary of nodes come (registered, online) under way counts, or the other way
- * round. Before, 150 nodes coming online with one of them gone again 0.3 s later wrote `n-0010
+ * round, and a burst one way held back when one the other way begins (a node's offline line came
+ * after another's online, though it went first). A summary of one node is that node's own line.
+ * Before, 150 nodes coming online with one of them gone again 0.3 s later wrote `n-0010
  * offline` above `149 more nodes online … (n-0001, n-0002, n-0003, … 146 more)`, which read as
  * n-0010 back online. Before that, 100 nodes coming back wrote 200 lines (registered, online)
  * within 2 s, and the console's event box (7 lines) and the page's log showed only the last few.
@@ -33,6 +35,8 @@ interface Burst {
   named: NodeId[];
   /** Every node counted (named or not): one of them with a line of another kind writes the summary first. */
   counted: Set<NodeId>;
+  /** The line of the one node counted, written as it is when no other comes (not "1 more node"). */
+  alone: Line | undefined;
   since: number;
   timer: Timer | undefined;
 }
@@ -62,12 +66,16 @@ export class LogBursts {
     const b = this.bursts.get(kind);
     if (b === undefined || now - b.lastAt >= BURST_QUIET_MS) {
       if (b !== undefined) this.tell(kind, b);
+      // A burst the other way held back is written first: nodes gone are told before others come back.
+      for (const [other, ob] of this.bursts)
+        if ((other === "offline") !== (kind === "offline")) this.tell(other, ob);
       this.bursts.set(kind, {
         began: now,
         lastAt: now,
         count: 0,
         named: [],
         counted: new Set(),
+        alone: undefined,
         since: now,
         timer: undefined,
       });
@@ -78,6 +86,7 @@ export class LogBursts {
     if (b.count === 0) b.since = now;
     b.count++;
     b.counted.add(id);
+    b.alone = b.count === 1 ? line : undefined;
     if (b.named.length < NAMED) b.named.push(id);
     if (now - b.since >= BURST_MAX_MS) {
       this.tell(kind, b);
@@ -97,6 +106,15 @@ export class LogBursts {
     b.timer?.cancel();
     b.timer = undefined;
     if (b.count === 0) return;
+    if (b.alone !== undefined) {
+      const line = b.alone;
+      b.count = 0;
+      b.named = [];
+      b.counted.clear();
+      b.alone = undefined;
+      this.write(line);
+      return;
+    }
     const rest = b.count - b.named.length;
     const named = rest > 0 ? `${b.named.join(", ")}, … ${rest} more` : b.named.join(", ");
     const s = ((b.lastAt - b.began) / 1000).toFixed(1);
@@ -106,6 +124,7 @@ export class LogBursts {
     b.count = 0;
     b.named = [];
     b.counted.clear();
+    b.alone = undefined;
     this.write({ level: kind === "offline" ? "warn" : "info", text });
   }
 }

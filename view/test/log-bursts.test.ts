@@ -63,10 +63,11 @@ it("keeps the log in order, and tells a long burst every few seconds while it la
   gone(NodeId("n-0000"));
   // Another line (a broker event) comes after the summary of the burst under way, not before it.
   t.emit("broker-dropped", "to-clients", 2);
+  // The nodes come are told before one goes: they came first.
   expect(lines.slice(0, 3)).toEqual([
     "info n-0000 online",
+    "info 2 more nodes online within 0.0 s (n-0001, n-0002): 3 of 40 nodes online",
     "warn n-0000 offline",
-    "info 2 more nodes online within 0.0 s (n-0001, n-0002): 2 of 40 nodes online",
   ]);
   expect(lines[3]).toMatch(/^warn the broker dropped 2 /);
   expect(lines).toHaveLength(4);
@@ -82,7 +83,8 @@ it("keeps the log in order, and tells a long burst every few seconds while it la
   expect(lines.slice(1).map((l) => l.replace(/ \(.*/, ""))).toEqual([
     "info 11 more nodes online within 5.5 s",
     "info 11 more nodes online within 11.0 s",
-    "info 1 more node online within 11.5 s",
+    // One node left: its own line, not "1 more node".
+    "info n-0033 online",
   ]);
 });
 
@@ -122,5 +124,29 @@ it("writes the summary that counts a node before that node's line of another kin
     "warn n-0000 offline",
     "warn 4 more nodes offline within 0.0 s (n-0001, n-0002, n-0003, … 1 more): 145 of 150 nodes online",
     "info n-0003 online",
+  ]);
+});
+
+it("tells the nodes gone before those back when a short outage ends, each as its own line when alone", () => {
+  const { t, sched, lines, back } = fleet(2);
+  for (const id of ids(2)) back(id);
+  sched.advance(5_000);
+  lines.length = 0;
+  // Every node's power cut for 2 s (the console's O key): both go, then both come back.
+  for (const id of ids(2)) {
+    const off = twin(id, { kind: "sim", presence: "offline" });
+    t.twins.set(id, off);
+    t.emit("twin-offline", off);
+  }
+  sched.advance(1_900);
+  for (const id of ids(2)) back(id);
+  sched.advance(1_000);
+  // It read: n-0000 offline, n-0000 online, "1 more node offline within 0.0 s (n-0001): 2 of 2
+  // nodes online", "1 more node online …": n-0001 gone after n-0000 came back, and seemingly online.
+  expect(lines).toEqual([
+    "warn n-0000 offline",
+    "warn n-0001 offline",
+    "info n-0000 online",
+    "info n-0001 online",
   ]);
 });
