@@ -272,8 +272,9 @@ export class SimSource implements ConsoleSource {
     });
   }
 
+  /** Through the twins' view: a burst's summary under way is written first (view/log-bursts.ts). */
   private log(text: string, level: "info" | "error" = "info"): void {
-    this.events.emit("log", { t: this.now(), level, text });
+    this.twins.log(level, text);
   }
 
   private faultsChanged(): void {

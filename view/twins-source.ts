@@ -40,6 +40,7 @@ import {
   type ForgetDone,
   type LatencySnapshot,
   type Listener,
+  type LogLevel,
   NO_CAPABILITIES,
   type NodeDetail,
   unsupported,
@@ -389,8 +390,8 @@ export class TwinsSource implements ConsoleSource {
     }
   }
 
-  /** A line for the log, after the summary of a burst under way (so the log stays in order). */
-  private log(level: "info" | "warn", text: string): void {
+  /** A line for the log, after the summary of a burst under way (so the log stays in order); a sim's own too. */
+  log(level: LogLevel, text: string): void {
     this.bursts.flush();
     this.events.emit("log", { t: this.sched.now(), level, text });
   }

@@ -8,10 +8,16 @@ import { connectAsync, type IClientOptions, type MqttClient } from "mqtt";
 import mqttPacket from "mqtt-packet";
 import { pino } from "pino";
 import { expect } from "vitest";
+import { loopDeadline } from "../../node/test/loop-time.js";
 import { runBrokerCommand } from "../command.js";
 import type { BrokerCommandOptions } from "../options.js";
 
-/** Resolves with the event's arguments, or rejects after `ms` naming what did not happen. */
+/**
+ * Resolves with the event's arguments, or rejects after `ms` of this process's loop time
+ * (node/test/loop-time.ts) naming what did not happen. The brokers of these tests run in this
+ * process: a host that held it 2.8 s ran a broker's 300 ms connect timeout and a 3 s wall-clock wait
+ * for its close in one turn of the loop, and the wait ended before the close it was waiting for.
+ */
 export function once<T extends unknown[] = unknown[]>(
   source: EventEmitter | MqttClient,
   event: string,
@@ -21,13 +27,13 @@ export function once<T extends unknown[] = unknown[]>(
   // MqttClient's typed event map is not an EventEmitter to TypeScript, though it is one at runtime.
   const emitter = source as EventEmitter;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const deadline = loopDeadline(ms, () => {
       emitter.off(event, listener);
-      reject(new Error(`no "${event}" within ${ms} ms`));
-    }, ms);
+      reject(new Error(`no "${event}" within ${ms} ms of loop time`));
+    });
     const listener = (...args: T) => {
       if (!filter(...args)) return;
-      clearTimeout(timer);
+      deadline.cancel();
       emitter.off(event, listener);
       resolve(args);
     };

@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { wallScheduler } from "../../twins/clock.js";
 import { ProcessBroker } from "../broker-host.js";
+import { limitForStarts } from "./start-limit.js";
 
 let broker: ProcessBroker | undefined;
 afterEach(async () => {
@@ -50,20 +51,29 @@ async function killedFromOutside(): Promise<{ b: ProcessBroker; lines: { level: 
   return { b, lines };
 }
 
-it("closes at once after its process was killed from outside, and says it died", async () => {
-  const { b, lines } = await killedFromOutside();
-  await b.close();
-  expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([
-    "the broker process exited by itself (killed by SIGKILL): the run does not start it again, only a broker-restart fault does",
-  ]);
-});
+it(
+  "closes at once after its process was killed from outside, and says it died",
+  async () => {
+    const { b, lines } = await killedFromOutside();
+    await b.close();
+    expect(lines.filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([
+      "the broker process exited by itself (killed by SIGKILL): the run does not start it again, only a broker-restart fault does",
+    ]);
+  },
+  limitForStarts(1),
+);
 
-it("is started again by a broker-restart after its process was killed from outside", async () => {
-  const { b } = await killedFromOutside();
-  const port = b.port;
-  expect(await listens(port)).toBe(false);
-  await b.kill(); // the fault's kill: nothing left to kill
-  await b.start();
-  expect(b.port).toBe(port);
-  expect(await listens(port)).toBe(true);
-});
+it(
+  "is started again by a broker-restart after its process was killed from outside",
+  async () => {
+    const { b } = await killedFromOutside();
+    const port = b.port;
+    expect(await listens(port)).toBe(false);
+    await b.kill(); // the fault's kill: nothing left to kill
+    await b.start();
+    expect(b.port).toBe(port);
+    expect(await listens(port)).toBe(true);
+    // Two starts of the broker process.
+  },
+  limitForStarts(2),
+);

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { wallScheduler } from "../../twins/clock.js";
 import { KernelBroker, KernelLossNet, kernelLossProblem } from "../kernel-loss.js";
 import { FleetRun, runFleet } from "../run.js";
+import { limitForStarts } from "./start-limit.js";
 
 const asRoot = process.getuid?.() === 0;
 const namespaces = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
@@ -34,12 +35,17 @@ const suite = only(asRoot);
 const nonRoot = only(!asRoot);
 
 suite("--loss-mode kernel as root", () => {
-  it("needs nothing it lacks here; a user other than root is told it needs root", () => {
-    expect(kernelLossProblem()).toBeUndefined();
-    expect(problemAsNobody()).toBe(
-      "--loss-mode kernel needs root (network namespaces and nftables need it); run as root with iproute2 and nftables installed, or use --loss-mode model",
-    );
-  });
+  it(
+    "needs nothing it lacks here; a user other than root is told it needs root",
+    () => {
+      expect(kernelLossProblem()).toBeUndefined();
+      expect(problemAsNobody()).toBe(
+        "--loss-mode kernel needs root (network namespaces and nftables need it); run as root with iproute2 and nftables installed, or use --loss-mode model",
+      );
+      // A node process through the TypeScript loader, which compiles the module and its imports first.
+    },
+    limitForStarts(1),
+  );
 
   it("rewrites the drop rules atomically on a loss change, and removes the namespace on close", async () => {
     const k = KernelLossNet.create();
@@ -65,24 +71,29 @@ suite("--loss-mode kernel as root", () => {
     expect(k.drops()).toBeUndefined();
   });
 
-  it("passes on its broker's warnings, but not that it listens beyond loopback in its own namespace", async () => {
-    const lines: { level: number; msg: string }[] = [];
-    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-    const broker = await KernelBroker.start(undefined, wallScheduler, 0, logger);
-    try {
-      // A CONNECT declaring 2 MB, over the packet limit: the broker cuts it with a warning.
-      const socket = connect(Number(new URL(broker.url).port), broker.loss.net.controlAddr);
-      socket.on("error", () => {});
-      socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x01]));
-      await expect
-        .poll(() => lines.find((l) => l.msg === "connection cut: packet limit"))
-        .toEqual(expect.objectContaining({ level: 40 }));
-      socket.destroy();
-      expect(lines.filter((l) => l.msg.includes("beyond loopback"))).toEqual([]);
-    } finally {
-      await broker.close();
-    }
-  });
+  it(
+    "passes on its broker's warnings, but not that it listens beyond loopback in its own namespace",
+    async () => {
+      const lines: { level: number; msg: string }[] = [];
+      const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+      const broker = await KernelBroker.start(undefined, wallScheduler, 0, logger);
+      try {
+        // A CONNECT declaring 2 MB, over the packet limit: the broker cuts it with a warning.
+        const socket = connect(Number(new URL(broker.url).port), broker.loss.net.controlAddr);
+        socket.on("error", () => {});
+        socket.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x01]));
+        await expect
+          .poll(() => lines.find((l) => l.msg === "connection cut: packet limit"))
+          .toEqual(expect.objectContaining({ level: 40 }));
+        socket.destroy();
+        expect(lines.filter((l) => l.msg.includes("beyond loopback"))).toEqual([]);
+      } finally {
+        await broker.close();
+      }
+      // One start of the broker process, in its namespace.
+    },
+    limitForStarts(1),
+  );
 
   it("loses 10 % of the nodes' packets in the kernel, and the kernel's TCP recovers them", async () => {
     // A namespace as a kill -9 leaves it: its process (a finished one) is gone.

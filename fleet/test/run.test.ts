@@ -8,6 +8,7 @@ import { NodeId } from "../../protocol/index.js";
 import type { FleetOptions } from "../options.js";
 import type { Report } from "../report.js";
 import { FleetRun, runFleet } from "../run.js";
+import { limitForStarts } from "./start-limit.js";
 
 function waitPhase(run: FleetRun, phase: string): Promise<void> {
   return new Promise((resolve) => {
@@ -49,7 +50,9 @@ async function scripted(raw: FleetOptions, script: (run: FleetRun) => Promise<vo
   return run.done;
 }
 
-describe.concurrent("fleet runs", () => {
+// Its six runs go at once, each starting a broker thread and its pool of nodes: a test's limit counts
+// the others' starts beside its own.
+describe.concurrent("fleet runs", { timeout: limitForStarts(6) }, () => {
   it("a press at the head of a chain reaches every node down the chain", async () => {
     const r = await scripted({ nodes: 3, topology: "chain", groupSize: 3 }, async (run) => {
       expect(run.press(NodeId("n-0000"))).toBe(true);
@@ -103,7 +106,7 @@ describe.concurrent("fleet runs", () => {
     );
     expect(r).toMatchObject({ presses: 1, deliveries: 0, lost: 1, diverged: 0 });
     expect(r.link.retransmissions).toBeGreaterThan(0);
-  }, 60_000);
+  });
 
   it("runs a hundred nodes and writes every report key", async () => {
     const r = await runFleet({
@@ -177,5 +180,5 @@ describe.concurrent("fleet runs", () => {
     expect(r.diverged).toBe(0);
     expect(r.cpu.meanPct).toBeGreaterThan(0);
     expect(r.versions.aedes).toMatch(/^1\./);
-  }, 60_000);
+  });
 });

@@ -71,6 +71,13 @@ describe("SimSource faults", () => {
     await faultEnded(source);
     expect(count(lines, "fault: power-outage (2 nodes) started")).toBe(1);
     expect(count(lines, "fault: power-outage ended")).toBe(1);
+    // The run's own lines come after the summaries of the bursts under way: the registrations' came
+    // after the fault's start, and with the outage's offline lines pushed it out of the console's
+    // 7-line event box before its end was written.
+    const texts = lines.map((l) => l.text);
+    const registered = texts.findLastIndex((t) => / registered/.test(t));
+    expect(registered, texts.join("\n")).toBeGreaterThanOrEqual(0);
+    expect(registered, texts.join("\n")).toBeLessThan(texts.indexOf("fault: power-outage (2 nodes) started"));
   }, 30_000);
 
   it("a broker restart on someone else's broker fails as an error line, and the run goes on", async () => {
