@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_rng.h"
 #include "twinfleet_core.h"
 
 using nlohmann::json;
@@ -42,16 +43,10 @@ struct Vector {
 std::vector<Vector> corpus;
 std::vector<std::string> tokens;  // payload fields and topic levels seen in the vectors, and edge values
 
-uint64_t rng;
 uint64_t dropCounts[tf::kImplausibleCounter + 1];  // messages by their first drop, over the run
 uint64_t accepted;
-uint32_t next() {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return static_cast<uint32_t>(rng >> 16);
-}
-uint32_t below(uint32_t n) { return n == 0 ? 0 : next() % n; }
+using fuzz::below;
+using fuzz::next;
 
 void load(const std::string &dir) {
   std::vector<std::string> files;
@@ -160,8 +155,7 @@ std::string synth(const std::string &topic, const std::string &self) {
 
 // One case: a vector's steps, mutated; deterministic from (seed, case).
 Vector makeCase(uint64_t seed, uint64_t n) {
-  rng = (seed * 0x9E3779B97F4A7C15ULL) ^ (n + 1) * 0xD1B54A32D192ED03ULL;
-  if (rng == 0) rng = 1;
+  fuzz::start(seed, n);
   for (int i = 0; i < 4; i++) next();
   Vector v = corpus[below(static_cast<uint32_t>(corpus.size()))];
   std::vector<Step> out;

@@ -10,18 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_rng.h"
 #include "twinfleet_core.h"
 
 namespace {
 
-uint64_t rng = 1;
-uint32_t next() {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return static_cast<uint32_t>(rng >> 16);
-}
-uint32_t below(uint32_t n) { return n == 0 ? 0 : next() % n; }
+using fuzz::below;
+using fuzz::next;
 
 void varint(std::vector<uint8_t> &out, uint32_t n) {
   do {
@@ -119,8 +114,7 @@ int main(int argc, char **argv) {
   }
   uint64_t bytes = 0;
   for (uint64_t n = 0; n < streams; n++) {
-    rng = (seed * 0x9E3779B97F4A7C15ULL) ^ ((n + 1) * 0xD1B54A32D192ED03ULL);
-    if (rng == 0) rng = 1;
+    fuzz::start(seed, n);
     std::vector<uint8_t> s = stream();
     bytes += s.size();
     std::string problem = readAll(s);

@@ -28,7 +28,8 @@ interface Line {
 const DEBUG = 20;
 const WARN = 40;
 
-it("tells why its reconnects fail once, not at each attempt, and says it in a refused command", async () => {
+/** A service reconnecting every 50 ms on a broker of its own, logging at debug, on a FakeScheduler. */
+async function serviceOnBroker() {
   const broker = await brokerOn(cleanup);
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const sched = new FakeScheduler(0);
@@ -42,6 +43,11 @@ it("tells why its reconnects fail once, not at each attempt, and says it in a re
     probe: false,
   });
   cleanup.push(() => twins.close());
+  return { broker, url, sched, lines, twins };
+}
+
+it("tells why its reconnects fail once, not at each attempt, and says it in a refused command", async () => {
+  const { broker, url, sched, lines, twins } = await serviceOnBroker();
   await broker.kill();
   // Several failed reconnects (one each 50 ms of wall time).
   await when(
@@ -75,19 +81,7 @@ it("tells why its reconnects fail once, not at each attempt, and says it in a re
 });
 
 it("tells a broker back that closes each reconnect at once (its open-files limit), once", async () => {
-  const broker = await brokerOn(cleanup);
-  const url = `mqtt://127.0.0.1:${broker.port}`;
-  const sched = new FakeScheduler(0);
-  const { logger, lines } = loggedLines<Line>("debug");
-  const twins = await startTwins({
-    url,
-    scheduler: sched,
-    logger,
-    store: memoryStore(),
-    reconnectPeriodMs: 50,
-    probe: false,
-  });
-  cleanup.push(() => twins.close());
+  const { broker, url, sched, lines, twins } = await serviceOnBroker();
   await broker.kill();
   // Started again at its limit: the operating system accepts each connection and closes it at once.
   let accepted = 0;
