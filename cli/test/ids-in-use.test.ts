@@ -14,6 +14,7 @@ import { FleetIdsInUseError, offlineWaitMs } from "../../fleet/ids-in-use.js";
 import { requirementFailures } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { ShardRun } from "../../fleet/shard-run.js";
+import { idleShard } from "../../fleet/test/idle-shard.js";
 import { loadProfile } from "../../node/profile.js";
 import { RealScheduler } from "../../node/scheduler.js";
 import { SimSource } from "../../view/sim-source.js";
@@ -40,20 +41,8 @@ afterEach(async () => {
   await broker.close();
 });
 
-const fleet = (fresh: boolean) => ({
-  broker: broker.url,
-  nodes: 4,
-  topology: "pairs" as const,
-  groupSize: 2,
-  ratePerNodePerMin: 0,
-  durationS: 60,
-  settleS: 0.5,
-  workers: 1,
-  profile: "ideal",
-  // A keepalive of 1 s: ids online are given 1.5 × 1 s + 1 s to go offline before the run is refused.
-  profileOverrides: { mqtt: { keepaliveS: 1 } },
-  fresh,
-});
+// A keepalive of 1 s: ids online are given 1.5 × 1 s + 1 s to go offline before the run is refused.
+const fleet = (fresh: boolean) => ({ ...idleShard(broker.url, 1), fresh });
 
 /** The run, or what FleetRun.start threw; a run that started is cut and its report awaited. */
 async function tryStart(fresh: boolean): Promise<unknown> {

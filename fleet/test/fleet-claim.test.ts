@@ -13,6 +13,7 @@ import { type BrokerHost, openBrokerHost } from "../broker-host.js";
 import { claimFleet, claimTopic } from "../fleet-claim.js";
 import { FleetIdsInUseError } from "../ids-in-use.js";
 import { FleetRun } from "../run.js";
+import { idleShard } from "./idle-shard.js";
 
 let broker: BrokerHost;
 let other: mqtt.MqttClient | undefined;
@@ -46,18 +47,7 @@ async function otherRunClaims(token: string): Promise<mqtt.MqttClient> {
 
 it("refuses a run whose ids another run has claimed, though none of them is online yet", async () => {
   other = await otherRunClaims("other");
-  const got = await FleetRun.start({
-    broker: broker.url,
-    nodes: 4,
-    topology: "pairs",
-    groupSize: 2,
-    ratePerNodePerMin: 0,
-    durationS: 60,
-    settleS: 0.5,
-    workers: 1,
-    profile: "ideal",
-    profileOverrides: { mqtt: { keepaliveS: 1 } },
-  }).catch((e: unknown) => e);
+  const got = await FleetRun.start(idleShard(broker.url, 1)).catch((e: unknown) => e);
   if (got instanceof FleetRun) {
     got.cut();
     await got.done;

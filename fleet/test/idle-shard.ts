@@ -1,5 +1,5 @@
 /**
- * The shard a test of the ids-in-use waits runs: 4 ideal nodes in pairs, no presses, on `broker`'s
+ * The shard (or run) a test of the ids-in-use waits and claims runs: 4 ideal nodes in pairs, no presses, on `broker`'s
  * URL, with an MQTT keepalive of `keepaliveS` (ids online, and claims, are given 1.5 × the keepalive
  * and a second more to go).
  */
