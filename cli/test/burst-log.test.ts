@@ -106,3 +106,27 @@ it("writes a summary that counts a node before that node's line of the other kin
     "offline n-0010",
   ]);
 });
+
+it("writes a summary of one node as that node's own line", () => {
+  const { scheduler, lines, go, presenceInfos } = setup();
+  // Six nodes gone at once: the sixth was `offline: 1 more node within 1 s (n-0005); …`.
+  for (let i = 0; i < 6; i++) go(i);
+  scheduler.advance(BURST_WINDOW_MS);
+  expect(presenceInfos()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `offline ${name(i)}`));
+  // Still at debug when it came, as every node past the first few of a burst.
+  expect(lines.filter((l) => l.level === 20 && l.msg === "offline").map((l) => l.node)).toEqual([name(5)]);
+});
+
+it("writes a burst one way held back before a burst the other way begins", () => {
+  const { scheduler, go, back, presenceInfos } = setup();
+  for (let i = 0; i < 500; i++) go(i);
+  // Half a second later, inside the offline summary's second, the first node is back.
+  scheduler.advance(BURST_WINDOW_MS / 2);
+  back(0);
+  // Before: `online n-0000` above `offline: 495 more nodes …`, a node back before the rest were told
+  // gone. The summary's figure is the fleet's when it is written: n-0000 is back.
+  expect(presenceInfos().slice(5)).toEqual([
+    "offline: 495 more nodes within 1 s (n-0005, n-0006, n-0007, n-0008, n-0009, n-0010, n-0011, n-0012, n-0013, n-0014, … 485 more); 1 of 500 nodes online (each at debug)",
+    `online ${name(0)}`,
+  ]);
+});
