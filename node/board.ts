@@ -4,14 +4,15 @@
  * socket and RX buffer (`w5100-socket.ts`), the echo timer (`echo-timer.ts`) and NodeCore — and owns
  * the sketch's foreground/background structure: `loop()` handles at most one packet per iteration
  * and wakes on one timer, the button interrupt updates state and LED at once and publishes, a
- * semaphore gives the Ethernet controller to one of them at a time. It feeds the core, prices what
- * the core did, performs its outputs and reports boots, presses, syncs and applied states.
+ * semaphore gives the Ethernet controller to one of them at a time. It feeds the core and charges
+ * what the step cost (`core-feed.ts`), performs its outputs (`board-outputs.ts`) and reports boots,
+ * presses, syncs and applied states.
  */
 
 import type { NodeId, Stamp } from "../protocol/index.js";
-import { assertNever } from "../protocol/index.js";
+import { BoardOutputs } from "./board-outputs.js";
 import { type CoreInput, type CoreOutput, NodeCore, type NodeCoreConfig } from "./core.js";
-import { type CoreStep, coreCost } from "./core-cost.js";
+import { CoreFeed } from "./core-feed.js";
 import { Cpu } from "./cpu.js";
 import { Debounce } from "./debounce.js";
 import { EchoTimer } from "./echo-timer.js";
@@ -41,17 +42,6 @@ type Via = "report" | "state" | "own-report";
 
 const NOOP_SINK: NodeEventSink = () => {};
 
-/** What a step holds between `feed`s: nothing of the last one (its input and outputs can go). */
-const STEP_DONE: CoreStep = {
-  input: { type: "tick" },
-  outputs: [],
-  phaseBefore: "offline",
-  phaseAfter: "offline",
-  graceExpired: false,
-};
-/** The step `feed` prices, refilled for each (every board's: coreCost reads it during the call only). */
-const STEP: { -readonly [K in keyof CoreStep]: CoreStep[K] } = { ...STEP_DONE };
-
 export class Board {
   readonly core: NodeCore;
   readonly ram: RamBudget;
@@ -59,6 +49,8 @@ export class Board {
   private readonly chip: W5100Socket;
   private readonly session: PubSubSession;
   private readonly echo = new EchoTimer();
+  private readonly coreFeed: CoreFeed;
+  private readonly outputs: BoardOutputs;
   private readonly debounce: Debounce;
   private readonly p: DeviceProfile;
   private readonly sched: Scheduler;
@@ -93,6 +85,7 @@ export class Board {
     const maxPacketBytes = opts.maxPacketBytes ?? this.p.mqtt.maxPacketBytes;
     this.ram = checkRam(this.p, { maxPacketBytes });
     this.core = new NodeCore(opts.core);
+    this.coreFeed = new CoreFeed(this.core, this.p.coreCycles);
     const c = this.p.cycles;
     this.cpu = new Cpu(this.p.mcu.clockHz, this.p.loop.idlePeriodUs / 1000, c.idlePoll + c.loopOverhead);
     this.chip = new W5100Socket({
@@ -124,6 +117,16 @@ export class Board {
         },
       },
     });
+    this.outputs = new BoardOutputs({
+      core: this.core,
+      cpu: this.cpu,
+      session: this.session,
+      echo: this.echo,
+      sink: this.sink,
+      node: this.node,
+      ownReport: this.ownReport,
+      digitalWriteCycles: this.p.cycles.digitalWrite,
+    });
   }
 
   /** PubSubClient's counters (live: the snapshot is in `stats()`). */
@@ -151,7 +154,7 @@ export class Board {
     this.session.powerOn();
     this.sink({ type: "boot", node: this.node, at });
     this.cpu.begin(at);
-    this.applyOutputs(this.feed({ type: "boot" }, at, true));
+    this.outputs.apply(this.feed({ type: "boot" }, at, true));
     this.cpu.blockUntil(at + this.p.w5100.resetWaitMs);
     this.endJob();
   }
@@ -211,7 +214,7 @@ export class Board {
     this.cpu.begin(at);
     this.cpu.spend(isrCycles);
     // The semaphore is free: the interrupt publishes itself, then returns.
-    this.applyOutputs(publishes);
+    this.outputs.apply(publishes);
     this.cpu.spend(c.isrReturn);
     this.endJob();
   }
@@ -247,7 +250,7 @@ export class Board {
       const outs = this.isrQueue;
       this.isrQueue = [];
       this.cpu.begin(at);
-      this.applyOutputs(outs);
+      this.outputs.apply(outs);
       this.endJob();
       return;
     }
@@ -311,7 +314,7 @@ export class Board {
     const phaseBefore = core.syncPhase;
     const stampBefore = core.currentStamp;
     const version = core.pairingVersion;
-    const ledAt = this.applyOutputs(this.feed(input, this.cpu.t, true));
+    const ledAt = this.outputs.apply(this.feed(input, this.cpu.t, true));
     const stamp = core.currentStamp;
     // A config adopted, or a follow or unfollow carried out: the sources it follows from now on.
     if (core.pairingVersion !== version && core.pairingVersion > 0)
@@ -325,19 +328,9 @@ export class Board {
 
   /** Runs the core, prices what it did (`fedCycles`), returns its outputs; `spend`: charge it first. */
   private feed(input: CoreInput, at: number, spend: boolean): CoreOutput[] {
-    const phaseBefore = this.core.syncPhase;
-    const graceExpired = phaseBefore === "syncing" && at >= this.core.syncDeadline;
-    const outs = this.core.handle(input, at);
-    STEP.input = input;
-    STEP.outputs = outs;
-    STEP.phaseBefore = phaseBefore;
-    STEP.phaseAfter = this.core.syncPhase;
-    STEP.graceExpired = graceExpired;
-    const cycles = coreCost(this.p.coreCycles, STEP);
-    STEP.input = STEP_DONE.input;
-    STEP.outputs = STEP_DONE.outputs;
-    this.fedCycles = cycles;
-    if (spend) this.cpu.spend(cycles);
+    const outs = this.coreFeed.feed(input, at);
+    this.fedCycles = this.coreFeed.cycles;
+    if (spend) this.cpu.spend(this.fedCycles);
     return outs;
   }
 
@@ -349,35 +342,6 @@ export class Board {
       this.sink({ type: "held-applied", node: this.node, at, stamp, presses: this.held });
       this.held = 0;
     }
-  }
-
-  /** Performs core outputs in order at the job's time; returns when the first LED write finished. */
-  private applyOutputs(outs: readonly CoreOutput[]): number | undefined {
-    let ledAt: number | undefined;
-    for (const o of outs) {
-      switch (o.type) {
-        case "led":
-          this.cpu.spend(this.p.cycles.digitalWrite);
-          ledAt ??= this.cpu.t;
-          break;
-        case "publish":
-          this.session.publish(o.topic, o.payload, o.retain);
-          if (o.topic.endsWith(this.ownReport)) this.echo.sent(o.payload, this.cpu.t, this.core.currentStamp);
-          break;
-        case "subscribe":
-          this.session.subscribe(o.topic, o.qos);
-          break;
-        case "unsubscribe":
-          this.session.unsubscribe(o.topic);
-          break;
-        case "drop":
-          this.sink({ type: "drop", node: this.node, at: this.cpu.t, reason: o.reason, topic: o.topic });
-          break;
-        default:
-          assertNever(o);
-      }
-    }
-    return ledAt;
   }
 
   private endJob(): void {

@@ -9,7 +9,7 @@
 
 import type { DropReason } from "../protocol/index.js";
 import { assertNever } from "../protocol/index.js";
-import type { CoreInput, CoreOutput, SyncPhase } from "./core.js";
+import type { CoreInput, CoreOutput, SyncPhase } from "./core-io.js";
 import type { DeviceProfile } from "./profile.js";
 
 export type CoreCycles = DeviceProfile["coreCycles"];

@@ -3,7 +3,8 @@
  * the events a board sees (boot, connect, message, button press, time); outputs are the MQTT
  * operations, LED writes and drops it performs, in order. No I/O, no clock of its own: the caller
  * passes `now`. The C++ core in firmware/ implements the same machine; the conformance vectors in
- * protocol/vectors/ hold both to it.
+ * protocol/vectors/ hold both to it. What it is given and gives back (its inputs, outputs, state)
+ * are in core-io.ts.
  */
 import {
   aboveCeiling,
@@ -18,55 +19,16 @@ import {
   MAX_FOLLOWS,
   type Message,
   type NodeId,
-  type NodeKind,
   nextCounter,
-  type Prefix,
   type ReportMessage,
   type Stamp,
   sameStamp,
   topicOf,
   zeroStamp,
 } from "../protocol/index.js";
+import type { CoreInput, CoreOutput, NodeCoreConfig, NodeCoreState, SyncPhase } from "./core-io.js";
 
-export interface NodeCoreConfig {
-  readonly id: NodeId;
-  readonly prefix: Prefix;
-  readonly kind: NodeKind;
-  readonly profile: string;
-  readonly firmware: string;
-  /** How long after CONNACK the node waits for its retained config and report (§5.1). */
-  readonly syncGraceMs: number;
-}
-
-export type CoreInput =
-  | { readonly type: "boot" }
-  | { readonly type: "connected" }
-  | { readonly type: "disconnected" }
-  | { readonly type: "message"; readonly topic: string; readonly payload: string; readonly qos?: 0 | 1 }
-  | { readonly type: "press" }
-  | { readonly type: "tick" };
-
-export type CoreOutput =
-  | { readonly type: "subscribe"; readonly topic: string; readonly qos: 0 | 1 }
-  | { readonly type: "unsubscribe"; readonly topic: string }
-  | { readonly type: "publish"; readonly topic: string; readonly payload: string; readonly retain: boolean }
-  | { readonly type: "led"; readonly on: boolean }
-  | { readonly type: "drop"; readonly reason: DropReason; readonly topic: string; readonly detail: string };
-
-/** Where a node's protocol core is with the broker: not connected, catching up, in sync. */
-export type SyncPhase = "offline" | "syncing" | "synced";
-
-/** What the node holds in RAM, for views and tests. */
-export interface NodeCoreState {
-  readonly phase: SyncPhase;
-  readonly on: boolean;
-  readonly led: boolean;
-  readonly stamp: Stamp;
-  readonly clock: number;
-  readonly sources: readonly NodeId[];
-  readonly configVersion: number;
-  readonly heldPresses: number;
-}
+export type { CoreInput, CoreOutput, NodeCoreConfig, NodeCoreState, SyncPhase } from "./core-io.js";
 
 export class NodeCore {
   private on = false;
