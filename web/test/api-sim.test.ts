@@ -9,7 +9,7 @@ import { NodeId } from "../../protocol/index.js";
 import { simFigures } from "../../view/figures.js";
 import { SimSource } from "../../view/sim-source.js";
 import { startWebServer, type WebServer } from "../server.js";
-import { call, parsePrometheus, SseClient, whenChanged } from "./helpers.js";
+import { call, parsePrometheus, SseClient, WAITING_TEST_MS, whenChanged } from "./helpers.js";
 
 const TOKEN = "test-token-0123456789abcdef";
 let run: FleetRun;
@@ -41,9 +41,8 @@ beforeAll(async () => {
     source,
     () => source.nodes().filter((n) => n.kind === "sim" && n.online && n.sync === "in-sync").length === 20,
     "20 nodes registered, online and in sync",
-    20_000,
   );
-});
+}, WAITING_TEST_MS);
 
 afterAll(async () => {
   await server?.close();
@@ -55,7 +54,7 @@ afterAll(async () => {
 
 const node = (id: string) => source.detail(NodeId(id));
 
-describe("reads", () => {
+describe("reads", { timeout: WAITING_TEST_MS }, () => {
   it("lists the fleet and its nodes, filtered and paged", async () => {
     const fleet = await call(server, "GET", "/api/fleet");
     expect(fleet.status).toBe(200);
@@ -125,7 +124,7 @@ describe("reads", () => {
   });
 });
 
-describe("writes", () => {
+describe("writes", { timeout: WAITING_TEST_MS }, () => {
   it("refuses a write without the token, with WWW-Authenticate, and changes nothing", async () => {
     const before = node("n-0003")?.node.version;
     const r = await call(server, "PUT", "/api/nodes/n-0003/state", { body: { on: true } });
@@ -244,7 +243,7 @@ describe("writes", () => {
   });
 });
 
-describe("events and metrics", () => {
+describe("events and metrics", { timeout: WAITING_TEST_MS }, () => {
   it("streams hello, then only the nodes that changed", async () => {
     const sse = new SseClient(server.origin, "/api/events");
     try {

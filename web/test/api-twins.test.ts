@@ -18,7 +18,7 @@ import { TwinsSource } from "../../view/twins-source.js";
 import { isLoopbackHost } from "../auth.js";
 import { LATENCY_BUCKETS_S } from "../metrics.js";
 import { startWebServer, type WebServer } from "../server.js";
-import { call, parsePrometheus, whenChanged } from "./helpers.js";
+import { call, parsePrometheus, WAITING_TEST_MS, whenChanged } from "./helpers.js";
 
 const TOKEN = "twins-token-0123456789abcdef";
 const fx = new Fixtures();
@@ -45,7 +45,7 @@ beforeAll(async () => {
     () => source.nodes().filter((n) => n.online && n.kind === "sim").length === 2,
     "2 nodes",
   );
-});
+}, WAITING_TEST_MS);
 
 afterAll(async () => {
   await server?.close();
@@ -55,7 +55,7 @@ afterAll(async () => {
   if (pub !== undefined) rmSync(pub, { recursive: true, force: true });
 });
 
-describe("a live fleet through the twins", () => {
+describe("a live fleet through the twins", { timeout: WAITING_TEST_MS }, () => {
   it("sets a node and sees its report change", async () => {
     const before = await call(server, "GET", "/api/nodes/lamp-1");
     const r = await call(server, "PUT", "/api/nodes/lamp-1/state", { body: { on: true }, token: TOKEN });
@@ -265,7 +265,7 @@ describe("a live fleet through the twins", () => {
   });
 });
 
-describe("beyond loopback", () => {
+describe("beyond loopback", { timeout: WAITING_TEST_MS }, () => {
   it("needs the token for every read but the page's files and /healthz", async () => {
     for (const path of ["/api/fleet", "/api/nodes", "/api/nodes/lamp-1", "/metrics", "/api/openapi.json"]) {
       const r = await call(wide, "GET", path);
@@ -290,7 +290,7 @@ describe("beyond loopback", () => {
 });
 
 // Last: it adds a node, which the counts above do not expect.
-describe("an offline node", () => {
+describe("an offline node", { timeout: WAITING_TEST_MS }, () => {
   it("pairs and sets an offline node with 202: each kept, shown as pending, and sent when it returns", async () => {
     const lamp = await fx.node("lamp-3");
     await whenChanged(source, () => source.detail(NodeId("lamp-3"))?.presence === "online", "lamp-3 online");
@@ -340,7 +340,7 @@ describe("an offline node", () => {
   });
 });
 
-describe("retiring a node (DELETE /api/nodes/{id})", () => {
+describe("retiring a node (DELETE /api/nodes/{id})", { timeout: WAITING_TEST_MS }, () => {
   it("refuses an online node with 409 unless forced, an unknown one with 404, and forgets an offline one", async () => {
     const lamp = await fx.node("lamp-4");
     await fx.node("lamp-5");

@@ -11,7 +11,7 @@ import { RealScheduler } from "../../node/scheduler.js";
 import { simFigures } from "../../view/figures.js";
 import { SimSource } from "../../view/sim-source.js";
 import { startWebServer, type WebServer } from "../server.js";
-import { call, parsePrometheus, SseClient, whenChanged } from "./helpers.js";
+import { call, parsePrometheus, SseClient, WAITING_TEST_MS, whenChanged } from "./helpers.js";
 
 const TOKEN = "test-token-virtual-0123456789";
 const NODES = 8;
@@ -50,7 +50,7 @@ beforeAll(async () => {
     `${NODES} nodes registered, online and in sync`,
     20_000,
   );
-});
+}, WAITING_TEST_MS);
 
 afterAll(async () => {
   await server?.close();
@@ -74,7 +74,7 @@ async function rate(wallMs: number): Promise<number> {
   return (v1 - v0) / (wall.now() - w0);
 }
 
-describe("a run on virtual time over HTTP", () => {
+describe("a run on virtual time over HTTP", { timeout: WAITING_TEST_MS }, () => {
   it("describes its pace and the time it has got to", async () => {
     const r = await call(server, "GET", "/api/fleet");
     expect(r.status).toBe(200);
@@ -159,7 +159,7 @@ describe("a run on virtual time over HTTP", () => {
 
   it("stamps /api/nodes, the frames and /metrics with the run's clock", async () => {
     await setPace({ speed: 100, paused: false });
-    await whenChanged(source, () => run.sched.now() > 120_000, "two virtual minutes", 10_000);
+    await whenChanged(source, () => run.sched.now() > 120_000, "two virtual minutes");
     await setPace({ paused: true });
     const dateNow = run.sched.wallNow();
     const epoch = dateNow - run.sched.now();

@@ -60,25 +60,44 @@ export async function call(
   return { status: res.status, headers: res.headers, json, text };
 }
 
-/** Resolves once `cond()` holds, checked on every `changed` of the source (and at once). */
+/**
+ * How long a wait on the fleet may take at most: bounded, but far past what a correct fleet needs on
+ * a host loaded 10-20 deep (the waits here take well under a second when the host is idle; a 10 s
+ * bound failed correct runs under load).
+ */
+export const WAIT_MS = 60_000;
+/** The time of a test or hook that waits on the fleet (two waits and the rest), above vitest's 30 s. */
+export const WAITING_TEST_MS = 3 * WAIT_MS;
+
+/**
+ * Resolves once `cond()` holds: checked at once, on every `changed` of the source, and every 100 ms
+ * (a condition on what moves without a `changed`, such as the run's clock, cannot be missed).
+ * Rejects after `timeoutMs`, naming `what`.
+ */
 export function whenChanged(
   source: ConsoleSource,
   cond: () => boolean,
   what: string,
-  timeoutMs = 10_000,
+  timeoutMs = WAIT_MS,
 ): Promise<void> {
   if (cond()) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      off();
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
-    const off = source.on("changed", () => {
-      if (!cond()) return;
+    const done = (): void => {
       clearTimeout(deadline);
+      clearInterval(poll);
       off();
+    };
+    const check = (): void => {
+      if (!cond()) return;
+      done();
       resolve();
-    });
+    };
+    const deadline = setTimeout(() => {
+      done();
+      reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`));
+    }, timeoutMs);
+    const poll = setInterval(check, 100);
+    const off = source.on("changed", check);
   });
 }
 

@@ -9,7 +9,7 @@ import { type Twins, wallScheduler } from "../../twins/index.js";
 import { Fixtures } from "../../twins/test/helpers.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { startWebServer, type WebServer } from "../server.js";
-import { call, whenChanged } from "./helpers.js";
+import { call, WAITING_TEST_MS, whenChanged } from "./helpers.js";
 
 const TOKEN = "race-token-0123456789abcdef";
 const fx = new Fixtures();
@@ -25,7 +25,7 @@ beforeAll(async () => {
   source = new TwinsSource(twins, "test fleet", wallScheduler);
   server = await startWebServer({ source, kind: "twins", port: 0, token: TOKEN, scheduler: wallScheduler });
   await whenChanged(source, () => source.nodes().filter((n) => n.online).length === 2, "2 nodes online");
-});
+}, WAITING_TEST_MS);
 
 afterAll(async () => {
   await server?.close();
@@ -36,7 +36,7 @@ afterAll(async () => {
 const etagOf = async (id: string) =>
   (await call(server, "GET", `/api/nodes/${id}`)).headers.get("etag") ?? "";
 
-describe("writes sent at once with one If-Match", () => {
+describe("writes sent at once with one If-Match", { timeout: WAITING_TEST_MS }, () => {
   it("take one set of ten: the other nine are 412", async () => {
     const etag = await etagOf("lamp-1");
     const answers = await Promise.all(
