@@ -250,14 +250,21 @@ describe("RealScheduler", () => {
   it("runs a step due within the timer resolution on the next turn, not after a timer's millisecond", async () => {
     const s = new RealScheduler();
     const order: string[] = [];
+    let ranLate = Number.NaN;
     s.at(s.now() + 0.5, () => order.push("sub-ms step"));
     setImmediate(() => order.push("next turn"));
-    s.at(s.now() + 50, () => order.push("50 ms step"));
+    const due = s.now() + 50;
+    s.at(due, () => {
+      ranLate = s.now() - due;
+      order.push("50 ms step");
+    });
     await turn();
     await turn();
-    expect(order).toEqual(["sub-ms step", "next turn"]);
+    // The 50 ms step is not run early: on a host stalled 50 ms it may be due within these two turns,
+    // so it is judged by when it ran, not by whether it ran yet.
+    expect(order.filter((o) => o !== "50 ms step")).toEqual(["sub-ms step", "next turn"]);
     await until(() => order.length === 3);
-    expect(order[2]).toBe("50 ms step");
+    expect(ranLate).toBeGreaterThanOrEqual(-1);
   });
 
   it("never runs an exact timer before its instant, and runs them in order", async () => {
