@@ -2,9 +2,12 @@
  * A real terminal for end-to-end tests: a private tmux server with one session, driven with
  * send-keys and read with capture-pane.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -39,17 +42,26 @@ export class TmuxSession {
     return this.tmux("capture-pane", "-p", "-t", this.name);
   }
 
-  /** Polls the pane until `test` holds (returning what it matched), or fails with the last screen. */
+  /**
+   * Polls the pane until `test` holds (returning what it matched), or fails with the last screen.
+   * Each look is a process of its own that does not hold up the test's other terminals (tests run
+   * side by side), so a screen that lasts a second or two is not missed while they look at theirs.
+   */
   async waitFor<T>(what: string, test: (s: string) => T | undefined, timeoutMs = 30_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last = "";
     while (Date.now() < deadline) {
-      last = this.screen();
+      last = await this.screenSoon();
       const found = test(last);
       if (found !== undefined) return found;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`timed out waiting for ${what}; the screen was:\n${last}`);
+  }
+
+  private async screenSoon(): Promise<string> {
+    const args = ["-L", this.socket, "capture-pane", "-p", "-t", this.name];
+    return (await execFileAsync("tmux", args, { encoding: "utf8", cwd: ROOT })).stdout;
   }
 
   kill(): void {
