@@ -87,18 +87,18 @@ it("tells a broker closing a node's sessions right after their CONNACK from anot
   const progress = run.progress();
   run.cut();
   const r = await run.done;
-  expect(cut).toBeGreaterThanOrEqual(3);
+  expect(cut).toBeGreaterThanOrEqual(50);
   expect(progress.clashes).toBeUndefined();
   expect(progressLine(progress, run.sched.now())).toMatch(/CLOSED AT CONNACK 1/);
   expect(progressLine(progress, run.sched.now())).not.toMatch(/IDS IN USE/);
   expect(logged).toEqual([
     expect.stringMatching(
-      /^error n-0001: the broker closed its session right after accepting it \(CONNACK\), before answering anything, 3 times in \d+\.\d s while it stayed up: the broker, or something between, ends the node's sessions itself .* not another client with its id/,
+      /^error n-0001: the broker closed its session right after accepting it \(CONNACK\), before answering anything, 50 times in \d+\.\d s, never once after serving it, while it stayed up: the broker, or something between, ends the node's sessions itself .* not another client with its id/,
     ),
   ]);
   expect(r.sessionClashes).toBeUndefined();
   expect(r.sessionsCutAtConnack).toMatchObject({ nodes: 1, ids: ["n-0001"] });
-  expect(r.sessionsCutAtConnack?.closes).toBeGreaterThanOrEqual(3);
+  expect(r.sessionsCutAtConnack?.closes).toBeGreaterThanOrEqual(50);
   const text = summary(r);
   expect(text).not.toMatch(/ids in use/);
   expect(text).toMatch(
