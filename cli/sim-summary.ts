@@ -43,6 +43,7 @@ export function progressLine(p: Progress, now: number): string {
         ]
       : []),
     ...(p.clashes !== undefined ? [`IDS IN USE ${p.clashes}`] : []),
+    ...(p.cutAtConnack !== undefined ? [`CLOSED AT CONNACK ${p.cutAtConnack}`] : []),
     p.virtual
       ? `virtual ×${p.virtual.speedup.toFixed(p.virtual.speedup < 10 ? 1 : 0)} real (${p.virtual.wallS.toFixed(0)} s wall)`
       : `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
@@ -101,7 +102,7 @@ ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
   ${ok(q.noRegressions)} regressions    ${r.regressions}
-  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${virtualLine(r)}${kernelLine(r)}
+  ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${cutLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
@@ -318,6 +319,14 @@ function clashLine(r: Report): string {
   if (c === undefined) return "";
   const more = c.nodes > c.ids.length ? ` and ${c.nodes - c.ids.length} more` : "";
   return `\n  FAIL ids in use    ${c.nodes} nodes' sessions taken over by another client with the same id, ${c.closes} times (${c.ids.join(", ")}${more}): another fleet or a board uses these ids, and the figures above mix in its traffic`;
+}
+
+/** Nodes whose sessions the broker closed right after their CONNACK, again and again; nothing when none. */
+function cutLine(r: Report): string {
+  const c = r.sessionsCutAtConnack;
+  if (c === undefined) return "";
+  const more = c.nodes > c.ids.length ? ` and ${c.nodes - c.ids.length} more` : "";
+  return `\n  FAIL closed at once ${c.nodes} nodes' sessions closed by the broker right after it accepted them (CONNACK), before it answered anything, ${c.closes} times (${c.ids.join(", ")}${more}): the broker, or something between, ends them itself (its rules or limits, a fault: see its log); no other client with these ids was seen`;
 }
 
 /** In real-loss mode, what nftables dropped; nothing otherwise. */

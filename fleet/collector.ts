@@ -53,7 +53,7 @@ export class Collector {
   /** When each of them was pressed (the run's clock): to tell those of the run's own stalls (fleet/stall-report.ts). */
   readonly ignoredAt: number[] = [];
   /** Hears each session the broker closed (not a timeout, not a power cut), in time order. */
-  onBrokerClose: ((node: NodeId, at: number) => void) | undefined;
+  onBrokerClose: ((node: NodeId, at: number, unanswered: boolean) => void) | undefined;
   /** Hears each connection attempt, failed (with whether the broker closed it at once) or not. */
   onConnect: ((node: NodeId, at: number, failed?: { readonly closedAtOnce: boolean }) => void) | undefined;
   /**
@@ -248,7 +248,7 @@ export class Collector {
         this.online.delete(node);
         this.away.add(node);
         this.timeline.disconnected(node, e.at);
-        if (e.reason === "closed") this.onBrokerClose?.(node, e.at);
+        if (e.reason === "closed") this.onBrokerClose?.(node, e.at, e.unanswered === true);
         break;
       case "echo": {
         const ms = e.at - e.publishedAt;

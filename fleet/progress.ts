@@ -36,6 +36,8 @@ export interface Progress {
   readonly brokerRefused?: string | undefined;
   /** Nodes found with their sessions taken over by another client with the same id; absent when none. */
   readonly clashes?: number;
+  /** Nodes whose sessions the broker closes right after accepting them (fleet/session-clashes.ts); only when some are. */
+  readonly cutAtConnack?: number;
   /** During the settle: how long it has left and what it waits for. */
   readonly settle?: SettleStatus;
   /** On virtual time: wall seconds so far, and virtual seconds per wall second. */

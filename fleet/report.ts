@@ -128,6 +128,12 @@ export interface Report {
    */
   readonly sessionClashes?: SessionClashReport;
   /**
+   * Nodes whose sessions the broker closed right after accepting them, before answering anything,
+   * again and again (its rules or limits, a fault, something between): no other client is needed
+   * for that, and none is claimed. Only when there were; the nodes took no part in the run.
+   */
+  readonly sessionsCutAtConnack?: SessionClashReport;
+  /**
    * The twins service the run joined (`scenario.twins` "joined"), and each time it left the broker
    * mid-run (its presence cleared) and came back; times from the start of the presses.
    */

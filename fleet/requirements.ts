@@ -117,6 +117,12 @@ export function requirementFailures(r: Report): string[] {
       `${clash.nodes} nodes' sessions were taken over again and again by another client with the same id (${clash.ids.join(", ")}${clash.nodes > clash.ids.length ? ", …" : ""}): the figures mix in its traffic`,
     );
   }
+  const cut = r.sessionsCutAtConnack;
+  if (cut !== undefined) {
+    f.push(
+      `${cut.nodes} nodes' sessions were closed by the broker right after it accepted them, before it answered anything (${cut.ids.join(", ")}${cut.nodes > cut.ids.length ? ", …" : ""}): the broker ends them itself, no other client with their ids was seen`,
+    );
+  }
   f.push(...heldFailures(r.joinedTwins?.held));
   if (r.presses === 0 && r.scenario.ratePerNodePerMin > 0)
     f.push(

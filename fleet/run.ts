@@ -260,7 +260,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       lagP99Ms: this.lag?.worst().p99Ms ?? 0,
       faults: this.faults.inProgress,
       ...this.outages.progress(),
-      ...(this.clashes.count > 0 ? { clashes: this.clashes.count } : {}),
+      ...this.clashes.progress(),
       ...(this.phase === "settle" ? { settle: this.settleStatus() } : {}),
       ...(this.virtual
         ? { virtual: { wallS: this.virtual.wallElapsedS(), speedup: this.virtual.speedup() } }
@@ -372,7 +372,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       faults: this.faults.records,
       outages: this.outages.list(endMs),
       stalls: this.outages.stalls(),
-      clashes: this.clashes.report(pressStartMs),
+      ...this.clashes.reports(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       ownTwins: this.parts.ownBeside?.report(pressStartMs),
       twinsView,

@@ -298,7 +298,8 @@ export function mergeShards(
     faults: [],
     ...(outages.length > 0 ? { brokerOutages: outages } : {}),
     ...(stalls.length > 0 ? { stalls } : {}),
-    ...mergeClashes(files),
+    ...mergeClashes(files, "sessionClashes"),
+    ...mergeClashes(files, "sessionsCutAtConnack"),
     ...mergeHeld(
       files.map((f) => ({ index: f.shard.index, endMs: f.endMs, nodes: f.nodes.length, held: f.held })),
     ),
@@ -377,12 +378,15 @@ function shardStops(
   return out;
 }
 
-/** The shards' clashing nodes as one fleet's: counts summed, the first ten ids, the earliest found. */
-function mergeClashes(files: readonly ShardFile[]): { sessionClashes?: SessionClashReport } {
-  const all = files.flatMap((f) => (f.sessionClashes ? [f.sessionClashes] : []));
+/** The shards' clashing (or cut) nodes as one fleet's: counts summed, the first ten ids, the earliest found. */
+function mergeClashes(
+  files: readonly ShardFile[],
+  key: "sessionClashes" | "sessionsCutAtConnack",
+): { [k in typeof key]?: SessionClashReport } {
+  const all = files.flatMap((f) => f[key] ?? []);
   if (all.length === 0) return {};
   return {
-    sessionClashes: {
+    [key]: {
       nodes: all.reduce((n, c) => n + c.nodes, 0),
       closes: all.reduce((n, c) => n + c.closes, 0),
       ids: all.flatMap((c) => c.ids).slice(0, 10),

@@ -122,6 +122,8 @@ export interface ShardFile {
   readonly timeline?: ShardTimeline;
   /** Its nodes whose sessions another client with the same id kept taking over (fleet/session-clashes.ts). */
   readonly sessionClashes?: SessionClashReport;
+  /** Its nodes whose sessions the broker closed right after their CONNACK, again and again (the same). */
+  readonly sessionsCutAtConnack?: SessionClashReport;
   /** Which of its nodes the twins service on the broker held a twin of at the end (fleet/shard-held.ts). */
   readonly held?: HeldReport;
   /** The whole fleet's pairing, as every shard derives it: a merge with shards missing judges the chains through their nodes. */
@@ -270,19 +272,21 @@ function checkOptional(path: string, v: Record<string, unknown>): void {
         );
     });
   }
-  const c = v.sessionClashes;
-  if (
-    c !== undefined &&
-    (!isObj(c) ||
-      typeof c.nodes !== "number" ||
-      typeof c.closes !== "number" ||
-      typeof c.firstAtMs !== "number" ||
-      !Array.isArray(c.ids) ||
-      !c.ids.every((x) => typeof x === "string"))
-  )
-    throw new ShardFileError(
-      `${shownPath(path)}: sessionClashes must have nodes, closes, firstAtMs (numbers) and ids (strings)`,
-    );
+  for (const key of ["sessionClashes", "sessionsCutAtConnack"] as const) {
+    const c = v[key];
+    if (
+      c !== undefined &&
+      (!isObj(c) ||
+        typeof c.nodes !== "number" ||
+        typeof c.closes !== "number" ||
+        typeof c.firstAtMs !== "number" ||
+        !Array.isArray(c.ids) ||
+        !c.ids.every((x) => typeof x === "string"))
+    )
+      throw new ShardFileError(
+        `${shownPath(path)}: ${key} must have nodes, closes, firstAtMs (numbers) and ids (strings)`,
+      );
+  }
   if (v.fleetPairing !== undefined) {
     const p = v.fleetPairing;
     if (

@@ -251,7 +251,7 @@ export class ShardRun {
           lostS === undefined
             ? ""
             : `; online ${collector.online.size}/${mine.length} here; BROKER LOST ${lostS.toFixed(0)} s`;
-        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost${lost}${clashes.count > 0 ? `; IDS IN USE ${clashes.count}` : ""}`;
+        return `[shard ${spec.index}/${spec.count} ${phase}] registered ${registeredAt.size}/${mine.length} here, ${fleetRegistered()}/${ids.length} in the fleet; presses ${recorder.presses.length}, applied ${recorder.applies.length}, in-shard pairs ${c.deliveries} delivered, ${c.lost} lost${lost}${clashes.words()}`;
       };
       let phase = "boot";
       timers.push(every(sched, opts.progressEveryS * 1000, () => note(line(phase))));
@@ -311,7 +311,6 @@ export class ShardRun {
         for (const n of r.nodes)
           finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
       const worst = lag.worst();
-      const clashReport = clashes.report(pressFrom);
       const told = shardBrokerReports(
         outages,
         {
@@ -382,7 +381,7 @@ export class ShardRun {
         probes,
         brokerOutages: told.brokerOutages,
         ...(told.stalls !== undefined ? { stalls: told.stalls } : {}),
-        ...(clashReport ? { sessionClashes: clashReport } : {}),
+        ...clashes.reportKeys(pressFrom),
         ...(held ? { held } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };

@@ -69,6 +69,7 @@ export interface ReportInput {
   readonly stalls?: { readonly all: readonly Stall[]; readonly brokerLost: readonly Stall[] };
   /** Nodes whose sessions another client with the same id took over, if any. */
   readonly clashes?: SessionClashReport | undefined;
+  readonly cutAtConnack?: SessionClashReport | undefined;
   readonly joinedTwins?: JoinedTwinsReport | undefined;
   /** The other services seen beside the run's own twins service. */
   readonly ownTwins?: OwnTwinsReport | undefined;
@@ -202,6 +203,7 @@ export function buildReport(i: ReportInput): Report {
         }
       : {}),
     ...(i.clashes !== undefined ? { sessionClashes: i.clashes } : {}),
+    ...(i.cutAtConnack !== undefined ? { sessionsCutAtConnack: i.cutAtConnack } : {}),
     ...(i.joinedTwins !== undefined ? { joinedTwins: i.joinedTwins } : {}),
     ...(i.ownTwins !== undefined ? { ownTwins: i.ownTwins } : {}),
     ...pairingChangesField(collector.live?.report(i.pressStartMs)),

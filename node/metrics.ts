@@ -51,6 +51,12 @@ export type NodeEvent =
       readonly node: NodeId;
       readonly at: number;
       readonly reason: DisconnectReason;
+      /**
+       * Closed by the broker before it sent anything after the CONNACK (not the SUBACK of the
+       * subscribe the node sends at once): a broker ending each session as soon as it accepted it.
+       * A takeover by another client with the same id closes a connection the broker had served.
+       */
+      readonly unanswered?: true;
     }
   | {
       readonly type: "connect-failed";

@@ -26,8 +26,7 @@ import { pubsubConnectBytes, pubsubPublishBytes, pubsubSubscribeBytes } from "./
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
 
-/** PINGREQ's two bytes: one buffer for every ping (nothing writes into a packet once sent). */
-const PINGREQ = Buffer.from([0xc0, 0x00]);
+const PINGREQ = Buffer.from([0xc0, 0x00]); // one buffer for every ping (nothing writes into a sent packet)
 
 export type MqttPhase = "disconnected" | "connecting" | "connected";
 
@@ -91,6 +90,7 @@ export class PubSubSession {
   private connectingSince = 0;
   private connackTimer: Timer | undefined;
   private nextMsgId = 1;
+  private answered = false; // the broker sent something after this connection's CONNACK
 
   constructor(private readonly o: SessionOptions) {
     this.p = o.profile;
@@ -162,6 +162,7 @@ export class PubSubSession {
     if (!this.cpu.powered) return true;
     // The W5100 keeps receiving into a 2 KB ring; when full the TCP window is closed.
     if (!this.chip.accept(bytes, at)) return false;
+    if (this.mqtt === "connected") this.answered = true;
     if (this.mqtt === "connecting") this.connackArrived(at);
     else this.o.host.schedule();
     return true;
@@ -347,6 +348,7 @@ export class PubSubSession {
       return;
     }
     this.mqtt = "connected";
+    this.answered = this.chip.head !== undefined; // a packet right behind the CONNACK
     this.stats.connects++;
     if (this.everConnected) this.stats.reconnects++;
     this.everConnected = true;
@@ -359,10 +361,7 @@ export class PubSubSession {
     this.o.host.endJob();
   }
 
-  /**
-   * Nothing listens on the broker's port (it died): the W5100 gets a reset to its SYN, so
-   * EthernetClient::connect() returns failure at once and the sketch retries after its period.
-   */
+  /** Nothing listens on the broker's port: a reset to the SYN, connect() fails at once, retried later. */
   private connectRefused(at: number): void {
     if (this.mqtt !== "connecting") return;
     this.connackTimer?.cancel();
@@ -388,12 +387,13 @@ export class PubSubSession {
 
   /** The connection is gone (noticed by the loop): the socket is released and the loss reported. */
   lost(reason: DisconnectReason): void {
-    if (this.mqtt === "connected") {
-      this.stats.disconnects++;
-      if (reason === "closed") this.stats.closedByBroker++;
-    }
+    const up = this.mqtt === "connected";
+    const cut = up && reason === "closed" && !this.answered; // metrics.ts, `unanswered`
+    if (up) this.stats.disconnects++;
+    if (up && reason === "closed") this.stats.closedByBroker++;
     this.mqtt = "disconnected";
     this.chip.drop(true, this.cpu.t);
-    this.o.sink({ type: "disconnected", node: this.o.node, at: this.cpu.t, reason });
+    const node = this.o.node;
+    this.o.sink({ type: "disconnected", node, at: this.cpu.t, reason, ...(cut && { unanswered: true }) });
   }
 }

@@ -57,6 +57,11 @@ struct StandIn {
   uint8_t lostNext = 0;
   uint8_t lostCount = 0;
   bool clashSaid = false;
+  // The broker answered something (a SUBACK, a message) after this session's CONNACK; and of the
+  // sessions lost (their slots as lostAt's), which were: a takeover closes a session the broker had
+  // served, a broker closing each connection right after its CONNACK never serves one.
+  bool served = false;
+  bool lostServed[3] = {false, false, false};
 };
 
 // The sim's rule (docs/cli.md, "When the fleet's ids are in use already"): 3 sessions lost within
@@ -222,6 +227,7 @@ void onConnect(mosquitto *, void *ctx, int rc) {
   s.lastFailure[0] = '\0';
   s.attemptConnected = true;
   s.sessionUp = true;
+  s.served = false;
   fprintf(stderr, "connected\n");
   feed(s, [&] { s.core.connected(ticks(s)); });
 }
@@ -234,20 +240,33 @@ void onDisconnect(mosquitto *, void *ctx, int) {
   s.core.disconnected();
   uint32_t now = ticks(s);
   s.lostAt[s.lostNext] = now;
+  s.lostServed[s.lostNext] = s.served;
   s.lostNext = static_cast<uint8_t>((s.lostNext + 1) % 3);
   if (s.lostCount < 3) s.lostCount++;
   uint32_t oldest = s.lostAt[s.lostNext];  // with 3 held, the next slot holds the oldest
   if (!s.clashSaid && s.lostCount >= 3 && now - oldest <= kClashWindowMs) {
     s.clashSaid = true;
-    fprintf(stderr,
-            "the broker closed this session 3 times in %.1f s: another client is connecting with client id %s "
-            "(a simulated node or a board with the same id?), and each connection takes the other's over\n",
-            (now - oldest) / 1000.0, s.clientId);
+    if (s.lostServed[0] || s.lostServed[1] || s.lostServed[2])
+      fprintf(stderr,
+              "the broker closed this session 3 times in %.1f s: another client is connecting with client id %s "
+              "(a simulated node or a board with the same id?), and each connection takes the other's over\n",
+              (now - oldest) / 1000.0, s.clientId);
+    else
+      // None served: the broker's own doing, or a takeover as fast as a simulated node's; not told as either.
+      fprintf(stderr,
+              "the broker closed this session 3 times in %.1f s, each right after accepting it (CONNACK), before "
+              "answering anything: the broker, or something between, ends it itself (its rules or limits, a "
+              "fault: see its log), or another client with client id %s takes it over that fast\n",
+              (now - oldest) / 1000.0, s.clientId);
   }
 }
 
+// A SUBACK: the broker answered this session after its CONNACK.
+void onSubscribe(mosquitto *, void *ctx, int, int, const int *) { static_cast<StandIn *>(ctx)->served = true; }
+
 void onMessage(mosquitto *, void *ctx, const mosquitto_message *m) {
   StandIn &s = *static_cast<StandIn *>(ctx);
+  s.served = true;
   uint16_t len = m->payloadlen > 0xFFFF ? 0xFFFF : static_cast<uint16_t>(m->payloadlen);
   uint8_t qos = m->qos > 0 ? 1 : 0;
   feed(s, [&] { s.core.message(m->topic, static_cast<const uint8_t *>(m->payload), len, qos, ticks(s)); });
@@ -291,6 +310,7 @@ int main(int argc, char **argv) {
   mosquitto_connect_callback_set(s.mosq, onConnect);
   mosquitto_disconnect_callback_set(s.mosq, onDisconnect);
   mosquitto_message_callback_set(s.mosq, onMessage);
+  mosquitto_subscribe_callback_set(s.mosq, onSubscribe);
   // Resend nothing of our own on reconnect: a board's clean session starts from scratch.
   mosquitto_reconnect_delay_set(s.mosq, 1, 2, false);
 

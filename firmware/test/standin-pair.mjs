@@ -259,6 +259,38 @@ try {
     await new Promise((resolve) => looping.close(resolve));
   }
 }
+// A broker (or something between) that closes each connection right after its CONNACK, with no
+// other client with the stand-in's id anywhere: three such losses read to the stand-in as another
+// client taking its session over. A takeover closes a session the broker had served (its SUBACK).
+{
+  const cutter = net.createServer((sock) => {
+    sock.on("error", () => {});
+    sock.once("data", () => sock.end(Buffer.from([0x20, 0x02, 0x00, 0x00]))); // CONNACK 0, then FIN
+  });
+  await new Promise((resolve) => cutter.listen(0, "127.0.0.1", resolve));
+  const node = standIn("cut-1", cutter.address().port);
+  const lines = [];
+  node.err.on("line", (l) => l.startsWith("the broker closed this session") && lines.push(l));
+  try {
+    const said = await waitFor(
+      node.err,
+      (l) => l.startsWith("the broker closed this session 3 times"),
+      20_000,
+    );
+    check(
+      said &&
+        lines.every((l) => l.includes("each right after accepting it (CONNACK), before answering anything")),
+      "a stand-in whose sessions the broker closes right after their CONNACK says so",
+    );
+    check(
+      lines.every((l) => !l.includes("another client is connecting")),
+      "and does not say another client is connecting with its id",
+    );
+  } finally {
+    node.child.kill("SIGKILL");
+    await new Promise((resolve) => cutter.close(resolve));
+  }
+}
 check(await frozenSaid, "a stand-in whose CONNECT goes unanswered gives up after 15 s and says why");
 frozenIn.child.kill("SIGKILL");
 frozen.child.kill("SIGKILL");

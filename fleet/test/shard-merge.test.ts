@@ -352,6 +352,31 @@ describe("ids in use over the shards", () => {
       /c\.json: sessionClashes must have nodes, closes, firstAtMs \(numbers\) and ids \(strings\)/,
     );
   });
+
+  it("sums the shards' nodes the broker closed right after their CONNACK apart from the clashes", () => {
+    const [s1, s2] = fleetOfTwo();
+    const cut = (id: string, firstAtMs: number) => ({ nodes: 1, closes: 9, ids: [NodeId(id)], firstAtMs });
+    const r = mergeShards(
+      ["a", "b"],
+      [
+        { ...s1, sessionsCutAtConnack: cut("n-0002", 100) },
+        { ...s2, sessionsCutAtConnack: cut("n-0001", 50) },
+      ],
+    );
+    expect(r.sessionClashes).toBeUndefined();
+    expect(r.sessionsCutAtConnack).toEqual({
+      nodes: 2,
+      closes: 18,
+      ids: ["n-0002", "n-0001"],
+      firstAtMs: 50,
+    });
+    expect(requirementFailures(r)).toContainEqual(
+      expect.stringMatching(/^2 nodes' sessions were closed by the broker right after it accepted them/),
+    );
+    expect(() => checkShardFile("d.json", { ...s2, sessionsCutAtConnack: { nodes: 1 } })).toThrow(
+      /d\.json: sessionsCutAtConnack must have nodes, closes/,
+    );
+  });
 });
 
 describe("shards run with different options", () => {
