@@ -70,7 +70,7 @@ export function resumable(prior: unknown, plan: SweepPlan, path: string): SweepR
     );
   if (r.twinfleet !== VERSION)
     throw fail(
-      `was written by twinfleet ${r.twinfleet}, this is ${VERSION}: its points may differ from this version's; run the sweep again without --resume`,
+      `was written by twinfleet ${r.twinfleet}, this is ${VERSION}: its points may differ from this version's; run the sweep again without --resume (it writes over those points: give another --out to keep them), or resume with the twinfleet that wrote it`,
     );
   const differs = planDifference(r.plan, plan);
   if (differs !== undefined)
