@@ -1,11 +1,12 @@
 /**
  * A process that ended but is not reaped yet (a zombie: kill -9'd, its parent not waiting for it)
  * is not alive: signal 0 still reaches it, and a twins service's lock it held stopped the next
- * start on "in use by another twins service". A real zombie: `true` forked by a shell that then
- * becomes `sleep`, which never reaps it (Linux only: /proc tells the state).
+ * start on "in use by another twins service". A real zombie: a shell's child, the shell become
+ * `sleep`, which never reaps it (Linux only: /proc tells the state).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { processAlive, writerAlive } from "../process-alive.js";
 
@@ -20,13 +21,22 @@ const state = (pid: number) => {
   return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
 };
 
-/** A zombie's pid: its parent, a `sleep`, lives on without reaping it. */
+/**
+ * A zombie's pid: a shell forks a child, then becomes `sleep`, which never reaps it. The child names
+ * itself only once its parent is `sleep` (so the shell cannot have reaped it), and ends when the
+ * test writes to its fd 3.
+ */
 async function zombie(): Promise<number> {
-  parent = spawn("sh", ["-c", "true & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = `until [ "$(cat /proc/$PPID/comm)" = sleep ]; do :; done; echo $$; head -c1 <&3 >/dev/null`;
+  parent = spawn("sh", ["-c", `sh -c '${child}' & exec sleep 60 3<&-`], {
+    stdio: ["ignore", "pipe", "inherit", "pipe"],
+  });
   const out = parent.stdout;
-  if (!out) throw new Error("no stdout");
+  const end = parent.stdio[3] as Writable | null;
+  if (!out || !end) throw new Error("no pipes");
   const pid = await new Promise<number>((resolve) => out.once("data", (b: Buffer) => resolve(Number(b))));
-  // `true` exits on its own; its state turns Z once it has (bounded: 10 s of a loaded host).
+  end.end("x");
+  // It exits on its own now; its state turns Z once it has (bounded: 10 s of a loaded host).
   for (let i = 0; i < 1000 && state(pid) !== "Z"; i++) await new Promise((r) => setTimeout(r, 10));
   return pid;
 }
