@@ -224,8 +224,8 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   /** The changes made so far stored, by the service that answers (a view's command waits for it). */
-  written(): Promise<void> {
-    return this.current?.written?.() ?? Promise.resolve();
+  written(): Promise<string | undefined> {
+    return this.current?.written?.() ?? Promise.resolve(undefined);
   }
 
   query(): Promise<void> {

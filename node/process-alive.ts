@@ -5,13 +5,30 @@
 
 import { readFileSync } from "node:fs";
 
-/** Signal 0 reaches it, or it exists and is not ours to signal (EPERM). */
+/**
+ * Signal 0 reaches it, or it exists and is not ours to signal (EPERM), and it has not ended: a
+ * process killed (kill -9) whose parent has not reaped it yet is a zombie, which signal 0 still
+ * reaches, holding nothing but its pid. Taken for alive, it kept its lock: a twins service started
+ * on the directory at once, or under a parent that never reaps (a container's shell as pid 1),
+ * stopped on "in use by another twins service (pid N)" of the dead one.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return !ended(pid);
+}
+
+/** /proc/PID/stat's state (field 3) is Z (zombie) or X (dead); false where /proc does not tell. */
+function ended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state === "Z" || state === "X";
+  } catch {
+    return false;
   }
 }
 

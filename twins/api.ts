@@ -128,9 +128,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   flush(): Promise<void>;
   /**
    * Resolves once every change made before the call is stored (its save ended), not waiting for
-   * later ones as flush() does: a command is answered only then (view/twins-commands.ts).
+   * later ones as flush() does: a command is answered only then (view/twins-commands.ts). To
+   * undefined once written; to why not when that save failed (a full disk: the change lives in
+   * memory only, and a restart loses it).
    */
-  readonly written?: () => Promise<void>;
+  readonly written?: () => Promise<string | undefined>;
   /** Clears its presence, disconnects cleanly, writes the stored state and closes the store. */
   close(): Promise<void>;
   /**

@@ -34,8 +34,11 @@ export const STEP_CHECK_MS = 60_000;
 /** " to DIR/twins.json", or nothing for a store with no place. */
 const toWhere = (store: TwinsStore) => (store.where === undefined ? "" : ` to ${store.where}`);
 
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export class DesireSaver {
-  private saving: Promise<void> = Promise.resolve();
+  /** The chain of saves; each resolves to why it failed (or nothing was written: killed), undefined once written. */
+  private saving: Promise<string | undefined> = Promise.resolve(undefined);
   private queued = false;
   private killed = false;
   private lastStart = Number.NEGATIVE_INFINITY;
@@ -87,13 +90,15 @@ export class DesireSaver {
         await new Promise<void>((resolve) => sp.scheduler.at(this.lastStart + gap, resolve));
       if (sp) this.lastStart = sp.scheduler.now();
       this.queued = false;
-      if (this.killed) return;
+      if (this.killed) return `nothing more is written${toWhere(this.store)}: the service is stopping`;
       if (sp) this.savedOffset = sp.scheduler.wallNow() - sp.scheduler.now();
       try {
         await this.store.save(this.snapshot());
         this.failures.succeeded();
+        return undefined;
       } catch (err) {
         this.failed(err);
+        return `it cannot be saved${toWhere(this.store)} (${reasonOf(err)})`;
       }
     });
   }
@@ -116,12 +121,14 @@ export class DesireSaver {
   }
 
   /**
-   * Resolves once every change made before the call is written (or its save failed, which is logged
-   * and retried): the save queued for it is the last of the chain. A command answers only then, so
-   * what it said was done outlives a kill -9 or a power cut right after the answer. Unlike flush(),
-   * it does not wait for the saves of changes made later: a busy fleet queues one after another.
+   * Resolves once every change made before the call is written, to undefined; or once its save
+   * failed (logged and retried), to why: the save queued for it is the last of the chain. A command
+   * answers only then, so what it said was done outlives a kill -9 or a power cut right after the
+   * answer, and what it could not store is said to its caller (it was answered as stored, and lost
+   * on the next restart). Unlike flush(), it does not wait for the saves of changes made later: a
+   * busy fleet queues one after another.
    */
-  written(): Promise<void> {
+  written(): Promise<string | undefined> {
     return this.saving;
   }
 
@@ -143,7 +150,7 @@ export class DesireSaver {
     await this.flush();
     this.kill();
     if (this.failures.failing) {
-      const reason = this.lastError instanceof Error ? this.lastError.message : String(this.lastError);
+      const reason = reasonOf(this.lastError);
       this.logger.error(
         { err: reason },
         `twins: the last save${toWhere(this.store)} failed as the service stopped: pairings and sets made since saves began to fail are not in the store (they live on only in the nodes' retained configs, where sent)`,

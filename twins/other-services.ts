@@ -12,7 +12,8 @@
  * down, unless it comes back within RECONNECT_GRACE_MS. What the replay shows is told once it is
  * over, in one line. A clear of this service's own
  * presence while it runs (a copy of its data directory started elsewhere, taking it for its dead
- * predecessor: twins/predecessor.ts) is answered by publishing the presence again.
+ * predecessor: twins/predecessor.ts) is answered by publishing the presence again, unless the
+ * connection closes within OWN_CLEAR_WAIT_MS: then it was the will the broker published as it stopped.
  */
 import type { Logger } from "pino";
 import type { NodeId, Prefix } from "../protocol/index.js";
@@ -29,6 +30,14 @@ import type { Twin, TwinsEvents } from "./types.js";
  */
 export const RECONNECT_GRACE_MS = 5000;
 
+/**
+ * How long a clear of this service's own presence waits before it is answered: a broker that stops
+ * (Mosquitto on SIGTERM) publishes its clients' wills, this service's among them, just before it
+ * closes their connections. It was told at once as another client's doing, "a copy of its data
+ * directory started elsewhere", and the presence published again to a broker on its way down.
+ */
+export const OWN_CLEAR_WAIT_MS = 1000;
+
 export interface OtherServicesOptions {
   readonly prefix: Prefix;
   readonly clientId: string;
@@ -41,6 +50,8 @@ export interface OtherServicesOptions {
 export interface ControlClient {
   subscribeAsync(topic: string, opts: { qos: 1 }): Promise<unknown>;
   publishAsync(topic: string, payload: string, opts: { qos: 1; retain: true }): Promise<unknown>;
+  /** The connection's end (mqtt.js's `close`), once. */
+  once?(event: "close", listener: () => void): unknown;
 }
 
 const when = (s: TwinsServiceInfo) =>
@@ -61,6 +72,8 @@ export class OtherServices {
   private readonly again = new Set<string>();
   private stopped = false;
   private refusedTold = false;
+  /** A clear of this service's own presence, answered once OWN_CLEAR_WAIT_MS passed with the connection up. */
+  private ownClear: { cancel(): void } | undefined;
 
   constructor(
     private readonly opts: OtherServicesOptions,
@@ -79,6 +92,7 @@ export class OtherServices {
   /** Once the presence is published on a (re)connect: subscribes, and judges the replay when it ends. */
   async subscribe(client: ControlClient): Promise<void> {
     this.client = client;
+    client.once?.("close", () => this.closed());
     this.settle?.cancel();
     this.replay = new Set();
     this.again.clear();
@@ -133,6 +147,21 @@ export class OtherServices {
     this.stopped = true;
     this.settle?.cancel();
     this.settle = undefined;
+    this.ownClear?.cancel();
+    this.ownClear = undefined;
+  }
+
+  /**
+   * The connection closed: a clear of this service's presence just before it was the broker's, the
+   * will it published as it stopped. Told as that; the presence is published again on reconnecting.
+   */
+  private closed(): void {
+    if (this.ownClear === undefined || this.stopped) return;
+    this.ownClear.cancel();
+    this.ownClear = undefined;
+    this.opts.logger.info(
+      `twins: the broker published this service's will (its presence ${controlTopic(this.opts.prefix, this.opts.clientId)} cleared) as it closed the connection, as a broker stopping does: the presence is published again once reconnected`,
+    );
   }
 
   private replayOver(): void {
@@ -183,8 +212,17 @@ export class OtherServices {
     this.changed(now);
   }
 
-  /** This service's presence cleared by someone else while it runs: published again. */
+  /** This service's presence cleared while it runs: unless the connection closes meanwhile, by someone else. */
   private ownCleared(): void {
+    if (this.stopped || this.client === undefined || this.ownClear !== undefined) return;
+    this.ownClear = after(this.opts.scheduler, OWN_CLEAR_WAIT_MS, () => {
+      this.ownClear = undefined;
+      this.clearedByAnother();
+    });
+  }
+
+  /** This service's presence cleared by someone else while it runs: published again. */
+  private clearedByAnother(): void {
     const client = this.client;
     if (this.stopped || client === undefined) return;
     this.opts.logger.warn(

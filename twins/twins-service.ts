@@ -252,7 +252,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   readonly flush = (): Promise<void> => this.saver.flush();
-  readonly written = (): Promise<void> => this.saver.written();
+  readonly written = (): Promise<string | undefined> => this.saver.written();
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -207,6 +207,12 @@ export interface ConsoleSource {
    * lost), for `/healthz`; undefined while it is. Absent for a fleet that is always current.
    */
   health?(): string | undefined;
+  /**
+   * Resolves once the changes made so far are stored, to undefined; or, when their save failed (a
+   * full or read-only disk), to why (`it cannot be saved to DIR/twins.json (ENOSPC …)`): the command
+   * is carried out in memory only, and a restart loses it. Absent for a fleet that stores nothing.
+   */
+  written?(): Promise<string | undefined>;
 
   setLoss(pct: number): Promise<void>;
   press(id: NodeId): Promise<void>;

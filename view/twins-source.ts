@@ -274,6 +274,8 @@ export class TwinsSource implements ConsoleSource {
     return faults;
   }
 
+  /** Whether the changes so far are stored (`Twins.written`): the web API answers a write not stored 507. */
+  readonly written = (): Promise<string | undefined> => this.twins.written?.() ?? Promise.resolve(undefined);
   /** Why what is shown is not current, for `/healthz` (view/live-faults.ts); undefined while it is. */
   health(): string | undefined {
     return this.live.health(this.sched.now(), this.twins.waiting, this.twins.lostCause);

@@ -149,7 +149,8 @@ const paths = {
           },
         }),
         // 409: the node is online (without force); 503: the broker is away, nothing was changed.
-        ...problems(400, 401, 403, 404, 409, 412, 503),
+        // 507: done in memory, but the service's store cannot be written (a full disk): not kept.
+        ...problems(400, 401, 403, 404, 409, 412, 503, 507),
       },
     },
   },
@@ -164,7 +165,8 @@ const paths = {
         // 202: the node is offline; the set is kept and sent when it registers again.
         ...deferred,
         // 503: a live fleet's broker is not reachable; the set was not sent (nor will it be).
-        ...problems(400, 401, 403, 404, 412, 413, 415, 503),
+        // 507: the set is held in memory, but the store cannot be written (a full disk): a restart loses it.
+        ...problems(400, 401, 403, 404, 412, 413, 415, 503, 507),
       },
     },
   },
@@ -176,7 +178,7 @@ const paths = {
       responses: {
         "200": ok("the follower", ref("NodeDetail"), etagHeader),
         ...deferred,
-        ...problems(400, 401, 403, 404, 412),
+        ...problems(400, 401, 403, 404, 412, 507),
       },
     },
     delete: {
@@ -186,7 +188,7 @@ const paths = {
       responses: {
         "200": ok("the follower", ref("NodeDetail"), etagHeader),
         ...deferred,
-        ...problems(400, 401, 403, 404, 412),
+        ...problems(400, 401, 403, 404, 412, 507),
       },
     },
   },

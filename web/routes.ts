@@ -116,6 +116,24 @@ function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | 
     .send({ accepted: true, ...later, node: d });
 }
 
+/**
+ * A 507 when what a write changed could not be stored (a full or read-only disk): it is carried out in
+ * memory only, and the service's next start loses it. It was answered 200 or 202 (`kept and sent
+ * when it registers again`) all the same, and a kill -9 or a reboot before the disk had room lost
+ * it with nothing said to the caller. The problem says what was done and why it is not stored.
+ */
+async function savedOrThrow(source: ConsoleSource, what: string, version: number, later?: CommandDeferred) {
+  const why = await source.written?.();
+  if (why === undefined) return;
+  const kept = later === undefined ? "" : ` (${later.deferred})`;
+  throw new ProblemError(
+    507,
+    `${what}${kept} is carried out in memory only: ${why}; a restart of the service now loses it: free space on the disk (or make it writable), and send it again once the service has saved again`,
+    undefined,
+    { etag: etag(version) },
+  );
+}
+
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { source, kind, wholeList } = ctx;
   // One write at a time per node: a write's If-Match is checked once the write before it is done, as a
@@ -169,7 +187,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       checkIfMatch(req, detailOrThrow(source, id as NodeId));
       // The node offline: the set is kept and sent when it registers again (202).
       const later = await source.set(id as NodeId, body.on);
-      return sendAfter(reply, detailOrThrow(source, id as NodeId), later);
+      const d = detailOrThrow(source, id as NodeId);
+      await savedOrThrow(source, `the set of ${id} ${body.on ? "on" : "off"}`, d.version, later);
+      return sendAfter(reply, d, later);
     });
   });
 
@@ -186,7 +206,10 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const later = await command("path.source", () =>
         pair ? source.pair(follower, from) : source.unpair(follower, from),
       );
-      return sendAfter(reply, detailOrThrow(source, follower), later);
+      const d = detailOrThrow(source, follower);
+      const told = later ?? { deferred: `${follower} ${pair ? "follows" : "no longer follows"} ${from}` };
+      await savedOrThrow(source, pair ? "the pairing" : "the unpairing", d.version, told);
+      return sendAfter(reply, d, later);
     });
   };
   app.put("/api/nodes/:id/follows/:source", follow(true));
@@ -208,6 +231,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           "path.id",
         );
       const done = await command("path.id", () => forget(id as NodeId, q.force === true));
+      await savedOrThrow(source, `forgetting ${id}`, d.version);
       return reply.send({ forgotten: true, ...done });
     });
   });

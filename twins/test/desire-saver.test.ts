@@ -105,6 +105,31 @@ describe("desire saver", () => {
     expect(lines[0]?.msg).not.toContain("free space");
   });
 
+  it("tells a command waiting on written() whether its change was stored, and why not", async () => {
+    // A command is answered once written() resolves: to why not when the disk is full, so the web
+    // API answers 507 rather than 200/202 for a change a restart would lose (web/test/api-unsaved).
+    let full = true;
+    const store: TwinsStore = {
+      where: "/data/twins.json",
+      load: async () => ({ nodes: {} }),
+      save: async () => {
+        if (full) throw new Error("ENOSPC: no space left on device, write");
+      },
+      close: async () => {},
+    };
+    const saver = new DesireSaver(store, () => ({ nodes: {} }), quiet);
+    saver.save();
+    await expect(saver.written()).resolves.toBe(
+      "it cannot be saved to /data/twins.json (ENOSPC: no space left on device, write)",
+    );
+    full = false;
+    saver.save();
+    await expect(saver.written()).resolves.toBeUndefined();
+    saver.kill();
+    saver.save();
+    await expect(saver.written()).resolves.toBeUndefined(); // killed: nothing more is queued
+  });
+
   it("retries a failed save on the scheduler until it is written, logging once a minute at most", async () => {
     const sched = new FakeScheduler(0);
     const lines: { level: number; msg: string }[] = [];

@@ -1,11 +1,17 @@
 // Another twins service on the fleet is told whenever it comes or goes, not only at the first
 // connection (twins/other-services.ts; docs/twins.md, "Presence"): the watch alone on a fake clock,
 // then two services on one broker.
+import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { Prefix } from "../../protocol/index.js";
-import { type ControlClient, OtherServices, RECONNECT_GRACE_MS } from "../other-services.js";
+import {
+  type ControlClient,
+  OtherServices,
+  OWN_CLEAR_WAIT_MS,
+  RECONNECT_GRACE_MS,
+} from "../other-services.js";
 import type { TwinsServiceInfo } from "../presence.js";
 import { REPLAY_SETTLE_MS } from "../put-back.js";
 import { Fixtures, until } from "./helpers.js";
@@ -132,6 +138,9 @@ describe("the other twins services, watched while the service runs", () => {
     sched.advance(REPLAY_SETTLE_MS * 2);
     msg("tf-twins-me", "");
     await Promise.resolve();
+    expect(published).toEqual([]); // not yet: a broker stopping publishes the wills, then closes
+    sched.advance(OWN_CLEAR_WAIT_MS);
+    await Promise.resolve();
     expect(published).toEqual([["tf/control/tf-twins-me", "P1 1000"]]);
     expect(lines.at(-1)?.msg).toMatch(/another client cleared this service's presence/);
     expect(w.list).toEqual([]);
@@ -158,6 +167,67 @@ describe("two twins services on one broker", () => {
     await second.kill(); // its will clears its presence
     await until(() => first.otherServices.length === 0, "the first told the second left");
     expect(events).toEqual([["tf-twins-second"], []]);
+  });
+});
+
+describe("a broker that stops, publishing its clients' wills first (Mosquitto on SIGTERM)", () => {
+  it("is not told as another client clearing this service's presence, which is back once reconnected", async () => {
+    const broker = await fx.broker();
+    const lines: { level: number; msg: string }[] = [];
+    const waits: (() => void)[] = [];
+    const logger = pino(
+      { level: "info" },
+      {
+        write: (l: string) => {
+          lines.push(JSON.parse(l));
+          for (const w of waits.splice(0)) w();
+        },
+      },
+    );
+    /** Resolves once a log line holds `text` (each line written wakes it; bounded by the test's timeout). */
+    const line = async (text: string) => {
+      while (!lines.some((l) => l.msg.includes(text))) await new Promise<void>((r) => waits.push(r));
+    };
+    await fx.twins({ clientId: "tf-twins-me", logger, reconnectPeriodMs: 100 });
+    await line("connected and queried");
+    // The will, delivered to the service, then its connection closed by the broker: Mosquitto's order.
+    await new Promise<void>((resolve) =>
+      broker.aedes.publish(
+        {
+          cmd: "publish",
+          topic: "tf/control/tf-twins-me",
+          payload: Buffer.alloc(0),
+          qos: 1,
+          retain: true,
+          dup: false,
+        },
+        () => resolve(),
+      ),
+    );
+    // Ended, not destroyed: what was written to the socket (the will) reaches the service first.
+    const conn = (broker.aedes as unknown as { clients: Record<string, { conn: { end(): void } }> }).clients[
+      "tf-twins-me"
+    ]?.conn;
+    if (!conn) throw new Error("no connection of tf-twins-me on the broker");
+    conn.end();
+    await line("published this service's will");
+    await line("connection back");
+    // Published again on reconnecting: the presence is on the broker once more.
+    const retained = await new Promise<string>((resolve) => {
+      const c = mqtt.connect(broker.url);
+      c.on("message", (_t, p) => {
+        c.end(true);
+        resolve(p.toString());
+      });
+      c.subscribe("tf/control/tf-twins-me");
+    });
+    expect(retained).toMatch(/^P1 \d+/);
+    const told = lines.find((l) => l.msg.includes("published this service's will"));
+    expect(told).toMatchObject({ level: 30 });
+    expect(told?.msg).toBe(
+      "twins: the broker published this service's will (its presence tf/control/tf-twins-me cleared) as it closed the connection, as a broker stopping does: the presence is published again once reconnected",
+    );
+    expect(lines.filter((l) => l.msg.includes("another client cleared"))).toEqual([]);
   });
 });
 
