@@ -10,7 +10,7 @@
  * telling what happened drowned among them.
  */
 import type { Logger } from "pino";
-import { type BurstSummary, NodeBursts, namedNodes } from "../node/node-bursts.js";
+import { type BurstSummary, extraLines, NodeBursts, namedNodes } from "../node/node-bursts.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { FleetCount } from "./activity-log.js";
@@ -45,8 +45,8 @@ export class BurstLog<Kind extends string> {
         const seconds = Math.max(1, Math.ceil((s.lastAt - s.since) / 1000));
         const tail = tails[s.kind]();
         logger.info(
-          { nodes: s.count, first: s.named, seconds, ...tail.fields },
-          `${s.kind}: ${s.count} more ${s.count === 1 ? "node" : "nodes"} within ${seconds} s (${namedNodes(s)}); ${tail.text} (each at debug)`,
+          { nodes: s.count, lines: s.lines, first: s.named, seconds, ...tail.fields },
+          `${s.kind}: ${s.count} more ${s.count === 1 ? "node" : "nodes"} within ${seconds} s${extraLines(s)} (${namedNodes(s)}); ${tail.text} (each at debug)`,
         );
       },
     });

@@ -9,6 +9,8 @@
  * - A summary is written when its kind goes quiet (no node for `quietMs`) or, while the burst
  *   lasts, once it has gathered for `maxMs`.
  * - A summary of one node is that node's own line, not "1 more node".
+ * - A summary counts distinct nodes and names each once; a node with several lines in it (its
+ *   pairing changed twice) adds to its count of lines (`, 34 lines`).
  * - A burst one way held back is written when a burst the other way begins (`opposite`): the nodes
  *   gone are told before others come back, and the other way round.
  * - A node counted in a summary under way that has a line of the opposite kind has that summary
@@ -35,7 +37,10 @@ export interface BurstRules<Kind extends string> {
 /** The nodes of a kind a summary counts, and when. */
 export interface BurstSummary<Kind extends string> {
   readonly kind: Kind;
+  /** Distinct nodes counted. */
   readonly count: number;
+  /** Lines counted: more than `count` when a node had several (a node's pairing changed twice). */
+  readonly lines: number;
   /** The first `named` of them. */
   readonly named: readonly NodeId[];
   /** When the burst began (its first node, a line of its own). */
@@ -57,8 +62,9 @@ interface Burst<Line> {
   lastAt: number;
   /** Nodes told on their own line in this burst. */
   told: number;
-  /** The summary under way: nodes counted, the first few named, since when. */
+  /** The summary under way: nodes counted, lines counted, the first few named, since when. */
   count: number;
+  lines: number;
   named: NodeId[];
   counted: Set<NodeId>;
   /** The line of the one node counted, written as it is when no other comes. */
@@ -94,6 +100,7 @@ export class NodeBursts<Kind extends string, Line> {
         lastAt: now,
         told: 0,
         count: 0,
+        lines: 0,
         named: [],
         counted: new Set(),
         alone: undefined,
@@ -110,12 +117,16 @@ export class NodeBursts<Kind extends string, Line> {
       return;
     }
     this.sink.counted?.(kind, line);
-    if (b.count === 0) b.since = now;
-    b.count++;
+    if (b.lines === 0) b.since = now;
+    b.lines++;
     b.summaryLast = now;
-    b.counted.add(id);
-    b.alone = b.count === 1 ? line : undefined;
-    if (b.named.length < this.rules.named) b.named.push(id);
+    // A node counted again (its pairing changed twice within the burst) is one node, named once.
+    if (!b.counted.has(id)) {
+      b.count++;
+      b.counted.add(id);
+      if (b.named.length < this.rules.named) b.named.push(id);
+    }
+    b.alone = b.lines === 1 ? line : undefined;
     b.timer?.cancel();
     const burst = b;
     const at = Math.min(now + this.rules.quietMs, b.since + this.rules.maxMs);
@@ -130,10 +141,11 @@ export class NodeBursts<Kind extends string, Line> {
   private tell(kind: Kind, b: Burst<Line>): void {
     b.timer?.cancel();
     b.timer = undefined;
-    if (b.count === 0) return;
+    if (b.lines === 0) return;
     const summary: BurstSummary<Kind> = {
       kind,
       count: b.count,
+      lines: b.lines,
       named: b.named,
       began: b.began,
       since: b.since,
@@ -141,12 +153,18 @@ export class NodeBursts<Kind extends string, Line> {
     };
     const alone = b.alone;
     b.count = 0;
+    b.lines = 0;
     b.named = [];
     b.counted = new Set();
     b.alone = undefined;
     if (alone !== undefined) this.sink.line(kind, alone);
     else this.sink.summary(summary);
   }
+}
+
+/** `, 34 lines` after a summary's count of nodes when some had more than one line; "" otherwise. */
+export function extraLines(s: BurstSummary<string>): string {
+  return s.lines > s.count ? `, ${s.lines} lines` : "";
 }
 
 /** `a, b, c, … 96 more`: the nodes a summary names, and how many more it counts. */

@@ -10,7 +10,7 @@
  * stays in order. Before, 100 nodes coming back wrote 200 lines (registered, online) within 2 s, and
  * the console's event box (7 lines) and the page's log showed only the last few.
  */
-import { NodeBursts, namedNodes } from "../node/node-bursts.js";
+import { extraLines, NodeBursts, namedNodes } from "../node/node-bursts.js";
 import type { NodeId } from "../protocol/index.js";
 import type { Scheduler } from "../twins/index.js";
 import type { ConsoleEmitter } from "./emitter.js";
@@ -52,7 +52,7 @@ export class LogBursts {
           const within = ((s.lastAt - s.began) / 1000).toFixed(1);
           const all = nodes();
           const online = all.reduce((n, x) => n + (x.online ? 1 : 0), 0);
-          const text = `${s.count} more ${s.count === 1 ? "node" : "nodes"} ${s.kind} within ${within} s (${namedNodes(s)}): ${online} of ${all.length} nodes online`;
+          const text = `${s.count} more ${s.count === 1 ? "node" : "nodes"} ${s.kind} within ${within} s${extraLines(s)} (${namedNodes(s)}): ${online} of ${all.length} nodes online`;
           write({ level: s.kind === "offline" ? "warn" : "info", text });
         },
       },

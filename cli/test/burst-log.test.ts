@@ -130,3 +130,23 @@ it("writes a burst one way held back before a burst the other way begins", () =>
     `online ${name(0)}`,
   ]);
 });
+
+it("counts a node whose pairing changed twice within a burst once, and its lines apart", () => {
+  const { scheduler, lines, t } = loggedTwins("debug");
+  const pair = (i: number, source: number) =>
+    t.emit("twin-updated", t.twin(name(i), { follows: [name(source)] } as never), "config", false);
+  for (let i = 0; i < 20; i++) t.twin(name(i));
+  // 12 nodes paired, then the same 12 paired again to another source within the same second.
+  for (let round = 1; round <= 2; round++)
+    for (let i = 0; i < 12; i++) {
+      pair(i, (i + round) % 20);
+      scheduler.advance(10);
+    }
+  scheduler.advance(BURST_WINDOW_MS);
+  const summaries = lines.filter((l) => l.level === 30 && /^config:/.test(l.msg)).map((l) => l.msg);
+  // Before: `config: 19 more nodes within 1 s (n-0005, …, n-0011, n-0000, n-0001, n-0002, … 9 more)`,
+  // 7 nodes named twice among 19 "nodes".
+  expect(summaries).toEqual([
+    "config: 12 more nodes within 1 s, 19 lines (n-0005, n-0006, n-0007, n-0008, n-0009, n-0010, n-0011, n-0000, n-0001, n-0002, … 2 more); 12 of 20 nodes follow a source (each at debug)",
+  ]);
+});
