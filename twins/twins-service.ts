@@ -87,6 +87,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       capacity: opts.historyCapacity,
       compute: () => this.convergence(),
       emit: (report) => this.emit("convergence", report),
+      online: (id) => registry.get(id)?.presence === "online",
     });
     this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
       scheduler: opts.scheduler,
@@ -339,16 +340,16 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         }
         case "online": {
           const twin = this.registry.get(e.node);
-          if (twin) {
-            this.emit("twin-online", twin);
-            this.emit("twin-updated", twin, "presence");
-          }
+          if (twin) this.emit("twin-online", twin);
+          if (twin) this.emit("twin-updated", twin, "presence");
+          this.feed.schedule(); // the followers online (a point of the series when none were, or none are)
           break;
         }
         case "offline": {
           const twin = this.registry.get(e.node);
           // Whatever was in flight to it is lost (clean session): its next register re-sends.
           this.reconciler.forget(e.node);
+          this.feed.schedule();
           if (twin) {
             this.emit("twin-offline", twin);
             this.emit("twin-updated", twin, "presence");
