@@ -24,7 +24,10 @@ export function convergenceChart(all, now, spanMs = 5 * 60_000) {
   const span = Math.max(1, t1 - t0);
   const x = (t) => PAD.l + ((t - t0) / span) * iw;
   const y = (f) => PAD.t + (1 - f) * ih;
-  const shown = history.filter((p) => p.t >= t0);
+  // A stretch with no follower online that began before the window still lasts into it.
+  const before = history.filter((p) => p.t < t0).at(-1);
+  const carried = before && unjudged(before) ? [{ ...before, t: t0 }] : [];
+  const shown = [...carried, ...history.filter((p) => p.t >= t0)];
   const grid = [0, 0.5, 1].map((f) => [
     s("line", { x1: PAD.l, x2: W - PAD.r, y1: y(f), y2: y(f), class: "grid" }),
     s("text", { x: PAD.l - 4, y: y(f) + 4, class: "axis", "text-anchor": "end" }, `${f * 100}%`),
@@ -36,7 +39,8 @@ export function convergenceChart(all, now, spanMs = 5 * 60_000) {
     { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": chartLabel(history) },
     grid,
     runs(shown).map((run) => line(run, x, y)),
-    shown.map((p, i) => (unjudged(p) ? band(p.t, shown[i + 1]?.t ?? t1, x, ih) : null)),
+    // The last such point lasts until now: its band runs to the chart's right edge.
+    shown.map((p, i) => (unjudged(p) ? band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih) : null)),
     last && unjudged(last)
       ? s(
           "text",
