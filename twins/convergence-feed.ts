@@ -97,3 +97,28 @@ function sameStatuses(a: readonly FollowerSync[], b: readonly FollowerSync[]): b
   }
   return true;
 }
+
+const CONVERGENCE_EVERY_MS = 100;
+
+/**
+ * A service's feed over `registry`: recomputed at most every 100 ms, or `msPerTwin` a twin on a
+ * larger fleet (each computation walks every twin); its points count the followers online.
+ */
+export function fleetFeed(
+  opts: { readonly scheduler: Scheduler; readonly historyCapacity: number },
+  registry: { readonly size: number; get(id: NodeId): { readonly presence: string } | undefined },
+  msPerTwin: number,
+  owner: {
+    convergence(): ConvergenceReport;
+    emit(event: "convergence", report: ConvergenceReport): unknown;
+  },
+): ConvergenceFeed {
+  return new ConvergenceFeed({
+    scheduler: opts.scheduler,
+    everyMs: () => Math.max(CONVERGENCE_EVERY_MS, registry.size * msPerTwin),
+    capacity: opts.historyCapacity,
+    compute: () => owner.convergence(),
+    emit: (report) => owner.emit("convergence", report),
+    online: (id) => registry.get(id)?.presence === "online",
+  });
+}
