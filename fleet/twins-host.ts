@@ -137,6 +137,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.otherServices ?? [];
   }
 
+  keptSet(id: string): ReturnType<NonNullable<Twins["keptSet"]>> {
+    return this.current?.keptSet?.(id);
+  }
+
   get unsavedSince(): Twins["unsavedSince"] {
     return this.current?.unsavedSince;
   }

@@ -7,6 +7,7 @@ import { NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
 import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { FleetUnseen } from "./empty-fleet.js";
+import type { KeptSet } from "./kept-sets.js";
 import type { PrefixNodes } from "./prefix-look.js";
 import type { TwinsServiceInfo } from "./presence.js";
 import type { ForgetOutcome } from "./retire.js";
@@ -67,6 +68,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly clientId: string;
   /** Only watches: set, pair, unpair and query throw, nothing is published or stored. */
   readonly passive: boolean;
+  /**
+   * The set a present twins service keeps for `id` while it is away, as the broker tells it
+   * (twins/kept-sets.ts): this one's own or another's (a `monitor` beside a standalone service).
+   */
+  keptSet?(id: string): KeptSet | undefined;
   /**
    * Settles once the broker is first reached: already when `startTwins` resolved, unless it was
    * given `waitForBroker`; then when the service connects, or rejected with the `BrokerConnectError`

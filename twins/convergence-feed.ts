@@ -2,8 +2,12 @@
  * The convergence feed: recomputes the convergence report when reports or configs change, coalescing
  * a burst (a sync, a retained flood) into one computation, at most every `everyMs` on the service's
  * scheduler. A report whose followers' statuses are unchanged is dropped; a changed one is added to
- * the bounded in-sync series and handed to `emit`.
+ * the bounded in-sync series and handed to `emit`. So is one where the followers went from none
+ * online to some, or back (`online`: each point says how many of them were online), so a chart of the
+ * series can tell a stretch with no follower to judge from one in sync.
  */
+
+import type { NodeId } from "../protocol/index.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
 import { BoundedSeries } from "./series.js";
@@ -20,11 +24,14 @@ export interface ConvergenceFeedDeps {
   readonly capacity: number;
   readonly compute: () => ConvergenceReport;
   readonly emit: (report: ConvergenceReport) => void;
+  /** Whether a node is online now; without it, points carry no `online`. */
+  readonly online?: (id: NodeId) => boolean;
 }
 
 export class ConvergenceFeed {
   private readonly series: BoundedSeries;
   private lastFollowers: readonly FollowerSync[] = [];
+  private lastAnyOnline: boolean | undefined;
   private timer: Timer | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
@@ -59,10 +66,23 @@ export class ConvergenceFeed {
     const now = this.deps.scheduler.now();
     this.lastAt = now;
     const report = this.deps.compute();
-    if (sameStatuses(report.followers, this.lastFollowers)) return;
+    const online = this.onlineOf(report.followers);
+    const anyOnline = online === undefined ? undefined : online > 0;
+    if (sameStatuses(report.followers, this.lastFollowers) && anyOnline === this.lastAnyOnline) return;
     this.lastFollowers = report.followers;
-    this.series.push({ t: now, fraction: report.fraction, inSync: report.inSync, known: report.known });
+    this.lastAnyOnline = anyOnline;
+    const { fraction, inSync, known } = report;
+    this.series.push({ t: now, fraction, inSync, known, ...(online !== undefined ? { online } : {}) });
     this.deps.emit(report);
+  }
+
+  /** The followers with a known status that are online now (as view/online-followers.ts counts them). */
+  private onlineOf(followers: readonly FollowerSync[]): number | undefined {
+    const isOnline = this.deps.online;
+    if (isOnline === undefined) return undefined;
+    let n = 0;
+    for (const f of followers) if (f.status !== "unknown" && isOnline(f.id)) n++;
+    return n;
   }
 }
 
@@ -76,4 +96,29 @@ function sameStatuses(a: readonly FollowerSync[], b: readonly FollowerSync[]): b
     if (x?.id !== y?.id || x?.status !== y?.status) return false;
   }
   return true;
+}
+
+const CONVERGENCE_EVERY_MS = 100;
+
+/**
+ * A service's feed over `registry`: recomputed at most every 100 ms, or `msPerTwin` a twin on a
+ * larger fleet (each computation walks every twin); its points count the followers online.
+ */
+export function fleetFeed(
+  opts: { readonly scheduler: Scheduler; readonly historyCapacity: number },
+  registry: { readonly size: number; get(id: NodeId): { readonly presence: string } | undefined },
+  msPerTwin: number,
+  owner: {
+    convergence(): ConvergenceReport;
+    emit(event: "convergence", report: ConvergenceReport): unknown;
+  },
+): ConvergenceFeed {
+  return new ConvergenceFeed({
+    scheduler: opts.scheduler,
+    everyMs: () => Math.max(CONVERGENCE_EVERY_MS, registry.size * msPerTwin),
+    capacity: opts.historyCapacity,
+    compute: () => owner.convergence(),
+    emit: (report) => owner.emit("convergence", report),
+    online: (id) => registry.get(id)?.presence === "online",
+  });
 }

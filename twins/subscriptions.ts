@@ -3,7 +3,7 @@
  * reports (the configs tell a report's check which sources a node has), then statuses and registers
  * (SERVICE_TOPIC_KINDS); then what the service can do without: the other control servers' forget
  * requests (twins/retire.ts), the held questions to a service holding a presence
- * (twins/held-answers.ts) and Mosquitto's count of dropped messages (twins/broker-drops.ts). A
+ * (twins/held-answers.ts), the sets twins services keep for nodes away (twins/kept-sets.ts) and Mosquitto's count of dropped messages (twins/broker-drops.ts). A
  * broker whose access rules refuse one of those (MQTT.js rejects a SUBACK holding 0x80) is told
  * once, with what the service then misses, and the service serves on: a refusal there used to stop
  * the connect sequence before the query, and the service never connected.
@@ -17,6 +17,7 @@
 import type { Logger } from "pino";
 import { allNodesTopic, forgetSubscription, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
 import { DROPPED_TOPIC } from "./broker-drops.js";
+import { keptSubscription } from "./kept-sets.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
 /** What a subscription needs of the connection. */
 export interface Subscriber {
@@ -74,6 +75,12 @@ export class ServiceSubscriptions {
       forgetSubscription(this.prefix),
       1,
       "a node retired through another control server stays listed here until it is forgotten here too",
+    );
+    await this.optional(
+      client,
+      keptSubscription(this.prefix),
+      0,
+      "the sets other twins services keep for nodes that are away are not marked here",
     );
     if (this.askTopic !== undefined)
       await this.optional(

@@ -14,7 +14,7 @@ import { sendOrHold } from "./broker-away.js";
 import { openLink, type TwinsLink } from "./broker-link.js";
 import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
-import { ConvergenceFeed } from "./convergence-feed.js";
+import { type ConvergenceFeed, fleetFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
 import { changeDesired } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
@@ -22,6 +22,7 @@ import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { HeldAnswers } from "./held-answers.js";
+import { type KeptSet, type KeptSets, keptSetsFor } from "./kept-sets.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { ReplayEnd } from "./origin-wait.js";
 import { tellReplaced } from "./other-services.js";
@@ -36,7 +37,6 @@ import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
 import { UnansweredCheck } from "./unanswered.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
-const CONVERGENCE_EVERY_MS = 100;
 const MS_PER_TWIN = 0.1; // past 1,000 twins the interval and save wait grow with the fleet (each walks every twin)
 
 export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
@@ -56,12 +56,14 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly emptyFleet: EmptyFleetCheck | undefined;
   private readonly retiring: RetireDeps;
   private readonly held: HeldAnswers | undefined; // with a presence, answers whom it holds: twins/held-answers.ts
+  private readonly kept: KeptSets; // the pending sets, told to other clients: twins/kept-sets.ts
   private closed = false;
   readonly replayOver = (maxMs: number): Promise<boolean> =>
     replayOver(this.opts.scheduler, this.link.replayMarker, () => this.putBack.lastReplayedAt, maxMs);
   readonly replayUnanswered = (): number => this.link.replayMarker?.unanswered ?? 0;
   private wait: BrokerWait | undefined; // while the first connection of one waiting for its broker is under way
   reached: Promise<void> = Promise.resolve();
+  readonly keptSet = (id: string): KeptSet | undefined => this.kept.of(id);
 
   constructor(private readonly opts: ResolvedTwinsOptions) {
     super();
@@ -81,13 +83,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       others: (services) => this.emit("other-services", services),
       dropped: (what, n) => this.emit("broker-dropped", what, n),
     });
-    this.feed = new ConvergenceFeed({
-      scheduler: opts.scheduler,
-      everyMs: () => Math.max(CONVERGENCE_EVERY_MS, registry.size * MS_PER_TWIN),
-      capacity: opts.historyCapacity,
-      compute: () => this.convergence(),
-      emit: (report) => this.emit("convergence", report),
-    });
+    this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this);
     this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
       scheduler: opts.scheduler,
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
@@ -96,6 +92,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const look = () => this.otherPrefixes();
     if (opts.warnEmptyFleet) this.emptyFleet = new EmptyFleetCheck(this, opts, () => registry.size, look);
     this.putBack = new PutBack(registry, opts, (m) => this.send(m), this);
+    this.kept = keptSetsFor(opts, this.link, registry, this);
     const judge = () => this.apply(registry.replayOver());
     this.originJudge = new ReplayEnd(opts.scheduler, () => this.putBack.lastReplayedAt, judge);
     this.retiring = retireDeps(registry, opts, this.link, {
@@ -175,6 +172,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       return this.opts.logger.info(where, "twins: connected (passive)");
     }
     this.putBack.all();
+    this.kept.all(this.registry.list());
     // A one-shot tool does not make the whole fleet answer: the retained state tells it enough.
     if (!this.opts.queryOnConnect) return this.opts.logger.info(where, "twins: connected (no query)");
     await this.query();
@@ -299,7 +297,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private onMessage(topic: string, payload: Buffer, qos: 0 | 1, retained: boolean): void {
     let effects: RegistryEffect[];
     if (onForgetRequest(this.retiring, topic, payload, retained)) return;
-    if (this.held?.message(topic, payload, retained)) return;
+    if (this.held?.message(topic, payload, retained) || this.kept.message(topic, payload)) return;
     try {
       if (retained) this.putBack.replayed();
       effects = this.registry.receive(topic, payload, qos, this.opts.scheduler.now(), retained);
@@ -339,16 +337,16 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         }
         case "online": {
           const twin = this.registry.get(e.node);
-          if (twin) {
-            this.emit("twin-online", twin);
-            this.emit("twin-updated", twin, "presence");
-          }
+          if (twin) this.emit("twin-online", twin);
+          if (twin) this.emit("twin-updated", twin, "presence");
+          this.feed.schedule(); // the followers online (a point of the series when none were, or none are)
           break;
         }
         case "offline": {
           const twin = this.registry.get(e.node);
           // Whatever was in flight to it is lost (clean session): its next register re-sends.
           this.reconciler.forget(e.node);
+          this.feed.schedule();
           if (twin) {
             this.emit("twin-offline", twin);
             this.emit("twin-updated", twin, "presence");
@@ -366,12 +364,14 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           break;
         case "desired-changed":
           persist = true;
+          this.kept.changed(e.node, this.registry.get(e.node));
           if (e.replaced) tellReplaced(this, this.opts.logger, e.node, e.replaced);
           break;
         case "forgotten": // room for a newcomer at maxNodes, or retired: out of the store too
           this.reconciler.forget(e.node);
           this.flaps.forget(e.node);
           this.emit("twin-forgotten", e.node, e.retired ? "retired" : "room");
+          this.kept.changed(e.node, undefined);
           this.feed.schedule();
           persist = true;
           break;

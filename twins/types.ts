@@ -137,6 +137,11 @@ export interface SeriesPoint {
   readonly fraction: number;
   readonly inSync: number;
   readonly known: number;
+  /**
+   * Of the `known` followers, those online at the point: with none, the fraction judges only
+   * last-heard reports (a fleet stopped, a site's power cut), and a chart shows no share there.
+   */
+  readonly online?: number;
 }
 
 export interface TwinsEvents {

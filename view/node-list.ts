@@ -76,10 +76,12 @@ export function syncOf(status: string): ConsoleSync {
  * stored it (`commanded`: the page's, the console's) or it would change what the node follows: a
  * service started with no store (a `monitor`'s) holds every offline node's pairing pending, as it
  * cannot tell whose its config is, and marked all of them though nothing was to change.
+ * `keptElsewhere`: a present twins service keeps a set for it (twins/kept-sets.ts), which a monitor
+ * beside a standalone service did not mark.
  */
-export function waitsOf(t: Twin, commanded = false): { readonly waits?: Waits } {
+export function waitsOf(t: Twin, commanded = false, keptElsewhere = false): { readonly waits?: Waits } {
   if (t.presence === "online") return {};
-  const set = t.desired.pendingSet !== undefined;
+  const set = t.desired.pendingSet !== undefined || keptElsewhere;
   const want = [...t.desired.sources].sort().join(" ");
   const pairing = t.pairing === "pending" && (commanded || want !== [...t.follows].sort().join(" "));
   if (set && pairing) return { waits: "set and pairing" };

@@ -104,9 +104,16 @@ export interface ConvergenceSnapshot {
   readonly online?: number;
   /**
    * Bounded history, oldest first; `t` in ms on the source's clock; `known`, where the source has it,
-   * the followers known then (a point with none is not drawn: its fraction is 1 by convention).
+   * the followers known then (a point with none is not drawn: its fraction is 1 by convention);
+   * `online`, where the source knows presence, those of them online then (with none, the fraction is
+   * the last-heard one: the page's chart draws a gap marked `no follower online` there).
    */
-  readonly history: readonly { readonly t: number; readonly fraction: number; readonly known?: number }[];
+  readonly history: readonly {
+    readonly t: number;
+    readonly fraction: number;
+    readonly known?: number;
+    readonly online?: number;
+  }[];
 }
 
 export interface LatencySnapshot {

@@ -53,6 +53,8 @@ export interface TwinsView
     Twins,
     "list" | "get" | "set" | "pair" | "unpair" | "query" | "convergence" | "history" | "badInputOf"
   > {
+  /** The set a present twins service keeps for a node away (`Twins.keptSet`): its `set waits`. */
+  readonly keptSet?: Twins["keptSet"];
   /** Retires a node (`Twins.forget`); absent on a view that cannot. */
   readonly forget?: Twins["forget"];
   /** Not reached yet (`waitForBroker`: `Twins.waiting`); lost: why its reconnects fail (`Twins.lostCause`). */
@@ -353,7 +355,7 @@ export class TwinsSource implements ConsoleSource {
       sync: this.status.get(t.id) ?? "unknown",
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
-      ...waitsOf(t, this.pendingPairs.waits(t.id)),
+      ...waitsOf(t, this.pendingPairs.waits(t.id), this.twins.keptSet?.(t.id) !== undefined),
     };
   }
 

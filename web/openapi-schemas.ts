@@ -144,7 +144,20 @@ export const schemas = {
       },
       history: {
         type: "array",
-        items: { type: "object", properties: { t: { type: "number" }, fraction: { type: "number" } } },
+        items: {
+          type: "object",
+          properties: {
+            t: { type: "number" },
+            fraction: { type: "number" },
+            inSync: { type: "integer" },
+            known: { type: "integer" },
+            online: {
+              type: "integer",
+              description:
+                "of the known followers, those online at the point (a live fleet): with none, the fraction is the last-heard one and the page's chart shows no line there",
+            },
+          },
+        },
       },
     },
   },

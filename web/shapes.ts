@@ -183,7 +183,12 @@ export interface Convergence {
   readonly known: number;
   /** Of the known followers, those online now (ConvergenceSnapshot.online). */
   readonly online?: number;
-  readonly history: readonly { readonly t: number; readonly fraction: number }[];
+  readonly history: readonly {
+    readonly t: number;
+    readonly fraction: number;
+    readonly known?: number;
+    readonly online?: number;
+  }[];
 }
 
 export function convergenceOf(c: ConvergenceSnapshot): Convergence {

@@ -14,6 +14,7 @@ import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 import { DropsSeen } from "./dropped-replay.js";
 import { connectOnce, hostClock, type OneShotClock, settle, type Until } from "./one-shot-wait.js";
+import { runSetVia, type ViaFlags, viaOrigin } from "./set-via.js";
 
 /** The flags every twins command has. */
 export interface FleetFlags extends ConnectionFlags {
@@ -69,14 +70,38 @@ export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
   );
 }
 
-export async function runSet(node: string, value: string, flags: ConnFlags, io: CliIO): Promise<void> {
+/** `set`'s flags: with `--via`, the set goes through that twins service's API (cli/commands/set-via.ts). */
+export interface SetFlags extends Omit<ConnFlags, "broker">, Partial<Omit<ViaFlags, "via">> {
+  readonly broker?: string;
+  readonly via?: string;
+}
+
+export async function runSet(node: string, value: string, given: SetFlags, io: CliIO): Promise<void> {
   checkId(node, "node");
   if (value !== "on" && value !== "off") throw new UsageError(`value must be on or off, not ${shown(value)}`);
+  if (given.via !== undefined) {
+    viaOrigin(given.via);
+    if (given.broker !== undefined)
+      throw new UsageError(
+        "give --broker or --via, not both: with --via the set goes through that twins service, on its own broker",
+      );
+    const wait = waitMs(given as ConnFlags);
+    return runSetVia(node, value === "on", { ...given, via: given.via }, wait, io);
+  }
+  if (given.httpToken !== undefined || given.httpTokenFile !== undefined)
+    throw new UsageError("--http-token and --http-token-file need --via");
+  if (given.broker === undefined)
+    throw new UsageError("give --broker <url> (or --via <url>, a running twins service's web address)");
+  const flags = { ...given, broker: given.broker };
   await withTwins(
     io,
     flags,
-    async (t, _c, until) => {
-      requireOnline(t, node, await elsewhere(t, flags.prefix));
+    async (t, c, until) => {
+      const twin = t.get(node);
+      if (twin === undefined)
+        throw new Error(`no node "${node}" on the broker${await elsewhere(t, flags.prefix)}`);
+      if (twin.presence !== "online")
+        throw new Error(await notKept(c, flags.prefix, node, value, twin.presence));
       const counter = await t.set(node, value === "on");
       const done = await until(() => (t.get(node)?.reported?.stamp.counter ?? 0) > counter, waitMs(flags));
       io.stdout(`${JSON.stringify({ node, on: value === "on", counter, confirmed: done })}\n`);
@@ -270,12 +295,21 @@ export async function elsewhere(t: Twins, prefix: string): Promise<string> {
   return `${where}; it holds nodes under ${prefixesShown(others)}: give --prefix ${others[0]?.prefix} if that is the fleet`;
 }
 
-function requireOnline(t: Twins, node: string, where: string): void {
-  const twin = t.get(node);
-  if (!twin) throw new Error(`no node "${node}" on the broker${where}`);
-  if (twin.presence !== "online") {
-    throw new Error(`${node} is ${twin.presence}; commands are not queued for offline nodes`);
-  }
+/**
+ * Why a one-shot set refuses a node that is not online, and the way that keeps one: this command ends
+ * now and the broker queues nothing for a node away (clean sessions), while a running twins service
+ * keeps a set until the node returns (its API answers 202). It said only "commands are not queued for
+ * offline nodes", where the service's API took the same set.
+ */
+async function notKept(c: ToolConnection, prefix: string, node: string, value: string, presence: string) {
+  const services = await findTwinsServices(c.url, prefix, { timeoutMs: 1000, ...c.login }).catch(() => []);
+  const body = `'{"on":${value === "on"}}'`;
+  const how = `twinfleet set ${node} ${value} --via http://HOST:PORT --http-token-file FILE (its --http address and token), or curl -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d ${body} http://HOST:PORT/api/nodes/${node}/state`;
+  const head = `${node} is ${presence}: a set from this command would be lost (it ends now, and the broker queues nothing for a node away)`;
+  if (services.length === 0)
+    return `${head}, and no twins service runs on this fleet to keep it: start one with \`twinfleet twins --broker ${c.url} --http PORT --data DIR\`, then ${how}`;
+  const ids = services.map((s) => s.clientId).join(", ");
+  return `${head}; the running twins service (${ids}) keeps a set until the node returns: ${how}`;
 }
 
 export function checkId(s: string, what: string): void {

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { addHttpOptions } from "../http-options.js";
 import { addLoginOptions } from "../login-options.js";
 import type { CliIO, RegisterCommand } from "../main.js";
-import type { ConnFlags, ForgetFlags } from "./twins-run.js";
+import type { ConnFlags, ForgetFlags, SetFlags } from "./twins-run.js";
 import type { TwinsServiceFlags } from "./twins-service-run.js";
 
 export const registerTwinsCommands: RegisterCommand = (program: Command, io: CliIO) => {
@@ -31,10 +31,23 @@ export const registerTwinsCommands: RegisterCommand = (program: Command, io: Cli
       await (await run()).runNodes(flags, io);
     });
 
-  conn(program.command("set").argument("<node>").argument("<value>", "on or off"), "1000")
+  const set = program.command("set").argument("<node>").argument("<value>", "on or off");
+  set.option("--broker <url>", "broker URL, e.g. mqtt://localhost:1883 (mqtts://, ws://, wss://)");
+  set.option("--prefix <prefix>", "topic prefix of the fleet", "tf");
+  set.option("--wait <ms>", "how long to collect the fleet's state before acting", "1000");
+  addLoginOptions(set)
+    .option(
+      "--via <url>",
+      "set it through the running twins service at this web address (its --http, http://host:port), which keeps a set for an offline node until it returns",
+    )
+    .option("--http-token <token>", "with --via: the service's bearer token (also TWINFLEET_HTTP_TOKEN)")
+    .option("--http-token-file <file>", "with --via: read the bearer token from the first line of <file>")
     .description("set a node's LED state (S1 with the highest counter seen)")
-    .addHelpText("after", "\nExample:\n  twinfleet set lamp-1 on --broker mqtt://localhost:1883")
-    .action(async (node: string, value: string, flags: ConnFlags) => {
+    .addHelpText(
+      "after",
+      "\nExamples:\n  twinfleet set lamp-1 on --broker mqtt://localhost:1883\n  twinfleet set lamp-1 on --via http://127.0.0.1:8080 --http-token-file token   # kept for an offline node",
+    )
+    .action(async (node: string, value: string, flags: SetFlags) => {
       await (await run()).runSet(node, value, flags, io);
     });
 

@@ -61,6 +61,7 @@ const BAD: Record<Kind, readonly string[]> = {
   "out-file": [scratch, UNWRITABLE, ""],
   dir: [""],
   url: ["abc", "", "http://127.0.0.1:1", "mqtt://", " mqtt://127.0.0.1:1"],
+  "web-url": ["abc", "", "mqtt://127.0.0.1:1", "http://127.0.0.1:1/api", "http://u@127.0.0.1:1"],
   http: ["abc", "", "99999", "-1", "1.5", "0x10", "host:", "a b:80"],
   choice: ["abc", "", "x".repeat(10_240)],
   prefix: ["", "a/b", "a#", "a+", "a b", "x".repeat(10_240)],
@@ -106,6 +107,9 @@ function baseArgs(command: string, flag: string): string[] {
     case "nodes":
       return ["nodes", "--broker", BROKER, "--wait", "0"];
     case "set":
+      // --via and its token go to a twins service's web address instead of the broker.
+      if (flag === "--via") return ["set", "lamp-1", "on", "--wait", "0"];
+      if (flag.startsWith("--http-token")) return ["set", "lamp-1", "on", "--via", "http://127.0.0.1:1"];
       return ["set", "lamp-1", "on", "--broker", BROKER, "--wait", "0"];
     case "pair":
     case "unpair":

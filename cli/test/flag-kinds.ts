@@ -6,7 +6,7 @@
 /**
  * What each flag takes. `whole`/`number`: a number (a whole one); `in-file`: a file read; `out-file`:
  * a file written; `dir`: a directory made (cannot be made: exit 1, docs/cli.md; only empty is
- * checked); `url`, `http`, `choice`, `prefix`, `user`, `secret`, `host`, `filter`, `shard`, `ge`,
+ * checked); `url` (a broker's), `web-url` (a twins service's web address, `set --via`), `http`, `choice`, `prefix`, `user`, `secret`, `host`, `filter`, `shard`, `ge`,
  * `fleet-file` (a name or a .json file); `free`: any string is a value (a seed, a scenario list
  * checked by name).
  */
@@ -17,6 +17,7 @@ export type Kind =
   | "out-file"
   | "dir"
   | "url"
+  | "web-url"
   | "http"
   | "choice"
   | "prefix"
@@ -118,7 +119,12 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     ...HTTP,
   },
   nodes: ONE_SHOT,
-  set: ONE_SHOT,
+  set: {
+    ...ONE_SHOT,
+    "--via": "web-url",
+    "--http-token": "secret",
+    "--http-token-file": "in-file",
+  },
   pair: ONE_SHOT,
   unpair: ONE_SHOT,
   forget: ONE_SHOT,

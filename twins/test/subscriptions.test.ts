@@ -78,7 +78,15 @@ describe("the nodes' subscriptions", () => {
     return subs;
   };
   const made = async (nodes?: { focus: readonly NodeId[] }) =>
-    (await all(nodes)).filter((s) => !s.startsWith("$SYS") && !s.startsWith("tf/forget"));
+    (await all(nodes)).filter(
+      (s) => !s.startsWith("$SYS") && !s.startsWith("tf/forget") && !s.startsWith("tf/kept"),
+    );
+
+  it("reads the sets twins services keep for nodes away after the nodes' own topics (twins/kept-sets.ts)", async () => {
+    const subs = await all();
+    expect(subs).toContain("tf/kept/+ 0");
+    expect(subs.indexOf("tf/kept/+ 0")).toBeGreaterThan(subs.indexOf("tf/register/+ 0"));
+  });
 
   it("the broker's count of dropped messages comes first: its base is the count before the nodes' replay", async () => {
     // Subscribed after the replay, a count published in between held the replay's drops as its base:

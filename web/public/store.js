@@ -88,7 +88,9 @@ export class Store {
     const history = this.convergence.history;
     if (c.history) this.convergence = { ...c, history: c.history.slice(-600) };
     else {
-      history.push({ t: c.t, fraction: c.fraction, known: c.known });
+      // `online`: with no follower online the point judges last-heard reports only (charts.js).
+      const p = { t: c.t, fraction: c.fraction, known: c.known };
+      history.push(c.online === undefined ? p : { ...p, online: c.online });
       if (history.length > 600) history.splice(0, history.length - 600);
       this.convergence = { ...c, history };
     }

@@ -49,4 +49,7 @@ it("keeps how many followers were known at each point of the convergence history
     { t: 1, fraction: 1, known: 0 },
     { t: 2, fraction: 0.5, known: 2 },
   ]);
+  // With presence known, whether any follower was online: the chart shows no share where none was.
+  store.setConvergence({ t: 3, fraction: 1, inSync: 2, known: 2, online: 0 });
+  expect(store.convergence.history.at(-1)).toEqual({ t: 3, fraction: 1, known: 2, online: 0 });
 });

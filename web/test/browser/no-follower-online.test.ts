@@ -1,0 +1,113 @@
+/**
+ * The convergence chart of a standalone `twinfleet twins --http` once its whole fleet is gone (the
+ * sim killed with kill -9, the broker publishing each node's last will): the header says `no
+ * follower online`, and the chart must not go on plotting the last-heard 100 % as if it were judged.
+ * It used to: the line ran on at 100 % to "now". The stretch is now a shaded band labelled `no
+ * follower online`, in the page that watched it happen and in one opened after (the history
+ * /api/convergence serves carries each point's `online`).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { cliArgs } from "../../../node/test/cli-command.js";
+import {
+  type BrokerProcess,
+  type Browser,
+  openBrowser,
+  ROOT,
+  startBrokerProcess,
+  startTwinsProcess,
+  type TwinsProcess,
+} from "./harness.js";
+
+const TOKEN = "chart-token-0123456789abcdef";
+let broker: BrokerProcess;
+let twins: TwinsProcess;
+let browser: Browser;
+let sim: ChildProcess | undefined;
+const data = mkdtempSync(join(tmpdir(), "tf-no-follower-"));
+
+beforeAll(async () => {
+  broker = await startBrokerProcess();
+  twins = await startTwinsProcess(broker.brokerUrl, data, ["--http-token", TOKEN]);
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  const errors = browser?.errors() ?? [];
+  await browser?.close();
+  if (sim && sim.exitCode === null) sim.kill("SIGKILL");
+  await twins?.stop();
+  await broker?.stop();
+  rmSync(data, { recursive: true, force: true });
+  expect(errors, "uncaught errors in the page").toEqual([]);
+});
+
+/** `twinfleet sim --broker` of 4 paired nodes; resolves once all registered. */
+function startFleet(): Promise<ChildProcess> {
+  const args = ["sim", "--broker", broker.brokerUrl, "--headless", "--nodes", "4", "--topology", "pairs"];
+  const child = spawn(
+    process.execPath,
+    [...cliArgs(), ...args, "--rate", "0", "--duration", "3600", "--progress-every", "1"],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  return new Promise((resolve, reject) => {
+    const read = (d: Buffer) => {
+      log += d.toString();
+      if (/registered 4\/4/.test(log)) resolve(child);
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    child.once("exit", (code) => reject(new Error(`sim exited (${code}):\n${log}`)));
+  });
+}
+
+/** What the convergence card's chart draws: its label, its lines and dots, its bands and their text. */
+async function chart(page: Page) {
+  return (await page.evaluate(`(() => {
+    const svg = document.querySelector('[aria-labelledby="conv-h"] svg.chart');
+    return {
+      label: svg.getAttribute("aria-label"),
+      marks: svg.querySelectorAll("polyline.line, circle.dot").length,
+      bands: svg.querySelectorAll("rect.unjudged").length,
+      text: svg.querySelector(".unjudged-label")?.textContent ?? null,
+    };
+  })()`)) as { label: string; marks: number; bands: number; text: string | null };
+}
+
+async function fleetPage(): Promise<Page> {
+  const page = await browser.page();
+  await page.goto(`${twins.httpOrigin}/#token=${TOKEN}`);
+  await page.locator("#live.open").waitFor();
+  return page;
+}
+
+it("shows a band, not the last-heard 100 %, where no follower was online", async () => {
+  sim = await startFleet();
+  const page = await fleetPage();
+  await page.locator("#stat-sync dd").filter({ hasText: "100.0 %" }).waitFor({ timeout: 30_000 });
+  await expect.poll(async () => (await chart(page)).marks, { timeout: 10_000 }).toBeGreaterThan(0);
+  expect((await chart(page)).bands).toBe(0);
+
+  sim.kill("SIGKILL");
+  await page.locator("#stat-sync dd").filter({ hasText: "no follower online" }).waitFor({ timeout: 30_000 });
+  await expect.poll(async () => (await chart(page)).bands, { timeout: 10_000 }).toBe(1);
+  const watched = await chart(page);
+  expect(watched.text).toBe("no follower online");
+  expect(watched.label).toBe("Fleet convergence over time, now no follower online (last heard 100.0 %)");
+
+  // A page opened afterwards draws it from the history the service kept.
+  const r = await fetch(`${twins.httpOrigin}/api/convergence`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  const history = ((await r.json()) as { history: { online?: number; known: number }[] }).history;
+  expect(history.at(-1)).toMatchObject({ online: 0, known: 4 });
+  const later = await fleetPage();
+  await later.locator("#stat-sync dd").filter({ hasText: "no follower online" }).waitFor();
+  const opened = await chart(later);
+  expect(opened.bands).toBeGreaterThanOrEqual(1);
+  expect(opened.text).toBe("no follower online");
+});
