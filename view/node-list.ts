@@ -86,3 +86,10 @@ export function waitsOf(t: Twin, commanded = false): { readonly waits?: Waits } 
   if (set) return { waits: "set" };
   return pairing ? { waits: "pairing" } : {};
 }
+
+/** The detail pane's identity line of `t`: profile, firmware and its bad inputs, "" when none is known. */
+export function identityOf(t: Twin, bad: number): string {
+  return [t.profile, t.firmware ? `fw ${t.firmware}` : undefined, bad > 0 ? `${bad} bad inputs` : undefined]
+    .filter((s) => s !== undefined)
+    .join(" ");
+}

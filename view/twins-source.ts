@@ -22,9 +22,9 @@ import {
 import { ConsoleEmitter } from "./emitter.js";
 import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
-import { droppedLine, LiveFaults } from "./live-faults.js";
+import { droppedLine, LiveFaults, restartLine } from "./live-faults.js";
 import { LogBursts } from "./log-bursts.js";
-import { NodeList, syncOf, waitsOf } from "./node-list.js";
+import { identityOf, NodeList, syncOf, waitsOf } from "./node-list.js";
 import { OnlineFollowers } from "./online-followers.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
@@ -143,6 +143,11 @@ export class TwinsSource implements ConsoleSource {
         this.remove(id);
         this.events.emit("changed");
       },
+      "broker-restarted": (nodes, how) => {
+        this.bursts.flush();
+        this.log(nodes.length > 0 ? "warn" : "info", restartLine(nodes, how));
+        changed();
+      },
       "twin-offline": (t) => {
         this.bursts.node("offline", t.id, { level: "warn", text: `${t.id} offline` });
         changed(t);
@@ -207,14 +212,7 @@ export class TwinsSource implements ConsoleSource {
     const t = this.twins.get(id);
     const node = this.node(id);
     if (!t || !node) return undefined;
-    const bad = this.twins.badInputOf(id);
-    const identity = [
-      t.profile,
-      t.firmware ? `fw ${t.firmware}` : undefined,
-      bad > 0 ? `${bad} bad inputs` : undefined,
-    ]
-      .filter((s) => s !== undefined)
-      .join(" ");
+    const identity = identityOf(t, this.twins.badInputOf(id));
     return {
       node,
       follows: t.follows,
@@ -348,6 +346,7 @@ export class TwinsSource implements ConsoleSource {
       kind: t.kind,
       on: t.reported?.on ?? false,
       online: t.presence === "online",
+      ...(t.presence === "unheard" ? { unheard: true } : {}),
       sync: this.status.get(t.id) ?? "unknown",
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
