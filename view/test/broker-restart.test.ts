@@ -56,7 +56,7 @@ it("counts a node online only by a restarted broker's kept status neither online
   const view = new TwinsSource(twins, "fleet");
   cleanup.push(async () => view.close());
   const logged: string[] = [];
-  view.events.on("log", (l) => logged.push(l.text));
+  view.on("log", (l) => logged.push(l.text));
   await when(() => view.nodes().filter((n) => n.online).length === 2 && view.convergence().online === 1);
 
   // The broker and both nodes lose power; the broker comes back on its store, the nodes do not.
