@@ -7,7 +7,9 @@
  * the query went unanswered (23.5 s). Once the restart is known, a twin shown online that has sent
  * nothing since the connection to the restarted broker is `unheard`, as is any the broker replays
  * online afterwards: not counted online, nor as a follower online for convergence, until the node
- * is heard (its status, register or report: online) or its will arrives (offline). Pure on the twins.
+ * is heard (its live status or its register: online) or its will arrives (offline). A live report
+ * does not count: any control client writes a node's report topic (a put-back: twins/put-back.ts).
+ * Pure on the twins.
  */
 import type { NodeId, StatusMessage } from "../protocol/index.js";
 import type { RegistryEffect } from "./effects.js";
@@ -29,11 +31,6 @@ export class NodePresence {
     const presence = !msg.online ? "offline" : this.unheardSinceRestart(t) ? "unheard" : "online";
     const moved: RegistryEffect[] = setPresence(t, presence) ? [{ type: presence, node: t.id }] : [];
     return [...moved, ...presenceHeard(t, msg.online && retained)];
-  }
-
-  /** `t` sent something of its own just now (a live report): online again if it was unheard. */
-  heard(t: TwinRecord): RegistryEffect[] {
-    return t.presence === "unheard" && setPresence(t, "online") ? [{ type: "online", node: t.id }] : [];
   }
 
   /**

@@ -265,10 +265,9 @@ export class TwinRegistry {
     const replayed = retained || t.brokerReport === undefined;
     reportOnBroker(t, msg.stamp, retained);
     const h = { msg, topic, now, retained, replayed };
-    const heard = retained ? [] : this.presence.heard(t); // a live report: the node is there
     // Its origin unexplained while configs may still come: held, judged once the replay is over.
-    if (!this.originWait.open || this.graph.mayCarry(t, msg.stamp)) return [...heard, ...this.judged(t, h)];
-    return [...heard, ...this.originWait.hold(t.id, h)];
+    if (!this.originWait.open || this.graph.mayCarry(t, msg.stamp)) return this.judged(t, h);
+    return this.originWait.hold(t.id, h);
   }
 
   private judged(t: TwinRecord, h: HeldReport): RegistryEffect[] {

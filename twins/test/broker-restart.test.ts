@@ -15,8 +15,9 @@ import { pino } from "pino";
 import { expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
 import { START_ID_TOPIC as BROKER_START_ID } from "../../broker/start-id.js";
+import { FakeScheduler } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
-import { START_ID_TOPIC } from "../broker-restart.js";
+import { BrokerRestart, START_ID_TOPIC, UPTIME_TOPIC } from "../broker-restart.js";
 import { startTwins, type Twins } from "../service.js";
 import { cuttableProxy } from "./cuttable-proxy.js";
 import { cleanupAfterEach, loggedLines } from "./own-broker.js";
@@ -123,4 +124,27 @@ it("tells no restart when only the service's connection dropped and the broker r
   expect(await twins.replayOver?.(10_000)).toBe(true);
   expect(restarts).toEqual([]);
   expect(twins.get("n-1")?.presence).toBe("online");
+});
+
+it("tells a Mosquitto restarted by its uptime, late by up to its sys_interval, and not a connection that only dropped", () => {
+  const sched = new FakeScheduler(1_000_000);
+  const told: [number, string][] = [];
+  const restart = new BrokerRestart(sched, (since, how) => told.push([since, how]));
+  const uptime = (s: number) => restart.message(UPTIME_TOPIC, Buffer.from(`${s} seconds`));
+  restart.connected();
+  expect(uptime(100)).toBe(true); // the retained copy, up to 10 s old: the broker started 90-100 s ago
+  sched.advance(60_000);
+  uptime(160); // a live one while connected
+  sched.advance(5_000);
+  restart.connected(); // only the connection dropped: the retained copy is 9 s old
+  uptime(156);
+  expect(told).toEqual([]);
+  sched.advance(30_000);
+  restart.connected(); // the broker restarted 3 s ago
+  const since = sched.now();
+  uptime(3);
+  expect(told).toEqual([[since, "its uptime ($SYS/broker/uptime) is 3 s"]]);
+  uptime(3); // told once a connection
+  expect(told).toHaveLength(1);
+  expect(restart.message("tf/status/n-1", Buffer.from("T1 1"))).toBe(false);
 });
