@@ -9,7 +9,7 @@
  * when the cap is reached, and again once the store is back under nine tenths of it.
  */
 import type { Logger } from "pino";
-import { type RetainedIndex, type RetainedPacket, retainedWeight } from "./retained-index.js";
+import { isOwn, type RetainedIndex, type RetainedPacket, retainedWeight } from "./retained-index.js";
 
 /** What of an aedes persistence this wraps. */
 export interface RetainedStore {
@@ -32,7 +32,8 @@ export function limitRetained(
   const storeRetained = store.storeRetained.bind(store);
   let full = false;
   store.storeRetained = async (packet) => {
-    if (packet.payload.length > 0 && index.get(packet.topic) === undefined) {
+    // The broker's own start id (broker/start-id.ts) is always kept: not a client's to fill the store with.
+    if (packet.payload.length > 0 && !isOwn(packet.topic) && index.get(packet.topic) === undefined) {
       const weight = retainedWeight(packet);
       if (index.size + 1 > limits.maxRetainedMessages || index.bytes + weight > limits.maxRetainedBytes) {
         refused();

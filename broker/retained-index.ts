@@ -20,23 +20,34 @@ export const isWildcard = (pattern: string): boolean => pattern.includes("+") ||
 /** What a retained message weighs against the broker's cap: its topic's and its payload's bytes. */
 export const retainedWeight = (p: RetainedPacket): number => Buffer.byteLength(p.topic) + p.payload.length;
 
+/** The broker's own namespace, which no client may publish to (broker/acl.ts): its start id (broker/start-id.ts). */
+export const isOwn = (topic: string): boolean => topic.startsWith("$SYS/");
+
 export class RetainedIndex {
   readonly #byTopic = new Map<string, RetainedPacket>();
   #bytes = 0;
+  /** Topics of the broker's own (`$SYS/`) held: not counted against the cap, nor in `size` and `bytes`. */
+  #own = 0;
 
   /** Records a retained packet; an empty payload clears its topic (MQTT-3.3.1-10). */
   store(packet: RetainedPacket): void {
+    const own = isOwn(packet.topic);
     const held = this.#byTopic.get(packet.topic);
-    if (held) this.#bytes -= retainedWeight(held);
+    if (held) {
+      if (own) this.#own--;
+      else this.#bytes -= retainedWeight(held);
+    }
     if (packet.payload.length === 0) this.#byTopic.delete(packet.topic);
     else {
       this.#byTopic.set(packet.topic, { ...packet });
-      this.#bytes += retainedWeight(packet);
+      if (own) this.#own++;
+      else this.#bytes += retainedWeight(packet);
     }
   }
 
+  /** The retained topics held now, the broker's own left out. */
   get size(): number {
-    return this.#byTopic.size;
+    return this.#byTopic.size - this.#own;
   }
 
   /** The retained topics' and payloads' bytes held now. */

@@ -31,6 +31,7 @@ import { keepNoRetainedCommands } from "./retained-commands.js";
 import { expireSessions, type SessionExpiry } from "./session-expiry.js";
 import { limitSessionQueues, type OutgoingQueue } from "./session-queue.js";
 import { scheduleStaleWills, type WillStore } from "./stale-wills.js";
+import { publishStartId } from "./start-id.js";
 import { TakeoverWatch } from "./takeovers.js";
 import { loadTlsMaterial } from "./tls.js";
 import { tlsListener } from "./tls-listener.js";
@@ -217,6 +218,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     parts.aedes = aedes;
     const waits = new ConnectWaits(aedes, opts.scheduler, stalled);
     parts.stops.push(await keepNoRetainedCommands(retained, store.retainedIndex, logger));
+    // Before the listeners: no client reads the previous run's id (broker/start-id.ts).
+    if (store.kind !== "redis") await publishStartId(aedes);
     if (store.kind === "level")
       parts.stops.push(
         scheduleStaleWills(

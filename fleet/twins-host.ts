@@ -28,6 +28,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "twin-updated": true,
   "twin-online": true,
   "twin-offline": true,
+  "broker-restarted": true,
   "twin-forgotten": true,
   "twin-flapping": true,
   "pairing-replaced": true,

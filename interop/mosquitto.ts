@@ -1,6 +1,7 @@
 /**
- * A Mosquitto process for the interop tests: the Debian broker on a free loopback port with
- * anonymous access and no persistence (and the lines or ACL file a test gives, as a site configures
+ * A Mosquitto process for the interop tests: the Debian broker on a free loopback port (or the one
+ * given, for a restart) with anonymous access and no persistence unless a data directory is given
+ * (and the lines or ACL file a test gives, as a site configures
  * it), started as a child process and ready once it accepts a TCP connection. The tests run twinfleet against it to catch whatever only worked on the embedded
  * broker (aedes).
  */
@@ -17,6 +18,8 @@ export interface Mosquitto {
   /** Everything Mosquitto logged so far (its log goes to stderr), for failure messages. */
   log(): string;
   close(): Promise<void>;
+  /** Ends it with SIGKILL, as a power cut does: nothing more is saved, no will is published. */
+  kill(): Promise<void>;
 }
 
 /** The Mosquitto binary (Debian's package mosquitto). */
@@ -30,6 +33,10 @@ export interface MosquittoOptions {
   /** An ACL file (mosquitto.conf's `acl_file`), its lines. */
   readonly acl?: readonly string[];
   readonly timeoutMs?: number;
+  /** The port to listen on (a restart on the same one); a free one otherwise. */
+  readonly port?: number;
+  /** Persistence on, saved here every second (the directory is the caller's, kept by close()). */
+  readonly dataDir?: string;
 }
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosquitto> {
@@ -38,7 +45,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = await mkdtemp(join(tmpdir(), "twinfleet-mosquitto-"));
   // Started as root, Mosquitto reads its files as the user mosquitto.
   await chmod(dir, 0o755);
-  const [port] = (await freePorts(1)) as [number];
+  const port = opts.port ?? ((await freePorts(1)) as [number])[0];
+  if (opts.dataDir) await chmod(opts.dataDir, 0o777); // written as the user mosquitto
   const conf = join(dir, "mosquitto.conf");
   const acl = join(dir, "acl");
   if (opts.acl) await writeFile(acl, `${opts.acl.join("\n")}\n`, { mode: 0o644 });
@@ -47,7 +55,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     [
       `listener ${port} 127.0.0.1`,
       "allow_anonymous true",
-      "persistence false",
+      ...(opts.dataDir
+        ? ["persistence true", `persistence_location ${opts.dataDir}/`, "autosave_interval 1"]
+        : ["persistence false"]),
       "log_dest stderr",
       "log_type error",
       "log_type warning",
@@ -62,11 +72,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   child.stderr?.on("data", (chunk: Buffer) => {
     log += chunk.toString();
   });
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  const end = async (signal: "SIGTERM" | "SIGKILL") => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     await exited(child);
     await rm(dir, { recursive: true, force: true });
   };
+  const close = () => end("SIGTERM");
   // Another process may take the port between freePort() and the bind: Mosquitto then exits.
   const deadline = performance.now() + timeoutMs;
   while (!(await accepts(port))) {
@@ -76,5 +87,5 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { url: `mqtt://127.0.0.1:${port}`, port, log: () => log, close };
+  return { url: `mqtt://127.0.0.1:${port}`, port, log: () => log, close, kill: () => end("SIGKILL") };
 }

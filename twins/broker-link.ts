@@ -15,19 +15,21 @@ import { encode, heldAskTopic, type Message } from "../protocol/index.js";
 import { type BrokerAway, commandName, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { BrokerDrops, DROPPED_TOPIC } from "./broker-drops.js";
 import { probeBroker } from "./broker-probe.js";
+import { BrokerRestart } from "./broker-restart.js";
 import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
-import { after, type Timer } from "./clock.js";
+import { after } from "./clock.js";
 import { closedAtOnceError, failedConnect, onClosedAtOnce, onEachClosedAtOnce } from "./closed-at-once.js";
 import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
 import { closedBeforeUpError, connectTimeoutError, sendAtOnce } from "./connection.js";
+import { goodbye } from "./link-goodbye.js";
 import { linkClientOptions } from "./link-options.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
 import { PrefixLook } from "./prefix-look.js";
-import { CLOSE_GRACE_MS, controlTopic, encodePresence, type TwinsServiceInfo } from "./presence.js";
+import { controlTopic, encodePresence, type TwinsServiceInfo } from "./presence.js";
 import { ReconnectFailures } from "./reconnect-failures.js";
 import { backOffRefusals } from "./refusal-backoff.js";
 import { ReplayMarker } from "./replay-marker.js";
@@ -57,6 +59,8 @@ export interface BrokerLinkHandlers {
   readonly others: (services: readonly TwinsServiceInfo[]) => void;
   /** Messages the broker dropped, as they are found (twins/retained-echo.ts, twins/broker-drops.ts). */
   readonly dropped?: (what: BrokerDropped, count: number) => void;
+  /** The broker restarted since the last connection, made at `since` (twins/broker-restart.ts). */
+  readonly restarted?: (since: number, how: string) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -109,6 +113,7 @@ export class BrokerLink implements TwinsLink {
   private readonly others: OtherServices | undefined;
   private readonly echo: RetainedEcho; // whether the broker kept the retained writes (retained-echo.ts)
   private readonly drops: BrokerDrops; // Mosquitto's count of the messages it dropped (broker-drops.ts)
+  private readonly restart: BrokerRestart; // a restarted broker, not only the connection dropped
   readonly prefixLook: PrefixLook;
   readonly replayMarker: ReplayMarker;
 
@@ -125,6 +130,7 @@ export class BrokerLink implements TwinsLink {
     this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask, opts);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
+    this.restart = new BrokerRestart(opts.scheduler, (since, how) => on.restarted?.(since, how));
     this.replayMarker = new ReplayMarker(opts, () => this.client);
     this.prefixLook = new PrefixLook(opts, () => this.client, this.replayMarker);
     // A service holding a presence watches for the others for as long as it runs.
@@ -208,7 +214,7 @@ export class BrokerLink implements TwinsLink {
       this.echo.seen(topic);
       if (topic === DROPPED_TOPIC) this.drops.count(payload);
       else if (this.handover.message(topic, payload) || this.prefixLook.message(topic, payload)) return;
-      else if (this.replayMarker.message(topic, payload)) return;
+      else if (this.replayMarker.message(topic, payload) || this.restart.message(topic, payload)) return;
       else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });
@@ -286,6 +292,7 @@ export class BrokerLink implements TwinsLink {
       client.on("connect", () => {
         // Told at the CONNACK, before the lines of subscribing and querying.
         wait?.reached();
+        this.restart.connected();
         this.onConnect().then(
           () => {
             timer?.cancel();
@@ -342,43 +349,11 @@ export class BrokerLink implements TwinsLink {
     return true;
   }
 
-  /**
-   * Clears the presence and disconnects, waiting for the broker at most CLOSE_GRACE_MS: a broker that
-   * dies mid-goodbye never acknowledges it, and MQTT.js would hold both for a reconnect that is not
-   * coming. Past the bound the connection is dropped (the broker, if it comes back, has the will).
-   */
+  /** Clears the presence and disconnects, waiting for the broker at most CLOSE_GRACE_MS (twins/link-goodbye.ts). */
   async close(): Promise<void> {
     this.closing = true;
     this.stopWatching();
-    const client = this.client;
-    if (!client) return;
-    // Not connected (its first connect under way, or an outage): there is no one to say goodbye to,
-    // and MQTT.js's gentle end queues its DISCONNECT for a connection that may still come up, then
-    // never ends it: a service stopped just after it started kept its socket open and never exited.
-    if (!client.connected) {
-      await client.endAsync(true);
-      return;
-    }
-    const goodbye = (async () => {
-      if (client.connected && this.opts.presence) {
-        await client
-          .publishAsync(this.presenceTopic, "", { qos: 1, retain: true })
-          .catch((err: unknown) => this.opts.logger.warn({ err }, "twins: clearing the presence failed"));
-      }
-      await client.endAsync();
-    })();
-    let timer: Timer | undefined;
-    const late = new Promise<"late">((resolve) => {
-      timer = after(this.opts.scheduler, CLOSE_GRACE_MS, () => resolve("late"));
-    });
-    const outcome = await Promise.race([goodbye.then(() => "done" as const), late]);
-    timer?.cancel();
-    if (outcome === "late") {
-      this.opts.logger.warn(
-        `twins: the broker did not take the goodbye within ${CLOSE_GRACE_MS / 1000} s; the connection is dropped`,
-      );
-      await client.endAsync(true);
-    }
+    if (this.client) await goodbye(this.client, this.opts, this.presenceTopic);
   }
 
   /** Drops the connection at once, as a crash would: the broker publishes the will. */

@@ -21,6 +21,8 @@ export type RegistryEffect =
   | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange; readonly replayed?: true }
   | { readonly type: "online"; readonly node: NodeId }
   | { readonly type: "offline"; readonly node: NodeId }
+  /** Shown online only by the status a restarted broker kept: not heard since (twins/node-presence.ts). */
+  | { readonly type: "unheard"; readonly node: NodeId }
   | { readonly type: "bad-input"; readonly input: BadInput }
   /** The desired state changed and must be stored (`replaced`: the sources another tool's config replaced). */
   | { readonly type: "desired-changed"; readonly node: NodeId; readonly replaced?: readonly NodeId[] }

@@ -16,7 +16,6 @@ import {
   NodeId,
   type Prefix,
   type ReportMessage,
-  type StatusMessage,
   topicOf,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
@@ -26,8 +25,9 @@ import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs
 import { type RegistryEffect, updated } from "./effects.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
+import { NodePresence } from "./node-presence.js";
 import { type HeldReport, OriginWait } from "./origin-wait.js";
-import { configSeen, presenceHeard, RETAINED_REGISTER, registerEffects } from "./register-effects.js";
+import { configSeen, RETAINED_REGISTER, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
@@ -36,7 +36,6 @@ import {
   offlineUnheard,
   restoreRecord,
   sameConfig,
-  setPresence,
   storedRecord,
   type TwinRecord,
   viewOf,
@@ -58,6 +57,7 @@ export class TwinRegistry {
   private readonly setCounter = new SetCounter();
   private readonly room = new Room(this.twins, this.graph, this.inputs, (id) => this.bads.forget(id));
   private readonly originWait = new OriginWait();
+  private readonly presence = new NodePresence(); // status, restart: twins/node-presence.ts
 
   /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
   constructor(
@@ -210,7 +210,9 @@ export class TwinRegistry {
       case "config":
         return this.refused(msg.node, topic) ?? this.config(msg, topic, now, retained);
       case "status":
-        return this.refused(msg.node, topic) ?? this.status(msg, now, retained);
+        return (
+          this.refused(msg.node, topic) ?? this.presence.status(this.ensure(msg.node), msg, now, retained)
+        );
       case "state":
       case "subscribe":
       case "unsubscribe":
@@ -354,17 +356,14 @@ export class TwinRegistry {
     return out;
   }
 
-  private status(msg: StatusMessage, now: number, retained: boolean): RegistryEffect[] {
-    const t = this.ensure(msg.node);
-    const presence = msg.online ? "online" : "offline";
-    if (msg.online && !retained) t.lastSeen = now; // a replayed retained `T1 1` is the broker's, not the node
-    const moved: RegistryEffect[] = setPresence(t, presence) ? [{ type: presence, node: t.id }] : [];
-    return [...moved, ...presenceHeard(t, msg.online && retained)];
-  }
-
   /** Twins shown online that sent nothing since `since`, taken offline (twins/unanswered.ts). */
   unanswered(since: number): RegistryEffect[] {
     return bumpVersions(this.twins, offlineUnheard(this.twins.values(), since));
+  }
+
+  /** The broker restarted; the service connected to it at `since`: who sent nothing since is unheard. */
+  brokerRestarted(since: number): RegistryEffect[] {
+    return bumpVersions(this.twins, this.presence.restarted(this.twins.values(), since));
   }
 
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */

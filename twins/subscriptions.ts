@@ -3,7 +3,9 @@
  * reports (the configs tell a report's check which sources a node has), then statuses and registers
  * (SERVICE_TOPIC_KINDS); then what the service can do without: the other control servers' forget
  * requests (twins/retire.ts), the held questions to a service holding a presence
- * (twins/held-answers.ts), the sets twins services keep for nodes away (twins/kept-sets.ts) and Mosquitto's count of dropped messages (twins/broker-drops.ts). A
+ * (twins/held-answers.ts), the sets twins services keep for nodes away (twins/kept-sets.ts) and,
+ * first, Mosquitto's count of dropped messages (twins/broker-drops.ts) and the broker's start id or
+ * uptime (twins/broker-restart.ts). A
  * broker whose access rules refuse one of those (MQTT.js rejects a SUBACK holding 0x80) is told
  * once, with what the service then misses, and the service serves on: a refusal there used to stop
  * the connect sequence before the query, and the service never connected.
@@ -17,6 +19,7 @@
 import type { Logger } from "pino";
 import { allNodesTopic, forgetSubscription, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
 import { DROPPED_TOPIC } from "./broker-drops.js";
+import { START_ID_TOPIC, UPTIME_TOPIC } from "./broker-restart.js";
 import { keptSubscription } from "./kept-sets.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
 /** What a subscription needs of the connection. */
@@ -62,6 +65,14 @@ export class ServiceSubscriptions {
       0,
       "messages Mosquitto drops for full client queues are not told (its access rules must let this login read it)",
     );
+    // What the broker says of itself before the nodes' replay: a restart it shows (twins/broker-restart.ts).
+    for (const topic of [START_ID_TOPIC, UPTIME_TOPIC])
+      await this.optional(
+        client,
+        topic,
+        0,
+        "a broker restarted on its store is not told from a dropped connection: a node gone meanwhile reads online until its will or the query's look (docs/twins.md)",
+      );
     const { focus } = this.nodes;
     const qos = 0;
     // One SUBSCRIBE, its filters in this order: a round trip, not 3 a node (a forget of 50 nodes).

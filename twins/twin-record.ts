@@ -63,22 +63,23 @@ export function desireStateOf(t: TwinRecord): DesireState {
 }
 
 /** Sets the presence; true when it changed (the session's config floor and register go with it). */
-export function setPresence(t: TwinRecord, presence: "online" | "offline"): boolean {
+export function setPresence(t: TwinRecord, presence: "online" | "offline" | "unheard"): boolean {
   if (t.presence === presence) return false;
   t.presence = presence;
   t.sessionVersion = undefined;
-  if (presence === "offline") t.registeredSinceOnline = false;
+  if (presence !== "online") t.registeredSinceOnline = false;
   return true;
 }
 
-/** Takes offline the twins shown online that sent nothing since `since`: an effect for each. */
+/** Takes offline the twins shown online (or unheard) that sent nothing since `since`: an effect for each. */
 export function offlineUnheard(
   twins: Iterable<TwinRecord>,
   since: number,
 ): { readonly type: "offline"; readonly node: NodeId }[] {
   const gone: { readonly type: "offline"; readonly node: NodeId }[] = [];
   for (const t of twins) {
-    if (t.presence !== "online" || (t.lastSeen ?? Number.NEGATIVE_INFINITY) >= since) continue;
+    if (t.presence !== "online" && t.presence !== "unheard") continue;
+    if ((t.lastSeen ?? Number.NEGATIVE_INFINITY) >= since) continue;
     setPresence(t, "offline");
     gone.push({ type: "offline", node: t.id });
   }

@@ -27,6 +27,7 @@ import type { ResolvedTwinsOptions } from "./options.js";
 import { ReplayEnd } from "./origin-wait.js";
 import { tellReplaced } from "./other-services.js";
 import { pairError } from "./pairing.js";
+import { brokerRestarted, type PresenceMoveDeps, presenceMoved } from "./presence-moves.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { TwinRegistry } from "./registry.js";
@@ -57,6 +58,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly retiring: RetireDeps;
   private readonly held: HeldAnswers | undefined; // with a presence, answers whom it holds: twins/held-answers.ts
   private readonly kept: KeptSets; // the pending sets, told to other clients: twins/kept-sets.ts
+  private readonly moves: PresenceMoveDeps;
   private closed = false;
   readonly replayOver = (maxMs: number): Promise<boolean> =>
     replayOver(this.opts.scheduler, this.link.replayMarker, () => this.putBack.lastReplayedAt, maxMs);
@@ -82,6 +84,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       connection: (...told) => this.emit("broker", ...told),
       others: (services) => this.emit("other-services", services),
       dropped: (what, n) => this.emit("broker-dropped", what, n),
+      restarted: (since, how) =>
+        brokerRestarted(registry.brokerRestarted(since), how, { ...opts, events: this }, (fx) =>
+          this.apply(fx),
+        ),
     });
     this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this);
     this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
@@ -115,6 +121,9 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       holdMs: opts.resendHoldMs,
       onError: logResendFailure(opts.logger),
     });
+    const { reconciler, flaps, flapLog } = this;
+    const twin = (id: NodeId) => registry.get(id);
+    this.moves = { events: this, twin, reconciler, flaps, flapLog, scheduler: opts.scheduler };
   }
 
   get clientId(): string {
@@ -335,29 +344,12 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           if (e.change === "report" || e.change === "config") this.feed.schedule();
           break;
         }
-        case "online": {
-          const twin = this.registry.get(e.node);
-          if (twin) this.emit("twin-online", twin);
-          if (twin) this.emit("twin-updated", twin, "presence");
+        case "online":
+        case "offline":
+        case "unheard":
+          presenceMoved(e, this.moves);
           this.feed.schedule(); // the followers online (a point of the series when none were, or none are)
           break;
-        }
-        case "offline": {
-          const twin = this.registry.get(e.node);
-          // Whatever was in flight to it is lost (clean session): its next register re-sends.
-          this.reconciler.forget(e.node);
-          this.feed.schedule();
-          if (twin) {
-            this.emit("twin-offline", twin);
-            this.emit("twin-updated", twin, "presence");
-            const flapMs = this.flaps.hit(e.node, this.opts.scheduler.now());
-            if (flapMs !== undefined) {
-              this.flapLog.told(e.node, flapMs);
-              this.emit("twin-flapping", twin, flapMs);
-            }
-          }
-          break;
-        }
         case "bad-input":
           this.badInputLog.log(e.input);
           this.emit("bad-input", e.input);

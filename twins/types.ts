@@ -10,7 +10,12 @@ import type { BrokerLoss } from "./broker-watch.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { TwinsServiceInfo } from "./presence.js";
 
-export type Presence = "online" | "offline" | "unknown";
+/**
+ * `unheard`: shown online only by the status a broker that restarted since kept (its store keeps a
+ * node's retained `T1 1`, not the node's session), and the node has sent nothing since the restart:
+ * not counted online until it is heard (online) or its will arrives (offline). twins/node-presence.ts.
+ */
+export type Presence = "online" | "offline" | "unknown" | "unheard";
 
 export interface ReportedState {
   readonly on: boolean;
@@ -162,6 +167,11 @@ export interface TwinsEvents {
   "twin-updated": [twin: Twin, change: TwinChange, replayed?: boolean];
   "twin-online": [twin: Twin];
   "twin-offline": [twin: Twin];
+  /**
+   * The broker restarted since the service last connected (twins/broker-restart.ts): `unheard`, the
+   * nodes it showed online that have sent nothing since, now `unheard` until heard or their will comes.
+   */
+  "broker-restarted": [unheard: readonly NodeId[], how: string];
   /** The twin went offline 3 times within 30 s (twins/flapping.ts): `withinMs` is how long they took. */
   "twin-flapping": [twin: Twin, withinMs: number];
   /**

@@ -171,3 +171,19 @@ export function droppedLine(what: BrokerDropped, n: number): string {
     ? `the broker dropped ${n} retained write${n === 1 ? "" : "s"} of the twins service (acknowledged, never delivered back: its access rules?)`
     : `the broker dropped ${n} message${n === 1 ? "" : "s"} for full client queues (Mosquitto's max_queued_messages)`;
 }
+
+/** How many node ids the restart's line names before summing the rest. */
+const RESTART_NAMED = 3;
+
+/**
+ * The event-log line of a broker restarted while the service's connection was down: one line for
+ * the nodes it leaves unheard (twins/node-presence.ts), however many, not one a node.
+ */
+export function restartLine(nodes: readonly NodeId[], how: string): string {
+  if (nodes.length === 0)
+    return `the broker restarted (${how}); every node shown online has been heard since`;
+  const named = nodes.slice(0, RESTART_NAMED).join(", ");
+  const more = nodes.length > RESTART_NAMED ? `, … ${nodes.length - RESTART_NAMED} more` : "";
+  const n = nodes.length === 1 ? "1 node" : `${nodes.length} nodes`;
+  return `the broker restarted (${how}): ${n} not heard since (${named}${more}), online only by the status it kept: not counted online until heard, offline when the will comes`;
+}

@@ -1,11 +1,12 @@
 /**
  * A live fleet's nodes as a view lists them: in id order (as the registry lists them), each found by
  * id in one step, kept up to date one node at a time as events come, each with its sync as the
- * convergence report's status of it (`syncOf`) and what waits for it while it is away (`waitsOf`).
+ * convergence report's status of it (`syncOf`), what waits for it while it is away (`waitsOf`), and
+ * its detail (`detailOf`).
  */
 import type { NodeId } from "../protocol/index.js";
-import type { Twin } from "../twins/index.js";
-import type { ConsoleNode, ConsoleSync, Waits } from "./source.js";
+import type { Scheduler, Twin } from "../twins/index.js";
+import type { ConsoleNode, ConsoleSync, NodeDetail, Waits } from "./source.js";
 
 export class NodeList {
   private list: ConsoleNode[] = [];
@@ -87,4 +88,50 @@ export function waitsOf(t: Twin, commanded = false, keptElsewhere = false): { re
   if (set && pairing) return { waits: "set and pairing" };
   if (set) return { waits: "set" };
   return pairing ? { waits: "pairing" } : {};
+}
+
+/** The detail pane's identity line of `t`: profile, firmware and its bad inputs, "" when none is known. */
+export function identityOf(t: Twin, bad: number): string {
+  return [t.profile, t.firmware ? `fw ${t.firmware}` : undefined, bad > 0 ? `${bad} bad inputs` : undefined]
+    .filter((s) => s !== undefined)
+    .join(" ");
+}
+
+/**
+ * A twin's detail (the console's detail pane, the page's node view): `node` its list entry,
+ * `identity` its line (identityOf), its last messages when it is the focused node; times on the
+ * view's clock from `origin`, `lastSeenAt` dated by the scheduler's wall time.
+ */
+export function detailOf(
+  t: Twin,
+  node: ConsoleNode,
+  o: {
+    readonly identity: string;
+    readonly lastMessages?: NodeDetail["lastMessages"];
+    readonly origin: number;
+    readonly sched: Scheduler;
+  },
+): NodeDetail {
+  return {
+    node,
+    follows: t.follows,
+    followers: t.followers,
+    ...(o.identity ? { identity: o.identity } : {}),
+    ...(o.lastMessages !== undefined ? { lastMessages: o.lastMessages } : {}),
+    ...(t.profile !== undefined ? { profile: t.profile } : {}),
+    ...(t.firmware !== undefined ? { firmware: t.firmware } : {}),
+    presence: t.presence,
+    ...(t.lastSeen !== undefined
+      ? {
+          lastSeen: t.lastSeen - o.origin,
+          lastSeenAt: new Date(o.sched.wallNow() - o.sched.now() + t.lastSeen).toISOString(),
+        }
+      : {}),
+    ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt - o.origin } : {}),
+    desired: {
+      ...t.desired, // sources, configVersion and a pendingSet (read-only: the twin replaces it whole)
+      pending: t.desired.pendingSet !== undefined || t.pairing === "pending",
+      pairingPending: t.pairing === "pending",
+    },
+  };
 }

@@ -40,6 +40,11 @@ export interface ConsoleNode {
    * nothing waits, or the node is online (what is sent to it then is on its way).
    */
   readonly waits?: Waits;
+  /**
+   * Shown online only by the status a broker that restarted since kept, and not heard since
+   * (twins/node-presence.ts): not `online`, said so rather than `offline`. Absent otherwise.
+   */
+  readonly unheard?: true;
 }
 
 /** What a node not online has waiting for it (ConsoleNode.waits). */
@@ -72,7 +77,7 @@ export interface NodeDetail {
   /** What the twins hold of the node, where the source has twins. */
   readonly profile?: string;
   readonly firmware?: string;
-  readonly presence?: "online" | "offline" | "unknown";
+  readonly presence?: "online" | "offline" | "unknown" | "unheard";
   /** The last message the node itself sent, ms since the fleet started (as `registeredAt`). */
   readonly lastSeen?: number;
   /** The same as a date (ISO 8601, UTC), by the source's clock. */

@@ -22,9 +22,9 @@ import {
 import { ConsoleEmitter } from "./emitter.js";
 import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
-import { droppedLine, LiveFaults } from "./live-faults.js";
+import { droppedLine, LiveFaults, restartLine } from "./live-faults.js";
 import { LogBursts } from "./log-bursts.js";
-import { NodeList, syncOf, waitsOf } from "./node-list.js";
+import { detailOf, identityOf, NodeList, syncOf, waitsOf } from "./node-list.js";
 import { OnlineFollowers } from "./online-followers.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
@@ -145,6 +145,11 @@ export class TwinsSource implements ConsoleSource {
         this.remove(id);
         this.events.emit("changed");
       },
+      "broker-restarted": (nodes, how) => {
+        this.bursts.flush();
+        this.log(nodes.length > 0 ? "warn" : "info", restartLine(nodes, how));
+        changed();
+      },
       "twin-offline": (t) => {
         this.bursts.node("offline", t.id, { level: "warn", text: `${t.id} offline` });
         changed(t);
@@ -209,36 +214,12 @@ export class TwinsSource implements ConsoleSource {
     const t = this.twins.get(id);
     const node = this.node(id);
     if (!t || !node) return undefined;
-    const bad = this.twins.badInputOf(id);
-    const identity = [
-      t.profile,
-      t.firmware ? `fw ${t.firmware}` : undefined,
-      bad > 0 ? `${bad} bad inputs` : undefined,
-    ]
-      .filter((s) => s !== undefined)
-      .join(" ");
-    return {
-      node,
-      follows: t.follows,
-      followers: t.followers,
-      ...(identity ? { identity } : {}),
+    return detailOf(t, node, {
+      identity: identityOf(t, this.twins.badInputOf(id)),
       ...(id === this.focused ? { lastMessages: this.messages.all() } : {}),
-      ...(t.profile !== undefined ? { profile: t.profile } : {}),
-      ...(t.firmware !== undefined ? { firmware: t.firmware } : {}),
-      presence: t.presence,
-      ...(t.lastSeen !== undefined
-        ? {
-            lastSeen: t.lastSeen - this.origin,
-            lastSeenAt: new Date(this.sched.wallNow() - this.sched.now() + t.lastSeen).toISOString(),
-          }
-        : {}),
-      ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt - this.origin } : {}),
-      desired: {
-        ...t.desired, // sources, configVersion and a pendingSet (read-only: the twin replaces it whole)
-        pending: t.desired.pendingSet !== undefined || t.pairing === "pending",
-        pairingPending: t.pairing === "pending",
-      },
-    };
+      origin: this.origin,
+      sched: this.sched,
+    });
   }
 
   focus(id: NodeId | undefined): void {
@@ -352,6 +333,7 @@ export class TwinsSource implements ConsoleSource {
       kind: t.kind,
       on: t.reported?.on ?? false,
       online: t.presence === "online",
+      ...(t.presence === "unheard" ? { unheard: true } : {}),
       sync: this.status.get(t.id) ?? "unknown",
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),

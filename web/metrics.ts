@@ -39,6 +39,11 @@ export class WebMetrics {
     );
     gauge("nodes_online", "Nodes online now", () => nodes().reduce((n, x) => n + (x.online ? 1 : 0), 0));
     gauge(
+      "nodes_unheard",
+      "Nodes online only by the status a broker that restarted kept, not heard since (not in nodes_online)",
+      () => nodes().reduce((n, x) => n + (x.unheard === true ? 1 : 0), 0),
+    );
+    gauge(
       "nodes_in_sync",
       "Followers holding the newest state upstream of them",
       () => source.convergence().inSync,

@@ -24,6 +24,11 @@ const summary = {
       description:
         "what is kept for the node while it is not online, carried out when it returns (absent when nothing is)",
     },
+    unheard: {
+      const: true,
+      description:
+        "online only by the status a broker that restarted since kept, and not heard since: not counted online until heard, offline when its will comes (absent otherwise)",
+    },
   },
 };
 
@@ -50,7 +55,7 @@ export const schemas = {
           profile: { type: "string" },
           firmware: { type: "string" },
           identity: { type: "string" },
-          presence: { enum: ["online", "offline", "unknown"] },
+          presence: { enum: ["online", "offline", "unknown", "unheard"] },
           lastSeen: {
             type: "number",
             description:

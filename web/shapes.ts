@@ -23,13 +23,15 @@ export interface NodeSummary {
   readonly changedAt?: number;
   /** What is kept for the node while it is not online (ConsoleNode.waits). */
   readonly waits?: "set" | "pairing" | "set and pairing";
+  /** Online only by the status a restarted broker kept, not heard since (ConsoleNode.unheard). */
+  readonly unheard?: true;
 }
 
 export interface NodeDetail extends NodeSummary {
   readonly profile?: string;
   readonly firmware?: string;
   readonly identity?: string;
-  readonly presence: "online" | "offline" | "unknown";
+  readonly presence: "online" | "offline" | "unknown" | "unheard";
   readonly lastSeen?: number;
   readonly lastSeenAt?: string;
   readonly registeredAt?: number;
@@ -107,6 +109,7 @@ export function summaryOf(n: ConsoleNode): NodeSummary {
     version: n.version ?? 0,
     ...(n.changedAt !== undefined ? { changedAt: Math.round(n.changedAt) } : {}),
     ...(n.waits !== undefined ? { waits: n.waits } : {}),
+    ...(n.unheard === true ? { unheard: true } : {}),
   };
 }
 

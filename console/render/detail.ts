@@ -45,10 +45,13 @@ function waiting(d: NodeDetail, width: number): string[] {
   return lines;
 }
 
+/** A node online only by the status a restarted broker kept (ConsoleNode.unheard). */
+export const UNHEARD = "not heard since the broker restarted";
+
 export function renderDetail(d: NodeDetail, width: number): string[] {
   const n = d.node;
   const style = nodeStyle(n);
-  const sync = !n.online ? "offline" : n.sync === "unknown" ? "not a follower" : n.sync;
+  const sync = n.unheard ? UNHEARD : !n.online ? "offline" : n.sync === "unknown" ? "not a follower" : n.sync;
   const lines = [
     `{bold}${n.id}{/bold} ${n.kind ?? "unregistered"}`,
     `${n.on ? "{bold}ON{/bold}" : "off"}  {${style}}${sync}{/${style}}`,

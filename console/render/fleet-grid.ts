@@ -15,6 +15,8 @@ export type Zoom = "node" | "fit";
 export interface FleetSummary {
   readonly total: number;
   readonly online: number;
+  /** Not heard since the broker restarted (ConsoleNode.unheard). */
+  readonly unheard?: number;
   readonly on: number;
   readonly inSync: number;
   readonly outOfSync: number;
@@ -29,15 +31,26 @@ export function summarize(nodes: readonly ConsoleNode[]): FleetSummary {
   let outOfSync = 0;
   let real = 0;
   let sim = 0;
+  let unheard = 0;
   for (const n of nodes) {
     if (n.online) online++;
+    if (n.unheard) unheard++;
     if (n.on) on++;
     if (n.sync === "in-sync") inSync++;
     else if (n.sync === "out-of-sync") outOfSync++;
     if (n.kind === "real") real++;
     else if (n.kind === "sim" || n.kind === "host") sim++;
   }
-  return { total: nodes.length, online, on, inSync, outOfSync, real, sim };
+  return {
+    total: nodes.length,
+    online,
+    on,
+    inSync,
+    outOfSync,
+    real,
+    sim,
+    ...(unheard > 0 ? { unheard } : {}),
+  };
 }
 
 export function applyFilter(nodes: readonly ConsoleNode[], filter: Filter): readonly ConsoleNode[] {

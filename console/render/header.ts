@@ -13,6 +13,8 @@ export interface HeaderFacts {
   readonly real: number;
   readonly on: number;
   readonly online: number;
+  /** Online only by the status a restarted broker kept, not heard since (ConsoleNode.unheard): not offline either. */
+  readonly unheard?: number;
   /** In-sync followers / known followers, 0..1. */
   readonly fraction: number;
   /** Followers known: none yet (at boot, or a fleet that follows no one) reads as such, not as 100 %. */
@@ -84,7 +86,8 @@ export function renderHeader(f: HeaderFacts, flag: FaultFlag | undefined, width:
     `${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}`,
     `on ${f.on}`,
     syncWords(f.known, f.judged, f.fraction),
-    `offline ${f.total - f.online}`,
+    `offline ${f.total - f.online - (f.unheard ?? 0)}`,
+    ...(f.unheard ? [`unheard ${f.unheard}`] : []),
     ...(f.lossPct === undefined ? [] : [`loss ${f.lossPct}%`]),
     ...(f.pace === undefined ? [] : [`virtual ${f.pace}`]),
   ];

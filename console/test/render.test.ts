@@ -114,6 +114,10 @@ describe("renderers", () => {
       " 100 nodes  on 0  in sync: no follower online to judge  offline 100 | mqtt://x",
     );
     expect(plain(renderHeader({ ...facts, judged: 3 }, undefined, 200))).toContain("in sync 100.0%");
+    // Online only by a restarted broker's kept status: neither online nor offline.
+    expect(plain(renderHeader({ ...facts, unheard: 60 }, undefined, 200))).toBe(
+      " 100 nodes  on 0  in sync: no follower online to judge  offline 40  unheard 60 | mqtt://x",
+    );
     const c = {
       fraction: 1,
       inSync: 100,

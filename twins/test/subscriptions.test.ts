@@ -43,8 +43,13 @@ describe("the twins service's subscriptions", () => {
     const refused = lines.filter((l) => l.msg.includes("refused the subscription"));
     expect(refused.map((l) => l.topic).sort()).toEqual([
       "$SYS/broker/publish/messages/dropped",
+      "$SYS/broker/start-id",
+      "$SYS/broker/uptime",
       "tf/forget/+",
     ]);
+    expect(refused.find((l) => l.topic === "$SYS/broker/start-id")?.msg).toMatch(
+      /a broker restarted on its store is not told from a dropped connection/,
+    );
     expect(refused.find((l) => l.topic === "tf/forget/+")?.msg).toMatch(
       /retired through another control server/,
     );

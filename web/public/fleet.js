@@ -197,7 +197,7 @@ function fillRow(row, n) {
   p.a.href = `#/node/${encodeURIComponent(n.id)}`;
   p.a.setAttribute(
     "aria-label",
-    `${n.id}: LED ${n.on ? "on" : "off"}, ${n.online ? "online" : "offline"}${n.waits ? `, ${waitsText(n.waits)}` : ""}, ${n.kind ?? "not registered"}, ${SYNC_TEXT[n.sync] === "—" ? "not a follower" : SYNC_TEXT[n.sync]}`,
+    `${n.id}: LED ${n.on ? "on" : "off"}, ${presenceText(n)}${n.waits ? `, ${waitsText(n.waits)}` : ""}, ${n.kind ?? "not registered"}, ${SYNC_TEXT[n.sync] === "—" ? "not a follower" : SYNC_TEXT[n.sync]}`,
   );
   p.led.className = `led c-led ${n.on ? "on" : "off"}${n.online ? "" : " offline"}`;
   p.led.dataset.on = String(n.on);
@@ -206,8 +206,8 @@ function fillRow(row, n) {
   p.kind.className = `c-kind badge kind-${n.kind ?? "unknown"}`;
   // An offline node with a set or a pairing kept for its return says so under `offline`.
   if (n.waits) p.online.replaceChildren("offline", h("span", { class: "waits" }, `${n.waits} waits`));
-  else p.online.textContent = n.online ? "online" : "offline";
-  p.online.title = n.waits ? waitsText(n.waits) : "";
+  else p.online.textContent = presenceText(n);
+  p.online.title = n.waits ? waitsText(n.waits) : n.unheard ? UNHEARD_TITLE : "";
   p.online.className = `c-online ${n.online ? "is-online" : "is-offline"}`;
   p.sync.textContent = SYNC_TEXT[n.sync] ?? n.sync;
   p.sync.className = `c-sync badge sync-${n.sync}`;
@@ -226,4 +226,14 @@ function mapLegend() {
     item("offline", "offline"),
     item("oos", "out of sync"),
   );
+}
+
+/** A node online only by the status a broker that restarted since kept (`unheard`: docs/web.md). */
+const UNHEARD_TITLE =
+  "online only by the status the broker kept through its restart; counted online once it is heard, offline when its will comes";
+
+/** The list's presence cell: online, offline, or not heard since the broker restarted. */
+function presenceText(n) {
+  if (n.unheard) return "not heard since the broker restarted";
+  return n.online ? "online" : "offline";
 }

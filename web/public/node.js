@@ -209,7 +209,7 @@ export function nodePage(store, id) {
             "p",
             { class: "badges" },
             h("span", { class: `badge kind-${d.kind ?? "unknown"}` }, d.kind ?? "not registered"),
-            h("span", { class: `badge ${d.online ? "is-online" : "is-offline"}` }, d.presence),
+            h("span", { class: `badge ${d.online ? "is-online" : "is-offline"}` }, presenceOf(d)),
             h("span", { class: `badge sync-${d.sync}` }, SYNC_TEXT[d.sync] ?? d.sync),
             h(
               "span",
@@ -313,7 +313,7 @@ export function nodePage(store, id) {
             row("Identity", d.identity),
             row("Profile", d.profile),
             row("Firmware", d.firmware),
-            row("Presence", d.presence),
+            row("Presence", presenceOf(d)),
             row(
               "Registered",
               // A node the service knows from its --data registered before the service started.
@@ -379,4 +379,9 @@ function lastSeen(d) {
   if (d.lastSeen === undefined) return "–";
   if (d.lastSeenAt === undefined) return sinceStart(d.lastSeen);
   return `${new Date(d.lastSeenAt).toLocaleString()} (${sinceStart(d.lastSeen)})`;
+}
+
+/** A twin's presence as the page says it: `unheard` in words (docs/web.md). */
+function presenceOf(d) {
+  return d.presence === "unheard" ? "not heard since the broker restarted" : d.presence;
 }

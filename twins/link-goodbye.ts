@@ -1,0 +1,44 @@
+/**
+ * The goodbye of the service's MQTT.js connection (twins/broker-link.ts `close`): its presence
+ * cleared and a clean disconnect, waiting for the broker at most CLOSE_GRACE_MS. A broker that dies
+ * mid-goodbye never acknowledges it, and MQTT.js would hold both for a reconnect that is not coming:
+ * past the bound the connection is dropped (the broker, if it comes back, has the will).
+ */
+import type { MqttClient } from "mqtt";
+import type { Logger } from "pino";
+import { after, type Scheduler, type Timer } from "./clock.js";
+import { CLOSE_GRACE_MS } from "./presence.js";
+
+export async function goodbye(
+  client: MqttClient,
+  opts: { readonly presence: boolean; readonly scheduler: Scheduler; readonly logger: Logger },
+  presenceTopic: string,
+): Promise<void> {
+  // Not connected (its first connect under way, or an outage): there is no one to say goodbye to,
+  // and MQTT.js's gentle end queues its DISCONNECT for a connection that may still come up, then
+  // never ends it: a service stopped just after it started kept its socket open and never exited.
+  if (!client.connected) {
+    await client.endAsync(true);
+    return;
+  }
+  const said = (async () => {
+    if (client.connected && opts.presence) {
+      await client
+        .publishAsync(presenceTopic, "", { qos: 1, retain: true })
+        .catch((err: unknown) => opts.logger.warn({ err }, "twins: clearing the presence failed"));
+    }
+    await client.endAsync();
+  })();
+  let timer: Timer | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = after(opts.scheduler, CLOSE_GRACE_MS, () => resolve("late"));
+  });
+  const outcome = await Promise.race([said.then(() => "done" as const), late]);
+  timer?.cancel();
+  if (outcome === "late") {
+    opts.logger.warn(
+      `twins: the broker did not take the goodbye within ${CLOSE_GRACE_MS / 1000} s; the connection is dropped`,
+    );
+    await client.endAsync(true);
+  }
+}
