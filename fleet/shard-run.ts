@@ -102,12 +102,11 @@ export class ShardRun {
   }
 
   /**
-   * Ends the presses and the settle now; the report says it was cut short. While the shard connects
-   * its watch client (up to 10 s on a broker that never answers) or waits for its ids in use to go
-   * offline (up to 23.5 s), ends it there, before its nodes start: `done` rejects with
-   * FleetStartStoppedError (`reason` its reason), as a one-process run's start does (it used to
-   * answer once the connect or the wait was over). Returns whether a report follows (false once a
-   * stop ended the start).
+   * Ends the presses and the settle now; the report says it was cut short. During its start
+   * (fleet/shard-start.ts: its watch client's connect, its clock probe, --fresh's clearing, its
+   * watch of the fleet, the wait for its ids in use to go offline, its claim), ends it there, before
+   * its nodes start: `done` rejects with FleetStartStoppedError (`reason` its reason), as a
+   * one-process run's start does. Returns whether a report follows (false once a stop ended the start).
    */
   stop(reason: unknown = "stop"): boolean {
     this.cut = true;
