@@ -26,15 +26,18 @@ export async function askHeldEarly(
   clientId: string,
   ids: readonly NodeId[],
   sched: Scheduler,
+  /** Ends the questions at once (fleet/joined-held.ts askHeld), the second not asked. */
+  stop?: AbortSignal,
 ): Promise<HeldReport | undefined> {
   const first = ids[0];
   if (first === undefined) return undefined;
-  const one = await askHeld(client, prefix, clientId, [first], sched);
+  const one = await askHeld(client, prefix, clientId, [first], sched, stop);
+  if (stop?.aborted) return undefined;
   if (one.answered === 0) return one;
   if (one.maxNodes === undefined || one.twins === undefined) return undefined;
   if (one.notHeld === 0 && one.twins < one.maxNodes)
     return { ...one, asked: ids.length, answered: ids.length };
-  return ids.length === 1 ? one : askHeld(client, prefix, clientId, ids, sched);
+  return ids.length === 1 ? one : askHeld(client, prefix, clientId, ids, sched, stop);
 }
 
 /**

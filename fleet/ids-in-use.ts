@@ -67,6 +67,43 @@ export function stoppedWhile(stop: AbortSignal | undefined, doing: string): (e: 
 }
 
 /**
+ * `work`, or at `stop`'s abort a FleetStartStoppedError (`doing`) at once: for a step of a start that
+ * waits on the broker (a subscription, a publish's acknowledgement) and takes no signal of its own.
+ * A broker that accepted the connection and then answered nothing held the stop until the step's
+ * own end (a keepalive's 15-22 s, or never with its pings answered). `work` is left to end by itself:
+ * the caller ends its connection.
+ */
+export function unlessStopped<T>(
+  work: Promise<T>,
+  stop: AbortSignal | undefined,
+  /** What the step does; a function is read at the stop (how far it got). */
+  doing: string | (() => string),
+): Promise<T> {
+  if (stop === undefined) return work;
+  work.catch(() => {}); // settled after the stop: nobody waits for it any more
+  const stopped = () => new FleetStartStoppedError(stop.reason, typeof doing === "string" ? doing : doing());
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => reject(stopped());
+    if (stop.aborted) return aborted();
+    stop.addEventListener("abort", aborted, { once: true });
+    work.then(
+      (v) => {
+        stop.removeEventListener("abort", aborted);
+        resolve(v);
+      },
+      (e: unknown) => {
+        stop.removeEventListener("abort", aborted);
+        reject(stop.aborted ? stopped() : e);
+      },
+    );
+  });
+}
+
+/** What a stop during `--fresh`'s clearing says: how many of the retained messages the broker acknowledged. */
+export const clearingWords = (cleared: number, total: number, whose: string): string =>
+  `clearing the retained report, config and status of ${whose} nodes (--fresh): ${cleared} of ${total} cleared, the rest may still be on the broker`;
+
+/**
  * Throws FleetIdsInUseError when any of `ids` is online on the broker and stays online for `waitMs`
  * (a warning says the run waits); resolves at once when none is. Resolves to whether it waited (some
  * were online, and went offline within the wait). `stop` aborted ends the wait at once, with a

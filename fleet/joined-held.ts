@@ -53,7 +53,9 @@ export interface HeldReport {
 
 /**
  * Asks `clientId` which of `ids` it holds, in as many questions as it takes, and waits for the
- * answers until all have come or none has for HELD_WAIT_MS.
+ * answers until all have come or none has for HELD_WAIT_MS. `stop` aborted ends the wait at once,
+ * with what has been answered: a run stopped while it asked waited out the wait (or, on a broker that
+ * answered neither its subscription nor its questions, until its keepalive ran out).
  */
 export async function askHeld(
   client: HeldClient,
@@ -61,6 +63,7 @@ export async function askHeld(
   clientId: string,
   ids: readonly NodeId[],
   sched: Scheduler,
+  stop?: AbortSignal,
 ): Promise<HeldReport> {
   const token = randomBytes(6).toString("hex");
   const asks = heldAsks(prefix, clientId, token, ids);
@@ -90,6 +93,9 @@ export async function askHeld(
   };
   client.on("message", listener);
   wait(); // bounds the subscription and the questions too (a broker lost meanwhile)
+  const stopped = () => done();
+  stop?.addEventListener("abort", stopped);
+  if (stop?.aborted) done();
   try {
     const sent = (async () => {
       await client.subscribeAsync(answerTopic, { qos: 1 });
@@ -103,6 +109,7 @@ export async function askHeld(
   } finally {
     over = true;
     timer?.cancel();
+    stop?.removeEventListener("abort", stopped);
     client.off("message", listener);
     client.unsubscribeAsync(answerTopic).catch(() => {});
   }

@@ -4,24 +4,19 @@
  * twins service with the fleet's pairing desired. Fails early, naming the problem, and leaves
  * nothing running when it fails.
  */
-import type mqtt from "mqtt";
 import type { Logger } from "pino";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { readOpenFiles } from "../node/open-files.js";
 import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
 import { checkRam, RamBudgetError } from "../node/ram.js";
 import { after, type Scheduler } from "../node/scheduler.js";
-import { encode, type NodeId, Prefix, topicOf } from "../protocol/index.js";
+import { type NodeId, Prefix } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
-  type BrokerLogin,
-  connectClient,
   DEFAULT_MAX_NODES,
   findTwinsServices,
   jsonFileStore,
-  loginOptions,
   memoryStore,
-  sameSet,
   startTwins,
   type Twins,
   type TwinsServiceInfo,
@@ -40,6 +35,7 @@ import { OwnBesideWatch } from "./own-beside.js";
 import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
 import { replacedPairingsLine } from "./replaced-pairings.js";
+import { clearRetained, writePairing } from "./setup-retained.js";
 import { TwinsHost } from "./twins-host.js";
 import { retainedSettled } from "./waits.js";
 
@@ -183,7 +179,8 @@ export async function prepareFleet(
         `${existing.clientId} already runs on ${broker.url}; the run joins it`,
       );
     }
-    if (opts.broker !== undefined && opts.fresh) await clearRetained(broker.url, opts.login, prefix, ids);
+    if (opts.broker !== undefined && opts.fresh)
+      await clearRetained(broker.url, opts.login, prefix, ids, stop);
     const store: TwinsStore =
       opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData, logger) : memoryStore();
     const openTwins = (created: (t: Twins) => void, again: boolean) =>
@@ -306,35 +303,6 @@ export async function closeParts(p: Pick<FleetParts, "claim" | "probe" | "twins"
 /** How long after a fleet's stale ids went offline the twins service found with them is looked for again. */
 const STALE_PRESENCE_MS = 2000;
 
-/**
- * Pairs like any other control tool beside a running twins service (protocol.md §6): the retained
- * config of each fleet node whose pairing differs, with a version above any the broker or the
- * service knows. The nodes have not booted yet, so they adopt it when they sync, and the service
- * takes it as its desire and confirms it when the nodes report.
- */
-async function writePairing(
-  url: string,
-  login: BrokerLogin | undefined,
-  view: TwinsHost,
-  ids: readonly NodeId[],
-  pairing: Pairing,
-): Promise<void> {
-  const client = await toolClient(url, login);
-  try {
-    for (const id of ids) {
-      const want = pairing.get(id) ?? [];
-      const t = view.get(id);
-      const has = t?.config?.sources ?? [];
-      if (t?.config && sameSet(has, want)) continue;
-      const version = Math.max(t?.config?.version ?? 0, t?.desired.configVersion ?? 0) + 1;
-      const e = encode(view.prefix, { kind: "config", node: id, version, sources: [...want] });
-      await client.publishAsync(e.topic, e.payload, { qos: 1, retain: true });
-    }
-  } finally {
-    await client.endAsync();
-  }
-}
-
 /** Nodes whose pairing is written at once: one node's changes stay in order, nodes do not wait on each other. */
 const PAIRING_CONCURRENCY = 256;
 
@@ -356,34 +324,4 @@ export async function desirePairing(
   };
   for (let i = 0; i < ids.length; i += PAIRING_CONCURRENCY)
     await Promise.all(ids.slice(i, i + PAIRING_CONCURRENCY).map(one));
-}
-
-/** Empties the retained state of a fleet's ids on an external broker (`--fresh`). */
-async function clearRetained(
-  url: string,
-  login: BrokerLogin | undefined,
-  prefix: Prefix,
-  ids: readonly NodeId[],
-): Promise<void> {
-  const client = await toolClient(url, login);
-  try {
-    for (const id of ids) {
-      for (const kind of ["report", "config", "status"] as const) {
-        await client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 });
-      }
-    }
-  } finally {
-    await client.endAsync();
-  }
-}
-
-/** A one-shot client of the run's own tools, logged in as the twins service is. */
-async function toolClient(url: string, login: BrokerLogin | undefined): Promise<mqtt.MqttClient> {
-  // Settled however the connection goes (a broker that closes it at once: fleet/fleet-claim.ts).
-  return await connectClient(url, {
-    clean: true,
-    reconnectPeriod: 0,
-    connectTimeout: 10_000,
-    ...loginOptions(login),
-  });
 }

@@ -47,7 +47,8 @@ export async function askShardHeld(
 ): Promise<HeldReport | undefined> {
   const controller = await controllerOn(target, sched, stop);
   if (controller === undefined || ids.length === 0) return undefined;
-  return askHeld(client, target.prefix, controller, ids, sched);
+  const h = await askHeld(client, target.prefix, controller, ids, sched, stop);
+  return stop?.aborted ? undefined : h; // stopped while it asked: no answer, rather than part of one
 }
 
 /**
@@ -66,7 +67,8 @@ export async function shardHeldEarlyLine(
 ): Promise<string | undefined> {
   const controller = await controllerOn(target, sched, stop);
   if (controller === undefined) return undefined;
-  return earlyHeldLine(await askHeldEarly(client, target.prefix, controller, registered, sched), fleet, true);
+  const h = await askHeldEarly(client, target.prefix, controller, registered, sched, stop);
+  return stop?.aborted ? undefined : earlyHeldLine(h, fleet, true);
 }
 
 /** What the merge reads of a shard's `held`; a message naming what is wrong, or undefined. */

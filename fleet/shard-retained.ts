@@ -7,6 +7,7 @@ import type mqtt from "mqtt";
 import { encode, type NodeId, type Prefix, topicOf } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
 import { sameSet } from "../twins/index.js";
+import { clearingWords, unlessStopped } from "./ids-in-use.js";
 import type { FleetWatch } from "./shard-watch.js";
 
 /**
@@ -33,15 +34,24 @@ export async function writeConfigs(
   await Promise.all(sent);
 }
 
-/** `--fresh`: empties the retained report, config and status of this shard's nodes, all in flight at once. */
+/**
+ * `--fresh`: empties the retained report, config and status of this shard's nodes, all in flight at
+ * once. `stop` aborted ends it at once with a FleetStartStoppedError that says how many the broker
+ * had acknowledged: the rest may still be held (a broker that stopped answering held the stop until
+ * its keepalive ran out, or for ever with its pings answered, and then said nothing of them).
+ */
 export async function clearRetained(
   client: mqtt.MqttClient,
   prefix: Prefix,
   ids: readonly NodeId[],
+  stop?: AbortSignal,
 ): Promise<void> {
   const sent: Promise<unknown>[] = [];
+  let cleared = 0;
   for (const id of ids)
     for (const kind of ["report", "config", "status"] as const)
-      sent.push(client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }));
-  await Promise.all(sent);
+      sent.push(
+        client.publishAsync(topicOf(prefix, kind, id), "", { retain: true, qos: 1 }).then(() => cleared++),
+      );
+  await unlessStopped(Promise.all(sent), stop, () => clearingWords(cleared, sent.length, "this shard's"));
 }

@@ -12,33 +12,27 @@
  * (fleet/shard-report.ts) that `twinfleet report merge` joins into one fleet report.
  */
 import { hostname } from "node:os";
-import type mqtt from "mqtt";
 import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
 import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { followersReach } from "../sim/topology.js";
-import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
-import { BrokerOutages } from "./broker-outages.js";
+import { displayUrl } from "../twins/index.js";
 import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
-import { claimFleet, type FleetClaim } from "./fleet-claim.js";
-import { offlineWaitMs, refuseIdsInUse, registryPresence, stoppedWhile } from "./ids-in-use.js";
 import { LagMonitor } from "./lag.js";
 import { checkOpenFiles } from "./open-files.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
 import { REGISTRATION_LIMIT_MS, Registrations } from "./registrations.js";
 import { watchClashes } from "./session-clashes.js";
 import { planFleet } from "./setup.js";
-import { connectionErrorLine } from "./shard-connection-error.js";
 import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
-import { ClockProbe, probeTopic } from "./shard-probe.js";
 import { PressRecords, wallTimeline } from "./shard-records.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
-import { clearRetained, writeConfigs } from "./shard-retained.js";
+import { writeConfigs } from "./shard-retained.js";
 import { shardBrokerReports } from "./shard-stalls.js";
-import { connectWatchClient, FleetWatch } from "./shard-watch.js";
+import { type ShardOpened, startShard } from "./shard-start.js";
 import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
@@ -108,12 +102,11 @@ export class ShardRun {
   }
 
   /**
-   * Ends the presses and the settle now; the report says it was cut short. While the shard connects
-   * its watch client (up to 10 s on a broker that never answers) or waits for its ids in use to go
-   * offline (up to 23.5 s), ends it there, before its nodes start: `done` rejects with
-   * FleetStartStoppedError (`reason` its reason), as a one-process run's start does (it used to
-   * answer once the connect or the wait was over). Returns whether a report follows (false once a
-   * stop ended the start).
+   * Ends the presses and the settle now; the report says it was cut short. During its start
+   * (fleet/shard-start.ts: its watch client's connect, its clock probe, --fresh's clearing, its
+   * watch of the fleet, the wait for its ids in use to go offline, its claim), ends it there, before
+   * its nodes start: `done` rejects with FleetStartStoppedError (`reason` its reason), as a
+   * one-process run's start does. Returns whether a report follows (false once a stop ended the start).
    */
   stop(reason: unknown = "stop"): boolean {
     this.cut = true;
@@ -144,62 +137,28 @@ export class ShardRun {
     const prefix = Prefix(opts.prefix);
     // Its own process stopped (SIGSTOP, a paused VM): what its client then saw is its stall, not the broker's.
     const stalls = hooks.stalls ?? stallWatchOf(sched);
-    let client: mqtt.MqttClient | undefined;
+    const opened: ShardOpened = {};
     let pool: ShardPool | undefined;
-    let claim: FleetClaim | undefined;
-    // Silence means something once a probe has come back (a broker whose rules refuse the topic).
-    let probe: ClockProbe | undefined;
     try {
-      const { signal } = this.starting; // a stop while it connects ends the start there
-      const connecting = stoppedWhile(signal, "connecting the shard's watch client");
-      client = await connectWatchClient(url, opts.login, signal).catch(connecting);
-      const outages = new BrokerOutages(
-        watchConnection(
-          client,
-          () => sched.now(),
-          (e) => note(connectionErrorLine(e, stalls?.explaining(sched.now()))),
-          { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
-        ),
-        () => sched.now(),
-        undefined,
-        stalls,
-      );
-      // A login the broker refuses during an outage (revoked mid-run): the outage's cause.
-      onRefusals(client, (why) => outages.refused(why));
-      probe = new ClockProbe(
-        client,
-        {
-          mine: probeTopic(opts.prefix, opts.seed, spec.index),
-          all: probeTopic(opts.prefix, opts.seed, "+"),
-        },
-        spec.index,
+      const { signal } = this.starting; // a stop during its start ends it there (fleet/shard-start.ts)
+      const { keepaliveS } = profile.mqtt;
+      const context = {
+        opts,
+        spec,
         sched,
         timeOrigin,
-      );
-      await probe.start();
-      if (opts.fresh) await clearRetained(client, prefix, mine);
-      const watch = await FleetWatch.open(client, prefix, sched);
-      // Its ids online already (another fleet, a board): each connection would take the other's over.
-      const target = { url, login: opts.login, prefix }; // for the twins service's looks
-      const where = { url: displayUrl(url), prefix, fleet: mine.length, whose: "this shard's" };
-      const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
-      const presence = registryPresence(watch.registry);
-      // Offline, its ids are claimed as a one-process run claims them (fleet/fleet-claim.ts): of two
-      // fleets started together, the shard whose claim the broker took second gives way.
-      const claimed = { url, ...(opts.login ? { login: opts.login } : {}), prefix, ids: mine, waitMs };
-      const { keepaliveS } = profile.mqtt;
-      claim = await refuseIdsInUse(where, mine, presence, waitMs, sched, note, this.starting.signal)
-        .then(() =>
-          claimFleet(
-            { ...claimed, keepaliveS, fresh: opts.fresh, whose: where.whose },
-            sched,
-            note,
-            this.starting.signal,
-          ),
-        )
-        .finally(() => {
-          this.inStart = false;
-        });
+        prefix,
+        mine,
+        keepaliveS,
+        note,
+        stalls,
+        timers,
+        signal,
+      };
+      const started = await startShard(context, opened).finally(() => {
+        this.inStart = false;
+      });
+      const { client, outages, probe, watch, target } = started;
       const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
         emit: (_, l) => note(l),
       });
@@ -388,12 +347,14 @@ export class ShardRun {
     } finally {
       // A start that failed (ids in use, a stop during their wait) left the probe sending every 500 ms:
       // the process never ended, and logged `client disconnecting` twice a second.
-      probe?.stop();
+      opened.probe?.stop();
       for (const t of timers) t.cancel();
       lag.stop();
       await pool?.destroy().catch(() => {});
-      await claim?.close(); // once its nodes have gone
-      await client?.endAsync().catch(() => {});
+      await opened.claim?.close(); // once its nodes have gone
+      // Stopped, at once: a gentle end waits for whatever the broker left unanswered (a subscription,
+      // a publish), and a broker that answers nothing more held the process for ever.
+      await opened.client?.endAsync(this.cut).catch(() => {});
     }
   }
 }

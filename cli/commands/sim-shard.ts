@@ -2,9 +2,10 @@
  * `twinfleet sim --shard K/N --shard-report FILE`: runs one shard of a fleet split over processes
  * or machines (fleet/shard-run.ts) headless, with progress lines on stderr, and writes its shard
  * report for `twinfleet report merge`, then the broker's outages it saw and its own stalls. Ctrl-C ends the presses and
- * the settle at once; the report is still written, marked cut short (exit code 130). While it
- * connects its watch client or waits for its ids in use to go offline, it ends the shard there:
- * nothing ran, no report (exit code 130).
+ * the settle at once; the report is still written, marked cut short (exit code 130). During its
+ * start (its watch client's connect, its clock probe, --fresh's clearing, its watch of the fleet, the
+ * wait for its ids in use to go offline: fleet/shard-start.ts), it ends the shard there: nothing ran,
+ * no report (exit code 130).
  */
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import type { FleetOptions } from "../../fleet/options.js";
@@ -50,7 +51,7 @@ export async function runSimShard(
     }),
   );
   // Ctrl-C, and SIGTERM or SIGHUP (how systemd and Kubernetes stop a job): the shard's report, cut short.
-  // One while it connects or waits for its ids in use to go offline ends it there: nothing ran, no report.
+  // One during its start (fleet/shard-start.ts) ends it there: nothing ran, no report.
   const onSigint = (signal: NodeJS.Signals) => {
     if (run.stop(signal))
       io.stderr(`twinfleet sim: ${signal}: cut short: writing the shard report with what is known\n`);

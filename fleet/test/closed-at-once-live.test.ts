@@ -8,7 +8,13 @@ import type { NodeEvent } from "../../node/metrics.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import type { BrokerOutages } from "../broker-outages.js";
-import { closedAtOnceLine, GATHER_MS, watchClosedAtOnce } from "../closed-at-once-live.js";
+import {
+  CLEAR_MS,
+  closedAtOnceClearedLine,
+  closedAtOnceLine,
+  GATHER_MS,
+  watchClosedAtOnce,
+} from "../closed-at-once-live.js";
 import { Collector } from "../collector.js";
 
 const ids = ["A", "B", "C", "D"].map(NodeId);
@@ -63,4 +69,45 @@ it("says nothing of closes while a fault is under way or about an outage", () =>
     w.sched.advance(60_000);
     expect(w.lines).toEqual([]);
   }
+});
+
+it("tells a spell over once its nodes got in, and a second spell later in the run again, each once", () => {
+  const { sched, lines, push, closed } = watched();
+  const [a, b, c] = ids as [NodeId, NodeId, NodeId];
+  const connected = (node: NodeId, at: number): NodeEvent => ({ type: "connected", node, at, attemptAt: at });
+  sched.advance(20_000);
+  push([closed(a, 20_000), closed(b, 20_000)]);
+  sched.advance(GATHER_MS);
+  expect(lines).toEqual([closedAtOnceLine(2)]);
+  // A gets in; B is still closed at once: the spell goes on, told once.
+  push([connected(a, 26_000)]);
+  sched.advance(CLEAR_MS * 3);
+  push([closed(b, 41_000)]);
+  sched.advance(CLEAR_MS * 3);
+  expect(lines).toHaveLength(1);
+  // B gets in: none closed at once for CLEAR_MS, the spell is over.
+  push([connected(b, 57_000)]);
+  sched.advance(CLEAR_MS - 1);
+  expect(lines).toHaveLength(1);
+  sched.advance(1);
+  expect(lines).toEqual([closedAtOnceLine(2), closedAtOnceClearedLine(2)]);
+  // The broker restarted into its limit again: a second spell, told again (it used to say nothing).
+  push([closed(a, 200_000), closed(b, 200_000), closed(c, 200_000)]);
+  sched.advance(GATHER_MS + 200_000 - sched.now());
+  expect(lines.slice(2)).toEqual([closedAtOnceLine(3)]);
+  sched.advance(60_000);
+  expect(lines).toHaveLength(3);
+});
+
+it("does not tell a spell over while a node closed at once comes back within CLEAR_MS", () => {
+  const { sched, lines, push, closed } = watched();
+  const [a] = ids as [NodeId];
+  sched.advance(10_000);
+  push([closed(a, 10_000)]);
+  sched.advance(GATHER_MS);
+  push([{ type: "connected", node: a, at: 16_000, attemptAt: 16_000 }]);
+  sched.advance(CLEAR_MS - 1000);
+  push([closed(a, sched.now())]); // closed again: the spell goes on
+  sched.advance(CLEAR_MS * 4);
+  expect(lines).toEqual([closedAtOnceLine(1)]);
 });

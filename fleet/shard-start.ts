@@ -1,0 +1,111 @@
+/**
+ * A shard's start, up to the boot of its nodes (fleet/shard-run.ts): its watch client's connect, its
+ * clock probe, `--fresh`'s clearing of its nodes' retained messages, its watch of the fleet, the wait
+ * for its ids in use to go offline and its claim on them. Each step that waits on the broker ends at
+ * the shard's stop, with a FleetStartStoppedError naming it (`stopped while <step>: nothing ran`):
+ * a broker that accepted the connection and then answered nothing held a stop during the probe's or
+ * the watch's subscription, or the clearing, until its keepalive ran out (exit 1), or for ever with
+ * its pings answered.
+ */
+import type mqtt from "mqtt";
+import type { Scheduler, Timer } from "../node/scheduler.js";
+import type { StallWatch } from "../node/stall-watch.js";
+import type { NodeId, Prefix } from "../protocol/index.js";
+import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
+import { BrokerOutages } from "./broker-outages.js";
+import { claimFleet, type FleetClaim } from "./fleet-claim.js";
+import {
+  offlineWaitMs,
+  refuseIdsInUse,
+  registryPresence,
+  stoppedWhile,
+  unlessStopped,
+} from "./ids-in-use.js";
+import type { ResolvedFleetOptions } from "./options.js";
+import { connectionErrorLine } from "./shard-connection-error.js";
+import type { ShardSpec } from "./shard-plan.js";
+import { ClockProbe, probeTopic } from "./shard-probe.js";
+import { clearRetained } from "./shard-retained.js";
+import { connectWatchClient, FleetWatch } from "./shard-watch.js";
+
+/** What the start opened, as it opens it: the shard closes it however the start ended. */
+export interface ShardOpened {
+  client?: mqtt.MqttClient;
+  probe?: ClockProbe;
+  claim?: FleetClaim;
+}
+
+export interface ShardStartContext {
+  readonly opts: ResolvedFleetOptions;
+  readonly spec: ShardSpec;
+  readonly sched: Scheduler;
+  readonly timeOrigin: number;
+  readonly prefix: Prefix;
+  /** This shard's own nodes. */
+  readonly mine: readonly NodeId[];
+  readonly keepaliveS: number;
+  readonly note: (line: string) => void;
+  readonly stalls: StallWatch | undefined;
+  /** The shard's timers, cancelled at its end. */
+  readonly timers: Timer[];
+  /** The shard's stop: ends the start at once. */
+  readonly signal: AbortSignal;
+}
+
+/** Runs the start; what it opened is in `opened` as soon as it is. */
+export async function startShard(c: ShardStartContext, opened: ShardOpened) {
+  const { opts, spec, sched, prefix, mine, note, stalls, timers, signal } = c;
+  const url = opts.broker as string;
+  const connecting = stoppedWhile(signal, "connecting the shard's watch client");
+  const client = await connectWatchClient(url, opts.login, signal).catch(connecting);
+  opened.client = client;
+  // Silence means something once a probe has come back (a broker whose rules refuse the topic).
+  let probe: ClockProbe | undefined;
+  const outages = new BrokerOutages(
+    watchConnection(
+      client,
+      () => sched.now(),
+      (e) => note(connectionErrorLine(e, stalls?.explaining(sched.now()))),
+      { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
+    ),
+    () => sched.now(),
+    undefined,
+    stalls,
+  );
+  // A login the broker refuses during an outage (revoked mid-run): the outage's cause.
+  onRefusals(client, (why) => outages.refused(why));
+  probe = new ClockProbe(
+    client,
+    {
+      mine: probeTopic(opts.prefix, opts.seed, spec.index),
+      all: probeTopic(opts.prefix, opts.seed, "+"),
+    },
+    spec.index,
+    sched,
+    c.timeOrigin,
+  );
+  opened.probe = probe;
+  await unlessStopped(probe.start(), signal, "starting the shard's clock probe");
+  if (opts.fresh) await clearRetained(client, prefix, mine, signal);
+  const watch = await unlessStopped(
+    FleetWatch.open(client, prefix, sched),
+    signal,
+    "subscribing to the fleet's topics",
+  );
+  // Its ids online already (another fleet, a board): each connection would take the other's over.
+  const target = { url, login: opts.login, prefix }; // for the twins service's looks
+  const where = { url: displayUrl(url), prefix, fleet: mine.length, whose: "this shard's" };
+  const waitMs = offlineWaitMs(c.keepaliveS);
+  const presence = registryPresence(watch.registry);
+  // Offline, its ids are claimed as a one-process run claims them (fleet/fleet-claim.ts): of two
+  // fleets started together, the shard whose claim the broker took second gives way.
+  const claimed = { url, ...(opts.login ? { login: opts.login } : {}), prefix, ids: mine, waitMs };
+  await refuseIdsInUse(where, mine, presence, waitMs, sched, note, signal);
+  opened.claim = await claimFleet(
+    { ...claimed, keepaliveS: c.keepaliveS, fresh: opts.fresh, whose: where.whose },
+    sched,
+    note,
+    signal,
+  );
+  return { client, outages, probe, watch, claim: opened.claim, target };
+}
