@@ -264,7 +264,10 @@ describe("RealScheduler", () => {
     // so it is judged by when it ran, not by whether it ran yet.
     expect(order.filter((o) => o !== "50 ms step")).toEqual(["sub-ms step", "next turn"]);
     await until(() => order.length === 3);
-    expect(ranLate).toBeGreaterThanOrEqual(-1);
+    // A plain timer may fire up to about a millisecond before its instant (setTimeout truncates a
+    // fractional delay, and the event loop's clock is read in whole milliseconds): seen 1.13 ms.
+    // Running the step at once would be 50 ms early.
+    expect(ranLate).toBeGreaterThanOrEqual(-2);
   });
 
   it("never runs an exact timer before its instant, and runs them in order", async () => {
