@@ -33,11 +33,30 @@ export interface BrokerProbe {
    */
   askHeld(ids: readonly NodeId[]): Promise<void>;
   /**
+   * The run cut short (SIGTERM, a second Ctrl-C) while askHeld waits: its wait ends at once, with the
+   * answers come by then (`held.cutShort`, the rest unknown). A cut before it asks changes nothing:
+   * a run cut short still asks, and says what the service held.
+   */
+  endAskHeld(): void;
+  /**
    * Soon after the fleet registered, asks the same of the nodes of `ids` registered and warns of those
    * not held (fleet/held-early.ts), without waiting for the answer; askHeld waits for it first.
    */
   askHeldEarly(ids: readonly NodeId[], registered: ReadonlyMap<string, unknown>): void;
   close(): Promise<void>;
+}
+
+/** `work` (which never rejects), or less once `stop` is aborted. */
+function untilStopped(work: Promise<void> | undefined, stop: AbortSignal): Promise<void> {
+  if (work === undefined || stop.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stop.removeEventListener("abort", done);
+      resolve();
+    };
+    stop.addEventListener("abort", done);
+    work.then(done, done);
+  });
 }
 
 /** Where a run's probes go: its own topic under the fleet's prefix, apart from every other run's. */
@@ -73,6 +92,7 @@ export async function openBrokerProbe(
   };
   const joinedWatch = joined && new JoinedWatch(client, prefix, joined.service, sched, joined.log);
   let early: Promise<void> | undefined;
+  let asking: AbortController | undefined; // askHeld's wait, while it waits
   return {
     watch,
     ...(joinedWatch ? { joined: joinedWatch } : {}),
@@ -89,15 +109,21 @@ export async function openBrokerProbe(
       );
     },
     askHeld: async (ids) => {
-      await early;
+      const stop = new AbortController();
+      asking = stop;
+      await untilStopped(early, stop.signal);
       const controller = joinedWatch?.controller();
       if (joinedWatch === undefined || controller === undefined) return;
-      joinedWatch.held = await askHeld(client, prefix, controller, ids, sched);
+      const h = await askHeld(client, prefix, controller, ids, sched, stop.signal).finally(() => {
+        asking = undefined;
+      });
+      joinedWatch.held = stop.signal.aborted && h.answered < h.asked ? { ...h, cutShort: true } : h;
       const j = heldJudgement(joinedWatch.held);
       if (j.fail !== undefined) joined?.log.warn(j.fail);
       if (j.unknown !== undefined)
         joined?.log.info(`which nodes the fleet's twins service holds: ${j.unknown}`);
     },
+    endAskHeld: () => asking?.abort("cut"),
     close: async () => {
       probe.stop();
       await client.endAsync(true).catch(() => {});

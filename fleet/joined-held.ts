@@ -49,6 +49,8 @@ export interface HeldReport {
   readonly twins?: number;
   /** A merged report's shards that asked nothing while others did: their nodes are asked, not answered. */
   readonly unasked?: readonly number[];
+  /** The run was cut short (SIGTERM, a second Ctrl-C) while it asked: those not answered by then are unknown. */
+  readonly cutShort?: true;
 }
 
 /**
@@ -153,9 +155,11 @@ export function heldJudgement(
   const unasked = h.unasked ?? [];
   const shards = `shard${unasked.length > 1 ? "s" : ""} ${unasked.join(", ")}`;
   const why =
-    brokerLostAtMs === undefined
-      ? "one older than this run does not, nor one that no longer runs, its presence kept by a broker that lost its last will"
-      : `the broker was lost at ${(brokerLostAtMs / 1000).toFixed(1)} s and not back by the end: the questions could not reach it`;
+    h.cutShort === true
+      ? "the run was cut short while it asked, and waited for no more answers"
+      : brokerLostAtMs === undefined
+        ? "one older than this run does not, nor one that no longer runs, its presence kept by a broker that lost its last will"
+        : `the broker was lost at ${(brokerLostAtMs / 1000).toFixed(1)} s and not back by the end: the questions could not reach it`;
   const what =
     unasked.length > 0
       ? `${shards} asked the twins service ${h.clientId} nothing (a build from before the question, or no twins service on the broker when ${unasked.length > 1 ? "they" : "it"} ended)`

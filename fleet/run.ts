@@ -229,6 +229,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.cut_ = true;
     this.stop();
     this.settleWait?.cut();
+    this.parts.probe?.endAskHeld(); // its end question to a joined twins service, if it asks now
   }
 
   get cutShort(): boolean {
@@ -306,8 +307,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20; // two runs of a seed would differ
       const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
-      // Without faults the settle is exactly --settle, as it always was.
-      const faulted = this.faults.records.length + this.faults.inProgress > 0;
+      const faulted = this.faults.records.length + this.faults.inProgress > 0; // without, exactly --settle
       const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), this.sched);
       this.settleWait = wait;
       if (this.cut_) wait.cut();

@@ -30,7 +30,6 @@ import { askShardHeld, shardHeldEarlyLine } from "./shard-held.js";
 import { fleetFingerprint, type ShardSpec, ShardSpecError, shardSlice } from "./shard-plan.js";
 import { PressRecords, wallTimeline } from "./shard-records.js";
 import { SHARD_REPORT_FORMAT, type ShardFile } from "./shard-report.js";
-import { writeConfigs } from "./shard-retained.js";
 import { shardBrokerReports } from "./shard-stalls.js";
 import { type ShardOpened, startShard } from "./shard-start.js";
 import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
@@ -71,7 +70,7 @@ export class ShardRun {
   private cut = false;
   /** Aborted by stop(): ends its start (FleetStartStoppedError, nothing ran) and an early look for the twins service. */
   private readonly starting = new AbortController();
-  private inStart = true; // until its ids are claimed: a stop ends the shard there, with no report
+  private inStart = true; // until its nodes' configs are written: a stop ends the shard there, with no report
   private startEnded = false;
   private asking: AbortController | undefined; // its look for the twins service at its end, ended by a stop
 
@@ -104,7 +103,8 @@ export class ShardRun {
   /**
    * Ends the presses and the settle now; the report says it was cut short. During its start
    * (fleet/shard-start.ts: its watch client's connect, its clock probe, --fresh's clearing, its
-   * watch of the fleet, the wait for its ids in use to go offline, its claim), ends it there, before
+   * watch of the fleet, the wait for its ids in use to go offline, its claim, its configs' write),
+   * ends it there, before
    * its nodes start: `done` rejects with FleetStartStoppedError (`reason` its reason), as a
    * one-process run's start does. Returns whether a report follows (false once a stop ended the start).
    */
@@ -149,6 +149,7 @@ export class ShardRun {
         timeOrigin,
         prefix,
         mine,
+        pairing,
         keepaliveS,
         note,
         stalls,
@@ -166,7 +167,6 @@ export class ShardRun {
       timers.push(
         watchClosedAtOnce(collector, sched, { inProgress: 0 }, outages, { emit: (_, l) => note(l) }),
       );
-      await writeConfigs(client, watch, prefix, mine, pairing);
       const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
       pool = new ShardPool(

@@ -1,16 +1,19 @@
 /**
  * A shard's start, up to the boot of its nodes (fleet/shard-run.ts): its watch client's connect, its
  * clock probe, `--fresh`'s clearing of its nodes' retained messages, its watch of the fleet, the wait
- * for its ids in use to go offline and its claim on them. Each step that waits on the broker ends at
+ * for its ids in use to go offline, its claim on them and the write of its nodes' pairing configs.
+ * Each step that waits on the broker ends at
  * the shard's stop, with a FleetStartStoppedError naming it (`stopped while <step>: nothing ran`):
  * a broker that accepted the connection and then answered nothing held a stop during the probe's or
  * the watch's subscription, or the clearing, until its keepalive ran out (exit 1), or for ever with
- * its pings answered.
+ * its pings answered; a stop during the configs' write did too, after the shard had said it would
+ * write its report.
  */
 import type mqtt from "mqtt";
 import type { Scheduler, Timer } from "../node/scheduler.js";
 import type { StallWatch } from "../node/stall-watch.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
+import type { Pairing } from "../sim/topology.js";
 import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/index.js";
 import { BrokerOutages } from "./broker-outages.js";
 import { claimFleet, type FleetClaim } from "./fleet-claim.js";
@@ -25,7 +28,7 @@ import type { ResolvedFleetOptions } from "./options.js";
 import { connectionErrorLine } from "./shard-connection-error.js";
 import type { ShardSpec } from "./shard-plan.js";
 import { ClockProbe, probeTopic } from "./shard-probe.js";
-import { clearRetained } from "./shard-retained.js";
+import { clearRetained, writeConfigs } from "./shard-retained.js";
 import { connectWatchClient, FleetWatch } from "./shard-watch.js";
 
 /** What the start opened, as it opens it: the shard closes it however the start ended. */
@@ -43,6 +46,8 @@ export interface ShardStartContext {
   readonly prefix: Prefix;
   /** This shard's own nodes. */
   readonly mine: readonly NodeId[];
+  /** The fleet's pairing: its nodes' retained configs are written last. */
+  readonly pairing: Pairing;
   readonly keepaliveS: number;
   readonly note: (line: string) => void;
   readonly stalls: StallWatch | undefined;
@@ -107,5 +112,7 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
     note,
     signal,
   );
+  // Paired before they boot; a stop here says how many configs the broker had acknowledged.
+  await writeConfigs(client, watch, prefix, mine, c.pairing, signal);
   return { client, outages, probe, watch, claim: opened.claim, target };
 }

@@ -4,8 +4,8 @@
  * report for `twinfleet report merge`, then the broker's outages it saw and its own stalls. Ctrl-C ends the presses and
  * the settle at once; the report is still written, marked cut short (exit code 130). During its
  * start (its watch client's connect, its clock probe, --fresh's clearing, its watch of the fleet, the
- * wait for its ids in use to go offline: fleet/shard-start.ts), it ends the shard there: nothing ran,
- * no report (exit code 130).
+ * wait for its ids in use to go offline, its claim, its nodes' configs: fleet/shard-start.ts), it ends
+ * the shard there: nothing ran, no report (exit code 130).
  */
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import type { FleetOptions } from "../../fleet/options.js";
