@@ -312,6 +312,24 @@ describe("renderDetail", () => {
     expect(plain(renderDetail(d, 60)[4] ?? "")).toBe("set on waits for the node (counter 124)");
   });
 
+  it("says a set another twins service keeps for the node, and whose, where its own keeps none", () => {
+    const d = {
+      ...detail({ sources: [NodeId("n-0009")], configVersion: 1, pending: false }),
+      keptElsewhere: { on: true, by: "tf-twins-3f9a1c2e" },
+    };
+    expect(renderDetail(d, 60).map(plain)).toEqual([
+      "n-0010 sim",
+      "off  offline",
+      "follows   n-0009",
+      "set on waits for the node, kept by tf-twins-3f9a1c2e",
+      "followers n-0011",
+    ]);
+    expect(plain(renderDetail(d, 40)[3] ?? "")).toBe("set on waits, kept by tf-twins-3f9a1c2e");
+    expect(
+      plain(renderDetail({ ...d, keptElsewhere: { on: false, by: "tf-twins-3f9a1c2e" } }, 30)[3] ?? ""),
+    ).toBe("set off waits, kept elsewhere");
+  });
+
   it("shows nothing pending once the node follows what is desired and holds no set", () => {
     const confirmed = detail({ sources: [NodeId("n-0009")], configVersion: 1, pending: false });
     expect(renderDetail(confirmed, 38).map(plain)).toEqual([
