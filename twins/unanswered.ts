@@ -61,17 +61,37 @@ export class UnansweredCheck {
   private look(since: number): void {
     this.timer = undefined;
     const effects = this.registry.unanswered(since);
-    const nodes = effects.flatMap((e) => (e.type === "offline" ? [e.node] : [])).sort();
+    const gone = effects.flatMap((e) => (e.type === "offline" ? [e] : []));
+    const nodes = gone.map((e) => e.node).sort();
     if (nodes.length === 0) return;
+    const unheard = gone.filter((e) => e.unheard === true).length;
     const one = nodes.length === 1;
     const list =
       nodes.length > NAMED
         ? `${nodes.slice(0, NAMED).join(", ")} and ${nodes.length - NAMED} more`
         : nodes.join(", ");
     this.opts.logger.warn(
-      { broker: this.opts.url, nodes: nodes.length, graceS: ANSWER_GRACE_MS / 1000 },
-      `twins: ${nodes.length} ${one ? "node" : "nodes"} shown online did not answer the query within ${ANSWER_GRACE_MS / 1000} s (${list}): the broker kept ${one ? "its" : "their"} status without ${one ? "its" : "their"} last will (restarted on its store, or its store wiped, while ${one ? "it was" : "they were"} gone?); shown offline until heard again`,
+      { broker: this.opts.url, nodes: nodes.length, unheard, graceS: ANSWER_GRACE_MS / 1000 },
+      `twins: ${nodes.length} ${one ? "node" : "nodes"} ${shownAs(nodes.length, unheard)} did not answer the query within ${ANSWER_GRACE_MS / 1000} s (${list}): ${cause(one, unheard === nodes.length)}; shown offline until heard again`,
     );
     this.apply(effects);
   }
+}
+
+/**
+ * How the `n` nodes were shown before the look, `unheard` of them not heard since a broker restart
+ * (twins/node-presence.ts): they were not shown online, and the warning said they were.
+ */
+function shownAs(n: number, unheard: number): string {
+  if (unheard === 0) return "shown online";
+  const since = "not heard since the broker restarted";
+  if (unheard === n) return `shown unheard (${since})`;
+  return `shown online or unheard (${unheard} ${since})`;
+}
+
+/** Why a status stood with no node behind it: known for the unheard ones, a guess for the others. */
+function cause(one: boolean, allUnheard: boolean): string {
+  const their = one ? "its" : "their";
+  if (allUnheard) return `the restarted broker kept ${their} status without ${their} last will`;
+  return `the broker kept ${their} status without ${their} last will (restarted on its store, or its store wiped, while ${one ? "it was" : "they were"} gone?)`;
 }
