@@ -6,7 +6,8 @@
  * broker together) stayed online in the view for ever. A live node answers the query with its
  * register (protocol.md §5), so after each query a twin shown online that has sent nothing since is
  * taken offline `ANSWER_GRACE_MS` later, with one WARN; it is online again as soon as it is heard (its
- * status or its register). The look is dropped when the broker is lost before it: a view not
+ * status or its register). The warning tells apart the twins shown `unheard` (a broker restart
+ * known: twins/node-presence.ts) from those shown online. The look is dropped when the broker is lost before it: a view not
  * current says nothing of the nodes (docs/twins.md, "A silent broker").
  */
 import type { EventEmitter } from "node:events";
