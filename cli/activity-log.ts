@@ -26,6 +26,7 @@ export class ActivityLog {
   private registered = 0;
   private fresh = 0;
   private came = 0;
+  private reheard = 0;
   private left = 0;
   private since = 0;
   private timer: Timer | undefined;
@@ -59,6 +60,17 @@ export class ActivityLog {
     this.arm();
   }
 
+  /**
+   * A node shown unheard since the broker restarted (twins/node-presence.ts), heard again: at debug.
+   * It was online before the restart and only confirmed it; it was counted as come online (`12 came
+   * online` for a fleet of 6 that came back once and lived through one broker restart).
+   */
+  heardAgain(node: NodeId): void {
+    this.logger.debug({ node }, "heard again");
+    this.reheard++;
+    this.arm();
+  }
+
   /** Counts a node that came back or went offline, whose line the caller writes at info. */
   presence(online: boolean): void {
     if (online) this.came++;
@@ -70,10 +82,11 @@ export class ActivityLog {
   flush(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    if (this.reports + this.registered + this.came + this.left === 0) return;
+    if (this.reports + this.registered + this.came + this.reheard + this.left === 0) return;
     const seconds = Math.round((this.sched.now() - this.since) / 1000);
     const { online, known } = this.fleet();
     const fresh = this.fresh > 0 ? ` (${this.fresh} new)` : "";
+    const reheard = this.reheard > 0 ? `, ${this.reheard} heard again after the broker restarted` : "";
     this.logger.info(
       {
         seconds,
@@ -82,17 +95,19 @@ export class ActivityLog {
         registered: this.registered,
         new: this.fresh,
         came: this.came,
+        reheard: this.reheard,
         left: this.left,
         online,
         known,
       },
-      `twins: in ${seconds} s: ${this.reports} reports from ${this.reporting.size} nodes; ${this.registered} registered${fresh}, ${this.came} came online, ${this.left} went offline; ${online} of ${known} nodes online (reports and registers each at debug)`,
+      `twins: in ${seconds} s: ${this.reports} reports from ${this.reporting.size} nodes; ${this.registered} registered${fresh}, ${this.came} came online${reheard}, ${this.left} went offline; ${online} of ${known} nodes online (reports and registers each at debug)`,
     );
     this.reports = 0;
     this.reporting.clear();
     this.registered = 0;
     this.fresh = 0;
     this.came = 0;
+    this.reheard = 0;
     this.left = 0;
   }
 

@@ -31,6 +31,8 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   for (const tw of t.list()) if (tw.kind !== undefined) identities.set(tw.id, identity(tw));
   const pairings = new Map<NodeId, string>();
   const away = new Set<NodeId>();
+  // Shown unheard since a broker restart: online before it, so its being heard is no coming online.
+  const unheard = new Set<NodeId>();
   const fleet = () => {
     const twins = t.list();
     return { online: twins.filter((tw) => tw.presence === "online").length, known: twins.length };
@@ -62,6 +64,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
   const replayedLog = new ReplayedLog(logger, sched);
   t.on("twin-updated", (tw, change, replayed) => {
+    if (change === "presence" && tw.presence === "unheard") unheard.add(tw.id);
     if (change === "report") {
       const fields = { node: tw.id, on: tw.reported?.on, stamp: tw.reported?.stamp };
       if (replayed) replayedLog.replayed(change, fields);
@@ -79,11 +82,13 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
     else configs.node("config", tw.id, fields);
   });
   t.on("twin-online", (tw) => {
+    if (unheard.delete(tw.id)) return activity.heardAgain(tw.id);
     if (!away.delete(tw.id)) return activity.cameOnline(tw.id);
     presence.node("online", tw.id);
     activity.presence(true);
   });
   t.on("twin-offline", (tw) => {
+    unheard.delete(tw.id);
     away.add(tw.id);
     presence.node("offline", tw.id);
     activity.presence(false);
@@ -93,6 +98,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
     identities.delete(node);
     pairings.delete(node);
     away.delete(node);
+    unheard.delete(node);
     // A retired node is logged by the service itself (twins/retire.ts).
     if (why === "room") forgotten.forgotten(node);
   });

@@ -20,7 +20,8 @@ export type RegistryEffect =
    */
   | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange; readonly replayed?: true }
   | { readonly type: "online"; readonly node: NodeId }
-  | { readonly type: "offline"; readonly node: NodeId }
+  /** `unheard`: taken offline from `unheard` (not heard since a broker restart), not from online. */
+  | { readonly type: "offline"; readonly node: NodeId; readonly unheard?: true }
   /** Shown online only by the status a restarted broker kept: not heard since (twins/node-presence.ts). */
   | { readonly type: "unheard"; readonly node: NodeId }
   | { readonly type: "bad-input"; readonly input: BadInput }

@@ -75,13 +75,14 @@ export function setPresence(t: TwinRecord, presence: "online" | "offline" | "unh
 export function offlineUnheard(
   twins: Iterable<TwinRecord>,
   since: number,
-): { readonly type: "offline"; readonly node: NodeId }[] {
-  const gone: { readonly type: "offline"; readonly node: NodeId }[] = [];
+): { readonly type: "offline"; readonly node: NodeId; readonly unheard?: true }[] {
+  const gone: { readonly type: "offline"; readonly node: NodeId; readonly unheard?: true }[] = [];
   for (const t of twins) {
     if (t.presence !== "online" && t.presence !== "unheard") continue;
     if ((t.lastSeen ?? Number.NEGATIVE_INFINITY) >= since) continue;
+    const unheard = t.presence === "unheard";
     setPresence(t, "offline");
-    gone.push({ type: "offline", node: t.id });
+    gone.push({ type: "offline", node: t.id, ...(unheard ? { unheard: true as const } : {}) });
   }
   return gone;
 }

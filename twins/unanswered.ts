@@ -6,7 +6,8 @@
  * broker together) stayed online in the view for ever. A live node answers the query with its
  * register (protocol.md §5), so after each query a twin shown online that has sent nothing since is
  * taken offline `ANSWER_GRACE_MS` later, with one WARN; it is online again as soon as it is heard (its
- * status or its register). The look is dropped when the broker is lost before it: a view not
+ * status or its register). The warning tells apart the twins shown `unheard` (a broker restart
+ * known: twins/node-presence.ts) from those shown online. The look is dropped when the broker is lost before it: a view not
  * current says nothing of the nodes (docs/twins.md, "A silent broker").
  */
 import type { EventEmitter } from "node:events";
@@ -61,17 +62,37 @@ export class UnansweredCheck {
   private look(since: number): void {
     this.timer = undefined;
     const effects = this.registry.unanswered(since);
-    const nodes = effects.flatMap((e) => (e.type === "offline" ? [e.node] : [])).sort();
+    const gone = effects.flatMap((e) => (e.type === "offline" ? [e] : []));
+    const nodes = gone.map((e) => e.node).sort();
     if (nodes.length === 0) return;
+    const unheard = gone.filter((e) => e.unheard === true).length;
     const one = nodes.length === 1;
     const list =
       nodes.length > NAMED
         ? `${nodes.slice(0, NAMED).join(", ")} and ${nodes.length - NAMED} more`
         : nodes.join(", ");
     this.opts.logger.warn(
-      { broker: this.opts.url, nodes: nodes.length, graceS: ANSWER_GRACE_MS / 1000 },
-      `twins: ${nodes.length} ${one ? "node" : "nodes"} shown online did not answer the query within ${ANSWER_GRACE_MS / 1000} s (${list}): the broker kept ${one ? "its" : "their"} status without ${one ? "its" : "their"} last will (restarted on its store, or its store wiped, while ${one ? "it was" : "they were"} gone?); shown offline until heard again`,
+      { broker: this.opts.url, nodes: nodes.length, unheard, graceS: ANSWER_GRACE_MS / 1000 },
+      `twins: ${nodes.length} ${one ? "node" : "nodes"} ${shownAs(nodes.length, unheard)} did not answer the query within ${ANSWER_GRACE_MS / 1000} s (${list}): ${cause(one, unheard === nodes.length)}; shown offline until heard again`,
     );
     this.apply(effects);
   }
+}
+
+/**
+ * How the `n` nodes were shown before the look, `unheard` of them not heard since a broker restart
+ * (twins/node-presence.ts): they were not shown online, and the warning said they were.
+ */
+function shownAs(n: number, unheard: number): string {
+  if (unheard === 0) return "shown online";
+  const since = "not heard since the broker restarted";
+  if (unheard === n) return `shown unheard (${since})`;
+  return `shown online or unheard (${unheard} ${since})`;
+}
+
+/** Why a status stood with no node behind it: known for the unheard ones, a guess for the others. */
+function cause(one: boolean, allUnheard: boolean): string {
+  const their = one ? "its" : "their";
+  if (allUnheard) return `the restarted broker kept ${their} status without ${their} last will`;
+  return `the broker kept ${their} status without ${their} last will (restarted on its store, or its store wiped, while ${one ? "it was" : "they were"} gone?)`;
 }

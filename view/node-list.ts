@@ -100,7 +100,8 @@ export function identityOf(t: Twin, bad: number): string {
 /**
  * A twin's detail (the console's detail pane, the page's node view): `node` its list entry,
  * `identity` its line (identityOf), its last messages when it is the focused node; times on the
- * view's clock from `origin`, `lastSeenAt` dated by the scheduler's wall time.
+ * view's clock from `origin`, `lastSeenAt` dated by the scheduler's wall time; `kept`, a set another
+ * service keeps for it (as `waitsOf` marks it in the list).
  */
 export function detailOf(
   t: Twin,
@@ -110,8 +111,12 @@ export function detailOf(
     readonly lastMessages?: NodeDetail["lastMessages"];
     readonly origin: number;
     readonly sched: Scheduler;
+    /** The set a present twins service keeps for `t`, as the broker holds it (`Twins.keptSet`). */
+    readonly kept?: { readonly on: boolean; readonly by: string } | undefined;
   },
 ): NodeDetail {
+  // Told as another's only where this view's service holds no set of its own (its own is `desired`).
+  const kept = t.presence !== "online" && t.desired.pendingSet === undefined ? o.kept : undefined;
   return {
     node,
     follows: t.follows,
@@ -128,6 +133,7 @@ export function detailOf(
         }
       : {}),
     ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt - o.origin } : {}),
+    ...(kept !== undefined ? { keptElsewhere: { on: kept.on, by: kept.by } } : {}),
     desired: {
       ...t.desired, // sources, configVersion and a pendingSet (read-only: the twin replaces it whole)
       pending: t.desired.pendingSet !== undefined || t.pairing === "pending",

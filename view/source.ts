@@ -84,6 +84,11 @@ export interface NodeDetail {
   readonly lastSeenAt?: string;
   /** When the node first registered, ms since the fleet started (where known). */
   readonly registeredAt?: number;
+  /**
+   * A set another twins service keeps for the node while it is away (twins/kept-sets.ts), where this
+   * view's own holds none: the list and grid marked it, the detail said nothing of it.
+   */
+  readonly keptElsewhere?: { readonly on: boolean; readonly by: string };
   /** The desired pairing and whether a set or a pairing still waits for the node. */
   readonly desired?: {
     readonly sources: readonly NodeId[];

@@ -219,6 +219,7 @@ export class TwinsSource implements ConsoleSource {
       ...(id === this.focused ? { lastMessages: this.messages.all() } : {}),
       origin: this.origin,
       sched: this.sched,
+      kept: this.twins.keptSet?.(id),
     });
   }
 

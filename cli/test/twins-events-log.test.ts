@@ -102,3 +102,32 @@ it("counts the nodes that came and left in the summary written when the service 
   log.stop();
   expect(lines.at(-1)).toMatchObject({ seconds: 12, registered: 2, came: 2, left: 1, online: 1, known: 2 });
 });
+
+it("counts the nodes heard again after a broker restart apart from those that came online", () => {
+  const { scheduler, lines, t, start } = setup("info");
+  for (const node of ["n-0", "n-1", "n-2"]) start(node);
+  scheduler.advance(ACTIVITY_WINDOW_MS);
+  // n-0 went and came back; n-1 and n-2 stayed up while the broker restarted on its store, shown
+  // unheard until heard (twins/node-presence.ts). They were online all along: they did not come online.
+  t.emit("twin-offline", t.twin("n-0", { presence: "offline" }));
+  for (const node of ["n-1", "n-2"])
+    t.emit("twin-updated", t.twin(node, { presence: "unheard" }), "presence");
+  for (const node of ["n-0", "n-1", "n-2"]) t.emit("twin-online", t.twin(node, { presence: "online" }));
+  scheduler.advance(ACTIVITY_WINDOW_MS);
+  const summary = lines.filter((l) => l.msg.startsWith("twins: in ")).at(-1);
+  expect(summary).toMatchObject({
+    came: 1,
+    reheard: 2,
+    left: 1,
+    msg: "twins: in 60 s: 0 reports from 0 nodes; 0 registered, 1 came online, 2 heard again after the broker restarted, 1 went offline; 3 of 3 nodes online (reports and registers each at debug)",
+  });
+  // Heard once, the next return is a coming online again.
+  t.emit("twin-offline", t.twin("n-1", { presence: "offline" }));
+  t.emit("twin-online", t.twin("n-1", { presence: "online" }));
+  scheduler.advance(ACTIVITY_WINDOW_MS);
+  expect(lines.filter((l) => l.msg.startsWith("twins: in ")).at(-1)).toMatchObject({
+    came: 1,
+    reheard: 0,
+    left: 1,
+  });
+});

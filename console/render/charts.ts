@@ -90,26 +90,47 @@ export function renderConvergence(
   const step = windowMs / cols;
   const start = now - windowMs;
   const min: (number | undefined)[] = new Array(cols).fill(undefined);
+  // Columns whose last sample had no follower online: the share there is the last-heard one
+  // (a fleet stopped reads 100 %), so no bar is drawn but a gray band (glyphs.unjudged).
+  const unjudged: (boolean | undefined)[] = new Array(cols).fill(undefined);
   for (const p of c.history) {
     // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
     if (p.t < start || p.t > now || p.known === 0) continue;
     const i = Math.min(cols - 1, Math.floor((p.t - start) / step));
+    unjudged[i] = p.online === 0;
+    if (p.online === 0) continue;
     const prev = min[i];
     min[i] = prev === undefined ? p.fraction : Math.min(prev, p.fraction);
   }
-  // Hold the last value across columns with no sample, so a slow source draws a line, not teeth.
-  for (let i = 1; i < cols; i++) if (min[i] === undefined && min[i - 1] !== undefined) min[i] = min[i - 1];
+  // Hold the last value across columns with no sample, so a slow source draws a line, not teeth;
+  // a stretch with no follower online lasts until the next sample too.
+  for (let i = 1; i < cols; i++) {
+    if (unjudged[i] !== undefined) continue;
+    unjudged[i] = unjudged[i - 1];
+    if (min[i] === undefined && unjudged[i] !== true) min[i] = min[i - 1];
+  }
   const lowest = Math.min(...min.filter((v): v is number => v !== undefined), 1);
   const floor = Math.min(0.9, Math.floor(lowest * 10) / 10);
   const scaled = min.map((v) => (v === undefined ? undefined : (v - floor) / (1 - floor)));
   const chart = bars(scaled, rows, g, (i) => fractionColor(min[i] ?? 1));
+  for (const row of chart)
+    row.forEach((cell, i) => {
+      if (unjudged[i] === true && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
+    });
   const lines = [head];
   chart.forEach((cells, r) => {
     const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
     lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
   });
   const span = `-${Math.round(windowMs / 1000)}s`;
-  lines.push(`{gray-fg}${" ".repeat(5)}${span}${"now".padStart(Math.max(0, cols - span.length))}{/gray-fg}`);
+  // The band's legend on the time axis while it is in the window, where it fits.
+  const legend = ` ${g.unjudged} no follower online `;
+  const room = cols - span.length - "now".length;
+  const mid =
+    unjudged.includes(true) && room >= legend.length
+      ? legend.padStart(Math.floor((room + legend.length) / 2)).padEnd(room)
+      : " ".repeat(Math.max(0, room));
+  lines.push(`{gray-fg}${" ".repeat(5)}${span}${mid}now{/gray-fg}`);
   return lines.slice(0, height);
 }
 

@@ -31,7 +31,8 @@ const sameIds = (a: readonly NodeId[], b: readonly NodeId[]) =>
 function waiting(d: NodeDetail, width: number): string[] {
   const lines: string[] = [];
   const want = d.desired;
-  if (want === undefined || !want.pending) return lines;
+  const other = keptElsewhere(d, width);
+  if (want === undefined || !want.pending) return other;
   const differs = !sameIds(want.sources, d.follows);
   if (differs) lines.push(`{yellow-fg}pending{/yellow-fg}   ${ids(want.sources, width - 10)}`);
   else if (want.pairingPending === true)
@@ -42,7 +43,22 @@ function waiting(d: NodeDetail, width: number): string[] {
     const counter = ` (counter ${set.counter})`;
     lines.push(`{yellow-fg}${text.length + counter.length > width ? text : text + counter}{/yellow-fg}`);
   }
-  return lines;
+  return [...lines, ...other];
+}
+
+/**
+ * A set another twins service keeps for the node (NodeDetail.keptElsewhere), with the service's
+ * client id where it fits: the list and grid marked it, the detail said nothing.
+ */
+function keptElsewhere(d: NodeDetail, width: number): string[] {
+  const k = d.keptElsewhere;
+  if (k === undefined) return [];
+  const set = `set ${k.on ? "on" : "off"} waits`;
+  const by = `kept by ${escapeTags(k.by)}`;
+  const text = [`${set} for the node, ${by}`, `${set}, ${by}`, `${set}, kept elsewhere`].find(
+    (t) => t.length <= width,
+  );
+  return [`{yellow-fg}${text ?? set}{/yellow-fg}`];
 }
 
 /** A node online only by the status a restarted broker kept (ConsoleNode.unheard). */

@@ -16,6 +16,8 @@ export interface Glyphs {
   readonly bar: readonly string[];
   /** The paper's 1 s mark in the latency histogram. */
   readonly mark: string;
+  /** The convergence chart's band where no follower was online (the share there is the last-heard one). */
+  readonly unjudged: string;
 }
 
 export const UNICODE: Glyphs = {
@@ -25,6 +27,7 @@ export const UNICODE: Glyphs = {
   share: ["·", "░", "▒", "▓", "█"],
   bar: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
   mark: "│",
+  unjudged: "░",
 };
 
 export const ASCII: Glyphs = {
@@ -34,6 +37,7 @@ export const ASCII: Glyphs = {
   share: [".", ":", "+", "*", "#"],
   bar: [" ", " ", " ", ".", ".", ":", ":", "#", "#"],
   mark: "|",
+  unjudged: "/",
 };
 
 /**

@@ -130,6 +130,38 @@ describe("renderers", () => {
     );
   });
 
+  it("draws no bar where no follower was online, but a band with its legend (it plotted the last-heard 100 %)", () => {
+    // 20 s judged at 80 % then 100 %, then the fleet killed: 20 s of points with none online, last heard 100 %.
+    const history = [];
+    for (let t = 0; t <= 40_000; t += 1000)
+      history.push({ t, fraction: t < 10_000 ? 0.8 : 1, known: 4, online: t < 20_000 ? 4 : 0 });
+    const c = { fraction: 1, inSync: 4, known: 4, online: 0, history };
+    // 40 columns of chart over 40 s: one a second.
+    const lines = renderConvergence(c, 40_000, 45, 6, ASCII, 40_000).map(plain);
+    const chart = lines.slice(1, -1).map((l) => l.slice(5));
+    for (const row of chart) {
+      expect(row.slice(0, 20)).not.toContain("/");
+      expect(row.slice(20)).toBe("/".repeat(20));
+    }
+    // The judged stretch still draws its bars, to the top where it was 100 %.
+    expect(chart[0]?.slice(10, 20)).toBe("#".repeat(10));
+    expect(lines.at(-1)).toBe("     -40s      / no follower online       now");
+    // Heard again: the band stops where the first follower is back, and the legend stays while it is in the window.
+    const back = [...history, { t: 40_500, fraction: 1, known: 4, online: 1 }];
+    const after = renderConvergence({ ...c, online: 1, history: back }, 40_500, 45, 6, ASCII, 40_000).map(
+      plain,
+    );
+    expect(after[1]?.slice(5).trimEnd().endsWith("#")).toBe(true);
+    expect(after.at(-1)).toContain("/ no follower online");
+    // None such in the window: no legend.
+    const judged = history.map((p) => ({ ...p, online: 4 }));
+    expect(
+      renderConvergence({ ...c, online: 4, history: judged }, 40_000, 45, 6, ASCII, 40_000)
+        .map(plain)
+        .at(-1),
+    ).toBe("     -40s                                 now");
+  });
+
   it("marks an offline node with a set or a pairing kept for it apart from the other offline nodes", () => {
     const node = (id: string, waits?: "set") => ({
       id: NodeId(id),
@@ -220,7 +252,10 @@ describe("renderers", () => {
       'key O is bound twice (again in "O")',
     );
     const help = renderHelp({ ...NO_CAPABILITIES, restartBroker: true });
-    expect(help).toHaveLength(KEY_TABLE.length + 2);
+    expect(help).toHaveLength(KEY_TABLE.length + 4);
+    expect(help.slice(-2).join(" ")).toBe(
+      "Convergence chart: a gray band (░, or / in ASCII) where no follower was online: the share there is only the last-heard one.",
+    );
     expect(help).toContain("B            restart the broker, down 5 s (asks y/n)");
     expect(help).toContain(
       "{gray-fg}O            cut every node's power for 2 s (asks y/n) (not for this fleet){/gray-fg}",
@@ -275,6 +310,24 @@ describe("renderDetail", () => {
       "followers n-0011",
     ]);
     expect(plain(renderDetail(d, 60)[4] ?? "")).toBe("set on waits for the node (counter 124)");
+  });
+
+  it("says a set another twins service keeps for the node, and whose, where its own keeps none", () => {
+    const d = {
+      ...detail({ sources: [NodeId("n-0009")], configVersion: 1, pending: false }),
+      keptElsewhere: { on: true, by: "tf-twins-3f9a1c2e" },
+    };
+    expect(renderDetail(d, 60).map(plain)).toEqual([
+      "n-0010 sim",
+      "off  offline",
+      "follows   n-0009",
+      "set on waits for the node, kept by tf-twins-3f9a1c2e",
+      "followers n-0011",
+    ]);
+    expect(plain(renderDetail(d, 40)[3] ?? "")).toBe("set on waits, kept by tf-twins-3f9a1c2e");
+    expect(
+      plain(renderDetail({ ...d, keptElsewhere: { on: false, by: "tf-twins-3f9a1c2e" } }, 30)[3] ?? ""),
+    ).toBe("set off waits, kept elsewhere");
   });
 
   it("shows nothing pending once the node follows what is desired and holds no set", () => {

@@ -6,13 +6,18 @@
  * a look the broker is lost before is dropped. A real broker on port 0; the service's clock is a
  * FakeScheduler stepped by the test.
  */
+import { EventEmitter } from "node:events";
 import { pino } from "pino";
 import { expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
+import { NodeId } from "../../protocol/index.js";
+import type { RegistryEffect } from "../effects.js";
 import { startTwins, type Twins } from "../service.js";
 import { memoryStore, type TwinsStore } from "../store.js";
-import { ANSWER_GRACE_MS } from "../unanswered.js";
+import { newRecord, offlineUnheard, setPresence, type TwinRecord } from "../twin-record.js";
+import type { TwinsEvents } from "../types.js";
+import { ANSWER_GRACE_MS, UnansweredCheck } from "../unanswered.js";
 import { rawClient, startNode } from "./helpers.js";
 import { cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
@@ -108,4 +113,41 @@ it("asks again at every query, and drops the look when the broker is lost before
   sched.advance(ANSWER_GRACE_MS);
   // Its own view lost says nothing of the nodes.
   expect(twins.get("ghost")?.presence).toBe("online");
+});
+
+it("says the nodes it takes offline were shown unheard, not online, when a broker restart left them so", () => {
+  const sched = new FakeScheduler(1_000_000);
+  const { logger, lines } = loggedLines<Line>("info");
+  const twins = ["a", "b", "c"].map((id) => newRecord(NodeId(id)));
+  for (const t of twins) setPresence(t, "online");
+  // Not heard since the broker restarted: a and b (twins/node-presence.ts).
+  setPresence(twins[0] as TwinRecord, "unheard");
+  setPresence(twins[1] as TwinRecord, "unheard");
+  const registry = { unanswered: (since: number) => offlineUnheard(twins, since) };
+  const applied: RegistryEffect[] = [];
+  const check = new UnansweredCheck(
+    new EventEmitter<TwinsEvents>(),
+    { scheduler: sched, logger, url: "mqtt://b" },
+    registry,
+    (e) => applied.push(...e),
+  );
+  check.queried();
+  sched.advance(ANSWER_GRACE_MS);
+  expect(applied).toEqual([
+    { type: "offline", node: "a", unheard: true },
+    { type: "offline", node: "b", unheard: true },
+    { type: "offline", node: "c" },
+  ]);
+  expect(lines.map((l) => l.msg)).toEqual([
+    "twins: 3 nodes shown online or unheard (2 not heard since the broker restarted) did not answer the query within 23.5 s (a, b, c): the broker kept their status without their last will (restarted on its store, or its store wiped, while they were gone?); shown offline until heard again",
+  ]);
+  // Every one of them unheard: the restart is known, and none was shown online.
+  const only = newRecord(NodeId("d"));
+  setPresence(only, "unheard");
+  twins.splice(0, 3, only);
+  check.queried();
+  sched.advance(ANSWER_GRACE_MS);
+  expect(lines.at(-1)?.msg).toBe(
+    "twins: 1 node shown unheard (not heard since the broker restarted) did not answer the query within 23.5 s (d): the restarted broker kept its status without its last will; shown offline until heard again",
+  );
 });

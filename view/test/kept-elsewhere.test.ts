@@ -7,6 +7,7 @@
  */
 import { afterEach, expect, it } from "vitest";
 import type { CoreClient } from "../../node/mqtt-node.js";
+import { NodeId } from "../../protocol/index.js";
 import { startTwins, wallScheduler } from "../../twins/index.js";
 import {
   FINDS_RETAINED,
@@ -43,6 +44,8 @@ it("marks `set waits` on a node another twins service keeps a set for, and clear
   await until(() => waits() === "set", "the monitor marks the set kept by the service");
   expect(monitor.keptSet?.("A")).toEqual({ on: true, by: service.clientId });
   expect(monitor.get("A")?.desired.pendingSet).toBeUndefined();
+  // The detail says it too, and whose it is: it said nothing while the list marked it.
+  expect(view.detail(NodeId("A"))?.keptElsewhere).toEqual({ on: true, by: service.clientId });
 
   a = await startNode(broker.url, "A", FINDS_RETAINED);
   open.push({ close: () => a.stop() });
@@ -51,6 +54,7 @@ it("marks `set waits` on a node another twins service keeps a set for, and clear
   await a.stop();
   await until(() => monitor.get("A")?.presence === "offline", "A offline again");
   expect(waits()).toBeUndefined();
+  expect(view.detail(NodeId("A"))?.keptElsewhere).toBeUndefined();
 });
 
 it("does not count a kept set whose service is gone", async () => {
