@@ -2,10 +2,9 @@
  * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the modes (keys,
  * help, a text prompt, a y/n confirmation) and the frame timer; what each key does is in the key
  * table (keys.ts). Sources only mark the view dirty; a frame (at most `fps` per second, and only
- * when dirty, or when the fault indicator's seconds tick) reads one snapshot and draws it, so the
- * fleet never pays per message for being watched.
+ * when dirty, or once a second for the charts' time axis and the fault indicator's seconds) reads
+ * one snapshot and draws it, so the fleet never pays per message for being watched.
  */
-
 import blessed from "blessed";
 import { every } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
@@ -91,8 +90,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   let mode: "normal" | "help" | "prompt" | "confirm" = "normal";
   let prompt: Prompt | undefined;
   let pending: Confirmation | undefined;
-  /** The fault indicator as the last frame drew it: it counts seconds, so it redraws on its own. */
+  // As the last frame drew them: the fault indicator and the clock's second (the charts' time axis).
   let drawnFlag = "";
+  let drawnSecond = Number.NaN;
   /** The source is finishing after a first quit (its ending line in the footer). */
   let quitting = false;
   let drawnEnding: string | undefined;
@@ -347,8 +347,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     const flag = faultFlag(source.faults(), source.now());
     // While finishing, the footer counts down on its own.
     const ending = quitting ? source.ending?.() : undefined;
-    if (!dirty && flagText(flag) === drawnFlag && ending === drawnEnding) return;
+    const second = Math.floor(source.now() / 1000);
+    if (!dirty && flagText(flag) === drawnFlag && ending === drawnEnding && second === drawnSecond) return;
     dirty = false;
+    drawnSecond = second;
     try {
       draw(flag);
     } catch (e) {

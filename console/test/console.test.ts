@@ -42,6 +42,20 @@ describe("fleet view", () => {
     expect(sched.pending).toBe(0);
   });
 
+  it("redraws once a second of the source's clock with nothing changed: the charts' time axis moves", () => {
+    const source = new FakeSource(50);
+    const { handle, sched } = start(source);
+    const drawn = () => handle.text().join("\n");
+    const before = drawn();
+    sched.advance(1000);
+    expect(drawn()).toBe(before); // nothing changed, the source's clock stood still: no frame
+    // A quiet fleet: its clock moves 20 s on, nothing else. Before, the charts stood still for good.
+    source.clock += 20_000;
+    sched.advance(125);
+    expect(drawn()).not.toBe(before);
+    handle.close();
+  });
+
   it("fits 5,000 nodes into 80×24: counts, a page of cells, the charts and the key hints", () => {
     const { handle, screen } = start(new FakeSource(5000));
     const lines = handle.text();
