@@ -1,0 +1,100 @@
+/**
+ * The member watch (broker/member-watch.ts) on a broker sharing Redis: its beats published and heard
+ * through Aedes (and so through Redis), a lost member logged and told on `$SYS/broker/member/<id>/lost`
+ * with the topics of the wills its clients left in the store, and its return told on `…/back`.
+ */
+import type { Aedes } from "aedes";
+import type { Logger } from "pino";
+import type { Scheduler } from "../node/scheduler.js";
+import { MEMBER_TOPIC, MemberWatch, type MemberWatchOptions } from "./member-watch.js";
+import type { WillStore } from "./stale-wills.js";
+
+interface StoredWill {
+  readonly topic: string;
+  readonly brokerId: string;
+}
+
+/** Aedes's emitter, which its typings leave as `any`. */
+interface Emitter {
+  on(topic: string, fn: (packet: { topic: string }, done: () => void) => void, cb?: () => void): void;
+  removeListener(topic: string, fn: (packet: { topic: string }, done: () => void) => void): void;
+}
+
+const BEATS = `${MEMBER_TOPIC}/+/beat`;
+
+function publish(aedes: Aedes, topic: string, payload: string, qos: 0 | 1): Promise<void> {
+  return new Promise((resolve, reject) =>
+    aedes.publish(
+      { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
+      (err) => (err ? reject(err) : resolve()),
+    ),
+  );
+}
+
+/** The will topics the store holds for clients of broker `id`. */
+async function willTopicsOf(store: WillStore, id: string): Promise<string[]> {
+  const topics: string[] = [];
+  for await (const will of store.streamWill({}) as AsyncIterable<StoredWill>)
+    if (will.brokerId === id) topics.push(will.topic);
+  return topics;
+}
+
+/** Starts the watch; the returned function stops it. */
+export function watchMembers(
+  aedes: Aedes,
+  store: WillStore,
+  scheduler: Scheduler,
+  logger: Logger,
+  opts: MemberWatchOptions = {},
+): { readonly stop: () => void; readonly watch: MemberWatch } {
+  const mq = (aedes as unknown as { mq: Emitter }).mq;
+  const failed = (what: string) => (err: unknown) => {
+    if (!aedes.closed) logger.warn({ err }, what);
+  };
+  const watch = new MemberWatch(
+    aedes.id,
+    scheduler,
+    {
+      beat: () => {
+        publish(aedes, `${MEMBER_TOPIC}/${aedes.id}/beat`, "", 0).catch(
+          failed("a member beat was not published"),
+        );
+      },
+      lost: (id, silentMs) => {
+        willTopicsOf(store, id)
+          .then(async (topics) => {
+            logger.warn(
+              { member: id, silentMs: Math.round(silentMs), clients: topics.length },
+              `cluster member ${id} has sent no beat for ${(silentMs / 1000).toFixed(1)} s while this broker's own went round Redis: it is down or cut off from Redis, and its ${topics.length} clients with wills reach no one; the twins are told they are unheard, their wills wait for the cluster heartbeat`,
+            );
+            await publish(aedes, `${MEMBER_TOPIC}/${id}/lost`, topics.join("\n"), 1);
+          })
+          .catch(failed("a lost cluster member could not be told"));
+      },
+      back: (id, silentMs) => {
+        logger.warn(
+          { member: id, silentMs: Math.round(silentMs) },
+          `cluster member ${id} beats again after ${(silentMs / 1000).toFixed(1)} s`,
+        );
+        publish(aedes, `${MEMBER_TOPIC}/${id}/back`, "", 1).catch(
+          failed("a cluster member's return was not told"),
+        );
+      },
+    },
+    opts,
+  );
+  const heard = (packet: { topic: string }, done: () => void): void => {
+    const id = packet.topic.slice(MEMBER_TOPIC.length + 1, -"/beat".length);
+    if (id !== "") watch.beatOf(id);
+    done();
+  };
+  mq.on(BEATS, heard);
+  watch.start();
+  return {
+    watch,
+    stop: () => {
+      watch.stop();
+      mq.removeListener(BEATS, heard);
+    },
+  };
+}
