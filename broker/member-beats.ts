@@ -39,7 +39,17 @@ async function willTopicsOf(store: WillStore, id: string): Promise<string[]> {
   return topics;
 }
 
-/** Starts the watch; the returned function stops it. */
+/** The brokers the store holds wills of. */
+async function willBrokers(store: WillStore): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const will of store.streamWill({}) as AsyncIterable<StoredWill>) ids.add(will.brokerId);
+  return ids;
+}
+
+/**
+ * Starts the watch, with every broker the store holds wills of known from the start (a member that
+ * died before this one heard a beat of it); the returned function stops it.
+ */
 export function watchMembers(
   aedes: Aedes,
   store: WillStore,
@@ -90,6 +100,11 @@ export function watchMembers(
   };
   mq.on(BEATS, heard);
   watch.start();
+  willBrokers(store)
+    .then((ids) => {
+      for (const id of ids) watch.known(id);
+    })
+    .catch(failed("the members with clients could not be read from the store"));
   return {
     watch,
     stop: () => {

@@ -86,6 +86,15 @@ export class MemberWatch {
     if (this.lostOnes.delete(id)) this.io.back(id, now - (last ?? now));
   }
 
+  /**
+   * Member `id` is known to have had clients here (its wills are in the store) though none of its beats
+   * was heard: it is judged from now, as if it had just beaten. A member that died before this one heard
+   * it, or while this one was not running, is told lost too.
+   */
+  known(id: string): void {
+    if (id !== this.selfId && !this.heard.has(id)) this.heard.set(id, this.scheduler.now());
+  }
+
   /** Own beats come round: the last one no older than two beats. */
   private flowing(now: number): boolean {
     return this.ownHeard !== undefined && now - this.ownHeard <= 2 * this.beatMs;

@@ -90,3 +90,14 @@ it("tells a member that died while Redis was frozen 5 s after Redis answers agai
   expect(c.told).toHaveLength(1);
   expect(c.told[0]).toMatch(/^lost b \d+$/);
 });
+
+it("tells lost a member known only by the wills it left, never heard beating (it died before this one started)", () => {
+  const c = setup();
+  c.sched.advance(2_000);
+  c.watch.known("z"); // read from the store at the start
+  c.watch.known("b"); // heard already: unchanged
+  c.sched.advance(4_900);
+  expect(c.told).toEqual([]);
+  c.sched.advance(200);
+  expect(c.told).toEqual(["lost z 5000"]);
+});
