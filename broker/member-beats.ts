@@ -11,6 +11,7 @@ import type { WillStore } from "./stale-wills.js";
 
 interface StoredWill {
   readonly topic: string;
+  readonly clientId: string;
   readonly brokerId: string;
 }
 
@@ -31,12 +32,18 @@ function publish(aedes: Aedes, topic: string, payload: string, qos: 0 | 1): Prom
   );
 }
 
-/** The will topics the store holds for clients of broker `id`. */
-async function willTopicsOf(store: WillStore, id: string): Promise<string[]> {
-  const topics: string[] = [];
+/**
+ * The will topics the store holds for clients of broker `id`, less those of clients with a will on a
+ * member `alive` too: the store keeps a will per broker and client, so a client that moved to a live
+ * member (or back to its restarted one) leaves its old will behind, and it is not cut off.
+ */
+async function willTopicsOf(store: WillStore, id: string, alive: ReadonlySet<string>): Promise<string[]> {
+  const topics = new Map<string, string>();
+  const elsewhere = new Set<string>();
   for await (const will of store.streamWill({}) as AsyncIterable<StoredWill>)
-    if (will.brokerId === id) topics.push(will.topic);
-  return topics;
+    if (will.brokerId === id) topics.set(will.clientId, will.topic);
+    else if (alive.has(will.brokerId)) elsewhere.add(will.clientId);
+  return [...topics].filter(([client]) => !elsewhere.has(client)).map(([, topic]) => topic);
 }
 
 /** The brokers the store holds wills of. */
@@ -71,8 +78,16 @@ export function watchMembers(
         );
       },
       lost: (id, silentMs) => {
-        willTopicsOf(store, id)
+        willTopicsOf(store, id, watch.alive())
           .then(async (topics) => {
+            // A member gone with no client left on it (a previous run whose clients all came back): nothing to tell.
+            if (topics.length === 0) {
+              logger.info(
+                { member: id, silentMs: Math.round(silentMs) },
+                `cluster member ${id} is gone, with no client left on it`,
+              );
+              return;
+            }
             logger.warn(
               { member: id, silentMs: Math.round(silentMs), clients: topics.length },
               `cluster member ${id} has sent no beat for ${(silentMs / 1000).toFixed(1)} s while this broker's own went round Redis: it is down or cut off from Redis, and its ${topics.length} clients with wills reach no one; the twins are told they are unheard, their wills wait for the cluster heartbeat`,

@@ -68,6 +68,11 @@ export class MemberWatch {
     this.timer = undefined;
   }
 
+  /** This member and the others heard and not lost. */
+  alive(): Set<string> {
+    return new Set([this.selfId, ...[...this.heard.keys()].filter((id) => !this.lostOnes.has(id))]);
+  }
+
   /** Members told lost and not back. */
   lost(): string[] {
     return [...this.lostOnes].sort();
