@@ -11,6 +11,7 @@ import type { Server as TlsServer } from "node:tls";
 import { Aedes, type AedesOptions } from "aedes";
 import { type Logger, pino } from "pino";
 import type { WebSocketServer } from "ws";
+import { RealScheduler } from "../node/scheduler.js";
 import { guardAedes } from "./abuse-guard.js";
 import { AccessRules } from "./acl.js";
 import type { PendingTicket } from "./admission.js";
@@ -22,6 +23,7 @@ import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } fro
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { bindAddresses, listenAt } from "./listen.js";
+import { watchMembers } from "./member-beats.js";
 import { type BrokerOptions, resolveBrokerOptions } from "./options.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { brokerStalls } from "./ready-io.js";
@@ -220,6 +222,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     parts.stops.push(await keepNoRetainedCommands(retained, store.retainedIndex, logger));
     // Before the listeners: no client reads the previous run's id (broker/start-id.ts).
     if (store.kind !== "redis") await publishStartId(aedes);
+    // A Redis cluster's members beat to each other: one lost is told within seconds (broker/member-beats.ts).
+    else
+      parts.stops.push(
+        watchMembers(aedes, store.persistence as WillStore, opts.scheduler ?? new RealScheduler(), logger)
+          .stop,
+      );
     if (store.kind === "level")
       parts.stops.push(
         scheduleStaleWills(

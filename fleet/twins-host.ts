@@ -29,6 +29,7 @@ const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "twin-online": true,
   "twin-offline": true,
   "broker-restarted": true,
+  "member-lost": true,
   "twin-forgotten": true,
   "twin-flapping": true,
   "pairing-replaced": true,

@@ -25,6 +25,7 @@ import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
 import { closedBeforeUpError, connectTimeoutError, sendAtOnce } from "./connection.js";
 import { goodbye } from "./link-goodbye.js";
 import { linkClientOptions } from "./link-options.js";
+import { type MemberLoss, memberLoss } from "./member-loss.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { OtherServices } from "./other-services.js";
 import { PresenceHandover } from "./predecessor.js";
@@ -61,6 +62,8 @@ export interface BrokerLinkHandlers {
   readonly dropped?: (what: BrokerDropped, count: number) => void;
   /** The broker restarted since the last connection, made at `since` (twins/broker-restart.ts). */
   readonly restarted?: (since: number, how: string) => void;
+  /** A member of the broker's cluster was lost, with the nodes on it (twins/member-loss.ts). */
+  readonly memberLost?: (loss: MemberLoss) => void;
 }
 
 /** The service's connection, over MQTT.js (a URL) or an in-process wire (twins/wire-link.ts). */
@@ -135,6 +138,13 @@ export class BrokerLink implements TwinsLink {
     this.prefixLook = new PrefixLook(opts, () => this.client, this.replayMarker);
     // A service holding a presence watches for the others for as long as it runs.
     if (opts.presence && !opts.passive) this.others = new OtherServices(opts, on.others);
+  }
+
+  /** A cluster member's loss told (twins/member-loss.ts): handed on; true when it was one. */
+  private memberLost(topic: string, payload: Buffer): boolean {
+    const loss = memberLoss(this.opts.prefix, topic, payload);
+    if (loss !== undefined) this.on.memberLost?.(loss);
+    return loss !== undefined;
   }
 
   get otherServices(): readonly TwinsServiceInfo[] {
@@ -215,6 +225,7 @@ export class BrokerLink implements TwinsLink {
       if (topic === DROPPED_TOPIC) this.drops.count(payload);
       else if (this.handover.message(topic, payload) || this.prefixLook.message(topic, payload)) return;
       else if (this.replayMarker.message(topic, payload) || this.restart.message(topic, payload)) return;
+      else if (this.memberLost(topic, payload)) return;
       else if (topic !== probeTopic && this.others?.message(topic, payload, packet.retain === true) !== true)
         this.on.message(topic, payload, packet.qos === 1 ? 1 : 0, packet.retain === true);
     });

@@ -49,6 +49,17 @@ export class NodePresence {
   }
 }
 
+/**
+ * Twins cut off with a lost cluster member (twins/member-loss.ts): those shown online are unheard from
+ * now, until heard again (a live status) or their will comes. An effect for each.
+ */
+export function cutOff(twins: Iterable<TwinRecord | undefined>): RegistryEffect[] {
+  const out: RegistryEffect[] = [];
+  for (const t of twins)
+    if (t?.presence === "online" && setPresence(t, "unheard")) out.push({ type: "unheard", node: t.id });
+  return out;
+}
+
 /** The nodes an effect list took to `unheard`, sorted. */
 export function unheardOf(effects: readonly RegistryEffect[]): NodeId[] {
   return effects.flatMap((e) => (e.type === "unheard" ? [e.node] : [])).sort();

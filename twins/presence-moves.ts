@@ -71,3 +71,28 @@ export function brokerRestarted(
   apply(effects);
   on.events.emit("broker-restarted", nodes, how);
 }
+
+/**
+ * A member of the broker's cluster was lost (twins/member-loss.ts): the registry's effects applied by
+ * `apply`, one WARN naming the nodes left unheard, and the `member-lost` event.
+ */
+export function memberLost(
+  member: string,
+  effects: readonly RegistryEffect[],
+  on: { readonly events: EventEmitter<TwinsEvents>; readonly logger: Logger; readonly url: string },
+  apply: (effects: readonly RegistryEffect[]) => void,
+): void {
+  const nodes = unheardOf(effects);
+  const list =
+    nodes.length > NAMED
+      ? `${nodes.slice(0, NAMED).join(", ")} and ${nodes.length - NAMED} more`
+      : nodes.join(", ");
+  on.logger.warn(
+    { broker: on.url, member, unheard: nodes.length },
+    nodes.length === 0
+      ? `twins: cluster member ${member} of the broker at ${on.url} was lost; no node shown online was on it`
+      : `twins: cluster member ${member} of the broker at ${on.url} was lost (down, or cut off from Redis); ${nodes.length} ${nodes.length === 1 ? "node" : "nodes"} on it (${list}) not counted online until heard, or offline when the will comes`,
+  );
+  apply(effects);
+  on.events.emit("member-lost", member, nodes);
+}

@@ -25,7 +25,7 @@ import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs
 import { type RegistryEffect, updated } from "./effects.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
-import { NodePresence } from "./node-presence.js";
+import { cutOff, NodePresence } from "./node-presence.js";
 import { type HeldReport, OriginWait } from "./origin-wait.js";
 import { configSeen, RETAINED_REGISTER, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
@@ -96,16 +96,13 @@ export class TwinRegistry {
   ids(): NodeId[] {
     return [...this.twins.keys()].sort();
   }
-
   has(id: NodeId): boolean {
     return this.twins.has(id);
   }
-
   get(id: NodeId): Twin | undefined {
     const t = this.twins.get(id);
     return t ? viewOf(t, this.graph.followers(t.id)) : undefined;
   }
-
   list(): Twin[] {
     return this.ids().flatMap((id) => this.get(id) ?? []);
   }
@@ -118,7 +115,6 @@ export class TwinRegistry {
   badInput(): { readonly total: number; readonly byReason: Record<BadInputReason, number> } {
     return this.bads.totals();
   }
-
   badInputOf(id: NodeId): number {
     return this.bads.of(id);
   }
@@ -364,6 +360,11 @@ export class TwinRegistry {
   /** The broker restarted; the service connected to it at `since`: who sent nothing since is unheard. */
   brokerRestarted(since: number): RegistryEffect[] {
     return bumpVersions(this.twins, this.presence.restarted(this.twins.values(), since));
+  }
+
+  /** Nodes cut off with a lost cluster member (twins/member-loss.ts): those online are unheard. */
+  memberLost(ids: readonly NodeId[]): RegistryEffect[] {
+    return bumpVersions(this.twins, cutOff(ids.map((id) => this.twins.get(id))));
   }
 
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */

@@ -21,6 +21,7 @@ import { allNodesTopic, forgetSubscription, type NodeId, type Prefix, topicOf } 
 import { DROPPED_TOPIC } from "./broker-drops.js";
 import { START_ID_TOPIC, UPTIME_TOPIC } from "./broker-restart.js";
 import { keptSubscription } from "./kept-sets.js";
+import { MEMBER_LOST_TOPIC } from "./member-loss.js";
 import { SERVICE_TOPIC_KINDS } from "./presence.js";
 /** What a subscription needs of the connection. */
 export interface Subscriber {
@@ -73,6 +74,13 @@ export class ServiceSubscriptions {
         0,
         "a broker restarted on its store is not told from a dropped connection: a node gone meanwhile reads online until its will or the query's look (docs/twins.md)",
       );
+    // A cluster member lost, told by another member (twins/member-loss.ts); QoS 1: the one loss told.
+    await this.optional(
+      client,
+      MEMBER_LOST_TOPIC,
+      1,
+      "nodes cut off with a lost member of a Redis cluster read online until the cluster publishes their wills (docs/cluster.md)",
+    );
     const { focus } = this.nodes;
     const qos = 0;
     // One SUBSCRIBE, its filters in this order: a round trip, not 3 a node (a forget of 50 nodes).

@@ -27,7 +27,7 @@ import type { ResolvedTwinsOptions } from "./options.js";
 import { ReplayEnd } from "./origin-wait.js";
 import { tellReplaced } from "./other-services.js";
 import { pairError } from "./pairing.js";
-import { brokerRestarted, type PresenceMoveDeps, presenceMoved } from "./presence-moves.js";
+import { brokerRestarted, memberLost, type PresenceMoveDeps, presenceMoved } from "./presence-moves.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
 import { TwinRegistry } from "./registry.js";
@@ -86,6 +86,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       dropped: (what, n) => this.emit("broker-dropped", what, n),
       restarted: (since, how) =>
         brokerRestarted(registry.brokerRestarted(since), how, { ...opts, events: this }, (fx) =>
+          this.apply(fx),
+        ),
+      memberLost: (loss) =>
+        memberLost(loss.member, registry.memberLost(loss.nodes), { ...opts, events: this }, (fx) =>
           this.apply(fx),
         ),
     });

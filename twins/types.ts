@@ -172,6 +172,8 @@ export interface TwinsEvents {
    * nodes it showed online that have sent nothing since, now `unheard` until heard or their will comes.
    */
   "broker-restarted": [unheard: readonly NodeId[], how: string];
+  /** A member of the broker's Redis cluster was lost (twins/member-loss.ts): `unheard`, its nodes that were online. */
+  "member-lost": [member: string, unheard: readonly NodeId[]];
   /** The twin went offline 3 times within 30 s (twins/flapping.ts): `withinMs` is how long they took. */
   "twin-flapping": [twin: Twin, withinMs: number];
   /**

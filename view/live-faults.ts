@@ -187,3 +187,12 @@ export function restartLine(nodes: readonly NodeId[], how: string): string {
   const n = nodes.length === 1 ? "1 node" : `${nodes.length} nodes`;
   return `the broker restarted (${how}): ${n} not heard since (${named}${more}), online only by the status it kept: not counted online until heard, offline when the will comes`;
 }
+
+/** The event-log line of a lost member of the broker's cluster (twins/member-loss.ts): one line, not one a node. */
+export function memberLostLine(member: string, nodes: readonly NodeId[]): string {
+  if (nodes.length === 0) return `cluster member ${member} lost; no node shown online was on it`;
+  const named = nodes.slice(0, RESTART_NAMED).join(", ");
+  const more = nodes.length > RESTART_NAMED ? `, … ${nodes.length - RESTART_NAMED} more` : "";
+  const n = nodes.length === 1 ? "1 node" : `${nodes.length} nodes`;
+  return `cluster member ${member} lost (down, or cut off from Redis): ${n} on it unheard (${named}${more}): not counted online until heard, offline when the will comes`;
+}

@@ -22,7 +22,7 @@ import {
 import { ConsoleEmitter } from "./emitter.js";
 import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
-import { droppedLine, LiveFaults, restartLine } from "./live-faults.js";
+import { droppedLine, LiveFaults, memberLostLine, restartLine } from "./live-faults.js";
 import { LogBursts } from "./log-bursts.js";
 import { detailOf, identityOf, NodeList, syncOf, waitsOf } from "./node-list.js";
 import { OnlineFollowers } from "./online-followers.js";
@@ -148,6 +148,11 @@ export class TwinsSource implements ConsoleSource {
       "broker-restarted": (nodes, how) => {
         this.bursts.flush();
         this.log(nodes.length > 0 ? "warn" : "info", restartLine(nodes, how));
+        changed();
+      },
+      "member-lost": (member, nodes) => {
+        this.bursts.flush();
+        this.log(nodes.length > 0 ? "warn" : "info", memberLostLine(member, nodes));
         changed();
       },
       "twin-offline": (t) => {

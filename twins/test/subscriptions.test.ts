@@ -42,6 +42,7 @@ describe("the twins service's subscriptions", () => {
     await when(() => twins.get("n-1")?.presence === "online");
     const refused = lines.filter((l) => l.msg.includes("refused the subscription"));
     expect(refused.map((l) => l.topic).sort()).toEqual([
+      "$SYS/broker/member/+/lost",
       "$SYS/broker/publish/messages/dropped",
       "$SYS/broker/start-id",
       "$SYS/broker/uptime",
