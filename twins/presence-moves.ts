@@ -45,6 +45,13 @@ export function presenceMoved(
   }
 }
 
+/** `a, b, c, d, e and 95 more`: the first NAMED of `nodes`, and how many more. */
+function named(nodes: readonly NodeId[]): string {
+  return nodes.length > NAMED
+    ? `${nodes.slice(0, NAMED).join(", ")} and ${nodes.length - NAMED} more`
+    : nodes.join(", ");
+}
+
 /**
  * The broker restarted (twins/broker-restart.ts): the registry's effects of it applied by `apply`,
  * one WARN naming the nodes left unheard, and the `broker-restarted` event.
@@ -56,10 +63,7 @@ export function brokerRestarted(
   apply: (effects: readonly RegistryEffect[]) => void,
 ): void {
   const nodes = unheardOf(effects);
-  const list =
-    nodes.length > NAMED
-      ? `${nodes.slice(0, NAMED).join(", ")} and ${nodes.length - NAMED} more`
-      : nodes.join(", ");
+  const list = named(nodes);
   const shown =
     nodes.length === 0
       ? "no node it showed online is left unheard"
@@ -83,10 +87,7 @@ export function memberLost(
   apply: (effects: readonly RegistryEffect[]) => void,
 ): void {
   const nodes = unheardOf(effects);
-  const list =
-    nodes.length > NAMED
-      ? `${nodes.slice(0, NAMED).join(", ")} and ${nodes.length - NAMED} more`
-      : nodes.join(", ");
+  const list = named(nodes);
   on.logger.warn(
     { broker: on.url, member, unheard: nodes.length },
     nodes.length === 0
