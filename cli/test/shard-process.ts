@@ -1,6 +1,8 @@
 /**
  * One `twinfleet sim --shard K/N` as its own process, as a user starts it on a host: its exit code
- * and what it wrote to stderr. The two-shard test on one broker and the cluster tests share it.
+ * and what it wrote to stderr. The two-shard test on one broker and the cluster tests share it. One
+ * that runs past its limit is stopped, and its stderr says so: a shard of the NATS cluster test once
+ * ran past the test's 120 s (23-26 s in every other run) and the failure said nothing of where it stood.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -17,6 +19,8 @@ export interface ShardProcessSpec {
   readonly seed: string;
   /** The shard report is written here as `s<K>.json`. */
   readonly dir: string;
+  /** A shard still running this long is stopped (SIGTERM, then SIGKILL 10 s later), its stderr kept. */
+  readonly limitMs?: number;
 }
 
 export function runShardProcess(s: ShardProcessSpec): Promise<{ code: number | null; stderr: string }> {
@@ -33,7 +37,17 @@ export function runShardProcess(s: ShardProcessSpec): Promise<{ code: number | n
     p.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
+    // A shard that hangs fails its test with what it had written, not as the test's own timeout.
+    const limitMs = s.limitMs ?? 80_000;
+    const kill = setTimeout(() => {
+      stderr += `\n[shard ${s.k}/${s.of} still running after ${limitMs / 1000} s: sent SIGTERM]`;
+      p.kill("SIGTERM");
+      setTimeout(() => p.kill("SIGKILL"), 10_000).unref();
+    }, limitMs);
     p.on("error", reject);
-    p.on("exit", (code) => resolve({ code, stderr }));
+    p.on("exit", (code) => {
+      clearTimeout(kill);
+      resolve({ code, stderr });
+    });
   });
 }
