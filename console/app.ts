@@ -381,7 +381,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   // so does the terminal's input ending (it hung up, with or without a SIGHUP).
   const unguard = [
     opts.handleProcess ? guardProcess((s) => (s === "SIGINT" ? quit() : close(s)), fail) : () => {},
-    onHangUp(opts.input, () => close("hung up")),
+    onHangUp(opts.input, () => close("hung up"), opts.handleProcess),
   ];
   const timer = every(opts.scheduler, Math.round(1000 / opts.fps), frame);
   frame();

@@ -39,7 +39,7 @@ const tolerant = new WeakSet<NodeJS.ReadableStream>();
  * crash, with no report written, if nothing listens): it is ignored, for good, as there is nothing
  * left to put back.
  */
-export function onHangUp(input: NodeJS.ReadableStream, onEnd: () => void): () => void {
+export function onHangUp(input: NodeJS.ReadableStream, onEnd: () => void, ownsSignals = false): () => void {
   if ((input as { isTTY?: boolean }).isTTY !== true) return () => {};
   if (!tolerant.has(input)) {
     tolerant.add(input);
@@ -47,9 +47,19 @@ export function onHangUp(input: NodeJS.ReadableStream, onEnd: () => void): () =>
       if (e.code !== "EIO") throw e;
     });
   }
-  input.once("end", onEnd);
-  return () => input.off("end", onEnd);
+  // With the process's signals its own (`ownsSignals`), the SIGHUP that follows a hang-up is taken
+  // once: the console closes on the input's end and takes its signal handlers down, and that SIGHUP
+  // then killed the process (exit 129) as it was finishing, before it could exit 130 as told.
+  const ended = () => {
+    if (ownsSignals) process.once("SIGHUP", followingHangUp);
+    onEnd();
+  };
+  input.once("end", ended);
+  return () => input.off("end", ended);
 }
+
+/** The SIGHUP after a terminal's hang-up, taken once: the process is already finishing. */
+export function followingHangUp(): void {}
 
 /**
  * Why the console cannot run on these streams, or undefined when it can: it draws on stdout and

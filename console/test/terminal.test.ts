@@ -181,3 +181,23 @@ describe("a terminal that is not UTF-8", () => {
     expect([...written].filter((ch) => ch.charCodeAt(0) > 0x7f)).toEqual([]);
   });
 });
+
+describe("a terminal's hang-up", () => {
+  it("takes the SIGHUP that follows it once, where the process owns its signals", async () => {
+    const { followingHangUp, onHangUp } = await import("../terminal.js");
+    for (const owns of [true, false]) {
+      const input = Object.assign(new PassThrough(), { isTTY: true });
+      let ended = 0;
+      onHangUp(input, () => ended++, owns);
+      const before = process.listeners("SIGHUP").filter((l) => l === followingHangUp).length;
+      input.end();
+      input.resume();
+      await settle();
+      expect(ended).toBe(1);
+      // Before, none: the SIGHUP after the hang-up killed the finishing process (exit 129, not 130).
+      const after = process.listeners("SIGHUP").filter((l) => l === followingHangUp).length;
+      expect(after - before).toBe(owns ? 1 : 0);
+      process.removeListener("SIGHUP", followingHangUp);
+    }
+  });
+});
