@@ -7,6 +7,7 @@ import type { Aedes } from "aedes";
 import type { Logger } from "pino";
 import type { Scheduler } from "../node/scheduler.js";
 import { MEMBER_TOPIC, MemberWatch, type MemberWatchOptions } from "./member-watch.js";
+import { publishPacket } from "./publish.js";
 import type { WillStore } from "./stale-wills.js";
 
 interface StoredWill {
@@ -24,12 +25,7 @@ interface Emitter {
 const BEATS = `${MEMBER_TOPIC}/+/beat`;
 
 function publish(aedes: Aedes, topic: string, payload: string, qos: 0 | 1): Promise<void> {
-  return new Promise((resolve, reject) =>
-    aedes.publish(
-      { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
-      (err) => (err ? reject(err) : resolve()),
-    ),
-  );
+  return publishPacket(aedes, { topic, payload: Buffer.from(payload), qos, retain: false });
 }
 
 /**

@@ -12,6 +12,7 @@
 import type { Readable } from "node:stream";
 import type { Aedes, PublishPacket } from "aedes";
 import type { Logger } from "pino";
+import { publishPacket } from "./publish.js";
 import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
 
 /**
@@ -49,9 +50,7 @@ export async function publishStaleWills(aedes: Aedes, store: WillStore, logger: 
   // The stores leave out the wills of the broker ids given: this broker's own clients'.
   for await (const will of store.streamWill({ [aedes.id]: Date.now() }) as AsyncIterable<StoredWill>) {
     if (will.brokerId === aedes.id || connected(aedes, will.clientId)) continue;
-    await new Promise<void>((resolve, reject) =>
-      aedes.publish({ ...will, cmd: "publish", dup: false }, (err) => (err ? reject(err) : resolve())),
-    );
+    await publishPacket(aedes, will);
     published++;
     // The stores delete a will by client id: one that connected again meanwhile has stored its own.
     // A delete that fails (a full disk) leaves the will to Aedes's clean-up, which publishes it again.

@@ -9,23 +9,17 @@
  * with its own id: none is published there (docs/cluster.md).
  */
 import type { Aedes } from "aedes";
+import { publishPacket } from "./publish.js";
 
 /** Where the broker publishes its start id (in `$SYS`, which no client may publish to: broker/acl.ts). */
 export const START_ID_TOPIC = "$SYS/broker/start-id";
 
 /** Publishes `aedes.id` retained on START_ID_TOPIC; resolves once the store has it. */
 export function publishStartId(aedes: Aedes): Promise<void> {
-  return new Promise((resolve, reject) =>
-    aedes.publish(
-      {
-        cmd: "publish",
-        topic: START_ID_TOPIC,
-        payload: Buffer.from(aedes.id),
-        qos: 0,
-        retain: true,
-        dup: false,
-      },
-      (err) => (err ? reject(err) : resolve()),
-    ),
-  );
+  return publishPacket(aedes, {
+    topic: START_ID_TOPIC,
+    payload: Buffer.from(aedes.id),
+    qos: 0,
+    retain: true,
+  });
 }
