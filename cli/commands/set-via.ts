@@ -5,7 +5,9 @@
  * one-shot set cannot: nothing of it stays once it ends. Also what the one-shot set's refusal of an
  * offline node names.
  */
+import { sleep } from "../../node/scheduler.js";
 import { shown } from "../../protocol/shown.js";
+import { wallScheduler } from "../../twins/index.js";
 import { resolvePassword } from "../connection.js";
 import { UsageError } from "../errors.js";
 import type { CliIO } from "../main.js";
@@ -123,8 +125,10 @@ export async function runSetVia(node: string, on: boolean, flags: ViaFlags, wait
   const pending = (b: Record<string, unknown>) =>
     (b.desired as { pendingSet?: unknown } | undefined)?.pendingSet !== undefined;
   let confirmed = !pending(a.body);
-  for (let left = waitMs; !confirmed && left > 0; left -= 200) {
-    await new Promise((r) => setTimeout(r, 200));
+  // Until --wait has gone by on the clock (each look's own round trip counted in it).
+  const until = wallScheduler.now() + waitMs;
+  while (!confirmed && wallScheduler.now() < until) {
+    await sleep(wallScheduler, 200);
     const now = await call(origin, path, token, { method: "GET" }, bound);
     confirmed = now.status === 200 && !pending(now.body);
   }
