@@ -5,6 +5,13 @@
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
+/** The in-sync share, now and at each point of its history. */
+const SHARE = {
+  fraction: { type: "number" },
+  inSync: { type: "integer" },
+  known: { type: "integer" },
+};
+
 const summary = {
   type: "object",
   required: ["id", "kind", "on", "online", "sync", "version"],
@@ -139,9 +146,7 @@ export const schemas = {
   Convergence: {
     type: "object",
     properties: {
-      fraction: { type: "number" },
-      inSync: { type: "integer" },
-      known: { type: "integer" },
+      ...SHARE,
       online: {
         type: "integer",
         description:
@@ -153,9 +158,7 @@ export const schemas = {
           type: "object",
           properties: {
             t: { type: "number" },
-            fraction: { type: "number" },
-            inSync: { type: "integer" },
-            known: { type: "integer" },
+            ...SHARE,
             online: {
               type: "integer",
               description:
