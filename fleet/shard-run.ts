@@ -44,6 +44,8 @@ import { WindowCloser } from "./window-close.js";
  * this long from its start.
  */
 export const SHARD_START_MAX_MS = 600_000;
+/** A stop not ended this long after it is said with the step of the shard's end under way. */
+export const STOP_TOLD_MS = 5_000;
 
 /** What a sharded run cannot do: the options that need the whole fleet in one process. */
 export function shardOptionProblem(opts: ResolvedFleetOptions): string | undefined {
@@ -73,6 +75,10 @@ export class ShardRun {
   private inStart = true; // until its nodes' configs are written: a stop ends the shard there, with no report
   private startEnded = false;
   private asking: AbortController | undefined; // its look for the twins service at its end, ended by a stop
+  /** The step of its end under way (`asking the twins service …`), told when a stop does not end it. */
+  private ending: string | undefined;
+  private note: (line: string) => void = () => {};
+  private stopTold: Timer | undefined;
 
   private constructor(
     readonly opts: ResolvedFleetOptions,
@@ -114,12 +120,20 @@ export class ShardRun {
     this.starting.abort(reason);
     this.asking?.abort(reason);
     if (this.inStart) this.startEnded = true;
+    // A stop that a step of its end does not take: said, with the step, rather than nothing.
+    const told = this.sched.now() + STOP_TOLD_MS;
+    this.stopTold?.cancel();
+    this.stopTold = (this.sched.atIdle ?? this.sched.at).call(this.sched, told, () => {
+      if (this.ending !== undefined)
+        this.note(`still ${this.ending}, ${STOP_TOLD_MS / 1000} s after the stop`);
+    });
     return !this.startEnded;
   }
 
   private async lifecycle(hooks: ShardRunHooks): Promise<ShardFile> {
     const { opts, spec, sched } = this;
     const note = hooks.note ?? (() => {});
+    this.note = note;
     const url = opts.broker as string;
     const { profile, ids, pairing } = planFleet(opts);
     const mine = shardSlice(ids, spec);
@@ -256,8 +270,11 @@ export class ShardRun {
       const twinsView = source.view(mine, pairing);
       // Asked before they stop; a stop during the look ends it there, and the report has no `held`.
       this.asking = new AbortController();
+      this.ending = "asking the twins service which of its nodes it holds";
       const held = await askShardHeld(client, target, mine, sched, this.asking.signal);
+      this.ending = "waiting for its nodes' results";
       const results = await pool.finish();
+      this.ending = undefined;
       for (const r of results) lag.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
       const probes = probe.stop();
       collector.finish();
@@ -350,11 +367,16 @@ export class ShardRun {
       opened.probe?.stop();
       for (const t of timers) t.cancel();
       lag.stop();
+      this.ending = "stopping its nodes";
       await pool?.destroy().catch(() => {});
+      this.ending = "clearing its claim on its ids";
       await opened.claim?.close(); // once its nodes have gone
+      this.ending = "ending its connection to the broker";
       // Stopped, at once: a gentle end waits for whatever the broker left unanswered (a subscription,
       // a publish), and a broker that answers nothing more held the process for ever.
       await opened.client?.endAsync(this.cut).catch(() => {});
+      this.ending = undefined;
+      this.stopTold?.cancel();
     }
   }
 }
