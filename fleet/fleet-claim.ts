@@ -12,11 +12,14 @@
  */
 import { randomBytes } from "node:crypto";
 import type mqtt from "mqtt";
-import { after, type Scheduler } from "../node/scheduler.js";
+import { after, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
 import { FleetIdsInUseError, FleetStartStoppedError } from "./ids-in-use.js";
 import { retainedSettled } from "./waits.js";
+
+/** How long the claim's clear may wait for the broker's acknowledgement before the claim's will clears it. */
+export const CLEAR_WAIT_MS = 5_000;
 
 /** The run's claim on its ids, cleared by close() (or, should the run die, by its will). */
 export interface FleetClaim {
@@ -80,9 +83,28 @@ export async function claimFleet(
   }
   // A connection lost mid-run (the broker died) ends the claim: its will, or the broker's, clears it.
   client.on("error", () => {});
+  // The claim cleared, then the connection ended. A clear the broker does not acknowledge within
+  // CLEAR_WAIT_MS, or a connection lost meanwhile, ends it without a DISCONNECT: the broker then
+  // publishes the claim's will, which clears it as well. Waiting on the acknowledgement alone held a
+  // shard's end for ever (a NATS cluster member that dropped the connection before acknowledging;
+  // MQTT.js, not reconnecting, never settles the publish), deaf to its stops.
   const close = async () => {
-    if (client.connected) await client.publishAsync(mine, "", { qos: 1, retain: true }).catch(() => {});
-    await client.endAsync().catch(() => {});
+    let cleared = false;
+    if (client.connected) {
+      let timer: Timer | undefined;
+      cleared = await Promise.race([
+        client.publishAsync(mine, "", { qos: 1, retain: true }).then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => {
+          client.once("close", () => resolve(false));
+          timer = after(scheduler, CLEAR_WAIT_MS, () => resolve(false));
+        }),
+      ]);
+      timer?.cancel();
+    }
+    await client.endAsync(!cleared).catch(() => {});
   };
   const wanted = new Set<string>(o.ids);
   /** Other claims on any of the ids: their topic → the ids they share with this run's. */
