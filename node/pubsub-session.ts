@@ -352,7 +352,9 @@ export class PubSubSession {
     this.stats.connects++;
     if (this.everConnected) this.stats.reconnects++;
     this.everConnected = true;
-    this.lastAttempt = Number.NEGATIVE_INFINITY; // the sketch resets it so a drop reconnects at once
+    // lastAttempt stays this attempt's start: the sketch's keepSession() counts its period from the
+    // last attempt and does not reset it on success, so a session lost within the period of its
+    // attempt (taken over, closed at once) is tried again at the period's end, a longer one at once.
     this.lastIn = cpu.t;
     this.lastOut = cpu.t;
     this.pingOutstanding = false;

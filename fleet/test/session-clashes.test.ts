@@ -59,7 +59,7 @@ describe("SessionClashes", () => {
     expect(r?.ids).toEqual(ids.slice(0, 10));
   });
 
-  it("tells a node whose first 50 closes all came right after its CONNACK apart from a clash", () => {
+  it("tells a node whose first CUT_CLOSES closes all came right after its CONNACK apart from a clash", () => {
     const clashes: string[] = [];
     const cuts: [string, number, number][] = [];
     const c = new SessionClashes(

@@ -4,6 +4,8 @@
  * reproducible presses.
  */
 import { describe, expect, it } from "vitest";
+import type { NodeEvent } from "../../../node/metrics.js";
+import { SimNode } from "../../../node/sim-node.js";
 import { rig, UNO } from "./helpers.js";
 
 describe("keepalive", () => {
@@ -193,5 +195,42 @@ describe("a power cut", () => {
     n.powerOff();
     r.sched.runUntil(3100);
     expect(r.broker.retained.get("tf/report/A")).toBe("R1 0 0 A");
+  });
+});
+
+describe("another client with the node's id", () => {
+  // The sketch's keepSession() tries at most every TF_RECONNECT_MS, counted from the last attempt,
+  // and does not reset that count when an attempt succeeds: a session taken over within the period
+  // of its attempt waits for the period's end, one that lived longer is tried again at once.
+  it("is fought at most once a reconnect period, counted from the last attempt, as the sketch does", () => {
+    const r = rig();
+    const attempts: number[][] = [[], []];
+    const lost: number[] = [];
+    const twins = [0, 1].map(
+      (i) =>
+        new SimNode({
+          id: "A",
+          seed: `twin-${i}`,
+          profile: UNO,
+          sched: r.sched,
+          wire: r.broker.wire(),
+          sink: (e: NodeEvent) => {
+            if (e.type === "connected") attempts[i]?.push(e.attemptAt);
+            if (e.type === "disconnected") lost.push(e.at);
+          },
+        }),
+    );
+    twins[0]?.start();
+    r.sched.runUntil(1000);
+    twins[1]?.start();
+    r.sched.runUntil(61_000);
+    const period = UNO.sketch.reconnectPeriodMs;
+    for (const a of attempts) {
+      expect(a.length).toBeGreaterThanOrEqual(3);
+      const gaps = a.slice(1).map((t, i) => t - (a[i] ?? 0));
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(period);
+    }
+    // Two boards with one id lose a session each about every period, not at every round trip.
+    expect(lost.length).toBeLessThanOrEqual((2 * 60_000) / period + 2);
   });
 });
