@@ -17,6 +17,17 @@ import { every, type Scheduler, type Timer } from "./clock.js";
  */
 export const SILENCE_MS = 5000;
 
+/**
+ * A reconnect answered (CONNACK) within this of its start found the broker serving when it began:
+ * the return is dated from the attempt, not from a CONNACK that came behind a crowd of clients
+ * reconnecting (a restarted broker answered within 0.1 s beside 50 nodes: docs/metrics.md, "How
+ * long an outage lasted"). One answered later began while the broker's port took connections and
+ * the broker did not answer them — a frozen process (`kill -STOP`), whose kernel queues them — and
+ * is dated from the answer: a 40 s freeze ended at the start of an attempt the frozen broker had
+ * held for 8 s, and was told as 32.3 s.
+ */
+export const ANSWERED_AT_ONCE_MS = 1000;
+
 /** How often the silence is checked; a check itself this late means this process stalled, not the broker. */
 const SILENCE_CHECK_MS = 500;
 
@@ -31,8 +42,10 @@ export interface BrokerWatchEvents {
    * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when
    * it was lost — when the broker was last heard from (any packet) if it fell silent or its
    * keepalive ran out, the moment the connection dropped if it closed while the broker answered —
-   * and back (true) with when: the start of the reconnect that got through (the broker listened
-   * by then; its CONNACK may come later, behind a crowd reconnecting), or its packet heard again.
+   * and back (true) with when: the start of the reconnect that got through if the broker answered it
+   * within ANSWERED_AT_ONCE_MS (its CONNACK may come a little later, behind a crowd reconnecting),
+   * else its answer (a frozen broker's kernel took the attempt's connection long before), or its
+   * packet heard again.
    */
   broker: [connected: boolean, at?: number];
   /** Every change of state (a silence that ends with the connection dropping is two), with the last heard. */
@@ -129,7 +142,8 @@ export function watchConnection(
     attemptAt = now();
   });
   client.on("connect", () => {
-    if (w.state === "lost") w.to("up", attemptAt);
+    const atOnce = attemptAt !== undefined && now() - attemptAt <= ANSWERED_AT_ONCE_MS;
+    if (w.state === "lost") w.to("up", atOnce ? attemptAt : undefined);
     attemptAt = undefined;
   });
   if (silence !== undefined) {

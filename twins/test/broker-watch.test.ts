@@ -10,7 +10,7 @@ import { EventEmitter } from "node:events";
 import type mqtt from "mqtt";
 import { expect, it } from "vitest";
 import type { Scheduler, Timer } from "../../node/scheduler.js";
-import { SILENCE_MS, watchConnection } from "../broker-watch.js";
+import { ANSWERED_AT_ONCE_MS, SILENCE_MS, watchConnection } from "../broker-watch.js";
 
 /** A scheduler whose one pending timer (the silence check) the test fires at the time it sets. */
 function stub(): { sched: Scheduler; set(t: number): void; fire(): void } {
@@ -120,5 +120,45 @@ it("dates a connection its broker ended at the drop, one its keepalive ended fro
     [false, 2300],
     [true, 2900],
     [false, 3000],
+  ]);
+});
+
+it("dates a return from its attempt when the broker answered it at once, from the answer when it answered late", () => {
+  const s = stub();
+  const client = new EventEmitter() as EventEmitter & { stream?: object };
+  const told: [boolean, number | undefined][] = [];
+  watchConnection(
+    client as unknown as mqtt.MqttClient,
+    () => s.sched.now(),
+    () => {},
+  ).on("broker", (up, at) => told.push([up, at]));
+  s.set(1000);
+  client.emit("packetreceive");
+  // Restarted: the attempt that got through is answered within a few hundred ms, behind a crowd.
+  s.set(2000);
+  client.stream = { readableEnded: true, errored: null };
+  client.emit("offline");
+  s.set(7000);
+  client.emit("reconnect");
+  s.set(7000 + ANSWERED_AT_ONCE_MS);
+  client.emit("connect");
+  expect(told).toEqual([
+    [false, 2000],
+    [true, 7000],
+  ]);
+  // Frozen (kill -STOP): its kernel takes the attempt's connection into the listen queue at 50 s,
+  // and the broker answers when it is continued, 8 s later. It was not back when the attempt began.
+  s.set(10_000);
+  client.emit("packetreceive");
+  s.set(40_000);
+  client.stream = { readableEnded: false, errored: null };
+  client.emit("offline");
+  s.set(50_000);
+  client.emit("reconnect");
+  s.set(58_000);
+  client.emit("connect");
+  expect(told.slice(2)).toEqual([
+    [false, 10_000],
+    [true, undefined],
   ]);
 });
