@@ -79,6 +79,10 @@ export function presenceHeard(t: TwinRecord, own: boolean): RegistryEffect[] {
   if (!t.unattributed) return [];
   const d = desireAfterPresence(desireStateOf(t), own);
   t.unattributed = false;
+  // Shown the node's own, the config is what it follows (`follows`) until it says otherwise: a write
+  // for it while it is away is not, until it takes it. A watch that sends no commands (a run's beside
+  // a running service) otherwise never heard the node's own, and moved `follows` at each write.
+  if (own && t.config !== undefined) t.nodeConfig = t.config;
   t.confirmed = d.next.confirmed;
   return d.changed
     ? [

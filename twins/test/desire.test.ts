@@ -49,6 +49,27 @@ describe("a config seen before its node's presence", () => {
     expect(r.snapshot().nodes.A?.pending).toBeUndefined();
   });
 
+  it("is what the node follows once shown its own: a write while it is away changes it only when the node takes it", () => {
+    // A run's passive watch (no store, no commands) subscribes while the board is on line: the
+    // board's config is replayed before its status. Its `follows` is the board's, not the next write.
+    const r = registry();
+    r.receive("tf/config/A", "C1 3 B", 1, 0, replayed);
+    r.receive("tf/status/A", "T1 1", 1, 0, replayed);
+    r.receive("tf/status/A", "T1 0", 1, 1, live); // its will: the power went
+    r.receive("tf/config/A", "C1 4 B C", 1, 2, live); // `twinfleet pair A C` while it is away
+    expect(r.get(A)).toMatchObject({ follows: ["B"], pairing: "pending", desired: { sources: ["B", "C"] } });
+    // Back: it syncs, takes the written config and says so.
+    r.receive("tf/status/A", "T1 1", 1, 3, live);
+    r.receive("tf/config/A", "C1 4 B C", 0, 3, live);
+    expect(r.get(A)).toMatchObject({ follows: ["B", "C"], pairing: "confirmed" });
+    // The same shown by a register (no status kept) makes the config the node's too.
+    r.receive("tf/config/C", "C1 2 B", 1, 0, replayed);
+    r.receive("tf/register/C", "G1 real uno-w5100 1.0.0", 0, 1);
+    r.receive("tf/status/C", "T1 0", 1, 2, live);
+    r.receive("tf/config/C", "C1 3", 1, 3, live); // `twinfleet unpair C B` while it is away
+    expect(r.get(C)?.follows).toEqual(["B"]);
+  });
+
   it("is the node's own when the replayed `T1 1` came first", () => {
     const r = registry();
     r.receive("tf/status/A", "T1 1", 1, 0, replayed);
