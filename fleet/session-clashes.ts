@@ -7,8 +7,9 @@
  * restarting closes every session) do not count.
  *
  * A takeover closes a connection the broker had accepted and served: the other client connects a
- * while after (its own reconnect), and the node's subscribe, sent with its CONNACK, is mostly answered
- * by then (of two simulated fleets' closes on `twinfleet broker` 97 %, on Mosquitto 73 %). A broker (or something between)
+ * while after (its own reconnect, at most once a reconnect period), and the node's subscribe, sent
+ * with its CONNACK, is answered by then (of two simulated fleets' closes on `twinfleet broker` and on
+ * Mosquitto, every one). A broker (or something between)
  * that closes each connection right after its CONNACK, before answering anything, leaves the same
  * count of closes but never a served one: a node whose first CUT_CLOSES closes were all such
  * (`unanswered`) is told as the broker ending its sessions, not as another client; a burst is told
