@@ -252,8 +252,13 @@ export function replacedLine(
   others: readonly TwinsServiceInfo[],
 ): { readonly level: "info" | "warn"; readonly text: string } {
   const list = (l: readonly string[]) => (l.length === 0 ? "nobody" : l.join(", "));
-  const state = twin.pairing === "pending" ? "written for it while it is away" : "carried out by the node";
-  const text = `the pairing of ${twin.id} was replaced by another control tool's, ${state}: it follows ${list(twin.desired.sources)} now (this service had ${list(was)})`;
+  // Written for a node away, the pairing is the node's only once it takes it on its return: until
+  // then it follows what it did (the twin's `follows`), and the line said "it follows … now".
+  const state =
+    twin.pairing === "pending"
+      ? `written for it while it is away: it follows ${list(twin.desired.sources)} once it returns`
+      : `carried out by the node: it follows ${list(twin.desired.sources)} now`;
+  const text = `the pairing of ${twin.id} was replaced by another control tool's, ${state} (this service had ${list(was)})`;
   if (others.length === 0) return { level: "info", text };
   const ids = others.map((s) => s.clientId).join(", ");
   return {

@@ -242,7 +242,7 @@ describe("twins source", () => {
     t.emit("pairing-replaced", now, [a], [{ clientId: "tf-twins-c" }]);
     t.emit("pairing-replaced", twin(b, { desired: { sources: [], configVersion: 4 } }), [b], []);
     expect(lines).toEqual([
-      "warn the pairing of b was replaced by another control tool's, written for it while it is away: it follows b now (this service had a); another twins service controls this fleet (tf-twins-c): the last command the node carries out stands",
+      "warn the pairing of b was replaced by another control tool's, written for it while it is away: it follows b once it returns (this service had a); another twins service controls this fleet (tf-twins-c): the last command the node carries out stands",
       "info the pairing of b was replaced by another control tool's, carried out by the node: it follows nobody now (this service had b)",
     ]);
   });
