@@ -31,8 +31,9 @@ export interface BrokerWatchEvents {
    * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when
    * it was lost — when the broker was last heard from (any packet) if it fell silent or its
    * keepalive ran out, the moment the connection dropped if it closed while the broker answered —
-   * and back (true) with when: the start of the reconnect that got through (the broker listened
-   * by then; its CONNACK may come later, behind a crowd reconnecting), or its packet heard again.
+   * and back (true) with when: the TCP connection of the reconnect that got through was made (the
+   * broker listened and the path was open; its CONNACK may come later, behind a crowd
+   * reconnecting), or its packet heard again.
    */
   broker: [connected: boolean, at?: number];
   /** Every change of state (a silence that ends with the connection dropping is two), with the last heard. */
@@ -89,6 +90,11 @@ class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
   }
 }
 
+/** A TCP (or TLS) socket still making its connection: it tells `connect` once made. */
+function isConnectingSocket(s: unknown): s is EventEmitter {
+  return s instanceof EventEmitter && (s as Partial<{ connecting: boolean }>).connecting === true;
+}
+
 /** Whether `client`'s connection was ended from the other side: its peer closed or reset it. */
 function endedByPeer(client: MqttClient): boolean {
   const s = client.stream as Partial<Pick<Duplex, "readableEnded" | "errored">> | undefined;
@@ -123,14 +129,29 @@ export function watchConnection(
     if (w.state === "up") w.to("lost", endedByPeer(client) ? now() : w.lastHeardAt);
     else if (w.state !== "lost") w.to("lost");
   });
-  // When the reconnect under way began: its TCP connection got through, so the broker listened.
+  // Back from when the reconnect that got through made its TCP connection: the broker listened and
+  // the path was open then; its CONNACK may come later, behind a crowd reconnecting. Not from when
+  // the attempt began: over a cut path its SYN waits for the kernel's next retransmission (1, 3, 7 s
+  // …), and the return was dated up to that long before the path healed (a 40 s partition told as
+  // 37.2 s). A stream that tells no TCP connection (a WebSocket) is dated from its attempt.
   let attemptAt: number | undefined;
+  let handshakeAt: number | undefined;
   client.on("reconnect", () => {
     attemptAt = now();
+    handshakeAt = undefined;
+    // MQTT.js opens the attempt's stream right after it emits `reconnect`.
+    queueMicrotask(() => {
+      const stream = client.stream as unknown;
+      if (!isConnectingSocket(stream)) return;
+      stream.once("connect", () => {
+        if (client.stream === stream) handshakeAt = now();
+      });
+    });
   });
   client.on("connect", () => {
-    if (w.state === "lost") w.to("up", attemptAt);
+    if (w.state === "lost") w.to("up", handshakeAt ?? attemptAt);
     attemptAt = undefined;
+    handshakeAt = undefined;
   });
   if (silence !== undefined) {
     const { sched } = silence;
