@@ -18,10 +18,10 @@ import { every, type Scheduler, type Timer } from "./clock.js";
 export const SILENCE_MS = 5000;
 
 /**
- * A reconnect answered (CONNACK) within this of its start found the broker serving when it began:
- * the return is dated from the attempt, not from a CONNACK that came behind a crowd of clients
- * reconnecting (a restarted broker answered within 0.1 s beside 50 nodes: docs/metrics.md, "How
- * long an outage lasted"). One answered later began while the broker's port took connections and
+ * A reconnect answered (CONNACK) within this of its TCP connection (of its start, on a stream that
+ * tells none) found the broker serving then: the return is dated from the connection, not from a
+ * CONNACK that came behind a crowd of clients reconnecting (a restarted broker answered within
+ * 0.1 s beside 50 nodes: docs/metrics.md, "How long an outage lasted"). One answered later began while the broker's port took connections and
  * the broker did not answer them — a frozen process (`kill -STOP`), whose kernel queues them — and
  * is dated from the answer: a 40 s freeze ended at the start of an attempt the frozen broker had
  * held for 8 s, and was told as 32.3 s.
@@ -42,10 +42,10 @@ export interface BrokerWatchEvents {
    * Once per outage each way, for outage spans (fleet/broker-outages.ts): lost (false) with when
    * it was lost — when the broker was last heard from (any packet) if it fell silent or its
    * keepalive ran out, the moment the connection dropped if it closed while the broker answered —
-   * and back (true) with when: the start of the reconnect that got through if the broker answered it
-   * within ANSWERED_AT_ONCE_MS (its CONNACK may come a little later, behind a crowd reconnecting),
-   * else its answer (a frozen broker's kernel took the attempt's connection long before), or its
-   * packet heard again.
+   * and back (true) with when: the TCP connection of the reconnect that got through was made (the
+   * broker listened and the path was open), if the broker answered it within ANSWERED_AT_ONCE_MS
+   * of then (its CONNACK may come a little later, behind a crowd reconnecting), else its answer (a
+   * frozen broker's kernel took the attempt's connection long before), or its packet heard again.
    */
   broker: [connected: boolean, at?: number];
   /** Every change of state (a silence that ends with the connection dropping is two), with the last heard. */
@@ -102,6 +102,11 @@ class Watch extends EventEmitter<BrokerWatchEvents> implements BrokerWatch {
   }
 }
 
+/** A TCP (or TLS) socket still making its connection: it tells `connect` once made. */
+function isConnectingSocket(s: unknown): s is EventEmitter {
+  return s instanceof EventEmitter && (s as Partial<{ connecting: boolean }>).connecting === true;
+}
+
 /** Whether `client`'s connection was ended from the other side: its peer closed or reset it. */
 function endedByPeer(client: MqttClient): boolean {
   const s = client.stream as Partial<Pick<Duplex, "readableEnded" | "errored">> | undefined;
@@ -136,15 +141,31 @@ export function watchConnection(
     if (w.state === "up") w.to("lost", endedByPeer(client) ? now() : w.lastHeardAt);
     else if (w.state !== "lost") w.to("lost");
   });
-  // When the reconnect under way began: its TCP connection got through, so the broker listened.
+  // Back from when the reconnect that got through made its TCP connection: the broker listened and
+  // the path was open then; its CONNACK may come later, behind a crowd reconnecting. Not from when
+  // the attempt began: over a cut path its SYN waits for the kernel's next retransmission (1, 3, 7 s
+  // …), and the return was dated up to that long before the path healed (a 40 s partition told as
+  // 37.2 s). A stream that tells no TCP connection (a WebSocket) is dated from its attempt.
   let attemptAt: number | undefined;
+  let handshakeAt: number | undefined;
   client.on("reconnect", () => {
     attemptAt = now();
+    handshakeAt = undefined;
+    // MQTT.js opens the attempt's stream right after it emits `reconnect`.
+    queueMicrotask(() => {
+      const stream = client.stream as unknown;
+      if (!isConnectingSocket(stream)) return;
+      stream.once("connect", () => {
+        if (client.stream === stream) handshakeAt = now();
+      });
+    });
   });
   client.on("connect", () => {
-    const atOnce = attemptAt !== undefined && now() - attemptAt <= ANSWERED_AT_ONCE_MS;
-    if (w.state === "lost") w.to("up", atOnce ? attemptAt : undefined);
+    const from = handshakeAt ?? attemptAt;
+    const atOnce = from !== undefined && now() - from <= ANSWERED_AT_ONCE_MS;
+    if (w.state === "lost") w.to("up", atOnce ? from : undefined);
     attemptAt = undefined;
+    handshakeAt = undefined;
   });
   if (silence !== undefined) {
     const { sched } = silence;

@@ -8,7 +8,16 @@ import mqtt from "mqtt";
 import { type Prefix, Prefix as toPrefix } from "../protocol/index.js";
 import { after, type Scheduler, type Timer, wallScheduler } from "./clock.js";
 import { closedAtOnceError, onClosedAtOnce } from "./closed-at-once.js";
-import { type BrokerTls, bracketedWsUrl, connectError, loginOptions, splitBrokerUrl } from "./connection.js";
+import { type ConnectPhase, followConnectPhase } from "./connect-phase.js";
+import {
+  type BrokerConnectError,
+  type BrokerTls,
+  bracketedWsUrl,
+  connectError,
+  connectTimeoutError,
+  loginOptions,
+  splitBrokerUrl,
+} from "./connection.js";
 
 export const PRESENCE_TAG = "P1";
 
@@ -72,12 +81,26 @@ export class PresenceLookUnfinished extends Error {
   constructor(
     readonly url: string,
     readonly timeoutMs: number,
+    /**
+     * The look's connection never got to the broker (its name not resolved, or nothing answered at
+     * its address: a host down, a firewall dropping the packets): a broker unreached, not a busy one.
+     */
+    readonly unreached?: BrokerConnectError,
   ) {
     super(
-      `the broker at ${url} did not answer the look for twins services within ${(timeoutMs / 1000).toFixed(1)} s (its marker never came back): whether one is on it is unknown`,
+      unreached === undefined
+        ? `the broker at ${url} did not answer the look for twins services within ${(timeoutMs / 1000).toFixed(1)} s (its marker never came back): whether one is on it is unknown`
+        : `${unreached.message}: whether a twins service is on it is unknown`,
     );
     this.name = "PresenceLookUnfinished";
   }
+}
+
+/** A look's connection that had not reached the broker when its time was up, told as such. */
+function unreachedBy(url: string, timeoutMs: number, phase: ConnectPhase | undefined) {
+  return phase === undefined || phase.at === "connected"
+    ? undefined
+    : connectTimeoutError(url, timeoutMs, phase);
 }
 
 /**
@@ -105,6 +128,8 @@ export async function findTwinsServices(
     ...loginOptions({ username: opts.username ?? target.username, password, tls: opts.tls }),
     transformWsUrl: bracketedWsUrl,
   });
+  // How far the connection got, for a look whose time is up before the broker answered.
+  const phase = followConnectPhase(client, target.url);
   const found = new Map<string, TwinsServiceInfo>();
   const marker = `${p}/control-probe/${Math.floor(Math.random() * 2 ** 48).toString(16)}`;
   const controlPrefix = `${p}/control/`;
@@ -115,7 +140,11 @@ export async function findTwinsServices(
     await new Promise<void>((resolve, reject) => {
       let marked = false;
       timer = after(scheduler, timeoutMs, () =>
-        marked ? resolve() : reject(new PresenceLookUnfinished(target.url, timeoutMs)),
+        marked
+          ? resolve()
+          : reject(
+              new PresenceLookUnfinished(target.url, timeoutMs, unreachedBy(target.url, timeoutMs, phase())),
+            ),
       );
       const settleAgain = () => {
         settle?.cancel();

@@ -23,6 +23,15 @@ export class ReconnectFailures {
   /** A reconnect failed, the next attempt `pauseMs` later: its cause told if it is new. */
   failed(err: Error, phase: ConnectPhase | undefined, pauseMs: number): void {
     const { logger, url, connectTimeoutMs, password, reconnectPeriodMs, stalls, scheduler } = this.opts;
+    // The connection's own end, told by MQTT.js after it dropped it (its ping went unanswered: a
+    // path cut with the connection up), not a reconnect that failed: no attempt has been made yet,
+    // and the loss is told already (`broker connection lost after … s of silence`). It was told as
+    // `cannot connect to the broker at …: Keepalive timeout`, and /healthz and every command refused
+    // until the first attempt timed out gave it as why the reconnects failed.
+    if (isKeepaliveEnd(err)) {
+      logger.debug({ err }, "twins: broker connection ended by its keepalive");
+      return;
+    }
     // A reconnect's timer that ran out while the service itself did not run is its stall's.
     const e =
       err instanceof BrokerConnectError
@@ -41,5 +50,8 @@ export class ReconnectFailures {
     logger.warn({ broker: url, reason: e.reason }, `twins: ${e.message}; ${again}`);
   }
 }
+
+/** MQTT.js's error when it ends a connection whose ping went unanswered (mqtt 5, client.onKeepaliveTimeout). */
+export const isKeepaliveEnd = (err: Error): boolean => err.message === "Keepalive timeout";
 
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;

@@ -4,7 +4,7 @@
  * second controller.
  */
 import { describe, expect, it } from "vitest";
-import { PresenceLookUnfinished, type TwinsServiceInfo } from "../../twins/index.js";
+import { connectTimeoutError, PresenceLookUnfinished, type TwinsServiceInfo } from "../../twins/index.js";
 import { LOOK_AGAIN_MS, LOOK_MS, lookForControllers } from "../controller-look.js";
 
 const live: TwinsServiceInfo[] = [{ clientId: "tf-twins-live", since: 1 }];
@@ -53,6 +53,21 @@ describe("lookForControllers", () => {
       ),
     ).rejects.toThrow(
       "cannot tell whether a twins service already controls the fleet: the broker at mqtt://lab:1883 did not answer the look for twins services within 10.0 s (its marker never came back): whether one is on it is unknown; the run does not start a controller that could be a second one beside it (a broker this busy would also set the run's pace)",
+    );
+    // Never reached (nothing answered at its address): told as such, not as a busy broker.
+    await expect(
+      lookForControllers(
+        async (ms) => {
+          throw new PresenceLookUnfinished(
+            "mqtt://lab:1883",
+            ms,
+            connectTimeoutError("mqtt://lab:1883", ms, { at: "connecting", address: "lab:1883 (10.0.0.9)" }),
+          );
+        },
+        () => {},
+      ),
+    ).rejects.toThrow(
+      /^cannot reach the broker at mqtt:\/\/lab:1883: could not connect to lab:1883 \(10\.0\.0\.9\) within 10 s \(nothing answered: the host is down or unreachable, or a firewall drops the connection\)$/,
     );
     await expect(
       lookForControllers(

@@ -123,7 +123,7 @@ it("dates a connection its broker ended at the drop, one its keepalive ended fro
   ]);
 });
 
-it("dates a return from its attempt when the broker answered it at once, from the answer when it answered late", () => {
+it("dates a return from its attempt when the broker answered it at once, from the answer when it answered late", async () => {
   const s = stub();
   const client = new EventEmitter() as EventEmitter & { stream?: object };
   const told: [boolean, number | undefined][] = [];
@@ -154,11 +154,63 @@ it("dates a return from its attempt when the broker answered it at once, from th
   client.stream = { readableEnded: false, errored: null };
   client.emit("offline");
   s.set(50_000);
+  const socket = Object.assign(new EventEmitter(), { connecting: true });
   client.emit("reconnect");
+  client.stream = socket;
+  await Promise.resolve();
+  socket.connecting = false;
+  socket.emit("connect"); // the kernel's handshake, at once
   s.set(58_000);
   client.emit("connect");
   expect(told.slice(2)).toEqual([
     [false, 10_000],
     [true, undefined],
+  ]);
+});
+
+it("dates a return over a path that was cut from the TCP connection that got through, not from its attempt's start", async () => {
+  const s = stub();
+  const client = new EventEmitter() as EventEmitter & { stream?: object };
+  const told: [boolean, number | undefined][] = [];
+  watchConnection(
+    client as unknown as mqtt.MqttClient,
+    () => s.sched.now(),
+    () => {},
+  ).on("broker", (up, at) => told.push([up, at]));
+  s.set(1000);
+  client.emit("packetreceive");
+  // The path cut: the keepalive ends the connection; the broker was lost when last heard.
+  s.set(20_000);
+  client.stream = { readableEnded: false, errored: null };
+  client.emit("offline");
+  // A reconnect begins at 38 s; its SYN is dropped until the path heals at 40 s, and the kernel's
+  // retransmission gets through at 41 s (MQTT.js opens the stream right after `reconnect`).
+  s.set(38_000);
+  const socket = Object.assign(new EventEmitter(), { connecting: true });
+  client.emit("reconnect");
+  client.stream = socket;
+  await Promise.resolve();
+  s.set(41_000);
+  socket.connecting = false;
+  socket.emit("connect");
+  s.set(41_300);
+  client.emit("connect");
+  // A later attempt whose stream tells no TCP connection (a WebSocket): dated from its start.
+  s.set(42_000);
+  client.emit("packetreceive");
+  s.set(43_000);
+  client.stream = { readableEnded: true, errored: null };
+  client.emit("offline");
+  s.set(44_000);
+  client.emit("reconnect");
+  client.stream = new EventEmitter();
+  await Promise.resolve();
+  s.set(44_500);
+  client.emit("connect");
+  expect(told).toEqual([
+    [false, 1000],
+    [true, 41_000],
+    [false, 43_000],
+    [true, 44_000],
   ]);
 });

@@ -73,5 +73,26 @@ describe("findTwinsServices", () => {
     expect((e as Error).message).toBe(
       `the broker at mqtt://127.0.0.1:${port} did not answer the look for twins services within 1.0 s (its marker never came back): whether one is on it is unknown`,
     );
+    expect((e as PresenceLookUnfinished).unreached).toBeUndefined();
+  });
+
+  it("says the broker was never reached when the look's time is up before its connection was made", async () => {
+    // The look's time runs out (on its scheduler) before its TCP connection is made, as it does when
+    // nothing answers at the broker's address (a host down, a firewall dropping the SYNs). It was
+    // told as a broker too busy to send the look's marker back.
+    const b = fx.track(await startBroker({ host: "127.0.0.1", port: 0 }), (x) => x.close());
+    const sched = new FakeScheduler();
+    const look = findTwinsServices(b.url, "tf", { timeoutMs: 1000, scheduler: sched });
+    sched.advance(1000); // before the event loop could complete the connection
+    const e = await look.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(PresenceLookUnfinished);
+    const where = b.url.replace("mqtt://", "");
+    expect((e as Error).message).toBe(
+      `cannot reach the broker at ${b.url}: could not connect to ${where} within 1 s (nothing answered: the host is down or unreachable, or a firewall drops the connection): whether a twins service is on it is unknown`,
+    );
+    expect((e as PresenceLookUnfinished).unreached?.reason).toBe("timeout");
   });
 });
