@@ -81,14 +81,21 @@ export function simFigures(run: FleetRun): Figures {
     behindMaxMs: behindWatch(run.twins, () => run.sched.now()),
     badInput: () => run.twins.badInput().byReason,
     lagP99Ms: () => run.lagP99ByThread(),
-    brokerClients: () => run.brokerStats()?.clients ?? 0,
-    brokerMessages: () => {
-      const b = run.brokerStats();
-      return {
-        in: b?.messagesIn ?? 0,
-        ...(b?.messagesOut !== undefined ? { out: b.messagesOut } : {}),
-      };
-    },
+    // Only a broker of the run's own, in its process, is counted here: with someone else's broker
+    // (`--broker`), a broker process or virtual time's in-memory one these were 0, read as a broker
+    // without clients or traffic.
+    ...(run.brokerStats() !== undefined
+      ? {
+          brokerClients: () => run.brokerStats()?.clients ?? 0,
+          brokerMessages: () => {
+            const b = run.brokerStats();
+            return {
+              in: b?.messagesIn ?? 0,
+              ...(b?.messagesOut !== undefined ? { out: b.messagesOut } : {}),
+            };
+          },
+        }
+      : {}),
   };
 }
 
