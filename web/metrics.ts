@@ -191,7 +191,7 @@ export class WebMetrics {
       });
     new Gauge({
       name: `${p}event_loop_lag_seconds`,
-      help: "Event-loop lag p99 by thread (main; a sim's workers)",
+      help: "Event-loop lag p99 by thread now (main: since the previous scrape; a sim's broker and workers: over their last second)",
       labelNames: ["thread"],
       registers: [r],
       collect() {

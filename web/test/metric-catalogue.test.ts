@@ -183,7 +183,7 @@ describe("the metrics the alerts and the dashboard read", () => {
         clashes: { count: 0 },
         twins: liveTwins(),
         sched: { now: () => 0 },
-        lagP99ByThread: () => ({ main: 1 }),
+        lagRecentP99ByThread: () => ({ main: 1 }),
         brokerStats: () => stats,
       }) as unknown as FleetRun;
     const own = await new WebMetrics(source, simFigures(run({ clients: 3, messagesIn: 5 }))).text();
