@@ -15,8 +15,14 @@ import { readGauge } from "./read-gauge.js";
 /** What `/metrics` reads beyond the view: the fleet's own figures (view/figures.ts builds them). */
 export type FleetFigures = Figures;
 
-/** Buckets of the sync latency, seconds: fine up to the paper's 1 s, and past it to the 5 s limit. */
-export const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+/**
+ * Buckets of the sync latency, seconds: fine up to the paper's 1 s, past it to the 5 s limit, and on
+ * to the length of an outage the fleet rides out (a broker restarted, a partition: tens of seconds to
+ * minutes), whose late deliveries a quantile over a last bucket of 10 s read as 10 s.
+ */
+export const LATENCY_BUCKETS_S = [
+  0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30, 60, 120, 300,
+];
 
 /** A counter set to a total read elsewhere (prom-client counters only go up: add the difference). */
 function total(c: Counter<string>, value: number, labels: Record<string, string> = {}): void {
