@@ -8,6 +8,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { type Level, pino } from "pino";
+import { RecentLag } from "../node/recent-lag.js";
 import { assertNever } from "../protocol/index.js";
 import { PortListener } from "./port-listener.js";
 import { type RunningBroker, startBroker } from "./server.js";
@@ -29,8 +30,11 @@ export interface BrokerThreadStats {
   readonly messagesOut: number;
   /** Streams open on the in-memory transport. */
   readonly streams: number;
+  /** Event-loop lag since the thread started: p99 and max. */
   readonly lagP99Ms: number;
   readonly lagMaxMs: number;
+  /** Event-loop lag p99 since its previous stats: the lag now, for /metrics. */
+  readonly lagRecentP99Ms: number;
 }
 
 export type BrokerThreadReply =
@@ -48,6 +52,8 @@ class BrokerThread {
   /** Deliveries by the brokers before the running one (each restart starts a new count). */
   private messagesOutBefore = 0;
   private readonly lag = monitorEventLoopDelay({ resolution: 10 });
+  /** The same since the last stats only. */
+  private readonly recentLag = new RecentLag();
   private readonly timer: NodeJS.Timeout;
   private readonly logger;
   private readonly listener: PortListener;
@@ -78,6 +84,7 @@ class BrokerThread {
       streams: this.listener.streams,
       lagP99Ms: this.lag.percentile(99) / 1e6,
       lagMaxMs: this.lag.max / 1e6,
+      lagRecentP99Ms: this.recentLag.takeP99Ms(),
     };
   }
 
@@ -97,6 +104,7 @@ class BrokerThread {
     if (m.type === "close") {
       clearInterval(this.timer);
       this.lag.disable();
+      this.recentLag.stop();
       this.parent.close();
     }
   }

@@ -99,8 +99,9 @@ export class BrokerThreadHost implements BrokerHost {
   }
 
   /** The broker thread's event-loop lag as it last reported it (cumulative since it started). */
-  lag(): { p99Ms: number; maxMs: number } | undefined {
-    return this.last ? { p99Ms: this.last.lagP99Ms, maxMs: this.last.lagMaxMs } : undefined;
+  lag(): { p99Ms: number; maxMs: number; recentP99Ms: number } | undefined {
+    const l = this.last;
+    return l ? { p99Ms: l.lagP99Ms, maxMs: l.lagMaxMs, recentP99Ms: l.lagRecentP99Ms } : undefined;
   }
 
   /** Threads share the process: its resident memory. */

@@ -5,6 +5,7 @@
  * one stall of KEPT_UP_STALL_MS, on any thread means the host, not the fleet, set the pace.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { RecentLag } from "../node/recent-lag.js";
 
 /** Event-loop lag above this (p99, ms) means the host, not the fleet, set the pace. */
 export const KEPT_UP_LAG_MS = 50;
@@ -29,21 +30,30 @@ export interface Lag {
   readonly maxMs: number;
 }
 
-/** Another thread's latest lag figures (cumulative), undefined until it has reported. */
-export type LagSource = () => Lag | undefined;
+/** Another thread's latest lag figures (cumulative, and its p99 since its previous report), undefined until it has reported. */
+export type LagSource = () => (Lag & { readonly recentP99Ms?: number }) | undefined;
 
 export class LagMonitor {
   private readonly shards = new Map<number, Lag>();
   private readonly here = monitorEventLoopDelay({ resolution: 10 });
+  /** Each worker's lag p99 since its previous report. */
+  private readonly recent = new Map<number, number>();
 
-  /** `others`: threads beside the main one and the node workers, by name (`broker`). */
-  constructor(private readonly others: Readonly<Record<string, LagSource>> = {}) {
+  /**
+   * `others`: threads beside the main one and the node workers, by name (`broker`); `hereRecent`: the
+   * main thread's lag since the last recentByThread().
+   */
+  constructor(
+    private readonly others: Readonly<Record<string, LagSource>> = {},
+    private readonly hereRecent: Pick<RecentLag, "takeP99Ms" | "stop"> = new RecentLag(),
+  ) {
     this.here.enable();
   }
 
   /** A worker thread's latest figures (they are cumulative: the newest replaces the last). */
-  worker(shard: number, p99Ms: number, maxMs: number): void {
+  worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number): void {
     this.shards.set(shard, { p99Ms, maxMs });
+    if (recentP99Ms !== undefined) this.recent.set(shard, recentP99Ms);
   }
 
   /** The worst worker thread: the simulated nodes' own clock. */
@@ -64,12 +74,29 @@ export class LagMonitor {
 
   /** A named other thread's latest figures (`broker`), if it has reported. */
   other(name: string): Lag | undefined {
-    return this.others[name]?.();
+    const l = this.others[name]?.();
+    return l ? { p99Ms: l.p99Ms, maxMs: l.maxMs } : undefined;
   }
 
   /** p99 lag in ms by thread: `main`, each other thread that reported, and `worker-N` per shard. */
   byThread(): Record<string, number> {
     return Object.fromEntries(Object.entries(this.threads()).map(([name, l]) => [name, l.p99Ms]));
+  }
+
+  /**
+   * p99 lag in ms by thread now, by the names of byThread(): each worker's and other thread's since
+   * its previous report (every second), the main thread's since the previous call (a scrape). byThread()
+   * is since each thread started: after an hour, a minute of 100 ms stalls moves it by little, and
+   * once they are over it keeps them for as long again.
+   */
+  recentByThread(): Record<string, number> {
+    const out: Record<string, number> = { main: this.hereRecent.takeP99Ms() };
+    for (const [name, source] of Object.entries(this.others)) {
+      const l = source();
+      if (l) out[name] = l.recentP99Ms ?? l.p99Ms;
+    }
+    for (const [shard, l] of this.shards) out[`worker-${shard}`] = this.recent.get(shard) ?? l.p99Ms;
+    return out;
   }
 
   /** Every thread's lag, by the names of byThread(). */
@@ -95,6 +122,7 @@ export class LagMonitor {
 
   stop(): void {
     this.here.disable();
+    this.hereRecent.stop();
   }
 }
 

@@ -146,7 +146,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     let run: FleetRun | undefined;
     const onShard = routeShardReports({
       events: (events) => run?.collector.push(events),
-      lag: { worker: (shard, p99, max) => run?.lag?.worker(shard, p99, max) },
+      lag: { worker: (shard, p99, max, recent) => run?.lag?.worker(shard, p99, max, recent) },
       error: (text) => run?.emit("log", text, "error"),
     });
     if (opts.clock === "virtual") {
@@ -167,8 +167,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     return run;
   }
 
-  /** Event-loop lag p99 (ms) of the main thread and of each worker thread; none on virtual time. */
-  readonly lagP99ByThread = (): Record<string, number> => this.lag?.byThread() ?? {};
+  /** Each thread's lag p99 now, ms (fleet/lag.ts recentByThread); none on virtual time. */
+  readonly lagRecentP99ByThread = (): Record<string, number> => this.lag?.recentByThread() ?? {};
   /** The broker's clients and message counts, when the run's broker is its own and embedded. */
   readonly brokerStats = () => this.parts.broker.stats?.();
   /** The run's twins service; a virtual run without twins (`twins: false`) has none. */

@@ -28,7 +28,7 @@ import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
 /** Where a shard's reports go: its events, its event-loop lag, its errors (details are asked for). */
 export interface ShardReportSinks {
   readonly events: (events: Extract<ShardReport, { type: "events" }>["events"]) => void;
-  readonly lag?: { worker(shard: number, p99Ms: number, maxMs: number): void };
+  readonly lag?: { worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number): void };
   readonly error: (text: string) => void;
 }
 
@@ -39,7 +39,7 @@ export function routeShardReports(to: ShardReportSinks): (r: ShardReport) => voi
       case "events":
         return to.events(r.events);
       case "lag":
-        return to.lag?.worker(r.shard, r.p99Ms, r.maxMs);
+        return to.lag?.worker(r.shard, r.p99Ms, r.maxMs, r.recentP99Ms);
       case "error":
         return to.error(`worker ${r.shard}: ${r.message}`);
       case "detail":

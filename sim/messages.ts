@@ -100,7 +100,15 @@ export interface SimNodeDetail {
 
 export type ShardReport =
   | { readonly type: "events"; readonly shard: number; readonly events: readonly NodeEvent[] }
-  | { readonly type: "lag"; readonly shard: number; readonly p99Ms: number; readonly maxMs: number }
+  | {
+      readonly type: "lag";
+      readonly shard: number;
+      /** Since the thread started: p99 and max. */
+      readonly p99Ms: number;
+      readonly maxMs: number;
+      /** p99 since its previous report: the lag now. */
+      readonly recentP99Ms: number;
+    }
   | { readonly type: "detail"; readonly requestId: number; readonly detail: SimNodeDetail | undefined }
   | { readonly type: "error"; readonly shard: number; readonly message: string };
 

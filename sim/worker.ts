@@ -7,6 +7,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { NodeEvent } from "../node/metrics.js";
 import { portWire } from "../node/port-wire.js";
+import { RecentLag } from "../node/recent-lag.js";
 import { every, RealScheduler } from "../node/scheduler.js";
 import { tcpWire } from "../node/wire.js";
 import type { ShardControl, ShardPortMessage, ShardResult, ShardTask } from "./messages.js";
@@ -33,13 +34,20 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
 
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  const recentLag = new RecentLag();
   const flush = every(sched, FLUSH_MS, () => {
     if (batch.length === 0) return;
     post({ type: "events", shard: task.shard, events: batch });
     batch = [];
   });
   const lagTimer = every(sched, LAG_EVERY_MS, () => {
-    post({ type: "lag", shard: task.shard, p99Ms: lag.percentile(99) / 1e6, maxMs: lag.max / 1e6 });
+    post({
+      type: "lag",
+      shard: task.shard,
+      p99Ms: lag.percentile(99) / 1e6,
+      maxMs: lag.max / 1e6,
+      recentP99Ms: recentLag.takeP99Ms(),
+    });
   });
 
   await new Promise<void>((resolve) => {
@@ -60,6 +68,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   if (batch.length > 0) post({ type: "events", shard: task.shard, events: batch });
   post({ type: "done", shard: task.shard });
   lag.disable();
+  recentLag.stop();
   const result: ShardResult = {
     shard: task.shard,
     nodes,

@@ -52,7 +52,10 @@ export interface Figures {
   flapping?(): number;
   /** A sim: nodes whose sessions another client with the same id keeps taking over, so far. */
   idsInUse?(): number;
-  /** Event-loop lag p99 in ms by thread (`main`, `worker-0`, …). */
+  /**
+   * Event-loop lag p99 in ms by thread (`main`, `worker-0`, …) now: over each worker's and the
+   * broker thread's last second, the main thread's since the previous read.
+   */
   lagP99Ms?(): Readonly<Record<string, number>>;
 }
 
@@ -80,15 +83,22 @@ export function simFigures(run: FleetRun): Figures {
     flapping: flapCount(run.twins),
     behindMaxMs: behindWatch(run.twins, () => run.sched.now()),
     badInput: () => run.twins.badInput().byReason,
-    lagP99Ms: () => run.lagP99ByThread(),
-    brokerClients: () => run.brokerStats()?.clients ?? 0,
-    brokerMessages: () => {
-      const b = run.brokerStats();
-      return {
-        in: b?.messagesIn ?? 0,
-        ...(b?.messagesOut !== undefined ? { out: b.messagesOut } : {}),
-      };
-    },
+    lagP99Ms: () => run.lagRecentP99ByThread(),
+    // Only a broker of the run's own, in its process, is counted here: with someone else's broker
+    // (`--broker`), a broker process or virtual time's in-memory one these were 0, read as a broker
+    // without clients or traffic.
+    ...(run.brokerStats() !== undefined
+      ? {
+          brokerClients: () => run.brokerStats()?.clients ?? 0,
+          brokerMessages: () => {
+            const b = run.brokerStats();
+            return {
+              in: b?.messagesIn ?? 0,
+              ...(b?.messagesOut !== undefined ? { out: b.messagesOut } : {}),
+            };
+          },
+        }
+      : {}),
   };
 }
 

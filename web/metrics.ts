@@ -15,8 +15,14 @@ import { readGauge } from "./read-gauge.js";
 /** What `/metrics` reads beyond the view: the fleet's own figures (view/figures.ts builds them). */
 export type FleetFigures = Figures;
 
-/** Buckets of the sync latency, seconds: fine up to the paper's 1 s, and past it to the 5 s limit. */
-export const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+/**
+ * Buckets of the sync latency, seconds: fine up to the paper's 1 s, past it to the 5 s limit, and on
+ * to the length of an outage the fleet rides out (a broker restarted, a partition: tens of seconds to
+ * minutes), whose late deliveries a quantile over a last bucket of 10 s read as 10 s.
+ */
+export const LATENCY_BUCKETS_S = [
+  0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30, 60, 120, 300,
+];
 
 /** A counter set to a total read elsewhere (prom-client counters only go up: add the difference). */
 function total(c: Counter<string>, value: number, labels: Record<string, string> = {}): void {
@@ -71,15 +77,18 @@ export class WebMetrics {
         for (const ms of figures.latencySince?.() ?? []) this.latency.observe(ms / 1000);
       },
     });
-    const counter = (name: string, help: string, read: (() => number) | undefined) =>
-      new Counter({
-        name: p + name,
-        help,
-        registers: [r],
-        collect() {
-          if (read) total(this, read());
-        },
-      });
+    /** A counter read from a figure; absent where the process has no such figure (never a 0 that was not counted). */
+    const counter = (name: string, help: string, read: (() => number) | undefined) => {
+      if (read)
+        new Counter({
+          name: p + name,
+          help,
+          registers: [r],
+          collect() {
+            total(this, read());
+          },
+        });
+    };
     counter("sync_late_total", "Pairs reflected later than 5 s", figures.late?.bind(figures));
     counter(
       "sync_lost_total",
@@ -102,7 +111,9 @@ export class WebMetrics {
         "Nodes whose sessions another client with the same client id keeps taking over",
         figures.idsInUse.bind(figures),
       );
-    gauge("broker_clients", "Clients connected to the broker", () => figures.brokerClients?.() ?? 0);
+    // A run's own embedded broker only: a live fleet's (or a run's on someone else's) broker serves its own.
+    const clients = figures.brokerClients?.bind(figures);
+    if (clients) gauge("broker_clients", "Clients connected to the run's embedded broker", clients);
     const twinsBroker = figures.twinsBroker?.bind(figures);
     if (twinsBroker)
       new Gauge({
@@ -148,18 +159,20 @@ export class WebMetrics {
         "Other twins services holding a presence on the fleet now: each sends its own pairings and sets, and they undo each other's (0 when this one is alone)",
         others,
       );
-    new Counter({
-      name: `${p}broker_messages_total`,
-      help: "Messages the broker took in (direction=in) and delivered (direction=out)",
-      labelNames: ["direction"],
-      registers: [r],
-      collect() {
-        const m = figures.brokerMessages?.();
-        this.reset();
-        if (m) this.inc({ direction: "in" }, m.in);
-        if (m?.out !== undefined) this.inc({ direction: "out" }, m.out);
-      },
-    });
+    const messages = figures.brokerMessages?.bind(figures);
+    if (messages)
+      new Counter({
+        name: `${p}broker_messages_total`,
+        help: "Messages the run's embedded broker took in (direction=in) and delivered (direction=out)",
+        labelNames: ["direction"],
+        registers: [r],
+        collect() {
+          const m = messages();
+          this.reset();
+          this.inc({ direction: "in" }, m.in);
+          if (m.out !== undefined) this.inc({ direction: "out" }, m.out);
+        },
+      });
     new Counter({
       name: `${p}twins_bad_input_total`,
       help: "Messages the twins refused, by reason",
@@ -184,7 +197,7 @@ export class WebMetrics {
       });
     new Gauge({
       name: `${p}event_loop_lag_seconds`,
-      help: "Event-loop lag p99 by thread (main; a sim's workers)",
+      help: "Event-loop lag p99 by thread now (main: since the previous scrape; a sim's broker and workers: over their last second)",
       labelNames: ["thread"],
       registers: [r],
       collect() {

@@ -3,8 +3,9 @@
  * file as shipped; its unit tests (prometheus-alerts.test.yml, `promtool test rules`), a firing and
  * a quiet case for every alert; every metric it reads documented; and Debian's Prometheus evaluating
  * them (every `for:` cut to 5 s in a copy) against a real `twinfleet broker`, a standalone
- * `twinfleet twins` and a small `twinfleet sim --shard 1/1` of 20 nodes: the nodes killed, the fleet
- * offline alerts go pending, then fire; the broker killed, its own and the twins' go the same way.
+ * `twinfleet twins` and a small `twinfleet sim --shard 1/1` of 20 nodes: the dashboard's panels have
+ * data (but a run's own figures); the nodes killed, the fleet offline alerts go pending, then fire;
+ * the broker killed, its own and the twins' go the same way.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -220,6 +221,25 @@ ${JSON.stringify(await alerts())}\n${promLog.slice(-1500)}`);
     await new Promise((r) => setTimeout(r, 6000));
     const quiet = (await alerts()).map((a) => a.labels.alertname);
     expect(quiet).toEqual([]);
+    // Every dashboard panel but a run's own figures has data from a broker and a twins service.
+    const dash = JSON.parse(readFileSync(join(ROOT, "docs/grafana-twinfleet.json"), "utf8")) as {
+      panels: { title: string; description?: string; targets: { expr: string }[] }[];
+    };
+    for (const p of dash.panels) {
+      if (/^A run's figures?\b/.test(p.description ?? "")) continue;
+      const counts = await Promise.all(
+        p.targets.map(async (t) => {
+          const q = t.expr.replaceAll("$job", ".*").replaceAll("$__rate_interval", "1m");
+          return (
+            (await api<{ result: unknown[] }>(`query?query=${encodeURIComponent(q)}`))?.result.length ?? 0
+          );
+        }),
+      );
+      expect(
+        counts.some((n) => n > 0),
+        `panel "${p.title}" has no data: ${JSON.stringify(p.targets)}`,
+      ).toBe(true);
+    }
 
     // The nodes gone (kill -9: the broker publishes their wills at once).
     await ended(sim);

@@ -1,0 +1,243 @@
+/**
+ * The metrics docs/prometheus-alerts.yml and docs/grafana-twinfleet.json read, against what the three
+ * exporters serve: a standalone broker (`twinfleet broker --http`, web/broker-metrics.ts), a live
+ * fleet's twins service (`twins --http`, `monitor`: web/metrics.ts on twinsFigures) and a run with every
+ * figure (`sim --http` with its own embedded broker). Each name read exists with the type the query
+ * takes it as (rate/increase over a counter or a histogram's series), each label matched or kept by
+ * `by (…)` is one of its labels, and each dashboard panel that is not a run's own figure has data on a
+ * site of a standalone broker and a twins service.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker } from "../../broker/index.js";
+import type { RunningBroker } from "../../broker/server.js";
+import type { FleetRun } from "../../fleet/run.js";
+import type { Twins } from "../../twins/index.js";
+import { type Figures, simFigures, twinsFigures } from "../../view/figures.js";
+import type { ConsoleSource } from "../../view/source.js";
+import { BrokerMetrics } from "../broker-metrics.js";
+import { WebMetrics } from "../metrics.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+
+interface Served {
+  readonly type: string;
+  readonly labels: ReadonlySet<string>;
+}
+type Catalogue = ReadonlyMap<string, Served>;
+
+/** Every metric a registry serves, with its type and label names (the target's job and instance added). */
+async function catalogue(registry: Registry): Promise<Catalogue> {
+  const out = new Map<string, Served>();
+  for (const m of await registry.getMetricsAsJSON()) {
+    const declared = (registry.getSingleMetric(m.name) as unknown as { labelNames?: string[] }).labelNames;
+    const labels = new Set(["job", "instance", ...(declared ?? [])]);
+    for (const v of m.values) for (const l of Object.keys(v.labels)) labels.add(l);
+    out.set(m.name, { type: String(m.type), labels });
+  }
+  return out;
+}
+
+/** The series a name stands for: itself, or a histogram's `_bucket` (with `le`), `_sum` or `_count`. */
+function lookup(cat: Catalogue, name: string): Served | undefined {
+  const own = cat.get(name);
+  if (own) return own;
+  const m = /^(.*)_(bucket|sum|count)$/.exec(name);
+  const h = m ? cat.get(m[1]!) : undefined;
+  if (!m || h?.type !== "histogram") return undefined;
+  return { type: "counter", labels: new Set([...h.labels, ...(m[2] === "bucket" ? ["le"] : [])]) };
+}
+
+/** What is wrong with one query against the metrics served (empty: nothing). */
+function problems(expr: string, cat: Catalogue): string[] {
+  const out: string[] = [];
+  const used = [...expr.matchAll(/\b(twinfleet_\w+)(\{[^}]*\})?/g)];
+  const labelsOf = new Set<string>();
+  for (const [, name, matchers] of used) {
+    const s = lookup(cat, name!);
+    if (!s) {
+      out.push(`${name} is not served`);
+      continue;
+    }
+    for (const l of s.labels) labelsOf.add(l);
+    for (const [, label] of (matchers ?? "").matchAll(/(\w+)\s*(?:=~|!~|!=|=)/g))
+      if (!s.labels.has(label!)) out.push(`${name} has no label ${label}`);
+  }
+  for (const [, fn, name] of expr.matchAll(/\b(rate|irate|increase)\(\s*(twinfleet_\w+)/g)) {
+    const s = lookup(cat, name!);
+    if (s && s.type !== "counter") out.push(`${fn}() over ${name}, a ${s.type}`);
+  }
+  for (const [, list] of expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g))
+    for (const l of list!.split(",").map((x) => x.trim()))
+      if (l && !labelsOf.has(l)) out.push(`by/without (${l}): no metric of the query has it`);
+  return out;
+}
+
+/** A fleet view with no node: the names and types do not depend on the fleet. */
+const source = {
+  nodes: () => [],
+  convergence: () => ({ inSync: 0, fraction: 1, known: 0, online: 0 }),
+} as unknown as ConsoleSource;
+
+/** A run with every figure, its own embedded broker included (`sim --http`). */
+const runFigures: Required<Figures> = {
+  latencySince: () => [0.2],
+  late: () => 0,
+  lost: () => 0,
+  reconnects: () => 0,
+  brokerClients: () => 0,
+  brokerMessages: () => ({ in: 0, out: 0 }),
+  twinsBroker: () => "up",
+  twinsBrokerOutages: () => ({ "own-stall": 0, broker: 0 }),
+  twinsStoreSaved: () => true,
+  twinsOtherServices: () => 0,
+  behindMaxMs: () => 0,
+  badInput: () => ({ "bad-payload": 0 }),
+  brokerDropped: () => ({ "retained-write": 0 }),
+  flapping: () => 0,
+  idsInUse: () => 0,
+  lagP99Ms: () => ({ main: 1 }),
+};
+
+/** A twins service with no node, as much of it as the figures read. */
+function liveTwins() {
+  return {
+    on: () => {},
+    waiting: undefined,
+    unsavedSince: undefined,
+    get: () => undefined,
+    convergence: () => ({ followers: [] }),
+    otherServices: [],
+    badInput: () => ({ byReason: { "bad-payload": 0 } }),
+  };
+}
+
+/** A twins service's figures, as twinsFigures gives them to `twins --http`. */
+function liveFigures(): Figures {
+  return twinsFigures(liveTwins() as unknown as Twins, () => 0);
+}
+
+let broker: RunningBroker | undefined;
+let brokerCat: Catalogue;
+let twinsCat: Catalogue;
+let runCat: Catalogue;
+
+beforeAll(async () => {
+  broker = await startBroker({ host: "127.0.0.1", port: 0 });
+  const figures = broker.figures;
+  // With --tls-port the certificate's expiry is served too.
+  const withTls = { ...figures, tally: { ...figures.tally, certificateNotAfter: 2e12 } };
+  brokerCat = await catalogue(new BrokerMetrics(withTls).registry);
+  twinsCat = await catalogue(new WebMetrics(source, liveFigures()).registry);
+  runCat = await catalogue(new WebMetrics(source, runFigures).registry);
+});
+afterAll(async () => {
+  await broker?.close();
+});
+
+/** Everything any of the three serves (a name served by two has one type in both). */
+function all(): Catalogue {
+  const out = new Map<string, Served>();
+  for (const cat of [brokerCat, twinsCat, runCat])
+    for (const [name, s] of cat) {
+      const had = out.get(name);
+      out.set(name, { type: s.type, labels: new Set([...(had?.labels ?? []), ...s.labels]) });
+    }
+  return out;
+}
+
+interface Panel {
+  readonly title: string;
+  readonly description?: string;
+  readonly targets: readonly { readonly expr: string }[];
+}
+
+function dashboard(): { panels: Panel[]; templating: { list: { name: string; query?: unknown }[] } } {
+  return JSON.parse(readFileSync(join(ROOT, "docs/grafana-twinfleet.json"), "utf8"));
+}
+
+describe("the metrics the alerts and the dashboard read", () => {
+  it("a live fleet's twins service serves none of a run's own figures as a 0 it did not count", () => {
+    for (const name of [
+      "twinfleet_broker_clients",
+      "twinfleet_broker_messages_total",
+      "twinfleet_sync_late_total",
+      "twinfleet_sync_lost_total",
+      "twinfleet_reconnects_total",
+    ]) {
+      expect(twinsCat.has(name), name).toBe(false);
+      expect(runCat.has(name), name).toBe(true);
+    }
+  });
+
+  it("a run serves its broker's clients and messages only when that broker is its own, in its process", async () => {
+    /** A run whose broker gives these stats (an embedded one) or none (`--broker`, `--broker-process`). */
+    const run = (stats: { clients: number; messagesIn: number } | undefined) =>
+      ({
+        collector: {
+          checker: { onReflected: () => {}, counts: () => ({ late: 0, lost: 0 }) },
+          disconnects: 0,
+        },
+        clashes: { count: 0 },
+        twins: liveTwins(),
+        sched: { now: () => 0 },
+        lagRecentP99ByThread: () => ({ main: 1 }),
+        brokerStats: () => stats,
+      }) as unknown as FleetRun;
+    const own = await new WebMetrics(source, simFigures(run({ clients: 3, messagesIn: 5 }))).text();
+    expect(own).toMatch(/^twinfleet_broker_clients 3$/m);
+    expect(own).toMatch(/^twinfleet_broker_messages_total\{direction="in"\} 5$/m);
+    const joined = await new WebMetrics(source, simFigures(run(undefined))).text();
+    expect(joined).not.toMatch(/twinfleet_broker_/);
+    expect(joined).toMatch(/^twinfleet_sync_lost_total 0$/m);
+  });
+
+  it("every alert's expression reads metrics served, as their types and labels", () => {
+    const rules = readFileSync(join(ROOT, "docs/prometheus-alerts.yml"), "utf8");
+    const exprs = [...rules.matchAll(/^\s*expr: (?:>-\n)?([\s\S]*?)\n\s*(?:for|labels):/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(exprs.length).toBeGreaterThan(20);
+    const cat = all();
+    for (const e of exprs) expect(problems(e, cat), e).toEqual([]);
+  });
+
+  it("every dashboard query reads metrics served, as their types and labels", () => {
+    const d = dashboard();
+    const cat = all();
+    const exprs = d.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(15);
+    for (const e of exprs) expect(problems(e, cat), e).toEqual([]);
+    // The job picker offers the jobs of every exporter.
+    const job = d.templating.list.find((v) => v.name === "job");
+    const q = JSON.stringify(job?.query);
+    const exporters: [string, Catalogue][] = [
+      ["the broker", brokerCat],
+      ["a twins service", twinsCat],
+      ["a run", runCat],
+    ];
+    for (const [who, cat] of exporters)
+      expect(
+        [...q.matchAll(/twinfleet_\w+/g)].some((m) => cat.has(m[0])),
+        `the job variable (${q}) lists the job of ${who}`,
+      ).toBe(true);
+  });
+
+  it("every dashboard panel but a run's own figures has data on a site of a standalone broker and a twins service", () => {
+    const site = new Map([...brokerCat, ...twinsCat]);
+    for (const p of dashboard().panels) {
+      if (/^A run's figures?\b/.test(p.description ?? "")) continue;
+      // A query has data when one side of an `or` reads only metrics the site serves.
+      const served = p.targets.some((t) =>
+        t.expr
+          .split(/\)\s+or\s+|\s+or\s+/)
+          .some((side) =>
+            [...side.matchAll(/\btwinfleet_\w+/g)].every((m) => lookup(site, m[0]) !== undefined),
+          ),
+      );
+      expect(served, `panel "${p.title}" reads ${p.targets.map((t) => t.expr).join(" | ")}`).toBe(true);
+    }
+  });
+});
