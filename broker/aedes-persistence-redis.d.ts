@@ -10,6 +10,9 @@ declare module "aedes-persistence-redis/asyncPersistence.js" {
     createRetainedStreamCombi(patterns: readonly string[]): AsyncIterable<object>;
     createRetainedStream(pattern: string): AsyncIterable<object>;
     outgoingStream(client: { readonly id: string }): AsyncIterable<object>;
+    /** The wills of the brokers not named (truthy) in `brokers`; all of them without it. */
+    streamWill(brokers?: Readonly<Record<string, unknown>>): AsyncIterable<object>;
+    delWill(client: { readonly id: string; readonly brokerId: string }): Promise<unknown>;
     /** Leaves the emitter's subscription broadcast, then disconnects its connection. */
     destroy(): Promise<void>;
   }

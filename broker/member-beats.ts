@@ -24,6 +24,24 @@ interface Emitter {
 
 const BEATS = `${MEMBER_TOPIC}/+/beat`;
 
+/**
+ * Aedes's own heartbeat (`$SYS/<id>/heartbeat`), sent once now. Aedes sends its first one only a
+ * heartbeat interval (60 s) after its start, and the other members' will clean-up (every 4 minutes)
+ * publishes and deletes the wills of every broker it has not heard one from: a member restarted
+ * within a minute before another's clean-up had its live clients' wills published (each node shown
+ * offline by its retained `T1 0` while connected) and deleted, so that when those nodes died later
+ * nothing told it, and they were shown online for ever. Sent at the start, before the listeners, the
+ * member is known alive from its first client on.
+ */
+export function announceAlive(aedes: Aedes): Promise<void> {
+  return publishPacket(aedes, {
+    topic: `$SYS/${aedes.id}/heartbeat`,
+    payload: Buffer.from(aedes.id),
+    qos: 0,
+    retain: false,
+  });
+}
+
 function publish(aedes: Aedes, topic: string, payload: string, qos: 0 | 1): Promise<void> {
   return publishPacket(aedes, { topic, payload: Buffer.from(payload), qos, retain: false });
 }
@@ -110,6 +128,7 @@ export function watchMembers(
     done();
   };
   mq.on(BEATS, heard);
+  announceAlive(aedes).catch(failed("the start's heartbeat was not published"));
   watch.start();
   willBrokers(store)
     .then((ids) => {

@@ -23,6 +23,7 @@ import { redisConsoleQuieter } from "./redis-console.js";
 import { RedisHealth } from "./redis-health.js";
 import { redactRedisUrl, redisUrlProblem } from "./redis-url.js";
 import { monotonicNow, type StoreFailureText, StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
+import { type KeptWill, unsupersededWills } from "./superseded-wills.js";
 
 /** Redis keeps no copy here: a will or retained message it did not take is gone. */
 const REDIS_FAILURE: StoreFailureText = {
@@ -75,6 +76,11 @@ class StreamingRedisPersistence extends AsyncRedisPersistence {
   }
   override outgoingStream(client: { readonly id: string }): Readable {
     return Readable.from(super.outgoingStream(client));
+  }
+  /** Aedes's will clean-up reads this: a will its client replaced on a live member is deleted, not published. */
+  override streamWill(brokers?: Readonly<Record<string, unknown>>): Readable {
+    const all = () => super.streamWill() as AsyncIterable<KeptWill>;
+    return Readable.from(unsupersededWills({ allWills: all, delWill: (c) => this.delWill(c) }, brokers));
   }
 }
 
