@@ -6,7 +6,7 @@
  */
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import type { ZodError } from "zod";
+import type { ZodError, ZodType } from "zod";
 import { CommandRefused, CommandUnavailable } from "../view/source.js";
 import { BODY_ROUTES } from "./schemas.js";
 
@@ -79,6 +79,20 @@ export function fromZod(where: "body" | "query" | "path", e: ZodError): ProblemE
   if (unknown !== undefined) path.push(unknown);
   const field = path.length === 0 ? where : `${where}.${path.join(".")}`;
   return new ProblemError(400, `${field}: ${issue ? issueText(where, issue) : "is not valid"}`, field);
+}
+
+/**
+ * A query checked against its schema: a parameter given more than once is said so first, whatever
+ * its type — an enum's or a flag's own message (`query.kind: must be real, sim, host or unknown`)
+ * read as if `kind=sim&kind=sim` held a bad value.
+ */
+export function parseQuery<T>(schema: ZodType<T>, query: unknown): T {
+  for (const [name, value] of Object.entries(query ?? {}))
+    if (Array.isArray(value))
+      throw new ProblemError(400, `query.${name}: is given more than once`, `query.${name}`);
+  const r = schema.safeParse(query ?? {});
+  if (!r.success) throw fromZod("query", r.error);
+  return r.data;
 }
 
 type Issue = ZodError["issues"][number];

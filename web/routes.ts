@@ -13,7 +13,7 @@ import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
 import type { WholeListBody } from "./list-body.js";
-import { fromZod, ProblemError } from "./problem.js";
+import { fromZod, ProblemError, parseQuery } from "./problem.js";
 import {
   faultBody,
   followParams,
@@ -42,6 +42,7 @@ export interface RouteContext {
 }
 
 function parse<T>(schema: ZodType<T>, where: "body" | "query" | "path", value: unknown): T {
+  if (where === "query") return parseQuery(schema, value);
   const r = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (!r.success) throw fromZod(where, r.error);
   return r.data;

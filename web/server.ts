@@ -17,7 +17,7 @@ import { WholeListBody } from "./list-body.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
-import { clientError, fromZod, ProblemError, problemOf, sendProblem } from "./problem.js";
+import { clientError, ProblemError, parseQuery, problemOf, sendProblem } from "./problem.js";
 import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
 import { registerRoutes } from "./routes.js";
 import { BODY_ROUTES, eventsQuery, QUERY_ROUTES } from "./schemas.js";
@@ -147,8 +147,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     return metrics.text();
   });
   app.get("/api/events", async (req, reply) => {
-    const r = eventsQuery.safeParse(req.query ?? {});
-    if (!r.success) throw fromZod("query", r.error);
+    parseQuery(eventsQuery, req.query);
     // A stream with the token (the operator's page sends it) takes the place of the oldest without.
     const trusted = carriesToken(req, o.token);
     if (hub.full && !(trusted && req.method !== "HEAD" && hub.makeRoom())) {

@@ -259,6 +259,43 @@ describe("a bad request to the API", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("a query parameter given twice is said so, whatever its type; a count out of range gives its range", async () => {
+    // Each parameter of each route that reads a query, twice with a value it takes once.
+    const twice: [string, string][] = [
+      ["/api/nodes", "q=a&q=b"],
+      ["/api/nodes", "kind=sim&kind=sim"],
+      ["/api/nodes", "online=true&online=false"],
+      ["/api/nodes", "sync=in-sync&sync=in-sync"],
+      ["/api/nodes", "offset=1&offset=1"],
+      ["/api/nodes", "limit=1&limit=2"],
+      ["/api/events", `token=${TOKEN}&token=${TOKEN}`],
+      [`/api/nodes/${ids[0]}`, "force=true&force=true"],
+    ];
+    for (const [path, query] of twice) {
+      const name = query.split("=")[0];
+      const method = path.startsWith("/api/nodes/") ? "DELETE" : "GET";
+      const a = await call(server, method, `${path}?${query}`, { token: TOKEN });
+      expect(a.json, `${method} ${path}?${query}`).toMatchObject({
+        status: 400,
+        field: `query.${name}`,
+        detail: `query.${name}: is given more than once`,
+      });
+    }
+    for (const [query, range] of [
+      ["limit=99999999999999999999", "from 0 to 100000"],
+      ["limit=-1", "from 0 to 100000"],
+      ["offset=-5", "from 0 to 10000000"],
+      ["offset=99999999999", "from 0 to 10000000"],
+    ] as const) {
+      const name = query.split("=")[0];
+      const a = await call(server, "GET", `/api/nodes?${query}`);
+      expect(a.json, query).toMatchObject({
+        status: 400,
+        detail: `query.${name}: must be a whole number ${range}`,
+      });
+    }
+  });
+
   it("refused by the fleet as it stands is a 409 naming the path id, not a 500", async () => {
     const [a, b] = ids;
     const unpair = await call(server, "DELETE", `/api/nodes/${a}/follows/nobody`, { token: TOKEN });
