@@ -87,7 +87,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     // A path that is not valid percent-encoding (`/api/nodes/%ff`) is refused before routing.
     frameworkErrors: (error, req, reply) => sendProblem(reply, problemOf(error, req)),
   });
-  limitConnections(app.server, o.connections);
+  const connections = limitConnections(app.server, o.connections);
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);
@@ -99,7 +99,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     pingMs: o.pingMs,
     catchUp: () => wholeList.catchUp(),
   });
-  const metrics = new WebMetrics(o.source, o.figures, hub);
+  const metrics = new WebMetrics(o.source, o.figures, hub, connections);
   const root = o.publicDir ?? publicRoot();
 
   const routes = routeList(app);
