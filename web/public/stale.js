@@ -15,7 +15,7 @@ const WHY = {
 
 export function staleNote() {
   const text = h("span", { class: "notice-text" });
-  const el = h("div", { class: "notice warn stale-note", id: "stale", role: "status", hidden: true }, text);
+  const el = h("div", { class: "stale-note", id: "stale", role: "status", hidden: true }, text);
   let since;
   let opened = false;
   let why = "";
