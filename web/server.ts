@@ -12,6 +12,7 @@ import type { ConsoleSource } from "../view/source.js";
 import { carriesToken } from "./auth.js";
 import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
+import { continueOnceChecked } from "./expect-continue.js";
 import { useJsonBodies } from "./json-body.js";
 import { WholeListBody } from "./list-body.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
@@ -91,6 +92,8 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);
+  // `Expect: 100-continue` is answered 100 only once the headers pass every check.
+  continueOnceChecked(app, BODY_LIMIT_BYTES);
   // The whole node list, kept as bytes; a stream opened meanwhile is brought forward from it.
   const wholeList = new WholeListBody(o.source, o.scheduler);
   const hub = new EventHub(o.source, o.kind, o.scheduler, {
