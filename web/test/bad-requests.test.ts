@@ -296,6 +296,35 @@ describe("a bad request to the API", () => {
     }
   });
 
+  it("takes an If-Match list with empty elements, and judges its tags", async () => {
+    const [a] = ids;
+    const lists = (v: string) => [`${v},`, `, ${v}`, `"999999",,${v}`, ` ${v} , `, `"x,y", ${v}`];
+    for (const make of [0, 1, 2, 3, 4]) {
+      const read = await call(server, "GET", `/api/nodes/${a}`);
+      const v = String(read.headers.get("etag"));
+      const h = lists(v)[make] as string;
+      const set = await call(server, "PUT", `/api/nodes/${a}/state`, {
+        token: TOKEN,
+        body: { on: make % 2 === 0 },
+        headers: { "if-match": h },
+      });
+      expect([set.status, h]).toEqual([200, h]);
+    }
+    // Empty elements alone name nothing: 400, as an empty If-Match; a tag elsewhere is a 412.
+    for (const [h, status] of [
+      [",", 400],
+      [" , ,", 400],
+      ['"999999",', 412],
+    ] as const) {
+      const set = await call(server, "PUT", `/api/nodes/${a}/state`, {
+        token: TOKEN,
+        body: { on: true },
+        headers: { "if-match": h },
+      });
+      expect([set.status, h]).toEqual([status, h]);
+    }
+  });
+
   it("refused by the fleet as it stands is a 409 naming the path id, not a 500", async () => {
     const [a, b] = ids;
     const unpair = await call(server, "DELETE", `/api/nodes/${a}/follows/nobody`, { token: TOKEN });
