@@ -296,6 +296,18 @@ describe("a bad request to the API", () => {
     }
   });
 
+  it("names an odd query parameter the same way on every route: quoted, cut short", async () => {
+    const long = "k".repeat(80);
+    for (const path of ["/api/nodes", "/api/fleet", "/api/events"])
+      for (const [query, field] of [
+        ["=1", 'query.""'],
+        [`${long}=1`, `query."${"k".repeat(60)}…"`],
+      ] as const) {
+        const a = await call(server, "GET", `${path}?${query}`, { token: TOKEN });
+        expect(a.json.field, `${path}?${query.slice(0, 10)}`).toBe(field);
+      }
+  });
+
   it("takes an If-Match list with empty elements, and judges its tags", async () => {
     const [a] = ids;
     const lists = (v: string) => [`${v},`, `, ${v}`, `"999999",,${v}`, ` ${v} , `, `"x,y", ${v}`];
