@@ -111,9 +111,14 @@ const isPublic = (url: string) => url === "/" || url === "/healthz" || url.start
  * and its reads need the token, so a rebound page gets a 401 instead.
  */
 export function checkHost(req: FastifyRequest, loopback: boolean, bound?: string): void {
-  // RFC 9112 §3.2: an HTTP/1.1 request without a Host header is answered 400.
+  // RFC 9112 §3.2: an HTTP/1.1 request without a Host header is answered 400, and any request with
+  // more than one. Node keeps the first and drops the others, so `Host: 127.0.0.1` then `Host:
+  // evil.example` was judged a loopback request, where a proxy in front that read the last judged
+  // another.
   if (req.headers.host === undefined && req.raw.httpVersion === "1.1")
     throw new ProblemError(400, "Host: is missing (an HTTP/1.1 request must name its host)", "Host");
+  if (hostLines(req.raw.rawHeaders) > 1)
+    throw new ProblemError(400, "Host: is given more than once (a request names one host)", "Host");
   if (!loopback) return;
   const host = (req.headers.host ?? "").replace(/:\d+$/, "");
   if (host === "" || isLoopbackHost(host) || sameName(host, bound)) return;
@@ -123,6 +128,13 @@ export function checkHost(req: FastifyRequest, loopback: boolean, bound?: string
     `Host ${host} is not a loopback name: open the server as ${as}127.0.0.1, localhost or [::1]`,
     "Host",
   );
+}
+
+/** How many Host header lines `raw` (Node's rawHeaders: name, value, name, value…) holds. */
+function hostLines(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === "host") n++;
+  return n;
 }
 
 /**

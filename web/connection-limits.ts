@@ -9,13 +9,21 @@
  *
  * At the cap, a new connection takes the place of the one that has waited longest since its last
  * request was answered (a keep-alive connection kept for a next request, or one whose client has
- * not read the answer): it is closed, as a server may close an idle connection at any time. Only
- * when every connection is busy (an event stream, a request in progress) is the new one refused.
+ * not read the answer): it is closed, as a server may close an idle connection at any time. With
+ * none such, it takes the place of the one open longest that has not sent its request yet: a client
+ * sends its request as it connects, so that is a socket held open with nothing (a browser's spare)
+ * or with headers trickling in (slowloris, one byte every few seconds). Those used to count as busy:
+ * 256 sockets each sending a header byte every 10 s, opened again as each was closed at its 10 s,
+ * kept /healthz, the page and the API refused unanswered for as long as they came. Only when every
+ * connection is busy (an event stream, a request in progress) is the new one refused.
+ * The cap is at most half the process's limit of open files (`ulimit -n`): at 200, 256 slow sockets
+ * took every file descriptor the service has, its broker connection's and its saves' included.
  * Before, Node's own cap refused the new connection whatever the others were doing: 256 keep-alive
  * clients that had each read one answer (dashboards, scripts with a session, a Go or Python client)
  * kept /healthz, /metrics and the page refused for 30 s, and 256 that never read /api/nodes for
  * 72 s; an answer too large for the kernel's buffers, never read, held its connection for good.
  */
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 
@@ -24,7 +32,7 @@ export interface ConnectionLimits {
   readonly headersTimeoutMs?: number;
   /** How long a whole request may take to arrive (default 30 s). */
   readonly requestTimeoutMs?: number;
-  /** Connections open at once (default 256). */
+  /** Connections open at once (default 256, or half the process's limit of open files if lower). */
   readonly maxConnections?: number;
 }
 
@@ -53,21 +61,50 @@ export function timeoutOptions(o: ConnectionLimits = {}): {
   };
 }
 
-/** What the cap did, for the tests: connections closed to make room, and connections refused. */
+/**
+ * The connections open at once by default: 256, or half the process's soft limit of open files
+ * (`ulimit -n`; Linux's /proc/self/limits) when that is lower, so the other half is left to what the
+ * process does besides (its broker connection, its store, a sim's nodes). Elsewhere, 256.
+ */
+export function defaultMaxConnections(limits = readLimits()): number {
+  const soft = /^Max open files\s+(\d+)/m.exec(limits ?? "")?.[1];
+  return soft === undefined
+    ? MAX_CONNECTIONS
+    : Math.max(1, Math.min(MAX_CONNECTIONS, Math.floor(Number(soft) / 2)));
+}
+
+function readLimits(): string | undefined {
+  try {
+    return readFileSync("/proc/self/limits", "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the cap did (`/metrics`, the tests): connections closed to make room — idle since their
+ * answer, or open without a request — and connections refused with every one busy.
+ */
 export interface ConnectionCounts {
-  madeRoom: number;
+  /** The cap in force. */
+  readonly cap: number;
+  /** Connections open now. */
+  open: number;
+  idle: number;
+  noRequest: number;
   refused: number;
 }
 
 /**
  * Caps the connections the server keeps open at once; at the cap a new connection takes the place of
- * the one idle longest (answered, no request since), or is closed at once, unanswered, when none is.
+ * the one idle longest (answered, no request since), else of the one open longest without a request,
+ * or is closed at once, unanswered, when every one is busy.
  */
 export function limitConnections(server: Server, o: ConnectionLimits = {}): ConnectionCounts {
-  const cap = o.maxConnections ?? MAX_CONNECTIONS;
-  const counts: ConnectionCounts = { madeRoom: 0, refused: 0 };
+  const cap = o.maxConnections ?? defaultMaxConnections();
+  const counts: ConnectionCounts = { cap, open: 0, idle: 0, noRequest: 0, refused: 0 };
   // Every open connection with the answer to its latest request (none yet: undefined), the one whose
-  // latest request came longest ago first.
+  // latest request (or, without one, whose connection) came longest ago first.
   const open = new Map<Socket, ServerResponse | undefined>();
   // Ahead of Node's own listeners: a connection refused here is closed before it is read.
   server.prependListener("connection", (socket: Socket) => {
@@ -77,7 +114,11 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
       return;
     }
     open.set(socket, undefined);
-    socket.once("close", () => open.delete(socket));
+    counts.open = open.size;
+    socket.once("close", () => {
+      open.delete(socket);
+      counts.open = open.size;
+    });
   });
   server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
@@ -86,16 +127,27 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
     open.delete(socket);
     open.set(socket, res);
   });
-  /** Closes the connection idle longest: its latest answer ended, no request since. */
+  /** Closes the connection idle longest, else the one open longest without a request. */
   function makeRoom(): boolean {
+    let unasked: Socket | undefined;
     for (const [socket, res] of open) {
-      if (res?.writableEnded !== true) continue;
-      open.delete(socket);
-      socket.destroy();
-      counts.madeRoom++;
+      if (res === undefined) {
+        unasked ??= socket;
+        continue;
+      }
+      if (!res.writableEnded) continue;
+      close(socket);
+      counts.idle++;
       return true;
     }
-    return false;
+    if (unasked === undefined) return false;
+    close(unasked);
+    counts.noRequest++;
+    return true;
+  }
+  function close(socket: Socket): void {
+    open.delete(socket);
+    socket.destroy();
   }
   return counts;
 }

@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Figures } from "../view/figures.js";
 import type { ConsoleSource } from "../view/source.js";
+import type { ConnectionCounts } from "./connection-limits.js";
 import type { EventHub } from "./events.js";
 import { processMetrics } from "./process-metrics.js";
 import { readGauge } from "./read-gauge.js";
@@ -34,7 +35,12 @@ export class WebMetrics {
   readonly registry = new Registry();
   private readonly latency: Histogram;
 
-  constructor(source: ConsoleSource, figures: FleetFigures = {}, hub?: EventHub) {
+  constructor(
+    source: ConsoleSource,
+    figures: FleetFigures = {},
+    hub?: EventHub,
+    connections?: ConnectionCounts,
+  ) {
     const r = this.registry;
     const p = "twinfleet_";
     processMetrics(r, p);
@@ -213,6 +219,26 @@ export class WebMetrics {
         "Event-stream clients dropped for falling behind, or ended to make room for a stream with the token",
         () => hub.stats.dropped,
       );
+    }
+    if (connections) {
+      gauge("web_connections", "HTTP connections open to the web server now", () => connections.open);
+      gauge(
+        "web_connections_max",
+        "HTTP connections the web server keeps open at once",
+        () => connections.cap,
+      );
+      new Counter({
+        name: `${p}web_connections_closed_total`,
+        help: "HTTP connections closed at the cap: to make room (reason=idle: answered, nothing asked since; reason=no-request: open longest without a request), or refused with every one busy (reason=refused)",
+        labelNames: ["reason"],
+        registers: [r],
+        collect() {
+          this.reset();
+          this.inc({ reason: "idle" }, connections.idle);
+          this.inc({ reason: "no-request" }, connections.noRequest);
+          this.inc({ reason: "refused" }, connections.refused);
+        },
+      });
     }
   }
 

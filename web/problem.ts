@@ -6,7 +6,8 @@
  */
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import type { ZodError } from "zod";
+import type { ZodError, ZodType } from "zod";
+import { shown } from "../protocol/shown.js";
 import { CommandRefused, CommandUnavailable } from "../view/source.js";
 import { BODY_ROUTES } from "./schemas.js";
 
@@ -76,9 +77,33 @@ export function fromZod(where: "body" | "query" | "path", e: ZodError): ProblemE
   const issue = e.issues.find((i) => i.code === "unrecognized_keys") ?? e.issues[0];
   const path = issue?.path.map(String) ?? [];
   const unknown = issue?.code === "unrecognized_keys" ? issue.keys[0] : undefined;
-  if (unknown !== undefined) path.push(unknown);
+  if (unknown !== undefined) path.push(where === "query" ? parameterName(unknown) : unknown);
   const field = path.length === 0 ? where : `${where}.${path.join(".")}`;
   return new ProblemError(400, `${field}: ${issue ? issueText(where, issue) : "is not valid"}`, field);
+}
+
+/**
+ * A query parameter's name as a problem shows it: as it is when it is a plain name, else quoted and
+ * cut short (`query."kkkk…"`, `query.""` for `?=1`, which read `query.`).
+ */
+export function parameterName(key: string): string {
+  return /^[A-Za-z0-9_.[\]-]{1,60}$/.test(key) ? key : shown(key);
+}
+
+/**
+ * A query checked against its schema: a parameter given more than once is said so first, whatever
+ * its type — an enum's or a flag's own message (`query.kind: must be real, sim, host or unknown`)
+ * read as if `kind=sim&kind=sim` held a bad value.
+ */
+export function parseQuery<T>(schema: ZodType<T>, query: unknown): T {
+  for (const [name, value] of Object.entries(query ?? {}))
+    if (Array.isArray(value)) {
+      const field = `query.${parameterName(name)}`;
+      throw new ProblemError(400, `${field}: is given more than once`, field);
+    }
+  const r = schema.safeParse(query ?? {});
+  if (!r.success) throw fromZod("query", r.error);
+  return r.data;
 }
 
 type Issue = ZodError["issues"][number];

@@ -6,9 +6,8 @@
  * not read (400 naming it).
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { shown } from "../protocol/shown.js";
 import { authorize, checkHost, fromLoopback, isProxied } from "./auth.js";
-import { ProblemError } from "./problem.js";
+import { ProblemError, parameterName } from "./problem.js";
 
 /** Every route `app` serves, as `METHOD /path/{param}`, filled in as routes are added. */
 export function routeList(app: FastifyInstance): string[] {
@@ -93,7 +92,7 @@ export function checkRequest(req: FastifyRequest, rules: RequestRules): void {
 export function refuseQuery(req: FastifyRequest): void {
   const key = Object.keys((req.query as Record<string, unknown> | undefined) ?? {})[0];
   if (key === undefined) return;
-  const name = /^[A-Za-z0-9_.[\]-]{1,60}$/.test(key) ? key : shown(key);
+  const name = parameterName(key);
   throw new ProblemError(
     400,
     `query.${name}: is not a parameter of this request (it takes none)`,

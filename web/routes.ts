@@ -13,7 +13,7 @@ import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
 import type { WholeListBody } from "./list-body.js";
-import { fromZod, ProblemError } from "./problem.js";
+import { fromZod, ProblemError, parseQuery } from "./problem.js";
 import {
   faultBody,
   followParams,
@@ -42,6 +42,7 @@ export interface RouteContext {
 }
 
 function parse<T>(schema: ZodType<T>, where: "body" | "query" | "path", value: unknown): T {
+  if (where === "query") return parseQuery(schema, value);
   const r = schema.safeParse(value ?? (where === "body" ? undefined : {}));
   if (!r.success) throw fromZod(where, r.error);
   return r.data;
@@ -61,8 +62,26 @@ function detailOrThrow(source: ConsoleSource, id: NodeId, field = "path.id"): No
   return detailOf(d);
 }
 
-/** `*`, or a list of entity tags (`"3"`, `W/"3"`), as RFC 9110 §13.1.1 writes If-Match. */
-const IF_MATCH = /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/;
+/** One element of If-Match's list and the comma after it (or the end): a tag, `*`, or nothing. */
+const IF_MATCH_ELEMENT = /[\t ]*((?:W\/)?"[\x21\x23-\x7e]*"|\*)?[\t ]*(?:,|$)/y;
+
+/**
+ * `*`, or the list of entity tags (`"3"`, `W/"3"`), as RFC 9110 §13.1.1 writes If-Match; undefined
+ * when it is neither. Empty elements are skipped, as §5.6.1 has a recipient do: `"3",` and `, "3"`
+ * (a list put together by a script or a proxy) were refused as not entity tags.
+ */
+function ifMatchTags(h: string): string[] | undefined {
+  const tags: string[] = [];
+  IF_MATCH_ELEMENT.lastIndex = 0;
+  while (IF_MATCH_ELEMENT.lastIndex < h.length) {
+    const at = IF_MATCH_ELEMENT.lastIndex;
+    const m = IF_MATCH_ELEMENT.exec(h);
+    if (m === null || IF_MATCH_ELEMENT.lastIndex === at) return undefined;
+    if (m[1] !== undefined) tags.push(m[1]);
+  }
+  if (tags.length === 0 || (tags.includes("*") && tags.length > 1)) return undefined;
+  return tags;
+}
 
 /**
  * A 400 when `If-Match` is not `*` or entity tags; a 412 unless it is absent, `*`, or names the node's
@@ -71,13 +90,13 @@ const IF_MATCH = /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]
 function checkIfMatch(req: FastifyRequest, current: NodeDetail): void {
   const h = req.headers["if-match"];
   if (h === undefined) return;
-  if (!IF_MATCH.test(h))
+  const tags = ifMatchTags(h);
+  if (tags === undefined)
     throw new ProblemError(
       400,
       `If-Match: must be * or the node's ETag in quotes (e.g. "${current.version}"), not ${shown(h)}`,
       "If-Match",
     );
-  const tags = h.split(",").map((s) => s.trim());
   if (tags.includes("*") || tags.includes(etag(current.version))) return;
   throw new ProblemError(
     412,

@@ -19,9 +19,9 @@ const bool = z.enum(["true", "false"], { error: "must be true or false" }).trans
 const count = (max: number) =>
   z
     .string()
-    .regex(/^\d{1,9}$/, "must be a whole number")
+    .regex(/^\d{1,9}$/, `must be a whole number from 0 to ${max}`)
     .transform(Number)
-    .refine((n) => n <= max, `must be at most ${max}`);
+    .refine((n) => n <= max, `must be a whole number from 0 to ${max}`);
 
 /** `DELETE /api/nodes/{id}`: `?force=true` forgets a node shown online. */
 export const forgetQuery = z.object({ force: bool.optional() }).strict();

@@ -12,12 +12,13 @@ import type { ConsoleSource } from "../view/source.js";
 import { carriesToken } from "./auth.js";
 import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
+import { continueOnceChecked } from "./expect-continue.js";
 import { useJsonBodies } from "./json-body.js";
 import { WholeListBody } from "./list-body.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
-import { clientError, fromZod, ProblemError, problemOf, sendProblem } from "./problem.js";
+import { clientError, ProblemError, parseQuery, problemOf, sendProblem } from "./problem.js";
 import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
 import { registerRoutes } from "./routes.js";
 import { BODY_ROUTES, eventsQuery, QUERY_ROUTES } from "./schemas.js";
@@ -87,10 +88,12 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     // A path that is not valid percent-encoding (`/api/nodes/%ff`) is refused before routing.
     frameworkErrors: (error, req, reply) => sendProblem(reply, problemOf(error, req)),
   });
-  limitConnections(app.server, o.connections);
+  const connections = limitConnections(app.server, o.connections);
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);
+  // `Expect: 100-continue` is answered 100 only once the headers pass every check.
+  continueOnceChecked(app, BODY_LIMIT_BYTES);
   // The whole node list, kept as bytes; a stream opened meanwhile is brought forward from it.
   const wholeList = new WholeListBody(o.source, o.scheduler);
   const hub = new EventHub(o.source, o.kind, o.scheduler, {
@@ -99,7 +102,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     pingMs: o.pingMs,
     catchUp: () => wholeList.catchUp(),
   });
-  const metrics = new WebMetrics(o.source, o.figures, hub);
+  const metrics = new WebMetrics(o.source, o.figures, hub, connections);
   const root = o.publicDir ?? publicRoot();
 
   const routes = routeList(app);
@@ -147,8 +150,7 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     return metrics.text();
   });
   app.get("/api/events", async (req, reply) => {
-    const r = eventsQuery.safeParse(req.query ?? {});
-    if (!r.success) throw fromZod("query", r.error);
+    parseQuery(eventsQuery, req.query);
     // A stream with the token (the operator's page sends it) takes the place of the oldest without.
     const trusted = carriesToken(req, o.token);
     if (hub.full && !(trusted && req.method !== "HEAD" && hub.makeRoom())) {

@@ -9,6 +9,7 @@ import { h, int, syncShare } from "./dom.js";
 import { fleetPage } from "./fleet.js";
 import { nodePage } from "./node.js";
 import { paceControls, paceText } from "./pace.js";
+import { staleNote } from "./stale.js";
 import { Store } from "./store.js";
 import { noticeArea, say } from "./ui.js";
 
@@ -55,7 +56,8 @@ const header = h(
   stats,
 );
 const outlet = h("div", { class: "outlet" });
-document.body.replaceChildren(header, noticeArea(), outlet);
+const stale = staleNote();
+document.body.replaceChildren(header, stale.el, noticeArea(), outlet);
 
 function skipToMain(e) {
   e.preventDefault();
@@ -207,6 +209,7 @@ events(
     live.textContent = LIVE_TEXT[state] ?? state;
     live.title = detail ?? "";
     live.className = `live ${state}`;
+    stale.set(state, detail);
   },
 );
 route();

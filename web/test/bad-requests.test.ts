@@ -259,6 +259,84 @@ describe("a bad request to the API", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("a query parameter given twice is said so, whatever its type; a count out of range gives its range", async () => {
+    // Each parameter of each route that reads a query, twice with a value it takes once.
+    const twice: [string, string][] = [
+      ["/api/nodes", "q=a&q=b"],
+      ["/api/nodes", "kind=sim&kind=sim"],
+      ["/api/nodes", "online=true&online=false"],
+      ["/api/nodes", "sync=in-sync&sync=in-sync"],
+      ["/api/nodes", "offset=1&offset=1"],
+      ["/api/nodes", "limit=1&limit=2"],
+      ["/api/events", `token=${TOKEN}&token=${TOKEN}`],
+      [`/api/nodes/${ids[0]}`, "force=true&force=true"],
+    ];
+    for (const [path, query] of twice) {
+      const name = query.split("=")[0];
+      const method = path.startsWith("/api/nodes/") ? "DELETE" : "GET";
+      const a = await call(server, method, `${path}?${query}`, { token: TOKEN });
+      expect(a.json, `${method} ${path}?${query}`).toMatchObject({
+        status: 400,
+        field: `query.${name}`,
+        detail: `query.${name}: is given more than once`,
+      });
+    }
+    for (const [query, range] of [
+      ["limit=99999999999999999999", "from 0 to 100000"],
+      ["limit=-1", "from 0 to 100000"],
+      ["offset=-5", "from 0 to 10000000"],
+      ["offset=99999999999", "from 0 to 10000000"],
+    ] as const) {
+      const name = query.split("=")[0];
+      const a = await call(server, "GET", `/api/nodes?${query}`);
+      expect(a.json, query).toMatchObject({
+        status: 400,
+        detail: `query.${name}: must be a whole number ${range}`,
+      });
+    }
+  });
+
+  it("names an odd query parameter the same way on every route: quoted, cut short", async () => {
+    const long = "k".repeat(80);
+    for (const path of ["/api/nodes", "/api/fleet", "/api/events"])
+      for (const [query, field] of [
+        ["=1", 'query.""'],
+        [`${long}=1`, `query."${"k".repeat(60)}…"`],
+      ] as const) {
+        const a = await call(server, "GET", `${path}?${query}`, { token: TOKEN });
+        expect(a.json.field, `${path}?${query.slice(0, 10)}`).toBe(field);
+      }
+  });
+
+  it("takes an If-Match list with empty elements, and judges its tags", async () => {
+    const [a] = ids;
+    const lists = (v: string) => [`${v},`, `, ${v}`, `"999999",,${v}`, ` ${v} , `, `"x,y", ${v}`];
+    for (const make of [0, 1, 2, 3, 4]) {
+      const read = await call(server, "GET", `/api/nodes/${a}`);
+      const v = String(read.headers.get("etag"));
+      const h = lists(v)[make] as string;
+      const set = await call(server, "PUT", `/api/nodes/${a}/state`, {
+        token: TOKEN,
+        body: { on: make % 2 === 0 },
+        headers: { "if-match": h },
+      });
+      expect([set.status, h]).toEqual([200, h]);
+    }
+    // Empty elements alone name nothing: 400, as an empty If-Match; a tag elsewhere is a 412.
+    for (const [h, status] of [
+      [",", 400],
+      [" , ,", 400],
+      ['"999999",', 412],
+    ] as const) {
+      const set = await call(server, "PUT", `/api/nodes/${a}/state`, {
+        token: TOKEN,
+        body: { on: true },
+        headers: { "if-match": h },
+      });
+      expect([set.status, h]).toEqual([status, h]);
+    }
+  });
+
   it("refused by the fleet as it stands is a 409 naming the path id, not a 500", async () => {
     const [a, b] = ids;
     const unpair = await call(server, "DELETE", `/api/nodes/${a}/follows/nobody`, { token: TOKEN });

@@ -83,6 +83,22 @@ it("answers an HTTP/1.1 request without a Host header with a 400 problem naming 
   expect(await exchange("GET /healthz HTTP/1.0\r\n\r\n")).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
 });
 
+it("answers a request with two Host headers with a 400 problem naming it, whichever comes first", async () => {
+  // RFC 9112 §3.2. Node keeps the first and drops the rest: `Host: 127.0.0.1` then `Host: evil.example`
+  // was answered as a loopback request, where a proxy in front that reads the last one judges another.
+  for (const hosts of ["Host: 127.0.0.1\r\nHost: evil.example", "Host: evil.example\r\nhost: 127.0.0.1"]) {
+    const answer = await exchange(`GET /api/fleet HTTP/1.1\r\n${hosts}\r\nConnection: close\r\n\r\n`);
+    expect(answer, hosts).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(problemOf(answer)).toMatchObject({
+      status: 400,
+      field: "Host",
+      detail: "Host: is given more than once (a request names one host)",
+    });
+  }
+  const one = await exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  expect(one).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+});
+
 it("answers a path part longer than any node id with a 414 problem titled so", async () => {
   const res = await fetch(`${server.origin}/api/nodes/${"n".repeat(200)}`);
   expect(res.status).toBe(414);

@@ -3,8 +3,8 @@
  * its unread bytes pass the bound, while a client that reads keeps receiving, before and after; the
  * number of streams is bounded too; and closing the server ends every stream. A request whose headers
  * never end is closed, and the connections open at once are capped (web/connection-limits.ts): at
- * the cap a new connection takes the place of the one idle longest since its answer, and is refused
- * only when every connection is busy.
+ * the cap a new connection takes the place of the one idle longest since its answer, else of the one
+ * open longest without a request, and is refused only when every connection is busy.
  */
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -207,17 +207,33 @@ describe("connections", () => {
     });
   }
 
-  it("closes a request whose headers never end, and keeps no more connections than its cap", async () => {
+  it("closes a request whose headers never end", async () => {
     const source = new TalkingSource();
     server = await serve(source, { connections: { headersTimeoutMs: 300, maxConnections: 3 } });
     const port = Number(new URL(server.origin).port);
     const held = await Promise.all([halfRequest(port), halfRequest(port), halfRequest(port)]);
-    // A fourth is closed at once, unanswered, while three are open.
-    const fourth = await halfRequest(port);
-    expect(await fourth.closed).toBe("");
     // The three are answered 408 and closed once their headers are late.
     for (const h of held) expect(await h.closed).toMatch(/^HTTP\/1\.1 408/);
     expect((await fetch(`${server.origin}/healthz`)).status).toBe(200);
+  });
+
+  it("at the cap, closes the connection open longest without its request for one that sends it", async () => {
+    const source = new TalkingSource();
+    server = await serve(source, { connections: { maxConnections: 3 } });
+    const port = Number(new URL(server.origin).port);
+    // Three sockets trickling their headers (slowloris), one after the other.
+    const held: { socket: Socket; closed: Promise<string> }[] = [];
+    for (let i = 0; i < 3; i++) held.push(await halfRequest(port));
+    // A client that sends its request is answered; the oldest of the three gave it its place. It used
+    // to be closed unanswered until they were cut at their 10 s, and again as they came back.
+    const res = await fetch(`${server.origin}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await held[0]?.closed).toBe("");
+    expect(held.slice(1).map((h) => h.socket.destroyed)).toEqual([false, false]);
+    const metrics = await (await fetch(`${server.origin}/metrics`)).text();
+    expect(metrics).toContain('twinfleet_web_connections_closed_total{reason="no-request"} 1');
+    expect(metrics).toContain("twinfleet_web_connections_max 3");
+    for (const h of held) h.socket.destroy();
   });
 
   /** A keep-alive connection that asked for /healthz and read its answer in full, then waits. */
@@ -256,10 +272,30 @@ describe("connections", () => {
     expect(first.socket.destroyed || third.socket.destroyed).toBe(false);
     first.socket.destroy();
     third.socket.destroy();
-    // Every connection busy (requests still arriving): a new one is refused, as before.
-    const busy = await Promise.all([halfRequest(port), halfRequest(port), halfRequest(port)]);
+    // Every connection busy (event streams): a new one is refused, as before.
+    const busy: Socket[] = [];
+    for (let i = 0; i < 3; i++) busy.push(await stream(port));
     const refused = await halfRequest(port);
     expect(await refused.closed).toBe("");
-    for (const h of busy) h.socket.destroy();
+    for (const b of busy) expect(b.destroyed).toBe(false);
+    const metrics = await new Promise<string>((resolve) => {
+      // The metrics' own connection takes a place too: read them through a stream's end.
+      busy[0]?.destroy();
+      busy[0]?.once("close", () => void fetch(`${server?.origin}/metrics`).then((r) => resolve(r.text())));
+    });
+    expect(metrics).toMatch(/twinfleet_web_connections_closed_total\{reason="refused"\} 1\n/);
+    for (const b of busy) b.destroy();
   });
+
+  /** An event stream on a socket of its own, once its answer has begun. */
+  function stream(port: number): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write("GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      });
+      socket.once("data", () => resolve(socket));
+      socket.on("error", () => {});
+      socket.once("error", reject);
+    });
+  }
 });

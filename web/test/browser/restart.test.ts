@@ -1,6 +1,7 @@
 /**
  * A node page open while `twinfleet twins --http` is killed and started again on the same port: the
- * page's event stream comes back, and the node page reads its node again. The new service counts
+ * page says it is not live while the service is gone, its event stream comes back, and the node page
+ * reads its node again. The new service counts
  * versions from 0, so a node page that waited for a version above the one it showed kept the LED as
  * it was before the restart, saying "live", until the new versions passed the old.
  */
@@ -98,8 +99,17 @@ describe("the node page across a restart of the twins service", () => {
 
     await kill(first.child);
     await page.locator("#live:not(.open)").waitFor({ timeout: 10_000 });
+    // While the service is gone the page says it is not live, since when, and dims what it shows:
+    // it used to show the node and the header's figures as they were, under a small "reconnecting…".
+    await page.locator("#stale:not([hidden])").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#stale").textContent()).toMatch(
+      /^Not live since .+ \(\d+ s\): the server is not answering \(.+\)\. The fleet is shown as it was then/,
+    );
+    expect(await page.evaluate(`document.body.classList.contains("stale")`)).toBe(true);
     await start(twinsArgs(port), web);
     await page.locator("#live.open").waitFor({ timeout: 20_000 });
+    await page.locator("#stale[hidden]").waitFor({ state: "attached", timeout: 5000 });
+    expect(await page.evaluate(`document.body.classList.contains("stale")`)).toBe(false);
     await expect.poll(async () => (await api(`/api/nodes/${TARGET}`)).status).toBe(200);
     await set(false);
     await page
