@@ -352,9 +352,8 @@ export class PubSubSession {
     this.stats.connects++;
     if (this.everConnected) this.stats.reconnects++;
     this.everConnected = true;
-    // lastAttempt stays this attempt's start: the sketch's keepSession() counts its period from the
-    // last attempt and does not reset it on success, so a session lost within the period of its
-    // attempt (taken over, closed at once) is tried again at the period's end, a longer one at once.
+    // lastAttempt kept (the sketch's keepSession() counts from its last attempt, success or not): a
+    // session lost within the period (taken over, closed at once) is tried again at its end.
     this.lastIn = cpu.t;
     this.lastOut = cpu.t;
     this.pingOutstanding = false;
