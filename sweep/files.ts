@@ -275,7 +275,11 @@ export function faultsCsv(r: SweepReport): string {
 export function partialMark(r: SweepReport): string {
   const cut = r.cutShort;
   if (!cut) return "";
-  const why = cut.failed ? "a point failed (report.json says which and why)" : "stopped (Ctrl-C)";
+  const why = cut.inProgress
+    ? "written while the sweep ran (if it runs no more it was killed)"
+    : cut.failed
+      ? "a point failed (report.json says which and why)"
+      : "stopped (Ctrl-C)";
   return `# CUT SHORT: ${cut.done} of ${cut.of} points run - ${why} - this file holds those only - twinfleet sweep --resume with the same flags runs the rest\n`;
 }
 

@@ -311,10 +311,19 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px soli
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}td.paper{background:#fff8e1}
 .ok{color:#1b5e20}.bad{color:${LIMIT}}td.ok{background:#e8f5e9}td.bad{background:#ffebee}.how{color:#555;font-size:12px}
 </style></head><body>
-<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">${r.cutShort.failed ? `Stopped: point ${esc(r.cutShort.failed.point)} failed: ${esc(r.cutShort.failed.error)}. ` : ""}Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
+<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${cutShortLine(r)}
 <p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall${resumedWords(r)} · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
 ${warn}${lost}${disturbed}
 ${r.scenarios.map((s) => scenarioSection(s, r)).join("\n")}
 </body></html>
 `;
+}
+
+/** The page's line on a sweep that did not run every point; nothing for a whole sweep. */
+function cutShortLine(r: SweepReport): string {
+  const cut = r.cutShort;
+  if (!cut) return "";
+  if (cut.inProgress)
+    return `\n<p class="bad">In progress: ${cut.done} of ${cut.of} points run so far; the tables hold those only. The files are written after each point: if the sweep runs no more, it was killed, and <code>twinfleet sweep --resume</code> with the same flags runs the rest.</p>`;
+  return `\n<p class="bad">${cut.failed ? `Stopped: point ${esc(cut.failed.point)} failed: ${esc(cut.failed.error)}. ` : ""}Cut short: ${cut.done} of ${cut.of} points run; the tables hold those only.</p>`;
 }

@@ -116,6 +116,25 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   process.on("SIGINT", onSigint);
   // SIGTERM and SIGHUP as a first Ctrl-C: the points done are written.
   for (const s of STOP_SIGNALS) process.on(s, onSigint);
+  // The points done so far, written after each: a sweep killed before its end (kill -9, out of
+  // memory, a power cut) leaves them for --resume. A write that fails is said once a spell, and
+  // the sweep goes on: its end writes the files again.
+  let unwritten: string | undefined;
+  const checkpoint = (r: SweepReport) => {
+    try {
+      writeSweep(out, r, (path, write) => writeOutputFile("--out", path, write));
+      if (unwritten !== undefined)
+        io.stderr(`twinfleet sweep: the ${r.cutShort?.done} points done are written to ${out}/ again\n`);
+      unwritten = undefined;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (unwritten === undefined)
+        io.stderr(
+          `twinfleet sweep: cannot write the points done so far: ${why}; the sweep goes on, and writes its files again after each point and at its end\n`,
+        );
+      unwritten = why;
+    }
+  };
   let report: SweepReport;
   try {
     report = await runSweep(scenarios, {
@@ -135,6 +154,7 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
         io.stderr(
           `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, ${kept ? resumedPlan(kept, toRun ?? [], etaS) : `about ${duration(etaS)}`}\n`,
         ),
+      onCheckpoint: (r) => checkpoint(r),
       onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
       onBrokerWait: (news) =>
         io.stderr(

@@ -46,7 +46,7 @@ Examples:
   twinfleet sweep --quick --out /tmp/sweep         a reduced sweep, about a minute and a half
   twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
   twinfleet sweep --scenario paper --nodes 100 --seconds 30
-  twinfleet sweep --clock virtual --resume         finish the sweep that was stopped (Ctrl-C, a failed point)
+  twinfleet sweep --clock virtual --resume         finish the sweep that was stopped (Ctrl-C, a failed point, kill -9)
   twinfleet sweep --scenario paper --broker mqtt://lab-pi:1883   the paper's figures through your broker
   twinfleet sweep --broker mqtt://lab-pi:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
 
