@@ -20,6 +20,7 @@ import { type FleetLoginFlags, fleetLogin } from "../fleet-login.js";
 import type { CliIO } from "../main.js";
 import { checkOutputDir, writeOutputFile } from "../output-path.js";
 import { notRegisteredWhy } from "../sim-summary.js";
+import { holdSweepOut } from "../sweep-out-lock.js";
 import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
 export interface RawSweepOptions extends FleetLoginFlags {
@@ -92,6 +93,36 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     throw e;
   }
   const out = raw.out ?? "sweep-report";
+  let release: () => void;
+  try {
+    release = holdSweepOut(out);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
+    io.exit?.(2);
+    return;
+  }
+  try {
+    await sweepInOut(raw, io, { scenarios, workers, clock, login, out, release });
+  } finally {
+    release();
+  }
+}
+
+/** The sweep, its files and its summary, in `out` held by this process (`release` lets it go). */
+async function sweepInOut(
+  raw: RawSweepOptions,
+  io: CliIO,
+  o: {
+    scenarios: Scenario[];
+    workers: number | undefined;
+    clock: Clock | undefined;
+    login: ReturnType<typeof fleetLogin>;
+    out: string;
+    release: () => void;
+  },
+): Promise<void> {
+  const { scenarios, workers, clock, login, out } = o;
   let resume: { report: unknown; path: string } | undefined;
   if (raw.resume === true) {
     try {
@@ -107,10 +138,13 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   // 130); a second one stops at once, writing nothing.
   const stop = new AbortController();
   const onSigint = () => {
-    if (stop.signal.aborted) process.exit(CUT_SHORT_EXIT);
+    if (stop.signal.aborted) {
+      o.release();
+      process.exit(CUT_SHORT_EXIT);
+    }
     stop.abort();
     io.stderr(
-      "twinfleet sweep: stopping after the point under way; its files will hold the points done (Ctrl-C again: stop now, write nothing)\n",
+      "twinfleet sweep: stopping after the point under way; its files will hold the points done (Ctrl-C again: stop now, the files as the last point done wrote them)\n",
     );
   };
   process.on("SIGINT", onSigint);
