@@ -283,6 +283,18 @@ export function partialMark(r: SweepReport): string {
   return `# CUT SHORT: ${cut.done} of ${cut.of} points run - ${why} - this file holds those only - twinfleet sweep --resume with the same flags runs the rest\n`;
 }
 
+/** Each file's name and text. */
+export function sweepTexts(r: SweepReport): [string, string][] {
+  return [
+    ["report.json", `${JSON.stringify(r, null, 2)}\n`],
+    ["loss.csv", partialMark(r) + lossCsv(r)],
+    ["cpu.csv", partialMark(r) + cpuCsv(r)],
+    ["settings.csv", partialMark(r) + settingsCsv(r)],
+    ["faults.csv", partialMark(r) + faultsCsv(r)],
+    ["report.html", renderHtml(r)],
+  ];
+}
+
 /**
  * Writes every file; returns their paths. Each write (the directory's first) goes through `guard`,
  * which can name what fails: the CLI names the flag and the file, on a disk that filled meanwhile.
@@ -293,15 +305,7 @@ export function writeSweep(
   guard: (path: string, write: () => void) => void = (_path, write) => write(),
 ): string[] {
   guard(dir, () => makeDir(dir));
-  const files: [string, string][] = [
-    ["report.json", `${JSON.stringify(r, null, 2)}\n`],
-    ["loss.csv", partialMark(r) + lossCsv(r)],
-    ["cpu.csv", partialMark(r) + cpuCsv(r)],
-    ["settings.csv", partialMark(r) + settingsCsv(r)],
-    ["faults.csv", partialMark(r) + faultsCsv(r)],
-    ["report.html", renderHtml(r)],
-  ];
-  return files.map(([name, text]) => {
+  return sweepTexts(r).map(([name, text]) => {
     const path = join(dir, name);
     guard(path, () => writeFileWhole(path, text));
     return path;
