@@ -281,6 +281,10 @@ export function summary(r: SweepReport): string {
   else if (cut)
     lines.push(`CUT SHORT: ${cut.done} of ${cut.of} points run (Ctrl-C); the tables hold those only`);
   if (r.broker !== undefined) lines.push(`every fleet point on ${r.broker}: its delay is in the figures`);
+  if (r.plan?.clock === "virtual")
+    lines.push(
+      "every fleet point on virtual time (--clock virtual): the model's figures, without the host's delays",
+    );
   for (const s of r.scenarios) {
     if (s.loss?.length) {
       lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);

@@ -57,6 +57,10 @@ describe("twinfleet sweep --resume", () => {
 
     const a = capture();
     expect(await main(args(once), a.io)).toBe(0);
+    // The summary says which clock its figures are on.
+    expect(a.out.join("")).toContain(
+      "\nevery fleet point on virtual time (--clock virtual): the model's figures, without the host's delays\n",
+    );
 
     // The same sweep, stopped as its second point ends (as Ctrl-C during it), as the CLI writes it.
     const stop = new AbortController();
