@@ -279,7 +279,7 @@ export function partialMark(r: SweepReport): string {
     ? "written while the sweep ran (if it runs no more it was killed)"
     : cut.failed
       ? "a point failed (report.json says which and why)"
-      : "stopped (Ctrl-C)";
+      : `stopped (${cut.signal ?? "Ctrl-C"})`;
   return `# CUT SHORT: ${cut.done} of ${cut.of} points run - ${why} - this file holds those only - twinfleet sweep --resume with the same flags runs the rest\n`;
 }
 

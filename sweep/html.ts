@@ -329,5 +329,5 @@ function cutShortLine(r: SweepReport): string {
   if (!cut) return "";
   if (cut.inProgress)
     return `\n<p class="bad">In progress: ${cut.done} of ${cut.of} points run so far; the tables hold those only. The files are written after each point: if the sweep runs no more, it was killed, and <code>twinfleet sweep --resume</code> with the same flags runs the rest.</p>`;
-  return `\n<p class="bad">${cut.failed ? `Stopped: point ${esc(cut.failed.point)} failed: ${esc(cut.failed.error)}. ` : ""}Cut short: ${cut.done} of ${cut.of} points run; the tables hold those only.</p>`;
+  return `\n<p class="bad">${cut.failed ? `Stopped: point ${esc(cut.failed.point)} failed: ${esc(cut.failed.error)}. ` : ""}Cut short${cut.signal ? ` (${esc(cut.signal)})` : ""}: ${cut.done} of ${cut.of} points run; the tables hold those only.</p>`;
 }

@@ -76,6 +76,8 @@ export interface SweepReport {
      * gone, it was killed (kill -9, out of memory, a power cut) or stopped at once (a second Ctrl-C).
      */
     readonly inProgress?: true;
+    /** The signal that stopped it when not Ctrl-C (SIGINT): SIGTERM (systemd, kill), SIGHUP (a closed terminal). */
+    readonly signal?: string;
   };
   /** Each time the sweep was resumed (`--resume`): when, and how many points done it kept. */
   readonly resumed?: readonly { readonly at: string; readonly kept: number }[];
@@ -132,7 +134,10 @@ export interface SweepOptions {
   readonly onBrokerWait?: (news: BrokerWaitNews) => void;
   /** How long that wait may last; default BROKER_WAIT_MS. */
   readonly brokerWaitMs?: number;
-  /** Aborted: no further point starts; the report holds the points finished (`cutShort`). */
+  /**
+   * Aborted: no further point starts; the report holds the points finished (`cutShort`). Aborted
+   * with a signal's name other than SIGINT as its reason, `cutShort.signal` names it.
+   */
   readonly signal?: AbortSignal;
   /**
    * A report of this sweep stopped before its last point (report.json as parsed, and where it was
@@ -275,11 +280,13 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     ]);
     // Resumed: the sweep began when its first run did, and its wall time is that of its runs together.
     const wallS = Math.round((sched.now() - t0) / 100) / 10 + (prior?.wallS ?? 0);
+    const by = o.signal?.aborted && !failed && !inProgress ? o.signal.reason : undefined;
     const cut = {
       done,
       of: steps.length,
       ...(failed ? { failed } : {}),
       ...(inProgress ? { inProgress: true as const } : {}),
+      ...(typeof by === "string" && by !== "SIGINT" ? { signal: by } : {}),
     };
     return {
       kind: "twinfleet-sweep",

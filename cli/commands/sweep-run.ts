@@ -137,14 +137,17 @@ async function sweepInOut(
   // Ctrl-C: the point under way finishes and the points done are written, marked cut short (exit
   // 130); a second one stops at once, writing nothing.
   const stop = new AbortController();
-  const onSigint = () => {
+  const onSigint = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) {
       o.release();
       process.exit(CUT_SHORT_EXIT);
     }
-    stop.abort();
+    // The signal is the reason: the report names one that is not Ctrl-C (SIGTERM from systemd).
+    stop.abort(signal);
+    const by = signal === "SIGINT" ? "" : `${signal}: `;
+    const again = signal === "SIGINT" ? "Ctrl-C" : `${signal} or Ctrl-C`;
     io.stderr(
-      "twinfleet sweep: stopping after the point under way; its files will hold the points done (Ctrl-C again: stop now, the files as the last point done wrote them)\n",
+      `twinfleet sweep: ${by}stopping after the point under way; its files will hold the points done (${again} again: stop now, the files as the last point done wrote them)\n`,
     );
   };
   process.on("SIGINT", onSigint);
@@ -279,7 +282,9 @@ export function summary(r: SweepReport): string {
       `CUT SHORT: ${cut.done} of ${cut.of} points run; the tables hold those only`,
     );
   else if (cut)
-    lines.push(`CUT SHORT: ${cut.done} of ${cut.of} points run (Ctrl-C); the tables hold those only`);
+    lines.push(
+      `CUT SHORT: ${cut.done} of ${cut.of} points run (${cut.signal ?? "Ctrl-C"}); the tables hold those only`,
+    );
   if (r.broker !== undefined) lines.push(`every fleet point on ${r.broker}: its delay is in the figures`);
   if (r.plan?.clock === "virtual")
     lines.push(

@@ -96,4 +96,34 @@ describe("twinfleet sweep killed before its end", () => {
     expect(whole.cutShort).toBeUndefined();
     expect(renderHtml(whole)).not.toContain("In progress");
   });
+
+  it("names the signal that stopped it when it was not Ctrl-C (SIGTERM: systemd, kill)", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tf-sweep-killed-"));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const file = join(root, "big.json");
+    writeFileSync(file, JSON.stringify({ ...BIG, loss: { levelsPct: [0, 10, 20] } }));
+    const out = join(root, "out");
+    const {
+      child,
+      seen,
+      exited,
+      err,
+      out: stdout,
+    } = spawnCli([...["sweep", "--clock", "virtual", "--scenario", file, "--out", out]]);
+    try {
+      await seen(/^\[ 1\/3\] big: 0% loss/m);
+      child.kill("SIGTERM");
+      expect(await exited, err()).toBe(130);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(err()).toContain(
+      "twinfleet sweep: SIGTERM: stopping after the point under way; its files will hold the points done (SIGTERM or Ctrl-C again: stop now, the files as the last point done wrote them)",
+    );
+    // It used to say Ctrl-C, which nobody had pressed.
+    expect(stdout()).toContain("CUT SHORT: 2 of 3 points run (SIGTERM); the tables hold those only");
+    expect(JSON.parse(read(out, "report.json")).cutShort).toEqual({ done: 2, of: 3, signal: "SIGTERM" });
+    expect(read(out, "loss.csv").split("\n")[0]).toContain("2 of 3 points run - stopped (SIGTERM) -");
+    expect(read(out, "report.html")).toContain("Cut short (SIGTERM): 2 of 3 points run");
+  }, 120_000);
 });
