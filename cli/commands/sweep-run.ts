@@ -157,9 +157,17 @@ async function sweepInOut(
   // memory, a power cut) leaves them for --resume. A write that fails is said once a spell, and
   // the sweep goes on: its end writes the files again.
   let unwritten: string | undefined;
+  // How many points the report.json in --out holds: the one this run last wrote, or the one resumed.
+  let onDisk: number | undefined;
+  const reportPath = join(out, "report.json");
+  const write = (r: SweepReport) =>
+    writeSweep(out, r, (path, w) => {
+      writeOutputFile("--out", path, w);
+      if (path === reportPath) onDisk = r.cutShort?.done ?? pointsOf(r);
+    });
   const checkpoint = (r: SweepReport) => {
     try {
-      writeSweep(out, r, (path, write) => writeOutputFile("--out", path, write));
+      write(r);
       if (unwritten !== undefined)
         io.stderr(`twinfleet sweep: the ${r.cutShort?.done} points done are written to ${out}/ again\n`);
       unwritten = undefined;
@@ -187,10 +195,13 @@ async function sweepInOut(
         : {}),
       signal: stop.signal,
       ...(resume ? { resume } : {}),
-      onStart: ({ total, etaS, kept, toRun }) =>
+      onStart: ({ total, etaS, kept, toRun }) => {
+        // Resumed: the report.json read holds the points kept until this run writes one.
+        if (kept) onDisk = kept.length;
         io.stderr(
           `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, ${kept ? resumedPlan(kept, toRun ?? [], etaS) : `about ${duration(etaS)}`}\n`,
-        ),
+        );
+      },
       onCheckpoint: (r) => checkpoint(r),
       onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
       onBrokerWait: (news) =>
@@ -206,7 +217,18 @@ async function sweepInOut(
   }
   // The summary first: a sweep of minutes whose files cannot be written (a full disk) still shows it.
   io.stdout(summary(report));
-  const files = writeSweep(out, report, (path, write) => writeOutputFile("--out", path, write));
+  let files: string[];
+  try {
+    files = write(report);
+  } catch (e) {
+    // What --out holds now: the points a report.json of this run wrote there, for --resume.
+    const done = report.cutShort?.done ?? pointsOf(report);
+    const left =
+      onDisk === undefined
+        ? ""
+        : `; ${reportPath} holds ${onDisk === done ? "the" : `${onDisk} of the`} ${done} points done: once --out can be written, twinfleet sweep --resume with the same flags ${onDisk < (report.cutShort?.of ?? done) ? "runs the rest" : "runs no point"} and writes every file`;
+    throw new Error(`${(e as Error).message}${left}`);
+  }
   io.stdout(`wrote ${files.join(", ")}\n`);
   // A point that failed is the sweep's failure (exit 1), its points done kept; Ctrl-C is 130.
   const failed = report.cutShort?.failed;
@@ -347,4 +369,17 @@ export function summary(r: SweepReport): string {
 /** A summary row's mark for a point whose figures mix in something else; nothing when none. */
 function disturbedMark(p: PointResult): string {
   return p.disturbed ? `   DISTURBED: ${disturbedShort(p.disturbed)}` : "";
+}
+
+/** How many points a sweep report holds (every step's, the CPU table one). */
+function pointsOf(r: SweepReport): number {
+  return r.scenarios.reduce(
+    (a, s) =>
+      a +
+      (s.loss?.length ?? 0) +
+      (s.cpu ? 1 : 0) +
+      (s.settings?.points.length ?? 0) +
+      (s.faults?.cases.length ?? 0),
+    0,
+  );
 }

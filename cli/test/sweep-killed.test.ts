@@ -1,7 +1,7 @@
 // `twinfleet sweep` killed before its end (kill -9, out of memory, a power cut) leaves the points it
 // had finished in --out, written after each point and marked in progress, and `--resume` runs only
 // the rest. Before, the files were written at the end only: a killed sweep left nothing to resume.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -126,4 +126,30 @@ describe("twinfleet sweep killed before its end", () => {
     expect(read(out, "loss.csv").split("\n")[0]).toContain("2 of 3 points run - stopped (SIGTERM) -");
     expect(read(out, "report.html")).toContain("Cut short (SIGTERM): 2 of 3 points run");
   }, 120_000);
+
+  it("says, when its files cannot be written at its end, which points --out holds for --resume", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tf-sweep-killed-"));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const file = join(root, "tiny.json");
+    writeFileSync(file, JSON.stringify(TINY));
+    const out = join(root, "out");
+    // The page cannot be written (a directory has its name); report.json and the CSVs can.
+    mkdirSync(join(out, "report.html"), { recursive: true });
+    const args = ["sweep", "--clock", "virtual", "--scenario", file, "--out", out];
+    const said: string[] = [];
+    const io = { stdout: () => {}, stderr: (s: string) => void said.push(s) };
+    expect(await main(args, io)).toBe(1);
+    const err = said.join("");
+    // Said once, after the first point, and the sweep went on.
+    expect(err.match(/cannot write the points done so far/g)).toHaveLength(1);
+    expect(err).toMatch(/^\[ 3\/3\]/m);
+    expect(err).toContain(
+      `${join(out, "report.json")} holds the 3 points done: once --out can be written, twinfleet sweep --resume with the same flags runs no point and writes every file`,
+    );
+    rmSync(join(out, "report.html"), { recursive: true });
+    said.length = 0;
+    expect(await main([...args, "--resume"], io)).toBe(0);
+    expect(said.join("")).toContain("resumed: 3 kept (tiny: 0% loss … tiny: 20% loss), nothing left to run");
+    expect(read(out, "report.html")).toContain("<h1>twinfleet sweep</h1>");
+  });
 });
