@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
-import { FILE_LIMITS, readUserText } from "../../protocol/user-file.js";
+import { FILE_LIMITS, jsonProblem, readUserText } from "../../protocol/user-file.js";
 import { disturbedShort, disturbedWords } from "../../sweep/disturbed.js";
 import { externalCaseProblem, virtualCaseProblem } from "../../sweep/fault-cases.js";
 import { writeSweep } from "../../sweep/files.js";
@@ -249,7 +249,7 @@ function readResume(out: string): { report: unknown; path: string } {
   try {
     return { report: JSON.parse(text), path };
   } catch (e) {
-    throw new ResumeError(`--resume: ${path} is not JSON: ${(e as Error).message}`);
+    throw new ResumeError(`--resume: ${path} is not JSON: ${jsonProblem(text, e)}`);
   }
 }
 

@@ -179,6 +179,11 @@ describe("twinfleet sweep --resume", () => {
     );
     writeFileSync(join(cut, "report.json"), "{");
     expect(await refusal(base)).toContain(`--resume: ${join(cut, "report.json")} is not JSON`);
+    // Cut short (a copy that did not finish): said so, where the parser's words do not.
+    writeFileSync(join(cut, "report.json"), JSON.stringify(old).slice(0, 200));
+    expect(await refusal(base)).toContain(
+      `--resume: ${join(cut, "report.json")} is not JSON: it ends early, after 200 bytes (cut short: a copy or a write that did not finish?)`,
+    );
     rmSync(join(cut, "report.json"));
     expect(await refusal(base)).toContain(
       `--resume: cannot read ${join(cut, "report.json")}: no such file (the report of the sweep to resume, in --out)`,
