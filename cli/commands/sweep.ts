@@ -14,7 +14,10 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
     .command("sweep")
     .description("rerun the paper's experiments on a simulated fleet and write a report with plots")
     .option("--scenario <names>", "scenario names or .json files, comma-separated (default paper,settings)")
-    .option("--out <dir>", "directory for report.json, *.csv and report.html (default sweep-report)")
+    .option(
+      "--out <dir>",
+      "directory for report.json, *.csv and report.html, written after each point (default sweep-report)",
+    )
     .option(
       "--quick",
       "a reduced sweep: 3 loss levels, 20 nodes, 5 s of presses per point, fault times scaled to fit (about 1.5 min)",
