@@ -9,7 +9,7 @@
 import { writeFileWhole } from "../node/whole-file.js";
 import { OptionError } from "../protocol/index.js";
 import { shownPath } from "../protocol/shown.js";
-import { FILE_LIMITS, readUserText } from "../protocol/user-file.js";
+import { FILE_LIMITS, jsonProblem, readUserText } from "../protocol/user-file.js";
 import type { LinkTotals } from "../sim/messages.js";
 import type { HeldReport } from "./joined-held.js";
 import type { TwinsView } from "./registrations.js";
@@ -178,7 +178,7 @@ export function readShardFile(path: string): ShardFile {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new ShardFileError(`${shownPath(path)}: not JSON: ${(e as Error).message}`);
+    throw new ShardFileError(`${shownPath(path)}: not JSON: ${jsonProblem(text, e)}`);
   }
   return checkShardFile(path, v);
 }

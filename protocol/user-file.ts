@@ -123,3 +123,20 @@ export function readUserText(path: string, options: UserFileOptions): string {
     .toString("utf8")
     .replace(/^\uFEFF/, "");
 }
+
+/**
+ * Why `text` (a file's, which JSON.parse refused with `err`) is not JSON, in words that say when it
+ * was cut short: a report whose copy or write did not finish ends inside a value, and the parser's
+ * own words (`Expected ',' or ']' after array element in JSON at position 9000`) never say so.
+ */
+export function jsonProblem(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const length = Buffer.byteLength(text);
+  if (text.trim() === "") return "it is empty";
+  const at = /at position (\d+)/.exec(message)?.[1];
+  const atEnd =
+    /Unexpected end of JSON input/.test(message) || (at !== undefined && Number(at) >= text.trimEnd().length);
+  return atEnd
+    ? `it ends early, after ${length} bytes (cut short: a copy or a write that did not finish?): ${message}`
+    : message;
+}

@@ -275,8 +275,24 @@ export function faultsCsv(r: SweepReport): string {
 export function partialMark(r: SweepReport): string {
   const cut = r.cutShort;
   if (!cut) return "";
-  const why = cut.failed ? "a point failed (report.json says which and why)" : "stopped (Ctrl-C)";
+  const why = cut.inProgress
+    ? "written while the sweep ran (if it runs no more it was killed)"
+    : cut.failed
+      ? "a point failed (report.json says which and why)"
+      : `stopped (${cut.signal ?? "Ctrl-C"})`;
   return `# CUT SHORT: ${cut.done} of ${cut.of} points run - ${why} - this file holds those only - twinfleet sweep --resume with the same flags runs the rest\n`;
+}
+
+/** Each file's name and text. */
+export function sweepTexts(r: SweepReport): [string, string][] {
+  return [
+    ["report.json", `${JSON.stringify(r, null, 2)}\n`],
+    ["loss.csv", partialMark(r) + lossCsv(r)],
+    ["cpu.csv", partialMark(r) + cpuCsv(r)],
+    ["settings.csv", partialMark(r) + settingsCsv(r)],
+    ["faults.csv", partialMark(r) + faultsCsv(r)],
+    ["report.html", renderHtml(r)],
+  ];
 }
 
 /**
@@ -289,15 +305,7 @@ export function writeSweep(
   guard: (path: string, write: () => void) => void = (_path, write) => write(),
 ): string[] {
   guard(dir, () => makeDir(dir));
-  const files: [string, string][] = [
-    ["report.json", `${JSON.stringify(r, null, 2)}\n`],
-    ["loss.csv", partialMark(r) + lossCsv(r)],
-    ["cpu.csv", partialMark(r) + cpuCsv(r)],
-    ["settings.csv", partialMark(r) + settingsCsv(r)],
-    ["faults.csv", partialMark(r) + faultsCsv(r)],
-    ["report.html", renderHtml(r)],
-  ];
-  return files.map(([name, text]) => {
+  return sweepTexts(r).map(([name, text]) => {
     const path = join(dir, name);
     guard(path, () => writeFileWhole(path, text));
     return path;

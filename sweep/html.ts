@@ -239,7 +239,8 @@ function settingsTable(points: readonly SettingsPoint[], losses: readonly number
   return `<table><tr><th>setting</th>${head}<th>meets the goal at every level</th><th>cost at ${top}% loss (fleet totals, CPU mean per node)</th></tr>${body}</table>`;
 }
 
-function healthTable(s: ScenarioResult): string {
+/** `virtual`: the points ran on virtual time, their lengths in virtual seconds, not wall time. */
+function healthTable(s: ScenarioResult, virtual: boolean): string {
   const pts: [string, PointResult][] = [
     ...(s.loss ?? []).map((p): [string, PointResult] => [`${p.lossPct}% loss`, p]),
     ...(s.settings?.points ?? []).map((p): [string, PointResult] => [`${p.variant} at ${p.lossPct}%`, p]),
@@ -251,7 +252,7 @@ function healthTable(s: ScenarioResult): string {
         `<tr><td>${esc(label)}${p.brokerLost ? ` <span class="bad">— broker lost ${p.brokerLost.s.toFixed(1)} s</span>` : ""}${p.disturbed ? ` <span class="bad">— ${esc(disturbedWords(p.disturbed))}</span>` : ""}</td><td class="${p.sim.keptUp ? "ok" : "bad"}">${p.sim.keptUp ? "yes" : "no"}</td><td class="n">${p.sim.lagP99Ms.toFixed(1)} ms</td><td class="n">${p.sim.wallS.toFixed(1)} s</td><td class="n">${p.presses}</td><td class="n">${p.echo.count}</td><td class="n">${p.deliveries + p.lost}</td><td class="n">${p.diverged}</td></tr>`,
     )
     .join("");
-  return `<table><tr><th>point</th><th>sim kept up</th><th>event-loop lag p99</th><th>wall</th><th>presses</th><th>echoes</th><th>pairs</th><th>diverged</th></tr>${rows}</table>`;
+  return `<table><tr><th>point</th><th>sim kept up</th><th>event-loop lag p99</th><th>${virtual ? "virtual time" : "wall"}</th><th>presses</th><th>echoes</th><th>pairs</th><th>diverged</th></tr>${rows}</table>`;
 }
 
 function scenarioSection(s: ScenarioResult, r: SweepReport): string {
@@ -275,7 +276,7 @@ function scenarioSection(s: ScenarioResult, r: SweepReport): string {
 ${settingsFig(s.settings.points, s.settings.lossPct)}${settingsTable(s.settings.points, s.settings.lossPct)}`;
   }
   if (s.faults && s.faults.cases.length > 0) out += faultsSection(s.fleet, s.faults, r.limits);
-  out += `<h3>Simulator health per point</h3>${healthTable(s)}`;
+  out += `<h3>Simulator health per point</h3>${healthTable(s, r.plan?.clock === "virtual")}`;
   return out;
 }
 
@@ -289,9 +290,12 @@ function resumedWords(r: SweepReport): string {
 }
 
 export function renderHtml(r: SweepReport): string {
-  const warn = r.allKeptUp
-    ? `<p class="ok">Every fleet point kept up (event-loop lag p99 under 50 ms): the timings are the model's, not the host's.</p>`
-    : `<p class="bad">Some points did not keep up (see the health tables): their timings include the host's delays.</p>`;
+  const virtual = r.plan?.clock === "virtual";
+  const warn = virtual
+    ? `<p class="ok">On virtual time (<code>--clock virtual</code>): every fleet point ran in memory on one fake clock, as fast as the CPU allowed, so its timings are the model's alone, without the host's delays (no event-loop lag), and each point's length is in virtual seconds. A wall-clock sweep of the same scenarios differs from it by the host's share (docs/sweep.md, “On virtual time”).</p>`
+    : r.allKeptUp
+      ? `<p class="ok">Every fleet point kept up (event-loop lag p99 under 50 ms): the timings are the model's, not the host's.</p>`
+      : `<p class="bad">Some points did not keep up (see the health tables): their timings include the host's delays.</p>`;
   const lost = r.scenarios.some((s) =>
     [...(s.loss ?? []), ...(s.settings?.points ?? [])].some((p) => p.brokerLost !== undefined),
   )
@@ -311,10 +315,19 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px soli
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}td.paper{background:#fff8e1}
 .ok{color:#1b5e20}.bad{color:${LIMIT}}td.ok{background:#e8f5e9}td.bad{background:#ffebee}.how{color:#555;font-size:12px}
 </style></head><body>
-<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${r.cutShort ? `\n<p class="bad">${r.cutShort.failed ? `Stopped: point ${esc(r.cutShort.failed.point)} failed: ${esc(r.cutShort.failed.error)}. ` : ""}Cut short: ${r.cutShort.done} of ${r.cutShort.of} points run; the tables hold those only.</p>` : ""}
-<p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall${resumedWords(r)} · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
+<h1>twinfleet sweep${r.quick ? " (quick)" : ""}</h1>${cutShortLine(r)}
+<p class="how">${esc(r.startedAt)} · ${r.wallS.toFixed(0)} s wall${resumedWords(r)}${virtual ? " · virtual time" : ""} · scenarios ${r.scenarios.map((s) => esc(s.name)).join(", ")}${r.broker !== undefined ? ` · broker ${esc(r.broker)}` : ""}</p>
 ${warn}${lost}${disturbed}
 ${r.scenarios.map((s) => scenarioSection(s, r)).join("\n")}
 </body></html>
 `;
+}
+
+/** The page's line on a sweep that did not run every point; nothing for a whole sweep. */
+function cutShortLine(r: SweepReport): string {
+  const cut = r.cutShort;
+  if (!cut) return "";
+  if (cut.inProgress)
+    return `\n<p class="bad">In progress: ${cut.done} of ${cut.of} points run so far; the tables hold those only. The files are written after each point: if the sweep runs no more, it was killed, and <code>twinfleet sweep --resume</code> with the same flags runs the rest.</p>`;
+  return `\n<p class="bad">${cut.failed ? `Stopped: point ${esc(cut.failed.point)} failed: ${esc(cut.failed.error)}. ` : ""}Cut short${cut.signal ? ` (${esc(cut.signal)})` : ""}: ${cut.done} of ${cut.of} points run; the tables hold those only.</p>`;
 }

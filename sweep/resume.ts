@@ -7,9 +7,10 @@
 import type { Clock } from "../fleet/options.js";
 import { VERSION } from "../node/version.js";
 import { OptionError } from "../protocol/option-error.js";
+import { keptShapeProblem } from "./resume-shape.js";
 import type { Scenario } from "./scenario.js";
-import type { Step, StepResults } from "./steps.js";
-import type { SweepReport } from "./sweep.js";
+import { type Step, type StepResults, stepLabel } from "./steps.js";
+import type { ScenarioResult, SweepReport } from "./sweep.js";
 
 /** The report.json layout a resumed sweep can read; those before it recorded no plan. */
 export const SWEEP_FORMAT = 2;
@@ -144,11 +145,17 @@ export function keptResults(
   if ((prior.cutShort?.of ?? steps.length) !== steps.length)
     throw fail(`says its sweep has ${prior.cutShort?.of} points, this one has ${steps.length}`);
   const kept = prior.cutShort?.done ?? steps.length;
-  const results: StepResults[] = prior.scenarios.map((s) => ({
-    loss: [...(s.loss ?? [])],
-    cpu: s.cpu?.rows ? [...s.cpu.rows] : undefined,
-    settings: [...(s.settings?.points ?? [])],
-    faults: [...(s.faults?.cases ?? [])],
+  if (!Array.isArray(prior.scenarios) || !Number.isInteger(kept) || kept < 0 || kept > steps.length)
+    throw fail(
+      `does not hold the points it says it ran (was it edited?): run the sweep again without --resume`,
+    );
+  // As found: what is not a list counts as none, and the counts below refuse it.
+  const list = <T>(v: readonly T[] | undefined): T[] => (Array.isArray(v) ? [...v] : []);
+  const results: StepResults[] = prior.scenarios.map((s: Partial<ScenarioResult> | null) => ({
+    loss: list(s?.loss),
+    cpu: s?.cpu?.rows === undefined ? undefined : list(s.cpu.rows),
+    settings: list(s?.settings?.points),
+    faults: list(s?.faults?.cases),
   }));
   const want = prior.scenarios.map(() => ({ loss: 0, cpu: 0, setting: 0, fault: 0 }));
   for (const st of steps.slice(0, kept)) {
@@ -168,6 +175,14 @@ export function keptResults(
   if (!holds || results.length !== want.length)
     throw fail(
       `does not hold the ${kept} points it says it ran (was it edited?): run the sweep again without --resume`,
+    );
+  const scenarios = prior.plan?.scenarios ?? [];
+  const problem = keptShapeProblem(prior, results, steps, kept, (st) =>
+    stepLabel(scenarios[st.s] as Scenario, st),
+  );
+  if (problem !== undefined)
+    throw fail(
+      `${problem} (was it edited?): put back the report as the sweep wrote it, or run the sweep again without --resume`,
     );
   return { kept, results };
 }

@@ -71,6 +71,13 @@ export interface SweepReport {
     readonly done: number;
     readonly of: number;
     readonly failed?: { readonly point: string; readonly error: string };
+    /**
+     * Written after a point while the sweep still ran (`onCheckpoint`): found so once the sweep is
+     * gone, it was killed (kill -9, out of memory, a power cut) or stopped at once (a second Ctrl-C).
+     */
+    readonly inProgress?: true;
+    /** The signal that stopped it when not Ctrl-C (SIGINT): SIGTERM (systemd, kill), SIGHUP (a closed terminal). */
+    readonly signal?: string;
   };
   /** Each time the sweep was resumed (`--resume`): when, and how many points done it kept. */
   readonly resumed?: readonly { readonly at: string; readonly kept: number }[];
@@ -108,6 +115,12 @@ export interface SweepOptions {
   readonly scheduler?: Scheduler;
   readonly onPoint?: (p: SweepProgress) => void;
   /**
+   * After each point but the last, before its onPoint: the report of the points done so far, marked
+   * `cutShort.inProgress`, for the caller to write, so that a sweep killed before its end (kill -9,
+   * out of memory, a power cut) leaves them for `--resume`.
+   */
+  readonly onCheckpoint?: (r: SweepReport) => void;
+  /**
    * Before the first point: how many steps, and the estimate of the wall time of those to run; when
    * resumed, the labels of the points kept and of those to run.
    */
@@ -121,7 +134,10 @@ export interface SweepOptions {
   readonly onBrokerWait?: (news: BrokerWaitNews) => void;
   /** How long that wait may last; default BROKER_WAIT_MS. */
   readonly brokerWaitMs?: number;
-  /** Aborted: no further point starts; the report holds the points finished (`cutShort`). */
+  /**
+   * Aborted: no further point starts; the report holds the points finished (`cutShort`). Aborted
+   * with a signal's name other than SIGINT as its reason, `cutShort.signal` names it.
+   */
   readonly signal?: AbortSignal;
   /**
    * A report of this sweep stopped before its last point (report.json as parsed, and where it was
@@ -240,6 +256,57 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
     etaS: warmUpS + toRun.reduce((a, st) => a + estimate(st), 0),
     ...(prior ? { kept: steps.slice(0, kept).map(labelOf), toRun: toRun.map(labelOf) } : {}),
   });
+  // The report of the points done: at the end, or after each point while the sweep runs (`inProgress`).
+  const reportOf = (
+    done: number,
+    failed: { readonly point: string; readonly error: string } | undefined,
+    inProgress = false,
+  ): SweepReport => {
+    const scenarioResults: ScenarioResult[] = scenarios.map((sc, s) => {
+      const r = results[s] as (typeof results)[number];
+      return {
+        name: sc.name,
+        fleet: sc.fleet,
+        ...(sc.loss ? { loss: [...r.loss] } : {}),
+        ...(sc.cpu && r.cpu ? { cpu: { params: sc.cpu, rows: r.cpu } } : {}),
+        ...(sc.settings ? { settings: { lossPct: sc.settings.lossPct, points: [...r.settings] } } : {}),
+        ...(sc.faults ? { faults: { lossPct: sc.faults.lossPct, cases: [...r.faults] } } : {}),
+      };
+    });
+    const fleetPoints = scenarioResults.flatMap((s) => [
+      ...(s.loss ?? []),
+      ...(s.settings?.points ?? []),
+      ...(s.faults?.cases ?? []),
+    ]);
+    // Resumed: the sweep began when its first run did, and its wall time is that of its runs together.
+    const wallS = Math.round((sched.now() - t0) / 100) / 10 + (prior?.wallS ?? 0);
+    const by = o.signal?.aborted && !failed && !inProgress ? o.signal.reason : undefined;
+    const cut = {
+      done,
+      of: steps.length,
+      ...(failed ? { failed } : {}),
+      ...(inProgress ? { inProgress: true as const } : {}),
+      ...(typeof by === "string" && by !== "SIGINT" ? { signal: by } : {}),
+    };
+    return {
+      kind: "twinfleet-sweep",
+      format: SWEEP_FORMAT,
+      twinfleet: VERSION,
+      plan,
+      quick: o.quick,
+      startedAt: prior?.startedAt ?? startedAt,
+      wallS: Math.round(wallS * 10) / 10,
+      limits: LIMITS,
+      paperCpu: PAPER_CPU,
+      allKeptUp: fleetPoints.every((p) => p.sim.keptUp),
+      scenarios: scenarioResults,
+      ...(o.broker !== undefined ? { broker: displayUrl(o.broker) } : {}),
+      ...(done < steps.length ? { cutShort: cut } : {}),
+      ...(prior && (prior.resumed || kept < steps.length)
+        ? { resumed: [...(prior.resumed ?? []), ...(kept < steps.length ? [{ at: startedAt, kept }] : [])] }
+        : {}),
+    };
+  };
   // Fleet steps' wall time against their estimates so far: the ETA scales the rest's estimates by it.
   let fleetWall = 0;
   let fleetEstimated = 0;
@@ -291,6 +358,8 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
       fleetWall += (sched.now() - started) / 1000;
       fleetEstimated += estimate(st);
     }
+    // Written before the point's line: once the line is out, a kill leaves this point for --resume.
+    if (done < steps.length) o.onCheckpoint?.(reportOf(done, undefined, true));
     const rest = steps.slice(i + 1).map((r) => ({ fleet: r.kind !== "cpu", estimateS: estimate(r) }));
     const etaS = remainingS({ wallS: fleetWall, estimateS: fleetEstimated }, rest, warmUpS);
     o.onPoint?.({
@@ -303,42 +372,7 @@ export async function runSweep(scenarios: readonly Scenario[], o: SweepOptions):
       ...(faultCase ? { faultCase } : {}),
     });
   }
-  const scenarioResults: ScenarioResult[] = scenarios.map((sc, s) => {
-    const r = results[s] as (typeof results)[number];
-    return {
-      name: sc.name,
-      fleet: sc.fleet,
-      ...(sc.loss ? { loss: r.loss } : {}),
-      ...(sc.cpu && r.cpu ? { cpu: { params: sc.cpu, rows: r.cpu } } : {}),
-      ...(sc.settings ? { settings: { lossPct: sc.settings.lossPct, points: r.settings } } : {}),
-      ...(sc.faults ? { faults: { lossPct: sc.faults.lossPct, cases: r.faults } } : {}),
-    };
-  });
-  const fleetPoints = scenarioResults.flatMap((s) => [
-    ...(s.loss ?? []),
-    ...(s.settings?.points ?? []),
-    ...(s.faults?.cases ?? []),
-  ]);
-  // Resumed: the sweep began when its first run did, and its wall time is that of its runs together.
-  const wallS = Math.round((sched.now() - t0) / 100) / 10 + (prior?.wallS ?? 0);
-  return {
-    kind: "twinfleet-sweep",
-    format: SWEEP_FORMAT,
-    twinfleet: VERSION,
-    plan,
-    quick: o.quick,
-    startedAt: prior?.startedAt ?? startedAt,
-    wallS: Math.round(wallS * 10) / 10,
-    limits: LIMITS,
-    paperCpu: PAPER_CPU,
-    allKeptUp: fleetPoints.every((p) => p.sim.keptUp),
-    scenarios: scenarioResults,
-    ...(o.broker !== undefined ? { broker: displayUrl(o.broker) } : {}),
-    ...(done < steps.length ? { cutShort: { done, of: steps.length, ...(failed ? { failed } : {}) } } : {}),
-    ...(prior && (prior.resumed || kept < steps.length)
-      ? { resumed: [...(prior.resumed ?? []), ...(kept < steps.length ? [{ at: startedAt, kept }] : [])] }
-      : {}),
-  };
+  return reportOf(done, failed);
 }
 
 /** The scenario's device profile; one that cannot be loaded names the scenario and its field. */

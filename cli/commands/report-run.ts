@@ -2,9 +2,12 @@
  * What `twinfleet report merge` runs (declared in cli/commands/report.ts, which loads this module
  * only when it runs): the shard files joined into one fleet report, printed, written and judged.
  */
+import { statSync } from "node:fs";
 import { type MergedReport, requirementFailures, writeReport } from "../../fleet/report.js";
 import { mergeShardFiles } from "../../fleet/shard-merge.js";
 import { isStdout } from "../../node/whole-file.js";
+import { shownPath } from "../../protocol/shown.js";
+import { UsageError } from "../errors.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { summary } from "../sim-summary.js";
@@ -17,7 +20,14 @@ export interface MergeFlags {
 }
 
 export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): void {
-  if (flags.out !== undefined) checkOutputFile("--out", flags.out);
+  if (flags.out !== undefined) {
+    checkOutputFile("--out", flags.out);
+    const input = files.find((f) => flags.out !== undefined && sameFile(f, flags.out));
+    if (input !== undefined)
+      throw new UsageError(
+        `--out: ${shownPath(flags.out)} is ${input === flags.out ? "" : `${shownPath(input)}, `}one of the shard reports merged: the merged report would replace it, and with it the shard's presses and states, which no other file holds; give --out another file`,
+      );
+  }
   const merged = mergeShardFiles(files, { partial: flags.partial === true });
   if (flags.out !== undefined) writeOutputFile("--out", flags.out, (p) => writeReport(p, merged));
   // With --out on standard output (`-`, `/dev/stdout`), what is printed besides goes to stderr.
@@ -85,4 +95,15 @@ export function mergedSummary(r: MergedReport): string {
       `       shard ${String(k).padEnd(8)} NO REPORT (--partial): its nodes, their presses and the deliveries to them are left out`,
   );
   return `${summary(r).replace(/\n$/, "")}\n${head}\n${[...lines, ...missing].join("\n")}\n`;
+}
+
+/** `a` and `b` name one existing file (a link, another spelling of its path). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.isFile() && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { type Clock, expectation, resolveFleetOptions } from "../../fleet/options.js";
-import { FILE_LIMITS, readUserText } from "../../protocol/user-file.js";
+import { FILE_LIMITS, jsonProblem, readUserText } from "../../protocol/user-file.js";
 import { disturbedShort, disturbedWords } from "../../sweep/disturbed.js";
 import { externalCaseProblem, virtualCaseProblem } from "../../sweep/fault-cases.js";
 import { writeSweep } from "../../sweep/files.js";
@@ -20,6 +20,7 @@ import { type FleetLoginFlags, fleetLogin } from "../fleet-login.js";
 import type { CliIO } from "../main.js";
 import { checkOutputDir, writeOutputFile } from "../output-path.js";
 import { notRegisteredWhy } from "../sim-summary.js";
+import { holdSweepOut } from "../sweep-out-lock.js";
 import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
 export interface RawSweepOptions extends FleetLoginFlags {
@@ -92,6 +93,36 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
     throw e;
   }
   const out = raw.out ?? "sweep-report";
+  let release: () => void;
+  try {
+    release = holdSweepOut(out);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`twinfleet sweep: ${e.message}\n(run twinfleet sweep --help for usage)\n`);
+    io.exit?.(2);
+    return;
+  }
+  try {
+    await sweepInOut(raw, io, { scenarios, workers, clock, login, out, release });
+  } finally {
+    release();
+  }
+}
+
+/** The sweep, its files and its summary, in `out` held by this process (`release` lets it go). */
+async function sweepInOut(
+  raw: RawSweepOptions,
+  io: CliIO,
+  o: {
+    scenarios: Scenario[];
+    workers: number | undefined;
+    clock: Clock | undefined;
+    login: ReturnType<typeof fleetLogin>;
+    out: string;
+    release: () => void;
+  },
+): Promise<void> {
+  const { scenarios, workers, clock, login, out } = o;
   let resume: { report: unknown; path: string } | undefined;
   if (raw.resume === true) {
     try {
@@ -106,16 +137,49 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   // Ctrl-C: the point under way finishes and the points done are written, marked cut short (exit
   // 130); a second one stops at once, writing nothing.
   const stop = new AbortController();
-  const onSigint = () => {
-    if (stop.signal.aborted) process.exit(CUT_SHORT_EXIT);
-    stop.abort();
+  const onSigint = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      o.release();
+      process.exit(CUT_SHORT_EXIT);
+    }
+    // The signal is the reason: the report names one that is not Ctrl-C (SIGTERM from systemd).
+    stop.abort(signal);
+    const by = signal === "SIGINT" ? "" : `${signal}: `;
+    const again = signal === "SIGINT" ? "Ctrl-C" : `${signal} or Ctrl-C`;
     io.stderr(
-      "twinfleet sweep: stopping after the point under way; its files will hold the points done (Ctrl-C again: stop now, write nothing)\n",
+      `twinfleet sweep: ${by}stopping after the point under way; its files will hold the points done (${again} again: stop now, the files as the last point done wrote them)\n`,
     );
   };
   process.on("SIGINT", onSigint);
   // SIGTERM and SIGHUP as a first Ctrl-C: the points done are written.
   for (const s of STOP_SIGNALS) process.on(s, onSigint);
+  // The points done so far, written after each: a sweep killed before its end (kill -9, out of
+  // memory, a power cut) leaves them for --resume. A write that fails is said once a spell, and
+  // the sweep goes on: its end writes the files again.
+  let unwritten: string | undefined;
+  // How many points the report.json in --out holds: the one this run last wrote, or the one resumed.
+  let onDisk: number | undefined;
+  const reportPath = join(out, "report.json");
+  const write = (r: SweepReport) =>
+    writeSweep(out, r, (path, w) => {
+      writeOutputFile("--out", path, w);
+      if (path === reportPath) onDisk = r.cutShort?.done ?? pointsOf(r);
+    });
+  const checkpoint = (r: SweepReport) => {
+    try {
+      write(r);
+      if (unwritten !== undefined)
+        io.stderr(`twinfleet sweep: the ${r.cutShort?.done} points done are written to ${out}/ again\n`);
+      unwritten = undefined;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (unwritten === undefined)
+        io.stderr(
+          `twinfleet sweep: cannot write the points done so far: ${why}; the sweep goes on, and writes its files again after each point and at its end\n`,
+        );
+      unwritten = why;
+    }
+  };
   let report: SweepReport;
   try {
     report = await runSweep(scenarios, {
@@ -131,10 +195,14 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
         : {}),
       signal: stop.signal,
       ...(resume ? { resume } : {}),
-      onStart: ({ total, etaS, kept, toRun }) =>
+      onStart: ({ total, etaS, kept, toRun }) => {
+        // Resumed: the report.json read holds the points kept until this run writes one.
+        if (kept) onDisk = kept.length;
         io.stderr(
           `twinfleet sweep: ${scenarios.map((s) => s.name).join(", ")}${raw.quick ? " (quick)" : ""} → ${out}/: ${total} points${raw.broker !== undefined ? ` on ${displayUrl(raw.broker)}` : ""}, ${kept ? resumedPlan(kept, toRun ?? [], etaS) : `about ${duration(etaS)}`}\n`,
-        ),
+        );
+      },
+      onCheckpoint: (r) => checkpoint(r),
       onPoint: (p) => io.stderr(`${progressLine(p)}\n`),
       onBrokerWait: (news) =>
         io.stderr(
@@ -149,7 +217,18 @@ export async function runSweepCommand(raw: RawSweepOptions, io: CliIO): Promise<
   }
   // The summary first: a sweep of minutes whose files cannot be written (a full disk) still shows it.
   io.stdout(summary(report));
-  const files = writeSweep(out, report, (path, write) => writeOutputFile("--out", path, write));
+  let files: string[];
+  try {
+    files = write(report);
+  } catch (e) {
+    // What --out holds now: the points a report.json of this run wrote there, for --resume.
+    const done = report.cutShort?.done ?? pointsOf(report);
+    const left =
+      onDisk === undefined
+        ? ""
+        : `; ${reportPath} holds ${onDisk === done ? "the" : `${onDisk} of the`} ${done} points done: once --out can be written, twinfleet sweep --resume with the same flags ${onDisk < (report.cutShort?.of ?? done) ? "runs the rest" : "runs no point"} and writes every file`;
+    throw new Error(`${(e as Error).message}${left}`);
+  }
   io.stdout(`wrote ${files.join(", ")}\n`);
   // A point that failed is the sweep's failure (exit 1), its points done kept; Ctrl-C is 130.
   const failed = report.cutShort?.failed;
@@ -170,7 +249,7 @@ function readResume(out: string): { report: unknown; path: string } {
   try {
     return { report: JSON.parse(text), path };
   } catch (e) {
-    throw new ResumeError(`--resume: ${path} is not JSON: ${(e as Error).message}`);
+    throw new ResumeError(`--resume: ${path} is not JSON: ${jsonProblem(text, e)}`);
   }
 }
 
@@ -225,8 +304,14 @@ export function summary(r: SweepReport): string {
       `CUT SHORT: ${cut.done} of ${cut.of} points run; the tables hold those only`,
     );
   else if (cut)
-    lines.push(`CUT SHORT: ${cut.done} of ${cut.of} points run (Ctrl-C); the tables hold those only`);
+    lines.push(
+      `CUT SHORT: ${cut.done} of ${cut.of} points run (${cut.signal ?? "Ctrl-C"}); the tables hold those only`,
+    );
   if (r.broker !== undefined) lines.push(`every fleet point on ${r.broker}: its delay is in the figures`);
+  if (r.plan?.clock === "virtual")
+    lines.push(
+      "every fleet point on virtual time (--clock virtual): the model's figures, without the host's delays",
+    );
   for (const s of r.scenarios) {
     if (s.loss?.length) {
       lines.push(`${s.name}: loss  echo p50/p99      sync p50/p99      lost  registration max  kept up`);
@@ -284,4 +369,17 @@ export function summary(r: SweepReport): string {
 /** A summary row's mark for a point whose figures mix in something else; nothing when none. */
 function disturbedMark(p: PointResult): string {
   return p.disturbed ? `   DISTURBED: ${disturbedShort(p.disturbed)}` : "";
+}
+
+/** How many points a sweep report holds (every step's, the CPU table one). */
+function pointsOf(r: SweepReport): number {
+  return r.scenarios.reduce(
+    (a, s) =>
+      a +
+      (s.loss?.length ?? 0) +
+      (s.cpu ? 1 : 0) +
+      (s.settings?.points.length ?? 0) +
+      (s.faults?.cases.length ?? 0),
+    0,
+  );
 }

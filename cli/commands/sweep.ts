@@ -14,7 +14,10 @@ export const registerSweepCommand: RegisterCommand = (program: Command, io: CliI
     .command("sweep")
     .description("rerun the paper's experiments on a simulated fleet and write a report with plots")
     .option("--scenario <names>", "scenario names or .json files, comma-separated (default paper,settings)")
-    .option("--out <dir>", "directory for report.json, *.csv and report.html (default sweep-report)")
+    .option(
+      "--out <dir>",
+      "directory for report.json, *.csv and report.html, written after each point (default sweep-report)",
+    )
     .option(
       "--quick",
       "a reduced sweep: 3 loss levels, 20 nodes, 5 s of presses per point, fault times scaled to fit (about 1.5 min)",
@@ -46,7 +49,7 @@ Examples:
   twinfleet sweep --quick --out /tmp/sweep         a reduced sweep, about a minute and a half
   twinfleet sweep --scenario faults                broker and twins restarts, a power outage, a partition, a frozen client
   twinfleet sweep --scenario paper --nodes 100 --seconds 30
-  twinfleet sweep --clock virtual --resume         finish the sweep that was stopped (Ctrl-C, a failed point)
+  twinfleet sweep --clock virtual --resume         finish the sweep that was stopped (Ctrl-C, a failed point, kill -9)
   twinfleet sweep --scenario paper --broker mqtt://lab-pi:1883   the paper's figures through your broker
   twinfleet sweep --broker mqtt://lab-pi:1883 --username twins --password-file twins.pw --node-password-file nodes.pw
 

@@ -57,6 +57,10 @@ describe("twinfleet sweep --resume", () => {
 
     const a = capture();
     expect(await main(args(once), a.io)).toBe(0);
+    // The summary says which clock its figures are on.
+    expect(a.out.join("")).toContain(
+      "\nevery fleet point on virtual time (--clock virtual): the model's figures, without the host's delays\n",
+    );
 
     // The same sweep, stopped as its second point ends (as Ctrl-C during it), as the CLI writes it.
     const stop = new AbortController();
@@ -175,9 +179,66 @@ describe("twinfleet sweep --resume", () => {
     );
     writeFileSync(join(cut, "report.json"), "{");
     expect(await refusal(base)).toContain(`--resume: ${join(cut, "report.json")} is not JSON`);
+    // Cut short (a copy that did not finish): said so, where the parser's words do not.
+    writeFileSync(join(cut, "report.json"), JSON.stringify(old).slice(0, 200));
+    expect(await refusal(base)).toContain(
+      `--resume: ${join(cut, "report.json")} is not JSON: it ends early, after 200 bytes (cut short: a copy or a write that did not finish?)`,
+    );
     rmSync(join(cut, "report.json"));
     expect(await refusal(base)).toContain(
       `--resume: cannot read ${join(cut, "report.json")}: no such file (the report of the sweep to resume, in --out)`,
     );
+  });
+
+  it("refuses a kept point that does not hold its figures, naming it, before running the rest", async () => {
+    const root = mkdtempSync(join(tmpdir(), "tf-sweep-resume-"));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const file = join(root, "tiny.json");
+    writeFileSync(file, JSON.stringify(TINY));
+    const cut = join(root, "cut");
+    const stop = new AbortController();
+    const stopped = await runSweep([adjustScenario(loadScenario(file), { quick: false })], {
+      quick: false,
+      clock: "virtual",
+      signal: stop.signal,
+      onPoint: (p) => {
+        if (p.index === 2) stop.abort();
+      },
+    });
+    writeSweep(cut, stopped);
+    const whole = read(cut, "report.json");
+    const args = ["sweep", "--clock", "virtual", "--scenario", file, "--out", cut, "--resume"];
+    const edits: [string, (r: { scenarios: { loss: Record<string, unknown>[] }[] }) => void][] = [
+      [
+        "point 2 of 4 (tiny: 10% loss) has no sync (was it edited?)",
+        (r) => delete r.scenarios[0]?.loss[1]?.sync,
+      ],
+      [
+        'point 1 of 4 (tiny: 0% loss) has sim.keptUp string ("yes"), where a boolean belongs',
+        (r) => Object.assign(r.scenarios[0]?.loss[0]?.sim as object, { keptUp: "yes" }),
+      ],
+      [
+        "point 1 of 4 (tiny: 0% loss) has echo.p99 null, where a number belongs",
+        (r) => Object.assign(r.scenarios[0]?.loss[0]?.echo as object, { p99: null }),
+      ],
+    ];
+    for (const [said, edit] of edits) {
+      const r = JSON.parse(whole);
+      edit(r);
+      const edited = JSON.stringify(r);
+      writeFileSync(join(cut, "report.json"), edited);
+      const c = capture();
+      expect(await main(args, c.io)).toBe(2);
+      const err = c.err.join("");
+      expect(err).toContain(`--resume: ${join(cut, "report.json")} ${said}`);
+      expect(err).toContain(
+        "put back the report as the sweep wrote it, or run the sweep again without --resume",
+      );
+      expect(err).not.toMatch(/^\[/m); // no point ran
+      expect(read(cut, "report.json")).toBe(edited); // left as it was
+    }
+    // As written, it resumes.
+    writeFileSync(join(cut, "report.json"), whole);
+    expect(await main(args, capture().io)).toBe(0);
   });
 });

@@ -117,6 +117,12 @@ describe("merging shard reports", () => {
 
     it.each([
       ["not JSON", () => [a, put("x.json", "{ nope")], /x\.json: not JSON/],
+      [
+        "cut short (a copy that did not finish)",
+        () => [a, put("cut.json", JSON.stringify(s2).slice(0, 300))],
+        /cut\.json: not JSON: it ends early, after 300 bytes \(cut short: a copy or a write that did not finish\?\)/,
+      ],
+      ["empty", () => [a, put("empty.json", "")], /empty\.json: not JSON: it is empty/],
       ["not an object", () => [a, put("arr.json", [1])], /arr\.json: not a shard report .* got array/],
       [
         "another format version",

@@ -1,7 +1,9 @@
 // A sweep on virtual time: every fleet point is a virtual fleet run, so the same scenarios give the
 // same points to the bit; fault cases that need real time are refused before the first point.
 import { describe, expect, it } from "vitest";
+import { renderHtml } from "../html.js";
 import { VIRTUAL_WARM_UP_S } from "../point.js";
+import type { SweepPlan } from "../resume.js";
 import { adjustScenario, loadScenario, ScenarioError } from "../scenario.js";
 import { remainingS, runSweep } from "../sweep.js";
 
@@ -16,6 +18,18 @@ describe("a sweep on virtual time", () => {
     // Loss shows in the tail: the 25 % point waits for retransmissions the 0 % one never needs.
     expect(loss[2]?.sync.p99).toBeGreaterThan(10 * (loss[0]?.sync.p99 ?? 0));
     expect(loss.every((p) => p.registration.registered === p.registration.nodes)).toBe(true);
+
+    // The page says which clock its figures are on; its health table gives each point's length in
+    // virtual seconds as such, where it used to head them "wall" (29.7 s for a point of 1 s).
+    const page = renderHtml(a);
+    expect(page).toContain(" · virtual time · scenarios paper");
+    expect(page).toContain("On virtual time (<code>--clock virtual</code>): every fleet point ran in memory");
+    expect(page).toContain("<th>virtual time</th>");
+    expect(page).not.toContain("<th>wall</th>");
+    expect(page).not.toContain("Every fleet point kept up");
+    const onWall = renderHtml({ ...a, plan: { ...(a.plan as SweepPlan), clock: "real" } });
+    expect(onWall).toContain("<th>wall</th>");
+    expect(onWall).not.toContain("virtual time");
   });
 
   it("plans its length as virtual time runs it, not as wall time would", async () => {

@@ -1,0 +1,143 @@
+/**
+ * What a point kept by `--resume` must hold: the fields the summary, the CSVs and the page read of
+ * it, each of its kind (a number, a flag, a name). A report edited by hand, or cut by a broken copy,
+ * is refused before any point runs, naming the point and the field, instead of failing on it after
+ * the rest of the sweep has run (a TypeError, and the points just run lost).
+ */
+import { sweepTexts } from "./files.js";
+import type { Step, StepResults } from "./steps.js";
+import type { SweepReport } from "./sweep.js";
+
+type Kind = "number" | "boolean" | "string" | "number|null" | "array" | "object";
+
+const PCT = ["count", "p5", "p25", "p50", "p75", "p90", "p95", "p99", "max", "mean"];
+
+/** Every fleet point's fields (loss, settings and fault points alike). */
+const POINT: readonly [string, Kind][] = [
+  ["lossPct", "number"],
+  ...PCT.map((k): [string, Kind] => [`echo.${k}`, "number"]),
+  ["echoLate", "number"],
+  ...PCT.map((k): [string, Kind] => [`sync.${k}`, "number"]),
+  ...["presses", "deliveries", "lost", "diverged", "cpuMeanPct", "cpuMaxPct"].map((k): [string, Kind] => [
+    k,
+    "number",
+  ]),
+  ...["registered", "nodes", "p50Ms", "maxMs"].map((k): [string, Kind] => [`registration.${k}`, "number"]),
+  ...["segments", "retransmissions", "timeouts", "reconnects"].map((k): [string, Kind] => [
+    `link.${k}`,
+    "number",
+  ]),
+  ["sim.keptUp", "boolean"],
+  ["sim.lagP99Ms", "number"],
+  ["sim.wallS", "number"],
+];
+
+const SETTING: readonly [string, Kind][] = [
+  ...POINT,
+  ["variant", "string"],
+  ["how", "string"],
+  ["overrides", "object"],
+  ["meetsGoal", "boolean"],
+];
+
+const FAULT: readonly [string, Kind][] = [
+  ...POINT,
+  ["name", "string"],
+  ["described", "array"],
+  ["faults", "array"],
+  ...["count", "p50Ms", "p90Ms", "p99Ms", "maxMs"].map((k): [string, Kind] => [
+    `syncOutsideFaults.${k}`,
+    "number",
+  ]),
+  ...["late", "lostForGood", "lostOutsideFaults", "regressions"].map((k): [string, Kind] => [k, "number"]),
+  ["requirements", "object"],
+  ["meetsGoal", "boolean"],
+];
+
+const CPU_ROW: readonly [string, Kind][] = [
+  ["case", "string"],
+  ...[
+    "lossPct",
+    "utilizationPct",
+    "withPollingPct",
+    "workCycles",
+    "blockedCycles",
+    "pollCycles",
+    "elapsedCycles",
+    "presses",
+    "notifications",
+    "packetsIn",
+    "packetsOut",
+    "retransmissions",
+    "reconnects",
+  ].map((k): [string, Kind] => [k, "number"]),
+  ["paperPct", "number|null"],
+];
+
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v === "number" && !Number.isFinite(v) ? "not a finite number" : typeof v;
+}
+
+/** The first field of `value` missing or of the wrong kind, in words; undefined when all hold. */
+function fieldProblem(value: unknown, fields: readonly [string, Kind][]): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return `is ${kindOf(value)}, where a point's record belongs`;
+  for (const [path, kind] of fields) {
+    // The field, or the first part of its path that is missing (`sync`, not `sync.count`).
+    let v: unknown = value;
+    let at = "";
+    for (const k of path.split(".")) {
+      at = at === "" ? k : `${at}.${k}`;
+      v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+      if (v === undefined) break;
+    }
+    const ok = kind.split("|").some((k) => (k === "null" ? v === null : kindOf(v) === k));
+    if (ok) continue;
+    if (v === undefined) return `has no ${at}`;
+    const shown = v === null ? "" : ` (${JSON.stringify(v)?.slice(0, 40)})`;
+    return `has ${at} ${kindOf(v)}${shown}, where ${kind === "number|null" ? "a number or null" : `a ${kind}`} belongs`;
+  }
+  return undefined;
+}
+
+/**
+ * The first kept point that does not hold what the sweep's files read, as `point 2 of 7 (paper: 5%
+ * loss) has no sync.p50`; undefined when every one does. `results` are the kept points put back
+ * where a sweep keeps them; `label` names a step.
+ */
+export function keptShapeProblem(
+  prior: SweepReport,
+  results: readonly StepResults[],
+  steps: readonly Step[],
+  kept: number,
+  label: (st: Step) => string,
+): string | undefined {
+  const seen = results.map(() => ({ loss: 0, setting: 0, fault: 0 }));
+  for (const [i, st] of steps.slice(0, kept).entries()) {
+    const r = results[st.s] as StepResults;
+    const n = seen[st.s] as { loss: number; setting: number; fault: number };
+    let problem: string | undefined;
+    if (st.kind === "loss") problem = fieldProblem(r.loss[n.loss++], POINT);
+    else if (st.kind === "setting") problem = fieldProblem(r.settings[n.setting++], SETTING);
+    else if (st.kind === "fault") problem = fieldProblem(r.faults[n.fault++], FAULT);
+    else if (!Array.isArray(r.cpu)) problem = "has no rows";
+    else
+      for (const [k, row] of r.cpu.entries()) {
+        const p = fieldProblem(row, CPU_ROW);
+        if (p !== undefined) {
+          problem = `row ${k + 1} ${p}`;
+          break;
+        }
+      }
+    if (problem !== undefined) return `point ${i + 1} of ${steps.length} (${label(st)}) ${problem}`;
+  }
+  // Whatever else the files read of the report (a fault's row, a field added later).
+  try {
+    sweepTexts(prior);
+  } catch (e) {
+    return `cannot be written as the sweep's files (${(e as Error).message})`;
+  }
+  return undefined;
+}
