@@ -23,7 +23,7 @@ export function changeDesired(d: DesireChangeDeps, node: NodeId, sources: NodeId
   const twin = d.registry.get(node);
   const version = d.registry.nextWriteVersion(node);
   if (twin?.presence === "online") {
-    d.apply(d.registry.setDesiredSources(node, sources, version - 1));
+    d.apply(d.registry.setDesiredSources(node, sources, version - 1, version));
     return sendOrHold(node, () => d.reconciler.reconcile(node, true), d.logger);
   }
   d.apply(d.registry.setDesiredSources(node, sources, version));

@@ -13,6 +13,7 @@
  * nobody's yet: its pairing is pending, and unattributed until the node's presence settles it
  * (desireAfterPresence).
  */
+import { afterDesireShown, isOwnEcho, type OwnWrite } from "./own-writes.js";
 import type { DesiredState, Presence, ReportedConfig } from "./types.js";
 
 export interface DesireState {
@@ -28,6 +29,8 @@ export interface DesireState {
    * retained `T1 1` or a register, the first presence that comes, says it is the node's own.
    */
   readonly unattributed?: boolean;
+  /** This service's pairings not yet seen carried out, the desire's last (twins/own-writes.ts). */
+  readonly ownWrites?: readonly OwnWrite[];
 }
 
 export interface DesireOutcome {
@@ -43,12 +46,17 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
   const { desired } = s;
   const fromNode = presence === "online";
   const same = sameSet(seen.sources, desired.sources);
-  const adopt = (confirmed: boolean, unattributed = false): DesireOutcome => ({
+  const adopt = (
+    confirmed: boolean,
+    unattributed = false,
+    ownWrites?: readonly OwnWrite[],
+  ): DesireOutcome => ({
     next: {
       desired: { ...desired, sources: [...seen.sources], configVersion: seen.version },
       known: true,
       confirmed,
       ...(unattributed ? { unattributed } : {}),
+      ...(ownWrites ? { ownWrites } : {}),
     },
     changed: true,
     reconcile: false,
@@ -60,7 +68,13 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
   // pending until the presence tells (desireAfterPresence).
   if (!s.known) return adopt(fromNode, presence === "unknown");
   if (fromNode) {
-    if (same) return s.confirmed && desired.configVersion === seen.version ? unchanged : adopt(true);
+    if (same)
+      return s.confirmed && desired.configVersion === seen.version
+        ? unchanged
+        : adopt(true, false, afterDesireShown(s.ownWrites, seen.version));
+    // This service's own earlier command carried out, its newer one behind it: not another tool's.
+    if (isOwnEcho(s.ownWrites, seen.sources, seen.version, sameSet))
+      return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: true };
     // Another control tool commanded the node after this service's desire was confirmed.
     if (s.confirmed && seen.version > desired.configVersion) return adopt(true);
     // A pending desire is newer than anything the node had (it was made while the node could not

@@ -101,6 +101,7 @@ export function configSeen(t: TwinRecord, seen: ReportedConfig): RegistryEffect[
   t.desired = d.next.desired;
   t.desiredKnown = d.next.known;
   t.confirmed = d.next.confirmed;
+  t.ownWrites = d.next.ownWrites;
   const out: RegistryEffect[] = [];
   if (d.changed) {
     // A config changes the desired sources only when another tool commanded or wrote them.

@@ -39,6 +39,7 @@ import {
   storedRecord,
   type TwinRecord,
   viewOf,
+  writeDesire,
 } from "./twin-record.js";
 import { bumpFollowedSources, bumpVersions } from "./twin-versions.js";
 import {
@@ -239,14 +240,9 @@ export class TwinRegistry {
     ]);
   }
 
-  /** Replaces the desired sources, pending until confirmed; `configVersion`: written offline, or the node's. */
-  setDesiredSources(id: NodeId, sources: readonly NodeId[], configVersion: number): RegistryEffect[] {
-    const t = this.ensure(id);
-    t.desired = { ...t.desired, sources: [...sources], configVersion };
-    t.desiredKnown = true;
-    t.confirmed = false;
-    t.unattributed = false; // the operator's now: only the node's own config confirms it
-    for (const s of sources) t.formerSources.add(s);
+  /** This service's pairing, pending until confirmed; the node's config carrying it is at `from` or above. */
+  setDesiredSources(id: NodeId, to: readonly NodeId[], version: number, from?: number): RegistryEffect[] {
+    writeDesire(this.ensure(id), to, version, from ?? version);
     this.graph.sourcesChanged();
     return bumpVersions(this.twins, [
       { type: "updated", node: id, change: "desired" },

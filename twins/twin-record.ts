@@ -5,6 +5,7 @@
 import type { NodeId, RegisterMessage, Stamp } from "../protocol/index.js";
 import type { ConvergenceInput } from "./convergence.js";
 import { type DesireState, sameSet } from "./desire.js";
+import { type OwnWrite, withOwnWrite } from "./own-writes.js";
 import type { DesiredRecord } from "./store.js";
 import type { DesiredState, Presence, ReportedConfig, ReportedState, Twin } from "./types.js";
 
@@ -28,6 +29,8 @@ export interface TwinRecord {
   provisional: boolean;
   /** The desire came from a config seen before the node's presence: see DesireState.unattributed. */
   unattributed: boolean;
+  /** This service's pairings not yet seen carried out, the desire's last (twins/own-writes.ts). */
+  ownWrites?: readonly OwnWrite[];
   /** The highest config version the node published since it last came online. */
   sessionVersion?: number;
   /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
@@ -58,8 +61,23 @@ export interface TwinRecord {
 
 /** The desire of `t` as desire.ts judges it. */
 export function desireStateOf(t: TwinRecord): DesireState {
-  const { desired, desiredKnown: known, confirmed, provisional, unattributed } = t;
-  return { desired, known, confirmed, provisional, unattributed };
+  const { desired, desiredKnown: known, confirmed, provisional, unattributed, ownWrites } = t;
+  return { desired, known, confirmed, provisional, unattributed, ownWrites };
+}
+
+/** This service's own pairing of `t`, at `configVersion`; the node's config carrying it is at `from` or above. */
+export function writeDesire(
+  t: TwinRecord,
+  sources: readonly NodeId[],
+  configVersion: number,
+  from: number,
+): void {
+  t.desired = { ...t.desired, sources: [...sources], configVersion };
+  t.desiredKnown = true;
+  t.confirmed = false;
+  t.unattributed = false; // the operator's now: only the node's own config confirms it
+  for (const s of sources) t.formerSources.add(s);
+  t.ownWrites = withOwnWrite(t.ownWrites, sources, from);
 }
 
 /** Sets the presence; true when it changed (the session's config floor and register go with it). */
