@@ -1,6 +1,6 @@
 /**
- * Merging shard reports (fleet/shard-merge.ts): clock offsets between shards, sums, cross-shard
- * latency on one clock, and the shard files checked before they are merged.
+ * Merging shard reports (fleet/shard-merge.ts): sums, cross-shard latency on one clock, and the
+ * shard files checked before they are merged.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,30 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { NodeId } from "../../protocol/index.js";
 import { requirementFailures } from "../report.js";
 import { mergeShardFiles, mergeShards } from "../shard-merge.js";
-import { shardOffsets } from "../shard-offsets.js";
 import { checkShardFile, type ShardFile, ShardFileError } from "../shard-report.js";
 import { fleetOfTwo, pairing, SKEW } from "./ring-of-four.js";
-
-describe("clock offsets between shards", () => {
-  it("finds shard 2's clock 1000 ms ahead of shard 1's, within half the round trip", () => {
-    const [o1, o2] = shardOffsets(fleetOfTwo());
-    expect(o1).toMatchObject({ shard: 1, offsetMs: 0, roundTripMs: 4 });
-    expect(o2).toMatchObject({
-      shard: 2,
-      offsetMs: 1000,
-      uncertaintyMs: 2,
-      roundTripMs: 4,
-      probesFrom1: 99,
-      probesTo1: 99,
-    });
-  });
-
-  it("says when no probe crossed both ways (uncertainty unknown)", () => {
-    const [s1, s2] = fleetOfTwo();
-    const deaf = { ...s1, probes: { ...s1.probes, received: { "1": { count: 3, minDeltaMs: 1 } } } };
-    expect(shardOffsets([deaf, s2])[1]).toMatchObject({ offsetMs: 0, uncertaintyMs: null, probesTo1: 0 });
-  });
-});
 
 describe("merging shard reports", () => {
   it("joins them: presses and deliveries are the shards' sums, cross-shard latency on one clock", () => {
