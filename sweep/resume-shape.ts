@@ -4,59 +4,46 @@
  * is refused before any point runs, naming the point and the field, instead of failing on it after
  * the rest of the sweep has run (a TypeError, and the points just run lost).
  */
+import { z } from "zod";
 import { sweepTexts } from "./files.js";
 import type { Step, StepResults } from "./steps.js";
 import type { SweepReport } from "./sweep.js";
 
-type Kind = "number" | "boolean" | "string" | "number|null" | "array" | "object";
-
-const PCT = ["count", "p5", "p25", "p50", "p75", "p90", "p95", "p99", "max", "mean"];
+const numbers = (keys: readonly string[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number()])));
+const PCT = numbers(["count", "p5", "p25", "p50", "p75", "p90", "p95", "p99", "max", "mean"]);
 
 /** Every fleet point's fields (loss, settings and fault points alike). */
-const POINT: readonly [string, Kind][] = [
-  ["lossPct", "number"],
-  ...PCT.map((k): [string, Kind] => [`echo.${k}`, "number"]),
-  ["echoLate", "number"],
-  ...PCT.map((k): [string, Kind] => [`sync.${k}`, "number"]),
-  ...["presses", "deliveries", "lost", "diverged", "cpuMeanPct", "cpuMaxPct"].map((k): [string, Kind] => [
-    k,
-    "number",
-  ]),
-  ...["registered", "nodes", "p50Ms", "maxMs"].map((k): [string, Kind] => [`registration.${k}`, "number"]),
-  ...["segments", "retransmissions", "timeouts", "reconnects"].map((k): [string, Kind] => [
-    `link.${k}`,
-    "number",
-  ]),
-  ["sim.keptUp", "boolean"],
-  ["sim.lagP99Ms", "number"],
-  ["sim.wallS", "number"],
-];
+const POINT = z.object({
+  lossPct: z.number(),
+  echo: PCT,
+  echoLate: z.number(),
+  sync: PCT,
+  ...numbers(["presses", "deliveries", "lost", "diverged", "cpuMeanPct", "cpuMaxPct"]).shape,
+  registration: numbers(["registered", "nodes", "p50Ms", "maxMs"]),
+  link: numbers(["segments", "retransmissions", "timeouts", "reconnects"]),
+  sim: z.object({ keptUp: z.boolean(), lagP99Ms: z.number(), wallS: z.number() }),
+});
 
-const SETTING: readonly [string, Kind][] = [
-  ...POINT,
-  ["variant", "string"],
-  ["how", "string"],
-  ["overrides", "object"],
-  ["meetsGoal", "boolean"],
-];
+const SETTING = POINT.extend({
+  variant: z.string(),
+  how: z.string(),
+  overrides: z.object({}),
+  meetsGoal: z.boolean(),
+});
 
-const FAULT: readonly [string, Kind][] = [
-  ...POINT,
-  ["name", "string"],
-  ["described", "array"],
-  ["faults", "array"],
-  ...["count", "p50Ms", "p90Ms", "p99Ms", "maxMs"].map((k): [string, Kind] => [
-    `syncOutsideFaults.${k}`,
-    "number",
-  ]),
-  ...["late", "lostForGood", "lostOutsideFaults", "regressions"].map((k): [string, Kind] => [k, "number"]),
-  ["requirements", "object"],
-  ["meetsGoal", "boolean"],
-];
+const FAULT = POINT.extend({
+  name: z.string(),
+  described: z.array(z.unknown()),
+  faults: z.array(z.unknown()),
+  syncOutsideFaults: numbers(["count", "p50Ms", "p90Ms", "p99Ms", "maxMs"]),
+  ...numbers(["late", "lostForGood", "lostOutsideFaults", "regressions"]).shape,
+  requirements: z.object({}),
+  meetsGoal: z.boolean(),
+});
 
-const CPU_ROW: readonly [string, Kind][] = [
-  ["case", "string"],
-  ...[
+const CPU_ROW = z.object({
+  case: z.string(),
+  ...numbers([
     "lossPct",
     "utilizationPct",
     "withPollingPct",
@@ -70,9 +57,9 @@ const CPU_ROW: readonly [string, Kind][] = [
     "packetsOut",
     "retransmissions",
     "reconnects",
-  ].map((k): [string, Kind] => [k, "number"]),
-  ["paperPct", "number|null"],
-];
+  ]).shape,
+  paperPct: z.number().nullable(),
+});
 
 function kindOf(v: unknown): string {
   if (v === null) return "null";
@@ -81,25 +68,22 @@ function kindOf(v: unknown): string {
 }
 
 /** The first field of `value` missing or of the wrong kind, in words; undefined when all hold. */
-function fieldProblem(value: unknown, fields: readonly [string, Kind][]): string | undefined {
+function fieldProblem(value: unknown, schema: z.ZodType): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     return `is ${kindOf(value)}, where a point's record belongs`;
-  for (const [path, kind] of fields) {
-    // The field, or the first part of its path that is missing (`sync`, not `sync.count`).
-    let v: unknown = value;
-    let at = "";
-    for (const k of path.split(".")) {
-      at = at === "" ? k : `${at}.${k}`;
-      v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined;
-      if (v === undefined) break;
-    }
-    const ok = kind.split("|").some((k) => (k === "null" ? v === null : kindOf(v) === k));
-    if (ok) continue;
-    if (v === undefined) return `has no ${at}`;
-    const shown = v === null ? "" : ` (${JSON.stringify(v)?.slice(0, 40)})`;
-    return `has ${at} ${kindOf(v)}${shown}, where ${kind === "number|null" ? "a number or null" : `a ${kind}`} belongs`;
-  }
-  return undefined;
+  const parsed = schema.safeParse(value);
+  const issue = parsed.error?.issues[0];
+  if (issue === undefined) return undefined;
+  // The field, or the first part of its path that is missing (`sync`, not `sync.count`).
+  const at = issue.path.join(".");
+  const v = issue.path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown>)[k], value);
+  if (v === undefined) return `has no ${at}`;
+  const expected = issue.code === "invalid_type" ? issue.expected : "other";
+  const kind = at.endsWith("paperPct")
+    ? "a number or null"
+    : `a ${expected === "object" ? "record" : expected}`;
+  const shown = v === null ? "" : ` (${JSON.stringify(v)?.slice(0, 40)})`;
+  return `has ${at} ${kindOf(v)}${shown}, where ${kind} belongs`;
 }
 
 /**
