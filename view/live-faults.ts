@@ -29,6 +29,9 @@ const AWAY: Record<BrokerAway, string> = {
   unreached: "broker not reached yet",
 };
 
+/** How many of the broker's last outages the convergence chart is told of (view/source.ts, `away`). */
+const AWAY_SPANS = 16;
+
 /** How long a node told as flapping stays among the faults shown. */
 export const FLAP_SHOWN_MS = 300_000;
 
@@ -40,6 +43,8 @@ export class LiveFaults {
   private brokerLost:
     | { readonly since: number; readonly how: BrokerAway; readonly stall?: Stall }
     | undefined;
+  /** The broker's last outages, oldest first; the one under way has no `to`. */
+  private readonly spans: { from: number; to?: number }[] = [];
   /** While other twins services hold a presence on the fleet: their ids, and since when there was one. */
   private others: { readonly ids: string; readonly since: number } | undefined;
   /** Nodes told as flapping, with when. */
@@ -55,6 +60,31 @@ export class LiveFaults {
     else if (how === "silent") this.brokerLost = { since: lastHeardAt ?? now, how, ...own };
     else if (how === "unreached") this.brokerLost = { since: now, how };
     else this.brokerLost = { since: this.brokerLost?.since ?? now, how: "lost", ...own };
+    this.span(now);
+  }
+
+  /**
+   * The broker's outages in the last AWAY_SPANS, oldest first, on the clock `broker()` is given: while
+   * one lasted nothing was heard, so what the view held then is the fleet as it was before.
+   */
+  away(): readonly { readonly from: number; readonly to?: number }[] {
+    return this.spans.map((s) => ({ ...s }));
+  }
+
+  /** Opens, moves the start of, or closes the outage under way, as `brokerLost` now says. */
+  private span(now: number): void {
+    const open = this.spans.at(-1)?.to === undefined ? this.spans.at(-1) : undefined;
+    const lost = this.brokerLost;
+    if (lost === undefined) {
+      if (open !== undefined) open.to = now;
+      return;
+    }
+    if (open !== undefined) {
+      open.from = Math.min(open.from, lost.since);
+      return;
+    }
+    this.spans.push({ from: lost.since });
+    if (this.spans.length > AWAY_SPANS) this.spans.shift();
   }
 
   /**

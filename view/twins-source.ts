@@ -242,6 +242,7 @@ export class TwinsSource implements ConsoleSource {
       known: report.known,
       online: this.judged.of(report),
       history: this.twins.history(),
+      away: this.live.away(),
     };
   }
 

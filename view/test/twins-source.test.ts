@@ -105,9 +105,12 @@ describe("twins source", () => {
     sched.advance(500);
     t.emit("broker", false);
     expect(s.faults()).toEqual([{ what: "broker connection lost", since: 1500 }]);
+    // The chart is told of the outage under way, and of it once over: nothing was heard then.
+    expect(s.convergence().away).toEqual([{ from: 1500 }]);
     sched.advance(4000);
     t.emit("broker", true);
     expect(s.faults()).toEqual([]);
+    expect(s.convergence().away).toEqual([{ from: 1500, to: 5500 }]);
     expect(lines).toEqual([
       "warn broker connection lost: what is shown is as it was, until it is back",
       "info broker connection back",
@@ -128,6 +131,8 @@ describe("twins source", () => {
     expect(s.faults()).toEqual([{ what: "broker connection lost", since: 2000 }]);
     t.emit("broker", true);
     expect(s.faults()).toEqual([]);
+    // One outage for the chart, from when the broker was last heard.
+    expect(s.convergence().away).toEqual([{ from: 2000, to: 19_000 }]);
     expect(lines).toEqual([
       "warn broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers",
       "warn broker connection lost: what is shown is as it was, until it is back",
