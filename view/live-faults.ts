@@ -94,10 +94,16 @@ export class LiveFaults {
   brokerTold(
     connected: boolean,
     now: number,
-    told: { readonly lastHeardAt?: number; readonly how?: BrokerAway; readonly stall?: Stall },
+    told: {
+      readonly lastHeardAt?: number;
+      readonly how?: BrokerAway;
+      readonly stall?: Stall;
+      /** The nodes the service knows (from its store) as it tells it: none, and there is nothing shown. */
+      readonly known?: number;
+    },
     waiting?: Twins["waiting"],
   ): { readonly level: "info" | "warn"; readonly text: string } {
-    const { lastHeardAt, how, stall } = told;
+    const { lastHeardAt, how, stall, known } = told;
     const was = this.brokerLost;
     this.broker(connected, how === "unreached" ? (waiting?.since ?? now) : now, lastHeardAt, how, stall);
     if (connected) {
@@ -115,7 +121,7 @@ export class LiveFaults {
     const own = stall === undefined ? "" : `; ${serviceStalled(stall)}`;
     const text =
       how === "unreached"
-        ? `broker not reached yet (${waiting?.cause ?? "connecting"}): the nodes are shown as last stored, until it answers`
+        ? `broker not reached yet (${waiting?.cause ?? "connecting"}): ${known === 0 ? "no node is known (nothing stored): they are shown once it answers" : "the nodes are shown as last stored, until it answers"}`
         : how === "silent"
           ? `broker silent (connected, nothing heard for 5 s)${own}: what is shown is as it was, until it answers`
           : `broker connection lost${own}: what is shown is as it was, until it is back`;

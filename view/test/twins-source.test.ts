@@ -173,6 +173,18 @@ describe("twins source", () => {
     ]);
   });
 
+  it("says a broker not reached yet leaves nothing shown where the service has no node stored (a monitor's)", () => {
+    const t = new FakeTwins();
+    t.twins.clear();
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    t.emit("broker", false, undefined, "unreached");
+    expect(lines).toEqual([
+      "warn broker not reached yet (connecting): no node is known (nothing stored): they are shown once it answers",
+    ]);
+  });
+
   it("gives /healthz why a lost broker's reconnects fail, once one has (a broker closing them at once)", () => {
     const t = Object.assign(new FakeTwins(), { lostCause: undefined as string | undefined });
     const sched = new FakeScheduler(1000);
