@@ -64,17 +64,21 @@ export class LiveFaults {
   }
 
   /**
-   * The broker's outages in the last AWAY_SPANS, oldest first, on the clock `broker()` is given: while
+   * The broker's outages once reached, the last AWAY_SPANS, oldest first, on the clock `broker()` is given: while
    * one lasted nothing was heard, so what the view held then is the fleet as it was before.
    */
   away(): readonly { readonly from: number; readonly to?: number }[] {
     return this.spans.map((s) => ({ ...s }));
   }
 
-  /** Opens, moves the start of, or closes the outage under way, as `brokerLost` now says. */
+  /**
+   * Opens, moves the start of, or closes the outage under way, as `brokerLost` now says. A broker not
+   * reached yet is none: nothing was heard before either, so there is no share held on through it.
+   */
   private span(now: number): void {
     const open = this.spans.at(-1)?.to === undefined ? this.spans.at(-1) : undefined;
     const lost = this.brokerLost;
+    if (lost?.how === "unreached") return;
     if (lost === undefined) {
       if (open !== undefined) open.to = now;
       return;

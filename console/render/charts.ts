@@ -155,7 +155,7 @@ function awayColumns(
   return lost;
 }
 
-/** The band's legends, longest first, for what it stands for: no follower online, the broker away (lost, silent, not reached yet). */
+/** The band's legends, longest first, for what it stands for: no follower online, the broker away (lost, silent). */
 function bandLegend(noFollower: boolean, brokerLost: boolean, g: Glyphs): string[] {
   const b = g.unjudged;
   if (noFollower && brokerLost) return [` ${b} broker away, no follower online `, ` ${b} not measured `];

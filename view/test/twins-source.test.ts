@@ -167,6 +167,8 @@ describe("twins source", () => {
     t.emit("broker", true);
     expect(s.faults()).toEqual([]);
     expect(s.health()).toBeUndefined();
+    // Nothing was heard before it either: no outage for the chart, no share held on through it.
+    expect(s.convergence().away).toEqual([]);
     expect(lines).toEqual([
       `warn broker not reached yet (cannot reach the broker at ${url}: connection refused): the nodes are shown as last stored, until it answers`,
       "info broker reached",
