@@ -29,6 +29,9 @@ const AWAY: Record<BrokerAway, string> = {
   unreached: "broker not reached yet",
 };
 
+/** How many of the broker's last outages the convergence chart is told of (view/source.ts, `away`). */
+const AWAY_SPANS = 16;
+
 /** How long a node told as flapping stays among the faults shown. */
 export const FLAP_SHOWN_MS = 300_000;
 
@@ -40,6 +43,8 @@ export class LiveFaults {
   private brokerLost:
     | { readonly since: number; readonly how: BrokerAway; readonly stall?: Stall }
     | undefined;
+  /** The broker's last outages, oldest first; the one under way has no `to`. */
+  private readonly spans: { from: number; to?: number }[] = [];
   /** While other twins services hold a presence on the fleet: their ids, and since when there was one. */
   private others: { readonly ids: string; readonly since: number } | undefined;
   /** Nodes told as flapping, with when. */
@@ -55,6 +60,35 @@ export class LiveFaults {
     else if (how === "silent") this.brokerLost = { since: lastHeardAt ?? now, how, ...own };
     else if (how === "unreached") this.brokerLost = { since: now, how };
     else this.brokerLost = { since: this.brokerLost?.since ?? now, how: "lost", ...own };
+    this.span(now);
+  }
+
+  /**
+   * The broker's outages once reached, the last AWAY_SPANS, oldest first, on the clock `broker()` is given: while
+   * one lasted nothing was heard, so what the view held then is the fleet as it was before.
+   */
+  away(): readonly { readonly from: number; readonly to?: number }[] {
+    return this.spans.map((s) => ({ ...s }));
+  }
+
+  /**
+   * Opens, moves the start of, or closes the outage under way, as `brokerLost` now says. A broker not
+   * reached yet is none: nothing was heard before either, so there is no share held on through it.
+   */
+  private span(now: number): void {
+    const open = this.spans.at(-1)?.to === undefined ? this.spans.at(-1) : undefined;
+    const lost = this.brokerLost;
+    if (lost?.how === "unreached") return;
+    if (lost === undefined) {
+      if (open !== undefined) open.to = now;
+      return;
+    }
+    if (open !== undefined) {
+      open.from = Math.min(open.from, lost.since);
+      return;
+    }
+    this.spans.push({ from: lost.since });
+    if (this.spans.length > AWAY_SPANS) this.spans.shift();
   }
 
   /**
@@ -64,10 +98,16 @@ export class LiveFaults {
   brokerTold(
     connected: boolean,
     now: number,
-    told: { readonly lastHeardAt?: number; readonly how?: BrokerAway; readonly stall?: Stall },
+    told: {
+      readonly lastHeardAt?: number;
+      readonly how?: BrokerAway;
+      readonly stall?: Stall;
+      /** The nodes the service knows (from its store) as it tells it: none, and there is nothing shown. */
+      readonly known?: number;
+    },
     waiting?: Twins["waiting"],
   ): { readonly level: "info" | "warn"; readonly text: string } {
-    const { lastHeardAt, how, stall } = told;
+    const { lastHeardAt, how, stall, known } = told;
     const was = this.brokerLost;
     this.broker(connected, how === "unreached" ? (waiting?.since ?? now) : now, lastHeardAt, how, stall);
     if (connected) {
@@ -85,7 +125,7 @@ export class LiveFaults {
     const own = stall === undefined ? "" : `; ${serviceStalled(stall)}`;
     const text =
       how === "unreached"
-        ? `broker not reached yet (${waiting?.cause ?? "connecting"}): the nodes are shown as last stored, until it answers`
+        ? `broker not reached yet (${waiting?.cause ?? "connecting"}): ${known === 0 ? "no node is known (nothing stored): they are shown once it answers" : "the nodes are shown as last stored, until it answers"}`
         : how === "silent"
           ? `broker silent (connected, nothing heard for 5 s)${own}: what is shown is as it was, until it answers`
           : `broker connection lost${own}: what is shown is as it was, until it is back`;

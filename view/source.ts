@@ -124,6 +124,12 @@ export interface ConvergenceSnapshot {
     readonly known?: number;
     readonly online?: number;
   }[];
+  /**
+   * A live fleet's broker outages of late, on the source's clock (`to` absent: under way): nothing
+   * was heard then, so the history's last point before one holds on through it unmeasured; a chart
+   * draws no share there (the console's band, `broker away` on its time axis).
+   */
+  readonly away?: readonly { readonly from: number; readonly to?: number }[];
 }
 
 export interface LatencySnapshot {

@@ -181,7 +181,9 @@ export class TwinsSource implements ConsoleSource {
       "broker-dropped": (what, n) => this.log("warn", droppedLine(what, n)),
       "put-back": (n) => this.log("info", `the broker no longer held ${n} nodes' reports: put back`),
       broker: (up, lastHeardAt, how, stall) => {
-        const line = this.live.brokerTold(up, this.sched.now(), { lastHeardAt, how, stall }, twins.waiting);
+        const known = how === "unreached" ? twins.list().length : undefined;
+        const told = { lastHeardAt, how, stall, ...(known === undefined ? {} : { known }) };
+        const line = this.live.brokerTold(up, this.sched.now(), told, twins.waiting);
         this.log(line.level, line.text);
         changed();
       },
@@ -242,6 +244,7 @@ export class TwinsSource implements ConsoleSource {
       known: report.known,
       online: this.judged.of(report),
       history: this.twins.history(),
+      away: this.live.away(),
     };
   }
 

@@ -109,13 +109,18 @@ export function renderConvergence(
     unjudged[i] = unjudged[i - 1];
     if (min[i] === undefined && unjudged[i] !== true) min[i] = min[i - 1];
   }
+  // Columns in a broker outage (a live fleet's): nothing was heard, the value held on through them
+  // is the one before it (it drew the fleet in sync through a minute without a broker), so they get
+  // the band too; the value before the outage holds on after it until a new sample.
+  const lost = awayColumns(c.away ?? [], start, step, cols);
+  for (let i = 0; i < cols; i++) if (lost[i]) min[i] = undefined;
   const lowest = Math.min(...min.filter((v): v is number => v !== undefined), 1);
   const floor = Math.min(0.9, Math.floor(lowest * 10) / 10);
   const scaled = min.map((v) => (v === undefined ? undefined : (v - floor) / (1 - floor)));
   const chart = bars(scaled, rows, g, (i) => fractionColor(min[i] ?? 1));
   for (const row of chart)
     row.forEach((cell, i) => {
-      if (unjudged[i] === true && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
+      if ((unjudged[i] === true || lost[i]) && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
     });
   const lines = [head];
   chart.forEach((cells, r) => {
@@ -124,14 +129,39 @@ export function renderConvergence(
   });
   const span = `-${Math.round(windowMs / 1000)}s`;
   // The band's legend on the time axis while it is in the window, where it fits.
-  const legend = ` ${g.unjudged} no follower online `;
   const room = cols - span.length - "now".length;
+  const legend = bandLegend(unjudged.includes(true), lost.includes(true), g).find((l) => l.length <= room);
   const mid =
-    unjudged.includes(true) && room >= legend.length
+    legend !== undefined
       ? legend.padStart(Math.floor((room + legend.length) / 2)).padEnd(room)
       : " ".repeat(Math.max(0, room));
   lines.push(`{gray-fg}${" ".repeat(5)}${span}${mid}now{/gray-fg}`);
   return lines.slice(0, height);
+}
+
+/** The columns (`step` ms each from `start`) that a broker outage overlaps. */
+function awayColumns(
+  away: readonly { readonly from: number; readonly to?: number }[],
+  start: number,
+  step: number,
+  cols: number,
+): boolean[] {
+  const lost: boolean[] = new Array(cols).fill(false);
+  for (const a of away) {
+    const first = Math.max(0, Math.floor((a.from - start) / step));
+    const last = a.to === undefined ? cols - 1 : Math.min(cols - 1, Math.floor((a.to - start) / step));
+    for (let i = first; i <= last; i++) lost[i] = true;
+  }
+  return lost;
+}
+
+/** The band's legends, longest first, for what it stands for: no follower online, the broker away (lost, silent). */
+function bandLegend(noFollower: boolean, brokerLost: boolean, g: Glyphs): string[] {
+  const b = g.unjudged;
+  if (noFollower && brokerLost) return [` ${b} broker away, no follower online `, ` ${b} not measured `];
+  if (brokerLost) return [` ${b} broker away `];
+  if (noFollower) return [` ${b} no follower online `];
+  return [];
 }
 
 /**

@@ -16,7 +16,10 @@ export interface Glyphs {
   readonly bar: readonly string[];
   /** The paper's 1 s mark in the latency histogram. */
   readonly mark: string;
-  /** The convergence chart's band where no follower was online (the share there is the last-heard one). */
+  /**
+   * The convergence chart's band where no follower was online or the broker was lost (the share there
+   * is the last-heard one).
+   */
   readonly unjudged: string;
 }
 

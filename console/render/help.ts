@@ -29,7 +29,7 @@ export function renderHelp(
     "Cells: letter/shape = kind, capital/filled = on, x offline, ! set/pairing kept; green in sync, red out of sync. Zoomed out: share on.";
   lines.push(...wrap(cells, Math.max(10, Math.min(width, 72))));
   const chart =
-    "Convergence chart: a gray band (░, or / in ASCII) where no follower was online: the share there is only the last-heard one.";
+    "Convergence chart: a gray band (░, or / in ASCII) where no follower was online or the broker was away: the share there is the last-heard one.";
   lines.push(...wrap(chart, Math.max(10, Math.min(width, 72))));
   return lines;
 }

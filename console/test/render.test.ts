@@ -162,6 +162,51 @@ describe("renderers", () => {
     ).toBe("     -40s                                 now");
   });
 
+  it("draws no bar through a broker outage, but the band with its legend (it drew the share before it to now)", () => {
+    // In sync since t = 0 (the feed adds a point only on a change), the broker away from 10 s to 30 s.
+    const c = {
+      fraction: 1,
+      inSync: 4,
+      known: 4,
+      online: 4,
+      history: [{ t: 0, fraction: 1, known: 4, online: 4 }],
+      away: [{ from: 10_000, to: 30_000 }],
+    };
+    // 40 columns of chart over 40 s: one a second.
+    const lines = renderConvergence(c, 40_000, 45, 6, ASCII, 40_000).map(plain);
+    const chart = lines.slice(1, -1).map((l) => l.slice(5));
+    for (const row of chart) {
+      expect(row.slice(0, 10)).toBe("#".repeat(10));
+      expect(row.slice(10, 31)).toBe("/".repeat(21));
+      // Back: the share from before holds on (no change since) until a new point.
+      expect(row.slice(31)).toBe("#".repeat(9));
+    }
+    expect(lines.at(-1)).toBe("     -40s          / broker away          now");
+    // Under way: the band runs to now.
+    const now = renderConvergence({ ...c, away: [{ from: 10_000 }] }, 40_000, 45, 6, ASCII, 40_000).map(
+      plain,
+    );
+    expect(now[1]?.slice(5)).toBe(`${"#".repeat(10)}${"/".repeat(30)}`);
+    // With a stretch of no follower online too, the legend names both.
+    const both = {
+      ...c,
+      history: [...c.history, { t: 32_000, fraction: 1, known: 4, online: 0 }],
+    };
+    expect(renderConvergence(both, 40_000, 60, 6, ASCII, 40_000).map(plain).at(-1)).toContain(
+      "/ broker away, no follower online",
+    );
+    // An outage gone out of the window: no band, no legend.
+    const old = renderConvergence(
+      { ...c, away: [{ from: -30_000, to: -20_000 }] },
+      40_000,
+      45,
+      6,
+      ASCII,
+      40_000,
+    );
+    expect(old.map(plain).at(-1)).toBe("     -40s                                 now");
+  });
+
   it("marks an offline node with a set or a pairing kept for it apart from the other offline nodes", () => {
     const node = (id: string, waits?: "set") => ({
       id: NodeId(id),
@@ -254,7 +299,7 @@ describe("renderers", () => {
     const help = renderHelp({ ...NO_CAPABILITIES, restartBroker: true });
     expect(help).toHaveLength(KEY_TABLE.length + 4);
     expect(help.slice(-2).join(" ")).toBe(
-      "Convergence chart: a gray band (░, or / in ASCII) where no follower was online: the share there is only the last-heard one.",
+      "Convergence chart: a gray band (░, or / in ASCII) where no follower was online or the broker was away: the share there is the last-heard one.",
     );
     expect(help).toContain("B            restart the broker, down 5 s (asks y/n)");
     expect(help).toContain(

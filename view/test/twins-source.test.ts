@@ -105,9 +105,12 @@ describe("twins source", () => {
     sched.advance(500);
     t.emit("broker", false);
     expect(s.faults()).toEqual([{ what: "broker connection lost", since: 1500 }]);
+    // The chart is told of the outage under way, and of it once over: nothing was heard then.
+    expect(s.convergence().away).toEqual([{ from: 1500 }]);
     sched.advance(4000);
     t.emit("broker", true);
     expect(s.faults()).toEqual([]);
+    expect(s.convergence().away).toEqual([{ from: 1500, to: 5500 }]);
     expect(lines).toEqual([
       "warn broker connection lost: what is shown is as it was, until it is back",
       "info broker connection back",
@@ -128,6 +131,8 @@ describe("twins source", () => {
     expect(s.faults()).toEqual([{ what: "broker connection lost", since: 2000 }]);
     t.emit("broker", true);
     expect(s.faults()).toEqual([]);
+    // One outage for the chart, from when the broker was last heard.
+    expect(s.convergence().away).toEqual([{ from: 2000, to: 19_000 }]);
     expect(lines).toEqual([
       "warn broker silent (connected, nothing heard for 5 s): what is shown is as it was, until it answers",
       "warn broker connection lost: what is shown is as it was, until it is back",
@@ -162,9 +167,23 @@ describe("twins source", () => {
     t.emit("broker", true);
     expect(s.faults()).toEqual([]);
     expect(s.health()).toBeUndefined();
+    // Nothing was heard before it either: no outage for the chart, no share held on through it.
+    expect(s.convergence().away).toEqual([]);
     expect(lines).toEqual([
       `warn broker not reached yet (cannot reach the broker at ${url}: connection refused): the nodes are shown as last stored, until it answers`,
       "info broker reached",
+    ]);
+  });
+
+  it("says a broker not reached yet leaves nothing shown where the service has no node stored (a monitor's)", () => {
+    const t = new FakeTwins();
+    t.twins.clear();
+    const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
+    const lines: string[] = [];
+    s.on("log", (l) => lines.push(`${l.level} ${l.text}`));
+    t.emit("broker", false, undefined, "unreached");
+    expect(lines).toEqual([
+      "warn broker not reached yet (connecting): no node is known (nothing stored): they are shown once it answers",
     ]);
   });
 
