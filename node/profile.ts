@@ -191,6 +191,17 @@ const profileFile = z
         message: `is shorter than one idle poll plus loop overhead (${pollUs.toFixed(1)} µs)`,
       });
     }
+    // A socket buffer of 0 takes no byte (the sketch's write would wait for room for ever); the model
+    // read a TX buffer of 0 as one without limit and gave the same run as 2 KB.
+    for (const buffer of ["rxBufferBytes", "txBufferBytes"] as const) {
+      if (p.w5100[buffer].value < 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["w5100", buffer, "value"],
+          message: "must be at least 1 B (0 takes no byte; a W5100 socket has 1, 2, 4 or 8 KB)",
+        });
+      }
+    }
     if (p.mqtt.maxPacketBytes.value < 8) {
       ctx.addIssue({
         code: "custom",

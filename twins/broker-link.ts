@@ -268,10 +268,19 @@ export class BrokerLink implements TwinsLink {
       }
     });
     this.wait = wait;
+    // How far the first connection's setup got: a timeout after the CONNACK is not the CONNECT's.
+    let setup: "connecting" | "accepted" | "subscribed" = "connecting";
+    client.on("reconnect", () => {
+      if (!this.reached) setup = "connecting";
+    });
     // A timeout told while the service itself did not run (stopped, its VM paused) is its stall's.
     const timedOut = () => {
       const stall = opts.stalls?.explaining(opts.scheduler.now());
-      return connectTimeoutError(opts.url, opts.connectTimeoutMs, this.phase?.(), stall);
+      const phase =
+        setup === "connecting"
+          ? this.phase?.()
+          : { at: "accepted" as const, subscribed: setup === "subscribed" };
+      return connectTimeoutError(opts.url, opts.connectTimeoutMs, phase, stall);
     };
     return new Promise((resolve, reject) => {
       // While waiting, each attempt has the client's own CONNACK timer (the same length).
@@ -304,7 +313,10 @@ export class BrokerLink implements TwinsLink {
         // Told at the CONNACK, before the lines of subscribing and querying.
         wait?.reached();
         this.restart.connected();
-        this.onConnect().then(
+        if (!this.reached) setup = "accepted";
+        this.onConnect(() => {
+          if (!this.reached) setup = "subscribed";
+        }).then(
           () => {
             timer?.cancel();
             this.endFirst = undefined;
@@ -326,11 +338,12 @@ export class BrokerLink implements TwinsLink {
    * presence (a dead predecessor's cleared first: twins/predecessor.ts) and the other services' watch,
    * then the handler's turn (the query, so registers list live nodes).
    */
-  private async onConnect(): Promise<void> {
+  private async onConnect(subscribed: () => void): Promise<void> {
     const client = this.client;
     if (!client) return;
     this.on.subscribing();
     await this.subscriptions.subscribe(client);
+    subscribed();
     await this.handover.beforePresence((t) => client.publishAsync(t, "", { qos: 1, retain: true }), client);
     if (this.opts.presence) {
       const presence = encodePresence(this.opts.startedAt);

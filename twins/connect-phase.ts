@@ -11,7 +11,13 @@ import { isIP } from "node:net";
 export type ConnectPhase =
   | { readonly at: "resolving"; readonly host: string }
   | { readonly at: "connecting"; readonly address: string }
-  | { readonly at: "connected" };
+  | { readonly at: "connected" }
+  /**
+   * The broker answered the CONNECT (CONNACK), and not what the service sent next within the connect
+   * timeout: its subscriptions (SUBACK) or, once subscribed, its first publishes (PUBACK). Told by
+   * twins/broker-link.ts, which sends them; it was told as "no answer (CONNACK)".
+   */
+  | { readonly at: "accepted"; readonly subscribed: boolean };
 
 /** What of an MQTT.js client this reads: its current stream, and its `reconnect` event. */
 export interface PhaseClient {

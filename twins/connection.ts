@@ -322,6 +322,15 @@ export function connectTimeoutError(
     );
   const where = `cannot reach the broker at ${displayUrl(url)}`;
   const within = `within ${ms / 1000} s`;
+  if (phase?.at === "accepted") {
+    const what = phase.subscribed
+      ? "its first publishes (PUBACK) after its subscriptions"
+      : "its subscriptions (SUBACK)";
+    return new BrokerConnectError(
+      `the broker at ${displayUrl(url)} accepted the connection (CONNACK) but did not answer ${what} ${within}: it is overloaded or stuck (see its log), or its access rules or something between drop what this client sends`,
+      "timeout",
+    );
+  }
   if (phase?.at === "resolving")
     return new BrokerConnectError(
       `${where}: could not resolve ${phase.host} ${within} (the resolver did not answer)`,

@@ -83,6 +83,23 @@ describe("bad profile files", () => {
   });
 });
 
+describe("a socket buffer of 0 in a profile file", () => {
+  it.each(["rxBufferBytes", "txBufferBytes"] as const)("%s 0 is refused naming the field", (buffer) => {
+    const dir = mkdtempSync(join(tmpdir(), "tf-profile-"));
+    try {
+      const file = join(dir, "zero.json");
+      const uno = JSON.parse(readFileSync(fixture("../../../profiles/devices/uno-w5100.json"), "utf8"));
+      uno.w5100[buffer].value = 0;
+      writeFileSync(file, JSON.stringify(uno));
+      // A TX buffer of 0 was read as one without limit: the same run as 2 KB, no error.
+      expect(() => loadProfile(file)).toThrow(ProfileError);
+      expect(() => loadProfile(file)).toThrow(new RegExp(`w5100\\.${buffer}\\.value: must be at least 1 B`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a prototype key in a profile file", () => {
   it("is refused naming it, as any unknown key is (JSON.parse makes it a plain key, zod names it)", () => {
     const dir = mkdtempSync(join(tmpdir(), "tf-profile-"));

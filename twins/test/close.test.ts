@@ -1,7 +1,8 @@
 /**
  * A clean close against a broker that stops answering mid-goodbye: the presence clear (QoS 1) is
  * never acknowledged and the connection stays open. The close gives up after CLOSE_GRACE_MS on the
- * service's scheduler, drops the connection and resolves, instead of waiting for a reconnect.
+ * service's scheduler, drops the connection (its socket closed at once, not at the keepalive's end)
+ * and resolves, instead of waiting for a reconnect.
  * And a close while the first connect is under way (a service stopped just after it started): the
  * connection is dropped, not left to come up afterwards and stay open (the process never exited);
  * one not waiting for its broker ends its connect there, its timer with it (it held the process 10 s);
@@ -17,7 +18,14 @@ import { startTwins } from "../service.js";
 /** A broker that answers CONNECT, SUBSCRIBE and QoS 1 PUBLISH until `mute`, then nothing at all. */
 function muteableBroker() {
   const sockets = new Set<Socket>();
-  const state = { mute: false, presenceCleared: false, holdConnack: false, open: 0 };
+  const state = {
+    mute: false,
+    muteSubscribe: false,
+    subscribed: 0,
+    presenceCleared: false,
+    holdConnack: false,
+    open: 0,
+  };
   const held: (() => void)[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -28,7 +36,8 @@ function muteableBroker() {
     const send = (p: mqttPacket.Packet) => socket.write(mqttPacket.generate(p));
     parser.on("packet", (p) => {
       if (p.cmd === "publish" && p.retain && p.payload.length === 0) state.presenceCleared = true;
-      if (state.mute) return;
+      if (p.cmd === "subscribe") state.subscribed++;
+      if (state.mute || (state.muteSubscribe && p.cmd === "subscribe")) return;
       const connack = () => send({ cmd: "connack", returnCode: 0, sessionPresent: false });
       if (p.cmd === "connect" && state.holdConnack) held.push(connack);
       else if (p.cmd === "connect") connack();
@@ -80,6 +89,44 @@ describe("closing the twins service", () => {
     sched.advance(1);
     await closing;
     expect(closed).toBe(true);
+    // Dropped for real: MQTT.js ignored the forced end while its gentle one waited, and the socket
+    // stayed open (holding the process) until the keepalive gave up, 22.5 s later.
+    const b = broker;
+    await expect.poll(() => b.state.open, { timeout: 5000 }).toBe(0);
+  });
+
+  it("accepted but its subscriptions never answered: told so, and the connection dropped at the grace", async () => {
+    broker = muteableBroker();
+    broker.state.muteSubscribe = true;
+    const port = await broker.listen();
+    const sched = new FakeScheduler(1000);
+    const url = `mqtt://127.0.0.1:${port}`;
+    // As a one-shot command starts it: no presence, so its goodbye is MQTT.js's gentle end alone,
+    // which waits for the SUBACK that is not coming.
+    const started = startTwins({ url, scheduler: sched, presence: false, connectTimeoutMs: 5000 }).catch(
+      (e: unknown) => e,
+    );
+    const b = broker;
+    while (b.state.subscribed === 0) await new Promise((r) => setImmediate(r));
+    // The connect timeout, then the goodbye's grace, on the service's clock.
+    let settled = false;
+    void started.then(() => {
+      settled = true;
+    });
+    while (!settled) {
+      sched.advance(500);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(sched.now()).toBeLessThan(1000 + 5000 + CLOSE_GRACE_MS + 1000);
+    const err = String(await started);
+    // The CONNACK came: it used to say "no answer (CONNACK) within 5000 ms".
+    expect(err).not.toMatch(/no answer \(CONNACK\)/);
+    expect(err).toMatch(
+      /accepted the connection \(CONNACK\) but did not answer its subscriptions \(SUBACK\) within 5 s/,
+    );
+    // MQTT.js ignored the forced end while its gentle one waited for the SUBACK: the socket stayed
+    // open (and held the process) until the keepalive gave up, 22.5 s later.
+    await expect.poll(() => b.state.open, { timeout: 5000 }).toBe(0);
   });
 
   it("closed before its first CONNACK, drops the connection: none stays open once the broker answers", async () => {
