@@ -8,7 +8,7 @@
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { processIdentity, writerAlive } from "../node/process-alive.js";
+import { lockHeld, lockLine, lockWriter } from "../node/process-alive.js";
 import { shownPath } from "../protocol/shown.js";
 import { UsageError } from "./errors.js";
 
@@ -23,7 +23,7 @@ export function holdSweepOut(dir: string): () => void {
     // at the same moment never reads a lock made and not yet written, and takes it for a dead one's.
     const tmp = join(dir, `.${SWEEP_LOCK}.${process.pid}.tmp`);
     try {
-      writeFileSync(tmp, `${process.pid} ${processIdentity(process.pid) ?? ""}\nhost ${host}\n`);
+      writeFileSync(tmp, `${lockLine()}\nhost ${host}\n`);
       linkSync(tmp, lock);
       rmSync(tmp, { force: true });
       let held = true;
@@ -58,16 +58,16 @@ function readHolder(lock: string): { pid: number; host: string } | undefined {
   } catch {
     return undefined;
   }
-  const [first = "", ...rest] = text.split("\n");
-  const [pidText = "", identity] = first.trim().split(/\s+/);
-  const pid = Number.parseInt(pidText, 10);
+  const writer = lockWriter(text);
+  const { pid } = writer;
   const host =
-    rest
+    text
+      .split("\n")
       .find((l) => l.startsWith("host "))
       ?.slice(5)
       .trim() || hostname();
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
   // Another host's process cannot be looked at from here: taken for running.
   if (host !== hostname()) return { pid, host };
-  return writerAlive(pid, identity || undefined, writtenAt) ? { pid, host } : undefined;
+  return lockHeld(writer, writtenAt) ? { pid, host } : undefined;
 }

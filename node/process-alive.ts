@@ -84,3 +84,24 @@ function handedOutSince(pid: number, sinceMs: number): boolean {
     return false;
   }
 }
+
+/** The line a lock file starts with: this process's pid and who it is (`<pid> <identity>`). */
+export function lockLine(): string {
+  return `${process.pid} ${processIdentity(process.pid) ?? ""}`;
+}
+
+/** A lock file's writer, as its first line names it: its pid (NaN if unreadable) and identity. */
+export function lockWriter(text: string): { pid: number; identity: string | undefined } {
+  const [pidText = "", identity] = (text.split("\n")[0] ?? "").trim().split(/\s+/);
+  return { pid: Number.parseInt(pidText, 10), identity: identity || undefined };
+}
+
+/** The lock's writer is another process that still runs (its file written at `writtenAtMs`). */
+export function lockHeld(w: { pid: number; identity: string | undefined }, writtenAtMs?: number): boolean {
+  return (
+    Number.isInteger(w.pid) &&
+    w.pid > 0 &&
+    w.pid !== process.pid &&
+    writerAlive(w.pid, w.identity, writtenAtMs)
+  );
+}

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
-import { processAlive, processIdentity, writerAlive } from "../node/process-alive.js";
+import { lockHeld, lockLine, lockWriter, processAlive } from "../node/process-alive.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
@@ -242,7 +242,7 @@ async function holdDirectory(dir: string): Promise<{ lock: string; previous?: Pr
   let previous: PreviousHolder | undefined;
   for (;;) {
     try {
-      await writeFile(lock, `${process.pid} ${processIdentity(process.pid) ?? ""}\n`, { flag: "wx" });
+      await writeFile(lock, `${lockLine()}\n`, { flag: "wx" });
       return { lock, ...(previous !== undefined ? { previous } : {}) };
     } catch (e) {
       if (!isErrno(e, "EEXIST")) {
@@ -256,9 +256,8 @@ async function holdDirectory(dir: string): Promise<{ lock: string; previous?: Pr
       (s) => s.mtimeMs,
       () => undefined,
     );
-    const [pidText = "", identity] = (text.split("\n")[0] ?? "").trim().split(/\s+/);
-    const pid = Number.parseInt(pidText, 10);
-    if (Number.isInteger(pid) && pid !== process.pid && writerAlive(pid, identity || undefined, writtenAt)) {
+    const { pid, identity } = lockWriter(text);
+    if (lockHeld({ pid, identity }, writtenAt)) {
       throw new Error(
         `data directory ${dir} is in use by another twins service (pid ${pid}, ${lock}): two saving ` +
           "into one file replace each other's state; give each its own --data, or stop the other",
