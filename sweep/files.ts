@@ -77,6 +77,25 @@ export function lossCsv(r: SweepReport): string {
   );
 }
 
+/** The CPU table's columns after its scenario, each a field of a CPU row (`case` its name, `paperPct` a number or null). */
+export const CPU_COLUMNS = [
+  "case",
+  "lossPct",
+  "utilizationPct",
+  "withPollingPct",
+  "paperPct",
+  "workCycles",
+  "blockedCycles",
+  "pollCycles",
+  "elapsedCycles",
+  "presses",
+  "notifications",
+  "packetsIn",
+  "packetsOut",
+  "retransmissions",
+  "reconnects",
+] as const;
+
 export function cpuCsv(r: SweepReport): string {
   const rows = r.scenarios.flatMap((s) =>
     (s.cpu?.rows ?? []).map((c) => [
@@ -98,27 +117,7 @@ export function cpuCsv(r: SweepReport): string {
       c.reconnects,
     ]),
   );
-  return csv(
-    [
-      "scenario",
-      "case",
-      "lossPct",
-      "utilizationPct",
-      "withPollingPct",
-      "paperPct",
-      "workCycles",
-      "blockedCycles",
-      "pollCycles",
-      "elapsedCycles",
-      "presses",
-      "notifications",
-      "packetsIn",
-      "packetsOut",
-      "retransmissions",
-      "reconnects",
-    ],
-    rows,
-  );
+  return csv(["scenario", ...CPU_COLUMNS], rows);
 }
 
 export function settingsCsv(r: SweepReport): string {

@@ -5,7 +5,7 @@
  * the rest of the sweep has run (a TypeError, and the points just run lost).
  */
 import { z } from "zod";
-import { sweepTexts } from "./files.js";
+import { CPU_COLUMNS, sweepTexts } from "./files.js";
 import type { Step, StepResults } from "./steps.js";
 import type { SweepReport } from "./sweep.js";
 
@@ -43,21 +43,7 @@ const FAULT = POINT.extend({
 
 const CPU_ROW = z.object({
   case: z.string(),
-  ...numbers([
-    "lossPct",
-    "utilizationPct",
-    "withPollingPct",
-    "workCycles",
-    "blockedCycles",
-    "pollCycles",
-    "elapsedCycles",
-    "presses",
-    "notifications",
-    "packetsIn",
-    "packetsOut",
-    "retransmissions",
-    "reconnects",
-  ]).shape,
+  ...numbers(CPU_COLUMNS.filter((k) => k !== "case" && k !== "paperPct")).shape,
   paperPct: z.number().nullable(),
 });
 
