@@ -99,12 +99,15 @@ it("shows a band, not the last-heard 100 %, where no follower was online", async
   expect(watched.text).toBe("no follower online");
   expect(watched.label).toBe("Fleet convergence over time, now no follower online (last heard 100.0 %)");
 
-  // A page opened afterwards draws it from the history the service kept.
-  const r = await fetch(`${twins.httpOrigin}/api/convergence`, {
-    headers: { Authorization: `Bearer ${TOKEN}` },
-  });
-  const history = ((await r.json()) as { history: { online?: number; known: number }[] }).history;
-  expect(history.at(-1)).toMatchObject({ online: 0, known: 4 });
+  // A page opened afterwards draws it from the history the service kept. Its point is the feed's
+  // next computation's (at most every 100 ms, on the service's loop), which the live page may precede.
+  const lastPoint = async () => {
+    const r = await fetch(`${twins.httpOrigin}/api/convergence`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    return ((await r.json()) as { history: { online?: number; known: number }[] }).history.at(-1);
+  };
+  await expect.poll(lastPoint, { timeout: 10_000 }).toMatchObject({ online: 0, known: 4 });
   const later = await fleetPage();
   await later.locator("#stat-sync dd").filter({ hasText: "no follower online" }).waitFor();
   const opened = await chart(later);
