@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import type { Message, NodeId } from "../protocol/index.js";
 import type { PairingOutcome } from "./api.js";
 import { sendOrHold } from "./broker-away.js";
+import { type CrossedEffect, crossedLine } from "./crossed-writes.js";
 import type { RegistryEffect } from "./effects.js";
 import type { Reconciler } from "./reconcile.js";
 import type { TwinRegistry } from "./registry.js";
@@ -34,5 +35,23 @@ export function changeDesired(d: DesireChangeDeps, node: NodeId, sources: NodeId
       d.logger.info({ node, version, sources }, "twins: wrote the retained config of an offline node");
     },
     d.logger,
+  );
+}
+
+/**
+ * After two pairings of an offline node crossed (twins/crossed-writes.ts): the desire that stands,
+ * both operators' changes in it, written again above both writes, and told.
+ */
+export function rewriteCrossed(d: DesireChangeDeps, e: CrossedEffect): void {
+  const sources = [...(e.merged ?? e.ours)];
+  d.logger.warn(
+    { node: e.node, version: e.version, theirs: e.theirs, ours: e.ours, sources },
+    `twins: ${crossedLine(e)}`,
+  );
+  changeDesired(d, e.node, sources).catch((err: unknown) =>
+    d.logger.warn(
+      { err, node: e.node },
+      "twins: the pairing that stands after two crossed writes was not written",
+    ),
   );
 }

@@ -29,6 +29,19 @@ export type RegistryEffect =
   | { readonly type: "desired-changed"; readonly node: NodeId; readonly replaced?: readonly NodeId[] }
   /** The node, online, showed a config other than the desired one: send it the pairing again. */
   | { readonly type: "reconcile"; readonly node: NodeId }
+  /**
+   * Another control tool's config for the offline node crossed one this service wrote: same version,
+   * other sources (twins/crossed-writes.ts). `merged`: the desire with the other's change on top,
+   * absent when it would pass the protocol's limit of sources.
+   */
+  | {
+      readonly type: "crossed";
+      readonly node: NodeId;
+      readonly version: number;
+      readonly theirs: readonly NodeId[];
+      readonly ours: readonly NodeId[];
+      readonly merged?: readonly NodeId[];
+    }
   /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */
   | { readonly type: "put-back"; readonly node: NodeId }
   | { readonly type: "forgotten"; readonly node: NodeId; readonly retired?: true };

@@ -22,6 +22,7 @@ import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
+import { crossedWrite } from "./crossed-writes.js";
 import { type RegistryEffect, updated } from "./effects.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
@@ -242,7 +243,7 @@ export class TwinRegistry {
 
   /** This service's pairing, pending until confirmed; the node's config carrying it is at `from` or above. */
   setDesiredSources(id: NodeId, to: readonly NodeId[], version: number, from?: number): RegistryEffect[] {
-    writeDesire(this.ensure(id), to, version, from ?? version);
+    writeDesire(this.ensure(id), to, version, from ?? version, from === undefined);
     this.graph.sourcesChanged();
     return bumpVersions(this.twins, [
       { type: "updated", node: id, change: "desired" },
@@ -318,6 +319,8 @@ export class TwinRegistry {
     // Online, the config is the node's own (protocol §6): it is what the broker holds now, whatever
     // its version. Otherwise (written by any client: not the node heard) an older one is stale.
     const fromNode = t.presence === "online";
+    const crossed = fromNode ? undefined : crossedWrite(t, msg.version, msg.sources);
+    if (crossed !== undefined) return [crossed];
     if (fromNode && !retained) t.lastSeen = now;
     // A node's version never goes down while it is connected; across a reboot it may.
     const floor = fromNode ? t.sessionVersion : t.config?.version;

@@ -4,6 +4,7 @@
  */
 import type { NodeId, RegisterMessage, Stamp } from "../protocol/index.js";
 import type { ConvergenceInput } from "./convergence.js";
+import { noteOfflineWrite, type OfflineWrite } from "./crossed-writes.js";
 import { type DesireState, sameSet } from "./desire.js";
 import { type OwnWrite, withOwnWrite } from "./own-writes.js";
 import type { DesiredRecord } from "./store.js";
@@ -31,6 +32,8 @@ export interface TwinRecord {
   unattributed: boolean;
   /** This service's pairings not yet seen carried out, the desire's last (twins/own-writes.ts). */
   ownWrites?: readonly OwnWrite[];
+  /** The configs this service wrote for the node while it was away, the newest last (twins/crossed-writes.ts). */
+  offlineWrites?: readonly OfflineWrite[];
   /** The highest config version the node published since it last came online. */
   sessionVersion?: number;
   /** Sources seen in any config this run: a node may still hold a stamp from a source it left. */
@@ -65,13 +68,18 @@ export function desireStateOf(t: TwinRecord): DesireState {
   return { desired, known, confirmed, provisional, unattributed, ownWrites };
 }
 
-/** This service's own pairing of `t`, at `configVersion`; the node's config carrying it is at `from` or above. */
+/**
+ * This service's own pairing of `t`, at `configVersion`; the node's config carrying it is at `from` or
+ * above. `offline`: written as the node's retained config, for a node away (twins/crossed-writes.ts).
+ */
 export function writeDesire(
   t: TwinRecord,
   sources: readonly NodeId[],
   configVersion: number,
   from: number,
+  offline = false,
 ): void {
+  if (offline) noteOfflineWrite(t, t.desired.sources, sources, configVersion);
   t.desired = { ...t.desired, sources: [...sources], configVersion };
   t.desiredKnown = true;
   t.confirmed = false;
@@ -85,6 +93,7 @@ export function setPresence(t: TwinRecord, presence: "online" | "offline" | "unh
   if (t.presence === presence) return false;
   t.presence = presence;
   t.sessionVersion = undefined;
+  if (presence === "online") t.offlineWrites = undefined; // the node's own configs from now on
   if (presence !== "online") t.registeredSinceOnline = false;
   return true;
 }

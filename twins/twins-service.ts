@@ -16,7 +16,7 @@ import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import { type ConvergenceFeed, fleetFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
-import { changeDesired } from "./desire-change.js";
+import { changeDesired, type DesireChangeDeps, rewriteCrossed } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
 import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
@@ -220,7 +220,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const desired = this.registry.get(f)?.desired.sources ?? [];
     const err = pairError(f, s, desired);
     if (err) throw new TwinsCommandError(err);
-    if (!desired.includes(s)) return this.changeDesired(f, [...desired, s]);
+    if (!desired.includes(s)) return changeDesired(this.desireDeps(), f, [...desired, s]);
     return sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
   }
 
@@ -234,7 +234,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     if (!desired.includes(s) && !follows.includes(s))
       throw new TwinsCommandError(`${f} does not follow ${s}`);
     const rest = desired.filter((x) => x !== s);
-    return this.changeDesired(f, rest);
+    return changeDesired(this.desireDeps(), f, rest);
   }
 
   forget(id: string, opts: { force?: boolean } = {}): Promise<ForgetOutcome> {
@@ -295,11 +295,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.badInputLog.stop();
   }
 
-  private changeDesired(node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
+  private desireDeps(): DesireChangeDeps {
     const { registry, reconciler, opts } = this;
     const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
-    const send = (m: Message) => this.send(m);
-    return changeDesired({ registry, reconciler, apply, send, logger: opts.logger }, node, sources);
+    return { registry, reconciler, apply, send: (m: Message) => this.send(m), logger: opts.logger };
   }
 
   /** Throws for a command on a passive service. */
@@ -337,6 +336,9 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         }
         case "reconcile":
           this.reconcileLater(e.node);
+          break;
+        case "crossed": // both pairings kept, written again (twins/crossed-writes.ts)
+          if (!this.opts.passive) rewriteCrossed(this.desireDeps(), e);
           break;
         case "put-back":
           this.putBack.one(e.node);
