@@ -6,9 +6,10 @@
  * stdout, and the command ends with exit 1 naming every node not forgotten and why. Before, a
  * building's worth of boards took one process, one connection and one --wait each.
  */
-import { findTwinsServices, type Twins } from "../../twins/index.js";
+import type { Twins } from "../../twins/index.js";
 import type { ToolConnection } from "../connection.js";
 import type { CliIO } from "../main.js";
+import { type ServicesSeen, servicesNamed, servicesOnFleet } from "./services-look.js";
 import { checkId, elsewhere, type ForgetFlags, withTwins } from "./twins-run.js";
 
 /** A node not forgotten, and why. */
@@ -29,9 +30,7 @@ function forgetAct(ids: readonly string[], flags: ForgetFlags, io: CliIO) {
     const where = await elsewhere(t, flags.prefix);
     if (where !== "")
       throw new Error(`${ids.length === 1 ? "no node" : "none of"} ${ids.join(", ")} on the broker${where}`);
-    const services = await findTwinsServices(c.url, flags.prefix, { timeoutMs: 1000, ...c.login }).catch(
-      () => [],
-    );
+    const services = await servicesOnFleet(c, flags.prefix);
     const forgotten: string[] = [];
     const failed: NotForgotten[] = [];
     for (const node of ids) {
@@ -64,13 +63,15 @@ async function forgetOne(t: Twins, node: string, flags: ForgetFlags, io: CliIO):
 }
 
 /** What the forgotten nodes mean for the twins services on the fleet. */
-function toldLine(forgotten: readonly string[], services: readonly { clientId: string }[]): string {
+function toldLine(forgotten: readonly string[], services: ServicesSeen): string {
   const one = forgotten.length === 1;
   const what = one
     ? `${forgotten[0]} forgotten`
     : `${forgotten.length} nodes forgotten (${forgotten.join(", ")})`;
-  if (services.length === 0)
-    return `${what}; no twins service runs on this fleet (one started later with a --data that kept ${one ? `${forgotten[0]} lists it` : "them lists them"} again until forgotten there)`;
-  const ids = services.map((s) => s.clientId).join(", ");
+  const ids = servicesNamed(services);
+  const later = `one started later with a --data that kept ${one ? `${forgotten[0]} lists it` : "them lists them"} again until forgotten there`;
+  if ("unknown" in services)
+    return `${what}; whether a twins service runs on this fleet is not known (${services.unknown}): a running one was sent the forget request and drops ${one ? "it" : "them"} from its view and its store (${later})`;
+  if (ids === undefined) return `${what}; no twins service runs on this fleet (${later})`;
   return `${what}; the running twins service (${ids}) was told, and drops ${one ? "it" : "them"} from its view and its store`;
 }

@@ -7,13 +7,14 @@
 import { sleep } from "../../node/scheduler.js";
 import { isNodeId } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
-import { findTwinsServices, prefixesShown, startTwins, type Twins } from "../../twins/index.js";
+import { prefixesShown, startTwins, type Twins } from "../../twins/index.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 import { DropsSeen } from "./dropped-replay.js";
 import { connectOnce, hostClock, type OneShotClock, settle, type Until } from "./one-shot-wait.js";
+import { servicesNamed, servicesOnFleet } from "./services-look.js";
 import { runSetVia, type ViaFlags, viaOrigin } from "./set-via.js";
 
 /** The flags every twins command has. */
@@ -190,15 +191,17 @@ async function offlineNote(
   version: number,
   seen: boolean,
 ): Promise<string> {
-  const services = await findTwinsServices(c.url, prefix, { timeoutMs: 1000, ...c.login }).catch(() => []);
+  const services = await servicesOnFleet(c, prefix);
   // A node the broker has no trace of may be a typo: say so rather than "offline".
   const state = seen ? "is offline" : "has never been seen on this broker (check the id)";
   const head = `twinfleet: ${node} ${state}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
-  if (services.length > 0) {
-    const ids = services.map((s) => s.clientId).join(", ");
+  const ids = servicesNamed(services);
+  if (ids !== undefined)
     return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.\n`;
-  }
-  return `${head} No twins service runs on this fleet: ${node} adopts the written config when it next connects, but nothing re-sends it or confirms it; run \`twinfleet twins\` to keep pairings.\n`;
+  const without = `${node} adopts the written config when it next connects, but nothing re-sends it or confirms it`;
+  if ("unknown" in services)
+    return `${head} Whether a twins service runs on this fleet is not known (${services.unknown}): a running one sends it the pairing when it returns and shows it confirmed; with none, ${without}.\n`;
+  return `${head} No twins service runs on this fleet: ${without}; run \`twinfleet twins\` to keep pairings.\n`;
 }
 
 async function runOneShot(
@@ -302,14 +305,16 @@ export async function elsewhere(t: Twins, prefix: string): Promise<string> {
  * offline nodes", where the service's API took the same set.
  */
 async function notKept(c: ToolConnection, prefix: string, node: string, value: string, presence: string) {
-  const services = await findTwinsServices(c.url, prefix, { timeoutMs: 1000, ...c.login }).catch(() => []);
+  const services = await servicesOnFleet(c, prefix);
   const body = `'{"on":${value === "on"}}'`;
   const how = `twinfleet set ${node} ${value} --via http://HOST:PORT --http-token-file FILE (its --http address and token), or curl -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d ${body} http://HOST:PORT/api/nodes/${node}/state`;
   const head = `${node} is ${presence}: a set from this command would be lost (it ends now, and the broker queues nothing for a node away)`;
-  if (services.length === 0)
-    return `${head}, and no twins service runs on this fleet to keep it: start one with \`twinfleet twins --broker ${c.url} --http PORT --data DIR\`, then ${how}`;
-  const ids = services.map((s) => s.clientId).join(", ");
-  return `${head}; the running twins service (${ids}) keeps a set until the node returns: ${how}`;
+  const ids = servicesNamed(services);
+  if (ids !== undefined)
+    return `${head}; the running twins service (${ids}) keeps a set until the node returns: ${how}`;
+  if ("unknown" in services)
+    return `${head}; whether a twins service runs on this fleet to keep it is not known (${services.unknown}): a running one keeps a set until the node returns: ${how}`;
+  return `${head}, and no twins service runs on this fleet to keep it: start one with \`twinfleet twins --broker ${c.url} --http PORT --data DIR\`, then ${how}`;
 }
 
 export function checkId(s: string, what: string): void {
