@@ -97,11 +97,18 @@ const SILENT_PINGS = 3;
  * Read with fetch, not EventSource, so the token goes in the Authorization header as on every other
  * request: an EventSource cannot send headers, and the token in its URL (`?token=`) was written to
  * the access log of every proxy in front of the server. The answer of a refusal is read at once.
+ *
+ * A hidden tab gives its stream back ("paused") and opens it again when shown, starting with `hello`
+ * (the page reads the fleet again then). A browser opens at most 6 connections to one server over
+ * HTTP/1.1, its tabs together, and each stream holds one for good: with the page open in 6 tabs,
+ * every request of every tab waited for ever (a node page stayed "Loading…", a set was never sent)
+ * and a 7th tab never loaded.
  */
 export function events(handlers, onState) {
   let ctl;
   let timer;
   let stopped = false;
+  let paused = false;
   let pingMs = DEFAULT_PING_MS;
   // Armed from the request until the stream ends; each chunk read sets it again.
   let silence;
@@ -115,7 +122,7 @@ export function events(handlers, onState) {
   };
   const again = (state, detail, s) => {
     clearTimeout(silence);
-    if (stopped) return;
+    if (stopped || paused) return;
     if (silent) detail = `nothing heard from the server for ${Math.round((SILENT_PINGS * pingMs) / 1000)} s`;
     silent = false;
     onState(state, detail);
@@ -130,6 +137,7 @@ export function events(handlers, onState) {
     },
   };
   const open = async () => {
+    if (hidden()) return pause();
     ctl = new AbortController();
     heard();
     const headers = { Accept: "text/event-stream" };
@@ -145,7 +153,7 @@ export function events(handlers, onState) {
       const { state, detail, retryS } = await refusal(res);
       return again(state, detail, retryS);
     }
-    if (stopped) return ctl.abort();
+    if (stopped || paused) return ctl.abort();
     onState("open");
     try {
       await readFrames(res.body, own, heard);
@@ -154,14 +162,32 @@ export function events(handlers, onState) {
     }
     again("reconnecting", "the event stream was cut", RECONNECT_S);
   };
+  const pause = () => {
+    if (stopped || paused) return;
+    paused = true;
+    clearTimeout(timer);
+    clearTimeout(silence);
+    ctl?.abort();
+    onState("paused", "this tab is hidden: it leaves its connection to the other tabs until it is shown");
+  };
+  const shown = () => {
+    if (hidden()) return pause();
+    if (!paused || stopped) return;
+    paused = false;
+    void open();
+  };
+  document.addEventListener("visibilitychange", shown);
   void open();
   return () => {
     stopped = true;
+    document.removeEventListener("visibilitychange", shown);
     clearTimeout(timer);
     clearTimeout(silence);
     ctl?.abort();
   };
 }
+
+const hidden = () => document.visibilityState === "hidden";
 
 /** Why the server refused the event stream, and when to try again (s). */
 async function refusal(res) {

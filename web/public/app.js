@@ -33,6 +33,7 @@ const LIVE_TEXT = {
   reconnecting: "reconnecting…",
   busy: "server busy · retrying",
   closed: "disconnected · retrying",
+  paused: "paused while hidden",
 };
 const stats = h("dl", { class: "stats", id: "stats" });
 const pace = paceControls();

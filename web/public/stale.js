@@ -11,6 +11,7 @@ const WHY = {
   reconnecting: "the server is not answering",
   busy: "the server keeps as many pages as it can",
   closed: "the server refused the page",
+  paused: "the tab was hidden",
 };
 
 export function staleNote() {
