@@ -202,6 +202,16 @@ const profileFile = z
         });
       }
     }
+    // Linux clamps the broker's RTO to [TCP_RTO_MIN, TCP_RTO_MAX]: a maximum below the minimum was
+    // taken without a word and every retransmission waited the maximum.
+    const { rtoMinMs, rtoMaxMs } = p.brokerTcp;
+    if (rtoMaxMs.value < rtoMinMs.value) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["brokerTcp", "rtoMaxMs", "value"],
+        message: `${rtoMaxMs.value} ms is below brokerTcp.rtoMinMs (${rtoMinMs.value} ms): the broker's RTO lies between the two`,
+      });
+    }
     // Ethernet 2.0.2's socketSend() writes at most the socket's TX buffer and EthernetClient::write()
     // then reports the whole packet written, so PubSubClient sees success and the broker gets a cut
     // packet with the next one's bytes behind it. The model carries whole packets and cannot show
