@@ -157,5 +157,12 @@ describe("a packet larger than the socket's TX buffer", () => {
     );
     file.w5100.txBufferBytes = { ...file.w5100.txBufferBytes, value: 256 };
     expect(() => parseProfile(file, "small-tx.json")).not.toThrow();
+    // Nor through a buffer given past the profile (the Due's SRAM holds 4 KB).
+    const r = rig();
+    const due = loadProfile("due-w5100");
+    expect(() => r.node("A", { profile: due, maxPacketBytes: 4096 })).toThrow(
+      "a 4096 B PubSubClient buffer is over the W5100's 2048 B TX buffer",
+    );
+    expect(() => r.node("B", { profile: due, maxPacketBytes: 2048 })).not.toThrow();
   });
 });
