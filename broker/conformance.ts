@@ -265,9 +265,10 @@ export class PacketValidator {
       const requested = r.byte("requested QoS");
       if (requested > 2) refuse("MQTT-3-8.3-4", `SUBSCRIBE requests QoS byte ${requested}`);
       if (++count > this.limits.maxFiltersPerSubscribe) {
+        // Named by the flag an operator sets it with (the library's option is maxFiltersPerSubscribe).
         refuse(
-          "maxFiltersPerSubscribe",
-          `SUBSCRIBE has more than ${this.limits.maxFiltersPerSubscribe} topic filters`,
+          "--max-filters-per-subscribe",
+          `SUBSCRIBE has more than ${this.limits.maxFiltersPerSubscribe} topic filters, this broker's limit: the connection is closed (MQTT 3.1.1 has no refusal for a whole SUBSCRIBE; raise the limit for a client that needs more)`,
         );
       }
     }

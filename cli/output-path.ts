@@ -24,6 +24,27 @@ export function checkOutputFile(flag: string, path: string): void {
   if (path.trim() === "") throw new UsageError(`${flag}: must name a file`);
   if (isDir(flag, path)) throw new UsageError(`${flag}: ${path} is a directory; name a file`);
   checkDir(flag, dirname(resolve(path)), path);
+  checkSpelled(flag, path);
+}
+
+/**
+ * The system walks a path as it is written: `x/../f.json` needs `x`, and `link/..` is the parent of
+ * the link's target, where resolve() drops both. Such a path passed the check above and failed at
+ * the write, after the run, with a bare ENOENT.
+ */
+function checkSpelled(flag: string, path: string): void {
+  const dir = dirname(path);
+  if (!dir.split(/[\\/]/).includes("..")) return;
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = reason(err);
+    const why =
+      code === "ENOENT"
+        ? "has a directory before its .. that does not exist (ENOENT): the path is followed as written; make that directory or leave the .. out"
+        : describe(code);
+    throw new UsageError(`${flag}: cannot write ${shownPath(path)}: ${shownPath(dir)} ${why}`);
+  }
 }
 
 /**
@@ -94,6 +115,10 @@ function fileProblem(code: string): string {
       return "too many levels of symbolic links (ELOOP)";
     case "ENOSPC":
       return "no space left on the device (ENOSPC)";
+    case "ENOENT":
+      return "a directory on its path does not exist (ENOENT)";
+    case "ENOTDIR":
+      return "a part of the path is not a directory (ENOTDIR)";
     case "EACCES":
     case "EPERM":
     case "EROFS":

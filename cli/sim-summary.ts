@@ -97,7 +97,7 @@ export function summary(r: Report): string {
       : "";
   const cut = r.cutShort ? `${early}  CUT SHORT      ${cutShortWhat(r)}\n` : early;
   return `
-${r.scenario.nodes} nodes (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}${debouncedNote(r)}${stallLines(r.stalls)}
+${r.scenario.nodes} nodes${fleetOf(r)} (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}${debouncedNote(r)}${stallLines(r.stalls)}
 ${cut}${syncLines}
   ${ok(q.registrationUnder30s)} registration   ${r.registration.registered}/${r.scenario.nodes}  p50 ${(r.registration.p50Ms / 1000).toFixed(2)} s  max ${(r.registration.maxMs / 1000).toFixed(2)} s  (< 30 s)${notRegisteredLine(r)}
 ${lostLine}
@@ -108,6 +108,10 @@ ${lostLine}
   ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
 `;
 }
+
+/** A partial shard merge's: the whole fleet the nodes it covers are part of. */
+const fleetOf = (r: Report): string =>
+  r.scenario.fleetNodes === undefined ? "" : ` of the fleet's ${r.scenario.fleetNodes} (the shards merged)`;
 
 /**
  * The deliveries that were a follower already holding a newer stamp (protocol §4): timed 0 ms, so

@@ -20,7 +20,10 @@ export { checkRequirements, requirementFailures, syncUnmeasured } from "./requir
 
 export interface Report {
   readonly scenario: {
+    /** The nodes every figure covers: the fleet's, or those of the shards a partial merge holds. */
     readonly nodes: number;
+    /** A partial shard merge (`report merge --partial`): the whole fleet's nodes, some in no figure. */
+    readonly fleetNodes?: number;
     readonly profile: string;
     readonly topology: string;
     readonly groupSize: number;

@@ -79,7 +79,9 @@ export function checkShardSet(
       );
     const dup = seen.get(f.shard.index);
     if (dup !== undefined)
-      throw new ShardFileError(`${path} and ${dup} are both shard ${f.shard.index} of ${f.shard.count}`);
+      throw new ShardFileError(
+        `${path} and ${dup} are both shard ${f.shard.index} of ${f.shard.count}: give each shard's report once`,
+      );
     seen.set(f.shard.index, path);
   });
   const missing: number[] = [];
@@ -267,7 +269,9 @@ export function mergeShards(
   const cpuS = cpu.summary();
   const base: Omit<Report, "requirements"> = {
     scenario: {
-      nodes: first.fleet.nodes,
+      // A partial merge's figures, registration's among them, cover the shards merged only.
+      nodes: missing.length > 0 ? present.length : first.fleet.nodes,
+      ...(missing.length > 0 ? { fleetNodes: first.fleet.nodes } : {}),
       profile: first.fleet.profile,
       topology: first.fleet.topology,
       groupSize: first.fleet.groupSize,

@@ -18,7 +18,7 @@ import { Debounce } from "./debounce.js";
 import { EchoTimer } from "./echo-timer.js";
 import type { Link } from "./link.js";
 import type { MqttStats, NodeEventSink, NodeStats } from "./metrics.js";
-import type { DeviceProfile } from "./profile.js";
+import { type DeviceProfile, ProfileError } from "./profile.js";
 import { PubSubSession } from "./pubsub-session.js";
 import { checkRam, type RamBudget } from "./ram.js";
 import { type Scheduler, type TimerSlot, timerSlot } from "./scheduler.js";
@@ -83,6 +83,12 @@ export class Board {
       this.run(at);
     });
     const maxPacketBytes = opts.maxPacketBytes ?? this.p.mqtt.maxPacketBytes;
+    // As profile.ts refuses it in a file: a W5100 would send such a packet cut (docs/device-model.md).
+    const tx = this.p.w5100.txBufferBytes;
+    if (this.p.nodeTcp === undefined && maxPacketBytes > tx)
+      throw new ProfileError(
+        `a ${maxPacketBytes} B PubSubClient buffer is over the W5100's ${tx} B TX buffer`,
+      );
     this.ram = checkRam(this.p, { maxPacketBytes });
     this.core = new NodeCore(opts.core);
     this.coreFeed = new CoreFeed(this.core, this.p.coreCycles);

@@ -134,6 +134,23 @@ export interface MqttStats {
   oversizedPublishes: number;
 }
 
+/** A session's counters, all 0. */
+export function newMqttStats(): MqttStats {
+  return {
+    connects: 0,
+    connectFailures: 0,
+    disconnects: 0,
+    reconnects: 0,
+    keepaliveTimeouts: 0,
+    closedByBroker: 0,
+    pings: 0,
+    packetsIn: 0,
+    packetsOut: 0,
+    oversizedDropped: 0,
+    oversizedPublishes: 0,
+  };
+}
+
 export interface NodeStats {
   readonly cpu: CpuStats;
   readonly link: LinkStats;

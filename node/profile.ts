@@ -202,6 +202,33 @@ const profileFile = z
         });
       }
     }
+    // Linux clamps the broker's RTO to [TCP_RTO_MIN, TCP_RTO_MAX]: a maximum below the minimum was
+    // taken without a word and every retransmission waited the maximum.
+    const { rtoMinMs, rtoMaxMs } = p.brokerTcp;
+    if (rtoMaxMs.value < rtoMinMs.value) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["brokerTcp", "rtoMaxMs", "value"],
+        message: `${rtoMaxMs.value} ms is below brokerTcp.rtoMinMs (${rtoMinMs.value} ms): the broker's RTO lies between the two`,
+      });
+    }
+    // Ethernet 2.0.2's socketSend() writes at most the socket's TX buffer and EthernetClient::write()
+    // then reports the whole packet written, so PubSubClient sees success and the broker gets a cut
+    // packet with the next one's bytes behind it. The model carries whole packets and cannot show
+    // that; a Linux TCP (nodeTcp) blocks until the packet is in and is modeled.
+    const tx = p.w5100.txBufferBytes.value;
+    const maxPacket = p.mqtt.maxPacketBytes.value;
+    if (p.nodeTcp === undefined && tx >= 1 && tx < maxPacket) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["w5100", "txBufferBytes", "value"],
+        message:
+          `${tx} B is smaller than mqtt.maxPacketBytes (${maxPacket} B): a W5100 socket sends at most its TX ` +
+          "buffer of a packet and reports the whole packet written, so the broker would get it cut; " +
+          `the model cannot show that. Make txBufferBytes at least ${maxPacket} (a W5100 socket has ` +
+          "2, 4 or 8 KB under the Ethernet library) or maxPacketBytes at most the buffer",
+      });
+    }
     if (p.mqtt.maxPacketBytes.value < 8) {
       ctx.addIssue({
         code: "custom",

@@ -10,7 +10,13 @@ import { generate, type IConnectPacket } from "mqtt-packet";
 import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
-import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
+import {
+  type ConnectFailure,
+  type DisconnectReason,
+  type MqttStats,
+  type NodeEventSink,
+  newMqttStats,
+} from "./metrics.js";
 import {
   isAckOfSubscription,
   PacketReader,
@@ -59,19 +65,7 @@ export interface SessionOptions {
 }
 
 export class PubSubSession {
-  readonly stats: MqttStats = {
-    connects: 0,
-    connectFailures: 0,
-    disconnects: 0,
-    reconnects: 0,
-    keepaliveTimeouts: 0,
-    closedByBroker: 0,
-    pings: 0,
-    packetsIn: 0,
-    packetsOut: 0,
-    oversizedDropped: 0,
-    oversizedPublishes: 0,
-  };
+  readonly stats: MqttStats = newMqttStats();
   private mqtt: MqttPhase = "disconnected";
   private readonly p: DeviceProfile;
   private readonly cpu: Cpu;
@@ -270,10 +264,15 @@ export class PubSubSession {
     cpu.spend(c.packetBuildPerByte * bytes.length); // the core's payload is priced in its step
     const sock = this.chip.openAt(cpu.t);
     if (sock === undefined) return;
-    const room = sock.up.drainedTo(this.p.w5100.txBufferBytes - bytes.length, cpu.t);
-    if (room > cpu.t && room !== Number.POSITIVE_INFINITY) cpu.blockUntil(room);
+    // A packet that fits waits until the socket's free TX size takes all of it (EthernetClient write).
+    // Only a Linux TCP sends a larger one (profile.ts refuses a W5100 TX buffer smaller than a packet):
+    // its blocking send() returns once the last byte is in, when at most `tx` bytes are unacknowledged.
+    const tx = this.p.w5100.txBufferBytes;
+    const fits = bytes.length <= tx;
+    if (fits) cpu.blockUntil(sock.up.drainedTo(tx - bytes.length, cpu.t));
     cpu.spend(c.spiWritePerByte * bytes.length + c.sendOverhead);
     sock.up.send(bytes, cpu.t);
+    if (!fits) cpu.blockUntil(sock.up.drainedTo(tx, cpu.t));
     this.lastOut = cpu.t;
     this.stats.packetsOut++;
   }

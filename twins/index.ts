@@ -59,7 +59,7 @@ export {
   TwinsOptionsError,
 } from "./options.js";
 export { replacedLine } from "./other-services.js";
-export { type PairingPlan, planPairing } from "./pairing.js";
+export { FollowLimitError, type PairingPlan, planPairing } from "./pairing.js";
 export { type PrefixNodes, prefixesShown } from "./prefix-look.js";
 export {
   controlTopic,

@@ -219,7 +219,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.active("pair");
     const desired = this.registry.get(f)?.desired.sources ?? [];
     const err = pairError(f, s, desired);
-    if (err) throw new TwinsCommandError(err);
+    if (err) throw err;
     if (!desired.includes(s)) return changeDesired(this.desireDeps(), f, [...desired, s]);
     return sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
   }

@@ -105,6 +105,16 @@ describe("FrameLimitedStream with an InboundGate", () => {
     expect(error?.message).toBe("MQTT-3.1.2-2: protocol MQTT level 9 is not supported");
   });
 
+  it("closes on a SUBSCRIBE over the filter limit, the error naming the flag that sets it", async () => {
+    const filters = Array.from({ length: 65 }, (_, i): [string, number] => [`f/${i}`, 0]);
+    // The error is the one that closed the stream before the end of the input.
+    const { error } = await run(Buffer.concat([connect(), subscribe(7, ...filters)]), []);
+    // It named the library's option (maxFiltersPerSubscribe), which a broker's operator never typed.
+    expect(error?.message).toBe(
+      "--max-filters-per-subscribe: SUBSCRIBE has more than 64 topic filters, this broker's limit: the connection is closed (MQTT 3.1.1 has no refusal for a whole SUBSCRIBE; raise the limit for a client that needs more)",
+    );
+  });
+
   it("answers a client id over the limit with CONNACK 0x02", async () => {
     const { written, error } = await run(connect({ id: "x".repeat(257) }), []);
     expect(written.toString("hex")).toBe("20020002");

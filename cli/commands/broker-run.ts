@@ -12,6 +12,7 @@ import {
 import { bindMessage, exposureWarning } from "../bind.js";
 import { twinsStoreIn } from "../data-dir-mixup.js";
 import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
+import { ephemeralPortWarnings } from "../ephemeral-ports.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, resolveHttpOptions, serveBrokerHttp } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -62,6 +63,16 @@ export async function runBroker(
         logger.info(bindMessage({ host, port, tlsPort, wsPort, addresses }));
         const warning = exposureWarning(host, flags.auth !== undefined, addresses);
         if (warning !== undefined) logger.warn(warning);
+        // A port asked as 0 is the kernel's own choice: only the ports given are judged.
+        const given = (flag: unknown, bound: number | undefined) =>
+          flag !== undefined && Number(flag) === 0 ? undefined : bound;
+        for (const w of ephemeralPortWarnings([
+          ["--port", given(flags.port, port)],
+          ["--tls-port", given(flags.tlsPort, tlsPort)],
+          ["--ws-port", given(flags.wsPort, wsPort)],
+          ["--http", http?.port],
+        ]))
+          logger.warn(w);
       },
     });
   } finally {

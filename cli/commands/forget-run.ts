@@ -10,7 +10,7 @@ import type { Twins } from "../../twins/index.js";
 import type { ToolConnection } from "../connection.js";
 import type { CliIO } from "../main.js";
 import { type ServicesSeen, servicesNamed, servicesOnFleet } from "./services-look.js";
-import { checkId, elsewhere, type ForgetFlags, withTwins } from "./twins-run.js";
+import { checkId, elsewhere, type ForgetFlags, sayer, withTwins } from "./twins-run.js";
 
 /** A node not forgotten, and why. */
 interface NotForgotten {
@@ -22,7 +22,7 @@ interface NotForgotten {
 export async function runForget(nodes: readonly string[], flags: ForgetFlags, io: CliIO): Promise<void> {
   for (const node of nodes) checkId(node, "node");
   const ids = [...new Set(nodes)];
-  await withTwins(io, flags, forgetAct(ids, flags, io), false, ids);
+  await withTwins(io, "forget", flags, forgetAct(ids, flags, io), false, ids);
 }
 
 function forgetAct(ids: readonly string[], flags: ForgetFlags, io: CliIO) {
@@ -38,7 +38,7 @@ function forgetAct(ids: readonly string[], flags: ForgetFlags, io: CliIO) {
       if (why === undefined) forgotten.push(node);
       else failed.push({ node, why });
     }
-    if (forgotten.length > 0) io.stderr(`twinfleet: ${toldLine(forgotten, services)}\n`);
+    if (forgotten.length > 0) sayer(io, "forget")(toldLine(forgotten, services));
     if (failed.length === 0) return;
     if (ids.length === 1) throw new Error((failed[0] as NotForgotten).why);
     throw new Error(

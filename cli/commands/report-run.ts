@@ -20,6 +20,13 @@ export interface MergeFlags {
 }
 
 export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): void {
+  files.forEach((f, i) => {
+    const earlier = files.slice(0, i).find((e) => e === f || sameFile(e, f));
+    if (earlier !== undefined)
+      throw new UsageError(
+        `${shownPath(f)} is given twice${earlier === f ? "" : ` (as ${shownPath(earlier)})`}: give each shard's report once`,
+      );
+  });
   if (flags.out !== undefined) {
     checkOutputFile("--out", flags.out);
     const input = files.find((f) => flags.out !== undefined && sameFile(f, flags.out));
@@ -49,9 +56,9 @@ export function runReportMerge(files: string[], flags: MergeFlags, io: CliIO): v
 function missingShards(r: MergedReport): string[] {
   const missing = r.shards.missing ?? [];
   if (missing.length === 0) return [];
-  const reported = r.shards.lines.reduce((n, l) => n + l.nodes, 0);
+  const fleet = r.scenario.fleetNodes ?? r.scenario.nodes;
   return [
-    `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${r.shards.count} wrote no report: ${r.scenario.nodes - reported} of the ${r.scenario.nodes} nodes, their presses and the deliveries to them are in no figure`,
+    `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${r.shards.count} wrote no report: ${fleet - r.scenario.nodes} of the ${fleet} nodes, their presses and the deliveries to them are in no figure`,
   ];
 }
 

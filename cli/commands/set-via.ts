@@ -118,7 +118,7 @@ export async function runSetVia(node: string, on: boolean, flags: ViaFlags, wait
   if (a.status === 202) {
     const deferred = String(a.body.deferred ?? "");
     io.stdout(`${JSON.stringify({ node, on, via: origin, accepted: true, deferred, confirmed: false })}\n`);
-    io.stderr(`twinfleet: ${deferred}: the twins service at ${origin} keeps it\n`);
+    io.stderr(`twinfleet set: ${deferred}: the twins service at ${origin} keeps it\n`);
     return;
   }
   if (a.status !== 200) throw refused(origin, node, a);
@@ -133,5 +133,5 @@ export async function runSetVia(node: string, on: boolean, flags: ViaFlags, wait
     confirmed = now.status === 200 && !pending(now.body);
   }
   io.stdout(`${JSON.stringify({ node, on, via: origin, accepted: true, confirmed })}\n`);
-  if (!confirmed) io.stderr(`twinfleet: ${node} has not reported the new state yet\n`);
+  if (!confirmed) io.stderr(`twinfleet set: ${node} has not reported the new state yet\n`);
 }

@@ -7,7 +7,7 @@
 import { sleep } from "../../node/scheduler.js";
 import { isNodeId } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
-import { prefixesShown, startTwins, type Twins } from "../../twins/index.js";
+import { FollowLimitError, prefixesShown, startTwins, type Twins } from "../../twins/index.js";
 import { prefixFlag, resolveConnection, type ToolConnection, wholeFlagIn } from "../connection.js";
 import { UsageError } from "../errors.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -36,7 +36,15 @@ export function connectionOf(flags: FleetFlags, io: CliIO, warn: (msg: string) =
   return conn;
 }
 
-const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${msg}\n`);
+/** The one-shot commands, each line on stderr named after its command as every command's are. */
+export type OneShotCommand = "nodes" | "set" | "pair" | "unpair" | "forget";
+/** Writes a line on stderr as `twinfleet <command>: …`. */
+export const sayer = (io: CliIO, command: OneShotCommand) => (line: string) =>
+  io.stderr(`twinfleet ${command}: ${line}\n`);
+const warner = (io: CliIO, command: OneShotCommand) => {
+  const say = sayer(io, command);
+  return (msg: string) => say(`warning: ${msg}`);
+};
 /**
  * A one-shot command over a short-lived twins service. `query`: make every live node answer (its
  * register and report) — only `nodes` does, for the kind, profile and firmware it lists, which no
@@ -46,21 +54,23 @@ const warner = (io: CliIO) => (msg: string) => io.stderr(`twinfleet: warning: ${
  */
 export const withTwins = (
   io: CliIO,
+  command: OneShotCommand,
   flags: ConnFlags,
   act: (t: Twins, c: ToolConnection, until: Until) => Promise<void>,
   query = false,
   focus: readonly string[] = [],
 ) =>
-  runOneShot(connectionOf(flags, io, warner(io)), flags, act, {
+  runOneShot(connectionOf(flags, io, warner(io, command)), flags, act, {
     query,
     focus,
-    warn: warner(io),
+    warn: warner(io, command),
     clock: io.clock ?? hostClock(),
   });
 
 export async function runNodes(flags: ConnFlags, io: CliIO): Promise<void> {
   await withTwins(
     io,
+    "nodes",
     flags,
     async (t) => {
       io.stdout(`${JSON.stringify(t.list(), null, 2)}\n`);
@@ -94,8 +104,10 @@ export async function runSet(node: string, value: string, given: SetFlags, io: C
   if (given.broker === undefined)
     throw new UsageError("give --broker <url> (or --via <url>, a running twins service's web address)");
   const flags = { ...given, broker: given.broker };
+  const say = sayer(io, "set");
   await withTwins(
     io,
+    "set",
     flags,
     async (t, c, until) => {
       const twin = t.get(node);
@@ -110,7 +122,7 @@ export async function runSet(node: string, value: string, given: SetFlags, io: C
       // One-shot: nothing stored, so a lastSeen is a message the node sent during this command (a
       // live node answers the set itself with its report at once).
       const silent = t.get(node)?.lastSeen === undefined;
-      io.stderr(`twinfleet: ${node} has not reported the new state yet${silent ? unheard : ""}\n`);
+      say(`${node} has not reported the new state yet${silent ? unheard : ""}`);
     },
     false,
     [node],
@@ -127,16 +139,29 @@ export async function runPairing(
   checkId(follower, "follower");
   checkId(source, "source");
   if (follower === source) throw new UsageError(`a node cannot follow itself (${follower})`);
-  await withTwins(io, flags, pairingAct(pairing, follower, source, flags, io), false, [follower, source]);
+  const command = pairing ? "pair" : "unpair";
+  const act = pairingAct(pairing, follower, source, flags, sayer(io, command), io);
+  await withTwins(io, command, flags, act, false, [follower, source]);
 }
 
-function pairingAct(pairing: boolean, follower: string, source: string, flags: ConnFlags, io: CliIO) {
+function pairingAct(
+  pairing: boolean,
+  follower: string,
+  source: string,
+  flags: ConnFlags,
+  say: (line: string) => void,
+  io: CliIO,
+) {
   return async (t: Twins, c: ToolConnection, until: Until) => {
     const where = await elsewhere(t, flags.prefix);
     const seen = t.get(follower) !== undefined;
     const online = t.get(follower)?.presence === "online";
     const sourceSeen = t.get(source) !== undefined;
-    const outcome = pairing ? await t.pair(follower, source) : await t.unpair(follower, source);
+    const outcome = pairing
+      ? await t.pair(follower, source).catch((e: unknown) => {
+          throw e instanceof FollowLimitError ? new Error(`${e.message}: ${unpairCommand(e, c, flags)}`) : e;
+        })
+      : await t.unpair(follower, source);
     // Held for the broker's return by a service that ends now: nothing would ever send it.
     if (!outcome.sent) throw new Error(`${outcome.why}: the pairing may not have been sent; give it again`);
     // An offline node cannot confirm: say so now instead of waiting for nothing.
@@ -145,17 +170,34 @@ function pairingAct(pairing: boolean, follower: string, source: string, flags: C
     const twin = t.get(follower);
     const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
     io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
-    if (!online)
-      io.stderr(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0, seen));
-    else if (!done) io.stderr(`twinfleet: ${follower} has not confirmed the pairing yet\n`);
+    if (!online) say(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0, seen));
+    else if (!done) say(`${follower} has not confirmed the pairing yet`);
     // A source the broker has no trace of may be a typo (n-0099 for n-0009): a board paired ahead
     // of its first boot is not, so it is told, not refused.
-    if (where !== "") io.stderr(`twinfleet: no node on the broker${where}\n`);
+    if (where !== "") say(`no node on the broker${where}`);
     if (pairing && !sourceSeen)
-      io.stderr(
-        `twinfleet: ${source} has never been seen on this broker (check the id): ${follower} follows it once it reports\n`,
+      say(
+        `${source} has never been seen on this broker (check the id): ${follower} follows it once it reports`,
       );
   };
+}
+
+/** The exact `twinfleet unpair` that makes room: the follower's first source, over this connection. */
+function unpairCommand(e: FollowLimitError, c: ToolConnection, flags: ConnFlags): string {
+  const words = ["twinfleet", "unpair", e.follower, e.sources[0] ?? "", "--broker", c.url];
+  if (flags.prefix !== "tf") words.push("--prefix", flags.prefix);
+  if (c.login.username !== undefined) words.push("--username", c.login.username);
+  for (const [flag, value] of [
+    ["--password-file", flags.passwordFile],
+    ["--ca", flags.ca],
+    ["--cert", flags.cert],
+    ["--key", flags.key],
+  ] as const)
+    if (value !== undefined) words.push(flag, value);
+  if (flags.insecure === true) words.push("--insecure");
+  // A password given on the command line is not repeated (it is masked in every line).
+  const quoted = words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`));
+  return quoted.join(" ");
 }
 
 export interface ForgetFlags extends ConnFlags {
@@ -194,14 +236,14 @@ async function offlineNote(
   const services = await servicesOnFleet(c, prefix);
   // A node the broker has no trace of may be a typo: say so rather than "offline".
   const state = seen ? "is offline" : "has never been seen on this broker (check the id)";
-  const head = `twinfleet: ${node} ${state}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
+  const head = `${node} ${state}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
   const ids = servicesNamed(services);
   if (ids !== undefined)
-    return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.\n`;
+    return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.`;
   const without = `${node} adopts the written config when it next connects, but nothing re-sends it or confirms it`;
   if ("unknown" in services)
-    return `${head} Whether a twins service runs on this fleet is not known (${services.unknown}): a running one sends it the pairing when it returns and shows it confirmed; with none, ${without}.\n`;
-  return `${head} No twins service runs on this fleet: ${without}; run \`twinfleet twins\` to keep pairings.\n`;
+    return `${head} Whether a twins service runs on this fleet is not known (${services.unknown}): a running one sends it the pairing when it returns and shows it confirmed; with none, ${without}.`;
+  return `${head} No twins service runs on this fleet: ${without}; run \`twinfleet twins\` to keep pairings.`;
 }
 
 async function runOneShot(

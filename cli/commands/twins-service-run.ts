@@ -12,6 +12,7 @@ import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
 import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
+import { ephemeralPortWarnings } from "../ephemeral-ports.js";
 import { UsageError } from "../errors.js";
 import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
@@ -36,6 +37,7 @@ export async function runTwinsService(
   const http = await resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
+  for (const w of ephemeralPortWarnings([["--http", http?.port]])) logger.warn(w);
   // A service's SIGHUP (a reload, a terminal gone) neither ends it nor changes anything: it has no
   // files to read again, and Node's default for the signal ended it without its goodbye.
   const hungUp = () =>

@@ -107,7 +107,7 @@ describe("twinfleet forget", () => {
         .map((l) => JSON.parse(l).node),
     ).toEqual(["A", "B"]);
     expect(done.err).toContain(
-      `twinfleet: 2 nodes forgotten (A, B); the running twins service (${service.clientId}) was told, and drops them from its view and its store\n`,
+      `twinfleet forget: 2 nodes forgotten (A, B); the running twins service (${service.clientId}) was told, and drops them from its view and its store\n`,
     );
     expect(done.err).toMatch(
       /twinfleet forget: 2 of 4 nodes not forgotten: nobody \(no node nobody on the broker: .*\(check the id\)\); D \(D is online: .*\)\n$/,

@@ -2,11 +2,13 @@
 // the broker's real bind address and its warning; and `sim --broker` against a broker with
 // credentials (the run's twins as the control user, each node as itself), with no password shown.
 import { readFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import type { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bindMessage, exposureWarning, lanAddress } from "../bind.js";
+import { readPortRanges } from "../ephemeral-ports.js";
 import { reachableOrigin } from "../http.js";
 import { beforeConsoleLogger, createLogger, prettyLine } from "../log.js";
 import { main } from "../main.js";
@@ -182,6 +184,25 @@ describe("broker logs", () => {
       ),
     });
     expect(json.err).not.toContain("without --auth");
+  });
+
+  it("warns of a --port in the kernel's ephemeral range, naming the range and the fix", async () => {
+    const ranges = readPortRanges();
+    expect(ranges).toBeDefined(); // Linux: /proc/sys/net/ipv4/ip_local_port_range
+    // A port the kernel hands out for port 0 lies in that range by definition.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const r = await runUntil(["broker", "--host", "127.0.0.1", "--port", String(port)], (e) =>
+      e.includes("WARN"),
+    );
+    expect(r.code).toBe(0);
+    // Nothing was said: a client reconnecting to it could connect to itself and keep the port.
+    expect(r.err).toContain(
+      `WARN  --port ${port} is in the kernel's ephemeral port range (${ranges?.low}-${ranges?.high}, net.ipv4.ip_local_port_range)`,
+    );
+    expect(r.err).toContain(`sysctl -w net.ipv4.ip_local_reserved_ports=${port}`);
   });
 
   it("names the LAN address for a wildcard bind, and each listener", () => {

@@ -103,6 +103,9 @@ describe("twinfleet report merge", () => {
     const r = await run(["report", "merge", only, "--partial", "--assert"]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/shard 2 {8}NO REPORT \(--partial\)/);
+    // Headed by the nodes merged, not the whole fleet's 16; registration judged on them.
+    expect(r.out).toMatch(/^\n8 nodes of the fleet's 16 \(the shards merged\) \(uno-w5100\)/);
+    expect(r.out).toMatch(/ {2}ok {3}registration {3}8\/8 /);
     expect(r.err).toContain(
       "shard 2 of 2 wrote no report: 8 of the 16 nodes, their presses and the deliveries to them are in no figure",
     );

@@ -171,7 +171,7 @@ describe("twinfleet twins commands", () => {
     const paired = await run("pair", "A", "B", "--broker", broker.url, "--wait", "300");
     expect(paired.code).toBe(0);
     expect(JSON.parse(paired.out)).toMatchObject({ follower: "A", confirmed: false, pending: true });
-    expect(paired.err).toContain("A is offline: the pairing is pending until it returns");
+    expect(paired.err).toContain("twinfleet pair: A is offline: the pairing is pending until it returns");
     expect(paired.err).toContain(service.clientId);
     await until(() => service.get("A")?.desired.sources.join() === "B", "the service took the desire");
     expect(service.get("A")?.pairing).toBe("pending");
@@ -188,11 +188,34 @@ describe("twinfleet twins commands", () => {
     expect(JSON.parse(paired.out)).toMatchObject({ confirmed: false, pending: true });
     expect(paired.err).toContain("No twins service runs on this fleet");
     // ghost never registered: not "offline", which would hide a mistyped id.
-    expect(paired.err).toContain("ghost has never been seen on this broker (check the id)");
+    expect(paired.err).toContain("twinfleet pair: ghost has never been seen on this broker (check the id)");
     // Nor B, its source: told, as a typo for a source pairs with nothing.
     expect(paired.err).toContain(
-      "B has never been seen on this broker (check the id): ghost follows it once it reports",
+      "twinfleet pair: B has never been seen on this broker (check the id): ghost follows it once it reports\n",
     );
+  });
+
+  it("pair of a 9th source is refused with the exact unpair that makes room", async () => {
+    await setup();
+    const service = watchTwins(await startTwins({ url: broker.url, prefix: "p2" }));
+    open.push(service);
+    for (let i = 0; i < 8; i++) await service.pair("ghost", `S${i}`);
+    const on = ["--broker", broker.url, "--prefix", "p2", "--wait", "100"];
+    const ninth = await run("pair", "ghost", "S8", ...on);
+    // It named the limit and stopped there, with nothing to do about it.
+    expect(ninth).toMatchObject({
+      code: 1,
+      out: "",
+      err: `twinfleet pair: ghost already follows 8 nodes (S0, S1, S2, S3, S4, S5, S6, S7), the protocol's limit: unpair one of them first: twinfleet unpair ghost S0 --broker ${broker.url} --prefix p2\n`,
+    });
+    const made = await run("unpair", "ghost", "S0", ...on);
+    expect(made.code).toBe(0);
+    expect(made.err).toMatch(/^twinfleet unpair: ghost is offline: the pairing is pending/);
+    const again = await run("pair", "ghost", "S8", ...on);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out)).toMatchObject({
+      follows: ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"],
+    });
   });
 
   it("set on a node online only by a status the broker kept says the node sent nothing", async () => {
@@ -205,7 +228,7 @@ describe("twinfleet twins commands", () => {
     expect(set.code).toBe(0);
     expect(JSON.parse(set.out)).toMatchObject({ node: "ghost", confirmed: false });
     expect(set.err).toBe(
-      "twinfleet: ghost has not reported the new state yet, and sent nothing during the command, not even a report answering the set: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)\n",
+      "twinfleet set: ghost has not reported the new state yet, and sent nothing during the command, not even a report answering the set: it is online only by the status the broker kept, which a broker restarted on its store keeps without the node's last will; the node may be gone (a longer --wait gives a slow one more time)\n",
     );
   });
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadProfile, ProfileError } from "../profile.js";
+import { loadProfile, ProfileError, parseProfile } from "../profile.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -97,6 +97,26 @@ describe("a socket buffer of 0 in a profile file", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the broker's RTO bounds in a profile file", () => {
+  const uno = () => JSON.parse(readFileSync(fixture("../../../profiles/devices/uno-w5100.json"), "utf8"));
+
+  it("refuses rtoMaxMs below rtoMinMs naming both fields and values", () => {
+    const p = uno();
+    p.brokerTcp.rtoMaxMs.value = 100;
+    // It was taken without a word: every retransmission of the broker waited 100 ms.
+    expect(() => parseProfile(p, "p.json")).toThrow(ProfileError);
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "p.json: invalid device profile\n  brokerTcp.rtoMaxMs.value: 100 ms is below brokerTcp.rtoMinMs (200 ms)",
+    );
+  });
+
+  it("takes rtoMaxMs equal to rtoMinMs (a fixed RTO)", () => {
+    const p = uno();
+    p.brokerTcp.rtoMaxMs.value = 200;
+    expect(parseProfile(p, "p.json").brokerTcp).toMatchObject({ rtoMinMs: 200, rtoMaxMs: 200 });
   });
 });
 

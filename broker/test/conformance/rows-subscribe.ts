@@ -165,7 +165,7 @@ export const SUBSCRIBE_ROWS: readonly Row[] = [
     ],
   },
   {
-    clause: "maxFiltersPerSubscribe",
+    clause: "--max-filters-per-subscribe",
     title: "a SUBSCRIBE with 64 filters (the default limit) is answered",
     steps: [
       ...login("a"),
@@ -177,14 +177,14 @@ export const SUBSCRIBE_ROWS: readonly Row[] = [
     ],
   },
   {
-    clause: "maxFiltersPerSubscribe",
+    clause: "--max-filters-per-subscribe",
     title: "a SUBSCRIBE with 5,000 filters closes",
     steps: closesAfterLogin(
       subscribe(7, ...Array.from({ length: 5000 }, (_, i): [string, number] => [`f/${i}`, 0])),
     ),
   },
   {
-    clause: "maxFiltersPerSubscribe",
+    clause: "--max-filters-per-subscribe",
     title: "with the limit set to 2, a SUBSCRIBE with 3 filters closes",
     broker: { maxFiltersPerSubscribe: 2 },
     steps: closesAfterLogin(subscribe(1, ["f/1", 0], ["f/2", 0], ["f/3", 0])),

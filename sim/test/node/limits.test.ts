@@ -4,10 +4,10 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadProfile } from "../../../node/profile.js";
+import { type DeviceProfile, loadProfile, parseProfile } from "../../../node/profile.js";
 import { checkRam, RamBudgetError, ramBudget } from "../../../node/ram.js";
 import { publishPacketBytes } from "../../../protocol/index.js";
-import { rig, UNO } from "./helpers.js";
+import { ms, rig, UNO } from "./helpers.js";
 
 describe("packet limit", () => {
   it("drops an incoming packet over 256 bytes before the callback and counts it; 256 bytes pass", () => {
@@ -121,5 +121,48 @@ describe("RAM budget", () => {
     const r = rig();
     expect(() => r.node("A", { profile: big })).toThrow(RamBudgetError);
     expect(() => r.node("A", { maxPacketBytes: 1024 })).toThrow(/over/);
+  });
+});
+
+describe("a packet larger than the socket's TX buffer", () => {
+  const LINUX = loadProfile("linux-client");
+  const withTx = (p: DeviceProfile, txBufferBytes: number): DeviceProfile => ({
+    ...p,
+    w5100: { ...p.w5100, txBufferBytes },
+  });
+  const blockedMs = (tx: number) => {
+    const r = rig();
+    const n = r.node("A", { profile: withTx(LINUX, tx) });
+    n.start();
+    r.sched.runUntil(5000);
+    expect(n.connected).toBe(true);
+    // Every packet reaches the broker whole: a blocking send() writes all of it.
+    expect(r.broker.publishes("tf-A").map((p) => p.topic)).toContain("tf/register/A");
+    return ms(LINUX, n.stats().cpu.blockedCycles);
+  };
+
+  it("on a Linux TCP blocks the send until the packet's tail is in the buffer (flow control)", () => {
+    // 8 B: smaller than every packet the node sends (CONNECT, register, status, subscribes). The
+    // send returned at once, as with no limit, when the room left was negative.
+    const small = blockedMs(8);
+    const large = blockedMs(16_384);
+    expect(small).toBeGreaterThan(large + LINUX.network.oneWayLatencyMs);
+  });
+
+  it("is refused on a W5100, whose send cuts the packet and reports it written whole", () => {
+    const file = { ...UNO.cited, w5100: { ...UNO.cited.w5100 } };
+    file.w5100.txBufferBytes = { ...file.w5100.txBufferBytes, value: 200 };
+    expect(() => parseProfile(file, "small-tx.json")).toThrow(
+      "small-tx.json: invalid device profile\n  w5100.txBufferBytes.value: 200 B is smaller than mqtt.maxPacketBytes (256 B)",
+    );
+    file.w5100.txBufferBytes = { ...file.w5100.txBufferBytes, value: 256 };
+    expect(() => parseProfile(file, "small-tx.json")).not.toThrow();
+    // Nor through a buffer given past the profile (the Due's SRAM holds 4 KB).
+    const r = rig();
+    const due = loadProfile("due-w5100");
+    expect(() => r.node("A", { profile: due, maxPacketBytes: 4096 })).toThrow(
+      "a 4096 B PubSubClient buffer is over the W5100's 2048 B TX buffer",
+    );
+    expect(() => r.node("B", { profile: due, maxPacketBytes: 2048 })).not.toThrow();
   });
 });
