@@ -53,3 +53,29 @@ it("keeps how many followers were known at each point of the convergence history
   store.setConvergence({ t: 3, fraction: 1, inSync: 2, known: 2, online: 0 });
   expect(store.convergence.history.at(-1)).toEqual({ t: 3, fraction: 1, known: 2, online: 0 });
 });
+
+it("keeps the broker's outages and the time of a frame that moves only the time, adding no point", async () => {
+  const { Store } = (await load("store.js")) as {
+    Store: new () => {
+      convergence: { t?: number; away?: unknown; history: unknown[] };
+      setConvergence(c: unknown): void;
+    };
+  };
+  const store = new Store();
+  store.setConvergence({ t: 1, fraction: 1, inSync: 2, known: 2, online: 2 });
+  // While the broker is away the service sends the same share each second, with the outage under way.
+  store.setConvergence({ t: 2, fraction: 1, inSync: 2, known: 2, online: 2, away: [{ from: 1.5 }] });
+  store.setConvergence({ t: 3, fraction: 1, inSync: 2, known: 2, online: 2, away: [{ from: 1.5 }] });
+  expect(store.convergence.history).toEqual([{ t: 1, fraction: 1, known: 2, online: 2 }]);
+  expect(store.convergence.t).toBe(3);
+  expect(store.convergence.away).toEqual([{ from: 1.5 }]);
+  store.setConvergence({
+    t: 4,
+    fraction: 0.5,
+    inSync: 1,
+    known: 2,
+    online: 2,
+    away: [{ from: 1.5, to: 3.5 }],
+  });
+  expect(store.convergence.history.at(-1)).toEqual({ t: 4, fraction: 0.5, known: 2, online: 2 });
+});
