@@ -79,3 +79,26 @@ it("keeps the broker's outages and the time of a frame that moves only the time,
   });
   expect(store.convergence.history.at(-1)).toEqual({ t: 4, fraction: 0.5, known: 2, online: 2 });
 });
+
+it("says the broker is away, not the share from before it, while an outage is under way", async () => {
+  const { syncShare, syncDetail } = (await load("dom.js")) as {
+    syncShare(c: unknown): string;
+    syncDetail(c: unknown): string;
+  };
+  const held = { fraction: 1, inSync: 12, known: 12, online: 12 };
+  const away = { ...held, away: [{ from: 1, to: 2 }, { from: 5 }] };
+  expect(syncShare(away)).toBe("broker away");
+  expect(syncDetail(away)).toBe(
+    "broker away, nothing heard: when last heard, 12 of 12 followers held their sources' newest state",
+  );
+  // Back: the share is current again.
+  const back = {
+    ...held,
+    away: [
+      { from: 1, to: 2 },
+      { from: 5, to: 9 },
+    ],
+  };
+  expect(syncShare(back)).toBe("100.0 %");
+  expect(syncDetail(back)).toBe("12 of 12 followers hold their sources' newest state");
+});

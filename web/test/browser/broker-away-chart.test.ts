@@ -2,8 +2,9 @@
  * The convergence chart of a standalone `twinfleet twins --http` while its broker is away (killed
  * with kill -9, then started again on the same port): the page must draw the same `broker away` band
  * the console draws (from the fleet view's outages, view/live-faults.ts), not the share from before
- * the outage on through it as if measured. It used to: the line ran flat at 100 % and "now" stood at
- * the last change, with `FAULT broker connection lost` above it. Checked in the page that watched it
+ * the outage on through it as if measured, and the share says the broker is away. It used to: the
+ * line ran flat at 100 % and "now" stood at the last change, and the header read `in sync 100.0 %` in
+ * green beside `faults: broker connection lost`. Checked in the page that watched it
  * and in one opened during the outage (from /api/convergence).
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -140,6 +141,11 @@ it("draws the broker away band while the broker is gone, and the line again once
     .filter({ hasText: "broker connection lost" })
     .waitFor({ timeout: 30_000 });
   await expect.poll(async () => (await chart(page)).text, { timeout: 10_000 }).toBe("broker away");
+  // The share is the one from before: the header and the card say the broker is away, not 100 %.
+  await page.locator("#stat-sync dd").filter({ hasText: "broker away" }).waitFor();
+  await expect(page.locator('[aria-labelledby="conv-h"] .sub').first().textContent()).resolves.toMatch(
+    /^broker away, nothing heard: when last heard, 4 of 4 followers held/,
+  );
   const first = await chart(page);
   // The chart's time goes on while nothing is heard (a frame a second): the band widens to now.
   const width = (c: Chart) => (c.away[0] === undefined ? 0 : c.away[0].right - c.away[0].left);
@@ -162,6 +168,7 @@ it("draws the broker away band while the broker is gone, and the line again once
 
   broker = await startBroker(broker.port);
   await expect.poll(async () => (await chart(page)).text, { timeout: 60_000 }).toBeNull();
+  await page.locator("#stat-sync dd").filter({ hasText: "100.0 %" }).waitFor({ timeout: 60_000 });
   const back = await chart(page);
   expect(back.label).toMatch(/^Fleet convergence over time, now \d+\.\d %$/);
   expect(back.away).toHaveLength(1);
