@@ -149,7 +149,14 @@ function drawHeader() {
   const faults = f?.faults ?? [];
   const sync = store.convergence.fraction;
   chip("nodes", "nodes", int(c.total), "");
-  chip("online", "online", int(c.online), c.online < c.total ? "warn" : "");
+  // While the broker is away nothing is heard: the count is the one from before it.
+  const lastHeard = brokerAway(store.convergence);
+  chip(
+    "online",
+    "online",
+    `${int(c.online)}${lastHeard ? " as last heard" : ""}`,
+    c.online < c.total ? "warn" : "",
+  );
   chip("on", "LED on", int(c.on), "");
   // Nothing to judge: no follower known, none online (each judged by its last report), or the broker away.
   const known =

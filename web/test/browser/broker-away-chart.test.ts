@@ -143,6 +143,7 @@ it("draws the broker away band while the broker is gone, and the line again once
   await expect.poll(async () => (await chart(page)).text, { timeout: 10_000 }).toBe("broker away");
   // The share is the one from before: the header and the card say the broker is away, not 100 %.
   await page.locator("#stat-sync dd").filter({ hasText: "broker away" }).waitFor();
+  await expect(page.locator("#stat-online dd").textContent()).resolves.toBe("4 as last heard");
   await expect(page.locator('[aria-labelledby="conv-h"] .sub').first().textContent()).resolves.toMatch(
     /^broker away, nothing heard: when last heard, 4 of 4 followers held/,
   );
@@ -169,6 +170,7 @@ it("draws the broker away band while the broker is gone, and the line again once
   broker = await startBroker(broker.port);
   await expect.poll(async () => (await chart(page)).text, { timeout: 60_000 }).toBeNull();
   await page.locator("#stat-sync dd").filter({ hasText: "100.0 %" }).waitFor({ timeout: 60_000 });
+  await page.locator("#stat-online dd").filter({ hasText: /^4$/ }).waitFor({ timeout: 60_000 });
   const back = await chart(page);
   expect(back.label).toMatch(/^Fleet convergence over time, now \d+\.\d %$/);
   expect(back.away).toHaveLength(1);
