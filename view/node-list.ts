@@ -78,13 +78,21 @@ export function syncOf(status: string): ConsoleSync {
  * service started with no store (a `monitor`'s) holds every offline node's pairing pending, as it
  * cannot tell whose its config is, and marked all of them though nothing was to change.
  * `keptElsewhere`: a present twins service keeps a set for it (twins/kept-sets.ts), which a monitor
- * beside a standalone service did not mark.
+ * beside a standalone service did not mark. `followsKnown`: the service has reached its broker, so
+ * what the node follows is known; before (a `twins --data` started while its broker is down) nothing
+ * is, and every stored pairing read as waiting for its node, confirmed ones included.
  */
-export function waitsOf(t: Twin, commanded = false, keptElsewhere = false): { readonly waits?: Waits } {
+export function waitsOf(
+  t: Twin,
+  commanded = false,
+  keptElsewhere = false,
+  followsKnown = true,
+): { readonly waits?: Waits } {
   if (t.presence === "online") return {};
   const set = t.desired.pendingSet !== undefined || keptElsewhere;
   const want = [...t.desired.sources].sort().join(" ");
-  const pairing = t.pairing === "pending" && (commanded || want !== [...t.follows].sort().join(" "));
+  const changes = followsKnown && want !== [...t.follows].sort().join(" ");
+  const pairing = t.pairing === "pending" && (commanded || changes);
   if (set && pairing) return { waits: "set and pairing" };
   if (set) return { waits: "set" };
   return pairing ? { waits: "pairing" } : {};

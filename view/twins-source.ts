@@ -346,7 +346,12 @@ export class TwinsSource implements ConsoleSource {
       sync: this.status.get(t.id) ?? "unknown",
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
-      ...waitsOf(t, this.pendingPairs.waits(t.id), this.twins.keptSet?.(t.id) !== undefined),
+      ...waitsOf(
+        t,
+        this.pendingPairs.waits(t.id),
+        this.twins.keptSet?.(t.id) !== undefined,
+        this.twins.waiting === undefined,
+      ),
     };
   }
 

@@ -1,12 +1,15 @@
 /**
  * A standalone broker's `/metrics` (`twinfleet broker --http`): Prometheus text from prom-client on a
  * Registry of its own, names prefixed `twinfleet_broker_` (process metrics `twinfleet_`, as
- * web/metrics.ts has them, but the GC histogram: see PROCESS_METRICS_LEFT_OUT; web/process-metrics.ts). Everything is read from the broker's figures (broker/figures.ts) at scrape
+ * web/metrics.ts has them, but the GC histogram: see PROCESS_METRICS_LEFT_OUT; web/process-metrics.ts;
+ * and its HTTP server's connections, `twinfleet_web_connections*`, web/connection-metrics.ts). Everything is read from the broker's figures (broker/figures.ts) at scrape
  * time: its counts are plain numbers the broker increments, so a scrape costs the broker's publish
  * path nothing. Every metric is described in docs/metrics.md, "The broker's own".
  */
 import { Counter, Gauge, Registry } from "prom-client";
 import { type BrokerFigures, CUT_REASONS, LISTENER_KINDS, REFUSAL_REASONS } from "../broker/index.js";
+import type { ConnectionCounts } from "./connection-limits.js";
+import { connectionMetrics } from "./connection-metrics.js";
 import { processMetrics } from "./process-metrics.js";
 import { readGauge } from "./read-gauge.js";
 
@@ -22,10 +25,13 @@ export const PROCESS_METRICS_LEFT_OUT: readonly string[] = ["gc"];
 export class BrokerMetrics {
   readonly registry = new Registry();
 
-  constructor(figures: BrokerFigures) {
+  /** `connections`: what its HTTP server's connection cap did (web/connection-limits.ts), where it has one. */
+  constructor(figures: BrokerFigures, connections?: ConnectionCounts) {
     const r = this.registry;
     const p = "twinfleet_broker_";
     processMetrics(r, "twinfleet_", PROCESS_METRICS_LEFT_OUT);
+    // Its /metrics server's connections, under the names the twins' web server has them.
+    if (connections) connectionMetrics(r, "twinfleet_", connections);
     const { tally } = figures;
     /** A counter whose totals by label are read from the broker when scraped. */
     const counter = (name: string, help: string, label: string, read: () => Iterable<[string, number]>) =>

@@ -1,18 +1,20 @@
 /**
  * The HTTP side of a standalone broker (`twinfleet broker --http`): `GET /metrics` (Prometheus text,
  * web/broker-metrics.ts) and `GET /healthz` (200 while it listens and its store answers, else 503
- * naming what is wrong). The same rules as the web control server, in the same order
- * (web/route-check.ts): loopback Host names only on a loopback bind, 404 for another path and 405 for
- * another method before the bearer token beyond loopback (web/auth.ts, `/healthz` public), 400 for a
- * query parameter (neither route reads one), every error as problem+json (web/problem.ts).
+ * naming what is wrong). Built as the web control server is (web/http-app.ts), with its rules in the
+ * same order (web/route-check.ts): a request target of the wrong form refused, loopback Host names
+ * only on a loopback bind, 404 for another path and 405 for another method before the bearer token
+ * beyond loopback (web/auth.ts, `/healthz` public), 400 for a query parameter (neither route reads
+ * one), every error as problem+json (web/problem.ts), and its connections capped and counted in
+ * `/metrics` (web/connection-limits.ts).
  */
-import Fastify from "fastify";
 import type { BrokerFigures, HostLookup } from "../broker/index.js";
 import { BrokerMetrics } from "./broker-metrics.js";
-import { limitConnections, timeoutOptions } from "./connection-limits.js";
+import type { ConnectionLimits } from "./connection-limits.js";
+import { httpApp } from "./http-app.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
-import { clientError, ProblemError, problem, problemOf, sendProblem } from "./problem.js";
-import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
+import { problem, sendProblem } from "./problem.js";
+import { refuseQuery } from "./route-check.js";
 
 export interface BrokerHttpOptions {
   readonly figures: BrokerFigures;
@@ -21,6 +23,8 @@ export interface BrokerHttpOptions {
   readonly port: number;
   /** Needed by every read beyond loopback (`/healthz` excepted). */
   readonly token: string;
+  /** Header and request timeouts, and connections open at once (web/connection-limits.ts). */
+  readonly connections?: ConnectionLimits;
   /**
    * Where `host` resolved (httpBind), when the caller looked it up already and judged by it; else
    * `host` is looked up here, with `lookup` (default: the system's).
@@ -55,37 +59,18 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
   const host = o.host ?? "127.0.0.1";
   // Loopback or not by the addresses bound, looked up once, before anything opens.
   const { addresses, loopback } = o.bind ?? (await httpBind(host, o.lookup));
-  const app = Fastify({
-    ...timeoutOptions(),
-    logger: false,
-    return503OnClosing: true,
-    clientErrorHandler: clientError,
-  });
-  limitConnections(app.server);
-  const metrics = new BrokerMetrics(o.figures);
-  const routes = routeList(app);
-  app.addHook("onRequest", async (req, reply) => {
-    reply.header("x-content-type-options", "nosniff");
-    reply.header("cache-control", "no-store");
-    checkRequest(req, {
-      routes,
+  const { app, connections } = httpApp({
+    connections: o.connections,
+    rules: {
       loopback,
       host,
       token: o.token,
       tokenFrom: "the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN",
       servedHint: SERVED,
-    });
+    },
   });
+  const metrics = new BrokerMetrics(o.figures, connections);
   app.addHook("preValidation", async (req) => refuseQuery(req));
-  app.setErrorHandler((error, req, reply) => {
-    const p = problemOf(error as Error, req);
-    return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
-  });
-  app.setNotFoundHandler((req) => {
-    throw (
-      routeProblem(routes, req.method, req.url, SERVED) ?? new ProblemError(404, `no route ${req.method}`)
-    );
-  });
   app.get("/metrics", async (_req, reply) => {
     reply.type(metrics.contentType);
     return metrics.text();

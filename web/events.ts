@@ -1,7 +1,8 @@
 /**
  * The event stream (`GET /api/events`, server-sent events) for every connected page: `hello` on
  * connect, then `nodes` (the nodes whose version or sync moved since the last batch, at most every
- * 50 ms), `convergence` and `latency` (at most once a second, when they moved), `fleet` (when the
+ * 50 ms), `convergence` and `latency` (at most once a second, when they moved; `convergence` each
+ * second while a live fleet's broker is away, its band running to now), `fleet` (when the
  * loss, the faults or a virtual run's pace change), `clock` (a virtual run's time and pace, every
  * 250 ms while it moves), `log`, and a `: ping` comment every 15 s. The timers are the scheduler's
  * the server is given: wall time, so a page is fed at the same cadence whatever pace a virtual run
@@ -16,7 +17,7 @@ import type { ServerResponse } from "node:http";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { ConsoleNode, ConsoleSource, LogLine } from "../view/source.js";
-import { type FleetKind, fleetOf, latencyOf, type NodeSummary, paceOf, summaryOf } from "./shapes.js";
+import { awayOf, type FleetKind, fleetOf, latencyOf, type NodeSummary, paceOf, summaryOf } from "./shapes.js";
 
 export const BATCH_MS = 50;
 const SLOW_MS = 1000;
@@ -256,7 +257,12 @@ export class EventHub {
   private slow(): void {
     if (this.clients.size === 0) return;
     const c = this.source.convergence();
-    const key = `${c.fraction}|${c.inSync}|${c.known}|${c.online}`;
+    const now = this.source.now();
+    // While the broker is away the band runs to now: a frame each second moves the chart's "now".
+    const away = c.away === undefined ? undefined : awayOf(c.away);
+    const last = away?.at(-1);
+    const under = last !== undefined && last.to === undefined ? `|${now}` : "";
+    const key = `${c.fraction}|${c.inSync}|${c.known}|${c.online}|${JSON.stringify(away)}${under}`;
     if (key !== this.lastConvergence) {
       this.lastConvergence = key;
       this.broadcast(
@@ -265,7 +271,8 @@ export class EventHub {
           inSync: c.inSync,
           known: c.known,
           ...(c.online !== undefined ? { online: c.online } : {}),
-          t: this.source.now(),
+          t: now,
+          ...(away !== undefined ? { away } : {}),
         }),
       );
     }

@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Figures } from "../view/figures.js";
 import type { ConsoleSource } from "../view/source.js";
 import type { ConnectionCounts } from "./connection-limits.js";
+import { connectionMetrics } from "./connection-metrics.js";
 import type { EventHub } from "./events.js";
 import { processMetrics } from "./process-metrics.js";
 import { readGauge } from "./read-gauge.js";
@@ -220,26 +221,7 @@ export class WebMetrics {
         () => hub.stats.dropped,
       );
     }
-    if (connections) {
-      gauge("web_connections", "HTTP connections open to the web server now", () => connections.open);
-      gauge(
-        "web_connections_max",
-        "HTTP connections the web server keeps open at once",
-        () => connections.cap,
-      );
-      new Counter({
-        name: `${p}web_connections_closed_total`,
-        help: "HTTP connections closed at the cap: to make room (reason=idle: answered, nothing asked since; reason=no-request: open longest without a request), or refused with every one busy (reason=refused)",
-        labelNames: ["reason"],
-        registers: [r],
-        collect() {
-          this.reset();
-          this.inc({ reason: "idle" }, connections.idle);
-          this.inc({ reason: "no-request" }, connections.noRequest);
-          this.inc({ reason: "refused" }, connections.refused);
-        },
-      });
-    }
+    if (connections) connectionMetrics(r, p, connections);
   }
 
   get contentType(): string {

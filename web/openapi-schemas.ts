@@ -167,6 +167,17 @@ export const schemas = {
           },
         },
       },
+      t: { type: "number", description: "when this was read, on the history's clock: the chart's now" },
+      away: {
+        type: "array",
+        description:
+          "a live fleet's last broker outages, oldest first (`to` absent: under way): nothing was heard then, so no share was measured; the page's chart draws a band marked `broker away` there",
+        items: {
+          type: "object",
+          required: ["from"],
+          properties: { from: { type: "number" }, to: { type: "number" } },
+        },
+      },
     },
   },
   Latency: {

@@ -1,13 +1,55 @@
 /**
  * The checks both web servers (the fleet's, web/server.ts, and the broker's, web/broker-server.ts)
- * make of every request before it reaches a route, in one order: a loopback Host name on a loopback
- * bind (403), a path served here (404) and a method it takes (405, with Allow), then the token (401)
- * — a wrong path or method is wrong whoever asks — and, once routed, a query parameter the route does
- * not read (400 naming it).
+ * make of every request before it reaches a route, in one order: a request target of a form the
+ * server takes (400), a loopback Host name on a loopback bind (403), a path served here (404) and a
+ * method it takes (405, with Allow), then the token (401) — a wrong path or method is wrong whoever
+ * asks — and, once routed, a query parameter the route does not read (400 naming it).
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { shown } from "../protocol/shown.js";
 import { authorize, checkHost, fromLoopback, isProxied } from "./auth.js";
 import { ProblemError, parameterName } from "./problem.js";
+
+/** A request target in absolute form (RFC 9112 §3.2.2): `http://host:port/path`. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * What is wrong with a request's target (RFC 9112 §3.2), or undefined: `*` (the asterisk form) is for
+ * OPTIONS only (§3.2.4), a target is otherwise a path (`/…`) or a whole URL, and it holds no fragment:
+ * `#…` is the browser's own and never sent (RFC 9110 §7.1), and no form of target may hold a `#`. The
+ * router read `GET *` as `/` (it served the page) and a `#` as the start of the query
+ * (`/api/nodes#x` was `query.x: is not a parameter`, `/api/nodes?q=n-0#x` searched for `n-0#x`).
+ */
+export function targetProblem(method: string, target: string): ProblemError | undefined {
+  if (target === "*")
+    return method === "OPTIONS"
+      ? undefined
+      : new ProblemError(
+          400,
+          `request target: * (the asterisk form) is for OPTIONS only (RFC 9112 §3.2.4); ${method} names a path, e.g. ${method} /`,
+          "target",
+        );
+  const hash = target.indexOf("#");
+  if (hash >= 0)
+    return new ProblemError(
+      400,
+      `request target: ${shown(target)} holds a fragment (${shown(target.slice(hash))}), which a client never sends (RFC 9110 §7.1): send the target without it (a # in a value is %23)`,
+      "target",
+    );
+  if (!target.startsWith("/") && !ABSOLUTE_FORM.test(target))
+    return new ProblemError(
+      400,
+      `request target: ${shown(target)} is neither a path (/…) nor a whole URL (RFC 9112 §3.2); e.g. ${method} /`,
+      "target",
+    );
+  return undefined;
+}
+
+/** Throws what is wrong with the request's target as the client sent it (targetProblem). */
+export function checkTarget(req: FastifyRequest): void {
+  const wrong = targetProblem(req.method, req.raw.url ?? "");
+  if (wrong !== undefined) throw wrong;
+}
 
 /** Every route `app` serves, as `METHOD /path/{param}`, filled in as routes are added. */
 export function routeList(app: FastifyInstance): string[] {
@@ -72,10 +114,11 @@ export interface RequestRules {
 }
 
 /**
- * Host, then path and method, then the token: throws the first that is wrong. A proxied request
+ * The target's form, Host, then path and method, then the token: throws the first that is wrong. A proxied request
  * (auth.ts, isProxied) is judged as one from beyond loopback, on any bind.
  */
 export function checkRequest(req: FastifyRequest, rules: RequestRules): void {
+  checkTarget(req);
   const local = rules.loopback && !isProxied(req) && fromLoopback(req);
   checkHost(req, local, rules.host);
   // A request fastify routed has a path and method served here: the route list is matched (a

@@ -263,7 +263,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.code(202).send({ accepted: true });
   });
 
-  app.get("/api/convergence", async () => convergenceOf(source.convergence()));
+  app.get("/api/convergence", async () => convergenceOf(source.convergence(), source.now()));
   app.get("/api/latency", async () => latencyOf(source.latency()));
 
   app.post("/api/fleet/loss", async (req) => {

@@ -5,21 +5,22 @@
  * body limit (16 KiB), and its event hub's timers (on the injected Scheduler). Closing it ends every
  * event stream and the listener.
  */
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { HostLookup } from "../broker/index.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
 import { carriesToken } from "./auth.js";
-import { type ConnectionLimits, limitConnections, timeoutOptions } from "./connection-limits.js";
+import type { ConnectionLimits } from "./connection-limits.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { continueOnceChecked } from "./expect-continue.js";
+import { httpApp } from "./http-app.js";
 import { useJsonBodies } from "./json-body.js";
 import { WholeListBody } from "./list-body.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { type FleetFigures, WebMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
-import { clientError, ProblemError, parseQuery, problemOf, sendProblem } from "./problem.js";
-import { checkRequest, refuseQuery, routeList, routeProblem } from "./route-check.js";
+import { ProblemError, parseQuery } from "./problem.js";
+import { refuseQuery } from "./route-check.js";
 import { registerRoutes } from "./routes.js";
 import { BODY_ROUTES, eventsQuery, QUERY_ROUTES } from "./schemas.js";
 import type { FleetKind } from "./shapes.js";
@@ -79,16 +80,11 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const host = o.host ?? "127.0.0.1";
   // Loopback or not by the addresses bound, looked up once, before anything opens.
   const { addresses, loopback } = o.bind ?? (await httpBind(host, o.lookup));
-  const app = Fastify({
+  const { app, connections, routes } = httpApp({
     bodyLimit: BODY_LIMIT_BYTES,
-    ...timeoutOptions(o.connections),
-    logger: false,
-    return503OnClosing: true,
-    clientErrorHandler: clientError,
-    // A path that is not valid percent-encoding (`/api/nodes/%ff`) is refused before routing.
-    frameworkErrors: (error, req, reply) => sendProblem(reply, problemOf(error, req)),
+    connections: o.connections,
+    rules: { loopback, host, token: o.token },
   });
-  const connections = limitConnections(app.server, o.connections);
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");
   useJsonBodies(app);
@@ -105,22 +101,6 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const metrics = new WebMetrics(o.source, o.figures, hub, connections);
   const root = o.publicDir ?? publicRoot();
 
-  const routes = routeList(app);
-  app.addHook("onRequest", async (req, reply) => {
-    reply.header("x-content-type-options", "nosniff");
-    reply.header("cache-control", "no-store");
-    checkRequest(req, { routes, loopback, host, token: o.token });
-  });
-  app.setErrorHandler((error, req, reply) => {
-    const p = problemOf(error as Error, req);
-    return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
-  });
-  // checkRequest answered every path or method not served already; this is the backstop.
-  app.setNotFoundHandler((req) => {
-    throw (
-      routeProblem(routes, req.method, req.url) ?? new ProblemError(404, `no route ${req.method} ${req.url}`)
-    );
-  });
   // What a route does not read is refused, not ignored: a query parameter of a route that takes none
   // (`/api/fleet?loss=5`, `/metrics?x=1`), a body of a write whose path says it all (a press, a
   // pairing). The page's files ignore their query: a cache buster (`/app/app.js?v=2`) is not a mistake.

@@ -192,16 +192,30 @@ export interface Convergence {
     readonly known?: number;
     readonly online?: number;
   }[];
+  /** When this was read, on the history's clock: the chart's right edge ("now"). */
+  readonly t: number;
+  /** A live fleet's broker outages of late (ConvergenceSnapshot.away): the chart's `broker away` band. */
+  readonly away?: readonly { readonly from: number; readonly to?: number }[];
 }
 
-export function convergenceOf(c: ConvergenceSnapshot): Convergence {
+/** The share now and its history, read at `now` (the source's clock), with the broker's outages. */
+export function convergenceOf(c: ConvergenceSnapshot, now: number): Convergence {
   return {
     fraction: c.fraction,
     inSync: c.inSync,
     known: c.known,
     ...(c.online !== undefined ? { online: c.online } : {}),
     history: c.history.map((h) => ({ ...h })),
+    t: now,
+    ...(c.away !== undefined ? { away: awayOf(c.away) } : {}),
   };
+}
+
+/** The `away` spans as the API sends them (`to` absent while the outage lasts). */
+export function awayOf(
+  away: NonNullable<ConvergenceSnapshot["away"]>,
+): { readonly from: number; readonly to?: number }[] {
+  return away.map((a) => (a.to === undefined ? { from: a.from } : { from: a.from, to: a.to }));
 }
 
 export function latencyOf(l: LatencySnapshot) {

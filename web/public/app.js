@@ -5,7 +5,7 @@
 // (window.twinfleetTimes), which the benchmark reads.
 
 import { api, events, explain, takeToken } from "./api.js";
-import { h, int, syncShare } from "./dom.js";
+import { brokerAway, h, int, syncShare } from "./dom.js";
 import { fleetPage } from "./fleet.js";
 import { nodePage } from "./node.js";
 import { paceControls, paceText } from "./pace.js";
@@ -150,10 +150,18 @@ function drawHeader() {
   const faults = f?.faults ?? [];
   const sync = store.convergence.fraction;
   chip("nodes", "nodes", int(c.total), "");
-  chip("online", "online", int(c.online), c.online < c.total ? "warn" : "");
+  // While the broker is away nothing is heard: the count is the one from before it.
+  const lastHeard = brokerAway(store.convergence);
+  chip(
+    "online",
+    "online",
+    `${int(c.online)}${lastHeard ? " as last heard" : ""}`,
+    c.online < c.total ? "warn" : "",
+  );
   chip("on", "LED on", int(c.on), "");
-  // Nothing to judge: no follower known, or none online (each judged by its last report).
-  const known = store.convergence.known > 0 && store.convergence.online !== 0;
+  // Nothing to judge: no follower known, none online (each judged by its last report), or the broker away.
+  const known =
+    store.convergence.known > 0 && store.convergence.online !== 0 && !brokerAway(store.convergence);
   chip("sync", "in sync", syncShare(store.convergence), !known ? "" : sync < 1 ? "warn" : "good");
   const kinds = [
     c.real && `${int(c.real)} real`,

@@ -9,11 +9,15 @@ const PAD = { l: 34, r: 8, t: 8, b: 20 };
 
 /**
  * Convergence history [{t, fraction, known?, online?}] (t in ms on the fleet's clock) as a line over
- * the last `spanMs`. A point with `online: 0` had no follower online: its fraction is the last-heard
- * one (a fleet stopped reads 100 %), so the line breaks there and the stretch until the next point
- * (or now) is a shaded band, labelled `no follower online` while it lasts.
+ * the last `spanMs` to `now`, the last share held on to now. A point with `online: 0` had no follower
+ * online: its fraction is the last-heard one (a fleet stopped reads 100 %), so the line breaks there
+ * and the stretch until the next point (or now) is a shaded band, labelled `no follower online` while
+ * it lasts. `away` are a live fleet's broker outages as the fleet view keeps them ([{from, to?}], `to`
+ * absent while under way: view/live-faults.ts, the console's band too): nothing was heard then, so
+ * the line breaks there too, the stretch is a band, labelled `broker away` while it lasts, and the
+ * share from before holds on after it until the next point.
  */
-export function convergenceChart(all, now, spanMs = 5 * 60_000) {
+export function convergenceChart(all, now, away = [], spanMs = 5 * 60_000) {
   // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
   const history = all.filter((p) => p.known !== 0);
   const iw = W - PAD.l - PAD.r;
@@ -24,28 +28,41 @@ export function convergenceChart(all, now, spanMs = 5 * 60_000) {
   const span = Math.max(1, t1 - t0);
   const x = (t) => PAD.l + ((t - t0) / span) * iw;
   const y = (f) => PAD.t + (1 - f) * ih;
-  // A stretch with no follower online that began before the window still lasts into it.
+  // The share (or the stretch with no follower online) from before the window holds on into it.
   const before = history.filter((p) => p.t < t0).at(-1);
-  const carried = before && unjudged(before) ? [{ ...before, t: t0 }] : [];
+  const carried = before ? [{ ...before, t: t0 }] : [];
   const shown = [...carried, ...history.filter((p) => p.t >= t0)];
+  const outages = away.map((a) => ({ from: a.from, to: a.to ?? Number.POSITIVE_INFINITY }));
   const grid = [0, 0.5, 1].map((f) => [
     s("line", { x1: PAD.l, x2: W - PAD.r, y1: y(f), y2: y(f), class: "grid" }),
     s("text", { x: PAD.l - 4, y: y(f) + 4, class: "axis", "text-anchor": "end" }, `${f * 100}%`),
   ]);
   const secs = Math.round(span / 1000);
   const last = shown.at(-1);
+  const lost = outages.some((o) => o.to > t1);
+  const noFollower = last !== undefined && unjudged(last);
+  const label = [lost ? "broker away" : "", noFollower ? "no follower online" : ""]
+    .filter(Boolean)
+    .join(", ");
   return s(
     "svg",
-    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": chartLabel(history) },
+    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": chartLabel(history, label) },
     grid,
-    runs(shown).map((run) => line(run, x, y)),
+    runs(shown, outages, t1).map((run) => line(run, x, y)),
     // The last such point lasts until now: its band runs to the chart's right edge.
-    shown.map((p, i) => (unjudged(p) ? band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih) : null)),
-    last && unjudged(last)
+    shown.map((p, i) =>
+      unjudged(p)
+        ? band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged", NO_FOLLOWER)
+        : null,
+    ),
+    outages
+      .filter((o) => o.to > t0 && o.from < t1)
+      .map((o) => band(Math.max(o.from, t0), o.to, x, ih, "away", BROKER_AWAY)),
+    label !== ""
       ? s(
           "text",
           { x: W - PAD.r - 2, y: PAD.t + 12, class: "axis unjudged-label", "text-anchor": "end" },
-          "no follower online",
+          label,
         )
       : null,
     s("text", { x: PAD.l, y: H - 4, class: "axis" }, secs > 0 ? `−${secs} s` : ""),
@@ -53,21 +70,70 @@ export function convergenceChart(all, now, spanMs = 5 * 60_000) {
   );
 }
 
+const NO_FOLLOWER = "no follower online: the share there is the last-heard one";
+const BROKER_AWAY = "broker away: nothing was heard, the share there was not measured";
+
 /** No follower was online at the point: its fraction judges nothing current. */
 const unjudged = (p) => p.online === 0;
 
-/** The runs of consecutive points with a follower online (or no presence known: a sim), in order. */
-function runs(points) {
+/**
+ * The runs of the line: consecutive points with a follower online (or no presence known: a sim),
+ * in order, broken where none was and at each broker outage. A run holds its last share on to the
+ * next point, to an outage's start, or to `now`; after an outage the share from before holds on from
+ * its end (a point taken inside one is not drawn: nothing was heard then).
+ */
+function runs(points, outages, now) {
   const out = [];
   let run = [];
+  /** The last share measured, and when it holds on again after the outage that cut it. */
+  let held;
+  let resume;
+  let prev = Number.NEGATIVE_INFINITY;
+  const close = () => {
+    if (run.length > 0) out.push(run);
+    run = [];
+  };
+  /** Holds the share from `prev` to `until`: each outage starting in that stretch cuts the line. */
+  const hold = (until) => {
+    const cutting = outages.filter((o) => o.from >= prev && o.from < until).sort((a, b) => a.from - b.from);
+    for (const o of cutting) {
+      if (resume !== undefined && o.from < resume) {
+        resume = Math.max(resume, o.to);
+        continue;
+      }
+      if (resume !== undefined) run.push({ ...held, t: resume });
+      if (held !== undefined) run.push({ ...held, t: o.from });
+      close();
+      resume = held === undefined ? undefined : o.to;
+    }
+    if (resume !== undefined && resume < until) {
+      run.push({ ...held, t: resume });
+      resume = undefined;
+    }
+  };
   for (const p of points) {
-    if (!unjudged(p)) run.push(p);
-    else if (run.length > 0) {
-      out.push(run);
-      run = [];
+    hold(p.t);
+    prev = p.t;
+    const inside = outages.find((o) => p.t > o.from && p.t < o.to);
+    if (unjudged(p)) {
+      if (held !== undefined && resume === undefined) run.push({ ...held, t: p.t });
+      close();
+      held = undefined;
+      resume = undefined;
+    } else if (inside !== undefined) {
+      close();
+      held = p;
+      resume = inside.to;
+    } else {
+      run.push(p);
+      held = p;
+      resume = undefined;
     }
   }
-  if (run.length > 0) out.push(run);
+  hold(now);
+  if (held !== undefined && resume === undefined && (run.at(-1)?.t ?? now) < now)
+    run.push({ ...held, t: now });
+  close();
   return out;
 }
 
@@ -88,23 +154,23 @@ function line(run, x, y) {
   ];
 }
 
-/** The stretch from `from` to `to` with no follower online: a band the plot's height, 4 px at least. */
-function band(from, to, x, ih) {
+/** A stretch from `from` to `to` where no share is drawn: a band the plot's height, 4 px at least. */
+function band(from, to, x, ih, cls, title) {
   const right = W - PAD.r;
   const a = Math.min(x(from), right - 4);
   const width = Math.max(4, Math.min(right, x(to)) - a);
   return s(
     "rect",
-    { x: a.toFixed(1), y: PAD.t, width: width.toFixed(1), height: ih, class: "unjudged" },
-    s("title", {}, "no follower online: the share there is the last-heard one"),
+    { x: a.toFixed(1), y: PAD.t, width: width.toFixed(1), height: ih, class: cls },
+    s("title", {}, title),
   );
 }
 
-function chartLabel(history) {
+/** The chart's words for a screen reader: the share now, or why there is none (`why`) and the last heard. */
+function chartLabel(history, why) {
   const last = history.at(-1);
   if (!last) return "Fleet convergence: no data yet";
-  if (unjudged(last))
-    return `Fleet convergence over time, now no follower online (last heard ${pct(last.fraction)})`;
+  if (why !== "") return `Fleet convergence over time, now ${why} (last heard ${pct(last.fraction)})`;
   return `Fleet convergence over time, now ${pct(last.fraction)}`;
 }
 

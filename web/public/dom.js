@@ -62,16 +62,30 @@ export function pct(fraction, digits = 1) {
  * paired, or none of them reported yet): its fraction is then 1 by convention, and the page used to
  * show "100.0 %" of nothing at a fleet's boot. With every known follower offline (`online` 0: each is
  * judged by its last report), "no follower online": it read "100.0 %" with the whole fleet offline.
+ * While the broker is away (brokerAway), "broker away".
  */
 export function syncShare(c) {
   if (!c || !(c.known > 0)) return "–";
+  if (brokerAway(c)) return "broker away";
   return c.online === 0 ? "no follower online" : pct(c.fraction);
+}
+
+/**
+ * A live fleet's broker away now (the last of the snapshot's `away` outages has no end): nothing is
+ * heard, so the share is the one from before it. It read "100.0 %" in green, and "12 of 12 followers
+ * hold…", through a broker killed for minutes.
+ */
+export function brokerAway(c) {
+  const last = c?.away?.at(-1);
+  return last !== undefined && last.to === undefined;
 }
 
 /** The line under the share: of how many followers, and how many of them could not be asked. */
 export function syncDetail(c) {
   if (!c || !(c.known > 0)) return "no follower known yet: none paired, or none has reported";
   const held = `${int(c.inSync)} of ${int(c.known)} followers`;
+  if (brokerAway(c))
+    return `broker away, nothing heard: when last heard, ${held} held their sources' newest state`;
   if (c.online === 0)
     return `no follower online to judge: when last heard, ${held} held their sources' newest state`;
   const away = c.online === undefined ? 0 : c.known - c.online;

@@ -141,7 +141,7 @@ export function fleetPage(store) {
         const c = store.convergence;
         convFig.textContent = syncShare(c);
         convSub.textContent = syncDetail(c);
-        conv.replaceChildren(convergenceChart(c.history, c.t ?? c.history.at(-1)?.t));
+        conv.replaceChildren(convergenceChart(c.history, c.t ?? c.history.at(-1)?.t, c.away));
       }
       if (store.latency !== lastLat) {
         lastLat = store.latency;

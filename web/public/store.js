@@ -90,7 +90,10 @@ export class Store {
     else {
       // `online`: with no follower online the point judges last-heard reports only (charts.js).
       const p = { t: c.t, fraction: c.fraction, known: c.known };
-      history.push(c.online === undefined ? p : { ...p, online: c.online });
+      const last = history.at(-1);
+      // A frame that only moves the time (the broker away: its band runs to now) adds no point.
+      const moved = last?.fraction !== p.fraction || last?.known !== p.known || last?.online !== c.online;
+      if (moved) history.push(c.online === undefined ? p : { ...p, online: c.online });
       if (history.length > 600) history.splice(0, history.length - 600);
       this.convergence = { ...c, history };
     }

@@ -85,6 +85,12 @@ it(
       ),
     ).toHaveLength(1);
 
+    // The convergence answer carries the outage under way, as the console's chart has it: the page's band.
+    const during = await call(server, "GET", "/api/convergence");
+    const outage = (during.json.away as { from: number; to?: number }[]).at(-1);
+    expect(outage?.to).toBeUndefined();
+    expect(during.json.t).toBeGreaterThanOrEqual(outage?.from ?? Number.POSITIVE_INFINITY);
+
     broker = await startBroker({ host: "127.0.0.1", port: broker.port });
     await until(() => lamp2.state.sources.join() === "lamp-1", "lamp-2 follows lamp-1", WAIT_MS);
     await until(() => twins.get("lamp-2")?.pairing === "confirmed", "the pairing confirmed", WAIT_MS);
@@ -93,6 +99,11 @@ it(
     expect(lamp1.state.on).toBe(false);
     expect(twins.get("lamp-1")?.desired.pendingSet).toBeUndefined();
     expect(source.detail(NodeId("lamp-1"))?.desired?.pending).toBe(false);
+    const after = await call(server, "GET", "/api/convergence");
+    expect((after.json.away as { from: number; to?: number }[]).at(-1)).toEqual({
+      from: outage?.from,
+      to: expect.any(Number),
+    });
   },
   WAITING_TEST_MS,
 );

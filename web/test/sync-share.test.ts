@@ -53,3 +53,52 @@ it("keeps how many followers were known at each point of the convergence history
   store.setConvergence({ t: 3, fraction: 1, inSync: 2, known: 2, online: 0 });
   expect(store.convergence.history.at(-1)).toEqual({ t: 3, fraction: 1, known: 2, online: 0 });
 });
+
+it("keeps the broker's outages and the time of a frame that moves only the time, adding no point", async () => {
+  const { Store } = (await load("store.js")) as {
+    Store: new () => {
+      convergence: { t?: number; away?: unknown; history: unknown[] };
+      setConvergence(c: unknown): void;
+    };
+  };
+  const store = new Store();
+  store.setConvergence({ t: 1, fraction: 1, inSync: 2, known: 2, online: 2 });
+  // While the broker is away the service sends the same share each second, with the outage under way.
+  store.setConvergence({ t: 2, fraction: 1, inSync: 2, known: 2, online: 2, away: [{ from: 1.5 }] });
+  store.setConvergence({ t: 3, fraction: 1, inSync: 2, known: 2, online: 2, away: [{ from: 1.5 }] });
+  expect(store.convergence.history).toEqual([{ t: 1, fraction: 1, known: 2, online: 2 }]);
+  expect(store.convergence.t).toBe(3);
+  expect(store.convergence.away).toEqual([{ from: 1.5 }]);
+  store.setConvergence({
+    t: 4,
+    fraction: 0.5,
+    inSync: 1,
+    known: 2,
+    online: 2,
+    away: [{ from: 1.5, to: 3.5 }],
+  });
+  expect(store.convergence.history.at(-1)).toEqual({ t: 4, fraction: 0.5, known: 2, online: 2 });
+});
+
+it("says the broker is away, not the share from before it, while an outage is under way", async () => {
+  const { syncShare, syncDetail } = (await load("dom.js")) as {
+    syncShare(c: unknown): string;
+    syncDetail(c: unknown): string;
+  };
+  const held = { fraction: 1, inSync: 12, known: 12, online: 12 };
+  const away = { ...held, away: [{ from: 1, to: 2 }, { from: 5 }] };
+  expect(syncShare(away)).toBe("broker away");
+  expect(syncDetail(away)).toBe(
+    "broker away, nothing heard: when last heard, 12 of 12 followers held their sources' newest state",
+  );
+  // Back: the share is current again.
+  const back = {
+    ...held,
+    away: [
+      { from: 1, to: 2 },
+      { from: 5, to: 9 },
+    ],
+  };
+  expect(syncShare(back)).toBe("100.0 %");
+  expect(syncDetail(back)).toBe("12 of 12 followers hold their sources' newest state");
+});

@@ -1,0 +1,37 @@
+/**
+ * What the connection cap of an HTTP server did (web/connection-limits.ts), on its `/metrics`
+ * registry: the connections open now, the cap, and those closed at the cap by reason. One set of
+ * metrics for both servers that cap their connections, the fleet's (web/metrics.ts) and a standalone
+ * broker's (web/broker-metrics.ts), under the same names: docs/metrics.md, "Prometheus".
+ */
+import { Counter, type Registry } from "prom-client";
+import type { ConnectionCounts } from "./connection-limits.js";
+import { readGauge } from "./read-gauge.js";
+
+/** The connection metrics of `connections` on `registry`, names prefixed `prefix` (`twinfleet_`). */
+export function connectionMetrics(registry: Registry, prefix: string, connections: ConnectionCounts): void {
+  readGauge(
+    registry,
+    `${prefix}web_connections`,
+    "HTTP connections open to the web server now",
+    () => connections.open,
+  );
+  readGauge(
+    registry,
+    `${prefix}web_connections_max`,
+    "HTTP connections the web server keeps open at once",
+    () => connections.cap,
+  );
+  new Counter({
+    name: `${prefix}web_connections_closed_total`,
+    help: "HTTP connections closed at the cap: to make room (reason=idle: answered, nothing asked since; reason=no-request: open longest without a request), or refused with every one busy (reason=refused)",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ reason: "idle" }, connections.idle);
+      this.inc({ reason: "no-request" }, connections.noRequest);
+      this.inc({ reason: "refused" }, connections.refused);
+    },
+  });
+}

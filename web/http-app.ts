@@ -1,0 +1,73 @@
+/**
+ * What both web servers are built on — the fleet's (web/server.ts) and a standalone broker's
+ * (web/broker-server.ts) — so that they cannot drift apart: fastify with the connection limits and
+ * the counts `/metrics` reads of them (web/connection-limits.ts), each request checked before it is
+ * routed (web/route-check.ts), and every error as problem+json (web/problem.ts): Node's parser's,
+ * fastify's own before routing (a path that is not valid percent-encoding, which the broker's server
+ * answered in fastify's own JSON shape), the handlers', and a path not served.
+ */
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import {
+  type ConnectionCounts,
+  type ConnectionLimits,
+  limitConnections,
+  timeoutOptions,
+} from "./connection-limits.js";
+import { clientError, ProblemError, problemOf, sendProblem } from "./problem.js";
+import { checkRequest, type RequestRules, routeList, routeProblem, targetProblem } from "./route-check.js";
+
+export interface HttpAppOptions {
+  /** The largest body taken (fastify's default, 1 MiB, where none is given). */
+  readonly bodyLimit?: number;
+  /** Header and request timeouts, and connections open at once. */
+  readonly connections?: ConnectionLimits;
+  /** The rules each request is checked by (the routes are the app's own, filled in as they are added). */
+  readonly rules: Omit<RequestRules, "routes">;
+}
+
+export interface HttpApp {
+  readonly app: FastifyInstance;
+  /** What the connection cap did, for `/metrics`. */
+  readonly connections: ConnectionCounts;
+  /** Every route served, as `METHOD /path/{param}`, filled in as routes are added. */
+  readonly routes: readonly string[];
+}
+
+/** A fastify app with the rules both servers share; its routes are the caller's to add. */
+export function httpApp(o: HttpAppOptions): HttpApp {
+  const app = Fastify({
+    ...(o.bodyLimit !== undefined ? { bodyLimit: o.bodyLimit } : {}),
+    ...timeoutOptions(o.connections),
+    logger: false,
+    return503OnClosing: true,
+    clientErrorHandler: clientError,
+    // A path that is not valid percent-encoding (`/api/nodes/%ff`) is refused before routing; a
+    // target of the wrong form (`GET *?x=1`) is named as such first.
+    frameworkErrors: (error: FastifyError, req: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(reply, problemOf(targetProblem(req.method, req.raw.url ?? "") ?? error, req)),
+  });
+  const connections = limitConnections(app.server, o.connections);
+  const routes = routeList(app);
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("cache-control", "no-store");
+    checkRequest(req, { ...o.rules, routes });
+  });
+  app.setErrorHandler((error, req, reply) => {
+    const p = problemOf(error as Error, req);
+    return sendProblem(reply, p, error instanceof ProblemError ? error.headers : {});
+  });
+  // checkRequest answered every path or method not served already; this is the backstop.
+  app.setNotFoundHandler((req) => {
+    throw (
+      routeProblem(routes, req.method, req.url, o.rules.servedHint) ??
+      new ProblemError(404, `no route ${req.method} ${req.url}`)
+    );
+  });
+  return { app, connections, routes };
+}
