@@ -19,8 +19,11 @@ import type { StallReport } from "../fleet/stall-report.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 
-/** One progress line; `now` is the run's clock (for the settle's countdown). */
-export function progressLine(p: Progress, now: number): string {
+/**
+ * One progress line; `now` is the run's clock (for the settle's countdown), `previous` the line
+ * before on virtual time (its pace since then is told beside the pace since the start).
+ */
+export function progressLine(p: Progress, now: number, previous?: Progress): string {
   return [
     `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
     `registered ${p.registered}/${p.nodes}`,
@@ -45,10 +48,26 @@ export function progressLine(p: Progress, now: number): string {
     ...(p.clashes !== undefined ? [`IDS IN USE ${p.clashes}`] : []),
     ...(p.cutAtConnack !== undefined ? [`CLOSED AT CONNACK ${p.cutAtConnack}`] : []),
     p.virtual
-      ? `virtual ×${p.virtual.speedup.toFixed(p.virtual.speedup < 10 ? 1 : 0)} real (${p.virtual.wallS.toFixed(0)} s wall)`
+      ? `virtual ×${pace(p.virtual.speedup)} real (${p.virtual.wallS.toFixed(0)} s wall${recentPace(p, previous)})`
       : `lag p99 ${p.lagP99Ms.toFixed(0)} ms`,
     ...(p.settle ? [settleLine(p.settle, now)] : []),
   ].join("  ");
+}
+
+/** Virtual seconds per wall second, as the progress line shows it. */
+function pace(speedup: number): string {
+  return speedup.toFixed(speedup < 10 ? 1 : 0);
+}
+
+/**
+ * The pace since the line before (`; ×84 over the last 3600 s`), or nothing: the figure before it is
+ * the mean since the start, which hides a run that slows down as its span goes on.
+ */
+function recentPace(p: Progress, previous: Progress | undefined): string {
+  const wallS = (p.virtual?.wallS ?? 0) - (previous?.virtual?.wallS ?? Number.POSITIVE_INFINITY);
+  const virtualS = p.elapsedS - (previous?.elapsedS ?? 0);
+  if (!(wallS > 0) || !(virtualS > 0)) return "";
+  return `; ×${pace(virtualS / wallS)} over the last ${virtualS.toFixed(0)} s`;
 }
 
 /** What was cut short: the settle of a run; in a merged report, which shards stopped and when. */

@@ -11,6 +11,7 @@
  */
 import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { Buckets, Distribution } from "./histogram.js";
+import { keepFinal } from "./keep-final.js";
 
 /** The paper's sync requirement: a press reaches every follower within this. */
 export const FAST_MS = 1000;
@@ -101,6 +102,9 @@ export class SyncChecker {
   readonly pressTimes: number[] = [];
   /** How many of pressTimes' first entries are past keeping: dropped in one go once they are many. */
   private pressTimesDead = 0;
+  /** How many of slow's and pressTimes' first entries lie in a final window, kept to the end (settleBefore). */
+  private slowFinal = 0;
+  private pressTimesFinal = 0;
   private readonly pairPressAt: number[] = [];
   private readonly pairLatency: number[] = [];
   private readonly current = new Map<NodeId, Stamp>();
@@ -204,6 +208,15 @@ export class SyncChecker {
   settleBefore(before: number, pairWindows: readonly TimeWindow[], allWindows: readonly TimeWindow[]): void {
     const at = this.pairPressAt;
     const ms = this.pairLatency;
+    // Only the windows that reach what is looked at below (a press after a window cannot be in it).
+    let from = Number.POSITIVE_INFINITY;
+    for (const t of at) if (t < from) from = t;
+    for (let i = this.slowFinal; i < this.slow.length; i++)
+      from = Math.min(from, (this.slow[i] as SlowPair).pressAt);
+    for (let i = this.pressTimesFinal; i < this.pressTimes.length; i++)
+      from = Math.min(from, this.pressTimes[i] as number);
+    const pairIn = pairWindows.filter((w) => w.to >= from);
+    const anyIn = allWindows.filter((w) => w.to >= from);
     let keep = 0;
     for (let i = 0; i < at.length; i++) {
       const pressAt = at[i] as number;
@@ -211,25 +224,38 @@ export class SyncChecker {
       if (pressAt + latency >= before) {
         at[keep] = pressAt;
         ms[keep++] = latency;
-      } else if (!overlapsAny(pairWindows, pressAt, pressAt + latency)) {
+      } else if (!overlapsAny(pairIn, pressAt, pressAt + latency)) {
         if (latency <= this.lostAfterMs) this.earlyLatency.record(latency);
         else this.earlyLost++;
       }
     }
     at.length = keep;
     ms.length = keep;
-    keep = 0;
-    for (const p of this.slow) {
-      const until = p.appliedAt ?? Number.POSITIVE_INFINITY;
-      if (until >= before || overlapsAny(allWindows, p.pressAt, until)) this.slow[keep++] = p;
-    }
-    this.slow.length = keep;
-    keep = 0;
-    for (const t of this.pressTimes) {
-      if (t >= before || overlapsAny(allWindows, t, t)) this.pressTimes[keep++] = t;
-    }
-    this.pressTimes.length = keep;
+    // A slow pair or press time settled before `before` in a window stays for good (the windows are
+    // final): it moves to the front, with those kept before, and is not looked at again.
+    this.slowFinal = keepFinal(
+      this.slow,
+      this.slowFinal,
+      (p) => p.appliedAt ?? Number.POSITIVE_INFINITY,
+      (p, until) => overlapsAny(anyIn, p.pressAt, until),
+      before,
+    );
+    this.pressTimesFinal = keepFinal(
+      this.pressTimes,
+      this.pressTimesFinal,
+      (t) => t,
+      (t) => overlapsAny(anyIn, t, t),
+      before,
+    );
     this.pressTimesDead = 0;
+  }
+
+  /**
+   * The slow pairs and press times not kept for good yet: those in a window settleBefore found final
+   * lie before every window still to come, and need not be looked at for it.
+   */
+  unsettled(): { readonly slow: readonly SlowPair[]; readonly pressTimes: readonly number[] } {
+    return { slow: this.slow.slice(this.slowFinal), pressTimes: this.pressTimes.slice(this.pressTimesFinal) };
   }
 
   /** The earliest press still owed to a follower (waiting, or overdue), or undefined when none is. */

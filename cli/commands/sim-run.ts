@@ -7,6 +7,7 @@
 import { whyNoConsole } from "../../console/terminal.js";
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import type { Progress } from "../../fleet/progress.js";
 import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
@@ -187,9 +188,12 @@ export async function runSim(
           `joining the twins service ${run.joined.clientId} already on the broker (it controls the fleet; this run only watches it and pairs through retained configs)`,
         );
       }
-      run.on("progress", (p) =>
-        json ? logger.info({ ...p }, "progress") : io.stderr(`${progressLine(p, run.sched.now())}\n`),
-      );
+      let previous: Progress | undefined;
+      run.on("progress", (p) => {
+        if (json) logger.info({ ...p }, "progress");
+        else io.stderr(`${progressLine(p, run.sched.now(), previous)}\n`);
+        previous = p;
+      });
       run.on("log", (line, level) => {
         const at = Math.round((run.sched.now() - run.startedAt) / 1000);
         if (level === "error") logger.error({ at }, line);

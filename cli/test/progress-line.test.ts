@@ -46,3 +46,14 @@ it("leaves the online count out for nodes on their first sync and once the run i
     "online 0/200",
   );
 });
+
+it("tells a virtual run's pace since the line before beside its pace since the start, so a run slowing down shows it", () => {
+  // A simulated day whose closing of fault windows grew with the faults seen: 3600 s in 43 s of
+  // wall time at its 23rd hour, while the mean since the start still read ×208.
+  const before = { ...base, elapsedS: 79_200, virtual: { wallS: 356, speedup: 222.5 } };
+  const now = { ...base, elapsedS: 82_800, virtual: { wallS: 399, speedup: 207.5 } };
+  expect(progressLine(now, 0, before)).toContain("virtual ×208 real (399 s wall; ×84 over the last 3600 s)");
+  // The first line has no line before; a paused run (no virtual time gone) tells no pace of its own.
+  expect(progressLine(now, 0)).toContain("virtual ×208 real (399 s wall)");
+  expect(progressLine({ ...now, elapsedS: 79_200 }, 0, before)).toMatch(/\(399 s wall\)$/);
+});
