@@ -75,12 +75,15 @@ export class ShardPool implements ShardHost {
 
   /**
    * `link`, when given, makes each shard's in-memory transport to the broker thread (the shard's
-   * nodes then open no socket).
+   * nodes then open no socket). `onDied`, when given, hears of a shard whose task ended before
+   * finish() (its thread out of memory, an uncaught error, the thread ended): finish() then returns
+   * the other shards' results. Without it such a shard is reported as an error and finish() fails.
    */
   constructor(
     threads: number,
     private readonly onReport: (r: ShardReport) => void,
     private readonly link?: (shard: number) => MessagePort,
+    private readonly onDied?: (shard: number, e: Error, nodes: number) => void,
   ) {
     if (threads === 0) return;
     const { filename, execArgv } = workerModule();
@@ -143,7 +146,10 @@ export class ShardPool implements ShardHost {
     // finish() awaits the result; a shard that fails before that is reported at once, and the
     // tasks destroy() ends (a run failing for another reason) are no error of their own.
     result.catch((e: Error) => {
-      if (!this.destroyed) this.onReport({ type: "error", shard, message: e.message });
+      if (this.destroyed) return;
+      if (this.onDied === undefined) return this.onReport({ type: "error", shard, message: e.message });
+      done(); // its port will say nothing more
+      this.onDied(shard, e, task.ids.length);
     });
     this.results.push(result);
   }
@@ -188,10 +194,15 @@ export class ShardPool implements ShardHost {
     });
   }
 
-  /** Stops every shard and collects their final states. */
+  /** Stops every shard and collects their final states (with `onDied`, those of the shards still alive). */
   async finish(): Promise<ShardResult[]> {
     this.broadcast({ type: "finish" });
-    const results = await Promise.all(this.results);
+    const results =
+      this.onDied === undefined
+        ? await Promise.all(this.results)
+        : (await Promise.allSettled(this.results)).flatMap((r) =>
+            r.status === "fulfilled" ? [r.value] : [],
+          );
     // A shard posts its last events on its port, then returns its result by another way, which may
     // come first: closing the ports then dropped those events (a shard in this thread lost them every
     // time). Its last word on the port comes after them.
