@@ -14,6 +14,7 @@ import type {
   BrokerThreadRequest,
   BrokerThreadStats,
 } from "../broker/worker.js";
+import type { HeapReading } from "../node/heap-live.js";
 import { assertNever } from "../protocol/index.js";
 import type { BrokerHost, BrokerStats } from "./broker-host.js";
 import { relayBrokerLine } from "./broker-log.js";
@@ -121,9 +122,15 @@ export class BrokerThreadHost implements BrokerHost {
   }
 
   /** The broker thread's event-loop lag as it last reported it (cumulative since it started). */
-  lag(): { p99Ms: number; maxMs: number; recentP99Ms: number } | undefined {
+  lag(): { p99Ms: number; maxMs: number; recentP99Ms: number; heap?: HeapReading } | undefined {
     const l = this.last;
-    return l ? { p99Ms: l.lagP99Ms, maxMs: l.lagMaxMs, recentP99Ms: l.lagRecentP99Ms } : undefined;
+    if (!l) return undefined;
+    return {
+      p99Ms: l.lagP99Ms,
+      maxMs: l.lagMaxMs,
+      recentP99Ms: l.lagRecentP99Ms,
+      ...(l.heap ? { heap: l.heap } : {}),
+    };
   }
 
   /** Threads share the process: its resident memory. */

@@ -106,7 +106,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
-    this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
+    const heapWarn = (line: string) => this.emit("log", line, "error"); // a heap near its limit
+    this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker), undefined, heapWarn);
     this.outages = BrokerOutages.onClock([parts.twins, parts.probe?.watch], sched, parts.twins);
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
@@ -150,7 +151,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     let run: FleetRun | undefined;
     const onShard = routeShardReports({
       events: (events) => run?.collector.push(events),
-      lag: { worker: (shard, p99, max, recent) => run?.lag?.worker(shard, p99, max, recent) },
+      lag: { worker: (shard, p99, max, recent, heap) => run?.lag?.worker(shard, p99, max, recent, heap) },
       error: (text) => run?.emit("log", text, "error"),
     });
     if (opts.clock === "virtual") {

@@ -6,6 +6,7 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
+import type { HeapReading } from "../node/heap-live.js";
 import { startable } from "../node/paths.js";
 import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId } from "../protocol/index.js";
@@ -28,7 +29,9 @@ import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
 /** Where a shard's reports go: its events, its event-loop lag, its errors (details are asked for). */
 export interface ShardReportSinks {
   readonly events: (events: Extract<ShardReport, { type: "events" }>["events"]) => void;
-  readonly lag?: { worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number): void };
+  readonly lag?: {
+    worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number, heap?: HeapReading): void;
+  };
   readonly error: (text: string) => void;
 }
 
@@ -39,7 +42,7 @@ export function routeShardReports(to: ShardReportSinks): (r: ShardReport) => voi
       case "events":
         return to.events(r.events);
       case "lag":
-        return to.lag?.worker(r.shard, r.p99Ms, r.maxMs, r.recentP99Ms);
+        return to.lag?.worker(r.shard, r.p99Ms, r.maxMs, r.recentP99Ms, r.heap);
       case "error":
         return to.error(`worker ${r.shard}: ${r.message}`);
       case "detail":

@@ -8,13 +8,13 @@
 import type { Worker } from "node:worker_threads";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { summary } from "../../cli/sim-summary.js";
+import { BrokerThreadHost } from "../../fleet/broker-thread.js";
+import { requirementFailures } from "../../fleet/report.js";
+import { FleetRun } from "../../fleet/run.js";
+import { until } from "../../fleet/test/run-until.js";
+import { threadCause, threadDeathLine } from "../../fleet/thread-death.js";
 import { NodeId } from "../../protocol/index.js";
-import { BrokerThreadHost } from "../broker-thread.js";
-import { requirementFailures } from "../report.js";
-import { FleetRun } from "../run.js";
-import { threadCause, threadDeathLine } from "../thread-death.js";
-import { until } from "./run-until.js";
+import { summary } from "../sim-summary.js";
 
 function waitPhase(run: FleetRun, phase: string): Promise<void> {
   return new Promise((resolve) => {
