@@ -3,7 +3,8 @@
  * HEAP_WARN_SHARE of its limit or more is told once, in one line, before it runs out of memory (a
  * thread there spends more and more of its time collecting, lags, then dies: fleet/thread-death.ts).
  */
-import type { HeapReading } from "../node/heap-live.js";
+import { HeapLive, type HeapReading } from "../node/heap-live.js";
+import { every, type Scheduler } from "../node/scheduler.js";
 import { semiSpaceAskedMB } from "./part-young.js";
 
 /** Live heap past this share of the limit: the thread is near its end. */
@@ -13,6 +14,7 @@ export const HEAP_WARN_SHARE = 0.8;
 function who(thread: string): string {
   if (thread === "main") return "the main thread (twins service, collector)";
   if (thread === "broker") return "the embedded broker's thread";
+  if (thread === "twins") return "the twins service";
   return `worker thread ${thread.replace(/^worker-/, "")}`;
 }
 
@@ -52,4 +54,28 @@ export class HeapWatch {
       `${who(thread)}: its JS heap holds ${r.liveMB} MB after a full collection, ${pct} % of its ${limitMB} MB limit: it will slow down, then die out of memory; give the process more heap (NODE_OPTIONS=--max-old-space-size=MB) or run fewer nodes`,
     );
   }
+}
+
+/** How often a process of one thread looks at its own heap (watchOwnHeap). */
+export const OWN_HEAP_EVERY_MS = 5000;
+
+/**
+ * A process of one thread (`twinfleet twins`) looking at its own heap every OWN_HEAP_EVERY_MS:
+ * there, running out of memory is V8's fatal error, which ends the process with no word of ours, so
+ * this line is the only one.
+ */
+export function watchOwnHeap(
+  name: string,
+  sched: Scheduler,
+  warn: (line: string) => void,
+  heap: Pick<HeapLive, "read" | "stop"> = new HeapLive(),
+): { stop(): void } {
+  const watch = new HeapWatch(warn);
+  const timer = every(sched, OWN_HEAP_EVERY_MS, () => watch.observe(name, heap.read()));
+  return {
+    stop() {
+      timer.cancel();
+      heap.stop();
+    },
+  };
 }

@@ -5,6 +5,7 @@
  * commands (cli/commands/twins-run.ts), which need none of the web server it loads.
  */
 import type { Logger } from "pino";
+import { watchOwnHeap } from "../../fleet/heap-watch.js";
 import { isStopSignal, StopRequest } from "../../node/stop-request.js";
 import { shown } from "../../protocol/shown.js";
 import { jsonFileStore, startTwins, wallScheduler } from "../../twins/index.js";
@@ -89,6 +90,8 @@ async function serveTwins(
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
   });
   const eventsLog = logEvents(t, logger, wallScheduler);
+  // Out of memory, V8 ends the process with its own fatal error: the heap near its limit is told first.
+  const heap = watchOwnHeap("twins", wallScheduler, (line) => logger.warn(line));
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service
   // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
   const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
@@ -115,6 +118,7 @@ async function serveTwins(
     source?.close();
     await t.close();
     eventsLog.stop();
+    heap.stop();
   }
   // The store behind the service as it stopped (a full disk): logged by the service; not a clean exit.
   if (t.unsavedSince !== undefined) io.exit?.(1);
