@@ -19,13 +19,18 @@ const MB = 2 ** 20;
 export class HeapLive {
   private liveBytes: number | undefined;
   private readonly observer = new PerformanceObserver((list) => {
+    let major = false;
     for (const e of list.getEntries()) {
       const kind = (e as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) this.liveBytes = getHeapStatistics().used_heap_size;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) major = true;
     }
+    if (!major) return;
+    this.liveBytes = getHeapStatistics().used_heap_size;
+    this.onMajor?.(this.read());
   });
 
-  constructor() {
+  /** `onMajor`: told the new reading after each full collection. */
+  constructor(private readonly onMajor?: (r: HeapReading) => void) {
     this.observer.observe({ entryTypes: ["gc"] });
   }
 

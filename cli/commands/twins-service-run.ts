@@ -76,6 +76,9 @@ async function serveTwins(
   }
   const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
   if (mixup !== undefined) logger.warn(`twins: ${mixup}`);
+  // Out of memory, V8 ends the process with its own fatal error: the heap near its limit is told first
+  // (from the start: the broker's retained reports and the store fill it as it starts).
+  const heap = watchOwnHeap("twins", (line) => logger.warn(line));
   // Started beside its broker (both units at boot, after a power cut), the service waits for it:
   // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
   const t = await startTwins({
@@ -88,10 +91,11 @@ async function serveTwins(
     warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
+  }).catch((e: unknown) => {
+    heap.stop();
+    throw e;
   });
   const eventsLog = logEvents(t, logger, wallScheduler);
-  // Out of memory, V8 ends the process with its own fatal error: the heap near its limit is told first.
-  const heap = watchOwnHeap("twins", wallScheduler, (line) => logger.warn(line));
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service
   // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
   const source = http ? new TwinsSource(t, `${c.url} prefix ${flags.prefix}`, wallScheduler) : undefined;
@@ -106,6 +110,7 @@ async function serveTwins(
           // The service is up: without it closed the process would never exit.
           source.close();
           await t.close();
+          heap.stop();
           throw e;
         })
       : undefined;

@@ -7,14 +7,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { expect, it } from "vitest";
 import { HeapLive, type HeapReading } from "../../node/heap-live.js";
-import { FakeScheduler } from "../../node/scheduler.js";
-import {
-  HEAP_WARN_SHARE,
-  HeapWatch,
-  OWN_HEAP_EVERY_MS,
-  watchOwnHeap,
-  youngGenerationMB,
-} from "../heap-watch.js";
+import { HEAP_WARN_SHARE, HeapWatch, watchOwnHeap, youngGenerationMB } from "../heap-watch.js";
 import { LagMonitor } from "../lag.js";
 
 it("tells a thread whose live heap reaches the share of its limit, once", () => {
@@ -73,21 +66,27 @@ it("reads the heap left after a full collection, and the thread's limit", async 
   }
 });
 
-it("a process of one thread looks at its own heap on its clock and tells it once near its limit", () => {
-  const sched = new FakeScheduler();
+it("a process of one thread looks at its own heap after each full collection and tells it once near its limit", () => {
   const lines: string[] = [];
-  let reading: HeapReading = { liveMB: 10, limitMB: 40 + youngGenerationMB() };
+  let collected: (r: HeapReading) => void = () => {};
   let stopped = false;
-  const w = watchOwnHeap("twins", sched, (l) => lines.push(l), {
-    read: () => reading,
-    stop: () => {
-      stopped = true;
+  const w = watchOwnHeap(
+    "twins",
+    (l) => lines.push(l),
+    (onMajor) => {
+      collected = onMajor;
+      return {
+        stop: () => {
+          stopped = true;
+        },
+      };
     },
-  });
-  sched.advance(OWN_HEAP_EVERY_MS * 2);
+  );
+  const limitMB = 40 + youngGenerationMB();
+  collected({ liveMB: 10, limitMB });
   expect(lines).toEqual([]);
-  reading = { ...reading, liveMB: 36 };
-  sched.advance(OWN_HEAP_EVERY_MS * 3);
+  collected({ liveMB: 36, limitMB });
+  collected({ liveMB: 38, limitMB });
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(
     /^the twins service: its JS heap holds 36 MB after a full collection, 90 % of its 40 MB limit/,
