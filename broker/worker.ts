@@ -8,6 +8,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { isMainThread, type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { type Level, pino } from "pino";
+import { HeapLive, type HeapReading } from "../node/heap-live.js";
 import { RecentLag } from "../node/recent-lag.js";
 import { assertNever } from "../protocol/index.js";
 import { PortListener } from "./port-listener.js";
@@ -35,6 +36,8 @@ export interface BrokerThreadStats {
   readonly lagMaxMs: number;
   /** Event-loop lag p99 since its previous stats: the lag now, for /metrics. */
   readonly lagRecentP99Ms: number;
+  /** Its JS heap after its last full collection, and its limit. */
+  readonly heap?: HeapReading;
 }
 
 export type BrokerThreadReply =
@@ -54,6 +57,7 @@ class BrokerThread {
   private readonly lag = monitorEventLoopDelay({ resolution: 10 });
   /** The same since the last stats only. */
   private readonly recentLag = new RecentLag();
+  private readonly heap = new HeapLive();
   private readonly timer: NodeJS.Timeout;
   private readonly logger;
   private readonly listener: PortListener;
@@ -85,6 +89,7 @@ class BrokerThread {
       lagP99Ms: this.lag.percentile(99) / 1e6,
       lagMaxMs: this.lag.max / 1e6,
       lagRecentP99Ms: this.recentLag.takeP99Ms(),
+      heap: this.heap.read(),
     };
   }
 
@@ -105,6 +110,7 @@ class BrokerThread {
       clearInterval(this.timer);
       this.lag.disable();
       this.recentLag.stop();
+      this.heap.stop();
       this.parent.close();
     }
   }

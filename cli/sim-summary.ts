@@ -16,6 +16,7 @@ import { inStalls } from "../fleet/requirements.js";
 import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { StallReport } from "../fleet/stall-report.js";
+import { threadDeathLine } from "../fleet/thread-death.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 
@@ -114,7 +115,10 @@ export function summary(r: Report): string {
     r.stoppedEarlyS !== undefined
       ? `  STOPPED EARLY  the presses were stopped after ${r.stoppedEarlyS.toFixed(1)} s of ${r.scenario.durationS} s: the figures cover that much\n`
       : "";
-  const cut = r.cutShort ? `${early}  CUT SHORT      ${cutShortWhat(r)}\n` : early;
+  const died = r.threadDied
+    ? `  THREAD DIED    ${threadDeathLine(r.threadDied)}; the figures cover the run until then\n`
+    : "";
+  const cut = r.cutShort ? `${died}${early}  CUT SHORT      ${cutShortWhat(r)}\n` : `${died}${early}`;
   return `
 ${r.scenario.nodes} nodes${fleetOf(r)} (${r.scenario.profile}), ${r.scenario.topology}, ${describeLoss(r.loss)}, ${r.presses} presses, ${r.deliveries} deliveries${supersededNote(r)}${debouncedNote(r)}${stallLines(r.stalls)}
 ${cut}${syncLines}

@@ -40,6 +40,8 @@ export interface BrokerHost {
   link?(address: string): MessagePort;
   /** Event-loop lag of the broker's own thread, when it runs in one of this process. */
   lag?(): { p99Ms: number; maxMs: number } | undefined;
+  /** A broker in a thread of this process: hears of that thread's death before close() (fleet/thread-death.ts). */
+  onDied?(listener: (e: Error) => void): void;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
  * sent or stored; start() brings it back on the same port and store. stats() and the thread's lag
  * are the latest the thread reported (every STATS_EVERY_MS).
  */
-import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import { MessageChannel, type MessagePort, type ResourceLimits, Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type {
   BrokerThreadData,
@@ -14,6 +14,7 @@ import type {
   BrokerThreadRequest,
   BrokerThreadStats,
 } from "../broker/worker.js";
+import type { HeapReading } from "../node/heap-live.js";
 import { assertNever } from "../protocol/index.js";
 import type { BrokerHost, BrokerStats } from "./broker-host.js";
 import { relayBrokerLine } from "./broker-log.js";
@@ -39,23 +40,45 @@ export class BrokerThreadHost implements BrokerHost {
   private last: BrokerThreadStats | undefined;
   private exited: Error | undefined;
   private readonly exit: Promise<void>;
+  /** What the thread died of (its 'error' event: out of memory, an uncaught error). */
+  private error: Error | undefined;
+  private closing = false;
+  private died: ((e: Error) => void) | undefined;
 
+  /** `resourceLimits`: the thread's own heap limits (V8's, as the process's, when absent). */
   constructor(
     private readonly dataDir: string | undefined,
     private readonly logger: Logger,
+    resourceLimits?: ResourceLimits,
   ) {
     const data: BrokerThreadData = { logLevel: logger.level };
-    this.worker = new Worker(threadSource("broker/worker"), { eval: true, workerData: data });
+    this.worker = new Worker(threadSource("broker/worker"), {
+      eval: true,
+      workerData: data,
+      ...(resourceLimits ? { resourceLimits } : {}),
+    });
     this.worker.on("message", (m: BrokerThreadReply) => this.onReply(m));
-    this.worker.on("error", (err) => this.logger.error({ err }, "broker thread error"));
+    this.worker.on("error", (err) => {
+      this.error = err;
+      if (this.died === undefined) this.logger.error({ err }, "broker thread error");
+    });
     this.exit = new Promise((resolve) =>
       this.worker.once("exit", (code) => {
-        this.exited = new Error(`the broker thread exited (code ${code})`);
+        this.exited = this.error ?? new Error(`the broker thread exited (code ${code})`);
         for (const p of this.pending.values()) p.reject(this.exited);
         this.pending.clear();
+        if (!this.closing) this.died?.(this.exited);
         resolve();
       }),
     );
+  }
+
+  /**
+   * Hears of the thread's death before close() (out of memory, an uncaught error, the thread ended):
+   * the broker is gone for good, with everything it held. Its 'error' is then told only here.
+   */
+  onDied(listener: (e: Error) => void): void {
+    this.died = listener;
   }
 
   get url(): string {
@@ -99,9 +122,15 @@ export class BrokerThreadHost implements BrokerHost {
   }
 
   /** The broker thread's event-loop lag as it last reported it (cumulative since it started). */
-  lag(): { p99Ms: number; maxMs: number; recentP99Ms: number } | undefined {
+  lag(): { p99Ms: number; maxMs: number; recentP99Ms: number; heap?: HeapReading } | undefined {
     const l = this.last;
-    return l ? { p99Ms: l.lagP99Ms, maxMs: l.lagMaxMs, recentP99Ms: l.lagRecentP99Ms } : undefined;
+    if (!l) return undefined;
+    return {
+      p99Ms: l.lagP99Ms,
+      maxMs: l.lagMaxMs,
+      recentP99Ms: l.lagRecentP99Ms,
+      ...(l.heap ? { heap: l.heap } : {}),
+    };
   }
 
   /** Threads share the process: its resident memory. */
@@ -110,6 +139,7 @@ export class BrokerThreadHost implements BrokerHost {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (!this.exited) {
       await this.request({ type: "close" }).catch((err: Error) =>
         this.logger.warn({ err: err.message }, "broker thread close"),

@@ -5,7 +5,9 @@
  * one stall of KEPT_UP_STALL_MS, on any thread means the host, not the fleet, set the pace.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { HeapLive, type HeapReading } from "../node/heap-live.js";
 import { RecentLag } from "../node/recent-lag.js";
+import { HeapWatch } from "./heap-watch.js";
 
 /** Event-loop lag above this (p99, ms) means the host, not the fleet, set the pace. */
 export const KEPT_UP_LAG_MS = 50;
@@ -30,30 +32,46 @@ export interface Lag {
   readonly maxMs: number;
 }
 
-/** Another thread's latest lag figures (cumulative, and its p99 since its previous report), undefined until it has reported. */
-export type LagSource = () => (Lag & { readonly recentP99Ms?: number }) | undefined;
+/**
+ * Another thread's latest lag figures (cumulative, and its p99 since its previous report), and its
+ * heap; undefined until it has reported.
+ */
+export type LagSource = () =>
+  | (Lag & { readonly recentP99Ms?: number; readonly heap?: HeapReading })
+  | undefined;
 
 export class LagMonitor {
   private readonly shards = new Map<number, Lag>();
   private readonly here = monitorEventLoopDelay({ resolution: 10 });
   /** Each worker's lag p99 since its previous report. */
   private readonly recent = new Map<number, number>();
+  /** The main thread's heap, read when a worker reports (every second). */
+  private readonly heapHere: HeapLive | undefined;
+  private readonly heaps: HeapWatch | undefined;
 
   /**
    * `others`: threads beside the main one and the node workers, by name (`broker`); `hereRecent`: the
-   * main thread's lag since the last recentByThread().
+   * main thread's lag since the last recentByThread(); `heapWarn`: told of a thread's heap near its
+   * limit (fleet/heap-watch.ts; the main thread's and the others' looked at each time a worker reports).
    */
   constructor(
     private readonly others: Readonly<Record<string, LagSource>> = {},
     private readonly hereRecent: Pick<RecentLag, "takeP99Ms" | "stop"> = new RecentLag(),
+    heapWarn?: (line: string) => void,
   ) {
     this.here.enable();
+    this.heaps = heapWarn ? new HeapWatch(heapWarn) : undefined;
+    this.heapHere = heapWarn ? new HeapLive() : undefined;
   }
 
   /** A worker thread's latest figures (they are cumulative: the newest replaces the last). */
-  worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number): void {
+  worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number, heap?: HeapReading): void {
     this.shards.set(shard, { p99Ms, maxMs });
     if (recentP99Ms !== undefined) this.recent.set(shard, recentP99Ms);
+    if (this.heaps === undefined) return;
+    this.heaps.observe(`worker-${shard}`, heap);
+    this.heaps.observe("main", this.heapHere?.read());
+    for (const [name, source] of Object.entries(this.others)) this.heaps.observe(name, source()?.heap);
   }
 
   /** The worst worker thread: the simulated nodes' own clock. */
@@ -123,6 +141,7 @@ export class LagMonitor {
   stop(): void {
     this.here.disable();
     this.hereRecent.stop();
+    this.heapHere?.stop();
   }
 }
 
@@ -149,7 +168,7 @@ export function lagOf(m: LagMonitor | undefined): RunLag {
 }
 
 /** The lag sources of a run's broker: its thread's, when it runs in one of this process. */
-export function brokerLag(b: { lag?(): Lag | undefined }): Record<string, LagSource> {
+export function brokerLag(b: { lag?(): ReturnType<LagSource> }): Record<string, LagSource> {
   const lag = b.lag?.bind(b);
   return lag ? { broker: lag } : {};
 }

@@ -15,6 +15,7 @@ import type { TwinsView } from "./registrations.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import type { StallReport } from "./stall-report.js";
 import type { NotRegistered } from "./tally.js";
+import type { ThreadDeath } from "./thread-death.js";
 
 export { checkRequirements, requirementFailures, syncUnmeasured } from "./requirements.js";
 
@@ -57,10 +58,17 @@ export interface Report {
    */
   readonly loss: LossReport & { readonly kernel?: KernelDrops };
   /**
-   * The user ended the run before its settle was over (a second q or Ctrl-C): deliveries still in
-   * flight then count as lost, and a node still recovering may count as diverged.
+   * The run ended before its settle was over — the user (a second q or Ctrl-C, a signal) or a thread
+   * of the run that died (`threadDied`): deliveries still in flight then count as lost, and a node
+   * still recovering may count as diverged.
    */
   readonly cutShort: boolean;
+  /**
+   * A thread of the run died (out of memory, an uncaught error) and the run ended there: the figures
+   * cover the run until then; a dead worker thread's nodes have no final state (not judged for
+   * divergence). Absent when every thread lived to the end.
+   */
+  readonly threadDied?: ThreadDeath;
   /**
    * The presses were stopped before --duration (q, Ctrl-C, SIGTERM): after this many seconds. The
    * figures cover that much of the run; absent when the presses ran their course.

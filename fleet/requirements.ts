@@ -5,6 +5,7 @@
  */
 import { heldFailures } from "./joined-held.js";
 import type { Report } from "./report.js";
+import { threadDeathLine } from "./thread-death.js";
 
 /**
  * Pairs were measured, and every one overlapped a fault's window (a partition from 0 s longer than the
@@ -58,6 +59,7 @@ export function checkRequirements(r: Omit<Report, "requirements">): Report["requ
 /** Human-readable failures of the requirements, empty when all hold. */
 export function requirementFailures(r: Report): string[] {
   const f: string[] = [];
+  if (r.threadDied) f.push(`${threadDeathLine(r.threadDied)}; the figures cover the run until then`);
   const outside = r.syncOutsideFaults !== undefined;
   if (syncUnmeasured(r)) {
     f.push(

@@ -37,10 +37,11 @@ import {
 } from "./registrations.js";
 import type { Report } from "./report.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
-import { RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
+import { fleetQuiet, RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
 import { closeParts, type FleetParts, prepareFleet } from "./setup.js";
 import { brokerSocket, linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
+import { runDeaths, type ThreadDeaths } from "./thread-death.js";
 import type { TwinsHost } from "./twins-host.js";
 import { startVirtual, type VirtualClock } from "./virtual.js";
 import { StoppableWaits } from "./waits.js";
@@ -81,6 +82,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private readonly lossLog: LossLog;
   private rssMB: number | undefined;
   private brokerRssMaxMB: number | undefined;
+  /** A thread of the run that died (out of memory, an uncaught error): the run ends there. */
+  readonly deaths: ThreadDeaths;
 
   private constructor(
     readonly opts: ResolvedFleetOptions,
@@ -103,7 +106,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.waits = new StoppableWaits(sched);
     this.lossPct = opts.lossPct;
     this.lossLog = new LossLog(opts.lossPct);
-    this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker));
+    const heapWarn = (line: string) => this.emit("log", line, "error"); // a heap near its limit
+    this.lag = virtual ? undefined : new LagMonitor(brokerLag(parts.broker), undefined, heapWarn);
     this.outages = BrokerOutages.onClock([parts.twins, parts.probe?.watch], sched, parts.twins);
     this.registeredAt = new Registrations(this.ids, parts.source, collector.timeline, () =>
       sched.now(),
@@ -124,6 +128,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     );
     this.clashes = watchClashes(collector, opts.prefix, this.faults, this.outages, this);
     collector.onPairingLine = (line) => this.emit("log", line, "info");
+    this.deaths = runDeaths(this, parts.broker, () => (sched.now() - this.startedAt) / 1000);
     this.done = this.lifecycle();
     watchClosedAtOnce(collector, sched, this.faults, this.outages, this);
   }
@@ -146,7 +151,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     let run: FleetRun | undefined;
     const onShard = routeShardReports({
       events: (events) => run?.collector.push(events),
-      lag: { worker: (shard, p99, max, recent) => run?.lag?.worker(shard, p99, max, recent) },
+      lag: { worker: (shard, p99, max, recent, heap) => run?.lag?.worker(shard, p99, max, recent, heap) },
       error: (text) => run?.emit("log", text, "error"),
     });
     if (opts.clock === "virtual") {
@@ -159,7 +164,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       return run;
     }
     const parts = await prepareFleet(opts, logger, scheduler, stop);
-    const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker));
+    const died = (shard: number, e: Error, nodes: number) => run?.deaths.died(`worker-${shard}`, e, nodes);
+    const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker), died);
     run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, scheduler, undefined);
     run.collector.judgeOutside(parts.twins, parts.ids, () => scheduler.now());
     const { host, port } = brokerSocket(parts.broker.nodeUrl ?? parts.broker.url);
@@ -315,8 +321,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       this.pool.broadcast({ type: "stop-presses" });
       if (this.stopped) await this.faults.stop();
       if (this.lossPct !== 0) this.setLoss(0, "settle");
+      const quiet = () => fleetQuiet(this.faults, this.parts.source, this.collector, this.ids.length);
       await wait.wait(
-        () => this.stopped || this.faults.brokerGone || this.quiet(),
+        () => this.stopped || this.faults.brokerGone || quiet(),
         () => this.emit("log", "settle: waiting for the faults to end and the fleet to recover", "info"),
       );
       await this.faults.stop();
@@ -329,14 +336,6 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     } finally {
       await this.close();
     }
-  }
-
-  /** No fault in progress, every node synced and registered since it was cut (recovered), nothing owed. */
-  private quiet(): boolean {
-    if (this.faults.inProgress > 0 || !this.parts.source.up) return false;
-    const back = this.collector.synced.size === this.ids.length && this.collector.timeline.allBackSinceCut();
-    const c = this.collector.checker.counts();
-    return back && c.pending === 0 && c.lost === c.late + c.lostForGood;
   }
 
   private setPhase(p: RunPhase): void {
@@ -382,6 +381,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       loss: this.lossLog.report(settleFrom - pressStartMs),
       pressedS: this.stopped ? (settleFrom - pressStartMs) / 1000 : this.opts.durationS,
       cutShort: this.cut_,
+      threadDied: this.deaths.first,
       kernelDrops: this.parts.kernelLoss?.drops(),
     });
   }

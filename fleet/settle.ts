@@ -7,7 +7,9 @@
 
 import { after, type Scheduler } from "../node/scheduler.js";
 import { DISCONNECT_SLACK_MS } from "../sim/recovery.js";
+import type { Collector } from "./collector.js";
 import { REORDER_WINDOW_MS } from "./collector.js";
+import type { RegistrationSource } from "./registrations.js";
 
 /**
  * The settle goes on past --settle while faults end and the fleet recovers, at most this much longer:
@@ -140,4 +142,17 @@ export class SettleWait {
       });
     }
   }
+}
+
+/** No fault in progress, every node synced and registered since it was cut (recovered), nothing owed. */
+export function fleetQuiet(
+  faults: { readonly inProgress: number },
+  source: Pick<RegistrationSource, "up">,
+  collector: Collector,
+  nodes: number,
+): boolean {
+  if (faults.inProgress > 0 || !source.up) return false;
+  const back = collector.synced.size === nodes && collector.timeline.allBackSinceCut();
+  const c = collector.checker.counts();
+  return back && c.pending === 0 && c.lost === c.late + c.lostForGood;
 }

@@ -6,6 +6,7 @@
  */
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { Piscina } from "piscina";
+import type { HeapReading } from "../node/heap-live.js";
 import { startable } from "../node/paths.js";
 import type { DeviceProfile } from "../node/profile.js";
 import type { NodeId } from "../protocol/index.js";
@@ -28,7 +29,9 @@ import { lossSpecOf, type ResolvedFleetOptions } from "./options.js";
 /** Where a shard's reports go: its events, its event-loop lag, its errors (details are asked for). */
 export interface ShardReportSinks {
   readonly events: (events: Extract<ShardReport, { type: "events" }>["events"]) => void;
-  readonly lag?: { worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number): void };
+  readonly lag?: {
+    worker(shard: number, p99Ms: number, maxMs: number, recentP99Ms?: number, heap?: HeapReading): void;
+  };
   readonly error: (text: string) => void;
 }
 
@@ -39,7 +42,7 @@ export function routeShardReports(to: ShardReportSinks): (r: ShardReport) => voi
       case "events":
         return to.events(r.events);
       case "lag":
-        return to.lag?.worker(r.shard, r.p99Ms, r.maxMs, r.recentP99Ms);
+        return to.lag?.worker(r.shard, r.p99Ms, r.maxMs, r.recentP99Ms, r.heap);
       case "error":
         return to.error(`worker ${r.shard}: ${r.message}`);
       case "detail":
@@ -75,12 +78,15 @@ export class ShardPool implements ShardHost {
 
   /**
    * `link`, when given, makes each shard's in-memory transport to the broker thread (the shard's
-   * nodes then open no socket).
+   * nodes then open no socket). `onDied`, when given, hears of a shard whose task ended before
+   * finish() (its thread out of memory, an uncaught error, the thread ended): finish() then returns
+   * the other shards' results. Without it such a shard is reported as an error and finish() fails.
    */
   constructor(
     threads: number,
     private readonly onReport: (r: ShardReport) => void,
     private readonly link?: (shard: number) => MessagePort,
+    private readonly onDied?: (shard: number, e: Error, nodes: number) => void,
   ) {
     if (threads === 0) return;
     const { filename, execArgv } = workerModule();
@@ -143,7 +149,10 @@ export class ShardPool implements ShardHost {
     // finish() awaits the result; a shard that fails before that is reported at once, and the
     // tasks destroy() ends (a run failing for another reason) are no error of their own.
     result.catch((e: Error) => {
-      if (!this.destroyed) this.onReport({ type: "error", shard, message: e.message });
+      if (this.destroyed) return;
+      if (this.onDied === undefined) return this.onReport({ type: "error", shard, message: e.message });
+      done(); // its port will say nothing more
+      this.onDied(shard, e, task.ids.length);
     });
     this.results.push(result);
   }
@@ -188,10 +197,15 @@ export class ShardPool implements ShardHost {
     });
   }
 
-  /** Stops every shard and collects their final states. */
+  /** Stops every shard and collects their final states (with `onDied`, those of the shards still alive). */
   async finish(): Promise<ShardResult[]> {
     this.broadcast({ type: "finish" });
-    const results = await Promise.all(this.results);
+    const results =
+      this.onDied === undefined
+        ? await Promise.all(this.results)
+        : (await Promise.allSettled(this.results)).flatMap((r) =>
+            r.status === "fulfilled" ? [r.value] : [],
+          );
     // A shard posts its last events on its port, then returns its result by another way, which may
     // come first: closing the ports then dropped those events (a shard in this thread lost them every
     // time). Its last word on the port comes after them.

@@ -18,7 +18,7 @@ import {
   type FaultSpan,
   type NodeTimeline,
 } from "../sim/recovery.js";
-import { followersReach } from "../sim/topology.js";
+import { followersReach, type Pairing } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
 import type { OutageSpan } from "./broker-outages.js";
@@ -44,6 +44,7 @@ import {
 import type { SessionClashReport } from "./session-clashes.js";
 import { stallReports } from "./stall-report.js";
 import { linkTotals, type NotRegistered, notRegistered, registrationTimes } from "./tally.js";
+import type { ThreadDeath } from "./thread-death.js";
 
 export interface ReportInput {
   readonly opts: ResolvedFleetOptions;
@@ -83,6 +84,8 @@ export interface ReportInput {
   /** How long the presses ran: --duration, less when they were stopped early (q, Ctrl-C, SIGTERM). */
   readonly pressedS: number;
   readonly cutShort: boolean;
+  /** The thread of the run that died, ending it (fleet/thread-death.ts). */
+  readonly threadDied?: ThreadDeath | undefined;
   /** Real-loss mode: the packets nftables saw and dropped on the nodes' address. */
   readonly kernelDrops?: KernelDrops | undefined;
 }
@@ -107,7 +110,8 @@ export function buildReport(i: ReportInput): Report {
   const link = linkTotals(i.results);
   // Judged against the pairing at the nodes at the end: the topology, unless the nodes were re-paired.
   const pairing = collector.pairing ?? new Map();
-  const diverged = divergedNodes(finals, pairing, collector.originated, collector.outsideHolding);
+  const judged = i.threadDied?.nodes !== undefined ? judgeable(finals, i.ids, pairing) : finals;
+  const diverged = divergedNodes(judged, pairing, collector.originated, collector.outsideHolding);
   const registration = registrationTimes(i.ids, i.registeredAt, collector.bootAt);
   const reg = registration.histogram;
   const allMs = [...registration.ms.values()];
@@ -162,6 +166,7 @@ export function buildReport(i: ReportInput): Report {
       ...(i.kernelDrops ? { kernel: i.kernelDrops } : {}),
     },
     cutShort: i.cutShort,
+    ...(i.threadDied !== undefined ? { threadDied: i.threadDied } : {}),
     // A real clock's timer may wake a little early: a stop is one well before the end.
     ...(i.pressedS < opts.durationS - 0.05 ? { stoppedEarlyS: round(Math.max(0, i.pressedS), 1) } : {}),
     presses: c.presses,
@@ -369,4 +374,19 @@ function outsideField(o: OutsideNodesReport | undefined): { outsideNodes?: Outsi
 function nodesNotRegistered(...args: Parameters<typeof notRegistered>): { notRegistered?: NotRegistered } {
   const nr = notRegistered(...args);
   return nr ? { notRegistered: nr } : {};
+}
+
+/**
+ * The nodes whose divergence can be judged when a worker thread died and took its nodes' final
+ * states with it: those following one of its nodes are left out too (what they hold from it cannot
+ * be compared with what it held).
+ */
+function judgeable(
+  finals: ReadonlyMap<NodeId, NodeFinal>,
+  ids: readonly NodeId[],
+  pairing: Pairing,
+): ReadonlyMap<NodeId, NodeFinal> {
+  const gone = new Set(ids.filter((id) => !finals.has(id)));
+  if (gone.size === 0) return finals;
+  return new Map([...finals].filter(([id]) => !(pairing.get(id) ?? []).some((s) => gone.has(s))));
 }

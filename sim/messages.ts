@@ -5,6 +5,7 @@
  */
 
 import type { MessagePort } from "node:worker_threads";
+import type { HeapReading } from "../node/heap-live.js";
 import type { LossSpec } from "../node/loss.js";
 import type { NodeEvent } from "../node/metrics.js";
 import type { DeviceProfile } from "../node/profile.js";
@@ -108,6 +109,8 @@ export type ShardReport =
       readonly maxMs: number;
       /** p99 since its previous report: the lag now. */
       readonly recentP99Ms: number;
+      /** Its JS heap after its last full collection, and its limit. */
+      readonly heap?: HeapReading;
     }
   | { readonly type: "detail"; readonly requestId: number; readonly detail: SimNodeDetail | undefined }
   | { readonly type: "error"; readonly shard: number; readonly message: string };

@@ -5,6 +5,7 @@
  */
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { HeapLive } from "../node/heap-live.js";
 import type { NodeEvent } from "../node/metrics.js";
 import { portWire } from "../node/port-wire.js";
 import { RecentLag } from "../node/recent-lag.js";
@@ -35,6 +36,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const recentLag = new RecentLag();
+  const heap = new HeapLive();
   const flush = every(sched, FLUSH_MS, () => {
     if (batch.length === 0) return;
     post({ type: "events", shard: task.shard, events: batch });
@@ -47,6 +49,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       p99Ms: lag.percentile(99) / 1e6,
       maxMs: lag.max / 1e6,
       recentP99Ms: recentLag.takeP99Ms(),
+      heap: heap.read(),
     });
   });
 
@@ -69,6 +72,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   post({ type: "done", shard: task.shard });
   lag.disable();
   recentLag.stop();
+  heap.stop();
   const result: ShardResult = {
     shard: task.shard,
     nodes,

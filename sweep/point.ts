@@ -9,6 +9,7 @@ import type { Clock, ProfileOverrides } from "../fleet/options.js";
 import type { Report } from "../fleet/report.js";
 import { FleetRun } from "../fleet/run.js";
 import type { NotRegistered } from "../fleet/tally.js";
+import { threadDeathLine } from "../fleet/thread-death.js";
 import type { Scheduler } from "../node/scheduler.js";
 import type { Distribution } from "../sim/histogram.js";
 import type { BrokerLogin } from "../twins/index.js";
@@ -139,6 +140,8 @@ export async function runPointWithReport(
     spec.scheduler,
   );
   const r = await run.done;
+  // A thread that died ended the run early: its figures are not the point's, which failed.
+  if (r.threadDied !== undefined) throw new Error(threadDeathLine(r.threadDied));
   const disturbed = disturbedOf(r);
   const point: PointResult = {
     lossPct: spec.lossPct,

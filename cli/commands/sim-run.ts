@@ -10,6 +10,7 @@ import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } fro
 import type { Progress } from "../../fleet/progress.js";
 import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
+import { threadDeathLine } from "../../fleet/thread-death.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
 import { VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { isStdout } from "../../node/whole-file.js";
@@ -210,7 +211,14 @@ export async function runSim(
       io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
       io.exit?.(1);
     }
-    if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
+    // A thread that died ended the run: a failure of the run (1), not a cut the user asked for (130).
+    if (report.threadDied !== undefined) {
+      const kept = raw.report !== undefined ? `the report (${raw.report})` : "the summary above";
+      io.stderr(
+        `twinfleet sim: ${threadDeathLine(report.threadDied)}; ${kept} holds what was measured until then (threadDied, cutShort)\n`,
+      );
+      io.exit?.(1);
+    } else if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
   } finally {
     process.off("SIGINT", onSigint);
     for (const s of STOP_SIGNALS) process.off(s, onTerm);

@@ -5,6 +5,7 @@
  * commands (cli/commands/twins-run.ts), which need none of the web server it loads.
  */
 import type { Logger } from "pino";
+import { watchOwnHeap } from "../../fleet/heap-watch.js";
 import { isStopSignal, StopRequest } from "../../node/stop-request.js";
 import { shown } from "../../protocol/shown.js";
 import { jsonFileStore, startTwins, wallScheduler } from "../../twins/index.js";
@@ -77,6 +78,9 @@ async function serveTwins(
   }
   const mixup = flags.data === undefined ? undefined : brokerStoreIn(flags.data);
   if (mixup !== undefined) logger.warn(`twins: ${mixup}`);
+  // Out of memory, V8 ends the process with its own fatal error: the heap near its limit is told first
+  // (from the start: the broker's retained reports and the store fill it as it starts).
+  const heap = watchOwnHeap("twins", (line) => logger.warn(line));
   // Started beside its broker (both units at boot, after a power cut), the service waits for it:
   // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
   const t = await startTwins({
@@ -89,6 +93,9 @@ async function serveTwins(
     warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
     ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
+  }).catch((e: unknown) => {
+    heap.stop();
+    throw e;
   });
   const eventsLog = logEvents(t, logger, wallScheduler);
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service
@@ -105,6 +112,7 @@ async function serveTwins(
           // The service is up: without it closed the process would never exit.
           source.close();
           await t.close();
+          heap.stop();
           throw e;
         })
       : undefined;
@@ -117,6 +125,7 @@ async function serveTwins(
     source?.close();
     await t.close();
     eventsLog.stop();
+    heap.stop();
   }
   // The store behind the service as it stopped (a full disk): logged by the service; not a clean exit.
   if (t.unsavedSince !== undefined) io.exit?.(1);

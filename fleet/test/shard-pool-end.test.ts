@@ -88,3 +88,31 @@ it("hands over the events a shard posts as it finishes, before finish() resolves
   const events = reports.flatMap((r) => (r.type === "events" ? r.events : []));
   expect(events.filter((e) => e.type === "press")).toHaveLength(1);
 });
+
+it("with onDied, hears of a shard whose task ended and finishes with the others' results", async () => {
+  // The fleet's run ends at such a death (fleet/thread-death.ts) and reports the shards still alive:
+  // finish() used to fail with the dead shard's error, and the run with no report at all.
+  const reports: ShardReport[] = [];
+  const died: { shard: number; nodes: number }[] = [];
+  const pool = new ShardPool(
+    2,
+    (r) => reports.push(r),
+    undefined,
+    (shard, _e, nodes) => died.push({ shard, nodes }),
+  );
+  pool.start({ ...common(loadProfile("ideal")), shard: 0, ids: [NodeId("n-1")], bootAt: [0] });
+  // A profile the worker cannot build nodes from: its task fails.
+  pool.start({
+    ...common({} as DeviceProfile),
+    shard: 1,
+    ids: [NodeId("n-2"), NodeId("n-3")],
+    bootAt: [0, 0],
+  });
+  for (let i = 0; i < 50 && died.length === 0; i++) await settle();
+  expect(died).toEqual([{ shard: 1, nodes: 2 }]);
+  const results = await pool.finish();
+  expect(results.map((r) => r.shard)).toEqual([0]);
+  expect(reports.filter((r) => r.type === "error")).toEqual([]);
+  await pool.destroy();
+  expect(unhandled).toEqual([]);
+}, 30_000);

@@ -1,0 +1,87 @@
+/**
+ * The death of one of a wall-time run's threads (the broker's, or a worker thread running a shard of
+ * nodes): out of memory, or an uncaught error. What it was, in one line, and the run's record of the
+ * first such death, which ends the run there (its report then holds what was measured until then).
+ */
+import type { BrokerHost } from "./broker-host.js";
+
+/** A thread of the run that died: the report's `threadDied`. */
+export interface ThreadDeath {
+  /** `broker`, or `worker-N` (the shard of nodes it ran). */
+  readonly thread: string;
+  /** What ended it, in words. */
+  readonly reason: string;
+  /** Its JS heap reached its limit. */
+  readonly outOfMemory: boolean;
+  /** Seconds from the run's start. */
+  readonly atS: number;
+  /** A worker thread: how many nodes it ran (their final states are unknown, not judged for divergence). */
+  readonly nodes?: number;
+}
+
+/** Node's code for a worker thread ended at its heap limit (its `resourceLimits`, or the process's). */
+const OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY";
+
+/** The cause of a thread's end, from what its Worker (or piscina's task) rejected or emitted with. */
+export function threadCause(e: unknown): { readonly reason: string; readonly outOfMemory: boolean } {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = (err as { code?: unknown }).code;
+  if (code === OUT_OF_MEMORY || /reaching memory limit|heap out of memory/i.test(err.message))
+    return { reason: "out of memory: its JS heap reached its limit", outOfMemory: true };
+  return { reason: err.message === "" ? err.name : err.message, outOfMemory: false };
+}
+
+/** Who it was, for a person: `the broker thread`, `worker thread 1 (500 nodes)`. */
+function whichThread(d: ThreadDeath): string {
+  if (d.thread === "broker") return "the embedded broker's thread";
+  const shard = d.thread.replace(/^worker-/, "");
+  return `worker thread ${shard}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
+}
+
+/** One line: which thread died, when and why, and that the run ended there. */
+export function threadDeathLine(d: ThreadDeath): string {
+  const more = d.outOfMemory
+    ? " (give the process more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes)"
+    : "";
+  return `${whichThread(d)} died ${d.atS.toFixed(0)} s into the run, ${d.reason}${more}: the run ended there`;
+}
+
+/** The first thread death of a run; later ones (the run already ending) are only counted. */
+export class ThreadDeaths {
+  first: ThreadDeath | undefined;
+
+  constructor(
+    private readonly elapsedS: () => number,
+    /** Told once, at the first death: the run ends. */
+    private readonly onFirst: (d: ThreadDeath, line: string) => void,
+  ) {}
+
+  died(thread: string, e: unknown, nodes?: number): void {
+    if (this.first !== undefined) return;
+    const d: ThreadDeath = {
+      thread,
+      ...threadCause(e),
+      atS: Math.round(this.elapsedS() * 10) / 10,
+      ...(nodes !== undefined ? { nodes } : {}),
+    };
+    this.first = d;
+    this.onFirst(d, threadDeathLine(d));
+  }
+}
+
+/**
+ * A run's record of its threads' deaths: the first is logged on `run` (an error line) and cuts it
+ * short; the broker's thread is watched when it is one of this process's.
+ */
+export function runDeaths(
+  run: { emit(e: "log", line: string, level: "error"): unknown; cut(): void },
+  broker: Pick<BrokerHost, "onDied">,
+  elapsedS: () => number,
+): ThreadDeaths {
+  const deaths = new ThreadDeaths(elapsedS, (_, line) => {
+    run.emit("log", line, "error");
+    run.cut();
+  });
+  broker.onDied?.((e) => deaths.died("broker", e));
+  return deaths;
+}
