@@ -108,7 +108,11 @@ export const DEFAULT_MAX_RETAINED_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_INBOUND_BYTES = 64 * 1024 * 1024;
 
 /**
- * PUBLISH_RATE_DEFAULT_DOC
+ * 1,000 publishes a second with a burst of 20,000, and 4 MiB a second, per connection: a node
+ * publishes a handful at a time; a twins service giving a whole fleet its pairings again (after an
+ * in-memory broker restarted empty) sends one or two commands per node, so a fleet of 10,000 fits in
+ * the burst, and its commands wait 10 s for their PUBACK. A flood within them is still handed to
+ * aedes a few publishes at a time, taking turns with every other client (broker/publish-budget.ts).
  */
 export const DEFAULT_PUBLISH_RATE = 1_000;
 export const DEFAULT_PUBLISH_BURST = 20_000;

@@ -133,6 +133,8 @@ export class PublishPacer {
   #timer: unknown;
   #ended = false;
   #closed = false;
+  /** A hand-on waits for the I/O ready now. */
+  #afterIo = false;
 
   constructor(
     limits: PublishBudgetLimits,
@@ -156,10 +158,23 @@ export class PublishPacer {
     this.#pump();
   }
 
-  /** Aedes wants more. */
+  /**
+   * Aedes wants more. What waits is handed on once the I/O ready now has been read: with an
+   * in-memory store aedes handles a read's publishes without ever reaching the event loop's I/O, so
+   * handed on at once, read after read, a flood never let another socket be read until it was done.
+   */
   read(): void {
     this.#wanted = true;
-    this.#pump();
+    if (this.#queue.length === 0 || this.holding) {
+      this.#pump();
+      return;
+    }
+    if (this.#afterIo) return;
+    this.#afterIo = true;
+    this.clock.afterIo(() => {
+      this.#afterIo = false;
+      this.#pump();
+    });
   }
 
   /** The socket's input ended: passed on after what waits. */
