@@ -135,6 +135,8 @@ export class PublishPacer {
   #closed = false;
   /** A hand-on waits for the I/O ready now. */
   #afterIo = false;
+  /** Publishes at the head of the queue already counted as held: each is counted once. */
+  #counted = 0;
 
   constructor(
     limits: PublishBudgetLimits,
@@ -153,8 +155,8 @@ export class PublishPacer {
   feed(packets: Buffer): void {
     if (this.#closed || packets.length === 0) return;
     this.#queue = this.#queue.length === 0 ? packets : Buffer.concat([this.#queue, packets]);
-    // Read before the hold took: they wait behind what is held.
-    if (this.holding) this.out.held(publishesIn(packets));
+    // Read while held: they wait behind what is held.
+    if (this.holding) this.#countHeld(publishesIn(packets));
     this.#pump();
   }
 
@@ -236,10 +238,11 @@ export class PublishPacer {
     if (at > 0) {
       this.#wanted = false;
       this.#queue = buf.subarray(at);
+      this.#counted = Math.max(0, this.#counted - publishes);
       this.out.push(buf.subarray(0, at));
     }
     if (!refused) return;
-    this.out.held(publishesIn(this.#queue));
+    this.#countHeld(publishesIn(this.#queue) - this.#counted);
     this.out.hold(true);
     const resumeAt = this.#budget.resumeAt(now);
     this.#timer = this.clock.setTimeout(
@@ -250,6 +253,12 @@ export class PublishPacer {
       },
       Math.max(1, resumeAt - now),
     );
+  }
+
+  #countHeld(n: number): void {
+    if (n <= 0) return;
+    this.#counted += n;
+    this.out.held(n);
   }
 
   #cancel(): void {

@@ -112,6 +112,9 @@ it("holds what is past the burst until the budget refills, in order, then lets g
   }
   expect(payloads(pushed)).toEqual(Array.from({ length: 45 }, (_, i) => String(i)));
   expect(events.at(-1)).toBe("go");
+  // Each publish past the budget counted once, however many holds it waited through.
+  const held = events.filter((e) => e.startsWith("held ")).reduce((n, e) => n + Number(e.slice(5)), 0);
+  expect(held).toBe(35);
 });
 
 it("passes the end of the input after what waits", () => {
