@@ -22,6 +22,8 @@ export interface PublishBudgetLimits {
 }
 
 const PUBLISH = 3;
+/** An empty queue, shared: a connection that holds nothing allocates nothing for it. */
+const NOTHING = Buffer.alloc(0);
 /**
  * A held connection is read again once its budget has this long's worth of room (or its whole burst):
  * a pause of at least some 100 ms rather than a timer per message.
@@ -127,7 +129,7 @@ function publishesIn(buf: Buffer): number {
 export class PublishPacer {
   readonly #budget: PublishBudget;
   /** Whole packets read and not yet handed on, in order. */
-  #queue: Buffer = Buffer.alloc(0);
+  #queue: Buffer = NOTHING;
   /** Aedes asked for more since the last hand-on. */
   #wanted = false;
   #timer: unknown;
@@ -189,7 +191,7 @@ export class PublishPacer {
   flush(): void {
     this.#cancel();
     const all = this.#queue;
-    this.#queue = Buffer.alloc(0);
+    this.#queue = NOTHING;
     if (all.length > 0) this.out.push(all);
   }
 
@@ -197,7 +199,7 @@ export class PublishPacer {
   close(): void {
     this.#closed = true;
     this.#cancel();
-    this.#queue = Buffer.alloc(0);
+    this.#queue = NOTHING;
   }
 
   #pump(): void {
