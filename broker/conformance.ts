@@ -283,7 +283,7 @@ export class PacketValidator {
 }
 
 /** Total size and header size of the frame at the start of `buf`, or undefined while incomplete. */
-function frameSize(buf: Buffer): { total: number; header: number } | undefined {
+export function frameSize(buf: Buffer): { total: number; header: number } | undefined {
   let length = 0;
   let multiplier = 1;
   for (let i = 1; i < 5 && i < buf.length; i++) {

@@ -62,6 +62,12 @@ export class BrokerTally {
   sessionsRefused = 0;
   /** Persistent sessions dropped for being away longer than --session-expiry. */
   sessionsExpired = 0;
+  /** PUBLISH packets that came past their client's publish budget and were read later (broker/publish-budget.ts). */
+  publishesPaced = 0;
+  /** Times a client's socket stopped being read for publishing past its budget. */
+  publishHolds = 0;
+  /** Clients whose socket is not read now for publishing past their budget. */
+  clientsPaced = 0;
   /** Reloads (SIGHUP, broker/reload.ts) that took, and those that failed and changed nothing. */
   readonly reloads = { ok: 0, failed: 0 };
   /** Whether the last reload took (true before any). */

@@ -12,7 +12,8 @@ import { Duplex } from "node:stream";
 import { assertNever } from "../protocol/index.js";
 import { ConformanceError, connackFor, type InboundGate } from "./conformance.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_QUEUED_BYTES } from "./options.js";
-import { OutboundGuard, type OutboundLimits } from "./outbound.js";
+import { OutboundGuard, type OutboundLimits, systemClock } from "./outbound.js";
+import { PublishPacer, type PublishPacing } from "./publish-budget.js";
 
 const DEFAULT_OUTBOUND_LIMITS: OutboundLimits = {
   maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
@@ -141,6 +142,7 @@ export class FrameLimitedStream extends Duplex {
   readonly #sent: FrameScanner | undefined;
   readonly #traffic: TrafficCounters | undefined;
   readonly #remoteAddress: string | undefined;
+  readonly #pacer: PublishPacer | undefined;
   #bytesSeen = 0;
   #refused = false;
 
@@ -152,8 +154,15 @@ export class FrameLimitedStream extends Duplex {
     traffic?: TrafficCounters,
     /** The client's address, when `inner` does not tell it (a WebSocket's stream). */
     remoteAddress?: string,
+    /** The per-client publish budget (broker/publish-budget.ts); applies behind a `gate` only. */
+    pacing?: PublishPacing,
   ) {
-    super({ allowHalfOpen: true });
+    // Paced, aedes is handed one read's worth at a time (broker/publish-budget.ts): nothing more is
+    // read ahead into this stream's buffer than the one hand-on waiting for aedes's next read.
+    super({
+      allowHalfOpen: true,
+      ...(pacing !== undefined && gate !== undefined ? { readableHighWaterMark: 1 } : {}),
+    });
     this.#inner = inner;
     this.#remoteAddress = remoteAddress;
     this.#gate = gate;
@@ -176,9 +185,28 @@ export class FrameLimitedStream extends Duplex {
           },
     );
     this.#outbound = new OutboundGuard(inner, outbound, (err) => this.destroy(err));
+    this.#pacer =
+      pacing === undefined || gate === undefined
+        ? undefined
+        : new PublishPacer(pacing.limits, pacing.clock ?? systemClock, {
+            push: (packets) => void this.push(packets),
+            end: () => this.push(null),
+            reading: (on) => {
+              if (this.#refused) return;
+              if (on) this.#inner.resume();
+              else this.#inner.pause();
+            },
+            hold: (on) => {
+              if (on) this.#inner.pause();
+              pacing.hold?.(this, on);
+            },
+            held: (n) => pacing.held?.(this, n),
+          });
     inner.on("data", (chunk: Buffer) => this.#onData(chunk));
     inner.on("end", () => {
-      if (!this.#refused) this.push(null);
+      if (this.#refused) return;
+      if (this.#pacer !== undefined) this.#pacer.end();
+      else this.push(null);
     });
     inner.on("error", (err: Error) => this.destroy(err));
     inner.on("close", () => {
@@ -213,6 +241,15 @@ export class FrameLimitedStream extends Duplex {
       return;
     }
     const { pass, violation: breach } = this.#gate.feed(chunk);
+    if (this.#pacer !== undefined) {
+      this.#pacer.feed(pass);
+      if (breach !== undefined) {
+        // What came before the breach is aedes's, as without a budget; then the refusal.
+        this.#pacer.flush();
+        this.#refuse(new ConformanceError(breach));
+      }
+      return;
+    }
     const more = pass.length === 0 || this.push(pass);
     if (breach !== undefined) {
       this.#refuse(new ConformanceError(breach));
@@ -235,7 +272,8 @@ export class FrameLimitedStream extends Duplex {
   }
 
   override _read(): void {
-    this.#inner.resume();
+    if (this.#pacer !== undefined) this.#pacer.read();
+    else this.#inner.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -268,6 +306,7 @@ export class FrameLimitedStream extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#pacer?.close();
     this.#outbound.dispose();
     this.#inner.destroy();
     callback(error);

@@ -42,6 +42,12 @@ export interface LimitOptions {
   readonly maxSessions?: number;
   /** Payload bytes of inbound QoS 2 messages awaiting PUBREL, all sessions together (broker/inbound-limit.ts). */
   readonly maxInboundBytes?: number;
+  /** PUBLISH packets per second one connection may send, on average; past it, its socket is read later (broker/publish-budget.ts). */
+  readonly publishRate?: number;
+  /** PUBLISH packets one connection may send at once before the rate applies. */
+  readonly publishBurst?: number;
+  /** Bytes of PUBLISH packets per second (and at once) one connection may send. */
+  readonly publishBytesRate?: number;
 }
 
 /**
@@ -101,6 +107,17 @@ export const DEFAULT_MAX_RETAINED_BYTES = 256 * 1024 * 1024;
 /** A fleet's QoS 2 flows hold a few messages at a time; 64 MiB is a thousand full 64 KiB packets. */
 export const DEFAULT_MAX_INBOUND_BYTES = 64 * 1024 * 1024;
 
+/**
+ * 1,000 publishes a second with a burst of 20,000, and 4 MiB a second, per connection: a node
+ * publishes a handful at a time; a twins service giving a whole fleet its pairings again (after an
+ * in-memory broker restarted empty) sends one or two commands per node, so a fleet of 10,000 fits in
+ * the burst, and its commands wait 10 s for their PUBACK. A flood within them is still handed to
+ * aedes a few publishes at a time, taking turns with every other client (broker/publish-budget.ts).
+ */
+export const DEFAULT_PUBLISH_RATE = 1_000;
+export const DEFAULT_PUBLISH_BURST = 20_000;
+export const DEFAULT_PUBLISH_BYTES_RATE = 4 * 1024 * 1024;
+
 export type ResolvedLimitOptions = Required<LimitOptions>;
 
 const count = (min: number) =>
@@ -132,6 +149,9 @@ export const limitFields = {
   maxRetainedBytes: count(1),
   maxSessions: count(1),
   maxInboundBytes: count(1),
+  publishRate: z.number({ error: "must be a number" }).positive("must be above 0").optional(),
+  publishBurst: count(1),
+  publishBytesRate: count(1),
 };
 
 export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
@@ -152,6 +172,9 @@ export function resolveLimits(o: LimitOptions): ResolvedLimitOptions {
     maxRetainedBytes: o.maxRetainedBytes ?? DEFAULT_MAX_RETAINED_BYTES,
     maxSessions: o.maxSessions ?? DEFAULT_MAX_SESSIONS,
     maxInboundBytes: o.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES,
+    publishRate: o.publishRate ?? DEFAULT_PUBLISH_RATE,
+    publishBurst: o.publishBurst ?? DEFAULT_PUBLISH_BURST,
+    publishBytesRate: o.publishBytesRate ?? DEFAULT_PUBLISH_BYTES_RATE,
   };
 }
 
@@ -174,6 +197,9 @@ export const LIMIT_FLAGS = {
   maxRetainedBytes: "maxRetainedBytes",
   maxSessions: "maxSessions",
   maxInboundBytes: "maxInboundBytes",
+  publishRate: "publishRate",
+  publishBurst: "publishBurst",
+  publishBytesRate: "publishBytesRate",
 } as const;
 export type LimitFlag = keyof typeof LIMIT_FLAGS;
 export type LimitCommandOptions = { readonly [K in LimitFlag]?: string | number };
@@ -213,6 +239,12 @@ export const limitFlagFields = {
   maxRetainedBytes: countFlag,
   maxSessions: countFlag,
   maxInboundBytes: countFlag,
+  publishRate: z.preprocess(
+    (v) => (typeof v === "string" && isDecimal(v) ? Number(v) : v),
+    z.number({ error: "must be a number of messages per second above 0" }).positive().optional(),
+  ),
+  publishBurst: countFlag,
+  publishBytesRate: countFlag,
 };
 
 /** The library options the limit flags set (unset flags stay unset). */

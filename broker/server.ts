@@ -25,6 +25,7 @@ import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { bindAddresses, listenAt } from "./listen.js";
 import { watchMembers } from "./member-beats.js";
 import { type BrokerOptions, resolveBrokerOptions } from "./options.js";
+import { pacedClients } from "./paced-clients.js";
 import { type BrokerStore, openStore } from "./persistence.js";
 import { brokerStalls } from "./ready-io.js";
 import { certificateDates, type ReloadInput, type ReloadOutcome, reloader } from "./reload.js";
@@ -253,6 +254,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     });
     const admitted = guardAedes(aedes, opts, logger, tally);
     const traffic = tally.traffic;
+    // One client's flood is read at its budget's pace, not ahead of everyone else's traffic.
+    const pacing = pacedClients(opts, logger, tally);
 
     const handle = (
       stream: Duplex,
@@ -276,6 +279,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         gate,
         traffic,
         address,
+        pacing,
       );
       tally.accept(limited, via);
       parts.connections.add(limited);

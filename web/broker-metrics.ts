@@ -100,6 +100,21 @@ export class BrokerMetrics {
       "Persistent sessions dropped for being away longer than --session-expiry",
       () => tally.sessionsExpired,
     );
+    plain(
+      "publishes_paced_total",
+      "PUBLISH packets that came past their client's --publish-rate, --publish-burst or --publish-bytes-rate and were read later (held, none dropped)",
+      () => tally.publishesPaced,
+    );
+    plain(
+      "publish_holds_total",
+      "Times a client's socket stopped being read for publishing past its budget",
+      () => tally.publishHolds,
+    );
+    gauge(
+      "clients_paced",
+      "Clients whose socket is not read now for publishing past their budget",
+      () => tally.clientsPaced,
+    );
     counter(
       "config_reloads_total",
       "Reloads of --auth and the TLS key and certificate (SIGHUP), by result: ok, or failed (nothing changed)",

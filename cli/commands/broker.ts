@@ -57,6 +57,15 @@ export const registerBrokerCommand: RegisterCommand = (program: Command, io: Cli
       "--max-inbound-bytes <n>",
       "payload bytes of QoS 2 messages awaiting PUBREL, all sessions together (default 67108864)",
     )
+    .option(
+      "--publish-rate <n>",
+      "messages per second one client may publish; past it its socket is read later, nothing dropped (default 1000)",
+    )
+    .option("--publish-burst <n>", "messages one client may publish at once (default 20000)")
+    .option(
+      "--publish-bytes-rate <n>",
+      "bytes of messages per second one client may publish (default 4194304)",
+    )
     .option("--max-queued-messages <n>", "messages a persistent session may hold (default 1000)")
     .option("--max-retained <n>", "topics with a retained message the broker keeps (default 1000000)")
     .option(
