@@ -19,7 +19,14 @@ import {
   timeoutOptions,
 } from "./connection-limits.js";
 import { clientError, ProblemError, problemOf, sendProblem } from "./problem.js";
-import { checkRequest, type RequestRules, routeList, routeProblem, targetProblem } from "./route-check.js";
+import {
+  checkRequest,
+  type RequestRules,
+  routeList,
+  routeProblem,
+  serverMethods,
+  targetProblem,
+} from "./route-check.js";
 
 export interface HttpAppOptions {
   /** The largest body taken (fastify's default, 1 MiB, where none is given). */
@@ -56,7 +63,9 @@ export function httpApp(o: HttpAppOptions): HttpApp {
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
-    checkRequest(req, { ...o.rules, routes });
+    // OPTIONS * (RFC 9110 §9.3.7): what the server takes, answered here, as no route serves `*`.
+    if (checkRequest(req, { ...o.rules, routes }) === "server-options")
+      return reply.code(204).header("allow", serverMethods(routes)).send();
   });
   app.setErrorHandler((error, req, reply) => {
     const p = problemOf(error as Error, req);

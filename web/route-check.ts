@@ -3,7 +3,9 @@
  * make of every request before it reaches a route, in one order: a request target of a form the
  * server takes (400), a loopback Host name on a loopback bind (403), a path served here (404) and a
  * method it takes (405, with Allow), then the token (401) — a wrong path or method is wrong whoever
- * asks — and, once routed, a query parameter the route does not read (400 naming it).
+ * asks — and, once routed, a query parameter the route does not read (400 naming it). `OPTIONS *`,
+ * which asks what the server takes (RFC 9110 §9.3.7), is answered once the Host is judged: 204 with
+ * the methods of every route in `Allow`.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { shown } from "../protocol/shown.js";
@@ -79,6 +81,18 @@ export function methodsAt(routes: readonly string[], path: string): string[] {
   return [...methods].sort();
 }
 
+/**
+ * The methods the server takes on some path, for the `Allow` of `OPTIONS *`: those of `routes`, HEAD
+ * with GET, and OPTIONS, which it takes on `*` alone.
+ */
+export function serverMethods(routes: readonly string[]): string {
+  const methods = new Set<string>(["OPTIONS"]);
+  for (const r of routes) methods.add(r.split(" ")[0] ?? "");
+  if (methods.has("GET")) methods.add("HEAD");
+  methods.delete("");
+  return [...methods].sort().join(", ");
+}
+
 /** 404 for a path not served, 405 (with Allow) for a method the path does not take; else undefined. */
 export function routeProblem(
   routes: readonly string[],
@@ -115,17 +129,21 @@ export interface RequestRules {
 
 /**
  * The target's form, Host, then path and method, then the token: throws the first that is wrong. A proxied request
- * (auth.ts, isProxied) is judged as one from beyond loopback, on any bind.
+ * (auth.ts, isProxied) is judged as one from beyond loopback, on any bind. Returns `"server-options"`
+ * for `OPTIONS *` with a Host that passes: it asks about the server, not a path, and is answered
+ * whoever asks, like a 405's `Allow` (no route serves it: it was `404 no route OPTIONS *`).
  */
-export function checkRequest(req: FastifyRequest, rules: RequestRules): void {
+export function checkRequest(req: FastifyRequest, rules: RequestRules): "server-options" | undefined {
   checkTarget(req);
   const local = rules.loopback && !isProxied(req) && fromLoopback(req);
   checkHost(req, local, rules.host);
+  if (req.method === "OPTIONS" && req.raw.url === "*") return "server-options";
   // A request fastify routed has a path and method served here: the route list is matched (a
   // pattern compiled per route) only for the rest, not on every request.
   const wrong = req.is404 ? routeProblem(rules.routes, req.method, req.url, rules.servedHint) : undefined;
   if (wrong !== undefined) throw wrong;
   authorize(req, rules.token, local, rules.tokenFrom);
+  return undefined;
 }
 
 /**

@@ -5,7 +5,8 @@
  * was read as the query (`/api/nodes#x` was `query.x: is not a parameter`, `/#x` served the page,
  * `/api/nodes?q=n-0#x` searched for `n-0#x`). The broker's server answered a path that is not valid
  * percent-encoding in fastify's own JSON shape, not as a problem. Sent on raw sockets: fetch() drops a
- * fragment and cannot send `*`.
+ * fragment and cannot send `*`. `OPTIONS *` (RFC 9110 §9.3.7) is answered 204 with the methods the
+ * server takes in `Allow` (it was `404 no route OPTIONS *`).
  */
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,15 +43,16 @@ afterAll(async () => {
 interface Answer {
   readonly status: number;
   readonly type: string;
+  readonly allow?: string;
   readonly body: string;
 }
 
 /** `METHOD target` on a new connection; the status, content type and body the server wrote. */
-function exchange(port: number, method: string, target: string): Promise<Answer> {
+function exchange(port: number, method: string, target: string, auth = true, host = "127.0.0.1"): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const s = connect(port, "127.0.0.1", () =>
       s.write(
-        `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nConnection: close\r\n\r\n`,
+        `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${auth ? `Authorization: Bearer ${TOKEN}\r\n` : ""}Connection: close\r\n\r\n`,
       ),
     );
     let got = "";
@@ -64,6 +66,7 @@ function exchange(port: number, method: string, target: string): Promise<Answer>
       resolve({
         status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]),
         type: /^content-type: (.*)$/im.exec(head)?.[1] ?? "",
+        ...(/^allow: (.*)$/im.test(head) ? { allow: /^allow: (.*)$/im.exec(head)?.[1] ?? "" } : {}),
         body: got.slice(head.length + 4),
       });
     });
@@ -71,11 +74,23 @@ function exchange(port: number, method: string, target: string): Promise<Answer>
 }
 
 const servers = [
-  { name: "the fleet's web server", port: () => web.port },
-  { name: "a standalone broker's --http", port: () => brokerHttp.port },
+  { name: "the fleet's web server", port: () => web.port, allow: "DELETE, GET, HEAD, OPTIONS, POST, PUT" },
+  { name: "a standalone broker's --http", port: () => brokerHttp.port, allow: "GET, HEAD, OPTIONS" },
 ];
 
-describe.each(servers)("$name", ({ port }) => {
+describe.each(servers)("$name", ({ port, allow }) => {
+  it("answers OPTIONS * with 204 and the methods it takes in Allow, whoever asks", async () => {
+    for (const auth of [true, false]) {
+      const a = await exchange(port(), "OPTIONS", "*", auth);
+      expect([a.status, a.allow, a.body]).toEqual([204, allow, ""]);
+    }
+    // The Host is judged first, as on every request: a loopback bind takes loopback names only.
+    expect((await exchange(port(), "OPTIONS", "*", true, "evil.example")).status).toBe(403);
+    // OPTIONS on a path is still a method the path does not take.
+    const path = await exchange(port(), "OPTIONS", "/healthz");
+    expect([path.status, path.allow]).toEqual([405, "GET, HEAD"]);
+  });
+
   /** The 400 problem the server answered, with its detail. */
   async function refused(method: string, target: string): Promise<string> {
     const a = await exchange(port(), method, target);
