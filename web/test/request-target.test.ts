@@ -48,7 +48,13 @@ interface Answer {
 }
 
 /** `METHOD target` on a new connection; the status, content type and body the server wrote. */
-function exchange(port: number, method: string, target: string, auth = true, host = "127.0.0.1"): Promise<Answer> {
+function exchange(
+  port: number,
+  method: string,
+  target: string,
+  auth = true,
+  host = "127.0.0.1",
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const s = connect(port, "127.0.0.1", () =>
       s.write(
