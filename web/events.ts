@@ -10,6 +10,8 @@
  * One pass builds each batch for all clients. A view that names the nodes that changed (`node`
  * events, `node(id)`) costs a pass only those nodes; for another (the demo) the pass compares the
  * whole snapshot with the last batch, and only after the view said something changed.
+ * The last LOG_HISTORY log lines are kept whether or not a page is open, and each stream's `hello`
+ * carries them: a page opened (or reconnected) after a broker restart or a node's loss shows it.
  * Each client has a bounded buffer: its socket's pending bytes; a client past the bound is dropped
  * (it reconnects and re-reads `/api/nodes`), the others are unaffected. All timers via the Scheduler.
  */
@@ -34,6 +36,17 @@ export const CLIENT_BUFFER_BYTES = 1 << 20;
 export const MAX_EVENT_CLIENTS = 100;
 export const EVENT_STREAM_TYPE = "text/event-stream; charset=utf-8";
 const LOG_LINES_PER_BATCH = 200;
+/** Log lines kept for a page that opens later (`hello.log`): as many as the page keeps. */
+export const LOG_HISTORY = 200;
+
+/** A log line and its place in the order the fleet logged them. */
+interface Numbered {
+  readonly seq: number;
+  readonly line: LogLine;
+}
+
+/** A log line as the stream sends it. */
+type LogFrame = Pick<LogLine, "t" | "level" | "text">;
 
 export interface StreamStats {
   clients: number;
@@ -61,7 +74,11 @@ export class EventHub {
   private shown = new Map<string, string>();
   /** The nodes gone from the view since the last batch, which the pages are told of. */
   private gone: string[] = [];
-  private logs: LogLine[] = [];
+  /** Lines logged since the last batch, for the streams open (at most LOG_LINES_PER_BATCH). */
+  private logs: Numbered[] = [];
+  /** The last LOG_HISTORY lines logged, oldest first, streams open or not. */
+  private history: Numbered[] = [];
+  private logSeq = 0;
   private lastConvergence = "";
   private lastLatency = -1;
   private lastFleet = "";
@@ -109,7 +126,10 @@ export class EventHub {
         if (this.clients.size > 0) this.named.add(id);
       }),
       source.on("log", (line) => {
-        if (this.clients.size > 0 && this.logs.length < LOG_LINES_PER_BATCH) this.logs.push(line);
+        const n = { seq: this.logSeq++, line };
+        this.history.push(n);
+        if (this.history.length > LOG_HISTORY) this.history.shift();
+        if (this.clients.size > 0 && this.logs.length < LOG_LINES_PER_BATCH) this.logs.push(n);
       }),
     ];
     this.timers = [
@@ -160,7 +180,10 @@ export class EventHub {
     };
     res.on("close", gone);
     res.on("error", gone);
-    this.send(res, frame("hello", { fleet: fleetOf(this.source, this.kind), pingMs: this.pingMs }));
+    this.send(
+      res,
+      frame("hello", { fleet: fleetOf(this.source, this.kind), pingMs: this.pingMs, log: this.logSoFar() }),
+    );
     // The whole list may be kept a moment (list-body.ts): what changed since it was built comes now,
     // so the page that reads it next ends with the fleet as it is.
     const ids = this.catchUp?.() ?? [];
@@ -217,6 +240,17 @@ export class EventHub {
     return out;
   }
 
+  /**
+   * The lines kept, oldest first, but those waiting for the next batch: that batch brings them to
+   * this stream too, and they would show twice.
+   */
+  private logSoFar(): LogFrame[] {
+    const before = this.logs[0]?.seq ?? this.logSeq;
+    const lines: LogFrame[] = [];
+    for (const { seq, line } of this.history) if (seq < before) lines.push(logOf(line));
+    return lines;
+  }
+
   /** What the first client starts from: it reads the nodes as they are now. */
   private baseline(): void {
     this.shown = new Map();
@@ -231,7 +265,7 @@ export class EventHub {
     if (this.logs.length > 0) {
       const lines = this.logs;
       this.logs = [];
-      this.broadcast(lines.map((l) => frame("log", { t: l.t, level: l.level, text: l.text })).join(""));
+      this.broadcast(lines.map((l) => frame("log", logOf(l.line))).join(""));
     }
     if (!this.dirty) return;
     this.dirty = false;
@@ -316,6 +350,10 @@ export class EventHub {
     this.stats.dropped++;
     res.destroy();
   }
+}
+
+function logOf(l: LogLine): LogFrame {
+  return { t: l.t, level: l.level, text: l.text };
 }
 
 function frame(event: string, data: unknown): string {

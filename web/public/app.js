@@ -203,6 +203,7 @@ events(
     hello: (d) => {
       store.streamBegan();
       store.setFleet(d.fleet);
+      store.setLog(d.log ?? []);
       if (pageKey === "fleet") document.title = `${d.fleet.title} · twinfleet`;
       void reloadNodes();
       void loadCharts();

@@ -156,6 +156,8 @@ export function fleetPage(store) {
       if (store.log.at(-1) !== lastLog) {
         // Only the new lines are added (newest first); the list keeps the last 30.
         const from = lastLog === undefined ? -1 : store.log.lastIndexOf(lastLog);
+        // Lines the server kept replaced the page's (a stream opened again): all are drawn anew.
+        if (from < 0) logBox.replaceChildren();
         const fresh = store.log.slice(from + 1).slice(-30);
         lastLog = store.log.at(-1);
         for (const l of fresh)

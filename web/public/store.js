@@ -117,6 +117,18 @@ export class Store {
     this.#emit();
   }
 
+  /**
+   * The lines the server kept (a stream's `hello`, oldest first): they take the place of those the
+   * page showed from then on, so a stream opened again shows none twice; the page's lines older than
+   * the first kept (from a server since restarted, or past what it keeps) stay above them.
+   */
+  setLog(lines) {
+    const first = lines[0];
+    const older = first === undefined ? this.log : this.log.filter((l) => l.t < first.t);
+    this.log = [...older, ...lines].slice(-200);
+    this.#emit();
+  }
+
   addLog(line) {
     this.log.push(line);
     if (this.log.length > 200) this.log.shift();
