@@ -41,6 +41,7 @@ import {
   type TwinRecord,
   viewOf,
   writeDesire,
+  writtenWhileAway,
 } from "./twin-record.js";
 import { bumpFollowedSources, bumpVersions } from "./twin-versions.js";
 import {
@@ -325,17 +326,12 @@ export class TwinRegistry {
     // A node's version never goes down while it is connected; across a reboot it may.
     const floor = fromNode ? t.sessionVersion : t.config?.version;
     if (floor !== undefined && msg.version < floor) {
-      return [
-        this.bad(
-          "stale-config",
-          topic,
-          `config version ${msg.version} is older than the twin's ${floor}`,
-          t.id,
-        ),
-      ];
+      const why = `config version ${msg.version} is older than the twin's ${floor}`;
+      return [this.bad("stale-config", topic, why, t.id)];
     }
     const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };
     const before = followed(t);
+    if (!retained) writtenWhileAway(t);
     const changed = !sameConfig(t.config, seen) || (fromNode && !sameConfig(t.nodeConfig, seen));
     this.inputs.touch(t);
     t.config = seen;

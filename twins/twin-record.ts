@@ -225,6 +225,16 @@ export function viewOf(t: TwinRecord, followers: readonly NodeId[]): Twin {
 
 const NO_SOURCES: readonly NodeId[] = Object.freeze([]);
 
+/**
+ * A config written now (not replayed) for `t`, which is away: not the node's own (a node puts its
+ * config back only after its `T1 1`, protocol §5.1). What it follows stays what the broker held
+ * before, the last of the node's this service knows, until the node takes the write: a service
+ * started while the node was away had heard none of its own, and showed the write as followed.
+ */
+export function writtenWhileAway(t: TwinRecord): void {
+  if (t.presence === "offline" && t.nodeConfig === undefined) t.nodeConfig = t.config;
+}
+
 /** Whom the node follows: its own last config, else the one the broker holds. */
 export function followed(t: TwinRecord): readonly NodeId[] {
   return (t.nodeConfig ?? t.config)?.sources ?? NO_SOURCES;

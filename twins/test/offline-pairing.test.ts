@@ -150,6 +150,40 @@ describe("pairing an offline node", () => {
     await until(() => t.get("A")?.pairing === "confirmed", "confirmed by the restarted service");
   });
 
+  it("after a twins restart, a pairing written while the node is away is not shown as what it follows", async () => {
+    await setup();
+    const dir = await dataDir();
+    let t = await fx.twins({ store: await jsonFileStore(dir) });
+    await node("B");
+    await node("C");
+    const a = await node("A");
+    await online(t, "A", "B", "C");
+    await t.pair("A", "C");
+    await until(() => t.get("A")?.pairing === "confirmed", "A follows C");
+    await a.stop();
+    await until(() => t.get("A")?.presence === "offline", "A offline");
+    // The restarted service never heard A publish its config: it has the broker's copy.
+    await t.close();
+    t = await fx.twins({ store: await jsonFileStore(dir) });
+    await until(() => t.get("A")?.presence === "offline" && t.get("A")?.config !== undefined, "A's copies");
+    expect(t.get("A")?.follows).toEqual(["C"]);
+    await t.pair("A", "B");
+    await until(() => t.get("A")?.config?.sources.length === 2, "the written config seen");
+    // The write is the desire, pending; A follows what it had (it showed C and B, B as a follower).
+    expect(t.get("A")).toMatchObject({
+      pairing: "pending",
+      desired: { sources: ["C", "B"] },
+      follows: ["C"],
+    });
+    expect(t.get("B")?.followers).toEqual([]);
+    // Once A takes it, it follows both.
+    const back = await node("A");
+    await until(() => back.state.sources.join() === "C,B", "A took C and B");
+    await until(() => t.get("A")?.pairing === "confirmed", "confirmed");
+    await until(() => t.get("A")?.follows.join() === "C,B", "A shown following C and B");
+    expect(t.get("B")?.followers).toEqual(["A"]);
+  });
+
   it("lets no stale low-version write replace the desire; the returning node is moved to it", async () => {
     await setup();
     const t = await fx.twins();
