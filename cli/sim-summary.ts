@@ -368,5 +368,8 @@ function kernelLine(r: Report): string {
 /** How the sessions lost ended, where the node can tell (a report written before these counts: nothing). */
 function lostBy(l: Report["link"]): string {
   if (l.disconnects === 0 || l.keepaliveTimeouts === undefined) return "";
-  return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker)`;
+  // The two later counts only where some session ended so: the line reads as before otherwise.
+  const tcp = l.tcpTimeouts ? `, ${l.tcpTimeouts} by TCP timeout` : "";
+  const power = l.powerCuts ? `, ${l.powerCuts} by power cut` : "";
+  return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker${tcp}${power})`;
 }
