@@ -2,6 +2,7 @@
  * What `twinfleet sim` prints of a run: the progress line while it runs and the summary at its end
  * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
  */
+
 import { heldJudgement } from "../fleet/joined-held.js";
 import { describeLoss } from "../fleet/loss-log.js";
 import {
@@ -19,6 +20,7 @@ import type { StallReport } from "../fleet/stall-report.js";
 import { threadDeathLine } from "../fleet/thread-death.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
+import { hoursColumn, hoursOf } from "./duration-text.js";
 
 /**
  * One progress line; `now` is the run's clock (for the settle's countdown), `previous` the line
@@ -26,7 +28,8 @@ import type { FaultOutcome } from "../sim/recovery.js";
  */
 export function progressLine(p: Progress, now: number, previous?: Progress): string {
   return [
-    `[${p.elapsedS.toFixed(0).padStart(4)} s ${p.phase.padEnd(6)}]`,
+    // Five digits: a day's run (86,400 s) keeps its column past 9,999 s.
+    `[${p.elapsedS.toFixed(0).padStart(5)} s${hoursColumn(p.elapsedS)} ${p.phase.padEnd(6)}]`,
     `registered ${p.registered}/${p.nodes}`,
     // The nodes online now, while a fault or an outage lasts or some node is still back from one
     // (it lost its connection and has not synced since); not once the run is done (its nodes are
@@ -128,7 +131,7 @@ ${lostLine}
   ${ok(q.nothingDiverged)} diverged       ${r.diverged}${faultLines(r)}${outageLines(r.brokerOutages ?? [])}${joinedLines(r)}${ownLines(r)}${pairingLine(r)}${outsideLine(r)}${clashLine(r)}${cutLine(r)}${virtualLine(r)}${kernelLine(r)}
        cpu            mean ${r.cpu.meanPct.toFixed(1)} %  p99 ${r.cpu.p99Pct.toFixed(1)} %  max ${r.cpu.maxPct.toFixed(1)} %
        link           ${r.link.retransmissions} retransmissions, ${r.link.timeouts} timeouts, ${r.link.disconnects} sessions lost${lostBy(r.link)}, ${r.link.reconnects} reconnects
-  ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}
+  ${ok(q.simulatorKeptUp)} simulator      lag p99 ${r.sim.lagP99Ms.toFixed(1)} ms  max ${r.sim.lagMaxMs.toFixed(1)} ms  ${r.sim.rssMB === null ? "" : `rss ${r.sim.rssMB.toFixed(0)} MB  `}${r.sim.wallS.toFixed(0)} s ${r.scenario.clock === "virtual" ? "virtual" : "wall"}${hoursOf(r.sim.wallS)}
 `;
 }
 
@@ -223,8 +226,8 @@ function faultLines(r: Report): string {
     const at = (f.atMs / 1000).toFixed(1);
     const span =
       f.kind === "loss" && f.durationMs === 0
-        ? `from ${at} s on`
-        : `at ${at} s for ${(f.durationMs / 1000).toFixed(1)} s`;
+        ? `from ${at} s${hoursOf(f.atMs / 1000)} on`
+        : `at ${at} s${hoursOf(f.atMs / 1000)} for ${(f.durationMs / 1000).toFixed(1)} s`;
     const what = `${f.kind}${f.pct !== undefined ? ` ${f.pct}%` : ""} ${span}`;
     if (f.error) return `       fault          ${what}: FAILED: ${f.error}`;
     const frozenAt = frozenAfterWait(f);
@@ -258,7 +261,7 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
   const lines = outages.map((o) => {
     const seen =
       o.shards === undefined ? "" : `, seen by shard${o.shards.length > 1 ? "s" : ""} ${o.shards.join(", ")}`;
-    const span = `at ${(o.atMs / 1000).toFixed(1)} s for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
+    const span = `at ${(o.atMs / 1000).toFixed(1)} s${hoursOf(o.atMs / 1000)} for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
     const after = o.back ? `${recovery(o)}; ` : "";
     const lost = o.retainedLost ?? 0;
     const put =
@@ -368,5 +371,8 @@ function kernelLine(r: Report): string {
 /** How the sessions lost ended, where the node can tell (a report written before these counts: nothing). */
 function lostBy(l: Report["link"]): string {
   if (l.disconnects === 0 || l.keepaliveTimeouts === undefined) return "";
-  return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker)`;
+  // The two later counts only where some session ended so: the line reads as before otherwise.
+  const tcp = l.tcpTimeouts ? `, ${l.tcpTimeouts} by TCP timeout` : "";
+  const power = l.powerCuts ? `, ${l.powerCuts} by power cut` : "";
+  return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker${tcp}${power})`;
 }

@@ -185,6 +185,9 @@ export interface Report {
     /** Of them, the ones the node's keepalive ping ended, and the ones the broker closed (absent from reports written before these counts). */
     readonly keepaliveTimeouts?: number;
     readonly closedByBroker?: number;
+    /** Of them, the ones the chip's TCP gave up and the ones a power cut ended (absent from reports written before these counts). */
+    readonly tcpTimeouts?: number;
+    readonly powerCuts?: number;
     /** Sessions that came up again after a loss (a node's CONNACK after an earlier one). */
     readonly reconnects: number;
     readonly oversizedDropped: number;

@@ -127,6 +127,10 @@ export interface MqttStats {
   keepaliveTimeouts: number;
   /** Sessions the broker ended: its FIN, or a reset to the node's segment, reached the node. */
   closedByBroker: number;
+  /** Sessions the chip's TCP ended: a segment's retransmissions went unanswered (`socket-timeout`). */
+  tcpTimeouts: number;
+  /** Sessions the power going ended (a power outage, a node powered off while connected). */
+  powerCuts: number;
   pings: number;
   packetsIn: number;
   packetsOut: number;
@@ -143,6 +147,8 @@ export function newMqttStats(): MqttStats {
     reconnects: 0,
     keepaliveTimeouts: 0,
     closedByBroker: 0,
+    tcpTimeouts: 0,
+    powerCuts: 0,
     pings: 0,
     packetsIn: 0,
     packetsOut: 0,

@@ -123,6 +123,7 @@ export class PubSubSession {
     this.connackTimer?.cancel();
     if (was === "connected") {
       this.stats.disconnects++;
+      this.stats.powerCuts++;
       this.o.sink({ type: "disconnected", node: this.o.node, at, reason: "power-off" });
     }
     this.mqtt = "disconnected";
@@ -391,6 +392,8 @@ export class PubSubSession {
     const cut = up && reason === "closed" && !this.answered; // metrics.ts, `unanswered`
     if (up) this.stats.disconnects++;
     if (up && reason === "closed") this.stats.closedByBroker++;
+    if (up && reason === "socket-timeout") this.stats.tcpTimeouts++;
+    if (up && reason === "power-off") this.stats.powerCuts++;
     this.mqtt = "disconnected";
     this.chip.drop(true, this.cpu.t);
     const node = this.o.node;

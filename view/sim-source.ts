@@ -115,6 +115,10 @@ export class SimSource implements ConsoleSource {
     return this.twins.nodes();
   }
 
+  settle(): void {
+    this.twins.settle();
+  }
+
   node(id: NodeId): ConsoleNode | undefined {
     return this.twins.node(id);
   }

@@ -215,6 +215,12 @@ export interface ConsoleSource {
   /** One node's summary, in O(1); offered by a source that emits `node` events. Optional. */
   node?(id: NodeId): ConsoleNode | undefined;
   /**
+   * Brings the nodes up to date with what the source put off until it is read, emitting their
+   * `node` events now: a reader that goes by those events (web/events.ts) calls it before it looks.
+   * Optional: a source that puts nothing off has none.
+   */
+  settle?(): void;
+  /**
    * The node the user is looking at (undefined when none): a source that has to fetch detail from
    * elsewhere (a worker) fetches only this one and emits `changed` when it arrives. Optional.
    */

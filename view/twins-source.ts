@@ -24,7 +24,8 @@ import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
 import { droppedLine, LiveFaults, memberLostLine, restartLine } from "./live-faults.js";
 import { LogBursts } from "./log-bursts.js";
-import { detailOf, identityOf, NodeList, syncOf, waitsOf } from "./node-list.js";
+import { detailOf, identityOf, NodeList, waitsOf } from "./node-list.js";
+import { NodeSync } from "./node-sync.js";
 import { OnlineFollowers } from "./online-followers.js";
 import { ShownVersions } from "./shown-versions.js";
 import {
@@ -35,7 +36,6 @@ import {
   type ConsoleFault,
   type ConsoleNode,
   type ConsoleSource,
-  type ConsoleSync,
   type ConvergenceSnapshot,
   type ForgetDone,
   type LatencySnapshot,
@@ -94,8 +94,8 @@ export class TwinsSource implements ConsoleSource {
    */
   private readonly listed = new NodeList();
   private built = false;
-  private report: ConvergenceReport | undefined;
-  private readonly status = new Map<NodeId, ConsoleSync>();
+  /** Sync from the convergence reports, carried in when the view is read (view/node-sync.ts). */
+  private readonly sync = new NodeSync();
   private readonly versions = new ShownVersions();
   private readonly detach: () => void;
   /** Nodes coming and going by the hundred: one line for the rest of a burst (view/log-bursts.ts). */
@@ -160,7 +160,8 @@ export class TwinsSource implements ConsoleSource {
         changed(t);
       },
       convergence: (report) => {
-        this.converged(report);
+        this.sync.received(report);
+        this.judged.moved();
         changed();
       },
       "twin-flapping": (t, withinMs) => {
@@ -209,12 +210,29 @@ export class TwinsSource implements ConsoleSource {
 
   nodes(): readonly ConsoleNode[] {
     this.build();
+    this.settle();
     return this.listed.all();
   }
 
   node(id: NodeId): ConsoleNode | undefined {
     this.build();
+    this.settle();
     return this.listed.get(id);
+  }
+
+  /**
+   * Carries the latest convergence report into the nodes' sync, telling the nodes whose sync moved
+   * (`node` events): done when the view is read, so once per reader's frame, not once per report.
+   */
+  settle(): void {
+    const moved = this.sync.settle();
+    if (moved === undefined || !this.built) return;
+    for (const id of moved) {
+      const n = this.listed.get(id);
+      if (!n) continue;
+      this.listed.put({ ...n, sync: this.sync.of(id) });
+      this.events.emit("node", id);
+    }
   }
 
   detail(id: NodeId): NodeDetail | undefined {
@@ -237,7 +255,8 @@ export class TwinsSource implements ConsoleSource {
 
   convergence(): ConvergenceSnapshot {
     this.build();
-    const report = this.report as ConvergenceReport;
+    this.settle();
+    const report = this.sync.report as ConvergenceReport;
     return {
       fraction: report.fraction,
       inSync: report.inSync,
@@ -331,7 +350,8 @@ export class TwinsSource implements ConsoleSource {
   private build(): void {
     if (this.built) return;
     this.built = true;
-    if (!this.report) this.converged(this.twins.convergence(), false);
+    if (this.sync.settle() === undefined && !this.sync.any) this.sync.apply(this.twins.convergence());
+    this.judged.moved();
     this.listed.reset(this.twins.list().map((t) => this.summary(t)));
   }
 
@@ -343,7 +363,7 @@ export class TwinsSource implements ConsoleSource {
       on: t.reported?.on ?? false,
       online: t.presence === "online",
       ...(t.presence === "unheard" ? { unheard: true } : {}),
-      sync: this.status.get(t.id) ?? "unknown",
+      sync: this.sync.of(t.id),
       version: this.versions.of(t.version, this.twins.generation),
       ...(changedAt !== undefined ? { changedAt } : {}),
       ...waitsOf(
@@ -368,26 +388,6 @@ export class TwinsSource implements ConsoleSource {
     this.pendingPairs.forget(id);
     this.judged.moved();
     if (this.built && this.listed.remove(id)) this.events.emit("node", id);
-  }
-
-  /** A new convergence report: the followers whose sync moved get new summaries. */
-  private converged(report: ConvergenceReport, tell = true): void {
-    this.report = report;
-    this.judged.moved();
-    const next = new Map<NodeId, ConsoleSync>();
-    for (const f of report.followers) next.set(f.id, syncOf(f.status));
-    const moved = new Set<NodeId>();
-    for (const [id, sync] of next) if (this.status.get(id) !== sync) moved.add(id);
-    for (const id of this.status.keys()) if (!next.has(id)) moved.add(id);
-    this.status.clear();
-    for (const [id, sync] of next) this.status.set(id, sync);
-    if (!tell || !this.built) return;
-    for (const id of moved) {
-      const n = this.listed.get(id);
-      if (!n) continue;
-      this.listed.put({ ...n, sync: this.status.get(id) ?? "unknown" });
-      this.events.emit("node", id);
-    }
   }
 
   /** A line for the log, after the summary of a burst under way (so the log stays in order); a sim's own too. */

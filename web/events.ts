@@ -218,6 +218,7 @@ export class EventHub {
       out.push(summaryOf(n));
     };
     if (this.byName) {
+      this.source.settle?.(); // its `node` events land in `named` now
       const ids = this.named;
       this.named = new Set();
       for (const id of ids) {

@@ -57,3 +57,18 @@ it("tells a virtual run's pace since the line before beside its pace since the s
   expect(progressLine(now, 0)).toContain("virtual ×208 real (399 s wall)");
   expect(progressLine({ ...now, elapsedS: 79_200 }, 0, before)).toMatch(/\(399 s wall\)$/);
 });
+
+it("keeps its column through a day's run and says the hours past the first", () => {
+  const at = (elapsedS: number) => progressLine({ ...base, elapsedS }, 0);
+  expect(at(30)).toMatch(/^\[ {3}30 s press \] {2}registered/);
+  expect(at(3600)).toMatch(/^\[ 3600 s \( 1 h {2}0 min\) press \] {2}registered/);
+  expect(at(10_800)).toMatch(/^\[10800 s \( 3 h {2}0 min\) press \] {2}registered/);
+  expect(at(86_415)).toMatch(/^\[86415 s \(24 h {2}0 min\) press \] {2}registered/);
+  // Past the first hour every line's figures start in one column.
+  const column = (line: string) => line.indexOf("registered");
+  expect(new Set([3600, 9000, 10_800, 45_000, 86_415].map((s) => column(at(s)))).size).toBe(1);
+  expect(column(at(9999))).toBe(column(at(10_000)));
+  // Before it, without the hours, as a run under an hour reads.
+  expect(column(at(30))).toBe(column(at(3599)));
+  expect(column(at(3599))).toBe(column(at(3600)) - " ( 1 h  0 min)".length);
+});
