@@ -10,13 +10,8 @@ import { generate, type IConnectPacket } from "mqtt-packet";
 import { encode, type NodeId, type Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
-import {
-  type ConnectFailure,
-  type DisconnectReason,
-  type MqttStats,
-  type NodeEventSink,
-  newMqttStats,
-} from "./metrics.js";
+import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
+import { newMqttStats } from "./metrics.js";
 import {
   isAckOfSubscription,
   PacketReader,
