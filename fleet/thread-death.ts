@@ -17,6 +17,8 @@ export interface ThreadDeath {
   readonly atS: number;
   /** A worker thread: how many nodes it ran (their final states are unknown, not judged for divergence). */
   readonly nodes?: number;
+  /** A fleet merged from shards (`twinfleet report merge`): the shard whose thread it was. */
+  readonly shard?: number;
 }
 
 /** Node's code for a worker thread ended at its heap limit (its `resourceLimits`, or the process's). */
@@ -35,7 +37,20 @@ export function threadCause(e: unknown): { readonly reason: string; readonly out
 function whichThread(d: ThreadDeath): string {
   if (d.thread === "broker") return "the embedded broker's thread";
   const shard = d.thread.replace(/^worker-/, "");
-  return `worker thread ${shard}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
+  const of = d.shard !== undefined ? `shard ${d.shard}'s ` : "";
+  return `${of}worker thread ${shard}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
+}
+
+/**
+ * The shards' first thread death (their own start's seconds), named with its shard, for a fleet
+ * merged from them: each such shard ended there, and its line says so.
+ */
+export function shardsThreadDied(
+  shards: readonly { readonly shard: { readonly index: number }; readonly threadDied?: ThreadDeath }[],
+): { threadDied?: ThreadDeath } {
+  const all = shards.flatMap((s) => (s.threadDied ? [{ ...s.threadDied, shard: s.shard.index }] : []));
+  const first = all.sort((a, b) => a.atS - b.atS)[0];
+  return first !== undefined ? { threadDied: first } : {};
 }
 
 /** One line: which thread died, when and why, and that the run ended there. */
