@@ -7,7 +7,7 @@ import type { BrokerHost } from "./broker-host.js";
 
 /** A thread of the run that died: the report's `threadDied`. */
 export interface ThreadDeath {
-  /** `broker`, or `worker-N` (the shard of nodes it ran). */
+  /** `broker`, `broker-process` (`--broker-process`), or `worker-N` (the shard of nodes it ran). */
   readonly thread: string;
   /** What ended it, in words. */
   readonly reason: string;
@@ -36,6 +36,7 @@ export function threadCause(e: unknown): { readonly reason: string; readonly out
 /** Who it was, for a person: `the broker thread`, `worker thread 1 (500 nodes)`. */
 function whichThread(d: ThreadDeath): string {
   if (d.thread === "broker") return "the embedded broker's thread";
+  if (d.thread === "broker-process") return "the broker's process";
   const shard = d.thread.replace(/^worker-/, "");
   const of = d.shard !== undefined ? `shard ${d.shard}'s ` : "";
   return `${of}worker thread ${shard}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
@@ -90,13 +91,14 @@ export class ThreadDeaths {
  */
 export function runDeaths(
   run: { emit(e: "log", line: string, level: "error"): unknown; cut(): void },
-  broker: Pick<BrokerHost, "onDied">,
+  broker: Pick<BrokerHost, "onDied" | "kind">,
   elapsedS: () => number,
 ): ThreadDeaths {
   const deaths = new ThreadDeaths(elapsedS, (_, line) => {
     run.emit("log", line, "error");
     run.cut();
   });
-  broker.onDied?.((e) => deaths.died("broker", e));
+  const name = broker.kind === "process" ? "broker-process" : "broker";
+  broker.onDied?.((e) => deaths.died(name, e));
   return deaths;
 }
