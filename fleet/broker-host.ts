@@ -13,6 +13,7 @@ import { startable } from "../node/paths.js";
 import { after, type Scheduler } from "../node/scheduler.js";
 import { relayBrokerLine, WARN_LEVEL } from "./broker-log.js";
 import { BrokerThreadHost } from "./broker-thread.js";
+import { threadCause } from "./thread-death.js";
 
 /** `memory`: the in-memory broker of a virtual-time run (fleet/virtual.ts). */
 export type BrokerKind = "embedded" | "process" | "external" | "memory";
@@ -40,7 +41,7 @@ export interface BrokerHost {
   link?(address: string): MessagePort;
   /** Event-loop lag of the broker's own thread, when it runs in one of this process. */
   lag?(): { p99Ms: number; maxMs: number } | undefined;
-  /** A broker in a thread of this process: hears of that thread's death before close() (fleet/thread-death.ts). */
+  /** Hears of the death of its thread (one of this process), or of its process out of memory, before close() (fleet/thread-death.ts). */
   onDied?(listener: (e: Error) => void): void;
   close(): Promise<void>;
 }
@@ -148,6 +149,9 @@ export class ProcessBroker implements BrokerHost {
   readonly restartable = true;
   private child: ChildProcess | undefined;
   private port_ = 0;
+  /** Its stderr said its JS heap ran out (V8's fatal error), since its last start. */
+  private outOfMemory = false;
+  private readonly deathListeners: ((e: Error) => void)[] = [];
 
   /**
    * `logger` logs the warnings and errors the process writes once it listens (its full data directory,
@@ -191,6 +195,7 @@ export class ProcessBroker implements BrokerHost {
     const [command, ...before] = [...this.place.prefix, process.execPath];
     const child = spawn(command as string, [...before, ...args], { stdio: ["pipe", "ignore", "pipe"] });
     this.child = child;
+    this.outOfMemory = false;
     return new Promise((resolve, reject) => {
       let text = "";
       const fail = (why: string) => {
@@ -228,10 +233,11 @@ export class ProcessBroker implements BrokerHost {
     const lines = (chunk: string) => {
       const all = (partial + chunk).split("\n");
       partial = all.pop() ?? "";
-      if (!this.logger) return;
-      for (const line of all)
-        if (!(this.place.private === true && line.includes(EXPOSED)))
+      for (const line of all) {
+        if (threadCause(new Error(line)).outOfMemory) this.outOfMemory = true;
+        if (this.logger && !(this.place.private === true && line.includes(EXPOSED)))
           relayBrokerLine(this.logger, line, WARN_LEVEL);
+      }
     };
     lines(rest);
     child.stderr?.on("data", (chunk: Buffer) => lines(chunk.toString("utf8")));
@@ -247,10 +253,23 @@ export class ProcessBroker implements BrokerHost {
   private died(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.child !== child) return;
     this.child = undefined;
+    const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+    // V8's last words on its stderr: it ran out of memory (SIGABRT alone said nothing of why).
+    const why = this.outOfMemory
+      ? `${threadCause(new Error("heap out of memory")).reason}, ${how}; give it more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes`
+      : how;
     this.logger?.error(
-      { pid: child.pid, ...(signal !== null ? { signal } : { code }) },
-      `the broker process exited by itself (${signal !== null ? `killed by ${signal}` : `exit code ${code}`}): the run does not start it again, only a broker-restart fault does`,
+      { pid: child.pid, ...(signal !== null ? { signal } : { code }), outOfMemory: this.outOfMemory },
+      `the broker process exited by itself (${why}): the run does not start it again, only a broker-restart fault does`,
     );
+    // Out of memory it would die again at once: the run ends there (fleet/thread-death.ts).
+    if (this.outOfMemory)
+      for (const l of this.deathListeners) l(new Error(`${how}: JavaScript heap out of memory`));
+  }
+
+  /** Hears of the process dying out of memory (a kill, or a crash, is a broker outage the run measures). */
+  onDied(listener: (e: Error) => void): void {
+    this.deathListeners.push(listener);
   }
 
   /** The process's id while it runs. */

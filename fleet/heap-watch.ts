@@ -14,6 +14,7 @@ function who(thread: string): string {
   if (thread === "main") return "the main thread (twins service, collector)";
   if (thread === "broker") return "the embedded broker's thread";
   if (thread === "twins") return "the twins service";
+  if (thread === "broker-process") return "the broker's process";
   return `worker thread ${thread.replace(/^worker-/, "")}`;
 }
 

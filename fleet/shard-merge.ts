@@ -33,6 +33,7 @@ import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
 import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
 import { versions } from "./summarize.js";
 import { linkTotals } from "./tally.js";
+import { shardsThreadDied } from "./thread-death.js";
 
 /** How to merge: `partial` merges the shards that wrote a report when some did not (shard 1 must have). */
 export interface MergeOptions {
@@ -220,11 +221,11 @@ export function mergeShards(
     for (const k of Object.keys(twinsView) as (keyof typeof twinsView)[]) twinsView[k] += f.twinsView[k] ?? 0;
   });
   const link = linkTotals(files);
-  // A node following one whose shard wrote no report cannot be judged: its source's final state is
-  // unknown; nor a node of a shard stopped during the presses: its final state is from then.
+  // A node following one with no final state (its shard wrote no report, its thread died) cannot be
+  // judged; nor a node of a shard stopped during the presses: its final state is from then.
   const diverged = divergedNodes(finals, pairing, originated).filter(
     (id) =>
-      (pairing.get(id as NodeId) ?? []).every((s) => shardOf.has(s)) &&
+      (pairing.get(id as NodeId) ?? []).every((s) => finals.has(s)) &&
       stops.get(shardOf.get(id) ?? 0)?.duringPresses !== true,
   );
   const lines: ShardLine[] = files
@@ -302,6 +303,7 @@ export function mergeShards(
     faults: [],
     ...(outages.length > 0 ? { brokerOutages: outages } : {}),
     ...(stalls.length > 0 ? { stalls } : {}),
+    ...shardsThreadDied(files),
     ...mergeClashes(files, "sessionClashes"),
     ...mergeClashes(files, "sessionsCutAtConnack"),
     ...mergeHeld(
@@ -361,10 +363,7 @@ export function mergeShards(
   };
 }
 
-/**
- * The shards cut short (a signal stopped them): when, on shard 1's clock, and how far into the
- * presses; stopped during the presses when before their end (their nodes' final states are from then).
- */
+/** The shards cut short: when, on shard 1's clock, how far into the presses, whether during them. */
 function shardStops(
   files: readonly ShardFile[],
   offsetOf: ReadonlyMap<number, number>,

@@ -18,6 +18,7 @@ import type { SessionClashReport } from "./session-clashes.js";
 import { heldProblem } from "./shard-held.js";
 import type { ProbeRecord } from "./shard-probe.js";
 import type { StallReport } from "./stall-report.js";
+import type { ThreadDeath } from "./thread-death.js";
 
 export const SHARD_REPORT_FORMAT = "twinfleet-shard-report/1";
 
@@ -75,6 +76,8 @@ export interface ShardFile {
   readonly pressStartMs: number;
   readonly endMs: number;
   readonly cutShort: boolean;
+  /** One of its node threads died (fleet/thread-death.ts): the shard ended there, `cutShort` too. */
+  readonly threadDied?: ThreadDeath;
   /** This shard's nodes, and the sources each of them follows. */
   readonly nodes: readonly string[];
   readonly pairing: Readonly<Record<string, readonly string[]>>;

@@ -35,6 +35,7 @@ import { type ShardOpened, startShard } from "./shard-start.js";
 import { brokerSocket, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { fleetShape } from "./summarize.js";
 import { linkTotals, registrationTimes } from "./tally.js";
+import { ThreadDeaths } from "./thread-death.js";
 import { StoppableWaits } from "./waits.js";
 import { WindowCloser } from "./window-close.js";
 
@@ -79,6 +80,8 @@ export class ShardRun {
   private ending: string | undefined;
   private note: (line: string) => void = () => {};
   private stopTold: Timer | undefined;
+  /** Its node threads, once its start is done. */
+  private pool: ShardPool | undefined;
 
   private constructor(
     readonly opts: ResolvedFleetOptions,
@@ -142,17 +145,27 @@ export class ShardRun {
     const reach = followersReach(pairing);
     const local = (s: NodeId) => (reach.get(s) ?? []).filter((f) => mineSet.has(f));
     const localReach = new Map<NodeId, NodeId[]>(mine.map((s) => [s, local(s)]));
-    const timeOrigin = sched.wallNow() - sched.now();
+    const began = sched.now();
+    const timeOrigin = sched.wallNow() - began;
     const wall = (at: number) => Math.round((at + timeOrigin) * 1000) / 1000;
     const recorder = new PressRecords(wall);
     const collector = new Collector(localReach, undefined, recorder);
-    const lag = new LagMonitor();
+    // Its threads' heaps near their limits told before they die (fleet/heap-watch.ts).
+    const lag = new LagMonitor({}, undefined, note);
     const timers: Timer[] = [];
     const prefix = Prefix(opts.prefix);
     // Its own process stopped (SIGSTOP, a paused VM): what its client then saw is its stall, not the broker's.
     const stalls = hooks.stalls ?? stallWatchOf(sched);
     const opened: ShardOpened = {};
-    let pool: ShardPool | undefined;
+    // A node thread that dies ends the shard there, its report marked (fleet/thread-death.ts): it
+    // went on to its end without that thread's nodes, then failed with the bare error and no report.
+    const deaths = new ThreadDeaths(
+      () => (sched.now() - began) / 1000,
+      (_, line) => {
+        note(line);
+        this.stop("thread died");
+      },
+    );
     try {
       const { signal } = this.starting; // a stop during its start ends it there (fleet/shard-start.ts)
       const { keepaliveS } = profile.mqtt;
@@ -183,11 +196,14 @@ export class ShardRun {
       );
       const source = watch.source();
       const registeredAt = new Registrations(mine, source, collector.timeline, () => sched.now()).first;
-      pool = new ShardPool(
+      const startedAt = sched.now();
+      const pool = new ShardPool(
         opts.workers,
         routeShardReports({ events: (e) => collector.push(e), lag, error: note }),
+        undefined,
+        (shard, e, nodes) => deaths.died(`worker-${shard}`, e, nodes),
       );
-      const startedAt = sched.now();
+      this.pool = pool;
       const bootSpreadMs = Math.min(20_000, mine.length * 5);
       const { host, port } = brokerSocket(url);
       const threads = Math.min(Math.max(1, opts.workers), mine.length);
@@ -359,6 +375,7 @@ export class ShardRun {
         ...(told.stalls !== undefined ? { stalls: told.stalls } : {}),
         ...clashes.reportKeys(pressFrom),
         ...(held ? { held } : {}),
+        ...(deaths.first !== undefined ? { threadDied: deaths.first } : {}),
         timeline: wallTimeline(collector.timeline, wall),
       };
     } finally {
@@ -368,7 +385,7 @@ export class ShardRun {
       for (const t of timers) t.cancel();
       lag.stop();
       this.ending = "stopping its nodes";
-      await pool?.destroy().catch(() => {});
+      await this.pool?.destroy().catch(() => {});
       this.ending = "clearing its claim on its ids";
       await opened.claim?.close(); // once its nodes have gone
       this.ending = "ending its connection to the broker";

@@ -7,7 +7,7 @@ import type { BrokerHost } from "./broker-host.js";
 
 /** A thread of the run that died: the report's `threadDied`. */
 export interface ThreadDeath {
-  /** `broker`, or `worker-N` (the shard of nodes it ran). */
+  /** `broker`, `broker-process` (`--broker-process`), or `worker-N` (the shard of nodes it ran). */
   readonly thread: string;
   /** What ended it, in words. */
   readonly reason: string;
@@ -17,6 +17,8 @@ export interface ThreadDeath {
   readonly atS: number;
   /** A worker thread: how many nodes it ran (their final states are unknown, not judged for divergence). */
   readonly nodes?: number;
+  /** A fleet merged from shards (`twinfleet report merge`): the shard whose thread it was. */
+  readonly shard?: number;
 }
 
 /** Node's code for a worker thread ended at its heap limit (its `resourceLimits`, or the process's). */
@@ -34,8 +36,22 @@ export function threadCause(e: unknown): { readonly reason: string; readonly out
 /** Who it was, for a person: `the broker thread`, `worker thread 1 (500 nodes)`. */
 function whichThread(d: ThreadDeath): string {
   if (d.thread === "broker") return "the embedded broker's thread";
+  if (d.thread === "broker-process") return "the broker's process";
   const shard = d.thread.replace(/^worker-/, "");
-  return `worker thread ${shard}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
+  const of = d.shard !== undefined ? `shard ${d.shard}'s ` : "";
+  return `${of}worker thread ${shard}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
+}
+
+/**
+ * The shards' first thread death (their own start's seconds), named with its shard, for a fleet
+ * merged from them: each such shard ended there, and its line says so.
+ */
+export function shardsThreadDied(
+  shards: readonly { readonly shard: { readonly index: number }; readonly threadDied?: ThreadDeath }[],
+): { threadDied?: ThreadDeath } {
+  const all = shards.flatMap((s) => (s.threadDied ? [{ ...s.threadDied, shard: s.shard.index }] : []));
+  const first = all.sort((a, b) => a.atS - b.atS)[0];
+  return first !== undefined ? { threadDied: first } : {};
 }
 
 /** One line: which thread died, when and why, and that the run ended there. */
@@ -75,13 +91,14 @@ export class ThreadDeaths {
  */
 export function runDeaths(
   run: { emit(e: "log", line: string, level: "error"): unknown; cut(): void },
-  broker: Pick<BrokerHost, "onDied">,
+  broker: Pick<BrokerHost, "onDied" | "kind">,
   elapsedS: () => number,
 ): ThreadDeaths {
   const deaths = new ThreadDeaths(elapsedS, (_, line) => {
     run.emit("log", line, "error");
     run.cut();
   });
-  broker.onDied?.((e) => deaths.died("broker", e));
+  const name = broker.kind === "process" ? "broker-process" : "broker";
+  broker.onDied?.((e) => deaths.died(name, e));
   return deaths;
 }

@@ -22,6 +22,7 @@ import { partYoungGenerationMB } from "./part-young.js";
 import type { FleetRunEvents, Progress, RunPhase } from "./progress.js";
 import type { Report } from "./report.js";
 import { planFleet } from "./setup.js";
+import { threadCause, threadDeathLine } from "./thread-death.js";
 import { threadSource } from "./thread-source.js";
 import { type FleetPlan, prepareVirtualFleet, VirtualClock } from "./virtual.js";
 import { mergeParts } from "./virtual-merge.js";
@@ -201,13 +202,21 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
               assertNever(m);
           }
         });
-        w.on("error", (e) => reject(e));
+        // Its thread out of memory (or an uncaught error): which, when and why, in one line
+        // (fleet/thread-death.ts); it failed with V8's bare `Worker terminated due to reaching memory limit`.
+        w.on("error", (e) => {
+          const atS = Math.round((this.latest - this.startedAt) / 100) / 10;
+          const d = { thread: `worker-${k + 1}`, ...threadCause(e), atS, nodes: to - from };
+          reject(new Error(threadDeathLine(d)));
+        });
         w.on("exit", (code) => {
           if (results[k] === undefined)
             reject(new Error(`part ${k + 1} of ${n} ended (code ${code}) before its report`));
         });
       });
     });
+    // A part that dies while the launch is found is heard of below: not an unhandled rejection meanwhile.
+    ended.catch(() => {});
     try {
       // The nodes launch when the whole fleet's pairing has been desired, as in one thread: that
       // takes longer than any part's, and is found here on a twins service of the whole fleet.

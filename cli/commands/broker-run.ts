@@ -9,6 +9,7 @@ import {
   hashPassword,
   runBrokerCommand,
 } from "../../broker/index.js";
+import { watchOwnHeap } from "../../fleet/heap-watch.js";
 import { bindMessage, exposureWarning } from "../bind.js";
 import { twinsStoreIn } from "../data-dir-mixup.js";
 import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
@@ -45,6 +46,9 @@ export async function runBroker(
   const mixup = flags.data === undefined ? undefined : twinsStoreIn(flags.data);
   if (mixup !== undefined) logger.warn(mixup);
   const watch = exitOnStdinClose ? stdinClosed(logger) : undefined;
+  // Out of memory, V8 ends the process with its own fatal error: its heap near its limit is told
+  // first (a `sim --broker-process` run relays the line; it said nothing while the broker starved).
+  const heap = watchOwnHeap("broker-process", (line) => logger.warn(line));
   try {
     await runBrokerCommand(brokerFlags, {
       logger,
@@ -76,6 +80,7 @@ export async function runBroker(
       },
     });
   } finally {
+    heap.stop();
     watch?.release();
   }
 }

@@ -12,6 +12,7 @@ import type { FleetOptions } from "../../fleet/options.js";
 import { parseShardSpec } from "../../fleet/shard-plan.js";
 import { writeShardFile } from "../../fleet/shard-report.js";
 import { ShardRun } from "../../fleet/shard-run.js";
+import { threadDeathLine } from "../../fleet/thread-death.js";
 import type { Env } from "../connection.js";
 import { takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
@@ -83,7 +84,13 @@ export async function runSimShard(
       io.stderr(
         `twinfleet sim: shard ${spec.index}/${spec.count}: its own process did not run for a while (this shard's nodes and in-shard pairs; \`twinfleet report merge\` tells the fleet's):${stallLines(file.stalls, "the shard")}\n`,
       );
-    if (file.cutShort) io.exit?.(cutShortExit);
+    // A node thread that died: a failure of the shard (exit 1), not a cut asked for.
+    if (file.threadDied !== undefined) {
+      io.stderr(
+        `twinfleet sim: shard ${spec.index}/${spec.count}: ${threadDeathLine(file.threadDied)}; the shard report (${raw.shardReport}) holds what was measured until then (threadDied, cutShort)\n`,
+      );
+      io.exit?.(1);
+    } else if (file.cutShort) io.exit?.(cutShortExit);
   } finally {
     process.off("SIGINT", onSigint);
     for (const s of STOP_SIGNALS) process.off(s, onSigint);
