@@ -47,8 +47,10 @@ it.runIf(existsSync("/proc/self/fd"))(
     tmux.start(
       `sh -c 'echo $$ > ${pidFile}; ${cliCommand()} ${monitor} </dev/null >${out} 2>&1; echo $? > ${rc}'`,
     );
-    await expect.poll(() => existsSync(pidFile), { timeout: 30_000 }).toBe(true);
-    const pid = Number(readFileSync(pidFile, "utf8"));
+    // The file is made by the shell's redirection before its echo writes the pid: wait for the line.
+    const shellPid = () => (existsSync(pidFile) ? readFileSync(pidFile, "utf8").trim() : "");
+    await expect.poll(() => /^\d+$/.test(shellPid()), { timeout: 30_000 }).toBe(true);
+    const pid = Number(shellPid());
     // The shell's pid is the monitor's parent's: its child, once it runs.
     const child = () => {
       const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
