@@ -13,7 +13,7 @@ import { startable } from "../node/paths.js";
 import { after, type Scheduler } from "../node/scheduler.js";
 import { relayBrokerLine, WARN_LEVEL } from "./broker-log.js";
 import { BrokerThreadHost } from "./broker-thread.js";
-import { threadCause } from "./thread-death.js";
+import { OUT_OF_MEMORY_REASON, saysOutOfMemory } from "./thread-death.js";
 
 /** `memory`: the in-memory broker of a virtual-time run (fleet/virtual.ts). */
 export type BrokerKind = "embedded" | "process" | "external" | "memory";
@@ -234,7 +234,7 @@ export class ProcessBroker implements BrokerHost {
       const all = (partial + chunk).split("\n");
       partial = all.pop() ?? "";
       for (const line of all) {
-        if (threadCause(new Error(line)).outOfMemory) this.outOfMemory = true;
+        if (saysOutOfMemory(line)) this.outOfMemory = true;
         if (this.logger && !(this.place.private === true && line.includes(EXPOSED)))
           relayBrokerLine(this.logger, line, WARN_LEVEL);
       }
@@ -256,7 +256,7 @@ export class ProcessBroker implements BrokerHost {
     const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     // V8's last words on its stderr: it ran out of memory (SIGABRT alone said nothing of why).
     const why = this.outOfMemory
-      ? `${threadCause(new Error("heap out of memory")).reason}, ${how}; give it more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes`
+      ? `${OUT_OF_MEMORY_REASON}, ${how}; give it more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes`
       : how;
     this.logger?.error(
       { pid: child.pid, ...(signal !== null ? { signal } : { code }), outOfMemory: this.outOfMemory },

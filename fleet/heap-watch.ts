@@ -5,18 +5,10 @@
  */
 import { HeapLive, type HeapReading } from "../node/heap-live.js";
 import { semiSpaceAskedMB } from "./part-young.js";
+import { threadName } from "./thread-death.js";
 
 /** Live heap past this share of the limit: the thread is near its end. */
 export const HEAP_WARN_SHARE = 0.8;
-
-/** Who it is, for a person (the names of the report's `sim.threads`). */
-function who(thread: string): string {
-  if (thread === "main") return "the main thread (twins service, collector)";
-  if (thread === "broker") return "the embedded broker's thread";
-  if (thread === "twins") return "the twins service";
-  if (thread === "broker-process") return "the broker's process";
-  return `worker thread ${thread.replace(/^worker-/, "")}`;
-}
 
 /** V8's semi-space when none is asked for (MB, 64-bit). */
 const SEMI_SPACE_DEFAULT_MB = 16;
@@ -51,7 +43,7 @@ export class HeapWatch {
     this.warned.add(thread);
     const pct = Math.round((r.liveMB / limitMB) * 100);
     this.warn(
-      `${who(thread)}: its JS heap holds ${r.liveMB} MB after a full collection, ${pct} % of its ${limitMB} MB limit: it will slow down, then die out of memory; give the process more heap (NODE_OPTIONS=--max-old-space-size=MB) or run fewer nodes`,
+      `${threadName(thread)}: its JS heap holds ${r.liveMB} MB after a full collection, ${pct} % of its ${limitMB} MB limit: it will slow down, then die out of memory; give the process more heap (NODE_OPTIONS=--max-old-space-size=MB) or run fewer nodes`,
     );
   }
 }

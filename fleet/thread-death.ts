@@ -24,22 +24,37 @@ export interface ThreadDeath {
 /** Node's code for a worker thread ended at its heap limit (its `resourceLimits`, or the process's). */
 const OUT_OF_MEMORY = "ERR_WORKER_OUT_OF_MEMORY";
 
+/** A thread's end at its heap limit, in words. */
+export const OUT_OF_MEMORY_REASON = "out of memory: its JS heap reached its limit";
+
+/** Whether `text` (a Worker's error, V8's last line on a process's stderr) says the JS heap ran out. */
+export function saysOutOfMemory(text: string): boolean {
+  return /reaching memory limit|heap out of memory/i.test(text);
+}
+
 /** The cause of a thread's end, from what its Worker (or piscina's task) rejected or emitted with. */
 export function threadCause(e: unknown): { readonly reason: string; readonly outOfMemory: boolean } {
   const err = e instanceof Error ? e : new Error(String(e));
   const code = (err as { code?: unknown }).code;
-  if (code === OUT_OF_MEMORY || /reaching memory limit|heap out of memory/i.test(err.message))
-    return { reason: "out of memory: its JS heap reached its limit", outOfMemory: true };
+  if (code === OUT_OF_MEMORY || saysOutOfMemory(err.message))
+    return { reason: OUT_OF_MEMORY_REASON, outOfMemory: true };
   return { reason: err.message === "" ? err.name : err.message, outOfMemory: false };
 }
 
-/** Who it was, for a person: `the broker thread`, `worker thread 1 (500 nodes)`. */
+/** A thread of the run (the names of the report's `sim.threads`), for a person. */
+export function threadName(thread: string): string {
+  if (thread === "main") return "the main thread (twins service, collector)";
+  if (thread === "broker") return "the embedded broker's thread";
+  if (thread === "twins") return "the twins service";
+  if (thread === "broker-process") return "the broker's process";
+  return `worker thread ${thread.replace(/^worker-/, "")}`;
+}
+
+/** Who it was, for a person: `the embedded broker's thread`, `shard 2's worker thread 1 (500 nodes)`. */
 function whichThread(d: ThreadDeath): string {
-  if (d.thread === "broker") return "the embedded broker's thread";
-  if (d.thread === "broker-process") return "the broker's process";
-  const shard = d.thread.replace(/^worker-/, "");
+  if (!d.thread.startsWith("worker-")) return threadName(d.thread);
   const of = d.shard !== undefined ? `shard ${d.shard}'s ` : "";
-  return `${of}worker thread ${shard}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
+  return `${of}${threadName(d.thread)}${d.nodes !== undefined ? ` (${d.nodes} nodes)` : ""}`;
 }
 
 /**
