@@ -19,11 +19,6 @@ export class NodeSync {
     return this.applied;
   }
 
-  /** Whether any report was received. */
-  get any(): boolean {
-    return this.applied !== undefined || this.unsettled !== undefined;
-  }
-
   of(id: NodeId): ConsoleSync {
     return this.status.get(id) ?? "unknown";
   }

@@ -350,7 +350,8 @@ export class TwinsSource implements ConsoleSource {
   private build(): void {
     if (this.built) return;
     this.built = true;
-    if (this.sync.settle() === undefined && !this.sync.any) this.sync.apply(this.twins.convergence());
+    this.sync.settle();
+    if (this.sync.report === undefined) this.sync.apply(this.twins.convergence());
     this.judged.moved();
     this.listed.reset(this.twins.list().map((t) => this.summary(t)));
   }
