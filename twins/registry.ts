@@ -7,10 +7,7 @@
 import {
   aboveCeiling,
   assertNever,
-  type ConfigMessage,
-  compareStamps,
   decodeAsNodeReads,
-  formatStamp,
   isProtocolError,
   type Message,
   NodeId,
@@ -22,35 +19,26 @@ import { BadInputTally, nodeOfTopic } from "./bad-input.js";
 import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
-import { crossedWrite } from "./crossed-writes.js";
-import { type RegistryEffect, updated } from "./effects.js";
+import type { RegistryEffect } from "./effects.js";
 import { FollowGraph } from "./follow-graph.js";
 import { Room } from "./forget.js";
 import { cutOff, NodePresence } from "./node-presence.js";
+import { believeReport, configOf, type ReadsDeps } from "./node-reads.js";
 import { type HeldReport, OriginWait } from "./origin-wait.js";
-import { configSeen, RETAINED_REGISTER, registerEffects } from "./register-effects.js";
+import { RETAINED_REGISTER, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
 import {
-  followed,
   newRecord,
   offlineUnheard,
   restoreRecord,
-  sameConfig,
   storedRecord,
   type TwinRecord,
   viewOf,
   writeDesire,
-  writtenWhileAway,
 } from "./twin-record.js";
-import { bumpFollowedSources, bumpVersions } from "./twin-versions.js";
-import {
-  type BadInput,
-  type BadInputReason,
-  badInputOfDrop,
-  type ReportedConfig,
-  type Twin,
-} from "./types.js";
+import { bumpVersions } from "./twin-versions.js";
+import { type BadInput, type BadInputReason, badInputOfDrop, type Presence, type Twin } from "./types.js";
 
 export class TwinRegistry {
   private readonly twins = new Map<NodeId, TwinRecord>();
@@ -61,6 +49,14 @@ export class TwinRegistry {
   private readonly room = new Room(this.twins, this.graph, this.inputs, (id) => this.bads.forget(id));
   private readonly originWait = new OriginWait();
   private readonly presence = new NodePresence(); // status, restart: twins/node-presence.ts
+  /** What a report or a config moves (twins/node-reads.ts). */
+  private readonly reads: ReadsDeps = {
+    twins: this.twins,
+    graph: this.graph,
+    inputs: this.inputs,
+    setCounter: this.setCounter,
+    bad: (...a) => this.bad(...a),
+  };
 
   /** `maxNodes`: the most twins messages from the wire may make (a store restores any number). */
   constructor(
@@ -105,6 +101,10 @@ export class TwinRegistry {
   get(id: NodeId): Twin | undefined {
     const t = this.twins.get(id);
     return t ? viewOf(t, this.graph.followers(t.id)) : undefined;
+  }
+  /** The twin's presence, no view made: what the convergence feed asks of every follower, every pass. */
+  presenceOf(id: NodeId): Presence | undefined {
+    return this.twins.get(id)?.presence;
   }
   list(): Twin[] {
     return this.ids().flatMap((id) => this.get(id) ?? []);
@@ -207,7 +207,10 @@ export class TwinRegistry {
       case "report":
         return this.refused(msg.node, topic) ?? this.report(msg, topic, now, retained);
       case "config":
-        return this.refused(msg.node, topic) ?? this.config(msg, topic, now, retained);
+        return (
+          this.refused(msg.node, topic) ??
+          configOf(this.ensure(msg.node), msg, topic, now, retained, this.reads)
+        );
       case "status":
         return (
           this.refused(msg.node, topic) ?? this.presence.status(this.ensure(msg.node), msg, now, retained)
@@ -265,86 +268,8 @@ export class TwinRegistry {
   }
 
   private judged(t: TwinRecord, h: HeldReport): RegistryEffect[] {
-    const out = this.believe(t, h);
+    const out = believeReport(t, h, this.reads);
     return putBackDue(t) ? [...out, { type: "put-back", node: t.id }] : out;
-  }
-
-  private believe(t: TwinRecord, { msg, topic, now, retained, replayed }: HeldReport): RegistryEffect[] {
-    const { stamp } = msg;
-    if (!this.graph.mayCarry(t, stamp)) {
-      const bad = this.bad(
-        "spoofed-origin",
-        topic,
-        retained
-          ? `stamp ${formatStamp(stamp)}: ${stamp.origin} is neither ${t.id} nor upstream of it under the configs the broker holds now; a retained report, written maybe before those changed or were cleared (an earlier run's leftover, whose sources a --fresh run cleared), or spoofed`
-          : `stamp ${formatStamp(stamp)}: ${stamp.origin} is neither ${t.id} nor upstream of it`,
-        t.id,
-      );
-      if (t.reported) return [bad];
-      // Nothing to protect: show what the broker holds (after a restart this is usually a stamp
-      // from a source the node has since left), flagged.
-      this.inputs.touch(t);
-      t.reported = { on: msg.on, stamp };
-      return [bad, updated(t.id, "report", replayed)];
-    }
-    // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets; one
-    // that jumps millions is shown but not carried to the nodes a set goes to.
-    const implausible = this.setCounter.see(stamp.counter, retained);
-    if (!retained) t.lastSeen = now; // a replayed retained copy is the broker's, not the node heard
-    const held = t.reported?.stamp;
-    const order = held === undefined ? 1 : compareStamps(stamp, held);
-    if (order === 0) return [];
-    // Not bad input: a retained replay after the live newer one, or a node that booted to an older
-    // state than it had (the broker lost its report): the twin's stays, and is put back (report()).
-    if (held !== undefined && order < 0) return [];
-    const out: RegistryEffect[] = [];
-    if (implausible !== undefined) {
-      out.push(this.bad("implausible-counter", topic, `${formatStamp(stamp)}: ${implausible}`, t.id));
-    }
-    this.inputs.touch(t);
-    t.reported = { on: msg.on, stamp };
-    const pending = t.desired.pendingSet;
-    if (pending && stamp.counter > pending.counter) {
-      // The node took a stamp after the set was sent: the set (or a newer event) reached it.
-      const { pendingSet: _done, ...rest } = t.desired;
-      t.desired = rest;
-      out.push({ type: "desired-changed", node: t.id });
-    }
-    out.push(updated(t.id, "report", replayed));
-    return out;
-  }
-
-  private config(msg: ConfigMessage, topic: string, now: number, retained: boolean): RegistryEffect[] {
-    const t = this.ensure(msg.node);
-    t.brokerConfig = true;
-    // Online, the config is the node's own (protocol §6): it is what the broker holds now, whatever
-    // its version. Otherwise (written by any client: not the node heard) an older one is stale.
-    const fromNode = t.presence === "online";
-    const crossed = fromNode ? undefined : crossedWrite(t, msg.version, msg.sources);
-    if (crossed !== undefined) return [crossed];
-    if (fromNode && !retained) t.lastSeen = now;
-    // A node's version never goes down while it is connected; across a reboot it may.
-    const floor = fromNode ? t.sessionVersion : t.config?.version;
-    if (floor !== undefined && msg.version < floor) {
-      const why = `config version ${msg.version} is older than the twin's ${floor}`;
-      return [this.bad("stale-config", topic, why, t.id)];
-    }
-    const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };
-    const before = followed(t);
-    if (!retained) writtenWhileAway(t);
-    const changed = !sameConfig(t.config, seen) || (fromNode && !sameConfig(t.nodeConfig, seen));
-    this.inputs.touch(t);
-    t.config = seen;
-    if (fromNode) {
-      t.nodeConfig = seen;
-      t.sessionVersion = Math.max(t.sessionVersion ?? 0, seen.version);
-    }
-    for (const s of msg.sources) t.formerSources.add(s);
-    this.graph.refollow(t, before);
-    bumpFollowedSources(this.twins, before, followed(t));
-    const out: RegistryEffect[] = changed ? [updated(t.id, "config", retained)] : [];
-    out.push(...configSeen(t, seen));
-    return out;
   }
 
   /** Twins shown online that sent nothing since `since`, taken offline (twins/unanswered.ts). */
