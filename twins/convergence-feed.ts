@@ -11,7 +11,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
 import { BoundedSeries } from "./series.js";
-import type { SeriesPoint } from "./types.js";
+import type { Presence, SeriesPoint } from "./types.js";
 
 export interface ConvergenceFeedDeps {
   readonly scheduler: Scheduler;
@@ -66,22 +66,31 @@ export class ConvergenceFeed {
     const now = this.deps.scheduler.now();
     this.lastAt = now;
     const report = this.deps.compute();
-    const online = this.onlineOf(report.followers);
-    const anyOnline = online === undefined ? undefined : online > 0;
+    // Whether any follower is online decides a point; how many only when one is added (the first
+    // online one usually ends the look: most passes add nothing).
+    const anyOnline = this.anyOnline(report.followers);
     if (sameStatuses(report.followers, this.lastFollowers) && anyOnline === this.lastAnyOnline) return;
     this.lastFollowers = report.followers;
     this.lastAnyOnline = anyOnline;
+    const online = anyOnline ? this.onlineOf(report.followers) : anyOnline === undefined ? undefined : 0;
     const { fraction, inSync, known } = report;
     this.series.push({ t: now, fraction, inSync, known, ...(online !== undefined ? { online } : {}) });
     this.deps.emit(report);
   }
 
-  /** The followers with a known status that are online now (as view/online-followers.ts counts them). */
-  private onlineOf(followers: readonly FollowerSync[]): number | undefined {
+  /** Is a follower with a known status online now? Undefined without a presence to ask. */
+  private anyOnline(followers: readonly FollowerSync[]): boolean | undefined {
     const isOnline = this.deps.online;
     if (isOnline === undefined) return undefined;
+    for (const f of followers) if (f.status !== "unknown" && isOnline(f.id)) return true;
+    return false;
+  }
+
+  /** The followers with a known status that are online now (as view/online-followers.ts counts them). */
+  private onlineOf(followers: readonly FollowerSync[]): number {
+    const isOnline = this.deps.online;
     let n = 0;
-    for (const f of followers) if (f.status !== "unknown" && isOnline(f.id)) n++;
+    if (isOnline) for (const f of followers) if (f.status !== "unknown" && isOnline(f.id)) n++;
     return n;
   }
 }
@@ -102,11 +111,13 @@ const CONVERGENCE_EVERY_MS = 100;
 
 /**
  * A service's feed over `registry`: recomputed at most every 100 ms, or `msPerTwin` a twin on a
- * larger fleet (each computation walks every twin); its points count the followers online.
+ * larger fleet (each computation walks every twin); its points count the followers online, asking
+ * each one's presence alone: a whole twin view made per follower per pass (its follows copied, its
+ * followers looked up) was most of what a report cost the service on a fleet that changes all the time.
  */
 export function fleetFeed(
   opts: { readonly scheduler: Scheduler; readonly historyCapacity: number },
-  registry: { readonly size: number; get(id: NodeId): { readonly presence: string } | undefined },
+  registry: { readonly size: number; presenceOf(id: NodeId): Presence | undefined },
   msPerTwin: number,
   owner: {
     convergence(): ConvergenceReport;
@@ -119,6 +130,6 @@ export function fleetFeed(
     capacity: opts.historyCapacity,
     compute: () => owner.convergence(),
     emit: (report) => owner.emit("convergence", report),
-    online: (id) => registry.get(id)?.presence === "online",
+    online: (id) => registry.presenceOf(id) === "online",
   });
 }
