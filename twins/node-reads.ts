@@ -52,7 +52,11 @@ export function believeReport(
   // Counted only once the report is believed, so a spoofed huge counter cannot inflate sets; one
   // that jumps millions is shown but not carried to the nodes a set goes to.
   const implausible = d.setCounter.see(stamp.counter, retained);
-  if (!retained) t.lastSeen = now; // a replayed retained copy is the broker's, not the node heard
+  // Heard only from a node online: a replayed retained copy is the broker's, and a report written on
+  // the topic of a node away is a control client's (this service's put-back coming back to it, a
+  // tool), not the node. Each made a node dead for hours look heard a moment ago, and kept one the
+  // broker's restart left unheard from being so (twins/node-presence.ts).
+  if (!retained && t.presence === "online") t.lastSeen = now;
   const held = t.reported?.stamp;
   const order = held === undefined ? 1 : compareStamps(stamp, held);
   if (order === 0) return [];
