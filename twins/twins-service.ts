@@ -271,6 +271,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.stopTimers();
     this.flapLog.flush();
     await this.link.close();
+    if (!this.opts.passive) this.saver.save(); // the last-seen dates as they stand (stored-dates.ts)
     await this.saver.close();
     await this.opts.store.close();
   }
@@ -355,6 +356,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "unheard":
           presenceMoved(e, this.moves);
           this.feed.schedule(); // the followers online (a point of the series when none were, or none are)
+          if (e.type === "offline") persist = true; // its last-seen date is final (stored-dates.ts)
           break;
         case "bad-input":
           this.badInputLog.log(e.input);
