@@ -124,7 +124,10 @@ function targetsOf(inputs: readonly ConvergenceInput[], index: ReadonlyMap<NodeI
   const comp = tarjan(g);
   // A graph node past the inputs stands for an offline input as its followers see it (followGraph).
   const real = (i: number): number => (i < inputs.length ? i : (g.ghostOf[i - inputs.length] as number));
-  const stampOf = (i: number): Stamp | undefined => (inputs[real(i)] as ConvergenceInput).stamp;
+  const stampOf =
+    g.ghostOf.length === 0
+      ? (i: number): Stamp | undefined => (inputs[i] as ConvergenceInput).stamp
+      : (i: number): Stamp | undefined => (inputs[real(i)] as ConvergenceInput).stamp;
 
   // Tarjan emits components so that every component reachable from C is emitted before C.
   const count = comp.start.length - 1;
@@ -218,35 +221,35 @@ function followGraph(
   index: ReadonlyMap<NodeId, number>,
   cut: boolean,
 ): Graph {
-  const ghostAt = new Map<number, number>();
+  let start = new Int32Array(inputs.length + 1);
+  const edges: number[] = [];
+  // A ghost's number is known when it is first needed: the inputs', then the ghosts' in that order.
+  let ghostAt: Map<number, number> | undefined;
   const ghostOf: number[] = [];
-  const out: number[][] = [];
   for (let i = 0; i < inputs.length; i++) {
-    const list: number[] = [];
     for (const s of (inputs[i] as ConvergenceInput).sources) {
       const j = index.get(s);
       if (j === undefined) continue;
       if (!cut || (inputs[j] as ConvergenceInput).offline !== true) {
-        list.push(j);
+        edges.push(j);
         continue;
       }
+      ghostAt ??= new Map();
       let ghost = ghostAt.get(j);
       if (ghost === undefined) {
         ghost = inputs.length + ghostOf.length;
         ghostAt.set(j, ghost);
         ghostOf.push(j);
       }
-      list.push(ghost);
+      edges.push(ghost);
     }
-    out.push(list);
-  }
-  const start = new Int32Array(inputs.length + ghostOf.length + 1);
-  const edges: number[] = [];
-  for (let i = 0; i < out.length; i++) {
-    for (const j of out[i] as number[]) edges.push(j);
     start[i + 1] = edges.length;
   }
-  start.fill(edges.length, inputs.length + 1);
+  if (ghostOf.length > 0) {
+    const longer = new Int32Array(inputs.length + ghostOf.length + 1).fill(edges.length);
+    longer.set(start);
+    start = longer;
+  }
   return { start, edges: Int32Array.from(edges), ghostOf: Int32Array.from(ghostOf) };
 }
 
