@@ -92,7 +92,8 @@ export class IncrementalConvergence {
     if (before === undefined && this.last.has(n.id)) return false;
     if (before === n) return true;
     const sameSources = before !== undefined && sameList(before.sources, n.sources);
-    if (sameSources && sameStamp(before.stamp, n.stamp)) return true;
+    const sameOffline = (before?.offline ?? false) === (n.offline ?? false);
+    if (sameSources && sameOffline && sameStamp(before.stamp, n.stamp)) return true;
     if (!sameSources) {
       if (before) this.unlink(before);
       this.link(n);

@@ -3,6 +3,7 @@
  * to date only for the twins touched since the last look: a pass over a large fleet visits what the
  * messages since the previous pass could have changed, not every twin.
  */
+import type { NodeId } from "../protocol/index.js";
 import type { ConvergenceInput } from "./convergence.js";
 import { convergenceInputOf, type TwinRecord } from "./twin-record.js";
 
@@ -36,6 +37,22 @@ export class ConvergenceInputs {
     if (t.inputTouched) return;
     t.inputTouched = true;
     this.touched.push(t.inputAt);
+  }
+
+  /**
+   * Twins whose presence moved in `fx` to or from offline: an offline node passes nothing on to its
+   * followers (twins/convergence.ts), so their statuses may move with it. Returns `fx`.
+   */
+  presenceMoved<E extends { readonly type: string; readonly node?: NodeId }>(
+    twins: ReadonlyMap<NodeId, TwinRecord>,
+    fx: E[],
+  ): E[] {
+    for (const e of fx) {
+      if (e.type !== "online" && e.type !== "offline" && e.type !== "unheard") continue;
+      const t = e.node === undefined ? undefined : twins.get(e.node);
+      if (t && (t.convergence?.offline ?? false) !== (t.presence === "offline")) this.touch(t);
+    }
+    return fx;
   }
 
   /** A twin forgotten: at the next look the ones after it move up, and that look starts afresh. */

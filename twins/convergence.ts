@@ -12,6 +12,11 @@ export interface ConvergenceInput {
   readonly stamp: Stamp | undefined;
   /** The sources of the node's reported config (what it actually follows). */
   readonly sources: readonly NodeId[];
+  /**
+   * The node is known to be cut off from the broker (its will or `T1 0` seen): it passes nothing on,
+   * so what is upstream of it reaches its followers only as far as its own last report.
+   */
+  readonly offline?: boolean;
 }
 
 /**
@@ -68,9 +73,61 @@ export function convergenceOf(nodes: readonly ConvergenceInput[], sorted: boolea
       inputs.push(n);
     } else inputs[i] = n;
   }
-  const g = followGraph(inputs, index);
+  const { g, real, stampOf, targets, cycle } = targetsOf(inputs, index, true);
+  // Only with a node offline can the cut graph differ from the whole one (full: computed on demand).
+  let full: Int32Array | undefined;
+
+  const followers: FollowerSync[] = [];
+  let inSync = 0;
+  let known = 0;
+  const order = sorted ? [...index.keys()].sort(byBytes).map((id) => index.get(id) as number) : undefined;
+  for (let k = 0; k < inputs.length; k++) {
+    const i = order ? (order[k] as number) : k;
+    const node = inputs[i] as ConvergenceInput;
+    if (node.sources.length === 0) continue;
+    const target = targets[i];
+    let status = statusOf(node.stamp, target);
+    if (status === "ahead" && g.ghostOf.length > 0) {
+      // Ahead of what can reach it, on a cycle an offline node broke: its event is on its way
+      // round and comes back once the cut heals, as any newer one beyond the cut reaches it then.
+      full ??= targetsOf(inputs, index, false).cycle;
+      if ((full[i] as number) > (cycle[i] as number)) status = "in-sync";
+    }
+    const own = node.stamp;
+    // Its known sources, in order, are its edges (an unknown one has no stamp to wait on).
+    let waitingOn: NodeId[] | undefined;
+    if (own !== undefined) {
+      for (let e = g.start[i] as number; e < (g.start[i + 1] as number); e++) {
+        const j = g.edges[e] as number;
+        const st = stampOf(j);
+        if (st !== undefined && compareStamps(st, own) > 0) {
+          waitingOn ??= [];
+          waitingOn.push((inputs[real(j)] as ConvergenceInput).id);
+        }
+      }
+    }
+    if (status !== "unknown") known++;
+    if (status === "in-sync") inSync++;
+    // Most followers wait on nobody: they share one empty list (a report is kept a while).
+    followers.push({ id: node.id, status, stamp: own, target, waitingOn: waitingOn ?? WAITING_ON_NONE });
+  }
+  return { followers, inSync, known, fraction: known === 0 ? 1 : inSync / known };
+}
+
+/**
+ * The graph and, by input number, each input's target (the newest stamp upstream of it, itself
+ * excluded) and `cycle`, the size of its strongly connected component (1: on no cycle). `cut`: an
+ * offline node passes on its own stamp only (followGraph); otherwise the whole graph.
+ */
+function targetsOf(inputs: readonly ConvergenceInput[], index: ReadonlyMap<NodeId, number>, cut: boolean) {
+  const g = followGraph(inputs, index, cut);
   const comp = tarjan(g);
-  const stampOf = (i: number): Stamp | undefined => (inputs[i] as ConvergenceInput).stamp;
+  // A graph node past the inputs stands for an offline input as its followers see it (followGraph).
+  const real = (i: number): number => (i < inputs.length ? i : (g.ghostOf[i - inputs.length] as number));
+  const stampOf =
+    g.ghostOf.length === 0
+      ? (i: number): Stamp | undefined => (inputs[i] as ConvergenceInput).stamp
+      : (i: number): Stamp | undefined => (inputs[real(i)] as ConvergenceInput).stamp;
 
   // Tarjan emits components so that every component reachable from C is emitted before C.
   const count = comp.start.length - 1;
@@ -110,40 +167,19 @@ export function convergenceOf(nodes: readonly ConvergenceInput[], sorted: boolea
     top2[ci] = second;
   }
 
-  const followers: FollowerSync[] = [];
-  let inSync = 0;
-  let known = 0;
-  const order = sorted ? [...index.keys()].sort(byBytes).map((id) => index.get(id) as number) : undefined;
-  for (let k = 0; k < inputs.length; k++) {
-    const i = order ? (order[k] as number) : k;
-    const node = inputs[i] as ConvergenceInput;
-    if (node.sources.length === 0) continue;
+  const targets: (Stamp | undefined)[] = new Array(inputs.length);
+  const cycle = new Int32Array(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
     const ci = comp.of[i] as number;
     let target = upstreamMax[ci];
-    if ((comp.start[ci + 1] as number) - (comp.start[ci] as number) > 1) {
+    cycle[i] = (comp.start[ci + 1] as number) - (comp.start[ci] as number);
+    if ((cycle[i] as number) > 1) {
       const other = top1[ci] === i ? top2[ci] : top1[ci];
       target = newest(target, other === undefined || other < 0 ? undefined : stampOf(other));
     }
-    const status = statusOf(node.stamp, target);
-    const own = node.stamp;
-    // Its known sources, in order, are its edges (an unknown one has no stamp to wait on).
-    let waitingOn: NodeId[] | undefined;
-    if (own !== undefined) {
-      for (let e = g.start[i] as number; e < (g.start[i + 1] as number); e++) {
-        const j = g.edges[e] as number;
-        const st = stampOf(j);
-        if (st !== undefined && compareStamps(st, own) > 0) {
-          waitingOn ??= [];
-          waitingOn.push((inputs[j] as ConvergenceInput).id);
-        }
-      }
-    }
-    if (status !== "unknown") known++;
-    if (status === "in-sync") inSync++;
-    // Most followers wait on nobody: they share one empty list (a report is kept a while).
-    followers.push({ id: node.id, status, stamp: own, target, waitingOn: waitingOn ?? WAITING_ON_NONE });
+    targets[i] = target;
   }
-  return { followers, inSync, known, fraction: known === 0 ? 1 : inSync / known };
+  return { g, real, stampOf, targets, cycle };
 }
 
 const WAITING_ON_NONE: readonly NodeId[] = Object.freeze([]);
@@ -164,24 +200,57 @@ function byBytes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The follow graph by node number: node i's known sources, in order, are edges[start[i]..start[i+1]). */
+/**
+ * The follow graph by node number: node i's known sources, in order, are edges[start[i]..start[i+1]).
+ * Nodes past the inputs are the offline inputs `ghostOf` names, as sources without sources.
+ */
 interface Graph {
   readonly start: Int32Array;
   readonly edges: Int32Array;
+  readonly ghostOf: Int32Array;
 }
 
-/** Each node's sources among the known nodes (a source no entry names adds nothing upstream). */
-function followGraph(inputs: readonly ConvergenceInput[], index: ReadonlyMap<NodeId, number>): Graph {
-  const start = new Int32Array(inputs.length + 1);
+/**
+ * Each node's sources among the known nodes (a source no entry names adds nothing upstream). An
+ * edge to an offline source goes to a node of its own with the source's stamp and no sources: the
+ * follower can have what the source held when it was cut off, not what came upstream of it since
+ * (docs/twins.md, "Convergence"). The offline node itself still follows its sources.
+ */
+function followGraph(
+  inputs: readonly ConvergenceInput[],
+  index: ReadonlyMap<NodeId, number>,
+  cut: boolean,
+): Graph {
+  let start = new Int32Array(inputs.length + 1);
   const edges: number[] = [];
+  // A ghost's number is known when it is first needed: the inputs', then the ghosts' in that order.
+  let ghostAt: Map<number, number> | undefined;
+  const ghostOf: number[] = [];
   for (let i = 0; i < inputs.length; i++) {
     for (const s of (inputs[i] as ConvergenceInput).sources) {
       const j = index.get(s);
-      if (j !== undefined) edges.push(j);
+      if (j === undefined) continue;
+      if (!cut || (inputs[j] as ConvergenceInput).offline !== true) {
+        edges.push(j);
+        continue;
+      }
+      ghostAt ??= new Map();
+      let ghost = ghostAt.get(j);
+      if (ghost === undefined) {
+        ghost = inputs.length + ghostOf.length;
+        ghostAt.set(j, ghost);
+        ghostOf.push(j);
+      }
+      edges.push(ghost);
     }
     start[i + 1] = edges.length;
   }
-  return { start, edges: Int32Array.from(edges) };
+  if (ghostOf.length > 0) {
+    const longer = new Int32Array(inputs.length + ghostOf.length + 1).fill(edges.length);
+    longer.set(start);
+    start = longer;
+  }
+  return { start, edges: Int32Array.from(edges), ghostOf: Int32Array.from(ghostOf) };
 }
 
 interface Components {

@@ -154,7 +154,7 @@ export class TwinRegistry {
       const t = this.twins.get(h.msg.node);
       return t ? this.judged(t, h) : [];
     });
-    return bumpVersions(this.twins, fx);
+    return this.shown(fx);
   }
 
   /** Twins whose report the broker did not replay since the subscription, or holds older. */
@@ -162,10 +162,15 @@ export class TwinRegistry {
     return [...this.twins.values()].filter((t) => putBackDue(t, true)).map((t) => t.id);
   }
 
+  /** The effects with their twins' versions bumped, a presence moved touched for convergence. */
+  private shown<E extends RegistryEffect>(fx: E[]): E[] {
+    return bumpVersions(this.twins, this.inputs.presenceMoved(this.twins, fx));
+  }
+
   /** Decodes and applies one message from the broker (`retained`: replayed for a new subscription). */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained = false) {
     const fx = this.apply(topic, payload, qos, now, retained); // twins forgotten for room come first
-    return bumpVersions(this.twins, this.room.drain(fx));
+    return this.shown(this.room.drain(fx));
   }
 
   private apply(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained: boolean) {
@@ -239,7 +244,7 @@ export class TwinRegistry {
     const answered = (t.reported?.stamp.counter ?? -1) > counter;
     t.desired = answered ? rest : { ...rest, pendingSet: { on, counter } };
     t.desiredKnown = true;
-    return bumpVersions(this.twins, [
+    return this.shown([
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
     ]);
@@ -249,7 +254,7 @@ export class TwinRegistry {
   setDesiredSources(id: NodeId, to: readonly NodeId[], version: number, from?: number): RegistryEffect[] {
     writeDesire(this.ensure(id), to, version, from ?? version, from === undefined);
     this.graph.sourcesChanged();
-    return bumpVersions(this.twins, [
+    return this.shown([
       { type: "updated", node: id, change: "desired" },
       { type: "desired-changed", node: id },
     ]);
@@ -274,17 +279,17 @@ export class TwinRegistry {
 
   /** Twins shown online that sent nothing since `since`, taken offline (twins/unanswered.ts). */
   unanswered(since: number): RegistryEffect[] {
-    return bumpVersions(this.twins, offlineUnheard(this.twins.values(), since));
+    return this.shown(offlineUnheard(this.twins.values(), since));
   }
 
   /** The broker restarted; the service connected to it at `since`: who sent nothing since is unheard. */
   brokerRestarted(since: number): RegistryEffect[] {
-    return bumpVersions(this.twins, this.presence.restarted(this.twins.values(), since));
+    return this.shown(this.presence.restarted(this.twins.values(), since));
   }
 
   /** Nodes cut off with a lost cluster member (twins/member-loss.ts): those online are unheard. */
   memberLost(ids: readonly NodeId[]): RegistryEffect[] {
-    return bumpVersions(this.twins, cutOff(ids.map((id) => this.twins.get(id))));
+    return this.shown(cutOff(ids.map((id) => this.twins.get(id))));
   }
 
   /** The bad input of a message naming a node not known while `maxNodes` are; undefined otherwise. */

@@ -247,9 +247,19 @@ export function followed(t: TwinRecord): readonly NodeId[] {
 export function convergenceInputOf(t: TwinRecord): ConvergenceInput {
   const stamp = t.reported?.stamp;
   const sources = followed(t);
+  const offline = t.presence === "offline";
   const last = t.convergence;
-  if (last !== undefined && last.stamp === stamp && last.sources === sources) return last;
-  const next: ConvergenceInput = { id: t.id, stamp, sources };
+  if (
+    last !== undefined &&
+    last.stamp === stamp &&
+    last.sources === sources &&
+    (last.offline ?? false) === offline
+  ) {
+    return last;
+  }
+  const next: ConvergenceInput = offline
+    ? { id: t.id, stamp, sources, offline }
+    : { id: t.id, stamp, sources };
   t.convergence = next;
   return next;
 }

@@ -93,7 +93,10 @@ export function renderConvergence(
   // Columns whose last sample had no follower online: the share there is the last-heard one
   // (a fleet stopped reads 100 %), so no bar is drawn but a gray band (glyphs.unjudged).
   const unjudged: (boolean | undefined)[] = new Array(cols).fill(undefined);
-  for (const p of c.history) {
+  // The share from before the window holds on into it: a fleet quiet for longer than the window
+  // has no point in it (the twins add one when a status moves), and its chart stood empty.
+  const before = c.history.filter((p) => p.t < start && p.known !== 0).at(-1);
+  for (const p of before === undefined ? c.history : [{ ...before, t: start }, ...c.history]) {
     // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
     if (p.t < start || p.t > now || p.known === 0) continue;
     const i = Math.min(cols - 1, Math.floor((p.t - start) / step));

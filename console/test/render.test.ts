@@ -98,6 +98,26 @@ describe("renderers", () => {
     expect(lat.join("\n")).not.toContain("100.0%");
   });
 
+  it("holds the share from before the window on through it: a quiet fleet's chart is not empty", () => {
+    // The twins add a point when a status moves: a fleet quiet for 5 minutes has none in the last 60 s.
+    const quiet = {
+      fraction: 0.75,
+      inSync: 6,
+      known: 8,
+      online: 8,
+      history: [
+        { t: 0, fraction: 1, known: 8, online: 8 },
+        { t: 10_000, fraction: 0.75, known: 8, online: 8 },
+      ],
+    };
+    const rows = renderConvergence(quiet, 300_000, 40, 8, ASCII).map(plain);
+    const bars = rows.slice(1, -1).map((r) => r.slice(5));
+    // Every column holds 75 % (on the axis from 70 %): a bar in the bottom row of each, none at the top.
+    expect(bars.at(-1)).toMatch(/^[^ ]{35}$/);
+    expect(bars[0]).toMatch(/^ {35}$/);
+    expect(rows.at(-2)?.slice(0, 4)).toBe(" 70%");
+  });
+
   it("says no follower is online to judge, rather than the last-heard 100 % of a fleet all offline", () => {
     const facts: HeaderFacts = {
       total: 100,

@@ -39,7 +39,7 @@ function randomStamp(rng: Rng, origins: readonly NodeId[]): Stamp | undefined {
   return { counter: Math.floor(rng() * 4), origin: pick(rng, origins) };
 }
 
-/** One random change: a report, a config (join, leave, split, follow an absent id), a node added or removed. */
+/** One random change: a report, a config (join, leave, split, follow an absent id), presence, a node added or removed. */
 function mutate(rng: Rng, fleet: Map<NodeId, ConvergenceInput>, fresh: () => NodeId): void {
   const ids = [...fleet.keys()];
   const target = pick(rng, ids);
@@ -57,9 +57,13 @@ function mutate(rng: Rng, fleet: Map<NodeId, ConvergenceInput>, fresh: () => Nod
     fleet.set(target, { ...node, sources: node.sources.slice(1) });
   } else if (r < 0.84) {
     fleet.set(target, { ...node, sources: [NodeId(`absent${Math.floor(rng() * 3)}`)] });
-  } else if (r < 0.92) {
+  } else if (r < 0.9) {
     const n = rng() < 0.3 ? NodeId(`absent${Math.floor(rng() * 3)}`) : fresh();
     fleet.set(n, { id: n, stamp: randomStamp(rng, [n, target]), sources: rng() < 0.8 ? [target] : [] });
+  } else if (r < 0.94) {
+    // The node cut off or back: an offline node passes nothing on (its own report only).
+    const { offline: _was, ...rest } = node;
+    fleet.set(target, node.offline === true ? rest : { ...rest, offline: true });
   } else if (r < 0.96) {
     fleet.delete(target);
   } else {

@@ -12,9 +12,14 @@ import { TwinRegistry } from "../registry.js";
 
 const ids = Array.from({ length: 12 }, (_, i) => `n${i}`);
 
-/** Every twin as the registry shows it now: its reported stamp and whom it follows. */
+/** Every twin as the registry shows it now: its reported stamp, whom it follows, offline or not. */
 function afresh(r: TwinRegistry): ConvergenceInput[] {
-  return r.list().map((t) => ({ id: t.id, stamp: t.reported?.stamp, sources: t.follows }));
+  return r.list().map((t) => ({
+    id: t.id,
+    stamp: t.reported?.stamp,
+    sources: t.follows,
+    ...(t.presence === "offline" ? { offline: true } : {}),
+  }));
 }
 
 function randomMessage(rng: () => number): [string, string] {

@@ -96,6 +96,60 @@ describe("computeConvergence", () => {
     expect(computeConvergence([node("solo", st(1, "solo"))]).followers).toEqual([]);
   });
 
+  it("ring of 8 with two members cut off: each reachable stretch is judged by what can reach it", () => {
+    // r1 … r8, each following the one before (r1 follows r8); r3 and r6 offline since (1,r1). Then
+    // r4 pressed (2,r4), reaching r5 and stopping at r6; r7 pressed (3,r7), reaching r8, r1 and r2
+    // and stopping at r3. Nothing newer than what r3 and r6 held can pass them, so every reachable
+    // member holds all it can have: the stretch behind a cut was read as behind, as was the
+    // stretch with the older press, and with a press in each stretch, no follower read in sync.
+    const s1 = st(1, "r1");
+    const s2 = st(2, "r4");
+    const s3 = st(3, "r7");
+    const held = { r1: s3, r2: s3, r3: s1, r4: s2, r5: s2, r6: s1, r7: s3, r8: s3 } as const;
+    const ring = (cut: boolean) =>
+      Object.entries(held).map(([id, stamp], i) => ({
+        ...node(id, stamp, `r${((i + 7) % 8) + 1}`),
+        ...(cut && (id === "r3" || id === "r6") ? { offline: true } : {}),
+      }));
+    expect(statuses(ring(true))).toEqual({
+      r1: "in-sync",
+      r2: "in-sync",
+      r3: "behind", // cut off, as last heard: r2 holds (3,r7), which it will get when back
+      r4: "in-sync",
+      r5: "in-sync",
+      r6: "behind",
+      r7: "in-sync",
+      r8: "in-sync",
+    });
+    expect(computeConvergence(ring(true))).toMatchObject({ inSync: 6, known: 8 });
+    // Everyone online (the cut healed, the presses not passed on yet): the ring is behind (3,r7).
+    expect(computeConvergence(ring(false))).toMatchObject({ inSync: 4, known: 8 });
+    // A press newer than anything in the ring, on its way to r5: r4 is ahead of what can reach it,
+    // on the ring the cut broke; the press comes round once the cut heals. Whole, r4 is ahead.
+    const lone = (cut: boolean) => ring(cut).map((n) => (n.id === "r4" ? { ...n, stamp: st(4, "r4") } : n));
+    expect(statuses(lone(true))).toMatchObject({ r4: "in-sync", r5: "behind" });
+    expect(statuses(lone(false))).toMatchObject({ r4: "ahead", r5: "behind" });
+    const r5 = computeConvergence(lone(true)).followers.find((f) => f.id === "r5");
+    expect(r5).toMatchObject({ target: st(4, "r4"), waitingOn: ["r4"] });
+  });
+
+  it("an offline source passes on its own last report, not what came upstream of it since", () => {
+    // C follows A follows B; B pressed (5,B) after A was cut off holding (1,B).
+    const nodes = (offline: boolean) => [
+      node("B", st(5, "B")),
+      { ...node("A", st(1, "B"), "B"), ...(offline ? { offline } : {}) },
+      node("C", st(1, "B"), "A"),
+    ];
+    expect(statuses(nodes(true))).toEqual({ A: "behind", C: "in-sync" });
+    expect(statuses(nodes(false))).toEqual({ A: "behind", C: "behind" });
+    // An offline source newer than its follower: the follower had it before the cut, and is behind.
+    const newer = [node("A", st(2, "A"), "B"), { ...node("B", st(7, "B")), offline: true }];
+    expect(statuses(newer)).toEqual({ A: "behind" });
+    // On no cycle, a follower newer than its offline source is the protocol's conflict still: ahead.
+    const conflict = [node("A", st(9, "A"), "B"), { ...node("B", st(7, "B")), offline: true }];
+    expect(statuses(conflict)).toEqual({ A: "ahead" });
+  });
+
   it("handles a chain longer than the call stack would allow", () => {
     const n = 20_000;
     const s = st(1, "n0");

@@ -137,10 +137,21 @@ function runs(points, outages, now) {
   return out;
 }
 
-/** One run: its area and line, or a dot for a lone point. */
+/**
+ * One run: its area and line, or a dot for a lone point. The line is drawn in steps: each point is
+ * the share from its time until the next (a change, or a sample), so it holds flat and moves upright
+ * at the next point. A slant from one point to the next drew shares no one measured between them
+ * (a fall from 100 % to 0 % over a minute, where the fleet was at 100 % until the last instant).
+ */
 function line(run, x, y) {
-  const pts = run.map((p) => `${x(p.t).toFixed(1)},${y(p.fraction).toFixed(1)}`);
-  if (pts.length === 1) {
+  const pts = run.flatMap((p, i) => {
+    const at = `${x(p.t).toFixed(1)},${y(p.fraction).toFixed(1)}`;
+    const prev = run[i - 1];
+    return prev === undefined || prev.fraction === p.fraction
+      ? [at]
+      : [`${x(p.t).toFixed(1)},${y(prev.fraction).toFixed(1)}`, at];
+  });
+  if (run.length === 1) {
     const [cx, cy] = pts[0].split(",");
     return s("circle", { cx, cy, r: 3, class: "dot" });
   }
