@@ -64,7 +64,7 @@ export async function openStore(
   }
   // The async persistence directly: the package's main export wraps it in a callback API that
   // aedes 1.x no longer accepts.
-  const [{ ClassicLevel }, { DAMAGED_STORE_HINT, IndexedLevelPersistence }, { LevelRepair }, recovery] =
+  const [{ ClassicLevel }, { damagedStoreHint, IndexedLevelPersistence }, { LevelRepair }, recovery] =
     await Promise.all([
       import("classic-level"),
       import("./level-store.js"),
@@ -79,7 +79,7 @@ export async function openStore(
     // Another broker's lock is not damage; a bad CURRENT or MANIFEST file is.
     // Opening writes (a new log and manifest): a full or read-only disk fails it.
     const hint = /corruption/i.test(cause)
-      ? `; ${DAMAGED_STORE_HINT}`
+      ? `; ${damagedStoreHint(cause)}`
       : /\block\b.*(temporarily unavailable|already held)/i.test(cause)
         ? "; another broker process holds it (`fuser -v DIR/LOCK` names it): stop that one, or give another --data"
         : isReadOnly(cause)

@@ -56,6 +56,22 @@ it("a damaged CURRENT file fails the start naming the directory and what to do",
   );
 });
 
+it("a copy missing a table file its manifest names (taken while the broker ran) says so", async () => {
+  await storeWithTable();
+  const tables = (await readdir(dir)).filter((f) => f.endsWith(".ldb"));
+  expect(tables.length).toBeGreaterThan(0);
+  // What a copy holds when a compaction removed a table between the copy's listing and its read.
+  await rm(join(dir, tables[0] ?? ""));
+  const failed = startBroker({ host: "127.0.0.1", port: 0, dataDir: dir });
+  await expect(failed).rejects.toThrow(
+    new RegExp(
+      `^data directory ${dir} cannot be opened as a LevelDB store: Corruption: 1 missing files; e\\.g\\.: .*\\.ldb; ` +
+        "table files its MANIFEST names are not there: a copy of a data directory taken while its broker ran " +
+        "\\(LevelDB replaced them during the copy\\), or files removed from it\\. Take the copy again with the broker stopped",
+    ),
+  );
+});
+
 it("a log damaged in the middle is opened, and the bytes LevelDB dropped are told", async () => {
   const first = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir });
   const c = await client(first.url);
