@@ -19,7 +19,7 @@ import {
   topicOf,
 } from "../protocol/index.js";
 import { BadInputTally, nodeOfTopic } from "./bad-input.js";
-import { newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
+import { configBehind, newBrokerSession, putBackDue, reportOnBroker } from "./broker-copy.js";
 import { brokerConfigLost, clearedEffects } from "./cleared.js";
 import { type ConvergenceChanges, ConvergenceInputs } from "./convergence-inputs.js";
 import { crossedWrite } from "./crossed-writes.js";
@@ -326,9 +326,12 @@ export class TwinRegistry {
     // A node's version never goes down while it is connected; across a reboot it may.
     const floor = fromNode ? t.sessionVersion : t.config?.version;
     if (floor !== undefined && msg.version < floor) {
+      const behind = configBehind(t, msg.version, floor, retained);
+      if (behind !== undefined) return behind;
       const why = `config version ${msg.version} is older than the twin's ${floor}`;
       return [this.bad("stale-config", topic, why, t.id)];
     }
+    if (!retained) t.brokerConfigLive = true;
     const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };
     const before = followed(t);
     if (!retained) writtenWhileAway(t);
