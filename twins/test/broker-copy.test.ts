@@ -90,7 +90,6 @@ describe("a node registering while the broker holds no config of it", () => {
 });
 
 describe("a config the broker holds older than the twin's", () => {
-  const C = NodeId("C");
   /** A follows B and C at version 2, confirmed, then went offline; the broker came back on an older store. */
   function restoredOnOlderStore(): TwinRegistry {
     const r = afterBrokerRestart();
