@@ -10,6 +10,7 @@ import { isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { StoreHealth } from "./figures.js";
+import { missingLog, missingLogMessage } from "./level-manifest.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { StoreStallWatch } from "./store-stall.js";
@@ -71,6 +72,9 @@ export async function openStore(
       import("./level-repair.js"),
       import("./level-recovery.js"),
     ]);
+  // Looked at before the open, which writes a new log and manifest (classic-level opens on its own
+  // in the tick after it is made).
+  const lostLog = await missingLog(dataDir);
   const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
   try {
     await db.open();
@@ -89,6 +93,7 @@ export async function openStore(
             : "";
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
+  if (lostLog !== undefined) logger?.warn({ dataDir, log: lostLog }, missingLogMessage(dataDir, lostLog));
   const loss = await recovery.recoveryLoss(dataDir);
   if (loss !== undefined)
     logger?.warn({ dataDir, droppedBytes: loss.bytes }, recovery.recoveryLossMessage(dataDir, loss));
