@@ -21,6 +21,22 @@ export const DAMAGED_STORE_HINT =
   "restore it from a backup, or move it away to start with an empty one (the retained messages, " +
   "sessions and wills it holds are lost)";
 
+/**
+ * What to do about a store whose manifest names table files that are not there. LevelDB replaces its
+ * table files as it compacts, so a copy of a directory taken while its broker ran (cp -a, tar, a
+ * backup tool) that reaches a table after the compaction removed it holds a manifest naming it: a
+ * file-by-file copy of a busy store, 0.2-0.3 s a file, came out so in 17 of 26 tries.
+ */
+export function damagedStoreHint(cause: string): string {
+  if (!/missing files/i.test(cause)) return DAMAGED_STORE_HINT;
+  return (
+    "table files its MANIFEST names are not there: a copy of a data directory taken while its broker ran " +
+    "(LevelDB replaced them during the copy), or files removed from it. Take the copy again with the broker " +
+    'stopped, or as docs/broker.md "Backing up the data directory" says; ' +
+    DAMAGED_STORE_HINT
+  );
+}
+
 /** This module's keys: when a persistent session's client was last seen (broker/session-expiry.ts). */
 const SEEN = "twinfleet-seen:";
 

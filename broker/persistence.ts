@@ -10,6 +10,7 @@ import { isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { StoreHealth } from "./figures.js";
+import { missingLog, missingLogMessage } from "./level-manifest.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { StoreStallWatch } from "./store-stall.js";
@@ -64,13 +65,16 @@ export async function openStore(
   }
   // The async persistence directly: the package's main export wraps it in a callback API that
   // aedes 1.x no longer accepts.
-  const [{ ClassicLevel }, { DAMAGED_STORE_HINT, IndexedLevelPersistence }, { LevelRepair }, recovery] =
+  const [{ ClassicLevel }, { damagedStoreHint, IndexedLevelPersistence }, { LevelRepair }, recovery] =
     await Promise.all([
       import("classic-level"),
       import("./level-store.js"),
       import("./level-repair.js"),
       import("./level-recovery.js"),
     ]);
+  // Looked at before the open, which writes a new log and manifest (classic-level opens on its own
+  // in the tick after it is made).
+  const lostLog = await missingLog(dataDir);
   const db = new ClassicLevel<string, Buffer>(dataDir, { valueEncoding: "buffer" });
   try {
     await db.open();
@@ -79,7 +83,7 @@ export async function openStore(
     // Another broker's lock is not damage; a bad CURRENT or MANIFEST file is.
     // Opening writes (a new log and manifest): a full or read-only disk fails it.
     const hint = /corruption/i.test(cause)
-      ? `; ${DAMAGED_STORE_HINT}`
+      ? `; ${damagedStoreHint(cause)}`
       : /\block\b.*(temporarily unavailable|already held)/i.test(cause)
         ? "; another broker process holds it (`fuser -v DIR/LOCK` names it): stop that one, or give another --data"
         : isReadOnly(cause)
@@ -89,6 +93,7 @@ export async function openStore(
             : "";
     throw new Error(`data directory ${dataDir} cannot be opened as a LevelDB store: ${cause}${hint}`);
   }
+  if (lostLog !== undefined) logger?.warn({ dataDir, log: lostLog }, missingLogMessage(dataDir, lostLog));
   const loss = await recovery.recoveryLoss(dataDir);
   if (loss !== undefined)
     logger?.warn({ dataDir, droppedBytes: loss.bytes }, recovery.recoveryLossMessage(dataDir, loss));

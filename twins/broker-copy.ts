@@ -24,7 +24,38 @@ export function newBrokerSession(twins: Iterable<TwinRecord>): void {
     t.brokerReport = undefined;
     t.brokerReportLive = false;
     t.brokerConfig = false;
+    t.brokerConfigLive = false;
   }
+}
+
+/**
+ * A config of the node older than the twin's knows (`floor`) came on its topic. Replayed for the
+ * subscription, with nothing written since, it is the broker's copy: the broker lost the newer one
+ * (a data directory restored from a backup, a durable broker that died before storing it). A node
+ * that boots reads its pairing from that copy, so it is as good as gone (twins/cleared.ts): a
+ * confirmed pairing is pending again, and the node, once online, is asked for its config and sent
+ * what it lacks. It was taken for bad input (`stale-config`) and the pairing left confirmed: nodes
+ * that lost power while the broker was put back on an older backup booted into the old pairing,
+ * shown in sync with the new one for good. Undefined for any other older config (bad input).
+ */
+export function configBehind(
+  t: TwinRecord,
+  version: number,
+  floor: number,
+  retained: boolean,
+): (ClearedEffect | { type: "config-behind"; node: NodeId; version: number; twin: number })[] | undefined {
+  if (!retained || t.brokerConfigLive) return undefined;
+  t.brokerConfig = false;
+  return [{ type: "config-behind", node: t.id, version, twin: floor }, ...brokerConfigLost(t)];
+}
+
+/** The line told for a config the broker holds older than the twin's. */
+export function configBehindLine(e: { node: NodeId; version: number; twin: number }): string {
+  return (
+    `twins: the broker holds an older config of ${e.node} than its twin (version ${e.version}, the twin's ${e.twin}: ` +
+    "it lost the newer one; a data directory restored from a backup?): a node that boots takes its pairing from it, " +
+    "so the pairing is pending until the node shows it, and sent to it once online"
+  );
 }
 
 /**

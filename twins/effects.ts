@@ -44,6 +44,8 @@ export type RegistryEffect =
     }
   /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */
   | { readonly type: "put-back"; readonly node: NodeId }
+  /** The broker holds an older config of the node than the twin (broker-copy.ts): told, the pairing pending. */
+  | { readonly type: "config-behind"; readonly node: NodeId; readonly version: number; readonly twin: number }
   | { readonly type: "forgotten"; readonly node: NodeId; readonly retired?: true };
 
 /** `node`'s `change`, flagged `replayed` when it stood before the service subscribed. */

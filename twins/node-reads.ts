@@ -6,6 +6,7 @@
  * (twins/registry.ts).
  */
 import { type ConfigMessage, compareStamps, formatStamp, type NodeId } from "../protocol/index.js";
+import { configBehind } from "./broker-copy.js";
 import type { ConvergenceInputs } from "./convergence-inputs.js";
 import { crossedWrite } from "./crossed-writes.js";
 import { type RegistryEffect, updated } from "./effects.js";
@@ -99,9 +100,12 @@ export function configOf(
   // A node's version never goes down while it is connected; across a reboot it may.
   const floor = fromNode ? t.sessionVersion : t.config?.version;
   if (floor !== undefined && msg.version < floor) {
+    const behind = configBehind(t, msg.version, floor, retained);
+    if (behind !== undefined) return behind;
     const why = `config version ${msg.version} is older than the twin's ${floor}`;
     return [d.bad("stale-config", topic, why, t.id)];
   }
+  if (!retained) t.brokerConfigLive = true;
   const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };
   const before = followed(t);
   if (!retained) writtenWhileAway(t);

@@ -15,6 +15,7 @@
  */
 import type { Logger } from "pino";
 import { formatStamp, type Message, type NodeId } from "../protocol/index.js";
+import { configBehindLine } from "./broker-copy.js";
 import { after, type Scheduler, type Timer } from "./clock.js";
 import type { TwinRegistry } from "./registry.js";
 
@@ -123,6 +124,11 @@ export class PutBack {
       "twins: the broker holds no report of nodes it had: putting their twins' back",
     );
     for (const node of nodes) this.one(node, false);
+  }
+
+  /** The broker's config of a node is older than the twin's: told (the pairing is pending again, and sent). */
+  configBehind(e: { node: NodeId; version: number; twin: number }): void {
+    this.deps.logger.info({ node: e.node, version: e.version, twin: e.twin }, configBehindLine(e));
   }
 
   /** The broker's report of `node` is older than the twin's: the twin's goes back. */

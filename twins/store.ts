@@ -10,7 +10,7 @@
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  */
 import { open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
@@ -121,7 +121,9 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     throw dataDirError(dir, err);
   }
   const file = join(dir, STORE_FILE);
-  const { lock, previous } = await holdDirectory(dir);
+  const { lock, previous, copied } = await holdDirectory(dir);
+  if (copied !== undefined)
+    logger?.info({ pid: copied.pid, written: copied.path }, copiedLockLine(lock, copied));
   try {
     await removeOrphanTemps(dir);
   } catch (e) {
@@ -237,13 +239,22 @@ const PRESENCE_LINE = "presence";
  * same way on such a lock. Resolves
  * to the lock file's path and, for a lock taken over, the presence its service recorded.
  */
-async function holdDirectory(dir: string): Promise<{ lock: string; previous?: PreviousHolder }> {
+async function holdDirectory(
+  dir: string,
+): Promise<{ lock: string; previous?: PreviousHolder; copied?: CopiedLock }> {
   const lock = join(dir, LOCK_FILE);
+  const here = await directoryId(dir);
   let previous: PreviousHolder | undefined;
+  let copied: CopiedLock | undefined;
   for (;;) {
     try {
-      await writeFile(lock, `${lockLine()}\n`, { flag: "wx" });
-      return { lock, ...(previous !== undefined ? { previous } : {}) };
+      const written = here === undefined ? "" : `${DIRECTORY_LINE} ${here} ${resolve(dir)}\n`;
+      await writeFile(lock, `${lockLine()}\n${written}`, { flag: "wx" });
+      return {
+        lock,
+        ...(previous !== undefined ? { previous } : {}),
+        ...(copied !== undefined ? { copied } : {}),
+      };
     } catch (e) {
       if (!isErrno(e, "EEXIST")) {
         // Made, then not written (a full disk): not left for the next start to take over.
@@ -257,6 +268,16 @@ async function holdDirectory(dir: string): Promise<{ lock: string; previous?: Pr
       () => undefined,
     );
     const { pid, identity } = lockWriter(text);
+    const writtenFor = directoryOf(text);
+    if (here !== undefined && writtenFor !== undefined && writtenFor.id !== here) {
+      // A copy's lock (cp -a, tar, a restored backup): its pid ran on the directory it was copied
+      // from, which this is not, and the presence it names is that directory's service's.
+      copied = { pid, path: writtenFor.path };
+      await rm(lock, { force: true }).catch((e: unknown) => {
+        throw asDataDirError(dir, e);
+      });
+      continue;
+    }
     if (lockHeld({ pid, identity }, writtenAt)) {
       throw new Error(
         `data directory ${dir} is in use by another twins service (pid ${pid}, ${lock}): two saving ` +
@@ -269,6 +290,46 @@ async function holdDirectory(dir: string): Promise<{ lock: string; previous?: Pr
       throw asDataDirError(dir, e);
     });
   }
+}
+
+/**
+ * The lock's line naming the directory it was written in: `directory <inode> <absolute path>`. A
+ * copy of the directory (cp -a, tar, rsync; a backup restored in its place or on another machine) is
+ * another directory, with another inode, while `mv` within a file system keeps it.
+ */
+const DIRECTORY_LINE = "directory";
+
+/** A lock written in another directory, of which this one is a copy: its writer's pid and that directory. */
+export interface CopiedLock {
+  readonly pid: number;
+  readonly path: string;
+}
+
+/** `dir`'s inode, as a decimal string (inodes may pass 2^53); undefined where the file system gives none. */
+async function directoryId(dir: string): Promise<string | undefined> {
+  const ino = await stat(dir, { bigint: true }).then(
+    (s) => s.ino,
+    () => 0n,
+  );
+  return ino === 0n ? undefined : ino.toString();
+}
+
+/** The directory a lock was written in (its `directory` line), if it names one. */
+function directoryOf(lockText: string): { id: string; path: string } | undefined {
+  for (const line of lockText.split("\n")) {
+    const m = /^directory (\d+) (.+)$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) return { id: m[1], path: m[2] };
+  }
+  return undefined;
+}
+
+/** The line told when a copy's lock is taken over. */
+export function copiedLockLine(lock: string, copied: CopiedLock): string {
+  return (
+    `twins: ${lock} was copied with the directory (a backup restored, a directory copied or moved to another machine): ` +
+    `it was written by pid ${copied.pid} in ${copied.path}, not here, so it holds nothing here and is taken over; ` +
+    "the presence it names is that directory's service's, left alone"
+  );
 }
 
 /** The presence a lock's service recorded (its last `presence` line), if whole. */

@@ -60,6 +60,8 @@ export interface TwinRecord {
   brokerReportLive: boolean;
   /** A config of the node was seen since the service subscribed: the broker holds one. */
   brokerConfig: boolean;
+  /** A config of the node was written since the subscription, not replayed for it. */
+  brokerConfigLive: boolean;
 }
 
 /** The desire of `t` as desire.ts judges it. */
@@ -147,6 +149,7 @@ export function newRecord(id: NodeId): TwinRecord {
     brokerReport: undefined,
     brokerReportLive: false,
     brokerConfig: false,
+    brokerConfigLive: false,
   };
 }
 

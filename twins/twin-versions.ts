@@ -8,7 +8,7 @@ import { sameSet } from "./desire.js";
 import type { TwinRecord } from "./twin-record.js";
 
 /** Changes that never touch what a twin shows (they are the service's own bookkeeping). */
-const UNSHOWN = new Set(["bad-input", "desired-changed", "reconcile", "put-back"]);
+const UNSHOWN = new Set(["bad-input", "desired-changed", "reconcile", "put-back", "config-behind"]);
 
 /** Each node an effect shows as changed moves to its next version, once; returns the effects. */
 export function bumpVersions<E extends { readonly type: string; readonly node?: NodeId }>(

@@ -344,6 +344,9 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "put-back":
           this.putBack.one(e.node);
           break;
+        case "config-behind": // the broker's config older than the twin's (twins/broker-copy.ts)
+          this.putBack.configBehind(e);
+          break;
         case "updated": {
           // A view is made for each report: none when nobody listens.
           const twin = this.listenerCount("twin-updated") > 0 ? this.registry.get(e.node) : undefined;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
+import { logRecords, manifestLogs } from "../level-manifest.js";
 import { recoveryLossIn } from "../level-recovery.js";
 import { startBroker } from "../server.js";
 import { client, closeAll } from "./helpers.js";
@@ -56,6 +57,22 @@ it("a damaged CURRENT file fails the start naming the directory and what to do",
   );
 });
 
+it("a copy missing a table file its manifest names (taken while the broker ran) says so", async () => {
+  await storeWithTable();
+  const tables = (await readdir(dir)).filter((f) => f.endsWith(".ldb"));
+  expect(tables.length).toBeGreaterThan(0);
+  // What a copy holds when a compaction removed a table between the copy's listing and its read.
+  await rm(join(dir, tables[0] ?? ""));
+  const failed = startBroker({ host: "127.0.0.1", port: 0, dataDir: dir });
+  await expect(failed).rejects.toThrow(
+    new RegExp(
+      `^data directory ${dir} cannot be opened as a LevelDB store: Corruption: 1 missing files; e\\.g\\.: .*\\.ldb; ` +
+        "table files its MANIFEST names are not there: a copy of a data directory taken while its broker ran " +
+        "\\(LevelDB replaced them during the copy\\), or files removed from it\\. Take the copy again with the broker stopped",
+    ),
+  );
+});
+
 it("a log damaged in the middle is opened, and the bytes LevelDB dropped are told", async () => {
   const first = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir });
   const c = await client(first.url);
@@ -96,6 +113,63 @@ it("a log damaged in the middle is opened, and the bytes LevelDB dropped are tol
   lines.length = 0;
   await (await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger })).close();
   expect(lines.filter((l) => l.level === 40)).toEqual([]);
+});
+
+it("a copy without the log its manifest names (taken while the broker ran) opens with a warning, once", async () => {
+  // Retained messages in a table, then more in the log only: what a copy loses with the log.
+  await storeWithTable();
+  const b = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir });
+  const c = await client(b.url);
+  await c.publishAsync("tf/report/late", "R1 1 99 late", { qos: 1, retain: true });
+  await closeAll(c);
+  await b.close();
+  const lines: { level: number; msg: string; log?: number }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  // Whole, it opens without a word.
+  await (await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger })).close();
+  expect(lines.filter((l) => l.level === 40)).toEqual([]);
+  // As a copy made while the broker ran may hold it: the log LevelDB replaced during the copy is gone.
+  const logs = (await readdir(dir)).filter((f) => f.endsWith(".log"));
+  expect(logs).toHaveLength(1);
+  await rm(join(dir, logs[0] ?? ""));
+  const opened = await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger });
+  const warned = lines.filter((l) => l.level === 40);
+  expect(warned).toHaveLength(1);
+  expect(warned[0]?.msg).toBe(
+    `data directory ${dir}: its manifest names the log ${logs[0]}, which is not there: what was written since ` +
+      "LevelDB's last table is gone (retained messages, sessions, wills), and the store opens older than it was. " +
+      "A copy taken while its broker ran loses it so (LevelDB replaced the log during the copy): take the copy " +
+      'again with the broker stopped, or as docs/broker.md "Backing up the data directory" says. ' +
+      "Each node puts back its retained report and config when it next connects",
+  );
+  await opened.close();
+  // The store as it opened is whole again: no second warning.
+  lines.length = 0;
+  await (await startBroker({ host: "127.0.0.1", port: 0, dataDir: dir, logger })).close();
+  expect(lines.filter((l) => l.level === 40)).toEqual([]);
+});
+
+it("a manifest's log numbers are read from its records, across blocks, and a cut-off record is left out", () => {
+  // A version edit setting the log number (tag 2) to 300 (varint ac 02), then next file (3) 301.
+  const edit = Buffer.from([2, 0xac, 0x02, 3, 0xad, 0x02]);
+  const record = (type: number, data: Buffer) => {
+    const h = Buffer.alloc(7);
+    h.writeUInt16LE(data.length, 4);
+    h[6] = type;
+    return Buffer.concat([h, data]);
+  };
+  expect(manifestLogs(record(1, edit))).toEqual({ log: 300, prevLog: 0 });
+  // Split over a FIRST and a LAST record; a later edit cut off at the file's end is not read.
+  const split = Buffer.concat([record(2, edit.subarray(0, 2)), record(4, edit.subarray(2))]);
+  const cut = record(1, Buffer.from([2, 0x05])).subarray(0, 8);
+  expect(manifestLogs(Buffer.concat([split, cut]))).toEqual({ log: 300, prevLog: 0 });
+  // A block ends in a trailer too short for a header (3 bytes here), or in zeros: the next record
+  // starts in the next block.
+  const filler = record(1, Buffer.alloc(32_768 - 7 - 3));
+  expect(logRecords(Buffer.concat([filler, Buffer.alloc(3), record(1, edit)]))).toHaveLength(2);
+  expect(logRecords(Buffer.concat([Buffer.alloc(32_768), record(1, edit)]))).toHaveLength(1);
+  // A tag this reader does not know: left to LevelDB (undefined), not guessed.
+  expect(manifestLogs(record(1, Buffer.from([42, 1])))).toBeUndefined();
 });
 
 it("LevelDB's own account of dropped bytes is summed, each reason once", () => {

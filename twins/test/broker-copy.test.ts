@@ -89,6 +89,55 @@ describe("a node registering while the broker holds no config of it", () => {
   });
 });
 
+describe("a config the broker holds older than the twin's", () => {
+  /** A follows B and C at version 2, confirmed, then went offline; the broker came back on an older store. */
+  function restoredOnOlderStore(): TwinRegistry {
+    const r = afterBrokerRestart();
+    r.receive("tf/status/A", "T1 1", 1, 1);
+    r.receive("tf/config/A", "C1 2 B C", 1, 1);
+    expect(r.get(A)).toMatchObject({
+      pairing: "confirmed",
+      follows: ["B", "C"],
+      desired: { sources: ["B", "C"] },
+    });
+    r.receive("tf/status/A", "T1 0", 1, 2); // its will: away
+    r.brokerSession();
+    return r;
+  }
+
+  it("is told, and the pairing is pending and sent: a node booting from it follows the old sources", () => {
+    const r = restoredOnOlderStore();
+    // The broker on a data directory restored from a backup replays the config from before the pairing.
+    const fx = r.receive("tf/config/A", "C1 1 B", 1, 3, true);
+    expect(fx).toContainEqual({ type: "config-behind", node: A, version: 1, twin: 2 });
+    expect(fx).toContainEqual({ type: "desired-changed", node: A });
+    expect(r.badInput().total).toBe(0);
+    expect(r.get(A)).toMatchObject({ pairing: "pending", desired: { sources: ["B", "C"] } });
+    // A booted from that copy (its RAM lost): at version 1, following B alone, it registers.
+    r.receive("tf/status/A", "T1 1", 1, 4);
+    // Its register is reconciled (the service sends what a pending pairing lacks).
+    expect(r.receive("tf/register/A", "G1 sim uno-w5100 1.0.0", 0, 4)).toContainEqual(
+      expect.objectContaining({ type: "registered", node: A }),
+    );
+    expect(r.get(A)).toMatchObject({ pairing: "pending" });
+    // Asked (U1 A), it answers with its config; then sent F1 C, it takes it: confirmed.
+    r.receive("tf/config/A", "C1 1 B", 1, 5);
+    expect(r.get(A)).toMatchObject({ pairing: "pending", follows: ["B"] });
+    r.receive("tf/config/A", "C1 2 B C", 1, 6);
+    expect(r.get(A)).toMatchObject({ pairing: "confirmed", follows: ["B", "C"] });
+  });
+
+  it("is bad input when written live, or replayed after a newer one was written since the subscription", () => {
+    const live = restoredOnOlderStore();
+    expect(live.receive("tf/config/A", "C1 1 B", 1, 3)).toMatchObject([{ type: "bad-input" }]);
+    expect(live.get(A)).toMatchObject({ pairing: "confirmed" });
+    const overtaken = restoredOnOlderStore();
+    overtaken.receive("tf/config/A", "C1 2 B C", 1, 3);
+    expect(overtaken.receive("tf/config/A", "C1 1 B", 1, 3, true)).toMatchObject([{ type: "bad-input" }]);
+    expect(overtaken.get(A)).toMatchObject({ pairing: "confirmed" });
+  });
+});
+
 describe("the look for reports the broker did not replay", () => {
   /** The registry after the broker restart, a PutBack on a fake clock, and what it sends. */
   function lookAfterRestart() {

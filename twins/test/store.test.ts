@@ -3,9 +3,10 @@
  * when a data directory cannot be made or read, or holds another format.
  */
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Logger } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { processIdentity } from "../../node/process-alive.js";
 import { NodeId } from "../../protocol/index.js";
@@ -162,7 +163,7 @@ describe("twins store on a bad day", () => {
     await writeFile(join(dir, LOCK_FILE), "2147483647\n"); // no such process: killed -9
     const s = await jsonFileStore(dir);
     expect(await readFile(join(dir, LOCK_FILE), "utf8")).toBe(
-      `${process.pid} ${processIdentity(process.pid)}\n`,
+      `${process.pid} ${processIdentity(process.pid)}\ndirectory ${(await stat(dir, { bigint: true })).ino} ${dir}\n`,
     );
     await s.close();
     expect(await readdir(dir)).toEqual([]);
@@ -190,6 +191,47 @@ describe("twins store on a bad day", () => {
     // A lock from a build that records no presence, or a garbled line: nothing is taken for one.
     await writeFile(join(dir, LOCK_FILE), "2147483647 x/1\npresence tf/x 12\n");
     expect((await jsonFileStore(dir)).previous).toBeUndefined();
+  });
+
+  it("takes over the lock of a copy (cp -a of a running service's directory) and leaves its presence alone", async () => {
+    const parent = await tempDir();
+    const live = join(parent, "twins");
+    const copy = join(parent, "twins-copy");
+    // A service that runs on `live`: another live process holds its lock, its presence recorded.
+    const first = await jsonFileStore(live);
+    await first.save(state);
+    await first.holdAs?.("tf-twins-0a1b2c3d", 1764633600000);
+    const held = (await readFile(join(live, LOCK_FILE), "utf8")).replace(
+      /^\d+ \S*/,
+      `${process.ppid} ${processIdentity(process.ppid)}`,
+    );
+    await writeFile(join(live, LOCK_FILE), held);
+    await expect(jsonFileStore(live)).rejects.toThrow("is in use by another twins service");
+    // The backup: a copy of the directory as it is, lock and all.
+    await cp(live, copy, { recursive: true, preserveTimestamps: true });
+    const lines: string[] = [];
+    const logger = { info: (_o: unknown, line: string) => lines.push(line) } as unknown as Logger;
+    const restored = await jsonFileStore(copy, logger);
+    expect(await restored.load()).toEqual(state);
+    // Its writer ran on the other directory: not this directory's predecessor, its presence not cleared.
+    expect(restored.previous).toBeUndefined();
+    expect(lines).toEqual([
+      `twins: ${join(copy, LOCK_FILE)} was copied with the directory (a backup restored, a directory copied or moved to another machine): ` +
+        `it was written by pid ${process.ppid} in ${live}, not here, so it holds nothing here and is taken over; ` +
+        "the presence it names is that directory's service's, left alone",
+    ]);
+    // The copy's own lock now names the copy.
+    expect((await readFile(join(copy, LOCK_FILE), "utf8")).split("\n")[1]).toMatch(
+      new RegExp(`^directory \\d+ ${copy.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`),
+    );
+    await restored.close();
+    // Moved, not copied (mv within a file system keeps the inode): still the same directory.
+    await rm(join(live, LOCK_FILE));
+    const again = await jsonFileStore(live);
+    await again.holdAs?.("tf-twins-0a1b2c3d", 1764633600000);
+    const moved = join(parent, "twins-moved");
+    await rename(live, moved);
+    expect((await jsonFileStore(moved)).previous?.clientId).toBe("tf-twins-0a1b2c3d");
   });
 
   it("takes over a lock whose pid another process has since (a reboot, pids wrapped)", async () => {
