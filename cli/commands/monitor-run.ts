@@ -13,7 +13,14 @@ import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, wholeFlagIn } from "../connection.js";
 import { takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
-import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
+import {
+  checkHttpAddress,
+  type HttpOptions,
+  resolveHttpOptions,
+  serveWeb,
+  tokenShown,
+  untilSignalOr,
+} from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -96,6 +103,7 @@ export async function runMonitor(
       ? await serveWeb(source, "monitor", web, {
           ...deps,
           logger: commandLogger(program, io),
+          showToken: tokenShown(program, io),
           secret: io.secret,
         })
       : undefined;
