@@ -218,9 +218,10 @@ describe("twinfleet monitor --http", () => {
       const done = run(
         args,
         (all) => {
-          const m = /web: (http:\/\/127\.0\.0\.1:\d+)\/#token=… \(the generated token is written only to a terminal/.exec(
-            all,
-          );
+          const m =
+            /web: (http:\/\/127\.0\.0\.1:\d+)\/#token=… \(the generated token is written only to a terminal/.exec(
+              all,
+            );
           if (m && !origin) {
             origin = m[1];
             served();
