@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { fleetOfTwo } from "../../fleet/test/ring-of-four.js";
 import { newer } from "../commands/report-show.js";
 import { main } from "../main.js";
 
@@ -28,6 +29,21 @@ describe("twinfleet report show", () => {
     const shown = await run(["report", "show", file]);
     expect(shown.code).toBe(0);
     expect(shown.out).toBe(ran.out);
+  });
+
+  it("prints a merged report's summary with its shards' lines, as report merge printed it", async () => {
+    const [s1, s2] = fleetOfTwo();
+    const a = join(dir, "s1.json");
+    const b = join(dir, "s2.json");
+    writeFileSync(a, JSON.stringify(s1));
+    writeFileSync(b, JSON.stringify(s2));
+    const fleet = join(dir, "fleet.json");
+    const merged = await run(["report", "merge", a, b, "--out", fleet]);
+    expect(merged.code).toBe(0);
+    expect(merged.out).toContain("shards         2");
+    const shown = await run(["report", "show", fleet]);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toBe(merged.out);
   });
 
   it("refuses what it cannot show, naming the file and why, exit 2", async () => {
