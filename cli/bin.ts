@@ -24,7 +24,11 @@ const stdout = guardOutput(process.stdout);
 const stderr = guardOutput(process.stderr);
 const argv = process.argv.slice(2);
 const releaseHungUpTerminal = hungUpTerminal();
-const code = await main(argv, { stdout: stdout.write, stderr: stderr.write });
+const code = await main(argv, {
+  stdout: stdout.write,
+  stderr: stderr.write,
+  stderrIsTerminal: process.stderr.isTTY === true,
+});
 await stdout.settled();
 process.exitCode = exitAfterOutput(code, stdout.failure(), commandName(argv), stderr.write, onTerminal);
 releaseHungUpTerminal();

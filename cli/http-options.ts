@@ -19,7 +19,8 @@ export interface HttpHelp {
 /** `twins`, `sim` and `monitor`: the web page, with writes. */
 const WEB_HELP: HttpHelp = {
   served: "serve the web page, REST API and /metrics here",
-  token: "the bearer token writes need (and reads beyond loopback); default: a random one",
+  token:
+    "the bearer token writes need (and reads beyond loopback); default: a random one, written in the web: line only when stderr is a terminal",
 };
 
 export function addHttpOptions(cmd: Command, help: HttpHelp = WEB_HELP): Command {

@@ -2,8 +2,9 @@
  * The web server's flags, shared by `twinfleet twins`, `sim` and `monitor`: `--http [HOST:]PORT`,
  * `--http-token TOKEN` or `--http-token-file FILE` (else TWINFLEET_HTTP_TOKEN), parsed and checked
  * here into a typed HttpOptions; and serving a fleet view with them: the server starts, the URL line
- * (with the token in its fragment, the one place it is ever written) goes through the logger, and
- * the token is masked in all output after.
+ * goes through the logger — with a generated token in its fragment only when that log is readable
+ * lines on a terminal (`tokenShown`), never into a log file, a pipe or JSON lines, which get shipped
+ * and pasted — and the token is masked in all output after.
  */
 import { createServer, isIP } from "node:net";
 import type { Logger } from "pino";
@@ -27,6 +28,7 @@ import {
 } from "../web/index.js";
 import { lanAddress } from "./bind.js";
 import { type Env, resolvePassword } from "./connection.js";
+import { ephemeralPortWarnings } from "./ephemeral-ports.js";
 import { UsageError } from "./errors.js";
 import type { HttpFlags } from "./http-options.js";
 
@@ -98,15 +100,34 @@ export async function resolveHttpOptions(
   return { host, port, token: given ?? newToken(), explicitToken: given !== undefined, bind };
 }
 
+/**
+ * Whether the URL line may carry a generated token: only when the log is readable lines on a terminal
+ * (the operator's own screen). Redirected to a file, a pipe or a journal, or as JSON lines, the log is
+ * what gets shipped to aggregators and pasted into bug reports; the token, which allows writes, stays
+ * out of it (docs/web.md, "Starting the server").
+ */
+export function tokenShown(
+  program: { opts(): Record<string, unknown> },
+  io: { readonly stderrIsTerminal?: boolean },
+): boolean {
+  return io.stderrIsTerminal === true && program.opts().logFormat !== "json";
+}
+
 export interface ServeDeps {
   readonly logger: Logger;
+  /** The URL line may carry a generated token (`tokenShown`); default no. */
+  readonly showToken?: boolean;
   /** Masks a secret in all output written after. */
   readonly secret?: (s: string | undefined) => void;
   readonly scheduler: Scheduler;
   readonly figures?: FleetFigures;
 }
 
-/** Starts the server over `source` and logs its URL once (token in the fragment), then masks the token. */
+/**
+ * Starts the server over `source` and logs its URL once (a generated token in its fragment when
+ * `deps.showToken`), then masks the token. A port given in the kernel's ephemeral range is warned
+ * of here, for every command that serves the page (twins, sim, monitor), as the broker warns of its.
+ */
 export async function serveWeb(
   source: ConsoleSource,
   kind: FleetKind,
@@ -125,7 +146,8 @@ export async function serveWeb(
   }).catch((e: unknown) => {
     throw listenError(http, e);
   });
-  deps.logger.info(`web: ${pageUrl(server.origin, http)}`);
+  for (const w of ephemeralPortWarnings([["--http", http.port]])) deps.logger.warn(w);
+  deps.logger.info(`web: ${pageUrl(server.origin, http, deps.showToken === true)}`);
   deps.secret?.(http.token);
   return server;
 }
@@ -191,12 +213,16 @@ function listenError(http: HttpOptions, e: unknown): Error {
 }
 
 /**
- * The address to open: with a generated token in its fragment (the one place that token is ever
- * written); a token the operator chose is theirs already and is never written (`#token=…`).
+ * The address to open: with a generated token in its fragment when `show` (the one place that token
+ * is ever written); a token the operator chose is theirs already and is never written (`#token=…`),
+ * nor a generated one into a log that is not readable lines on a terminal: the line says so and how
+ * to choose one.
  */
-function pageUrl(listening: string, http: HttpOptions): string {
+export function pageUrl(listening: string, http: HttpOptions, show: boolean): string {
   const { origin, bound } = reachableOrigin(listening, http.host);
-  return `${origin}/#token=${http.explicitToken ? "…" : http.token}${bound}`;
+  if (http.explicitToken) return `${origin}/#token=…${bound}`;
+  if (show) return `${origin}/#token=${http.token}${bound}`;
+  return `${origin}/#token=…${bound} (the generated token is written only to a terminal, never to a log; for writes from the page or the API choose one: --http-token-file FILE or TWINFLEET_HTTP_TOKEN)`;
 }
 
 /**
@@ -228,6 +254,7 @@ export async function serveSim(
     readonly logger: Logger;
     readonly secret?: (s: string | undefined) => void;
     readonly interactive: boolean;
+    readonly showToken?: boolean;
   },
 ): Promise<{ close(): Promise<void> }> {
   const source = new SimSource(run);
@@ -235,12 +262,14 @@ export async function serveSim(
     logger: deps.logger,
     scheduler: run.virtual ? new RealScheduler() : run.sched,
     figures: simFigures(run),
+    ...(deps.showToken !== undefined ? { showToken: deps.showToken } : {}),
     ...(deps.secret ? { secret: deps.secret } : {}),
   }).catch((e: unknown) => {
     source.close(); // its timers would keep the process alive
     throw e;
   });
-  if (deps.interactive) run.emit("log", `web: ${pageUrl(server.origin, http)}`, "info");
+  // The console's event log is on the operator's screen: the token is shown there.
+  if (deps.interactive) run.emit("log", `web: ${pageUrl(server.origin, http, true)}`, "info");
   return {
     async close() {
       await server.close();

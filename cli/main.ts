@@ -37,11 +37,17 @@ export interface CliIO {
    * default the host's.
    */
   readonly clock?: OneShotClock;
+  /**
+   * stderr is a terminal (the bin: `process.stderr.isTTY`). Only then may a log line carry a secret
+   * meant for the operator's eyes (a generated web token, cli/http.ts `tokenShown`); default no.
+   */
+  readonly stderrIsTerminal?: boolean;
 }
 
 const defaultIO: CliIO = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  stderrIsTerminal: process.stderr.isTTY === true,
 };
 
 /** Each subcommand module exports a function that adds itself to the program. */
@@ -101,6 +107,7 @@ function maskingIO(io: CliIO, exit: (code: number) => void): CliIO {
       if (s !== undefined && s.length > 0) secrets.add(s);
     },
     exit,
+    ...(io.stderrIsTerminal !== undefined ? { stderrIsTerminal: io.stderrIsTerminal } : {}),
   };
 }
 

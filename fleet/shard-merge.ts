@@ -15,6 +15,7 @@ import type { SyncChecker } from "../sim/checker.js";
 import { Distribution } from "../sim/histogram.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
+import { cpuDistribution, cpuFigures } from "./cpu-figures.js";
 import { divergedNodes, type FinalState } from "./divergence.js";
 import { keptUp } from "./lag.js";
 import {
@@ -199,7 +200,7 @@ export function mergeShards(
   // Registration, echo and cpu: joined from every shard.
   const reg = new Distribution(1000, 3_600_000);
   const echo = new Distribution(1000, 600_000);
-  const cpu = new Distribution(100, 100);
+  const cpu = cpuDistribution();
   const allMs: number[] = [];
   const finals = new Map<NodeId, FinalState>();
   const originated = new Map<NodeId, Stamp>();
@@ -267,7 +268,6 @@ export function mergeShards(
     .sort((a, b) => a.shard - b.shard);
   const uncertainties = offsets.map((o) => o.uncertaintyMs);
   const lagP99 = Math.max(...files.map((f) => f.sim.lagP99Ms));
-  const cpuS = cpu.summary();
   const base: Omit<Report, "requirements"> = {
     scenario: {
       // A partial merge's figures, registration's among them, cover the shards merged only.
@@ -319,7 +319,7 @@ export function mergeShards(
       registered: allMs.length,
       allMs,
     },
-    cpu: { meanPct: round(cpuS.mean, 2), p99Pct: round(cpuS.p99, 2), maxPct: round(cpuS.max, 2) },
+    cpu: cpuFigures(cpu),
     link,
     sim: {
       lagP99Ms: lagP99,

@@ -20,6 +20,7 @@ import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
 import { watchClosedAtOnce } from "./closed-at-once-live.js";
 import { Collector, REORDER_WINDOW_MS } from "./collector.js";
+import { cpuRounded } from "./cpu-figures.js";
 import { LagMonitor } from "./lag.js";
 import { checkOpenFiles } from "./open-files.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "./options.js";
@@ -301,7 +302,7 @@ export class ShardRun {
       const finals: [string, boolean, string, number, boolean][] = [];
       for (const r of results)
         for (const n of r.nodes)
-          finals.push([n.id, n.on, formatStamp(n.stamp), Math.round(n.cpuPct * 100) / 100, n.synced]);
+          finals.push([n.id, n.on, formatStamp(n.stamp), cpuRounded(n.cpuPct), n.synced]);
       const worst = lag.worst();
       const told = shardBrokerReports(
         outages,

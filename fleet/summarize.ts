@@ -9,7 +9,6 @@ import { dirname, join } from "node:path";
 import type { Stall } from "../node/stall-watch.js";
 import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId } from "../protocol/index.js";
-import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal, ShardResult } from "../sim/messages.js";
 import {
   type AnalysisInput,
@@ -23,6 +22,7 @@ import { displayUrl } from "../twins/index.js";
 import type { BrokerKind } from "./broker-host.js";
 import type { OutageSpan } from "./broker-outages.js";
 import type { Collector } from "./collector.js";
+import { cpuDistribution, cpuFigures } from "./cpu-figures.js";
 import { divergedNodes } from "./divergence.js";
 import type { FaultRecord } from "./faults/runner.js";
 import type { JoinedTwinsReport, OwnTwinsReport } from "./joined-watch.js";
@@ -100,7 +100,7 @@ export function buildReport(i: ReportInput): Report {
   // In the order they started (the runner records them as they end).
   const faultRecords = [...i.faults].sort((a, b) => a.startMs - b.startMs);
   const finals = new Map<NodeId, NodeFinal>();
-  const cpu = new Distribution(100, 100);
+  const cpu = cpuDistribution();
   for (const r of i.results) {
     for (const n of r.nodes) {
       finals.set(n.id, n);
@@ -116,7 +116,6 @@ export function buildReport(i: ReportInput): Report {
   const reg = registration.histogram;
   const allMs = [...registration.ms.values()];
   const c = checker.counts();
-  const cpuSummary = cpu.summary();
   const input: Omit<AnalysisInput, "faults"> = {
     fleet: i.ids,
     reach: followersReach(pairing),
@@ -226,11 +225,7 @@ export function buildReport(i: ReportInput): Report {
         ? nodesNotRegistered(i.ids, registration.ms, collector.lastConnectFailure, i.unreported)
         : {}),
     },
-    cpu: {
-      meanPct: round(cpuSummary.mean, 2),
-      p99Pct: round(cpuSummary.p99, 2),
-      maxPct: round(cpuSummary.max, 2),
-    },
+    cpu: cpuFigures(cpu),
     link,
     sim: {
       lagP99Ms: round(worst.p99Ms, 1),

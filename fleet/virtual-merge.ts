@@ -10,6 +10,7 @@ import type { NodeId, Stamp } from "../protocol/index.js";
 import { Distribution } from "../sim/histogram.js";
 import type { NodeFinal } from "../sim/messages.js";
 import type { Pairing } from "../sim/topology.js";
+import { cpuDistribution, cpuFigures } from "./cpu-figures.js";
 import { divergedNodes } from "./divergence.js";
 import { keptUp, lagOf } from "./lag.js";
 import { LossLog } from "./loss-log.js";
@@ -31,7 +32,7 @@ export function mergeParts(
   const sum = (f: (p: PartResult) => number) => parts.reduce((a, p) => a + f(p), 0);
   const latency = new Distribution();
   const reg = new Distribution(1000, 3_600_000);
-  const cpu = new Distribution(100, 100);
+  const cpu = cpuDistribution();
   const finals = new Map<NodeId, NodeFinal>();
   const originated = new Map<NodeId, Stamp>();
   for (const p of parts) {
@@ -60,7 +61,6 @@ export function mergeParts(
     p99Ms: Math.max(lag.worker.p99Ms, lag.main.p99Ms),
     maxMs: Math.max(lag.worker.maxMs, lag.main.maxMs),
   };
-  const cpuSummary = cpu.summary();
   const base: Omit<Report, "requirements"> = {
     scenario: {
       ...fleetShape(opts, profile),
@@ -105,11 +105,7 @@ export function mergeParts(
       registered: allMs.length,
       allMs,
     },
-    cpu: {
-      meanPct: round(cpuSummary.mean, 2),
-      p99Pct: round(cpuSummary.p99, 2),
-      maxPct: round(cpuSummary.max, 2),
-    },
+    cpu: cpuFigures(cpu),
     link: linkTotals(parts.map((p) => p.result)),
     sim: {
       lagP99Ms: round(worst.p99Ms, 1),

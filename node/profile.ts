@@ -212,6 +212,17 @@ const profileFile = z
         message: `${rtoMaxMs.value} ms is below brokerTcp.rtoMinMs (${rtoMinMs.value} ms): the broker's RTO lies between the two`,
       });
     }
+    // The W5100 waits RTR before its first retransmission and doubles the wait up to its cap (facts.md
+    // §W5100: 200 ms doubling to 6.4 s); with nodeTcp, rtrMs is Linux's TCP_RTO_MIN under the same
+    // cap. An RTR above the cap was taken without a word and every wait, the first too, was the cap.
+    const { rtrMs, rtoCapMs } = p.w5100;
+    if (rtrMs.value > rtoCapMs.value) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["w5100", "rtrMs", "value"],
+        message: `${rtrMs.value} ms is above w5100.rtoCapMs (${rtoCapMs.value} ms): the first retransmission waits rtrMs and every wait is capped at rtoCapMs, so none would wait ${rtrMs.value} ms. Make rtrMs at most the cap (a W5100's RTR register holds up to 6553.5 ms; the chip's default is 200 ms, doubling to 6.4 s)`,
+      });
+    }
     // Ethernet 2.0.2's socketSend() writes at most the socket's TX buffer and EthernetClient::write()
     // then reports the whole packet written, so PubSubClient sees success and the broker gets a cut
     // packet with the next one's bytes behind it. The model carries whole packets and cannot show

@@ -13,7 +13,14 @@ import { TwinsSource } from "../../view/twins-source.js";
 import { prefixFlag, resolveConnection, wholeFlagIn } from "../connection.js";
 import { takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
-import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, untilSignalOr } from "../http.js";
+import {
+  checkHttpAddress,
+  type HttpOptions,
+  resolveHttpOptions,
+  serveWeb,
+  tokenShown,
+  untilSignalOr,
+} from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
@@ -22,9 +29,9 @@ import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
 export interface MonitorFlags extends ConnectionFlags, HttpFlags {
   readonly demo?: boolean;
-  readonly prefix: string;
-  readonly nodes: string;
-  readonly seed: string;
+  readonly prefix?: string;
+  readonly nodes?: string;
+  readonly seed?: string;
   readonly fps: string;
   readonly ascii?: boolean;
 }
@@ -51,14 +58,24 @@ export async function runMonitor(
   program: { opts(): Record<string, unknown> },
   io: CliIO,
 ): Promise<void> {
-  const nodes = wholeIn("--nodes", flags.nodes, 1, 100_000);
+  const nodes = wholeIn("--nodes", flags.nodes ?? "400", 1, 100_000);
   const fps = wholeIn("--fps", flags.fps, 1, 30);
   if ((flags.broker === undefined) === (flags.demo !== true))
     throw new UsageError("give either --broker <url> or --demo");
-  prefixFlag(flags.prefix);
+  const prefix = flags.prefix ?? "tf";
+  prefixFlag(prefix);
   if (flags.demo === true) {
     const login = LOGIN_FLAGS.find(([, key]) => flags[key] !== undefined)?.[0];
     if (login !== undefined) throw new UsageError(`${login} is for --broker; the demo fleet has no broker`);
+    if (flags.prefix !== undefined)
+      throw new UsageError("--prefix is for --broker; the demo fleet has no topics");
+  } else {
+    // Taken without a word: `--broker … --nodes 50` watched the whole fleet the broker holds.
+    const demoOnly = flags.nodes !== undefined ? "--nodes" : flags.seed !== undefined ? "--seed" : undefined;
+    if (demoOnly !== undefined)
+      throw new UsageError(
+        `${demoOnly} is for --demo (the demo fleet's ${demoOnly === "--nodes" ? "size" : "seed"}); a live fleet's nodes are the ones its broker holds`,
+      );
   }
   const ascii = flags.ascii === true ? true : undefined;
   const http = await resolveHttpOptions(flags, io.env ?? process.env);
@@ -96,6 +113,7 @@ export async function runMonitor(
       ? await serveWeb(source, "monitor", web, {
           ...deps,
           logger: commandLogger(program, io),
+          showToken: tokenShown(program, io),
           secret: io.secret,
         })
       : undefined;
@@ -120,7 +138,7 @@ export async function runMonitor(
     if (flags.demo) {
       await needTerminal();
       const scheduler = new RealScheduler();
-      const source = new DemoSource({ nodes, seed: flags.seed, scheduler }).run();
+      const source = new DemoSource({ nodes, seed: flags.seed ?? "twinfleet", scheduler }).run();
       try {
         await watch(source, http, { scheduler });
       } finally {
@@ -138,12 +156,12 @@ export async function runMonitor(
       const twins = await startTwins({
         url: c.url,
         ...c.login,
-        prefix: flags.prefix,
+        prefix,
         waitForBroker: true,
         warnEmptyFleet: true,
         ...(tty || !http ? {} : { logger: commandLogger(program, io) }),
       });
-      const source = new TwinsSource(twins, `${c.url} prefix ${flags.prefix}`);
+      const source = new TwinsSource(twins, `${c.url} prefix ${prefix}`);
       try {
         await watch(
           source,

@@ -15,9 +15,9 @@ export const registerMonitorCommand: RegisterCommand = (program: Command, io: Cl
     .description("watch and drive a fleet in a terminal console (fleet view, convergence, controls)")
     .option("--broker <url>", "watch the live fleet on this broker, e.g. mqtt://localhost:1883")
     .option("--demo", "watch the built-in demo fleet instead (no broker needed)")
-    .option("--prefix <prefix>", "topic prefix of the fleet", "tf")
-    .option("--nodes <n>", "demo fleet size", "400")
-    .option("--seed <seed>", "demo fleet seed", "twinfleet")
+    .option("--prefix <prefix>", 'with --broker: topic prefix of the fleet (default: "tf")')
+    .option("--nodes <n>", 'with --demo: demo fleet size (default: "400")')
+    .option("--seed <seed>", 'with --demo: demo fleet seed (default: "twinfleet")')
     .option("--fps <n>", "redraws per second at most", "8")
     .option("--ascii", "plain ASCII cells (default: Unicode when the locale is UTF-8)")
     .addHelpText(

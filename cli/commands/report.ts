@@ -1,5 +1,6 @@
 /**
- * `twinfleet report merge FILES…`: joins the shard reports of a fleet run with `sim --shard K/N
+ * `twinfleet report show FILE`: prints a saved run report's summary again, as the run printed it
+ * (cli/commands/report-show.ts). `twinfleet report merge FILES…`: joins the shard reports of a fleet run with `sim --shard K/N
  * --shard-report FILE` into one fleet report — printed as `twinfleet sim` prints its summary, plus a
  * line per shard and the clock offsets, or as JSON (`--json`), and written with `--out FILE`. Its
  * options and help; what it runs is loaded when it runs (cli/commands/report-run.ts).
@@ -9,7 +10,27 @@ import type { CliIO, RegisterCommand } from "../main.js";
 import type { MergeFlags } from "./report-run.js";
 
 export const registerReportCommand: RegisterCommand = (program: Command, io: CliIO) => {
-  const report = program.command("report").description("work with run reports (merge the shards of a fleet)");
+  const report = program
+    .command("report")
+    .description("work with run reports (show a saved one's summary, merge the shards of a fleet)");
+  report
+    .command("show")
+    .description(
+      "print a saved run report's summary (sim --report FILE, report merge --out FILE) as the run printed it at its end",
+    )
+    .argument("<file>", "the JSON report")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  twinfleet sim --nodes 50 --duration 60 --headless --report run.json
+  twinfleet report show run.json
+  twinfleet report show fleet.json        (a merged report: with its shards' lines)`,
+    )
+    .action(async (file: string) => {
+      const { runReportShow } = await import("./report-show.js");
+      runReportShow(file, io);
+    });
   report
     .command("merge")
     .description(

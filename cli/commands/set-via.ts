@@ -92,7 +92,7 @@ function refused(origin: string, node: string, a: Answer): Error {
   const detail = typeof a.body.detail === "string" ? a.body.detail : JSON.stringify(a.body);
   if (a.status === 401 || a.status === 403)
     return new Error(
-      `the twins service at ${origin} refused the set (${a.status}): give its token (the one in its \`web:\` line's #token=…) with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN`,
+      `the twins service at ${origin} refused the set (${a.status}): give its token (the one it was started with, or a generated one from its \`web:\` line on a terminal) with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN`,
     );
   if (a.status === 404) return new Error(`the twins service at ${origin} has no node "${node}" (404)`);
   return new Error(`the twins service at ${origin} refused the set (${a.status}): ${detail}`);

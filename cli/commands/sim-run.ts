@@ -25,7 +25,7 @@ import {
   withFlagNamesSync,
 } from "../fleet-flags.js";
 import { type FleetLoginFlags, fleetLogin } from "../fleet-login.js";
-import { checkHttpAddress, resolveHttpOptions, serveSim } from "../http.js";
+import { checkHttpAddress, resolveHttpOptions, serveSim, tokenShown } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { beforeConsoleLogger, commandLogger } from "../log.js";
 import type { LogSettings } from "../log-options.js";
@@ -132,6 +132,7 @@ export async function runSim(
           logger: interactive ? commandLogger(program, io) : logger,
           ...(io.secret ? { secret: io.secret } : {}),
           interactive,
+          showToken: tokenShown(program, io),
         }).catch(async (e: unknown) => {
           // The run has started (its broker, its nodes): ended at once, or the process never exits.
           run.cut();

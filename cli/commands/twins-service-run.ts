@@ -13,9 +13,8 @@ import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
 import { takeHangUps, takeStops, userSignalLine, userSignals } from "../early-hang-ups.js";
-import { ephemeralPortWarnings } from "../ephemeral-ports.js";
 import { UsageError } from "../errors.js";
-import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb } from "../http.js";
+import { checkHttpAddress, type HttpOptions, resolveHttpOptions, serveWeb, tokenShown } from "../http.js";
 import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { CliIO } from "../main.js";
@@ -38,7 +37,6 @@ export async function runTwinsService(
   const http = await resolveHttpOptions(flags, io.env ?? process.env);
   if (http !== undefined) await checkHttpAddress(http);
   const logger = commandLogger(program, io);
-  for (const w of ephemeralPortWarnings([["--http", http?.port]])) logger.warn(w);
   // A service's SIGHUP (a reload, a terminal gone) neither ends it nor changes anything: it has no
   // files to read again, and Node's default for the signal ended it without its goodbye.
   const hungUp = () =>
@@ -56,7 +54,7 @@ export async function runTwinsService(
   );
   for (const signal of takeStops()) if (isStopSignal(signal)) stop.ask(signal);
   try {
-    await serveTwins(flags, io, logger, http, stop);
+    await serveTwins(flags, io, logger, http, stop, tokenShown(program, io));
   } finally {
     stop.release();
     process.off("SIGHUP", hungUp);
@@ -69,6 +67,7 @@ async function serveTwins(
   logger: Logger,
   http: HttpOptions | undefined,
   stop: StopRequest,
+  showToken: boolean,
 ): Promise<void> {
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
   // Stopped before it took its directory or the broker (systemd stopping a unit just started).
@@ -105,6 +104,7 @@ async function serveTwins(
     source && http
       ? await serveWeb(source, "twins", http, {
           logger,
+          showToken,
           scheduler: wallScheduler,
           figures: twinsFigures(t, () => wallScheduler.now()),
           ...(io.secret ? { secret: io.secret } : {}),

@@ -1,6 +1,7 @@
 // The web server's flags: [HOST:]PORT parsing, the token's sources, the usage errors (a bind beyond
 // loopback without a chosen token), and `twinfleet monitor --demo --http` serving without a terminal:
-// the URL line carries the token once, and the token never shows again; `monitor --broker --http`
+// on a terminal the URL line carries a generated token once, and the token never shows again (a log
+// that is not a terminal: http-log.test.ts); `monitor --broker --http`
 // waits for a broker not there yet, /healthz 503 meanwhile. A port that cannot be had is an error
 // naming --http, and the command exits.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -119,7 +120,7 @@ describe("--http flags", () => {
   });
 });
 
-async function run(argv: string[], onErr?: (all: string) => void) {
+async function run(argv: string[], onErr?: (all: string) => void, stderrIsTerminal = false) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(argv, {
@@ -129,6 +130,7 @@ async function run(argv: string[], onErr?: (all: string) => void) {
       onErr?.(err.join(""));
     },
     env: {},
+    stderrIsTerminal,
   });
   return { code, out: out.join(""), err: err.join("") };
 }
@@ -140,19 +142,24 @@ describe("twinfleet monitor --http", () => {
     expect(r.err).toContain("listening beyond loopback needs a token");
   });
 
-  it("serves the demo without a terminal until SIGINT; the token is printed once, in the URL", async () => {
+  it("serves the demo without a console until SIGINT; on a terminal the token is printed once, in the URL", async () => {
     let url: URL | undefined;
     let served!: () => void;
     const up = new Promise<void>((resolve) => {
       served = resolve;
     });
-    const done = run(["monitor", "--demo", "--nodes", "12", "--http", "0", "--log-level", "debug"], (all) => {
-      const m = /web: (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(all);
-      if (m && !url) {
-        url = new URL(m[1] as string);
-        served();
-      }
-    });
+    const args = ["monitor", "--demo", "--nodes", "12", "--http", "0", "--log-level", "debug"];
+    const done = run(
+      args,
+      (all) => {
+        const m = /web: (http:\/\/127\.0\.0\.1:\d+\/#token=\S+)/.exec(all);
+        if (m && !url) {
+          url = new URL(m[1] as string);
+          served();
+        }
+      },
+      true,
+    );
     await up;
     const u = url as URL;
     const token = u.hash.replace("#token=", "");

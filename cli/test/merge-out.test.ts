@@ -65,7 +65,7 @@ describe("report merge with a file given twice, or an --out through a missing di
 
   it("checks an --out through a missing directory and .. before merging, naming it, exit 2", async () => {
     const { dir, a, b, err, io } = setup();
-    const out = join(dir, "x") + "/../fleet.json";
+    const out = `${join(dir, "x")}/../fleet.json`;
     // It merged, then failed with `--out: cannot write …: ENOENT`, exit 1.
     expect(await main(["report", "merge", a, b, "--out", out], io)).toBe(2);
     expect(err.join("")).toContain(

@@ -45,6 +45,23 @@ describe("twinfleet monitor", () => {
     }
   });
 
+  it("refuses the demo's flags with --broker, and --prefix with --demo, which has no topics", async () => {
+    // `--broker … --nodes 50` was taken without a word and watched every node the broker holds.
+    for (const [flag, value, what] of [
+      ["--nodes", "50", "size"],
+      ["--seed", "s", "seed"],
+    ] as const) {
+      const r = await run(["monitor", "--broker", "mqtt://127.0.0.1:1", "--http", "0", flag, value]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(
+        `${flag} is for --demo (the demo fleet's ${what}); a live fleet's nodes are the ones its broker holds`,
+      );
+    }
+    const r = await run(["monitor", "--demo", "--http", "0", "--prefix", "lab"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--prefix is for --broker; the demo fleet has no topics");
+  });
+
   it("names the bad flag", async () => {
     expect((await run(["monitor", "--demo", "--fps", "0"])).err).toBe(
       'twinfleet monitor: --fps must be a whole number from 1 to 30, not "0"\n(run twinfleet monitor --help for usage)\n',

@@ -120,6 +120,26 @@ describe("the broker's RTO bounds in a profile file", () => {
   });
 });
 
+describe("the W5100's retransmission wait in a profile file", () => {
+  const uno = () => JSON.parse(readFileSync(fixture("../../../profiles/devices/uno-w5100.json"), "utf8"));
+
+  it("refuses rtrMs above rtoCapMs naming both fields and values", () => {
+    const p = uno();
+    p.w5100.rtrMs.value = 6500;
+    // It was taken without a word: the first retransmission waited the cap, 6400 ms, not 6500.
+    expect(() => parseProfile(p, "p.json")).toThrow(ProfileError);
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "p.json: invalid device profile\n  w5100.rtrMs.value: 6500 ms is above w5100.rtoCapMs (6400 ms)",
+    );
+  });
+
+  it("takes rtrMs equal to rtoCapMs (a fixed wait)", () => {
+    const p = uno();
+    p.w5100.rtrMs.value = 6400;
+    expect(parseProfile(p, "p.json").w5100).toMatchObject({ rtrMs: 6400, rtoCapMs: 6400 });
+  });
+});
+
 describe("a prototype key in a profile file", () => {
   it("is refused naming it, as any unknown key is (JSON.parse makes it a plain key, zod names it)", () => {
     const dir = mkdtempSync(join(tmpdir(), "tf-profile-"));

@@ -1,6 +1,6 @@
 /**
  * What the browser tests and the web-page benchmark share: a real `twinfleet sim --http` started as a
- * child process (its web address, token and broker read from its log), Debian's Chromium driven by
+ * child process given a token (its web address and broker read from its log), Debian's Chromium driven by
  * playwright-core with a fresh profile and no background traffic, `twinfleet nodes` run as a process,
  * and the checks that fail with what to install when Chromium or Prometheus is missing.
  */
@@ -27,7 +27,7 @@ export function requireProgram(path: string, pkg: string): void {
 export interface SimServer {
   /** e.g. http://127.0.0.1:40123/ */
   readonly origin: string;
-  /** The address the sim printed, with `#token=…`. */
+  /** The page's address with the sim's token in its fragment (`#token=…`). */
   readonly pageUrl: string;
   readonly token: string;
   readonly brokerUrl: string;
@@ -50,7 +50,7 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
       ...["--nodes", String(nodes), "--rate", "0", "--duration", "3600", "--seed", "web"],
       ...["--http", "127.0.0.1:0", "--progress-every", "3600", ...extra],
     ],
-    { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: withoutToken() },
+    { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: withToken() },
   );
   let err = "";
   // Whatever way this process ends, the fleet ends with it.
@@ -89,12 +89,13 @@ export async function startSim(nodes: number, extra: readonly string[] = []): Pr
     child.kill("SIGKILL");
     throw e;
   }
+  // The line ends in `#token=…` (a chosen token is never written): the page is opened with it added.
   const url = new URL(found.pageUrl);
-  const token = new URLSearchParams(url.hash.slice(1)).get("token") ?? "";
+  const token = SIM_TOKEN;
   const origin = `${url.origin}/`;
   return {
     origin,
-    pageUrl: found.pageUrl,
+    pageUrl: `${origin}#token=${encodeURIComponent(token)}`,
     token,
     brokerUrl: found.brokerUrl,
     at: (route) => `${origin}#${route}&token=${encodeURIComponent(token)}`,
@@ -203,7 +204,17 @@ async function startService<T>(
   }
 }
 
-/** The environment without a token from outside: the sim makes its own, as it does for a user. */
+/**
+ * The token the sim is given (TWINFLEET_HTTP_TOKEN): its stderr is a pipe, and a generated token is
+ * written only to a terminal, never to a log (cli/http.ts `tokenShown`).
+ */
+const SIM_TOKEN = "browser-sim-token-0123456789abcdef";
+
+function withToken(): NodeJS.ProcessEnv {
+  return { ...withoutToken(), TWINFLEET_HTTP_TOKEN: SIM_TOKEN };
+}
+
+/** The environment without a token from outside. */
 function withoutToken(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.TWINFLEET_HTTP_TOKEN;

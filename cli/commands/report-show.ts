@@ -1,0 +1,99 @@
+/**
+ * What `twinfleet report show FILE` runs (declared in cli/commands/report.ts): a saved run report
+ * (`sim --report FILE`, or `report merge --out FILE`) read back and printed as the run printed it at
+ * its end, through the same summary code. What cannot be shown is refused naming the file and why: a
+ * file missing or not JSON, one that is not a run report (a shard's, a sweep's, another JSON), or one
+ * written by a newer twinfleet, whose fields this one may read wrong.
+ */
+import type { MergedReport, Report } from "../../fleet/report.js";
+import { SHARD_REPORT_FORMAT } from "../../fleet/shard-report.js";
+import { shownPath } from "../../protocol/shown.js";
+import { FILE_LIMITS, jsonProblem, readUserText } from "../../protocol/user-file.js";
+import { UsageError } from "../errors.js";
+import type { CliIO } from "../main.js";
+import { summary } from "../sim-summary.js";
+import { VERSION } from "../version.js";
+import { mergedSummary } from "./report-run.js";
+
+/** The top-level sections every run report holds, and what each is. */
+const SECTIONS: readonly (readonly [string, "object" | "number"])[] = [
+  ["scenario", "object"],
+  ["loss", "object"],
+  ["sync", "object"],
+  ["registration", "object"],
+  ["presses", "number"],
+  ["deliveries", "number"],
+  ["lost", "number"],
+  ["cpu", "object"],
+  ["link", "object"],
+  ["sim", "object"],
+  ["requirements", "object"],
+  ["versions", "object"],
+];
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const typeOf = (v: unknown) => (Array.isArray(v) ? "array" : v === null ? "null" : typeof v);
+
+export function runReportShow(file: string, io: CliIO): void {
+  const report = readRunReport(file);
+  let text: string;
+  try {
+    text = reportSummary(report);
+  } catch (e) {
+    // A section present but not as a run writes it (a hand-edited file, a field gone).
+    if (!(e instanceof TypeError)) throw e;
+    throw new UsageError(`${shownPath(file)}: is not a run report this version can read: ${e.message}`);
+  }
+  io.stdout(text);
+}
+
+/** The summary the run printed at its end: a merged report's with its shards' lines. */
+export function reportSummary(r: Report): string {
+  return isObj((r as Partial<MergedReport>).shards) ? mergedSummary(r as MergedReport) : summary(r);
+}
+
+/** Reads and checks a saved run report; every error names the file. */
+export function readRunReport(file: string, version: string = VERSION): Report {
+  const at = shownPath(file);
+  const text = readUserText(file, { maxBytes: FILE_LIMITS.fleet, error: (m) => new UsageError(m) });
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${at}: not JSON: ${jsonProblem(text, e)}`);
+  }
+  const notReport = `is not a run report (written by twinfleet sim --report FILE or twinfleet report merge --out FILE)`;
+  if (!isObj(v)) throw new UsageError(`${at}: ${notReport}: a JSON object, got ${typeOf(v)}`);
+  if (v.format === SHARD_REPORT_FORMAT)
+    throw new UsageError(
+      `${at}: is one shard's report (sim --shard K/N --shard-report FILE): join the shards' reports with twinfleet report merge FILES…, which prints the fleet's summary`,
+    );
+  if (v.kind === "twinfleet-sweep")
+    throw new UsageError(
+      `${at}: is a sweep's report: its summary is the report.html beside it (docs/sweep.md)`,
+    );
+  const written = isObj(v.versions) ? v.versions.twinfleet : undefined;
+  if (typeof written === "string" && newer(written, version))
+    throw new UsageError(
+      `${at}: was written by twinfleet ${written}, newer than this one (${version}): its fields may not be what this version reads; show it with twinfleet ${written} or later`,
+    );
+  for (const [field, type] of SECTIONS)
+    if (typeOf(v[field]) !== type)
+      throw new UsageError(
+        `${at}: ${notReport}: ${v[field] === undefined ? `it has no ${field}` : `${field} must be ${type === "object" ? "an object" : "a number"}, got ${typeOf(v[field])}`}`,
+      );
+  return v as unknown as Report;
+}
+
+/** `a` names a later release than `b` (`0.10.0` after `0.9.1`; a pre-release tag is not weighed). */
+export function newer(a: string, b: string): boolean {
+  const parts = (s: string) => (/^\d+(\.\d+)*/.exec(s.trim())?.[0] ?? "").split(".").map(Number);
+  const x = parts(a);
+  const y = parts(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return false;
+}
