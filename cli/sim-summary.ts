@@ -78,8 +78,14 @@ function recentPace(p: Progress, previous: Progress | undefined): string {
 function cutShortWhat(r: Report): string {
   const lines = (r as Partial<MergedReport>).shards?.lines ?? [];
   const cut = lines.flatMap((l) => (l.cutShort === undefined ? [] : [{ shard: l.shard, ...l.cutShort }]));
+  const where =
+    r.cutBefore === "presses"
+      ? "the run ended before its presses began"
+      : r.cutBefore === "settle"
+        ? "the run ended in its presses, before its settle"
+        : `the settle was stopped after ${r.sim.settleS.toFixed(1)} s`;
   if (cut.length === 0)
-    return `the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged`;
+    return `${where}: deliveries still in flight count as lost, nodes still recovering as diverged`;
   const d = r.scenario.durationS;
   return cut
     .map((c) =>

@@ -78,6 +78,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private stopped = false;
   private cut_ = false;
   private settleWait: SettleWait | undefined;
+  private cutBefore: Report["cutBefore"]; // cut short before the presses, or the settle, began
   private readonly lossLog: LossLog;
   private rssMB: number | undefined;
   private brokerRssMaxMB: number | undefined;
@@ -305,8 +306,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       const pressFrom = this.sched.now() + PRESS_LEAD_MS;
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
-      // Stopped in the boot (Ctrl-C, a thread's death), no press: node threads that read a start late
-      // took the presses whose instants had passed (67 after a broker's death, "stopped after 0.0 s").
+      // Stopped in the boot, no press: node threads late to read a start took those past due (67 once).
+      if (this.cut_) this.cutBefore = "presses";
       if (!this.stopped) {
         this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
         this.faults.schedule(this.parts.faults, pressFrom);
@@ -320,7 +321,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), this.sched);
       this.settleWait = wait;
       if (this.cut_) wait.cut();
-      if (!this.cut_) this.setPhase("settle"); // cut short: no settle to tell of
+      if (this.cut_)
+        this.cutBefore ??= "settle"; // no settle to tell of, nor to time
+      else this.setPhase("settle");
       this.pool.broadcast({ type: "stop-presses" });
       if (this.stopped) await this.faults.stop();
       if (this.lossPct !== 0) this.setLoss(0, "settle");
@@ -346,7 +349,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.emit("progress", this.progress());
   }
 
-  private report(results: ShardResult[], endMs: number, twinsView: TwinsView, settleFrom: number): Report {
+  private report(results: ShardResult[], endMs: number, view: TwinsView, settleFrom: number) {
     for (const r of results) this.lag?.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
     return buildReport({
@@ -361,7 +364,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       rssMB: this.rssMB,
       brokerRssMaxMB: this.brokerRssMaxMB,
       wallS: (this.sched.now() - this.startedAt) / 1000,
-      settleS: (this.sched.now() - settleFrom) / 1000,
+      settleS: this.cutBefore ? 0 : (this.sched.now() - settleFrom) / 1000,
       brokerKind: this.parts.broker.kind,
       twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
@@ -370,13 +373,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       ...this.clashes.reports(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       ownTwins: this.parts.ownBeside?.report(pressStartMs),
-      twinsView,
+      twinsView: view,
       unreported: this.parts.source.unreported(this.ids),
       pressStartMs,
       endMs,
       loss: this.lossLog.report(settleFrom - pressStartMs),
       pressedS: this.stopped ? (settleFrom - pressStartMs) / 1000 : this.opts.durationS,
       cutShort: this.cut_,
+      cutBefore: this.cutBefore,
       threadDied: this.deaths.first,
       kernelDrops: this.parts.kernelLoss?.drops(),
     });

@@ -95,6 +95,10 @@ describe.concurrent("a thread of the run that dies", () => {
     expect(r.presses).toBe(0);
     // Every node on its power-on state: one state (off), not 1 of 8 diverged by its origin's tie-break.
     expect(r.diverged).toBe(0);
+    // No settle began: none is timed, and none said stopped (`the settle was stopped after 0.3 s`).
+    expect(r.sim.settleS).toBe(0);
+    expect(r.cutBefore).toBe("presses");
+    expect(summary(r)).toContain("CUT SHORT      the run ended before its presses began: deliveries");
   }, 60_000);
 
   it("the embedded broker's thread: the run ends there, the broker's death told as such", async () => {
