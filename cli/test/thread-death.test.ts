@@ -98,6 +98,9 @@ describe.concurrent("a thread of the run that dies", () => {
     // No settle began: none is timed, and none said stopped (`the settle was stopped after 0.3 s`).
     expect(r.sim.settleS).toBe(0);
     expect(r.cutBefore).toBe("presses");
+    expect(summary(r)).toContain(
+      "STOPPED EARLY  the presses were stopped before they began: no press was made",
+    );
     expect(summary(r)).toContain("CUT SHORT      the run ended before its presses began: deliveries");
   }, 60_000);
 
