@@ -78,8 +78,14 @@ function recentPace(p: Progress, previous: Progress | undefined): string {
 function cutShortWhat(r: Report): string {
   const lines = (r as Partial<MergedReport>).shards?.lines ?? [];
   const cut = lines.flatMap((l) => (l.cutShort === undefined ? [] : [{ shard: l.shard, ...l.cutShort }]));
+  const where =
+    r.cutBefore === "presses"
+      ? "the run ended before its presses began"
+      : r.cutBefore === "settle"
+        ? "the run ended in its presses, before its settle"
+        : `the settle was stopped after ${r.sim.settleS.toFixed(1)} s`;
   if (cut.length === 0)
-    return `the settle was stopped after ${r.sim.settleS.toFixed(1)} s: deliveries still in flight count as lost, nodes still recovering as diverged`;
+    return `${where}: deliveries still in flight count as lost, nodes still recovering as diverged`;
   const d = r.scenario.durationS;
   return cut
     .map((c) =>
@@ -114,10 +120,13 @@ export function summary(r: Report): string {
   const stalled = inStalls(r, (s) => s.lateBeyond5s + s.lostForGood);
   const stallPart = stalled === "" ? "" : `, ${stalled}`;
   const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good${powerPart}${stallPart})${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
+  // Stopped in its boot (`after 0.0 s of 20 s` read as presses begun), the run made none.
   const early =
-    r.stoppedEarlyS !== undefined
-      ? `  STOPPED EARLY  the presses were stopped after ${r.stoppedEarlyS.toFixed(1)} s of ${r.scenario.durationS} s: the figures cover that much\n`
-      : "";
+    r.stoppedEarlyS === undefined
+      ? ""
+      : r.stoppedEarlyS === 0 && r.presses === 0
+        ? "  STOPPED EARLY  the presses were stopped before they began: no press was made\n"
+        : `  STOPPED EARLY  the presses were stopped after ${r.stoppedEarlyS.toFixed(1)} s of ${r.scenario.durationS} s: the figures cover that much\n`;
   const died = r.threadDied
     ? `  THREAD DIED    ${threadDeathLine(r.threadDied)}; the figures cover the run until then\n`
     : "";

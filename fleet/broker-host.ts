@@ -221,7 +221,14 @@ export class ProcessBroker implements BrokerHost {
         this.port_ = Number(m[1]);
         resolve();
       };
-      const onExit = (code: number | null) => fail(`exited with ${code}: ${text.trim().slice(-400)}`);
+      // Out of memory (V8's fatal error, then SIGABRT) it said so, not `exited with null` and the
+      // tail of V8's native stack trace.
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        const how = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+        if (saysOutOfMemory(text))
+          fail(`${OUT_OF_MEMORY_REASON}, ${how}; give it more heap: NODE_OPTIONS=--max-old-space-size=MB`);
+        else fail(`${how}: ${text.trim().slice(-400)}`);
+      };
       child.stderr?.on("data", onData);
       child.once("exit", onExit);
     });

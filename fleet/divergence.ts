@@ -1,6 +1,7 @@
 /**
  * Divergence at the end of a run: a node is diverged when its final stamp is not the newest of its
- * own newest event and its sources' final stamps — when it does not hold what its pairing implies.
+ * own newest event and its sources' final stamps — when it does not hold what its pairing implies
+ * (power-on states, all off, are one state whatever their origins).
  */
 import { compareStamps, formatStamp, type NodeId, type Stamp } from "../protocol/index.js";
 import type { Pairing } from "../sim/topology.js";
@@ -32,7 +33,11 @@ export function divergedNodes(
     const seen = valueOfStamp.get(key);
     const inconsistent = seen !== undefined && seen !== f.on;
     valueOfStamp.set(key, f.on);
-    if (compareStamps(f.stamp, newest) !== 0 || inconsistent) out.push(id);
+    // Power-on states (counter 0, every one off) differ only in the origin's tie-break, which no LED
+    // shows: a node on its own while its sources are on theirs holds what they hold. Such nodes that
+    // never heard one another (a broker dead before any registered) were 250 of 2000 "diverged".
+    const powerOn = f.stamp.counter === 0 && newest.counter === 0 && !f.on;
+    if ((compareStamps(f.stamp, newest) !== 0 && !powerOn) || inconsistent) out.push(id);
   }
   return out.sort();
 }

@@ -64,6 +64,11 @@ export interface Report {
    */
   readonly cutShort: boolean;
   /**
+   * A run cut short before its settle began: before its presses did (`presses`: none was made),
+   * or during them (`settle`); its `sim.settleS` is 0. Absent when it was cut in its settle.
+   */
+  readonly cutBefore?: "presses" | "settle";
+  /**
    * A thread of the run died (out of memory, an uncaught error) and the run ended there: the figures
    * cover the run until then; a dead worker thread's nodes have no final state (not judged for
    * divergence). Absent when every thread lived to the end.

@@ -3,10 +3,9 @@
  * the twins service, and the simulated nodes sharded over worker threads, through three phases —
  * boot, presses, settle — to a report. Faults from the schedule are injected during the presses and
  * measured by the checker; the settle lasts until they have ended and the fleet has recovered (or a
- * bound has passed). A FleetRun can be steered while it runs (loss, presses, power cycles, cable
- * pulls, faults), as the console does; `runFleet` runs it to the end. stop() ends the presses (the
- * run still settles); cut() ends the settle too, for a report marked as cut short. With `clock:
- * "virtual"` it goes on virtual time (fleet/virtual.ts), all in this thread, flat out or at a pace.
+ * bound has passed). It can be steered while it runs (loss, presses, power cycles, cable pulls,
+ * faults), as the console does. stop() ends the presses (the run still settles); cut() the settle
+ * too, for a report marked cut short. `clock: "virtual"`: on virtual time (fleet/virtual.ts).
  */
 import { EventEmitter } from "node:events";
 import { type Logger, pino } from "pino";
@@ -79,6 +78,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
   private stopped = false;
   private cut_ = false;
   private settleWait: SettleWait | undefined;
+  private cutBefore: Report["cutBefore"]; // cut short before the presses, or the settle, began
   private readonly lossLog: LossLog;
   private rssMB: number | undefined;
   private brokerRssMaxMB: number | undefined;
@@ -138,8 +138,8 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
    * up and starts the nodes; the returned run is under way. `scheduler` is the run's clock and timers,
    * handed on to everything it starts (a dependency like `logger`, not a setting: options are data);
    * the worker threads run their own RealScheduler on its origin (`wallNow() - now()`), so it must run
-   * on real time. On virtual time the run makes its own clock, whose dates start at `scheduler`'s now;
-   * `done` then settles once the driver has run it to the end. `stop` ends a wait for ids in use.
+   * on real time. On virtual time the run makes its own clock from `scheduler`'s now, `done` settling
+   * once the driver has run it to the end. `stop` ends a wait for ids in use.
    */
   static async start(
     options: FleetOptions = {},
@@ -306,10 +306,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       const pressFrom = this.sched.now() + PRESS_LEAD_MS;
       this.pressStartMs = pressFrom;
       const pressUntil = pressFrom + (this.opts.durationS - this.opts.pressesEndEarlyS) * 1000;
-      this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
-      if (!this.stopped) this.faults.schedule(this.parts.faults, pressFrom);
-      this.setPhase("press");
-      await this.waits.until(pressFrom + this.opts.durationS * 1000);
+      // Stopped in the boot, no press: node threads late to read a start took those past due (67 once).
+      if (this.cut_) this.cutBefore = "presses";
+      if (!this.stopped) {
+        this.pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
+        this.faults.schedule(this.parts.faults, pressFrom);
+        this.setPhase("press");
+        await this.waits.until(pressFrom + this.opts.durationS * 1000);
+      }
       if (!this.virtual) this.rssMB = process.memoryUsage().rss / 2 ** 20; // two runs of a seed would differ
       const settleFrom = this.sched.now();
       const minUntil = settleFrom + this.opts.settleS * 1000;
@@ -317,7 +321,9 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       const wait = new SettleWait(minUntil, minUntil + (faulted ? RECOVERY_WAIT_MAX_MS : 0), this.sched);
       this.settleWait = wait;
       if (this.cut_) wait.cut();
-      this.setPhase("settle");
+      if (this.cut_)
+        this.cutBefore ??= "settle"; // no settle to tell of, nor to time
+      else this.setPhase("settle");
       this.pool.broadcast({ type: "stop-presses" });
       if (this.stopped) await this.faults.stop();
       if (this.lossPct !== 0) this.setLoss(0, "settle");
@@ -329,8 +335,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       await this.faults.stop();
       const endMs = this.sched.now() - REORDER_WINDOW_MS;
       const view = await viewBeforeNodesStop(this.parts, this.ids, this.collector.pairing ?? this.pairing);
-      const results = await this.pool.finish();
-      const report = this.report(results, (this.sched.now() - settleFrom) / 1000, endMs, view, settleFrom);
+      const report = this.report(await this.pool.finish(), endMs, view, settleFrom);
       this.setPhase("done");
       return report;
     } finally {
@@ -344,13 +349,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
     this.emit("progress", this.progress());
   }
 
-  private report(
-    results: ShardResult[],
-    settleS: number,
-    endMs: number,
-    twinsView: TwinsView,
-    settleFrom: number,
-  ): Report {
+  private report(results: ShardResult[], endMs: number, view: TwinsView, settleFrom: number) {
     for (const r of results) this.lag?.worker(r.shard, r.lagP99Ms, r.lagMaxMs);
     const pressStartMs = Number.isNaN(this.pressStartMs) ? this.startedAt : this.pressStartMs;
     return buildReport({
@@ -365,7 +364,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       rssMB: this.rssMB,
       brokerRssMaxMB: this.brokerRssMaxMB,
       wallS: (this.sched.now() - this.startedAt) / 1000,
-      settleS,
+      settleS: this.cutBefore ? 0 : (this.sched.now() - settleFrom) / 1000,
       brokerKind: this.parts.broker.kind,
       twins: this.parts.twins === undefined ? "none" : this.parts.twins.passive ? "joined" : "own",
       faults: this.faults.records,
@@ -374,13 +373,14 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       ...this.clashes.reports(pressStartMs),
       joinedTwins: this.parts.probe?.joined?.report(pressStartMs),
       ownTwins: this.parts.ownBeside?.report(pressStartMs),
-      twinsView,
+      twinsView: view,
       unreported: this.parts.source.unreported(this.ids),
       pressStartMs,
       endMs,
       loss: this.lossLog.report(settleFrom - pressStartMs),
       pressedS: this.stopped ? (settleFrom - pressStartMs) / 1000 : this.opts.durationS,
       cutShort: this.cut_,
+      cutBefore: this.cutBefore,
       threadDied: this.deaths.first,
       kernelDrops: this.parts.kernelLoss?.drops(),
     });

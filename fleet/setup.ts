@@ -36,6 +36,7 @@ import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
 import { replacedPairingsLine } from "./replaced-pairings.js";
 import { clearRetained, writePairing } from "./setup-retained.js";
+import { startDeaths } from "./thread-death.js";
 import { TwinsHost } from "./twins-host.js";
 import { retainedSettled } from "./waits.js";
 
@@ -118,6 +119,7 @@ export async function prepareFleet(
   /** Aborted by a stop while the run waits for its ids to go offline (fleet/ids-in-use.ts). */
   stop?: AbortSignal,
 ): Promise<FleetParts> {
+  const startedAt = scheduler.now();
   const { profile, ids, pairing } = planFleet(opts);
   // Nodes over TCP take a socket each, under the process's open-files limit: checked before anything starts.
   if (nodesOverTcp(opts)) checkOpenFiles(opts.nodes, opts.workers, readOpenFiles());
@@ -136,6 +138,7 @@ export async function prepareFleet(
           logger,
           scheduler,
         });
+  const deaths = startDeaths(broker, () => (scheduler.now() - startedAt) / 1000);
   let twins: TwinsHost | undefined;
   let probe: BrokerProbe | undefined;
   let claim: FleetClaim | undefined;
@@ -272,6 +275,7 @@ export async function prepareFleet(
         stop,
       );
     }
+    if (deaths.died) throw new Error("the broker died while the run started");
     return {
       profile,
       ids,
@@ -288,7 +292,7 @@ export async function prepareFleet(
     };
   } catch (e) {
     await closeParts({ claim, probe, twins, broker });
-    throw e;
+    throw deaths.error(e);
   }
 }
 

@@ -278,8 +278,9 @@ export class ShardRun {
         await this.waits.until(pressFrom + opts.durationS * 1000);
       }
       const rssMB = process.memoryUsage().rss / 2 ** 20;
-      if (pressed) {
-        pool.broadcast({ type: "stop-presses" });
+      if (pressed) pool.broadcast({ type: "stop-presses" });
+      // Cut in its presses (a signal, a thread's death), no settle to tell of: it printed a settle line.
+      if (pressed && !this.cut) {
         phase = "settle";
         note(line(phase));
         await this.waits.until(sched.now() + opts.settleS * 1000);

@@ -84,6 +84,7 @@ export interface ReportInput {
   /** How long the presses ran: --duration, less when they were stopped early (q, Ctrl-C, SIGTERM). */
   readonly pressedS: number;
   readonly cutShort: boolean;
+  readonly cutBefore?: Report["cutBefore"];
   /** The thread of the run that died, ending it (fleet/thread-death.ts). */
   readonly threadDied?: ThreadDeath | undefined;
   /** Real-loss mode: the packets nftables saw and dropped on the nodes' address. */
@@ -165,6 +166,7 @@ export function buildReport(i: ReportInput): Report {
       ...(i.kernelDrops ? { kernel: i.kernelDrops } : {}),
     },
     cutShort: i.cutShort,
+    ...(i.cutBefore !== undefined ? { cutBefore: i.cutBefore } : {}),
     ...(i.threadDied !== undefined ? { threadDied: i.threadDied } : {}),
     // A real clock's timer may wake a little early: a stop is one well before the end.
     ...(i.pressedS < opts.durationS - 0.05 ? { stoppedEarlyS: round(Math.max(0, i.pressedS), 1) } : {}),

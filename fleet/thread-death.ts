@@ -113,7 +113,31 @@ export function runDeaths(
     run.emit("log", line, "error");
     run.cut();
   });
-  const name = broker.kind === "process" ? "broker-process" : "broker";
-  broker.onDied?.((e) => deaths.died(name, e));
+  broker.onDied?.((e) => deaths.died(brokerThread(broker), e));
   return deaths;
+}
+
+/** The report's name of the run's broker's thread: `broker`, or `broker-process`. */
+const brokerThread = (broker: Pick<BrokerHost, "kind">) =>
+  broker.kind === "process" ? "broker-process" : "broker";
+
+/**
+ * Listens, while a run starts (before its nodes do), for its broker's death; `error(e)` is then
+ * the start's failure: that death in one line, not what the twins service's connection said of it
+ * (`cannot reach the broker … connection reset`, from a broker process out of memory).
+ */
+export function startDeaths(broker: Pick<BrokerHost, "onDied" | "kind">, elapsedS: () => number) {
+  let first: ThreadDeath | undefined;
+  broker.onDied?.((e) => {
+    first ??= { thread: brokerThread(broker), ...threadCause(e), atS: Math.round(elapsedS() * 10) / 10 };
+  });
+  return {
+    get died(): boolean {
+      return first !== undefined;
+    },
+    error: (e: unknown): unknown =>
+      first === undefined
+        ? e
+        : new Error(`${threadDeathLine(first)}, before its nodes started: nothing was measured`),
+  };
 }

@@ -248,8 +248,11 @@ export class VirtualPart {
       });
       const pressFrom = sched.now() + PRESS_LEAD_MS;
       const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
-      pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
-      setPhase("press");
+      // As FleetRun: stopped during the boot, no press; cut short, no settle to tell of.
+      if (!this.stopped) {
+        pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
+        setPhase("press");
+      }
       await new Promise<void>((resolve) => {
         if (this.stopped) return resolve();
         const t = sched.at(pressFrom + opts.durationS * 1000, resolve);
@@ -263,7 +266,7 @@ export class VirtualPart {
       const wait = new SettleWait(minUntil, minUntil, sched);
       this.settleWait = wait;
       if (this.cutNow) wait.cut();
-      setPhase("settle");
+      if (!this.cutNow) setPhase("settle");
       pool.broadcast({ type: "stop-presses" });
       if (opts.lossPct !== 0) {
         lossPct = 0;

@@ -22,7 +22,7 @@ import { partYoungGenerationMB } from "./part-young.js";
 import type { FleetRunEvents, Progress, RunPhase } from "./progress.js";
 import type { Report } from "./report.js";
 import { planFleet } from "./setup.js";
-import { threadCause, threadDeathLine } from "./thread-death.js";
+import { type ThreadDeath, threadCause, threadDeathLine } from "./thread-death.js";
 import { threadSource } from "./thread-source.js";
 import { type FleetPlan, prepareVirtualFleet, VirtualClock } from "./virtual.js";
 import { mergeParts } from "./virtual-merge.js";
@@ -81,6 +81,17 @@ export function splitFleet(ids: readonly string[], pairing: Pairing, parts: numb
 export function splitProblem(o: ResolvedFleetOptions): string | undefined {
   if (o.faults.length > 0) return "faults act on the whole fleet at once";
   return undefined;
+}
+
+/**
+ * A part's thread that died: the run's failure, with no report. The parts' figures are merged at
+ * their end, and the dead part's went with its thread (before the presses, the others wait for it:
+ * they launch, and press, when every part is there).
+ */
+export class PartDeathError extends Error {
+  constructor(readonly death: ThreadDeath) {
+    super(threadDeathLine(death));
+  }
 }
 
 export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
@@ -206,8 +217,7 @@ export class VirtualSplitRun extends EventEmitter<FleetRunEvents> {
         // (fleet/thread-death.ts); it failed with V8's bare `Worker terminated due to reaching memory limit`.
         w.on("error", (e) => {
           const atS = Math.round((this.latest - this.startedAt) / 100) / 10;
-          const d = { thread: `worker-${k + 1}`, ...threadCause(e), atS, nodes: to - from };
-          reject(new Error(threadDeathLine(d)));
+          reject(new PartDeathError({ thread: `worker-${k + 1}`, ...threadCause(e), atS, nodes: to - from }));
         });
         w.on("exit", (code) => {
           if (results[k] === undefined)

@@ -12,7 +12,7 @@ import { requirementFailures, writeReport } from "../../fleet/report.js";
 import { FleetRun } from "../../fleet/run.js";
 import { threadDeathLine } from "../../fleet/thread-death.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
-import { VirtualSplitRun } from "../../fleet/virtual-split.js";
+import { PartDeathError, VirtualSplitRun } from "../../fleet/virtual-split.js";
 import { isStdout } from "../../node/whole-file.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
@@ -202,7 +202,17 @@ export async function runSim(
         else logger.info({ at }, line);
       });
     }
-    const report = await run.done;
+    const report = await run.done.catch((e: unknown) => {
+      // A split run's part that died leaves no report to write: say so, not only the death.
+      if (!(e instanceof PartDeathError)) throw e;
+      const none = raw.report !== undefined ? ` (${raw.report} is not written)` : "";
+      io.stderr(
+        `twinfleet sim: ${e.message}; no report${none}: a virtual run split over threads merges its report from every part's at the end, and the dead part's figures went with its thread\n`,
+      );
+      io.exit?.(1);
+      return undefined;
+    });
+    if (report === undefined) return;
     // The summary first: a report that cannot be written after all (a full disk) loses only itself.
     // A report on standard output (`--report -`, `/dev/stdout`) has it to itself: the summary goes to stderr.
     (raw.report !== undefined && isStdout(raw.report) ? io.stderr : io.stdout)(summary(report));

@@ -56,8 +56,14 @@ describe("twinfleet sim, ended with Ctrl-C", () => {
       const code = await exited;
       expect(code).toBe(130);
       expect(err()).toContain("SIGTERM: cut short: writing the report with what is known");
-      expect(out()).toContain("CUT SHORT");
-      expect(JSON.parse(readFileSync(report, "utf8"))).toMatchObject({ cutShort: true });
+      // Cut in the presses: no settle began, none is timed or said stopped (it read `the settle was
+      // stopped after 0.3 s`, the time the run took to end).
+      expect(out()).toContain("CUT SHORT      the run ended in its presses, before its settle: deliveries");
+      expect(JSON.parse(readFileSync(report, "utf8"))).toMatchObject({
+        cutShort: true,
+        cutBefore: "settle",
+        sim: { settleS: 0 },
+      });
     } finally {
       child.kill("SIGKILL");
     }

@@ -65,6 +65,45 @@ describe.concurrent("a thread of the run that dies", () => {
     expect(requirementFailures(r)[0]).toMatch(/^worker thread [01] \(4 nodes\) died .*the run ended there/);
   }, 60_000);
 
+  it("the broker's thread in the boot: no press is made, no press or settle told, nothing diverged", async () => {
+    const run = await FleetRun.start({
+      nodes: 8,
+      topology: "ring",
+      groupSize: 8,
+      ratePerNodePerMin: 600,
+      durationS: 300,
+      settleS: 60,
+      profile: "ideal",
+      workers: 2,
+    });
+    const phases: string[] = [];
+    run.on("phase", (p) => phases.push(p));
+    const pool = (run as unknown as { pool: { broadcast(c: { type: string }): void } }).pool;
+    const sent: string[] = [];
+    const broadcast = pool.broadcast.bind(pool);
+    pool.broadcast = (c) => {
+      sent.push(c.type);
+      broadcast(c);
+    };
+    await brokerThread(run).terminate();
+    const r = await run.done;
+    expect(r.threadDied).toMatchObject({ thread: "broker" });
+    // Before, the presses started after the death (node threads late to read it took those past
+    // due: 67 of them), and a press and a settle line followed the death's.
+    expect(sent).not.toContain("start-presses");
+    expect(phases).toEqual(["done"]);
+    expect(r.presses).toBe(0);
+    // Every node on its power-on state: one state (off), not 1 of 8 diverged by its origin's tie-break.
+    expect(r.diverged).toBe(0);
+    // No settle began: none is timed, and none said stopped (`the settle was stopped after 0.3 s`).
+    expect(r.sim.settleS).toBe(0);
+    expect(r.cutBefore).toBe("presses");
+    expect(summary(r)).toContain(
+      "STOPPED EARLY  the presses were stopped before they began: no press was made",
+    );
+    expect(summary(r)).toContain("CUT SHORT      the run ended before its presses began: deliveries");
+  }, 60_000);
+
   it("the embedded broker's thread: the run ends there, the broker's death told as such", async () => {
     const run = await start();
     await waitPhase(run, "press");

@@ -12,7 +12,7 @@ import { pino } from "pino";
 import { afterEach, expect, it } from "vitest";
 import { wallScheduler } from "../../twins/clock.js";
 import { ProcessBroker } from "../broker-host.js";
-import { runDeaths } from "../thread-death.js";
+import { runDeaths, startDeaths } from "../thread-death.js";
 import { limitForStarts } from "./start-limit.js";
 
 let broker: ProcessBroker | undefined;
@@ -55,6 +55,46 @@ it(
     ]);
     expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toContain(
       "the broker process exited by itself (out of memory: its JS heap reached its limit, killed by SIGABRT; give it more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes): the run does not start it again, only a broker-restart fault does",
+    );
+  },
+  limitForStarts(1),
+);
+
+it(
+  "out of memory before it listens: the start's failure names it, not V8's stack trace",
+  async () => {
+    const dying = [
+      "sh",
+      "-c",
+      `echo "${V8_OOM}" >&2; echo " 1: 0xb78db3 node::OOMErrorHandler" >&2; kill -ABRT $$`,
+      "sh",
+    ];
+    const place = { prefix: dying, listen: "127.0.0.1", urlHost: "127.0.0.1" };
+    const b = new ProcessBroker(undefined, wallScheduler, place);
+    broker = b;
+    // Before: `exited with null: …` and the tail of V8's native stack trace.
+    await expect(b.start()).rejects.toThrow(
+      "the broker process did not start: out of memory: its JS heap reached its limit, killed by SIGABRT; give it more heap: NODE_OPTIONS=--max-old-space-size=MB",
+    );
+  },
+  limitForStarts(1),
+);
+
+it(
+  "out of memory while the run starts: the start's failure is the death, not the twins' word on it",
+  async () => {
+    const place = { prefix: aborting, listen: "127.0.0.1", urlHost: "127.0.0.1" };
+    const b = new ProcessBroker(undefined, wallScheduler, place, pino({ level: "silent" }));
+    broker = b;
+    await b.start();
+    const deaths = startDeaths(b, () => 3);
+    const died = new Promise<void>((resolve) => b.onDied(() => resolve()));
+    process.kill(b.pid as number, "SIGUSR1");
+    await died;
+    expect(deaths.died).toBe(true);
+    const twins = new Error("cannot reach the broker at mqtt://127.0.0.1:1: connection reset");
+    expect(String(deaths.error(twins))).toBe(
+      "Error: the broker's process died 3 s into the run, out of memory: its JS heap reached its limit (give the process more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes): the run ended there, before its nodes started: nothing was measured",
     );
   },
   limitForStarts(1),

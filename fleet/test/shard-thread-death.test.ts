@@ -56,6 +56,8 @@ it("ends the shard at the death with its report, marked, and says so once", asyn
   await threadsOf(run)[0]?.terminate();
   // Without the end at the death this waited out the 300 s of presses, then failed with no report.
   const file = await done;
+  // Ended in its presses: no settle line after the death's (it printed one, as if settling).
+  expect(notes.filter((l) => l.startsWith("[shard 1/1 settle]"))).toEqual([]);
   expect(file.threadDied).toMatchObject({ thread: expect.stringMatching(/^worker-[01]$/), nodes: 2 });
   expect(file.threadDied?.outOfMemory).toBe(false);
   expect(file.cutShort).toBe(true);

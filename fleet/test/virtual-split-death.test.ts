@@ -8,7 +8,7 @@ import type { Worker } from "node:worker_threads";
 import { expect, it } from "vitest";
 import { resolveFleetOptions } from "../options.js";
 import { planFleet } from "../setup.js";
-import { splitFleet, VirtualSplitRun } from "../virtual-split.js";
+import { PartDeathError, splitFleet, VirtualSplitRun } from "../virtual-split.js";
 
 it("names the part whose thread ran out of memory, and ends the run", async () => {
   const options = {
@@ -37,6 +37,10 @@ it("names the part whose thread ran out of memory, and ends the run", async () =
     },
   );
   workers[1]?.emit("error", oom);
+  // The death itself, for the command to say that the run writes no report (cli/commands/sim-run.ts).
+  const e = await run.done.catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(PartDeathError);
+  expect((e as PartDeathError).death).toMatchObject({ thread: "worker-2", nodes: 8, outOfMemory: true });
   await expect(run.done).rejects.toThrow(
     /^worker thread 2 \(8 nodes\) died \d+ s into the run, out of memory: its JS heap reached its limit \(give the process more heap: NODE_OPTIONS=--max-old-space-size=MB, or run fewer nodes\): the run ended there$/,
   );
