@@ -158,8 +158,7 @@ export class ShardRun {
     // Its own process stopped (SIGSTOP, a paused VM): what its client then saw is its stall, not the broker's.
     const stalls = hooks.stalls ?? stallWatchOf(sched);
     const opened: ShardOpened = {};
-    // A node thread that dies ends the shard there, its report marked (fleet/thread-death.ts): it
-    // went on to its end without that thread's nodes, then failed with the bare error and no report.
+    // A node thread that dies ends the shard there, its report marked (fleet/thread-death.ts).
     const deaths = new ThreadDeaths(
       () => (sched.now() - began) / 1000,
       (_, line) => {
@@ -279,7 +278,7 @@ export class ShardRun {
       }
       const rssMB = process.memoryUsage().rss / 2 ** 20;
       if (pressed) pool.broadcast({ type: "stop-presses" });
-      // Cut in its presses (a signal, a thread's death), no settle to tell of: it printed a settle line.
+      // Cut in its presses (a signal, a thread's death): no settle to tell of.
       if (pressed && !this.cut) {
         phase = "settle";
         note(line(phase));

@@ -148,8 +148,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       this.emit("broker", reached, undefined, reached ? undefined : "unreached");
     this.wait = new BrokerWait({ ...this.opts, tell });
     this.reached = this.link.connect(this.wait);
-    // A caller that never looks at `reached` is no unhandled rejection; one that does still sees it.
-    this.reached.catch(() => {});
+    this.reached.catch(() => {}); // a caller that never looks at it is no unhandled rejection
   }
 
   get waiting(): BrokerWaitStatus | undefined {
@@ -390,9 +389,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   private persist(): void {
-    // A passive service keeps no desire of its own; a closed one writes nothing more.
-    if (this.opts.passive || this.closed) return;
-    this.saver.save();
+    if (!this.opts.passive && !this.closed) this.saver.save(); // passive: no desire of its own
   }
 
   private async send(msg: Message): Promise<void> {
