@@ -10,17 +10,18 @@
 import { MAX_FOLLOWS, type NodeId } from "../protocol/index.js";
 import { sameSet } from "./desire.js";
 import type { RegistryEffect } from "./effects.js";
+import { MAX_OFFLINE_WRITES, type StoredOfflineWrite } from "./store.js";
 import type { TwinRecord } from "./twin-record.js";
 
-/** A config this service wrote for a node away: its version, its sources, and the sources before it. */
-export interface OfflineWrite {
-  readonly version: number;
-  readonly sources: readonly NodeId[];
-  readonly before: readonly NodeId[];
-}
+/**
+ * A config this service wrote for a node away: its version, its sources, and the sources before it.
+ * Stored with the desire (twins.json format 2), so a service killed between its write and the
+ * other's still sees the crossing when it starts again.
+ */
+export type OfflineWrite = StoredOfflineWrite;
 
 /** Writes kept per node, the newest last: more while the node is away is not a desk's pace. */
-const KEPT = 8;
+const KEPT = MAX_OFFLINE_WRITES;
 
 /** `t`'s offline writes with one more: `sources` written at `version`, the desire having been `before`. */
 export function noteOfflineWrite(

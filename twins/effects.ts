@@ -19,7 +19,8 @@ export type RegistryEffect =
    * overtake the broker's replay).
    */
   | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange; readonly replayed?: true }
-  | { readonly type: "online"; readonly node: NodeId }
+  /** `dropped`: the configs this service wrote while the node was away are no longer kept: store that. */
+  | { readonly type: "online"; readonly node: NodeId; readonly dropped?: true }
   /** `unheard`: taken offline from `unheard` (not heard since a broker restart), not from online. */
   | { readonly type: "offline"; readonly node: NodeId; readonly unheard?: true }
   /** Shown online only by the status a restarted broker kept: not heard since (twins/node-presence.ts). */

@@ -36,6 +36,18 @@ export interface DesiredRecord {
   readonly profile?: string;
   readonly firmware?: string;
   readonly lastSeen?: number;
+  /**
+   * The configs this service wrote for the node while it was away, the newest last: another tool's
+   * write at one of their versions is a crossing (twins/crossed-writes.ts). Format 2 (below).
+   */
+  readonly offlineWrites?: readonly StoredOfflineWrite[];
+}
+
+/** A config written for a node away: its version, its sources, and the desired sources before it. */
+export interface StoredOfflineWrite {
+  readonly version: number;
+  readonly sources: readonly NodeId[];
+  readonly before: readonly NodeId[];
 }
 
 export interface StoredState {
@@ -81,8 +93,16 @@ export function memoryStore(initial: StoredState = { nodes: {} }): TwinsStore {
 }
 
 const idSchema = z.custom<NodeId>((v) => typeof v === "string" && isNodeId(v), "not a node id");
+const sourcesSchema = z.array(idSchema).max(8);
+/** Kept per node: twins/crossed-writes.ts keeps 8. */
+export const MAX_OFFLINE_WRITES = 8;
+const offlineWriteSchema = z.object({
+  version: z.number().int().min(1),
+  sources: sourcesSchema,
+  before: sourcesSchema,
+});
 const recordSchema = z.object({
-  sources: z.array(idSchema).max(8),
+  sources: sourcesSchema,
   configVersion: z.number().int().min(0),
   pendingSet: z.object({ on: z.boolean(), counter: z.number().int().min(0) }).optional(),
   pending: z.boolean().optional(),
@@ -90,20 +110,39 @@ const recordSchema = z.object({
   profile: z.string().optional(),
   firmware: z.string().optional(),
   lastSeen: z.number().optional(),
+  offlineWrites: z.array(offlineWriteSchema).max(MAX_OFFLINE_WRITES).optional(),
 });
-/** The file format this build writes and reads; a newer one is refused, left as it is. */
-const STORE_FORMAT = 1;
+/**
+ * The newest file format this build reads; a newer one is refused, left as it is. Format 2 is format
+ * 1 with the configs written for nodes away (`offlineWrites`), which a build reading format 1 would
+ * drop without a word: a file is written in format 2 only while it holds some, so a rollback works
+ * on any other, and stops, naming the format, on one that holds them.
+ */
+const STORE_FORMAT = 2;
+/** The format a state is written in: the oldest that holds all of it. */
+function formatFor(state: StoredState): 1 | 2 {
+  for (const id in state.nodes) if (state.nodes[id]?.offlineWrites !== undefined) return 2;
+  return 1;
+}
 const fileSchema = z.object({
-  format: z.literal(STORE_FORMAT),
+  format: z.union([z.literal(1), z.literal(STORE_FORMAT)]),
   // What the protocol forbids (a node following itself, a source twice) would be sent to the node as
   // a desire: its real pairing undone, the impossible one retried for ever.
   nodes: z.record(z.string(), recordSchema).superRefine((nodes, ctx) => {
     for (const [id, r] of Object.entries(nodes)) {
-      if (r.sources.includes(id as NodeId))
-        ctx.addIssue({ code: "custom", path: [id, "sources"], message: "a node cannot follow itself" });
-      const twice = r.sources.find((s, i) => r.sources.indexOf(s) !== i);
-      if (twice !== undefined)
-        ctx.addIssue({ code: "custom", path: [id, "sources"], message: `names ${twice} twice` });
+      const lists: [(string | number)[], readonly NodeId[]][] = [[[id, "sources"], r.sources]];
+      r.offlineWrites?.forEach((w, i) => {
+        lists.push(
+          [[id, "offlineWrites", i, "sources"], w.sources],
+          [[id, "offlineWrites", i, "before"], w.before],
+        );
+      });
+      for (const [path, sources] of lists) {
+        if (sources.includes(id as NodeId))
+          ctx.addIssue({ code: "custom", path, message: "a node cannot follow itself" });
+        const twice = sources.find((s, i) => sources.indexOf(s) !== i);
+        if (twice !== undefined) ctx.addIssue({ code: "custom", path, message: `names ${twice} twice` });
+      }
     }
   }),
 });
@@ -159,7 +198,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       const format = formatOf(json.value);
       if (format !== undefined && format > STORE_FORMAT)
         throw new Error(
-          `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads format ${STORE_FORMAT}: ` +
+          `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads formats up to ${STORE_FORMAT}: ` +
             "run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)",
         );
       const parsed = fileSchema.safeParse(json.value);
@@ -180,7 +219,9 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       const fh = await open(tmp, "w");
       try {
         try {
-          await fh.writeFile(`${JSON.stringify({ format: STORE_FORMAT, nodes: state.nodes }, null, 1)}\n`);
+          await fh.writeFile(
+            `${JSON.stringify({ format: formatFor(state), nodes: state.nodes }, null, 1)}\n`,
+          );
           await fh.sync();
         } finally {
           await fh.close();
