@@ -38,16 +38,21 @@ export type CrossedEffect = Extract<RegistryEffect, { type: "crossed" }>;
 
 /**
  * The effect of a config, not the node's own, at the version of one of this service's writes for the
- * node but with other sources; undefined for any other config. Each write crosses once.
+ * node but with other sources; `"taken"` for one taken so already (seen again: nothing more to do);
+ * undefined for any other config. A write may cross several: two desks that read the same config
+ * wrote the same version, and the second came after the first was taken and written again above
+ * (it used to be counted `stale-config` bad input, and its pairing was lost).
  */
 export function crossedWrite(
   t: TwinRecord,
   version: number,
   theirs: readonly NodeId[],
-): CrossedEffect | undefined {
+): CrossedEffect | "taken" | undefined {
   const ours = t.offlineWrites?.find((w) => w.version === version);
   if (ours === undefined || sameSet(ours.sources, theirs)) return undefined;
-  t.offlineWrites = t.offlineWrites?.filter((w) => w !== ours);
+  if (ours.taken?.some((s) => sameSet(s, theirs))) return "taken";
+  const taken = [...(ours.taken ?? []), [...theirs]].slice(-KEPT);
+  t.offlineWrites = t.offlineWrites?.map((w) => (w === ours ? { ...w, taken } : w));
   const merged = mergeCrossed(t.desired.sources, ours.before, theirs);
   return {
     type: "crossed",

@@ -321,6 +321,7 @@ export class TwinRegistry {
     // its version. Otherwise (written by any client: not the node heard) an older one is stale.
     const fromNode = t.presence === "online";
     const crossed = fromNode ? undefined : crossedWrite(t, msg.version, msg.sources);
+    if (crossed === "taken") return [];
     if (crossed !== undefined) return [crossed];
     if (fromNode && !retained) t.lastSeen = now;
     // A node's version never goes down while it is connected; across a reboot it may.

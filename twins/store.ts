@@ -48,6 +48,8 @@ export interface StoredOfflineWrite {
   readonly version: number;
   readonly sources: readonly NodeId[];
   readonly before: readonly NodeId[];
+  /** Other tools' configs at its version taken on top of the desire already, each once. */
+  readonly taken?: readonly (readonly NodeId[])[];
 }
 
 export interface StoredState {
@@ -100,6 +102,7 @@ const offlineWriteSchema = z.object({
   version: z.number().int().min(1),
   sources: sourcesSchema,
   before: sourcesSchema,
+  taken: z.array(sourcesSchema).max(MAX_OFFLINE_WRITES).optional(),
 });
 const recordSchema = z.object({
   sources: sourcesSchema,
