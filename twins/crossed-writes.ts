@@ -59,7 +59,8 @@ export function crossedWrite(
     node: t.id,
     version,
     theirs: [...theirs],
-    ours: [...t.desired.sources],
+    ours: [...ours.sources],
+    desired: [...t.desired.sources],
     ...(merged === undefined ? {} : { merged }),
   };
 }
@@ -86,5 +87,5 @@ export function crossedLine(e: CrossedEffect): string {
   const head = `two pairings of ${e.node} were written at once, both as config version ${e.version}: another control tool's (${list(e.theirs)}) and this service's (${list(e.ours)})`;
   if (e.merged !== undefined)
     return `${head}; both are kept: it follows ${list(e.merged)} once it returns (written again, one version up)`;
-  return `${head}; the other's cannot be added without passing ${MAX_FOLLOWS} sources: this service's stands, written again one version up, and the other is not carried out`;
+  return `${head}; the other's cannot be added without passing ${MAX_FOLLOWS} sources: this service's stands (${list(e.desired)}), written again one version up, and the other is not carried out`;
 }

@@ -32,8 +32,9 @@ export type RegistryEffect =
   | { readonly type: "reconcile"; readonly node: NodeId }
   /**
    * Another control tool's config for the offline node crossed one this service wrote: same version,
-   * other sources (twins/crossed-writes.ts). `merged`: the desire with the other's change on top,
-   * absent when it would pass the protocol's limit of sources.
+   * other sources (twins/crossed-writes.ts). `ours`: what this service wrote at that version;
+   * `desired`: its desire now (a later write may have moved it); `merged`: the desire with the other's
+   * change on top, absent when it would pass the protocol's limit of sources.
    */
   | {
       readonly type: "crossed";
@@ -41,6 +42,7 @@ export type RegistryEffect =
       readonly version: number;
       readonly theirs: readonly NodeId[];
       readonly ours: readonly NodeId[];
+      readonly desired: readonly NodeId[];
       readonly merged?: readonly NodeId[];
     }
   /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */

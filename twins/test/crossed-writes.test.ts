@@ -99,7 +99,12 @@ describe("two pairings of an offline node written at once", () => {
     await until(() => t.get("Z") !== undefined, "the retry handled");
     expect(t.badInput().byReason["stale-config"]).toBe(0);
     await raw.publishAsync("tf/config/A", "C1 4 B C D E", { qos: 1, retain: true }); // what the service wrote
-    expect(lines.filter((l) => l.includes("two pairings of A were written at once"))).toHaveLength(2);
+    const told = lines.filter((l) => l.includes("two pairings of A were written at once"));
+    expect(told).toHaveLength(2);
+    // Both crossed the service's C1 2 B C: the second line names that, not the desire written since.
+    expect(told[1]).toContain(
+      "both as config version 2: another control tool's (B, E) and this service's (B, C); both are kept: it follows B, C, D, E",
+    );
     expect(t.get("A")?.desired.configVersion).toBe(4);
 
     const back = await fx.node("A", FINDS_RETAINED);
@@ -137,9 +142,10 @@ describe("mergeCrossed", () => {
       version: 4,
       theirs: ids("x"),
       ours: ids("y"),
+      desired: ids("y", "z"),
     });
     expect(line).toContain(
-      "this service's stands, written again one version up, and the other is not carried out",
+      "this service's stands (y, z), written again one version up, and the other is not carried out",
     );
   });
 });
