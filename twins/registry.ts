@@ -322,7 +322,9 @@ export class TwinRegistry {
     const fromNode = t.presence === "online";
     const crossed = fromNode ? undefined : crossedWrite(t, msg.version, msg.sources);
     if (crossed === "taken") return [];
-    if (crossed !== undefined) return [crossed];
+    // The first config the twin has (a restarted service): the broker's copy, shown as any, so that
+    // the config written again above it is not shown as followed (writtenWhileAway).
+    if (crossed !== undefined && t.config !== undefined) return [crossed];
     if (fromNode && !retained) t.lastSeen = now;
     // A node's version never goes down while it is connected; across a reboot it may.
     const floor = fromNode ? t.sessionVersion : t.config?.version;
@@ -344,7 +346,7 @@ export class TwinRegistry {
     this.graph.refollow(t, before);
     bumpFollowedSources(this.twins, before, followed(t));
     const out: RegistryEffect[] = changed ? [updated(t.id, "config", retained)] : [];
-    out.push(...configSeen(t, seen));
+    out.push(...(crossed !== undefined ? [crossed] : configSeen(t, seen)));
     return out;
   }
 

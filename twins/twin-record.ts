@@ -80,6 +80,9 @@ export function writeDesire(
   offline = false,
 ): void {
   if (offline) noteOfflineWrite(t, t.desired.sources, sources, configVersion);
+  // Written for a node not online, also before its presence is known (a restarted service taking a
+  // crossing in the broker's replay): what it follows stays the broker's copy until it takes this.
+  if (offline && t.nodeConfig === undefined) t.nodeConfig = t.config;
   t.desired = { ...t.desired, sources: [...sources], configVersion };
   t.desiredKnown = true;
   t.confirmed = false;

@@ -77,6 +77,9 @@ describe("two pairings of an offline node written at once, the service killed in
     expect(again.get("A")).toMatchObject({ pairing: "pending", desired: { sources: ["B", "C", "D"] } });
     const told = lines.find((l) => l.includes("two pairings of A were written at once"));
     expect(told).toContain("another control tool's (B, D) and this service's (B, C); both are kept");
+    // What A follows until it returns: the broker's copy before the new write, not the write.
+    await until(() => again.get("A")?.config?.version === 3, "the new write seen");
+    expect(again.get("A")?.follows).toEqual(["B", "D"]);
 
     const back = await fx.node("A", FINDS_RETAINED);
     await until(() => again.get("A")?.pairing === "confirmed", "A confirms");
