@@ -10,17 +10,18 @@
 import { MAX_FOLLOWS, type NodeId } from "../protocol/index.js";
 import { sameSet } from "./desire.js";
 import type { RegistryEffect } from "./effects.js";
+import { MAX_OFFLINE_WRITES, type StoredOfflineWrite } from "./store.js";
 import type { TwinRecord } from "./twin-record.js";
 
-/** A config this service wrote for a node away: its version, its sources, and the sources before it. */
-export interface OfflineWrite {
-  readonly version: number;
-  readonly sources: readonly NodeId[];
-  readonly before: readonly NodeId[];
-}
+/**
+ * A config this service wrote for a node away: its version, its sources, and the sources before it.
+ * Stored with the desire (twins.json format 2), so a service killed between its write and the
+ * other's still sees the crossing when it starts again.
+ */
+export type OfflineWrite = StoredOfflineWrite;
 
 /** Writes kept per node, the newest last: more while the node is away is not a desk's pace. */
-const KEPT = 8;
+const KEPT = MAX_OFFLINE_WRITES;
 
 /** `t`'s offline writes with one more: `sources` written at `version`, the desire having been `before`. */
 export function noteOfflineWrite(
@@ -37,23 +38,29 @@ export type CrossedEffect = Extract<RegistryEffect, { type: "crossed" }>;
 
 /**
  * The effect of a config, not the node's own, at the version of one of this service's writes for the
- * node but with other sources; undefined for any other config. Each write crosses once.
+ * node but with other sources; `"taken"` for one taken so already (seen again: nothing more to do);
+ * undefined for any other config. A write may cross several: two desks that read the same config
+ * wrote the same version, and the second came after the first was taken and written again above
+ * (it used to be counted `stale-config` bad input, and its pairing was lost).
  */
 export function crossedWrite(
   t: TwinRecord,
   version: number,
   theirs: readonly NodeId[],
-): CrossedEffect | undefined {
+): CrossedEffect | "taken" | undefined {
   const ours = t.offlineWrites?.find((w) => w.version === version);
   if (ours === undefined || sameSet(ours.sources, theirs)) return undefined;
-  t.offlineWrites = t.offlineWrites?.filter((w) => w !== ours);
+  if (ours.taken?.some((s) => sameSet(s, theirs))) return "taken";
+  const taken = [...(ours.taken ?? []), [...theirs]].slice(-KEPT);
+  t.offlineWrites = t.offlineWrites?.map((w) => (w === ours ? { ...w, taken } : w));
   const merged = mergeCrossed(t.desired.sources, ours.before, theirs);
   return {
     type: "crossed",
     node: t.id,
     version,
     theirs: [...theirs],
-    ours: [...t.desired.sources],
+    ours: [...ours.sources],
+    desired: [...t.desired.sources],
     ...(merged === undefined ? {} : { merged }),
   };
 }
@@ -80,5 +87,5 @@ export function crossedLine(e: CrossedEffect): string {
   const head = `two pairings of ${e.node} were written at once, both as config version ${e.version}: another control tool's (${list(e.theirs)}) and this service's (${list(e.ours)})`;
   if (e.merged !== undefined)
     return `${head}; both are kept: it follows ${list(e.merged)} once it returns (written again, one version up)`;
-  return `${head}; the other's cannot be added without passing ${MAX_FOLLOWS} sources: this service's stands, written again one version up, and the other is not carried out`;
+  return `${head}; the other's cannot be added without passing ${MAX_FOLLOWS} sources: this service's stands (${list(e.desired)}), written again one version up, and the other is not carried out`;
 }

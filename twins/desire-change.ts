@@ -43,7 +43,7 @@ export function changeDesired(d: DesireChangeDeps, node: NodeId, sources: NodeId
  * both operators' changes in it, written again above both writes, and told.
  */
 export function rewriteCrossed(d: DesireChangeDeps, e: CrossedEffect): void {
-  const sources = [...(e.merged ?? e.ours)];
+  const sources = [...(e.merged ?? e.desired)];
   d.logger.warn(
     { node: e.node, version: e.version, theirs: e.theirs, ours: e.ours, sources },
     `twins: ${crossedLine(e)}`,

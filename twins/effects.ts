@@ -19,7 +19,8 @@ export type RegistryEffect =
    * overtake the broker's replay).
    */
   | { readonly type: "updated"; readonly node: NodeId; readonly change: TwinChange; readonly replayed?: true }
-  | { readonly type: "online"; readonly node: NodeId }
+  /** `dropped`: the configs this service wrote while the node was away are no longer kept: store that. */
+  | { readonly type: "online"; readonly node: NodeId; readonly dropped?: true }
   /** `unheard`: taken offline from `unheard` (not heard since a broker restart), not from online. */
   | { readonly type: "offline"; readonly node: NodeId; readonly unheard?: true }
   /** Shown online only by the status a restarted broker kept: not heard since (twins/node-presence.ts). */
@@ -31,8 +32,9 @@ export type RegistryEffect =
   | { readonly type: "reconcile"; readonly node: NodeId }
   /**
    * Another control tool's config for the offline node crossed one this service wrote: same version,
-   * other sources (twins/crossed-writes.ts). `merged`: the desire with the other's change on top,
-   * absent when it would pass the protocol's limit of sources.
+   * other sources (twins/crossed-writes.ts). `ours`: what this service wrote at that version;
+   * `desired`: its desire now (a later write may have moved it); `merged`: the desire with the other's
+   * change on top, absent when it would pass the protocol's limit of sources.
    */
   | {
       readonly type: "crossed";
@@ -40,6 +42,7 @@ export type RegistryEffect =
       readonly version: number;
       readonly theirs: readonly NodeId[];
       readonly ours: readonly NodeId[];
+      readonly desired: readonly NodeId[];
       readonly merged?: readonly NodeId[];
     }
   /** The broker holds an older report of the node than the twin: put the twin's back (broker-copy.ts). */

@@ -14,7 +14,7 @@
 import type { NodeId, StatusMessage } from "../protocol/index.js";
 import type { RegistryEffect } from "./effects.js";
 import { presenceHeard } from "./register-effects.js";
-import { setPresence, type TwinRecord } from "./twin-record.js";
+import { onlineEffect, setPresence, type TwinRecord } from "./twin-record.js";
 
 export class NodePresence {
   /** When the service connected to the broker last known to have restarted, on its clock. */
@@ -29,7 +29,10 @@ export class NodePresence {
   status(t: TwinRecord, msg: StatusMessage, now: number, retained: boolean): RegistryEffect[] {
     if (msg.online && !retained) t.lastSeen = now; // a replayed retained `T1 1` is the broker's, not the node
     const presence = !msg.online ? "offline" : this.unheardSinceRestart(t) ? "unheard" : "online";
-    const moved: RegistryEffect[] = setPresence(t, presence) ? [{ type: presence, node: t.id }] : [];
+    const hadWrites = t.offlineWrites !== undefined;
+    const moved: RegistryEffect[] = !setPresence(t, presence)
+      ? []
+      : [presence === "online" ? onlineEffect(t.id, hadWrites) : { type: presence, node: t.id }];
     return [...moved, ...presenceHeard(t, msg.online && retained)];
   }
 

@@ -95,7 +95,10 @@ export function configOf(
   // its version. Otherwise (written by any client: not the node heard) an older one is stale.
   const fromNode = t.presence === "online";
   const crossed = fromNode ? undefined : crossedWrite(t, msg.version, msg.sources);
-  if (crossed !== undefined) return [crossed];
+  if (crossed === "taken") return [];
+  // The first config the twin has (a restarted service): the broker's copy, shown as any, so that
+  // the config written again above it is not shown as followed (writtenWhileAway).
+  if (crossed !== undefined && t.config !== undefined) return [crossed];
   if (fromNode && !retained) t.lastSeen = now;
   // A node's version never goes down while it is connected; across a reboot it may.
   const floor = fromNode ? t.sessionVersion : t.config?.version;
@@ -120,6 +123,6 @@ export function configOf(
   d.graph.refollow(t, before);
   bumpFollowedSources(d.twins, before, followed(t));
   const out: RegistryEffect[] = changed ? [updated(t.id, "config", retained)] : [];
-  out.push(...configSeen(t, seen));
+  out.push(...(crossed !== undefined ? [crossed] : configSeen(t, seen)));
   return out;
 }

@@ -9,7 +9,7 @@ import { configLostAtRegister } from "./broker-copy.js";
 import { desireAfterConfig, desireAfterPresence, sameSet } from "./desire.js";
 import type { RegistryEffect } from "./effects.js";
 import type { FollowGraph } from "./follow-graph.js";
-import { desireStateOf, type TwinRecord } from "./twin-record.js";
+import { desireStateOf, onlineEffect, setPresence, type TwinRecord } from "./twin-record.js";
 import type { BadInputReason, ReportedConfig } from "./types.js";
 
 /**
@@ -57,12 +57,9 @@ export function registerEffects(
   t.profile = msg.profile;
   t.firmware = msg.firmware;
   t.lastSeen = now;
+  const hadWrites = t.offlineWrites !== undefined;
+  if (setPresence(t, "online")) out.push(onlineEffect(t.id, hadWrites));
   t.registeredSinceOnline = true;
-  if (t.presence !== "online") {
-    t.presence = "online";
-    t.sessionVersion = undefined;
-    out.push({ type: "online", node: t.id });
-  }
   // With no status heard since its config, a register says the node synced before the service saw it.
   out.push(...presenceHeard(t, true));
   out.push({ type: "registered", node: t.id, first: first && !known, again: sameSession && !changed });

@@ -9,13 +9,23 @@
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  */
-import { open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
-import { lockHeld, lockLine, lockWriter, processAlive } from "../node/process-alive.js";
+import { processAlive } from "../node/process-alive.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
+import {
+  asDataDirError,
+  copiedLockLine,
+  holdDirectory,
+  isErrno,
+  PRESENCE_LINE,
+  type PreviousHolder,
+} from "./store-lock.js";
+
+export { LOCK_FILE, type PreviousHolder } from "./store-lock.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
 export interface DesiredRecord {
@@ -36,18 +46,24 @@ export interface DesiredRecord {
   readonly profile?: string;
   readonly firmware?: string;
   readonly lastSeen?: number;
+  /**
+   * The configs this service wrote for the node while it was away, the newest last: another tool's
+   * write at one of their versions is a crossing (twins/crossed-writes.ts). Format 2 (below).
+   */
+  readonly offlineWrites?: readonly StoredOfflineWrite[];
+}
+
+/** A config written for a node away: its version, its sources, and the desired sources before it. */
+export interface StoredOfflineWrite {
+  readonly version: number;
+  readonly sources: readonly NodeId[];
+  readonly before: readonly NodeId[];
+  /** Other tools' configs at its version taken on top of the desire already, each once. */
+  readonly taken?: readonly (readonly NodeId[])[];
 }
 
 export interface StoredState {
   readonly nodes: Readonly<Record<string, DesiredRecord>>;
-}
-
-/** The service that held a store's directory before, and stopped without a goodbye (kill -9, a power loss). */
-export interface PreviousHolder {
-  readonly pid: number;
-  /** The client id of its presence on the broker, and when it started (`since`, ms since the epoch). */
-  readonly clientId: string;
-  readonly since: number;
 }
 
 export interface TwinsStore {
@@ -81,8 +97,17 @@ export function memoryStore(initial: StoredState = { nodes: {} }): TwinsStore {
 }
 
 const idSchema = z.custom<NodeId>((v) => typeof v === "string" && isNodeId(v), "not a node id");
+const sourcesSchema = z.array(idSchema).max(8);
+/** Kept per node: twins/crossed-writes.ts keeps 8. */
+export const MAX_OFFLINE_WRITES = 8;
+const offlineWriteSchema = z.object({
+  version: z.number().int().min(1),
+  sources: sourcesSchema,
+  before: sourcesSchema,
+  taken: z.array(sourcesSchema).max(MAX_OFFLINE_WRITES).optional(),
+});
 const recordSchema = z.object({
-  sources: z.array(idSchema).max(8),
+  sources: sourcesSchema,
   configVersion: z.number().int().min(0),
   pendingSet: z.object({ on: z.boolean(), counter: z.number().int().min(0) }).optional(),
   pending: z.boolean().optional(),
@@ -90,20 +115,39 @@ const recordSchema = z.object({
   profile: z.string().optional(),
   firmware: z.string().optional(),
   lastSeen: z.number().optional(),
+  offlineWrites: z.array(offlineWriteSchema).max(MAX_OFFLINE_WRITES).optional(),
 });
-/** The file format this build writes and reads; a newer one is refused, left as it is. */
-const STORE_FORMAT = 1;
+/**
+ * The newest file format this build reads; a newer one is refused, left as it is. Format 2 is format
+ * 1 with the configs written for nodes away (`offlineWrites`), which a build reading format 1 would
+ * drop without a word: a file is written in format 2 only while it holds some, so a rollback works
+ * on any other, and stops, naming the format, on one that holds them.
+ */
+const STORE_FORMAT = 2;
+/** The format a state is written in: the oldest that holds all of it. */
+function formatFor(state: StoredState): 1 | 2 {
+  for (const id in state.nodes) if (state.nodes[id]?.offlineWrites !== undefined) return 2;
+  return 1;
+}
 const fileSchema = z.object({
-  format: z.literal(STORE_FORMAT),
+  format: z.union([z.literal(1), z.literal(STORE_FORMAT)]),
   // What the protocol forbids (a node following itself, a source twice) would be sent to the node as
   // a desire: its real pairing undone, the impossible one retried for ever.
   nodes: z.record(z.string(), recordSchema).superRefine((nodes, ctx) => {
     for (const [id, r] of Object.entries(nodes)) {
-      if (r.sources.includes(id as NodeId))
-        ctx.addIssue({ code: "custom", path: [id, "sources"], message: "a node cannot follow itself" });
-      const twice = r.sources.find((s, i) => r.sources.indexOf(s) !== i);
-      if (twice !== undefined)
-        ctx.addIssue({ code: "custom", path: [id, "sources"], message: `names ${twice} twice` });
+      const lists: [(string | number)[], readonly NodeId[]][] = [[[id, "sources"], r.sources]];
+      r.offlineWrites?.forEach((w, i) => {
+        lists.push(
+          [[id, "offlineWrites", i, "sources"], w.sources],
+          [[id, "offlineWrites", i, "before"], w.before],
+        );
+      });
+      for (const [path, sources] of lists) {
+        if (sources.includes(id as NodeId))
+          ctx.addIssue({ code: "custom", path, message: "a node cannot follow itself" });
+        const twice = sources.find((s, i) => sources.indexOf(s) !== i);
+        if (twice !== undefined) ctx.addIssue({ code: "custom", path, message: `names ${twice} twice` });
+      }
     }
   }),
 });
@@ -161,7 +205,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       const format = formatOf(json.value);
       if (format !== undefined && format > STORE_FORMAT)
         throw new Error(
-          `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads format ${STORE_FORMAT}: ` +
+          `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads formats up to ${STORE_FORMAT}: ` +
             "run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)",
         );
       const parsed = fileSchema.safeParse(json.value);
@@ -182,7 +226,9 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       const fh = await open(tmp, "w");
       try {
         try {
-          await fh.writeFile(`${JSON.stringify({ format: STORE_FORMAT, nodes: state.nodes }, null, 1)}\n`);
+          await fh.writeFile(
+            `${JSON.stringify({ format: formatFor(state), nodes: state.nodes }, null, 1)}\n`,
+          );
           await fh.sync();
         } finally {
           await fh.close();
@@ -208,13 +254,6 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   };
 }
 
-/** An error of the file system in `dir` (a full disk, a read-only mount) as one line naming it; others as they are. */
-function asDataDirError(dir: string, e: unknown): unknown {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string"
-    ? dataDirError(dir, e, "written")
-    : e;
-}
-
 /** Writes `dir`'s entries (a rename, a new file) through to the disk. */
 async function syncDir(dir: string): Promise<void> {
   const dh = await open(dir, "r");
@@ -223,124 +262,6 @@ async function syncDir(dir: string): Promise<void> {
   } finally {
     await dh.close();
   }
-}
-
-export const LOCK_FILE = "twins.lock";
-/** The lock's line naming the presence its service holds: `presence <client id> <since>`. */
-const PRESENCE_LINE = "presence";
-
-/**
- * Takes `dir` for this process: `twins.lock` holds the pid and who the process is (boot and start
- * time: node/process-alive.ts); one a live process holds is an error, one whose process is gone (a
- * crash, kill -9) is taken over — also when another process has its pid since (after a reboot, as
- * pids are handed out again, a systemd unit looped on "in use by another twins service"). A lock of
- * a build that wrote only the pid is taken over when the pid's process is no Node.js program started
- * after the lock was written (node/process-alive.ts): an upgrade after a crash and a reboot looped the
- * same way on such a lock. Resolves
- * to the lock file's path and, for a lock taken over, the presence its service recorded.
- */
-async function holdDirectory(
-  dir: string,
-): Promise<{ lock: string; previous?: PreviousHolder; copied?: CopiedLock }> {
-  const lock = join(dir, LOCK_FILE);
-  const here = await directoryId(dir);
-  let previous: PreviousHolder | undefined;
-  let copied: CopiedLock | undefined;
-  for (;;) {
-    try {
-      const written = here === undefined ? "" : `${DIRECTORY_LINE} ${here} ${resolve(dir)}\n`;
-      await writeFile(lock, `${lockLine()}\n${written}`, { flag: "wx" });
-      return {
-        lock,
-        ...(previous !== undefined ? { previous } : {}),
-        ...(copied !== undefined ? { copied } : {}),
-      };
-    } catch (e) {
-      if (!isErrno(e, "EEXIST")) {
-        // Made, then not written (a full disk): not left for the next start to take over.
-        await rm(lock, { force: true }).catch(() => {});
-        throw asDataDirError(dir, e);
-      }
-    }
-    const text = await readFile(lock, "utf8").catch(() => "");
-    const writtenAt = await stat(lock).then(
-      (s) => s.mtimeMs,
-      () => undefined,
-    );
-    const { pid, identity } = lockWriter(text);
-    const writtenFor = directoryOf(text);
-    if (here !== undefined && writtenFor !== undefined && writtenFor.id !== here) {
-      // A copy's lock (cp -a, tar, a restored backup): its pid ran on the directory it was copied
-      // from, which this is not, and the presence it names is that directory's service's.
-      copied = { pid, path: writtenFor.path };
-      await rm(lock, { force: true }).catch((e: unknown) => {
-        throw asDataDirError(dir, e);
-      });
-      continue;
-    }
-    if (lockHeld({ pid, identity }, writtenAt)) {
-      throw new Error(
-        `data directory ${dir} is in use by another twins service (pid ${pid}, ${lock}): two saving ` +
-          "into one file replace each other's state; give each its own --data, or stop the other",
-      );
-    }
-    // Its process is gone (or it is this one's, from an earlier start in this process).
-    previous = presenceOf(pid, text);
-    await rm(lock, { force: true }).catch((e: unknown) => {
-      throw asDataDirError(dir, e);
-    });
-  }
-}
-
-/**
- * The lock's line naming the directory it was written in: `directory <inode> <absolute path>`. A
- * copy of the directory (cp -a, tar, rsync; a backup restored in its place or on another machine) is
- * another directory, with another inode, while `mv` within a file system keeps it.
- */
-const DIRECTORY_LINE = "directory";
-
-/** A lock written in another directory, of which this one is a copy: its writer's pid and that directory. */
-export interface CopiedLock {
-  readonly pid: number;
-  readonly path: string;
-}
-
-/** `dir`'s inode, as a decimal string (inodes may pass 2^53); undefined where the file system gives none. */
-async function directoryId(dir: string): Promise<string | undefined> {
-  const ino = await stat(dir, { bigint: true }).then(
-    (s) => s.ino,
-    () => 0n,
-  );
-  return ino === 0n ? undefined : ino.toString();
-}
-
-/** The directory a lock was written in (its `directory` line), if it names one. */
-function directoryOf(lockText: string): { id: string; path: string } | undefined {
-  for (const line of lockText.split("\n")) {
-    const m = /^directory (\d+) (.+)$/.exec(line);
-    if (m?.[1] !== undefined && m[2] !== undefined) return { id: m[1], path: m[2] };
-  }
-  return undefined;
-}
-
-/** The line told when a copy's lock is taken over. */
-export function copiedLockLine(lock: string, copied: CopiedLock): string {
-  return (
-    `twins: ${lock} was copied with the directory (a backup restored, a directory copied or moved to another machine): ` +
-    `it was written by pid ${copied.pid} in ${copied.path}, not here, so it holds nothing here and is taken over; ` +
-    "the presence it names is that directory's service's, left alone"
-  );
-}
-
-/** The presence a lock's service recorded (its last `presence` line), if whole. */
-function presenceOf(pid: number, lockText: string): PreviousHolder | undefined {
-  const line = lockText
-    .split("\n")
-    .filter((l) => l.startsWith(`${PRESENCE_LINE} `))
-    .at(-1);
-  const m = line === undefined ? null : /^presence ([A-Za-z0-9_.-]{1,64}) (0|[1-9][0-9]{0,15})$/.exec(line);
-  if (!m?.[1] || !Number.isInteger(pid)) return undefined;
-  return { pid, clientId: m[1], since: Number(m[2]) };
 }
 
 const CORRUPT_HINT =
@@ -371,8 +292,4 @@ async function removeOrphanTemps(dir: string): Promise<void> {
     const pid = temp.exec(name)?.[1];
     if (pid !== undefined && !processAlive(Number(pid))) await rm(join(dir, name), { force: true });
   }
-}
-
-function isErrno(e: unknown, code: string): boolean {
-  return e instanceof Error && "code" in e && e.code === code;
 }

@@ -82,6 +82,9 @@ export function writeDesire(
   offline = false,
 ): void {
   if (offline) noteOfflineWrite(t, t.desired.sources, sources, configVersion);
+  // Written for a node not online, also before its presence is known (a restarted service taking a
+  // crossing in the broker's replay): what it follows stays the broker's copy until it takes this.
+  if (offline && t.nodeConfig === undefined) t.nodeConfig = t.config;
   t.desired = { ...t.desired, sources: [...sources], configVersion };
   t.desiredKnown = true;
   t.confirmed = false;
@@ -90,16 +93,29 @@ export function writeDesire(
   t.ownWrites = withOwnWrite(t.ownWrites, sources, from);
 }
 
-/** Sets the presence; true when it changed (the session's config floor and register go with it). */
+/**
+ * Sets the presence; true when it changed (the session's config floor and register go with it). Online,
+ * the configs written while the node was away are no longer kept (the node's own configs from now on).
+ */
 export function setPresence(t: TwinRecord, presence: "online" | "offline" | "unheard"): boolean {
   if (t.presence === presence) return false;
   t.presence = presence;
   t.sessionVersion = undefined;
-  if (presence === "online") t.offlineWrites = undefined; // the node's own configs from now on
+  if (presence === "online") t.offlineWrites = undefined;
   if (presence !== "online") t.registeredSinceOnline = false;
   return true;
 }
 
+/**
+ * The effect of `node` come online; `dropped` when the configs written while it was away were kept
+ * until now (`hadWrites`), so that the store forgets them too.
+ */
+export function onlineEffect(
+  node: NodeId,
+  hadWrites: boolean,
+): { readonly type: "online"; readonly node: NodeId; readonly dropped?: true } {
+  return hadWrites ? { type: "online", node, dropped: true } : { type: "online", node };
+}
 /** Takes offline the twins shown online (or unheard) that sent nothing since `since`: an effect for each. */
 export function offlineUnheard(
   twins: Iterable<TwinRecord>,
@@ -182,6 +198,7 @@ export function restoreRecord(
   if (rec.profile) t.profile = rec.profile;
   if (rec.firmware) t.firmware = rec.firmware;
   if (rec.lastSeen !== undefined && rec.lastSeen - dateOffset <= now) t.lastSeen = rec.lastSeen - dateOffset;
+  if (rec.offlineWrites !== undefined && rec.offlineWrites.length > 0) t.offlineWrites = rec.offlineWrites;
 }
 
 /**
@@ -199,6 +216,9 @@ export function storedRecord(t: TwinRecord, dateOffset = 0): DesiredRecord | und
     ...(t.profile ? { profile: t.profile } : {}),
     ...(t.firmware ? { firmware: t.firmware } : {}),
     ...(t.lastSeen !== undefined ? { lastSeen: t.lastSeen + dateOffset } : {}),
+    ...(t.offlineWrites !== undefined && t.offlineWrites.length > 0
+      ? { offlineWrites: t.offlineWrites }
+      : {}),
   };
 }
 

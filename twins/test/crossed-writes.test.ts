@@ -82,6 +82,36 @@ describe("two pairings of an offline node written at once", () => {
     expect([...back.state.sources]).toEqual(["C"]);
   });
 
+  it("keeps a second desk's pair crossing the same write, once, and counts it no bad input", async () => {
+    const { t, lines } = await aAwayFollowingB();
+    await t.pair("A", "C"); // C1 2 B C
+    await until(() => t.get("A")?.config?.version === 2, "the service's write seen");
+    const raw = fx.track(await rawClient(fx.url), (c) => c.endAsync());
+    await raw.publishAsync("tf/config/A", "C1 2 B D", { qos: 1, retain: true }); // one desk, from C1 1 B
+    await until(() => t.get("A")?.config?.version === 3, "written again one version up");
+    // Another desk that read C1 1 B too: its write comes after the service's C1 3, replacing it.
+    await raw.publishAsync("tf/config/A", "C1 2 B E", { qos: 1, retain: true });
+    await until(() => t.get("A")?.config?.version === 4, "written again above both");
+    expect(t.get("A")?.desired.sources).toEqual(["B", "C", "D", "E"]);
+    // The first desk's write seen again (a retry): taken already, nothing more.
+    await raw.publishAsync("tf/config/A", "C1 2 B D", { qos: 1, retain: true });
+    await raw.publishAsync("tf/config/Z", "C1 1", { qos: 1, retain: true }); // comes after it, in order
+    await until(() => t.get("Z") !== undefined, "the retry handled");
+    expect(t.badInput().byReason["stale-config"]).toBe(0);
+    await raw.publishAsync("tf/config/A", "C1 4 B C D E", { qos: 1, retain: true }); // what the service wrote
+    const told = lines.filter((l) => l.includes("two pairings of A were written at once"));
+    expect(told).toHaveLength(2);
+    // Both crossed the service's C1 2 B C: the second line names that, not the desire written since.
+    expect(told[1]).toContain(
+      "both as config version 2: another control tool's (B, E) and this service's (B, C); both are kept: it follows B, C, D, E",
+    );
+    expect(t.get("A")?.desired.configVersion).toBe(4);
+
+    const back = await fx.node("A", FINDS_RETAINED);
+    await until(() => t.get("A")?.pairing === "confirmed", "A confirms");
+    expect([...back.state.sources].sort()).toEqual(["B", "C", "D", "E"]);
+  });
+
   it("takes this service's own write coming back, and a later version, as no crossing", async () => {
     const { t, lines } = await aAwayFollowingB();
     await t.pair("A", "C");
@@ -112,9 +142,10 @@ describe("mergeCrossed", () => {
       version: 4,
       theirs: ids("x"),
       ours: ids("y"),
+      desired: ids("y", "z"),
     });
     expect(line).toContain(
-      "this service's stands, written again one version up, and the other is not carried out",
+      "this service's stands (y, z), written again one version up, and the other is not carried out",
     );
   });
 });

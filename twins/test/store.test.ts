@@ -78,16 +78,36 @@ describe("twins stores", () => {
   it("a file in a newer format is refused, naming the file and both formats, and left as it is", async () => {
     const dir = await tempDir();
     const text = JSON.stringify({
-      format: 2,
+      format: 3,
       nodes: { "n-1": { sources: [], configVersion: 0, added: {} } },
     });
     await writeFile(join(dir, STORE_FILE), text);
     const store = await jsonFileStore(dir);
     await expect(store.load()).rejects.toThrow(
-      `twins store ${join(dir, STORE_FILE)} is in format 2, written by a newer twinfleet; this one reads format 1: run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)`,
+      `twins store ${join(dir, STORE_FILE)} is in format 3, written by a newer twinfleet; this one reads formats up to 2: run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)`,
     );
     await store.close();
     expect(await readFile(join(dir, STORE_FILE), "utf8")).toBe(text);
+  });
+
+  it("writes format 2 only while it holds configs written for nodes away, and reads both", async () => {
+    const dir = await tempDir();
+    const store = await jsonFileStore(dir);
+    const plain = { sources: [NodeId("n-0002")], configVersion: 1 };
+    await store.save({ nodes: { "n-0001": plain } });
+    expect(JSON.parse(await readFile(join(dir, STORE_FILE), "utf8")).format).toBe(1);
+    const write = { version: 2, sources: [NodeId("n-0002"), NodeId("n-0003")], before: [NodeId("n-0002")] };
+    const away = { ...plain, configVersion: 2, pending: true, offlineWrites: [write] };
+    await store.save({ nodes: { "n-0001": away } });
+    expect(JSON.parse(await readFile(join(dir, STORE_FILE), "utf8")).format).toBe(2);
+    expect(await store.load()).toEqual({ nodes: { "n-0001": away } });
+    // A write naming the node itself is refused as a desire would be: merged, it would be sent.
+    const self = { ...away, offlineWrites: [{ ...write, sources: [NodeId("n-0001")] }] };
+    await store.save({ nodes: { "n-0001": self } });
+    await expect(store.load()).rejects.toThrow(
+      /a node cannot follow itself\n {2}→ at nodes\["n-0001"\]\.offlineWrites\[0\]\.sources/,
+    );
+    await store.close();
   });
 
   it("a corrupt or foreign file is an error naming the file, not an empty fleet", async () => {
