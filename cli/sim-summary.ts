@@ -120,11 +120,11 @@ export function summary(r: Report): string {
   const stalled = inStalls(r, (s) => s.lateBeyond5s + s.lostForGood);
   const stallPart = stalled === "" ? "" : `, ${stalled}`;
   const lostLine = `  ${ok(q.nothingLost)} lost           ${r.lost} later than 5 s (${r.late} late, ${r.lostForGood} lost for good${powerPart}${stallPart})${outside ? `, ${r.lostOutsideFaults} outside the fault windows` : ""}`;
-  // Stopped in its boot (`after 0.0 s of 20 s` read as presses begun), the run made none.
+  // Stopped before its first press was due (`after 0.0 s of 20 s` read as presses begun), it made none.
   const early =
     r.stoppedEarlyS === undefined
       ? ""
-      : r.stoppedEarlyS === 0 && r.presses === 0
+      : r.stoppedBeforePresses === true
         ? "  STOPPED EARLY  the presses were stopped before they began: no press was made\n"
         : `  STOPPED EARLY  the presses were stopped after ${r.stoppedEarlyS.toFixed(1)} s of ${r.scenario.durationS} s: the figures cover that much\n`;
   const died = r.threadDied

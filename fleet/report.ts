@@ -79,6 +79,8 @@ export interface Report {
    * figures cover that much of the run; absent when the presses ran their course.
    */
   readonly stoppedEarlyS?: number;
+  /** Stopped before the first press was due (in the boot, or the lead before it): none was made. */
+  readonly stoppedBeforePresses?: true;
   readonly presses: number;
   /** Presses the nodes' button interrupts ignored (`sketch.debounceMs`); absent from reports before the count. */
   readonly pressesIgnored?: number;

@@ -170,6 +170,7 @@ export function buildReport(i: ReportInput): Report {
     ...(i.threadDied !== undefined ? { threadDied: i.threadDied } : {}),
     // A real clock's timer may wake a little early: a stop is one well before the end.
     ...(i.pressedS < opts.durationS - 0.05 ? { stoppedEarlyS: round(Math.max(0, i.pressedS), 1) } : {}),
+    ...(i.pressedS < 0 ? { stoppedBeforePresses: true as const } : {}),
     presses: c.presses,
     pressesIgnored: collector.pressesIgnored,
     deliveries: c.deliveries,
