@@ -34,7 +34,9 @@ describe("twinfleet sim, ended with Ctrl-C", () => {
       expect(err()).toContain("cut short: writing the report with what is known");
       // The press line comes as the start is sent, 200 ms before the first press is due: a Ctrl-C
       // in between stops them before they began.
-      expect(out()).toMatch(/STOPPED EARLY {2}the presses were stopped (after [\d.]+ s of 600 s|before they began)/);
+      expect(out()).toMatch(
+        /STOPPED EARLY {2}the presses were stopped (after [\d.]+ s of 600 s|before they began)/,
+      );
       expect(out()).toContain("CUT SHORT      the settle was stopped after");
       expect(out()).toMatch(/registration\s+2\/2/);
     } finally {
