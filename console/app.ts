@@ -287,7 +287,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       ...sum,
       fraction: c.fraction,
       known: c.known,
-      ...(c.online !== undefined ? { judged: c.online } : {}),
+      ...(c.online !== undefined ? { judged: c.online, judgedUnheard: c.unheard ?? 0 } : {}),
       lossPct: source.lossPct(),
       title: source.title,
     };

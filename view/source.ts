@@ -113,6 +113,11 @@ export interface ConvergenceSnapshot {
    */
   readonly online?: number;
   /**
+   * Of the `known` followers, those unheard now (shown online only by the status a broker that
+   * restarted kept, not heard since): neither in `online` nor offline; absent when none is.
+   */
+  readonly unheard?: number;
+  /**
    * Bounded history, oldest first; `t` in ms on the source's clock; `known`, where the source has it,
    * the followers known then (a point with none is not drawn: its fraction is 1 by convention);
    * `online`, where the source knows presence, those of them online then (with none, the fraction is

@@ -87,7 +87,7 @@ export class TwinsSource implements ConsoleSource {
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
   private readonly pendingPairs = new PendingPairings();
-  private readonly judged = new OnlineFollowers((id) => this.twins.get(id)?.presence === "online");
+  private readonly judged = new OnlineFollowers((id) => this.twins.get(id)?.presence);
   /**
    * The nodes in id order, kept from the service's events one twin at a time (a change costs one
    * summary, not a pass over the fleet); sync from its convergence reports (coalesced).
@@ -261,7 +261,7 @@ export class TwinsSource implements ConsoleSource {
       fraction: report.fraction,
       inSync: report.inSync,
       known: report.known,
-      online: this.judged.of(report),
+      ...this.judged.of(report),
       history: this.twins.history(),
       away: this.live.away(),
     };

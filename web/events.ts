@@ -297,7 +297,7 @@ export class EventHub {
     const away = c.away === undefined ? undefined : awayOf(c.away);
     const last = away?.at(-1);
     const under = last !== undefined && last.to === undefined ? `|${now}` : "";
-    const key = `${c.fraction}|${c.inSync}|${c.known}|${c.online}|${JSON.stringify(away)}${under}`;
+    const key = `${c.fraction}|${c.inSync}|${c.known}|${c.online}|${c.unheard}|${JSON.stringify(away)}${under}`;
     if (key !== this.lastConvergence) {
       this.lastConvergence = key;
       this.broadcast(
@@ -306,6 +306,7 @@ export class EventHub {
           inSync: c.inSync,
           known: c.known,
           ...(c.online !== undefined ? { online: c.online } : {}),
+          ...(c.unheard !== undefined ? { unheard: c.unheard } : {}),
           t: now,
           ...(away !== undefined ? { away } : {}),
         }),

@@ -75,6 +75,11 @@ export class WebMetrics {
         return c.online ?? c.known;
       },
     );
+    gauge(
+      "followers_unheard",
+      "Followers known (as convergence_ratio counts them) not heard since the broker restarted: neither online nor offline",
+      () => source.convergence().unheard ?? 0,
+    );
     this.latency = new Histogram({
       name: `${p}sync_latency_seconds`,
       help: "Sync latency: a change at a node until a follower applied it",

@@ -152,6 +152,11 @@ export const schemas = {
         description:
           "of the known followers, those online now (a live fleet): with none, nothing current is judged",
       },
+      unheard: {
+        type: "integer",
+        description:
+          "of the known followers, those not heard since the broker restarted (online only by the status it kept): neither online nor offline; absent when none is",
+      },
       history: {
         type: "array",
         items: {

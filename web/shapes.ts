@@ -186,6 +186,8 @@ export interface Convergence {
   readonly known: number;
   /** Of the known followers, those online now (ConvergenceSnapshot.online). */
   readonly online?: number;
+  /** Of the known followers, those not heard since the broker restarted (ConvergenceSnapshot.unheard). */
+  readonly unheard?: number;
   readonly history: readonly {
     readonly t: number;
     readonly fraction: number;
@@ -205,6 +207,7 @@ export function convergenceOf(c: ConvergenceSnapshot, now: number): Convergence 
     inSync: c.inSync,
     known: c.known,
     ...(c.online !== undefined ? { online: c.online } : {}),
+    ...(c.unheard !== undefined ? { unheard: c.unheard } : {}),
     history: c.history.map((h) => ({ ...h })),
     t: now,
     ...(c.away !== undefined ? { away: awayOf(c.away) } : {}),

@@ -5,7 +5,7 @@
  */
 import type { ConvergenceSnapshot, LatencySnapshot } from "../../view/source.js";
 import { colorRuns, type Glyphs } from "./glyphs.js";
-import { NO_FOLLOWER_ONLINE, NO_FOLLOWERS } from "./header.js";
+import { NO_FOLLOWERS, syncWords } from "./header.js";
 
 /** The paper's requirement: a change is distributed through the system in under 1 second. */
 export const PAPER_LIMIT_MS = 1000;
@@ -73,7 +73,10 @@ export function renderConvergence(
       ? `{gray-fg}${NO_FOLLOWERS}{/gray-fg}`
       : c.online === 0
         ? fitFields(
-            [`{gray-fg}${NO_FOLLOWER_ONLINE}{/gray-fg}`, `last heard ${c.inSync}/${c.known}`],
+            [
+              `{gray-fg}${syncWords(c.known, 0, c.fraction, c.unheard)}{/gray-fg}`,
+              `last heard ${c.inSync}/${c.known}`,
+            ],
             width,
             " ",
           )

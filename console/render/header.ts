@@ -21,6 +21,8 @@ export interface HeaderFacts {
   readonly known: number;
   /** Of the known followers, those online now (where the source knows): none reads as such. */
   readonly judged?: number;
+  /** Of the known followers, those not heard since the broker restarted (neither online nor offline). */
+  readonly judgedUnheard?: number;
   readonly lossPct: number | undefined;
   readonly title: string;
   /** A virtual-time fleet's time and pace (`42 s ×10`, `42 s PAUSED ×10`); absent on real time. */
@@ -67,10 +69,16 @@ export const NO_FOLLOWERS = "in sync: no follower known yet";
  */
 export const NO_FOLLOWER_ONLINE = "in sync: no follower online to judge";
 
+/**
+ * The in-sync fraction while every known follower is not heard since the broker restarted (online
+ * only by the status it kept): they are not offline, only not heard yet.
+ */
+export const NO_FOLLOWER_HEARD = "in sync: no follower heard yet to judge";
+
 /** The header's (and the chart's) in-sync words: the share, or why there is none to give. */
-export function syncWords(known: number, judged: number | undefined, fraction: number): string {
+export function syncWords(known: number, judged: number | undefined, fraction: number, unheard = 0): string {
   if (known === 0) return NO_FOLLOWERS;
-  if (judged === 0) return NO_FOLLOWER_ONLINE;
+  if (judged === 0) return unheard > 0 && unheard === known ? NO_FOLLOWER_HEARD : NO_FOLLOWER_ONLINE;
   return `in sync ${(fraction * 100).toFixed(1)}%`;
 }
 
@@ -85,7 +93,7 @@ export function renderHeader(f: HeaderFacts, flag: FaultFlag | undefined, width:
   const counts = [
     `${f.total} nodes${f.real > 0 ? ` (${f.real} real)` : ""}`,
     `on ${f.on}`,
-    syncWords(f.known, f.judged, f.fraction),
+    syncWords(f.known, f.judged, f.fraction, f.judgedUnheard),
     `offline ${f.total - f.online - (f.unheard ?? 0)}`,
     ...(f.unheard ? [`unheard ${f.unheard}`] : []),
     ...(f.lossPct === undefined ? [] : [`loss ${f.lossPct}%`]),

@@ -148,6 +148,16 @@ describe("renderers", () => {
     expect(plain(renderConvergence(c, 2000, 60, 8, ASCII)[0] ?? "")).toBe(
       "in sync: no follower online to judge last heard 100/100",
     );
+    // Every known follower not heard since the broker restarted: not heard yet, not offline.
+    expect(plain(renderHeader({ ...facts, unheard: 100, judgedUnheard: 100 }, undefined, 200))).toBe(
+      " 100 nodes  on 0  in sync: no follower heard yet to judge  offline 0  unheard 100 | mqtt://x",
+    );
+    expect(plain(renderHeader({ ...facts, unheard: 60, judgedUnheard: 60 }, undefined, 200))).toContain(
+      "in sync: no follower online to judge",
+    );
+    expect(plain(renderConvergence({ ...c, unheard: 100 }, 2000, 60, 8, ASCII)[0] ?? "")).toBe(
+      "in sync: no follower heard yet to judge last heard 100/100",
+    );
   });
 
   it("marks an offline node with a set or a pairing kept for it apart from the other offline nodes", () => {

@@ -1,7 +1,8 @@
 /**
  * The fleet view over a twins service whose broker restarted on its store: the nodes online only by
  * the status the broker kept are not counted online (the list, `/metrics`' nodes_online), nor as
- * followers online for convergence; they are flagged `unheard`, the detail says so, and the event
+ * followers online for convergence (where they are counted `unheard`, not offline); they are flagged
+ * `unheard`, the detail says so, and the event
  * log has one line for all of them, not one a node. Real sockets: the twinfleet broker on port 0.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -68,6 +69,8 @@ it("counts a node online only by a restarted broker's kept status neither online
   await when(() => view.nodes().every((n) => n.unheard === true));
   expect(view.nodes().filter((n) => n.online)).toEqual([]);
   expect(view.convergence().online).toBe(0);
+  // Not heard is not offline: the follower is counted unheard, as its row and nodes_unheard say.
+  expect(view.convergence().unheard).toBe(1);
   expect(view.detail("lamp" as NodeId)?.presence).toBe("unheard");
   expect(logged.filter((t) => t.includes("restarted"))).toEqual([
     "the broker restarted (its start id changed): 2 nodes not heard since (lamp, sw), online only by the status it kept: not counted online until heard, offline when the will comes",
@@ -81,5 +84,6 @@ it("counts a node online only by a restarted broker's kept status neither online
   await when(() => view.node("lamp" as NodeId)?.online === true);
   expect(view.node("lamp" as NodeId)?.unheard).toBeUndefined();
   await when(() => view.convergence().online === 1);
+  expect(view.convergence().unheard).toBeUndefined();
   expect(view.node("sw" as NodeId)?.unheard).toBe(true);
 });

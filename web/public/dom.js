@@ -62,12 +62,15 @@ export function pct(fraction, digits = 1) {
  * paired, or none of them reported yet): its fraction is then 1 by convention, and the page used to
  * show "100.0 %" of nothing at a fleet's boot. With every known follower offline (`online` 0: each is
  * judged by its last report), "no follower online": it read "100.0 %" with the whole fleet offline.
- * While the broker is away (brokerAway), "broker away".
+ * With none online and all of them not heard since the broker restarted (`unheard`: online only by
+ * the status the restarted broker kept), "no follower heard yet": they are not offline. While the
+ * broker is away (brokerAway), "broker away".
  */
 export function syncShare(c) {
   if (!c || !(c.known > 0)) return "–";
   if (brokerAway(c)) return "broker away";
-  return c.online === 0 ? "no follower online" : pct(c.fraction);
+  if (c.online !== 0) return pct(c.fraction);
+  return c.unheard > 0 && c.unheard === c.known ? "no follower heard yet" : "no follower online";
 }
 
 /**
@@ -80,16 +83,28 @@ export function brokerAway(c) {
   return last !== undefined && last.to === undefined;
 }
 
-/** The line under the share: of how many followers, and how many of them could not be asked. */
+/**
+ * The line under the share: of how many followers, and how many of them could not be asked, offline
+ * or not heard since the broker restarted (`unheard`: it counted those offline, beside rows saying
+ * they were not heard yet).
+ */
 export function syncDetail(c) {
   if (!c || !(c.known > 0)) return "no follower known yet: none paired, or none has reported";
   const held = `${int(c.inSync)} of ${int(c.known)} followers`;
   if (brokerAway(c))
     return `broker away, nothing heard: when last heard, ${held} held their sources' newest state`;
-  if (c.online === 0)
-    return `no follower online to judge: when last heard, ${held} held their sources' newest state`;
-  const away = c.online === undefined ? 0 : c.known - c.online;
-  return `${held} hold their sources' newest state${away > 0 ? ` (${int(away)} offline: as last heard)` : ""}`;
+  const unheard = c.unheard ?? 0;
+  const away = c.online === undefined ? 0 : c.known - c.online - unheard;
+  const why = [
+    ...(away > 0 && unheard > 0 ? [`${int(away)} offline`] : []),
+    ...(unheard > 0 ? [`${int(unheard)} not heard since the broker restarted`] : []),
+  ].join(", ");
+  if (c.online === 0) {
+    const none = unheard === c.known ? "no follower heard yet to judge" : "no follower online to judge";
+    return `${none}${why ? ` (${why})` : ""}: when last heard, ${held} held their sources' newest state`;
+  }
+  const whyAll = unheard > 0 ? why : away > 0 ? `${int(away)} offline` : "";
+  return `${held} hold their sources' newest state${whyAll ? ` (${whyAll}: as last heard)` : ""}`;
 }
 
 /** What an offline node's `waits` means, for its row's tooltip and label. */

@@ -102,3 +102,32 @@ it("says the broker is away, not the share from before it, while an outage is un
   expect(syncShare(back)).toBe("100.0 %");
   expect(syncDetail(back)).toBe("12 of 12 followers hold their sources' newest state");
 });
+
+it("says followers not heard since the broker restarted are not heard yet, not offline", async () => {
+  const { syncShare, syncDetail } = (await load("dom.js")) as {
+    syncShare(c: unknown): string;
+    syncDetail(c: unknown): string;
+  };
+  // The service back on a broker restarted on its store, before any node was heard (/api/convergence).
+  const noneHeard = { fraction: 1, inSync: 50, known: 50, online: 0, unheard: 50 };
+  expect(syncShare(noneHeard)).toBe("no follower heard yet");
+  expect(syncDetail(noneHeard)).toBe(
+    "no follower heard yet to judge (50 not heard since the broker restarted): when last heard, 50 of 50 followers held their sources' newest state",
+  );
+  // Two gone (their wills), the rest not heard yet: no follower online, and it said so of all.
+  const noneOnline = { fraction: 1, inSync: 50, known: 50, online: 0, unheard: 48 };
+  expect(syncShare(noneOnline)).toBe("no follower online");
+  expect(syncDetail(noneOnline)).toBe(
+    "no follower online to judge (2 offline, 48 not heard since the broker restarted): when last heard, 50 of 50 followers held their sources' newest state",
+  );
+  // Three heard, two gone for good (their wills), the rest not heard yet: it read "47 offline".
+  const some = { fraction: 0.84, inSync: 42, known: 50, online: 3, unheard: 45 };
+  expect(syncShare(some)).toBe("84.0 %");
+  expect(syncDetail(some)).toBe(
+    "42 of 50 followers hold their sources' newest state (2 offline, 45 not heard since the broker restarted: as last heard)",
+  );
+  const onlyUnheard = { fraction: 1, inSync: 50, known: 50, online: 3, unheard: 47 };
+  expect(syncDetail(onlyUnheard)).toBe(
+    "50 of 50 followers hold their sources' newest state (47 not heard since the broker restarted: as last heard)",
+  );
+});
