@@ -348,8 +348,8 @@ describe("OwnBesideWatch", () => {
     expect(w.report(1000)).toEqual({
       clientId: "own",
       beside: [
-        { clientId: "ctl-b", atMs: -1000, with: ["ctl-a"] },
-        { clientId: "ctl-c", atMs: 2000, with: ["ctl-a", "ctl-b"], leftAtMs: 3000 },
+        { clientId: "ctl-b", atMs: -1000 },
+        { clientId: "ctl-c", atMs: 2000, leftAtMs: 3000 },
       ],
     });
   });
