@@ -117,6 +117,8 @@ export interface ServeDeps {
   readonly logger: Logger;
   /** The URL line may carry a generated token (`tokenShown`); default no. */
   readonly showToken?: boolean;
+  /** The console shows the URL with a generated token in its event log (an interactive run). */
+  readonly tokenOnConsole?: boolean;
   /** Masks a secret in all output written after. */
   readonly secret?: (s: string | undefined) => void;
   readonly scheduler: Scheduler;
@@ -140,6 +142,7 @@ export async function serveWeb(
     host: http.host,
     port: http.port,
     token: http.token,
+    tokenFrom: tokenFrom(http, deps.showToken === true || deps.tokenOnConsole === true),
     bind: http.bind,
     scheduler: deps.scheduler,
     ...(deps.figures ? { figures: deps.figures } : {}),
@@ -226,6 +229,19 @@ export function pageUrl(listening: string, http: HttpOptions, show: boolean): st
 }
 
 /**
+ * Where a client is told to find the token when a request needs it and carries none (the 401's
+ * detail): the URL printed holds a generated token only where it was `shown`; a token the operator
+ * chose is printed nowhere, and a generated one not shown is known to no one, so writes need the
+ * service started again with a token chosen.
+ */
+export function tokenFrom(http: Pick<HttpOptions, "explicitToken">, shown: boolean): string {
+  if (http.explicitToken)
+    return "the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN";
+  if (shown) return "the token is in the URL the server printed";
+  return "this server generated its token and wrote it nowhere, its log not being a terminal: start it with --http-token-file FILE or TWINFLEET_HTTP_TOKEN to write from the page or the API";
+}
+
+/**
  * The origin a start line gives for a server listening at `origin`, bound at `host`: as it listens,
  * but for a wildcard (`0.0.0.0`, `::`) a LAN address of this host, as the broker's MQTT line gives
  * (cli/bind.ts), with the bind after it: `http://192.168.1.20:9100`, ` (bound at 0.0.0.0:9100)`. The
@@ -263,6 +279,7 @@ export async function serveSim(
     scheduler: run.virtual ? new RealScheduler() : run.sched,
     figures: simFigures(run),
     ...(deps.showToken !== undefined ? { showToken: deps.showToken } : {}),
+    tokenOnConsole: deps.interactive,
     ...(deps.secret ? { secret: deps.secret } : {}),
   }).catch((e: unknown) => {
     source.close(); // its timers would keep the process alive

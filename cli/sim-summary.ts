@@ -303,9 +303,16 @@ function joinedLines(r: Report): string {
   const j = r.joinedTwins;
   if (j === undefined) return "";
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  // Each beside the controllers there when it came (the joined one may have left by then).
+  const named = (ids: readonly string[]) =>
+    ids.map((id) => (id === j.clientId ? `${id} (joined)` : id)).join(", ");
   const beside = (j.beside ?? []).map(
     (b) =>
-      `       twins beside   ${b.clientId} ${b.atMs <= 0 ? "from the start" : `from ${s(b.atMs)}`}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${j.clientId} (joined), each undoing the other's pairings and sets`,
+      `       twins beside   ${b.clientId} ${b.atMs <= 0 ? "from the start" : `from ${s(b.atMs)}`}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${named(b.with ?? [j.clientId])}, each undoing the other's pairings and sets`,
+  );
+  const handed = (j.handedOver ?? []).map(
+    (h) =>
+      `       twins left     ${named([h.clientId])} at ${s(h.atMs)}; ${h.stayed.join(", ")}, beside it, still controlled the fleet`,
   );
   // Each absence names the service that left: after the first, often one started in the joined one's place.
   const lines = j.left.map((a) => {
@@ -320,6 +327,7 @@ function joinedLines(r: Report): string {
   const held = heldJudgement(j.held, gone?.atMs);
   const all = [
     ...beside,
+    ...handed,
     ...lines,
     ...(held.fail !== undefined ? [`  FAIL twins hold     ${held.fail}`] : []),
     ...(held.unknown !== undefined ? [`       twins hold     ${held.unknown}`] : []),

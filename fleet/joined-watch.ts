@@ -50,16 +50,34 @@ export interface JoinedTwinsReport {
    */
   readonly beside?: readonly BesideEntry[];
   /**
+   * Each time the controller of the fleet (the joined service, or one in its place) left while another
+   * stayed on the broker, so that the fleet never lacked one (not in `left`): `clientId`, `atMs`, and
+   * `stayed`, the controllers still there. Absent when it never happened.
+   */
+  readonly handedOver?: readonly HandOver[];
+  /**
    * Which of the fleet's nodes the controller held a twin of at the end (fleet/joined-held.ts);
    * absent when there was no controller on the broker to ask.
    */
   readonly held?: HeldReport;
 }
 
+/** The controller of the fleet left while other controllers stayed (ms from the start of the presses). */
+export interface HandOver {
+  readonly clientId: string;
+  readonly atMs: number;
+  readonly stayed: readonly string[];
+}
+
 /** Another twins service beside a controller of the fleet. */
 export interface BesideEntry {
   readonly clientId: string;
   readonly atMs: number;
+  /**
+   * The controllers it was beside when first seen so (a joined service's watch only): not always the
+   * service joined, which may have left by then. Absent in a report from before it was kept.
+   */
+  readonly with?: readonly string[];
   /** When its presence was cleared (stopped, killed, cut off); absent while it stayed to the end. */
   readonly leftAtMs?: number;
 }
@@ -84,6 +102,12 @@ export class JoinedWatch {
   private readonly present = new Map<string, number | undefined>();
   /** Controllers seen beside another one, each once: when first seen so, and when last seen leaving. */
   private readonly beside = new BesideList();
+  /** The controller leaving while another stayed, on the run's clock. */
+  private readonly handOvers: {
+    readonly ms: number;
+    readonly clientId: string;
+    readonly stayed: string[];
+  }[] = [];
   /** The controller's answer to which nodes it holds, once asked. */
   held: HeldReport | undefined;
 
@@ -117,7 +141,18 @@ export class JoinedWatch {
     if (payload === "") this.beside.gone(clientId, now);
     else if (this.beside.has(clientId)) this.beside.present(clientId, now);
     if (payload === "") {
-      if (!this.present.delete(clientId) || this.present.size > 0 || this.away !== undefined) return;
+      const wasController = this.controller() === clientId;
+      if (!this.present.delete(clientId) || this.away !== undefined) return;
+      if (this.present.size > 0) {
+        // The controller gone, another still there: the fleet keeps one, but not the one it had.
+        if (!wasController || this.beside.has(clientId)) return;
+        const stayed = [...this.present.keys()];
+        this.handOvers.push({ ms: now, clientId, stayed });
+        this.log.warn(
+          `the twins service ${clientId} ${clientId === this.service.clientId ? "this run joined" : "controlling the fleet"} has left the broker (its presence was cleared: it was stopped, killed or cut off); ${stayed.join(", ")}, beside it, still controls the fleet`,
+        );
+        return;
+      }
       this.absences.push({ leftMs: now, leftAs: clientId, back: undefined });
       this.log.warn(
         `the twins service ${clientId} ${clientId === this.service.clientId ? "this run joined" : "controlling the fleet"} has left the broker (its presence was cleared: it was stopped, killed or cut off): nothing controls the fleet's pairing and sets until one is back`,
@@ -131,8 +166,9 @@ export class JoinedWatch {
     this.present.set(clientId, p.since);
     const restarted = clientId !== this.service.clientId || p.since !== this.service.since;
     if (!known && this.present.size > 1 && !this.beside.has(clientId)) {
-      this.beside.present(clientId, now);
-      const others = [...this.present.keys()].filter((id) => id !== clientId).join(", ");
+      const besides = [...this.present.keys()].filter((id) => id !== clientId);
+      this.beside.present(clientId, now, besides);
+      const others = besides.join(", ");
       this.log.warn(
         `another twins service controls the fleet: ${clientId}, beside ${others}: each sends its own pairings and sets, and they undo each other's; the run's re-pairings and sets may be either's`,
       );
@@ -171,6 +207,15 @@ export class JoinedWatch {
           : {}),
       })),
       ...(this.beside.size > 0 ? { beside: this.beside.report(originMs) } : {}),
+      ...(this.handOvers.length > 0
+        ? {
+            handedOver: this.handOvers.map((h) => ({
+              clientId: h.clientId,
+              atMs: ms(h.ms),
+              stayed: h.stayed,
+            })),
+          }
+        : {}),
       ...(this.held !== undefined ? { held: this.held } : {}),
     };
   }
@@ -181,7 +226,10 @@ export class JoinedWatch {
  * (cleared when it is back). The report's `beside` list, for a joined service and the run's own.
  */
 export class BesideList {
-  private readonly entries = new Map<string, { readonly at: number; left: number | undefined }>();
+  private readonly entries = new Map<
+    string,
+    { readonly at: number; readonly with: readonly string[] | undefined; left: number | undefined }
+  >();
 
   get size(): number {
     return this.entries.size;
@@ -195,10 +243,13 @@ export class BesideList {
     return this.entries.keys();
   }
 
-  /** `clientId` holds a presence at `now`: listed if new, no longer gone if it was. */
-  present(clientId: string, now: number): void {
+  /**
+   * `clientId` holds a presence at `now`: listed if new (beside `besides`, the controllers there then,
+   * when the caller knows them), no longer gone if it was.
+   */
+  present(clientId: string, now: number, besides?: readonly string[]): void {
     const b = this.entries.get(clientId);
-    if (b === undefined) this.entries.set(clientId, { at: now, left: undefined });
+    if (b === undefined) this.entries.set(clientId, { at: now, with: besides, left: undefined });
     else b.left = undefined;
   }
 
@@ -214,6 +265,7 @@ export class BesideList {
     return [...this.entries].map(([clientId, b]) => ({
       clientId,
       atMs: ms(b.at),
+      ...(b.with !== undefined ? { with: b.with } : {}),
       ...(b.left !== undefined ? { leftAtMs: ms(b.left) } : {}),
     }));
   }

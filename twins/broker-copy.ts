@@ -49,6 +49,22 @@ export function configBehind(
   return [{ type: "config-behind", node: t.id, version, twin: floor }, ...brokerConfigLost(t)];
 }
 
+/**
+ * An older config written live while the node is away (another tool's write, a leftover replayed by
+ * hand): it is the broker's copy from now on, and a node that boots takes its pairing from it. It
+ * stays a stale write (bad input), but a confirmed pairing is pending again and sent once the node
+ * is online. It used to be dropped alone, the pairing left confirmed: a fleet started on it followed
+ * the older pairing while the service showed the newer one confirmed.
+ */
+export function staleOnBroker(t: TwinRecord): ClearedEffect[] {
+  t.brokerConfig = false;
+  return brokerConfigLost(t);
+}
+
+/** What the bad-input line adds when staleOnBroker made a pairing pending. */
+export const staleOnBrokerWhy =
+  "it replaced the broker's copy (a node that boots takes its pairing from it), so the pairing is pending until the node shows it, and sent to it once online";
+
 /** The line told for a config the broker holds older than the twin's. */
 export function configBehindLine(e: { node: NodeId; version: number; twin: number }): string {
   return (

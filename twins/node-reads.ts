@@ -6,7 +6,7 @@
  * (twins/registry.ts).
  */
 import { type ConfigMessage, compareStamps, formatStamp, type NodeId } from "../protocol/index.js";
-import { configBehind } from "./broker-copy.js";
+import { configBehind, staleOnBroker, staleOnBrokerWhy } from "./broker-copy.js";
 import type { ConvergenceInputs } from "./convergence-inputs.js";
 import { crossedWrite } from "./crossed-writes.js";
 import { type RegistryEffect, updated } from "./effects.js";
@@ -106,7 +106,14 @@ export function configOf(
     const behind = configBehind(t, msg.version, floor, retained);
     if (behind !== undefined) return behind;
     const why = `config version ${msg.version} is older than the twin's ${floor}`;
-    return [d.bad("stale-config", topic, why, t.id)];
+    if (fromNode || retained) return [d.bad("stale-config", topic, why, t.id)];
+    // Written live while the node is away: configs are retained, so it is the broker's copy now, and
+    // a node that boots takes its pairing from it. Still a stale write, but a confirmed pairing is
+    // pending again and sent once the node is online, as for an older copy replayed.
+    t.brokerConfigLive = true;
+    const lost = staleOnBroker(t);
+    const told = lost.length === 0 ? why : `${why}; ${staleOnBrokerWhy}`;
+    return [d.bad("stale-config", topic, told, t.id), ...lost];
   }
   if (!retained) t.brokerConfigLive = true;
   const seen: ReportedConfig = { version: msg.version, sources: [...msg.sources] };

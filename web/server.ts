@@ -39,6 +39,11 @@ export interface WebServerOptions {
   /** Writes always need it; reads too beyond loopback. */
   readonly token: string;
   /**
+   * Where a client finds the token, for the 401 of a request without one (default: the URL the
+   * server printed, which holds it only when it was shown there).
+   */
+  readonly tokenFrom?: string;
+  /**
    * The event stream's timers (its frames, pings, a virtual run's `clock`): wall time, also for a
    * run on virtual time — the times the frames carry come from `source.now()`, the fleet's clock.
    */
@@ -83,7 +88,12 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const { app, connections, routes } = httpApp({
     bodyLimit: BODY_LIMIT_BYTES,
     connections: o.connections,
-    rules: { loopback, host, token: o.token },
+    rules: {
+      loopback,
+      host,
+      token: o.token,
+      ...(o.tokenFrom !== undefined ? { tokenFrom: o.tokenFrom } : {}),
+    },
   });
   // JSON only: a write in any other type is a 415 (fastify would take text/plain as a string).
   app.removeContentTypeParser("text/plain");

@@ -1,7 +1,10 @@
 // What the web page's server writes in its command's log: a generated token never into a log that
 // is not a terminal, nor into JSON lines (they get shipped and pasted; on a terminal: http-cli.test.ts);
 // a port in the kernel's ephemeral range warned of by every command that serves the page.
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readPortRanges } from "../ephemeral-ports.js";
 import { main } from "../main.js";
@@ -58,6 +61,51 @@ describe("the web line of a log that is not a terminal", () => {
       // A generated token is 43 base64url characters; none is anywhere in the log.
       expect(r.err).not.toMatch(/[A-Za-z0-9_-]{43}/);
     }
+  });
+});
+
+describe("a write without the token", () => {
+  /** Serves `monitor --demo` with `extra`, and returns the 401 detail of a write without a token. */
+  async function refusal(extra: string[], terminal: boolean): Promise<string> {
+    let origin: string | undefined;
+    let served!: () => void;
+    const up = new Promise<void>((resolve) => {
+      served = resolve;
+    });
+    const done = run(
+      ["monitor", "--demo", "--nodes", "4", "--http", "0", ...extra],
+      (all) => {
+        const m = /web: (http:\/\/127\.0\.0\.1:\d+)\/#token=/.exec(all);
+        if (m && !origin) {
+          origin = m[1];
+          served();
+        }
+      },
+      terminal,
+    );
+    await up;
+    const res = await fetch(`${origin}/api/query`, { method: "POST" });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { detail: string };
+    process.emit("SIGINT");
+    expect((await done).code).toBe(0);
+    return body.detail;
+  }
+
+  // It said `the token is in the URL the server printed` where the URL held `#token=…`: a token
+  // generated and written nowhere (a service under systemd), or one the operator chose.
+  it("is told where the token is: nowhere when generated and not shown, else the URL or the operator's", async () => {
+    expect(await refusal([], false)).toBe(
+      "a write needs Authorization: Bearer TOKEN (this server generated its token and wrote it nowhere, its log not being a terminal: start it with --http-token-file FILE or TWINFLEET_HTTP_TOKEN to write from the page or the API)",
+    );
+    expect(await refusal([], true)).toBe(
+      "a write needs Authorization: Bearer TOKEN (the token is in the URL the server printed)",
+    );
+    const file = join(mkdtempSync(join(tmpdir(), "tf-token-")), "token");
+    writeFileSync(file, "a-token-of-the-operators-1234\n");
+    expect(await refusal(["--http-token-file", file], false)).toBe(
+      "a write needs Authorization: Bearer TOKEN (the token given with --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN)",
+    );
   });
 });
 

@@ -171,8 +171,8 @@ describe("JoinedWatch, two controllers", () => {
       clientId: "ctl-a",
       left: [],
       beside: [
-        { clientId: "ctl-b", atMs: -1000 },
-        { clientId: "ctl-c", atMs: 2000, leftAtMs: 3000 },
+        { clientId: "ctl-b", atMs: -1000, with: ["ctl-a"] },
+        { clientId: "ctl-c", atMs: 2000, with: ["ctl-a", "ctl-b"], leftAtMs: 3000 },
       ],
     });
     expect(lines).toEqual([

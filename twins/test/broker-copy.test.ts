@@ -129,8 +129,12 @@ describe("a config the broker holds older than the twin's", () => {
 
   it("is bad input when written live, or replayed after a newer one was written since the subscription", () => {
     const live = restoredOnOlderStore();
-    expect(live.receive("tf/config/A", "C1 1 B", 1, 3)).toMatchObject([{ type: "bad-input" }]);
-    expect(live.get(A)).toMatchObject({ pairing: "confirmed" });
+    // Written live while A is away, it is the broker's copy now: stale, and the pairing sent again
+    // (stale-config-broker.test.ts).
+    const fx = live.receive("tf/config/A", "C1 1 B", 1, 3);
+    expect(fx[0]).toMatchObject({ type: "bad-input", input: { reason: "stale-config" } });
+    expect(fx).toContainEqual({ type: "reconcile", node: A });
+    expect(live.get(A)).toMatchObject({ pairing: "pending", desired: { sources: ["B", "C"] } });
     const overtaken = restoredOnOlderStore();
     overtaken.receive("tf/config/A", "C1 2 B C", 1, 3);
     expect(overtaken.receive("tf/config/A", "C1 1 B", 1, 3, true)).toMatchObject([{ type: "bad-input" }]);

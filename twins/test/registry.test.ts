@@ -69,11 +69,12 @@ describe("TwinRegistry", () => {
     // Sent live, it is what the broker holds now: the twin's newer one goes back (broker-copy.test.ts).
     expect(r.receive("tf/report/A", "R1 0 3 A", 0, 1)).toEqual([{ type: "put-back", node: "A" }]);
     expect(reasons(r)).toEqual({});
-    // While the node is offline an older config is someone's stale write (online it is the node's).
+    // While the node is offline an older config is someone's stale write (online it is the node's),
+    // and the broker's copy: the confirmed pairing is sent again (stale-config-broker.test.ts).
     r.receive("tf/status/A", "T1 0", 0, 1);
-    expect(r.receive("tf/config/A", "C1 0", 0, 1)).toMatchObject([
-      { type: "bad-input", input: { reason: "stale-config", node: "A" } },
-    ]);
+    const fx = r.receive("tf/config/A", "C1 0", 0, 1);
+    expect(fx[0]).toMatchObject({ type: "bad-input", input: { reason: "stale-config", node: "A" } });
+    expect(fx.slice(1).map((e) => e.type)).toEqual(["updated", "desired-changed", "reconcile"]);
     expect(r.get(A)).toMatchObject({ reported: { on: true, stamp: { counter: 5 } }, follows: ["B"] });
     // An equal stamp is the answer to a query: not bad, not a change.
     expect(r.receive("tf/report/A", "R1 1 5 B", 0, 1)).toEqual([]);

@@ -67,11 +67,24 @@ export async function api(method, path, { body, ifMatch } = {}) {
   };
 }
 
+/**
+ * The 401's sentence, by where the server says its token is (web/auth.ts, cli/http.ts tokenFrom): in
+ * the address it printed, with the operator (chosen), or nowhere (generated on a service whose log is
+ * no terminal: no one can write until it is started with a token chosen).
+ */
+function tokenNeeded(detail) {
+  const text = typeof detail === "string" ? detail : "";
+  if (text.includes("wrote it nowhere"))
+    return "This action needs the access token, and this server's was generated and written nowhere (its log is not a terminal): start it with --http-token-file FILE or TWINFLEET_HTTP_TOKEN, then open its address with #token=YOUR-TOKEN.";
+  if (text.includes("the token given with"))
+    return "This action needs the access token the server was given (--http-token, --http-token-file or TWINFLEET_HTTP_TOKEN): open its address with #token=YOUR-TOKEN.";
+  return "This action needs the access token: open the address twinfleet printed (it ends in #token=…).";
+}
+
 /** A sentence for the user about a failed action. */
 export function explain(err) {
   if (!(err instanceof ApiError)) return String(err?.message ?? err);
-  if (err.status === 401)
-    return "This action needs the access token: open the address twinfleet printed (it ends in #token=…).";
+  if (err.status === 401) return tokenNeeded(err.detail);
   const field = err.field ? ` (${err.field})` : "";
   return `${err.title}${field}${err.detail && err.detail !== err.title ? `: ${err.detail}` : ""}`;
 }
