@@ -3,7 +3,6 @@
  * (requirements, faults, virtual time, real loss, the node's CPU and link, the simulator's lag).
  */
 
-import { heldJudgement } from "../fleet/joined-held.js";
 import { describeLoss } from "../fleet/loss-log.js";
 import {
   type BrokerOutageReport,
@@ -21,6 +20,7 @@ import { threadDeathLine } from "../fleet/thread-death.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 import { hoursColumn, hoursOf } from "./duration-text.js";
+import { joinedLines, ownLines } from "./twins-beside-lines.js";
 
 /**
  * One progress line; `now` is the run's clock (for the settle's countdown), `previous` the line
@@ -292,58 +292,6 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
         : `\n       login refused  the broker refused the run's login while it was lost (${o.refused}): the login was revoked or changed there (--auth reloaded?), not a broker that died`;
     return `       broker lost    ${span}: ${o.disconnected} nodes disconnected, ${after}${o.pressesDuring} presses during, ${o.lateBeyond5s} pairs later than 5 s, ${o.lostForGood} lost for good${refused}${put}`;
   });
-  return `\n${lines.join("\n")}`;
-}
-
-/**
- * Each time the twins service the run joined left the broker mid-run, the fleet's nodes it held no
- * twin of at the end, and an answer it did not give; nothing when it stayed and held them all.
- */
-function joinedLines(r: Report): string {
-  const j = r.joinedTwins;
-  if (j === undefined) return "";
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  // Each beside the controllers there when it came (the joined one may have left by then).
-  const named = (ids: readonly string[]) =>
-    ids.map((id) => (id === j.clientId ? `${id} (joined)` : id)).join(", ");
-  const beside = (j.beside ?? []).map(
-    (b) =>
-      `       twins beside   ${b.clientId} ${b.atMs <= 0 ? "from the start" : `from ${s(b.atMs)}`}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${named(b.with ?? [j.clientId])}, each undoing the other's pairings and sets`,
-  );
-  const handed = (j.handedOver ?? []).map(
-    (h) =>
-      `       twins left     ${named([h.clientId])} at ${s(h.atMs)}; ${h.stayed.join(", ")}, beside it, still controlled the fleet`,
-  );
-  // Each absence names the service that left: after the first, often one started in the joined one's place.
-  const lines = j.left.map((a) => {
-    const who = a.clientId;
-    const back =
-      a.backAtMs === undefined
-        ? "not back by the end: the fleet had no controller from then on"
-        : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== who ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
-    return `       twins left     ${who}${who === j.clientId ? " (joined)" : ""} at ${s(a.atMs)}, ${back}`;
-  });
-  const gone = (r.brokerOutages ?? []).find((o) => !o.back);
-  const held = heldJudgement(j.held, gone?.atMs);
-  const all = [
-    ...beside,
-    ...handed,
-    ...lines,
-    ...(held.fail !== undefined ? [`  FAIL twins hold     ${held.fail}`] : []),
-    ...(held.unknown !== undefined ? [`       twins hold     ${held.unknown}`] : []),
-  ];
-  return all.length === 0 ? "" : `\n${all.join("\n")}`;
-}
-
-/** Other twins services started beside the run's own mid-run (negative times: before the presses); nothing when none. */
-function ownLines(r: Report): string {
-  const o = r.ownTwins;
-  if (o === undefined) return "";
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const lines = o.beside.map(
-    (b) =>
-      `       twins beside   ${b.clientId} from ${s(b.atMs)}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${o.clientId} (this run's), each undoing the other's pairings and sets`,
-  );
   return `\n${lines.join("\n")}`;
 }
 
