@@ -221,7 +221,9 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const err = pairError(f, s, desired);
     if (err) throw err;
     if (!desired.includes(s)) return changeDesired(this.desireDeps(), f, [...desired, s]);
-    return sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
+    // Already desired: an online node is sent what it is missing; for one away nothing is written.
+    const outcome = await sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
+    return outcome.sent ? { sent: true, already: true } : outcome;
   }
 
   async unpair(follower: string, source: string): Promise<PairingOutcome> {
