@@ -46,12 +46,14 @@ function bars(
 ) {
   const lines: { ch: string; color: string }[][] = [];
   for (let r = 0; r < rows; r++) lines.push([]);
-  const least = Math.max(1, g.bar.findIndex((ch, i) => i > 0 && ch.trim() !== ""));
+  const least = Math.max(
+    1,
+    g.bar.findIndex((ch, i) => i > 0 && ch.trim() !== ""),
+  );
   values.forEach((v, i) => {
     // A value above the axis's floor draws at least the lowest visible step: rounded to none (or to
     // an eighth the ASCII glyphs show blank), it read as the floor.
-    const eighths =
-      v === undefined || v <= 0 ? 0 : Math.max(least, Math.round(Math.min(1, v) * rows * 8));
+    const eighths = v === undefined || v <= 0 ? 0 : Math.max(least, Math.round(Math.min(1, v) * rows * 8));
     for (let r = 0; r < rows; r++) {
       const level = Math.min(8, Math.max(0, eighths - (rows - 1 - r) * 8));
       lines[r]?.push({ ch: g.bar[level] ?? " ", color: level > 0 ? color(i) : "" });

@@ -145,11 +145,17 @@ describe("the W5100's retransmission wait in a profile file", () => {
     const p = uno();
     p.w5100.rtoCapMs.value = 10_000;
     p.w5100.rtrMs.value = 6553.6;
-    expect(() => parseProfile(p, "p.json")).toThrow("w5100.rtrMs.value: 6553.6 ms is outside what a W5100's RTR");
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "w5100.rtrMs.value: 6553.6 ms is outside what a W5100's RTR",
+    );
     p.w5100.rtrMs.value = 0.05;
-    expect(() => parseProfile(p, "p.json")).toThrow("w5100.rtrMs.value: 0.05 ms is outside what a W5100's RTR");
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "w5100.rtrMs.value: 0.05 ms is outside what a W5100's RTR",
+    );
     p.w5100.rtrMs.value = 200.05;
-    expect(() => parseProfile(p, "p.json")).toThrow("w5100.rtrMs.value: 200.05 ms is not a whole number of 100 µs");
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "w5100.rtrMs.value: 200.05 ms is not a whole number of 100 µs",
+    );
     p.w5100.rtrMs.value = 6553.5;
     expect(parseProfile(p, "p.json").w5100.rtrMs).toBe(6553.5);
     p.w5100.rtrMs.value = 0.1;
