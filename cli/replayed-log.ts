@@ -33,7 +33,7 @@ export class ReplayedLog {
     this.quietFrom();
   }
 
-  /** One of them that differs from what the service held (it was told `stood` too). */
+  /** One of them that changed what the service held (it was told `stood` too); an older one does not. */
   replayed(change: "report" | "config", fields: Record<string, unknown>): void {
     this.logger.debug(fields, `${change} (replayed)`);
     this.changed[change]++;
@@ -49,10 +49,10 @@ export class ReplayedLog {
     const { report: reports, config: configs } = seen;
     const differ =
       changed.report + changed.config === 0
-        ? "all as the service held them"
+        ? "none changed what the service held"
         : changed.report === reports && changed.config === configs
           ? "all new to the service (each at debug)"
-          : `${counted(changed.report, "report")} and ${counted(changed.config, "config")} other than the service held (each at debug)`;
+          : `${counted(changed.report, "report")} and ${counted(changed.config, "config")} changed what the service held (each at debug)`;
     this.logger.info(
       { reports, configs, reportsChanged: changed.report, configsChanged: changed.config },
       `the fleet's state as the service found it: ${counted(reports, "report")} and ${counted(configs, "config")} (the broker's copies, or a node's first report since); ${differ}`,

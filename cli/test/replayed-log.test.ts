@@ -55,12 +55,12 @@ it("counts the states that stood as the service held them: a broker restart that
     configs: 3,
     reportsChanged: 1,
     configsChanged: 0,
-    msg: "the fleet's state as the service found it: 3 reports and 3 configs (the broker's copies, or a node's first report since); 1 report and 0 configs other than the service held (each at debug)",
+    msg: "the fleet's state as the service found it: 3 reports and 3 configs (the broker's copies, or a node's first report since); 1 report and 0 configs changed what the service held (each at debug)",
   });
   log.stood("config");
   log.flush();
   expect(lines.at(-1)?.msg).toBe(
-    "the fleet's state as the service found it: 0 reports and 1 config (the broker's copies, or a node's first report since); all as the service held them",
+    "the fleet's state as the service found it: 0 reports and 1 config (the broker's copies, or a node's first report since); none changed what the service held",
   );
 });
 
