@@ -63,6 +63,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   });
   // What the broker held when the service subscribed is counted in one line (cli/replayed-log.ts).
   const replayedLog = new ReplayedLog(logger, sched);
+  t.on("state-replayed", (_node, change) => replayedLog.stood(change));
   t.on("twin-updated", (tw, change, replayed) => {
     if (change === "presence" && tw.presence === "unheard") unheard.add(tw.id);
     if (change === "report") {

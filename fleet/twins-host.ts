@@ -26,6 +26,7 @@ const NO_BAD_INPUT = Object.fromEntries(BAD_INPUT_REASONS.map((r) => [r, 0])) as
 const FORWARDED: Readonly<Record<keyof TwinsEvents, true>> = {
   "twin-registered": true,
   "twin-updated": true,
+  "state-replayed": true,
   "twin-online": true,
   "twin-offline": true,
   "broker-restarted": true,

@@ -216,7 +216,10 @@ const profileFile = z
     // §W5100: 200 ms doubling to 6.4 s); with nodeTcp, rtrMs is Linux's TCP_RTO_MIN under the same
     // cap. An RTR above the cap was taken without a word and every wait, the first too, was the cap.
     const { rtrMs, rtoCapMs } = p.w5100;
-    if (rtrMs.value > rtoCapMs.value) {
+    const rtrIssue = rtrRefused(rtrMs.value, p.nodeTcp !== undefined);
+    if (rtrIssue !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["w5100", "rtrMs", "value"], message: rtrIssue });
+    } else if (rtrMs.value > rtoCapMs.value) {
       ctx.addIssue({
         code: "custom",
         path: ["w5100", "rtrMs", "value"],
@@ -248,6 +251,27 @@ const profileFile = z
       });
     }
   });
+
+/** The W5100's RTR register: a 16-bit count of 100 µs units (facts.md §W5100). */
+const RTR_UNIT_MS = 0.1;
+const RTR_MAX_MS = 0xffff * RTR_UNIT_MS;
+
+/**
+ * Why `ms` cannot be the first retransmission wait, or undefined. No wait (0) retransmits each
+ * unanswered segment at once, over and over: a run with `rtrMs` 0 was taken and read 100 % CPU. A
+ * W5100 (no `nodeTcp`) holds only whole 100 µs units up to 6553.5 ms; Linux's TCP_RTO_MIN only above 0.
+ */
+function rtrRefused(ms: number, linux: boolean): string | undefined {
+  if (ms <= 0)
+    return `${ms} ms is no wait: every unanswered segment would be sent again at once, without end. Make it above 0 (the W5100's default is 200 ms)`;
+  if (linux) return undefined;
+  if (ms < RTR_UNIT_MS || ms > RTR_MAX_MS)
+    return `${ms} ms is outside what a W5100's RTR register holds (a 16-bit count of 100 µs: 0.1 to 6553.5 ms)`;
+  const units = ms / RTR_UNIT_MS;
+  if (Math.abs(units - Math.round(units)) > 1e-6)
+    return `${ms} ms is not a whole number of 100 µs, the unit of a W5100's RTR register (e.g. ${Math.round(units) / 10} ms)`;
+  return undefined;
+}
 
 export type ProfileFile = z.infer<typeof profileFile>;
 type Figure = z.infer<typeof figure>;

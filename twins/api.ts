@@ -50,7 +50,14 @@ export class BrokerUnavailableError extends Error {
  * reachable (…)); the desire is stored all the same, and sent when the broker is back and the node
  * registers (docs/twins.md, "While the broker is away").
  */
-export type PairingOutcome = { readonly sent: true } | { readonly sent: false; readonly why: string };
+/**
+ * What a pairing command did. `already`: the desire held the pairing before the command (a `pair` of
+ * a node that already follows the source, or whose pairing with it is pending): for a node not
+ * online nothing was written, its retained config stays as it was.
+ */
+export type PairingOutcome =
+  | { readonly sent: true; readonly already?: true }
+  | { readonly sent: false; readonly why: string };
 
 /** A caller's node id, checked: a bad one is a TwinsCommandError naming `what` it was for. */
 export function nodeId(s: string, what: string): NodeId {

@@ -38,6 +38,12 @@ export function changeDesired(d: DesireChangeDeps, node: NodeId, sources: NodeId
   );
 }
 
+/** A pairing the desire holds already: an online node is sent what it is missing; for one away nothing is written. */
+export async function alreadyDesired(d: DesireChangeDeps, node: NodeId): Promise<PairingOutcome> {
+  const outcome = await sendOrHold(node, () => d.reconciler.reconcile(node, true), d.logger);
+  return outcome.sent ? { sent: true, already: true } : outcome;
+}
+
 /**
  * After two pairings of an offline node crossed (twins/crossed-writes.ts): the desire that stands,
  * both operators' changes in it, written again above both writes, and told.

@@ -167,6 +167,13 @@ export class TwinRegistry {
     return bumpVersions(this.twins, this.inputs.presenceMoved(this.twins, fx));
   }
 
+  /**
+   * Told of every report and config that stood when the service subscribed (`replayed` on an
+   * `updated` effect), the same as the twin's or not: not a change, so no effect; the service's log
+   * counts them (cli/replayed-log.ts).
+   */
+  stood: (node: NodeId, change: "report" | "config") => void = () => {};
+
   /** Decodes and applies one message from the broker (`retained`: replayed for a new subscription). */
   receive(topic: string, payload: Uint8Array | string, qos: 0 | 1, now: number, retained = false) {
     const fx = this.apply(topic, payload, qos, now, retained); // twins forgotten for room come first
@@ -211,11 +218,12 @@ export class TwinRegistry {
         );
       case "report":
         return this.refused(msg.node, topic) ?? this.report(msg, topic, now, retained);
-      case "config":
-        return (
-          this.refused(msg.node, topic) ??
-          configOf(this.ensure(msg.node), msg, topic, now, retained, this.reads)
-        );
+      case "config": {
+        const refused = this.refused(msg.node, topic);
+        if (refused) return refused;
+        if (retained) this.stood(msg.node, "config");
+        return configOf(this.ensure(msg.node), msg, topic, now, retained, this.reads);
+      }
       case "status":
         return (
           this.refused(msg.node, topic) ?? this.presence.status(this.ensure(msg.node), msg, now, retained)
@@ -267,6 +275,7 @@ export class TwinRegistry {
     const replayed = retained || t.brokerReport === undefined;
     reportOnBroker(t, msg.stamp, retained);
     const h = { msg, topic, now, retained, replayed };
+    if (replayed) this.stood(t.id, "report");
     // Its origin unexplained while configs may still come: held, judged once the replay is over.
     if (!this.originWait.open || this.graph.mayCarry(t, msg.stamp)) return this.judged(t, h);
     return this.originWait.hold(t.id, h);

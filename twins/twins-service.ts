@@ -10,13 +10,12 @@ import { EventEmitter } from "node:events";
 import { assertNever, type Message, type NodeId, type Prefix } from "../protocol/index.js";
 import { nodeId, type PairingOutcome, type Twins, TwinsCommandError } from "./api.js";
 import { BadInputLog } from "./bad-input.js";
-import { sendOrHold } from "./broker-away.js";
 import { openLink, type TwinsLink } from "./broker-link.js";
 import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import { type ConvergenceFeed, fleetFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
-import { changeDesired, type DesireChangeDeps, rewriteCrossed } from "./desire-change.js";
+import { alreadyDesired, changeDesired, type DesireChangeDeps, rewriteCrossed } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
 import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
@@ -72,8 +71,11 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.prefix = opts.prefix;
     const registry = new TwinRegistry(opts.prefix, opts.maxNodes);
     this.registry = registry;
+    registry.stood = (node, change) => this.emit("state-replayed", node, change);
     this.badInputLog = new BadInputLog(opts.logger, opts.scheduler);
     this.flapLog = new FlapLog(opts.logger, opts.scheduler);
+    const on = { ...opts, events: this };
+    const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
     this.link = openLink(opts, {
       message: (topic, payload, qos, retained) => this.onMessage(topic, payload, qos, retained),
       subscribing: () => {
@@ -84,14 +86,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       connection: (...told) => this.emit("broker", ...told),
       others: (services) => this.emit("other-services", services),
       dropped: (what, n) => this.emit("broker-dropped", what, n),
-      restarted: (since, how) =>
-        brokerRestarted(registry.brokerRestarted(since), how, { ...opts, events: this }, (fx) =>
-          this.apply(fx),
-        ),
-      memberLost: (loss) =>
-        memberLost(loss.member, registry.memberLost(loss.nodes), { ...opts, events: this }, (fx) =>
-          this.apply(fx),
-        ),
+      restarted: (since, how) => brokerRestarted(registry.brokerRestarted(since), how, on, apply),
+      memberLost: (loss) => memberLost(loss.member, registry.memberLost(loss.nodes), on, apply),
     });
     this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this);
     this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
@@ -220,7 +216,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const err = pairError(f, s, desired);
     if (err) throw err;
     if (!desired.includes(s)) return changeDesired(this.desireDeps(), f, [...desired, s]);
-    return sendOrHold(f, () => this.reconciler.reconcile(f, true), this.opts.logger);
+    return alreadyDesired(this.desireDeps(), f);
   }
 
   async unpair(follower: string, source: string): Promise<PairingOutcome> {

@@ -165,6 +165,12 @@ export interface TwinsEvents {
    * or false for everything else.
    */
   "twin-updated": [twin: Twin, change: TwinChange, replayed?: boolean];
+  /**
+   * A report or config of `node` that stood when the service subscribed (as `replayed` above), each
+   * one the broker handed over, whether or not it differs from what the twin held: `twin-updated`
+   * tells only those that do, and after a broker restart that is few or none.
+   */
+  "state-replayed": [node: NodeId, change: "report" | "config"];
   "twin-online": [twin: Twin];
   "twin-offline": [twin: Twin];
   /**

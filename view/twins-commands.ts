@@ -46,8 +46,8 @@ export async function stored<T>(twins: Pick<Twins, "written">, p: Promise<T>): P
 
 /**
  * The log line of a pairing of `follower`: `pairing` (`A follows B`) when sent to a node online; sent
- * for a node not online (its config written for it on the broker), that it is pending until the node
- * returns; else why the broker cannot take it and that it is stored. Either of the last two is also
+ * for a node not online (its config written for it on the broker, or nothing written when the
+ * pairing was already desired), that it is pending until the node returns; else why the broker cannot take it and that it is stored. Either of the last two is also
  * what the caller is told will happen (`deferred`).
  */
 export function pairingTold(
@@ -58,7 +58,11 @@ export function pairingTold(
 ): Told {
   if (outcome.sent && presence === "online") return { level: "info", text: pairing };
   if (outcome.sent) {
-    const text = `${pairing}: pending until ${follower} returns (it is ${presence}; its config is written for it on the broker)`;
+    // Already desired, nothing was written: the config on the broker is the one that stood.
+    const written = outcome.already
+      ? "the pairing was already desired: nothing written, its config on the broker stands"
+      : "its config is written for it on the broker";
+    const text = `${pairing}: pending until ${follower} returns (it is ${presence}; ${written})`;
     return { level: "warn", text, deferred: { deferred: text } };
   }
   const text = storedUntilBack(outcome.why, `the pairing (${pairing})`, follower);

@@ -13,6 +13,7 @@ import { UsageError } from "../errors.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 import { DropsSeen } from "./dropped-replay.js";
+import { alreadyHead, offlineNote } from "./offline-pairing.js";
 import { connectOnce, hostClock, type OneShotClock, settle, type Until } from "./one-shot-wait.js";
 import { servicesNamed, servicesOnFleet } from "./services-look.js";
 import { runSetVia, type ViaFlags, viaOrigin } from "./set-via.js";
@@ -166,12 +167,23 @@ function pairingAct(
     if (!outcome.sent) throw new Error(`${outcome.why}: the pairing may not have been sent; give it again`);
     // An offline node cannot confirm: say so now instead of waiting for nothing.
     const done = online ? await until(() => t.get(follower)?.pairing === "confirmed", waitMs(flags)) : false;
-    if (!online) await configKept(t, c, flags, follower, until);
+    // A pairing already desired wrote nothing: there is no write to see kept.
+    const already = outcome.already === true;
+    if (!online && !already) await configKept(t, c, flags, follower, until);
     const twin = t.get(follower);
     const result = { follower, source, paired: pairing, follows: twin?.follows ?? [] };
     io.stdout(`${JSON.stringify({ ...result, confirmed: done, pending: !done })}\n`);
-    if (!online) say(await offlineNote(c, flags.prefix, follower, twin?.desired.configVersion ?? 0, seen));
-    else if (!done) say(`${follower} has not confirmed the pairing yet`);
+    if (!online && already) {
+      // Following it, nothing waits; pending, who sends it on the node's return is told as for a write.
+      const following = twin?.follows.some((s) => s === source) === true;
+      const head = alreadyHead(twin, follower, source, seen, following);
+      say(following ? head : await offlineNote(c, flags.prefix, follower, head));
+    } else if (!online) {
+      const version = twin?.desired.configVersion ?? 0;
+      const state = seen ? "is offline" : "has never been seen on this broker (check the id)";
+      const head = `${follower} ${state}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
+      say(await offlineNote(c, flags.prefix, follower, head));
+    } else if (!done) say(`${follower} has not confirmed the pairing yet`);
     // A source the broker has no trace of may be a typo (n-0099 for n-0009): a board paired ahead
     // of its first boot is not, so it is told, not refused.
     if (where !== "") say(`no node on the broker${where}`);
@@ -223,27 +235,6 @@ async function configKept(
   throw new Error(
     `the broker at ${c.url} acknowledged the config written for ${node} (version ${version}) but did not deliver it back within ${Math.max(ms, 1000)} ms: it did not keep it, and the pairing is not written. Do its access rules let ${login} write ${flags.prefix}/config/${node}? (Mosquitto drops a denied publish and acknowledges it all the same: its log says "Denied PUBLISH")`,
   );
-}
-
-/** What happens to a pairing written for an offline node: who will send it when the node returns. */
-async function offlineNote(
-  c: ToolConnection,
-  prefix: string,
-  node: string,
-  version: number,
-  seen: boolean,
-): Promise<string> {
-  const services = await servicesOnFleet(c, prefix);
-  // A node the broker has no trace of may be a typo: say so rather than "offline".
-  const state = seen ? "is offline" : "has never been seen on this broker (check the id)";
-  const head = `${node} ${state}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
-  const ids = servicesNamed(services);
-  if (ids !== undefined)
-    return `${head} The running twins service (${ids}) sends it the pairing when it returns and shows it confirmed.`;
-  const without = `${node} adopts the written config when it next connects, but nothing re-sends it or confirms it`;
-  if ("unknown" in services)
-    return `${head} Whether a twins service runs on this fleet is not known (${services.unknown}): a running one sends it the pairing when it returns and shows it confirmed; with none, ${without}.`;
-  return `${head} No twins service runs on this fleet: ${without}; run \`twinfleet twins\` to keep pairings.`;
 }
 
 async function runOneShot(

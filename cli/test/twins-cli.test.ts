@@ -191,6 +191,33 @@ describe("twinfleet twins commands", () => {
     );
   });
 
+  it("pair of an offline node that already follows the source says so and writes nothing", async () => {
+    await setup();
+    expect((await run("pair", "ghost", "B", "--broker", broker.url, "--wait", "100")).code).toBe(0);
+    // Every config written on ghost's topic from now on (the retained one is delivered first, flagged).
+    const watcher = await rawClient(broker.url);
+    open.push({ close: () => watcher.endAsync() });
+    const written: string[] = [];
+    watcher.on("message", (_t, payload, packet) => {
+      if (!packet.retain) written.push(payload.toString());
+    });
+    await watcher.subscribeAsync("tf/config/ghost", { qos: 1 });
+    const again = await run("pair", "ghost", "B", "--broker", broker.url, "--wait", "100");
+    expect(again.code).toBe(0);
+    // It said "the pairing is pending until it returns (its retained config was written, version 1)".
+    expect(again.err).toContain(
+      "twinfleet pair: ghost already follows B (its retained config, version 1, names B: nothing written); it is offline.\n",
+    );
+    expect(again.err).not.toContain("was written");
+    // The retained config is still version 1, and nothing was published on its topic.
+    const read = await run("nodes", "--broker", broker.url, "--wait", "100");
+    expect(JSON.parse(read.out).find((n: { id: string }) => n.id === "ghost")?.config).toMatchObject({
+      version: 1,
+      sources: ["B"],
+    });
+    expect(written).toEqual([]);
+  });
+
   it("pair of a 9th source is refused with the exact unpair that makes room", async () => {
     await setup();
     const service = watchTwins(await startTwins({ url: broker.url, prefix: "p2" }));

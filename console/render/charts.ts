@@ -46,14 +46,32 @@ function bars(
 ) {
   const lines: { ch: string; color: string }[][] = [];
   for (let r = 0; r < rows; r++) lines.push([]);
+  const least = Math.max(
+    1,
+    g.bar.findIndex((ch, i) => i > 0 && ch.trim() !== ""),
+  );
   values.forEach((v, i) => {
-    const eighths = v === undefined ? 0 : Math.round(Math.min(1, Math.max(0, v)) * rows * 8);
+    // A value above the axis's floor draws at least the lowest visible step: rounded to none (or to
+    // an eighth the ASCII glyphs show blank), it read as the floor.
+    const eighths = v === undefined || v <= 0 ? 0 : Math.max(least, Math.round(Math.min(1, v) * rows * 8));
     for (let r = 0; r < rows; r++) {
       const level = Math.min(8, Math.max(0, eighths - (rows - 1 - r) * 8));
       lines[r]?.push({ ch: g.bar[level] ?? " ", color: level > 0 ? color(i) : "" });
     }
   });
   return lines;
+}
+
+/**
+ * The y axis's floor for a window whose lowest share is `lowest`: the tenth below it, strictly, so
+ * the lowest bar has a height (a share of exactly 70 % started the axis at 70 % and its bars drew
+ * at no height, as an empty chart); 0 for a share of 0, which then reads 0 %, and at most 90 %.
+ */
+export function axisFloor(lowest: number): number {
+  const tenths = lowest * 10;
+  const near = Math.round(tenths);
+  const below = Math.abs(tenths - near) < 1e-9 ? near - 1 : Math.floor(tenths);
+  return Math.min(0.9, Math.max(0, below) / 10);
 }
 
 /**
@@ -121,7 +139,7 @@ export function renderConvergence(
   const lost = awayColumns(c.away ?? [], start, step, cols);
   for (let i = 0; i < cols; i++) if (lost[i]) min[i] = undefined;
   const lowest = Math.min(...min.filter((v): v is number => v !== undefined), 1);
-  const floor = Math.min(0.9, Math.floor(lowest * 10) / 10);
+  const floor = axisFloor(lowest);
   const scaled = min.map((v) => (v === undefined ? undefined : (v - floor) / (1 - floor)));
   const chart = bars(scaled, rows, g, (i) => fractionColor(min[i] ?? 1));
   for (const row of chart)

@@ -133,6 +133,43 @@ describe("the W5100's retransmission wait in a profile file", () => {
     );
   });
 
+  it("refuses rtrMs 0 naming the field: no wait retransmits without end (a run read 100 % CPU)", () => {
+    const p = uno();
+    p.w5100.rtrMs.value = 0;
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "p.json: invalid device profile\n  w5100.rtrMs.value: 0 ms is no wait",
+    );
+  });
+
+  it("refuses an rtrMs the W5100's RTR register cannot hold (16 bits of 100 µs)", () => {
+    const p = uno();
+    p.w5100.rtoCapMs.value = 10_000;
+    p.w5100.rtrMs.value = 6553.6;
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "w5100.rtrMs.value: 6553.6 ms is outside what a W5100's RTR",
+    );
+    p.w5100.rtrMs.value = 0.05;
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "w5100.rtrMs.value: 0.05 ms is outside what a W5100's RTR",
+    );
+    p.w5100.rtrMs.value = 200.05;
+    expect(() => parseProfile(p, "p.json")).toThrow(
+      "w5100.rtrMs.value: 200.05 ms is not a whole number of 100 µs",
+    );
+    p.w5100.rtrMs.value = 6553.5;
+    expect(parseProfile(p, "p.json").w5100.rtrMs).toBe(6553.5);
+    p.w5100.rtrMs.value = 0.1;
+    expect(parseProfile(p, "p.json").w5100.rtrMs).toBe(0.1);
+  });
+
+  it("takes any rtrMs above 0 as Linux's TCP_RTO_MIN (nodeTcp), refuses 0", () => {
+    const p = JSON.parse(readFileSync(fixture("../../../profiles/devices/linux-client.json"), "utf8"));
+    p.w5100.rtrMs.value = 0.05;
+    expect(parseProfile(p, "p.json").w5100.rtrMs).toBe(0.05);
+    p.w5100.rtrMs.value = 0;
+    expect(() => parseProfile(p, "p.json")).toThrow("w5100.rtrMs.value: 0 ms is no wait");
+  });
+
   it("takes rtrMs equal to rtoCapMs (a fixed wait)", () => {
     const p = uno();
     p.w5100.rtrMs.value = 6400;

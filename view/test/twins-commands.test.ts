@@ -90,3 +90,13 @@ it("tells a pairing of a node offline pending until the node returns, and done o
   expect(await s.pair(a, b)).toBeUndefined();
   expect(lines.slice(3)).toEqual(["info a follows b"]);
 });
+
+it("tells a pairing of a node offline that was already desired as nothing written, not as a config written", async () => {
+  const t = new FakeTwins();
+  t.pair = async () => ({ sent: true, already: true });
+  const s = new TwinsSource(t, "mqtt://x");
+  const told =
+    "b follows a: pending until b returns (it is offline; the pairing was already desired: nothing written, its config on the broker stands)";
+  // It said "its config is written for it on the broker" of a config nobody wrote.
+  expect(await s.pair(b, a)).toEqual({ deferred: told });
+});
