@@ -47,6 +47,9 @@ import {
 } from "./source.js";
 import { PendingPairings, refused, stored } from "./twins-commands.js";
 
+/** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them). */
+type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed">;
+
 /** What the console needs of the twins service (its `Twins` satisfies it). */
 export interface TwinsView
   extends Pick<
@@ -119,79 +122,73 @@ export class TwinsSource implements ConsoleSource {
       for (const line of this.pendingPairs.changed(t)) this.log(line.level, line.text);
       this.events.emit("changed");
     };
-    // Every event but `state-replayed`: a state that stood, unchanged, changes nothing shown here
-    // (`twin-updated` tells those that do); the service's log counts them (cli/replayed-log.ts).
-    const handlers: { [K in Exclude<keyof TwinsEvents, "state-replayed">]: (...a: TwinsEvents[K]) => void } =
-      {
-        "twin-registered": (t, first) => {
-          const text = `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`;
-          if (first) this.bursts.node("registered", t.id, { level: "info", text });
-          changed(t);
-        },
-        "twin-updated": (t, change, replayed) => {
-          if (this.timeLatency) this.timing.updated(t, change, this.sched.now(), replayed);
-          if (t.id === this.focused) this.messages.remember(t, change, this.sched.wallNow());
-          if (change === "presence" || change === "register") this.judged.moved();
-          changed(t);
-        },
-        "twin-online": (t) => {
-          this.bursts.node("online", t.id, { level: "info", text: `${t.id} online` });
-          changed(t);
-        },
-        "twin-forgotten": (id, why) => {
-          if (why === "retired") this.log("info", `${id} forgotten (retired): its retained messages cleared`);
-          else
-            this.log(
-              "warn",
-              `${id} forgotten to make room (--max-nodes): offline, nothing desired, no pairing`,
-            );
-          this.remove(id);
-          this.events.emit("changed");
-        },
-        "broker-restarted": (nodes, how) => {
-          this.bursts.flush();
-          this.log(nodes.length > 0 ? "warn" : "info", restartLine(nodes, how));
-          changed();
-        },
-        "member-lost": (member, nodes) => {
-          this.bursts.flush();
-          this.log(nodes.length > 0 ? "warn" : "info", memberLostLine(member, nodes));
-          changed();
-        },
-        "twin-offline": (t) => {
-          this.bursts.node("offline", t.id, { level: "warn", text: `${t.id} offline` });
-          changed(t);
-        },
-        convergence: (report) => {
-          this.sync.received(report);
-          this.judged.moved();
-          changed();
-        },
-        "twin-flapping": (t, withinMs) => {
-          this.live.flapped(t.id, this.sched.now());
-          this.log("warn", flapLine(t.id, withinMs));
-          changed();
-        },
-        "pairing-replaced": (t, was, others) => {
-          const line = replacedLine(t, was, others);
-          this.log(line.level, line.text);
-        },
-        "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
-        "other-services": (services) => {
-          const line = this.live.othersTold(services, this.sched.now());
-          this.log(line.level, line.text);
-          changed();
-        },
-        "broker-dropped": (what, n) => this.log("warn", droppedLine(what, n)),
-        "put-back": (n) => this.log("info", `the broker no longer held ${n} nodes' reports: put back`),
-        broker: (up, lastHeardAt, how, stall) => {
-          const known = how === "unreached" ? twins.list().length : undefined;
-          const told = { lastHeardAt, how, stall, ...(known === undefined ? {} : { known }) };
-          const line = this.live.brokerTold(up, this.sched.now(), told, twins.waiting);
-          this.log(line.level, line.text);
-          changed();
-        },
-      };
+    const handlers: { [K in ShownEvent]: (...a: TwinsEvents[K]) => void } = {
+      "twin-registered": (t, first) => {
+        const text = `${t.id} registered (${t.kind ?? "?"} ${t.profile ?? ""})`;
+        if (first) this.bursts.node("registered", t.id, { level: "info", text });
+        changed(t);
+      },
+      "twin-updated": (t, change, replayed) => {
+        if (this.timeLatency) this.timing.updated(t, change, this.sched.now(), replayed);
+        if (t.id === this.focused) this.messages.remember(t, change, this.sched.wallNow());
+        if (change === "presence" || change === "register") this.judged.moved();
+        changed(t);
+      },
+      "twin-online": (t) => {
+        this.bursts.node("online", t.id, { level: "info", text: `${t.id} online` });
+        changed(t);
+      },
+      "twin-forgotten": (id, why) => {
+        const room = `${id} forgotten to make room (--max-nodes): offline, nothing desired, no pairing`;
+        if (why === "retired") this.log("info", `${id} forgotten (retired): its retained messages cleared`);
+        else this.log("warn", room);
+        this.remove(id);
+        this.events.emit("changed");
+      },
+      "broker-restarted": (nodes, how) => {
+        this.bursts.flush();
+        this.log(nodes.length > 0 ? "warn" : "info", restartLine(nodes, how));
+        changed();
+      },
+      "member-lost": (member, nodes) => {
+        this.bursts.flush();
+        this.log(nodes.length > 0 ? "warn" : "info", memberLostLine(member, nodes));
+        changed();
+      },
+      "twin-offline": (t) => {
+        this.bursts.node("offline", t.id, { level: "warn", text: `${t.id} offline` });
+        changed(t);
+      },
+      convergence: (report) => {
+        this.sync.received(report);
+        this.judged.moved();
+        changed();
+      },
+      "twin-flapping": (t, withinMs) => {
+        this.live.flapped(t.id, this.sched.now());
+        this.log("warn", flapLine(t.id, withinMs));
+        changed();
+      },
+      "pairing-replaced": (t, was, others) => {
+        const line = replacedLine(t, was, others);
+        this.log(line.level, line.text);
+      },
+      "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),
+      "other-services": (services) => {
+        const line = this.live.othersTold(services, this.sched.now());
+        this.log(line.level, line.text);
+        changed();
+      },
+      "broker-dropped": (what, n) => this.log("warn", droppedLine(what, n)),
+      "put-back": (n) => this.log("info", `the broker no longer held ${n} nodes' reports: put back`),
+      broker: (up, lastHeardAt, how, stall) => {
+        const known = how === "unreached" ? twins.list().length : undefined;
+        const told = { lastHeardAt, how, stall, ...(known === undefined ? {} : { known }) };
+        const line = this.live.brokerTold(up, this.sched.now(), told, twins.waiting);
+        this.log(line.level, line.text);
+        changed();
+      },
+    };
     // A service that waits for its broker may have been told so before this view opened.
     if (twins.waiting !== undefined) this.live.broker(false, twins.waiting.since, undefined, "unreached");
     const names = Object.keys(handlers) as (keyof typeof handlers)[];
