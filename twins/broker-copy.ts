@@ -45,16 +45,16 @@ export function configBehind(
   retained: boolean,
 ): (ClearedEffect | { type: "config-behind"; node: NodeId; version: number; twin: number })[] | undefined {
   if (!retained || t.brokerConfigLive) return undefined;
-  t.brokerConfig = false;
-  return [{ type: "config-behind", node: t.id, version, twin: floor }, ...brokerConfigLost(t)];
+  return [{ type: "config-behind", node: t.id, version, twin: floor }, ...staleOnBroker(t)];
 }
 
 /**
- * An older config written live while the node is away (another tool's write, a leftover replayed by
- * hand): it is the broker's copy from now on, and a node that boots takes its pairing from it. It
- * stays a stale write (bad input), but a confirmed pairing is pending again and sent once the node
- * is online. It used to be dropped alone, the pairing left confirmed: a fleet started on it followed
- * the older pairing while the service showed the newer one confirmed.
+ * The broker's copy of the node's config is older than the twin's, and a node that boots takes its
+ * pairing from it: a confirmed pairing is pending again and sent once the node is online. So for a
+ * copy replayed (configBehind) and for an older config written live while the node is away (another
+ * tool's write, a leftover replayed by hand), which stays a stale write (bad input). The live write
+ * used to be dropped alone, the pairing left confirmed: a fleet started on it followed the older
+ * pairing while the service showed the newer one confirmed.
  */
 export function staleOnBroker(t: TwinRecord): ClearedEffect[] {
   t.brokerConfig = false;

@@ -62,7 +62,8 @@ export function believeReport(
   const order = held === undefined ? 1 : compareStamps(stamp, held);
   if (order === 0) return [];
   // Not bad input: a retained replay after the live newer one, or a node that booted to an older
-  // state than it had (the broker lost its report): the twin's stays, and is put back (report()).
+  // state than it had (the broker lost its report): the twin's stays, and is put back
+  // (TwinRegistry.judged, twins/registry.ts).
   if (held !== undefined && order < 0) return [];
   const out: RegistryEffect[] = [];
   if (implausible !== undefined) {

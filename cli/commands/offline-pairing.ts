@@ -23,10 +23,14 @@ export function alreadyHead(
     config === undefined
       ? "nothing written"
       : `its retained config, version ${config.version}, names ${source}: nothing written`;
-  // A node the broker has no trace of may be a typo: say so rather than "offline".
-  const state = seen ? "is offline" : "has never been seen on this broker (check the id)";
+  const state = offlineState(seen);
   if (following) return `${node} already follows ${source} (${held}); it ${state}.`;
   return `${node} ${state}: its pairing with ${source} was already pending until it returns (${held}).`;
+}
+
+/** What a node not online is: offline, or (no trace of it on the broker: a typo?) never seen. */
+export function offlineState(seen: boolean): string {
+  return seen ? "is offline" : "has never been seen on this broker (check the id)";
 }
 
 /** What happens to a pairing written for an offline node: who will send it when the node returns. */

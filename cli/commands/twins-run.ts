@@ -13,7 +13,7 @@ import { UsageError } from "../errors.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
 import { DropsSeen } from "./dropped-replay.js";
-import { alreadyHead, offlineNote } from "./offline-pairing.js";
+import { alreadyHead, offlineNote, offlineState } from "./offline-pairing.js";
 import { connectOnce, hostClock, type OneShotClock, settle, type Until } from "./one-shot-wait.js";
 import { servicesNamed, servicesOnFleet } from "./services-look.js";
 import { runSetVia, type ViaFlags, viaOrigin } from "./set-via.js";
@@ -180,8 +180,7 @@ function pairingAct(
       say(following ? head : await offlineNote(c, flags.prefix, follower, head));
     } else if (!online) {
       const version = twin?.desired.configVersion ?? 0;
-      const state = seen ? "is offline" : "has never been seen on this broker (check the id)";
-      const head = `${follower} ${state}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
+      const head = `${follower} ${offlineState(seen)}: the pairing is pending until it returns (its retained config was written, version ${version}).`;
       say(await offlineNote(c, flags.prefix, follower, head));
     } else if (!done) say(`${follower} has not confirmed the pairing yet`);
     // A source the broker has no trace of may be a typo (n-0099 for n-0009): a board paired ahead
