@@ -85,7 +85,9 @@ function cutShortWhat(r: Report): string {
         ? "the run ended in its presses, before its settle"
         : `the settle was stopped after ${r.sim.settleS.toFixed(1)} s`;
   if (cut.length === 0)
-    return `${where}: deliveries still in flight count as lost, nodes still recovering as diverged`;
+    return r.cutBefore === "presses"
+      ? `${where}: what it measured is the boot (registration)`
+      : `${where}: deliveries still in flight count as lost, nodes still recovering as diverged`;
   const d = r.scenario.durationS;
   return cut
     .map((c) =>

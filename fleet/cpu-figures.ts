@@ -11,7 +11,7 @@ import type { Report } from "./report.js";
 /** Steps per percent point: 0.0001 %. */
 const CPU_SCALE = 10_000;
 /** Decimals a figure keeps in the report and in a shard report's finals. */
-export const CPU_DECIMALS = 4;
+const CPU_DECIMALS = 4;
 
 /** A distribution of the nodes' CPU utilization in percent (0-100). */
 export function cpuDistribution(): Distribution {

@@ -2,8 +2,8 @@
  * What the registry makes of a node's report and of a config seen for it: a report believed (or
  * counted as spoofed, or kept off as older than the twin's), a pending set answered; a config taken
  * as the node's own or as written by another client while it was away, the follow graph moved with
- * it. Pure on the twin and the registry's parts handed in; the registry makes the effects
- * (twins/registry.ts).
+ * it. It changes the twin and the registry's parts handed in and returns the effects; it does no
+ * I/O (the registry hands the effects on: twins/registry.ts).
  */
 import { type ConfigMessage, compareStamps, formatStamp, type NodeId } from "../protocol/index.js";
 import { configBehind, staleOnBroker, staleOnBrokerWhy } from "./broker-copy.js";

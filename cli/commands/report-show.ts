@@ -49,12 +49,12 @@ export function runReportShow(file: string, io: CliIO): void {
 }
 
 /** The summary the run printed at its end: a merged report's with its shards' lines. */
-export function reportSummary(r: Report): string {
+function reportSummary(r: Report): string {
   return isObj((r as Partial<MergedReport>).shards) ? mergedSummary(r as MergedReport) : summary(r);
 }
 
 /** Reads and checks a saved run report; every error names the file. */
-export function readRunReport(file: string, version: string = VERSION): Report {
+function readRunReport(file: string, version: string = VERSION): Report {
   const at = shownPath(file);
   const text = readUserText(file, { maxBytes: FILE_LIMITS.fleet, error: (m) => new UsageError(m) });
   let v: unknown;
