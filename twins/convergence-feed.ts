@@ -2,9 +2,13 @@
  * The convergence feed: recomputes the convergence report when reports or configs change, coalescing
  * a burst (a sync, a retained flood) into one computation, at most every `everyMs` on the service's
  * scheduler. A report whose followers' statuses are unchanged is dropped; a changed one is added to
- * the bounded in-sync series and handed to `emit`. So is one where the followers went from none
- * online to some, or back (`online`: each point says how many of them were online), so a chart of the
- * series can tell a stretch with no follower to judge from one in sync.
+ * the bounded in-sync series and handed to `emit`. Each point says how many of the followers were
+ * online and how many unheard (not heard since a broker restart), so a chart of the series tells a
+ * stretch with no follower to judge, and one where they are only unheard, from one in sync. A point
+ * is added too when those counts change with the statuses the same: one when either count reaches or
+ * leaves zero, and otherwise the latest such point takes the place of the one before it (a point
+ * kept the online count of when it was added, 15 of 50 after a broker restart while all 50 had been
+ * heard since; a flapping fleet's counts would otherwise push the history out of the series).
  */
 
 import type { NodeId } from "../protocol/index.js";
@@ -12,6 +16,12 @@ import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
 import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
+
+/** The followers with a known status online, and unheard, at a pass. */
+interface Counts {
+  readonly online: number;
+  readonly unheard: number;
+}
 
 export interface ConvergenceFeedDeps {
   readonly scheduler: Scheduler;
@@ -24,14 +34,16 @@ export interface ConvergenceFeedDeps {
   readonly capacity: number;
   readonly compute: () => ConvergenceReport;
   readonly emit: (report: ConvergenceReport) => void;
-  /** Whether a node is online now; without it, points carry no `online`. */
-  readonly online?: (id: NodeId) => boolean;
+  /** A node's presence now; without it, points carry no `online` nor `unheard`. */
+  readonly presence?: (id: NodeId) => Presence | undefined;
 }
 
 export class ConvergenceFeed {
   private readonly series: BoundedSeries;
   private lastFollowers: readonly FollowerSync[] = [];
-  private lastAnyOnline: boolean | undefined;
+  private lastCounts: Counts | undefined;
+  /** The newest point only moved the counts within the same side of zero: the next such one replaces it. */
+  private lastCountsOnly = false;
   private timer: Timer | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
@@ -66,33 +78,55 @@ export class ConvergenceFeed {
     const now = this.deps.scheduler.now();
     this.lastAt = now;
     const report = this.deps.compute();
-    // Whether any follower is online decides a point; how many only when one is added (the first
-    // online one usually ends the look: most passes add nothing).
-    const anyOnline = this.anyOnline(report.followers);
-    if (sameStatuses(report.followers, this.lastFollowers) && anyOnline === this.lastAnyOnline) return;
+    const counts = this.countsOf(report.followers);
+    const statuses = sameStatuses(report.followers, this.lastFollowers);
+    const before = this.lastCounts;
+    if (statuses && sameCounts(counts, before)) return;
     this.lastFollowers = report.followers;
-    this.lastAnyOnline = anyOnline;
-    const online = anyOnline ? this.onlineOf(report.followers) : anyOnline === undefined ? undefined : 0;
+    this.lastCounts = counts;
     const { fraction, inSync, known } = report;
-    this.series.push({ t: now, fraction, inSync, known, ...(online !== undefined ? { online } : {}) });
+    const point: SeriesPoint = {
+      t: now,
+      fraction,
+      inSync,
+      known,
+      ...(counts !== undefined ? { online: counts.online } : {}),
+      ...(counts !== undefined && counts.unheard > 0 ? { unheard: counts.unheard } : {}),
+    };
+    const countsOnly = statuses && !crossesZero(counts, before);
+    if (countsOnly && this.lastCountsOnly) this.series.replaceLast(point);
+    else this.series.push(point);
+    this.lastCountsOnly = countsOnly;
     this.deps.emit(report);
   }
 
-  /** Is a follower with a known status online now? Undefined without a presence to ask. */
-  private anyOnline(followers: readonly FollowerSync[]): boolean | undefined {
-    const isOnline = this.deps.online;
-    if (isOnline === undefined) return undefined;
-    for (const f of followers) if (f.status !== "unknown" && isOnline(f.id)) return true;
-    return false;
+  /**
+   * The followers with a known status online now and unheard now (as view/online-followers.ts counts
+   * them); undefined without a presence to ask.
+   */
+  private countsOf(followers: readonly FollowerSync[]): Counts | undefined {
+    const presence = this.deps.presence;
+    if (presence === undefined) return undefined;
+    let online = 0;
+    let unheard = 0;
+    for (const f of followers) {
+      if (f.status === "unknown") continue;
+      const p = presence(f.id);
+      if (p === "online") online++;
+      else if (p === "unheard") unheard++;
+    }
+    return { online, unheard };
   }
+}
 
-  /** The followers with a known status that are online now (as view/online-followers.ts counts them). */
-  private onlineOf(followers: readonly FollowerSync[]): number {
-    const isOnline = this.deps.online;
-    let n = 0;
-    if (isOnline) for (const f of followers) if (f.status !== "unknown" && isOnline(f.id)) n++;
-    return n;
-  }
+function sameCounts(a: Counts | undefined, b: Counts | undefined): boolean {
+  return a?.online === b?.online && a?.unheard === b?.unheard;
+}
+
+/** Did a count reach or leave zero (or were there none before)? */
+function crossesZero(a: Counts | undefined, b: Counts | undefined): boolean {
+  if (a === undefined || b === undefined) return a !== b;
+  return a.online > 0 !== b.online > 0 || a.unheard > 0 !== b.unheard > 0;
 }
 
 /** The same followers with the same statuses, in the same order. */
@@ -111,9 +145,10 @@ const CONVERGENCE_EVERY_MS = 100;
 
 /**
  * A service's feed over `registry`: recomputed at most every 100 ms, or `msPerTwin` a twin on a
- * larger fleet (each computation walks every twin); its points count the followers online, asking
- * each one's presence alone: a whole twin view made per follower per pass (its follows copied, its
- * followers looked up) was most of what a report cost the service on a fleet that changes all the time.
+ * larger fleet (each computation walks every twin); its points count the followers online and
+ * unheard, asking each one's presence alone: a whole twin view made per follower per pass (its
+ * follows copied, its followers looked up) was most of what a report cost the service on a fleet
+ * that changes all the time.
  */
 export function fleetFeed(
   opts: { readonly scheduler: Scheduler; readonly historyCapacity: number },
@@ -130,6 +165,6 @@ export function fleetFeed(
     capacity: opts.historyCapacity,
     compute: () => owner.convergence(),
     emit: (report) => owner.emit("convergence", report),
-    online: (id) => registry.presenceOf(id) === "online",
+    presence: (id) => registry.presenceOf(id),
   });
 }

@@ -25,6 +25,12 @@ export class BoundedSeries {
     this.start = (this.start + 1) % this.capacity;
   }
 
+  /** Puts `p` in the newest point's place (a point that only carried counts since overtaken). */
+  replaceLast(p: SeriesPoint): void {
+    if (this.points.length === 0) this.points.push(p);
+    else this.points[(this.start + this.points.length - 1) % this.capacity] = p;
+  }
+
   last(): SeriesPoint | undefined {
     return this.points.length === 0
       ? undefined

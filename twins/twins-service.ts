@@ -354,7 +354,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "unheard":
           if (e.type === "online" && e.dropped) persist = true; // the writes kept for it, out of the store
           presenceMoved(e, this.moves);
-          this.feed.schedule(); // the followers online (a point of the series when none were, or none are)
+          this.feed.schedule(); // the followers online and unheard: a point of the series when they change
           if (e.type === "offline") persist = true; // its last-seen date is final (stored-dates.ts)
           break;
         case "bad-input":

@@ -147,6 +147,11 @@ export interface SeriesPoint {
    * last-heard reports (a fleet stopped, a site's power cut), and a chart shows no share there.
    */
   readonly online?: number;
+  /**
+   * Of the `known` followers, those unheard at the point (shown online only by the status a broker
+   * that restarted kept, not heard since): neither online nor offline; absent when none was.
+   */
+  readonly unheard?: number;
 }
 
 export interface TwinsEvents {

@@ -121,13 +121,15 @@ export interface ConvergenceSnapshot {
    * Bounded history, oldest first; `t` in ms on the source's clock; `known`, where the source has it,
    * the followers known then (a point with none is not drawn: its fraction is 1 by convention);
    * `online`, where the source knows presence, those of them online then (with none, the fraction is
-   * the last-heard one: the page's chart draws a gap marked `no follower online` there).
+   * the last-heard one: the page's chart draws a gap marked `no follower online` there, or
+   * `followers unheard` where `unheard`, those not heard since a broker restart then, is above 0).
    */
   readonly history: readonly {
     readonly t: number;
     readonly fraction: number;
     readonly known?: number;
     readonly online?: number;
+    readonly unheard?: number;
   }[];
   /**
    * A live fleet's broker outages of late, on the source's clock (`to` absent: under way): nothing

@@ -169,6 +169,11 @@ export const schemas = {
               description:
                 "of the known followers, those online at the point (a live fleet): with none, the fraction is the last-heard one and the page's chart shows no line there",
             },
+            unheard: {
+              type: "integer",
+              description:
+                "of the known followers, those not heard since the broker restarted at the point: neither online nor offline; absent when none was (the page's chart marks a stretch with none online and some unheard `followers unheard`)",
+            },
           },
         },
       },

@@ -193,6 +193,7 @@ export interface Convergence {
     readonly fraction: number;
     readonly known?: number;
     readonly online?: number;
+    readonly unheard?: number;
   }[];
   /** When this was read, on the history's clock: the chart's right edge ("now"). */
   readonly t: number;

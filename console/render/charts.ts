@@ -112,8 +112,9 @@ export function renderConvergence(
   const start = now - windowMs;
   const min: (number | undefined)[] = new Array(cols).fill(undefined);
   // Columns whose last sample had no follower online: the share there is the last-heard one
-  // (a fleet stopped reads 100 %), so no bar is drawn but a gray band (glyphs.unjudged).
-  const unjudged: (boolean | undefined)[] = new Array(cols).fill(undefined);
+  // (a fleet stopped reads 100 %), so no bar is drawn but a gray band (glyphs.unjudged): `unheard`
+  // where some were not heard since a broker restart (not known to be gone), `none` otherwise.
+  const unjudged: (Unjudged | false | undefined)[] = new Array(cols).fill(undefined);
   // The share from before the window holds on into it: a fleet quiet for longer than the window
   // has no point in it (the twins add one when a status moves), and its chart stood empty.
   const before = c.history.filter((p) => p.t < start && p.known !== 0).at(-1);
@@ -121,7 +122,7 @@ export function renderConvergence(
     // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
     if (p.t < start || p.t > now || p.known === 0) continue;
     const i = Math.min(cols - 1, Math.floor((p.t - start) / step));
-    unjudged[i] = p.online === 0;
+    unjudged[i] = p.online === 0 && ((p.unheard ?? 0) > 0 ? "unheard" : "none");
     if (p.online === 0) continue;
     const prev = min[i];
     min[i] = prev === undefined ? p.fraction : Math.min(prev, p.fraction);
@@ -131,7 +132,7 @@ export function renderConvergence(
   for (let i = 1; i < cols; i++) {
     if (unjudged[i] !== undefined) continue;
     unjudged[i] = unjudged[i - 1];
-    if (min[i] === undefined && unjudged[i] !== true) min[i] = min[i - 1];
+    if (min[i] === undefined && !unjudged[i]) min[i] = min[i - 1];
   }
   // Columns in a broker outage (a live fleet's): nothing was heard, the value held on through them
   // is the one before it (it drew the fleet in sync through a minute without a broker), so they get
@@ -144,7 +145,7 @@ export function renderConvergence(
   const chart = bars(scaled, rows, g, (i) => fractionColor(min[i] ?? 1));
   for (const row of chart)
     row.forEach((cell, i) => {
-      if ((unjudged[i] === true || lost[i]) && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
+      if ((unjudged[i] || lost[i]) && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
     });
   const lines = [head];
   chart.forEach((cells, r) => {
@@ -154,7 +155,7 @@ export function renderConvergence(
   const span = `-${Math.round(windowMs / 1000)}s`;
   // The band's legend on the time axis while it is in the window, where it fits.
   const room = cols - span.length - "now".length;
-  const legend = bandLegend(unjudged.includes(true), lost.includes(true), g).find((l) => l.length <= room);
+  const legend = bandLegend(unjudgedWords(unjudged), lost.includes(true), g).find((l) => l.length <= room);
   const mid =
     legend !== undefined
       ? legend.padStart(Math.floor((room + legend.length) / 2)).padEnd(room)
@@ -180,12 +181,24 @@ function awayColumns(
 }
 
 /** The band's legends, longest first, for what it stands for: no follower online, the broker away (lost, silent). */
-function bandLegend(noFollower: boolean, brokerLost: boolean, g: Glyphs): string[] {
+function bandLegend(noFollower: string | undefined, brokerLost: boolean, g: Glyphs): string[] {
   const b = g.unjudged;
-  if (noFollower && brokerLost) return [` ${b} broker away, no follower online `, ` ${b} not measured `];
+  if (noFollower && brokerLost) return [` ${b} broker away, ${noFollower} `, ` ${b} not measured `];
   if (brokerLost) return [` ${b} broker away `];
-  if (noFollower) return [` ${b} no follower online `];
+  if (noFollower) return [` ${b} ${noFollower} `];
   return [];
+}
+
+/** Why a column drew no share though the broker was there: no follower online, or them unheard. */
+type Unjudged = "none" | "unheard";
+
+/** The legend's words for the columns with no follower online: `followers unheard` when all were so. */
+function unjudgedWords(cols: readonly (Unjudged | false | undefined)[]): string | undefined {
+  const none = cols.includes("none");
+  const unheard = cols.includes("unheard");
+  if (none && unheard) return "no follower online or heard";
+  if (unheard) return "followers unheard";
+  return none ? "no follower online" : undefined;
 }
 
 /**

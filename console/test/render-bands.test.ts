@@ -41,6 +41,25 @@ describe("the convergence chart's bands", () => {
     ).toBe("     -40s                                 now");
   });
 
+  it("names a band where every follower was unheard (a broker restart) apart from one with none online", () => {
+    // 20 s judged, then the broker restarted: every follower unheard from 20 s (it read `no follower online`).
+    const history = [
+      { t: 0, fraction: 1, known: 4, online: 4 },
+      { t: 20_000, fraction: 1, known: 4, online: 0, unheard: 4 },
+    ];
+    const c = { fraction: 1, inSync: 4, known: 4, online: 0, unheard: 4, history };
+    const lines = renderConvergence(c, 40_000, 45, 6, ASCII, 40_000).map(plain);
+    for (const row of lines.slice(1, -1).map((l) => l.slice(5))) expect(row.slice(20)).toBe("/".repeat(20));
+    expect(lines.at(-1)).toBe("     -40s       / followers unheard       now");
+    // Then the sim killed while some were still unheard: both kinds in the window.
+    const both = [...history, { t: 30_000, fraction: 1, known: 4, online: 0 }];
+    expect(
+      renderConvergence({ ...c, history: both }, 40_000, 60, 6, ASCII, 40_000)
+        .map(plain)
+        .at(-1),
+    ).toContain("/ no follower online or heard");
+  });
+
   it("draws no bar through a broker outage, but the band with its legend (it drew the share before it to now)", () => {
     // In sync since t = 0 (the feed adds a point only on a change), the broker away from 10 s to 30 s.
     const c = {

@@ -1,7 +1,10 @@
 /**
  * The convergence series marks where no follower was online (twins/convergence-feed.ts): a fleet
  * that goes offline keeps every follower's last-heard status, so the series used to get no point at
- * all, and a chart of it ran on at the last-heard 100 %.
+ * all, and a chart of it ran on at the last-heard 100 %. Its points count the followers unheard
+ * beside those online, and follow the counts: a point kept the online count of when it was added
+ * (1 of 50 after a broker restart while all 50 had been heard since), and a stretch where every
+ * follower was unheard read as one with none online.
  */
 import { describe, expect, it, vi } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
@@ -9,6 +12,7 @@ import { NodeId, Prefix } from "../../protocol/index.js";
 import type { ConvergenceReport, FollowerSync } from "../convergence.js";
 import { ConvergenceFeed, fleetFeed } from "../convergence-feed.js";
 import { TwinRegistry } from "../registry.js";
+import type { Presence } from "../types.js";
 
 const report: ConvergenceReport = {
   followers: [
@@ -20,35 +24,86 @@ const report: ConvergenceReport = {
   fraction: 1,
 };
 
-it("adds a point when the last follower online goes, and when one returns, with how many were online", () => {
+/** A feed over `report` on a fake clock, each follower's presence as `presence` says. */
+function feedOver(presence: Map<string, Presence>, of: ConvergenceReport = report) {
   const scheduler = new FakeScheduler(0);
-  const online = new Set<string>(["a", "b"]);
   const emitted: ConvergenceReport[] = [];
   const feed = new ConvergenceFeed({
     scheduler,
     everyMs: 100,
     capacity: 16,
-    compute: () => report,
+    compute: () => of,
     emit: (r) => emitted.push(r),
-    online: (id) => online.has(id),
+    presence: (id) => presence.get(id),
   });
-  feed.schedule();
-  scheduler.advance(1000);
-  online.delete("a");
-  feed.schedule();
-  scheduler.advance(1000);
-  online.delete("b");
-  feed.schedule();
-  scheduler.advance(1000);
-  online.add("b");
-  feed.schedule();
-  scheduler.advance(1000);
+  /** Sets presences, then lets a pass run and a second go by. */
+  const step = (moves: Record<string, Presence>) => {
+    for (const [id, p] of Object.entries(moves)) presence.set(id, p);
+    feed.schedule();
+    scheduler.advance(1000);
+  };
+  return { feed, emitted, step };
+}
+
+it("adds a point when the last follower online goes, and when one returns, with how many were online", () => {
+  const { feed, emitted, step } = feedOver(
+    new Map([
+      ["a", "online"],
+      ["b", "online"],
+    ]),
+  );
+  step({});
+  step({ a: "offline" });
+  step({ b: "offline" });
+  step({ b: "online" });
   expect(feed.history().map((p) => [p.t, p.online])).toEqual([
     [0, 2],
+    [1000, 1],
     [2000, 0],
     [3000, 1],
   ]);
-  expect(emitted).toHaveLength(3);
+  expect(emitted).toHaveLength(4);
+});
+
+it("tells followers unheard after a broker restart from offline ones, and ends with the count now", () => {
+  const { feed, step } = feedOver(
+    new Map([
+      ["a", "online"],
+      ["b", "online"],
+    ]),
+  );
+  step({});
+  step({ a: "unheard", b: "unheard" }); // the broker restarted
+  step({ a: "online" });
+  step({ b: "online" });
+  expect(feed.history().map((p) => [p.t, p.online, p.unheard])).toEqual([
+    [0, 2, undefined],
+    [1000, 0, 2],
+    [2000, 1, 1],
+    [3000, 2, undefined],
+  ]);
+});
+
+it("keeps one point for a run of counts that move on the same side of zero, the latest", () => {
+  const ids = ["a", "b", "c", "d"];
+  const presence = new Map<string, Presence>(ids.map((id) => [id, "online"]));
+  const followers = ids.map(
+    (id): FollowerSync => ({
+      id: NodeId(id),
+      status: "in-sync",
+      stamp: undefined,
+      target: undefined,
+      waitingOn: [],
+    }),
+  );
+  const { feed, step } = feedOver(presence, { followers, inSync: 4, known: 4, fraction: 1 });
+  step({});
+  for (let i = 0; i < 20; i++) step({ a: i % 2 === 0 ? "offline" : "online" }); // one node flapping
+  step({ b: "offline" });
+  expect(feed.history().map((p) => [p.t, p.online])).toEqual([
+    [0, 4],
+    [21_000, 3],
+  ]);
 });
 
 it("keeps its points as they were without a presence to ask (a run of its own)", () => {
@@ -109,13 +164,13 @@ describe("fleetFeed over a registry", () => {
     } finally {
       views.mockRestore();
     }
-    // One point when the first pass found them, none while nothing changed; the feed's only points.
-    expect(feed.history().map((p) => p.online)).toEqual([40]);
-    expect(emitted).toBe(1);
+    // One point when the first pass found them, none while nothing changed, one when 30 went.
+    expect(feed.history().map((p) => p.online)).toEqual([40, 10]);
+    expect(emitted).toBe(2);
   });
 });
 
-it("asks one follower's presence on a pass that adds no point, every follower's on one that does", () => {
+it("asks each follower's presence once a pass, and adds no point while nothing moved", () => {
   const scheduler = new FakeScheduler(0);
   let asked = 0;
   const feed = new ConvergenceFeed({
@@ -124,18 +179,15 @@ it("asks one follower's presence on a pass that adds no point, every follower's 
     capacity: 16,
     compute: () => report,
     emit: () => {},
-    online: () => {
+    presence: () => {
       asked++;
-      return true;
+      return "online";
     },
   });
-  feed.schedule();
-  scheduler.advance(1000);
-  expect(asked).toBe(1 + 2); // is any online, then how many
-  for (let pass = 0; pass < 5; pass++) {
+  for (let pass = 0; pass < 6; pass++) {
     feed.schedule();
     scheduler.advance(1000);
   }
-  expect(asked).toBe(3 + 5);
+  expect(asked).toBe(6 * 2);
   expect(feed.history().map((p) => p.online)).toEqual([2]);
 });

@@ -12,7 +12,8 @@ const PAD = { l: 34, r: 8, t: 8, b: 20 };
  * the last `spanMs` to `now`, the last share held on to now. A point with `online: 0` had no follower
  * online: its fraction is the last-heard one (a fleet stopped reads 100 %), so the line breaks there
  * and the stretch until the next point (or now) is a shaded band, labelled `no follower online` while
- * it lasts. `away` are a live fleet's broker outages as the fleet view keeps them ([{from, to?}], `to`
+ * it lasts; where the point's `unheard` followers (not heard since the broker restarted) are above 0
+ * the band is one of its own, labelled `followers unheard`: they are not known to be gone. `away` are a live fleet's broker outages as the fleet view keeps them ([{from, to?}], `to`
  * absent while under way: view/live-faults.ts, the console's band too): nothing was heard then, so
  * the line breaks there too, the stretch is a band, labelled `broker away` while it lasts, and the
  * share from before holds on after it until the next point.
@@ -41,9 +42,7 @@ export function convergenceChart(all, now, away = [], spanMs = 5 * 60_000) {
   const last = shown.at(-1);
   const lost = outages.some((o) => o.to > t1);
   const noFollower = last !== undefined && unjudged(last);
-  const label = [lost ? "broker away" : "", noFollower ? "no follower online" : ""]
-    .filter(Boolean)
-    .join(", ");
+  const label = [lost ? "broker away" : "", noFollower ? unjudgedWords(last) : ""].filter(Boolean).join(", ");
   return s(
     "svg",
     { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": chartLabel(history, label) },
@@ -52,7 +51,9 @@ export function convergenceChart(all, now, away = [], spanMs = 5 * 60_000) {
     // The last such point lasts until now: its band runs to the chart's right edge.
     shown.map((p, i) =>
       unjudged(p)
-        ? band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged", NO_FOLLOWER)
+        ? unheard(p)
+          ? band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged unheard", UNHEARD)
+          : band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged", NO_FOLLOWER)
         : null,
     ),
     outages
@@ -71,10 +72,18 @@ export function convergenceChart(all, now, away = [], spanMs = 5 * 60_000) {
 }
 
 const NO_FOLLOWER = "no follower online: the share there is the last-heard one";
+const UNHEARD =
+  "followers unheard: none heard since the broker restarted, the share there is the last-heard one";
 const BROKER_AWAY = "broker away: nothing was heard, the share there was not measured";
 
 /** No follower was online at the point: its fraction judges nothing current. */
 const unjudged = (p) => p.online === 0;
+
+/** With none online, some followers were unheard at the point (a broker restart), not offline. */
+const unheard = (p) => (p.unheard ?? 0) > 0;
+
+/** What the label says of a point with no follower online. */
+const unjudgedWords = (p) => (unheard(p) ? "followers unheard" : "no follower online");
 
 /**
  * The runs of the line: consecutive points with a follower online (or no presence known: a sim),

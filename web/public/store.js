@@ -88,12 +88,23 @@ export class Store {
     const history = this.convergence.history;
     if (c.history) this.convergence = { ...c, history: c.history.slice(-600) };
     else {
-      // `online`: with no follower online the point judges last-heard reports only (charts.js).
-      const p = { t: c.t, fraction: c.fraction, known: c.known };
+      // `online`: with no follower online the point judges last-heard reports only; `unheard`, those
+      // not heard since the broker restarted, tell such a stretch from one gone offline (charts.js).
+      const p = {
+        t: c.t,
+        fraction: c.fraction,
+        known: c.known,
+        ...(c.online !== undefined ? { online: c.online } : {}),
+        ...(c.unheard !== undefined ? { unheard: c.unheard } : {}),
+      };
       const last = history.at(-1);
       // A frame that only moves the time (the broker away: its band runs to now) adds no point.
-      const moved = last?.fraction !== p.fraction || last?.known !== p.known || last?.online !== c.online;
-      if (moved) history.push(c.online === undefined ? p : { ...p, online: c.online });
+      const moved =
+        last?.fraction !== p.fraction ||
+        last?.known !== p.known ||
+        last?.online !== p.online ||
+        last?.unheard !== p.unheard;
+      if (moved) history.push(p);
       if (history.length > 600) history.splice(0, history.length - 600);
       this.convergence = { ...c, history };
     }
