@@ -18,9 +18,29 @@ import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
 
 /** The followers with a known status online, and unheard, at a pass. */
-interface Counts {
+export interface Counts {
   readonly online: number;
   readonly unheard: number;
+}
+
+/**
+ * Of the followers with a known status (those the convergence judges), how many are online now and
+ * how many unheard (shown online only by a restarted broker's kept status): the feed's points and
+ * the views' live figure (view/online-followers.ts) count alike.
+ */
+export function judgedCounts(
+  followers: readonly FollowerSync[],
+  presence: (id: NodeId) => Presence | undefined,
+): Counts {
+  let online = 0;
+  let unheard = 0;
+  for (const f of followers) {
+    if (f.status === "unknown") continue;
+    const p = presence(f.id);
+    if (p === "online") online++;
+    else if (p === "unheard") unheard++;
+  }
+  return { online, unheard };
 }
 
 export interface ConvergenceFeedDeps {
@@ -100,22 +120,10 @@ export class ConvergenceFeed {
     this.deps.emit(report);
   }
 
-  /**
-   * The followers with a known status online now and unheard now (as view/online-followers.ts counts
-   * them); undefined without a presence to ask.
-   */
+  /** The followers judged online now and unheard now; undefined without a presence to ask. */
   private countsOf(followers: readonly FollowerSync[]): Counts | undefined {
     const presence = this.deps.presence;
-    if (presence === undefined) return undefined;
-    let online = 0;
-    let unheard = 0;
-    for (const f of followers) {
-      if (f.status === "unknown") continue;
-      const p = presence(f.id);
-      if (p === "online") online++;
-      else if (p === "unheard") unheard++;
-    }
-    return { online, unheard };
+    return presence === undefined ? undefined : judgedCounts(followers, presence);
   }
 }
 

@@ -48,6 +48,7 @@ export {
   type FollowerSync,
   type SyncStatus,
 } from "./convergence.js";
+export { judgedCounts } from "./convergence-feed.js";
 export { sameSet } from "./desire.js";
 export type { RegistryEffect } from "./effects.js";
 export { FLAP_WINDOW_MS, FLAPS_TOLD, flapLine } from "./flapping.js";

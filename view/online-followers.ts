@@ -10,7 +10,7 @@
  * (docs/twins.md "Convergence", the `convergence_ratio` metric).
  */
 import type { NodeId } from "../protocol/index.js";
-import type { ConvergenceReport, Presence } from "../twins/index.js";
+import { type ConvergenceReport, judgedCounts, type Presence } from "../twins/index.js";
 
 /** The followers online now and, when there are any, those unheard (ConvergenceSnapshot). */
 export interface JudgedFollowers {
@@ -33,14 +33,7 @@ export class OnlineFollowers {
   of(report: ConvergenceReport): JudgedFollowers {
     if (!this.stale) return this.counts;
     this.stale = false;
-    let online = 0;
-    let unheard = 0;
-    for (const f of report.followers) {
-      if (f.status === "unknown") continue;
-      const p = this.presence(f.id);
-      if (p === "online") online++;
-      else if (p === "unheard") unheard++;
-    }
+    const { online, unheard } = judgedCounts(report.followers, this.presence);
     this.counts = unheard > 0 ? { online, unheard } : { online };
     return this.counts;
   }
