@@ -5,6 +5,7 @@
  * file missing or not JSON, one that is not a run report (a shard's, a sweep's, another JSON), or one
  * written by a newer twinfleet, whose fields this one may read wrong.
  */
+import { coerce, gt } from "semver";
 import type { MergedReport, Report } from "../../fleet/report.js";
 import { SHARD_REPORT_FORMAT } from "../../fleet/shard-report.js";
 import { shownPath } from "../../protocol/shown.js";
@@ -86,14 +87,9 @@ function readRunReport(file: string, version: string = VERSION): Report {
   return v as unknown as Report;
 }
 
-/** `a` names a later release than `b` (`0.10.0` after `0.9.1`; a pre-release tag is not weighed). */
+/** `a` names a later release than `b` (`0.10.0` after `0.9.1`; pre-release and build tags not weighed). */
 export function newer(a: string, b: string): boolean {
-  const parts = (s: string) => (/^\d+(\.\d+)*/.exec(s.trim())?.[0] ?? "").split(".").map(Number);
-  const x = parts(a);
-  const y = parts(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d > 0;
-  }
-  return false;
+  const x = coerce(a);
+  const y = coerce(b);
+  return x !== null && y !== null && gt(x, y);
 }
