@@ -105,6 +105,11 @@ export class ConvergenceFeed {
     this.keeper?.stop();
   }
 
+  /** Resolves once the kept history's write under way, if any, is over. */
+  async historyWritten(): Promise<void> {
+    await this.keeper?.settled();
+  }
+
   /** Stops, and writes the kept history's last points and its clean stop. */
   async close(): Promise<void> {
     this.stop();

@@ -135,6 +135,11 @@ export class HistoryKeeper {
     this.pendingLines++;
   }
 
+  /** Resolves once the write under way, if any, is over. */
+  settled(): Promise<void> {
+    return this.writing;
+  }
+
   /** Stops writing; what is buffered is lost, as with a kill -9. */
   stop(): void {
     this.timer.cancel();
