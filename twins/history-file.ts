@@ -133,7 +133,9 @@ export async function rewriteHistory(
   points: readonly SeriesPoint[],
   aliveAt: number,
 ): Promise<void> {
-  const tmp = join(dirname(file), `${basename(file)}.${process.pid}.tmp`);
+  // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
+  // which the next rewrite replaces.
+  const tmp = join(dirname(file), `${basename(file)}.tmp`);
   const fh = await open(tmp, "w");
   try {
     try {
