@@ -11,9 +11,11 @@
  * heard since; a flapping fleet's counts would otherwise push the history out of the series).
  */
 
+import type { Logger } from "pino";
 import type { NodeId } from "../protocol/index.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
+import { HistoryKeeper, type KeptHistory } from "./history-keeper.js";
 import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
 
@@ -56,6 +58,8 @@ export interface ConvergenceFeedDeps {
   readonly emit: (report: ConvergenceReport) => void;
   /** A node's presence now; without it, points carry no `online` nor `unheard`. */
   readonly presence?: (id: NodeId) => Presence | undefined;
+  /** The history kept in the data directory (twins/history-keeper.ts): restored, and each point appended. */
+  readonly kept?: { readonly history: KeptHistory; readonly logger: Logger };
 }
 
 export class ConvergenceFeed {
@@ -67,9 +71,16 @@ export class ConvergenceFeed {
   private timer: Timer | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
+  private readonly keeper: HistoryKeeper | undefined;
 
   constructor(private readonly deps: ConvergenceFeedDeps) {
     this.series = new BoundedSeries(deps.capacity);
+    const kept = deps.kept;
+    if (kept === undefined) return;
+    for (const p of kept.history.points) this.series.push(p);
+    this.keeper = new HistoryKeeper(kept.history, deps.capacity, deps.scheduler, kept.logger, () =>
+      this.series.toArray(),
+    );
   }
 
   history(): SeriesPoint[] {
@@ -86,10 +97,23 @@ export class ConvergenceFeed {
     this.timer = scheduler.at(Math.max(scheduler.now(), this.lastAt + gap), () => this.run());
   }
 
+  /** Adds no more points; the kept history's buffered ones are not written (a kill). */
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.keeper?.stop();
+  }
+
+  /** Resolves once the kept history's write under way, if any, is over. */
+  async historyWritten(): Promise<void> {
+    await this.keeper?.settled();
+  }
+
+  /** Stops, and writes the kept history's last points and its clean stop. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.keeper?.close();
   }
 
   private run(): void {
@@ -114,8 +138,10 @@ export class ConvergenceFeed {
       ...(counts !== undefined && counts.unheard > 0 ? { unheard: counts.unheard } : {}),
     };
     const countsOnly = statuses && !crossesZero(counts, before);
-    if (countsOnly && this.lastCountsOnly) this.series.replaceLast(point);
+    const replaces = countsOnly && this.lastCountsOnly;
+    if (replaces) this.series.replaceLast(point);
     else this.series.push(point);
+    this.keeper?.added(point, replaces);
     this.lastCountsOnly = countsOnly;
     this.deps.emit(report);
   }
@@ -159,13 +185,14 @@ const CONVERGENCE_EVERY_MS = 100;
  * that changes all the time.
  */
 export function fleetFeed(
-  opts: { readonly scheduler: Scheduler; readonly historyCapacity: number },
+  opts: { readonly scheduler: Scheduler; readonly historyCapacity: number; readonly logger?: Logger },
   registry: { readonly size: number; presenceOf(id: NodeId): Presence | undefined },
   msPerTwin: number,
   owner: {
     convergence(): ConvergenceReport;
     emit(event: "convergence", report: ConvergenceReport): unknown;
   },
+  kept?: KeptHistory,
 ): ConvergenceFeed {
   return new ConvergenceFeed({
     scheduler: opts.scheduler,
@@ -174,5 +201,8 @@ export function fleetFeed(
     compute: () => owner.convergence(),
     emit: (report) => owner.emit("convergence", report),
     presence: (id) => registry.presenceOf(id),
+    ...(kept !== undefined && opts.logger !== undefined
+      ? { kept: { history: kept, logger: opts.logger } }
+      : {}),
   });
 }

@@ -3,6 +3,7 @@
  * first connection left under way for a service that waits for its broker.
  */
 import type { Twins } from "./api.js";
+import { restoreHistory } from "./history-keeper.js";
 import { resolveTwinsOptions, type TwinsOptions } from "./options.js";
 import { restoreDated } from "./stored-dates.js";
 import { TwinsService } from "./twins-service.js";
@@ -26,7 +27,11 @@ export async function startTwins(options: TwinsOptions, created?: (twins: Twins)
     await opts.store.close();
     throw e;
   }
-  const service = new TwinsService(opts);
+  const file = opts.store.historyFile;
+  const { historyCapacity, scheduler, logger } = opts;
+  const kept =
+    file !== undefined ? await restoreHistory(file, historyCapacity, scheduler, logger) : undefined;
+  const service = new TwinsService(kept !== undefined ? { ...opts, history: kept } : opts);
   restoreDated(service.registry, restored, opts.scheduler, opts.logger);
   created?.(service);
   if (opts.waitForBroker) {

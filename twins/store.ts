@@ -16,6 +16,7 @@ import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { processAlive } from "../node/process-alive.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
+import { HISTORY_FILE } from "./history-file.js";
 import {
   asDataDirError,
   copiedLockLine,
@@ -69,6 +70,8 @@ export interface StoredState {
 export interface TwinsStore {
   /** Where the store keeps the state, for messages (a file's path); absent in memory. */
   readonly where?: string;
+  /** Where the convergence history is kept beside it (twins/history-keeper.ts); absent in memory. */
+  readonly historyFile?: string;
   /**
    * The service that held the store before this one and left without a goodbye, as it recorded
    * itself (`holdAs`): its presence may still be retained on a broker killed with it (docs/twins.md,
@@ -177,6 +180,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   let seq = 0;
   return {
     where: file,
+    historyFile: join(dir, HISTORY_FILE),
     ...(previous !== undefined ? { previous } : {}),
     // A line of its own after the pid's: a build that reads only the pid and identity ignores it.
     // Synced with the directory before the presence is published: a power cut takes the host's

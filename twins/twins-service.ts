@@ -21,6 +21,7 @@ import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { HeldAnswers } from "./held-answers.js";
+import type { KeptHistory } from "./history-keeper.js";
 import { type KeptSet, type KeptSets, keptSetsFor } from "./kept-sets.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { ReplayEnd } from "./origin-wait.js";
@@ -66,7 +67,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   reached: Promise<void> = Promise.resolve();
   readonly keptSet = (id: string): KeptSet | undefined => this.kept.of(id);
 
-  constructor(private readonly opts: ResolvedTwinsOptions) {
+  constructor(private readonly opts: ResolvedTwinsOptions & { readonly history?: KeptHistory }) {
     super();
     this.prefix = opts.prefix;
     const registry = new TwinRegistry(opts.prefix, opts.maxNodes);
@@ -89,7 +90,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       restarted: (since, how) => brokerRestarted(registry.brokerRestarted(since), how, on, apply),
       memberLost: (loss) => memberLost(loss.member, registry.memberLost(loss.nodes), on, apply),
     });
-    this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this);
+    this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this, opts.history);
     this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
       scheduler: opts.scheduler,
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
@@ -268,6 +269,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     await this.link.close();
     if (!this.opts.passive) this.saver.save(); // the last-seen dates as they stand (stored-dates.ts)
     await this.saver.close();
+    await this.feed.close(); // the kept history's last points, and its clean stop
     await this.opts.store.close();
   }
 

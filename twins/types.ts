@@ -152,6 +152,12 @@ export interface SeriesPoint {
    * that restarted kept, not heard since): neither online nor offline; absent when none was.
    */
   readonly unheard?: number;
+  /**
+   * A restart's marker: the twins service was not running from `t` until this time (same clock),
+   * so nothing was measured; the share is the last one measured before. Only in a history kept in a
+   * data directory (twins/history-keeper.ts); a chart draws a gap there, not a line.
+   */
+  readonly stoppedUntil?: number;
 }
 
 export interface TwinsEvents {

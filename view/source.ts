@@ -130,6 +130,8 @@ export interface ConvergenceSnapshot {
     readonly known?: number;
     readonly online?: number;
     readonly unheard?: number;
+    /** A restart's marker: the twins service was not running from `t` until then (nothing measured). */
+    readonly stoppedUntil?: number;
   }[];
   /**
    * A live fleet's broker outages of late, on the source's clock (`to` absent: under way): nothing

@@ -174,6 +174,11 @@ export const schemas = {
               description:
                 "of the known followers, those not heard since the broker restarted at the point: neither online nor offline; absent when none was (the page's chart marks a stretch with none online and some unheard `followers unheard`)",
             },
+            stoppedUntil: {
+              type: "number",
+              description:
+                "a restart's marker, in a history kept in the twins data directory: the twins service was not running from `t` until this time, so nothing was measured there (the share is the last one before); the page's chart draws a band marked `twins service not running`",
+            },
           },
         },
       },

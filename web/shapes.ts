@@ -194,6 +194,7 @@ export interface Convergence {
     readonly known?: number;
     readonly online?: number;
     readonly unheard?: number;
+    readonly stoppedUntil?: number;
   }[];
   /** When this was read, on the history's clock: the chart's right edge ("now"). */
   readonly t: number;

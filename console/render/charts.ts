@@ -122,8 +122,10 @@ export function renderConvergence(
     // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
     if (p.t < start || p.t > now || p.known === 0) continue;
     const i = Math.min(cols - 1, Math.floor((p.t - start) / step));
-    unjudged[i] = p.online === 0 && ((p.unheard ?? 0) > 0 ? "unheard" : "none");
-    if (p.online === 0) continue;
+    // A restart's marker (the twins service was not running until the next point): no share either.
+    const down = p.stoppedUntil !== undefined;
+    unjudged[i] = down ? "stopped" : p.online === 0 && ((p.unheard ?? 0) > 0 ? "unheard" : "none");
+    if (p.online === 0 || down) continue;
     const prev = min[i];
     min[i] = prev === undefined ? p.fraction : Math.min(prev, p.fraction);
   }
@@ -190,10 +192,11 @@ function bandLegend(noFollower: string | undefined, brokerLost: boolean, g: Glyp
 }
 
 /** Why a column drew no share though the broker was there: no follower online, or them unheard. */
-type Unjudged = "none" | "unheard";
+type Unjudged = "none" | "unheard" | "stopped";
 
 /** The legend's words for the columns with no follower online: `followers unheard` when all were so. */
 function unjudgedWords(cols: readonly (Unjudged | false | undefined)[]): string | undefined {
+  if (cols.includes("stopped")) return "twins service not running";
   const none = cols.includes("none");
   const unheard = cols.includes("unheard");
   if (none && unheard) return "no follower online or heard";

@@ -104,4 +104,21 @@ describe("the convergence chart's bands", () => {
     );
     expect(old.map(plain).at(-1)).toBe("     -40s                                 now");
   });
+
+  it("draws no bar where the twins service was not running, but a band with its legend (a restart's marker)", () => {
+    // In sync from 0; the service's last record at 10 s, started again at 30 s (its kept history).
+    const history = [
+      { t: 0, fraction: 1, known: 4, online: 4 },
+      { t: 10_000, fraction: 1, known: 4, online: 4, stoppedUntil: 30_000 },
+      { t: 30_000, fraction: 1, known: 4, online: 4 },
+    ];
+    const c = { fraction: 1, inSync: 4, known: 4, online: 4, history };
+    const lines = renderConvergence(c, 40_000, 45, 6, ASCII, 40_000).map(plain);
+    for (const row of lines.slice(1, -1).map((l) => l.slice(5))) {
+      expect(row.slice(0, 10)).toBe("#".repeat(10));
+      expect(row.slice(10, 30)).toBe("/".repeat(20));
+      expect(row.slice(30)).toBe("#".repeat(10));
+    }
+    expect(lines.at(-1)).toContain("/ twins service not running");
+  });
 });

@@ -16,7 +16,10 @@ const PAD = { l: 34, r: 8, t: 8, b: 20 };
  * the band is one of its own, labelled `followers unheard`: they are not known to be gone. `away` are a live fleet's broker outages as the fleet view keeps them ([{from, to?}], `to`
  * absent while under way: view/live-faults.ts, the console's band too): nothing was heard then, so
  * the line breaks there too, the stretch is a band, labelled `broker away` while it lasts, and the
- * share from before holds on after it until the next point.
+ * share from before holds on after it until the next point. A point with `stoppedUntil` marks a
+ * restart of the twins service (its history kept in its data directory): the service was not
+ * running from the point until then, so the line breaks there too and the stretch is a band of its
+ * own, `twins service not running`, not the share before it drawn on as if measured.
  */
 export function convergenceChart(all, now, away = [], spanMs = 5 * 60_000) {
   // A point taken with no follower known says nothing of sync (its fraction is 1 by convention).
@@ -50,11 +53,13 @@ export function convergenceChart(all, now, away = [], spanMs = 5 * 60_000) {
     runs(shown, outages, t1).map((run) => line(run, x, y)),
     // The last such point lasts until now: its band runs to the chart's right edge.
     shown.map((p, i) =>
-      unjudged(p)
-        ? unheard(p)
-          ? band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged unheard", UNHEARD)
-          : band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged", NO_FOLLOWER)
-        : null,
+      stopped(p)
+        ? band(p.t, Math.min(p.stoppedUntil, shown[i + 1]?.t ?? p.stoppedUntil), x, ih, "stopped", STOPPED)
+        : unjudged(p)
+          ? unheard(p)
+            ? band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged unheard", UNHEARD)
+            : band(p.t, shown[i + 1]?.t ?? Number.POSITIVE_INFINITY, x, ih, "unjudged", NO_FOLLOWER)
+          : null,
     ),
     outages
       .filter((o) => o.to > t0 && o.from < t1)
@@ -76,8 +81,13 @@ const UNHEARD =
   "followers unheard: none heard since the broker restarted, the share there is the last-heard one";
 const BROKER_AWAY = "broker away: nothing was heard, the share there was not measured";
 
+const STOPPED = "twins service not running: nothing was measured (it restarted since)";
+
 /** No follower was online at the point: its fraction judges nothing current. */
-const unjudged = (p) => p.online === 0;
+const unjudged = (p) => p.online === 0 && !stopped(p);
+
+/** The point marks a stretch when the twins service was not running (a restart, from its kept history). */
+const stopped = (p) => p.stoppedUntil !== undefined;
 
 /** With none online, some followers were unheard at the point (a broker restart), not offline. */
 const unheard = (p) => (p.unheard ?? 0) > 0;
@@ -124,7 +134,7 @@ function runs(points, outages, now) {
     hold(p.t);
     prev = p.t;
     const inside = outages.find((o) => p.t > o.from && p.t < o.to);
-    if (unjudged(p)) {
+    if (unjudged(p) || stopped(p)) {
       if (held !== undefined && resume === undefined) run.push({ ...held, t: p.t });
       close();
       held = undefined;

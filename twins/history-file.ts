@@ -1,0 +1,188 @@
+/**
+ * The convergence history's file in the twins data directory (`DIR/convergence-history.jsonl`): one
+ * JSON object a line, a header first. Points are appended as the feed adds them (`{"r":1,…}` when a
+ * point takes the place of the one before it, as the feed's series does), `{"alive":t}` says the
+ * service still ran at t, `{"stop":t}` that it stopped cleanly then. Reading replays the lines into a
+ * bounded series; the file is rewritten whole (temporary file, fsync, rename, the directory's fsync)
+ * at the start and when it holds twice the series' capacity in lines, so appends stay cheap and the
+ * file bounded. A line that is not one of these is left out, and said; a file in a newer format is
+ * left as it is, and not written. Nothing here stops the service: the history is a view, not state.
+ */
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { z } from "zod";
+import { BoundedSeries } from "./series.js";
+import { isErrno } from "./store-lock.js";
+import type { SeriesPoint } from "./types.js";
+
+export const HISTORY_FILE = "convergence-history.jsonl";
+/** The newest format this build reads and writes. */
+export const HISTORY_FORMAT = 1;
+
+const count = z.number().int().min(0);
+const pointSchema = z.object({
+  t: z.number().finite(),
+  fraction: z.number().min(0).max(1),
+  inSync: count,
+  known: count,
+  online: count.optional(),
+  unheard: count.optional(),
+  stoppedUntil: z.number().finite().optional(),
+});
+const lineSchema = z.union([
+  pointSchema.extend({ r: z.literal(1).optional() }).strict(),
+  z.object({ alive: z.number().finite() }).strict(),
+  z.object({ stop: z.number().finite() }).strict(),
+]);
+const headerSchema = z.object({ format: z.number().int(), history: z.literal("twinfleet convergence") });
+
+/** What a file held. */
+export interface ReadHistory {
+  readonly points: SeriesPoint[];
+  /** The latest moment the file shows the service running: its last point, `alive` or `stop`. */
+  readonly lastAlive: number | undefined;
+  /** It said it stopped cleanly (its last record is a `stop`). */
+  readonly stopped: boolean;
+  /** Lines left out, by number (1 is the header), and why the first was. */
+  readonly bad: { readonly count: number; readonly first?: string };
+  /** Lines in the file. */
+  readonly lines: number;
+}
+
+export type HistoryRead =
+  | { readonly kind: "none" }
+  | { readonly kind: "read"; readonly history: ReadHistory }
+  /** Not read, and not to be written: a newer format, or a file that cannot be read (a directory). */
+  | { readonly kind: "refused"; readonly why: string }
+  /** Not a history at all (its header is not one): moved aside to `movedTo` by the caller. */
+  | { readonly kind: "foreign"; readonly why: string };
+
+/** A point as a line. */
+export function pointLine(p: SeriesPoint, replaces = false): string {
+  return `${JSON.stringify(replaces ? { r: 1, ...p } : p)}\n`;
+}
+
+export const aliveLine = (t: number): string => `${JSON.stringify({ alive: t })}\n`;
+export const stopLine = (t: number): string => `${JSON.stringify({ stop: t })}\n`;
+const headerLine = (): string =>
+  `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence" })}\n`;
+
+/** Reads `file` into a series of `capacity` points. */
+export async function readHistory(file: string, capacity: number): Promise<HistoryRead> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return { kind: "none" };
+    return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
+  }
+  return parseHistory(text, capacity);
+}
+
+export function parseHistory(text: string, capacity: number): HistoryRead {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  if (lines.length === 0) return { kind: "none" };
+  const header = headerSchema.safeParse(parseOrUndefined(lines[0] ?? ""));
+  if (!header.success)
+    return { kind: "foreign", why: "its first line is not a convergence history's header" };
+  if (header.data.format > HISTORY_FORMAT)
+    return {
+      kind: "refused",
+      why: `it is in format ${header.data.format}, written by a newer twinfleet; this one reads format ${HISTORY_FORMAT}`,
+    };
+  const series = new BoundedSeries(capacity);
+  let lastAlive: number | undefined;
+  let stopped = false;
+  let bad = 0;
+  let first: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const parsed = lineSchema.safeParse(parseOrUndefined(lines[i] ?? ""));
+    if (!parsed.success) {
+      bad++;
+      first ??= `line ${i + 1} ${i === lines.length - 1 ? "is cut short or garbled (a crash or a full disk mid-write?)" : "is not a history record"}`;
+      continue;
+    }
+    const rec = parsed.data;
+    if ("alive" in rec) lastAlive = Math.max(lastAlive ?? rec.alive, rec.alive);
+    else if ("stop" in rec) lastAlive = Math.max(lastAlive ?? rec.stop, rec.stop);
+    else {
+      const { r, ...p } = rec;
+      const point = withoutUndefined(p);
+      if (r === 1) series.replaceLast(point);
+      else series.push(point);
+      lastAlive = Math.max(lastAlive ?? p.t, p.t);
+    }
+    stopped = "stop" in rec;
+  }
+  return {
+    kind: "read",
+    history: {
+      points: series.toArray(),
+      lastAlive,
+      stopped,
+      bad: first === undefined ? { count: 0 } : { count: bad, first },
+      lines: lines.length,
+    },
+  };
+}
+
+/** Replaces `file` with a header and `points` (and an `alive` at `aliveAt`), whole or not at all. */
+export async function rewriteHistory(
+  file: string,
+  points: readonly SeriesPoint[],
+  aliveAt: number,
+): Promise<void> {
+  // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
+  // which the next rewrite replaces.
+  const tmp = join(dirname(file), `${basename(file)}.tmp`);
+  const fh = await open(tmp, "w");
+  try {
+    try {
+      await fh.writeFile(headerLine() + points.map((p) => pointLine(p)).join("") + aliveLine(aliveAt));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+    const dh = await open(dirname(file), "r");
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Appends `text` to `file`, through to the disk. */
+export async function appendHistory(file: string, text: string): Promise<void> {
+  const fh = await open(file, "a");
+  try {
+    await fh.appendFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Moves a file that is no history aside (`….damaged`), so that a new one can be started. */
+export async function moveAside(file: string): Promise<string> {
+  const to = `${file}.damaged`;
+  await rename(file, to);
+  return to;
+}
+
+function parseOrUndefined(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+function withoutUndefined(p: z.infer<typeof pointSchema>): SeriesPoint {
+  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as unknown as SeriesPoint;
+}

@@ -1,0 +1,195 @@
+/**
+ * Keeping the convergence history across restarts (twins/history-file.ts holds the file's format).
+ * At the start the file is read, and the time the service was not running is marked in the series
+ * by a point with `stoppedUntil` (from the file's last record, a clean stop's or, after a kill -9,
+ * the last point or `alive` written, to this start), so a chart draws a gap there and not a share
+ * held through it. While it runs, the points the feed adds are buffered and appended every
+ * `HISTORY_FLUSH_MS` (an `alive` line when nothing was written for `HISTORY_ALIVE_MS`): a kill -9
+ * loses at most the points of the last 5 s, and the gap it leaves starts at most a minute early.
+ * The file is rewritten whole at the start, when it holds twice the series in lines, and after a
+ * failed write (which may have left a torn line). Damage and failures are said and never stop the
+ * service; without a data directory nothing of this runs.
+ */
+import type { Logger } from "pino";
+import { FailureLog } from "../node/failure-log.js";
+import { every, type Scheduler, type Timer } from "./clock.js";
+import {
+  aliveLine,
+  appendHistory,
+  moveAside,
+  pointLine,
+  readHistory,
+  rewriteHistory,
+  stopLine,
+} from "./history-file.js";
+import type { SeriesPoint } from "./types.js";
+
+/** How often the points added since the last write are appended. */
+export const HISTORY_FLUSH_MS = 5_000;
+/** With nothing else written for this long, an `alive` line says the service still runs. */
+export const HISTORY_ALIVE_MS = 60_000;
+
+export interface KeptHistory {
+  readonly file: string;
+  /** The series as restored, the gap of the restart marked; empty when there was none. */
+  readonly points: readonly SeriesPoint[];
+  /** False for a file that is left as it is (a newer format, unreadable): memory only. */
+  readonly writable: boolean;
+}
+
+const date = (t: number) => new Date(t).toISOString();
+
+/** Reads the history kept in `file`, saying on `logger` what it found and what it leaves out. */
+export async function restoreHistory(
+  file: string,
+  capacity: number,
+  scheduler: Scheduler,
+  logger: Logger,
+): Promise<KeptHistory> {
+  const read = await readHistory(file, capacity);
+  if (read.kind === "none") return { file, points: [], writable: true };
+  if (read.kind === "refused") {
+    logger.warn(
+      `twins: the convergence history ${file} is not read (${read.why}): it is left as it is, and this service keeps its history in memory only`,
+    );
+    return { file, points: [], writable: false };
+  }
+  if (read.kind === "foreign") {
+    try {
+      const to = await moveAside(file);
+      logger.warn(
+        `twins: the convergence history ${file} is not read (${read.why}): moved to ${to}, a new one is started`,
+      );
+      return { file, points: [], writable: true };
+    } catch (e) {
+      logger.warn(
+        `twins: the convergence history ${file} is not read (${read.why}) and cannot be moved aside (${(e as Error).message}): this service keeps its history in memory only`,
+      );
+      return { file, points: [], writable: false };
+    }
+  }
+  const { history } = read;
+  const now = scheduler.now();
+  if (history.bad.count > 0)
+    logger.warn(
+      `twins: the convergence history ${file} has ${history.bad.count} damaged line(s), left out (${history.bad.first}); the rest is read and the file written again without them`,
+    );
+  // A point dated after now (the host's clock set back since) would stand before the points to come.
+  const points = history.points.filter((p) => p.t <= now);
+  const last = points.at(-1);
+  if (last === undefined) return { file, points, writable: true };
+  const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
+  const { stoppedUntil: _, ...held } = last;
+  const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
+  if (from === last.t) points[points.length - 1] = marker;
+  else points.push(marker);
+  if (points.length > capacity) points.shift();
+  const how = history.stopped
+    ? "it stopped cleanly then"
+    : `it stopped without a goodbye (kill -9, a crash, a power cut) up to ${HISTORY_ALIVE_MS / 1000} s after that, its last record`;
+  logger.info(
+    { points: points.length, from, to: now },
+    `twins: the convergence history is restored from ${file}: ${points.length} points since ${date(points[0]?.t ?? from)}; the service was not running from ${date(from)} (${how}) to ${date(now)}, marked so in the history`,
+  );
+  return { file, points, writable: true };
+}
+
+/** Appends the feed's points to the kept history; see the header. */
+export class HistoryKeeper {
+  private pending = "";
+  private pendingLines = 0;
+  private fileLines = 0;
+  /** The next write replaces the file: the start, a failed write, a file grown to twice the series. */
+  private rewrite = true;
+  private lastWrite = Number.NEGATIVE_INFINITY;
+  private writing: Promise<void> = Promise.resolve();
+  private busy = false;
+  private readonly timer: Timer;
+  private readonly failures: FailureLog;
+
+  constructor(
+    private readonly kept: KeptHistory,
+    private readonly capacity: number,
+    private readonly scheduler: Scheduler,
+    logger: Logger,
+    private readonly series: () => readonly SeriesPoint[],
+  ) {
+    this.failures = new FailureLog(
+      logger,
+      {
+        first: (reason) =>
+          `twins: the convergence history cannot be written to ${kept.file} (${reason}); the chart's history is kept in memory meanwhile, retried every ${HISTORY_FLUSH_MS / 1000} s`,
+        still: `twins: the convergence history still cannot be written to ${kept.file}`,
+        again: `twins: the convergence history is written again to ${kept.file}`,
+        countField: "failedWrites",
+      },
+      () => scheduler.now(),
+    );
+    this.timer = every(scheduler, HISTORY_FLUSH_MS, () => this.flush());
+    this.flush();
+  }
+
+  /** The feed added `p` (in the last point's place when `replaces`). */
+  added(p: SeriesPoint, replaces: boolean): void {
+    this.pending += pointLine(p, replaces);
+    this.pendingLines++;
+  }
+
+  /** Resolves once the write under way, if any, is over. */
+  settled(): Promise<void> {
+    return this.writing;
+  }
+
+  /** Stops writing; what is buffered is lost, as with a kill -9. */
+  stop(): void {
+    this.timer.cancel();
+  }
+
+  /** Writes what is buffered and a clean stop's record, then stops. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.writing;
+    this.pending += stopLine(this.scheduler.now());
+    this.pendingLines++;
+    this.write(true);
+    await this.writing;
+  }
+
+  private flush(): void {
+    if (!this.busy) this.write(false);
+  }
+
+  private write(closing: boolean): void {
+    if (!this.kept.writable) return;
+    const now = this.scheduler.now();
+    const whole = this.rewrite || this.fileLines + this.pendingLines > 2 * this.capacity + 2;
+    if (!whole && this.pendingLines === 0 && now < this.lastWrite + HISTORY_ALIVE_MS) return;
+    const text = this.pendingLines > 0 ? this.pending : aliveLine(now);
+    const lines = Math.max(1, this.pendingLines);
+    const points = whole ? this.series() : [];
+    this.pending = "";
+    this.pendingLines = 0;
+    this.busy = true;
+    this.lastWrite = now;
+    this.writing = (async () => {
+      try {
+        if (whole) {
+          await rewriteHistory(this.kept.file, points, now);
+          this.fileLines = points.length + 2;
+          if (closing) await appendHistory(this.kept.file, stopLine(now));
+        } else {
+          await appendHistory(this.kept.file, text);
+          this.fileLines += lines;
+        }
+        this.rewrite = false;
+        this.failures.succeeded();
+      } catch (err) {
+        // A failed append may have left part of a line: the next write is a whole one, from the series.
+        this.rewrite = true;
+        this.failures.failed(err);
+      } finally {
+        this.busy = false;
+      }
+    })();
+  }
+}

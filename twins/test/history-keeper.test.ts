@@ -1,0 +1,170 @@
+/**
+ * The convergence history kept in the data directory (twins/history-keeper.ts, history-file.ts): a
+ * restarted service started with an empty chart, so whether the fleet was in sync before it had no
+ * answer. Points are appended every 5 s, so a kill loses the last 5 s at most; the time the service
+ * was not running is a marked gap; a damaged file is said and never stops the start.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { NodeId } from "../../protocol/index.js";
+import type { ConvergenceReport } from "../convergence.js";
+import { ConvergenceFeed } from "../convergence-feed.js";
+import { HISTORY_FILE } from "../history-file.js";
+import { HISTORY_ALIVE_MS, HISTORY_FLUSH_MS, type KeptHistory, restoreHistory } from "../history-keeper.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function logged() {
+  const lines: { level: number; msg: string }[] = [];
+  const logger = pino({ level: "info" }, { write: (l: string) => lines.push(JSON.parse(l)) });
+  return { logger, lines };
+}
+
+const reportOf = (inSync: number): ConvergenceReport => ({
+  followers: [0, 1, 2, 3].map((i) => ({
+    id: NodeId(`n-000${i}`),
+    status: i < inSync ? "in-sync" : "behind",
+    stamp: undefined,
+    target: undefined,
+    waitingOn: [],
+  })),
+  inSync,
+  known: 4,
+  fraction: inSync / 4,
+});
+
+/** A service's feed on `dir`'s history, started at `at` on a fake clock: the restored history, and a way to add points. */
+async function start(dir: string, at: number, capacity = 16) {
+  const scheduler = new FakeScheduler(at);
+  const { logger, lines } = logged();
+  const file = join(dir, HISTORY_FILE);
+  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger);
+  let now = reportOf(4);
+  const feed = new ConvergenceFeed({
+    scheduler,
+    everyMs: 100,
+    capacity,
+    compute: () => now,
+    emit: () => {},
+    kept: { history, logger },
+  });
+  /** A report with `inSync` of 4, then `ms` go by (the flushes that fall in them written). */
+  const step = async (inSync: number, ms: number) => {
+    now = reportOf(inSync);
+    feed.schedule();
+    for (let left = ms; left > 0; left -= 1000) {
+      scheduler.advance(Math.min(1000, left));
+      await feed.historyWritten();
+    }
+  };
+  await feed.historyWritten();
+  return { feed, step, scheduler, lines, file };
+}
+
+const mkdir = () => {
+  const d = mkdtempSync(join(tmpdir(), "history-keeper-"));
+  dirs.push(d);
+  return d;
+};
+
+describe("the convergence history in the data directory", () => {
+  it("comes back after a kill, less the points of the last flush interval, the time down marked", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 1_000_000);
+    await a.step(4, 2000); // t 1,000,000: 4 of 4
+    await a.step(2, HISTORY_FLUSH_MS); // t 1,002,000: 2 of 4, then a flush
+    await a.step(3, 1000); // t 1,007,000: not flushed yet
+    a.feed.stop(); // a kill -9: nothing more written
+    const b = await start(dir, 1_100_000);
+    const h = b.feed.history();
+    expect(h.map((p) => [p.t, p.inSync, p.stoppedUntil])).toEqual([
+      [1_000_000, 4, undefined],
+      // the last point written: the service was not running from then until the restart
+      [1_002_000, 2, 1_100_000],
+    ]);
+    expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain("without a goodbye");
+    await b.step(1, 10);
+    expect(b.feed.history().at(-1)).toMatchObject({ t: 1_100_000, inSync: 1 });
+  });
+
+  it("marks the gap from a clean stop's time, and from the last alive line after a quiet kill", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0);
+    await a.step(4, 1000);
+    a.scheduler.advance(30_000);
+    await a.feed.close(); // SIGTERM at 31 s
+    const b = await start(dir, 50_000);
+    expect(b.feed.history().at(-1)).toMatchObject({ t: 31_000, inSync: 4, stoppedUntil: 50_000 });
+    await b.step(3, 1000);
+    // quiet for 3 minutes: alive lines, then a kill
+    for (let i = 0; i < 180; i++) {
+      b.scheduler.advance(1000);
+      await b.feed.historyWritten();
+    }
+    b.feed.stop();
+    const c = await start(dir, 400_000);
+    const marker = c.feed.history().at(-1);
+    expect(marker?.stoppedUntil).toBe(400_000);
+    expect(marker?.inSync).toBe(3);
+    expect(marker?.t).toBeGreaterThanOrEqual(231_000 - HISTORY_ALIVE_MS);
+    // the earlier gap is kept too
+    expect(c.feed.history().filter((p) => p.stoppedUntil !== undefined)).toHaveLength(2);
+  });
+
+  it("stays bounded: appended lines are compacted into the series", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0, 4);
+    for (let i = 0; i < 40; i++) await a.step(i % 2 === 0 ? 4 : 1, HISTORY_FLUSH_MS);
+    const lines = readFileSync(a.file, "utf8").trim().split("\n");
+    expect(lines.length).toBeLessThanOrEqual(2 * 4 + 3);
+    a.feed.stop();
+    const b = await start(dir, 1_000_000, 4);
+    expect(b.feed.history()).toHaveLength(4);
+    expect(b.feed.history().at(-2)?.t).toBe(38 * HISTORY_FLUSH_MS);
+  });
+
+  it("leaves out damaged lines with one warning, and starts on a foreign file moved aside", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0);
+    await a.step(4, HISTORY_FLUSH_MS);
+    a.feed.stop();
+    const file = join(dir, HISTORY_FILE);
+    writeFileSync(file, `${readFileSync(file, "utf8")}{"t":6000,"fraction":0.5,"inS`);
+    const b = await start(dir, 20_000);
+    const warns = b.lines.filter((l) => l.level === 40).map((l) => l.msg);
+    expect(warns).toEqual([expect.stringContaining("1 damaged line(s), left out (line 4 is cut short")]);
+    // the one point written, which is also the last record: the gap runs from it
+    expect(b.feed.history().map((p) => [p.t, p.stoppedUntil])).toEqual([[0, 20_000]]);
+    expect(readFileSync(file, "utf8")).not.toContain("inS\n");
+    b.feed.stop();
+    writeFileSync(file, "not a history\n");
+    const c = await start(dir, 30_000);
+    expect(c.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining("moved to"),
+    ]);
+    expect(readFileSync(`${file}.damaged`, "utf8")).toBe("not a history\n");
+    expect(c.feed.history()).toEqual([]);
+  });
+
+  it("leaves a newer format's file as it is, and keeps the history in memory", async () => {
+    const dir = mkdir();
+    const file = join(dir, HISTORY_FILE);
+    const newer = '{"format":2,"history":"twinfleet convergence"}\n{"x":1}\n';
+    writeFileSync(file, newer);
+    const a = await start(dir, 0);
+    expect(a.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining("format 2, written by a newer twinfleet"),
+    ]);
+    await a.step(4, 2 * HISTORY_FLUSH_MS);
+    await a.feed.close();
+    expect(a.feed.history()).toHaveLength(1);
+    expect(readFileSync(file, "utf8")).toBe(newer);
+  });
+});
