@@ -11,10 +11,12 @@ import type {
   ConvergenceReport,
   ForgetOutcome,
   PairingOutcome,
+  Presence,
   Twin,
   Twins,
   TwinsEvents,
 } from "../twins/index.js";
+import type { NodeId } from "../protocol/index.js";
 import { BAD_INPUT_REASONS, type BadInputReason, TwinsCommandError } from "../twins/index.js";
 
 const NO_BAD_INPUT = Object.fromEntries(BAD_INPUT_REASONS.map((r) => [r, 0])) as Record<
@@ -212,6 +214,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   get(id: string): Twin | undefined {
     return this.current?.get(id);
+  }
+
+  presenceOf(id: NodeId): Presence | undefined {
+    return this.current?.presenceOf(id);
   }
 
   set(id: string, on: boolean): Promise<number> {

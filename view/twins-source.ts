@@ -54,7 +54,16 @@ type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed">;
 export interface TwinsView
   extends Pick<
     Twins,
-    "list" | "get" | "set" | "pair" | "unpair" | "query" | "convergence" | "history" | "badInputOf"
+    | "list"
+    | "get"
+    | "presenceOf"
+    | "set"
+    | "pair"
+    | "unpair"
+    | "query"
+    | "convergence"
+    | "history"
+    | "badInputOf"
   > {
   /** The set a present twins service keeps for a node away (`Twins.keptSet`): its `set waits`. */
   readonly keptSet?: Twins["keptSet"];
@@ -90,7 +99,8 @@ export class TwinsSource implements ConsoleSource {
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
   private readonly pendingPairs = new PendingPairings();
-  private readonly judged = new OnlineFollowers((id) => this.twins.get(id)?.presence);
+  // The presence alone: a twin's view (`get`) copies its lists, and this asks of every follower.
+  private readonly judged = new OnlineFollowers((id) => this.twins.presenceOf(id));
   /**
    * The nodes in id order, kept from the service's events one twin at a time (a change costs one
    * summary, not a pass over the fleet); sync from its convergence reports (coalesced).
