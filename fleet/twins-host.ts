@@ -7,6 +7,7 @@
  * (a twin's view for each report, once the run has seen every node register).
  */
 import { EventEmitter } from "node:events";
+import type { NodeId } from "../protocol/index.js";
 import type {
   ConvergenceReport,
   ForgetOutcome,
@@ -16,7 +17,6 @@ import type {
   Twins,
   TwinsEvents,
 } from "../twins/index.js";
-import type { NodeId } from "../protocol/index.js";
 import { BAD_INPUT_REASONS, type BadInputReason, TwinsCommandError } from "../twins/index.js";
 
 const NO_BAD_INPUT = Object.fromEntries(BAD_INPUT_REASONS.map((r) => [r, 0])) as Record<
