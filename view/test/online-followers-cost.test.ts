@@ -19,7 +19,13 @@ it("counts the online followers of a large fleet without making a view of any tw
     t.twins.set(id, twin(id, { follows: [a], presence: i % 4 === 0 ? "offline" : "online" }));
   });
   const report: ConvergenceReport = {
-    followers: ids.map((id) => ({ id, status: "in-sync", stamp: undefined, target: undefined, waitingOn: [] })),
+    followers: ids.map((id) => ({
+      id,
+      status: "in-sync",
+      stamp: undefined,
+      target: undefined,
+      waitingOn: [],
+    })),
     inSync: FOLLOWERS,
     known: FOLLOWERS,
     fraction: 1,
