@@ -7,10 +7,12 @@
  * (a twin's view for each report, once the run has seen every node register).
  */
 import { EventEmitter } from "node:events";
+import type { NodeId } from "../protocol/index.js";
 import type {
   ConvergenceReport,
   ForgetOutcome,
   PairingOutcome,
+  Presence,
   Twin,
   Twins,
   TwinsEvents,
@@ -212,6 +214,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
 
   get(id: string): Twin | undefined {
     return this.current?.get(id);
+  }
+
+  presenceOf(id: NodeId): Presence | undefined {
+    return this.current?.presenceOf(id);
   }
 
   set(id: string, on: boolean): Promise<number> {

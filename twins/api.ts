@@ -11,7 +11,7 @@ import type { KeptSet } from "./kept-sets.js";
 import type { PrefixNodes } from "./prefix-look.js";
 import type { TwinsServiceInfo } from "./presence.js";
 import type { ForgetOutcome } from "./retire.js";
-import type { BadInputReason, SeriesPoint, Twin, TwinsEvents } from "./types.js";
+import type { BadInputReason, Presence, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 
 /** Bad caller input (a malformed id, a self-follow): the message says what is wrong. */
 export class TwinsCommandError extends Error {
@@ -111,6 +111,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly otherServices: readonly TwinsServiceInfo[];
   list(): Twin[];
   get(id: string): Twin | undefined;
+  /**
+   * A node's presence, no view of its twin made (`get` copies what it follows and lists its
+   * followers): what a view asks of every follower when it counts those online.
+   */
+  presenceOf(id: NodeId): Presence | undefined;
   /**
    * Sets a node's state with `S1 v c`, c the highest counter seen; resolves to c. While the broker
    * is away it throws BrokerUnavailableError and nothing is sent, then or later.

@@ -34,7 +34,7 @@ import { TwinRegistry } from "./registry.js";
 import { replayOver } from "./replay-marker.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
 import { datedSnapshot } from "./stored-dates.js";
-import type { SeriesPoint, Twin, TwinsEvents } from "./types.js";
+import type { Presence, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 import { UnansweredCheck } from "./unanswered.js";
 
 /** How often, at most, the convergence report is recomputed while the fleet changes. */
@@ -194,6 +194,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
 
   get(id: string): Twin | undefined {
     return this.registry.get(nodeId(id, "node"));
+  }
+
+  presenceOf(id: NodeId): Presence | undefined {
+    return this.registry.presenceOf(id);
   }
 
   async set(id: string, on: boolean): Promise<number> {

@@ -50,12 +50,9 @@ import { PendingPairings, refused, stored } from "./twins-commands.js";
 /** Every event but a state that stood unchanged (`twin-updated` tells one that changed; the log counts them). */
 type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed">;
 
+type Asked = "list" | "get" | "presenceOf" | "set" | "pair" | "unpair" | "query" | "convergence";
 /** What the console needs of the twins service (its `Twins` satisfies it). */
-export interface TwinsView
-  extends Pick<
-    Twins,
-    "list" | "get" | "set" | "pair" | "unpair" | "query" | "convergence" | "history" | "badInputOf"
-  > {
+export interface TwinsView extends Pick<Twins, Asked | "history" | "badInputOf"> {
   /** The set a present twins service keeps for a node away (`Twins.keptSet`): its `set waits`. */
   readonly keptSet?: Twins["keptSet"];
   /** Retires a node (`Twins.forget`); absent on a view that cannot. */
@@ -90,7 +87,8 @@ export class TwinsSource implements ConsoleSource {
   /** The broker while lost (the service reconnects by itself) and the nodes told as flapping. */
   private readonly live = new LiveFaults();
   private readonly pendingPairs = new PendingPairings();
-  private readonly judged = new OnlineFollowers((id) => this.twins.get(id)?.presence);
+  // Presence alone: a twin's view (`get`) copies its lists, and this asks it of every follower.
+  private readonly judged = new OnlineFollowers((id) => this.twins.presenceOf(id));
   /**
    * The nodes in id order, kept from the service's events one twin at a time (a change costs one
    * summary, not a pass over the fleet); sync from its convergence reports (coalesced).

@@ -35,6 +35,7 @@ export class FakeTwins extends EventEmitter<TwinsEvents> implements TwinsView {
   calls: string[] = [];
   list = () => [...this.twins.values()];
   get = (id: string) => this.twins.get(NodeId(id));
+  presenceOf = (id: NodeId) => this.twins.get(id)?.presence;
   convergence = (): ConvergenceReport => ({
     followers: [{ id: b, status: "behind", stamp: undefined, target: undefined, waitingOn: [a] }],
     inSync: 0,

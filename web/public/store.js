@@ -157,7 +157,7 @@ export class Store {
         this.#view = this.ids;
         return this.#view;
       }
-      this.#view = this.ids.filter((id) => {
+      const view = this.ids.filter((id) => {
         const n = this.nodes.get(id);
         if (needle && !id.toLowerCase().includes(needle)) return false;
         if (kind && (n.kind ?? "unknown") !== kind) return false;
@@ -165,7 +165,10 @@ export class Store {
         if (sync && n.sync !== sync) return false;
         return true;
       });
-      this.#viewDirty = false;
+      // The same ids as before: the same array, which the list and the map take for unchanged
+      // (a new one makes the map clear its canvas and paint every node again). With a filter on,
+      // every batch filtered anew, and the map was painted whole 20 times a second.
+      if (!sameIds(view, this.#view)) this.#view = view;
     }
     return this.#view;
   }
@@ -203,4 +206,10 @@ export class Store {
   #emit() {
     for (const fn of this.#listeners) fn();
   }
+}
+
+function sameIds(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
