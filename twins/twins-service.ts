@@ -196,9 +196,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.registry.get(nodeId(id, "node"));
   }
 
-  presenceOf(id: NodeId): Presence | undefined {
-    return this.registry.presenceOf(id);
-  }
+  readonly presenceOf = (id: NodeId): Presence | undefined => this.registry.presenceOf(id);
 
   async set(id: string, on: boolean): Promise<number> {
     const node = nodeId(id, "node");
@@ -253,9 +251,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return reordered ? this.converged.update(nodes) : this.converged.updateChanged(nodes, changed);
   }
 
-  history(): SeriesPoint[] {
-    return this.feed.history();
-  }
+  readonly history = (): SeriesPoint[] => this.feed.history();
 
   readonly badInput = () => this.registry.badInput();
   badInputOf(id: string): number {
