@@ -78,7 +78,9 @@ function refused(argv: readonly string[]): string[] {
   const takes = cmd.registeredArguments;
   const extra = takes.some((a) => a.variadic) ? [] : [...operands, ...unknown].slice(takes.length);
   if (extra.length > 0 && unknown.every((w) => !w.startsWith("-")))
-    problems.push(`${name} takes ${takes.length} operand${takes.length === 1 ? "" : "s"}, got ${extra.join(" ")} too`);
+    problems.push(
+      `${name} takes ${takes.length} operand${takes.length === 1 ? "" : "s"}, got ${extra.join(" ")} too`,
+    );
   return problems;
 }
 
