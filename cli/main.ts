@@ -6,6 +6,7 @@
 
 import { Command, CommanderError } from "commander";
 import { OptionError } from "../protocol/option-error.js";
+import type { UserStream } from "../protocol/user-file.js";
 import { registerBrokerCommand } from "./commands/broker.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
 import type { OneShotClock } from "./commands/one-shot-wait.js";
@@ -42,6 +43,8 @@ export interface CliIO {
    * meant for the operator's eyes (a generated web token, cli/http.ts `tokenShown`); default no.
    */
   readonly stderrIsTerminal?: boolean;
+  /** What a file named `-` reads (`report show -`); default process.stdin. */
+  readonly stdin?: UserStream;
 }
 
 const defaultIO: CliIO = {
@@ -108,6 +111,7 @@ function maskingIO(io: CliIO, exit: (code: number) => void): CliIO {
     },
     exit,
     ...(io.stderrIsTerminal !== undefined ? { stderrIsTerminal: io.stderrIsTerminal } : {}),
+    ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { StallReport } from "../fleet/stall-report.js";
 import { threadDeathLine } from "../fleet/thread-death.js";
+import { atText } from "../fleet/when-text.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 import { hoursColumn, hoursOf } from "./duration-text.js";
@@ -191,7 +192,7 @@ export function stallLines(stalls: readonly StallReport[] | undefined, who = "th
       const cut = s.disconnected > 0 ? `; ${s.disconnected} nodes disconnected, ${recovery(s)}` : "";
       const ignored = s.pressesIgnored > 0 ? `, ${s.pressesIgnored} presses ignored as bounces then` : "";
       const name = s.shard === undefined ? who : `shard ${s.shard}`;
-      return `\n       stalled        ${name} did not run for ${(s.durationMs / 1000).toFixed(1)} s at ${(s.atMs / 1000).toFixed(1)} s (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}${cut}; ${s.pressesDuring} press${s.pressesDuring === 1 ? "" : "es"} made from its start until ${STALL_AFTERMATH_MS / 1000} s after it (those that came due meanwhile fired together when it ran again, as a frozen host's boards would)${ignored}; ${s.lateBeyond5s} pairs later than 5 s`;
+      return `\n       stalled        ${name} did not run for ${(s.durationMs / 1000).toFixed(1)} s ${atText(s.atMs)} (its host stopped or paused it): what it saw then is its own stall, not the broker's${lost}${cut}; ${s.pressesDuring} press${s.pressesDuring === 1 ? "" : "es"} made from its start until ${STALL_AFTERMATH_MS / 1000} s after it (those that came due meanwhile fired together when it ran again, as a frozen host's boards would)${ignored}; ${s.lateBeyond5s} pairs later than 5 s`;
     })
     .join("");
 }
@@ -281,7 +282,7 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
   const lines = outages.map((o) => {
     const seen =
       o.shards === undefined ? "" : `, seen by shard${o.shards.length > 1 ? "s" : ""} ${o.shards.join(", ")}`;
-    const span = `at ${(o.atMs / 1000).toFixed(1)} s${hoursOf(o.atMs / 1000)} for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
+    const span = `${atText(o.atMs)}${hoursOf(o.atMs / 1000)} for ${(o.durationMs / 1000).toFixed(1)} s${o.back ? "" : ", not back by the end"}${seen}`;
     const after = o.back ? `${recovery(o)}; ` : "";
     const lost = o.retainedLost ?? 0;
     const put =

@@ -18,6 +18,7 @@ import {
   type Prefix,
   readHeldAnswer,
 } from "../protocol/index.js";
+import { atText } from "./when-text.js";
 
 /** How long the run waits for the next answer before taking the rest as unanswered. */
 export const HELD_WAIT_MS = 2000;
@@ -159,7 +160,7 @@ export function heldJudgement(
       ? "the run was cut short while it asked, and waited for no more answers"
       : brokerLostAtMs === undefined
         ? "one older than this run does not, nor one that no longer runs, its presence kept by a broker that lost its last will"
-        : `the broker was lost at ${(brokerLostAtMs / 1000).toFixed(1)} s and not back by the end: the questions could not reach it`;
+        : `the broker was lost ${atText(brokerLostAtMs)} and not back by the end: the questions could not reach it`;
   const what =
     unasked.length > 0
       ? `${shards} asked the twins service ${h.clientId} nothing (a build from before the question, or no twins service on the broker when ${unasked.length > 1 ? "they" : "it"} ended)`

@@ -80,6 +80,10 @@ export interface PartResult {
   readonly stoppedAt: number;
   readonly startedAt: number;
   readonly cutShort: boolean;
+  /** Seconds of presses made when stopped early (negative: stopped before the first was due), else --duration. */
+  readonly pressedS: number;
+  /** Cut short before the presses (`presses`) or the settle (`settle`) began, as FleetRun's. */
+  readonly cutBefore?: "presses" | "settle";
 }
 
 export type PartMessage =
@@ -249,6 +253,7 @@ export class VirtualPart {
       const pressFrom = sched.now() + PRESS_LEAD_MS;
       const pressUntil = pressFrom + (opts.durationS - opts.pressesEndEarlyS) * 1000;
       // As FleetRun: stopped during the boot, no press; cut short, no settle to tell of.
+      let cutBefore: PartResult["cutBefore"] = this.cutNow ? "presses" : undefined;
       if (!this.stopped) {
         pool.broadcast({ type: "start-presses", from: pressFrom, until: pressUntil });
         setPhase("press");
@@ -266,7 +271,9 @@ export class VirtualPart {
       const wait = new SettleWait(minUntil, minUntil, sched);
       this.settleWait = wait;
       if (this.cutNow) wait.cut();
-      if (!this.cutNow) setPhase("settle");
+      if (this.cutNow) cutBefore ??= "settle";
+      else setPhase("settle");
+      const pressedS = this.stopped ? (settleFrom - pressFrom) / 1000 : opts.durationS;
       pool.broadcast({ type: "stop-presses" });
       if (opts.lossPct !== 0) {
         lossPct = 0;
@@ -321,6 +328,8 @@ export class VirtualPart {
         stoppedAt,
         startedAt,
         cutShort: this.cutNow,
+        pressedS,
+        ...(cutBefore !== undefined ? { cutBefore } : {}),
       };
       setPhase("done");
       return out;

@@ -117,6 +117,42 @@ export function readUserFile(path: string, options: UserFileOptions): Buffer {
   }
 }
 
+/** Input read as a file is (stdin for a `-`): chunks, and whether it is a terminal. */
+export type UserStream = AsyncIterable<Buffer | string> & { readonly isTTY?: boolean };
+
+/**
+ * The bytes of `stream` (stdin, for a file named `-`), to its end and no further than `maxBytes` + 1,
+ * any failure worded as a file's: `cannot read stdin: is a terminal, not a pipe | larger than N MB`.
+ * A terminal is refused at once: the command would wait for typing the user did not mean to do.
+ */
+export async function readUserStream(stream: UserStream, options: UserFileOptions): Promise<Buffer> {
+  const fail = (why: string): Error => {
+    const message = `${options.what === undefined ? "" : `${options.what}: `}cannot read stdin: ${why}`;
+    return options.error ? options.error(message) : new UserFileError(message);
+  };
+  if (stream.isTTY === true) throw fail("it is a terminal: pipe the file in, or name it instead of -");
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunksOf = stream[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Buffer | string>;
+    try {
+      next = await chunksOf.next();
+    } catch (err) {
+      throw fail(readProblem(err));
+    }
+    if (next.done === true) break;
+    const b = typeof next.value === "string" ? Buffer.from(next.value) : next.value;
+    total += b.length;
+    if (total > options.maxBytes) {
+      await chunksOf.return?.();
+      throw fail(`larger than ${sizeText(options.maxBytes)}`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks, total);
+}
+
 /** The text of `path` (UTF-8, a leading byte-order mark dropped), read as `readUserFile` reads. */
 export function readUserText(path: string, options: UserFileOptions): string {
   return readUserFile(path, options)

@@ -9,7 +9,13 @@ import { coerce, gt } from "semver";
 import type { MergedReport, Report } from "../../fleet/report.js";
 import { SHARD_REPORT_FORMAT } from "../../fleet/shard-report.js";
 import { shownPath } from "../../protocol/shown.js";
-import { FILE_LIMITS, jsonProblem, readUserText } from "../../protocol/user-file.js";
+import {
+  FILE_LIMITS,
+  jsonProblem,
+  readUserStream,
+  readUserText,
+  type UserStream,
+} from "../../protocol/user-file.js";
 import { UsageError } from "../errors.js";
 import type { CliIO } from "../main.js";
 import { summary } from "../sim-summary.js";
@@ -36,15 +42,15 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const typeOf = (v: unknown) => (Array.isArray(v) ? "array" : v === null ? "null" : typeof v);
 
-export function runReportShow(file: string, io: CliIO): void {
-  const report = readRunReport(file);
+export async function runReportShow(file: string, io: CliIO): Promise<void> {
+  const report = await readRunReport(file, io.stdin ?? process.stdin);
   let text: string;
   try {
     text = reportSummary(report);
   } catch (e) {
     // A section present but not as a run writes it (a hand-edited file, a field gone).
     if (!(e instanceof TypeError)) throw e;
-    throw new UsageError(`${shownPath(file)}: is not a run report this version can read: ${e.message}`);
+    throw new UsageError(`${shownName(file)}: is not a run report this version can read: ${e.message}`);
   }
   io.stdout(text);
 }
@@ -54,10 +60,23 @@ function reportSummary(r: Report): string {
   return isObj((r as Partial<MergedReport>).shards) ? mergedSummary(r as MergedReport) : summary(r);
 }
 
-/** Reads and checks a saved run report; every error names the file. */
-function readRunReport(file: string, version: string = VERSION): Report {
-  const at = shownPath(file);
-  const text = readUserText(file, { maxBytes: FILE_LIMITS.fleet, error: (m) => new UsageError(m) });
+/** The file as its errors name it: `stdin` for `-`. */
+const shownName = (file: string): string => (file === STDIN ? "stdin" : shownPath(file));
+
+/** The file name that reads stdin, as in most commands (`ssh host cat r.json | twinfleet report show -`). */
+const STDIN = "-";
+
+/** The text of `file`, or of stdin for `-`, at most the size a fleet's report may be. */
+async function reportText(file: string, stdin: UserStream): Promise<string> {
+  const options = { maxBytes: FILE_LIMITS.fleet, error: (m: string) => new UsageError(m) };
+  if (file !== STDIN) return readUserText(file, options);
+  return (await readUserStream(stdin, options)).toString("utf8").replace(/^\uFEFF/, "");
+}
+
+/** Reads and checks a saved run report; every error names the file (or stdin). */
+async function readRunReport(file: string, stdin: UserStream, version: string = VERSION): Promise<Report> {
+  const at = shownName(file);
+  const text = await reportText(file, stdin);
   let v: unknown;
   try {
     v = JSON.parse(text);

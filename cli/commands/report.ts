@@ -18,18 +18,19 @@ export const registerReportCommand: RegisterCommand = (program: Command, io: Cli
     .description(
       "print a saved run report's summary (sim --report FILE, report merge --out FILE) as the run printed it at its end",
     )
-    .argument("<file>", "the JSON report")
+    .argument("<file>", "the JSON report; - reads it from stdin")
     .addHelpText(
       "after",
       `
 Examples:
   twinfleet sim --nodes 50 --duration 60 --headless --report run.json
   twinfleet report show run.json
-  twinfleet report show fleet.json        (a merged report: with its shards' lines)`,
+  twinfleet report show fleet.json        (a merged report: with its shards' lines)
+  ssh host cat run.json | twinfleet report show -`,
     )
     .action(async (file: string) => {
       const { runReportShow } = await import("./report-show.js");
-      runReportShow(file, io);
+      await runReportShow(file, io);
     });
   report
     .command("merge")

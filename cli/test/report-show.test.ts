@@ -4,18 +4,25 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { fleetOfTwo } from "../../fleet/test/ring-of-four.js";
+import type { UserStream } from "../../protocol/user-file.js";
 import { newer } from "../commands/report-show.js";
 import { main } from "../main.js";
+
+/** stdin holding `text`, in chunks as a pipe gives it; `tty`: a terminal. */
+const stdinOf = (text: string, tty = false): UserStream =>
+  Object.assign(Readable.from([Buffer.from(text.slice(0, 7)), Buffer.from(text.slice(7))]), { isTTY: tty });
 
 const dir = mkdtempSync(join(tmpdir(), "tf-report-show-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]) {
+async function run(argv: string[], stdin?: UserStream) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, { stdout: (s) => out.push(s), stderr: (s) => err.push(s), env: {} });
+  const io = { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s), env: {}, stdin };
+  const code = await main(argv, io);
   return { code, out: out.join(""), err: err.join("") };
 }
 
@@ -82,6 +89,28 @@ describe("twinfleet report show", () => {
       expect(r.code, file).toBe(2);
       expect(r.err, file).toContain(message);
       expect(r.out, file).toBe("");
+    }
+  });
+
+  it("reads the report from stdin for -, refusing what it cannot show as it refuses a file's", async () => {
+    const file = join(dir, "piped.json");
+    const args = ["sim", "--clock", "virtual", "--headless", "--nodes", "4", "--duration", "10"];
+    expect((await run([...args, "--seed", "piped", "--report", file])).code).toBe(0);
+    const fromFile = await run(["report", "show", file]);
+    const piped = await run(["report", "show", "-"], stdinOf(readFileSync(file, "utf8")));
+    expect(piped.code).toBe(0);
+    expect(piped.out).toBe(fromFile.out);
+    const cases: [UserStream, string][] = [
+      [stdinOf(""), "stdin: not JSON: it is empty"],
+      [stdinOf('{"scenario": {'), "stdin: not JSON: it ends early"],
+      [stdinOf('{"name": "x"}'), "stdin: is not a run report (written by twinfleet sim --report FILE"],
+      [stdinOf("{}", true), "cannot read stdin: it is a terminal: pipe the file in, or name it instead of -"],
+    ];
+    for (const [stdin, message] of cases) {
+      const r = await run(["report", "show", "-"], stdin);
+      expect(r.code, message).toBe(2);
+      expect(r.err, message).toContain(message);
+      expect(r.out, message).toBe("");
     }
   });
 

@@ -111,3 +111,31 @@ it("does not tell a spell over while a node closed at once comes back within CLE
   sched.advance(CLEAR_MS * 4);
   expect(lines).toEqual([closedAtOnceLine(1)]);
 });
+
+it("says nothing of closes an outage noticed after them explains (a broker killed as the nodes connect)", () => {
+  // The nodes' connections close at once as the broker dies; the twins service notices the loss a
+  // moment after the nodes' closes came in: the outage, told by then, is their cause.
+  const sched = new FakeScheduler();
+  const collector = new Collector(new Map());
+  const lines: string[] = [];
+  let lostFrom: number | undefined;
+  const near = (at: number, margin: number) => lostFrom !== undefined && at >= lostFrom - margin;
+  const outages = { near } as unknown as BrokerOutages;
+  const run = { emit: (_: "log", line: string) => lines.push(line), done: new Promise<never>(() => {}) };
+  watchClosedAtOnce(collector, sched, { inProgress: 0 }, outages, run);
+  sched.advance(1000);
+  collector.push(
+    ids.map((node) => ({
+      type: "connect-failed",
+      node,
+      at: 1000,
+      reason: "connack-timeout",
+      closedAtOnce: true,
+    })),
+  );
+  collector.drain(1001);
+  sched.advance(50);
+  lostFrom = 1040; // the twins' connection dropped; noticed now
+  sched.advance(GATHER_MS * 2);
+  expect(lines).toEqual([]);
+});
