@@ -5,10 +5,12 @@
  */
 import type { Logger } from "pino";
 import type { Message, NodeId } from "../protocol/index.js";
-import type { PairingOutcome } from "./api.js";
+import { type PairingOutcome, TwinsCommandError } from "./api.js";
 import { sendOrHold } from "./broker-away.js";
 import { type CrossedEffect, crossedLine } from "./crossed-writes.js";
 import type { RegistryEffect } from "./effects.js";
+import type { OfflineWritesLog } from "./offline-writes-log.js";
+import { pairError } from "./pairing.js";
 import type { Reconciler } from "./reconcile.js";
 import type { TwinRegistry } from "./registry.js";
 
@@ -18,6 +20,34 @@ export interface DesireChangeDeps {
   readonly apply: (effects: readonly RegistryEffect[]) => void;
   readonly send: (msg: Message) => Promise<void>;
   readonly logger: Logger;
+  /** The lines of configs written for nodes away, a bulk re-pairing's grouped (twins/offline-writes-log.ts). */
+  readonly offlineWrites: OfflineWritesLog;
+}
+
+/** `follower` follows `source` from now on (a command: TwinsService.pair). */
+export function pairDesired(d: DesireChangeDeps, follower: NodeId, source: NodeId): Promise<PairingOutcome> {
+  const desired = d.registry.get(follower)?.desired.sources ?? [];
+  const err = pairError(follower, source, desired);
+  if (err) throw err;
+  if (!desired.includes(source)) return changeDesired(d, follower, [...desired, source]);
+  return alreadyDesired(d, follower);
+}
+
+/** `follower` no longer follows `source` (a command: TwinsService.unpair). */
+export function unpairDesired(
+  d: DesireChangeDeps,
+  follower: NodeId,
+  source: NodeId,
+): Promise<PairingOutcome> {
+  const twin = d.registry.get(follower);
+  const desired = twin?.desired.sources ?? [];
+  if (!desired.includes(source) && !(twin?.follows ?? []).includes(source))
+    throw new TwinsCommandError(`${follower} does not follow ${source}`);
+  return changeDesired(
+    d,
+    follower,
+    desired.filter((x) => x !== source),
+  );
 }
 
 export function changeDesired(d: DesireChangeDeps, node: NodeId, sources: NodeId[]): Promise<PairingOutcome> {
@@ -32,7 +62,7 @@ export function changeDesired(d: DesireChangeDeps, node: NodeId, sources: NodeId
     node,
     async () => {
       await d.send({ kind: "config", node, version, sources });
-      d.logger.info({ node, version, sources }, "twins: wrote the retained config of an offline node");
+      d.offlineWrites.written(node, version, sources);
     },
     d.logger,
   );

@@ -15,7 +15,7 @@ import { BrokerWait, type BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import { type ConvergenceFeed, fleetFeed } from "./convergence-feed.js";
 import { IncrementalConvergence } from "./convergence-incremental.js";
-import { alreadyDesired, changeDesired, type DesireChangeDeps, rewriteCrossed } from "./desire-change.js";
+import { type DesireChangeDeps, pairDesired, rewriteCrossed, unpairDesired } from "./desire-change.js";
 import { DesireSaver } from "./desire-saver.js";
 import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
@@ -23,10 +23,10 @@ import { FlapLog, flapWatch } from "./flapping.js";
 import { HeldAnswers } from "./held-answers.js";
 import type { KeptHistory } from "./history-keeper.js";
 import { type KeptSet, type KeptSets, keptSetsFor } from "./kept-sets.js";
+import { OfflineWritesLog } from "./offline-writes-log.js";
 import type { ResolvedTwinsOptions } from "./options.js";
 import { ReplayEnd } from "./origin-wait.js";
 import { tellReplaced } from "./other-services.js";
-import { pairError } from "./pairing.js";
 import { brokerRestarted, memberLost, type PresenceMoveDeps, presenceMoved } from "./presence-moves.js";
 import { PutBack } from "./put-back.js";
 import { logResendFailure, Reconciler } from "./reconcile.js";
@@ -53,6 +53,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly badInputLog: BadInputLog;
   private readonly flaps = flapWatch();
   private readonly flapLog: FlapLog;
+  private readonly offlineWrites: OfflineWritesLog; // bulk re-pairings' lines grouped
   private readonly unanswered: UnansweredCheck;
   private readonly emptyFleet: EmptyFleetCheck | undefined;
   private readonly retiring: RetireDeps;
@@ -75,6 +76,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     registry.stood = (node, change) => this.emit("state-replayed", node, change);
     this.badInputLog = new BadInputLog(opts.logger, opts.scheduler);
     this.flapLog = new FlapLog(opts.logger, opts.scheduler);
+    this.offlineWrites = new OfflineWritesLog(opts.logger, opts.scheduler);
     const on = { ...opts, events: this };
     const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
     this.link = openLink(opts, {
@@ -215,24 +217,14 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const f = nodeId(follower, "follower");
     const s = nodeId(source, "source");
     this.active("pair");
-    const desired = this.registry.get(f)?.desired.sources ?? [];
-    const err = pairError(f, s, desired);
-    if (err) throw err;
-    if (!desired.includes(s)) return changeDesired(this.desireDeps(), f, [...desired, s]);
-    return alreadyDesired(this.desireDeps(), f);
+    return pairDesired(this.desireDeps(), f, s);
   }
 
   async unpair(follower: string, source: string): Promise<PairingOutcome> {
     const f = nodeId(follower, "follower");
     const s = nodeId(source, "source");
     this.active("unpair");
-    const twin = this.registry.get(f);
-    const desired = twin?.desired.sources ?? [];
-    const follows = twin?.follows ?? [];
-    if (!desired.includes(s) && !follows.includes(s))
-      throw new TwinsCommandError(`${f} does not follow ${s}`);
-    const rest = desired.filter((x) => x !== s);
-    return changeDesired(this.desireDeps(), f, rest);
+    return unpairDesired(this.desireDeps(), f, s);
   }
 
   forget(id: string, opts: { force?: boolean } = {}): Promise<ForgetOutcome> {
@@ -267,6 +259,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.stopTimers();
     this.flapLog.flush();
     await this.link.close();
+    this.offlineWrites.flush(); // the summary of the writes under way, all of them settled now
     if (!this.opts.passive) this.saver.save(); // the last-seen dates as they stand (stored-dates.ts)
     await this.saver.close();
     await this.feed.close(); // the kept history's last points, and its clean stop
@@ -279,6 +272,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     this.saver.kill();
     this.stopTimers();
     this.flapLog.stop();
+    this.offlineWrites.flush();
     await this.link.kill();
   }
 
@@ -294,9 +288,9 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   private desireDeps(): DesireChangeDeps {
-    const { registry, reconciler, opts } = this;
+    const { registry, reconciler, opts, offlineWrites } = this;
     const apply = (fx: readonly RegistryEffect[]) => this.apply(fx);
-    return { registry, reconciler, apply, send: (m: Message) => this.send(m), logger: opts.logger };
+    return { registry, reconciler, apply, send: (m) => this.send(m), logger: opts.logger, offlineWrites };
   }
 
   /** Throws for a command on a passive service. */
