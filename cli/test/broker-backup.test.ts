@@ -48,7 +48,8 @@ async function serve(b: RunningBroker): Promise<string> {
 async function filled(data: string): Promise<{ b: RunningBroker; origin: string }> {
   const b = await broker(data);
   const c = await client(b.url);
-  for (let i = 0; i < 40; i++) await c.publishAsync(`fleet/n-${i}/config`, `{"v":${i}}`, { retain: true, qos: 1 });
+  for (let i = 0; i < 40; i++)
+    await c.publishAsync(`fleet/n-${i}/config`, `{"v":${i}}`, { retain: true, qos: 1 });
   const keeper = await client(b.url, { clientId: "keeper", clean: false });
   await keeper.subscribeAsync("fleet/+/state", { qos: 1 });
   await closeAll(c, keeper);
@@ -145,7 +146,9 @@ it("a broker in memory has no store to back up, and says why", async () => {
   const out = join(dir, "b");
   const r = await runMain("broker", "backup", "--http", origin, "--out", out);
   expect(r.code).toBe(1);
-  expect(r.err).toContain("refused the backup (409): this broker keeps its store in memory (started without --data)");
+  expect(r.err).toContain(
+    "refused the backup (409): this broker keeps its store in memory (started without --data)",
+  );
   expect(r.err).toContain(`nothing was written at ${out}`);
   expect(existsSync(out)).toBe(false);
 });
