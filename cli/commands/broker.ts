@@ -126,6 +126,11 @@ Signals: SIGTERM or Ctrl-C stops it; SIGHUP reloads --auth, --tls-key and --tls-
     .description(
       "take a backup of a running broker's --data store through its --http, as a new store at --out that `twinfleet broker --data` opens as it is",
     )
+    // Parsed by `broker` itself, which has the same flags (commander takes a parent's flags after
+    // its subcommand's name too): declared here for the help, read from either.
+    .option("--http <addr>", "the running broker's --http: [HOST:]PORT or http://HOST:PORT (required)")
+    .option("--http-token <token>", "the token the broker was started with (needed beyond loopback)")
+    .option("--http-token-file <file>", "the same, from the first line of FILE (else TWINFLEET_HTTP_TOKEN)")
     .option("--out <dir>", "the directory to write, new or empty (required)")
     .addHelpText(
       "after",
@@ -139,8 +144,10 @@ Examples:
   twinfleet broker backup --http 127.0.0.1:9100 --out /backup/broker-$(date +%F-%H%M)
   twinfleet broker backup --http http://lab-pi:9100 --http-token-file token --out ./broker-copy`,
     )
-    .action(async (flags: { out?: string }) => {
+    .action(async (flags: { out?: string; http?: string; httpToken?: string; httpTokenFile?: string }) => {
       const { runBrokerBackup } = await import("./broker-backup-run.js");
-      await runBrokerBackup(flags, broker.opts(), io);
+      const { out, ...http } = flags;
+      const given = Object.fromEntries(Object.entries(http).filter(([, v]) => v !== undefined));
+      await runBrokerBackup({ ...(out === undefined ? {} : { out }) }, { ...broker.opts(), ...given }, io);
     });
 };
