@@ -10,6 +10,7 @@ import { after, RealScheduler, type Scheduler } from "../node/scheduler.js";
 import type { TrafficCounters } from "./frame-limit.js";
 import type { SessionCount } from "./session-limit.js";
 import type { SessionQueueFigures } from "./session-queue.js";
+import type { BackupSummary } from "./store-backup.js";
 
 /** Where a connection came in: plain MQTT, MQTT over TLS, over WebSocket, or the in-memory transport. */
 export const LISTENER_KINDS = ["mqtt", "tls", "ws", "in-memory"] as const;
@@ -120,6 +121,11 @@ export interface BrokerFigures {
   /** Messages held for persistent sessions and those not kept past `--max-queued-messages`. */
   readonly sessionQueues: SessionQueueFigures;
   storeHealth(): StoreHealth;
+  /**
+   * A snapshot of the whole store as a backup stream (broker/store-backup.ts), taken now; or why this
+   * store has none (in memory, Redis).
+   */
+  backup(): { readonly stream: AsyncGenerator<Buffer, BackupSummary> } | { readonly refused: string };
   /** False once close() or kill() has begun. */
   listening(): boolean;
 }
@@ -145,6 +151,8 @@ export function brokerFigures(
     readonly persistence: unknown;
     health(): StoreHealth;
     retained?(): number;
+    backup?(): AsyncGenerator<Buffer, BackupSummary>;
+    readonly noBackup?: string;
   },
   listening: () => boolean,
   maxSessions: number,
@@ -200,6 +208,10 @@ export function brokerFigures(
     maxSessions,
     sessionQueues,
     storeHealth: () => store.health(),
+    backup: () =>
+      store.backup === undefined
+        ? { refused: store.noBackup ?? "this broker's store cannot be backed up" }
+        : { stream: store.backup() },
     listening,
   };
 }

@@ -69,3 +69,11 @@ export {
   type OutboundViolation,
 } from "./outbound.js";
 export { type RunningBroker, startBroker } from "./server.js";
+export {
+  BACKUP_END,
+  BACKUP_MAGIC,
+  type BackupItem,
+  BackupReader,
+  type BackupSummary,
+  backupStream,
+} from "./store-backup.js";

@@ -32,7 +32,8 @@ export function damagedStoreHint(cause: string): string {
   return (
     "table files its MANIFEST names are not there: a copy of a data directory taken while its broker ran " +
     "(LevelDB replaced them during the copy), or files removed from it. Take the copy again with the broker " +
-    'stopped, or as docs/broker.md "Backing up the data directory" says; ' +
+    "stopped, or from the running broker with `twinfleet broker backup --http … --out DIR` (docs/broker.md " +
+    '"Backing up the data directory"); ' +
     DAMAGED_STORE_HINT
   );
 }

@@ -13,6 +13,7 @@ import type { StoreHealth } from "./figures.js";
 import { missingLog, missingLogMessage } from "./level-manifest.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
+import { type BackupSummary, backupStream } from "./store-backup.js";
 import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
@@ -30,6 +31,12 @@ export interface BrokerStore {
   readonly retainedIndex?: RetainedIndex;
   /** What to pass as aedes's `id` (LevelDB: one that orders the queues, level-store.ts); random when undefined. */
   readonly brokerId?: string;
+  /**
+   * One snapshot of the whole store as a backup stream (broker/store-backup.ts): LevelDB alone. The
+   * others say why they have none in `noBackup`.
+   */
+  backup?(): AsyncGenerator<Buffer, BackupSummary>;
+  readonly noBackup?: string;
   /** Releases the store (closes the database; LevelDB holds a lock on the directory until then). */
   close(): Promise<void>;
 }
@@ -45,13 +52,18 @@ export async function openStore(
     if (dataDir !== undefined) throw new Error("a data directory and Redis exclude each other: give one");
     if (logger === undefined) throw new Error("a Redis store needs a logger");
     const { openRedisStore } = await import("./redis-store.js");
-    return { ...(await openRedisStore(redisUrl, logger, scheduler)), kind: "redis" };
+    return {
+      ...(await openRedisStore(redisUrl, logger, scheduler)),
+      kind: "redis",
+      noBackup: NO_BACKUP_REDIS,
+    };
   }
   if (dataDir === undefined) {
     const persistence = new IndexedMemoryPersistence();
     return {
       persistence,
       kind: "memory",
+      noBackup: NO_BACKUP_MEMORY,
       retainedIndex: persistence.index,
       health: () => UP,
       retained: () => persistence.retainedCount,
@@ -99,6 +111,7 @@ export async function openStore(
     logger?.warn({ dataDir, droppedBytes: loss.bytes }, recovery.recoveryLossMessage(dataDir, loss));
   const persistence = new IndexedLevelPersistence(db, dataDir);
   const retained = () => persistence.retainedCount;
+  const backup = () => backupStream(db);
   // A damaged table file may show here first: the directory is released for the next start.
   const brokerId = await persistence.startId().catch(async (err: unknown) => {
     await persistence.destroy().catch(() => {});
@@ -112,6 +125,7 @@ export async function openStore(
       retainedIndex: persistence.index,
       health: () => UP,
       retained,
+      backup,
       close: () => persistence.destroy(),
     };
   const where = `data directory ${dataDir}`;
@@ -133,7 +147,23 @@ export async function openStore(
     const problem = watch.problem ?? stall.problem;
     return problem === undefined ? UP : { up: false, problem };
   };
-  return { persistence, brokerId, kind: "level", retainedIndex: persistence.index, health, retained, close };
+  return {
+    persistence,
+    brokerId,
+    kind: "level",
+    retainedIndex: persistence.index,
+    health,
+    retained,
+    backup,
+    close,
+  };
 }
 
 const UP: StoreHealth = { up: true };
+
+/** Why a broker in memory has no backup to give. */
+export const NO_BACKUP_MEMORY =
+  "this broker keeps its store in memory (started without --data): nothing of it is on disk to back up, and it is gone when the broker stops; start the broker with --data DIR to keep one";
+/** Why a broker on Redis has none. */
+export const NO_BACKUP_REDIS =
+  "this broker keeps its store in Redis (--redis), shared with the other brokers on it: back Redis itself up (`redis-cli --rdb FILE`, or its BGSAVE dump.rdb)";

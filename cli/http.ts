@@ -172,6 +172,15 @@ export async function serveBrokerHttp(
     port: http.port,
     token: http.token,
     bind: http.bind,
+    onBackup: (outcome, remote) => {
+      if ("summary" in outcome) {
+        const { keys, bytes, retained, sessions } = outcome.summary;
+        deps.logger.info(
+          { remote, keys, bytes, retained, sessions },
+          `store backup sent to ${remote}: ${keys} keys, ${bytes} bytes (${retained} retained messages, ${sessions} persistent sessions)`,
+        );
+      } else deps.logger.warn({ remote }, `store backup to ${remote} not finished: ${outcome.error}`);
+    },
   }).catch((e: unknown) => {
     throw listenError(http, e);
   });

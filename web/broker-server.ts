@@ -1,7 +1,7 @@
 /**
  * The HTTP side of a standalone broker (`twinfleet broker --http`): `GET /metrics` (Prometheus text,
- * web/broker-metrics.ts) and `GET /healthz` (200 while it listens and its store answers, else 503
- * naming what is wrong). Built as the web control server is (web/http-app.ts), with its rules in the
+ * web/broker-metrics.ts), `GET /healthz` (200 while it listens and its store answers, else 503
+ * naming what is wrong) and `GET /backup` (a snapshot of its store, web/broker-backup-route.ts). Built as the web control server is (web/http-app.ts), with its rules in the
  * same order (web/route-check.ts): a request target of the wrong form refused, loopback Host names
  * only on a loopback bind, 404 for another path and 405 for another method before the bearer token
  * beyond loopback (web/auth.ts, `/healthz` public), 400 for a query parameter (neither route reads
@@ -9,6 +9,7 @@
  * `/metrics` (web/connection-limits.ts).
  */
 import type { BrokerFigures, HostLookup } from "../broker/index.js";
+import { addBackupRoute, type BackupLog } from "./broker-backup-route.js";
 import { BrokerMetrics } from "./broker-metrics.js";
 import type { ConnectionLimits } from "./connection-limits.js";
 import { httpApp } from "./http-app.js";
@@ -31,6 +32,8 @@ export interface BrokerHttpOptions {
    */
   readonly bind?: HttpBind;
   readonly lookup?: HostLookup;
+  /** Told of each backup given (`GET /backup`, web/broker-backup-route.ts). */
+  readonly onBackup?: BackupLog;
 }
 
 export interface BrokerHttpServer {
@@ -53,7 +56,7 @@ export function brokerHealth(
   return { ok: true, body: { status: "ok", store: figures.store, clients } };
 }
 
-const SERVED = "this broker serves /metrics and /healthz";
+const SERVED = "this broker serves /metrics, /healthz and /backup";
 
 export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpServer> {
   const host = o.host ?? "127.0.0.1";
@@ -80,6 +83,7 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
     if (health.ok) return health.body;
     return sendProblem(reply, problem(503, health.detail));
   });
+  addBackupRoute(app, o.figures, o.onBackup);
   const at = await listenOrRelease(app, host, addresses, o.port, () => metrics.close());
   let closed: Promise<void> | undefined;
   return {

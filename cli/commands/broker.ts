@@ -1,7 +1,8 @@
 /**
- * `twinfleet broker` (run the embedded broker for real boards and tools) and
- * `twinfleet broker hash-password` (make a password hash for the credentials file): their options
- * and help; what they run is loaded when they run (cli/commands/broker-run.ts).
+ * `twinfleet broker` (run the embedded broker for real boards and tools),
+ * `twinfleet broker hash-password` (make a password hash for the credentials file) and
+ * `twinfleet broker backup` (a running broker's store written as a new one): their options and help;
+ * what they run is loaded when they run (cli/commands/broker-run.ts, broker-backup-run.ts).
  */
 import type { Command } from "commander";
 import { addHttpOptions } from "../http-options.js";
@@ -119,5 +120,34 @@ Signals: SIGTERM or Ctrl-C stops it; SIGHUP reloads --auth, --tls-key and --tls-
     .action(async () => {
       const { runHashPassword } = await import("./broker-run.js");
       await runHashPassword(io, broker.opts());
+    });
+  broker
+    .command("backup")
+    .description(
+      "take a backup of a running broker's --data store through its --http, as a new store at --out that `twinfleet broker --data` opens as it is",
+    )
+    // Parsed by `broker` itself, which has the same flags (commander takes a parent's flags after
+    // its subcommand's name too): declared here for the help, read from either.
+    .option("--http <addr>", "the running broker's --http: [HOST:]PORT or http://HOST:PORT (required)")
+    .option("--http-token <token>", "the token the broker was started with (needed beyond loopback)")
+    .option("--http-token-file <file>", "the same, from the first line of FILE (else TWINFLEET_HTTP_TOKEN)")
+    .option("--out <dir>", "the directory to write, new or empty (required)")
+    .addHelpText(
+      "after",
+      `
+Give it the --http address and token the broker was started with (--http, --http-token,
+--http-token-file or TWINFLEET_HTTP_TOKEN). The broker reads one LevelDB snapshot while it serves;
+--out is written beside itself and renamed into place once whole, so it is never half written.
+A broker in memory or on Redis has no store to back up, and says so.
+
+Examples:
+  twinfleet broker backup --http 127.0.0.1:9100 --out /backup/broker-$(date +%F-%H%M)
+  twinfleet broker backup --http http://lab-pi:9100 --http-token-file token --out ./broker-copy`,
+    )
+    .action(async (flags: { out?: string; http?: string; httpToken?: string; httpTokenFile?: string }) => {
+      const { runBrokerBackup } = await import("./broker-backup-run.js");
+      const { out, ...http } = flags;
+      const given = Object.fromEntries(Object.entries(http).filter(([, v]) => v !== undefined));
+      await runBrokerBackup({ ...(out === undefined ? {} : { out }) }, { ...broker.opts(), ...given }, io);
     });
 };

@@ -126,6 +126,8 @@ function baseArgs(command: string, flag: string): string[] {
       return ["sweep"];
     case "report merge":
       return ["report", "merge", NOT_JSON];
+    case "broker backup":
+      return ["broker", "backup", "--http", "127.0.0.1:1"];
     default:
       return [];
   }

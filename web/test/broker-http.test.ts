@@ -335,7 +335,7 @@ it("answers other paths 404 and other methods 405 as problem+json; beyond loopba
   expect(missing.status).toBe(404);
   expect(missing.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   expect(((await missing.json()) as { detail: string }).detail).toBe(
-    "no route GET /api/nodes: this broker serves /metrics and /healthz",
+    "no route GET /api/nodes: this broker serves /metrics, /healthz and /backup",
   );
   // Nothing is written here: another method is a 405 before any token is asked for.
   const post = await fetch(`${origin}/metrics`, { method: "POST" });
@@ -365,4 +365,11 @@ it("answers other paths 404 and other methods 405 as problem+json; beyond loopba
   expect(right.status).toBe(200);
   parsePrometheus(await right.text());
   expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+  // A backup holds every retained message and session: beyond loopback it needs the token too.
+  expect((await fetch(`${origin}/backup`)).status).toBe(401);
+  const backup = await fetch(`${origin}/backup`, { headers: auth });
+  expect(backup.status).toBe(409);
+  expect(((await backup.json()) as { detail: string }).detail).toMatch(
+    /^this broker keeps its store in memory/,
+  );
 });

@@ -1,0 +1,149 @@
+/**
+ * What `twinfleet broker backup` runs (declared in cli/commands/broker.ts): a running broker's store
+ * taken through its --http (`GET /backup`, web/broker-backup-route.ts) and written as a new LevelDB
+ * store at --out (cli/store-backup-write.ts), which `twinfleet broker --data OUT` opens as it is.
+ * --http and the token are the ones the broker was started with. Says what it wrote: a JSON line on
+ * stdout, a sentence on stderr. A stop (Ctrl-C, SIGTERM) leaves nothing at --out (exit 130).
+ */
+import { RealScheduler } from "../../node/scheduler.js";
+import { shown, shownPath } from "../../protocol/shown.js";
+import { resolvePassword } from "../connection.js";
+import { takeHangUps, takeStops } from "../early-hang-ups.js";
+import { UsageError } from "../errors.js";
+import { parseHttpAddress } from "../http.js";
+import type { CliIO } from "../main.js";
+import { BackupNotWritten, checkBackupTarget, type OpenTarget, writeBackup } from "../store-backup-write.js";
+
+export interface BackupFlags {
+  readonly out?: string;
+}
+
+/** The broker's flags a backup takes: where its --http is, and its token. */
+const TAKEN = new Set(["http", "httpToken", "httpTokenFile"]);
+const CUT_SHORT = 130;
+
+/** The broker's --http as given to the backup: [HOST:]PORT as the broker took it, or http(s)://HOST:PORT. */
+export function backupOrigin(raw: string | undefined): string {
+  if (raw === undefined)
+    throw new UsageError(
+      "needs --http: the address of the running broker's --http (e.g. --http 127.0.0.1:9100 or --http http://lab-pi:9100)",
+    );
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new UsageError(`--http: ${shown(raw)} is not a URL; give http://HOST:PORT or HOST:PORT`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new UsageError(`--http: expected http:// or https:// (the broker's --http), got ${shown(raw)}`);
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.username !== "")
+      throw new UsageError(
+        `--http: give the broker's address alone, http://HOST:PORT (its token with --http-token), got ${shown(raw)}`,
+      );
+    return url.origin;
+  }
+  const { host, port } = parseHttpAddress(raw);
+  if (port === 0) throw new UsageError("--http: port 0 names no broker: give the port its --http listens on");
+  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${h.includes(":") ? `[${h}]` : h}:${port}`;
+}
+
+/** Takes a backup of the broker at the parent command's --http into `flags.out`. */
+export async function runBrokerBackup(
+  flags: BackupFlags,
+  brokerFlags: Record<string, unknown>,
+  io: CliIO,
+  open?: OpenTarget,
+): Promise<void> {
+  const other = Object.keys(brokerFlags).find((k) => brokerFlags[k] !== undefined && !TAKEN.has(k));
+  if (other !== undefined)
+    throw new UsageError(
+      `takes --http, --http-token, --http-token-file and --out; --${other.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for \`twinfleet broker\``,
+    );
+  const origin = backupOrigin(brokerFlags.http as string | undefined);
+  const token = resolvePassword(
+    { password: brokerFlags.httpToken, passwordFile: brokerFlags.httpTokenFile } as {
+      password?: string;
+      passwordFile?: string;
+    },
+    io.env ?? process.env,
+    { flag: "--http-token", file: "--http-token-file", env: "TWINFLEET_HTTP_TOKEN" },
+  );
+  io.secret?.(token);
+  const out = flags.out ?? "";
+  checkBackupTarget(out);
+
+  const stop = new AbortController();
+  const onStop = () => stop.abort();
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  for (const s of signals) process.on(s, onStop);
+  if (takeStops().length > 0 || takeHangUps() > 0) stop.abort();
+  const clock = new RealScheduler();
+  const started = clock.now();
+  try {
+    const response = await ask(origin, token, stop.signal);
+    const written = await writeBackup(body(response), out, open);
+    const seconds = Math.round(clock.now() - started) / 1000;
+    io.stdout(`${JSON.stringify({ backup: written.out, from: origin, ...summaryOf(written), seconds })}\n`);
+    io.stderr(
+      `twinfleet broker backup: ${shownPath(out)} written from ${origin} in ${seconds.toFixed(1)} s: ${written.keys} keys, ${written.bytes} bytes (${written.retained} retained messages, ${written.sessions} persistent sessions); a broker opens it as it is: twinfleet broker --data ${shownPath(out)}\n`,
+    );
+  } catch (err) {
+    if (stop.signal.aborted) {
+      io.stderr(`twinfleet broker backup: stopped; nothing was written at ${shownPath(out)}\n`);
+      io.exit?.(CUT_SHORT);
+      return;
+    }
+    throw err instanceof BackupNotWritten
+      ? err
+      : new Error(`${(err as Error).message}; nothing was written at ${shownPath(out)}`);
+  } finally {
+    for (const s of signals) process.off(s, onStop);
+  }
+}
+
+function summaryOf(w: { keys: number; bytes: number; retained: number; sessions: number }) {
+  return { keys: w.keys, bytes: w.bytes, retained: w.retained, sessions: w.sessions };
+}
+
+async function* body(response: Response): AsyncGenerator<Uint8Array> {
+  if (response.body === null) return;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) yield chunk;
+}
+
+/** The broker's answer to GET /backup, or an error saying why there is none. */
+async function ask(origin: string, token: string | undefined, signal: AbortSignal): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  let r: Response;
+  try {
+    r = await fetch(`${origin}/backup`, { headers, signal });
+  } catch (e) {
+    if (signal.aborted) throw e;
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why =
+      cause?.code === "ECONNREFUSED"
+        ? "connection refused (is `twinfleet broker --http` listening there?)"
+        : (cause?.message ?? (e as Error).message);
+    throw new Error(`cannot reach the broker at ${origin}: ${why}`);
+  }
+  if (r.status === 200) return r;
+  const text = await r.text().catch(() => "");
+  let detail = text.slice(0, 300);
+  try {
+    const parsed = JSON.parse(text) as { detail?: unknown };
+    if (typeof parsed.detail === "string") detail = parsed.detail;
+  } catch {
+    // not problem+json: the text as it came
+  }
+  if (r.status === 401 || r.status === 403)
+    throw new Error(
+      `the broker at ${origin} refused the backup (${r.status}: ${detail}): give the token it was started with (--http-token, --http-token-file or TWINFLEET_HTTP_TOKEN)`,
+    );
+  if (r.status === 404)
+    throw new Error(
+      `the server at ${origin} has no /backup (404: ${detail}): is it a twinfleet broker's --http, of a build that takes backups?`,
+    );
+  throw new Error(`the broker at ${origin} refused the backup (${r.status}): ${detail}`);
+}
