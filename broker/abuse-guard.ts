@@ -2,8 +2,10 @@
  * The abuse limits wired into one broker: a new connection is admitted or destroyed before aedes
  * sees it (broker/admission.ts), and aedes's authenticate and authorizeSubscribe hooks are wrapped
  * with the password-check queue and bans (broker/login-guard.ts) and the subscription limit
- * (broker/client-limits.ts).
+ * (broker/client-limits.ts). A listener's socket past the open-files reserve (broker/file-reserve.ts)
+ * is closed first, before it costs the address a token.
  */
+import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Aedes } from "aedes";
 import type { Logger } from "pino";
@@ -43,6 +45,7 @@ export function guardAedes(
   opts: ResolvedBrokerOptions,
   logger: Logger,
   tally?: BrokerTally,
+  files?: { admit(): boolean },
 ): Admitted {
   const admission = new Admission(opts, logger);
   // What the limits count a client under: its IPv4 address, its IPv6 /64 (broker/address-key.ts);
@@ -76,9 +79,18 @@ export function guardAedes(
       hostOf: (client) => addresses.get(client.conn)?.host ?? "unknown",
     });
   }
+  /** A listener's socket past the open-files reserve: closed at once, which frees its descriptor. */
+  const overFiles = (socket: Duplex): boolean => {
+    if (files === undefined || files.admit()) return false;
+    if (tally) tally.refused["open-files"]++;
+    socket.destroy();
+    return true;
+  };
   return {
     accept(stream, rawAddress, admitted) {
       if (admitted !== undefined) return admitted;
+      // A socket of the plain listener (an in-memory stream holds no descriptor).
+      if (stream instanceof Socket && overFiles(stream)) return undefined;
       const address = sourceAddress(rawAddress);
       const verdict = admission.accept(address, hostAddress(rawAddress));
       if (!isRefusal(verdict)) return verdict;
@@ -88,6 +100,7 @@ export function guardAedes(
       return undefined;
     },
     admitSocket(socket, rawAddress) {
+      if (overFiles(socket)) return undefined;
       const address = sourceAddress(rawAddress);
       const verdict = admission.accept(address, hostAddress(rawAddress));
       if (isRefusal(verdict)) {

@@ -131,6 +131,7 @@ async function serve(
     () => broker.aedes.connectedClients,
     logger,
     context.scheduler ?? new RealScheduler(),
+    broker.files === undefined ? {} : { reserve: broker.files },
   );
   files.start();
 

@@ -27,6 +27,7 @@ export const REFUSAL_REASONS = [
   "tls-handshake",
   "ws-upgrade-timeout",
   "ws-subprotocol",
+  "open-files",
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 

@@ -5,17 +5,22 @@
  * hears of nothing. So it looks: every `everyMs` (5 s) it reads the count (node/open-files.ts) and
  * logs a WARN when 90 % of the limit is in use, an ERROR when it is reached (new connections are being
  * refused), and one line when it is back under; a limit that leaves room for few clients is said at
- * start. Times come from the injected Scheduler.
+ * start. With the broker's reserve (broker/file-reserve.ts) the limit is reached when connections are
+ * refused for it: the ERROR says so, what they are counted as and what to raise; each look counts the
+ * files in other use again for it. Times come from the injected Scheduler.
  */
 import type { Logger } from "pino";
 import { countOpenFiles, type OpenFiles, readOpenFiles } from "../node/open-files.js";
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { ReserveState } from "./file-reserve.js";
 
 export interface OpenFilesWatchOptions {
   /** How often the count is read; default 5 s. */
   readonly everyMs?: number;
   /** The share of the limit in use that is worth a warning; default 0.9. */
   readonly nearShare?: number;
+  /** The files the broker keeps for itself; the OS's limit alone unless given. */
+  readonly reserve?: ReserveState & { recount(): void };
 }
 
 export const OPEN_FILES_EVERY_MS = 5_000;
@@ -36,6 +41,9 @@ export class OpenFilesWatch {
   private files: OpenFiles | undefined;
   private readonly everyMs: number;
   private readonly nearShare: number;
+  private readonly reserve: (ReserveState & { recount(): void }) | undefined;
+  /** Connections refused for the reserve at the last look. */
+  private refused = 0;
 
   constructor(
     private readonly clients: () => number,
@@ -49,6 +57,7 @@ export class OpenFilesWatch {
   ) {
     this.everyMs = o.everyMs ?? OPEN_FILES_EVERY_MS;
     this.nearShare = o.nearShare ?? 0.9;
+    this.reserve = o.reserve;
   }
 
   /** Says a small limit at once, then checks every `everyMs`; nothing where there is no count. */
@@ -56,10 +65,12 @@ export class OpenFilesWatch {
     const f = this.read.files();
     if (!f || !Number.isFinite(f.limit)) return;
     this.files = f;
+    const kept = this.reserve?.reserve ?? FULL_MARGIN;
     const free = f.limit - f.open;
     if (free < FEW_FREE_FILES) {
+      const keeps = this.reserve ? ` (${kept} more are kept for the broker itself)` : "";
       this.logger.warn(
-        `this process may open ${f.limit} files (ulimit -n) and ${f.open} are open: room for about ${Math.max(0, free - FULL_MARGIN)} more clients; ${raise(f)}`,
+        `this process may open ${f.limit} files (ulimit -n) and ${f.open} are open: room for about ${Math.max(0, free - kept)} more clients${keeps}; ${raise(f)}`,
       );
     }
     this.timer = every(this.sched, this.everyMs, () => this.check());
@@ -76,19 +87,36 @@ export class OpenFilesWatch {
     const n = this.read.count();
     if (!at || n === undefined) return;
     const f = { ...at, open: n === "full" ? at.limit : n };
+    const r = this.reserve;
+    r?.recount();
+    const refusing = r !== undefined && (r.refused > this.refused || r.full);
+    this.refused = r?.refused ?? 0;
+    const usable = f.limit - (r?.reserve ?? 0);
     const level: Level =
-      f.open >= f.limit - FULL_MARGIN ? "full" : f.open >= f.limit * this.nearShare ? "near" : "ok";
+      refusing || f.open >= f.limit - FULL_MARGIN
+        ? "full"
+        : f.open >= usable * this.nearShare
+          ? "near"
+          : "ok";
     if (level === this.level) return;
     const was = this.level;
     this.level = level;
     const clients = this.clients();
-    if (level === "full") {
+    if (level === "full" && r !== undefined && f.open < f.limit - FULL_MARGIN) {
+      this.logger.error(
+        `the broker has reached its open-files limit less the ${r.reserve} files it keeps for itself (${f.open} of ${f.limit} open, ulimit -n; ${clients} clients connected): it closes every new connection at once, before its CONNECT is read (${r.refused} so far, counted in twinfleet_broker_connections_refused_total{reason="open-files"}), so that /metrics, /healthz, its store and its log keep working; ${raise(f)}`,
+      );
+    } else if (level === "full") {
       this.logger.error(
         `the broker has reached its open-files limit (${f.open} of ${f.limit}, ulimit -n; ${clients} clients connected): the operating system now closes every new connection unanswered, and nothing else reports it; ${raise(f)}`,
       );
     } else if (level === "near") {
+      const at =
+        r === undefined
+          ? "at the limit new connections are closed unanswered"
+          : `past ${usable} (the limit less the ${r.reserve} files kept for the broker itself) new connections are refused`;
       this.logger.warn(
-        `the broker has ${f.open} of its ${f.limit} open files in use (ulimit -n; ${clients} clients connected): at the limit new connections are closed unanswered; ${raise(f)}`,
+        `the broker has ${f.open} of its ${f.limit} open files in use (ulimit -n; ${clients} clients connected): ${at}; ${raise(f)}`,
       );
     } else if (was !== "ok") {
       this.logger.info(`open files back to ${f.open} of ${f.limit} (${clients} clients connected)`);

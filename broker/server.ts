@@ -20,6 +20,7 @@ import { watchAedes } from "./client-errors.js";
 import { InboundGate } from "./conformance.js";
 import { ConnectWaits } from "./connect-budget.js";
 import { type BrokerFigures, BrokerTally, brokerFigures, type ListenerKind } from "./figures.js";
+import { FileReserve } from "./file-reserve.js";
 import { FrameLimitedStream, type TrafficCounters } from "./frame-limit.js";
 import { type IncomingStore, limitInbound } from "./inbound-limit.js";
 import { bindAddresses, listenAt } from "./listen.js";
@@ -59,6 +60,8 @@ export interface RunningBroker {
   readonly traffic: Readonly<TrafficCounters>;
   /** What `/metrics` and `/healthz` read: counts by listener and reason, clients, the store's health. */
   readonly figures: BrokerFigures;
+  /** The files kept free at the open-files limit (broker/file-reserve.ts); none without a count. */
+  readonly files: FileReserve | undefined;
   /**
    * Hands the broker a connection that came some other way than its listeners (the in-memory
    * transport of broker/port-listener.ts), from `address`: it goes through the same admission,
@@ -252,7 +255,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       tally.cut.takeover++;
       if (repeated) tally.takeoversRepeated++;
     });
-    const admitted = guardAedes(aedes, opts, logger, tally);
+    // After the store opened its files: the sockets may take the rest, less a reserve.
+    const files = FileReserve.open(() => parts.sockets.size, opts.scheduler ?? new RealScheduler());
+    const admitted = guardAedes(aedes, opts, logger, tally, files);
     const traffic = tally.traffic;
     // One client's flood is read at its budget's pace, not ahead of everyone else's traffic.
     const pacing = pacedClients(opts, logger, tally);
@@ -368,6 +373,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       aedes,
       traffic,
       figures,
+      files,
       accept: (stream, address) => handle(stream, address, "in-memory"),
       reload: reloader({ rules, tlsServer, aedes, logger, tally }),
       close() {

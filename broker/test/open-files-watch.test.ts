@@ -13,16 +13,27 @@ const ERROR = 50;
 const WARN = 40;
 const INFO = 30;
 
-function setup(limit: number, hard = limit) {
+function setup(limit: number, hard = limit, keep?: number) {
   const lines: LogLine[] = [];
   const logger = pino({ level: "debug" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
   const sched = new FakeScheduler();
-  const state = { open: 20 as number | "full", clients: 0 };
+  const state = { open: 20 as number | "full", clients: 0, refused: 0, full: false, recounts: 0 };
+  const reserve = {
+    limit,
+    reserve: keep ?? 0,
+    get refused() {
+      return state.refused;
+    },
+    get full() {
+      return state.full;
+    },
+    recount: () => void state.recounts++,
+  };
   const watch = new OpenFilesWatch(
     () => state.clients,
     logger,
     sched,
-    {},
+    keep === undefined ? {} : { reserve },
     {
       files: () => ({ limit, hard, open: state.open === "full" ? limit : state.open }),
       count: () => state.open,
@@ -84,4 +95,46 @@ it("names ulimit -n alone when the hard limit leaves room", () => {
   const { lines, watch } = setup(256, 4096);
   watch.start();
   expect(lines[0]?.msg).toContain("raise it with `ulimit -n 4096` before starting the broker");
+});
+
+it("with a reserve, says the line less it was reached while connections are refused for it", () => {
+  const { lines, sched, state, watch } = setup(130, 130, 16);
+  state.open = 27;
+  watch.start();
+  expect(lines[0]?.msg).toContain(
+    "130 files (ulimit -n) and 27 are open: room for about 87 more clients (16 more are kept for the broker itself)",
+  );
+  state.open = 105;
+  state.clients = 78;
+  sched.advance(OPEN_FILES_EVERY_MS);
+  expect(lines.map((l) => l.level)).toEqual([WARN, WARN]);
+  expect(lines[1]?.msg).toContain("past 114 (the limit less the 16 files kept for the broker itself)");
+  // The clients took what the reserve leaves: connections are refused, the files stay under the limit.
+  state.open = 113;
+  state.clients = 86;
+  state.refused = 40;
+  state.full = true;
+  sched.advance(OPEN_FILES_EVERY_MS);
+  expect(lines.map((l) => l.level)).toEqual([WARN, WARN, ERROR]);
+  expect(lines[2]?.msg).toContain(
+    "reached its open-files limit less the 16 files it keeps for itself (113 of 130 open, ulimit -n; 86 clients connected)",
+  );
+  expect(lines[2]?.msg).toContain(
+    'closes every new connection at once, before its CONNECT is read (40 so far, counted in twinfleet_broker_connections_refused_total{reason="open-files"})',
+  );
+  expect(lines[2]?.msg).toContain("/metrics, /healthz, its store and its log keep working");
+  // Still at the line with no new refusal: still full, nothing more said.
+  sched.advance(OPEN_FILES_EVERY_MS);
+  expect(lines).toHaveLength(3);
+  expect(state.recounts).toBe(3);
+  // Clients left: back under.
+  state.full = false;
+  state.open = 40;
+  state.clients = 13;
+  sched.advance(OPEN_FILES_EVERY_MS);
+  expect(lines[3]?.msg).toBe("open files back to 40 of 130 (13 clients connected)");
+  // Refusals while the files are under the line (the files in other use grew): full again.
+  state.refused = 41;
+  sched.advance(OPEN_FILES_EVERY_MS);
+  expect(lines[4]?.level).toBe(ERROR);
 });
