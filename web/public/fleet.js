@@ -190,7 +190,7 @@ function rangeSwitch(recent) {
   let shown = "recent";
   const load = async () => {
     try {
-      const d = await api("GET", "api/convergence/minutes");
+      const { data: d } = await api("GET", "api/convergence/minutes");
       if (shown !== "long") return;
       long.replaceChildren(
         minutesChart(d),
