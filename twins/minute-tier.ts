@@ -127,7 +127,10 @@ export class MinuteTier {
     const start = minuteOf(deps.scheduler.now());
     this.minutes = deps.restored.filter((m) => m.t < start).slice(-deps.capacity);
     this.held = deps.last;
-    this.open = gathered(start, deps.last, []);
+    // A restart within the minute: its marker is in it (the service was down for part of it).
+    const last = deps.last;
+    this.open =
+      last !== undefined && last.t >= start ? gathered(start, undefined, [last]) : gathered(start, last, []);
     this.arm();
   }
 

@@ -138,15 +138,30 @@ describe("the long tier of the convergence history", () => {
     expect(at(10 * HOUR + 3 * MINUTE_MS)).toMatchObject({ fraction: 0.4, down: true });
     expect(at(10 * HOUR + 10 * MINUTE_MS)).toEqual({ t: 10 * HOUR + 10 * MINUTE_MS, down: true });
     expect(minutes.at(-1)).toMatchObject({ t: 10 * HOUR + 30 * MINUTE_MS, down: true });
-    expect(minutes.map((m) => m.t)).toEqual(
-      Array.from({ length: 31 }, (_, i) => 10 * HOUR + i * MINUTE_MS),
-    );
+    expect(minutes.map((m) => m.t)).toEqual(Array.from({ length: 31 }, (_, i) => 10 * HOUR + i * MINUTE_MS));
     await b.busy(N, 2 * MINUTE_MS);
     await b.feed.close();
     const c = await start(11 * HOUR, dir);
     expect(c.feed.minutes().find((m) => m.t === 10 * HOUR + 31 * MINUTE_MS)).toMatchObject({ fraction: 1 });
     expect(c.feed.minutes().find((m) => m.t === 10 * HOUR + 3 * MINUTE_MS)).toMatchObject({ fraction: 0.4 });
     c.feed.stop();
+  });
+
+  it("marks the minute of a restart within it down, with the share measured before the stop", async () => {
+    const dir = mkdir();
+    const a = await start(10 * HOUR, dir);
+    await a.busy(N, 2 * MINUTE_MS);
+    await a.busy(60, 5_000); // 10:02:00
+    await a.feed.close(); // SIGTERM at 10:02:05
+    const b = await start(10 * HOUR + 2 * MINUTE_MS + 40_000, dir); // started again at 10:02:40
+    expect(b.feed.minutes().at(-1)).toEqual({
+      t: 10 * HOUR + 2 * MINUTE_MS,
+      fraction: 0.6,
+      inSync: 60,
+      known: N,
+      down: true,
+    });
+    b.feed.stop();
   });
 
   it("reads a format 1 file (before the long tier), its minutes rebuilt from its points, and writes format 2", async () => {
