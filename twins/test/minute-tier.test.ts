@@ -4,6 +4,7 @@
  * answer in the morning. Hours go by on a fake clock: a minute keeps its lowest share (a dip of
  * seconds is not averaged away), the broker's absence and the service's, for 48 h, across a kill.
  */
+import { EventEmitter } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
 import type { ConvergenceReport } from "../convergence.js";
-import { ConvergenceFeed } from "../convergence-feed.js";
+import { ConvergenceFeed, fleetFeed } from "../convergence-feed.js";
 import { HISTORY_FILE } from "../history-file.js";
 import { HISTORY_FLUSH_MS, restoreHistory } from "../history-keeper.js";
 import { MINUTE_MS, MINUTES_KEPT, minutesFrom } from "../minute-tier.js";
@@ -110,6 +111,22 @@ describe("the long tier of the convergence history", () => {
     // One a minute from the start, the minute under way last.
     expect(minutes).toHaveLength((8 * HOUR + 16 * MINUTE_MS) / MINUTE_MS + 1);
     a.feed.stop();
+  });
+
+  it("hears the service's `broker` events: a service's feed marks the minutes its broker was away", () => {
+    const scheduler = new FakeScheduler(0);
+    const owner = Object.assign(new EventEmitter(), {
+      convergence: () => reportOf(N),
+    });
+    const registry = { size: N, presenceOf: () => "online" as const };
+    const feed = fleetFeed({ scheduler, historyCapacity: 16 }, registry, 0.1, owner);
+    scheduler.advance(MINUTE_MS);
+    owner.emit("broker", false, 50_000, "lost");
+    scheduler.advance(2 * MINUTE_MS);
+    owner.emit("broker", true);
+    scheduler.advance(MINUTE_MS);
+    expect(feed.minutes().map((m) => m.away === true)).toEqual([false, true, true, true, false]);
+    feed.stop();
   });
 
   it("holds 48 h, one point a minute, and drops the oldest after", async () => {

@@ -35,7 +35,7 @@ it("serves the minutes with their length and how many are kept", async () => {
   const server = await serve(() => minutes);
   const res = await fetch(`${server.origin}/api/convergence/minutes`);
   expect(res.status).toBe(200);
-  const body = await res.json();
+  const body = (await res.json()) as { t: unknown };
   expect(body).toMatchObject({ minuteMs: 60_000, kept: 2880, minutes });
   expect(typeof body.t).toBe("number");
 });
@@ -44,7 +44,7 @@ it("says a fleet with no twins service keeps no long history", async () => {
   const server = await serve();
   const res = await fetch(`${server.origin}/api/convergence/minutes`);
   expect(res.status).toBe(404);
-  expect((await res.json()).detail).toBe(
+  expect(((await res.json()) as { detail: string }).detail).toBe(
     "this fleet keeps no long convergence history: it has no twins service",
   );
 });
