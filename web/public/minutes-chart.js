@@ -43,12 +43,19 @@ export function minutesSummary(d) {
   return parts.join("; ");
 }
 
-/** The minutes `d` ({minuteMs, kept, t, minutes}) over the last `kept` minutes to `d.t`. */
+/** A span of time as the axis says it: hours from 2 h, minutes below. */
+const spanWords = (ms) =>
+  ms >= 2 * 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 60_000)} min`;
+
+/**
+ * The minutes `d` ({minuteMs, kept, t, minutes}) from the first one kept to `d.t`, at most the last
+ * `kept` minutes: a history of half an hour fills the chart, not a sliver at the right of 48 h.
+ */
 export function minutesChart(d) {
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const t1 = Math.max(d.t, (d.minutes.at(-1)?.t ?? 0) + d.minuteMs);
-  const t0 = t1 - d.kept * d.minuteMs;
+  const t0 = Math.max(t1 - d.kept * d.minuteMs, Math.min(d.minutes[0]?.t ?? t1, t1 - 10 * d.minuteMs));
   const x = (t) => PAD.l + ((Math.max(t, t0) - t0) / (t1 - t0)) * iw;
   const y = (f) => PAD.t + (1 - f) * ih;
   const grid = [0, 0.5, 1].map((f) => [
@@ -73,21 +80,25 @@ export function minutesChart(d) {
       { x: x(span.from), y: PAD.t, width: Math.max(1, x(span.to) - x(span.from)), height: ih, class: cls },
       s("title", {}, `${words} ${minuteClock(span.from)} – ${minuteClock(span.to)}`),
     );
-  const hours = Math.round((t1 - t0) / 3_600_000);
+  const span = t1 - t0;
   return s(
     "svg",
     {
       viewBox: `0 0 ${W} ${H}`,
       class: "chart minutes",
       role: "img",
-      "aria-label": `Fleet convergence, last ${hours} h, each minute's lowest share: ${minutesSummary(d)}`,
+      "aria-label": `Fleet convergence, last ${spanWords(span)}, each minute's lowest share: ${minutesSummary(d)}`,
     },
     grid,
     spans(d.minutes, "away", d.minuteMs).map((sp) => band(sp, "away", "broker away")),
     spans(d.minutes, "down", d.minuteMs).map((sp) => band(sp, "stopped", "twins service not running")),
     runs.map((points) => s("polyline", { points: points.join(" "), class: "line" })),
-    s("text", { x: PAD.l, y: H - 4, class: "axis" }, `−${hours} h`),
-    s("text", { x: PAD.l + iw / 2, y: H - 4, class: "axis", "text-anchor": "middle" }, `−${hours / 2} h`),
+    s("text", { x: PAD.l, y: H - 4, class: "axis" }, `−${spanWords(span)}`),
+    s(
+      "text",
+      { x: PAD.l + iw / 2, y: H - 4, class: "axis", "text-anchor": "middle" },
+      `−${spanWords(span / 2)}`,
+    ),
     s("text", { x: W - PAD.r, y: H - 4, class: "axis", "text-anchor": "end" }, "now"),
   );
 }
