@@ -59,6 +59,7 @@ async function start(at: number, dir?: string) {
     emit: () => {},
     ...(history !== undefined ? { kept: { history, logger } } : {}),
   });
+  await feed.historyWritten(); // the start's rewrite of the file
   let flip = false;
   /** `ms` of a busy fleet at `inSync` of 100 (a point every 100 ms), the history's writes awaited. */
   const busy = async (inSync: number, ms: number) => {
@@ -147,6 +148,7 @@ describe("the long tier of the convergence history", () => {
     await a.busy(40, 1_000); // 10:03:00, a dip
     await a.busy(N, 20_000);
     a.feed.stop(); // kill -9 at 10:03:21
+    await a.feed.historyWritten(); // a write under way at the kill ends (or not) before the start
     const b = await start(10 * HOUR + 30 * MINUTE_MS + 30_000, dir); // started again at 10:30:30
     const minutes = b.feed.minutes();
     const at = (t: number) => minutes.find((m) => m.t === t);
@@ -162,6 +164,7 @@ describe("the long tier of the convergence history", () => {
     expect(c.feed.minutes().find((m) => m.t === 10 * HOUR + 31 * MINUTE_MS)).toMatchObject({ fraction: 1 });
     expect(c.feed.minutes().find((m) => m.t === 10 * HOUR + 3 * MINUTE_MS)).toMatchObject({ fraction: 0.4 });
     c.feed.stop();
+    await c.feed.historyWritten();
   });
 
   it("marks the minute of a restart within it down, with the share measured before the stop", async () => {
@@ -179,6 +182,7 @@ describe("the long tier of the convergence history", () => {
       down: true,
     });
     b.feed.stop();
+    await b.feed.historyWritten();
   });
 
   it("reads a format 1 file (before the long tier), its minutes rebuilt from its points, and writes format 2", async () => {
