@@ -253,6 +253,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.history() ?? [];
   }
 
+  minutes(): ReturnType<Twins["minutes"]> {
+    return this.current?.minutes() ?? [];
+  }
+
   badInput(): ReturnType<Twins["badInput"]> {
     return this.current?.badInput() ?? { total: 0, byReason: NO_BAD_INPUT };
   }

@@ -8,6 +8,7 @@ import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { FleetUnseen } from "./empty-fleet.js";
 import type { KeptSet } from "./kept-sets.js";
+import type { MinutePoint } from "./minute-tier.js";
 import type { PrefixNodes } from "./prefix-look.js";
 import type { TwinsServiceInfo } from "./presence.js";
 import type { ForgetOutcome } from "./retire.js";
@@ -139,6 +140,8 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   convergence(): ConvergenceReport;
   /** The in-sync fraction over time, oldest first (bounded). */
   history(): SeriesPoint[];
+  /** The long tier: each minute's lowest share, for 48 h, oldest first (twins/minute-tier.ts). */
+  minutes(): MinutePoint[];
   badInput(): { readonly total: number; readonly byReason: Record<BadInputReason, number> };
   /** Bad inputs counted against one node. */
   badInputOf(id: string): number;

@@ -9,6 +9,7 @@
  * leaves zero, and otherwise the latest such point takes the place of the one before it (a point
  * kept the online count of when it was added, 15 of 50 after a broker restart while all 50 had been
  * heard since; a flapping fleet's counts would otherwise push the history out of the series).
+ * Beside the series, the long tier (twins/minute-tier.ts) keeps a minute's lowest share for 48 h.
  */
 
 import type { Logger } from "pino";
@@ -16,6 +17,7 @@ import type { NodeId } from "../protocol/index.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
 import { HistoryKeeper, type KeptHistory } from "./history-keeper.js";
+import { MINUTES_KEPT, type MinutePoint, MinuteTier } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
 
@@ -58,6 +60,8 @@ export interface ConvergenceFeedDeps {
   readonly emit: (report: ConvergenceReport) => void;
   /** A node's presence now; without it, points carry no `online` nor `unheard`. */
   readonly presence?: (id: NodeId) => Presence | undefined;
+  /** Minutes of the long tier kept (twins/minute-tier.ts); MINUTES_KEPT unless told. */
+  readonly minutesKept?: number;
   /** The history kept in the data directory (twins/history-keeper.ts): restored, and each point appended. */
   readonly kept?: { readonly history: KeptHistory; readonly logger: Logger };
 }
@@ -72,19 +76,44 @@ export class ConvergenceFeed {
   private lastAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private readonly keeper: HistoryKeeper | undefined;
+  private readonly tier: MinuteTier;
 
   constructor(private readonly deps: ConvergenceFeedDeps) {
     this.series = new BoundedSeries(deps.capacity);
     const kept = deps.kept;
+    for (const p of kept?.history.points ?? []) this.series.push(p);
+    const last = this.series.last();
+    this.tier = new MinuteTier({
+      scheduler: deps.scheduler,
+      capacity: deps.minutesKept ?? MINUTES_KEPT,
+      restored: kept?.history.minutes ?? [],
+      ...(last !== undefined ? { last } : {}),
+      closed: (m) => this.keeper?.addedMinute(m),
+    });
     if (kept === undefined) return;
-    for (const p of kept.history.points) this.series.push(p);
-    this.keeper = new HistoryKeeper(kept.history, deps.capacity, deps.scheduler, kept.logger, () =>
-      this.series.toArray(),
+    this.keeper = new HistoryKeeper(
+      kept.history,
+      deps.capacity,
+      deps.scheduler,
+      kept.logger,
+      () => this.series.toArray(),
+      () => this.tier.closedMinutes(),
+      deps.minutesKept,
     );
   }
 
   history(): SeriesPoint[] {
     return this.series.toArray();
+  }
+
+  /** The long tier: a minute's lowest share, for 48 h, oldest first, the minute under way last. */
+  minutes(): MinutePoint[] {
+    return this.tier.all();
+  }
+
+  /** The broker was lost (not connected: lost, silent, not reached) or is back: the long tier marks it. */
+  broker(connected: boolean): void {
+    this.tier.broker(connected);
   }
 
   /** Something the report depends on changed. */
@@ -102,6 +131,7 @@ export class ConvergenceFeed {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.tier.stop();
     this.keeper?.stop();
   }
 
@@ -142,6 +172,7 @@ export class ConvergenceFeed {
     if (replaces) this.series.replaceLast(point);
     else this.series.push(point);
     this.keeper?.added(point, replaces);
+    this.tier.added(point);
     this.lastCountsOnly = countsOnly;
     this.deps.emit(report);
   }
@@ -191,10 +222,11 @@ export function fleetFeed(
   owner: {
     convergence(): ConvergenceReport;
     emit(event: "convergence", report: ConvergenceReport): unknown;
+    on?(event: "broker", listener: (connected: boolean) => void): unknown;
   },
   kept?: KeptHistory,
 ): ConvergenceFeed {
-  return new ConvergenceFeed({
+  const feed = new ConvergenceFeed({
     scheduler: opts.scheduler,
     everyMs: () => Math.max(CONVERGENCE_EVERY_MS, registry.size * msPerTwin),
     capacity: opts.historyCapacity,
@@ -205,4 +237,6 @@ export function fleetFeed(
       ? { kept: { history: kept, logger: opts.logger } }
       : {}),
   });
+  owner.on?.("broker", (connected) => feed.broker(connected));
+  return feed;
 }

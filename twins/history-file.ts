@@ -2,8 +2,9 @@
  * The convergence history's file in the twins data directory (`DIR/convergence-history.jsonl`): one
  * JSON object a line, a header first. Points are appended as the feed adds them (`{"r":1,…}` when a
  * point takes the place of the one before it, as the feed's series does), `{"alive":t}` says the
- * service still ran at t, `{"stop":t}` that it stopped cleanly then. Reading replays the lines into a
- * bounded series; the file is rewritten whole (temporary file, fsync, rename, the directory's fsync)
+ * service still ran at t, `{"stop":t}` that it stopped cleanly then, `{"m":t,…}` is a minute of the long
+ * tier (twins/minute-tier.ts; format 2, which added them: a format 1 file is read as before). Reading
+ * replays the lines into bounded series; the file is rewritten whole (temporary file, fsync, rename, the directory's fsync)
  * at the start and when it holds twice the series' capacity in lines, so appends stay cheap and the
  * file bounded. A line that is not one of these is left out, and said; a file in a newer format is
  * left as it is, and not written. Nothing here stops the service: the history is a view, not state.
@@ -11,13 +12,14 @@
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
+import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
 import { isErrno } from "./store-lock.js";
 import type { SeriesPoint } from "./types.js";
 
 export const HISTORY_FILE = "convergence-history.jsonl";
 /** The newest format this build reads and writes. */
-export const HISTORY_FORMAT = 1;
+export const HISTORY_FORMAT = 2;
 
 const count = z.number().int().min(0);
 const pointSchema = z.object({
@@ -29,7 +31,19 @@ const pointSchema = z.object({
   unheard: count.optional(),
   stoppedUntil: z.number().finite().optional(),
 });
+const minuteSchema = z
+  .object({
+    m: z.number().finite(),
+    fraction: z.number().min(0).max(1).optional(),
+    inSync: count.optional(),
+    known: count.optional(),
+    online: count.optional(),
+    away: z.literal(true).optional(),
+    down: z.literal(true).optional(),
+  })
+  .strict();
 const lineSchema = z.union([
+  minuteSchema,
   pointSchema.extend({ r: z.literal(1).optional() }).strict(),
   z.object({ alive: z.number().finite() }).strict(),
   z.object({ stop: z.number().finite() }).strict(),
@@ -39,6 +53,8 @@ const headerSchema = z.object({ format: z.number().int(), history: z.literal("tw
 /** What a file held. */
 export interface ReadHistory {
   readonly points: SeriesPoint[];
+  /** The long tier's minutes, oldest first (none in a format 1 file). */
+  readonly minutes: MinutePoint[];
   /** The latest moment the file shows the service running: its last point, `alive` or `stop`. */
   readonly lastAlive: number | undefined;
   /** It said it stopped cleanly (its last record is a `stop`). */
@@ -62,13 +78,23 @@ export function pointLine(p: SeriesPoint, replaces = false): string {
   return `${JSON.stringify(replaces ? { r: 1, ...p } : p)}\n`;
 }
 
+/** A minute of the long tier as a line. */
+export function minuteLine(m: MinutePoint): string {
+  const { t, ...rest } = m;
+  return `${JSON.stringify({ m: t, ...rest })}\n`;
+}
+
 export const aliveLine = (t: number): string => `${JSON.stringify({ alive: t })}\n`;
 export const stopLine = (t: number): string => `${JSON.stringify({ stop: t })}\n`;
 const headerLine = (): string =>
   `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence" })}\n`;
 
-/** Reads `file` into a series of `capacity` points. */
-export async function readHistory(file: string, capacity: number): Promise<HistoryRead> {
+/** Reads `file` into a series of `capacity` points and the last `minutes` minutes. */
+export async function readHistory(
+  file: string,
+  capacity: number,
+  minutes = MINUTES_KEPT,
+): Promise<HistoryRead> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -76,10 +102,10 @@ export async function readHistory(file: string, capacity: number): Promise<Histo
     if (isErrno(e, "ENOENT")) return { kind: "none" };
     return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
   }
-  return parseHistory(text, capacity);
+  return parseHistory(text, capacity, minutes);
 }
 
-export function parseHistory(text: string, capacity: number): HistoryRead {
+export function parseHistory(text: string, capacity: number, minutesKept = MINUTES_KEPT): HistoryRead {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) return { kind: "none" };
@@ -92,6 +118,7 @@ export function parseHistory(text: string, capacity: number): HistoryRead {
       why: `it is in format ${header.data.format}, written by a newer twinfleet; this one reads format ${HISTORY_FORMAT}`,
     };
   const series = new BoundedSeries(capacity);
+  const minutes: MinutePoint[] = [];
   let lastAlive: number | undefined;
   let stopped = false;
   let bad = 0;
@@ -104,6 +131,16 @@ export function parseHistory(text: string, capacity: number): HistoryRead {
       continue;
     }
     const rec = parsed.data;
+    if ("m" in rec) {
+      const { m, ...rest } = rec;
+      // Minutes come in order; one not after the last (a clock set back) takes its place.
+      while (minutes.length > 0 && (minutes.at(-1)?.t ?? 0) >= m) minutes.pop();
+      minutes.push(withoutUndefined({ t: m, ...rest }) as MinutePoint);
+      if (minutes.length > minutesKept) minutes.shift();
+      // Written as it closed: the service ran to its end.
+      lastAlive = Math.max(lastAlive ?? m + MINUTE_MS, m + MINUTE_MS);
+      continue;
+    }
     if ("alive" in rec) lastAlive = Math.max(lastAlive ?? rec.alive, rec.alive);
     else if ("stop" in rec) lastAlive = Math.max(lastAlive ?? rec.stop, rec.stop);
     else {
@@ -119,6 +156,7 @@ export function parseHistory(text: string, capacity: number): HistoryRead {
     kind: "read",
     history: {
       points: series.toArray(),
+      minutes,
       lastAlive,
       stopped,
       bad: first === undefined ? { count: 0 } : { count: bad, first },
@@ -127,11 +165,12 @@ export function parseHistory(text: string, capacity: number): HistoryRead {
   };
 }
 
-/** Replaces `file` with a header and `points` (and an `alive` at `aliveAt`), whole or not at all. */
+/** Replaces `file` with a header, `minutes`, `points` (and an `alive` at `aliveAt`), whole or not at all. */
 export async function rewriteHistory(
   file: string,
   points: readonly SeriesPoint[],
   aliveAt: number,
+  minutes: readonly MinutePoint[] = [],
 ): Promise<void> {
   // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
   // which the next rewrite replaces.
@@ -139,7 +178,8 @@ export async function rewriteHistory(
   const fh = await open(tmp, "w");
   try {
     try {
-      await fh.writeFile(headerLine() + points.map((p) => pointLine(p)).join("") + aliveLine(aliveAt));
+      const text = minutes.map(minuteLine).join("") + points.map((p) => pointLine(p)).join("");
+      await fh.writeFile(headerLine() + text + aliveLine(aliveAt));
       await fh.sync();
     } finally {
       await fh.close();
@@ -183,6 +223,6 @@ function parseOrUndefined(line: string): unknown {
   }
 }
 
-function withoutUndefined(p: z.infer<typeof pointSchema>): SeriesPoint {
+function withoutUndefined<T extends object>(p: T): SeriesPoint {
   return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as unknown as SeriesPoint;
 }

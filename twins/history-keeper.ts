@@ -7,7 +7,9 @@
  * `HISTORY_FLUSH_MS` (an `alive` line when nothing was written for `HISTORY_ALIVE_MS`): a kill -9
  * loses at most the points of the last 5 s, and the gap it leaves starts at most a minute early.
  * The file is rewritten whole at the start, when it holds twice the series in lines, and after a
- * failed write (which may have left a torn line). Damage and failures are said and never stop the
+ * failed write (which may have left a torn line). The long tier's minutes (twins/minute-tier.ts) are
+ * kept alike, appended as each closes; those the file lacks at a start (the last seconds before a
+ * kill, the time down, all of them after a format 1 file) are rebuilt from the fine points. Damage and failures are said and never stop the
  * service; without a data directory nothing of this runs.
  */
 import type { Logger } from "pino";
@@ -16,12 +18,14 @@ import { every, type Scheduler, type Timer } from "./clock.js";
 import {
   aliveLine,
   appendHistory,
+  minuteLine,
   moveAside,
   pointLine,
   readHistory,
   rewriteHistory,
   stopLine,
 } from "./history-file.js";
+import { MINUTE_MS, MINUTES_KEPT, type MinutePoint, minuteOf, minutesFrom } from "./minute-tier.js";
 import type { SeriesPoint } from "./types.js";
 
 /** How often the points added since the last write are appended. */
@@ -33,6 +37,8 @@ export interface KeptHistory {
   readonly file: string;
   /** The series as restored, the gap of the restart marked; empty when there was none. */
   readonly points: readonly SeriesPoint[];
+  /** The long tier's closed minutes as restored, up to the one the start falls in; empty when none. */
+  readonly minutes: readonly MinutePoint[];
   /** False for a file that is left as it is (a newer format, unreadable): memory only. */
   readonly writable: boolean;
 }
@@ -45,14 +51,16 @@ export async function restoreHistory(
   capacity: number,
   scheduler: Scheduler,
   logger: Logger,
+  minutesKept = MINUTES_KEPT,
 ): Promise<KeptHistory> {
-  const read = await readHistory(file, capacity);
-  if (read.kind === "none") return { file, points: [], writable: true };
+  const read = await readHistory(file, capacity, minutesKept);
+  const none = { file, points: [], minutes: [] };
+  if (read.kind === "none") return { ...none, writable: true };
   if (read.kind === "refused") {
     logger.warn(
       `twins: the convergence history ${file} is not read (${read.why}): it is left as it is, and this service keeps its history in memory only`,
     );
-    return { file, points: [], writable: false };
+    return { ...none, writable: false };
   }
   if (read.kind === "foreign") {
     try {
@@ -60,12 +68,12 @@ export async function restoreHistory(
       logger.warn(
         `twins: the convergence history ${file} is not read (${read.why}): moved to ${to}, a new one is started`,
       );
-      return { file, points: [], writable: true };
+      return { ...none, writable: true };
     } catch (e) {
       logger.warn(
         `twins: the convergence history ${file} is not read (${read.why}) and cannot be moved aside (${(e as Error).message}): this service keeps its history in memory only`,
       );
-      return { file, points: [], writable: false };
+      return { ...none, writable: false };
     }
   }
   const { history } = read;
@@ -76,14 +84,16 @@ export async function restoreHistory(
     );
   // A point dated after now (the host's clock set back since) would stand before the points to come.
   const points = history.points.filter((p) => p.t <= now);
+  const kept = history.minutes.filter((m) => m.t < minuteOf(now));
   const last = points.at(-1);
-  if (last === undefined) return { file, points, writable: true };
+  if (last === undefined) return { file, points, minutes: kept, writable: true };
   const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
   const { stoppedUntil: _, ...held } = last;
   const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
   if (from === last.t) points[points.length - 1] = marker;
   else points.push(marker);
   if (points.length > capacity) points.shift();
+  const minutes = [...kept, ...minutesLacking(kept, points, now, minutesKept)].slice(-minutesKept);
   const how = history.stopped
     ? "it stopped cleanly then"
     : `it stopped without a goodbye (kill -9, a crash, a power cut) up to ${HISTORY_ALIVE_MS / 1000} s after that, its last record`;
@@ -91,7 +101,20 @@ export async function restoreHistory(
     { points: points.length, from, to: now },
     `twins: the convergence history is restored from ${file}: ${points.length} points since ${date(points[0]?.t ?? from)}; the service was not running from ${date(from)} (${how}) to ${date(now)}, marked so in the history`,
   );
-  return { file, points, writable: true };
+  return { file, points, minutes, writable: true };
+}
+
+/** The minutes the file lacks, after its last one (or from the first fine point) up to now's, rebuilt from `points`. */
+function minutesLacking(
+  kept: readonly MinutePoint[],
+  points: readonly SeriesPoint[],
+  now: number,
+  minutesKept: number,
+): MinutePoint[] {
+  const to = minuteOf(now);
+  const after = kept.at(-1);
+  const from = after !== undefined ? after.t + MINUTE_MS : minuteOf(points[0]?.t ?? now);
+  return minutesFrom(points, Math.max(from, to - minutesKept * MINUTE_MS), to);
 }
 
 /** Appends the feed's points to the kept history; see the header. */
@@ -113,6 +136,8 @@ export class HistoryKeeper {
     private readonly scheduler: Scheduler,
     logger: Logger,
     private readonly series: () => readonly SeriesPoint[],
+    private readonly minutes: () => readonly MinutePoint[] = () => [],
+    private readonly minutesKept: number = MINUTES_KEPT,
   ) {
     this.failures = new FailureLog(
       logger,
@@ -132,6 +157,12 @@ export class HistoryKeeper {
   /** The feed added `p` (in the last point's place when `replaces`). */
   added(p: SeriesPoint, replaces: boolean): void {
     this.pending += pointLine(p, replaces);
+    this.pendingLines++;
+  }
+
+  /** The long tier closed the minute `m`. */
+  addedMinute(m: MinutePoint): void {
+    this.pending += minuteLine(m);
     this.pendingLines++;
   }
 
@@ -162,11 +193,13 @@ export class HistoryKeeper {
   private write(closing: boolean): void {
     if (!this.kept.writable) return;
     const now = this.scheduler.now();
-    const whole = this.rewrite || this.fileLines + this.pendingLines > 2 * this.capacity + 2;
+    const most = 2 * (this.capacity + this.minutesKept) + 2;
+    const whole = this.rewrite || this.fileLines + this.pendingLines > most;
     if (!whole && this.pendingLines === 0 && now < this.lastWrite + HISTORY_ALIVE_MS) return;
     const text = this.pendingLines > 0 ? this.pending : aliveLine(now);
     const lines = Math.max(1, this.pendingLines);
     const points = whole ? this.series() : [];
+    const minutes = whole ? [...this.minutes()] : [];
     this.pending = "";
     this.pendingLines = 0;
     this.busy = true;
@@ -174,8 +207,8 @@ export class HistoryKeeper {
     this.writing = (async () => {
       try {
         if (whole) {
-          await rewriteHistory(this.kept.file, points, now);
-          this.fileLines = points.length + 2;
+          await rewriteHistory(this.kept.file, points, now, minutes);
+          this.fileLines = minutes.length + points.length + 2;
           if (closing) await appendHistory(this.kept.file, stopLine(now));
         } else {
           await appendHistory(this.kept.file, text);

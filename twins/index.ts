@@ -52,6 +52,7 @@ export { judgedCounts } from "./convergence-feed.js";
 export { sameSet } from "./desire.js";
 export type { RegistryEffect } from "./effects.js";
 export { FLAP_WINDOW_MS, FLAPS_TOLD, flapLine } from "./flapping.js";
+export { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";
 export {
   DEFAULT_MAX_NODES,
   type ResolvedTwinsOptions,

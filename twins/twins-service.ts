@@ -37,7 +37,6 @@ import { datedSnapshot } from "./stored-dates.js";
 import type { Presence, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 import { UnansweredCheck } from "./unanswered.js";
 
-/** How often, at most, the convergence report is recomputed while the fleet changes. */
 const MS_PER_TWIN = 0.1; // past 1,000 twins the interval and save wait grow with the fleet (each walks every twin)
 
 export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
@@ -244,6 +243,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   readonly history = (): SeriesPoint[] => this.feed.history();
+  readonly minutes = () => this.feed.minutes(); // the long tier: twins/minute-tier.ts
 
   readonly badInput = () => this.registry.badInput();
   badInputOf(id: string): number {

@@ -5,7 +5,7 @@
  * into the view.
  */
 import type { NodeId, NodeKind } from "../protocol/index.js";
-import type { ForgetOutcome } from "../twins/index.js";
+import type { ForgetOutcome, MinutePoint } from "../twins/index.js";
 
 /**
  * A follower's sync status as the console shows it. `in-sync`: holds the newest state upstream of
@@ -235,6 +235,12 @@ export interface ConsoleSource {
    */
   focus?(id: NodeId | undefined): void;
   convergence(): ConvergenceSnapshot;
+  /**
+   * The convergence history's long tier, oldest first, the minute under way last: each minute's
+   * lowest share, the fewest followers online, the broker away or the twins service not running in
+   * it (twins/minute-tier.ts). Absent for a source with no twins service keeping one (the demo).
+   */
+  minutes?(): readonly MinutePoint[];
   latency(): LatencySnapshot;
   /** The packet loss applied to the fleet's links, percent; undefined when the source cannot know. */
   lossPct(): number | undefined;

@@ -60,6 +60,7 @@ export interface TwinsView extends Pick<Twins, Asked | "history" | "badInputOf">
   /** Not reached yet (`waitForBroker`: `Twins.waiting`); lost: why its reconnects fail (`Twins.lostCause`). */
   readonly waiting?: Twins["waiting"];
   readonly lostCause?: Twins["lostCause"];
+  readonly minutes?: Twins["minutes"]; // the convergence history's long tier (twins/minute-tier.ts)
   /** Since when its desired state could not be saved, and no node seen (`Twins.unsavedSince`, `fleetUnseen`). */
   readonly unsavedSince?: Twins["unsavedSince"];
   readonly fleetUnseen?: Twins["fleetUnseen"];
@@ -265,6 +266,7 @@ export class TwinsSource implements ConsoleSource {
     };
   }
 
+  readonly minutes = () => this.twins.minutes?.() ?? [];
   latency(): LatencySnapshot {
     return this.latencies.snapshot();
   }

@@ -195,6 +195,40 @@ export const schemas = {
       },
     },
   },
+  ConvergenceMinutes: {
+    type: "object",
+    required: ["minuteMs", "kept", "t", "minutes"],
+    properties: {
+      minuteMs: { type: "integer", description: "the length of a minute point, ms (60000)" },
+      kept: { type: "integer", description: "how many minutes the twins service keeps (2880: 48 h)" },
+      t: { type: "number", description: "when this was read, on the history's clock: the chart's now" },
+      minutes: {
+        type: "array",
+        description:
+          "oldest first, one a minute, the minute under way last; kept in the twins data directory across restarts",
+        items: {
+          type: "object",
+          required: ["t"],
+          properties: {
+            t: { type: "number", description: "the minute's start, on the history's clock" },
+            fraction: {
+              type: "number",
+              description:
+                "the lowest in-sync share judged in the minute (not its mean: a dip of seconds shows); absent when nothing was judged (no follower known or online, the broker away, the service down all of it)",
+            },
+            inSync: { type: "integer", description: "followers in sync at that lowest share" },
+            known: { type: "integer", description: "followers known at that lowest share" },
+            online: { type: "integer", description: "the fewest followers online in the minute" },
+            away: { type: "boolean", description: "the broker was away for some of the minute" },
+            down: {
+              type: "boolean",
+              description: "the twins service was not running for some of the minute (a restart)",
+            },
+          },
+        },
+      },
+    },
+  },
   Latency: {
     type: "object",
     properties: {

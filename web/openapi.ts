@@ -206,6 +206,16 @@ const paths = {
       responses: { "200": ok("convergence", ref("Convergence")), ...problems(401) },
     },
   },
+  "/api/convergence/minutes": {
+    get: {
+      summary:
+        "Convergence over the last 48 h: each minute's lowest in-sync share, fewest followers online, broker away, twins service not running",
+      responses: {
+        "200": ok("the convergence history's long tier", ref("ConvergenceMinutes")),
+        ...problems(401, 404),
+      },
+    },
+  },
   "/api/latency": {
     get: { summary: "Sync latency", responses: { "200": ok("latency", ref("Latency")), ...problems(401) } },
   },

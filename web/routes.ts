@@ -30,6 +30,7 @@ import {
   type FleetKind,
   fleetOf,
   latencyOf,
+  minutesOf,
   type NodeDetail,
   summaryJson,
 } from "./shapes.js";
@@ -264,6 +265,11 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   app.get("/api/convergence", async () => convergenceOf(source.convergence(), source.now()));
+  app.get("/api/convergence/minutes", async () => {
+    if (source.minutes === undefined)
+      throw new ProblemError(404, "this fleet keeps no long convergence history: it has no twins service");
+    return minutesOf(source.minutes(), source.now());
+  });
   app.get("/api/latency", async () => latencyOf(source.latency()));
 
   app.post("/api/fleet/loss", async (req) => {

@@ -2,6 +2,8 @@
  * The JSON the API speaks (docs/web.md, "REST API"), built from the fleet view: a node's summary and
  * detail, the fleet, convergence and latency. Pure functions of a ConsoleSource's snapshots.
  */
+
+import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "../twins/index.js";
 import type {
   ConsoleNode,
   ConsoleSource,
@@ -214,6 +216,19 @@ export function convergenceOf(c: ConvergenceSnapshot, now: number): Convergence 
     t: now,
     ...(c.away !== undefined ? { away: awayOf(c.away) } : {}),
   };
+}
+
+/** The long tier of the convergence history (`/api/convergence/minutes`), read at `now`. */
+export interface ConvergenceMinutes {
+  readonly minuteMs: number;
+  /** How many minutes the service keeps: the chart's span. */
+  readonly kept: number;
+  readonly t: number;
+  readonly minutes: readonly MinutePoint[];
+}
+
+export function minutesOf(minutes: readonly MinutePoint[], now: number): ConvergenceMinutes {
+  return { minuteMs: MINUTE_MS, kept: MINUTES_KEPT, t: now, minutes: minutes.map((m) => ({ ...m })) };
 }
 
 /** The `away` spans as the API sends them (`to` absent while the outage lasts). */

@@ -15,6 +15,7 @@ import type { ConvergenceReport } from "../convergence.js";
 import { ConvergenceFeed } from "../convergence-feed.js";
 import { HISTORY_FILE } from "../history-file.js";
 import { HISTORY_ALIVE_MS, HISTORY_FLUSH_MS, type KeptHistory, restoreHistory } from "../history-keeper.js";
+import { MINUTES_KEPT } from "../minute-tier.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -41,16 +42,17 @@ const reportOf = (inSync: number): ConvergenceReport => ({
 });
 
 /** A service's feed on `dir`'s history, started at `at` on a fake clock: the restored history, and a way to add points. */
-async function start(dir: string, at: number, capacity = 16) {
+async function start(dir: string, at: number, capacity = 16, minutesKept = MINUTES_KEPT) {
   const scheduler = new FakeScheduler(at);
   const { logger, lines } = logged();
   const file = join(dir, HISTORY_FILE);
-  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger);
+  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger, minutesKept);
   let now = reportOf(4);
   const feed = new ConvergenceFeed({
     scheduler,
     everyMs: 100,
     capacity,
+    minutesKept,
     compute: () => now,
     emit: () => {},
     kept: { history, logger },
@@ -120,14 +122,16 @@ describe("the convergence history in the data directory", () => {
 
   it("stays bounded: appended lines are compacted into the series", async () => {
     const dir = mkdir();
-    const a = await start(dir, 0, 4);
+    const a = await start(dir, 0, 4, 2);
     for (let i = 0; i < 40; i++) await a.step(i % 2 === 0 ? 4 : 1, HISTORY_FLUSH_MS);
     const lines = readFileSync(a.file, "utf8").trim().split("\n");
-    expect(lines.length).toBeLessThanOrEqual(2 * 4 + 3);
+    expect(lines.length).toBeLessThanOrEqual(2 * (4 + 2) + 3);
     a.feed.stop();
-    const b = await start(dir, 1_000_000, 4);
+    const b = await start(dir, 1_000_000, 4, 2);
     expect(b.feed.history()).toHaveLength(4);
-    expect(b.feed.history().at(-2)?.t).toBe(38 * HISTORY_FLUSH_MS);
+    // the last point, added at 195 s, was written whole with an `alive` at 200 s: the marker follows it
+    expect(b.feed.history().at(-2)?.t).toBe(39 * HISTORY_FLUSH_MS);
+    expect(b.feed.history().at(-1)).toMatchObject({ t: 40 * HISTORY_FLUSH_MS, stoppedUntil: 1_000_000 });
   });
 
   it("leaves out damaged lines with one warning, and starts on a foreign file moved aside", async () => {
@@ -156,11 +160,11 @@ describe("the convergence history in the data directory", () => {
   it("leaves a newer format's file as it is, and keeps the history in memory", async () => {
     const dir = mkdir();
     const file = join(dir, HISTORY_FILE);
-    const newer = '{"format":2,"history":"twinfleet convergence"}\n{"x":1}\n';
+    const newer = '{"format":3,"history":"twinfleet convergence"}\n{"x":1}\n';
     writeFileSync(file, newer);
     const a = await start(dir, 0);
     expect(a.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
-      expect.stringContaining("format 2, written by a newer twinfleet"),
+      expect.stringContaining("format 3, written by a newer twinfleet"),
     ]);
     await a.step(4, 2 * HISTORY_FLUSH_MS);
     await a.feed.close();

@@ -1,10 +1,12 @@
 // The fleet page (#/): search and filters over every node, the virtualised node list, the fleet map,
 // convergence and latency charts, and on a simulated fleet the loss control and fault buttons.
 
+import { api, explain } from "./api.js";
 import { convergenceChart, latencyChart } from "./charts.js";
 import { fillControls } from "./controls.js";
 import { h, int, ms, syncDetail, syncShare, waitsText } from "./dom.js";
 import { fleetMap } from "./map.js";
+import { minutesChart, minutesSummary } from "./minutes-chart.js";
 import { VirtualList } from "./vlist.js";
 
 const ROW = 40;
@@ -43,6 +45,7 @@ export function fleetPage(store) {
   list.el.id = "node-list";
   const map = fleetMap(store);
   const conv = h("div", { class: "chart-box" });
+  const range = rangeSwitch(conv);
   const convFig = h("strong", { class: "big" });
   const convSub = h("span", { class: "sub" });
   const lat = h("div", { class: "chart-box" });
@@ -100,7 +103,9 @@ export function fleetPage(store) {
         { class: "card", "aria-labelledby": "conv-h" },
         h("div", { class: "card-head" }, h("h2", { id: "conv-h" }, "Convergence"), convFig),
         convSub,
+        range.el,
         conv,
+        range.long,
       ),
       h(
         "section",
@@ -165,8 +170,64 @@ export function fleetPage(store) {
         while (logBox.childElementCount > 30) logBox.lastElementChild.remove();
       }
     },
-    destroy() {},
+    destroy() {
+      range.stop();
+    },
   };
+}
+
+/** How often the long range is fetched again while shown: a minute point closes once a minute. */
+const MINUTES_EVERY_MS = 30_000;
+
+/**
+ * The convergence chart's range: the last minutes (the live chart, `recent`) or the last 48 h (the
+ * twins service's minutes from /api/convergence/minutes, fetched when chosen and every 30 s while
+ * shown). A fleet with no twins service (the demo) says it keeps none.
+ */
+function rangeSwitch(recent) {
+  const long = h("div", { class: "chart-box", id: "conv-long", hidden: true });
+  let timer;
+  let shown = "recent";
+  const load = async () => {
+    try {
+      const { data: d } = await api("GET", "api/convergence/minutes");
+      if (shown !== "long") return;
+      long.replaceChildren(
+        minutesChart(d),
+        h("p", { class: "sub", id: "conv-long-says" }, minutesSummary(d)),
+      );
+    } catch (err) {
+      if (shown === "long")
+        long.replaceChildren(h("p", { class: "sub", id: "conv-long-says" }, explain(err)));
+    }
+  };
+  const buttons = [
+    ["recent", "last minutes"],
+    ["long", "last 48 h"],
+  ].map(([key, text]) =>
+    h(
+      "button",
+      { type: "button", "data-range": key, "aria-pressed": String(key === shown), onclick: () => pick(key) },
+      text,
+    ),
+  );
+  const stop = () => {
+    clearInterval(timer);
+    timer = undefined;
+  };
+  const pick = (key) => {
+    shown = key;
+    for (const b of buttons) b.setAttribute("aria-pressed", String(b.dataset.range === key));
+    recent.hidden = key !== "recent";
+    long.hidden = key !== "long";
+    stop();
+    if (key !== "long") return;
+    long.replaceChildren(h("p", { class: "sub", id: "conv-long-says" }, "loading the last 48 h…"));
+    void load();
+    timer = setInterval(load, MINUTES_EVERY_MS);
+  };
+  const el = h("div", { class: "range", role: "group", "aria-label": "Convergence range" }, buttons);
+  return { el, long, stop };
 }
 
 function clock(t) {
