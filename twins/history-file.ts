@@ -8,6 +8,7 @@
  * file bounded. A line that is not one of these is left out, and said; a file in a newer format is
  * left as it is, and not written. Nothing here stops the service: the history is a view, not state.
  */
+import { constants } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
@@ -47,6 +48,11 @@ export interface ReadHistory {
   readonly bad: { readonly count: number; readonly first?: string };
   /** Lines in the file. */
   readonly lines: number;
+  /**
+   * Records dated after `notAfter` (the host's clock set back since they were written), left out:
+   * a point kept would stand before the points to come, an `alive` or `stop` would hide the gap.
+   */
+  readonly future: { readonly count: number; readonly latest?: number };
 }
 
 export type HistoryRead =
@@ -67,8 +73,12 @@ export const stopLine = (t: number): string => `${JSON.stringify({ stop: t })}\n
 const headerLine = (): string =>
   `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence" })}\n`;
 
-/** Reads `file` into a series of `capacity` points. */
-export async function readHistory(file: string, capacity: number): Promise<HistoryRead> {
+/** Reads `file` into a series of `capacity` points, leaving out records dated after `notAfter`. */
+export async function readHistory(
+  file: string,
+  capacity: number,
+  notAfter = Number.POSITIVE_INFINITY,
+): Promise<HistoryRead> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -76,10 +86,14 @@ export async function readHistory(file: string, capacity: number): Promise<Histo
     if (isErrno(e, "ENOENT")) return { kind: "none" };
     return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
   }
-  return parseHistory(text, capacity);
+  return parseHistory(text, capacity, notAfter);
 }
 
-export function parseHistory(text: string, capacity: number): HistoryRead {
+export function parseHistory(
+  text: string,
+  capacity: number,
+  notAfter = Number.POSITIVE_INFINITY,
+): HistoryRead {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) return { kind: "none" };
@@ -96,6 +110,8 @@ export function parseHistory(text: string, capacity: number): HistoryRead {
   let stopped = false;
   let bad = 0;
   let first: string | undefined;
+  let future = 0;
+  let latest: number | undefined;
   for (let i = 1; i < lines.length; i++) {
     const parsed = lineSchema.safeParse(parseOrUndefined(lines[i] ?? ""));
     if (!parsed.success) {
@@ -104,6 +120,12 @@ export function parseHistory(text: string, capacity: number): HistoryRead {
       continue;
     }
     const rec = parsed.data;
+    const at = "alive" in rec ? rec.alive : "stop" in rec ? rec.stop : rec.t;
+    if (at > notAfter) {
+      future++;
+      latest = Math.max(latest ?? at, at);
+      continue;
+    }
     if ("alive" in rec) lastAlive = Math.max(lastAlive ?? rec.alive, rec.alive);
     else if ("stop" in rec) lastAlive = Math.max(lastAlive ?? rec.stop, rec.stop);
     else {
@@ -123,6 +145,7 @@ export function parseHistory(text: string, capacity: number): HistoryRead {
       stopped,
       bad: first === undefined ? { count: 0 } : { count: bad, first },
       lines: lines.length,
+      future: latest === undefined ? { count: 0 } : { count: future, latest },
     },
   };
 }
@@ -157,9 +180,13 @@ export async function rewriteHistory(
   }
 }
 
-/** Appends `text` to `file`, through to the disk. */
+/**
+ * Appends `text` to `file`, through to the disk. A file that is gone (removed or moved while the
+ * service ran) is not created again here (ENOENT): lines without the header would make the next
+ * start take the file for no history at all; the caller writes it whole.
+ */
 export async function appendHistory(file: string, text: string): Promise<void> {
-  const fh = await open(file, "a");
+  const fh = await open(file, constants.O_WRONLY | constants.O_APPEND);
   try {
     await fh.appendFile(text);
     await fh.sync();

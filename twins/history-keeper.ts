@@ -7,8 +7,10 @@
  * `HISTORY_FLUSH_MS` (an `alive` line when nothing was written for `HISTORY_ALIVE_MS`): a kill -9
  * loses at most the points of the last 5 s, and the gap it leaves starts at most a minute early.
  * The file is rewritten whole at the start, when it holds twice the series in lines, and after a
- * failed write (which may have left a torn line). Damage and failures are said and never stop the
- * service; without a data directory nothing of this runs.
+ * failed write (which may have left a torn line), and when the file is gone (removed while it ran:
+ * appending would start a file without its header). Records dated after the start (the host's clock
+ * set back) are left out, said, and the gap starts at the last record before it. Damage and failures
+ * are said and never stop the service; without a data directory nothing of this runs.
  */
 import type { Logger } from "pino";
 import { FailureLog } from "../node/failure-log.js";
@@ -22,6 +24,7 @@ import {
   rewriteHistory,
   stopLine,
 } from "./history-file.js";
+import { isErrno } from "./store-lock.js";
 import type { SeriesPoint } from "./types.js";
 
 /** How often the points added since the last write are appended. */
@@ -46,7 +49,8 @@ export async function restoreHistory(
   scheduler: Scheduler,
   logger: Logger,
 ): Promise<KeptHistory> {
-  const read = await readHistory(file, capacity);
+  const now = scheduler.now();
+  const read = await readHistory(file, capacity, now);
   if (read.kind === "none") return { file, points: [], writable: true };
   if (read.kind === "refused") {
     logger.warn(
@@ -69,16 +73,18 @@ export async function restoreHistory(
     }
   }
   const { history } = read;
-  const now = scheduler.now();
   if (history.bad.count > 0)
     logger.warn(
       `twins: the convergence history ${file} has ${history.bad.count} damaged line(s), left out (${history.bad.first}); the rest is read and the file written again without them`,
     );
-  // A point dated after now (the host's clock set back since) would stand before the points to come.
-  const points = history.points.filter((p) => p.t <= now);
+  if (history.future.latest !== undefined)
+    logger.warn(
+      `twins: the convergence history ${file} has ${history.future.count} record(s) dated after this start (up to ${date(history.future.latest)}, now ${date(now)}: the host's clock was set back since they were written), left out; the gap is marked from the last record before now`,
+    );
+  const points = [...history.points];
   const last = points.at(-1);
   if (last === undefined) return { file, points, writable: true };
-  const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
+  const from = Math.max(history.lastAlive ?? last.t, last.t);
   const { stoppedUntil: _, ...held } = last;
   const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
   if (from === last.t) points[points.length - 1] = marker;
@@ -111,7 +117,7 @@ export class HistoryKeeper {
     private readonly kept: KeptHistory,
     private readonly capacity: number,
     private readonly scheduler: Scheduler,
-    logger: Logger,
+    private readonly logger: Logger,
     private readonly series: () => readonly SeriesPoint[],
   ) {
     this.failures = new FailureLog(
@@ -155,6 +161,17 @@ export class HistoryKeeper {
     await this.writing;
   }
 
+  /** Appends `text`; false when the file is not there to append to. */
+  private async appended(text: string): Promise<boolean> {
+    try {
+      await appendHistory(this.kept.file, text);
+      return true;
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return false;
+      throw e;
+    }
+  }
+
   private flush(): void {
     if (!this.busy) this.write(false);
   }
@@ -177,10 +194,15 @@ export class HistoryKeeper {
           await rewriteHistory(this.kept.file, points, now);
           this.fileLines = points.length + 2;
           if (closing) await appendHistory(this.kept.file, stopLine(now));
-        } else {
-          await appendHistory(this.kept.file, text);
-          this.fileLines += lines;
-        }
+        } else if (!(await this.appended(text))) {
+          // Removed or moved while the service ran: written again whole, with its header.
+          const held = this.series();
+          await rewriteHistory(this.kept.file, held, now);
+          this.fileLines = held.length + 2;
+          this.logger.warn(
+            `twins: the convergence history ${this.kept.file} was gone (removed or moved while the service ran): written again from the ${held.length} points held in memory`,
+          );
+        } else this.fileLines += lines;
         this.rewrite = false;
         this.failures.succeeded();
       } catch (err) {

@@ -4,7 +4,7 @@
  * answer. Points are appended every 5 s, so a kill loses the last 5 s at most; the time the service
  * was not running is a marked gap; a damaged file is said and never stops the start.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -166,5 +166,55 @@ describe("the convergence history in the data directory", () => {
     await a.feed.close();
     expect(a.feed.history()).toHaveLength(1);
     expect(readFileSync(file, "utf8")).toBe(newer);
+  });
+
+  it("writes a file removed while the service runs again whole, so the next start reads it", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0);
+    await a.step(4, HISTORY_FLUSH_MS);
+    unlinkSync(a.file); // rm T/convergence-history.jsonl, the service running
+    await a.step(2, HISTORY_FLUSH_MS);
+    expect(readFileSync(a.file, "utf8").split("\n")[0]).toContain('"history":"twinfleet convergence"');
+    expect(a.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining(
+        "was gone (removed or moved while the service ran): written again from the 2 points",
+      ),
+    ]);
+    await a.step(3, HISTORY_FLUSH_MS);
+    await a.feed.close();
+    const b = await start(dir, 60_000);
+    expect(b.lines.filter((l) => l.level === 40)).toEqual([]);
+    expect(b.feed.history().map((p) => [p.t, p.inSync, p.stoppedUntil])).toEqual([
+      [0, 4, undefined],
+      [5_000, 2, undefined],
+      [10_000, 3, undefined],
+      [15_000, 3, 60_000],
+    ]);
+  });
+
+  it("leaves out records dated after the start (a clock set back), said, the gap from the last before it", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 100_000);
+    await a.step(4, 1000);
+    await a.step(2, HISTORY_FLUSH_MS);
+    await a.feed.close(); // stopped cleanly at 106 s
+    const file = join(dir, HISTORY_FILE);
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    // the last point dated an hour ahead, as written by a host whose clock was set back since
+    const last = lines.length - 2;
+    lines[last] = (lines[last] ?? "").replace('"t":101000', '"t":3701000');
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    const b = await start(dir, 130_000);
+    // not a zero-width gap at the start with the last share drawn on through the 24 s it was down
+    expect(b.feed.history().map((p) => [p.t, p.inSync, p.stoppedUntil])).toEqual([
+      [100_000, 4, undefined],
+      [106_000, 4, 130_000],
+    ]);
+    expect(b.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining("1 record(s) dated after this start (up to 1970-01-01T01:01:41.000Z"),
+    ]);
+    expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain(
+      "not running from 1970-01-01T00:01:46.000Z",
+    );
   });
 });
