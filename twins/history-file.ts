@@ -35,7 +35,12 @@ const lineSchema = z.union([
   z.object({ alive: z.number().finite() }).strict(),
   z.object({ stop: z.number().finite() }).strict(),
 ]);
-const headerSchema = z.object({ format: z.number().int(), history: z.literal("twinfleet convergence") });
+// `fleet`: the topic prefix of the fleet it measured; a file written before it was kept has none.
+const headerSchema = z.object({
+  format: z.number().int(),
+  history: z.literal("twinfleet convergence"),
+  fleet: z.string().optional(),
+});
 
 /** What a file held. */
 export interface ReadHistory {
@@ -60,8 +65,10 @@ export type HistoryRead =
   | { readonly kind: "read"; readonly history: ReadHistory }
   /** Not read, and not to be written: a newer format, or a file that cannot be read (a directory). */
   | { readonly kind: "refused"; readonly why: string }
-  /** Not a history at all (its header is not one): moved aside to `movedTo` by the caller. */
-  | { readonly kind: "foreign"; readonly why: string };
+  /** Not a history at all (its header is not one): moved aside by the caller. */
+  | { readonly kind: "foreign"; readonly why: string }
+  /** Another fleet's (another topic prefix): moved aside by the caller, not shown as this one's. */
+  | { readonly kind: "other-fleet"; readonly why: string };
 
 /** A point as a line. */
 export function pointLine(p: SeriesPoint, replaces = false): string {
@@ -70,14 +77,20 @@ export function pointLine(p: SeriesPoint, replaces = false): string {
 
 export const aliveLine = (t: number): string => `${JSON.stringify({ alive: t })}\n`;
 export const stopLine = (t: number): string => `${JSON.stringify({ stop: t })}\n`;
-const headerLine = (): string =>
-  `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence" })}\n`;
+const headerLine = (fleet: string | undefined): string =>
+  `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence", ...(fleet !== undefined ? { fleet } : {}) })}\n`;
 
-/** Reads `file` into a series of `capacity` points, leaving out records dated after `notAfter`. */
+/** What a read leaves out: records dated after `notAfter`, a file of another fleet than `fleet`. */
+export interface ReadLimits {
+  readonly notAfter?: number;
+  readonly fleet?: string;
+}
+
+/** Reads `file` into a series of `capacity` points, within `limits`. */
 export async function readHistory(
   file: string,
   capacity: number,
-  notAfter = Number.POSITIVE_INFINITY,
+  limits: ReadLimits = {},
 ): Promise<HistoryRead> {
   let text: string;
   try {
@@ -86,14 +99,11 @@ export async function readHistory(
     if (isErrno(e, "ENOENT")) return { kind: "none" };
     return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
   }
-  return parseHistory(text, capacity, notAfter);
+  return parseHistory(text, capacity, limits);
 }
 
-export function parseHistory(
-  text: string,
-  capacity: number,
-  notAfter = Number.POSITIVE_INFINITY,
-): HistoryRead {
+export function parseHistory(text: string, capacity: number, limits: ReadLimits = {}): HistoryRead {
+  const notAfter = limits.notAfter ?? Number.POSITIVE_INFINITY;
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) return { kind: "none" };
@@ -104,6 +114,12 @@ export function parseHistory(
     return {
       kind: "refused",
       why: `it is in format ${header.data.format}, written by a newer twinfleet; this one reads format ${HISTORY_FORMAT}`,
+    };
+  const { fleet } = header.data;
+  if (fleet !== undefined && limits.fleet !== undefined && fleet !== limits.fleet)
+    return {
+      kind: "other-fleet",
+      why: `it is the history of the fleet under prefix ${fleet}, and this service watches prefix ${limits.fleet}`,
     };
   const series = new BoundedSeries(capacity);
   let lastAlive: number | undefined;
@@ -150,11 +166,15 @@ export function parseHistory(
   };
 }
 
-/** Replaces `file` with a header and `points` (and an `alive` at `aliveAt`), whole or not at all. */
+/**
+ * Replaces `file` with a header (naming `fleet`, the topic prefix) and `points` (and an `alive` at
+ * `aliveAt`), whole or not at all.
+ */
 export async function rewriteHistory(
   file: string,
   points: readonly SeriesPoint[],
   aliveAt: number,
+  fleet?: string,
 ): Promise<void> {
   // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
   // which the next rewrite replaces.
@@ -162,7 +182,7 @@ export async function rewriteHistory(
   const fh = await open(tmp, "w");
   try {
     try {
-      await fh.writeFile(headerLine() + points.map((p) => pointLine(p)).join("") + aliveLine(aliveAt));
+      await fh.writeFile(headerLine(fleet) + points.map((p) => pointLine(p)).join("") + aliveLine(aliveAt));
       await fh.sync();
     } finally {
       await fh.close();
@@ -195,9 +215,9 @@ export async function appendHistory(file: string, text: string): Promise<void> {
   }
 }
 
-/** Moves a file that is no history aside (`….damaged`), so that a new one can be started. */
-export async function moveAside(file: string): Promise<string> {
-  const to = `${file}.damaged`;
+/** Moves a file aside (`….damaged`, `….other-fleet`), so that a new one can be started. */
+export async function moveAside(file: string, suffix = "damaged"): Promise<string> {
+  const to = `${file}.${suffix}`;
   await rename(file, to);
   return to;
 }

@@ -38,38 +38,53 @@ export interface KeptHistory {
   readonly points: readonly SeriesPoint[];
   /** False for a file that is left as it is (a newer format, unreadable): memory only. */
   readonly writable: boolean;
+  /** The topic prefix of the fleet, named in the file's header. */
+  readonly fleet?: string;
 }
 
 const date = (t: number) => new Date(t).toISOString();
 
-/** Reads the history kept in `file`, saying on `logger` what it found and what it leaves out. */
+/**
+ * Reads the history kept in `file` for the fleet under prefix `fleet`, saying on `logger` what it
+ * found and what it leaves out.
+ */
 export async function restoreHistory(
   file: string,
   capacity: number,
   scheduler: Scheduler,
   logger: Logger,
+  fleet?: string,
 ): Promise<KeptHistory> {
   const now = scheduler.now();
-  const read = await readHistory(file, capacity, now);
-  if (read.kind === "none") return { file, points: [], writable: true };
+  const kept = (points: SeriesPoint[], writable: boolean): KeptHistory => ({
+    file,
+    points,
+    writable,
+    ...(fleet !== undefined ? { fleet } : {}),
+  });
+  const read = await readHistory(file, capacity, {
+    notAfter: now,
+    ...(fleet !== undefined ? { fleet } : {}),
+  });
+  if (read.kind === "none") return kept([], true);
   if (read.kind === "refused") {
     logger.warn(
       `twins: the convergence history ${file} is not read (${read.why}): it is left as it is, and this service keeps its history in memory only`,
     );
-    return { file, points: [], writable: false };
+    return kept([], false);
   }
-  if (read.kind === "foreign") {
+  if (read.kind === "foreign" || read.kind === "other-fleet") {
     try {
-      const to = await moveAside(file);
+      const to = await moveAside(file, read.kind === "foreign" ? "damaged" : "other-fleet");
       logger.warn(
         `twins: the convergence history ${file} is not read (${read.why}): moved to ${to}, a new one is started`,
       );
-      return { file, points: [], writable: true };
+      return kept([], true);
     } catch (e) {
       logger.warn(
         `twins: the convergence history ${file} is not read (${read.why}) and cannot be moved aside (${(e as Error).message}): this service keeps its history in memory only`,
       );
-      return { file, points: [], writable: false };
+      return kept([], false);
     }
   }
   const { history } = read;
@@ -83,7 +98,7 @@ export async function restoreHistory(
     );
   const points = [...history.points];
   const last = points.at(-1);
-  if (last === undefined) return { file, points, writable: true };
+  if (last === undefined) return kept(points, true);
   const from = Math.max(history.lastAlive ?? last.t, last.t);
   const { stoppedUntil: _, ...held } = last;
   const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
@@ -97,7 +112,7 @@ export async function restoreHistory(
     { points: points.length, from, to: now },
     `twins: the convergence history is restored from ${file}: ${points.length} points since ${date(points[0]?.t ?? from)}; the service was not running from ${date(from)} (${how}) to ${date(now)}, marked so in the history`,
   );
-  return { file, points, writable: true };
+  return kept(points, true);
 }
 
 /** Appends the feed's points to the kept history; see the header. */
@@ -191,13 +206,13 @@ export class HistoryKeeper {
     this.writing = (async () => {
       try {
         if (whole) {
-          await rewriteHistory(this.kept.file, points, now);
+          await rewriteHistory(this.kept.file, points, now, this.kept.fleet);
           this.fileLines = points.length + 2;
           if (closing) await appendHistory(this.kept.file, stopLine(now));
         } else if (!(await this.appended(text))) {
           // Removed or moved while the service ran: written again whole, with its header.
           const held = this.series();
-          await rewriteHistory(this.kept.file, held, now);
+          await rewriteHistory(this.kept.file, held, now, this.kept.fleet);
           this.fileLines = held.length + 2;
           this.logger.warn(
             `twins: the convergence history ${this.kept.file} was gone (removed or moved while the service ran): written again from the ${held.length} points held in memory`,

@@ -41,11 +41,11 @@ const reportOf = (inSync: number): ConvergenceReport => ({
 });
 
 /** A service's feed on `dir`'s history, started at `at` on a fake clock: the restored history, and a way to add points. */
-async function start(dir: string, at: number, capacity = 16) {
+async function start(dir: string, at: number, capacity = 16, fleet?: string) {
   const scheduler = new FakeScheduler(at);
   const { logger, lines } = logged();
   const file = join(dir, HISTORY_FILE);
-  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger);
+  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger, fleet);
   let now = reportOf(4);
   const feed = new ConvergenceFeed({
     scheduler,
@@ -216,5 +216,32 @@ describe("the convergence history in the data directory", () => {
     expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain(
       "not running from 1970-01-01T00:01:46.000Z",
     );
+  });
+
+  it("moves another fleet's history aside, not shown as this fleet's", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0, 16, "tf");
+    await a.step(4, HISTORY_FLUSH_MS);
+    await a.feed.close();
+    const file = join(dir, HISTORY_FILE);
+    const tf = readFileSync(file, "utf8");
+    expect(tf.split("\n")[0]).toContain('"fleet":"tf"');
+    // the same directory given to a service on prefix lab
+    const b = await start(dir, 60_000, 16, "lab");
+    expect(b.feed.history()).toEqual([]);
+    expect(b.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining(
+        "is not read (it is the history of the fleet under prefix tf, and this service watches prefix lab): moved to",
+      ),
+    ]);
+    expect(readFileSync(`${file}.other-fleet`, "utf8")).toBe(tf);
+    await b.feed.close();
+    // a file from before the header named its fleet is taken as this fleet's
+    writeFileSync(file, tf.replace(',"fleet":"tf"', ""));
+    const c = await start(dir, 90_000, 16, "lab");
+    expect(c.feed.history().map((p) => [p.t, p.stoppedUntil])).toEqual([
+      [0, undefined],
+      [5_000, 90_000],
+    ]);
   });
 });
