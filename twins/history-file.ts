@@ -6,7 +6,10 @@
  * bounded series; the file is rewritten whole (temporary file, fsync, rename, the directory's fsync)
  * at the start and when it holds twice the series' capacity in lines, so appends stay cheap and the
  * file bounded. A line that is not one of these is left out, and said; a file in a newer format is
- * left as it is, and not written. Nothing here stops the service: the history is a view, not state.
+ * left as it is, and not written. Its times are dates (ms since the Unix epoch): a scheduler's `now()`
+ * has its own origin (a fleet run's is the run's start), so lines are written at `now() + offset` and
+ * read back at `date - offset`, `offset` being the scheduler's `wallNow() - now()`. Nothing here
+ * stops the service: the history is a view, not state.
  */
 import { constants } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
@@ -70,9 +73,17 @@ export type HistoryRead =
   /** Another fleet's (another topic prefix): moved aside by the caller, not shown as this one's. */
   | { readonly kind: "other-fleet"; readonly why: string };
 
-/** A point as a line. */
-export function pointLine(p: SeriesPoint, replaces = false): string {
-  return `${JSON.stringify(replaces ? { r: 1, ...p } : p)}\n`;
+/** A point as a line, its times moved by `offset` onto dates. */
+export function pointLine(p: SeriesPoint, replaces = false, offset = 0): string {
+  const dated = shifted(p, offset);
+  return `${JSON.stringify(replaces ? { r: 1, ...dated } : dated)}\n`;
+}
+
+function shifted(p: SeriesPoint, by: number): SeriesPoint {
+  if (by === 0) return p;
+  return p.stoppedUntil !== undefined
+    ? { ...p, t: p.t + by, stoppedUntil: p.stoppedUntil + by }
+    : { ...p, t: p.t + by };
 }
 
 export const aliveLine = (t: number): string => `${JSON.stringify({ alive: t })}\n`;
@@ -80,10 +91,14 @@ export const stopLine = (t: number): string => `${JSON.stringify({ stop: t })}\n
 const headerLine = (fleet: string | undefined): string =>
   `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence", ...(fleet !== undefined ? { fleet } : {}) })}\n`;
 
-/** What a read leaves out: records dated after `notAfter`, a file of another fleet than `fleet`. */
+/**
+ * What a read leaves out: records dated after `notAfter`, a file of another fleet than `fleet`; its
+ * dates are taken back onto the scheduler's time by `offset` (the date minus the time), before all.
+ */
 export interface ReadLimits {
   readonly notAfter?: number;
   readonly fleet?: string;
+  readonly offset?: number;
 }
 
 /** Reads `file` into a series of `capacity` points, within `limits`. */
@@ -104,6 +119,7 @@ export async function readHistory(
 
 export function parseHistory(text: string, capacity: number, limits: ReadLimits = {}): HistoryRead {
   const notAfter = limits.notAfter ?? Number.POSITIVE_INFINITY;
+  const offset = limits.offset ?? 0;
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) return { kind: "none" };
@@ -136,20 +152,19 @@ export function parseHistory(text: string, capacity: number, limits: ReadLimits 
       continue;
     }
     const rec = parsed.data;
-    const at = "alive" in rec ? rec.alive : "stop" in rec ? rec.stop : rec.t;
+    const at = ("alive" in rec ? rec.alive : "stop" in rec ? rec.stop : rec.t) - offset;
     if (at > notAfter) {
       future++;
       latest = Math.max(latest ?? at, at);
       continue;
     }
-    if ("alive" in rec) lastAlive = Math.max(lastAlive ?? rec.alive, rec.alive);
-    else if ("stop" in rec) lastAlive = Math.max(lastAlive ?? rec.stop, rec.stop);
+    if ("alive" in rec || "stop" in rec) lastAlive = Math.max(lastAlive ?? at, at);
     else {
       const { r, ...p } = rec;
-      const point = withoutUndefined(p);
+      const point = shifted(withoutUndefined(p), -offset);
       if (r === 1) series.replaceLast(point);
       else series.push(point);
-      lastAlive = Math.max(lastAlive ?? p.t, p.t);
+      lastAlive = Math.max(lastAlive ?? at, at);
     }
     stopped = "stop" in rec;
   }
@@ -168,13 +183,14 @@ export function parseHistory(text: string, capacity: number, limits: ReadLimits 
 
 /**
  * Replaces `file` with a header (naming `fleet`, the topic prefix) and `points` (and an `alive` at
- * `aliveAt`), whole or not at all.
+ * `aliveAt`), their times moved by `offset` onto dates, whole or not at all.
  */
 export async function rewriteHistory(
   file: string,
   points: readonly SeriesPoint[],
   aliveAt: number,
   fleet?: string,
+  offset = 0,
 ): Promise<void> {
   // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
   // which the next rewrite replaces.
@@ -182,7 +198,11 @@ export async function rewriteHistory(
   const fh = await open(tmp, "w");
   try {
     try {
-      await fh.writeFile(headerLine(fleet) + points.map((p) => pointLine(p)).join("") + aliveLine(aliveAt));
+      await fh.writeFile(
+        headerLine(fleet) +
+          points.map((p) => pointLine(p, false, offset)).join("") +
+          aliveLine(aliveAt + offset),
+      );
       await fh.sync();
     } finally {
       await fh.close();

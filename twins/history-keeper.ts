@@ -42,7 +42,11 @@ export interface KeptHistory {
   readonly fleet?: string;
 }
 
-const date = (t: number) => new Date(t).toISOString();
+/**
+ * The date minus the scheduler's time, to the ms: two readings of a real clock a few µs apart would
+ * otherwise move each date written and read back by as much.
+ */
+export const dateOffset = (s: Scheduler): number => Math.round(s.wallNow() - s.now());
 
 /**
  * Reads the history kept in `file` for the fleet under prefix `fleet`, saying on `logger` what it
@@ -56,6 +60,9 @@ export async function restoreHistory(
   fleet?: string,
 ): Promise<KeptHistory> {
   const now = scheduler.now();
+  // The file holds dates; this scheduler's time may have another origin (a fleet run's start).
+  const offset = dateOffset(scheduler);
+  const date = (t: number) => new Date(t + offset).toISOString();
   const kept = (points: SeriesPoint[], writable: boolean): KeptHistory => ({
     file,
     points,
@@ -64,6 +71,7 @@ export async function restoreHistory(
   });
   const read = await readHistory(file, capacity, {
     notAfter: now,
+    offset,
     ...(fleet !== undefined ? { fleet } : {}),
   });
   if (read.kind === "none") return kept([], true);
@@ -152,7 +160,7 @@ export class HistoryKeeper {
 
   /** The feed added `p` (in the last point's place when `replaces`). */
   added(p: SeriesPoint, replaces: boolean): void {
-    this.pending += pointLine(p, replaces);
+    this.pending += pointLine(p, replaces, this.offset());
     this.pendingLines++;
   }
 
@@ -170,7 +178,7 @@ export class HistoryKeeper {
   async close(): Promise<void> {
     this.stop();
     await this.writing;
-    this.pending += stopLine(this.scheduler.now());
+    this.pending += stopLine(this.scheduler.wallNow());
     this.pendingLines++;
     this.write(true);
     await this.writing;
@@ -187,6 +195,11 @@ export class HistoryKeeper {
     }
   }
 
+  /** The date minus the time: the file holds dates (twins/history-file.ts). */
+  private offset(): number {
+    return dateOffset(this.scheduler);
+  }
+
   private flush(): void {
     if (!this.busy) this.write(false);
   }
@@ -196,7 +209,7 @@ export class HistoryKeeper {
     const now = this.scheduler.now();
     const whole = this.rewrite || this.fileLines + this.pendingLines > 2 * this.capacity + 2;
     if (!whole && this.pendingLines === 0 && now < this.lastWrite + HISTORY_ALIVE_MS) return;
-    const text = this.pendingLines > 0 ? this.pending : aliveLine(now);
+    const text = this.pendingLines > 0 ? this.pending : aliveLine(now + this.offset());
     const lines = Math.max(1, this.pendingLines);
     const points = whole ? this.series() : [];
     this.pending = "";
@@ -206,13 +219,13 @@ export class HistoryKeeper {
     this.writing = (async () => {
       try {
         if (whole) {
-          await rewriteHistory(this.kept.file, points, now, this.kept.fleet);
+          await rewriteHistory(this.kept.file, points, now, this.kept.fleet, this.offset());
           this.fileLines = points.length + 2;
-          if (closing) await appendHistory(this.kept.file, stopLine(now));
+          if (closing) await appendHistory(this.kept.file, stopLine(now + this.offset()));
         } else if (!(await this.appended(text))) {
           // Removed or moved while the service ran: written again whole, with its header.
           const held = this.series();
-          await rewriteHistory(this.kept.file, held, now, this.kept.fleet);
+          await rewriteHistory(this.kept.file, held, now, this.kept.fleet, this.offset());
           this.fileLines = held.length + 2;
           this.logger.warn(
             `twins: the convergence history ${this.kept.file} was gone (removed or moved while the service ran): written again from the ${held.length} points held in memory`,

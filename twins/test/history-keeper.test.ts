@@ -41,8 +41,8 @@ const reportOf = (inSync: number): ConvergenceReport => ({
 });
 
 /** A service's feed on `dir`'s history, started at `at` on a fake clock: the restored history, and a way to add points. */
-async function start(dir: string, at: number, capacity = 16, fleet?: string) {
-  const scheduler = new FakeScheduler(at);
+async function start(dir: string, at: number, capacity = 16, fleet?: string, epochMs = 0) {
+  const scheduler = new FakeScheduler(at, epochMs);
   const { logger, lines } = logged();
   const file = join(dir, HISTORY_FILE);
   const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger, fleet);
@@ -243,5 +243,27 @@ describe("the convergence history in the data directory", () => {
       [0, undefined],
       [5_000, 90_000],
     ]);
+  });
+
+  it("keeps dates in the file, so a run whose clock starts at 0 reads the run before it", async () => {
+    // sim --twins-data: the run's twins service counts ms from the run's start
+    const dir = mkdir();
+    const a = await start(dir, 0, 16, "tf", 1_796_600_000_000);
+    await a.step(4, 1000);
+    await a.step(2, HISTORY_FLUSH_MS);
+    await a.feed.close(); // at 6 s into the run
+    const lines = readFileSync(join(dir, HISTORY_FILE), "utf8").trim().split("\n");
+    expect(lines.at(-1)).toBe('{"stop":1796600006000}');
+    // the next run on the same directory, started 60 s after the first
+    const b = await start(dir, 0, 16, "tf", 1_796_600_060_000);
+    expect(b.feed.history().map((p) => [p.t, p.inSync, p.stoppedUntil])).toEqual([
+      [-60_000, 4, undefined],
+      [-59_000, 2, undefined],
+      [-54_000, 2, 0],
+    ]);
+    expect(b.lines.filter((l) => l.level === 40)).toEqual([]);
+    expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain(
+      "not running from 2026-12-06T23:33:26.000Z (it stopped cleanly then) to 2026-12-06T23:34:20.000Z",
+    );
   });
 });
