@@ -7,8 +7,12 @@
  * replays the lines into bounded series; the file is rewritten whole (temporary file, fsync, rename, the directory's fsync)
  * at the start and when it holds twice the series' capacity in lines, so appends stay cheap and the
  * file bounded. A line that is not one of these is left out, and said; a file in a newer format is
- * left as it is, and not written. Nothing here stops the service: the history is a view, not state.
+ * left as it is, and not written. Its times are dates (ms since the Unix epoch): a scheduler's `now()`
+ * has its own origin (a fleet run's is the run's start), so lines are written at `now() + offset` and
+ * read back at `date - offset`, `offset` being the scheduler's `wallNow() - now()`. Nothing here
+ * stops the service: the history is a view, not state.
  */
+import { constants } from "node:fs";
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
@@ -48,7 +52,12 @@ const lineSchema = z.union([
   z.object({ alive: z.number().finite() }).strict(),
   z.object({ stop: z.number().finite() }).strict(),
 ]);
-const headerSchema = z.object({ format: z.number().int(), history: z.literal("twinfleet convergence") });
+// `fleet`: the topic prefix of the fleet it measured; a file written before it was kept has none.
+const headerSchema = z.object({
+  format: z.number().int(),
+  history: z.literal("twinfleet convergence"),
+  fleet: z.string().optional(),
+});
 
 /** What a file held. */
 export interface ReadHistory {
@@ -63,6 +72,11 @@ export interface ReadHistory {
   readonly bad: { readonly count: number; readonly first?: string };
   /** Lines in the file. */
   readonly lines: number;
+  /**
+   * Records dated after `notAfter` (the host's clock set back since they were written), left out:
+   * a point kept would stand before the points to come, an `alive` or `stop` would hide the gap.
+   */
+  readonly future: { readonly count: number; readonly latest?: number };
 }
 
 export type HistoryRead =
@@ -70,30 +84,52 @@ export type HistoryRead =
   | { readonly kind: "read"; readonly history: ReadHistory }
   /** Not read, and not to be written: a newer format, or a file that cannot be read (a directory). */
   | { readonly kind: "refused"; readonly why: string }
-  /** Not a history at all (its header is not one): moved aside to `movedTo` by the caller. */
-  | { readonly kind: "foreign"; readonly why: string };
+  /** Not a history at all (its header is not one): moved aside by the caller. */
+  | { readonly kind: "foreign"; readonly why: string }
+  /** Another fleet's (another topic prefix): moved aside by the caller, not shown as this one's. */
+  | { readonly kind: "other-fleet"; readonly why: string };
 
-/** A point as a line. */
-export function pointLine(p: SeriesPoint, replaces = false): string {
-  return `${JSON.stringify(replaces ? { r: 1, ...p } : p)}\n`;
+/** A point as a line, its times moved by `offset` onto dates. */
+export function pointLine(p: SeriesPoint, replaces = false, offset = 0): string {
+  const dated = shifted(p, offset);
+  return `${JSON.stringify(replaces ? { r: 1, ...dated } : dated)}\n`;
+}
+
+function shifted(p: SeriesPoint, by: number): SeriesPoint {
+  if (by === 0) return p;
+  return p.stoppedUntil !== undefined
+    ? { ...p, t: p.t + by, stoppedUntil: p.stoppedUntil + by }
+    : { ...p, t: p.t + by };
 }
 
 /** A minute of the long tier as a line. */
-export function minuteLine(m: MinutePoint): string {
+export function minuteLine(m: MinutePoint, offset = 0): string {
   const { t, ...rest } = m;
-  return `${JSON.stringify({ m: t, ...rest })}\n`;
+  return `${JSON.stringify({ m: t + offset, ...rest })}\n`;
 }
 
 export const aliveLine = (t: number): string => `${JSON.stringify({ alive: t })}\n`;
 export const stopLine = (t: number): string => `${JSON.stringify({ stop: t })}\n`;
-const headerLine = (): string =>
-  `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence" })}\n`;
+const headerLine = (fleet: string | undefined): string =>
+  `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence", ...(fleet !== undefined ? { fleet } : {}) })}\n`;
 
-/** Reads `file` into a series of `capacity` points and the last `minutes` minutes. */
+/**
+ * What a read leaves out: records dated after `notAfter`, a file of another fleet than `fleet`, all but
+ * the last `minutesKept` minutes; its dates are taken back onto the scheduler's time by `offset` (the
+ * date minus the time), before all.
+ */
+export interface ReadLimits {
+  readonly notAfter?: number;
+  readonly fleet?: string;
+  readonly offset?: number;
+  readonly minutesKept?: number;
+}
+
+/** Reads `file` into a series of `capacity` points and the last minutes, within `limits`. */
 export async function readHistory(
   file: string,
   capacity: number,
-  minutes = MINUTES_KEPT,
+  limits: ReadLimits = {},
 ): Promise<HistoryRead> {
   let text: string;
   try {
@@ -102,10 +138,13 @@ export async function readHistory(
     if (isErrno(e, "ENOENT")) return { kind: "none" };
     return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
   }
-  return parseHistory(text, capacity, minutes);
+  return parseHistory(text, capacity, limits);
 }
 
-export function parseHistory(text: string, capacity: number, minutesKept = MINUTES_KEPT): HistoryRead {
+export function parseHistory(text: string, capacity: number, limits: ReadLimits = {}): HistoryRead {
+  const notAfter = limits.notAfter ?? Number.POSITIVE_INFINITY;
+  const offset = limits.offset ?? 0;
+  const minutesKept = limits.minutesKept ?? MINUTES_KEPT;
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) return { kind: "none" };
@@ -117,12 +156,20 @@ export function parseHistory(text: string, capacity: number, minutesKept = MINUT
       kind: "refused",
       why: `it is in format ${header.data.format}, written by a newer twinfleet; this one reads format ${HISTORY_FORMAT}`,
     };
+  const { fleet } = header.data;
+  if (fleet !== undefined && limits.fleet !== undefined && fleet !== limits.fleet)
+    return {
+      kind: "other-fleet",
+      why: `it is the history of the fleet under prefix ${fleet}, and this service watches prefix ${limits.fleet}`,
+    };
   const series = new BoundedSeries(capacity);
   const minutes: MinutePoint[] = [];
   let lastAlive: number | undefined;
   let stopped = false;
   let bad = 0;
   let first: string | undefined;
+  let future = 0;
+  let latest: number | undefined;
   for (let i = 1; i < lines.length; i++) {
     const parsed = lineSchema.safeParse(parseOrUndefined(lines[i] ?? ""));
     if (!parsed.success) {
@@ -131,24 +178,29 @@ export function parseHistory(text: string, capacity: number, minutesKept = MINUT
       continue;
     }
     const rec = parsed.data;
-    if ("m" in rec) {
-      const { m, ...rest } = rec;
-      // Minutes come in order; one not after the last (a clock set back) takes its place.
-      while (minutes.length > 0 && (minutes.at(-1)?.t ?? 0) >= m) minutes.pop();
-      minutes.push(withoutUndefined({ t: m, ...rest }) as MinutePoint);
-      if (minutes.length > minutesKept) minutes.shift();
-      // Written as it closed: the service ran to its end.
-      lastAlive = Math.max(lastAlive ?? m + MINUTE_MS, m + MINUTE_MS);
+    const at = ("m" in rec ? rec.m : "alive" in rec ? rec.alive : "stop" in rec ? rec.stop : rec.t) - offset;
+    if (at > notAfter) {
+      future++;
+      latest = Math.max(latest ?? at, at);
       continue;
     }
-    if ("alive" in rec) lastAlive = Math.max(lastAlive ?? rec.alive, rec.alive);
-    else if ("stop" in rec) lastAlive = Math.max(lastAlive ?? rec.stop, rec.stop);
+    if ("m" in rec) {
+      const { m: _, ...rest } = rec;
+      // Minutes come in order; one not after the last (a clock set back) takes its place.
+      while (minutes.length > 0 && (minutes.at(-1)?.t ?? 0) >= at) minutes.pop();
+      minutes.push(withoutUndefined({ t: at, ...rest }) as MinutePoint);
+      if (minutes.length > minutesKept) minutes.shift();
+      // Written as it closed: the service ran to its end.
+      lastAlive = Math.max(lastAlive ?? at + MINUTE_MS, at + MINUTE_MS);
+      continue;
+    }
+    if ("alive" in rec || "stop" in rec) lastAlive = Math.max(lastAlive ?? at, at);
     else {
       const { r, ...p } = rec;
-      const point = withoutUndefined(p);
+      const point = shifted(withoutUndefined(p), -offset);
       if (r === 1) series.replaceLast(point);
       else series.push(point);
-      lastAlive = Math.max(lastAlive ?? p.t, p.t);
+      lastAlive = Math.max(lastAlive ?? at, at);
     }
     stopped = "stop" in rec;
   }
@@ -161,16 +213,20 @@ export function parseHistory(text: string, capacity: number, minutesKept = MINUT
       stopped,
       bad: first === undefined ? { count: 0 } : { count: bad, first },
       lines: lines.length,
+      future: latest === undefined ? { count: 0 } : { count: future, latest },
     },
   };
 }
 
-/** Replaces `file` with a header, `minutes`, `points` (and an `alive` at `aliveAt`), whole or not at all. */
+/**
+ * Replaces `file` with a header (naming `fleet`, the topic prefix), `minutes` and `points` (and an
+ * `alive` at `aliveAt`), their times moved by `offset` onto dates, whole or not at all.
+ */
 export async function rewriteHistory(
   file: string,
   points: readonly SeriesPoint[],
   aliveAt: number,
-  minutes: readonly MinutePoint[] = [],
+  kept: { readonly minutes?: readonly MinutePoint[]; readonly fleet?: string; readonly offset?: number } = {},
 ): Promise<void> {
   // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
   // which the next rewrite replaces.
@@ -178,8 +234,11 @@ export async function rewriteHistory(
   const fh = await open(tmp, "w");
   try {
     try {
-      const text = minutes.map(minuteLine).join("") + points.map((p) => pointLine(p)).join("");
-      await fh.writeFile(headerLine() + text + aliveLine(aliveAt));
+      const { minutes = [], fleet, offset = 0 } = kept;
+      const text =
+        minutes.map((m) => minuteLine(m, offset)).join("") +
+        points.map((p) => pointLine(p, false, offset)).join("");
+      await fh.writeFile(headerLine(fleet) + text + aliveLine(aliveAt + offset));
       await fh.sync();
     } finally {
       await fh.close();
@@ -197,9 +256,13 @@ export async function rewriteHistory(
   }
 }
 
-/** Appends `text` to `file`, through to the disk. */
+/**
+ * Appends `text` to `file`, through to the disk. A file that is gone (removed or moved while the
+ * service ran) is not created again here (ENOENT): lines without the header would make the next
+ * start take the file for no history at all; the caller writes it whole.
+ */
 export async function appendHistory(file: string, text: string): Promise<void> {
-  const fh = await open(file, "a");
+  const fh = await open(file, constants.O_WRONLY | constants.O_APPEND);
   try {
     await fh.appendFile(text);
     await fh.sync();
@@ -208,9 +271,9 @@ export async function appendHistory(file: string, text: string): Promise<void> {
   }
 }
 
-/** Moves a file that is no history aside (`….damaged`), so that a new one can be started. */
-export async function moveAside(file: string): Promise<string> {
-  const to = `${file}.damaged`;
+/** Moves a file aside (`….damaged`, `….other-fleet`), so that a new one can be started. */
+export async function moveAside(file: string, suffix = "damaged"): Promise<string> {
+  const to = `${file}.${suffix}`;
   await rename(file, to);
   return to;
 }

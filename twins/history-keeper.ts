@@ -7,10 +7,13 @@
  * `HISTORY_FLUSH_MS` (an `alive` line when nothing was written for `HISTORY_ALIVE_MS`): a kill -9
  * loses at most the points of the last 5 s, and the gap it leaves starts at most a minute early.
  * The file is rewritten whole at the start, when it holds twice the series in lines, and after a
- * failed write (which may have left a torn line). The long tier's minutes (twins/minute-tier.ts) are
- * kept alike, appended as each closes; those the file lacks at a start (the last seconds before a
- * kill, the time down, all of them after a format 1 file) are rebuilt from the fine points. Damage and failures are said and never stop the
- * service; without a data directory nothing of this runs.
+ * failed write (which may have left a torn line), and when the file is gone (removed while it ran:
+ * appending would start a file without its header). Records dated after the start (the host's clock
+ * set back) are left out, said, and the gap starts at the last record before it. The long tier's
+ * minutes (twins/minute-tier.ts) are kept alike, appended as each closes; those the file lacks at a
+ * start (the last seconds before a kill, the time down, all of them after a format 1 file) are rebuilt
+ * from the fine points. Damage and failures are said and never stop the service; without a data
+ * directory nothing of this runs.
  */
 import type { Logger } from "pino";
 import { FailureLog } from "../node/failure-log.js";
@@ -26,6 +29,7 @@ import {
   stopLine,
 } from "./history-file.js";
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint, minuteOf, minutesFrom } from "./minute-tier.js";
+import { isErrno } from "./store-lock.js";
 import type { SeriesPoint } from "./types.js";
 
 /** How often the points added since the last write are appended. */
@@ -41,59 +45,89 @@ export interface KeptHistory {
   readonly minutes: readonly MinutePoint[];
   /** False for a file that is left as it is (a newer format, unreadable): memory only. */
   readonly writable: boolean;
+  /** The topic prefix of the fleet, named in the file's header. */
+  readonly fleet?: string;
 }
 
-const date = (t: number) => new Date(t).toISOString();
+/**
+ * The date minus the scheduler's time, to the ms: two readings of a real clock a few µs apart would
+ * otherwise move each date written and read back by as much.
+ */
+export const dateOffset = (s: Scheduler): number => Math.round(s.wallNow() - s.now());
 
-/** Reads the history kept in `file`, saying on `logger` what it found and what it leaves out. */
+/**
+ * Reads the history kept in `file` for the fleet under prefix `fleet`, saying on `logger` what it
+ * found and what it leaves out.
+ */
 export async function restoreHistory(
   file: string,
   capacity: number,
   scheduler: Scheduler,
   logger: Logger,
+  fleet?: string,
   minutesKept = MINUTES_KEPT,
 ): Promise<KeptHistory> {
-  const read = await readHistory(file, capacity, minutesKept);
-  const none = { file, points: [], minutes: [] };
-  if (read.kind === "none") return { ...none, writable: true };
+  const now = scheduler.now();
+  // The file holds dates; this scheduler's time may have another origin (a fleet run's start).
+  const offset = dateOffset(scheduler);
+  const date = (t: number) => new Date(t + offset).toISOString();
+  const kept = (points: SeriesPoint[], writable: boolean, minutes: MinutePoint[] = []): KeptHistory => ({
+    file,
+    points,
+    minutes,
+    writable,
+    ...(fleet !== undefined ? { fleet } : {}),
+  });
+  const read = await readHistory(file, capacity, {
+    notAfter: now,
+    offset,
+    minutesKept,
+    ...(fleet !== undefined ? { fleet } : {}),
+  });
+  if (read.kind === "none") return kept([], true);
   if (read.kind === "refused") {
     logger.warn(
       `twins: the convergence history ${file} is not read (${read.why}): it is left as it is, and this service keeps its history in memory only`,
     );
-    return { ...none, writable: false };
+    return kept([], false);
   }
-  if (read.kind === "foreign") {
+  if (read.kind === "foreign" || read.kind === "other-fleet") {
     try {
-      const to = await moveAside(file);
+      const to = await moveAside(file, read.kind === "foreign" ? "damaged" : "other-fleet");
       logger.warn(
         `twins: the convergence history ${file} is not read (${read.why}): moved to ${to}, a new one is started`,
       );
-      return { ...none, writable: true };
+      return kept([], true);
     } catch (e) {
       logger.warn(
         `twins: the convergence history ${file} is not read (${read.why}) and cannot be moved aside (${(e as Error).message}): this service keeps its history in memory only`,
       );
-      return { ...none, writable: false };
+      return kept([], false);
     }
   }
   const { history } = read;
-  const now = scheduler.now();
   if (history.bad.count > 0)
     logger.warn(
       `twins: the convergence history ${file} has ${history.bad.count} damaged line(s), left out (${history.bad.first}); the rest is read and the file written again without them`,
     );
-  // A point dated after now (the host's clock set back since) would stand before the points to come.
-  const points = history.points.filter((p) => p.t <= now);
-  const kept = history.minutes.filter((m) => m.t < minuteOf(now));
+  if (history.future.latest !== undefined)
+    logger.warn(
+      `twins: the convergence history ${file} has ${history.future.count} record(s) dated after this start (up to ${date(history.future.latest)}, now ${date(now)}: the host's clock was set back since they were written), left out; the gap is marked from the last record before now`,
+    );
+  const points = [...history.points];
+  // The minute the start falls in is open again: the live tier goes on with it.
+  const keptMinutes = history.minutes.filter((m) => m.t < minuteOf(now));
   const last = points.at(-1);
-  if (last === undefined) return { file, points, minutes: kept, writable: true };
+  if (last === undefined) return kept(points, true, keptMinutes);
   const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
   const { stoppedUntil: _, ...held } = last;
   const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
   if (from === last.t) points[points.length - 1] = marker;
   else points.push(marker);
   if (points.length > capacity) points.shift();
-  const minutes = [...kept, ...minutesLacking(kept, points, now, minutesKept)].slice(-minutesKept);
+  const minutes = [...keptMinutes, ...minutesLacking(keptMinutes, points, now, minutesKept)].slice(
+    -minutesKept,
+  );
   const how = history.stopped
     ? "it stopped cleanly then"
     : `it stopped without a goodbye (kill -9, a crash, a power cut) up to ${HISTORY_ALIVE_MS / 1000} s after that, its last record`;
@@ -101,7 +135,7 @@ export async function restoreHistory(
     { points: points.length, from, to: now },
     `twins: the convergence history is restored from ${file}: ${points.length} points since ${date(points[0]?.t ?? from)}; the service was not running from ${date(from)} (${how}) to ${date(now)}, marked so in the history`,
   );
-  return { file, points, minutes, writable: true };
+  return kept(points, true, minutes);
 }
 
 /** The minutes the file lacks, after its last one (or from the first fine point) up to now's, rebuilt from `points`. */
@@ -134,7 +168,7 @@ export class HistoryKeeper {
     private readonly kept: KeptHistory,
     private readonly capacity: number,
     private readonly scheduler: Scheduler,
-    logger: Logger,
+    private readonly logger: Logger,
     private readonly series: () => readonly SeriesPoint[],
     private readonly minutes: () => readonly MinutePoint[] = () => [],
     private readonly minutesKept: number = MINUTES_KEPT,
@@ -156,13 +190,13 @@ export class HistoryKeeper {
 
   /** The feed added `p` (in the last point's place when `replaces`). */
   added(p: SeriesPoint, replaces: boolean): void {
-    this.pending += pointLine(p, replaces);
+    this.pending += pointLine(p, replaces, this.offset());
     this.pendingLines++;
   }
 
   /** The long tier closed the minute `m`. */
   addedMinute(m: MinutePoint): void {
-    this.pending += minuteLine(m);
+    this.pending += minuteLine(m, this.offset());
     this.pendingLines++;
   }
 
@@ -180,10 +214,35 @@ export class HistoryKeeper {
   async close(): Promise<void> {
     this.stop();
     await this.writing;
-    this.pending += stopLine(this.scheduler.now());
+    this.pending += stopLine(this.scheduler.wallNow());
     this.pendingLines++;
     this.write(true);
     await this.writing;
+  }
+
+  /** Appends `text`; false when the file is not there to append to. */
+  private async appended(text: string): Promise<boolean> {
+    try {
+      await appendHistory(this.kept.file, text);
+      return true;
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return false;
+      throw e;
+    }
+  }
+
+  /** What a whole rewrite carries besides the points: the minutes, the fleet, the dates' offset. */
+  private written(minutes: readonly MinutePoint[]) {
+    return {
+      minutes,
+      offset: this.offset(),
+      ...(this.kept.fleet !== undefined ? { fleet: this.kept.fleet } : {}),
+    };
+  }
+
+  /** The date minus the time: the file holds dates (twins/history-file.ts). */
+  private offset(): number {
+    return dateOffset(this.scheduler);
   }
 
   private flush(): void {
@@ -196,7 +255,7 @@ export class HistoryKeeper {
     const most = 2 * (this.capacity + this.minutesKept) + 2;
     const whole = this.rewrite || this.fileLines + this.pendingLines > most;
     if (!whole && this.pendingLines === 0 && now < this.lastWrite + HISTORY_ALIVE_MS) return;
-    const text = this.pendingLines > 0 ? this.pending : aliveLine(now);
+    const text = this.pendingLines > 0 ? this.pending : aliveLine(now + this.offset());
     const lines = Math.max(1, this.pendingLines);
     const points = whole ? this.series() : [];
     const minutes = whole ? [...this.minutes()] : [];
@@ -207,13 +266,19 @@ export class HistoryKeeper {
     this.writing = (async () => {
       try {
         if (whole) {
-          await rewriteHistory(this.kept.file, points, now, minutes);
+          await rewriteHistory(this.kept.file, points, now, this.written(minutes));
           this.fileLines = minutes.length + points.length + 2;
-          if (closing) await appendHistory(this.kept.file, stopLine(now));
-        } else {
-          await appendHistory(this.kept.file, text);
-          this.fileLines += lines;
-        }
+          if (closing) await appendHistory(this.kept.file, stopLine(now + this.offset()));
+        } else if (!(await this.appended(text))) {
+          // Removed or moved while the service ran: written again whole, with its header.
+          const held = this.series();
+          const heldMinutes = [...this.minutes()];
+          await rewriteHistory(this.kept.file, held, now, this.written(heldMinutes));
+          this.fileLines = heldMinutes.length + held.length + 2;
+          this.logger.warn(
+            `twins: the convergence history ${this.kept.file} was gone (removed or moved while the service ran): written again from the ${held.length} points and ${heldMinutes.length} minutes held in memory`,
+          );
+        } else this.fileLines += lines;
         this.rewrite = false;
         this.failures.succeeded();
       } catch (err) {

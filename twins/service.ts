@@ -28,9 +28,9 @@ export async function startTwins(options: TwinsOptions, created?: (twins: Twins)
     throw e;
   }
   const file = opts.store.historyFile;
-  const { historyCapacity, scheduler, logger } = opts;
+  const { historyCapacity, scheduler, logger, prefix } = opts;
   const kept =
-    file !== undefined ? await restoreHistory(file, historyCapacity, scheduler, logger) : undefined;
+    file !== undefined ? await restoreHistory(file, historyCapacity, scheduler, logger, prefix) : undefined;
   const service = new TwinsService(kept !== undefined ? { ...opts, history: kept } : opts);
   restoreDated(service.registry, restored, opts.scheduler, opts.logger);
   created?.(service);

@@ -4,7 +4,7 @@
  * answer. Points are appended every 5 s, so a kill loses the last 5 s at most; the time the service
  * was not running is a marked gap; a damaged file is said and never stops the start.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -42,11 +42,18 @@ const reportOf = (inSync: number): ConvergenceReport => ({
 });
 
 /** A service's feed on `dir`'s history, started at `at` on a fake clock: the restored history, and a way to add points. */
-async function start(dir: string, at: number, capacity = 16, minutesKept = MINUTES_KEPT) {
-  const scheduler = new FakeScheduler(at);
+async function start(
+  dir: string,
+  at: number,
+  capacity = 16,
+  fleet?: string,
+  epochMs = 0,
+  minutesKept = MINUTES_KEPT,
+) {
+  const scheduler = new FakeScheduler(at, epochMs);
   const { logger, lines } = logged();
   const file = join(dir, HISTORY_FILE);
-  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger, minutesKept);
+  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger, fleet, minutesKept);
   let now = reportOf(4);
   const feed = new ConvergenceFeed({
     scheduler,
@@ -122,12 +129,12 @@ describe("the convergence history in the data directory", () => {
 
   it("stays bounded: appended lines are compacted into the series", async () => {
     const dir = mkdir();
-    const a = await start(dir, 0, 4, 2);
+    const a = await start(dir, 0, 4, undefined, 0, 2);
     for (let i = 0; i < 40; i++) await a.step(i % 2 === 0 ? 4 : 1, HISTORY_FLUSH_MS);
     const lines = readFileSync(a.file, "utf8").trim().split("\n");
     expect(lines.length).toBeLessThanOrEqual(2 * (4 + 2) + 3);
     a.feed.stop();
-    const b = await start(dir, 1_000_000, 4, 2);
+    const b = await start(dir, 1_000_000, 4, undefined, 0, 2);
     expect(b.feed.history()).toHaveLength(4);
     // the last point, added at 195 s, was written whole with an `alive` at 200 s: the marker follows it
     expect(b.feed.history().at(-2)?.t).toBe(39 * HISTORY_FLUSH_MS);
@@ -170,5 +177,104 @@ describe("the convergence history in the data directory", () => {
     await a.feed.close();
     expect(a.feed.history()).toHaveLength(1);
     expect(readFileSync(file, "utf8")).toBe(newer);
+  });
+
+  it("writes a file removed while the service runs again whole, so the next start reads it", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0);
+    await a.step(4, HISTORY_FLUSH_MS);
+    unlinkSync(a.file); // rm T/convergence-history.jsonl, the service running
+    await a.step(2, HISTORY_FLUSH_MS);
+    expect(readFileSync(a.file, "utf8").split("\n")[0]).toContain('"history":"twinfleet convergence"');
+    expect(a.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining(
+        "was gone (removed or moved while the service ran): written again from the 2 points",
+      ),
+    ]);
+    await a.step(3, HISTORY_FLUSH_MS);
+    await a.feed.close();
+    const b = await start(dir, 60_000);
+    expect(b.lines.filter((l) => l.level === 40)).toEqual([]);
+    expect(b.feed.history().map((p) => [p.t, p.inSync, p.stoppedUntil])).toEqual([
+      [0, 4, undefined],
+      [5_000, 2, undefined],
+      [10_000, 3, undefined],
+      [15_000, 3, 60_000],
+    ]);
+  });
+
+  it("leaves out records dated after the start (a clock set back), said, the gap from the last before it", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 100_000);
+    await a.step(4, 1000);
+    await a.step(2, HISTORY_FLUSH_MS);
+    await a.feed.close(); // stopped cleanly at 106 s
+    const file = join(dir, HISTORY_FILE);
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    // the last point dated an hour ahead, as written by a host whose clock was set back since
+    const last = lines.length - 2;
+    lines[last] = (lines[last] ?? "").replace('"t":101000', '"t":3701000');
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    const b = await start(dir, 130_000);
+    // not a zero-width gap at the start with the last share drawn on through the 24 s it was down
+    expect(b.feed.history().map((p) => [p.t, p.inSync, p.stoppedUntil])).toEqual([
+      [100_000, 4, undefined],
+      [106_000, 4, 130_000],
+    ]);
+    expect(b.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining("1 record(s) dated after this start (up to 1970-01-01T01:01:41.000Z"),
+    ]);
+    expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain(
+      "not running from 1970-01-01T00:01:46.000Z",
+    );
+  });
+
+  it("moves another fleet's history aside, not shown as this fleet's", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0, 16, "tf");
+    await a.step(4, HISTORY_FLUSH_MS);
+    await a.feed.close();
+    const file = join(dir, HISTORY_FILE);
+    const tf = readFileSync(file, "utf8");
+    expect(tf.split("\n")[0]).toContain('"fleet":"tf"');
+    // the same directory given to a service on prefix lab
+    const b = await start(dir, 60_000, 16, "lab");
+    expect(b.feed.history()).toEqual([]);
+    expect(b.lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      expect.stringContaining(
+        "is not read (it is the history of the fleet under prefix tf, and this service watches prefix lab): moved to",
+      ),
+    ]);
+    expect(readFileSync(`${file}.other-fleet`, "utf8")).toBe(tf);
+    await b.feed.close();
+    // a file from before the header named its fleet is taken as this fleet's
+    writeFileSync(file, tf.replace(',"fleet":"tf"', ""));
+    const c = await start(dir, 90_000, 16, "lab");
+    expect(c.feed.history().map((p) => [p.t, p.stoppedUntil])).toEqual([
+      [0, undefined],
+      [5_000, 90_000],
+    ]);
+  });
+
+  it("keeps dates in the file, so a run whose clock starts at 0 reads the run before it", async () => {
+    // sim --twins-data: the run's twins service counts ms from the run's start
+    const dir = mkdir();
+    const a = await start(dir, 0, 16, "tf", 1_796_600_000_000);
+    await a.step(4, 1000);
+    await a.step(2, HISTORY_FLUSH_MS);
+    await a.feed.close(); // at 6 s into the run
+    const lines = readFileSync(join(dir, HISTORY_FILE), "utf8").trim().split("\n");
+    expect(lines.at(-1)).toBe('{"stop":1796600006000}');
+    // the next run on the same directory, started 60 s after the first
+    const b = await start(dir, 0, 16, "tf", 1_796_600_060_000);
+    expect(b.feed.history().map((p) => [p.t, p.inSync, p.stoppedUntil])).toEqual([
+      [-60_000, 4, undefined],
+      [-59_000, 2, undefined],
+      [-54_000, 2, 0],
+    ]);
+    expect(b.lines.filter((l) => l.level === 40)).toEqual([]);
+    expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain(
+      "not running from 2026-12-06T23:33:26.000Z (it stopped cleanly then) to 2026-12-06T23:34:20.000Z",
+    );
   });
 });
