@@ -15,6 +15,7 @@ import { settleLine } from "../fleet/settle.js";
 import { every, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { SimNodeDetail } from "../sim/messages.js";
+import type { MinutePoint } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
 import {
   type Capabilities,
@@ -148,6 +149,9 @@ export class SimSource implements ConsoleSource {
   convergence(): ConvergenceSnapshot {
     return this.twins.convergence();
   }
+
+  /** The run's twins service's long tier, a minute at a time (twins/minute-tier.ts). */
+  readonly minutes = (): readonly MinutePoint[] => this.twins.minutes();
 
   latency(): LatencySnapshot {
     const t = this.run.collector.checker;

@@ -313,6 +313,12 @@ describe("events and metrics", { timeout: WAITING_TEST_MS }, () => {
     expect(m.get('twinfleet_broker_messages_total{direction="out"}')).toBeGreaterThan(0);
   });
 
+  it("serves the run's twins service's long convergence history (a 404 said it had none)", async () => {
+    const r = await call(server, "GET", "/api/convergence/minutes");
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.text)).toMatchObject({ minuteMs: 60_000, kept: 2880, minutes: expect.any(Array) });
+  });
+
   it("answers /healthz and serves the OpenAPI document", async () => {
     expect((await call(server, "GET", "/healthz")).json).toEqual({ ok: true });
     const doc = await call(server, "GET", "/api/openapi.json");
