@@ -11,6 +11,7 @@
  */
 import type { Logger } from "pino";
 import type { Scheduler } from "../node/scheduler.js";
+import type { SavedState } from "./desire-saver.js";
 import type { TwinRegistry } from "./registry.js";
 import type { StoredState } from "./store.js";
 
@@ -19,9 +20,15 @@ export function dateOffset(sched: Scheduler): number {
   return sched.wallNow() - sched.now();
 }
 
-/** The registry's state to store, its dates by the host's clock at the time of each save. */
-export function datedSnapshot(registry: TwinRegistry, sched: Scheduler): () => StoredState {
-  return () => registry.snapshot(dateOffset(sched));
+/** The registry's state to store, whole or some twins', its dates by the host's clock at the time of each save. */
+export function datedState(registry: TwinRegistry, sched: Scheduler): SavedState {
+  return {
+    whole: () => registry.snapshot(dateOffset(sched)),
+    records: (nodes) => {
+      const offset = dateOffset(sched);
+      return new Map([...nodes].map((id) => [id, registry.storedOf(id, offset)]));
+    },
+  };
 }
 
 /** Restores `state` into `registry`, its dates onto `sched`'s `now()`; says what it left out. */
