@@ -5,8 +5,9 @@
  * and a restore brings it back onto `now()`, so a restart after a step neither shows the nodes heard
  * decades ago nor takes a date still to come for a node's answer to the query (unanswered.ts).
  *
- * The dates are stored when a node goes offline (its last one is final then) and as the service
- * stops, besides every save of a desire: only those were stored before, and a node heard for hours
+ * The dates are stored when a node goes offline (its last one is final then), as the service
+ * stops, with every rewrite of the snapshot and with each record a change writes to the journal
+ * (store-journal.ts): only those of a desire's change were stored before, and a node heard for hours
  * since its pairing last changed was shown, after a restart, last heard at that change.
  */
 import type { Logger } from "pino";
