@@ -1,14 +1,14 @@
 // The journal beside twins.json: a change costs its node's line, not a rewrite of every twin; a
 // restart replays it over the snapshot; a line cut short by a kill -9 mid-append is left out with one
 // WARN; a journal of a newer format is refused; a clean stop folds it into a file every build reads.
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { NodeId } from "../../protocol/index.js";
-import { DesireSaver, type SavedState } from "../desire-saver.js";
+import { DesireSaver, SAVE_RETRY_MS, type SavedState } from "../desire-saver.js";
 import { type DesiredRecord, jsonFileStore, LOCK_FILE, STORE_FILE, type StoredState } from "../store.js";
 import { JOURNAL_FILE, JOURNAL_MIN_BYTES } from "../store-journal.js";
 
@@ -195,4 +195,42 @@ describe("a change answered once its append is written", () => {
     })();
     expect(state.nodes["n-00009"]).toEqual({ sources: [], configVersion: 5 });
   }, 20_000);
+});
+
+describe("an append that fails", () => {
+  it("is said once, retried whole, and `saved again` once written, the change stored", async () => {
+    const dir = await tempDir();
+    const sched = new FakeScheduler(0);
+    const nodes = fleet(16);
+    const store = await jsonFileStore(dir);
+    await store.load();
+    const log: string[] = [];
+    const saver = new DesireSaver(
+      store,
+      stateOf(nodes),
+      pino({ level: "info" }, { write: (s: string) => log.push(s) }),
+      {
+        scheduler: sched,
+        gapMs: () => 0,
+      },
+    );
+    saver.save("n-00000");
+    expect(await saver.written()).toBeUndefined();
+    // The journal made unwritable: a directory in its place (running as root, modes do not stop a write).
+    await rm(join(dir, JOURNAL_FILE));
+    await mkdir(join(dir, JOURNAL_FILE));
+    nodes["n-00002"] = { sources: [], configVersion: 9 };
+    saver.save("n-00002");
+    expect(await saver.written()).toMatch(/^it cannot be saved to .*twins\.json \(EISDIR/);
+    await rm(join(dir, JOURNAL_FILE), { recursive: true });
+    sched.advance(SAVE_RETRY_MS);
+    await saver.flush();
+    const msgs = lines(log).map((l) => l.msg);
+    expect(msgs.filter((m) => m.startsWith("twins: the desired state cannot be saved"))).toHaveLength(1);
+    expect(msgs.at(-1)).toBe(`twins: the desired state is saved again to ${join(dir, STORE_FILE)}`);
+    await store.close();
+    const again = await jsonFileStore(dir);
+    expect((await again.load()).nodes["n-00002"]).toEqual({ sources: [], configVersion: 9 });
+    await again.close();
+  });
 });
