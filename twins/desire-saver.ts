@@ -10,12 +10,23 @@
  * written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
  * that clock steps (NTP setting a board that booted in 1970), the state is saved again within
  * `STEP_CHECK_MS`, so a restart does not read dates from the clock before the step.
+ *
+ * A store with a journal (`append`: twins/store-journal.ts) is given only the records of the nodes
+ * named since the last write, each save one append: the spacing is for whole saves alone (the
+ * first, after a step of the clock, after a failure, and the last as the service stops, which
+ * folds the journal in).
  */
 import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog, isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { CLOCK_STEP_MS } from "../node/scheduler.js";
 import { every, hostTurn, type Scheduler, type Timer } from "./clock.js";
-import type { StoredState, TwinsStore } from "./store.js";
+import type { DesiredRecord, StoredState, TwinsStore } from "./store.js";
+
+/** What a saver writes: the whole state, or the records of some nodes (undefined: out of the store). */
+export interface SavedState {
+  whole(): StoredState;
+  records(nodes: ReadonlySet<string>): Map<string, DesiredRecord | undefined>;
+}
 
 export interface SaveSpacing {
   readonly scheduler: Scheduler;
@@ -40,6 +51,12 @@ export class DesireSaver {
   /** The chain of saves; each resolves to why it failed (or nothing was written: killed), undefined once written. */
   private saving: Promise<string | undefined> = Promise.resolve(undefined);
   private queued = false;
+  /** The nodes changed since the last write began; `all`: the next write is whole. */
+  private dirty = new Set<string>();
+  private all = false;
+  /** A journaled store written since the last save of a stop: the last save folds its journal in. */
+  private unfolded = false;
+  private closing = false;
   private killed = false;
   private lastStart = Number.NEGATIVE_INFINITY;
   /** Failed saves, logged; while `failing`, the store is behind the service. */
@@ -49,13 +66,20 @@ export class DesireSaver {
   /** `wallNow() - now()` at the last save's start: a step of the host's clock moves it. */
   private savedOffset: number | undefined;
   private readonly stepWatch: Timer | undefined;
+  private readonly state: SavedState;
+  private readonly wholeOnly: boolean;
 
   constructor(
     private readonly store: TwinsStore,
-    private readonly snapshot: () => StoredState,
+    state: (() => StoredState) | SavedState,
     private readonly logger: Logger,
     private readonly spacing?: SaveSpacing,
   ) {
+    this.state =
+      typeof state === "function"
+        ? { whole: state, records: () => new Map() } // no records: every save whole
+        : state;
+    this.wholeOnly = typeof state === "function" || this.store.append === undefined;
     const to = toWhere(store);
     this.failures = new FailureLog(
       logger,
@@ -78,29 +102,51 @@ export class DesireSaver {
       });
   }
 
-  /** The desire changed: write it after any save under way. */
-  save(): void {
-    if (this.queued || this.killed) return;
+  /**
+   * The desire of `node` changed (none named: the whole state is to be written): write it after any
+   * save under way.
+   */
+  save(node?: string): void {
+    if (this.killed) return;
+    if (node === undefined || this.wholeOnly) this.all = true;
+    else this.dirty.add(node);
+    if (this.queued) return;
     this.queued = true;
-    this.saving = this.saving.then(async () => {
-      await hostTurn();
-      const sp = this.spacing;
-      const gap = sp?.gapMs() ?? 0;
-      if (sp && gap > 0 && sp.scheduler.now() < this.lastStart + gap)
-        await new Promise<void>((resolve) => sp.scheduler.at(this.lastStart + gap, resolve));
-      if (sp) this.lastStart = sp.scheduler.now();
-      this.queued = false;
-      if (this.killed) return `nothing more is written${toWhere(this.store)}: the service is stopping`;
-      if (sp) this.savedOffset = sp.scheduler.wallNow() - sp.scheduler.now();
-      try {
-        await this.store.save(this.snapshot());
-        this.failures.succeeded();
-        return undefined;
-      } catch (err) {
-        this.failed(err);
-        return `it cannot be saved${toWhere(this.store)} (${reasonOf(err)})`;
-      }
-    });
+    this.saving = this.saving.then(() => this.write());
+  }
+
+  /** `node` changed in what is stored (its identity) but needs no write of its own: in the next one. */
+  note(node: string): void {
+    if (!this.killed) this.dirty.add(node);
+  }
+
+  private async write(): Promise<string | undefined> {
+    await hostTurn();
+    const sp = this.spacing;
+    const whole = this.all || this.closing || this.wholeOnly;
+    const gap = whole ? (sp?.gapMs() ?? 0) : 0;
+    if (sp && gap > 0 && sp.scheduler.now() < this.lastStart + gap)
+      await new Promise<void>((resolve) => sp.scheduler.at(this.lastStart + gap, resolve));
+    if (sp && whole) this.lastStart = sp.scheduler.now();
+    this.queued = false;
+    if (this.killed) return `nothing more is written${toWhere(this.store)}: the service is stopping`;
+    if (sp) this.savedOffset = sp.scheduler.wallNow() - sp.scheduler.now();
+    const nodes = this.dirty;
+    const all = this.all || this.closing || this.wholeOnly;
+    this.dirty = new Set();
+    this.all = false;
+    try {
+      // Written while running, a journaled store's file needs the last save to fold it (format 3).
+      this.unfolded = !this.wholeOnly && !this.closing;
+      if (all) await this.store.save(this.state.whole(), this.unfolded);
+      else await this.store.append?.(this.state.records(nodes), () => this.state.whole());
+      this.failures.succeeded();
+      return undefined;
+    } catch (err) {
+      this.all = true; // what failed is in the next write, whole
+      this.failed(err);
+      return `it cannot be saved${toWhere(this.store)} (${reasonOf(err)})`;
+    }
   }
 
   private failed(err: unknown): void {
@@ -146,7 +192,8 @@ export class DesireSaver {
    */
   async close(): Promise<void> {
     this.cancelRetry();
-    if (this.failures.failing) this.save();
+    this.closing = true;
+    if (this.failures.failing || this.unfolded) this.save();
     await this.flush();
     this.kill();
     if (this.failures.failing) {

@@ -82,6 +82,12 @@ export class TwinRegistry {
     return { nodes };
   }
 
+  /** The stored form of one twin (undefined: nothing of it to keep, or no such twin). */
+  storedOf(id: string, dateOffset = 0): DesiredRecord | undefined {
+    const t = this.twins.get(id as NodeId);
+    return t ? storedRecord(t, dateOffset) : undefined;
+  }
+
   /** The highest Lamport counter believed in any report: what a set command carries (set-counter.ts). */
   get maxCounter(): number {
     return this.setCounter.value;

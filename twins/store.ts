@@ -9,7 +9,7 @@
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  */
-import { open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -17,6 +17,16 @@ import { dataDirError, makeDir } from "../node/make-dir.js";
 import { processAlive } from "../node/process-alive.js";
 import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
 import { HISTORY_FILE } from "./history-file.js";
+import {
+  appendSynced,
+  JOURNAL_FILE,
+  JOURNAL_MIN_BYTES,
+  journalHeader,
+  journalLines,
+  readJournal,
+  replaceFile,
+  syncDir,
+} from "./store-journal.js";
 import {
   asDataDirError,
   copiedLockLine,
@@ -81,8 +91,18 @@ export interface TwinsStore {
   /** Records the presence the service holding the store keeps, for the service after it (`previous`). */
   holdAs?(clientId: string, since: number): Promise<void>;
   load(): Promise<StoredState>;
-  /** Replaces the stored state with `state`, which the caller no longer changes. Calls are serialised by the caller. */
-  save(state: StoredState): Promise<void>;
+  /**
+   * Replaces the stored state with `state`, which the caller no longer changes. Calls are serialised
+   * by the caller. `journaled`: appends follow (format 3, a fresh journal); without it, the state
+   * alone, a journal folded in and removed (as the service stops).
+   */
+  save(state: StoredState, journaled?: boolean): Promise<void>;
+  /**
+   * Stores the records of the nodes in `changes` (undefined: out of the store) over what is stored;
+   * `whole` is the state to write instead when the store rewrites itself (its first write, a journal
+   * grown past its bound, one that failed). Absent: every save is a `save` of the whole state.
+   */
+  append?(changes: ReadonlyMap<string, DesiredRecord | undefined>, whole: () => StoredState): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -126,14 +146,21 @@ const recordSchema = z.object({
  * drop without a word: a file is written in format 2 only while it holds some, so a rollback works
  * on any other, and stops, naming the format, on one that holds them.
  */
-const STORE_FORMAT = 2;
+const STORE_FORMAT = 3;
+/**
+ * Format 3 is format 2 with a journal beside it (`journal`: its generation, twins/store-journal.ts),
+ * holding the changes made since: written while a service runs, as a build that reads format 2
+ * would read the file and drop the journal without a word. A clean stop folds the journal in and
+ * writes format 1 or 2 again.
+ */
+const JOURNALED_FORMAT = 3;
 /** The format a state is written in: the oldest that holds all of it. */
 function formatFor(state: StoredState): 1 | 2 {
   for (const id in state.nodes) if (state.nodes[id]?.offlineWrites !== undefined) return 2;
   return 1;
 }
 const fileSchema = z.object({
-  format: z.union([z.literal(1), z.literal(STORE_FORMAT)]),
+  format: z.union([z.literal(1), z.literal(2), z.literal(JOURNALED_FORMAT)]),
   // What the protocol forbids (a node following itself, a source twice) would be sent to the node as
   // a desire: its real pairing undone, the impossible one retried for ever.
   nodes: z.record(z.string(), recordSchema).superRefine((nodes, ctx) => {
@@ -177,8 +204,14 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     await rm(lock, { force: true }).catch(() => {});
     throw asDataDirError(dir, e);
   }
+  const journalFile = join(dir, JOURNAL_FILE);
   let seq = 0;
-  return {
+  /** The newest generation seen or written: a new snapshot's is one more. */
+  let generation = 0;
+  let snapshotBytes = 0;
+  /** The journal's length this run; undefined until a whole save has made it (or after a failure). */
+  let journalBytes: number | undefined;
+  const store: TwinsStore = {
     where: file,
     historyFile: join(dir, HISTORY_FILE),
     ...(previous !== undefined ? { previous } : {}),
@@ -200,10 +233,14 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       try {
         text = await readFile(file, "utf8");
       } catch (e) {
-        if (isErrno(e, "ENOENT")) return { nodes: {} };
+        if (isErrno(e, "ENOENT")) {
+          await readJournal(journalFile, undefined, logger, CORRUPT_HINT); // says it is left out
+          return { nodes: {} };
+        }
         const why = isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message;
         throw new Error(`twins store ${file} cannot be read: ${why}; move it away to start without it`);
       }
+      snapshotBytes = Buffer.byteLength(text);
       const json = parseJson(text);
       if (!json.ok) throw new Error(`twins store ${file} ${json.why}; ${CORRUPT_HINT}`);
       const format = formatOf(json.value);
@@ -212,37 +249,72 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
           `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads formats up to ${STORE_FORMAT}: ` +
             "run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)",
         );
+      const value = json.value as { journal?: unknown; nodes?: unknown };
+      const gen = Number.isInteger(value.journal) ? (value.journal as number) : undefined;
+      generation = Math.max(generation, gen ?? 0);
+      const changes = await readJournal(journalFile, gen, logger, CORRUPT_HINT);
+      let where = file;
+      if (
+        changes !== undefined &&
+        changes.size > 0 &&
+        typeof value.nodes === "object" &&
+        value.nodes !== null
+      ) {
+        const nodes = value.nodes as Record<string, unknown>;
+        for (const [id, rec] of changes)
+          if (rec === undefined) delete nodes[id];
+          else nodes[id] = rec;
+        where = `${file} with its journal ${journalFile}`;
+      }
       const parsed = fileSchema.safeParse(json.value);
       if (!parsed.success) {
         throw new Error(
-          `twins store ${file} is not a valid twins file: ${z.prettifyError(parsed.error)}; ${CORRUPT_HINT}`,
+          `twins store ${where} is not a valid twins file: ${z.prettifyError(parsed.error)}; ${CORRUPT_HINT}`,
         );
       }
       const nodes: Record<string, DesiredRecord> = {};
       for (const [id, rec] of Object.entries(parsed.data.nodes)) {
-        if (!isNodeId(id)) throw new Error(`twins store ${file}: ${JSON.stringify(id)} is not a node id`);
+        if (!isNodeId(id)) throw new Error(`twins store ${where}: ${JSON.stringify(id)} is not a node id`);
         nodes[id] = rec;
       }
       return { nodes };
     },
-    async save(state) {
-      const tmp = `${file}.${process.pid}.${seq++}.tmp`;
-      const fh = await open(tmp, "w");
+    // Whole: the snapshot, then a journal of its own (each renamed into place and synced with the
+    // directory, in that order: a crash between leaves the old journal, of another generation,
+    // which the snapshot holds). The last, as the service stops: the snapshot alone, in format 1
+    // or 2, which every build reads, and no journal.
+    async save(state, journaled = false) {
+      const last = !journaled;
+      journalBytes = undefined;
+      const gen = generation + 1;
+      const format = last ? formatFor(state) : JOURNALED_FORMAT;
+      const text = `${JSON.stringify({ format, ...(last ? {} : { journal: gen }), nodes: state.nodes }, null, 1)}\n`;
+      await replaceFile(dir, file, text, seq++);
+      snapshotBytes = Buffer.byteLength(text);
+      if (last) {
+        if (await removed(journalFile)) await syncDir(dir);
+        return;
+      }
+      const header = journalHeader(gen);
+      await replaceFile(dir, journalFile, header, seq++);
+      generation = gen;
+      journalBytes = header.length;
+    },
+    // After a failed append the journal may end in a piece of a line: the next write is whole.
+    async append(changes, whole) {
+      if (journalBytes === undefined) return store.save(whole(), true);
+      const text = journalLines(changes);
       try {
-        try {
-          await fh.writeFile(
-            `${JSON.stringify({ format: formatFor(state), nodes: state.nodes }, null, 1)}\n`,
-          );
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, file);
-        await syncDir(dir);
+        await appendSynced(journalFile, text);
       } catch (e) {
-        await rm(tmp, { force: true });
+        journalBytes = undefined;
         throw e;
       }
+      journalBytes += Buffer.byteLength(text);
+      // The changes are stored: a fold that fails leaves a snapshot and a journal that hold them, and
+      // the next write is whole (journalBytes unset), saying why if it fails too.
+      if (journalBytes > Math.max(JOURNAL_MIN_BYTES, snapshotBytes))
+        await store.save(whole(), true).catch(() => {});
     },
     // A lock left behind (a disk remounted read-only) is said, to `logger`, not thrown: the service
     // has stopped as it should, and the next start takes the lock over, as its process is gone.
@@ -256,16 +328,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       }
     },
   };
-}
-
-/** Writes `dir`'s entries (a rename, a new file) through to the disk. */
-async function syncDir(dir: string): Promise<void> {
-  const dh = await open(dir, "r");
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
+  return store;
 }
 
 const CORRUPT_HINT =
@@ -289,9 +352,20 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; wh
   }
 }
 
-/** `twins.json.<pid>.<n>.tmp` files whose writer is gone: a crash mid-save left them. */
+/** Removes `file`; false when there was none. */
+async function removed(file: string): Promise<boolean> {
+  try {
+    await rm(file);
+    return true;
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return false;
+    throw e;
+  }
+}
+
+/** `twins.json.<pid>.<n>.tmp` (and `twins.journal.…`) files whose writer is gone: a crash mid-save left them. */
 async function removeOrphanTemps(dir: string): Promise<void> {
-  const temp = new RegExp(`^${STORE_FILE.replace(".", "\\.")}\\.(\\d+)\\.\\d+\\.tmp$`);
+  const temp = /^twins\.(?:json|journal)\.(\d+)\.\d+\.tmp$/;
   for (const name of await readdir(dir)) {
     const pid = temp.exec(name)?.[1];
     if (pid !== undefined && !processAlive(Number(pid))) await rm(join(dir, name), { force: true });

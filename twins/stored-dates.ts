@@ -5,12 +5,14 @@
  * and a restore brings it back onto `now()`, so a restart after a step neither shows the nodes heard
  * decades ago nor takes a date still to come for a node's answer to the query (unanswered.ts).
  *
- * The dates are stored when a node goes offline (its last one is final then) and as the service
- * stops, besides every save of a desire: only those were stored before, and a node heard for hours
+ * The dates are stored when a node goes offline (its last one is final then), as the service
+ * stops, with every rewrite of the snapshot and with each record a change writes to the journal
+ * (store-journal.ts): only those of a desire's change were stored before, and a node heard for hours
  * since its pairing last changed was shown, after a restart, last heard at that change.
  */
 import type { Logger } from "pino";
 import type { Scheduler } from "../node/scheduler.js";
+import type { SavedState } from "./desire-saver.js";
 import type { TwinRegistry } from "./registry.js";
 import type { StoredState } from "./store.js";
 
@@ -19,9 +21,15 @@ export function dateOffset(sched: Scheduler): number {
   return sched.wallNow() - sched.now();
 }
 
-/** The registry's state to store, its dates by the host's clock at the time of each save. */
-export function datedSnapshot(registry: TwinRegistry, sched: Scheduler): () => StoredState {
-  return () => registry.snapshot(dateOffset(sched));
+/** The registry's state to store, whole or some twins', its dates by the host's clock at the time of each save. */
+export function datedState(registry: TwinRegistry, sched: Scheduler): SavedState {
+  return {
+    whole: () => registry.snapshot(dateOffset(sched)),
+    records: (nodes) => {
+      const offset = dateOffset(sched);
+      return new Map([...nodes].map((id) => [id, registry.storedOf(id, offset)]));
+    },
+  };
 }
 
 /** Restores `state` into `registry`, its dates onto `sched`'s `now()`; says what it left out. */

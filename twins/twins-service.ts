@@ -33,7 +33,7 @@ import { logResendFailure, Reconciler } from "./reconcile.js";
 import { TwinRegistry } from "./registry.js";
 import { replayOver } from "./replay-marker.js";
 import { type ForgetOutcome, onForgetRequest, type RetireDeps, retire, retireDeps } from "./retire.js";
-import { datedSnapshot } from "./stored-dates.js";
+import { datedState } from "./stored-dates.js";
 import type { Presence, SeriesPoint, Twin, TwinsEvents } from "./types.js";
 import { UnansweredCheck } from "./unanswered.js";
 
@@ -92,7 +92,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       memberLost: (loss) => memberLost(loss.member, registry.memberLost(loss.nodes), on, apply),
     });
     this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this, opts.history);
-    this.saver = new DesireSaver(opts.store, datedSnapshot(registry, opts.scheduler), opts.logger, {
+    this.saver = new DesireSaver(opts.store, datedState(registry, opts.scheduler), opts.logger, {
       scheduler: opts.scheduler,
       gapMs: () => (registry.size > 1000 ? registry.size * MS_PER_TWIN : 0),
     });
@@ -314,7 +314,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   private apply(effects: readonly RegistryEffect[]): void {
-    let persist = false;
+    const persist: NodeId[] = [];
     for (const e of effects) {
       switch (e.type) {
         case "registered": {
@@ -323,6 +323,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
             this.emit("twin-registered", twin, e.first, e.again);
             this.emit("twin-updated", twin, "register");
           }
+          if (!this.opts.passive) this.saver.note(e.node); // its identity, in the next write
           this.reconcileLater(e.node);
           break;
         }
@@ -348,17 +349,17 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "online":
         case "offline":
         case "unheard":
-          if (e.type === "online" && e.dropped) persist = true; // the writes kept for it, out of the store
+          if (e.type === "online" && e.dropped) persist.push(e.node); // the writes kept for it, out of the store
           presenceMoved(e, this.moves);
           this.feed.schedule(); // the followers online and unheard: a point of the series when they change
-          if (e.type === "offline") persist = true; // its last-seen date is final (stored-dates.ts)
+          if (e.type === "offline") persist.push(e.node); // its last-seen date is final (stored-dates.ts)
           break;
         case "bad-input":
           this.badInputLog.log(e.input);
           this.emit("bad-input", e.input);
           break;
         case "desired-changed":
-          persist = true;
+          persist.push(e.node);
           this.kept.changed(e.node, this.registry.get(e.node));
           if (e.replaced) tellReplaced(this, this.opts.logger, e.node, e.replaced);
           break;
@@ -368,21 +369,22 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
           this.emit("twin-forgotten", e.node, e.retired ? "retired" : "room");
           this.kept.changed(e.node, undefined);
           this.feed.schedule();
-          persist = true;
+          persist.push(e.node);
           break;
         default:
           assertNever(e);
       }
     }
-    if (persist) this.persist();
+    if (persist.length > 0) this.persist(persist);
   }
 
   private reconcileLater(node: NodeId): void {
     if (!this.opts.passive) this.reconciler.later(node);
   }
 
-  private persist(): void {
-    if (!this.opts.passive && !this.closed) this.saver.save(); // passive: no desire of its own
+  /** The desire of `nodes` changed: stored in the next write (passive: no desire of its own). */
+  private persist(nodes: readonly NodeId[]): void {
+    if (!this.opts.passive && !this.closed) for (const n of nodes) this.saver.save(n);
   }
 
   private async send(msg: Message): Promise<void> {

@@ -6,7 +6,7 @@
  * an older copy, and the node returning was sent this service's pairing alone, undoing the other's
  * without a word.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -15,8 +15,9 @@ import { startBroker } from "../../broker/index.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { TwinRegistry } from "../registry.js";
 import type { Twins } from "../service.js";
-import { jsonFileStore, STORE_FILE } from "../store.js";
+import { jsonFileStore } from "../store.js";
 import { FINDS_RETAINED, Fixtures, rawClient, until } from "./helpers.js";
+import { storedFile } from "./stored-file.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -31,12 +32,8 @@ async function serviceOn(dir: string, lines: string[]): Promise<Twins> {
   return fx.twins({ logger, store: await jsonFileStore(dir) });
 }
 
-/** The stored file as JSON. */
-async function stored(
-  dir: string,
-): Promise<{ format: number; nodes: Record<string, Record<string, unknown>> }> {
-  return JSON.parse(await readFile(join(dir, STORE_FILE), "utf8"));
-}
+/** The stored file as JSON, its journal replayed. */
+const stored = storedFile;
 
 /** A follows B (confirmed), C and D online, then A away; the service on a store in a new directory. */
 async function aAwayFollowingB(lines: string[]): Promise<{ t: Twins; dir: string }> {
@@ -63,9 +60,10 @@ describe("two pairings of an offline node written at once, the service killed in
     await until(() => t.get("A")?.config?.version === 2, "the service's write seen");
     await t.flush();
     await t.kill();
-    // Stored in format 2, which holds the write: a build reading format 1 would drop it.
+    // Stored in format 3 (a journal beside it), which holds the write: a build reading format 1 would
+    // drop it, and one reading format 2 the journal.
     const file = await stored(dir);
-    expect(file.format).toBe(2);
+    expect(file.format).toBe(3);
     expect(file.nodes.A?.offlineWrites).toEqual([{ version: 2, sources: ["B", "C"], before: ["B"] }]);
 
     // Another desk's `twinfleet pair A D`, made from C1 1 B, lands while the service is down.
@@ -86,6 +84,8 @@ describe("two pairings of an offline node written at once, the service killed in
     expect([...back.state.sources].sort()).toEqual(["B", "C", "D"]);
     // Back online, its own configs from now on: the kept writes are out of the store, format 1 again.
     await again.flush();
+    expect((await stored(dir)).nodes.A?.offlineWrites).toBeUndefined();
+    await again.close(); // the journal folded in: the oldest format that holds it all
     const after = await stored(dir);
     expect(after.format).toBe(1);
     expect(after.nodes.A?.offlineWrites).toBeUndefined();

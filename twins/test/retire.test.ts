@@ -3,7 +3,7 @@
  * it, nothing of it stays retained (a fresh board with its id finds nothing and registers as new), its
  * twin leaves the view and the store, and another control server on the broker forgets it too.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,8 +11,9 @@ import { startBroker } from "../../broker/index.js";
 import { BrokerUnavailableError, TwinsCommandError } from "../api.js";
 import { UnknownNodeError } from "../retire.js";
 import type { Twins } from "../service.js";
-import { jsonFileStore, STORE_FILE } from "../store.js";
+import { jsonFileStore } from "../store.js";
 import { changed, FINDS_RETAINED, Fixtures, rawClient, until } from "./helpers.js";
+import { storedFile } from "./stored-file.js";
 
 const fx = new Fixtures();
 const dirs: string[] = [];
@@ -75,7 +76,7 @@ describe("forgetting a retired node", () => {
     await until(() => t.get("A")?.pairing === "confirmed" && t.get("A")?.follows.length === 0, "A confirmed");
 
     await t.flush();
-    const stored = JSON.parse(await readFile(join(dir, STORE_FILE), "utf8")) as { nodes: object };
+    const stored = await storedFile(dir);
     expect(Object.keys(stored.nodes).sort()).toEqual(["A", "C", "D"]);
 
     // The follower away comes back following nobody (the config written for it).

@@ -78,13 +78,13 @@ describe("twins stores", () => {
   it("a file in a newer format is refused, naming the file and both formats, and left as it is", async () => {
     const dir = await tempDir();
     const text = JSON.stringify({
-      format: 3,
+      format: 4,
       nodes: { "n-1": { sources: [], configVersion: 0, added: {} } },
     });
     await writeFile(join(dir, STORE_FILE), text);
     const store = await jsonFileStore(dir);
     await expect(store.load()).rejects.toThrow(
-      `twins store ${join(dir, STORE_FILE)} is in format 3, written by a newer twinfleet; this one reads formats up to 2: run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)`,
+      `twins store ${join(dir, STORE_FILE)} is in format 4, written by a newer twinfleet; this one reads formats up to 3: run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)`,
     );
     await store.close();
     expect(await readFile(join(dir, STORE_FILE), "utf8")).toBe(text);
