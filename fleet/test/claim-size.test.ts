@@ -40,6 +40,13 @@ it("writes a fleet's numbered ids as spans, and reads back only the ids wanted",
   expect(
     claimedOf(claim, [NodeId("n-04999"), NodeId("n-05000"), NodeId("n-09999"), NodeId("n-10000")]),
   ).toEqual(["n-05000", "n-09999"]);
+  // A shard's ids, every second one of the fleet's: one span with its step.
+  const shard = ids.filter((_, i) => i % 2 === 1);
+  expect(encodeClaimIds(shard)).toEqual({ ids: [], spans: [["n-00001", "n-14999", 2]] });
+  const shardClaim = Buffer.from(JSON.stringify(encodeClaimIds(shard)));
+  expect(
+    claimedOf(shardClaim, [NodeId("n-00000"), NodeId("n-00001"), NodeId("n-14998"), NodeId("n-14999")]),
+  ).toEqual(["n-00001", "n-14999"]);
   // Another width is another id (n-5000 is not n-05000); claims written one by one are read as before.
   expect(claimedOf(claim, [NodeId("n-5000")])).toEqual([]);
   expect(claimedOf(Buffer.from(JSON.stringify({ ids: ["n-0001"] })), fleetIds(4))).toEqual(["n-0001"]);
