@@ -7,7 +7,7 @@
  * The waits here are the run's wait for ids a broker keeps online (up to 23.5 s), in processes of
  * their own; judged by the lines and the exit codes, not by timing.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import mqtt from "mqtt";
 import { afterEach, expect, it } from "vitest";
 import { type RunningBroker, startBroker } from "../../broker/index.js";
@@ -17,7 +17,10 @@ import { Spawned } from "./spawned.js";
 
 const spawned = new Spawned("start-lines");
 let broker: RunningBroker | undefined;
+/** The processes of startThatNeverEnds(), killed after each test (one that failed left them running). */
+const held: ChildProcess[] = [];
 afterEach(async () => {
+  for (const c of held.splice(0)) c.kill("SIGKILL");
   await spawned.cleanUp();
   await broker?.close();
   broker = undefined;
@@ -75,6 +78,7 @@ function startThatNeverEnds() {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  held.push(child);
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -86,30 +90,22 @@ function startThatNeverEnds() {
 
 it("a second stop during a start that does not end ends the process at once (a third did)", async () => {
   const p = startThatNeverEnds();
-  try {
-    await expect.poll(() => p.out(), { timeout: 60_000 }).toMatch(/ready/);
-    p.child.kill("SIGTERM");
-    await expect.poll(() => p.out(), { timeout: 60_000 }).toMatch(/told/);
-    p.child.kill("SIGINT");
-    expect(await p.ended, p.out()).toEqual({ code: 130, signal: null });
-    expect(p.out()).toContain(
-      "twinfleet sim: SIGINT again: ending the start at once (it was claiming the fleet's ids); nothing ran",
-    );
-  } finally {
-    p.child.kill("SIGKILL");
-  }
+  await expect.poll(() => p.out(), { timeout: 60_000 }).toMatch(/ready/);
+  p.child.kill("SIGTERM");
+  await expect.poll(() => p.out(), { timeout: 60_000 }).toMatch(/told/);
+  p.child.kill("SIGINT");
+  expect(await p.ended, p.out()).toEqual({ code: 130, signal: null });
+  expect(p.out()).toContain(
+    "twinfleet sim: SIGINT again: ending the start at once (it was claiming the fleet's ids); nothing ran",
+  );
 }, 90_000);
 
 it("the first stop ends a start that does not end within the bound", async () => {
   const p = startThatNeverEnds();
-  try {
-    await expect.poll(() => p.out(), { timeout: 60_000 }).toMatch(/ready/);
-    p.child.kill("SIGTERM");
-    expect(await p.ended, p.out()).toEqual({ code: 130, signal: null });
-    expect(p.out()).toContain(
-      "twinfleet sim: the start did not end 10 s after the SIGTERM (it was claiming the fleet's ids): ending now; nothing ran",
-    );
-  } finally {
-    p.child.kill("SIGKILL");
-  }
+  await expect.poll(() => p.out(), { timeout: 60_000 }).toMatch(/ready/);
+  p.child.kill("SIGTERM");
+  expect(await p.ended, p.out()).toEqual({ code: 130, signal: null });
+  expect(p.out()).toContain(
+    "twinfleet sim: the start did not end 10 s after the SIGTERM (it was claiming the fleet's ids): ending now; nothing ran",
+  );
 }, 90_000);
