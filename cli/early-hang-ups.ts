@@ -63,10 +63,17 @@ const CUT_SHORT = 130;
 const stopsHeard: NodeJS.Signals[] = [];
 
 /**
+ * How long a start told of a stop (whileStarting) may go on before the process ends itself, exit 130:
+ * every step of a run's start ends at its stop, so this is only a guard against one that does not.
+ */
+export const START_STOP_BOUND_MS = 10_000;
+
+/**
  * Keeps `signals` from ending the process until the command takes them (takeStops), remembering
- * those heard; a third before then ends it at once (exit 130). Once taken, the command's own
- * handlers act; a stop that comes when the command has none any more (it is done, the process
- * ends) ends the process at once, with the exit code it has.
+ * those heard; a third before then ends it at once (exit 130), or a second during a start told of
+ * them (whileStarting), which also ends at most START_STOP_BOUND_MS after the first. Once taken,
+ * the command's own handlers act; a stop that comes when the command has none any more (it is
+ * done, the process ends) ends the process at once, with the exit code it has.
  */
 export function holdStops(signals: readonly NodeJS.Signals[]): void {
   for (const signal of signals)
@@ -74,8 +81,16 @@ export function holdStops(signals: readonly NodeJS.Signals[]): void {
       if (!stopsTaken) {
         stopsHeard.push(signal);
         whileStartingStop?.(signal);
-        // A start that does not come to an end (it should not) is no trap: a third stop ends it.
+        // A start that does not come to an end (it should not) is no trap: a second stop ends it
+        // (a third for a command whose start is not told of them), and the first within a bound.
+        if (starting !== undefined && stopsHeard.length >= 2) {
+          process.stderr.write(
+            `${starting.name}: ${signal} again: ending the start at once (it was ${starting.doing()}); nothing ran\n`,
+          );
+          process.exit(CUT_SHORT);
+        }
         if (stopsHeard.length >= STOPS_BEFORE_EXIT) process.exit(CUT_SHORT);
+        boundStart();
       } else if (process.listenerCount(signal) <= 1) {
         process.exit();
       }
@@ -83,16 +98,46 @@ export function holdStops(signals: readonly NodeJS.Signals[]): void {
 }
 
 let whileStartingStop: ((signal: NodeJS.Signals) => void) | undefined;
+/** The start told of the stops: the command's name for its lines and the step under way. */
+let starting: { readonly name: string; readonly doing: () => string } | undefined;
+let bound: ReturnType<typeof setTimeout> | undefined;
+
+/** After the first stop during a start told of it: the process ends if the start has not by the bound. */
+function boundStart(): void {
+  const first = stopsHeard[0];
+  if (starting === undefined || first === undefined || bound !== undefined) return;
+  const { name, doing } = starting;
+  bound = setTimeout(() => {
+    if (stopsTaken) return;
+    process.stderr.write(
+      `${name}: the start did not end ${START_STOP_BOUND_MS / 1000} s after the ${first} (it was ${doing()}): ending now; nothing ran\n`,
+    );
+    process.exit(CUT_SHORT);
+  }, START_STOP_BOUND_MS);
+  bound.unref();
+}
 
 /**
  * Tells `stop` of a stop held before the command takes them — at once of one heard already, then of
  * each as it comes — for a start that may wait long (a run waiting for ids in use to go offline, up to
  * 23.5 s): the start can end then rather than once it is over. The stops are still taken as before.
+ * Held by the executable (holdStops), a second stop then ends the process at once, and the first
+ * within START_STOP_BOUND_MS, each with a line naming `doing()`: the step the start was at.
  */
-export function whileStarting(stop: (signal: NodeJS.Signals) => void): void {
+export function whileStarting(
+  stop: (signal: NodeJS.Signals) => void,
+  told: { readonly name: string; readonly doing: () => string } = {
+    name: "twinfleet",
+    doing: () => "starting",
+  },
+): void {
   whileStartingStop = stop;
+  starting = told;
   const first = stopsHeard[0];
-  if (first !== undefined) stop(first);
+  if (first !== undefined) {
+    stop(first);
+    boundStart();
+  }
 }
 
 /**
@@ -102,6 +147,8 @@ export function whileStarting(stop: (signal: NodeJS.Signals) => void): void {
 export function takeStops(): readonly NodeJS.Signals[] {
   stopsTaken = true;
   whileStartingStop = undefined;
+  starting = undefined;
+  if (bound !== undefined) clearTimeout(bound);
   return stopsHeard.splice(0);
 }
 

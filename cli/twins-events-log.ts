@@ -19,7 +19,7 @@ import { ForgottenLog } from "./forgotten-log.js";
 import { ReplayedLog } from "./replayed-log.js";
 
 /** The service as its log sees it: its events and its twins. */
-export type LoggedTwins = Pick<EventEmitter<TwinsEvents>, "on"> & Pick<Twins, "list">;
+export type LoggedTwins = Pick<EventEmitter<TwinsEvents>, "on"> & Pick<Twins, "list" | "count">;
 
 const identity = (tw: Twin) => `${tw.kind} ${tw.profile} ${tw.firmware}`;
 
@@ -28,7 +28,13 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   // What the log last told of each node: its identity (the store's at the start), its pairing, and
   // that it went offline (its return is then at info too).
   const identities = new Map<NodeId, string>();
-  for (const tw of t.list()) if (tw.kind !== undefined) identities.set(tw.id, identity(tw));
+  // The nodes that follow a source, kept as their configs come: the summary of a pairing burst, once a
+  // second, walked every twin (1.9 s of a 27 s run's CPU at 20,000 twins).
+  const following = new Set<NodeId>();
+  for (const tw of t.list()) {
+    if (tw.kind !== undefined) identities.set(tw.id, identity(tw));
+    if (tw.follows.length > 0) following.add(tw.id);
+  }
   const pairings = new Map<NodeId, string>();
   const away = new Set<NodeId>();
   // Shown unheard since a broker restart: online before it, so its being heard is no coming online.
@@ -53,11 +59,10 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   // A fleet paired at once (its first pairing: 500 nodes, 500 lines within 2 s) is a few lines too.
   const configs = new BurstLog(logger, sched, {
     config: () => {
-      const twins = t.list();
-      const following = twins.filter((tw) => tw.follows.length > 0).length;
+      const known = t.count();
       return {
-        text: `${following} of ${twins.length} nodes follow a source`,
-        fields: { following, known: twins.length },
+        text: `${following.size} of ${known} nodes follow a source`,
+        fields: { following: following.size, known },
       };
     },
   });
@@ -73,6 +78,8 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
       return;
     }
     if (change !== "config") return;
+    if (tw.follows.length > 0) following.add(tw.id);
+    else following.delete(tw.id);
     const fields = { node: tw.id, follows: tw.follows };
     const pairing = tw.follows.join(",");
     const same = pairings.get(tw.id) === pairing;
@@ -98,6 +105,7 @@ export function logEvents(t: LoggedTwins, logger: Logger, sched: Scheduler): { s
   t.on("twin-forgotten", (node, why) => {
     identities.delete(node);
     pairings.delete(node);
+    following.delete(node);
     away.delete(node);
     unheard.delete(node);
     // A retired node is logged by the service itself (twins/retire.ts).

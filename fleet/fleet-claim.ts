@@ -15,6 +15,7 @@ import type mqtt from "mqtt";
 import { after, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
+import { claimedOf, encodeClaimIds } from "./claim-ids.js";
 import { FleetIdsInUseError, FleetStartStoppedError } from "./ids-in-use.js";
 import { retainedSettled } from "./waits.js";
 
@@ -106,7 +107,6 @@ export async function claimFleet(
     }
     await client.endAsync(!cleared).catch(() => {});
   };
-  const wanted = new Set<string>(o.ids);
   /** Other claims on any of the ids: their topic → the ids they share with this run's. */
   const others = new Map<string, NodeId[]>();
   let seenOwn = false;
@@ -135,7 +135,7 @@ export async function claimFleet(
     } else {
       // Older than this run's claim: passed on live before it, or one the broker held when the
       // subscription was made (replayed, retained flag set), unless it turns out to have gone out after.
-      const shared = readIds(payload).filter((id) => wanted.has(id));
+      const shared = claimedOf(payload, o.ids);
       if (shared.length > 0) others.set(topic, shared);
     }
     for (const f of listeners) f();
@@ -144,12 +144,35 @@ export async function claimFleet(
     listeners.add(f);
     return () => listeners.delete(f);
   };
+  const body = JSON.stringify(encodeClaimIds(o.ids));
+  // The connection closed by the broker (a packet over its limit, a login its rules refuse) or a stop
+  // ends each step of the claim: MQTT.js, not reconnecting, never settles a subscribe or a publish
+  // then, and the run waited for ever before its first progress line, deaf to SIGTERM.
+  const ended = new AbortController();
+  const onClose = () =>
+    ended.abort(
+      new Error(
+        `the broker at ${displayUrl(o.url)} closed the connection of the run's claim on its ${o.ids.length} ids (a ${Buffer.byteLength(body)}-byte retained message on ${mine}) before acknowledging it: see the broker's log for why (its packet limit, its access rules)`,
+      ),
+    );
+  const onStop = () => ended.abort(new FleetStartStoppedError(stop?.reason, "claiming the fleet's ids"));
+  client.once("close", onClose);
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener("abort", onStop);
+  const step = <T>(p: Promise<T>): Promise<T> =>
+    Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        if (ended.signal.aborted) reject(ended.signal.reason);
+        else ended.signal.addEventListener("abort", () => reject(ended.signal.reason), { once: true });
+      }),
+    ]);
   try {
     // The claims held first, then this one: the broker passes every claim on in the order it took
     // them, so of two runs exactly one, the one it took first, sees no older claim than its own.
-    await client.subscribeAsync(`${o.prefix}/claim/+`, { qos: 1 });
-    await client.publishAsync(mine, JSON.stringify({ ids: o.ids }), { qos: 1, retain: true });
-    await retainedSettled(scheduler, listen);
+    await step(client.subscribeAsync(`${o.prefix}/claim/+`, { qos: 1 }));
+    await step(client.publishAsync(mine, body, { qos: 1, retain: true }));
+    await step(retainedSettled(scheduler, listen));
     if (!seenOwn) {
       // A broker that drops the claim (its access rules deny the login `<prefix>/claim/…`: Mosquitto
       // acknowledges such a publish and drops it) or the subscription never passes it back: the run
@@ -163,7 +186,7 @@ export async function claimFleet(
       }
     }
     if (o.fresh) {
-      for (const topic of others.keys()) await client.publishAsync(topic, "", { qos: 1, retain: true });
+      for (const topic of others.keys()) await step(client.publishAsync(topic, "", { qos: 1, retain: true }));
       return { close };
     }
     if (others.size > 0) {
@@ -187,6 +210,9 @@ export async function claimFleet(
   } catch (e) {
     await close();
     throw e;
+  } finally {
+    client.off("close", onClose);
+    stop?.removeEventListener("abort", onStop);
   }
 }
 
@@ -232,14 +258,4 @@ function waitUntil(
   unlisten = listen(check);
   check();
   return () => unlisten?.();
-}
-
-/** The ids of a claim's payload; none for one not understood. */
-function readIds(payload: Buffer): NodeId[] {
-  try {
-    const v = JSON.parse(payload.toString()) as { ids?: unknown };
-    return Array.isArray(v.ids) ? (v.ids.filter((x) => typeof x === "string") as NodeId[]) : [];
-  } catch {
-    return [];
-  }
 }

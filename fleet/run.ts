@@ -37,7 +37,7 @@ import {
 import type { Report } from "./report.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
 import { fleetQuiet, RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
-import { closeParts, type FleetParts, prepareFleet } from "./setup.js";
+import { closeParts, type FleetParts, prepareFleet, type StartControl } from "./setup.js";
 import { brokerSocket, linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
 import { buildReport } from "./summarize.js";
 import { runDeaths, type ThreadDeaths } from "./thread-death.js";
@@ -139,13 +139,13 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
    * handed on to everything it starts (a dependency like `logger`, not a setting: options are data);
    * the worker threads run their own RealScheduler on its origin (`wallNow() - now()`), so it must run
    * on real time. On virtual time the run makes its own clock from `scheduler`'s now, `done` settling
-   * once the driver has run it to the end. `stop` ends a wait for ids in use.
+   * once the driver has run it to the end. `start`: its stop and its steps (fleet/start-control.ts).
    */
   static async start(
     options: FleetOptions = {},
     logger: Logger = pino({ level: "silent" }),
     scheduler: Scheduler = new RealScheduler(),
-    stop?: AbortSignal,
+    start: StartControl = {},
   ): Promise<FleetRun> {
     const opts = resolveFleetOptions(options);
     let run: FleetRun | undefined;
@@ -163,7 +163,7 @@ export class FleetRun extends EventEmitter<FleetRunEvents> {
       (run as { done: Promise<Report> }).done = done;
       return run;
     }
-    const parts = await prepareFleet(opts, logger, scheduler, stop);
+    const parts = await prepareFleet(opts, logger, scheduler, start);
     const died = (shard: number, e: Error, nodes: number) => run?.deaths.died(`worker-${shard}`, e, nodes);
     const pool = new ShardPool(opts.workers, onShard, linkOf(parts.broker), died);
     run = new FleetRun(opts, parts, Collector.following(parts.pairing), pool, scheduler, undefined);

@@ -36,9 +36,12 @@ import { applyProfileOverrides } from "./profile-overrides.js";
 import { type RegistrationSource, twinsSource } from "./registrations.js";
 import { replacedPairingsLine } from "./replaced-pairings.js";
 import { clearRetained, writePairing } from "./setup-retained.js";
+import type { StartControl } from "./start-control.js";
 import { startDeaths } from "./thread-death.js";
 import { TwinsHost } from "./twins-host.js";
 import { retainedSettled } from "./waits.js";
+
+export type { StartControl };
 
 export interface FleetParts {
   readonly profile: DeviceProfile;
@@ -116,9 +119,11 @@ export async function prepareFleet(
   opts: ResolvedFleetOptions,
   logger: Logger,
   scheduler: Scheduler,
-  /** Aborted by a stop while the run waits for its ids to go offline (fleet/ids-in-use.ts). */
-  stop?: AbortSignal,
+  /** Its stop ends the step under way (a wait for ids in use, a broker's answer); its steps are told. */
+  start: StartControl = {},
 ): Promise<FleetParts> {
+  const { signal: stop } = start;
+  const step = (what: string) => start.step?.(what);
   const startedAt = scheduler.now();
   const { profile, ids, pairing } = planFleet(opts);
   // Nodes over TCP take a socket each, under the process's open-files limit: checked before anything starts.
@@ -128,6 +133,7 @@ export async function prepareFleet(
   // The run's own data directories, made before its broker starts: one that cannot be made is refused
   // at once, not after a broker thread (or process) has started on it and been stopped again.
   if (opts.broker === undefined) for (const dir of [opts.brokerData, opts.twinsData]) makeDataDir(dir);
+  step(opts.broker !== undefined ? "connecting to the broker" : "starting the run's broker");
   const broker =
     opts.lossMode === "kernel"
       ? await KernelBroker.start(opts.brokerData, scheduler, opts.lossPct, logger)
@@ -163,6 +169,7 @@ export async function prepareFleet(
             (line) => logger.warn(line),
           )
         : [];
+    if (broker.kind === "external") step("looking for the fleet's twins service on the broker");
     const found = await lookUpAll();
     let existing = found[0];
     // Two controllers already: the run joins one and says so (its watch tells the others again).
@@ -182,6 +189,7 @@ export async function prepareFleet(
         `${existing.clientId} already runs on ${broker.url}; the run joins it`,
       );
     }
+    if (opts.broker !== undefined && opts.fresh) step("clearing the fleet's retained state (--fresh)");
     if (opts.broker !== undefined && opts.fresh)
       await clearRetained(broker.url, opts.login, prefix, ids, stop);
     const store: TwinsStore =
@@ -219,8 +227,10 @@ export async function prepareFleet(
         if (stop?.aborted) throw new FleetStartStoppedError(stop.reason, "starting the run's twins service");
         throw e;
       });
+    step(existing ? `joining the twins service ${existing.clientId}` : "starting the run's twins service");
     twins = await startTwinsHost();
     if (broker.kind === "external") {
+      step("reading the fleet's retained state on the broker");
       const host = twins;
       await retainedSettled(scheduler, (message) => {
         host.on("twin-updated", message);
@@ -230,6 +240,7 @@ export async function prepareFleet(
       const where = { url: broker.url, prefix, fleet: ids.length };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
       const warn = (l: string) => logger.warn(l);
+      step(`checking that the fleet's ${ids.length} ids are offline on the broker`);
       const waited = await refuseIdsInUse(where, ids, twinsPresence(host), waitMs, scheduler, warn, stop);
       // The ids went offline by their wills: the fleet and its controller may have gone down together
       // (a power cut of their host), and the twins service found was the dead run's, its presence
@@ -256,14 +267,17 @@ export async function prepareFleet(
       // them second gives way (two runs started together both passed the check, and both booted).
       const { login, fresh } = opts;
       const claimed = { url: broker.url, ...(login ? { login } : {}), prefix, ids, waitMs, fresh };
+      step(`claiming the fleet's ${ids.length} ids on the broker`);
       claim = await claimFleet({ ...claimed, keepaliveS: profile.mqtt.keepaliveS }, scheduler, warn, stop);
     }
     const replaced = replacedPairingsLine((id) => twins?.get(id), ids, pairing);
     if (replaced !== undefined) logger.warn(replaced);
+    step(`writing the pairing of the fleet's ${ids.length} nodes`);
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
-    else await desirePairing(twins, ids, pairing);
+    else await desirePairing(twins, ids, pairing, stop);
     // A broker in another process can freeze while this one runs on (its own may not: it would stop too).
     if (broker.kind === "external" || broker.kind === "process") {
+      step("connecting the run's broker probe");
       probe = await openBrokerProbe(
         broker.url,
         opts.login,
@@ -319,6 +333,8 @@ export async function desirePairing(
   twins: TwinsHost,
   ids: readonly NodeId[],
   pairing: Pairing,
+  /** Ends the writes between two batches (FleetStartStoppedError). */
+  stop?: AbortSignal,
 ): Promise<void> {
   const one = async (id: NodeId) => {
     const want = pairing.get(id) ?? [];
@@ -326,6 +342,8 @@ export async function desirePairing(
     for (const s of has) if (!want.includes(s)) await twins.unpair(id, s);
     for (const s of want) if (!has.includes(s)) await twins.pair(id, s);
   };
-  for (let i = 0; i < ids.length; i += PAIRING_CONCURRENCY)
+  for (let i = 0; i < ids.length; i += PAIRING_CONCURRENCY) {
+    if (stop?.aborted) throw new FleetStartStoppedError(stop.reason, "writing the fleet's pairing");
     await Promise.all(ids.slice(i, i + PAIRING_CONCURRENCY).map(one));
+  }
 }

@@ -67,6 +67,9 @@ export interface ShardRunHooks {
   readonly note?: (line: string) => void;
   /** The shard's stall watch; by default its scheduler's (none on a fake one). */
   readonly stalls?: StallWatch;
+  /** Told each step of its start as it begins (fleet/start-control.ts), and its end: its nodes start. */
+  readonly step?: (what: string) => void;
+  readonly started?: () => void;
 }
 
 export class ShardRun {
@@ -169,23 +172,12 @@ export class ShardRun {
     try {
       const { signal } = this.starting; // a stop during its start ends it there (fleet/shard-start.ts)
       const { keepaliveS } = profile.mqtt;
-      const context = {
-        opts,
-        spec,
-        sched,
-        timeOrigin,
-        prefix,
-        mine,
-        pairing,
-        keepaliveS,
-        note,
-        stalls,
-        timers,
-        signal,
-      };
-      const started = await startShard(context, opened).finally(() => {
+      const context = { opts, spec, sched, timeOrigin, prefix, mine, pairing, keepaliveS, note, stalls };
+      const control = { timers, signal, ...(hooks.step ? { step: hooks.step } : {}) };
+      const started = await startShard({ ...context, ...control }, opened).finally(() => {
         this.inStart = false;
       });
+      hooks.started?.();
       const { client, outages, probe, watch, target } = started;
       const clashes = watchClashes(collector, opts.prefix, { inProgress: 0 }, outages, {
         emit: (_, l) => note(l),

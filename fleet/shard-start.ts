@@ -55,12 +55,16 @@ export interface ShardStartContext {
   readonly timers: Timer[];
   /** The shard's stop: ends the start at once. */
   readonly signal: AbortSignal;
+  /** Told each step as it begins (fleet/start-control.ts). */
+  readonly step?: (what: string) => void;
 }
 
 /** Runs the start; what it opened is in `opened` as soon as it is. */
 export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   const { opts, spec, sched, prefix, mine, note, stalls, timers, signal } = c;
   const url = opts.broker as string;
+  const step = (what: string) => c.step?.(what);
+  step("connecting the shard's watch client to the broker");
   const connecting = stoppedWhile(signal, "connecting the shard's watch client");
   const client = await connectWatchClient(url, opts.login, signal).catch(connecting);
   opened.client = client;
@@ -90,8 +94,11 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
     c.timeOrigin,
   );
   opened.probe = probe;
+  step("starting the shard's clock probe");
   await unlessStopped(probe.start(), signal, "starting the shard's clock probe");
+  if (opts.fresh) step("clearing the shard's retained state (--fresh)");
   if (opts.fresh) await clearRetained(client, prefix, mine, signal);
+  step("subscribing to the fleet's topics");
   const watch = await unlessStopped(
     FleetWatch.open(client, prefix, sched),
     signal,
@@ -105,7 +112,9 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   // Offline, its ids are claimed as a one-process run claims them (fleet/fleet-claim.ts): of two
   // fleets started together, the shard whose claim the broker took second gives way.
   const claimed = { url, ...(opts.login ? { login: opts.login } : {}), prefix, ids: mine, waitMs };
+  step(`checking that the shard's ${mine.length} ids are offline on the broker`);
   await refuseIdsInUse(where, mine, presence, waitMs, sched, note, signal);
+  step(`claiming the shard's ${mine.length} ids on the broker`);
   opened.claim = await claimFleet(
     { ...claimed, keepaliveS: c.keepaliveS, fresh: opts.fresh, whose: where.whose },
     sched,
@@ -113,6 +122,7 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
     signal,
   );
   // Paired before they boot; a stop here says how many configs the broker had acknowledged.
+  step(`writing the pairing configs of the shard's ${mine.length} nodes`);
   await writeConfigs(client, watch, prefix, mine, c.pairing, signal);
   return { client, outages, probe, watch, claim: opened.claim, target };
 }

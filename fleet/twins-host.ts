@@ -212,6 +212,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.list() ?? [];
   }
 
+  count(): number {
+    return this.current?.count() ?? 0;
+  }
+
   get(id: string): Twin | undefined {
     return this.current?.get(id);
   }

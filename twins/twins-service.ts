@@ -193,6 +193,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.registry.list();
   }
 
+  count(): number {
+    return this.registry.size;
+  }
+
   get(id: string): Twin | undefined {
     return this.registry.get(nodeId(id, "node"));
   }

@@ -13,6 +13,7 @@ import { FleetRun } from "../../fleet/run.js";
 import { threadDeathLine } from "../../fleet/thread-death.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
 import { PartDeathError, VirtualSplitRun } from "../../fleet/virtual-split.js";
+import { RealScheduler } from "../../node/scheduler.js";
 import { isStdout } from "../../node/whole-file.js";
 import { assertNever, decimalHint, isDecimal } from "../../protocol/index.js";
 import { shown } from "../../protocol/shown.js";
@@ -32,6 +33,7 @@ import type { LogSettings } from "../log-options.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { progressLine, summary } from "../sim-summary.js";
+import { startLines } from "../start-lines.js";
 import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 import { runSimShard, type ShardFlags } from "./sim-shard.js";
 import { chooseVirtualSplit, oneThreadHeap } from "./sim-split.js";
@@ -103,18 +105,31 @@ export async function runSim(
   // The console's code (blessed, its widgets) is loaded before the run starts: loaded once the run
   // was under way, it held the main thread, where the run's broker and twins service work, for 0.2-0.4 s.
   const consoleCode = interactive ? await import("../../console/sim-console.js") : undefined;
-  // A stop while the run waits for ids in use to go offline (up to 23.5 s) ends it there, nothing run.
+  // Until its nodes boot the run tells its start's step every progress interval (it used to print
+  // nothing, for ever on a broker that cut its claim's connection). A stop then ends the step under
+  // way, nothing run; a second ends the process at once (cli/early-hang-ups.ts).
+  const sched = new RealScheduler();
+  const { progressEveryS } = withFlagNamesSync(() => resolveFleetOptions(options));
+  const told = startLines(sched, progressEveryS * 1000, note);
   const starting = new AbortController();
-  whileStarting((signal) => starting.abort(signal));
+  whileStarting(
+    (signal) => {
+      if (!starting.signal.aborted) note(told.stopLine(signal));
+      starting.abort(signal);
+    },
+    { name: "twinfleet sim", doing: () => told.doing },
+  );
+  const control = { signal: starting.signal, step: told.step };
   const run = split
     ? VirtualSplitRun.start(split.opts, options, split.ranges, inner)
-    : await withFlagNames(() => FleetRun.start(options, inner, undefined, starting.signal)).catch(
-        (e: unknown) => {
+    : await withFlagNames(() => FleetRun.start(options, inner, sched, control))
+        .catch((e: unknown) => {
           if (!(e instanceof FleetStartStoppedError)) throw e;
           io.stderr(`twinfleet sim: ${String(e.reason)}: ${e.message}\n`);
           return undefined;
-        },
-      );
+        })
+        .finally(told.end);
+  told.end();
   if (run === undefined) {
     io.exit?.(CUT_SHORT_EXIT);
     return;

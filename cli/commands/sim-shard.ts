@@ -8,18 +8,20 @@
  * the shard there: nothing ran, no report (exit code 130).
  */
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
-import type { FleetOptions } from "../../fleet/options.js";
+import { type FleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import { parseShardSpec } from "../../fleet/shard-plan.js";
 import { writeShardFile } from "../../fleet/shard-report.js";
 import { ShardRun } from "../../fleet/shard-run.js";
 import { threadDeathLine } from "../../fleet/thread-death.js";
+import { RealScheduler } from "../../node/scheduler.js";
 import type { Env } from "../connection.js";
-import { takeStops } from "../early-hang-ups.js";
+import { takeStops, whileStarting } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { withFlagNamesSync } from "../fleet-flags.js";
 import type { CliIO } from "../main.js";
 import { checkOutputFile, writeOutputFile } from "../output-path.js";
 import { outageLines, stallLines } from "../sim-summary.js";
+import { startLines } from "../start-lines.js";
 import { STOP_SIGNALS } from "./sim.js";
 
 export interface ShardFlags {
@@ -46,23 +48,43 @@ export async function runSimShard(
       "--report cannot be used with --shard: the shard writes --shard-report, and `twinfleet report merge --out FILE` the fleet's report",
     );
   if (raw.http !== undefined) throw new UsageError("--http cannot be used with --shard");
-  const { run, done } = withFlagNamesSync(() =>
-    ShardRun.run(options, spec, undefined, {
-      note: (line) => io.stderr(`twinfleet sim: ${line}\n`),
-    }),
-  );
+  const note = (line: string) => io.stderr(`twinfleet sim: ${line}\n`);
+  // Until its nodes boot it tells its start's step every progress interval (it used to print nothing,
+  // for ever on a broker that cut its claim's connection).
+  const sched = new RealScheduler();
+  const { progressEveryS } = withFlagNamesSync(() => resolveFleetOptions(options));
+  const told = startLines(sched, progressEveryS * 1000, note);
   // Ctrl-C, and SIGTERM or SIGHUP (how systemd and Kubernetes stop a job): the shard's report, cut short.
-  // One during its start (fleet/shard-start.ts) ends it there: nothing ran, no report.
   const onSigint = (signal: NodeJS.Signals) => {
     if (run.stop(signal))
       io.stderr(`twinfleet sim: ${signal}: cut short: writing the shard report with what is known\n`);
   };
-  process.on("SIGINT", onSigint);
-  for (const s of STOP_SIGNALS) process.on(s, onSigint);
-  // Those heard while the process started (cli/early-hang-ups.ts) act now.
-  for (const s of takeStops()) onSigint(s);
+  const { run, done } = withFlagNamesSync(() =>
+    ShardRun.run(options, spec, sched, {
+      note,
+      step: told.step,
+      // Its nodes start: from now on its own handlers take the stops (those heard so far were acted on).
+      started: () => {
+        told.end();
+        takeStops();
+        process.on("SIGINT", onSigint);
+        for (const s of STOP_SIGNALS) process.on(s, onSigint);
+      },
+    }),
+  );
+  // One during its start (fleet/shard-start.ts) ends it there: nothing ran, no report; it is answered at
+  // once with the step it ends, and a second ends the process at once (cli/early-hang-ups.ts).
+  let stopTold = false;
+  whileStarting(
+    (signal) => {
+      if (run.stop(signal)) note(`${signal}: cut short: writing the shard report with what is known`);
+      else if (!stopTold) note(told.stopLine(signal));
+      stopTold = true;
+    },
+    { name: "twinfleet sim", doing: () => told.doing },
+  );
   try {
-    const file = await done.catch((e: unknown) => {
+    const file = await done.finally(told.end).catch((e: unknown) => {
       if (!(e instanceof FleetStartStoppedError)) throw e;
       io.stderr(`twinfleet sim: ${String(e.reason)}: ${e.message}\n`);
       return undefined;

@@ -57,6 +57,23 @@ it("writes a return spread over seconds as a line a second, and a lone node one 
   expect(presenceInfos().slice(before + 8)).toEqual(["offline n-0007", "online n-0007"]);
 });
 
+it("sums a pairing burst up without a view of every twin (once a second, 20,000 of them)", () => {
+  const { scheduler, lines, t, log } = loggedTwins("info");
+  for (let i = 0; i < 300; i++) t.twin(name(i));
+  const listed = t.listed;
+  for (let i = 0; i < 300; i++) {
+    t.emit("twin-updated", t.twin(name(i), { follows: [name((i + 1) % 300)] } as never), "config", false);
+    scheduler.advance(4);
+  }
+  // One node unpaired in the burst: it follows nothing any more.
+  t.emit("twin-updated", t.twin(name(0), { follows: [] } as never), "config", false);
+  scheduler.advance(BURST_WINDOW_MS);
+  log.stop();
+  const summaries = lines.filter((l) => /^config: /.test(l.msg)).map((l) => l.msg);
+  expect(summaries.at(-1)).toMatch(/; 299 of 300 nodes follow a source/);
+  expect(t.listed - listed).toBe(0);
+});
+
 it("writes a fleet's first pairing in a few lines, a lone pairing change in one as before", () => {
   const { scheduler, lines, t, log } = loggedTwins("debug");
   const pair = (i: number, source: number) =>

@@ -17,8 +17,14 @@ export interface Line {
 
 export class FakeTwins extends EventEmitter<TwinsEvents> {
   readonly twins = new Map<string, Twin>();
+  /** How many times list() was called: a view of every twin each time. */
+  listed = 0;
   list(): Twin[] {
+    this.listed++;
     return [...this.twins.values()];
+  }
+  count(): number {
+    return this.twins.size;
   }
   /** The node as it is now, `patch` applied. */
   twin(id: string, patch: Partial<Twin> = {}): Twin {
