@@ -5,10 +5,8 @@
  * minute later read as a fleet sliding out of sync over that minute. The module is loaded in
  * Debian's Chromium from the page's own files, and given a history.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Browser, openBrowser, ROOT } from "./harness.js";
+import { type Browser, modulesPage, openBrowser } from "./harness.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -20,16 +18,7 @@ afterAll(async () => {
 
 /** The chart's polyline points for `history` over a 3-minute window ending at 180 s. */
 async function linePoints(history: readonly object[]): Promise<[number, number][][]> {
-  const page = await browser.page();
-  // The page's modules as the server sends them, from an origin of their own (nothing else runs).
-  await page.route("http://chart.test/**", (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === "/")
-      return route.fulfill({ contentType: "text/html", body: "<!doctype html><body></body>" });
-    const body = readFileSync(join(ROOT, "web/public", path.replace(/^\//, "")));
-    return route.fulfill({ contentType: "text/javascript", body });
-  });
-  await page.goto("http://chart.test/");
+  const page = await modulesPage(browser);
   // A script of its own: the test's own bundler would rewrite an import() in a function passed in.
   const lines: string[] = await page.evaluate(`(async () => {
     const { convergenceChart } = await import("/charts.js");

@@ -5,7 +5,7 @@
  * and the checks that fail with what to install when Chromium or Prometheus is missing.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -232,6 +232,23 @@ export interface Browser {
   /** Uncaught errors of the pages opened so far (a healthy page has none). */
   errors(): readonly string[];
   close(): Promise<void>;
+}
+
+/**
+ * A blank page on an origin of its own (`http://chart.test/`) whose paths are the page's modules as
+ * the server sends them (web/public): a test imports one and draws with it, nothing else running.
+ */
+export async function modulesPage(browser: Browser): Promise<Page> {
+  const page = await browser.page();
+  await page.route("http://chart.test/**", (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === "/")
+      return route.fulfill({ contentType: "text/html", body: "<!doctype html><body></body>" });
+    const body = readFileSync(join(ROOT, "web/public", path.replace(/^\//, "")));
+    return route.fulfill({ contentType: "text/javascript", body });
+  });
+  await page.goto("http://chart.test/");
+  return page;
 }
 
 /** Debian's Chromium, headless, with a fresh profile and none of its own network traffic. */

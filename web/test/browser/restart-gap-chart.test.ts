@@ -5,10 +5,8 @@
  * if measured. The module is loaded in Debian's Chromium from the page's own files, and given a
  * history as /api/convergence serves it after a restart.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Browser, openBrowser, ROOT } from "./harness.js";
+import { type Browser, modulesPage, openBrowser } from "./harness.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -19,15 +17,7 @@ afterAll(async () => {
 });
 
 it("draws a `twins service not running` band over a restart's gap, and no line through it", async () => {
-  const page = await browser.page();
-  await page.route("http://chart.test/**", (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === "/")
-      return route.fulfill({ contentType: "text/html", body: "<!doctype html><body></body>" });
-    const body = readFileSync(join(ROOT, "web/public", path.replace(/^\//, "")));
-    return route.fulfill({ contentType: "text/javascript", body });
-  });
-  await page.goto("http://chart.test/");
+  const page = await modulesPage(browser);
   // In sync from 0; the service killed after its last record at 40 s, started again at 120 s.
   const history = [
     { t: 0, fraction: 1, inSync: 50, known: 50, online: 50 },

@@ -5,10 +5,8 @@
  * a fleet that was only waiting to be heard. The module is loaded in Debian's Chromium from the
  * page's own files, and given a history as /api/convergence serves it.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Browser, openBrowser, ROOT } from "./harness.js";
+import { type Browser, modulesPage, openBrowser } from "./harness.js";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -26,15 +24,7 @@ interface Drawn {
 
 /** The chart of `history` over a 3-minute window ending at 180 s: its label, bands and band text. */
 async function draw(history: readonly object[]): Promise<Drawn> {
-  const page = await browser.page();
-  await page.route("http://chart.test/**", (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === "/")
-      return route.fulfill({ contentType: "text/html", body: "<!doctype html><body></body>" });
-    const body = readFileSync(join(ROOT, "web/public", path.replace(/^\//, "")));
-    return route.fulfill({ contentType: "text/javascript", body });
-  });
-  await page.goto("http://chart.test/");
+  const page = await modulesPage(browser);
   const drawn: Drawn = await page.evaluate(`(async () => {
     const { convergenceChart } = await import("/charts.js");
     const svg = convergenceChart(${JSON.stringify(history)}, 180000, [], 180000);
