@@ -52,6 +52,20 @@ export function sinceStart(v) {
   return v < 0 ? `${ms(-v)} before this service started` : `${ms(v)} after the fleet started`;
 }
 
+/**
+ * A log line's time: a run's lines count from its start (`m:ss`, then hours), a live fleet's (a
+ * standalone twins service, `monitor --broker`) are dates, shown as the time of day. A date was
+ * shown as hours since 1970: "499060.7 h".
+ */
+export function logTime(t) {
+  if (!Number.isFinite(t)) return "";
+  if (t > 1e12) return new Date(t).toLocaleTimeString();
+  const s = t / 1000;
+  return s < 3600
+    ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`
+    : `${(s / 3600).toFixed(1)} h`;
+}
+
 export function pct(fraction, digits = 1) {
   if (fraction === undefined || fraction === null || !Number.isFinite(fraction)) return "–";
   return `${(fraction * 100).toFixed(digits)} %`;

@@ -4,7 +4,7 @@
 import { api, explain } from "./api.js";
 import { convergenceChart, latencyChart } from "./charts.js";
 import { fillControls } from "./controls.js";
-import { h, int, ms, syncDetail, syncShare, waitsText } from "./dom.js";
+import { h, int, logTime, ms, syncDetail, syncShare, waitsText } from "./dom.js";
 import { fleetMap } from "./map.js";
 import { minutesChart, minutesSummary } from "./minutes-chart.js";
 import { VirtualList } from "./vlist.js";
@@ -166,7 +166,7 @@ export function fleetPage(store) {
         const fresh = store.log.slice(from + 1).slice(-30);
         lastLog = store.log.at(-1);
         for (const l of fresh)
-          logBox.prepend(h("li", { class: `lvl-${l.level}` }, h("time", {}, clock(l.t)), " ", l.text));
+          logBox.prepend(h("li", { class: `lvl-${l.level}` }, h("time", {}, logTime(l.t)), " ", l.text));
         while (logBox.childElementCount > 30) logBox.lastElementChild.remove();
       }
     },
@@ -228,14 +228,6 @@ function rangeSwitch(recent) {
   };
   const el = h("div", { class: "range", role: "group", "aria-label": "Convergence range" }, buttons);
   return { el, long, stop };
-}
-
-function clock(t) {
-  if (!Number.isFinite(t)) return "";
-  const s = t / 1000;
-  return s < 3600
-    ? `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`
-    : `${(s / 3600).toFixed(1)} h`;
 }
 
 function createRow() {
