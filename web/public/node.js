@@ -1,13 +1,11 @@
 // The node page (#/node/ID): the node's LED with set on/off (sent with the version shown, so a change
 // made meanwhile by someone else is refused with 412 instead of overwritten), whom it follows and who
 // follows it with pair/unpair, its identity, registration and presence, the simulated CPU/RAM/link
-// figures and its last messages. Reloads itself when the event stream says the node changed, keeping
-// its pairing lists (pair-list.js) while the same nodes are in them.
+// figures and its last messages. Reloads itself when the event stream says the node changed.
 
 import { ApiError, api, explain } from "./api.js";
 import { bytes, h, int, sinceStart } from "./dom.js";
 import { oneWrite } from "./one-write.js";
-import { pairLists } from "./pair-list.js";
 import { pendingTexts } from "./pending.js";
 import { confirmAction, say } from "./ui.js";
 
@@ -139,15 +137,50 @@ export function nodePage(store, id) {
     );
   }
 
-  const drawPairs = pairLists(store, id);
   let drawnFleet;
   function draw() {
     drawnFleet = store.fleet;
     const d = detail;
     const c = cap();
-    const focused = document.activeElement;
-    const focusId = focused?.id;
-    const pairList = (items, role) => drawPairs(items, role, c.unpair ? unpair : undefined);
+    const focusId = document.activeElement?.id;
+    const link = (n) => h("a", { href: `#/node/${encodeURIComponent(n)}`, class: "mono" }, n);
+    const pairList = (items, role) =>
+      items.length
+        ? h(
+            "ul",
+            {
+              class: "pairs",
+              "aria-label": role === "follows" ? `Nodes ${id} follows` : `Nodes following ${id}`,
+            },
+            items.map((n) => {
+              const sn = store.nodes.get(n);
+              return h(
+                "li",
+                {},
+                h("span", {
+                  class: `led small ${sn?.on ? "on" : "off"}${sn && !sn.online ? " offline" : ""}`,
+                  "aria-hidden": "true",
+                }),
+                link(n),
+                c.unpair
+                  ? h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "ghost small",
+                        "aria-label":
+                          role === "follows"
+                            ? `Unpair: ${id} stops following ${n}`
+                            : `Unpair: ${n} stops following ${id}`,
+                        onclick: () => (role === "follows" ? unpair(id, n) : unpair(n, id)),
+                      },
+                      "Unpair",
+                    )
+                  : null,
+              );
+            }),
+          )
+        : h("p", { class: "sub" }, role === "follows" ? "Follows no node." : "No node follows it.");
     const row = (k, v) => [h("dt", {}, k), h("dd", {}, v ?? "–")];
     const sim = d.sim;
     const waits = pendingTexts(d);
@@ -324,9 +357,7 @@ export function nodePage(store, id) {
         ),
       ),
     );
-    // A kept list's button (pair-list.js) is the same element, moved: it keeps the focus too.
-    if (focused?.isConnected && focused !== document.activeElement) focused.focus({ preventScroll: true });
-    else if (focusId) document.getElementById(focusId)?.focus();
+    if (focusId) document.getElementById(focusId)?.focus();
   }
 
   void load();
