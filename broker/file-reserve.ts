@@ -98,9 +98,11 @@ export class FileReserve implements ReserveState {
     return false;
   }
 
-  /** Counts the files in other use again (the watch's look, or a connection near the line). */
-  recount(): void {
-    const n = this.read.count();
+  /**
+   * Counts the files in other use again (a connection near the line), or takes the count `n` the
+   * open-files watch has just read at its look.
+   */
+  recount(n: number | "full" | undefined = this.read.count()): void {
     if (n === undefined) return;
     this.countedAt = this.clock.now();
     // Not even /proc/self/fd could be opened: the limit is reached, whoever holds the files.

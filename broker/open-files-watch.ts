@@ -6,8 +6,8 @@
  * logs a WARN when 90 % of the limit is in use, an ERROR when it is reached (new connections are being
  * refused), and one line when it is back under; a limit that leaves room for few clients is said at
  * start. With the broker's reserve (broker/file-reserve.ts) the limit is reached when connections are
- * refused for it: the ERROR says so, what they are counted as and what to raise; each look counts the
- * files in other use again for it. Times come from the injected Scheduler.
+ * refused for it: the ERROR says so, what they are counted as and what to raise; each look's count is the
+ * reserve's count of the files in other use too. Times come from the injected Scheduler.
  */
 import type { Logger } from "pino";
 import { countOpenFiles, type OpenFiles, readOpenFiles } from "../node/open-files.js";
@@ -20,7 +20,7 @@ export interface OpenFilesWatchOptions {
   /** The share of the limit in use that is worth a warning; default 0.9. */
   readonly nearShare?: number;
   /** The files the broker keeps for itself; the OS's limit alone unless given. */
-  readonly reserve?: ReserveState & { recount(): void };
+  readonly reserve?: ReserveState & { recount(n: number | "full"): void };
 }
 
 export const OPEN_FILES_EVERY_MS = 5_000;
@@ -41,7 +41,7 @@ export class OpenFilesWatch {
   private files: OpenFiles | undefined;
   private readonly everyMs: number;
   private readonly nearShare: number;
-  private readonly reserve: (ReserveState & { recount(): void }) | undefined;
+  private readonly reserve: (ReserveState & { recount(n: number | "full"): void }) | undefined;
   /** Connections refused for the reserve at the last look. */
   private refused = 0;
 
@@ -88,7 +88,8 @@ export class OpenFilesWatch {
     if (!at || n === undefined) return;
     const f = { ...at, open: n === "full" ? at.limit : n };
     const r = this.reserve;
-    r?.recount();
+    // The count just read: /proc/self/fd is listed once a look, for the reserve too.
+    r?.recount(n);
     const refusing = r !== undefined && (r.refused > this.refused || r.full);
     this.refused = r?.refused ?? 0;
     const usable = f.limit - (r?.reserve ?? 0);
