@@ -196,6 +196,24 @@ export function resolvePassword(
   return fromEnv === undefined || fromEnv === "" ? undefined : checkedPassword(fromEnv, names.env);
 }
 
+/**
+ * The web token a command was given: `--http-token`, else `--http-token-file`'s first line, else
+ * TWINFLEET_HTTP_TOKEN; read as a password is (resolvePassword), by the server and its clients alike.
+ */
+export function resolveHttpToken(
+  flags: { readonly httpToken?: string | undefined; readonly httpTokenFile?: string | undefined },
+  env: Env,
+): string | undefined {
+  return resolvePassword(
+    { password: flags.httpToken, passwordFile: flags.httpTokenFile } as {
+      password?: string;
+      passwordFile?: string;
+    },
+    env,
+    { flag: "--http-token", file: "--http-token-file", env: "TWINFLEET_HTTP_TOKEN" },
+  );
+}
+
 function checkedPassword(password: string, what: string): string {
   const problem = passwordProblem(password);
   if (problem !== undefined) throw new UsageError(`${what} ${problem}`);

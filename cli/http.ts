@@ -27,7 +27,7 @@ import {
   type WebServer,
 } from "../web/index.js";
 import { lanAddress } from "./bind.js";
-import { type Env, resolvePassword } from "./connection.js";
+import { type Env, resolveHttpToken } from "./connection.js";
 import { ephemeralPortWarnings } from "./ephemeral-ports.js";
 import { UsageError } from "./errors.js";
 import type { HttpFlags } from "./http-options.js";
@@ -71,14 +71,7 @@ export async function resolveHttpOptions(
     return undefined;
   }
   const { host, port } = parseHttpAddress(flags.http);
-  const given = resolvePassword(
-    { password: flags.httpToken, passwordFile: flags.httpTokenFile } as {
-      password?: string;
-      passwordFile?: string;
-    },
-    env,
-    { flag: "--http-token", file: "--http-token-file", env: "TWINFLEET_HTTP_TOKEN" },
-  );
+  const given = resolveHttpToken(flags, env);
   if (given !== undefined && !/^[\x21-\x7e]{16,200}$/.test(given)) {
     // Named by where it came from: a bad file's first line is not a bad --http-token.
     const from =

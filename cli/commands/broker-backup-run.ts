@@ -7,7 +7,7 @@
  */
 import { RealScheduler } from "../../node/scheduler.js";
 import { shown, shownPath } from "../../protocol/shown.js";
-import { resolvePassword } from "../connection.js";
+import { resolveHttpToken } from "../connection.js";
 import { takeHangUps, takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { parseHttpAddress } from "../http.js";
@@ -62,13 +62,9 @@ export async function runBrokerBackup(
       `takes --http, --http-token, --http-token-file and --out; --${other.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for \`twinfleet broker\``,
     );
   const origin = backupOrigin(brokerFlags.http as string | undefined);
-  const token = resolvePassword(
-    { password: brokerFlags.httpToken, passwordFile: brokerFlags.httpTokenFile } as {
-      password?: string;
-      passwordFile?: string;
-    },
+  const token = resolveHttpToken(
+    brokerFlags as { httpToken?: string; httpTokenFile?: string },
     io.env ?? process.env,
-    { flag: "--http-token", file: "--http-token-file", env: "TWINFLEET_HTTP_TOKEN" },
   );
   io.secret?.(token);
   const out = flags.out ?? "";

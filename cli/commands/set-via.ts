@@ -8,7 +8,7 @@
 import { sleep } from "../../node/scheduler.js";
 import { shown } from "../../protocol/shown.js";
 import { wallScheduler } from "../../twins/index.js";
-import { resolvePassword } from "../connection.js";
+import { resolveHttpToken } from "../connection.js";
 import { UsageError } from "../errors.js";
 import type { CliIO } from "../main.js";
 
@@ -41,14 +41,7 @@ export function viaOrigin(raw: string): string {
 
 /** The bearer token: --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN, as the service takes it. */
 function tokenOf(flags: ViaFlags, io: CliIO): string | undefined {
-  const token = resolvePassword(
-    { password: flags.httpToken, passwordFile: flags.httpTokenFile } as {
-      password?: string;
-      passwordFile?: string;
-    },
-    io.env ?? process.env,
-    { flag: "--http-token", file: "--http-token-file", env: "TWINFLEET_HTTP_TOKEN" },
-  );
+  const token = resolveHttpToken(flags, io.env ?? process.env);
   io.secret?.(token);
   return token;
 }
