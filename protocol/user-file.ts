@@ -155,10 +155,16 @@ export async function readUserStream(stream: UserStream, options: UserFileOption
 
 /** The text of `path` (UTF-8, a leading byte-order mark dropped), read as `readUserFile` reads. */
 export function readUserText(path: string, options: UserFileOptions): string {
-  return readUserFile(path, options)
-    .toString("utf8")
-    .replace(/^\uFEFF/, "");
+  return textOf(readUserFile(path, options));
 }
+
+/** The text of `stream` (stdin for a `-`), decoded as readUserText decodes a file's. */
+export async function readUserStreamText(stream: UserStream, options: UserFileOptions): Promise<string> {
+  return textOf(await readUserStream(stream, options));
+}
+
+/** UTF-8, a leading byte-order mark dropped. */
+const textOf = (bytes: Buffer): string => bytes.toString("utf8").replace(/^\uFEFF/, "");
 
 /**
  * Why `text` (a file's, which JSON.parse refused with `err`) is not JSON, in words that say when it

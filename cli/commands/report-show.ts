@@ -12,7 +12,7 @@ import { shownPath } from "../../protocol/shown.js";
 import {
   FILE_LIMITS,
   jsonProblem,
-  readUserStream,
+  readUserStreamText,
   readUserText,
   type UserStream,
 } from "../../protocol/user-file.js";
@@ -70,7 +70,7 @@ const STDIN = "-";
 async function reportText(file: string, stdin: UserStream): Promise<string> {
   const options = { maxBytes: FILE_LIMITS.fleet, error: (m: string) => new UsageError(m) };
   if (file !== STDIN) return readUserText(file, options);
-  return (await readUserStream(stdin, options)).toString("utf8").replace(/^\uFEFF/, "");
+  return readUserStreamText(stdin, options);
 }
 
 /** Reads and checks a saved run report; every error names the file (or stdin). */
