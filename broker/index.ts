@@ -69,11 +69,4 @@ export {
   type OutboundViolation,
 } from "./outbound.js";
 export { type RunningBroker, startBroker } from "./server.js";
-export {
-  BACKUP_END,
-  BACKUP_MAGIC,
-  type BackupItem,
-  BackupReader,
-  type BackupSummary,
-  backupStream,
-} from "./store-backup.js";
+export { BackupReader, type BackupSummary, backupStream } from "./store-backup.js";
