@@ -6,7 +6,7 @@ import { H, PAD, shareGrid, W } from "./charts.js";
 import { pct, s } from "./dom.js";
 
 /** A time on the history's clock: a date's UTC hour and minute, or hours since the start (virtual time). */
-export function minuteClock(t) {
+function minuteClock(t) {
   if (t > 1e12) return `${new Date(t).toISOString().slice(11, 16)} UTC`;
   const m = Math.floor(t / 60_000);
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}`;
