@@ -41,8 +41,6 @@ import { startDeaths } from "./thread-death.js";
 import { TwinsHost } from "./twins-host.js";
 import { retainedSettled } from "./waits.js";
 
-export type { StartControl };
-
 export interface FleetParts {
   readonly profile: DeviceProfile;
   readonly ids: readonly NodeId[];
