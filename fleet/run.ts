@@ -37,8 +37,9 @@ import {
 import type { Report } from "./report.js";
 import { type SessionClashes, watchClashes } from "./session-clashes.js";
 import { fleetQuiet, RECOVERY_WAIT_MAX_MS, type SettleStatus, SettleWait } from "./settle.js";
-import { closeParts, type FleetParts, prepareFleet, type StartControl } from "./setup.js";
+import { closeParts, type FleetParts, prepareFleet } from "./setup.js";
 import { brokerSocket, linkOf, routeShardReports, ShardPool, shardCommon } from "./shards.js";
+import type { StartControl } from "./start-control.js";
 import { buildReport } from "./summarize.js";
 import { runDeaths, type ThreadDeaths } from "./thread-death.js";
 import type { TwinsHost } from "./twins-host.js";

@@ -41,8 +41,6 @@ import { startDeaths } from "./thread-death.js";
 import { TwinsHost } from "./twins-host.js";
 import { retainedSettled } from "./waits.js";
 
-export type { StartControl };
-
 export interface FleetParts {
   readonly profile: DeviceProfile;
   readonly ids: readonly NodeId[];
@@ -189,9 +187,10 @@ export async function prepareFleet(
         `${existing.clientId} already runs on ${broker.url}; the run joins it`,
       );
     }
-    if (opts.broker !== undefined && opts.fresh) step("clearing the fleet's retained state (--fresh)");
-    if (opts.broker !== undefined && opts.fresh)
+    if (opts.broker !== undefined && opts.fresh) {
+      step("clearing the fleet's retained state (--fresh)");
       await clearRetained(broker.url, opts.login, prefix, ids, stop);
+    }
     const store: TwinsStore =
       opts.twinsData !== undefined ? await jsonFileStore(opts.twinsData, logger) : memoryStore();
     const openTwins = (created: (t: Twins) => void, again: boolean) =>

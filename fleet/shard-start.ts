@@ -96,8 +96,10 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   opened.probe = probe;
   step("starting the shard's clock probe");
   await unlessStopped(probe.start(), signal, "starting the shard's clock probe");
-  if (opts.fresh) step("clearing the shard's retained state (--fresh)");
-  if (opts.fresh) await clearRetained(client, prefix, mine, signal);
+  if (opts.fresh) {
+    step("clearing the shard's retained state (--fresh)");
+    await clearRetained(client, prefix, mine, signal);
+  }
   step("subscribing to the fleet's topics");
   const watch = await unlessStopped(
     FleetWatch.open(client, prefix, sched),

@@ -3,9 +3,17 @@
 
 import { ms, pct, s } from "./dom.js";
 
-const W = 320;
-const H = 120;
-const PAD = { l: 34, r: 8, t: 8, b: 20 };
+/** The charts' frame, the long range's too (minutes-chart.js: it takes the recent chart's place). */
+export const W = 320;
+export const H = 120;
+export const PAD = { l: 34, r: 8, t: 8, b: 20 };
+
+/** The grid lines at 0, 50 and 100 % with their labels, `y` placing a share. */
+export const shareGrid = (y) =>
+  [0, 0.5, 1].map((f) => [
+    s("line", { x1: PAD.l, x2: W - PAD.r, y1: y(f), y2: y(f), class: "grid" }),
+    s("text", { x: PAD.l - 4, y: y(f) + 4, class: "axis", "text-anchor": "end" }, `${f * 100}%`),
+  ]);
 
 /**
  * Convergence history [{t, fraction, known?, online?}] (t in ms on the fleet's clock) as a line over
@@ -37,10 +45,7 @@ export function convergenceChart(all, now, away = [], spanMs = 5 * 60_000) {
   const carried = before ? [{ ...before, t: t0 }] : [];
   const shown = [...carried, ...history.filter((p) => p.t >= t0)];
   const outages = away.map((a) => ({ from: a.from, to: a.to ?? Number.POSITIVE_INFINITY }));
-  const grid = [0, 0.5, 1].map((f) => [
-    s("line", { x1: PAD.l, x2: W - PAD.r, y1: y(f), y2: y(f), class: "grid" }),
-    s("text", { x: PAD.l - 4, y: y(f) + 4, class: "axis", "text-anchor": "end" }, `${f * 100}%`),
-  ]);
+  const grid = shareGrid(y);
   const secs = Math.round(span / 1000);
   const last = shown.at(-1);
   const lost = outages.some((o) => o.to > t1);

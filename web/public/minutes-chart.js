@@ -2,14 +2,11 @@
 // minute for 48 h, each its lowest in-sync share (a dip of seconds is not averaged away), with bands
 // where the broker was away or the service not running, and a line saying the lowest and when.
 
+import { H, PAD, shareGrid, W } from "./charts.js";
 import { pct, s } from "./dom.js";
 
-const W = 320;
-const H = 120;
-const PAD = { l: 34, r: 8, t: 8, b: 20 };
-
 /** A time on the history's clock: a date's UTC hour and minute, or hours since the start (virtual time). */
-export function minuteClock(t) {
+function minuteClock(t) {
   if (t > 1e12) return `${new Date(t).toISOString().slice(11, 16)} UTC`;
   const m = Math.floor(t / 60_000);
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}`;
@@ -58,10 +55,7 @@ export function minutesChart(d) {
   const t0 = Math.max(t1 - d.kept * d.minuteMs, Math.min(d.minutes[0]?.t ?? t1, t1 - 10 * d.minuteMs));
   const x = (t) => PAD.l + ((Math.max(t, t0) - t0) / (t1 - t0)) * iw;
   const y = (f) => PAD.t + (1 - f) * ih;
-  const grid = [0, 0.5, 1].map((f) => [
-    s("line", { x1: PAD.l, x2: W - PAD.r, y1: y(f), y2: y(f), class: "grid" }),
-    s("text", { x: PAD.l - 4, y: y(f) + 4, class: "axis", "text-anchor": "end" }, `${f * 100}%`),
-  ]);
+  const grid = shareGrid(y);
   // A minute is drawn as a step at its lowest share; one with nothing judged breaks the line.
   const runs = [];
   let run = [];

@@ -5,57 +5,39 @@
  * /api/convergence/minutes: each minute's lowest share, the broker's outage as a band, and says the
  * lowest share and when. Debian's Chromium, the page served by the web server.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { RealScheduler } from "../../../node/scheduler.js";
 import type { MinutePoint } from "../../../twins/index.js";
-import { DemoSource } from "../../../view/demo-source.js";
-import { startWebServer, type WebServer } from "../../server.js";
-import { type Browser, openBrowser } from "./harness.js";
+import { demoAndBrowser } from "./demo-and-browser.js";
 
 const MINUTE = 60_000;
-let server: WebServer;
-let source: DemoSource;
-let browser: Browser;
 let dipAt = 0;
 let awayFrom = 0;
 
-beforeAll(async () => {
-  const scheduler = RealScheduler.epoch();
-  source = new DemoSource({ nodes: 4, scheduler });
-  // Ten hours of minutes: in sync, a dip to 37 % five hours ago, the broker away 6 min after it.
-  const start = Math.floor(scheduler.now() / MINUTE) * MINUTE - 600 * MINUTE;
-  dipAt = start + 300 * MINUTE;
-  awayFrom = start + 310 * MINUTE;
-  const minutes = (): MinutePoint[] =>
-    Array.from({ length: 601 }, (_, i): MinutePoint => {
-      const t = start + i * MINUTE;
-      if (i === 300) return { t, fraction: 0.37, inSync: 37, known: 100, online: 100 };
-      if (i >= 310 && i < 316) return { t, away: true };
-      return { t, fraction: 1, inSync: 100, known: 100, online: 100 };
-    });
-  Object.assign(source, { minutes });
-  server = await startWebServer({
-    source,
-    kind: "monitor",
-    port: 0,
-    token: "long-range-0123456789",
-    scheduler,
-  });
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  const errors = browser?.errors() ?? [];
-  await browser?.close();
-  await server?.close();
-  source?.stop();
-  expect(errors, "uncaught errors in the page").toEqual([]);
+const demo = demoAndBrowser({
+  token: "long-range-0123456789",
+  scheduler: () => RealScheduler.epoch(),
+  prepare: (source, scheduler) => {
+    // Ten hours of minutes: in sync, a dip to 37 % five hours ago, the broker away 6 min after it.
+    const start = Math.floor(scheduler.now() / MINUTE) * MINUTE - 600 * MINUTE;
+    dipAt = start + 300 * MINUTE;
+    awayFrom = start + 310 * MINUTE;
+    const minutes = (): MinutePoint[] =>
+      Array.from({ length: 601 }, (_, i): MinutePoint => {
+        const t = start + i * MINUTE;
+        if (i === 300) return { t, fraction: 0.37, inSync: 37, known: 100, online: 100 };
+        if (i >= 310 && i < 316) return { t, away: true };
+        return { t, fraction: 1, inSync: 100, known: 100, online: 100 };
+      });
+    Object.assign(source, { minutes });
+  },
 });
 
 const hhmm = (t: number) => `${new Date(t).toISOString().slice(11, 16)} UTC`;
 
 it("switches the convergence chart between the last minutes and the last 48 h of minutes", async () => {
-  const page = await browser.page();
-  await page.goto(`http://127.0.0.1:${server.port}/`, { timeout: 20_000 });
+  const page = await demo.browser.page();
+  await page.goto(`http://127.0.0.1:${demo.server.port}/`, { timeout: 20_000 });
   await page.locator("#live").filter({ hasText: "live" }).waitFor({ timeout: 20_000 });
   const recent = page.locator('button[data-range="recent"]');
   const long = page.locator('button[data-range="long"]');

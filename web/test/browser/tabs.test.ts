@@ -7,57 +7,35 @@
  * hides the one left behind: `document.visibilityState` and its `visibilitychange` event.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RealScheduler } from "../../../node/scheduler.js";
-import { DemoSource } from "../../../view/demo-source.js";
-import { startWebServer, type WebServer } from "../../server.js";
-import { type Browser, openBrowser } from "./harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { demoAndBrowser } from "./demo-and-browser.js";
 
 const TABS = 8;
-let server: WebServer;
-let source: DemoSource;
-let browser: Browser;
+const demo = demoAndBrowser({ token: "tabs-token-0123456789abc" });
 
 beforeAll(async () => {
-  const scheduler = new RealScheduler();
-  source = new DemoSource({ nodes: 4, scheduler });
-  server = await startWebServer({
-    source,
-    kind: "monitor",
-    port: 0,
-    token: "tabs-token-0123456789abc",
-    scheduler,
-  });
-  browser = await openBrowser();
-  await browser.context.addInitScript({
+  await demo.browser.context.addInitScript({
     content: `Object.defineProperty(Document.prototype, "visibilityState", {
       configurable: true,
       get: () => (window.hiddenTab === true ? "hidden" : "visible"),
     });`,
   });
 });
-afterAll(async () => {
-  const errors = browser?.errors() ?? [];
-  await browser?.close();
-  await server?.close();
-  source?.stop();
-  expect(errors, "uncaught errors in the page").toEqual([]);
-});
 
 const setHidden = (page: Page, hidden: boolean) =>
   page.evaluate(`window.hiddenTab = ${hidden}; document.dispatchEvent(new Event("visibilitychange"))`);
 
 const streams = async (): Promise<number> => {
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${demo.server.port}/metrics`)).text();
   return Number(/^twinfleet_web_event_clients (\d+)$/m.exec(text)?.[1]);
 };
 
 describe("the page in many tabs of one browser", () => {
   it("loads in every tab, each hidden one leaving its connection to the others", async () => {
-    const url = `http://127.0.0.1:${server.port}/`;
+    const url = `http://127.0.0.1:${demo.server.port}/`;
     const tabs: Page[] = [];
     for (let i = 0; i < TABS; i++) {
-      const page = await browser.page();
+      const page = await demo.browser.page();
       // Before, the 7th tab never loaded: 6 streams held the browser's 6 connections.
       await page.goto(url, { timeout: 20_000 });
       await page.locator("#live").filter({ hasText: "live" }).waitFor({ timeout: 20_000 });
