@@ -132,13 +132,12 @@ export class DesireSaver {
     if (this.killed) return `nothing more is written${toWhere(this.store)}: the service is stopping`;
     if (sp) this.savedOffset = sp.scheduler.wallNow() - sp.scheduler.now();
     const nodes = this.dirty;
-    const all = this.all || this.closing || this.wholeOnly;
     this.dirty = new Set();
     this.all = false;
     try {
       // Written while running, a journaled store's file needs the last save to fold it (format 3).
       this.unfolded = !this.wholeOnly && !this.closing;
-      if (all) await this.store.save(this.state.whole(), this.unfolded);
+      if (whole) await this.store.save(this.state.whole(), this.unfolded);
       else await this.store.append?.(this.state.records(nodes), () => this.state.whole());
       this.failures.succeeded();
       return undefined;

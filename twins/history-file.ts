@@ -13,11 +13,12 @@
  * stops the service: the history is a view, not state.
  */
 import { constants } from "node:fs";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { readFile, rename } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
+import { appendSynced, replaceThrough } from "./store-journal.js";
 import { isErrno } from "./store-lock.js";
 import type { SeriesPoint } from "./types.js";
 
@@ -231,29 +232,11 @@ export async function rewriteHistory(
   // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
   // which the next rewrite replaces.
   const tmp = join(dirname(file), `${basename(file)}.tmp`);
-  const fh = await open(tmp, "w");
-  try {
-    try {
-      const { minutes = [], fleet, offset = 0 } = kept;
-      const text =
-        minutes.map((m) => minuteLine(m, offset)).join("") +
-        points.map((p) => pointLine(p, false, offset)).join("");
-      await fh.writeFile(headerLine(fleet) + text + aliveLine(aliveAt + offset));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-    const dh = await open(dirname(file), "r");
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  const { minutes = [], fleet, offset = 0 } = kept;
+  const text =
+    minutes.map((m) => minuteLine(m, offset)).join("") +
+    points.map((p) => pointLine(p, false, offset)).join("");
+  await replaceThrough(tmp, dirname(file), file, headerLine(fleet) + text + aliveLine(aliveAt + offset));
 }
 
 /**
@@ -262,13 +245,7 @@ export async function rewriteHistory(
  * start take the file for no history at all; the caller writes it whole.
  */
 export async function appendHistory(file: string, text: string): Promise<void> {
-  const fh = await open(file, constants.O_WRONLY | constants.O_APPEND);
-  try {
-    await fh.appendFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await appendSynced(file, text, constants.O_WRONLY | constants.O_APPEND);
 }
 
 /** Moves a file aside (`….damaged`, `….other-fleet`), so that a new one can be started. */

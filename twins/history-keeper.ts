@@ -30,6 +30,7 @@ import {
 } from "./history-file.js";
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint, minuteOf, minutesFrom } from "./minute-tier.js";
 import { isErrno } from "./store-lock.js";
+import { dateOffset } from "./stored-dates.js";
 import type { SeriesPoint } from "./types.js";
 
 /** How often the points added since the last write are appended. */
@@ -50,10 +51,10 @@ export interface KeptHistory {
 }
 
 /**
- * The date minus the scheduler's time, to the ms: two readings of a real clock a few µs apart would
- * otherwise move each date written and read back by as much.
+ * The date minus the scheduler's time (stored-dates.ts), to the ms: two readings of a real clock a
+ * few µs apart would otherwise move each date written and read back by as much.
  */
-export const dateOffset = (s: Scheduler): number => Math.round(s.wallNow() - s.now());
+const msOffset = (s: Scheduler): number => Math.round(dateOffset(s));
 
 /**
  * Reads the history kept in `file` for the fleet under prefix `fleet`, saying on `logger` what it
@@ -69,7 +70,7 @@ export async function restoreHistory(
 ): Promise<KeptHistory> {
   const now = scheduler.now();
   // The file holds dates; this scheduler's time may have another origin (a fleet run's start).
-  const offset = dateOffset(scheduler);
+  const offset = msOffset(scheduler);
   const date = (t: number) => new Date(t + offset).toISOString();
   const kept = (points: SeriesPoint[], writable: boolean, minutes: MinutePoint[] = []): KeptHistory => ({
     file,
@@ -242,7 +243,7 @@ export class HistoryKeeper {
 
   /** The date minus the time: the file holds dates (twins/history-file.ts). */
   private offset(): number {
-    return dateOffset(this.scheduler);
+    return msOffset(this.scheduler);
   }
 
   private flush(): void {

@@ -36,9 +36,12 @@ export function journalLines(changes: ReadonlyMap<string, object | undefined>): 
   return text;
 }
 
-/** Appends `text` to `file` and syncs it: once this resolves the lines outlive a power cut. */
-export async function appendSynced(file: string, text: string): Promise<void> {
-  const fh = await open(file, "a");
+/**
+ * Appends `text` to `file` and syncs it: once this resolves the lines outlive a power cut. `flags`:
+ * how the file is opened (`"a"` creates it when it is not there).
+ */
+export async function appendSynced(file: string, text: string, flags: string | number = "a"): Promise<void> {
+  const fh = await open(file, flags);
   try {
     await fh.appendFile(text);
     await fh.sync();
@@ -131,7 +134,11 @@ const excerpt = (text: string) => JSON.stringify(text.length > 60 ? `${text.slic
  * rename, fsync of the directory (the rename lives there: unsynced, a power cut can undo it).
  */
 export async function replaceFile(dir: string, file: string, text: string, seq: number): Promise<void> {
-  const tmp = `${file}.${process.pid}.${seq}.tmp`;
+  await replaceThrough(`${file}.${process.pid}.${seq}.tmp`, dir, file, text);
+}
+
+/** Replaces `file` in `dir` with `text` as replaceFile does, through the temporary file `tmp`. */
+export async function replaceThrough(tmp: string, dir: string, file: string, text: string): Promise<void> {
   const fh = await open(tmp, "w");
   try {
     try {

@@ -9,13 +9,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import { TwinRegistry } from "../registry.js";
 import type { Twins } from "../service.js";
-import { jsonFileStore } from "../store.js";
 import { FINDS_RETAINED, Fixtures, rawClient, until } from "./helpers.js";
 import { storedFile } from "./stored-file.js";
 
@@ -26,12 +24,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-/** The service's log lines, as written, and a service on `dir`'s store logging to them. */
-async function serviceOn(dir: string, lines: string[]): Promise<Twins> {
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(s) });
-  return fx.twins({ logger, store: await jsonFileStore(dir) });
-}
-
 /** The stored file as JSON, its journal replayed. */
 const stored = storedFile;
 
@@ -41,7 +33,7 @@ async function aAwayFollowingB(lines: string[]): Promise<{ t: Twins; dir: string
   fx.url = b.url;
   const dir = await mkdtemp(join(tmpdir(), "twins-crossed-"));
   dirs.push(dir);
-  const t = await serviceOn(dir, lines);
+  const t = await fx.twinsOn(dir, lines);
   for (const id of ["B", "C", "D"]) await fx.node(id);
   const a = await fx.node("A");
   await until(() => ["A", "B", "C", "D"].every((id) => t.get(id)?.presence === "online"), "all online");
@@ -70,7 +62,7 @@ describe("two pairings of an offline node written at once, the service killed in
     const raw = fx.track(await rawClient(fx.url), (c) => c.endAsync());
     await raw.publishAsync("tf/config/A", "C1 2 B D", { qos: 1, retain: true });
 
-    const again = await serviceOn(dir, lines);
+    const again = await fx.twinsOn(dir, lines);
     await until(() => again.get("A")?.desired.configVersion === 3, "written again one version up");
     expect(again.get("A")).toMatchObject({ pairing: "pending", desired: { sources: ["B", "C", "D"] } });
     const told = lines.find((l) => l.includes("two pairings of A were written at once"));

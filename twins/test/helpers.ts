@@ -7,11 +7,13 @@
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { Aedes, type Client } from "aedes";
 import mqtt, { type MqttClient } from "mqtt";
+import pino from "pino";
 import { CoreClient } from "../../node/mqtt-node.js";
 import { loopDeadline } from "../../node/test/loop-time.js";
 import { NodeId, Prefix } from "../../protocol/index.js";
 import type { TwinsOptions } from "../options.js";
 import { startTwins, type Twins } from "../service.js";
+import { jsonFileStore } from "../store.js";
 import type { TwinsEvents } from "../types.js";
 
 /** The pending waits' checks, run on every change of a watched service or node. */
@@ -180,6 +182,12 @@ export class Fixtures {
 
   async twins(options: Omit<TwinsOptions, "url"> = {}): Promise<Twins> {
     return this.track(watchTwins(await startTwins({ url: this.url, ...options })), (t) => t.close());
+  }
+
+  /** A service on `dir`'s store (twins/store.ts), its log lines, at info, pushed to `lines` as written. */
+  async twinsOn(dir: string, lines: string[]): Promise<Twins> {
+    const logger = pino({ level: "info" }, { write: (s: string) => lines.push(s) });
+    return this.twins({ logger, store: await jsonFileStore(dir) });
   }
 
   async node(id: string, opts: NodeOptions = {}): Promise<CoreClient> {

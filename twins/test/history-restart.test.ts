@@ -6,12 +6,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pino from "pino";
 import { afterEach, expect, it } from "vitest";
 import { startBroker } from "../../broker/index.js";
 import { HISTORY_FILE } from "../history-file.js";
-import type { Twins } from "../service.js";
-import { jsonFileStore } from "../store.js";
 import { Fixtures, until } from "./helpers.js";
 
 const fx = new Fixtures();
@@ -21,18 +18,13 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
 
-async function serviceOn(dir: string, lines: string[]): Promise<Twins> {
-  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(s) });
-  return fx.twins({ logger, store: await jsonFileStore(dir) });
-}
-
 it("starts again with the history from before, the time it was stopped marked", async () => {
   const b = fx.track(await startBroker({ host: "127.0.0.1", port: 0 }), (x) => x.close());
   fx.url = b.url;
   const dir = await mkdtemp(join(tmpdir(), "twins-history-"));
   dirs.push(dir);
   const lines: string[] = [];
-  const t = await serviceOn(dir, lines);
+  const t = await fx.twinsOn(dir, lines);
   await fx.node("B");
   await fx.node("A");
   await until(() => t.get("A")?.presence === "online" && t.get("B")?.presence === "online", "online");
@@ -42,7 +34,7 @@ it("starts again with the history from before, the time it was stopped marked", 
   await t.close();
   expect(await readFile(join(dir, HISTORY_FILE), "utf8")).toMatch(/\{"stop":[\d.]+\}\n$/);
 
-  const again = await serviceOn(dir, lines);
+  const again = await fx.twinsOn(dir, lines);
   const h = again.history();
   // What it had, then the marker: the last point's share, not running from the stop to the start.
   expect(h.slice(0, before.length - 1)).toEqual(before.slice(0, -1));
