@@ -47,8 +47,7 @@ import { startVirtual, type VirtualClock } from "./virtual.js";
 import { StoppableWaits } from "./waits.js";
 import { WindowCloser } from "./window-close.js";
 
-export type { FleetRunEvents, Progress, RunPhase };
-export { KEPT_UP_LAG_MS };
+export { type FleetRunEvents, KEPT_UP_LAG_MS, type Progress, type RunPhase };
 
 export class FleetRun extends EventEmitter<FleetRunEvents> {
   phase: RunPhase = "boot";
