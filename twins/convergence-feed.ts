@@ -167,6 +167,13 @@ export class ConvergenceFeed {
       ...(counts !== undefined ? { online: counts.online } : {}),
       ...(counts !== undefined && counts.unheard > 0 ? { unheard: counts.unheard } : {}),
     };
+    // Other followers' statuses, the same figures (one out of sync as another came in, followers
+    // still unknown registering at a start): a point would repeat the last one and carry nothing.
+    const last = this.series.last();
+    if (last !== undefined && last.stoppedUntil === undefined && sameFigures(last, point)) {
+      this.deps.emit(report);
+      return;
+    }
     const countsOnly = statuses && !crossesZero(counts, before);
     const replaces = countsOnly && this.lastCountsOnly;
     if (replaces) this.series.replaceLast(point);
@@ -186,6 +193,17 @@ export class ConvergenceFeed {
 
 function sameCounts(a: Counts | undefined, b: Counts | undefined): boolean {
   return a?.online === b?.online && a?.unheard === b?.unheard;
+}
+
+/** The same share, counts and followers online and unheard: a chart draws them alike. */
+function sameFigures(a: SeriesPoint, b: SeriesPoint): boolean {
+  return (
+    a.fraction === b.fraction &&
+    a.inSync === b.inSync &&
+    a.known === b.known &&
+    a.online === b.online &&
+    a.unheard === b.unheard
+  );
 }
 
 /** Did a count reach or leave zero (or were there none before)? */
