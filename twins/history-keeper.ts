@@ -215,7 +215,9 @@ export class HistoryKeeper {
   async close(): Promise<void> {
     this.stop();
     await this.writing;
-    this.pending += stopLine(this.scheduler.wallNow());
+    // Dated as every other record, the time plus the ms offset: the host's date unrounded put the
+    // stop up to 0.5 ms off the points' dates, before the last of them when it came within that.
+    this.pending += stopLine(this.scheduler.now() + this.offset());
     this.pendingLines++;
     this.write(true);
     await this.writing;

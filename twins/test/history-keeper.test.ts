@@ -256,6 +256,23 @@ describe("the convergence history in the data directory", () => {
     ]);
   });
 
+  it("dates the clean stop as the points, so the next start's gap begins at the stop's time", async () => {
+    // a run's clock whose date offset is not a whole ms (sim --twins-data: the run's start)
+    const epochMs = 1_796_600_000_000.6;
+    const dir = mkdir();
+    const a = await start(dir, 0, 16, "tf", epochMs);
+    await a.step(4, HISTORY_FLUSH_MS);
+    await a.step(2, 1000);
+    await a.feed.close(); // at 6 s, 1 s after the last point
+    const lines = readFileSync(join(dir, HISTORY_FILE), "utf8").trim().split("\n");
+    expect(lines.slice(-2)).toEqual([
+      '{"t":1796600005001,"fraction":0.5,"inSync":2,"known":4}',
+      '{"stop":1796600006001}',
+    ]);
+    const b = await start(dir, 20_000, 16, "tf", epochMs);
+    expect(b.feed.history().at(-1)).toMatchObject({ t: 6000, inSync: 2, stoppedUntil: 20_000 });
+  });
+
   it("keeps dates in the file, so a run whose clock starts at 0 reads the run before it", async () => {
     // sim --twins-data: the run's twins service counts ms from the run's start
     const dir = mkdir();
