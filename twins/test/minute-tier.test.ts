@@ -30,11 +30,10 @@ const mkdir = () => {
 };
 
 const N = 100;
-const reportOf = (inSync: number, flip = false): ConvergenceReport => ({
+const reportOf = (inSync: number): ConvergenceReport => ({
   followers: Array.from({ length: N }, (_, i) => ({
     id: NodeId(`n-${String(i).padStart(4, "0")}`),
-    // `flip` changes who is behind with the share the same: a busy fleet's point without a dip.
-    status: (flip ? N - 1 - i : i) < inSync ? "in-sync" : "behind",
+    status: i < inSync ? "in-sync" : "behind",
     stamp: undefined,
     target: undefined,
     waitingOn: [],
@@ -61,11 +60,14 @@ async function start(at: number, dir?: string) {
   });
   await feed.historyWritten(); // the start's rewrite of the file
   let flip = false;
-  /** `ms` of a busy fleet at `inSync` of 100 (a point every 100 ms), the history's writes awaited. */
+  /**
+   * `ms` of a busy fleet at `inSync` of 100, one more in sync every other 100 ms below 100 (a point
+   * every 100 ms, its low `inSync`), the history's writes awaited.
+   */
   const busy = async (inSync: number, ms: number) => {
     for (let left = ms; left > 0; left -= 100) {
       flip = !flip;
-      report = reportOf(inSync, flip);
+      report = reportOf(flip && inSync < N ? inSync + 1 : inSync);
       feed.schedule();
       scheduler.advance(100);
       if (dir !== undefined && scheduler.now() % HISTORY_FLUSH_MS === 0) await feed.historyWritten();
@@ -86,7 +88,7 @@ describe("the long tier of the convergence history", () => {
     const a = await start(0);
     a.feed.schedule();
     await a.quiet(2 * HOUR - 10_000);
-    await a.busy(N - 1, 10_000); // 02:00, a busy fleet: one follower behind at a time, a point each 100 ms
+    await a.busy(N - 1, 10_000); // 02:00, a busy fleet: 99 % and 100 % by turns, a point each 100 ms
     await a.busy(25, 2_000); // a 2 s dip to 25 %: the minute's mean stays above 97 %
     await a.busy(N - 1, 58_000);
     a.feed.broker(false); // 02:01: the broker killed for 10 min
@@ -98,7 +100,7 @@ describe("the long tier of the convergence history", () => {
     const fine = a.feed.history();
     expect(fine).toHaveLength(1024);
     expect(fine[0]?.t).toBeGreaterThan(2 * HOUR + 11 * MINUTE_MS);
-    expect(fine.every((p) => p.fraction === 0.99)).toBe(true);
+    expect(Math.min(...fine.map((p) => p.fraction))).toBe(0.99);
     const minutes = a.feed.minutes();
     const at = (t: number) => minutes.find((m) => m.t === t);
     expect(at(2 * HOUR)).toEqual({ t: 2 * HOUR, fraction: 0.25, inSync: 25, known: N });
