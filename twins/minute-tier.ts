@@ -8,6 +8,7 @@
  * (the wall clock's minutes on a real one). Kept in the history file beside the fine points
  * (twins/history-file.ts, twins/history-keeper.ts).
  */
+import { STALL_MIN_MS } from "../node/stall-watch.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { SeriesPoint } from "./types.js";
 
@@ -33,7 +34,10 @@ export interface MinutePoint {
   readonly online?: number;
   /** The broker was away (lost, silent, not reached) for some of the minute: nothing was heard then. */
   readonly away?: true;
-  /** The twins service was not running for some of the minute (a restart, from the kept history). */
+  /**
+   * The twins service was not running for some of the minute: a restart (from the kept history), or
+   * its host stopped or paused it (its minute timer came STALL_MIN_MS late or more).
+   */
   readonly down?: true;
 }
 
@@ -166,16 +170,31 @@ export class MinuteTier {
     this.timer = this.deps.scheduler.at(this.open.t + MINUTE_MS, () => this.tick());
   }
 
+  /**
+   * Closes the minute under way and opens the next. A timer late by STALL_MIN_MS or more means the
+   * service did not run from the minute's end to now (its host stopped or paused it, a VM paused):
+   * nothing was measured then, so each minute it slept through is closed `down` with no share, and
+   * the one it wakes in is `down` too (its share the one held, as at a restart's minute).
+   */
   private tick(): void {
-    const done = this.open.point();
-    this.minutes.push(done);
-    if (this.minutes.length > this.deps.capacity) this.minutes.shift();
-    this.deps.closed?.(done);
-    // A late timer (the host stalled) closes the minutes it slept through as they stood.
-    const next = Math.max(this.open.t + MINUTE_MS, minuteOf(this.deps.scheduler.now()));
+    this.close(this.open.point());
+    const due = this.open.t + MINUTE_MS;
+    const now = this.deps.scheduler.now();
+    const next = Math.max(due, minuteOf(now));
+    const late = now - due >= STALL_MIN_MS;
+    if (late)
+      for (let m = Math.max(due, next - this.deps.capacity * MINUTE_MS); m < next; m += MINUTE_MS)
+        this.close({ t: m, down: true });
     this.open = new Minute(next);
+    this.open.down = late;
     if (this.brokerAway) this.open.away = true;
     else this.open.see(this.held);
     this.arm();
+  }
+
+  private close(m: MinutePoint): void {
+    this.minutes.push(m);
+    if (this.minutes.length > this.deps.capacity) this.minutes.shift();
+    this.deps.closed?.(m);
   }
 }

@@ -132,6 +132,30 @@ describe("the long tier of the convergence history", () => {
     feed.stop();
   });
 
+  it("closes the minutes a stalled host slept through down, with no share, and the one it woke in down", async () => {
+    // The service's minute timer came 150 s late (SIGSTOP/SIGCONT, a paused VM): the minutes in
+    // between were left out of the tier, a hole in the 48 h with nothing said of it.
+    const dir = mkdir();
+    const a = await start(10 * HOUR, dir);
+    await a.busy(N, 10_000);
+    await a.busy(70, 10_000); // 10:00:10, a dip
+    a.scheduler.jump(150_000); // stopped at 10:00:20, running again at 10:02:50
+    await a.feed.historyWritten();
+    await a.busy(N, 30_000); // to 10:03:20
+    const minutes = a.feed.minutes();
+    expect(minutes).toEqual([
+      { t: 10 * HOUR, fraction: 0.7, inSync: 70, known: N },
+      { t: 10 * HOUR + MINUTE_MS, down: true },
+      { t: 10 * HOUR + 2 * MINUTE_MS, fraction: 0.7, inSync: 70, known: N, down: true },
+      { t: 10 * HOUR + 3 * MINUTE_MS, fraction: 1, inSync: N, known: N },
+    ]);
+    await a.feed.close();
+    const b = await start(10 * HOUR + 4 * MINUTE_MS, dir);
+    expect(b.feed.minutes().slice(0, 3)).toEqual(minutes.slice(0, 3));
+    b.feed.stop();
+    await b.feed.historyWritten();
+  });
+
   it("holds 48 h, one point a minute, and drops the oldest after", async () => {
     const a = await start(0);
     a.feed.schedule();
