@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from "node:events";
 import { NodeId, type Prefix, ProtocolError } from "../protocol/index.js";
+import type { AwaySpan } from "./broker-spans.js";
 import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { FleetUnseen } from "./empty-fleet.js";
@@ -144,6 +145,12 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   history(): SeriesPoint[];
   /** The long tier: each minute's lowest share, for 48 h, oldest first (twins/minute-tier.ts). */
   minutes(): MinutePoint[];
+  /**
+   * The broker's last outages, oldest first (`to` absent: under way), those before a restart from the
+   * history kept with `--data` (twins/broker-spans.ts): the charts' `broker away` band. A fleet run's
+   * host of restarting services (fleet/twins-host.ts) has none: its view keeps them across restarts.
+   */
+  away?(): AwaySpan[];
   badInput(): { readonly total: number; readonly byReason: Record<BadInputReason, number> };
   /** Bad inputs counted against one node. */
   badInputOf(id: string): number;

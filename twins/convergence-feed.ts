@@ -14,6 +14,8 @@
 
 import type { Logger } from "pino";
 import type { NodeId } from "../protocol/index.js";
+import { type AwaySpan, AwaySpans } from "./broker-spans.js";
+import type { BrokerLoss } from "./broker-watch.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
 import { HistoryKeeper, type KeptHistory } from "./history-keeper.js";
@@ -77,6 +79,7 @@ export class ConvergenceFeed {
   private stopped = false;
   private readonly keeper: HistoryKeeper | undefined;
   private readonly tier: MinuteTier;
+  private readonly spans: AwaySpans;
 
   constructor(private readonly deps: ConvergenceFeedDeps) {
     this.series = new BoundedSeries(deps.capacity);
@@ -90,6 +93,7 @@ export class ConvergenceFeed {
       ...(last !== undefined ? { last } : {}),
       closed: (m) => this.keeper?.addedMinute(m),
     });
+    this.spans = new AwaySpans(kept?.history.away, (span) => this.keeper?.addedAway(span));
     if (kept === undefined) return;
     this.keeper = new HistoryKeeper(
       kept.history,
@@ -99,6 +103,7 @@ export class ConvergenceFeed {
       () => this.series.toArray(),
       () => this.tier.closedMinutes(),
       deps.minutesKept,
+      () => this.spans.all(),
     );
   }
 
@@ -111,9 +116,21 @@ export class ConvergenceFeed {
     return this.tier.all();
   }
 
-  /** The broker was lost (not connected: lost, silent, not reached) or is back: the long tier marks it. */
-  broker(connected: boolean): void {
+  /**
+   * The broker's outages (twins/broker-spans.ts), those before a restart from the history file: the
+   * charts' `broker away` band.
+   */
+  away(): AwaySpan[] {
+    return this.spans.all();
+  }
+
+  /**
+   * The broker was lost (not connected: lost, silent, not reached; last heard at `lastHeardAt`) or is
+   * back: the long tier marks it, and the outage's span is kept.
+   */
+  broker(connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached"): void {
     this.tier.broker(connected);
+    this.spans.broker(connected, this.deps.scheduler.now(), lastHeardAt, how);
   }
 
   /** Something the report depends on changed. */
@@ -240,7 +257,10 @@ export function fleetFeed(
   owner: {
     convergence(): ConvergenceReport;
     emit(event: "convergence", report: ConvergenceReport): unknown;
-    on?(event: "broker", listener: (connected: boolean) => void): unknown;
+    on?(
+      event: "broker",
+      listener: (connected: boolean, lastHeardAt?: number, how?: BrokerLoss | "unreached") => void,
+    ): unknown;
   },
   kept?: KeptHistory,
 ): ConvergenceFeed {
@@ -255,6 +275,6 @@ export function fleetFeed(
       ? { kept: { history: kept, logger: opts.logger } }
       : {}),
   });
-  owner.on?.("broker", (connected) => feed.broker(connected));
+  owner.on?.("broker", (connected, lastHeardAt, how) => feed.broker(connected, lastHeardAt, how));
   return feed;
 }

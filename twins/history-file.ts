@@ -3,7 +3,10 @@
  * JSON object a line, a header first. Points are appended as the feed adds them (`{"r":1,…}` when a
  * point takes the place of the one before it, as the feed's series does), `{"alive":t}` says the
  * service still ran at t, `{"stop":t}` that it stopped cleanly then, `{"m":t,…}` is a minute of the long
- * tier (twins/minute-tier.ts; format 2, which added them: a format 1 file is read as before). Reading
+ * tier (twins/minute-tier.ts; format 2, which added them: a format 1 file is read as before),
+ * `{"away":t}` a broker outage from t, `{"away":t,"to":u}` one that ended at u, each in the place of
+ * an open one before it (twins/broker-spans.ts; format 3, written only while the file holds one, so
+ * that a build reading format 2 reads the file whenever it can and never leaves them out). Reading
  * replays the lines into bounded series; the file is rewritten whole (temporary file, fsync, rename, the directory's fsync)
  * at the start and when it holds twice the series' capacity in lines, so appends stay cheap and the
  * file bounded. A line that is not one of these is left out, and said; a file in a newer format is
@@ -16,6 +19,7 @@ import { constants } from "node:fs";
 import { readFile, rename } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
+import { AWAY_SPANS, type AwaySpan } from "./broker-spans.js";
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
 import { appendSynced, replaceThrough } from "./store-journal.js";
@@ -24,7 +28,9 @@ import type { SeriesPoint } from "./types.js";
 
 export const HISTORY_FILE = "convergence-history.jsonl";
 /** The newest format this build reads and writes. */
-export const HISTORY_FORMAT = 2;
+export const HISTORY_FORMAT = 3;
+/** The format a file holding `away` spans is written in: 3 with some, 2 (which has no such line) without. */
+export const formatFor = (away: readonly AwaySpan[]): number => (away.length > 0 ? 3 : 2);
 
 const count = z.number().int().min(0);
 const pointSchema = z.object({
@@ -52,6 +58,7 @@ const lineSchema = z.union([
   pointSchema.extend({ r: z.literal(1).optional() }).strict(),
   z.object({ alive: z.number().finite() }).strict(),
   z.object({ stop: z.number().finite() }).strict(),
+  z.object({ away: z.number().finite(), to: z.number().finite().optional() }).strict(),
 ]);
 // `fleet`: the topic prefix of the fleet it measured; a file written before it was kept has none.
 const headerSchema = z.object({
@@ -65,6 +72,8 @@ export interface ReadHistory {
   readonly points: SeriesPoint[];
   /** The long tier's minutes, oldest first (none in a format 1 file). */
   readonly minutes: MinutePoint[];
+  /** The broker's last outages, oldest first (none before format 3); the last may be open (a kill in one). */
+  readonly away: AwaySpan[];
   /** The latest moment the file shows the service running: its last point, `alive` or `stop`. */
   readonly lastAlive: number | undefined;
   /** It said it stopped cleanly (its last record is a `stop`). */
@@ -111,8 +120,11 @@ export function minuteLine(m: MinutePoint, offset = 0): string {
 
 export const aliveLine = (t: number): string => `${JSON.stringify({ alive: t })}\n`;
 export const stopLine = (t: number): string => `${JSON.stringify({ stop: t })}\n`;
-const headerLine = (fleet: string | undefined): string =>
-  `${JSON.stringify({ format: HISTORY_FORMAT, history: "twinfleet convergence", ...(fleet !== undefined ? { fleet } : {}) })}\n`;
+/** A broker outage's span as a line, its times moved by `offset` onto dates. */
+export const awayLine = (s: AwaySpan, offset = 0): string =>
+  `${JSON.stringify(s.to === undefined ? { away: s.from + offset } : { away: s.from + offset, to: s.to + offset })}\n`;
+const headerLine = (fleet: string | undefined, format: number): string =>
+  `${JSON.stringify({ format, history: "twinfleet convergence", ...(fleet !== undefined ? { fleet } : {}) })}\n`;
 
 /**
  * What a read leaves out: records dated after `notAfter`, a file of another fleet than `fleet`, all but
@@ -165,6 +177,7 @@ export function parseHistory(text: string, capacity: number, limits: ReadLimits 
     };
   const series = new BoundedSeries(capacity);
   const minutes: MinutePoint[] = [];
+  const away: AwaySpan[] = [];
   let lastAlive: number | undefined;
   let stopped = false;
   let bad = 0;
@@ -179,7 +192,7 @@ export function parseHistory(text: string, capacity: number, limits: ReadLimits 
       continue;
     }
     const rec = parsed.data;
-    const at = ("m" in rec ? rec.m : "alive" in rec ? rec.alive : "stop" in rec ? rec.stop : rec.t) - offset;
+    const at = dateOf(rec) - offset;
     if (at > notAfter) {
       future++;
       latest = Math.max(latest ?? at, at);
@@ -193,6 +206,15 @@ export function parseHistory(text: string, capacity: number, limits: ReadLimits 
       if (minutes.length > minutesKept) minutes.shift();
       // Written as it closed: the service ran to its end.
       lastAlive = Math.max(lastAlive ?? at + MINUTE_MS, at + MINUTE_MS);
+      continue;
+    }
+    if ("away" in rec) {
+      // An outage's later line (its start moved, or its end) takes the place of its open one.
+      if (away.length > 0 && away.at(-1)?.to === undefined) away.pop();
+      const from = rec.away - offset;
+      away.push(rec.to === undefined ? { from } : { from, to: rec.to - offset });
+      if (away.length > AWAY_SPANS) away.shift();
+      lastAlive = Math.max(lastAlive ?? at, at);
       continue;
     }
     if ("alive" in rec || "stop" in rec) lastAlive = Math.max(lastAlive ?? at, at);
@@ -210,6 +232,7 @@ export function parseHistory(text: string, capacity: number, limits: ReadLimits 
     history: {
       points: series.toArray(),
       minutes,
+      away,
       lastAlive,
       stopped,
       bad: first === undefined ? { count: 0 } : { count: bad, first },
@@ -227,16 +250,23 @@ export async function rewriteHistory(
   file: string,
   points: readonly SeriesPoint[],
   aliveAt: number,
-  kept: { readonly minutes?: readonly MinutePoint[]; readonly fleet?: string; readonly offset?: number } = {},
+  kept: {
+    readonly minutes?: readonly MinutePoint[];
+    readonly away?: readonly AwaySpan[];
+    readonly fleet?: string;
+    readonly offset?: number;
+  } = {},
 ): Promise<void> {
   // One name: the directory is held by one service (twins.lock), and a crash mid-write leaves one file,
   // which the next rewrite replaces.
   const tmp = join(dirname(file), `${basename(file)}.tmp`);
-  const { minutes = [], fleet, offset = 0 } = kept;
+  const { minutes = [], away = [], fleet, offset = 0 } = kept;
   const text =
     minutes.map((m) => minuteLine(m, offset)).join("") +
+    away.map((s) => awayLine(s, offset)).join("") +
     points.map((p) => pointLine(p, false, offset)).join("");
-  await replaceThrough(tmp, dirname(file), file, headerLine(fleet) + text + aliveLine(aliveAt + offset));
+  const header = headerLine(fleet, formatFor(away));
+  await replaceThrough(tmp, dirname(file), file, header + text + aliveLine(aliveAt + offset));
 }
 
 /**
@@ -253,6 +283,15 @@ export async function moveAside(file: string, suffix = "damaged"): Promise<strin
   const to = `${file}.${suffix}`;
   await rename(file, to);
   return to;
+}
+
+/** A record's date: when it was written, or, for an outage's span, when it ended. */
+function dateOf(rec: z.infer<typeof lineSchema>): number {
+  if ("m" in rec) return rec.m;
+  if ("alive" in rec) return rec.alive;
+  if ("stop" in rec) return rec.stop;
+  if ("away" in rec) return rec.to ?? rec.away;
+  return rec.t;
 }
 
 function parseOrUndefined(line: string): unknown {

@@ -12,15 +12,19 @@
  * set back) are left out, said, and the gap starts at the last record before it. The long tier's
  * minutes (twins/minute-tier.ts) are kept alike, appended as each closes; those the file lacks at a
  * start (the last seconds before a kill, the time down, all of them after a format 1 file) are rebuilt
- * from the fine points. Damage and failures are said and never stop the service; without a data
+ * from the fine points. The broker's outages (twins/broker-spans.ts) are appended as each opens and
+ * ends, and restored with the rest, one under way at a kill ended where the gap starts. Damage and failures are said and never stop the service; without a data
  * directory nothing of this runs.
  */
 import type { Logger } from "pino";
 import { FailureLog } from "../node/failure-log.js";
+import type { AwaySpan } from "./broker-spans.js";
 import { every, type Scheduler, type Timer } from "./clock.js";
 import {
   aliveLine,
   appendHistory,
+  awayLine,
+  formatFor,
   minuteLine,
   moveAside,
   pointLine,
@@ -44,6 +48,8 @@ export interface KeptHistory {
   readonly points: readonly SeriesPoint[];
   /** The long tier's closed minutes as restored, up to the one the start falls in; empty when none. */
   readonly minutes: readonly MinutePoint[];
+  /** The broker's outages before the start, oldest first, closed (one under way at a kill at its gap's start). */
+  readonly away?: readonly AwaySpan[];
   /** False for a file that is left as it is (a newer format, unreadable): memory only. */
   readonly writable: boolean;
   /** The topic prefix of the fleet, named in the file's header. */
@@ -72,10 +78,16 @@ export async function restoreHistory(
   // The file holds dates; this scheduler's time may have another origin (a fleet run's start).
   const offset = msOffset(scheduler);
   const date = (t: number) => new Date(t + offset).toISOString();
-  const kept = (points: SeriesPoint[], writable: boolean, minutes: MinutePoint[] = []): KeptHistory => ({
+  const kept = (
+    points: SeriesPoint[],
+    writable: boolean,
+    minutes: MinutePoint[] = [],
+    away: AwaySpan[] = [],
+  ): KeptHistory => ({
     file,
     points,
     minutes,
+    away,
     writable,
     ...(fleet !== undefined ? { fleet } : {}),
   });
@@ -119,7 +131,10 @@ export async function restoreHistory(
   // The minute the start falls in is open again: the live tier goes on with it.
   const keptMinutes = history.minutes.filter((m) => m.t < minuteOf(now));
   const last = points.at(-1);
-  if (last === undefined) return kept(points, true, keptMinutes);
+  // An outage under way at a kill or a stop ended, as far as anything was measured, when the service did.
+  const closed = (to: number) => history.away.map((s) => (s.to === undefined ? { ...s, to } : s));
+  if (last === undefined)
+    return kept(points, true, keptMinutes, closed(Math.min(now, history.lastAlive ?? now)));
   const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
   const { stoppedUntil: _, ...held } = last;
   const marker: SeriesPoint = { ...held, t: from, stoppedUntil: now };
@@ -136,7 +151,7 @@ export async function restoreHistory(
     { points: points.length, from, to: now },
     `twins: the convergence history is restored from ${file}: ${points.length} points since ${date(points[0]?.t ?? from)}; the service was not running from ${date(from)} (${how}) to ${date(now)}, marked so in the history`,
   );
-  return kept(points, true, minutes);
+  return kept(points, true, minutes, closed(from));
 }
 
 /** The minutes the file lacks, after its last one (or from the first fine point) up to now's, rebuilt from `points`. */
@@ -159,6 +174,8 @@ export class HistoryKeeper {
   private fileLines = 0;
   /** The next write replaces the file: the start, a failed write, a file grown to twice the series. */
   private rewrite = true;
+  /** The format of the file's header, as last written whole (twins/history-file.ts, formatFor). */
+  private fileFormat = 0;
   private lastWrite = Number.NEGATIVE_INFINITY;
   private writing: Promise<void> = Promise.resolve();
   private busy = false;
@@ -173,6 +190,7 @@ export class HistoryKeeper {
     private readonly series: () => readonly SeriesPoint[],
     private readonly minutes: () => readonly MinutePoint[] = () => [],
     private readonly minutesKept: number = MINUTES_KEPT,
+    private readonly away: () => readonly AwaySpan[] = () => [],
   ) {
     this.failures = new FailureLog(
       logger,
@@ -199,6 +217,16 @@ export class HistoryKeeper {
   addedMinute(m: MinutePoint): void {
     this.pending += minuteLine(m, this.offset());
     this.pendingLines++;
+  }
+
+  /**
+   * A broker outage opened, moved its start or ended (twins/broker-spans.ts). A file in a format
+   * without them (2) is written again whole, as format 3, rather than appended to.
+   */
+  addedAway(span: AwaySpan): void {
+    this.pending += awayLine(span, this.offset());
+    this.pendingLines++;
+    if (this.fileFormat < 3) this.rewrite = true;
   }
 
   /** Resolves once the write under way, if any, is over. */
@@ -234,10 +262,21 @@ export class HistoryKeeper {
     }
   }
 
-  /** What a whole rewrite carries besides the points: the minutes, the fleet, the dates' offset. */
-  private written(minutes: readonly MinutePoint[]) {
+  /**
+   * What a whole rewrite of `points` carries besides them: the minutes, the broker's outages (those
+   * ending before the oldest point and minute dropped, so a file goes back to format 2 once its outages
+   * are older than what it holds), the fleet, the dates' offset; the format it is written in kept.
+   */
+  private written(points: readonly SeriesPoint[], minutes: readonly MinutePoint[]) {
+    const oldest = Math.min(
+      points[0]?.t ?? Number.POSITIVE_INFINITY,
+      minutes[0]?.t ?? Number.POSITIVE_INFINITY,
+    );
+    const away = this.away().filter((s) => s.to === undefined || s.to >= oldest);
+    this.fileFormat = formatFor(away);
     return {
       minutes,
+      away,
       offset: this.offset(),
       ...(this.kept.fleet !== undefined ? { fleet: this.kept.fleet } : {}),
     };
@@ -269,14 +308,14 @@ export class HistoryKeeper {
     this.writing = (async () => {
       try {
         if (whole) {
-          await rewriteHistory(this.kept.file, points, now, this.written(minutes));
+          await rewriteHistory(this.kept.file, points, now, this.written(points, minutes));
           this.fileLines = minutes.length + points.length + 2;
           if (closing) await appendHistory(this.kept.file, stopLine(now + this.offset()));
         } else if (!(await this.appended(text))) {
           // Removed or moved while the service ran: written again whole, with its header.
           const held = this.series();
           const heldMinutes = [...this.minutes()];
-          await rewriteHistory(this.kept.file, held, now, this.written(heldMinutes));
+          await rewriteHistory(this.kept.file, held, now, this.written(held, heldMinutes));
           this.fileLines = heldMinutes.length + held.length + 2;
           this.logger.warn(
             `twins: the convergence history ${this.kept.file} was gone (removed or moved while the service ran): written again from the ${held.length} points and ${heldMinutes.length} minutes held in memory`,

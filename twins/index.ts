@@ -12,6 +12,7 @@ export {
 } from "./api.js";
 export { ACK_TIMEOUT_MS, storedUntilBack } from "./broker-away.js";
 export { PROBE_EVERY_MS, type ProbedWatch, type ProbeOptions, probeBroker } from "./broker-probe.js";
+export { type AwaySpan, AwaySpans } from "./broker-spans.js";
 export { outlastedStall, serviceStalled } from "./broker-state-log.js";
 export { type BrokerWaitStatus, REMIND_MS } from "./broker-wait.js";
 export {

@@ -11,6 +11,8 @@ import { minOf } from "../node/extremes.js";
 import type { Stall } from "../node/stall-watch.js";
 import type { NodeId } from "../protocol/index.js";
 import {
+  type AwaySpan,
+  AwaySpans,
   type BrokerDropped,
   type BrokerLoss,
   outlastedStall,
@@ -29,9 +31,6 @@ const AWAY: Record<BrokerAway, string> = {
   unreached: "broker not reached yet",
 };
 
-/** How many of the broker's last outages the convergence chart is told of (view/source.ts, `away`). */
-const AWAY_SPANS = 16;
-
 /** How long a node told as flapping stays among the faults shown. */
 export const FLAP_SHOWN_MS = 300_000;
 
@@ -43,8 +42,8 @@ export class LiveFaults {
   private brokerLost:
     | { readonly since: number; readonly how: BrokerAway; readonly stall?: Stall }
     | undefined;
-  /** The broker's last outages, oldest first; the one under way has no `to`. */
-  private readonly spans: { from: number; to?: number }[] = [];
+  /** The broker's last outages, oldest first; the one under way has no `to` (twins/broker-spans.ts). */
+  private readonly spans = new AwaySpans();
   /** While other twins services hold a presence on the fleet: their ids, and since when there was one. */
   private others: { readonly ids: string; readonly since: number } | undefined;
   /** Nodes told as flapping, with when. */
@@ -60,35 +59,15 @@ export class LiveFaults {
     else if (how === "silent") this.brokerLost = { since: lastHeardAt ?? now, how, ...own };
     else if (how === "unreached") this.brokerLost = { since: now, how };
     else this.brokerLost = { since: this.brokerLost?.since ?? now, how: "lost", ...own };
-    this.span(now);
+    this.spans.broker(connected, now, lastHeardAt, how);
   }
 
   /**
    * The broker's outages once reached, the last AWAY_SPANS, oldest first, on the clock `broker()` is given: while
    * one lasted nothing was heard, so what the view held then is the fleet as it was before.
    */
-  away(): readonly { readonly from: number; readonly to?: number }[] {
-    return this.spans.map((s) => ({ ...s }));
-  }
-
-  /**
-   * Opens, moves the start of, or closes the outage under way, as `brokerLost` now says. A broker not
-   * reached yet is none: nothing was heard before either, so there is no share held on through it.
-   */
-  private span(now: number): void {
-    const open = this.spans.at(-1)?.to === undefined ? this.spans.at(-1) : undefined;
-    const lost = this.brokerLost;
-    if (lost?.how === "unreached") return;
-    if (lost === undefined) {
-      if (open !== undefined) open.to = now;
-      return;
-    }
-    if (open !== undefined) {
-      open.from = Math.min(open.from, lost.since);
-      return;
-    }
-    this.spans.push({ from: lost.since });
-    if (this.spans.length > AWAY_SPANS) this.spans.shift();
+  away(): readonly AwaySpan[] {
+    return this.spans.all();
   }
 
   /**

@@ -61,6 +61,7 @@ export interface TwinsView extends Pick<Twins, Asked | "history" | "badInputOf">
   readonly waiting?: Twins["waiting"];
   readonly lostCause?: Twins["lostCause"];
   readonly minutes?: Twins["minutes"]; // the convergence history's long tier (twins/minute-tier.ts)
+  readonly away?: Twins["away"]; // the broker's outages, those before a restart kept (twins/broker-spans.ts)
   /** Since when its desired state could not be saved, and no node seen (`Twins.unsavedSince`, `fleetUnseen`). */
   readonly unsavedSince?: Twins["unsavedSince"];
   readonly fleetUnseen?: Twins["fleetUnseen"];
@@ -262,7 +263,7 @@ export class TwinsSource implements ConsoleSource {
       known: report.known,
       ...this.judged.of(report),
       history: this.twins.history(),
-      away: this.live.away(),
+      away: this.twins.away?.() ?? this.live.away(),
     };
   }
 
