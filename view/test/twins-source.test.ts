@@ -316,3 +316,19 @@ it("marks in the list what waits for a node while it is offline: a kept set, a p
   t.emit("twin-online", twin(b, { follows: [a], desired: kept, pairing: "pending" }));
   expect(s.node(b)?.waits).toBeUndefined();
 });
+
+/**
+ * The broker's outages come from the service, which keeps them in its history file: the view's own,
+ * held in memory from the events it heard, started empty at each restart of the service.
+ */
+it("serves the service's broker outages, those kept from before a restart among them", () => {
+  const kept = [{ from: 100, to: 900 }];
+  const t = Object.assign(new FakeTwins(), { away: () => kept });
+  const s = new TwinsSource(t, "mqtt://x", new FakeScheduler(1000));
+  expect(s.convergence().away).toEqual(kept);
+  // A service without them (a fleet run's host of restarting services): the view's own.
+  const host = new FakeTwins();
+  const v = new TwinsSource(host, "mqtt://x", new FakeScheduler(1000));
+  host.emit("broker", false, 500, "lost");
+  expect(v.convergence().away).toEqual([{ from: 1000 }]);
+});
