@@ -131,8 +131,11 @@ export async function restoreHistory(
   // The minute the start falls in is open again: the live tier goes on with it.
   const keptMinutes = history.minutes.filter((m) => m.t < minuteOf(now));
   const last = points.at(-1);
-  // An outage under way at a kill or a stop ended, as far as anything was measured, when the service did.
-  const closed = (to: number) => history.away.map((s) => (s.to === undefined ? { ...s, to } : s));
+  // An outage under way at a kill or a stop ended, as far as anything was measured, when the service
+  // did; one whose start is the file's last record (killed before anything later was written) is
+  // all in the restart's gap, and left out.
+  const closed = (to: number) =>
+    history.away.map((s) => (s.to === undefined ? { ...s, to } : s)).filter((s) => s.to > s.from);
   if (last === undefined)
     return kept(points, true, keptMinutes, closed(Math.min(now, history.lastAlive ?? now)));
   const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
