@@ -186,7 +186,7 @@ export const schemas = {
       away: {
         type: "array",
         description:
-          "a live fleet's last broker outages, oldest first (`to` absent: under way): nothing was heard then, so no share was measured; the page's chart draws a band marked `broker away` there",
+          "a live fleet's last broker outages, oldest first (`to` absent: under way): nothing was heard then, so no share was measured; the page's chart draws a band marked `broker away` there; kept across the twins service's restarts with `--data`",
         items: {
           type: "object",
           required: ["from"],
