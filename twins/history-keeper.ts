@@ -135,7 +135,7 @@ export async function restoreHistory(
   // did; one whose start is the file's last record (killed before anything later was written) is
   // all in the restart's gap, and left out.
   const closed = (to: number) =>
-    history.away.map((s) => (s.to === undefined ? { ...s, to } : s)).filter((s) => s.to > s.from);
+    history.away.map((s) => (s.to === undefined ? { ...s, to } : s)).filter((s) => (s.to ?? to) > s.from);
   if (last === undefined)
     return kept(points, true, keptMinutes, closed(Math.min(now, history.lastAlive ?? now)));
   const from = Math.min(now, Math.max(history.lastAlive ?? last.t, last.t));
