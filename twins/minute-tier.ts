@@ -172,7 +172,7 @@ export class MinuteTier {
 
   /**
    * Closes the minute under way and opens the next. A timer late by STALL_MIN_MS or more means the
-   * service did not run from the minute's end to now (its host stopped or paused it, a VM paused):
+   * service did not run from the minute's end to now (its host stopped it, or was too loaded to run it):
    * nothing was measured then, so each minute it slept through is closed `down` with no share, and
    * the one it wakes in is `down` too (its share the one held, as at a restart's minute).
    */
