@@ -29,8 +29,10 @@ import type { SeriesPoint } from "./types.js";
 export const HISTORY_FILE = "convergence-history.jsonl";
 /** The newest format this build reads and writes. */
 export const HISTORY_FORMAT = 3;
+/** The format that added the broker's outages (`away` lines): a file holding none is written as 2. */
+export const AWAY_FORMAT = 3;
 /** The format a file holding `away` spans is written in: 3 with some, 2 (which has no such line) without. */
-export const formatFor = (away: readonly AwaySpan[]): number => (away.length > 0 ? 3 : 2);
+export const formatFor = (away: readonly AwaySpan[]): number => (away.length > 0 ? AWAY_FORMAT : 2);
 
 const count = z.number().int().min(0);
 const pointSchema = z.object({

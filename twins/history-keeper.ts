@@ -13,14 +13,15 @@
  * minutes (twins/minute-tier.ts) are kept alike, appended as each closes; those the file lacks at a
  * start (the last seconds before a kill, the time down, all of them after a format 1 file) are rebuilt
  * from the fine points. The broker's outages (twins/broker-spans.ts) are appended as each opens and
- * ends, and restored with the rest, one under way at a kill ended where the gap starts. Damage and failures are said and never stop the service; without a data
- * directory nothing of this runs.
+ * ends, and restored with the rest, one under way at a kill ended where the gap starts. Damage and
+ * failures are said and never stop the service; without a data directory nothing of this runs.
  */
 import type { Logger } from "pino";
 import { FailureLog } from "../node/failure-log.js";
 import type { AwaySpan } from "./broker-spans.js";
 import { every, type Scheduler, type Timer } from "./clock.js";
 import {
+  AWAY_FORMAT,
   aliveLine,
   appendHistory,
   awayLine,
@@ -179,6 +180,8 @@ export class HistoryKeeper {
   private rewrite = true;
   /** The format of the file's header, as last written whole (twins/history-file.ts, formatFor). */
   private fileFormat = 0;
+  /** The lines buffered hold an outage's: not to be appended to a file whose format has none. */
+  private awayPending = false;
   private lastWrite = Number.NEGATIVE_INFINITY;
   private writing: Promise<void> = Promise.resolve();
   private busy = false;
@@ -229,7 +232,7 @@ export class HistoryKeeper {
   addedAway(span: AwaySpan): void {
     this.pending += awayLine(span, this.offset());
     this.pendingLines++;
-    if (this.fileFormat < 3) this.rewrite = true;
+    this.awayPending = true;
   }
 
   /** Resolves once the write under way, if any, is over. */
@@ -298,7 +301,8 @@ export class HistoryKeeper {
     if (!this.kept.writable) return;
     const now = this.scheduler.now();
     const most = 2 * (this.capacity + this.minutesKept) + 2;
-    const whole = this.rewrite || this.fileLines + this.pendingLines > most;
+    const formatUp = this.awayPending && this.fileFormat < AWAY_FORMAT;
+    const whole = this.rewrite || formatUp || this.fileLines + this.pendingLines > most;
     if (!whole && this.pendingLines === 0 && now < this.lastWrite + HISTORY_ALIVE_MS) return;
     const text = this.pendingLines > 0 ? this.pending : aliveLine(now + this.offset());
     const lines = Math.max(1, this.pendingLines);
@@ -306,6 +310,7 @@ export class HistoryKeeper {
     const minutes = whole ? [...this.minutes()] : [];
     this.pending = "";
     this.pendingLines = 0;
+    this.awayPending = false;
     this.busy = true;
     this.lastWrite = now;
     this.writing = (async () => {

@@ -38,8 +38,11 @@ const reportOf = (inSync: number): ConvergenceReport => ({
   fraction: inSync / 4,
 });
 
-/** A feed on `dir`'s history, started at `at` on a fake clock whose dates are `epochMs` ahead. */
-async function start(dir: string, at: number, epochMs = 1_796_600_000_000) {
+/**
+ * A feed on `dir`'s history, started at `at` on a fake clock whose dates are `epochMs` ahead; `lost`:
+ * the broker lost at once, while the start's rewrite of the file is under way.
+ */
+async function start(dir: string, at: number, epochMs = 1_796_600_000_000, lost = false) {
   const scheduler = new FakeScheduler(at, epochMs);
   const logger = pino({ level: "silent" });
   const history = await restoreHistory(join(dir, HISTORY_FILE), 16, scheduler, logger, "tf");
@@ -60,6 +63,7 @@ async function start(dir: string, at: number, epochMs = 1_796_600_000_000) {
       await feed.historyWritten();
     }
   };
+  if (lost) feed.broker(false, undefined, "lost");
   await feed.historyWritten();
   return { feed, step };
 }
@@ -124,6 +128,18 @@ it("ends an outage under way at a kill where the service stopped, not at the nex
   expect(d.feed.away()).toEqual([span]);
   d.feed.stop();
   await d.feed.historyWritten();
+});
+
+it("writes the file again whole as format 3 for an outage that opens during a rewrite", async () => {
+  const dir = mkdir();
+  const a = await start(dir, 0, undefined, true);
+  expect(header(dir).format).toBe(2); // the start's rewrite: before the outage
+  await a.step(4, HISTORY_FLUSH_MS);
+  // Not appended to the format 2 file: a build reading format 2 would drop the line as damage.
+  expect(header(dir).format).toBe(3);
+  expect(readFileSync(join(dir, HISTORY_FILE), "utf8")).toContain('{"away":1796600000000}');
+  a.feed.stop();
+  await a.feed.historyWritten();
 });
 
 it("reads an outage's later line in the place of its open one, and refuses a newer format", () => {
