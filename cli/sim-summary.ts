@@ -17,7 +17,7 @@ import type { Progress } from "../fleet/run.js";
 import { settleLine } from "../fleet/settle.js";
 import type { StallReport } from "../fleet/stall-report.js";
 import { threadDeathLine } from "../fleet/thread-death.js";
-import { atText } from "../fleet/when-text.js";
+import { atText, timeText } from "../fleet/when-text.js";
 import { STALL_AFTERMATH_MS } from "../node/stall-watch.js";
 import type { FaultOutcome } from "../sim/recovery.js";
 import { hoursColumn, hoursOf } from "./duration-text.js";
@@ -299,12 +299,13 @@ export function outageLines(outages: readonly BrokerOutageReport[]): string {
 }
 
 /** The nodes' pairing changed mid-run: when, how many nodes; nothing when it did not. */
-function pairingLine(r: Report): string {
+export function pairingLine(r: Pick<Report, "pairingChanges">): string {
   const p = r.pairingChanges;
   if (p === undefined) return "";
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const when =
-    p.firstAtMs === p.lastAtMs ? `at ${s(p.firstAtMs)}` : `from ${s(p.firstAtMs)} to ${s(p.lastAtMs)}`;
+    p.firstAtMs === p.lastAtMs
+      ? atText(p.firstAtMs)
+      : `from ${timeText(p.firstAtMs)} to ${timeText(p.lastAtMs)}`;
   const nodes = [...new Set(p.list.map((c) => c.node))];
   const named = nodes.slice(0, 5).join(", ") + (p.nodes > 5 ? ` and ${p.nodes - 5} more` : "");
   const end = p.differAtEnd === 1 ? "1 node" : `${p.differAtEnd} nodes`;

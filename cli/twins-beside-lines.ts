@@ -5,25 +5,25 @@
  */
 import { heldJudgement } from "../fleet/joined-held.js";
 import type { Report } from "../fleet/report.js";
+import { atText, timeText } from "../fleet/when-text.js";
 
 /**
  * Each time the twins service the run joined left the broker mid-run, the fleet's nodes it held no
  * twin of at the end, and an answer it did not give; nothing when it stayed and held them all.
  */
-export function joinedLines(r: Report): string {
+export function joinedLines(r: Pick<Report, "joinedTwins" | "brokerOutages">): string {
   const j = r.joinedTwins;
   if (j === undefined) return "";
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   // Each beside the controllers there when it came (the joined one may have left by then).
   const named = (ids: readonly string[]) =>
     ids.map((id) => (id === j.clientId ? `${id} (joined)` : id)).join(", ");
   const beside = (j.beside ?? []).map(
     (b) =>
-      `       twins beside   ${b.clientId} ${b.atMs <= 0 ? "from the start" : `from ${s(b.atMs)}`}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${named(b.with ?? [j.clientId])}, each undoing the other's pairings and sets`,
+      `       twins beside   ${b.clientId} ${b.atMs <= 0 ? "from the start" : `from ${timeText(b.atMs)}`}${b.leftAtMs !== undefined ? ` to ${timeText(b.leftAtMs)}` : ""}: another controller beside ${named(b.with ?? [j.clientId])}, each undoing the other's pairings and sets`,
   );
   const handed = (j.handedOver ?? []).map(
     (h) =>
-      `       twins left     ${named([h.clientId])} at ${s(h.atMs)}; ${h.stayed.join(", ")}, beside it, still controlled the fleet`,
+      `       twins left     ${named([h.clientId])} ${atText(h.atMs)}; ${h.stayed.join(", ")}, beside it, still controlled the fleet`,
   );
   // Each absence names the service that left: after the first, often one started in the joined one's place.
   const lines = j.left.map((a) => {
@@ -31,8 +31,8 @@ export function joinedLines(r: Report): string {
     const back =
       a.backAtMs === undefined
         ? "not back by the end: the fleet had no controller from then on"
-        : `back at ${s(a.backAtMs)}${a.backAs !== undefined && a.backAs !== who ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
-    return `       twins left     ${who}${who === j.clientId ? " (joined)" : ""} at ${s(a.atMs)}, ${back}`;
+        : `back ${atText(a.backAtMs)}${a.backAs !== undefined && a.backAs !== who ? ` as ${a.backAs}` : ""}${a.restarted ? " (restarted)" : ""}`;
+    return `       twins left     ${who}${who === j.clientId ? " (joined)" : ""} ${atText(a.atMs)}, ${back}`;
   });
   const gone = (r.brokerOutages ?? []).find((o) => !o.back);
   const held = heldJudgement(j.held, gone?.atMs);
@@ -46,14 +46,13 @@ export function joinedLines(r: Report): string {
   return all.length === 0 ? "" : `\n${all.join("\n")}`;
 }
 
-/** Other twins services started beside the run's own mid-run (negative times: before the presses); nothing when none. */
-export function ownLines(r: Report): string {
+/** Other twins services started beside the run's own mid-run (in the boot: before the presses); nothing when none. */
+export function ownLines(r: Pick<Report, "ownTwins">): string {
   const o = r.ownTwins;
   if (o === undefined) return "";
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const lines = o.beside.map(
     (b) =>
-      `       twins beside   ${b.clientId} from ${s(b.atMs)}${b.leftAtMs !== undefined ? ` to ${s(b.leftAtMs)}` : ""}: another controller beside ${o.clientId} (this run's), each undoing the other's pairings and sets`,
+      `       twins beside   ${b.clientId} from ${timeText(b.atMs)}${b.leftAtMs !== undefined ? ` to ${timeText(b.leftAtMs)}` : ""}: another controller beside ${o.clientId} (this run's), each undoing the other's pairings and sets`,
   );
   return `\n${lines.join("\n")}`;
 }

@@ -14,7 +14,7 @@ import { wallOrigin } from "./wall-origin.js";
 /** The date `performance.now()` counts from in this thread, found once (node/wall-origin.ts). */
 let origin: number | undefined;
 function timeOrigin(): number {
-  origin ??= wallOrigin(Date.now, () => performance.now());
+  origin ??= wallOrigin(Date.now, () => performance.now()).origin;
   return origin;
 }
 
@@ -31,7 +31,7 @@ export const CLOCK_STEP_MS = 1000;
 function hostDate(): number {
   const t = timeOrigin() + stepped + performance.now();
   if (Math.abs(Date.now() - t) < CLOCK_STEP_MS) return t;
-  stepped = wallOrigin(Date.now, () => performance.now()) - timeOrigin();
+  stepped = wallOrigin(Date.now, () => performance.now()).origin - timeOrigin();
   return timeOrigin() + stepped + performance.now();
 }
 
