@@ -114,7 +114,7 @@ export function otherFleetError(file: string, stored: string, fleet: string): Er
   return new Error(
     `twins store ${file} holds the desired state of the fleet under prefix ${stored}, and this service ` +
       `watches prefix ${fleet}: start it with --prefix ${stored} to run that fleet, or give the fleet under ` +
-      `prefix ${fleet} a --data directory of its own (the file is left as it is; moving it away loses ` +
+      `prefix ${fleet} a data directory of its own (the file is left as it is; moving it away loses ` +
       "the pending sets and pairings of that fleet's offline nodes)",
   );
 }

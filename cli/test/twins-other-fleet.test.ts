@@ -30,7 +30,7 @@ it("twins on another fleet's --data exits 1, naming both prefixes, the files lef
   });
   expect(code).toBe(1);
   expect(err).toContain(
-    `twins store ${join(dir, "twins.json")} holds the desired state of the fleet under prefix tf, and this service watches prefix lab: start it with --prefix tf to run that fleet, or give the fleet under prefix lab a --data directory of its own`,
+    `twins store ${join(dir, "twins.json")} holds the desired state of the fleet under prefix tf, and this service watches prefix lab: start it with --prefix tf to run that fleet, or give the fleet under prefix lab a data directory of its own`,
   );
   expect((await readdir(dir)).sort()).toEqual(["convergence-history.jsonl", "twins.json"]);
   expect(await readFile(join(dir, "twins.json"), "utf8")).toBe(text);

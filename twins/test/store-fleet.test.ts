@@ -38,7 +38,7 @@ describe("the fleet a twins.json is of", () => {
     const refused =
       `twins store ${join(dir, STORE_FILE)} holds the desired state of the fleet under prefix tf, and this ` +
       "service watches prefix lab: start it with --prefix tf to run that fleet, or give the fleet under " +
-      "prefix lab a --data directory of its own (the file is left as it is;";
+      "prefix lab a data directory of its own (the file is left as it is;";
     const store = await jsonFileStore(dir);
     await expect(store.load("lab")).rejects.toThrow(refused);
     await store.close();
