@@ -8,6 +8,9 @@
  * write fails (a full disk: each retry would leave another) and, when the store opens, when the
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
+ * The file names its fleet's topic prefix, and is refused to a service of another. Changes between
+ * rewrites go to a journal beside it (store-journal.ts), which a start takes on as it finds it; the
+ * only write in place is the format digit of a clean stop's file, set as that journal begins.
  */
 import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
