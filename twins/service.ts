@@ -21,7 +21,7 @@ export async function startTwins(options: TwinsOptions, created?: (twins: Twins)
   const opts = resolveTwinsOptions(options);
   let restored: Awaited<ReturnType<typeof opts.store.load>>;
   try {
-    restored = await opts.store.load();
+    restored = await opts.store.load(opts.prefix);
   } catch (e) {
     // A store that cannot be read lets go of its directory: the next start should not find it held.
     await opts.store.close();

@@ -23,6 +23,15 @@ export const JOURNAL_MIN_BYTES = 1 << 20;
 /** A record by node id (undefined: the node is out of the store), in the order the lines came. */
 export type JournalChanges = ReadonlyMap<string, unknown>;
 
+/** A journal read for its snapshot: its changes, and where its whole lines end (a line cut short after). */
+export interface JournalRead {
+  readonly changes: JournalChanges;
+  /** The bytes of its whole lines: appends continue from there, a line cut short cut off first. */
+  readonly wholeBytes: number;
+  /** It ends in a line cut short (left out of `changes`). */
+  readonly torn: boolean;
+}
+
 /** The journal's first line, for the snapshot of `generation`. */
 export function journalHeader(generation: number): string {
   return `${JSON.stringify({ journal: JOURNAL_FORMAT, generation })}\n`;
@@ -60,14 +69,15 @@ export async function readJournal(
   generation: number | undefined,
   logger: Logger | undefined,
   corruptHint: string,
-): Promise<JournalChanges | undefined> {
-  let text: string;
+): Promise<JournalRead | undefined> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (e) {
     if (isErrno(e, "ENOENT")) return undefined;
     throw new Error(`twins journal ${file} cannot be read: ${(e as Error).message}; ${corruptHint}`);
   }
+  const text = bytes.toString("utf8");
   const lines = text.split("\n");
   // A whole journal ends with a newline: the piece after the last one is a line cut short, or nothing.
   const tail = lines.pop() ?? "";
@@ -105,7 +115,18 @@ export async function readJournal(
     changes.set(line.node, line.record);
   }
   if (tail !== "") warnTorn(logger, file, lines.length + 1, tail);
-  return changes;
+  return { changes, wholeBytes: bytes.lastIndexOf(0x0a) + 1, torn: tail !== "" };
+}
+
+/** Cuts `file` to its first `bytes` (a line cut short after them) and syncs it. */
+export async function truncateSynced(file: string, bytes: number): Promise<void> {
+  const fh = await open(file, "r+");
+  try {
+    await fh.truncate(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 function warnTorn(logger: Logger | undefined, file: string, line: number, text: string): void {

@@ -8,6 +8,9 @@
  * write fails (a full disk: each retry would leave another) and, when the store opens, when the
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
+ * The file names its fleet's topic prefix, and is refused to a service of another. Changes between
+ * rewrites go to a journal beside it (store-journal.ts), which a start takes on as it finds it; the
+ * only write in place is the format digit of a clean stop's file, set as that journal begins.
  */
 import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,17 +18,32 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { processAlive } from "../node/process-alive.js";
-import { isNodeId, NODE_KINDS, type NodeId, type NodeKind } from "../protocol/index.js";
+import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
 import { HISTORY_FILE } from "./history-file.js";
+import {
+  CORRUPT_HINT,
+  fileSchema,
+  formatFor,
+  formatOf,
+  JOURNALED_FORMAT,
+  markable,
+  markJournaled,
+  otherFleetError,
+  parseJson,
+  STORE_FORMAT,
+  snapshotText,
+} from "./store-format.js";
 import {
   appendSynced,
   JOURNAL_FILE,
   JOURNAL_MIN_BYTES,
+  type JournalRead,
   journalHeader,
   journalLines,
   readJournal,
   replaceFile,
   syncDir,
+  truncateSynced,
 } from "./store-journal.js";
 import {
   asDataDirError,
@@ -36,6 +54,7 @@ import {
   type PreviousHolder,
 } from "./store-lock.js";
 
+export { MAX_OFFLINE_WRITES } from "./store-format.js";
 export { LOCK_FILE, type PreviousHolder } from "./store-lock.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
@@ -90,7 +109,11 @@ export interface TwinsStore {
   readonly previous?: PreviousHolder;
   /** Records the presence the service holding the store keeps, for the service after it (`previous`). */
   holdAs?(clientId: string, since: number): Promise<void>;
-  load(): Promise<StoredState>;
+  /**
+   * The stored state of the fleet under the topic prefix `fleet`: a store that holds another fleet's
+   * state refuses it (throws, naming both prefixes), one that names none is taken as this fleet's.
+   */
+  load(fleet?: string): Promise<StoredState>;
   /**
    * Replaces the stored state with `state`, which the caller no longer changes. Calls are serialised
    * by the caller. `journaled`: appends follow (format 3, a fresh journal); without it, the state
@@ -119,69 +142,6 @@ export function memoryStore(initial: StoredState = { nodes: {} }): TwinsStore {
   };
 }
 
-const idSchema = z.custom<NodeId>((v) => typeof v === "string" && isNodeId(v), "not a node id");
-const sourcesSchema = z.array(idSchema).max(8);
-/** Kept per node: twins/crossed-writes.ts keeps 8. */
-export const MAX_OFFLINE_WRITES = 8;
-const offlineWriteSchema = z.object({
-  version: z.number().int().min(1),
-  sources: sourcesSchema,
-  before: sourcesSchema,
-  taken: z.array(sourcesSchema).max(MAX_OFFLINE_WRITES).optional(),
-});
-const recordSchema = z.object({
-  sources: sourcesSchema,
-  configVersion: z.number().int().min(0),
-  pendingSet: z.object({ on: z.boolean(), counter: z.number().int().min(0) }).optional(),
-  pending: z.boolean().optional(),
-  kind: z.enum(NODE_KINDS).optional(),
-  profile: z.string().optional(),
-  firmware: z.string().optional(),
-  lastSeen: z.number().optional(),
-  offlineWrites: z.array(offlineWriteSchema).max(MAX_OFFLINE_WRITES).optional(),
-});
-/**
- * The newest file format this build reads; a newer one is refused, left as it is. Format 2 is format
- * 1 with the configs written for nodes away (`offlineWrites`), which a build reading format 1 would
- * drop without a word: a file is written in format 2 only while it holds some, so a rollback works
- * on any other, and stops, naming the format, on one that holds them.
- */
-const STORE_FORMAT = 3;
-/**
- * Format 3 is format 2 with a journal beside it (`journal`: its generation, twins/store-journal.ts),
- * holding the changes made since: written while a service runs, as a build that reads format 2
- * would read the file and drop the journal without a word. A clean stop folds the journal in and
- * writes format 1 or 2 again.
- */
-const JOURNALED_FORMAT = 3;
-/** The format a state is written in: the oldest that holds all of it. */
-function formatFor(state: StoredState): 1 | 2 {
-  for (const id in state.nodes) if (state.nodes[id]?.offlineWrites !== undefined) return 2;
-  return 1;
-}
-const fileSchema = z.object({
-  format: z.union([z.literal(1), z.literal(2), z.literal(JOURNALED_FORMAT)]),
-  // What the protocol forbids (a node following itself, a source twice) would be sent to the node as
-  // a desire: its real pairing undone, the impossible one retried for ever.
-  nodes: z.record(z.string(), recordSchema).superRefine((nodes, ctx) => {
-    for (const [id, r] of Object.entries(nodes)) {
-      const lists: [(string | number)[], readonly NodeId[]][] = [[[id, "sources"], r.sources]];
-      r.offlineWrites?.forEach((w, i) => {
-        lists.push(
-          [[id, "offlineWrites", i, "sources"], w.sources],
-          [[id, "offlineWrites", i, "before"], w.before],
-        );
-      });
-      for (const [path, sources] of lists) {
-        if (sources.includes(id as NodeId))
-          ctx.addIssue({ code: "custom", path, message: "a node cannot follow itself" });
-        const twice = sources.find((s, i) => sources.indexOf(s) !== i);
-        if (twice !== undefined) ctx.addIssue({ code: "custom", path, message: `names ${twice} twice` });
-      }
-    }
-  }),
-});
-
 export const STORE_FILE = "twins.json";
 
 /**
@@ -209,8 +169,35 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   /** The newest generation seen or written: a new snapshot's is one more. */
   let generation = 0;
   let snapshotBytes = 0;
-  /** The journal's length this run; undefined until a whole save has made it (or after a failure). */
+  /** The journal's length this run; undefined until a write has made or taken it on (or after a failure). */
   let journalBytes: number | undefined;
+  /** The topic prefix of the fleet whose state the store holds, written into each snapshot. */
+  let fleet: string | undefined;
+  /**
+   * How the first append takes on the snapshot and journal the start found, with `lines`, resolving to
+   * the journal's length (set by `load` when the snapshot names the generation of its journal):
+   * undefined, it rewrites the snapshot.
+   */
+  let takeOn: ((lines: string) => Promise<number>) | undefined;
+  /**
+   * Taking on the snapshot of `gen` in `format`, and `journal`, the whole lines of its journal (none:
+   * a fresh one): the snapshot marked format 3 (its one digit, synced) before a journal line is
+   * written, as a rewrite would, so a build before the journal never reads it without the journal.
+   */
+  const takingOn =
+    (format: number, gen: number, journal: Pick<JournalRead, "wholeBytes" | "torn"> | undefined) =>
+    async (lines: string) => {
+      if (format !== JOURNALED_FORMAT) await markJournaled(file);
+      if (journal === undefined) {
+        const text = journalHeader(gen) + lines;
+        await replaceFile(dir, journalFile, text, seq++);
+        return Buffer.byteLength(text);
+      }
+      // A line cut short (never answered as stored) is cut off first: after it, a line would be garbled.
+      if (journal.torn) await truncateSynced(journalFile, journal.wholeBytes);
+      await appendSynced(journalFile, lines);
+      return journal.wholeBytes + Buffer.byteLength(lines);
+    };
   const store: TwinsStore = {
     where: file,
     historyFile: join(dir, HISTORY_FILE),
@@ -228,8 +215,9 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       }
       await syncDir(dir);
     },
-    async load() {
+    async load(of) {
       let text: string;
+      fleet = of;
       try {
         text = await readFile(file, "utf8");
       } catch (e) {
@@ -249,10 +237,14 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
           `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads formats up to ${STORE_FORMAT}: ` +
             "run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)",
         );
-      const value = json.value as { journal?: unknown; nodes?: unknown };
+      const value = json.value as { journal?: unknown; fleet?: unknown; nodes?: unknown };
+      // Before its journal is read: another fleet's files are left as they are, and said so alone.
+      if (of !== undefined && typeof value.fleet === "string" && value.fleet !== of)
+        throw otherFleetError(file, value.fleet, of);
       const gen = Number.isInteger(value.journal) ? (value.journal as number) : undefined;
       generation = Math.max(generation, gen ?? 0);
-      const changes = await readJournal(journalFile, gen, logger, CORRUPT_HINT);
+      const read = await readJournal(journalFile, gen, logger, CORRUPT_HINT);
+      const changes = read?.changes;
       let where = file;
       if (
         changes !== undefined &&
@@ -277,40 +269,55 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
         if (!isNodeId(id)) throw new Error(`twins store ${where}: ${JSON.stringify(id)} is not a node id`);
         nodes[id] = rec;
       }
+      fleet ??= parsed.data.fleet;
+      if (parsed.data.fleet === undefined && of !== undefined)
+        logger?.info(
+          `twins: ${file} does not name the fleet it is of (written by an earlier twinfleet): taken as the state of the fleet under prefix ${of}, which its next rewrite names`,
+        );
+      const kept = parsed.data.format;
+      takeOn =
+        gen !== undefined && markable(text, kept, gen)
+          ? takingOn(kept, gen, read && { wholeBytes: read.wholeBytes, torn: read.torn })
+          : undefined;
       return { nodes };
     },
     // Whole: the snapshot, then a journal of its own (each renamed into place and synced with the
     // directory, in that order: a crash between leaves the old journal, of another generation,
     // which the snapshot holds). The last, as the service stops: the snapshot alone, in format 1
-    // or 2, which every build reads, and no journal.
+    // or 2, which every build reads, and no journal; it names the generation of the next run's
+    // journal, which that run's first append starts without rewriting it (`takeOn`).
     async save(state, journaled = false) {
       const last = !journaled;
       journalBytes = undefined;
+      takeOn = undefined;
       const gen = generation + 1;
-      const format = last ? formatFor(state) : JOURNALED_FORMAT;
-      const text = `${JSON.stringify({ format, ...(last ? {} : { journal: gen }), nodes: state.nodes }, null, 1)}\n`;
+      const text = snapshotText(last ? formatFor(state) : JOURNALED_FORMAT, gen, fleet, state);
       await replaceFile(dir, file, text, seq++);
       snapshotBytes = Buffer.byteLength(text);
+      generation = gen;
       if (last) {
         if (await removed(journalFile)) await syncDir(dir);
         return;
       }
       const header = journalHeader(gen);
       await replaceFile(dir, journalFile, header, seq++);
-      generation = gen;
       journalBytes = header.length;
     },
     // After a failed append the journal may end in a piece of a line: the next write is whole.
     async append(changes, whole) {
-      if (journalBytes === undefined) return store.save(whole(), true);
+      const first = takeOn;
+      takeOn = undefined;
       const text = journalLines(changes);
       try {
-        await appendSynced(journalFile, text);
+        if (journalBytes !== undefined) {
+          await appendSynced(journalFile, text);
+          journalBytes += Buffer.byteLength(text);
+        } else if (first !== undefined) journalBytes = await first(text);
+        else return await store.save(whole(), true);
       } catch (e) {
         journalBytes = undefined;
         throw e;
       }
-      journalBytes += Buffer.byteLength(text);
       // The changes are stored: a fold that fails leaves a snapshot and a journal that hold them, and
       // the next write is whole (journalBytes unset), saying why if it fails too.
       if (journalBytes > Math.max(JOURNAL_MIN_BYTES, snapshotBytes))
@@ -329,27 +336,6 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     },
   };
   return store;
-}
-
-const CORRUPT_HINT =
-  "restore it from a backup, or move it away to start without it (pairings the nodes hold are read " +
-  "back from their retained configs; pending sets and pending pairings of offline nodes are lost)";
-
-/** The file's `format` when it is a whole number, else undefined (the schema then says what is wrong). */
-function formatOf(value: unknown): number | undefined {
-  const format =
-    typeof value === "object" && value !== null ? (value as { format?: unknown }).format : undefined;
-  return Number.isInteger(format) ? (format as number) : undefined;
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; why: string } {
-  if (text.trim() === "")
-    return { ok: false, why: "is empty (a crash or a full disk while it was written?)" };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, why: `is not JSON, truncated or corrupt (${(e as Error).message})` };
-  }
 }
 
 /** Removes `file`; false when there was none. */

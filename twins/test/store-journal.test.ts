@@ -155,7 +155,8 @@ describe("the journal beside twins.json", () => {
     expect(await readdir(dir)).toEqual([STORE_FILE]);
     const file = JSON.parse(await readFile(join(dir, STORE_FILE), "utf8"));
     expect(file.format).toBe(1);
-    expect(file.journal).toBeUndefined();
+    // The generation of the next run's journal, which its first change starts without a rewrite.
+    expect(file.journal).toBeGreaterThan(Math.max(...generations));
     expect(file.nodes["n-00001"].configVersion).toBe(400);
     const again = await jsonFileStore(dir);
     expect(await again.load()).toEqual({ nodes });
@@ -232,5 +233,74 @@ describe("an append that fails", () => {
     const again = await jsonFileStore(dir);
     expect((await again.load()).nodes["n-00002"]).toEqual({ sources: [], configVersion: 9 });
     await again.close();
+  });
+});
+
+describe("the first change after a start", () => {
+  /** A saver over `nodes` on the store of `dir`, loaded. */
+  async function opened(dir: string, nodes: Record<string, DesiredRecord>) {
+    const store = await jsonFileStore(dir);
+    await store.load();
+    return { store, saver: new DesireSaver(store, stateOf(nodes), pino({ level: "silent" })) };
+  }
+  async function change(saver: DesireSaver, nodes: Record<string, DesiredRecord>, id: string, v: number) {
+    nodes[id] = { sources: [], configVersion: v };
+    saver.save(id);
+    expect(await saver.written()).toBeUndefined();
+  }
+  const loaded = async (dir: string) => {
+    const again = await jsonFileStore(dir);
+    const s = await again.load();
+    await again.close();
+    return s;
+  };
+
+  it("after a clean stop is a journal line: the snapshot is marked format 3 in place, not rewritten", async () => {
+    const dir = await tempDir();
+    const nodes = fleet(2000);
+    const first = await opened(dir, nodes);
+    await change(first.saver, nodes, "n-00001", 2);
+    await first.saver.close(); // a clean stop: format 1, no journal
+    await first.store.close();
+    const stopped = await stat(join(dir, STORE_FILE));
+    const { journal: gen } = JSON.parse(await readFile(join(dir, STORE_FILE), "utf8")) as { journal: number };
+    const { store, saver } = await opened(dir, nodes);
+    await change(saver, nodes, "n-00002", 3);
+    const marked = await stat(join(dir, STORE_FILE));
+    expect([marked.ino, marked.size]).toEqual([stopped.ino, stopped.size]); // the same file, not a new one
+    const head = (await readFile(join(dir, STORE_FILE), "utf8")).split("\n").slice(0, 4);
+    expect(head).toEqual(["{", ' "format": 3,', ` "journal": ${gen},`, ' "nodes": {']);
+    expect(await readFile(join(dir, JOURNAL_FILE), "utf8")).toBe(
+      `${JSON.stringify({ journal: 1, generation: gen })}\n${JSON.stringify({ node: "n-00002", record: nodes["n-00002"] })}\n`,
+    );
+    await store.close(); // kill -9
+    expect(await loaded(dir)).toEqual({ nodes });
+  });
+
+  it("after a kill -9 goes on with the journal found, a line cut short cut off first", async () => {
+    const dir = await tempDir();
+    const nodes = fleet(2000);
+    const first = await opened(dir, nodes);
+    await change(first.saver, nodes, "n-00001", 2);
+    await change(first.saver, nodes, "n-00003", 4);
+    await first.store.close(); // kill -9 mid-append: part of a line, never answered
+    await appendFile(join(dir, JOURNAL_FILE), '{"node":"n-00005","record":{"sources":["n-0');
+    const snap = await stat(join(dir, STORE_FILE));
+    // The run's first write was whole (n-00001 in the snapshot): a header, n-00003's line, the piece.
+    const before = (await readFile(join(dir, JOURNAL_FILE), "utf8")).split("\n").slice(0, 2);
+    const { store, saver } = await opened(dir, nodes);
+    await change(saver, nodes, "n-00007", 5);
+    await change(saver, nodes, "n-00001", 6);
+    const after = await stat(join(dir, STORE_FILE));
+    expect([after.ino, after.mtimeMs]).toEqual([snap.ino, snap.mtimeMs]);
+    const lines = (await readFile(join(dir, JOURNAL_FILE), "utf8")).split("\n");
+    expect(lines.slice(0, 2)).toEqual(before); // its lines kept, the piece after them gone
+    expect(lines.slice(2)).toEqual([
+      JSON.stringify({ node: "n-00007", record: nodes["n-00007"] }),
+      JSON.stringify({ node: "n-00001", record: nodes["n-00001"] }),
+      "",
+    ]);
+    await store.close(); // kill -9 again
+    expect(await loaded(dir)).toEqual({ nodes });
   });
 });

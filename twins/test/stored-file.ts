@@ -15,8 +15,8 @@ export interface StoredFile {
 
 export async function storedFile(dir: string): Promise<StoredFile> {
   const file = JSON.parse(await readFile(join(dir, STORE_FILE), "utf8")) as StoredFile;
-  const changes = await readJournal(join(dir, JOURNAL_FILE), file.journal, undefined, "");
-  for (const [id, rec] of changes ?? []) {
+  const read = await readJournal(join(dir, JOURNAL_FILE), file.journal, undefined, "");
+  for (const [id, rec] of read?.changes ?? []) {
     if (rec === undefined) delete file.nodes[id];
     else file.nodes[id] = rec as Record<string, unknown>;
   }
