@@ -9,6 +9,7 @@
 import type blessed from "blessed";
 import { every } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
+import { sourceMinutes } from "../view/minutes-feed.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
 import { clampCursor, moveCursor, placeCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
@@ -73,6 +74,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   let cursor = 0;
   let cursorId: NodeId | undefined;
   let detailOpen = false;
+  /** The convergence chart shows the twins service's minutes (the last 48 h) instead of the last minutes. */
+  let longRange = false;
+  const minutes = opts.minutes ?? sourceMinutes(source);
   let focused: NodeId | undefined;
   let shown: readonly ConsoleNode[] = [];
   let gridGeom = { width: 1, height: 1, page: 0, layout: { perCell: 1, perPage: 1, pages: 1 } };
@@ -97,6 +101,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       dirty = true;
     }),
     source.on("log", pushLog),
+    minutes.onChange(() => {
+      dirty = true;
+    }),
   ];
 
   const moveTo = (i: number) => {
@@ -137,6 +144,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     },
     nextFilter: () => {
       filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length] ?? "all";
+    },
+    toggleRange: () => {
+      longRange = !longRange;
+      minutes.show(longRange);
     },
     selected: () => shown[cursor],
     goTo: (id) => {
@@ -249,7 +260,14 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       focused = want;
       source.focus?.(want);
     }
-    drawSidePane(boxes, { source, convergence: c, detailOf: want, glyphs: g, windowMs: opts.windowMs });
+    drawSidePane(boxes, {
+      source,
+      convergence: c,
+      detailOf: want,
+      glyphs: g,
+      windowMs: opts.windowMs,
+      minutes: longRange ? minutes.state() : undefined,
+    });
 
     log.setContent(renderLog(logLines, t0, (log.height as number) - 2, (log.width as number) - 2).join("\n"));
 
@@ -287,6 +305,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     timer.cancel();
     for (const u of unsubscribe) u();
     for (const u of unguard) u();
+    minutes.show(false);
     if (focused !== undefined) source.focus?.(undefined);
     screen.destroy();
   };
