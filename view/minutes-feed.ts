@@ -129,11 +129,18 @@ export class RemoteMinutes implements MinutesFeed {
       return { kind: "none", why: `cannot reach the twins service at ${origin}: ${why}` };
     }
     const text = await r.text().catch(() => "");
-    if (r.status === 404)
+    if (r.status === 404) {
+      // A service that has the route and no minutes says why (a fleet with no twins service); one
+      // without the route (`no route GET …`, the web server's 404) is older than the minutes.
+      const why = detailOf(text);
       return {
         kind: "none",
-        why: `the twins service at ${origin} serves no minutes (GET /api/convergence/minutes: 404${detailOf(text)}); a twinfleet before the last 48 h has none`,
+        why:
+          why !== "" && !why.startsWith(": no route")
+            ? `the twins service at ${origin} serves no minutes${why}`
+            : `the twins service at ${origin} serves no minutes: it answered 404${why.replace(/^: (.*)$/, " ($1)")}, as a twinfleet from before the 48 h history does`,
       };
+    }
     if (r.status === 401 || r.status === 403)
       return {
         kind: "none",

@@ -42,7 +42,7 @@ async function service(status: 200 | 404): Promise<string> {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       res.writeHead(401).end(JSON.stringify({ detail: "a bearer token is needed" }));
     } else if (status === 404 || req.url !== "/api/convergence/minutes") {
-      res.writeHead(404).end(JSON.stringify({ detail: `Route GET:${req.url} not found` }));
+      res.writeHead(404).end(JSON.stringify({ detail: `no route GET ${req.url}` }));
     } else {
       res.end(JSON.stringify({ minuteMs: 60_000, kept: 2880, t: at(5, 5), minutes: NIGHT }));
     }
@@ -98,7 +98,7 @@ it("says in the chart's place that a service answering 404 serves no minutes", a
     60_000,
   );
   expect(screen).toContain("convergence, last 48 h");
-  expect(screen).toContain("404");
+  expect(screen.replace(/[│\s]+/g, " ")).toContain("as a twinfleet from before the 48 h history does");
   expect(screen).toContain("the twins service at http://127.0.0.1:");
   term.keys("q");
   await term.waitFor("the monitor closed", (s) => (s.includes("EXIT=0") ? true : undefined), 60_000);

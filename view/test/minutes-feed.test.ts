@@ -69,16 +69,24 @@ it("fetches the minutes with the token when shown, again every 30 s while shown,
   expect(asked).toHaveLength(2);
 });
 
-it("says a service that serves no minutes (404) serves none, with its reason", async () => {
-  const origin = await serve((_req, res) =>
-    json(res, 404, { detail: "Route GET:/api/convergence/minutes not found" }),
-  );
-  const { f, next } = feed(origin);
+it("says a service without the route (an older one: 404) serves no minutes, and why a service with it has none", async () => {
+  const older = await serve((req, res) => json(res, 404, { detail: `no route GET ${req.url}` }));
+  const { f, next } = feed(older);
   const got = next();
   f.show(true);
   expect(await got).toEqual({
     kind: "none",
-    why: `the twins service at ${origin} serves no minutes (GET /api/convergence/minutes: 404: Route GET:/api/convergence/minutes not found); a twinfleet before the last 48 h has none`,
+    why: `the twins service at ${older} serves no minutes: it answered 404 (no route GET /api/convergence/minutes), as a twinfleet from before the 48 h history does`,
+  });
+  const demo = await serve((_req, res) =>
+    json(res, 404, { detail: "this fleet keeps no long convergence history: it has no twins service" }),
+  );
+  const d = feed(demo);
+  const told = d.next();
+  d.f.show(true);
+  expect(await told).toEqual({
+    kind: "none",
+    why: `the twins service at ${demo} serves no minutes: this fleet keeps no long convergence history: it has no twins service`,
   });
 });
 
