@@ -1,20 +1,21 @@
 /**
- * The console itself: a blessed screen over a ConsoleSource. It owns the widgets, the modes (keys,
- * help, a text prompt, a y/n confirmation) and the frame timer; what each key does is in the key
- * table (keys.ts). Sources only mark the view dirty; a frame (at most `fps` per second, and only
+ * The console itself: a blessed screen (screen.ts) over a ConsoleSource. It owns the widgets' state
+ * (cursor, zoom, filter, detail), the event log and the frame timer; the modes a key meets (help, a
+ * text prompt, a y/n confirmation) are modes.ts's, what each key does is in the key table (keys.ts),
+ * the right-hand pane is side-pane.ts's. Sources only mark the view dirty; a frame (at most `fps` per second, and only
  * when dirty, or once a second for the charts' time axis and the fault indicator's seconds) reads
  * one snapshot and draws it, so the fleet never pays per message for being watched.
  */
-import blessed from "blessed";
+import type blessed from "blessed";
 import { every } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
+import { sourceMinutes } from "../view/minutes-feed.js";
 import type { ConsoleNode, ConsoleSource, LogLevel, LogLine } from "../view/source.js";
 import { clampCursor, moveCursor, placeCursor } from "./cursor.js";
 import { type KeyContext, keyBindings, type Move } from "./keys.js";
 import { createBoxes, drawHelp, fitsIn, gridTitle, placeBoxes, scrollHelp } from "./layout.js";
+import { Modes } from "./modes.js";
 import { type ConsoleOptions, resolveOptions } from "./options.js";
-import { renderConvergence, renderLatency } from "./render/charts.js";
-import { renderDetail } from "./render/detail.js";
 import {
   applyFilter,
   FILTERS,
@@ -27,9 +28,11 @@ import {
   type Zoom,
 } from "./render/fleet-grid.js";
 import { renderFooter } from "./render/footer.js";
-import { ASCII_TEXT, glyphsFor, UNICODE } from "./render/glyphs.js";
+import { glyphsFor } from "./render/glyphs.js";
 import { type FaultFlag, faultFlag, flagText, paceFlag, renderHeader } from "./render/header.js";
 import { renderLog } from "./render/log.js";
+import { makeScreen, screenText } from "./screen.js";
+import { drawSidePane } from "./side-pane.js";
 import { type ConsoleEnd, guardProcess, onHangUp } from "./terminal.js";
 
 export type { ConsoleEnd };
@@ -50,46 +53,16 @@ export interface ConsoleHandle {
 const LOG_LINES = 200;
 const bindings = keyBindings();
 
-interface Prompt {
-  readonly label: string;
-  value: string;
-  readonly submit: (value: string) => void;
-}
-
-interface Confirmation {
-  readonly question: string;
-  readonly yes: () => void;
-}
-
-type ScreenLines = { lines: [unknown, string][][] };
-
 export function openConsole(source: ConsoleSource, options?: ConsoleOptions): ConsoleHandle {
   const opts = resolveOptions(options);
   const g = glyphsFor(process.env, opts.ascii);
-  const screen = blessed.screen({
-    input: opts.input as NodeJS.ReadStream,
-    output: opts.output as NodeJS.WriteStream,
-    terminal: opts.terminal,
-    smartCSR: true,
-    fullUnicode: false,
-    forceUnicode: g === UNICODE,
-    warnings: false,
-    title: "twinfleet",
-  });
-  // Box lines as UTF-8 when we draw Unicode anyway: blessed would switch to the terminal's
-  // alternate character set for them, which tmux's capture and some terminfo entries get wrong.
-  const tput = (screen as unknown as { tput: { brokenACS: boolean; utoa: Record<string, string> } }).tput;
-  if (g === UNICODE) tput.brokenACS = true;
-  // On a terminal that is not UTF-8, blessed draws what is not ASCII as `?`: `virtual 18 s ?10`.
-  else tput.utoa = { ...tput.utoa, ...ASCII_TEXT };
+  const screen = makeScreen(opts, g);
   const boxes = createBoxes(screen);
-  const { header, grid, conv, lat, detail, log, footer, help } = boxes;
+  const { header, grid, log, footer, help } = boxes;
 
   const t0 = source.now();
   let dirty = true;
-  let mode: "normal" | "help" | "prompt" | "confirm" = "normal";
-  let prompt: Prompt | undefined;
-  let pending: Confirmation | undefined;
+  const modes = new Modes();
   // As the last frame drew them: the fault indicator and the clock's second (the charts' time axis).
   let drawnFlag = "";
   let drawnSecond = Number.NaN;
@@ -101,6 +74,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   let cursor = 0;
   let cursorId: NodeId | undefined;
   let detailOpen = false;
+  /** The convergence chart shows the twins service's minutes (the last 48 h) instead of the last minutes. */
+  let longRange = false;
+  const minutes = opts.minutes ?? sourceMinutes(source);
   let focused: NodeId | undefined;
   let shown: readonly ConsoleNode[] = [];
   let gridGeom = { width: 1, height: 1, page: 0, layout: { perCell: 1, perPage: 1, pages: 1 } };
@@ -125,6 +101,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       dirty = true;
     }),
     source.on("log", pushLog),
+    minutes.onChange(() => {
+      dirty = true;
+    }),
   ];
 
   const moveTo = (i: number) => {
@@ -146,14 +125,14 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
   const quit = () => {
     if (quitting || !source.quit?.()) return close("quit");
     quitting = true;
-    mode = "normal";
+    modes.mode = "normal";
     dirty = true;
   };
   const keys: KeyContext = {
     source,
     quit,
     showHelp: () => {
-      mode = "help";
+      modes.mode = "help";
       help.resetScroll();
     },
     move,
@@ -165,6 +144,10 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     },
     nextFilter: () => {
       filter = FILTERS[(FILTERS.indexOf(filter) + 1) % FILTERS.length] ?? "all";
+    },
+    toggleRange: () => {
+      longRange = !longRange;
+      minutes.show(longRange);
     },
     selected: () => shown[cursor],
     goTo: (id) => {
@@ -187,39 +170,8 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
         fail(e);
       }
     },
-    ask: (label, submit) => {
-      mode = "prompt";
-      prompt = { label, value: "", submit };
-    },
-    confirm: (question, yes) => {
-      mode = "confirm";
-      pending = { question, yes };
-    },
-  };
-
-  const promptKey = (ch: string | undefined, name: string) => {
-    if (!prompt) return;
-    if (name === "escape") {
-      mode = "normal";
-      prompt = undefined;
-    } else if (name === "enter") {
-      const p = prompt;
-      mode = "normal";
-      prompt = undefined;
-      p.submit(p.value.trim());
-    } else if (name === "backspace") {
-      prompt.value = prompt.value.slice(0, -1);
-    } else if (ch && /^[A-Za-z0-9_.-]$/.test(ch) && prompt.value.length < 40) {
-      prompt.value += ch;
-    }
-  };
-  const confirmKey = (name: string) => {
-    const c = pending;
-    mode = "normal";
-    pending = undefined;
-    if (!c) return;
-    if (name === "y" || name === "Y") c.yes();
-    else note("info", `not done: ${c.question}`);
+    ask: (label, submit) => modes.ask(label, submit),
+    confirm: (question, yes) => modes.confirm(question, yes),
   };
 
   screen.on("keypress", (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => {
@@ -235,9 +187,9 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       return; // the fleet is finishing: no more actions
     }
     // A help taller than the terminal scrolls; any other key closes it.
-    if (mode === "help") mode = scrollHelp(help, name) ? "help" : "normal";
-    else if (mode === "prompt") promptKey(ch, name);
-    else if (mode === "confirm") confirmKey(name);
+    if (modes.mode === "help") modes.mode = scrollHelp(help, name) ? "help" : "normal";
+    else if (modes.mode === "prompt") modes.promptKey(ch, name);
+    else if (modes.mode === "confirm") modes.confirmKey(name, (q) => note("info", `not done: ${q}`));
     else bindings.get(name)?.(keys);
     dirty = true;
   });
@@ -260,7 +212,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     });
   }
   help.on("click", () => {
-    mode = "normal";
+    modes.mode = "normal";
     dirty = true;
   });
   screen.on("resize", () => {
@@ -303,37 +255,27 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
       gridTitle(filter, sel ? sel.id : "-", `pg ${r.page + 1}/${r.layout.pages}${per}`, grid.width as number),
     );
 
-    const iw = Math.max(1, (conv.width as number) - 2);
-    conv.setContent(
-      renderConvergence(c, source.now(), iw, (conv.height as number) - 2, g, opts.windowMs).join("\n"),
-    );
-    lat.setContent(renderLatency(source.latency(), iw, (lat.height as number) - 2, g).join("\n"));
-
     const want = detailOpen ? sel?.id : undefined;
     if (want !== focused) {
       focused = want;
       source.focus?.(want);
     }
-    if (detailOpen && sel) {
-      const d = source.detail(sel.id);
-      detail.setContent(d ? renderDetail(d, iw).join("\n") : `${sel.id}\n{gray-fg}no detail yet{/gray-fg}`);
-      detail.show();
-      conv.hide();
-      lat.hide();
-    } else {
-      detail.hide();
-      conv.show();
-      lat.show();
-    }
+    drawSidePane(boxes, {
+      source,
+      convergence: c,
+      detailOf: want,
+      glyphs: g,
+      windowMs: opts.windowMs,
+      minutes: longRange ? minutes.state() : undefined,
+    });
 
     log.setContent(renderLog(logLines, t0, (log.height as number) - 2, (log.width as number) - 2).join("\n"));
 
     drawnEnding = quitting ? source.ending?.() : undefined;
-    const asking = mode === "prompt" ? { prompt } : mode === "confirm" ? { question: pending?.question } : {};
     footer.setContent(
-      renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : asking, source.capabilities),
+      renderFooter(quitting ? { ending: drawnEnding ?? "finishing" } : modes.footer(), source.capabilities),
     );
-    if (mode === "help") {
+    if (modes.mode === "help") {
       drawHelp(help, source.capabilities, screen.height as number);
       help.setFront();
     } else {
@@ -363,6 +305,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     timer.cancel();
     for (const u of unsubscribe) u();
     for (const u of unguard) u();
+    minutes.show(false);
     if (focused !== undefined) source.focus?.(undefined);
     screen.destroy();
   };
@@ -390,7 +333,7 @@ export function openConsole(source: ConsoleSource, options?: ConsoleOptions): Co
     closed,
     frame,
     close: () => close(),
-    text: () => (screen as unknown as ScreenLines).lines.map((row) => row.map((cell) => cell[1]).join("")),
+    text: () => screenText(screen),
   };
 }
 

@@ -28,6 +28,8 @@ export interface KeyContext {
   toggleDetail(): void;
   toggleZoom(): void;
   nextFilter(): void;
+  /** The convergence chart's range: the last minutes, or the twins service's last 48 h. */
+  toggleRange(): void;
   selected(): ConsoleNode | undefined;
   goTo(id: string): void;
   note(level: LogLevel, text: string): void;
@@ -182,6 +184,12 @@ export const KEY_TABLE: readonly KeyRow[] = [
     what: "filter: all, out of sync, offline, real",
     hint: "f:filter",
     on: { f: (c) => c.nextFilter() },
+  },
+  {
+    label: "m",
+    what: "convergence chart: last minutes / last 48 h",
+    hint: "m:48h",
+    on: { m: (c) => c.toggleRange() },
   },
   {
     label: "P",

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
+import type { MinutesFeed } from "../view/minutes-feed.js";
 
 export interface ConsoleOptions {
   /** Defaults to process.stdin / process.stdout. */
@@ -23,6 +24,11 @@ export interface ConsoleOptions {
   readonly handleProcess?: boolean;
   /** The redraw timer's scheduler. Default a RealScheduler; a test passes a FakeScheduler it advances. */
   readonly scheduler?: Scheduler;
+  /**
+   * Where the `last 48 h` chart's minutes come from; by default the source's own twins service's
+   * (`source.minutes()`). A feed given here is its giver's to close.
+   */
+  readonly minutes?: MinutesFeed;
 }
 
 const Scalars = z.object({
@@ -51,6 +57,7 @@ export interface ResolvedOptions {
   readonly ascii: boolean | undefined;
   readonly handleProcess: boolean;
   readonly scheduler: Scheduler;
+  readonly minutes: MinutesFeed | undefined;
 }
 
 export function resolveOptions(o: ConsoleOptions = {}): ResolvedOptions {
@@ -73,5 +80,6 @@ export function resolveOptions(o: ConsoleOptions = {}): ResolvedOptions {
     ascii: s.ascii,
     handleProcess: s.handleProcess ?? output === process.stdout,
     scheduler: o.scheduler ?? new RealScheduler(),
+    minutes: o.minutes,
   };
 }

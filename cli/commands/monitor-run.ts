@@ -8,9 +8,10 @@ import { RealScheduler } from "../../node/scheduler.js";
 import { startTwins, wallScheduler } from "../../twins/index.js";
 import { DemoSource } from "../../view/demo-source.js";
 import { twinsFigures } from "../../view/figures.js";
+import { RemoteMinutes } from "../../view/minutes-feed.js";
 import type { ConsoleSource } from "../../view/source.js";
 import { TwinsSource } from "../../view/twins-source.js";
-import { prefixFlag, resolveConnection, wholeFlagIn } from "../connection.js";
+import { prefixFlag, resolveConnection, resolvePassword, wholeFlagIn } from "../connection.js";
 import { takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import {
@@ -25,6 +26,7 @@ import type { HttpFlags } from "../http-options.js";
 import { commandLogger } from "../log.js";
 import type { ConnectionFlags } from "../login-options.js";
 import type { CliIO } from "../main.js";
+import { viaOrigin } from "./set-via.js";
 import { CUT_SHORT_EXIT, STOP_SIGNALS } from "./sim.js";
 
 export interface MonitorFlags extends ConnectionFlags, HttpFlags {
@@ -34,6 +36,9 @@ export interface MonitorFlags extends ConnectionFlags, HttpFlags {
   readonly seed?: string;
   readonly fps: string;
   readonly ascii?: boolean;
+  /** A twins service's web address: the console's last 48 h from its API. */
+  readonly via?: string;
+  readonly viaTokenFile?: string;
 }
 
 /** The login flags, which only a --broker can use. */
@@ -77,6 +82,25 @@ export async function runMonitor(
         `${demoOnly} is for --demo (the demo fleet's ${demoOnly === "--nodes" ? "size" : "seed"}); a live fleet's nodes are the ones its broker holds`,
       );
   }
+  if (flags.demo === true && flags.via !== undefined)
+    throw new UsageError("--via is for --broker: the demo fleet has no twins service to ask");
+  if (flags.viaTokenFile !== undefined && flags.via === undefined)
+    throw new UsageError("--via-token-file is the token of --via's twins service: give --via too");
+  const via =
+    flags.via === undefined
+      ? undefined
+      : {
+          origin: viaOrigin(flags.via),
+          token: resolvePassword(
+            { passwordFile: flags.viaTokenFile } as { passwordFile?: string },
+            {},
+            {
+              flag: "--via-token",
+              file: "--via-token-file",
+              env: "",
+            },
+          ),
+        };
   const ascii = flags.ascii === true ? true : undefined;
   const http = await resolveHttpOptions(flags, io.env ?? process.env);
   // The console draws on a terminal and reads its keys from it (console/terminal.ts); on a pipe or a
@@ -120,7 +144,10 @@ export async function runMonitor(
     try {
       if (tty || !server) {
         if (stopped !== undefined) return; // one while the page started
-        const screen = openConsole(source, { fps, ascii });
+        const minutes = via && new RemoteMinutes({ ...via, scheduler: wallScheduler });
+        const screen = openConsole(source, { fps, ascii, ...(minutes ? { minutes } : {}) });
+        const stopAsking = () => minutes?.close();
+        screen.closed.then(stopAsking, stopAsking);
         let refused: { error: unknown } | undefined;
         reached.catch((error: unknown) => {
           refused = { error };

@@ -146,6 +146,8 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--nodes": "whole",
     "--seed": "free",
     "--fps": "whole",
+    "--via": "web-url",
+    "--via-token-file": "in-file",
     ...LOGIN,
     ...TLS,
     ...HTTP,

@@ -62,6 +62,26 @@ describe("twinfleet monitor", () => {
     expect(r.err).toContain("--prefix is for --broker; the demo fleet has no topics");
   });
 
+  it("takes --via for a live fleet's twins service only, with its token file, and names a bad address", async () => {
+    const demo = await run(["monitor", "--demo", "--http", "0", "--via", "http://127.0.0.1:30602"]);
+    expect(demo.code).toBe(2);
+    expect(demo.err).toContain("--via is for --broker: the demo fleet has no twins service to ask");
+    const alone = await run(["monitor", "--broker", "mqtt://127.0.0.1:1", "--via-token-file", "tok"]);
+    expect(alone.code).toBe(2);
+    expect(alone.err).toContain("--via-token-file is the token of --via's twins service: give --via too");
+    const bad = await run(["monitor", "--broker", "mqtt://127.0.0.1:1", "--via", "127.0.0.1:30602"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(
+      '--via: expected the twins service\'s web address, http://host:port, got "127.0.0.1:30602"',
+    );
+    const missing = await run([
+      ...["monitor", "--broker", "mqtt://127.0.0.1:1", "--via", "http://127.0.0.1:30602"],
+      ...["--via-token-file", "/nonexistent/tok"],
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("--via-token-file");
+  });
+
   it("names the bad flag", async () => {
     expect((await run(["monitor", "--demo", "--fps", "0"])).err).toBe(
       'twinfleet monitor: --fps must be a whole number from 1 to 30, not "0"\n(run twinfleet monitor --help for usage)\n',

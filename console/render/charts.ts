@@ -33,12 +33,12 @@ export function fitFields(fields: readonly string[], width: number, sep = "  "):
   return fields.slice(0, n).join(sep);
 }
 
-function fractionColor(f: number): string {
+export function fractionColor(f: number): string {
   return f >= 0.95 ? "green-fg" : f >= 0.8 ? "yellow-fg" : "red-fg";
 }
 
 /** Vertical bars of `values` (0..1 of the chart height) in eighth-row steps, top row first. */
-function bars(
+export function bars(
   values: readonly (number | undefined)[],
   rows: number,
   g: Glyphs,

@@ -144,16 +144,16 @@ describe("node detail and help", () => {
     const { keys, screen } = start(new FakeSource(10, { ...NO_CAPABILITIES, press: true }));
     await keys("?");
     const s = screen();
-    for (const k of ["arrows hjkl", "PgUp PgDn", "Enter d", "p Space", "1 0", "+ -", "q Ctrl-C", "x "]) {
+    for (const k of ["arrows hjkl", "PgUp PgDn", "Enter d", "m ", "p Space", "1 0", "q Ctrl-C", "x "]) {
       expect(s).toContain(k);
     }
     expect(s).toMatch(/press the node's button\s/);
-    expect(s).toContain("raise / lower the packet loss (not for this fleet)");
-    // 80x24 holds the keys down to the loss's; the help scrolls to the rest, which wrap in full.
+    // 80x24 holds the keys down to the cable's; the help scrolls to the rest, which wrap in full.
     expect(s).toContain("keys (arrows, PgUp PgDn: more)");
     expect(s).toContain("(asks its id) (not for this    ");
     await keys("j", "j", "j", "j", "j", "j");
     const end = screen();
+    expect(end).toContain("raise / lower the packet loss (not for this fleet)");
     expect(end).toContain("B            restart the broker, down 5 s (asks y/n) (not for this fleet)");
     expect(end).toContain("O            cut every node's power for 2 s (asks y/n) (not for this fleet)");
     expect(end).toContain("Zoomed out: share on.");

@@ -262,9 +262,11 @@ describe("renderers", () => {
 
   it("writes the footer's hints from the key table, leaving out what the fleet cannot do", () => {
     expect(renderFooter({}, ALL_CAPS)).toBe(
-      " ?:help q:quit arrows:move Enter:detail z:zoom f:filter p:press +/-:loss",
+      " ?:help q:quit arrows:move Enter:detail z:zoom f:filter m:48h p:press +/-:loss",
     );
-    expect(renderFooter({}, NO_CAPABILITIES)).toBe(" ?:help q:quit arrows:move Enter:detail z:zoom f:filter");
+    expect(renderFooter({}, NO_CAPABILITIES)).toBe(
+      " ?:help q:quit arrows:move Enter:detail z:zoom f:filter m:48h",
+    );
     const extra = [
       ...KEY_TABLE,
       { label: "w", what: "wave", hint: "w:wave", needs: "press" as const, on: {} },

@@ -1,0 +1,109 @@
+/**
+ * The convergence chart's long range as text: the twins service's minutes (up to 48 h, each its
+ * lowest in-sync share), a column standing for as many minutes as the width asks and drawn at their
+ * lowest, with a gray band where the broker was away or the service not running (as the recent
+ * chart draws its bands), under the line that answers the morning question (view/minutes-words.ts,
+ * the page's words). A fleet whose minutes cannot be had says why in the chart's place.
+ */
+import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "../../twins/index.js";
+import type { MinutesState } from "../../view/minutes-feed.js";
+import { minutesSummary, spanWords } from "../../view/minutes-words.js";
+import { axisFloor, bars, fractionColor } from "./charts.js";
+import { colorRuns, escapeTags, type Glyphs } from "./glyphs.js";
+import { wrap } from "./log.js";
+
+/** The span the chart draws, [t0, t1): from the first minute kept (10 at least) to now, 48 h at most. */
+export function minutesSpan(minutes: readonly MinutePoint[], t: number): { t0: number; t1: number } {
+  const t1 = Math.max(t, (minutes.at(-1)?.t ?? 0) + MINUTE_MS);
+  const t0 = Math.max(t1 - MINUTES_KEPT * MINUTE_MS, Math.min(minutes[0]?.t ?? t1, t1 - 10 * MINUTE_MS));
+  return { t0, t1 };
+}
+
+/** Each column's lowest share and whether the broker was away or the service down in it. */
+function columns(minutes: readonly MinutePoint[], t0: number, t1: number, cols: number) {
+  const low: (number | undefined)[] = new Array(cols).fill(undefined);
+  const away: boolean[] = new Array(cols).fill(false);
+  const down: boolean[] = new Array(cols).fill(false);
+  const step = (t1 - t0) / cols;
+  for (const m of minutes) {
+    if (m.t + MINUTE_MS <= t0 || m.t >= t1) continue;
+    const first = Math.max(0, Math.floor((m.t - t0) / step));
+    const last = Math.min(cols - 1, Math.ceil((m.t + MINUTE_MS - t0) / step) - 1);
+    for (let i = first; i <= last; i++) {
+      if (m.fraction !== undefined) low[i] = Math.min(low[i] ?? 1, m.fraction);
+      if (m.away) away[i] = true;
+      if (m.down) down[i] = true;
+    }
+  }
+  return { low, away, down };
+}
+
+/** The bands' legends, longest first, for what is in view. */
+function legends(away: boolean, down: boolean, b: string): string[] {
+  if (away && down)
+    return [
+      ` ${b} broker away, twins service not running `,
+      ` ${b} broker away, twins down `,
+      ` ${b} not measured `,
+    ];
+  if (down) return [` ${b} twins service not running `, ` ${b} twins down `, ` ${b} not measured `];
+  if (away) return [` ${b} broker away `, ` ${b} not measured `];
+  return [];
+}
+
+/**
+ * The summary wrapped to `width` in `rows` lines at most: where it does not fit, its last parts go
+ * whole (`; twins service not running in 1 min`), never a part cut in two (`… not running in 1`).
+ */
+function fitParts(summary: string, width: number, rows: number): string[] {
+  const parts = summary.split("; ");
+  for (let n = parts.length; n > 1; n--) {
+    const lines = wrap(parts.slice(0, n).join("; "), Math.max(1, width));
+    if (lines.length <= rows) return lines;
+  }
+  return wrap(parts[0] ?? "", Math.max(1, width)).slice(0, rows);
+}
+
+/** `height` lines at most for a box `width` wide. */
+export function renderMinutes(s: MinutesState, width: number, height: number, g: Glyphs): string[] {
+  if (s.kind !== "minutes") {
+    const words = s.kind === "none" ? s.why : `${s.what}…`;
+    return wrap(escapeTags(words), Math.max(1, width))
+      .slice(0, Math.max(1, height))
+      .map((l) => `{gray-fg}${l}{/gray-fg}`);
+  }
+  // The answer first: the chart keeps two rows at least and the axis one, the words the rest.
+  const words = fitParts(minutesSummary(s.minutes), width, Math.max(1, height - 3));
+  const rows = Math.max(1, height - words.length - 1);
+  const cols = Math.max(1, width - 5);
+  const { t0, t1 } = minutesSpan(s.minutes, s.t);
+  const { low, away, down } = columns(s.minutes, t0, t1, cols);
+  const lowest = Math.min(...low.filter((v): v is number => v !== undefined), 1);
+  const floor = axisFloor(lowest);
+  // A minute judged at the axis's floor (0 %: nothing in sync) draws its lowest step, not a blank
+  // column that reads as a minute with nothing judged.
+  const chart = bars(
+    low.map((v) => (v === undefined ? undefined : Math.max(1e-9, (v - floor) / (1 - floor)))),
+    rows,
+    g,
+    (i) => fractionColor(low[i] ?? 1),
+  );
+  for (const row of chart)
+    row.forEach((cell, i) => {
+      if ((away[i] || down[i]) && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
+    });
+  const lines = words.map((w) => escapeTags(w));
+  chart.forEach((cells, r) => {
+    const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
+    lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
+  });
+  const span = `-${spanWords(t1 - t0)}`;
+  const room = cols - span.length - "now".length;
+  const legend = legends(away.includes(true), down.includes(true), g.unjudged).find((l) => l.length <= room);
+  const mid =
+    legend !== undefined
+      ? legend.padStart(Math.floor((room + legend.length) / 2)).padEnd(room)
+      : " ".repeat(Math.max(0, room));
+  lines.push(`{gray-fg}${" ".repeat(5)}${span}${mid}now{/gray-fg}`);
+  return lines.slice(0, height);
+}

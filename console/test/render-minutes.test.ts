@@ -1,0 +1,129 @@
+/**
+ * The convergence chart's long range (`m`): the twins service's minutes at their lowest share, the
+ * broker's outage and the service's restart as bands, under the line that answers the morning
+ * question; a fleet whose minutes cannot be had says why in the chart's place.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { MinutePoint } from "../../twins/index.js";
+import { NO_TWINS_SERVICE } from "../../view/minutes-feed.js";
+import type { ConsoleHandle } from "../app.js";
+import { ASCII } from "../render/glyphs.js";
+import { renderMinutes } from "../render/minutes.js";
+import { consoleIn, FakeSource, settle, virtualTerminal } from "./helpers.js";
+
+const plain = (s: string) => s.replace(/\{[^}]*\}/g, "");
+const at = (h: number, m: number) => Date.UTC(2026, 11, 7, h, m);
+
+/** 04:50 to 05:02: a partition's dip, the broker away 04:55–04:56, the service not running at 05:00. */
+function night(): MinutePoint[] {
+  const out: MinutePoint[] = [];
+  for (let m = 50; m < 63; m++) {
+    const t = at(4 + Math.floor(m / 60), m % 60);
+    if (m === 55) out.push({ t, fraction: 0.27, inSync: 27, known: 100, online: 100, away: true });
+    else if (m === 56) out.push({ t, fraction: 10 / 73, inSync: 10, known: 73, online: 0, away: true });
+    else if (m === 60) out.push({ t, online: 0, down: true });
+    else out.push({ t, fraction: 0.9, inSync: 90, known: 100, online: 100 });
+  }
+  return out;
+}
+
+describe("the convergence chart's last 48 h", () => {
+  it("draws each minute's low with the broker's and the service's bands under the morning's answer", () => {
+    const minutes = night();
+    const lines = renderMinutes({ kind: "minutes", minutes, t: at(5, 2) + 30_000 }, 45, 12, ASCII).map(plain);
+    expect(lines.slice(0, 3).join(" ")).toBe(
+      "lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min; twins service not running in 1 min",
+    );
+    // 13 minutes over 40 columns: 04:55 is columns 15.4–18.5, 04:56 18.5–21.5, 05:00 30.8–33.8.
+    const chart = lines.slice(3, -1).map((l) => l.slice(5));
+    expect(chart).toHaveLength(12 - 3 - 1);
+    const top = chart[0] ?? "";
+    expect(top.slice(16, 21)).toBe("/////"); // away: the band above the low bar
+    expect(top.slice(31, 33)).toBe("//"); // not running: no share, the band all the way down
+    expect(chart.at(-1)?.slice(31, 33)).toBe("//");
+    expect(top.slice(0, 14)).not.toContain("/");
+    // The axis starts below the lowest share (13.7 %: 10 %), and the 90 % minutes reach near the top.
+    expect(lines[lines.length - 2]?.startsWith(" 10%")).toBe(true);
+    expect(chart.at(-1)?.slice(19, 21)).toMatch(/[^ /]{2}/);
+    expect(lines.at(-1)).toBe("     -13 min  / broker away, twins down   now");
+  });
+
+  it("draws a minute at 0 % (nothing in sync) at its lowest step, apart from a minute with nothing judged", () => {
+    const minutes: MinutePoint[] = [
+      { t: at(7, 27), fraction: 0, inSync: 0, known: 20, online: 20 },
+      { t: at(7, 28), online: 0 },
+      { t: at(7, 29), fraction: 1, inSync: 20, known: 20, online: 20 },
+    ];
+    const lines = renderMinutes({ kind: "minutes", minutes, t: at(7, 30) }, 25, 6, ASCII).map(plain);
+    expect(lines[0]).toBe("lowest 0.0 % (0 of 20) at");
+    // 10 minutes at least (07:20 to 07:30) over 20 columns: 07:27 is columns 14–15, 07:28 16–17.
+    const bottom = lines.at(-2)?.slice(5) ?? "";
+    expect(bottom).toBe(`${" ".repeat(14)}..  ##`);
+  });
+
+  it("says what it cannot show in the chart's place, wrapped to the box", () => {
+    const lines = renderMinutes({ kind: "none", why: NO_TWINS_SERVICE }, 30, 8, ASCII).map(plain);
+    expect(lines.join(" ")).toBe(NO_TWINS_SERVICE);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(30);
+  });
+
+  it("says nothing was judged before the first share", () => {
+    const lines = renderMinutes(
+      { kind: "minutes", minutes: [{ t: at(5, 0), online: 0 }], t: at(5, 0) + 5000 },
+      40,
+      8,
+      ASCII,
+    ).map(plain);
+    expect(lines[0]).toBe("nothing judged yet");
+    expect(lines.at(-1)?.startsWith("     -10 min")).toBe(true);
+  });
+});
+
+describe("the console's m key", () => {
+  const open: ConsoleHandle[] = [];
+  afterEach(() => {
+    for (const h of open.splice(0)) h.close();
+  });
+
+  /** The console on `source` in an 80×24 terminal, and a way to type into it and draw the frame after. */
+  function opened(source: FakeSource) {
+    const term = virtualTerminal(80, 24);
+    const { handle } = consoleIn(source, open, term);
+    const type = async (keys: string) => {
+      term.input.write(keys);
+      await settle();
+      handle.frame();
+      return handle.text().join("\n");
+    };
+    /** The convergence box's inner text (the right-hand pane from column 49), its rows joined by a space. */
+    const chartArea = () =>
+      handle
+        .text()
+        .slice(2, 10)
+        .map((r) => r.slice(49, 79).trimEnd())
+        .join(" ");
+    handle.frame();
+    return { handle, type, chartArea };
+  }
+
+  it("switches the chart to the source's minutes and back, and names the key in help and footer", async () => {
+    const source = Object.assign(new FakeSource(20), { minutes: () => night(), clock: at(5, 2) });
+    const { handle, type, chartArea } = opened(source);
+    expect(handle.text().at(-1)).toContain("m:48h");
+    expect(handle.text().join("\n")).not.toContain("last 48 h");
+    const shown = await type("m");
+    expect(shown).toContain(" convergence, last 48 h ");
+    // 30 columns and 3 rows for words: the last part goes whole rather than cut.
+    expect(chartArea()).toContain("lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min 100%");
+    const back = await type("m");
+    expect(back).not.toContain("last 48 h");
+    expect(back).toContain("in sync");
+    expect(await type("?")).toContain("convergence chart: last minutes / last 48 h");
+  });
+
+  it("says in the chart's place that a fleet without a twins service keeps no minutes", async () => {
+    const { type, chartArea } = opened(new FakeSource(20));
+    expect(await type("m")).toContain(" convergence, last 48 h ");
+    expect(chartArea()).toContain(NO_TWINS_SERVICE);
+  });
+});

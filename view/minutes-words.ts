@@ -1,0 +1,44 @@
+/**
+ * The words of the convergence history's long tier (the twins service's minutes, twins/minute-tier.ts):
+ * a minute's time, and the line that answers "was the fleet in sync last night?" — the lowest share
+ * and when, and how many minutes the broker was away or the service not running. The console's
+ * `last 48 h` chart says it with these; the page's (web/public/minutes-chart.js, plain browser code
+ * that cannot import this module) says the same, which web/test/minutes-words.test.ts holds it to.
+ */
+import type { MinutePoint } from "../twins/index.js";
+
+/** A share as the page writes it: `13.7 %`. */
+export const sharePct = (fraction: number): string => `${(fraction * 100).toFixed(1)} %`;
+
+/** A time on the history's clock: a date's UTC hour and minute, or hours since the start (virtual time). */
+export function minuteClock(t: number): string {
+  if (t > 1e12) return `${new Date(t).toISOString().slice(11, 16)} UTC`;
+  const m = Math.floor(t / 60_000);
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}`;
+}
+
+/**
+ * The lowest share and when, and the minutes away or down, e.g. `lowest 13.7 % (10 of 73) at 04:56
+ * UTC; broker away in 2 min; twins service not running in 1 min`; `nothing judged yet` before a share.
+ */
+export function minutesSummary(minutes: readonly MinutePoint[]): string {
+  let low: MinutePoint | undefined;
+  let away = 0;
+  let down = 0;
+  for (const m of minutes) {
+    if (m.fraction !== undefined && (low?.fraction === undefined || m.fraction < low.fraction)) low = m;
+    if (m.away) away++;
+    if (m.down) down++;
+  }
+  const parts: string[] = [];
+  if (low?.fraction === undefined) parts.push("nothing judged yet");
+  else
+    parts.push(`lowest ${sharePct(low.fraction)} (${low.inSync} of ${low.known}) at ${minuteClock(low.t)}`);
+  if (away > 0) parts.push(`broker away in ${away} min`);
+  if (down > 0) parts.push(`twins service not running in ${down} min`);
+  return parts.join("; ");
+}
+
+/** A span of time as the chart's axis says it: hours from 2 h, minutes below. */
+export const spanWords = (ms: number): string =>
+  ms >= 2 * 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 60_000)} min`;

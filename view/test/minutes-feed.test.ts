@@ -1,0 +1,121 @@
+/**
+ * The `last 48 h` minutes of a twins service running apart, over its web API: fetched when shown and
+ * again while shown, with its token; a service that serves none (an older one: 404), refuses the
+ * token or is not there is told in words that name it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, expect, it } from "vitest";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { type MinutesState, RemoteMinutes } from "../minutes-feed.js";
+
+const servers: Server[] = [];
+const feeds: RemoteMinutes[] = [];
+afterEach(async () => {
+  for (const f of feeds.splice(0)) f.close();
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+});
+
+async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function feed(origin: string, token?: string) {
+  const scheduler = new FakeScheduler();
+  const f = new RemoteMinutes({ origin, token, scheduler, refetchMs: 30_000 });
+  feeds.push(f);
+  /** The next state the feed tells. */
+  const next = () =>
+    new Promise<MinutesState>((resolve) => {
+      const off = f.onChange(() => {
+        off();
+        resolve(f.state());
+      });
+    });
+  return { f, scheduler, next };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+};
+
+it("fetches the minutes with the token when shown, again every 30 s while shown, not after", async () => {
+  const asked: string[] = [];
+  const origin = await serve((req, res) => {
+    asked.push(`${req.url} ${req.headers.authorization}`);
+    json(res, 200, {
+      minuteMs: 60_000,
+      kept: 2880,
+      t: 1000 * asked.length,
+      minutes: [{ t: 0, fraction: 0.5 }],
+    });
+  });
+  const { f, scheduler, next } = feed(origin, "s3cret-token");
+  expect(f.state().kind).toBe("waiting");
+  const first = next();
+  f.show(true);
+  expect(await first).toEqual({ kind: "minutes", minutes: [{ t: 0, fraction: 0.5 }], t: 1000 });
+  expect(asked).toEqual(["/api/convergence/minutes Bearer s3cret-token"]);
+  const second = next();
+  scheduler.advance(30_000);
+  const again = await second;
+  expect(again.kind === "minutes" ? again.t : undefined).toBe(2000);
+  f.show(false);
+  scheduler.advance(120_000);
+  expect(asked).toHaveLength(2);
+});
+
+it("says a service without the route (an older one: 404) serves no minutes, and why a service with it has none", async () => {
+  const older = await serve((req, res) => json(res, 404, { detail: `no route GET ${req.url}` }));
+  const { f, next } = feed(older);
+  const got = next();
+  f.show(true);
+  expect(await got).toEqual({
+    kind: "none",
+    why: `the twins service at ${older} serves no minutes: it answered 404 (no route GET /api/convergence/minutes), as a twinfleet from before the 48 h history does`,
+  });
+  const demo = await serve((_req, res) =>
+    json(res, 404, { detail: "this fleet keeps no long convergence history: it has no twins service" }),
+  );
+  const d = feed(demo);
+  const told = d.next();
+  d.f.show(true);
+  expect(await told).toEqual({
+    kind: "none",
+    why: `the twins service at ${demo} serves no minutes: this fleet keeps no long convergence history: it has no twins service`,
+  });
+});
+
+it("names a refused token and a service not there", async () => {
+  const origin = await serve((_req, res) => json(res, 401, { detail: "a bearer token is needed" }));
+  const { f, next } = feed(origin);
+  const got = next();
+  f.show(true);
+  expect(await got).toEqual({
+    kind: "none",
+    why: `the twins service at ${origin} refused the token (401: a bearer token is needed)`,
+  });
+  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+  const gone = feed(origin);
+  const refused = gone.next();
+  gone.f.show(true);
+  expect(await refused).toEqual({
+    kind: "none",
+    why: `cannot reach the twins service at ${origin}: connection refused`,
+  });
+});
+
+it("tells an answer that is not the minutes as such", async () => {
+  const origin = await serve((_req, res) => json(res, 200, { hello: "world" }));
+  const { f, next } = feed(origin);
+  const got = next();
+  f.show(true);
+  expect(await got).toEqual({
+    kind: "none",
+    why: `the twins service at ${origin} answered something that is not its minutes`,
+  });
+});
