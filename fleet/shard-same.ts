@@ -25,6 +25,20 @@ const UNNAMED = "a build from before shard reports named their build (7 December
 const named = (build: string | undefined) => (build === undefined ? UNNAMED : `twinfleet ${build}`);
 
 /**
+ * A build named by its commit (`0.1.0+20261207.984dabc`, node/build-id.ts): two such names differ
+ * only between builds of different sources. `+built.<time>` (sources without git: each host's own
+ * build of one tarball names another time) and `+source` name no sources, and tell nothing.
+ */
+const byCommit = (build: string) => /\+\d{8}\.[0-9a-f]+(\.dirty)?$/.test(build);
+
+/** Whether `a` and `b` are surely two builds: one named and one not, or two commits. */
+function twoBuilds(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return false;
+  if (a === undefined || b === undefined) return true;
+  return byCommit(a) && byCommit(b);
+}
+
+/**
  * Throws (a usage error naming both files) when `f` ran with other options than `first`, or another
  * build. Reports that all name no build merge as before: nothing tells their builds apart.
  */
@@ -34,7 +48,7 @@ export function checkSameRun(path: string, f: ShardFile, firstPath: string, firs
       throw new ShardFileError(
         `${path}: ran with ${flag} ${f.fleet[field]}, but ${firstPath} with ${flag} ${first.fleet[field]}: the shards of one fleet run with the same options (all but --shard and --shard-report), or the merged report would describe a fleet none of them ran`,
       );
-  if (f.build !== first.build)
+  if (twoBuilds(f.build, first.build))
     throw new ShardFileError(
       `${path}: ran ${named(f.build)}, but ${firstPath} ran ${named(first.build)}: the shards of one fleet run one build (its nodes, their link and the checker are the build's), or the merged report would give figures of no build; run every shard with the same build (twinfleet --version on each host)`,
     );

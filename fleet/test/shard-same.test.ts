@@ -42,6 +42,18 @@ describe("shards run by different builds", () => {
     expect(mergeShards(["a", "b"], [s1, s2]).deliveries).toBe(5);
   });
 
+  it("merges builds whose names tell nothing of their sources (each host built a tarball)", () => {
+    const [s1, s2] = fleetOfTwo();
+    const tarball = (at: string) => `0.1.0+built.20261207T${at}Z`;
+    expect(
+      mergeShards(["a", "b"], [built(s1, tarball("081500")), built(s2, tarball("082000"))]).deliveries,
+    ).toBe(5);
+    expect(mergeShards(["a", "b"], [built(s1, "0.1.0+source"), built(s2, NEW)]).deliveries).toBe(5);
+    expect(() => mergeShards(["a", "b"], [built(s1, `${OLD}.dirty`), built(s2, NEW)])).toThrow(
+      ShardFileError,
+    );
+  });
+
   it("refuses a build that is not a string", () => {
     const [s1] = fleetOfTwo();
     expect(() => checkShardFile("s1.json", { ...s1, build: 7 })).toThrow(
