@@ -13,8 +13,16 @@
  * short (the broker stopped during the backup), and the receiver keeps nothing.
  */
 
+/**
+ * The stream's format, in its first line. A newer one (a broker of a later build) is named as such,
+ * not taken for an answer that is no backup: a rollback of the host taking the backups, or an
+ * upgraded broker, is told what to run.
+ */
+export const BACKUP_FORMAT = 1;
 /** The first bytes of a backup stream: its format and version. */
-export const BACKUP_MAGIC = Buffer.from("twinfleet-store-backup 1\n");
+export const BACKUP_MAGIC = Buffer.from(`twinfleet-store-backup ${BACKUP_FORMAT}\n`);
+/** A first line that names a backup stream's format (any build's). */
+const MAGIC_LINE = /^twinfleet-store-backup (\d{1,9})$/;
 /** Where a key's length would be: the summary follows. */
 export const BACKUP_END = 0xffffffff;
 
@@ -132,13 +140,19 @@ export class BackupReader {
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     const items: BackupItem[] = [];
     if (!this.#magic) {
-      if (this.#buf.length < BACKUP_MAGIC.length) return items;
-      if (!this.#buf.subarray(0, BACKUP_MAGIC.length).equals(BACKUP_MAGIC))
+      const nl = this.#buf.subarray(0, 64).indexOf(0x0a);
+      if (nl < 0 && this.#buf.length < 64) return items;
+      const format = MAGIC_LINE.exec(this.#buf.subarray(0, Math.max(nl, 0)).toString("latin1"))?.[1];
+      if (format === undefined || Number(format) < BACKUP_FORMAT)
         throw new Error(
           "the answer is not a twinfleet store backup (is the URL a twinfleet broker's --http?)",
         );
+      if (Number(format) > BACKUP_FORMAT)
+        throw new Error(
+          `the broker's backup stream is in format ${format}, written by a newer twinfleet; this one reads format ${BACKUP_FORMAT}: take the backup with a twinfleet broker backup of the broker's build or later (twinfleet --version on the broker's host)`,
+        );
       this.#magic = true;
-      this.#buf = this.#buf.subarray(BACKUP_MAGIC.length);
+      this.#buf = this.#buf.subarray(nl + 1);
     }
     let at = 0;
     const buf = this.#buf;

@@ -90,21 +90,23 @@ export async function claimFleet(
   // shard's end for ever (a NATS cluster member that dropped the connection before acknowledging;
   // MQTT.js, not reconnecting, never settles the publish), deaf to its stops.
   const close = async () => {
-    let cleared = false;
-    if (client.connected) {
-      let timer: Timer | undefined;
-      cleared = await Promise.race([
-        client.publishAsync(mine, "", { qos: 1, retain: true }).then(
-          () => true,
-          () => false,
-        ),
-        new Promise<boolean>((resolve) => {
-          client.once("close", () => resolve(false));
-          timer = after(scheduler, CLEAR_WAIT_MS, () => resolve(false));
-        }),
-      ]);
-      timer?.cancel();
+    // Lost mid-run (its broker restarted): cleared on a connection of its own, as the will may never come.
+    if (!client.connected) {
+      await client.endAsync(true).catch(() => {});
+      return clearAgain(o, client.options.clientId ?? "", mine, scheduler);
     }
+    let timer: Timer | undefined;
+    const cleared = await Promise.race([
+      client.publishAsync(mine, "", { qos: 1, retain: true }).then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        client.once("close", () => resolve(false));
+        timer = after(scheduler, CLEAR_WAIT_MS, () => resolve(false));
+      }),
+    ]);
+    timer?.cancel();
     await client.endAsync(!cleared).catch(() => {});
   };
   /** Other claims on any of the ids: their topic → the ids they share with this run's. */
@@ -258,4 +260,34 @@ function waitUntil(
   unlisten = listen(check);
   check();
   return () => unlisten?.();
+}
+
+/**
+ * Clears the claim `topic` once on a new connection (as `clientId`, the claim's), within
+ * CLEAR_WAIT_MS: the claim's own connection was lost mid-run, and the will that was to clear the
+ * claim is not sure to come. A twinfleet broker restarted under the run publishes its previous run's
+ * wills `--will-grace` after its start; one of a build before that (a broker rolled back) publishes
+ * none, and the claim stayed retained after the run's end: the next run on the ids waited its 23.5 s
+ * and was refused, beside "another run starting at the same time". A broker out of reach within the
+ * wait leaves the claim to its will.
+ */
+async function clearAgain(o: ClaimOptions, clientId: string, topic: string, scheduler: Scheduler) {
+  const gone = new AbortController();
+  const timedOut = new Promise<never>((_, reject) => {
+    gone.signal.addEventListener("abort", () => reject(gone.signal.reason), { once: true });
+  });
+  timedOut.catch(() => {});
+  const timer = after(scheduler, CLEAR_WAIT_MS, () => gone.abort(new Error("the claim's clear timed out")));
+  let client: mqtt.MqttClient | undefined;
+  try {
+    const options = { clientId, clean: true, reconnectPeriod: 0, ...loginOptions(o.login) };
+    client = await connectClient(o.url, options, gone.signal);
+    client.on("error", () => {});
+    await Promise.race([client.publishAsync(topic, "", { qos: 1, retain: true }), timedOut]);
+  } catch {
+    // Out of reach, refused or too slow: the claim's will is all there is.
+  } finally {
+    timer.cancel();
+    client?.end(true);
+  }
 }

@@ -32,6 +32,7 @@ import { shardOffsets } from "./shard-offsets.js";
 import { mergedOutages, mergedStalls } from "./shard-outages.js";
 import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
 import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
+import { checkSameRun } from "./shard-same.js";
 import { versions } from "./summarize.js";
 import { linkTotals } from "./tally.js";
 import { shardsThreadDied } from "./thread-death.js";
@@ -64,11 +65,7 @@ export function checkShardSet(
       throw new ShardFileError(
         `${path}: a different fleet from ${firstPath} (fingerprint ${f.fleet.fingerprint}, not ${first.fleet.fingerprint}): nodes, topology, group size, rate or duration differ`,
       );
-    for (const [field, flag] of SAME_FLAGS)
-      if (f.fleet[field] !== first.fleet[field])
-        throw new ShardFileError(
-          `${path}: ran with ${flag} ${f.fleet[field]}, but ${firstPath} with ${flag} ${first.fleet[field]}: the shards of one fleet run with the same options (all but --shard and --shard-report), or the merged report would describe a fleet none of them ran`,
-        );
+    checkSameRun(path, f, firstPath, first);
     if (f.shard.count !== first.shard.count)
       throw new ShardFileError(
         `${path}: shard ${f.shard.index} of ${f.shard.count}, but ${firstPath} is one of ${first.shard.count}`,
@@ -104,17 +101,6 @@ export function checkShardSet(
     );
   return missing;
 }
-
-/**
- * The fleet's settings the fingerprint leaves out, which the merged report states once for all
- * shards: a shard run with another loss, profile, settle or prefix merged under shard 1's.
- */
-const SAME_FLAGS: readonly (readonly ["profile" | "lossPct" | "settleS" | "prefix", string])[] = [
-  ["profile", "--profile"],
-  ["lossPct", "--loss"],
-  ["settleS", "--settle"],
-  ["prefix", "--prefix"],
-];
 
 /** Presses begun further apart than this (a pair's lost limit) are not one fleet's presses together. */
 export const APART_S = 5;

@@ -71,6 +71,8 @@ export interface ShardFile {
   };
   readonly broker: string;
   readonly hostname: string;
+  /** The build that ran it (`twinfleet --version`); absent in reports of builds before 7 December 2026. */
+  readonly build?: string;
   /** Wall times (ms since the epoch, on this shard's clock). */
   readonly startedAtMs: number;
   readonly pressStartMs: number;
@@ -239,6 +241,8 @@ export function checkShardFile(path: string, v: unknown): ShardFile {
 
 /** The fields added after the format's first reports: absent is fine, present must be whole. */
 function checkOptional(path: string, v: Record<string, unknown>): void {
+  if (v.build !== undefined && typeof v.build !== "string")
+    throw new ShardFileError(`${shownPath(path)}: build must be a string, got ${typeOf(v.build)}`);
   const heldWrong = heldProblem(v.held);
   if (heldWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${heldWrong}`);
   if (v.brokerOutages !== undefined) {

@@ -15,6 +15,7 @@ import { hostname } from "node:os";
 import { readOpenFiles } from "../node/open-files.js";
 import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
+import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
 import { followersReach } from "../sim/topology.js";
 import { displayUrl } from "../twins/index.js";
@@ -327,6 +328,7 @@ export class ShardRun {
         },
         broker: displayUrl(url),
         hostname: hostname(),
+        build: VERSION,
         startedAtMs: wall(startedAt),
         // A shard cut short before its presses says so with a press start at its end.
         pressStartMs: wall(pressed ? pressFrom : endMs),

@@ -67,6 +67,20 @@ describe("twinfleet report merge", () => {
   const dir = mkdtempSync(join(tmpdir(), "tf-merge-cli-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("refuses shards run by two builds (one host upgraded before the other), naming both, exit 2", async () => {
+    const [s1, s2] = fleetOfTwo();
+    const p1 = join(dir, "b1.json");
+    const p2 = join(dir, "b2.json");
+    writeFileSync(p1, JSON.stringify({ ...s1, build: "0.1.0+20261205.202e2ee" }));
+    writeFileSync(p2, JSON.stringify({ ...s2, build: "0.1.0+20261207.984dabc" }));
+    const r = await run(["report", "merge", p1, p2]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      `${p2}: ran twinfleet 0.1.0+20261207.984dabc, but ${p1} ran twinfleet 0.1.0+20261205.202e2ee: the shards of one fleet run one build`,
+    );
+    expect(r.out).toBe("");
+  });
+
   it("names the file that is not a shard report, exit 2", async () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, "{}");

@@ -14,6 +14,7 @@ import { plannedPresses } from "../../fleet/shard-plan.js";
 import { readShardFile } from "../../fleet/shard-report.js";
 import { loadProfile } from "../../node/profile.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { VERSION } from "../../node/version.js";
 import type { NodeId } from "../../protocol/index.js";
 import { main } from "../main.js";
 import { runShardProcess } from "./shard-process.js";
@@ -75,6 +76,8 @@ describe("two shards as processes on one broker, merged", () => {
     const files = [1, 2].map((k) => readShardFile(join(dir, `s${k}.json`)));
     const [s1, s2] = files as [ReturnType<typeof readShardFile>, ReturnType<typeof readShardFile>];
     expect(s1.fleet.fingerprint).toBe(s2.fleet.fingerprint);
+    // Each names the build that ran it, which the merge checks is one.
+    expect([s1.build, s2.build]).toEqual([VERSION, VERSION]);
     expect(s1.nodes).toEqual([
       "n-0000",
       "n-0002",
