@@ -62,13 +62,16 @@ export async function appendSynced(file: string, text: string, flags: string | n
 /**
  * The changes `file` holds over the snapshot of `generation` (undefined: a snapshot with no journal),
  * or undefined when there is no journal for it. Throws, naming the file and the line, on a journal
- * in a newer format or damaged before its last line.
+ * in a newer format or damaged before its last line. `leftOut` hears the generation of a journal of
+ * another snapshot: the next snapshot's generation must pass it, or a crash before that snapshot's
+ * own journal replaces it would bring its stale changes back.
  */
 export async function readJournal(
   file: string,
   generation: number | undefined,
   logger: Logger | undefined,
   corruptHint: string,
+  leftOut?: (generation: number) => void,
 ): Promise<JournalRead | undefined> {
   let bytes: Buffer;
   try {
@@ -97,6 +100,7 @@ export async function readJournal(
         "run a twinfleet that reads it (the file is left as it is; moving it away loses the changes made since twins.json was last written whole)",
     );
   if (header?.generation !== generation) {
+    leftOut?.(header?.generation as number);
     if (lines.length > 1 || tail !== "")
       logger?.info(
         { journal: header?.generation, snapshot: generation ?? null },

@@ -168,6 +168,10 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   let seq = 0;
   /** The newest generation seen or written: a new snapshot's is one more. */
   let generation = 0;
+  /** A journal left out (another snapshot's, e.g. beside a file an older build wrote): the next generation passes it. */
+  const passOver = (gen: number): void => {
+    generation = Math.max(generation, gen);
+  };
   let snapshotBytes = 0;
   /** The journal's length this run; undefined until a write has made or taken it on (or after a failure). */
   let journalBytes: number | undefined;
@@ -222,7 +226,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
         text = await readFile(file, "utf8");
       } catch (e) {
         if (isErrno(e, "ENOENT")) {
-          await readJournal(journalFile, undefined, logger, CORRUPT_HINT); // says it is left out
+          await readJournal(journalFile, undefined, logger, CORRUPT_HINT, passOver); // says it is left out
           return { nodes: {} };
         }
         const why = isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message;
@@ -243,7 +247,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
         throw otherFleetError(file, value.fleet, of);
       const gen = Number.isInteger(value.journal) ? (value.journal as number) : undefined;
       generation = Math.max(generation, gen ?? 0);
-      const read = await readJournal(journalFile, gen, logger, CORRUPT_HINT);
+      const read = await readJournal(journalFile, gen, logger, CORRUPT_HINT, passOver);
       const changes = read?.changes;
       let where = file;
       if (
