@@ -318,12 +318,12 @@ export function nodePage(store, id) {
               "Registered",
               // A node the service knows from its --data registered before the service started.
               d.registeredAt !== undefined
-                ? sinceStart(d.registeredAt)
+                ? sinceStart(d.registeredAt, store.fleet?.kind)
                 : d.kind
                   ? "not since this service started"
                   : "not yet",
             ),
-            row("Last seen", lastSeen(d)),
+            row("Last seen", lastSeen(d, store.fleet?.kind)),
           ),
         ),
         sim
@@ -375,10 +375,10 @@ export function nodePage(store, id) {
 }
 
 /** When the node last sent anything: the date and time by the fleet's clock, and how far into the run. */
-function lastSeen(d) {
+function lastSeen(d, kind) {
   if (d.lastSeen === undefined) return "–";
-  if (d.lastSeenAt === undefined) return sinceStart(d.lastSeen);
-  return `${new Date(d.lastSeenAt).toLocaleString()} (${sinceStart(d.lastSeen)})`;
+  if (d.lastSeenAt === undefined) return sinceStart(d.lastSeen, kind);
+  return `${new Date(d.lastSeenAt).toLocaleString()} (${sinceStart(d.lastSeen, kind)})`;
 }
 
 /** A twin's presence as the page says it: `unheard` in words (docs/web.md). */
