@@ -18,6 +18,13 @@ export function nodePage(store, id) {
   let readAtReset = store.resets;
   let loading = false;
   let again = false;
+  /**
+   * Whether the node could not be read before it was ever shown, and its version in the store then
+   * (undefined when the store did not have it): such a page is read again when the store gets the
+   * node or a newer version of it.
+   */
+  let unread = false;
+  let unreadVersion;
   // Kept across redraws so that a reload while someone types does not wipe what they typed.
   const followInput = h("input", {
     id: "follow-id",
@@ -35,12 +42,18 @@ export function nodePage(store, id) {
     }
     loading = true;
     readAtReset = store.resets;
+    const known = store.nodes.get(id)?.version;
     try {
       const r = await api("GET", `api/nodes/${encodeURIComponent(id)}`);
       detail = { ...r.data, version: r.etag ?? r.data.version };
+      unread = false;
       draw();
     } catch (e) {
       if (!detail) {
+        // A node the fleet does not know yet (a page opened before the node registered) is shown
+        // when the event stream brings it: the page said "No node" until it was opened again.
+        unread = true;
+        unreadVersion = known;
         el.replaceChildren(
           h("nav", { class: "crumbs" }, h("a", { href: "#/" }, "← Fleet")),
           h(
@@ -48,6 +61,9 @@ export function nodePage(store, id) {
             { class: "card problem", role: "alert" },
             h("h1", {}, e instanceof ApiError && e.status === 404 ? `No node ${id}` : `Cannot show ${id}`),
             h("p", {}, explain(e)),
+            e instanceof ApiError && e.status === 404
+              ? h("p", { class: "sub" }, `This page shows ${id} as soon as the fleet knows it.`)
+              : null,
           ),
         );
       } else say(explain(e), "error");
@@ -369,6 +385,7 @@ export function nodePage(store, id) {
       // A node read from another stream (the service started again, its versions from 0) is read
       // again: compared with the new versions it would stay as it was until they passed the old.
       if (detail && (store.resets !== readAtReset || (n && n.version > detail.version))) void load();
+      else if (unread && n && (store.resets !== readAtReset || n.version !== unreadVersion)) void load();
     },
     destroy() {},
   };
