@@ -42,14 +42,23 @@ export function ms(v) {
   return `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
 }
 
+/** What a fleet's clock counts from, by the fleet's kind (GET /api/fleet `kind`). */
+const CLOCK_START = {
+  sim: "the fleet started",
+  twins: "this service started",
+  monitor: "this monitor started",
+};
+
 /**
- * A moment on the fleet's clock (ms since it started) in words. A twins service's clock starts with
- * the service, so what its --data kept from a run before is before it: that read "-568610.27 ms after
- * the fleet started".
+ * A moment on the fleet's clock (ms since it started) in words, `kind` the fleet's kind. A sim's clock
+ * starts with its run; a standalone twins service's with the service, which a page called "the fleet
+ * started" though the fleet had run long before; what its --data kept from a run before is before it:
+ * that read "-568610.27 ms after the fleet started".
  */
-export function sinceStart(v) {
+export function sinceStart(v, kind) {
   if (v === undefined || v === null || !Number.isFinite(v)) return "–";
-  return v < 0 ? `${ms(-v)} before this service started` : `${ms(v)} after the fleet started`;
+  const start = CLOCK_START[kind] ?? "the start";
+  return v < 0 ? `${ms(-v)} before ${start}` : `${ms(v)} after ${start}`;
 }
 
 /**

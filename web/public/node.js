@@ -1,11 +1,13 @@
 // The node page (#/node/ID): the node's LED with set on/off (sent with the version shown, so a change
 // made meanwhile by someone else is refused with 412 instead of overwritten), whom it follows and who
 // follows it with pair/unpair, its identity, registration and presence, the simulated CPU/RAM/link
-// figures and its last messages. Reloads itself when the event stream says the node changed.
+// figures and its last messages. Reloads itself when the event stream says the node changed, keeping
+// its pairing lists (pair-list.js) while the same nodes are in them.
 
 import { ApiError, api, explain } from "./api.js";
 import { bytes, h, int, sinceStart } from "./dom.js";
 import { oneWrite } from "./one-write.js";
+import { pairLists } from "./pair-list.js";
 import { pendingTexts } from "./pending.js";
 import { confirmAction, say } from "./ui.js";
 
@@ -18,6 +20,13 @@ export function nodePage(store, id) {
   let readAtReset = store.resets;
   let loading = false;
   let again = false;
+  /**
+   * Whether the node could not be read before it was ever shown, and its version in the store then
+   * (undefined when the store did not have it): such a page is read again when the store gets the
+   * node or a newer version of it.
+   */
+  let unread = false;
+  let unreadVersion;
   // Kept across redraws so that a reload while someone types does not wipe what they typed.
   const followInput = h("input", {
     id: "follow-id",
@@ -35,12 +44,18 @@ export function nodePage(store, id) {
     }
     loading = true;
     readAtReset = store.resets;
+    const known = store.nodes.get(id)?.version;
     try {
       const r = await api("GET", `api/nodes/${encodeURIComponent(id)}`);
       detail = { ...r.data, version: r.etag ?? r.data.version };
+      unread = false;
       draw();
     } catch (e) {
       if (!detail) {
+        // A node the fleet does not know yet (a page opened before the node registered) is shown
+        // when the event stream brings it: the page said "No node" until it was opened again.
+        unread = true;
+        unreadVersion = known;
         el.replaceChildren(
           h("nav", { class: "crumbs" }, h("a", { href: "#/" }, "← Fleet")),
           h(
@@ -48,6 +63,9 @@ export function nodePage(store, id) {
             { class: "card problem", role: "alert" },
             h("h1", {}, e instanceof ApiError && e.status === 404 ? `No node ${id}` : `Cannot show ${id}`),
             h("p", {}, explain(e)),
+            e instanceof ApiError && e.status === 404
+              ? h("p", { class: "sub" }, `This page shows ${id} as soon as the fleet knows it.`)
+              : null,
           ),
         );
       } else say(explain(e), "error");
@@ -137,50 +155,15 @@ export function nodePage(store, id) {
     );
   }
 
+  const drawPairs = pairLists(store, id);
   let drawnFleet;
   function draw() {
     drawnFleet = store.fleet;
     const d = detail;
     const c = cap();
-    const focusId = document.activeElement?.id;
-    const link = (n) => h("a", { href: `#/node/${encodeURIComponent(n)}`, class: "mono" }, n);
-    const pairList = (items, role) =>
-      items.length
-        ? h(
-            "ul",
-            {
-              class: "pairs",
-              "aria-label": role === "follows" ? `Nodes ${id} follows` : `Nodes following ${id}`,
-            },
-            items.map((n) => {
-              const sn = store.nodes.get(n);
-              return h(
-                "li",
-                {},
-                h("span", {
-                  class: `led small ${sn?.on ? "on" : "off"}${sn && !sn.online ? " offline" : ""}`,
-                  "aria-hidden": "true",
-                }),
-                link(n),
-                c.unpair
-                  ? h(
-                      "button",
-                      {
-                        type: "button",
-                        class: "ghost small",
-                        "aria-label":
-                          role === "follows"
-                            ? `Unpair: ${id} stops following ${n}`
-                            : `Unpair: ${n} stops following ${id}`,
-                        onclick: () => (role === "follows" ? unpair(id, n) : unpair(n, id)),
-                      },
-                      "Unpair",
-                    )
-                  : null,
-              );
-            }),
-          )
-        : h("p", { class: "sub" }, role === "follows" ? "Follows no node." : "No node follows it.");
+    const focused = document.activeElement;
+    const focusId = focused?.id;
+    const pairList = (items, role) => drawPairs(items, role, c.unpair ? unpair : undefined);
     const row = (k, v) => [h("dt", {}, k), h("dd", {}, v ?? "–")];
     const sim = d.sim;
     const waits = pendingTexts(d);
@@ -318,12 +301,12 @@ export function nodePage(store, id) {
               "Registered",
               // A node the service knows from its --data registered before the service started.
               d.registeredAt !== undefined
-                ? sinceStart(d.registeredAt)
+                ? sinceStart(d.registeredAt, store.fleet?.kind)
                 : d.kind
                   ? "not since this service started"
                   : "not yet",
             ),
-            row("Last seen", lastSeen(d)),
+            row("Last seen", lastSeen(d, store.fleet?.kind)),
           ),
         ),
         sim
@@ -357,7 +340,12 @@ export function nodePage(store, id) {
         ),
       ),
     );
-    if (focusId) document.getElementById(focusId)?.focus();
+    // A kept list's button (pair-list.js) is the same element, moved: it keeps the focus too; one
+    // whose row went hands it to the row now in its place.
+    const keep = focused?.isConnected ? focused : drawPairs.successor(focused);
+    if (keep?.isConnected) {
+      if (keep !== document.activeElement) keep.focus({ preventScroll: true });
+    } else if (focusId) document.getElementById(focusId)?.focus();
   }
 
   void load();
@@ -365,20 +353,27 @@ export function nodePage(store, id) {
     el,
     render() {
       if (detail && store.fleet !== drawnFleet) draw();
+      else if (detail) drawPairs.refresh();
       const n = store.nodes.get(id);
       // A node read from another stream (the service started again, its versions from 0) is read
       // again: compared with the new versions it would stay as it was until they passed the old.
-      if (detail && (store.resets !== readAtReset || (n && n.version > detail.version))) void load();
+      // A row's node that changed may have left the list (a follower that unpaired moves its own
+      // version, not its source's): the node is read again, and its lists with it. The store's
+      // pendingTimes are the changes since the last frame (web/public/app.js).
+      const rowMoved = () => store.pendingTimes.some(([m]) => m !== id && drawPairs.has(m));
+      if (detail && (store.resets !== readAtReset || (n && n.version > detail.version) || rowMoved()))
+        void load();
+      else if (unread && n && (store.resets !== readAtReset || n.version !== unreadVersion)) void load();
     },
     destroy() {},
   };
 }
 
 /** When the node last sent anything: the date and time by the fleet's clock, and how far into the run. */
-function lastSeen(d) {
+function lastSeen(d, kind) {
   if (d.lastSeen === undefined) return "–";
-  if (d.lastSeenAt === undefined) return sinceStart(d.lastSeen);
-  return `${new Date(d.lastSeenAt).toLocaleString()} (${sinceStart(d.lastSeen)})`;
+  if (d.lastSeenAt === undefined) return sinceStart(d.lastSeen, kind);
+  return `${new Date(d.lastSeenAt).toLocaleString()} (${sinceStart(d.lastSeen, kind)})`;
 }
 
 /** A twin's presence as the page says it: `unheard` in words (docs/web.md). */
