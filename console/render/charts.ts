@@ -154,16 +154,26 @@ export function renderConvergence(
     const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
     lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
   });
-  const span = `-${Math.round(windowMs / 1000)}s`;
   // The band's legend on the time axis while it is in the window, where it fits.
+  lines.push(
+    timeAxis(
+      cols,
+      `-${Math.round(windowMs / 1000)}s`,
+      bandLegend(unjudgedWords(unjudged), lost.includes(true), g),
+    ),
+  );
+  return lines.slice(0, height);
+}
+
+/** A chart's time axis under `cols` columns: `span` ago at the left, `now` at the right, the first of `legends` that fits between. */
+export function timeAxis(cols: number, span: string, legends: readonly string[]): string {
   const room = cols - span.length - "now".length;
-  const legend = bandLegend(unjudgedWords(unjudged), lost.includes(true), g).find((l) => l.length <= room);
+  const legend = legends.find((l) => l.length <= room);
   const mid =
     legend !== undefined
       ? legend.padStart(Math.floor((room + legend.length) / 2)).padEnd(room)
       : " ".repeat(Math.max(0, room));
-  lines.push(`{gray-fg}${" ".repeat(5)}${span}${mid}now{/gray-fg}`);
-  return lines.slice(0, height);
+  return `{gray-fg}${" ".repeat(5)}${span}${mid}now{/gray-fg}`;
 }
 
 /** The columns (`step` ms each from `start`) that a broker outage overlaps. */

@@ -8,7 +8,7 @@
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "../../twins/index.js";
 import type { MinutesState } from "../../view/minutes-feed.js";
 import { minutesSummary, spanWords } from "../../view/minutes-words.js";
-import { axisFloor, bars, fractionColor } from "./charts.js";
+import { axisFloor, bars, fractionColor, timeAxis } from "./charts.js";
 import { colorRuns, escapeTags, type Glyphs } from "./glyphs.js";
 import { wrap } from "./log.js";
 
@@ -97,13 +97,8 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
     const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
     lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
   });
-  const span = `-${spanWords(t1 - t0)}`;
-  const room = cols - span.length - "now".length;
-  const legend = legends(away.includes(true), down.includes(true), g.unjudged).find((l) => l.length <= room);
-  const mid =
-    legend !== undefined
-      ? legend.padStart(Math.floor((room + legend.length) / 2)).padEnd(room)
-      : " ".repeat(Math.max(0, room));
-  lines.push(`{gray-fg}${" ".repeat(5)}${span}${mid}now{/gray-fg}`);
+  lines.push(
+    timeAxis(cols, `-${spanWords(t1 - t0)}`, legends(away.includes(true), down.includes(true), g.unjudged)),
+  );
   return lines.slice(0, height);
 }
