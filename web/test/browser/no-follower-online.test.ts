@@ -6,64 +6,12 @@
  * follower online`, in the page that watched it happen and in one opened after (the history
  * /api/convergence serves carries each point's `online`).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { cliArgs } from "../../../node/test/cli-command.js";
-import {
-  type BrokerProcess,
-  type Browser,
-  openBrowser,
-  ROOT,
-  startBrokerProcess,
-  startTwinsProcess,
-  type TwinsProcess,
-} from "./harness.js";
+import { expect, it } from "vitest";
+import { serviceAndBrowser } from "./service-and-browser.js";
 
 const TOKEN = "chart-token-0123456789abcdef";
-let broker: BrokerProcess;
-let twins: TwinsProcess;
-let browser: Browser;
-let sim: ChildProcess | undefined;
-const data = mkdtempSync(join(tmpdir(), "tf-no-follower-"));
-
-beforeAll(async () => {
-  broker = await startBrokerProcess();
-  twins = await startTwinsProcess(broker.brokerUrl, data, ["--http-token", TOKEN]);
-  browser = await openBrowser();
-});
-afterAll(async () => {
-  const errors = browser?.errors() ?? [];
-  await browser?.close();
-  if (sim && sim.exitCode === null) sim.kill("SIGKILL");
-  await twins?.stop();
-  await broker?.stop();
-  rmSync(data, { recursive: true, force: true });
-  expect(errors, "uncaught errors in the page").toEqual([]);
-});
-
-/** `twinfleet sim --broker` of 4 paired nodes; resolves once all registered. */
-function startFleet(): Promise<ChildProcess> {
-  const args = ["sim", "--broker", broker.brokerUrl, "--headless", "--nodes", "4", "--topology", "pairs"];
-  const child = spawn(
-    process.execPath,
-    [...cliArgs(), ...args, "--rate", "0", "--duration", "3600", "--progress-every", "1"],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let log = "";
-  return new Promise((resolve, reject) => {
-    const read = (d: Buffer) => {
-      log += d.toString();
-      if (/registered 4\/4/.test(log)) resolve(child);
-    };
-    child.stdout?.on("data", read);
-    child.stderr?.on("data", read);
-    child.once("exit", (code) => reject(new Error(`sim exited (${code}):\n${log}`)));
-  });
-}
+const fx = serviceAndBrowser({ token: TOKEN, dataPrefix: "tf-no-follower-" });
 
 /** What the convergence card's chart draws: its label, its lines and dots, its bands and their text. */
 async function chart(page: Page) {
@@ -79,14 +27,14 @@ async function chart(page: Page) {
 }
 
 async function fleetPage(): Promise<Page> {
-  const page = await browser.page();
-  await page.goto(`${twins.httpOrigin}/#token=${TOKEN}`);
+  const page = await fx.browser.page();
+  await page.goto(`${fx.twins.httpOrigin}/#token=${TOKEN}`);
   await page.locator("#live.open").waitFor();
   return page;
 }
 
 it("shows a band, not the last-heard 100 %, where no follower was online", async () => {
-  sim = await startFleet();
+  const sim = await fx.startFleet(4, ["--topology", "pairs"]);
   const page = await fleetPage();
   await page.locator("#stat-sync dd").filter({ hasText: "100.0 %" }).waitFor({ timeout: 30_000 });
   await expect.poll(async () => (await chart(page)).marks, { timeout: 10_000 }).toBeGreaterThan(0);
@@ -102,7 +50,7 @@ it("shows a band, not the last-heard 100 %, where no follower was online", async
   // A page opened afterwards draws it from the history the service kept. Its point is the feed's
   // next computation's (at most every 100 ms, on the service's loop), which the live page may precede.
   const lastPoint = async () => {
-    const r = await fetch(`${twins.httpOrigin}/api/convergence`, {
+    const r = await fetch(`${fx.twins.httpOrigin}/api/convergence`, {
       headers: { Authorization: `Bearer ${TOKEN}` },
     });
     return ((await r.json()) as { history: { online?: number; known: number }[] }).history.at(-1);
