@@ -9,11 +9,10 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { NodeId } from "../../protocol/index.js";
-import type { ConvergenceReport } from "../convergence.js";
 import { ConvergenceFeed } from "../convergence-feed.js";
 import { HISTORY_FILE, parseHistory } from "../history-file.js";
 import { HISTORY_FLUSH_MS, restoreHistory } from "../history-keeper.js";
+import { followersReport } from "./reports.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -25,18 +24,7 @@ const mkdir = () => {
   return d;
 };
 
-const reportOf = (inSync: number): ConvergenceReport => ({
-  followers: [0, 1, 2, 3].map((i) => ({
-    id: NodeId(`n-000${i}`),
-    status: i < inSync ? "in-sync" : "behind",
-    stamp: undefined,
-    target: undefined,
-    waitingOn: [],
-  })),
-  inSync,
-  known: 4,
-  fraction: inSync / 4,
-});
+const reportOf = (inSync: number) => followersReport(inSync);
 
 /**
  * A feed on `dir`'s history, started at `at` on a fake clock whose dates are `epochMs` ahead; `lost`:

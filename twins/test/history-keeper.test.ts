@@ -10,12 +10,11 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { NodeId } from "../../protocol/index.js";
-import type { ConvergenceReport } from "../convergence.js";
 import { ConvergenceFeed } from "../convergence-feed.js";
 import { HISTORY_FILE } from "../history-file.js";
 import { HISTORY_ALIVE_MS, HISTORY_FLUSH_MS, type KeptHistory, restoreHistory } from "../history-keeper.js";
 import { MINUTES_KEPT } from "../minute-tier.js";
+import { followersReport } from "./reports.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -28,18 +27,7 @@ function logged() {
   return { logger, lines };
 }
 
-const reportOf = (inSync: number): ConvergenceReport => ({
-  followers: [0, 1, 2, 3].map((i) => ({
-    id: NodeId(`n-000${i}`),
-    status: i < inSync ? "in-sync" : "behind",
-    stamp: undefined,
-    target: undefined,
-    waitingOn: [],
-  })),
-  inSync,
-  known: 4,
-  fraction: inSync / 4,
-});
+const reportOf = (inSync: number) => followersReport(inSync);
 
 /** A service's feed on `dir`'s history, started at `at` on a fake clock: the restored history, and a way to add points. */
 async function start(

@@ -11,12 +11,11 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { NodeId } from "../../protocol/index.js";
-import type { ConvergenceReport } from "../convergence.js";
 import { ConvergenceFeed, fleetFeed } from "../convergence-feed.js";
 import { HISTORY_FILE } from "../history-file.js";
 import { HISTORY_FLUSH_MS, restoreHistory } from "../history-keeper.js";
 import { MINUTE_MS, MINUTES_KEPT, minutesFrom } from "../minute-tier.js";
+import { followersReport } from "./reports.js";
 
 const HOUR = 60 * MINUTE_MS;
 const dirs: string[] = [];
@@ -30,18 +29,7 @@ const mkdir = () => {
 };
 
 const N = 100;
-const reportOf = (inSync: number): ConvergenceReport => ({
-  followers: Array.from({ length: N }, (_, i) => ({
-    id: NodeId(`n-${String(i).padStart(4, "0")}`),
-    status: i < inSync ? "in-sync" : "behind",
-    stamp: undefined,
-    target: undefined,
-    waitingOn: [],
-  })),
-  inSync,
-  known: N,
-  fraction: inSync / N,
-});
+const reportOf = (inSync: number) => followersReport(inSync, N);
 
 /** A feed on a fake clock started at `at`, kept in `dir` when given; `busy` adds a point every 100 ms. */
 async function start(at: number, dir?: string) {
