@@ -60,7 +60,9 @@ export function wallOrigin(
         best = { origin: d - (before + after) / 2, uncertaintyMs: half };
       }
       if (half * 2 <= wantMs) break;
-    } else if (best === undefined && p - watchedFrom > maxTurns) {
+    } else if (p - watchedFrom > maxTurns) {
+      // A clock that stopped turning after a turn: the narrowest turn seen is as good as it gets.
+      if (best !== undefined) return best;
       // `d <= date at this read < d + 1`, the read being between `p` and the next monotonic read.
       const after = perf();
       return { origin: d + (1 - p - after) / 2, uncertaintyMs: (1 + after - p) / 2 };

@@ -93,3 +93,25 @@ it("gives the one-read bound of a wall clock that does not move", () => {
   // The last read: the date 1_796_000_000_000 at a monotonic time no later than `t` (the last read).
   expect(found.origin - found.uncertaintyMs).toBeCloseTo(1_796_000_000_000 - t, 3);
 });
+
+it("ends with the turn it saw when the wall clock stops turning after it, instead of spinning", () => {
+  let t = 0;
+  let date = 1_796_000_000_000;
+  // One wide turn (held 2 ms around it), then the wall clock stands still.
+  let reads = 0;
+  const found = wallOrigin(
+    () => {
+      reads++;
+      if (reads === 3) {
+        t += 2;
+        date += 1;
+      }
+      return date;
+    },
+    () => (t += 0.01),
+    WALL_ORIGIN_WANT_MS,
+    5,
+  );
+  expect(found.uncertaintyMs).toBeGreaterThan(WALL_ORIGIN_WANT_MS / 2);
+  expect(t).toBeLessThan(20);
+});
