@@ -67,13 +67,15 @@ for (let i = 0; i < Number(windows); i++) {
   const [m1, c1, r1, t1] = [await metric(), await costs(), reads, process.hrtime.bigint()];
   const s = Number(t1 - t0) / 1e9;
   const n = r1 - r0;
+  const ms = (k) => (((m1[k] - m0[k]) / s) * 1000).toFixed(0);
   const per = (k) => (n === 0 ? "-" : ((c1[k] - c0[k]) / n).toFixed(0));
   console.log(
     `${(i * Number(windowS)).toString().padStart(4)} s: followers listed ${await rows()}, version ${c1.lastVersion}, ` +
       `${c1.versions - c0.versions} version moves shown, ${n} reads of ${node}, ` +
       `per read ${per("created")} elements created, ${per("elements")} inserted, ${per("listeners")} listeners added ` +
       `(${c1.created - c0.created}, ${c1.elements - c0.elements} and ${c1.listeners - c0.listeners} in all), ` +
-      `task time ${(((m1.TaskDuration - m0.TaskDuration) / s) * 1000).toFixed(0)} ms/s, DOM nodes ${m1.Nodes}, listeners ${m1.JSEventListeners}`,
+      `task time ${ms("TaskDuration")} ms/s (script ${ms("ScriptDuration")}, style ${ms("RecalcStyleDuration")}, ` +
+      `layout ${ms("LayoutDuration")}), DOM nodes ${m1.Nodes}, listeners ${m1.JSEventListeners}`,
   );
 }
 await context.close();
