@@ -393,6 +393,20 @@ describe("TwinRegistry versions", () => {
     expect(r.get(B)?.version).toBe(before + 4);
   });
 
+  it("moves a source's version when a follower is retired (it left the source's followers)", () => {
+    const r = new TwinRegistry(Prefix("tf"));
+    r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 0);
+    r.receive("tf/config/A", "C1 1 B", 0, 1);
+    const before = r.get(B)?.version ?? -1;
+    expect(r.retire(A)).toEqual([
+      { type: "forgotten", node: A, retired: true },
+      { type: "updated", node: B, change: "followers" },
+    ]);
+    expect(r.get(B)?.followers).toEqual([]);
+    expect(r.get(B)?.version).toBe(before + 1);
+    expect(r.retire(A)).toBeUndefined();
+  });
+
   it("lists a source's followers sorted, one list while they stay the same", () => {
     const r = new TwinRegistry(Prefix("tf"));
     r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 0);
