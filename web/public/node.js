@@ -365,7 +365,7 @@ export function nodePage(store, id) {
       // A follower that comes or goes moves its source's version too (its followers are part of its
       // twin), so the node's own version says when its lists changed. The page read the source
       // again whenever a row's node changed as well: a source of 2,000 followers pressing at 2 a
-      // minute was read 5 to 7 times a second, its card drawn again each time, the page's main
+      // minute was read 3 to 9 times a second, its card drawn again each time, the page's main
       // thread busy all the time (docs/web.md "A node with many followers").
       if (detail && (store.resets !== readAtReset || (n && n.version > detail.version))) void load();
       else if (unread && n && (store.resets !== readAtReset || n.version !== unreadVersion)) void load();
