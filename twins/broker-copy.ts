@@ -16,7 +16,7 @@ import { compareStamps, type NodeId, type Stamp } from "../protocol/index.js";
 import { brokerConfigLost, type ClearedEffect } from "./cleared.js";
 import type { FollowGraph } from "./follow-graph.js";
 import { followed, type TwinRecord } from "./twin-record.js";
-import { bumpFollowedSources } from "./twin-versions.js";
+import { followedSourcesMoved } from "./twin-versions.js";
 
 /** The service subscribes afresh: what the broker holds is what it replays from now on. */
 export function newBrokerSession(twins: Iterable<TwinRecord>): void {
@@ -108,7 +108,10 @@ export function configLostAtRegister(
   t.nodeConfig = undefined;
   t.sessionVersion = undefined; // its versions start again from 0
   graph.refollow(t, before);
-  bumpFollowedSources(twins, before, followed(t));
-  out.push({ type: "updated", node: t.id, change: "config" }, ...brokerConfigLost(t));
+  out.push(
+    { type: "updated", node: t.id, change: "config" },
+    ...brokerConfigLost(t),
+    ...followedSourcesMoved(twins, before, followed(t)),
+  );
   return out;
 }

@@ -9,10 +9,14 @@ import { assertNever, type NodeId, type Prefix, parseTopic } from "../protocol/i
 import type { ConvergenceInputs } from "./convergence-inputs.js";
 import type { FollowGraph } from "./follow-graph.js";
 import { followed, type TwinRecord } from "./twin-record.js";
-import { bumpFollowedSources } from "./twin-versions.js";
+import { followedSourcesMoved } from "./twin-versions.js";
 
 export type ClearedEffect =
-  | { readonly type: "updated"; readonly node: NodeId; readonly change: "report" | "config" | "desired" }
+  | {
+      readonly type: "updated";
+      readonly node: NodeId;
+      readonly change: "report" | "config" | "desired" | "followers";
+    }
   | { readonly type: "desired-changed" | "reconcile"; readonly node: NodeId };
 
 /**
@@ -48,8 +52,11 @@ export function clearedEffects(
       const before = followed(t);
       t.config = undefined;
       graph.refollow(t, before);
-      bumpFollowedSources(twins, before, followed(t));
-      return [{ type: "updated", node: t.id, change: "config" }, ...brokerConfigLost(t)];
+      return [
+        { type: "updated", node: t.id, change: "config" },
+        ...brokerConfigLost(t),
+        ...followedSourcesMoved(twins, before, followed(t)),
+      ];
     }
     case "status":
       return [];

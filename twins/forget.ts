@@ -8,6 +8,7 @@
 import type { NodeId } from "../protocol/index.js";
 import type { FollowGraph } from "./follow-graph.js";
 import { followed, type TwinRecord } from "./twin-record.js";
+import { followedSourcesMoved } from "./twin-versions.js";
 
 /**
  * Whether `t` may be forgotten: nothing of it is needed by the fleet or by a pairing (`desiredSources`:
@@ -81,11 +82,12 @@ export class Room {
 
   /**
    * Forgets `id` whatever it holds (an operator retired the node: twins/retire.ts): it follows no one
-   * from now on, and its followers' configs naming it are left to change. False for an unknown id.
+   * from now on, and its followers' configs naming it are left to change. Returns the sources it
+   * left (their followers changed: twins/twin-versions.ts); undefined for an unknown id.
    */
-  remove(id: NodeId): boolean {
+  remove(id: NodeId): ReturnType<typeof followedSourcesMoved> | undefined {
     const t = this.twins.get(id);
-    if (t === undefined) return false;
+    if (t === undefined) return undefined;
     const before = followed(t);
     t.config = undefined;
     t.nodeConfig = undefined;
@@ -94,7 +96,7 @@ export class Room {
     this.inputs.remove(t);
     this.twins.delete(id);
     this.dropped(id);
-    return true;
+    return followedSourcesMoved(this.twins, before, []);
   }
 
   /** `effects` after the `forgotten` effects of what was forgotten since the last call. */

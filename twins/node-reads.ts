@@ -15,7 +15,7 @@ import type { HeldReport } from "./origin-wait.js";
 import { configSeen } from "./register-effects.js";
 import type { SetCounter } from "./set-counter.js";
 import { followed, sameConfig, type TwinRecord, writtenWhileAway } from "./twin-record.js";
-import { bumpFollowedSources } from "./twin-versions.js";
+import { followedSourcesMoved } from "./twin-versions.js";
 import type { BadInputReason, ReportedConfig } from "./types.js";
 
 /** The registry's parts a report or a config moves. */
@@ -129,8 +129,8 @@ export function configOf(
   }
   for (const s of msg.sources) t.formerSources.add(s);
   d.graph.refollow(t, before);
-  bumpFollowedSources(d.twins, before, followed(t));
   const out: RegistryEffect[] = changed ? [updated(t.id, "config", retained)] : [];
   out.push(...(crossed !== undefined ? [crossed] : configSeen(t, seen)));
+  out.push(...followedSourcesMoved(d.twins, before, followed(t)));
   return out;
 }

@@ -140,9 +140,13 @@ export class TwinRegistry {
     return Math.max(t.config?.version ?? 0, t.nodeConfig?.version ?? 0, t.desired.configVersion) + 1;
   }
 
-  /** A retired node's twin forgotten for good (false: none); a malformed forget request counted (twins/retire.ts). */
-  retire(id: NodeId): boolean {
-    return this.room.remove(id);
+  /**
+   * A retired node's twin forgotten for good (twins/retire.ts): `forgotten`, then the sources it
+   * followed, whose followers changed (their versions moved). Undefined for a node not known.
+   */
+  retire(id: NodeId): RegistryEffect[] | undefined {
+    const left = this.room.remove(id);
+    return left && this.shown([{ type: "forgotten", node: id, retired: true }, ...left]);
   }
   countBad(i: BadInput): RegistryEffect {
     return this.bad(i.reason, i.topic, i.detail, i.node);

@@ -93,7 +93,7 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
       `${node} is online: a running node is not forgotten (it would come back as new at its next message); switch it off first, or force it (--force, ?force=true) if it is gone and only its retained status says online`,
     );
   if (d.passive) {
-    if (d.registry.retire(node)) d.apply([{ type: "forgotten", node, retired: true }]);
+    d.apply(d.registry.retire(node) ?? []);
     return { node, unpaired: [], cleared: [] };
   }
   const followers = d.registry.followersOf(node);
@@ -112,7 +112,7 @@ export async function retire(d: RetireDeps, node: NodeId, opts: RetireOptions = 
   // clears are not taken as a config to put back (twins/cleared.ts).
   const cleared = [await clear("status")];
   // Told once, though two forgets of one node may cross (a request while an operator's is under way).
-  if (d.registry.retire(node)) d.apply([{ type: "forgotten", node, retired: true }]);
+  d.apply(d.registry.retire(node) ?? []);
   // What follows is independent, one node's or topic's each: sent together, one round trip to the
   // broker for the clears and one for the unpairs, not one each (a series of forgets waited for all).
   cleared.push(...(await Promise.all([clear("config"), clear("report")])));

@@ -40,16 +40,24 @@ function shownBefore(
   return false;
 }
 
-/** A follower came or went: the sources it joined or left show other followers now. */
-export function bumpFollowedSources(
+/**
+ * A follower came or went: the sources it joined or left show other followers now, each told as an
+ * `updated` effect (change `followers`), which moves its version once (bumpVersions) and reaches
+ * the service's `twin-updated`, so the fleet's list, the web API and its event stream show the move.
+ * The version used to be raised here alone: the list (view/) kept the source at its old version and
+ * the event stream sent nothing for it, so a source's page showed a follower paired or unpaired
+ * elsewhere only at the source's next change.
+ */
+export function followedSourcesMoved(
   twins: ReadonlyMap<NodeId, TwinRecord>,
   before: readonly NodeId[],
   after: readonly NodeId[],
-): void {
-  if (sameSet(before, after)) return;
+): { readonly type: "updated"; readonly node: NodeId; readonly change: "followers" }[] {
+  if (sameSet(before, after)) return [];
+  const out: { readonly type: "updated"; readonly node: NodeId; readonly change: "followers" }[] = [];
   for (const id of new Set([...before, ...after])) {
     if (before.includes(id) && after.includes(id)) continue;
-    const s = twins.get(id);
-    if (s) s.version++;
+    if (twins.has(id)) out.push({ type: "updated", node: id, change: "followers" });
   }
+  return out;
 }

@@ -135,7 +135,8 @@ export interface BadInput {
   readonly detail: string;
 }
 
-export type TwinChange = "report" | "config" | "register" | "presence" | "desired";
+/** What changed of a twin; `followers`: a node came to follow it or left (its version moved with it). */
+export type TwinChange = "report" | "config" | "register" | "presence" | "desired" | "followers";
 
 export interface SeriesPoint {
   readonly t: number;

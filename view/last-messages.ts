@@ -19,8 +19,12 @@ export class LastMessages {
     this.lines.length = 0;
   }
 
-  /** `t` changed (`change`, a TwinChange) at `wallNow` ms since the epoch. */
+  /**
+   * `t` changed (`change`, a TwinChange) at `wallNow` ms since the epoch. A follower that came or went
+   * (`followers`) is no message of this node: its list and version moved, nothing it sent.
+   */
   remember(t: Twin, change: string, wallNow: number): void {
+    if (change === "followers") return;
     const r = t.reported;
     const what =
       change === "report" && r

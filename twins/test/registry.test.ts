@@ -374,12 +374,37 @@ describe("TwinRegistry versions", () => {
     const r = new TwinRegistry(Prefix("tf"));
     r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 0);
     const before = r.get(B)?.version ?? -1;
-    r.receive("tf/config/A", "C1 1 B", 0, 1);
+    // Told as B's change too, so the service's twin-updated carries B's new version to the view and
+    // the web's event stream (the version alone moved: the list showed B at its old one).
+    const came = { type: "updated", node: B, change: "followers" };
+    expect(r.receive("tf/config/A", "C1 1 B", 0, 1)).toContainEqual(came);
     expect(r.get(B)?.followers).toEqual(["A"]);
     expect(r.get(B)?.version).toBe(before + 1);
-    r.receive("tf/config/A", "C1 2", 0, 2);
+    expect(r.receive("tf/config/A", "C1 2", 0, 2)).toContainEqual(came);
     expect(r.get(B)?.followers).toEqual([]);
     expect(r.get(B)?.version).toBe(before + 2);
+    // The same sources again: no follower came or went.
+    expect(r.receive("tf/config/A", "C1 3", 0, 3)).not.toContainEqual(came);
+    expect(r.get(B)?.version).toBe(before + 2);
+    // A cleared config: A follows nobody now.
+    r.receive("tf/config/A", "C1 4 B", 0, 4);
+    expect(r.receive("tf/config/A", "", 0, 5)).toContainEqual(came);
+    expect(r.get(B)?.followers).toEqual([]);
+    expect(r.get(B)?.version).toBe(before + 4);
+  });
+
+  it("moves a source's version when a follower is retired (it left the source's followers)", () => {
+    const r = new TwinRegistry(Prefix("tf"));
+    r.receive("tf/register/B", "G1 sim uno-w5100 1.0.0", 0, 0);
+    r.receive("tf/config/A", "C1 1 B", 0, 1);
+    const before = r.get(B)?.version ?? -1;
+    expect(r.retire(A)).toEqual([
+      { type: "forgotten", node: A, retired: true },
+      { type: "updated", node: B, change: "followers" },
+    ]);
+    expect(r.get(B)?.followers).toEqual([]);
+    expect(r.get(B)?.version).toBe(before + 1);
+    expect(r.retire(A)).toBeUndefined();
   });
 
   it("lists a source's followers sorted, one list while they stay the same", () => {

@@ -9,6 +9,7 @@ import { bytes, h, int, sinceStart } from "./dom.js";
 import { oneWrite } from "./one-write.js";
 import { pairLists } from "./pair-list.js";
 import { pendingTexts } from "./pending.js";
+import { PENDING_KEPT } from "./store.js";
 import { confirmAction, say } from "./ui.js";
 
 const SYNC_TEXT = { "in-sync": "in sync", "out-of-sync": "out of sync", unknown: "not a follower" };
@@ -353,16 +354,20 @@ export function nodePage(store, id) {
     el,
     render() {
       if (detail && store.fleet !== drawnFleet) draw();
-      else if (detail) drawPairs.refresh();
+      // The rows of the nodes changed since the last frame (web/public/app.js), all when some were dropped.
+      else if (detail)
+        drawPairs.refresh(
+          store.pendingTimes.length < PENDING_KEPT ? store.pendingTimes.map(([m]) => m) : undefined,
+        );
       const n = store.nodes.get(id);
       // A node read from another stream (the service started again, its versions from 0) is read
       // again: compared with the new versions it would stay as it was until they passed the old.
-      // A row's node that changed may have left the list (a follower that unpaired moves its own
-      // version, not its source's): the node is read again, and its lists with it. The store's
-      // pendingTimes are the changes since the last frame (web/public/app.js).
-      const rowMoved = () => store.pendingTimes.some(([m]) => m !== id && drawPairs.has(m));
-      if (detail && (store.resets !== readAtReset || (n && n.version > detail.version) || rowMoved()))
-        void load();
+      // A follower that comes or goes moves its source's version too (its followers are part of its
+      // twin), so the node's own version says when its lists changed. The page read the source
+      // again whenever a row's node changed as well: a source of 2,000 followers pressing at 2 a
+      // minute was read 3 to 9 times a second, its card drawn again each time, the page's main
+      // thread busy all the time (docs/web.md "A node with many followers").
+      if (detail && (store.resets !== readAtReset || (n && n.version > detail.version))) void load();
       else if (unread && n && (store.resets !== readAtReset || n.version !== unreadVersion)) void load();
     },
     destroy() {},

@@ -99,17 +99,17 @@ export function pairLists(store, id) {
   }
 
   return Object.assign(pairList, {
-    /** Whether node `n` has a row in either list. */
-    has(n) {
-      for (const k of kept.values()) if (k.rows.has(n)) return true;
-      return false;
-    },
-    /** Sets each row's LED as the store has it now: a follower's LED moves without its source's twin. */
-    refresh() {
+    /**
+     * Sets the LEDs of the rows of `ids` (undefined: every row) as the store has them now: a
+     * follower's LED moves without its source's twin. Every row at every frame cost a source of
+     * 2,000 followers a walk of all its rows for each frame that brought any change.
+     */
+    refresh(ids) {
       for (const k of kept.values())
-        for (const [n, row] of k.rows) {
-          const c = ledClass(store, n);
-          if (row.led.className !== c) row.led.className = c;
+        for (const n of ids ?? k.rows.keys()) {
+          const row = k.rows.get(n);
+          const c = row && ledClass(store, n);
+          if (row && row.led.className !== c) row.led.className = c;
         }
     },
     /** The button that takes the focus of `el`, an Unpair button whose row was removed, if any. */

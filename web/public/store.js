@@ -4,6 +4,9 @@
 
 import { byId } from "./dom.js";
 
+/** The changes kept for the next frame (pendingTimes): past this, the oldest are dropped. */
+export const PENDING_KEPT = 20_000;
+
 export class Store {
   nodes = new Map();
   /** Every id, in reading order. */
@@ -73,7 +76,8 @@ export class Store {
       this.nodes.set(n.id, n);
       this.pendingTimes.push([n.id, n.on, n.version, receivedAt, n.changedAt]);
     }
-    if (this.pendingTimes.length > 20_000) this.pendingTimes.splice(0, this.pendingTimes.length - 20_000);
+    if (this.pendingTimes.length > PENDING_KEPT)
+      this.pendingTimes.splice(0, this.pendingTimes.length - PENDING_KEPT);
     if (added) this.ids = [...this.nodes.keys()].sort(byId);
     this.#changed(true);
   }

@@ -103,6 +103,17 @@ describe("a live fleet through the twins", { timeout: WAITING_TEST_MS }, () => {
     });
     expect(unpaired.status).toBe(200);
     expect((unpaired.json.desired as { sources: string[] }).sources).toEqual([]);
+    // The source's followers changed, and so did its version: the list and the ETag the page and
+    // the event stream read show it (they kept lamp-1's version from before lamp-2 left).
+    await whenChanged(
+      source,
+      () => twins.get(NodeId("lamp-1"))?.followers.length === 0,
+      "lamp-2 left lamp-1",
+    );
+    const left = await call(server, "GET", "/api/nodes/lamp-1");
+    expect(left.json.followers).toEqual([]);
+    expect(left.json.version).toBe(twins.get(NodeId("lamp-1"))?.version);
+    expect(left.json.version as number).toBeGreaterThan(source1.json.version as number);
   });
 
   it("tells loopback literals from names that only begin like one", () => {
