@@ -12,6 +12,7 @@ import type { LossReport } from "./loss-log.js";
 import type { OutsideNodesReport } from "./outside-nodes.js";
 import type { PairingChangesReport } from "./pairing-changes.js";
 import type { TwinsView } from "./registrations.js";
+import type { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import type { StallReport } from "./stall-report.js";
 import type { NotRegistered } from "./tally.js";
@@ -20,6 +21,11 @@ import type { ThreadDeath } from "./thread-death.js";
 export { checkRequirements, requirementFailures, syncUnmeasured } from "./requirements.js";
 
 export interface Report {
+  /**
+   * The report's format (fleet/report-format.ts): what its fields mean, for the builds reading it.
+   * Absent in reports of builds before 7 December 2026, which are format 1.
+   */
+  readonly format: typeof RUN_REPORT_FORMAT;
   readonly scenario: {
     /** The nodes every figure covers: the fleet's, or those of the shards a partial merge holds. */
     readonly nodes: number;

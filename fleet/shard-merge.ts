@@ -26,6 +26,7 @@ import {
   type ShardLine,
   syncFields,
 } from "./report.js";
+import { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { mergeHeld } from "./shard-held.js";
 import { shardOffsets } from "./shard-offsets.js";
@@ -255,6 +256,7 @@ export function mergeShards(
   const uncertainties = offsets.map((o) => o.uncertaintyMs);
   const lagP99 = Math.max(...files.map((f) => f.sim.lagP99Ms));
   const base: Omit<Report, "requirements"> = {
+    format: RUN_REPORT_FORMAT,
     scenario: {
       // A partial merge's figures, registration's among them, cover the shards merged only.
       nodes: missing.length > 0 ? present.length : first.fleet.nodes,

@@ -14,13 +14,16 @@ import type { LinkTotals } from "../sim/messages.js";
 import type { HeldReport } from "./joined-held.js";
 import type { TwinsView } from "./registrations.js";
 import type { BrokerOutageReport } from "./report.js";
+import { checkNotNewer, parseReportFormat } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { heldProblem } from "./shard-held.js";
 import type { ProbeRecord } from "./shard-probe.js";
 import type { StallReport } from "./stall-report.js";
 import type { ThreadDeath } from "./thread-death.js";
 
-export const SHARD_REPORT_FORMAT = "twinfleet-shard-report/1";
+/** The shard report's format as written by this build, and the highest this build reads (fleet/report-format.ts). */
+export const SHARD_REPORT_VERSION = 1;
+export const SHARD_REPORT_FORMAT = `twinfleet-shard-report/${SHARD_REPORT_VERSION}` as const;
 
 /** A stamp as `counter@origin`. */
 export type StampText = string;
@@ -191,6 +194,16 @@ export function readShardFile(path: string): ShardFile {
 export function checkShardFile(path: string, v: unknown): ShardFile {
   if (!isObj(v))
     throw new ShardFileError(`${shownPath(path)}: not a shard report (a JSON object), got ${typeOf(v)}`);
+  const format = parseReportFormat(v.format);
+  if (format?.kind === "shard")
+    checkNotNewer(
+      shownPath(path),
+      "shard",
+      format.n,
+      SHARD_REPORT_VERSION,
+      v.build,
+      "merge the shards' reports with that build or a later one",
+    );
   if (v.format !== SHARD_REPORT_FORMAT) {
     throw new ShardFileError(
       `${shownPath(path)}: format must be ${JSON.stringify(SHARD_REPORT_FORMAT)} (written by twinfleet sim --shard K/N --shard-report FILE), got ${JSON.stringify(v.format)}`,

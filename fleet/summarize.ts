@@ -41,6 +41,7 @@ import {
   round,
   syncFields,
 } from "./report.js";
+import { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { stallReports } from "./stall-report.js";
 import { linkTotals, type NotRegistered, notRegistered, registrationTimes } from "./tally.js";
@@ -145,6 +146,7 @@ export function buildReport(i: ReportInput): Report {
     };
   });
   const base: Omit<Report, "requirements"> = {
+    format: RUN_REPORT_FORMAT,
     scenario: {
       ...fleetShape(opts, i.profile),
       broker:

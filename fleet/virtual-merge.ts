@@ -16,6 +16,7 @@ import { keptUp, lagOf } from "./lag.js";
 import { LossLog } from "./loss-log.js";
 import type { ResolvedFleetOptions } from "./options.js";
 import { checkRequirements, type Report, round, syncFields } from "./report.js";
+import { RUN_REPORT_FORMAT } from "./report-format.js";
 import { parseStamp } from "./shard-replay.js";
 import { fleetShape, versions } from "./summarize.js";
 import { linkTotals } from "./tally.js";
@@ -62,6 +63,7 @@ export function mergeParts(
     maxMs: Math.max(lag.worker.maxMs, lag.main.maxMs),
   };
   const base: Omit<Report, "requirements"> = {
+    format: RUN_REPORT_FORMAT,
     scenario: {
       ...fleetShape(opts, profile),
       broker: "memory",

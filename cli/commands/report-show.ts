@@ -3,11 +3,10 @@
  * (`sim --report FILE`, or `report merge --out FILE`) read back and printed as the run printed it at
  * its end, through the same summary code. What cannot be shown is refused naming the file and why: a
  * file missing or not JSON, one that is not a run report (a shard's, a sweep's, another JSON), or one
- * written by a newer twinfleet, whose fields this one may read wrong.
+ * in a format newer than this build reads (fleet/report-format.ts), whose fields it may read wrong.
  */
-import { coerce, gt } from "semver";
 import type { MergedReport, Report } from "../../fleet/report.js";
-import { SHARD_REPORT_FORMAT } from "../../fleet/shard-report.js";
+import { checkNotNewer, parseReportFormat, RUN_REPORT_VERSION } from "../../fleet/report-format.js";
 import { shownPath } from "../../protocol/shown.js";
 import {
   FILE_LIMITS,
@@ -19,7 +18,6 @@ import {
 import { UsageError } from "../errors.js";
 import type { CliIO } from "../main.js";
 import { summary } from "../sim-summary.js";
-import { VERSION } from "../version.js";
 import { mergedSummary } from "./report-run.js";
 
 /** The top-level sections every run report holds, and what each is. */
@@ -74,7 +72,7 @@ async function reportText(file: string, stdin: UserStream): Promise<string> {
 }
 
 /** Reads and checks a saved run report; every error names the file (or stdin). */
-async function readRunReport(file: string, stdin: UserStream, version: string = VERSION): Promise<Report> {
+async function readRunReport(file: string, stdin: UserStream): Promise<Report> {
   const at = shownName(file);
   const text = await reportText(file, stdin);
   let v: unknown;
@@ -85,7 +83,8 @@ async function readRunReport(file: string, stdin: UserStream, version: string = 
   }
   const notReport = `is not a run report (written by twinfleet sim --report FILE or twinfleet report merge --out FILE)`;
   if (!isObj(v)) throw new UsageError(`${at}: ${notReport}: a JSON object, got ${typeOf(v)}`);
-  if (v.format === SHARD_REPORT_FORMAT)
+  const format = v.format === undefined ? { kind: "run", n: 1 } : parseReportFormat(v.format);
+  if (format?.kind === "shard")
     throw new UsageError(
       `${at}: is one shard's report (sim --shard K/N --shard-report FILE): join the shards' reports with twinfleet report merge FILES…, which prints the fleet's summary`,
     );
@@ -93,22 +92,17 @@ async function readRunReport(file: string, stdin: UserStream, version: string = 
     throw new UsageError(
       `${at}: is a sweep's report: its summary is the report.html beside it (docs/sweep.md)`,
     );
-  const written = isObj(v.versions) ? v.versions.twinfleet : undefined;
-  if (typeof written === "string" && newer(written, version))
+  if (format === undefined)
     throw new UsageError(
-      `${at}: was written by twinfleet ${written}, newer than this one (${version}): its fields may not be what this version reads; show it with twinfleet ${written} or later`,
+      `${at}: ${notReport}: format must be "twinfleet-run-report/N", got ${JSON.stringify(v.format)}`,
     );
+  // The format alone says whether this build reads the report (docs/metrics.md, "The report file and its format").
+  const build = isObj(v.versions) ? v.versions.twinfleet : undefined;
+  checkNotNewer(at, "run", format.n, RUN_REPORT_VERSION, build, "show it with that build or a later one");
   for (const [field, type] of SECTIONS)
     if (typeOf(v[field]) !== type)
       throw new UsageError(
         `${at}: ${notReport}: ${v[field] === undefined ? `it has no ${field}` : `${field} must be ${type === "object" ? "an object" : "a number"}, got ${typeOf(v[field])}`}`,
       );
   return v as unknown as Report;
-}
-
-/** `a` names a later release than `b` (`0.10.0` after `0.9.1`; pre-release and build tags not weighed). */
-export function newer(a: string, b: string): boolean {
-  const x = coerce(a);
-  const y = coerce(b);
-  return x !== null && y !== null && gt(x, y);
 }

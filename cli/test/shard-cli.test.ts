@@ -1,12 +1,13 @@
 // `sim --shard` and `report merge` on the command line: bad values are usage errors (exit 2) naming
 // the flag or the file; nothing starts.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fleetCutShort, fleetOfTwo, SKEW } from "../../fleet/test/ring-of-four.js";
 import { syntheticShards } from "../../fleet/test/shard-fleet.js";
 import { main } from "../main.js";
+import { VERSION } from "../version.js";
 
 async function run(argv: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
@@ -79,6 +80,25 @@ describe("twinfleet report merge", () => {
       `${p2}: ran twinfleet 0.1.0+20261207.984dabc, but ${p1} ran twinfleet 0.1.0+20261205.202e2ee: the shards of one fleet run one build`,
     );
     expect(r.out).toBe("");
+  });
+
+  it("refuses a shard report in a newer format, naming the build that wrote it, exit 1, writing nothing", async () => {
+    const [s1, s2] = fleetOfTwo();
+    const p1 = join(dir, "n1.json");
+    const p2 = join(dir, "n2.json");
+    const out = join(dir, "n-fleet.json");
+    writeFileSync(p1, JSON.stringify(s1));
+    writeFileSync(
+      p2,
+      JSON.stringify({ ...s2, format: "twinfleet-shard-report/2", build: "0.1.0+20261220.abcdef1" }),
+    );
+    const r = await run(["report", "merge", p1, p2, "--out", out]);
+    expect(r.err).toBe(
+      `twinfleet report merge: ${p2} is a shard report in format 2, written by a newer twinfleet (build 0.1.0+20261220.abcdef1); this one reads formats up to 1: merge the shards' reports with that build or a later one (this is ${VERSION})\n`,
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toBe("");
+    expect(existsSync(out)).toBe(false);
   });
 
   it("names the file that is not a shard report, exit 2", async () => {

@@ -119,6 +119,7 @@ describe.concurrent("fleet runs", { timeout: limitForStarts(6) }, () => {
     });
     expect(Object.keys(r).sort()).toEqual(
       [
+        "format",
         "scenario",
         "presses",
         "pressesIgnored",
