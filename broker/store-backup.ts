@@ -13,6 +13,8 @@
  * short (the broker stopped during the backup), and the receiver keeps nothing.
  */
 
+import { MAX_MAX_PACKET_BYTES } from "./options.js";
+
 /**
  * The stream's format, in its first line. A newer one (a broker of a later build) is named as such,
  * not taken for an answer that is no backup: a rollback of the host taking the backups, or an
@@ -25,6 +27,15 @@ export const BACKUP_MAGIC = Buffer.from(`twinfleet-store-backup ${BACKUP_FORMAT}
 const MAGIC_LINE = /^twinfleet-store-backup (\d{1,9})$/;
 /** Where a key's length would be: the summary follows. */
 export const BACKUP_END = 0xffffffff;
+/**
+ * The longest key a store of the broker's holds, bytes: aedes-persistence-level's keys hold a topic
+ * and a client id, each at most 65,535 bytes in MQTT. A longer one read is a stream that is not one.
+ */
+export const BACKUP_MAX_KEY_BYTES = 1024 * 1024;
+/** The longest value: one MQTT packet of the largest size the broker takes, with room for its framing. */
+export const BACKUP_MAX_VALUE_BYTES = MAX_MAX_PACKET_BYTES + 64 * 1024;
+/** The longest summary (some 60 bytes of JSON). */
+const MAX_SUMMARY_BYTES = 64 * 1024;
 
 /** What a backup holds, counted as it was read (the receiver checks its own count against it). */
 export interface BackupSummary {
@@ -124,20 +135,41 @@ export type BackupItem =
 
 /**
  * Reads a backup stream chunk by chunk: push() each chunk, take the items it completed. Throws on a
- * stream that is not a backup, or on bytes after the summary.
+ * stream that is not a backup, on a length no record of a store has (a garbled stream, or a peer
+ * that would have it wait for gigabytes), on a summary that is not one, or on bytes after the
+ * summary. Chunks wait, not joined, until the record they are part of is whole: a record of many
+ * chunks is copied once, and what waits is bounded by the longest record.
  */
 export class BackupReader {
   #buf: Buffer = Buffer.alloc(0);
+  /** Chunks after #buf, not joined yet, and their bytes. */
+  #parts: Buffer[] = [];
+  #partBytes = 0;
+  /** Bytes #buf and #parts must hold before the next record can be read. */
+  #need = 0;
   #magic = false;
   #ended = false;
+  /** Bytes of the stream read before #buf (where in the stream a bad length is). */
+  #offset = 0;
 
   /** The summary has been read: the stream was whole. */
   get ended(): boolean {
     return this.#ended;
   }
 
+  /** Bytes received and not read into items yet: an unfinished record. */
+  get pending(): number {
+    return this.#buf.length + this.#partBytes;
+  }
+
   push(chunk: Buffer): BackupItem[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (this.#ended && chunk.length > 0) throw new Error("the backup stream goes on after its summary");
+    this.#parts.push(chunk);
+    this.#partBytes += chunk.length;
+    if (this.pending < this.#need) return [];
+    this.#buf = Buffer.concat([this.#buf, ...this.#parts]);
+    this.#parts = [];
+    this.#partBytes = 0;
     const items: BackupItem[] = [];
     if (!this.#magic) {
       const nl = this.#buf.subarray(0, 64).indexOf(0x0a);
@@ -152,35 +184,83 @@ export class BackupReader {
           `the broker's backup stream is in format ${format}, written by a newer twinfleet; this one reads format ${BACKUP_FORMAT}: take the backup with a twinfleet broker backup of the broker's build or later (twinfleet --version on the broker's host)`,
         );
       this.#magic = true;
+      this.#offset = nl + 1;
       this.#buf = this.#buf.subarray(nl + 1);
     }
     let at = 0;
     const buf = this.#buf;
+    this.#need = 0;
     while (buf.length - at >= 8) {
       if (this.#ended) throw new Error("the backup stream goes on after its summary");
       const first = buf.readUInt32BE(at);
       const second = buf.readUInt32BE(at + 4);
       if (first === BACKUP_END) {
-        if (buf.length - at - 8 < second) break;
-        const summary = JSON.parse(buf.subarray(at + 8, at + 8 + second).toString()) as BackupSummary;
-        items.push({ summary });
+        if (second > MAX_SUMMARY_BYTES) throw this.#garbled(at, `a summary of ${second} bytes`);
+        if (buf.length - at - 8 < second) {
+          this.#need = 8 + second;
+          break;
+        }
+        items.push({ summary: summaryOf(buf.subarray(at + 8, at + 8 + second)) });
         this.#ended = true;
         at += 8 + second;
         continue;
       }
+      if (first > BACKUP_MAX_KEY_BYTES)
+        throw this.#garbled(at, `a key of ${first} bytes, where the longest is ${BACKUP_MAX_KEY_BYTES}`);
       // `second` is the first bytes of the key here: the value's length comes after the key.
-      if (buf.length - at < 4 + first + 4) break;
+      if (buf.length - at < 4 + first + 4) {
+        this.#need = 4 + first + 4;
+        break;
+      }
       const valueBytes = buf.readUInt32BE(at + 4 + first);
+      if (valueBytes > BACKUP_MAX_VALUE_BYTES)
+        throw this.#garbled(
+          at,
+          `a value of ${valueBytes} bytes, where the longest is ${BACKUP_MAX_VALUE_BYTES} (an MQTT packet of the largest size)`,
+        );
       const end = at + 4 + first + 4 + valueBytes;
-      if (buf.length < end) break;
+      if (buf.length < end) {
+        this.#need = end - at;
+        break;
+      }
       items.push({
         key: Buffer.from(buf.subarray(at + 4, at + 4 + first)),
         value: Buffer.from(buf.subarray(end - valueBytes, end)),
       });
       at = end;
     }
+    this.#offset += at;
     this.#buf = buf.subarray(at);
     if (this.#ended && this.#buf.length > 0) throw new Error("the backup stream goes on after its summary");
     return items;
   }
+
+  #garbled(at: number, what: string): Error {
+    return new Error(
+      `the backup stream is garbled at byte ${this.#offset + at}: it gives ${what}; no record of a broker's store is that long`,
+    );
+  }
+}
+
+/** The summary's JSON, checked to be one. */
+function summaryOf(json: Buffer): BackupSummary {
+  let s: Partial<Record<keyof BackupSummary, unknown>> | null;
+  try {
+    s = JSON.parse(json.toString()) as typeof s;
+  } catch {
+    s = null;
+  }
+  const count = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  if (
+    s === null ||
+    typeof s !== "object" ||
+    !count(s.keys) ||
+    !count(s.bytes) ||
+    !count(s.retained) ||
+    !count(s.sessions)
+  )
+    throw new Error(
+      `the backup stream's summary is not one (${JSON.stringify(json.subarray(0, 80).toString())}): the stream is garbled`,
+    );
+  return s as BackupSummary;
 }

@@ -16,9 +16,10 @@
  * stops the service: the history is a view, not state.
  */
 import { constants } from "node:fs";
-import { readFile, rename } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
+import { readBoundedLines } from "./bounded-lines.js";
 import { AWAY_SPANS, type AwaySpan } from "./broker-spans.js";
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
@@ -140,28 +141,44 @@ export interface ReadLimits {
   readonly minutesKept?: number;
 }
 
+/**
+ * The longest line a history holds, bytes: its records are under 200 bytes; a longer line is not
+ * read into memory, only named.
+ */
+export const HISTORY_MAX_LINE_BYTES = 64 * 1024;
+
 /** Reads `file` into a series of `capacity` points and the last minutes, within `limits`. */
 export async function readHistory(
   file: string,
   capacity: number,
   limits: ReadLimits = {},
 ): Promise<HistoryRead> {
-  let text: string;
+  let read: Awaited<ReturnType<typeof readBoundedLines>>;
   try {
-    text = await readFile(file, "utf8");
+    read = await readBoundedLines(file, HISTORY_MAX_LINE_BYTES);
   } catch (e) {
     if (isErrno(e, "ENOENT")) return { kind: "none" };
     return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
   }
-  return parseHistory(text, capacity, limits);
+  return parseLines(read.lines, capacity, limits, read.long);
 }
 
 export function parseHistory(text: string, capacity: number, limits: ReadLimits = {}): HistoryRead {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return parseLines(lines, capacity, limits, new Map());
+}
+
+/** The history of `lines` (a file's, without its last newline); `long`: lines passed over, by length. */
+function parseLines(
+  lines: string[],
+  capacity: number,
+  limits: ReadLimits,
+  long: ReadonlyMap<number, number>,
+): HistoryRead {
   const notAfter = limits.notAfter ?? Number.POSITIVE_INFINITY;
   const offset = limits.offset ?? 0;
   const minutesKept = limits.minutesKept ?? MINUTES_KEPT;
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) return { kind: "none" };
   const header = headerSchema.safeParse(parseOrUndefined(lines[0] ?? ""));
   if (!header.success)
@@ -187,10 +204,11 @@ export function parseHistory(text: string, capacity: number, limits: ReadLimits 
   let future = 0;
   let latest: number | undefined;
   for (let i = 1; i < lines.length; i++) {
-    const parsed = lineSchema.safeParse(parseOrUndefined(lines[i] ?? ""));
+    const length = long.get(i);
+    const parsed = lineSchema.safeParse(length === undefined ? parseOrUndefined(lines[i] ?? "") : undefined);
     if (!parsed.success) {
       bad++;
-      first ??= `line ${i + 1} ${i === lines.length - 1 ? "is cut short or garbled (a crash or a full disk mid-write?)" : "is not a history record"}`;
+      first ??= `line ${i + 1} ${length !== undefined ? `is ${length} bytes long, where a record is at most ${HISTORY_MAX_LINE_BYTES} (not read)` : i === lines.length - 1 ? "is cut short or garbled (a crash or a full disk mid-write?)" : "is not a history record"}`;
       continue;
     }
     const rec = parsed.data;

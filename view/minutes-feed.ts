@@ -8,6 +8,7 @@
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { MinutePoint } from "../twins/index.js";
 import { ConsoleEmitter } from "./emitter.js";
+import { checkMinutes, MINUTES_MAX_BYTES, readBounded } from "./minutes-check.js";
 import type { ConsoleSource } from "./source.js";
 
 export type MinutesState =
@@ -54,6 +55,8 @@ export interface RemoteMinutesOptions {
   readonly token?: string | undefined;
   readonly scheduler: Scheduler;
   readonly refetchMs?: number;
+  /** How long a fetch, its answer read whole, may take, ms (FETCH_TIMEOUT_MS by default). */
+  readonly timeoutMs?: number;
 }
 
 /** The minutes of a twins service running apart, over its web API. */
@@ -112,23 +115,35 @@ export class RemoteMinutes implements MinutesFeed {
 
   private async ask(): Promise<MinutesState> {
     const { origin, token } = this.o;
+    const timeoutMs = this.o.timeoutMs ?? FETCH_TIMEOUT_MS;
     const url = `${origin}/api/convergence/minutes`;
     const headers: Record<string, string> = { accept: "application/json" };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     let r: Response;
     try {
-      r = await fetch(url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      r = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why =
         (e as Error).name === "TimeoutError"
-          ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s`
+          ? `no answer within ${timeoutMs / 1000} s`
           : cause?.code === "ECONNREFUSED"
             ? "connection refused"
             : (cause?.message ?? (e as Error).message);
       return { kind: "none", why: `cannot reach the twins service at ${origin}: ${why}` };
     }
-    const text = await r.text().catch(() => "");
+    const read = await readBounded(r, MINUTES_MAX_BYTES);
+    if (read.kind === "over")
+      return {
+        kind: "none",
+        why: `the twins service at ${origin} answered more than ${MINUTES_MAX_BYTES / 1024 / 1024} MB, more than 48 h of minutes take: it is not a twins service's answer (the rest was not read)`,
+      };
+    if (read.kind === "cut")
+      return {
+        kind: "none",
+        why: `the twins service at ${origin} answered ${r.status} and did not finish its answer within ${timeoutMs / 1000} s (${read.bytes} bytes by then)${(read.error as Error).name === "TimeoutError" ? "" : `: ${(read.error as Error).message}`}`,
+      };
+    const text = read.text;
     if (r.status === 404) {
       // A service that has the route and no minutes says why (a fleet with no twins service); one
       // without the route (`no route GET …`, the web server's 404) is older than the minutes.
@@ -148,12 +163,8 @@ export class RemoteMinutes implements MinutesFeed {
       };
     if (!r.ok)
       return { kind: "none", why: `the twins service at ${origin} answered ${r.status}${detailOf(text)}` };
-    const body = parsed(text);
-    if (body === undefined)
-      return {
-        kind: "none",
-        why: `the twins service at ${origin} answered something that is not its minutes`,
-      };
+    const body = checkMinutes(text, r.headers.get("content-type"));
+    if (!body.ok) return { kind: "none", why: `the twins service at ${origin} answered ${body.why}` };
     return { kind: "minutes", minutes: body.minutes, t: body.t };
   }
 }
@@ -165,17 +176,5 @@ function detailOf(text: string): string {
     return typeof d === "string" && d !== "" ? `: ${d.slice(0, 200)}` : "";
   } catch {
     return "";
-  }
-}
-
-/** `{t, minutes: [{t, …}]}` as the service sends it, or undefined. */
-function parsed(text: string): { t: number; minutes: MinutePoint[] } | undefined {
-  try {
-    const b = JSON.parse(text) as { t?: unknown; minutes?: unknown };
-    if (typeof b.t !== "number" || !Array.isArray(b.minutes)) return undefined;
-    if (!b.minutes.every((m) => typeof (m as { t?: unknown })?.t === "number")) return undefined;
-    return { t: b.t, minutes: b.minutes as MinutePoint[] };
-  } catch {
-    return undefined;
   }
 }

@@ -9,6 +9,7 @@
  * `/metrics` (web/connection-limits.ts).
  */
 import type { BrokerFigures, HostLookup } from "../broker/index.js";
+import type { Scheduler } from "../node/scheduler.js";
 import { addBackupRoute, type BackupLog } from "./broker-backup-route.js";
 import { BrokerMetrics } from "./broker-metrics.js";
 import type { ConnectionLimits } from "./connection-limits.js";
@@ -34,6 +35,9 @@ export interface BrokerHttpOptions {
   readonly lookup?: HostLookup;
   /** Told of each backup given (`GET /backup`, web/broker-backup-route.ts). */
   readonly onBackup?: BackupLog;
+  /** How long a backup's client may read nothing before it is cut (BACKUP_STALL_MS), and on what clock. */
+  readonly backupStallMs?: number;
+  readonly scheduler?: Scheduler;
 }
 
 export interface BrokerHttpServer {
@@ -83,7 +87,7 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
     if (health.ok) return health.body;
     return sendProblem(reply, problem(503, health.detail));
   });
-  addBackupRoute(app, o.figures, o.onBackup);
+  addBackupRoute(app, o.figures, { log: o.onBackup, scheduler: o.scheduler, stallMs: o.backupStallMs });
   const at = await listenOrRelease(app, host, addresses, o.port, () => metrics.close());
   let closed: Promise<void> | undefined;
   return {

@@ -59,8 +59,8 @@ it("still calls an answer that is no backup one, and reads this format's first l
   expect(reader.push(Buffer.from("twinfleet-store"))).toEqual([]);
   const end = Buffer.alloc(8);
   end.writeUInt32BE(0xffffffff, 0);
-  end.writeUInt32BE(2, 4);
-  expect(reader.push(Buffer.concat([Buffer.from("-backup 1\n"), end, Buffer.from("{}")]))).toEqual([
-    { summary: {} },
-  ]);
+  const summary = { keys: 0, bytes: 0, retained: 0, sessions: 0 };
+  const json = Buffer.from(JSON.stringify(summary));
+  end.writeUInt32BE(json.length, 4);
+  expect(reader.push(Buffer.concat([Buffer.from("-backup 1\n"), end, json]))).toEqual([{ summary }]);
 });

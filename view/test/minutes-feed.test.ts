@@ -116,6 +116,105 @@ it("tells an answer that is not the minutes as such", async () => {
   f.show(true);
   expect(await got).toEqual({
     kind: "none",
-    why: `the twins service at ${origin} answered something that is not its minutes`,
+    why: `the twins service at ${origin} answered JSON without its minutes (no \`minutes\` list)`,
+  });
+});
+
+it("cuts off an answer without end at 4 MB, and names it, instead of reading it into memory", async () => {
+  let sent = 0;
+  let closed!: () => void;
+  const gone = new Promise<void>((r) => {
+    closed = r;
+  });
+  const origin = await serve((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"t":1,"minutes":[');
+    const chunk = '{"t":0},'.repeat(8192);
+    const more = () => {
+      while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+    };
+    res.on("drain", more);
+    res.on("close", closed);
+    more();
+  });
+  const { f, next } = feed(origin);
+  const got = next();
+  f.show(true);
+  expect(await got).toEqual({
+    kind: "none",
+    why: `the twins service at ${origin} answered more than 4 MB, more than 48 h of minutes take: it is not a twins service's answer (the rest was not read)`,
+  });
+  await gone;
+  // Let go at the bound: what the socket's buffers held past it, not the stream's end.
+  expect(sent).toBeLessThan(64 * 1024 * 1024);
+});
+
+it("names an answer that does not finish in time, and one that is not JSON", async () => {
+  const drip = await serve((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.write('{"t":1,');
+  });
+  const scheduler = new FakeScheduler();
+  const slow = new RemoteMinutes({ origin: drip, scheduler, timeoutMs: 300 });
+  feeds.push(slow);
+  await slow.fetch();
+  expect(slow.state()).toEqual({
+    kind: "none",
+    why: `the twins service at ${drip} answered 200 and did not finish its answer within 0.3 s (7 bytes by then)`,
+  });
+  const page = await serve((_req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    res.end("<html><body>sign in</body></html>");
+  });
+  const { f, next } = feed(page);
+  const got = next();
+  f.show(true);
+  expect(await got).toEqual({
+    kind: "none",
+    why: `the twins service at ${page} answered something that is not JSON (text/html: "<html><body>sign in</body></html>")`,
+  });
+});
+
+it("names the first minute that is not one instead of drawing it", async () => {
+  const cases: [unknown, string][] = [
+    [
+      { t: 60_000, fraction: "abc", inSync: "x", known: -5 },
+      'minute 1 has fraction "abc", not a share from 0 to 1',
+    ],
+    [{ t: 60_000, fraction: 0.5, known: -5 }, "minute 1 has known -5, not a count"],
+    [{ t: 60_000, fraction: 0.5, inSync: 7, known: 2 }, "minute 1 has inSync 7 of known 2"],
+    [{ t: 60_000_000, fraction: 0.5 }, "minute 1 has t 60000000, after the answer's own time (120000)"],
+    [{ t: -1e300 }, "minute 1 has t -1e+300"],
+    [[1, 2], "minute 1 is [1,2]"],
+  ];
+  for (const [minute, why] of cases) {
+    const origin = await serve((_req, res) => json(res, 200, { t: 120_000, minutes: [minute] }));
+    const { f, next } = feed(origin);
+    const got = next();
+    f.show(true);
+    expect(await got).toEqual({
+      kind: "none",
+      why: `the twins service at ${origin} answered a minute that is not one: ${why}`,
+    });
+  }
+  const unordered = await serve((_req, res) =>
+    json(res, 200, { t: 120_000, minutes: [{ t: 60_000 }, { t: 0 }] }),
+  );
+  const u = feed(unordered);
+  const told = u.next();
+  u.f.show(true);
+  expect(await told).toEqual({
+    kind: "none",
+    why: `the twins service at ${unordered} answered a minute that is not one: minute 2 has t 0, not after the minute before it (60000)`,
+  });
+  const many = await serve((_req, res) =>
+    json(res, 200, { t: 1e9, minutes: Array.from({ length: 3000 }, (_, i) => ({ t: i * 60_000 })) }),
+  );
+  const m = feed(many);
+  const counted = m.next();
+  m.f.show(true);
+  expect(await counted).toEqual({
+    kind: "none",
+    why: `the twins service at ${many} answered 3000 minutes, more than the 2880 (48 h) a twins service keeps`,
   });
 });
