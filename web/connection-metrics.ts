@@ -24,7 +24,7 @@ export function connectionMetrics(registry: Registry, prefix: string, connection
   );
   new Counter({
     name: `${prefix}web_connections_closed_total`,
-    help: "HTTP connections closed at the cap: to make room (reason=idle: answered, nothing asked since; reason=no-request: open longest without a request), or refused with every one busy (reason=refused)",
+    help: "HTTP connections closed at the cap: to make room (reason=idle: answered, nothing asked since; reason=no-request: open longest without a request), refused with every one busy (reason=refused), or closed for sending more requests ahead of their answers than the server keeps (reason=pipelined)",
     labelNames: ["reason"],
     registers: [registry],
     collect() {
@@ -32,6 +32,7 @@ export function connectionMetrics(registry: Registry, prefix: string, connection
       this.inc({ reason: "idle" }, connections.idle);
       this.inc({ reason: "no-request" }, connections.noRequest);
       this.inc({ reason: "refused" }, connections.refused);
+      this.inc({ reason: "pipelined" }, connections.pipelined);
     },
   });
 }

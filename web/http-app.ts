@@ -16,6 +16,7 @@ import {
   type ConnectionCounts,
   type ConnectionLimits,
   limitConnections,
+  skipRequest,
   timeoutOptions,
 } from "./connection-limits.js";
 import { clientError, ProblemError, problemOf, sendProblem } from "./problem.js";
@@ -61,6 +62,10 @@ export function httpApp(o: HttpAppOptions): HttpApp {
   const connections = limitConnections(app.server, o.connections);
   const routes = routeList(app);
   app.addHook("onRequest", async (req, reply) => {
+    if (skipRequest(req.raw)) {
+      reply.hijack();
+      return reply;
+    }
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
     // OPTIONS * (RFC 9110 §9.3.7): what the server takes, answered here, as no route serves `*`.

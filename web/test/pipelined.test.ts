@@ -1,0 +1,69 @@
+/**
+ * A client that sends requests ahead of their answers (HTTP/1.1 pipelining) and reads nothing: the
+ * server took every request in and built each answer, held in memory behind the unread ones (150
+ * such connections of 1,000 `GET /api/convergence` each took a twins service to 1.2 GB, `/healthz`
+ * answered in 6.8 s). Past `maxUnanswered` the connection is closed, counted `pipelined`, and the
+ * requests of it Node had parsed already are not answered; a client that reads its answers, with
+ * requests pipelined or not, is served as before.
+ */
+import { connect, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { httpApp } from "../http-app.js";
+
+const apps: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  for (const a of apps.splice(0)) await a.close();
+});
+
+/** An app whose one route answers 10 kB on the next turn; `handled` counts the answers it began. */
+async function server(maxUnanswered: number) {
+  const h = httpApp({ rules: { loopback: true, token: "t".repeat(32) }, connections: { maxUnanswered } });
+  const seen = { handled: 0 };
+  h.app.get("/big", async () => {
+    seen.handled++;
+    await new Promise((r) => setImmediate(r));
+    return "x".repeat(10_000);
+  });
+  await h.app.listen({ port: 0, host: "127.0.0.1" });
+  apps.push(h.app);
+  const port = (h.app.server.address() as { port: number }).port;
+  return { ...h, seen, port };
+}
+
+const request = (port: number) => `GET /big HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`;
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, "127.0.0.1", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+describe("requests sent ahead of their answers", () => {
+  it("close a connection that never reads past the limit, its parsed requests left unanswered", async () => {
+    const s = await server(8);
+    const c = await open(s.port);
+    c.on("error", () => {});
+    // 500 requests in one write (about 20 kB: one read of the server's), then nothing read.
+    c.write(request(s.port).repeat(500));
+    c.pause();
+    await expect.poll(() => s.connections.pipelined, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => s.connections.open, { timeout: 20_000 }).toBe(0);
+    // The answers begun: the limit's, not the 500 sent.
+    expect(s.seen.handled).toBeLessThanOrEqual(8);
+    c.destroy();
+  });
+
+  it("serves a client that pipelines within the limit and reads its answers", async () => {
+    const s = await server(8);
+    const c = await open(s.port);
+    let got = "";
+    c.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+    });
+    c.write(request(s.port).repeat(8));
+    await expect.poll(() => got.split("HTTP/1.1 200 OK").length - 1, { timeout: 20_000 }).toBe(8);
+    expect(s.connections.pipelined).toBe(0);
+    c.destroy();
+  });
+});
