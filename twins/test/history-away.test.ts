@@ -8,11 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, expect, it } from "vitest";
-import { FakeScheduler } from "../../node/scheduler.js";
-import { ConvergenceFeed } from "../convergence-feed.js";
 import { HISTORY_FILE, parseHistory } from "../history-file.js";
-import { HISTORY_FLUSH_MS, restoreHistory } from "../history-keeper.js";
-import { followersReport } from "./reports.js";
+import { HISTORY_FLUSH_MS } from "../history-keeper.js";
+import { keptFeed } from "./reports.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,37 +22,12 @@ const mkdir = () => {
   return d;
 };
 
-const reportOf = (inSync: number) => followersReport(inSync);
-
 /**
  * A feed on `dir`'s history, started at `at` on a fake clock whose dates are `epochMs` ahead; `lost`:
  * the broker lost at once, while the start's rewrite of the file is under way.
  */
-async function start(dir: string, at: number, epochMs = 1_796_600_000_000, lost = false) {
-  const scheduler = new FakeScheduler(at, epochMs);
-  const logger = pino({ level: "silent" });
-  const history = await restoreHistory(join(dir, HISTORY_FILE), 16, scheduler, logger, "tf");
-  let now = reportOf(4);
-  const feed = new ConvergenceFeed({
-    scheduler,
-    everyMs: 100,
-    capacity: 16,
-    compute: () => now,
-    emit: () => {},
-    kept: { history, logger },
-  });
-  const step = async (inSync: number, ms: number) => {
-    now = reportOf(inSync);
-    feed.schedule();
-    for (let left = ms; left > 0; left -= 1000) {
-      scheduler.advance(Math.min(1000, left));
-      await feed.historyWritten();
-    }
-  };
-  if (lost) feed.broker(false, undefined, "lost");
-  await feed.historyWritten();
-  return { feed, step };
-}
+const start = (dir: string, at: number, epochMs = 1_796_600_000_000, lost = false) =>
+  keptFeed(join(dir, HISTORY_FILE), { at, epochMs, lost, logger: pino({ level: "silent" }) });
 
 const header = (dir: string) =>
   JSON.parse(readFileSync(join(dir, HISTORY_FILE), "utf8").split("\n")[0] ?? "");

@@ -9,12 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeScheduler } from "../../node/scheduler.js";
-import { ConvergenceFeed } from "../convergence-feed.js";
 import { HISTORY_FILE } from "../history-file.js";
-import { HISTORY_ALIVE_MS, HISTORY_FLUSH_MS, type KeptHistory, restoreHistory } from "../history-keeper.js";
+import { HISTORY_ALIVE_MS, HISTORY_FLUSH_MS } from "../history-keeper.js";
 import { MINUTES_KEPT } from "../minute-tier.js";
-import { followersReport } from "./reports.js";
+import { keptFeed } from "./reports.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -27,8 +25,6 @@ function logged() {
   return { logger, lines };
 }
 
-const reportOf = (inSync: number) => followersReport(inSync);
-
 /** A service's feed on `dir`'s history, started at `at` on a fake clock: the restored history, and a way to add points. */
 async function start(
   dir: string,
@@ -38,31 +34,10 @@ async function start(
   epochMs = 0,
   minutesKept = MINUTES_KEPT,
 ) {
-  const scheduler = new FakeScheduler(at, epochMs);
   const { logger, lines } = logged();
   const file = join(dir, HISTORY_FILE);
-  const history: KeptHistory = await restoreHistory(file, capacity, scheduler, logger, fleet, minutesKept);
-  let now = reportOf(4);
-  const feed = new ConvergenceFeed({
-    scheduler,
-    everyMs: 100,
-    capacity,
-    minutesKept,
-    compute: () => now,
-    emit: () => {},
-    kept: { history, logger },
-  });
-  /** A report with `inSync` of 4, then `ms` go by (the flushes that fall in them written). */
-  const step = async (inSync: number, ms: number) => {
-    now = reportOf(inSync);
-    feed.schedule();
-    for (let left = ms; left > 0; left -= 1000) {
-      scheduler.advance(Math.min(1000, left));
-      await feed.historyWritten();
-    }
-  };
-  await feed.historyWritten();
-  return { feed, step, scheduler, lines, file };
+  const kept = await keptFeed(file, { at, logger, capacity, fleet, epochMs, minutesKept });
+  return { ...kept, lines, file };
 }
 
 const mkdir = () => {
