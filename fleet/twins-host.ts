@@ -150,6 +150,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.unsavedSince;
   }
 
+  get unsavedCause(): Twins["unsavedCause"] {
+    return this.current?.unsavedCause;
+  }
+
   get fleetUnseen(): Twins["fleetUnseen"] {
     return this.current?.fleetUnseen;
   }

@@ -94,6 +94,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly lostCause?: string | undefined;
   /** Since when the desired state could not be saved (a full disk), on the service's clock; undefined while saved. */
   readonly unsavedSince: number | undefined;
+  /**
+   * While the desired state cannot be saved: where and why (`data directory DIR cannot be written
+   * (ENOSPC: …)`), for `/healthz`; undefined while saved.
+   */
+  readonly unsavedCause?: string | undefined;
   /** No node seen at all since connecting (with `warnEmptyFleet`): since the warning, and why (twins/empty-fleet.ts). */
   readonly fleetUnseen: FleetUnseen | undefined;
   /**

@@ -16,9 +16,11 @@
  * first, after a step of the clock, after a failure, and the last as the service stops, which
  * folds the journal in).
  */
+import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog, isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { CLOCK_STEP_MS } from "../node/scheduler.js";
+import { shownPath } from "../protocol/shown.js";
 import { every, hostTurn, type Scheduler, type Timer } from "./clock.js";
 import type { DesiredRecord, StoredState, TwinsStore } from "./store.js";
 
@@ -163,6 +165,18 @@ export class DesireSaver {
   /** Since when saves have failed (the store is behind the service); undefined while they succeed. */
   get unsavedSince(): number | undefined {
     return this.failures.failingSince;
+  }
+
+  /**
+   * While saves fail: where, and the last failure, as `/healthz` names them (`data directory DIR
+   * cannot be written (ENOSPC: no space left on device, write)`, as the broker's says its own);
+   * undefined while they succeed.
+   */
+  get unsavedCause(): string | undefined {
+    if (!this.failures.failing) return undefined;
+    const where = this.store.where;
+    const place = where === undefined ? "the twins store" : `data directory ${shownPath(dirname(where))}`;
+    return `${place} cannot be written (${reasonOf(this.lastError)})`;
   }
 
   /**

@@ -136,9 +136,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.opts.passive;
   }
 
-  connect(): Promise<void> {
-    return this.link.connect();
-  }
+  readonly connect = (): Promise<void> => this.link.connect();
 
   /** The first connection, tried again while what fails may pass (twins/broker-wait.ts). */
   connectWaiting(): void {
@@ -161,13 +159,15 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.saver.unsavedSince;
   }
 
+  get unsavedCause(): string | undefined {
+    return this.saver.unsavedCause;
+  }
+
   get fleetUnseen() {
     return this.emptyFleet?.fault;
   }
 
-  async otherPrefixes() {
-    return this.link.prefixLook?.look();
-  }
+  readonly otherPrefixes = async () => this.link.prefixLook?.look();
 
   get otherServices() {
     return this.link.otherServices;

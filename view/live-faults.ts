@@ -16,6 +16,7 @@ import {
   type BrokerDropped,
   type BrokerLoss,
   outlastedStall,
+  SAVE_RETRY_MS,
   serviceStalled,
   type Twins,
   type TwinsServiceInfo,
@@ -30,6 +31,12 @@ const AWAY: Record<BrokerAway, string> = {
   lost: "broker connection lost",
   unreached: "broker not reached yet",
 };
+
+/** What of the twins service `/healthz` reads (`LiveFaults.health`). */
+export type ServiceHealth = Partial<Pick<Twins, "waiting" | "lostCause" | "unsavedSince" | "unsavedCause">>;
+
+/** Whole seconds from `since` to `now`. */
+const forS = (now: number, since: number) => Math.round((now - since) / 1000);
 
 /** How long a node told as flapping stays among the faults shown. */
 export const FLAP_SHOWN_MS = 300_000;
@@ -113,14 +120,25 @@ export class LiveFaults {
 
   /**
    * Why the view is not current at `now`, for `/healthz`: a service still `waiting` for its broker
-   * (named, with the last attempt's failure), or the broker away, for how long; undefined otherwise.
+   * (named, with the last attempt's failure), or the broker away, for how long; and, either way,
+   * its desired state not saved (`unsavedSince`: a full or read-only disk), where, why and for how
+   * long, as a restart then loses what changed since. Undefined when none of these.
    */
-  health(now: number, waiting?: Twins["waiting"], lostCause?: string): string | undefined {
-    const forS = (since: number) => Math.round((now - since) / 1000);
+  health(now: number, twins: ServiceHealth = {}): string | undefined {
+    const away = this.awayHealth(now, twins.waiting, twins.lostCause);
+    const since = twins.unsavedSince;
+    if (since === undefined) return away;
+    const unsaved =
+      `${twins.unsavedCause ?? "the desired state cannot be saved"}: its saves have failed for ${forS(now, since)} s, ` +
+      `and what changed since is held in memory only: a restart now loses it; trying again every ${SAVE_RETRY_MS / 1000} s`;
+    return away === undefined ? unsaved : `${away}; and ${unsaved}`;
+  }
+
+  private awayHealth(now: number, waiting?: Twins["waiting"], lostCause?: string): string | undefined {
     if (waiting !== undefined)
       return waiting.cause === undefined
         ? `connecting to the broker at ${waiting.broker}: not reached yet`
-        : `not connected since start (${forS(waiting.since)} s): ${waiting.cause}; trying again`;
+        : `not connected since start (${forS(now, waiting.since)} s): ${waiting.cause}; trying again`;
     const away = this.brokerLost;
     if (away === undefined) return undefined;
     const what = {
@@ -130,7 +148,7 @@ export class LiveFaults {
     }[away.how];
     const own = away.stall === undefined ? "" : ` (${serviceStalled(away.stall)})`;
     const why = away.how === "lost" && lostCause !== undefined ? `; reconnecting: ${lostCause}` : "";
-    return `${what} for ${forS(away.since)} s${own}: the nodes are shown as they were, until it is back${why}`;
+    return `${what} for ${forS(now, away.since)} s${own}: the nodes are shown as they were, until it is back${why}`;
   }
 
   /**

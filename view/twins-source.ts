@@ -62,8 +62,9 @@ export interface TwinsView extends Pick<Twins, Asked | "history" | "badInputOf">
   readonly lostCause?: Twins["lostCause"];
   readonly minutes?: Twins["minutes"]; // the convergence history's long tier (twins/minute-tier.ts)
   readonly away?: Twins["away"]; // the broker's outages, those before a restart kept (twins/broker-spans.ts)
-  /** Since when its desired state could not be saved, and no node seen (`Twins.unsavedSince`, `fleetUnseen`). */
+  /** Since when, where and why its desired state could not be saved; no node seen (`Twins.unsavedSince`, …). */
   readonly unsavedSince?: Twins["unsavedSince"];
+  readonly unsavedCause?: Twins["unsavedCause"];
   readonly fleetUnseen?: Twins["fleetUnseen"];
   /** Resolves once the changes made so far are stored (`Twins.written`): a command is answered then. */
   readonly written?: Twins["written"];
@@ -272,9 +273,7 @@ export class TwinsSource implements ConsoleSource {
     return this.latencies.snapshot();
   }
 
-  lossPct(): undefined {
-    return undefined;
-  }
+  readonly lossPct = (): undefined => undefined;
 
   /** A live fleet's faults are the world's, not injected (view/live-faults.ts). */
   faults(): readonly ConsoleFault[] {
@@ -288,9 +287,9 @@ export class TwinsSource implements ConsoleSource {
 
   /** Whether the changes so far are stored (`Twins.written`): the web API answers a write not stored 507. */
   readonly written = (): Promise<string | undefined> => this.twins.written?.() ?? Promise.resolve(undefined);
-  /** Why what is shown is not current, for `/healthz` (view/live-faults.ts); undefined while it is. */
+  /** Why what is shown is not current, or changes are not kept, for `/healthz` (view/live-faults.ts). */
   health(): string | undefined {
-    return this.live.health(this.sched.now(), this.twins.waiting, this.twins.lostCause);
+    return this.live.health(this.sched.now(), this.twins);
   }
 
   async set(id: NodeId, on: boolean): Promise<CommandDeferred | undefined> {

@@ -79,7 +79,7 @@ const paths = {
   "/healthz": {
     get: {
       summary:
-        "Whether what is served is current: 503 (detail says why) while a live fleet's broker is not reached yet, silent or lost",
+        "Whether what is served is current and kept: 503 (detail says why) while a live fleet's broker is not reached yet, silent or lost, or while the twins service's saves fail (its data directory named)",
       responses: { "200": ok("ok", { type: "object" }), ...problems(503) },
     },
   },

@@ -157,8 +157,12 @@ describe("desire saver", () => {
     sched.advance(1000);
     saver.save();
     await settle();
-    // Behind the service since the first failure: what the page's fault and the gauge read.
+    // Behind the service since the first failure: what the page's fault and the gauge read, and
+    // /healthz, with the data directory and the error.
     expect(saver.unsavedSince).toBe(1000);
+    expect(saver.unsavedCause).toBe(
+      "data directory /data cannot be written (ENOSPC: no space left on device, write)",
+    );
     // A minute of retries on a full disk, nothing changing meanwhile.
     for (let t = 0; t < SAVE_FAILURE_LOG_MS; t += SAVE_RETRY_MS) {
       sched.advance(SAVE_RETRY_MS);
@@ -176,6 +180,7 @@ describe("desire saver", () => {
     await settle();
     expect(saved).toBe(desire);
     expect(saver.unsavedSince).toBeUndefined();
+    expect(saver.unsavedCause).toBeUndefined();
     expect(lines.at(-1)?.msg).toBe("twins: the desired state is saved again to /data/twins.json");
     const after = attempts;
     sched.advance(10 * SAVE_RETRY_MS);

@@ -105,6 +105,30 @@ describe("twins source", () => {
     expect(s.faults()).toEqual([]);
   });
 
+  it("gives /healthz the data directory and the error while saves fail, beside a lost broker, until one is saved", () => {
+    const t = Object.assign(new FakeTwins(), {
+      unsavedSince: undefined as number | undefined,
+      unsavedCause: undefined as string | undefined,
+    });
+    const sched = new FakeScheduler(5000);
+    const s = new TwinsSource(t, "mqtt://x", sched);
+    expect(s.health()).toBeUndefined();
+    t.unsavedSince = 3000;
+    t.unsavedCause =
+      "data directory /data cannot be written (EROFS: read-only file system, open '/data/twins.journal')";
+    const unsaved = `${t.unsavedCause}: its saves have failed for 2 s, and what changed since is held in memory only: a restart now loses it; trying again every 5 s`;
+    expect(s.health()).toBe(unsaved);
+    t.emit("broker", false, 5000, "lost");
+    sched.advance(1000);
+    expect(s.health()).toBe(
+      `the broker connection has been lost for 1 s: the nodes are shown as they were, until it is back; and ${unsaved.replace("2 s", "3 s")}`,
+    );
+    t.emit("broker", true);
+    t.unsavedSince = undefined;
+    t.unsavedCause = undefined;
+    expect(s.health()).toBeUndefined();
+  });
+
   it("shows a service that has seen no node as a fault, from its warning until a node is seen", () => {
     const t = Object.assign(new FakeTwins(), {
       fleetUnseen: undefined as { since: number; what: string } | undefined,

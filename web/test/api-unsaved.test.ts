@@ -3,8 +3,9 @@
  * unpairing is carried out in memory, but the service's next start loses it, so the API answers 507
  * saying so, where it answered 200 or 202 ("kept and sent when it registers again") and a kill -9
  * before the disk had room lost what the caller was told was kept. Once the store is written again,
- * writes are answered as before. A real broker, real nodes, a real HTTP server; the store is the one
- * thing faked, failing as a full disk fails.
+ * writes are answered as before. Meanwhile `/healthz` answers 503 naming the data directory and the
+ * error (it answered 200), and 200 again once a save succeeds. A real broker, real nodes, a real HTTP
+ * server; the store is the one thing faked, failing as a full disk fails.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,8 +61,15 @@ afterAll(async () => {
   await fx.close();
 });
 
+/** `/healthz`'s status and its problem's detail (none on 200). */
+async function health(): Promise<[number, unknown]> {
+  const r = await call(server, "GET", "/healthz");
+  return [r.status, r.status === 200 ? r.json : r.json.detail];
+}
+
 describe("a write the twins service cannot store", () => {
   it("is answered 507 naming what was done and why it is not kept, then as before once saved", async () => {
+    expect(await health()).toEqual([200, { ok: true }]);
     disk.full = true;
     const set = await call(server, "PUT", "/api/nodes/lamp-2/state", { body: { on: true }, token: TOKEN });
     expect(set.status).toBe(507);
@@ -84,6 +92,15 @@ describe("a write the twins service cannot store", () => {
     expect(unpair.status).toBe(507);
     expect(unpair.json.detail).toMatch(/^the unpairing \(lamp-1 no longer follows lamp-2\) is carried out/);
 
+    // A probe (Kubernetes, a blackbox exporter) sees it: 503 naming the data directory and the error,
+    // where it answered 200 while every change since was to be lost at the next restart.
+    const down = await call(server, "GET", "/healthz");
+    expect(down.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(down.json.detail).toMatch(
+      /^data directory \/data cannot be written \(ENOSPC: no space left on device, write\): its saves have failed for \d+ s, and what changed since is held in memory only: a restart now loses it; trying again every 5 s$/,
+    );
+    expect(down.status).toBe(503);
+
     disk.full = false;
     const again = await call(server, "PUT", "/api/nodes/lamp-2/state", { body: { on: true }, token: TOKEN });
     expect(again.status).toBe(202);
@@ -91,5 +108,7 @@ describe("a write the twins service cannot store", () => {
     const paired = await call(server, "PUT", "/api/nodes/lamp-1/follows/lamp-2", { token: TOKEN });
     expect(paired.status).toBe(200);
     expect(disk.saved.nodes["lamp-1"]?.sources).toEqual(["lamp-2"]);
+    // A save went through: healthy again.
+    expect(await health()).toEqual([200, { ok: true }]);
   });
 });
