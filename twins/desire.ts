@@ -75,8 +75,10 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
     // This service's own earlier command carried out, its newer one behind it: not another tool's.
     if (isOwnEcho(s.ownWrites, seen.sources, seen.version, sameSet))
       return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: true };
-    // Another control tool commanded the node after this service's desire was confirmed.
-    if (s.confirmed && seen.version > desired.configVersion) return adopt(true);
+    // Another control tool commanded the node after this service's desire was confirmed, or after
+    // the store's (`provisional`: stored confirmed; a restored older backup, a pairing made while the
+    // service was down), whether the node was heard before the broker's copy of its config or after.
+    if ((s.confirmed || s.provisional) && seen.version > desired.configVersion) return adopt(true);
     // A pending desire is newer than anything the node had (it was made while the node could not
     // hear it, or is being carried out), so the node's config never replaces it.
     return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: true };

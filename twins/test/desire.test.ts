@@ -175,6 +175,33 @@ describe("a config seen before its node's presence", () => {
     expect(pending.get(A)?.pairing).toBe("pending");
   });
 
+  it("takes the node's own config at a higher version than a stored confirmed pairing as its new desire, heard online first", () => {
+    // A twins.json restored from an older backup (or a pairing made elsewhere while the service was
+    // down): the node follows B and C at version 3. Heard online (a live report) before the broker's
+    // replay of its config reached the service, the config was taken for one the node had yet to
+    // give up, and the service sent it the stored pairing back: the later pairing undone, unsaid.
+    for (const order of ["status first", "config first"] as const) {
+      const r = registry();
+      r.restore({ nodes: { A: { sources: [B], configVersion: 2, kind: "sim", lastSeen: 5 } } });
+      if (order === "status first") r.receive("tf/status/A", "T1 1", 1, 0, live);
+      const fx = r.receive("tf/config/A", "C1 3 B C", 1, 0, replayed);
+      if (order === "config first") fx.push(...r.receive("tf/status/A", "T1 1", 1, 0, live));
+      expect(r.get(A), order).toMatchObject({ desired: { sources: ["B", "C"], configVersion: 3 } });
+      expect(fx, order).toContainEqual({ type: "desired-changed", node: "A", replaced: ["B"] });
+      expect(
+        fx.filter((e) => e.type === "reconcile"),
+        order,
+      ).toEqual([]);
+    }
+    // Behind the stored pairing (a lower version), the node is sent it, as before.
+    const behind = registry();
+    behind.restore({ nodes: { A: { sources: [B], configVersion: 2, kind: "sim", lastSeen: 5 } } });
+    behind.receive("tf/status/A", "T1 1", 1, 0, live);
+    const fx = behind.receive("tf/config/A", "C1 1 C", 1, 0, live);
+    expect(fx).toContainEqual({ type: "reconcile", node: "A" });
+    expect(behind.get(A)?.desired).toMatchObject({ sources: ["B"], configVersion: 2 });
+  });
+
   it("takes a stored confirmed pairing of a node never heard (no identity, no last-seen) as pending", () => {
     // What an older build stored for `twinfleet pair ghost-1 B` on a node never seen: confirmed, and
     // the broker holds the config it wrote itself. No node ever confirmed it.
