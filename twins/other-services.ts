@@ -258,7 +258,15 @@ export function replacedLine(
     twin.pairing === "pending"
       ? `written for it while it is away: it follows ${list(twin.desired.sources)} once it returns`
       : `carried out by the node: it follows ${list(twin.desired.sources)} now`;
-  const text = `the pairing of ${twin.id} was replaced by another control tool's, ${state} (this service had ${list(was)})`;
+  // Seen before the node's presence (the broker's copies replayed as the service connects): nobody
+  // can tell yet whether the node is away, and a newer copy than the stored desire may be this
+  // service's own, made after the state it started from (a twins.json restored from an older
+  // backup). Every such line said "written for it while it is away … once it returns", of nodes
+  // online since.
+  const text =
+    twin.presence === "unknown"
+      ? `the pairing of ${twin.id} was replaced by a newer config the broker holds (version ${twin.desired.configVersion}), seen before the node was heard: another control tool's, or one made after the state this service started from (a twins.json restored from an older backup?); it follows ${list(twin.desired.sources)} once the node shows it (this service had ${list(was)})`
+      : `the pairing of ${twin.id} was replaced by another control tool's, ${state} (this service had ${list(was)})`;
   if (others.length === 0) return { level: "info", text };
   const ids = others.map((s) => s.clientId).join(", ");
   return {

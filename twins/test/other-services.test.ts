@@ -5,15 +5,17 @@ import mqtt from "mqtt";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { Prefix } from "../../protocol/index.js";
+import { NodeId, Prefix } from "../../protocol/index.js";
 import {
   type ControlClient,
   OtherServices,
   OWN_CLEAR_WAIT_MS,
   RECONNECT_GRACE_MS,
+  replacedLine,
 } from "../other-services.js";
 import type { TwinsServiceInfo } from "../presence.js";
 import { REPLAY_SETTLE_MS } from "../put-back.js";
+import { TwinRegistry } from "../registry.js";
 import { Fixtures, until } from "./helpers.js";
 
 function watch() {
@@ -262,6 +264,28 @@ describe("a pairing replaced by another twins service", () => {
     );
     // The same as an event, for a console whose service logs nowhere (view/twins-source.ts).
     expect(events.at(-1)).toBe("X S2 was  tf-twins-second");
+  });
+});
+
+describe("a pairing replaced by a newer config the broker holds, seen before the node", () => {
+  it("says so, and that it may be this service's own made after its stored state, not that the node is away", () => {
+    // A twins.json restored from an older backup: the broker's copy of the node's config (version 4)
+    // is replayed before its status. The node was online; the line said it was away.
+    const r = new TwinRegistry(Prefix("tf"));
+    r.restore({ nodes: { A: { sources: [NodeId("B")], configVersion: 1, kind: "sim", lastSeen: 5 } } });
+    r.receive("tf/config/A", "C1 4 B C", 1, 0, true);
+    const twin = r.get(NodeId("A"));
+    if (twin === undefined) throw new Error("no twin A");
+    expect(replacedLine(twin, [NodeId("B")], [])).toEqual({
+      level: "info",
+      text: "the pairing of A was replaced by a newer config the broker holds (version 4), seen before the node was heard: another control tool's, or one made after the state this service started from (a twins.json restored from an older backup?); it follows B, C once the node shows it (this service had B)",
+    });
+    // Its presence heard, the line is as it was.
+    r.receive("tf/status/A", "T1 0", 1, 0, true);
+    const away = r.get(NodeId("A"));
+    expect(away && replacedLine(away, [NodeId("B")], []).text).toMatch(
+      /^the pairing of A was replaced by another control tool's, written for it while it is away: it follows B, C once it returns/,
+    );
   });
 });
 
