@@ -6,7 +6,9 @@
  * until `gapMs` after the last one started (a large fleet's snapshot walks every twin). A failed save
  * (a full disk) is logged once, then at most once a minute while saves keep failing, and retried every
  * `SAVE_RETRY_MS` on the scheduler, so the desire reaches the disk once it has room even when nothing
- * changes any more; the service keeps serving from memory meanwhile. After `kill` nothing more is
+ * changes any more; the service keeps serving from memory meanwhile. A save that has not ended after
+ * `SAVE_STALLED_MS` (a frozen or hung disk: nothing fails) is told once, and the store is behind the
+ * service until it ends (`unsavedSince`, `unsavedCause`: `/healthz`). After `kill` nothing more is
  * written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
  * that clock steps (NTP setting a board that booted in 1970), the state is saved again within
  * `STEP_CHECK_MS`, so a restart does not read dates from the clock before the step.
@@ -41,6 +43,12 @@ export const SAVE_RETRY_MS = 5_000;
 /** A save that keeps failing is logged again at most this often. */
 export const SAVE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 
+/**
+ * A save under way this long has stalled: its disk or file system is not answering (`fsfreeze`, a
+ * volume snapshot, a hung disk or network volume), and nothing fails. 5 s, as the broker's store.
+ */
+export const SAVE_STALLED_MS = 5_000;
+
 /** How often a saver looks whether the host's clock has stepped since its last save. */
 export const STEP_CHECK_MS = 60_000;
 
@@ -65,6 +73,10 @@ export class DesireSaver {
   private readonly failures: FailureLog;
   private retry: Timer | undefined;
   private lastError: unknown;
+  /** When the save under way began (the store's call), while one is; `stall` fires if it lasts. */
+  private writingSince: number | undefined;
+  private stall: Timer | undefined;
+  private stalled = false;
   /** `wallNow() - now()` at the last save's start: a step of the host's clock moves it. */
   private savedOffset: number | undefined;
   private readonly stepWatch: Timer | undefined;
@@ -136,18 +148,58 @@ export class DesireSaver {
     const nodes = this.dirty;
     this.dirty = new Set();
     this.all = false;
+    this.began();
     try {
       // Written while running, a journaled store's file needs the last save to fold it (format 3).
       this.unfolded = !this.wholeOnly && !this.closing;
       if (whole) await this.store.save(this.state.whole(), this.unfolded);
       else await this.store.append?.(this.state.records(nodes), () => this.state.whole());
+      this.ended();
       this.failures.succeeded();
       return undefined;
     } catch (err) {
+      this.ended();
       this.all = true; // what failed is in the next write, whole
       this.failed(err);
       return `it cannot be saved${toWhere(this.store)} (${reasonOf(err)})`;
     }
+  }
+
+  /** A save begins: said once if it has not ended `SAVE_STALLED_MS` later (a disk that stopped answering). */
+  private began(): void {
+    const sched = this.spacing?.scheduler;
+    if (sched === undefined) return;
+    this.writingSince = sched.now();
+    this.stall = sched.at(this.writingSince + SAVE_STALLED_MS, () => {
+      this.stalled = true;
+      this.logger.error(
+        `twins: a save of the desired state${toWhere(this.store)} has not finished in ${SAVE_STALLED_MS / 1000} s: ` +
+          "its disk or file system is not answering (frozen, a hung disk or network volume?); what changes is " +
+          "held in memory only, and commands wait for the save to be answered",
+      );
+    });
+  }
+
+  /** The save under way ended, either way: a stall told is said over, with how long it lasted. */
+  private ended(): void {
+    const since = this.writingSince;
+    this.stall?.cancel();
+    this.stall = undefined;
+    this.writingSince = undefined;
+    if (!this.stalled || since === undefined) return;
+    this.stalled = false;
+    const stalledMs = (this.spacing?.scheduler.now() ?? since) - since;
+    this.logger.warn(
+      { stalledMs },
+      `twins: the save${toWhere(this.store)} ended after ${(stalledMs / 1000).toFixed(1)} s stalled`,
+    );
+  }
+
+  /** Since when the save under way has run, once it has run `SAVE_STALLED_MS`; else undefined. */
+  private get stalledSince(): number | undefined {
+    const since = this.writingSince;
+    const now = this.spacing?.scheduler.now();
+    return since !== undefined && now !== undefined && now - since >= SAVE_STALLED_MS ? since : undefined;
   }
 
   private failed(err: unknown): void {
@@ -162,21 +214,31 @@ export class DesireSaver {
     }
   }
 
-  /** Since when saves have failed (the store is behind the service); undefined while they succeed. */
+  /**
+   * Since when saves have failed, or the one under way has stalled (`SAVE_STALLED_MS`): the store is
+   * behind the service; undefined while they succeed.
+   */
   get unsavedSince(): number | undefined {
-    return this.failures.failingSince;
+    const failing = this.failures.failingSince;
+    const stalled = this.stalledSince;
+    return failing === undefined ? stalled : stalled === undefined ? failing : Math.min(failing, stalled);
   }
 
   /**
-   * While saves fail: where, and the last failure, as `/healthz` names them (`data directory DIR
-   * cannot be written (ENOSPC: no space left on device, write)`, as the broker's says its own);
-   * undefined while they succeed.
+   * While saves fail or stall: where, and why, as `/healthz` names them (`data directory DIR cannot
+   * be written (ENOSPC: no space left on device, write)`, as the broker's says its own; `data directory
+   * DIR has not finished a save begun 7 s ago: …`); undefined while they succeed.
    */
   get unsavedCause(): string | undefined {
-    if (!this.failures.failing) return undefined;
     const where = this.store.where;
     const place = where === undefined ? "the twins store" : `data directory ${shownPath(dirname(where))}`;
-    return `${place} cannot be written (${reasonOf(this.lastError)})`;
+    const stalled = this.stalledSince;
+    if (stalled !== undefined) {
+      const s = Math.round(((this.spacing?.scheduler.now() ?? stalled) - stalled) / 1000);
+      return `${place} has not finished a save begun ${s} s ago: its disk or file system is not answering`;
+    }
+    if (!this.failures.failing) return undefined;
+    return `${place} cannot be written (${reasonOf(this.lastError)}), tried again every ${SAVE_RETRY_MS / 1000} s`;
   }
 
   /**
@@ -222,6 +284,7 @@ export class DesireSaver {
   kill(): void {
     this.killed = true;
     this.stepWatch?.cancel();
+    this.stall?.cancel();
     this.cancelRetry();
   }
 

@@ -51,7 +51,6 @@ export {
 } from "./convergence.js";
 export { judgedCounts } from "./convergence-feed.js";
 export { sameSet } from "./desire.js";
-export { SAVE_RETRY_MS } from "./desire-saver.js";
 export type { RegistryEffect } from "./effects.js";
 export { FLAP_WINDOW_MS, FLAPS_TOLD, flapLine } from "./flapping.js";
 export { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";

@@ -16,7 +16,6 @@ import {
   type BrokerDropped,
   type BrokerLoss,
   outlastedStall,
-  SAVE_RETRY_MS,
   serviceStalled,
   type Twins,
   type TwinsServiceInfo,
@@ -121,16 +120,14 @@ export class LiveFaults {
   /**
    * Why the view is not current at `now`, for `/healthz`: a service still `waiting` for its broker
    * (named, with the last attempt's failure), or the broker away, for how long; and, either way,
-   * its desired state not saved (`unsavedSince`: a full or read-only disk), where, why and for how
+   * its desired state not saved (`unsavedSince`: a full, read-only or stalled disk), where, why and for how
    * long, as a restart then loses what changed since. Undefined when none of these.
    */
   health(now: number, twins: ServiceHealth = {}): string | undefined {
     const away = this.awayHealth(now, twins.waiting, twins.lostCause);
     const since = twins.unsavedSince;
     if (since === undefined) return away;
-    const unsaved =
-      `${twins.unsavedCause ?? "the desired state cannot be saved"}: its saves have failed for ${forS(now, since)} s, ` +
-      `and what changed since is held in memory only: a restart now loses it; trying again every ${SAVE_RETRY_MS / 1000} s`;
+    const unsaved = `${twins.unsavedCause ?? "the desired state cannot be saved"}: for ${forS(now, since)} s what changes is held in memory only, and a restart now loses it`;
     return away === undefined ? unsaved : `${away}; and ${unsaved}`;
   }
 

@@ -161,7 +161,7 @@ export class WebMetrics {
     if (saved)
       gauge(
         "twins_store_saved",
-        "The twins service's desired state: 1 while saved, 0 while saves fail (a full disk; a restart would lose what is not saved)",
+        "The twins service's desired state: 1 while saved, 0 while saves fail or one has not ended for 5 s (a full, read-only or frozen disk; a restart would lose what is not saved)",
         () => (saved() ? 1 : 0),
       );
     const others = figures.twinsOtherServices?.bind(figures);

@@ -4,10 +4,22 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
-import { DesireSaver, SAVE_FAILURE_LOG_MS, SAVE_RETRY_MS, STEP_CHECK_MS } from "../desire-saver.js";
+import {
+  DesireSaver,
+  SAVE_FAILURE_LOG_MS,
+  SAVE_RETRY_MS,
+  SAVE_STALLED_MS,
+  STEP_CHECK_MS,
+} from "../desire-saver.js";
 import { memoryStore, type StoredState, type TwinsStore } from "../store.js";
 
 const quiet = pino({ level: "silent" });
+
+/** Resolves once `ok()` holds, turning the host's event loop between looks (at most 100 turns). */
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await hostTurn();
+  expect(ok()).toBe(true);
+}
 
 describe("desire saver", () => {
   it("takes one snapshot for a burst of changes in one turn", async () => {
@@ -161,7 +173,7 @@ describe("desire saver", () => {
     // /healthz, with the data directory and the error.
     expect(saver.unsavedSince).toBe(1000);
     expect(saver.unsavedCause).toBe(
-      "data directory /data cannot be written (ENOSPC: no space left on device, write)",
+      "data directory /data cannot be written (ENOSPC: no space left on device, write), tried again every 5 s",
     );
     // A minute of retries on a full disk, nothing changing meanwhile.
     for (let t = 0; t < SAVE_FAILURE_LOG_MS; t += SAVE_RETRY_MS) {
@@ -186,6 +198,50 @@ describe("desire saver", () => {
     sched.advance(10 * SAVE_RETRY_MS);
     await settle();
     expect(attempts).toBe(after);
+  });
+
+  it("tells a save that does not end (a frozen disk) as a stall after 5 s, for /healthz too, until it ends", async () => {
+    // fsfreeze on the data directory: the write neither ends nor fails. /healthz said 200 and
+    // twinfleet_twins_store_saved 1, the log nothing, while every command waited on the save.
+    const sched = new FakeScheduler(0);
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    let thaw: (() => void) | undefined;
+    const store: TwinsStore = {
+      where: "/data/twins.json",
+      load: async () => ({ nodes: {} }),
+      save: () => new Promise<void>((resolve) => (thaw = resolve)),
+      close: async () => {},
+    };
+    const saver = new DesireSaver(store, () => ({ nodes: {} }), logger, { scheduler: sched, gapMs: () => 0 });
+    sched.advance(1000);
+    saver.save();
+    await until(() => thaw !== undefined);
+    sched.advance(SAVE_STALLED_MS - 1);
+    expect(saver.unsavedSince).toBeUndefined();
+    expect(lines).toEqual([]);
+    sched.advance(1);
+    expect(saver.unsavedSince).toBe(1000);
+    sched.advance(2000);
+    expect(saver.unsavedCause).toBe(
+      "data directory /data has not finished a save begun 7 s ago: its disk or file system is not answering",
+    );
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [
+        50,
+        "twins: a save of the desired state to /data/twins.json has not finished in 5 s: its disk or file system is not answering (frozen, a hung disk or network volume?); what changes is held in memory only, and commands wait for the save to be answered",
+      ],
+    ]);
+    thaw?.();
+    await saver.flush();
+    expect(saver.unsavedSince).toBeUndefined();
+    expect(saver.unsavedCause).toBeUndefined();
+    expect(lines.at(-1)).toMatchObject({
+      level: 40,
+      msg: "twins: the save to /data/twins.json ended after 7.0 s stalled",
+      stalledMs: 7000,
+    });
+    saver.kill();
   });
 
   it("close makes one last attempt and leaves no retry behind", async () => {

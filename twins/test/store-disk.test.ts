@@ -138,7 +138,7 @@ it("names the data directory and the error of a save that fails, for /healthz, u
   expect(saver.unsavedSince).toBe(1000);
   expect(saver.unsavedCause).toMatch(
     new RegExp(
-      `^data directory ${dir} cannot be written \\(ENOSPC: injected, write '${dir}/twins\\.json\\.\\d+\\.\\d+\\.tmp'\\)$`,
+      `^data directory ${dir} cannot be written \\(ENOSPC: injected, write '${dir}/twins\\.json\\.\\d+\\.\\d+\\.tmp'\\), tried again every 5 s$`,
     ),
   );
   expect(await readdir(dir)).toEqual([LOCK_FILE]); // no temporary file left

@@ -116,7 +116,7 @@ describe("twins source", () => {
     t.unsavedSince = 3000;
     t.unsavedCause =
       "data directory /data cannot be written (EROFS: read-only file system, open '/data/twins.journal')";
-    const unsaved = `${t.unsavedCause}: its saves have failed for 2 s, and what changed since is held in memory only: a restart now loses it; trying again every 5 s`;
+    const unsaved = `${t.unsavedCause}: for 2 s what changes is held in memory only, and a restart now loses it`;
     expect(s.health()).toBe(unsaved);
     t.emit("broker", false, 5000, "lost");
     sched.advance(1000);

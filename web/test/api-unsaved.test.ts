@@ -97,7 +97,7 @@ describe("a write the twins service cannot store", () => {
     const down = await call(server, "GET", "/healthz");
     expect(down.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect(down.json.detail).toMatch(
-      /^data directory \/data cannot be written \(ENOSPC: no space left on device, write\): its saves have failed for \d+ s, and what changed since is held in memory only: a restart now loses it; trying again every 5 s$/,
+      /^data directory \/data cannot be written \(ENOSPC: no space left on device, write\), tried again every 5 s: for \d+ s what changes is held in memory only, and a restart now loses it$/,
     );
     expect(down.status).toBe(503);
 
