@@ -72,12 +72,18 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
       .slice(0, Math.max(1, height))
       .map((l) => `{gray-fg}${l}{/gray-fg}`);
   }
-  // The answer first: the chart keeps two rows at least and the axis one, the words the rest.
-  const words = fitParts(minutesSummary(s.minutes), width, Math.max(1, height - 3));
-  const rows = Math.max(1, height - words.length - 1);
   const cols = Math.max(1, width - 5);
   const { t0, t1 } = minutesSpan(s.minutes, s.t);
   const { low, away, down } = columns(s.minutes, t0, t1, cols);
+  const banded = away.map((a, i) => a || down[i] === true);
+  // The band's own row under the bars, where a minute away or down is in view and the box has room
+  // (four rows: words, a row of chart, the band's row, the axis): a minute whose share filled its
+  // column left no room above its bar for the band, and the outage was not drawn at all.
+  const strip = banded.includes(true) && height >= 4 ? 1 : 0;
+  // The answer first: the chart keeps two rows at least (one beside the band's row) and the axis one,
+  // the words the rest.
+  const words = fitParts(minutesSummary(s.minutes), width, Math.max(1, height - 3));
+  const rows = Math.max(1, height - words.length - 1 - strip);
   const lowest = Math.min(...low.filter((v): v is number => v !== undefined), 1);
   const floor = axisFloor(lowest);
   // A minute judged at the axis's floor (0 %: nothing in sync) draws its lowest step, not a blank
@@ -90,13 +96,17 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
   );
   for (const row of chart)
     row.forEach((cell, i) => {
-      if ((away[i] || down[i]) && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
+      if (banded[i] && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
     });
   const lines = words.map((w) => escapeTags(w));
   chart.forEach((cells, r) => {
     const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
     lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
   });
+  if (strip === 1)
+    lines.push(
+      `     ${colorRuns(banded.map((b) => (b ? { ch: g.unjudged, color: "gray-fg" } : { ch: " ", color: "" })))}`,
+    );
   lines.push(
     timeAxis(cols, `-${spanWords(t1 - t0)}`, legends(away.includes(true), down.includes(true), g.unjudged)),
   );

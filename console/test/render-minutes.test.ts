@@ -35,15 +35,19 @@ describe("the convergence chart's last 48 h", () => {
       "lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min; twins service not running in 1 min",
     );
     // 13 minutes over 40 columns: 04:55 is columns 15.4–18.5, 04:56 18.5–21.5, 05:00 30.8–33.8.
-    const chart = lines.slice(3, -1).map((l) => l.slice(5));
-    expect(chart).toHaveLength(12 - 3 - 1);
+    const chart = lines.slice(3, -2).map((l) => l.slice(5));
+    expect(chart).toHaveLength(12 - 3 - 2);
     const top = chart[0] ?? "";
     expect(top.slice(16, 21)).toBe("/////"); // away: the band above the low bar
     expect(top.slice(31, 33)).toBe("//"); // not running: no share, the band all the way down
     expect(chart.at(-1)?.slice(31, 33)).toBe("//");
     expect(top.slice(0, 14)).not.toContain("/");
     // The axis starts below the lowest share (13.7 %: 10 %), and the 90 % minutes reach near the top.
-    expect(lines[lines.length - 2]?.startsWith(" 10%")).toBe(true);
+    expect(lines[lines.length - 3]?.startsWith(" 10%")).toBe(true);
+    // The band's own row under the bars: every minute away or down, whatever its share.
+    expect(lines.at(-2)).toBe(
+      `${" ".repeat(5 + 15)}${"/".repeat(7)}${" ".repeat(8)}${"/".repeat(4)}${" ".repeat(6)}`,
+    );
     expect(chart.at(-1)?.slice(19, 21)).toMatch(/[^ /]{2}/);
     expect(lines.at(-1)).toBe("     -13 min  / broker away, twins down   now");
   });
@@ -76,6 +80,28 @@ describe("the convergence chart's last 48 h", () => {
     ).map(plain);
     expect(lines[0]).toBe("nothing judged yet");
     expect(lines.at(-1)?.startsWith("     -10 min")).toBe(true);
+  });
+});
+
+describe("the last 48 h where the bars leave no room", () => {
+  /** Ten minutes in sync, the broker away through 07:25 and the service down at 07:27, both at 100 %. */
+  const full: MinutePoint[] = Array.from({ length: 10 }, (_, i) => ({
+    t: at(7, 20 + i),
+    fraction: 1,
+    inSync: 20,
+    known: 20,
+    online: 20,
+    ...(i === 5 ? { away: true as const } : {}),
+    ...(i === 7 ? { down: true as const } : {}),
+  }));
+
+  it("draws a minute away or down whose share stayed 100 % in the band's own row under the bars", () => {
+    const lines = renderMinutes({ kind: "minutes", minutes: full, t: at(7, 30) }, 25, 8, ASCII).map(plain);
+    expect(lines[0]).toBe("lowest 100.0 % (20 of 20)");
+    // 10 minutes over 20 columns: 07:25 is columns 10-11, 07:27 14-15; the bars fill every column.
+    expect(lines.at(-3)?.slice(5)).toBe("#".repeat(20));
+    expect(lines.at(-2)).toBe(`${" ".repeat(15)}//  //    `);
+    expect(lines.at(-1)).toBe(`     -10 min${" ".repeat(10)}now`);
   });
 });
 
