@@ -7,7 +7,7 @@
  */
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "../../twins/index.js";
 import type { MinutesState } from "../../view/minutes-feed.js";
-import { minutesSummary, spanWords } from "../../view/minutes-words.js";
+import { spanWords, summaryParts } from "../../view/minutes-words.js";
 import { axisFloor, bars, fractionColor, timeAxis } from "./charts.js";
 import { colorRuns, escapeTags, type Glyphs } from "./glyphs.js";
 import { wrap } from "./log.js";
@@ -52,16 +52,24 @@ function legends(away: boolean, down: boolean, b: string): string[] {
 }
 
 /**
- * The summary wrapped to `width` in `rows` lines at most: where it does not fit, its last parts go
- * whole (`; twins service not running in 1 min`), never a part cut in two (`… not running in 1`).
+ * The summary's parts (each in its forms, longest first) wrapped to `width` in `rows` lines at most:
+ * the longest forms first, as many parts as fit (its last parts go whole: `; twins service not
+ * running in 1 min`, never a part cut in two, `… not running in 1`), then the shorter forms (`lowest
+ * 13.7 % at 04:56`, `low 13.7 %`) where even the first part's long form does not fit the box.
  */
-function fitParts(summary: string, width: number, rows: number): string[] {
-  const parts = summary.split("; ");
-  for (let n = parts.length; n > 1; n--) {
-    const lines = wrap(parts.slice(0, n).join("; "), Math.max(1, width));
-    if (lines.length <= rows) return lines;
-  }
-  return wrap(parts[0] ?? "", Math.max(1, width)).slice(0, rows);
+function fitParts(parts: readonly (readonly string[])[], width: number, rows: number): string[] {
+  const w = Math.max(1, width);
+  const levels = Math.max(1, ...parts.map((forms) => forms.length));
+  for (let level = 0; level < levels; level++)
+    for (let n = parts.length; n >= 1; n--) {
+      const text = parts
+        .slice(0, n)
+        .map((forms) => forms[Math.min(level, forms.length - 1)])
+        .join("; ");
+      const lines = wrap(text, w);
+      if (lines.length <= rows) return lines;
+    }
+  return wrap(parts[0]?.at(-1) ?? "", w).slice(0, rows);
 }
 
 /** `height` lines at most for a box `width` wide. */
@@ -82,7 +90,7 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
   const strip = banded.includes(true) && height >= 4 ? 1 : 0;
   // The answer first: the chart keeps two rows at least (one beside the band's row) and the axis one,
   // the words the rest.
-  const words = fitParts(minutesSummary(s.minutes), width, Math.max(1, height - 3));
+  const words = fitParts(summaryParts(s.minutes), width, Math.max(1, height - 3));
   const rows = Math.max(1, height - words.length - 1 - strip);
   const lowest = Math.min(...low.filter((v): v is number => v !== undefined), 1);
   const floor = axisFloor(lowest);

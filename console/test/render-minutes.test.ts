@@ -83,7 +83,7 @@ describe("the convergence chart's last 48 h", () => {
   });
 });
 
-describe("the last 48 h where the bars leave no room", () => {
+describe("the last 48 h where there is little room", () => {
   /** Ten minutes in sync, the broker away through 07:25 and the service down at 07:27, both at 100 %. */
   const full: MinutePoint[] = Array.from({ length: 10 }, (_, i) => ({
     t: at(7, 20 + i),
@@ -103,6 +103,16 @@ describe("the last 48 h where the bars leave no room", () => {
     expect(lines.at(-2)).toBe(`${" ".repeat(15)}//  //    `);
     expect(lines.at(-1)).toBe(`     -10 min${" ".repeat(10)}now`);
   });
+
+  it("keeps the answer whole in a small box: a shorter form, never a part cut in two", () => {
+    const m = { kind: "minutes" as const, minutes: night(), t: at(5, 2) + 30_000 };
+    // 60×15: a 22×3 box (the words one row); 40×12: a 14×1 box (the words alone).
+    expect(renderMinutes(m, 22, 3, ASCII).map(plain)[0]).toBe("lowest 13.7 % at 04:56");
+    expect(renderMinutes(m, 19, 3, ASCII).map(plain)[0]).toBe("low 13.7 % at 04:56");
+    expect(renderMinutes(m, 14, 1, ASCII).map(plain)).toEqual(["lowest 13.7 %"]);
+    // Where the first part's long form fits, it goes before the others' short ones.
+    expect(renderMinutes(m, 45, 4, ASCII).map(plain)[0]).toBe("lowest 13.7 % (10 of 73) at 04:56 UTC");
+  });
 });
 
 describe("the console's m key", () => {
@@ -112,8 +122,8 @@ describe("the console's m key", () => {
   });
 
   /** The console on `source` in an 80×24 terminal, and a way to type into it and draw the frame after. */
-  function opened(source: FakeSource) {
-    const term = virtualTerminal(80, 24);
+  function opened(source: FakeSource, cols = 80, rows = 24) {
+    const term = virtualTerminal(cols, rows);
     const { handle } = consoleIn(source, open, term);
     const type = async (keys: string) => {
       term.input.write(keys);
@@ -145,6 +155,22 @@ describe("the console's m key", () => {
     expect(back).not.toContain("last 48 h");
     expect(back).toContain("in sync");
     expect(await type("?")).toContain("convergence chart: last minutes / last 48 h");
+  });
+
+  it("keeps the title and the answer whole in a 60×15 and a 40×12 terminal", async () => {
+    for (const [cols, rows, right, answer] of [
+      [60, 15, 36, "lowest 13.7 % at 04:56"],
+      [40, 12, 24, "lowest 13.7 %"],
+    ] as const) {
+      const source = Object.assign(new FakeSource(20), { minutes: () => night(), clock: at(5, 2) });
+      const { handle, type } = opened(source, cols, rows);
+      await type("m");
+      const pane = handle.text().map((r) => r.slice(right));
+      // `convergence, last ` was all the title said; `lowest 13.7 % (10 of` all the answer.
+      expect(pane[1], `${cols}×${rows}`).toContain(" last 48 h ");
+      expect(pane[2]?.slice(1, -1).trimEnd(), `${cols}×${rows}`).toBe(answer);
+      handle.close();
+    }
   });
 
   it("says in the chart's place that a fleet without a twins service keeps no minutes", async () => {
