@@ -7,7 +7,7 @@
  */
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "../../twins/index.js";
 import type { MinutesState } from "../../view/minutes-feed.js";
-import { spanWords, summaryParts } from "../../view/minutes-words.js";
+import { minuteClock, spanWords, summaryParts } from "../../view/minutes-words.js";
 import { axisFloor, bars, fractionColor, timeAxis } from "./charts.js";
 import { colorRuns, escapeTags, type Glyphs } from "./glyphs.js";
 import { wrap } from "./log.js";
@@ -72,6 +72,21 @@ function fitParts(parts: readonly (readonly string[])[], width: number, rows: nu
   return wrap(parts[0]?.at(-1) ?? "", w).slice(0, rows);
 }
 
+/** A read's time: a date's UTC time to the second, or the history's clock (virtual time). */
+const readClock = (t: number): string =>
+  t > 1e12 ? `${new Date(t).toISOString().slice(11, 19)} UTC` : minuteClock(t);
+
+/**
+ * The words over a chart whose minutes are old (their service did not answer the last read): since
+ * when, and why, in the forms `fitParts` takes.
+ */
+function staleForms(t: number, why: string): string[] {
+  const since = `not read since ${readClock(t)}`;
+  // The address is the one given to --via: a narrower box says why without it.
+  const short = why.replace(/ at https?:\/\/[^\s:]+(:\d+)?/, "");
+  return [`${since}: ${why}`, `${since}: ${short}`, since, `read ${minuteClock(t).replace(/ UTC$/, "")}`];
+}
+
 /** `height` lines at most for a box `width` wide. */
 export function renderMinutes(s: MinutesState, width: number, height: number, g: Glyphs): string[] {
   if (s.kind !== "minutes") {
@@ -89,9 +104,18 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
   // column left no room above its bar for the band, and the outage was not drawn at all.
   const strip = banded.includes(true) && height >= 4 ? 1 : 0;
   // The answer first: the chart keeps two rows at least (one beside the band's row) and the axis one,
-  // the words the rest.
-  const words = fitParts(summaryParts(s.minutes), width, Math.max(1, height - 3));
-  const rows = Math.max(1, height - words.length - 1 - strip);
+  // the words the rest. Over old minutes, the words say so first (and why), on rows of their own.
+  const room = Math.max(1, height - 3);
+  const summary = summaryParts(s.minutes);
+  let words: string[] = [];
+  let stale: string[] = [];
+  if (s.stale === undefined) words = fitParts(summary, width, room);
+  else if (room === 1) stale = fitParts([staleForms(s.t, s.stale), ...summary], width, 1);
+  else {
+    stale = fitParts([staleForms(s.t, s.stale)], width, Math.min(3, room - 1));
+    words = fitParts(summary, width, room - stale.length);
+  }
+  const rows = Math.max(1, height - stale.length - words.length - 1 - strip);
   const lowest = Math.min(...low.filter((v): v is number => v !== undefined), 1);
   const floor = axisFloor(lowest);
   // A minute judged at the axis's floor (0 %: nothing in sync) draws its lowest step, not a blank
@@ -106,7 +130,10 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
     row.forEach((cell, i) => {
       if (banded[i] && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
     });
-  const lines = words.map((w) => escapeTags(w));
+  const lines = [
+    ...stale.map((w) => `{yellow-fg}${escapeTags(w)}{/yellow-fg}`),
+    ...words.map((w) => escapeTags(w)),
+  ];
   chart.forEach((cells, r) => {
     const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
     lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
@@ -116,7 +143,12 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
       `     ${colorRuns(banded.map((b) => (b ? { ch: g.unjudged, color: "gray-fg" } : { ch: " ", color: "" })))}`,
     );
   lines.push(
-    timeAxis(cols, `-${spanWords(t1 - t0)}`, legends(away.includes(true), down.includes(true), g.unjudged)),
+    timeAxis(
+      cols,
+      `-${spanWords(t1 - t0)}`,
+      legends(away.includes(true), down.includes(true), g.unjudged),
+      s.stale === undefined ? "now" : minuteClock(s.t).replace(/ UTC$/, ""),
+    ),
   );
   return lines.slice(0, height);
 }

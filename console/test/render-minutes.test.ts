@@ -115,6 +115,38 @@ describe("the last 48 h where there is little room", () => {
   });
 });
 
+describe("the last 48 h not read again", () => {
+  const stale = {
+    kind: "minutes" as const,
+    minutes: night(),
+    t: at(5, 2) + 30_000,
+    stale: "cannot reach the twins service at http://127.0.0.1:9: connection refused",
+  };
+
+  it("keeps the minutes read, says since when and why above them, and ends the axis at the read", () => {
+    const lines = renderMinutes(stale, 45, 14, ASCII);
+    expect(lines[0]).toBe("{yellow-fg}not read since 05:02:30 UTC: cannot reach the{/yellow-fg}");
+    expect(lines.slice(0, 6).map(plain).join(" ")).toBe(
+      `not read since 05:02:30 UTC: ${stale.stale} lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min; twins service not running in 1 min`,
+    );
+    expect(plain(lines.at(-1) ?? "")).toBe("     -13 min / broker away, twins down  05:02");
+  });
+
+  it("says the read's time at least, in a narrow box before the answer", () => {
+    expect(renderMinutes(stale, 30, 9, ASCII).map(plain).slice(0, 3)).toEqual([
+      "not read since 05:02:30 UTC:",
+      "cannot reach the twins",
+      "service: connection refused",
+    ]);
+    expect(renderMinutes(stale, 30, 6, ASCII).map(plain).slice(0, 3)).toEqual([
+      "not read since 05:02:30 UTC",
+      "lowest 13.7 % (10 of 73) at",
+      "04:56 UTC",
+    ]);
+    expect(renderMinutes(stale, 22, 1, ASCII).map(plain)).toEqual(["read 05:02"]);
+  });
+});
+
 describe("the console's m key", () => {
   const open: ConsoleHandle[] = [];
   afterEach(() => {
