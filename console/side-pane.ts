@@ -29,7 +29,11 @@ export function drawSidePane(b: ConsoleBoxes, p: SidePane): void {
   const iw = Math.max(1, (conv.width as number) - 2);
   const ih = (conv.height as number) - 2;
   if (p.minutes !== undefined) {
-    conv.setLabel(fitLabel("convergence, last 48 h", conv.width as number));
+    // A narrow box keeps what the chart shows (`last 48 h`) rather than `convergence, last ` cut.
+    const w = conv.width as number;
+    conv.setLabel(
+      fitLabel(" convergence, last 48 h ".length <= w - 4 ? "convergence, last 48 h" : "last 48 h", w),
+    );
     conv.setContent(renderMinutes(p.minutes, iw, ih, p.glyphs).join("\n"));
   } else {
     conv.setContent(

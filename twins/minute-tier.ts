@@ -173,15 +173,19 @@ export class MinuteTier {
   /**
    * Closes the minute under way and opens the next. A timer late by STALL_MIN_MS or more means the
    * service did not run from the minute's end to now (its host stopped it, or was too loaded to run it):
-   * nothing was measured then, so each minute it slept through is closed `down` with no share, and
-   * the one it wakes in is `down` too (its share the one held, as at a restart's minute).
+   * nothing was measured then, so the minute it stopped in is closed `down` (its share the one
+   * measured before the stop), each minute it slept through `down` with no share, and the one it
+   * wakes in `down` too (its share the one held, as at a restart's minute).
    */
   private tick(): void {
-    this.close(this.open.point());
     const due = this.open.t + MINUTE_MS;
     const now = this.deps.scheduler.now();
     const next = Math.max(due, minuteOf(now));
     const late = now - due >= STALL_MIN_MS;
+    // Late, the service was not running when the minute ended: it stopped within it, so the minute is
+    // down too (its share the one measured before the stop), not told as measured to its end.
+    if (late) this.open.down = true;
+    this.close(this.open.point());
     if (late)
       for (let m = Math.max(due, next - this.deps.capacity * MINUTE_MS); m < next; m += MINUTE_MS)
         this.close({ t: m, down: true });

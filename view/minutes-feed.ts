@@ -3,7 +3,8 @@
  * from the source's own twins service (a sim's run, the monitor's), or over HTTP from a twins service
  * running apart (`GET /api/convergence/minutes`, fetched when shown and every 30 s while it is). A
  * fleet without a twins service, or one whose service does not serve its minutes (an older one, 404),
- * is told as such, in words a chart can show in its place.
+ * is told as such, in words a chart can show in its place. A read that fails after minutes came keeps
+ * them, marked stale with why (the service stopped or restarting is when its hours before matter).
  */
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { MinutePoint } from "../twins/index.js";
@@ -12,8 +13,16 @@ import { checkMinutes, MINUTES_MAX_BYTES, readBounded } from "./minutes-check.js
 import type { ConsoleSource } from "./source.js";
 
 export type MinutesState =
-  /** The minutes, oldest first, read at `t` on the service's clock (the chart's right edge). */
-  | { readonly kind: "minutes"; readonly minutes: readonly MinutePoint[]; readonly t: number }
+  /**
+   * The minutes, oldest first, read at `t` on the service's clock (the chart's right edge); `stale`
+   * when the reads since failed (the service stopped, killed, refusing): why the last one did.
+   */
+  | {
+      readonly kind: "minutes";
+      readonly minutes: readonly MinutePoint[];
+      readonly t: number;
+      readonly stale?: string;
+    }
   /** No minutes to show, and why (no twins service, a 404, a service not reached). */
   | { readonly kind: "none"; readonly why: string }
   /** Asked, not answered yet. */
@@ -107,9 +116,18 @@ export class RemoteMinutes implements MinutesFeed {
     }
   }
 
+  /**
+   * A failed read after minutes were read keeps them, marked stale with its why: the service not
+   * answering (stopped, killed, restarting) is when the hours before matter, and the chart gave way
+   * to `cannot reach …` until it answered again.
+   */
   private set(s: MinutesState): void {
     if (this.closed) return;
-    this.current = s;
+    const was = this.current;
+    this.current =
+      s.kind === "none" && was.kind === "minutes"
+        ? { kind: "minutes", minutes: was.minutes, t: was.t, stale: s.why }
+        : s;
     this.changed.emit("changed");
   }
 

@@ -18,10 +18,12 @@ export function minuteClock(t: number): string {
 }
 
 /**
- * The lowest share and when, and the minutes away or down, e.g. `lowest 13.7 % (10 of 73) at 04:56
- * UTC; broker away in 2 min; twins service not running in 1 min`; `nothing judged yet` before a share.
+ * The summary's parts, each in its forms from longest to shortest: the lowest share and when (or
+ * `nothing judged yet`), the minutes the broker was away, the minutes the service was not running.
+ * A box too narrow for a part's first form takes a shorter one (`lowest 13.7 % at 04:56`, `low 13.7
+ * % at 04:56`, `lowest 13.7 %`, `low 13.7 %`; `away 2 min`; `down 1 min`) rather than cutting it.
  */
-export function minutesSummary(minutes: readonly MinutePoint[]): string {
+export function summaryParts(minutes: readonly MinutePoint[]): string[][] {
   let low: MinutePoint | undefined;
   let away = 0;
   let down = 0;
@@ -30,13 +32,33 @@ export function minutesSummary(minutes: readonly MinutePoint[]): string {
     if (m.away) away++;
     if (m.down) down++;
   }
-  const parts: string[] = [];
-  if (low?.fraction === undefined) parts.push("nothing judged yet");
-  else
-    parts.push(`lowest ${sharePct(low.fraction)} (${low.inSync} of ${low.known}) at ${minuteClock(low.t)}`);
-  if (away > 0) parts.push(`broker away in ${away} min`);
-  if (down > 0) parts.push(`twins service not running in ${down} min`);
-  return parts.join("; ");
+  const parts: string[][] = [];
+  if (low?.fraction === undefined) parts.push(["nothing judged yet", "none judged"]);
+  else {
+    const share = sharePct(low.fraction);
+    const when = minuteClock(low.t);
+    const hhmm = when.replace(/ UTC$/, "");
+    parts.push([
+      `lowest ${share} (${low.inSync} of ${low.known}) at ${when}`,
+      `lowest ${share} at ${hhmm}`,
+      `low ${share} at ${hhmm}`,
+      `lowest ${share}`,
+      `low ${share}`,
+    ]);
+  }
+  if (away > 0) parts.push([`broker away in ${away} min`, `away ${away} min`]);
+  if (down > 0) parts.push([`twins service not running in ${down} min`, `down ${down} min`]);
+  return parts;
+}
+
+/**
+ * The lowest share and when, and the minutes away or down, e.g. `lowest 13.7 % (10 of 73) at 04:56
+ * UTC; broker away in 2 min; twins service not running in 1 min`; `nothing judged yet` before a share.
+ */
+export function minutesSummary(minutes: readonly MinutePoint[]): string {
+  return summaryParts(minutes)
+    .map((forms) => forms[0])
+    .join("; ");
 }
 
 /** A span of time as the chart's axis says it: hours from 2 h, minutes below. */

@@ -165,15 +165,18 @@ export function renderConvergence(
   return lines.slice(0, height);
 }
 
-/** A chart's time axis under `cols` columns: `span` ago at the left, `now` at the right, the first of `legends` that fits between. */
-export function timeAxis(cols: number, span: string, legends: readonly string[]): string {
-  const room = cols - span.length - "now".length;
+/**
+ * A chart's time axis under `cols` columns: `span` ago at the left, `end` at the right (`now`, or the
+ * time of a read the chart stops at), the first of `legends` that fits between.
+ */
+export function timeAxis(cols: number, span: string, legends: readonly string[], end = "now"): string {
+  const room = cols - span.length - end.length;
   const legend = legends.find((l) => l.length <= room);
   const mid =
     legend !== undefined
       ? legend.padStart(Math.floor((room + legend.length) / 2)).padEnd(room)
       : " ".repeat(Math.max(0, room));
-  return `{gray-fg}${" ".repeat(5)}${span}${mid}now{/gray-fg}`;
+  return `{gray-fg}${" ".repeat(5)}${span}${mid}${end}{/gray-fg}`;
 }
 
 /** The columns (`step` ms each from `start`) that a broker outage overlaps. */

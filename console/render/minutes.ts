@@ -7,7 +7,7 @@
  */
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "../../twins/index.js";
 import type { MinutesState } from "../../view/minutes-feed.js";
-import { minutesSummary, spanWords } from "../../view/minutes-words.js";
+import { minuteClock, spanWords, summaryParts } from "../../view/minutes-words.js";
 import { axisFloor, bars, fractionColor, timeAxis } from "./charts.js";
 import { colorRuns, escapeTags, type Glyphs } from "./glyphs.js";
 import { wrap } from "./log.js";
@@ -52,16 +52,39 @@ function legends(away: boolean, down: boolean, b: string): string[] {
 }
 
 /**
- * The summary wrapped to `width` in `rows` lines at most: where it does not fit, its last parts go
- * whole (`; twins service not running in 1 min`), never a part cut in two (`… not running in 1`).
+ * The summary's parts (each in its forms, longest first) wrapped to `width` in `rows` lines at most:
+ * the longest forms first, as many parts as fit (its last parts go whole: `; twins service not
+ * running in 1 min`, never a part cut in two, `… not running in 1`), then the shorter forms (`lowest
+ * 13.7 % at 04:56`, `low 13.7 %`) where even the first part's long form does not fit the box.
  */
-function fitParts(summary: string, width: number, rows: number): string[] {
-  const parts = summary.split("; ");
-  for (let n = parts.length; n > 1; n--) {
-    const lines = wrap(parts.slice(0, n).join("; "), Math.max(1, width));
-    if (lines.length <= rows) return lines;
-  }
-  return wrap(parts[0] ?? "", Math.max(1, width)).slice(0, rows);
+function fitParts(parts: readonly (readonly string[])[], width: number, rows: number): string[] {
+  const w = Math.max(1, width);
+  const levels = Math.max(1, ...parts.map((forms) => forms.length));
+  for (let level = 0; level < levels; level++)
+    for (let n = parts.length; n >= 1; n--) {
+      const text = parts
+        .slice(0, n)
+        .map((forms) => forms[Math.min(level, forms.length - 1)])
+        .join("; ");
+      const lines = wrap(text, w);
+      if (lines.length <= rows) return lines;
+    }
+  return wrap(parts[0]?.at(-1) ?? "", w).slice(0, rows);
+}
+
+/** A read's time: a date's UTC time to the second, or the history's clock (virtual time). */
+const readClock = (t: number): string =>
+  t > 1e12 ? `${new Date(t).toISOString().slice(11, 19)} UTC` : minuteClock(t);
+
+/**
+ * The words over a chart whose minutes are old (their service did not answer the last read): since
+ * when, and why, in the forms `fitParts` takes.
+ */
+function staleForms(t: number, why: string): string[] {
+  const since = `not read since ${readClock(t)}`;
+  // The address is the one given to --via: a narrower box says why without it.
+  const short = why.replace(/ at https?:\/\/[^\s:]+(:\d+)?/, "");
+  return [`${since}: ${why}`, `${since}: ${short}`, since, `read ${minuteClock(t).replace(/ UTC$/, "")}`];
 }
 
 /** `height` lines at most for a box `width` wide. */
@@ -72,12 +95,27 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
       .slice(0, Math.max(1, height))
       .map((l) => `{gray-fg}${l}{/gray-fg}`);
   }
-  // The answer first: the chart keeps two rows at least and the axis one, the words the rest.
-  const words = fitParts(minutesSummary(s.minutes), width, Math.max(1, height - 3));
-  const rows = Math.max(1, height - words.length - 1);
   const cols = Math.max(1, width - 5);
   const { t0, t1 } = minutesSpan(s.minutes, s.t);
   const { low, away, down } = columns(s.minutes, t0, t1, cols);
+  const banded = away.map((a, i) => a || down[i] === true);
+  // The band's own row under the bars, where a minute away or down is in view and the box has room
+  // (four rows: words, a row of chart, the band's row, the axis): a minute whose share filled its
+  // column left no room above its bar for the band, and the outage was not drawn at all.
+  const strip = banded.includes(true) && height >= 4 ? 1 : 0;
+  // The answer first: the chart keeps two rows at least (one beside the band's row) and the axis one,
+  // the words the rest. Over old minutes, the words say so first (and why), on rows of their own.
+  const room = Math.max(1, height - 3);
+  const summary = summaryParts(s.minutes);
+  let words: string[] = [];
+  let stale: string[] = [];
+  if (s.stale === undefined) words = fitParts(summary, width, room);
+  else if (room === 1) stale = fitParts([staleForms(s.t, s.stale), ...summary], width, 1);
+  else {
+    stale = fitParts([staleForms(s.t, s.stale)], width, Math.min(3, room - 1));
+    words = fitParts(summary, width, room - stale.length);
+  }
+  const rows = Math.max(1, height - stale.length - words.length - 1 - strip);
   const lowest = Math.min(...low.filter((v): v is number => v !== undefined), 1);
   const floor = axisFloor(lowest);
   // A minute judged at the axis's floor (0 %: nothing in sync) draws its lowest step, not a blank
@@ -90,15 +128,27 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
   );
   for (const row of chart)
     row.forEach((cell, i) => {
-      if ((away[i] || down[i]) && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
+      if (banded[i] && cell.ch === " ") row[i] = { ch: g.unjudged, color: "gray-fg" };
     });
-  const lines = words.map((w) => escapeTags(w));
+  const lines = [
+    ...stale.map((w) => `{yellow-fg}${escapeTags(w)}{/yellow-fg}`),
+    ...words.map((w) => escapeTags(w)),
+  ];
   chart.forEach((cells, r) => {
     const label = r === 0 ? "100%" : r === rows - 1 ? `${Math.round(floor * 100)}%`.padStart(4) : "    ";
     lines.push(`{gray-fg}${label}{/gray-fg}${g.mark === "|" ? "|" : "┤"}${colorRuns(cells)}`);
   });
+  if (strip === 1)
+    lines.push(
+      `     ${colorRuns(banded.map((b) => (b ? { ch: g.unjudged, color: "gray-fg" } : { ch: " ", color: "" })))}`,
+    );
   lines.push(
-    timeAxis(cols, `-${spanWords(t1 - t0)}`, legends(away.includes(true), down.includes(true), g.unjudged)),
+    timeAxis(
+      cols,
+      `-${spanWords(t1 - t0)}`,
+      legends(away.includes(true), down.includes(true), g.unjudged),
+      s.stale === undefined ? "now" : minuteClock(s.t).replace(/ UTC$/, ""),
+    ),
   );
   return lines.slice(0, height);
 }

@@ -35,15 +35,19 @@ describe("the convergence chart's last 48 h", () => {
       "lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min; twins service not running in 1 min",
     );
     // 13 minutes over 40 columns: 04:55 is columns 15.4–18.5, 04:56 18.5–21.5, 05:00 30.8–33.8.
-    const chart = lines.slice(3, -1).map((l) => l.slice(5));
-    expect(chart).toHaveLength(12 - 3 - 1);
+    const chart = lines.slice(3, -2).map((l) => l.slice(5));
+    expect(chart).toHaveLength(12 - 3 - 2);
     const top = chart[0] ?? "";
     expect(top.slice(16, 21)).toBe("/////"); // away: the band above the low bar
     expect(top.slice(31, 33)).toBe("//"); // not running: no share, the band all the way down
     expect(chart.at(-1)?.slice(31, 33)).toBe("//");
     expect(top.slice(0, 14)).not.toContain("/");
     // The axis starts below the lowest share (13.7 %: 10 %), and the 90 % minutes reach near the top.
-    expect(lines[lines.length - 2]?.startsWith(" 10%")).toBe(true);
+    expect(lines[lines.length - 3]?.startsWith(" 10%")).toBe(true);
+    // The band's own row under the bars: every minute away or down, whatever its share.
+    expect(lines.at(-2)).toBe(
+      `${" ".repeat(5 + 15)}${"/".repeat(7)}${" ".repeat(8)}${"/".repeat(4)}${" ".repeat(6)}`,
+    );
     expect(chart.at(-1)?.slice(19, 21)).toMatch(/[^ /]{2}/);
     expect(lines.at(-1)).toBe("     -13 min  / broker away, twins down   now");
   });
@@ -79,6 +83,70 @@ describe("the convergence chart's last 48 h", () => {
   });
 });
 
+describe("the last 48 h where there is little room", () => {
+  /** Ten minutes in sync, the broker away through 07:25 and the service down at 07:27, both at 100 %. */
+  const full: MinutePoint[] = Array.from({ length: 10 }, (_, i) => ({
+    t: at(7, 20 + i),
+    fraction: 1,
+    inSync: 20,
+    known: 20,
+    online: 20,
+    ...(i === 5 ? { away: true as const } : {}),
+    ...(i === 7 ? { down: true as const } : {}),
+  }));
+
+  it("draws a minute away or down whose share stayed 100 % in the band's own row under the bars", () => {
+    const lines = renderMinutes({ kind: "minutes", minutes: full, t: at(7, 30) }, 25, 8, ASCII).map(plain);
+    expect(lines[0]).toBe("lowest 100.0 % (20 of 20)");
+    // 10 minutes over 20 columns: 07:25 is columns 10-11, 07:27 14-15; the bars fill every column.
+    expect(lines.at(-3)?.slice(5)).toBe("#".repeat(20));
+    expect(lines.at(-2)).toBe(`${" ".repeat(15)}//  //    `);
+    expect(lines.at(-1)).toBe(`     -10 min${" ".repeat(10)}now`);
+  });
+
+  it("keeps the answer whole in a small box: a shorter form, never a part cut in two", () => {
+    const m = { kind: "minutes" as const, minutes: night(), t: at(5, 2) + 30_000 };
+    // 60×15: a 22×3 box (the words one row); 40×12: a 14×1 box (the words alone).
+    expect(renderMinutes(m, 22, 3, ASCII).map(plain)[0]).toBe("lowest 13.7 % at 04:56");
+    expect(renderMinutes(m, 19, 3, ASCII).map(plain)[0]).toBe("low 13.7 % at 04:56");
+    expect(renderMinutes(m, 14, 1, ASCII).map(plain)).toEqual(["lowest 13.7 %"]);
+    // Where the first part's long form fits, it goes before the others' short ones.
+    expect(renderMinutes(m, 45, 4, ASCII).map(plain)[0]).toBe("lowest 13.7 % (10 of 73) at 04:56 UTC");
+  });
+});
+
+describe("the last 48 h not read again", () => {
+  const stale = {
+    kind: "minutes" as const,
+    minutes: night(),
+    t: at(5, 2) + 30_000,
+    stale: "cannot reach the twins service at http://127.0.0.1:9: connection refused",
+  };
+
+  it("keeps the minutes read, says since when and why above them, and ends the axis at the read", () => {
+    const lines = renderMinutes(stale, 45, 14, ASCII);
+    expect(lines[0]).toBe("{yellow-fg}not read since 05:02:30 UTC: cannot reach the{/yellow-fg}");
+    expect(lines.slice(0, 6).map(plain).join(" ")).toBe(
+      `not read since 05:02:30 UTC: ${stale.stale} lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min; twins service not running in 1 min`,
+    );
+    expect(plain(lines.at(-1) ?? "")).toBe("     -13 min / broker away, twins down  05:02");
+  });
+
+  it("says the read's time at least, in a narrow box before the answer", () => {
+    expect(renderMinutes(stale, 30, 9, ASCII).map(plain).slice(0, 3)).toEqual([
+      "not read since 05:02:30 UTC:",
+      "cannot reach the twins",
+      "service: connection refused",
+    ]);
+    expect(renderMinutes(stale, 30, 6, ASCII).map(plain).slice(0, 3)).toEqual([
+      "not read since 05:02:30 UTC",
+      "lowest 13.7 % (10 of 73) at",
+      "04:56 UTC",
+    ]);
+    expect(renderMinutes(stale, 22, 1, ASCII).map(plain)).toEqual(["read 05:02"]);
+  });
+});
+
 describe("the console's m key", () => {
   const open: ConsoleHandle[] = [];
   afterEach(() => {
@@ -86,8 +154,8 @@ describe("the console's m key", () => {
   });
 
   /** The console on `source` in an 80×24 terminal, and a way to type into it and draw the frame after. */
-  function opened(source: FakeSource) {
-    const term = virtualTerminal(80, 24);
+  function opened(source: FakeSource, cols = 80, rows = 24) {
+    const term = virtualTerminal(cols, rows);
     const { handle } = consoleIn(source, open, term);
     const type = async (keys: string) => {
       term.input.write(keys);
@@ -119,6 +187,22 @@ describe("the console's m key", () => {
     expect(back).not.toContain("last 48 h");
     expect(back).toContain("in sync");
     expect(await type("?")).toContain("convergence chart: last minutes / last 48 h");
+  });
+
+  it("keeps the title and the answer whole in a 60×15 and a 40×12 terminal", async () => {
+    for (const [cols, rows, right, answer] of [
+      [60, 15, 36, "lowest 13.7 % at 04:56"],
+      [40, 12, 24, "lowest 13.7 %"],
+    ] as const) {
+      const source = Object.assign(new FakeSource(20), { minutes: () => night(), clock: at(5, 2) });
+      const { handle, type } = opened(source, cols, rows);
+      await type("m");
+      const pane = handle.text().map((r) => r.slice(right));
+      // `convergence, last ` was all the title said; `lowest 13.7 % (10 of` all the answer.
+      expect(pane[1], `${cols}×${rows}`).toContain(" last 48 h ");
+      expect(pane[2]?.slice(1, -1).trimEnd(), `${cols}×${rows}`).toBe(answer);
+      handle.close();
+    }
   });
 
   it("says in the chart's place that a fleet without a twins service keeps no minutes", async () => {

@@ -218,3 +218,39 @@ it("names the first minute that is not one instead of drawing it", async () => {
     why: `the twins service at ${many} answered 3000 minutes, more than the 2880 (48 h) a twins service keeps`,
   });
 });
+
+it("keeps the minutes read when the service stops answering, says why, and reads fresh ones on its return", async () => {
+  // The service stopped (kill -STOP: the connection taken, no answer), back, then killed (refused).
+  let stopped = false;
+  let t = 120_000;
+  const minutes = [{ t: 0, fraction: 0.5, inSync: 1, known: 2 }];
+  const origin = await serve((_req, res) => {
+    if (!stopped) json(res, 200, { t, minutes });
+  });
+  const f = new RemoteMinutes({ origin, scheduler: new FakeScheduler(), timeoutMs: 300 });
+  feeds.push(f);
+  await f.fetch();
+  expect(f.state()).toEqual({ kind: "minutes", minutes, t: 120_000 });
+  stopped = true;
+  await f.fetch();
+  expect(f.state()).toEqual({
+    kind: "minutes",
+    minutes,
+    t: 120_000,
+    stale: `cannot reach the twins service at ${origin}: no answer within 0.3 s`,
+  });
+  stopped = false;
+  t = 180_000;
+  await f.fetch();
+  expect(f.state()).toEqual({ kind: "minutes", minutes, t: 180_000 });
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+  await f.fetch();
+  const gone = f.state();
+  expect(gone.kind === "minutes" && gone.t).toBe(180_000);
+  expect(gone.kind === "minutes" && gone.stale).toMatch(
+    new RegExp(`^cannot reach the twins service at ${origin}: (connection refused|other side closed)$`),
+  );
+});
