@@ -26,6 +26,7 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { stopParsing } from "./stop-parsing.js";
 
 export interface ConnectionLimits {
   /** How long a request's headers may take to arrive (default 10 s). */
@@ -47,7 +48,8 @@ export const MAX_CONNECTIONS = 256;
  * and reads nothing made the server take every request it sent in, each answer then held in memory
  * behind the unread ones: 150 connections sending 1,000 `GET /api/convergence` each and reading
  * nothing took a twins service of 50 nodes to 1.2 GB, `/healthz` answered in 6.8 s. Past this many
- * the connection is closed, and its requests not yet begun are left unanswered (`skipRequest`).
+ * the connection is closed, the rest of the read it came in is not parsed (web/stop-parsing.ts), and
+ * its requests parsed but not yet begun are left unanswered (`skipRequest`).
  */
 export const MAX_UNANSWERED = 32;
 
@@ -149,6 +151,8 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
     if (waiting > unansweredCap) {
       counts.pipelined++;
       close(socket);
+      // Nor the rest of the read this request came in (up to 1,500 more of them) parsed.
+      stopParsing(socket);
       return;
     }
     // Last in the order now: its request is the newest.
@@ -182,8 +186,9 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
 
 /**
  * True for a request whose connection is closed already (cut for sending too many requests ahead of
- * their answers, or gone): Node parses every request of a chunk read before the close, and answering
- * each would only build answers nobody can read.
+ * their answers, or gone): the request that was one too many, and on a Node whose parser cannot be
+ * stopped (web/stop-parsing.ts) every request of the read; answering each would only build answers
+ * nobody can read.
  */
 export function skipRequest(req: IncomingMessage): boolean {
   return req.socket.destroyed;
