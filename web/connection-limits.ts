@@ -9,13 +9,14 @@
  *
  * At the cap, a new connection takes the place of the one that has waited longest since its last
  * request was answered (a keep-alive connection kept for a next request, or one whose client has
- * not read the answer): it is closed, as a server may close an idle connection at any time. With
- * none such, it takes the place of the one open longest that has not sent its request yet: a client
- * sends its request as it connects, so that is a socket held open with nothing (a browser's spare)
- * or with headers trickling in (slowloris, one byte every few seconds). Those used to count as busy:
- * 256 sockets each sending a header byte every 10 s, opened again as each was closed at its 10 s,
- * kept /healthz, the page and the API refused unanswered for as long as they came. Only when every
- * connection is busy (an event stream, a request in progress) is the new one refused.
+ * not read the answer, its next answers waiting their turn behind it: answerTurn): it is closed, as
+ * a server may close an idle connection at any time. With none such, it takes the place of the one
+ * open longest that has not sent its request yet: a client sends its request as it connects, so
+ * that is a socket held open with nothing (a browser's spare) or with headers trickling in
+ * (slowloris, one byte every few seconds). Those used to count as busy: 256 sockets each sending a
+ * header byte every 10 s, opened again as each was closed at its 10 s, kept /healthz, the page and
+ * the API refused unanswered for as long as they came. Only when every connection is busy (an event
+ * stream, a request in progress) is the new one refused.
  * The cap is at most half the process's limit of open files (`ulimit -n`): at 200, 256 slow sockets
  * took every file descriptor the service has, its broker connection's and its saves' included.
  * Before, Node's own cap refused the new connection whatever the others were doing: 256 keep-alive
@@ -26,6 +27,7 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { stopParsing } from "./stop-parsing.js";
 
 export interface ConnectionLimits {
   /** How long a request's headers may take to arrive (default 10 s). */
@@ -47,7 +49,8 @@ export const MAX_CONNECTIONS = 256;
  * and reads nothing made the server take every request it sent in, each answer then held in memory
  * behind the unread ones: 150 connections sending 1,000 `GET /api/convergence` each and reading
  * nothing took a twins service of 50 nodes to 1.2 GB, `/healthz` answered in 6.8 s. Past this many
- * the connection is closed, and its requests not yet begun are left unanswered (`skipRequest`).
+ * the connection is closed, the rest of the read it came in is not parsed (web/stop-parsing.ts), and
+ * its requests parsed but not yet begun are left unanswered (`skipRequest`).
  */
 export const MAX_UNANSWERED = 32;
 
@@ -122,6 +125,8 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
   // Every open connection with the answer to its latest request (none yet: undefined), the one whose
   // latest request (or, without one, whose connection) came longest ago first.
   const open = new Map<Socket, ServerResponse | undefined>();
+  // The turns each connection's answers wait for (see answerTurn), let go when it closes.
+  const turnsOf = new Map<Socket, Set<() => void>>();
   // Ahead of Node's own listeners: a connection refused here is closed before it is read.
   server.prependListener("connection", (socket: Socket) => {
     if (open.size >= cap && !makeRoom()) {
@@ -135,6 +140,8 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
       open.delete(socket);
       unanswered.delete(socket);
       counts.open = open.size;
+      for (const go of turnsOf.get(socket) ?? []) go();
+      turnsOf.delete(socket);
     });
   });
   server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -149,8 +156,13 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
     if (waiting > unansweredCap) {
       counts.pipelined++;
       close(socket);
+      // Nor the rest of the read this request came in (up to 1,500 more of them) parsed.
+      stopParsing(socket);
       return;
     }
+    // Sent ahead of the answer before it, not taken yet: it waits its turn.
+    const before = open.get(socket);
+    if (before !== undefined && !before.writableFinished) waitTurn(socket, res, before);
     // Last in the order now: its request is the newest.
     open.delete(socket);
     open.set(socket, res);
@@ -163,7 +175,7 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
         unasked ??= socket;
         continue;
       }
-      if (!res.writableEnded) continue;
+      if (!res.writableEnded && !waitsOnClient(res)) continue;
       close(socket);
       counts.idle++;
       return true;
@@ -173,6 +185,24 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
     counts.noRequest++;
     return true;
   }
+  function waitTurn(socket: Socket, res: ServerResponse, before: ServerResponse): void {
+    const set = turnsOf.get(socket) ?? new Set();
+    turnsOf.set(socket, set);
+    turns.set(
+      res,
+      new Promise<void>((resolve) => {
+        const go = () => {
+          set.delete(go);
+          turns.delete(res);
+          ahead.delete(res);
+          resolve();
+        };
+        set.add(go);
+        before.once("finish", go);
+        ahead.set(res, before);
+      }),
+    );
+  }
   function close(socket: Socket): void {
     open.delete(socket);
     socket.destroy();
@@ -181,9 +211,43 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
 }
 
 /**
+ * The answers that wait for their client to take the one before them on their connection (HTTP/1.1
+ * pipelining), each with its turn: Node sends a connection's answers in order, and the server built
+ * every one at once, each held whole behind the unread one before it, so a client that sent 32 and
+ * read nothing had the server hold 32 answers: 256 connections of 32 `GET /api/nodes?q=n-` (271 kB
+ * each on a 3,000-node fleet) took a twins service from 127 MB to 2.40 GB.
+ */
+const turns = new WeakMap<ServerResponse, Promise<void>>();
+/** The answer each one waiting its turn waits on. */
+const ahead = new WeakMap<ServerResponse, ServerResponse>();
+
+/**
+ * True for an answer waiting its turn behind one built and not taken by the client: its connection
+ * is as idle as one whose client has not read its last answer. Behind one still being built, it is
+ * busy (a client that pipelines, served slowly).
+ */
+function waitsOnClient(res: ServerResponse): boolean {
+  let at = ahead.get(res);
+  while (at !== undefined) {
+    if (at.writableEnded) return true;
+    at = ahead.get(at);
+  }
+  return false;
+}
+
+/**
+ * When the answer `res` may be built: at once (undefined), or once the client has taken the answer
+ * before it on its connection (handed to the system to send), or the connection closed.
+ */
+export function answerTurn(res: ServerResponse): Promise<void> | undefined {
+  return turns.get(res);
+}
+
+/**
  * True for a request whose connection is closed already (cut for sending too many requests ahead of
- * their answers, or gone): Node parses every request of a chunk read before the close, and answering
- * each would only build answers nobody can read.
+ * their answers, or gone): the request that was one too many, and on a Node whose parser cannot be
+ * stopped (web/stop-parsing.ts) every request of the read; answering each would only build answers
+ * nobody can read.
  */
 export function skipRequest(req: IncomingMessage): boolean {
   return req.socket.destroyed;

@@ -13,6 +13,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import {
+  answerTurn,
   type ConnectionCounts,
   type ConnectionLimits,
   limitConnections,
@@ -62,6 +63,8 @@ export function httpApp(o: HttpAppOptions): HttpApp {
   const connections = limitConnections(app.server, o.connections);
   const routes = routeList(app);
   app.addHook("onRequest", async (req, reply) => {
+    // A request sent ahead of the answer before it is answered once the client has read that one.
+    await answerTurn(reply.raw);
     if (skipRequest(req.raw)) {
       reply.hijack();
       return reply;

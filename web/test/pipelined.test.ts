@@ -3,7 +3,8 @@
  * server took every request in and built each answer, held in memory behind the unread ones (150
  * such connections of 1,000 `GET /api/convergence` each took a twins service to 1.2 GB, `/healthz`
  * answered in 6.8 s). Past `maxUnanswered` the connection is closed, counted `pipelined`, and the
- * requests of it Node had parsed already are not answered; a client that reads its answers, with
+ * requests of it Node had parsed already are not answered, nor the rest of its read parsed (each of
+ * 1,500 short requests of a 64 KiB read was built and routed); a client that reads its answers, with
  * requests pipelined or not, is served as before.
  */
 import { connect, type Socket } from "node:net";
@@ -18,7 +19,11 @@ afterEach(async () => {
 /** An app whose one route answers 10 kB on the next turn; `handled` counts the answers it began. */
 async function server(maxUnanswered: number) {
   const h = httpApp({ rules: { loopback: true, token: "t".repeat(32) }, connections: { maxUnanswered } });
-  const seen = { handled: 0 };
+  // `handled`: the answers the route began; `parsed`: the requests Node handed to the server.
+  const seen = { handled: 0, parsed: 0 };
+  h.app.server.on("request", () => {
+    seen.parsed++;
+  });
   h.app.get("/big", async () => {
     seen.handled++;
     await new Promise((r) => setImmediate(r));
@@ -51,6 +56,8 @@ describe("requests sent ahead of their answers", () => {
     await expect.poll(() => s.connections.open, { timeout: 20_000 }).toBe(0);
     // The answers begun: the limit's, not the 500 sent.
     expect(s.seen.handled).toBeLessThanOrEqual(8);
+    // Nor were the rest of the read parsed: the limit's and the one that closed it (all 500 were).
+    expect(s.seen.parsed).toBeLessThanOrEqual(9);
     c.destroy();
   });
 
