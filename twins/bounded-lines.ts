@@ -1,51 +1,83 @@
 /**
- * A data file of lines read with each line bounded (twins/history-file.ts): a line longer than
- * `maxLine` bytes (a hand's edit, another program's output written over the file) is passed over
- * as it is read, its length kept to name it, so that a start holds the file's ordinary lines and no
- * more, never one line of hundreds of megabytes as a string.
+ * A data file of lines read one line at a time with each line bounded (twins/history-file.ts,
+ * twins/store-journal.ts): a line longer than `maxLine` bytes (a hand's edit, another program's
+ * output written over the file, a damaged disk) is passed over as it is read, its length and place
+ * kept to name it, and each line is handed on as it ends, so that a start holds one ordinary line at
+ * a time and what its reader keeps, never one line of hundreds of megabytes as a string, nor every
+ * line of a file of millions.
  */
 import { open } from "node:fs/promises";
 
-/** The file's lines (an over-long one as ""), and the over-long ones' lengths by index. */
-export interface BoundedLines {
-  readonly lines: string[];
-  readonly long: ReadonlyMap<number, number>;
+/** Where a line is in its file. */
+export interface LineAt {
+  /** Its number, from 0. */
+  readonly index: number;
+  /** The byte its first character is at. */
+  readonly offset: number;
+  /** Its length in bytes, without its newline. */
+  readonly bytes: number;
+  /** It ends in a newline: false for a last line cut short. */
+  readonly ended: boolean;
 }
+
+/**
+ * Hears a line: its text, or undefined when it is longer than the bound (not read). Returning false
+ * stops the read there.
+ */
+export type EachLine = (line: string | undefined, at: LineAt) => boolean | undefined;
 
 const CHUNK = 1024 * 1024;
 
-export async function readBoundedLines(file: string, maxLine: number): Promise<BoundedLines> {
+/**
+ * Hands `each` every line of `file` in order, those over `maxLine` bytes as undefined; resolves to
+ * the number of lines handed on. Throws as `open` and `read` do (ENOENT, EACCES, EISDIR).
+ */
+export async function eachBoundedLine(file: string, maxLine: number, each: EachLine): Promise<number> {
   const fh = await open(file, "r");
-  const lines: string[] = [];
-  const long = new Map<number, number>();
-  let parts: Buffer[] = [];
-  let bytes = 0;
-  const end = () => {
-    if (bytes > maxLine) long.set(lines.length, bytes);
-    lines.push(bytes > maxLine ? "" : Buffer.concat(parts).toString("utf8"));
-    parts = [];
-    bytes = 0;
-  };
+  let index = 0;
   try {
+    let parts: Buffer[] = [];
+    let bytes = 0;
+    let offset = 0;
+    let stopped = false;
+    /** Ends the line under way (its text in `parts`, or in `chunk` from `from` to `to` when it lies in one). */
+    const end = (ended: boolean, chunk?: Buffer, from = 0, to = 0): void => {
+      let line: string | undefined;
+      if (bytes <= maxLine)
+        line =
+          parts.length === 0 && chunk !== undefined
+            ? chunk.toString("utf8", from, to)
+            : Buffer.concat(chunk !== undefined ? [...parts, chunk.subarray(from, to)] : parts).toString(
+                "utf8",
+              );
+      if (each(line, { index, offset, bytes, ended }) === false) stopped = true;
+      index++;
+      offset += bytes + (ended ? 1 : 0);
+      parts = [];
+      bytes = 0;
+    };
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
+    while (!stopped) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) break;
       let at = 0;
-      while (at < bytesRead) {
+      while (at < bytesRead && !stopped) {
         const nl = buf.indexOf(0x0a, at);
         const stop = nl < 0 || nl >= bytesRead ? bytesRead : nl;
         bytes += stop - at;
-        if (bytes <= maxLine) parts.push(Buffer.from(buf.subarray(at, stop)));
-        else parts = [];
-        if (stop === bytesRead) break;
-        end();
+        if (stop === bytesRead) {
+          // The line goes on in the next chunk: its piece is kept while it is within the bound.
+          if (bytes <= maxLine) parts.push(Buffer.from(buf.subarray(at, stop)));
+          else parts = [];
+          break;
+        }
+        end(true, bytes <= maxLine ? buf : undefined, at, stop);
         at = stop + 1;
       }
     }
-    if (bytes > 0 || parts.length > 0) end();
+    if (!stopped && bytes > 0) end(false);
   } finally {
     await fh.close();
   }
-  return { lines, long };
+  return index;
 }
