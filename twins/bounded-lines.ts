@@ -4,9 +4,12 @@
  * output written over the file, a damaged disk) is passed over as it is read, its length and place
  * kept to name it, and each line is handed on as it ends, so that a start holds one ordinary line at
  * a time and what its reader keeps, never one line of hundreds of megabytes as a string, nor every
- * line of a file of millions.
+ * line of a file of millions. Only a regular file is read, here and by `readRegularFile` (a file
+ * read whole, `twins.json`): a FIFO would block the start for ever (its open waits for a writer,
+ * and a stop signal then waits on it too), a directory or a device is no data file.
  */
-import { open } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 
 /** Where a line is in its file. */
 export interface LineAt {
@@ -28,12 +31,23 @@ export type EachLine = (line: string | undefined, at: LineAt) => boolean | undef
 
 const CHUNK = 1024 * 1024;
 
+/** Thrown for a path that is not a regular file, with `code` as Node's errors have it. */
+export class NotAFileError extends Error {
+  constructor(
+    readonly code: "EISDIR" | "ENOTREG",
+    what: string,
+  ) {
+    super(what);
+  }
+}
+
 /**
  * Hands `each` every line of `file` in order, those over `maxLine` bytes as undefined; resolves to
- * the number of lines handed on. Throws as `open` and `read` do (ENOENT, EACCES, EISDIR).
+ * the number of lines handed on. Throws as `open` does (ENOENT, EACCES) and NotAFileError for a
+ * directory (EISDIR, "it is a directory"), a FIFO, a socket or a device (ENOTREG, naming which).
  */
 export async function eachBoundedLine(file: string, maxLine: number, each: EachLine): Promise<number> {
-  const fh = await open(file, "r");
+  const fh = await openRegular(file);
   let index = 0;
   try {
     let parts: Buffer[] = [];
@@ -80,4 +94,30 @@ export async function eachBoundedLine(file: string, maxLine: number, each: EachL
     await fh.close();
   }
   return index;
+}
+
+/** The text of `file`, read whole, when it is a regular file; throws as `eachBoundedLine` does. */
+export async function readRegularFile(file: string): Promise<string> {
+  const fh = await openRegular(file);
+  try {
+    return await fh.readFile("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `file` opened to read, refused (closed, NotAFileError) unless it is a regular file. */
+async function openRegular(file: string): Promise<FileHandle> {
+  // O_NONBLOCK: a FIFO's open returns at once, to be refused below; reads of a regular file ignore it.
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = await fh.stat();
+    if (stat.isFile()) return fh;
+    if (stat.isDirectory()) throw new NotAFileError("EISDIR", "it is a directory");
+    const kind = stat.isFIFO() ? "a FIFO (named pipe)" : stat.isSocket() ? "a socket" : "a device";
+    throw new NotAFileError("ENOTREG", `it is ${kind}, not a regular file`);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
 }

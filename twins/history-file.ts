@@ -163,7 +163,7 @@ export async function readHistory(
     lines = await eachBoundedLine(file, HISTORY_MAX_LINE_BYTES, reader.line);
   } catch (e) {
     if (isErrno(e, "ENOENT")) return { kind: "none" };
-    return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
+    return { kind: "refused", why: (e as Error).message };
   }
   return reader.read(lines);
 }
