@@ -19,7 +19,7 @@ import { constants } from "node:fs";
 import { rename } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
-import { readBoundedLines } from "./bounded-lines.js";
+import { type EachLine, eachBoundedLine } from "./bounded-lines.js";
 import { AWAY_SPANS, type AwaySpan } from "./broker-spans.js";
 import { MINUTE_MS, MINUTES_KEPT, type MinutePoint } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
@@ -147,86 +147,106 @@ export interface ReadLimits {
  */
 export const HISTORY_MAX_LINE_BYTES = 64 * 1024;
 
-/** Reads `file` into a series of `capacity` points and the last minutes, within `limits`. */
+/**
+ * Reads `file` into a series of `capacity` points and the last minutes, within `limits`, a line at a
+ * time: what is kept is bounded (the series, the minutes, AWAY_SPANS outages), whatever the file's
+ * length, so a file of a million lines costs the start no more than one of a thousand.
+ */
 export async function readHistory(
   file: string,
   capacity: number,
   limits: ReadLimits = {},
 ): Promise<HistoryRead> {
-  let read: Awaited<ReturnType<typeof readBoundedLines>>;
+  const reader = historyReader(capacity, limits);
+  let lines: number;
   try {
-    read = await readBoundedLines(file, HISTORY_MAX_LINE_BYTES);
+    lines = await eachBoundedLine(file, HISTORY_MAX_LINE_BYTES, reader.line);
   } catch (e) {
     if (isErrno(e, "ENOENT")) return { kind: "none" };
-    return { kind: "refused", why: isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message };
+    return { kind: "refused", why: (e as Error).message };
   }
-  return parseLines(read.lines, capacity, limits, read.long);
+  return reader.read(lines);
 }
 
 export function parseHistory(text: string, capacity: number, limits: ReadLimits = {}): HistoryRead {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
-  return parseLines(lines, capacity, limits, new Map());
+  const reader = historyReader(capacity, limits);
+  let offset = 0;
+  for (const [index, line] of lines.entries()) {
+    const bytes = Buffer.byteLength(line);
+    if (reader.line(line, { index, offset, bytes, ended: true }) === false) break;
+    offset += bytes + 1;
+  }
+  return reader.read(lines.length);
 }
 
-/** The history of `lines` (a file's, without its last newline); `long`: lines passed over, by length. */
-function parseLines(
-  lines: string[],
+/**
+ * The history of a file's lines, handed on one at a time (`line`, false once the header says the file
+ * is not to be read further); `read(lines)`, after the last of `lines`, says what the file held.
+ */
+function historyReader(
   capacity: number,
   limits: ReadLimits,
-  long: ReadonlyMap<number, number>,
-): HistoryRead {
+): { line: EachLine; read: (lines: number) => HistoryRead } {
   const notAfter = limits.notAfter ?? Number.POSITIVE_INFINITY;
   const offset = limits.offset ?? 0;
   const minutesKept = limits.minutesKept ?? MINUTES_KEPT;
-  if (lines.length === 0) return { kind: "none" };
-  const header = headerSchema.safeParse(parseOrUndefined(lines[0] ?? ""));
-  if (!header.success)
-    return { kind: "foreign", why: "its first line is not a convergence history's header" };
-  if (header.data.format > HISTORY_FORMAT)
-    return {
-      kind: "refused",
-      why: `it is in format ${header.data.format}, written by a newer twinfleet; this one reads format ${HISTORY_FORMAT}`,
-    };
-  const { fleet } = header.data;
-  if (fleet !== undefined && limits.fleet !== undefined && fleet !== limits.fleet)
-    return {
-      kind: "other-fleet",
-      why: `it is the history of the fleet under prefix ${fleet}, and this service watches prefix ${limits.fleet}`,
-    };
+  let refused: HistoryRead | undefined;
   const series = new BoundedSeries(capacity);
   const minutes: MinutePoint[] = [];
   const away: AwaySpan[] = [];
   let lastAlive: number | undefined;
   let stopped = false;
   let bad = 0;
-  let first: string | undefined;
+  /** The first line left out: its number, and its length when it was too long to read. */
+  let first: { readonly index: number; readonly long?: number } | undefined;
   let future = 0;
   let latest: number | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const length = long.get(i);
-    const parsed = lineSchema.safeParse(length === undefined ? parseOrUndefined(lines[i] ?? "") : undefined);
+  const header = (text: string): HistoryRead | undefined => {
+    const parsed = headerSchema.safeParse(parseOrUndefined(text));
+    if (!parsed.success)
+      return { kind: "foreign", why: "its first line is not a convergence history's header" };
+    if (parsed.data.format > HISTORY_FORMAT)
+      return {
+        kind: "refused",
+        why: `it is in format ${parsed.data.format}, written by a newer twinfleet; this one reads format ${HISTORY_FORMAT}`,
+      };
+    const { fleet } = parsed.data;
+    if (fleet !== undefined && limits.fleet !== undefined && fleet !== limits.fleet)
+      return {
+        kind: "other-fleet",
+        why: `it is the history of the fleet under prefix ${fleet}, and this service watches prefix ${limits.fleet}`,
+      };
+    return undefined;
+  };
+  const line: EachLine = (text, at) => {
+    if (at.index === 0) {
+      refused = header(text ?? "");
+      return refused === undefined;
+    }
+    const parsed = lineSchema.safeParse(text === undefined ? undefined : parseOrUndefined(text));
     if (!parsed.success) {
       bad++;
-      first ??= `line ${i + 1} ${length !== undefined ? `is ${length} bytes long, where a record is at most ${HISTORY_MAX_LINE_BYTES} (not read)` : i === lines.length - 1 ? "is cut short or garbled (a crash or a full disk mid-write?)" : "is not a history record"}`;
-      continue;
+      first ??= text === undefined ? { index: at.index, long: at.bytes } : { index: at.index };
+      return;
     }
     const rec = parsed.data;
-    const at = dateOf(rec) - offset;
-    if (at > notAfter) {
+    const when = dateOf(rec) - offset;
+    if (when > notAfter) {
       future++;
-      latest = Math.max(latest ?? at, at);
-      continue;
+      latest = Math.max(latest ?? when, when);
+      return;
     }
     if ("m" in rec) {
       const { m: _, ...rest } = rec;
       // Minutes come in order; one not after the last (a clock set back) takes its place.
-      while (minutes.length > 0 && (minutes.at(-1)?.t ?? 0) >= at) minutes.pop();
-      minutes.push(withoutUndefined({ t: at, ...rest }) as MinutePoint);
+      while (minutes.length > 0 && (minutes.at(-1)?.t ?? 0) >= when) minutes.pop();
+      minutes.push(withoutUndefined({ t: when, ...rest }) as MinutePoint);
       if (minutes.length > minutesKept) minutes.shift();
       // Written as it closed: the service ran to its end.
-      lastAlive = Math.max(lastAlive ?? at + MINUTE_MS, at + MINUTE_MS);
-      continue;
+      lastAlive = Math.max(lastAlive ?? when + MINUTE_MS, when + MINUTE_MS);
+      return;
     }
     if ("away" in rec) {
       // An outage's later line (its start moved, or its end) takes the place of its open one.
@@ -234,32 +254,40 @@ function parseLines(
       const from = rec.away - offset;
       away.push(rec.to === undefined ? { from } : { from, to: rec.to - offset });
       if (away.length > AWAY_SPANS) away.shift();
-      lastAlive = Math.max(lastAlive ?? at, at);
-      continue;
+      lastAlive = Math.max(lastAlive ?? when, when);
+      return;
     }
-    if ("alive" in rec || "stop" in rec) lastAlive = Math.max(lastAlive ?? at, at);
+    if ("alive" in rec || "stop" in rec) lastAlive = Math.max(lastAlive ?? when, when);
     else {
       const { r, ...p } = rec;
       const point = shifted(withoutUndefined(p), -offset);
       if (r === 1) series.replaceLast(point);
       else series.push(point);
-      lastAlive = Math.max(lastAlive ?? at, at);
+      lastAlive = Math.max(lastAlive ?? when, when);
     }
     stopped = "stop" in rec;
-  }
-  return {
-    kind: "read",
-    history: {
-      points: series.toArray(),
-      minutes,
-      away,
-      lastAlive,
-      stopped,
-      bad: first === undefined ? { count: 0 } : { count: bad, first },
-      lines: lines.length,
-      future: latest === undefined ? { count: 0 } : { count: future, latest },
-    },
+    return undefined;
   };
+  const why = (lines: number, f: { readonly index: number; readonly long?: number }): string =>
+    `line ${f.index + 1} ${f.long !== undefined ? `is ${f.long} bytes long, where a record is at most ${HISTORY_MAX_LINE_BYTES} (not read)` : f.index === lines - 1 ? "is cut short or garbled (a crash or a full disk mid-write?)" : "is not a history record"}`;
+  const read = (lines: number): HistoryRead => {
+    if (lines === 0) return { kind: "none" };
+    if (refused !== undefined) return refused;
+    return {
+      kind: "read",
+      history: {
+        points: series.toArray(),
+        minutes,
+        away,
+        lastAlive,
+        stopped,
+        bad: first === undefined ? { count: 0 } : { count: bad, first: why(lines, first) },
+        lines,
+        future: latest === undefined ? { count: 0 } : { count: future, latest },
+      },
+    };
+  };
+  return { line, read };
 }
 
 /**

@@ -8,10 +8,14 @@
  * what a snapshot already holds (a crash between the snapshot's rename and the new journal's) or
  * does not belong to it (a `twins.json` restored alone): left out, saying so. A last line cut short
  * (a kill -9 or a power cut mid-append) is left out with one WARN naming it; a garbled line before
- * the last is damage, and stops the start as a corrupt `twins.json` does.
+ * the last is damage, and stops the start as a corrupt `twins.json` does. A line longer than any
+ * record (JOURNAL_MAX_LINE_BYTES) is no record any build wrote: it is passed over as the journal is
+ * read a line at a time (twins/bounded-lines.ts), never held whole, named in one WARN, and the
+ * records around it are replayed.
  */
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import type { Logger } from "pino";
+import { eachBoundedLine, type LineAt } from "./bounded-lines.js";
 import { isErrno } from "./store-lock.js";
 
 export const JOURNAL_FILE = "twins.journal";
@@ -60,11 +64,22 @@ export async function appendSynced(file: string, text: string, flags: string | n
 }
 
 /**
+ * The longest line a journal holds, bytes: a record is at most about 18 KB (a node id of 23
+ * characters, 8 sources, 8 configs written while it was away, each with 8 sources before, 8 after
+ * and 8 lists taken on top of it); a longer line is no record this or any build wrote, and is not
+ * read into memory, only named.
+ */
+export const JOURNAL_MAX_LINE_BYTES = 64 * 1024;
+
+/**
  * The changes `file` holds over the snapshot of `generation` (undefined: a snapshot with no journal),
  * or undefined when there is no journal for it. Throws, naming the file and the line, on a journal
- * in a newer format or damaged before its last line. `leftOut` hears the generation of a journal of
- * another snapshot: the next snapshot's generation must pass it, or a crash before that snapshot's
- * own journal replaces it would bring its stale changes back.
+ * in a newer format or damaged before its last line, or one that cannot be read (a directory, a
+ * FIFO, no permission). `leftOut` hears the generation of a journal of another snapshot: the next
+ * snapshot's generation must pass it, or a crash before that snapshot's own journal replaces it would
+ * bring its stale changes back. It is read a line at a time, each bounded (JOURNAL_MAX_LINE_BYTES):
+ * a line past the bound is left out, said in one WARN naming where it is and its length, and the
+ * lines around it are replayed.
  */
 export async function readJournal(
   file: string,
@@ -73,53 +88,91 @@ export async function readJournal(
   corruptHint: string,
   leftOut?: (generation: number) => void,
 ): Promise<JournalRead | undefined> {
-  let bytes: Buffer;
+  const changes = new Map<string, unknown>();
+  let header: Record<string, unknown> | undefined;
+  /** The header's line cut short, when it is the file's one line: a crash as a new journal was made. */
+  let tornHeader: LineAt | undefined;
+  /** What stops the read: damage, a newer format, another generation (with lines after its header or not). */
+  let stop: Error | "other" | undefined;
+  let more = false;
+  let wholeBytes = 0;
+  let torn: LineAt | undefined;
+  const long: LineAt[] = [];
+  const each = (text: string | undefined, at: LineAt): boolean => {
+    if (at.ended) wholeBytes = at.offset + at.bytes + 1;
+    if (at.index === 0) {
+      header = text === undefined ? undefined : parseLine(text);
+      const format = header?.journal;
+      if (typeof format !== "number" || !Number.isInteger(format) || !Number.isInteger(header?.generation)) {
+        if (!at.ended) tornHeader = at;
+        else
+          stop = new Error(
+            `twins journal ${file} has no valid first line (format and generation); ${corruptHint}`,
+          );
+      } else if (format > JOURNAL_FORMAT)
+        stop = new Error(
+          `twins journal ${file} is in format ${format}, written by a newer twinfleet; this one reads formats up to ${JOURNAL_FORMAT}: ` +
+            "run a twinfleet that reads it (the file is left as it is; moving it away loses the changes made since twins.json was last written whole)",
+        );
+      else if (header?.generation !== generation) stop = "other";
+      else if (!at.ended) torn = at;
+      return stop === undefined;
+    }
+    if (stop === "other") {
+      more = true;
+      return false;
+    }
+    if (text === undefined) {
+      long.push(at);
+      if (!at.ended) torn = at;
+      return true;
+    }
+    if (!at.ended) {
+      torn = at;
+      return true;
+    }
+    const line = parseLine(text);
+    if (line === undefined || typeof line.node !== "string") {
+      stop = new Error(
+        `twins journal ${file} line ${at.index + 1} is garbled (${excerpt(text)}); ${corruptHint}`,
+      );
+      return false;
+    }
+    changes.delete(line.node); // the order of last changes, as a snapshot would list them
+    changes.set(line.node, line.record);
+    return true;
+  };
+  let lines: number;
   try {
-    bytes = await readFile(file);
+    lines = await eachBoundedLine(
+      file,
+      JOURNAL_MAX_LINE_BYTES,
+      (text, at) => each(text, at) && stop === undefined,
+    );
   } catch (e) {
     if (isErrno(e, "ENOENT")) return undefined;
     throw new Error(`twins journal ${file} cannot be read: ${(e as Error).message}; ${corruptHint}`);
   }
-  const text = bytes.toString("utf8");
-  const lines = text.split("\n");
-  // A whole journal ends with a newline: the piece after the last one is a line cut short, or nothing.
-  const tail = lines.pop() ?? "";
-  const header = parseLine(lines[0] ?? tail);
-  const format = header?.journal;
-  if (typeof format !== "number" || !Number.isInteger(format) || !Number.isInteger(header?.generation)) {
-    if (lines.length === 0) {
-      // Its header cut short: a crash as a new journal was made, before its rename. Nothing in it.
-      warnTorn(logger, file, 1, tail);
-      return undefined;
-    }
-    throw new Error(`twins journal ${file} has no valid first line (format and generation); ${corruptHint}`);
+  if (tornHeader !== undefined || lines === 0) {
+    // Its header cut short (or no line at all): a crash as a new journal was made, before its rename.
+    const at = tornHeader ?? { index: 0, offset: 0, bytes: 0, ended: false };
+    if (at.bytes > JOURNAL_MAX_LINE_BYTES) warnLong(logger, file, [at]);
+    else warnTorn(logger, file, at);
+    return undefined;
   }
-  if (format > JOURNAL_FORMAT)
-    throw new Error(
-      `twins journal ${file} is in format ${format}, written by a newer twinfleet; this one reads formats up to ${JOURNAL_FORMAT}: ` +
-        "run a twinfleet that reads it (the file is left as it is; moving it away loses the changes made since twins.json was last written whole)",
-    );
-  if (header?.generation !== generation) {
+  if (stop instanceof Error) throw stop;
+  if (stop === "other") {
     leftOut?.(header?.generation as number);
-    if (lines.length > 1 || tail !== "")
+    if (more)
       logger?.info(
         { journal: header?.generation, snapshot: generation ?? null },
         `twins: the journal ${file} continues another twins.json than the one beside it (generation ${String(header?.generation)}, the file's ${generation ?? "none"}): left out, as that twins.json holds what it held or is not the one it was written after`,
       );
     return undefined;
   }
-  const changes = new Map<string, unknown>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = parseLine(lines[i] as string);
-    if (line === undefined || typeof line.node !== "string")
-      throw new Error(
-        `twins journal ${file} line ${i + 1} is garbled (${excerpt(lines[i] as string)}); ${corruptHint}`,
-      );
-    changes.delete(line.node); // the order of last changes, as a snapshot would list them
-    changes.set(line.node, line.record);
-  }
-  if (tail !== "") warnTorn(logger, file, lines.length + 1, tail);
-  return { changes, wholeBytes: bytes.lastIndexOf(0x0a) + 1, torn: tail !== "" };
+  if (long.length > 0) warnLong(logger, file, long);
+  if (torn !== undefined && torn.bytes <= JOURNAL_MAX_LINE_BYTES) warnTorn(logger, file, torn);
+  return { changes, wholeBytes, torn: torn !== undefined };
 }
 
 /** Cuts `file` to its first `bytes` (a line cut short after them) and syncs it. */
@@ -133,10 +186,29 @@ export async function truncateSynced(file: string, bytes: number): Promise<void>
   }
 }
 
-function warnTorn(logger: Logger | undefined, file: string, line: number, text: string): void {
+function warnTorn(logger: Logger | undefined, file: string, at: LineAt): void {
+  const line = at.index + 1;
   logger?.warn(
-    { line, bytes: Buffer.byteLength(text) },
-    `twins: the journal ${file} ends in a line cut short (line ${line}, ${Buffer.byteLength(text)} bytes: a kill -9 or a power cut as it was written): left out, as its change was never answered as stored`,
+    { line, bytes: at.bytes },
+    `twins: the journal ${file} ends in a line cut short (line ${line}, ${at.bytes} bytes: a kill -9 or a power cut as it was written): left out, as its change was never answered as stored`,
+  );
+}
+
+/** Says the lines past the bound (`long`, in order), naming the first by its number, byte and length. */
+function warnLong(logger: Logger | undefined, file: string, long: readonly LineAt[]): void {
+  const [first] = long as [LineAt];
+  const line = first.index + 1;
+  const more =
+    long.length > 1
+      ? ` and ${long.length - 1} more, ${long.reduce((n, l) => n + l.bytes, 0)} bytes in all`
+      : "";
+  const cut =
+    long.at(-1)?.ended === false
+      ? "; the last, the file's last line and without its newline, is cut off before the next change is appended"
+      : "";
+  logger?.warn(
+    { line, offset: first.offset, bytes: first.bytes, lines: long.length },
+    `twins: the journal ${file} has a line of ${first.bytes} bytes (line ${line}, at byte ${first.offset}${more}), where a record is at most ${JOURNAL_MAX_LINE_BYTES}: no build wrote it (damage, or another program's writing), so it is left out, not read, and the rest of the journal is replayed${cut}`,
   );
 }
 

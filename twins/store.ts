@@ -12,13 +12,14 @@
  * rewrites go to a journal beside it (store-journal.ts), which a start takes on as it finds it; the
  * only write in place is the format digit of a clean stop's file, set as that journal begins.
  */
-import { open, readdir, readFile, rm } from "node:fs/promises";
+import { open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { processAlive } from "../node/process-alive.js";
 import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
+import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
 import {
   CORRUPT_HINT,
@@ -223,14 +224,15 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       let text: string;
       fleet = of;
       try {
-        text = await readFile(file, "utf8");
+        text = await readRegularFile(file);
       } catch (e) {
         if (isErrno(e, "ENOENT")) {
           await readJournal(journalFile, undefined, logger, CORRUPT_HINT, passOver); // says it is left out
           return { nodes: {} };
         }
-        const why = isErrno(e, "EISDIR") ? "it is a directory" : (e as Error).message;
-        throw new Error(`twins store ${file} cannot be read: ${why}; move it away to start without it`);
+        throw new Error(
+          `twins store ${file} cannot be read: ${(e as Error).message}; move it away to start without it`,
+        );
       }
       snapshotBytes = Buffer.byteLength(text);
       const json = parseJson(text);

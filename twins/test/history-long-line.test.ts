@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { readBoundedLines } from "../bounded-lines.js";
+import { eachBoundedLine } from "../bounded-lines.js";
 import { HISTORY_MAX_LINE_BYTES, minuteLine, pointLine, readHistory } from "../history-file.js";
 
 let dir: string | undefined;
@@ -47,7 +47,14 @@ it("reads lines across its chunks as the file has them, passing over the long on
   const file = join(dir, "lines");
   const across = `${"é".repeat(600_000)}`; // 1.2 MB of two-byte characters: split by chunks mid-character
   await writeFile(file, `a\n${across}\n\n${"y".repeat(2_000_000)}\nlast`);
-  const { lines, long } = await readBoundedLines(file, 1_500_000);
-  expect(lines).toEqual(["a", across, "", "", "last"]);
-  expect([...long]).toEqual([[3, 2_000_000]]);
+  const lines: (string | undefined)[] = [];
+  const long: [number, number, number][] = [];
+  const count = await eachBoundedLine(file, 1_500_000, (line, at) => {
+    lines.push(line);
+    if (line === undefined) long.push([at.index, at.offset, at.bytes]);
+    return true;
+  });
+  expect(lines).toEqual(["a", across, "", undefined, "last"]);
+  expect(long).toEqual([[3, 2 + 1_200_001 + 1, 2_000_000]]);
+  expect(count).toBe(5);
 });
