@@ -15,7 +15,7 @@ import { encode, heldAskTopic, type Message } from "../protocol/index.js";
 import { type BrokerAway, commandName, InFlight, refusal, resetConnection } from "./broker-away.js";
 import { BrokerDrops, DROPPED_TOPIC } from "./broker-drops.js";
 import { probeBroker } from "./broker-probe.js";
-import { BrokerRestart } from "./broker-restart.js";
+import { type BrokerRestart, serviceRestart } from "./broker-restart.js";
 import { logBrokerState } from "./broker-state-log.js";
 import type { BrokerWait } from "./broker-wait.js";
 import { type BrokerLoss, type BrokerState, type BrokerWatch, watchConnection } from "./broker-watch.js";
@@ -60,8 +60,8 @@ export interface BrokerLinkHandlers {
   readonly others: (services: readonly TwinsServiceInfo[]) => void;
   /** Messages the broker dropped, as they are found (twins/retained-echo.ts, twins/broker-drops.ts). */
   readonly dropped?: (what: BrokerDropped, count: number) => void;
-  /** The broker restarted since the last connection, made at `since` (twins/broker-restart.ts). */
-  readonly restarted?: (since: number, how: string) => void;
+  /** The broker restarted since the last connection (`before`: the last service's), made at `since` (twins/broker-restart.ts). */
+  readonly restarted?: (since: number, how: string, before: boolean) => void;
   /** A member of the broker's cluster was lost, with the nodes on it (twins/member-loss.ts). */
   readonly memberLost?: (loss: MemberLoss) => void;
 }
@@ -133,7 +133,7 @@ export class BrokerLink implements TwinsLink {
     this.subscriptions = new ServiceSubscriptions(opts.prefix, opts.logger, ask, opts);
     this.echo = new RetainedEcho(opts, (n) => on.dropped?.("retained-write", n));
     this.drops = new BrokerDrops(opts, (n) => on.dropped?.("to-clients", n));
-    this.restart = new BrokerRestart(opts.scheduler, (since, how) => on.restarted?.(since, how));
+    this.restart = serviceRestart(opts, (since, how, before) => on.restarted?.(since, how, before));
     this.replayMarker = new ReplayMarker(opts, () => this.client);
     this.prefixLook = new PrefixLook(opts, () => this.client, this.replayMarker);
     // A service holding a presence watches for the others for as long as it runs.

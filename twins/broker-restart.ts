@@ -10,10 +10,17 @@
  *   `sys_interval`, 10 s by default). `now − uptime` is when it started, late by at most that
  *   interval; a start later by more than UPTIME_SLACK_MS than the last connection's: restarted.
  * A broker that publishes neither (or whose access rules refuse them) tells nothing: its nodes are
- * left to the query's look (twins/unanswered.ts), as before. The first connection has nothing to
- * compare with.
+ * left to the query's look (twins/unanswered.ts), as before. The first connection compares with what
+ * the service before this one on its data directory last read (`before`, recorded in the directory's
+ * lock through `record` as it is read: twins/store-lock.ts), when that one left without a goodbye:
+ * a power cut takes the broker, the service and the nodes together, and the service started again
+ * had nothing to compare with, so it showed every dead node online by the broker's kept status until
+ * the broker's --will-grace ran out. With no such record it has nothing to compare with.
  */
+import type { Logger } from "pino";
 import type { Scheduler } from "./clock.js";
+import type { TwinsStore } from "./store.js";
+import type { BrokerSeen } from "./store-lock.js";
 
 /** twinfleet's broker's start id (the same topic as broker/start-id.ts, which twins may not import). */
 export const START_ID_TOPIC = "$SYS/broker/start-id";
@@ -31,17 +38,59 @@ export class BrokerRestart {
   private connectedAt: number | undefined;
   /** The restart of this connection's broker was told already. */
   private told = false;
+  /** What is compared with was read by the service before this one (`before`), not on a connection of this one. */
+  private before = false;
+  /** What was last recorded (`record`), as dates. */
+  private recorded: BrokerSeen = {};
+  private readonly record: ((seen: BrokerSeen) => void) | undefined;
 
   constructor(
     private readonly scheduler: Scheduler,
-    /** The broker restarted; `since`: when the service connected to it again. `how`: what showed it. */
-    private readonly restarted: (since: number, how: string) => void,
-  ) {}
+    /**
+     * The broker restarted; `since`: when the service connected to it again. `how`: what showed it.
+     * `before`: since the service before this one read it, not while this one's connection was down.
+     */
+    private readonly restarted: (since: number, how: string, before: boolean) => void,
+    kept: {
+      /** What the service before this one on the data directory last read (its dates by the host's clock). */
+      readonly before?: BrokerSeen;
+      /** Records what is read, for the service after this one (a failure is its own to tell). */
+      readonly record?: (seen: BrokerSeen) => void;
+    } = {},
+  ) {
+    this.record = kept.record;
+    const before = kept.before;
+    if (before === undefined) return;
+    this.before = true; // `recorded` stays empty: the lock this service holds is a new one, with nothing of it yet
+    if (before.startId !== undefined) this.lastId = before.startId;
+    if (before.startedAt !== undefined) this.startedAt = before.startedAt - this.dateOffset();
+  }
+
+  /** `wallNow() - now()`: a time on `now()` to its date by the host's clock. */
+  private dateOffset(): number {
+    return this.scheduler.wallNow() - this.scheduler.now();
+  }
 
   /** The connection is made (before subscribing): what the broker says of itself is judged against the last one. */
   connected(): void {
+    if (this.connectedAt !== undefined) this.before = false; // compared with this service's own connection from now on
     this.connectedAt = this.scheduler.now();
     this.told = false;
+  }
+
+  /** Records what was read when it differs from what was recorded (the uptime's start by more than a second). */
+  private keep(): void {
+    if (this.record === undefined) return;
+    const startedAt = this.startedAt === undefined ? undefined : this.startedAt + this.dateOffset();
+    const moved =
+      startedAt !== undefined &&
+      (this.recorded.startedAt === undefined || Math.abs(startedAt - this.recorded.startedAt) >= 1000);
+    if (this.lastId === this.recorded.startId && !moved) return;
+    this.recorded = {
+      ...(this.lastId !== undefined ? { startId: this.lastId } : {}),
+      ...(startedAt !== undefined ? { startedAt } : {}),
+    };
+    this.record(this.recorded);
   }
 
   /** A message from the broker: true when it is one of its markers (judged here, not a node's). */
@@ -50,6 +99,7 @@ export class BrokerRestart {
       const id = payload.toString("latin1");
       if (this.lastId !== undefined && id !== this.lastId && id !== "") this.tell("its start id changed");
       if (id !== "") this.lastId = id;
+      this.keep();
       return true;
     }
     if (topic !== UPTIME_TOPIC) return false;
@@ -60,12 +110,42 @@ export class BrokerRestart {
       this.startedAt = start;
       this.tell(`its uptime ($SYS/broker/uptime) is ${m[1]} s`);
     } else this.startedAt = Math.min(this.startedAt ?? start, start);
+    this.keep();
     return true;
   }
 
   private tell(how: string): void {
     if (this.told || this.connectedAt === undefined) return;
     this.told = true;
-    this.restarted(this.connectedAt, how);
+    this.restarted(this.connectedAt, how, this.before);
   }
+}
+
+/**
+ * A service's judge of its broker's restarts: its first connection compared with what the service
+ * before it on its store read, and what it reads recorded there (a passive service stores nothing; a
+ * record that fails leaves the next service as without one).
+ */
+export function serviceRestart(
+  opts: {
+    readonly scheduler: Scheduler;
+    readonly store: TwinsStore;
+    readonly logger: Logger;
+    readonly passive: boolean;
+  },
+  restarted: (since: number, how: string, before: boolean) => void,
+): BrokerRestart {
+  const { store, logger } = opts;
+  const record = opts.passive
+    ? undefined
+    : (seen: BrokerSeen) =>
+        void store
+          .sawBroker?.(seen)
+          .catch((err: unknown) =>
+            logger.debug({ err }, "twins: the broker's start was not recorded in the store"),
+          );
+  return new BrokerRestart(opts.scheduler, restarted, {
+    ...(store.brokerSeen !== undefined ? { before: store.brokerSeen } : {}),
+    ...(record !== undefined ? { record } : {}),
+  });
 }

@@ -54,23 +54,32 @@ function named(nodes: readonly NodeId[]): string {
 
 /**
  * The broker restarted (twins/broker-restart.ts): the registry's effects of it applied by `apply`,
- * one WARN naming the nodes left unheard, and the `broker-restarted` event.
+ * one WARN naming the nodes left unheard, and the `broker-restarted` event. `before`: told at the
+ * first connection, by what the service before this one on the data directory read.
  */
 export function brokerRestarted(
   effects: readonly RegistryEffect[],
   how: string,
   on: { readonly events: EventEmitter<TwinsEvents>; readonly logger: Logger; readonly url: string },
   apply: (effects: readonly RegistryEffect[]) => void,
+  before = false,
 ): void {
   const nodes = unheardOf(effects);
   const list = named(nodes);
+  const later =
+    "the statuses it replays are not counted online until their nodes are heard, or offline when the will comes";
   const shown =
     nodes.length === 0
-      ? "no node it showed online is left unheard"
+      ? before
+        ? later
+        : "no node it showed online is left unheard"
       : `${nodes.length} ${nodes.length === 1 ? "node" : "nodes"} it showed online by the broker's kept status ${nodes.length === 1 ? "is" : "are"} not heard since the broker restarted (${list}): not counted online until heard, or offline when the will comes`;
+  const when = before
+    ? "since the service before this one on its data directory, which stopped without a goodbye, last read it"
+    : "while the connection was down";
   on.logger.warn(
-    { broker: on.url, unheard: nodes.length },
-    `twins: the broker at ${on.url} restarted while the connection was down (${how}); ${shown}`,
+    { broker: on.url, unheard: nodes.length, before },
+    `twins: the broker at ${on.url} restarted ${when} (${how}); ${shown}`,
   );
   apply(effects);
   on.events.emit("broker-restarted", nodes, how);

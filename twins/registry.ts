@@ -88,6 +88,14 @@ export class TwinRegistry {
     return t ? storedRecord(t, dateOffset) : undefined;
   }
 
+  /** The twins a node's own message was heard from at `since` or later (their last-seen dates moved). */
+  heardSince(since: number): NodeId[] {
+    const out: NodeId[] = [];
+    for (const t of this.twins.values())
+      if ((t.lastSeen ?? Number.NEGATIVE_INFINITY) >= since) out.push(t.id);
+    return out;
+  }
+
   /** The highest Lamport counter believed in any report: what a set command carries (set-counter.ts). */
   get maxCounter(): number {
     return this.setCounter.value;

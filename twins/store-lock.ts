@@ -1,6 +1,7 @@
 /**
  * The twins data directory's lock (`twins.lock`): which process holds the directory, the presence
- * its service recorded (taken over from a crashed predecessor), and the directory it was written in,
+ * its service recorded and what it last read of its broker's start (both taken over from a crashed
+ * predecessor: twins/predecessor.ts, twins/broker-restart.ts), and the directory it was written in,
  * so that a copy of the directory (a backup restored, a directory copied to another machine) is told
  * from the directory in use. The store (twins/store.ts) takes it when it opens.
  */
@@ -17,9 +18,53 @@ export interface PreviousHolder {
   readonly since: number;
 }
 
+/**
+ * What a service last read of its broker's start (twins/broker-restart.ts), recorded for the service
+ * after it on the directory: one that starts after a power cut took both it and the broker compares
+ * its first connection with it, as a connection compares with the one before.
+ */
+export interface BrokerSeen {
+  /** twinfleet's broker's start id (`$SYS/broker/start-id`). */
+  readonly startId?: string;
+  /** When the broker started by its uptime (Mosquitto's `$SYS/broker/uptime`), a date in ms. */
+  readonly startedAt?: number;
+}
+
 export const LOCK_FILE = "twins.lock";
 /** The lock's line naming the presence its service holds: `presence <client id> <since>`. */
 export const PRESENCE_LINE = "presence";
+/** The lock's lines of what its service read of its broker's start: `broker-start-id <id>`, `broker-started <ms>`. */
+export const BROKER_START_ID_LINE = "broker-start-id";
+export const BROKER_STARTED_LINE = "broker-started";
+/** A start id a lock line may hold: printable, no space, bounded (twinfleet's broker's is a uuid and a pid). */
+const START_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** The lines recording `seen` in a lock (nothing for a start id no line can hold). */
+export function brokerSeenLines(seen: BrokerSeen): string {
+  const id =
+    seen.startId !== undefined && START_ID.test(seen.startId)
+      ? `${BROKER_START_ID_LINE} ${seen.startId}\n`
+      : "";
+  const at =
+    seen.startedAt !== undefined && Number.isFinite(seen.startedAt) && seen.startedAt >= 0
+      ? `${BROKER_STARTED_LINE} ${Math.floor(seen.startedAt)}\n`
+      : "";
+  return id + at;
+}
+
+/** What a lock's service last read of its broker's start (its last line of each kind), if anything. */
+export function brokerSeenOf(lockText: string): BrokerSeen | undefined {
+  let startId: string | undefined;
+  let startedAt: number | undefined;
+  for (const line of lockText.split("\n")) {
+    const [kind, value, ...rest] = line.split(" ");
+    if (value === undefined || rest.length > 0) continue;
+    if (kind === BROKER_START_ID_LINE && START_ID.test(value)) startId = value;
+    if (kind === BROKER_STARTED_LINE && /^(0|[1-9][0-9]{0,15})$/.test(value)) startedAt = Number(value);
+  }
+  if (startId === undefined && startedAt === undefined) return undefined;
+  return { ...(startId !== undefined ? { startId } : {}), ...(startedAt !== undefined ? { startedAt } : {}) };
+}
 
 /**
  * Takes `dir` for this process: `twins.lock` holds the pid and who the process is (boot and start
@@ -29,14 +74,16 @@ export const PRESENCE_LINE = "presence";
  * a build that wrote only the pid is taken over when the pid's process is no Node.js program started
  * after the lock was written (node/process-alive.ts): an upgrade after a crash and a reboot looped the
  * same way on such a lock. Resolves
- * to the lock file's path and, for a lock taken over, the presence its service recorded.
+ * to the lock file's path and, for a lock taken over, the presence its service recorded and what it
+ * last read of its broker's start.
  */
 export async function holdDirectory(
   dir: string,
-): Promise<{ lock: string; previous?: PreviousHolder; copied?: CopiedLock }> {
+): Promise<{ lock: string; previous?: PreviousHolder; brokerSeen?: BrokerSeen; copied?: CopiedLock }> {
   const lock = join(dir, LOCK_FILE);
   const here = await directoryId(dir);
   let previous: PreviousHolder | undefined;
+  let brokerSeen: BrokerSeen | undefined;
   let copied: CopiedLock | undefined;
   for (;;) {
     try {
@@ -45,6 +92,7 @@ export async function holdDirectory(
       return {
         lock,
         ...(previous !== undefined ? { previous } : {}),
+        ...(brokerSeen !== undefined ? { brokerSeen } : {}),
         ...(copied !== undefined ? { copied } : {}),
       };
     } catch (e) {
@@ -78,6 +126,7 @@ export async function holdDirectory(
     }
     // Its process is gone (or it is this one's, from an earlier start in this process).
     previous = presenceOf(pid, text);
+    brokerSeen = brokerSeenOf(text);
     await rm(lock, { force: true }).catch((e: unknown) => {
       throw asDataDirError(dir, e);
     });

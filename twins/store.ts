@@ -48,6 +48,8 @@ import {
 } from "./store-journal.js";
 import {
   asDataDirError,
+  type BrokerSeen,
+  brokerSeenLines,
   copiedLockLine,
   holdDirectory,
   isErrno,
@@ -56,7 +58,7 @@ import {
 } from "./store-lock.js";
 
 export { MAX_OFFLINE_WRITES } from "./store-format.js";
-export { LOCK_FILE, type PreviousHolder } from "./store-lock.js";
+export { type BrokerSeen, LOCK_FILE, type PreviousHolder } from "./store-lock.js";
 
 /** What the twins service wants a node to be; the node's reported state is what it is. */
 export interface DesiredRecord {
@@ -111,6 +113,14 @@ export interface TwinsStore {
   /** Records the presence the service holding the store keeps, for the service after it (`previous`). */
   holdAs?(clientId: string, since: number): Promise<void>;
   /**
+   * What the service before this one on the store last read of its broker's start, when it left
+   * without a goodbye (twins/broker-restart.ts): a broker restarted since is told at the first
+   * connection too. Absent when it stopped cleanly, or read none.
+   */
+  readonly brokerSeen?: BrokerSeen;
+  /** Records what the service holding the store read of its broker's start, for the service after it (`brokerSeen`). */
+  sawBroker?(seen: BrokerSeen): Promise<void>;
+  /**
    * The stored state of the fleet under the topic prefix `fleet`: a store that holds another fleet's
    * state refuses it (throws, naming both prefixes), one that names none is taken as this fleet's.
    */
@@ -156,7 +166,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     throw dataDirError(dir, err);
   }
   const file = join(dir, STORE_FILE);
-  const { lock, previous, copied } = await holdDirectory(dir);
+  const { lock, previous, brokerSeen, copied } = await holdDirectory(dir);
   if (copied !== undefined)
     logger?.info({ pid: copied.pid, written: copied.path }, copiedLockLine(lock, copied));
   try {
@@ -207,6 +217,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     where: file,
     historyFile: join(dir, HISTORY_FILE),
     ...(previous !== undefined ? { previous } : {}),
+    ...(brokerSeen !== undefined ? { brokerSeen } : {}),
     // A line of its own after the pid's: a build that reads only the pid and identity ignores it.
     // Synced with the directory before the presence is published: a power cut takes the host's
     // unwritten pages too, and with them what the next service needs to know its predecessor.
@@ -219,6 +230,18 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
         await fh.close();
       }
       await syncDir(dir);
+    },
+    // Lines of their own, as the presence's; synced, as a power cut is what the next service reads them after.
+    async sawBroker(seen) {
+      const lines = brokerSeenLines(seen);
+      if (lines === "") return;
+      const fh = await open(lock, "a");
+      try {
+        await fh.appendFile(lines);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
     },
     async load(of) {
       let text: string;

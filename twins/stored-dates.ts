@@ -8,7 +8,10 @@
  * The dates are stored when a node goes offline (its last one is final then), as the service
  * stops, with every rewrite of the snapshot and with each record a change writes to the journal
  * (store-journal.ts): only those of a desire's change were stored before, and a node heard for hours
- * since its pairing last changed was shown, after a restart, last heard at that change.
+ * since its pairing last changed was shown, after a restart, last heard at that change. And each
+ * minute those of the nodes heard in it (`heardSince`, the saver's DATES_EVERY_MS): a service that
+ * never stops (kill -9, a power cut) ended no run of dates, and its nodes, live to the cut, came
+ * back last heard at their last desire's change or offline, however long before.
  */
 import type { Logger } from "pino";
 import type { Scheduler } from "../node/scheduler.js";
@@ -29,6 +32,7 @@ export function datedState(registry: TwinRegistry, sched: Scheduler): SavedState
       const offset = dateOffset(sched);
       return new Map([...nodes].map((id) => [id, registry.storedOf(id, offset)]));
     },
+    heardSince: (since) => registry.heardSince(since),
   };
 }
 

@@ -88,7 +88,8 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       connection: (...told) => this.emit("broker", ...told),
       others: (services) => this.emit("other-services", services),
       dropped: (what, n) => this.emit("broker-dropped", what, n),
-      restarted: (since, how) => brokerRestarted(registry.brokerRestarted(since), how, on, apply),
+      restarted: (since, how, before) =>
+        brokerRestarted(registry.brokerRestarted(since), how, on, apply, before),
       memberLost: (loss) => memberLost(loss.member, registry.memberLost(loss.nodes), on, apply),
     });
     this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this, opts.history);

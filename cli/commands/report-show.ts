@@ -7,6 +7,7 @@
  */
 import type { MergedReport, Report } from "../../fleet/report.js";
 import { checkNotNewer, parseReportFormat, RUN_REPORT_VERSION } from "../../fleet/report-format.js";
+import { unfinishedLine } from "../../fleet/report-unfinished.js";
 import { shownPath } from "../../protocol/shown.js";
 import {
   FILE_LIMITS,
@@ -83,6 +84,9 @@ async function readRunReport(file: string, stdin: UserStream): Promise<Report> {
   }
   const notReport = `is not a run report (written by twinfleet sim --report FILE or twinfleet report merge --out FILE)`;
   if (!isObj(v)) throw new UsageError(`${at}: ${notReport}: a JSON object, got ${typeOf(v)}`);
+  // The mark of a run that has not ended (fleet/report-unfinished.ts): a runtime failure, not a usage error.
+  const unfinished = unfinishedLine(at, v);
+  if (unfinished !== undefined) throw new Error(unfinished);
   const format = v.format === undefined ? { kind: "run", n: 1 } : parseReportFormat(v.format);
   if (format?.kind === "shard")
     throw new UsageError(

@@ -4,11 +4,14 @@
  * run split over threads (cli/commands/sim-split.ts) or a fleet run in this process, watched in the
  * console, over --http or by progress lines, and its summary, report and exit code.
  */
+
+import { rmSync } from "node:fs";
 import { whyNoConsole } from "../../console/terminal.js";
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import { type FleetOptions, type ResolvedFleetOptions, resolveFleetOptions } from "../../fleet/options.js";
 import type { Progress } from "../../fleet/progress.js";
 import { requirementFailures, writeReport } from "../../fleet/report.js";
+import { writeUnfinishedMark } from "../../fleet/report-unfinished.js";
 import { FleetRun } from "../../fleet/run.js";
 import { threadDeathLine } from "../../fleet/thread-death.js";
 import { SPEED_MAX } from "../../fleet/virtual-clock.js";
@@ -188,6 +191,11 @@ export async function runSim(
     if (s === "SIGINT") onSigint();
     else onTerm(s);
   }
+  // Marked at the report's path while the run runs (fleet/report-unfinished.ts): a kill -9 left an
+  // earlier run's report there, shown by `report show` as this one's.
+  const mark = raw.report !== undefined && !isStdout(raw.report) ? raw.report : undefined;
+  if (mark !== undefined) writeOutputFile("--report", mark, (p) => writeUnfinishedMark(p, Date.now()));
+  let reported = false;
   try {
     if (consoleCode && fleet) {
       early?.quiet();
@@ -232,6 +240,7 @@ export async function runSim(
     // A report on standard output (`--report -`, `/dev/stdout`) has it to itself: the summary goes to stderr.
     (raw.report !== undefined && isStdout(raw.report) ? io.stderr : io.stdout)(summary(report));
     if (raw.report !== undefined) writeOutputFile("--report", raw.report, (p) => writeReport(p, report));
+    reported = true;
     const failures = requirementFailures(report);
     if (raw.assert === true && failures.length > 0) {
       io.stderr(`twinfleet sim: requirements not met:\n${failures.map((f) => `  - ${f}\n`).join("")}`);
@@ -246,6 +255,8 @@ export async function runSim(
       io.exit?.(1);
     } else if (report.cutShort) io.exit?.(CUT_SHORT_EXIT);
   } finally {
+    // Ended with no report (a thread's death, a failure): the mark goes, as the run is over.
+    if (mark !== undefined && !reported) rmSync(mark, { force: true });
     process.off("SIGINT", onSigint);
     for (const s of STOP_SIGNALS) process.off(s, onTerm);
     await web?.close();
