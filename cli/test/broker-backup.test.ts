@@ -116,7 +116,7 @@ it("on a full disk leaves nothing at the target and no partial directory", async
     close: async () => {},
   });
   const io = { stdout: () => {}, stderr: (s: string) => errors.push(s) };
-  await expect(runBrokerBackup({ out }, { http: origin }, io, full)).rejects.toThrow(
+  await expect(runBrokerBackup({ out }, { http: origin }, io, { open: full })).rejects.toThrow(
     /^the disk is full \(IO error: 000003\.log: No space left on device\): free space on it; nothing was written at .*\/full\/b \(the partial copy was removed\)$/,
   );
   expect(readdirSync(join(dir, "full"))).toEqual([]);
