@@ -112,6 +112,10 @@ export async function runBrokerBackup(
   try {
     const response = await ask(origin, token, signal, idle);
     const written = await writeBackup(body(response, idle), out, deps.open);
+    for (const left of written.leftovers)
+      io.stderr(
+        `twinfleet broker backup: removed ${left} beside ${shownPath(out)}: the partial copy of an earlier backup of it that was killed (its process is gone)\n`,
+      );
     const seconds = Math.round(clock.now() - started) / 1000;
     io.stdout(`${JSON.stringify({ backup: written.out, from: origin, ...summaryOf(written), seconds })}\n`);
     io.stderr(
