@@ -4,7 +4,9 @@
  * was whole and its last write synced, so that the target is either a complete store or not there. A
  * failure on the way (a full disk, the broker stopping, a cut connection, a stop) removes the partial
  * directory and names what happened. The target is checked before anything is asked of the broker:
- * a path that holds anything is refused, never written into.
+ * a path that holds anything is refused, never written into. A partial directory a backup of the
+ * same target left when it was killed (`kill -9`, out of memory, a host reset: nothing ran to remove
+ * it) is removed by the next one, which names it: its process is gone.
  */
 import {
   closeSync,
@@ -75,6 +77,36 @@ export function checkBackupTarget(out: string): void {
 /** A backup written: what it holds, as the broker counted it and this side checked. */
 export interface BackupWritten extends BackupSummary {
   readonly out: string;
+  /** Partial directories of killed backups of the same target, removed (their names). */
+  readonly leftovers: readonly string[];
+}
+
+/** Whether process `pid` runs on this host (one that is not ours to signal runs all the same). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the partial directories beside `out` that backups of it left when killed: `.NAME.partial-PID`
+ * whose process is gone. Returns their names.
+ */
+function removeLeftovers(out: string): string[] {
+  const dir = dirname(resolve(out));
+  const name = basename(resolve(out));
+  const removed: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    if (!entry.startsWith(`.${name}.partial-`)) continue;
+    const pid = entry.slice(name.length + 10);
+    if (!/^[1-9]\d{0,9}$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue;
+    rmSync(join(dir, entry), { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
 }
 
 /** Why a backup was not written; `cause` as the failure said it. */
@@ -94,7 +126,9 @@ export async function writeBackup(
   let db: BackupTarget | undefined;
   let keys = 0;
   let bytes = 0;
+  let leftovers: string[] = [];
   try {
+    leftovers = removeLeftovers(out);
     rmSync(partial, { recursive: true, force: true });
     db = await open(partial);
     const reader = new BackupReader();
@@ -130,7 +164,7 @@ export async function writeBackup(
     await closing.close();
     renameSync(partial, out);
     syncDir(dirname(resolve(out)));
-    return { ...summary, out };
+    return { ...summary, out, leftovers };
   } catch (err) {
     await db?.close().catch(() => {});
     rmSync(partial, { recursive: true, force: true });

@@ -1,10 +1,9 @@
 /**
  * What a view takes of a twins service's `GET /api/convergence/minutes` answer read over HTTP
- * (view/minutes-feed.ts): the body read up to a bound (a peer that sends without end, or hundreds
- * of megabytes, is cut off there instead of filling the memory), and each minute checked to be
- * one a twins service sends (a number where a number goes, a share within 0-1, counts that are
- * counts, minutes in order, not after the answer's own time), so that a wrong answer is named, not
- * drawn as `NaN %`.
+ * (view/minutes-feed.ts): the bound its body is read to (view/bounded-body.ts reads it), and each
+ * minute checked to be one a twins service sends (a number where a number goes, a share within 0-1,
+ * counts that are counts, minutes in order, not after the answer's own time), so that a wrong answer
+ * is named, not drawn as `NaN %`.
  */
 import { MINUTES_KEPT, type MinutePoint } from "../twins/index.js";
 
@@ -13,36 +12,6 @@ import { MINUTES_KEPT, type MinutePoint } from "../twins/index.js";
  * larger answer is not a twins service's minutes.
  */
 export const MINUTES_MAX_BYTES = 4 * 1024 * 1024;
-
-/** The body read whole, or how far it came: `over` when it passed `max` bytes (the rest not read). */
-export type BodyRead =
-  | { readonly kind: "text"; readonly text: string }
-  | { readonly kind: "over"; readonly bytes: number }
-  | { readonly kind: "cut"; readonly bytes: number; readonly error: unknown };
-
-/** Reads `response`'s body, at most `max` bytes: past them the connection is let go. */
-export async function readBounded(response: Response, max: number): Promise<BodyRead> {
-  const body = response.body;
-  if (body === null) return { kind: "text", text: "" };
-  const reader = body.getReader();
-  const parts: Uint8Array[] = [];
-  let bytes = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      bytes += value.byteLength;
-      if (bytes > max) {
-        await reader.cancel().catch(() => {});
-        return { kind: "over", bytes };
-      }
-      parts.push(value);
-    }
-  } catch (error) {
-    return { kind: "cut", bytes, error };
-  }
-  return { kind: "text", text: Buffer.concat(parts).toString("utf8") };
-}
 
 /** The minutes of an answer, or what is wrong with it (in words that follow "answered …"). */
 export type MinutesChecked =

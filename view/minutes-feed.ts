@@ -8,8 +8,9 @@
  */
 import { every, type Scheduler, type Timer } from "../node/scheduler.js";
 import type { MinutePoint } from "../twins/index.js";
+import { readBounded } from "./bounded-body.js";
 import { ConsoleEmitter } from "./emitter.js";
-import { checkMinutes, MINUTES_MAX_BYTES, readBounded } from "./minutes-check.js";
+import { checkMinutes, MINUTES_MAX_BYTES } from "./minutes-check.js";
 import type { ConsoleSource } from "./source.js";
 
 export type MinutesState =

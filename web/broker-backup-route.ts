@@ -2,8 +2,9 @@
  * `GET /backup` of a standalone broker's HTTP server (`twinfleet broker --http`): one snapshot of its
  * LevelDB store, streamed as broker/store-backup.ts frames it, for `twinfleet broker backup` to write
  * into a store of its own. A read, with the token rules of `/metrics` (beyond loopback it needs the
- * token). One backup at a time: a second while one runs is a 409, as is a broker whose store is in
- * memory or in Redis (naming why). HEAD answers the same status without taking a snapshot.
+ * token). One backup at a time: a second while one runs is a 409 naming the running one (to where,
+ * for how long, how far), as is a broker whose store is in memory or in Redis (naming why). HEAD
+ * answers the same status without taking a snapshot.
  * A client that stops reading (a frozen script, a host gone without a word) holds the snapshot and
  * the one backup at a time only until BACKUP_STALL_MS pass with nothing of it read: its connection
  * is cut then, and the next backup may start.
@@ -43,24 +44,23 @@ export function addBackupRoute(
   const { log } = o;
   const stallMs = o.stallMs ?? BACKUP_STALL_MS;
   let scheduler = o.scheduler;
-  let running = false;
+  /** The backup under way: to whom, since when on its clock, and how far it came. */
+  let running: { remote: string; since: number; clock: Scheduler; stall: Stall } | undefined;
+  const underWay = (r: NonNullable<typeof running>) =>
+    problem(
+      409,
+      `a backup of this broker is under way already, to ${r.remote} for ${Math.round((r.clock.now() - r.since) / 1000)} s (${r.stall.bytes} bytes of it sent): one at a time; take this one once it ends, or once its client has read nothing of it for ${stallMs / 1000} s (it is cut then)`,
+    );
   app.get("/backup", { exposeHeadRoute: false }, async (req, reply) => {
     if (!figures.listening()) return sendProblem(reply, problem(503, "the broker is closing"));
-    if (running)
-      return sendProblem(
-        reply,
-        problem(
-          409,
-          "a backup of this broker is under way already (one at a time): take this one once it ends",
-        ),
-      );
+    if (running !== undefined) return sendProblem(reply, underWay(running));
     const taken = figures.backup();
     if ("refused" in taken) return sendProblem(reply, problem(409, taken.refused));
-    running = true;
     const remote = req.socket.remoteAddress ?? "?";
     if (scheduler === undefined) scheduler = new RealScheduler();
     const clock = scheduler;
-    const stall: Stall = { since: undefined, cut: undefined };
+    const stall: Stall = { since: undefined, cut: undefined, bytes: 0 };
+    running = { remote, since: clock.now(), clock, stall };
     const body = Readable.from(
       told(taken.stream, (outcome) => log?.(outcome, remote), stall, clock),
       { objectMode: false },
@@ -73,13 +73,14 @@ export function addBackupRoute(
     });
     body.once("close", () => {
       watch.cancel();
-      running = false;
+      running = undefined;
     });
     return reply.type(BACKUP_TYPE).send(body);
   });
   // What a GET would answer, without taking a snapshot.
   app.head("/backup", async (_req, reply) => {
     if (!figures.listening()) return sendProblem(reply, problem(503, "the broker is closing"));
+    if (running !== undefined) return sendProblem(reply, underWay(running));
     if (figures.store !== "level") {
       const taken = figures.backup();
       if ("refused" in taken) return sendProblem(reply, problem(409, taken.refused));
@@ -88,10 +89,14 @@ export function addBackupRoute(
   });
 }
 
-/** Since when the stream waits for its client to take a chunk (undefined: not waiting), and why it was cut. */
+/**
+ * Since when the stream waits for its client to take a chunk (undefined: not waiting), why it was
+ * cut, and the bytes the client took.
+ */
 interface Stall {
   since: number | undefined;
   cut: string | undefined;
+  bytes: number;
 }
 
 /** `stream`, with its summary (or why it stopped) told at its end, and its waits on the client noted. */
@@ -108,6 +113,7 @@ async function* told(
       stall.since = clock.now();
       yield next.value;
       stall.since = undefined;
+      stall.bytes += next.value.length;
       next = await stream.next();
     }
     const summary = next.value;

@@ -3,11 +3,15 @@
  * taken through its --http (`GET /backup`, web/broker-backup-route.ts) and written as a new LevelDB
  * store at --out (cli/store-backup-write.ts), which `twinfleet broker --data OUT` opens as it is.
  * --http and the token are the ones the broker was started with. Says what it wrote: a JSON line on
- * stdout, a sentence on stderr. A stop (Ctrl-C, SIGTERM) leaves nothing at --out (exit 130).
+ * stdout, a sentence on stderr. A stop (Ctrl-C, SIGTERM) leaves nothing at --out (exit 130). A
+ * broker that sends nothing for --idle-timeout (stopped, paused, cut off by the network) is given
+ * up, named with its address and how long nothing came (exit 1, nothing at --out); a refusal is
+ * read to REFUSAL_MAX_BYTES at most.
  */
-import { RealScheduler } from "../../node/scheduler.js";
+import { every, RealScheduler, type Scheduler, type Timer } from "../../node/scheduler.js";
 import { shown, shownPath } from "../../protocol/shown.js";
-import { resolveHttpToken } from "../connection.js";
+import { readBounded, shownBytes } from "../../view/bounded-body.js";
+import { resolveHttpToken, wholeFlagIn } from "../connection.js";
 import { takeHangUps, takeStops } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
 import { parseHttpAddress } from "../http.js";
@@ -16,7 +20,23 @@ import { BackupNotWritten, checkBackupTarget, type OpenTarget, writeBackup } fro
 
 export interface BackupFlags {
   readonly out?: string;
+  readonly idleTimeout?: string;
 }
+
+/** What a run may be given instead of the host's: the store it writes to, the clock it waits on. */
+export interface BackupDeps {
+  readonly open?: OpenTarget;
+  readonly scheduler?: Scheduler;
+}
+
+/**
+ * How long the broker may send nothing before the backup is given up, ms (--idle-timeout): a
+ * broker reads its snapshot in batches of some hundred kB, each in well under a second; a minute
+ * of nothing is a broker stopped or a network that dropped the connection without a word.
+ */
+export const BACKUP_IDLE_MS = 60_000;
+/** The most of a refusal (a non-200 answer) read, bytes: a broker's is a line of problem+json. */
+export const REFUSAL_MAX_BYTES = 64 * 1024;
 
 /** The broker's flags a backup takes: where its --http is, and its token. */
 const TAKEN = new Set(["http", "httpToken", "httpTokenFile"]);
@@ -54,7 +74,7 @@ export async function runBrokerBackup(
   flags: BackupFlags,
   brokerFlags: Record<string, unknown>,
   io: CliIO,
-  open?: OpenTarget,
+  deps: BackupDeps = {},
 ): Promise<void> {
   const other = Object.keys(brokerFlags).find((k) => brokerFlags[k] !== undefined && !TAKEN.has(k));
   if (other !== undefined)
@@ -67,6 +87,16 @@ export async function runBrokerBackup(
     io.env ?? process.env,
   );
   io.secret?.(token);
+  const idleMs =
+    flags.idleTimeout === undefined
+      ? BACKUP_IDLE_MS
+      : wholeFlagIn(
+          "--idle-timeout",
+          flags.idleTimeout,
+          100,
+          2 ** 31 - 1,
+          "a whole number of milliseconds, at least 100",
+        );
   const out = flags.out ?? "";
   checkBackupTarget(out);
 
@@ -75,11 +105,17 @@ export async function runBrokerBackup(
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   for (const s of signals) process.on(s, onStop);
   if (takeStops().length > 0 || takeHangUps() > 0) stop.abort();
-  const clock = new RealScheduler();
+  const clock = deps.scheduler ?? new RealScheduler();
   const started = clock.now();
+  const idle = new IdleWatch(clock, idleMs, origin);
+  const signal = AbortSignal.any([stop.signal, idle.signal]);
   try {
-    const response = await ask(origin, token, stop.signal);
-    const written = await writeBackup(body(response), out, open);
+    const response = await ask(origin, token, signal, idle);
+    const written = await writeBackup(body(response, idle), out, deps.open);
+    for (const left of written.leftovers)
+      io.stderr(
+        `twinfleet broker backup: removed ${left} beside ${shownPath(out)}: the partial copy of an earlier backup of it that was killed (its process is gone)\n`,
+      );
     const seconds = Math.round(clock.now() - started) / 1000;
     io.stdout(`${JSON.stringify({ backup: written.out, from: origin, ...summaryOf(written), seconds })}\n`);
     io.stderr(
@@ -95,7 +131,62 @@ export async function runBrokerBackup(
       ? err
       : new Error(`${(err as Error).message}; nothing was written at ${shownPath(out)}`);
   } finally {
+    idle.cancel();
     for (const s of signals) process.off(s, onStop);
+  }
+}
+
+/**
+ * The broker's silence, watched: while the command waits on it (for its answer, for the next chunk
+ * of the stream) and not while it writes what came, `idleMs` on `clock` with nothing aborts
+ * `signal`, and `error` says how long nothing came from where, and how far the backup had come.
+ */
+class IdleWatch {
+  private readonly abort = new AbortController();
+  readonly signal = this.abort.signal;
+  error: Error | undefined;
+  /** Since when it waits on the broker (undefined: not waiting). */
+  private since: number | undefined;
+  private bytes = 0;
+  private answered = false;
+  private readonly timer: Timer;
+
+  constructor(
+    private readonly clock: Scheduler,
+    private readonly idleMs: number,
+    private readonly origin: string,
+  ) {
+    this.since = clock.now();
+    this.timer = every(clock, Math.min(1000, idleMs), () => this.check());
+  }
+
+  /** Waiting on the broker from now. */
+  wait(): void {
+    this.since = this.clock.now();
+  }
+
+  /** Something came: its answer's head (`bytes` 0) or a chunk of the stream. */
+  came(bytes: number): void {
+    this.answered = true;
+    this.bytes += bytes;
+    this.since = undefined;
+  }
+
+  cancel(): void {
+    this.timer.cancel();
+  }
+
+  private check(): void {
+    if (this.error !== undefined || this.since === undefined) return;
+    if (this.clock.now() - this.since < this.idleMs) return;
+    const where = this.answered
+      ? `after ${this.bytes} bytes of the backup`
+      : "before the start of its answer";
+    this.error = new Error(
+      `nothing came from the broker at ${this.origin} for ${this.idleMs / 1000} s (--idle-timeout ${this.idleMs}), ${where}: it is stopped (kill -STOP, a host frozen or suspended), or the network between dropped the connection without a word`,
+    );
+    this.timer.cancel();
+    this.abort.abort(this.error);
   }
 }
 
@@ -103,19 +194,45 @@ function summaryOf(w: { keys: number; bytes: number; retained: number; sessions:
   return { keys: w.keys, bytes: w.bytes, retained: w.retained, sessions: w.sessions };
 }
 
-async function* body(response: Response): AsyncGenerator<Uint8Array> {
+/** The stream of the answer, its silences watched (a chunk's writing is not one). */
+async function* body(response: Response, idle: IdleWatch): AsyncGenerator<Uint8Array> {
   if (response.body === null) return;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) yield chunk;
+  const chunks = (response.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    for (;;) {
+      idle.wait();
+      const next = await chunks.next();
+      if (next.done === true) {
+        done = true;
+        return;
+      }
+      idle.came(next.value.byteLength);
+      yield next.value;
+    }
+  } catch (err) {
+    done = true;
+    throw idle.error ?? err;
+  } finally {
+    // Left half-way (a garbled stream, a full disk): the connection is let go.
+    if (!done) await chunks.return?.().catch(() => {});
+  }
 }
 
 /** The broker's answer to GET /backup, or an error saying why there is none. */
-async function ask(origin: string, token: string | undefined, signal: AbortSignal): Promise<Response> {
+async function ask(
+  origin: string,
+  token: string | undefined,
+  signal: AbortSignal,
+  idle: IdleWatch,
+): Promise<Response> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let r: Response;
   try {
     r = await fetch(`${origin}/backup`, { headers, signal });
   } catch (e) {
+    if (idle.error !== undefined) throw idle.error;
     if (signal.aborted) throw e;
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why =
@@ -124,8 +241,17 @@ async function ask(origin: string, token: string | undefined, signal: AbortSigna
         : (cause?.message ?? (e as Error).message);
     throw new Error(`cannot reach the broker at ${origin}: ${why}`);
   }
+  idle.came(0);
   if (r.status === 200) return r;
-  const text = await r.text().catch(() => "");
+  idle.wait();
+  const read = await readBounded(r, REFUSAL_MAX_BYTES);
+  idle.came(0);
+  if (idle.error !== undefined) throw idle.error;
+  if (read.kind === "over")
+    throw new Error(
+      `the server at ${origin} answered ${r.status} with more than ${shownBytes(REFUSAL_MAX_BYTES)}, where a broker's refusal is a line: the rest was not read (is --http a twinfleet broker's --http?)`,
+    );
+  const text = read.kind === "text" ? read.text : "";
   let detail = text.slice(0, 300);
   try {
     const parsed = JSON.parse(text) as { detail?: unknown };

@@ -132,22 +132,39 @@ Signals: SIGTERM or Ctrl-C stops it; SIGHUP reloads --auth, --tls-key and --tls-
     .option("--http-token <token>", "the token the broker was started with (needed beyond loopback)")
     .option("--http-token-file <file>", "the same, from the first line of FILE (else TWINFLEET_HTTP_TOKEN)")
     .option("--out <dir>", "the directory to write, new or empty (required)")
+    .option(
+      "--idle-timeout <ms>",
+      "how long the broker may send nothing before the backup is given up, nothing written (default 60000)",
+    )
     .addHelpText(
       "after",
       `
 Give it the --http address and token the broker was started with (--http, --http-token,
 --http-token-file or TWINFLEET_HTTP_TOKEN). The broker reads one LevelDB snapshot while it serves;
 --out is written beside itself and renamed into place once whole, so it is never half written.
-A broker in memory or on Redis has no store to back up, and says so.
+A broker in memory or on Redis has no store to back up, and says so. A broker that sends nothing
+for --idle-timeout (stopped, or cut off by the network) is given up, nothing written (exit 1).
 
 Examples:
   twinfleet broker backup --http 127.0.0.1:9100 --out /backup/broker-$(date +%F-%H%M)
   twinfleet broker backup --http http://lab-pi:9100 --http-token-file token --out ./broker-copy`,
     )
-    .action(async (flags: { out?: string; http?: string; httpToken?: string; httpTokenFile?: string }) => {
-      const { runBrokerBackup } = await import("./broker-backup-run.js");
-      const { out, ...http } = flags;
-      const given = Object.fromEntries(Object.entries(http).filter(([, v]) => v !== undefined));
-      await runBrokerBackup({ ...(out === undefined ? {} : { out }) }, { ...broker.opts(), ...given }, io);
-    });
+    .action(
+      async (flags: {
+        out?: string;
+        idleTimeout?: string;
+        http?: string;
+        httpToken?: string;
+        httpTokenFile?: string;
+      }) => {
+        const { runBrokerBackup } = await import("./broker-backup-run.js");
+        const { out, idleTimeout, ...http } = flags;
+        const given = Object.fromEntries(Object.entries(http).filter(([, v]) => v !== undefined));
+        const own = {
+          ...(out === undefined ? {} : { out }),
+          ...(idleTimeout === undefined ? {} : { idleTimeout }),
+        };
+        await runBrokerBackup(own, { ...broker.opts(), ...given }, io);
+      },
+    );
 };

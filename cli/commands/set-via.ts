@@ -8,6 +8,7 @@
 import { sleep } from "../../node/scheduler.js";
 import { shown } from "../../protocol/shown.js";
 import { wallScheduler } from "../../twins/index.js";
+import { readBounded, shownBytes } from "../../view/bounded-body.js";
 import { resolveHttpToken } from "../connection.js";
 import { UsageError } from "../errors.js";
 import type { CliIO } from "../main.js";
@@ -46,6 +47,13 @@ function tokenOf(flags: ViaFlags, io: CliIO): string | undefined {
   return token;
 }
 
+/**
+ * The most a twins service's answer to a set or a node's read may hold, bytes: far past a node's
+ * detail with a whole fleet following it. A longer one is not the service's (a wrong URL, a proxy's
+ * page, a peer sending without end): the rest is not read, and the command says so.
+ */
+export const VIA_MAX_BYTES = 16 * 1024 * 1024;
+
 interface Answer {
   readonly status: number;
   readonly body: Record<string, unknown>;
@@ -62,7 +70,7 @@ async function call(origin: string, path: string, token: string | undefined, ini
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     const why =
       (e as Error).name === "TimeoutError"
-        ? `no answer within ${ms} ms`
+        ? `no answer within ${ms / 1000} s`
         : cause?.code === "ECONNREFUSED"
           ? "connection refused (is `twinfleet twins --http` running there?)"
           : cause?.message === "bad port"
@@ -70,7 +78,19 @@ async function call(origin: string, path: string, token: string | undefined, ini
             : (cause?.message ?? (e as Error).message);
     throw new Error(`cannot reach the twins service at ${origin}: ${why}`);
   }
-  const text = await r.text();
+  const read = await readBounded(r, VIA_MAX_BYTES);
+  const asked = `${init.method ?? "GET"} ${path}`;
+  if (read.kind === "over")
+    throw new Error(
+      `the twins service at ${origin} answered ${asked} (${r.status}) with more than ${shownBytes(VIA_MAX_BYTES)}, more than any node's answer holds: the rest was not read; is --via the twins service's --http address (not a proxy's or another server's)?`,
+    );
+  if (read.kind === "cut") {
+    const e = read.error as Error;
+    throw new Error(
+      `the twins service at ${origin} answered ${asked} (${r.status}) and ${e.name === "TimeoutError" ? `did not finish its answer within ${ms / 1000} s` : `its answer was cut (${e.message})`}: ${read.bytes} bytes by then`,
+    );
+  }
+  const text = read.text;
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(text) as Record<string, unknown>;

@@ -3,8 +3,10 @@
  * backup is a store a new broker opens as it is, with the retained messages and the persistent
  * session; the snapshot is the store of one moment, whatever is written while it is read; a target
  * that holds anything is refused before the broker is asked; a full disk or a stream cut short
- * leaves nothing at the target and no partial directory; a broker in memory says why it has none.
+ * leaves nothing at the target and no partial directory, and one a killed backup left is removed by
+ * the next; a broker in memory says why it has none.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -97,6 +99,23 @@ it("reads one snapshot: what is written while the backup is read is not in it", 
   ]);
 });
 
+it("removes the partial copy a killed backup of the same target left, and names it", async () => {
+  const { origin } = await filled(join(dir, "d"));
+  const out = join(dir, "backups", "b1");
+  // A backup killed with -9 (its process gone), and one still running (this test's parent).
+  const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+  for (const pid of [dead, process.ppid]) {
+    mkdirSync(join(dir, "backups", `.b1.partial-${pid}`), { recursive: true });
+    writeFileSync(join(dir, "backups", `.b1.partial-${pid}`, "000003.log"), "x");
+  }
+  const r = await runMain("broker", "backup", "--http", origin, "--out", out);
+  expect(r.code, r.err).toBe(0);
+  expect(r.err).toContain(
+    `twinfleet broker backup: removed .b1.partial-${dead} beside ${out}: the partial copy of an earlier backup of it that was killed (its process is gone)`,
+  );
+  expect(readdirSync(join(dir, "backups")).sort()).toEqual([`.b1.partial-${process.ppid}`, "b1"]);
+}, 60_000);
+
 it("refuses a target that holds anything, before asking the broker", async () => {
   const out = join(dir, "taken");
   mkdirSync(out);
@@ -116,7 +135,7 @@ it("on a full disk leaves nothing at the target and no partial directory", async
     close: async () => {},
   });
   const io = { stdout: () => {}, stderr: (s: string) => errors.push(s) };
-  await expect(runBrokerBackup({ out }, { http: origin }, io, full)).rejects.toThrow(
+  await expect(runBrokerBackup({ out }, { http: origin }, io, { open: full })).rejects.toThrow(
     /^the disk is full \(IO error: 000003\.log: No space left on device\): free space on it; nothing was written at .*\/full\/b \(the partial copy was removed\)$/,
   );
   expect(readdirSync(join(dir, "full"))).toEqual([]);

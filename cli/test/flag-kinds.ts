@@ -165,5 +165,5 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--node-password-file": "in-file",
   },
   "report merge": { "--out": "out-file" },
-  "broker backup": { ...HTTP, "--out": "dir" },
+  "broker backup": { ...HTTP, "--out": "dir", "--idle-timeout": "whole" },
 };

@@ -2,8 +2,9 @@
  * `GET /backup` with a client that stops reading half-way (a frozen script, a host gone without a
  * word): the broker goes on serving MQTT and `/healthz` meanwhile, and once the client has read
  * nothing for the stall time its connection is cut, the broker's log says why, and the next backup
- * is taken whole. Before, the stuck one held the snapshot and refused every later backup (409) for
- * as long as its connection stayed open.
+ * is taken whole; meanwhile a second is refused naming it (HEAD too, which answered 200). Before,
+ * the stuck one held the snapshot and refused every later backup (409) for as long as its
+ * connection stayed open.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
@@ -55,9 +56,14 @@ it("cuts a backup whose client reads nothing for the stall time, and takes the n
 
   // Meanwhile the broker serves: /healthz, a message through MQTT, and one backup at a time.
   expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  scheduler.advance(3000);
   const other = await fetch(`http://127.0.0.1:${port}/backup`);
   expect(other.status).toBe(409);
-  await other.body?.cancel();
+  // Naming the one under way: to where, for how long, how far; HEAD answers the same.
+  expect(((await other.json()) as { detail: string }).detail).toMatch(
+    /^a backup of this broker is under way already, to 127\.0\.0\.1 for 3 s \([1-9]\d* bytes of it sent\): one at a time; take this one once it ends, or once its client has read nothing of it for 60 s \(it is cut then\)$/,
+  );
+  expect((await fetch(`http://127.0.0.1:${port}/backup`, { method: "HEAD" })).status).toBe(409);
   await c.publishAsync("fleet/n-1/state", "on", { qos: 1 });
 
   // The stall time passes on the route's clock, its check running each second of it.
