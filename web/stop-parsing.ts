@@ -4,7 +4,7 @@
  * handing it to the server, closed connection or not: a connection cut at its 33rd request sent ahead
  * of its answers (web/connection-limits.ts) still had the other 1,500 short requests of its read built
  * and routed, each then left unanswered. 150 such connections, each writing 64 KiB of
- * `GET /api/convergence` once, took a twins service to 572 MB and `/healthz` to 2.7 s.
+ * `GET /api/convergence` once, took a twins service to 425 MB and `/healthz` to 5.7 s (docs/web.md).
  *
  * Node has no public way to stop a parse under way. Its parser (the socket's `parser`, internal) stops
  * at the request whose headers' handler (`onIncoming`, set anew for each connection the parser serves)
