@@ -30,8 +30,8 @@ import type { DesiredRecord, StoredState, TwinsStore } from "./store.js";
 export interface SavedState {
   whole(): StoredState;
   records(nodes: ReadonlySet<string>): Map<string, DesiredRecord | undefined>;
-  /** The nodes heard at `since` or later (on the scheduler's `now()`): their stored dates are behind. */
-  heardSince?(since: number): readonly string[];
+  /** At most `limit` nodes heard later than their stored dates, those stored longest ago first. */
+  datesBehind?(limit: number): readonly string[];
 }
 
 export interface SaveSpacing {
@@ -55,9 +55,17 @@ export const SAVE_STALLED_MS = 5_000;
 export const STEP_CHECK_MS = 60_000;
 /**
  * How often a saver stores the last-seen dates of the nodes heard since it last did (a store with a
- * place only): what a service killed without a goodbye (kill -9, a power cut) leaves at most behind.
+ * place only): what a service killed without a goodbye (kill -9, a power cut) leaves behind, for a
+ * fleet of up to DATES_MAX_NODES nodes heard, at most.
  */
 export const DATES_EVERY_MS = STEP_CHECK_MS;
+/**
+ * The most nodes whose dates one look stores, those stored longest ago first: each record appended
+ * is serialised on the main thread, and 100,000 of them held the event loop over a
+ * second each minute, so a fleet of N nodes heard keeps its stored dates at most
+ * ceil(N / DATES_MAX_NODES) minutes behind (20,000: 4; 100,000: 20).
+ */
+export const DATES_MAX_NODES = 5_000;
 
 /** " to DIR/twins.json", or nothing for a store with no place. */
 const toWhere = (store: TwinsStore) => (store.where === undefined ? "" : ` to ${store.where}`);
@@ -86,8 +94,6 @@ export class DesireSaver {
   private stalled = false;
   /** `wallNow() - now()` at the last save's start: a step of the host's clock moves it. */
   private savedOffset: number | undefined;
-  /** When the nodes heard were last looked for (`heardSince`): those heard since have dates to store. */
-  private datesAt: number | undefined;
   private readonly stepWatch: Timer | undefined;
   private readonly state: SavedState;
   private readonly wholeOnly: boolean;
@@ -118,21 +124,21 @@ export class DesireSaver {
       () => spacing?.scheduler.now() ?? 0,
     );
     const sched = spacing?.scheduler;
-    this.datesAt = sched?.now();
     if (sched)
       this.stepWatch = every(sched, STEP_CHECK_MS, () => {
         const moved = Math.abs(sched.wallNow() - sched.now() - (this.savedOffset ?? Number.NaN));
         if (moved >= CLOCK_STEP_MS) this.save();
-        else this.saveHeard(sched.now());
+        else this.saveHeard();
       });
   }
 
-  /** The dates of the nodes heard since the last look, stored (one append; whole where the store has none). */
-  private saveHeard(now: number): void {
-    const since = this.datesAt ?? now;
-    this.datesAt = now;
-    if (this.store.where === undefined || this.state.heardSince === undefined) return; // in memory: nothing outlives the process
-    const heard = this.state.heardSince(since);
+  /**
+   * The dates of the nodes heard since they were stored, at most DATES_MAX_NODES of them, stored (one
+   * append; whole where the store has none).
+   */
+  private saveHeard(): void {
+    if (this.store.where === undefined || this.state.datesBehind === undefined) return; // in memory: nothing outlives the process
+    const heard = this.state.datesBehind(DATES_MAX_NODES);
     if (heard.length === 0) return;
     for (const id of heard) this.note(id);
     this.save(heard[0]); // whole where the store has no journal

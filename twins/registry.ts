@@ -28,6 +28,7 @@ import { type HeldReport, OriginWait } from "./origin-wait.js";
 import { RETAINED_REGISTER, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
+import { StoredSeen } from "./stored-seen.js";
 import {
   newRecord,
   offlineUnheard,
@@ -49,6 +50,8 @@ export class TwinRegistry {
   private readonly room = new Room(this.twins, this.graph, this.inputs, (id) => this.bads.forget(id));
   private readonly originWait = new OriginWait();
   private readonly presence = new NodePresence(); // status, restart: twins/node-presence.ts
+  /** The last-seen time each twin's stored record carries, the one written longest ago first. */
+  private readonly storedSeen = new StoredSeen();
   /** What a report or a config moves (twins/node-reads.ts). */
   private readonly reads: ReadsDeps = {
     twins: this.twins,
@@ -67,33 +70,42 @@ export class TwinRegistry {
   /** Restores desired state and identities from the store (its dates on `now()`'s clock: restoreRecord). */
   restore(state: StoredState, dateOffset = 0, now = Number.POSITIVE_INFINITY): void {
     for (const [id, rec] of Object.entries(state.nodes)) {
-      restoreRecord(this.ensure(NodeId(id)), rec, dateOffset, now);
+      const t = this.ensure(NodeId(id));
+      restoreRecord(t, rec, dateOffset, now);
+      this.storedSeen.wrote(t);
       this.graph.sourcesChanged();
       if (rec.pendingSet) this.setCounter.sent(rec.pendingSet.counter);
     }
   }
 
+  /** The state to store, whole; taken to be stored (datesBehind). */
   snapshot(dateOffset = 0): StoredState {
     const nodes: Record<string, DesiredRecord> = {};
     for (const t of this.twins.values()) {
       const rec = storedRecord(t, dateOffset);
-      if (rec) nodes[t.id] = rec;
+      if (rec) {
+        nodes[t.id] = rec;
+        this.storedSeen.wrote(t);
+      }
     }
     return { nodes };
   }
 
-  /** The stored form of one twin (undefined: nothing of it to keep, or no such twin). */
+  /** The stored form of one twin (undefined: nothing of it to keep, or no such twin); taken to be stored. */
   storedOf(id: string, dateOffset = 0): DesiredRecord | undefined {
     const t = this.twins.get(id as NodeId);
-    return t ? storedRecord(t, dateOffset) : undefined;
+    const rec = t ? storedRecord(t, dateOffset) : undefined;
+    if (t && rec) this.storedSeen.wrote(t);
+    else this.storedSeen.dropped(id as NodeId);
+    return rec;
   }
 
-  /** The twins a node's own message was heard from at `since` or later (their last-seen dates moved). */
-  heardSince(since: number): NodeId[] {
-    const out: NodeId[] = [];
-    for (const t of this.twins.values())
-      if ((t.lastSeen ?? Number.NEGATIVE_INFINITY) >= since) out.push(t.id);
-    return out;
+  /**
+   * At most `limit` twins heard later than the stored state says, those stored longest ago first
+   * (twins/stored-seen.ts): whose last-seen dates a minute's look stores.
+   */
+  datesBehind(limit: number): NodeId[] {
+    return this.storedSeen.behind(this.twins, limit);
   }
 
   /** The highest Lamport counter believed in any report: what a set command carries (set-counter.ts). */

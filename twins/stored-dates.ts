@@ -9,9 +9,10 @@
  * stops, with every rewrite of the snapshot and with each record a change writes to the journal
  * (store-journal.ts): only those of a desire's change were stored before, and a node heard for hours
  * since its pairing last changed was shown, after a restart, last heard at that change. And each
- * minute those of the nodes heard in it (`heardSince`, the saver's DATES_EVERY_MS): a service that
- * never stops (kill -9, a power cut) ended no run of dates, and its nodes, live to the cut, came
- * back last heard at their last desire's change or offline, however long before.
+ * minute those of the nodes heard since their records were written, at most the saver's
+ * DATES_MAX_NODES, those written longest ago first (`datesBehind`, twins/stored-seen.ts): a service
+ * that never stops (kill -9, a power cut) ended no run of dates, and its nodes, live to the cut,
+ * came back last heard at their last desire's change or offline, however long before.
  */
 import type { Logger } from "pino";
 import type { Scheduler } from "../node/scheduler.js";
@@ -32,7 +33,7 @@ export function datedState(registry: TwinRegistry, sched: Scheduler): SavedState
       const offset = dateOffset(sched);
       return new Map([...nodes].map((id) => [id, registry.storedOf(id, offset)]));
     },
-    heardSince: (since) => registry.heardSince(since),
+    datesBehind: (limit) => registry.datesBehind(limit),
   };
 }
 

@@ -201,12 +201,17 @@ export function restoreRecord(
   if (rec.offlineWrites !== undefined && rec.offlineWrites.length > 0) t.offlineWrites = rec.offlineWrites;
 }
 
+/** `t` has something worth keeping in the store: a desire known, or an identity. */
+export function isStored(t: TwinRecord): boolean {
+  return t.desiredKnown || t.kind !== undefined;
+}
+
 /**
  * The stored form of `t`, or undefined when there is nothing worth keeping; its `lastSeen` a date,
  * by the host's clock now (`dateOffset`: `wallNow() - now()`, which a step of that clock moves).
  */
 export function storedRecord(t: TwinRecord, dateOffset = 0): DesiredRecord | undefined {
-  if (!t.desiredKnown && t.kind === undefined) return undefined;
+  if (!isStored(t)) return undefined;
   return {
     sources: [...t.desired.sources],
     configVersion: t.desired.configVersion,
