@@ -86,4 +86,5 @@ export {
   type StoredState,
   type TwinsStore,
 } from "./store.js";
+export { openingTold } from "./store-open-wait.js";
 export * from "./types.js";

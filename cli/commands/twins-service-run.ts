@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { watchOwnHeap } from "../../fleet/heap-watch.js";
 import { isStopSignal, StopRequest } from "../../node/stop-request.js";
 import { shown } from "../../protocol/shown.js";
-import { jsonFileStore, StopWait, startTwins, wallScheduler } from "../../twins/index.js";
+import { jsonFileStore, openingTold, StopWait, startTwins, wallScheduler } from "../../twins/index.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
@@ -90,7 +90,10 @@ async function serveTwins(
     // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
     warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
-    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
+    // A frozen or hung disk holds the lock's write: told, not waited for in silence.
+    ...(flags.data !== undefined
+      ? { store: await openingTold(jsonFileStore(flags.data, logger), flags.data, wallScheduler, logger) }
+      : {}),
   }).catch((e: unknown) => {
     heap.stop();
     throw e;
