@@ -14,6 +14,7 @@ const NOT = [...configDefaults.exclude, "web/test/browser/**"];
 const MOCKING = [
   "cli/test/sim-console-load.test.ts",
   "fleet/test/start-options.test.ts",
+  "node/test/make-dir-frozen.test.ts",
   "node/test/whole-file.test.ts",
   "twins/test/store-disk.test.ts",
   "twins/test/store-sync.test.ts",

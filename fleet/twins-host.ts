@@ -154,6 +154,10 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.unsavedCause;
   }
 
+  get stalledSave(): Twins["stalledSave"] {
+    return this.current?.stalledSave;
+  }
+
   get fleetUnseen(): Twins["fleetUnseen"] {
     return this.current?.fleetUnseen;
   }

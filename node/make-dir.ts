@@ -13,6 +13,9 @@ import { shownPath } from "../protocol/shown.js";
 /** Makes `dir` and any parents it lacks; returns when it is a directory. Throws as mkdir does. */
 export function makeDir(dir: string): void {
   const path = resolve(dir);
+  // A directory already there is looked at, not made: mkdir of it waits (on the thread) for a frozen
+  // file system (fsfreeze), where a look answers, so a start there could say why it waits.
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory() === true) return;
   try {
     mkdirSync(path);
   } catch (err) {

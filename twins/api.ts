@@ -99,6 +99,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    * (ENOSPC: …)`), for `/healthz`; undefined while saved.
    */
   readonly unsavedCause?: string | undefined;
+  /**
+   * While a save has run `SAVE_STALLED_MS` without ending (a frozen or hung disk): how long, and the
+   * file it writes; a stop waits for it (twins/stop-wait.ts).
+   */
+  readonly stalledSave?: { readonly forMs: number; readonly where: string } | undefined;
   /** No node seen at all since connecting (with `warnEmptyFleet`): since the warning, and why (twins/empty-fleet.ts). */
   readonly fleetUnseen: FleetUnseen | undefined;
   /**

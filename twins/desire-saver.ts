@@ -230,6 +230,17 @@ export class DesireSaver {
     return since !== undefined && now !== undefined && now - since >= SAVE_STALLED_MS ? since : undefined;
   }
 
+  /**
+   * How long the save under way has run, once it has stalled (`SAVE_STALLED_MS`), and where it
+   * writes; undefined otherwise. A stop waits for it (twins/stop-wait.ts says so).
+   */
+  get stalledSave(): { readonly forMs: number; readonly where: string } | undefined {
+    const since = this.stalledSince;
+    const now = this.spacing?.scheduler.now();
+    if (since === undefined || now === undefined) return undefined;
+    return { forMs: now - since, where: this.store.where ?? "the twins store" };
+  }
+
   private failed(err: unknown): void {
     this.lastError = err;
     this.failures.failed(err);

@@ -77,6 +77,7 @@ export { TwinRegistry } from "./registry.js";
 export { type ForgetOutcome, UnknownNodeError } from "./retire.js";
 export { BoundedSeries } from "./series.js";
 export { startTwins } from "./service.js";
+export { StopWait } from "./stop-wait.js";
 export {
   type DesiredRecord,
   jsonFileStore,
@@ -85,4 +86,5 @@ export {
   type StoredState,
   type TwinsStore,
 } from "./store.js";
+export { openingTold } from "./store-open-wait.js";
 export * from "./types.js";

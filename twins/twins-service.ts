@@ -164,6 +164,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     return this.saver.unsavedCause;
   }
 
+  get stalledSave(): Twins["stalledSave"] {
+    return this.saver.stalledSave;
+  }
+
   get fleetUnseen() {
     return this.emptyFleet?.fault;
   }
@@ -283,14 +287,9 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   }
 
   private stopTimers(): void {
-    this.wait?.stop();
-    this.unanswered.stop();
-    this.emptyFleet?.stop();
-    this.feed.stop();
-    this.reconciler.stop();
-    this.putBack.stop();
-    this.originJudge.stop();
-    this.badInputLog.stop();
+    const { wait, unanswered, emptyFleet, feed, reconciler, putBack, originJudge, badInputLog } = this;
+    for (const t of [wait, unanswered, emptyFleet, feed, reconciler, putBack, originJudge, badInputLog])
+      t?.stop();
   }
 
   private desireDeps(): DesireChangeDeps {

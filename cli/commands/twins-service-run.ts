@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { watchOwnHeap } from "../../fleet/heap-watch.js";
 import { isStopSignal, StopRequest } from "../../node/stop-request.js";
 import { shown } from "../../protocol/shown.js";
-import { jsonFileStore, startTwins, wallScheduler } from "../../twins/index.js";
+import { jsonFileStore, openingTold, StopWait, startTwins, wallScheduler } from "../../twins/index.js";
 import { twinsFigures } from "../../view/figures.js";
 import { TwinsSource } from "../../view/twins-source.js";
 import { brokerStoreIn } from "../data-dir-mixup.js";
@@ -46,16 +46,15 @@ export async function runTwinsService(
   userSignals((signal) => logger.warn(userSignalLine(signal, "twins service")));
   // SIGINT and SIGTERM stop it from here until it has closed, those heard while the process started
   // included: one while it starts, once what it started can be closed; one more while it stops is
-  // told, and the stop goes on — its last save and its lock's removal are not cut short.
-  const stop = new StopRequest((signal) =>
-    logger.info(
-      `${signal}: the twins service is stopping already (its last save, its goodbye to the broker: a few seconds at most); it ends then, its lock removed (SIGKILL ends it at once)`,
-    ),
-  );
+  // told, and the stop goes on — its last save and its lock's removal are not cut short. A stop that
+  // waits for a save its disk does not answer says so, and how long (twins/stop-wait.ts).
+  const stopWait = new StopWait(wallScheduler, logger);
+  const stop = new StopRequest((signal) => logger.info(stopWait.againLine(signal)));
   for (const signal of takeStops()) if (isStopSignal(signal)) stop.ask(signal);
   try {
-    await serveTwins(flags, io, logger, http, stop, tokenShown(program, io));
+    await serveTwins(flags, io, logger, http, { stop, stopWait }, tokenShown(program, io));
   } finally {
+    stopWait.done();
     stop.release();
     process.off("SIGHUP", hungUp);
   }
@@ -66,7 +65,7 @@ async function serveTwins(
   io: CliIO,
   logger: Logger,
   http: HttpOptions | undefined,
-  stop: StopRequest,
+  { stop, stopWait }: { stop: StopRequest; stopWait: StopWait },
   showToken: boolean,
 ): Promise<void> {
   const c = connectionOf(flags, io, (msg) => logger.warn(msg));
@@ -91,11 +90,15 @@ async function serveTwins(
     // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
     warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
-    ...(flags.data !== undefined ? { store: await jsonFileStore(flags.data, logger) } : {}),
+    // A frozen or hung disk holds the lock's write: told, not waited for in silence.
+    ...(flags.data !== undefined
+      ? { store: await openingTold(jsonFileStore(flags.data, logger), flags.data, wallScheduler, logger) }
+      : {}),
   }).catch((e: unknown) => {
     heap.stop();
     throw e;
   });
+  stopWait.watch(t);
   const eventsLog = logEvents(t, logger, wallScheduler);
   // Two services on one fleet each send their own desire, and undo each other's pairings: the service
   // watches for the others as long as it runs and tells each that comes or goes (twins/other-services.ts).
@@ -121,6 +124,8 @@ async function serveTwins(
     // Until stopped, or the broker refused what waiting for it cannot fix (Twins.reached rejects).
     await Promise.race([stop.asked, t.reached.then(() => new Promise<never>(() => {}))]);
   } finally {
+    // Said at once, and again while it lasts, when the stop waits for a save its disk does not answer.
+    stopWait.begin(stop.first ?? "stop");
     await web?.close();
     source?.close();
     await t.close();

@@ -1,0 +1,46 @@
+/**
+ * The start's wait for its data directory, told: opening the store writes and syncs its lock
+ * (store-lock.ts), and on a frozen or hung file system (fsfreeze, a hung disk or network volume)
+ * that write does not end. The service sat without a line, a web server or a broker connection
+ * until the disk answered; it now says so after `SAVE_STALLED_MS`, again every `STOP_WAIT_LOG_MS`,
+ * and once the directory answers, how long it took.
+ */
+import type { Logger } from "pino";
+import { shownPath } from "../protocol/shown.js";
+import { every, type Scheduler } from "./clock.js";
+import { SAVE_STALLED_MS } from "./desire-saver.js";
+import { STOP_WAIT_LOG_MS } from "./stop-wait.js";
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** `opening` (the store of `dir` opening), told while it has run `SAVE_STALLED_MS` or more. */
+export async function openingTold<T>(
+  opening: Promise<T>,
+  dir: string,
+  sched: Scheduler,
+  logger: Logger,
+): Promise<T> {
+  const since = sched.now();
+  const where = shownPath(dir);
+  let lastTold: number | undefined;
+  const look = every(sched, 1000, () => {
+    const now = sched.now();
+    if (now - since < SAVE_STALLED_MS || (lastTold !== undefined && now - lastTold < STOP_WAIT_LOG_MS))
+      return;
+    lastTold = now;
+    logger.warn(
+      { waitedMs: Math.round(now - since) },
+      `twins: the data directory ${where} has not answered in ${seconds(now - since)}: its disk or file system is not answering (frozen? fsfreeze -u thaws it; a hung disk or network volume?); the service starts once it does, and no process ends before its write does, SIGKILL included`,
+    );
+  });
+  try {
+    return await opening;
+  } finally {
+    look.cancel();
+    if (lastTold !== undefined)
+      logger.info(
+        { waitedMs: Math.round(sched.now() - since) },
+        `twins: the data directory ${where} answered after ${seconds(sched.now() - since)}: the service starts`,
+      );
+  }
+}

@@ -1,0 +1,89 @@
+// A stop that waits for a save its disk does not answer (fsfreeze): said once the save has stalled,
+// again every 30 s while it lasts, and to a second SIGTERM; nothing is said while saves end. On the
+// injected scheduler, with a store whose save ends only when the test thaws it.
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
+import { DesireSaver, SAVE_STALLED_MS } from "../desire-saver.js";
+import { STOP_WAIT_LOG_MS, StopWait } from "../stop-wait.js";
+import type { TwinsStore } from "../store.js";
+
+async function until(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !ok(); i++) await hostTurn();
+  expect(ok()).toBe(true);
+}
+
+function frozen() {
+  const sched = new FakeScheduler(0);
+  const lines: { level: number; msg: string; stalledMs?: number }[] = [];
+  const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const thaws: (() => void)[] = [];
+  const store: TwinsStore = {
+    where: "/data/twins.json",
+    load: async () => ({ nodes: {} }),
+    save: () => new Promise<void>((resolve) => thaws.push(resolve)),
+    close: async () => {},
+  };
+  const saver = new DesireSaver(store, () => ({ nodes: {} }), logger, { scheduler: sched, gapMs: () => 0 });
+  const wait = new StopWait(sched, logger);
+  wait.watch(saver);
+  return { sched, lines, thaws, saver, wait };
+}
+
+const WAITING =
+  "its save to /data/twins.json, under way 6 s: its disk or file system is not answering (frozen? fsfreeze -u thaws it), and no process ends before its write does, SIGKILL included";
+
+describe("stop wait", () => {
+  it("says the stop waits for a stalled save, how long, and again every 30 s, until it ends", async () => {
+    const { sched, lines, thaws, saver, wait } = frozen();
+    sched.advance(1000);
+    saver.save();
+    await until(() => thaws.length === 1);
+    sched.advance(500);
+    wait.begin("SIGTERM"); // the save under way, not stalled yet: nothing to say
+    expect(saver.stalledSave).toBeUndefined();
+    expect(wait.againLine("SIGTERM")).toContain("a few seconds at most");
+    sched.advance(SAVE_STALLED_MS); // stalled at 6000; the stop's look at 6500 tells it
+    const told = () => lines.filter((l) => l.msg.startsWith("SIGTERM:"));
+    expect(told()).toEqual([
+      expect.objectContaining({
+        level: 40,
+        stalledMs: 5500,
+        msg: `SIGTERM: the twins service stops once its last save has ended; it waits for ${WAITING}; commands under way are answered once it ends, new ones are refused (the web server is closed)`,
+      }),
+    ]);
+    expect(wait.againLine("SIGTERM")).toBe(
+      `SIGTERM: the twins service is stopping already, waiting for ${WAITING}; it ends once the save has ended, its lock removed`,
+    );
+    sched.advance(STOP_WAIT_LOG_MS - 1000);
+    expect(told()).toHaveLength(1);
+    sched.advance(1000);
+    expect(told()).toHaveLength(2);
+    expect(told()[1]?.msg).toMatch(
+      /^SIGTERM: the twins service still waits for its save to \/data\/twins.json, under way 36 s:/,
+    );
+    thaws[0]?.();
+    await saver.flush();
+    sched.advance(10 * STOP_WAIT_LOG_MS);
+    expect(told()).toHaveLength(2);
+    wait.done();
+    saver.kill();
+  });
+
+  it("says nothing when the stop's saves end, and looks no more once done", async () => {
+    const { sched, lines, thaws, saver, wait } = frozen();
+    saver.save();
+    await until(() => thaws.length === 1);
+    wait.begin("SIGINT");
+    sched.advance(SAVE_STALLED_MS - 1);
+    thaws[0]?.();
+    await saver.flush();
+    wait.done();
+    saver.save(); // a save that stalls after the stop: no longer looked at
+    await until(() => thaws.length === 2);
+    sched.advance(2 * STOP_WAIT_LOG_MS);
+    expect(lines.filter((l) => l.msg.startsWith("SIGINT:"))).toEqual([]);
+    expect(saver.stalledSave).toEqual({ forMs: 2 * STOP_WAIT_LOG_MS, where: "/data/twins.json" });
+    saver.kill();
+  });
+});
