@@ -40,13 +40,13 @@ export function permissionMessage(what: string, of: Ownership, as: RunningAs, is
     as.uid === undefined
       ? "this service's user"
       : `uid ${as.uid}${as.gid === undefined ? "" : ` (gid ${as.gid})`}`;
-  const need = isDir ? "u+rwx" : "u+rw";
-  const user = as.uid ?? "<the service's uid>";
+  const fix =
+    as.uid === of.uid
+      ? `let its owner read and write it (chmod ${isDir ? "u+rwx" : "u+rw"} ${what})`
+      : `give it to the service's user (chown ${as.uid ?? "<the service's uid>"} ${what}), or run the service as uid ${of.uid}`;
   return (
-    `permission denied: ${what} is owned by uid ${of.uid} (gid ${of.gid}) with mode ${octal(of.mode)}, ` +
-    `and this service runs as ${who}: give it to the service's user (chown ${user} ${what}) or ` +
-    `let that user read and write it (chmod ${need} ${what}), or run the service as uid ${of.uid}; ` +
-    "the file is left as it is and nothing in it is lost (do not move it away or restore a backup: it is not damaged)"
+    `${what} is owned by uid ${of.uid} (gid ${of.gid}) with mode ${octal(of.mode)}, and this service runs as ${who}: ` +
+    `${fix}; the file is left as it is and nothing in it is lost (it is not damaged: neither move it away nor restore a backup)`
   );
 }
 

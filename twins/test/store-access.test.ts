@@ -60,26 +60,32 @@ it.each([STORE_FILE, JOURNAL_FILE])(
     await again.close();
     expect(err?.message).toContain(`${file} cannot be read: EACCES: permission denied`);
     expect(err?.message).toContain(
-      `permission denied: ${file} is owned by uid ${before.uid} (gid ${before.gid}) with mode 0640, and this service runs as uid ${uid} (gid ${gid})`,
+      `EACCES: permission denied, open '${file}'; ${file} is owned by uid ${before.uid} (gid ${before.gid}) with mode 0640, and this service runs as uid ${uid} (gid ${gid}): `,
     );
-    expect(err?.message).toContain(`chown ${uid} ${file}`);
+    // The tests' user owns the file it made: its mode is what to fix.
+    expect(err?.message).toContain(`let its owner read and write it (chmod u+rw ${file})`);
     expect(err?.message).not.toMatch(/restore it from a backup|move it away to start without it/);
     refused = undefined;
     expect((await stat(file)).mtimeMs).toBe(before.mtimeMs);
   },
 );
 
-it("names the directory when the file itself cannot be looked at, and a service without a uid as its user", () => {
+it("tells another user's file to be given to the service's user, and a directory's owner to search it", () => {
   expect(
-    permissionMessage("/srv/t", { uid: 1001, gid: 1001, mode: 0o40700 }, { uid: 998, gid: 998 }, true),
+    permissionMessage("/srv/t/twins.json", { uid: 0, gid: 0, mode: 0o100600 }, { uid: 998, gid: 998 }),
   ).toBe(
-    "permission denied: /srv/t is owned by uid 1001 (gid 1001) with mode 0700, and this service runs as uid 998 (gid 998): " +
-      "give it to the service's user (chown 998 /srv/t) or let that user read and write it (chmod u+rwx /srv/t), or run the service as uid 1001; " +
-      "the file is left as it is and nothing in it is lost (do not move it away or restore a backup: it is not damaged)",
+    "/srv/t/twins.json is owned by uid 0 (gid 0) with mode 0600, and this service runs as uid 998 (gid 998): " +
+      "give it to the service's user (chown 998 /srv/t/twins.json), or run the service as uid 0; " +
+      "the file is left as it is and nothing in it is lost (it is not damaged: neither move it away nor restore a backup)",
+  );
+  expect(
+    permissionMessage("/srv/t", { uid: 998, gid: 998, mode: 0o40600 }, { uid: 998, gid: 998 }, true),
+  ).toContain(
+    "/srv/t is owned by uid 998 (gid 998) with mode 0600, and this service runs as uid 998 (gid 998): let its owner read and write it (chmod u+rwx /srv/t);",
   );
   expect(
     permissionMessage("f", { uid: 0, gid: 0, mode: 0o100600 }, { uid: undefined, gid: undefined }),
   ).toContain(
-    "with mode 0600, and this service runs as this service's user: give it to the service's user (chown <the service's uid> f)",
+    "this service runs as this service's user: give it to the service's user (chown <the service's uid> f)",
   );
 });
