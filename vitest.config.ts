@@ -16,6 +16,7 @@ const MOCKING = [
   "fleet/test/start-options.test.ts",
   "node/test/make-dir-frozen.test.ts",
   "node/test/whole-file.test.ts",
+  "twins/test/store-access.test.ts",
   "twins/test/store-disk.test.ts",
   "twins/test/store-sync.test.ts",
 ];

@@ -1,7 +1,8 @@
 /**
  * What the broker does with its clients' errors: one bad client must never take it down, so every
- * error event is logged (the first of each connection; the rest only repeat it; the ordinary ones at
- * most twenty lines in ten seconds, broker/client-error-log.ts) and none is thrown;
+ * error event is logged (the first of each connection; the rest only repeat it; the ordinary ones, and
+ * apart the cuts it decides, at most twenty lines in ten seconds each, broker/client-error-log.ts)
+ * and none is thrown;
  * and each refusal or cut it tells of is counted by reason (broker/figures.ts) for `/metrics`.
  */
 import type { EventEmitter } from "node:events";
@@ -103,25 +104,32 @@ function logClientError(
     // The ban was logged when it started; its refusals are not, one by one.
     logger.debug({ clientId, refusal: err.refusal.kind }, "login refused: banned");
   } else if (err instanceof FrameLimitError) {
-    logger.warn(
-      { clientId, remote, violation: err.violation, bytesSeen: err.bytesSeen },
-      "connection cut: packet limit",
+    errorLog.cut("packet limit", () =>
+      logger.warn(
+        { clientId, remote, violation: err.violation, bytesSeen: err.bytesSeen },
+        "connection cut: packet limit",
+      ),
     );
   } else if (err instanceof WebSocketFrameError && err.violation === "too-large") {
-    logger.warn({ clientId, remote, err: err.message }, "connection cut: packet limit");
+    errorLog.cut("packet limit", () =>
+      logger.warn({ clientId, remote, err: err.message }, "connection cut: packet limit"),
+    );
   } else if (err instanceof OutboundLimitError) {
     const v = err.violation;
-    logger.warn(
-      v.kind === "queue-full"
-        ? { clientId, remote, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
-        : {
-            clientId,
-            remote,
-            queuedBytes: v.queuedBytes,
-            stalledMs: Math.round(v.stalledMs),
-            err: err.message,
-          },
-      v.kind === "queue-full" ? "connection cut: outbound queue full" : "connection cut: socket stalled",
+    const what = v.kind === "queue-full" ? "outbound queue full" : "socket stalled";
+    errorLog.cut(what, () =>
+      logger.warn(
+        v.kind === "queue-full"
+          ? { clientId, remote, queuedBytes: v.queuedBytes, limit: v.limit, err: err.message }
+          : {
+              clientId,
+              remote,
+              queuedBytes: v.queuedBytes,
+              stalledMs: Math.round(v.stalledMs),
+              err: err.message,
+            },
+        `connection cut: ${what}`,
+      ),
     );
   } else {
     errorLog.log(clientId, err, remote);

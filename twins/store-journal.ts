@@ -16,6 +16,7 @@
 import { open, rename, rm } from "node:fs/promises";
 import type { Logger } from "pino";
 import { eachBoundedLine, type LineAt } from "./bounded-lines.js";
+import { permissionHint } from "./store-access.js";
 import { isErrno } from "./store-lock.js";
 
 export const JOURNAL_FILE = "twins.journal";
@@ -151,7 +152,8 @@ export async function readJournal(
     );
   } catch (e) {
     if (isErrno(e, "ENOENT")) return undefined;
-    throw new Error(`twins journal ${file} cannot be read: ${(e as Error).message}; ${corruptHint}`);
+    const hint = (await permissionHint(file, e)) ?? corruptHint;
+    throw new Error(`twins journal ${file} cannot be read: ${(e as Error).message}; ${hint}`);
   }
   if (tornHeader !== undefined || lines === 0) {
     // Its header cut short (or no line at all): a crash as a new journal was made, before its rename.

@@ -21,6 +21,7 @@ import { processAlive } from "../node/process-alive.js";
 import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
 import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
+import { permissionHint } from "./store-access.js";
 import {
   CORRUPT_HINT,
   fileSchema,
@@ -253,9 +254,8 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
           await readJournal(journalFile, undefined, logger, CORRUPT_HINT, passOver); // says it is left out
           return { nodes: {} };
         }
-        throw new Error(
-          `twins store ${file} cannot be read: ${(e as Error).message}; move it away to start without it`,
-        );
+        const hint = (await permissionHint(file, e)) ?? "move it away to start without it";
+        throw new Error(`twins store ${file} cannot be read: ${(e as Error).message}; ${hint}`);
       }
       snapshotBytes = Buffer.byteLength(text);
       const json = parseJson(text);

@@ -27,7 +27,7 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { stopParsing } from "./stop-parsing.js";
+import { stopParsing } from "../node/stop-parsing.js";
 
 export interface ConnectionLimits {
   /** How long a request's headers may take to arrive (default 10 s). */
@@ -49,7 +49,7 @@ export const MAX_CONNECTIONS = 256;
  * and reads nothing made the server take every request it sent in, each answer then held in memory
  * behind the unread ones: 150 connections sending 1,000 `GET /api/convergence` each and reading
  * nothing took a twins service of 50 nodes to 1.2 GB, `/healthz` answered in 6.8 s. Past this many
- * the connection is closed, the rest of the read it came in is not parsed (web/stop-parsing.ts), and
+ * the connection is closed, the rest of the read it came in is not parsed (node/stop-parsing.ts), and
  * its requests parsed but not yet begun are left unanswered (`skipRequest`).
  */
 export const MAX_UNANSWERED = 32;
@@ -246,7 +246,7 @@ export function answerTurn(res: ServerResponse): Promise<void> | undefined {
 /**
  * True for a request whose connection is closed already (cut for sending too many requests ahead of
  * their answers, or gone): the request that was one too many, and on a Node whose parser cannot be
- * stopped (web/stop-parsing.ts) every request of the read; answering each would only build answers
+ * stopped (node/stop-parsing.ts) every request of the read; answering each would only build answers
  * nobody can read.
  */
 export function skipRequest(req: IncomingMessage): boolean {

@@ -9,10 +9,15 @@ import { FakeScheduler } from "../../node/scheduler.js";
 import { CLIENT_ERROR_LINES, CLIENT_ERROR_WINDOW_MS, ClientErrorLog } from "../client-error-log.js";
 
 function setup() {
-  const lines: { msg: string; byError?: Record<string, number> }[] = [];
+  const lines: {
+    msg: string;
+    level?: number;
+    byError?: Record<string, number>;
+    byCut?: Record<string, number>;
+  }[] = [];
   const logger = pino(
     { level: "info" },
-    { write: (s: string) => lines.push(JSON.parse(s) as { msg: string; byError?: Record<string, number> }) },
+    { write: (s: string) => lines.push(JSON.parse(s) as (typeof lines)[number]) },
   );
   const sched = new FakeScheduler();
   return { lines, log: new ClientErrorLog(logger, sched), advance: (to: number) => sched.runUntil(to) };
@@ -54,4 +59,20 @@ it("writes what it holds when the broker closes", () => {
   for (let i = 0; i < 25; i++) log.log("a", closed);
   log.stop();
   expect(lines.at(-1)?.msg).toBe("5 more client errors in 10 s, not logged one by one (5 connection closed)");
+});
+
+it("writes twenty cuts a window at WARN, then one WARN summary by cut, apart from the client errors", () => {
+  const { lines, log, advance } = setup();
+  const cut = (what: string) => () => log.cut(what, () => lines.push({ msg: `connection cut: ${what}` }));
+  for (let i = 0; i < 1000; i++) cut(i % 4 === 0 ? "socket stalled" : "packet limit")();
+  // The client errors' window is its own: a flood of cuts does not silence them.
+  log.log("n-1", timeout);
+  expect(lines).toHaveLength(CLIENT_ERROR_LINES + 1);
+  expect(lines.at(-1)?.msg).toBe("client error");
+  advance(CLIENT_ERROR_WINDOW_MS);
+  expect(lines.at(-1)).toMatchObject({
+    level: 40,
+    msg: "980 more connections cut in 10 s, not logged one by one (735 packet limit, 245 socket stalled)",
+    byCut: { "packet limit": 735, "socket stalled": 245 },
+  });
 });

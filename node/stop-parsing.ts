@@ -1,5 +1,7 @@
 /**
- * Ending Node's parse of a closed connection's read. Node reads a connection up to 64 KiB at a time
+ * Ending Node's parse of a closed connection's read, for the web server (web/connection-limits.ts) and
+ * the broker's WebSocket listener (broker/ws-listener.ts), which answers one request that is not an
+ * upgrade and closes. Node reads a connection up to 64 KiB at a time
  * and parses every request in the read in one go, building each one's request and response and
  * handing it to the server, closed connection or not: a connection cut at its 33rd request sent ahead
  * of its answers (web/connection-limits.ts) still had the other 1,500 short requests of its read built
@@ -18,8 +20,8 @@ import type { Socket } from "node:net";
 const END_OF_READ = 2;
 
 /**
- * Makes Node's parser of `socket`, closed now, stop at the next request of the read under way; true
- * when this Node's parser could be told so.
+ * Makes Node's parser of `socket`, closed now or answering its last request, stop at the next request
+ * of the read under way; true when this Node's parser could be told so.
  */
 export function stopParsing(socket: Socket): boolean {
   const parser = (socket as Socket & { parser?: { onIncoming?: unknown } | null }).parser;
