@@ -150,7 +150,7 @@ export async function restoreHistory(
   );
   const how = history.stopped
     ? "it stopped cleanly then"
-    : `it stopped without a goodbye (kill -9, a crash, a power cut) up to ${HISTORY_ALIVE_MS / 1000} s after that, its last record`;
+    : `it recorded no clean stop: killed, crashed, a power cut, or a clean stop it could not write down (a disk read-only or full then; that stop said so), up to ${HISTORY_ALIVE_MS / 1000} s after that, its last record`;
   logger.info(
     { points: points.length, from, to: now },
     `twins: the convergence history is restored from ${file}: ${points.length} points since ${date(points[0]?.t ?? from)}; the service was not running from ${date(from)} (${how}) to ${date(now)}, marked so in the history`,
@@ -185,6 +185,8 @@ export class HistoryKeeper {
   private lastWrite = Number.NEGATIVE_INFINITY;
   private writing: Promise<void> = Promise.resolve();
   private busy = false;
+  /** Why the clean stop's record was not written (close()), told as the service stops. */
+  private stopUnwritten: unknown;
   private readonly timer: Timer;
   private readonly failures: FailureLog;
 
@@ -255,6 +257,12 @@ export class HistoryKeeper {
     this.pendingLines++;
     this.write(true);
     await this.writing;
+    // The next start reads no stop and cannot tell this one from a kill -9: it says so, and this says why.
+    if (this.stopUnwritten !== undefined)
+      this.logger.warn(
+        { err: this.stopUnwritten },
+        `twins: this clean stop could not be recorded in the convergence history ${this.kept.file} (${this.stopUnwritten instanceof Error ? this.stopUnwritten.message : String(this.stopUnwritten)}): the next start reads no stop, and cannot tell it from a kill -9`,
+      );
   }
 
   /** Appends `text`; false when the file is not there to append to. */
@@ -334,6 +342,7 @@ export class HistoryKeeper {
       } catch (err) {
         // A failed append may have left part of a line: the next write is a whole one, from the series.
         this.rewrite = true;
+        if (closing) this.stopUnwritten = err;
         this.failures.failed(err);
       } finally {
         this.busy = false;

@@ -28,9 +28,11 @@ export interface PresenceLook {
  * held none (false, its will published already), or not looked at (undefined).
  */
 export function handoverLine(left: PreviousHolder, held: boolean | undefined): string {
-  const who = `${left.clientId} (pid ${left.pid}, since ${new Date(left.since).toISOString()}), the twins service this data directory had before, which stopped without a goodbye (kill -9, a power loss)`;
+  const who = `${left.clientId} (pid ${left.pid}, since ${new Date(left.since).toISOString()}), the twins service this data directory had before, which left its lock behind (kill -9, a power loss, or a clean stop that could not remove it: a data directory read-only then, which that stop said)`;
+  // A clean stop on a read-only directory cleared its presence (its goodbye) and left its lock: it
+  // was told as a kill whose will the broker had published.
   if (held === false)
-    return `twins: the presence of ${who} was already cleared: the broker had published its will (its --will-grace ran out before this service connected); cleared again, and it is no other twins service`;
+    return `twins: the presence of ${who} was already cleared: by the broker publishing its will (its --will-grace ran out before this service connected), or by its own goodbye; cleared again, and it is no other twins service`;
   const how =
     held === true
       ? "the broker still held it (a broker restarted on its store keeps it until its --will-grace runs out)"

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { dataDirError } from "../node/make-dir.js";
 import { lockHeld, lockLine, lockWriter } from "../node/process-alive.js";
 
-/** The service that held a store's directory before, and stopped without a goodbye (kill -9, a power loss). */
+/** The service that held a store's directory before and left its lock (kill -9, a power loss, a read-only stop). */
 export interface PreviousHolder {
   readonly pid: number;
   /** The client id of its presence on the broker, and when it started (`since`, ms since the epoch). */

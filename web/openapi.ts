@@ -23,12 +23,18 @@ const ok = (description: string, schema?: unknown, headers?: unknown) => ({
   ...(schema ? { content: json(schema) } : {}),
   ...(headers ? { headers } : {}),
 });
-const etagHeader = { ETag: { description: 'The node\'s version, "<version>"', schema: { type: "string" } } };
+const etagHeader = {
+  ETag: {
+    description: "The node's version and the server's start, \"<version>-<start>\"",
+    schema: { type: "string" },
+  },
+};
 const ifMatch = {
   name: "If-Match",
   in: "header",
   required: false,
-  description: 'The version the write is based on ("<version>"); a stale one gets 412',
+  description:
+    "The node's ETag the write is based on; a stale one, or one read before the server started, gets 412",
   schema: { type: "string" },
 };
 const idParam = (name: string, description: string) => ({

@@ -1,8 +1,8 @@
 /**
  * The REST API over the fleet view: list and read nodes, set a node's state, pair and unpair, press,
  * loss and faults, a virtual-time run's pace, query, convergence and latency. Input is parsed with
- * the zod schemas (a 400 naming the field); writes may carry `If-Match: "<version>"` (a 412 when the
- * node moved on since; the writes to one node are taken one at a time); an action the fleet does not offer is a 403; a command a live fleet's broker
+ * the zod schemas (a 400 naming the field); writes may carry the node's `ETag` as `If-Match` (a 412 when
+ * the node moved on since, or the tag was read before the server started: web/etag.ts; the writes to one node are taken one at a time); an action the fleet does not offer is a 403; a command a live fleet's broker
  * cannot take now a 503, a pairing stored until it is back a 202. Responses carry the node's `ETag`.
  */
 
@@ -12,6 +12,7 @@ import { SerialByKey } from "../node/serial-by-key.js";
 import type { NodeId } from "../protocol/index.js";
 import { shown } from "../protocol/shown.js";
 import { type Capability, type CommandDeferred, CommandRefused, type ConsoleSource } from "../view/source.js";
+import type { TagOf } from "./etag.js";
 import type { WholeListBody } from "./list-body.js";
 import { fromZod, ProblemError, parseQuery } from "./problem.js";
 import {
@@ -40,6 +41,8 @@ export interface RouteContext {
   readonly kind: FleetKind;
   /** `GET /api/nodes` without a filter, kept as bytes (list-body.ts). */
   readonly wholeList: WholeListBody;
+  /** The nodes' entity tags, which name this server's start (web/etag.ts). */
+  readonly tag: TagOf;
 }
 
 function parse<T>(schema: ZodType<T>, where: "body" | "query" | "path", value: unknown): T {
@@ -48,8 +51,6 @@ function parse<T>(schema: ZodType<T>, where: "body" | "query" | "path", value: u
   if (!r.success) throw fromZod(where, r.error);
   return r.data;
 }
-
-const etag = (version: number) => `"${version}"`;
 
 function need(source: ConsoleSource, cap: Capability | "partition"): void {
   if (source.capabilities[cap] !== true)
@@ -88,14 +89,14 @@ function ifMatchTags(h: string): string[] | undefined {
  * A 400 when `If-Match` is not `*` or entity tags; a 412 unless it is absent, `*`, or names the node's
  * current version (compared strongly: a weak tag `W/"3"` never matches, RFC 9110 §13.1.1).
  */
-function checkIfMatch(req: FastifyRequest, current: NodeDetail): void {
+function checkIfMatch(req: FastifyRequest, current: NodeDetail, etag: TagOf): void {
   const h = req.headers["if-match"];
   if (h === undefined) return;
   const tags = ifMatchTags(h);
   if (tags === undefined)
     throw new ProblemError(
       400,
-      `If-Match: must be * or the node's ETag in quotes (e.g. "${current.version}"), not ${shown(h)}`,
+      `If-Match: must be * or the node's ETag in quotes (e.g. ${etag(current.version)}), not ${shown(h)}`,
       "If-Match",
     );
   if (tags.includes("*") || tags.includes(etag(current.version))) return;
@@ -120,7 +121,7 @@ async function command<T>(field: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-function sendDetail(reply: FastifyReply, d: NodeDetail) {
+function sendDetail(reply: FastifyReply, d: NodeDetail, etag: TagOf) {
   return reply.header("etag", etag(d.version)).send(d);
 }
 
@@ -128,8 +129,8 @@ function sendDetail(reply: FastifyReply, d: NodeDetail) {
  * The node after a command: 200 with it; or, stored and not sent yet (the node offline, a live
  * fleet's broker away), 202 saying what will happen, with the node.
  */
-function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | undefined) {
-  if (later === undefined) return sendDetail(reply, d);
+function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | undefined, etag: TagOf) {
+  if (later === undefined) return sendDetail(reply, d, etag);
   return reply
     .code(202)
     .header("etag", etag(d.version))
@@ -142,7 +143,13 @@ function sendAfter(reply: FastifyReply, d: NodeDetail, later: CommandDeferred | 
  * when it registers again`) all the same, and a kill -9 or a reboot before the disk had room lost
  * it with nothing said to the caller. The problem says what was done and why it is not stored.
  */
-async function savedOrThrow(source: ConsoleSource, what: string, version: number, later?: CommandDeferred) {
+async function savedOrThrow(
+  source: ConsoleSource,
+  what: string,
+  version: number,
+  etag: TagOf,
+  later?: CommandDeferred,
+) {
   const why = await source.written?.();
   if (why === undefined) return;
   const kept = later === undefined ? "" : ` (${later.deferred})`;
@@ -155,7 +162,7 @@ async function savedOrThrow(source: ConsoleSource, what: string, version: number
 }
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { source, kind, wholeList } = ctx;
+  const { source, kind, wholeList, tag } = ctx;
   // One write at a time per node: a write's If-Match is checked once the write before it is done, as a
   // command moves the version only once it has gone out (a set after the broker's PUBACK); ten PUTs
   // with one If-Match sent at once were each checked before any had moved it, and up to eight got 200.
@@ -196,7 +203,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/api/nodes/:id", async (req, reply) => {
     const { id } = parse(nodeParams, "path", req.params);
     source.focus?.(id as NodeId);
-    return sendDetail(reply, detailOrThrow(source, id as NodeId));
+    return sendDetail(reply, detailOrThrow(source, id as NodeId), tag);
   });
 
   app.put("/api/nodes/:id/state", async (req, reply) => {
@@ -204,12 +211,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const body = parse(stateBody, "body", req.body);
     need(source, "set");
     return writes.run(id, async () => {
-      checkIfMatch(req, detailOrThrow(source, id as NodeId));
+      checkIfMatch(req, detailOrThrow(source, id as NodeId), tag);
       // The node offline: the set is kept and sent when it registers again (202).
       const later = await source.set(id as NodeId, body.on);
       const d = detailOrThrow(source, id as NodeId);
-      await savedOrThrow(source, `the set of ${id} ${body.on ? "on" : "off"}`, d.version, later);
-      return sendAfter(reply, d, later);
+      await savedOrThrow(source, `the set of ${id} ${body.on ? "on" : "off"}`, d.version, tag, later);
+      return sendAfter(reply, d, later, tag);
     });
   });
 
@@ -219,7 +226,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const follower = p.id as NodeId;
     const from = p.source as NodeId;
     return writes.run(follower, async () => {
-      checkIfMatch(req, detailOrThrow(source, follower));
+      checkIfMatch(req, detailOrThrow(source, follower), tag);
       if (follower === from)
         throw new ProblemError(400, `path.source: ${from} cannot follow itself`, "path.source");
       if (pair) detailOrThrow(source, from, "path.source");
@@ -228,8 +235,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       );
       const d = detailOrThrow(source, follower);
       const told = later ?? { deferred: `${follower} ${pair ? "follows" : "no longer follows"} ${from}` };
-      await savedOrThrow(source, pair ? "the pairing" : "the unpairing", d.version, told);
-      return sendAfter(reply, d, later);
+      await savedOrThrow(source, pair ? "the pairing" : "the unpairing", d.version, tag, told);
+      return sendAfter(reply, d, later, tag);
     });
   };
   app.put("/api/nodes/:id/follows/:source", follow(true));
@@ -243,7 +250,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const forget = source.forget.bind(source);
     return writes.run(id, async () => {
       const d = detailOrThrow(source, id as NodeId);
-      checkIfMatch(req, d);
+      checkIfMatch(req, d, tag);
       if (d.online && q.force !== true)
         throw new ProblemError(
           409,
@@ -251,7 +258,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           "path.id",
         );
       const done = await command("path.id", () => forget(id as NodeId, q.force === true));
-      await savedOrThrow(source, `forgetting ${id}`, d.version);
+      await savedOrThrow(source, `forgetting ${id}`, d.version, tag);
       return reply.send({ forgotten: true, ...done });
     });
   });

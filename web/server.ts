@@ -11,6 +11,7 @@ import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
 import { carriesToken } from "./auth.js";
 import type { ConnectionLimits } from "./connection-limits.js";
+import { newServerStart, tagsOf } from "./etag.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { continueOnceChecked } from "./expect-continue.js";
 import { httpApp } from "./http-app.js";
@@ -66,6 +67,8 @@ export interface WebServerOptions {
    */
   readonly bind?: HttpBind;
   readonly lookup?: HostLookup;
+  /** This server's start, which its nodes' `ETag`s name (web/etag.ts); default: drawn at random. */
+  readonly start?: string;
 }
 
 export interface WebServer {
@@ -158,7 +161,12 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     reply.hijack();
     hub.attach(reply.raw, trusted);
   });
-  registerRoutes(app, { source: o.source, kind: o.kind, wholeList });
+  registerRoutes(app, {
+    source: o.source,
+    kind: o.kind,
+    wholeList,
+    tag: tagsOf(o.start ?? newServerStart()),
+  });
 
   // The hub and the metrics already follow the source (its events, the scheduler's timers): a
   // server that never listened lets go of them, or its process never exits.

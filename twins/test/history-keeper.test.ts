@@ -4,7 +4,7 @@
  * answer. Points are appended every 5 s, so a kill loses the last 5 s at most; the time the service
  * was not running is a marked gap; a damaged file is said and never stops the start.
  */
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -61,7 +61,7 @@ describe("the convergence history in the data directory", () => {
       // the last point written: the service was not running from then until the restart
       [1_002_000, 2, 1_100_000],
     ]);
-    expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain("without a goodbye");
+    expect(b.lines.find((l) => l.msg.includes("restored"))?.msg).toContain("it recorded no clean stop");
     await b.step(1, 10);
     expect(b.feed.history().at(-1)).toMatchObject({ t: 1_100_000, inSync: 1 });
   });
@@ -140,6 +140,30 @@ describe("the convergence history in the data directory", () => {
     await a.feed.close();
     expect(a.feed.history()).toHaveLength(1);
     expect(readFileSync(file, "utf8")).toBe(newer);
+  });
+
+  it("says a clean stop it could not record, and the next start does not call it a kill", async () => {
+    const dir = mkdir();
+    const a = await start(dir, 0);
+    await a.step(4, HISTORY_FLUSH_MS);
+    // The disk refuses the stop's record (a directory in the file's place stands for a read-only one).
+    const kept = readFileSync(a.file, "utf8");
+    unlinkSync(a.file);
+    mkdirSync(a.file);
+    await a.feed.close();
+    expect(a.lines.filter((l) => l.level === 40).map((l) => l.msg)).toContainEqual(
+      expect.stringMatching(
+        /^twins: this clean stop could not be recorded in the convergence history .*convergence-history\.jsonl \(EISDIR.*\): the next start reads no stop, and cannot tell it from a kill -9$/,
+      ),
+    );
+    rmSync(a.file, { recursive: true });
+    writeFileSync(a.file, kept); // the disk writable again
+    const b = await start(dir, 60_000);
+    const restored = b.lines.find((l) => l.msg.includes("restored"))?.msg ?? "";
+    expect(restored).toContain(
+      "a clean stop it could not write down (a disk read-only or full then; that stop said so)",
+    );
+    expect(restored).not.toContain("without a goodbye");
   });
 
   it("writes a file removed while the service runs again whole, so the next start reads it", async () => {

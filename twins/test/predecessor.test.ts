@@ -50,7 +50,7 @@ describe("the predecessor's presence handed over", () => {
     const { lines, cleared } = await handOver(undefined);
     expect(cleared).toEqual([topic]);
     expect(lines).toEqual([handoverLine(left, false)]);
-    expect(lines[0]).toContain("was already cleared: the broker had published its will");
+    expect(lines[0]).toContain("was already cleared: by the broker publishing its will");
     expect(lines[0]).not.toContain("keeps it until");
   });
 
@@ -58,6 +58,13 @@ describe("the predecessor's presence handed over", () => {
     expect(handoverLine(left, true)).toContain("the broker still held it");
     expect(handoverLine(left, false)).toContain("its --will-grace ran out before this service connected");
     expect(handoverLine(left, undefined)).toContain("keeps it until its --will-grace runs out");
+    // A clean stop on a read-only directory leaves its lock too, its presence cleared by its goodbye:
+    // it was told as a kill whose will the broker had published.
+    expect(handoverLine(left, false)).toContain("or by its own goodbye");
+    for (const held of [true, false, undefined]) {
+      expect(handoverLine(left, held)).toContain("or a clean stop that could not remove it");
+      expect(handoverLine(left, held)).not.toContain("without a goodbye");
+    }
     for (const held of [true, false, undefined])
       expect(handoverLine(left, held)).toContain("pid 8502, since 2026-12-05T06:40:21.000Z");
   });

@@ -62,7 +62,9 @@ export async function api(method, path, { body, ifMatch } = {}) {
   const etag = res.headers.get("ETag");
   return {
     status: res.status,
-    etag: etag ? Number(etag.replace(/^W\//, "").replaceAll('"', "")) : undefined,
+    // The tag between its quotes (a proxy's W/ dropped: If-Match compares strong tags), kept as text:
+    // it names the server's start as well as the node's version (web/etag.ts).
+    etag: etag ? etag.replace(/^W\//, "").replaceAll('"', "") : undefined,
     data,
   };
 }

@@ -48,7 +48,7 @@ export function nodePage(store, id) {
     const known = store.nodes.get(id)?.version;
     try {
       const r = await api("GET", `api/nodes/${encodeURIComponent(id)}`);
-      detail = { ...r.data, version: r.etag ?? r.data.version };
+      detail = { ...r.data, etag: r.etag };
       unread = false;
       draw();
     } catch (e) {
@@ -98,7 +98,7 @@ export function nodePage(store, id) {
     const r = sent.answer;
     // 202: stored, not sent yet (the node offline, the broker away): the node is in `node`.
     const node = r?.data?.deferred !== undefined ? r.data.node : r?.data;
-    if (node?.id === id) detail = { ...node, version: r.etag ?? node.version };
+    if (node?.id === id) detail = { ...node, etag: r.etag };
     draw();
     if (r?.data?.deferred !== undefined) say(`Not sent yet: ${r.data.deferred}.`, "warn");
     else if (okText) say(okText);
@@ -111,7 +111,7 @@ export function nodePage(store, id) {
   function setState(on) {
     return write(
       `${id} LED ${on ? "on" : "off"}`,
-      () => api("PUT", `${nodePath(id)}/state`, { body: { on }, ifMatch: detail.version }),
+      () => api("PUT", `${nodePath(id)}/state`, { body: { on }, ifMatch: detail.etag }),
       `Sent: ${id} LED ${on ? "on" : "off"}. The node confirms by reporting it.`,
     );
   }
@@ -138,7 +138,7 @@ export function nodePage(store, id) {
     input.removeAttribute("aria-invalid");
     return write(
       `${id} follows ${src}`,
-      () => api("PUT", `${nodePath(id)}/follows/${encodeURIComponent(src)}`, { ifMatch: detail.version }),
+      () => api("PUT", `${nodePath(id)}/follows/${encodeURIComponent(src)}`, { ifMatch: detail.etag }),
       `${id} now follows ${src}.`,
     ).then((taken) => {
       // What was typed stays for another try when the write was not taken.
@@ -148,7 +148,7 @@ export function nodePage(store, id) {
 
   async function unpair(follower, source) {
     if (!(await confirmAction("Unpair", `${follower} will stop following ${source}.`, "Unpair"))) return;
-    const ifMatch = follower === id ? detail.version : undefined;
+    const ifMatch = follower === id ? detail.etag : undefined;
     return write(
       `${follower} stops following ${source}`,
       () => api("DELETE", `${nodePath(follower)}/follows/${encodeURIComponent(source)}`, { ifMatch }),

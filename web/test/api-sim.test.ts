@@ -12,6 +12,8 @@ import { startWebServer, type WebServer } from "../server.js";
 import { call, parsePrometheus, SseClient, WAITING_TEST_MS, whenChanged } from "./helpers.js";
 
 const TOKEN = "test-token-0123456789abcdef";
+/** The server's start, which its ETags name (web/etag.ts). */
+const START = "0000000001";
 let run: FleetRun;
 let source: SimSource;
 let server: WebServer;
@@ -36,6 +38,7 @@ beforeAll(async () => {
     token: TOKEN,
     scheduler: run.sched,
     figures: simFigures(run),
+    start: START,
   });
   await whenChanged(
     source,
@@ -78,7 +81,7 @@ describe("reads", { timeout: WAITING_TEST_MS }, () => {
   it("reads one node with its ETag, registration time and pairing", async () => {
     const r = await call(server, "GET", "/api/nodes/n-0001");
     expect(r.status).toBe(200);
-    expect(r.headers.get("etag")).toBe(`"${r.json.version}"`);
+    expect(r.headers.get("etag")).toBe(`"${r.json.version}-${START}"`);
     expect(r.json).toMatchObject({ id: "n-0001", kind: "sim", presence: "online", follows: ["n-0000"] });
     expect(r.json.registeredAt).toBeGreaterThanOrEqual(0);
     expect(r.json.desired).toMatchObject({ sources: ["n-0000"], pending: false });
@@ -149,7 +152,7 @@ describe("writes", { timeout: WAITING_TEST_MS }, () => {
     // the set is answered already and not pending. So the version is compared with the one before
     // the set, not the answer's.
     if ((r.json.desired as { pending: boolean }).pending !== true) expect(r.json.on).toBe(true);
-    expect(r.headers.get("etag")).toBe(`"${r.json.version}"`);
+    expect(r.headers.get("etag")).toBe(`"${r.json.version}-${START}"`);
     await whenChanged(source, () => node("n-0005")?.node.on === true, "n-0005 reports on");
     const after = await call(server, "GET", "/api/nodes/n-0005");
     expect(after.json.on).toBe(true);
@@ -160,7 +163,7 @@ describe("writes", { timeout: WAITING_TEST_MS }, () => {
   it("refuses a write on a stale version with 412 and the current ETag", async () => {
     const now = await call(server, "GET", "/api/nodes/n-0013");
     const etag = now.headers.get("etag") as string;
-    const stale = `"${(now.json.version as number) - 1}"`;
+    const stale = `"${(now.json.version as number) - 1}-${START}"`;
     const r = await call(server, "PUT", "/api/nodes/n-0013/state", {
       body: { on: true },
       token: TOKEN,
@@ -175,6 +178,32 @@ describe("writes", { timeout: WAITING_TEST_MS }, () => {
       headers: { "if-match": etag },
     });
     expect(ok.status).toBe(200);
+  });
+
+  it("refuses an ETag another start of the server served, though the node is at that version", async () => {
+    // A twin's version counts from its service's start: after a restart the same number is another
+    // state, and a write holding the tag read before it was carried out against a state never seen.
+    const again = await startWebServer({ source, kind: "sim", port: 0, token: TOKEN, scheduler: run.sched });
+    try {
+      const before = await call(server, "GET", "/api/nodes/n-0014");
+      const now = await call(again, "GET", "/api/nodes/n-0014");
+      expect(now.json.version).toBe(before.json.version);
+      const put = (tag: string) =>
+        call(again, "PUT", "/api/nodes/n-0014/state", {
+          body: { on: true },
+          token: TOKEN,
+          headers: { "if-match": tag },
+        });
+      const old = await put(before.headers.get("etag") as string);
+      expect(old.status).toBe(412);
+      expect(old.json.detail).toMatch(
+        /^node n-0014 is at version \d+, not "\d+-0000000001": read it again and retry$/,
+      );
+      expect(now.headers.get("etag")).toMatch(new RegExp(`^"${now.json.version}-[0-9a-z]{10}"$`));
+      expect((await put(now.headers.get("etag") as string)).status).toBe(200);
+    } finally {
+      await again.close();
+    }
   });
 
   it("names the body field that is wrong, refuses a body too large (413) and one not JSON (415)", async () => {
