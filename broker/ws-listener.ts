@@ -199,16 +199,22 @@ export function webSocketListener(opts: WebSocketListenerOptions): {
   // An upgrade request not whole within --connect-timeout, or not HTTP: answered as node would.
   http.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
     const timeout = err.code === "ERR_HTTP_REQUEST_TIMEOUT";
+    const overflow = err.code === "HPE_HEADER_OVERFLOW";
     const remote = (socket as Partial<Socket>).remoteAddress;
     if (timeout) {
       timedOut(socket);
     } else if (err.code !== "ECONNRESET" && err.code !== "HPE_INVALID_EOF_STATE") {
-      // (Those two: the client hung up before its request was whole.)
-      opts.refused(undefined, remote, `not an HTTP request (${err.code ?? err.message})`);
+      // (Those two: the client hung up before its request was whole.) Said in words, the code kept.
+      const what = overflow ? "request line and headers over 16 KiB, Node's bound" : "not an HTTP request";
+      opts.refused(
+        undefined,
+        remote,
+        `${what} (${err.code ?? err.message}): answered ${overflow ? 431 : 400} and closed`,
+      );
     }
     const status = timeout
       ? "408 Request Timeout"
-      : err.code === "HPE_HEADER_OVERFLOW"
+      : overflow
         ? "431 Request Header Fields Too Large"
         : "400 Bad Request";
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);

@@ -1,7 +1,8 @@
 /**
  * The WebSocket listener against plain HTTP requests on real sockets: a request that is not an
  * upgrade is answered 426 once and its connection closed, the requests written after it in the same
- * read left unparsed, so a client writing GETs ahead of their answers and reading none holds nothing.
+ * read left unparsed, so a client writing GETs ahead of their answers and reading none holds nothing;
+ * a request whose headers pass Node's 16 KiB bound is answered 431, and logged in words.
  */
 import type { Socket } from "node:net";
 import { pino } from "pino";
@@ -72,5 +73,37 @@ describe("a request that is not a WebSocket upgrade", () => {
       "not a WebSocket upgrade request (GET): answered 426 and closed",
     ]);
     expect(broker.figures.tally.refused["ws-upgrade-timeout"]).toBe(0);
+  });
+});
+
+describe("a request whose headers pass Node's 16 KiB bound", () => {
+  it("is answered 431 and logged as what it is, not as a request that is not HTTP", async () => {
+    const lines: { msg: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      wsPort: 0,
+      logger,
+      scheduler: new FakeScheduler(),
+    });
+    const s = await rawSocket(broker.wsPort ?? 0);
+    sockets.push(s);
+    let text = "";
+    s.on("data", (d: Buffer) => {
+      text += d.toString("latin1");
+    });
+    s.on("error", () => {});
+    const closed = new Promise<void>((resolve) => s.once("close", () => resolve()));
+    s.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${"x".repeat(17_000)}\r\n\r\n`);
+    await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    await expect
+      .poll(() => lines.filter((l) => l.msg.includes("HPE_HEADER_OVERFLOW")).map((l) => l.msg), {
+        timeout: 20_000,
+      })
+      .toEqual([
+        "request line and headers over 16 KiB, Node's bound (HPE_HEADER_OVERFLOW): answered 431 and closed",
+      ]);
   });
 });
