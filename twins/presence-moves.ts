@@ -75,7 +75,8 @@ export function brokerRestarted(
         : "no node it showed online is left unheard"
       : `${nodes.length} ${nodes.length === 1 ? "node" : "nodes"} it showed online by the broker's kept status ${nodes.length === 1 ? "is" : "are"} not heard since the broker restarted (${list}): not counted online until heard, or offline when the will comes`;
   const when = before
-    ? "since the service before this one on its data directory, which stopped without a goodbye, last read it"
+    ? // A lock left is a kill, a crash, or a clean stop that could not remove it (twins/predecessor.ts).
+      "since the service before this one on its data directory, which left its lock behind, last read it"
     : "while the connection was down";
   on.logger.warn(
     { broker: on.url, unheard: nodes.length, before },

@@ -94,6 +94,10 @@ describe("a twins service started again after a power cut that took its broker",
     const warned = after.lines.filter((l) => l.msg.includes("restarted since the service before this one"));
     expect(warned).toHaveLength(1);
     expect(warned[0]?.msg).toContain("(its start id changed)");
+    // What it knows of the one before: it left its lock, which a clean stop on a read-only disk does too.
+    expect(warned[0]?.msg).toContain(
+      "the service before this one on its data directory, which left its lock behind,",
+    );
     // The new lock records the new broker's start, for the service after this one.
     await when(() => recorded(twinsDir) !== undefined && recorded(twinsDir) !== firstId);
 
