@@ -75,7 +75,7 @@ export function brokerRestarted(
         : "no node it showed online is left unheard"
       : `${nodes.length} ${nodes.length === 1 ? "node" : "nodes"} it showed online by the broker's kept status ${nodes.length === 1 ? "is" : "are"} not heard since the broker restarted (${list}): not counted online until heard, or offline when the will comes`;
   const when = before
-    ? "since the service before this one on its data directory, which stopped without a goodbye, last read it"
+    ? "since the service before this one on its data directory last read it"
     : "while the connection was down";
   on.logger.warn(
     { broker: on.url, unheard: nodes.length, before },
