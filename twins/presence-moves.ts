@@ -63,7 +63,7 @@ export function brokerRestarted(
   on: { readonly events: EventEmitter<TwinsEvents>; readonly logger: Logger; readonly url: string },
   apply: (effects: readonly RegistryEffect[]) => void,
   before = false,
-): void {
+): readonly NodeId[] {
   const nodes = unheardOf(effects);
   const list = named(nodes);
   const later =
@@ -82,7 +82,8 @@ export function brokerRestarted(
     `twins: the broker at ${on.url} restarted ${when} (${how}); ${shown}`,
   );
   apply(effects);
-  on.events.emit("broker-restarted", nodes, how);
+  on.events.emit("broker-restarted", nodes, how, before);
+  return nodes;
 }
 
 /**
