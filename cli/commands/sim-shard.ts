@@ -58,10 +58,6 @@ export async function runSimShard(
   // for ever on a broker that cut its claim's connection).
   const sched = new RealScheduler();
   const { progressEveryS } = withFlagNamesSync(() => resolveFleetOptions(options));
-  // Its options are good: marked at the report's path while it runs (fleet/report-unfinished.ts).
-  const mark = isStdout(raw.shardReport) ? undefined : raw.shardReport;
-  if (mark !== undefined) writeOutputFile("--shard-report", mark, (p) => writeUnfinishedMark(p, Date.now()));
-  let reported = false;
   const told = startLines(sched, progressEveryS * 1000, note);
   // Ctrl-C, and SIGTERM or SIGHUP (how systemd and Kubernetes stop a job): the shard's report, cut short.
   const onSigint = (signal: NodeJS.Signals) => {
@@ -81,6 +77,11 @@ export async function runSimShard(
       },
     }),
   );
+  // Its options taken (ShardRun.run refuses bad ones at once, the file left as it was): the report's
+  // path marked while it runs (fleet/report-unfinished.ts).
+  const mark = isStdout(raw.shardReport) ? undefined : raw.shardReport;
+  if (mark !== undefined) writeOutputFile("--shard-report", mark, (p) => writeUnfinishedMark(p, Date.now()));
+  let reported = false;
   // One during its start (fleet/shard-start.ts) ends it there: nothing ran, no report; it is answered at
   // once with the step it ends, and a second ends the process at once (cli/early-hang-ups.ts).
   let stopTold = false;

@@ -40,6 +40,15 @@ function jsonAt(path: string): { kind?: unknown; pid?: unknown } | undefined {
 }
 
 describe("a shard killed with -9", () => {
+  it("leaves the file as it was when its options are refused", async () => {
+    const report = join(dir, "refused.json");
+    writeFileSync(report, '{"an earlier run\'s shard report": true}\n');
+    const io = { stdout: () => {}, stderr: () => {}, env: {} };
+    const args = ["sim", "--shard", "3/3", "--broker", broker.url, "--nodes", "2", "--shard-report", report];
+    expect(await main(args, io)).toBe(2);
+    expect(readFileSync(report, "utf8")).toBe('{"an earlier run\'s shard report": true}\n');
+  });
+
   it("leaves its mark at --shard-report, which report merge refuses, naming the file", async () => {
     const report = join(dir, "s2.json");
     writeFileSync(report, '{"an earlier run\'s shard report": true}\n');
