@@ -15,6 +15,7 @@ import type { HeldReport } from "./joined-held.js";
 import type { TwinsView } from "./registrations.js";
 import type { BrokerOutageReport } from "./report.js";
 import { checkNotNewer, parseReportFormat } from "./report-format.js";
+import { unfinishedLine } from "./report-unfinished.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { heldProblem } from "./shard-held.js";
 import type { ProbeRecord } from "./shard-probe.js";
@@ -194,6 +195,12 @@ export function readShardFile(path: string): ShardFile {
 export function checkShardFile(path: string, v: unknown): ShardFile {
   if (!isObj(v))
     throw new ShardFileError(`${shownPath(path)}: not a shard report (a JSON object), got ${typeOf(v)}`);
+  // The mark a shard leaves while it runs (cli/commands/sim-shard.ts): killed with -9, it wrote no report.
+  const unfinished = unfinishedLine(shownPath(path), v);
+  if (unfinished !== undefined)
+    throw new ShardFileError(
+      `${unfinished}; that shard has no report of this run to merge: run the fleet again, or leave the file out and merge the others with --partial`,
+    );
   const format = parseReportFormat(v.format);
   if (format?.kind === "shard")
     checkNotNewer(

@@ -90,6 +90,12 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly reached: Promise<void>;
   /** While a service started with `waitForBroker` has not reached its broker: since when, and why. */
   readonly waiting: BrokerWaitStatus | undefined;
+  /**
+   * The broker's restart told at the first connection (since the service before this one on its data
+   * directory read it: twins/broker-restart.ts), as its `broker-restarted` event said it: told while
+   * `startTwins` connects, before a view opened after it listens.
+   */
+  readonly restartAtStart?: { readonly unheard: readonly NodeId[]; readonly how: string } | undefined;
   /** While the connection is lost, once a reconnect has failed: why (twins/reconnect-failures.ts). */
   readonly lostCause?: string | undefined;
   /** Since when the desired state could not be saved (a full disk), on the service's clock; undefined while saved. */

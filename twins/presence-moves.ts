@@ -63,7 +63,7 @@ export function brokerRestarted(
   on: { readonly events: EventEmitter<TwinsEvents>; readonly logger: Logger; readonly url: string },
   apply: (effects: readonly RegistryEffect[]) => void,
   before = false,
-): void {
+): readonly NodeId[] {
   const nodes = unheardOf(effects);
   const list = named(nodes);
   const later =
@@ -75,15 +75,15 @@ export function brokerRestarted(
         : "no node it showed online is left unheard"
       : `${nodes.length} ${nodes.length === 1 ? "node" : "nodes"} it showed online by the broker's kept status ${nodes.length === 1 ? "is" : "are"} not heard since the broker restarted (${list}): not counted online until heard, or offline when the will comes`;
   const when = before
-    ? // A lock left is a kill, a crash, or a clean stop that could not remove it (twins/predecessor.ts).
-      "since the service before this one on its data directory, which left its lock behind, last read it"
+    ? "since the service before this one on its data directory last read it"
     : "while the connection was down";
   on.logger.warn(
     { broker: on.url, unheard: nodes.length, before },
     `twins: the broker at ${on.url} restarted ${when} (${how}); ${shown}`,
   );
   apply(effects);
-  on.events.emit("broker-restarted", nodes, how);
+  on.events.emit("broker-restarted", nodes, how, before);
+  return nodes;
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * What `twins.json` holds and how it is told apart (twins/store.ts writes and reads it): the schema of
  * its records, its formats, the fleet it is of (`fleet`: the topic prefix of the fleet whose desire it
- * holds) and the head a journaled store's first append marks without rewriting the file (`markable`).
+ * holds), what its service last read of its broker's start (`broker`), and the head a journaled
+ * store's first append marks without rewriting the file (`markable`).
  */
 import { open } from "node:fs/promises";
 import { z } from "zod";
 import { isNodeId, NODE_KINDS, type NodeId } from "../protocol/index.js";
 import type { StoredState } from "./store.js";
+import type { BrokerSeen } from "./store-lock.js";
 
 const idSchema = z.custom<NodeId>((v) => typeof v === "string" && isNodeId(v), "not a node id");
 const sourcesSchema = z.array(idSchema).max(8);
@@ -77,14 +79,19 @@ export const fileSchema = z.object({
  * The text of a snapshot. Its head is always `{"format": F, "journal": G, …` (one-space indent), so
  * the first append after a clean stop can make format 1 or 2 a format 3 by its one digit
  * (`markJournaled`) where it rewrote the whole file (seconds at 20,000 twins).
+ * `broker`: what the service last read of its broker's start (twins/broker-restart.ts), for the
+ * service after it however this one stopped; read apart from the schema (store-lock.ts brokerSeenIn),
+ * and a build before it reads the file as it read it, the key left out.
  */
 export function snapshotText(
   format: number,
   generation: number,
   fleet: string | undefined,
   state: StoredState,
+  broker?: BrokerSeen,
 ): string {
-  return `${JSON.stringify({ format, journal: generation, ...(fleet !== undefined ? { fleet } : {}), nodes: state.nodes }, null, 1)}\n`;
+  const head = { format, journal: generation, ...(fleet !== undefined ? { fleet } : {}) };
+  return `${JSON.stringify({ ...head, ...(broker !== undefined ? { broker } : {}), nodes: state.nodes }, null, 1)}\n`;
 }
 
 const FORMAT_AT = '{\n "format": '.length;

@@ -52,6 +52,24 @@ export function brokerSeenLines(seen: BrokerSeen): string {
   return id + at;
 }
 
+/**
+ * `seen` as twins.json keeps it (`"broker": {"startId": …, "startedAt": …}`, twins/store-format.ts),
+ * what a line could not hold left out; undefined when nothing is left.
+ */
+export function brokerSeenKept(seen: BrokerSeen | undefined): BrokerSeen | undefined {
+  return seen === undefined ? undefined : brokerSeenOf(brokerSeenLines(seen));
+}
+
+/** What twins.json's `broker` holds (anything else in its place: nothing, as a file without it). */
+export function brokerSeenIn(value: unknown): BrokerSeen | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { startId, startedAt } = value as { startId?: unknown; startedAt?: unknown };
+  return brokerSeenKept({
+    ...(typeof startId === "string" ? { startId } : {}),
+    ...(typeof startedAt === "number" ? { startedAt } : {}),
+  });
+}
+
 /** What a lock's service last read of its broker's start (its last line of each kind), if anything. */
 export function brokerSeenOf(lockText: string): BrokerSeen | undefined {
   let startId: string | undefined;

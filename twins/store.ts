@@ -50,6 +50,8 @@ import {
 import {
   asDataDirError,
   type BrokerSeen,
+  brokerSeenIn,
+  brokerSeenKept,
   brokerSeenLines,
   copiedLockLine,
   holdDirectory,
@@ -114,9 +116,10 @@ export interface TwinsStore {
   /** Records the presence the service holding the store keeps, for the service after it (`previous`). */
   holdAs?(clientId: string, since: number): Promise<void>;
   /**
-   * What the service before this one on the store last read of its broker's start, when it left
-   * without a goodbye (twins/broker-restart.ts): a broker restarted since is told at the first
-   * connection too. Absent when it stopped cleanly, or read none.
+   * What the service before this one on the store last read of its broker's start (twins/broker-restart.ts):
+   * a broker restarted since is told at the first connection too. Its lock's lines when it left without
+   * a goodbye; else what twins.json keeps of it, written at each save and as it stopped (read once
+   * `load` has). Absent when none was read.
    */
   readonly brokerSeen?: BrokerSeen;
   /** Records what the service holding the store read of its broker's start, for the service after it (`brokerSeen`). */
@@ -189,6 +192,9 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   let journalBytes: number | undefined;
   /** The topic prefix of the fleet whose state the store holds, written into each snapshot. */
   let fleet: string | undefined;
+  /** The broker's start as twins.json kept it (`load`), and as this service last read it (`sawBroker`). */
+  let keptSeen: BrokerSeen | undefined;
+  let latest: BrokerSeen | undefined;
   /**
    * How the first append takes on the snapshot and journal the start found, with `lines`, resolving to
    * the journal's length (set by `load` when the snapshot names the generation of its journal):
@@ -218,7 +224,10 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     where: file,
     historyFile: join(dir, HISTORY_FILE),
     ...(previous !== undefined ? { previous } : {}),
-    ...(brokerSeen !== undefined ? { brokerSeen } : {}),
+    // The lock's lines (the last read, left by a service gone without a goodbye), else twins.json's.
+    get brokerSeen() {
+      return brokerSeen ?? keptSeen;
+    },
     // A line of its own after the pid's: a build that reads only the pid and identity ignores it.
     // Synced with the directory before the presence is published: a power cut takes the host's
     // unwritten pages too, and with them what the next service needs to know its predecessor.
@@ -234,6 +243,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     },
     // Lines of their own, as the presence's; synced, as a power cut is what the next service reads them after.
     async sawBroker(seen) {
+      latest = brokerSeenKept(seen) ?? latest; // in the next snapshot, the one written as it stops too
       const lines = brokerSeenLines(seen);
       if (lines === "") return;
       const fh = await open(lock, "a");
@@ -266,10 +276,11 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
           `twins store ${file} is in format ${format}, written by a newer twinfleet; this one reads formats up to ${STORE_FORMAT}: ` +
             "run a twinfleet that reads it (the file is left as it is; moving it away loses pending sets and pairings of offline nodes)",
         );
-      const value = json.value as { journal?: unknown; fleet?: unknown; nodes?: unknown };
+      const value = json.value as { journal?: unknown; fleet?: unknown; broker?: unknown; nodes?: unknown };
       // Before its journal is read: another fleet's files are left as they are, and said so alone.
       if (of !== undefined && typeof value.fleet === "string" && value.fleet !== of)
         throw otherFleetError(file, value.fleet, of);
+      keptSeen = brokerSeenIn(value.broker);
       const gen = Number.isInteger(value.journal) ? (value.journal as number) : undefined;
       generation = Math.max(generation, gen ?? 0);
       const read = await readJournal(journalFile, gen, logger, CORRUPT_HINT, passOver);
@@ -320,7 +331,8 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       journalBytes = undefined;
       takeOn = undefined;
       const gen = generation + 1;
-      const text = snapshotText(last ? formatFor(state) : JOURNALED_FORMAT, gen, fleet, state);
+      const format = last ? formatFor(state) : JOURNALED_FORMAT;
+      const text = snapshotText(format, gen, fleet, state, latest ?? brokerSeen ?? keptSeen);
       await replaceFile(dir, file, text, seq++);
       snapshotBytes = Buffer.byteLength(text);
       generation = gen;

@@ -60,6 +60,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   private readonly kept: KeptSets; // the pending sets, told to other clients: twins/kept-sets.ts
   private readonly moves: PresenceMoveDeps;
   private closed = false;
+  restartAtStart: Twins["restartAtStart"]; // told at the first connection (twins/api.ts)
   readonly replayOver = (maxMs: number): Promise<boolean> =>
     replayOver(this.opts.scheduler, this.link.replayMarker, () => this.putBack.lastReplayedAt, maxMs);
   readonly replayUnanswered = (): number => this.link.replayMarker?.unanswered ?? 0;
@@ -88,8 +89,10 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
       connection: (...told) => this.emit("broker", ...told),
       others: (services) => this.emit("other-services", services),
       dropped: (what, n) => this.emit("broker-dropped", what, n),
-      restarted: (since, how, before) =>
-        brokerRestarted(registry.brokerRestarted(since), how, on, apply, before),
+      restarted: (since, how, before) => {
+        const unheard = brokerRestarted(registry.brokerRestarted(since), how, on, apply, before);
+        if (before) this.restartAtStart = { unheard, how };
+      },
       memberLost: (loss) => memberLost(loss.member, registry.memberLost(loss.nodes), on, apply),
     });
     this.feed = fleetFeed(opts, registry, MS_PER_TWIN, this, opts.history);
@@ -128,15 +131,12 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
     const twin = (id: NodeId) => registry.get(id);
     this.moves = { events: this, twin, reconciler, flaps, flapLog, scheduler: opts.scheduler };
   }
-
   get clientId(): string {
     return this.opts.clientId;
   }
-
   get passive(): boolean {
     return this.opts.passive;
   }
-
   readonly connect = (): Promise<void> => this.link.connect();
 
   /** The first connection, tried again while what fails may pass (twins/broker-wait.ts). */

@@ -188,8 +188,10 @@ export interface TwinsEvents {
   /**
    * The broker restarted since the service last connected (twins/broker-restart.ts): `unheard`, the
    * nodes it showed online that have sent nothing since, now `unheard` until heard or their will comes.
+   * `before`: told at the first connection, since the service before this one on its data directory
+   * read it (its statuses replayed after are unheard until heard, as they come).
    */
-  "broker-restarted": [unheard: readonly NodeId[], how: string];
+  "broker-restarted": [unheard: readonly NodeId[], how: string, before: boolean];
   /** A member of the broker's Redis cluster was lost (twins/member-loss.ts): `unheard`, its nodes that were online. */
   "member-lost": [member: string, unheard: readonly NodeId[]];
   /** The twin went offline 3 times within 30 s (twins/flapping.ts): `withinMs` is how long they took. */

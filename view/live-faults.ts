@@ -211,9 +211,13 @@ const RESTART_NAMED = 3;
 
 /**
  * The event-log line of a broker restarted while the service's connection was down: one line for
- * the nodes it leaves unheard (twins/node-presence.ts), however many, not one a node.
+ * the nodes it leaves unheard (twins/node-presence.ts), however many, not one a node. `before`: told
+ * at the first connection, since the service before read it; the statuses replayed after it are
+ * unheard as they come.
  */
-export function restartLine(nodes: readonly NodeId[], how: string): string {
+export function restartLine(nodes: readonly NodeId[], how: string, before = false): string {
+  if (nodes.length === 0 && before)
+    return `the broker restarted since the service before this one on its data directory read it (${how}): the statuses it replays are not counted online until their nodes are heard, offline when the will comes`;
   if (nodes.length === 0)
     return `the broker restarted (${how}); every node shown online has been heard since`;
   const named = nodes.slice(0, RESTART_NAMED).join(", ");

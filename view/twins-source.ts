@@ -19,7 +19,7 @@ import {
   type TwinsEvents,
   wallScheduler,
 } from "../twins/index.js";
-import { ConsoleEmitter } from "./emitter.js";
+import { ConsoleEmitter, EARLY_LOG_LINES } from "./emitter.js";
 import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
 import { droppedLine, LiveFaults, memberLostLine, restartLine } from "./live-faults.js";
@@ -60,6 +60,7 @@ export interface TwinsView extends Pick<Twins, Asked | "history" | "badInputOf">
   /** Not reached yet (`waitForBroker`: `Twins.waiting`); lost: why its reconnects fail (`Twins.lostCause`). */
   readonly waiting?: Twins["waiting"];
   readonly lostCause?: Twins["lostCause"];
+  readonly restartAtStart?: Twins["restartAtStart"];
   readonly minutes?: Twins["minutes"]; // the convergence history's long tier (twins/minute-tier.ts)
   readonly away?: Twins["away"]; // the broker's outages, those before a restart kept (twins/broker-spans.ts)
   /** Since when, where and why its desired state could not be saved; no node seen (`Twins.unsavedSince`, …). */
@@ -82,7 +83,7 @@ export class TwinsSource implements ConsoleSource {
     unpair: true,
     query: true,
   };
-  private readonly events = new ConsoleEmitter();
+  private readonly events = new ConsoleEmitter(EARLY_LOG_LINES);
   private readonly latencies = new LatencyWindow();
   private readonly timing = new ReportTiming(this.latencies, (id) => this.twins.get(id));
   private readonly messages = new LastMessages();
@@ -146,9 +147,8 @@ export class TwinsSource implements ConsoleSource {
         this.remove(id);
         this.events.emit("changed");
       },
-      "broker-restarted": (nodes, how) => {
-        this.bursts.flush();
-        this.log(nodes.length > 0 ? "warn" : "info", restartLine(nodes, how));
+      "broker-restarted": (nodes, how, before) => {
+        this.log(nodes.length > 0 || before ? "warn" : "info", restartLine(nodes, how, before));
         changed();
       },
       "member-lost": (member, nodes) => {
@@ -190,8 +190,10 @@ export class TwinsSource implements ConsoleSource {
         changed();
       },
     };
-    // A service that waits for its broker may have been told so before this view opened.
+    // Told before this view opened: a service waiting for its broker; its broker's restart at the start.
     if (twins.waiting !== undefined) this.live.broker(false, twins.waiting.since, undefined, "unreached");
+    const first = twins.restartAtStart;
+    if (first !== undefined) this.log("warn", restartLine(first.unheard, first.how, true));
     const names = Object.keys(handlers) as (keyof typeof handlers)[];
     for (const name of names) twins.on(name, handlers[name] as (...a: unknown[]) => void);
     this.detach = () => {
@@ -341,7 +343,6 @@ export class TwinsSource implements ConsoleSource {
   readonly pullCable = unsupported("pullCable");
   readonly restartBroker = unsupported("restartBroker");
   readonly powerOutage = unsupported("powerOutage");
-
   on<K extends keyof ConsoleEvents>(event: K, listener: Listener<K>): () => void {
     return this.events.on(event, listener);
   }

@@ -5,15 +5,20 @@
  * the settle at once; the report is still written, marked cut short (exit code 130). During its
  * start (its watch client's connect, its clock probe, --fresh's clearing, its watch of the fleet, the
  * wait for its ids in use to go offline, its claim, its nodes' configs: fleet/shard-start.ts), it ends
- * the shard there: nothing ran, no report (exit code 130).
+ * the shard there: nothing ran, no report (exit code 130). From its start its --shard-report path holds
+ * the mark of a run not ended (fleet/report-unfinished.ts), which `report merge` refuses, naming it: a
+ * shard killed with -9 left an earlier run's report there, merged as this run's.
  */
+import { rmSync } from "node:fs";
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
 import { type FleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import { writeUnfinishedMark } from "../../fleet/report-unfinished.js";
 import { parseShardSpec } from "../../fleet/shard-plan.js";
 import { writeShardFile } from "../../fleet/shard-report.js";
 import { ShardRun } from "../../fleet/shard-run.js";
 import { threadDeathLine } from "../../fleet/thread-death.js";
 import { RealScheduler } from "../../node/scheduler.js";
+import { isStdout } from "../../node/whole-file.js";
 import type { Env } from "../connection.js";
 import { takeStops, whileStarting } from "../early-hang-ups.js";
 import { UsageError } from "../errors.js";
@@ -72,6 +77,11 @@ export async function runSimShard(
       },
     }),
   );
+  // Its options taken (ShardRun.run refuses bad ones at once, the file left as it was): the report's
+  // path marked while it runs (fleet/report-unfinished.ts).
+  const mark = isStdout(raw.shardReport) ? undefined : raw.shardReport;
+  if (mark !== undefined) writeOutputFile("--shard-report", mark, (p) => writeUnfinishedMark(p, Date.now()));
+  let reported = false;
   // One during its start (fleet/shard-start.ts) ends it there: nothing ran, no report; it is answered at
   // once with the step it ends, and a second ends the process at once (cli/early-hang-ups.ts).
   let stopTold = false;
@@ -94,6 +104,7 @@ export async function runSimShard(
       return;
     }
     writeOutputFile("--shard-report", raw.shardReport, (p) => writeShardFile(p, file));
+    reported = true;
     io.stderr(
       `twinfleet sim: shard ${spec.index}/${spec.count}: ${file.nodes.length} nodes, ${file.counts.presses} presses, ${file.counts.applies} states applied, registered ${Object.keys(file.registrationMs).length}/${file.nodes.length}; report in ${raw.shardReport}\n`,
     );
@@ -114,6 +125,8 @@ export async function runSimShard(
       io.exit?.(1);
     } else if (file.cutShort) io.exit?.(cutShortExit);
   } finally {
+    // Ended with no report (stopped while starting, a failure): the mark goes, as the shard is over.
+    if (mark !== undefined && !reported) rmSync(mark, { force: true });
     process.off("SIGINT", onSigint);
     for (const s of STOP_SIGNALS) process.off(s, onSigint);
   }

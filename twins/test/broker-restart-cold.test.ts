@@ -19,7 +19,8 @@ import { type RunningBroker, startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { BrokerRestart, START_ID_TOPIC, UPTIME_TOPIC } from "../broker-restart.js";
 import { startTwins, type Twins } from "../service.js";
-import { jsonFileStore, LOCK_FILE } from "../store.js";
+import { jsonFileStore, LOCK_FILE, STORE_FILE } from "../store.js";
+import { fileSchema } from "../store-format.js";
 import { brokerSeenLines, brokerSeenOf } from "../store-lock.js";
 import { cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
@@ -94,10 +95,9 @@ describe("a twins service started again after a power cut that took its broker",
     const warned = after.lines.filter((l) => l.msg.includes("restarted since the service before this one"));
     expect(warned).toHaveLength(1);
     expect(warned[0]?.msg).toContain("(its start id changed)");
-    // What it knows of the one before: it left its lock, which a clean stop on a read-only disk does too.
-    expect(warned[0]?.msg).toContain(
-      "the service before this one on its data directory, which left its lock behind,",
-    );
+    // What it knows of the one before, whichever way it ended (a kill, or a clean stop: twins.json's record).
+    expect(warned[0]?.msg).toContain("the service before this one on its data directory last read it");
+    expect(warned[0]?.msg).not.toContain("without a goodbye");
     // The new lock records the new broker's start, for the service after this one.
     await when(() => recorded(twinsDir) !== undefined && recorded(twinsDir) !== firstId);
 
@@ -105,6 +105,53 @@ describe("a twins service started again after a power cut that took its broker",
     const back = await nodeOn(second.url, "ghost");
     cleanup.push(() => back.endAsync(true));
     await when(() => after.twins.get("ghost")?.presence === "online");
+  });
+
+  it("tells it after a clean stop too: the site lost power with the service stopped for maintenance", async () => {
+    const brokerDir = await dataDir();
+    const twinsDir = await dataDir();
+    const first = await brokerOn(brokerDir);
+    const ghost = await nodeOn(first.url, "ghost");
+    const before = await twinsOn(first.url, twinsDir);
+    await when(() => before.twins.get("ghost")?.presence === "online");
+    await when(() => recorded(twinsDir) !== undefined);
+    // Stopped cleanly: its lock goes, and what it read of the broker's start is in twins.json.
+    await before.twins.close();
+    const file = JSON.parse(readFileSync(join(twinsDir, STORE_FILE), "utf8"));
+    expect(file.broker?.startId).toMatch(/./);
+    // A build that reads twins.json without it reads the file as before (the key left out).
+    expect(fileSchema.safeParse(file).success).toBe(true);
+
+    // Then the power goes: the broker (no will published) and the node.
+    await first.kill();
+    ghost.stream.destroy();
+    const second = await brokerOn(brokerDir, first.port);
+    cleanup.unshift(() => second.close());
+    const after = await twinsOn(second.url, twinsDir);
+    cleanup.push(() => after.twins.close());
+    expect(await after.twins.replayOver?.(10_000)).toBe(true);
+
+    expect(after.twins.get("ghost")?.presence).toBe("unheard");
+    const warned = after.lines.filter((l) => l.msg.includes("restarted since the service before this one"));
+    expect(warned.map((l) => l.msg)).toEqual([expect.stringContaining("(its start id changed)")]);
+  });
+
+  it("tells no restart after a clean stop when the broker ran on", async () => {
+    const brokerDir = await dataDir();
+    const twinsDir = await dataDir();
+    const broker = await brokerOn(brokerDir);
+    cleanup.unshift(() => broker.close());
+    const node = await nodeOn(broker.url, "n-1");
+    cleanup.push(() => node.endAsync(true));
+    const before = await twinsOn(broker.url, twinsDir);
+    await when(() => recorded(twinsDir) !== undefined);
+    await before.twins.close();
+
+    const after = await twinsOn(broker.url, twinsDir);
+    cleanup.push(() => after.twins.close());
+    expect(await after.twins.replayOver?.(10_000)).toBe(true);
+    expect(after.lines.filter((l) => l.msg.includes("restarted"))).toEqual([]);
+    expect(after.twins.get("n-1")?.presence).toBe("online");
   });
 
   it("tells no restart when the service alone was killed and the broker ran on", async () => {
