@@ -7,7 +7,8 @@
  * after the ready I/O (broker/ready-io.ts): a broker that did not run for a while refused, when it ran
  * again, every connection accepted before it stopped, although their CONNECTs waited unread. A wait
  * that came due while the broker did not run is given again, for a client frozen with it.
- * The clients not yet registered or closed are counted: the stale wills' grace looks at them.
+ * The clients not yet registered or closed are counted, and of those the ones that show a client
+ * coming (broker/stale-wills.ts): a connection that has sent nothing is not one.
  * Accept times and the wait are on the broker's clock (its `scheduler` option, the host's unless
  * given), so that a test can move the wait's end rather than sleep towards it.
  */
@@ -26,12 +27,20 @@ export const CONNECT_TIMEOUT = "connect did not arrive in time";
 interface ConnectWait {
   _connectTimer: unknown;
   readonly conn: { readonly readableLength: number };
+  /** mqtt-packet's parser: the bytes of a packet begun and not yet whole. */
+  readonly _parser?: { readonly _list?: { readonly length: number } };
+}
+
+/** A connection and when it was accepted, on the broker's clock. */
+interface Waiting {
+  readonly acceptedAt: number;
+  timer: Timer | undefined;
 }
 
 /** The connections of one broker from accept until their client is registered or closed. */
 export class ConnectWaits {
   /** Each with its wait's timer on the clock, once start() has set one. */
-  private readonly waiting = new Map<Client, Timer | undefined>();
+  private readonly waiting = new Map<Client, Waiting>();
 
   constructor(
     aedes: Aedes,
@@ -48,13 +57,36 @@ export class ConnectWaits {
   }
 
   /**
+   * Of the connections waiting, those that show a client coming: its CONNECT read (waiting on
+   * authentication or the store), bytes of it unread or begun, or accepted at `since` or later (a
+   * connection taken from the backlog in this turn, its CONNECT not read yet). A connection accepted
+   * before `since` that has sent nothing since is not one: a node sends its CONNECT as soon as its
+   * TCP connection (or its WebSocket upgrade) is made.
+   */
+  coming(since: number): number {
+    let n = 0;
+    for (const [client, { acceptedAt }] of this.waiting) {
+      const wait = client as unknown as ConnectWait;
+      if (
+        acceptedAt >= since ||
+        wait._connectTimer === null ||
+        wait.conn.readableLength > 0 ||
+        (wait._parser?._list?.length ?? 0) > 0
+      )
+        n++;
+    }
+    return n;
+  }
+
+  /**
    * Makes `client`'s wait for CONNECT end `timeoutMs` after `acceptedAt` (`clock.now()` when its raw
    * socket was accepted) instead of a whole `timeoutMs` from now; at once if that is past.
    */
   start(client: Client, acceptedAt: number, timeoutMs: number): void {
     const wait = client as unknown as ConnectWait;
     if (wait._connectTimer === null) return;
-    this.waiting.set(client, undefined);
+    const waiting: Waiting = { acceptedAt, timer: undefined };
+    this.waiting.set(client, waiting);
     client.conn.once("close", () => this.settled(client));
     clearTimeout(wait._connectTimer as ReturnType<typeof setTimeout>);
     const judge = readyIoJudge(this.stalled);
@@ -69,13 +101,13 @@ export class ConnectWaits {
         });
       });
       wait._connectTimer = timer;
-      if (this.waiting.has(client)) this.waiting.set(client, timer);
+      waiting.timer = timer;
     };
     arm(acceptedAt + timeoutMs);
   }
 
   private settled(client: Client): void {
-    this.waiting.get(client)?.cancel();
+    this.waiting.get(client)?.timer?.cancel();
     this.waiting.delete(client);
   }
 }

@@ -72,6 +72,10 @@ function connected(aedes: Aedes, clientId: string): boolean {
 /** The connections accepted and not yet registered or closed (broker/connect-budget.ts). */
 export interface Connecting {
   readonly size: number;
+  /** The clock the connections' accept times are on. */
+  readonly clock: { now(): number };
+  /** Of those, the ones that sent something, or were accepted at `since` or later. */
+  coming(since: number): number;
 }
 
 /**
@@ -79,7 +83,10 @@ export interface Connecting {
  * A broker that did not run for a while within the grace (stopped, a VM paused) published, when it ran
  * again, the wills of the nodes whose reconnects waited in its accept backlog: a connection accepted
  * by then and not yet registered or closed shows the fleet coming back, and the grace is given once
- * more from then. (A node whose connection waited longer than its own CONNACK timeout, 15 s for
+ * more from then, if it has sent something or was taken from the backlog as the grace came due. A
+ * connection accepted earlier that has sent nothing (a silent socket, a WebSocket upgrade and no
+ * CONNECT) is no node coming back: a node writes its CONNECT the moment it is connected, and a flood
+ * of such sockets from the LAN kept the wills, and the nodes listed online, one grace longer. (A node whose connection waited longer than its own CONNACK timeout, 15 s for
  * PubSubClient, has given that one up and tries again 5 s later, so its waiting CONNECT alone does not
  * bring it back.) A grace that came due while the broker did not run is given again from then too,
  * whatever is connecting: the nodes frozen with it (a `sim` beside its embedded broker, a VM paused
@@ -103,20 +110,29 @@ export function scheduleStaleWills(
   };
   const arm = (): void => {
     timer = setTimeout(() => {
+      const dueAt = connecting.clock.now();
       judge({
         due: () => timer !== undefined && !aedes.closed,
-        heard: () => !extended && connecting.size > 0,
+        heard: () => !extended && connecting.coming(dueAt) > 0,
         extend: (why) => {
           if (why === "heard") extended = true;
+          const coming = connecting.coming(dueAt);
           logger.info(
-            { connecting: connecting.size, graceMs },
+            { connecting: coming, silent: connecting.size - coming, graceMs },
             why === "heard"
               ? "clients reconnecting at the end of the will grace: the grace is given again"
               : "the will grace ended while the broker did not run (its host stopped or paused it): the grace is given again",
           );
           arm();
         },
-        expire: publish,
+        expire: () => {
+          if (!extended && connecting.size > 0)
+            logger.info(
+              { silent: connecting.size },
+              "connections that sent nothing at the end of the will grace: not taken for clients reconnecting",
+            );
+          publish();
+        },
       });
     }, graceMs);
     timer.unref();

@@ -9,6 +9,7 @@
  */
 import type { Aedes } from "aedes";
 import type MemoryPersistence from "aedes-persistence/asyncPersistence.js";
+import mqttPacket from "mqtt-packet";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { CONNECT_TIMEOUT, ConnectWaits } from "../connect-budget.js";
@@ -126,4 +127,31 @@ it("with no connection waiting, the wills are published at the grace", async () 
   expect(wills).toEqual([]);
   vi.advanceTimersByTime(1);
   await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n3 T1 0"]));
+});
+
+it("silent connections accepted before the grace came due do not give it again", async () => {
+  await storedWill("tf-n5");
+  scheduleStaleWills(aedes, persistence as unknown as WillStore, GRACE_MS, pino({ level: "silent" }), waits);
+  // A flood of sockets (or WebSocket upgrades) that send nothing, re-opened as they are cut.
+  vi.advanceTimersByTime(GRACE_MS - 1_000);
+  const silent = Array.from({ length: 300 }, () => acceptConnection(aedes, waits, 60_000).client);
+  vi.advanceTimersByTime(1_000);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n5 T1 0"]));
+  expect(waits.size).toBe(300);
+  expect(silent.every((client) => !client.closed)).toBe(true);
+});
+
+it("a CONNECT begun before the grace came due gives it again", async () => {
+  await storedWill("tf-n6");
+  scheduleStaleWills(aedes, persistence as unknown as WillStore, GRACE_MS, pino({ level: "silent" }), waits);
+  vi.advanceTimersByTime(GRACE_MS - 1_000);
+  // The first bytes of a CONNECT, the rest still on its way.
+  acceptConnection(aedes, waits, 60_000).conn.push(mqttPacket.generate(connect("tf-n6")).subarray(0, 5));
+  acceptConnection(aedes, waits, 60_000); // and a silent one beside it
+  vi.advanceTimersByTime(1_000);
+  await afterIo();
+  expect(wills).toEqual([]);
+  expect(waits.coming(Number.POSITIVE_INFINITY)).toBe(1); // the begun CONNECT, not the silent one
+  vi.advanceTimersByTime(GRACE_MS);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n6 T1 0"]));
 });
