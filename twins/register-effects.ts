@@ -94,6 +94,7 @@ export function configSeen(t: TwinRecord, seen: ReportedConfig): RegistryEffect[
   const was = t.desiredKnown ? t.desired.sources : undefined;
   const d = desireAfterConfig(desireStateOf(t), seen, t.presence);
   t.provisional = false;
+  t.restored = false;
   t.unattributed = d.next.unattributed === true;
   t.desired = d.next.desired;
   t.desiredKnown = d.next.known;
