@@ -187,7 +187,12 @@ describe("a config seen before its node's presence", () => {
       const fx = r.receive("tf/config/A", "C1 3 B C", 1, 0, replayed);
       if (order === "config first") fx.push(...r.receive("tf/status/A", "T1 1", 1, 0, live));
       expect(r.get(A), order).toMatchObject({ desired: { sources: ["B", "C"], configVersion: 3 } });
-      expect(fx, order).toContainEqual({ type: "desired-changed", node: "A", replaced: ["B"] });
+      expect(fx, order).toContainEqual({
+        type: "desired-changed",
+        node: "A",
+        replaced: ["B"],
+        fromStore: true,
+      });
       expect(
         fx.filter((e) => e.type === "reconcile"),
         order,
@@ -220,7 +225,12 @@ describe("a config seen before its node's presence", () => {
         if (order === "config first") fx.push(...r.receive("tf/status/A", "T1 1", 1, 0, live));
         const what = `${name}, ${order}`;
         expect(r.get(A), what).toMatchObject({ desired: { sources: ["B", "C"], configVersion: 3 } });
-        expect(fx, what).toContainEqual({ type: "desired-changed", node: "A", replaced: ["B"] });
+        expect(fx, what).toContainEqual({
+          type: "desired-changed",
+          node: "A",
+          replaced: ["B"],
+          fromStore: true,
+        });
         expect(
           fx.filter((e) => e.type === "reconcile"),
           what,
