@@ -25,6 +25,13 @@ export interface DesireState {
   /** Restored from the store as confirmed: the broker's copy, if it equals the desire, confirms it. */
   readonly provisional?: boolean;
   /**
+   * Restored from the store, confirmed or pending, and no config of the node seen since: nothing this
+   * process sent the node is in flight, so the node's own config at a higher version was made after
+   * the stored desire (another tool's, or this service's own write the store never got: a save a
+   * frozen disk held when the service was killed, its config already published and carried out).
+   */
+  readonly restored?: boolean;
+  /**
    * Adopted from a config seen while the node's presence was unknown, and no other config since: a
    * retained `T1 1` or a register, the first presence that comes, says it is the node's own.
    */
@@ -76,9 +83,11 @@ export function desireAfterConfig(s: DesireState, seen: ReportedConfig, presence
     if (isOwnEcho(s.ownWrites, seen.sources, seen.version, sameSet))
       return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: true };
     // Another control tool commanded the node after this service's desire was confirmed, or after
-    // the store's (`provisional`: stored confirmed; a restored older backup, a pairing made while the
-    // service was down), whether the node was heard before the broker's copy of its config or after.
-    if ((s.confirmed || s.provisional) && seen.version > desired.configVersion) return adopt(true);
+    // the store's (`restored`: confirmed or pending; a restored older backup, a pairing made while
+    // the service was down, one of its own published before its save ended and never stored),
+    // whether the node was heard before the broker's copy of its config or after.
+    if ((s.confirmed || s.provisional || s.restored) && seen.version > desired.configVersion)
+      return adopt(true);
     // A pending desire is newer than anything the node had (it was made while the node could not
     // hear it, or is being carried out), so the node's config never replaces it.
     return { next: { ...s, confirmed: false, unattributed: false }, changed: s.confirmed, reconcile: true };

@@ -27,7 +27,13 @@ export type RegistryEffect =
   | { readonly type: "unheard"; readonly node: NodeId }
   | { readonly type: "bad-input"; readonly input: BadInput }
   /** The desired state changed and must be stored (`replaced`: the sources another tool's config replaced). */
-  | { readonly type: "desired-changed"; readonly node: NodeId; readonly replaced?: readonly NodeId[] }
+  | {
+      readonly type: "desired-changed";
+      readonly node: NodeId;
+      readonly replaced?: readonly NodeId[];
+      /** What was replaced was the store's desire, no config of the node seen since the start. */
+      readonly fromStore?: true;
+    }
   /** The node, online, showed a config other than the desired one: send it the pairing again. */
   | { readonly type: "reconcile"; readonly node: NodeId }
   /**

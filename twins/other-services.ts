@@ -250,6 +250,7 @@ export function replacedLine(
   twin: Twin,
   was: readonly NodeId[],
   others: readonly TwinsServiceInfo[],
+  fromStore = false,
 ): { readonly level: "info" | "warn"; readonly text: string } {
   const list = (l: readonly string[]) => (l.length === 0 ? "nobody" : l.join(", "));
   // Written for a node away, the pairing is the node's only once it takes it on its return: until
@@ -263,10 +264,15 @@ export function replacedLine(
   // service's own, made after the state it started from (a twins.json restored from an older
   // backup). Every such line said "written for it while it is away … once it returns", of nodes
   // online since.
+  // The node heard first, the store's desire behind its config: not necessarily another tool's, as
+  // the line said of a pairing of this service's own that its store never got (a service killed while
+  // a frozen disk held its save, the config published and carried out: "A bad disk").
   const text =
-    twin.presence === "unknown"
-      ? `the pairing of ${twin.id} was replaced by a newer config the broker holds (version ${twin.desired.configVersion}), seen before the node was heard: another control tool's, or one made after the state this service started from (a twins.json restored from an older backup?); it follows ${list(twin.desired.sources)} once the node shows it (this service had ${list(was)})`
-      : `the pairing of ${twin.id} was replaced by another control tool's, ${state} (this service had ${list(was)})`;
+    twin.presence !== "unknown" && fromStore && twin.pairing !== "pending"
+      ? `the pairing of ${twin.id} was replaced by a newer config the node carries (version ${twin.desired.configVersion}), made after the state this service started from: another control tool's, or one of this service's own its store never got (killed while a save was under way?); it follows ${list(twin.desired.sources)} now (this service had ${list(was)})`
+      : twin.presence === "unknown"
+        ? `the pairing of ${twin.id} was replaced by a newer config the broker holds (version ${twin.desired.configVersion}), seen before the node was heard: another control tool's, or one made after the state this service started from (a twins.json restored from an older backup?); it follows ${list(twin.desired.sources)} once the node shows it (this service had ${list(was)})`
+        : `the pairing of ${twin.id} was replaced by another control tool's, ${state} (this service had ${list(was)})`;
   if (others.length === 0) return { level: "info", text };
   const ids = others.map((s) => s.clientId).join(", ");
   return {
@@ -285,13 +291,14 @@ export function tellReplaced(
   logger: Logger,
   node: NodeId,
   was: readonly NodeId[],
+  fromStore = false,
 ): void {
   const twin = service.get(node);
   if (twin === undefined) return;
   const others = service.otherServices;
-  const line = replacedLine(twin, was, others);
+  const line = replacedLine(twin, was, others, fromStore);
   const fields = { node, sources: twin.desired.sources, was };
   if (line.level === "info") logger.info(fields, `twins: ${line.text}`);
   else logger.warn({ ...fields, services: others.map((s) => s.clientId) }, `twins: ${line.text}`);
-  service.emit("pairing-replaced", twin, was, others);
+  service.emit("pairing-replaced", twin, was, others, fromStore);
 }

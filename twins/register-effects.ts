@@ -93,7 +93,9 @@ export function presenceHeard(t: TwinRecord, own: boolean): RegistryEffect[] {
 export function configSeen(t: TwinRecord, seen: ReportedConfig): RegistryEffect[] {
   const was = t.desiredKnown ? t.desired.sources : undefined;
   const d = desireAfterConfig(desireStateOf(t), seen, t.presence);
+  const fromStore = t.restored;
   t.provisional = false;
+  t.restored = false;
   t.unattributed = d.next.unattributed === true;
   t.desired = d.next.desired;
   t.desiredKnown = d.next.known;
@@ -102,7 +104,10 @@ export function configSeen(t: TwinRecord, seen: ReportedConfig): RegistryEffect[
   const out: RegistryEffect[] = [];
   if (d.changed) {
     // A config changes the desired sources only when another tool commanded or wrote them.
-    const replaced = was !== undefined && !sameSet(was, t.desired.sources) ? { replaced: was } : {};
+    const replaced =
+      was !== undefined && !sameSet(was, t.desired.sources)
+        ? { replaced: was, ...(fromStore ? { fromStore: true as const } : {}) }
+        : {};
     out.push(
       { type: "updated", node: t.id, change: "desired" },
       { type: "desired-changed", node: t.id, ...replaced },

@@ -28,6 +28,8 @@ export interface TwinRecord {
   confirmed: boolean;
   /** Restored as confirmed: the broker's copy of the config, if equal to the desire, confirms it. */
   provisional: boolean;
+  /** Restored from the store, and no config of the node seen since nor desire written: see DesireState.restored. */
+  restored: boolean;
   /** The desire came from a config seen before the node's presence: see DesireState.unattributed. */
   unattributed: boolean;
   /** This service's pairings not yet seen carried out, the desire's last (twins/own-writes.ts). */
@@ -66,8 +68,8 @@ export interface TwinRecord {
 
 /** The desire of `t` as desire.ts judges it. */
 export function desireStateOf(t: TwinRecord): DesireState {
-  const { desired, desiredKnown: known, confirmed, provisional, unattributed, ownWrites } = t;
-  return { desired, known, confirmed, provisional, unattributed, ownWrites };
+  const { desired, desiredKnown: known, confirmed, provisional, restored, unattributed, ownWrites } = t;
+  return { desired, known, confirmed, provisional, restored, unattributed, ownWrites };
 }
 
 /**
@@ -89,6 +91,7 @@ export function writeDesire(
   t.desiredKnown = true;
   t.confirmed = false;
   t.unattributed = false; // the operator's now: only the node's own config confirms it
+  t.restored = false; // this service's own from now on: its commands are in `ownWrites`
   for (const s of sources) t.formerSources.add(s);
   t.ownWrites = withOwnWrite(t.ownWrites, sources, from);
 }
@@ -151,6 +154,7 @@ export function newRecord(id: NodeId): TwinRecord {
     desiredKnown: false,
     confirmed: true,
     provisional: false,
+    restored: false,
     unattributed: false,
     sessionVersion: undefined,
     formerSources: new Set(),
@@ -194,6 +198,7 @@ export function restoreRecord(
   const heard = rec.kind !== undefined || rec.lastSeen !== undefined;
   t.confirmed = rec.pending !== true && rec.sources.length === 0;
   t.provisional = rec.pending !== true && rec.sources.length > 0 && heard;
+  t.restored = true;
   if (rec.kind) t.kind = rec.kind;
   if (rec.profile) t.profile = rec.profile;
   if (rec.firmware) t.firmware = rec.firmware;

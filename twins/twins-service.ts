@@ -366,7 +366,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
         case "desired-changed":
           persist.push(e.node);
           this.kept.changed(e.node, this.registry.get(e.node));
-          if (e.replaced) tellReplaced(this, this.opts.logger, e.node, e.replaced);
+          if (e.replaced) tellReplaced(this, this.opts.logger, e.node, e.replaced, e.fromStore === true);
           break;
         case "forgotten": // room for a newcomer at maxNodes, or retired: out of the store too
           this.reconciler.forget(e.node);

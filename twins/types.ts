@@ -204,9 +204,15 @@ export interface TwinsEvents {
   /**
    * A pairing this service desired was replaced by another control tool's config (twins/other-services.ts,
    * `replacedLine`): `was`, the sources it had; the twin holds the ones that stand now; `others`, the
-   * other twins services on the fleet then.
+   * other twins services on the fleet then; `fromStore`, `was` was the stored desire, no config of the
+   * node seen since the service started.
    */
-  "pairing-replaced": [twin: Twin, was: readonly NodeId[], others: readonly TwinsServiceInfo[]];
+  "pairing-replaced": [
+    twin: Twin,
+    was: readonly NodeId[],
+    others: readonly TwinsServiceInfo[],
+    fromStore?: boolean,
+  ];
   /** The convergence report changed (a follower's status or the counts). */
   convergence: [report: ConvergenceReport];
   "bad-input": [input: BadInput];

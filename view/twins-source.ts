@@ -170,8 +170,8 @@ export class TwinsSource implements ConsoleSource {
         this.log("warn", flapLine(t.id, withinMs));
         changed();
       },
-      "pairing-replaced": (t, was, others) => {
-        const line = replacedLine(t, was, others);
+      "pairing-replaced": (t, was, others, fromStore) => {
+        const line = replacedLine(t, was, others, fromStore);
         this.log(line.level, line.text);
       },
       "bad-input": (b) => this.log("warn", `bad input (${b.reason}) on ${b.topic}: ${b.detail}`),

@@ -187,7 +187,12 @@ describe("a config seen before its node's presence", () => {
       const fx = r.receive("tf/config/A", "C1 3 B C", 1, 0, replayed);
       if (order === "config first") fx.push(...r.receive("tf/status/A", "T1 1", 1, 0, live));
       expect(r.get(A), order).toMatchObject({ desired: { sources: ["B", "C"], configVersion: 3 } });
-      expect(fx, order).toContainEqual({ type: "desired-changed", node: "A", replaced: ["B"] });
+      expect(fx, order).toContainEqual({
+        type: "desired-changed",
+        node: "A",
+        replaced: ["B"],
+        fromStore: true,
+      });
       expect(
         fx.filter((e) => e.type === "reconcile"),
         order,
@@ -200,6 +205,46 @@ describe("a config seen before its node's presence", () => {
     const fx = behind.receive("tf/config/A", "C1 1 C", 1, 0, live);
     expect(fx).toContainEqual({ type: "reconcile", node: "A" });
     expect(behind.get(A)?.desired).toMatchObject({ sources: ["B"], configVersion: 2 });
+  });
+
+  it("takes the node's own config at a higher version than a stored pending pairing as its new desire, heard online first", () => {
+    // The store holds a pairing not seen carried out (pending) or of a node never heard, and the node
+    // was commanded since at a higher version: by another tool, or by this service itself, whose
+    // config was published and carried out while its save hung on a frozen disk before it was
+    // killed. Heard online first, the node was sent the stored pairing back: the later one undone.
+    const stored = {
+      pending: { sources: [B], configVersion: 2, kind: "sim" as const, lastSeen: 5, pending: true },
+      "never heard": { sources: [B], configVersion: 2 },
+    };
+    for (const [name, rec] of Object.entries(stored))
+      for (const order of ["status first", "config first"] as const) {
+        const r = registry();
+        r.restore({ nodes: { A: rec } });
+        if (order === "status first") r.receive("tf/status/A", "T1 1", 1, 0, live);
+        const fx = r.receive("tf/config/A", "C1 3 B C", 1, 0, replayed);
+        if (order === "config first") fx.push(...r.receive("tf/status/A", "T1 1", 1, 0, live));
+        const what = `${name}, ${order}`;
+        expect(r.get(A), what).toMatchObject({ desired: { sources: ["B", "C"], configVersion: 3 } });
+        expect(fx, what).toContainEqual({
+          type: "desired-changed",
+          node: "A",
+          replaced: ["B"],
+          fromStore: true,
+        });
+        expect(
+          fx.filter((e) => e.type === "reconcile"),
+          what,
+        ).toEqual([]);
+      }
+    // A pairing this service makes after its start is its own again: the node's config behind it
+    // (carrying out an older command) does not replace it, and the node is sent it.
+    const r = registry();
+    r.restore({ nodes: { A: stored.pending } });
+    r.receive("tf/status/A", "T1 1", 1, 0, live);
+    r.setDesiredSources(A, [B, NodeId("D")], 2, 3);
+    const fx = r.receive("tf/config/A", "C1 4 B C", 1, 0, live);
+    expect(fx).toContainEqual({ type: "reconcile", node: "A" });
+    expect(r.get(A)?.desired.sources).toEqual(["B", "D"]);
   });
 
   it("takes a stored confirmed pairing of a node never heard (no identity, no last-seen) as pending", () => {

@@ -287,6 +287,27 @@ describe("a pairing replaced by a newer config the broker holds, seen before the
       /^the pairing of A was replaced by another control tool's, written for it while it is away: it follows B, C once it returns/,
     );
   });
+
+  it("says a stored pairing behind the node's config may be this service's own the store never got, the node heard first", () => {
+    // A service killed while a frozen disk held its save: the node carries the pairing (version 4),
+    // twins.json has the one before. The node heard online first, the line said another control
+    // tool had commanded it.
+    const r = new TwinRegistry(Prefix("tf"));
+    r.restore({
+      nodes: { A: { sources: [NodeId("B")], configVersion: 1, kind: "sim", lastSeen: 5, pending: true } },
+    });
+    r.receive("tf/status/A", "T1 1", 1, 0, false);
+    const fx = r.receive("tf/config/A", "C1 4 B C", 1, 0, true);
+    expect(fx).toContainEqual({ type: "desired-changed", node: "A", replaced: ["B"], fromStore: true });
+    const twin = r.get(NodeId("A"));
+    if (twin === undefined) throw new Error("no twin A");
+    expect(replacedLine(twin, [NodeId("B")], [], true).text).toBe(
+      "the pairing of A was replaced by a newer config the node carries (version 4), made after the state this service started from: another control tool's, or one of this service's own its store never got (killed while a save was under way?); it follows B, C now (this service had B)",
+    );
+    // A config after that one is no longer the store's word against the node's.
+    const later = r.receive("tf/config/A", "C1 5 C", 1, 0, false);
+    expect(later).toContainEqual({ type: "desired-changed", node: "A", replaced: ["B", "C"] });
+  });
 });
 
 function sameIds(a: readonly string[] | undefined, b: readonly string[]): boolean {
