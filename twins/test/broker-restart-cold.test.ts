@@ -8,14 +8,8 @@
  * service killed alone, its broker running on, tells no restart. Real sockets, port 0.
  */
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MqttClient } from "mqtt";
-import mqtt from "mqtt";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "../../broker/index.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { BrokerRestart, START_ID_TOPIC, UPTIME_TOPIC } from "../broker-restart.js";
 import { startTwins, type Twins } from "../service.js";
@@ -24,33 +18,9 @@ import { fileSchema } from "../store-format.js";
 import { brokerSeenLines, brokerSeenOf } from "../store-lock.js";
 import { cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
+import { brokerOn, dataDir, nodeOn } from "./restart-rig.js";
 
 const cleanup = cleanupAfterEach();
-const quiet = pino({ level: "silent" });
-
-/** A node as the firmware connects: its will `T1 0`, then its `T1 1`, both retained. */
-async function nodeOn(url: string, id: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, {
-    clientId: `node-${id}`,
-    protocolVersion: 4,
-    clean: true,
-    reconnectPeriod: 0,
-    will: { topic: `tf/status/${id}`, payload: Buffer.from("T1 0"), qos: 1, retain: true },
-  });
-  await c.publishAsync(`tf/status/${id}`, "T1 1", { qos: 1, retain: true });
-  return c;
-}
-
-/** A broker on `dir` (on `port` when given), its previous run's wills held back for the test's length. */
-async function brokerOn(dir: string, port = 0): Promise<RunningBroker> {
-  return startBroker({ host: "127.0.0.1", port, dataDir: dir, logger: quiet, staleWillGraceMs: 600_000 });
-}
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "twins-cold-restart-"));
-  cleanup.unshift(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** A service on the data directory `dir`, with its log's lines. */
 async function twinsOn(url: string, dir: string) {
@@ -70,8 +40,8 @@ const recorded = (dir: string) => brokerSeenOf(readFileSync(join(dir, LOCK_FILE)
 
 describe("a twins service started again after a power cut that took its broker", () => {
   it("shows the nodes the broker's store says online unheard from its first connection, not online", async () => {
-    const brokerDir = await dataDir();
-    const twinsDir = await dataDir();
+    const brokerDir = await dataDir(cleanup, "twins-cold-restart-");
+    const twinsDir = await dataDir(cleanup, "twins-cold-restart-");
     const first = await brokerOn(brokerDir);
     const ghost = await nodeOn(first.url, "ghost");
     const before = await twinsOn(first.url, twinsDir);
@@ -108,8 +78,8 @@ describe("a twins service started again after a power cut that took its broker",
   });
 
   it("tells it after a clean stop too: the site lost power with the service stopped for maintenance", async () => {
-    const brokerDir = await dataDir();
-    const twinsDir = await dataDir();
+    const brokerDir = await dataDir(cleanup, "twins-cold-restart-");
+    const twinsDir = await dataDir(cleanup, "twins-cold-restart-");
     const first = await brokerOn(brokerDir);
     const ghost = await nodeOn(first.url, "ghost");
     const before = await twinsOn(first.url, twinsDir);
@@ -137,8 +107,8 @@ describe("a twins service started again after a power cut that took its broker",
   });
 
   it("tells no restart after a clean stop when the broker ran on", async () => {
-    const brokerDir = await dataDir();
-    const twinsDir = await dataDir();
+    const brokerDir = await dataDir(cleanup, "twins-cold-restart-");
+    const twinsDir = await dataDir(cleanup, "twins-cold-restart-");
     const broker = await brokerOn(brokerDir);
     cleanup.unshift(() => broker.close());
     const node = await nodeOn(broker.url, "n-1");
@@ -155,8 +125,8 @@ describe("a twins service started again after a power cut that took its broker",
   });
 
   it("tells no restart when the service alone was killed and the broker ran on", async () => {
-    const brokerDir = await dataDir();
-    const twinsDir = await dataDir();
+    const brokerDir = await dataDir(cleanup, "twins-cold-restart-");
+    const twinsDir = await dataDir(cleanup, "twins-cold-restart-");
     const broker = await brokerOn(brokerDir);
     cleanup.unshift(() => broker.close());
     const node = await nodeOn(broker.url, "n-1");

@@ -1,19 +1,6 @@
-/**
- * A broker restarted on its store replays each node's retained `T1 1` as it kept it, with no session
- * of the node behind it: a node gone while the broker was down read online (the service, the view,
- * `/metrics`) until the broker published its will 20 s later. Now the service tells the restart by
- * the broker's start id (broker/start-id.ts) and shows such a node `unheard` until it is heard
- * (online) or its will comes (offline); a connection that only dropped, the broker running on, tells
- * no restart. Real sockets, the twinfleet broker on port 0 with a data directory.
- */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { MqttClient } from "mqtt";
 import mqtt from "mqtt";
 import { pino } from "pino";
 import { expect, it } from "vitest";
-import { type RunningBroker, startBroker } from "../../broker/index.js";
 import { START_ID_TOPIC as BROKER_START_ID } from "../../broker/start-id.js";
 import { FakeScheduler } from "../../node/scheduler.js";
 import type { NodeId } from "../../protocol/index.js";
@@ -22,40 +9,17 @@ import { startTwins, type Twins } from "../service.js";
 import { cuttableProxy } from "./cuttable-proxy.js";
 import { cleanupAfterEach, loggedLines } from "./own-broker.js";
 import { when } from "./poll.js";
+import { brokerOn, dataDir, nodeOn } from "./restart-rig.js";
 
 const cleanup = cleanupAfterEach();
 const quiet = pino({ level: "silent" });
-
-/** A node as the firmware connects: its will `T1 0`, then its `T1 1`, both retained. */
-async function nodeOn(url: string, id: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, {
-    clientId: `node-${id}`,
-    protocolVersion: 4,
-    clean: true,
-    reconnectPeriod: 0,
-    will: { topic: `tf/status/${id}`, payload: Buffer.from("T1 0"), qos: 1, retain: true },
-  });
-  await c.publishAsync(`tf/status/${id}`, "T1 1", { qos: 1, retain: true });
-  return c;
-}
-
-/** A broker on `dir` (on `port` when given), its previous run's wills held back for the test's length. */
-async function brokerOn(dir: string, port = 0): Promise<RunningBroker> {
-  return startBroker({ host: "127.0.0.1", port, dataDir: dir, logger: quiet, staleWillGraceMs: 600_000 });
-}
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "twins-broker-restart-"));
-  cleanup.unshift(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 it("uses the broker's own start-id topic", () => {
   expect(START_ID_TOPIC).toBe(BROKER_START_ID);
 });
 
 it("shows a node gone while the broker restarted on its store unheard, not online, until its will; a node heard again is online", async () => {
-  const dir = await dataDir();
+  const dir = await dataDir(cleanup, "twins-broker-restart-");
   const first = await brokerOn(dir);
   const alive = await nodeOn(first.url, "alive");
   const ghost = await nodeOn(first.url, "ghost");
@@ -96,7 +60,7 @@ it("shows a node gone while the broker restarted on its store unheard, not onlin
 });
 
 it("tells no restart when only the service's connection dropped and the broker ran on", async () => {
-  const dir = await dataDir();
+  const dir = await dataDir(cleanup, "twins-broker-restart-");
   const broker = await brokerOn(dir);
   cleanup.unshift(() => broker.close());
   const node = await nodeOn(broker.url, "n-1");
