@@ -6,33 +6,21 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { BackupReader } from "../../broker/index.js";
+import { endless, fakePeers } from "../../node/test/fake-peer.js";
 import { runMain } from "./run-main.js";
 
 let dir: string;
-let server: Server | undefined;
+const { serve: serving } = fakePeers();
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "tf-backup-hostile-"));
 });
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
-  server = undefined;
   await rm(dir, { recursive: true, force: true });
 });
-
-async function serving(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler);
-  server = s;
-  await new Promise<void>((ready) => s.listen(0, "127.0.0.1", ready));
-  const address = s.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return `http://127.0.0.1:${address.port}`;
-}
 
 const u32 = (n: number) => {
   const b = Buffer.alloc(4);
@@ -42,22 +30,16 @@ const u32 = (n: number) => {
 const MAGIC = Buffer.from("twinfleet-store-backup 1\n");
 
 it("names a key of 4 GB at once, and lets the peer's endless stream go, writing nothing", async () => {
-  let sent = 0;
-  let cut!: () => void;
-  const gone = new Promise<void>((r) => {
-    cut = r;
-  });
-  const origin = await serving((_req, res) => {
-    res.writeHead(200, { "content-type": "application/vnd.twinfleet.store-backup" });
-    res.write(Buffer.concat([MAGIC, u32(0xfffffff0)]));
-    const zeros = Buffer.alloc(64 * 1024);
-    const more = () => {
-      while (!res.destroyed && res.write(zeros)) sent += zeros.length;
-    };
-    res.on("drain", more);
-    res.on("close", cut);
-    more();
-  });
+  const peer = endless();
+  const origin = await serving((_req, res) =>
+    peer.answer(
+      res,
+      200,
+      "application/vnd.twinfleet.store-backup",
+      Buffer.concat([MAGIC, u32(0xfffffff0)]),
+      Buffer.alloc(64 * 1024),
+    ),
+  );
   const out = join(dir, "b");
   const r = await runMain("broker", "backup", "--http", origin, "--out", out);
   expect(r.code).toBe(1);
@@ -66,8 +48,8 @@ it("names a key of 4 GB at once, and lets the peer's endless stream go, writing 
   );
   expect(existsSync(out)).toBe(false);
   expect(readdirSync(dir)).toEqual([]);
-  await gone;
-  expect(sent).toBeLessThan(256 * 1024 * 1024);
+  await peer.gone;
+  expect(peer.sent()).toBeLessThan(256 * 1024 * 1024);
 }, 60_000);
 
 it("names a value longer than any MQTT packet, and a summary that is not one", () => {

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
+import { endless } from "../../node/test/fake-peer.js";
 import { REFUSAL_MAX_BYTES, runBrokerBackup } from "../commands/broker-backup-run.js";
 import { runMain } from "./run-main.js";
 
@@ -111,29 +112,18 @@ it("gives up a broker that takes the request and never answers", async () => {
 }, 60_000);
 
 it("reads a refusal to its bound, names it, and lets the server go", async () => {
-  let sent = 0;
-  let closed!: () => void;
-  const gone = new Promise<void>((r) => {
-    closed = r;
-  });
-  const origin = await serving((_req, res) => {
-    res.writeHead(500, { "content-type": "text/html" });
-    const chunk = Buffer.alloc(256 * 1024, 0x3c);
-    const more = () => {
-      while (!res.destroyed && res.write(chunk)) sent += chunk.length;
-    };
-    res.on("drain", more);
-    res.on("close", closed);
-    more();
-  });
+  const peer = endless();
+  const origin = await serving((_req, res) =>
+    peer.answer(res, 500, "text/html", "", Buffer.alloc(256 * 1024, 0x3c)),
+  );
   const out = join(dir, "b");
   const r = await runMain("broker", "backup", "--http", origin, "--out", out);
   expect(r.code).toBe(1);
   expect(r.err).toContain(
     `the server at ${origin} answered 500 with more than 64 kB, where a broker's refusal is a line: the rest was not read (is --http a twinfleet broker's --http?); nothing was written at ${out}`,
   );
-  await gone;
-  expect(sent).toBeLessThan(REFUSAL_MAX_BYTES + 32 * 1024 * 1024);
+  await peer.gone;
+  expect(peer.sent()).toBeLessThan(REFUSAL_MAX_BYTES + 32 * 1024 * 1024);
   expect(readdirSync(dir)).toEqual([]);
 }, 60_000);
 

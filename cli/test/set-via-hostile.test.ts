@@ -5,53 +5,33 @@
  * command used to read every answer whole: 2.2 GB in its 10 s against a peer sending without end,
  * then `The operation was aborted due to timeout`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
+import { endless, fakePeers } from "../../node/test/fake-peer.js";
 import { VIA_MAX_BYTES } from "../commands/set-via.js";
 import { runMain } from "./run-main.js";
 
-let server: Server | undefined;
-afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
-  server = undefined;
-});
-
-async function serving(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const s = createServer(handler);
-  server = s;
-  await new Promise<void>((ready) => s.listen(0, "127.0.0.1", ready));
-  const address = s.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return `http://127.0.0.1:${address.port}`;
-}
+const { serve: serving } = fakePeers();
 
 it("reads an answer without end to its bound, names the size, and lets the peer go", async () => {
-  let sent = 0;
-  let closed!: () => void;
-  const gone = new Promise<void>((r) => {
-    closed = r;
-  });
-  const origin = await serving((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.write('{"presence":"online","padding":"');
-    const chunk = Buffer.alloc(256 * 1024, 0x78);
-    const more = () => {
-      while (!res.destroyed && res.write(chunk)) sent += chunk.length;
-    };
-    res.on("drain", more);
-    res.on("close", closed);
-    more();
-  });
+  const peer = endless();
+  const origin = await serving((_req, res) =>
+    peer.answer(
+      res,
+      200,
+      "application/json",
+      '{"presence":"online","padding":"',
+      Buffer.alloc(256 * 1024, 0x78),
+    ),
+  );
   const r = await runMain("set", "n-1", "on", "--via", origin);
   expect(r.code).toBe(1);
   expect(r.err).toContain(
     `the twins service at ${origin} answered PUT /api/nodes/n-1/state (200) with more than 16 MB, more than any node's answer holds: the rest was not read; is --via the twins service's --http address (not a proxy's or another server's)?`,
   );
   expect(r.out).toBe("");
-  await gone;
+  await peer.gone;
   // What the peer got into the socket before it was let go: the bound and the kernel's buffers.
-  expect(sent).toBeLessThan(VIA_MAX_BYTES + 32 * 1024 * 1024);
+  expect(peer.sent()).toBeLessThan(VIA_MAX_BYTES + 32 * 1024 * 1024);
 }, 60_000);
 
 it("names an answer cut half-way with how far it came", async () => {

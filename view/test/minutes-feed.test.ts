@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
+import { endless } from "../../node/test/fake-peer.js";
 import { type MinutesState, RemoteMinutes } from "../minutes-feed.js";
 
 const servers: Server[] = [];
@@ -121,22 +122,10 @@ it("tells an answer that is not the minutes as such", async () => {
 });
 
 it("cuts off an answer without end at 4 MB, and names it, instead of reading it into memory", async () => {
-  let sent = 0;
-  let closed!: () => void;
-  const gone = new Promise<void>((r) => {
-    closed = r;
-  });
-  const origin = await serve((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json" });
-    res.write('{"t":1,"minutes":[');
-    const chunk = '{"t":0},'.repeat(8192);
-    const more = () => {
-      while (!res.destroyed && res.write(chunk)) sent += chunk.length;
-    };
-    res.on("drain", more);
-    res.on("close", closed);
-    more();
-  });
+  const peer = endless();
+  const origin = await serve((_req, res) =>
+    peer.answer(res, 200, "application/json", '{"t":1,"minutes":[', '{"t":0},'.repeat(8192)),
+  );
   const { f, next } = feed(origin);
   const got = next();
   f.show(true);
@@ -144,9 +133,9 @@ it("cuts off an answer without end at 4 MB, and names it, instead of reading it 
     kind: "none",
     why: `the twins service at ${origin} answered more than 4 MB, more than 48 h of minutes take: it is not a twins service's answer (the rest was not read)`,
   });
-  await gone;
+  await peer.gone;
   // Let go at the bound: what the socket's buffers held past it, not the stream's end.
-  expect(sent).toBeLessThan(64 * 1024 * 1024);
+  expect(peer.sent()).toBeLessThan(64 * 1024 * 1024);
 });
 
 it("names an answer that does not finish in time, and one that is not JSON", async () => {
