@@ -8,7 +8,9 @@
  * `SAVE_RETRY_MS` on the scheduler, so the desire reaches the disk once it has room even when nothing
  * changes any more; the service keeps serving from memory meanwhile. A save that has not ended after
  * `SAVE_STALLED_MS` (a frozen or hung disk: nothing fails) is told once, and the store is behind the
- * service until it ends (`unsavedSince`, `unsavedCause`: `/healthz`). After `kill` nothing more is
+ * service until it ends (`unsavedSince`, `unsavedCause`: `/healthz`). A directory that turns
+ * read-only or full while nothing changes is found by a test write every `WRITE_PROBE_MS`
+ * (store-dir.ts), failing as a save: logged, retried, `/healthz`. After `kill` nothing more is
  * written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
  * that clock steps (NTP setting a board that booted in 1970), the state is saved again within
  * `STEP_CHECK_MS`, so a restart does not read dates from the clock before the step.
@@ -50,6 +52,14 @@ export const SAVE_FAILURE_LOG_MS = FAILURE_LOG_MS;
  * volume snapshot, a hung disk or network volume), and nothing fails. 5 s, as the broker's store.
  */
 export const SAVE_STALLED_MS = 5_000;
+
+/**
+ * How often a saver with nothing to save makes a test write of the store's directory: a data
+ * directory remounted read-only (or filled) under a fleet that changes nothing was found only by the
+ * next save, which a fleet with no presses and no new nodes never makes (`/healthz` stayed 200 for as
+ * long as it stayed quiet, and the next pairing was the first to fail).
+ */
+export const WRITE_PROBE_MS = 30_000;
 
 /** How often a saver looks whether the host's clock has stepped since its last save. */
 export const STEP_CHECK_MS = 60_000;
@@ -95,6 +105,9 @@ export class DesireSaver {
   /** `wallNow() - now()` at the last save's start: a step of the host's clock moves it. */
   private savedOffset: number | undefined;
   private readonly stepWatch: Timer | undefined;
+  private readonly probeWatch: Timer | undefined;
+  /** A test write is under way (a frozen disk holds it: no other starts meanwhile). */
+  private probing = false;
   private readonly state: SavedState;
   private readonly wholeOnly: boolean;
 
@@ -130,6 +143,28 @@ export class DesireSaver {
         if (moved >= CLOCK_STEP_MS) this.save();
         else this.saveHeard();
       });
+    if (sched && store.probe) this.probeWatch = every(sched, WRITE_PROBE_MS, () => this.probe());
+  }
+
+  /**
+   * A test write of the store's directory, while no save is queued, under way or failing (those find
+   * the disk themselves): one that fails counts as a failed save (logged, retried every
+   * `SAVE_RETRY_MS`, `/healthz` 503), until a save succeeds.
+   */
+  private probe(): void {
+    const store = this.store;
+    if (store.probe === undefined || this.probing || this.killed || this.closing) return;
+    if (this.queued || this.writingSince !== undefined || this.failures.failing) return;
+    this.probing = true;
+    store.probe().then(
+      () => {
+        this.probing = false;
+      },
+      (err: unknown) => {
+        this.probing = false;
+        if (!this.killed && !this.closing && !this.failures.failing) this.failed(err);
+      },
+    );
   }
 
   /**
@@ -323,6 +358,7 @@ export class DesireSaver {
   kill(): void {
     this.killed = true;
     this.stepWatch?.cancel();
+    this.probeWatch?.cancel();
     this.stall?.cancel();
     this.cancelRetry();
   }

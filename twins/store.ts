@@ -12,16 +12,16 @@
  * rewrites go to a journal beside it (store-journal.ts), which a start takes on as it finds it; the
  * only write in place is the format digit of a clean stop's file, set as that journal begins.
  */
-import { open, readdir, rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { dataDirError, makeDir } from "../node/make-dir.js";
-import { processAlive } from "../node/process-alive.js";
 import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
 import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
 import { permissionHint } from "./store-access.js";
+import { probeWritable, removeOrphanTemps } from "./store-dir.js";
 import {
   CORRUPT_HINT,
   fileSchema,
@@ -141,6 +141,8 @@ export interface TwinsStore {
    * grown past its bound, one that failed). Absent: every save is a `save` of the whole state.
    */
   append?(changes: ReadonlyMap<string, DesiredRecord | undefined>, whole: () => StoredState): Promise<void>;
+  /** A test write of the store's directory (store-dir.ts): rejects where a save would fail. Absent in memory. */
+  probe?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -223,6 +225,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   const store: TwinsStore = {
     where: file,
     historyFile: join(dir, HISTORY_FILE),
+    probe: () => probeWritable(dir),
     ...(previous !== undefined ? { previous } : {}),
     // The lock's lines (the last read, left by a service gone without a goodbye), else twins.json's.
     get brokerSeen() {
@@ -387,14 +390,5 @@ async function removed(file: string): Promise<boolean> {
   } catch (e) {
     if (isErrno(e, "ENOENT")) return false;
     throw e;
-  }
-}
-
-/** `twins.json.<pid>.<n>.tmp` (and `twins.journal.…`) files whose writer is gone: a crash mid-save left them. */
-async function removeOrphanTemps(dir: string): Promise<void> {
-  const temp = /^twins\.(?:json|journal)\.(\d+)\.\d+\.tmp$/;
-  for (const name of await readdir(dir)) {
-    const pid = temp.exec(name)?.[1];
-    if (pid !== undefined && !processAlive(Number(pid))) await rm(join(dir, name), { force: true });
   }
 }

@@ -1,0 +1,136 @@
+// The saver's test write: a data directory that turns read-only (or full) while nothing changes is
+// found within WRITE_PROBE_MS, not at the next save a quiet fleet never makes, and counts as a failed
+// save (logged, `unsavedSince`/`unsavedCause` for /healthz and twins_store_saved) until a save
+// succeeds. The test write itself, on a real directory: it leaves nothing behind, and fails where a
+// save would.
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
+import { DesireSaver, SAVE_RETRY_MS, WRITE_PROBE_MS } from "../desire-saver.js";
+import type { TwinsStore } from "../store.js";
+import { probeWritable, removeOrphanTemps } from "../store-dir.js";
+
+const turns = async (n = 10) => {
+  for (let i = 0; i < n; i++) await hostTurn();
+};
+
+/** A store on a disk an operator can remount read-only: saves and test writes fail alike meanwhile. */
+function disk() {
+  const state = { readOnly: false, saves: 0, probes: 0 };
+  const refuse = (file: string) => {
+    if (state.readOnly) throw new Error(`EROFS: read-only file system, open '/data/${file}'`);
+  };
+  const store: TwinsStore = {
+    where: "/data/twins.json",
+    load: async () => ({ nodes: {} }),
+    save: async () => {
+      refuse("twins.json.7.0.tmp");
+      state.saves++;
+    },
+    probe: async () => {
+      state.probes++;
+      refuse("twins.probe.7.0.tmp");
+    },
+    close: async () => {},
+  };
+  return { state, store };
+}
+
+function quietSaver(store: TwinsStore) {
+  const sched = new FakeScheduler(0);
+  const lines: string[] = [];
+  const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
+  const saver = new DesireSaver(store, () => ({ nodes: {} }), logger, { scheduler: sched, gapMs: () => 0 });
+  return { sched, lines, saver };
+}
+
+describe("the saver's test write of its data directory", () => {
+  it("finds a directory remounted read-only while nothing changes, and sees it writable again", async () => {
+    const { state, store } = disk();
+    const { sched, lines, saver } = quietSaver(store);
+    state.readOnly = true; // the remount: nothing is saved, nothing changes
+    sched.advance(WRITE_PROBE_MS - 1);
+    await turns();
+    expect(saver.unsavedSince).toBeUndefined();
+    sched.advance(1);
+    await turns();
+    expect(state.probes).toBe(1);
+    expect(saver.unsavedSince).toBe(WRITE_PROBE_MS);
+    expect(saver.unsavedCause).toBe(
+      "data directory /data cannot be written (EROFS: read-only file system, open '/data/twins.probe.7.0.tmp'), tried again every 5 s",
+    );
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^twins: the desired state cannot be saved to \/data\/twins\.json \(EROFS.*check the disk/,
+      ),
+    ]);
+    // Retried as a failed save: still read-only, still unsaved, no test write meanwhile.
+    sched.advance(SAVE_RETRY_MS);
+    await turns();
+    expect(saver.unsavedCause).toMatch(
+      /cannot be written \(EROFS: read-only file system, open '\/data\/twins\.json\.7\.0\.tmp'\)/,
+    );
+    sched.advance(WRITE_PROBE_MS - SAVE_RETRY_MS);
+    await turns();
+    expect(state.probes).toBe(1);
+    state.readOnly = false; // made writable again: the next retry saves, and the store is healthy
+    sched.advance(SAVE_RETRY_MS);
+    await turns();
+    await saver.flush();
+    expect(state.saves).toBe(1);
+    expect(saver.unsavedSince).toBeUndefined();
+    expect(lines.at(-1)).toBe("twins: the desired state is saved again to /data/twins.json");
+    sched.advance(WRITE_PROBE_MS); // test writes again, at 90 s, and it passes
+    await turns();
+    expect(state.probes).toBe(2);
+    expect(saver.unsavedSince).toBeUndefined();
+    saver.kill();
+    sched.advance(10 * WRITE_PROBE_MS);
+    await turns();
+    expect(state.probes).toBe(2); // none after kill
+  });
+
+  it("leaves a writable directory healthy, and saves nothing", async () => {
+    const { state, store } = disk();
+    const { sched, saver } = quietSaver(store);
+    for (let i = 0; i < 4; i++) {
+      sched.advance(WRITE_PROBE_MS);
+      await turns();
+    }
+    expect(state.probes).toBe(4);
+    expect(state.saves).toBe(0); // a test write is not a save
+    expect(saver.unsavedSince).toBeUndefined();
+    saver.kill();
+  });
+});
+
+describe("probeWritable", () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it("writes, syncs and removes its file, leaving the directory as it was", async () => {
+    dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
+    await probeWritable(dir);
+    await probeWritable(dir);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("fails where a save would, naming the file", async () => {
+    dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
+    await expect(probeWritable(join(dir, "gone"))).rejects.toThrow(/ENOENT.*twins\.probe\.\d+\.0?\d*\.tmp/);
+  });
+
+  it("a test write's file left by a process gone is removed as the store opens", async () => {
+    dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
+    await writeFile(join(dir, "twins.probe.999999999.3.tmp"), "x");
+    await writeFile(join(dir, `twins.probe.${process.pid}.3.tmp`), "x");
+    await removeOrphanTemps(dir);
+    expect(await readdir(dir)).toEqual([`twins.probe.${process.pid}.3.tmp`]);
+  });
+});
