@@ -103,6 +103,15 @@ export class ShardRun {
     sched: Scheduler = new RealScheduler(),
     hooks: ShardRunHooks = {},
   ): { run: ShardRun; done: Promise<ShardFile> } {
+    const run = new ShardRun(ShardRun.check(options, spec), spec, sched);
+    return { run, done: run.lifecycle(hooks) };
+  }
+
+  /**
+   * The options and the spec as run() takes them, or a ShardSpecError naming the problem: for a
+   * caller to refuse them before it starts anything of its own (the start's lines, a mark).
+   */
+  static check(options: FleetOptions, spec: ShardSpec): ResolvedFleetOptions {
     const opts = resolveFleetOptions(options);
     const problem = shardOptionProblem(opts);
     if (problem !== undefined) throw new ShardSpecError(problem);
@@ -110,8 +119,7 @@ export class ShardRun {
       throw new ShardSpecError(
         `--shard: ${spec.count} shards for ${opts.nodes} nodes leaves some shard without a node`,
       );
-    const run = new ShardRun(opts, spec, sched);
-    return { run, done: run.lifecycle(hooks) };
+    return opts;
   }
 
   /**
