@@ -107,10 +107,7 @@ export class ShardRun {
     return { run, done: run.lifecycle(hooks) };
   }
 
-  /**
-   * The options and the spec as run() takes them, or a ShardSpecError naming the problem: for a
-   * caller to refuse them before it starts anything of its own (the start's lines, a mark).
-   */
+  /** The options as run() takes them, or a ShardSpecError: refused before a caller starts its own. */
   static check(options: FleetOptions, spec: ShardSpec): ResolvedFleetOptions {
     const opts = resolveFleetOptions(options);
     const problem = shardOptionProblem(opts);
