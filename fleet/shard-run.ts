@@ -103,6 +103,12 @@ export class ShardRun {
     sched: Scheduler = new RealScheduler(),
     hooks: ShardRunHooks = {},
   ): { run: ShardRun; done: Promise<ShardFile> } {
+    const run = new ShardRun(ShardRun.check(options, spec), spec, sched);
+    return { run, done: run.lifecycle(hooks) };
+  }
+
+  /** The options as run() takes them, or a ShardSpecError: refused before a caller starts its own. */
+  static check(options: FleetOptions, spec: ShardSpec): ResolvedFleetOptions {
     const opts = resolveFleetOptions(options);
     const problem = shardOptionProblem(opts);
     if (problem !== undefined) throw new ShardSpecError(problem);
@@ -110,8 +116,7 @@ export class ShardRun {
       throw new ShardSpecError(
         `--shard: ${spec.count} shards for ${opts.nodes} nodes leaves some shard without a node`,
       );
-    const run = new ShardRun(opts, spec, sched);
-    return { run, done: run.lifecycle(hooks) };
+    return opts;
   }
 
   /**

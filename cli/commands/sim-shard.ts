@@ -11,7 +11,7 @@
  */
 import { rmSync } from "node:fs";
 import { FleetStartStoppedError } from "../../fleet/ids-in-use.js";
-import { type FleetOptions, resolveFleetOptions } from "../../fleet/options.js";
+import type { FleetOptions } from "../../fleet/options.js";
 import { writeUnfinishedMark } from "../../fleet/report-unfinished.js";
 import { parseShardSpec } from "../../fleet/shard-plan.js";
 import { writeShardFile } from "../../fleet/shard-report.js";
@@ -56,8 +56,10 @@ export async function runSimShard(
   const note = (line: string) => io.stderr(`twinfleet sim: ${line}\n`);
   // Until its nodes boot it tells its start's step every progress interval (it used to print nothing,
   // for ever on a broker that cut its claim's connection).
+  // Its options checked first: refused once the lines had begun, they went on every interval after
+  // the error, and the process never exited.
+  const { progressEveryS } = withFlagNamesSync(() => ShardRun.check(options, spec));
   const sched = new RealScheduler();
-  const { progressEveryS } = withFlagNamesSync(() => resolveFleetOptions(options));
   const told = startLines(sched, progressEveryS * 1000, note);
   // Ctrl-C, and SIGTERM or SIGHUP (how systemd and Kubernetes stop a job): the shard's report, cut short.
   const onSigint = (signal: NodeJS.Signals) => {

@@ -62,6 +62,20 @@ describe("twinfleet sim --shard", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(msg);
   });
+
+  // Refused once the start's lines had begun, the lines went on after the error every interval and
+  // the process never exited: nothing of the run is left behind a refusal.
+  it.each([
+    [["--nodes", "2"], /3 shards for 2 nodes/],
+    [["--nodes", "0"], /--nodes: must be/],
+  ])("leaves no timer running after refusing %j", async (flags, msg) => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
+    const r = await run(["sim", "--shard", "3/3", ...BROKER, "--shard-report", "x.json", ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+    expect(timers()).toBe(before);
+  });
 });
 
 describe("twinfleet report merge", () => {

@@ -38,16 +38,21 @@ function columns(minutes: readonly MinutePoint[], t0: number, t1: number, cols: 
   return { low, away, down };
 }
 
-/** The bands' legends, longest first, for what is in view. */
+/**
+ * The bands' legends, longest first, for what is in view. The shortest fits the axis of a box whose
+ * minutes are old, which ends at the read's time (`10:16`, two characters longer than `now`).
+ */
 function legends(away: boolean, down: boolean, b: string): string[] {
   if (away && down)
     return [
       ` ${b} broker away, twins service not running `,
       ` ${b} broker away, twins down `,
       ` ${b} not measured `,
+      ` ${b} outage `,
     ];
-  if (down) return [` ${b} twins service not running `, ` ${b} twins down `, ` ${b} not measured `];
-  if (away) return [` ${b} broker away `, ` ${b} not measured `];
+  if (down)
+    return [` ${b} twins service not running `, ` ${b} twins down `, ` ${b} not measured `, ` ${b} outage `];
+  if (away) return [` ${b} broker away `, ` ${b} outage `];
   return [];
 }
 
@@ -78,13 +83,16 @@ const readClock = (t: number): string =>
 
 /**
  * The words over a chart whose minutes are old (their service did not answer the last read): since
- * when, and why, in the forms `fitParts` takes.
+ * when, and why, in the forms `fitParts` takes, down to one a narrow box holds in a row (`stale since
+ * 10:16: no answer`, as the summary has its short forms).
  */
 function staleForms(t: number, why: string): string[] {
   const since = `not read since ${readClock(t)}`;
   // The address is the one given to --via: a narrower box says why without it.
   const short = why.replace(/ at https?:\/\/[^\s:]+(:\d+)?/, "");
-  return [`${since}: ${why}`, `${since}: ${short}`, since, `read ${minuteClock(t).replace(/ UTC$/, "")}`];
+  const hhmm = minuteClock(t).replace(/ UTC$/, "");
+  const brief = why.startsWith("cannot reach") ? [`stale since ${hhmm}: no answer`] : [];
+  return [`${since}: ${why}`, `${since}: ${short}`, ...brief, since, `stale since ${hhmm}`, `read ${hhmm}`];
 }
 
 /** `height` lines at most for a box `width` wide. */
@@ -104,16 +112,21 @@ export function renderMinutes(s: MinutesState, width: number, height: number, g:
   // column left no room above its bar for the band, and the outage was not drawn at all.
   const strip = banded.includes(true) && height >= 4 ? 1 : 0;
   // The answer first: the chart keeps two rows at least (one beside the band's row) and the axis one,
-  // the words the rest. Over old minutes, the words say so first (and why), on rows of their own.
+  // the words the rest. Over old minutes, the words say so first (and why) in one row of the rows the
+  // answer took when fresh, the answer the others: the chart keeps as many rows as fresh (the words
+  // took three rows of a 32×8 box, the chart one).
   const room = Math.max(1, height - 3);
   const summary = summaryParts(s.minutes);
-  let words: string[] = [];
+  let words = fitParts(summary, width, room);
   let stale: string[] = [];
-  if (s.stale === undefined) words = fitParts(summary, width, room);
-  else if (room === 1) stale = fitParts([staleForms(s.t, s.stale), ...summary], width, 1);
-  else {
-    stale = fitParts([staleForms(s.t, s.stale)], width, Math.min(3, room - 1));
-    words = fitParts(summary, width, room - stale.length);
+  if (s.stale !== undefined) {
+    const rowsFresh = words.length;
+    words = [];
+    if (rowsFresh === 1) stale = fitParts([staleForms(s.t, s.stale), ...summary], width, 1);
+    else {
+      stale = fitParts([staleForms(s.t, s.stale)], width, 1);
+      words = fitParts(summary, width, rowsFresh - 1);
+    }
   }
   const rows = Math.max(1, height - stale.length - words.length - 1 - strip);
   const lowest = Math.min(...low.filter((v): v is number => v !== undefined), 1);

@@ -101,7 +101,8 @@ describe("the last 48 h where there is little room", () => {
     // 10 minutes over 20 columns: 07:25 is columns 10-11, 07:27 14-15; the bars fill every column.
     expect(lines.at(-3)?.slice(5)).toBe("#".repeat(20));
     expect(lines.at(-2)).toBe(`${" ".repeat(15)}//  //    `);
-    expect(lines.at(-1)).toBe(`     -10 min${" ".repeat(10)}now`);
+    // The bands' shortest legend, where `not measured` does not fit (it said nothing before).
+    expect(lines.at(-1)).toBe("     -10 min / outage now");
   });
 
   it("keeps the answer whole in a small box: a shorter form, never a part cut in two", () => {
@@ -116,34 +117,46 @@ describe("the last 48 h where there is little room", () => {
 });
 
 describe("the last 48 h not read again", () => {
+  const fresh = { kind: "minutes" as const, minutes: night(), t: at(5, 2) + 30_000 };
   const stale = {
-    kind: "minutes" as const,
-    minutes: night(),
-    t: at(5, 2) + 30_000,
+    ...fresh,
     stale: "cannot reach the twins service at http://127.0.0.1:9: connection refused",
   };
+  /** The chart's rows: those with the axis's mark after the share's label. */
+  const chartRows = (lines: string[]) => lines.filter((l) => /^.{4}\|/.test(l)).length;
 
-  it("keeps the minutes read, says since when and why above them, and ends the axis at the read", () => {
+  it("keeps the minutes read, says since when in one row above them, and ends the axis at the read", () => {
     const lines = renderMinutes(stale, 45, 14, ASCII);
-    expect(lines[0]).toBe("{yellow-fg}not read since 05:02:30 UTC: cannot reach the{/yellow-fg}");
-    expect(lines.slice(0, 6).map(plain).join(" ")).toBe(
-      `not read since 05:02:30 UTC: ${stale.stale} lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min; twins service not running in 1 min`,
+    expect(lines[0]).toBe("{yellow-fg}stale since 05:02: no answer{/yellow-fg}");
+    expect(lines.slice(1, 3).map(plain).join(" ")).toBe(
+      "lowest 13.7 % (10 of 73) at 04:56 UTC; broker away in 2 min",
     );
+    expect(chartRows(lines.map(plain))).toBe(chartRows(renderMinutes(fresh, 45, 14, ASCII).map(plain)));
     expect(plain(lines.at(-1) ?? "")).toBe("     -13 min / broker away, twins down  05:02");
   });
 
+  // A 100×30 terminal's box (32×8): the words took three rows and the answer two, the chart one, and
+  // the axis ending `05:02` left no room for the bands' legend.
+  it("keeps the chart as many rows as fresh and the bands' legend in a 100×30 terminal's box", () => {
+    const was = renderMinutes(fresh, 32, 8, ASCII).map(plain);
+    const lines = renderMinutes(stale, 32, 8, ASCII).map(plain);
+    expect(lines[0]).toBe("stale since 05:02: no answer");
+    expect(chartRows(lines)).toBeGreaterThanOrEqual(chartRows(was));
+    expect(was.at(-1)).toBe("     -13 min / not measured  now");
+    expect(lines.at(-1)).toBe("     -13 min   / outage    05:02");
+    expect(renderMinutes(stale, 30, 9, ASCII).map(plain).at(-1)).toBe("     -13 min  / outage   05:02");
+  });
+
   it("says the read's time at least, in a narrow box before the answer", () => {
-    expect(renderMinutes(stale, 30, 9, ASCII).map(plain).slice(0, 3)).toEqual([
-      "not read since 05:02:30 UTC:",
-      "cannot reach the twins",
-      "service: connection refused",
-    ]);
     expect(renderMinutes(stale, 30, 6, ASCII).map(plain).slice(0, 3)).toEqual([
-      "not read since 05:02:30 UTC",
+      "stale since 05:02: no answer",
       "lowest 13.7 % (10 of 73) at",
       "04:56 UTC",
     ]);
-    expect(renderMinutes(stale, 22, 1, ASCII).map(plain)).toEqual(["read 05:02"]);
+    const refused = { ...fresh, stale: "the twins service at http://127.0.0.1:9 answered 500" };
+    expect(renderMinutes(refused, 30, 6, ASCII).map(plain)[0]).toBe("not read since 05:02:30 UTC");
+    expect(renderMinutes(stale, 22, 1, ASCII).map(plain)).toEqual(["stale since 05:02"]);
+    expect(renderMinutes(stale, 10, 1, ASCII).map(plain)).toEqual(["read 05:02"]);
   });
 });
 
