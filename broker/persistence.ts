@@ -14,6 +14,7 @@ import { missingLog, missingLogMessage } from "./level-manifest.js";
 import { IndexedMemoryPersistence } from "./memory-store.js";
 import type { RetainedIndex } from "./retained-index.js";
 import { type BackupSummary, backupStream } from "./store-backup.js";
+import { StoreProbe } from "./store-probe.js";
 import { StoreStallWatch } from "./store-stall.js";
 import { StoreWriteWatch, surviveStoreWrites } from "./store-writes.js";
 
@@ -133,11 +134,25 @@ export async function openStore(
   // Writes that neither finish nor fail (a frozen or hung disk): told, and /healthz answers 503.
   const stall = new StoreStallWatch(where, watch, scheduler, logger);
   watch.onProgress = () => stall.progressed();
+  // A directory remounted read-only or filled while nothing is written: a test write finds it.
+  const probe = new StoreProbe(
+    dataDir,
+    {
+      get problem() {
+        return watch.problem ?? stall.problem;
+      },
+      failed: (what, err) => watch.failed(what, err),
+      succeeded: () => watch.succeeded(),
+    },
+    scheduler,
+  );
   // Written again after failures: what followed the failed writes is made durable (level-repair.ts).
   const repair = new LevelRepair(db, dataDir, where, logger);
   surviveStoreWrites(persistence, watch, { repair, retained: (topic) => persistence.retained(topic) });
   const close = async () => {
     stall.stop();
+    probe.stop();
+    await probe.settled();
     await watch.settled();
     await repair.settled();
     watch.closing();

@@ -16,12 +16,13 @@ import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { probeWritable } from "../node/dir-probe.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
 import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
 import { permissionHint } from "./store-access.js";
-import { probeWritable, removeOrphanTemps } from "./store-dir.js";
+import { removeOrphanTemps } from "./store-dir.js";
 import {
   CORRUPT_HINT,
   fileSchema,

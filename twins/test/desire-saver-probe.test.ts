@@ -8,10 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { probeWritable } from "../../node/dir-probe.js";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import { DesireSaver, SAVE_RETRY_MS, WRITE_PROBE_MS } from "../desire-saver.js";
 import type { TwinsStore } from "../store.js";
-import { probeWritable, removeOrphanTemps } from "../store-dir.js";
+import { removeOrphanTemps } from "../store-dir.js";
 
 const turns = async (n = 10) => {
   for (let i = 0; i < n; i++) await hostTurn();
