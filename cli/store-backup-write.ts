@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { BackupReader, type BackupSummary } from "../broker/index.js";
+import { processAlive } from "../node/process-alive.js";
 import { shownPath } from "../protocol/shown.js";
 import { UsageError } from "./errors.js";
 
@@ -81,16 +82,6 @@ export interface BackupWritten extends BackupSummary {
   readonly leftovers: readonly string[];
 }
 
-/** Whether process `pid` runs on this host (one that is not ours to signal runs all the same). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * Removes the partial directories beside `out` that backups of it left when killed: `.NAME.partial-PID`
  * whose process is gone. Returns their names.
@@ -102,7 +93,7 @@ function removeLeftovers(out: string): string[] {
   for (const entry of readdirSync(dir)) {
     if (!entry.startsWith(`.${name}.partial-`)) continue;
     const pid = entry.slice(name.length + 10);
-    if (!/^[1-9]\d{0,9}$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue;
+    if (!/^[1-9]\d{0,9}$/.test(pid) || Number(pid) === process.pid || processAlive(Number(pid))) continue;
     rmSync(join(dir, entry), { recursive: true, force: true });
     removed.push(entry);
   }
