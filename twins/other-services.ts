@@ -253,32 +253,36 @@ export function replacedLine(
   fromStore = false,
 ): { readonly level: "info" | "warn"; readonly text: string } {
   const list = (l: readonly string[]) => (l.length === 0 ? "nobody" : l.join(", "));
-  // Written for a node away, the pairing is the node's only once it takes it on its return: until
-  // then it follows what it did (the twin's `follows`), and the line said "it follows … now".
-  const state =
-    twin.pairing === "pending"
-      ? `written for it while it is away: it follows ${list(twin.desired.sources)} once it returns`
-      : `carried out by the node: it follows ${list(twin.desired.sources)} now`;
-  // Seen before the node's presence (the broker's copies replayed as the service connects): nobody
-  // can tell yet whether the node is away, and a newer copy than the stored desire may be this
-  // service's own, made after the state it started from (a twins.json restored from an older
-  // backup). Every such line said "written for it while it is away … once it returns", of nodes
-  // online since.
-  // The node heard first, the store's desire behind its config: not necessarily another tool's, as
-  // the line said of a pairing of this service's own that its store never got (a service killed while
-  // a frozen disk held its save, the config published and carried out: "A bad disk").
-  const text =
-    twin.presence !== "unknown" && fromStore && twin.pairing !== "pending"
-      ? `the pairing of ${twin.id} was replaced by a newer config the node carries (version ${twin.desired.configVersion}), made after the state this service started from: another control tool's, or one of this service's own its store never got (killed while a save was under way?); it follows ${list(twin.desired.sources)} now (this service had ${list(was)})`
-      : twin.presence === "unknown"
-        ? `the pairing of ${twin.id} was replaced by a newer config the broker holds (version ${twin.desired.configVersion}), seen before the node was heard: another control tool's, or one made after the state this service started from (a twins.json restored from an older backup?); it follows ${list(twin.desired.sources)} once the node shows it (this service had ${list(was)})`
-        : `the pairing of ${twin.id} was replaced by another control tool's, ${state} (this service had ${list(was)})`;
+  const text = `the pairing of ${twin.id} was replaced by ${replacedBy(twin, fromStore, list)} (this service had ${list(was)})`;
   if (others.length === 0) return { level: "info", text };
   const ids = others.map((s) => s.clientId).join(", ");
   return {
     level: "warn",
     text: `${text}; another twins service controls this fleet (${ids}): the last command the node carries out stands`,
   };
+}
+
+/** By what, and where the node stands now: the middle of `replacedLine`'s sentence. */
+function replacedBy(twin: Twin, fromStore: boolean, list: (l: readonly string[]) => string): string {
+  const now = list(twin.desired.sources);
+  const version = twin.desired.configVersion;
+  // Seen before the node's presence (the broker's copies replayed as the service connects): nobody
+  // can tell yet whether the node is away, and a newer copy than the stored desire may be this
+  // service's own, made after the state it started from (a twins.json restored from an older
+  // backup). Every such line said "written for it while it is away … once it returns", of nodes
+  // online since.
+  if (twin.presence === "unknown")
+    return `a newer config the broker holds (version ${version}), seen before the node was heard: another control tool's, or one made after the state this service started from (a twins.json restored from an older backup?); it follows ${now} once the node shows it`;
+  // Written for a node away, the pairing is the node's only once it takes it on its return: until
+  // then it follows what it did (the twin's `follows`), and the line said "it follows … now".
+  if (twin.pairing === "pending")
+    return `another control tool's, written for it while it is away: it follows ${now} once it returns`;
+  // The node heard first, the store's desire behind its config: not necessarily another tool's, as
+  // the line said of a pairing of this service's own that its store never got (a service killed while
+  // a frozen disk held its save, the config published and carried out: "A bad disk").
+  if (fromStore)
+    return `a newer config the node carries (version ${version}), made after the state this service started from: another control tool's, or one of this service's own its store never got (killed while a save was under way?); it follows ${now} now`;
+  return `another control tool's, carried out by the node: it follows ${now} now`;
 }
 
 /** `replacedLine` in the service's log, with its fields, and the `pairing-replaced` event. */
