@@ -17,7 +17,7 @@ let probes = 0;
  * naming the file (a failed write's or sync's error does not: `ENOSPC: no space left on device, write`,
  * given here as `…, write '<file>'`). The file is removed even when its write or sync failed.
  */
-export async function probeWritable(dir: string, service = "twins"): Promise<void> {
+export async function probeWritable(dir: string, service: string): Promise<void> {
   const file = probeFile(dir, service, probes++);
   const fh = await open(file, "w");
   try {

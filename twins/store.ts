@@ -226,7 +226,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   const store: TwinsStore = {
     where: file,
     historyFile: join(dir, HISTORY_FILE),
-    probe: () => probeWritable(dir),
+    probe: () => probeWritable(dir, "twins"),
     ...(previous !== undefined ? { previous } : {}),
     // The lock's lines (the last read, left by a service gone without a goodbye), else twins.json's.
     get brokerSeen() {

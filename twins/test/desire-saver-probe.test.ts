@@ -117,14 +117,16 @@ describe("probeWritable", () => {
 
   it("writes, syncs and removes its file, leaving the directory as it was", async () => {
     dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
-    await probeWritable(dir);
-    await probeWritable(dir);
+    await probeWritable(dir, "twins");
+    await probeWritable(dir, "twins");
     expect(await readdir(dir)).toEqual([]);
   });
 
   it("fails where a save would, naming the file", async () => {
     dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
-    await expect(probeWritable(join(dir, "gone"))).rejects.toThrow(/ENOENT.*twins\.probe\.\d+\.0?\d*\.tmp/);
+    await expect(probeWritable(join(dir, "gone"), "twins")).rejects.toThrow(
+      /ENOENT.*twins\.probe\.\d+\.0?\d*\.tmp/,
+    );
   });
 
   it("a test write's file left by a process gone is removed as the store opens", async () => {
