@@ -45,19 +45,26 @@ function answersUntilClosed(s: Socket, ms = 20_000): Promise<{ text: string; clo
   });
 }
 
+/** A broker with a WebSocket port on a clock that never moves, and its log's lines. */
+async function wsBroker(): Promise<{ b: RunningBroker; lines: { msg: string }[] }> {
+  const lines: { msg: string }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const b = await startBroker({
+    host: "127.0.0.1",
+    port: 0,
+    wsPort: 0,
+    logger,
+    scheduler: new FakeScheduler(),
+  });
+  broker = b;
+  return { b, lines };
+}
+
 describe("a request that is not a WebSocket upgrade", () => {
   it("is answered 426 once and its connection closed, the requests written after it left unparsed", async () => {
     // The broker's clock never moves: its connect timeout cannot be what closes the connection.
-    const lines: { msg: string }[] = [];
-    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    broker = await startBroker({
-      host: "127.0.0.1",
-      port: 0,
-      wsPort: 0,
-      logger,
-      scheduler: new FakeScheduler(),
-    });
-    const s = await rawSocket(broker.wsPort ?? 0);
+    const { b, lines } = await wsBroker();
+    const s = await rawSocket(b.wsPort ?? 0);
     sockets.push(s);
     const got = answersUntilClosed(s);
     // 64 KiB of plain GETs in one write, ahead of their answers.
@@ -72,22 +79,14 @@ describe("a request that is not a WebSocket upgrade", () => {
     expect(said.map((l) => l.msg)).toEqual([
       "not a WebSocket upgrade request (GET): answered 426 and closed",
     ]);
-    expect(broker.figures.tally.refused["ws-upgrade-timeout"]).toBe(0);
+    expect(b.figures.tally.refused["ws-upgrade-timeout"]).toBe(0);
   });
 });
 
 describe("a request whose headers pass Node's 16 KiB bound", () => {
   it("is answered 431 and logged as what it is, not as a request that is not HTTP", async () => {
-    const lines: { msg: string }[] = [];
-    const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-    broker = await startBroker({
-      host: "127.0.0.1",
-      port: 0,
-      wsPort: 0,
-      logger,
-      scheduler: new FakeScheduler(),
-    });
-    const s = await rawSocket(broker.wsPort ?? 0);
+    const { b, lines } = await wsBroker();
+    const s = await rawSocket(b.wsPort ?? 0);
     sockets.push(s);
     let text = "";
     s.on("data", (d: Buffer) => {
