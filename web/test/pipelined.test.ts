@@ -61,6 +61,31 @@ describe("requests sent ahead of their answers", () => {
     c.destroy();
   });
 
+  it("bounds requests with an Expect: other than 100-continue like the rest, answered 417 in turn", async () => {
+    const s = await server(8);
+    // One alone: a problem naming the header, as every other refusal.
+    const one = await open(s.port);
+    let got = "";
+    one.setEncoding("latin1");
+    one.on("data", (d: string) => {
+      got += d;
+    });
+    one.write(`GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: gzip\r\n\r\n`);
+    await expect.poll(() => got, { timeout: 20_000 }).toContain('"status":417');
+    expect(got).toMatch(/^HTTP\/1\.1 417 .*\r\n[\s\S]*content-type: application\/problem\+json/i);
+    expect(got).toContain('not \\"gzip\\"');
+    one.destroy();
+    // 500 sent ahead of their answers: Node answered each 417 itself, past the bound, never closing.
+    const c = await open(s.port);
+    c.on("error", () => {});
+    c.write(`GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: gzip\r\n\r\n`.repeat(500));
+    c.pause();
+    await expect.poll(() => s.connections.pipelined, { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => s.connections.open, { timeout: 20_000 }).toBe(0);
+    expect(s.seen.parsed).toBeLessThanOrEqual(1 + 9);
+    c.destroy();
+  });
+
   it("serves a client that pipelines within the limit and reads its answers", async () => {
     const s = await server(8);
     const c = await open(s.port);
