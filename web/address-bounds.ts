@@ -28,6 +28,8 @@ export interface AddressBounds {
 export const ADDRESS_CONNECTIONS = 32;
 export const ADDRESS_PER_SECOND = 20;
 export const ADDRESS_BURST = 100;
+/** Addresses followed before those without a connection are let go. */
+const FORGET_AT = 10_000;
 
 /** A request refused for its address: what to tell the client and the log. */
 export interface Refusal {
@@ -122,10 +124,17 @@ export class PerAddress {
   private bucket(address: string): Bucket {
     let b = this.byAddress.get(address);
     if (b === undefined) {
+      // Addresses gone with their tokens spent are kept until 10,000 have gathered: not for ever.
+      if (this.byAddress.size >= FORGET_AT) this.forgetIdle();
       b = { tokens: this.burst, at: this.now(), connections: 0 };
       this.byAddress.set(address, b);
     }
     return b;
+  }
+
+  /** Lets go of the addresses without a connection open: each starts again with a full burst. */
+  private forgetIdle(): void {
+    for (const [address, b] of this.byAddress) if (b.connections <= 0) this.byAddress.delete(address);
   }
 
   private refill(b: Bucket): void {
