@@ -138,6 +138,7 @@ export async function serveWeb(
     tokenFrom: tokenFrom(http, deps.showToken === true || deps.tokenOnConsole === true),
     bind: http.bind,
     scheduler: deps.scheduler,
+    warn: (fields, text) => deps.logger.warn(fields, text),
     ...(deps.figures ? { figures: deps.figures } : {}),
   }).catch((e: unknown) => {
     throw listenError(http, e);
@@ -165,6 +166,7 @@ export async function serveBrokerHttp(
     port: http.port,
     token: http.token,
     bind: http.bind,
+    warn: (fields, text) => deps.logger.warn(fields, text),
     onBackup: (outcome, remote) => {
       if ("summary" in outcome) {
         const { keys, bytes, retained, sessions } = outcome.summary;

@@ -13,6 +13,7 @@ import type { Scheduler } from "../node/scheduler.js";
 import { addBackupRoute, type BackupLog } from "./broker-backup-route.js";
 import { BrokerMetrics } from "./broker-metrics.js";
 import type { ConnectionLimits } from "./connection-limits.js";
+import type { WebWarn } from "./connection-warnings.js";
 import { httpApp } from "./http-app.js";
 import { type HttpBind, httpBind, listenOrRelease } from "./listen.js";
 import { problem, sendProblem } from "./problem.js";
@@ -38,6 +39,8 @@ export interface BrokerHttpOptions {
   /** How long a backup's client may read nothing before it is cut (BACKUP_STALL_MS), and on what clock. */
   readonly backupStallMs?: number;
   readonly scheduler?: Scheduler;
+  /** Where the WARN lines of clients cut or refused go (web/connection-warnings.ts). */
+  readonly warn?: WebWarn;
 }
 
 export interface BrokerHttpServer {
@@ -68,6 +71,8 @@ export async function startBrokerHttp(o: BrokerHttpOptions): Promise<BrokerHttpS
   const { addresses, loopback } = o.bind ?? (await httpBind(host, o.lookup));
   const { app, connections } = httpApp({
     connections: o.connections,
+    ...(o.scheduler ? { scheduler: o.scheduler } : {}),
+    ...(o.warn ? { warn: o.warn } : {}),
     rules: {
       loopback,
       host,

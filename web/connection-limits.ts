@@ -23,11 +23,17 @@
  * clients that had each read one answer (dashboards, scripts with a session, a Go or Python client)
  * kept /healthz, /metrics and the page refused for 30 s, and 256 that never read /api/nodes for
  * 72 s; an answer too large for the kernel's buffers, never read, held its connection for good.
+ *
+ * Each remote address beyond loopback is bounded besides (web/address-bounds.ts): a request past its
+ * bound is marked here, as it arrives, to be answered 429 in its turn and its connection closed.
  */
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { stopParsing } from "../node/stop-parsing.js";
+import { type AddressBounds, PerAddress, type Refusal } from "./address-bounds.js";
+import type { ConnectionWarnings } from "./connection-warnings.js";
 
 export interface ConnectionLimits {
   /** How long a request's headers may take to arrive (default 10 s). */
@@ -38,6 +44,16 @@ export interface ConnectionLimits {
   readonly maxConnections?: number;
   /** Requests one connection may have unanswered at once before it is closed (default 32). */
   readonly maxUnanswered?: number;
+  /** What one remote address beyond loopback may take (web/address-bounds.ts). */
+  readonly perAddress?: AddressBounds;
+}
+
+/** What the limits are measured by and told to. */
+export interface LimitHooks {
+  /** The clock of the per-address rate (default: wall time). */
+  readonly scheduler?: Scheduler;
+  /** The WARN lines of connections closed and requests refused. */
+  readonly warnings?: ConnectionWarnings;
 }
 
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -109,6 +125,8 @@ export interface ConnectionCounts {
   refused: number;
   /** Closed for sending more than `maxUnanswered` requests ahead of their answers. */
   pipelined: number;
+  /** Requests refused 429 for their address's bound, by bound. */
+  readonly limited: { connections: number; rate: number };
 }
 
 /**
@@ -116,10 +134,26 @@ export interface ConnectionCounts {
  * the one idle longest (answered, no request since), else of the one open longest without a request,
  * or is closed at once, unanswered, when every one is busy.
  */
-export function limitConnections(server: Server, o: ConnectionLimits = {}): ConnectionCounts {
+export function limitConnections(
+  server: Server,
+  o: ConnectionLimits = {},
+  hooks: LimitHooks = {},
+): ConnectionCounts {
   const cap = o.maxConnections ?? defaultMaxConnections();
   const unansweredCap = o.maxUnanswered ?? MAX_UNANSWERED;
-  const counts: ConnectionCounts = { cap, open: 0, idle: 0, noRequest: 0, refused: 0, pipelined: 0 };
+  const counts: ConnectionCounts = {
+    cap,
+    open: 0,
+    idle: 0,
+    noRequest: 0,
+    refused: 0,
+    pipelined: 0,
+    limited: { connections: 0, rate: 0 },
+  };
+  const scheduler = hooks.scheduler ?? new RealScheduler();
+  const perAddress = new PerAddress(o.perAddress ?? {}, () => scheduler.now());
+  // Connections past their address's bound of connections: each of their requests is refused.
+  const overBound = new WeakSet<Socket>();
   // Requests begun on each connection whose answers are not finished yet.
   const unanswered = new Map<Socket, number>();
   // Every open connection with the answer to its latest request (none yet: undefined), the one whose
@@ -136,7 +170,11 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
     }
     open.set(socket, undefined);
     counts.open = open.size;
+    // Read now: a closed socket no longer has it.
+    const address = socket.remoteAddress;
+    if (perAddress.opened(address)) overBound.add(socket);
     socket.once("close", () => {
+      perAddress.closed(address);
       open.delete(socket);
       unanswered.delete(socket);
       counts.open = open.size;
@@ -146,7 +184,12 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
   });
   server.prependListener("request", (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
+    // Closed, or ending with a 429 sent before this request: it is not answered (skipRequest).
     if (!open.has(socket)) return;
+    if (ending.has(socket)) {
+      afterRefusal.add(req);
+      return;
+    }
     const waiting = (unanswered.get(socket) ?? 0) + 1;
     unanswered.set(socket, waiting);
     res.once("finish", () => {
@@ -155,10 +198,20 @@ export function limitConnections(server: Server, o: ConnectionLimits = {}): Conn
     });
     if (waiting > unansweredCap) {
       counts.pipelined++;
+      hooks.warnings?.pipelined(socket.remoteAddress ?? "an address unknown");
       close(socket);
       // Nor the rest of the read this request came in (up to 1,500 more of them) parsed.
       stopParsing(socket);
       return;
+    }
+    const refusal = perAddress.request(socket.remoteAddress, overBound.has(socket));
+    if (refusal !== undefined) {
+      refusals.set(req, refusal);
+      counts.limited[refusal.bound]++;
+      hooks.warnings?.refused(refusal);
+      // Its connection ends with this answer: the rest of the read is not parsed, nor answered.
+      ending.add(socket);
+      stopParsing(socket);
     }
     // Sent ahead of the answer before it, not taken yet: it waits its turn.
     const before = open.get(socket);
@@ -243,12 +296,27 @@ export function answerTurn(res: ServerResponse): Promise<void> | undefined {
   return turns.get(res);
 }
 
+/** The requests refused for their address's bound, with why: answered 429 in their turn. */
+const refusals = new WeakMap<IncomingMessage, Refusal>();
+/** Connections ending with a 429, and the requests they sent after it: those are not answered. */
+const ending = new WeakSet<Socket>();
+const afterRefusal = new WeakSet<IncomingMessage>();
+
+/**
+ * Why `req` is refused for its address's bound, or undefined. A refused request's connection is
+ * closed once it is answered, and the rest of its read left unparsed: the requests a client sent
+ * ahead of that answer are not answered (skipRequest).
+ */
+export function refusalOf(req: IncomingMessage): Refusal | undefined {
+  return refusals.get(req);
+}
+
 /**
  * True for a request whose connection is closed already (cut for sending too many requests ahead of
- * their answers, or gone): the request that was one too many, and on a Node whose parser cannot be
+ * their answers, or gone) or ends with a 429 sent before it: the request that was one too many, and on a Node whose parser cannot be
  * stopped (node/stop-parsing.ts) every request of the read; answering each would only build answers
  * nobody can read.
  */
 export function skipRequest(req: IncomingMessage): boolean {
-  return req.socket.destroyed;
+  return req.socket.destroyed || afterRefusal.has(req);
 }

@@ -1,6 +1,7 @@
 /**
  * What the connection cap of an HTTP server did (web/connection-limits.ts), on its `/metrics`
- * registry: the connections open now, the cap, and those closed at the cap by reason. One set of
+ * registry: the connections open now, the cap, those closed at the cap by reason, and the requests
+ * refused 429 for their remote address's bound (web/address-bounds.ts), by bound. One set of
  * metrics for both servers that cap their connections, the fleet's (web/metrics.ts) and a standalone
  * broker's (web/broker-metrics.ts), under the same names: docs/metrics.md, "Prometheus".
  */
@@ -33,6 +34,17 @@ export function connectionMetrics(registry: Registry, prefix: string, connection
       this.inc({ reason: "no-request" }, connections.noRequest);
       this.inc({ reason: "refused" }, connections.refused);
       this.inc({ reason: "pipelined" }, connections.pipelined);
+    },
+  });
+  new Counter({
+    name: `${prefix}web_requests_limited_total`,
+    help: "HTTP requests refused 429 for their remote address's bound: more connections open at once from it than the server takes (bound=connections), or more requests a second (bound=rate); loopback is not bounded",
+    labelNames: ["bound"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ bound: "connections" }, connections.limited.connections);
+      this.inc({ bound: "rate" }, connections.limited.rate);
     },
   });
 }

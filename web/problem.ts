@@ -25,6 +25,8 @@ const TITLES: Readonly<Record<number, string>> = {
   414: "URI Too Long",
   408: "Request Timeout",
   415: "Unsupported Media Type",
+  417: "Expectation Failed",
+  429: "Too Many Requests",
   431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable",

@@ -11,6 +11,7 @@ import type { Scheduler } from "../node/scheduler.js";
 import type { ConsoleSource } from "../view/source.js";
 import { carriesToken } from "./auth.js";
 import type { ConnectionLimits } from "./connection-limits.js";
+import type { WebWarn } from "./connection-warnings.js";
 import { newServerStart, tagsOf } from "./etag.js";
 import { EVENT_STREAM_TYPE, EventHub } from "./events.js";
 import { continueOnceChecked } from "./expect-continue.js";
@@ -67,6 +68,8 @@ export interface WebServerOptions {
    */
   readonly bind?: HttpBind;
   readonly lookup?: HostLookup;
+  /** Where the WARN lines of clients cut or refused go (web/connection-warnings.ts). */
+  readonly warn?: WebWarn;
   /** This server's start, which its nodes' `ETag`s name (web/etag.ts); default: drawn at random. */
   readonly start?: string;
 }
@@ -91,6 +94,8 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const { app, connections, routes } = httpApp({
     bodyLimit: BODY_LIMIT_BYTES,
     connections: o.connections,
+    scheduler: o.scheduler,
+    ...(o.warn ? { warn: o.warn } : {}),
     rules: {
       loopback,
       host,
