@@ -15,6 +15,7 @@ const MOCKING = [
   "cli/test/sim-console-load.test.ts",
   "fleet/test/start-options.test.ts",
   "node/test/make-dir-frozen.test.ts",
+  "node/test/scheduler-origin.test.ts",
   "node/test/whole-file.test.ts",
   "twins/test/store-access.test.ts",
   "twins/test/store-disk.test.ts",

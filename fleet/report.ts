@@ -328,6 +328,8 @@ export interface ShardLine {
   /** Its clock minus shard 1's, ms, and how far off that may be (null: no probes both ways). */
   readonly offsetMs: number;
   readonly offsetUncertaintyMs: number | null;
+  /** Its clock is its host's date to within this (ms, fleet/shard-probe.ts); null: a report from before it was recorded. */
+  readonly originUncertaintyMs?: number | null;
   readonly roundTripMs: number | null;
   /**
    * The shard was cut short (a signal stopped it) this many seconds after its presses began; the
@@ -347,8 +349,14 @@ export interface ShardsSection {
   /** (press, follower) pairs whose source and follower ran in different shards. */
   readonly crossShardPairs: number;
   readonly crossShardSync: Report["sync"];
-  /** Largest offset uncertainty: a bound on the error the clock correction leaves in a cross-shard latency. */
+  /** Largest offset uncertainty against shard 1's clock (a pair of two other shards' can be out by two). */
   readonly offsetUncertaintyMaxMs: number | null;
+  /**
+   * The most any latency across shards can be out by (fleet/shard-offsets.ts): the two largest of the
+   * shards' bounds against shard 1's clock, added; null when a shard's is unknown. Absent in merged
+   * reports written before it was.
+   */
+  readonly crossShardErrorMaxMs?: number | null;
   readonly echo: Report["sync"];
   readonly lines: readonly ShardLine[];
   /** `report merge --partial`: the shards that wrote no report, left out of every figure. */

@@ -29,7 +29,7 @@ import {
 import { RUN_REPORT_FORMAT } from "./report-format.js";
 import type { SessionClashReport } from "./session-clashes.js";
 import { mergeHeld } from "./shard-held.js";
-import { shardOffsets } from "./shard-offsets.js";
+import { crossShardErrorMaxMs, shardOffsets } from "./shard-offsets.js";
 import { mergedOutages, mergedStalls } from "./shard-outages.js";
 import { checkerKey, parseStamp, replayShards } from "./shard-replay.js";
 import { readShardFile, type ShardFile, ShardFileError } from "./shard-report.js";
@@ -242,6 +242,7 @@ export function mergeShards(
         lagP99Ms: f.sim.lagP99Ms,
         offsetMs: o?.offsetMs ?? 0,
         offsetUncertaintyMs: o?.uncertaintyMs ?? null,
+        originUncertaintyMs: o?.originUncertaintyMs ?? null,
         roundTripMs: o?.roundTripMs ?? null,
         // Unknown without an offset; and a shard cut short before its presses pressed at no time.
         ...(Math.abs(apart) > APART_S && o?.uncertaintyMs != null && stop?.afterPressS !== 0
@@ -344,6 +345,7 @@ export function mergeShards(
       offsetUncertaintyMaxMs: uncertainties.some((u) => u === null)
         ? null
         : Math.max(...(uncertainties as number[])),
+      crossShardErrorMaxMs: crossShardErrorMaxMs(offsets),
       echo: syncFields(echo.summary()),
       lines,
       ...(missing.length > 0 ? { missing } : {}),

@@ -6,6 +6,13 @@
  * whatever the delays, the true offset lies within (a + b)/2 of it — half the round trip 1→broker→j
  * and back, taken from the quickest probes. A time on shard j's clock is put on shard 1's by
  * subtracting j's offset.
+ *
+ * A time on shard j's corrected clock is then within `boundMs` of shard 1's: the offset's
+ * uncertainty, or, for a shard whose probes never crossed with shard 1's but that ran on shard 1's
+ * host, the two processes' clock origins' bounds added (each is its host's date to within its own,
+ * node/wall-origin.ts). A latency from a press on shard i to an apply on shard j is out by at most
+ * bound(i) + bound(j), so the two largest bounds added bound every latency across shards: the
+ * largest alone does not, once two shards other than shard 1 are both off, in opposite directions.
  */
 import type { ShardFile } from "./shard-report.js";
 
@@ -17,6 +24,10 @@ export interface ShardOffset {
   readonly uncertaintyMs: number | null;
   /** The quickest round trip of its own probes through the broker (ms), if any came back. */
   readonly roundTripMs: number | null;
+  /** Its clock is its host's date to within this (ms); null in reports written before it was recorded. */
+  readonly originUncertaintyMs: number | null;
+  /** Its corrected clock is shard 1's to within this (ms); null: unknown (no offset, another host). */
+  readonly boundMs: number | null;
   /** Probes of shard 1 it received, and of its own that shard 1 received. */
   readonly probesFrom1: number;
   readonly probesTo1: number;
@@ -34,22 +45,32 @@ export function shardOffsets(files: readonly ShardFile[]): ShardOffset[] {
       const j = f.shard.index;
       const own = f.probes.received[String(j)];
       const roundTripMs = own ? r3(own.minDeltaMs) : null;
+      const originUncertaintyMs = f.probes.originUncertaintyMs ?? null;
       if (j === 1)
         return {
           shard: 1,
           offsetMs: 0,
           uncertaintyMs: 0,
+          originUncertaintyMs,
+          boundMs: 0,
           roundTripMs,
           probesFrom1: own?.count ?? 0,
           probesTo1: own?.count ?? 0,
         };
       const from1 = f.probes.received["1"];
       const to1 = ref?.probes.received[String(j)];
+      const ref1 = ref?.probes.originUncertaintyMs;
       if (!from1 || !to1)
         return {
           shard: j,
           offsetMs: 0,
           uncertaintyMs: null,
+          originUncertaintyMs,
+          // Uncorrected: on shard 1's host both clocks are that host's date, each to within its bound.
+          boundMs:
+            ref?.hostname === f.hostname && ref1 !== undefined && originUncertaintyMs !== null
+              ? r3(ref1 + originUncertaintyMs)
+              : null,
           roundTripMs,
           probesFrom1: from1?.count ?? 0,
           probesTo1: to1?.count ?? 0,
@@ -60,9 +81,19 @@ export function shardOffsets(files: readonly ShardFile[]): ShardOffset[] {
         shard: j,
         offsetMs: r3((a - b) / 2),
         uncertaintyMs: r3(Math.max(0, (a + b) / 2)),
+        originUncertaintyMs,
+        boundMs: r3(Math.max(0, (a + b) / 2)),
         roundTripMs,
         probesFrom1: from1.count,
         probesTo1: to1.count,
       };
     });
+}
+
+/** The most a latency across shards can be out by (ms): the two largest bounds added; null if any is unknown. */
+export function crossShardErrorMaxMs(offsets: readonly ShardOffset[]): number | null {
+  const bounds = offsets.map((o) => o.boundMs);
+  if (bounds.some((b) => b === null)) return null;
+  const [x = 0, y = 0] = (bounds as number[]).sort((p, q) => q - p);
+  return r3(x + y);
 }

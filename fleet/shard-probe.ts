@@ -27,6 +27,12 @@ export interface ProbeRecord {
   readonly sent: number;
   /** By sending shard (1-based, as a string key); this shard's own entry is its round trips. */
   readonly received: Readonly<Record<string, ProbeReceipt>>;
+  /**
+   * The shard's clock is its host's date to within this many ms, as its reads proved at its start
+   * (node/wall-origin.ts): with no offset measured, two shards on one host are this far apart at
+   * most. Absent in reports written before it was recorded.
+   */
+  readonly originUncertaintyMs?: number;
 }
 
 export { PROBE_EVERY_MS } from "../twins/index.js";
@@ -48,6 +54,8 @@ export class ClockProbe {
     private readonly sched: Scheduler,
     /** The date (ms since the epoch) at which `sched.now()` reads 0 for the shard's records. */
     private readonly timeOrigin: number,
+    /** `timeOrigin` is the host's date to within this many ms (node/scheduler.ts datedZero). */
+    private readonly originBoundMs: number,
     readonly everyMs = PROBE_EVERY_MS,
   ) {}
 
@@ -67,7 +75,12 @@ export class ClockProbe {
     this.timer?.cancel();
     const received: Record<string, ProbeReceipt> = {};
     for (const [s, r] of [...this.received].sort((a, b) => a[0] - b[0])) received[String(s)] = { ...r };
-    return { everyMs: this.everyMs, sent: this.sent, received };
+    return {
+      everyMs: this.everyMs,
+      sent: this.sent,
+      received,
+      originUncertaintyMs: Math.ceil(this.originBoundMs * 1000) / 1000,
+    };
   }
 
   private send(): void {

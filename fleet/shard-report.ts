@@ -263,6 +263,11 @@ export function checkShardFile(path: string, v: unknown): ShardFile {
 function checkOptional(path: string, v: Record<string, unknown>): void {
   if (v.build !== undefined && typeof v.build !== "string")
     throw new ShardFileError(`${shownPath(path)}: build must be a string, got ${typeOf(v.build)}`);
+  const bound = (v.probes as Record<string, unknown>).originUncertaintyMs;
+  if (bound !== undefined && (typeof bound !== "number" || !(bound >= 0)))
+    throw new ShardFileError(
+      `${shownPath(path)}: probes.originUncertaintyMs must be a number ≥ 0, got ${JSON.stringify(bound)}`,
+    );
   const heldWrong = heldProblem(v.held);
   if (heldWrong !== undefined) throw new ShardFileError(`${shownPath(path)}: ${heldWrong}`);
   if (v.brokerOutages !== undefined) {

@@ -13,7 +13,7 @@
  */
 import { hostname } from "node:os";
 import { readOpenFiles } from "../node/open-files.js";
-import { every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
+import { datedZero, every, RealScheduler, type Scheduler, type Timer } from "../node/scheduler.js";
 import { type StallWatch, stallWatchOf } from "../node/stall-watch.js";
 import { VERSION } from "../node/version.js";
 import { formatStamp, type NodeId, Prefix } from "../protocol/index.js";
@@ -156,8 +156,8 @@ export class ShardRun {
     const local = (s: NodeId) => (reach.get(s) ?? []).filter((f) => mineSet.has(f));
     const localReach = new Map<NodeId, NodeId[]>(mine.map((s) => [s, local(s)]));
     const began = sched.now();
-    const timeOrigin = sched.wallNow() - began;
-    const wall = (at: number) => Math.round((at + timeOrigin) * 1000) / 1000;
+    const zero = datedZero(sched); // the date its records' clock reads 0 at, and how close
+    const wall = (at: number) => Math.round((at + zero.dateMs) * 1000) / 1000;
     const recorder = new PressRecords(wall);
     const collector = new Collector(localReach, undefined, recorder);
     // Its threads' heaps near their limits told before they die (fleet/heap-watch.ts).
@@ -178,7 +178,7 @@ export class ShardRun {
     try {
       const { signal } = this.starting; // a stop during its start ends it there (fleet/shard-start.ts)
       const { keepaliveS } = profile.mqtt;
-      const context = { opts, spec, sched, timeOrigin, prefix, mine, pairing, keepaliveS, note, stalls };
+      const context = { opts, spec, sched, zero, prefix, mine, pairing, keepaliveS, note, stalls };
       const control = { timers, signal, ...(hooks.step ? { step: hooks.step } : {}) };
       const started = await startShard({ ...context, ...control }, opened).finally(() => {
         this.inStart = false;
@@ -210,7 +210,7 @@ export class ShardRun {
         threads,
         startedAt,
         bootSpreadMs,
-        shardCommon(opts, profile, { host, port, timeOrigin }),
+        shardCommon(opts, profile, { host, port, timeOrigin: zero.dateMs }),
       );
       // The outage analysis' records, kept from the first outage until its window closes (as in one process).
       const closer = new WindowCloser(collector, mine, { records: [], inProgress: 0 }, outages, localReach);

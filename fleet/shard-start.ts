@@ -42,7 +42,8 @@ export interface ShardStartContext {
   readonly opts: ResolvedFleetOptions;
   readonly spec: ShardSpec;
   readonly sched: Scheduler;
-  readonly timeOrigin: number;
+  /** The date its records' clock reads 0 at, and how far that may be from the host's (node/scheduler.ts). */
+  readonly zero: { readonly dateMs: number; readonly boundMs: number };
   readonly prefix: Prefix;
   /** This shard's own nodes. */
   readonly mine: readonly NodeId[];
@@ -91,7 +92,8 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
     },
     spec.index,
     sched,
-    c.timeOrigin,
+    c.zero.dateMs,
+    c.zero.boundMs,
   );
   opened.probe = probe;
   step("starting the shard's clock probe");

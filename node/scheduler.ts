@@ -13,8 +13,11 @@ import { wallOrigin } from "./wall-origin.js";
 
 /** The date `performance.now()` counts from in this thread, found once (node/wall-origin.ts). */
 let origin: number | undefined;
+/** How far the date `wallNow()` gives may be from the host's (the last origin found's bound). */
+let bound = 0;
 function timeOrigin(): number {
-  origin ??= wallOrigin(Date.now, () => performance.now()).origin;
+  if (origin === undefined)
+    ({ origin, uncertaintyMs: bound } = wallOrigin(Date.now, () => performance.now()));
   return origin;
 }
 
@@ -31,7 +34,9 @@ export const CLOCK_STEP_MS = 1000;
 function hostDate(): number {
   const t = timeOrigin() + stepped + performance.now();
   if (Math.abs(Date.now() - t) < CLOCK_STEP_MS) return t;
-  stepped = wallOrigin(Date.now, () => performance.now()).origin - timeOrigin();
+  const found = wallOrigin(Date.now, () => performance.now());
+  stepped = found.origin - timeOrigin();
+  bound = found.uncertaintyMs;
   return timeOrigin() + stepped + performance.now();
 }
 
@@ -50,6 +55,11 @@ export interface Scheduler {
    * `now()` runs on unmoved. So measure durations on `now()`, and keep `wallNow()` for dates.
    */
   wallNow(): number;
+  /**
+   * How far `wallNow()` may be from the host's date as its clock reads, in ms, as the reads that
+   * found it prove (node/wall-origin.ts); absent on a virtual clock, whose date is exact.
+   */
+  wallBoundMs?(): number;
   /**
    * Runs `fn` at time `atMs` (or as soon as possible if that is already past). A model step uses
    * its own `atMs` as the time it happens, so a wall-clock scheduler may run it a little early.
@@ -147,8 +157,10 @@ export class RealScheduler implements Scheduler {
   private readonly exact = new TimerHeap();
   private spin: NodeJS.Immediate | undefined;
 
-  /** `now()` is `performance.now() - origin`. */
-  constructor(private readonly origin = 0) {}
+  /** `now()` is `performance.now() - origin`; the thread's date is found here, not in a `now()`/`wallNow()` pair. */
+  constructor(private readonly origin = 0) {
+    timeOrigin();
+  }
 
   /**
    * A scheduler whose `now()` reads 0 at the date `zeroAtMs` (ms since the Unix epoch). Another
@@ -170,6 +182,11 @@ export class RealScheduler implements Scheduler {
   /** The host's date: `now()` plus a constant, until the host's clock is stepped (then its new date). */
   wallNow(): number {
     return hostDate();
+  }
+
+  wallBoundMs(): number {
+    timeOrigin();
+    return bound;
   }
 
   at(atMs: number, fn: () => void, exact = false): Timer {
@@ -363,4 +380,18 @@ export function hostTurn(): Promise<void> {
 /** Resolves `ms` from now on `sched`. */
 export function sleep(sched: Scheduler, ms: number): Promise<void> {
   return new Promise((resolve) => after(sched, ms, resolve));
+}
+
+/**
+ * The date at which `sched.now()` reads 0, and how far off it may be (ms): the date's own bound plus
+ * half the span of two `now()` reads around `wallNow()`, for a thread held off its core between them.
+ */
+export function datedZero(sched: Scheduler): { readonly dateMs: number; readonly boundMs: number } {
+  const before = sched.now();
+  const date = sched.wallNow();
+  const after = sched.now();
+  return {
+    dateMs: date - (before + after) / 2,
+    boundMs: (sched.wallBoundMs?.() ?? 0) + (after - before) / 2,
+  };
 }

@@ -65,6 +65,11 @@ export async function runMonitor(
 ): Promise<void> {
   const nodes = wholeIn("--nodes", flags.nodes ?? "400", 1, 100_000);
   const fps = wholeIn("--fps", flags.fps, 1, 30);
+  // `--via` alone: the console's fleet comes from the broker, and a twins service's API names none.
+  if (flags.via !== undefined && flags.broker === undefined && flags.demo !== true)
+    throw new UsageError(
+      `--via gives the console only its last 48 h (key m): the fleet it shows comes from the broker, through the monitor's own connection, and a twins service's address does not say which broker that is: give --broker mqtt://HOST:PORT too (the broker that service uses), or open ${viaOrigin(flags.via)}/ in a browser for that service's own view of the fleet`,
+    );
   if ((flags.broker === undefined) === (flags.demo !== true))
     throw new UsageError("give either --broker <url> or --demo");
   const prefix = flags.prefix ?? "tf";

@@ -87,15 +87,18 @@ function apartShards(r: MergedReport): string[] {
 const apartText = (s: number) =>
   `${Math.abs(s).toFixed(1)} s ${s > 0 ? "after" : "before"} shard 1's (on shard 1's clock)`;
 
+/** A bound of a millisecond or less to the microsecond, one above it to a tenth. */
+const fine = (v: number) => `${v < 1 ? v.toFixed(3) : v.toFixed(1)} ms`;
+
 /** The sim summary of the whole fleet, then the shards and their clocks. */
 export function mergedSummary(r: MergedReport): string {
   const s = r.shards;
   const ms = (v: number | null) => (v === null ? "unknown" : `${v.toFixed(1)} ms`);
   const cross = s.crossShardSync;
-  const head = `       shards         ${s.count}, ${s.crossShardPairs} pairs across shards: sync p50 ${ms(cross.p50Ms)}  p99 ${ms(cross.p99Ms)}  max ${ms(cross.maxMs)}; clocks on shard 1's, offsets within ${ms(s.offsetUncertaintyMaxMs)}`;
+  const head = `       shards         ${s.count}, ${s.crossShardPairs} pairs across shards: sync p50 ${ms(cross.p50Ms)}  p99 ${ms(cross.p99Ms)}  max ${ms(cross.maxMs)}; clocks on shard 1's, offsets within ${ms(s.offsetUncertaintyMaxMs)}${s.crossShardErrorMaxMs === undefined ? "" : `, so a latency across shards is out by ${s.crossShardErrorMaxMs === null ? "an unknown amount (a shard's clock is uncorrected)" : `at most ${fine(s.crossShardErrorMaxMs)}`}`}`;
   const lines = s.lines.map(
     (l) =>
-      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
+      `       shard ${String(l.shard).padEnd(8)} ${l.nodes} nodes on ${l.hostname}: ${l.presses} presses, ${l.deliveries} deliveries to its nodes, ${l.lost} lost, sync p99 ${ms(l.syncP99Ms)}, registration max ${(l.registrationMaxMs / 1000).toFixed(2)} s, lag p99 ${ms(l.lagP99Ms)}, clock ${l.offsetMs >= 0 ? "+" : ""}${l.offsetMs.toFixed(1)} ms ± ${ms(l.offsetUncertaintyMs)} (round trip ${ms(l.roundTripMs)}${l.originUncertaintyMs == null ? "" : `; its host's date ± ${fine(l.originUncertaintyMs)}`})${l.cutShort === undefined ? "" : `, CUT SHORT ${l.cutShort.afterPressS === 0 ? "before its presses began" : `${l.cutShort.afterPressS.toFixed(1)} s after its presses began`}`}${l.pressedApartS === undefined ? "" : `, PRESSED APART: began ${apartText(l.pressedApartS)}`}`,
   );
   const missing = (s.missing ?? []).map(
     (k) =>

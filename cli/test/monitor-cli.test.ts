@@ -66,6 +66,12 @@ describe("twinfleet monitor", () => {
     const demo = await run(["monitor", "--demo", "--http", "0", "--via", "http://127.0.0.1:30602"]);
     expect(demo.code).toBe(2);
     expect(demo.err).toContain("--via is for --broker: the demo fleet has no twins service to ask");
+    // Only the twins service's address: why the broker is needed, and where that service's own view is.
+    const only = await run(["monitor", "--via", "http://127.0.0.1:30602", "--via-token-file", "tok"]);
+    expect(only.code).toBe(2);
+    expect(only.err).toContain(
+      "--via gives the console only its last 48 h (key m): the fleet it shows comes from the broker, through the monitor's own connection, and a twins service's address does not say which broker that is: give --broker mqtt://HOST:PORT too (the broker that service uses), or open http://127.0.0.1:30602/ in a browser",
+    );
     const alone = await run(["monitor", "--broker", "mqtt://127.0.0.1:1", "--via-token-file", "tok"]);
     expect(alone.code).toBe(2);
     expect(alone.err).toContain("--via-token-file is the token of --via's twins service: give --via too");

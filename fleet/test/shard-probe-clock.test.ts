@@ -42,6 +42,7 @@ async function run(stepOf2: { atMs: number; byMs: number } | undefined, aheadMs 
       index,
       s.sched,
       s.sched.wallNow() - s.sched.now(),
+      0,
     );
     await s.probe.start();
   }
