@@ -134,6 +134,15 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.waiting;
   }
 
+  /**
+   * The broker's restart the current service was told at its first connection (twins/api.ts): told
+   * while it connected, before the host existed to forward its event, so a view opened over the host
+   * (the console's, the page's) reads it here, as one over a standalone service does.
+   */
+  get restartAtStart(): Twins["restartAtStart"] {
+    return this.current?.restartAtStart;
+  }
+
   get lostCause(): string | undefined {
     return this.current?.lostCause;
   }

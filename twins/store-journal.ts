@@ -4,9 +4,10 @@
  * while the one before was written), so a change costs its own line, not a rewrite of every twin.
  * The first line names the journal's format and the snapshot it continues (`generation`, written in
  * the snapshot as `journal`); each line after it is one node's whole record (`{"node":…,"record":…}`)
- * or its removal (`{"node":…}`), the last for a node winning. A journal of another generation is
- * what a snapshot already holds (a crash between the snapshot's rename and the new journal's) or
- * does not belong to it (a `twins.json` restored alone): left out, saying so. A last line cut short
+ * or its removal (`{"node":…}`), the last for a node winning. A journal of an older generation is
+ * what a snapshot already holds (a crash between the snapshot's rename and the new journal's): left
+ * out, saying so. One of a later generation does not belong to the snapshot (a `twins.json` restored
+ * alone from a backup): set aside under a name of its own, saying so (twins/store-aside.ts). A last line cut short
  * (a kill -9 or a power cut mid-append) is left out with one WARN naming it; a garbled line before
  * the last is damage, and stops the start as a corrupt `twins.json` does. A line longer than any
  * record (JOURNAL_MAX_LINE_BYTES) is no record any build wrote: it is passed over as the journal is
@@ -76,9 +77,12 @@ export const JOURNAL_MAX_LINE_BYTES = 64 * 1024;
  * The changes `file` holds over the snapshot of `generation` (undefined: a snapshot with no journal),
  * or undefined when there is no journal for it. Throws, naming the file and the line, on a journal
  * in a newer format or damaged before its last line, or one that cannot be read (a directory, a
- * FIFO, no permission). `leftOut` hears the generation of a journal of another snapshot: the next
- * snapshot's generation must pass it, or a crash before that snapshot's own journal replaces it would
- * bring its stale changes back. It is read a line at a time, each bounded (JOURNAL_MAX_LINE_BYTES):
+ * FIFO, no permission). `leftOut` hears the generation of a journal of another snapshot, and whether
+ * it has lines after its header: the next snapshot's generation must pass it, or a crash before that
+ * snapshot's own journal replaces it would bring its stale changes back. One of an older generation
+ * (its changes in the snapshot: a crash between the snapshot's rename and the new journal's) is said
+ * here, in an INFO line; one of a later generation, or beside a snapshot naming none, is not: it was
+ * written after another `twins.json`, and the caller sets it aside (twins/store-aside.ts). It is read a line at a time, each bounded (JOURNAL_MAX_LINE_BYTES):
  * a line past the bound is left out, said in one WARN naming where it is and its length, and the
  * lines around it are replayed.
  */
@@ -87,7 +91,7 @@ export async function readJournal(
   generation: number | undefined,
   logger: Logger | undefined,
   corruptHint: string,
-  leftOut?: (generation: number) => void,
+  leftOut?: (generation: number, lines: boolean) => void,
 ): Promise<JournalRead | undefined> {
   const changes = new Map<string, unknown>();
   let header: Record<string, unknown> | undefined;
@@ -117,7 +121,7 @@ export async function readJournal(
         );
       else if (header?.generation !== generation) stop = "other";
       else if (!at.ended) torn = at;
-      return stop === undefined;
+      return !(stop instanceof Error); // another generation's: read on to its second line (`more`)
     }
     if (stop === "other") {
       more = true;
@@ -148,7 +152,7 @@ export async function readJournal(
     lines = await eachBoundedLine(
       file,
       JOURNAL_MAX_LINE_BYTES,
-      (text, at) => each(text, at) && stop === undefined,
+      (text, at) => each(text, at) && !(stop instanceof Error),
     );
   } catch (e) {
     if (isErrno(e, "ENOENT")) return undefined;
@@ -164,8 +168,10 @@ export async function readJournal(
   }
   if (stop instanceof Error) throw stop;
   if (stop === "other") {
-    leftOut?.(header?.generation as number);
-    if (more)
+    const other = header?.generation as number;
+    leftOut?.(other, more);
+    // A later one's (or one beside no snapshot naming a generation) is the caller's to set aside and say.
+    if (more && generation !== undefined && other < generation)
       logger?.info(
         { journal: header?.generation, snapshot: generation ?? null },
         `twins: the journal ${file} continues another twins.json than the one beside it (generation ${String(header?.generation)}, the file's ${generation ?? "none"}): left out, as that twins.json holds what it held or is not the one it was written after`,
@@ -261,5 +267,16 @@ export async function syncDir(dir: string): Promise<void> {
     await dh.sync();
   } finally {
     await dh.close();
+  }
+}
+
+/** Removes `file`; false when there was none. */
+export async function removed(file: string): Promise<boolean> {
+  try {
+    await rm(file);
+    return true;
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return false;
+    throw e;
   }
 }

@@ -9,7 +9,8 @@
  * process that wrote it is gone (a crash mid-write leaves it). The directory is held by one process
  * at a time (`twins.lock`, its pid): two services saving into one file replace each other's state.
  * The file names its fleet's topic prefix, and is refused to a service of another. Changes between
- * rewrites go to a journal beside it (store-journal.ts), which a start takes on as it finds it; the
+ * rewrites go to a journal beside it (store-journal.ts), which a start takes on as it finds it (but
+ * one written after another twins.json, set aside: store-aside.ts); the
  * only write in place is the format digit of a clean stop's file, set as that journal begins.
  */
 import { open, rm } from "node:fs/promises";
@@ -22,6 +23,7 @@ import { isNodeId, type NodeId, type NodeKind } from "../protocol/index.js";
 import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
 import { permissionHint } from "./store-access.js";
+import { notIts, setAsideJournal } from "./store-aside.js";
 import { removeOrphanTemps } from "./store-dir.js";
 import {
   CORRUPT_HINT,
@@ -44,6 +46,7 @@ import {
   journalHeader,
   journalLines,
   readJournal,
+  removed,
   replaceFile,
   syncDir,
   truncateSynced,
@@ -187,8 +190,10 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   /** The newest generation seen or written: a new snapshot's is one more. */
   let generation = 0;
   /** A journal left out (another snapshot's, e.g. beside a file an older build wrote): the next generation passes it. */
-  const passOver = (gen: number): void => {
+  let leftOut: number | undefined; // its generation, when it holds changes (store-aside.ts may set it aside)
+  const passOver = (gen: number, lines: boolean): void => {
     generation = Math.max(generation, gen);
+    if (lines) leftOut = gen;
   };
   let snapshotBytes = 0;
   /** The journal's length this run; undefined until a write has made or taken it on (or after a failure). */
@@ -265,7 +270,9 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
         text = await readRegularFile(file);
       } catch (e) {
         if (isErrno(e, "ENOENT")) {
-          await readJournal(journalFile, undefined, logger, CORRUPT_HINT, passOver); // says it is left out
+          await readJournal(journalFile, undefined, logger, CORRUPT_HINT, passOver);
+          if (leftOut !== undefined)
+            await setAsideJournal(dir, journalFile, file, { why: "no-snapshot", journal: leftOut }, logger);
           return { nodes: {} };
         }
         const hint = (await permissionHint(file, e)) ?? "move it away to start without it";
@@ -287,7 +294,12 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       keptSeen = brokerSeenIn(value.broker);
       const gen = Number.isInteger(value.journal) ? (value.journal as number) : undefined;
       generation = Math.max(generation, gen ?? 0);
-      const read = await readJournal(journalFile, gen, logger, CORRUPT_HINT, passOver);
+      let read = await readJournal(journalFile, gen, logger, CORRUPT_HINT, passOver);
+      const not = notIts(read, gen, format, leftOut);
+      if (not !== undefined) {
+        await setAsideJournal(dir, journalFile, file, not, logger);
+        read = undefined;
+      }
       const changes = read?.changes;
       let where = file;
       if (
@@ -381,15 +393,4 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
     },
   };
   return store;
-}
-
-/** Removes `file`; false when there was none. */
-async function removed(file: string): Promise<boolean> {
-  try {
-    await rm(file);
-    return true;
-  } catch (e) {
-    if (isErrno(e, "ENOENT")) return false;
-    throw e;
-  }
 }

@@ -92,6 +92,9 @@ export function writeDesire(
   t.confirmed = false;
   t.unattributed = false; // the operator's now: only the node's own config confirms it
   t.restored = false; // this service's own from now on: its commands are in `ownWrites`
+  // Nor is it the stored confirmed pairing any more: the broker's copy of this write, its echo while
+  // the node is away, confirmed it as that pairing's, the node never having taken it.
+  t.provisional = false;
   for (const s of sources) t.formerSources.add(s);
   t.ownWrites = withOwnWrite(t.ownWrites, sources, from);
 }

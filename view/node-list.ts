@@ -138,6 +138,7 @@ export function detailOf(
       ? {
           lastSeen: t.lastSeen - o.origin,
           lastSeenAt: new Date(o.sched.wallNow() - o.sched.now() + t.lastSeen).toISOString(),
+          lastSeenAge: Math.max(0, o.sched.now() - t.lastSeen),
         }
       : {}),
     ...(t.registeredAt !== undefined ? { registeredAt: t.registeredAt - o.origin } : {}),

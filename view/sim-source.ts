@@ -16,7 +16,7 @@ import { every, type Timer } from "../node/scheduler.js";
 import type { NodeId } from "../protocol/index.js";
 import type { SimNodeDetail } from "../sim/messages.js";
 import type { MinutePoint } from "../twins/index.js";
-import { ConsoleEmitter } from "./emitter.js";
+import { ConsoleEmitter, EARLY_LOG_LINES } from "./emitter.js";
 import {
   type Capabilities,
   type CommandDeferred,
@@ -57,7 +57,9 @@ export class SimSource implements ConsoleSource {
   private simDetail: SimNodeDetail | undefined;
   private readonly pulled = new Set<string>();
   private readonly refresh: Timer;
-  private readonly events = new ConsoleEmitter();
+  // What the run's twins service was told as it opened (its view's early lines, relayed as this
+  // source is made) is kept for the console's or the page's log, which listens after it.
+  private readonly events = new ConsoleEmitter(EARLY_LOG_LINES);
   /** Faults in progress by start record; `inProgress` is rebuilt only when one starts or ends. */
   private readonly active = new Map<string, ConsoleFault>();
   private inProgress: readonly ConsoleFault[] = [];

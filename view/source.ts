@@ -82,6 +82,12 @@ export interface NodeDetail {
   readonly lastSeen?: number;
   /** The same as a date (ISO 8601, UTC), by the source's clock. */
   readonly lastSeenAt?: string;
+  /**
+   * How long before this detail was made the node sent it, ms on the fleet's clock (never negative):
+   * `lastSeen` counts from the fleet's start, which for a standalone twins service is its own, so a
+   * node heard before the service started has a negative one.
+   */
+  readonly lastSeenAge?: number;
   /** When the node first registered, ms since the fleet started (where known). */
   readonly registeredAt?: number;
   /**

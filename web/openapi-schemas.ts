@@ -66,9 +66,14 @@ export const schemas = {
           lastSeen: {
             type: "number",
             description:
-              "the node's last message, ms since the fleet started (a twins service: since it started)",
+              "the node's last message, ms since the fleet started (a twins service: since it started, so negative for a node heard before)",
           },
           lastSeenAt: { type: "string", format: "date-time", description: "the same as a date (UTC)" },
+          lastSeenAge: {
+            type: "number",
+            minimum: 0,
+            description: "how long before this answer the node's last message came, ms on the fleet's clock",
+          },
           registeredAt: { type: "number", description: "ms since the fleet started" },
           follows: { type: "array", items: { type: "string" } },
           followers: { type: "array", items: { type: "string" } },

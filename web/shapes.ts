@@ -36,6 +36,7 @@ export interface NodeDetail extends NodeSummary {
   readonly presence: "online" | "offline" | "unknown" | "unheard";
   readonly lastSeen?: number;
   readonly lastSeenAt?: string;
+  readonly lastSeenAge?: number;
   readonly registeredAt?: number;
   readonly follows: readonly string[];
   readonly followers: readonly string[];
@@ -148,6 +149,7 @@ export function detailOf(d: ViewDetail): NodeDetail {
     presence: d.presence ?? (d.node.online ? "online" : "unknown"),
     ...(d.lastSeen !== undefined ? { lastSeen: d.lastSeen } : {}),
     ...(d.lastSeenAt !== undefined ? { lastSeenAt: d.lastSeenAt } : {}),
+    ...(d.lastSeenAge !== undefined ? { lastSeenAge: d.lastSeenAge } : {}),
     ...(d.registeredAt !== undefined ? { registeredAt: d.registeredAt } : {}),
     follows: [...d.follows],
     followers: [...d.followers],

@@ -1,7 +1,8 @@
 /**
  * The live view over a run's twins service that is killed and started again (the twins-restart
  * fault): the new service counts its twins' versions from 0, and the versions the view shows (the
- * web page's and the API's, each `ETag`) go on from above the highest it showed before.
+ * web page's and the API's, each `ETag`) go on from above the highest it showed before. A broker's
+ * restart told at the first service's first connection reaches the view's log through the host.
  */
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
@@ -84,5 +85,25 @@ describe("a view over a twins service started again", () => {
     const v = new ShownVersions();
     expect([v.of(0, undefined), v.of(7, undefined), v.of(3, undefined)]).toEqual([0, 7, 3]);
     expect([v.of(5, 1), v.of(9, 1), v.of(2, 2), v.of(3, 2)]).toEqual([5, 9, 12, 13]);
+  });
+
+  it("logs the broker's restart the first service was told as it connected, before the host existed", async () => {
+    // A run on --twins-data whose broker restarted since the run before: the service says so at its
+    // first connection, while TwinsHost.start waits for it, with nobody yet listening to the host.
+    const how = "its start id changed";
+    const host = await TwinsHost.start(async (created) => {
+      const t = Object.assign(fakeService(), { restartAtStart: { unheard: [], how } });
+      created(t);
+      t.emit("broker-restarted", [], how, true);
+      return t;
+    });
+    const view = new TwinsSource(host, "run", new FakeScheduler(0));
+    const logged: string[] = [];
+    view.on("log", (l) => logged.push(l.text));
+    expect(logged.filter((t) => t.includes("restarted"))).toEqual([
+      "the broker restarted since the service before this one on its data directory read it (its start id changed): the statuses it replays are not counted online until their nodes are heard, offline when the will comes",
+    ]);
+    view.close();
+    await host.close();
   });
 });

@@ -49,12 +49,25 @@ describe("twins source", () => {
       lastSeen: 90_500,
       registeredAt: 2_000,
       lastSeenAt: "2026-12-05T12:01:30.500Z",
+      lastSeenAge: 9_500,
+    });
+    // Heard before the service started (its --data kept the date): before the start, and its true age.
+    t.twins.set(a, twin(a, { lastSeen: start - 30_000 }));
+    expect(s.detail(a)).toMatchObject({
+      lastSeen: -30_000,
+      lastSeenAt: "2026-12-05T11:59:30.000Z",
+      lastSeenAge: 130_000,
     });
     // A run's clock from 0, its dates from when it started.
     const run = new FakeScheduler(0, start);
     const r = new TwinsSource(t, "mqtt://x", run);
     t.twins.set(a, twin(a, { lastSeen: 4_000 }));
-    expect(r.detail(a)).toMatchObject({ lastSeen: 4_000, lastSeenAt: "2026-12-05T12:00:04.000Z" });
+    run.advance(6_000);
+    expect(r.detail(a)).toMatchObject({
+      lastSeen: 4_000,
+      lastSeenAt: "2026-12-05T12:00:04.000Z",
+      lastSeenAge: 2_000,
+    });
   });
 
   it("drops a twin the service forgot to make room, and says so", () => {
