@@ -13,6 +13,7 @@ import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
 import { newMqttStats } from "./metrics.js";
 import {
+  announcedBytes,
   isAckOfSubscription,
   PacketReader,
   type PublishFields,
@@ -185,7 +186,8 @@ export class PubSubSession {
     const c = this.p.cycles;
     const item = this.chip.shift();
     if (item === undefined) return;
-    const len = item.bytes.length;
+    // PubSubClient reads every byte of a packet, those past its buffer too (the wire kept only its head).
+    const len = announcedBytes(item.bytes);
     this.cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
     this.chip.sock?.down.resume(this.cpu.t);
     this.stats.packetsIn++;
@@ -333,8 +335,9 @@ export class PubSubSession {
     const item = this.chip.shift();
     if (item === undefined) return;
     const c = this.p.cycles;
-    cpu.spend(c.recvOverhead + c.spiReadPerByte * item.bytes.length);
-    const pk = this.reader.read(item.bytes);
+    const len = announcedBytes(item.bytes);
+    cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
+    const pk = len > this.o.maxPacketBytes ? undefined : this.reader.read(item.bytes); // readPacket() gives 0
     if (pk?.cmd !== "connack" || pk.returnCode !== 0) {
       this.stats.connectFailures++;
       this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "refused" });
