@@ -162,6 +162,18 @@ export function readPublish(bytes: Buffer, out: PublishFields): boolean {
   return i > 0 && publishAt(bytes, b0, i, out);
 }
 
+/**
+ * A PUBLISH as PubSubClient 2.8's loop() reads it into `out`: only QoS 1 has a packet id (answered
+ * with a PUBACK); a PUBLISH with the QoS bits of 2, or the reserved 3, is read as QoS 0, so a QoS 2
+ * packet's 2-byte id begins its payload and nothing answers it (no PUBREC). False as `readPublish`.
+ */
+export function readBoardPublish(bytes: Buffer, out: PublishFields): boolean {
+  const b0 = bytes[0];
+  if (b0 === undefined || b0 >> 4 !== 3) return false;
+  const i = headerLength(bytes);
+  return i > 0 && publishAt(bytes, (b0 & 0x06) === 0x02 ? b0 : b0 & ~0x06, i, out);
+}
+
 /** The PUBLISH whose variable header starts at `i` (its remaining length checked), read into `out`. */
 function publishAt(bytes: Buffer, b0: number, i: number, out: PublishFields): boolean {
   const qos = (b0 >> 1) & 3;

@@ -6,8 +6,8 @@
  * and dropped), and writing packets through the W5100 (never one over its buffer). It owns the MQTT
  * counters and the connect/disconnect events; every operation is charged to the board's CPU.
  */
-import { generate, type IConnectPacket } from "mqtt-packet";
-import { encode, type NodeId, type Prefix } from "../protocol/index.js";
+import { generate } from "mqtt-packet";
+import type { NodeId, Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
@@ -21,14 +21,20 @@ import {
   quickPuback,
   quickPublish,
   quickSubscribe,
-  readPublish,
+  readBoardPublish,
 } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
-import { pubsubConnectBytes, pubsubPublishBytes, pubsubSubscribeBytes } from "./pubsub-buffer.js";
+import {
+  pubsubConnect,
+  pubsubConnectBytes,
+  pubsubPublishBytes,
+  pubsubSubscribeBytes,
+} from "./pubsub-buffer.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
 
 const PINGREQ = Buffer.from([0xc0, 0x00]); // one buffer for every ping (nothing writes into a sent packet)
+const PINGRESP = Buffer.from([0xd0, 0x00]);
 
 export type MqttPhase = "disconnected" | "connecting" | "connected";
 
@@ -201,7 +207,7 @@ export class PubSubSession {
     const bytes = item.bytes;
     // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
     const f = this.pub;
-    if (readPublish(bytes, f)) {
+    if (readBoardPublish(bytes, f)) {
       const { qos, messageId } = f;
       this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
       if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));
@@ -220,6 +226,12 @@ export class PubSubSession {
       case "pingresp":
         this.pingOutstanding = false;
         break;
+      case "pingreq": {
+        const last = this.lastOut; // PubSubClient answers it, leaving lastOutActivity as it was
+        this.send(PINGRESP);
+        this.lastOut = last;
+        break;
+      }
       default:
         break;
     }
@@ -294,7 +306,8 @@ export class PubSubSession {
     }
     // The real connection opens when the successful SYN reaches the broker's host.
     this.chip.open(hs.at - this.p.network.oneWayLatencyMs, this.socketEvents);
-    const connect = this.connectPacket();
+    const { prefix, node, username, password } = this.o;
+    const connect = pubsubConnect(prefix, node, this.p.mqtt.keepaliveS, username, password);
     if (pubsubConnectBytes(connect) > this.o.maxPacketBytes) {
       // CHECK_STRING_LENGTH: connect() stops the socket and returns false, nothing sent.
       this.stats.connectFailures++;
@@ -309,22 +322,6 @@ export class PubSubSession {
     const deadline = cpu.t + this.p.mqtt.socketTimeoutS * 1000;
     this.connackTimer = this.o.sched.at(deadline, () => this.connectTimedOut(deadline));
     return true;
-  }
-
-  private connectPacket(): IConnectPacket {
-    const { prefix, node } = this.o;
-    const will = encode(prefix, { kind: "status", node, online: false });
-    return {
-      cmd: "connect",
-      protocolId: "MQTT",
-      protocolVersion: 4,
-      clientId: `${prefix}-${node}`,
-      clean: true,
-      keepalive: this.p.mqtt.keepaliveS,
-      username: this.o.username,
-      password: this.o.password === undefined ? undefined : Buffer.from(this.o.password),
-      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
-    };
   }
 
   private connackArrived(at: number): void {
