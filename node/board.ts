@@ -99,6 +99,7 @@ export class Board {
       wire: opts.wire,
       sched: opts.sched,
       rxBufferBytes: this.p.w5100.rxBufferBytes,
+      keepBytes: maxPacketBytes + 1,
     });
     this.session = new PubSubSession({
       node: opts.core.id,

@@ -1,24 +1,82 @@
 /**
  * Splits a TCP byte stream into whole MQTT packets (fixed header + remaining length), so the link
- * can treat each packet as one segment and the W5100 model can count its bytes.
+ * can treat each packet as one segment and the W5100 model can count its bytes; a packet over what
+ * its reader keeps is not held whole. Reads and writes the packets nodes exchange most.
  */
 import { type Packet, type Parser, parser } from "mqtt-packet";
 
+/**
+ * A packet longer than `keep` bytes is not held whole: its first `keep` bytes are kept (its header
+ * still tells its whole length: `announcedBytes`), the rest counted as it passes and let go, as
+ * PubSubClient keeps the first bytes of a packet over its buffer in the buffer and drains the rest.
+ * Chunks of a packet not complete yet are joined once, when enough of them are in.
+ */
 export class FrameSplitter {
-  private pending: Buffer | undefined;
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  /** Bytes to have in `parts` before looking again (the packet begun, or a byte more of its header). */
+  private need = 0;
+  /** The kept head of a packet over `keep`, and how many of its bytes are still to pass. */
+  private long: { readonly head: Buffer; left: number } | undefined;
+
+  constructor(private readonly keep = Number.POSITIVE_INFINITY) {}
+
+  /** Bytes held now (at most `keep` and a chunk, whatever the packets announce). */
+  get heldBytes(): number {
+    return this.partsBytes + (this.long?.head.length ?? 0);
+  }
 
   /** Feeds a chunk; calls `onPacket` for every complete packet in order. Throws on a malformed length. */
   push(chunk: Buffer, onPacket: (packet: Buffer) => void): void {
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
+    let buf = chunk;
+    const long = this.long;
+    if (long !== undefined) {
+      const passed = Math.min(long.left, buf.length);
+      long.left -= passed;
+      if (long.left > 0) return;
+      this.long = undefined;
+      onPacket(long.head);
+      buf = buf.subarray(passed);
+    }
+    if (this.partsBytes + buf.length < this.need) {
+      this.parts.push(buf);
+      this.partsBytes += buf.length;
+      return;
+    }
+    if (this.parts.length > 0) buf = Buffer.concat([...this.parts, buf]);
+    this.parts = [];
+    this.partsBytes = 0;
+    this.need = 0;
     for (;;) {
       const size = frameSize(buf);
-      if (size === undefined || size > buf.length) break;
+      if (size === undefined) break;
+      if (size > this.keep && buf.length >= this.keep) {
+        const head = Buffer.from(buf.subarray(0, this.keep));
+        if (size <= buf.length) {
+          onPacket(head);
+          buf = buf.subarray(size);
+          continue;
+        }
+        this.long = { head, left: size - buf.length };
+        return;
+      }
+      if (size > buf.length) {
+        this.need = Math.min(size, this.keep);
+        break;
+      }
       onPacket(buf.subarray(0, size));
       buf = buf.subarray(size);
     }
-    if (buf.length > 0) this.pending = Buffer.from(buf);
+    if (buf.length === 0) return;
+    if (this.need === 0) this.need = buf.length + 1; // the header is not complete
+    this.parts = [Buffer.from(buf)];
+    this.partsBytes = buf.length;
   }
+}
+
+/** The whole length of the packet whose first bytes are `bytes` (a FrameSplitter's), as its header tells it. */
+export function announcedBytes(bytes: Buffer): number {
+  return frameSize(bytes) ?? bytes.length;
 }
 
 /** Bytes of the packet starting at buf[0], or undefined when its header is not complete yet. */
@@ -102,6 +160,18 @@ export function readPublish(bytes: Buffer, out: PublishFields): boolean {
   if (b0 === undefined || b0 >> 4 !== 3) return false;
   const i = headerLength(bytes);
   return i > 0 && publishAt(bytes, b0, i, out);
+}
+
+/**
+ * A PUBLISH as PubSubClient 2.8's loop() reads it into `out`: only QoS 1 has a packet id (answered
+ * with a PUBACK); a PUBLISH with the QoS bits of 2, or the reserved 3, is read as QoS 0, so a QoS 2
+ * packet's 2-byte id begins its payload and nothing answers it (no PUBREC). False as `readPublish`.
+ */
+export function readBoardPublish(bytes: Buffer, out: PublishFields): boolean {
+  const b0 = bytes[0];
+  if (b0 === undefined || b0 >> 4 !== 3) return false;
+  const i = headerLength(bytes);
+  return i > 0 && publishAt(bytes, (b0 & 0x06) === 0x02 ? b0 : b0 & ~0x06, i, out);
 }
 
 /** The PUBLISH whose variable header starts at `i` (its remaining length checked), read into `out`. */

@@ -20,7 +20,7 @@ export interface PortLike extends BatchSink {
 }
 
 class PortWire implements Wire {
-  private readonly frames = new FrameSplitter();
+  private readonly frames: FrameSplitter;
   /** Delivering to the node (not abandoned, not closed). */
   private live = true;
   /** The end is told no more: told already, or destroy() was called. */
@@ -36,6 +36,7 @@ class PortWire implements Wire {
     readonly stream: number,
     private readonly h: WireHandlers,
   ) {
+    this.frames = new FrameSplitter(h.keepBytes);
     this.window = new SendWindow((bytes) => mux.writer.data(stream, bytes), true);
   }
 

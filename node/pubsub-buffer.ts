@@ -1,9 +1,33 @@
 /**
- * PubSubClient 2.8's own size checks (src/PubSubClient.cpp), made before it builds a packet in its
- * buffer: what connect(), publish() and subscribe()/unsubscribe() need of it. Over the buffer
- * (`mqtt.maxPacketBytes`), nothing is sent, whatever size the packet itself would have had.
+ * The CONNECT the sketch's reconnect() has PubSubClient 2.8 send, and PubSubClient's own size checks
+ * (src/PubSubClient.cpp), made before it builds a packet in its buffer: what connect(), publish() and
+ * subscribe()/unsubscribe() need of it. Over the buffer (`mqtt.maxPacketBytes`), nothing is sent,
+ * whatever size the packet itself would have had.
  */
 import type { IConnectPacket } from "mqtt-packet";
+import { encode, type NodeId, type Prefix } from "../protocol/index.js";
+
+/** The node's CONNECT: client id `<prefix>-<id>`, clean session, last will `T1 0` (QoS 1, retained). */
+export function pubsubConnect(
+  prefix: Prefix,
+  node: NodeId,
+  keepaliveS: number,
+  username: string | undefined,
+  password: string | undefined,
+): IConnectPacket {
+  const will = encode(prefix, { kind: "status", node, online: false });
+  return {
+    cmd: "connect",
+    protocolId: "MQTT",
+    protocolVersion: 4,
+    clientId: `${prefix}-${node}`,
+    clean: true,
+    keepalive: keepaliveS,
+    username,
+    password: password === undefined ? undefined : Buffer.from(password),
+    will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
+  };
+}
 
 /**
  * The bytes PubSubClient 2.8's connect() needs in its buffer for this CONNECT: its 5-byte header room

@@ -6,13 +6,14 @@
  * and dropped), and writing packets through the W5100 (never one over its buffer). It owns the MQTT
  * counters and the connect/disconnect events; every operation is charged to the board's CPU.
  */
-import { generate, type IConnectPacket } from "mqtt-packet";
-import { encode, type NodeId, type Prefix } from "../protocol/index.js";
+import { generate } from "mqtt-packet";
+import type { NodeId, Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
 import type { Link } from "./link.js";
 import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
 import { newMqttStats } from "./metrics.js";
 import {
+  announcedBytes,
   isAckOfSubscription,
   PacketReader,
   type PublishFields,
@@ -20,14 +21,20 @@ import {
   quickPuback,
   quickPublish,
   quickSubscribe,
-  readPublish,
+  readBoardPublish,
 } from "./mqtt-frames.js";
 import type { DeviceProfile } from "./profile.js";
-import { pubsubConnectBytes, pubsubPublishBytes, pubsubSubscribeBytes } from "./pubsub-buffer.js";
+import {
+  pubsubConnect,
+  pubsubConnectBytes,
+  pubsubPublishBytes,
+  pubsubSubscribeBytes,
+} from "./pubsub-buffer.js";
 import type { Scheduler, Timer } from "./scheduler.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
 
 const PINGREQ = Buffer.from([0xc0, 0x00]); // one buffer for every ping (nothing writes into a sent packet)
+const PINGRESP = Buffer.from([0xd0, 0x00]);
 
 export type MqttPhase = "disconnected" | "connecting" | "connected";
 
@@ -185,7 +192,8 @@ export class PubSubSession {
     const c = this.p.cycles;
     const item = this.chip.shift();
     if (item === undefined) return;
-    const len = item.bytes.length;
+    // PubSubClient reads every byte of a packet, those past its buffer too (the wire kept only its head).
+    const len = announcedBytes(item.bytes);
     this.cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
     this.chip.sock?.down.resume(this.cpu.t);
     this.stats.packetsIn++;
@@ -199,7 +207,7 @@ export class PubSubSession {
     const bytes = item.bytes;
     // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
     const f = this.pub;
-    if (readPublish(bytes, f)) {
+    if (readBoardPublish(bytes, f)) {
       const { qos, messageId } = f;
       this.o.host.message(f.topic, bytes.toString("utf8", f.payloadAt), qos);
       if (qos === 1 && messageId !== undefined) this.send(quickPuback(messageId));
@@ -218,6 +226,12 @@ export class PubSubSession {
       case "pingresp":
         this.pingOutstanding = false;
         break;
+      case "pingreq": {
+        const last = this.lastOut; // PubSubClient answers it, leaving lastOutActivity as it was
+        this.send(PINGRESP);
+        this.lastOut = last;
+        break;
+      }
       default:
         break;
     }
@@ -292,7 +306,8 @@ export class PubSubSession {
     }
     // The real connection opens when the successful SYN reaches the broker's host.
     this.chip.open(hs.at - this.p.network.oneWayLatencyMs, this.socketEvents);
-    const connect = this.connectPacket();
+    const { prefix, node, username, password } = this.o;
+    const connect = pubsubConnect(prefix, node, this.p.mqtt.keepaliveS, username, password);
     if (pubsubConnectBytes(connect) > this.o.maxPacketBytes) {
       // CHECK_STRING_LENGTH: connect() stops the socket and returns false, nothing sent.
       this.stats.connectFailures++;
@@ -309,22 +324,6 @@ export class PubSubSession {
     return true;
   }
 
-  private connectPacket(): IConnectPacket {
-    const { prefix, node } = this.o;
-    const will = encode(prefix, { kind: "status", node, online: false });
-    return {
-      cmd: "connect",
-      protocolId: "MQTT",
-      protocolVersion: 4,
-      clientId: `${prefix}-${node}`,
-      clean: true,
-      keepalive: this.p.mqtt.keepaliveS,
-      username: this.o.username,
-      password: this.o.password === undefined ? undefined : Buffer.from(this.o.password),
-      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
-    };
-  }
-
   private connackArrived(at: number): void {
     const cpu = this.cpu;
     cpu.blockUntil(at);
@@ -333,8 +332,9 @@ export class PubSubSession {
     const item = this.chip.shift();
     if (item === undefined) return;
     const c = this.p.cycles;
-    cpu.spend(c.recvOverhead + c.spiReadPerByte * item.bytes.length);
-    const pk = this.reader.read(item.bytes);
+    const len = announcedBytes(item.bytes);
+    cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
+    const pk = len > this.o.maxPacketBytes ? undefined : this.reader.read(item.bytes); // readPacket() gives 0
     if (pk?.cmd !== "connack" || pk.returnCode !== 0) {
       this.stats.connectFailures++;
       this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "refused" });

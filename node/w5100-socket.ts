@@ -18,6 +18,8 @@ export interface Socket {
   closeReason: DisconnectReason;
   /** The broker's side has closed; its FIN may still be on its way. */
   peerClosed: boolean;
+  /** Bytes the broker sent that the chip has not taken into its RX buffer yet (on the link, or stalled). */
+  unreceived: number;
 }
 
 /** The broker's FIN on the link: a segment with no data (every MQTT packet has some). */
@@ -45,6 +47,8 @@ export interface W5100Options {
   readonly sched: Scheduler;
   /** The chip's RX buffer (`w5100.rxBufferBytes`). */
   readonly rxBufferBytes: number;
+  /** The most of one packet the board keeps (PubSubClient's buffer, `mqtt.maxPacketBytes`, and a byte). */
+  readonly keepBytes?: number;
 }
 
 /** Slots read out of the RX ring before it is compacted (when it has not emptied meanwhile). */
@@ -129,7 +133,17 @@ export class W5100Socket {
     const wire = wireAt(
       this.o.wire,
       {
-        packet: (bytes) => sock?.down.send(bytes, sched.now()),
+        keepBytes: this.o.keepBytes,
+        packet: (bytes) => {
+          if (sock === undefined) return;
+          const was = sock.unreceived;
+          sock.unreceived += bytes.length;
+          // The board's window is its free RX buffer: a broker never has more than that on the way.
+          // Past it the wire reads no more, so the rest waits in the broker, not in this process.
+          const max = this.o.rxBufferBytes;
+          if (was <= max && sock.unreceived > max) wire.hold?.(true);
+          sock.down.send(bytes, sched.now());
+        },
         closed: (refused) => {
           this.ended.add(wire);
           // An abandoned socket the broker closed (keepalive, takeover, its restart): nothing left to
@@ -162,7 +176,11 @@ export class W5100Socket {
       },
       {
         deliver: (b, at) => {
-          if (b.length > 0) return ev.receive(b, at);
+          if (b.length > 0) {
+            if (!ev.receive(b, at)) return false;
+            if (sock) this.received(sock, b.length, wire);
+            return true;
+          }
           if (sock) this.died(sock, at, "closed", ev);
           return true;
         },
@@ -178,10 +196,18 @@ export class W5100Socket {
       closedAt: undefined,
       closeReason: "closed",
       peerClosed: false,
+      unreceived: 0,
     };
     this.sock = sock;
     this.clearRx();
     return sock;
+  }
+
+  /** The chip took `n` bytes of the broker's: the wire reads again once the window would be open. */
+  private received(sock: Socket, n: number, wire: Wire): void {
+    const was = sock.unreceived;
+    sock.unreceived -= n;
+    if (was > this.o.rxBufferBytes && sock.unreceived <= this.o.rxBufferBytes) wire.hold?.(false);
   }
 
   /** The socket in use if it is still open at `t`. */

@@ -6,13 +6,19 @@
  * A board that loses its socket without a FIN (power cut, W5100 timeout) *abandons* the wire: it
  * stays open and silent until the broker drops it (keepalive, session takeover) or the node stops.
  * An abandoned wire still tells when its connection ends (`closed`), so its owner can let it go.
+ * A wire can be held (`hold`): it reads nothing more from its socket until let go, so what the broker
+ * sends meanwhile waits in the kernels' buffers and then in the broker, as it waits for a board's TCP
+ * window; a wire whose node cannot fall behind (an in-memory one) need not implement it.
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { FrameSplitter } from "./mqtt-frames.js";
 import type { Scheduler } from "./scheduler.js";
 
 export interface WireHandlers {
+  /** A whole packet; one over `keepBytes` comes as its first `keepBytes` bytes (node/mqtt-frames.ts). */
   packet(bytes: Buffer): void;
+  /** The most of one packet the reader keeps (PubSubClient's buffer and a byte); default: all of it. */
+  readonly keepBytes?: number;
   /**
    * The connection ended; `refused`: it was never established (nothing listens on the port). Told
    * of an abandoned wire too (at once if it was abandoned before it opened); never after destroy().
@@ -26,6 +32,11 @@ export interface Wire {
   abandon(): void;
   /** Really close (node stopped). */
   destroy(): void;
+  /**
+   * Stop reading what the broker sends (`true`: the node's receive window is closed), or read again
+   * (`false`). Packets already split off are still delivered; nothing more is taken off the socket.
+   */
+  hold?(held: boolean): void;
 }
 
 export type WireFactory = (handlers: WireHandlers) => Wire;
@@ -35,7 +46,7 @@ export function tcpWire(host: string, port: number): WireFactory {
 }
 
 class TcpWire implements Wire {
-  private readonly frames = new FrameSplitter();
+  private readonly frames: FrameSplitter;
   private live = true;
   /** destroy() was called: the end is not told. */
   private destroyed = false;
@@ -45,6 +56,7 @@ class TcpWire implements Wire {
     private readonly socket: Socket,
     h: WireHandlers,
   ) {
+    this.frames = new FrameSplitter(h.keepBytes);
     socket.on("data", (chunk: Buffer) => {
       if (!this.live) return;
       try {
@@ -71,12 +83,19 @@ class TcpWire implements Wire {
 
   abandon(): void {
     this.live = false;
+    this.socket.resume(); // an abandoned wire still reads, to hear its end
   }
 
   destroy(): void {
     this.live = false;
     this.destroyed = true;
     this.socket.destroy();
+  }
+
+  hold(held: boolean): void {
+    if (!this.live) return;
+    if (held) this.socket.pause();
+    else this.socket.resume();
   }
 }
 
@@ -91,12 +110,14 @@ class TcpWire implements Wire {
 export function wireAt(factory: WireFactory, h: WireHandlers, sched: Scheduler, at: number): Wire {
   let real: Wire | undefined;
   let gone = false;
+  let held = false;
   const queued: Buffer[] = [];
   const open = sched.at(
     at,
     () => {
       if (gone) return;
       real = factory(h);
+      if (held) real.hold?.(true);
       for (const b of queued) real.write(b);
       queued.length = 0;
     },
@@ -117,5 +138,9 @@ export function wireAt(factory: WireFactory, h: WireHandlers, sched: Scheduler, 
     },
     abandon: () => end((w) => w.abandon(), true),
     destroy: () => end((w) => w.destroy(), false),
+    hold: (on) => {
+      held = on;
+      real?.hold?.(on);
+    },
   };
 }

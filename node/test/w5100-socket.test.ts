@@ -2,6 +2,8 @@
  * The W5100's RX buffer as the socket holds it: whole packets until the buffer is full (the window
  * closes), one packet larger than the buffer only when it is empty, room again as the loop reads.
  * The broker's close as the chip hears it: a FIN over the link, or a reset to its next segment.
+ * A broker that sends faster than the loop reads: the wire is held once more than the buffer is on
+ * its way, so the rest waits in the broker as it waits for a board's window.
  */
 import { describe, expect, it } from "vitest";
 import { Link } from "../link.js";
@@ -30,16 +32,23 @@ function setup(rxBufferBytes = 2048) {
   const written: number[] = [];
   /** The wires closed for real, by their number in `wires`. */
   const destroyed: number[] = [];
+  /** Each hold(true/false) the wires were told, in order. */
+  const holds: boolean[] = [];
   const chip = new W5100Socket({
     link,
     wire: (h) => {
       const n = wires.push(h) - 1;
-      return { write: () => written.push(sched.now()), abandon() {}, destroy: () => destroyed.push(n) };
+      return {
+        write: () => written.push(sched.now()),
+        abandon() {},
+        destroy: () => destroyed.push(n),
+        hold: (on: boolean) => holds.push(on),
+      };
     },
     sched,
     rxBufferBytes,
   });
-  return { sched, link, chip, wires, written, destroyed };
+  return { sched, link, chip, wires, written, destroyed, holds };
 }
 
 const bytes = (n: number) => Buffer.alloc(n, 1);
@@ -190,5 +199,33 @@ describe("the sockets given up without a FIN", () => {
     t.wires[0]?.closed(false);
     t.chip.destroyAbandoned();
     expect(t.destroyed).toEqual([1]);
+  });
+});
+
+describe("a broker that sends faster than the loop reads", () => {
+  it("is held once more than the RX buffer is on its way, and read again as the loop makes room", () => {
+    const t = setup(100);
+    const sock = t.chip.open(0, { receive: (b, at) => t.chip.accept(b, at), refused() {}, died() {} });
+    t.sched.runUntil(1);
+    const broker = t.wires[0];
+    if (broker === undefined) throw new Error("the wire was not opened");
+    // 100 packets of 20 bytes at once: 5 fill the buffer, the rest stall on the link.
+    for (let i = 0; i < 100; i++) broker.packet(bytes(20));
+    t.sched.runUntil(10);
+    expect(t.chip.rxBytes).toBe(100);
+    // Held at the 11th packet (220 bytes sent, 200 not in the chip), and not let go meanwhile.
+    expect(t.holds).toEqual([true]);
+    expect(sock.unreceived).toBe(1900);
+    // The loop reads every packet, one at a time: the wire is let go once at most 100 are unreceived.
+    let read = 0;
+    while (t.chip.shift() !== undefined) {
+      read++;
+      sock.down.resume(t.sched.now());
+      t.sched.runUntil(t.sched.now() + 1);
+      if (sock.unreceived > 100) expect(t.holds).toEqual([true]);
+    }
+    expect(read).toBe(100);
+    expect(t.holds).toEqual([true, false]);
+    expect(sock.unreceived).toBe(0);
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * Packets no broker should send a board, read as PubSubClient 2.8 reads them (src/PubSubClient.cpp,
+ * loop()): the bytes go to the node straight from "the broker", past the in-memory broker's own
+ * encoder.
+ */
+import { describe, expect, it } from "vitest";
+import type { NodeEvent } from "../../../node/metrics.js";
+import { FakeScheduler } from "../../../node/scheduler.js";
+import { SimNode } from "../../../node/sim-node.js";
+import type { WireHandlers } from "../../../node/wire.js";
+import { MemoryBroker } from "../../memory-broker.js";
+import { UNO } from "./helpers.js";
+
+/** A node on an in-memory broker, and a way to put raw bytes on its connection from the broker's side. */
+function setup() {
+  const sched = new FakeScheduler();
+  const broker = new MemoryBroker(sched);
+  const inner = broker.wire();
+  let toNode: WireHandlers | undefined;
+  const events: NodeEvent[] = [];
+  const n = new SimNode({
+    id: "A",
+    seed: "test",
+    profile: UNO,
+    sched,
+    wire: (h) => {
+      toNode = h;
+      return inner(h);
+    },
+    sink: (e) => events.push(e),
+  });
+  const raw = (bytes: Buffer) => {
+    if (toNode === undefined) throw new Error("no connection");
+    toNode.packet(bytes);
+  };
+  return { sched, broker, n, events, raw };
+}
+
+/** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
+function publish(topic: string, payload: string, qos: number): Buffer {
+  const t = Buffer.from(topic);
+  const id = qos > 0 ? Buffer.from([0, 1]) : Buffer.alloc(0);
+  const body = Buffer.concat([Buffer.from([0, t.length]), t, id, Buffer.from(payload)]);
+  return Buffer.concat([Buffer.from([0x30 | (qos << 1), body.length]), body]);
+}
+
+describe("odd packets from the broker", () => {
+  it("reads a QoS 2 PUBLISH as QoS 0, its packet id leading the payload: dropped, never acknowledged", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    expect(t.n.connected).toBe(true);
+    const out = t.n.stats().mqtt.packetsOut;
+    t.raw(publish("tf/state/A", "S1 1 5", 2));
+    t.sched.runUntil(4000);
+    // The core got "\0\x01S1 1 5": a bad payload, the LED unchanged; no PUBREC (nor PUBACK) sent.
+    const drops = t.events.filter((e) => e.type === "drop");
+    expect(drops.map((d) => (d.type === "drop" ? d.reason : ""))).toEqual(["bad-payload"]);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out);
+    // The same set command at QoS 1 is taken, and acknowledged.
+    t.raw(publish("tf/state/A", "S1 1 5", 1));
+    t.sched.runUntil(5000);
+    expect(t.events.filter((e) => e.type === "drop")).toHaveLength(1);
+    expect(t.n.stats().mqtt.packetsOut).toBeGreaterThan(out + 1);
+  });
+
+  it("answers a PINGREQ from the broker with a PINGRESP, as PubSubClient does", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    const out = t.n.stats().mqtt.packetsOut;
+    t.raw(Buffer.from([0xc0, 0x00]));
+    t.sched.runUntil(3500);
+    expect(t.n.stats().mqtt.packetsOut).toBe(out + 1);
+    expect(t.n.connected).toBe(true);
+  });
+});
