@@ -107,7 +107,7 @@ export interface Connecting {
  * CONNECT) is no node coming back: a node writes its CONNECT the moment it is connected, and a flood
  * of such sockets from the LAN kept the wills, and the nodes listed online, one grace longer. (A node whose connection waited longer than its own CONNACK timeout, 15 s for
  * PubSubClient, has given that one up and tries again 5 s later, so its waiting CONNECT alone does not
- * bring it back.) A grace that came due while the broker did not run is given again from then too,
+ * bring it back.) A grace that came due while the broker did not run is extended from then too,
  * whatever is connecting: the nodes frozen with it (a `sim` beside its embedded broker, a VM paused
  * with its fleet) reconnect only once they run again, and do within seconds of it: when nothing is connecting
  * then, they are given STALL_RECONNECT_MS (10 s, at most the grace), after which the wills of the
