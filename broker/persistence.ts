@@ -6,6 +6,7 @@
  * when a store needs them: a broker in memory starts without either.
  */
 import type { Logger } from "pino";
+import { removeOrphanProbes } from "../node/dir-probe.js";
 import { isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { dataDirError, makeDir } from "../node/make-dir.js";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
@@ -118,6 +119,13 @@ export async function openStore(
     await persistence.destroy().catch(() => {});
     throw err;
   });
+  // The directory is this broker's now (LevelDB's lock): a test write a killed run left is removed.
+  const orphans = await removeOrphanProbes(dataDir, "broker").catch((err: unknown) => {
+    logger?.warn({ err }, `${dataDir}: test-write files left by a previous run could not be removed`);
+    return [];
+  });
+  if (orphans.length > 0)
+    logger?.info({ files: orphans }, `${dataDir}: test-write files left by a killed run removed`);
   if (logger === undefined)
     return {
       persistence,

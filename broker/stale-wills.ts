@@ -12,8 +12,10 @@
 import type { Readable } from "node:stream";
 import type { Aedes, PublishPacket } from "aedes";
 import type { Logger } from "pino";
+import { STALL_RECONNECT_MS } from "../node/stall-watch.js";
 import { publishPacket } from "./publish.js";
 import { type JustStalled, NEVER_STALLED, readyIoJudge } from "./ready-io.js";
+import { WillTally } from "./will-kinds.js";
 
 /**
  * 20 s: a node tries again every 5 s (PubSubClient), and a fleet of thousands reconnects within a
@@ -46,12 +48,12 @@ export interface WillStore {
  * resolves to how many were published.
  */
 export async function publishStaleWills(aedes: Aedes, store: WillStore, logger: Logger): Promise<number> {
-  let published = 0;
+  const tally = new WillTally();
   // The stores leave out the wills of the broker ids given: this broker's own clients'.
   for await (const will of store.streamWill({ [aedes.id]: Date.now() }) as AsyncIterable<StoredWill>) {
     if (will.brokerId === aedes.id || connected(aedes, will.clientId)) continue;
     await publishPacket(aedes, will);
-    published++;
+    tally.add(will.clientId, will.topic);
     // The stores delete a will by client id: one that connected again meanwhile has stored its own.
     // A delete that fails (a full disk) leaves the will to Aedes's clean-up, which publishes it again.
     if (!connected(aedes, will.clientId))
@@ -59,9 +61,26 @@ export async function publishStaleWills(aedes: Aedes, store: WillStore, logger: 
         logger.warn({ err, clientId: will.clientId }, "a published will could not be deleted from the store");
       });
   }
-  if (published > 0)
-    logger.info({ published }, "last wills of clients not back since the previous run published");
-  return published;
+  // Named in kinds: a count of every will read as the fleet's nodes (42 for 40 nodes beside a twins
+  // service's presence and a fleet run's claim).
+  if (tally.published > 0)
+    logger.info(
+      tally.fields(),
+      `last wills of clients not back since the previous run published: ${tally.words()}`,
+    );
+  return tally.published;
+}
+
+/**
+ * How many stored wills of other broker ids have their client not connected here: the previous run's
+ * clients that could still come back. None left, none ever will be (a client that connects replaces
+ * its will with one of this broker's), and a grace has no one to wait for.
+ */
+export async function pendingStaleWills(aedes: Aedes, store: WillStore): Promise<number> {
+  let pending = 0;
+  for await (const will of store.streamWill({ [aedes.id]: Date.now() }) as AsyncIterable<StoredWill>)
+    if (will.brokerId !== aedes.id && !connected(aedes, will.clientId)) pending++;
+  return pending;
 }
 
 function connected(aedes: Aedes, clientId: string): boolean {
@@ -88,9 +107,15 @@ export interface Connecting {
  * CONNECT) is no node coming back: a node writes its CONNECT the moment it is connected, and a flood
  * of such sockets from the LAN kept the wills, and the nodes listed online, one grace longer. (A node whose connection waited longer than its own CONNACK timeout, 15 s for
  * PubSubClient, has given that one up and tries again 5 s later, so its waiting CONNECT alone does not
- * bring it back.) A grace that came due while the broker did not run is given again from then too,
+ * bring it back.) A grace that came due while the broker did not run is extended from then too,
  * whatever is connecting: the nodes frozen with it (a `sim` beside its embedded broker, a VM paused
- * with its fleet) reconnect only once they run again. The returned function cancels it.
+ * with its fleet) reconnect only once they run again, and do within seconds of it: when nothing is connecting
+ * then, they are given STALL_RECONNECT_MS (10 s, at most the grace), after which the wills of the
+ * clients not back are published, unless clients are coming then (the grace once more, as above). A
+ * remote node's reconnect waiting in the backlog is a client coming, given the whole grace. Either way
+ * the grace goes on only while a will of the previous run has its client not back
+ * (`pendingStaleWills`): with none left it ends, nothing logged, as there is no one to wait for. The
+ * returned function cancels it.
  */
 export function scheduleStaleWills(
   aedes: Aedes,
@@ -108,7 +133,7 @@ export function scheduleStaleWills(
       if (!aedes.closed) logger.warn({ err }, "last wills of the previous run could not be published");
     });
   };
-  const arm = (): void => {
+  const arm = (ms: number): void => {
     timer = setTimeout(() => {
       const dueAt = connecting.clock.now();
       judge({
@@ -117,13 +142,33 @@ export function scheduleStaleWills(
         extend: (why) => {
           if (why === "heard") extended = true;
           const coming = connecting.coming(dueAt);
-          logger.info(
-            { connecting: coming, silent: connecting.size - coming, graceMs },
-            why === "heard"
-              ? "clients reconnecting at the end of the will grace: the grace is given again"
-              : "the will grace ended while the broker did not run (its host stopped or paused it): the grace is given again",
+          // Given again only for the previous run's clients that are not back: with none (every one
+          // back, or a directory that held no will), the grace ends here, nothing to publish.
+          pendingStaleWills(aedes, store).then(
+            (wills) => {
+              if (timer === undefined || aedes.closed) return;
+              if (wills === 0) {
+                timer = undefined;
+                return;
+              }
+              // After a stall with nothing connecting, the clients that can still come back are those
+              // frozen with the broker: they reconnect within seconds of running again.
+              const againMs = why === "heard" ? graceMs : Math.min(graceMs, STALL_RECONNECT_MS);
+              logger.info(
+                { wills, connecting: coming, silent: connecting.size - coming, graceMs: againMs },
+                why === "heard"
+                  ? "clients reconnecting at the end of the will grace: the grace is given again"
+                  : "the will grace ended while the broker did not run (its host stopped or paused it): the clients frozen with it are given time to reconnect",
+              );
+              arm(againMs);
+            },
+            (err: unknown) => {
+              // Unread, the wills may still be there: the grace is given again, as before.
+              if (timer === undefined || aedes.closed) return;
+              logger.warn({ err }, "last wills of the previous run could not be read");
+              arm(graceMs);
+            },
           );
-          arm();
         },
         expire: () => {
           if (!extended && connecting.size > 0)
@@ -134,10 +179,10 @@ export function scheduleStaleWills(
           publish();
         },
       });
-    }, graceMs);
+    }, ms);
     timer.unref();
   };
-  arm();
+  arm(graceMs);
   return () => {
     clearTimeout(timer);
     timer = undefined;

@@ -1,10 +1,12 @@
 /**
  * A test write of a service's data directory: finds a directory remounted read-only or filled while
  * the service writes nothing (the twins' saver runs it every 30 s: twins/desire-saver.ts; the broker
- * too: broker/store-probe.ts). Its file is `<service>.probe.<pid>.<seq>.tmp`.
+ * too: broker/store-probe.ts). Its file is `<service>.probe.<pid>.<seq>.tmp`; one a process killed
+ * between the write and the removal left is removed at the next start, once that process is gone.
  */
-import { open, rm } from "node:fs/promises";
+import { open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { processAlive } from "./process-alive.js";
 
 /** The test write's file, named as the service's temporary files are: `<service>.probe.<pid>.<seq>.tmp`. */
 export const probeFile = (dir: string, service: string, seq: number) =>
@@ -30,6 +32,26 @@ export async function probeWritable(dir: string, service: string): Promise<void>
     await rm(file, { force: true }).catch(() => {});
   }
 }
+
+/**
+ * Removes the test writes' files of `service` in `dir` whose process is gone (`kill -9` between a test
+ * write and its removal leaves one); resolves to their names. Only files named as a test write's,
+ * of a pid that does not run (node/process-alive.ts): a live process's own is its to remove.
+ */
+export async function removeOrphanProbes(dir: string, service: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    const pid = probeName(service).exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** A test write's file name, its pid captured. */
+const probeName = (service: string) =>
+  new RegExp(`^${service.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.probe\\.([1-9]\\d{0,9})\\.\\d+\\.tmp$`);
 
 /** `err` with `file` named in its message, as Node names it in a failed open's; its code kept. */
 function named(err: unknown, file: string): unknown {

@@ -119,7 +119,12 @@ export function connectionErrors(aedes: Aedes): string[] {
 }
 
 /** The previous run's will of `id`, stored under another broker id, as a restarted `--data` holds. */
-export async function storeStaleWill(persistence: MemoryPersistence, id: string): Promise<void> {
+export async function storeStaleWill(
+  persistence: MemoryPersistence,
+  id: string,
+  topic = `tf/status/${id}`,
+  payload = "T1 0",
+): Promise<void> {
   const store = persistence as unknown as {
     putWill(client: { id: string }, packet: object): Promise<void>;
     getWill(client: { id: string }): Promise<{ brokerId: string }>;
@@ -128,8 +133,8 @@ export async function storeStaleWill(persistence: MemoryPersistence, id: string)
     { id },
     {
       cmd: "publish",
-      topic: `tf/status/${id}`,
-      payload: Buffer.from("T1 0"),
+      topic,
+      payload: Buffer.from(payload),
       qos: 1,
       retain: true,
       dup: false,

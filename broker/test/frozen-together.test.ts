@@ -12,6 +12,7 @@ import type { Aedes, Client } from "aedes";
 import type MemoryPersistence from "aedes-persistence/asyncPersistence.js";
 import pino from "pino";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { STALL_RECONNECT_MS } from "../../node/stall-watch.js";
 import { CONNECT_TIMEOUT, ConnectWaits } from "../connect-budget.js";
 import { scheduleStaleWills, type WillStore } from "../stale-wills.js";
 import {
@@ -146,7 +147,7 @@ it("a connection silent after the stall is cut one wait after the broker runs ag
   expect(client.closed).toBe(true);
 });
 
-it("a will grace that came due while the broker did not run is given again, for nodes frozen with it", async () => {
+it("a will grace that came due while the broker did not run gives the nodes frozen with it 10 s to reconnect, not a whole grace", async () => {
   await storeStaleWill(persistence, "tf-n1");
   await storeStaleWill(persistence, "tf-n2");
   scheduleStaleWills(
@@ -163,8 +164,74 @@ it("a will grace that came due while the broker did not run is given again, for 
   await afterIo();
   expect(waits.size).toBe(0);
   expect(wills).toEqual([]);
-  // n1 reconnects once it runs again; n2 does not, and its will is published a grace later.
+  // n1 reconnects once it runs again; n2 does not (killed while frozen): its will is published
+  // STALL_RECONNECT_MS later, where the whole grace held it 20 s.
   await connectNode("tf-n1");
+  clock.run(STALL_RECONNECT_MS - 10);
+  await afterIo();
+  expect(wills).toEqual([]);
+  clock.run(10);
+  await vi.waitFor(() => expect(wills).toEqual(["tf/status/tf-n2 T1 0"]));
+  expect(STALL_RECONNECT_MS).toBeLessThan(GRACE_MS);
+});
+
+it("a will grace that came due while the broker did not run is not given again with no client of the previous run left out", async () => {
+  const lines: { msg: string; wills?: number }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  await storeStaleWill(persistence, "tf-n1");
+  scheduleStaleWills(aedes, persistence as unknown as WillStore, GRACE_MS, logger, waits, clock.stalled);
+  // n1 is back a second into the grace (its will replaced), then the broker stops for 25 s.
+  await connectNode("tf-n1");
+  clock.run(1_000);
+  clock.freeze(25_000);
+  await afterIo();
+  await afterIo();
+  expect(lines.filter((l) => l.msg.includes("given again"))).toEqual([]);
+  clock.run(GRACE_MS);
+  await afterIo();
+  expect(wills).toEqual([]);
+  expect(lines.map((l) => l.msg)).toEqual([]);
+});
+
+it("the time given after a stall says how many of the previous run's wills it holds", async () => {
+  const lines: { msg: string; wills?: number }[] = [];
+  const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s)) });
+  await storeStaleWill(persistence, "tf-n1");
+  await storeStaleWill(persistence, "tf-n2");
+  scheduleStaleWills(aedes, persistence as unknown as WillStore, GRACE_MS, logger, waits, clock.stalled);
+  await connectNode("tf-n1");
+  clock.run(1_000);
+  clock.freeze(25_000);
+  const again = (l: { msg: string }) => l.msg.includes("frozen with it are given time to reconnect");
+  await vi.waitFor(() => expect(lines.filter(again)).toHaveLength(1));
+  expect(lines.find(again)?.wills).toBe(1);
+});
+
+it("a client coming as the time given after a stall ends gives the whole grace again", async () => {
+  await storeStaleWill(persistence, "tf-n1");
+  await storeStaleWill(persistence, "tf-n2");
+  // n1's CONNECT is held at authentication, as a store write holds it on a slow disk.
+  const authenticate: (() => void)[] = [];
+  aedes.authenticate = (_client, _user, _pass, done) => {
+    authenticate.push(() => done(null, true));
+  };
+  scheduleStaleWills(
+    aedes,
+    persistence as unknown as WillStore,
+    GRACE_MS,
+    pino({ level: "silent" }),
+    waits,
+    clock.stalled,
+  );
+  clock.run(1_000);
+  clock.freeze(25_000);
+  await afterIo();
+  clock.run(STALL_RECONNECT_MS - 1_000);
+  accept().conn.arrive(nodeConnect("tf-n1"));
+  clock.run(1_000);
+  await afterIo();
+  expect(wills).toEqual([]);
+  for (const done of authenticate) done();
   clock.run(GRACE_MS - 10);
   await afterIo();
   expect(wills).toEqual([]);

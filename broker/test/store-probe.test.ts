@@ -4,7 +4,7 @@
  * once a test write passes. Before it, the broker said ok until a write failed (a quiet fleet makes
  * none). The broker, its store and the file system are real; the clock is a fake one.
  */
-import { mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -58,6 +58,30 @@ describe("the broker's test write of its data directory", () => {
     sched.advance(STORE_PROBE_RETRY_MS);
     await vi.waitFor(() => expect(b.figures.storeHealth()).toEqual({ up: true }), { timeout: 10_000 });
     expect(lines.some((l) => l.msg === `data directory ${dataDir} is written again`)).toBe(true);
+  });
+
+  it("removes at start the test writes a killed run left, and only those of a process gone", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "store-probe-"));
+    dirs.push(dataDir);
+    // 999999999 is over any pid_max: no process has it. The parent (vitest) runs.
+    const kept = [
+      `broker.probe.${process.ppid}.2.tmp`,
+      "twins.probe.999999999.1.tmp",
+      "broker.probe.x.1.tmp",
+    ];
+    for (const name of ["broker.probe.999999999.7.tmp", ...kept]) await writeFile(join(dataDir, name), "x");
+    const lines: Line[] = [];
+    const logger = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
+    broker = await startBroker({
+      host: "127.0.0.1",
+      port: 0,
+      dataDir,
+      scheduler: new FakeScheduler(),
+      logger,
+    });
+    const left = (await readdir(dataDir)).filter((n) => n.endsWith(".tmp"));
+    expect(left.sort()).toEqual([...kept].sort());
+    expect(lines.map((l) => l.msg)).toContain(`${dataDir}: test-write files left by a killed run removed`);
   });
 });
 

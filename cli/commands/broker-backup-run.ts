@@ -4,11 +4,11 @@
  * store at --out (cli/store-backup-write.ts), which `twinfleet broker --data OUT` opens as it is.
  * --http and the token are the ones the broker was started with. Says what it wrote: a JSON line on
  * stdout, a sentence on stderr. A stop (Ctrl-C, SIGTERM) leaves nothing at --out (exit 130). A
- * broker that sends nothing for --idle-timeout (stopped, paused, cut off by the network) is given
- * up, named with its address and how long nothing came (exit 1, nothing at --out); a refusal is
- * read to REFUSAL_MAX_BYTES at most.
+ * broker that sends nothing, or trickles, for --idle-timeout (stopped, paused, cut off by the
+ * network: cli/commands/backup-idle.ts) is given up, named with its address and how long nothing
+ * came (exit 1, nothing at --out); a refusal is read to REFUSAL_MAX_BYTES at most.
  */
-import { every, RealScheduler, type Scheduler, type Timer } from "../../node/scheduler.js";
+import { RealScheduler, type Scheduler } from "../../node/scheduler.js";
 import { shown, shownPath } from "../../protocol/shown.js";
 import { readBounded, shownBytes } from "../../view/bounded-body.js";
 import { resolveHttpToken, wholeFlagIn } from "../connection.js";
@@ -17,6 +17,7 @@ import { UsageError } from "../errors.js";
 import { parseHttpAddress } from "../http.js";
 import type { CliIO } from "../main.js";
 import { BackupNotWritten, checkBackupTarget, type OpenTarget, writeBackup } from "../store-backup-write.js";
+import { IdleWatch } from "./backup-idle.js";
 
 export interface BackupFlags {
   readonly out?: string;
@@ -107,7 +108,7 @@ export async function runBrokerBackup(
   if (takeStops().length > 0 || takeHangUps() > 0) stop.abort();
   const clock = deps.scheduler ?? new RealScheduler();
   const started = clock.now();
-  const idle = new IdleWatch(clock, idleMs, origin);
+  const idle = new IdleWatch(clock, idleMs, origin, io.stderr);
   const signal = AbortSignal.any([stop.signal, idle.signal]);
   try {
     const response = await ask(origin, token, signal, idle);
@@ -133,60 +134,6 @@ export async function runBrokerBackup(
   } finally {
     idle.cancel();
     for (const s of signals) process.off(s, onStop);
-  }
-}
-
-/**
- * The broker's silence, watched: while the command waits on it (for its answer, for the next chunk
- * of the stream) and not while it writes what came, `idleMs` on `clock` with nothing aborts
- * `signal`, and `error` says how long nothing came from where, and how far the backup had come.
- */
-class IdleWatch {
-  private readonly abort = new AbortController();
-  readonly signal = this.abort.signal;
-  error: Error | undefined;
-  /** Since when it waits on the broker (undefined: not waiting). */
-  private since: number | undefined;
-  private bytes = 0;
-  private answered = false;
-  private readonly timer: Timer;
-
-  constructor(
-    private readonly clock: Scheduler,
-    private readonly idleMs: number,
-    private readonly origin: string,
-  ) {
-    this.since = clock.now();
-    this.timer = every(clock, Math.min(1000, idleMs), () => this.check());
-  }
-
-  /** Waiting on the broker from now. */
-  wait(): void {
-    this.since = this.clock.now();
-  }
-
-  /** Something came: its answer's head (`bytes` 0) or a chunk of the stream. */
-  came(bytes: number): void {
-    this.answered = true;
-    this.bytes += bytes;
-    this.since = undefined;
-  }
-
-  cancel(): void {
-    this.timer.cancel();
-  }
-
-  private check(): void {
-    if (this.error !== undefined || this.since === undefined) return;
-    if (this.clock.now() - this.since < this.idleMs) return;
-    const where = this.answered
-      ? `after ${this.bytes} bytes of the backup`
-      : "before the start of its answer";
-    this.error = new Error(
-      `nothing came from the broker at ${this.origin} for ${this.idleMs / 1000} s (--idle-timeout ${this.idleMs}), ${where}: it is stopped (kill -STOP, a host frozen or suspended), or the network between dropped the connection without a word`,
-    );
-    this.timer.cancel();
-    this.abort.abort(this.error);
   }
 }
 
