@@ -106,10 +106,13 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    */
   readonly unsavedCause?: string | undefined;
   /**
-   * While a save has run `SAVE_STALLED_MS` without ending (a frozen or hung disk): how long, and the
-   * file it writes; a stop waits for it (twins/stop-wait.ts).
+   * While a save (or the saver's test write: `what`, `where` its directory) has run `SAVE_STALLED_MS`
+   * without ending (a frozen or hung disk): how long, and the file it writes; a stop waits for it
+   * (twins/stop-wait.ts).
    */
-  readonly stalledSave?: { readonly forMs: number; readonly where: string } | undefined;
+  readonly stalledSave?:
+    | { readonly forMs: number; readonly where: string; readonly what?: "test write" }
+    | undefined;
   /** No node seen at all since connecting (with `warnEmptyFleet`): since the warning, and why (twins/empty-fleet.ts). */
   readonly fleetUnseen: FleetUnseen | undefined;
   /**

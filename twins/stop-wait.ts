@@ -20,7 +20,7 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 /** The wait, as the stop's lines say it: `its save to FILE, under way 12 s, …`. */
 export function stalledSaveText(stalled: NonNullable<Twins["stalledSave"]>): string {
   return (
-    `its save to ${stalled.where}, under way ${seconds(stalled.forMs)}: its disk or file system is not ` +
+    `its ${stalled.what === "test write" ? "test write of" : "save to"} ${stalled.where}, under way ${seconds(stalled.forMs)}: its disk or file system is not ` +
     "answering (frozen? fsfreeze -u thaws it), and no process ends before its write does, SIGKILL included"
   );
 }
@@ -65,7 +65,7 @@ export class StopWait {
     const stalled = this.twins?.stalledSave;
     return stalled === undefined
       ? `${signal}: the twins service is stopping already (its last save, its goodbye to the broker: a few seconds at most); it ends then, its lock removed (SIGKILL ends it at once)`
-      : `${signal}: the twins service is stopping already, waiting for ${stalledSaveText(stalled)}; it ends once the save has ended, its lock removed`;
+      : `${signal}: the twins service is stopping already, waiting for ${stalledSaveText(stalled)}; it ends once that write has ended, its lock removed`;
   }
 
   /** The stop is over: looks no more. */

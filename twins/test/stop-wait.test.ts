@@ -53,7 +53,7 @@ describe("stop wait", () => {
       }),
     ]);
     expect(wait.againLine("SIGTERM")).toBe(
-      `SIGTERM: the twins service is stopping already, waiting for ${WAITING}; it ends once the save has ended, its lock removed`,
+      `SIGTERM: the twins service is stopping already, waiting for ${WAITING}; it ends once that write has ended, its lock removed`,
     );
     sched.advance(STOP_WAIT_LOG_MS - 1000);
     expect(told()).toHaveLength(1);
