@@ -8,6 +8,7 @@ import type { AwaySpan } from "./broker-spans.js";
 import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { FleetUnseen } from "./empty-fleet.js";
+import type { HistoryUnwritten } from "./history-keeper.js";
 import type { KeptSet } from "./kept-sets.js";
 import type { MinutePoint } from "./minute-tier.js";
 import type { PrefixNodes } from "./prefix-look.js";
@@ -113,6 +114,11 @@ export interface Twins extends EventEmitter<TwinsEvents> {
   readonly stalledSave?:
     | { readonly forMs: number; readonly where: string; readonly what?: "test write" }
     | undefined;
+  /**
+   * While the convergence history kept in the data directory cannot be written: since when, its
+   * file and why (twins/history-keeper.ts); undefined while it is written, or not kept.
+   */
+  readonly historyUnwritten?: () => HistoryUnwritten | undefined;
   /** No node seen at all since connecting (with `warnEmptyFleet`): since the warning, and why (twins/empty-fleet.ts). */
   readonly fleetUnseen: FleetUnseen | undefined;
   /**
