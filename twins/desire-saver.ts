@@ -10,8 +10,8 @@
  * `SAVE_STALLED_MS` (a frozen or hung disk: nothing fails) is told once, and the store is behind the
  * service until it ends (`unsavedSince`, `unsavedCause`: `/healthz`). A directory that turns
  * read-only, full or frozen while nothing changes is found by a test write every `WRITE_PROBE_MS`
- * (store-dir.ts), failing or stalling as a save: logged, retried, `/healthz` (twins/disk-stall.ts). After `kill` nothing more is
- * written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
+ * (store-dir.ts), failing or stalling as a save: logged, retried, `/healthz` (twins/disk-stall.ts).
+ * After `kill` nothing more is written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
  * that clock steps (NTP setting a board that booted in 1970), the state is saved again within
  * `STEP_CHECK_MS`, so a restart does not read dates from the clock before the step.
  *
