@@ -167,6 +167,8 @@ export class TwinsHost extends EventEmitter<TwinsEvents> implements Twins {
     return this.current?.stalledSave;
   }
 
+  readonly historyUnwritten = () => this.current?.historyUnwritten?.();
+
   get fleetUnseen(): Twins["fleetUnseen"] {
     return this.current?.fleetUnseen;
   }

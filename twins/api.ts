@@ -8,6 +8,7 @@ import type { AwaySpan } from "./broker-spans.js";
 import type { BrokerWaitStatus } from "./broker-wait.js";
 import type { ConvergenceReport } from "./convergence.js";
 import type { FleetUnseen } from "./empty-fleet.js";
+import type { HistoryUnwritten } from "./history-keeper.js";
 import type { KeptSet } from "./kept-sets.js";
 import type { MinutePoint } from "./minute-tier.js";
 import type { PrefixNodes } from "./prefix-look.js";
@@ -106,10 +107,18 @@ export interface Twins extends EventEmitter<TwinsEvents> {
    */
   readonly unsavedCause?: string | undefined;
   /**
-   * While a save has run `SAVE_STALLED_MS` without ending (a frozen or hung disk): how long, and the
-   * file it writes; a stop waits for it (twins/stop-wait.ts).
+   * While a save (or the saver's test write: `what`, `where` its directory) has run `SAVE_STALLED_MS`
+   * without ending (a frozen or hung disk): how long, and the file it writes; a stop waits for it
+   * (twins/stop-wait.ts).
    */
-  readonly stalledSave?: { readonly forMs: number; readonly where: string } | undefined;
+  readonly stalledSave?:
+    | { readonly forMs: number; readonly where: string; readonly what?: "test write" }
+    | undefined;
+  /**
+   * While the convergence history kept in the data directory cannot be written: since when, its
+   * file and why (twins/history-keeper.ts); undefined while it is written, or not kept.
+   */
+  readonly historyUnwritten?: () => HistoryUnwritten | undefined;
   /** No node seen at all since connecting (with `warnEmptyFleet`): since the warning, and why (twins/empty-fleet.ts). */
   readonly fleetUnseen: FleetUnseen | undefined;
   /**

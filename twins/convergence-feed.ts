@@ -18,7 +18,7 @@ import { type AwaySpan, AwaySpans } from "./broker-spans.js";
 import type { BrokerLoss } from "./broker-watch.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { ConvergenceReport, FollowerSync } from "./convergence.js";
-import { HistoryKeeper, type KeptHistory } from "./history-keeper.js";
+import { HistoryKeeper, type HistoryUnwritten, type KeptHistory } from "./history-keeper.js";
 import { MINUTES_KEPT, type MinutePoint, MinuteTier } from "./minute-tier.js";
 import { BoundedSeries } from "./series.js";
 import type { Presence, SeriesPoint } from "./types.js";
@@ -155,6 +155,11 @@ export class ConvergenceFeed {
   /** Resolves once the kept history's write under way, if any, is over. */
   async historyWritten(): Promise<void> {
     await this.keeper?.settled();
+  }
+
+  /** While the kept history's writes fail: since when, and why (twins/history-keeper.ts). */
+  get historyUnwritten(): HistoryUnwritten | undefined {
+    return this.keeper?.unwritten;
   }
 
   /** Stops, and writes the kept history's last points and its clean stop. */

@@ -9,9 +9,9 @@
  * changes any more; the service keeps serving from memory meanwhile. A save that has not ended after
  * `SAVE_STALLED_MS` (a frozen or hung disk: nothing fails) is told once, and the store is behind the
  * service until it ends (`unsavedSince`, `unsavedCause`: `/healthz`). A directory that turns
- * read-only or full while nothing changes is found by a test write every `WRITE_PROBE_MS`
- * (store-dir.ts), failing as a save: logged, retried, `/healthz`. After `kill` nothing more is
- * written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
+ * read-only, full or frozen while nothing changes is found by a test write every `WRITE_PROBE_MS`
+ * (store-dir.ts), failing or stalling as a save: logged, retried, `/healthz` (twins/disk-stall.ts).
+ * After `kill` nothing more is written. The snapshot dates the nodes' last messages by the host's clock (stored-dates.ts): when
  * that clock steps (NTP setting a board that booted in 1970), the state is saved again within
  * `STEP_CHECK_MS`, so a restart does not read dates from the clock before the step.
  *
@@ -25,7 +25,9 @@ import type { Logger } from "pino";
 import { FAILURE_LOG_MS, FailureLog, isReadOnly, READ_ONLY_ADVICE } from "../node/failure-log.js";
 import { CLOCK_STEP_MS } from "../node/scheduler.js";
 import { shownPath } from "../protocol/shown.js";
+import type { Twins } from "./api.js";
 import { every, hostTurn, type Scheduler, type Timer } from "./clock.js";
+import { DiskStall } from "./disk-stall.js";
 import type { DesiredRecord, StoredState, TwinsStore } from "./store.js";
 
 /** What a saver writes: the whole state, or the records of some nodes (undefined: out of the store). */
@@ -47,11 +49,7 @@ export const SAVE_RETRY_MS = 5_000;
 /** A save that keeps failing is logged again at most this often. */
 export const SAVE_FAILURE_LOG_MS = FAILURE_LOG_MS;
 
-/**
- * A save under way this long has stalled: its disk or file system is not answering (`fsfreeze`, a
- * volume snapshot, a hung disk or network volume), and nothing fails. 5 s, as the broker's store.
- */
-export const SAVE_STALLED_MS = 5_000;
+export { SAVE_STALLED_MS } from "./disk-stall.js";
 
 /**
  * How often a saver with nothing to save makes a test write of the store's directory: a data
@@ -98,15 +96,15 @@ export class DesireSaver {
   private readonly failures: FailureLog;
   private retry: Timer | undefined;
   private lastError: unknown;
-  /** When the save under way began (the store's call), while one is; `stall` fires if it lasts. */
-  private writingSince: number | undefined;
-  private stall: Timer | undefined;
-  private stalled = false;
+  /** The save under way (the store's call), while one is; told once it has stalled. */
+  private writing: number | undefined;
+  /** The saves and test writes under way, and their stall (twins/disk-stall.ts). */
+  private readonly stall: DiskStall;
   /** `wallNow() - now()` at the last save's start: a step of the host's clock moves it. */
   private savedOffset: number | undefined;
   private readonly stepWatch: Timer | undefined;
   private readonly probeWatch: Timer | undefined;
-  /** A test write is under way (a frozen disk holds it: no other starts meanwhile). */
+  /** A test write is under way (a frozen disk holds it: no other starts meanwhile, and it stalls as a save). */
   private probing = false;
   private readonly state: SavedState;
   private readonly wholeOnly: boolean;
@@ -137,6 +135,14 @@ export class DesireSaver {
       () => spacing?.scheduler.now() ?? 0,
     );
     const sched = spacing?.scheduler;
+    const dir = store.where === undefined ? undefined : shownPath(dirname(store.where));
+    this.stall = new DiskStall(sched, logger, {
+      save: { stalled: `a save of the desired state${to}`, ended: `the save${to}` },
+      "test write": {
+        stalled: `a test write of the data directory${dir === undefined ? "" : ` ${dir}`}`,
+        ended: `the test write${dir === undefined ? "" : ` of ${dir}`}`,
+      },
+    });
     if (sched)
       this.stepWatch = every(sched, STEP_CHECK_MS, () => {
         const moved = Math.abs(sched.wallNow() - sched.now() - (this.savedOffset ?? Number.NaN));
@@ -149,19 +155,24 @@ export class DesireSaver {
   /**
    * A test write of the store's directory, while no save is queued, under way or failing (those find
    * the disk themselves): one that fails counts as a failed save (logged, retried every
-   * `SAVE_RETRY_MS`, `/healthz` 503), until a save succeeds.
+   * `SAVE_RETRY_MS`, `/healthz` 503), until a save succeeds; one that has not ended after
+   * `SAVE_STALLED_MS` (a frozen disk) as a stalled save, until it ends. A save asked for meanwhile
+   * does not wait for it: it begins at once, on the same disk, and is timed from its own start.
    */
   private probe(): void {
     const store = this.store;
     if (store.probe === undefined || this.probing || this.killed || this.closing) return;
-    if (this.queued || this.writingSince !== undefined || this.failures.failing) return;
+    if (this.queued || this.writing !== undefined || this.failures.failing) return;
     this.probing = true;
+    const token = this.stall.began("test write");
     store.probe().then(
       () => {
         this.probing = false;
+        this.stall.ended(token);
       },
       (err: unknown) => {
         this.probing = false;
+        this.stall.ended(token);
         if (!this.killed && !this.closing && !this.failures.failing) this.failed(err);
       },
     );
@@ -211,7 +222,7 @@ export class DesireSaver {
     const nodes = this.dirty;
     this.dirty = new Set();
     this.all = false;
-    this.began();
+    this.writing = this.stall.began("save");
     try {
       // Written while running, a journaled store's file needs the last save to fold it (format 3).
       this.unfolded = !this.wholeOnly && !this.closing;
@@ -228,52 +239,29 @@ export class DesireSaver {
     }
   }
 
-  /** A save begins: said once if it has not ended `SAVE_STALLED_MS` later (a disk that stopped answering). */
-  private began(): void {
-    const sched = this.spacing?.scheduler;
-    if (sched === undefined) return;
-    this.writingSince = sched.now();
-    this.stall = sched.at(this.writingSince + SAVE_STALLED_MS, () => {
-      this.stalled = true;
-      this.logger.error(
-        `twins: a save of the desired state${toWhere(this.store)} has not finished in ${SAVE_STALLED_MS / 1000} s: ` +
-          "its disk or file system is not answering (frozen, a hung disk or network volume?); what changes is " +
-          "held in memory only, and commands wait for the save to be answered",
-      );
-    });
-  }
-
-  /** The save under way ended, either way: a stall told is said over, with how long it lasted. */
+  /** The save under way ended, either way (a stall told is said over: twins/disk-stall.ts). */
   private ended(): void {
-    const since = this.writingSince;
-    this.stall?.cancel();
-    this.stall = undefined;
-    this.writingSince = undefined;
-    if (!this.stalled || since === undefined) return;
-    this.stalled = false;
-    const stalledMs = (this.spacing?.scheduler.now() ?? since) - since;
-    this.logger.warn(
-      { stalledMs },
-      `twins: the save${toWhere(this.store)} ended after ${(stalledMs / 1000).toFixed(1)} s stalled`,
-    );
+    if (this.writing !== undefined) this.stall.ended(this.writing);
+    this.writing = undefined;
   }
 
-  /** Since when the save under way has run, once it has run `SAVE_STALLED_MS`; else undefined. */
+  /** Since when the oldest save or test write under way has run, once it has run `SAVE_STALLED_MS`. */
   private get stalledSince(): number | undefined {
-    const since = this.writingSince;
-    const now = this.spacing?.scheduler.now();
-    return since !== undefined && now !== undefined && now - since >= SAVE_STALLED_MS ? since : undefined;
+    return this.stall.stalled?.since;
   }
 
   /**
-   * How long the save under way has run, once it has stalled (`SAVE_STALLED_MS`), and where it
-   * writes; undefined otherwise. A stop waits for it (twins/stop-wait.ts says so).
+   * How long the save or test write under way has run, once it has stalled (`SAVE_STALLED_MS`),
+   * and where it writes; undefined otherwise. A stop waits for it (twins/stop-wait.ts says so).
    */
-  get stalledSave(): { readonly forMs: number; readonly where: string } | undefined {
-    const since = this.stalledSince;
+  get stalledSave(): Twins["stalledSave"] {
+    const stalled = this.stall.stalled;
     const now = this.spacing?.scheduler.now();
-    if (since === undefined || now === undefined) return undefined;
-    return { forMs: now - since, where: this.store.where ?? "the twins store" };
+    if (stalled === undefined || now === undefined) return undefined;
+    const where = this.store.where ?? "the twins store";
+    return stalled.what === "save"
+      ? { forMs: now - stalled.since, where }
+      : { forMs: now - stalled.since, where: shownPath(dirname(where)), what: "test write" };
   }
 
   private failed(err: unknown): void {
@@ -306,10 +294,10 @@ export class DesireSaver {
   get unsavedCause(): string | undefined {
     const where = this.store.where;
     const place = where === undefined ? "the twins store" : `data directory ${shownPath(dirname(where))}`;
-    const stalled = this.stalledSince;
+    const stalled = this.stall.stalled;
     if (stalled !== undefined) {
-      const s = Math.round(((this.spacing?.scheduler.now() ?? stalled) - stalled) / 1000);
-      return `${place} has not finished a save begun ${s} s ago: its disk or file system is not answering`;
+      const s = Math.round(((this.spacing?.scheduler.now() ?? stalled.since) - stalled.since) / 1000);
+      return `${place} has not finished a ${stalled.what} begun ${s} s ago: its disk or file system is not answering`;
     }
     if (!this.failures.failing) return undefined;
     return `${place} cannot be written (${reasonOf(this.lastError)}), tried again every ${SAVE_RETRY_MS / 1000} s`;
@@ -359,7 +347,7 @@ export class DesireSaver {
     this.killed = true;
     this.stepWatch?.cancel();
     this.probeWatch?.cancel();
-    this.stall?.cancel();
+    this.stall.cancel();
     this.cancelRetry();
   }
 

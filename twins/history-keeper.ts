@@ -38,6 +38,13 @@ import { isErrno } from "./store-lock.js";
 import { dateOffset } from "./stored-dates.js";
 import type { SeriesPoint } from "./types.js";
 
+/** While the history's writes fail: since when (the scheduler's time), its file, and why. */
+export interface HistoryUnwritten {
+  readonly since: number;
+  readonly file: string;
+  readonly cause: string;
+}
+
 /** How often the points added since the last write are appended. */
 export const HISTORY_FLUSH_MS = 5_000;
 /** With nothing else written for this long, an `alive` line says the service still runs. */
@@ -189,6 +196,7 @@ export class HistoryKeeper {
   private stopUnwritten: unknown;
   private readonly timer: Timer;
   private readonly failures: FailureLog;
+  private lastError: unknown;
 
   constructor(
     private readonly kept: KeptHistory,
@@ -235,6 +243,17 @@ export class HistoryKeeper {
     this.pending += awayLine(span, this.offset());
     this.pendingLines++;
     this.awayPending = true;
+  }
+
+  /**
+   * While writes fail: since when and why (`/healthz` lists it, `twinfleet_twins_history_written`
+   * 0); undefined while they succeed. Logged only, before: a scrape or a probe saw nothing.
+   */
+  get unwritten(): HistoryUnwritten | undefined {
+    const since = this.failures.failingSince;
+    const e = this.lastError;
+    const cause = e instanceof Error ? e.message : String(e);
+    return since === undefined ? undefined : { since, file: this.kept.file, cause };
   }
 
   /** Resolves once the write under way, if any, is over. */
@@ -343,6 +362,7 @@ export class HistoryKeeper {
         // A failed append may have left part of a line: the next write is a whole one, from the series.
         this.rewrite = true;
         if (closing) this.stopUnwritten = err;
+        this.lastError = err;
         this.failures.failed(err);
       } finally {
         this.busy = false;

@@ -4,11 +4,16 @@
  * bound: the change under way was answered to no one yet, and what was answered 200 is on disk
  * already; and no process can end while the kernel holds its write (a SIGKILL leaves a zombie until
  * the file system answers), so an exit would only lose the changes queued behind it. Before, the
- * stop waited with nothing said, and a second SIGTERM was told "a few seconds at most".
+ * stop waited with nothing said, and a second SIGTERM was told "a few seconds at most". A stop
+ * asked for while the start waits for its data directory (`opening`: twins/store-open-wait.ts,
+ * the lock's write held) is told alike: the first signal said nothing, and the second was told "a
+ * few seconds at most" of a wait that lasts until the disk answers.
  */
 import type { Logger } from "pino";
+import { shownPath } from "../protocol/shown.js";
 import type { Twins } from "./api.js";
 import { every, type Scheduler, type Timer } from "./clock.js";
+import { SAVE_STALLED_MS } from "./disk-stall.js";
 
 /** How often a stop that waits for a stalled save looks at it. */
 export const STOP_WAIT_CHECK_MS = 1_000;
@@ -20,15 +25,28 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 /** The wait, as the stop's lines say it: `its save to FILE, under way 12 s, …`. */
 export function stalledSaveText(stalled: NonNullable<Twins["stalledSave"]>): string {
   return (
-    `its save to ${stalled.where}, under way ${seconds(stalled.forMs)}: its disk or file system is not ` +
+    `its ${stalled.what === "test write" ? "test write of" : "save to"} ${stalled.where}, under way ${seconds(stalled.forMs)}: its disk or file system is not ` +
     "answering (frozen? fsfreeze -u thaws it), and no process ends before its write does, SIGKILL included"
   );
 }
 
-export class StopWait {
+/** The start's wait, as the lines say it: `its data directory DIR, not answering for 9 s: …`. */
+const openingText = (where: string, forMs: number) =>
+  `its data directory ${where} to answer, not answering for ${seconds(forMs)}: its disk or file system is not ` +
+  "answering (frozen? fsfreeze -u thaws it), and no process ends before its write does, SIGKILL included";
+
+/** What the start tells of its wait for the data directory (twins/store-open-wait.ts). */
+export interface OpeningWatch {
+  opening(dir: string, since: number): void;
+  opened(): void;
+}
+
+export class StopWait implements OpeningWatch {
   private timer: Timer | undefined;
   private lastTold: number | undefined;
   private twins: Pick<Twins, "stalledSave"> | undefined;
+  /** The start's wait for its data directory, while it lasts. */
+  private openingFrom: { readonly where: string; readonly since: number } | undefined;
 
   constructor(
     private readonly sched: Scheduler,
@@ -40,16 +58,42 @@ export class StopWait {
     this.twins = twins;
   }
 
+  /** The start waits for its data directory `dir` (its lock's write), since `since`. */
+  opening(dir: string, since: number): void {
+    this.openingFrom = { where: shownPath(dir), since };
+  }
+
+  /** The data directory answered (or failed): the start waits no more. */
+  opened(): void {
+    this.openingFrom = undefined;
+  }
+
+  /** The start's wait, once it has lasted `SAVE_STALLED_MS` (as the start tells it). */
+  private get openingStalled(): string | undefined {
+    const o = this.openingFrom;
+    const forMs = o === undefined ? 0 : this.sched.now() - o.since;
+    return o === undefined || forMs < SAVE_STALLED_MS ? undefined : openingText(o.where, forMs);
+  }
+
   /** The stop began (on `signal`): looks now, then each `STOP_WAIT_CHECK_MS`, until `done`. */
   begin(signal: string): void {
     if (this.timer !== undefined) return;
     const look = () => {
       const stalled = this.twins?.stalledSave;
-      if (stalled === undefined) return;
+      const opening = stalled === undefined ? this.openingStalled : undefined;
+      if (stalled === undefined && opening === undefined) return;
       const now = this.sched.now();
       if (this.lastTold !== undefined && now - this.lastTold < STOP_WAIT_LOG_MS) return;
       const again = this.lastTold !== undefined;
       this.lastTold = now;
+      if (opening !== undefined) {
+        this.logger.warn(
+          `${signal}: the twins service ${again ? "still waits" : "stops without starting once its data directory has answered; it waits"} for ${opening}; ` +
+            "it serves nothing meanwhile (its web server and broker connection are not opened)",
+        );
+        return;
+      }
+      if (stalled === undefined) return;
       this.logger.warn(
         { stalledMs: Math.round(stalled.forMs) },
         `${signal}: the twins service ${again ? "still waits" : "stops once its last save has ended; it waits"} for ${stalledSaveText(stalled)}; ` +
@@ -63,9 +107,12 @@ export class StopWait {
   /** What a second stop signal is told: how long the stop waits, if it waits for a save. */
   againLine(signal: string): string {
     const stalled = this.twins?.stalledSave;
+    const opening = this.openingStalled;
+    if (stalled === undefined && opening !== undefined)
+      return `${signal}: the twins service is stopping already, without starting, waiting for ${opening}; it ends once that write has ended, its lock removed`;
     return stalled === undefined
       ? `${signal}: the twins service is stopping already (its last save, its goodbye to the broker: a few seconds at most); it ends then, its lock removed (SIGKILL ends it at once)`
-      : `${signal}: the twins service is stopping already, waiting for ${stalledSaveText(stalled)}; it ends once the save has ended, its lock removed`;
+      : `${signal}: the twins service is stopping already, waiting for ${stalledSaveText(stalled)}; it ends once that write has ended, its lock removed`;
   }
 
   /** The stop is over: looks no more. */

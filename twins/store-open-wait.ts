@@ -9,18 +9,23 @@ import type { Logger } from "pino";
 import { shownPath } from "../protocol/shown.js";
 import { every, type Scheduler } from "./clock.js";
 import { SAVE_STALLED_MS } from "./desire-saver.js";
-import { STOP_WAIT_LOG_MS } from "./stop-wait.js";
+import { type OpeningWatch, STOP_WAIT_LOG_MS } from "./stop-wait.js";
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
-/** `opening` (the store of `dir` opening), told while it has run `SAVE_STALLED_MS` or more. */
+/**
+ * `opening` (the store of `dir` opening), told while it has run `SAVE_STALLED_MS` or more; and to
+ * `watch` (twins/stop-wait.ts: a stop asked for meanwhile says what it waits for).
+ */
 export async function openingTold<T>(
   opening: Promise<T>,
   dir: string,
   sched: Scheduler,
   logger: Logger,
+  watch?: OpeningWatch,
 ): Promise<T> {
   const since = sched.now();
+  watch?.opening(dir, since);
   const where = shownPath(dir);
   let lastTold: number | undefined;
   const look = every(sched, 1000, () => {
@@ -36,6 +41,7 @@ export async function openingTold<T>(
   try {
     return await opening;
   } finally {
+    watch?.opened();
     look.cancel();
     if (lastTold !== undefined)
       logger.info(

@@ -254,6 +254,7 @@ export class TwinsService extends EventEmitter<TwinsEvents> implements Twins {
   readonly history = (): SeriesPoint[] => this.feed.history();
   readonly minutes = () => this.feed.minutes(); // the long tier: twins/minute-tier.ts
   readonly away = () => this.feed.away(); // the broker's outages, kept: twins/broker-spans.ts
+  readonly historyUnwritten = () => this.feed.historyUnwritten; // its writes failing: /healthz, /metrics
 
   readonly badInput = () => this.registry.badInput();
   badInputOf(id: string): number {

@@ -37,6 +37,8 @@ export interface Figures {
   twinsBrokerOutages?(): { readonly "own-stall": number; readonly broker: number };
   /** A live fleet: whether the twins service's desired state is saved (false while saves fail: a full disk). */
   twinsStoreSaved?(): boolean;
+  /** A live fleet: whether its convergence history is written (false while its writes fail). */
+  twinsHistoryWritten?(): boolean;
   /** A live fleet: how many other twins services hold a presence on it now (docs/twins.md, "Presence"). */
   twinsOtherServices?(): number;
   /**
@@ -174,7 +176,14 @@ function reportLatencies(twins: Pick<Twins, "on" | "get">, now: () => number): (
 export function twinsFigures(
   twins: Pick<
     Twins,
-    "badInput" | "on" | "waiting" | "unsavedSince" | "get" | "convergence" | "otherServices"
+    | "badInput"
+    | "on"
+    | "waiting"
+    | "unsavedSince"
+    | "historyUnwritten"
+    | "get"
+    | "convergence"
+    | "otherServices"
   >,
   now: () => number,
 ): Figures {
@@ -187,6 +196,7 @@ export function twinsFigures(
     twinsBroker: brokerState(twins),
     twinsBrokerOutages: outageCauses(twins),
     twinsStoreSaved: () => twins.unsavedSince === undefined,
+    twinsHistoryWritten: () => twins.historyUnwritten?.() === undefined,
     twinsOtherServices: () => twins.otherServices.length,
   };
 }

@@ -37,6 +37,18 @@ export type ServiceHealth = Partial<Pick<Twins, "waiting" | "lostCause" | "unsav
 /** Whole seconds from `since` to `now`. */
 const forS = (now: number, since: number) => Math.round((now - since) / 1000);
 
+/**
+ * The convergence history's writes failing (`Twins.historyUnwritten`), for `/healthz`'s `degraded`
+ * list: the chart's history is a view, not state (nothing a command changed is lost with it), so
+ * `/healthz` stays 200; but said there, and in `twinfleet_twins_history_written`, not only logged.
+ */
+export function historyHealth(now: number, h: ReturnType<NonNullable<Twins["historyUnwritten"]>>): string[] {
+  if (h === undefined) return [];
+  return [
+    `convergence history ${h.file} cannot be written (${h.cause}) for ${forS(now, h.since)} s: the chart's history is kept in memory only, and a restart loses what it has gained since`,
+  ];
+}
+
 /** How long a node told as flapping stays among the faults shown. */
 export const FLAP_SHOWN_MS = 300_000;
 

@@ -176,6 +176,11 @@ export class SimSource implements ConsoleSource {
     return this.twins.health();
   }
 
+  /** The run's twins service's convergence history unwritten (`--twins-data`): for `/healthz`'s 200. */
+  degraded(): readonly string[] {
+    return this.twins.degraded();
+  }
+
   /**
    * The run's faults, then the twins' own (a lost broker connection the run did not cause, nodes
    * flapping), and the nodes whose sessions another client with the same id keeps taking over.

@@ -257,6 +257,8 @@ export interface ConsoleSource {
    * lost), for `/healthz`; undefined while it is. Absent for a fleet that is always current.
    */
   health?(): string | undefined;
+  /** What is current but not kept (the convergence history unwritten), for `/healthz`'s 200: none, empty. */
+  degraded?(): readonly string[];
   /**
    * Resolves once the changes made so far are stored, to undefined; or, when their save failed (a
    * full or read-only disk), to why (`it cannot be saved to DIR/twins.json (ENOSPC …)`): the command

@@ -22,7 +22,7 @@ import {
 import { ConsoleEmitter, EARLY_LOG_LINES } from "./emitter.js";
 import { LastMessages } from "./last-messages.js";
 import { LatencyWindow, ReportTiming } from "./latency.js";
-import { droppedLine, LiveFaults, memberLostLine, restartLine } from "./live-faults.js";
+import { droppedLine, historyHealth, LiveFaults, memberLostLine, restartLine } from "./live-faults.js";
 import { LogBursts } from "./log-bursts.js";
 import { detailOf, identityOf, NodeList, waitsOf } from "./node-list.js";
 import { NodeSync } from "./node-sync.js";
@@ -51,21 +51,19 @@ import { PendingPairings, refused, stored } from "./twins-commands.js";
 type ShownEvent = Exclude<keyof TwinsEvents, "state-replayed">;
 
 type Asked = "list" | "get" | "presenceOf" | "set" | "pair" | "unpair" | "query" | "convergence";
+type Told = "lostCause" | "restartAtStart" | "unsavedCause" | "historyUnwritten"; // optional on Twins too
 /** What the console needs of the twins service (its `Twins` satisfies it). */
-export interface TwinsView extends Pick<Twins, Asked | "history" | "badInputOf"> {
+export interface TwinsView extends Pick<Twins, Asked | Told | "history" | "badInputOf"> {
   /** The set a present twins service keeps for a node away (`Twins.keptSet`): its `set waits`. */
   readonly keptSet?: Twins["keptSet"];
   /** Retires a node (`Twins.forget`); absent on a view that cannot. */
   readonly forget?: Twins["forget"];
   /** Not reached yet (`waitForBroker`: `Twins.waiting`); lost: why its reconnects fail (`Twins.lostCause`). */
   readonly waiting?: Twins["waiting"];
-  readonly lostCause?: Twins["lostCause"];
-  readonly restartAtStart?: Twins["restartAtStart"];
   readonly minutes?: Twins["minutes"]; // the convergence history's long tier (twins/minute-tier.ts)
   readonly away?: Twins["away"]; // the broker's outages, those before a restart kept (twins/broker-spans.ts)
   /** Since when, where and why its desired state could not be saved; no node seen (`Twins.unsavedSince`, …). */
   readonly unsavedSince?: Twins["unsavedSince"];
-  readonly unsavedCause?: Twins["unsavedCause"];
   readonly fleetUnseen?: Twins["fleetUnseen"];
   /** Resolves once the changes made so far are stored (`Twins.written`): a command is answered then. */
   readonly written?: Twins["written"];
@@ -293,6 +291,8 @@ export class TwinsSource implements ConsoleSource {
   health(): string | undefined {
     return this.live.health(this.sched.now(), this.twins);
   }
+  /** What is current but not kept, for `/healthz`'s 200: the convergence history unwritten. */
+  readonly degraded = (): string[] => historyHealth(this.sched.now(), this.twins.historyUnwritten?.());
 
   async set(id: NodeId, on: boolean): Promise<CommandDeferred | undefined> {
     const presence = this.twins.get(id)?.presence ?? "unknown";

@@ -164,6 +164,13 @@ export class WebMetrics {
         "The twins service's desired state: 1 while saved, 0 while saves fail or one has not ended for 5 s (a full, read-only or frozen disk; a restart would lose what is not saved)",
         () => (saved() ? 1 : 0),
       );
+    const history = figures.twinsHistoryWritten?.bind(figures);
+    if (history)
+      gauge(
+        "twins_history_written",
+        "The twins service's convergence history in its data directory: 1 while written (or not kept), 0 while its writes fail; the chart's history is then kept in memory only (not state: /healthz stays 200, listing it under degraded)",
+        () => (history() ? 1 : 0),
+      );
     const others = figures.twinsOtherServices?.bind(figures);
     if (others)
       gauge(

@@ -85,8 +85,8 @@ const paths = {
   "/healthz": {
     get: {
       summary:
-        "Whether what is served is current and kept: 503 (detail says why) while a live fleet's broker is not reached yet, silent or lost, or while the twins service's saves fail (its data directory named)",
-      responses: { "200": ok("ok", { type: "object" }), ...problems(503) },
+        "Whether what is served is current and kept: 503 (detail says why) while a live fleet's broker is not reached yet, silent or lost, or while the twins service's saves fail or stall (its data directory named); 200 `{ ok: true, degraded: [...] }` while only what is not state is not kept (the convergence history's writes failing)",
+      responses: { "200": ok("ok, and what is degraded", { type: "object" }), ...problems(503) },
     },
   },
   "/metrics": {

@@ -168,11 +168,13 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   // with one If-Match sent at once were each checked before any had moved it, and up to eight got 200.
   const writes = new SerialByKey<string>();
 
-  // 503 while what is served is not current (a live fleet's broker not reached yet, silent, lost).
+  // 503 while what is served is not current (a live fleet's broker not reached yet, silent, lost)
+  // or not kept; 200 with `degraded` while only what is not state is not kept (the chart's history).
   app.get("/healthz", async () => {
     const problem = source.health?.();
     if (problem !== undefined) throw new ProblemError(503, problem);
-    return { ok: true };
+    const degraded = source.degraded?.() ?? [];
+    return degraded.length === 0 ? { ok: true } : { ok: true, degraded };
   });
 
   app.get("/api/fleet", async () => fleetOf(source, kind));

@@ -51,6 +51,8 @@ export async function runTwinsService(
   const stopWait = new StopWait(wallScheduler, logger);
   const stop = new StopRequest((signal) => logger.info(stopWait.againLine(signal)));
   for (const signal of takeStops()) if (isStopSignal(signal)) stop.ask(signal);
+  // Told at once when the start waits for its data directory, as when the stop waits for a save.
+  void stop.asked.then((signal) => stopWait.begin(signal));
   try {
     await serveTwins(flags, io, logger, http, { stop, stopWait }, tokenShown(program, io));
   } finally {
@@ -79,6 +81,27 @@ async function serveTwins(
   // Out of memory, V8 ends the process with its own fatal error: the heap near its limit is told first
   // (from the start: the broker's retained reports and the store fill it as it starts).
   const heap = watchOwnHeap("twins", (line) => logger.warn(line));
+  // A frozen or hung disk holds the lock's write: told, not waited for in silence, to a stop too.
+  const store =
+    flags.data === undefined
+      ? undefined
+      : await openingTold(
+          jsonFileStore(flags.data, logger),
+          flags.data,
+          wallScheduler,
+          logger,
+          stopWait,
+        ).catch((e: unknown) => {
+          heap.stop();
+          throw e;
+        });
+  // Stopped while it waited for its directory: it lets the directory go, and starts nothing.
+  if (stop.first !== undefined) {
+    heap.stop();
+    await store?.close();
+    logger.info(`${stop.first} while the twins service started: it stops without starting`);
+    return;
+  }
   // Started beside its broker (both units at boot, after a power cut), the service waits for it:
   // serving its stored state meanwhile, ended by a signal or by what waiting cannot fix.
   const t = await startTwins({
@@ -90,10 +113,7 @@ async function serveTwins(
     // A broker or prefix that is not the fleet's shows no node: said, with the prefixes it holds.
     warnEmptyFleet: true,
     ...(flags.maxNodes !== undefined ? { maxNodes: maxNodesOf(flags.maxNodes) } : {}),
-    // A frozen or hung disk holds the lock's write: told, not waited for in silence.
-    ...(flags.data !== undefined
-      ? { store: await openingTold(jsonFileStore(flags.data, logger), flags.data, wallScheduler, logger) }
-      : {}),
+    ...(store !== undefined ? { store } : {}),
   }).catch((e: unknown) => {
     heap.stop();
     throw e;

@@ -1,7 +1,7 @@
 // The saver's test write: a data directory that turns read-only (or full) while nothing changes is
 // found within WRITE_PROBE_MS, not at the next save a quiet fleet never makes, and counts as a failed
 // save (logged, `unsavedSince`/`unsavedCause` for /healthz and twins_store_saved) until a save
-// succeeds. The test write itself, on a real directory: it leaves nothing behind, and fails where a
+// succeeds; one that does not end (a frozen disk) as a stalled save. The test write itself, on a real directory: it leaves nothing behind, and fails where a
 // save would.
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,7 +10,7 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { probeWritable } from "../../node/dir-probe.js";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
-import { DesireSaver, SAVE_RETRY_MS, WRITE_PROBE_MS } from "../desire-saver.js";
+import { DesireSaver, SAVE_RETRY_MS, SAVE_STALLED_MS, WRITE_PROBE_MS } from "../desire-saver.js";
 import type { TwinsStore } from "../store.js";
 import { removeOrphanTemps } from "../store-dir.js";
 
@@ -104,6 +104,57 @@ describe("the saver's test write of its data directory", () => {
     expect(state.probes).toBe(4);
     expect(state.saves).toBe(0); // a test write is not a save
     expect(saver.unsavedSince).toBeUndefined();
+    saver.kill();
+  });
+});
+
+describe("a test write that does not end (a frozen disk)", () => {
+  it("counts as a stall after 5 s, with the save asked for meanwhile, until both have ended", async () => {
+    // fsfreeze under a quiet fleet: the test write hung, and /healthz said 200 for as long as the
+    // disk stayed frozen (only the next save, which a quiet fleet never makes, was timed).
+    const thaws: { what: string; thaw: () => void }[] = [];
+    const hung = (what: string) => new Promise<void>((resolve) => thaws.push({ what, thaw: resolve }));
+    const store: TwinsStore = {
+      where: "/data/twins.json",
+      load: async () => ({ nodes: {} }),
+      save: () => hung("save"),
+      probe: () => hung("test write"),
+      close: async () => {},
+    };
+    const { sched, lines, saver } = quietSaver(store);
+    sched.advance(WRITE_PROBE_MS + SAVE_STALLED_MS - 1);
+    await turns();
+    expect(thaws.map((t) => t.what)).toEqual(["test write"]);
+    expect(saver.unsavedSince).toBeUndefined();
+    expect(lines).toEqual([]);
+    sched.advance(1);
+    expect(saver.unsavedSince).toBe(WRITE_PROBE_MS);
+    expect(saver.unsavedCause).toBe(
+      "data directory /data has not finished a test write begun 5 s ago: its disk or file system is not answering",
+    );
+    expect(saver.stalledSave).toEqual({ forMs: SAVE_STALLED_MS, where: "/data", what: "test write" });
+    expect(lines).toEqual([
+      "twins: a test write of the data directory /data has not finished in 5 s: its disk or file system is not answering (frozen, a hung disk or network volume?); what changes is held in memory only, and commands wait for the save to be answered",
+    ]);
+    // A change now: its save is not held behind the test write, it begins at once (and hangs too).
+    saver.save();
+    await turns();
+    expect(thaws.map((t) => t.what)).toEqual(["test write", "save"]);
+    sched.advance(2 * WRITE_PROBE_MS); // no second test write on a disk that has not answered the first
+    await turns();
+    expect(thaws).toHaveLength(2);
+    expect(lines).toHaveLength(1); // one stall, told once
+    thaws[0]?.thaw(); // the test write ends first: the save is still stalled, since it began
+    await turns();
+    expect(saver.unsavedSince).toBe(WRITE_PROBE_MS + SAVE_STALLED_MS);
+    expect(saver.stalledSave?.what).toBeUndefined();
+    expect(lines).toHaveLength(1);
+    thaws[1]?.thaw();
+    await saver.flush();
+    expect(saver.unsavedSince).toBeUndefined();
+    expect(lines.at(-1)).toBe(
+      "twins: the test write of /data ended after 65.0 s stalled, the save to /data/twins.json after 60.0 s",
+    );
     saver.kill();
   });
 });

@@ -166,6 +166,26 @@ describe("the convergence history in the data directory", () => {
     expect(restored).not.toContain("without a goodbye");
   });
 
+  it("tells its failing writes, since when and why, until one succeeds (for /healthz and /metrics)", async () => {
+    // Logged only, before: /healthz said {"ok":true} and no metric moved while the chart was unkept.
+    const dir = mkdir();
+    const a = await start(dir, 0);
+    await a.step(2, HISTORY_FLUSH_MS);
+    expect(a.feed.historyUnwritten).toBeUndefined();
+    unlinkSync(a.file);
+    mkdirSync(a.file); // the file refused (a directory in its place, as a read-only disk refuses it)
+    await a.step(3, HISTORY_FLUSH_MS);
+    expect(a.feed.historyUnwritten).toEqual({
+      since: 10_000,
+      file: a.file,
+      cause: expect.stringMatching(/^EISDIR/),
+    });
+    rmSync(a.file, { recursive: true }); // writable again: the next write is a whole one, and succeeds
+    await a.step(4, HISTORY_FLUSH_MS);
+    expect(a.feed.historyUnwritten).toBeUndefined();
+    await a.feed.close();
+  });
+
   it("writes a file removed while the service runs again whole, so the next start reads it", async () => {
     const dir = mkdir();
     const a = await start(dir, 0);

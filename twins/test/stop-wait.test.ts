@@ -7,16 +7,21 @@ import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import { DesireSaver, SAVE_STALLED_MS } from "../desire-saver.js";
 import { STOP_WAIT_LOG_MS, StopWait } from "../stop-wait.js";
 import type { TwinsStore } from "../store.js";
+import { openingTold } from "../store-open-wait.js";
 
 async function until(ok: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !ok(); i++) await hostTurn();
   expect(ok()).toBe(true);
 }
 
+type Line = { level: number; msg: string; stalledMs?: number };
+const pinoOf = (lines: Line[]) =>
+  pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+
 function frozen() {
   const sched = new FakeScheduler(0);
-  const lines: { level: number; msg: string; stalledMs?: number }[] = [];
-  const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const lines: Line[] = [];
+  const logger = pinoOf(lines);
   const thaws: (() => void)[] = [];
   const store: TwinsStore = {
     where: "/data/twins.json",
@@ -53,7 +58,7 @@ describe("stop wait", () => {
       }),
     ]);
     expect(wait.againLine("SIGTERM")).toBe(
-      `SIGTERM: the twins service is stopping already, waiting for ${WAITING}; it ends once the save has ended, its lock removed`,
+      `SIGTERM: the twins service is stopping already, waiting for ${WAITING}; it ends once that write has ended, its lock removed`,
     );
     sched.advance(STOP_WAIT_LOG_MS - 1000);
     expect(told()).toHaveLength(1);
@@ -85,5 +90,41 @@ describe("stop wait", () => {
     expect(lines.filter((l) => l.msg.startsWith("SIGINT:"))).toEqual([]);
     expect(saver.stalledSave).toEqual({ forMs: 2 * STOP_WAIT_LOG_MS, where: "/data/twins.json" });
     saver.kill();
+  });
+
+  it("says a stop asked for while the start waits for its data directory, and tells a second signal so", async () => {
+    // fsfreeze before the start: the lock's write held. The first SIGTERM said nothing, the second
+    // "a few seconds at most", and the process waited until the thaw.
+    const sched = new FakeScheduler(0);
+    const lines: Line[] = [];
+    const wait = new StopWait(sched, pinoOf(lines));
+    let answer: () => void = () => {};
+    const opened = openingTold(new Promise<void>((r) => (answer = r)), "/data", sched, pinoOf([]), wait);
+    sched.advance(2000);
+    wait.begin("SIGTERM"); // 2 s in: a start that may yet answer at once, nothing said
+    expect(wait.againLine("SIGTERM")).toContain("a few seconds at most");
+    sched.advance(SAVE_STALLED_MS - 2000);
+    const opening = (s: number) =>
+      `its data directory /data to answer, not answering for ${s} s: its disk or file system is not answering (frozen? fsfreeze -u thaws it), and no process ends before its write does, SIGKILL included`;
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [
+        40,
+        `SIGTERM: the twins service stops without starting once its data directory has answered; it waits for ${opening(5)}; it serves nothing meanwhile (its web server and broker connection are not opened)`,
+      ],
+    ]);
+    sched.advance(2000);
+    expect(wait.againLine("SIGTERM")).toBe(
+      `SIGTERM: the twins service is stopping already, without starting, waiting for ${opening(7)}; it ends once that write has ended, its lock removed`,
+    );
+    sched.advance(STOP_WAIT_LOG_MS - 2000);
+    expect(lines.at(-1)?.msg).toMatch(
+      /^SIGTERM: the twins service still waits for its data directory \/data to answer, not answering for 35 s:/,
+    );
+    answer();
+    await opened;
+    expect(wait.againLine("SIGTERM")).toContain("a few seconds at most");
+    sched.advance(10 * STOP_WAIT_LOG_MS);
+    expect(lines).toHaveLength(2);
+    wait.done();
   });
 });

@@ -92,6 +92,7 @@ const runFigures: Required<Figures> = {
   twinsBroker: () => "up",
   twinsBrokerOutages: () => ({ "own-stall": 0, broker: 0 }),
   twinsStoreSaved: () => true,
+  twinsHistoryWritten: () => true,
   twinsOtherServices: () => 0,
   behindMaxMs: () => 0,
   badInput: () => ({ "bad-payload": 0 }),

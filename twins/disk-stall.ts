@@ -1,0 +1,125 @@
+/**
+ * The writes of the desired state's saver that its disk does not answer (twins/desire-saver.ts):
+ * its saves and its test writes (node/dir-probe.ts) under way, and a stall once the oldest of them
+ * has run `SAVE_STALLED_MS` (fsfreeze, a hung disk or network volume: nothing fails). A stall is said
+ * once (ERROR), lasts while anything begun during it is under way, and its end is said once nothing
+ * is, with how long each write was stalled. Before, only a save was timed: on a fleet that changes
+ * nothing, the test write hung on a frozen disk and `/healthz` said 200 for as long as it stayed
+ * frozen.
+ */
+import type { Logger } from "pino";
+import type { Scheduler, Timer } from "./clock.js";
+
+/**
+ * A save under way this long has stalled: its disk or file system is not answering (`fsfreeze`, a
+ * volume snapshot, a hung disk or network volume), and nothing fails. 5 s, as the broker's store.
+ */
+export const SAVE_STALLED_MS = 5_000;
+
+/** What the saver writes: its state, or a test write of its directory. */
+export type DiskWrite = "save" | "test write";
+
+/**
+ * Each kind of write as the lines name it: stalled (`a save of the desired state to FILE`, `a test
+ * write of the data directory DIR`) and ended (`the save to FILE`, `the test write of DIR`).
+ */
+export type StallPlaces = Record<DiskWrite, { readonly stalled: string; readonly ended: string }>;
+
+interface UnderWay {
+  readonly what: DiskWrite;
+  readonly since: number;
+}
+
+export class DiskStall {
+  private readonly underWay = new Map<number, UnderWay>();
+  private next = 0;
+  private timer: Timer | undefined;
+  /** Those stalled in the stall told, in the order they ended: said with its end. */
+  private endedStalled: { what: DiskWrite; ms: number }[] = [];
+  private told = false;
+
+  constructor(
+    private readonly sched: Scheduler | undefined,
+    private readonly logger: Logger,
+    private readonly places: StallPlaces,
+  ) {}
+
+  /** A write begins; its token ends it. */
+  began(what: DiskWrite): number {
+    const token = this.next++;
+    if (this.sched === undefined) return token;
+    this.underWay.set(token, { what, since: this.sched.now() });
+    this.arm();
+    return token;
+  }
+
+  /** The write of `token` ended, either way: once nothing is under way, a stall told is said over. */
+  ended(token: number): void {
+    const w = this.underWay.get(token);
+    if (w === undefined) return;
+    this.underWay.delete(token);
+    const now = this.sched?.now() ?? w.since;
+    if (this.told && now - w.since >= SAVE_STALLED_MS)
+      this.endedStalled.push({ what: w.what, ms: now - w.since });
+    if (this.underWay.size > 0) {
+      this.arm();
+      return;
+    }
+    this.cancel();
+    if (!this.told) return;
+    this.told = false;
+    const [first, ...more] = this.endedStalled;
+    this.endedStalled = [];
+    if (first === undefined) return;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const others = more.map((e) => `, ${this.places[e.what].ended} after ${s(e.ms)}`).join("");
+    // stalledMs: the stall's length, its longest write's.
+    this.logger.warn(
+      { stalledMs: Math.max(first.ms, ...more.map((e) => e.ms)) },
+      `twins: ${this.places[first.what].ended} ended after ${s(first.ms)} stalled${others}`,
+    );
+  }
+
+  /** The oldest write under way, once it has run `SAVE_STALLED_MS`; else undefined. */
+  get stalled(): UnderWay | undefined {
+    const oldest = this.oldest();
+    const now = this.sched?.now();
+    return oldest !== undefined && now !== undefined && now - oldest.since >= SAVE_STALLED_MS
+      ? oldest
+      : undefined;
+  }
+
+  /** Whether a save or a test write is under way. */
+  get busy(): boolean {
+    return this.underWay.size > 0;
+  }
+
+  /** Looks no more (a write that ends later is still taken off). */
+  cancel(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private oldest(): UnderWay | undefined {
+    let oldest: UnderWay | undefined;
+    for (const w of this.underWay.values()) if (oldest === undefined || w.since < oldest.since) oldest = w;
+    return oldest;
+  }
+
+  /** Looks again once the oldest write under way has run `SAVE_STALLED_MS`, unless a stall is told. */
+  private arm(): void {
+    const sched = this.sched;
+    const oldest = this.oldest();
+    this.cancel();
+    if (sched === undefined || oldest === undefined || this.told) return;
+    this.timer = sched.at(oldest.since + SAVE_STALLED_MS, () => {
+      this.timer = undefined;
+      this.told = true;
+      this.logger.error(
+        `twins: ${this.places[oldest.what].stalled} has not finished in ${SAVE_STALLED_MS / 1000} s: ` +
+          "its disk or file system is not answering (frozen, a hung disk or network volume?); what changes is " +
+          "held in memory only, and commands wait for the save to be answered",
+      );
+    });
+  }
+}
