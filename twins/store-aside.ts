@@ -8,6 +8,7 @@
  */
 import { access, rename } from "node:fs/promises";
 import type { Logger } from "pino";
+import { assertNever } from "../protocol/index.js";
 import { JOURNALED_FORMAT } from "./store-format.js";
 import { type JournalRead, syncDir } from "./store-journal.js";
 import { isErrno } from "./store-lock.js";
@@ -51,6 +52,8 @@ function because(not: NotItsJournal): string {
       return `which names ${not.snapshot === undefined ? "no generation, written by an earlier twinfleet" : `generation ${not.snapshot}`}, before the journal's`;
     case "unmarked":
       return `which is in format ${not.format}, as a clean stop left it, where the journal's first line would have made it format 3; the journal holds changes of ${not.changes} node(s)`;
+    default:
+      return assertNever(not);
   }
 }
 
