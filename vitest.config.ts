@@ -12,6 +12,7 @@ const FILES = [
 const NOT = [...configDefaults.exclude, "web/test/browser/**"];
 /** Test files that replace modules (`vi.mock`): they need a module registry of their own. */
 const MOCKING = [
+  "broker/test/store-probe-stall.test.ts",
   "cli/test/sim-console-load.test.ts",
   "fleet/test/start-options.test.ts",
   "node/test/make-dir-frozen.test.ts",

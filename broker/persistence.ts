@@ -151,6 +151,9 @@ export async function openStore(
       },
       failed: (what, err) => watch.failed(what, err),
       succeeded: () => watch.succeeded(),
+      // Timed as the store's own writes: one the disk does not answer is its stall.
+      began: () => watch.begin(),
+      ended: () => watch.end(),
     },
     scheduler,
   );

@@ -7,7 +7,11 @@
  * (node/dir-probe.ts, as the twins service does). One that fails is the data directory's failing
  * write: the same ERROR line and `/healthz` 503 (`data directory DIR cannot be written (EROFS: …,
  * open 'DIR/broker.probe.….tmp')`), tried again every `retryMs` (5 s) until one passes, or a store
- * write succeeds: then the "written again" line and 200.
+ * write succeeds: then the "written again" line and 200. A test write that neither ends nor fails (a
+ * frozen file system, a hung disk or network volume) is a store write under way that does not finish:
+ * after 5 s it is the store's stall (broker/store-stall.ts), told and `/healthz` 503 as LevelDB's own
+ * writes' is, until it ends. Before, nothing timed it: on a quiet fleet `/healthz` said ok for as long
+ * as the disk stayed frozen.
  */
 import { probeWritable } from "../node/dir-probe.js";
 import { after, type Scheduler, type Timer } from "../node/scheduler.js";
@@ -24,6 +28,12 @@ export interface ProbedStore {
   failed(what: string, err: unknown): void;
   /** A test write passed. */
   succeeded(): void;
+  /**
+   * A test write begins, and `ended` once it has settled either way: it is one of the store's writes
+   * under way, timed as theirs are (broker/store-stall.ts), so one the disk does not answer is a stall.
+   */
+  began(): void;
+  ended(): void;
 }
 
 export interface StoreProbeOptions {
@@ -87,6 +97,7 @@ export class StoreProbe {
   }
 
   private async once(): Promise<void> {
+    this.store.began();
     try {
       await this.probe(this.dir);
       if (this.failing) this.store.succeeded();
@@ -95,6 +106,8 @@ export class StoreProbe {
       if (this.stopped) return;
       this.store.failed("test write", err);
       this.failing = true;
+    } finally {
+      this.store.ended();
     }
   }
 }

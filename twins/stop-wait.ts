@@ -39,6 +39,8 @@ const openingText = (where: string, forMs: number) =>
 export interface OpeningWatch {
   opening(dir: string, since: number): void;
   opened(): void;
+  /** The stop signal asked for, if any: the start that waited then starts nothing. */
+  readonly stopping: string | undefined;
 }
 
 export class StopWait implements OpeningWatch {
@@ -47,6 +49,7 @@ export class StopWait implements OpeningWatch {
   private twins: Pick<Twins, "stalledSave"> | undefined;
   /** The start's wait for its data directory, while it lasts. */
   private openingFrom: { readonly where: string; readonly since: number } | undefined;
+  private stoppedBy: string | undefined;
 
   constructor(
     private readonly sched: Scheduler,
@@ -75,8 +78,14 @@ export class StopWait implements OpeningWatch {
     return o === undefined || forMs < SAVE_STALLED_MS ? undefined : openingText(o.where, forMs);
   }
 
+  /** The signal the stop began on, once it has. */
+  get stopping(): string | undefined {
+    return this.stoppedBy;
+  }
+
   /** The stop began (on `signal`): looks now, then each `STOP_WAIT_CHECK_MS`, until `done`. */
   begin(signal: string): void {
+    this.stoppedBy ??= signal;
     if (this.timer !== undefined) return;
     const look = () => {
       const stalled = this.twins?.stalledSave;

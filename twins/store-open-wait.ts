@@ -3,7 +3,9 @@
  * (store-lock.ts), and on a frozen or hung file system (fsfreeze, a hung disk or network volume)
  * that write does not end. The service sat without a line, a web server or a broker connection
  * until the disk answered; it now says so after `SAVE_STALLED_MS`, again every `STOP_WAIT_LOG_MS`,
- * and once the directory answers, how long it took.
+ * and once the directory answers, how long it took, and whether the service starts: a stop asked for
+ * meanwhile (twins/stop-wait.ts) starts nothing, where the line said "the service starts" just before
+ * the one saying it stops without starting.
  */
 import type { Logger } from "pino";
 import { shownPath } from "../protocol/shown.js";
@@ -33,9 +35,10 @@ export async function openingTold<T>(
     if (now - since < SAVE_STALLED_MS || (lastTold !== undefined && now - lastTold < STOP_WAIT_LOG_MS))
       return;
     lastTold = now;
+    const then = watch?.stopping === undefined ? "starts" : "stops without starting";
     logger.warn(
       { waitedMs: Math.round(now - since) },
-      `twins: the data directory ${where} has not answered in ${seconds(now - since)}: its disk or file system is not answering (frozen? fsfreeze -u thaws it; a hung disk or network volume?); the service starts once it does, and no process ends before its write does, SIGKILL included`,
+      `twins: the data directory ${where} has not answered in ${seconds(now - since)}: its disk or file system is not answering (frozen? fsfreeze -u thaws it; a hung disk or network volume?); the service ${then} once it does, and no process ends before its write does, SIGKILL included`,
     );
   });
   try {
@@ -43,10 +46,15 @@ export async function openingTold<T>(
   } finally {
     watch?.opened();
     look.cancel();
+    // A stop asked for meanwhile: the service starts nothing (cli/commands/twins-service-run.ts).
+    const stopping = watch?.stopping;
     if (lastTold !== undefined)
       logger.info(
         { waitedMs: Math.round(sched.now() - since) },
-        `twins: the data directory ${where} answered after ${seconds(sched.now() - since)}: the service starts`,
+        `twins: the data directory ${where} answered after ${seconds(sched.now() - since)}: ` +
+          (stopping === undefined
+            ? "the service starts"
+            : `the service stops without starting (${stopping})`),
       );
   }
 }

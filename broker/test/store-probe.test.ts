@@ -102,6 +102,8 @@ function store(): ProbedStore & { problemNow: string | undefined; failures: numb
       this.passes++;
       this.problemNow = undefined;
     },
+    began() {},
+    ended() {},
   };
 }
 

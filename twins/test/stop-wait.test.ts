@@ -99,7 +99,8 @@ describe("stop wait", () => {
     const lines: Line[] = [];
     const wait = new StopWait(sched, pinoOf(lines));
     let answer: () => void = () => {};
-    const opened = openingTold(new Promise<void>((r) => (answer = r)), "/data", sched, pinoOf([]), wait);
+    const started: Line[] = [];
+    const opened = openingTold(new Promise<void>((r) => (answer = r)), "/data", sched, pinoOf(started), wait);
     sched.advance(2000);
     wait.begin("SIGTERM"); // 2 s in: a start that may yet answer at once, nothing said
     expect(wait.againLine("SIGTERM")).toContain("a few seconds at most");
@@ -122,6 +123,12 @@ describe("stop wait", () => {
     );
     answer();
     await opened;
+    // The start says it starts nothing (it said "the service starts", then stopped without starting).
+    expect(started.map((l) => l.msg.replace(/: its disk .*; the service/, ": …; the service"))).toEqual([
+      "twins: the data directory /data has not answered in 5 s: …; the service stops without starting once it does, and no process ends before its write does, SIGKILL included",
+      "twins: the data directory /data has not answered in 35 s: …; the service stops without starting once it does, and no process ends before its write does, SIGKILL included",
+      "twins: the data directory /data answered after 35 s: the service stops without starting (SIGTERM)",
+    ]);
     expect(wait.againLine("SIGTERM")).toContain("a few seconds at most");
     sched.advance(10 * STOP_WAIT_LOG_MS);
     expect(lines).toHaveLength(2);
