@@ -99,7 +99,7 @@ async function serveTwins(
   if (stop.first !== undefined) {
     heap.stop();
     await store?.close();
-    logger.info(`${stop.first} while the twins service started: it stops without starting`);
+    logger.info(`${stop.first} while the twins service was starting: it stops without starting`);
     return;
   }
   // Started beside its broker (both units at boot, after a power cut), the service waits for it:
