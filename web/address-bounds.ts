@@ -1,16 +1,23 @@
 /**
  * What one remote address may take of a web server (web/connection-limits.ts applies it): at most
- * 32 connections open at once and 20 requests a second, with bursts of 100. A request past either
- * is answered 429 with a Retry-After, as problem+json naming the bound, and its connection closed
- * (nothing it sent after is read). 256 connections from one client on the LAN, each sending requests
- * ahead of their answers and reading nothing, took the fleet's main thread with the answers their
- * sockets took: `/healthz` answered in 3.6 to 11 s in their first 8 s (docs/web.md).
+ * 32 connections open at once; 20 requests a second to the API, with bursts of 100; and 40 a second
+ * for the page's own files (`GET /`, `GET /app/*`), with bursts of 400, in a bucket of their own. A
+ * request past any is answered 429 with a Retry-After, as problem+json naming the bound, and its
+ * connection closed (nothing it sent after read). 256 connections from one client on the LAN, each
+ * sending requests ahead of their answers and reading nothing, took the fleet's main thread with the
+ * answers their sockets took: `/healthz` answered in 3.6 to 11 s in their first 8 s (docs/web.md).
+ *
+ * A tab costs 19 of the page's files and 4 reads of the API as it loads. With one bucket of 100,
+ * six tabs of one browser opening together (a restored session) had requests refused and tabs left
+ * blank or `disconnected · retrying`; ten had 33 refused, five tabs blank. The files are a fixed
+ * handful, small and cheap to send, so they have a larger bucket of their own and the API's stays as
+ * it was: ten tabs opening and reloading together take 380 of the files' 400 and 80 of the API's 100.
+ * A client flooding the files is held to the files' bound; the API's costly answers stay at 20 a second.
  *
  * Loopback is not bounded: a reverse proxy on the host forwards every client it serves from
  * 127.0.0.1 (one bound would be all of them together), and a process on the host can stop the
- * service or take its CPU without HTTP. The console (`monitor --via`), a browser's tab (at most 6
- * connections, some 25 requests as the page loads) and Prometheus scraping every second, all from
- * one address, stay well within both.
+ * service or take its CPU without HTTP. The console (`monitor --via`), a browser's tabs and
+ * Prometheus scraping every second, all from one address, stay within the bounds.
  */
 import { isLoopbackAddress } from "../broker/listen.js";
 
@@ -21,6 +28,10 @@ export interface AddressBounds {
   readonly perSecond?: number;
   /** Requests one address may send at once above that rate (default 100). */
   readonly burst?: number;
+  /** Requests a second for the page's files (`GET /`, `GET /app/*`), on average (default 40). */
+  readonly pagePerSecond?: number;
+  /** Requests for the page's files one address may send at once above that rate (default 400). */
+  readonly pageBurst?: number;
   /** The addresses not bounded (default: loopback's, isLoopbackAddress). */
   readonly exempt?: (address: string) => boolean;
 }
@@ -28,6 +39,8 @@ export interface AddressBounds {
 export const ADDRESS_CONNECTIONS = 32;
 export const ADDRESS_PER_SECOND = 20;
 export const ADDRESS_BURST = 100;
+export const ADDRESS_PAGE_PER_SECOND = 40;
+export const ADDRESS_PAGE_BURST = 400;
 /** Addresses followed before those without a connection are let go. */
 const FORGET_AT = 10_000;
 
@@ -41,18 +54,35 @@ export interface Refusal {
   readonly retryAfterS: number;
 }
 
+/** One rate: so many requests a second, in bursts of so many. */
+interface Rate {
+  readonly perSecond: number;
+  readonly burst: number;
+  /** How it is told (`requests a second`, `requests a second for the page's files`). */
+  readonly what: string;
+}
+
 interface Bucket {
-  tokens: number;
+  /** Tokens left for the API (`api`) and the page's files (`page`). */
+  api: number;
+  page: number;
   at: number;
   connections: number;
+}
+
+/** Whether a request is for the page's own files (`GET /`, `GET /app/*`, HEAD alike): their own bucket. */
+export function isPageFile(method: string | undefined, url: string | undefined): boolean {
+  if ((method !== "GET" && method !== "HEAD") || url === undefined) return false;
+  const path = url.split("?", 1)[0] ?? "";
+  return path === "/" || path.startsWith("/app/");
 }
 
 /** Counts each remote address's connections and requests against the bounds (`now`: ms, the server's clock). */
 export class PerAddress {
   private readonly byAddress = new Map<string, Bucket>();
   private readonly connectionsMax: number;
-  private readonly perSecond: number;
-  private readonly burst: number;
+  private readonly api: Rate;
+  private readonly page: Rate;
   private readonly exempt: (address: string) => boolean;
 
   constructor(
@@ -60,8 +90,16 @@ export class PerAddress {
     private readonly now: () => number,
   ) {
     this.connectionsMax = Math.max(1, bounds.connections ?? ADDRESS_CONNECTIONS);
-    this.perSecond = Math.max(Number.MIN_VALUE, bounds.perSecond ?? ADDRESS_PER_SECOND);
-    this.burst = Math.max(1, bounds.burst ?? ADDRESS_BURST);
+    this.api = {
+      perSecond: Math.max(Number.MIN_VALUE, bounds.perSecond ?? ADDRESS_PER_SECOND),
+      burst: Math.max(1, bounds.burst ?? ADDRESS_BURST),
+      what: "requests a second",
+    };
+    this.page = {
+      perSecond: Math.max(Number.MIN_VALUE, bounds.pagePerSecond ?? ADDRESS_PAGE_PER_SECOND),
+      burst: Math.max(1, bounds.pageBurst ?? ADDRESS_PAGE_BURST),
+      what: "requests a second for the page's files",
+    };
     this.exempt = bounds.exempt ?? isLoopbackAddress;
   }
 
@@ -85,14 +123,16 @@ export class PerAddress {
     b.connections--;
     this.refill(b);
     // Forgotten once it holds nothing: a full bucket and no connection is a new address's state.
-    if (b.connections <= 0 && b.tokens >= this.burst) this.byAddress.delete(address);
+    if (b.connections <= 0 && b.api >= this.api.burst && b.page >= this.page.burst)
+      this.byAddress.delete(address);
   }
 
   /**
-   * A request arrived from `address` on a connection past the bound (`over`) or not: undefined when
-   * it may be served, else why not. A request refused takes no token.
+   * A request arrived from `address` on a connection past the bound (`over`) or not, for the page's
+   * files (`pageFile`: isPageFile) or the API: undefined when it may be served, else why not. A
+   * request refused takes no token.
    */
-  request(address: string | undefined, over: boolean): Refusal | undefined {
+  request(address: string | undefined, over: boolean, pageFile = false): Refusal | undefined {
     if (address === undefined || this.exempt(address)) return undefined;
     if (over) {
       const what = `more than ${this.connectionsMax} connections open at once`;
@@ -106,12 +146,14 @@ export class PerAddress {
     }
     const b = this.bucket(address);
     this.refill(b);
-    if (b.tokens >= 1) {
-      b.tokens--;
+    const kind = pageFile ? "page" : "api";
+    if (b[kind] >= 1) {
+      b[kind]--;
       return undefined;
     }
-    const retryAfterS = Math.max(1, Math.ceil((1 - b.tokens) / this.perSecond));
-    const what = `more than ${this.perSecond} requests a second (bursts of ${this.burst})`;
+    const rate = this[kind];
+    const retryAfterS = Math.max(1, Math.ceil((1 - b[kind]) / rate.perSecond));
+    const what = `more than ${rate.perSecond} ${rate.what} (bursts of ${rate.burst})`;
     return {
       address,
       bound: "rate",
@@ -126,7 +168,7 @@ export class PerAddress {
     if (b === undefined) {
       // Addresses gone with their tokens spent are kept until 10,000 have gathered: not for ever.
       if (this.byAddress.size >= FORGET_AT) this.forgetIdle();
-      b = { tokens: this.burst, at: this.now(), connections: 0 };
+      b = { api: this.api.burst, page: this.page.burst, at: this.now(), connections: 0 };
       this.byAddress.set(address, b);
     }
     return b;
@@ -139,7 +181,9 @@ export class PerAddress {
 
   private refill(b: Bucket): void {
     const now = this.now();
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    const s = (now - b.at) / 1000;
+    b.api = Math.min(this.api.burst, b.api + s * this.api.perSecond);
+    b.page = Math.min(this.page.burst, b.page + s * this.page.perSecond);
     b.at = now;
   }
 }

@@ -32,7 +32,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { RealScheduler, type Scheduler } from "../node/scheduler.js";
 import { stopParsing } from "../node/stop-parsing.js";
-import { type AddressBounds, PerAddress, type Refusal } from "./address-bounds.js";
+import { type AddressBounds, isPageFile, PerAddress, type Refusal } from "./address-bounds.js";
 import type { ConnectionWarnings } from "./connection-warnings.js";
 
 export interface ConnectionLimits {
@@ -204,7 +204,11 @@ export function limitConnections(
       stopParsing(socket);
       return;
     }
-    const refusal = perAddress.request(socket.remoteAddress, overBound.has(socket));
+    const refusal = perAddress.request(
+      socket.remoteAddress,
+      overBound.has(socket),
+      isPageFile(req.method, req.url),
+    );
     if (refusal !== undefined) {
       refusals.set(req, refusal);
       counts.limited[refusal.bound]++;

@@ -280,7 +280,7 @@ export function openApiDocument(): unknown {
       title: "twinfleet control server",
       version: VERSION,
       description:
-        "The fleet's nodes, their state and pairing, convergence and latency, and a simulated fleet's faults. Writes need a bearer token; reads too beyond loopback. Errors are application/problem+json. Any request from an address beyond loopback may be answered 429 with Retry-After: more than 32 connections open at once from it, or more than 20 requests a second (bursts of 100).",
+        "The fleet's nodes, their state and pairing, convergence and latency, and a simulated fleet's faults. Writes need a bearer token; reads too beyond loopback. Errors are application/problem+json. Any request from an address beyond loopback may be answered 429 with Retry-After: more than 32 connections open at once from it, or more than 20 requests a second (bursts of 100); the page's files (GET / and /app/*) have a bound of their own, 40 a second (bursts of 400).",
     },
     components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
     paths,

@@ -9,7 +9,13 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import { type AddressBounds, PerAddress } from "../address-bounds.js";
+import {
+  ADDRESS_BURST,
+  ADDRESS_PAGE_BURST,
+  type AddressBounds,
+  isPageFile,
+  PerAddress,
+} from "../address-bounds.js";
 import { httpApp } from "../http-app.js";
 
 const apps: { close(): Promise<unknown> }[] = [];
@@ -32,6 +38,7 @@ async function server(perAddress: AddressBounds) {
     seen.parsed++;
   });
   h.app.get("/small", async () => "ok");
+  h.app.get("/app/*", async () => "file");
   await h.app.listen({ port: 0, host: "127.0.0.1" });
   apps.push(h.app);
   const port = (h.app.server.address() as { port: number }).port;
@@ -93,6 +100,54 @@ describe("one address's request rate", () => {
     // The two served, the one refused, and at most the next one of the read: not the 400.
     expect(srv.seen.parsed).toBeLessThanOrEqual(4);
     expect(srv.connections.limited.rate).toBe(1);
+  });
+});
+
+describe("the page's files", () => {
+  it("have a bucket of their own: a page's files past the API's burst are served, the API still bounded", async () => {
+    const srv = await server({ burst: 2, perSecond: 1, pageBurst: 5, pagePerSecond: 1 });
+    const c = await client(srv.port);
+    const file = "GET /app/app.js?v=2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    // Five files (a tab's, as it loads), then the API's two: none refused.
+    for (const [n, r] of [file, file, file, file, file, request, request].entries()) {
+      c.s.write(r);
+      await expect.poll(() => c.statuses().length, { timeout: 20_000 }).toBe(n + 1);
+    }
+    expect(c.statuses()).toEqual(["200", "200", "200", "200", "200", "200", "200"]);
+    // The API's third is refused on its own bound.
+    c.s.write(request);
+    await expect.poll(() => c.got.ended, { timeout: 20_000 }).toBe(true);
+    expect(c.got.text).toContain("more than 1 requests a second (bursts of 2) from 127.0.0.1");
+    // A sixth file is refused on the files' bound, told as theirs.
+    const d = await client(srv.port);
+    d.s.write(file);
+    await expect.poll(() => d.got.ended, { timeout: 20_000 }).toBe(true);
+    expect(d.statuses()).toEqual(["429"]);
+    expect(d.got.text).toContain(
+      "more than 1 requests a second for the page's files (bursts of 5) from 127.0.0.1: retry in 1 s",
+    );
+    expect(srv.connections.limited).toEqual({ connections: 0, rate: 2 });
+  });
+
+  it("are GET or HEAD of / and /app/*, whatever their query; the rest is the API's", () => {
+    expect([
+      isPageFile("GET", "/"),
+      isPageFile("HEAD", "/app/app.js"),
+      isPageFile("GET", "/app/x?v=1"),
+    ]).toEqual([true, true, true]);
+    for (const [m, u] of [
+      ["GET", "/api/nodes"],
+      ["GET", "/x/app/"],
+      ["POST", "/app/app.js"],
+      ["GET", "/application"],
+      ["GET", "http://h/app/app.js"],
+      ["GET", "/healthz"],
+    ] as const)
+      expect(isPageFile(m, u), `${m} ${u}`).toBe(false);
+    // Ten tabs of one browser opening together and then reloaded together (19 files and 4 API reads
+    // each as the page loads, docs/web.md) fit the bounds.
+    expect(ADDRESS_PAGE_BURST).toBeGreaterThanOrEqual(10 * 19 * 2);
+    expect(ADDRESS_BURST).toBeGreaterThanOrEqual(10 * 4 * 2);
   });
 });
 
