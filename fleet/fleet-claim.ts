@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import type mqtt from "mqtt";
 import { after, type Scheduler, type Timer } from "../node/scheduler.js";
+import { afterRunning } from "../node/stall-watch.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
 import { claimedOf, encodeClaimIds } from "./claim-ids.js";
@@ -219,8 +220,8 @@ export async function claimFleet(
 }
 
 /**
- * Resolves once `ready()` holds (checked at once and on each message) or `ms` have passed; a stop
- * meanwhile throws FleetStartStoppedError.
+ * Resolves once `ready()` holds (checked at once and on each message) or the process has run for `ms`
+ * (node/stall-watch.ts's afterRunning); a stop meanwhile throws FleetStartStoppedError.
  */
 async function waitAtMost(
   scheduler: Scheduler,
@@ -237,7 +238,8 @@ async function waitAtMost(
       resolve();
     };
     let unlisten: (() => void) | undefined;
-    const timer = after(scheduler, ms, done);
+    // Time the process ran: a stall of it (and of a broker stopped with it) is no time given.
+    const timer = afterRunning(scheduler, ms, done);
     unlisten = waitUntil(listen, ready, done);
     if (stop?.aborted) done();
     else stop?.addEventListener("abort", done);

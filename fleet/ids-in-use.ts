@@ -5,7 +5,8 @@
  * keepalive's time to go offline (a fleet that lost power a moment ago); those still online refuse
  * the run, naming them.
  */
-import { after, type Scheduler } from "../node/scheduler.js";
+import type { Scheduler } from "../node/scheduler.js";
+import { afterRunning, type StallWatch, stallWatchOf } from "../node/stall-watch.js";
 import type { NodeId } from "../protocol/index.js";
 
 /**
@@ -108,7 +109,10 @@ export const clearingWords = (cleared: number, total: number, whose: string): st
  * (a warning says the run waits); resolves at once when none is. Resolves to whether it waited (some
  * were online, and went offline within the wait). `stop` aborted ends the wait at once, with a
  * FleetStartStoppedError: a Ctrl-C or SIGTERM during it used to be answered only once it was over
- * (up to 23.5 s), and the run then started its nodes only to cut them short.
+ * (up to 23.5 s), and the run then started its nodes only to cut them short. `waitMs` is time this
+ * process ran: a stall of it (stopped, its VM paused) is not counted, as the broker may have been
+ * stopped with it (one host, one VM) and could not have published the wills meanwhile; a `kill -STOP`
+ * of 30 s in the wait used to end it at `kill -CONT` and refuse the run.
  */
 export async function refuseIdsInUse(
   where: { readonly url: string; readonly prefix: string; readonly fleet: number; readonly whose?: string },
@@ -118,6 +122,8 @@ export async function refuseIdsInUse(
   scheduler: Scheduler,
   warn: (line: string) => void,
   stop?: AbortSignal,
+  /** Tells the time this process did not run, which is not counted as waiting (node/stall-watch.ts). */
+  stalls: StallWatch | undefined = stallWatchOf(scheduler),
 ): Promise<boolean> {
   const online = () => ids.filter((id) => presence.online(id));
   if (online().length === 0) return false;
@@ -131,7 +137,7 @@ export async function refuseIdsInUse(
       stop?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = after(scheduler, waitMs, done);
+    const timer = afterRunning(scheduler, waitMs, done, stalls);
     const unwatch = presence.watch(() => {
       if (online().length === 0) done();
     });

@@ -151,3 +151,40 @@ export class StallOutage {
     return atMs <= s.endMs + STALL_RECONNECT_MS ? { stall: s } : { outlasted: s };
   }
 }
+
+/** How long of `fromMs`..`toMs` the stalls `watch` found cover (ms). */
+function stalledWithin(watch: StallWatch, fromMs: number, toMs: number): number {
+  let ms = 0;
+  for (const s of watch.list()) ms += Math.max(0, Math.min(s.endMs, toMs) - Math.max(s.startMs, fromMs));
+  return ms;
+}
+
+/**
+ * Runs `fn` once the process has run for `ms` on `sched`, the stalls `watch` finds (time it was
+ * stopped, its VM paused) not counted: for a wait that gives someone else time to act (a broker to
+ * publish wills), which a process that did not run could not have seen them do. A plain `after` ran
+ * at once when the process ran again, the stall spent as waiting. Its `cancel` stops it; `stalledMs`
+ * tells how much stall it has left out so far. Without a watch (virtual time), it is `after`.
+ */
+export function afterRunning(
+  sched: Scheduler,
+  ms: number,
+  fn: () => void,
+  watch: StallWatch | undefined = stallWatchOf(sched),
+): Timer & { stalledMs(): number } {
+  const startMs = sched.now();
+  let timer: Timer | undefined;
+  const stalledMs = () => (watch === undefined ? 0 : stalledWithin(watch, startMs, sched.now()));
+  const arm = (atMs: number) => {
+    timer = sched.at(atMs, () => {
+      const ran = sched.now() - startMs - stalledMs();
+      if (ran >= ms) fn();
+      else arm(sched.now() + (ms - ran));
+    });
+  };
+  arm(startMs + ms);
+  return {
+    cancel: () => timer?.cancel(),
+    stalledMs,
+  };
+}

@@ -24,7 +24,7 @@ import { readRegularFile } from "./bounded-lines.js";
 import { HISTORY_FILE } from "./history-file.js";
 import { permissionHint } from "./store-access.js";
 import { notIts, setAsideJournal } from "./store-aside.js";
-import { removeOrphanTemps } from "./store-dir.js";
+import { PROBE_SERVICE, removeOrphanTemps } from "./store-dir.js";
 import {
   CORRUPT_HINT,
   fileSchema,
@@ -231,7 +231,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   const store: TwinsStore = {
     where: file,
     historyFile: join(dir, HISTORY_FILE),
-    probe: () => probeWritable(dir, "twins"),
+    probe: () => probeWritable(dir, PROBE_SERVICE),
     ...(previous !== undefined ? { previous } : {}),
     // The lock's lines (the last read, left by a service gone without a goodbye), else twins.json's.
     get brokerSeen() {

@@ -184,7 +184,15 @@ describe("probeWritable", () => {
     dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
     await writeFile(join(dir, "twins.probe.999999999.3.tmp"), "x");
     await writeFile(join(dir, `twins.probe.${process.pid}.3.tmp`), "x");
+    // A save's left too, and files that are not the store's test writes: kept.
+    await writeFile(join(dir, "twins.journal.999999999.1.tmp"), "x");
+    await writeFile(join(dir, "broker.probe.999999999.3.tmp"), "x");
+    await writeFile(join(dir, "twins.probe.999999999.3.tmp.keep"), "x");
     await removeOrphanTemps(dir);
-    expect(await readdir(dir)).toEqual([`twins.probe.${process.pid}.3.tmp`]);
+    expect((await readdir(dir)).sort()).toEqual([
+      "broker.probe.999999999.3.tmp",
+      `twins.probe.${process.pid}.3.tmp`,
+      "twins.probe.999999999.3.tmp.keep",
+    ]);
   });
 });
