@@ -13,6 +13,7 @@
  */
 
 import type { Logger } from "pino";
+import type { StallWatch } from "../node/stall-watch.js";
 import type { NodeId } from "../protocol/index.js";
 import { type AwaySpan, AwaySpans } from "./broker-spans.js";
 import type { BrokerLoss } from "./broker-watch.js";
@@ -64,6 +65,8 @@ export interface ConvergenceFeedDeps {
   readonly presence?: (id: NodeId) => Presence | undefined;
   /** Minutes of the long tier kept (twins/minute-tier.ts); MINUTES_KEPT unless told. */
   readonly minutesKept?: number;
+  /** The process's stall watch: where a stall that held the minutes' timer began (twins/minute-tier.ts). */
+  readonly stalls?: StallWatch | undefined;
   /** The history kept in the data directory (twins/history-keeper.ts): restored, and each point appended. */
   readonly kept?: { readonly history: KeptHistory; readonly logger: Logger };
 }
@@ -92,6 +95,7 @@ export class ConvergenceFeed {
       restored: kept?.history.minutes ?? [],
       ...(last !== undefined ? { last } : {}),
       closed: (m) => this.keeper?.addedMinute(m),
+      stalls: deps.stalls,
     });
     this.spans = new AwaySpans(kept?.history.away, (span) => this.keeper?.addedAway(span));
     if (kept === undefined) return;
@@ -256,7 +260,12 @@ const CONVERGENCE_EVERY_MS = 100;
  * that changes all the time.
  */
 export function fleetFeed(
-  opts: { readonly scheduler: Scheduler; readonly historyCapacity: number; readonly logger?: Logger },
+  opts: {
+    readonly scheduler: Scheduler;
+    readonly historyCapacity: number;
+    readonly logger?: Logger;
+    readonly stalls?: StallWatch | undefined;
+  },
   registry: { readonly size: number; presenceOf(id: NodeId): Presence | undefined },
   msPerTwin: number,
   owner: {
@@ -276,6 +285,7 @@ export function fleetFeed(
     compute: () => owner.convergence(),
     emit: (report) => owner.emit("convergence", report),
     presence: (id) => registry.presenceOf(id),
+    stalls: opts.stalls,
     ...(kept !== undefined && opts.logger !== undefined
       ? { kept: { history: kept, logger: opts.logger } }
       : {}),

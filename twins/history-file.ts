@@ -240,9 +240,12 @@ function historyReader(
     }
     if ("m" in rec) {
       const { m: _, ...rest } = rec;
+      // On this clock's minutes: the date minus the time it was written with differs from this
+      // start's by a ms or so (two clocks read), and a minute read back started at :00.001.
+      const t = Math.round(when / MINUTE_MS) * MINUTE_MS;
       // Minutes come in order; one not after the last (a clock set back) takes its place.
-      while (minutes.length > 0 && (minutes.at(-1)?.t ?? 0) >= when) minutes.pop();
-      minutes.push(withoutUndefined({ t: when, ...rest }) as MinutePoint);
+      while (minutes.length > 0 && (minutes.at(-1)?.t ?? 0) >= t) minutes.pop();
+      minutes.push(withoutUndefined({ t, ...rest }) as MinutePoint);
       if (minutes.length > minutesKept) minutes.shift();
       // Written as it closed: the service ran to its end.
       lastAlive = Math.max(lastAlive ?? when + MINUTE_MS, when + MINUTE_MS);

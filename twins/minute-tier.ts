@@ -8,7 +8,7 @@
  * (the wall clock's minutes on a real one). Kept in the history file beside the fine points
  * (twins/history-file.ts, twins/history-keeper.ts).
  */
-import { STALL_MIN_MS } from "../node/stall-watch.js";
+import { STALL_MIN_MS, type StallWatch } from "../node/stall-watch.js";
 import type { Scheduler, Timer } from "./clock.js";
 import type { SeriesPoint } from "./types.js";
 
@@ -36,7 +36,8 @@ export interface MinutePoint {
   readonly away?: true;
   /**
    * The twins service was not running for some of the minute: a restart (from the kept history), or
-   * its host stopped or paused it (its minute timer came STALL_MIN_MS late or more).
+   * its host stopped or paused it for some of the minute (a stall the process's stall watch saw; without
+   * one, the minute's timer STALL_MIN_MS late or more).
    */
   readonly down?: true;
 }
@@ -117,6 +118,11 @@ export interface MinuteTierDeps {
   readonly last?: SeriesPoint;
   /** A minute was closed: to be kept. */
   readonly closed?: (m: MinutePoint) => void;
+  /**
+   * The process's stall watch (node/stall-watch.ts): when a stall that made the minute's timer late
+   * began. Without one (virtual time), a late timer is taken as a stop before the minute's end.
+   */
+  readonly stalls?: StallWatch | undefined;
 }
 
 /** The long tier as the service runs: fed by the feed's points and the broker's comings and goings. */
@@ -171,29 +177,58 @@ export class MinuteTier {
   }
 
   /**
-   * Closes the minute under way and opens the next. A timer late by STALL_MIN_MS or more means the
-   * service did not run from the minute's end to now (its host stopped it, or was too loaded to run it):
-   * nothing was measured then, so the minute it stopped in is closed `down` (its share the one
-   * measured before the stop), each minute it slept through `down` with no share, and the one it
-   * wakes in `down` too (its share the one held, as at a restart's minute).
+   * Closes the minute under way and opens the next. The service did not run for a while (its host
+   * stopped it, or was too loaded to run it): nothing was measured then, and each minute the stall
+   * covered some of is `down` — the minute it began in (its share the one measured before it), each
+   * one it slept through (no share), the one it woke in (the share held) — and no other. Where the
+   * stall began and ended is the stall watch's (node/stall-watch.ts): it was judged by this timer's
+   * lateness alone, which marked both the minute before the timer and the one it ran in for a stall
+   * of 3 s that began after the minute's end, and nothing for one within a minute or that ended
+   * less than STALL_MIN_MS after it. Without a watch (virtual time), a timer late by STALL_MIN_MS or
+   * more is taken as a stop before the minute's end, lasting to now.
    */
   private tick(): void {
     const due = this.open.t + MINUTE_MS;
     const now = this.deps.scheduler.now();
     const next = Math.max(due, minuteOf(now));
-    const late = now - due >= STALL_MIN_MS;
-    // Late, the service was not running when the minute ended: it stopped within it, so the minute is
-    // down too (its share the one measured before the stop), not told as measured to its end.
-    if (late) this.open.down = true;
+    const stalled = this.stalledIn(due, now);
+    if (stalled(this.open.t, due)) this.open.down = true;
     this.close(this.open.point());
-    if (late)
-      for (let m = Math.max(due, next - this.deps.capacity * MINUTE_MS); m < next; m += MINUTE_MS)
-        this.close({ t: m, down: true });
-    this.open = new Minute(next);
-    this.open.down = late;
-    if (this.brokerAway) this.open.away = true;
-    else this.open.see(this.held);
+    for (let m = Math.max(due, next - this.deps.capacity * MINUTE_MS); m < next; m += MINUTE_MS)
+      this.close(stalled(m, m + MINUTE_MS) ? { t: m, down: true } : this.heldMinute(m).point());
+    this.open = this.heldMinute(next);
+    this.open.down = now > next && stalled(next, now);
     this.arm();
+  }
+
+  /** A minute opened with the state held (the broker away, or the share from before). */
+  private heldMinute(t: number): Minute {
+    const m = new Minute(t);
+    if (this.brokerAway) m.away = true;
+    else m.see(this.held);
+    return m;
+  }
+
+  /**
+   * Whether the service did not run for some of `[from, to)`, for the minute timer due at `due` and
+   * run at `now`: by the stall watch's stalls (looked at now, so one that ends now is among them),
+   * or without one, by the timer's lateness (a stop before `due` to `now`).
+   */
+  private stalledIn(due: number, now: number): (from: number, to: number) => boolean {
+    const watch = this.deps.stalls;
+    if (watch === undefined) {
+      const late = now - due >= STALL_MIN_MS;
+      return () => late;
+    }
+    const stalls = watch.list();
+    return (from, to) => {
+      for (let i = stalls.length - 1; i >= 0; i--) {
+        const s = stalls[i];
+        if (s === undefined || s.endMs <= from) return false;
+        if (s.startMs < to) return true;
+      }
+      return false;
+    };
   }
 
   private close(m: MinutePoint): void {
