@@ -10,6 +10,9 @@ import { type Packet, type Parser, parser } from "mqtt-packet";
  * still tells its whole length: `announcedBytes`), the rest counted as it passes and let go, as
  * PubSubClient keeps the first bytes of a packet over its buffer in the buffer and drains the rest.
  * Chunks of a packet not complete yet are joined once, when enough of them are in.
+ * A remaining length still going on at its fourth byte is malformed: its first 5 bytes (all that
+ * PubSubClient's readPacket() reads of it before it stops the socket) come as the last packet, and
+ * nothing after it is split (`malformedHead` tells it apart).
  */
 export class FrameSplitter {
   private parts: Buffer[] = [];
@@ -18,6 +21,8 @@ export class FrameSplitter {
   private need = 0;
   /** The kept head of a packet over `keep`, and how many of its bytes are still to pass. */
   private long: { readonly head: Buffer; left: number } | undefined;
+  /** A malformed length was handed on: the stream has no packet boundaries any more. */
+  private broken = false;
 
   constructor(private readonly keep = Number.POSITIVE_INFINITY) {}
 
@@ -26,8 +31,9 @@ export class FrameSplitter {
     return this.partsBytes + (this.long?.head.length ?? 0);
   }
 
-  /** Feeds a chunk; calls `onPacket` for every complete packet in order. Throws on a malformed length. */
+  /** Feeds a chunk; calls `onPacket` for every complete packet in order, then a malformed head. */
   push(chunk: Buffer, onPacket: (packet: Buffer) => void): void {
+    if (this.broken) return;
     let buf = chunk;
     const long = this.long;
     if (long !== undefined) {
@@ -48,6 +54,13 @@ export class FrameSplitter {
     this.partsBytes = 0;
     this.need = 0;
     for (;;) {
+      if (malformedHead(buf)) {
+        this.broken = true;
+        this.parts = [];
+        this.partsBytes = 0;
+        onPacket(Buffer.from(buf.subarray(0, 5)));
+        return;
+      }
       const size = frameSize(buf);
       if (size === undefined) break;
       if (size > this.keep && buf.length >= this.keep) {
@@ -76,7 +89,14 @@ export class FrameSplitter {
 
 /** The whole length of the packet whose first bytes are `bytes` (a FrameSplitter's), as its header tells it. */
 export function announcedBytes(bytes: Buffer): number {
-  return frameSize(bytes) ?? bytes.length;
+  return malformedHead(bytes) ? bytes.length : (frameSize(bytes) ?? bytes.length);
+}
+
+/** The packet starting at buf[0] has a remaining length still going on at its fourth byte. */
+export function malformedHead(buf: Buffer): boolean {
+  if (buf.length < 5) return false;
+  for (let i = 1; i <= 4; i++) if (((buf[i] as number) & 0x80) === 0) return false;
+  return true;
 }
 
 /** Bytes of the packet starting at buf[0], or undefined when its header is not complete yet. */

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { NodeEvent } from "../../../node/metrics.js";
+import { FrameSplitter } from "../../../node/mqtt-frames.js";
 import { FakeScheduler } from "../../../node/scheduler.js";
 import { SimNode } from "../../../node/sim-node.js";
 import type { WireHandlers } from "../../../node/wire.js";
@@ -33,7 +34,19 @@ function setup() {
     if (toNode === undefined) throw new Error("no connection");
     toNode.packet(bytes);
   };
-  return { sched, broker, n, events, raw };
+  // Bytes as a TCP wire reads them: split into packets by its splitter (node/wire.ts).
+  let split: { h: WireHandlers; f: FrameSplitter } | undefined;
+  const stream = (bytes: Buffer) => {
+    const h = toNode;
+    if (h === undefined) throw new Error("no connection");
+    if (split?.h !== h) split = { h, f: new FrameSplitter(h.keepBytes) };
+    try {
+      split.f.push(bytes, (p) => h.packet(p));
+    } catch {
+      h.closed(false); // what the wires do with a stream they cannot split: the socket is gone
+    }
+  };
+  return { sched, broker, n, events, raw, stream };
 }
 
 /** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
@@ -73,5 +86,30 @@ describe("odd packets from the broker", () => {
     t.sched.runUntil(3500);
     expect(t.n.stats().mqtt.packetsOut).toBe(out + 1);
     expect(t.n.connected).toBe(true);
+  });
+
+  it("closes the connection itself on a remaining length of five bytes, counted as the node's close", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    expect(t.n.connected).toBe(true);
+    t.stream(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]));
+    t.sched.runUntil(3500);
+    const lost = t.events.filter((e) => e.type === "disconnected");
+    expect(lost.map((e) => (e.type === "disconnected" ? e.reason : ""))).toEqual(["malformed"]);
+    const m = t.n.stats().mqtt;
+    expect({
+      closedByNode: m.closedByNode,
+      closedByBroker: m.closedByBroker,
+      disconnects: m.disconnects,
+    }).toEqual({
+      closedByNode: 1,
+      closedByBroker: 0,
+      disconnects: 1,
+    });
+    // The sketch connects again after its reconnect period, and the new connection reads packets.
+    t.sched.runUntil(12_000);
+    expect(t.n.connected).toBe(true);
+    expect(t.n.stats().mqtt.reconnects).toBe(1);
   });
 });
