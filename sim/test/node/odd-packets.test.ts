@@ -46,7 +46,8 @@ function setup() {
       h.closed(false); // what the wires do with a stream they cannot split: the socket is gone
     }
   };
-  return { sched, broker, n, events, raw, stream };
+  const open = () => toNode !== undefined;
+  return { sched, broker, n, events, raw, stream, open };
 }
 
 /** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
@@ -111,5 +112,19 @@ describe("odd packets from the broker", () => {
     t.sched.runUntil(12_000);
     expect(t.n.connected).toBe(true);
     expect(t.n.stats().mqtt.reconnects).toBe(1);
+  });
+
+  it("fails the connect at once on such a length in place of the CONNACK, as connect() does", () => {
+    const t = setup();
+    t.n.start();
+    while (!t.open()) t.sched.runUntil(t.sched.now() + 1);
+    const sentAt = t.sched.now();
+    t.stream(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f])); // ahead of the broker's CONNACK
+    t.sched.runUntil(sentAt + 1000);
+    const failed = t.events.filter((e) => e.type === "connect-failed");
+    expect(failed.map((e) => (e.type === "connect-failed" ? e.reason : ""))).toEqual(["refused"]);
+    expect(t.n.stats().mqtt.disconnects).toBe(0);
+    t.sched.runUntil(sentAt + 7000); // tried again after the 5 s reconnect period
+    expect(t.n.connected).toBe(true);
   });
 });
