@@ -352,5 +352,6 @@ function lostBy(l: Report["link"]): string {
   // The two later counts only where some session ended so: the line reads as before otherwise.
   const tcp = l.tcpTimeouts ? `, ${l.tcpTimeouts} by TCP timeout` : "";
   const power = l.powerCuts ? `, ${l.powerCuts} by power cut` : "";
-  return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker${tcp}${power})`;
+  const own = l.closedByNode ? `, ${l.closedByNode} closed by the node` : "";
+  return ` (${l.keepaliveTimeouts} by keepalive, ${l.closedByBroker} closed by the broker${own}${tcp}${power})`;
 }

@@ -201,6 +201,8 @@ export interface Report {
     /** Of them, the ones the chip's TCP gave up and the ones a power cut ended (absent from reports written before these counts). */
     readonly tcpTimeouts?: number;
     readonly powerCuts?: number;
+    /** Of them, the ones the node closed itself on a packet it could not read (absent from reports written before this count). */
+    readonly closedByNode?: number;
     /** Sessions that came up again after a loss (a node's CONNACK after an earlier one). */
     readonly reconnects: number;
     readonly oversizedDropped: number;

@@ -280,7 +280,8 @@ export class Board {
       this.endJob();
       return;
     }
-    const gone = s.check(at);
+    let gone = s.check(at);
+    if (gone === undefined && s.packetReady(at)) gone = s.readPacket();
     if (gone !== undefined) {
       s.lost(gone);
       this.syncDeadline = Number.POSITIVE_INFINITY;
@@ -288,7 +289,6 @@ export class Board {
       this.endJob();
       return;
     }
-    if (s.packetReady(at)) s.readPacket();
     if (s.connected && this.cpu.t >= this.syncDeadline) {
       this.syncDeadline = Number.POSITIVE_INFINITY;
       this.coreInput({ type: "tick" }, undefined);

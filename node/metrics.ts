@@ -7,7 +7,12 @@ import type { DropReason, NodeId, Stamp } from "../protocol/index.js";
 import type { LinkStats } from "./link.js";
 import type { RamBudget } from "./ram.js";
 
-export type DisconnectReason = "keepalive" | "socket-timeout" | "closed" | "power-off";
+/**
+ * Why a session ended: the node's keepalive, the chip's TCP giving up, the broker closing it, the
+ * power, or the node itself stopping the socket on a packet it cannot read (`malformed`: a remaining
+ * length still going on at its fourth byte, where PubSubClient's readPacket() stops).
+ */
+export type DisconnectReason = "keepalive" | "socket-timeout" | "closed" | "power-off" | "malformed";
 /**
  * How a connection attempt failed: no TCP connection, no CONNACK in time, a CONNACK with an error
  * code, or a CONNECT over PubSubClient's buffer (its connect() stops the socket without sending it).
@@ -127,6 +132,8 @@ export interface MqttStats {
   keepaliveTimeouts: number;
   /** Sessions the broker ended: its FIN, or a reset to the node's segment, reached the node. */
   closedByBroker: number;
+  /** Sessions the node closed itself on a packet it could not read (`malformed`). */
+  closedByNode: number;
   /** Sessions the chip's TCP ended: a segment's retransmissions went unanswered (`socket-timeout`). */
   tcpTimeouts: number;
   /** Sessions the power going ended (a power outage, a node powered off while connected). */
@@ -147,6 +154,7 @@ export function newMqttStats(): MqttStats {
     reconnects: 0,
     keepaliveTimeouts: 0,
     closedByBroker: 0,
+    closedByNode: 0,
     tcpTimeouts: 0,
     powerCuts: 0,
     pings: 0,

@@ -7,14 +7,13 @@
  * counters and the connect/disconnect events; every operation is charged to the board's CPU.
  */
 import { generate } from "mqtt-packet";
-import type { NodeId, Prefix } from "../protocol/index.js";
 import type { Cpu } from "./cpu.js";
-import type { Link } from "./link.js";
-import type { ConnectFailure, DisconnectReason, MqttStats, NodeEventSink } from "./metrics.js";
+import type { ConnectFailure, DisconnectReason, MqttStats } from "./metrics.js";
 import { newMqttStats } from "./metrics.js";
 import {
   announcedBytes,
   isAckOfSubscription,
+  malformedHead,
   PacketReader,
   type PublishFields,
   publishFields,
@@ -30,41 +29,14 @@ import {
   pubsubPublishBytes,
   pubsubSubscribeBytes,
 } from "./pubsub-buffer.js";
-import type { Scheduler, Timer } from "./scheduler.js";
+import type { Timer } from "./scheduler.js";
+import type { MqttPhase, SessionOptions } from "./session-host.js";
 import type { SocketEvents, W5100Socket } from "./w5100-socket.js";
+
+export type { MqttPhase, SessionHost, SessionOptions } from "./session-host.js";
 
 const PINGREQ = Buffer.from([0xc0, 0x00]); // one buffer for every ping (nothing writes into a sent packet)
 const PINGRESP = Buffer.from([0xd0, 0x00]);
-
-export type MqttPhase = "disconnected" | "connecting" | "connected";
-
-/** What the session needs from the board around it. */
-export interface SessionHost {
-  /** The running job ends: the loop is free again and its wake-up is re-armed. */
-  endJob(): void;
-  /** Something the loop waits for changed: re-arm its wake-up. */
-  schedule(): void;
-  /** The sketch's callback for an incoming PUBLISH (before its PUBACK). */
-  message(topic: string, payload: string, qos: 0 | 1): void;
-  /** connect() returned true: the sketch's code after it runs in the same job. */
-  connected(): void;
-}
-
-export interface SessionOptions {
-  readonly node: NodeId;
-  readonly prefix: Prefix;
-  readonly profile: DeviceProfile;
-  readonly cpu: Cpu;
-  readonly chip: W5100Socket;
-  readonly link: Link;
-  readonly sched: Scheduler;
-  readonly sink: NodeEventSink;
-  readonly host: SessionHost;
-  readonly username?: string | undefined;
-  readonly password?: string | undefined;
-  /** PubSubClient's buffer (MQTT_MAX_PACKET_SIZE). */
-  readonly maxPacketBytes: number;
-}
 
 export class PubSubSession {
   readonly stats: MqttStats = newMqttStats();
@@ -187,11 +159,25 @@ export class PubSubSession {
     return undefined;
   }
 
-  /** Reads one packet out of the RX buffer and handles it. */
-  readPacket(): void {
-    const c = this.p.cycles;
+  /**
+   * Reads one packet out of the RX buffer and handles it; `malformed` when its remaining length runs
+   * past 4 bytes: PubSubClient's readPacket() stops the socket there (the caller ends the session).
+   */
+  readPacket(): "malformed" | undefined {
     const item = this.chip.shift();
-    if (item === undefined) return;
+    if (item === undefined) return undefined;
+    if (malformedHead(item.bytes)) {
+      const c = this.p.cycles;
+      this.cpu.spend(c.recvOverhead + c.spiReadPerByte * item.bytes.length);
+      return "malformed";
+    }
+    this.handle(item);
+    return undefined;
+  }
+
+  /** A packet read out of the RX buffer, handled as PubSubClient's loop() handles it. */
+  private handle(item: { readonly bytes: Buffer }): void {
+    const c = this.p.cycles;
     // PubSubClient reads every byte of a packet, those past its buffer too (the wire kept only its head).
     const len = announcedBytes(item.bytes);
     this.cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
@@ -334,7 +320,9 @@ export class PubSubSession {
     const c = this.p.cycles;
     const len = announcedBytes(item.bytes);
     cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
-    const pk = len > this.o.maxPacketBytes ? undefined : this.reader.read(item.bytes); // readPacket() gives 0
+    // readPacket() gives 0 for a packet over the buffer, and stops the socket at a malformed length.
+    const pk =
+      len > this.o.maxPacketBytes || malformedHead(item.bytes) ? undefined : this.reader.read(item.bytes);
     if (pk?.cmd !== "connack" || pk.returnCode !== 0) {
       this.stats.connectFailures++;
       this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "refused" });
@@ -387,6 +375,7 @@ export class PubSubSession {
     const cut = up && reason === "closed" && !this.answered; // metrics.ts, `unanswered`
     if (up) this.stats.disconnects++;
     if (up && reason === "closed") this.stats.closedByBroker++;
+    if (up && reason === "malformed") this.stats.closedByNode++;
     if (up && reason === "socket-timeout") this.stats.tcpTimeouts++;
     if (up && reason === "power-off") this.stats.powerCuts++;
     this.mqtt = "disconnected";

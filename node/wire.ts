@@ -15,7 +15,7 @@ import { FrameSplitter } from "./mqtt-frames.js";
 import type { Scheduler } from "./scheduler.js";
 
 export interface WireHandlers {
-  /** A whole packet; one over `keepBytes` comes as its first `keepBytes` bytes (node/mqtt-frames.ts). */
+  /** A whole packet; one over `keepBytes` comes as its first `keepBytes` bytes (node/frame-splitter.ts). */
   packet(bytes: Buffer): void;
   /** The most of one packet the reader keeps (PubSubClient's buffer and a byte); default: all of it. */
   readonly keepBytes?: number;

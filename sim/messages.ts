@@ -71,6 +71,8 @@ export interface LinkTotals {
   keepaliveTimeouts: number;
   /** Of the sessions lost, the ones the broker closed (its FIN, or a reset, reached the node). */
   closedByBroker: number;
+  /** Of the sessions lost, the ones the node closed itself (a packet it could not read: `malformed`). */
+  closedByNode: number;
   /** Of the sessions lost, the ones the chip's TCP gave up (retransmissions unanswered). */
   tcpTimeouts: number;
   /** Of the sessions lost, the ones the power going ended (a power outage while connected). */
@@ -88,6 +90,7 @@ export function noLinkTotals(): LinkTotals {
     disconnects: 0,
     keepaliveTimeouts: 0,
     closedByBroker: 0,
+    closedByNode: 0,
     tcpTimeouts: 0,
     powerCuts: 0,
     reconnects: 0,

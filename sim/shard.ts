@@ -133,6 +133,7 @@ export class Shard {
       link.disconnects += s.mqtt.disconnects;
       link.keepaliveTimeouts += s.mqtt.keepaliveTimeouts;
       link.closedByBroker += s.mqtt.closedByBroker;
+      link.closedByNode += s.mqtt.closedByNode;
       link.tcpTimeouts += s.mqtt.tcpTimeouts;
       link.powerCuts += s.mqtt.powerCuts;
       link.reconnects += s.mqtt.reconnects;

@@ -3,7 +3,7 @@
  * over what the board keeps (PubSubClient's buffer) never held whole, however long it says it is.
  */
 import { describe, expect, it } from "vitest";
-import { announcedBytes, FrameSplitter, quickPublish } from "../mqtt-frames.js";
+import { announcedBytes, FrameSplitter, malformedHead, quickPublish } from "../mqtt-frames.js";
 
 /** The chunks of `bytes`, `size` bytes each. */
 function chunks(bytes: Buffer, size: number): Buffer[] {
@@ -77,10 +77,18 @@ describe("FrameSplitter", () => {
     expect(got[0]?.equals(big)).toBe(true);
   });
 
-  it("refuses a remaining length of five bytes, as PubSubClient closes the connection on it", () => {
+  it("hands on a remaining length of five bytes as its 5-byte head, then nothing: the node stops there", () => {
     const f = new FrameSplitter(257);
-    expect(() => f.push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]), () => {})).toThrow(
-      /malformed MQTT remaining length/,
-    );
+    const ok = quickPublish("t", "x", false);
+    const bad = Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x01, 0x02]);
+    const got: Buffer[] = [];
+    // Cut inside the length, as TCP may cut it: the head comes once its fifth byte is in.
+    f.push(Buffer.concat([ok, bad.subarray(0, 3)]), (p) => got.push(Buffer.from(p)));
+    expect(got).toEqual([ok]);
+    f.push(bad.subarray(3), (p) => got.push(Buffer.from(p)));
+    f.push(ok, (p) => got.push(Buffer.from(p)));
+    expect(got).toEqual([ok, bad.subarray(0, 5)]);
+    expect(malformedHead(got[1] as Buffer)).toBe(true);
+    expect(announcedBytes(got[1] as Buffer)).toBe(5);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { NodeEvent } from "../../../node/metrics.js";
+import { FrameSplitter } from "../../../node/mqtt-frames.js";
 import { FakeScheduler } from "../../../node/scheduler.js";
 import { SimNode } from "../../../node/sim-node.js";
 import type { WireHandlers } from "../../../node/wire.js";
@@ -33,7 +34,20 @@ function setup() {
     if (toNode === undefined) throw new Error("no connection");
     toNode.packet(bytes);
   };
-  return { sched, broker, n, events, raw };
+  // Bytes as a TCP wire reads them: split into packets by its splitter (node/wire.ts).
+  let split: { h: WireHandlers; f: FrameSplitter } | undefined;
+  const stream = (bytes: Buffer) => {
+    const h = toNode;
+    if (h === undefined) throw new Error("no connection");
+    if (split?.h !== h) split = { h, f: new FrameSplitter(h.keepBytes) };
+    try {
+      split.f.push(bytes, (p) => h.packet(p));
+    } catch {
+      h.closed(false); // what the wires do with a stream they cannot split: the socket is gone
+    }
+  };
+  const open = () => toNode !== undefined;
+  return { sched, broker, n, events, raw, stream, open };
 }
 
 /** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
@@ -72,6 +86,45 @@ describe("odd packets from the broker", () => {
     t.raw(Buffer.from([0xc0, 0x00]));
     t.sched.runUntil(3500);
     expect(t.n.stats().mqtt.packetsOut).toBe(out + 1);
+    expect(t.n.connected).toBe(true);
+  });
+
+  it("closes the connection itself on a remaining length of five bytes, counted as the node's close", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    expect(t.n.connected).toBe(true);
+    t.stream(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]));
+    t.sched.runUntil(3500);
+    const lost = t.events.filter((e) => e.type === "disconnected");
+    expect(lost.map((e) => (e.type === "disconnected" ? e.reason : ""))).toEqual(["malformed"]);
+    const m = t.n.stats().mqtt;
+    expect({
+      closedByNode: m.closedByNode,
+      closedByBroker: m.closedByBroker,
+      disconnects: m.disconnects,
+    }).toEqual({
+      closedByNode: 1,
+      closedByBroker: 0,
+      disconnects: 1,
+    });
+    // The sketch connects again after its reconnect period, and the new connection reads packets.
+    t.sched.runUntil(12_000);
+    expect(t.n.connected).toBe(true);
+    expect(t.n.stats().mqtt.reconnects).toBe(1);
+  });
+
+  it("fails the connect at once on such a length in place of the CONNACK, as connect() does", () => {
+    const t = setup();
+    t.n.start();
+    while (!t.open()) t.sched.runUntil(t.sched.now() + 1);
+    const sentAt = t.sched.now();
+    t.stream(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f])); // ahead of the broker's CONNACK
+    t.sched.runUntil(sentAt + 1000);
+    const failed = t.events.filter((e) => e.type === "connect-failed");
+    expect(failed.map((e) => (e.type === "connect-failed" ? e.reason : ""))).toEqual(["refused"]);
+    expect(t.n.stats().mqtt.disconnects).toBe(0);
+    t.sched.runUntil(sentAt + 7000); // tried again after the 5 s reconnect period
     expect(t.n.connected).toBe(true);
   });
 });
