@@ -8,7 +8,7 @@
  * (fleet/shard-run.ts).
  */
 import { randomBytes } from "node:crypto";
-import type { Scheduler } from "../node/scheduler.js";
+import { after, type Scheduler } from "../node/scheduler.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, onRefusals, probeBroker, type TwinsServiceInfo } from "../twins/index.js";
 import type { RefusalWatchable } from "./broker-outages.js";
@@ -25,6 +25,8 @@ export interface BrokerProbe {
    * control login revoked, `--auth` reloaded), the broker's answer: why the broker is lost.
    */
   readonly watch: RefusalWatchable;
+  /** Resolves when the first probe comes back: from then on 5 s of silence tell the broker lost. */
+  readonly heard: Promise<void>;
   /** The presence of the twins service the run joined, watched on the probe's client. */
   readonly joined?: JoinedWatch;
   /**
@@ -44,6 +46,21 @@ export interface BrokerProbe {
    */
   askHeldEarly(ids: readonly NodeId[], registered: ReadonlyMap<string, unknown>): void;
   close(): Promise<void>;
+}
+
+/**
+ * Resolves once `heard` has (the probe's first echo) or `ms` have passed: a run's check of its ids
+ * starts with the probe armed, so a broker that stops answering in it is told lost in 5 s, not at
+ * the probe client's keepalive (15-22 s), past the check's wait.
+ */
+export function heardWithin(heard: Promise<void>, sched: Scheduler, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = after(sched, ms, resolve);
+    void heard.then(() => {
+      timer.cancel();
+      resolve();
+    });
+  });
 }
 
 /** `work` (which never rejects), or less once `stop` is aborted. */
@@ -95,6 +112,7 @@ export async function openBrokerProbe(
   let asking: AbortController | undefined; // askHeld's wait, while it waits
   return {
     watch,
+    heard: probe.heard,
     ...(joinedWatch ? { joined: joinedWatch } : {}),
     askHeldEarly: (ids, registered) => {
       const controller = joinedWatch?.controller();

@@ -6,8 +6,15 @@
  * the run, naming them.
  */
 import type { Scheduler } from "../node/scheduler.js";
-import { afterRunning, type StallWatch, stallWatchOf } from "../node/stall-watch.js";
+import {
+  afterRunning,
+  coveredWithin,
+  type StallWatch,
+  type Stretch,
+  stallWatchOf,
+} from "../node/stall-watch.js";
 import type { NodeId } from "../protocol/index.js";
+import type { BrokerWatchable } from "./broker-outages.js";
 
 /**
  * How long the fleet's ids online on the broker are given to go offline before the run is refused: a
@@ -24,6 +31,49 @@ export interface Presence {
   watch(changed: () => void): () => void;
 }
 
+/**
+ * The stretches a probe of the broker (fleet/broker-probe.ts, a shard's watch client) told it lost:
+ * from the last packet heard (5 s before the loss is told, for a silence) to its return. A broker
+ * that answers nothing publishes no will: such a stretch is no time the fleet's ids stayed online.
+ */
+export class BrokerSilences {
+  private readonly stretches: { startMs: number; endMs: number | undefined }[] = [];
+
+  constructor(watch: BrokerWatchable, now: () => number) {
+    watch.on("broker", (connected, at) => {
+      const last = this.stretches.at(-1);
+      const lasting = last !== undefined && last.endMs === undefined;
+      if (!connected && !lasting) this.stretches.push({ startMs: at ?? now(), endMs: undefined });
+      if (connected && lasting) last.endMs = Math.max(last.startMs, at ?? now());
+    });
+  }
+
+  list(): readonly Stretch[] {
+    return this.stretches;
+  }
+}
+
+/** What a wait left out of its time, for the refusal: the broker's silences, the process's stalls (ms). */
+export interface LeftOut {
+  readonly totalMs: number;
+  readonly brokerMs: number;
+  readonly stalledMs: number;
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+/** `of the broker answering (30.0 s left out: …)`, or nothing when nothing was left out. */
+function leftOutWords(l: LeftOut | undefined): string {
+  if (l === undefined || l.totalMs <= 0) return "";
+  const why = [
+    ...(l.brokerMs > 0
+      ? [`the broker answered nothing for ${seconds(l.brokerMs)} s and could publish no will`]
+      : []),
+    ...(l.stalledMs > 0 ? [`this process did not run for ${seconds(l.stalledMs)} s`] : []),
+  ];
+  return ` of the broker answering (${seconds(l.totalMs)} s left out: ${why.join("; ")})`;
+}
+
 /** Some of the fleet's ids stayed online on the broker before its nodes boot. */
 export class FleetIdsInUseError extends Error {
   override readonly name = "FleetIdsInUseError";
@@ -36,11 +86,13 @@ export class FleetIdsInUseError extends Error {
     whose = "this fleet's",
     /** Online (their statuses say so), or claimed by another run about to boot them (fleet/fleet-claim.ts). */
     how: "online" | "claimed" = "online",
+    /** The time the wait did not count (the broker silent, this process stopped), when any. */
+    leftOut?: LeftOut,
   ) {
     const named = ids.slice(0, 3).join(", ") + (ids.length > 3 ? ` and ${ids.length - 3} more` : "");
     const found =
       how === "online"
-        ? `are online on ${url} (prefix ${prefix}: ${named}) and stayed online for ${(waitedMs / 1000).toFixed(1)} s: another fleet or a board is connected with them`
+        ? `are online on ${url} (prefix ${prefix}: ${named}) and stayed online for ${seconds(waitedMs)} s${leftOutWords(leftOut)}: another fleet or a board is connected with them`
         : `are claimed on ${url} (prefix ${prefix}: ${named}) by another run starting at the same time, and stayed claimed for ${(waitedMs / 1000).toFixed(1)} s: another fleet is booting with them`;
     super(
       `${ids.length} of ${whose} ${fleet} node ids ${found}, and each connection would take the other's over. Give this fleet a prefix of its own (--prefix), or stop the other; if nothing uses them (a status a broker kept without its last will), --fresh clears them`,
@@ -112,7 +164,9 @@ export const clearingWords = (cleared: number, total: number, whose: string): st
  * (up to 23.5 s), and the run then started its nodes only to cut them short. `waitMs` is time this
  * process ran: a stall of it (stopped, its VM paused) is not counted, as the broker may have been
  * stopped with it (one host, one VM) and could not have published the wills meanwhile; a `kill -STOP`
- * of 30 s in the wait used to end it at `kill -CONT` and refuse the run.
+ * of 30 s in the wait used to end it at `kill -CONT` and refuse the run. Nor is the time `silences`
+ * tells the broker answered nothing (stopped alone, hung): a wait that ends while it is silent goes
+ * on until it answers again; a broker stopped for 30 s in the wait used to have the run refused.
  */
 export async function refuseIdsInUse(
   where: { readonly url: string; readonly prefix: string; readonly fleet: number; readonly whose?: string },
@@ -124,20 +178,28 @@ export async function refuseIdsInUse(
   stop?: AbortSignal,
   /** Tells the time this process did not run, which is not counted as waiting (node/stall-watch.ts). */
   stalls: StallWatch | undefined = stallWatchOf(scheduler),
+  /** The broker's silences a probe of it tells (none without one). */
+  silences?: BrokerSilences,
 ): Promise<boolean> {
   const online = () => ids.filter((id) => presence.online(id));
   if (online().length === 0) return false;
   warn(
     `${online().length} of the fleet's ids are online on the broker: waiting up to ${(waitMs / 1000).toFixed(1)} s for them to go offline (a fleet whose machine lost power or its network just now stays online until the broker's keepalive runs out)`,
   );
+  const startMs = scheduler.now();
+  let leftOut: LeftOut | undefined;
   await new Promise<void>((resolve) => {
     const done = () => {
+      const to = scheduler.now();
+      const brokerMs = coveredWithin(silences?.list() ?? [], startMs, to);
+      const stalledMs = coveredWithin(stalls?.list() ?? [], startMs, to);
+      leftOut = { totalMs: timer.stalledMs(), brokerMs, stalledMs };
       timer.cancel();
       unwatch();
       stop?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = afterRunning(scheduler, waitMs, done, stalls);
+    const timer = afterRunning(scheduler, waitMs, done, stalls, () => silences?.list() ?? []);
     const unwatch = presence.watch(() => {
       if (online().length === 0) done();
     });
@@ -147,7 +209,16 @@ export async function refuseIdsInUse(
   if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
   const still = online();
   if (still.length > 0)
-    throw new FleetIdsInUseError(where.url, where.prefix, still, where.fleet, waitMs, where.whose);
+    throw new FleetIdsInUseError(
+      where.url,
+      where.prefix,
+      still,
+      where.fleet,
+      waitMs,
+      where.whose,
+      "online",
+      leftOut,
+    );
   return true;
 }
 

@@ -10,6 +10,7 @@ import { readOpenFiles } from "../node/open-files.js";
 import { type DeviceProfile, loadProfile, ProfileError } from "../node/profile.js";
 import { checkRam, RamBudgetError } from "../node/ram.js";
 import { after, type Scheduler } from "../node/scheduler.js";
+import { stallWatchOf } from "../node/stall-watch.js";
 import { type NodeId, Prefix } from "../protocol/index.js";
 import { buildPairing, fleetIds, type Pairing, PairingFileError, readPairingFile } from "../sim/topology.js";
 import {
@@ -23,11 +24,18 @@ import {
   type TwinsStore,
 } from "../twins/index.js";
 import { type BrokerHost, nodesOverTcp, openBrokerHost } from "./broker-host.js";
-import { type BrokerProbe, openBrokerProbe } from "./broker-probe.js";
+import { type BrokerProbe, heardWithin, openBrokerProbe } from "./broker-probe.js";
 import { lookForControllers } from "./controller-look.js";
 import type { FaultEntry } from "./faults/schedule.js";
 import { claimFleet, type FleetClaim } from "./fleet-claim.js";
-import { FleetStartStoppedError, offlineWaitMs, refuseIdsInUse, twinsPresence } from "./ids-in-use.js";
+import {
+  BrokerSilences,
+  FleetStartStoppedError,
+  offlineWaitMs,
+  refuseIdsInUse,
+  twinsPresence,
+  unlessStopped,
+} from "./ids-in-use.js";
 import { KernelBroker, type KernelLossNet } from "./kernel-loss.js";
 import { checkOpenFiles } from "./open-files.js";
 import { fleetOptionError, type ResolvedFleetOptions } from "./options.js";
@@ -146,6 +154,19 @@ export async function prepareFleet(
   let twins: TwinsHost | undefined;
   let probe: BrokerProbe | undefined;
   let claim: FleetClaim | undefined;
+  const openProbe = (joined: TwinsServiceInfo | undefined) => {
+    step("connecting the run's broker probe");
+    return openBrokerProbe(
+      broker.url,
+      opts.login,
+      prefix,
+      scheduler,
+      (e) => logger.debug({ err: e }, "broker probe connection error"),
+      (line) => logger.warn(line),
+      joined && { service: joined, log: { warn: (l) => logger.warn(l), info: (l) => logger.info(l) } },
+      stop,
+    );
+  };
   try {
     // On someone else's broker a twins service may already control the fleet: a second controller
     // would fight it, so the run watches that one instead (and pairs like any other control tool).
@@ -239,8 +260,30 @@ export async function prepareFleet(
       const where = { url: broker.url, prefix, fleet: ids.length };
       const waitMs = offlineWaitMs(profile.mqtt.keepaliveS);
       const warn = (l: string) => logger.warn(l);
+      // Probed from before the check: a broker that answers nothing (stopped, hung) publishes no will,
+      // and its silence is no time the ids stayed online. (Its watch of a joined service starts once
+      // the service is known live, below: during the wait it may be a dead run's, its will to come.)
+      probe = await openProbe(undefined);
+      await unlessStopped(
+        heardWithin(probe.heard, scheduler, 2_000),
+        stop,
+        "connecting the run's broker probe",
+      );
+      const silences = new BrokerSilences(probe.watch, () => scheduler.now());
       step(`checking that the fleet's ${ids.length} ids are offline on the broker`);
-      const waited = await refuseIdsInUse(where, ids, twinsPresence(host), waitMs, scheduler, warn, stop);
+      const presence = twinsPresence(host);
+      const stalls = stallWatchOf(scheduler);
+      const waited = await refuseIdsInUse(
+        where,
+        ids,
+        presence,
+        waitMs,
+        scheduler,
+        warn,
+        stop,
+        stalls,
+        silences,
+      );
       // The ids went offline by their wills: the fleet and its controller may have gone down together
       // (a power cut of their host), and the twins service found was the dead run's, its presence
       // kept as long as its nodes' statuses. Its will goes out with theirs, not always first: looked
@@ -262,6 +305,11 @@ export async function prepareFleet(
           }
         }
       }
+      if (existing) {
+        await probe.close();
+        probe = undefined;
+        probe = await openProbe(existing);
+      }
       // Another run that found the ids offline at the same moment: the one the broker heard claim
       // them second gives way (two runs started together both passed the check, and both booted).
       const { login, fresh } = opts;
@@ -275,19 +323,7 @@ export async function prepareFleet(
     if (existing) await writePairing(broker.url, opts.login, twins, ids, pairing);
     else await desirePairing(twins, ids, pairing, stop);
     // A broker in another process can freeze while this one runs on (its own may not: it would stop too).
-    if (broker.kind === "external" || broker.kind === "process") {
-      step("connecting the run's broker probe");
-      probe = await openBrokerProbe(
-        broker.url,
-        opts.login,
-        prefix,
-        scheduler,
-        (e) => logger.debug({ err: e }, "broker probe connection error"),
-        (line) => logger.warn(line),
-        existing && { service: existing, log: { warn: (l) => logger.warn(l), info: (l) => logger.info(l) } },
-        stop,
-      );
-    }
+    if (probe === undefined && broker.kind === "process") probe = await openProbe(existing);
     if (deaths.died) throw new Error("the broker died while the run started");
     return {
       profile,

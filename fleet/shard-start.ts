@@ -18,6 +18,7 @@ import { displayUrl, onRefusals, SILENCE_MS, watchConnection } from "../twins/in
 import { BrokerOutages } from "./broker-outages.js";
 import { claimFleet, type FleetClaim } from "./fleet-claim.js";
 import {
+  BrokerSilences,
   offlineWaitMs,
   refuseIdsInUse,
   registryPresence,
@@ -71,17 +72,15 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   opened.client = client;
   // Silence means something once a probe has come back (a broker whose rules refuse the topic).
   let probe: ClockProbe | undefined;
-  const outages = new BrokerOutages(
-    watchConnection(
-      client,
-      () => sched.now(),
-      (e) => note(connectionErrorLine(e, stalls?.explaining(sched.now()))),
-      { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
-    ),
+  const connection = watchConnection(
+    client,
     () => sched.now(),
-    undefined,
-    stalls,
+    (e) => note(connectionErrorLine(e, stalls?.explaining(sched.now()))),
+    { sched, afterMs: SILENCE_MS, timers, armed: () => probe?.heardBack === true },
   );
+  const outages = new BrokerOutages(connection, () => sched.now(), undefined, stalls);
+  // The broker's silences (stopped, hung) are no time its ids stayed online: it publishes no will.
+  const silences = new BrokerSilences(connection, () => sched.now());
   // A login the broker refuses during an outage (revoked mid-run): the outage's cause.
   onRefusals(client, (why) => outages.refused(why));
   probe = new ClockProbe(
@@ -117,7 +116,7 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   // fleets started together, the shard whose claim the broker took second gives way.
   const claimed = { url, ...(opts.login ? { login: opts.login } : {}), prefix, ids: mine, waitMs };
   step(`checking that the shard's ${mine.length} ids are offline on the broker`);
-  await refuseIdsInUse(where, mine, presence, waitMs, sched, note, signal);
+  await refuseIdsInUse(where, mine, presence, waitMs, sched, note, signal, stalls, silences);
   step(`claiming the shard's ${mine.length} ids on the broker`);
   opened.claim = await claimFleet(
     { ...claimed, keepaliveS: c.keepaliveS, fresh: opts.fresh, whose: where.whose },

@@ -152,10 +152,25 @@ export class StallOutage {
   }
 }
 
-/** How long of `fromMs`..`toMs` the stalls `watch` found cover (ms). */
-function stalledWithin(watch: StallWatch, fromMs: number, toMs: number): number {
+/** A stretch of time on the scheduler's clock; `endMs` undefined while it lasts. */
+export interface Stretch {
+  readonly startMs: number;
+  readonly endMs: number | undefined;
+}
+
+/** How long of `fromMs`..`toMs` the `stretches` cover together, overlaps counted once (ms). */
+export function coveredWithin(stretches: readonly Stretch[], fromMs: number, toMs: number): number {
+  const clipped = stretches
+    .map((s) => [Math.max(s.startMs, fromMs), Math.min(s.endMs ?? toMs, toMs)] as const)
+    .filter(([a, b]) => b > a)
+    .sort((x, y) => x[0] - y[0]);
   let ms = 0;
-  for (const s of watch.list()) ms += Math.max(0, Math.min(s.endMs, toMs) - Math.max(s.startMs, fromMs));
+  let reached = fromMs;
+  for (const [a, b] of clipped) {
+    if (b <= reached) continue;
+    ms += b - Math.max(a, reached);
+    reached = b;
+  }
   return ms;
 }
 
@@ -163,18 +178,21 @@ function stalledWithin(watch: StallWatch, fromMs: number, toMs: number): number 
  * Runs `fn` once the process has run for `ms` on `sched`, the stalls `watch` finds (time it was
  * stopped, its VM paused) not counted: for a wait that gives someone else time to act (a broker to
  * publish wills), which a process that did not run could not have seen them do. A plain `after` ran
- * at once when the process ran again, the stall spent as waiting. Its `cancel` stops it; `stalledMs`
- * tells how much stall it has left out so far. Without a watch (virtual time), it is `after`.
+ * at once when the process ran again, the stall spent as waiting. `alsoOut` tells more stretches not
+ * counted (the broker answering nothing: fleet/ids-in-use.ts); one that lasts holds `fn` until it
+ * ends. Its `cancel` stops it; `stalledMs` tells how much it has left out so far. Without a watch
+ * (virtual time) and with no `alsoOut`, it is `after`.
  */
 export function afterRunning(
   sched: Scheduler,
   ms: number,
   fn: () => void,
   watch: StallWatch | undefined = stallWatchOf(sched),
+  alsoOut: () => readonly Stretch[] = () => [],
 ): Timer & { stalledMs(): number } {
   const startMs = sched.now();
   let timer: Timer | undefined;
-  const stalledMs = () => (watch === undefined ? 0 : stalledWithin(watch, startMs, sched.now()));
+  const stalledMs = () => coveredWithin([...(watch?.list() ?? []), ...alsoOut()], startMs, sched.now());
   const arm = (atMs: number) => {
     timer = sched.at(atMs, () => {
       const ran = sched.now() - startMs - stalledMs();

@@ -30,6 +30,8 @@ export interface ProbeOptions {
 export interface ProbedWatch {
   /** The connection, silence included (armed once a probe came back). */
   readonly watch: BrokerWatch;
+  /** Resolves when the first probe comes back: from then on a silence of 5 s tells the broker lost. */
+  readonly heard: Promise<void>;
   /** Stops the probes and the watch (before the client is ended). */
   stop(): void;
 }
@@ -39,8 +41,14 @@ export function probeBroker(client: MqttClient, opts: ProbeOptions): ProbedWatch
   const { sched, topic } = opts;
   const timers: Timer[] = [];
   let echoed = false;
+  let heardFirst = () => {};
+  const heard = new Promise<void>((resolve) => {
+    heardFirst = resolve;
+  });
   client.on("message", (t) => {
-    if (t === topic) echoed = true;
+    if (t !== topic) return;
+    echoed = true;
+    heardFirst();
   });
   const watch = watchConnection(client, () => sched.now(), opts.error, {
     sched,
@@ -61,7 +69,11 @@ export function probeBroker(client: MqttClient, opts: ProbeOptions): ProbedWatch
   // refusal (0x80) in it; a connection lost meanwhile is no news.
   const subscribe = () =>
     void client.subscribeAsync(topic, { qos: 0 }).then(
-      (granted) => granted.some((g) => g.qos === 128) && tellUnheard(refusedLine),
+      (granted) => {
+        // A first probe at once: its echo arms the silence without waiting for the next tick.
+        if (client.connected) client.publish(topic, "", { qos: 0 });
+        return granted.some((g) => g.qos === 128) && tellUnheard(refusedLine);
+      },
       (e: unknown) =>
         (e as { packet?: { granted?: unknown[] } }).packet?.granted?.includes(128) &&
         tellUnheard(refusedLine),
@@ -94,6 +106,7 @@ export function probeBroker(client: MqttClient, opts: ProbeOptions): ProbedWatch
   );
   return {
     watch,
+    heard,
     stop: () => {
       watch.stop();
       for (const t of timers) t.cancel();
