@@ -4,45 +4,8 @@
 import { expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
 import { afterRunning, StallWatch } from "../../node/stall-watch.js";
-import { NodeId } from "../../protocol/index.js";
-import { FleetIdsInUseError, offlineWaitMs, type Presence, refuseIdsInUse } from "../ids-in-use.js";
-
-const where = { url: "mqtt://lab:1883", prefix: "tf", fleet: 2 };
-const ids = [NodeId("n-0000"), NodeId("n-0001")];
-
-/** The fleet's ids online until `goOffline()`: what the broker's wills tell. */
-function presence(): Presence & { goOffline(): void } {
-  let online = true;
-  const watchers = new Set<() => void>();
-  return {
-    online: () => online,
-    watch: (changed) => {
-      watchers.add(changed);
-      return () => watchers.delete(changed);
-    },
-    goOffline: () => {
-      online = false;
-      for (const w of watchers) w();
-    },
-  };
-}
-
-function outcomeOf(p: Promise<boolean>): () => unknown {
-  let outcome: unknown = "waiting";
-  p.then(
-    (v) => {
-      outcome = v;
-    },
-    (e: unknown) => {
-      outcome = e;
-    },
-  );
-  return () => outcome;
-}
-
-const settle = async () => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
+import { FleetIdsInUseError, offlineWaitMs, refuseIdsInUse } from "../ids-in-use.js";
+import { ids, outcomeOf, presence, settle, where } from "./ids-wait-rig.js";
 
 it("does not count a stall of the process as waiting, and boots when the wills come after it", async () => {
   const sched = new FakeScheduler(0);
