@@ -24,7 +24,10 @@ export interface BrokerProbe {
    * again; and each time the broker refuses its login (its reconnects during an outage: the run's
    * control login revoked, `--auth` reloaded), the broker's answer: why the broker is lost.
    */
-  readonly watch: RefusalWatchable;
+  readonly watch: RefusalWatchable & {
+    /** When the broker last sent the probe's client anything: a silence shows before it is told. */
+    readonly lastHeardAt: number;
+  };
   /** Resolves when the first probe comes back: from then on 5 s of silence tell the broker lost. */
   readonly heard: Promise<void>;
   /** The presence of the twins service the run joined, watched on the probe's client. */
@@ -103,9 +106,12 @@ export async function openBrokerProbe(
     error,
     unheard: refused,
   });
-  const watch: RefusalWatchable = {
+  const watch: RefusalWatchable & { readonly lastHeardAt: number } = {
     on: (event, listener) => probe.watch.on(event, listener),
     onRefused: (fn) => onRefusals(client, fn),
+    get lastHeardAt() {
+      return probe.watch.lastHeardAt;
+    },
   };
   const joinedWatch = joined && new JoinedWatch(client, prefix, joined.service, sched, joined.log);
   let early: Promise<void> | undefined;

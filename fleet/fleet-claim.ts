@@ -13,11 +13,17 @@
 import { randomBytes } from "node:crypto";
 import type mqtt from "mqtt";
 import { after, type Scheduler, type Timer } from "../node/scheduler.js";
-import { afterRunning } from "../node/stall-watch.js";
+import { afterRunning, stallWatchOf } from "../node/stall-watch.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
 import { claimedOf, encodeClaimIds } from "./claim-ids.js";
-import { FleetIdsInUseError, FleetStartStoppedError } from "./ids-in-use.js";
+import {
+  type BrokerSilences,
+  FleetIdsInUseError,
+  FleetStartStoppedError,
+  type LeftOut,
+  leftOutOf,
+} from "./ids-in-use.js";
 import { retainedSettled } from "./waits.js";
 
 /** How long the claim's clear may wait for the broker's acknowledgement before the claim's will clears it. */
@@ -42,6 +48,11 @@ export interface ClaimOptions {
   readonly whose?: string;
   /** The claim's token; random unless given. */
   readonly token?: string;
+  /**
+   * The broker's silences a probe of it tells: no time another run's claim stayed, as a broker that
+   * answers nothing passes on no clear and publishes no will (fleet/ids-in-use.ts).
+   */
+  readonly silences?: BrokerSilences;
 }
 
 /** How long the run waits for the broker to pass its own claim back before it goes on without one. */
@@ -180,7 +191,7 @@ export async function claimFleet(
       // A broker that drops the claim (its access rules deny the login `<prefix>/claim/…`: Mosquitto
       // acknowledges such a publish and drops it) or the subscription never passes it back: the run
       // goes on without a claim rather than waiting for ever, and says so.
-      await waitAtMost(scheduler, CLAIM_ECHO_MS, listen, () => seenOwn, stop);
+      await waitAtMost(scheduler, CLAIM_ECHO_MS, listen, () => seenOwn, stop, undefined);
       if (!seenOwn) {
         warn(
           `the broker did not pass the run's claim on its ids (${mine}) back within ${CLAIM_ECHO_MS / 1000} s: starting without one, so a second run started at this moment with the same ids could boot beside this one (do the broker's access rules let this login publish and subscribe ${o.prefix}/claim/#?)`,
@@ -197,7 +208,14 @@ export async function claimFleet(
       warn(
         `${shared().length} of the fleet's ids are claimed by another run starting on the broker: waiting up to ${(o.waitMs / 1000).toFixed(1)} s for its claim to go (a run that ended or lost power just now)`,
       );
-      await waitAtMost(scheduler, o.waitMs, listen, () => others.size === 0, stop);
+      const leftOut = await waitAtMost(
+        scheduler,
+        o.waitMs,
+        listen,
+        () => others.size === 0,
+        stop,
+        o.silences,
+      );
       if (others.size > 0)
         throw new FleetIdsInUseError(
           displayUrl(o.url),
@@ -207,6 +225,7 @@ export async function claimFleet(
           o.waitMs,
           o.whose,
           "claimed",
+          leftOut,
         );
     }
     return { close };
@@ -221,7 +240,10 @@ export async function claimFleet(
 
 /**
  * Resolves once `ready()` holds (checked at once and on each message) or the process has run for `ms`
- * (node/stall-watch.ts's afterRunning); a stop meanwhile throws FleetStartStoppedError.
+ * (node/stall-watch.ts's afterRunning) with the broker answering (`silences`, held at its end by a
+ * broker falling silent), to what it left out; a stop meanwhile throws FleetStartStoppedError.
+ * Another run's claim used to be given the broker's silence as time to go: a broker stopped for
+ * 30 s in the wait had the run refused, as the ids wait did before (fleet/ids-in-use.ts).
  */
 async function waitAtMost(
   scheduler: Scheduler,
@@ -229,9 +251,14 @@ async function waitAtMost(
   listen: (f: () => void) => () => void,
   ready: () => boolean,
   stop: AbortSignal | undefined,
-): Promise<void> {
+  silences: BrokerSilences | undefined,
+): Promise<LeftOut | undefined> {
+  const stalls = stallWatchOf(scheduler);
+  const startMs = scheduler.now();
+  let leftOut: LeftOut | undefined;
   await new Promise<void>((resolve) => {
     const done = () => {
+      leftOut = leftOutOf(timer, startMs, scheduler.now(), stalls, silences);
       timer.cancel();
       unlisten?.();
       stop?.removeEventListener("abort", done);
@@ -239,12 +266,20 @@ async function waitAtMost(
     };
     let unlisten: (() => void) | undefined;
     // Time the process ran: a stall of it (and of a broker stopped with it) is no time given.
-    const timer = afterRunning(scheduler, ms, done);
+    const timer = afterRunning(
+      scheduler,
+      ms,
+      done,
+      stalls,
+      () => silences?.list() ?? [],
+      (now) => silences?.holdUntil(now),
+    );
     unlisten = waitUntil(listen, ready, done);
     if (stop?.aborted) done();
     else stop?.addEventListener("abort", done);
   });
   if (stop?.aborted) throw new FleetStartStoppedError(stop.reason);
+  return leftOut;
 }
 
 /** Calls `done` once `ready()` holds (checked at once and on each message); returns the unlisten. */

@@ -14,6 +14,7 @@ import {
   stallWatchOf,
 } from "../node/stall-watch.js";
 import type { NodeId } from "../protocol/index.js";
+import { SILENCE_MS } from "../twins/index.js";
 import type { BrokerWatchable } from "./broker-outages.js";
 
 /**
@@ -31,6 +32,9 @@ export interface Presence {
   watch(changed: () => void): () => void;
 }
 
+/** A broker unheard this long (two probes missed) may be falling silent: a wait's end waits for the probe. */
+export const QUIET_HOLD_MS = 1_000;
+
 /**
  * The stretches a probe of the broker (fleet/broker-probe.ts, a shard's watch client) told it lost:
  * from the last packet heard (5 s before the loss is told, for a silence) to its return. A broker
@@ -39,7 +43,11 @@ export interface Presence {
 export class BrokerSilences {
   private readonly stretches: { startMs: number; endMs: number | undefined }[] = [];
 
-  constructor(watch: BrokerWatchable, now: () => number) {
+  constructor(
+    /** `lastHeardAt`: when the broker last sent anything, on `now`'s clock (the probe's watch tells it). */
+    private readonly watch: BrokerWatchable & { readonly lastHeardAt?: number },
+    now: () => number,
+  ) {
     watch.on("broker", (connected, at) => {
       const last = this.stretches.at(-1);
       const lasting = last !== undefined && last.endMs === undefined;
@@ -51,7 +59,25 @@ export class BrokerSilences {
   list(): readonly Stretch[] {
     return this.stretches;
   }
+
+  /**
+   * For a wait whose time is up at `nowMs`: a broker unheard for QUIET_HOLD_MS and not yet told lost
+   * (the probe tells a silence only after SILENCE_MS) holds the end until the probe decides, a check
+   * of it later (this moment is returned); undefined when nothing holds it. Told lost by then, its
+   * silence is left out and the wait goes on; heard again, the wait ends. A broker stopped 3 s
+   * before the end of the wait used to have its silence counted as waiting, and the run refused.
+   */
+  holdUntil(nowMs: number): number | undefined {
+    const last = this.stretches.at(-1);
+    const heard = this.watch.lastHeardAt;
+    if ((last !== undefined && last.endMs === undefined) || heard === undefined) return undefined;
+    const decided = heard + SILENCE_MS + SILENCE_CHECK_MS;
+    return nowMs - heard >= QUIET_HOLD_MS && decided > nowMs ? decided : undefined;
+  }
 }
+
+/** How late after SILENCE_MS the probe's check may tell the silence (twins/broker-watch.ts checks every 500 ms). */
+const SILENCE_CHECK_MS = 500;
 
 /** What a wait left out of its time, for the refusal: the broker's silences, the process's stalls (ms). */
 export interface LeftOut {
@@ -61,6 +87,21 @@ export interface LeftOut {
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+/** What a wait from `startMs` to `toMs` on `timer` (afterRunning) left out, for its refusal. */
+export function leftOutOf(
+  timer: { stalledMs(): number },
+  startMs: number,
+  toMs: number,
+  stalls: StallWatch | undefined,
+  silences: BrokerSilences | undefined,
+): LeftOut {
+  return {
+    totalMs: timer.stalledMs(),
+    brokerMs: coveredWithin(silences?.list() ?? [], startMs, toMs),
+    stalledMs: coveredWithin(stalls?.list() ?? [], startMs, toMs),
+  };
+}
 
 /** `of the broker answering (30.0 s left out: …)`, or nothing when nothing was left out. */
 function leftOutWords(l: LeftOut | undefined): string {
@@ -93,7 +134,7 @@ export class FleetIdsInUseError extends Error {
     const found =
       how === "online"
         ? `are online on ${url} (prefix ${prefix}: ${named}) and stayed online for ${seconds(waitedMs)} s${leftOutWords(leftOut)}: another fleet or a board is connected with them`
-        : `are claimed on ${url} (prefix ${prefix}: ${named}) by another run starting at the same time, and stayed claimed for ${(waitedMs / 1000).toFixed(1)} s: another fleet is booting with them`;
+        : `are claimed on ${url} (prefix ${prefix}: ${named}) by another run starting at the same time, and stayed claimed for ${seconds(waitedMs)} s${leftOutWords(leftOut)}: another fleet is booting with them`;
     super(
       `${ids.length} of ${whose} ${fleet} node ids ${found}, and each connection would take the other's over. Give this fleet a prefix of its own (--prefix), or stop the other; if nothing uses them (a status a broker kept without its last will), --fresh clears them`,
     );
@@ -190,16 +231,20 @@ export async function refuseIdsInUse(
   let leftOut: LeftOut | undefined;
   await new Promise<void>((resolve) => {
     const done = () => {
-      const to = scheduler.now();
-      const brokerMs = coveredWithin(silences?.list() ?? [], startMs, to);
-      const stalledMs = coveredWithin(stalls?.list() ?? [], startMs, to);
-      leftOut = { totalMs: timer.stalledMs(), brokerMs, stalledMs };
+      leftOut = leftOutOf(timer, startMs, scheduler.now(), stalls, silences);
       timer.cancel();
       unwatch();
       stop?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = afterRunning(scheduler, waitMs, done, stalls, () => silences?.list() ?? []);
+    const timer = afterRunning(
+      scheduler,
+      waitMs,
+      done,
+      stalls,
+      () => silences?.list() ?? [],
+      (now) => silences?.holdUntil(now),
+    );
     const unwatch = presence.watch(() => {
       if (online().length === 0) done();
     });

@@ -269,7 +269,7 @@ export async function prepareFleet(
         stop,
         "connecting the run's broker probe",
       );
-      const silences = new BrokerSilences(probe.watch, () => scheduler.now());
+      let silences = new BrokerSilences(probe.watch, () => scheduler.now());
       step(`checking that the fleet's ${ids.length} ids are offline on the broker`);
       const presence = twinsPresence(host);
       const stalls = stallWatchOf(scheduler);
@@ -309,13 +309,19 @@ export async function prepareFleet(
         await probe.close();
         probe = undefined;
         probe = await openProbe(existing);
+        silences = new BrokerSilences(probe.watch, () => scheduler.now());
       }
       // Another run that found the ids offline at the same moment: the one the broker heard claim
       // them second gives way (two runs started together both passed the check, and both booted).
       const { login, fresh } = opts;
       const claimed = { url: broker.url, ...(login ? { login } : {}), prefix, ids, waitMs, fresh };
       step(`claiming the fleet's ${ids.length} ids on the broker`);
-      claim = await claimFleet({ ...claimed, keepaliveS: profile.mqtt.keepaliveS }, scheduler, warn, stop);
+      claim = await claimFleet(
+        { ...claimed, keepaliveS: profile.mqtt.keepaliveS, silences },
+        scheduler,
+        warn,
+        stop,
+      );
     }
     const replaced = replacedPairingsLine((id) => twins?.get(id), ids, pairing);
     if (replaced !== undefined) logger.warn(replaced);

@@ -119,7 +119,7 @@ export async function startShard(c: ShardStartContext, opened: ShardOpened) {
   await refuseIdsInUse(where, mine, presence, waitMs, sched, note, signal, stalls, silences);
   step(`claiming the shard's ${mine.length} ids on the broker`);
   opened.claim = await claimFleet(
-    { ...claimed, keepaliveS: c.keepaliveS, fresh: opts.fresh, whose: where.whose },
+    { ...claimed, keepaliveS: c.keepaliveS, fresh: opts.fresh, whose: where.whose, silences },
     sched,
     note,
     signal,

@@ -180,8 +180,10 @@ export function coveredWithin(stretches: readonly Stretch[], fromMs: number, toM
  * publish wills), which a process that did not run could not have seen them do. A plain `after` ran
  * at once when the process ran again, the stall spent as waiting. `alsoOut` tells more stretches not
  * counted (the broker answering nothing: fleet/ids-in-use.ts); one that lasts holds `fn` until it
- * ends. Its `cancel` stops it; `stalledMs` tells how much it has left out so far. Without a watch
- * (virtual time) and with no `alsoOut`, it is `after`.
+ * ends. `holdUntil`, asked once the time is up, may put `fn` off to a moment it names (a broker
+ * silent, not yet told lost: the moment its probe decides), when the count is made again. Its
+ * `cancel` stops it; `stalledMs` tells how much it has left out so far. Without a watch (virtual
+ * time) and with no `alsoOut` nor `holdUntil`, it is `after`.
  */
 export function afterRunning(
   sched: Scheduler,
@@ -189,6 +191,7 @@ export function afterRunning(
   fn: () => void,
   watch: StallWatch | undefined = stallWatchOf(sched),
   alsoOut: () => readonly Stretch[] = () => [],
+  holdUntil: (nowMs: number) => number | undefined = () => undefined,
 ): Timer & { stalledMs(): number } {
   const startMs = sched.now();
   let timer: Timer | undefined;
@@ -196,7 +199,9 @@ export function afterRunning(
   const arm = (atMs: number) => {
     timer = sched.at(atMs, () => {
       const ran = sched.now() - startMs - stalledMs();
-      if (ran >= ms) fn();
+      const held = ran >= ms ? holdUntil(sched.now()) : undefined;
+      if (held !== undefined && held > sched.now()) arm(held);
+      else if (ran >= ms) fn();
       else arm(sched.now() + (ms - ran));
     });
   };
