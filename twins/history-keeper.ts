@@ -45,6 +45,12 @@ export interface HistoryUnwritten {
   readonly cause: string;
 }
 
+/**
+ * A write of the history not ended after this long counts as a failed one (a frozen disk: `fsfreeze`,
+ * a hung disk or network volume, where nothing fails), until it ends. 5 s, as the saver's (disk-stall.ts).
+ */
+export const HISTORY_STALLED_MS = 5_000;
+
 /** How often the points added since the last write are appended. */
 export const HISTORY_FLUSH_MS = 5_000;
 /** With nothing else written for this long, an `alive` line says the service still runs. */
@@ -246,8 +252,9 @@ export class HistoryKeeper {
   }
 
   /**
-   * While writes fail: since when and why (`/healthz` lists it, `twinfleet_twins_history_written`
-   * 0); undefined while they succeed. Logged only, before: a scrape or a probe saw nothing.
+   * While writes fail, or one has not ended in `HISTORY_STALLED_MS`: since when and why (`/healthz`
+   * lists it, `twinfleet_twins_history_written` 0); undefined while they succeed. Logged only, before:
+   * a scrape or a probe saw nothing.
    */
   get unwritten(): HistoryUnwritten | undefined {
     const since = this.failures.failingSince;
@@ -340,6 +347,13 @@ export class HistoryKeeper {
     this.awayPending = false;
     this.busy = true;
     this.lastWrite = now;
+    // One that hangs counts as failing once stalled, until it ends: the end says which way.
+    const stall = this.scheduler.at(now + HISTORY_STALLED_MS, () => {
+      this.lastError = new Error(
+        `a write begun ${HISTORY_STALLED_MS / 1000} s before has not ended: its disk or file system is not answering (frozen, a hung disk or network volume?)`,
+      );
+      this.failures.failed(this.lastError);
+    });
     this.writing = (async () => {
       try {
         if (whole) {
@@ -365,6 +379,7 @@ export class HistoryKeeper {
         this.lastError = err;
         this.failures.failed(err);
       } finally {
+        stall.cancel();
         this.busy = false;
       }
     })();

@@ -180,7 +180,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
   if (copied !== undefined)
     logger?.info({ pid: copied.pid, written: copied.path }, copiedLockLine(lock, copied));
   try {
-    await removeOrphanTemps(dir);
+    await removeOrphanTemps(dir, logger);
   } catch (e) {
     await rm(lock, { force: true }).catch(() => {});
     throw asDataDirError(dir, e);

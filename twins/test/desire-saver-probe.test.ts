@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { probeWritable } from "../../node/dir-probe.js";
 import { FakeScheduler, hostTurn } from "../../node/scheduler.js";
 import { DesireSaver, SAVE_RETRY_MS, SAVE_STALLED_MS, WRITE_PROBE_MS } from "../desire-saver.js";
-import type { TwinsStore } from "../store.js";
+import { jsonFileStore, type TwinsStore } from "../store.js";
 import { removeOrphanTemps } from "../store-dir.js";
 
 const turns = async (n = 10) => {
@@ -180,7 +180,7 @@ describe("probeWritable", () => {
     );
   });
 
-  it("a test write's file left by a process gone is removed as the store opens", async () => {
+  it("a test write's file left by a process gone is removed as the store opens, in one line", async () => {
     dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
     await writeFile(join(dir, "twins.probe.999999999.3.tmp"), "x");
     await writeFile(join(dir, `twins.probe.${process.pid}.3.tmp`), "x");
@@ -188,11 +188,32 @@ describe("probeWritable", () => {
     await writeFile(join(dir, "twins.journal.999999999.1.tmp"), "x");
     await writeFile(join(dir, "broker.probe.999999999.3.tmp"), "x");
     await writeFile(join(dir, "twins.probe.999999999.3.tmp.keep"), "x");
-    await removeOrphanTemps(dir);
-    expect((await readdir(dir)).sort()).toEqual([
+    const lines: { msg: string; files?: string[] }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const store = await jsonFileStore(dir, logger);
+    expect((await readdir(dir)).filter((n) => n.includes(".tmp")).sort()).toEqual([
       "broker.probe.999999999.3.tmp",
       `twins.probe.${process.pid}.3.tmp`,
       "twins.probe.999999999.3.tmp.keep",
     ]);
+    const said = lines.filter((l) => l.msg.includes("left by a killed run"));
+    expect(said.map((l) => l.msg)).toEqual([
+      `${dir}: test-write and save temporary files left by a killed run removed`,
+    ]);
+    expect(said[0]?.files?.sort()).toEqual(["twins.journal.999999999.1.tmp", "twins.probe.999999999.3.tmp"]);
+    await store.close();
+  });
+
+  it("names only the test writes' files in the broker's words when no save's is left", async () => {
+    dir = await mkdtemp(join(tmpdir(), "twins-probe-"));
+    await writeFile(join(dir, "twins.probe.999999999.4.tmp"), "x");
+    const lines: { msg: string; files?: string[] }[] = [];
+    const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    expect(await removeOrphanTemps(dir, logger)).toEqual(["twins.probe.999999999.4.tmp"]);
+    expect(lines.map((l) => [l.msg, l.files])).toEqual([
+      [`${dir}: test-write files left by a killed run removed`, ["twins.probe.999999999.4.tmp"]],
+    ]);
+    expect(await removeOrphanTemps(dir, logger)).toEqual([]);
+    expect(lines).toHaveLength(1);
   });
 });
