@@ -218,7 +218,7 @@ export class HistoryKeeper {
       logger,
       {
         first: (reason) =>
-          `twins: the convergence history cannot be written to ${kept.file} (${reason}); the chart's history is kept in memory meanwhile, retried every ${HISTORY_FLUSH_MS / 1000} s`,
+          `twins: the convergence history cannot be written to ${kept.file} (${reason}); the chart's history is kept in memory meanwhile, retried every ${HISTORY_FLUSH_MS / 1000} s once no write is under way`,
         still: `twins: the convergence history still cannot be written to ${kept.file}`,
         again: `twins: the convergence history is written again to ${kept.file}`,
         countField: "failedWrites",
