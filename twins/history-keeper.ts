@@ -20,6 +20,7 @@ import type { Logger } from "pino";
 import { FailureLog } from "../node/failure-log.js";
 import type { AwaySpan } from "./broker-spans.js";
 import { every, type Scheduler, type Timer } from "./clock.js";
+import { SAVE_STALLED_MS } from "./disk-stall.js";
 import {
   AWAY_FORMAT,
   aliveLine,
@@ -47,9 +48,9 @@ export interface HistoryUnwritten {
 
 /**
  * A write of the history not ended after this long counts as a failed one (a frozen disk: `fsfreeze`,
- * a hung disk or network volume, where nothing fails), until it ends. 5 s, as the saver's (disk-stall.ts).
+ * a hung disk or network volume, where nothing fails), until it ends: the saver's (disk-stall.ts).
  */
-export const HISTORY_STALLED_MS = 5_000;
+export const HISTORY_STALLED_MS = SAVE_STALLED_MS;
 
 /** How often the points added since the last write are appended. */
 export const HISTORY_FLUSH_MS = 5_000;
