@@ -8,6 +8,7 @@
  * `PublishPacer` sits on one connection's inbound path (broker/frame-limit.ts), after the conformance
  * gate, which hands it whole packets only.
  */
+import { TokenBucket } from "../node/token-bucket.js";
 import { frameSize } from "./conformance.js";
 import type { OutboundClock } from "./outbound.js";
 
@@ -32,25 +33,20 @@ export const RESUME_AFTER_MS = 100;
 
 /** Two token buckets, messages and bytes, refilled from the clock they are asked with. */
 export class PublishBudget {
-  #messages: number;
-  #bytes: number;
-  #at: number;
+  readonly #messages: TokenBucket;
+  readonly #bytes: TokenBucket;
 
   constructor(
     readonly limits: PublishBudgetLimits,
     now: number,
   ) {
-    this.#messages = limits.publishBurst;
-    this.#bytes = limits.publishBytesRate;
-    this.#at = now;
+    this.#messages = new TokenBucket(limits.publishRate, limits.publishBurst, now);
+    this.#bytes = new TokenBucket(limits.publishBytesRate, limits.publishBytesRate, now);
   }
 
   #refill(now: number): void {
-    const s = Math.max(0, now - this.#at) / 1000;
-    this.#at = Math.max(this.#at, now);
-    const l = this.limits;
-    this.#messages = Math.min(l.publishBurst, this.#messages + s * l.publishRate);
-    this.#bytes = Math.min(l.publishBytesRate, this.#bytes + s * l.publishBytesRate);
+    this.#messages.refill(now);
+    this.#bytes.refill(now);
   }
 
   /**
@@ -59,9 +55,9 @@ export class PublishBudget {
    */
   take(bytes: number, now: number): boolean {
     this.#refill(now);
-    if (this.#messages < 1 || this.#bytes <= 0) return false;
-    this.#messages -= 1;
-    this.#bytes -= bytes;
+    if (this.#messages.level < 1 || this.#bytes.level <= 0) return false;
+    this.#messages.level -= 1;
+    this.#bytes.level -= bytes;
     return true;
   }
 
@@ -72,8 +68,10 @@ export class PublishBudget {
     const wantMessages = Math.min(l.publishBurst, Math.max(1, (l.publishRate * RESUME_AFTER_MS) / 1000));
     const wantBytes = Math.min(l.publishBytesRate, (l.publishBytesRate * RESUME_AFTER_MS) / 1000);
     const wait = Math.max(
-      this.#messages >= wantMessages ? 0 : ((wantMessages - this.#messages) / l.publishRate) * 1000,
-      this.#bytes >= wantBytes ? 0 : ((wantBytes - this.#bytes) / l.publishBytesRate) * 1000,
+      this.#messages.level >= wantMessages
+        ? 0
+        : ((wantMessages - this.#messages.level) / l.publishRate) * 1000,
+      this.#bytes.level >= wantBytes ? 0 : ((wantBytes - this.#bytes.level) / l.publishBytesRate) * 1000,
     );
     return now + Math.max(1, wait);
   }

@@ -20,6 +20,7 @@
  * Prometheus scraping every second, all from one address, stay within the bounds.
  */
 import { isLoopbackAddress } from "../broker/listen.js";
+import { TokenBucket } from "../node/token-bucket.js";
 
 export interface AddressBounds {
   /** Connections one address may have open at once (default 32). */
@@ -64,9 +65,8 @@ interface Rate {
 
 interface Bucket {
   /** Tokens left for the API (`api`) and the page's files (`page`). */
-  api: number;
-  page: number;
-  at: number;
+  readonly api: TokenBucket;
+  readonly page: TokenBucket;
   connections: number;
 }
 
@@ -123,8 +123,7 @@ export class PerAddress {
     b.connections--;
     this.refill(b);
     // Forgotten once it holds nothing: a full bucket and no connection is a new address's state.
-    if (b.connections <= 0 && b.api >= this.api.burst && b.page >= this.page.burst)
-      this.byAddress.delete(address);
+    if (b.connections <= 0 && b.api.full && b.page.full) this.byAddress.delete(address);
   }
 
   /**
@@ -147,12 +146,13 @@ export class PerAddress {
     const b = this.bucket(address);
     this.refill(b);
     const kind = pageFile ? "page" : "api";
-    if (b[kind] >= 1) {
-      b[kind]--;
+    const tokens = b[kind];
+    if (tokens.level >= 1) {
+      tokens.level--;
       return undefined;
     }
     const rate = this[kind];
-    const retryAfterS = Math.max(1, Math.ceil((1 - b[kind]) / rate.perSecond));
+    const retryAfterS = Math.max(1, Math.ceil((1 - tokens.level) / rate.perSecond));
     const what = `more than ${rate.perSecond} ${rate.what} (bursts of ${rate.burst})`;
     return {
       address,
@@ -168,7 +168,12 @@ export class PerAddress {
     if (b === undefined) {
       // Addresses gone with their tokens spent are kept until 10,000 have gathered: not for ever.
       if (this.byAddress.size >= FORGET_AT) this.forgetIdle();
-      b = { api: this.api.burst, page: this.page.burst, at: this.now(), connections: 0 };
+      const now = this.now();
+      b = {
+        api: new TokenBucket(this.api.perSecond, this.api.burst, now),
+        page: new TokenBucket(this.page.perSecond, this.page.burst, now),
+        connections: 0,
+      };
       this.byAddress.set(address, b);
     }
     return b;
@@ -181,9 +186,7 @@ export class PerAddress {
 
   private refill(b: Bucket): void {
     const now = this.now();
-    const s = (now - b.at) / 1000;
-    b.api = Math.min(this.api.burst, b.api + s * this.api.perSecond);
-    b.page = Math.min(this.page.burst, b.page + s * this.page.perSecond);
-    b.at = now;
+    b.api.refill(now);
+    b.page.refill(now);
   }
 }
