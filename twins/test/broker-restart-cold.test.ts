@@ -106,7 +106,10 @@ describe("a twins service started again after a power cut that took its broker",
     expect(warned.map((l) => l.msg)).toEqual([expect.stringContaining("(its start id changed)")]);
   });
 
-  it("tells no restart after a clean stop when the broker ran on", async () => {
+  it.each([
+    ["after a clean stop", (t: Twins) => t.close()],
+    ["when the service alone was killed", (t: Twins) => t.kill()],
+  ])("tells no restart %s and the broker ran on", async (_how, end) => {
     const brokerDir = await dataDir(cleanup, "twins-cold-restart-");
     const twinsDir = await dataDir(cleanup, "twins-cold-restart-");
     const broker = await brokerOn(brokerDir);
@@ -115,25 +118,7 @@ describe("a twins service started again after a power cut that took its broker",
     cleanup.push(() => node.endAsync(true));
     const before = await twinsOn(broker.url, twinsDir);
     await when(() => recorded(twinsDir) !== undefined);
-    await before.twins.close();
-
-    const after = await twinsOn(broker.url, twinsDir);
-    cleanup.push(() => after.twins.close());
-    expect(await after.twins.replayOver?.(10_000)).toBe(true);
-    expect(after.lines.filter((l) => l.msg.includes("restarted"))).toEqual([]);
-    expect(after.twins.get("n-1")?.presence).toBe("online");
-  });
-
-  it("tells no restart when the service alone was killed and the broker ran on", async () => {
-    const brokerDir = await dataDir(cleanup, "twins-cold-restart-");
-    const twinsDir = await dataDir(cleanup, "twins-cold-restart-");
-    const broker = await brokerOn(brokerDir);
-    cleanup.unshift(() => broker.close());
-    const node = await nodeOn(broker.url, "n-1");
-    cleanup.push(() => node.endAsync(true));
-    const before = await twinsOn(broker.url, twinsDir);
-    await when(() => recorded(twinsDir) !== undefined);
-    await before.twins.kill();
+    await end(before.twins);
 
     const after = await twinsOn(broker.url, twinsDir);
     cleanup.push(() => after.twins.close());
