@@ -155,7 +155,7 @@ export function memoryStore(initial: StoredState = { nodes: {} }): TwinsStore {
   let state = structuredClone(initial);
   return {
     load: async () => structuredClone(state),
-    // The saver hands over a fresh snapshot each time (registry.snapshot()): kept as it is, as
+    // The saver hands over a fresh snapshot each time (registry.snapshotInSlices): kept as it is, as
     // cloning every record on each save cost more than the snapshot itself on large fleets.
     save: async (s) => {
       state = s;
