@@ -29,10 +29,12 @@ import type { Twins } from "./api.js";
 import { every, hostTurn, type Scheduler, type Timer } from "./clock.js";
 import { DiskStall } from "./disk-stall.js";
 import type { DesiredRecord, StoredState, TwinsStore } from "./store.js";
+import type { Whole } from "./store-slices.js";
 
 /** What a saver writes: the whole state, or the records of some nodes (undefined: out of the store). */
 export interface SavedState {
-  whole(): StoredState;
+  /** Whole: taken at once, or a slice at a time (store-slices.ts), changes made meanwhile in the next write. */
+  whole(): Whole;
   records(nodes: ReadonlySet<string>): Map<string, DesiredRecord | undefined>;
   /** At most `limit` nodes heard later than their stored dates, those stored longest ago first. */
   datesBehind?(limit: number): readonly string[];
@@ -226,7 +228,7 @@ export class DesireSaver {
     try {
       // Written while running, a journaled store's file needs the last save to fold it (format 3).
       this.unfolded = !this.wholeOnly && !this.closing;
-      if (whole) await this.store.save(this.state.whole(), this.unfolded);
+      if (whole) await this.store.save(await this.state.whole(), this.unfolded);
       else await this.store.append?.(this.state.records(nodes), () => this.state.whole());
       this.ended();
       this.failures.succeeded();

@@ -28,6 +28,7 @@ import { type HeldReport, OriginWait } from "./origin-wait.js";
 import { RETAINED_REGISTER, registerEffects } from "./register-effects.js";
 import { SetCounter } from "./set-counter.js";
 import type { DesiredRecord, StoredState } from "./store.js";
+import { type Slicing, slicingOf } from "./store-slices.js";
 import { StoredSeen } from "./stored-seen.js";
 import {
   newRecord,
@@ -81,14 +82,32 @@ export class TwinRegistry {
   /** The state to store, whole; taken to be stored (datesBehind). */
   snapshot(dateOffset = 0): StoredState {
     const nodes: Record<string, DesiredRecord> = {};
+    for (const t of this.twins.values()) this.take(t, nodes, dateOffset);
+    return { nodes };
+  }
+
+  /**
+   * As `snapshot`, a slice of twins at a time, the event loop turning between two (store-slices.ts):
+   * a twin changed meanwhile is in it as it was when walked or as it is now, and its change, told to
+   * the saver, is written after it. A Map's iterator goes on over twins added or removed meanwhile.
+   */
+  async snapshotInSlices(dateOffset: number, slicing?: Slicing): Promise<StoredState> {
+    const { records, turn } = slicingOf(slicing);
+    const nodes: Record<string, DesiredRecord> = {};
+    let walked = 0;
     for (const t of this.twins.values()) {
-      const rec = storedRecord(t, dateOffset);
-      if (rec) {
-        nodes[t.id] = rec;
-        this.storedSeen.wrote(t);
-      }
+      this.take(t, nodes, dateOffset);
+      if (++walked % records === 0) await turn();
     }
     return { nodes };
+  }
+
+  private take(t: TwinRecord, nodes: Record<string, DesiredRecord>, dateOffset: number): void {
+    const rec = storedRecord(t, dateOffset);
+    if (rec) {
+      nodes[t.id] = rec;
+      this.storedSeen.wrote(t);
+    }
   }
 
   /** The stored form of one twin (undefined: nothing of it to keep, or no such twin); taken to be stored. */

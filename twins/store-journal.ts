@@ -244,10 +244,31 @@ export async function replaceFile(dir: string, file: string, text: string, seq: 
 
 /** Replaces `file` in `dir` with `text` as replaceFile does, through the temporary file `tmp`. */
 export async function replaceThrough(tmp: string, dir: string, file: string, text: string): Promise<void> {
+  await replaceInSlices(tmp, dir, file, [text], async () => {});
+}
+
+/**
+ * Replaces `file` as replaceThrough does with the text `slices` make, each asked for only once the one
+ * before is written and `turn` has resolved (twins/store-slices.ts): the event loop runs between two.
+ * Resolves to the bytes written.
+ */
+export async function replaceInSlices(
+  tmp: string,
+  dir: string,
+  file: string,
+  slices: Iterable<string>,
+  turn: () => Promise<void>,
+): Promise<number> {
+  let bytes = 0;
   const fh = await open(tmp, "w");
   try {
     try {
-      await fh.writeFile(text);
+      for (const text of slices) {
+        const data = Buffer.from(text);
+        await fh.writeFile(data); // from where the slice before ended
+        bytes += data.length;
+        await turn(); // before the next slice is made
+      }
       await fh.sync();
     } finally {
       await fh.close();
@@ -258,6 +279,7 @@ export async function replaceThrough(tmp: string, dir: string, file: string, tex
     await rm(tmp, { force: true });
     throw e;
   }
+  return bytes;
 }
 
 /** Writes `dir`'s entries (a rename, a new file) through to the disk. */

@@ -36,7 +36,6 @@ import {
   otherFleetError,
   parseJson,
   STORE_FORMAT,
-  snapshotText,
 } from "./store-format.js";
 import {
   appendSynced,
@@ -48,6 +47,7 @@ import {
   readJournal,
   removed,
   replaceFile,
+  replaceInSlices,
   syncDir,
   truncateSynced,
 } from "./store-journal.js";
@@ -63,6 +63,7 @@ import {
   PRESENCE_LINE,
   type PreviousHolder,
 } from "./store-lock.js";
+import { type Slicing, slicingOf, snapshotSlices, type Whole } from "./store-slices.js";
 
 export { MAX_OFFLINE_WRITES } from "./store-format.js";
 export { type BrokerSeen, LOCK_FILE, type PreviousHolder } from "./store-lock.js";
@@ -144,7 +145,7 @@ export interface TwinsStore {
    * `whole` is the state to write instead when the store rewrites itself (its first write, a journal
    * grown past its bound, one that failed). Absent: every save is a `save` of the whole state.
    */
-  append?(changes: ReadonlyMap<string, DesiredRecord | undefined>, whole: () => StoredState): Promise<void>;
+  append?(changes: ReadonlyMap<string, DesiredRecord | undefined>, whole: () => Whole): Promise<void>;
   /** A test write of the store's directory (store-dir.ts): rejects where a save would fail. Absent in memory. */
   probe?(): Promise<void>;
   close(): Promise<void>;
@@ -154,7 +155,7 @@ export function memoryStore(initial: StoredState = { nodes: {} }): TwinsStore {
   let state = structuredClone(initial);
   return {
     load: async () => structuredClone(state),
-    // The saver hands over a fresh snapshot each time (registry.snapshot()): kept as it is, as
+    // The saver hands over a fresh snapshot each time (registry.snapshotInSlices): kept as it is, as
     // cloning every record on each save cost more than the snapshot itself on large fleets.
     save: async (s) => {
       state = s;
@@ -167,9 +168,11 @@ export const STORE_FILE = "twins.json";
 
 /**
  * A JSON file under `dir` (created if missing). A corrupt file is an error, not an empty fleet; so is
- * a directory no file can be written in (a full disk, a read-only mount), named with the cause.
+ * a directory no file can be written in (a full disk, a read-only mount), named with the cause. A
+ * whole snapshot is written `slicing` at a time (twins/store-slices.ts).
  */
-export async function jsonFileStore(dir: string, logger?: Logger): Promise<TwinsStore> {
+export async function jsonFileStore(dir: string, logger?: Logger, slicing?: Slicing): Promise<TwinsStore> {
+  const { records, turn } = slicingOf(slicing);
   try {
     makeDir(dir);
   } catch (err) {
@@ -348,9 +351,8 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       takeOn = undefined;
       const gen = generation + 1;
       const format = last ? formatFor(state) : JOURNALED_FORMAT;
-      const text = snapshotText(format, gen, fleet, state, latest ?? brokerSeen ?? keptSeen);
-      await replaceFile(dir, file, text, seq++);
-      snapshotBytes = Buffer.byteLength(text);
+      const text = snapshotSlices(format, gen, fleet, state, latest ?? brokerSeen ?? keptSeen, records);
+      snapshotBytes = await replaceInSlices(`${file}.${process.pid}.${seq++}.tmp`, dir, file, text, turn);
       generation = gen;
       if (last) {
         if (await removed(journalFile)) await syncDir(dir);
@@ -370,7 +372,7 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
           await appendSynced(journalFile, text);
           journalBytes += Buffer.byteLength(text);
         } else if (first !== undefined) journalBytes = await first(text);
-        else return await store.save(whole(), true);
+        else return await store.save(await whole(), true);
       } catch (e) {
         journalBytes = undefined;
         throw e;
@@ -378,7 +380,9 @@ export async function jsonFileStore(dir: string, logger?: Logger): Promise<Twins
       // The changes are stored: a fold that fails leaves a snapshot and a journal that hold them, and
       // the next write is whole (journalBytes unset), saying why if it fails too.
       if (journalBytes > Math.max(JOURNAL_MIN_BYTES, snapshotBytes))
-        await store.save(whole(), true).catch(() => {});
+        await Promise.resolve(whole())
+          .then((s) => store.save(s, true))
+          .catch(() => {});
     },
     // A lock left behind (a disk remounted read-only) is said, to `logger`, not thrown: the service
     // has stopped as it should, and the next start takes the lock over, as its process is gone.

@@ -19,16 +19,20 @@ import type { Scheduler } from "../node/scheduler.js";
 import type { SavedState } from "./desire-saver.js";
 import type { TwinRegistry } from "./registry.js";
 import type { StoredState } from "./store.js";
+import type { Slicing } from "./store-slices.js";
 
 /** `wallNow() - now()`: what brings a time on `now()` to its date by the host's clock now. */
 export function dateOffset(sched: Scheduler): number {
   return sched.wallNow() - sched.now();
 }
 
-/** The registry's state to store, whole or some twins', its dates by the host's clock at the time of each save. */
-export function datedState(registry: TwinRegistry, sched: Scheduler): SavedState {
+/**
+ * The registry's state to store, whole or some twins', its dates by the host's clock at the time of
+ * each save; whole, walked `slicing` at a time (store-slices.ts).
+ */
+export function datedState(registry: TwinRegistry, sched: Scheduler, slicing?: Slicing): SavedState {
   return {
-    whole: () => registry.snapshot(dateOffset(sched)),
+    whole: () => registry.snapshotInSlices(dateOffset(sched), slicing),
     records: (nodes) => {
       const offset = dateOffset(sched);
       return new Map([...nodes].map((id) => [id, registry.storedOf(id, offset)]));
