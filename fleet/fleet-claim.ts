@@ -7,16 +7,22 @@
  * way, waiting as for ids online (a run that just ended) before it is refused. The order is the one
  * the claims were passed on live: brokers sharing Redis read a subscription's retained claims apart
  * from the live ones, so a retained copy may come after the live one, or after the claim's removal.
- * The claim is held for the whole run and cleared at its end; the claim's connection has a will
- * that clears it, so a run killed (at once) or cut off (after 1.5 × the keepalive) leaves none.
+ * The claim is held for the whole run and cleared at its end (fleet/claim-hold.ts, which takes it
+ * back after its connection was lost: a broker restarted, a run frozen); the claim's connection has
+ * a will that clears it, so a run killed (at once) or cut off (after 1.5 × the keepalive) leaves none.
  */
 import { randomBytes } from "node:crypto";
 import type mqtt from "mqtt";
-import { after, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { IClientOptions } from "mqtt";
+import type { Scheduler } from "../node/scheduler.js";
 import { afterRunning, stallWatchOf } from "../node/stall-watch.js";
 import type { NodeId, Prefix } from "../protocol/index.js";
 import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
+import { type ClaimLink, clearClaim, type FleetClaim, holdClaim } from "./claim-hold.js";
 import { claimedOf, encodeClaimIds } from "./claim-ids.js";
+
+export type { FleetClaim } from "./claim-hold.js";
+
 import {
   type BrokerSilences,
   FleetIdsInUseError,
@@ -25,14 +31,6 @@ import {
   leftOutOf,
 } from "./ids-in-use.js";
 import { retainedSettled } from "./waits.js";
-
-/** How long the claim's clear may wait for the broker's acknowledgement before the claim's will clears it. */
-export const CLEAR_WAIT_MS = 5_000;
-
-/** The run's claim on its ids, cleared by close() (or, should the run die, by its will). */
-export interface FleetClaim {
-  close(): Promise<void>;
-}
 
 export interface ClaimOptions {
   readonly url: string;
@@ -75,52 +73,26 @@ export async function claimFleet(
   const mine = claimTopic(o.prefix, token);
   // Settled however the connection goes: a broker that closed it at once (at its open-files limit)
   // used to leave the run waiting here for ever, before its first line, deaf to its stops.
+  const options: IClientOptions = {
+    clientId: `${o.prefix}-claim-${token}`,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    keepalive: o.keepaliveS,
+    will: { topic: mine, payload: Buffer.alloc(0), qos: 1, retain: true },
+    ...loginOptions(o.login),
+  };
   let client: mqtt.MqttClient;
   try {
-    client = await connectClient(
-      o.url,
-      {
-        clientId: `${o.prefix}-claim-${token}`,
-        clean: true,
-        reconnectPeriod: 0,
-        connectTimeout: 10_000,
-        keepalive: o.keepaliveS,
-        will: { topic: mine, payload: Buffer.alloc(0), qos: 1, retain: true },
-        ...loginOptions(o.login),
-      },
-      stop,
-    );
+    client = await connectClient(o.url, options, stop);
   } catch (e) {
     if (stop?.aborted) throw new FleetStartStoppedError(stop.reason, "connecting to the broker");
     throw e;
   }
-  // A connection lost mid-run (the broker died) ends the claim: its will, or the broker's, clears it.
   client.on("error", () => {});
-  // The claim cleared, then the connection ended. A clear the broker does not acknowledge within
-  // CLEAR_WAIT_MS, or a connection lost meanwhile, ends it without a DISCONNECT: the broker then
-  // publishes the claim's will, which clears it as well. Waiting on the acknowledgement alone held a
-  // shard's end for ever (a NATS cluster member that dropped the connection before acknowledging;
-  // MQTT.js, not reconnecting, never settles the publish), deaf to its stops.
-  const close = async () => {
-    // Lost mid-run (its broker restarted): cleared on a connection of its own, as the will may never come.
-    if (!client.connected) {
-      await client.endAsync(true).catch(() => {});
-      return clearAgain(o, client.options.clientId ?? "", mine, scheduler);
-    }
-    let timer: Timer | undefined;
-    const cleared = await Promise.race([
-      client.publishAsync(mine, "", { qos: 1, retain: true }).then(
-        () => true,
-        () => false,
-      ),
-      new Promise<boolean>((resolve) => {
-        client.once("close", () => resolve(false));
-        timer = after(scheduler, CLEAR_WAIT_MS, () => resolve(false));
-      }),
-    ]);
-    timer?.cancel();
-    await client.endAsync(!cleared).catch(() => {});
-  };
+  const body = JSON.stringify(encodeClaimIds(o.ids));
+  const link: ClaimLink = { ...o, topic: mine, body, options };
+  const close = () => clearClaim(link, client, scheduler);
   /** Other claims on any of the ids: their topic → the ids they share with this run's. */
   const others = new Map<string, NodeId[]>();
   let seenOwn = false;
@@ -158,7 +130,6 @@ export async function claimFleet(
     listeners.add(f);
     return () => listeners.delete(f);
   };
-  const body = JSON.stringify(encodeClaimIds(o.ids));
   // The connection closed by the broker (a packet over its limit, a login its rules refuse) or a stop
   // ends each step of the claim: MQTT.js, not reconnecting, never settles a subscribe or a publish
   // then, and the run waited for ever before its first progress line, deaf to SIGTERM.
@@ -201,7 +172,7 @@ export async function claimFleet(
     }
     if (o.fresh) {
       for (const topic of others.keys()) await step(client.publishAsync(topic, "", { qos: 1, retain: true }));
-      return { close };
+      return holdClaim(link, client, scheduler, warn);
     }
     if (others.size > 0) {
       const shared = () => [...new Set([...others.values()].flat())].sort();
@@ -228,7 +199,7 @@ export async function claimFleet(
           leftOut,
         );
     }
-    return { close };
+    return holdClaim(link, client, scheduler, warn);
   } catch (e) {
     await close();
     throw e;
@@ -297,34 +268,4 @@ function waitUntil(
   unlisten = listen(check);
   check();
   return () => unlisten?.();
-}
-
-/**
- * Clears the claim `topic` once on a new connection (as `clientId`, the claim's), within
- * CLEAR_WAIT_MS: the claim's own connection was lost mid-run, and the will that was to clear the
- * claim is not sure to come. A twinfleet broker restarted under the run publishes its previous run's
- * wills `--will-grace` after its start; one of a build before that (a broker rolled back) publishes
- * none, and the claim stayed retained after the run's end: the next run on the ids waited its 23.5 s
- * and was refused, beside "another run starting at the same time". A broker out of reach within the
- * wait leaves the claim to its will.
- */
-async function clearAgain(o: ClaimOptions, clientId: string, topic: string, scheduler: Scheduler) {
-  const gone = new AbortController();
-  const timedOut = new Promise<never>((_, reject) => {
-    gone.signal.addEventListener("abort", () => reject(gone.signal.reason), { once: true });
-  });
-  timedOut.catch(() => {});
-  const timer = after(scheduler, CLEAR_WAIT_MS, () => gone.abort(new Error("the claim's clear timed out")));
-  let client: mqtt.MqttClient | undefined;
-  try {
-    const options = { clientId, clean: true, reconnectPeriod: 0, ...loginOptions(o.login) };
-    client = await connectClient(o.url, options, gone.signal);
-    client.on("error", () => {});
-    await Promise.race([client.publishAsync(topic, "", { qos: 1, retain: true }), timedOut]);
-  } catch {
-    // Out of reach, refused or too slow: the claim's will is all there is.
-  } finally {
-    timer.cancel();
-    client?.end(true);
-  }
 }

@@ -1,7 +1,7 @@
 /**
  * A run's claim on its ids across a `kill -9` and restart of its broker (fleet/fleet-claim.ts): the
- * claim's connection, not reconnecting, is lost, and the claim is retained in the broker's data
- * directory. A twinfleet broker of a build before --will-grace (one a site rolled back to) publishes
+ * claim's connection is lost (it comes back within a second or so, fleet/claim-hold.ts, and the run
+ * may end before), and the claim is retained in the broker's data directory. A twinfleet broker of a build before --will-grace (one a site rolled back to) publishes
  * no will of its previous run's clients, so the claim stayed retained after the run's end and the
  * next run on the ids was refused; the run's end now clears it on a connection of its own. The
  * restarted broker here holds its previous run's wills for 10 minutes (`--will-grace 600`), as such

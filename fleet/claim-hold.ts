@@ -1,0 +1,230 @@
+/**
+ * A run's claim on its ids held for the whole run, once fleet/fleet-claim.ts has taken it, and
+ * cleared at its end. The claim's connection does not reconnect by itself (each step of taking the
+ * claim waits on it, and MQTT.js reconnecting settles none of them), so a broker restarted under the
+ * run (`kill -9`, an upgrade) kept the claim only until it published the connection's will
+ * (`--will-grace` after its start, 20 s): from then on only the nodes being online kept a second run
+ * off the ids. A run frozen longer than 1.5 × the keepalive (its will cleared the claim, rightly)
+ * came back without one too. Lost mid-run, the claim's connection now comes back as soon as the
+ * broker answers (a try every RECLAIM_RETRY_MS), as the claim's own client id (which replaces the
+ * will the broker kept), and claims the ids again; each is said in a line. A claim another run took
+ * on any of the ids while this one had none is said and left alone: this run does not claim over it.
+ */
+import type mqtt from "mqtt";
+import type { IClientOptions } from "mqtt";
+import { after, type Scheduler, type Timer } from "../node/scheduler.js";
+import type { NodeId, Prefix } from "../protocol/index.js";
+import { type BrokerLogin, connectClient, displayUrl, loginOptions } from "../twins/index.js";
+import { claimedOf } from "./claim-ids.js";
+import { retainedSettled } from "./waits.js";
+
+/** How long the claim's clear may wait for the broker's acknowledgement before the claim's will clears it. */
+export const CLEAR_WAIT_MS = 5_000;
+
+/** How often a claim whose connection was lost mid-run tries to come back. */
+export const RECLAIM_RETRY_MS = 1_000;
+
+/** The run's claim on its ids, cleared by close() (or, should the run die, by its will). */
+export interface FleetClaim {
+  close(): Promise<void>;
+}
+
+/** A claim taken: where, on what connection, its topic and payload. */
+export interface ClaimLink {
+  readonly url: string;
+  readonly login?: BrokerLogin;
+  readonly prefix: Prefix;
+  readonly ids: readonly NodeId[];
+  /** `<prefix>/claim/<token>`. */
+  readonly topic: string;
+  /** The claim's payload (fleet/claim-ids.ts). */
+  readonly body: string;
+  /** The claim's connection's: its client id, its will (an empty claim), its keepalive. */
+  readonly options: IClientOptions;
+}
+
+/**
+ * The claim cleared on `client`, then the connection ended. A clear the broker does not acknowledge
+ * within CLEAR_WAIT_MS, or a connection lost meanwhile, ends it without a DISCONNECT: the broker then
+ * publishes the claim's will, which clears it as well. Waiting on the acknowledgement alone held a
+ * shard's end for ever (a NATS cluster member that dropped the connection before acknowledging;
+ * MQTT.js, not reconnecting, never settles the publish), deaf to its stops. A connection lost mid-run
+ * is cleared on one of its own, as the will may never come.
+ */
+export async function clearClaim(
+  link: ClaimLink,
+  client: mqtt.MqttClient,
+  scheduler: Scheduler,
+): Promise<void> {
+  if (!client.connected) {
+    await client.endAsync(true).catch(() => {});
+    return clearAgain(link, scheduler);
+  }
+  let timer: Timer | undefined;
+  const cleared = await Promise.race([
+    client.publishAsync(link.topic, "", { qos: 1, retain: true }).then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((resolve) => {
+      client.once("close", () => resolve(false));
+      timer = after(scheduler, CLEAR_WAIT_MS, () => resolve(false));
+    }),
+  ]);
+  timer?.cancel();
+  await client.endAsync(!cleared).catch(() => {});
+}
+
+/**
+ * Holds the claim taken on `client` until close(): a connection lost meanwhile comes back and claims
+ * the ids again (`warn` says when it was lost, when it is back, and a claim another run took meanwhile).
+ */
+export function holdClaim(
+  link: ClaimLink,
+  client: mqtt.MqttClient,
+  scheduler: Scheduler,
+  warn: (line: string) => void,
+): FleetClaim {
+  const what = `the run's claim on its ${link.ids.length} ids (${link.topic})`;
+  let current: mqtt.MqttClient | undefined;
+  let closing = false;
+  /** Another run claimed the ids while this one had no claim: left to it. */
+  let yielded = false;
+  let lostAt: number | undefined;
+  let retry: Timer | undefined;
+  let connecting: AbortController | undefined;
+
+  const lost = (c: mqtt.MqttClient) => {
+    if (closing || c !== current) return;
+    current = undefined;
+    if (lostAt === undefined) {
+      lostAt = scheduler.now();
+      warn(
+        `${what} lost its connection to the broker at ${displayUrl(link.url)}: claiming them again once it answers (a try every ${RECLAIM_RETRY_MS / 1000} s); until then only the nodes online keep another run off the ids`,
+      );
+    }
+    retry = after(scheduler, RECLAIM_RETRY_MS, () => {
+      retry = undefined;
+      reclaim().catch(() => {}); // a step cut short by the connection's close: that close tries again
+    });
+  };
+  const hold = (c: mqtt.MqttClient) => {
+    current = c;
+    c.on("error", () => {});
+    c.once("close", () => lost(c));
+    if (!c.connected) lost(c);
+  };
+
+  /** Connects as the claim's client id, reads the claims held, and claims the ids again unless another run did. */
+  const reclaim = async () => {
+    connecting = new AbortController();
+    let c: mqtt.MqttClient;
+    try {
+      c = await connectClient(link.url, link.options, connecting.signal);
+    } catch {
+      if (closing) return;
+      current = undefined;
+      retry = after(scheduler, RECLAIM_RETRY_MS, () => {
+        retry = undefined;
+        reclaim().catch(() => {});
+      });
+      return;
+    }
+    if (closing) {
+      await c.endAsync(true).catch(() => {});
+      return;
+    }
+    const claims = new Map<string, Buffer>();
+    const listeners = new Set<() => void>();
+    c.on("message", (topic, payload) => {
+      if (payload.length > 0) claims.set(topic, payload);
+      else claims.delete(topic);
+      for (const f of listeners) f();
+    });
+    hold(c);
+    const cut = new Promise<never>((_, reject) =>
+      c.once("close", () => reject(new Error("connection lost"))),
+    );
+    cut.catch(() => {});
+    await Promise.race([c.subscribeAsync(`${link.prefix}/claim/+`, { qos: 1 }), cut]);
+    await retainedSettled(scheduler, (f) => {
+      listeners.add(f);
+      return () => listeners.delete(f);
+    });
+    if (closing || current !== c) return;
+    const away = `${((scheduler.now() - (lostAt ?? scheduler.now())) / 1000).toFixed(1)} s`;
+    const kept = claims.has(link.topic);
+    const others = [...claims]
+      .filter(([topic]) => topic !== link.topic)
+      .map(([topic, payload]) => ({ topic, shared: claimedOf(payload, link.ids) }))
+      .filter((x) => x.shared.length > 0);
+    const theirs = others[0];
+    if (!kept && theirs !== undefined) {
+      // The broker cleared this run's claim (its will) and another run, finding the ids unclaimed
+      // and its nodes offline, claimed them: its nodes are booting on the ids. Claiming over it would
+      // be a second claim it does not wait for; this run says so and leaves the ids' claim to it.
+      yielded = true;
+      current = undefined;
+      warn(
+        `another run claimed ${theirs.shared.length} of this run's ${link.ids.length} ids on the broker while ${what} was lost (${theirs.topic}: ${theirs.shared.slice(0, 3).join(", ")}${theirs.shared.length > 3 ? ` and ${theirs.shared.length - 3} more` : ""}): this run does not claim them again, and its nodes and that run's take each other's sessions over on those ids; stop one of the two runs`,
+      );
+      await c.endAsync().catch(() => {});
+      return;
+    }
+    await Promise.race([c.publishAsync(link.topic, link.body, { qos: 1, retain: true }), cut]);
+    c.unsubscribe(`${link.prefix}/claim/+`);
+    lostAt = undefined;
+    warn(
+      `${what} is held again, ${away} after its connection was lost (${kept ? "the broker had kept it" : "the broker had cleared it meanwhile, by its will: claimed again"})`,
+    );
+  };
+
+  hold(client);
+  return {
+    close: async () => {
+      closing = true;
+      retry?.cancel();
+      connecting?.abort(new Error("the run ended"));
+      if (yielded) return;
+      const c = current;
+      current = undefined;
+      if (c !== undefined) return clearClaim(link, c, scheduler);
+      return clearAgain(link, scheduler);
+    },
+  };
+}
+
+/**
+ * Clears the claim once on a new connection (as the claim's client id), within CLEAR_WAIT_MS: the
+ * claim's own connection was lost mid-run, and the will that was to clear the claim is not sure to
+ * come. A twinfleet broker restarted under the run publishes its previous run's wills `--will-grace`
+ * after its start; one of a build before that (a broker rolled back) publishes none, and the claim
+ * stayed retained after the run's end: the next run on the ids waited its 23.5 s and was refused,
+ * beside "another run starting at the same time". A broker out of reach within the wait leaves the
+ * claim to its will.
+ */
+async function clearAgain(link: ClaimLink, scheduler: Scheduler): Promise<void> {
+  const gone = new AbortController();
+  const timedOut = new Promise<never>((_, reject) => {
+    gone.signal.addEventListener("abort", () => reject(gone.signal.reason), { once: true });
+  });
+  timedOut.catch(() => {});
+  const timer = after(scheduler, CLEAR_WAIT_MS, () => gone.abort(new Error("the claim's clear timed out")));
+  let client: mqtt.MqttClient | undefined;
+  try {
+    const options = {
+      clientId: link.options.clientId,
+      clean: true,
+      reconnectPeriod: 0,
+      ...loginOptions(link.login),
+    };
+    client = await connectClient(link.url, options, gone.signal);
+    client.on("error", () => {});
+    await Promise.race([client.publishAsync(link.topic, "", { qos: 1, retain: true }), timedOut]);
+  } catch {
+    // Out of reach, refused or too slow: the claim's will is all there is.
+  } finally {
+    timer.cancel();
+    client?.end(true);
+  }
+}
