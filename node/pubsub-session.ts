@@ -183,13 +183,14 @@ export class PubSubSession {
     this.cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
     this.chip.sock?.down.resume(this.cpu.t);
     this.stats.packetsIn++;
-    this.lastIn = this.cpu.t;
     if (len > this.o.maxPacketBytes) {
-      // PubSubClient drains a packet over its buffer and drops it: no callback, no error.
+      // PubSubClient drains a packet over its buffer and drops it: no callback, no error, and no
+      // inbound activity (readPacket() gives 0; loop() sets lastInActivity only for a length over 0).
       this.stats.oversizedDropped++;
       this.o.sink({ type: "oversized", node: this.o.node, at: this.cpu.t, bytes: len });
       return;
     }
+    this.lastIn = this.cpu.t;
     const bytes = item.bytes;
     // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
     const f = this.pub;

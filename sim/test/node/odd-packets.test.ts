@@ -173,3 +173,25 @@ describe("the first packet after CONNECT, read as connect() reads it", () => {
     expect(outcomes(t.events)).toEqual(["bad-connack", "connected"]);
   });
 });
+
+describe("keepalive", () => {
+  it("does not count a packet over the buffer as the broker's traffic: readPacket() gave 0", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    expect(t.n.connected).toBe(true);
+    t.mute.on = true; // the broker's packets, the echo of the press below among them, go unheard
+    t.n.press(4000); // the node's own traffic, later than the broker's last packet
+    t.sched.runUntil(8000);
+    // A PUBLISH of 303 bytes (remaining length 300): over PubSubClient's 256-byte buffer.
+    const body = Buffer.concat([Buffer.from([0, 4]), Buffer.from("tf/x"), Buffer.alloc(294, 0x31)]);
+    t.raw(Buffer.concat([Buffer.from([0x30, 0xac, 0x02]), body]));
+    t.sched.runUntil(8500);
+    expect(t.n.stats().mqtt.oversizedDropped).toBe(1);
+    expect(t.n.stats().mqtt.pings).toBe(0);
+    // 15 s after the broker's last packet (before 3 s) the PINGREQ goes: the dropped one at 8 s
+    // would have put it 15 s after the press at 4 s, at 19 s.
+    t.sched.runUntil(18_500);
+    expect(t.n.stats().mqtt.pings).toBe(1);
+  });
+});
