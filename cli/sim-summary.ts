@@ -206,6 +206,8 @@ const FAILURE_WORDS: Record<string, string> = {
     "could not log in: their CONNECT (client id, last will, user name, password) is over the profile's PubSubClient buffer (mqtt.maxPacketBytes), so the board's connect() gives up without sending it (a shorter --node-password, prefix or node ids)",
   refused:
     "were refused by the broker (a CONNACK with an error code: credentials, client id or access rules)",
+  "bad-connack":
+    "had an answer to their CONNECT that is no CONNACK a board can read (not 4 bytes long, over its buffer or with a broken length): something other than an MQTT 3.1.1 broker, or a broken one, is at the broker's address; the board's connect() gives up at once and leaves its state() as it was",
   none: "had no failed attempt recorded (connected but never registered with the twins service, or never tried)",
   "no-report":
     'registered, but none of their reports reached the twins service: does the broker let each node write <prefix>/report/<its id>? (Mosquitto acknowledges a publish its ACL denies and drops it; its log says "Denied PUBLISH from tf-n-…")',

@@ -15,9 +15,11 @@ import type { RamBudget } from "./ram.js";
 export type DisconnectReason = "keepalive" | "socket-timeout" | "closed" | "power-off" | "malformed";
 /**
  * How a connection attempt failed: no TCP connection, no CONNACK in time, a CONNACK with an error
- * code, or a CONNECT over PubSubClient's buffer (its connect() stops the socket without sending it).
+ * code (any 4-byte packet whose 4th byte is not 0: PubSubClient reads no type), a first packet
+ * PubSubClient cannot take for a CONNACK (not 4 bytes long, over its buffer, a malformed length:
+ * `bad-connack`), or a CONNECT over its buffer (its connect() stops the socket without sending it).
  */
-export type ConnectFailure = "handshake" | "connack-timeout" | "refused" | "connect-too-long";
+export type ConnectFailure = "handshake" | "connack-timeout" | "refused" | "bad-connack" | "connect-too-long";
 
 export type NodeEvent =
   | { readonly type: "boot"; readonly node: NodeId; readonly at: number }

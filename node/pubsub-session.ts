@@ -45,7 +45,7 @@ export class PubSubSession {
   private readonly cpu: Cpu;
   private readonly chip: W5100Socket;
   private readonly keepaliveMs: number;
-  /** The quick reader, and the full parser for the packets it leaves (CONNACK, SUBACK). */
+  /** The quick reader, and the full parser for the packets it leaves (PINGRESP, PINGREQ, a part-read PUBLISH). */
   private readonly reader = new PacketReader();
   private readonly socketEvents: SocketEvents;
   /** Where the PUBLISH being read lies in its bytes (reused per packet). */
@@ -183,13 +183,14 @@ export class PubSubSession {
     this.cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
     this.chip.sock?.down.resume(this.cpu.t);
     this.stats.packetsIn++;
-    this.lastIn = this.cpu.t;
     if (len > this.o.maxPacketBytes) {
-      // PubSubClient drains a packet over its buffer and drops it: no callback, no error.
+      // PubSubClient drains a packet over its buffer and drops it: no callback, no error, and no
+      // inbound activity (readPacket() gives 0; loop() sets lastInActivity only for a length over 0).
       this.stats.oversizedDropped++;
       this.o.sink({ type: "oversized", node: this.o.node, at: this.cpu.t, bytes: len });
       return;
     }
+    this.lastIn = this.cpu.t;
     const bytes = item.bytes;
     // A PUBLISH (nearly every packet) is read in place: its payload decoded, no packet object made.
     const f = this.pub;
@@ -320,12 +321,16 @@ export class PubSubSession {
     const c = this.p.cycles;
     const len = announcedBytes(item.bytes);
     cpu.spend(c.recvOverhead + c.spiReadPerByte * len);
-    // readPacket() gives 0 for a packet over the buffer, and stops the socket at a malformed length.
-    const pk =
-      len > this.o.maxPacketBytes || malformedHead(item.bytes) ? undefined : this.reader.read(item.bytes);
-    if (pk?.cmd !== "connack" || pk.returnCode !== 0) {
+    // connect() takes whatever packet comes first, by its length alone (src/PubSubClient.cpp
+    // connect()): readPacket() gives 0 for a packet over the buffer and for a malformed length, and
+    // a packet of 4 bytes whose 4th is 0 is an accepted CONNACK whatever its type (a PUBACK
+    // 40 02 00 00 too). 4 bytes with another 4th byte are a refusal, state() that byte; any other
+    // length stops the socket with state() left as it was (no code of its own: `bad-connack`).
+    const read = len > this.o.maxPacketBytes || malformedHead(item.bytes) ? 0 : len;
+    if (read !== 4 || item.bytes[3] !== 0) {
       this.stats.connectFailures++;
-      this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason: "refused" });
+      const reason = read === 4 ? "refused" : "bad-connack";
+      this.o.sink({ type: "connect-failed", node: this.o.node, at: cpu.t, reason });
       this.chip.drop(true, cpu.t);
       this.o.host.endJob();
       return;

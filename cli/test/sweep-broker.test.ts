@@ -17,6 +17,7 @@ import type { PointResult } from "../../sweep/point.js";
 import { parseScenario } from "../../sweep/scenario.js";
 import { LIMITS, runSweep, type SweepProgress } from "../../sweep/sweep.js";
 import { progressLine, summary } from "../commands/sweep-run.js";
+import { notRegisteredWhy } from "../sim-summary.js";
 
 let broker: BrokerHost;
 
@@ -125,6 +126,11 @@ describe("a sweep on someone else's broker", () => {
     const line = progressLine({ index: 1, total: 1, label: "tiny: 0% loss", elapsedS: 40, etaS: 0, point });
     expect(line).toContain(
       ", 4 of 4 NOT REGISTERED: 4 were refused by the broker (a CONNACK with an error code",
+    );
+    // An answer connect() cannot read as a CONNACK has words of its own, not the refusal's.
+    const odd = { nodes: 2, first: [], lastConnectFailure: { "bad-connack": 2 } } as const;
+    expect(notRegisteredWhy(odd)).toMatch(
+      /^2 had an answer to their CONNECT that is no CONNACK a board can read/,
     );
     const r = {
       kind: "twinfleet-sweep",

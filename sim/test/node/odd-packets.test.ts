@@ -19,6 +19,8 @@ function setup() {
   const inner = broker.wire();
   let toNode: WireHandlers | undefined;
   const events: NodeEvent[] = [];
+  // While muted, nothing the broker sends reaches the node (what `raw` and `stream` put there does).
+  const mute = { on: false };
   const n = new SimNode({
     id: "A",
     seed: "test",
@@ -26,7 +28,12 @@ function setup() {
     sched,
     wire: (h) => {
       toNode = h;
-      return inner(h);
+      return inner({
+        ...h,
+        packet: (b) => {
+          if (!mute.on) h.packet(b);
+        },
+      });
     },
     sink: (e) => events.push(e),
   });
@@ -47,7 +54,7 @@ function setup() {
     }
   };
   const open = () => toNode !== undefined;
-  return { sched, broker, n, events, raw, stream, open };
+  return { sched, broker, n, events, raw, stream, open, mute };
 }
 
 /** A PUBLISH with the QoS bits `qos` and packet id 1 (for any QoS but 0). */
@@ -122,9 +129,69 @@ describe("odd packets from the broker", () => {
     t.stream(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f])); // ahead of the broker's CONNACK
     t.sched.runUntil(sentAt + 1000);
     const failed = t.events.filter((e) => e.type === "connect-failed");
-    expect(failed.map((e) => (e.type === "connect-failed" ? e.reason : ""))).toEqual(["refused"]);
+    expect(failed.map((e) => (e.type === "connect-failed" ? e.reason : ""))).toEqual(["bad-connack"]);
     expect(t.n.stats().mqtt.disconnects).toBe(0);
     t.sched.runUntil(sentAt + 7000); // tried again after the 5 s reconnect period
     expect(t.n.connected).toBe(true);
+  });
+});
+
+/** The connect-failed reasons and connected events of a run, in order. */
+function outcomes(events: readonly NodeEvent[]): string[] {
+  return events.flatMap((e) =>
+    e.type === "connect-failed" ? [e.reason] : e.type === "connected" ? ["connected"] : [],
+  );
+}
+
+describe("the first packet after CONNECT, read as connect() reads it", () => {
+  /** The node's first attempt answered by `bytes`, ahead of the broker's own CONNACK. */
+  function answered(bytes: Buffer) {
+    const t = setup();
+    t.n.start();
+    while (!t.open()) t.sched.runUntil(t.sched.now() + 1);
+    const sentAt = t.sched.now();
+    t.raw(bytes);
+    t.sched.runUntil(sentAt + 1000);
+    return { t, sentAt };
+  }
+
+  it("takes any 4 bytes whose 4th is 0 for an accepted CONNACK: a PUBACK connects the node", () => {
+    const { t } = answered(Buffer.from([0x40, 0x02, 0x00, 0x00]));
+    expect(outcomes(t.events)).toEqual(["connected"]);
+    expect(t.n.connected).toBe(true);
+  });
+
+  it("takes any 4 bytes whose 4th is not 0 for a refusal: a PUBACK of packet id 5 refuses", () => {
+    const { t } = answered(Buffer.from([0x40, 0x02, 0x00, 0x05]));
+    expect(outcomes(t.events)).toEqual(["refused"]);
+  });
+
+  it("fails a CONNACK one byte long at once with a reason of its own, and tries again after its period", () => {
+    const { t, sentAt } = answered(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]));
+    expect(outcomes(t.events)).toEqual(["bad-connack"]);
+    t.sched.runUntil(sentAt + 7000);
+    expect(outcomes(t.events)).toEqual(["bad-connack", "connected"]);
+  });
+});
+
+describe("keepalive", () => {
+  it("does not count a packet over the buffer as the broker's traffic: readPacket() gave 0", () => {
+    const t = setup();
+    t.n.start();
+    t.sched.runUntil(3000);
+    expect(t.n.connected).toBe(true);
+    t.mute.on = true; // the broker's packets, the echo of the press below among them, go unheard
+    t.n.press(4000); // the node's own traffic, later than the broker's last packet
+    t.sched.runUntil(8000);
+    // A PUBLISH of 303 bytes (remaining length 300): over PubSubClient's 256-byte buffer.
+    const body = Buffer.concat([Buffer.from([0, 4]), Buffer.from("tf/x"), Buffer.alloc(294, 0x31)]);
+    t.raw(Buffer.concat([Buffer.from([0x30, 0xac, 0x02]), body]));
+    t.sched.runUntil(8500);
+    expect(t.n.stats().mqtt.oversizedDropped).toBe(1);
+    expect(t.n.stats().mqtt.pings).toBe(0);
+    // 15 s after the broker's last packet (before 3 s) the PINGREQ goes: the dropped one at 8 s
+    // would have put it 15 s after the press at 4 s, at 19 s.
+    t.sched.runUntil(18_500);
+    expect(t.n.stats().mqtt.pings).toBe(1);
   });
 });

@@ -1,0 +1,127 @@
+/*
+ * PubSubClient 2.8, unmodified, on a PC's TCP socket, driven as the sketch drives it
+ * (firmware/twinfleet_node: connect() as keepSession() calls it, retried every 5 s, and loop() over
+ * and over): a measure of what the library itself does when its broker misbehaves, beside the
+ * simulated node (docs/device-model.md, "A packet that arrives slowly"). Prints, with milliseconds
+ * since its start, every packet the client writes, every loop() that blocked over 100 ms, every
+ * state() change and every socket it stops. Build: `make pubsub-host PUBSUB_DIR=<a checkout of
+ * knolleary/pubsubclient at v2.8>`; run: `build/pubsub-host <broker port> <run ms>`.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "PubSubClient.h"
+
+namespace {
+
+double clockMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+const double kStart = clockMs();
+
+/** The W5100's EthernetClient as PubSubClient sees it, on a blocking POSIX socket. */
+class SocketClient : public Client {
+ public:
+  int connect(IPAddress ip, uint16_t port) override {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl((uint32_t(ip[0]) << 24) | (ip[1] << 16) | (ip[2] << 8) | ip[3]);
+    if (::connect(fd_, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0) return 1;
+    close(fd_);
+    fd_ = -1;
+    return 0;
+  }
+  int connect(const char *, uint16_t) override { return 0; }
+  size_t write(uint8_t b) override { return write(&b, 1); }
+  size_t write(const uint8_t *buf, size_t n) override {
+    if (fd_ < 0) return 0;
+    printf("%8lu ms  writes %zu bytes, packet type 0x%02x\n", millis(), n, buf[0]);
+    fflush(stdout);
+    return send(fd_, buf, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n) ? n : 0;
+  }
+  int available() override {
+    int n = 0;
+    if (fd_ >= 0) ioctl(fd_, FIONREAD, &n);
+    return n;
+  }
+  int read() override {
+    uint8_t b;
+    return fd_ >= 0 && recv(fd_, &b, 1, 0) == 1 ? b : -1;
+  }
+  int read(uint8_t *buf, size_t n) override { return fd_ < 0 ? -1 : static_cast<int>(recv(fd_, buf, n, 0)); }
+  int peek() override { return -1; }
+  void flush() override {}
+  void stop() override {
+    if (fd_ < 0) return;
+    close(fd_);
+    fd_ = -1;
+    printf("%8lu ms  stops the socket\n", millis());
+  }
+  // Open until the peer's FIN has been read past: what EthernetClient::connected() says.
+  uint8_t connected() override {
+    if (fd_ < 0) return 0;
+    char c;
+    ssize_t r = recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+  }
+  operator bool() override { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+unsigned long millis() { return static_cast<unsigned long>(clockMs() - kStart); }
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: pubsub-host <broker port on 127.0.0.1> <run ms>\n");
+    return 2;
+  }
+  const int port = atoi(argv[1]);
+  const unsigned long runMs = strtoul(argv[2], nullptr, 10);
+  SocketClient net;
+  PubSubClient mqtt(net);
+  mqtt.setServer(IPAddress(127, 0, 0, 1), static_cast<uint16_t>(port));
+  int state = 1000;
+  bool attempted = false;
+  unsigned long lastAttempt = 0;
+  while (millis() < runMs) {
+    if (!mqtt.connected()) {
+      if (attempted && millis() - lastAttempt < 5000) {
+        usleep(1000);
+        continue;
+      }
+      attempted = true;
+      lastAttempt = millis();
+      bool ok = mqtt.connect("tf-n-0000", nullptr, nullptr, "tf/status/n-0000", 1, true, "T1 0", true);
+      printf("%8lu ms  connect() %s, state() %d\n", millis(), ok ? "true" : "false", mqtt.state());
+      fflush(stdout);
+      continue;
+    }
+    unsigned long a = millis();
+    mqtt.loop();
+    unsigned long b = millis();
+    if (b - a > 100) printf("%8lu ms  loop() blocked %lu ms\n", b, b - a);
+    if (mqtt.state() != state) printf("%8lu ms  state() %d\n", b, state = mqtt.state());
+    fflush(stdout);
+    usleep(1000);
+  }
+  return 0;
+}
