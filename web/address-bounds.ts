@@ -21,6 +21,7 @@
  */
 import { isLoopbackAddress } from "../broker/listen.js";
 import { TokenBucket } from "../node/token-bucket.js";
+import { type ClientOf, clientOf, type TrustedProxies } from "./client-address.js";
 
 export interface AddressBounds {
   /** Connections one address may have open at once (default 32). */
@@ -35,6 +36,13 @@ export interface AddressBounds {
   readonly pageBurst?: number;
   /** The addresses not bounded (default: loopback's, isLoopbackAddress). */
   readonly exempt?: (address: string) => boolean;
+  /** No address bounded (`--http-client-bounds off`). */
+  readonly off?: boolean;
+  /**
+   * Reverse proxies whose clients are bounded each by the address the proxy names
+   * (web/client-address.ts); a proxy's own connections are not bounded by address.
+   */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export const ADDRESS_CONNECTIONS = 32;
@@ -53,6 +61,8 @@ export interface Refusal {
   readonly what: string;
   readonly detail: string;
   readonly retryAfterS: number;
+  /** The trusted proxy it came through: its connection, which carries other clients', stays open. */
+  readonly via?: string;
 }
 
 /** One rate: so many requests a second, in bursts of so many. */
@@ -84,6 +94,7 @@ export class PerAddress {
   private readonly api: Rate;
   private readonly page: Rate;
   private readonly exempt: (address: string) => boolean;
+  private readonly proxies: TrustedProxies | undefined;
 
   constructor(
     bounds: AddressBounds,
@@ -100,7 +111,9 @@ export class PerAddress {
       burst: Math.max(1, bounds.pageBurst ?? ADDRESS_PAGE_BURST),
       what: "requests a second for the page's files",
     };
-    this.exempt = bounds.exempt ?? isLoopbackAddress;
+    const exempt = bounds.exempt ?? isLoopbackAddress;
+    this.exempt = bounds.off === true ? () => true : exempt;
+    this.proxies = bounds.trustedProxies;
   }
 
   /** Addresses followed now (those with a connection open or tokens spent). */
@@ -110,14 +123,14 @@ export class PerAddress {
 
   /** A connection opened; true when it is past its address's bound (its requests are refused). */
   opened(address: string | undefined): boolean {
-    if (address === undefined || this.exempt(address)) return false;
+    if (address === undefined || this.unbounded(address)) return false;
     const b = this.bucket(address);
     b.connections++;
     return b.connections > this.connectionsMax;
   }
 
   closed(address: string | undefined): void {
-    if (address === undefined || this.exempt(address)) return;
+    if (address === undefined || this.unbounded(address)) return;
     const b = this.byAddress.get(address);
     if (b === undefined) return;
     b.connections--;
@@ -129,9 +142,9 @@ export class PerAddress {
   /**
    * A request arrived from `address` on a connection past the bound (`over`) or not, for the page's
    * files (`pageFile`: isPageFile) or the API: undefined when it may be served, else why not. A
-   * request refused takes no token.
+   * request refused takes no token. `via`: the trusted proxy that named `address` as its client.
    */
-  request(address: string | undefined, over: boolean, pageFile = false): Refusal | undefined {
+  request(address: string | undefined, over: boolean, pageFile = false, via?: string): Refusal | undefined {
     if (address === undefined || this.exempt(address)) return undefined;
     if (over) {
       const what = `more than ${this.connectionsMax} connections open at once`;
@@ -154,13 +167,25 @@ export class PerAddress {
     const rate = this[kind];
     const retryAfterS = Math.max(1, Math.ceil((1 - tokens.level) / rate.perSecond));
     const what = `more than ${rate.perSecond} ${rate.what} (bursts of ${rate.burst})`;
+    const by = via === undefined || via === address ? "" : ` (by way of ${via})`;
     return {
       address,
       bound: "rate",
       what,
-      detail: `${what} from ${address}: retry in ${retryAfterS} s`,
+      detail: `${what} from ${address}${by}: retry in ${retryAfterS} s`,
       retryAfterS,
+      ...(via === undefined ? {} : { via }),
     };
+  }
+
+  /** Who a request from `remote` is bounded as: itself, or the client its trusted proxy names. */
+  client(remote: string, headers: Readonly<Record<string, string | string[] | undefined>>): ClientOf {
+    return clientOf(remote, headers, this.proxies);
+  }
+
+  /** A connection's address not bounded: exempt (loopback), or a trusted proxy's, bounded by client. */
+  private unbounded(address: string): boolean {
+    return this.exempt(address) || this.proxies?.has(address) === true;
   }
 
   private bucket(address: string): Bucket {
