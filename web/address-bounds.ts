@@ -16,7 +16,9 @@
  *
  * Loopback is not bounded: a reverse proxy on the host forwards every client it serves from
  * 127.0.0.1 (one bound would be all of them together), and a process on the host can stop the
- * service or take its CPU without HTTP. The console (`monitor --via`), a browser's tabs and
+ * service or take its CPU without HTTP. A site sets the bounds or lifts them (`--http-client-bounds`),
+ * and has the clients of a proxy it trusts bounded each by the address the proxy names, the proxy's
+ * own connections not bounded (`--http-trusted-proxy`, web/client-address.ts). The console (`monitor --via`), a browser's tabs and
  * Prometheus scraping every second, all from one address, stay within the bounds.
  */
 import { isLoopbackAddress } from "../broker/listen.js";
