@@ -1,12 +1,16 @@
 /**
  * `--http-trusted-proxy` and `--http-client-bounds` (cli/client-bounds.ts): what they take, and every
  * fault a usage error (exit 2) naming the flag and the part at fault, on both web servers (`twins
- * --http` and `broker --http`), before anything starts.
+ * --http` and `broker --http`), before anything starts; and given, the bounds each server keeps.
  */
-import { describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { startBroker } from "../../broker/index.js";
+import { FakeScheduler } from "../../node/scheduler.js";
+import { DemoSource } from "../../view/demo-source.js";
 import { parseClientBounds, parseTrustedProxies } from "../client-bounds.js";
 import { UsageError } from "../errors.js";
-import { resolveHttpOptions } from "../http.js";
+import { type HttpOptions, resolveHttpOptions, serveBrokerHttp, serveWeb } from "../http.js";
 import { runMain } from "./run-main.js";
 
 describe("--http-client-bounds", () => {
@@ -88,6 +92,40 @@ describe("--http-trusted-proxy", () => {
 });
 
 describe("both web servers", () => {
+  /** The flags' options, loopback bounded as well (it is not, by default) to stand for a LAN client. */
+  async function boundedLoopback(bounds: string): Promise<HttpOptions> {
+    const http = (await resolveHttpOptions(
+      { http: "127.0.0.1:0", httpClientBounds: bounds },
+      {},
+    )) as HttpOptions;
+    return { ...http, clientBounds: { ...http.clientBounds, exempt: () => false } };
+  }
+  const logger = pino({ level: "silent" });
+
+  it("are given the bounds the flags set: twins --http and broker --http", async () => {
+    const http = await boundedLoopback("api=1/1");
+    const source = new DemoSource({ nodes: 2, scheduler: new FakeScheduler() });
+    const web = await serveWeb(source, "monitor", http, { logger, scheduler: new FakeScheduler() });
+    onTestFinished(async () => {
+      await web.close();
+      source.stop();
+    });
+    const broker = await startBroker({ host: "127.0.0.1", port: 0 });
+    onTestFinished(() => broker.close());
+    // Where it serves is told in its start line alone.
+    const lines: string[] = [];
+    const told = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    const metrics = await serveBrokerHttp(broker.figures, http, { logger: told });
+    onTestFinished(() => metrics.close());
+    const brokerOrigin = /metrics: (http:\/\/[^/]+)\/metrics/.exec(lines.join(""))?.[1] ?? "";
+    for (const origin of [web.origin, brokerOrigin]) {
+      expect((await fetch(`${origin}/healthz`)).status, origin).toBe(200);
+      const refused = await fetch(`${origin}/healthz`);
+      expect(refused.status, origin).toBe(429);
+      expect(await refused.text()).toContain("more than 1 requests a second (bursts of 1) from 127.0.0.1");
+    }
+  });
+
   it.each([
     [["twins", "--broker", "mqtt://127.0.0.1:1", "--http", "0", "--http-client-bounds", "api=20"]],
     [["broker", "--port", "0", "--http", "0", "--http-client-bounds", "api=20"]],
