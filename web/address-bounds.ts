@@ -97,6 +97,7 @@ export class PerAddress {
   private readonly page: Rate;
   private readonly exempt: (address: string) => boolean;
   private readonly proxies: TrustedProxies | undefined;
+  private readonly off: boolean;
 
   constructor(
     bounds: AddressBounds,
@@ -114,7 +115,8 @@ export class PerAddress {
       what: "requests a second for the page's files",
     };
     const exempt = bounds.exempt ?? isLoopbackAddress;
-    this.exempt = bounds.off === true ? () => true : exempt;
+    this.off = bounds.off === true;
+    this.exempt = this.off ? () => true : exempt;
     this.proxies = bounds.trustedProxies;
   }
 
@@ -144,10 +146,14 @@ export class PerAddress {
   /**
    * A request arrived from `address` on a connection past the bound (`over`) or not, for the page's
    * files (`pageFile`: isPageFile) or the API: undefined when it may be served, else why not. A
-   * request refused takes no token. `via`: the trusted proxy that named `address` as its client.
+   * request refused takes no token. `via`: the trusted proxy that named `address` as its client. A
+   * client a proxy names is bounded whatever its address: loopback's exemption is this host's own
+   * connections', and `127.0.0.1` in a proxy's header is a process on the proxy's host, or a client
+   * that wrote it where the proxy passes the header on as it came.
    */
   request(address: string | undefined, over: boolean, pageFile = false, via?: string): Refusal | undefined {
-    if (address === undefined || this.exempt(address)) return undefined;
+    if (address === undefined) return undefined;
+    if (via === undefined || via === address ? this.exempt(address) : this.off) return undefined;
     if (over) {
       const what = `more than ${this.connectionsMax} connections open at once`;
       return {

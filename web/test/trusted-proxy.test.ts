@@ -11,7 +11,7 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeScheduler } from "../../node/scheduler.js";
-import type { AddressBounds } from "../address-bounds.js";
+import { type AddressBounds, PerAddress } from "../address-bounds.js";
 import { clientOf, TrustedProxies } from "../client-address.js";
 import { httpApp } from "../http-app.js";
 
@@ -117,6 +117,22 @@ describe("a trusted proxy's clients", () => {
     expect(answers).toEqual(["200", "200", "200"]);
     expect(srv.connections.limited).toEqual({ connections: 0, rate: 0 });
     for (const c of conns) c.s.destroy();
+  });
+});
+
+describe("a client named loopback by a proxy", () => {
+  it("is bounded like any other: loopback's exemption is this host's own connections'", () => {
+    const p = new PerAddress({ burst: 1, trustedProxies: someOtherProxy }, () => 0);
+    expect(p.request("127.0.0.1", false, false, "192.0.2.10")).toBeUndefined();
+    expect(p.request("127.0.0.1", false, false, "192.0.2.10")?.detail).toBe(
+      "more than 20 requests a second (bursts of 1) from 127.0.0.1 (by way of 192.0.2.10): retry in 1 s",
+    );
+    // Loopback's own connections, and a loopback proxy's own requests, stay unbounded.
+    expect([1, 2, 3].map(() => p.request("127.0.0.1", false))).toEqual([undefined, undefined, undefined]);
+    expect([1, 2].map(() => p.request("127.0.0.1", false, false, "127.0.0.1"))).toEqual([
+      undefined,
+      undefined,
+    ]);
   });
 });
 
