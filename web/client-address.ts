@@ -40,12 +40,21 @@ export class TrustedProxies {
   }
 }
 
-/** An address as one spelling: IPv4 mapped into IPv6 as IPv4, IPv6 as the URL parser writes it. */
+/**
+ * An address as one spelling: IPv4 mapped into IPv6 as IPv4, IPv6 as the URL parser writes it,
+ * without a zone (`fe80::1%eth0`, which a link-local client's socket gives and the URL parser
+ * throws on: that threw out of the server's request listener).
+ */
 export function plainAddress(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1] as string;
   if (isIP(address) !== 6) return address;
-  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const unzoned = address.replace(/%.*$/, "");
+  try {
+    return new URL(`http://[${unzoned}]/`).hostname.slice(1, -1);
+  } catch {
+    return unzoned;
+  }
 }
 
 /** Who a request is bounded as, and what was wrong with its proxy's header when that was not read. */

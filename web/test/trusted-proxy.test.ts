@@ -211,6 +211,12 @@ describe("clientOf", () => {
     // Every hop a trusted proxy: the first is the client. None given: the proxy's own request.
     expect(of("192.0.2.9", { "x-forwarded-for": "192.0.2.4, 192.0.2.5" }).address).toBe("192.0.2.4");
     expect(of("192.0.2.9", {})).toEqual({ address: "192.0.2.9", via: "192.0.2.9" });
+    // A link-local address with its zone, from the socket or the header.
+    expect(of("fe80::1%eth0", { "x-forwarded-for": "198.51.100.1" })).toEqual({ address: "fe80::1%eth0" });
+    expect(of("2001:db8::1", { "x-forwarded-for": "fe80::2%eth0" })).toEqual({
+      address: "fe80::2",
+      via: "2001:db8::1",
+    });
   });
 
   it("leaves a request whose header names no client the proxy's, saying why", () => {
