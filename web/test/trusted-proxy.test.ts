@@ -211,6 +211,13 @@ describe("clientOf", () => {
     // Every hop a trusted proxy: the first is the client. None given: the proxy's own request.
     expect(of("192.0.2.9", { "x-forwarded-for": "192.0.2.4, 192.0.2.5" }).address).toBe("192.0.2.4");
     expect(of("192.0.2.9", {})).toEqual({ address: "192.0.2.9", via: "192.0.2.9" });
+    // A proxy given as IPv4 mapped into IPv6 is that IPv4 address, however the socket spells it.
+    const mapped = new TrustedProxies([{ address: "::ffff:192.0.2.10" }]);
+    expect([mapped.has("192.0.2.10"), mapped.has("::ffff:192.0.2.10"), mapped.has("192.0.2.11")]).toEqual([
+      true,
+      true,
+      false,
+    ]);
     // A link-local address with its zone, from the socket or the header.
     expect(of("fe80::1%eth0", { "x-forwarded-for": "198.51.100.1" })).toEqual({ address: "fe80::1%eth0" });
     expect(of("2001:db8::1", { "x-forwarded-for": "fe80::2%eth0" })).toEqual({
