@@ -17,6 +17,7 @@ import { simFigures } from "../view/figures.js";
 import { SimSource } from "../view/sim-source.js";
 import type { ConsoleSource } from "../view/source.js";
 import {
+  type AddressBounds,
   type FleetFigures,
   type FleetKind,
   type HttpBind,
@@ -27,6 +28,7 @@ import {
   type WebServer,
 } from "../web/index.js";
 import { lanAddress } from "./bind.js";
+import { clientBounds } from "./client-bounds.js";
 import { type Env, resolveHttpToken } from "./connection.js";
 import { ephemeralPortWarnings } from "./ephemeral-ports.js";
 import { UsageError } from "./errors.js";
@@ -41,6 +43,8 @@ export interface HttpOptions {
   readonly explicitToken: boolean;
   /** The addresses `host` resolved to, looked up once: the ones bound, and judged loopback or not. */
   readonly bind: HttpBind;
+  /** What one client address may take, as `--http-trusted-proxy` and `--http-client-bounds` set it. */
+  readonly clientBounds?: AddressBounds;
 }
 
 /** `[HOST:]PORT` → host and port; IPv6 hosts in brackets (`[::1]:8080`); the port in plain decimal. */
@@ -68,9 +72,12 @@ export async function resolveHttpOptions(
   if (flags.http === undefined) {
     if (flags.httpToken !== undefined || flags.httpTokenFile !== undefined)
       throw new UsageError("--http-token and --http-token-file need --http");
+    if (flags.httpTrustedProxy !== undefined || flags.httpClientBounds !== undefined)
+      throw new UsageError("--http-trusted-proxy and --http-client-bounds need --http");
     return undefined;
   }
   const { host, port } = parseHttpAddress(flags.http);
+  const bounds = clientBounds(flags);
   const given = resolveHttpToken(flags, env);
   if (given !== undefined && !/^[\x21-\x7e]{16,200}$/.test(given)) {
     // Named by where it came from: a bad file's first line is not a bad --http-token.
@@ -90,7 +97,14 @@ export async function resolveHttpOptions(
       `--http ${flags.http}: listening beyond loopback${at} needs a token the operator chose: give --http-token, --http-token-file or TWINFLEET_HTTP_TOKEN`,
     );
   }
-  return { host, port, token: given ?? newToken(), explicitToken: given !== undefined, bind };
+  return {
+    host,
+    port,
+    token: given ?? newToken(),
+    explicitToken: given !== undefined,
+    bind,
+    ...(bounds ? { clientBounds: bounds } : {}),
+  };
 }
 
 /**
@@ -137,6 +151,7 @@ export async function serveWeb(
     token: http.token,
     tokenFrom: tokenFrom(http, deps.showToken === true || deps.tokenOnConsole === true),
     bind: http.bind,
+    ...(http.clientBounds ? { connections: { perAddress: http.clientBounds } } : {}),
     scheduler: deps.scheduler,
     warn: (fields, text) => deps.logger.warn(fields, text),
     ...(deps.figures ? { figures: deps.figures } : {}),
@@ -166,6 +181,7 @@ export async function serveBrokerHttp(
     port: http.port,
     token: http.token,
     bind: http.bind,
+    ...(http.clientBounds ? { connections: { perAddress: http.clientBounds } } : {}),
     warn: (fields, text) => deps.logger.warn(fields, text),
     onBackup: (outcome, remote) => {
       if ("summary" in outcome) {

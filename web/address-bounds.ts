@@ -16,11 +16,14 @@
  *
  * Loopback is not bounded: a reverse proxy on the host forwards every client it serves from
  * 127.0.0.1 (one bound would be all of them together), and a process on the host can stop the
- * service or take its CPU without HTTP. The console (`monitor --via`), a browser's tabs and
+ * service or take its CPU without HTTP. A site sets the bounds or lifts them (`--http-client-bounds`),
+ * and has the clients of a proxy it trusts bounded each by the address the proxy names, the proxy's
+ * own connections not bounded (`--http-trusted-proxy`, web/client-address.ts). The console (`monitor --via`), a browser's tabs and
  * Prometheus scraping every second, all from one address, stay within the bounds.
  */
 import { isLoopbackAddress } from "../broker/listen.js";
 import { TokenBucket } from "../node/token-bucket.js";
+import { type ClientOf, clientOf, type TrustedProxies } from "./client-address.js";
 
 export interface AddressBounds {
   /** Connections one address may have open at once (default 32). */
@@ -35,6 +38,13 @@ export interface AddressBounds {
   readonly pageBurst?: number;
   /** The addresses not bounded (default: loopback's, isLoopbackAddress). */
   readonly exempt?: (address: string) => boolean;
+  /** No address bounded (`--http-client-bounds off`). */
+  readonly off?: boolean;
+  /**
+   * Reverse proxies whose clients are bounded each by the address the proxy names
+   * (web/client-address.ts); a proxy's own connections are not bounded by address.
+   */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 export const ADDRESS_CONNECTIONS = 32;
@@ -53,6 +63,8 @@ export interface Refusal {
   readonly what: string;
   readonly detail: string;
   readonly retryAfterS: number;
+  /** The trusted proxy it came through: its connection, which carries other clients', stays open. */
+  readonly via?: string;
 }
 
 /** One rate: so many requests a second, in bursts of so many. */
@@ -84,6 +96,8 @@ export class PerAddress {
   private readonly api: Rate;
   private readonly page: Rate;
   private readonly exempt: (address: string) => boolean;
+  private readonly proxies: TrustedProxies | undefined;
+  private readonly off: boolean;
 
   constructor(
     bounds: AddressBounds,
@@ -100,7 +114,10 @@ export class PerAddress {
       burst: Math.max(1, bounds.pageBurst ?? ADDRESS_PAGE_BURST),
       what: "requests a second for the page's files",
     };
-    this.exempt = bounds.exempt ?? isLoopbackAddress;
+    const exempt = bounds.exempt ?? isLoopbackAddress;
+    this.off = bounds.off === true;
+    this.exempt = this.off ? () => true : exempt;
+    this.proxies = bounds.trustedProxies;
   }
 
   /** Addresses followed now (those with a connection open or tokens spent). */
@@ -110,14 +127,14 @@ export class PerAddress {
 
   /** A connection opened; true when it is past its address's bound (its requests are refused). */
   opened(address: string | undefined): boolean {
-    if (address === undefined || this.exempt(address)) return false;
+    if (address === undefined || this.unbounded(address)) return false;
     const b = this.bucket(address);
     b.connections++;
     return b.connections > this.connectionsMax;
   }
 
   closed(address: string | undefined): void {
-    if (address === undefined || this.exempt(address)) return;
+    if (address === undefined || this.unbounded(address)) return;
     const b = this.byAddress.get(address);
     if (b === undefined) return;
     b.connections--;
@@ -129,10 +146,14 @@ export class PerAddress {
   /**
    * A request arrived from `address` on a connection past the bound (`over`) or not, for the page's
    * files (`pageFile`: isPageFile) or the API: undefined when it may be served, else why not. A
-   * request refused takes no token.
+   * request refused takes no token. `via`: the trusted proxy that named `address` as its client. A
+   * client a proxy names is bounded whatever its address: loopback's exemption is this host's own
+   * connections', and `127.0.0.1` in a proxy's header is a process on the proxy's host, or a client
+   * that wrote it where the proxy passes the header on as it came.
    */
-  request(address: string | undefined, over: boolean, pageFile = false): Refusal | undefined {
-    if (address === undefined || this.exempt(address)) return undefined;
+  request(address: string | undefined, over: boolean, pageFile = false, via?: string): Refusal | undefined {
+    if (address === undefined) return undefined;
+    if (via === undefined || via === address ? this.exempt(address) : this.off) return undefined;
     if (over) {
       const what = `more than ${this.connectionsMax} connections open at once`;
       return {
@@ -154,13 +175,25 @@ export class PerAddress {
     const rate = this[kind];
     const retryAfterS = Math.max(1, Math.ceil((1 - tokens.level) / rate.perSecond));
     const what = `more than ${rate.perSecond} ${rate.what} (bursts of ${rate.burst})`;
+    const by = via === undefined || via === address ? "" : ` (by way of ${via})`;
     return {
       address,
       bound: "rate",
       what,
-      detail: `${what} from ${address}: retry in ${retryAfterS} s`,
+      detail: `${what} from ${address}${by}: retry in ${retryAfterS} s`,
       retryAfterS,
+      ...(via === undefined ? {} : { via }),
     };
+  }
+
+  /** Who a request from `remote` is bounded as: itself, or the client its trusted proxy names. */
+  client(remote: string, headers: Readonly<Record<string, string | string[] | undefined>>): ClientOf {
+    return clientOf(remote, headers, this.proxies);
+  }
+
+  /** A connection's address not bounded: exempt (loopback), or a trusted proxy's, bounded by client. */
+  private unbounded(address: string): boolean {
+    return this.exempt(address) || this.proxies?.has(address) === true;
   }
 
   private bucket(address: string): Bucket {

@@ -25,7 +25,8 @@
  * 72 s; an answer too large for the kernel's buffers, never read, held its connection for good.
  *
  * Each remote address beyond loopback is bounded besides (web/address-bounds.ts): a request past its
- * bound is marked here, as it arrives, to be answered 429 in its turn and its connection closed.
+ * bound is marked here, as it arrives, to be answered 429 in its turn and its connection closed (a
+ * trusted proxy's is kept: it carries its other clients' requests).
  */
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
@@ -204,18 +205,26 @@ export function limitConnections(
       stopParsing(socket);
       return;
     }
+    // From a trusted proxy, the client it names (web/client-address.ts); else the socket's address.
+    const remote = socket.remoteAddress;
+    const client = remote === undefined ? undefined : perAddress.client(remote, req.headers);
+    if (client?.malformed !== undefined) hooks.warnings?.forwarded(client.via ?? "", client.malformed);
     const refusal = perAddress.request(
-      socket.remoteAddress,
+      client?.address,
       overBound.has(socket),
       isPageFile(req.method, req.url),
+      client?.via,
     );
     if (refusal !== undefined) {
       refusals.set(req, refusal);
       counts.limited[refusal.bound]++;
       hooks.warnings?.refused(refusal);
-      // Its connection ends with this answer: the rest of the read is not parsed, nor answered.
-      ending.add(socket);
-      stopParsing(socket);
+      // Its connection ends with this answer, the rest of the read neither parsed nor answered; a
+      // trusted proxy's carries its other clients' requests, and stays.
+      if (refusal.via === undefined) {
+        ending.add(socket);
+        stopParsing(socket);
+      }
     }
     // Sent ahead of the answer before it, not taken yet: it waits its turn.
     const before = open.get(socket);

@@ -1,7 +1,8 @@
 /**
  * The WARN lines of what a web server's connection limits did to a client (web/connection-limits.ts):
  * a connection closed for sending more requests ahead of their answers than the server keeps, and a
- * request refused 429 for its address's bound (web/address-bounds.ts). Each kind writes one line at
+ * request refused 429 for its address's bound (web/address-bounds.ts), and a trusted proxy's request
+ * whose forwarding header names no client (web/client-address.ts). Each kind writes one line at
  * once, naming the address, then at most one a minute: what came meanwhile is told in one line at
  * the minute's end, counted by address. Closes for pipelining used to be counted on /metrics alone,
  * so an operator reading the log never learnt a client was being cut.
@@ -22,6 +23,7 @@ const byAddress = (held: readonly (readonly [string, number])[]) =>
 export class ConnectionWarnings {
   private readonly pipelinedLog: LogWindow<string>;
   private readonly refusedLog: LogWindow<string>;
+  private readonly forwardedLog: LogWindow<string>;
 
   constructor(
     scheduler: Scheduler,
@@ -40,6 +42,12 @@ export class ConnectionWarnings {
         `web: ${total} more requests refused 429 in the last minute for their address's bound: ${byAddress(held)}`,
       ),
     );
+    this.forwardedLog = new LogWindow(scheduler, 1, WARN_WINDOW_MS, (held, total) =>
+      warn(
+        { requests: total, proxies: Object.fromEntries(held) },
+        `web: ${total} more requests in the last minute from a trusted proxy whose forwarding header names no client, each bounded as the proxy: ${byAddress(held)}`,
+      ),
+    );
   }
 
   /** A connection from `address` closed for one request too many sent ahead of their answers. */
@@ -54,10 +62,21 @@ export class ConnectionWarnings {
 
   /** A request refused 429 for its address's bound. */
   refused(r: Refusal): void {
+    const via = r.via !== undefined && r.via !== r.address ? r.via : undefined;
     this.refusedLog.log(r.address, () =>
       this.warn(
-        { remote: r.address, bound: r.bound },
-        `web: refused requests from ${r.address} (429): ${r.what}; at most one such line a minute`,
+        { remote: r.address, bound: r.bound, ...(via ? { via } : {}) },
+        `web: refused requests from ${r.address}${via ? ` (by way of ${via})` : ""} (429): ${r.what}; at most one such line a minute`,
+      ),
+    );
+  }
+
+  /** A trusted proxy's request whose forwarding header was not taken (`what`): bounded as the proxy. */
+  forwarded(proxy: string, what: string): void {
+    this.forwardedLog.log(proxy, () =>
+      this.warn(
+        { remote: proxy, header: what },
+        `web: a request from the trusted proxy ${proxy} is bounded as the proxy itself: ${what}; at most one such line a minute`,
       ),
     );
   }
@@ -66,5 +85,6 @@ export class ConnectionWarnings {
   stop(): void {
     this.pipelinedLog.stop();
     this.refusedLog.stop();
+    this.forwardedLog.stop();
   }
 }

@@ -92,12 +92,13 @@ export function httpApp(o: HttpAppOptions): HttpApp {
     }
     reply.header("x-content-type-options", "nosniff");
     reply.header("cache-control", "no-store");
-    // Past its address's bound (web/address-bounds.ts): refused, and the connection closed after.
+    // Past its address's bound (web/address-bounds.ts): refused, and the connection closed after
+    // (a trusted proxy's kept, as it carries other clients' requests).
     const refusal = refusalOf(req.raw);
     if (refusal !== undefined)
       throw new ProblemError(429, refusal.detail, undefined, {
         "retry-after": String(refusal.retryAfterS),
-        connection: "close",
+        ...(refusal.via === undefined ? { connection: "close" } : {}),
       });
     const expectation = unknownExpectation(req.headers.expect);
     if (expectation !== undefined) throw new ProblemError(417, expectation, "expect");

@@ -72,6 +72,18 @@ const BAD: Record<Kind, readonly string[]> = {
   shard: ["abc", "", "0/4", "5/4", "1.5/4", "1/0", "1/", "/4", "0x1/4"],
   ge: ["abc", "", "0.1,0.2", "0.1,0.2,2", "0.1,NaN,0.5", "0x1,0,0"],
   "fleet-file": ["nope", "", MISSING.replace(/\.json$/, ".json"), NOT_JSON],
+  proxies: ["", "abc", "192.0.2.1,", "192.0.2.1/33", "192.0.2.300", "a b", "x".repeat(10_240)],
+  bounds: [
+    "",
+    "abc",
+    "OFF",
+    "conns=0",
+    "conns=-1",
+    "api=20",
+    "api=0x10/5",
+    "files=40/1e3",
+    "x".repeat(10_240),
+  ],
   free: [],
 };
 
@@ -91,6 +103,8 @@ function baseArgs(command: string, flag: string): string[] {
         "--shard-report": ["--shard", "1/2", "--broker", BROKER],
         "--http-token": ["--http", "0"],
         "--http-token-file": ["--http", "0"],
+        "--http-trusted-proxy": ["--http", "0"],
+        "--http-client-bounds": ["--http", "0"],
       };
       const more = live.includes(flag) ? ["--broker", BROKER, "--username", "u"] : (needs[flag] ?? []);
       return ["sim", "--headless", "--nodes", "2", "--duration", "1", "--settle", "1", ...more];
@@ -102,7 +116,7 @@ function baseArgs(command: string, flag: string): string[] {
         "127.0.0.1",
         "--port",
         "0",
-        ...(flag.startsWith("--http-token") ? ["--http", "0"] : []),
+        ...(flag.startsWith("--http-") ? ["--http", "0"] : []),
       ];
     case "nodes":
       return ["nodes", "--broker", BROKER, "--wait", "0"];
@@ -117,9 +131,9 @@ function baseArgs(command: string, flag: string): string[] {
     case "forget":
       return ["forget", "lamp-1", "--broker", BROKER, "--wait", "0"];
     case "twins":
-      return ["twins", "--broker", BROKER, ...(flag.startsWith("--http-token") ? ["--http", "0"] : [])];
+      return ["twins", "--broker", BROKER, ...(flag.startsWith("--http-") ? ["--http", "0"] : [])];
     case "monitor": {
-      const http = flag.startsWith("--http-token") ? ["--http", "0"] : [];
+      const http = flag.startsWith("--http-") ? ["--http", "0"] : [];
       return ["monitor", "--broker", BROKER, ...(flag === "--username" ? [] : ["--username", "u"]), ...http];
     }
     case "sweep":

@@ -7,7 +7,8 @@
  * What each flag takes. `whole`/`number`: a number (a whole one); `in-file`: a file read; `out-file`:
  * a file written; `dir`: a directory made (cannot be made: exit 1, docs/cli.md; only empty is
  * checked); `url` (a broker's), `web-url` (a twins service's web address, `set --via`), `http`, `choice`, `prefix`, `user`, `secret`, `host`, `filter`, `shard`, `ge`,
- * `fleet-file` (a name or a .json file); `free`: any string is a value (a seed, a scenario list
+ * `fleet-file` (a name or a .json file), `proxies` (`--http-trusted-proxy`'s addresses), `bounds`
+ * (`--http-client-bounds`); `free`: any string is a value (a seed, a scenario list
  * checked by name).
  */
 export type Kind =
@@ -28,6 +29,8 @@ export type Kind =
   | "shard"
   | "ge"
   | "fleet-file"
+  | "proxies"
+  | "bounds"
   | "free";
 
 const LOGIN: Record<string, Kind> = {
@@ -40,6 +43,12 @@ const HTTP: Record<string, Kind> = {
   "--http": "http",
   "--http-token": "secret",
   "--http-token-file": "in-file",
+};
+/** The flags of a command that serves HTTP itself (not `broker backup`, a client of one). */
+const HTTP_SERVED: Record<string, Kind> = {
+  ...HTTP,
+  "--http-trusted-proxy": "proxies",
+  "--http-client-bounds": "bounds",
 };
 const ONE_SHOT: Record<string, Kind> = {
   "--broker": "url",
@@ -77,7 +86,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--clock": "choice",
     "--speed": "choice",
     ...LOGIN,
-    ...HTTP,
+    ...HTTP_SERVED,
     "--node-password": "secret",
     "--node-password-file": "in-file",
   },
@@ -119,7 +128,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--max-client-id-bytes": "whole",
     "--max-filters-per-subscribe": "whole",
     "--deny-subscribe": "filter",
-    ...HTTP,
+    ...HTTP_SERVED,
   },
   nodes: ONE_SHOT,
   set: {
@@ -136,7 +145,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--prefix": "prefix",
     ...LOGIN,
     ...TLS,
-    ...HTTP,
+    ...HTTP_SERVED,
     "--data": "dir",
     "--max-nodes": "whole",
   },
@@ -150,7 +159,7 @@ export const KINDS: Record<string, Record<string, Kind>> = {
     "--via-token-file": "in-file",
     ...LOGIN,
     ...TLS,
-    ...HTTP,
+    ...HTTP_SERVED,
   },
   sweep: {
     "--scenario": "fleet-file",
