@@ -21,7 +21,7 @@ import type { RegistryEffect } from "./effects.js";
 import { EmptyFleetCheck } from "./empty-fleet.js";
 import { FlapLog, flapWatch } from "./flapping.js";
 import { HeldAnswers } from "./held-answers.js";
-import type { KeptHistory } from "./history-keeper.js";
+import type { KeptHistory } from "./history-restore.js";
 import { type KeptSet, type KeptSets, keptSetsFor } from "./kept-sets.js";
 import { OfflineWritesLog } from "./offline-writes-log.js";
 import type { ResolvedTwinsOptions } from "./options.js";
