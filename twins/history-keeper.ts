@@ -211,12 +211,13 @@ export class HistoryKeeper {
     this.awayPending = false;
     this.busy = true;
     this.lastWrite = now;
-    // One that hangs counts as failing once stalled, until it ends: the end says which way.
+    // One that hangs counts as failing once stalled, until it ends: the end says which way. Failing
+    // since it began: `/healthz` counted its `for N s` from the stall's judging, 5 s late.
     const stall = this.scheduler.at(now + HISTORY_STALLED_MS, () => {
       this.lastError = new Error(
         `a write begun ${HISTORY_STALLED_MS / 1000} s before has not ended: its disk or file system is not answering (frozen, a hung disk or network volume?)`,
       );
-      this.failures.failed(this.lastError);
+      this.failures.failed(this.lastError, {}, now);
     });
     this.writing = (async () => {
       try {
@@ -241,7 +242,7 @@ export class HistoryKeeper {
         this.rewrite = true;
         if (closing) this.stopUnwritten = err;
         this.lastError = err;
-        this.failures.failed(err);
+        this.failures.failed(err, {}, now);
       } finally {
         stall.cancel();
         this.busy = false;
