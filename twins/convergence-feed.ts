@@ -167,6 +167,12 @@ export class ConvergenceFeed {
     return this.keeper?.unwritten;
   }
 
+  /** The kept history's write under way once it has stalled (twins/history-keeper.ts). */
+  get historyStalled(): { readonly forMs: number; readonly where: string } | undefined {
+    const s = this.keeper?.stalled;
+    return s === undefined ? undefined : { forMs: this.deps.scheduler.now() - s.since, where: s.file };
+  }
+
   /** Stops, and writes the kept history's last points and its clean stop. */
   async close(): Promise<void> {
     this.stop();

@@ -62,6 +62,8 @@ export class HistoryKeeper {
   private lastWrite = Number.NEGATIVE_INFINITY;
   private writing: Promise<void> = Promise.resolve();
   private busy = false;
+  /** When the write under way began (the scheduler's time); undefined while none is. */
+  private began: number | undefined;
   /** Why the clean stop's record was not written (close()), told as the service stops. */
   private stopUnwritten: unknown;
   private readonly timer: Timer;
@@ -125,6 +127,17 @@ export class HistoryKeeper {
     const e = this.lastError;
     const cause = e instanceof Error ? e.message : String(e);
     return since === undefined ? undefined : { since, file: this.kept.file, cause };
+  }
+
+  /**
+   * The write under way once it has run `HISTORY_STALLED_MS` (a frozen or hung disk): since when, and
+   * its file; undefined otherwise. A stop waits for it, as for a save, and says so (twins/stop-wait.ts).
+   */
+  get stalled(): { readonly since: number; readonly file: string } | undefined {
+    const since = this.began;
+    return since !== undefined && this.scheduler.now() - since >= HISTORY_STALLED_MS
+      ? { since, file: this.kept.file }
+      : undefined;
   }
 
   /** Resolves once the write under way, if any, is over. */
@@ -211,6 +224,7 @@ export class HistoryKeeper {
     this.awayPending = false;
     this.busy = true;
     this.lastWrite = now;
+    this.began = now;
     // One that hangs counts as failing once stalled, until it ends: the end says which way. Failing
     // since it began: `/healthz` counted its `for N s` from the stall's judging, 5 s late.
     const stall = this.scheduler.at(now + HISTORY_STALLED_MS, () => {
@@ -246,6 +260,7 @@ export class HistoryKeeper {
       } finally {
         stall.cancel();
         this.busy = false;
+        this.began = undefined;
       }
     })();
   }

@@ -86,6 +86,37 @@ describe("a convergence-history write that does not end (a frozen disk)", () => 
     k.stop();
   });
 
+  it("says how long its hung write has run, and a clean stop waits for it, then records the stop", async () => {
+    // A SIGTERM while the history's write hangs waited for it with nothing said: the stop now reads
+    // `stalled` (twins/stop-wait.ts), and still waits, as the process cannot end before the write.
+    disk.frozen = false;
+    disk.held = [];
+    const { sched, k } = keeper();
+    await turns();
+    disk.frozen = true;
+    k.added({ t: HISTORY_FLUSH_MS, fraction: 1, inSync: 1, known: 1 }, false);
+    sched.advance(HISTORY_FLUSH_MS);
+    await turns();
+    sched.advance(HISTORY_STALLED_MS - 1);
+    expect(k.stalled).toBeUndefined();
+    sched.advance(1);
+    expect(k.stalled).toEqual({ since: HISTORY_FLUSH_MS, file: "/data/convergence-history.jsonl" });
+    let closed = false;
+    const closing = k.close().then(() => {
+      closed = true;
+    });
+    sched.advance(60_000);
+    await turns();
+    expect(closed).toBe(false);
+    expect(k.stalled?.since).toBe(HISTORY_FLUSH_MS);
+    const writes = disk.writes;
+    disk.frozen = false; // fsfreeze -u
+    disk.held[0]?.thaw();
+    await closing;
+    expect(disk.writes).toBe(writes + 1); // the clean stop's record, after the write it waited for
+    expect(k.stalled).toBeUndefined();
+  });
+
   it("a hung write that then fails stays failing, with the failure's cause", async () => {
     disk.frozen = true;
     disk.held = [];
