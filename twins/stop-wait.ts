@@ -157,7 +157,7 @@ export class StopWait implements OpeningWatch {
     look();
   }
 
-  /** What a second stop signal is told: how long the stop waits, if it waits for a save. */
+  /** What a second stop signal is told: how long the stop waits, if it waits for a save or a history write. */
   againLine(signal: string): string {
     const stalled = stalledWrites(this.twins);
     const opening = this.openingStalled;
